@@ -1,0 +1,94 @@
+// Package problem defines the error type that carries a public error code,
+// a human message and a remedy from deep inside cardflow to its edges (HTTP
+// API, CLI, console). Only the edge decides how a Problem is shown; nothing
+// in a Problem may contain a secret.
+package problem
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a public, stable error code (SPEC §5).
+type Code string
+
+// The public error codes.
+const (
+	InvalidInput         Code = "invalid_input"
+	Unauthenticated      Code = "unauthenticated"
+	Forbidden            Code = "forbidden"
+	NotFound             Code = "not_found"
+	Conflict             Code = "conflict"
+	InsufficientScope    Code = "insufficient_scope"
+	NeedsReauthorization Code = "needs_reauthorization"
+	RateLimited          Code = "rate_limited"
+	UpstreamError        Code = "upstream_error"
+	Internal             Code = "internal"
+)
+
+// Error is an error with a public code. Message and Remedy are shown to the
+// caller as they are, so they must be written for a person and never hold a
+// secret. Details holds structured, public data (field names, scopes, ...).
+// Err, when set, is the internal cause: logged, never shown.
+type Error struct {
+	Code    Code
+	Message string
+	Remedy  string
+	Details map[string]any
+	Err     error
+}
+
+// Error returns the public message, followed by the remedy when there is one.
+func (e *Error) Error() string {
+	if e.Remedy != "" {
+		return e.Message + "; " + e.Remedy
+	}
+	return e.Message
+}
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns a Problem with a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithRemedy sets the remedy and returns e.
+func (e *Error) WithRemedy(format string, args ...any) *Error {
+	e.Remedy = fmt.Sprintf(format, args...)
+	return e
+}
+
+// WithDetail adds one public detail and returns e.
+func (e *Error) WithDetail(key string, value any) *Error {
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	e.Details[key] = value
+	return e
+}
+
+// Wrap sets the internal cause and returns e.
+func (e *Error) Wrap(err error) *Error {
+	e.Err = err
+	return e
+}
+
+// As returns the first *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var p *Error
+	if errors.As(err, &p) {
+		return p, true
+	}
+	return nil, false
+}
+
+// CodeOf returns the public code of err: the code of its Problem, or
+// Internal when it has none.
+func CodeOf(err error) Code {
+	if p, ok := As(err); ok {
+		return p.Code
+	}
+	return Internal
+}

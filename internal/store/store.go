@@ -1,0 +1,266 @@
+// Package store defines cardflow's persistent records, the Store interface
+// every backend implements, and the sentinel errors backends return. The
+// backends (sqlite, postgres) live in sub-packages and pass the conformance
+// suite in storetest.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them; callers test with errors.Is.
+var (
+	// ErrNotFound means the record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a uniqueness rule or an optimistic version check failed.
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Connection statuses (SPEC C10).
+const (
+	StatusPending              = "pending"
+	StatusActive               = "active"
+	StatusNeedsReauthorization = "needs_reauthorization"
+	StatusError                = "error"
+)
+
+// Connection is one authorized (or being authorized) connection to an Okta
+// org. Fields named Sealed* hold keyring ciphertexts, never plaintext.
+type Connection struct {
+	ID        string
+	Connector string
+	Nickname  string // unique per connector, case-insensitive
+	Domain    string // normalised host, or a trusted origin such as http://127.0.0.1:9090
+
+	Status       string
+	StatusReason string
+	Remedy       string
+
+	ScopeMode       string // "default" or "custom"
+	RequestedScopes []string
+	GrantedScopes   []string
+
+	ClientID           string
+	SealedClientSecret []byte
+	SealedRefreshToken []byte
+	SealedAccessToken  []byte
+	SealedIDToken      []byte
+	AccessTokenExpiry  time.Time // zero when there is no access token
+
+	// RefreshStartedAt is set (and committed) just before a refresh token is
+	// presented to the org and cleared when the outcome is committed. A value
+	// found at start-up means a process died mid-refresh (crash safety, C9).
+	RefreshStartedAt time.Time
+
+	AuthorizedUserID string
+	AuthorizedLogin  string
+	AuthorizedName   string
+	AuthorizedAt     time.Time
+	LastUsedAt       time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	// Version is incremented by every successful UpdateConnection; an update
+	// whose Version does not match the stored one fails with ErrConflict.
+	Version int64
+}
+
+// AuthRequest is one pending OAuth authorization (the one-time state, C1).
+type AuthRequest struct {
+	State           string // the state value sent to the org (random, 256 bits)
+	ConnectionID    string
+	Reauthorize     bool
+	ScopeMode       string
+	RequestedScopes []string
+	SealedVerifier  []byte // PKCE code_verifier, sealed
+	Nonce           string
+	Caller          string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+}
+
+// Run is one card run, alone or as an item of a flow run.
+type Run struct {
+	ID                 string
+	Card               string // "okta-devices/suspend-device"
+	ConnectionID       string
+	ConnectionNickname string
+	Caller             string // the cardflow caller
+	ActingAs           string // the Okta login the connection acts as
+	Status             string // "running", "succeeded", "failed"
+	Input              json.RawMessage
+	Output             json.RawMessage
+	ErrorCode          string
+	ErrorMessage       string
+	Remedy             string
+	OktaRequestIDs     []string
+	FlowRunID          string // empty for a direct run
+	StepID             string
+	ItemIndex          int
+	StartedAt          time.Time
+	FinishedAt         time.Time
+}
+
+// RunFilter selects runs; zero fields do not filter. Runs come newest first.
+type RunFilter struct {
+	ConnectionID string
+	Card         string
+	FlowRunID    string
+	Limit        int // 0 means 100
+	Before       time.Time
+}
+
+// AuditEvent is one audited action (C13). Events are append-only.
+type AuditEvent struct {
+	ID            int64 // assigned by the store
+	Time          time.Time
+	Caller        string
+	Action        string // "connection.create", "connection.authorize", "connection.reauthorize", "connection.delete", "connection.test", "card.run", "flow.run", ...
+	ConnectionID  string
+	ActingAs      string
+	Card          string
+	InputSummary  string
+	Outcome       string // "success" or "failure"
+	Error         string // public message, never a secret
+	OktaRequestID string
+}
+
+// AuditFilter selects audit events; zero fields do not filter. Newest first.
+type AuditFilter struct {
+	ConnectionID string
+	Action       string
+	Limit        int // 0 means 100
+	BeforeID     int64
+}
+
+// Flow is a stored flow document.
+type Flow struct {
+	ID        string
+	Name      string // unique
+	Source    []byte // the YAML document
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// FlowRun is one run (or plan) of a flow. The runner owns its lifecycle; the
+// store only persists it and hands out leases so that exactly one server
+// works on a run at a time.
+type FlowRun struct {
+	ID         string
+	FlowID     string
+	FlowName   string
+	Source     []byte          // the document as it was when the run started
+	Inputs     json.RawMessage // the run's inputs
+	Status     string          // "queued", "running", "succeeded", "failed"
+	Caller     string
+	Error      string
+	Owner      string    // the server holding the lease, empty when none
+	LeaseUntil time.Time // the owner's lease expiry
+	CreatedAt  time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// FlowStep is the persisted state of one step of a flow run.
+type FlowStep struct {
+	RunID      string
+	StepID     string
+	Status     string // "pending", "running", "succeeded", "failed", "skipped"
+	Items      int
+	Succeeded  int
+	Failed     int
+	Skipped    int
+	Output     json.RawMessage // the step's output (a for_each step: the list of item outputs)
+	Error      string
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// FlowItem is one completed item of a step (a step without for_each has one
+// item, index 0). An item is written once, when it finishes; its presence is
+// what makes a resumed run skip it.
+type FlowItem struct {
+	RunID      string
+	StepID     string
+	Index      int
+	Status     string // "succeeded", "failed", "skipped"
+	Input      json.RawMessage
+	Output     json.RawMessage
+	ErrorCode  string
+	Error      string
+	RunRef     string // the Run id of the card run, if any
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Store is the persistence boundary. Implementations are safe for concurrent
+// use by many goroutines and, for the shared backends, many processes.
+type Store interface {
+	// Connections. CreateConnection and UpdateConnection return ErrConflict
+	// when the nickname is taken (same connector, case-insensitive);
+	// UpdateConnection also when c.Version is not the stored version. On
+	// success UpdateConnection increments c.Version.
+	CreateConnection(ctx context.Context, c *Connection) error
+	GetConnection(ctx context.Context, id string) (*Connection, error)
+	GetConnectionByNickname(ctx context.Context, connector, nickname string) (*Connection, error)
+	ListConnections(ctx context.Context) ([]*Connection, error)
+	UpdateConnection(ctx context.Context, c *Connection) error
+	DeleteConnection(ctx context.Context, id string) error
+
+	// OAuth state. ConsumeAuthRequest deletes and returns the request in one
+	// step (single use); it returns ErrNotFound for an unknown or used state.
+	// Expiry is the caller's to check.
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	ConsumeAuthRequest(ctx context.Context, state string) (*AuthRequest, error)
+	DeleteExpiredAuthRequests(ctx context.Context, now time.Time) error
+
+	// Leases: named, expiring locks shared by every process on the store.
+	// TryLease takes or renews the lease when it is free, expired or already
+	// the owner's, and reports whether the owner holds it.
+	TryLease(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (bool, error)
+	ReleaseLease(ctx context.Context, name, owner string) error
+
+	// Runs.
+	CreateRun(ctx context.Context, r *Run) error
+	UpdateRun(ctx context.Context, r *Run) error
+	GetRun(ctx context.Context, id string) (*Run, error)
+	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
+
+	// Audit.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// Flows. PutFlow creates or replaces by name (ErrConflict never).
+	PutFlow(ctx context.Context, f *Flow) error
+	GetFlow(ctx context.Context, idOrName string) (*Flow, error)
+	ListFlows(ctx context.Context) ([]*Flow, error)
+	DeleteFlow(ctx context.Context, id string) error
+
+	// Flow runs.
+	CreateFlowRun(ctx context.Context, r *FlowRun) error
+	UpdateFlowRun(ctx context.Context, r *FlowRun) error
+	GetFlowRun(ctx context.Context, id string) (*FlowRun, error)
+	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*FlowRun, error)
+	// ClaimFlowRun atomically gives owner the lease of one run that is
+	// "queued", or "running" with an expired lease, and returns it;
+	// ErrNotFound when there is none.
+	ClaimFlowRun(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*FlowRun, error)
+	// RenewFlowRunLease extends owner's lease; ErrConflict if owner lost it.
+	RenewFlowRunLease(ctx context.Context, runID, owner string, ttl time.Duration, now time.Time) error
+	PutFlowStep(ctx context.Context, s *FlowStep) error
+	ListFlowSteps(ctx context.Context, runID string) ([]*FlowStep, error)
+	// PutFlowItem records a finished item; recording the same (run, step,
+	// index) twice returns ErrConflict.
+	PutFlowItem(ctx context.Context, it *FlowItem) error
+	ListFlowItems(ctx context.Context, runID, stepID string) ([]*FlowItem, error)
+
+	// Settings: small named values (the API token hash, the keyring check).
+	GetSetting(ctx context.Context, key string) ([]byte, error)
+	PutSetting(ctx context.Context, key string, value []byte) error
+
+	Close() error
+}
