@@ -1,0 +1,153 @@
+package keyring
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestWriteLoadFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keyring")
+	k1, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := mustNew(t, k1).Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteFile(path); err != nil {
+		t.Fatalf("WriteFile: %v", err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Mode().Perm(); got != 0o600 {
+		t.Errorf("mode = %v; want 0600", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("dir holds %d entries; want only the keyring (no temp files)", len(entries))
+	}
+
+	loaded, err := LoadFile(path)
+	if err != nil {
+		t.Fatalf("LoadFile: %v", err)
+	}
+	if loaded.PrimaryID() != k.PrimaryID() {
+		t.Errorf("PrimaryID = %q; want %q", loaded.PrimaryID(), k.PrimaryID())
+	}
+	if diff := cmp.Diff(k.IDs(), loaded.IDs()); diff != "" {
+		t.Errorf("IDs mismatch (-want +got):\n%s", diff)
+	}
+	ct, _ := k.Seal([]byte("v"), "c/f")
+	if pt, err := loaded.Open(ct, "c/f"); err != nil || string(pt) != "v" {
+		t.Errorf("loaded keyring Open = %q, %v; want v", pt, err)
+	}
+
+	// Overwriting keeps the mode and replaces the content.
+	k2, _ := loaded.Rotate()
+	if err := k2.WriteFile(path); err != nil {
+		t.Fatalf("second WriteFile: %v", err)
+	}
+	again, err := LoadFile(path)
+	if err != nil || again.PrimaryID() != k2.PrimaryID() {
+		t.Fatalf("LoadFile after rewrite = %v, %v; want primary %q", again, err, k2.PrimaryID())
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, KeySize))
+	tests := []struct {
+		name    string
+		content string
+		wantErr string
+	}{
+		{name: "not json", content: "secret-ish garbage", wantErr: "not a keyring file"},
+		{name: "no primary", content: `{"primary":"k9","keys":[{"id":"k1","key":"` + key + `"}]}`, wantErr: `primary key "k9"`},
+		{name: "bad base64", content: `{"primary":"k1","keys":[{"id":"k1","key":"%%%"}]}`, wantErr: "not valid base64"},
+		{name: "short key", content: `{"primary":"k1","keys":[{"id":"k1","key":"AAAA"}]}`, wantErr: "3 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "keyring")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadFile(path)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("LoadFile error = %v; want it to contain %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "secret-ish") {
+				t.Errorf("error repeats file content: %q", err)
+			}
+		})
+	}
+	if _, err := LoadFile(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Errorf("LoadFile(missing) = nil error; want one")
+	}
+}
+
+func TestFromBase64(t *testing.T) {
+	raw := make([]byte, KeySize)
+	for i := range raw {
+		raw[i] = byte(250 + i) // wraps: exercises '+' '/' vs '-' '_'
+	}
+	tests := []struct {
+		name    string
+		in      string
+		wantErr string
+	}{
+		{name: "std", in: base64.StdEncoding.EncodeToString(raw)},
+		{name: "std with newline", in: base64.StdEncoding.EncodeToString(raw) + "\n"},
+		{name: "raw std", in: base64.RawStdEncoding.EncodeToString(raw)},
+		{name: "url", in: base64.URLEncoding.EncodeToString(raw)},
+		{name: "raw url", in: base64.RawURLEncoding.EncodeToString(raw)},
+		{name: "empty", in: "  ", wantErr: "empty"},
+		{name: "not base64", in: "not*base64*at*all", wantErr: "not valid base64"},
+		{name: "too short", in: base64.StdEncoding.EncodeToString(raw[:16]), wantErr: "16 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, err := FromBase64(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v; want it to contain %q", err, tt.wantErr)
+				}
+				if strings.TrimSpace(tt.in) != "" && strings.Contains(err.Error(), strings.TrimSpace(tt.in)) {
+					t.Errorf("error repeats the input: %q", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("FromBase64: %v", err)
+			}
+			if diff := cmp.Diff(raw, key.Bytes); diff != "" {
+				t.Errorf("bytes mismatch (-want +got):\n%s", diff)
+			}
+			if want := DeriveID(raw); key.ID != want || len(want) != 9 {
+				t.Errorf("ID = %q; want %q (k + 8 hex)", key.ID, want)
+			}
+		})
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	a, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Generate()
+	if a.ID == b.ID || string(a.Bytes) == string(b.Bytes) {
+		t.Errorf("two generated keys are equal: %q, %q", a.ID, b.ID)
+	}
+	if len(a.Bytes) != KeySize || a.ID != DeriveID(a.Bytes) {
+		t.Errorf("Generate = %d bytes, id %q; want %d bytes and the derived id", len(a.Bytes), a.ID, KeySize)
+	}
+}

@@ -1,0 +1,216 @@
+package keyring
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// KeySize is the length in bytes of every key (AES-256).
+const KeySize = 32
+
+const (
+	formatV1  = 1
+	nonceSize = 12
+	maxIDLen  = 64
+)
+
+// Errors returned (wrapped) by Open and KeyID; test with errors.Is.
+var (
+	// ErrUnknownKey means the value was sealed with a key the keyring lacks.
+	ErrUnknownKey = errors.New("keyring: unknown key id")
+	// ErrIntegrity means authentication failed: the value was tampered
+	// with, moved to another row or field, or the key is wrong.
+	ErrIntegrity = errors.New("keyring: tampered, moved or wrong key")
+	// ErrMalformed means the bytes are not a keyring ciphertext at all.
+	ErrMalformed = errors.New("keyring: malformed ciphertext")
+)
+
+// Key is one AES-256 key and its id. The id is stored in every ciphertext
+// the key seals; it is public, the bytes are not.
+type Key struct {
+	ID    string
+	Bytes []byte
+}
+
+// String returns the key id only.
+func (k Key) String() string {
+	return "keyring.Key{ID: " + fmt.Sprintf("%q", k.ID) + ", Bytes: [redacted]}"
+}
+
+// GoString returns the key id only.
+func (k Key) GoString() string { return k.String() }
+
+// Format prints the key id only, whatever the verb.
+func (k Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+
+// MarshalJSON encodes the key id only; key files use their own encoding.
+func (k Key) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, `{"id":%q,"key":"[redacted]"}`, k.ID), nil
+}
+
+// Keyring seals with its primary key and opens with any of its keys. It is
+// immutable and safe for concurrent use.
+type Keyring struct {
+	primary string
+	keys    []Key // primary first, then the older keys in the order given
+	aeads   map[string]cipher.AEAD
+}
+
+// New returns a keyring that seals with primary and also opens values sealed
+// with any of older. Key ids must be unique, 1–64 characters of
+// [A-Za-z0-9._-], and every key must be KeySize bytes.
+func New(primary Key, older ...Key) (*Keyring, error) {
+	all := append([]Key{primary}, older...)
+	k := &Keyring{primary: primary.ID, aeads: make(map[string]cipher.AEAD, len(all))}
+	for _, key := range all {
+		if err := validID(key.ID); err != nil {
+			return nil, err
+		}
+		if len(key.Bytes) != KeySize {
+			return nil, fmt.Errorf("keyring: key %q is %d bytes; want %d", key.ID, len(key.Bytes), KeySize)
+		}
+		if _, dup := k.aeads[key.ID]; dup {
+			return nil, fmt.Errorf("keyring: key id %q appears twice", key.ID)
+		}
+		block, err := aes.NewCipher(key.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("keyring: key %q: %w", key.ID, err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("keyring: key %q: %w", key.ID, err)
+		}
+		k.aeads[key.ID] = aead
+		k.keys = append(k.keys, Key{ID: key.ID, Bytes: append([]byte(nil), key.Bytes...)})
+	}
+	return k, nil
+}
+
+func validID(id string) error {
+	if id == "" || len(id) > maxIDLen {
+		return fmt.Errorf("keyring: key id %q must be 1 to %d characters", id, maxIDLen)
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+		if !ok {
+			return fmt.Errorf("keyring: key id %q may only hold letters, digits, '.', '_' and '-'", id)
+		}
+	}
+	return nil
+}
+
+// PrimaryID returns the id of the key that Seal uses.
+func (k *Keyring) PrimaryID() string { return k.primary }
+
+// IDs returns the ids of every key, the primary first.
+func (k *Keyring) IDs() []string {
+	ids := make([]string, len(k.keys))
+	for i, key := range k.keys {
+		ids[i] = key.ID
+	}
+	return ids
+}
+
+// Seal encrypts plaintext with the primary key, bound to aad (by
+// convention connectionID + "/" + field). Open must be given the same aad.
+func (k *Keyring) Seal(plaintext []byte, aad string) ([]byte, error) {
+	aead := k.aeads[k.primary]
+	hdr := header(k.primary)
+	out := make([]byte, len(hdr), len(hdr)+nonceSize+len(plaintext)+aead.Overhead())
+	copy(out, hdr)
+	nonce := out[len(hdr) : len(hdr)+nonceSize]
+	out = out[:len(hdr)+nonceSize]
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("keyring: nonce: %w", err)
+	}
+	return aead.Seal(out, nonce, plaintext, additionalData(hdr, aad)), nil
+}
+
+// Open decrypts a value sealed by Seal with any key of the keyring and the
+// same aad. Errors wrap ErrUnknownKey, ErrIntegrity or ErrMalformed, name
+// the key id and aad, and never contain plaintext.
+func (k *Keyring) Open(ct []byte, aad string) ([]byte, error) {
+	id, hdrLen, err := parseHeader(ct)
+	if err != nil {
+		return nil, err
+	}
+	aead, ok := k.aeads[id]
+	if !ok {
+		return nil, &openError{kind: ErrUnknownKey, msg: fmt.Sprintf(
+			"keyring: value for %q was sealed with key %q, which this keyring does not have (it has %s): the keyring is wrong or missing a key",
+			aad, id, strings.Join(quoteAll(k.IDs()), ", "))}
+	}
+	rest := ct[hdrLen:]
+	if len(rest) < nonceSize+aead.Overhead() {
+		return nil, &openError{kind: ErrMalformed, msg: fmt.Sprintf("keyring: value for %q is truncated", aad)}
+	}
+	pt, err := aead.Open(nil, rest[:nonceSize], rest[nonceSize:], additionalData(ct[:hdrLen], aad))
+	if err != nil {
+		return nil, &openError{kind: ErrIntegrity, msg: fmt.Sprintf(
+			"keyring: cannot open value for %q with key %q: tampered, moved or wrong key", aad, id)}
+	}
+	return pt, nil
+}
+
+// KeyID returns the id of the key that sealed ct.
+func (k *Keyring) KeyID(ct []byte) (string, error) {
+	id, _, err := parseHeader(ct)
+	return id, err
+}
+
+// NeedsReseal reports whether ct should be opened and sealed again: it was
+// sealed with a key other than the primary, or it is not readable at all.
+func (k *Keyring) NeedsReseal(ct []byte) bool {
+	id, n, err := parseHeader(ct)
+	return err != nil || id != k.primary || len(ct)-n < nonceSize+k.aeads[id].Overhead()
+}
+
+type openError struct {
+	kind error
+	msg  string
+}
+
+func (e *openError) Error() string { return e.msg }
+func (e *openError) Unwrap() error { return e.kind }
+
+func header(id string) []byte {
+	return append([]byte{formatV1, byte(len(id))}, id...)
+}
+
+func parseHeader(ct []byte) (id string, n int, err error) {
+	if len(ct) < 2 {
+		return "", 0, &openError{kind: ErrMalformed, msg: "keyring: ciphertext is too short"}
+	}
+	if ct[0] != formatV1 {
+		return "", 0, &openError{kind: ErrMalformed, msg: fmt.Sprintf("keyring: unknown ciphertext format version %d", ct[0])}
+	}
+	l := int(ct[1])
+	if l == 0 || l > maxIDLen || len(ct) < 2+l {
+		return "", 0, &openError{kind: ErrMalformed, msg: "keyring: ciphertext has a bad key id"}
+	}
+	id = string(ct[2 : 2+l])
+	if validID(id) != nil {
+		return "", 0, &openError{kind: ErrMalformed, msg: "keyring: ciphertext has a bad key id"}
+	}
+	return id, 2 + l, nil
+}
+
+// additionalData authenticates the header too, so the key id cannot be
+// swapped without detection.
+func additionalData(hdr []byte, aad string) []byte {
+	ad := make([]byte, 0, len(hdr)+len(aad))
+	ad = append(ad, hdr...)
+	return append(ad, aad...)
+}
+
+func quoteAll(ss []string) []string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return q
+}
