@@ -1,0 +1,192 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// History reads run history and the audit log; store.Store satisfies it.
+type History interface {
+	GetRun(ctx context.Context, id string) (*store.Run, error)
+	ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, error)
+	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
+}
+
+// RunJSON is the public shape of a card run.
+type RunJSON struct {
+	ID             string          `json:"id"`
+	Card           string          `json:"card"`
+	Connection     *ConnectionRef  `json:"connection,omitempty"`
+	Caller         string          `json:"caller,omitempty"`
+	ActingAs       string          `json:"actingAs,omitempty"`
+	Status         string          `json:"status"`
+	Input          json.RawMessage `json:"input,omitempty"`
+	Output         json.RawMessage `json:"output"`
+	Error          *errorJSON      `json:"error"`
+	OktaRequestIDs []string        `json:"oktaRequestIds,omitempty"`
+	FlowRunID      string          `json:"flowRunId,omitempty"`
+	StepID         string          `json:"stepId,omitempty"`
+	ItemIndex      *int            `json:"itemIndex,omitempty"`
+	StartedAt      time.Time       `json:"startedAt"`
+	FinishedAt     *time.Time      `json:"finishedAt,omitempty"`
+}
+
+// ConnectionRef names the connection a run used.
+type ConnectionRef struct {
+	ID       string `json:"id"`
+	Nickname string `json:"nickname,omitempty"`
+}
+
+// runJSON converts a stored run to its public shape.
+func runJSON(r *store.Run) RunJSON {
+	out := RunJSON{
+		ID:             r.ID,
+		Card:           r.Card,
+		Caller:         r.Caller,
+		ActingAs:       r.ActingAs,
+		Status:         r.Status,
+		Input:          rawOrNil(r.Input),
+		Output:         rawOrNil(r.Output),
+		OktaRequestIDs: r.OktaRequestIDs,
+		FlowRunID:      r.FlowRunID,
+		StepID:         r.StepID,
+		StartedAt:      r.StartedAt,
+	}
+	if r.ConnectionID != "" {
+		out.Connection = &ConnectionRef{ID: r.ConnectionID, Nickname: r.ConnectionNickname}
+	}
+	if r.FlowRunID != "" {
+		i := r.ItemIndex
+		out.ItemIndex = &i
+	}
+	if !r.FinishedAt.IsZero() {
+		t := r.FinishedAt
+		out.FinishedAt = &t
+	}
+	if r.ErrorCode != "" || r.ErrorMessage != "" {
+		e := &errorJSON{Code: problem.Code(r.ErrorCode), Message: r.ErrorMessage}
+		if r.Remedy != "" {
+			e.Details = map[string]any{"remedy": r.Remedy}
+		}
+		out.Error = e
+	}
+	return out
+}
+
+func rawOrNil(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// AuditJSON is the public shape of an audit event (C13).
+type AuditJSON struct {
+	ID            int64     `json:"id"`
+	Time          time.Time `json:"time"`
+	Caller        string    `json:"caller"`
+	Action        string    `json:"action"`
+	ConnectionID  string    `json:"connectionId,omitempty"`
+	ActingAs      string    `json:"actingAs,omitempty"`
+	Card          string    `json:"card,omitempty"`
+	InputSummary  string    `json:"inputSummary,omitempty"`
+	Outcome       string    `json:"outcome"`
+	Error         string    `json:"error,omitempty"`
+	OktaRequestID string    `json:"oktaRequestId,omitempty"`
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.RunFilter{ConnectionID: q.Get("connection"), Card: q.Get("card"), FlowRunID: q.Get("flowRun")}
+	var err error
+	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if v := q.Get("before"); v != "" {
+		if f.Before, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "before must be an RFC 3339 time, not %q", v).WithDetail("field", "before"))
+			return
+		}
+	}
+	runs, err := s.History.ListRuns(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]RunJSON, 0, len(runs))
+	for _, run := range runs {
+		out = append(out, runJSON(run))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	run, err := s.History.GetRun(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, notFound(err, "no run with id %q", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, runJSON(run))
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.AuditFilter{ConnectionID: q.Get("connection"), Action: q.Get("action")}
+	var err error
+	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if v := q.Get("before"); v != "" {
+		if f.BeforeID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "before must be an audit event id, not %q", v).WithDetail("field", "before"))
+			return
+		}
+	}
+	events, err := s.History.ListAudit(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]AuditJSON, 0, len(events))
+	for _, e := range events {
+		out = append(out, AuditJSON{
+			ID: e.ID, Time: e.Time, Caller: e.Caller, Action: e.Action, ConnectionID: e.ConnectionID,
+			ActingAs: e.ActingAs, Card: e.Card, InputSummary: e.InputSummary, Outcome: e.Outcome,
+			Error: e.Error, OktaRequestID: e.OktaRequestID,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
+
+// queryLimit parses a ?limit= value (1..1000; empty means the default).
+func queryLimit(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, problem.New(problem.InvalidInput, "limit must be a number from 1 to 1000, not %q", v).WithDetail("field", "limit")
+	}
+	return n, nil
+}
+
+// notFound turns a store.ErrNotFound into a not_found Problem with a
+// specific message, leaving other errors as they are.
+func notFound(err error, format string, args ...any) error {
+	if _, ok := problem.As(err); ok {
+		return err
+	}
+	if errorsIsNotFound(err) {
+		return problem.New(problem.NotFound, format, args...)
+	}
+	return err
+}

@@ -1,0 +1,20 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// routes registers the JSON API. Endpoints whose service is nil are not
+// registered (and so answer 404).
+func (s *Server) routes(mux *http.ServeMux) {
+	if s.History != nil {
+		mux.HandleFunc("GET /api/v1/runs", s.listRuns)
+		mux.HandleFunc("GET /api/v1/runs/{id}", s.getRun)
+		mux.HandleFunc("GET /api/v1/audit", s.listAudit)
+	}
+}
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

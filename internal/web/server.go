@@ -1,0 +1,229 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// Server serves cardflow's HTTP surface. Fill in the fields, then serve
+// Handler(). A nil service field leaves its endpoints answering 404; the
+// zero TokenHash refuses every API token. Safe for concurrent use once
+// Handler has been called; the fields must not change afterwards.
+type Server struct {
+	// History reads run history and the audit log (the store).
+	History History
+
+	// TokenHash is the SHA-256 of the API token. Requests to /api/ (and to
+	// /metrics unless PublicMetrics) must send "Authorization: Bearer TOKEN".
+	TokenHash [32]byte
+	// Metrics serves /metrics (a promhttp handler); nil answers 404.
+	Metrics http.Handler
+	// PublicMetrics lets /metrics be scraped without the API token.
+	PublicMetrics bool
+	// Health reports whether the server can do its work (store reachable);
+	// nil means always healthy.
+	Health func(ctx context.Context) error
+	// Console serves the web console at "/" (everything outside /api/,
+	// /oauth/callback, /metrics and /healthz); nil answers 404.
+	Console http.Handler
+
+	// Logger receives request and error logs; nil discards them. Every line
+	// logged through it with a request's context carries the request id.
+	Logger *slog.Logger
+	// MaxBodyBytes limits request bodies; 0 means 1 MiB.
+	MaxBodyBytes int64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	log *slog.Logger
+}
+
+// apiMethods are tried to tell "405 method not allowed" from "404".
+var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Handler returns the server's root handler. Call it once.
+func (s *Server) Handler() http.Handler {
+	lg := s.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	if _, ok := lg.Handler().(ContextHandler); !ok {
+		lg = slog.New(ContextHandler{lg.Handler()})
+	}
+	s.log = lg
+
+	api := http.NewServeMux()
+	s.routes(api)
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", s.healthz)
+	root.HandleFunc("GET /metrics", s.metrics)
+	root.Handle("/api/", s.authAPI(apiFallback(api, s)))
+	if s.Console != nil {
+		root.Handle("/", s.Console)
+	}
+	return s.middleware(root)
+}
+
+// apiFallback serves mux, answering unknown paths and methods with JSON
+// errors instead of the mux's plain text.
+func apiFallback(mux *http.ServeMux, s *Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allowed []string
+		for _, m := range apiMethods {
+			r2 := r.Clone(r.Context())
+			r2.Method = m
+			if _, p := mux.Handler(r2); p != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorJSON{
+				Code:    problem.InvalidInput,
+				Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allowed, " or "),
+			}})
+			return
+		}
+		s.writeError(w, r, problem.New(problem.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// statusWriter remembers the status code for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware gives every request an id (echoed in X-Request-Id), logs it
+// without its query string (which may carry OAuth codes), and turns panics
+// into internal errors.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		id := newRequestID()
+		ctx := WithRequestID(r.Context(), id)
+		r = r.WithContext(ctx)
+		w.Header().Set("X-Request-Id", id)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(ctx, "panic serving request", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				if sw.status == 0 {
+					s.writeError(sw, r, problem.New(problem.Internal, "panic"))
+				}
+			}
+			s.log.InfoContext(ctx, "http request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status),
+				slog.Duration("duration", s.now().Sub(start)))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// CheckToken reports whether token is the API token, in constant time.
+func (s *Server) CheckToken(token string) bool {
+	var zero [32]byte
+	if token == "" || s.TokenHash == zero {
+		return false
+	}
+	h := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(h[:], s.TokenHash[:]) == 1
+}
+
+// TokenCaller is the audit identity of a caller holding the API token: a
+// short fingerprint of the token's hash, which reveals nothing of the token.
+func (s *Server) TokenCaller() string {
+	return "api-token:" + hex.EncodeToString(s.TokenHash[:4])
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// authAPI requires the API token.
+func (s *Server) authAPI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.CheckToken(bearer(r)) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
+			s.writeError(w, r, problem.New(problem.Unauthenticated, "missing or wrong API token").
+				WithRemedy("send the header \"Authorization: Bearer <API token>\"; the token was printed when the server first started and is in the data directory's api-token file"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), s.TokenCaller())))
+	})
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.Health != nil {
+		if err := s.Health(r.Context()); err != nil {
+			s.log.ErrorContext(r.Context(), "health check failed", slog.Any("cause", err))
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if s.Metrics == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if !s.PublicMetrics && !s.CheckToken(bearer(r)) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
+		s.writeError(w, r, problem.New(problem.Unauthenticated, "missing or wrong API token").
+			WithRemedy("scrape /metrics with the API token as a bearer token, or start the server with -public-metrics"))
+		return
+	}
+	s.Metrics.ServeHTTP(w, r)
+}

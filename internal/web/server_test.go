@@ -1,0 +1,325 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/google/go-cmp/cmp"
+)
+
+const testToken = "test-api-token-0123456789"
+
+// newTestServer returns a served Server with the test token and a log
+// buffer.
+func newTestServer(t *testing.T, s *Server) (*httptest.Server, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	s.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.TokenHash = sha256.Sum256([]byte(testToken))
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, &logs
+}
+
+func do(t *testing.T, method, url, token, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("%s %s: body is not JSON: %v", method, url, err)
+	}
+	return resp, m
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func TestAPIAuth(t *testing.T) {
+	ts, logs := newTestServer(t, &Server{})
+	tests := []struct {
+		name       string
+		header     string
+		wantStatus int
+		wantCode   string
+	}{
+		{name: "no header", wantStatus: 401, wantCode: "unauthenticated"},
+		{name: "wrong token", header: "Bearer nope", wantStatus: 401, wantCode: "unauthenticated"},
+		{name: "basic scheme", header: "Basic " + testToken, wantStatus: 401, wantCode: "unauthenticated"},
+		{name: "right token, unknown path", header: "Bearer " + testToken, wantStatus: 404, wantCode: "not_found"},
+		{name: "lower-case scheme", header: "bearer " + testToken, wantStatus: 404, wantCode: "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/nothing", nil)
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			if resp.StatusCode != tt.wantStatus || errCode(m) != tt.wantCode {
+				t.Errorf("got %d %q; want %d %q", resp.StatusCode, errCode(m), tt.wantStatus, tt.wantCode)
+			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Errorf("got no X-Request-Id header")
+			}
+		})
+	}
+	if strings.Contains(logs.String(), testToken) {
+		t.Errorf("the API token appears in the log:\n%s", logs)
+	}
+}
+
+func TestZeroTokenHashRefusesEverything(t *testing.T) {
+	s := &Server{}
+	if s.CheckToken("") || s.CheckToken("x") {
+		t.Errorf("got a token accepted by a server with no token hash; want none")
+	}
+}
+
+func TestMethodNotAllowedIsJSON(t *testing.T) {
+	ts, _ := newTestServer(t, &Server{History: emptyHistory{}})
+	resp, m := do(t, "DELETE", ts.URL+"/api/v1/runs", testToken, "")
+	if resp.StatusCode != 405 || errCode(m) != "invalid_input" {
+		t.Errorf("got %d %v; want 405 invalid_input", resp.StatusCode, m)
+	}
+	if got := resp.Header.Get("Allow"); got != "GET" {
+		t.Errorf("got Allow %q; want GET", got)
+	}
+}
+
+func TestPublicError(t *testing.T) {
+	ctx := WithRequestID(t.Context(), "req-1")
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		want       errorJSON
+	}{
+		{
+			name:       "problem with remedy and details",
+			err:        problem.New(problem.InsufficientScope, "card X needs okta.devices.manage").WithRemedy("grant it, then reauthorize").WithDetail("requiredScope", "okta.devices.manage"),
+			wantStatus: 403,
+			want: errorJSON{Code: "insufficient_scope", Message: "card X needs okta.devices.manage; grant it, then reauthorize",
+				Details: map[string]any{"remedy": "grant it, then reauthorize", "requiredScope": "okta.devices.manage"}},
+		},
+		{
+			name:       "wrapped problem keeps its code, hides its cause",
+			err:        fmt.Errorf("outer: %w", problem.New(problem.Conflict, "nickname taken").Wrap(errors.New("secret cause"))),
+			wantStatus: 409,
+			want:       errorJSON{Code: "conflict", Message: "nickname taken"},
+		},
+		{
+			name:       "store not found",
+			err:        fmt.Errorf("get: %w", store.ErrNotFound),
+			wantStatus: 404,
+			want:       errorJSON{Code: "not_found", Message: "not found"},
+		},
+		{
+			name:       "unknown error is internal with the request id",
+			err:        errors.New("db exploded at /var/secret"),
+			wantStatus: 500,
+			want: errorJSON{Code: "internal", Message: "internal error; the server log has the cause under request id req-1",
+				Details: map[string]any{"requestId": "req-1"}},
+		},
+		{
+			name:       "internal problem hides its message",
+			err:        problem.New(problem.Internal, "sql: bad thing"),
+			wantStatus: 500,
+			want: errorJSON{Code: "internal", Message: "internal error; the server log has the cause under request id req-1",
+				Details: map[string]any{"requestId": "req-1"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, got := publicError(ctx, tt.err)
+			if status != tt.wantStatus {
+				t.Errorf("got status %d; want %d", status, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("public error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStatusOfEveryCode(t *testing.T) {
+	want := map[problem.Code]int{
+		problem.InvalidInput: 400, problem.Unauthenticated: 401, problem.Forbidden: 403,
+		problem.NotFound: 404, problem.Conflict: 409, problem.InsufficientScope: 403,
+		problem.NeedsReauthorization: 409, problem.RateLimited: 429, problem.UpstreamError: 502,
+		problem.Internal: 500,
+	}
+	for code, status := range want {
+		if got := statusOf(code); got != status {
+			t.Errorf("statusOf(%s) = %d; want %d", code, got, status)
+		}
+	}
+}
+
+func TestInternalErrorLogsCauseWithRequestID(t *testing.T) {
+	s := &Server{}
+	ts, logs := newTestServer(t, s)
+	_ = ts
+	req := httptest.NewRequest("GET", "/x", nil)
+	req = req.WithContext(WithRequestID(req.Context(), "rid-42"))
+	rec := httptest.NewRecorder()
+	s.writeError(rec, req, errors.New("disk on fire"))
+	if rec.Code != 500 {
+		t.Errorf("got %d; want 500", rec.Code)
+	}
+	if strings.Contains(rec.Body.String(), "disk on fire") {
+		t.Errorf("the response leaks the cause: %s", rec.Body)
+	}
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		_ = json.Unmarshal([]byte(l), &line)
+		if line["msg"] == "request failed" {
+			break
+		}
+	}
+	if line["request_id"] != "rid-42" || line["cause"] != "disk on fire" {
+		t.Errorf("got log line %v; want request_id rid-42 and cause", line)
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	type body struct {
+		Name   string    `json:"name"`
+		Count  int       `json:"count"`
+		Scopes *[]string `json:"scopes"`
+	}
+	tests := []struct {
+		name       string
+		ct         string
+		in         string
+		allowEmpty bool
+		wantMsg    string
+		wantField  string
+	}{
+		{name: "ok", in: `{"name":"a","count":1}`},
+		{name: "unknown field", in: `{"name":"a","colour":"red"}`, wantMsg: `unknown field "colour"`, wantField: "colour"},
+		{name: "wrong type", in: `{"count":"x"}`, wantMsg: `field "count" must be a number, not string`, wantField: "count"},
+		{name: "syntax", in: `{"name":`, wantMsg: "request body is truncated JSON"},
+		{name: "bad syntax", in: `{"name" 1}`, wantMsg: "request body is not valid JSON (at byte 9)"},
+		{name: "trailing data", in: `{"name":"a"} {}`, wantMsg: "request body must hold exactly one JSON value"},
+		{name: "empty", in: ``, wantMsg: "request body is empty; send a JSON object"},
+		{name: "empty allowed", in: ``, allowEmpty: true},
+		{name: "not json content type", ct: "text/plain", in: `{}`, wantMsg: `request body must be JSON (Content-Type: application/json), not "text/plain"`},
+		{name: "too large", in: `{"name":"` + strings.Repeat("a", 200) + `"}`, wantMsg: "request body is larger than 100 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Server{MaxBodyBytes: 100}
+			req := httptest.NewRequest("POST", "/", strings.NewReader(tt.in))
+			if tt.ct != "" {
+				req.Header.Set("Content-Type", tt.ct)
+			}
+			var b body
+			err := s.decodeJSON(httptest.NewRecorder(), req, &b, tt.allowEmpty)
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("got error %v; want none", err)
+				}
+				return
+			}
+			p, ok := problem.As(err)
+			if !ok || p.Code != problem.InvalidInput {
+				t.Fatalf("got %v; want an invalid_input problem", err)
+			}
+			if p.Message != tt.wantMsg {
+				t.Errorf("got message %q; want %q", p.Message, tt.wantMsg)
+			}
+			if got, _ := p.Details["field"].(string); got != tt.wantField {
+				t.Errorf("got field %q; want %q", got, tt.wantField)
+			}
+		})
+	}
+}
+
+func TestMetricsRequireTokenUnlessPublic(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "m 1") })
+	tests := []struct {
+		name       string
+		public     bool
+		token      string
+		wantStatus int
+	}{
+		{name: "private without token", wantStatus: 401},
+		{name: "private with token", token: testToken, wantStatus: 200},
+		{name: "public without token", public: true, wantStatus: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts, _ := newTestServer(t, &Server{Metrics: metrics, PublicMetrics: tt.public})
+			req, _ := http.NewRequest("GET", ts.URL+"/metrics", nil)
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("got %d; want %d", resp.StatusCode, tt.wantStatus)
+			}
+		})
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	ts, _ := newTestServer(t, &Server{})
+	resp, m := do(t, "GET", ts.URL+"/healthz", "", "")
+	if resp.StatusCode != 200 || m["status"] != "ok" {
+		t.Errorf("got %d %v; want 200 ok", resp.StatusCode, m)
+	}
+	ts2, _ := newTestServer(t, &Server{Health: func(ctxArg ctxT) error { return errors.New("db down") }})
+	resp, m = do(t, "GET", ts2.URL+"/healthz", "", "")
+	if resp.StatusCode != 503 || m["status"] != "unavailable" {
+		t.Errorf("got %d %v; want 503 unavailable", resp.StatusCode, m)
+	}
+}
+
+func TestPanicBecomesInternalError(t *testing.T) {
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	ts, logs := newTestServer(t, &Server{Console: console})
+	resp, m := do(t, "GET", ts.URL+"/", "", "")
+	if resp.StatusCode != 500 || errCode(m) != "internal" {
+		t.Errorf("got %d %v; want 500 internal", resp.StatusCode, m)
+	}
+	if !strings.Contains(logs.String(), "panic serving request") {
+		t.Errorf("the panic is not logged:\n%s", logs)
+	}
+}
