@@ -12,7 +12,9 @@ type ctxT = context.Context
 // reach the store.
 type emptyHistory struct{}
 
-func (emptyHistory) GetRun(context.Context, string) (*store.Run, error) { return nil, store.ErrNotFound }
+func (emptyHistory) GetRun(context.Context, string) (*store.Run, error) {
+	return nil, store.ErrNotFound
+}
 func (emptyHistory) ListRuns(context.Context, store.RunFilter) ([]*store.Run, error) {
 	return nil, nil
 }
