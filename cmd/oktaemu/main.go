@@ -1,0 +1,83 @@
+// Command oktaemu serves an emulated Okta org (the demo org or a JSON
+// fixture) for demos and tests.
+//
+//	oktaemu -listen 127.0.0.1:9090 -devices 50 -rate-limit-per-minute 0 [-fixture FILE]
+//
+// It prints "oktaemu: org http://ADDR ready" once it serves.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "oktaemu:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("oktaemu", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:9090", "address to listen on (port 0 picks a free port)")
+	devices := fs.Int("devices", 50, "number of generated demo devices")
+	rate := fs.Int("rate-limit-per-minute", 0, "requests per minute per API bucket (0 = unlimited)")
+	fixture := fs.String("fixture", "", "JSON fixture to load in place of the demo org")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *devices < 0 {
+		return errors.New("-devices must not be negative")
+	}
+	cfg := oktaemu.Config{Devices: *devices, RateLimitPerMinute: *rate}
+	if *devices == 0 {
+		cfg.Devices = -1
+	}
+	if *fixture != "" {
+		fx, err := oktaemu.LoadFixtureFile(*fixture)
+		if err != nil {
+			return err
+		}
+		cfg.Fixture = fx
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: oktaemu.New(cfg), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Printf("oktaemu: org http://%s ready\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

@@ -1,0 +1,208 @@
+package oktaemu
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// rateLimiter counts requests per bucket in fixed 60 s windows of the
+// emulator clock (aligned to the minute).
+type rateLimiter struct {
+	limit int
+	mu    sync.Mutex
+	win   map[bucket]*window
+}
+
+type window struct {
+	end  time.Time
+	used int
+}
+
+func newRateLimiter(limit int) *rateLimiter {
+	return &rateLimiter{limit: limit, win: map[bucket]*window{}}
+}
+
+func (l *rateLimiter) clear() {
+	l.mu.Lock()
+	clear(l.win)
+	l.mu.Unlock()
+}
+
+// allow counts a request in bucket b and sets Okta's rate-limit headers. It
+// reports false when the window's limit is used up.
+func (l *rateLimiter) allow(w http.ResponseWriter, b bucket, now time.Time) bool {
+	if l.limit <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	win := l.win[b]
+	if win == nil || !now.Before(win.end) {
+		win = &window{end: now.Truncate(time.Minute).Add(time.Minute)}
+		l.win[b] = win
+	}
+	ok := win.used < l.limit
+	if ok {
+		win.used++
+	}
+	remaining := l.limit - win.used
+	end := win.end
+	l.mu.Unlock()
+	h := w.Header()
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(l.limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(end.Unix(), 10))
+	return ok
+}
+
+// fault makes the next Count requests matching Method and Path fail with
+// Status.
+type fault struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Status int    `json:"status"`
+	Count  int    `json:"count"`
+}
+
+type faultTable struct {
+	mu     sync.Mutex
+	faults []*fault
+}
+
+func (t *faultTable) clear() {
+	t.mu.Lock()
+	t.faults = nil
+	t.mu.Unlock()
+}
+
+func (t *faultTable) add(f fault) {
+	t.mu.Lock()
+	t.faults = append(t.faults, &f)
+	t.mu.Unlock()
+}
+
+// take consumes one use of the first fault matching the request, whose
+// route pattern path is pattern and whose literal path is path.
+func (t *faultTable) take(method, pattern, path string) (fault, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, f := range t.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, method) || f.Path != pattern && f.Path != path {
+			continue
+		}
+		f.Count--
+		got := *f
+		if f.Count <= 0 {
+			t.faults = append(t.faults[:i], t.faults[i+1:]...)
+		}
+		return got, true
+	}
+	return fault{}, false
+}
+
+// writeFault answers an injected fault in the style of the endpoint.
+func (o *Org) writeFault(w http.ResponseWriter, r *http.Request, f fault) {
+	if strings.HasPrefix(r.URL.Path, "/oauth2/") {
+		code := "server_error"
+		if f.Status == http.StatusServiceUnavailable {
+			code = "temporarily_unavailable"
+		}
+		writeJSON(w, f.Status, map[string]string{"error": code, "error_description": "The server is unable to handle the request (injected fault)."})
+		return
+	}
+	switch {
+	case f.Status == http.StatusTooManyRequests:
+		h := w.Header()
+		h.Set("X-Rate-Limit-Limit", "0")
+		h.Set("X-Rate-Limit-Remaining", "0")
+		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(o.now().Add(time.Second).Unix(), 10))
+		writeError(w, f.Status, "E0000047", "API call exceeded rate limit due to too many requests.")
+	case f.Status >= 500:
+		writeError(w, f.Status, "E0000009", "Internal Server Error")
+	default:
+		writeError(w, f.Status, "E0000001", "Api validation failed: injected fault")
+	}
+}
+
+type statTable struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (t *statTable) add(key string) {
+	t.mu.Lock()
+	if t.n == nil {
+		t.n = map[string]int{}
+	}
+	t.n[key]++
+	t.mu.Unlock()
+}
+
+func (t *statTable) clear() {
+	t.mu.Lock()
+	t.n = nil
+	t.mu.Unlock()
+}
+
+func (t *statTable) snapshot() map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := make(map[string]int, len(t.n))
+	for k, v := range t.n {
+		m[k] = v
+	}
+	return m
+}
+
+// Stats returns the request counts by "METHOD /route/{pattern}".
+func (o *Org) Stats() map[string]int { return o.stats.snapshot() }
+
+func ctlError(w http.ResponseWriter, msg string) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
+}
+
+func (o *Org) ctlClock(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Advance string `json:"advance"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		ctlError(w, "body must be {\"advance\":\"3600s\"}")
+		return
+	}
+	d, err := time.ParseDuration(req.Advance)
+	if err != nil || d < 0 {
+		ctlError(w, "advance must be a non-negative Go duration such as \"3600s\"")
+		return
+	}
+	o.AdvanceClock(d)
+	writeJSON(w, http.StatusOK, map[string]string{"now": formatTime(o.now())})
+}
+
+func (o *Org) ctlFaults(w http.ResponseWriter, r *http.Request) {
+	var f fault
+	if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+		ctlError(w, "body must be {\"method\",\"path\",\"status\",\"count\"}")
+		return
+	}
+	if f.Path == "" || f.Status < 100 || f.Status > 599 {
+		ctlError(w, "path and a status between 100 and 599 are required")
+		return
+	}
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	o.faults.add(f)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (o *Org) ctlStats(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"requests": o.Stats()})
+}
+
+func (o *Org) ctlReset(w http.ResponseWriter, r *http.Request) {
+	o.Reset()
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,107 @@
+// Package oktaemu emulates the parts of an Okta org that cardflow uses, as
+// an http.Handler: the org authorization server (discovery, authorize with
+// a sign-in form, token, keys, userinfo, introspect, revoke), the Devices
+// API with SCIM search and Link paging, users, admin roles, apps, app users
+// and scope grants, with Okta's error bodies, SSWS and Bearer
+// authentication, scope and admin-role checks and per-bucket rate limits.
+// State lives in memory; an Org is safe for concurrent use. The issuer and
+// origin are "http://" + the request's Host, so an org works on any port.
+//
+// # Demo org
+//
+// Without a fixture an org is the demo org of SPEC §4: SSWS token
+// DemoAPIToken (acting as AdminLogin), users AdminLogin (SUPER_ADMIN),
+// ReadOnlyLogin (READ_ONLY_ADMIN), UserLogin (no role) — all assigned to the
+// app — and UnassignedLogin (SUPER_ADMIN, not assigned), all with password
+// DemoPassword, plus twelve employees who own devices; the web app
+// DemoAppID ("Okta Workflows OAuth", client DemoClientID / DemoClientSecret,
+// redirect URIs http://127.0.0.1:PORT/oauth/callback and
+// http://localhost:PORT/oauth/callback on any port) granted the seven
+// AutoGrantedScopes, okta.devices.read and okta.devices.manage; the service
+// app DemoServiceAppID (client DemoServiceClientID, private_key_jwt with the
+// keys of Config.ServiceAppJWKS, granted okta.devices.read and
+// okta.devices.manage, role SUPER_ADMIN); and Config.Devices generated
+// devices. Device i is always the same device (id, status, profile, users);
+// its timestamps are relative to the day the org starts, with lastUpdated
+// spread over the past ~200 days.
+//
+// # Fixture format
+//
+// A fixture (LoadFixture, oktaemu -fixture FILE) replaces the demo org. It
+// is one JSON object; unknown fields are errors:
+//
+//	{
+//	  "users": [
+//	    {"id": "00u...", "login": "admin@example.com", "firstName": "Ada", "lastName": "Admin",
+//	     "email": "admin@example.com", "password": "Demo-Passw0rd!", "roles": ["SUPER_ADMIN"]}
+//	  ],
+//	  "apiTokens": [{"token": "demo-api-token", "user": "admin@example.com"}],
+//	  "apps": [
+//	    {"id": "0oaworkflows", "label": "Okta Workflows OAuth", "type": "web",
+//	     "clientId": "0oaworkflowsclient", "clientSecret": "demo-workflows-secret",
+//	     "redirectUris": ["http://127.0.0.1/oauth/callback"],
+//	     "users": ["admin@example.com"],
+//	     "grants": ["openid", "profile", "email", "phone", "address", "groups", "offline_access",
+//	                "okta.devices.read", "okta.devices.manage"]},
+//	    {"id": "0oaservice", "label": "Service", "type": "service", "clientId": "0oaserviceclient",
+//	     "grants": ["okta.devices.read"], "roles": ["READ_ONLY_ADMIN"],
+//	     "jwks": {"keys": [{"kty": "RSA", "kid": "k1", "n": "...", "e": "AQAB"}]}}
+//	  ],
+//	  "devices": [
+//	    {"id": "guo4a5u7JHHhjXrMK0g4", "status": "ACTIVE",
+//	     "created": "2024-01-02T03:04:05.000Z", "lastUpdated": "2024-06-01T00:00:00.000Z",
+//	     "profile": {"displayName": "Eng-dev-MBP-0001", "platform": "MACOS", "registered": true,
+//	                 "serialNumber": "C02XK1ABCD12", "osVersion": "14.5.0"},
+//	     "users": [{"user": "admin@example.com", "managementStatus": "MANAGED", "screenLockType": "BIOMETRIC"}]}
+//	  ],
+//	  "generateDevices": 0
+//	}
+//
+// Users: login is required; id defaults to a stable id derived from the
+// login, email to the login; roles are Okta admin role types (SUPER_ADMIN,
+// ORG_ADMIN, READ_ONLY_ADMIN, MOBILE_ADMIN, HELP_DESK_ADMIN, ...).
+// SUPER_ADMIN may do everything, ORG_ADMIN and MOBILE_ADMIN everything but
+// grant scopes, any other role only reads, no role nothing. apiTokens are
+// SSWS tokens acting as a user (by login or id) with every scope. Apps:
+// type "web" needs clientSecret and uses the authorization code and refresh
+// token grants; type "service" authenticates with private_key_jwt against
+// jwks (a JWK Set; Config.ServiceAppJWKS replaces the keys of the app whose
+// clientId is 0oaserviceclient) and uses the client credentials grant,
+// acting with its own roles. A redirect URI on 127.0.0.1, localhost or
+// [::1] without a port matches that URI on any port; other redirect URIs
+// match exactly. users (logins or ids) are assigned to the app; grants are
+// the scopes granted to it. Devices: profile needs displayName, platform
+// (ANDROID, IOS, MACOS, WINDOWS) and registered; other profile fields are
+// free (strings, booleans, numbers); status is CREATED, ACTIVE (default),
+// SUSPENDED or DEACTIVATED; id defaults to a generated guo id; times are
+// RFC 3339 and default to the org's start day; device users name a user by
+// login or id (managementStatus MANAGED|NOT_MANAGED, screenLockType
+// NONE|PASSCODE|BIOMETRIC). generateDevices adds that many demo devices
+// owned by the fixture's users.
+//
+// # Control endpoints
+//
+// Under /_emulator/ (never counted, faulted or rate limited):
+//
+//   - POST /_emulator/clock {"advance":"3600s"} moves the emulator clock
+//     forward (a Go duration); answers {"now": "..."}. Token, code and
+//     rate-limit lifetimes follow this clock.
+//   - POST /_emulator/faults {"method":"POST","path":"/oauth2/v1/token","status":503,"count":1}
+//     makes the next count requests that match fail with status. path is a
+//     route pattern (/api/v1/devices/{deviceId}/lifecycle/suspend) or a
+//     literal path; an empty method matches any. Faults on /oauth2/ answer
+//     an OAuth error body; on the API, 429 answers E0000047 with
+//     rate-limit headers, 5xx E0000009, others E0000001.
+//   - GET /_emulator/stats answers {"requests":{"GET /api/v1/devices":3,...}}
+//     counted by method and route pattern.
+//   - POST /_emulator/reset restores the starting state (data, tokens,
+//     clock, faults, statistics, rate-limit windows).
+//
+// # Rate limits
+//
+// With Config.RateLimitPerMinute > 0 every /api/v1 response carries
+// X-Rate-Limit-Limit, X-Rate-Limit-Remaining and X-Rate-Limit-Reset (epoch
+// seconds of the end of the current minute on the emulator clock) and Date
+// (emulator clock); each bucket (devices; users and roles; apps and grants)
+// allows that many requests per window and then answers 429 E0000047.
+package oktaemu

@@ -1,0 +1,267 @@
+// Package emutest starts an emulated Okta org (oktaemu) for tests and drives
+// it: signing in like a browser, moving its clock, injecting faults, reading
+// its request statistics and changing the demo app's scope grants.
+package emutest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// Server is an emulated org served on 127.0.0.1 for the life of a test.
+type Server struct {
+	// URL is the org's origin and issuer, e.g. "http://127.0.0.1:41234".
+	URL string
+	// Org is the emulated org itself.
+	Org *oktaemu.Org
+	// Client talks to the server and never follows redirects.
+	Client *http.Client
+}
+
+// sharedKey saves generating an RSA key for every test org.
+var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// Start serves an org built from cfg on 127.0.0.1 until the test ends.
+// Unless cfg.SigningKey is set, orgs of one test binary share a signing key.
+func Start(t testing.TB, cfg oktaemu.Config) *Server {
+	t.Helper()
+	if cfg.SigningKey == nil {
+		cfg.SigningKey = sharedKey()
+	}
+	org := oktaemu.New(cfg)
+	hs := httptest.NewServer(org)
+	t.Cleanup(hs.Close)
+	c := hs.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.Timeout = 30 * time.Second
+	return &Server{URL: hs.URL, Org: org, Client: c}
+}
+
+// Now returns the emulator clock, for verifiers that take a clock.
+func (s *Server) Now() time.Time { return s.Org.Now() }
+
+var (
+	formRe  = regexp.MustCompile(`(?is)<form\b[^>]*>`)
+	inputRe = regexp.MustCompile(`(?is)<input\b[^>]*>`)
+	attrRe  = regexp.MustCompile(`(?is)\b([a-z-]+)\s*=\s*"([^"]*)"`)
+	alertRe = regexp.MustCompile(`(?is)role="alert">([^<]*)<`)
+)
+
+func attrs(tag string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+// SignIn opens authorizeURL like a browser, fills the sign-in form with
+// username and password, submits it, and returns where the org redirects
+// (the client's callback URL with code and state, or with error and
+// error_description) without following it. An authorization error answered
+// with a redirect before the form is returned the same way; anything else
+// (an error page, a rejected password) fails the test.
+func (s *Server) SignIn(t testing.TB, authorizeURL, username, password string) *url.URL {
+	t.Helper()
+	resp, body := s.do(t, "GET", authorizeURL, "", nil)
+	if loc := location(t, resp); loc != nil {
+		return loc
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET authorize: status %d; want 200 or a redirect\n%s", resp.StatusCode, body)
+	}
+	formTag := formRe.FindString(body)
+	if formTag == "" {
+		t.Fatalf("authorize page has no form:\n%s", body)
+	}
+	action, err := resp.Request.URL.Parse(attrs(formTag)["action"])
+	if err != nil {
+		t.Fatalf("form action: %v", err)
+	}
+	form := url.Values{}
+	for _, in := range inputRe.FindAllString(body, -1) {
+		a := attrs(in)
+		if a["name"] != "" {
+			form.Set(a["name"], a["value"])
+		}
+	}
+	form.Set("username", username)
+	form.Set("password", password)
+	resp, body = s.do(t, "POST", action.String(), "application/x-www-form-urlencoded", []byte(form.Encode()))
+	if loc := location(t, resp); loc != nil {
+		return loc
+	}
+	msg := ""
+	if m := alertRe.FindStringSubmatch(body); m != nil {
+		msg = html.UnescapeString(m[1])
+	}
+	t.Fatalf("sign-in as %s: status %d and no redirect; page says %q", username, resp.StatusCode, msg)
+	return nil
+}
+
+func location(t testing.TB, resp *http.Response) *url.URL {
+	t.Helper()
+	if resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return nil
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		t.Fatalf("redirect without a usable Location: %v", err)
+	}
+	return loc
+}
+
+func (s *Server) do(t testing.TB, method, u, contentType string, body []byte) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return s.send(t, req)
+}
+
+func (s *Server) send(t testing.TB, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", req.Method, req.URL, err)
+	}
+	return resp, string(b)
+}
+
+// control posts a JSON body to a control endpoint.
+func (s *Server) control(t testing.TB, path string, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := s.do(t, "POST", s.URL+path, "application/json", b)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: status %d: %s", path, resp.StatusCode, body)
+	}
+	return body
+}
+
+// AdvanceClock moves the emulator clock forward by d.
+func (s *Server) AdvanceClock(t testing.TB, d time.Duration) {
+	t.Helper()
+	s.control(t, "/_emulator/clock", map[string]string{"advance": fmt.Sprintf("%dms", d.Milliseconds())})
+}
+
+// Fault makes the next count requests with method (empty: any) and path (a
+// route pattern such as /api/v1/devices/{deviceId} or a literal path)
+// fail with status.
+func (s *Server) Fault(t testing.TB, method, path string, status, count int) {
+	t.Helper()
+	s.control(t, "/_emulator/faults", map[string]any{"method": method, "path": path, "status": status, "count": count})
+}
+
+// Stats returns the requests the org served, counted by method and route
+// pattern ("GET /api/v1/devices/{deviceId}").
+func (s *Server) Stats(t testing.TB) map[string]int {
+	t.Helper()
+	resp, body := s.do(t, "GET", s.URL+"/_emulator/stats", "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /_emulator/stats: status %d", resp.StatusCode)
+	}
+	var v struct {
+		Requests map[string]int `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("stats: %v", err)
+	}
+	return v.Requests
+}
+
+// Reset restores the org's starting state.
+func (s *Server) Reset(t testing.TB) {
+	t.Helper()
+	s.control(t, "/_emulator/reset", struct{}{})
+}
+
+// api calls the management API as the demo super admin (SSWS).
+func (s *Server) api(t testing.TB, method, path string, body any) (int, string) {
+	t.Helper()
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "SSWS "+oktaemu.DemoAPIToken)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, out := s.send(t, req)
+	return resp.StatusCode, out
+}
+
+// RevokeGrant revokes the demo app's grant of scope through the grants API.
+func (s *Server) RevokeGrant(t testing.TB, scope string) {
+	t.Helper()
+	code, body := s.api(t, "GET", "/api/v1/apps/"+oktaemu.DemoAppID+"/grants", nil)
+	if code != http.StatusOK {
+		t.Fatalf("list grants: status %d: %s", code, body)
+	}
+	var grants []struct {
+		ID      string `json:"id"`
+		ScopeID string `json:"scopeId"`
+	}
+	if err := json.Unmarshal([]byte(body), &grants); err != nil {
+		t.Fatalf("list grants: %v", err)
+	}
+	for _, g := range grants {
+		if g.ScopeID == scope {
+			if code, body := s.api(t, "DELETE", "/api/v1/apps/"+oktaemu.DemoAppID+"/grants/"+g.ID, nil); code != http.StatusNoContent {
+				t.Fatalf("revoke grant %s: status %d: %s", scope, code, body)
+			}
+			return
+		}
+	}
+	t.Fatalf("revoke grant: the demo app has no grant of %s", scope)
+}
+
+// AddGrant grants scope to the demo app through the grants API.
+func (s *Server) AddGrant(t testing.TB, scope string) {
+	t.Helper()
+	code, body := s.api(t, "POST", "/api/v1/apps/"+oktaemu.DemoAppID+"/grants", map[string]string{"issuer": s.URL, "scopeId": scope})
+	if code != http.StatusCreated {
+		t.Fatalf("grant %s: status %d: %s", scope, code, body)
+	}
+}

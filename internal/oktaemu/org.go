@@ -1,0 +1,245 @@
+package oktaemu
+
+import (
+	"crypto/rsa"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures an emulated org. The zero value is the demo org with 50
+// devices, no rate limits, the system clock and no logging.
+type Config struct {
+	// Devices is the number of generated demo devices: 0 means 50 (the
+	// command's default), a negative number means none. Ignored when
+	// Fixture is set (a fixture says how many devices it generates).
+	Devices int
+	// RateLimitPerMinute is the per-bucket request limit of /api/v1 calls
+	// in each 60 s window of the emulator clock; 0 means unlimited.
+	RateLimitPerMinute int
+	// Fixture replaces the demo org when not nil. Build one with
+	// LoadFixture or LoadFixtureFile, which validate it; New panics on a
+	// fixture that does not validate.
+	Fixture *Fixture
+	// Now is the base clock; nil means time.Now. POST /_emulator/clock
+	// moves the emulator clock forward from it.
+	Now func() time.Time
+	// Logger receives one debug line per request; nil discards.
+	Logger *slog.Logger
+	// ServiceAppJWKS is a JWK Set (JSON) with the public keys of the
+	// service app whose client ID is DemoServiceClientID, for
+	// client_credentials with private_key_jwt. It replaces the keys the
+	// fixture gives that app.
+	ServiceAppJWKS []byte
+	// SigningKey signs ID tokens; nil means a 2048-bit key generated when
+	// first needed.
+	SigningKey *rsa.PrivateKey
+}
+
+// Org is an emulated Okta org. It is an http.Handler serving the org
+// authorization server, the management API and the /_emulator/ control
+// endpoints. Its issuer and origin are "http://" + the request's Host, so it
+// works on any address. An Org is safe for concurrent use.
+type Org struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	offset  atomic.Int64 // emulator clock offset from cfg.Now, in nanoseconds
+	state   atomic.Pointer[state]
+	limiter *rateLimiter
+	faults  faultTable
+	stats   statTable
+
+	keyOnce sync.Once
+	key     *signingKey
+}
+
+// New returns an org built from cfg. It panics if cfg.Fixture or
+// cfg.ServiceAppJWKS does not validate (LoadFixture reports the same
+// problems as errors).
+func New(cfg Config) *Org {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	o := &Org{cfg: cfg, log: cfg.Logger}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	o.limiter = newRateLimiter(cfg.RateLimitPerMinute)
+	st, err := o.buildState()
+	if err != nil {
+		panic("oktaemu: " + err.Error())
+	}
+	o.state.Store(st)
+	o.mux = http.NewServeMux()
+	o.routes()
+	return o
+}
+
+// buildState builds the starting state from the configuration.
+func (o *Org) buildState() (*state, error) {
+	fx := o.cfg.Fixture
+	if fx == nil {
+		n := o.cfg.Devices
+		if n == 0 {
+			n = 50
+		}
+		fx = DemoFixture(max(n, 0))
+	}
+	return newState(fx, o.cfg.ServiceAppJWKS, o.cfg.Now())
+}
+
+// now is the emulator clock: the base clock plus the offset moved by
+// POST /_emulator/clock.
+func (o *Org) now() time.Time {
+	return o.cfg.Now().Add(time.Duration(o.offset.Load()))
+}
+
+// Now returns the emulator clock (the configured clock plus every advance).
+func (o *Org) Now() time.Time { return o.now() }
+
+// AdvanceClock moves the emulator clock forward by d.
+func (o *Org) AdvanceClock(d time.Duration) { o.offset.Add(int64(d)) }
+
+// Reset restores the starting state: data, tokens, clock offset, faults,
+// statistics and rate-limit windows.
+func (o *Org) Reset() {
+	st, err := o.buildState()
+	if err != nil {
+		// The same configuration built successfully in New.
+		panic("oktaemu: " + err.Error())
+	}
+	o.offset.Store(0)
+	o.state.Store(st)
+	o.faults.clear()
+	o.stats.clear()
+	o.limiter.clear()
+}
+
+// ServeHTTP serves the org.
+func (o *Org) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Okta-Request-Id", newRequestID())
+	o.mux.ServeHTTP(w, r)
+}
+
+// st returns the current state (replaced as a whole by Reset).
+func (o *Org) st() *state { return o.state.Load() }
+
+// origin is the org's origin and issuer as the caller addresses it.
+func origin(r *http.Request) string { return "http://" + r.Host }
+
+// bucket names a rate-limit bucket; "" means not rate limited.
+type bucket string
+
+const (
+	bucketNone    bucket = ""
+	bucketDevices bucket = "devices"
+	bucketUsers   bucket = "users"
+	bucketApps    bucket = "apps"
+)
+
+// handle registers h for pattern behind the request pipeline: statistics,
+// injected faults, rate limits and request logging.
+func (o *Org) handle(pattern string, b bucket, h http.HandlerFunc) {
+	o.mux.Handle(pattern, o.wrap(b, h))
+}
+
+func (o *Org) wrap(b bucket, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		key := r.Method + " " + patternPath(r)
+		o.stats.add(key)
+		api := strings.HasPrefix(r.URL.Path, "/api/")
+		if api {
+			w.Header().Set("Date", o.now().UTC().Format(http.TimeFormat))
+		}
+		if f, ok := o.faults.take(r.Method, patternPath(r), r.URL.Path); ok {
+			o.writeFault(w, r, f)
+		} else if b == bucketNone || o.limiter.allow(w, b, o.now()) {
+			h(w, r)
+		} else {
+			writeError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+		}
+		if o.log.Enabled(r.Context(), slog.LevelDebug) {
+			o.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+				slog.String("request_id", w.Header().Get("X-Okta-Request-Id")),
+				slog.String("route", key), slog.Duration("elapsed", time.Since(start)))
+		}
+	})
+}
+
+// patternPath is the path part of the route pattern that matched r, or the
+// request path when no pattern did.
+func patternPath(r *http.Request) string {
+	p := r.Pattern
+	if i := strings.IndexByte(p, ' '); i >= 0 {
+		p = p[i+1:]
+	}
+	if p == "" || strings.HasSuffix(p, "/") {
+		return r.URL.Path
+	}
+	return p
+}
+
+func (o *Org) routes() {
+	// Org authorization server.
+	o.handle("GET /.well-known/openid-configuration", bucketNone, o.discovery)
+	o.handle("GET /.well-known/oauth-authorization-server", bucketNone, o.discovery)
+	o.handle("GET /oauth2/v1/authorize", bucketNone, o.authorize)
+	o.handle("POST /oauth2/v1/authorize", bucketNone, o.authorize)
+	o.handle("POST /login/signin", bucketNone, o.signIn)
+	o.handle("POST /oauth2/v1/token", bucketNone, o.token)
+	o.handle("GET /oauth2/v1/keys", bucketNone, o.keys)
+	o.handle("GET /oauth2/v1/userinfo", bucketNone, o.userinfo)
+	o.handle("POST /oauth2/v1/userinfo", bucketNone, o.userinfo)
+	o.handle("POST /oauth2/v1/introspect", bucketNone, o.introspect)
+	o.handle("POST /oauth2/v1/revoke", bucketNone, o.revoke)
+
+	// Devices API.
+	o.handle("GET /api/v1/devices", bucketDevices, o.listDevices)
+	o.handle("GET /api/v1/devices/{deviceId}", bucketDevices, o.getDevice)
+	o.handle("DELETE /api/v1/devices/{deviceId}", bucketDevices, o.deleteDevice)
+	o.handle("GET /api/v1/devices/{deviceId}/users", bucketDevices, o.deviceUsers)
+	for _, op := range []string{"activate", "deactivate", "suspend", "unsuspend"} {
+		o.handle("POST /api/v1/devices/{deviceId}/lifecycle/"+op, bucketDevices, o.lifecycle(op))
+	}
+
+	// Users, roles, apps, app users, grants.
+	o.handle("GET /api/v1/users/{userId}", bucketUsers, o.getUser)
+	o.handle("GET /api/v1/users/{userId}/roles", bucketUsers, o.userRoles)
+	o.handle("GET /api/v1/apps/{appId}", bucketApps, o.getApp)
+	o.handle("GET /api/v1/apps/{appId}/users", bucketApps, o.listAppUsers)
+	o.handle("POST /api/v1/apps/{appId}/users", bucketApps, o.assignAppUser)
+	o.handle("GET /api/v1/apps/{appId}/grants", bucketApps, o.listGrants)
+	o.handle("POST /api/v1/apps/{appId}/grants", bucketApps, o.createGrant)
+	o.handle("GET /api/v1/apps/{appId}/grants/{grantId}", bucketApps, o.getGrant)
+	o.handle("DELETE /api/v1/apps/{appId}/grants/{grantId}", bucketApps, o.deleteGrant)
+	o.handle("/api/", bucketApps, o.notFound)
+
+	// Control endpoints: not counted, faulted or rate limited.
+	o.mux.HandleFunc("POST /_emulator/clock", o.ctlClock)
+	o.mux.HandleFunc("POST /_emulator/faults", o.ctlFaults)
+	o.mux.HandleFunc("GET /_emulator/stats", o.ctlStats)
+	o.mux.HandleFunc("POST /_emulator/reset", o.ctlReset)
+}
+
+// notFound answers any /api/ route the org does not implement.
+func (o *Org) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path+" (Endpoint)")
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newRequestID returns an id shaped like Okta's X-Okta-Request-Id values.
+func newRequestID() string {
+	var b [27]byte
+	const alphabet = base62 + "-_"
+	for i := range b {
+		b[i] = alphabet[rand.IntN(len(alphabet))]
+	}
+	return string(b[:])
+}
