@@ -1,0 +1,67 @@
+package flow
+
+import (
+	"context"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// testEnv is a ValidateEnv listing the nine okta-devices cards and a set of
+// connections.
+type testEnv struct {
+	conns []ConnInfo
+}
+
+func deviceInput() []InputInfo {
+	return []InputInfo{{Name: "deviceId", Type: "string", Required: true}}
+}
+
+var testCards = map[string]CardInfo{
+	"okta-devices/search-devices": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: []InputInfo{
+		{Name: "status", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "manufacturer", Type: "string"},
+		{Name: "model", Type: "string"}, {Name: "osVersion", Type: "string"}, {Name: "registered", Type: "bool"},
+		{Name: "secureHardwarePresent", Type: "bool"}, {Name: "diskEncryptionType", Type: "string"},
+		{Name: "search", Type: "string"}, {Name: "expand", Type: "string"}, {Name: "resultSet", Type: "string"},
+	}},
+	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput()},
+	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput()},
+	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
+	"okta-devices/deactivate-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
+	"okta-devices/suspend-device":    {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
+	"okta-devices/unsuspend-device":  {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
+	"okta-devices/delete-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: []InputInfo{
+		{Name: "deviceId", Type: "string", Required: true}, {Name: "deactivateFirst", Type: "bool"},
+	}},
+	"okta-devices/custom-api-action": {Mode: ModeManage, Inputs: []InputInfo{
+		{Name: "method", Type: "string", Required: true}, {Name: "url", Type: "string", Required: true},
+		{Name: "query", Type: "object"}, {Name: "headers", Type: "object"}, {Name: "body", Type: "object"},
+	}},
+}
+
+func (e *testEnv) Card(ref string) (CardInfo, bool) {
+	c, ok := testCards[ref]
+	c.Ref = ref
+	return c, ok
+}
+
+func (e *testEnv) Connection(_ context.Context, connector, nameOrID string) (ConnInfo, error) {
+	if connector != "okta-devices" {
+		return ConnInfo{}, problem.New(problem.NotFound, "no connector %q", connector)
+	}
+	for _, c := range e.conns {
+		if c.ID == nameOrID || strings.EqualFold(c.Nickname, nameOrID) {
+			return c, nil
+		}
+	}
+	return ConnInfo{}, problem.New(problem.NotFound, "no connection %q", nameOrID)
+}
+
+// demoEnv has the connection the examples use, with both device scopes.
+func demoEnv() *testEnv {
+	return &testEnv{conns: []ConnInfo{
+		{ID: "conn_demo", Nickname: "Demo org", Status: "active", GrantedScopes: []string{"openid", "okta.devices.read", "okta.devices.manage"}},
+		{ID: "conn_ro", Nickname: "Read only", Status: "active", GrantedScopes: []string{"openid", "okta.devices.read"}},
+		{ID: "conn_old", Nickname: "Old org", Status: "needs_reauthorization", GrantedScopes: []string{"okta.devices.read", "okta.devices.manage"}},
+	}}
+}

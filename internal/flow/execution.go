@@ -1,0 +1,461 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// execution is the state of one Run or Plan while it goes through the
+// steps.
+type execution struct {
+	r          *Runner
+	runID      string
+	doc        *Document
+	plan       bool
+	inputs     map[string]any
+	steps      map[string]any    // the "steps" name of expressions
+	missing    map[string]string // steps without output: why
+	savedSteps map[string]StepState
+
+	progressMu sync.Mutex
+}
+
+func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any, plan bool) *execution {
+	return &execution{
+		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs,
+		steps:      map[string]any{},
+		missing:    map[string]string{},
+		savedSteps: map[string]StepState{},
+	}
+}
+
+// itemOutcome is one finished item.
+type itemOutcome struct {
+	status   string
+	input    map[string]any
+	output   any
+	change   *Change
+	code     string
+	msg      string
+	started  time.Time
+	finished time.Time
+}
+
+// stepOutcome is one finished step.
+type stepOutcome struct {
+	result StepResult
+	items  []*itemOutcome // nil entries for items never run
+}
+
+// counter tracks a step's items for progress reports.
+type counter struct {
+	total, succeeded, failed, skipped int
+}
+
+func (c *counter) add(status string) {
+	switch status {
+	case StatusSucceeded:
+		c.succeeded++
+	case StatusFailed:
+		c.failed++
+	case StatusSkipped:
+		c.skipped++
+	}
+}
+
+// report sends a progress report for st; when done is not empty it first
+// counts one more item with that status.
+func (x *execution) report(st *Step, c *counter, done string, wait time.Duration) {
+	x.progressMu.Lock()
+	defer x.progressMu.Unlock()
+	c.add(done)
+	if x.r.Progress == nil {
+		return
+	}
+	x.r.Progress(Progress{
+		RunID: x.runID, StepID: st.ID, Total: c.total,
+		Done:      c.succeeded + c.failed + c.skipped,
+		Succeeded: c.succeeded, Failed: c.failed, Skipped: c.skipped, Wait: wait,
+	})
+}
+
+func (x *execution) activation() map[string]any {
+	return map[string]any{"inputs": x.inputs, "steps": x.steps}
+}
+
+// runStep runs (or plans) one step and makes its output visible to the
+// steps after it. It returns an error only when the run must stop: ctx
+// ended or the StateStore failed.
+func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error) {
+	started := x.r.now()
+	if prev, ok := x.savedSteps[st.ID]; ok && !prev.StartedAt.IsZero() {
+		started = prev.StartedAt
+	}
+	for _, d := range st.deps {
+		if why, ok := x.missing[d]; ok {
+			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusSkipped,
+				Error: fmt.Sprintf("not run: it uses the output of step %q, which %s", d, why)}}
+			x.missing[st.ID] = "was not run"
+			return out, x.saveStep(ctx, st, out, nil, started)
+		}
+	}
+	var saved map[int]ItemState
+	if !x.plan {
+		var err error
+		if saved, err = x.loadItems(ctx, st); err != nil {
+			return nil, err
+		}
+		if prev, ok := x.savedSteps[st.ID]; !ok || prev.Status == StatusRunning || prev.Status == StatusPending {
+			if err := x.r.State.SaveStep(ctx, StepState{RunID: x.runID, StepID: st.ID, Status: StatusRunning, StartedAt: started}); err != nil {
+				return nil, fmt.Errorf("flow: save step %s: %w", st.ID, err)
+			}
+		}
+	}
+
+	items := []any{nil}
+	if st.forEach != nil {
+		v, err := st.forEach.eval(ctx, x.activation(), "for_each")
+		if err == nil {
+			list, ok := v.([]any)
+			if !ok {
+				err = fmt.Errorf("for_each gave %s; it must give a list", kindOf(v))
+			}
+			items = list
+		}
+		if err != nil {
+			if isAbort(ctx, err) {
+				return nil, ctxErr(ctx)
+			}
+			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusFailed, Error: err.Error()}}
+			x.missing[st.ID] = "failed"
+			return out, x.saveStep(ctx, st, out, nil, started)
+		}
+	}
+
+	outcomes := make([]*itemOutcome, len(items))
+	c := &counter{total: len(items)}
+	var pending []int
+	for i := range items {
+		if it, ok := saved[i]; ok {
+			o, err := outcomeOf(it)
+			if err != nil {
+				return nil, err
+			}
+			outcomes[i] = o
+			c.add(o.status)
+			continue
+		}
+		pending = append(pending, i)
+	}
+	x.report(st, c, "", 0)
+	if err := x.runItems(ctx, st, items, pending, outcomes, c); err != nil {
+		return nil, err
+	}
+	out := x.finish(st, outcomes)
+	return out, x.saveStep(ctx, st, out, outcomes, started)
+}
+
+// runItems runs the pending items with the step's concurrency. A failed
+// item does not stop the others; a StateStore failure or ctx ending does.
+func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending []int, outcomes []*itemOutcome, c *counter) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		next  int
+		fatal error
+		wg    sync.WaitGroup
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if next >= len(pending) || fatal != nil || ctx.Err() != nil {
+			return 0, false
+		}
+		next++
+		return pending[next-1], true
+	}
+	fail := func(err error) {
+		mu.Lock()
+		if fatal == nil {
+			fatal = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	workers := min(max(st.Concurrency, 1), len(pending))
+	for range workers {
+		wg.Go(func() {
+			for {
+				i, ok := take()
+				if !ok {
+					return
+				}
+				o := x.runItem(ctx, st, c, i, items[i])
+				if o == nil {
+					return // the run is stopping
+				}
+				o, err := x.saveItem(ctx, st, i, o)
+				if err != nil {
+					fail(err)
+					return
+				}
+				outcomes[i] = o
+				x.report(st, c, o.status, 0)
+			}
+		})
+	}
+	wg.Wait()
+	if fatal != nil {
+		return fatal
+	}
+	return ctxErr(ctx)
+}
+
+// ctxErr is the error returned when a run stops because ctx ended.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("flow: run interrupted: %w", err)
+	}
+	return nil
+}
+
+// runItem evaluates an item's if and input and runs its card. It returns
+// nil when the run is stopping (the item is then not recorded, so a resume
+// runs it again).
+func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int, item any) *itemOutcome {
+	o := &itemOutcome{started: x.r.now()}
+	failed := func(err error) *itemOutcome {
+		if isAbort(ctx, err) {
+			return nil
+		}
+		o.status, o.finished = StatusFailed, x.r.now()
+		o.code, o.msg = publicError(err)
+		return o
+	}
+	act := x.activation()
+	if st.forEach != nil {
+		act["item"], act["index"] = item, int64(index)
+	}
+	if st.cond != nil {
+		v, err := st.cond.eval(ctx, act, "if")
+		if err != nil {
+			return failed(err)
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return failed(fmt.Errorf("if gave %s; it must give true or false", kindOf(v)))
+		}
+		if !b {
+			o.status, o.finished = StatusSkipped, x.r.now()
+			return o
+		}
+	}
+	o.input = map[string]any{}
+	if st.input != nil {
+		v, err := st.input.eval(ctx, act, "input")
+		if err != nil {
+			return failed(err)
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return failed(fmt.Errorf("input gave %s; it must give a map of the card's inputs", kindOf(v)))
+		}
+		o.input = m
+	}
+	call := Call{FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input}
+	callCtx := context.WithValue(ctx, waitKey{}, func(d time.Duration) { x.report(st, c, "", d) })
+	var out map[string]any
+	var err error
+	if x.plan {
+		out, o.change, err = x.r.Cards.PlanCard(callCtx, call)
+		if err == nil && st.mode == ModeManage && out == nil {
+			out = predictOutput(o.change)
+		}
+	} else {
+		out, err = x.r.Cards.RunCard(callCtx, call)
+	}
+	if err != nil {
+		return failed(err)
+	}
+	norm, err := jsonRoundTrip(out)
+	if err != nil {
+		return failed(fmt.Errorf("card output: %w", err))
+	}
+	o.status, o.output, o.finished = StatusSucceeded, norm, x.r.now()
+	return o
+}
+
+// predictOutput is what a manage card's output will look like after the
+// planned change, for the plan's later steps.
+func predictOutput(ch *Change) map[string]any {
+	switch {
+	case ch == nil:
+		return map[string]any{"changed": false}
+	case ch.To == "DELETED":
+		return map[string]any{"deleted": true}
+	default:
+		return map[string]any{"status": ch.To, "changed": true}
+	}
+}
+
+// jsonRoundTrip gives a card output the exact shape it has when read back
+// from the StateStore, so that a resumed run sees the same values.
+func jsonRoundTrip(v map[string]any) (any, error) {
+	if v == nil {
+		return map[string]any{}, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// finish computes a step's result and publishes its output to later steps.
+func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
+	res := StepResult{ID: st.ID, Items: len(outcomes)}
+	outputs := []any{}
+	var firstErr string
+	for i, o := range outcomes {
+		switch o.status {
+		case StatusSucceeded:
+			res.Succeeded++
+			outputs = append(outputs, o.output)
+		case StatusFailed:
+			res.Failed++
+			if firstErr == "" {
+				firstErr = o.msg
+				if st.forEach != nil {
+					firstErr = fmt.Sprintf("item %d: %s", i, o.msg)
+				}
+			}
+		case StatusSkipped:
+			res.Skipped++
+		}
+	}
+	switch {
+	case res.Failed > 0:
+		res.Status = StatusFailed
+		res.Error = firstErr
+		if st.forEach != nil {
+			res.Error = fmt.Sprintf("%d of %d items failed; first: %s", res.Failed, res.Items, firstErr)
+		}
+	case res.Items > 0 && res.Skipped == res.Items:
+		res.Status = StatusSkipped
+	default:
+		res.Status = StatusSucceeded
+	}
+	if st.forEach != nil {
+		x.steps[st.ID] = map[string]any{"outputs": outputs}
+	} else if res.Succeeded == 1 {
+		x.steps[st.ID] = map[string]any{"output": outputs[0]}
+	} else if res.Failed > 0 {
+		x.missing[st.ID] = "failed"
+	} else {
+		x.missing[st.ID] = "was skipped by its if"
+	}
+	return &stepOutcome{result: res, items: outcomes}
+}
+
+// saveStep persists a finished step (nothing for a plan).
+func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, outcomes []*itemOutcome, started time.Time) error {
+	if x.plan {
+		return nil
+	}
+	s := StepState{
+		RunID: x.runID, StepID: st.ID, Status: out.result.Status,
+		Items: out.result.Items, Succeeded: out.result.Succeeded, Failed: out.result.Failed, Skipped: out.result.Skipped,
+		Error: out.result.Error, StartedAt: started, FinishedAt: x.r.now(),
+	}
+	if v, ok := x.steps[st.ID].(map[string]any); ok && outcomes != nil {
+		field := "output"
+		if st.forEach != nil {
+			field = "outputs"
+		}
+		b, err := json.Marshal(v[field])
+		if err != nil {
+			return fmt.Errorf("flow: step %s output: %w", st.ID, err)
+		}
+		s.Output = b
+	}
+	if err := x.r.State.SaveStep(ctx, s); err != nil {
+		return fmt.Errorf("flow: save step %s: %w", st.ID, err)
+	}
+	return nil
+}
+
+// saveItem records a finished item. When the item was already recorded
+// (another worker of the same run got there first), the recorded one wins.
+func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOutcome) (*itemOutcome, error) {
+	if x.plan {
+		return o, nil
+	}
+	it := ItemState{
+		RunID: x.runID, StepID: st.ID, Index: index, Status: o.status,
+		ErrorCode: o.code, Error: o.msg, StartedAt: o.started, FinishedAt: o.finished,
+	}
+	var err error
+	if o.input != nil {
+		if it.Input, err = json.Marshal(o.input); err != nil {
+			return nil, fmt.Errorf("flow: item input of step %s: %w", st.ID, err)
+		}
+	}
+	if o.status == StatusSucceeded {
+		if it.Output, err = json.Marshal(o.output); err != nil {
+			return nil, fmt.Errorf("flow: item output of step %s: %w", st.ID, err)
+		}
+	}
+	err = x.r.State.SaveItem(ctx, it)
+	if err == nil {
+		return o, nil
+	}
+	if !errors.Is(err, ErrItemExists) {
+		return nil, fmt.Errorf("flow: save item %d of step %s: %w", index, st.ID, err)
+	}
+	items, err := x.loadItems(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	prev, ok := items[index]
+	if !ok {
+		return nil, fmt.Errorf("flow: item %d of step %s is recorded but cannot be read back", index, st.ID)
+	}
+	return outcomeOf(prev)
+}
+
+func (x *execution) loadItems(ctx context.Context, st *Step) (map[int]ItemState, error) {
+	list, err := x.r.State.LoadItems(ctx, x.runID, st.ID)
+	if err != nil {
+		return nil, fmt.Errorf("flow: load items of step %s: %w", st.ID, err)
+	}
+	out := make(map[int]ItemState, len(list))
+	for _, it := range list {
+		out[it.Index] = it
+	}
+	return out, nil
+}
+
+// outcomeOf turns a recorded item back into an outcome.
+func outcomeOf(it ItemState) (*itemOutcome, error) {
+	o := &itemOutcome{status: it.Status, code: it.ErrorCode, msg: it.Error, started: it.StartedAt, finished: it.FinishedAt}
+	if it.Status == StatusSucceeded {
+		if len(it.Output) == 0 {
+			o.output = map[string]any{}
+		} else if err := json.Unmarshal(it.Output, &o.output); err != nil {
+			return nil, fmt.Errorf("flow: recorded output of item %d of step %s: %w", it.Index, it.StepID, err)
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,252 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/ext"
+)
+
+// costLimit bounds the work of one evaluation, in CEL cost units (roughly
+// one per operation; iterating a list costs per element).
+const costLimit = 10_000_000
+
+// maxExprLen bounds the size of one expression, in code points.
+const maxExprLen = 4096
+
+// celEnvs holds the two CEL environments of flow expressions: base (inputs
+// and steps) and item (also item and index, inside a for_each step). They
+// are immutable and shared by every document.
+type celEnvs struct {
+	base, item *cel.Env
+}
+
+var sharedEnvs = sync.OnceValues(func() (*celEnvs, error) {
+	base, err := cel.NewEnv(
+		cel.Variable("inputs", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("steps", cel.MapType(cel.StringType, cel.DynType)),
+		cel.ParserExpressionSizeLimit(maxExprLen),
+		cel.CrossTypeNumericComparisons(true),
+		ext.Strings(),
+		ext.Lists(ext.ListsMaxRangeSize(100_000)),
+		ext.Math(),
+		ext.Sets(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("flow: cel environment: %w", err)
+	}
+	item, err := base.Extend(
+		cel.Variable("item", cel.DynType),
+		cel.Variable("index", cel.IntType),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("flow: cel item environment: %w", err)
+	}
+	return &celEnvs{base: base, item: item}, nil
+})
+
+// expression is one compiled ${{ }} expression.
+type expression struct {
+	src string
+	pos Pos // of its "${{" in the document
+	// exact is set when a column inside the expression maps to a column of
+	// the document (a single-line scalar without escapes).
+	exact bool
+	ast   *cel.Ast
+	prg   cel.Program
+}
+
+// posAt maps a CEL location inside the expression to the document.
+func (e *expression) posAt(line, col int) Pos {
+	if e.exact && line == 1 {
+		return Pos{Line: e.pos.Line, Column: e.pos.Column + 3 + col}
+	}
+	return e.pos
+}
+
+// compile type-checks the expression in env and builds its program.
+// It returns one message per problem, each with its position.
+func (e *expression) compile(env *cel.Env) []posMessage {
+	ast, iss := env.Compile(e.src)
+	if iss.Err() != nil {
+		var out []posMessage
+		for _, ce := range iss.Errors() {
+			msg := strings.TrimSuffix(ce.Message, " (in container '')")
+			out = append(out, posMessage{pos: e.posAt(ce.Location.Line(), ce.Location.Column()), msg: msg})
+		}
+		return out
+	}
+	prg, err := env.Program(ast,
+		cel.CostLimit(costLimit),
+		cel.InterruptCheckFrequency(100),
+	)
+	if err != nil {
+		return []posMessage{{pos: e.pos, msg: err.Error()}}
+	}
+	e.ast, e.prg = ast, prg
+	return nil
+}
+
+// posMessage is a message at a position.
+type posMessage struct {
+	pos Pos
+	msg string
+}
+
+// errExprTimeout is reported when an evaluation runs out of its context.
+var errExprTimeout = errors.New("expression evaluation was interrupted")
+
+// eval runs the expression with the names in act and returns its result as
+// plain Go data: nil, bool, int64, uint64, float64, string, []any or
+// map[string]any.
+func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) {
+	if e.prg == nil {
+		return nil, fmt.Errorf("${{%s}} was not compiled", e.src)
+	}
+	out, _, err := e.prg.ContextEval(ctx, act)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, errExprTimeout
+		}
+		return nil, fmt.Errorf("${{%s}}: %s", e.src, strings.TrimPrefix(err.Error(), "operation cancelled: "))
+	}
+	v, err := fromCEL(out, 0)
+	if err != nil {
+		return nil, fmt.Errorf("${{%s}}: %w", e.src, err)
+	}
+	return v, nil
+}
+
+// fromCEL converts a CEL value to plain Go data.
+func fromCEL(v ref.Val, depth int) (any, error) {
+	if depth > 100 {
+		return nil, errors.New("result is nested too deeply")
+	}
+	switch x := v.(type) {
+	case types.Null:
+		return nil, nil
+	case types.Bool:
+		return bool(x), nil
+	case types.Int:
+		return int64(x), nil
+	case types.Uint:
+		return uint64(x), nil
+	case types.Double:
+		return float64(x), nil
+	case types.String:
+		return string(x), nil
+	case types.Bytes:
+		return string(x), nil
+	case types.Timestamp:
+		return x.Time.UTC().Format(time.RFC3339Nano), nil
+	case types.Duration:
+		return x.Duration.String(), nil
+	case *types.Err:
+		return nil, x
+	}
+	switch nv := v.Value().(type) {
+	case map[string]any, []any:
+		return normalize(nv)
+	}
+	if l, ok := v.(traits.Lister); ok {
+		var out []any
+		it := l.Iterator()
+		for it.HasNext() == types.True {
+			e, err := fromCEL(it.Next(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		if out == nil {
+			out = []any{}
+		}
+		return out, nil
+	}
+	if m, ok := v.(traits.Mapper); ok {
+		out := map[string]any{}
+		it := m.Iterator()
+		for it.HasNext() == types.True {
+			k := it.Next()
+			val, found := m.Find(k)
+			if !found {
+				continue
+			}
+			e, err := fromCEL(val, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			key, err := fromCEL(k, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[interpolate(key)] = e
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("result of type %s cannot be used as a value", v.Type().TypeName())
+}
+
+// normalize turns any JSON-like Go value into the plain data expressions
+// and stored outputs use: nil, bool, float64 (every number), string, []any
+// and map[string]any. Values of other types take a JSON round trip.
+func normalize(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, bool, string, float64:
+		return x, nil
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case int32:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case float32:
+		return float64(x), nil
+	case json.Number:
+		return x.Float64()
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("value of type %T is not JSON: %w", v, err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,182 @@
+package flow
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// ParseInputs converts inputs given as text (the CLI's --input k=v) to the
+// types the document declares: numbers, booleans (true/false, yes/no, 1/0)
+// and lists (a JSON array, or comma-separated strings). Unknown names and
+// values that do not convert are reported together as invalid_input.
+func ParseInputs(doc *Document, raw map[string]string) (map[string]any, error) {
+	out := make(map[string]any, len(raw))
+	var probs []string
+	for _, name := range sortedKeys(raw) {
+		s := raw[name]
+		in, ok := doc.Input(name)
+		if !ok {
+			probs = append(probs, unknownInput(doc, name))
+			continue
+		}
+		v, err := parseInputText(in, s)
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("input %q: %v", name, err))
+			continue
+		}
+		out[name] = v
+	}
+	if len(probs) > 0 {
+		return nil, inputsProblem(probs)
+	}
+	return out, nil
+}
+
+func parseInputText(in *InputDef, s string) (any, error) {
+	switch in.Type {
+	case TypeNumber:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		return f, nil
+	case TypeBool:
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "yes", "1":
+			return true, nil
+		case "false", "no", "0":
+			return false, nil
+		}
+		return nil, fmt.Errorf("%q is not true or false", s)
+	case TypeList:
+		t := strings.TrimSpace(s)
+		if strings.HasPrefix(t, "[") {
+			var l []any
+			if err := json.Unmarshal([]byte(t), &l); err != nil {
+				return nil, fmt.Errorf("%q is not a JSON array: %v", s, err)
+			}
+			return normalize(l)
+		}
+		if t == "" {
+			return []any{}, nil
+		}
+		var l []any
+		for _, part := range strings.Split(s, ",") {
+			l = append(l, strings.TrimSpace(part))
+		}
+		return l, nil
+	default:
+		return s, nil
+	}
+}
+
+// resolveInputs checks a run's inputs against the document: unknown names,
+// missing required inputs and wrong types are invalid_input; absent
+// optional inputs take their default. The result holds every declared
+// input that has a value.
+func (d *Document) resolveInputs(given map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	var probs []string
+	for _, name := range sortedKeys(given) {
+		if _, ok := d.Input(name); !ok {
+			probs = append(probs, unknownInput(d, name))
+		}
+	}
+	for _, in := range d.Inputs {
+		v, ok := given[in.Name]
+		if !ok || v == nil {
+			switch {
+			case in.HasDefault:
+				out[in.Name] = in.Default
+			case in.Required:
+				probs = append(probs, fmt.Sprintf("input %q is required: give it a %s value", in.Name, in.Type))
+			}
+			continue
+		}
+		c, err := coerceInput(in, v)
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("input %q: %v", in.Name, err))
+			continue
+		}
+		out[in.Name] = c
+	}
+	if len(probs) > 0 {
+		return nil, inputsProblem(probs)
+	}
+	return out, nil
+}
+
+// coerceInput checks that v has the input's type and returns it in the
+// form expressions see (numbers float64, lists []any).
+func coerceInput(in *InputDef, v any) (any, error) {
+	n, err := normalize(v)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	switch in.Type {
+	case TypeString:
+		_, ok = n.(string)
+	case TypeNumber:
+		_, ok = n.(float64)
+	case TypeBool:
+		_, ok = n.(bool)
+	case TypeList:
+		_, ok = n.([]any)
+	}
+	if !ok {
+		return nil, fmt.Errorf("got %s; want a %s", kindOf(n), in.Type)
+	}
+	return n, nil
+}
+
+// kindOf names the JSON kind of a normalized value.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a bool"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return reflect.TypeOf(v).String()
+}
+
+func unknownInput(doc *Document, name string) string {
+	var names []string
+	for _, in := range doc.Inputs {
+		names = append(names, in.Name)
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("the flow has no input %q (it takes no inputs)", name)
+	}
+	return fmt.Sprintf("the flow has no input %q; its inputs are %s", name, strings.Join(names, ", "))
+}
+
+func inputsProblem(probs []string) *problem.Error {
+	return problem.New(problem.InvalidInput, "%s", strings.Join(probs, "; ")).
+		WithDetail("errors", probs)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

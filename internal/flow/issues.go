@@ -1,0 +1,134 @@
+package flow
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// Pos is a 1-based line and column in a flow document.
+type Pos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+// String formats p as "line L, column C".
+func (p Pos) String() string {
+	return fmt.Sprintf("line %d, column %d", p.Line, p.Column)
+}
+
+// Issue is one problem found in a flow document. Message says what is wrong
+// and how to fix it; Step is the id of the step it belongs to, if any.
+type Issue struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Step    string `json:"step"`
+	Message string `json:"message"`
+
+	scope *scopeIssue // set for a scope preflight failure
+}
+
+// String formats the issue with its position, as shown to a person.
+func (i Issue) String() string {
+	var b strings.Builder
+	if i.Line > 0 {
+		fmt.Fprintf(&b, "line %d, column %d: ", i.Line, i.Column)
+	}
+	if i.Step != "" {
+		fmt.Fprintf(&b, "step %q: ", i.Step)
+	}
+	b.WriteString(i.Message)
+	return b.String()
+}
+
+// scopeIssue is the structured part of an insufficient_scope issue.
+type scopeIssue struct {
+	Step          string   `json:"step"`
+	Card          string   `json:"card"`
+	Connection    string   `json:"connection"`
+	RequiredScope string   `json:"requiredScope"`
+	GrantedScopes []string `json:"grantedScopes"`
+}
+
+// issues collects the problems of one document.
+type issues struct {
+	list []Issue
+}
+
+func (is *issues) add(pos Pos, step, format string, args ...any) {
+	is.list = append(is.list, Issue{Line: pos.Line, Column: pos.Column, Step: step, Message: fmt.Sprintf(format, args...)})
+}
+
+func (is *issues) empty() bool { return len(is.list) == 0 }
+
+// err turns the collected issues into one *problem.Error: insufficient_scope
+// when every issue is a missing scope, invalid_input otherwise. It returns
+// nil when there is no issue.
+func (is *issues) err() error {
+	if len(is.list) == 0 {
+		return nil
+	}
+	list := slices.Clone(is.list)
+	slices.SortStableFunc(list, func(a, b Issue) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	onlyScopes := true
+	var scopes []scopeIssue
+	for _, i := range list {
+		if i.scope == nil {
+			onlyScopes = false
+		} else {
+			scopes = append(scopes, *i.scope)
+		}
+	}
+	if onlyScopes {
+		return scopeProblem(list, scopes)
+	}
+	var b strings.Builder
+	if len(list) == 1 {
+		b.WriteString("the flow document has 1 problem:")
+	} else {
+		fmt.Fprintf(&b, "the flow document has %d problems:", len(list))
+	}
+	for _, i := range list {
+		b.WriteString("\n  ")
+		b.WriteString(i.String())
+	}
+	p := problem.New(problem.InvalidInput, "%s", b.String()).WithDetail("errors", list)
+	if len(scopes) > 0 {
+		p.WithDetail("scopes", scopes)
+	}
+	return p
+}
+
+// scopeProblem is SPEC C8's insufficient_scope error for a whole document.
+func scopeProblem(list []Issue, scopes []scopeIssue) *problem.Error {
+	first := scopes[0]
+	var msg strings.Builder
+	for n, i := range list {
+		if n > 0 {
+			msg.WriteString("\n")
+		}
+		msg.WriteString(i.String())
+	}
+	var need []string
+	for _, s := range scopes {
+		if !slices.Contains(need, s.RequiredScope) {
+			need = append(need, s.RequiredScope)
+		}
+	}
+	want := strings.Join(need, " and ")
+	p := problem.New(problem.InsufficientScope, "%s", msg.String()).
+		WithRemedy("grant %s to the connection's OAuth app in Okta (its Okta API Scopes tab), then reauthorize the connection; with custom scopes also tick %s when reauthorizing", want, want).
+		WithDetail("errors", list).
+		WithDetail("scopes", scopes).
+		WithDetail("step", first.Step).
+		WithDetail("card", first.Card).
+		WithDetail("connection", first.Connection).
+		WithDetail("requiredScope", first.RequiredScope).
+		WithDetail("grantedScopes", first.GrantedScopes)
+	return p
+}

@@ -1,0 +1,588 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+var (
+	stepIDPattern    = regexp.MustCompile(`^[a-z0-9_-]+$`)
+	cardRefPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*$`)
+	inputNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// celReserved are words CEL does not accept as a field name after a dot.
+var celReserved = map[string]bool{
+	"as": true, "break": true, "const": true, "continue": true, "else": true,
+	"false": true, "for": true, "function": true, "if": true, "import": true,
+	"in": true, "let": true, "loop": true, "package": true, "namespace": true,
+	"null": true, "return": true, "true": true, "var": true, "void": true, "while": true,
+}
+
+// Parse reads a flow document. It reports every problem it finds (YAML
+// syntax, unknown or missing keys, bad values, expressions that do not
+// compile, references to unknown inputs or to steps that do not run
+// before) as one *problem.Error with code invalid_input whose details list
+// each problem with its line and column.
+func Parse(src []byte) (*Document, error) {
+	if len(src) > MaxDocumentSize {
+		return nil, problem.New(problem.InvalidInput, "the flow document is %d bytes; the limit is %d bytes", len(src), MaxDocumentSize).
+			WithRemedy("split the flow into smaller flows")
+	}
+	if !utf8.Valid(src) {
+		return nil, problem.New(problem.InvalidInput, "the flow document is not valid UTF-8").
+			WithRemedy("save the file as UTF-8")
+	}
+	p := &docParser{}
+	file, err := parseYAML(src)
+	if err != nil {
+		p.syntaxError(err)
+		return nil, p.iss.err()
+	}
+	var body ast.Node
+	switch len(file.Docs) {
+	case 0:
+	case 1:
+		body = file.Docs[0].Body
+	default:
+		p.iss.add(p.pos(file.Docs[1]), "", "the file holds %d YAML documents; put each flow in a file of its own", len(file.Docs))
+		return nil, p.iss.err()
+	}
+	doc := p.document(body)
+	if !p.iss.empty() {
+		return nil, p.iss.err()
+	}
+	p.compile(doc)
+	if !p.iss.empty() {
+		return nil, p.iss.err()
+	}
+	return doc, nil
+}
+
+// parseYAML runs the YAML parser, turning a panic inside it into an error
+// so that no document can crash the caller.
+func parseYAML(src []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("the YAML parser failed on this document: %v", r)
+		}
+	}()
+	return parser.ParseBytes(src, 0)
+}
+
+// docParser turns the YAML tree into a Document, collecting issues.
+type docParser struct {
+	iss issues
+}
+
+func (p *docParser) syntaxError(err error) {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		msg := ye.GetMessage()
+		hint := "fix the YAML syntax"
+		if strings.Contains(msg, "'\t'") {
+			hint = "indent with spaces, not tabs"
+		} else if strings.Contains(msg, "already defined") {
+			hint = "remove or rename the repeated key"
+		}
+		p.iss.add(tokenPos(ye.GetToken()), "", "YAML syntax error: %s; %s", msg, hint)
+		return
+	}
+	p.iss.add(Pos{Line: 1, Column: 1}, "", "YAML syntax error: %v; fix the YAML syntax", err)
+}
+
+func tokenPos(tk *token.Token) Pos {
+	if tk == nil || tk.Position == nil {
+		return Pos{Line: 1, Column: 1}
+	}
+	return Pos{Line: tk.Position.Line, Column: tk.Position.Column}
+}
+
+// pos is where a node starts: for a block mapping its first key.
+func (p *docParser) pos(n ast.Node) Pos {
+	switch x := n.(type) {
+	case nil:
+		return Pos{Line: 1, Column: 1}
+	case *ast.DocumentNode:
+		if x.Start != nil {
+			return tokenPos(x.Start)
+		}
+		return p.pos(x.Body)
+	case *ast.MappingNode:
+		if !x.IsFlowStyle && len(x.Values) > 0 {
+			return p.pos(x.Values[0].Key)
+		}
+	case *ast.MappingValueNode:
+		return p.pos(x.Key)
+	}
+	return tokenPos(n.GetToken())
+}
+
+// entry is one key of a mapping.
+type entry struct {
+	key    string
+	keyPos Pos
+	val    ast.Node // nil for an empty value
+}
+
+// mapping returns the entries of a mapping node, reporting a node that is
+// not a mapping (what says what was expected, e.g. "a step").
+func (p *docParser) mapping(n ast.Node, step, what string) ([]entry, bool) {
+	var values []*ast.MappingValueNode
+	switch m := p.plain(n, step).(type) {
+	case *ast.MappingNode:
+		values = m.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{m}
+	default:
+		if !unsupported(n) {
+			p.iss.add(p.pos(n), step, "%s must be a mapping of keys to values, not %s", what, describe(m))
+		}
+		return nil, false
+	}
+	out := make([]entry, 0, len(values))
+	for _, mv := range values {
+		key, ok := p.keyString(mv.Key, step)
+		if !ok {
+			continue
+		}
+		out = append(out, entry{key: key, keyPos: p.pos(mv.Key), val: mv.Value})
+	}
+	return out, true
+}
+
+func (p *docParser) keyString(k ast.MapKeyNode, step string) (string, bool) {
+	if k == nil {
+		return "", false
+	}
+	if k.IsMergeKey() {
+		p.iss.add(p.pos(k), step, "YAML merge keys (<<) are not supported; write the keys out")
+		return "", false
+	}
+	switch x := k.(type) {
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.MappingKeyNode:
+		p.iss.add(p.pos(k), step, "complex mapping keys (?) are not supported; use a plain key")
+		return "", false
+	case ast.ScalarNode:
+		return x.GetToken().Value, true
+	}
+	p.iss.add(p.pos(k), step, "a key must be a plain word, not %s", describe(k))
+	return "", false
+}
+
+// plain rejects YAML features a flow does not use (anchors, aliases, tags)
+// and returns the node itself otherwise.
+func (p *docParser) plain(n ast.Node, step string) ast.Node {
+	switch x := n.(type) {
+	case *ast.AnchorNode:
+		p.iss.add(p.pos(n), step, "YAML anchors (&name) are not supported in flows; write the value out")
+		return nil
+	case *ast.AliasNode:
+		p.iss.add(p.pos(n), step, "YAML aliases (*name) are not supported in flows; write the value out")
+		return nil
+	case *ast.TagNode:
+		p.iss.add(p.pos(n), step, "YAML tags (%s) are not supported in flows; remove the tag", x.Start.Value)
+		return nil
+	case *ast.NullNode:
+		return nil
+	}
+	return n
+}
+
+// unsupported reports whether plain rejects n (and so has reported it).
+func unsupported(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.AnchorNode, *ast.AliasNode, *ast.TagNode:
+		return true
+	}
+	return false
+}
+
+// describe names a node's kind for messages.
+func describe(n ast.Node) string {
+	switch n.(type) {
+	case nil, *ast.NullNode:
+		return "an empty value"
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.StringNode, *ast.LiteralNode:
+		return "a string"
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return "a number"
+	case *ast.BoolNode:
+		return "a boolean"
+	}
+	return "a " + strings.ToLower(n.Type().String())
+}
+
+// str reads a scalar as text. Non-string scalars (numbers, booleans) give
+// their text as written.
+func (p *docParser) str(n ast.Node, step, what string) (string, bool) {
+	switch x := p.plain(n, step).(type) {
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.LiteralNode:
+		return x.Value.Value, true
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		return x.GetToken().Value, true
+	case nil:
+		return "", !unsupported(n)
+	}
+	if !unsupported(n) {
+		p.iss.add(p.pos(n), step, "%s must be a string, not %s", what, describe(n))
+	}
+	return "", false
+}
+
+func (p *docParser) document(body ast.Node) *Document {
+	doc := &Document{}
+	if body == nil {
+		p.iss.add(Pos{Line: 1, Column: 1}, "", "the flow document is empty; it needs at least name: and steps:")
+		return doc
+	}
+	entries, ok := p.mapping(body, "", "a flow document")
+	if !ok {
+		return doc
+	}
+	seen := map[string]bool{}
+	var stepsNode ast.Node
+	var stepsPos Pos
+	for _, e := range entries {
+		seen[e.key] = true
+		switch e.key {
+		case "name":
+			doc.Name, _ = p.str(e.val, "", "name")
+			if ok := p.checkName(doc.Name, e); !ok {
+				doc.Name = ""
+			}
+		case "description":
+			doc.Description, _ = p.str(e.val, "", "description")
+		case "inputs":
+			doc.Inputs = p.inputs(e.val)
+		case "steps":
+			stepsNode, stepsPos = e.val, e.keyPos
+		default:
+			p.iss.add(e.keyPos, "", "unknown key %q; a flow has name, description, inputs and steps%s", e.key, suggest(e.key, "name", "description", "inputs", "steps"))
+		}
+	}
+	if !seen["name"] {
+		p.iss.add(p.pos(body), "", "the flow has no name: add name: followed by a short unique name")
+	}
+	if !seen["steps"] {
+		p.iss.add(p.pos(body), "", "the flow has no steps: add steps: with at least one step (id, card, connection)")
+	} else {
+		doc.Steps = p.steps(stepsNode, stepsPos)
+	}
+	return doc
+}
+
+func (p *docParser) checkName(name string, e entry) bool {
+	switch {
+	case strings.TrimSpace(name) == "":
+		p.iss.add(e.keyPos, "", "name is empty: give the flow a short unique name")
+	case utf8.RuneCountInString(name) > 100:
+		p.iss.add(e.keyPos, "", "name is longer than 100 characters: shorten it")
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		p.iss.add(e.keyPos, "", "name contains control characters: use printable characters only")
+	default:
+		return true
+	}
+	return false
+}
+
+func (p *docParser) inputs(n ast.Node) []*InputDef {
+	n = p.plain(n, "")
+	if n == nil {
+		return nil
+	}
+	entries, ok := p.mapping(n, "", "inputs")
+	if !ok {
+		return nil
+	}
+	var out []*InputDef
+	for _, e := range entries {
+		in := &InputDef{Name: e.key, Pos: e.keyPos}
+		switch {
+		case !inputNamePattern.MatchString(e.key):
+			p.iss.add(e.keyPos, "", "input name %q is not valid: use letters, digits and _ (not starting with a digit), so that expressions can read inputs.%s", e.key, e.key)
+			continue
+		case celReserved[e.key]:
+			p.iss.add(e.keyPos, "", "input name %q is a reserved word in expressions: choose another name", e.key)
+			continue
+		}
+		if p.inputDef(in, e.val) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+func (p *docParser) inputDef(in *InputDef, n ast.Node) bool {
+	const form = "write it as {type: string|number|bool|list, required: true|false, default: ...}"
+	n = p.plain(n, "")
+	if n == nil {
+		p.iss.add(in.Pos, "", "input %q has no definition; %s", in.Name, form)
+		return false
+	}
+	entries, ok := p.mapping(n, "", fmt.Sprintf("input %q", in.Name))
+	if !ok {
+		return false
+	}
+	var def ast.Node
+	var defPos Pos
+	hasType := false
+	good := true
+	for _, e := range entries {
+		switch e.key {
+		case "type":
+			t, _ := p.str(e.val, "", "type")
+			switch t {
+			case TypeString, TypeNumber, TypeBool, TypeList:
+				in.Type, hasType = t, true
+			default:
+				p.iss.add(e.keyPos, "", "input %q has type %q; the types are string, number, bool and list", in.Name, t)
+				good = false
+			}
+		case "required":
+			b, ok := p.plain(e.val, "").(*ast.BoolNode)
+			if !ok {
+				p.iss.add(e.keyPos, "", "required of input %q must be true or false", in.Name)
+				good = false
+				continue
+			}
+			in.Required = b.Value
+		case "default":
+			def, defPos, in.HasDefault = e.val, e.keyPos, true
+		case "description":
+			in.Description, _ = p.str(e.val, "", "description")
+		default:
+			p.iss.add(e.keyPos, "", "unknown key %q in input %q; an input has type, required, default and description%s", e.key, in.Name, suggest(e.key, "type", "required", "default", "description"))
+			good = false
+		}
+	}
+	if !hasType {
+		if good {
+			p.iss.add(in.Pos, "", "input %q has no type; %s", in.Name, form)
+		}
+		return false
+	}
+	if in.HasDefault {
+		if in.Required {
+			p.iss.add(defPos, "", "input %q is required and has a default; a default makes it optional: remove required: true or the default", in.Name)
+			return false
+		}
+		v, ok := p.inputDefault(in, def, defPos)
+		if !ok {
+			return false
+		}
+		in.Default = v
+	}
+	return good
+}
+
+func (p *docParser) inputDefault(in *InputDef, n ast.Node, pos Pos) (any, bool) {
+	v := p.value(n, "", 0)
+	if v == nil {
+		return nil, false
+	}
+	lit, ok := v.literal()
+	if !ok {
+		p.iss.add(pos, "", "the default of input %q holds an expression; defaults must be plain values", in.Name)
+		return nil, false
+	}
+	if lit == nil {
+		p.iss.add(pos, "", "the default of input %q is empty: give a value or remove default", in.Name)
+		return nil, false
+	}
+	out, err := coerceInput(in, lit)
+	if err != nil {
+		p.iss.add(pos, "", "the default of input %q: %v", in.Name, err)
+		return nil, false
+	}
+	return out, true
+}
+
+// suggest returns ` (did you mean "x"?)` when key is close to one of the
+// known keys.
+func suggest(key string, known ...string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(key), k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return math.MaxInt
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// value converts a YAML node from a step into a value tree, splitting the
+// strings that hold ${{ }} expressions (compiled later).
+func (p *docParser) value(n ast.Node, step string, depth int) *value {
+	if depth > maxDepth {
+		p.iss.add(p.pos(n), step, "the value is nested more than %d levels deep: flatten it", maxDepth)
+		return nil
+	}
+	pos := p.pos(n)
+	n = p.plain(n, step)
+	switch x := n.(type) {
+	case nil:
+		return &value{kind: valLiteral, pos: pos}
+	case *ast.StringNode:
+		return p.stringValue(x.Value, x.Token, pos, step)
+	case *ast.LiteralNode:
+		return p.stringValue(x.Value.Value, nil, pos, step)
+	case *ast.IntegerNode:
+		switch i := x.Value.(type) {
+		case int64:
+			return &value{kind: valLiteral, pos: pos, lit: i}
+		case uint64:
+			if i <= math.MaxInt64 {
+				return &value{kind: valLiteral, pos: pos, lit: int64(i)}
+			}
+			return &value{kind: valLiteral, pos: pos, lit: float64(i)}
+		}
+		return &value{kind: valLiteral, pos: pos, lit: x.Token.Value}
+	case *ast.FloatNode:
+		return &value{kind: valLiteral, pos: pos, lit: x.Value}
+	case *ast.BoolNode:
+		return &value{kind: valLiteral, pos: pos, lit: x.Value}
+	case *ast.InfinityNode, *ast.NanNode:
+		p.iss.add(pos, step, "%s is not a usable number: write a finite number", x.GetToken().Value)
+		return nil
+	case *ast.SequenceNode:
+		v := &value{kind: valList, pos: pos, list: make([]*value, 0, len(x.Values))}
+		ok := true
+		for _, e := range x.Values {
+			ev := p.value(e, step, depth+1)
+			if ev == nil {
+				ok = false
+				continue
+			}
+			v.list = append(v.list, ev)
+		}
+		if !ok {
+			return nil
+		}
+		return v
+	case *ast.MappingNode, *ast.MappingValueNode:
+		entries, _ := p.mapping(x, step, "the value")
+		v := &value{kind: valMap, pos: pos, fields: map[string]*value{}}
+		ok := true
+		for _, e := range entries {
+			ev := p.value(e.val, step, depth+1)
+			if ev == nil {
+				ok = false
+				continue
+			}
+			v.keys = append(v.keys, e.key)
+			v.fields[e.key] = ev
+		}
+		if !ok {
+			return nil
+		}
+		return v
+	}
+	p.iss.add(pos, step, "%s is not supported here", describe(n))
+	return nil
+}
+
+// stringValue builds a literal or a template from a YAML string. tk is the
+// scalar's token when the string is on one line (nil for block literals).
+func (p *docParser) stringValue(s string, tk *token.Token, pos Pos, step string) *value {
+	parts, offsets, isTmpl, msg := splitTemplate(s)
+	if !isTmpl {
+		return &value{kind: valLiteral, pos: pos, lit: s}
+	}
+	if msg != "" {
+		p.iss.add(pos, step, "%s", msg)
+		return nil
+	}
+	// A column inside the string maps to the document only when the
+	// scalar is written on one line exactly as its value (plain, or quoted
+	// without escapes).
+	shift, exact := 0, false
+	if tk != nil && !strings.ContainsAny(s, "\n\r") {
+		origin := strings.TrimSpace(tk.Origin)
+		switch {
+		case origin == s:
+			exact = true
+		case len(origin) == len(s)+2 && origin[1:len(origin)-1] == s && (origin[0] == '\'' || origin[0] == '"'):
+			shift, exact = 1, true
+		}
+	}
+	k := 0
+	for _, part := range parts {
+		if part.expr == nil {
+			continue
+		}
+		part.expr.pos = pos
+		if exact {
+			part.expr.exact = true
+			part.expr.pos.Column += shift + utf8.RuneCountInString(s[:offsets[k]])
+		}
+		k++
+	}
+	return &value{kind: valTemplate, pos: pos, tmpl: &template{parts: parts, whole: len(parts) == 1}}
+}
+
+// intValue reads an integer scalar.
+func (p *docParser) intValue(n ast.Node, step, what string) (int, bool) {
+	x := p.plain(n, step)
+	if x, ok := x.(*ast.IntegerNode); ok {
+		switch i := x.Value.(type) {
+		case int64:
+			if i >= math.MinInt32 && i <= math.MaxInt32 {
+				return int(i), true
+			}
+		case uint64:
+			if i <= math.MaxInt32 {
+				return int(i), true
+			}
+		}
+	}
+	if !unsupported(n) {
+		p.iss.add(p.pos(n), step, "%s must be a whole number, not %s", what, describe(x))
+	}
+	return 0, false
+}

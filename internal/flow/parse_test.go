@@ -1,0 +1,258 @@
+package flow
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// mustParse parses src or fails the test.
+func mustParse(t *testing.T, src string) *Document {
+	t.Helper()
+	doc, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return doc
+}
+
+// issuesOf returns the issues listed by a flow validation error.
+func issuesOf(t *testing.T, err error) []Issue {
+	t.Helper()
+	p, ok := problem.As(err)
+	if !ok {
+		t.Fatalf("error %v (%T) is not a *problem.Error", err, err)
+	}
+	list, ok := p.Details["errors"].([]Issue)
+	if !ok {
+		t.Fatalf("details[errors] is %T; want []Issue", p.Details["errors"])
+	}
+	return list
+}
+
+func TestParseDocument(t *testing.T) {
+	doc := mustParse(t, `name: suspend-stale-macs
+description: Suspend Macs not updated since a date
+inputs:
+  since: {type: string, required: true}
+  limit: {type: number, default: 10}
+  dry: {type: bool, default: false, description: only look}
+  tags: {type: list, default: [a, b]}
+steps:
+  - id: stale
+    card: okta-devices/search-devices
+    connection: Prod devices
+    input:
+      search: 'profile.platform eq "MACOS" and lastUpdated lt "${{ inputs.since }}"'
+      resultSet: all
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Prod devices
+    for_each: ${{ steps.stale.output.devices }}
+    concurrency: 4
+    if: ${{ item.status == "ACTIVE" }}
+    input:
+      deviceId: ${{ item.id }}
+`)
+	if got, want := doc.Name, "suspend-stale-macs"; got != want {
+		t.Errorf("Name = %q; want %q", got, want)
+	}
+	if got, want := doc.Description, "Suspend Macs not updated since a date"; got != want {
+		t.Errorf("Description = %q; want %q", got, want)
+	}
+	wantInputs := []*InputDef{
+		{Name: "since", Type: TypeString, Required: true, Pos: Pos{4, 3}},
+		{Name: "limit", Type: TypeNumber, Default: 10.0, HasDefault: true, Pos: Pos{5, 3}},
+		{Name: "dry", Type: TypeBool, Default: false, HasDefault: true, Description: "only look", Pos: Pos{6, 3}},
+		{Name: "tags", Type: TypeList, Default: []any{"a", "b"}, HasDefault: true, Pos: Pos{7, 3}},
+	}
+	if diff := cmp.Diff(wantInputs, doc.Inputs); diff != "" {
+		t.Errorf("Inputs mismatch (-want +got):\n%s", diff)
+	}
+	type stepView struct {
+		ID, Card, Connection string
+		Concurrency          int
+		ForEach              bool
+		Deps                 []string
+		Pos                  Pos
+	}
+	var got []stepView
+	for _, s := range doc.Steps {
+		got = append(got, stepView{s.ID, s.Card, s.Connection, s.Concurrency, s.ForEach(), s.DependsOn(), s.Pos})
+	}
+	want := []stepView{
+		{"stale", "okta-devices/search-devices", "Prod devices", 1, false, nil, Pos{9, 5}},
+		{"suspend", "okta-devices/suspend-device", "Prod devices", 4, true, []string{"stale"}, Pos{15, 5}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Steps mismatch (-want +got):\n%s", diff)
+	}
+	if s, _ := doc.Step("suspend"); s.Connector() != "okta-devices" {
+		t.Errorf("Connector() = %q; want okta-devices", s.Connector())
+	}
+}
+
+// wantIssue is an expected issue: its position and a part of its message.
+type wantIssue struct {
+	line, col int
+	step      string
+	contains  string
+}
+
+func TestParseErrors(t *testing.T) {
+	const head = "name: f\nsteps:\n"
+	const step = "  - id: a\n    card: okta-devices/search-devices\n    connection: Demo org\n"
+	tests := []struct {
+		name string
+		src  string
+		want []wantIssue
+	}{
+		{"syntax tab", "name: f\nsteps:\n\t- id: a\n", []wantIssue{{3, 1, "", "indent with spaces, not tabs"}}},
+		{"syntax duplicate key", "name: f\nname: g\n", []wantIssue{{2, 1, "", "remove or rename the repeated key"}}},
+		{"syntax unclosed", "name: [f\n", []wantIssue{{1, 7, "", "YAML syntax error"}}},
+		{"empty document", "# nothing\n", []wantIssue{{1, 1, "", "the flow document is empty"}}},
+		{"two documents", "name: a\n---\nname: b\n", []wantIssue{{2, 1, "", "put each flow in a file of its own"}}},
+		{"not a mapping", "- a\n- b\n", []wantIssue{{1, 1, "", "a flow document must be a mapping"}}},
+		{"unknown top-level key", "name: f\nstep:\n" + step, []wantIssue{
+			{1, 1, "", "the flow has no steps"},
+			{2, 1, "", `unknown key "step"; a flow has name, description, inputs and steps (did you mean "steps"?)`},
+		}},
+		{"missing name", "steps:\n" + step, []wantIssue{{1, 1, "", "the flow has no name: add name:"}}},
+		{"empty name", "name: ''\nsteps:\n" + step, []wantIssue{{1, 1, "", "name is empty"}}},
+		{"empty steps", "name: f\nsteps: []\n", []wantIssue{{2, 1, "", "steps is empty"}}},
+		{"steps not a list", "name: f\nsteps: {id: a}\n", []wantIssue{{2, 1, "", "steps must be a list"}}},
+		{"input without type", "name: f\ninputs:\n  since: {required: true}\nsteps:\n" + step, []wantIssue{{3, 3, "", `input "since" has no type`}}},
+		{"input bad type", "name: f\ninputs:\n  since: {type: date}\nsteps:\n" + step, []wantIssue{{3, 11, "", `has type "date"; the types are string, number, bool and list`}}},
+		{"input unknown key", "name: f\ninputs:\n  since: {type: string, requird: true}\nsteps:\n" + step, []wantIssue{{3, 25, "", `unknown key "requird" in input "since"`}}},
+		{"input required and default", "name: f\ninputs:\n  n: {type: number, required: true, default: 3}\nsteps:\n" + step, []wantIssue{{3, 37, "", "remove required: true or the default"}}},
+		{"input default wrong type", "name: f\ninputs:\n  n: {type: number, default: many}\nsteps:\n" + step, []wantIssue{{3, 21, "", "got a string; want a number"}}},
+		{"input bad name", "name: f\ninputs:\n  my-input: {type: string}\nsteps:\n" + step, []wantIssue{{3, 3, "", `input name "my-input" is not valid`}}},
+		{"input reserved name", "name: f\ninputs:\n  in: {type: string}\nsteps:\n" + step, []wantIssue{{3, 3, "", "reserved word"}}},
+		{"step missing keys", head + "  - id: a\n", []wantIssue{
+			{3, 5, "a", "the step has no card"},
+			{3, 5, "a", "the step has no connection"},
+		}},
+		{"step missing id", head + "  - card: okta-devices/search-devices\n    connection: Demo org\n", []wantIssue{{3, 5, "", "the step has no id"}}},
+		{"step bad id", head + "  - id: Find Devices\n    card: okta-devices/search-devices\n    connection: c\n", []wantIssue{{3, 5, "", `step id "Find Devices" is not valid`}}},
+		{"step duplicate id", head + step + step, []wantIssue{{6, 5, "a", `step id "a" is already used by the step at line 3, column 5`}}},
+		{"step bad card", head + "  - id: a\n    card: search-devices\n    connection: c\n", []wantIssue{{4, 5, "a", "write connector/card"}}},
+		{"step unknown key", head + step + "    inputs: {}\n", []wantIssue{{6, 5, "a", `unknown key "inputs"; a step has id, card, connection, input, for_each, concurrency, if (did you mean "input"?)`}}},
+		{"step not a mapping", head + "  - just a string\n", []wantIssue{{3, 5, "", "step 1 must be a mapping"}}},
+		{"empty connection", head + "  - id: a\n    card: okta-devices/search-devices\n    connection: ''\n", []wantIssue{{5, 5, "a", "connection is empty"}}},
+		{"expression in connection", head + "  - id: a\n    card: okta-devices/search-devices\n    connection: ${{ inputs.c }}\n", []wantIssue{{5, 5, "a", "connection cannot hold an expression"}}},
+		{"concurrency too high", head + step + "    for_each: [1, 2]\n    concurrency: 100\n", []wantIssue{{7, 5, "a", "concurrency is 100; use a number from 1 to 32"}}},
+		{"concurrency not a number", head + step + "    for_each: [1]\n    concurrency: lots\n", []wantIssue{{7, 18, "a", "concurrency must be a whole number, not a string"}}},
+		{"concurrency without for_each", head + step + "    concurrency: 2\n", []wantIssue{{6, 5, "a", "concurrency applies only to a step with for_each"}}},
+		{"for_each not a list", head + step + "    for_each: devices\n", []wantIssue{{6, 5, "a", "for_each must be a list or one ${{ }} expression"}}},
+		{"if not a bool", head + step + "    if: maybe ${{ true }}\n", []wantIssue{{6, 5, "a", "if must be true, false or one ${{ }} expression"}}},
+		{"input not a map", head + step + "    input: [1, 2]\n", []wantIssue{{6, 5, "a", "input must be a mapping"}}},
+		{"unterminated expression", head + step + "    input: {search: '${{ inputs.x'}\n", []wantIssue{{6, 21, "a", "is not closed: end it with }}"}}},
+		{"empty expression", head + step + "    input: {search: '${{  }}'}\n", []wantIssue{{6, 21, "a", "empty expression"}}},
+		{"expression syntax", head + step + "    input:\n      search: ${{ 1 + }}\n", []wantIssue{{7, 23, "a", "input: Syntax error"}}},
+		{"undeclared name", head + step + "    input:\n      search: ${{ device.id }}\n", []wantIssue{{7, 19, "a", "undeclared reference to 'device'; the names in scope are inputs and steps"}}},
+		{"item outside for_each", head + step + "    input:\n      search: ${{ item.id }}\n", []wantIssue{{7, 19, "a", "item and index exist only in a step with for_each"}}},
+		{"item in for_each itself", head + step + "    for_each: ${{ item }}\n", []wantIssue{{6, 19, "a", "not in for_each itself"}}},
+		{"unknown input", "name: f\ninputs:\n  since: {type: string}\nsteps:\n" + step + "    input:\n      search: 'x ${{ inputs.sinse }}'\n", []wantIssue{{9, 22, "a", `inputs.sinse: the flow has no input "sinse"; declare it under inputs: or use one of since`}}},
+		{"unknown input by index", head + step + "    input:\n      search: ${{ inputs[\"x\"] }}\n", []wantIssue{{7, 19, "a", `the flow has no input "x"`}}},
+		{"later step", head + step + "    input:\n      search: ${{ steps.b.output.x }}\n" + strings.ReplaceAll(step, "id: a", "id: b"), []wantIssue{{7, 19, "a", `steps.b: step "b" runs after this one; a step may only refer to steps before it (move "b" above "a")`}}},
+		{"own output", head + step + "    input:\n      search: ${{ steps.a.output }}\n", []wantIssue{{7, 19, "a", "a step cannot use its own output"}}},
+		{"unknown step", head + step + strings.ReplaceAll(step, "id: a", "id: b") + "    input:\n      search: ${{ steps.nope.output }}\n", []wantIssue{{10, 19, "b", `there is no step "nope"; the steps before this one are a`}}},
+		{"output of a for_each step", head + step + "    for_each: [1]\n" + strings.ReplaceAll(step, "id: a", "id: b") + "    input:\n      search: ${{ steps.a.output }}\n", []wantIssue{{11, 19, "b", `step "a" has for_each, so it has outputs`}}},
+		{"outputs of a plain step", head + step + strings.ReplaceAll(step, "id: a", "id: b") + "    input:\n      search: ${{ steps.a.outputs }}\n", []wantIssue{{10, 19, "b", "write steps.a.output"}}},
+		{"step id with dash", head + strings.ReplaceAll(step, "id: a", "id: find-it") + strings.ReplaceAll(step, "id: a", "id: b") + "    input:\n      search: ${{ steps.find-it.output }}\n", []wantIssue{{10, 30, "b", `step ids with - or a leading digit are written steps["find-it"]`}}},
+		{"anchor", head + "  - &s\n    id: a\n", []wantIssue{{3, 5, "", "anchors"}}},
+		{"alias", head + step + "    input: {search: *x}\n", []wantIssue{{6, 21, "a", "aliases"}}},
+		{"tag", head + step + "    input: {search: !!str 1}\n", []wantIssue{{6, 21, "a", "tags (!!str)"}}},
+		{"infinite number", head + step + "    input: {search: .inf}\n", []wantIssue{{6, 21, "a", "not a usable number"}}},
+		{"all problems at once", "name: f\ninputs:\n  x: {type: wrong}\nsteps:\n  - id: A\n    card: nope\n  - id: b\n    card: okta-devices/search-devices\n    connection: c\n    colour: red\n", []wantIssue{
+			{3, 7, "", `has type "wrong"`},
+			{5, 5, "", `step id "A" is not valid`},
+			{5, 5, "", "the step has no connection"},
+			{6, 5, "", `card "nope" is not a card reference`},
+			{10, 5, "b", `unknown key "colour"`},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := Parse([]byte(tt.src))
+			if err == nil {
+				t.Fatalf("Parse succeeded (%d steps); want an error", len(doc.Steps))
+			}
+			if got := problem.CodeOf(err); got != problem.InvalidInput {
+				t.Errorf("code = %s; want invalid_input", got)
+			}
+			got := issuesOf(t, err)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d issues; want %d:\n%v", len(got), len(tt.want), err)
+			}
+			for i, w := range tt.want {
+				g := got[i]
+				if g.Line != w.line || g.Column != w.col || g.Step != w.step || !strings.Contains(g.Message, w.contains) {
+					t.Errorf("issue %d = %d:%d step %q %q;\nwant %d:%d step %q containing %q", i, g.Line, g.Column, g.Step, g.Message, w.line, w.col, w.step, w.contains)
+				}
+			}
+			if !strings.Contains(err.Error(), got[0].String()) {
+				t.Errorf("Error() = %q; want it to contain the first issue %q", err.Error(), got[0].String())
+			}
+		})
+	}
+}
+
+// TestParseGolden checks the full error text for the documents in
+// testdata/invalid against their .golden files (go test -update rewrites
+// them).
+func TestParseGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/invalid/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no documents in testdata/invalid (%v)", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, perr := Parse(src)
+			if perr == nil {
+				t.Fatal("Parse succeeded; want an error")
+			}
+			got := perr.Error() + "\n"
+			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("error text mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseLimits(t *testing.T) {
+	big := make([]byte, MaxDocumentSize+1)
+	if _, err := Parse(big); problem.CodeOf(err) != problem.InvalidInput {
+		t.Errorf("Parse(too big) error = %v; want invalid_input", err)
+	}
+	if _, err := Parse([]byte("name: \xff\n")); problem.CodeOf(err) != problem.InvalidInput {
+		t.Errorf("Parse(not UTF-8) error = %v; want invalid_input", err)
+	}
+	deep := "name: f\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      search: " + strings.Repeat("[", 40) + strings.Repeat("]", 40) + "\n"
+	_, err := Parse([]byte(deep))
+	if err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("Parse(deep) error = %v; want nesting error", err)
+	}
+}

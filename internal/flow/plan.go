@@ -1,0 +1,90 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// PlanResult is a dry run of a flow (SPEC §3 `flows plan --json`).
+type PlanResult struct {
+	Flow  string     `json:"flow"`
+	Steps []PlanStep `json:"steps"`
+}
+
+// PlanStep is what one step would do. Items counts the items that would
+// run the card (items skipped by if are not counted); Changes lists, for a
+// manage step, each device it would change. Errors, present only when some
+// item could not be planned, says why.
+type PlanStep struct {
+	ID      string      `json:"id"`
+	Card    string      `json:"card"`
+	Mode    string      `json:"mode"`
+	Items   int         `json:"items"`
+	Changes []Change    `json:"changes"`
+	Errors  []PlanError `json:"errors,omitempty"`
+}
+
+// PlanError is an item (or a whole step, Index -1) that could not be
+// planned.
+type PlanError struct {
+	Index   int    `json:"index"`
+	Message string `json:"message"`
+}
+
+// Plan is a dry run of a validated document: read steps run their cards
+// for real (through CardRunner.PlanCard), manage steps ask PlanCard for
+// the change they would make and change nothing; RunCard is never called
+// and nothing is saved. Later steps see a manage step's predicted output
+// ({status: <to>, changed: true}, or {deleted: true}) unless PlanCard
+// returned one. Inputs are checked as by Run.
+func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any) (*PlanResult, error) {
+	switch {
+	case doc == nil:
+		return nil, problem.New(problem.InvalidInput, "no flow document to plan")
+	case !doc.validated:
+		return nil, problem.New(problem.InvalidInput, "the flow has not been validated").
+			WithRemedy("validate it (cards, connections and scopes) before planning")
+	case r.Cards == nil:
+		return nil, problem.New(problem.Internal, "flow runner without Cards")
+	}
+	in, err := doc.resolveInputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	x := newExecution(r, "", doc, in, true)
+	res := &PlanResult{Flow: doc.Name, Steps: []PlanStep{}}
+	for _, st := range doc.Steps {
+		out, err := x.runStep(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		ps := PlanStep{ID: st.ID, Card: st.Card, Mode: st.mode, Changes: []Change{}}
+		for i, o := range out.items {
+			if o == nil {
+				continue
+			}
+			switch o.status {
+			case StatusSucceeded:
+				ps.Items++
+				if o.change != nil {
+					ps.Changes = append(ps.Changes, *o.change)
+				}
+			case StatusFailed:
+				ps.Items++
+				ps.Errors = append(ps.Errors, PlanError{Index: i, Message: o.msg})
+			}
+		}
+		if len(out.items) == 0 && out.result.Error != "" {
+			ps.Errors = append(ps.Errors, PlanError{Index: -1, Message: out.result.Error})
+		}
+		res.Steps = append(res.Steps, ps)
+	}
+	return res, nil
+}
+
+// String summarizes a change for people: "guo1 ACTIVE → SUSPENDED".
+func (c Change) String() string {
+	return fmt.Sprintf("%s %s → %s", c.DeviceID, c.From, c.To)
+}

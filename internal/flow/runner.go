@@ -1,0 +1,130 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// Runner runs and plans flow documents. Its fields are its dependencies; a
+// Runner is safe for concurrent use by several runs.
+//
+// Failure policy: a failed item does not stop the other items of its step
+// nor the steps after it. A for_each step's outputs hold its succeeded
+// items only, and later steps run with those. A step without for_each that
+// fails or is skipped has no output, so every later step that uses its
+// output is skipped (with a message naming it). A run is failed when any
+// item or step failed.
+type Runner struct {
+	// Cards runs the cards. Required.
+	Cards CardRunner
+	// State persists runs; required by Run, unused by Plan.
+	State StateStore
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Logger receives one line per finished step; nil means no logging.
+	Logger *slog.Logger
+	// Progress, when set, is called as items finish and when a card waits
+	// for the rate limit; calls never overlap. It must return quickly.
+	Progress func(Progress)
+}
+
+// RunResult is a finished run (SPEC §3 `flows run --json`).
+type RunResult struct {
+	ID     string       `json:"id"`
+	Status string       `json:"status"` // StatusSucceeded or StatusFailed
+	Steps  []StepResult `json:"steps"`
+}
+
+// StepResult is the outcome of one step of a run.
+type StepResult struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"` // StatusSucceeded, StatusFailed or StatusSkipped
+	Items     int    `json:"items"`
+	Succeeded int    `json:"succeeded"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+	// Error says why the step failed or was skipped (for people; the
+	// items' own errors are in the StateStore).
+	Error string `json:"-"`
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Run runs doc as run runID with the given inputs (typed values, as from
+// ParseInputs or decoded JSON). Steps run in order; a for_each step runs
+// its items with the step's concurrency. Every finished item is saved
+// through r.State as it completes, and items already saved for runID are
+// not run again: their saved outputs are used, so calling Run again after
+// an interruption resumes the run. Item and step failures are reported in
+// the result (status failed), not as an error; the error is for bad inputs
+// (invalid_input), a failing StateStore, or ctx ending (the run can then be
+// resumed).
+func (r *Runner) Run(ctx context.Context, runID string, doc *Document, inputs map[string]any) (*RunResult, error) {
+	switch {
+	case doc == nil:
+		return nil, problem.New(problem.InvalidInput, "no flow document to run")
+	case runID == "":
+		return nil, problem.New(problem.Internal, "flow run without an id")
+	case r.Cards == nil || r.State == nil:
+		return nil, problem.New(problem.Internal, "flow runner without Cards or State")
+	}
+	in, err := doc.resolveInputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := r.State.LoadSteps(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("flow: load run %s: %w", runID, err)
+	}
+	x := newExecution(r, runID, doc, in, false)
+	for _, s := range saved {
+		x.savedSteps[s.StepID] = s
+	}
+	res := &RunResult{ID: runID, Status: StatusSucceeded, Steps: []StepResult{}}
+	for _, st := range doc.Steps {
+		out, err := x.runStep(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if out.result.Status == StatusFailed {
+			res.Status = StatusFailed
+		}
+		res.Steps = append(res.Steps, out.result)
+		r.logger().LogAttrs(ctx, slog.LevelInfo, "flow step finished",
+			slog.String("run", runID), slog.String("step", st.ID), slog.String("status", out.result.Status),
+			slog.Int("items", out.result.Items), slog.Int("succeeded", out.result.Succeeded),
+			slog.Int("failed", out.result.Failed), slog.Int("skipped", out.result.Skipped))
+	}
+	return res, nil
+}
+
+// publicError returns the code and public message recorded for an error.
+func publicError(err error) (string, string) {
+	if p, ok := problem.As(err); ok {
+		return string(p.Code), p.Error()
+	}
+	return string(problem.Internal), err.Error()
+}
+
+// isAbort reports whether err ended an item because the run is stopping
+// rather than because the item failed.
+func isAbort(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, errExprTimeout)
+}

@@ -1,0 +1,128 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Step and item statuses.
+const (
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusSkipped   = "skipped"
+)
+
+// ErrItemExists is returned (possibly wrapped) by StateStore.SaveItem when
+// the item was already recorded. The runner then uses the recorded item:
+// the item is done.
+var ErrItemExists = errors.New("flow: item already recorded")
+
+// StateStore persists a run's progress so that an interrupted run resumes
+// without repeating finished items. The app adapts internal/store to it
+// (FlowStep and FlowItem have the same fields). Implementations must be safe
+// for concurrent use: the runner saves items of a step from several
+// goroutines.
+type StateStore interface {
+	// SaveStep creates or replaces the state of one step of a run.
+	SaveStep(ctx context.Context, s StepState) error
+	// SaveItem records one finished item. Recording the same (run, step,
+	// index) twice returns an error wrapping ErrItemExists.
+	SaveItem(ctx context.Context, it ItemState) error
+	// LoadItems returns the recorded items of one step of a run, in any
+	// order.
+	LoadItems(ctx context.Context, runID, stepID string) ([]ItemState, error)
+	// LoadSteps returns the saved step states of a run, in any order.
+	LoadSteps(ctx context.Context, runID string) ([]StepState, error)
+}
+
+// StepState is the persisted state of one step of a run (store.FlowStep).
+type StepState struct {
+	RunID     string
+	StepID    string
+	Status    string // StatusRunning, StatusSucceeded, StatusFailed or StatusSkipped
+	Items     int
+	Succeeded int
+	Failed    int
+	Skipped   int
+	// Output is the step's output as JSON: the output of its one item, or
+	// for a for_each step the list of its succeeded items' outputs.
+	Output     json.RawMessage
+	Error      string
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// ItemState is one finished item of a step (store.FlowItem). A step
+// without for_each has one item, index 0.
+type ItemState struct {
+	RunID      string
+	StepID     string
+	Index      int
+	Status     string // StatusSucceeded, StatusFailed or StatusSkipped
+	Input      json.RawMessage
+	Output     json.RawMessage
+	ErrorCode  string
+	Error      string
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Call is one card invocation by the runner.
+type Call struct {
+	FlowRunID  string // empty for a plan
+	StepID     string
+	Index      int
+	Card       string // "okta-devices/suspend-device"
+	Connection string // the connection id (or the name as written when the document was not validated)
+	Input      map[string]any
+}
+
+// Change is what a manage card would do to one device (SPEC §3 plan).
+type Change struct {
+	DeviceID string `json:"deviceId"`
+	From     string `json:"from"`
+	To       string `json:"to"` // "DELETED" for a delete
+}
+
+// CardRunner runs cards for the runner; the app implements it over the
+// card executor. Errors should be *problem.Error: their code and public
+// message are recorded on the item.
+type CardRunner interface {
+	// RunCard runs the card for real and returns its output.
+	RunCard(ctx context.Context, c Call) (map[string]any, error)
+	// PlanCard runs a read card for real; for a manage card it returns the
+	// change the card would make (nil when it would change nothing) and,
+	// optionally, the output it predicts, without changing anything.
+	PlanCard(ctx context.Context, c Call) (map[string]any, *Change, error)
+}
+
+// Progress reports a run's or plan's advance. The runner calls
+// Runner.Progress with one at a time (never concurrently).
+type Progress struct {
+	RunID     string // empty for a plan
+	StepID    string
+	Done      int // items of the step finished (succeeded, failed or skipped)
+	Total     int // items of the step
+	Succeeded int
+	Failed    int
+	Skipped   int
+	// Wait, when non-zero, says a card of this step is waiting that long
+	// for the org's rate limit (see ReportWait); the counts are unchanged.
+	Wait time.Duration
+}
+
+// waitKey carries the rate-limit wait reporter in a card call's context.
+type waitKey struct{}
+
+// ReportWait tells the run that owns ctx (the context the runner passed to
+// RunCard or PlanCard) that its card is waiting d for the org's rate limit.
+// It shows up as a Progress with Wait set. Outside a run it does nothing.
+func ReportWait(ctx context.Context, d time.Duration) {
+	if f, ok := ctx.Value(waitKey{}).(func(time.Duration)); ok && d > 0 {
+		f(d)
+	}
+}

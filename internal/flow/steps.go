@@ -1,0 +1,280 @@
+package flow
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"github.com/goccy/go-yaml/ast"
+)
+
+var stepKeys = []string{"id", "card", "connection", "input", "for_each", "concurrency", "if"}
+
+func (p *docParser) steps(n ast.Node, keyPos Pos) []*Step {
+	orig := n
+	seq, ok := p.plain(n, "").(*ast.SequenceNode)
+	if !ok {
+		if !unsupported(orig) {
+			p.iss.add(keyPos, "", "steps must be a list of steps (each line starting with - ), not %s", describe(p.plain(orig, "")))
+		}
+		return nil
+	}
+	if len(seq.Values) == 0 {
+		p.iss.add(keyPos, "", "steps is empty: add at least one step (id, card, connection)")
+		return nil
+	}
+	if len(seq.Values) > MaxSteps {
+		p.iss.add(keyPos, "", "the flow has %d steps; the limit is %d: split it into several flows", len(seq.Values), MaxSteps)
+		return nil
+	}
+	var out []*Step
+	ids := map[string]Pos{}
+	for i, sn := range seq.Values {
+		st := p.step(sn, i)
+		if st == nil {
+			continue
+		}
+		if st.ID != "" {
+			if first, dup := ids[st.ID]; dup {
+				p.iss.add(st.Pos, st.ID, "step id %q is already used by the step at %s: give each step its own id", st.ID, first)
+			} else {
+				ids[st.ID] = st.Pos
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func (p *docParser) step(n ast.Node, index int) *Step {
+	entries, ok := p.mapping(n, "", fmt.Sprintf("step %d", index+1))
+	if !ok {
+		return nil
+	}
+	st := &Step{Pos: p.pos(n), Concurrency: 1}
+	// The id names the step in every other message, so read it first.
+	for _, e := range entries {
+		if e.key == "id" {
+			id, _ := p.str(e.val, "", "id")
+			switch {
+			case id == "":
+				p.iss.add(e.keyPos, "", "step %d has an empty id: give it an id of lower-case letters, digits, - and _", index+1)
+			case !stepIDPattern.MatchString(id) || len(id) > 64:
+				p.iss.add(e.keyPos, "", "step id %q is not valid: use up to 64 lower-case letters, digits, - and _ (e.g. suspend-devices)", id)
+			default:
+				st.ID = id
+			}
+		}
+	}
+	name := st.ID
+	var concPos Pos
+	hasConc, seen := false, map[string]bool{}
+	for _, e := range entries {
+		seen[e.key] = true
+		switch e.key {
+		case "id":
+		case "card":
+			card, _ := p.str(e.val, name, "card")
+			if !cardRefPattern.MatchString(card) {
+				p.iss.add(e.keyPos, name, "card %q is not a card reference: write connector/card, e.g. okta-devices/suspend-device", card)
+				continue
+			}
+			st.Card = card
+		case "connection":
+			c, _ := p.str(e.val, name, "connection")
+			if strings.TrimSpace(c) == "" {
+				p.iss.add(e.keyPos, name, "connection is empty: give the nickname or id of a connection")
+				continue
+			}
+			if strings.Contains(c, "${{") {
+				p.iss.add(e.keyPos, name, "connection cannot hold an expression: give the nickname or id of a connection")
+				continue
+			}
+			st.Connection = c
+		case "input":
+			v := p.value(e.val, name, 0)
+			if v == nil {
+				continue
+			}
+			switch {
+			case v.kind == valMap, v.isWholeExpr():
+				st.input = v
+			case v.kind == valLiteral && v.lit == nil:
+			default:
+				p.iss.add(e.keyPos, name, "input must be a mapping of the card's input names to values (or one ${{ }} expression giving such a map)")
+			}
+		case "for_each":
+			v := p.value(e.val, name, 0)
+			if v == nil {
+				continue
+			}
+			if v.kind != valList && !v.isWholeExpr() {
+				p.iss.add(e.keyPos, name, "for_each must be a list or one ${{ }} expression giving a list, e.g. for_each: ${{ steps.find.output.devices }}")
+				continue
+			}
+			st.forEach = v
+		case "concurrency":
+			c, ok := p.intValue(e.val, name, "concurrency")
+			if !ok {
+				continue
+			}
+			if c < 1 || c > MaxConcurrency {
+				p.iss.add(e.keyPos, name, "concurrency is %d; use a number from 1 to %d", c, MaxConcurrency)
+				continue
+			}
+			st.Concurrency, concPos, hasConc = c, e.keyPos, true
+		case "if":
+			v := p.value(e.val, name, 0)
+			if v == nil {
+				continue
+			}
+			_, isBool := v.lit.(bool)
+			if !(v.kind == valLiteral && isBool) && !v.isWholeExpr() {
+				p.iss.add(e.keyPos, name, "if must be true, false or one ${{ }} expression giving a bool, e.g. if: ${{ item.status == \"ACTIVE\" }}")
+				continue
+			}
+			st.cond = v
+		default:
+			p.iss.add(e.keyPos, name, "unknown key %q; a step has %s%s", e.key, strings.Join(stepKeys, ", "), suggest(e.key, stepKeys...))
+		}
+	}
+	for _, k := range []string{"id", "card", "connection"} {
+		if !seen[k] {
+			p.iss.add(st.Pos, name, "the step has no %s: %s", k, missingStepKey[k])
+		}
+	}
+	if hasConc && st.forEach == nil && !seen["for_each"] {
+		p.iss.add(concPos, name, "concurrency applies only to a step with for_each: remove it or add for_each")
+	}
+	return st
+}
+
+var missingStepKey = map[string]string{
+	"id":         "add id: with a unique name of lower-case letters, digits, - and _",
+	"card":       "add card: connector/card, e.g. okta-devices/search-devices",
+	"connection": "add connection: with the nickname or id of a connection",
+}
+
+// compile compiles every expression of the document (once; programs are
+// kept on the document) and checks what each one refers to.
+func (p *docParser) compile(doc *Document) {
+	envs, err := sharedEnvs()
+	if err != nil {
+		p.iss.add(Pos{Line: 1, Column: 1}, "", "expressions are unavailable: %v", err)
+		return
+	}
+	index := map[string]int{}
+	for i, st := range doc.Steps {
+		index[st.ID] = i
+	}
+	for i, st := range doc.Steps {
+		deps := map[string]bool{}
+		check := func(env *cel.Env, where string) func(*expression) {
+			return func(e *expression) {
+				for _, m := range e.compile(env) {
+					p.iss.add(m.pos, st.ID, "%s: %s", where, explainCompile(m.msg, e.src, doc, where))
+				}
+				p.checkRefs(doc, i, index, e, deps)
+			}
+		}
+		itemEnv := envs.base
+		if st.forEach != nil {
+			itemEnv = envs.item
+		}
+		st.forEach.walkExprs(check(envs.base, "for_each"))
+		st.cond.walkExprs(check(itemEnv, "if"))
+		st.input.walkExprs(check(itemEnv, "input"))
+		for _, d := range doc.Steps[:i] {
+			if deps[d.ID] {
+				st.deps = append(st.deps, d.ID)
+			}
+		}
+	}
+}
+
+// explainCompile adds a hint to a CEL compile message where a common
+// mistake explains it.
+func explainCompile(msg, src string, doc *Document, where string) string {
+	switch {
+	case strings.Contains(msg, "undeclared reference to 'item'") || strings.Contains(msg, "undeclared reference to 'index'"):
+		if where == "for_each" {
+			return msg + "; item and index are the current item inside the step's input and if, not in for_each itself"
+		}
+		return msg + "; item and index exist only in a step with for_each"
+	case strings.Contains(msg, "undeclared reference"):
+		for _, st := range doc.Steps {
+			if !inputNamePattern.MatchString(st.ID) && strings.Contains(src, "steps."+st.ID) {
+				return fmt.Sprintf("%s; step ids with - or a leading digit are written steps[%q]", msg, st.ID)
+			}
+		}
+		return msg + "; the names in scope are inputs and steps (and item and index in a step with for_each)"
+	}
+	return msg
+}
+
+// checkRefs checks the inputs and steps an expression of step i refers to
+// and records the steps it depends on.
+func (p *docParser) checkRefs(doc *Document, i int, index map[string]int, e *expression, deps map[string]bool) {
+	st := doc.Steps[i]
+	for _, r := range refsOf(e) {
+		pos := e.pos
+		if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(r.id); loc.Line() > 0 {
+			pos = e.posAt(loc.Line(), loc.Column())
+		}
+		if r.root == "inputs" {
+			if _, ok := doc.Input(r.name); !ok {
+				p.iss.add(pos, st.ID, "inputs.%s: the flow has no input %q; %s", r.name, r.name, declaredInputs(doc))
+			}
+			continue
+		}
+		j, ok := index[r.name]
+		switch {
+		case !ok:
+			p.iss.add(pos, st.ID, "steps.%s: there is no step %q; the steps before this one are %s", r.name, r.name, stepList(doc.Steps[:i]))
+			continue
+		case j == i:
+			p.iss.add(pos, st.ID, "steps.%s: a step cannot use its own output; refer only to steps before it", r.name)
+			continue
+		case j > i:
+			p.iss.add(pos, st.ID, "steps.%s: step %q runs after this one; a step may only refer to steps before it (move %q above %q)", r.name, r.name, r.name, st.ID)
+			continue
+		}
+		deps[r.name] = true
+		target := doc.Steps[j]
+		want := "output"
+		if target.forEach != nil {
+			want = "outputs"
+		}
+		if r.field == "" || r.field == want {
+			continue
+		}
+		if target.forEach != nil {
+			p.iss.add(pos, st.ID, "steps.%s.%s: step %q has for_each, so it has outputs (a list with one output per item), not %s", r.name, r.field, r.name, r.field)
+		} else {
+			p.iss.add(pos, st.ID, "steps.%s.%s: step %q has one output: write steps.%s.output", r.name, r.field, r.name, r.name)
+		}
+	}
+}
+
+func declaredInputs(doc *Document) string {
+	if len(doc.Inputs) == 0 {
+		return "declare it under inputs:"
+	}
+	var names []string
+	for _, in := range doc.Inputs {
+		names = append(names, in.Name)
+	}
+	return "declare it under inputs: or use one of " + strings.Join(names, ", ")
+}
+
+func stepList(steps []*Step) string {
+	if len(steps) == 0 {
+		return "none (this is the first step)"
+	}
+	ids := make([]string, 0, len(steps))
+	for _, s := range steps {
+		ids = append(ids, s.ID)
+	}
+	return strings.Join(slices.Compact(ids), ", ")
+}

@@ -1,0 +1,232 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// ValidateEnv is what validation needs to know about the world: the cards
+// of the connector registry and the connections in the store. The app
+// implements it over internal/card and internal/connection.
+type ValidateEnv interface {
+	// Card describes the card with reference ref ("okta-devices/x").
+	Card(ref string) (CardInfo, bool)
+	// Connection resolves a connection of connector by nickname or id. An
+	// error with code not_found or invalid_input is reported as a problem
+	// of the document; any other error aborts validation.
+	Connection(ctx context.Context, connector, nameOrID string) (ConnInfo, error)
+}
+
+// CardInfo describes a card for validation and plans.
+type CardInfo struct {
+	Ref    string // "okta-devices/suspend-device"
+	Mode   string // ModeRead or ModeManage
+	Scope  string // the Okta scope the card needs; empty when unknown in advance
+	Inputs []InputInfo
+}
+
+// InputInfo describes one input of a card. Type is the card's own type
+// name ("string", "bool", "number", "list", "object"); literal values of a
+// step are checked against the types flow knows and others are left to the
+// card.
+type InputInfo struct {
+	Name     string
+	Type     string
+	Required bool
+}
+
+// ConnInfo describes a connection for validation.
+type ConnInfo struct {
+	ID            string
+	Nickname      string
+	Status        string // "active", "pending", "needs_reauthorization", "error"
+	GrantedScopes []string
+}
+
+// Validate checks the document against env: every card exists, the step's
+// literal inputs are known to the card and complete, every connection
+// exists for the card's connector and is active, and (scope preflight,
+// SPEC C8) every card's scope is granted to its connection. It returns nil,
+// an insufficient_scope *problem.Error when scopes are the only problems,
+// or an invalid_input *problem.Error listing every problem with its line.
+// On success it records each step's mode and connection id on d.
+func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
+	var iss issues
+	type connKey struct{ connector, name string }
+	conns := map[connKey]*ConnInfo{}
+	modes := make([]string, len(d.Steps))
+	connIDs := make([]string, len(d.Steps))
+	for i, st := range d.Steps {
+		card, ok := env.Card(st.Card)
+		if !ok {
+			iss.add(st.Pos, st.ID, "unknown card %q%s; list the cards with cardflow's connectors page or GET /api/v1/connectors", st.Card, suggestCard(env, st.Card))
+			continue
+		}
+		modes[i] = card.Mode
+		checkCardInputs(&iss, st, card)
+
+		key := connKey{st.Connector(), strings.ToLower(st.Connection)}
+		conn, seen := conns[key]
+		if !seen {
+			c, err := env.Connection(ctx, st.Connector(), st.Connection)
+			if err != nil {
+				switch problem.CodeOf(err) {
+				case problem.NotFound, problem.InvalidInput:
+				default:
+					return err
+				}
+			} else {
+				conn = &c
+			}
+			conns[key] = conn
+		}
+		if conn == nil {
+			iss.add(st.Pos, st.ID, "there is no %s connection %q; create it (cardflow connections create) or use the nickname or id of an existing one", st.Connector(), st.Connection)
+			continue
+		}
+		connIDs[i] = conn.ID
+		if conn.Status != "" && conn.Status != "active" {
+			iss.add(st.Pos, st.ID, "connection %q is %s, not active; reauthorize it before running this flow", st.Connection, conn.Status)
+			continue
+		}
+		if card.Scope != "" && !scopeGranted(card.Scope, conn.GrantedScopes) {
+			granted := slices.Clone(conn.GrantedScopes)
+			iss.list = append(iss.list, Issue{
+				Line: st.Pos.Line, Column: st.Pos.Column, Step: st.ID,
+				Message: fmt.Sprintf("card %s needs scope %s, which connection %q was not granted (granted: %s)",
+					card.Ref, card.Scope, conn.Nickname, grantedList(granted)),
+				scope: &scopeIssue{Step: st.ID, Card: card.Ref, Connection: conn.Nickname, RequiredScope: card.Scope, GrantedScopes: granted},
+			})
+		}
+	}
+	if err := iss.err(); err != nil {
+		return err
+	}
+	for i, st := range d.Steps {
+		st.mode, st.connectionID = modes[i], connIDs[i]
+	}
+	d.validated = true
+	return nil
+}
+
+// scopeGranted reports whether scope is among granted; okta.X.manage also
+// grants okta.X.read, as Okta does.
+func scopeGranted(scope string, granted []string) bool {
+	if slices.Contains(granted, scope) {
+		return true
+	}
+	if base, ok := strings.CutSuffix(scope, ".read"); ok {
+		return slices.Contains(granted, base+".manage")
+	}
+	return false
+}
+
+func grantedList(granted []string) string {
+	if len(granted) == 0 {
+		return "none"
+	}
+	return strings.Join(granted, " ")
+}
+
+// checkCardInputs compares a step's literal input names and values with
+// the card's declared inputs.
+func checkCardInputs(iss *issues, st *Step, card CardInfo) {
+	if st.input != nil && st.input.kind != valMap {
+		return // one expression gives the whole input: checked when it runs
+	}
+	known := map[string]InputInfo{}
+	var names []string
+	for _, in := range card.Inputs {
+		known[in.Name] = in
+		names = append(names, in.Name)
+	}
+	if st.input != nil {
+		for _, k := range st.input.keys {
+			v := st.input.fields[k]
+			info, ok := known[k]
+			if !ok {
+				iss.add(v.pos, st.ID, "card %s has no input %q; its inputs are %s%s", card.Ref, k, orNone(names), suggest(k, names...))
+				continue
+			}
+			if msg := literalTypeProblem(info, v); msg != "" {
+				iss.add(v.pos, st.ID, "input %q of card %s %s", k, card.Ref, msg)
+			}
+		}
+	}
+	for _, in := range card.Inputs {
+		if !in.Required {
+			continue
+		}
+		if st.input != nil {
+			if _, ok := st.input.fields[in.Name]; ok {
+				continue
+			}
+		}
+		iss.add(st.Pos, st.ID, "card %s needs input %q: add it under input:", card.Ref, in.Name)
+	}
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// literalTypeProblem checks a literal value against the card input's type.
+func literalTypeProblem(info InputInfo, v *value) string {
+	lit, ok := v.literal()
+	if !ok {
+		return ""
+	}
+	n, err := normalize(lit)
+	if err != nil {
+		return err.Error()
+	}
+	if n == nil {
+		if info.Required {
+			return "is empty: give it a value"
+		}
+		return ""
+	}
+	var good bool
+	switch strings.ToLower(info.Type) {
+	case "string":
+		_, good = n.(string)
+	case "bool", "boolean":
+		_, good = n.(bool)
+	case "number", "integer", "int":
+		_, good = n.(float64)
+	case "list", "array":
+		_, good = n.([]any)
+	case "object", "map":
+		_, good = n.(map[string]any)
+	default:
+		return ""
+	}
+	if good {
+		return ""
+	}
+	return fmt.Sprintf("is %s; it must be a %s", kindOf(n), info.Type)
+}
+
+// suggestCard proposes a known card close to ref.
+func suggestCard(env ValidateEnv, ref string) string {
+	conn, name, ok := strings.Cut(ref, "/")
+	if !ok {
+		return ""
+	}
+	for _, guess := range []string{name + "s", strings.TrimSuffix(name, "s"), strings.ReplaceAll(name, "_", "-")} {
+		if guess == name {
+			continue
+		}
+		if _, ok := env.Card(conn + "/" + guess); ok {
+			return fmt.Sprintf(" (did you mean %q?)", conn+"/"+guess)
+		}
+	}
+	return ""
+}

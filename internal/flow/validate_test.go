@@ -1,0 +1,155 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+func TestValidate(t *testing.T) {
+	const head = "name: f\nsteps:\n"
+	search := func(conn string) string {
+		return "  - id: find\n    card: okta-devices/search-devices\n    connection: " + conn + "\n"
+	}
+	suspend := func(conn string) string {
+		return "  - id: suspend\n    card: okta-devices/suspend-device\n    connection: " + conn + "\n    for_each: ${{ steps.find.output.devices }}\n    input:\n      deviceId: ${{ item.id }}\n"
+	}
+	tests := []struct {
+		name     string
+		src      string
+		wantCode problem.Code
+		want     []wantIssue
+	}{
+		{"unknown card", head + "  - id: a\n    card: okta-devices/suspend-devices\n    connection: Demo org\n", problem.InvalidInput,
+			[]wantIssue{{3, 5, "a", `unknown card "okta-devices/suspend-devices" (did you mean "okta-devices/suspend-device"?)`}}},
+		{"unknown connector", head + "  - id: a\n    card: okta-users/list-users\n    connection: Demo org\n", problem.InvalidInput,
+			[]wantIssue{{3, 5, "a", `unknown card "okta-users/list-users"`}}},
+		{"unknown card input", head + search("Demo org") + "    input:\n      serch: x\n", problem.InvalidInput,
+			[]wantIssue{{7, 14, "find", `card okta-devices/search-devices has no input "serch"; its inputs are status, platform`}}},
+		{"missing required input", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n", problem.InvalidInput,
+			[]wantIssue{{3, 5, "a", `card okta-devices/suspend-device needs input "deviceId": add it under input:`}}},
+		{"literal of the wrong type", head + "  - id: a\n    card: okta-devices/delete-device\n    connection: Demo org\n    input:\n      deviceId: guo1\n      deactivateFirst: sure\n", problem.InvalidInput,
+			[]wantIssue{{8, 24, "a", `input "deactivateFirst" of card okta-devices/delete-device is a string; it must be a bool`}}},
+		{"missing connection", head + search("Prod org"), problem.InvalidInput,
+			[]wantIssue{{3, 5, "find", `there is no okta-devices connection "Prod org"; create it`}}},
+		{"connection needs reauthorization", head + search("Old org"), problem.InvalidInput,
+			[]wantIssue{{3, 5, "find", `connection "Old org" is needs_reauthorization, not active; reauthorize it`}}},
+		{"missing scope", head + search("Read only") + suspend("Read only"), problem.InsufficientScope,
+			[]wantIssue{{6, 5, "suspend", `card okta-devices/suspend-device needs scope okta.devices.manage, which connection "Read only" was not granted (granted: openid okta.devices.read)`}}},
+		{"missing scope and another problem", head + search("Read only") + suspend("Read only") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
+			[]wantIssue{
+				{6, 5, "suspend", "needs scope okta.devices.manage"},
+				{12, 5, "x", `unknown card "okta-devices/nope"`},
+			}},
+		{"expression input is not checked", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n    input: \"${{ {'deviceId': 'guo1'} }}\"\n", "", nil},
+		{"connection by id and case-insensitive nickname", head + search("conn_demo") + suspend("demo ORG"), "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := mustParse(t, tt.src)
+			err := doc.Validate(context.Background(), demoEnv())
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				if !doc.Validated() {
+					t.Error("Validated() = false after success")
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Validate succeeded; want an error")
+			}
+			if got := problem.CodeOf(err); got != tt.wantCode {
+				t.Errorf("code = %s; want %s", got, tt.wantCode)
+			}
+			got := issuesOf(t, err)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d issues; want %d:\n%v", len(got), len(tt.want), err)
+			}
+			for i, w := range tt.want {
+				g := got[i]
+				if g.Line != w.line || g.Column != w.col || g.Step != w.step || !strings.Contains(g.Message, w.contains) {
+					t.Errorf("issue %d = %d:%d step %q %q;\nwant %d:%d step %q containing %q", i, g.Line, g.Column, g.Step, g.Message, w.line, w.col, w.step, w.contains)
+				}
+			}
+			if doc.Validated() {
+				t.Error("Validated() = true after a failure")
+			}
+		})
+	}
+}
+
+func TestValidateScopePreflight(t *testing.T) {
+	doc := mustParse(t, `name: f
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Read only
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Read only
+    for_each: ${{ steps.find.output.devices }}
+    input: {deviceId: "${{ item.id }}"}
+`)
+	err := doc.Validate(context.Background(), demoEnv())
+	p, ok := problem.As(err)
+	if !ok || p.Code != problem.InsufficientScope {
+		t.Fatalf("Validate error = %v; want insufficient_scope", err)
+	}
+	for k, want := range map[string]any{
+		"step":          "suspend",
+		"card":          "okta-devices/suspend-device",
+		"connection":    "Read only",
+		"requiredScope": "okta.devices.manage",
+		"grantedScopes": []string{"openid", "okta.devices.read"},
+	} {
+		if diff := cmp.Diff(want, p.Details[k]); diff != "" {
+			t.Errorf("details[%s] mismatch (-want +got):\n%s", k, diff)
+		}
+	}
+	for _, want := range []string{"grant okta.devices.manage to the connection's OAuth app", "then reauthorize", "with custom scopes also tick okta.devices.manage"} {
+		if !strings.Contains(p.Remedy, want) {
+			t.Errorf("remedy %q does not contain %q", p.Remedy, want)
+		}
+	}
+	if !strings.Contains(err.Error(), "line 6, column 5") {
+		t.Errorf("Error() = %q; want the step's line", err.Error())
+	}
+}
+
+func TestValidateManageGrantsRead(t *testing.T) {
+	env := &testEnv{conns: []ConnInfo{{ID: "c1", Nickname: "M", Status: "active", GrantedScopes: []string{"okta.devices.manage"}}}}
+	doc := mustParse(t, "name: f\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: M\n    input: {deviceId: guo1}\n")
+	if err := doc.Validate(context.Background(), env); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if got, want := doc.Steps[0].Mode(), ModeRead; got != want {
+		t.Errorf("Mode() = %q; want %q", got, want)
+	}
+	if got, want := doc.Steps[0].connection(), "c1"; got != want {
+		t.Errorf("connection() = %q; want the resolved id %q", got, want)
+	}
+}
+
+// failingEnv fails connection look-ups with an internal error.
+type failingEnv struct{ testEnv }
+
+var errStoreDown = errors.New("store is down")
+
+func (failingEnv) Connection(context.Context, string, string) (ConnInfo, error) {
+	return ConnInfo{}, errStoreDown
+}
+
+func TestValidateEnvError(t *testing.T) {
+	doc := mustParse(t, "name: f\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: M\n    input: {deviceId: guo1}\n")
+	err := doc.Validate(context.Background(), &failingEnv{})
+	if !errors.Is(err, errStoreDown) {
+		t.Errorf("Validate error = %v; want the environment's error", err)
+	}
+}
