@@ -199,11 +199,19 @@ type FlowItem struct {
 
 // Store is the persistence boundary. Implementations are safe for concurrent
 // use by many goroutines and, for the shared backends, many processes.
+//
+// Common rules: Get*, Update*, Delete* and Consume* return ErrNotFound for
+// an unknown key; Create* returns ErrConflict for an existing id and fills
+// in an empty ID with a random one; times keep their instant to the
+// nanosecond and come back in UTC; nil and empty lists stay distinct; a
+// list with Limit 0 returns at most 100 records.
 type Store interface {
 	// Connections. CreateConnection and UpdateConnection return ErrConflict
 	// when the nickname is taken (same connector, case-insensitive);
 	// UpdateConnection also when c.Version is not the stored version. On
-	// success UpdateConnection increments c.Version.
+	// success UpdateConnection increments c.Version; CreateConnection sets
+	// it to 1. ListConnections orders by connector, then nickname ignoring
+	// case.
 	CreateConnection(ctx context.Context, c *Connection) error
 	GetConnection(ctx context.Context, id string) (*Connection, error)
 	GetConnectionByNickname(ctx context.Context, connector, nickname string) (*Connection, error)
@@ -220,42 +228,60 @@ type Store interface {
 
 	// Leases: named, expiring locks shared by every process on the store.
 	// TryLease takes or renews the lease when it is free, expired or already
-	// the owner's, and reports whether the owner holds it.
+	// the owner's, and reports whether the owner holds it. A lease expires
+	// at now+ttl of its last successful TryLease. ReleaseLease does nothing
+	// unless owner holds the lease.
 	TryLease(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (bool, error)
 	ReleaseLease(ctx context.Context, name, owner string) error
 
-	// Runs.
+	// Runs. ListRuns returns newest first (StartedAt, then ID); Before
+	// keeps runs started strictly before it.
 	CreateRun(ctx context.Context, r *Run) error
 	UpdateRun(ctx context.Context, r *Run) error
 	GetRun(ctx context.Context, id string) (*Run, error)
 	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 
-	// Audit.
+	// Audit. AppendAudit sets e.ID, larger than every id assigned before;
+	// ListAudit returns highest id first, BeforeID keeps smaller ids.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 
-	// Flows. PutFlow creates or replaces by name (ErrConflict never).
+	// Flows. PutFlow creates or replaces by name (ErrConflict never); on
+	// replace the stored ID and CreatedAt are kept and copied into f.
+	// GetFlow looks up by id first, then by name. ListFlows orders by name.
+	// Deleting a flow keeps its runs.
 	PutFlow(ctx context.Context, f *Flow) error
 	GetFlow(ctx context.Context, idOrName string) (*Flow, error)
 	ListFlows(ctx context.Context) ([]*Flow, error)
 	DeleteFlow(ctx context.Context, id string) error
 
-	// Flow runs.
+	// Flow runs. UpdateFlowRun writes every field except Owner and
+	// LeaseUntil, which only ClaimFlowRun and RenewFlowRunLease change.
+	// ListFlowRuns lists newest first (CreatedAt, then ID), of every flow
+	// when flowID is empty.
 	CreateFlowRun(ctx context.Context, r *FlowRun) error
 	UpdateFlowRun(ctx context.Context, r *FlowRun) error
 	GetFlowRun(ctx context.Context, id string) (*FlowRun, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*FlowRun, error)
 	// ClaimFlowRun atomically gives owner the lease of one run that is
 	// "queued", or "running" with an expired lease, and returns it;
-	// ErrNotFound when there is none.
+	// ErrNotFound when there is none. The oldest run (CreatedAt) goes
+	// first; a queued run whose lease someone holds is not claimable. The
+	// status is left to the caller.
 	ClaimFlowRun(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*FlowRun, error)
-	// RenewFlowRunLease extends owner's lease; ErrConflict if owner lost it.
+	// RenewFlowRunLease extends owner's lease, even past its expiry while
+	// nobody else has claimed the run; ErrConflict if owner lost it,
+	// ErrNotFound for an unknown run.
+	// PutFlowStep creates or replaces a step; ListFlowSteps returns steps
+	// in the order they were first put. PutFlowStep and PutFlowItem return
+	// ErrNotFound when the run does not exist.
 	RenewFlowRunLease(ctx context.Context, runID, owner string, ttl time.Duration, now time.Time) error
 	PutFlowStep(ctx context.Context, s *FlowStep) error
 	ListFlowSteps(ctx context.Context, runID string) ([]*FlowStep, error)
 	// PutFlowItem records a finished item; recording the same (run, step,
 	// index) twice returns ErrConflict.
 	PutFlowItem(ctx context.Context, it *FlowItem) error
+	// ListFlowItems returns the step's items ordered by Index.
 	ListFlowItems(ctx context.Context, runID, stepID string) ([]*FlowItem, error)
 
 	// Settings: small named values (the API token hash, the keyring check).

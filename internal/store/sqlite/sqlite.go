@@ -1,0 +1,75 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/cardflow/cardflow/internal/store/sqlstore"
+)
+
+// BusyTimeoutMillis is how long a statement waits for another connection
+// or process to release the write lock before it fails.
+const BusyTimeoutMillis = 10000
+
+// Every connection waits for locks, uses WAL with full fsync, enforces
+// foreign keys, and starts transactions with BEGIN IMMEDIATE so that a
+// transaction never has to upgrade a read lock (which fails at once rather
+// than waiting).
+var dsnOptions = fmt.Sprintf("?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_txlock=immediate", BusyTimeoutMillis)
+
+// maxConns bounds the connections of one handle: each holds its own page
+// cache, and writers queue on the file lock anyway.
+const maxConns = 16
+
+// Dialect is SQLite's flavour of SQL and its error codes.
+var Dialect = sqlstore.Dialect{
+	Name:   "sqlite",
+	Blob:   "BLOB",
+	AutoID: "INTEGER PRIMARY KEY AUTOINCREMENT",
+	IsUniqueViolation: func(err error) bool {
+		c := code(err)
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	},
+	IsForeignKeyViolation: func(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY },
+}
+
+func code(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// Open opens the database file at path, creating it with mode 0600 if it
+// does not exist, and applies pending migrations. The directory must exist.
+func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlite: database path %q must be non-empty and must not contain '?'", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	_ = f.Close()
+
+	db, err := sql.Open("sqlite", path+dsnOptions)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	s, err := sqlstore.Open(ctx, db, Dialect)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,238 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const connectionCols = `id, connector, nickname, domain, status, status_reason, remedy,
+	scope_mode, requested_scopes, granted_scopes, client_id,
+	sealed_client_secret, sealed_refresh_token, sealed_access_token, sealed_id_token,
+	access_token_expiry, refresh_started_at,
+	authorized_user_id, authorized_login, authorized_name, authorized_at, last_used_at,
+	created_at, updated_at, version`
+
+func scanConnection(sc scanner) (*store.Connection, error) {
+	var c store.Connection
+	var requested, granted string
+	var expiry, refreshStarted, authorizedAt, lastUsed, created, updated int64
+	err := sc.Scan(&c.ID, &c.Connector, &c.Nickname, &c.Domain, &c.Status, &c.StatusReason, &c.Remedy,
+		&c.ScopeMode, &requested, &granted, &c.ClientID,
+		&c.SealedClientSecret, &c.SealedRefreshToken, &c.SealedAccessToken, &c.SealedIDToken,
+		&expiry, &refreshStarted,
+		&c.AuthorizedUserID, &c.AuthorizedLogin, &c.AuthorizedName, &authorizedAt, &lastUsed,
+		&created, &updated, &c.Version)
+	if err != nil {
+		return nil, err
+	}
+	if c.RequestedScopes, err = parseList(requested); err != nil {
+		return nil, err
+	}
+	if c.GrantedScopes, err = parseList(granted); err != nil {
+		return nil, err
+	}
+	c.SealedClientSecret = fromBlob(c.SealedClientSecret)
+	c.SealedRefreshToken = fromBlob(c.SealedRefreshToken)
+	c.SealedAccessToken = fromBlob(c.SealedAccessToken)
+	c.SealedIDToken = fromBlob(c.SealedIDToken)
+	c.AccessTokenExpiry = fromTS(expiry)
+	c.RefreshStartedAt = fromTS(refreshStarted)
+	c.AuthorizedAt = fromTS(authorizedAt)
+	c.LastUsedAt = fromTS(lastUsed)
+	c.CreatedAt = fromTS(created)
+	c.UpdatedAt = fromTS(updated)
+	return &c, nil
+}
+
+// CreateConnection inserts c, filling in an empty ID and setting Version
+// to 1.
+func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error {
+	fillID(&c.ID)
+	_, err := s.exec(ctx, s.db, `INSERT INTO connections (`+connectionCols+`, nickname_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Connector, c.Nickname, c.Domain, c.Status, c.StatusReason, c.Remedy,
+		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
+		blob(c.SealedClientSecret), blob(c.SealedRefreshToken), blob(c.SealedAccessToken), blob(c.SealedIDToken),
+		ts(c.AccessTokenExpiry), ts(c.RefreshStartedAt),
+		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, ts(c.AuthorizedAt), ts(c.LastUsedAt),
+		ts(c.CreatedAt), ts(c.UpdatedAt), 1, foldNickname(c.Nickname))
+	if err != nil {
+		return s.fail("create connection", err)
+	}
+	c.Version = 1
+	return nil
+}
+
+// GetConnection returns the connection with id.
+func (s *Store) GetConnection(ctx context.Context, id string) (*store.Connection, error) {
+	c, err := scanConnection(s.queryRow(ctx, s.db, `SELECT `+connectionCols+` FROM connections WHERE id = ?`, id))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get connection %q", id), err)
+	}
+	return c, nil
+}
+
+// GetConnectionByNickname finds a connection by nickname, ignoring case.
+func (s *Store) GetConnectionByNickname(ctx context.Context, connector, nickname string) (*store.Connection, error) {
+	c, err := scanConnection(s.queryRow(ctx, s.db, `SELECT `+connectionCols+` FROM connections
+		WHERE connector = ? AND nickname_key = ?`, connector, foldNickname(nickname)))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get connection by nickname %q", nickname), err)
+	}
+	return c, nil
+}
+
+// ListConnections returns every connection ordered by connector, then
+// nickname ignoring case.
+func (s *Store) ListConnections(ctx context.Context) ([]*store.Connection, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+connectionCols+` FROM connections ORDER BY connector, nickname_key, id`)
+	if err != nil {
+		return nil, s.fail("list connections", err)
+	}
+	out, err := collect(rows, scanConnection)
+	return out, s.fail("list connections", err)
+}
+
+// UpdateConnection writes c if c.Version is the stored version, and then
+// increments c.Version.
+func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error {
+	res, err := s.exec(ctx, s.db, `UPDATE connections SET
+		connector = ?, nickname = ?, nickname_key = ?, domain = ?, status = ?, status_reason = ?, remedy = ?,
+		scope_mode = ?, requested_scopes = ?, granted_scopes = ?, client_id = ?,
+		sealed_client_secret = ?, sealed_refresh_token = ?, sealed_access_token = ?, sealed_id_token = ?,
+		access_token_expiry = ?, refresh_started_at = ?,
+		authorized_user_id = ?, authorized_login = ?, authorized_name = ?, authorized_at = ?, last_used_at = ?,
+		created_at = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`,
+		c.Connector, c.Nickname, foldNickname(c.Nickname), c.Domain, c.Status, c.StatusReason, c.Remedy,
+		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
+		blob(c.SealedClientSecret), blob(c.SealedRefreshToken), blob(c.SealedAccessToken), blob(c.SealedIDToken),
+		ts(c.AccessTokenExpiry), ts(c.RefreshStartedAt),
+		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, ts(c.AuthorizedAt), ts(c.LastUsedAt),
+		ts(c.CreatedAt), ts(c.UpdatedAt),
+		c.ID, c.Version)
+	op := fmt.Sprintf("update connection %q", c.ID)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if err := affected(res); err == nil {
+		c.Version++
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return s.fail(op, err)
+	}
+	var stored int64
+	if err := s.queryRow(ctx, s.db, `SELECT version FROM connections WHERE id = ?`, c.ID).Scan(&stored); err != nil {
+		return s.fail(op, err)
+	}
+	return fmt.Errorf("store: %s: version %d is stale (stored %d): %w", op, c.Version, stored, store.ErrConflict)
+}
+
+// DeleteConnection removes the connection with id.
+func (s *Store) DeleteConnection(ctx context.Context, id string) error {
+	res, err := s.exec(ctx, s.db, `DELETE FROM connections WHERE id = ?`, id)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("delete connection %q", id), err)
+}
+
+const authRequestCols = `state, connection_id, reauthorize, scope_mode, requested_scopes,
+	sealed_verifier, nonce, caller, created_at, expires_at`
+
+// CreateAuthRequest stores a pending authorization; a reused state is
+// ErrConflict.
+func (s *Store) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO auth_requests (`+authRequestCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.State, r.ConnectionID, boolInt(r.Reauthorize), r.ScopeMode, list(r.RequestedScopes),
+		blob(r.SealedVerifier), r.Nonce, r.Caller, ts(r.CreatedAt), ts(r.ExpiresAt))
+	return s.fail("create auth request", err)
+}
+
+// ConsumeAuthRequest deletes and returns the request in one statement, so
+// that of several concurrent callers exactly one gets it.
+func (s *Store) ConsumeAuthRequest(ctx context.Context, state string) (*store.AuthRequest, error) {
+	var r store.AuthRequest
+	var reauth int64
+	var requested string
+	var created, expires int64
+	err := s.queryRow(ctx, s.db, `DELETE FROM auth_requests WHERE state = ? RETURNING `+authRequestCols, state).Scan(
+		&r.State, &r.ConnectionID, &reauth, &r.ScopeMode, &requested,
+		&r.SealedVerifier, &r.Nonce, &r.Caller, &created, &expires)
+	if err != nil {
+		return nil, s.fail("consume auth request", err) // never echo the state
+	}
+	if r.RequestedScopes, err = parseList(requested); err != nil {
+		return nil, err
+	}
+	r.Reauthorize = reauth != 0
+	r.SealedVerifier = fromBlob(r.SealedVerifier)
+	r.CreatedAt, r.ExpiresAt = fromTS(created), fromTS(expires)
+	return &r, nil
+}
+
+// DeleteExpiredAuthRequests removes requests that expired at or before now.
+func (s *Store) DeleteExpiredAuthRequests(ctx context.Context, now time.Time) error {
+	_, err := s.exec(ctx, s.db, `DELETE FROM auth_requests WHERE expires_at <= ?`, ts(now))
+	return s.fail("delete expired auth requests", err)
+}
+
+// TryLease takes or renews the named lease in one statement: the upsert
+// only overwrites a row that is the owner's or has expired.
+func (s *Store) TryLease(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (bool, error) {
+	res, err := s.exec(ctx, s.db, `INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+		WHERE leases.owner = excluded.owner OR leases.expires_at <= ?`,
+		name, owner, ts(now.Add(ttl)), ts(now))
+	if err != nil {
+		return false, s.fail(fmt.Sprintf("lease %q", name), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.fail(fmt.Sprintf("lease %q", name), err)
+	}
+	return n > 0, nil
+}
+
+// ReleaseLease gives up the lease if owner holds it; otherwise it does
+// nothing.
+func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
+	_, err := s.exec(ctx, s.db, `DELETE FROM leases WHERE name = ? AND owner = ?`, name, owner)
+	return s.fail(fmt.Sprintf("release lease %q", name), err)
+}
+
+// GetSetting returns the named value.
+func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := s.queryRow(ctx, s.db, `SELECT value FROM settings WHERE name = ?`, key).Scan(&v)
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get setting %q", key), err)
+	}
+	return fromBlob(v), nil
+}
+
+// PutSetting creates or replaces the named value.
+func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO settings (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, key, blob(value))
+	return s.fail(fmt.Sprintf("put setting %q", key), err)
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

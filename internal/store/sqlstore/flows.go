@@ -1,0 +1,249 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const flowCols = `id, name, source, created_at, updated_at`
+
+func scanFlow(sc scanner) (*store.Flow, error) {
+	var f store.Flow
+	var created, updated int64
+	if err := sc.Scan(&f.ID, &f.Name, &f.Source, &created, &updated); err != nil {
+		return nil, err
+	}
+	f.Source = fromBlob(f.Source)
+	f.CreatedAt, f.UpdatedAt = fromTS(created), fromTS(updated)
+	return &f, nil
+}
+
+// PutFlow creates the flow, or replaces the source of the flow with the
+// same name. On replace the stored ID and CreatedAt win and are copied
+// into f. An empty ID is filled in.
+func (s *Store) PutFlow(ctx context.Context, f *store.Flow) error {
+	fillID(&f.ID)
+	var created int64
+	err := s.queryRow(ctx, s.db, `INSERT INTO flows (`+flowCols+`) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at
+		RETURNING id, created_at`,
+		f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt)).Scan(&f.ID, &created)
+	if err != nil {
+		return s.fail(fmt.Sprintf("put flow %q", f.Name), err)
+	}
+	f.CreatedAt = fromTS(created)
+	return nil
+}
+
+// GetFlow finds a flow by id, or else by name.
+func (s *Store) GetFlow(ctx context.Context, idOrName string) (*store.Flow, error) {
+	f, err := scanFlow(s.queryRow(ctx, s.db, `SELECT `+flowCols+` FROM flows WHERE id = ? OR name = ?
+		ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END LIMIT 1`, idOrName, idOrName, idOrName))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get flow %q", idOrName), err)
+	}
+	return f, nil
+}
+
+// ListFlows returns every flow ordered by name.
+func (s *Store) ListFlows(ctx context.Context) ([]*store.Flow, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+flowCols+` FROM flows ORDER BY name`)
+	if err != nil {
+		return nil, s.fail("list flows", err)
+	}
+	out, err := collect(rows, scanFlow)
+	return out, s.fail("list flows", err)
+}
+
+// DeleteFlow removes the flow with id; its runs stay.
+func (s *Store) DeleteFlow(ctx context.Context, id string) error {
+	res, err := s.exec(ctx, s.db, `DELETE FROM flows WHERE id = ?`, id)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("delete flow %q", id), err)
+}
+
+const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
+	owner, lease_until, created_at, started_at, finished_at`
+
+func scanFlowRun(sc scanner) (*store.FlowRun, error) {
+	var r store.FlowRun
+	var inputs sql.NullString
+	var lease, created, started, finished int64
+	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &r.Caller, &r.Error,
+		&r.Owner, &lease, &created, &started, &finished); err != nil {
+		return nil, err
+	}
+	r.Source = fromBlob(r.Source)
+	r.Inputs = fromRaw(inputs)
+	r.LeaseUntil, r.CreatedAt = fromTS(lease), fromTS(created)
+	r.StartedAt, r.FinishedAt = fromTS(started), fromTS(finished)
+	return &r, nil
+}
+
+// CreateFlowRun inserts r, filling in an empty ID.
+func (s *Store) CreateFlowRun(ctx context.Context, r *store.FlowRun) error {
+	fillID(&r.ID)
+	_, err := s.exec(ctx, s.db, `INSERT INTO flow_runs (`+flowRunCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Caller, r.Error,
+		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt))
+	return s.fail("create flow run", err)
+}
+
+// UpdateFlowRun writes every field of r except Owner and LeaseUntil, which
+// only ClaimFlowRun and RenewFlowRunLease change.
+func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
+	res, err := s.exec(ctx, s.db, `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
+		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ? WHERE id = ?`,
+		r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Caller, r.Error,
+		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.ID)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("update flow run %q", r.ID), err)
+}
+
+// GetFlowRun returns the flow run with id.
+func (s *Store) GetFlowRun(ctx context.Context, id string) (*store.FlowRun, error) {
+	r, err := scanFlowRun(s.queryRow(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs WHERE id = ?`, id))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get flow run %q", id), err)
+	}
+	return r, nil
+}
+
+// ListFlowRuns returns the runs of flowID (of every flow when empty),
+// newest first (by CreatedAt, then ID); limit 0 means 100.
+func (s *Store) ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error) {
+	q := `SELECT ` + flowRunCols + ` FROM flow_runs`
+	var args []any
+	if flowID != "" {
+		q += ` WHERE flow_id = ?`
+		args = append(args, flowID)
+	}
+	rows, err := s.query(ctx, s.db, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limitOr100(limit))...)
+	if err != nil {
+		return nil, s.fail("list flow runs", err)
+	}
+	out, err := collect(rows, scanFlowRun)
+	return out, s.fail("list flow runs", err)
+}
+
+// ClaimFlowRun leases the oldest claimable run to owner in one statement.
+// A run is claimable when it is "queued" or "running" and nobody holds an
+// unexpired lease on it. On PostgreSQL the sub-select locks the chosen row
+// and skips rows other claimers hold; SQLite runs one writer at a time.
+func (s *Store) ClaimFlowRun(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*store.FlowRun, error) {
+	r, err := scanFlowRun(s.queryRow(ctx, s.db, `UPDATE flow_runs SET owner = ?, lease_until = ?
+		WHERE id = (SELECT id FROM flow_runs
+			WHERE status IN ('queued', 'running') AND lease_until <= ?
+			ORDER BY created_at, id LIMIT 1`+s.d.SkipLocked+`)
+		AND status IN ('queued', 'running') AND lease_until <= ?
+		RETURNING `+flowRunCols,
+		owner, ts(now.Add(ttl)), ts(now), ts(now)))
+	if err != nil {
+		return nil, s.fail("claim flow run", err)
+	}
+	return r, nil
+}
+
+// RenewFlowRunLease extends the lease while owner still holds it (even
+// past its expiry, as long as nobody else claimed the run).
+func (s *Store) RenewFlowRunLease(ctx context.Context, runID, owner string, ttl time.Duration, now time.Time) error {
+	op := fmt.Sprintf("renew lease of flow run %q", runID)
+	res, err := s.exec(ctx, s.db, `UPDATE flow_runs SET lease_until = ? WHERE id = ? AND owner = ?`,
+		ts(now.Add(ttl)), runID, owner)
+	if err == nil {
+		err = affected(res)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return s.fail(op, err)
+	}
+	var holder string
+	if err := s.queryRow(ctx, s.db, `SELECT owner FROM flow_runs WHERE id = ?`, runID).Scan(&holder); err != nil {
+		return s.fail(op, err)
+	}
+	return fmt.Errorf("store: %s: %q holds it now: %w", op, holder, store.ErrConflict)
+}
+
+const flowStepCols = `run_id, step_id, status, items, succeeded, failed, skipped,
+	output, error, started_at, finished_at`
+
+// PutFlowStep creates or replaces the step's state. Steps keep the order
+// in which they were first put.
+func (s *Store) PutFlowStep(ctx context.Context, st *store.FlowStep) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO flow_steps (`+flowStepCols+`, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			(SELECT COALESCE(MAX(seq), 0) + 1 FROM flow_steps WHERE run_id = ?))
+		ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, items = excluded.items,
+			succeeded = excluded.succeeded, failed = excluded.failed, skipped = excluded.skipped,
+			output = excluded.output, error = excluded.error,
+			started_at = excluded.started_at, finished_at = excluded.finished_at`,
+		st.RunID, st.StepID, st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped,
+		raw(st.Output), st.Error, ts(st.StartedAt), ts(st.FinishedAt), st.RunID)
+	return s.fail(fmt.Sprintf("put flow step %q", st.StepID), err)
+}
+
+// ListFlowSteps returns the run's steps in the order they were first put.
+func (s *Store) ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowStep, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+flowStepCols+` FROM flow_steps WHERE run_id = ?
+		ORDER BY seq, step_id`, runID)
+	if err != nil {
+		return nil, s.fail("list flow steps", err)
+	}
+	out, err := collect(rows, func(sc scanner) (*store.FlowStep, error) {
+		var st store.FlowStep
+		var output sql.NullString
+		var started, finished int64
+		if err := sc.Scan(&st.RunID, &st.StepID, &st.Status, &st.Items, &st.Succeeded, &st.Failed, &st.Skipped,
+			&output, &st.Error, &started, &finished); err != nil {
+			return nil, err
+		}
+		st.Output = fromRaw(output)
+		st.StartedAt, st.FinishedAt = fromTS(started), fromTS(finished)
+		return &st, nil
+	})
+	return out, s.fail("list flow steps", err)
+}
+
+const flowItemCols = `run_id, step_id, item_index, status, input, output, error_code, error,
+	run_ref, started_at, finished_at`
+
+// PutFlowItem records a finished item once; a second record of the same
+// (run, step, index) is ErrConflict.
+func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO flow_items (`+flowItemCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), raw(it.Output), it.ErrorCode, it.Error,
+		it.RunRef, ts(it.StartedAt), ts(it.FinishedAt))
+	return s.fail(fmt.Sprintf("put flow item %s/%d", it.StepID, it.Index), err)
+}
+
+// ListFlowItems returns the step's items by index.
+func (s *Store) ListFlowItems(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+flowItemCols+` FROM flow_items
+		WHERE run_id = ? AND step_id = ? ORDER BY item_index`, runID, stepID)
+	if err != nil {
+		return nil, s.fail("list flow items", err)
+	}
+	out, err := collect(rows, func(sc scanner) (*store.FlowItem, error) {
+		var it store.FlowItem
+		var input, output sql.NullString
+		var started, finished int64
+		if err := sc.Scan(&it.RunID, &it.StepID, &it.Index, &it.Status, &input, &output, &it.ErrorCode, &it.Error,
+			&it.RunRef, &started, &finished); err != nil {
+			return nil, err
+		}
+		it.Input, it.Output = fromRaw(input), fromRaw(output)
+		it.StartedAt, it.FinishedAt = fromTS(started), fromTS(finished)
+		return &it, nil
+	})
+	return out, s.fail("list flow items", err)
+}

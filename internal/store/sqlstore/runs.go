@@ -1,0 +1,153 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const runCols = `id, card, connection_id, connection_nickname, caller, acting_as, status,
+	input, output, error_code, error_message, remedy, okta_request_ids,
+	flow_run_id, step_id, item_index, started_at, finished_at`
+
+func scanRun(sc scanner) (*store.Run, error) {
+	var r store.Run
+	var input, output sql.NullString
+	var ids string
+	var started, finished int64
+	err := sc.Scan(&r.ID, &r.Card, &r.ConnectionID, &r.ConnectionNickname, &r.Caller, &r.ActingAs, &r.Status,
+		&input, &output, &r.ErrorCode, &r.ErrorMessage, &r.Remedy, &ids,
+		&r.FlowRunID, &r.StepID, &r.ItemIndex, &started, &finished)
+	if err != nil {
+		return nil, err
+	}
+	if r.OktaRequestIDs, err = parseList(ids); err != nil {
+		return nil, err
+	}
+	r.Input, r.Output = fromRaw(input), fromRaw(output)
+	r.StartedAt, r.FinishedAt = fromTS(started), fromTS(finished)
+	return &r, nil
+}
+
+func runArgs(r *store.Run) []any {
+	return []any{r.Card, r.ConnectionID, r.ConnectionNickname, r.Caller, r.ActingAs, r.Status,
+		raw(r.Input), raw(r.Output), r.ErrorCode, r.ErrorMessage, r.Remedy, list(r.OktaRequestIDs),
+		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt)}
+}
+
+// CreateRun inserts r, filling in an empty ID.
+func (s *Store) CreateRun(ctx context.Context, r *store.Run) error {
+	fillID(&r.ID)
+	_, err := s.exec(ctx, s.db, `INSERT INTO runs (`+runCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		append([]any{r.ID}, runArgs(r)...)...)
+	return s.fail("create run", err)
+}
+
+// UpdateRun replaces the stored run with r.
+func (s *Store) UpdateRun(ctx context.Context, r *store.Run) error {
+	res, err := s.exec(ctx, s.db, `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
+		caller = ?, acting_as = ?, status = ?, input = ?, output = ?, error_code = ?, error_message = ?,
+		remedy = ?, okta_request_ids = ?, flow_run_id = ?, step_id = ?, item_index = ?,
+		started_at = ?, finished_at = ? WHERE id = ?`,
+		append(runArgs(r), r.ID)...)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("update run %q", r.ID), err)
+}
+
+// GetRun returns the run with id.
+func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
+	r, err := scanRun(s.queryRow(ctx, s.db, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get run %q", id), err)
+	}
+	return r, nil
+}
+
+// ListRuns returns runs newest first (by StartedAt, then ID).
+func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.ConnectionID != "" {
+		add("connection_id = ?", f.ConnectionID)
+	}
+	if f.Card != "" {
+		add("card = ?", f.Card)
+	}
+	if f.FlowRunID != "" {
+		add("flow_run_id = ?", f.FlowRunID)
+	}
+	if !f.Before.IsZero() {
+		add("started_at < ?", ts(f.Before))
+	}
+	rows, err := s.query(ctx, s.db, `SELECT `+runCols+` FROM runs`+whereClause(where)+
+		` ORDER BY started_at DESC, id DESC LIMIT ?`, append(args, limitOr100(f.Limit))...)
+	if err != nil {
+		return nil, s.fail("list runs", err)
+	}
+	out, err := collect(rows, scanRun)
+	return out, s.fail("list runs", err)
+}
+
+const auditCols = `id, time, caller, action, connection_id, acting_as, card,
+	input_summary, outcome, error, okta_request_id`
+
+func scanAudit(sc scanner) (*store.AuditEvent, error) {
+	var e store.AuditEvent
+	var t int64
+	if err := sc.Scan(&e.ID, &t, &e.Caller, &e.Action, &e.ConnectionID, &e.ActingAs, &e.Card,
+		&e.InputSummary, &e.Outcome, &e.Error, &e.OktaRequestID); err != nil {
+		return nil, err
+	}
+	e.Time = fromTS(t)
+	return &e, nil
+}
+
+// AppendAudit inserts e and sets e.ID to the store-assigned id, which is
+// larger than every id assigned before.
+func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+	err := s.queryRow(ctx, s.db, `INSERT INTO audit_events (time, caller, action, connection_id,
+		acting_as, card, input_summary, outcome, error, okta_request_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		ts(e.Time), e.Caller, e.Action, e.ConnectionID, e.ActingAs, e.Card,
+		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID).Scan(&e.ID)
+	return s.fail("append audit event", err)
+}
+
+// ListAudit returns events newest (highest id) first.
+func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error) {
+	var where []string
+	var args []any
+	if f.ConnectionID != "" {
+		where, args = append(where, "connection_id = ?"), append(args, f.ConnectionID)
+	}
+	if f.Action != "" {
+		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
+	if f.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
+	rows, err := s.query(ctx, s.db, `SELECT `+auditCols+` FROM audit_events`+whereClause(where)+
+		` ORDER BY id DESC LIMIT ?`, append(args, limitOr100(f.Limit))...)
+	if err != nil {
+		return nil, s.fail("list audit events", err)
+	}
+	out, err := collect(rows, scanAudit)
+	return out, s.fail("list audit events", err)
+}
+
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}

@@ -1,0 +1,229 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Dialect describes how one database differs from the SQL this package
+// writes (SQLite-flavoured, with "?" parameters).
+type Dialect struct {
+	// Name identifies the dialect in errors ("sqlite", "postgres").
+	Name string
+	// Placeholder returns the n-th (1-based) bind parameter; nil keeps "?".
+	Placeholder func(n int) string
+	// Blob is the column type for byte strings (BLOB, BYTEA).
+	Blob string
+	// AutoID is the column definition of an auto-incrementing int64
+	// primary key whose values only grow.
+	AutoID string
+	// SkipLocked ends the sub-select that picks a flow run to claim, so
+	// that concurrent claimers skip rows another transaction holds; empty
+	// where writers are serialized anyway (SQLite).
+	SkipLocked string
+	// LockMigrations, when set, holds a lock across processes on conn
+	// while migrations run and returns its release. When nil, the
+	// migration transaction must itself exclude other writers.
+	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// IsUniqueViolation reports a unique or primary key violation.
+	IsUniqueViolation func(error) bool
+	// IsForeignKeyViolation reports a foreign key violation.
+	IsForeignKeyViolation func(error) bool
+}
+
+// Store is a store.Store over a *sql.DB. It is safe for concurrent use,
+// and several Stores (in one or many processes) may share a database.
+type Store struct {
+	db *sql.DB
+	d  Dialect
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open applies any pending migrations to db and returns a Store that owns
+// db (Close closes it). db must have been opened with the driver d
+// describes.
+func Open(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
+	s := &Store{db: db, d: d}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database handle.
+func (s *Store) Close() error { return s.db.Close() }
+
+// execer is what *sql.DB, *sql.Conn and *sql.Tx have in common.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rebind rewrites "?" parameters into the dialect's form. Queries in this
+// package never contain "?" inside string literals.
+func (s *Store) rebind(q string) string {
+	if s.d.Placeholder == nil {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString(s.d.Placeholder(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (s *Store) exec(ctx context.Context, ex execer, q string, args ...any) (sql.Result, error) {
+	return ex.ExecContext(ctx, s.rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, ex execer, q string, args ...any) (*sql.Rows, error) {
+	return ex.QueryContext(ctx, s.rebind(q), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, ex execer, q string, args ...any) *sql.Row {
+	return ex.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+// fail wraps a driver error for op, turning constraint violations into the
+// store's sentinels.
+func (s *Store) fail(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("store: %s: %w", op, err)
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store: %s: %w", op, store.ErrNotFound)
+	case s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err):
+		return fmt.Errorf("store: %s: already exists: %w", op, store.ErrConflict)
+	case s.d.IsForeignKeyViolation != nil && s.d.IsForeignKeyViolation(err):
+		return fmt.Errorf("store: %s: refers to a missing record: %w", op, store.ErrNotFound)
+	}
+	return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, err)
+}
+
+// affected returns ErrNotFound when res changed no row.
+func affected(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported systems
+	return hex.EncodeToString(b)
+}
+
+func fillID(id *string) {
+	if *id == "" {
+		*id = newID()
+	}
+}
+
+// ts encodes t as Unix nanoseconds, 0 for the zero time.
+func ts(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromTS decodes ts.
+func fromTS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// list encodes a string list as JSON; nil and empty stay distinct.
+func list(v []string) string {
+	b, _ := json.Marshal(v) // a []string always marshals
+	return string(b)
+}
+
+func parseList(s string) ([]string, error) {
+	var v []string
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("store: corrupt list column: %w", err)
+	}
+	return v, nil
+}
+
+// raw is the column value of a JSON document: NULL when absent.
+func raw(m json.RawMessage) any {
+	if len(m) == 0 {
+		return nil
+	}
+	return string(m)
+}
+
+func fromRaw(ns sql.NullString) json.RawMessage {
+	if !ns.Valid {
+		return nil
+	}
+	return json.RawMessage(ns.String)
+}
+
+// blob is the column value of a byte string: NULL when empty.
+func blob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func fromBlob(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// foldNickname maps nicknames that differ only in case to the same key;
+// computed here rather than with SQL lower() so that every backend folds
+// non-ASCII letters the same way.
+func foldNickname(s string) string {
+	return strings.ToLower(strings.ToUpper(s))
+}
+
+func limitOr100(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return n
+}

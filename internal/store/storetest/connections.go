@@ -1,0 +1,357 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func newConnection(id, nickname string) *store.Connection {
+	return &store.Connection{
+		ID:              id,
+		Connector:       "okta-devices",
+		Nickname:        nickname,
+		Domain:          "example.okta.com",
+		Status:          store.StatusPending,
+		ScopeMode:       "default",
+		RequestedScopes: []string{"openid", "okta.devices.read"},
+		ClientID:        "0oaclient",
+		CreatedAt:       at(0),
+		UpdatedAt:       at(0),
+	}
+}
+
+func testConnectionCRUD(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+
+	_, err := s.GetConnection(ctx, "missing")
+	wantErr(t, err, store.ErrNotFound, "GetConnection(missing)")
+	_, err = s.GetConnectionByNickname(ctx, "okta-devices", "missing")
+	wantErr(t, err, store.ErrNotFound, "GetConnectionByNickname(missing)")
+	wantErr(t, s.DeleteConnection(ctx, "missing"), store.ErrNotFound, "DeleteConnection(missing)")
+	wantErr(t, s.UpdateConnection(ctx, newConnection("missing", "x")), store.ErrNotFound, "UpdateConnection(missing)")
+
+	for _, c := range []*store.Connection{
+		newConnection("c2", "beta"),
+		newConnection("c1", "Alpha"),
+		newConnection("c3", "gamma"),
+	} {
+		noErr(t, s.CreateConnection(ctx, c), "CreateConnection")
+		if c.Version != 1 {
+			t.Errorf("after create, Version = %d; want 1", c.Version)
+		}
+	}
+	other := newConnection("c0", "zulu")
+	other.Connector = "another-connector"
+	noErr(t, s.CreateConnection(ctx, other), "CreateConnection(other connector)")
+	wantErr(t, s.CreateConnection(ctx, newConnection("c1", "delta")), store.ErrConflict, "CreateConnection(duplicate id)")
+
+	generated := newConnection("", "generated")
+	noErr(t, s.CreateConnection(ctx, generated), "CreateConnection(no id)")
+	if generated.ID == "" {
+		t.Errorf("CreateConnection left ID empty; want one filled in")
+	}
+
+	list, err := s.ListConnections(ctx)
+	noErr(t, err, "ListConnections")
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Connector+"/"+c.Nickname)
+	}
+	diff(t, "ListConnections order", []string{"another-connector/zulu", "okta-devices/Alpha",
+		"okta-devices/beta", "okta-devices/gamma", "okta-devices/generated"}, names)
+
+	got, err := s.GetConnectionByNickname(ctx, "okta-devices", "ALPHA")
+	noErr(t, err, "GetConnectionByNickname(ALPHA)")
+	if got.ID != "c1" {
+		t.Errorf("GetConnectionByNickname(ALPHA).ID = %q; want c1", got.ID)
+	}
+	_, err = s.GetConnectionByNickname(ctx, "another-connector", "alpha")
+	wantErr(t, err, store.ErrNotFound, "GetConnectionByNickname(other connector)")
+
+	got.Status = store.StatusActive
+	got.GrantedScopes = []string{"okta.devices.read"}
+	got.Nickname = "ALPHA prime"
+	got.UpdatedAt = at(10)
+	noErr(t, s.UpdateConnection(ctx, got), "UpdateConnection")
+	if got.Version != 2 {
+		t.Errorf("after update, Version = %d; want 2", got.Version)
+	}
+	again, err := s.GetConnection(ctx, "c1")
+	noErr(t, err, "GetConnection")
+	diff(t, "connection after update", got, again)
+	if _, err := s.GetConnectionByNickname(ctx, "okta-devices", "alpha prime"); err != nil {
+		t.Errorf("GetConnectionByNickname(new nickname): %v", err)
+	}
+
+	noErr(t, s.DeleteConnection(ctx, "c1"), "DeleteConnection")
+	_, err = s.GetConnection(ctx, "c1")
+	wantErr(t, err, store.ErrNotFound, "GetConnection(deleted)")
+	wantErr(t, s.DeleteConnection(ctx, "c1"), store.ErrNotFound, "DeleteConnection(deleted)")
+	// A deleted connection's nickname is free again.
+	noErr(t, s.CreateConnection(ctx, newConnection("c4", "alpha prime")), "CreateConnection(reused nickname)")
+}
+
+func testConnectionRoundTrip(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		c    *store.Connection
+	}{
+		{name: "minimal", c: &store.Connection{ID: "min", Connector: "okta-devices", Nickname: "min"}},
+		{name: "full", c: &store.Connection{
+			ID: "full", Connector: "okta-devices", Nickname: "Prod devices ✓", Domain: "http://127.0.0.1:9090",
+			Status: store.StatusNeedsReauthorization, StatusReason: "refresh token revoked", Remedy: "reauthorize",
+			ScopeMode: "custom", RequestedScopes: []string{"openid", "okta.devices.manage"}, GrantedScopes: []string{},
+			ClientID: "0oaworkflowsclient", SealedClientSecret: []byte{1, 2, 0, 255}, SealedRefreshToken: []byte("rt"),
+			SealedAccessToken: []byte("at"), SealedIDToken: []byte("it"), AccessTokenExpiry: at(3600),
+			RefreshStartedAt: at(5), AuthorizedUserID: "00u1", AuthorizedLogin: "admin@example.com",
+			AuthorizedName: "Ada Admin", AuthorizedAt: at(1), LastUsedAt: at(2), CreatedAt: at(-1), UpdatedAt: at(3),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := *tt.c
+			noErr(t, s.CreateConnection(ctx, tt.c), "CreateConnection")
+			want.Version = 1
+			got, err := s.GetConnection(ctx, tt.c.ID)
+			noErr(t, err, "GetConnection")
+			diff(t, "connection", &want, got)
+			for _, ts := range []time.Time{got.AccessTokenExpiry, got.CreatedAt, got.AuthorizedAt} {
+				if !ts.IsZero() && ts.Location() != time.UTC {
+					t.Errorf("time %v is not in UTC", ts)
+				}
+			}
+		})
+	}
+}
+
+func testNicknameConflict(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	noErr(t, s.CreateConnection(ctx, newConnection("a", "Prod Devices")), "CreateConnection")
+	noErr(t, s.CreateConnection(ctx, newConnection("u", "Ünïcödé")), "CreateConnection")
+	tests := []struct {
+		name      string
+		connector string
+		nickname  string
+		wantErr   error
+	}{
+		{name: "same", nickname: "Prod Devices", wantErr: store.ErrConflict},
+		{name: "other case", nickname: "prod devices", wantErr: store.ErrConflict},
+		{name: "upper", nickname: "PROD DEVICES", wantErr: store.ErrConflict},
+		{name: "non-ASCII other case", nickname: "üNÏCÖDÉ", wantErr: store.ErrConflict},
+		{name: "other connector", connector: "other", nickname: "prod devices"},
+		{name: "different", nickname: "Prod Devices 2"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newConnection(fmt.Sprintf("n%d", i), tt.nickname)
+			if tt.connector != "" {
+				c.Connector = tt.connector
+			}
+			err := s.CreateConnection(ctx, c)
+			if tt.wantErr == nil {
+				noErr(t, err, "CreateConnection")
+				return
+			}
+			wantErr(t, err, tt.wantErr, "CreateConnection")
+		})
+	}
+	// Renaming onto a taken nickname conflicts too.
+	b := newConnection("b", "staging")
+	noErr(t, s.CreateConnection(ctx, b), "CreateConnection")
+	b.Nickname = "PROD devices"
+	wantErr(t, s.UpdateConnection(ctx, b), store.ErrConflict, "UpdateConnection(taken nickname)")
+	if b.Version != 1 {
+		t.Errorf("failed update changed Version to %d; want 1", b.Version)
+	}
+	// Changing only the case of one's own nickname is fine.
+	b.Nickname = "STAGING"
+	noErr(t, s.UpdateConnection(ctx, b), "UpdateConnection(own nickname, new case)")
+}
+
+func testVersionConflict(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	noErr(t, s1.CreateConnection(ctx, newConnection("c", "c")), "CreateConnection")
+	a, err := s1.GetConnection(ctx, "c")
+	noErr(t, err, "GetConnection")
+	b, err := s2.GetConnection(ctx, "c")
+	noErr(t, err, "GetConnection")
+
+	a.SealedRefreshToken = []byte("new refresh token from a")
+	noErr(t, s1.UpdateConnection(ctx, a), "UpdateConnection(a)")
+	b.SealedRefreshToken = []byte("new refresh token from b")
+	err = s2.UpdateConnection(ctx, b)
+	wantErr(t, err, store.ErrConflict, "UpdateConnection(stale b)")
+	if b.Version != 1 {
+		t.Errorf("stale update changed Version to %d; want 1", b.Version)
+	}
+	got, err := s2.GetConnection(ctx, "c")
+	noErr(t, err, "GetConnection")
+	if string(got.SealedRefreshToken) != "new refresh token from a" || got.Version != 2 {
+		t.Errorf("stored = %q version %d; want a's token, version 2", got.SealedRefreshToken, got.Version)
+	}
+}
+
+func testConcurrentUpdate(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	noErr(t, s1.CreateConnection(ctx, newConnection("c", "c")), "CreateConnection")
+	const n = 20
+	var wins atomic.Int32
+	parallel(n, func(i int) {
+		s := s1
+		if i%2 == 1 {
+			s = s2
+		}
+		c := newConnection("c", "c")
+		c.Version = 1
+		c.StatusReason = fmt.Sprintf("writer %d", i)
+		switch err := s.UpdateConnection(ctx, c); {
+		case err == nil:
+			wins.Add(1)
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("UpdateConnection: %v; want nil or ErrConflict", err)
+		}
+	})
+	if got := wins.Load(); got != 1 {
+		t.Errorf("%d of %d updates of the same version succeeded; want exactly 1", got, n)
+	}
+	got, err := s1.GetConnection(ctx, "c")
+	noErr(t, err, "GetConnection")
+	if got.Version != 2 {
+		t.Errorf("Version = %d; want 2", got.Version)
+	}
+}
+
+func testAuthRequest(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	r := &store.AuthRequest{
+		State: "state-1", ConnectionID: "c1", Reauthorize: true, ScopeMode: "custom",
+		RequestedScopes: []string{"openid", "okta.devices.read"}, SealedVerifier: []byte("sealed"),
+		Nonce: "nonce", Caller: "api", CreatedAt: at(0), ExpiresAt: at(600),
+	}
+	noErr(t, s.CreateAuthRequest(ctx, r), "CreateAuthRequest")
+	wantErr(t, s.CreateAuthRequest(ctx, r), store.ErrConflict, "CreateAuthRequest(same state)")
+	for i, exp := range []int{-10, 0, 1} {
+		noErr(t, s.CreateAuthRequest(ctx, &store.AuthRequest{State: fmt.Sprintf("exp%d", i), ExpiresAt: at(exp)}), "CreateAuthRequest")
+	}
+
+	got, err := s.ConsumeAuthRequest(ctx, "state-1")
+	noErr(t, err, "ConsumeAuthRequest")
+	diff(t, "auth request", r, got)
+	_, err = s.ConsumeAuthRequest(ctx, "state-1")
+	wantErr(t, err, store.ErrNotFound, "ConsumeAuthRequest(used)")
+	_, err = s.ConsumeAuthRequest(ctx, "never-issued")
+	wantErr(t, err, store.ErrNotFound, "ConsumeAuthRequest(unknown)")
+
+	noErr(t, s.DeleteExpiredAuthRequests(ctx, at(0)), "DeleteExpiredAuthRequests")
+	for _, tt := range []struct {
+		state string
+		want  error
+	}{{"exp0", store.ErrNotFound}, {"exp1", store.ErrNotFound}, {"exp2", nil}} {
+		_, err := s.ConsumeAuthRequest(ctx, tt.state)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("after DeleteExpired, ConsumeAuthRequest(%s) err = %v; want %v", tt.state, err, tt.want)
+		}
+	}
+}
+
+func testAuthRequestSingleUse(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	noErr(t, s1.CreateAuthRequest(ctx, &store.AuthRequest{State: "once", ConnectionID: "c", ExpiresAt: at(600)}), "CreateAuthRequest")
+	const n = 20
+	var wins atomic.Int32
+	parallel(n, func(i int) {
+		s := s1
+		if i%2 == 1 {
+			s = s2
+		}
+		switch r, err := s.ConsumeAuthRequest(ctx, "once"); {
+		case err == nil && r.ConnectionID == "c":
+			wins.Add(1)
+		case err == nil:
+			t.Errorf("ConsumeAuthRequest returned %+v", r)
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("ConsumeAuthRequest: %v; want nil or ErrNotFound", err)
+		}
+	})
+	if got := wins.Load(); got != 1 {
+		t.Errorf("%d of %d concurrent consumers got the request; want exactly 1", got, n)
+	}
+}
+
+func testLease(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	ttl := 30 * time.Second
+	steps := []struct {
+		name  string
+		owner string
+		now   time.Time
+		want  bool
+	}{
+		{name: "free", owner: "a", now: at(0), want: true},
+		{name: "held by other", owner: "b", now: at(10), want: false},
+		{name: "renewed by owner", owner: "a", now: at(20), want: true},
+		{name: "still held after first ttl (renewed)", owner: "b", now: at(40), want: false},
+		{name: "at expiry", owner: "b", now: at(50), want: true},
+		{name: "old owner lost it", owner: "a", now: at(55), want: false},
+	}
+	for _, st := range steps {
+		got, err := s.TryLease(ctx, "refresh/c1", st.owner, ttl, st.now)
+		noErr(t, err, "TryLease "+st.name)
+		if got != st.want {
+			t.Errorf("%s: TryLease(%s) = %v; want %v", st.name, st.owner, got, st.want)
+		}
+	}
+	// Leases are independent by name.
+	if ok, err := s.TryLease(ctx, "refresh/c2", "a", ttl, at(55)); err != nil || !ok {
+		t.Errorf("TryLease(other name) = %v, %v; want true", ok, err)
+	}
+	noErr(t, s.ReleaseLease(ctx, "refresh/c1", "a"), "ReleaseLease(not owner)")
+	if ok, _ := s.TryLease(ctx, "refresh/c1", "c", ttl, at(56)); ok {
+		t.Errorf("ReleaseLease by a non-owner freed the lease")
+	}
+	noErr(t, s.ReleaseLease(ctx, "refresh/c1", "b"), "ReleaseLease(owner)")
+	if ok, err := s.TryLease(ctx, "refresh/c1", "c", ttl, at(56)); err != nil || !ok {
+		t.Errorf("TryLease after release = %v, %v; want true", ok, err)
+	}
+	noErr(t, s.ReleaseLease(ctx, "never-taken", "x"), "ReleaseLease(unknown)")
+}
+
+func testLeaseExclusive(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	// Round 1: a free lease; round 2: an expired one.
+	for round, now := range []time.Time{at(0), at(100)} {
+		const n = 20
+		var winners atomic.Int32
+		parallel(n, func(i int) {
+			s := s1
+			if i%2 == 1 {
+				s = s2
+			}
+			ok, err := s.TryLease(ctx, "org/example", fmt.Sprintf("owner-%d-%d", round, i), time.Minute, now)
+			if err != nil {
+				t.Errorf("TryLease: %v", err)
+			}
+			if ok {
+				winners.Add(1)
+			}
+		})
+		if got := winners.Load(); got != 1 {
+			t.Errorf("round %d: %d of %d owners got the lease; want exactly 1", round, got, n)
+		}
+	}
+}

@@ -1,0 +1,322 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func testFlow(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	_, err := s.GetFlow(ctx, "missing")
+	wantErr(t, err, store.ErrNotFound, "GetFlow(missing)")
+	wantErr(t, s.DeleteFlow(ctx, "missing"), store.ErrNotFound, "DeleteFlow(missing)")
+
+	f := &store.Flow{ID: "f1", Name: "suspend-stale-macs", Source: []byte("name: suspend-stale-macs\n"), CreatedAt: at(0), UpdatedAt: at(0)}
+	noErr(t, s.PutFlow(ctx, f), "PutFlow")
+	noErr(t, s.PutFlow(ctx, &store.Flow{ID: "f0", Name: "a-first", Source: []byte("name: a-first\n"), CreatedAt: at(1), UpdatedAt: at(1)}), "PutFlow")
+
+	for _, key := range []string{"f1", "suspend-stale-macs"} {
+		got, err := s.GetFlow(ctx, key)
+		noErr(t, err, "GetFlow("+key+")")
+		diff(t, "flow", f, got)
+	}
+
+	// Replacing by name keeps the stored id and creation time.
+	repl := &store.Flow{ID: "other-id", Name: "suspend-stale-macs", Source: []byte("name: suspend-stale-macs\nsteps: []\n"), CreatedAt: at(50), UpdatedAt: at(60)}
+	noErr(t, s.PutFlow(ctx, repl), "PutFlow(replace)")
+	want := &store.Flow{ID: "f1", Name: "suspend-stale-macs", Source: repl.Source, CreatedAt: at(0), UpdatedAt: at(60)}
+	diff(t, "PutFlow's view of the replaced flow", want, repl)
+	got, err := s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	diff(t, "replaced flow", want, got)
+	_, err = s.GetFlow(ctx, "other-id")
+	wantErr(t, err, store.ErrNotFound, "GetFlow(id of a replacing put)")
+
+	list, err := s.ListFlows(ctx)
+	noErr(t, err, "ListFlows")
+	var names []string
+	for _, f := range list {
+		names = append(names, f.Name)
+	}
+	diff(t, "ListFlows order", []string{"a-first", "suspend-stale-macs"}, names)
+
+	noErr(t, s.DeleteFlow(ctx, "f1"), "DeleteFlow")
+	_, err = s.GetFlow(ctx, "suspend-stale-macs")
+	wantErr(t, err, store.ErrNotFound, "GetFlow(deleted)")
+}
+
+func newFlowRun(id string, created int) *store.FlowRun {
+	return &store.FlowRun{ID: id, FlowID: "f1", FlowName: "flow", Source: []byte("name: flow\n"),
+		Inputs: json.RawMessage(`{"since":"2024-01-01"}`), Status: "queued", Caller: "api", CreatedAt: at(created)}
+}
+
+func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	_, err := s.GetFlowRun(ctx, "missing")
+	wantErr(t, err, store.ErrNotFound, "GetFlowRun(missing)")
+	wantErr(t, s.UpdateFlowRun(ctx, &store.FlowRun{ID: "missing"}), store.ErrNotFound, "UpdateFlowRun(missing)")
+
+	r := newFlowRun("r1", 0)
+	noErr(t, s.CreateFlowRun(ctx, r), "CreateFlowRun")
+	wantErr(t, s.CreateFlowRun(ctx, r), store.ErrConflict, "CreateFlowRun(duplicate)")
+	got, err := s.GetFlowRun(ctx, "r1")
+	noErr(t, err, "GetFlowRun")
+	diff(t, "flow run", r, got)
+
+	claimed, err := s.ClaimFlowRun(ctx, "server-a", time.Minute, at(1))
+	noErr(t, err, "ClaimFlowRun")
+	// UpdateFlowRun leaves the lease alone, even when given stale lease fields.
+	r.Status, r.StartedAt, r.Error = "running", at(2), ""
+	r.Owner, r.LeaseUntil = "someone-else", at(99999)
+	noErr(t, s.UpdateFlowRun(ctx, r), "UpdateFlowRun")
+	got, err = s.GetFlowRun(ctx, "r1")
+	noErr(t, err, "GetFlowRun")
+	r.Owner, r.LeaseUntil = claimed.Owner, claimed.LeaseUntil
+	diff(t, "updated flow run", r, got)
+
+	for i, flow := range []string{"f1", "f2", "f1"} {
+		fr := newFlowRun(fmt.Sprintf("r%d", i+2), 10+i)
+		fr.FlowID = flow
+		noErr(t, s.CreateFlowRun(ctx, fr), "CreateFlowRun")
+	}
+	tests := []struct {
+		name   string
+		flowID string
+		limit  int
+		want   []string
+	}{
+		{name: "one flow", flowID: "f1", want: []string{"r4", "r2", "r1"}},
+		{name: "every flow", want: []string{"r4", "r3", "r2", "r1"}},
+		{name: "limit", flowID: "f1", limit: 1, want: []string{"r4"}},
+		{name: "unknown flow", flowID: "nope", want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runs, err := s.ListFlowRuns(ctx, tt.flowID, tt.limit)
+			noErr(t, err, "ListFlowRuns")
+			var ids []string
+			for _, r := range runs {
+				ids = append(ids, r.ID)
+			}
+			diff(t, "flow run ids", tt.want, ids)
+		})
+	}
+}
+
+func testClaimFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	ttl := time.Minute
+	_, err := s.ClaimFlowRun(ctx, "a", ttl, at(0))
+	wantErr(t, err, store.ErrNotFound, "ClaimFlowRun(empty)")
+
+	done := newFlowRun("done", 0)
+	done.Status = "succeeded"
+	noErr(t, s.CreateFlowRun(ctx, done), "CreateFlowRun")
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("second", 20)), "CreateFlowRun")
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("first", 10)), "CreateFlowRun")
+
+	claim := func(owner string, now time.Time) string {
+		t.Helper()
+		r, err := s.ClaimFlowRun(ctx, owner, ttl, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return ""
+		}
+		noErr(t, err, "ClaimFlowRun")
+		if r.Owner != owner || !r.LeaseUntil.Equal(now.Add(ttl)) {
+			t.Errorf("claimed run owner %q lease %v; want %q, %v", r.Owner, r.LeaseUntil, owner, now.Add(ttl))
+		}
+		return r.ID
+	}
+	if got := claim("a", at(30)); got != "first" {
+		t.Errorf("first claim = %q; want the oldest queued run, first", got)
+	}
+	if got := claim("b", at(31)); got != "second" {
+		t.Errorf("second claim = %q; want second", got)
+	}
+	if got := claim("c", at(32)); got != "" {
+		t.Errorf("third claim = %q; want none (both leased, one finished)", got)
+	}
+
+	// a renews; b's lease runs out while its run is "running".
+	noErr(t, s.RenewFlowRunLease(ctx, "first", "a", ttl, at(80)), "RenewFlowRunLease")
+	second, err := s.GetFlowRun(ctx, "second")
+	noErr(t, err, "GetFlowRun")
+	second.Status = "running"
+	noErr(t, s.UpdateFlowRun(ctx, second), "UpdateFlowRun")
+	if got := claim("c", at(95)); got != "second" {
+		t.Errorf("claim after b's lease expired = %q; want second", got)
+	}
+	wantErr(t, s.RenewFlowRunLease(ctx, "second", "b", ttl, at(96)), store.ErrConflict, "RenewFlowRunLease(lost lease)")
+	wantErr(t, s.RenewFlowRunLease(ctx, "missing", "b", ttl, at(96)), store.ErrNotFound, "RenewFlowRunLease(missing run)")
+	if got := claim("d", at(100)); got != "" {
+		t.Errorf("claim = %q; want none (a renewed until 140)", got)
+	}
+	if got := claim("d", at(140)); got != "first" {
+		t.Errorf("claim at a's expiry = %q; want first", got)
+	}
+
+	// A finished run is never claimed, whatever its lease.
+	first, err := s.GetFlowRun(ctx, "first")
+	noErr(t, err, "GetFlowRun")
+	first.Status = "failed"
+	noErr(t, s.UpdateFlowRun(ctx, first), "UpdateFlowRun")
+	if got := claim("e", at(1000)); got != "second" {
+		t.Errorf("claim long after = %q; want second (first failed, done succeeded)", got)
+	}
+}
+
+func testClaimExactlyOnce(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	const runs, workers = 12, 10
+	for i := range runs {
+		noErr(t, s1.CreateFlowRun(ctx, newFlowRun(fmt.Sprintf("run%02d", i), i)), "CreateFlowRun")
+	}
+	var mu sync.Mutex
+	claims := map[string][]string{}
+	parallel(workers, func(i int) {
+		s := s1
+		if i%2 == 1 {
+			s = s2
+		}
+		owner := fmt.Sprintf("server-%d", i)
+		for {
+			r, err := s.ClaimFlowRun(ctx, owner, time.Hour, at(100))
+			if errors.Is(err, store.ErrNotFound) {
+				return
+			}
+			if err != nil {
+				t.Errorf("ClaimFlowRun: %v", err)
+				return
+			}
+			mu.Lock()
+			claims[r.ID] = append(claims[r.ID], owner)
+			mu.Unlock()
+		}
+	})
+	if len(claims) != runs {
+		t.Errorf("%d runs claimed; want %d", len(claims), runs)
+	}
+	for id, owners := range claims {
+		if len(owners) != 1 {
+			t.Errorf("run %s claimed by %v; want exactly one owner", id, owners)
+		}
+		r, err := s2.GetFlowRun(ctx, id)
+		noErr(t, err, "GetFlowRun")
+		if len(owners) == 1 && r.Owner != owners[0] {
+			t.Errorf("run %s stored owner %q; want %q", id, r.Owner, owners[0])
+		}
+	}
+}
+
+func testFlowStep(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("r1", 0)), "CreateFlowRun")
+	wantErr(t, s.PutFlowStep(ctx, &store.FlowStep{RunID: "missing", StepID: "x"}), store.ErrNotFound, "PutFlowStep(missing run)")
+
+	steps := []*store.FlowStep{
+		{RunID: "r1", StepID: "stale", Status: "running", StartedAt: at(1)},
+		{RunID: "r1", StepID: "suspend", Status: "pending"},
+		{RunID: "r1", StepID: "notify", Status: "pending"},
+	}
+	for _, st := range steps {
+		noErr(t, s.PutFlowStep(ctx, st), "PutFlowStep")
+	}
+	// Replacing a step keeps its place.
+	steps[0].Status, steps[0].Items, steps[0].Succeeded = "succeeded", 1, 1
+	steps[0].Output, steps[0].FinishedAt = json.RawMessage(`{"devices":[]}`), at(2)
+	noErr(t, s.PutFlowStep(ctx, steps[0]), "PutFlowStep(replace)")
+	steps[1].Status, steps[1].Items, steps[1].Succeeded, steps[1].Failed, steps[1].Skipped = "failed", 10, 7, 2, 1
+	steps[1].Error = "2 items failed"
+	noErr(t, s.PutFlowStep(ctx, steps[1]), "PutFlowStep(replace)")
+
+	got, err := s.ListFlowSteps(ctx, "r1")
+	noErr(t, err, "ListFlowSteps")
+	diff(t, "flow steps", steps, got)
+	none, err := s.ListFlowSteps(ctx, "missing")
+	noErr(t, err, "ListFlowSteps(missing)")
+	if len(none) != 0 {
+		t.Errorf("ListFlowSteps(missing) = %d steps; want 0", len(none))
+	}
+}
+
+func testFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("r1", 0)), "CreateFlowRun")
+	wantErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: "missing", StepID: "x"}), store.ErrNotFound, "PutFlowItem(missing run)")
+
+	var want []*store.FlowItem
+	for _, i := range []int{2, 0, 10, 1} {
+		it := &store.FlowItem{RunID: "r1", StepID: "suspend", Index: i, Status: "succeeded",
+			Input: json.RawMessage(fmt.Sprintf(`{"deviceId":"guo%d"}`, i)), Output: json.RawMessage(`{"changed":true}`),
+			RunRef: fmt.Sprintf("run-%d", i), StartedAt: at(i), FinishedAt: at(i + 1)}
+		if i == 10 {
+			it.Status, it.Output, it.ErrorCode, it.Error = "failed", nil, "upstream_error", "okta said no"
+		}
+		noErr(t, s.PutFlowItem(ctx, it), "PutFlowItem")
+		want = append(want, it)
+	}
+	noErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: "r1", StepID: "other", Index: 0, Status: "skipped"}), "PutFlowItem(other step)")
+	dup := *want[0]
+	dup.Status = "failed"
+	wantErr(t, s.PutFlowItem(ctx, &dup), store.ErrConflict, "PutFlowItem(duplicate)")
+
+	got, err := s.ListFlowItems(ctx, "r1", "suspend")
+	noErr(t, err, "ListFlowItems")
+	diff(t, "flow items by index", []*store.FlowItem{want[1], want[3], want[0], want[2]}, got)
+}
+
+func testFlowItemConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	noErr(t, s1.CreateFlowRun(ctx, newFlowRun("r1", 0)), "CreateFlowRun")
+	const n = 20
+	var mu sync.Mutex
+	wins := 0
+	parallel(n, func(i int) {
+		s := s1
+		if i%2 == 1 {
+			s = s2
+		}
+		err := s.PutFlowItem(ctx, &store.FlowItem{RunID: "r1", StepID: "s", Index: 3, Status: "succeeded", RunRef: fmt.Sprint(i)})
+		switch {
+		case err == nil:
+			mu.Lock()
+			wins++
+			mu.Unlock()
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("PutFlowItem: %v; want nil or ErrConflict", err)
+		}
+	})
+	if wins != 1 {
+		t.Errorf("%d of %d concurrent puts of one item succeeded; want exactly 1", wins, n)
+	}
+}
+
+func testSetting(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	_, err := s.GetSetting(ctx, "api_token_hash")
+	wantErr(t, err, store.ErrNotFound, "GetSetting(missing)")
+	noErr(t, s.PutSetting(ctx, "api_token_hash", []byte{0, 1, 2}), "PutSetting")
+	noErr(t, s.PutSetting(ctx, "keyring_check", []byte("sealed")), "PutSetting")
+	noErr(t, s.PutSetting(ctx, "api_token_hash", []byte("replaced")), "PutSetting(replace)")
+	for key, want := range map[string]string{"api_token_hash": "replaced", "keyring_check": "sealed"} {
+		got, err := s.GetSetting(ctx, key)
+		noErr(t, err, "GetSetting")
+		if string(got) != want {
+			t.Errorf("GetSetting(%s) = %q; want %q", key, got, want)
+		}
+	}
+}

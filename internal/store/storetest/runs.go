@@ -1,0 +1,186 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func testRun(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	_, err := s.GetRun(ctx, "missing")
+	wantErr(t, err, store.ErrNotFound, "GetRun(missing)")
+	wantErr(t, s.UpdateRun(ctx, &store.Run{ID: "missing"}), store.ErrNotFound, "UpdateRun(missing)")
+
+	r := &store.Run{
+		ID: "r1", Card: "okta-devices/suspend-device", ConnectionID: "c1", ConnectionNickname: "Prod",
+		Caller: "api", ActingAs: "admin@example.com", Status: "running",
+		Input: json.RawMessage(`{"deviceId":"guo1"}`), StartedAt: at(0),
+	}
+	noErr(t, s.CreateRun(ctx, r), "CreateRun")
+	wantErr(t, s.CreateRun(ctx, r), store.ErrConflict, "CreateRun(duplicate)")
+	got, err := s.GetRun(ctx, "r1")
+	noErr(t, err, "GetRun")
+	diff(t, "created run", r, got)
+
+	r.Status = "failed"
+	r.Output = json.RawMessage(`{"status":"ACTIVE","changed":false}`)
+	r.ErrorCode, r.ErrorMessage, r.Remedy = "insufficient_scope", "needs okta.devices.manage", "reauthorize"
+	r.OktaRequestIDs = []string{"req-1", "req-2"}
+	r.FlowRunID, r.StepID, r.ItemIndex = "fr1", "suspend", 7
+	r.FinishedAt = at(2)
+	noErr(t, s.UpdateRun(ctx, r), "UpdateRun")
+	got, err = s.GetRun(ctx, "r1")
+	noErr(t, err, "GetRun")
+	diff(t, "updated run", r, got)
+
+	noRun := &store.Run{Card: "okta-devices/read-device", StartedAt: at(1)}
+	noErr(t, s.CreateRun(ctx, noRun), "CreateRun(no id)")
+	if noRun.ID == "" {
+		t.Errorf("CreateRun left ID empty; want one filled in")
+	}
+}
+
+func testRunList(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	runs := []*store.Run{
+		{ID: "a", Card: "okta-devices/read-device", ConnectionID: "c1", StartedAt: at(10)},
+		{ID: "b", Card: "okta-devices/suspend-device", ConnectionID: "c1", StartedAt: at(20), FlowRunID: "f1"},
+		{ID: "c", Card: "okta-devices/read-device", ConnectionID: "c2", StartedAt: at(30), FlowRunID: "f1"},
+		{ID: "d", Card: "okta-devices/read-device", ConnectionID: "c1", StartedAt: at(30)},
+		{ID: "e", Card: "okta-devices/delete-device", ConnectionID: "c2", StartedAt: at(40)},
+	}
+	for _, r := range runs {
+		noErr(t, s.CreateRun(ctx, r), "CreateRun")
+	}
+	tests := []struct {
+		name   string
+		filter store.RunFilter
+		want   []string
+	}{
+		{name: "all, newest first", want: []string{"e", "d", "c", "b", "a"}},
+		{name: "connection", filter: store.RunFilter{ConnectionID: "c1"}, want: []string{"d", "b", "a"}},
+		{name: "card", filter: store.RunFilter{Card: "okta-devices/read-device"}, want: []string{"d", "c", "a"}},
+		{name: "flow run", filter: store.RunFilter{FlowRunID: "f1"}, want: []string{"c", "b"}},
+		{name: "limit", filter: store.RunFilter{Limit: 2}, want: []string{"e", "d"}},
+		{name: "before", filter: store.RunFilter{Before: at(30)}, want: []string{"b", "a"}},
+		{name: "combined", filter: store.RunFilter{ConnectionID: "c1", Card: "okta-devices/read-device", Limit: 1}, want: []string{"d"}},
+		{name: "none", filter: store.RunFilter{ConnectionID: "nope"}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.ListRuns(ctx, tt.filter)
+			noErr(t, err, "ListRuns")
+			var ids []string
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			diff(t, "run ids", tt.want, ids)
+		})
+	}
+
+	// Limit 0 means 100.
+	for i := range 105 {
+		noErr(t, s.CreateRun(ctx, &store.Run{ID: fmt.Sprintf("bulk%03d", i), StartedAt: at(100 + i)}), "CreateRun")
+	}
+	got, err := s.ListRuns(ctx, store.RunFilter{})
+	noErr(t, err, "ListRuns")
+	if len(got) != 100 {
+		t.Errorf("ListRuns with Limit 0 returned %d runs; want 100", len(got))
+	}
+}
+
+func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	events := []*store.AuditEvent{
+		{Time: at(0), Caller: "api", Action: "connection.create", ConnectionID: "c1", Outcome: "success"},
+		{Time: at(1), Caller: "api", Action: "connection.authorize", ConnectionID: "c1", ActingAs: "admin@example.com", Outcome: "success"},
+		{Time: at(2), Caller: "cli", Action: "card.run", ConnectionID: "c1", ActingAs: "admin@example.com",
+			Card: "okta-devices/suspend-device", InputSummary: "deviceId=guo1", Outcome: "failure",
+			Error: "device is DEACTIVATED", OktaRequestID: "req-9"},
+		{Time: at(3), Caller: "api", Action: "connection.create", ConnectionID: "c2", Outcome: "success"},
+	}
+	var last int64
+	for _, e := range events {
+		noErr(t, s.AppendAudit(ctx, e), "AppendAudit")
+		if e.ID <= last {
+			t.Errorf("AppendAudit id %d; want > %d", e.ID, last)
+		}
+		last = e.ID
+	}
+	ids := func(es []*store.AuditEvent) []int64 {
+		var out []int64
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	all, err := s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	diff(t, "audit events, newest first", []*store.AuditEvent{events[3], events[2], events[1], events[0]}, all)
+
+	tests := []struct {
+		name   string
+		filter store.AuditFilter
+		want   []int64
+	}{
+		{name: "connection", filter: store.AuditFilter{ConnectionID: "c1"}, want: ids(events[:3])},
+		{name: "action", filter: store.AuditFilter{Action: "connection.create"}, want: []int64{events[0].ID, events[3].ID}},
+		{name: "before id", filter: store.AuditFilter{BeforeID: events[2].ID}, want: ids(events[:2])},
+		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[3].ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.ListAudit(ctx, tt.filter)
+			noErr(t, err, "ListAudit")
+			want := append([]int64(nil), tt.want...)
+			sort.Slice(want, func(i, j int) bool { return want[i] > want[j] })
+			diff(t, "audit ids", want, ids(got))
+		})
+	}
+}
+
+func testAuditConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	const n = 20
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	parallel(n, func(i int) {
+		s := s1
+		if i%2 == 1 {
+			s = s2
+		}
+		e := &store.AuditEvent{Time: at(i), Action: "card.run", Outcome: "success"}
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Errorf("AppendAudit: %v", err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[e.ID] {
+			t.Errorf("id %d assigned twice", e.ID)
+		}
+		seen[e.ID] = true
+	})
+	got, err := s1.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	if len(got) != n {
+		t.Errorf("ListAudit returned %d events; want %d", len(got), n)
+	}
+	// A later append gets a larger id than every earlier one.
+	e := &store.AuditEvent{Action: "card.run"}
+	noErr(t, s2.AppendAudit(ctx, e), "AppendAudit")
+	for id := range seen {
+		if id >= e.ID {
+			t.Errorf("later event id %d is not above earlier id %d", e.ID, id)
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Run runs the conformance suite as subtests of t.
+//
+// open returns a new handle on the database that belongs to the test it is
+// given: the first call for a test creates an empty database, later calls
+// with the same test return further handles on that same database, as a
+// second server process would have. open registers the handles' cleanup
+// and fails the test on error. PerTest builds such a function.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open func(t *testing.T) store.Store)
+	}{
+		{"ConcurrentOpen", testConcurrentOpen},
+		{"ConnectionCRUD", testConnectionCRUD},
+		{"ConnectionRoundTrip", testConnectionRoundTrip},
+		{"ConnectionNicknameConflict", testNicknameConflict},
+		{"ConnectionVersionConflict", testVersionConflict},
+		{"ConnectionConcurrentUpdate", testConcurrentUpdate},
+		{"AuthRequest", testAuthRequest},
+		{"AuthRequestSingleUse", testAuthRequestSingleUse},
+		{"Lease", testLease},
+		{"LeaseExclusive", testLeaseExclusive},
+		{"Run", testRun},
+		{"RunList", testRunList},
+		{"Audit", testAudit},
+		{"AuditConcurrentAppend", testAuditConcurrent},
+		{"Flow", testFlow},
+		{"FlowRun", testFlowRun},
+		{"ClaimFlowRun", testClaimFlowRun},
+		{"ClaimFlowRunExactlyOnce", testClaimExactlyOnce},
+		{"FlowStep", testFlowStep},
+		{"FlowItem", testFlowItem},
+		{"FlowItemConcurrentPut", testFlowItemConcurrent},
+		{"Setting", testSetting},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
+	}
+}
+
+// PerTest returns an open function for Run. create makes an empty database
+// for a test and returns its address (a path, a DSN); connect opens a
+// handle on an address. create runs once per test, connect on every call.
+func PerTest(create func(t *testing.T) string, connect func(t *testing.T, addr string) store.Store) func(t *testing.T) store.Store {
+	var mu sync.Mutex
+	addrs := map[*testing.T]string{}
+	return func(t *testing.T) store.Store {
+		t.Helper()
+		mu.Lock()
+		addr, ok := addrs[t]
+		if !ok {
+			addr = create(t)
+			addrs[t] = addr
+			t.Cleanup(func() {
+				mu.Lock()
+				delete(addrs, t)
+				mu.Unlock()
+			})
+		}
+		mu.Unlock()
+		return connect(t, addr)
+	}
+}
+
+// base is a time with nanoseconds in a non-UTC zone: backends must keep
+// the instant to the nanosecond.
+var base = time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.FixedZone("CET", 3600))
+
+func at(seconds int) time.Time { return base.Add(time.Duration(seconds) * time.Second) }
+
+func wantErr(t *testing.T, err, target error, what string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: err = %v; want %v", what, err, target)
+	}
+}
+
+func noErr(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func diff(t *testing.T, what string, want, got any) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+// parallel runs fn(i) for i in [0, n) at once and waits for all.
+func parallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
+func testConcurrentOpen(t *testing.T, open func(t *testing.T) store.Store) {
+	// The first handles on an empty database migrate it at the same time.
+	handles := make([]store.Store, 4)
+	parallel(len(handles), func(i int) { handles[i] = open(t) })
+	if t.Failed() {
+		return
+	}
+	for i, s := range handles {
+		c := &store.Connection{ID: "c" + string(rune('0'+i)), Connector: "okta-devices", Nickname: "n" + string(rune('0'+i))}
+		noErr(t, s.CreateConnection(t.Context(), c), "CreateConnection")
+	}
+	list, err := handles[0].ListConnections(t.Context())
+	noErr(t, err, "ListConnections")
+	if len(list) != len(handles) {
+		t.Errorf("got %d connections; want %d", len(list), len(handles))
+	}
+}
