@@ -1,0 +1,151 @@
+package connection
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// AuthRequestTTL is how long an administrator has to finish signing in
+// before the one-time state expires (SPEC C1).
+const AuthRequestTTL = 10 * time.Minute
+
+const (
+	pendingReason = "waiting for an administrator to finish signing in to the org"
+	pendingRemedy = "open the authorize URL and sign in with an account assigned to the OAuth app (a super admin), or reauthorize to get a new URL"
+)
+
+// redirectURI is where the org sends the browser back (SPEC C1).
+func (m *Manager) redirectURI() string {
+	return strings.TrimRight(m.PublicURL, "/") + "/oauth/callback"
+}
+
+// oauthConfig is the org authorization server as golang.org/x/oauth2 sees
+// it. The client secret goes in the Authorization header
+// (client_secret_basic), never in a URL.
+func (m *Manager) oauthConfig(c *store.Connection, clientSecret string, scopes []string) *oauth2.Config {
+	origin := OriginOf(c.Domain)
+	return &oauth2.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: clientSecret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   origin + "/oauth2/v1/authorize",
+			TokenURL:  origin + "/oauth2/v1/token",
+			AuthStyle: oauth2.AuthStyleInHeader,
+		},
+		RedirectURL: m.redirectURI(),
+		Scopes:      scopes,
+	}
+}
+
+// oauthContext makes golang.org/x/oauth2 use the guarded client.
+func (m *Manager) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, m.httpClient())
+}
+
+// startAuthorization stores a one-time AuthRequest (state, sealed PKCE
+// verifier, nonce) and returns the org's authorize URL.
+func (m *Manager) startAuthorization(ctx context.Context, c *store.Connection, mode string, scopes []string, reauth bool, caller string) (string, error) {
+	if m.PublicURL == "" {
+		return "", problem.New(problem.Internal, "cardflow has no public URL configured, so the org cannot redirect back to it").
+			WithRemedy("set the server's public URL")
+	}
+	now := m.now()
+	if err := m.Store.DeleteExpiredAuthRequests(ctx, now); err != nil {
+		m.log.WarnContext(ctx, "could not delete expired authorization requests", "error", err)
+	}
+	state := randomToken(32)
+	verifier := oauth2.GenerateVerifier()
+	sealed, err := m.Keyring.Seal([]byte(verifier), verifierAAD(c.ID, state))
+	if err != nil {
+		return "", internal("seal PKCE verifier", err)
+	}
+	nonce := randomToken(16)
+	ar := &store.AuthRequest{
+		State: state, ConnectionID: c.ID, Reauthorize: reauth, ScopeMode: mode, RequestedScopes: scopes,
+		SealedVerifier: sealed, Nonce: nonce, Caller: caller, CreatedAt: now, ExpiresAt: now.Add(AuthRequestTTL),
+	}
+	if err := m.Store.CreateAuthRequest(ctx, ar); err != nil {
+		return "", internal("store authorization request", err)
+	}
+	cfg := m.oauthConfig(c, "", scopes)
+	return cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce)), nil
+}
+
+func verifierAAD(connID, state string) string { return connID + "/code_verifier/" + state }
+
+// randomToken returns n random bytes, base64url without padding.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// oauthError is an error answer of the org's token or revoke endpoint,
+// reduced to what may be shown: never the raw body.
+type oauthError struct {
+	Status      int
+	Code        string
+	Description string
+}
+
+func (e *oauthError) Error() string {
+	s := "the org answered HTTP " + strconv.Itoa(e.Status)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// asOAuthError extracts the org's answer from a golang.org/x/oauth2 error;
+// ok is false when no answer arrived (a transport error).
+func asOAuthError(err error) (*oauthError, bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return nil, false
+	}
+	oe := &oauthError{Code: cleanText(re.ErrorCode, 64), Description: cleanText(re.ErrorDescription, 300)}
+	if re.Response != nil {
+		oe.Status = re.Response.StatusCode
+	}
+	return oe, true
+}
+
+// neverSent reports whether a transport error happened before the request
+// could reach the org (DNS or dial failure, refused address), so the
+// refresh token was certainly not presented.
+func neverSent(err error) bool {
+	var dnsErr *net.DNSError
+	var addrErr *AddressError
+	var opErr *net.OpError
+	return errors.As(err, &dnsErr) || errors.As(err, &addrErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
+}
+
+// cleanText keeps printable ASCII of untrusted text (error descriptions
+// from the org or the callback URL), at most n bytes.
+func cleanText(s string, n int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= n {
+			b.WriteString("...")
+			break
+		}
+		if r >= ' ' && r <= '~' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

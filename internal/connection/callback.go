@@ -1,0 +1,437 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// CallbackResult says what an authorization attempt did, for the page the
+// browser lands on. It never holds a secret.
+type CallbackResult struct {
+	// OK is true when the connection was (re)authorized.
+	OK              bool   `json:"ok"`
+	ConnectionID    string `json:"connectionId"`
+	Nickname        string `json:"nickname"`
+	Reauthorization bool   `json:"reauthorization"`
+	// Code is the problem code of a failure; empty on success.
+	Code    problem.Code `json:"code,omitempty"`
+	Message string       `json:"message"`
+	Remedy  string       `json:"remedy,omitempty"`
+	// Warnings are things to know despite success: scopes not granted and
+	// the cards they break, a previous refresh token that could not be
+	// revoked.
+	Warnings   []string `json:"warnings,omitempty"`
+	Connection *View    `json:"connection,omitempty"`
+}
+
+// Callback completes an authorization from the query of the request the org
+// redirected the browser to (SPEC C1, C3–C7). A state that is missing,
+// unknown or already used is an error (a *problem.Error) and nothing else
+// happens. Once the state names a connection, the outcome — success or the
+// reason and the fix — is in the result and err is nil; err is then only
+// set for internal failures. A failed reauthorization of an active
+// connection leaves it active with its working tokens.
+func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, error) {
+	m.init()
+	state := q.Get("state")
+	if state == "" {
+		err := problem.New(problem.InvalidInput, "the sign-in response has no state, so it cannot be matched to a connection").
+			WithRemedy("start the authorization again from cardflow (create or reauthorize the connection)")
+		m.audit(ctx, store.AuditEvent{Action: "connection.authorize"}, err)
+		return nil, err
+	}
+	ar, err := m.Store.ConsumeAuthRequest(ctx, state)
+	if errors.Is(err, store.ErrNotFound) {
+		err := problem.New(problem.InvalidInput, "this sign-in response is unknown or was already used (each one works once)").
+			WithRemedy("start the authorization again from cardflow (reauthorize the connection) and finish it in one go")
+		m.audit(ctx, store.AuditEvent{Action: "connection.authorize"}, err)
+		return nil, err
+	}
+	if err != nil {
+		return nil, internal("read authorization request", err)
+	}
+	c, err := m.Store.GetConnection(ctx, ar.ConnectionID)
+	if errors.Is(err, store.ErrNotFound) {
+		err := problem.New(problem.NotFound, "the connection being authorized no longer exists").
+			WithRemedy("create the connection again")
+		m.audit(ctx, store.AuditEvent{Caller: ar.Caller, Action: "connection.authorize", ConnectionID: ar.ConnectionID}, err)
+		return nil, err
+	}
+	if err != nil {
+		return nil, internal("read connection", err)
+	}
+	a := &attempt{m: m, ar: ar, c: c}
+	if m.now().After(ar.ExpiresAt) {
+		return a.fail(ctx, problem.New(problem.InvalidInput, "the sign-in took longer than %d minutes and its request expired", int(AuthRequestTTL/time.Minute)).
+			WithRemedy("reauthorize the connection to start again"))
+	}
+	if e := q.Get("error"); e != "" {
+		return a.fail(ctx, authorizeError(ar, cleanText(e, 64), cleanText(q.Get("error_description"), 300)))
+	}
+	code := q.Get("code")
+	if code == "" {
+		return a.fail(ctx, problem.New(problem.UpstreamError, "the org sent neither an authorization code nor an error").
+			WithRemedy("reauthorize the connection to start again"))
+	}
+	return a.complete(ctx, code)
+}
+
+// attempt is one authorization being completed.
+type attempt struct {
+	m  *Manager
+	ar *store.AuthRequest
+	c  *store.Connection
+}
+
+func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, error) {
+	m, c, ar := a.m, a.c, a.ar
+	secret, err := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
+	if err != nil {
+		return a.fail(ctx, internal("open client secret", err))
+	}
+	verifier, err := m.Keyring.Open(ar.SealedVerifier, verifierAAD(c.ID, ar.State))
+	if err != nil {
+		return a.fail(ctx, internal("open PKCE verifier", err))
+	}
+	cfg := m.oauthConfig(c, string(secret), ar.RequestedScopes)
+	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
+	tok, err := cfg.Exchange(m.oauthContext(tctx), code, oauth2.VerifierOption(string(verifier)))
+	cancel()
+	if err != nil {
+		return a.fail(ctx, exchangeError(ar, OriginOf(c.Domain), err))
+	}
+	ts, err := parseTokenResponse(tok, m.now(), ar.RequestedScopes)
+	if err != nil {
+		if tok.RefreshToken != "" {
+			m.revokeQuietly(ctx, c, string(secret), tok.RefreshToken)
+		}
+		return a.fail(ctx, problem.New(problem.UpstreamError, "the org's token response is not usable: %s", err.Error()).
+			WithRemedy("reauthorize the connection; if it happens again, check the OAuth app's settings"))
+	}
+	// From here on the org has issued tokens; a failure revokes them.
+	failRevoking := func(p *problem.Error) (*CallbackResult, error) {
+		if ts.Refresh != "" {
+			m.revokeQuietly(ctx, c, string(secret), ts.Refresh)
+		}
+		return a.fail(ctx, p)
+	}
+	if lost := missingAutoGranted(ts.Scopes); len(lost) > 0 {
+		return failRevoking(revokedAutoScope(lost))
+	}
+	if ts.Refresh == "" {
+		return failRevoking(revokedAutoScope([]string{"offline_access"}))
+	}
+	if len(apiScopes(ar.RequestedScopes)) > 0 && len(apiScopes(ar.RequestedScopes)) == len(missingScopes(ar.RequestedScopes, ts.Scopes)) {
+		return failRevoking(consentRequired(ar))
+	}
+	if ts.IDToken == "" {
+		return failRevoking(problem.New(problem.UpstreamError, "the org returned no ID token although openid was requested").
+			WithRemedy("check that the OAuth app is an OpenID Connect app, then reauthorize"))
+	}
+	who, err := m.verifyIDToken(ctx, c, ar.Nonce, ts)
+	if err != nil {
+		return failRevoking(problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", err.Error()).
+			WithRemedy("check that the domain is the org's own domain, then reauthorize").Wrap(err))
+	}
+	if hasDeviceRead(ts.Scopes) {
+		if p := m.probe(ctx, c, ts.Access, who.Login); p != nil {
+			return failRevoking(p)
+		}
+	}
+	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who)
+	if err != nil {
+		return failRevoking(internal("store the authorization", err))
+	}
+	res := &CallbackResult{OK: true, ConnectionID: cur.ID, Nickname: cur.Nickname, Reauthorization: ar.Reauthorize}
+	if ar.Reauthorize {
+		res.Message = fmt.Sprintf("%s is reauthorized and acts as %s", cur.Nickname, who.Login)
+	} else {
+		res.Message = fmt.Sprintf("%s is connected and acts as %s", cur.Nickname, who.Login)
+	}
+	for _, s := range missingScopes(ar.RequestedScopes, ts.Scopes) {
+		w := fmt.Sprintf("%s is not granted to the OAuth app", s)
+		if cards := m.Connectors.CardsNeeding(cur.Connector, s); len(cards) > 0 {
+			w += "; these cards will fail: " + strings.Join(cards, ", ")
+		}
+		res.Warnings = append(res.Warnings, w+" (grant it on the app's Okta API Scopes tab, then reauthorize)")
+	}
+	if oldRefresh != "" && oldRefresh != ts.Refresh {
+		if err := m.revoke(ctx, cur, string(secret), oldRefresh); err != nil {
+			m.log.WarnContext(ctx, "could not revoke the previous refresh token", "connection", cur.ID, "error", err)
+			res.Warnings = append(res.Warnings, "the previous refresh token could not be revoked at the org ("+err.Error()+"); it stops working when it expires or is revoked in the Admin Console")
+		}
+	}
+	res.Connection = m.view(cur)
+	summary := "initial authorization"
+	if ar.Reauthorize {
+		summary = "reauthorization"
+	}
+	summary += "; granted " + strings.Join(apiScopes(ts.Scopes), " ")
+	m.audit(ctx, store.AuditEvent{Caller: ar.Caller, Action: "connection.authorize", ConnectionID: cur.ID, ActingAs: who.Login, InputSummary: summary}, nil)
+	m.log.InfoContext(ctx, "connection authorized", "connection", cur.ID, "actingAs", who.Login, "reauthorization", ar.Reauthorize,
+		"granted", strings.Join(ts.Scopes, " "))
+	return res, nil
+}
+
+// storeAuthorization swaps the new tokens in with one version-checked
+// update, under the connection's refresh lease so that no refresh
+// interleaves (SPEC C7: old tokens serve until this commit). It returns the
+// stored connection and the refresh token it replaced.
+func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest, ts *tokenSet, who *identity) (*store.Connection, string, error) {
+	unlock, err := m.lockConn(ctx, ar.ConnectionID, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer unlock()
+	for range 5 {
+		cur, err := m.Store.GetConnection(ctx, ar.ConnectionID)
+		if err != nil {
+			return nil, "", err
+		}
+		var old string
+		if len(cur.SealedRefreshToken) > 0 {
+			if b, err := m.Keyring.Open(cur.SealedRefreshToken, cur.ID+"/refresh_token"); err == nil {
+				old = string(b)
+			} else {
+				m.log.WarnContext(ctx, "cannot open the previous refresh token", "connection", cur.ID, "error", err)
+			}
+		}
+		if err := m.sealTokens(cur, ts); err != nil {
+			return nil, "", err
+		}
+		now := m.now()
+		cur.Status, cur.StatusReason, cur.Remedy = store.StatusActive, "", ""
+		cur.ScopeMode, cur.RequestedScopes, cur.GrantedScopes = ar.ScopeMode, ar.RequestedScopes, ts.Scopes
+		cur.RefreshStartedAt = time.Time{}
+		cur.AuthorizedUserID, cur.AuthorizedLogin, cur.AuthorizedName, cur.AuthorizedAt = who.Subject, who.Login, who.Name, now
+		cur.UpdatedAt = now
+		err = m.Store.UpdateConnection(ctx, cur)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return cur, old, nil
+	}
+	return nil, "", errors.New("the connection kept changing while storing the authorization")
+}
+
+// sealTokens seals a token set into c (refresh kept when ts has none).
+func (m *Manager) sealTokens(c *store.Connection, ts *tokenSet) error {
+	var err error
+	if c.SealedAccessToken, err = m.Keyring.Seal([]byte(ts.Access), c.ID+"/access_token"); err != nil {
+		return err
+	}
+	if ts.Refresh != "" {
+		if c.SealedRefreshToken, err = m.Keyring.Seal([]byte(ts.Refresh), c.ID+"/refresh_token"); err != nil {
+			return err
+		}
+	}
+	if ts.IDToken != "" {
+		if c.SealedIDToken, err = m.Keyring.Seal([]byte(ts.IDToken), c.ID+"/id_token"); err != nil {
+			return err
+		}
+	}
+	c.AccessTokenExpiry = ts.Expiry
+	if ts.ScopeGiven || len(c.GrantedScopes) == 0 {
+		c.GrantedScopes = ts.Scopes
+	}
+	return nil
+}
+
+// fail records a failed attempt: the connection goes to status error with
+// the reason and remedy, except that an active connection being
+// reauthorized stays active with its working tokens.
+func (a *attempt) fail(ctx context.Context, p *problem.Error) (*CallbackResult, error) {
+	m := a.m
+	res := &CallbackResult{ConnectionID: a.c.ID, Nickname: a.c.Nickname, Reauthorization: a.ar.Reauthorize,
+		Code: p.Code, Message: p.Message, Remedy: p.Remedy}
+	var cur *store.Connection
+	for range 5 {
+		var err error
+		cur, err = m.Store.GetConnection(ctx, a.c.ID)
+		if err != nil {
+			m.log.ErrorContext(ctx, "cannot record a failed authorization", "connection", a.c.ID, "error", err)
+			cur = nil
+			break
+		}
+		if a.ar.Reauthorize && cur.Status == store.StatusActive {
+			res.Message = "reauthorization failed: " + p.Message
+			res.Warnings = append(res.Warnings, "the connection keeps working with its previous authorization")
+			break
+		}
+		cur.Status, cur.StatusReason, cur.Remedy, cur.UpdatedAt = store.StatusError, p.Message, p.Remedy, m.now()
+		err = m.Store.UpdateConnection(ctx, cur)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			m.log.ErrorContext(ctx, "cannot record a failed authorization", "connection", a.c.ID, "error", err)
+		}
+		break
+	}
+	if cur != nil {
+		res.Connection = m.view(cur)
+	}
+	m.log.WarnContext(ctx, "authorization failed", "connection", a.c.ID, "code", string(p.Code), "reason", p.Message, "cause", errText(p.Err))
+	m.audit(ctx, store.AuditEvent{Caller: a.ar.Caller, Action: "connection.authorize", ConnectionID: a.c.ID, ActingAs: a.c.AuthorizedLogin,
+		InputSummary: map[bool]string{true: "reauthorization", false: "initial authorization"}[a.ar.Reauthorize]}, p)
+	return res, nil
+}
+
+// identity is the authorizing account, from the verified ID token.
+type identity struct {
+	Subject string
+	Login   string
+	Name    string
+}
+
+// verifyIDToken checks the ID token's signature against the org's JWKS,
+// its issuer (the org origin), audience (the client ID), expiry and nonce,
+// and the access token hash when present (SPEC C1).
+func (m *Manager) verifyIDToken(ctx context.Context, c *store.Connection, nonce string, ts *tokenSet) (*identity, error) {
+	origin := OriginOf(c.Domain)
+	octx, cancel := context.WithTimeout(oidc.ClientContext(ctx, m.httpClient()), tokenCallTimeout)
+	defer cancel()
+	provider, err := oidc.NewProvider(octx, origin)
+	if err != nil {
+		return nil, fmt.Errorf("discovery at %s failed: %w", origin, err)
+	}
+	idt, err := provider.VerifierContext(octx, &oidc.Config{ClientID: c.ClientID, Now: m.now}).Verify(octx, ts.IDToken)
+	if err != nil {
+		return nil, err
+	}
+	if idt.Nonce != nonce {
+		return nil, errors.New("its nonce does not match the authorization request")
+	}
+	if idt.AccessTokenHash != "" {
+		if err := idt.VerifyAccessToken(ts.Access); err != nil {
+			return nil, errors.New("its at_hash does not match the access token")
+		}
+	}
+	var claims struct {
+		PreferredUsername string `json:"preferred_username"`
+		Email             string `json:"email"`
+		Name              string `json:"name"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return nil, err
+	}
+	who := &identity{Subject: idt.Subject, Login: claims.PreferredUsername, Name: claims.Name}
+	if who.Login == "" {
+		who.Login = claims.Email
+	}
+	if who.Login == "" {
+		who.Login = idt.Subject
+	}
+	return who, nil
+}
+
+func missingAutoGranted(granted []string) []string {
+	var out []string
+	for _, s := range AutoGrantedScopes {
+		if !slices.Contains(granted, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// authorizeError explains an error the org sent back to the redirect URI.
+func authorizeError(ar *store.AuthRequest, code, desc string) *problem.Error {
+	said := code
+	if desc != "" {
+		said += ": " + desc
+	}
+	switch code {
+	case "access_denied":
+		if strings.Contains(strings.ToLower(desc), "not assigned") {
+			return problem.New(problem.Forbidden, "the account you signed in with is not assigned to the OAuth app (Okta said %q)", said).
+				WithRemedy("assign that account to the OAuth app (in Workflows: Okta Workflows OAuth) on the app's Assignments tab, or sign in with an assigned super admin, then reauthorize")
+		}
+		return problem.New(problem.Forbidden, "the org denied the authorization (Okta said %q)", said).
+			WithRemedy("sign in with a super admin assigned to the OAuth app and allow access, then reauthorize")
+	case "consent_required":
+		return consentRequired(ar)
+	case "invalid_scope":
+		if lost := namedAutoScopes(desc); len(lost) > 0 {
+			return revokedAutoScope(lost)
+		}
+		return problem.New(problem.InsufficientScope, "the org rejected the requested scopes (Okta said %q)", said).
+			WithRemedy("check the grants on the app's Okta API Scopes tab (with custom scopes, tick only granted ones), then reauthorize")
+	}
+	return problem.New(problem.UpstreamError, "the org refused the authorization (Okta said %q)", said).
+		WithRemedy("fix what Okta names, then reauthorize the connection")
+}
+
+// exchangeError explains a failed code exchange.
+func exchangeError(ar *store.AuthRequest, origin string, err error) *problem.Error {
+	oe, ok := asOAuthError(err)
+	if !ok {
+		return problem.New(problem.UpstreamError, "could not reach the org at %s to finish the authorization", origin).
+			WithRemedy("check that the domain is right and the org is reachable, then reauthorize").Wrap(err)
+	}
+	switch oe.Code {
+	case "invalid_client":
+		return problem.New(problem.InvalidInput, "the client secret was rejected by the org (invalid_client): the client ID or secret does not match the OAuth app").
+			WithRemedy("copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console, then delete this connection and create it again with them").Wrap(oe)
+	case "invalid_grant":
+		return problem.New(problem.InvalidInput, "the org rejected the authorization code (invalid_grant: it expired, was already used, or belongs to another request)").
+			WithRemedy("reauthorize the connection to start again").Wrap(oe)
+	case "consent_required", "invalid_scope":
+		return authorizeError(ar, oe.Code, oe.Description)
+	}
+	return problem.New(problem.UpstreamError, "the org refused to exchange the authorization code (%s)", oe.Error()).
+		WithRemedy("reauthorize the connection; if it fails again, check the OAuth app's settings").Wrap(oe)
+}
+
+func consentRequired(ar *store.AuthRequest) *problem.Error {
+	api := apiScopes(ar.RequestedScopes)
+	return problem.New(problem.InsufficientScope, "none of the requested Okta API scopes (%s) is granted to the OAuth app, so the org refused the authorization (consent_required)",
+		strings.Join(api, ", ")).
+		WithRemedy("grant them on the app's Okta API Scopes tab in the Okta Admin Console, then reauthorize").
+		WithDetail("requestedScopes", api)
+}
+
+func revokedAutoScope(lost []string) *problem.Error {
+	s := strings.Join(lost, ", ")
+	return problem.New(problem.InsufficientScope, "the OAuth app no longer grants %s, which cardflow always requests", s).
+		WithRemedy("grant %s again on the app's Okta API Scopes tab, then reauthorize", s).
+		WithDetail("scopes", lost)
+}
+
+// namedAutoScopes returns the auto-granted scopes named in an error text.
+func namedAutoScopes(desc string) []string {
+	words := strings.FieldsFunc(strings.ToLower(desc), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r == '_' || r == '.')
+	})
+	for i, w := range words {
+		words[i] = strings.Trim(w, ".")
+	}
+	var out []string
+	for _, s := range AutoGrantedScopes {
+		if slices.Contains(words, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

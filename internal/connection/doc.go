@@ -1,0 +1,19 @@
+// Package connection owns cardflow's connections to Okta orgs: the domain
+// policy (SPEC C2), the OAuth 2.0 authorization code flow with PKCE, state
+// and nonce (C1), scope selection and the checks made after a sign-in
+// (C3–C6), reauthorization with an atomic token swap (C7), the token source
+// that refreshes at most once per connection across goroutines and server
+// processes and commits rotated refresh tokens before using them (C9),
+// status and health checks (C10), deletion with token revocation (C12) and
+// the audit events of those actions (C13).
+//
+// It also provides the guarded outbound HTTP client every call to an org
+// goes through: redirects are never followed, time and response size are
+// bounded, and loopback, private and link-local addresses are refused
+// unless the operator trusts that origin.
+//
+// Secrets (client secrets, tokens, PKCE verifiers) live in the store only as
+// keyring ciphertexts bound to their connection and field, and in memory
+// only as keyring.Secret values or short-lived locals; they never reach a
+// log line, an error message or a View.
+package connection

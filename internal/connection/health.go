@@ -1,0 +1,269 @@
+package connection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// probe makes the read-only call of SPEC C6 (GET /api/v1/devices?limit=1)
+// with a new access token and explains a refusal; nil means it worked.
+func (m *Manager) probe(ctx context.Context, c *store.Connection, access, login string) *problem.Error {
+	origin := OriginOf(c.Domain)
+	pctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, origin+"/api/v1/devices?limit=1", nil)
+	if err != nil {
+		return internal("build probe request", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := m.httpClient().Do(req)
+	if err != nil {
+		return problem.New(problem.UpstreamError, "could not reach the org at %s to check the account's permissions", origin).
+			WithRemedy("check that the org is reachable, then try again").Wrap(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := ReadCapped(resp.Body, 64<<10)
+	reqID := cleanText(resp.Header.Get("X-Okta-Request-Id"), 64)
+	var oe struct {
+		ErrorCode    string `json:"errorCode"`
+		ErrorSummary string `json:"errorSummary"`
+	}
+	_ = json.Unmarshal(body, &oe)
+	var p *problem.Error
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return nil
+	case resp.StatusCode == http.StatusForbidden && oe.ErrorCode == "E0000006":
+		p = problem.New(problem.Forbidden, "account %s is not an administrator with device permissions (the org answered E0000006 to a read-only device call)", login).
+			WithRemedy("authorize with a super admin (a dedicated service account is recommended): reauthorize and sign in as that account")
+	case resp.StatusCode == http.StatusForbidden && strings.Contains(resp.Header.Get("WWW-Authenticate"), "insufficient_scope"):
+		p = problem.New(problem.InsufficientScope, "the org refused a device read for lack of scope although the token lists okta.devices.read").
+			WithRemedy("grant okta.devices.read on the app's Okta API Scopes tab, then reauthorize")
+	case resp.StatusCode == http.StatusUnauthorized:
+		p = problem.New(problem.NeedsReauthorization, "the org rejected the connection's access token (%s)", orDefault(oe.ErrorCode, "HTTP 401")).
+			WithRemedy("reauthorize the connection")
+	case resp.StatusCode == http.StatusTooManyRequests:
+		p = problem.New(problem.RateLimited, "the org's rate limit was reached while checking the account's permissions").
+			WithRemedy("wait a minute, then try again")
+	default:
+		p = problem.New(problem.UpstreamError, "the org answered HTTP %d %s to a read-only device call", resp.StatusCode, cleanText(oe.ErrorSummary, 200)).
+			WithRemedy("check the org's status, then try again")
+	}
+	if reqID != "" {
+		p.WithDetail("oktaRequestId", reqID)
+	}
+	return p
+}
+
+// revoke revokes a refresh token at the org (RFC 7009), authenticating
+// with the client secret (client_secret_basic).
+func (m *Manager) revoke(ctx context.Context, c *store.Connection, secret, token string) error {
+	rctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
+	defer cancel()
+	form := url.Values{"token": {token}, "token_type_hint": {"refresh_token"}}
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, OriginOf(c.Domain)+"/oauth2/v1/revoke", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(secret))
+	resp, err := m.httpClient().Do(req)
+	if err != nil {
+		return errors.New("the org could not be reached")
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := ReadCapped(resp.Body, 64<<10)
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	var e struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &e)
+	return &oauthError{Status: resp.StatusCode, Code: cleanText(e.Error, 64), Description: cleanText(e.ErrorDescription, 300)}
+}
+
+// revokeQuietly revokes tokens cardflow obtained but will not keep.
+func (m *Manager) revokeQuietly(ctx context.Context, c *store.Connection, secret, token string) {
+	if err := m.revoke(ctx, c, secret, token); err != nil {
+		m.log.WarnContext(ctx, "could not revoke an unused refresh token", "connection", c.ID, "error", err)
+	}
+}
+
+// TestResult is the outcome of a health check.
+type TestResult struct {
+	OK           bool   `json:"ok"`
+	Status       string `json:"status"`
+	StatusReason string `json:"statusReason"`
+	Remedy       string `json:"remedy"`
+}
+
+// Test re-verifies a connection (SPEC C10): it refreshes the access token
+// (proving the refresh token and client secret still work) and repeats the
+// read-only device call, then updates the status. A connection that is not
+// active is reported as it is.
+func (m *Manager) Test(ctx context.Context, id, caller string) (*TestResult, error) {
+	m.init()
+	c, err := m.lookup(ctx, "", id)
+	if err != nil {
+		return nil, err
+	}
+	res := m.test(ctx, c)
+	ev := store.AuditEvent{Caller: caller, Action: "connection.test", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin, InputSummary: "health check"}
+	if res.OK {
+		m.audit(ctx, ev, nil)
+	} else {
+		m.audit(ctx, ev, problem.New(problem.UpstreamError, "%s", res.StatusReason).WithRemedy("%s", res.Remedy))
+	}
+	return res, nil
+}
+
+func (m *Manager) test(ctx context.Context, c *store.Connection) *TestResult {
+	if c.Status != store.StatusActive {
+		return &TestResult{Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy}
+	}
+	current := ""
+	if at, err := m.Keyring.Open(c.SealedAccessToken, c.ID+"/access_token"); err == nil {
+		current = string(at)
+	}
+	var tok *Token
+	var err error
+	if current != "" {
+		tok, err = m.refresh(ctx, c.ID, current)
+	} else {
+		tok, err = m.Token(ctx, c.ID)
+	}
+	if err != nil {
+		return m.testFailure(ctx, c.ID, err)
+	}
+	if hasDeviceRead(tok.Scopes) {
+		if p := m.probe(ctx, c, tok.AccessToken.Reveal(), tok.ActingAs); p != nil {
+			if p.Code == problem.Forbidden || p.Code == problem.NeedsReauthorization || p.Code == problem.InsufficientScope {
+				cur, err := m.Store.GetConnection(ctx, c.ID)
+				if err == nil {
+					m.setNeedsReauth(ctx, c.ID, cur.SealedRefreshToken, p.Message, p.Remedy)
+				}
+			}
+			return m.testFailure(ctx, c.ID, p)
+		}
+	}
+	return &TestResult{OK: true, Status: store.StatusActive}
+}
+
+// testFailure reports err with the connection's status as now stored.
+func (m *Manager) testFailure(ctx context.Context, id string, err error) *TestResult {
+	res := &TestResult{Status: store.StatusActive}
+	if cur, gerr := m.Store.GetConnection(ctx, id); gerr == nil {
+		res.Status = cur.Status
+		if cur.Status != store.StatusActive {
+			res.StatusReason, res.Remedy = cur.StatusReason, cur.Remedy
+			return res
+		}
+	}
+	if p, ok := problem.As(err); ok {
+		res.StatusReason, res.Remedy = p.Message, p.Remedy
+	} else {
+		res.StatusReason, res.Remedy = "the health check failed", "try again"
+	}
+	return res
+}
+
+// DeleteResult tells what Delete did besides deleting.
+type DeleteResult struct {
+	// Revoked is true when the org confirmed the refresh token's revocation.
+	Revoked bool `json:"revoked"`
+	// Warning explains a revocation that failed (the deletion went on).
+	Warning string `json:"warning,omitempty"`
+}
+
+// Delete revokes the connection's refresh token at the org (RFC 7009; a
+// failure is logged and audited, not fatal) and deletes the connection and
+// its secrets (SPEC C12). Runs that referenced it keep their history.
+func (m *Manager) Delete(ctx context.Context, id, caller string) error {
+	_, err := m.DeleteWithResult(ctx, id, caller)
+	return err
+}
+
+// DeleteWithResult is Delete, also reporting whether the revocation worked.
+func (m *Manager) DeleteWithResult(ctx context.Context, id, caller string) (*DeleteResult, error) {
+	m.init()
+	c, err := m.lookup(ctx, "", id)
+	if err != nil {
+		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.delete", InputSummary: "connection " + truncate(id, 100)}, err)
+		return nil, err
+	}
+	// Wait briefly for a refresh in flight, so its new refresh token is the
+	// one revoked; proceed without the lease if it takes too long.
+	lctx, cancel := context.WithTimeout(ctx, 2*leaseTTL)
+	unlock, lerr := m.lockConn(lctx, c.ID, nil)
+	cancel()
+	if lerr == nil {
+		defer unlock()
+		if cur, err := m.Store.GetConnection(ctx, c.ID); err == nil {
+			c = cur
+		}
+	}
+	res := &DeleteResult{}
+	if len(c.SealedRefreshToken) > 0 {
+		rt, err1 := m.Keyring.Open(c.SealedRefreshToken, c.ID+"/refresh_token")
+		secret, err2 := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
+		switch {
+		case err1 != nil || err2 != nil:
+			res.Warning = "the refresh token could not be revoked: it cannot be decrypted with the current keyring"
+		default:
+			if err := m.revoke(ctx, c, string(secret), string(rt)); err != nil {
+				res.Warning = "the refresh token could not be revoked at the org (" + err.Error() + "); revoke the app's tokens in the Okta Admin Console if needed"
+			} else {
+				res.Revoked = true
+			}
+		}
+	}
+	if err := m.Store.DeleteConnection(ctx, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p := internal("delete connection", err)
+		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
+		return nil, p
+	}
+	if res.Warning != "" {
+		m.log.WarnContext(ctx, "deleted connection without revoking its refresh token", "connection", c.ID, "warning", res.Warning)
+	}
+	m.log.InfoContext(ctx, "connection deleted", "connection", c.ID, "revoked", res.Revoked)
+	ev := store.AuditEvent{Caller: caller, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: res.Warning}
+	m.appendAudit(ctx, &ev)
+	return res, nil
+}
+
+// audit records an action (SPEC C13): outcome success when err is nil,
+// else failure with err's public message. Secrets never get here: only
+// problem messages are recorded, never internal causes.
+func (m *Manager) audit(ctx context.Context, ev store.AuditEvent, err error) {
+	ev.Outcome = "success"
+	if err != nil {
+		ev.Outcome = "failure"
+		if p, ok := problem.As(err); ok {
+			ev.Error = p.Error()
+		} else {
+			ev.Error = "internal error"
+		}
+	}
+	m.appendAudit(ctx, &ev)
+}
+
+func (m *Manager) appendAudit(ctx context.Context, ev *store.AuditEvent) {
+	if ev.Time.IsZero() {
+		ev.Time = m.now()
+	}
+	if err := m.Store.AppendAudit(context.WithoutCancel(ctx), ev); err != nil {
+		m.log.ErrorContext(ctx, "cannot append audit event", "action", ev.Action, "connection", ev.ConnectionID, "error", err)
+	}
+}

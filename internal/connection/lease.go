@@ -1,0 +1,96 @@
+package connection
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Refresh lease timing. The lease is short and renewed while held, so a
+// process that dies mid-refresh frees it within seconds and the survivor
+// can still recover inside Okta's refresh token grace window (see Recover).
+const (
+	leaseTTL   = 6 * time.Second
+	leaseRenew = 2 * time.Second
+	leasePoll  = 40 * time.Millisecond
+)
+
+func leaseName(id string) string { return "refresh:" + id }
+
+// sem returns the in-process lock of a connection: a one-slot channel, so
+// waiting for it can be abandoned with the context.
+func (m *Manager) sem(id string) chan struct{} {
+	m.init()
+	m.semMu.Lock()
+	defer m.semMu.Unlock()
+	s, ok := m.sems[id]
+	if !ok {
+		s = make(chan struct{}, 1)
+		m.sems[id] = s
+	}
+	return s
+}
+
+// lockConn takes the connection's in-process lock and then its refresh
+// lease in the store, which every process sharing the store honours. While
+// another process holds the lease it calls waiting (if not nil) between
+// polls; when waiting reports stop, lockConn gives up and returns a nil
+// unlock and waiting's error. The lease is renewed until unlock is called.
+func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.Context) (stop bool, err error)) (unlock func(), err error) {
+	sem := m.sem(id)
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	for {
+		ok, err := m.Store.TryLease(ctx, leaseName(id), m.leaseOwner, leaseTTL, m.now())
+		if err != nil {
+			<-sem
+			return nil, internal("take refresh lease", err)
+		}
+		if ok {
+			break
+		}
+		if waiting != nil {
+			stop, err := waiting(ctx)
+			if stop || err != nil {
+				<-sem
+				return nil, err
+			}
+		}
+		t := time.NewTimer(leasePoll/2 + rand.N(leasePoll))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			<-sem
+			return nil, ctx.Err()
+		}
+	}
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(leaseRenew)
+		defer tick.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-tick.C:
+				if ok, err := m.Store.TryLease(hctx, leaseName(id), m.leaseOwner, leaseTTL, m.now()); !ok || err != nil {
+					m.log.WarnContext(hctx, "could not renew the refresh lease", "connection", id, "error", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		if err := m.Store.ReleaseLease(context.WithoutCancel(ctx), leaseName(id), m.leaseOwner); err != nil {
+			m.log.WarnContext(ctx, "could not release the refresh lease", "connection", id, "error", err)
+		}
+		<-sem
+	}, nil
+}

@@ -1,0 +1,385 @@
+package connection
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Manager creates, authorizes, refreshes, checks and deletes connections.
+// Set the exported fields before first use and do not change them after;
+// a Manager must not be copied after first use. It is safe for concurrent
+// use, and several Managers (in one process or many) may share a Store.
+type Manager struct {
+	Store      store.Store
+	Keyring    *keyring.Keyring
+	Connectors Catalog
+	// PublicURL is cardflow's external base URL; the OAuth redirect URI is
+	// PublicURL + "/oauth/callback".
+	PublicURL string
+	Policy    DomainPolicy
+	// HTTP makes every call to an org; nil means NewHTTPClient with the
+	// policy's trusted origins.
+	HTTP *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives operational logs (never secrets); nil discards.
+	Logger *slog.Logger
+	// Owner names this process in refresh leases shared through the Store
+	// (e.g. host name and pid); empty means a random name.
+	Owner string
+	// RefreshRetryWindow is how old an interrupted refresh may be and still
+	// be retried with the same refresh token (see Recover); zero means 20 s,
+	// negative means never retry.
+	RefreshRetryWindow time.Duration
+
+	initOnce   sync.Once
+	client     *http.Client
+	leaseOwner string
+	log        *slog.Logger
+	flights    singleflight.Group
+	semMu      sync.Mutex
+	sems       map[string]chan struct{}
+}
+
+func (m *Manager) init() {
+	m.initOnce.Do(func() {
+		m.client = m.HTTP
+		if m.client == nil {
+			m.client = NewHTTPClient(GuardOptions{TrustedOrigins: m.Policy.TrustedOrigins})
+		}
+		owner := m.Owner
+		if owner == "" {
+			owner = "cardflow"
+		}
+		m.leaseOwner = owner + "#" + randomID(8)
+		m.log = m.Logger
+		if m.log == nil {
+			m.log = slog.New(slog.DiscardHandler)
+		}
+		m.sems = map[string]chan struct{}{}
+	})
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (m *Manager) httpClient() *http.Client { m.init(); return m.client }
+
+// View is the public shape of a connection (SPEC §5). It never holds a
+// secret.
+type View struct {
+	ID              string   `json:"id"`
+	Connector       string   `json:"connector"`
+	Nickname        string   `json:"nickname"`
+	Domain          string   `json:"domain"`
+	Status          string   `json:"status"`
+	StatusReason    string   `json:"statusReason"`
+	Remedy          string   `json:"remedy"`
+	ScopeMode       string   `json:"scopeMode"`
+	RequestedScopes []string `json:"requestedScopes"`
+	GrantedScopes   []string `json:"grantedScopes"`
+	MissingScopes   []string `json:"missingScopes"`
+	// MissingScopeCards names, for each missing scope, the cards that fail
+	// without it.
+	MissingScopeCards map[string][]string `json:"missingScopeCards"`
+	AuthorizedBy      *AuthorizedBy       `json:"authorizedBy"`
+	AuthorizedAt      *time.Time          `json:"authorizedAt"`
+	CreatedAt         time.Time           `json:"createdAt"`
+	UpdatedAt         time.Time           `json:"updatedAt"`
+}
+
+// AuthorizedBy is the Okta account a connection acts as (SPEC C1).
+type AuthorizedBy struct {
+	UserID string `json:"userId"`
+	Login  string `json:"login"`
+	Name   string `json:"name"`
+}
+
+func (m *Manager) view(c *store.Connection) *View {
+	v := &View{
+		ID: c.ID, Connector: c.Connector, Nickname: c.Nickname, Domain: c.Domain,
+		Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy, ScopeMode: c.ScopeMode,
+		RequestedScopes:   nonNil(c.RequestedScopes),
+		GrantedScopes:     nonNil(c.GrantedScopes),
+		MissingScopes:     []string{},
+		MissingScopeCards: map[string][]string{},
+		CreatedAt:         c.CreatedAt.UTC(),
+		UpdatedAt:         c.UpdatedAt.UTC(),
+	}
+	if !c.AuthorizedAt.IsZero() {
+		at := c.AuthorizedAt.UTC()
+		v.AuthorizedAt = &at
+		v.AuthorizedBy = &AuthorizedBy{UserID: c.AuthorizedUserID, Login: c.AuthorizedLogin, Name: c.AuthorizedName}
+		v.MissingScopes = nonNil(missingScopes(c.RequestedScopes, c.GrantedScopes))
+		for _, s := range v.MissingScopes {
+			v.MissingScopeCards[s] = nonNil(m.Connectors.CardsNeeding(c.Connector, s))
+		}
+	}
+	return v
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return append([]string(nil), s...)
+}
+
+// CreateInput is what an administrator enters to create a connection.
+type CreateInput struct {
+	Connector    string
+	Nickname     string
+	Domain       string
+	ClientID     string
+	ClientSecret keyring.Secret
+	// Scopes nil means the default scopes; otherwise the custom Okta API
+	// scopes to request (auto-granted scopes are always requested).
+	Scopes *[]string
+}
+
+// Create validates in, stores a pending connection with its sealed client
+// secret and starts the authorization; it returns the connection and the
+// URL of the org's sign-in page to send the administrator to.
+func (m *Manager) Create(ctx context.Context, in CreateInput, caller string) (*View, string, error) {
+	m.init()
+	v, u, err := m.create(ctx, in, caller)
+	if err != nil {
+		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create",
+			InputSummary: "nickname " + truncate(in.Nickname, 100)}, err)
+	}
+	return v, u, err
+}
+
+func (m *Manager) create(ctx context.Context, in CreateInput, caller string) (*View, string, error) {
+	nickname, err := validNickname(in.Nickname)
+	if err != nil {
+		return nil, "", err
+	}
+	domain, err := ParseDomain(in.Domain, m.Policy)
+	if err != nil {
+		return nil, "", err
+	}
+	clientID := strings.TrimSpace(in.ClientID)
+	if clientID == "" || len(clientID) > 255 || strings.IndexFunc(clientID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		return nil, "", problem.New(problem.InvalidInput, "client ID is required and must be printable ASCII without spaces").
+			WithRemedy("copy the client ID from the OAuth app's General tab in the Okta Admin Console").WithDetail("field", "clientId")
+	}
+	secret := strings.TrimSpace(in.ClientSecret.Reveal())
+	if secret == "" || len(secret) > 1024 {
+		return nil, "", problem.New(problem.InvalidInput, "client secret is required").
+			WithRemedy("copy the client secret from the OAuth app's General tab in the Okta Admin Console").WithDetail("field", "clientSecret")
+	}
+	mode, scopes, err := m.selectScopes(in.Connector, in.Scopes)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
+		return nil, "", nicknameTaken(in.Connector, nickname)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, "", internal("look up nickname", err)
+	}
+	now := m.now()
+	c := &store.Connection{
+		ID: "conn_" + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain,
+		Status: store.StatusPending, StatusReason: pendingReason, Remedy: pendingRemedy,
+		ScopeMode: mode, RequestedScopes: scopes, ClientID: clientID, CreatedAt: now, UpdatedAt: now,
+	}
+	if c.SealedClientSecret, err = m.Keyring.Seal([]byte(secret), c.ID+"/client_secret"); err != nil {
+		return nil, "", internal("seal client secret", err)
+	}
+	if err := m.Store.CreateConnection(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, "", nicknameTaken(in.Connector, nickname)
+		}
+		return nil, "", internal("store connection", err)
+	}
+	authURL, err := m.startAuthorization(ctx, c, mode, scopes, false, caller)
+	if err != nil {
+		return nil, "", err
+	}
+	m.log.InfoContext(ctx, "connection created", "connection", c.ID, "connector", c.Connector, "domain", c.Domain, "scopeMode", mode)
+	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create", ConnectionID: c.ID,
+		InputSummary: fmt.Sprintf("nickname %q, domain %s, %s scopes %s", nickname, domain, mode, strings.Join(apiScopes(scopes), " "))}, nil)
+	return m.view(c), authURL, nil
+}
+
+// Reauthorize starts a new authorization of an existing connection (SPEC
+// C7). scopes nil inherits the previous selection (the connector's current
+// default scopes in default mode); otherwise they become the connection's
+// custom scopes. The connection keeps serving with its current tokens until
+// the callback stores new ones.
+func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, scopes *[]string, caller string) (string, error) {
+	m.init()
+	c, err := m.lookup(ctx, "", idOrNickname)
+	if err != nil {
+		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
+		return "", err
+	}
+	var mode string
+	var req []string
+	switch {
+	case scopes == nil && c.ScopeMode == ScopeModeCustom:
+		mode, req = ScopeModeCustom, c.RequestedScopes
+	case scopes == nil:
+		mode, req, err = m.selectScopes(c.Connector, nil)
+	default:
+		mode, req, err = m.selectScopes(c.Connector, scopes)
+	}
+	if err == nil {
+		var authURL string
+		authURL, err = m.startAuthorization(ctx, c, mode, req, true, caller)
+		if err == nil {
+			m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+				InputSummary: fmt.Sprintf("%s scopes %s", mode, strings.Join(apiScopes(req), " "))}, nil)
+			return authURL, nil
+		}
+	}
+	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, err)
+	return "", err
+}
+
+// Get returns one connection by id or nickname.
+func (m *Manager) Get(ctx context.Context, idOrNickname string) (*View, error) {
+	m.init()
+	c, err := m.lookup(ctx, "", idOrNickname)
+	if err != nil {
+		return nil, err
+	}
+	return m.view(c), nil
+}
+
+// List returns every connection, in the store's order.
+func (m *Manager) List(ctx context.Context) ([]*View, error) {
+	m.init()
+	cs, err := m.Store.ListConnections(ctx)
+	if err != nil {
+		return nil, internal("list connections", err)
+	}
+	out := make([]*View, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, m.view(c))
+	}
+	return out, nil
+}
+
+// Resolve returns the connector's connection with that id or nickname
+// (nicknames compare case-insensitively).
+func (m *Manager) Resolve(ctx context.Context, connector, idOrNickname string) (*View, error) {
+	m.init()
+	c, err := m.lookup(ctx, connector, idOrNickname)
+	if err != nil {
+		return nil, err
+	}
+	return m.view(c), nil
+}
+
+// lookup finds a connection by id, then by nickname (within connector, or
+// across connectors when connector is empty and the nickname is unique).
+func (m *Manager) lookup(ctx context.Context, connector, idOrNickname string) (*store.Connection, error) {
+	key := strings.TrimSpace(idOrNickname)
+	if key == "" {
+		return nil, problem.New(problem.InvalidInput, "a connection id or nickname is required").
+			WithRemedy("name the connection by its id or nickname").WithDetail("field", "connection")
+	}
+	c, err := m.Store.GetConnection(ctx, key)
+	switch {
+	case err == nil && (connector == "" || c.Connector == connector):
+		return c, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, internal("read connection", err)
+	}
+	if connector != "" {
+		c, err := m.Store.GetConnectionByNickname(ctx, connector, key)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, internal("read connection", err)
+		}
+		return nil, notFound(connector, key)
+	}
+	all, err := m.Store.ListConnections(ctx)
+	if err != nil {
+		return nil, internal("list connections", err)
+	}
+	var found []*store.Connection
+	for _, c := range all {
+		if strings.EqualFold(c.Nickname, key) {
+			found = append(found, c)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, notFound("", key)
+	case 1:
+		return found[0], nil
+	}
+	return nil, problem.New(problem.Conflict, "several connectors have a connection named %q", key).
+		WithRemedy("name the connection by its id")
+}
+
+func validNickname(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	bad := !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0
+	if n == 0 || n > 100 || bad {
+		return "", problem.New(problem.InvalidInput, "nickname must be 1 to 100 printable characters").
+			WithRemedy("enter a short name for the connection, e.g. \"Prod devices\"").WithDetail("field", "nickname")
+	}
+	return s, nil
+}
+
+func nicknameTaken(connector, nickname string) *problem.Error {
+	return problem.New(problem.Conflict, "a %s connection named %q already exists", connector, nickname).
+		WithRemedy("choose another nickname, or reauthorize the existing connection").WithDetail("field", "nickname")
+}
+
+func notFound(connector, key string) *problem.Error {
+	if connector != "" {
+		return problem.New(problem.NotFound, "no %s connection has the id or nickname %q", connector, truncate(key, 100)).
+			WithRemedy("check the name; list the connections to see them all")
+	}
+	return problem.New(problem.NotFound, "no connection has the id or nickname %q", truncate(key, 100)).
+		WithRemedy("check the name; list the connections to see them all")
+}
+
+func internal(what string, err error) *problem.Error {
+	return problem.New(problem.Internal, "internal error (%s)", what).Wrap(err)
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// randomID returns n random bytes encoded as lower-case base32.
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return idEncoding.EncodeToString(b)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,432 @@
+package connection
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const (
+	// refreshSkew: an access token with less than this left is refreshed
+	// before use (SPEC C9).
+	refreshSkew = 60 * time.Second
+	// tokenCallTimeout bounds one call to the org's token endpoint.
+	tokenCallTimeout = 15 * time.Second
+	// refreshWorkTimeout bounds a whole refresh, waiting for the lease
+	// included. It does not depend on any caller's context: a refresh that
+	// has presented the refresh token must get to commit the answer.
+	refreshWorkTimeout = 45 * time.Second
+	// defaultRetryWindow: see Recover.
+	defaultRetryWindow = 20 * time.Second
+)
+
+// Token is a usable access token of a connection. AccessToken redacts
+// itself when printed; call Reveal only to build the Authorization header.
+type Token struct {
+	AccessToken keyring.Secret
+	Scopes      []string  // the granted scopes
+	ActingAs    string    // the login of the Okta account the token acts as
+	BaseURL     string    // the org origin, e.g. https://example.okta.com
+	Expiry      time.Time // when the access token expires
+}
+
+// Token returns the connection's access token, refreshing it first when it
+// has less than 60 s left (SPEC C9). Concurrent calls share one refresh per
+// connection in this process, and the store's lease makes other processes
+// wait for it and use its result. A connection that is not active gives a
+// needs_reauthorization problem with the reason and remedy.
+func (m *Manager) Token(ctx context.Context, id string) (*Token, error) {
+	m.init()
+	c, err := m.getConn(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := usable(c); err != nil {
+		return nil, err
+	}
+	if t, ok := m.storedToken(c, ""); ok {
+		return t, nil
+	}
+	return m.refresh(ctx, id, "")
+}
+
+// refresh runs (or joins) the single refresh of a connection. rejected is
+// the access token the org just answered 401 to, forcing a refresh even if
+// the stored token looks fresh, unless another refresh already replaced it.
+func (m *Manager) refresh(ctx context.Context, id, rejected string) (*Token, error) {
+	key := id
+	if rejected != "" {
+		sum := sha256.Sum256([]byte(rejected))
+		key = id + "/rejected/" + hex.EncodeToString(sum[:8])
+	}
+	ch := m.flights.DoChan(key, func() (any, error) {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshWorkTimeout)
+		defer cancel()
+		return m.refreshLocked(wctx, id, rejected)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		t := *r.Val.(*Token)
+		t.Scopes = slices.Clone(t.Scopes)
+		return &t, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// errRetry asks refreshLocked to read the connection again.
+var errRetry = errors.New("connection changed; read it again")
+
+func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Token, error) {
+	var early *Token
+	unlock, err := m.lockConn(ctx, id, func(ctx context.Context) (bool, error) {
+		// Another process holds the lease: use its result as soon as it
+		// is committed.
+		c, err := m.getConn(ctx, id)
+		if err != nil {
+			return true, err
+		}
+		if err := usable(c); err != nil {
+			return true, err
+		}
+		early, _ = m.storedToken(c, rejected)
+		return early != nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if unlock == nil {
+		return early, nil
+	}
+	defer unlock()
+	for range 4 {
+		// Re-read under the lease: a refresh by another goroutine or
+		// process may have committed a newer token meanwhile.
+		c, err := m.getConn(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := usable(c); err != nil {
+			return nil, err
+		}
+		if t, ok := m.storedToken(c, rejected); ok {
+			return t, nil
+		}
+		if !c.RefreshStartedAt.IsZero() {
+			// A refresh was interrupted; only retry inside the window.
+			if !m.retryAllowed(c.RefreshStartedAt) {
+				return nil, m.markInterrupted(ctx, c)
+			}
+			m.log.WarnContext(ctx, "retrying an interrupted token refresh inside the grace window", "connection", id,
+				"startedAt", c.RefreshStartedAt)
+		} else {
+			// Persist-before-use, part one: record that the refresh token is
+			// about to be presented, so a crash from here on is detectable.
+			c.RefreshStartedAt = m.now()
+			if err := m.Store.UpdateConnection(ctx, c); errors.Is(err, store.ErrConflict) {
+				continue
+			} else if err != nil {
+				return nil, internal("record refresh start", err)
+			}
+		}
+		t, err := m.redeem(ctx, c)
+		if errors.Is(err, errRetry) {
+			continue
+		}
+		return t, err
+	}
+	return nil, problem.New(problem.UpstreamError, "the connection kept changing during a token refresh").
+		WithRemedy("try again")
+}
+
+// redeem presents c's refresh token to the org and commits the answer
+// before returning the new access token (persist-before-use, part two).
+// c.RefreshStartedAt is set and committed.
+func (m *Manager) redeem(ctx context.Context, c *store.Connection) (*Token, error) {
+	rt, err := m.Keyring.Open(c.SealedRefreshToken, c.ID+"/refresh_token")
+	if err != nil {
+		return nil, internal("open refresh token", err)
+	}
+	secret, err := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
+	if err != nil {
+		return nil, internal("open client secret", err)
+	}
+	presented := c.SealedRefreshToken
+	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
+	tok, err := m.oauthConfig(c, string(secret), nil).TokenSource(m.oauthContext(tctx), &oauth2.Token{RefreshToken: string(rt)}).Token()
+	cancel()
+	if err != nil {
+		return nil, m.refreshFailed(ctx, c, presented, err)
+	}
+	ts, err := parseTokenResponse(tok, m.now(), c.GrantedScopes)
+	if err != nil {
+		// The org answered 200, so it may well have rotated the refresh
+		// token: leave RefreshStartedAt set, as after a lost answer.
+		m.log.ErrorContext(ctx, "unusable token refresh response", "connection", c.ID, "error", err)
+		return nil, problem.New(problem.UpstreamError, "the org's token refresh response is not usable: %s", err.Error()).
+			WithRemedy("try again shortly; if it persists, reauthorize the connection")
+	}
+	if ts.Refresh == "" {
+		ts.Refresh = string(rt) // no rotation: the old refresh token stays valid
+	}
+	for range 5 {
+		if err := m.sealTokens(c, ts); err != nil {
+			return nil, internal("seal tokens", err)
+		}
+		c.RefreshStartedAt = time.Time{}
+		c.LastUsedAt = m.now()
+		c.UpdatedAt = c.LastUsedAt
+		err := m.Store.UpdateConnection(ctx, c)
+		if err == nil {
+			m.log.DebugContext(ctx, "access token refreshed", "connection", c.ID, "expiry", ts.Expiry)
+			return m.tokenOf(c, ts.Access), nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			// Not committed, so not used. RefreshStartedAt stays set and
+			// the next attempt follows the interrupted-refresh rules.
+			return nil, internal("store refreshed tokens", err)
+		}
+		cur, gerr := m.Store.GetConnection(ctx, c.ID)
+		if gerr != nil {
+			return nil, internal("re-read connection", gerr)
+		}
+		if !bytes.Equal(cur.SealedRefreshToken, presented) {
+			// Someone stored other tokens (a reauthorization); theirs win.
+			m.log.WarnContext(ctx, "tokens replaced during a refresh; using the stored ones", "connection", c.ID)
+			return nil, errRetry
+		}
+		c = cur // an unrelated change (status, nickname): apply ours on top
+	}
+	return nil, problem.New(problem.UpstreamError, "the connection kept changing while storing refreshed tokens").WithRemedy("try again")
+}
+
+// refreshFailed handles a refresh the org did not complete.
+func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presented []byte, err error) error {
+	oe, answered := asOAuthError(err)
+	switch {
+	case answered && (oe.Code == "invalid_grant" || oe.Code == "invalid_client"):
+		cur, gerr := m.Store.GetConnection(ctx, c.ID)
+		if gerr == nil && !bytes.Equal(cur.SealedRefreshToken, presented) {
+			return errRetry // another process stored a newer token: use that
+		}
+		reason := "the org rejected the refresh token (invalid_grant: " + orDefault(oe.Description, "it is invalid, expired or revoked") +
+			"); it was revoked, expired, or reused"
+		remedy := "reauthorize the connection"
+		if oe.Code == "invalid_client" {
+			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client)"
+			remedy = "if the OAuth app's secret was rotated, delete the connection and create it again with the new secret; otherwise reauthorize"
+		}
+		m.setNeedsReauth(ctx, c.ID, presented, reason, remedy)
+		return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).
+			WithRemedy("%s", remedy).Wrap(oe)
+	case answered || neverSent(err):
+		// A definite answer (or the request never left): the refresh
+		// token was not rotated, so it may be presented again later.
+		m.clearRefreshStarted(ctx, c.ID, presented)
+		return problem.New(problem.UpstreamError, "the org did not refresh the access token (%s)", describe(oe, err)).
+			WithRemedy("try again shortly; check that the org is reachable").Wrap(err)
+	}
+	// No answer: the org may have rotated the token. RefreshStartedAt stays
+	// set, so the next attempt retries only inside the grace window.
+	m.log.WarnContext(ctx, "token refresh got no answer", "connection", c.ID, "error", err)
+	return problem.New(problem.UpstreamError, "the token refresh got no answer from the org").
+		WithRemedy("try again within a few seconds; if the connection then needs reauthorization, reauthorize it").Wrap(err)
+}
+
+func describe(oe *oauthError, err error) string {
+	if oe != nil {
+		return oe.Error()
+	}
+	return "it could not be reached"
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// retryAllowed reports whether an interrupted refresh that started at
+// started may present the same refresh token again.
+func (m *Manager) retryAllowed(started time.Time) bool {
+	w := m.RefreshRetryWindow
+	if w == 0 {
+		w = defaultRetryWindow
+	}
+	return w > 0 && m.now().Sub(started) < w
+}
+
+// Recover handles refreshes that a stopped process left half done; call it
+// at start-up (Token does the same lazily).
+//
+// Why: Okta rotates refresh tokens. Presenting refresh token R returns R2
+// and R stays valid only for the rotation grace window (30 s unless the
+// app sets another leeway); presenting R after that is "reuse", and Okta
+// then revokes R2 and every token of the grant — an outage. A process that
+// died between committing RefreshStartedAt and committing the answer may or
+// may not have presented R, and if it did, R2 is lost. So R may be
+// presented again only while the window is surely still open: within
+// RefreshRetryWindow (20 s, leaving margin for clock skew and latency) of
+// RefreshStartedAt, and then only from the original RefreshStartedAt, never
+// a new one, so retries cannot extend the window or loop. Past the window
+// the connection is marked needs_reauthorization with the reason.
+func (m *Manager) Recover(ctx context.Context) error {
+	m.init()
+	cs, err := m.Store.ListConnections(ctx)
+	if err != nil {
+		return internal("list connections", err)
+	}
+	var errs []error
+	for _, c := range cs {
+		if c.RefreshStartedAt.IsZero() {
+			continue
+		}
+		if err := m.recoverOne(ctx, c.ID); err != nil {
+			if _, ok := problem.As(err); !ok {
+				errs = append(errs, fmt.Errorf("connection %s: %w", c.ID, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Manager) recoverOne(ctx context.Context, id string) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshWorkTimeout)
+	defer cancel()
+	// A lease held by a live process means it is handling the refresh.
+	unlock, err := m.lockConn(wctx, id, func(context.Context) (bool, error) { return true, nil })
+	if err != nil || unlock == nil {
+		return err
+	}
+	defer unlock()
+	c, err := m.Store.GetConnection(wctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.RefreshStartedAt.IsZero() {
+		return nil
+	}
+	if c.Status != store.StatusActive {
+		m.clearRefreshStarted(wctx, id, c.SealedRefreshToken)
+		return nil
+	}
+	if !m.retryAllowed(c.RefreshStartedAt) {
+		return m.markInterrupted(wctx, c)
+	}
+	m.log.WarnContext(wctx, "retrying an interrupted token refresh inside the grace window", "connection", id, "startedAt", c.RefreshStartedAt)
+	_, err = m.redeem(wctx, c)
+	if errors.Is(err, errRetry) {
+		return nil
+	}
+	return err
+}
+
+func (m *Manager) markInterrupted(ctx context.Context, c *store.Connection) error {
+	reason := fmt.Sprintf("a token refresh was interrupted at %s and not retried in time; presenting the same refresh token again could make Okta detect reuse and revoke every token of the connection",
+		c.RefreshStartedAt.UTC().Format(time.RFC3339))
+	remedy := "reauthorize the connection to be safe"
+	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, reason, remedy)
+	return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).WithRemedy("%s", remedy)
+}
+
+// setNeedsReauth marks the connection needs_reauthorization, unless its
+// refresh token is no longer the one that failed.
+func (m *Manager) setNeedsReauth(ctx context.Context, id string, presented []byte, reason, remedy string) {
+	m.updateIfToken(ctx, id, presented, func(c *store.Connection) {
+		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, reason, remedy
+		c.RefreshStartedAt = time.Time{}
+	})
+	m.log.WarnContext(ctx, "connection needs reauthorization", "connection", id, "reason", reason)
+}
+
+func (m *Manager) clearRefreshStarted(ctx context.Context, id string, presented []byte) {
+	m.updateIfToken(ctx, id, presented, func(c *store.Connection) { c.RefreshStartedAt = time.Time{} })
+}
+
+// updateIfToken applies change to the stored connection, retrying version
+// conflicts, as long as its refresh token is still presented.
+func (m *Manager) updateIfToken(ctx context.Context, id string, presented []byte, change func(*store.Connection)) {
+	for range 5 {
+		c, err := m.Store.GetConnection(ctx, id)
+		if err != nil || !bytes.Equal(c.SealedRefreshToken, presented) {
+			return
+		}
+		change(c)
+		c.UpdatedAt = m.now()
+		err = m.Store.UpdateConnection(ctx, c)
+		if !errors.Is(err, store.ErrConflict) {
+			if err != nil {
+				m.log.ErrorContext(ctx, "cannot update connection", "connection", id, "error", err)
+			}
+			return
+		}
+	}
+}
+
+// storedToken returns the stored access token when it has more than the
+// skew left and is not the rejected one.
+func (m *Manager) storedToken(c *store.Connection, rejected string) (*Token, bool) {
+	if len(c.SealedAccessToken) == 0 || c.AccessTokenExpiry.Sub(m.now()) <= refreshSkew {
+		return nil, false
+	}
+	at, err := m.Keyring.Open(c.SealedAccessToken, c.ID+"/access_token")
+	if err != nil {
+		m.log.Error("cannot open access token", "connection", c.ID, "error", err)
+		return nil, false
+	}
+	if rejected != "" && string(at) == rejected {
+		return nil, false
+	}
+	return m.tokenOf(c, string(at)), true
+}
+
+func (m *Manager) tokenOf(c *store.Connection, access string) *Token {
+	return &Token{AccessToken: keyring.Secret(access), Scopes: slices.Clone(c.GrantedScopes), ActingAs: c.AuthorizedLogin,
+		BaseURL: OriginOf(c.Domain), Expiry: c.AccessTokenExpiry}
+}
+
+// getConn reads a connection by id, as a problem when it is missing.
+func (m *Manager) getConn(ctx context.Context, id string) (*store.Connection, error) {
+	c, err := m.Store.GetConnection(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("", id)
+	}
+	if err != nil {
+		return nil, internal("read connection", err)
+	}
+	return c, nil
+}
+
+// usable is nil for an active connection, else the problem to report.
+func usable(c *store.Connection) error {
+	if c.Status == store.StatusActive && len(c.SealedRefreshToken) > 0 {
+		return nil
+	}
+	reason, remedy := c.StatusReason, c.Remedy
+	if reason == "" {
+		reason = "it is " + c.Status
+	}
+	if remedy == "" {
+		remedy = "reauthorize the connection"
+	}
+	return problem.New(problem.NeedsReauthorization, "connection %s is %s: %s", c.Nickname, c.Status, reason).
+		WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
+}

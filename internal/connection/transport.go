@@ -1,0 +1,83 @@
+package connection
+
+import (
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// HTTPClient returns a client that calls the connection's org with its
+// access token (SPEC C9): it adds "Authorization: Bearer", refreshes the
+// token first when it is about to expire, and on a 401 refreshes once and
+// retries once (when the request body can be replayed). It sends the token
+// only to the connection's own origin, never follows redirects and uses the
+// guarded transport. Errors from Token (a needs_reauthorization problem, for
+// one) come back wrapped in the *url.Error; find them with problem.As.
+func (m *Manager) HTTPClient(id string) *http.Client {
+	base := m.httpClient()
+	rt := base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return &http.Client{
+		Transport:     &bearerTransport{m: m, id: id, base: rt},
+		Timeout:       base.Timeout,
+		CheckRedirect: noRedirects,
+	}
+}
+
+type bearerTransport struct {
+	m    *Manager
+	id   string
+	base http.RoundTripper
+}
+
+func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	tok, err := t.m.Token(ctx, t.id)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	if !sameOrigin(req, tok.BaseURL) {
+		closeBody(req)
+		return nil, problem.New(problem.InvalidInput, "refusing to send the connection's token to %s://%s; it belongs to %s",
+			req.URL.Scheme, req.URL.Host, tok.BaseURL).WithRemedy("call only URLs under the connection's org")
+	}
+	first := req.Clone(ctx)
+	first.Header.Set("Authorization", "Bearer "+tok.AccessToken.Reveal())
+	resp, err := t.base.RoundTrip(first)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	if !replayable {
+		return resp, nil
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	tok2, err := t.m.refresh(ctx, t.id, tok.AccessToken.Reveal())
+	if err != nil {
+		return nil, err
+	}
+	second := req.Clone(ctx)
+	if req.GetBody != nil {
+		if second.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	second.Header.Set("Authorization", "Bearer "+tok2.AccessToken.Reveal())
+	return t.base.RoundTrip(second)
+}
+
+func sameOrigin(req *http.Request, origin string) bool {
+	return strings.EqualFold(req.URL.Scheme+"://"+req.URL.Host, origin)
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
