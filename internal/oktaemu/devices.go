@@ -236,3 +236,44 @@ func lengthRequired(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusLengthRequired)
 	_, _ = w.Write([]byte("<html>\r\n<head><title>411 Length Required</title></head>\r\n<body>\r\n<center><h1>411 Length Required</h1></center>\r\n</body>\r\n</html>\r\n"))
 }
+
+// userDevices lists the devices a user is linked to.
+func (o *Org) userDevices(w http.ResponseWriter, r *http.Request) {
+	if o.authorizeAPI(w, r, "okta.users.read", accessRead) == nil {
+		return
+	}
+	id := r.PathValue("userId")
+	s := o.st()
+	u := s.lookupUser(id)
+	if u == nil {
+		writeNotFound(w, id, "User")
+		return
+	}
+	type link struct {
+		d  *device
+		du deviceUser
+	}
+	var found []link
+	s.mu.RLock()
+	for _, did := range s.order {
+		d := s.devices[did]
+		for _, du := range d.users {
+			if du.userID == u.id {
+				found = append(found, link{d, du})
+			}
+		}
+	}
+	s.mu.RUnlock()
+	org := origin(r)
+	b := []byte{'['}
+	for i, l := range found {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"created":"`+formatTime(l.du.created)+`","deviceUserId":"`+stableID("dul", l.d.id+"/"+u.id)+`","device":`...)
+		b = appendDevice(b, l.d, org)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	writeRaw(w, http.StatusOK, b)
+}

@@ -211,6 +211,7 @@ func (o *Org) routes() {
 	// Users, roles, apps, app users, grants.
 	o.handle("GET /api/v1/users/{userId}", bucketUsers, o.getUser)
 	o.handle("GET /api/v1/users/{userId}/roles", bucketUsers, o.userRoles)
+	o.handle("GET /api/v1/users/{userId}/devices", bucketUsers, o.userDevices)
 	o.handle("GET /api/v1/apps/{appId}", bucketApps, o.getApp)
 	o.handle("GET /api/v1/apps/{appId}/users", bucketApps, o.listAppUsers)
 	o.handle("POST /api/v1/apps/{appId}/users", bucketApps, o.assignAppUser)

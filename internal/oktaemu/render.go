@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"time"
 )
 
 // originMark stands for the request's origin in precomputed JSON; it
@@ -56,9 +55,9 @@ func (d *device) template() [][]byte {
 	post := func(op string) *link {
 		return &link{Href: base + "/lifecycle/" + op, Hints: &hints{Allow: []string{"POST"}}}
 	}
-	self := []string{"GET", "PATCH", "PUT"}
+	self := []string{"GET", "PUT"}
 	if d.status == "DEACTIVATED" {
-		self = []string{"DELETE", "GET", "PATCH", "PUT"}
+		self = []string{"DELETE", "GET", "PUT"}
 	}
 	l := deviceLinks{
 		Self:  &link{Href: base, Hints: &hints{Allow: self}},
@@ -200,6 +199,3 @@ func deviceUsersJSON(s *state, d *device, origin string, summary bool) []deviceU
 	}
 	return out
 }
-
-// unixTime is a time as JSON seconds.
-func unixTime(t time.Time) int64 { return t.Unix() }

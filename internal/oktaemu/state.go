@@ -357,8 +357,3 @@ func stableID(prefix, name string) string {
 	}
 	return string(b)
 }
-
-// knownScope reports whether the org authorization server knows scope.
-func knownScope(scope string) bool {
-	return slices.Contains(AutoGrantedScopes, scope) || strings.HasPrefix(scope, "okta.") && len(scope) > len("okta.")
-}
