@@ -10,6 +10,14 @@ import (
 // routes registers the JSON API. Endpoints whose service is nil are not
 // registered (and so answer 404).
 func (s *Server) routes(mux *http.ServeMux) {
+	if s.Connections != nil {
+		mux.HandleFunc("POST /api/v1/connections", s.createConnection)
+		mux.HandleFunc("GET /api/v1/connections", s.listConnections)
+		mux.HandleFunc("GET /api/v1/connections/{id}", s.getConnection)
+		mux.HandleFunc("DELETE /api/v1/connections/{id}", s.deleteConnection)
+		mux.HandleFunc("POST /api/v1/connections/{id}/reauthorize", s.reauthorizeConnection)
+		mux.HandleFunc("POST /api/v1/connections/{id}/test", s.testConnection)
+	}
 	if s.History != nil {
 		mux.HandleFunc("GET /api/v1/runs", s.listRuns)
 		mux.HandleFunc("GET /api/v1/runs/{id}", s.getRun)

@@ -19,6 +19,8 @@ import (
 // zero TokenHash refuses every API token. Safe for concurrent use once
 // Handler has been called; the fields must not change afterwards.
 type Server struct {
+	// Connections manages connections (internal/connection.Manager).
+	Connections Connections
 	// History reads run history and the audit log (the store).
 	History History
 
@@ -67,6 +69,9 @@ func (s *Server) Handler() http.Handler {
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", s.healthz)
 	root.HandleFunc("GET /metrics", s.metrics)
+	if s.Connections != nil {
+		root.HandleFunc("GET /oauth/callback", s.oauthCallback)
+	}
 	root.Handle("/api/", s.authAPI(apiFallback(api, s)))
 	if s.Console != nil {
 		root.Handle("/", s.Console)

@@ -1,0 +1,432 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// connectorView is one connector of GET /api/v1/connectors.
+type connectorView struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	DefaultScopes []string   `json:"defaultScopes"`
+	Cards         []cardView `json:"cards"`
+}
+
+type cardView struct {
+	Ref    string      `json:"ref"`
+	Name   string      `json:"name"`
+	Scope  string      `json:"scope"`
+	Mode   string      `json:"mode"`
+	Inputs []inputView `json:"inputs"`
+}
+
+type inputView struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Required    bool   `json:"required"`
+	Description string `json:"description"`
+}
+
+func fetchConnectors(ctx context.Context, c *client) ([]connectorView, error) {
+	var out struct {
+		Connectors []connectorView `json:"connectors"`
+	}
+	err := c.do(ctx, "GET", "/api/v1/connectors", nil, &out)
+	return out.Connectors, err
+}
+
+func cmdConnectors(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "connectors", "connectors [--json]")
+	o := addClientFlags(fs, e)
+	if _, err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	if o.json {
+		var raw json.RawMessage
+		if err := c.do(ctx, "GET", "/api/v1/connectors", nil, &raw); err != nil {
+			return err
+		}
+		return printJSON(e.stdout, raw)
+	}
+	conns, err := fetchConnectors(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, cn := range conns {
+		fmt.Fprintf(e.stdout, "%s (%s), default scopes: %s\n\n", cn.Name, cn.ID, strings.Join(cn.DefaultScopes, " "))
+		t := newTable(e.stdout, "CARD", "MODE", "SCOPE", "INPUTS")
+		for _, cd := range cn.Cards {
+			var in []string
+			for _, i := range cd.Inputs {
+				s := i.Name + ":" + i.Type
+				if i.Required {
+					s += "!"
+				}
+				in = append(in, s)
+			}
+			t.row(cd.Ref, cd.Mode, orDash(cd.Scope), strings.Join(in, " "))
+		}
+		t.flush()
+		fmt.Fprintln(e.stdout, "\n(name:type! marks a required input)")
+	}
+	return nil
+}
+
+// findCard resolves a card reference; "suspend-device" is accepted for
+// "okta-devices/suspend-device" when only one connector has it.
+func findCard(conns []connectorView, ref string) (*cardView, error) {
+	var found []*cardView
+	var all []string
+	for i := range conns {
+		for j := range conns[i].Cards {
+			cd := &conns[i].Cards[j]
+			all = append(all, cd.Ref)
+			if cd.Ref == ref || (!strings.Contains(ref, "/") && strings.HasSuffix(cd.Ref, "/"+ref)) {
+				found = append(found, cd)
+			}
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		sort.Strings(all)
+		return nil, usagef("unknown card %q; cards: %s", ref, strings.Join(all, ", "))
+	default:
+		return nil, usagef("card %q is ambiguous; write it as connector/card", ref)
+	}
+}
+
+// parseInputs turns --input k=v (and k:=JSON) into a card input, typed by
+// the card's declared inputs.
+func parseInputs(cd *cardView, kvs []string) (map[string]any, error) {
+	types := map[string]string{}
+	var names []string
+	for _, in := range cd.Inputs {
+		types[in.Name] = in.Type
+		names = append(names, in.Name)
+	}
+	out := map[string]any{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("--input %q: want name=value (or name:=JSON)", kv)
+		}
+		if name, isJSON := strings.CutSuffix(k, ":"); isJSON {
+			var val any
+			if err := json.Unmarshal([]byte(v), &val); err != nil {
+				return nil, usagef("--input %s: the value is not valid JSON: %v", name, err)
+			}
+			out[name] = val
+			continue
+		}
+		typ, known := types[k]
+		if !known && len(types) > 0 {
+			return nil, usagef("card %s has no input %q; its inputs: %s", cd.Ref, k, strings.Join(names, ", "))
+		}
+		val, err := typedValue(typ, v)
+		if err != nil {
+			return nil, usagef("--input %s: %v", k, err)
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
+// typedValue converts a command-line value to the input type.
+func typedValue(typ, v string) (any, error) {
+	switch typ {
+	case "bool", "boolean":
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("want true or false, not %q", v)
+		}
+		return b, nil
+	case "number", "integer":
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n, nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("want a number, not %q", v)
+		}
+		return f, nil
+	case "list", "array":
+		if strings.HasPrefix(strings.TrimSpace(v), "[") {
+			var l []any
+			if err := json.Unmarshal([]byte(v), &l); err != nil {
+				return nil, fmt.Errorf("not a JSON list: %v", err)
+			}
+			return l, nil
+		}
+		if v == "" {
+			return []any{}, nil
+		}
+		var l []any
+		for _, s := range strings.Split(v, ",") {
+			l = append(l, strings.TrimSpace(s))
+		}
+		return l, nil
+	case "object", "map":
+		var m map[string]any
+		if err := json.Unmarshal([]byte(v), &m); err != nil {
+			return nil, fmt.Errorf("want a JSON object: %v", err)
+		}
+		return m, nil
+	}
+	return v, nil
+}
+
+// runView is a card run as the API returns it.
+type runView struct {
+	ID         string `json:"id"`
+	Card       string `json:"card"`
+	Connection *struct {
+		ID       string `json:"id"`
+		Nickname string `json:"nickname"`
+	} `json:"connection"`
+	Caller         string          `json:"caller"`
+	ActingAs       string          `json:"actingAs"`
+	Status         string          `json:"status"`
+	Input          json.RawMessage `json:"input"`
+	Output         json.RawMessage `json:"output"`
+	Error          *apiError       `json:"error"`
+	OktaRequestIDs []string        `json:"oktaRequestIds"`
+	FlowRunID      string          `json:"flowRunId"`
+	StartedAt      time.Time       `json:"startedAt"`
+	FinishedAt     *time.Time      `json:"finishedAt"`
+}
+
+func (r *runView) connection() string {
+	if r.Connection == nil {
+		return "-"
+	}
+	if r.Connection.Nickname != "" {
+		return r.Connection.Nickname
+	}
+	return r.Connection.ID
+}
+
+func (r *runView) duration() string {
+	if r.FinishedAt == nil {
+		return "-"
+	}
+	return r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+}
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "run", "run CARD --connection ID|NICKNAME [--input name=value ...] [--json]\n\n"+
+		"Values are converted to the card input's type (true/false, numbers, lists as a,b,c);\n"+
+		"name:=JSON passes any JSON value.")
+	o := addClientFlags(fs, e)
+	var connection string
+	var inputs stringList
+	fs.StringVar(&connection, "connection", "", "connection id or nickname")
+	fs.Var(&inputs, "input", "card input name=value or name:=JSON (repeatable)")
+	ref, err := oneArg(fs, args, "card (e.g. okta-devices/read-device)")
+	if err != nil {
+		return err
+	}
+	if connection == "" {
+		return usagef("missing --connection")
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	conns, err := fetchConnectors(ctx, c)
+	if err != nil {
+		return err
+	}
+	cd, err := findCard(conns, ref)
+	if err != nil {
+		return err
+	}
+	input, err := parseInputs(cd, inputs)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	body := map[string]any{"card": cd.Ref, "connection": connection, "input": input}
+	if err := c.do(ctx, "POST", "/api/v1/runs", body, &raw); err != nil {
+		return err
+	}
+	var r runView
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return err
+	}
+	if o.json {
+		if err := printJSON(e.stdout, raw); err != nil {
+			return err
+		}
+	} else {
+		printRunResult(e.stdout, &r)
+	}
+	if r.Status != "succeeded" {
+		return errReported
+	}
+	return nil
+}
+
+func printRunResult(w io.Writer, r *runView) {
+	fmt.Fprintf(w, "Run %s %s (%s on %s, %s)\n", r.ID, r.Status, r.Card, r.connection(), r.duration())
+	if r.Error != nil {
+		fmt.Fprintf(w, "Error: %s\n", r.Error.Error())
+		if rem, ok := r.Error.Details["remedy"].(string); ok && !strings.Contains(r.Error.Message, rem) {
+			fmt.Fprintf(w, "Remedy: %s\n", rem)
+		}
+	}
+	if len(r.Output) > 0 && string(r.Output) != "null" {
+		fmt.Fprintln(w, "Output:")
+		_ = printJSON(w, r.Output)
+	}
+}
+
+func cmdRunsList(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "runs list", "runs list [--connection ID] [--card REF] [--limit N] [--json]")
+	o := addClientFlags(fs, e)
+	var connection, card string
+	var limit int
+	fs.StringVar(&connection, "connection", "", "only runs of this connection id")
+	fs.StringVar(&card, "card", "", "only runs of this card")
+	fs.IntVar(&limit, "limit", 20, "how many runs (1-1000)")
+	if _, err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if connection != "" {
+		q.Set("connection", connection)
+	}
+	if card != "" {
+		q.Set("card", card)
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/api/v1/runs?"+q.Encode(), nil, &raw); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	var out struct {
+		Runs []runView `json:"runs"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return err
+	}
+	t := newTable(e.stdout, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
+	for i := range out.Runs {
+		r := &out.Runs[i]
+		errText := "-"
+		if r.Error != nil {
+			errText = r.Error.Code
+		}
+		t.row(r.ID, r.Card, r.connection(), r.Status, when(r.StartedAt), r.duration(), errText)
+	}
+	t.flush()
+	return nil
+}
+
+func cmdRunsShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "runs show", "runs show ID [--json]")
+	o := addClientFlags(fs, e)
+	id, err := oneArg(fs, args, "run id")
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/api/v1/runs/"+pathEscape(id), nil, &raw); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	var r runView
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Started:  %s\nCaller:   %s\nActing as: %s\n", when(r.StartedAt), orDash(r.Caller), orDash(r.ActingAs))
+	if len(r.OktaRequestIDs) > 0 {
+		fmt.Fprintf(e.stdout, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
+	}
+	if len(r.Input) > 0 {
+		fmt.Fprintln(e.stdout, "Input:")
+		_ = printJSON(e.stdout, r.Input)
+	}
+	printRunResult(e.stdout, &r)
+	return nil
+}
+
+func cmdAudit(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "audit", "audit [--connection ID] [--action ACTION] [--limit N] [--json]")
+	o := addClientFlags(fs, e)
+	var connection, action string
+	var limit int
+	fs.StringVar(&connection, "connection", "", "only events of this connection id")
+	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
+	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
+	if _, err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if connection != "" {
+		q.Set("connection", connection)
+	}
+	if action != "" {
+		q.Set("action", action)
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/api/v1/audit?"+q.Encode(), nil, &raw); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	var out struct {
+		Events []struct {
+			Time          time.Time `json:"time"`
+			Caller        string    `json:"caller"`
+			Action        string    `json:"action"`
+			ConnectionID  string    `json:"connectionId"`
+			ActingAs      string    `json:"actingAs"`
+			Card          string    `json:"card"`
+			InputSummary  string    `json:"inputSummary"`
+			Outcome       string    `json:"outcome"`
+			Error         string    `json:"error"`
+			OktaRequestID string    `json:"oktaRequestId"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return err
+	}
+	t := newTable(e.stdout, "TIME", "ACTION", "OUTCOME", "CALLER", "CONNECTION", "ACTING AS", "CARD", "INPUT", "OKTA REQUEST", "ERROR")
+	for _, ev := range out.Events {
+		t.row(when(ev.Time), ev.Action, ev.Outcome, orDash(ev.Caller), orDash(ev.ConnectionID), orDash(ev.ActingAs),
+			orDash(ev.Card), orDash(ev.InputSummary), orDash(ev.OktaRequestID), orDash(ev.Error))
+	}
+	t.flush()
+	return nil
+}

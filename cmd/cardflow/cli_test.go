@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// runCLI runs the command line with environment vars and returns the exit
+// code, stdout and stderr.
+func runCLI(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &env{
+		stdin:  strings.NewReader(""),
+		stdout: &out,
+		stderr: &errOut,
+		getenv: func(k string) string { return vars[k] },
+	}
+	code := run(context.Background(), args, e)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		vars     map[string]string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "no command", args: nil, wantCode: exitUsage, wantErr: "missing command"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: exitUsage, wantErr: `unknown command "frobnicate"`},
+		{name: "unknown subcommand", args: []string{"connections", "explode"}, wantCode: exitUsage, wantErr: `unknown command "connections explode"`},
+		{name: "missing token", args: []string{"connections", "list"}, wantCode: exitUsage, wantErr: "CARDFLOW_API_TOKEN is not set"},
+		{name: "run without connection", args: []string{"run", "okta-devices/read-device"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "missing --connection"},
+		{name: "bad flag", args: []string{"runs", "list", "--bogus"}, wantCode: exitUsage, wantErr: "flag provided but not defined: -bogus"},
+		{name: "server unreachable", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "cannot reach the cardflow server at http://127.0.0.1:1"},
+		{name: "help", args: []string{"help"}, wantCode: exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.vars, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d; want %d (stderr %q)", code, tt.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("stderr %q; want it to contain %q", stderr, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseFlagsInterspersed(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantPos  []string
+		wantConn string
+		wantIn   []string
+	}{
+		{name: "flags after positional", args: []string{"okta-devices/x", "--connection", "Prod", "--input", "a=1"}, wantPos: []string{"okta-devices/x"}, wantConn: "Prod", wantIn: []string{"a=1"}},
+		{name: "flags before", args: []string{"-connection=Prod", "card"}, wantPos: []string{"card"}, wantConn: "Prod"},
+		{name: "double dash", args: []string{"--connection", "P", "--", "--input"}, wantPos: []string{"--input"}, wantConn: "P"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			conn := fs.String("connection", "", "")
+			var in stringList
+			fs.Var(&in, "input", "")
+			pos, err := parseFlags(fs, tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantPos, pos); diff != "" {
+				t.Errorf("positional (-want +got):\n%s", diff)
+			}
+			if *conn != tt.wantConn || !cmp.Equal([]string(in), tt.wantIn) {
+				t.Errorf("got connection %q inputs %v; want %q %v", *conn, in, tt.wantConn, tt.wantIn)
+			}
+		})
+	}
+}
+
+func TestParseInputs(t *testing.T) {
+	cd := &cardView{Ref: "okta-devices/x", Inputs: []inputView{
+		{Name: "deviceId", Type: "string"}, {Name: "deactivateFirst", Type: "bool"},
+		{Name: "limit", Type: "number"}, {Name: "tags", Type: "list"}, {Name: "query", Type: "object"},
+	}}
+	tests := []struct {
+		name    string
+		kvs     []string
+		want    map[string]any
+		wantErr string
+	}{
+		{name: "typed", kvs: []string{"deviceId=guo1", "deactivateFirst=true", "limit=20", "tags=a, b"},
+			want: map[string]any{"deviceId": "guo1", "deactivateFirst": true, "limit": int64(20), "tags": []any{"a", "b"}}},
+		{name: "json list and object", kvs: []string{`tags=["x"]`, `query={"a":1}`},
+			want: map[string]any{"tags": []any{"x"}, "query": map[string]any{"a": float64(1)}}},
+		{name: "raw json", kvs: []string{`deviceId:=null`}, want: map[string]any{"deviceId": nil}},
+		{name: "value with =", kvs: []string{"deviceId=a=b"}, want: map[string]any{"deviceId": "a=b"}},
+		{name: "bad bool", kvs: []string{"deactivateFirst=maybe"}, wantErr: "want true or false"},
+		{name: "unknown input", kvs: []string{"colour=red"}, wantErr: `has no input "colour"`},
+		{name: "no equals", kvs: []string{"deviceId"}, wantErr: "want name=value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseInputs(cd, tt.kvs)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got error %v; want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("inputs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

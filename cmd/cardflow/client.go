@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+const defaultServer = "http://127.0.0.1:8080"
+
+// clientOpts are the flags every client command shares.
+type clientOpts struct {
+	server string
+	json   bool
+	e      *env
+}
+
+func addClientFlags(fs *flag.FlagSet, e *env) *clientOpts {
+	o := &clientOpts{e: e}
+	def := e.getenv("CARDFLOW_SERVER")
+	if def == "" {
+		def = defaultServer
+	}
+	fs.StringVar(&o.server, "server", def, "cardflow server URL (env CARDFLOW_SERVER)")
+	fs.BoolVar(&o.json, "json", false, "print JSON for scripts instead of text")
+	return o
+}
+
+// client talks to a cardflow server's API.
+type client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func (o *clientOpts) client() (*client, error) {
+	tok := strings.TrimSpace(o.e.getenv("CARDFLOW_API_TOKEN"))
+	if tok == "" {
+		return nil, usagef("CARDFLOW_API_TOKEN is not set: export the API token the server printed on its first start (it is also in the data directory's api-token file)")
+	}
+	u, err := url.Parse(strings.TrimSuffix(o.server, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usagef("--server %q is not an http(s) URL", o.server)
+	}
+	return &client{base: u.String(), token: tok, http: &http.Client{Timeout: 0}}, nil
+}
+
+// apiError is an error answer of the API.
+type apiError struct {
+	Status  int
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details"`
+}
+
+func (e *apiError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	var extra []string
+	keys := make([]string, 0, len(e.Details))
+	for k := range e.Details {
+		if k != "remedy" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		extra = append(extra, fmt.Sprintf("%s: %v", k, e.Details[k]))
+	}
+	if len(extra) > 0 {
+		msg += " (" + strings.Join(extra, "; ") + ")"
+	}
+	if e.Code != "" {
+		return e.Code + ": " + msg
+	}
+	return msg
+}
+
+// do sends a request and decodes a JSON answer into out (when not nil).
+// body is JSON-encoded unless it is a []byte, which is sent as YAML.
+func (c *client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd, ct = bytes.NewReader(b), "application/yaml"
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		rd, ct = bytes.NewReader(data), "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("cannot reach the cardflow server at %s: %v; is `cardflow serve` running there? (set --server or CARDFLOW_SERVER)", c.base, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read the answer of %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb struct {
+			Error apiError `json:"error"`
+		}
+		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
+			return &apiError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: HTTP %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(truncate(data, 200))))}
+		}
+		eb.Error.Status = resp.StatusCode
+		return &eb.Error
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("the server's answer to %s %s is not the expected JSON: %w", method, path, err)
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// pollEvery is the interval of the commands that wait for the server.
+var pollEvery = 500 * time.Millisecond
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// pathEscape escapes one path segment (ids and nicknames).
+func pathEscape(s string) string { return url.PathEscape(s) }

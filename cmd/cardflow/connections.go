@@ -1,0 +1,461 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// connectionView is the API's connection (SPEC §5).
+type connectionView struct {
+	ID              string   `json:"id"`
+	Connector       string   `json:"connector"`
+	Nickname        string   `json:"nickname"`
+	Domain          string   `json:"domain"`
+	Status          string   `json:"status"`
+	StatusReason    string   `json:"statusReason"`
+	Remedy          string   `json:"remedy"`
+	ScopeMode       string   `json:"scopeMode"`
+	RequestedScopes []string `json:"requestedScopes"`
+	GrantedScopes   []string `json:"grantedScopes"`
+	MissingScopes   []string `json:"missingScopes"`
+	// MissingScopeCards names, for each missing scope, the cards that fail.
+	MissingScopeCards map[string][]string `json:"missingScopeCards"`
+	AuthorizedBy      *struct {
+		UserID string `json:"userId"`
+		Login  string `json:"login"`
+		Name   string `json:"name"`
+	} `json:"authorizedBy"`
+	AuthorizedAt *time.Time `json:"authorizedAt"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	UpdatedAt    time.Time  `json:"updatedAt"`
+}
+
+// missing describes the missing scopes: "scope (cards that will fail: ...)".
+func (c *connectionView) missing() []string {
+	var out []string
+	for _, sc := range c.MissingScopes {
+		if cards := c.MissingScopeCards[sc]; len(cards) > 0 {
+			out = append(out, fmt.Sprintf("%s (cards that will fail: %s)", sc, strings.Join(cards, ", ")))
+		} else {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// authorizedAt is the time of the last authorization; zero when none.
+func (c *connectionView) authorizedAt() time.Time {
+	if c.AuthorizedAt == nil {
+		return time.Time{}
+	}
+	return *c.AuthorizedAt
+}
+
+func (c *connectionView) authorizedLogin() string {
+	if c.AuthorizedBy == nil {
+		return ""
+	}
+	return c.AuthorizedBy.Login
+}
+
+func printConnection(w io.Writer, c *connectionView) {
+	fmt.Fprintf(w, "ID:               %s\n", c.ID)
+	fmt.Fprintf(w, "Nickname:         %s\n", c.Nickname)
+	fmt.Fprintf(w, "Connector:        %s\n", c.Connector)
+	fmt.Fprintf(w, "Domain:           %s\n", c.Domain)
+	fmt.Fprintf(w, "Status:           %s\n", c.Status)
+	if c.StatusReason != "" {
+		fmt.Fprintf(w, "Reason:           %s\n", c.StatusReason)
+	}
+	if c.Remedy != "" {
+		fmt.Fprintf(w, "Remedy:           %s\n", c.Remedy)
+	}
+	fmt.Fprintf(w, "Scopes:           %s\n", orDash(c.ScopeMode))
+	fmt.Fprintf(w, "Requested scopes: %s\n", orDash(strings.Join(c.RequestedScopes, " ")))
+	fmt.Fprintf(w, "Granted scopes:   %s\n", orDash(strings.Join(c.GrantedScopes, " ")))
+	if m := c.missing(); len(m) > 0 {
+		fmt.Fprintf(w, "Missing scopes:   %s\n", strings.Join(m, "; "))
+	}
+	if c.AuthorizedBy != nil && c.AuthorizedBy.Login != "" {
+		name := c.AuthorizedBy.Login
+		if c.AuthorizedBy.Name != "" {
+			name = c.AuthorizedBy.Name + " <" + c.AuthorizedBy.Login + ">"
+		}
+		fmt.Fprintf(w, "Authorized by:    %s at %s\n", name, when(c.authorizedAt()))
+	}
+	fmt.Fprintf(w, "Created:          %s\n", when(c.CreatedAt))
+}
+
+func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "connections list", "connections list [--json]")
+	o := addClientFlags(fs, e)
+	if _, err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Connections []json.RawMessage `json:"connections"`
+	}
+	if err := c.do(ctx, "GET", "/api/v1/connections", nil, &out); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, out)
+	}
+	t := newTable(e.stdout, "NICKNAME", "STATUS", "DOMAIN", "CONNECTOR", "AUTHORIZED BY", "ID")
+	for _, raw := range out.Connections {
+		var v connectionView
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		t.row(v.Nickname, statusText(&v), v.Domain, v.Connector, orDash(v.authorizedLogin()), v.ID)
+	}
+	t.flush()
+	return nil
+}
+
+// statusText is the status with a mark people can scan.
+func statusText(v *connectionView) string {
+	if v.Status == "active" {
+		if len(v.MissingScopes) > 0 {
+			return "active (missing scopes)"
+		}
+		return "active"
+	}
+	return v.Status
+}
+
+// parseNoArgs parses flags and refuses positional arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > 0 {
+		return nil, usagef("unexpected argument %q", pos[0])
+	}
+	return nil, nil
+}
+
+func cmdConnectionsShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "connections show", "connections show ID|NICKNAME [--json]")
+	o := addClientFlags(fs, e)
+	id, err := oneArg(fs, args, "connection id or nickname")
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	return showConnection(ctx, e, o, c, id)
+}
+
+func showConnection(ctx context.Context, e *env, o *clientOpts, c *client, id string) error {
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &raw); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	var v connectionView
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	printConnection(e.stdout, &v)
+	return nil
+}
+
+// oneArg parses flags and returns the single positional argument.
+func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return "", err
+	}
+	switch len(pos) {
+	case 1:
+		return pos[0], nil
+	case 0:
+		return "", usagef("missing %s", what)
+	default:
+		return "", usagef("unexpected argument %q (only one %s)", pos[1], what)
+	}
+}
+
+// scopeFlags holds --scope / --default-scopes.
+type scopeFlags struct {
+	scopes   stringList
+	defaults bool
+}
+
+// selection returns the scopes to send: nil means "default" (create) or
+// "inherit" (reauthorize) unless defaults forces the default scopes.
+func (s *scopeFlags) selection() (*[]string, bool, error) {
+	if s.defaults && len(s.scopes) > 0 {
+		return nil, false, usagef("--default-scopes and --scope exclude each other")
+	}
+	if len(s.scopes) == 0 {
+		return nil, s.defaults, nil
+	}
+	var out []string
+	for _, v := range s.scopes {
+		out = append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
+	}
+	return &out, false, nil
+}
+
+func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "connections create",
+		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-file FILE|-] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
+			"The client secret comes from --client-secret-file (\"-\" reads stdin), else from the\n"+
+			"environment variable CARDFLOW_CLIENT_SECRET, else from --client-secret (visible to\n"+
+			"other users of this machine while the command runs).")
+	o := addClientFlags(fs, e)
+	var in struct {
+		Connector    string    `json:"connector"`
+		Nickname     string    `json:"nickname"`
+		Domain       string    `json:"domain"`
+		ClientID     string    `json:"clientId"`
+		ClientSecret string    `json:"clientSecret"`
+		Scopes       *[]string `json:"scopes"`
+	}
+	var secretFile, secretFlag string
+	var sf scopeFlags
+	var timeout time.Duration
+	var noWait bool
+	fs.StringVar(&in.Connector, "connector", "okta-devices", "connector id")
+	fs.StringVar(&in.Nickname, "nickname", "", "the connection's name (unique per connector)")
+	fs.StringVar(&in.Domain, "domain", "", "the org's domain, e.g. example.okta.com")
+	fs.StringVar(&in.ClientID, "client-id", "", "client ID of the org's OAuth app")
+	fs.StringVar(&secretFile, "client-secret-file", "", "read the client secret from this file (\"-\" for stdin)")
+	fs.StringVar(&secretFlag, "client-secret", "", "the client secret (prefer --client-secret-file or CARDFLOW_CLIENT_SECRET)")
+	fs.Var(&sf.scopes, "scope", "custom scope to request (repeatable; comma-separated allowed); default: the connector's default scopes")
+	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
+	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
+	if _, err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	secret, err := readSecret(e, secretFile, secretFlag)
+	if err != nil {
+		return err
+	}
+	in.ClientSecret = secret
+	if in.Scopes, _, err = sf.selection(); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Connection   connectionView `json:"connection"`
+		AuthorizeURL string         `json:"authorizeUrl"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
+		return err
+	}
+	return awaitAuthorization(ctx, e, o, c, out.Connection.ID, out.AuthorizeURL, time.Time{}, timeout, noWait)
+}
+
+// readSecret returns the client secret from a file, the environment or
+// the flag, in that order.
+func readSecret(e *env, file, flagValue string) (string, error) {
+	switch {
+	case file == "-":
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+		if err != nil {
+			return "", fmt.Errorf("read the client secret from stdin: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read the client secret: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case e.getenv("CARDFLOW_CLIENT_SECRET") != "":
+		return e.getenv("CARDFLOW_CLIENT_SECRET"), nil
+	case flagValue != "":
+		return flagValue, nil
+	}
+	return "", usagef("missing client secret: use --client-secret-file FILE (or - for stdin), CARDFLOW_CLIENT_SECRET, or --client-secret")
+}
+
+// awaitAuthorization prints the authorize URL and, unless noWait, polls the
+// connection until the authorization has finished (a new authorizedAt
+// after since, or a status other than pending), then prints it. It fails
+// when the connection ends in a status other than active.
+func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, id, authorizeURL string, since time.Time, timeout time.Duration, noWait bool) error {
+	if o.json && noWait {
+		return printJSON(e.stdout, map[string]string{"id": id, "authorizeUrl": authorizeURL})
+	}
+	msgOut := e.stdout
+	if o.json {
+		msgOut = e.stderr
+	}
+	fmt.Fprintf(msgOut, "Open this URL in a browser and sign in as an administrator of the org:\n\n  %s\n\n", authorizeURL)
+	if noWait {
+		fmt.Fprintf(msgOut, "Then check the connection with: cardflow connections show %s\n", id)
+		return nil
+	}
+	fmt.Fprintf(msgOut, "Waiting up to %s for the authorization to finish...\n", timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		var raw json.RawMessage
+		err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &raw)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		if err == nil {
+			var v connectionView
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return err
+			}
+			if v.Status != "pending" && (since.IsZero() || v.authorizedAt().After(since) || v.Status != "active") {
+				if o.json {
+					if err := printJSON(e.stdout, raw); err != nil {
+						return err
+					}
+				} else {
+					printConnection(e.stdout, &v)
+				}
+				if v.Status != "active" {
+					return errReported
+				}
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("the authorization did not finish within %s; open the URL above, then run: cardflow connections show %s", timeout, id)
+			}
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "connections reauthorize", "connections reauthorize ID|NICKNAME [--scope S ...|--default-scopes] [--timeout 5m] [--no-wait] [--json]\n\n"+
+		"Without --scope or --default-scopes the previous scope selection is kept.")
+	o := addClientFlags(fs, e)
+	var sf scopeFlags
+	var timeout time.Duration
+	var noWait bool
+	fs.Var(&sf.scopes, "scope", "custom scope to request (repeatable); default: keep the previous selection")
+	fs.BoolVar(&sf.defaults, "default-scopes", false, "switch to the connector's default scopes")
+	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
+	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
+	id, err := oneArg(fs, args, "connection id or nickname")
+	if err != nil {
+		return err
+	}
+	scopes, defaults, err := sf.selection()
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var before connectionView
+	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &before); err != nil {
+		return err
+	}
+	body := map[string]any{}
+	switch {
+	case scopes != nil:
+		body["scopes"] = *scopes
+	case defaults:
+		body["scopes"] = nil
+	}
+	var out struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(before.ID)+"/reauthorize", body, &out); err != nil {
+		return err
+	}
+	since := before.authorizedAt()
+	if since.IsZero() {
+		since = time.Unix(0, 1)
+	}
+	return awaitAuthorization(ctx, e, o, c, before.ID, out.AuthorizeURL, since, timeout, noWait)
+}
+
+func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "connections test", "connections test ID|NICKNAME [--json]")
+	o := addClientFlags(fs, e)
+	id, err := oneArg(fs, args, "connection id or nickname")
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var out struct {
+		OK           bool   `json:"ok"`
+		Status       string `json:"status"`
+		StatusReason string `json:"statusReason"`
+		Remedy       string `json:"remedy"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/test", nil, &out); err != nil {
+		return err
+	}
+	if o.json {
+		if err := printJSON(e.stdout, out); err != nil {
+			return err
+		}
+	} else if out.OK {
+		fmt.Fprintf(e.stdout, "OK: the connection works (status %s)\n", out.Status)
+	} else {
+		fmt.Fprintf(e.stdout, "FAILED: status %s: %s\n", out.Status, out.StatusReason)
+		if out.Remedy != "" {
+			fmt.Fprintf(e.stdout, "Remedy: %s\n", out.Remedy)
+		}
+	}
+	if !out.OK {
+		return errReported
+	}
+	return nil
+}
+
+func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "connections delete", "connections delete ID|NICKNAME [--json]")
+	o := addClientFlags(fs, e)
+	id, err := oneArg(fs, args, "connection id or nickname")
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var out map[string]any
+	if err := c.do(ctx, "DELETE", "/api/v1/connections/"+pathEscape(id), nil, &out); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, out)
+	}
+	fmt.Fprintf(e.stdout, "Deleted connection %s.\n", id)
+	if w, ok := out["warning"].(string); ok && w != "" {
+		fmt.Fprintf(e.stdout, "Warning: %s\n", w)
+	}
+	return nil
+}

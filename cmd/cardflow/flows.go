@@ -1,0 +1,453 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// flowView is a stored flow as the API returns it.
+type flowView struct {
+	ID          string               `json:"id"`
+	Name        string               `json:"name"`
+	Description string               `json:"description"`
+	Inputs      map[string]inputView `json:"inputs"`
+	UpdatedAt   time.Time            `json:"updatedAt"`
+}
+
+// issueView is one problem found in a flow document.
+type issueView struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Step    string `json:"step"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (i issueView) String() string {
+	var b strings.Builder
+	if i.Line > 0 {
+		fmt.Fprintf(&b, "line %d", i.Line)
+		if i.Column > 0 {
+			fmt.Fprintf(&b, ":%d", i.Column)
+		}
+		b.WriteString(": ")
+	}
+	if i.Step != "" {
+		fmt.Fprintf(&b, "step %s: ", i.Step)
+	}
+	b.WriteString(i.Message)
+	return b.String()
+}
+
+// flowRunView is a flow run as the API returns it.
+type flowRunView struct {
+	ID         string     `json:"id"`
+	Flow       string     `json:"flow"`
+	Status     string     `json:"status"`
+	Error      string     `json:"error"`
+	StartedAt  *time.Time `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt"`
+	Steps      []struct {
+		ID        string `json:"id"`
+		Status    string `json:"status"`
+		Items     int    `json:"items"`
+		Succeeded int    `json:"succeeded"`
+		Failed    int    `json:"failed"`
+		Skipped   int    `json:"skipped"`
+		Error     string `json:"error"`
+	} `json:"steps"`
+}
+
+func (r *flowRunView) finished() bool { return r.Status == "succeeded" || r.Status == "failed" }
+
+// summary is the run as `flows run --json` prints it (SPEC §3).
+func (r *flowRunView) summary() any {
+	type step struct {
+		ID        string `json:"id"`
+		Status    string `json:"status"`
+		Items     int    `json:"items"`
+		Succeeded int    `json:"succeeded"`
+		Failed    int    `json:"failed"`
+		Skipped   int    `json:"skipped"`
+	}
+	out := struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Error  string `json:"error,omitempty"`
+		Steps  []step `json:"steps"`
+	}{ID: r.ID, Status: r.Status, Error: r.Error, Steps: []step{}}
+	for _, s := range r.Steps {
+		out.Steps = append(out.Steps, step{s.ID, s.Status, s.Items, s.Succeeded, s.Failed, s.Skipped})
+	}
+	return out
+}
+
+// loadFlow stores the flow document FILE on the server and returns it; an
+// argument that is not a file names a stored flow (id or name).
+func loadFlow(ctx context.Context, c *client, arg string) (*flowView, error) {
+	var out struct {
+		Flow flowView `json:"flow"`
+	}
+	src, err := os.ReadFile(arg)
+	switch {
+	case err == nil:
+		if err := c.do(ctx, "POST", "/api/v1/flows", src, &out); err != nil {
+			return nil, explainIssues(err)
+		}
+		return &out.Flow, nil
+	case errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, `/\`) && !strings.HasSuffix(arg, ".yaml") && !strings.HasSuffix(arg, ".yml"):
+		var f flowView
+		if err := c.do(ctx, "GET", "/api/v1/flows/"+pathEscape(arg), nil, &f); err != nil {
+			return nil, err
+		}
+		return &f, nil
+	default:
+		return nil, fmt.Errorf("read the flow document: %w", err)
+	}
+}
+
+// explainIssues lists a rejected document's issues, one per line.
+func explainIssues(err error) error {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	raw, ok := ae.Details["issues"]
+	if !ok {
+		return err
+	}
+	data, _ := json.Marshal(raw)
+	var issues []issueView
+	if json.Unmarshal(data, &issues) != nil || len(issues) == 0 {
+		return err
+	}
+	lines := []string{ae.Message}
+	for _, i := range issues {
+		lines = append(lines, "  "+i.String())
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+// flowInputs converts --input k=v by the flow's declared input types.
+func flowInputs(f *flowView, kvs []string) (map[string]any, error) {
+	cd := &cardView{Ref: "flow " + f.Name}
+	names := make([]string, 0, len(f.Inputs))
+	for n := range f.Inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		in := f.Inputs[n]
+		in.Name = n
+		cd.Inputs = append(cd.Inputs, in)
+	}
+	if len(cd.Inputs) == 0 && len(kvs) > 0 {
+		return nil, usagef("flow %s takes no inputs", f.Name)
+	}
+	return parseInputs(cd, kvs)
+}
+
+func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "flows validate", "flows validate FILE [--json]")
+	o := addClientFlags(fs, e)
+	file, err := oneArg(fs, args, "flow document (FILE)")
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read the flow document: %w", err)
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Valid  bool        `json:"valid"`
+		Flow   string      `json:"flow"`
+		Issues []issueView `json:"issues"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/flows/validate", src, &out); err != nil {
+		return err
+	}
+	if o.json {
+		if err := printJSON(e.stdout, out); err != nil {
+			return err
+		}
+	} else if out.Valid {
+		fmt.Fprintf(e.stdout, "%s: flow %s is valid (cards, references, connections and scopes checked)\n", file, out.Flow)
+	} else {
+		for _, i := range out.Issues {
+			fmt.Fprintf(e.stdout, "%s:%s\n", file, strings.TrimPrefix(i.String(), "line "))
+		}
+	}
+	if !out.Valid {
+		return errReported
+	}
+	return nil
+}
+
+func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--json]")
+	o := addClientFlags(fs, e)
+	var inputs stringList
+	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
+	arg, err := oneArg(fs, args, "flow document (FILE) or stored flow name")
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	f, err := loadFlow(ctx, c, arg)
+	if err != nil {
+		return err
+	}
+	in, err := flowInputs(f, inputs)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", map[string]any{"inputs": in}, &raw); err != nil {
+		return explainIssues(err)
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	var plan struct {
+		Flow  string `json:"flow"`
+		Steps []struct {
+			ID      string `json:"id"`
+			Card    string `json:"card"`
+			Mode    string `json:"mode"`
+			Items   int    `json:"items"`
+			Changes []struct {
+				DeviceID string `json:"deviceId"`
+				From     string `json:"from"`
+				To       string `json:"to"`
+			} `json:"changes"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Plan of flow %s (nothing was changed):\n", plan.Flow)
+	for _, s := range plan.Steps {
+		fmt.Fprintf(e.stdout, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
+		if s.Mode != "manage" {
+			continue
+		}
+		if len(s.Changes) == 0 {
+			fmt.Fprintln(e.stdout, "    no changes")
+		}
+		for _, ch := range s.Changes {
+			fmt.Fprintf(e.stdout, "    %s: %s → %s\n", ch.DeviceID, ch.From, ch.To)
+		}
+	}
+	return nil
+}
+
+func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "flows run", "flows run FILE|NAME [--input name=value ...] [--no-wait] [--json]")
+	o := addClientFlags(fs, e)
+	var inputs stringList
+	var noWait bool
+	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
+	fs.BoolVar(&noWait, "no-wait", false, "start the run and print its id without waiting")
+	arg, err := oneArg(fs, args, "flow document (FILE) or stored flow name")
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	f, err := loadFlow(ctx, c, arg)
+	if err != nil {
+		return err
+	}
+	in, err := flowInputs(f, inputs)
+	if err != nil {
+		return err
+	}
+	var started flowRunView
+	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/runs", map[string]any{"inputs": in}, &started); err != nil {
+		return explainIssues(err)
+	}
+	if noWait {
+		if o.json {
+			return printJSON(e.stdout, started.summary())
+		}
+		fmt.Fprintf(e.stdout, "Started flow run %s; follow it with: cardflow flows show-run %s\n", started.ID, started.ID)
+		return nil
+	}
+	run, err := followFlowRun(ctx, e, c, started.ID)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		if err := printJSON(e.stdout, run.summary()); err != nil {
+			return err
+		}
+	} else {
+		printFlowRun(e.stdout, run)
+	}
+	if run.Status != "succeeded" {
+		return errReported
+	}
+	return nil
+}
+
+// followFlowRun polls a flow run until it finishes, drawing a progress line
+// on stderr when stderr is a terminal.
+func followFlowRun(ctx context.Context, e *env, c *client, id string) (*flowRunView, error) {
+	p := newProgress(e.stderr)
+	defer p.done()
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		var run flowRunView
+		if err := c.do(ctx, "GET", "/api/v1/flow-runs/"+pathEscape(id)+"?"+url.Values{"items": {"false"}}.Encode(), nil, &run); err != nil {
+			return nil, err
+		}
+		if run.finished() {
+			return &run, nil
+		}
+		p.update(&run)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped waiting; the run %s goes on in the server (cardflow flows show-run %s)", id, id)
+		case <-tick.C:
+		}
+	}
+}
+
+func printFlowRun(w io.Writer, r *flowRunView) {
+	fmt.Fprintf(w, "Flow run %s (%s): %s\n", r.ID, r.Flow, r.Status)
+	if r.Error != "" {
+		fmt.Fprintf(w, "Error: %s\n", r.Error)
+	}
+	t := newTable(w, "STEP", "STATUS", "ITEMS", "SUCCEEDED", "FAILED", "SKIPPED", "ERROR")
+	for _, s := range r.Steps {
+		t.row(s.ID, s.Status, fmt.Sprint(s.Items), fmt.Sprint(s.Succeeded), fmt.Sprint(s.Failed), fmt.Sprint(s.Skipped), orDash(s.Error))
+	}
+	t.flush()
+}
+
+func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "flows show-run", "flows show-run ID [--json]")
+	o := addClientFlags(fs, e)
+	id, err := oneArg(fs, args, "flow run id")
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/api/v1/flow-runs/"+pathEscape(id), nil, &raw); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	var r flowRunView
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return err
+	}
+	printFlowRun(e.stdout, &r)
+	return nil
+}
+
+func cmdFlowsList(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "flows list", "flows list [--json]")
+	o := addClientFlags(fs, e)
+	if _, err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "GET", "/api/v1/flows", nil, &raw); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	var out struct {
+		Flows []flowView `json:"flows"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return err
+	}
+	t := newTable(e.stdout, "NAME", "DESCRIPTION", "UPDATED", "ID")
+	for _, f := range out.Flows {
+		t.row(f.Name, orDash(f.Description), when(f.UpdatedAt), f.ID)
+	}
+	t.flush()
+	return nil
+}
+
+// progress draws one self-overwriting status line on a terminal, and
+// nothing elsewhere.
+type progress struct {
+	w       io.Writer
+	tty     bool
+	start   time.Time
+	drawn   bool
+	lastLen int
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, start: time.Now(), tty: isTerminal(w)}
+}
+
+func (p *progress) update(r *flowRunView) {
+	if !p.tty {
+		return
+	}
+	var done, total int
+	current := ""
+	for _, s := range r.Steps {
+		done += s.Succeeded + s.Failed + s.Skipped
+		total += s.Items
+		if s.Status == "running" {
+			current = fmt.Sprintf("step %s %d/%d", s.ID, s.Succeeded+s.Failed+s.Skipped, s.Items)
+		}
+	}
+	elapsed := time.Since(p.start).Seconds()
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(done) / elapsed
+	}
+	line := fmt.Sprintf("%s: %s, %d/%d items done, %.1f items/s, %s", r.ID, r.Status, done, total, rate, time.Since(p.start).Round(time.Second))
+	if current != "" {
+		line += " (" + current + ")"
+	}
+	pad := ""
+	if n := p.lastLen - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	fmt.Fprintf(p.w, "\r%s%s", line, pad)
+	p.lastLen = len(line)
+	p.drawn = true
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}

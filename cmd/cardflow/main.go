@@ -1,0 +1,194 @@
+// Command cardflow is the cardflow server and its command-line client.
+//
+//	cardflow serve -listen 127.0.0.1:8080 -data-dir DIR
+//	cardflow demo
+//	cardflow connections list
+//	cardflow run okta-devices/suspend-device --connection Prod --input deviceId=guo...
+//
+// Run "cardflow help" for every command.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed (server error, failed run)
+	exitUsage   = 2 // the command line is wrong
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &env{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+	})
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command may touch of the outside world; tests fill it in.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// usageError is a mistake on the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// command is one (sub)command: a name, a one-line summary, and either a
+// function or subcommands.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+	subs    []*command
+}
+
+var commands = []*command{
+	{name: "serve", summary: "run the cardflow server", run: cmdServe},
+	{name: "demo", summary: "run an emulated Okta org and the server in one process", run: cmdDemo},
+	{name: "connectors", summary: "list connectors, their cards and scopes", run: cmdConnectors},
+	{name: "connections", summary: "create, list, show, reauthorize, test and delete connections", subs: []*command{
+		{name: "list", summary: "list connections", run: cmdConnectionsList},
+		{name: "create", summary: "create a connection and wait for its authorization", run: cmdConnectionsCreate},
+		{name: "show", summary: "show one connection", run: cmdConnectionsShow},
+		{name: "reauthorize", summary: "reauthorize a connection (same or new scopes)", run: cmdConnectionsReauthorize},
+		{name: "test", summary: "check that a connection works", run: cmdConnectionsTest},
+		{name: "delete", summary: "revoke and delete a connection", run: cmdConnectionsDelete},
+	}},
+	{name: "run", summary: "run one card: run CARD --connection X --input k=v ...", run: cmdRun},
+	{name: "runs", summary: "card run history", subs: []*command{
+		{name: "list", summary: "list recent card runs", run: cmdRunsList},
+		{name: "show", summary: "show one card run", run: cmdRunsShow},
+	}},
+	{name: "flows", summary: "validate, plan, run and list flows", subs: []*command{
+		{name: "validate", summary: "validate a flow document", run: cmdFlowsValidate},
+		{name: "plan", summary: "show what a flow would change, changing nothing", run: cmdFlowsPlan},
+		{name: "run", summary: "run a flow and show its progress", run: cmdFlowsRun},
+		{name: "list", summary: "list stored flows", run: cmdFlowsList},
+		{name: "show-run", summary: "show a flow run with every step and item", run: cmdFlowsShowRun},
+	}},
+	{name: "audit", summary: "show the audit log", run: cmdAudit},
+	{name: "keys", summary: "manage the sealing keys", subs: []*command{
+		{name: "rotate", summary: "add a new key and re-seal every secret with it", run: cmdKeysRotate},
+	}},
+}
+
+// run executes the command line args and returns the exit code.
+func run(ctx context.Context, args []string, e *env) int {
+	err := dispatch(ctx, e, commands, nil, args)
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "cardflow: %s\n", ue.msg)
+		return exitUsage
+	case errors.Is(err, errReported):
+		return exitFailure
+	default:
+		fmt.Fprintf(e.stderr, "cardflow: %s\n", err)
+		return exitFailure
+	}
+}
+
+// errReported means the command has already told the user what failed.
+var errReported = errors.New("failure reported")
+
+func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		if len(args) > 1 && args[0] == "help" {
+			return dispatch(ctx, e, cmds, path, append(args[1:], "-help"))
+		}
+		printCommands(e.stdout, path, cmds)
+		if len(args) == 0 {
+			return usagef("missing command")
+		}
+		return nil
+	}
+	for _, c := range cmds {
+		if c.name != args[0] {
+			continue
+		}
+		if c.subs != nil {
+			return dispatch(ctx, e, c.subs, append(path, c.name), args[1:])
+		}
+		return c.run(ctx, e, args[1:])
+	}
+	printCommands(e.stderr, path, cmds)
+	return usagef("unknown command %q", strings.Join(append(path, args[0]), " "))
+}
+
+func printCommands(w io.Writer, path []string, cmds []*command) {
+	prefix := strings.Join(append([]string{"cardflow"}, path...), " ")
+	fmt.Fprintf(w, "Usage: %s COMMAND [flags]\n\nCommands:\n", prefix)
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun \"%s COMMAND -help\" for a command's flags.\n", prefix)
+}
+
+// parseFlags parses args with fs, allowing flags after positional
+// arguments ("run CARD --connection X"), and returns the positional ones.
+// "--" ends the flags.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{msg: err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting and
+// prints its usage to e.stderr.
+func newFlagSet(e *env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: cardflow %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }

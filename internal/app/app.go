@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/web"
+)
+
+// App is a wired cardflow server: New builds it, Serve runs it.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	listener net.Listener
+	url      string
+
+	// Store is the open store; Close closes it.
+	Store store.Store
+	// Keyring seals and opens secrets at rest.
+	Keyring *keyring.Keyring
+	// Connections is the connection manager.
+	Connections *connection.Manager
+	// Registry holds the server's Prometheus metrics.
+	Registry *prometheus.Registry
+	// Web is the HTTP server.
+	Web *web.Server
+}
+
+// New opens the store, loads and verifies the keyring, sets up the API
+// token, wires every part and starts listening (so that URL is known); call
+// Serve to serve and Close when done with an App that was never served.
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(web.ContextHandler{Handler: cfg.Logger.Handler()})
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	a := &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+
+	if a.Store, err = openStore(ctx, &cfg, log); err != nil {
+		return nil, err
+	}
+	if cfg.Failpoint != "" {
+		a.Store = &failpointStore{Store: a.Store, point: cfg.Failpoint, log: log}
+	}
+	if a.Keyring, err = loadKeyring(ctx, &cfg, a.Store, log); err != nil {
+		return nil, err
+	}
+	tokenHash, err := setupAPIToken(ctx, &cfg, a.Store, cfg.Stdout, log)
+	if err != nil {
+		return nil, err
+	}
+
+	if a.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	a.url = publicURLFor(a.listener.Addr())
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = a.url
+	}
+
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	policy := connection.DomainPolicy{ExtraSuffixes: cfg.ExtraDomainSuffixes, TrustedOrigins: cfg.TrustedOrigins}
+	httpClient := connection.NewHTTPClient(connection.GuardOptions{TrustedOrigins: cfg.TrustedOrigins})
+	if cfg.Failpoint != "" {
+		httpClient.Transport = &failpointTransport{next: httpClient.Transport, point: cfg.Failpoint, log: log}
+	}
+	a.Connections = &connection.Manager{
+		Store:      a.Store,
+		Keyring:    a.Keyring,
+		Connectors: catalog{},
+		PublicURL:  publicURL,
+		Policy:     policy,
+		HTTP:       httpClient,
+		Now:        cfg.Now,
+		Logger:     log,
+		Owner:      cfg.Owner,
+	}
+
+	a.Web = &web.Server{
+		Connections:   a.Connections,
+		History:       a.Store,
+		TokenHash:     tokenHash,
+		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
+		PublicMetrics: cfg.PublicMetrics,
+		Health:        func(ctx context.Context) error { _, err := a.Store.ListConnections(ctx); return err },
+		Logger:        log,
+		Now:           cfg.Now,
+	}
+	return a, nil
+}
+
+// URL is the address the server listens on, as http://host:port.
+func (a *App) URL() string { return a.url }
+
+// Serve serves until ctx is canceled, then shuts down gracefully. It
+// recovers connections interrupted mid-refresh and resumes flow runs first,
+// and prints "cardflow: serving URL" once it accepts requests.
+func (a *App) Serve(ctx context.Context) error {
+	if err := a.Connections.Recover(ctx); err != nil {
+		return fmt.Errorf("recover connections: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.listener) }()
+	fmt.Fprintf(a.cfg.Stdout, "cardflow: serving %s\n", a.url)
+	a.log.Info("serving", slog.String("url", a.url), slog.String("data_dir", a.cfg.DataDir))
+
+	select {
+	case err := <-errc:
+		a.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	a.Close()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// Close releases the listener and the store.
+func (a *App) Close() {
+	if a.listener != nil {
+		_ = a.listener.Close()
+	}
+	if a.Store != nil {
+		_ = a.Store.Close()
+		a.Store = nil
+	}
+}
+
+// openStore opens the configured store.
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store, error) {
+	if cfg.DB != "" {
+		return nil, errors.New("PostgreSQL is not available in this build")
+	}
+	path := filepath.Join(cfg.DataDir, "cardflow.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open the database: %w", err)
+	}
+	log.Debug("opened the database", slog.String("path", path))
+	return st, nil
+}

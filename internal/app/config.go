@@ -1,0 +1,112 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/keyring"
+)
+
+// Config is everything the server needs; cmd/cardflow fills it from flags
+// and environment variables.
+type Config struct {
+	// Listen is the address to serve on; "" means 127.0.0.1:8080, and port 0
+	// picks a free port.
+	Listen string
+	// DataDir holds the SQLite database, the keyring file and the API token
+	// file; it is created (0700) if missing. Required.
+	DataDir string
+	// PublicURL is the server's external base URL (the OAuth redirect URI
+	// is PublicURL + "/oauth/callback"); "" means http://<listen address>.
+	PublicURL string
+	// DB selects the store: "" means SQLite in DataDir/cardflow.db;
+	// "postgres://..." means PostgreSQL.
+	DB string
+	// TrustedOrigins are org origins (such as an emulator's
+	// http://127.0.0.1:9090) that may be http:// and loopback.
+	TrustedOrigins []string
+	// ExtraDomainSuffixes are custom org domains to accept besides Okta's.
+	ExtraDomainSuffixes []string
+	// APIToken, when set, is the API token (CARDFLOW_API_TOKEN); otherwise
+	// one is generated on the first start and printed once.
+	APIToken keyring.Secret
+	// Key, when set, is the sealing key in base64 (CARDFLOW_KEY; several
+	// comma-separated keys, the first sealing); otherwise DataDir/keyring.
+	Key keyring.Secret
+	// PublicMetrics serves /metrics without the API token.
+	PublicMetrics bool
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Stdout receives the lines meant for the operator (the serving
+	// address, a first start's API token); nil means os.Stdout.
+	Stdout io.Writer
+	// Owner names this process in leases shared through the store; ""
+	// means host name and process id.
+	Owner string
+	// Failpoint, for crash tests only, kills the process (SIGKILL) at a
+	// named point: refresh-before-request, refresh-after-response,
+	// refresh-after-commit, flow-after-items:N.
+	Failpoint string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
+	ShutdownTimeout time.Duration
+}
+
+// withDefaults checks c and fills in its defaults.
+func (c Config) withDefaults() (Config, error) {
+	if c.DataDir == "" {
+		return c, errors.New("the data directory is required (-data-dir)")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Stdout == nil {
+		c.Stdout = os.Stdout
+	}
+	if c.Owner == "" {
+		host, _ := os.Hostname()
+		c.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return c, fmt.Errorf("public URL %q must be http(s)://host[:port] (no path)", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	}
+	for i, o := range c.TrustedOrigins {
+		n, err := connection.ParseTrustedOrigin(o)
+		if err != nil {
+			return c, err
+		}
+		c.TrustedOrigins[i] = n
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return c, fmt.Errorf("-db must be empty (SQLite in the data directory) or a postgres:// URL")
+	}
+	return c, nil
+}
+
+// publicURLFor returns the public URL for a listener address.
+func publicURLFor(addr net.Addr) string {
+	a := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		a = net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	return "http://" + a
+}

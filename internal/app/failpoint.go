@@ -1,0 +1,104 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Failpoints kill the process with SIGKILL at a named point, so that crash
+// tests can stop a real server exactly around a refresh or mid flow run.
+// They are enabled only through Config.Failpoint.
+const (
+	fpRefreshBeforeRequest = "refresh-before-request"
+	fpRefreshAfterResponse = "refresh-after-response"
+	fpRefreshAfterCommit   = "refresh-after-commit"
+	fpFlowAfterItems       = "flow-after-items:"
+)
+
+// die kills the process as kill -9 would: no deferred functions, no
+// flushing, no graceful anything.
+func die(log *slog.Logger, point string) {
+	log.Warn("failpoint reached; killing the process", slog.String("failpoint", point))
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	time.Sleep(time.Hour)
+}
+
+// failpointTransport kills the process around refresh-token requests.
+type failpointTransport struct {
+	next  http.RoundTripper
+	point string
+	log   *slog.Logger
+}
+
+func (t *failpointTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/v1/token") || req.Body == nil {
+		return t.next.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	refresh := form.Get("grant_type") == "refresh_token"
+	if refresh && t.point == fpRefreshBeforeRequest {
+		die(t.log, t.point)
+	}
+	resp, err := t.next.RoundTrip(req)
+	if refresh && t.point == fpRefreshAfterResponse && err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body) // the org has answered (and rotated)
+		die(t.log, t.point)
+	}
+	return resp, err
+}
+
+// failpointStore kills the process after a refresh's outcome is committed,
+// or after a number of flow items are recorded.
+type failpointStore struct {
+	store.Store
+	point string
+	log   *slog.Logger
+	items atomic.Int64
+}
+
+func (s *failpointStore) UpdateConnection(ctx context.Context, c *store.Connection) error {
+	if s.point != fpRefreshAfterCommit {
+		return s.Store.UpdateConnection(ctx, c)
+	}
+	before, err := s.Store.GetConnection(ctx, c.ID)
+	if err != nil {
+		return s.Store.UpdateConnection(ctx, c)
+	}
+	if err := s.Store.UpdateConnection(ctx, c); err != nil {
+		return err
+	}
+	if !before.RefreshStartedAt.IsZero() && c.RefreshStartedAt.IsZero() && !bytes.Equal(before.SealedRefreshToken, c.SealedRefreshToken) {
+		die(s.log, s.point)
+	}
+	return nil
+}
+
+func (s *failpointStore) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
+	if err := s.Store.PutFlowItem(ctx, it); err != nil {
+		return err
+	}
+	if n, ok := strings.CutPrefix(s.point, fpFlowAfterItems); ok {
+		if limit, err := strconv.ParseInt(n, 10, 64); err == nil && s.items.Add(1) >= limit {
+			die(s.log, s.point)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// newApp builds (without serving) an App on dir and returns it or the error.
+func newApp(t *testing.T, dir string, edit func(*Config)) (*App, *syncBuffer, *syncBuffer, error) {
+	t.Helper()
+	logs, out := &syncBuffer{}, &syncBuffer{}
+	cfg := Config{
+		Listen:  "127.0.0.1:0",
+		DataDir: dir,
+		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Stdout:  out,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := New(context.Background(), cfg)
+	if a != nil {
+		t.Cleanup(a.Close)
+	}
+	return a, logs, out, err
+}
+
+func b64key(t *testing.T) string {
+	t.Helper()
+	k, err := keyring.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(k.Bytes)
+}
+
+func TestKeyringFirstStartAndWrongKey(t *testing.T) {
+	dir := t.TempDir()
+	a, logs, _, err := newApp(t, dir, nil)
+	if err != nil {
+		t.Fatalf("first start: %v", err)
+	}
+	id := a.Keyring.PrimaryID()
+	a.Close()
+	path := filepath.Join(dir, "keyring")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("no keyring file after the first start: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("keyring file mode %v; want 0600", fi.Mode().Perm())
+	}
+	if !strings.Contains(logs.String(), "back it up") || !strings.Contains(logs.String(), path) {
+		t.Errorf("the first start does not log where the keyring is and that it must be backed up:\n%s", logs)
+	}
+
+	// A second start with the same file works and does not log creation.
+	a2, logs2, _, err := newApp(t, dir, nil)
+	if err != nil {
+		t.Fatalf("second start: %v", err)
+	}
+	a2.Close()
+	if strings.Contains(logs2.String(), "created a new keyring") {
+		t.Errorf("the second start created a keyring again")
+	}
+
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T)
+		key     string
+		want    []string
+	}{
+		{name: "wrong CARDFLOW_KEY", key: b64key(t), want: []string{"wrong key", id, "not in the keyring from CARDFLOW_KEY", "no plaintext fallback"}},
+		{name: "keyring file missing", prepare: func(t *testing.T) {
+			if err := os.Rename(path, path+".bak"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = os.Rename(path+".bak", path) })
+		}, want: []string{"no keyring", id, path, "restore"}},
+		{name: "malformed CARDFLOW_KEY", key: "not base64!", want: []string{"CARDFLOW_KEY", "base64"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.prepare != nil {
+				tt.prepare(t)
+			}
+			_, _, _, err := newApp(t, dir, func(c *Config) { c.Key = keyring.Secret(tt.key) })
+			if err == nil {
+				t.Fatalf("the server started; want it to refuse")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if _, err := os.Stat(path + ".tmp"); err == nil {
+				t.Errorf("a refused start left files behind")
+			}
+		})
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the keyring file is gone after refused starts: %v", err)
+	}
+}
+
+func TestAPITokenFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	_, _, out, err := newApp(t, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := out.String()
+	_, tok, ok := strings.Cut(strings.TrimSpace(line), "): ")
+	if !ok || !strings.HasPrefix(tok, "cf_") {
+		t.Fatalf("first start printed %q; want the API token", line)
+	}
+	file, err := os.ReadFile(filepath.Join(dir, "api-token"))
+	if err != nil || strings.TrimSpace(string(file)) != tok {
+		t.Errorf("api-token file holds %q (%v); want the printed token", file, err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "api-token")); fi == nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("api-token file mode is not 0600")
+	}
+	a2, _, out2, err := newApp(t, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out2.String(), tok) {
+		t.Errorf("the second start printed the token again")
+	}
+	if !a2.Web.CheckToken(tok) || a2.Web.CheckToken(tok+"x") {
+		t.Errorf("the stored hash does not match exactly the printed token")
+	}
+	// The database holds the hash only.
+	db, _ := os.ReadFile(filepath.Join(dir, "cardflow.db"))
+	wal, _ := os.ReadFile(filepath.Join(dir, "cardflow.db-wal"))
+	if strings.Contains(string(db)+string(wal), tok) {
+		t.Errorf("the database holds the API token in plaintext")
+	}
+	a2.Close()
+
+	// CARDFLOW_API_TOKEN replaces it.
+	a3, _, _, err := newApp(t, dir, func(c *Config) { c.APIToken = "configured-token-0123456789" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a3.Web.CheckToken("configured-token-0123456789") || a3.Web.CheckToken(tok) {
+		t.Errorf("the configured token does not replace the generated one")
+	}
+}
+
+func TestKeysRotate(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
+	c := h.connect("Rotated")
+	oldID := h.app.Keyring.PrimaryID()
+	h.stop()
+
+	rep, err := RotateKeys(context.Background(), Config{DataDir: h.dataDir}, "")
+	if err != nil {
+		t.Fatalf("rotate: %v", err)
+	}
+	if rep.NewKeyID == oldID || rep.Connections != 1 || rep.Values < 3 {
+		t.Errorf("got report %+v; want a new key and 1 connection with its secret and tokens re-sealed", rep)
+	}
+	// Every sealed value now carries the new key id.
+	st, err := openStore(context.Background(), &Config{DataDir: h.dataDir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := st.GetConnection(context.Background(), c.ID)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, _ := keyring.New(keyring.Key{ID: "p", Bytes: make([]byte, 32)})
+	for name, v := range map[string][]byte{"client secret": row.SealedClientSecret, "refresh token": row.SealedRefreshToken, "access token": row.SealedAccessToken} {
+		if id, _ := probe.KeyID(v); id != rep.NewKeyID {
+			t.Errorf("%s sealed with key %q; want %q", name, id, rep.NewKeyID)
+		}
+	}
+	// The server starts with the rotated keyring and the connection works.
+	h2 := startServer(t, h.emu, h.dataDir, nil)
+	var test struct {
+		OK bool `json:"ok"`
+	}
+	if code, data := h2.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &test); code != 200 || !test.OK {
+		t.Errorf("test after rotation: %d %s", code, data)
+	}
+	// A second rotation re-seals again and keeps every key.
+	h2.stop()
+	rep2, err := RotateKeys(context.Background(), Config{DataDir: h.dataDir}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep2.KeyIDs) != 3 {
+		t.Errorf("after two rotations the keyring has %v; want 3 keys", rep2.KeyIDs)
+	}
+}

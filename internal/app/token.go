@@ -1,0 +1,94 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const (
+	settingTokenHash = "api.token.sha256"
+	tokenFile        = "api-token"
+)
+
+// setupAPIToken returns the SHA-256 of the API token. A token given in cfg
+// replaces the stored hash. Without one, the stored hash is used; on a first
+// start a token is generated, its hash stored, the token written 0600 to
+// DataDir/api-token and printed once to out.
+func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writer, log *slog.Logger) ([32]byte, error) {
+	var hash [32]byte
+	if cfg.APIToken != "" {
+		if len(cfg.APIToken) < 16 {
+			return hash, errors.New("CARDFLOW_API_TOKEN is too short: use at least 16 characters (e.g. from `openssl rand -base64 32`)")
+		}
+		hash = sha256.Sum256([]byte(cfg.APIToken.Reveal()))
+		stored, err := st.GetSetting(ctx, settingTokenHash)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return hash, fmt.Errorf("read the API token hash: %w", err)
+		}
+		if !bytes.Equal(stored, hash[:]) {
+			if err := st.PutSetting(ctx, settingTokenHash, hash[:]); err != nil {
+				return hash, fmt.Errorf("store the API token hash: %w", err)
+			}
+		}
+		return hash, nil
+	}
+
+	stored, err := st.GetSetting(ctx, settingTokenHash)
+	switch {
+	case err == nil && len(stored) == len(hash):
+		copy(hash[:], stored)
+		log.Info("API token: the one printed on first start (also in the data directory's api-token file)",
+			slog.String("path", filepath.Join(cfg.DataDir, tokenFile)))
+		return hash, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return hash, fmt.Errorf("read the API token hash: %w", err)
+	}
+
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return hash, fmt.Errorf("generate the API token: %w", err)
+	}
+	token := "cf_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	path := filepath.Join(cfg.DataDir, tokenFile)
+	if err := writeFile0600(path, []byte(token+"\n")); err != nil {
+		return hash, fmt.Errorf("write the API token file: %w", err)
+	}
+	hash = sha256.Sum256([]byte(token))
+	if err := st.PutSetting(ctx, settingTokenHash, hash[:]); err != nil {
+		return hash, fmt.Errorf("store the API token hash: %w", err)
+	}
+	fmt.Fprintf(out, "cardflow: API token (shown once; also in %s): %s\n", path, token)
+	return hash, nil
+}
+
+// writeFile0600 writes data to path readable by its owner only.
+func writeFile0600(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

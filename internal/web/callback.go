@@ -1,0 +1,139 @@
+package web
+
+import (
+	"html/template"
+	"log/slog"
+	"net/http"
+	"slices"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// callbackPage is what the browser shows after the org redirects back.
+type callbackPage struct {
+	Title           string
+	OK              bool
+	Reauthorization bool
+	Nickname        string
+	ActingAs        string
+	Granted         []string
+	Missing         []missingScope
+	Message         string
+	Remedy          string
+	Warnings        []string
+	RequestID       string
+	Console         bool
+}
+
+type missingScope struct {
+	Scope string
+	Cards []string
+}
+
+var callbackTmpl = template.Must(template.New("callback").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · cardflow</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+main{max-width:42rem;margin:3rem auto;background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:1.5rem 2rem}
+h1{margin-top:0;font-size:1.6rem}
+.ok{color:#17703a}.fail{color:#b3261e}
+.warn{background:#fff6e0;border-left:4px solid #e0a100;padding:.5rem .75rem}
+code{background:#eef0f3;padding:0 .25rem;border-radius:3px}
+dt{font-weight:600;margin-top:.5rem}
+small{color:#5b6472}
+</style>
+</head>
+<body>
+<main>
+{{if .OK}}
+<h1 class="ok">&#10003; {{.Title}}</h1>
+<p>The connection <strong>{{.Nickname}}</strong> is {{if .Reauthorization}}reauthorized{{else}}connected{{end}}{{if .ActingAs}} and acts as <strong>{{.ActingAs}}</strong>{{end}}.</p>
+<dl>
+<dt>Granted scopes</dt>
+<dd>{{range $i, $s := .Granted}}{{if $i}} {{end}}<code>{{$s}}</code>{{else}}none{{end}}</dd>
+{{if .Missing}}
+<dt>Missing scopes</dt>
+{{range .Missing}}<dd><code>{{.Scope}}</code>{{if .Cards}}: these cards will fail with Insufficient Scope: {{range $i, $c := .Cards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}</dd>{{end}}
+<dd><small>To fix it, grant the scope on the OAuth app's Okta API Scopes tab, then reauthorize the connection.</small></dd>
+{{end}}
+</dl>
+{{else}}
+<h1 class="fail">&#10007; {{.Title}}</h1>
+<p>{{if .Nickname}}The connection <strong>{{.Nickname}}</strong> was not {{if .Reauthorization}}reauthorized{{else}}authorized{{end}}: {{end}}{{.Message}}</p>
+{{if .Remedy}}<p><strong>How to fix it:</strong> {{.Remedy}}</p>{{end}}
+{{end}}
+{{range .Warnings}}<p class="warn">{{.}}</p>{{end}}
+<p>You can close this window{{if .Console}} or go back to the <a href="/">cardflow console</a>{{end}}.</p>
+{{if .RequestID}}<p><small>Request id {{.RequestID}}</small></p>{{end}}
+</main>
+</body>
+</html>
+`))
+
+// oauthCallback completes an authorization and shows what happened.
+func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	page := callbackPage{Console: s.Console != nil, RequestID: RequestID(ctx)}
+	status := http.StatusOK
+	res, err := s.Connections.Callback(ctx, r.URL.Query())
+	switch {
+	case err != nil:
+		st, pub := publicError(ctx, err)
+		status = st
+		page.Title = "Authorization failed"
+		page.Message = pub.Message
+		if p, ok := problem.As(err); ok && p.Code != problem.Internal {
+			page.Message, page.Remedy = p.Message, p.Remedy
+		}
+		if status >= 500 {
+			s.log.ErrorContext(ctx, "oauth callback failed", slog.Any("cause", errCause(err)))
+		} else {
+			s.log.InfoContext(ctx, "oauth callback refused", slog.String("code", string(pub.Code)), slog.String("message", pub.Message))
+		}
+	case res.OK:
+		page.Title = "Connected"
+		page.OK = true
+		fillCallback(&page, res)
+	default:
+		page.Title = "Authorization failed"
+		fillCallback(&page, res)
+		page.Message, page.Remedy = res.Message, res.Remedy
+		status = statusOf(res.Code)
+		s.log.InfoContext(ctx, "authorization failed", slog.String("connection", res.ConnectionID), slog.String("code", string(res.Code)), slog.String("message", res.Message))
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(status)
+	if err := callbackTmpl.Execute(w, page); err != nil {
+		s.log.ErrorContext(ctx, "render the callback page", slog.Any("cause", err))
+	}
+}
+
+func fillCallback(page *callbackPage, res *connection.CallbackResult) {
+	page.Nickname = res.Nickname
+	page.Reauthorization = res.Reauthorization
+	page.Warnings = res.Warnings
+	v := res.Connection
+	if v == nil {
+		return
+	}
+	if page.Nickname == "" {
+		page.Nickname = v.Nickname
+	}
+	if v.AuthorizedBy != nil {
+		page.ActingAs = v.AuthorizedBy.Login
+	}
+	page.Granted = v.GrantedScopes
+	for _, sc := range v.MissingScopes {
+		cards := slices.Clone(v.MissingScopeCards[sc])
+		slices.Sort(cards)
+		page.Missing = append(page.Missing, missingScope{Scope: sc, Cards: cards})
+	}
+}

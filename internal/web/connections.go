@@ -1,0 +1,121 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/keyring"
+)
+
+// Connections is what the API needs of connections; *connection.Manager
+// satisfies it.
+type Connections interface {
+	Create(ctx context.Context, in connection.CreateInput, caller string) (*connection.View, string, error)
+	Reauthorize(ctx context.Context, idOrNickname string, scopes *[]string, caller string) (string, error)
+	Callback(ctx context.Context, q url.Values) (*connection.CallbackResult, error)
+	Get(ctx context.Context, idOrNickname string) (*connection.View, error)
+	List(ctx context.Context) ([]*connection.View, error)
+	Test(ctx context.Context, idOrNickname, caller string) (*connection.TestResult, error)
+	DeleteWithResult(ctx context.Context, idOrNickname, caller string) (*connection.DeleteResult, error)
+}
+
+// createConnectionRequest is the body of POST /api/v1/connections.
+type createConnectionRequest struct {
+	Connector    string         `json:"connector"`
+	Nickname     string         `json:"nickname"`
+	Domain       string         `json:"domain"`
+	ClientID     string         `json:"clientId"`
+	ClientSecret keyring.Secret `json:"clientSecret"`
+	// Scopes absent or null means the connector's default scopes.
+	Scopes *[]string `json:"scopes"`
+}
+
+func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
+	var req createConnectionRequest
+	if err := s.decodeJSON(w, r, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, authURL, err := s.Connections.Create(r.Context(), connection.CreateInput{
+		Connector:    req.Connector,
+		Nickname:     req.Nickname,
+		Domain:       req.Domain,
+		ClientID:     req.ClientID,
+		ClientSecret: req.ClientSecret,
+		Scopes:       req.Scopes,
+	}, Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/connections/"+url.PathEscape(v.ID))
+	writeJSON(w, http.StatusCreated, map[string]any{"connection": v, "authorizeUrl": authURL})
+}
+
+func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.Connections.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if vs == nil {
+		vs = []*connection.View{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"connections": vs})
+}
+
+func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
+	v, err := s.Connections.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// reauthorizeRequest is the body of POST .../reauthorize; Scopes absent
+// (or null) keeps the previous selection.
+type reauthorizeRequest struct {
+	Scopes *[]string `json:"scopes"`
+}
+
+func (s *Server) reauthorizeConnection(w http.ResponseWriter, r *http.Request) {
+	var req reauthorizeRequest
+	if err := s.decodeJSON(w, r, &req, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	authURL, err := s.Connections.Reauthorize(r.Context(), r.PathValue("id"), req.Scopes, Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"authorizeUrl": authURL})
+}
+
+func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
+	res, err := s.Connections.Test(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"ok": res.OK, "status": res.Status, "statusReason": res.StatusReason, "remedy": res.Remedy,
+	})
+}
+
+func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	res, err := s.Connections.DeleteWithResult(r.Context(), id, Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := map[string]any{"id": id, "deleted": true, "revoked": res.Revoked}
+	if res.Warning != "" {
+		out["warning"] = res.Warning
+	}
+	writeJSON(w, http.StatusOK, out)
+}
