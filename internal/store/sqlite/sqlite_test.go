@@ -11,17 +11,11 @@ import (
 func openFile(t *testing.T, path string) store.Store {
 	t.Helper()
 	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return s
+	return storetest.Opened(t, s, err)
 }
 
+// TestConformance runs the suite on a new file per test; its second
+// handles are further Opens of the same file.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.PerTest(
 		func(t *testing.T) string { return filepath.Join(t.TempDir(), "cardflow.db") },

@@ -76,6 +76,21 @@ func PerTest(create func(t *testing.T) string, connect func(t *testing.T, addr s
 	}
 }
 
+// Opened is for open functions: it fails t if err is set, closes s when t
+// ends, and returns s.
+func Opened(t *testing.T, s store.Store, err error) store.Store {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return s
+}
+
 // base is a time with nanoseconds in a non-UTC zone: backends must keep
 // the instant to the nanosecond.
 var base = time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.FixedZone("CET", 3600))

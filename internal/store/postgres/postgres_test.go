@@ -1,0 +1,45 @@
+package postgres
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
+	"github.com/cardflow/cardflow/internal/store/storetest"
+)
+
+// TestConformance runs the suite on a new database per test (on the
+// server named by CARDFLOW_TEST_POSTGRES); its second handles are further
+// connection pools on the same database, as other servers would have.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.PerTest(
+		func(t *testing.T) string { return pgtest.NewDatabase(t) },
+		func(t *testing.T, dsn string) store.Store {
+			s, err := Open(t.Context(), dsn)
+			return storetest.Opened(t, s, err)
+		}))
+}
+
+func TestOpenErrorHidesPassword(t *testing.T) {
+	const password = "canary-db-Passw0rd"
+	tests := []struct {
+		name string
+		dsn  string
+	}{
+		{name: "unreachable", dsn: "postgres://cardflow:" + password + "@127.0.0.1:1/cardflow?sslmode=disable&connect_timeout=2"},
+		{name: "malformed", dsn: "postgres://cardflow:" + password + "@[::1/cardflow"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.Context(), tt.dsn)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open succeeded; want an error")
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Errorf("error %q contains the password", err)
+			}
+		})
+	}
+}
