@@ -156,8 +156,12 @@ func (k *Keyring) Open(ct []byte, aad string) ([]byte, error) {
 	return pt, nil
 }
 
-// KeyID returns the id of the key that sealed ct.
-func (k *Keyring) KeyID(ct []byte) (string, error) {
+// KeyID returns the id of the key that sealed ct (see KeyIDOf).
+func (k *Keyring) KeyID(ct []byte) (string, error) { return KeyIDOf(ct) }
+
+// KeyIDOf returns the id of the key that sealed ct, read from its header,
+// without needing any key; the error wraps ErrMalformed.
+func KeyIDOf(ct []byte) (string, error) {
 	id, _, err := parseHeader(ct)
 	return id, err
 }

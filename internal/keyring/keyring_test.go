@@ -55,6 +55,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 			if err != nil || id != "k1" {
 				t.Errorf("KeyID = %q, %v; want k1, nil", id, err)
 			}
+			if id, err := KeyIDOf(ct); err != nil || id != "k1" {
+				t.Errorf("KeyIDOf = %q, %v; want k1, nil", id, err)
+			}
 		})
 	}
 }
@@ -173,6 +176,9 @@ func TestOpenMalformed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := k.Open(tt.ct, "c/f"); !errors.Is(err, ErrMalformed) {
 				t.Errorf("err = %v; want ErrMalformed", err)
+			}
+			if _, err := KeyIDOf(tt.ct); tt.name != "truncated body" && !errors.Is(err, ErrMalformed) {
+				t.Errorf("KeyIDOf err = %v; want ErrMalformed", err)
 			}
 			if !k.NeedsReseal(tt.ct) {
 				t.Errorf("NeedsReseal = false; want true for an unreadable value")
