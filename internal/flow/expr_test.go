@@ -1,0 +1,146 @@
+package flow
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// evalInput evaluates the input of the document's first step.
+func evalInput(t *testing.T, doc *Document, act map[string]any) (any, error) {
+	t.Helper()
+	return doc.Steps[0].input.eval(context.Background(), act, "input")
+}
+
+func TestExpressionsTypedAndInterpolated(t *testing.T) {
+	doc := mustParse(t, `name: exprs
+inputs:
+  n: {type: number}
+  s: {type: string}
+  tags: {type: list}
+steps:
+  - id: a
+    card: okta-devices/search-devices
+    connection: Demo org
+    input:
+      list: ${{ inputs.tags }}
+      bool: ${{ inputs.n > 2 }}
+      number: ${{ inputs.n }}
+      int: ${{ 1 + 2 }}
+      map: '${{ {"n": inputs.n, "s": inputs.s} }}'
+      string: ${{ inputs.s }}
+      text: "n=${{ inputs.n }} half=${{ inputs.n / 2.0 }} tags=${{ inputs.tags }} ok=${{ true }} none=${{ null }}"
+      upper: ${{ inputs.s.upperAscii() }}-suffix
+      nested: {deep: ["x-${{ inputs.s }}", 2, 2.5, true, ~]}
+      plain: hello ${ {not an expression} }
+      block: |
+        line ${{ inputs.s }}
+`)
+	got, err := evalInput(t, doc, map[string]any{
+		"inputs": map[string]any{"n": 3.0, "s": "abc", "tags": []any{"a", "b"}},
+		"steps":  map[string]any{},
+	})
+	if err != nil {
+		t.Fatalf("eval: %v", err)
+	}
+	want := map[string]any{
+		"list":   []any{"a", "b"},
+		"bool":   true,
+		"number": 3.0,
+		"int":    int64(3),
+		"map":    map[string]any{"n": 3.0, "s": "abc"},
+		"string": "abc",
+		"text":   `n=3 half=1.5 tags=["a","b"] ok=true none=`,
+		"upper":  "ABC-suffix",
+		"nested": map[string]any{"deep": []any{"x-abc", int64(2), 2.5, true, nil}},
+		"plain":  "hello ${ {not an expression} }",
+		"block":  "line abc\n",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("input mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestExpressionItemAndIndex(t *testing.T) {
+	doc := mustParse(t, `name: items
+steps:
+  - id: a
+    card: okta-devices/search-devices
+    connection: Demo org
+    for_each: [x, y]
+    input:
+      search: ${{ string(index) + ":" + item }}
+      first: ${{ index == 0 }}
+`)
+	got, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{}, "steps": map[string]any{}, "item": "y", "index": int64(1)})
+	if err != nil {
+		t.Fatalf("eval: %v", err)
+	}
+	if diff := cmp.Diff(map[string]any{"search": "1:y", "first": false}, got); diff != "" {
+		t.Errorf("input mismatch (-want +got):\n%s", diff)
+	}
+	list, err := doc.Steps[0].forEach.eval(context.Background(), nil, "for_each")
+	if err != nil || !cmp.Equal(list, []any{"x", "y"}) {
+		t.Errorf("literal for_each = %v, %v; want [x y]", list, err)
+	}
+}
+
+func TestExpressionRuntimeErrors(t *testing.T) {
+	tests := []struct {
+		name, expr, want string
+	}{
+		{"missing key", `${{ inputs.m.missing }}`, "input.v: ${{ inputs.m.missing }}: no such key: missing"},
+		{"bad overload", `${{ inputs.m.n + "x" }}`, "no such overload"},
+		{"division by zero", `${{ 1 / 0 }}`, "division by zero"},
+		{"cost limit", `${{ lists.range(100000).map(i, lists.range(100000).size()).size() }}`, "cost limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := mustParse(t, "name: e\ninputs:\n  m: {type: string}\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      v: '"+tt.expr+"'\n")
+			start := time.Now()
+			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0}}, "steps": map[string]any{}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("eval error = %v; want one containing %q", err, tt.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("evaluation took %v; the cost limit should stop it sooner", d)
+			}
+		})
+	}
+}
+
+func TestExpressionCancelled(t *testing.T) {
+	doc := mustParse(t, "name: e\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      v: ${{ lists.range(1000).map(i, lists.range(1000).size()).size() }}\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := doc.Steps[0].input.eval(ctx, map[string]any{"inputs": map[string]any{}, "steps": map[string]any{}}, "input")
+	if err == nil {
+		t.Fatal("eval with a cancelled context succeeded; want an error")
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	type device struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	got, err := normalize(map[string]any{
+		"int": 3, "int64": int64(4), "f32": float32(1.5), "devices": []device{{"guo1", "ACTIVE"}}, "nil": (*device)(nil),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"int": 3.0, "int64": 4.0, "f32": 1.5,
+		"devices": []any{map[string]any{"id": "guo1", "status": "ACTIVE"}}, "nil": nil,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("normalize mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := normalize(func() {}); err == nil {
+		t.Error("normalize(func) succeeded; want an error")
+	}
+}

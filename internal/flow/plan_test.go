@@ -1,0 +1,127 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+func TestPlan(t *testing.T) {
+	doc := validated(t, `name: plan-me
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo org
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Demo org
+    for_each: ${{ steps.find.output.devices }}
+    concurrency: 2
+    if: ${{ item.status != "DEACTIVATED" }}
+    input: {deviceId: "${{ item.id }}"}
+  - id: check
+    card: okta-devices/read-device
+    connection: Demo org
+    for_each: ${{ steps.suspend.outputs }}
+    if: ${{ item.changed && item.status == "SUSPENDED" }}
+    input: {deviceId: "${{ steps.find.output.devices[index].id }}"}
+  - id: remove
+    card: okta-devices/delete-device
+    connection: Demo org
+    for_each: ${{ steps.find.output.devices.filter(d, d.status == "DEACTIVATED") }}
+    input: {deviceId: "${{ item.id }}"}
+`)
+	cards := newDeviceCards(6) // ACTIVE ACTIVE SUSPENDED DEACTIVATED ACTIVE ACTIVE
+	res, err := (&Runner{Cards: cards}).Plan(context.Background(), doc, nil)
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"flow":"plan-me","steps":[` +
+		`{"id":"find","card":"okta-devices/search-devices","mode":"read","items":1,"changes":[]},` +
+		`{"id":"suspend","card":"okta-devices/suspend-device","mode":"manage","items":5,"changes":[` +
+		`{"deviceId":"guo0000","from":"ACTIVE","to":"SUSPENDED"},{"deviceId":"guo0001","from":"ACTIVE","to":"SUSPENDED"},` +
+		`{"deviceId":"guo0004","from":"ACTIVE","to":"SUSPENDED"},{"deviceId":"guo0005","from":"ACTIVE","to":"SUSPENDED"}]},` +
+		`{"id":"check","card":"okta-devices/read-device","mode":"read","items":4,"changes":[]},` +
+		`{"id":"remove","card":"okta-devices/delete-device","mode":"manage","items":1,"changes":[` +
+		`{"deviceId":"guo0003","from":"DEACTIVATED","to":"DELETED"}]}]}`
+	if got := string(b); got != want {
+		t.Errorf("plan JSON =\n%s\nwant\n%s", got, want)
+	}
+	if cards.entered != 0 {
+		t.Errorf("Plan called RunCard %d times; want 0", cards.entered)
+	}
+	for i, want := range []string{"ACTIVE", "ACTIVE", "SUSPENDED", "DEACTIVATED", "ACTIVE", "ACTIVE"} {
+		if got := cards.devices[i]["status"]; got != want {
+			t.Errorf("device %d status after plan = %v; want %v (unchanged)", i, got, want)
+		}
+	}
+	if cards.search != 1 {
+		t.Errorf("read card ran %d times; want 1 (plans run read cards)", cards.search)
+	}
+}
+
+func TestPlanReportsItemErrors(t *testing.T) {
+	doc := validated(t, `name: plan-errors
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo org
+  - id: remove
+    card: okta-devices/delete-device
+    connection: Demo org
+    for_each: ${{ steps.find.output.devices }}
+    input: {deviceId: "${{ item.id }}"}
+  - id: one
+    card: okta-devices/read-device
+    connection: Demo org
+    input: {deviceId: nope}
+  - id: after-one
+    card: okta-devices/read-device
+    connection: Demo org
+    input: {deviceId: "${{ steps.one.output.id }}"}
+`)
+	res, err := (&Runner{Cards: newDeviceCards(4)}).Plan(context.Background(), doc, nil)
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	want := []PlanStep{
+		{ID: "find", Card: "okta-devices/search-devices", Mode: ModeRead, Items: 1, Changes: []Change{}},
+		{ID: "remove", Card: "okta-devices/delete-device", Mode: ModeManage, Items: 4,
+			Changes: []Change{{DeviceID: "guo0003", From: "DEACTIVATED", To: "DELETED"}},
+			Errors: []PlanError{
+				{Index: 0, Message: "device is ACTIVE; cannot move it to DELETED"},
+				{Index: 1, Message: "device is ACTIVE; cannot move it to DELETED"},
+				{Index: 2, Message: "device is SUSPENDED; cannot move it to DELETED"},
+			}},
+		{ID: "one", Card: "okta-devices/read-device", Mode: ModeRead, Items: 1, Changes: []Change{},
+			Errors: []PlanError{{Index: 0, Message: `device "nope" not found`}}},
+		{ID: "after-one", Card: "okta-devices/read-device", Mode: ModeRead, Changes: []Change{},
+			Errors: []PlanError{{Index: -1, Message: `not run: it uses the output of step "one", which failed`}}},
+	}
+	if diff := cmp.Diff(want, res.Steps); diff != "" {
+		t.Errorf("plan mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestPlanNeedsValidation(t *testing.T) {
+	doc := mustParse(t, suspendFlow)
+	_, err := (&Runner{Cards: newDeviceCards(1)}).Plan(context.Background(), doc, nil)
+	if problem.CodeOf(err) != problem.InvalidInput || !strings.Contains(err.Error(), "validate") {
+		t.Errorf("Plan of an unvalidated document: %v; want invalid_input asking to validate", err)
+	}
+}
+
+func TestChangeString(t *testing.T) {
+	if got, want := (Change{DeviceID: "guo1", From: "ACTIVE", To: "SUSPENDED"}).String(), "guo1 ACTIVE → SUSPENDED"; got != want {
+		t.Errorf("String() = %q; want %q", got, want)
+	}
+}
