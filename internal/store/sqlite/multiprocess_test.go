@@ -133,6 +133,17 @@ func TestMultiProcess(t *testing.T) {
 		}
 	}
 
+	// SQLite gives the WAL and shared-memory files the database's mode.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		st, err := os.Stat(path + suffix)
+		if err != nil {
+			t.Fatalf("stat %s: %v", suffix, err)
+		}
+		if got := st.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s file mode = %v; want 0600", suffix, got)
+		}
+	}
+
 	modes := []string{"p1", "p2", "p3"}
 	outs := runChildren(t, path, modes...)
 
