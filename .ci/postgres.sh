@@ -30,9 +30,9 @@ _cardflow_pg_start() {
     return 1
   fi
 
-  local dir
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/cardflow-pg.XXXXXX") || return 1
-  chmod 755 "$dir" || return 1
+  # mkdir never follows or reuses an existing path.
+  local dir="${TMPDIR:-/tmp}/cardflow-pg.$$.$RANDOM$RANDOM"
+  mkdir -m 755 "$dir" || return 1
   if [ "$(id -u)" -eq 0 ]; then
     if ! id postgres >/dev/null 2>&1; then
       useradd --system --no-create-home --shell /usr/sbin/nologin postgres || return 1

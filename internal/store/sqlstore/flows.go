@@ -178,7 +178,7 @@ const flowStepCols = `run_id, step_id, status, items, succeeded, failed, skipped
 
 // PutFlowStep creates or replaces the step's state. Steps keep the order
 // in which they were first put.
-func (s *Store) PutFlowStep(ctx context.Context, st *store.FlowStep) error {
+func (s *Store) PutFlowStep(ctx context.Context, step *store.FlowStep) error {
 	_, err := s.exec(ctx, s.db, `INSERT INTO flow_steps (`+flowStepCols+`, seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			(SELECT COALESCE(MAX(seq), 0) + 1 FROM flow_steps WHERE run_id = ?))
@@ -186,9 +186,9 @@ func (s *Store) PutFlowStep(ctx context.Context, st *store.FlowStep) error {
 			succeeded = excluded.succeeded, failed = excluded.failed, skipped = excluded.skipped,
 			output = excluded.output, error = excluded.error,
 			started_at = excluded.started_at, finished_at = excluded.finished_at`,
-		st.RunID, st.StepID, st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped,
-		raw(st.Output), st.Error, ts(st.StartedAt), ts(st.FinishedAt), st.RunID)
-	return s.fail(fmt.Sprintf("put flow step %q", st.StepID), err)
+		step.RunID, step.StepID, step.Status, step.Items, step.Succeeded, step.Failed, step.Skipped,
+		raw(step.Output), step.Error, ts(step.StartedAt), ts(step.FinishedAt), step.RunID)
+	return s.fail(fmt.Sprintf("put flow step %q", step.StepID), err)
 }
 
 // ListFlowSteps returns the run's steps in the order they were first put.
@@ -199,16 +199,16 @@ func (s *Store) ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowS
 		return nil, s.fail("list flow steps", err)
 	}
 	out, err := collect(rows, func(sc scanner) (*store.FlowStep, error) {
-		var st store.FlowStep
+		var step store.FlowStep
 		var output sql.NullString
 		var started, finished int64
-		if err := sc.Scan(&st.RunID, &st.StepID, &st.Status, &st.Items, &st.Succeeded, &st.Failed, &st.Skipped,
-			&output, &st.Error, &started, &finished); err != nil {
+		if err := sc.Scan(&step.RunID, &step.StepID, &step.Status, &step.Items, &step.Succeeded, &step.Failed, &step.Skipped,
+			&output, &step.Error, &started, &finished); err != nil {
 			return nil, err
 		}
-		st.Output = fromRaw(output)
-		st.StartedAt, st.FinishedAt = fromTS(started), fromTS(finished)
-		return &st, nil
+		step.Output = fromRaw(output)
+		step.StartedAt, step.FinishedAt = fromTS(started), fromTS(finished)
+		return &step, nil
 	})
 	return out, s.fail("list flow steps", err)
 }
