@@ -5,7 +5,14 @@
 // bounded for_each concurrency and commits every finished item through a
 // StateStore so that an interrupted run resumes without repeating work.
 //
-// The package talks to cards, connections and storage only through the small
-// interfaces it defines (ValidateEnv, CardRunner, StateStore); the app adapts
-// the concrete packages to them.
+// Expressions see inputs, steps.<id>.output (steps.<id>.outputs for a
+// for_each step: the outputs of its succeeded items, in item order) and, in
+// a for_each step's input and if, item and index. Values are JSON-like:
+// numbers from inputs and card outputs are doubles. Each expression is
+// compiled once, when the document is parsed, and every evaluation has a
+// cost limit.
+//
+// The package talks to cards, connections and storage only through the
+// small interfaces it defines (ValidateEnv, CardRunner, StateStore); the app
+// adapts the concrete packages to them.
 package flow

@@ -119,6 +119,10 @@ func (d *Document) Step(id string) (*Step, bool) {
 // Validated reports whether Validate succeeded on d.
 func (d *Document) Validated() bool { return d.validated }
 
+// ConnectionID is the id of the step's connection; empty until the
+// document has been validated.
+func (s *Step) ConnectionID() string { return s.connectionID }
+
 // connection is what a step's card runs against: the id resolved by
 // Validate, else the name as written.
 func (s *Step) connection() string {

@@ -112,11 +112,20 @@ steps:
 	}
 }
 
-func TestPlanNeedsValidation(t *testing.T) {
+func TestPlanAndRunNeedValidation(t *testing.T) {
 	doc := mustParse(t, suspendFlow)
-	_, err := (&Runner{Cards: newDeviceCards(1)}).Plan(context.Background(), doc, nil)
+	cards := newDeviceCards(1)
+	r := &Runner{Cards: cards, State: newMemState()}
+	_, err := r.Plan(context.Background(), doc, nil)
 	if problem.CodeOf(err) != problem.InvalidInput || !strings.Contains(err.Error(), "validate") {
 		t.Errorf("Plan of an unvalidated document: %v; want invalid_input asking to validate", err)
+	}
+	_, err = r.Run(context.Background(), "r", doc, nil)
+	if problem.CodeOf(err) != problem.InvalidInput || !strings.Contains(err.Error(), "validate") {
+		t.Errorf("Run of an unvalidated document: %v; want invalid_input asking to validate", err)
+	}
+	if cards.entered+cards.planCalls != 0 {
+		t.Errorf("cards were called %d times; want 0", cards.entered+cards.planCalls)
 	}
 }
 

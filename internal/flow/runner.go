@@ -67,8 +67,8 @@ func (r *Runner) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Run runs doc as run runID with the given inputs (typed values, as from
-// ParseInputs or decoded JSON). Steps run in order; a for_each step runs
+// Run runs the validated document doc as run runID with the given inputs
+// (typed values, as from ParseInputs or decoded JSON). Steps run in order; a for_each step runs
 // its items with the step's concurrency. Every finished item is saved
 // through r.State as it completes, and items already saved for runID are
 // not run again: their saved outputs are used, so calling Run again after
@@ -80,6 +80,9 @@ func (r *Runner) Run(ctx context.Context, runID string, doc *Document, inputs ma
 	switch {
 	case doc == nil:
 		return nil, problem.New(problem.InvalidInput, "no flow document to run")
+	case !doc.validated:
+		return nil, problem.New(problem.InvalidInput, "the flow has not been validated").
+			WithRemedy("validate it (cards, connections and scopes) before running it")
 	case runID == "":
 		return nil, problem.New(problem.Internal, "flow run without an id")
 	case r.Cards == nil || r.State == nil:

@@ -77,7 +77,7 @@ type Call struct {
 	StepID     string
 	Index      int
 	Card       string // "okta-devices/suspend-device"
-	Connection string // the connection id (or the name as written when the document was not validated)
+	Connection string // the connection id resolved by Validate
 	Input      map[string]any
 }
 

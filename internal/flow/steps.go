@@ -197,6 +197,10 @@ func (p *docParser) compile(doc *Document) {
 // mistake explains it.
 func explainCompile(msg, src string, doc *Document, where string) string {
 	switch {
+	case strings.HasPrefix(msg, "Syntax error"):
+		return msg + "; expressions are CEL, e.g. ${{ item.status == \"ACTIVE\" }}"
+	case strings.Contains(msg, "found no matching overload"):
+		return msg + "; convert values with string(), int() or double() (numbers from inputs and cards are doubles: write 2.0, not 2)"
 	case strings.Contains(msg, "undeclared reference to 'item'") || strings.Contains(msg, "undeclared reference to 'index'"):
 		if where == "for_each" {
 			return msg + "; item and index are the current item inside the step's input and if, not in for_each itself"
