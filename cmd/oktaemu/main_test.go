@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// build compiles the command once per test.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "oktaemu")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestStartLine(t *testing.T) {
+	bin := build(t)
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-devices", "3", "-rate-limit-per-minute", "100")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- line
+	}()
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no start line within 20 s")
+	}
+	m := regexp.MustCompile(`^oktaemu: org (http://127\.0\.0\.1:([0-9]+)) ready\n$`).FindStringSubmatch(line)
+	if m == nil || m[2] == "0" {
+		t.Fatalf("start line %q; want \"oktaemu: org http://127.0.0.1:PORT ready\" with the real port", line)
+	}
+	resp, err := http.Get(m[1] + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct{ Issuer string }
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Issuer != m[1] {
+		t.Errorf("issuer %q, %v; want %q", doc.Issuer, err, m[1])
+	}
+	req, _ := http.NewRequest("GET", m[1]+"/api/v1/devices", nil)
+	req.Header.Set("Authorization", "SSWS demo-api-token")
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	var devs []map[string]any
+	if err := json.NewDecoder(resp2.Body).Decode(&devs); err != nil || len(devs) != 3 || resp2.Header.Get("X-Rate-Limit-Limit") != "100" {
+		t.Errorf("devices: %d, %v, limit %q; want 3 devices and a limit of 100", len(devs), err, resp2.Header.Get("X-Rate-Limit-Limit"))
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	bin := build(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing fixture", []string{"-fixture", filepath.Join(t.TempDir(), "none.json")}, "fixture"},
+		{"negative devices", []string{"-devices", "-1"}, "-devices"},
+		{"bad listen", []string{"-listen", "256.0.0.1:x"}, "listen"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command(bin, tc.args...).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.want) {
+				t.Errorf("oktaemu %v: %v\n%s\nwant a failure mentioning %q", tc.args, err, out, tc.want)
+			}
+		})
+	}
+}
