@@ -1,0 +1,500 @@
+package connection
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+var (
+	allDefault = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access", "okta.devices.read", "okta.devices.manage"}
+	readOnly   = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access", "okta.devices.read"}
+)
+
+func TestCreateAuthorizeDefaultScopes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v, authURL := e.create(t, "Prod devices", nil)
+	if v.Status != store.StatusPending || v.StatusReason == "" || v.Remedy == "" {
+		t.Errorf("new connection status %q reason %q remedy %q; want pending with reason and remedy", v.Status, v.StatusReason, v.Remedy)
+	}
+	if v.AuthorizedBy != nil || v.AuthorizedAt != nil {
+		t.Errorf("pending connection has authorizedBy %v at %v; want none", v.AuthorizedBy, v.AuthorizedAt)
+	}
+
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if got, want := u.Scheme+"://"+u.Host+u.Path, e.emu.URL+"/oauth2/v1/authorize"; got != want {
+		t.Errorf("authorize endpoint %s; want %s", got, want)
+	}
+	checks := map[string]string{
+		"client_id": oktaemu.DemoClientID, "redirect_uri": "http://127.0.0.1:8080/oauth/callback",
+		"response_type": "code", "code_challenge_method": "S256", "scope": strings.Join(allDefault, " "),
+	}
+	for k, want := range checks {
+		if got := q.Get(k); got != want {
+			t.Errorf("authorize URL %s = %q; want %q", k, got, want)
+		}
+	}
+	if len(q.Get("state")) != 43 || len(q.Get("nonce")) < 16 || len(q.Get("code_challenge")) != 43 {
+		t.Errorf("state %q nonce %q code_challenge %q; want 32-byte state, a nonce and an S256 challenge",
+			q.Get("state"), q.Get("nonce"), q.Get("code_challenge"))
+	}
+	if strings.Contains(authURL, e.secret) {
+		t.Error("authorize URL holds the client secret")
+	}
+
+	res := e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK || res.Reauthorization || len(res.Warnings) != 0 {
+		t.Fatalf("callback result %+v; want OK without warnings", res)
+	}
+	got := res.Connection
+	if got.ID != v.ID || got.Status != store.StatusActive || got.StatusReason != "" || got.Remedy != "" {
+		t.Errorf("after callback: id %s status %q reason %q; want %s active without reason", got.ID, got.Status, got.StatusReason, v.ID)
+	}
+	if diff := cmp.Diff(allDefault, got.RequestedScopes); diff != "" {
+		t.Errorf("requested scopes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(allDefault, got.GrantedScopes); diff != "" {
+		t.Errorf("granted scopes (-want +got):\n%s", diff)
+	}
+	if len(got.MissingScopes) != 0 || got.ScopeMode != ScopeModeDefault {
+		t.Errorf("missing %v mode %q; want none, default", got.MissingScopes, got.ScopeMode)
+	}
+	wantWho := &AuthorizedBy{UserID: oktaemu.AdminUserID, Login: oktaemu.AdminLogin}
+	if got.AuthorizedBy == nil || got.AuthorizedBy.UserID != wantWho.UserID || got.AuthorizedBy.Login != wantWho.Login || got.AuthorizedBy.Name == "" {
+		t.Errorf("authorizedBy %+v; want %+v with a name", got.AuthorizedBy, wantWho)
+	}
+	if got.AuthorizedAt == nil {
+		t.Error("authorizedAt not set")
+	}
+	if res.Message == "" || !strings.Contains(res.Message, oktaemu.AdminLogin) {
+		t.Errorf("message %q; want it to name the account", res.Message)
+	}
+
+	tok, err := e.m.Token(ctx, v.ID)
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	if tok.BaseURL != e.emu.URL || tok.ActingAs != oktaemu.AdminLogin || tok.AccessToken == "" {
+		t.Errorf("token base %q acting as %q; want %q, %q", tok.BaseURL, tok.ActingAs, e.emu.URL, oktaemu.AdminLogin)
+	}
+	resp, err := e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices?limit=2")
+	if err != nil {
+		t.Fatalf("GET devices through HTTPClient: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET devices status %d; want 200", resp.StatusCode)
+	}
+
+	for _, key := range []string{v.ID, "prod DEVICES"} {
+		r, err := e.m.Resolve(ctx, connector, key)
+		if err != nil || r.ID != v.ID {
+			t.Errorf("Resolve(%q) = %v, %v; want %s", key, r, err, v.ID)
+		}
+	}
+	if _, err := e.m.Resolve(ctx, "other-connector", v.ID); err == nil {
+		t.Error("Resolve with another connector found the connection")
+	}
+	list, err := e.m.List(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != v.ID {
+		t.Errorf("List = %v, %v; want the one connection", list, err)
+	}
+
+	var actions []string
+	for _, ev := range e.audit(t, v.ID) {
+		actions = append(actions, ev.Action+"/"+ev.Outcome+"/"+ev.Caller)
+		if ev.Action == "connection.authorize" && ev.ActingAs != oktaemu.AdminLogin {
+			t.Errorf("authorize audit acting as %q; want %q", ev.ActingAs, oktaemu.AdminLogin)
+		}
+	}
+	slices.Sort(actions)
+	if diff := cmp.Diff([]string{"connection.authorize/success/tester", "connection.create/success/tester"}, actions); diff != "" {
+		t.Errorf("audit (-want +got):\n%s", diff)
+	}
+}
+
+func TestReauthorizePicksUpGrantChanges(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	before := e.conn(t, v.ID)
+	oldRefresh := e.open(t, before, "refresh_token")
+
+	e.emu.RevokeGrant(t, "okta.devices.manage")
+	authURL, err := e.m.Reauthorize(ctx, "prod", nil, "tester")
+	if err != nil {
+		t.Fatalf("Reauthorize: %v", err)
+	}
+	// The old tokens keep serving until the callback stores new ones.
+	if got, err := e.m.Get(ctx, v.ID); err != nil || got.Status != store.StatusActive {
+		t.Fatalf("during reauthorization: %+v, %v; want active", got, err)
+	}
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatalf("Token during reauthorization: %v", err)
+	}
+	revokesBefore := e.emu.Stats(t)["POST /oauth2/v1/revoke"]
+	res := e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK || !res.Reauthorization {
+		t.Fatalf("reauthorization result %+v; want OK", res)
+	}
+	got := res.Connection
+	if got.ID != v.ID || got.Nickname != v.Nickname || !got.CreatedAt.Equal(v.CreatedAt) {
+		t.Errorf("reauthorized connection %s %q created %v; want the same id, nickname and creation time", got.ID, got.Nickname, got.CreatedAt)
+	}
+	if diff := cmp.Diff(readOnly, got.GrantedScopes); diff != "" {
+		t.Errorf("granted scopes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(allDefault, got.RequestedScopes); diff != "" {
+		t.Errorf("requested scopes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"okta.devices.manage"}, got.MissingScopes); diff != "" {
+		t.Errorf("missing scopes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(cardsByScope["okta.devices.manage"], got.MissingScopeCards["okta.devices.manage"]); diff != "" {
+		t.Errorf("cards missing okta.devices.manage breaks (-want +got):\n%s", diff)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "okta.devices.manage") || !strings.Contains(res.Warnings[0], "suspend-device") {
+		t.Errorf("warnings %q; want one naming okta.devices.manage and its cards", res.Warnings)
+	}
+	// The old refresh token was revoked after the swap.
+	if n := e.emu.Stats(t)["POST /oauth2/v1/revoke"]; n != revokesBefore+1 {
+		t.Errorf("revoke calls %d; want %d", n, revokesBefore+1)
+	}
+	if code, body := e.oauthPost(t, "/oauth2/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {oldRefresh}}); code != http.StatusBadRequest {
+		t.Errorf("old refresh token still works: %d %s", code, body)
+	}
+	tok, err := e.m.Token(ctx, v.ID)
+	if err != nil {
+		t.Fatalf("Token after reauthorization: %v", err)
+	}
+	if slices.Contains(tok.Scopes, "okta.devices.manage") {
+		t.Errorf("token scopes %v still hold okta.devices.manage", tok.Scopes)
+	}
+
+	e.emu.AddGrant(t, "okta.devices.manage")
+	authURL, err = e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK {
+		t.Fatalf("second reauthorization: %+v", res)
+	}
+	if diff := cmp.Diff(allDefault, res.Connection.GrantedScopes); diff != "" {
+		t.Errorf("granted scopes after granting back (-want +got):\n%s", diff)
+	}
+	if len(res.Connection.MissingScopes) != 0 {
+		t.Errorf("missing scopes %v; want none", res.Connection.MissingScopes)
+	}
+	var reauths int
+	for _, ev := range e.audit(t, v.ID) {
+		if ev.Action == "connection.reauthorize" {
+			reauths++
+		}
+	}
+	if reauths != 2 {
+		t.Errorf("reauthorize audit events %d; want 2", reauths)
+	}
+}
+
+func TestCustomScopes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, authURL := e.create(t, "Read only", scopes("okta.devices.read"))
+	res := e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK {
+		t.Fatalf("authorization: %+v", res)
+	}
+	v := res.Connection
+	if v.ScopeMode != ScopeModeCustom {
+		t.Errorf("scope mode %q; want custom", v.ScopeMode)
+	}
+	if diff := cmp.Diff(readOnly, v.RequestedScopes); diff != "" {
+		t.Errorf("requested (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(readOnly, v.GrantedScopes); diff != "" {
+		t.Errorf("granted (-want +got):\n%s", diff)
+	}
+	if len(v.MissingScopes) != 0 {
+		t.Errorf("missing %v; want none (manage was not requested)", v.MissingScopes)
+	}
+
+	// Reauthorizing without a change inherits the custom selection.
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQuery(t, authURL).Get("scope"); got != strings.Join(readOnly, " ") {
+		t.Errorf("inherited scope %q; want %q", got, strings.Join(readOnly, " "))
+	}
+	// With a change it uses the new selection.
+	authURL, err = e.m.Reauthorize(ctx, v.ID, scopes("okta.devices.manage", "okta.devices.read"), "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK || res.Connection.ScopeMode != ScopeModeCustom {
+		t.Fatalf("reauthorization with new scopes: %+v", res)
+	}
+	if diff := cmp.Diff(allDefault, res.Connection.RequestedScopes); diff != "" {
+		t.Errorf("requested after change (-want +got):\n%s", diff)
+	}
+
+	_, err = e.m.Reauthorize(ctx, v.ID, scopes("okta.users.manage"), "tester")
+	p := wantProblem(t, err, problem.InvalidInput, "okta.users.manage", "okta.devices.read, okta.devices.manage")
+	if d := p.Details["validScopes"]; d == nil {
+		t.Error("problem lacks validScopes detail")
+	}
+}
+
+func mustQuery(t *testing.T, u string) url.Values {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Query()
+}
+
+func TestAuthorizationFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		login    string
+		setup    func(*env)
+		secret   string
+		code     problem.Code
+		want     []string // in message + remedy
+		tokenReq int      // token POSTs the attempt may make
+	}{
+		{name: "unassigned account", login: oktaemu.UnassignedLogin, code: problem.Forbidden,
+			want: []string{"not assigned to the OAuth app", "User is not assigned to the client application", "Assignments", "assigned super admin"}},
+		{name: "account without admin role", login: oktaemu.UserLogin, code: problem.Forbidden, tokenReq: 1,
+			want: []string{"account user@example.com is not an administrator with device permissions", "authorize with a super admin (a dedicated service account is recommended)"}},
+		{name: "groups no longer granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope,
+			setup: func(e *env) { e.emu.RevokeGrant(t, "groups") },
+			want:  []string{"the OAuth app no longer grants groups", "grant groups again on the app's Okta API Scopes tab, then reauthorize"}},
+		{name: "no device scope granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope,
+			setup: func(e *env) { e.emu.RevokeGrant(t, "okta.devices.read"); e.emu.RevokeGrant(t, "okta.devices.manage") },
+			want:  []string{"none of the requested Okta API scopes", "okta.devices.read, okta.devices.manage", "consent_required", "Okta API Scopes tab"}},
+		{name: "wrong client secret", login: oktaemu.AdminLogin, secret: "not-the-secret", code: problem.InvalidInput, tokenReq: 1,
+			want: []string{"the client secret was rejected", "invalid_client", "General tab"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tt.setup != nil {
+				tt.setup(e)
+			}
+			if tt.secret != "" {
+				e.secret = tt.secret
+			}
+			_, authURL := e.create(t, "Conn", nil)
+			posts := e.tokenPosts(t)
+			res := e.signIn(t, authURL, tt.login)
+			if res.OK {
+				t.Fatalf("authorization succeeded; want a %s failure", tt.code)
+			}
+			if res.Code != tt.code {
+				t.Errorf("code %s; want %s", res.Code, tt.code)
+			}
+			text := res.Message + "; " + res.Remedy
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("result %q; want it to contain %q", text, w)
+				}
+			}
+			got := res.Connection
+			if got == nil || got.Status != store.StatusError || got.StatusReason != res.Message || got.Remedy != res.Remedy {
+				t.Errorf("connection %+v; want status error with the result's reason and remedy", got)
+			}
+			if n := e.tokenPosts(t) - posts; n != tt.tokenReq {
+				t.Errorf("token requests %d; want %d", n, tt.tokenReq)
+			}
+			c := e.conn(t, res.ConnectionID)
+			if len(c.SealedRefreshToken) != 0 || len(c.SealedAccessToken) != 0 {
+				t.Error("a failed authorization stored tokens")
+			}
+			if _, err := e.m.Token(context.Background(), res.ConnectionID); problem.CodeOf(err) != problem.NeedsReauthorization {
+				t.Errorf("Token of a failed connection: %v; want needs_reauthorization", err)
+			}
+			evs := e.audit(t, res.ConnectionID)
+			if len(evs) == 0 || evs[0].Action != "connection.authorize" || evs[0].Outcome != "failure" || evs[0].Error == "" {
+				t.Errorf("latest audit event %+v; want a failed connection.authorize with its error", evs[0])
+			}
+		})
+	}
+}
+
+func TestFailedReauthorizationKeepsWorkingTokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	before := e.conn(t, v.ID)
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.signIn(t, authURL, oktaemu.UserLogin) // no admin role: probe fails
+	if res.OK || res.Code != problem.Forbidden || !strings.Contains(res.Message, "reauthorization failed") {
+		t.Fatalf("result %+v; want a failed reauthorization", res)
+	}
+	if res.Connection.Status != store.StatusActive || res.Connection.AuthorizedBy.Login != oktaemu.AdminLogin {
+		t.Errorf("connection %+v; want still active as %s", res.Connection, oktaemu.AdminLogin)
+	}
+	after := e.conn(t, v.ID)
+	if e.open(t, after, "refresh_token") != e.open(t, before, "refresh_token") {
+		t.Error("a failed reauthorization replaced the refresh token")
+	}
+	resp, err := e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices?limit=1")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET devices after failed reauthorization: %v %v; want 200", resp, err)
+	}
+	_ = resp.Body.Close()
+}
+
+func TestCreateValidation(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Taken")
+	good := CreateInput{Connector: connector, Nickname: "New", Domain: e.emu.URL, ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(e.secret)}
+	tests := []struct {
+		name   string
+		change func(*CreateInput)
+		code   problem.Code
+		want   string
+	}{
+		{"empty nickname", func(in *CreateInput) { in.Nickname = "  " }, problem.InvalidInput, "nickname"},
+		{"long nickname", func(in *CreateInput) { in.Nickname = strings.Repeat("n", 101) }, problem.InvalidInput, "1 to 100"},
+		{"control in nickname", func(in *CreateInput) { in.Nickname = "a\x01b" }, problem.InvalidInput, "printable"},
+		{"taken nickname", func(in *CreateInput) { in.Nickname = "tAKEN" }, problem.Conflict, "already exists"},
+		{"bad domain", func(in *CreateInput) { in.Domain = "example-admin.okta.com" }, problem.InvalidInput, "use example.okta.com, not example-admin.okta.com"},
+		{"untrusted origin", func(in *CreateInput) { in.Domain = "http://127.0.0.1:1" }, problem.InvalidInput, "http://"},
+		{"no client id", func(in *CreateInput) { in.ClientID = "" }, problem.InvalidInput, "client ID is required"},
+		{"no client secret", func(in *CreateInput) { in.ClientSecret = "" }, problem.InvalidInput, "client secret is required"},
+		{"unknown connector", func(in *CreateInput) { in.Connector = "okta-users" }, problem.InvalidInput, "unknown connector"},
+		{"unknown scope", func(in *CreateInput) { in.Scopes = scopes("okta.devices.read", "okta.apps.manage") }, problem.InvalidInput, "choose from okta.devices.read, okta.devices.manage"},
+		{"no API scope", func(in *CreateInput) { in.Scopes = scopes("openid") }, problem.InvalidInput, "at least one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := good
+			tt.change(&in)
+			v, u, err := e.m.Create(context.Background(), in, "tester")
+			if v != nil || u != "" {
+				t.Errorf("Create returned %v, %q; want nothing", v, u)
+			}
+			wantProblem(t, err, tt.code, tt.want)
+		})
+	}
+	list, _ := e.m.List(context.Background())
+	if len(list) != 1 {
+		t.Errorf("%d connections after rejected creates; want 1", len(list))
+	}
+}
+
+func TestCallbackRefusals(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+
+	t.Run("missing state", func(t *testing.T) {
+		posts := e.tokenPosts(t)
+		_, err := e.m.Callback(ctx, url.Values{"code": {"abc"}})
+		wantProblem(t, err, problem.InvalidInput, "no state", "start the authorization again")
+		if n := e.tokenPosts(t); n != posts {
+			t.Errorf("token requests %d; want none", n-posts)
+		}
+	})
+	t.Run("unknown state", func(t *testing.T) {
+		posts := e.tokenPosts(t)
+		_, err := e.m.Callback(ctx, url.Values{"code": {"abc"}, "state": {"forged"}})
+		wantProblem(t, err, problem.InvalidInput, "unknown or was already used")
+		if n := e.tokenPosts(t); n != posts {
+			t.Errorf("token requests %d; want none", n-posts)
+		}
+	})
+	t.Run("replayed callback", func(t *testing.T) {
+		_, authURL := e.create(t, "Replay", nil)
+		cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+		if res, err := e.m.Callback(ctx, cb.Query()); err != nil || !res.OK {
+			t.Fatalf("first callback: %+v, %v", res, err)
+		}
+		posts := e.tokenPosts(t)
+		_, err := e.m.Callback(ctx, cb.Query())
+		wantProblem(t, err, problem.InvalidInput, "already used")
+		if n := e.tokenPosts(t); n != posts {
+			t.Errorf("token requests %d; want none", n-posts)
+		}
+	})
+	t.Run("replayed code with a new state", func(t *testing.T) {
+		_, authURL := e.create(t, "Code replay", nil)
+		cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+		res, err := e.m.Callback(ctx, cb.Query())
+		if err != nil || !res.OK {
+			t.Fatalf("first callback: %+v, %v", res, err)
+		}
+		authURL2, err := e.m.Reauthorize(ctx, res.ConnectionID, nil, "tester")
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := url.Values{"code": {cb.Query().Get("code")}, "state": {mustQuery(t, authURL2).Get("state")}}
+		res2, err := e.m.Callback(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res2.OK || !strings.Contains(res2.Message, "rejected the authorization code") {
+			t.Errorf("result %+v; want the code rejected", res2)
+		}
+		if res2.Connection.Status != store.StatusActive {
+			t.Errorf("status %q; want the connection still active", res2.Connection.Status)
+		}
+	})
+	t.Run("expired state", func(t *testing.T) {
+		_, authURL := e.create(t, "Slow", nil)
+		cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+		e.emu.AdvanceClock(t, AuthRequestTTL+time.Second)
+		posts := e.tokenPosts(t)
+		res, err := e.m.Callback(ctx, cb.Query())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK || !strings.Contains(res.Message, "expired") || !strings.Contains(res.Remedy, "reauthorize") {
+			t.Errorf("result %+v; want an expiry with a remedy", res)
+		}
+		if res.Connection.Status != store.StatusError {
+			t.Errorf("status %q; want error", res.Connection.Status)
+		}
+		if n := e.tokenPosts(t); n != posts {
+			t.Errorf("token requests %d; want none", n-posts)
+		}
+	})
+	t.Run("error from the org", func(t *testing.T) {
+		_, authURL := e.create(t, "Org error", nil)
+		posts := e.tokenPosts(t)
+		state := mustQuery(t, authURL).Get("state")
+		res, err := e.m.Callback(ctx, url.Values{"state": {state}, "error": {"server_error"}, "error_description": {"Something\x00 broke <b>"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK || res.Code != problem.UpstreamError || !strings.Contains(res.Message, "server_error: Something broke <b>") {
+			t.Errorf("result %+v; want the org's error, cleaned", res)
+		}
+		if n := e.tokenPosts(t); n != posts {
+			t.Errorf("token requests %d; want none", n-posts)
+		}
+	})
+}

@@ -1,0 +1,115 @@
+package connection
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func TestHealthCheck(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	before := e.open(t, e.conn(t, v.ID), "access_token")
+
+	posts := e.tokenPosts(t)
+	res, err := e.m.Test(ctx, "prod", "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.Status != store.StatusActive {
+		t.Errorf("Test = %+v; want ok and active", res)
+	}
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Errorf("token requests %d; want 1 (the health check proves the refresh token)", n)
+	}
+	if e.open(t, e.conn(t, v.ID), "access_token") == before {
+		t.Error("health check did not store a new access token")
+	}
+
+	// Revoked at the org: the check finds out and says what to do.
+	e.revokeAtOrg(t, e.open(t, e.conn(t, v.ID), "refresh_token"), "refresh_token")
+	res, err = e.m.Test(ctx, v.ID, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || res.Status != store.StatusNeedsReauthorization || !strings.Contains(res.StatusReason, "invalid_grant") || res.Remedy == "" {
+		t.Errorf("Test = %+v; want needs_reauthorization with reason and remedy", res)
+	}
+	evs := e.audit(t, v.ID)
+	var outcomes []string
+	for _, ev := range evs {
+		if ev.Action == "connection.test" {
+			outcomes = append(outcomes, ev.Outcome)
+			if ev.ActingAs != "admin@example.com" || ev.Caller != "tester" {
+				t.Errorf("test audit %+v; want caller and acting-as account", ev)
+			}
+		}
+	}
+	if strings.Join(outcomes, ",") != "failure,success" {
+		t.Errorf("test audit outcomes %v; want failure, success (newest first)", outcomes)
+	}
+
+	// A pending connection is reported as it is.
+	p, _ := e.create(t, "Pending", nil)
+	res, err = e.m.Test(ctx, p.ID, "tester")
+	if err != nil || res.OK || res.Status != store.StatusPending || res.StatusReason == "" || res.Remedy == "" {
+		t.Errorf("Test(pending) = %+v, %v; want pending with reason and remedy", res, err)
+	}
+	_, err = e.m.Test(ctx, "no-such-connection", "tester")
+	wantProblem(t, err, problem.NotFound, "no-such-connection")
+}
+
+func TestDeleteRevokesRefreshToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	rt := e.open(t, e.conn(t, v.ID), "refresh_token")
+	revokes := e.emu.Stats(t)["POST /oauth2/v1/revoke"]
+
+	res, err := e.m.DeleteWithResult(ctx, v.ID, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Revoked || res.Warning != "" {
+		t.Errorf("DeleteWithResult = %+v; want revoked without warning", res)
+	}
+	if n := e.emu.Stats(t)["POST /oauth2/v1/revoke"] - revokes; n != 1 {
+		t.Errorf("revoke calls %d; want 1", n)
+	}
+	if code, _ := e.oauthPost(t, "/oauth2/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}); code != http.StatusBadRequest {
+		t.Errorf("refresh with the deleted connection's token: status %d; want 400", code)
+	}
+	_, err = e.m.Get(ctx, v.ID)
+	wantProblem(t, err, problem.NotFound)
+	evs := e.audit(t, v.ID)
+	if len(evs) == 0 || evs[0].Action != "connection.delete" || evs[0].Outcome != "success" || evs[0].ActingAs != "admin@example.com" {
+		t.Errorf("latest audit %+v; want a successful connection.delete", evs[0])
+	}
+
+	// A revocation failure is reported, not fatal.
+	v2 := e.connect(t, "Second")
+	e.emu.Fault(t, "POST", "/oauth2/v1/revoke", http.StatusServiceUnavailable, 1)
+	res, err = e.m.DeleteWithResult(ctx, "second", "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revoked || !strings.Contains(res.Warning, "could not be revoked") {
+		t.Errorf("DeleteWithResult = %+v; want a warning about the revocation", res)
+	}
+	if _, err := e.store.GetConnection(ctx, v2.ID); err == nil {
+		t.Error("connection still stored after Delete")
+	}
+	evs = e.audit(t, v2.ID)
+	if len(evs) == 0 || evs[0].Outcome != "success" || !strings.Contains(evs[0].Error, "could not be revoked") {
+		t.Errorf("latest audit %+v; want success with the revocation failure noted", evs[0])
+	}
+
+	err = e.m.Delete(ctx, v.ID, "tester")
+	wantProblem(t, err, problem.NotFound)
+}

@@ -1,0 +1,411 @@
+package connection
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// hammer calls Token n times concurrently on each manager and returns the
+// distinct access tokens and the failures.
+func hammer(t *testing.T, id string, n int, ms ...*Manager) (map[string]int, []error) {
+	t.Helper()
+	var mu sync.Mutex
+	tokens := map[string]int{}
+	var errs []error
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, m := range ms {
+		for range n {
+			wg.Go(func() {
+				<-start
+				tok, err := m.Token(context.Background(), id)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+					return
+				}
+				tokens[tok.AccessToken.Reveal()]++
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	return tokens, errs
+}
+
+func TestTokenRefreshIsSingleFlight(t *testing.T) {
+	e := newEnv(t)
+	v := e.connect(t, "Prod")
+	before := e.conn(t, v.ID)
+	oldAccess := e.open(t, before, "access_token")
+	oldRefresh := e.open(t, before, "refresh_token")
+
+	// A fresh token is served from the store without calling the org.
+	posts := e.tokenPosts(t)
+	if tokens, errs := hammer(t, v.ID, 50, e.m); len(errs) != 0 || tokens[oldAccess] != 50 {
+		t.Fatalf("fresh token: tokens %d errors %v; want the stored token 50 times", len(tokens), errs)
+	}
+	if n := e.tokenPosts(t) - posts; n != 0 {
+		t.Fatalf("%d token requests for a fresh token; want 0", n)
+	}
+
+	e.emu.AdvanceClock(t, time.Hour)
+	tokens, errs := hammer(t, v.ID, 1000, e.m)
+	if len(errs) != 0 {
+		t.Fatalf("%d of 1000 Token calls failed; first: %v", len(errs), errs[0])
+	}
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Errorf("token requests %d; want exactly 1", n)
+	}
+	if len(tokens) != 1 {
+		t.Errorf("%d distinct access tokens; want 1", len(tokens))
+	}
+	after := e.conn(t, v.ID)
+	if _, ok := tokens[e.open(t, after, "access_token")]; !ok || tokens[oldAccess] != 0 {
+		t.Error("callers did not all get the new, stored access token")
+	}
+	if e.open(t, after, "refresh_token") == oldRefresh {
+		t.Error("refresh token not rotated in the store")
+	}
+	if !after.RefreshStartedAt.IsZero() {
+		t.Errorf("RefreshStartedAt %v left set after a completed refresh", after.RefreshStartedAt)
+	}
+	if got := after.AccessTokenExpiry.Sub(e.emu.Now()); got < 59*time.Minute || got > time.Hour {
+		t.Errorf("new token expires in %v; want about 1h on the org's clock", got)
+	}
+}
+
+func TestTokenRefreshIsSingleFlightAcrossProcesses(t *testing.T) {
+	e := newEnv(t)
+	v := e.connect(t, "Prod")
+	other := e.manager(t, e.openStore(t), "process-2")
+	e.emu.AdvanceClock(t, time.Hour)
+	posts := e.tokenPosts(t)
+	tokens, errs := hammer(t, v.ID, 500, e.m, other)
+	if len(errs) != 0 {
+		t.Fatalf("%d of 1000 Token calls failed; first: %v", len(errs), errs[0])
+	}
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Errorf("token requests %d; want exactly 1", n)
+	}
+	if len(tokens) != 1 {
+		t.Errorf("%d distinct access tokens; want 1", len(tokens))
+	}
+}
+
+// revokeAtOrg revokes a token the way an administrator (or reuse
+// detection) would.
+func (e *env) revokeAtOrg(t *testing.T, token, hint string) {
+	t.Helper()
+	if code, body := e.oauthPost(t, "/oauth2/v1/revoke", url.Values{"token": {token}, "token_type_hint": {hint}}); code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+}
+
+func TestInvalidGrantNeedsReauthorization(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	e.revokeAtOrg(t, e.open(t, e.conn(t, v.ID), "refresh_token"), "refresh_token")
+	e.emu.AdvanceClock(t, time.Hour)
+
+	_, err := e.m.Token(ctx, v.ID)
+	wantProblem(t, err, problem.NeedsReauthorization, "invalid_grant", "reauthorize")
+	got, err := e.m.Get(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.StatusNeedsReauthorization || !strings.Contains(got.StatusReason, "invalid_grant") || got.Remedy == "" {
+		t.Errorf("status %q reason %q remedy %q; want needs_reauthorization with the reason and a remedy", got.Status, got.StatusReason, got.Remedy)
+	}
+	if !e.conn(t, v.ID).RefreshStartedAt.IsZero() {
+		t.Error("RefreshStartedAt left set")
+	}
+	posts := e.tokenPosts(t)
+	_, err = e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices")
+	wantProblem(t, err, problem.NeedsReauthorization, "needs_reauthorization")
+	if n := e.tokenPosts(t) - posts; n != 0 {
+		t.Errorf("%d token requests for a connection that needs reauthorization; want 0", n)
+	}
+
+	// Reauthorizing brings it back.
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.signIn(t, authURL, "admin@example.com"); !res.OK || res.Connection.Status != store.StatusActive {
+		t.Fatalf("reauthorization: %+v", res)
+	}
+}
+
+func TestInvalidGrantUsesNewerStoredToken(t *testing.T) {
+	var e *env
+	var fired atomic.Bool
+	var id string
+	hook := &hookTransport{before: func(r *http.Request) error {
+		if !isRefreshPost(r) || fired.Swap(true) {
+			return nil
+		}
+		// Meanwhile another process stored newer tokens and the one being
+		// presented was revoked.
+		c := e.conn(t, id)
+		e.revokeAtOrg(t, e.open(t, c, "refresh_token"), "refresh_token")
+		if err := e.m.sealTokens(c, &tokenSet{Access: "newer-access", Refresh: "newer-refresh", Expiry: e.emu.Now().Add(time.Hour)}); err != nil {
+			t.Error(err)
+		}
+		c.RefreshStartedAt = time.Time{}
+		if err := e.store.UpdateConnection(context.Background(), c); err != nil {
+			t.Error(err)
+		}
+		return nil
+	}}
+	e = newEnv(t, withHook(hook))
+	id = e.connect(t, "Prod").ID
+	e.emu.AdvanceClock(t, time.Hour)
+	tok, err := e.m.Token(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	if tok.AccessToken.Reveal() != "newer-access" {
+		t.Errorf("Token returned another token; want the newer stored one")
+	}
+	if c := e.conn(t, id); c.Status != store.StatusActive {
+		t.Errorf("status %q (%s); want active", c.Status, c.StatusReason)
+	}
+}
+
+func TestRefreshWithoutNewRefreshTokenKeepsOld(t *testing.T) {
+	hook := &hookTransport{
+		before: func(r *http.Request) error {
+			if isRefreshPost(r) {
+				r.Header.Set("X-Test-Grant", "refresh_token")
+			}
+			return nil
+		},
+		after: func(r *http.Request, resp *http.Response) (*http.Response, error) {
+			if r.Header.Get("X-Test-Grant") != "refresh_token" || resp.StatusCode != http.StatusOK {
+				return resp, nil
+			}
+			b, err := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, err
+			}
+			delete(m, "refresh_token")
+			b, _ = json.Marshal(m)
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+			resp.ContentLength = int64(len(b))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+			return resp, nil
+		},
+	}
+	e := newEnv(t, withHook(hook))
+	v := e.connect(t, "Prod")
+	before := e.conn(t, v.ID)
+	e.emu.AdvanceClock(t, time.Hour)
+	tok, err := e.m.Token(context.Background(), v.ID)
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	after := e.conn(t, v.ID)
+	if got, want := e.open(t, after, "refresh_token"), e.open(t, before, "refresh_token"); got != want {
+		t.Error("the refresh token changed although the org sent none")
+	}
+	if tok.AccessToken.Reveal() == e.open(t, before, "access_token") || tok.AccessToken.Reveal() != e.open(t, after, "access_token") {
+		t.Error("the new access token was not stored and returned")
+	}
+}
+
+func TestHTTPClientRefreshesOnceOn401(t *testing.T) {
+	e := newEnv(t)
+	v := e.connect(t, "Prod")
+	old, err := e.m.Token(context.Background(), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.revokeAtOrg(t, old.AccessToken.Reveal(), "access_token")
+	posts := e.tokenPosts(t)
+	client := e.m.HTTPClient(v.ID)
+	var wg sync.WaitGroup
+	var failures atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			resp, err := client.Get(e.emu.URL + "/api/v1/devices?limit=1")
+			if err != nil {
+				t.Error(err)
+				failures.Add(1)
+				return
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("status %d; want 200 after the refresh", resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Errorf("token requests %d; want exactly 1", n)
+	}
+
+	// A POST body is replayed on the retry.
+	cur, _ := e.m.Token(context.Background(), v.ID)
+	e.revokeAtOrg(t, cur.AccessToken.Reveal(), "access_token")
+	devices := e.listDevices(t, v.ID)
+	resp, err := client.Post(e.emu.URL+"/api/v1/devices/"+devices[0]+"/lifecycle/suspend", "application/json", strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("POST after refresh: status %d", resp.StatusCode)
+	}
+
+	// The token never goes to another origin.
+	_, err = client.Get("http://127.0.0.1:1/api/v1/devices")
+	wantProblem(t, err, problem.InvalidInput, "refusing to send the connection's token")
+}
+
+func (e *env) listDevices(t *testing.T, id string) []string {
+	t.Helper()
+	resp, err := e.m.HTTPClient(id).Get(e.emu.URL + "/api/v1/devices?limit=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var ds []struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ds); err != nil || len(ds) == 0 {
+		t.Fatalf("devices: %v (%d)", err, len(ds))
+	}
+	var ids []string
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+func TestRecoverInterruptedRefresh(t *testing.T) {
+	tests := []struct {
+		name string
+		// presented: the org already rotated the refresh token before the
+		// process died.
+		presented  bool
+		age        time.Duration
+		window     time.Duration
+		otherLease bool
+		wantStatus string
+		wantPosts  int
+		wantSet    bool // RefreshStartedAt still set afterwards
+	}{
+		{name: "died before presenting, young", age: 5 * time.Second, wantStatus: store.StatusActive, wantPosts: 1},
+		{name: "died after the org rotated, young", presented: true, age: 2 * time.Second, wantStatus: store.StatusActive, wantPosts: 1},
+		{name: "too old to retry", presented: true, age: 25 * time.Second, wantStatus: store.StatusNeedsReauthorization},
+		{name: "retry disabled", age: time.Second, window: -1, wantStatus: store.StatusNeedsReauthorization},
+		{name: "live lease elsewhere", age: 25 * time.Second, otherLease: true, wantStatus: store.StatusActive, wantSet: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.m.RefreshRetryWindow = tt.window
+			ctx := context.Background()
+			v := e.connect(t, "Prod")
+			c := e.conn(t, v.ID)
+			if tt.presented {
+				code, body := e.oauthPost(t, "/oauth2/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {e.open(t, c, "refresh_token")}})
+				if code != http.StatusOK {
+					t.Fatalf("out-of-band refresh: %d %s", code, body)
+				}
+			}
+			e.emu.AdvanceClock(t, tt.age)
+			c.RefreshStartedAt = e.emu.Now().Add(-tt.age)
+			if err := e.store.UpdateConnection(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if tt.otherLease {
+				if ok, err := e.store.TryLease(ctx, leaseName(v.ID), "someone-else", time.Minute, e.emu.Now()); !ok || err != nil {
+					t.Fatalf("TryLease: %v %v", ok, err)
+				}
+			}
+			posts := e.tokenPosts(t)
+			if err := e.m.Recover(ctx); err != nil {
+				t.Fatalf("Recover: %v", err)
+			}
+			if n := e.tokenPosts(t) - posts; n != tt.wantPosts {
+				t.Errorf("token requests %d; want %d", n, tt.wantPosts)
+			}
+			got := e.conn(t, v.ID)
+			if got.Status != tt.wantStatus {
+				t.Errorf("status %q (%s); want %q", got.Status, got.StatusReason, tt.wantStatus)
+			}
+			if set := !got.RefreshStartedAt.IsZero(); set != tt.wantSet {
+				t.Errorf("RefreshStartedAt set %v; want %v", set, tt.wantSet)
+			}
+			if tt.wantStatus == store.StatusNeedsReauthorization {
+				if !strings.Contains(got.StatusReason, "token refresh was interrupted") || got.Remedy != "reauthorize the connection to be safe" {
+					t.Errorf("reason %q remedy %q; want the interrupted refresh explained", got.StatusReason, got.Remedy)
+				}
+			}
+			if tt.wantStatus == store.StatusActive && !tt.otherLease {
+				resp, err := e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices?limit=1")
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("GET devices after recovery: %v %v; want 200", resp, err)
+				}
+				_ = resp.Body.Close()
+			}
+		})
+	}
+}
+
+func TestTokenRecoversLazily(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	c := e.conn(t, v.ID)
+	c.RefreshStartedAt = e.emu.Now()
+	if err := e.store.UpdateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	e.emu.AdvanceClock(t, time.Hour) // the token expired long after the interrupted refresh
+	posts := e.tokenPosts(t)
+	_, err := e.m.Token(ctx, v.ID)
+	wantProblem(t, err, problem.NeedsReauthorization, "interrupted", "reauthorize the connection to be safe")
+	if n := e.tokenPosts(t) - posts; n != 0 {
+		t.Errorf("token requests %d; want 0 (never reuse outside the window)", n)
+	}
+}
+
+func TestRefreshFailuresThatAreNotFinal(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	e.emu.AdvanceClock(t, time.Hour)
+	e.emu.Fault(t, "POST", "/oauth2/v1/token", http.StatusServiceUnavailable, 1)
+	_, err := e.m.Token(ctx, v.ID)
+	wantProblem(t, err, problem.UpstreamError, "did not refresh")
+	c := e.conn(t, v.ID)
+	if c.Status != store.StatusActive || !c.RefreshStartedAt.IsZero() {
+		t.Errorf("after a 503: status %q, RefreshStartedAt %v; want active and cleared", c.Status, c.RefreshStartedAt)
+	}
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Errorf("Token after the fault cleared: %v", err)
+	}
+}
