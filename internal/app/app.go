@@ -18,6 +18,7 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -169,7 +170,12 @@ func (a *App) Close() {
 // openStore opens the configured store.
 func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store, error) {
 	if cfg.DB != "" {
-		return nil, errors.New("PostgreSQL is not available in this build")
+		st, err := postgres.Open(ctx, cfg.DB)
+		if err != nil {
+			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)
+		}
+		log.Debug("opened the PostgreSQL database")
+		return st, nil
 	}
 	path := filepath.Join(cfg.DataDir, "cardflow.db")
 	st, err := sqlite.Open(ctx, path)

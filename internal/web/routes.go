@@ -18,6 +18,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("POST /api/v1/connections/{id}/reauthorize", s.reauthorizeConnection)
 		mux.HandleFunc("POST /api/v1/connections/{id}/test", s.testConnection)
 	}
+	if s.Flows != nil {
+		mux.HandleFunc("POST /api/v1/flows", s.putFlow)
+		mux.HandleFunc("GET /api/v1/flows", s.listFlows)
+		mux.HandleFunc("POST /api/v1/flows/validate", s.validateFlow)
+		mux.HandleFunc("GET /api/v1/flows/{id}", s.getFlow)
+		mux.HandleFunc("POST /api/v1/flows/{id}/plan", s.planFlow)
+		mux.HandleFunc("POST /api/v1/flows/{id}/runs", s.startFlowRun)
+		mux.HandleFunc("GET /api/v1/flows/{id}/runs", s.listFlowRuns)
+		mux.HandleFunc("GET /api/v1/flow-runs", s.listFlowRuns)
+		mux.HandleFunc("GET /api/v1/flow-runs/{id}", s.getFlowRun)
+	}
 	if s.History != nil {
 		mux.HandleFunc("GET /api/v1/runs", s.listRuns)
 		mux.HandleFunc("GET /api/v1/runs/{id}", s.getRun)

@@ -1,0 +1,159 @@
+package app
+
+import (
+	"bufio"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// child is a `cardflow serve` process.
+type child struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	url    string
+	stderr *syncBuffer
+	exited chan error
+}
+
+// startChild runs `cardflow serve` on dataDir against emu, with the failpoint
+// (if any), and waits for its serving line.
+func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string) *child {
+	t.Helper()
+	cmd := exec.Command(cardflowBin, "serve", "-listen", "127.0.0.1:0", "-data-dir", dataDir,
+		"-trust-origin", emu.URL, "-log-format", "json", "-log-level", "debug")
+	cmd.Env = append(os.Environ(), "CARDFLOW_API_TOKEN="+testAPIToken, "CARDFLOW_KEY=", "CARDFLOW_FAILPOINT="+failpoint)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &child{t: t, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start cardflow serve: %v", err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "cardflow: serving "); ok {
+				urls <- u
+			}
+		}
+		c.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-c.exited
+		}
+	})
+	select {
+	case c.url = <-urls:
+	case err := <-c.exited:
+		t.Fatalf("cardflow serve exited before serving: %v\n%s", err, c.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("cardflow serve did not print its serving line\n%s", c.stderr)
+	}
+	return c
+}
+
+// harness returns a harness that talks to the child over HTTP.
+func (c *child) harness(emu *emutest.Server, dataDir string) *harness {
+	return &harness{t: c.t, emu: emu, url: c.url, dataDir: dataDir, logs: c.stderr,
+		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// waitKilled waits for the child to die and checks it died of SIGKILL.
+func (c *child) waitKilled() {
+	c.t.Helper()
+	select {
+	case err := <-c.exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			c.t.Fatalf("child exited with %v; want killed by SIGKILL", err)
+		}
+		ws, ok := ee.Sys().(syscall.WaitStatus)
+		if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			c.t.Fatalf("child exited with %v; want killed by SIGKILL\n%s", err, c.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		c.t.Fatalf("child still alive; want it killed at the failpoint\n%s", c.stderr)
+	}
+}
+
+// TestCrashAroundRefresh kills a real server process with SIGKILL before
+// the refresh request, after Okta answered but before the commit, and after
+// the commit, then restarts it: the connection must still work (or, past
+// the safe window, need reauthorization with a reason) and the org must
+// never see a refresh token reused (its family revocation would make the
+// next refresh fail).
+func TestCrashAroundRefresh(t *testing.T) {
+	for _, fp := range []string{fpRefreshBeforeRequest, fpRefreshAfterResponse, fpRefreshAfterCommit} {
+		t.Run(fp, func(t *testing.T) {
+			t.Parallel()
+			emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+			dir := t.TempDir()
+			c1 := startChild(t, emu, dir, fp)
+			conn := c1.harness(emu, dir).connect("Crashy")
+			tokenPosts := func() int { return emu.Stats(t)["POST /oauth2/v1/token"] }
+			before := tokenPosts()
+
+			// A health check refreshes the access token: the child dies.
+			h1 := c1.harness(emu, dir)
+			req, _ := http.NewRequest("POST", c1.url+"/api/v1/connections/"+conn.ID+"/test", nil)
+			req.Header.Set("Authorization", "Bearer "+testAPIToken)
+			if resp, err := h1.http.Do(req); err == nil {
+				resp.Body.Close()
+				t.Fatalf("the test request got an answer (%d); want the server killed mid-refresh", resp.StatusCode)
+			}
+			c1.waitKilled()
+			sent := tokenPosts() - before
+			wantSent := 1
+			if fp == fpRefreshBeforeRequest {
+				wantSent = 0
+			}
+			if sent != wantSent {
+				t.Fatalf("the killed server sent %d refresh requests; want %d", sent, wantSent)
+			}
+
+			// Restart without the failpoint.
+			c2 := startChild(t, emu, dir, "")
+			h2 := c2.harness(emu, dir)
+			got := h2.connection(conn.ID)
+			if got.Status != "active" {
+				if got.Status != "needs_reauthorization" || got.StatusReason == "" || got.Remedy == "" {
+					t.Fatalf("after restart: status %q reason %q remedy %q; want active, or needs_reauthorization with reason and remedy", got.Status, got.StatusReason, got.Remedy)
+				}
+				t.Fatalf("after a restart inside the retry window the connection needs reauthorization (%s); want it recovered", got.StatusReason)
+			}
+			// Two refreshes in a row work: had the org seen a reused refresh
+			// token it would have revoked the whole family, and the first or
+			// second refresh would fail with invalid_grant.
+			for i := 0; i < 2; i++ {
+				var res struct {
+					OK           bool   `json:"ok"`
+					Status       string `json:"status"`
+					StatusReason string `json:"statusReason"`
+				}
+				if code, data := h2.call("POST", "/api/v1/connections/"+conn.ID+"/test", nil, &res); code != 200 || !res.OK {
+					t.Fatalf("health check %d after restart: %d %s\n%s", i+1, code, data, c2.stderr)
+				}
+			}
+			if n := tokenPosts() - before; n > wantSent+3 {
+				t.Errorf("%d token requests in all; want at most %d (no retry loop)", n, wantSent+3)
+			}
+			if strings.Contains(c2.stderr.String(), "reuse") {
+				t.Errorf("the restarted server logs a refresh token reuse:\n%s", c2.stderr)
+			}
+		})
+	}
+}

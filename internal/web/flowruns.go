@@ -1,0 +1,152 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// FlowRunJSON is the public shape of a flow run: the run, each step in
+// document order and, unless omitted, each finished item with its input,
+// output, error and timing.
+type FlowRunJSON struct {
+	ID         string            `json:"id"`
+	FlowID     string            `json:"flowId"`
+	Flow       string            `json:"flow"`
+	Status     string            `json:"status"`
+	Caller     string            `json:"caller,omitempty"`
+	Inputs     json.RawMessage   `json:"inputs,omitempty"`
+	Error      string            `json:"error,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	StartedAt  *time.Time        `json:"startedAt,omitempty"`
+	FinishedAt *time.Time        `json:"finishedAt,omitempty"`
+	Steps      []FlowRunStepJSON `json:"steps,omitempty"`
+}
+
+// FlowRunStepJSON is one step of a flow run.
+type FlowRunStepJSON struct {
+	ID        string `json:"id"`
+	Card      string `json:"card"`
+	Status    string `json:"status"`
+	Items     int    `json:"items"`
+	Succeeded int    `json:"succeeded"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+	Error     string `json:"error,omitempty"`
+	// RateLimitWait is how long a card of the step last waited for the
+	// org's rate limit, while the step runs in this server.
+	RateLimitWait string            `json:"rateLimitWait,omitempty"`
+	StartedAt     *time.Time        `json:"startedAt,omitempty"`
+	FinishedAt    *time.Time        `json:"finishedAt,omitempty"`
+	Output        json.RawMessage   `json:"output,omitempty"`
+	ItemResults   []FlowRunItemJSON `json:"itemResults,omitempty"`
+}
+
+// FlowRunItemJSON is one finished item of a step.
+type FlowRunItemJSON struct {
+	Index      int             `json:"index"`
+	Status     string          `json:"status"`
+	Input      json.RawMessage `json:"input,omitempty"`
+	Output     json.RawMessage `json:"output,omitempty"`
+	Error      *errorJSON      `json:"error,omitempty"`
+	RunID      string          `json:"runId,omitempty"`
+	StartedAt  *time.Time      `json:"startedAt,omitempty"`
+	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// flowRunHeader is a run without its steps.
+func flowRunHeader(run *store.FlowRun) FlowRunJSON {
+	return FlowRunJSON{
+		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Caller: run.Caller,
+		Inputs: decodeRaw(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
+		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt),
+	}
+}
+
+// flowRunJSON assembles a run with its steps (in document order, pending
+// ones included) and, if withItems, every finished item.
+func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, withItems bool) (*FlowRunJSON, error) {
+	out := flowRunHeader(run)
+	out.Steps = []FlowRunStepJSON{}
+	saved, err := s.Flows.Steps(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*store.FlowStep{}
+	for _, st := range saved {
+		byID[st.StepID] = st
+	}
+	live := s.Flows.Progress(run.ID)
+	var order []FlowRunStepJSON
+	if doc, err := flow.Parse(run.Source); err == nil {
+		for _, st := range doc.Steps {
+			order = append(order, FlowRunStepJSON{ID: st.ID, Card: st.Card, Status: flow.StatusPending})
+		}
+	} else {
+		for _, st := range saved {
+			order = append(order, FlowRunStepJSON{ID: st.StepID, Status: flow.StatusPending})
+		}
+	}
+	for _, js := range order {
+		if st, ok := byID[js.ID]; ok {
+			js.Status, js.Items, js.Succeeded, js.Failed, js.Skipped = st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped
+			js.Error, js.StartedAt, js.FinishedAt = st.Error, timePtr(st.StartedAt), timePtr(st.FinishedAt)
+			if withItems {
+				js.Output = decodeRaw(st.Output)
+			}
+		}
+		if p, ok := live[js.ID]; ok && js.Status != flow.StatusSucceeded && js.Status != flow.StatusFailed && js.Status != flow.StatusSkipped {
+			js.Status = flow.StatusRunning
+			js.Items, js.Succeeded, js.Failed, js.Skipped = p.Total, p.Succeeded, p.Failed, p.Skipped
+			if p.Wait > 0 {
+				js.RateLimitWait = p.Wait.Round(time.Millisecond).String()
+			}
+		}
+		if withItems || (js.Status == flow.StatusRunning && live == nil) {
+			items, err := s.Flows.Items(ctx, run.ID, js.ID)
+			if err != nil {
+				return nil, err
+			}
+			if js.Status == flow.StatusRunning && live == nil {
+				// Executing in another server: count what is recorded.
+				js.Succeeded, js.Failed, js.Skipped = 0, 0, 0
+				for _, it := range items {
+					switch it.Status {
+					case flow.StatusSucceeded:
+						js.Succeeded++
+					case flow.StatusFailed:
+						js.Failed++
+					case flow.StatusSkipped:
+						js.Skipped++
+					}
+				}
+			}
+			if withItems {
+				js.ItemResults = make([]FlowRunItemJSON, 0, len(items))
+				for _, it := range items {
+					ij := FlowRunItemJSON{
+						Index: it.Index, Status: it.Status, Input: decodeRaw(it.Input), Output: decodeRaw(it.Output),
+						RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt),
+					}
+					if it.ErrorCode != "" || it.Error != "" {
+						ij.Error = &errorJSON{Code: problem.Code(it.ErrorCode), Message: it.Error}
+					}
+					js.ItemResults = append(js.ItemResults, ij)
+				}
+			}
+		}
+		out.Steps = append(out.Steps, js)
+	}
+	return &out, nil
+}

@@ -1,0 +1,289 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Flows is what the API needs of flows; the app implements it over the
+// flow package and the store.
+type Flows interface {
+	Validate(ctx context.Context, src []byte) (*flow.Document, error)
+	Put(ctx context.Context, src []byte) (*store.Flow, *flow.Document, error)
+	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
+	List(ctx context.Context) ([]*store.Flow, error)
+	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
+	Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error)
+	Wait(ctx context.Context, runID string) (*store.FlowRun, error)
+	GetRun(ctx context.Context, runID string) (*store.FlowRun, error)
+	ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
+	Steps(ctx context.Context, runID string) ([]*store.FlowStep, error)
+	Items(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error)
+	// Progress is the live progress of a run executing in this process.
+	Progress(runID string) map[string]flow.Progress
+}
+
+// FlowJSON is the public shape of a stored flow.
+type FlowJSON struct {
+	ID          string                   `json:"id"`
+	Name        string                   `json:"name"`
+	Description string                   `json:"description,omitempty"`
+	Inputs      map[string]FlowInputJSON `json:"inputs"`
+	Steps       []FlowStepJSON           `json:"steps"`
+	Source      string                   `json:"source,omitempty"`
+	CreatedAt   time.Time                `json:"createdAt"`
+	UpdatedAt   time.Time                `json:"updatedAt"`
+}
+
+// FlowInputJSON is one declared input of a flow.
+type FlowInputJSON struct {
+	Type        string `json:"type"`
+	Required    bool   `json:"required"`
+	Description string `json:"description,omitempty"`
+	Default     any    `json:"default,omitempty"`
+}
+
+// FlowStepJSON is one step of a flow document.
+type FlowStepJSON struct {
+	ID         string `json:"id"`
+	Card       string `json:"card"`
+	Connection string `json:"connection"`
+	ForEach    bool   `json:"forEach,omitempty"`
+}
+
+func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) FlowJSON {
+	out := FlowJSON{ID: f.ID, Name: f.Name, Inputs: map[string]FlowInputJSON{}, Steps: []FlowStepJSON{},
+		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+	if withSource {
+		out.Source = string(f.Source)
+	}
+	if doc == nil {
+		return out
+	}
+	out.Description = doc.Description
+	for _, in := range doc.Inputs {
+		out.Inputs[in.Name] = FlowInputJSON{Type: in.Type, Required: in.Required, Description: in.Description, Default: in.Default}
+	}
+	for _, st := range doc.Steps {
+		out.Steps = append(out.Steps, FlowStepJSON{ID: st.ID, Card: st.Card, Connection: st.Connection, ForEach: st.ForEach()})
+	}
+	return out
+}
+
+// readDocument reads a flow document: the raw YAML body, or JSON
+// {"source": "..."}.
+func (s *Server) readDocument(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	if mt == "application/json" {
+		var body struct {
+			Source string `json:"source"`
+		}
+		if err := s.decodeJSON(w, r, &body, false); err != nil {
+			return nil, err
+		}
+		return []byte(body.Source), nil
+	}
+	switch mt {
+	case "", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain":
+	default:
+		return nil, problem.New(problem.InvalidInput, "send the flow document as YAML (Content-Type: application/yaml) or as JSON {\"source\": ...}, not %q", ct)
+	}
+	src, err := io.ReadAll(http.MaxBytesReader(w, r.Body, flow.MaxDocumentSize))
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		return nil, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(src))) == 0 {
+		return nil, problem.New(problem.InvalidInput, "the request has no flow document; send the YAML as the body")
+	}
+	return src, nil
+}
+
+func (s *Server) putFlow(w http.ResponseWriter, r *http.Request) {
+	src, err := s.readDocument(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, doc, err := s.Flows.Put(r.Context(), src)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"flow": flowJSON(f, doc, false)})
+}
+
+func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
+	src, err := s.readDocument(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	doc, err := s.Flows.Validate(r.Context(), src)
+	out := map[string]any{"valid": err == nil, "issues": []any{}}
+	if doc != nil {
+		out["flow"] = doc.Name
+	}
+	if err != nil {
+		p, ok := problem.As(err)
+		if !ok || (p.Code != problem.InvalidInput && p.Code != problem.InsufficientScope) {
+			s.writeError(w, r, err)
+			return
+		}
+		out["code"] = p.Code
+		out["message"] = p.Error()
+		if list, ok := p.Details["errors"]; ok {
+			out["issues"] = list
+		} else {
+			out["issues"] = []map[string]any{{"message": p.Error()}}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
+	fs, err := s.Flows.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]FlowJSON, 0, len(fs))
+	for _, f := range fs {
+		doc, _ := flow.Parse(f.Source)
+		out = append(out, flowJSON(f, doc, false))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flows": out})
+}
+
+func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
+	f, doc, err := s.Flows.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, flowJSON(f, doc, true))
+}
+
+// inputsRequest is the body of plan and run requests.
+type inputsRequest struct {
+	Inputs map[string]any `json:"inputs"`
+}
+
+func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
+	var req inputsRequest
+	if err := s.decodeJSON(w, r, &req, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	plan, err := s.Flows.Plan(r.Context(), r.PathValue("id"), req.Inputs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, plan)
+}
+
+func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
+	var req inputsRequest
+	if err := s.decodeJSON(w, r, &req, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	wait := false
+	if v := r.URL.Query().Get("wait"); v != "" {
+		if v != "true" && v != "false" {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "wait must be true or false, not %q", v).WithDetail("field", "wait"))
+			return
+		}
+		wait = v == "true"
+	}
+	run, err := s.Flows.Start(r.Context(), r.PathValue("id"), req.Inputs, Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/flow-runs/"+run.ID)
+	if !wait {
+		out, err := s.flowRunJSON(r.Context(), run, false)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, out)
+		return
+	}
+	if run, err = s.Flows.Wait(r.Context(), run.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.flowRunJSON(r.Context(), run, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryLimit(r.URL.Query().Get("limit"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	flowID := r.URL.Query().Get("flow")
+	if id := r.PathValue("id"); id != "" {
+		f, _, err := s.Flows.Get(r.Context(), id)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		flowID = f.ID
+	}
+	runs, err := s.Flows.ListRuns(r.Context(), flowID, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]FlowRunJSON, 0, len(runs))
+	for _, run := range runs {
+		out = append(out, flowRunHeader(run))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+func (s *Server) getFlowRun(w http.ResponseWriter, r *http.Request) {
+	withItems := r.URL.Query().Get("items") != "false"
+	run, err := s.Flows.GetRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.flowRunJSON(r.Context(), run, withItems)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// decodeRaw decodes stored JSON for a response; nil when empty.
+func decodeRaw(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
+}
