@@ -25,8 +25,9 @@ const (
 	pendingRemedy = "open the authorize URL and sign in with an account assigned to the OAuth app (a super admin), or reauthorize to get a new URL"
 )
 
-// redirectURI is where the org sends the browser back (SPEC C1).
-func (m *Manager) redirectURI() string {
+// RedirectURI is where the org sends the browser back after sign-in:
+// PublicURL + "/oauth/callback" (SPEC C1). Register it on the OAuth app.
+func (m *Manager) RedirectURI() string {
 	return strings.TrimRight(m.PublicURL, "/") + "/oauth/callback"
 }
 
@@ -43,7 +44,7 @@ func (m *Manager) oauthConfig(c *store.Connection, clientSecret string, scopes [
 			TokenURL:  origin + "/oauth2/v1/token",
 			AuthStyle: oauth2.AuthStyleInHeader,
 		},
-		RedirectURL: m.redirectURI(),
+		RedirectURL: m.RedirectURI(),
 		Scopes:      scopes,
 	}
 }
@@ -132,6 +133,27 @@ func neverSent(err error) bool {
 	var addrErr *AddressError
 	var opErr *net.OpError
 	return errors.As(err, &dnsErr) || errors.As(err, &addrErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
+}
+
+// transportCause says in public words why a call to the org got no answer.
+func transportCause(err error) string {
+	var re *RedirectError
+	var ae *AddressError
+	var dnsErr *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.As(err, &re):
+		return re.Error()
+	case errors.As(err, &ae):
+		return ae.Error()
+	case errors.Is(err, ErrResponseTooLarge):
+		return "the org's answer was too large"
+	case errors.As(err, &dnsErr):
+		return "the org's host name does not resolve"
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return "the org did not answer in time"
+	}
+	return "the org could not be reached"
 }
 
 // cleanText keeps printable ASCII of untrusted text (error descriptions

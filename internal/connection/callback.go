@@ -96,6 +96,10 @@ type attempt struct {
 
 func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, error) {
 	m, c, ar := a.m, a.c, a.ar
+	// Once the code is redeemed the outcome must be stored even if the
+	// browser goes away.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshWorkTimeout)
+	defer cancel()
 	secret, err := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
 	if err != nil {
 		return a.fail(ctx, internal("open client secret", err))
@@ -380,7 +384,7 @@ func authorizeError(ar *store.AuthRequest, code, desc string) *problem.Error {
 func exchangeError(ar *store.AuthRequest, origin string, err error) *problem.Error {
 	oe, ok := asOAuthError(err)
 	if !ok {
-		return problem.New(problem.UpstreamError, "could not reach the org at %s to finish the authorization", origin).
+		return problem.New(problem.UpstreamError, "could not finish the authorization with the org at %s: %s", origin, transportCause(err)).
 			WithRemedy("check that the domain is right and the org is reachable, then reauthorize").Wrap(err)
 	}
 	switch oe.Code {

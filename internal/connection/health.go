@@ -26,7 +26,7 @@ func (m *Manager) probe(ctx context.Context, c *store.Connection, access, login 
 	req.Header.Set("Authorization", "Bearer "+access)
 	resp, err := m.httpClient().Do(req)
 	if err != nil {
-		return problem.New(problem.UpstreamError, "could not reach the org at %s to check the account's permissions", origin).
+		return problem.New(problem.UpstreamError, "could not check the account's permissions at %s: %s", origin, transportCause(err)).
 			WithRemedy("check that the org is reachable, then try again").Wrap(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
@@ -78,7 +78,7 @@ func (m *Manager) revoke(ctx context.Context, c *store.Connection, secret, token
 	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(secret))
 	resp, err := m.httpClient().Do(req)
 	if err != nil {
-		return errors.New("the org could not be reached")
+		return errors.New(transportCause(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := ReadCapped(resp.Body, 64<<10)

@@ -41,7 +41,8 @@ type Manager struct {
 	// Logger receives operational logs (never secrets); nil discards.
 	Logger *slog.Logger
 	// Owner names this process in refresh leases shared through the Store
-	// (e.g. host name and pid); empty means a random name.
+	// (e.g. host name and pid); each Manager adds a random suffix, so two
+	// Managers never share a lease. Empty means "cardflow".
 	Owner string
 	// RefreshRetryWindow is how old an interrupted refresh may be and still
 	// be retried with the same refresh token (see Recover); zero means 20 s,

@@ -126,7 +126,8 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 		if t, ok := m.storedToken(c, rejected); ok {
 			return t, nil
 		}
-		if !c.RefreshStartedAt.IsZero() {
+		retrying := !c.RefreshStartedAt.IsZero()
+		if retrying {
 			// A refresh was interrupted; only retry inside the window.
 			if !m.retryAllowed(c.RefreshStartedAt) {
 				return nil, m.markInterrupted(ctx, c)
@@ -143,7 +144,7 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 				return nil, internal("record refresh start", err)
 			}
 		}
-		t, err := m.redeem(ctx, c)
+		t, err := m.redeem(ctx, c, retrying)
 		if errors.Is(err, errRetry) {
 			continue
 		}
@@ -155,8 +156,9 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 
 // redeem presents c's refresh token to the org and commits the answer
 // before returning the new access token (persist-before-use, part two).
-// c.RefreshStartedAt is set and committed.
-func (m *Manager) redeem(ctx context.Context, c *store.Connection) (*Token, error) {
+// c.RefreshStartedAt is set and committed; retrying says it was set by an
+// earlier, interrupted attempt rather than just now.
+func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool) (*Token, error) {
 	rt, err := m.Keyring.Open(c.SealedRefreshToken, c.ID+"/refresh_token")
 	if err != nil {
 		return nil, internal("open refresh token", err)
@@ -170,7 +172,7 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection) (*Token, erro
 	tok, err := m.oauthConfig(c, string(secret), nil).TokenSource(m.oauthContext(tctx), &oauth2.Token{RefreshToken: string(rt)}).Token()
 	cancel()
 	if err != nil {
-		return nil, m.refreshFailed(ctx, c, presented, err)
+		return nil, m.refreshFailed(ctx, c, presented, retrying, err)
 	}
 	ts, err := parseTokenResponse(tok, m.now(), c.GrantedScopes)
 	if err != nil {
@@ -215,7 +217,7 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection) (*Token, erro
 }
 
 // refreshFailed handles a refresh the org did not complete.
-func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presented []byte, err error) error {
+func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presented []byte, retrying bool, err error) error {
 	oe, answered := asOAuthError(err)
 	switch {
 	case answered && (oe.Code == "invalid_grant" || oe.Code == "invalid_client"):
@@ -234,9 +236,13 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).
 			WithRemedy("%s", remedy).Wrap(oe)
 	case answered || neverSent(err):
-		// A definite answer (or the request never left): the refresh
-		// token was not rotated, so it may be presented again later.
-		m.clearRefreshStarted(ctx, c.ID, presented)
+		// A definite answer (or the request never left): this attempt did
+		// not rotate the refresh token, so it may be presented again later.
+		// After a retry, though, the interrupted attempt may have rotated
+		// it: RefreshStartedAt stays, and the window rules keep applying.
+		if !retrying {
+			m.clearRefreshStarted(ctx, c.ID, presented)
+		}
 		return problem.New(problem.UpstreamError, "the org did not refresh the access token (%s)", describe(oe, err)).
 			WithRemedy("try again shortly; check that the org is reachable").Wrap(err)
 	}
@@ -251,7 +257,7 @@ func describe(oe *oauthError, err error) string {
 	if oe != nil {
 		return oe.Error()
 	}
-	return "it could not be reached"
+	return transportCause(err)
 }
 
 func orDefault(s, d string) string {
@@ -332,7 +338,7 @@ func (m *Manager) recoverOne(ctx context.Context, id string) error {
 		return m.markInterrupted(wctx, c)
 	}
 	m.log.WarnContext(wctx, "retrying an interrupted token refresh inside the grace window", "connection", id, "startedAt", c.RefreshStartedAt)
-	_, err = m.redeem(wctx, c)
+	_, err = m.redeem(wctx, c, true)
 	if errors.Is(err, errRetry) {
 		return nil
 	}
@@ -427,6 +433,6 @@ func usable(c *store.Connection) error {
 	if remedy == "" {
 		remedy = "reauthorize the connection"
 	}
-	return problem.New(problem.NeedsReauthorization, "connection %s is %s: %s", c.Nickname, c.Status, reason).
+	return problem.New(problem.NeedsReauthorization, "connection %q cannot be used (status %s): %s", c.Nickname, c.Status, reason).
 		WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
 }

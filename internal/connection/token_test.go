@@ -312,6 +312,7 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 		age        time.Duration
 		window     time.Duration
 		otherLease bool
+		fault      bool // the retry is answered 503
 		wantStatus string
 		wantPosts  int
 		wantSet    bool // RefreshStartedAt still set afterwards
@@ -321,6 +322,9 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 		{name: "too old to retry", presented: true, age: 25 * time.Second, wantStatus: store.StatusNeedsReauthorization},
 		{name: "retry disabled", age: time.Second, window: -1, wantStatus: store.StatusNeedsReauthorization},
 		{name: "live lease elsewhere", age: 25 * time.Second, otherLease: true, wantStatus: store.StatusActive, wantSet: true},
+		// A definite failure of the retry says nothing about the
+		// interrupted attempt: the marker stays, so the window still rules.
+		{name: "retry answered 503", presented: true, age: 2 * time.Second, fault: true, wantStatus: store.StatusActive, wantPosts: 1, wantSet: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,6 +349,9 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 					t.Fatalf("TryLease: %v %v", ok, err)
 				}
 			}
+			if tt.fault {
+				e.emu.Fault(t, "POST", "/oauth2/v1/token", http.StatusServiceUnavailable, 1)
+			}
 			posts := e.tokenPosts(t)
 			if err := e.m.Recover(ctx); err != nil {
 				t.Fatalf("Recover: %v", err)
@@ -364,7 +371,7 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 					t.Errorf("reason %q remedy %q; want the interrupted refresh explained", got.StatusReason, got.Remedy)
 				}
 			}
-			if tt.wantStatus == store.StatusActive && !tt.otherLease {
+			if tt.wantStatus == store.StatusActive && !tt.wantSet {
 				resp, err := e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices?limit=1")
 				if err != nil || resp.StatusCode != http.StatusOK {
 					t.Fatalf("GET devices after recovery: %v %v; want 200", resp, err)
