@@ -102,11 +102,11 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	defer cancel()
 	secret, err := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
 	if err != nil {
-		return a.fail(ctx, internal("open client secret", err))
+		return a.fail(ctx, unreadable("client secret", err))
 	}
 	verifier, err := m.Keyring.Open(ar.SealedVerifier, verifierAAD(c.ID, ar.State))
 	if err != nil {
-		return a.fail(ctx, internal("open PKCE verifier", err))
+		return a.fail(ctx, unreadable("PKCE verifier", err))
 	}
 	cfg := m.oauthConfig(c, string(secret), ar.RequestedScopes)
 	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)

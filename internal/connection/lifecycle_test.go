@@ -113,3 +113,36 @@ func TestDeleteRevokesRefreshToken(t *testing.T) {
 	err = e.m.Delete(ctx, v.ID, "tester")
 	wantProblem(t, err, problem.NotFound)
 }
+
+func TestUnreadableSecretsFailClearly(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.connect(t, "A")
+	b := e.connect(t, "B")
+	tests := []struct {
+		name   string
+		change func(c *store.Connection)
+	}{
+		{"flipped byte", func(c *store.Connection) { c.SealedRefreshToken[len(c.SealedRefreshToken)-1] ^= 1 }},
+		{"moved from another connection", func(c *store.Connection) { c.SealedRefreshToken = e.conn(t, b.ID).SealedRefreshToken }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.conn(t, a.ID)
+			tt.change(c)
+			c.AccessTokenExpiry = e.emu.Now() // force a refresh
+			if err := e.store.UpdateConnection(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			posts := e.tokenPosts(t)
+			_, err := e.m.Token(ctx, a.ID)
+			wantProblem(t, err, problem.Internal, "refresh token cannot be decrypted", "tampered with, copied from another connection", "keyring")
+			if n := e.tokenPosts(t) - posts; n != 0 {
+				t.Errorf("token requests %d; want 0", n)
+			}
+			if got := e.conn(t, a.ID); !got.RefreshStartedAt.IsZero() || got.Status != store.StatusActive {
+				t.Errorf("status %q, RefreshStartedAt %v; want active and unset (nothing was presented)", got.Status, got.RefreshStartedAt)
+			}
+		})
+	}
+}

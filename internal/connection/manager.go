@@ -26,13 +26,18 @@ import (
 // a Manager must not be copied after first use. It is safe for concurrent
 // use, and several Managers (in one process or many) may share a Store.
 type Manager struct {
-	Store      store.Store
-	Keyring    *keyring.Keyring
+	// Store persists connections, authorization requests, leases and
+	// audit events.
+	Store store.Store
+	// Keyring seals every secret before it reaches the Store.
+	Keyring *keyring.Keyring
+	// Connectors gives each connector's default scopes and catalogue.
 	Connectors Catalog
 	// PublicURL is cardflow's external base URL; the OAuth redirect URI is
 	// PublicURL + "/oauth/callback".
 	PublicURL string
-	Policy    DomainPolicy
+	// Policy decides which org domains are accepted (SPEC C2).
+	Policy DomainPolicy
 	// HTTP makes every call to an org; nil means NewHTTPClient with the
 	// policy's trusted origins.
 	HTTP *http.Client
@@ -362,6 +367,12 @@ func notFound(connector, key string) *problem.Error {
 	}
 	return problem.New(problem.NotFound, "no connection has the id or nickname %q", truncate(key, 100)).
 		WithRemedy("check the name; list the connections to see them all")
+}
+
+// unreadable explains a stored secret the keyring cannot open.
+func unreadable(what string, err error) *problem.Error {
+	return problem.New(problem.Internal, "the connection's stored %s cannot be decrypted: it was tampered with, copied from another connection, or sealed with a key this server does not have", what).
+		WithRemedy("check the server's keyring (the same key must be configured on every server); if the data was altered, reauthorize the connection or create it again").Wrap(err)
 }
 
 func internal(what string, err error) *problem.Error {

@@ -134,15 +134,6 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 			}
 			m.log.WarnContext(ctx, "retrying an interrupted token refresh inside the grace window", "connection", id,
 				"startedAt", c.RefreshStartedAt)
-		} else {
-			// Persist-before-use, part one: record that the refresh token is
-			// about to be presented, so a crash from here on is detectable.
-			c.RefreshStartedAt = m.now()
-			if err := m.Store.UpdateConnection(ctx, c); errors.Is(err, store.ErrConflict) {
-				continue
-			} else if err != nil {
-				return nil, internal("record refresh start", err)
-			}
 		}
 		t, err := m.redeem(ctx, c, retrying)
 		if errors.Is(err, errRetry) {
@@ -155,18 +146,29 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 }
 
 // redeem presents c's refresh token to the org and commits the answer
-// before returning the new access token (persist-before-use, part two).
-// c.RefreshStartedAt is set and committed; retrying says it was set by an
-// earlier, interrupted attempt rather than just now.
+// before returning the new access token. retrying says c.RefreshStartedAt
+// was left by an earlier, interrupted attempt (and must stay as it is).
 func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool) (*Token, error) {
 	rt, err := m.Keyring.Open(c.SealedRefreshToken, c.ID+"/refresh_token")
 	if err != nil {
-		return nil, internal("open refresh token", err)
+		return nil, unreadable("refresh token", err)
 	}
 	secret, err := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
 	if err != nil {
-		return nil, internal("open client secret", err)
+		return nil, unreadable("client secret", err)
 	}
+	if !retrying {
+		// Persist-before-use, part one: record that the refresh token is
+		// about to be presented, so a crash from here on is detectable.
+		c.RefreshStartedAt = m.now()
+		if err := m.Store.UpdateConnection(ctx, c); errors.Is(err, store.ErrConflict) {
+			return nil, errRetry
+		} else if err != nil {
+			return nil, internal("record refresh start", err)
+		}
+	}
+	// Persist-before-use, part two: the answer is committed below before
+	// the new access token is returned to anyone.
 	presented := c.SealedRefreshToken
 	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	tok, err := m.oauthConfig(c, string(secret), nil).TokenSource(m.oauthContext(tctx), &oauth2.Token{RefreshToken: string(rt)}).Token()
