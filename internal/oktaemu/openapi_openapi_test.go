@@ -225,6 +225,9 @@ func (st *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if resp.Header.Get("X-Okta-Request-Id") == "" {
+		st.t.Errorf("%s %s: %d response without X-Okta-Request-Id", req.Method, req.URL, resp.StatusCode)
+	}
 	if len(body) == 0 {
 		// Only a 204 and Okta's missing-scope 403 (its challenge is in
 		// WWW-Authenticate) have no body.

@@ -7,6 +7,8 @@ package oktaemu_test
 // receives is also validated against the OpenAPI document (specTransport).
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -672,10 +674,29 @@ func (c *clockOnRetry) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// TestSDKPrivateKeyErrors: client_credentials failures reach the SDK as
-// errors rather than unauthenticated calls.
-func TestSDKPrivateKeyErrors(t *testing.T) {
-	pemKey, jwks := serviceJWKS(t)
+// TestSDKPrivateKey: client_credentials with an ES256 key works like RS256
+// (covered by TestSDKDevices); failures reach the SDK as errors rather than
+// unauthenticated calls.
+func TestSDKPrivateKey(t *testing.T) {
+	rsaPEM, rsaJWKS := serviceJWKS(t)
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, err := x509.MarshalPKCS8PrivateKey(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER}))
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(rsaJWKS, &set); err != nil {
+		t.Fatal(err)
+	}
+	set.Keys = append(set.Keys, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "ec-key", Algorithm: "ES256", Use: "sig"})
+	jwks, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := emutest.Start(t, oktaemu.Config{Devices: 2, ServiceAppJWKS: jwks})
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -683,24 +704,87 @@ func TestSDKPrivateKeyErrors(t *testing.T) {
 	}
 	otherPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))
 	tests := []struct {
-		name   string
-		key    string
-		scopes []string
+		name, key, kid string
+		scopes         []string
+		ok             bool
 	}{
-		{"unregistered key", otherPEM, []string{"okta.devices.read"}},
-		{"ungranted scope", pemKey, []string{"okta.users.read"}},
+		{"ES256", ecPEM, "ec-key", []string{"okta.devices.read"}, true},
+		{"unregistered key", otherPEM, serviceKeyID, []string{"okta.devices.read"}, false},
+		{"wrong key id", rsaPEM, "ec-key", []string{"okta.devices.read"}, false},
+		{"ungranted scope", rsaPEM, serviceKeyID, []string{"okta.users.read"}, false},
 	}
+	lists := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newSDK(t, srv, http.DefaultClient, okta.WithAuthorizationMode("PrivateKey"),
 				okta.WithClientId(oktaemu.DemoServiceClientID), okta.WithScopes(tt.scopes),
-				okta.WithPrivateKey(tt.key), okta.WithPrivateKeyId(serviceKeyID))
-			if _, _, err := c.DeviceAPI.ListDevices(t.Context()).Execute(); err == nil {
+				okta.WithPrivateKey(tt.key), okta.WithPrivateKeyId(tt.kid))
+			devs, _, err := c.DeviceAPI.ListDevices(t.Context()).Execute()
+			if tt.ok {
+				lists++
+				if err != nil || len(devs) != 2 {
+					t.Errorf("ListDevices: %d devices, %v; want 2", len(devs), err)
+				}
+			} else if err == nil {
 				t.Errorf("ListDevices succeeded; want a token error")
 			}
 		})
 	}
-	if n := srv.Stats(t)["GET /api/v1/devices"]; n != 0 {
-		t.Errorf("%d device lists reached the API without a token; want 0", n)
+	if n := srv.Stats(t)["GET /api/v1/devices"]; n != lists {
+		t.Errorf("%d device lists reached the API; want %d (only with a token)", n, lists)
+	}
+}
+
+// TestSDKConcurrent drives one org from several SDK clients at once (run
+// with -race): lifecycle changes on distinct devices, lists and searches
+// that page across them.
+func TestSDKConcurrent(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Devices: 120})
+	ctx := t.Context()
+	c := newSDK(t, srv, http.DefaultClient, okta.WithToken(oktaemu.DemoAPIToken))
+	active, _ := listAll(t, c, c.DeviceAPI.ListDevices(ctx).Search(`status eq "ACTIVE"`))
+	if len(active) < 8 {
+		t.Fatalf("%d active devices; want 8", len(active))
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		id := active[i].GetId()
+		// Clients are made here: newSDK may call t.Fatal.
+		c1 := newSDK(t, srv, http.DefaultClient, okta.WithToken(oktaemu.DemoAPIToken))
+		c2 := newSDK(t, srv, http.DefaultClient, okta.WithToken(oktaemu.DemoAPIToken))
+		wg.Go(func() {
+			c := c1
+			for range 5 {
+				if _, err := c.DeviceAPI.SuspendDevice(ctx, id).Execute(); err != nil {
+					t.Errorf("suspend %s: %v", id, err)
+					return
+				}
+				if _, err := c.DeviceAPI.UnsuspendDevice(ctx, id).Execute(); err != nil {
+					t.Errorf("unsuspend %s: %v", id, err)
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			c := c2
+			for range 3 {
+				devs, _, err := c.DeviceAPI.ListDevices(ctx).Limit(25).Expand("user").Execute()
+				if err != nil || len(devs) != 25 {
+					t.Errorf("list: %d devices, %v", len(devs), err)
+					return
+				}
+				if _, _, err := c.DeviceAPI.ListDevices(ctx).Search(`status eq "SUSPENDED" or status eq "ACTIVE"`).Execute(); err != nil {
+					t.Errorf("search: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, d := range active[:8] {
+		got, _, err := c.DeviceAPI.GetDevice(ctx, d.GetId()).Execute()
+		if err != nil || got.GetStatus() != "ACTIVE" {
+			t.Errorf("device %s after suspend/unsuspend rounds: %s, %v; want ACTIVE", d.GetId(), got.GetStatus(), err)
+		}
 	}
 }
