@@ -414,3 +414,69 @@ func sameStrings(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestOIDCRevokedOIDCGrant: an app that no longer grants one of the
+// auto-granted OIDC scopes answers a request for it with invalid_scope
+// naming the scope.
+func TestOIDCRevokedOIDCGrant(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Devices: 1})
+	srv.RevokeGrant(t, "offline_access")
+	c := newOIDCClient(t, srv)
+	q, _, _ := c.authorize(t, oktaemu.AdminLogin)
+	if q.Get("error") != "invalid_scope" || !strings.Contains(q.Get("error_description"), "offline_access") {
+		t.Errorf("callback error %q %q; want invalid_scope naming offline_access", q.Get("error"), q.Get("error_description"))
+	}
+	// Without offline_access the login works and brings no refresh token.
+	c = newOIDCClient(t, srv, "openid", "okta.devices.read")
+	l := c.signIn(t, oktaemu.AdminLogin)
+	if l.token.RefreshToken != "" {
+		t.Errorf("token without offline_access has a refresh token")
+	}
+}
+
+// TestOIDCRefreshScope: a refresh may narrow the access token's scopes to a
+// subset of the login's, never beyond them.
+func TestOIDCRefreshScope(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Devices: 1})
+	c := newOIDCClient(t, srv)
+	l := c.signIn(t, oktaemu.AdminLogin)
+	body, code := refreshWithScope(t, c, l.token.RefreshToken, "openid offline_access okta.devices.read")
+	if code != 200 || body["scope"] != "openid offline_access okta.devices.read" {
+		t.Fatalf("narrowing refresh: %d %v; want 200 with the narrower scope", code, body)
+	}
+	at, _ := body["access_token"].(string)
+	// The narrowed token may read but not manage.
+	if code, ec := apiStatus(t, srv.URL, at); code != 200 {
+		t.Errorf("read with the narrowed token: %d %s; want 200", code, ec)
+	}
+	status, hdr, _ := apiCall{method: "POST", path: "/api/v1/devices/guoNOPE/lifecycle/suspend", auth: "Bearer " + at}.do(t, http.DefaultClient, srv.URL)
+	if status != 403 || !strings.Contains(hdr.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Errorf("manage with the narrowed token: %d %q; want 403 insufficient_scope", status, hdr.Get("WWW-Authenticate"))
+	}
+	body, code = refreshWithScope(t, c, l.token.RefreshToken, "openid okta.users.read")
+	if code != 400 || body["error"] != "invalid_scope" {
+		t.Errorf("refresh beyond the login's scopes: %d %v; want 400 invalid_scope", code, body)
+	}
+}
+
+// refreshWithScope redeems a refresh token asking for scope.
+func refreshWithScope(t *testing.T, c *oidcClient, rt, scope string) (map[string]any, int) {
+	t.Helper()
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {scope}}
+	req, err := http.NewRequestWithContext(t.Context(), "POST", c.conf.Endpoint.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(oktaemu.DemoClientID, oktaemu.DemoClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return body, resp.StatusCode
+}
