@@ -9,8 +9,10 @@ import (
 	"github.com/cardflow/cardflow/internal/store/storetest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // TestConformance runs the suite on a new database per test (on the
-// server named by CARDFLOW_TEST_POSTGRES); its second handles are further
+// server named by CARDFLOW_TEST_POSTGRES, else a throwaway cluster); its second handles are further
 // connection pools on the same database, as other servers would have.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.PerTest(

@@ -1,7 +1,10 @@
-// Package pgtest gives tests a fresh PostgreSQL database on the server
-// named by CARDFLOW_TEST_POSTGRES. A test that needs PostgreSQL fails,
-// never skips, when the variable is unset: `.ci/run` always sets it, and
-// `source .ci/postgres.sh` sets it for a local shell.
+// Package pgtest gives tests a fresh PostgreSQL database. The server is the
+// one named by CARDFLOW_TEST_POSTGRES (`.ci/run` sets it with
+// .ci/postgres.sh); when the variable is unset, pgtest starts a throwaway
+// PostgreSQL 15 cluster of its own on first use, in a temporary directory,
+// and stops it when the test process exits (or, with Main, when the
+// package's tests end). A test that needs PostgreSQL fails, never skips,
+// when neither works.
 package pgtest
 
 import (
@@ -21,16 +24,34 @@ import (
 // postgres:// URL whose user may create databases.
 const Env = "CARDFLOW_TEST_POSTGRES"
 
+// Main runs the package's tests and then stops the throwaway cluster, if
+// pgtest started one. Call it from TestMain: os.Exit is left to it.
+func Main(m *testing.M) {
+	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// ServerDSN returns the DSN of the server tests use: CARDFLOW_TEST_POSTGRES,
+// or else the throwaway cluster, started on first use. It fails t if there
+// is neither.
+func ServerDSN(t testing.TB) string {
+	t.Helper()
+	if dsn := os.Getenv(Env); dsn != "" {
+		return dsn
+	}
+	dsn, err := local()
+	if err != nil {
+		t.Fatalf("%v\n(%s is unset, so the tests start their own PostgreSQL; alternatively run `source .ci/postgres.sh` first)", err, Env)
+	}
+	return dsn
+}
+
 // NewDatabase creates an empty database with a random name, drops it when
 // the test ends, and returns its DSN.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(Env)
-	if base == "" {
-		t.Fatalf("%s is not set: these tests need PostgreSQL 15. Start a throwaway cluster with "+
-			"`source .ci/postgres.sh` (or `eval \"$(.ci/postgres.sh)\"`), or set it to a postgres:// URL "+
-			"of a server where the user may create databases", Env)
-	}
+	base := ServerDSN(t)
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		t.Fatalf("%s must be a postgres:// URL", Env)
