@@ -22,9 +22,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -498,22 +500,41 @@ func TestOpenAPIRateLimited(t *testing.T) {
 	srv := emutest.Start(t, oktaemu.Config{Devices: 5, RateLimitPerMinute: 2})
 	st := newSpecTransport(t)
 	hc := st.client()
-	var last int
-	var hdr http.Header
-	var body []byte
-	for range 3 {
-		last, hdr, body = apiCall{method: "GET", path: "/api/v1/devices", auth: sswsDemo}.do(t, hc, srv.URL)
-	}
-	if last != http.StatusTooManyRequests || oktaErrorCode(body) != "E0000047" {
-		t.Fatalf("third call in a window of 2: status %d %q; want 429 E0000047: %s", last, oktaErrorCode(body), body)
-	}
-	for _, h := range []string{"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset", "Date", "X-Okta-Request-Id"} {
-		if hdr.Get(h) == "" {
-			t.Errorf("429 response lacks %s", h)
+	for i, want := range []struct {
+		status    int
+		remaining string
+	}{{200, "1"}, {200, "0"}, {429, "0"}} {
+		code, hdr, body := apiCall{method: "GET", path: "/api/v1/devices", auth: sswsDemo}.do(t, hc, srv.URL)
+		if code != want.status {
+			t.Fatalf("call %d in a window of 2: status %d; want %d: %s", i+1, code, want.status, body)
+		}
+		if code == http.StatusTooManyRequests && oktaErrorCode(body) != "E0000047" {
+			t.Errorf("429 errorCode %q; want E0000047", oktaErrorCode(body))
+		}
+		if hdr.Get("X-Rate-Limit-Limit") != "2" || hdr.Get("X-Rate-Limit-Remaining") != want.remaining {
+			t.Errorf("call %d: X-Rate-Limit-Limit %q, Remaining %q; want 2, %s", i+1, hdr.Get("X-Rate-Limit-Limit"), hdr.Get("X-Rate-Limit-Remaining"), want.remaining)
+		}
+		date, derr := http.ParseTime(hdr.Get("Date"))
+		reset, rerr := strconv.ParseInt(hdr.Get("X-Rate-Limit-Reset"), 10, 64)
+		if derr != nil || rerr != nil || reset <= date.Unix() || reset > date.Unix()+60 {
+			t.Errorf("call %d: Date %q, X-Rate-Limit-Reset %q; want a reset within the next minute", i+1, hdr.Get("Date"), hdr.Get("X-Rate-Limit-Reset"))
 		}
 	}
 	if st.seen()["listDevices 429"] != 1 {
 		t.Errorf("429 not validated; validated: %v", st.seen())
+	}
+	// Discovery and keys are not rate limited.
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/oauth2/v1/keys"} {
+		for range 3 {
+			if code, _, body := (apiCall{method: "GET", path: path}).do(t, hc, srv.URL); code != 200 {
+				t.Errorf("GET %s with the API limit spent: %d; want 200: %s", path, code, body)
+			}
+		}
+	}
+	// The window ends on the emulator clock.
+	srv.AdvanceClock(t, time.Minute)
+	if code, _, body := (apiCall{method: "GET", path: "/api/v1/devices", auth: sswsDemo}).do(t, hc, srv.URL); code != 200 {
+		t.Errorf("after the window: %d; want 200: %s", code, body)
 	}
 }
 

@@ -223,6 +223,12 @@ func sdkSearch(t *testing.T, c *okta.APIClient, all []okta.DeviceList) {
 		{"lastUpdated gt", `lastUpdated gt "` + first.GetLastUpdated().UTC().Format("2006-01-02T15:04:05.000Z") + `"`, func(d okta.DeviceList) bool {
 			return d.GetLastUpdated().After(first.GetLastUpdated())
 		}},
+		{"booleans", `profile.registered eq true and profile.secureHardwarePresent eq false`, func(d okta.DeviceList) bool {
+			return d.Profile.Registered && d.Profile.SecureHardwarePresent != nil && !*d.Profile.SecureHardwarePresent
+		}},
+		{"present", `profile.imei pr or profile.udid pr`, func(d okta.DeviceList) bool {
+			return d.Profile.GetImei() != "" || d.Profile.GetUdid() != ""
+		}},
 		{"no match", `status eq "NOPE"`, func(okta.DeviceList) bool { return false }},
 	}
 	for _, tt := range tests {
