@@ -1,0 +1,420 @@
+package card
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// ConnectionInfo is what the Executor needs to know about a connection.
+// Domain is the org's host (https is implied) or a trusted origin such as
+// http://127.0.0.1:9090. ActingAs is the Okta login that authorized it.
+type ConnectionInfo struct {
+	ID            string
+	Nickname      string
+	Domain        string
+	Status        string // "active", "pending", "needs_reauthorization", "error"
+	StatusReason  string
+	Remedy        string
+	GrantedScopes []string
+	ActingAs      string
+}
+
+// Connections resolves connections and gives HTTP clients that call their
+// org with their access token (refreshing it as needed). The app adapts
+// connection.Manager to it. Resolve returns a *problem.Error (not_found,
+// ...) for a connection that cannot be used as named.
+type Connections interface {
+	Resolve(ctx context.Context, connector, idOrNickname string) (ConnectionInfo, error)
+	HTTPClient(id string) *http.Client
+}
+
+// Recorder persists runs and audit events. StartRun fills in r.ID;
+// FinishRun stores the finished run. StoreRecorder implements it over a
+// store.Store.
+type Recorder interface {
+	StartRun(ctx context.Context, r *store.Run) error
+	FinishRun(ctx context.Context, r *store.Run) error
+	Audit(ctx context.Context, e *store.AuditEvent) error
+}
+
+// Request asks for one card run. Card is "okta-devices/<card-id>";
+// Connection an id or nickname; Caller the cardflow caller it is attributed
+// to. FlowRunID, StepID and ItemIndex tie it to a flow run. DryRun makes
+// Run a Plan.
+type Request struct {
+	Card       string
+	Connection string
+	Input      map[string]any
+	Caller     string
+	FlowRunID  string
+	StepID     string
+	ItemIndex  int
+	DryRun     bool
+}
+
+// Run statuses.
+const (
+	StatusRunning   = "running"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// Result is a finished run (or plan): its status, output or error, and
+// Okta's request ids. Change is set by Plan when a manage card would change
+// a device.
+type Result struct {
+	RunID      string         `json:"id,omitempty"`
+	Status     string         `json:"status"`
+	Output     map[string]any `json:"output"`
+	Error      *problem.Error `json:"-"`
+	RequestIDs []string       `json:"oktaRequestIds,omitempty"`
+	Change     *Change        `json:"change,omitempty"`
+}
+
+// Executor runs cards through connections. Set its fields before first use;
+// it is then safe for concurrent use and must not be copied.
+type Executor struct {
+	// Connections resolves connections (required).
+	Connections Connections
+	// Recorder records runs and audit events; nil records nothing.
+	Recorder Recorder
+	// Budget is the rate budget shared by every run; nil means one
+	// in-process okta.Budget made on first use (so one per org and bucket
+	// for this Executor's process).
+	Budget okta.Limiter
+	// Okta is the template of the clients built per run: retries, waits,
+	// size caps and metrics. BaseURL, HTTP, Budget and OnResponse are set
+	// per run.
+	Okta okta.Client
+	// Metrics counts runs; nil records nothing.
+	Metrics *Metrics
+	// Now is the clock of run records; nil means time.Now.
+	Now func() time.Time
+	// Logger gets one debug line per run; nil discards.
+	Logger *slog.Logger
+
+	once   sync.Once
+	budget okta.Limiter
+}
+
+func (e *Executor) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Executor) limiter() okta.Limiter {
+	e.once.Do(func() {
+		e.budget = e.Budget
+		if e.budget == nil {
+			e.budget = okta.NewBudget()
+		}
+	})
+	return e.budget
+}
+
+// prepared is a request that names a known card, a valid input and an
+// existing connection.
+type prepared struct {
+	req  Request
+	card *Card
+	in   map[string]any
+	conn ConnectionInfo
+}
+
+// prepare checks the request itself. Its errors (unknown card, invalid
+// input, unknown connection) reject the request; no run is recorded.
+func (e *Executor) prepare(ctx context.Context, req Request) (*prepared, error) {
+	c := lookup(req.Card)
+	if c == nil {
+		return nil, unknownCard(req.Card)
+	}
+	in, err := c.CheckInput(req.Input)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := e.Connections.Resolve(ctx, ConnectorID, req.Connection)
+	if err != nil {
+		if _, ok := problem.As(err); ok {
+			return nil, err
+		}
+		return nil, problem.New(problem.Internal, "internal error (resolving connection %q)", req.Connection).Wrap(err)
+	}
+	return &prepared{req: req, card: c, in: in, conn: conn}, nil
+}
+
+func unknownCard(ref string) *problem.Error {
+	var refs []string
+	for _, c := range connectors {
+		for _, cd := range c.Cards {
+			refs = append(refs, cd.Ref)
+		}
+	}
+	return problem.New(problem.InvalidInput, "unknown card %q; the cards are %s", ref, strings.Join(refs, ", ")).WithDetail("field", "card")
+}
+
+// RequiredScope returns the Okta scope a run of the card with input needs:
+// the card's scope, or for custom-api-action the scope inferred from its
+// method and path ("" when cardflow does not know it; Okta decides).
+func (c Card) RequiredScope(input map[string]any) string {
+	if c.ID != "custom-api-action" {
+		return c.Scope
+	}
+	method, _ := input["method"].(string)
+	rel, _ := input["relativeUrl"].(string)
+	p, _, err := okta.ParseAPIPath(rel)
+	if err != nil {
+		return ""
+	}
+	return inferScope(strings.ToUpper(method), p)
+}
+
+// ModeFor returns the card's mode for input: custom-api-action with GET
+// reads, with any other method it manages.
+func (c Card) ModeFor(input map[string]any) string {
+	if m, _ := input["method"].(string); c.ID == "custom-api-action" && strings.EqualFold(m, http.MethodGet) {
+		return ModeRead
+	}
+	return c.Mode
+}
+
+// requestIDs collects Okta's request ids of one run.
+type requestIDs struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (r *requestIDs) add(ri okta.ResponseInfo) {
+	if ri.RequestID == "" {
+		return
+	}
+	r.mu.Lock()
+	r.ids = append(r.ids, ri.RequestID)
+	r.mu.Unlock()
+}
+
+func (r *requestIDs) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ids...)
+}
+
+// invocation checks the connection's status and, before any call to Okta,
+// its scopes (C8), and builds the run's Okta client.
+func (e *Executor) invocation(p *prepared, ids *requestIDs) (*invocation, *problem.Error) {
+	if p.conn.Status != store.StatusActive {
+		return nil, notUsable(p.conn)
+	}
+	if scope := p.card.RequiredScope(p.in); !ScopeGranted(scope, p.conn.GrantedScopes) {
+		return nil, insufficientScope(p.card, p.conn, scope, false)
+	}
+	base, err := orgURL(p.conn.Domain)
+	if err != nil {
+		return nil, problem.New(problem.Internal, "connection %q has an unusable domain %q", p.conn.Nickname, p.conn.Domain).Wrap(err)
+	}
+	cl := e.Okta
+	cl.BaseURL = base
+	cl.HTTP = e.Connections.HTTPClient(p.conn.ID)
+	cl.Budget = e.limiter()
+	cl.OnResponse = ids.add
+	return &invocation{card: p.card, conn: p.conn, client: &cl, in: p.in}, nil
+}
+
+// orgURL returns the origin of a connection's domain.
+func orgURL(domain string) (*url.URL, error) {
+	if !strings.Contains(domain, "://") {
+		domain = "https://" + domain
+	}
+	u, err := url.Parse(domain)
+	if err != nil {
+		return nil, err
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, errors.New("not an http(s) origin")
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// Run runs a card and records the run and its audit event. A request that
+// names an unknown card or connection or has invalid input is rejected with
+// a *problem.Error and nothing is recorded. Otherwise the run is recorded
+// and the Result says whether it succeeded; its Error is the public
+// problem. If recording fails after the card ran, Run returns the Result
+// together with an internal error. With req.DryRun, Run is Plan.
+func (e *Executor) Run(ctx context.Context, req Request) (*Result, error) {
+	if req.DryRun {
+		return e.Plan(ctx, req)
+	}
+	p, err := e.prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return e.run(ctx, p, nil)
+}
+
+// RunStream runs search-devices handing each device to emit as its page
+// arrives, instead of collecting them in the output (which then holds only
+// "count"): memory stays flat however many devices match. An error from
+// emit stops the run and fails it.
+func (e *Executor) RunStream(ctx context.Context, req Request, emit func(device map[string]any) error) (*Result, error) {
+	p, err := e.prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if p.card.ID != "search-devices" {
+		return nil, problem.New(problem.InvalidInput, "card %s does not stream; only %s/search-devices does", p.card.Ref, ConnectorID).WithDetail("field", "card")
+	}
+	return e.run(ctx, p, emit)
+}
+
+func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]any) error) (*Result, error) {
+	start := e.now()
+	rec := &store.Run{
+		Card: p.card.Ref, ConnectionID: p.conn.ID, ConnectionNickname: p.conn.Nickname,
+		Caller: p.req.Caller, ActingAs: p.conn.ActingAs, Status: StatusRunning,
+		Input: recordedInput(p.card, p.in), FlowRunID: p.req.FlowRunID, StepID: p.req.StepID,
+		ItemIndex: p.req.ItemIndex, StartedAt: start,
+	}
+	if e.Recorder != nil {
+		if err := e.Recorder.StartRun(ctx, rec); err != nil {
+			return nil, problem.New(problem.Internal, "internal error (recording the run)").Wrap(err)
+		}
+	}
+	ids := &requestIDs{}
+	iv, perr := e.invocation(p, ids)
+	var out map[string]any
+	if perr == nil {
+		iv.emit = emit
+		var err error
+		if out, err = p.card.run(ctx, iv); err != nil {
+			perr = toProblem(err, iv)
+		}
+	}
+	res := &Result{RunID: rec.ID, Status: StatusSucceeded, Output: out, Error: perr, RequestIDs: ids.list()}
+	if perr != nil {
+		res.Status, res.Output = StatusFailed, nil
+	}
+	e.Metrics.observe(p.card.Ref, res, e.now().Sub(start))
+	if e.Logger != nil {
+		e.Logger.LogAttrs(ctx, slog.LevelDebug, "card run", slog.String("run", rec.ID), slog.String("card", p.card.Ref),
+			slog.String("connection", p.conn.ID), slog.String("status", res.Status), slog.String("code", string(codeOf(perr))))
+	}
+	if e.Recorder == nil {
+		return res, nil
+	}
+	return res, e.record(context.WithoutCancel(ctx), rec, p, res)
+}
+
+func codeOf(p *problem.Error) problem.Code {
+	if p == nil {
+		return ""
+	}
+	return p.Code
+}
+
+// record stores the finished run and its audit event.
+func (e *Executor) record(ctx context.Context, rec *store.Run, p *prepared, res *Result) error {
+	rec.Status = res.Status
+	rec.FinishedAt = e.now()
+	rec.OktaRequestIDs = res.RequestIDs
+	if res.Output != nil {
+		b, err := json.Marshal(res.Output)
+		if err != nil {
+			return problem.New(problem.Internal, "internal error (encoding the run's output)").Wrap(err)
+		}
+		rec.Output = b
+	}
+	if res.Error != nil {
+		rec.ErrorCode, rec.ErrorMessage, rec.Remedy = string(res.Error.Code), res.Error.Message, res.Error.Remedy
+	}
+	ev := &store.AuditEvent{
+		Time: rec.FinishedAt, Caller: rec.Caller, Action: "card.run", ConnectionID: rec.ConnectionID,
+		ActingAs: rec.ActingAs, Card: rec.Card, InputSummary: summarizeInput(p.card, p.in), Outcome: "success",
+	}
+	if res.Error != nil {
+		ev.Outcome, ev.Error = "failure", res.Error.Message
+	}
+	if n := len(res.RequestIDs); n > 0 {
+		// The last request is the one that acted (the POST or DELETE of a
+		// manage card); every id stays on the run record.
+		ev.OktaRequestID = res.RequestIDs[n-1]
+	}
+	err1 := e.Recorder.FinishRun(ctx, rec)
+	err2 := e.Recorder.Audit(ctx, ev)
+	if err1 != nil || err2 != nil {
+		cause := err1
+		if cause == nil {
+			cause = err2
+		}
+		return problem.New(problem.Internal, "internal error (the run finished with status %s but could not be recorded)", res.Status).Wrap(cause)
+	}
+	return nil
+}
+
+// Plan says what a run would do without changing anything. A read card
+// (and custom-api-action with GET) simply runs, recorded like Run. A
+// manage card reads the device and returns the Change it would make (none
+// when the device is already there) or the problem the run would fail
+// with; nothing is posted, deleted or recorded. custom-api-action with
+// another method is not called: its output names the call it would make.
+func (e *Executor) Plan(ctx context.Context, req Request) (*Result, error) {
+	p, err := e.prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if p.card.ModeFor(p.in) == ModeRead {
+		return e.run(ctx, p, nil)
+	}
+	ids := &requestIDs{}
+	iv, perr := e.invocation(p, ids)
+	if perr != nil {
+		return &Result{Status: StatusFailed, Error: perr}, nil
+	}
+	if p.card.plan == nil {
+		cr, err := parseCustom(p.in)
+		if err != nil {
+			return &Result{Status: StatusFailed, Error: toProblem(err, iv)}, nil
+		}
+		return &Result{Status: StatusSucceeded, Output: map[string]any{"wouldCall": cr.method + " " + cr.path}}, nil
+	}
+	change, out, err := p.card.plan(ctx, iv)
+	if err != nil {
+		return &Result{Status: StatusFailed, Error: toProblem(err, iv), RequestIDs: ids.list()}, nil
+	}
+	return &Result{Status: StatusSucceeded, Output: out, Change: change, RequestIDs: ids.list()}, nil
+}
+
+// Preflight checks, without calling Okta, that the card exists and that the
+// connection exists, is active and was granted the card's scope (C8). It
+// returns nil or the *problem.Error a run would fail with. For
+// custom-api-action, whose scope depends on its input, only the connection
+// is checked.
+func (e *Executor) Preflight(ctx context.Context, cardRef, connection string) error {
+	c := lookup(cardRef)
+	if c == nil {
+		return unknownCard(cardRef)
+	}
+	conn, err := e.Connections.Resolve(ctx, ConnectorID, connection)
+	if err != nil {
+		return err
+	}
+	if conn.Status != store.StatusActive {
+		return notUsable(conn)
+	}
+	if !ScopeGranted(c.Scope, conn.GrantedScopes) {
+		return insufficientScope(c, conn, c.Scope, false)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package card
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// CheckInput validates in against the card's inputs and returns a normalised
+// copy: defaults applied, enum values in their canonical spelling, booleans
+// and numbers given as strings (as the CLI sends them) converted. A problem
+// names the first field in error (code invalid_input, detail "field").
+func (c Card) CheckInput(in map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(c.Inputs))
+	for _, k := range slices.Sorted(maps.Keys(in)) {
+		if !slices.ContainsFunc(c.Inputs, func(i Input) bool { return i.Name == k }) {
+			names := make([]string, len(c.Inputs))
+			for i, inp := range c.Inputs {
+				names[i] = inp.Name
+			}
+			return nil, invalidField(k, "card %s has no input %q; its inputs are %s", c.Ref, k, strings.Join(names, ", "))
+		}
+	}
+	for _, spec := range c.Inputs {
+		v, present := in[spec.Name]
+		if !present || v == nil || v == "" {
+			if spec.Required {
+				return nil, invalidField(spec.Name, "card %s needs input %q: %s", c.Ref, spec.Name, spec.Description)
+			}
+			if spec.Default != nil {
+				out[spec.Name] = spec.Default
+			}
+			continue
+		}
+		nv, err := convert(spec, v)
+		if err != nil {
+			return nil, invalidField(spec.Name, "input %q of card %s %s", spec.Name, c.Ref, err.Error())
+		}
+		out[spec.Name] = nv
+	}
+	return out, nil
+}
+
+func invalidField(field, format string, args ...any) *problem.Error {
+	return problem.New(problem.InvalidInput, format, args...).WithDetail("field", field)
+}
+
+// convert checks one value against its input spec.
+func convert(spec Input, v any) (any, error) {
+	switch spec.Type {
+	case TypeString:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("must be a string, not %s", kind(v))
+		}
+		s = strings.TrimSpace(s)
+		if len(spec.Enum) > 0 {
+			for _, e := range spec.Enum {
+				if strings.EqualFold(e, s) {
+					return e, nil
+				}
+			}
+			return nil, fmt.Errorf("must be one of %s, not %q", strings.Join(spec.Enum, ", "), s)
+		}
+		return s, nil
+	case TypeBool:
+		switch b := v.(type) {
+		case bool:
+			return b, nil
+		case string:
+			if p, err := strconv.ParseBool(strings.TrimSpace(b)); err == nil {
+				return p, nil
+			}
+		}
+		return nil, fmt.Errorf("must be true or false, not %s", describe(v))
+	case TypeNumber:
+		switch n := v.(type) {
+		case float64:
+			return n, nil
+		case int:
+			return float64(n), nil
+		case int64:
+			return float64(n), nil
+		case json.Number:
+			if f, err := n.Float64(); err == nil {
+				return f, nil
+			}
+		case string:
+			if f, err := strconv.ParseFloat(strings.TrimSpace(n), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+				return f, nil
+			}
+		}
+		return nil, fmt.Errorf("must be a number, not %s", describe(v))
+	case TypeList:
+		switch l := v.(type) {
+		case []any:
+			return l, nil
+		case []string:
+			out := make([]any, len(l))
+			for i, s := range l {
+				out[i] = s
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("must be a list, not %s", kind(v))
+	case TypeObject:
+		switch m := v.(type) {
+		case map[string]any:
+			return m, nil
+		case map[string]string:
+			out := make(map[string]any, len(m))
+			for k, s := range m {
+				out[k] = s
+			}
+			return out, nil
+		case string:
+			// An object given as JSON text (the CLI's --input k='{...}').
+			var obj map[string]any
+			if err := json.Unmarshal([]byte(m), &obj); err == nil && obj != nil {
+				return obj, nil
+			}
+		}
+		return nil, fmt.Errorf("must be an object, not %s", kind(v))
+	}
+	return v, nil
+}
+
+// kind names the JSON type of v.
+func kind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case float64, int, int64, json.Number:
+		return "a number"
+	case []any, []string:
+		return "a list"
+	case map[string]any, map[string]string:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func describe(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return kind(v)
+}

@@ -1,0 +1,153 @@
+package card
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// insufficientScope is the C8 problem: the card needs scope, the
+// connection lacks it. fromOkta says Okta itself refused (403 with
+// WWW-Authenticate error="insufficient_scope") rather than the preflight.
+func insufficientScope(c *Card, conn ConnectionInfo, scope string, fromOkta bool) *problem.Error {
+	granted := "no Okta API scope"
+	if len(conn.GrantedScopes) > 0 {
+		granted = strings.Join(conn.GrantedScopes, " ")
+	}
+	msg := fmt.Sprintf("card %q (%s) needs scope %s, but connection %q was granted %s", c.Name, c.Ref, scope, conn.Nickname, granted)
+	if fromOkta {
+		msg = fmt.Sprintf("Okta refused card %q (%s): the connection's access token lacks scope %s (connection %q was granted %s)", c.Name, c.Ref, scope, conn.Nickname, granted)
+	}
+	return problem.New(problem.InsufficientScope, "%s", msg).
+		WithRemedy("grant %s to the OAuth app in Okta (Okta API Scopes tab), then reauthorize the connection; with custom scopes, also tick %s", scope, scope).
+		WithDetail("card", c.Ref).WithDetail("requiredScope", scope).
+		WithDetail("grantedScopes", append([]string{}, conn.GrantedScopes...)).WithDetail("connection", conn.ID)
+}
+
+// notUsable is the problem of a connection that is not active.
+func notUsable(conn ConnectionInfo) *problem.Error {
+	reason := conn.StatusReason
+	if reason == "" {
+		reason = "it is " + conn.Status
+	}
+	remedy := conn.Remedy
+	if remedy == "" {
+		remedy = "reauthorize the connection"
+	}
+	return problem.New(problem.NeedsReauthorization, "connection %q cannot run cards: %s", conn.Nickname, reason).
+		WithRemedy("%s", remedy).WithDetail("connection", conn.ID).WithDetail("status", conn.Status)
+}
+
+// verb says what a card does, for "does not allow ..." messages.
+func verb(c *Card) string {
+	switch c.ID {
+	case "search-devices", "read-device":
+		return "reading devices"
+	case "list-device-users":
+		return "reading device users"
+	case "delete-device":
+		return "deleting devices"
+	case "activate-device":
+		return "activating devices"
+	case "deactivate-device":
+		return "deactivating devices"
+	case "suspend-device":
+		return "suspending devices"
+	case "unsuspend-device":
+		return "unsuspending devices"
+	}
+	return "this API call"
+}
+
+// toProblem maps an error from a card to its public problem. Problems pass
+// through (the connection's transport raises needs_reauthorization itself);
+// Okta's answers map by meaning; anything else is an upstream error.
+func toProblem(err error, iv *invocation) *problem.Error {
+	if p, ok := problem.As(err); ok {
+		return p
+	}
+	c, conn := iv.card, iv.conn
+	if se, ok := okta.IsInsufficientScope(err); ok {
+		scope := se.Scope
+		if scope == "" {
+			scope = "(not named by Okta)"
+		}
+		return insufficientScope(c, conn, scope, true).WithDetail("oktaRequestId", se.RequestID).Wrap(err)
+	}
+	var re *okta.RequestError
+	if errors.As(err, &re) {
+		return invalidField(re.Field, "input %s: %s", re.Field, re.Message).Wrap(err)
+	}
+	var ae *okta.APIError
+	if errors.As(err, &ae) {
+		return apiProblem(ae, iv).WithDetail("oktaRequestId", ae.RequestID).WithDetail("oktaErrorCode", ae.Code).Wrap(err)
+	}
+	var tl *okta.ResponseTooLargeError
+	if errors.As(err, &tl) {
+		return problem.New(problem.UpstreamError, "Okta's answer was larger than %d bytes; cardflow does not read it", tl.Limit).Wrap(err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return problem.New(problem.Internal, "the run was cancelled before Okta answered").Wrap(err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return problem.New(problem.UpstreamError, "Okta did not answer in time").
+			WithRemedy("run the card again; check the org's status if it keeps happening").Wrap(err)
+	}
+	return problem.New(problem.UpstreamError, "could not reach Okta at %s: %v", conn.Domain, rootCause(err)).
+		WithRemedy("check the org's domain and the network, then run the card again").Wrap(err)
+}
+
+// apiProblem maps one of Okta's error answers.
+func apiProblem(ae *okta.APIError, iv *invocation) *problem.Error {
+	c, conn := iv.card, iv.conn
+	switch {
+	case okta.IsInvalidToken(ae):
+		return problem.New(problem.NeedsReauthorization, "Okta rejected the access token of connection %q even after a refresh (%s)", conn.Nickname, ae.Summary).
+			WithRemedy("reauthorize the connection").WithDetail("connection", conn.ID)
+	case okta.IsForbidden(ae):
+		who := conn.ActingAs
+		if who == "" {
+			who = "(unknown)"
+		}
+		return problem.New(problem.Forbidden, "the account %s that authorized connection %q has an admin role that does not allow %s (card %s)", who, conn.Nickname, verb(c), c.Ref).
+			WithRemedy("reauthorize the connection with a super administrator (a dedicated service account is recommended)").
+			WithDetail("actingAs", conn.ActingAs)
+	case okta.IsNotFound(ae):
+		if id := iv.str("deviceId"); id != "" {
+			return problem.New(problem.NotFound, "device %s was not found in the org (%s)", id, ae.Summary).
+				WithRemedy("check the device id; deleted devices are gone for good").WithDetail("deviceId", id)
+		}
+		return problem.New(problem.NotFound, "Okta answered 404: %s", ae.Summary)
+	case okta.IsRateLimited(ae):
+		return problem.New(problem.RateLimited, "Okta's rate limit for the org was still exhausted after waiting for its resets").
+			WithRemedy("run it again later, or lower the flow's concurrency")
+	case ae.Status == http.StatusBadRequest:
+		return problem.New(problem.InvalidInput, "Okta refused the request: %s", summary(ae))
+	}
+	return problem.New(problem.UpstreamError, "Okta answered %d: %s", ae.Status, summary(ae)).
+		WithRemedy("run the card again later; quote Okta's request id %s if you contact Okta support", ae.RequestID)
+}
+
+// summary is Okta's summary with its causes.
+func summary(ae *okta.APIError) string {
+	if len(ae.Causes) == 0 {
+		return ae.Summary
+	}
+	return ae.Summary + " (" + strings.Join(ae.Causes, "; ") + ")"
+}
+
+// rootCause is the innermost error, for network failures.
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}

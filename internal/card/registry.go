@@ -1,0 +1,225 @@
+package card
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// Card modes: a read card never changes the org; a manage card may.
+const (
+	ModeRead   = "read"
+	ModeManage = "manage"
+)
+
+// The Okta Devices connector and its scopes.
+const (
+	ConnectorID   = "okta-devices"
+	ConnectorName = "Okta Devices"
+	ScopeRead     = "okta.devices.read"
+	ScopeManage   = "okta.devices.manage"
+)
+
+// Input types.
+const (
+	TypeString = "string"
+	TypeBool   = "bool"
+	TypeNumber = "number"
+	TypeList   = "list"
+	TypeObject = "object"
+	TypeAny    = "any"
+)
+
+// Connector is one connector: its cards and the Okta API scopes they use.
+type Connector struct {
+	ID            string      `json:"id"`
+	Name          string      `json:"name"`
+	Description   string      `json:"description"`
+	Scopes        []ScopeInfo `json:"scopes"`
+	DefaultScopes []string    `json:"defaultScopes"`
+	Cards         []Card      `json:"cards"`
+}
+
+// ScopeInfo is one Okta API scope of a connector's catalogue and what it
+// enables.
+type ScopeInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// Card describes one card. Scope is the Okta API scope it needs; it is
+// empty for custom-api-action, whose scope depends on the path it calls
+// (see RequiredScope). Mode is ModeRead or ModeManage.
+type Card struct {
+	ID          string  `json:"id"`
+	Ref         string  `json:"ref"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	Scope       string  `json:"scope,omitempty"`
+	Mode        string  `json:"mode"`
+	Inputs      []Input `json:"inputs"`
+	Outputs     string  `json:"outputs"`
+
+	run  func(context.Context, *invocation) (map[string]any, error)
+	plan func(context.Context, *invocation) (*Change, map[string]any, error)
+}
+
+// Input describes one input of a card, for forms and validation. Default
+// is applied when the input is absent; Enum, when set, lists the accepted
+// values.
+type Input struct {
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Required    bool     `json:"required"`
+	Description string   `json:"description"`
+	Enum        []string `json:"enum,omitempty"`
+	Default     any      `json:"default,omitempty"`
+}
+
+var deviceID = Input{Name: "deviceId", Type: TypeString, Required: true,
+	Description: "The id of the device in Okta (guo...)."}
+
+// connectors is the registry. It is built once and never changed; every
+// exported accessor returns copies.
+var connectors = []Connector{{
+	ID:          ConnectorID,
+	Name:        ConnectorName,
+	Description: "Search, read and manage the lifecycle of the devices registered in an Okta org.",
+	Scopes: []ScopeInfo{
+		{Name: ScopeRead, Description: "Read devices and their users: Search Devices, Read Device, List Device Users, and GET calls of Custom API Action under /api/v1/devices."},
+		{Name: ScopeManage, Description: "Change device lifecycle: Activate, Deactivate, Suspend, Unsuspend and Delete Device, and other Custom API Action calls under /api/v1/devices (it also allows everything okta.devices.read does)."},
+	},
+	DefaultScopes: []string{ScopeRead, ScopeManage},
+	Cards: []Card{
+		searchDevicesCard(),
+		{ID: "read-device", Name: "Read Device", Scope: ScopeRead, Mode: ModeRead,
+			Description: "Read one device, fresh from Okta.",
+			Inputs:      []Input{deviceID}, Outputs: "device", run: readDevice},
+		{ID: "list-device-users", Name: "List Device Users", Scope: ScopeRead, Mode: ModeRead,
+			Description: "List every user of a device (all of them, not only the first 20).",
+			Inputs:      []Input{deviceID}, Outputs: "users, count", run: listDeviceUsers},
+		lifecycleCard("activate-device", "Activate Device", "Activate a device (from CREATED or DEACTIVATED to ACTIVE)."),
+		lifecycleCard("deactivate-device", "Deactivate Device", "Deactivate a device (from ACTIVE or SUSPENDED to DEACTIVATED); this removes its users."),
+		lifecycleCard("suspend-device", "Suspend Device", "Suspend a device (from ACTIVE to SUSPENDED)."),
+		lifecycleCard("unsuspend-device", "Unsuspend Device", "Unsuspend a device (from SUSPENDED to ACTIVE)."),
+		{ID: "delete-device", Name: "Delete Device", Scope: ScopeManage, Mode: ModeManage,
+			Description: "Delete a device. Okta deletes only DEACTIVATED devices; set deactivateFirst to deactivate an ACTIVE or SUSPENDED one first.",
+			Inputs: []Input{deviceID, {Name: "deactivateFirst", Type: TypeBool, Default: false,
+				Description: "Deactivate the device first when it is ACTIVE or SUSPENDED."}},
+			Outputs: "deleted, deactivated", run: deleteDevice, plan: planDelete},
+		customAPIActionCard(),
+	},
+}}
+
+func init() {
+	for ci := range connectors {
+		for i := range connectors[ci].Cards {
+			c := &connectors[ci].Cards[i]
+			c.Ref = connectors[ci].ID + "/" + c.ID
+		}
+	}
+}
+
+// Connectors returns every connector with its cards.
+func Connectors() []Connector {
+	out := make([]Connector, len(connectors))
+	for i, c := range connectors {
+		out[i] = c
+		out[i].Scopes = slices.Clone(c.Scopes)
+		out[i].DefaultScopes = slices.Clone(c.DefaultScopes)
+		out[i].Cards = make([]Card, len(c.Cards))
+		for j, cd := range c.Cards {
+			out[i].Cards[j] = cd.clone()
+		}
+	}
+	return out
+}
+
+func (c Card) clone() Card {
+	c.Inputs = slices.Clone(c.Inputs)
+	for i := range c.Inputs {
+		c.Inputs[i].Enum = slices.Clone(c.Inputs[i].Enum)
+	}
+	return c
+}
+
+// Lookup returns the card with reference ref ("okta-devices/suspend-device").
+func Lookup(ref string) (Card, bool) {
+	c := lookup(ref)
+	if c == nil {
+		return Card{}, false
+	}
+	return c.clone(), true
+}
+
+func lookup(ref string) *Card {
+	conn, id, ok := strings.Cut(ref, "/")
+	if !ok {
+		return nil
+	}
+	for ci := range connectors {
+		if connectors[ci].ID != conn {
+			continue
+		}
+		for i := range connectors[ci].Cards {
+			if connectors[ci].Cards[i].ID == id {
+				return &connectors[ci].Cards[i]
+			}
+		}
+	}
+	return nil
+}
+
+func connector(id string) *Connector {
+	for i := range connectors {
+		if connectors[i].ID == id {
+			return &connectors[i]
+		}
+	}
+	return nil
+}
+
+// DefaultScopes returns the Okta API scopes the connector's cards need (its
+// "default scopes"); ok is false for an unknown connector.
+func DefaultScopes(connectorID string) (scopes []string, ok bool) {
+	c := connector(connectorID)
+	if c == nil {
+		return nil, false
+	}
+	return slices.Clone(c.DefaultScopes), true
+}
+
+// Scopes returns the connector's scope catalogue, for custom scopes.
+func Scopes(connectorID string) []ScopeInfo {
+	if c := connector(connectorID); c != nil {
+		return slices.Clone(c.Scopes)
+	}
+	return nil
+}
+
+// CardsNeeding returns the references of the connector's cards that need
+// scope (and so fail with insufficient_scope without it, unless a scope
+// that implies it is granted).
+func CardsNeeding(connectorID, scope string) []string {
+	var out []string
+	if c := connector(connectorID); c != nil {
+		for _, cd := range c.Cards {
+			if cd.Scope == scope {
+				out = append(out, cd.Ref)
+			}
+		}
+	}
+	return out
+}
+
+// ScopeGranted reports whether granted covers required: the scope itself,
+// or for an okta.*.read scope the matching okta.*.manage scope.
+func ScopeGranted(required string, granted []string) bool {
+	if required == "" || slices.Contains(granted, required) {
+		return true
+	}
+	if base, ok := strings.CutSuffix(required, ".read"); ok {
+		return slices.Contains(granted, base+".manage")
+	}
+	return false
+}
