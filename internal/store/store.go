@@ -197,6 +197,19 @@ type FlowItem struct {
 	FinishedAt time.Time
 }
 
+// RateBudget is the shared state of one rate budget (one org's bucket of
+// Okta's API limits) as every server on the store sees it. The store only
+// keeps it and serializes its updates; the pacing rules belong to its user.
+type RateBudget struct {
+	Key       string
+	Limit     int       // calls allowed per window; 0 while unknown
+	Used      int       // calls counted in the current window
+	WindowEnd time.Time // the end of the current window; zero while unknown
+	Estimated bool      // WindowEnd is a guess no response has confirmed yet
+	LastGrant time.Time // when the last call was let through
+	UpdatedAt time.Time // when UpdateRateBudget last stored it (the caller's now)
+}
+
 // Store is the persistence boundary. Implementations are safe for concurrent
 // use by many goroutines and, for the shared backends, many processes.
 //
@@ -283,6 +296,17 @@ type Store interface {
 	PutFlowItem(ctx context.Context, it *FlowItem) error
 	// ListFlowItems returns the step's items ordered by Index.
 	ListFlowItems(ctx context.Context, runID, stepID string) ([]*FlowItem, error)
+
+	// Rate budgets. UpdateRateBudget calls fn with the budget named key
+	// (Key set and every other field zero when none is stored) and stores
+	// what fn leaves in it, in one atomic step: concurrent updates of a key,
+	// from any process on the store, run one after the other and each sees
+	// the previous one's result. fn runs while the budget is locked, so it
+	// must be quick and must not use the store; it must not change Key. An
+	// error from fn leaves the budget as it was and is returned unwrapped.
+	// GetRateBudget reads a budget without locking it.
+	UpdateRateBudget(ctx context.Context, key string, fn func(b *RateBudget) error) error
+	GetRateBudget(ctx context.Context, key string) (*RateBudget, error)
 
 	// Settings: small named values (the API token hash, the keyring check).
 	GetSetting(ctx context.Context, key string) ([]byte, error)

@@ -30,6 +30,10 @@ type Dialect struct {
 	// that concurrent claimers skip rows another transaction holds; empty
 	// where writers are serialized anyway (SQLite).
 	SkipLocked string
+	// ForUpdate ends a select whose rows the transaction will update, so
+	// that concurrent transactions wait for each other; empty where a
+	// transaction holds the write lock from its start (SQLite).
+	ForUpdate string
 	// LockMigrations, when set, holds a lock across processes on conn
 	// while migrations run and returns its release. When nil, the
 	// migration transaction must itself exclude other writers.

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FlowItem", testFlowItem},
 		{"FlowItemConcurrentPut", testFlowItemConcurrent},
 		{"Setting", testSetting},
+		{"RateBudget", testRateBudget},
+		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
