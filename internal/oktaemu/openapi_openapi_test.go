@@ -98,7 +98,7 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// adjustSpec corrects the two places where the document disagrees with what
+// adjustSpec corrects the places where the document disagrees with what
 // Okta serves and what Okta's own examples, docs, SDKs and Terraform
 // provider rely on (OKTA.md §1). Everything else is validated as written.
 //
@@ -109,6 +109,8 @@ func moduleRoot() (string, error) {
 //   - Device.resourceAlternateId is declared as a non-nullable string, but
 //     Okta sends null for devices (as in the document's own examples).
 //     It is made nullable.
+//   - ApplicationAccessibility.errorRedirectUrl and loginRedirectUrl: the
+//     same; the document's own app examples show both as null.
 func adjustSpec(doc *openapi3.T) error {
 	status := doc.Components.Schemas["DeviceStatus"]
 	if status == nil || status.Value == nil {
@@ -126,6 +128,17 @@ func adjustSpec(doc *openapi3.T) error {
 		return errors.New("property Device.resourceAlternateId not found")
 	}
 	alt.Value.Nullable = true
+	acc := doc.Components.Schemas["ApplicationAccessibility"]
+	if acc == nil || acc.Value == nil {
+		return errors.New("schema ApplicationAccessibility not found")
+	}
+	for _, name := range []string{"errorRedirectUrl", "loginRedirectUrl"} {
+		p := acc.Value.Properties[name]
+		if p == nil || p.Value == nil {
+			return fmt.Errorf("property ApplicationAccessibility.%s not found", name)
+		}
+		p.Value.Nullable = true
+	}
 	return nil
 }
 
@@ -409,6 +422,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"user by login", apiCall{method: "GET", path: "/api/v1/users/" + oktaemu.ReadOnlyLogin}, 200, ""},
 		{"user me", apiCall{method: "GET", path: "/api/v1/users/me"}, 200, ""},
 		{"user unknown", apiCall{method: "GET", path: "/api/v1/users/00uUNKNOWN"}, 404, "E0000007"},
+		{"app", apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID}, 200, ""},
 		{"app users", apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/users"}, 200, ""},
 		{"no credentials", apiCall{method: "GET", path: "/api/v1/devices", auth: "-"}, 403, "E0000005"},
 		{"bad token", apiCall{method: "GET", path: "/api/v1/devices", auth: "SSWS wrong"}, 401, "E0000011"},

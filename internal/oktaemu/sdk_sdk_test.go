@@ -534,6 +534,19 @@ func TestSDKAdmin(t *testing.T) {
 		}
 	})
 
+	t.Run("app and user", func(t *testing.T) {
+		app, _, err := c.ApplicationAPI.GetApplication(ctx, oktaemu.DemoAppID).Execute()
+		if err != nil || app.OpenIdConnectApplication == nil || app.OpenIdConnectApplication.Label != oktaemu.DemoAppLabel {
+			t.Errorf("GetApplication: %+v, %v; want the OIDC app %q", app, err, oktaemu.DemoAppLabel)
+		}
+		for _, id := range []string{oktaemu.AdminUserID, oktaemu.AdminLogin} {
+			u, _, err := c.UserAPI.GetUser(ctx, id).Execute()
+			if err != nil || u.GetId() != oktaemu.AdminUserID || u.Profile.GetLogin() != oktaemu.AdminLogin {
+				t.Errorf("GetUser %s: %+v, %v", id, u, err)
+			}
+		}
+	})
+
 	t.Run("app users", func(t *testing.T) {
 		users, _, err := c.ApplicationUsersAPI.ListApplicationUsers(ctx, oktaemu.DemoAppID).Execute()
 		if err != nil {
