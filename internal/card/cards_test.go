@@ -317,3 +317,53 @@ func TestCustomAPIActionScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestCardsRetryOnlyIdempotentCalls injects 5xx answers: GETs and lifecycle
+// POSTs are retried, a DELETE is not; the emulator's counts are exact.
+func TestCardsRetryOnlyIdempotentCalls(t *testing.T) {
+	const (
+		get     = "GET /api/v1/devices/{deviceId}"
+		suspend = "POST /api/v1/devices/{deviceId}/lifecycle/suspend"
+		del     = "DELETE /api/v1/devices/{deviceId}"
+	)
+	tests := []struct {
+		name        string
+		card        string
+		status      string // the device's status before
+		faultMethod string
+		faultPath   string
+		faultStatus int
+		faults      int
+		wantCode    problem.Code
+		wantCounts  map[string]int
+	}{
+		{name: "read-device GET 502 twice", card: "read-device", status: okta.StatusActive, faultMethod: "GET", faultPath: "/api/v1/devices/{deviceId}", faultStatus: 502, faults: 2,
+			wantCounts: map[string]int{get: 3}},
+		{name: "suspend-device POST 503 once", card: "suspend-device", status: okta.StatusActive, faultMethod: "POST", faultPath: "/api/v1/devices/{deviceId}/lifecycle/suspend", faultStatus: 503, faults: 1,
+			wantCounts: map[string]int{get: 1, suspend: 2}},
+		{name: "delete-device DELETE 500 once", card: "delete-device", status: okta.StatusDeactivated, faultMethod: "DELETE", faultPath: "/api/v1/devices/{deviceId}", faultStatus: 500, faults: 1,
+			wantCode: problem.UpstreamError, wantCounts: map[string]int{get: 1, del: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, oktaemu.Config{Devices: 20})
+			id := e.device(tt.status)
+			before := e.srv.Stats(t)
+			e.srv.Fault(t, tt.faultMethod, tt.faultPath, tt.faultStatus, tt.faults)
+			res := e.run("okta-devices/"+tt.card, "Prod", map[string]any{"deviceId": id})
+			if tt.wantCode != "" {
+				wantProblem(t, res, tt.wantCode, "Okta answered")
+			} else if res.Status != StatusSucceeded {
+				t.Fatalf("run failed: %v", res.Error)
+			}
+			after := e.srv.Stats(t)
+			got := map[string]int{}
+			for k := range tt.wantCounts {
+				got[k] = after[k] - before[k]
+			}
+			if diff := cmp.Diff(tt.wantCounts, got); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

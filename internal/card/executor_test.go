@@ -334,7 +334,9 @@ func TestPreflight(t *testing.T) {
 }
 
 // counterValue reads a counter.
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+func counterValue(t *testing.T, c prometheus.Counter) float64 { return counterValueTB(t, c) }
+
+func counterValueTB(t testing.TB, c prometheus.Counter) float64 {
 	t.Helper()
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {
