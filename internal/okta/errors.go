@@ -11,15 +11,20 @@ import (
 // Okta error codes the client and its callers act on (OKTA.md §2). Only the
 // error code is meant for program logic; summaries are for people.
 const (
-	CodeValidation       = "E0000001"
-	CodeInvalidSession   = "E0000005"
-	CodeForbidden        = "E0000006"
-	CodeNotFound         = "E0000007"
-	CodeInternal         = "E0000009"
-	CodeInvalidToken     = "E0000011"
-	CodeInvalidSearch    = "E0000031"
-	CodeRateLimited      = "E0000047"
-	maxErrorBodyBytes    = 64 << 10
+	CodeValidation     = "E0000001"
+	CodeInvalidSession = "E0000005"
+	CodeForbidden      = "E0000006"
+	CodeNotFound       = "E0000007"
+	CodeInternal       = "E0000009"
+	CodeInvalidToken   = "E0000011"
+	CodeInvalidSearch  = "E0000031"
+	CodeRateLimited    = "E0000047"
+)
+
+const (
+	// maxErrorBodyBytes caps the body read from an error answer.
+	maxErrorBodyBytes = 64 << 10
+	// insufficientScopeErr is the WWW-Authenticate error of a missing scope.
 	insufficientScopeErr = "insufficient_scope"
 )
 
