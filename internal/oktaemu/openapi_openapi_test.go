@@ -359,6 +359,10 @@ const (
 	noRoleAPIToken   = "no-role-api-token"
 )
 
+// stoppedClock is a base clock for tests whose timing must not depend on
+// the wall clock (rate-limit windows); AdvanceClock still moves the org.
+func stoppedClock() time.Time { return time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC) }
+
 // fixtureWithTokens is the demo org with n devices and SSWS tokens for the
 // read-only admin and the user without an admin role.
 func fixtureWithTokens(n int) *oktaemu.Fixture {
@@ -515,7 +519,8 @@ func TestOpenAPIResponses(t *testing.T) {
 
 // TestOpenAPIRateLimited validates the 429 body and headers.
 func TestOpenAPIRateLimited(t *testing.T) {
-	srv := emutest.Start(t, oktaemu.Config{Devices: 5, RateLimitPerMinute: 2})
+	// A clock that moves only when told, so no window ends by itself.
+	srv := emutest.Start(t, oktaemu.Config{Devices: 5, RateLimitPerMinute: 2, Now: stoppedClock})
 	st := newSpecTransport(t)
 	hc := st.client()
 	for i, want := range []struct {

@@ -196,7 +196,7 @@ func TestSDKBearerScopesAndRoles(t *testing.T) {
 // is simulated: when a 429 passes, the transport moves the emulator clock
 // to the reset time the SDK is waiting for.
 func TestSDKRateLimitRetry(t *testing.T) {
-	srv := emutest.Start(t, oktaemu.Config{Devices: 5, RateLimitPerMinute: 3})
+	srv := emutest.Start(t, oktaemu.Config{Devices: 5, RateLimitPerMinute: 3, Now: stoppedClock})
 	rt := &clockOnRetry{srv: srv, t: t, base: newSpecTransport(t)}
 	c := newSDK(t, srv, &http.Client{Transport: rt}, okta.WithToken(oktaemu.DemoAPIToken),
 		okta.WithRateLimitMaxRetries(2), okta.WithRateLimitMaxBackOff(1))
