@@ -101,7 +101,7 @@ func loadFlow(ctx context.Context, c *client, arg string) (*flowView, error) {
 	switch {
 	case err == nil:
 		if err := c.do(ctx, "POST", "/api/v1/flows", src, &out); err != nil {
-			return nil, explainIssues(err)
+			return nil, err
 		}
 		return &out.Flow, nil
 	case errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, `/\`) && !strings.HasSuffix(arg, ".yaml") && !strings.HasSuffix(arg, ".yml"):
@@ -113,28 +113,6 @@ func loadFlow(ctx context.Context, c *client, arg string) (*flowView, error) {
 	default:
 		return nil, fmt.Errorf("read the flow document: %w", err)
 	}
-}
-
-// explainIssues lists a rejected document's issues, one per line.
-func explainIssues(err error) error {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	raw, ok := ae.Details["issues"]
-	if !ok {
-		return err
-	}
-	data, _ := json.Marshal(raw)
-	var issues []issueView
-	if json.Unmarshal(data, &issues) != nil || len(issues) == 0 {
-		return err
-	}
-	lines := []string{ae.Message}
-	for _, i := range issues {
-		lines = append(lines, "  "+i.String())
-	}
-	return errors.New(strings.Join(lines, "\n"))
 }
 
 // flowInputs converts --input k=v by the flow's declared input types.
@@ -219,7 +197,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 	}
 	var raw json.RawMessage
 	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", map[string]any{"inputs": in}, &raw); err != nil {
-		return explainIssues(err)
+		return err
 	}
 	if o.json {
 		return printJSON(e.stdout, raw)
@@ -282,7 +260,7 @@ func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
 	}
 	var started flowRunView
 	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/runs", map[string]any{"inputs": in}, &started); err != nil {
-		return explainIssues(err)
+		return err
 	}
 	if noWait {
 		if o.json {

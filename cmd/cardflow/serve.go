@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -20,6 +21,7 @@ type serverFlags struct {
 	logFormat, logLevel            string
 	trusted, suffixes              stringList
 	publicMetrics                  bool
+	flowLease                      time.Duration
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -51,6 +53,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
+	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	if _, err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +71,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		APIToken:            keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_API_TOKEN"))),
 		Key:                 keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_KEY"))),
 		PublicMetrics:       f.publicMetrics,
+		FlowLeaseTTL:        f.flowLease,
 		Logger:              log,
 		Stdout:              e.stdout,
 		Failpoint:           e.getenv("CARDFLOW_FAILPOINT"),

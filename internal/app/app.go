@@ -15,8 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
@@ -29,6 +31,7 @@ type App struct {
 	log      *slog.Logger
 	listener net.Listener
 	url      string
+	flows    *flowService
 
 	// Store is the open store; Close closes it.
 	Store store.Store
@@ -36,6 +39,8 @@ type App struct {
 	Keyring *keyring.Keyring
 	// Connections is the connection manager.
 	Connections *connection.Manager
+	// Executor runs cards.
+	Executor *card.Executor
 	// Registry holds the server's Prometheus metrics.
 	Registry *prometheus.Registry
 	// Web is the HTTP server.
@@ -89,6 +94,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 
 	policy := connection.DomainPolicy{ExtraSuffixes: cfg.ExtraDomainSuffixes, TrustedOrigins: cfg.TrustedOrigins}
 	httpClient := connection.NewHTTPClient(connection.GuardOptions{TrustedOrigins: cfg.TrustedOrigins})
+	tm, err := newTokenMetrics(httpClient.Transport, a.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	httpClient.Transport = tm
 	if cfg.Failpoint != "" {
 		httpClient.Transport = &failpointTransport{next: httpClient.Transport, point: cfg.Failpoint, log: log}
 	}
@@ -104,8 +114,27 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Owner:      cfg.Owner,
 	}
 
+	oktaMetrics, cardMetrics := okta.NewMetrics(), card.NewMetrics()
+	if err := oktaMetrics.Register(a.Registry); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	if err := cardMetrics.Register(a.Registry); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	a.Executor = &card.Executor{
+		Connections: cardConnections{a.Connections},
+		Recorder:    card.StoreRecorder{Store: a.Store},
+		Okta:        okta.Client{Metrics: oktaMetrics, Sleep: sleepReportingWait},
+		Metrics:     cardMetrics,
+		Now:         cfg.Now,
+		Logger:      log,
+	}
+	a.flows = newFlowService(a.Store, flowEnv{a.Connections}, flowCards{a.Executor}, cfg.Owner, cfg.FlowLeaseTTL, log, cfg.Now)
+
 	a.Web = &web.Server{
 		Connections:   a.Connections,
+		Cards:         cardService{a.Executor},
+		Flows:         a.flows,
 		History:       a.Store,
 		TokenHash:     tokenHash,
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
@@ -134,6 +163,11 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workDone := make(chan struct{})
+	go func() { defer close(workDone); a.flows.work(workCtx) }()
+	defer func() { stopWork(); <-workDone }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
 	fmt.Fprintf(a.cfg.Stdout, "cardflow: serving %s\n", a.url)

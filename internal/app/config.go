@@ -57,6 +57,9 @@ type Config struct {
 	Failpoint string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FlowLeaseTTL is how long a server's claim on a flow run lasts without
+	// renewal (a crashed server's runs are resumed after it); 0 means 15 s.
+	FlowLeaseTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
 }

@@ -26,10 +26,11 @@ type child struct {
 
 // startChild runs `cardflow serve` on dataDir against emu, with the failpoint
 // (if any), and waits for its serving line.
-func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string) *child {
+func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string, flags ...string) *child {
 	t.Helper()
-	cmd := exec.Command(cardflowBin, "serve", "-listen", "127.0.0.1:0", "-data-dir", dataDir,
-		"-trust-origin", emu.URL, "-log-format", "json", "-log-level", "debug")
+	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-data-dir", dataDir,
+		"-trust-origin", emu.URL, "-log-format", "json", "-log-level", "debug"}, flags...)
+	cmd := exec.Command(cardflowBin, args...)
 	cmd.Env = append(os.Environ(), "CARDFLOW_API_TOKEN="+testAPIToken, "CARDFLOW_KEY=", "CARDFLOW_FAILPOINT="+failpoint)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -155,5 +156,83 @@ func TestCrashAroundRefresh(t *testing.T) {
 				t.Errorf("the restarted server logs a refresh token reuse:\n%s", c2.stderr)
 			}
 		})
+	}
+}
+
+// TestCrashMidFlowRun kills a real server with SIGKILL after some items of
+// a flow run are recorded, restarts it, and checks that the run resumes and
+// finishes without doing any item twice (the org counts lifecycle calls).
+func TestCrashMidFlowRun(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 80})
+	dir := t.TempDir()
+	c1 := startChild(t, emu, dir, fpFlowAfterItems+"5", "-flow-lease-ttl", "2s")
+	h1 := c1.harness(emu, dir)
+	h1.connect("Prod")
+
+	// How many devices the flow will suspend.
+	var plan struct {
+		Steps []struct {
+			Changes []any `json:"changes"`
+		} `json:"steps"`
+	}
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	if code, data := h1.postYAML("/api/v1/flows", strings.Replace(suspendActiveFlow, "concurrency: 3", "concurrency: 2", 1), &stored); code != 201 {
+		t.Fatalf("store flow: %d %s", code, data)
+	}
+	inputs := map[string]any{"inputs": map[string]any{"platform": "WINDOWS"}}
+	h1.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/plan", inputs, &plan)
+	want := len(plan.Steps[1].Changes)
+	if want < 8 {
+		t.Fatalf("the plan suspends %d devices; the test needs more than the failpoint's 5", want)
+	}
+	before := lifecycleCalls(emu.Stats(t))
+
+	var run flowRun
+	if code, data := h1.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run); code != 202 {
+		t.Fatalf("start run: %d %s", code, data)
+	}
+	c1.waitKilled()
+	crashedAt := time.Now()
+	done := lifecycleCalls(emu.Stats(t)) - before
+	// Five recorded items: the search, then four suspensions (a fifth may
+	// have reached the org unrecorded).
+	if done < 4 || done >= want {
+		t.Fatalf("%d of %d devices were suspended before the crash; want the crash mid-run", done, want)
+	}
+
+	c2 := startChild(t, emu, dir, "", "-flow-lease-ttl", "2s")
+	h2 := c2.harness(emu, dir)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		h2.call("GET", "/api/v1/flow-runs/"+run.ID, nil, &run)
+		if run.Status == "succeeded" || run.Status == "failed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not finish after the restart: %+v\n%s", run, c2.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if run.Status != "succeeded" || run.Steps[1].Succeeded != want || run.Steps[1].Failed != 0 {
+		t.Fatalf("resumed run: %+v; want succeeded with %d items", run, want)
+	}
+	if n := lifecycleCalls(emu.Stats(t)) - before; n != want {
+		t.Errorf("%d lifecycle calls for %d devices; want exactly one each (no item done twice)", n, want)
+	}
+	// The items finished before the crash kept their records.
+	early := 0
+	for _, it := range run.Steps[1].ItemResults {
+		if ts, err := time.Parse(time.RFC3339Nano, it.FinishedAt); err == nil && ts.Before(crashedAt) {
+			early++
+		}
+	}
+	if early < 4 {
+		t.Errorf("%d items are recorded as finished before the crash; want at least 4", early)
+	}
+	if !strings.Contains(c2.stderr.String(), "resuming an interrupted flow run") {
+		t.Errorf("the restarted server does not log that it resumed the run")
 	}
 }

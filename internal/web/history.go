@@ -70,13 +70,20 @@ func runJSON(r *store.Run) RunJSON {
 		out.FinishedAt = &t
 	}
 	if r.ErrorCode != "" || r.ErrorMessage != "" {
-		e := &errorJSON{Code: problem.Code(r.ErrorCode), Message: r.ErrorMessage}
-		if r.Remedy != "" {
-			e.Details = map[string]any{"remedy": r.Remedy}
-		}
-		out.Error = e
+		out.Error = errorFromRun(r)
 	}
 	return out
+}
+
+// errorFromRun is a stored run's error in the public error shape: the
+// message followed by the remedy, as for every other error.
+func errorFromRun(r *store.Run) *errorJSON {
+	e := &errorJSON{Code: problem.Code(r.ErrorCode), Message: r.ErrorMessage}
+	if r.Remedy != "" {
+		e.Message += "; " + r.Remedy
+		e.Details = map[string]any{"remedy": r.Remedy}
+	}
+	return e
 }
 
 func rawOrNil(b json.RawMessage) json.RawMessage {

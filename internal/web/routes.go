@@ -18,6 +18,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("POST /api/v1/connections/{id}/reauthorize", s.reauthorizeConnection)
 		mux.HandleFunc("POST /api/v1/connections/{id}/test", s.testConnection)
 	}
+	if s.Cards != nil {
+		mux.HandleFunc("GET /api/v1/connectors", s.listConnectors)
+		mux.HandleFunc("POST /api/v1/runs", s.createRun)
+	}
 	if s.Flows != nil {
 		mux.HandleFunc("POST /api/v1/flows", s.putFlow)
 		mux.HandleFunc("GET /api/v1/flows", s.listFlows)

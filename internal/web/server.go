@@ -21,6 +21,8 @@ import (
 type Server struct {
 	// Connections manages connections (internal/connection.Manager).
 	Connections Connections
+	// Cards lists connectors and runs cards (internal/card).
+	Cards Cards
 	// Flows stores, validates, plans and runs flows.
 	Flows Flows
 	// History reads run history and the audit log (the store).

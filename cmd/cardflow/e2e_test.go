@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/app"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+const e2eToken = "cli-test-token-0123456789"
+
+// server is a real cardflow server with an emulated org, and the CLI's
+// environment to talk to it.
+type server struct {
+	emu  *emutest.Server
+	url  string
+	vars map[string]string
+}
+
+func startServer(t *testing.T) *server {
+	t.Helper()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 12})
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Config{
+		Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedOrigins: []string{emu.URL},
+		APIToken: keyring.Secret(e2eToken), Stdout: &strings.Builder{},
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &server{emu: emu, url: a.URL(), vars: map[string]string{
+		"CARDFLOW_SERVER": a.URL(), "CARDFLOW_API_TOKEN": e2eToken, "CARDFLOW_CLIENT_SECRET": oktaemu.DemoClientSecret,
+	}}
+}
+
+// connect creates a connection with the CLI and signs in at the org like
+// a browser, the way `connections create` asks a person to.
+func (s *server) connect(t *testing.T, nickname string) string {
+	t.Helper()
+	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", nickname, "--domain", s.emu.URL,
+		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json")
+	if code != exitOK {
+		t.Fatalf("connections create: exit %d\n%s%s", code, out, errOut)
+	}
+	var created struct {
+		ID           string `json:"id"`
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if err := json.Unmarshal([]byte(out), &created); err != nil {
+		t.Fatalf("connections create --json: %v\n%s", err, out)
+	}
+	loc := s.emu.SignIn(t, created.AuthorizeURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	resp, err := s.emu.Client.Get(loc.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return created.ID
+}
+
+func TestCLIConnections(t *testing.T) {
+	s := startServer(t)
+
+	// create waits for the authorization, which a "browser" finishes.
+	done := make(chan struct{})
+	var code int
+	var out, errOut string
+	go func() {
+		defer close(done)
+		code, out, errOut = runCLI(t, s.vars, "connections", "create", "--nickname", "Waited", "--domain", s.emu.URL,
+			"--client-id", oktaemu.DemoClientID, "--timeout", "20s")
+	}()
+	var authURL string
+	deadline := time.Now().Add(10 * time.Second)
+	for authURL == "" && time.Now().Before(deadline) {
+		_, list, _ := runCLI(t, s.vars, "connections", "list", "--json")
+		if strings.Contains(list, "Waited") {
+			// The URL is printed by the waiting command; re-issue one.
+			_, re, _ := runCLI(t, s.vars, "connections", "reauthorize", "Waited", "--no-wait", "--json")
+			var v struct {
+				AuthorizeURL string `json:"authorizeUrl"`
+			}
+			_ = json.Unmarshal([]byte(re), &v)
+			authURL = v.AuthorizeURL
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if authURL == "" {
+		t.Fatal("the connection never appeared")
+	}
+	loc := s.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	resp, err := s.emu.Client.Get(loc.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	<-done
+	if code != exitOK || !strings.Contains(out, "Status:           active") || !strings.Contains(out, "admin@example.com") {
+		t.Fatalf("connections create: exit %d; want 0 and the active connection\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "/oauth2/v1/authorize?") {
+		t.Errorf("connections create did not print the authorize URL:\n%s", out)
+	}
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+	}{
+		{name: "list", args: []string{"connections", "list"}, wantOut: []string{"NICKNAME", "Waited", "active"}},
+		{name: "show by nickname", args: []string{"connections", "show", "Waited"}, wantOut: []string{"Granted scopes:", "okta.devices.manage"}},
+		{name: "show json", args: []string{"connections", "show", "waited", "--json"}, wantOut: []string{`"status": "active"`}},
+		{name: "test", args: []string{"connections", "test", "Waited"}, wantOut: []string{"OK: the connection works"}},
+		{name: "show unknown", args: []string{"connections", "show", "nope"}, wantCode: exitFailure},
+		{name: "audit", args: []string{"audit"}, wantOut: []string{"connection.create", "connection.authorize", "connection.test"}},
+		{name: "delete", args: []string{"connections", "delete", "Waited"}, wantOut: []string{"Deleted connection Waited."}},
+		{name: "gone", args: []string{"connections", "list"}, wantOut: []string{"NICKNAME"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, s.vars, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d; want %d\n%s%s", code, tt.wantCode, out, errOut)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	if code, out, errOut := runCLI(t, s.vars, "connections", "show", "nope"); code != exitFailure || !strings.Contains(errOut, "not_found") {
+		t.Errorf("show unknown: exit %d stderr %q; want the server's not_found message\n%s", code, errOut, out)
+	}
+}
+
+func TestCLIConnectionCreateRefused(t *testing.T) {
+	s := startServer(t)
+	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", "Bad", "--domain", "example-admin.okta.com",
+		"--client-id", "x", "--no-wait")
+	if code != exitFailure || !strings.Contains(errOut, "not example-admin.okta.com") {
+		t.Errorf("exit %d stderr %q; want failure naming the -admin mistake\n%s", code, errOut, out)
+	}
+}
+
+func TestCLIRunCards(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Prod")
+
+	code, out, errOut := runCLI(t, s.vars, "run", "okta-devices/search-devices", "--connection", "Prod", "--input", "status=ACTIVE", "--input", "resultSet=first", "--json")
+	if code != exitOK {
+		t.Fatalf("run search-devices: exit %d\n%s%s", code, out, errOut)
+	}
+	var search struct {
+		Status string `json:"status"`
+		Output struct {
+			Devices []struct {
+				ID string `json:"id"`
+			} `json:"devices"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(out), &search); err != nil || len(search.Output.Devices) == 0 {
+		t.Fatalf("run --json: %v\n%s", err, out)
+	}
+	id := search.Output.Devices[0].ID
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{name: "suspend by short name", args: []string{"run", "suspend-device", "--connection", "prod", "--input", "deviceId=" + id}, wantOut: "succeeded"},
+		{name: "typed bool input", args: []string{"run", "delete-device", "--connection", "Prod", "--input", "deviceId=" + id, "--input", "deactivateFirst=false"},
+			wantCode: exitFailure, wantOut: "SUSPENDED"},
+		{name: "bad bool", args: []string{"run", "delete-device", "--connection", "Prod", "--input", "deviceId=x", "--input", "deactivateFirst=perhaps"},
+			wantCode: exitUsage, wantErr: "want true or false"},
+		{name: "unknown card", args: []string{"run", "melt-device", "--connection", "Prod"}, wantCode: exitUsage, wantErr: `unknown card "melt-device"`},
+		{name: "unknown connection", args: []string{"run", "read-device", "--connection", "Nope", "--input", "deviceId=" + id}, wantCode: exitFailure, wantErr: "not_found"},
+		{name: "runs list", args: []string{"runs", "list"}, wantOut: "okta-devices/suspend-device"},
+		{name: "connectors", args: []string{"connectors"}, wantOut: "okta-devices/delete-device"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, s.vars, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d; want %d\n%s%s", code, tt.wantCode, out, errOut)
+			}
+			if !strings.Contains(out, tt.wantOut) || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stdout %q stderr %q; want %q and %q", out, errOut, tt.wantOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCLIFlows(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	file := "../../examples/offboard-user-devices.yaml"
+
+	if code, out, errOut := runCLI(t, s.vars, "flows", "validate", file); code != exitOK || !strings.Contains(out, "is valid") {
+		t.Fatalf("flows validate: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, s.vars, "flows", "plan", file, "--input", "login="+oktaemu.UserLogin, "--json")
+	if code != exitOK {
+		t.Fatalf("flows plan: exit %d\n%s%s", code, out, errOut)
+	}
+	var plan struct {
+		Flow  string `json:"flow"`
+		Steps []struct {
+			ID      string `json:"id"`
+			Mode    string `json:"mode"`
+			Items   int    `json:"items"`
+			Changes []struct {
+				DeviceID string `json:"deviceId"`
+				From     string `json:"from"`
+				To       string `json:"to"`
+			} `json:"changes"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || plan.Flow != "offboard-user-devices" || len(plan.Steps) != 2 {
+		t.Fatalf("flows plan --json: %v\n%s", err, out)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "run", file, "--input", "login="+oktaemu.UserLogin, "--json")
+	if code != exitOK {
+		t.Fatalf("flows run: exit %d\n%s%s", code, out, errOut)
+	}
+	var run struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Steps  []struct {
+			ID        string `json:"id"`
+			Status    string `json:"status"`
+			Items     int    `json:"items"`
+			Succeeded int    `json:"succeeded"`
+			Failed    int    `json:"failed"`
+			Skipped   int    `json:"skipped"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &run); err != nil || run.Status != "succeeded" || len(run.Steps) != 2 {
+		t.Fatalf("flows run --json: %v\n%s", err, out)
+	}
+	if run.Steps[1].Succeeded != len(plan.Steps[1].Changes) {
+		t.Errorf("the run suspended %d devices; the plan said %d", run.Steps[1].Succeeded, len(plan.Steps[1].Changes))
+	}
+	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || !strings.Contains(out, "offboard-user-devices") {
+		t.Errorf("flows list: %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "suspend") {
+		t.Errorf("flows show-run: %d\n%s", code, out)
+	}
+	// A document with a mistake fails validation with its line.
+	bad := t.TempDir() + "/bad.yaml"
+	src, _ := os.ReadFile(file)
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(src), "okta-devices/suspend-device", "okta-devices/suspend", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "validate", bad); code != exitFailure || !strings.Contains(out, "unknown card") {
+		t.Errorf("flows validate bad: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/flow"
+	"net/http"
+)
+
+// catalog is the card registry as connection.Catalog.
+type catalog struct{}
+
+func (catalog) DefaultScopes(connector string) ([]string, bool) { return card.DefaultScopes(connector) }
+
+func (catalog) Scopes(connector string) []connection.ScopeInfo {
+	var out []connection.ScopeInfo
+	for _, s := range card.Scopes(connector) {
+		out = append(out, connection.ScopeInfo{Name: s.Name, Description: s.Description})
+	}
+	return out
+}
+
+func (catalog) CardsNeeding(connector, scope string) []string {
+	return card.CardsNeeding(connector, scope)
+}
+
+// cardConnections is the connection manager as card.Connections.
+type cardConnections struct{ m *connection.Manager }
+
+func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname string) (card.ConnectionInfo, error) {
+	v, err := c.m.Resolve(ctx, connector, idOrNickname)
+	if err != nil {
+		return card.ConnectionInfo{}, err
+	}
+	info := card.ConnectionInfo{
+		ID: v.ID, Nickname: v.Nickname, Domain: v.Domain, Status: v.Status, StatusReason: v.StatusReason,
+		Remedy: v.Remedy, GrantedScopes: v.GrantedScopes,
+	}
+	if v.AuthorizedBy != nil {
+		info.ActingAs = v.AuthorizedBy.Login
+	}
+	return info, nil
+}
+
+func (c cardConnections) HTTPClient(id string) *http.Client { return c.m.HTTPClient(id) }
+
+// flowEnv is the card registry and the connection manager as
+// flow.ValidateEnv.
+type flowEnv struct{ m *connection.Manager }
+
+func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
+	c, ok := card.Lookup(ref)
+	if !ok {
+		return flow.CardInfo{}, false
+	}
+	info := flow.CardInfo{Ref: c.Ref, Mode: c.Mode, Scope: c.Scope}
+	for _, in := range c.Inputs {
+		info.Inputs = append(info.Inputs, flow.InputInfo{Name: in.Name, Type: in.Type, Required: in.Required})
+	}
+	return info, true
+}
+
+func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (flow.ConnInfo, error) {
+	v, err := e.m.Resolve(ctx, connector, nameOrID)
+	if err != nil {
+		return flow.ConnInfo{}, err
+	}
+	return flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, GrantedScopes: v.GrantedScopes}, nil
+}
+
+// flowCards is the card executor as flow.CardRunner. The caller of a flow
+// run reaches it through the context (callerKey).
+type flowCards struct{ e *card.Executor }
+
+func (f flowCards) request(ctx context.Context, c flow.Call) card.Request {
+	caller, _ := ctx.Value(callerKey{}).(string)
+	return card.Request{Card: c.Card, Connection: c.Connection, Input: c.Input, Caller: caller,
+		FlowRunID: c.FlowRunID, StepID: c.StepID, ItemIndex: c.Index}
+}
+
+func (f flowCards) RunCard(ctx context.Context, c flow.Call) (map[string]any, error) {
+	res, err := f.e.Run(ctx, f.request(ctx, c))
+	if err != nil {
+		return nil, err
+	}
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	return res.Output, nil
+}
+
+func (f flowCards) PlanCard(ctx context.Context, c flow.Call) (map[string]any, *flow.Change, error) {
+	res, err := f.e.Plan(ctx, f.request(ctx, c))
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.Error != nil {
+		return nil, nil, res.Error
+	}
+	var ch *flow.Change
+	if res.Change != nil {
+		ch = &flow.Change{DeviceID: res.Change.DeviceID, From: res.Change.From, To: res.Change.To}
+	}
+	return res.Output, ch, nil
+}
+
+// sleepReportingWait waits d (honouring ctx) for the Okta client and tells
+// a flow run, if the call belongs to one, that it is waiting for the rate
+// limit.
+func sleepReportingWait(ctx context.Context, d time.Duration) error {
+	flow.ReportWait(ctx, d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// cardService is the card registry and executor as web.Cards.
+type cardService struct{ e *card.Executor }
+
+func (c cardService) Connectors() []card.Connector { return card.Connectors() }
+
+func (c cardService) Run(ctx context.Context, req card.Request) (*card.Result, error) {
+	return c.e.Run(ctx, req)
+}

@@ -1,0 +1,221 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+const suspendActiveFlow = `name: suspend-active-macs
+description: Suspend every active macOS device
+inputs:
+  platform: {type: string, required: true}
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Prod
+    input:
+      search: 'status eq "ACTIVE" and profile.platform eq "${{ inputs.platform }}"'
+      resultSet: all
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Prod
+    for_each: ${{ steps.find.output.devices }}
+    concurrency: 3
+    input:
+      deviceId: ${{ item.id }}
+`
+
+// postYAML sends a flow document.
+func (h *harness) postYAML(path, src string, out any) (int, []byte) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.url+path, strings.NewReader(src))
+	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	req.Header.Set("Content-Type", "application/yaml")
+	resp, err := h.http.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			h.t.Fatalf("POST %s: %d %v\n%s", path, resp.StatusCode, err, data)
+		}
+	}
+	return resp.StatusCode, data
+}
+
+type flowRun struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	Steps  []struct {
+		ID          string `json:"id"`
+		Status      string `json:"status"`
+		Items       int    `json:"items"`
+		Succeeded   int    `json:"succeeded"`
+		Failed      int    `json:"failed"`
+		Skipped     int    `json:"skipped"`
+		ItemResults []struct {
+			Index      int             `json:"index"`
+			Status     string          `json:"status"`
+			Input      json.RawMessage `json:"input"`
+			Output     json.RawMessage `json:"output"`
+			StartedAt  string          `json:"startedAt"`
+			FinishedAt string          `json:"finishedAt"`
+		} `json:"itemResults"`
+	} `json:"steps"`
+}
+
+func lifecycleCalls(stats map[string]int) int {
+	n := 0
+	for k, v := range stats {
+		if strings.HasPrefix(k, "POST /api/v1/devices/") || strings.HasPrefix(k, "DELETE /api/v1/devices/") {
+			n += v
+		}
+	}
+	return n
+}
+
+func TestFlowValidatePlanRun(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 60}, nil)
+	h.connect("Prod")
+
+	// Validation problems name their line.
+	var v struct {
+		Valid  bool `json:"valid"`
+		Issues []struct {
+			Line    int    `json:"line"`
+			Message string `json:"message"`
+		} `json:"issues"`
+	}
+	bad := strings.Replace(suspendActiveFlow, "okta-devices/suspend-device", "okta-devices/suspend-devise", 1)
+	if code, data := h.postYAML("/api/v1/flows/validate", bad, &v); code != 200 || v.Valid || len(v.Issues) == 0 || v.Issues[0].Line != 12 {
+		t.Errorf("validate a misspelt card: %d %s; want invalid with an issue on line 12 (the step)", code, data)
+	}
+	if code, data := h.postYAML("/api/v1/flows/validate", suspendActiveFlow, &v); code != 200 || !v.Valid {
+		t.Errorf("validate: %d %s; want valid", code, data)
+	}
+	var e apiErr
+	if code, _ := h.postYAML("/api/v1/flows", bad, &e); code != 400 || e.Error.Code != "invalid_input" {
+		t.Errorf("store an invalid flow: %d %+v; want 400 invalid_input", code, e)
+	}
+
+	var stored struct {
+		Flow struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"flow"`
+	}
+	if code, data := h.postYAML("/api/v1/flows", suspendActiveFlow, &stored); code != 201 || stored.Flow.Name != "suspend-active-macs" {
+		t.Fatalf("store the flow: %d %s", code, data)
+	}
+
+	// Plan changes nothing.
+	before := lifecycleCalls(h.emu.Stats(t))
+	var plan struct {
+		Flow  string `json:"flow"`
+		Steps []struct {
+			ID      string `json:"id"`
+			Mode    string `json:"mode"`
+			Items   int    `json:"items"`
+			Changes []struct {
+				DeviceID, From, To string
+			} `json:"changes"`
+		} `json:"steps"`
+	}
+	if code, data := h.call("POST", "/api/v1/flows/suspend-active-macs/plan", map[string]any{"inputs": map[string]any{"platform": "MACOS"}}, &plan); code != 200 {
+		t.Fatalf("plan: %d %s", code, data)
+	}
+	if len(plan.Steps) != 2 || plan.Steps[1].Mode != "manage" || len(plan.Steps[1].Changes) == 0 || plan.Steps[1].Changes[0].To != "SUSPENDED" || plan.Steps[1].Changes[0].From != "ACTIVE" {
+		t.Fatalf("plan: %+v; want the suspend step with ACTIVE → SUSPENDED changes", plan)
+	}
+	if n := lifecycleCalls(h.emu.Stats(t)); n != before {
+		t.Errorf("plan made %d lifecycle calls; want none", n-before)
+	}
+	want := len(plan.Steps[1].Changes)
+
+	// Run, waiting for the end.
+	var run flowRun
+	if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", map[string]any{"inputs": map[string]any{"platform": "MACOS"}}, &run); code != 200 {
+		t.Fatalf("run: %d %s", code, data)
+	}
+	if run.Status != "succeeded" || len(run.Steps) != 2 || run.Steps[1].Succeeded != want || run.Steps[1].Items != want {
+		t.Fatalf("run: %+v; want succeeded with %d suspended", run, want)
+	}
+	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != want {
+		t.Errorf("the run made %d lifecycle calls; want %d", n, want)
+	}
+	var detail flowRun
+	h.call("GET", "/api/v1/flow-runs/"+run.ID, nil, &detail)
+	items := detail.Steps[1].ItemResults
+	if len(items) != want || items[0].Status != "succeeded" || !bytes.Contains(items[0].Input, []byte("deviceId")) ||
+		!bytes.Contains(items[0].Output, []byte("SUSPENDED")) || items[0].StartedAt == "" || items[0].FinishedAt == "" {
+		t.Errorf("flow run detail: %d items, first %+v; want each item's input, output and timing", len(items), items)
+	}
+	audit := h.audit("action=flow.run")
+	if len(audit) != 1 || audit[0]["outcome"] != "success" {
+		t.Errorf("flow.run audit: %v", audit)
+	}
+
+	// Missing input and a revoked scope are refused before anything runs.
+	if code, _ := h.call("POST", "/api/v1/flows/suspend-active-macs/runs", map[string]any{}, &e); code != 400 || !strings.Contains(e.Error.Message, "platform") {
+		t.Errorf("run without its input: %d %+v", code, e)
+	}
+}
+
+func TestFlowScopePreflight(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	_, authURL := h.create("Prod", oktaemu.DemoClientSecret, []string{"okta.devices.read"})
+	h.signIn(authURL, oktaemu.AdminLogin)
+	var v struct {
+		Valid   bool   `json:"valid"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	h.postYAML("/api/v1/flows/validate", suspendActiveFlow, &v)
+	if v.Valid || v.Code != "insufficient_scope" || !strings.Contains(v.Message, "okta.devices.manage") {
+		t.Errorf("validate with read-only scopes: %+v; want insufficient_scope naming okta.devices.manage", v)
+	}
+	var e apiErr
+	if code, _ := h.postYAML("/api/v1/flows", suspendActiveFlow, &e); code != 403 || e.Error.Code != "insufficient_scope" {
+		t.Errorf("store: %d %+v; want 403 insufficient_scope", code, e)
+	}
+}
+
+func TestExampleFlowsRun(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 40}, nil)
+	h.connect("Demo org")
+	tests := []struct {
+		file   string
+		inputs map[string]any
+	}{
+		{file: "../../examples/offboard-user-devices.yaml", inputs: map[string]any{"login": oktaemu.UserLogin}},
+		{file: "../../examples/stale-device-cleanup.yaml", inputs: map[string]any{"since": "2100-01-01T00:00:00.000Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			src, err := os.ReadFile(tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stored struct {
+				Flow struct{ ID string } `json:"flow"`
+			}
+			if code, data := h.postYAML("/api/v1/flows", string(src), &stored); code != 201 {
+				t.Fatalf("store: %d %s", code, data)
+			}
+			var run flowRun
+			if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", map[string]any{"inputs": tt.inputs}, &run); code != 200 || run.Status != "succeeded" {
+				t.Fatalf("run: %d %s", code, data)
+			}
+		})
+	}
+}

@@ -1,0 +1,171 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// runJSON is the API's card run.
+type runJSON struct {
+	ID             string          `json:"id"`
+	Card           string          `json:"card"`
+	Status         string          `json:"status"`
+	Output         json.RawMessage `json:"output"`
+	OktaRequestIDs []string        `json:"oktaRequestIds"`
+	Error          *struct {
+		Code    string         `json:"code"`
+		Message string         `json:"message"`
+		Details map[string]any `json:"details"`
+	} `json:"error"`
+}
+
+func (h *harness) run(card, connection string, input map[string]any) (int, runJSON) {
+	h.t.Helper()
+	var r runJSON
+	code, _ := h.call("POST", "/api/v1/runs", map[string]any{"card": card, "connection": connection, "input": input}, &r)
+	return code, r
+}
+
+// firstDevice returns the id and status of a device with status.
+func (h *harness) deviceWithStatus(connection, status string) string {
+	h.t.Helper()
+	code, r := h.run("okta-devices/search-devices", connection, map[string]any{"status": status, "resultSet": "first"})
+	if code != http.StatusCreated || r.Status != "succeeded" {
+		h.t.Fatalf("search-devices: %d %+v", code, r)
+	}
+	var out struct {
+		Devices []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"devices"`
+	}
+	if err := json.Unmarshal(r.Output, &out); err != nil || len(out.Devices) == 0 {
+		h.t.Fatalf("search-devices found no %s device: %v %s", status, err, r.Output)
+	}
+	return out.Devices[0].ID
+}
+
+func TestRunCards(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 20}, nil)
+	c := h.connect("Prod")
+	id := h.deviceWithStatus("Prod", "ACTIVE")
+
+	code, r := h.run("okta-devices/suspend-device", "Prod", map[string]any{"deviceId": id})
+	if code != http.StatusCreated || r.Status != "succeeded" || !strings.Contains(string(r.Output), `"SUSPENDED"`) {
+		t.Fatalf("suspend-device: %d %+v %s", code, r, r.Output)
+	}
+	if len(r.OktaRequestIDs) == 0 {
+		t.Errorf("the run has no Okta request ids")
+	}
+	// Again: already there, changed false.
+	if _, r2 := h.run("okta-devices/suspend-device", c.ID, map[string]any{"deviceId": id}); r2.Status != "succeeded" || !strings.Contains(string(r2.Output), `"changed": false`) {
+		t.Errorf("second suspend: %+v %s; want succeeded with changed false", r2, r2.Output)
+	}
+	// A disallowed transition fails with the current status named.
+	_, r3 := h.run("okta-devices/delete-device", "Prod", map[string]any{"deviceId": id})
+	if r3.Status != "failed" || r3.Error == nil || !strings.Contains(r3.Error.Message, "SUSPENDED") {
+		t.Errorf("delete a suspended device: %+v; want failed naming SUSPENDED", r3)
+	}
+
+	// The run is in the history, with its error.
+	var got runJSON
+	if code, data := h.call("GET", "/api/v1/runs/"+r3.ID, nil, &got); code != 200 || got.Status != "failed" || got.Error == nil {
+		t.Errorf("GET run: %d %s", code, data)
+	}
+	var list struct {
+		Runs []runJSON `json:"runs"`
+	}
+	h.call("GET", "/api/v1/runs?card=okta-devices/suspend-device", nil, &list)
+	if len(list.Runs) != 2 {
+		t.Errorf("runs of suspend-device: %d; want 2", len(list.Runs))
+	}
+
+	// Audit: every card run, with its Okta request id and acting account.
+	events := h.audit("action=card.run")
+	if len(events) != 4 {
+		t.Fatalf("card.run audit events: %d; want 4 (search, suspend twice, delete)", len(events))
+	}
+	suspend := events[1]
+	if suspend["card"] != "okta-devices/suspend-device" || suspend["actingAs"] != oktaemu.AdminLogin ||
+		suspend["oktaRequestId"] == nil || suspend["connectionId"] != c.ID || !strings.Contains(suspend["inputSummary"].(string), id) ||
+		!strings.HasPrefix(suspend["caller"].(string), "api-token:") || suspend["outcome"] != "success" {
+		t.Errorf("audit event of the suspend: %v", suspend)
+	}
+	if events[3]["outcome"] != "failure" || events[3]["error"] == nil {
+		t.Errorf("audit event of the failed delete: %v", events[3])
+	}
+
+	// Request errors are not runs.
+	tests := []struct {
+		name       string
+		body       map[string]any
+		wantStatus int
+		wantCode   string
+	}{
+		{name: "unknown card", body: map[string]any{"card": "okta-devices/melt-device", "connection": "Prod", "input": map[string]any{}}, wantStatus: 400, wantCode: "invalid_input"},
+		{name: "unknown connection", body: map[string]any{"card": "okta-devices/read-device", "connection": "Nope", "input": map[string]any{"deviceId": id}}, wantStatus: 404, wantCode: "not_found"},
+		{name: "missing input", body: map[string]any{"card": "okta-devices/read-device", "connection": "Prod", "input": map[string]any{}}, wantStatus: 400, wantCode: "invalid_input"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e apiErr
+			code, data := h.call("POST", "/api/v1/runs", tt.body, &e)
+			if code != tt.wantStatus || e.Error.Code != tt.wantCode {
+				t.Errorf("got %d %s; want %d %s\n%s", code, e.Error.Code, tt.wantStatus, tt.wantCode, data)
+			}
+		})
+	}
+}
+
+func TestRunInsufficientScopeMakesNoCall(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	c, authURL := h.create("ReadOnly", oktaemu.DemoClientSecret, []string{"okta.devices.read"})
+	if code, page := h.signIn(authURL, oktaemu.AdminLogin); code != http.StatusOK {
+		t.Fatalf("authorize: %d\n%s", code, page)
+	}
+	id := h.deviceWithStatus(c.ID, "ACTIVE")
+	before := h.emu.Stats(t)
+	code, r := h.run("okta-devices/suspend-device", "ReadOnly", map[string]any{"deviceId": id})
+	if code != http.StatusCreated || r.Status != "failed" || r.Error == nil || r.Error.Code != "insufficient_scope" {
+		t.Fatalf("suspend with read-only scopes: %d %+v; want a failed run with insufficient_scope", code, r)
+	}
+	for _, w := range []string{"okta-devices/suspend-device", "okta.devices.manage", "reauthorize"} {
+		if !strings.Contains(r.Error.Message, w) {
+			t.Errorf("insufficient_scope message %q does not mention %q", r.Error.Message, w)
+		}
+	}
+	after := h.emu.Stats(t)
+	for k, n := range after {
+		if strings.Contains(k, "/api/v1/devices") && n != before[k] {
+			t.Errorf("the preflight let %d call(s) %s reach the org; want none", n-before[k], k)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
+	c := h.connect("Metered")
+	h.run("okta-devices/search-devices", c.ID, map[string]any{"resultSet": "first"})
+	h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil)
+	if code, _ := h.callWith("", "GET", "/metrics", nil, nil); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without the token: %d; want 401", code)
+	}
+	code, data := h.call("GET", "/metrics", nil, nil)
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		`cardflow_card_runs_total{card="okta-devices/search-devices"`,
+		`cardflow_okta_request_duration_seconds`,
+		`cardflow_oauth_token_requests_total{grant_type="authorization_code",status="200"} 1`,
+		`cardflow_oauth_token_requests_total{grant_type="refresh_token",status="200"} 1`,
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
