@@ -207,7 +207,10 @@ func (o *Org) rotate(s *state, a *app, rt, scope string, now time.Time, iss stri
 			}
 		}
 	}
-	resp, claims := o.issue(s, a, t.userID, scopes, t.family, now, iss)
+	// The access token carries the narrowed scopes; the new refresh token
+	// keeps the login's (RFC 6749 §6: the scope of a refresh grant never
+	// shrinks the grant itself).
+	resp, claims := o.issueScoped(s, a, t.userID, scopes, t.scopes, t.family, now, iss)
 	if _, rotated := resp["refresh_token"]; rotated && t.rotatedAt.IsZero() {
 		t.rotatedAt = now
 	}
@@ -237,6 +240,12 @@ func (o *Org) clientCredentials(r *http.Request, a *app) (map[string]any, *oauth
 // when openid was granted, the ID token claims to sign. The caller holds
 // s.mu.
 func (o *Org) issue(s *state, a *app, userID string, scopes []string, fam *family, now time.Time, iss string) (map[string]any, *idClaims) {
+	return o.issueScoped(s, a, userID, scopes, scopes, fam, now, iss)
+}
+
+// issueScoped is issue with the refresh token's scopes given apart from the
+// access token's (a refresh that narrows the scope narrows only the latter).
+func (o *Org) issueScoped(s *state, a *app, userID string, scopes, refreshScopes []string, fam *family, now time.Time, iss string) (map[string]any, *idClaims) {
 	at := randomToken(64)
 	rec := &tokenRec{kind: kindAccess, clientID: a.clientID, userID: userID, scopes: scopes, issued: now,
 		expires: now.Add(accessLifetime), family: fam}
@@ -247,9 +256,9 @@ func (o *Org) issue(s *state, a *app, userID string, scopes []string, fam *famil
 		return resp, nil
 	}
 	fam.tokens = append(fam.tokens, rec)
-	if slices.Contains(scopes, "offline_access") {
+	if slices.Contains(refreshScopes, "offline_access") {
 		rt := randomToken(43)
-		rrec := &tokenRec{kind: kindRefresh, clientID: a.clientID, userID: userID, scopes: scopes, issued: now,
+		rrec := &tokenRec{kind: kindRefresh, clientID: a.clientID, userID: userID, scopes: refreshScopes, issued: now,
 			expires: now.Add(refreshLifetime), family: fam}
 		s.tokens[rt] = rrec
 		fam.tokens = append(fam.tokens, rrec)
