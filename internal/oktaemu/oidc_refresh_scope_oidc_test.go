@@ -1,8 +1,5 @@
 package oktaemu_test
 
-// Pending: fails against the emulator as of this writing (the refresh token
-// issued by a narrowing refresh carries the narrowed scopes).
-
 import (
 	"encoding/json"
 	"net/http"
