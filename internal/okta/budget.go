@@ -88,6 +88,7 @@ type Budget struct {
 type bucket struct {
 	limit     int // 0 until a response tells it
 	remaining int // server's remaining minus our grants it has not seen
+	freshest  int // the lowest remaining a response has reported this window
 	resetAt   time.Time
 	estimated bool // resetAt is a guess made when the last window ended
 	lastGrant time.Time
@@ -212,11 +213,22 @@ func (b *Budget) observe(key Key, seq uint64, o Observation) {
 	case bk.resetAt.IsZero() || bk.estimated || o.Reset.After(bk.resetAt.Add(sameWindow)):
 		bk.resetAt = o.Reset
 		bk.remaining = est
+		bk.freshest = o.Remaining
 		bk.estimated = false
 	case o.Reset.Before(bk.resetAt.Add(-sameWindow)):
 		// An older window's late response; the newer window stands.
 	default:
-		bk.remaining = min(bk.remaining, est)
+		if o.Remaining < bk.freshest {
+			// The newest server count seen this window: it corrects the
+			// estimate either way, so an early misjudgement of which
+			// requests the server had counted does not stick for the
+			// rest of the window.
+			bk.freshest = o.Remaining
+			bk.remaining = est
+		} else {
+			// An older count: it can only lower the estimate.
+			bk.remaining = min(bk.remaining, est)
+		}
 		// Every estimate is at or after the true reset (Date is
 		// truncated), so the earliest is the tightest safe one.
 		if o.Reset.Before(bk.resetAt) {
