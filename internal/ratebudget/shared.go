@@ -1,0 +1,279 @@
+package ratebudget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Store keeps the shared budgets; store.Store satisfies it.
+type Store interface {
+	UpdateRateBudget(ctx context.Context, key string, fn func(b *store.RateBudget) error) error
+}
+
+const (
+	// margin is added to a window's end before calls flow again, for the
+	// latency between the org's clock and ours.
+	margin = 50 * time.Millisecond
+	// sameWindow is the tolerance within which two observed resets are the
+	// same window (Date has one-second resolution).
+	sameWindow = 1500 * time.Millisecond
+	// assumedWindow is the window length assumed after a window ends and
+	// before a response tells the new one (Okta's windows are a minute).
+	assumedWindow = time.Minute
+	// maxSleep bounds one wait, so that a waiter sees what other servers
+	// learned meanwhile (an earlier reset than the one it was told).
+	maxSleep = time.Second
+	// unknownFor is how long a server keeps calling without asking the
+	// store while no response of the bucket has told a limit (an org
+	// without rate limits, such as an unthrottled emulator).
+	unknownFor = 250 * time.Millisecond
+	// storeTimeout bounds recording an observation, which has no caller
+	// context.
+	storeTimeout = 10 * time.Second
+)
+
+// Shared is an okta.Limiter whose budgets live in a store shared by every
+// server. It follows okta.Budget's rules: calls flow while the window's
+// remaining calls stay above a small reserve, the last tenth of them is
+// spread evenly over the rest of the window, and calls wait for the reset
+// when only the reserve is left. Every grant is counted in the store under
+// the budget's lock, so that concurrent grants of all servers together
+// never pass the limit; responses teach the limit, what the org counted and
+// when the window ends.
+//
+// Set the fields before first use; Shared is then safe for concurrent use
+// and must not be copied.
+type Shared struct {
+	// Store keeps the budgets (required).
+	Store Store
+	// Now is the clock; it must be the clock of the okta.Clients that
+	// report observations. Nil means time.Now.
+	Now func() time.Time
+	// Sleep waits for d or until ctx is done; nil means a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger receives store errors met while recording an observation;
+	// nil discards them.
+	Logger *slog.Logger
+
+	mu     sync.Mutex
+	locals map[okta.Key]*local
+}
+
+var _ okta.Limiter = (*Shared)(nil)
+
+// local is this server's view of one budget. turn lets one waiter of the
+// server at a time ask the store, so that a queue of waiting calls costs
+// the store one query per wait rather than one per call.
+type local struct {
+	turn chan struct{}
+
+	mu      sync.Mutex
+	limit   int       // the store's limit when last seen
+	checked time.Time // when the store was last asked
+}
+
+func (s *Shared) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Shared) sleep(ctx context.Context, d time.Duration) error {
+	if s.Sleep != nil {
+		return s.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (s *Shared) local(key okta.Key) *local {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locals == nil {
+		s.locals = map[okta.Key]*local{}
+	}
+	l := s.locals[key]
+	if l == nil {
+		l = &local{turn: make(chan struct{}, 1)}
+		s.locals[key] = l
+	}
+	return l
+}
+
+// storeKey names key's budget in the store.
+func storeKey(key okta.Key) string { return "okta " + key.Org + " " + key.Bucket }
+
+// errWait carries how long a call must wait out of the budget's update.
+type errWait struct{ d time.Duration }
+
+func (e errWait) Error() string { return fmt.Sprintf("wait %v", e.d) }
+
+// Wait blocks until a call to key may be sent (or ctx ends) and returns
+// the function to call with the response's Observation.
+func (s *Shared) Wait(ctx context.Context, key okta.Key) (func(okta.Observation), error) {
+	l := s.local(key)
+	if l.unlimited(s.now()) {
+		return s.doneFunc(key, l), nil
+	}
+	select {
+	case l.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-l.turn }()
+	for {
+		now := s.now()
+		if l.unlimited(now) {
+			break // a response told this server meanwhile that nothing is known
+		}
+		var seen int
+		err := s.Store.UpdateRateBudget(ctx, storeKey(key), func(b *store.RateBudget) error {
+			seen = b.Limit
+			if d := reserve(b, now); d > 0 {
+				return errWait{d}
+			}
+			return nil
+		})
+		l.saw(seen, now)
+		var w errWait
+		if errors.As(err, &w) {
+			if err := s.sleep(ctx, min(w.d, maxSleep)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rate budget of %s: %w", key.Org, err)
+		}
+		break
+	}
+	return s.doneFunc(key, l), nil
+}
+
+// unlimited reports whether the store, asked less than unknownFor ago,
+// knew no limit for the budget.
+func (l *local) unlimited(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.checked.IsZero() && l.limit == 0 && now.Sub(l.checked) < unknownFor && !now.Before(l.checked)
+}
+
+func (l *local) saw(limit int, now time.Time) {
+	l.mu.Lock()
+	l.limit, l.checked = limit, now
+	l.mu.Unlock()
+}
+
+func (s *Shared) doneFunc(key okta.Key, l *local) func(okta.Observation) {
+	var once sync.Once
+	return func(o okta.Observation) {
+		once.Do(func() { s.observe(key, l, o) })
+	}
+}
+
+// observe records what one response said about its bucket.
+func (s *Shared) observe(key okta.Key, l *local, o okta.Observation) {
+	now := s.now()
+	if !o.Known || o.Limit <= 0 || !o.Reset.After(now) {
+		// No headers, a concurrency 429 (limit 0), or a response from a
+		// window that has already ended: nothing to learn.
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	err := s.Store.UpdateRateBudget(ctx, storeKey(key), func(b *store.RateBudget) error {
+		learn(b, o, now)
+		return nil
+	})
+	if err != nil {
+		if s.Logger != nil {
+			s.Logger.Warn("rate budget: recording a response failed", slog.String("org", key.Org),
+				slog.String("bucket", key.Bucket), slog.Any("err", err))
+		}
+		return
+	}
+	l.saw(o.Limit, now)
+}
+
+// reserveFor is what the budget leaves for the org's other callers.
+func reserveFor(limit int) int { return max(1, limit/100) }
+
+// lowWater is the remaining count below which calls are paced.
+func lowWater(limit int) int { return max(reserveFor(limit)+1, limit/10) }
+
+// reserve grants one call from b at now, or returns how long to wait.
+func reserve(b *store.RateBudget, now time.Time) time.Duration {
+	if b.Limit > 0 {
+		if !now.Before(b.WindowEnd.Add(margin)) {
+			// The window has ended: assume a full new one until a response
+			// tells the real end.
+			b.Used = 0
+			b.WindowEnd = now.Add(assumedWindow)
+			b.Estimated = true
+		}
+		remaining := b.Limit - b.Used
+		avail := remaining - reserveFor(b.Limit)
+		if avail <= 0 {
+			return b.WindowEnd.Add(margin).Sub(now)
+		}
+		if remaining <= lowWater(b.Limit) && !b.LastGrant.IsZero() && !b.LastGrant.After(now) {
+			interval := b.WindowEnd.Sub(now) / time.Duration(avail+1)
+			if next := b.LastGrant.Add(interval); now.Before(next) {
+				return next.Sub(now)
+			}
+		}
+	}
+	if b.Limit > 0 {
+		// Without a limit there is no window to count in: the first
+		// response with one tells what the org has counted.
+		b.Used++
+	}
+	b.LastGrant = now
+	b.UpdatedAt = now
+	return 0
+}
+
+// learn applies one response's Observation to b. The org's count (limit
+// minus remaining) only raises b.Used: grants still in flight are in b.Used
+// but not yet in the org's count, and other callers of the org are in the
+// org's count but not in b.Used.
+func learn(b *store.RateBudget, o okta.Observation, now time.Time) {
+	orgUsed := max(o.Limit-o.Remaining, 0)
+	b.Limit = o.Limit
+	b.UpdatedAt = now
+	switch {
+	case b.WindowEnd.IsZero() || b.Estimated:
+		// Every grant counted since the last window ended went into the
+		// window this response tells.
+		b.WindowEnd = o.Reset
+		b.Estimated = false
+		b.Used = max(b.Used, orgUsed)
+	case o.Reset.After(b.WindowEnd.Add(sameWindow)):
+		// The org is in a newer window than the budget thought.
+		b.WindowEnd = o.Reset
+		b.Used = orgUsed
+	case o.Reset.Before(b.WindowEnd.Add(-sameWindow)):
+		// An older window's late response; the newer window stands.
+	default:
+		b.Used = max(b.Used, orgUsed)
+		// Every estimate is at or after the true reset (Date is
+		// truncated), so the earliest is the tightest safe one.
+		if o.Reset.Before(b.WindowEnd) {
+			b.WindowEnd = o.Reset
+		}
+	}
+}
