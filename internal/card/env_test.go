@@ -92,7 +92,7 @@ func newEnv(t testing.TB, cfg oktaemu.Config) *env {
 }
 
 // addConn adds an active connection acting as admin@example.com unless
-// the credential is a token of another user (see addUserConn).
+// the credential is a token of another user (see userConn).
 func (e *env) addConn(nickname, authorization string, granted []string) ConnectionInfo {
 	return e.addConnAs(nickname, authorization, granted, "admin@example.com")
 }

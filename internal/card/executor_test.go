@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,13 +109,27 @@ func TestReadOnlyAdmin(t *testing.T) {
 	}
 }
 
+// TestInvalidTokenNeedsReauthorization: an access token that expired on the
+// org's clock, and one the org never issued, both end in
+// needs_reauthorization (the connection's transport has already tried its
+// one refresh when Okta still says 401).
 func TestInvalidTokenNeedsReauthorization(t *testing.T) {
 	e := newEnv(t, oktaemu.Config{Devices: 10})
-	e.addConn("Expired", "Bearer expired-or-revoked", allScopes)
+	e.userConn("Expired", "admin@example.com", allScopes, allScopes)
+	e.addConn("Bogus", "Bearer not-a-token-of-this-org", allScopes)
 	id := e.device(okta.StatusActive)
-	for _, ref := range []string{"okta-devices/read-device", "okta-devices/suspend-device"} {
-		res := e.run(ref, "Expired", map[string]any{"deviceId": id})
-		wantProblem(t, res, problem.NeedsReauthorization, `connection "Expired"`, "reauthorize the connection")
+	if res := e.run("okta-devices/read-device", "Expired", map[string]any{"deviceId": id}); res.Status != StatusSucceeded {
+		t.Fatalf("read-device with a fresh token: %v", res.Error)
+	}
+	e.srv.AdvanceClock(t, 2*time.Hour) // access tokens live 1 h
+	for _, conn := range []string{"Expired", "Bogus"} {
+		for _, ref := range []string{"okta-devices/read-device", "okta-devices/suspend-device"} {
+			res := e.run(ref, conn, map[string]any{"deviceId": id})
+			wantProblem(t, res, problem.NeedsReauthorization, `connection "`+conn+`"`, "Invalid token provided", "reauthorize the connection")
+		}
+	}
+	if got := e.status(id); got != okta.StatusActive {
+		t.Errorf("device is %s; want ACTIVE", got)
 	}
 }
 
