@@ -124,6 +124,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Executor = &card.Executor{
 		Connections: cardConnections{a.Connections},
 		Recorder:    card.StoreRecorder{Store: a.Store},
+		Budget:      sharedRateBudget(&cfg, a.Store, log),
 		Okta:        okta.Client{Metrics: oktaMetrics, Sleep: sleepReportingWait},
 		Metrics:     cardMetrics,
 		Now:         cfg.Now,
