@@ -70,8 +70,11 @@ func searchDevices(ctx context.Context, iv *invocation) (map[string]any, error) 
 		Search: iv.str("search"),
 	})
 	if err != nil {
-		field, msg, _ := strings.Cut(err.Error(), ": ")
-		return nil, invalidField(strings.TrimPrefix(field, "profile."), "filter %s: %s", field, msg)
+		var fe *FilterError
+		if errors.As(err, &fe) {
+			return nil, invalidField(fe.Field, "input %s of card %s: %s", fe.Field, iv.card.Ref, fe.Reason)
+		}
+		return nil, err
 	}
 	limit, want := 200, -1 // page size; how many to return (-1: all)
 	switch iv.str("resultSet") {

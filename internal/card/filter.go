@@ -21,6 +21,15 @@ type Filters struct {
 	Search string
 }
 
+// FilterError reports a filter value BuildFilter refuses; Field is the
+// search-devices input it came from.
+type FilterError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FilterError) Error() string { return e.Field + ": " + e.Reason }
+
 // BuildFilter returns the SCIM filter for f: one `attr eq value` clause per
 // filter, joined by "and", and the raw Search (in parentheses when other
 // clauses come with it). String values are written as escaped string
@@ -28,21 +37,27 @@ type Filters struct {
 // A value that is not valid UTF-8 or is too long is an error.
 func BuildFilter(f Filters) (string, error) {
 	var clauses []string
-	for _, sf := range []struct{ attr, value string }{
-		{"status", f.Status},
-		{"profile.platform", f.Platform},
-		{"profile.manufacturer", f.Manufacturer},
-		{"profile.model", f.Model},
-		{"profile.osVersion", f.OSVersion},
+	str := func(field, attr, value string) error {
+		if value == "" {
+			return nil
+		}
+		lit, reason := scimString(value)
+		if reason != "" {
+			return &FilterError{Field: field, Reason: reason}
+		}
+		clauses = append(clauses, attr+" eq "+lit)
+		return nil
+	}
+	for _, sf := range []struct{ field, attr, value string }{
+		{"status", "status", f.Status},
+		{"platform", "profile.platform", f.Platform},
+		{"manufacturer", "profile.manufacturer", f.Manufacturer},
+		{"model", "profile.model", f.Model},
+		{"osVersion", "profile.osVersion", f.OSVersion},
 	} {
-		if sf.value == "" {
-			continue
+		if err := str(sf.field, sf.attr, sf.value); err != nil {
+			return "", err
 		}
-		lit, err := scimString(sf.value)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", sf.attr, err)
-		}
-		clauses = append(clauses, sf.attr+" eq "+lit)
 	}
 	for _, bf := range []struct {
 		attr  string
@@ -55,12 +70,8 @@ func BuildFilter(f Filters) (string, error) {
 			clauses = append(clauses, fmt.Sprintf("%s eq %t", bf.attr, *bf.value))
 		}
 	}
-	if f.DiskEncryptionType != "" {
-		lit, err := scimString(f.DiskEncryptionType)
-		if err != nil {
-			return "", fmt.Errorf("profile.diskEncryptionType: %w", err)
-		}
-		clauses = append(clauses, "profile.diskEncryptionType eq "+lit)
+	if err := str("diskEncryptionType", "profile.diskEncryptionType", f.DiskEncryptionType); err != nil {
+		return "", err
 	}
 	if raw := strings.TrimSpace(f.Search); raw != "" {
 		if len(clauses) > 0 {
@@ -77,13 +88,14 @@ const maxFilterValue = 1024
 
 // scimString writes s as a SCIM filter string literal (RFC 7644 §3.4.2.2:
 // a JSON string): quote and backslash escaped, control characters as
-// \u00XX, everything else as is.
-func scimString(s string) (string, error) {
+// \u00XX, everything else as is. A value it refuses comes back with the
+// reason instead.
+func scimString(s string) (lit, reason string) {
 	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("value is not valid UTF-8")
+		return "", "the value is not valid UTF-8"
 	}
 	if len(s) > maxFilterValue {
-		return "", fmt.Errorf("value is longer than %d bytes", maxFilterValue)
+		return "", fmt.Sprintf("the value is longer than %d bytes", maxFilterValue)
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 2)
@@ -100,5 +112,5 @@ func scimString(s string) (string, error) {
 		}
 	}
 	b.WriteByte('"')
-	return b.String(), nil
+	return b.String(), ""
 }
