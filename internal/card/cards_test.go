@@ -74,6 +74,12 @@ func TestSearchDevices(t *testing.T) {
 		t.Errorf("field = %v; want search", res.Error.Details["field"])
 	}
 
+	res = e.run("okta-devices/search-devices", "Prod", map[string]any{"model": "Mac\xffBook"})
+	wantProblem(t, res, problem.InvalidInput, "model", "not valid UTF-8")
+	if res.Error.Details["field"] != "model" {
+		t.Errorf("field = %v; want model", res.Error.Details["field"])
+	}
+
 	_, err := e.exec.Run(context.Background(), Request{Card: "okta-devices/search-devices", Connection: "Prod", Input: map[string]any{"status": "LOST"}})
 	if p, ok := problem.As(err); !ok || p.Code != problem.InvalidInput || p.Details["field"] != "status" || !strings.Contains(p.Message, "CREATED, ACTIVE, SUSPENDED, DEACTIVATED") {
 		t.Errorf("status LOST: error = %v; want invalid_input on status listing the statuses", err)
