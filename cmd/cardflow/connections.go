@@ -193,26 +193,18 @@ func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
 	}
 }
 
-// scopeFlags holds --scope / --default-scopes.
-type scopeFlags struct {
-	scopes   stringList
-	defaults bool
-}
-
-// selection returns the scopes to send: nil means "default" (create) or
-// "inherit" (reauthorize) unless defaults forces the default scopes.
-func (s *scopeFlags) selection() (*[]string, bool, error) {
-	if s.defaults && len(s.scopes) > 0 {
-		return nil, false, usagef("--default-scopes and --scope exclude each other")
-	}
-	if len(s.scopes) == 0 {
-		return nil, s.defaults, nil
+// scopeSelection returns the scopes of repeated --scope flags (commas and
+// spaces also separate them); nil when none was given, which means the
+// default scopes (create) or the previous selection (reauthorize).
+func scopeSelection(flags []string) *[]string {
+	if len(flags) == 0 {
+		return nil
 	}
 	var out []string
-	for _, v := range s.scopes {
+	for _, v := range flags {
 		out = append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
 	}
-	return &out, false, nil
+	return &out
 }
 
 func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
@@ -231,7 +223,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 		Scopes       *[]string `json:"scopes"`
 	}
 	var secretFile, secretFlag string
-	var sf scopeFlags
+	var scopes stringList
 	var timeout time.Duration
 	var noWait bool
 	fs.StringVar(&in.Connector, "connector", "okta-devices", "connector id")
@@ -240,7 +232,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&in.ClientID, "client-id", "", "client ID of the org's OAuth app")
 	fs.StringVar(&secretFile, "client-secret-file", "", "read the client secret from this file (\"-\" for stdin)")
 	fs.StringVar(&secretFlag, "client-secret", "", "the client secret (prefer --client-secret-file or CARDFLOW_CLIENT_SECRET)")
-	fs.Var(&sf.scopes, "scope", "custom scope to request (repeatable; comma-separated allowed); default: the connector's default scopes")
+	fs.Var(&scopes, "scope", "custom scope to request (repeatable; comma-separated allowed); default: the connector's default scopes")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
 	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
 	if _, err := parseNoArgs(fs, args); err != nil {
@@ -251,9 +243,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	in.ClientSecret = secret
-	if in.Scopes, _, err = sf.selection(); err != nil {
-		return err
-	}
+	in.Scopes = scopeSelection(scopes)
 	c, err := o.client()
 	if err != nil {
 		return err
@@ -351,24 +341,21 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 }
 
 func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections reauthorize", "connections reauthorize ID|NICKNAME [--scope S ...|--default-scopes] [--timeout 5m] [--no-wait] [--json]\n\n"+
-		"Without --scope or --default-scopes the previous scope selection is kept.")
+	fs := newFlagSet(e, "connections reauthorize", "connections reauthorize ID|NICKNAME [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
+		"Without --scope the previous scope selection is kept; with it, the connection uses\n"+
+		"exactly those custom scopes.")
 	o := addClientFlags(fs, e)
-	var sf scopeFlags
+	var scopeFlags stringList
 	var timeout time.Duration
 	var noWait bool
-	fs.Var(&sf.scopes, "scope", "custom scope to request (repeatable); default: keep the previous selection")
-	fs.BoolVar(&sf.defaults, "default-scopes", false, "switch to the connector's default scopes")
+	fs.Var(&scopeFlags, "scope", "custom scope to request (repeatable); default: keep the previous selection")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
 	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
 	id, err := oneArg(fs, args, "connection id or nickname")
 	if err != nil {
 		return err
 	}
-	scopes, defaults, err := sf.selection()
-	if err != nil {
-		return err
-	}
+	scopes := scopeSelection(scopeFlags)
 	c, err := o.client()
 	if err != nil {
 		return err
@@ -378,11 +365,8 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 		return err
 	}
 	body := map[string]any{}
-	switch {
-	case scopes != nil:
+	if scopes != nil {
 		body["scopes"] = *scopes
-	case defaults:
-		body["scopes"] = nil
 	}
 	var out struct {
 		AuthorizeURL string `json:"authorizeUrl"`

@@ -34,6 +34,7 @@ func main() {
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		getenv: os.Getenv,
+		self:   selfCommand(os.Args[0]),
 	})
 	stop()
 	os.Exit(code)
@@ -44,6 +45,16 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	self           string // how to invoke this program in printed examples
+}
+
+// selfCommand is how printed examples should invoke cardflow: "go run
+// ./cmd/cardflow" when started by go run, else "cardflow".
+func selfCommand(arg0 string) string {
+	if strings.Contains(arg0, "go-build") {
+		return "go run ./cmd/cardflow"
+	}
+	return "cardflow"
 }
 
 // usageError is a mistake on the command line (exit code 2).

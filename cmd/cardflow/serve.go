@@ -111,6 +111,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		Logger:    log,
 		Stdout:    e.stdout,
 		APIToken:  keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_API_TOKEN"))),
+		Command:   e.self,
 	})
 }
 

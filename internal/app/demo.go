@@ -151,10 +151,11 @@ The emulated Okta org (trusted by this server)
 Try it from another terminal:
 
   export CARDFLOW_SERVER=%[1]s CARDFLOW_API_TOKEN=%[2]s
-  CARDFLOW_CLIENT_SECRET=%[5]s %[12]s connections create --nickname "Demo devices" --domain %[3]s --client-id %[4]s
+  CARDFLOW_CLIENT_SECRET=%[5]s %[12]s connections create --nickname "Demo org" --domain %[3]s --client-id %[4]s
   # open the URL it prints and sign in as %[8]s / %[7]s, then:
-  %[12]s run okta-devices/search-devices --connection "Demo devices" --input resultSet=first200
-  %[12]s flows run examples/suspend-stale-devices.yaml --input since=2030-01-01
+  %[12]s run okta-devices/search-devices --connection "Demo org" --input status=ACTIVE --input resultSet=first200
+  %[12]s flows plan examples/offboard-user-devices.yaml --input login=%[10]s
+  %[12]s flows run examples/offboard-user-devices.yaml --input login=%[10]s
 
 `, url, token, orgURL, oktaemu.DemoClientID, oktaemu.DemoClientSecret, devices, oktaemu.DemoPassword,
 		oktaemu.AdminLogin, oktaemu.ReadOnlyLogin, oktaemu.UserLogin, oktaemu.UnassignedLogin, cmd)
