@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Connections: cardConnections{a.Connections},
 		Recorder:    card.StoreRecorder{Store: a.Store},
 		Budget:      sharedRateBudget(&cfg, a.Store, log),
-		Okta:        okta.Client{Metrics: oktaMetrics, Sleep: sleepReportingWait},
+		Okta:        okta.Client{Metrics: oktaMetrics, Sleep: sleepReportingWait, Now: cfg.Now},
 		Metrics:     cardMetrics,
 		Now:         cfg.Now,
 		Logger:      log,
@@ -164,10 +164,14 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Requests waiting for a flow run to finish return at shutdown.
+	srv.RegisterOnShutdown(a.flows.shutdown)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan struct{})
 	go func() { defer close(workDone); a.flows.work(workCtx) }()
-	defer func() { stopWork(); <-workDone }()
+	// The flow workers stop (handing their runs back) before the store
+	// closes.
+	stop := func() { stopWork(); <-workDone; a.Close() }
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
@@ -176,7 +180,7 @@ func (a *App) Serve(ctx context.Context) error {
 
 	select {
 	case err := <-errc:
-		a.Close()
+		stop()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -184,7 +188,7 @@ func (a *App) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
-	a.Close()
+	stop()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down: %w", err)
 	}

@@ -33,6 +33,9 @@ type flowService struct {
 
 	wake chan struct{}
 
+	stopOnce sync.Once
+	stopping chan struct{} // closed when the server shuts down
+
 	mu       sync.Mutex
 	progress map[string]map[string]flow.Progress // run id → step id → latest progress
 }
@@ -49,7 +52,7 @@ func newFlowService(st store.Store, env flow.ValidateEnv, cards flow.CardRunner,
 	}
 	f := &flowService{
 		store: st, env: env, owner: owner, leaseTTL: leaseTTL, maxRuns: 4, log: log, now: now,
-		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{},
+		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
 	}
 	f.runner = &flow.Runner{Cards: cards, State: flowState{st}, Now: now, Logger: log, Progress: f.record}
 	return f
@@ -215,10 +218,16 @@ func (f *flowService) Wait(ctx context.Context, id string) (*store.FlowRun, erro
 		select {
 		case <-ctx.Done():
 			return r, ctx.Err()
+		case <-f.stopping:
+			return nil, problem.New(problem.Conflict, "the server is shutting down; flow run %s is not finished", id).
+				WithRemedy("follow it with GET /api/v1/flow-runs/%s (or cardflow flows show-run %s); it resumes when a server runs", id, id)
 		case <-t.C:
 		}
 	}
 }
+
+// shutdown makes Wait return: the server is stopping.
+func (f *flowService) shutdown() { f.stopOnce.Do(func() { close(f.stopping) }) }
 
 // coerceInputs converts string values given for number, bool and list
 // inputs (as a command line sends them) to the declared types and checks

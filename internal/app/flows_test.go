@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
@@ -217,5 +218,61 @@ func TestExampleFlowsRun(t *testing.T) {
 				t.Fatalf("run: %d %s", code, data)
 			}
 		})
+	}
+}
+
+// TestFlowRunHandedBackAtShutdown stops a server gracefully mid-run: the
+// run is handed back at once and the next server resumes it without
+// waiting for the lease to expire and without repeating items.
+func TestFlowRunHandedBackAtShutdown(t *testing.T) {
+	lease := func(c *Config) { c.FlowLeaseTTL = time.Minute }
+	h := startHarness(t, oktaemu.Config{Devices: 400}, lease)
+	h.connect("Prod")
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	h.postYAML("/api/v1/flows", strings.Replace(suspendActiveFlow, "concurrency: 3", "concurrency: 1", 1), &stored)
+	inputs := map[string]any{"inputs": map[string]any{"platform": "ANDROID"}}
+	var plan struct {
+		Steps []struct {
+			Changes []any `json:"changes"`
+		} `json:"steps"`
+	}
+	h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/plan", inputs, &plan)
+	want := len(plan.Steps[1].Changes)
+	before := lifecycleCalls(h.emu.Stats(t))
+
+	var run flowRun
+	h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var r flowRun
+		h.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
+		if len(r.Steps) == 2 && r.Steps[1].Succeeded >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run made no progress: %+v", r)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.stop()
+	h2 := startServer(t, h.emu, h.dataDir, lease)
+	var r flowRun
+	h2.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
+	if r.Status == "succeeded" {
+		t.Fatalf("the run finished before the shutdown; the test needs it interrupted")
+	}
+	for deadline := time.Now().Add(20 * time.Second); r.Status != "succeeded" && r.Status != "failed"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not resume within 20 s (the lease is a minute): %+v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+		h2.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
+	}
+	if r.Status != "succeeded" || r.Steps[1].Succeeded != want {
+		t.Errorf("resumed run: %+v; want succeeded with %d items", r, want)
+	}
+	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != want {
+		t.Errorf("%d lifecycle calls for %d devices; want one each", n, want)
 	}
 }
