@@ -12,9 +12,11 @@ import (
 // calls when several servers may share the store (PostgreSQL): one kept in
 // the store, so that all of them together stay within each org's limit.
 // With SQLite it returns nil, and the executor keeps an in-process budget.
+// The budget runs on the Okta clients' clock and reports its waits to
+// flow progress.
 func sharedRateBudget(cfg *Config, st store.Store, log *slog.Logger) okta.Limiter {
 	if cfg.DB == "" {
 		return nil
 	}
-	return &ratebudget.Shared{Store: st, Logger: log}
+	return &ratebudget.Shared{Store: st, Now: cfg.Now, Sleep: sleepReportingWait, Logger: log}
 }

@@ -1,0 +1,317 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/postgres"
+	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
+)
+
+// pgServers starts two in-process servers, "server-a" and "server-b", on
+// one new PostgreSQL database, with one sealing key and one public URL
+// (server A's, as behind a load balancer), against emu. edit, if set,
+// changes both configurations. It returns them and the database's DSN.
+func pgServers(t *testing.T, emu *emutest.Server, edit func(*Config)) (a, b *harness, dsn string) {
+	t.Helper()
+	dsn = pgtest.NewDatabase(t)
+	key := keyring.Secret(b64key(t))
+	config := func(owner, publicURL string) func(*Config) {
+		return func(c *Config) {
+			c.DB, c.Key, c.Owner, c.PublicURL = dsn, key, owner, publicURL
+			if edit != nil {
+				edit(c)
+			}
+		}
+	}
+	a = startServer(t, emu, t.TempDir(), config("server-a", ""))
+	b = startServer(t, emu, t.TempDir(), config("server-b", a.url))
+	return a, b, dsn
+}
+
+// openPG opens a store handle of the test's own on dsn.
+func openPG(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("open the database: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// onServer returns u with the scheme and host of server h, as a load
+// balancer would route the browser there.
+func onServer(t *testing.T, u *url.URL, h *harness) string {
+	t.Helper()
+	base, err := url.Parse(h.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := *u
+	v.Scheme, v.Host = base.Scheme, base.Host
+	return v.String()
+}
+
+// TestMultiServerOAuthStateAcrossServers: the state made when server A
+// starts an authorization is accepted by server B's callback, once.
+func TestMultiServerOAuthStateAcrossServers(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	a, b, _ := pgServers(t, emu, nil)
+
+	c, authURL := a.create("Prod", oktaemu.DemoClientSecret, nil)
+	loc := emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	if loc.Query().Get("code") == "" {
+		t.Fatalf("sign-in redirected to %s; want a code", loc.Redacted())
+	}
+	code, page := b.get(onServer(t, loc, b))
+	if code != http.StatusOK || !strings.Contains(page, "Connected") {
+		t.Fatalf("callback on server B: status %d; want 200 Connected\n%s", code, page)
+	}
+	for _, h := range []*harness{a, b} {
+		if got := h.connection(c.ID); got.Status != "active" || got.AuthorizedBy == nil || got.AuthorizedBy.Login != oktaemu.AdminLogin {
+			t.Errorf("connection on %s: status %q, authorized by %+v; want active as %s", h.url, got.Status, got.AuthorizedBy, oktaemu.AdminLogin)
+		}
+	}
+	// The state is spent for every server.
+	for _, h := range []*harness{a, b} {
+		if code, page := h.get(onServer(t, loc, h)); code == http.StatusOK || strings.Contains(page, "Connected") {
+			t.Errorf("replayed callback on %s: status %d; want it refused\n%s", h.url, code, page)
+		}
+	}
+}
+
+// shiftedClock is a clock both servers of a test share, which the test
+// can move forward.
+type shiftedClock struct{ offset atomic.Int64 }
+
+func (c *shiftedClock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *shiftedClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// TestMultiServerRefreshSingleFlight: 1 000 concurrent card runs, half on
+// each server, on a connection whose access token has expired make exactly
+// one refresh request to the org, and every run succeeds. The token has
+// expired either on the org's clock only (every run meets a 401) or on the
+// servers' clocks too (every run sees it is due).
+func TestMultiServerRefreshSingleFlight(t *testing.T) {
+	const runs = 1000
+	tests := []struct {
+		name       string
+		serversToo bool
+	}{
+		{name: "expired at the org", serversToo: false},
+		{name: "expired on every clock", serversToo: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := emutest.Start(t, oktaemu.Config{Devices: 10})
+			clock := &shiftedClock{}
+			a, b, _ := pgServers(t, emu, func(c *Config) { c.Now = clock.now })
+			a.connect("Prod")
+			device := a.deviceWithStatus("Prod", "ACTIVE")
+
+			emu.AdvanceClock(t, 2*time.Hour)
+			if tt.serversToo {
+				clock.advance(2 * time.Hour)
+			}
+			before := emu.Stats(t)["POST /oauth2/v1/token"]
+
+			client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: runs}}
+			defer client.CloseIdleConnections()
+			var failed atomic.Int64
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range runs {
+				h := a
+				if i%2 == 1 {
+					h = b
+				}
+				wg.Go(func() {
+					<-start
+					hc := *h
+					hc.http = client
+					code, r := hc.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": device})
+					if code != http.StatusCreated || r.Status != "succeeded" {
+						if failed.Add(1) <= 3 {
+							t.Errorf("run %d on %s: %d %+v", i, h.url, code, r.Error)
+						}
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			if n := failed.Load(); n != 0 {
+				t.Errorf("%d of %d runs failed; want none", n, runs)
+			}
+			if got := emu.Stats(t)["POST /oauth2/v1/token"] - before; got != 1 {
+				t.Errorf("%d runs made %d token requests; want exactly 1", runs, got)
+			}
+			if got := emu.Stats(t)["GET /api/v1/devices/{deviceId}"]; got < runs {
+				t.Errorf("the org served %d device reads; want at least %d", got, runs)
+			}
+		})
+	}
+}
+
+// rateLimited returns how many Okta responses the server counted as 429.
+func rateLimited(t *testing.T, h *harness) int {
+	t.Helper()
+	mfs, err := h.app.Registry.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if mf.GetName() != "cardflow_okta_request_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label(m, "status") == "429" {
+				n += int(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return n
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// TestMultiServerSharedRateBudget: two servers read devices as fast as
+// they can from an org allowing 20 calls a minute whose window ends in
+// 2.5 s, wanting more than two windows' worth. Sharing the org's budget
+// through the database, they fill both windows and no call is answered
+// 429 (with a budget each, both would take the whole new window).
+func TestMultiServerSharedRateBudget(t *testing.T) {
+	const (
+		limit       = 20
+		perServer   = 30
+		concurrency = 6
+		giveUpAfter = 6 * time.Second
+	)
+	emu := emutest.Start(t, oktaemu.Config{Devices: 10, RateLimitPerMinute: limit})
+	a, b, _ := pgServers(t, emu, nil)
+	a.connect("Prod")
+	// The device to read is looked up without cardflow, so that its
+	// budget knows nothing of the org before the clock moves.
+	device := activeDevice(t, emu)
+	endWindowSoon(t, emu, 2500*time.Millisecond)
+	before := emu.Stats(t)["GET /api/v1/devices/{deviceId}"]
+
+	ctx, cancel := context.WithTimeout(t.Context(), giveUpAfter)
+	defer cancel()
+	var succeeded atomic.Int64
+	var wg sync.WaitGroup
+	for _, h := range []*harness{a, b} {
+		work := make(chan struct{})
+		for range concurrency {
+			wg.Go(func() {
+				for range work {
+					if runWithContext(ctx, t, h, device) {
+						succeeded.Add(1)
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			defer close(work)
+			for range perServer {
+				work <- struct{}{}
+			}
+		})
+	}
+	wg.Wait()
+
+	got429 := rateLimited(t, a) + rateLimited(t, b)
+	t.Logf("%d runs succeeded; the org answered %d reads, %d of them 429", succeeded.Load(),
+		emu.Stats(t)["GET /api/v1/devices/{deviceId}"]-before, got429)
+	if got429 != 0 {
+		t.Errorf("the servers got %d 429 answers; want none", got429)
+	}
+	if got, want := succeeded.Load(), int64(limit+limit/2); got < want {
+		t.Errorf("%d runs succeeded; want at least %d (runs in both windows)", got, want)
+	}
+	if got := succeeded.Load(); got >= 2*perServer {
+		t.Errorf("all %d runs succeeded within %v; want some held for the third window", got, giveUpAfter)
+	}
+}
+
+// runWithContext runs read-device on h until ctx ends and reports whether
+// the run succeeded.
+func runWithContext(ctx context.Context, t *testing.T, h *harness, device string) bool {
+	body := strings.NewReader(`{"card":"okta-devices/read-device","connection":"Prod","input":{"deviceId":"` + device + `"}}`)
+	req, err := http.NewRequestWithContext(ctx, "POST", h.url+"/api/v1/runs", body)
+	if err != nil {
+		t.Error(err)
+		return false
+	}
+	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var r runJSON
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return false
+	}
+	return resp.StatusCode == http.StatusCreated && r.Status == "succeeded"
+}
+
+// activeDevice asks the org directly, as its super admin, for the id of an
+// active device.
+func activeDevice(t *testing.T, emu *emutest.Server) string {
+	t.Helper()
+	q := url.Values{"search": {`status eq "ACTIVE"`}, "limit": {"1"}}
+	req, err := http.NewRequest("GET", emu.URL+"/api/v1/devices?"+q.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "SSWS "+oktaemu.DemoAPIToken)
+	req.Header.Set("Accept", "application/json")
+	resp, err := emu.Client.Do(req)
+	if err != nil {
+		t.Fatalf("list devices: %v", err)
+	}
+	defer resp.Body.Close()
+	var devices []struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&devices); err != nil || len(devices) == 0 {
+		t.Fatalf("list devices: status %d, %d devices, %v; want an active device", resp.StatusCode, len(devices), err)
+	}
+	return devices[0].ID
+}
+
+// endWindowSoon moves the org's clock to d before the end of its current
+// rate-limit window (windows end on the minute).
+func endWindowSoon(t *testing.T, emu *emutest.Server, d time.Duration) {
+	t.Helper()
+	now := emu.Now()
+	target := now.Truncate(time.Minute).Add(time.Minute - d)
+	if !target.After(now) {
+		target = target.Add(time.Minute)
+	}
+	emu.AdvanceClock(t, target.Sub(now))
+}
