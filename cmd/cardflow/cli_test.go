@@ -6,6 +6,7 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -124,5 +125,27 @@ func TestParseInputs(t *testing.T) {
 				t.Errorf("inputs (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progress{w: &buf, tty: true, start: time.Now().Add(-2 * time.Second)}
+	run := &flowRunView{ID: "run1", Status: "running"}
+	run.Steps = append(run.Steps, flowRunStepView{ID: "suspend", Status: "running", Items: 10, Succeeded: 3, Failed: 1, RateLimitWait: "1.5s"})
+	p.update(run)
+	p.done()
+	got := buf.String()
+	for _, want := range []string{"\rrun1: running, 4/10 items done", "items/s", "step suspend 4/10, waiting 1.5s for the rate limit"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("progress line %q lacks %q", got, want)
+		}
+	}
+	var quiet bytes.Buffer
+	q := &progress{w: &quiet, start: time.Now()}
+	q.update(run)
+	q.done()
+	if quiet.Len() != 0 {
+		t.Errorf("progress wrote %q to a non-terminal; want nothing", quiet.String())
 	}
 }

@@ -50,21 +50,27 @@ func (i issueView) String() string {
 
 // flowRunView is a flow run as the API returns it.
 type flowRunView struct {
-	ID         string     `json:"id"`
-	Flow       string     `json:"flow"`
-	Status     string     `json:"status"`
-	Error      string     `json:"error"`
-	StartedAt  *time.Time `json:"startedAt"`
-	FinishedAt *time.Time `json:"finishedAt"`
-	Steps      []struct {
-		ID        string `json:"id"`
-		Status    string `json:"status"`
-		Items     int    `json:"items"`
-		Succeeded int    `json:"succeeded"`
-		Failed    int    `json:"failed"`
-		Skipped   int    `json:"skipped"`
-		Error     string `json:"error"`
-	} `json:"steps"`
+	ID         string            `json:"id"`
+	Flow       string            `json:"flow"`
+	Status     string            `json:"status"`
+	Error      string            `json:"error"`
+	StartedAt  *time.Time        `json:"startedAt"`
+	FinishedAt *time.Time        `json:"finishedAt"`
+	Steps      []flowRunStepView `json:"steps"`
+}
+
+// flowRunStepView is one step of a flow run.
+type flowRunStepView struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Items     int    `json:"items"`
+	Succeeded int    `json:"succeeded"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+	Error     string `json:"error"`
+	// RateLimitWait is set while a card of the step waits for the org's
+	// rate limit.
+	RateLimitWait string `json:"rateLimitWait"`
 }
 
 func (r *flowRunView) finished() bool { return r.Status == "succeeded" || r.Status == "failed" }
@@ -404,6 +410,9 @@ func (p *progress) update(r *flowRunView) {
 		total += s.Items
 		if s.Status == "running" {
 			current = fmt.Sprintf("step %s %d/%d", s.ID, s.Succeeded+s.Failed+s.Skipped, s.Items)
+			if s.RateLimitWait != "" {
+				current += ", waiting " + s.RateLimitWait + " for the rate limit"
+			}
 		}
 	}
 	elapsed := time.Since(p.start).Seconds()
