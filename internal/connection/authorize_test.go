@@ -382,6 +382,8 @@ func TestCreateValidation(t *testing.T) {
 		{"long nickname", func(in *CreateInput) { in.Nickname = strings.Repeat("n", 101) }, problem.InvalidInput, "1 to 100"},
 		{"control in nickname", func(in *CreateInput) { in.Nickname = "a\x01b" }, problem.InvalidInput, "printable"},
 		{"taken nickname", func(in *CreateInput) { in.Nickname = "tAKEN" }, problem.Conflict, "already exists"},
+		{"nickname shaped like an id", func(in *CreateInput) { in.Nickname = "conn_ui5zvixzf72awbox5r6arctlsi" }, problem.InvalidInput, "may not start with conn_"},
+		{"nickname shaped like an id in capitals", func(in *CreateInput) { in.Nickname = " CONN_prod" }, problem.InvalidInput, "may not start with conn_"},
 		{"bad domain", func(in *CreateInput) { in.Domain = "example-admin.okta.com" }, problem.InvalidInput, "use example.okta.com, not example-admin.okta.com"},
 		{"untrusted origin", func(in *CreateInput) { in.Domain = "http://127.0.0.1:1" }, problem.InvalidInput, "http://"},
 		{"no client id", func(in *CreateInput) { in.ClientID = "" }, problem.InvalidInput, "client ID is required"},

@@ -206,7 +206,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, caller string) (*V
 	}
 	now := m.now()
 	c := &store.Connection{
-		ID: "conn_" + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain,
+		ID: idPrefix + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain,
 		Status: store.StatusPending, StatusReason: pendingReason, Remedy: pendingRemedy,
 		ScopeMode: mode, RequestedScopes: scopes, ClientID: clientID, CreatedAt: now, UpdatedAt: now,
 	}
@@ -352,8 +352,18 @@ func validNickname(s string) (string, error) {
 		return "", problem.New(problem.InvalidInput, "nickname must be 1 to 100 printable characters").
 			WithRemedy("enter a short name for the connection, e.g. \"Prod devices\"").WithDetail("field", "nickname")
 	}
+	// Cards, flows and the API take "an id or a nickname" and try the id
+	// first, so a nickname in the form of an id could never be used (or
+	// would name another connection).
+	if len(s) >= len(idPrefix) && strings.EqualFold(s[:len(idPrefix)], idPrefix) {
+		return "", problem.New(problem.InvalidInput, "nickname %q may not start with %s: connection ids do, and a connection is named by its id or its nickname", s, idPrefix).
+			WithRemedy("choose a nickname that does not start with " + idPrefix + ", e.g. \"Prod devices\"").WithDetail("field", "nickname")
+	}
 	return s, nil
 }
+
+// idPrefix starts every connection id.
+const idPrefix = "conn_"
 
 func nicknameTaken(connector, nickname string) *problem.Error {
 	return problem.New(problem.Conflict, "a %s connection named %q already exists", connector, nickname).
