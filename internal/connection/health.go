@@ -180,6 +180,9 @@ func (m *Manager) testFailure(ctx context.Context, id string, err error) *TestRe
 
 // DeleteResult tells what Delete did besides deleting.
 type DeleteResult struct {
+	// ID and Nickname name the deleted connection (Delete takes either).
+	ID       string `json:"id"`
+	Nickname string `json:"nickname"`
 	// Revoked is true when the org confirmed the refresh token's revocation.
 	Revoked bool `json:"revoked"`
 	// Warning explains a revocation that failed (the deletion went on).
@@ -213,7 +216,7 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id, caller string) (*Del
 			c = cur
 		}
 	}
-	res := &DeleteResult{}
+	res := &DeleteResult{ID: c.ID, Nickname: c.Nickname}
 	if len(c.SealedRefreshToken) > 0 {
 		rt, err1 := m.Keyring.Open(c.SealedRefreshToken, c.ID+"/refresh_token")
 		secret, err2 := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")

@@ -102,6 +102,9 @@ func TestDeleteRevokesRefreshToken(t *testing.T) {
 	if res.Revoked || !strings.Contains(res.Warning, "could not be revoked") {
 		t.Errorf("DeleteWithResult = %+v; want a warning about the revocation", res)
 	}
+	if res.ID != v2.ID || res.Nickname != "Second" {
+		t.Errorf("DeleteWithResult(\"second\") named %q %q; want the deleted connection's id %q and nickname \"Second\"", res.ID, res.Nickname, v2.ID)
+	}
 	if _, err := e.store.GetConnection(ctx, v2.ID); err == nil {
 		t.Error("connection still stored after Delete")
 	}

@@ -357,7 +357,7 @@ func validNickname(s string) (string, error) {
 	// would name another connection).
 	if len(s) >= len(idPrefix) && strings.EqualFold(s[:len(idPrefix)], idPrefix) {
 		return "", problem.New(problem.InvalidInput, "nickname %q may not start with %s: connection ids do, and a connection is named by its id or its nickname", s, idPrefix).
-			WithRemedy("choose a nickname that does not start with " + idPrefix + ", e.g. \"Prod devices\"").WithDetail("field", "nickname")
+			WithRemedy("choose a nickname that does not start with "+idPrefix+", e.g. \"Prod devices\"").WithDetail("field", "nickname")
 	}
 	return s, nil
 }
