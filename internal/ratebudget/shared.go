@@ -140,7 +140,7 @@ func (s *Shared) Wait(ctx context.Context, key okta.Key) (func(okta.Observation)
 		if l.unlimited(now) {
 			break // a response told this server meanwhile that nothing is known
 		}
-		var seen int
+		seen := -1
 		err := s.Store.UpdateRateBudget(ctx, storeKey(key), func(b *store.RateBudget) error {
 			seen = b.Limit
 			if d := reserve(b, now); d > 0 {
@@ -148,7 +148,9 @@ func (s *Shared) Wait(ctx context.Context, key okta.Key) (func(okta.Observation)
 			}
 			return nil
 		})
-		l.saw(seen, now)
+		if seen >= 0 && (err == nil || errors.As(err, new(errWait))) {
+			l.saw(seen, now)
+		}
 		var w errWait
 		if errors.As(err, &w) {
 			if err := s.sleep(ctx, min(w.d, maxSleep)); err != nil {

@@ -1,6 +1,9 @@
 package ratebudget
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,5 +138,29 @@ func TestLearn(t *testing.T) {
 				t.Errorf("budget mismatch (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// failingStore answers every update with an error, as a database that is
+// down would.
+type failingStore struct{ calls int }
+
+func (f *failingStore) UpdateRateBudget(context.Context, string, func(*store.RateBudget) error) error {
+	f.calls++
+	return errors.New("connection refused")
+}
+
+func TestWaitStoreDown(t *testing.T) {
+	st := &failingStore{}
+	s := &Shared{Store: st}
+	key := okta.Key{Org: "https://example.okta.com", Bucket: "/api/v1/devices"}
+	for i := range 2 {
+		_, err := s.Wait(t.Context(), key)
+		if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), key.Org) {
+			t.Errorf("Wait %d returned %v; want the store's error naming the org", i+1, err)
+		}
+	}
+	if st.calls != 2 {
+		t.Errorf("the store was asked %d times; want 2 (a failure must not pass for an unlimited org)", st.calls)
 	}
 }
