@@ -1,0 +1,290 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// One Chromium process serves every browser test of the package; each test
+// gets its own browser context (cookies, storage) and tab.
+var browser struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel func()
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+	os.Exit(code)
+}
+
+// startBrowser starts headless Chromium with a fresh profile.
+func startBrowser() {
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		browser.err = fmt.Errorf("the browser tests need Debian's Chromium on PATH (apt-get install chromium; .ci/run installs it): %w", err)
+		return
+	}
+	dir, err := os.MkdirTemp("", "cardflow-console-chromium-")
+	if err != nil {
+		browser.err = err
+		return
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(1280, 860),
+	)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	browser.cancel = func() {
+		cancelCtx()
+		cancelAlloc()
+		_ = os.RemoveAll(dir)
+	}
+	// Start the browser now. The first action must run on ctx itself, whose
+	// cancellation ends the browser; the allocator bounds the start-up.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		browser.err = fmt.Errorf("start chromium at %s: %w", path, err)
+		return
+	}
+	browser.ctx = ctx
+}
+
+// tab is a browser tab in a fresh browser context, for one test.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+	e   *env
+}
+
+func newTab(t *testing.T, e *env) *tab {
+	t.Helper()
+	browser.once.Do(startBrowser)
+	if browser.err != nil {
+		t.Fatal(browser.err)
+	}
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 40*time.Second)
+	t.Cleanup(cancelTimeout)
+	return &tab{t: t, ctx: ctx, e: e}
+}
+
+// do runs actions, failing the test on error.
+func (b *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.fatalf("%s: %v", what, err)
+	}
+}
+
+// fatalf fails the test with the page's address and text.
+func (b *tab) fatalf(format string, args ...any) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 3*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	b.t.Fatalf(format+"\n(page %s)", append(args, loc)...)
+}
+
+// open navigates to a console path (or an absolute URL).
+func (b *tab) open(path string) {
+	b.t.Helper()
+	u := path
+	if strings.HasPrefix(path, "/") {
+		u = b.e.url + path
+	}
+	b.do("open "+path, chromedp.Navigate(u))
+}
+
+// click clicks sel and waits for the navigation it causes to load.
+func (b *tab) click(sel string) {
+	b.t.Helper()
+	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(sel)); err != nil {
+		b.fatalf("click %s: %v", sel, err)
+	}
+}
+
+// button is the XPath of a button (or submit input) with exactly text.
+func button(text string) string {
+	return fmt.Sprintf(`//button[normalize-space(.)=%q]`, text)
+}
+
+// labelled is the XPath of the form control whose <label> reads text.
+func labelled(text string) string {
+	return fmt.Sprintf(`//*[@id=//label[normalize-space(.)=%q]/@for]`, text)
+}
+
+// link is the XPath of a link with exactly text.
+func link(text string) string {
+	return fmt.Sprintf(`//a[normalize-space(.)=%q]`, text)
+}
+
+// fill types value into the control labelled label.
+func (b *tab) fill(label, value string) {
+	b.t.Helper()
+	b.do("fill "+label, chromedp.Clear(labelled(label)), chromedp.SendKeys(labelled(label), value))
+}
+
+// text returns the visible text of the element sel.
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(sel))
+	if err != nil {
+		b.fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// mainText returns the page's main content as text.
+func (b *tab) mainText() string {
+	b.t.Helper()
+	return b.text(`main`)
+}
+
+// location returns the tab's address.
+func (b *tab) location() string {
+	b.t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.fatalf("location: %v", err)
+	}
+	return loc
+}
+
+// wantText fails unless the main content contains every want.
+func (b *tab) wantText(want ...string) {
+	b.t.Helper()
+	got := b.mainText()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			b.fatalf("page text lacks %q; got:\n%s", w, got)
+		}
+	}
+}
+
+// screenshot saves the whole page as NAME.png in the screenshot folder:
+// $CARDFLOW_SCREENSHOTS, else testoutput/screenshots at the module root.
+func (b *tab) screenshot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.fatalf("screenshot %s: %v", name, err)
+	}
+	dir, err := screenshotDir()
+	if err != nil {
+		b.t.Fatalf("screenshot folder: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatalf("save screenshot: %v", err)
+	}
+}
+
+func screenshotDir() (string, error) {
+	dir := os.Getenv("CARDFLOW_SCREENSHOTS")
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		root := wd
+		for {
+			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+				break
+			}
+			parent := filepath.Dir(root)
+			if parent == root {
+				return "", errors.New("no go.mod above " + wd)
+			}
+			root = parent
+		}
+		dir = filepath.Join(root, "testoutput", "screenshots")
+	}
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// signIn signs the tab in to the console with the API token.
+func (b *tab) signIn() {
+	b.t.Helper()
+	b.open("/connections")
+	if loc := b.location(); !strings.Contains(loc, "/signin") {
+		b.fatalf("a fresh browser at /connections is at %s; want the sign-in page", loc)
+	}
+	b.fill("API token", testToken)
+	b.click(button("Sign in"))
+	if got := b.text(`h1`); got != "Connections" {
+		b.fatalf("after sign-in the page heading is %q; want Connections", got)
+	}
+}
+
+// createConnection fills the New Connection form and presses Create;
+// custom, when not nil, picks "Customize scopes (advanced)" with those
+// scopes ticked. It stops on the org's sign-in page.
+func (b *tab) createConnection(nickname string, custom []string) {
+	b.t.Helper()
+	b.open("/connections")
+	b.click(button("New Connection"))
+	b.click(link("Okta Devices"))
+	b.fill("Nickname", nickname)
+	b.fill("Domain", b.e.emu.URL)
+	b.fill("Client ID", "0oaworkflowsclient")
+	b.fill("Client Secret", "demo-workflows-secret")
+	if custom != nil {
+		b.do("open the Permissions tab", chromedp.Click(`//label[normalize-space(.)="Permissions"]`))
+		b.do("choose custom scopes", chromedp.Click(labelled("Customize scopes (advanced)"), chromedp.NodeVisible))
+		for _, sc := range []string{"okta.devices.read", "okta.devices.manage"} {
+			checked, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[bool](labelled(sc), "checked", chromedp.NodeVisible))
+			if err != nil {
+				b.fatalf("read checkbox %s: %v", sc, err)
+			}
+			want := false
+			for _, c := range custom {
+				want = want || c == sc
+			}
+			if checked != want {
+				b.do("toggle "+sc, chromedp.Click(labelled(sc)))
+			}
+		}
+	}
+	b.click(button("Create"))
+}
+
+// orgSignIn signs in on the emulated org's sign-in page and waits for the
+// callback page.
+func (b *tab) orgSignIn(login string) {
+	b.t.Helper()
+	if loc := b.location(); !strings.HasPrefix(loc, b.e.emu.URL+"/") {
+		b.fatalf("expected the org's sign-in page at %s; the browser is at %s", b.e.emu.URL, loc)
+	}
+	b.do("type the org credentials",
+		chromedp.SendKeys(`//input[@name="username"]`, login),
+		chromedp.SendKeys(`//input[@name="password"]`, "Demo-Passw0rd!"))
+	b.click(`//form//button[@type="submit"]`)
+	if loc := b.location(); !strings.HasPrefix(loc, b.e.url+"/oauth/callback") {
+		b.fatalf("after the org sign-in the browser is at %s; want %s/oauth/callback", loc, b.e.url)
+	}
+}

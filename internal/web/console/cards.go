@@ -1,0 +1,258 @@
+package console
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func (c *Console) cardRoutes(mux *http.ServeMux) {
+	if c.Cards == nil || c.Catalog == nil {
+		return
+	}
+	mux.Handle("GET /cards", c.auth(c.listCards))
+	mux.Handle("GET /cards/{connector}/{card}", c.auth(c.cardForm))
+	mux.Handle("POST /cards/{connector}/{card}", c.auth(c.runCard))
+}
+
+type cardsData struct {
+	Connectors []Connector
+	Connection string // preselected connection id, from ?connection=
+}
+
+func (c *Console) listCards(w http.ResponseWriter, r *http.Request, s *reqState) {
+	c.render(w, r, s, http.StatusOK, "cards", "Cards", cardsData{Connectors: c.Catalog.Connectors(), Connection: r.URL.Query().Get("connection")})
+}
+
+// inputField is one input of a run form with the value entered so far.
+type inputField struct {
+	Input
+	ID    string // the HTML id and form name
+	Kind  string // "text", "number", "choice", "tristate", "checkbox" or "json"
+	Value string
+	Error string
+}
+
+// fieldFor chooses how the form shows an input.
+func fieldFor(in Input) inputField {
+	f := inputField{Input: in, ID: "in." + in.Name, Value: defaultText(in.Default)}
+	switch {
+	case in.Type == "string" && len(in.Enum) > 0:
+		f.Kind = "choice"
+	case in.Type == "string":
+		f.Kind = "text"
+	case in.Type == "number":
+		f.Kind = "number"
+	case in.Type == "bool" && in.Default != nil:
+		f.Kind = "checkbox"
+	case in.Type == "bool":
+		f.Kind = "tristate"
+	default:
+		f.Kind = "json"
+	}
+	return f
+}
+
+// defaultText shows a default value in a form field.
+func defaultText(v any) string {
+	switch d := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return d
+	case bool:
+		return strconv.FormatBool(d)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// connOption is one choice of the run form's Connection list.
+type connOption struct {
+	ID       string
+	Nickname string
+	Status   string
+	Selected bool
+}
+
+// runForm is the page that runs a card.
+type runForm struct {
+	Connector   Connector
+	Card        Card
+	Connections []connOption
+	Fields      []inputField
+	ConnError   string
+	Error       *shownError
+	Result      *RunResult // shown when the run was not recorded
+	OutputJSON  string
+}
+
+func (c *Console) lookupCard(w http.ResponseWriter, r *http.Request, s *reqState) (Connector, Card, bool) {
+	k, ok := c.connector(r.PathValue("connector"))
+	if ok {
+		if cd, ok := k.card(r.PathValue("card")); ok {
+			return k, cd, true
+		}
+	}
+	c.notFound(w, r, s, "There is no card "+r.PathValue("connector")+"/"+r.PathValue("card")+".")
+	return Connector{}, Card{}, false
+}
+
+func (c *Console) cardForm(w http.ResponseWriter, r *http.Request, s *reqState) {
+	k, cd, ok := c.lookupCard(w, r, s)
+	if !ok {
+		return
+	}
+	f, err := c.newRunForm(r, k, cd, r.URL.Query().Get("connection"), nil)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "run", cd.Name, f)
+}
+
+// newRunForm builds a run form; values nil means each input's default.
+func (c *Console) newRunForm(r *http.Request, k Connector, cd Card, selected string, values url.Values) (runForm, error) {
+	f := runForm{Connector: k, Card: cd}
+	vs, err := c.Connections.List(r.Context())
+	if err != nil {
+		return f, err
+	}
+	for _, v := range vs {
+		if v.Connector != k.ID {
+			continue
+		}
+		f.Connections = append(f.Connections, connOption{ID: v.ID, Nickname: v.Nickname, Status: v.Status,
+			Selected: v.ID == selected || strings.EqualFold(v.Nickname, selected)})
+	}
+	for _, in := range cd.Inputs {
+		fld := fieldFor(in)
+		if values != nil {
+			fld.Value = values.Get(fld.ID)
+		}
+		f.Fields = append(f.Fields, fld)
+	}
+	return f, nil
+}
+
+func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	k, cd, ok := c.lookupCard(w, r, s)
+	if !ok {
+		return
+	}
+	conn := r.PostForm.Get("connection")
+	f, err := c.newRunForm(r, k, cd, conn, r.PostForm)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	input, bad := readInputs(f.Fields, r.PostForm)
+	if conn == "" {
+		f.ConnError = "Choose the connection to run the card with."
+		bad = true
+	}
+	if bad {
+		c.render(w, r, s, http.StatusBadRequest, "run", cd.Name, f)
+		return
+	}
+	for i := range f.Fields {
+		f.Fields[i].Error = ""
+	}
+	res, err := c.Cards.Run(ctx, RunRequest{Card: cardRef(k, cd), Connection: conn, Input: input, Caller: c.caller()})
+	if err != nil {
+		status, e := c.publicError(ctx, err)
+		f.Error = &e
+		c.render(w, r, s, status, "run", cd.Name, f)
+		return
+	}
+	if res.RunID != "" && c.Runs != nil {
+		http.Redirect(w, r, "/runs/"+url.PathEscape(res.RunID), http.StatusSeeOther)
+		return
+	}
+	f.Result = res
+	f.OutputJSON = prettyJSON(res.Output)
+	status := http.StatusOK
+	if res.Error != nil {
+		st, e := c.publicError(ctx, res.Error)
+		status, f.Error = st, &e
+	}
+	c.render(w, r, s, status, "run", cd.Name, f)
+}
+
+// readInputs converts the form's values to the card's typed input; bad is
+// true when some field has an error (set on the field). Empty fields are
+// left out, so that the card applies its defaults.
+func readInputs(fields []inputField, form url.Values) (map[string]any, bool) {
+	input := map[string]any{}
+	bad := false
+	for i := range fields {
+		fld := &fields[i]
+		raw := form.Get(fld.ID)
+		if fld.Kind != "json" {
+			raw = strings.TrimSpace(raw)
+		}
+		fld.Value = raw
+		if fld.Kind == "checkbox" {
+			input[fld.Name] = raw == "true"
+			continue
+		}
+		if strings.TrimSpace(raw) == "" {
+			if fld.Required {
+				fld.Error = fld.Name + " is required."
+				bad = true
+			}
+			continue
+		}
+		switch fld.Kind {
+		case "number":
+			n, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				fld.Error = fld.Name + " must be a number."
+				bad = true
+				continue
+			}
+			input[fld.Name] = n
+		case "tristate":
+			b, err := strconv.ParseBool(raw)
+			if err != nil {
+				fld.Error = fld.Name + " must be true or false."
+				bad = true
+				continue
+			}
+			input[fld.Name] = b
+		case "json":
+			var v any
+			if err := json.Unmarshal([]byte(raw), &v); err != nil {
+				fld.Error = fld.Name + " must be JSON (" + err.Error() + ")."
+				bad = true
+				continue
+			}
+			input[fld.Name] = v
+		case "choice":
+			if !slices.Contains(fld.Enum, raw) {
+				fld.Error = fld.Name + " must be one of " + strings.Join(fld.Enum, ", ") + "."
+				bad = true
+				continue
+			}
+			input[fld.Name] = raw
+		default:
+			input[fld.Name] = raw
+		}
+	}
+	return input, bad
+}
+
+// cardRef is the card's reference, "connector/card".
+func cardRef(k Connector, cd Card) string {
+	if cd.Ref != "" {
+		return cd.Ref
+	}
+	return k.ID + "/" + cd.ID
+}

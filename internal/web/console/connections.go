@@ -1,0 +1,479 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func (c *Console) connectionRoutes(mux *http.ServeMux) {
+	if c.Connections == nil {
+		return
+	}
+	mux.Handle("GET /connections", c.auth(c.listConnections))
+	mux.Handle("GET /connections/new", c.auth(c.newConnection))
+	mux.Handle("POST /connections", c.auth(c.createConnection))
+	mux.Handle("GET /connections/{id}", c.auth(c.showConnection))
+	mux.Handle("POST /connections/{id}/test", c.auth(c.testConnection))
+	mux.Handle("GET /connections/{id}/reauthorize", c.auth(c.reauthorizePage))
+	mux.Handle("POST /connections/{id}/reauthorize", c.auth(c.reauthorize))
+	mux.Handle("GET /connections/{id}/delete", c.auth(c.deletePage))
+	mux.Handle("POST /connections/{id}/delete", c.auth(c.deleteConnection))
+}
+
+// connRow is one line of the connections list.
+type connRow struct {
+	V             *connection.View
+	ConnectorName string
+	LastUsed      time.Time
+}
+
+type connListData struct {
+	Rows []connRow
+	Now  time.Time
+}
+
+func (c *Console) listConnections(w http.ResponseWriter, r *http.Request, s *reqState) {
+	vs, err := c.Connections.List(r.Context())
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d := connListData{Now: c.now()}
+	for _, v := range vs {
+		d.Rows = append(d.Rows, connRow{V: v, ConnectorName: c.connectorName(v.Connector), LastUsed: c.lastUsed(r.Context(), v.ID)})
+	}
+	c.render(w, r, s, http.StatusOK, "connections", "Connections", d)
+}
+
+// lastUsed is when a card last ran through the connection.
+func (c *Console) lastUsed(ctx context.Context, id string) time.Time {
+	if c.Runs == nil {
+		return time.Time{}
+	}
+	runs, err := c.Runs.ListRuns(ctx, store.RunFilter{ConnectionID: id, Limit: 1})
+	if err != nil || len(runs) == 0 {
+		return time.Time{}
+	}
+	return runs[0].StartedAt
+}
+
+// chooseConnector lists the connectors to create a connection for.
+func (c *Console) chooseConnector(w http.ResponseWriter, r *http.Request, s *reqState) {
+	var ks []Connector
+	if c.Catalog != nil {
+		ks = c.Catalog.Connectors()
+	}
+	c.render(w, r, s, http.StatusOK, "choose", "New Connection", ks)
+}
+
+// scopeChoice is one Okta API scope on a permissions form.
+type scopeChoice struct {
+	Name        string
+	Description string
+	Cards       []string // names of the cards that need it
+	Default     bool     // part of the default scopes
+	Checked     bool
+}
+
+// permissions is the scope part of the create and reauthorize forms.
+type permissions struct {
+	Mode     string // "default", "custom" or, when reauthorizing, "keep"
+	Scopes   []scopeChoice
+	Defaults []string
+	Auto     []string
+	// Keep offers "keep the current scopes" (reauthorization), described
+	// by KeepText.
+	Keep     bool
+	KeepText string
+	Error    *shownError
+}
+
+// connForm is the New Connection form, with the values entered so far.
+type connForm struct {
+	Connector Connector
+	Nickname  string
+	Domain    string
+	ClientID  string
+	HadSecret bool // a secret was entered but is never sent back
+	Perm      permissions
+	Tab       string // the tab to show first: "connection" or "permissions"
+	Errors    map[string]shownError
+	General   *shownError
+}
+
+// permissionsFor builds the scope choices of connector k, ticking checked
+// (or the defaults when checked is nil).
+func permissionsFor(k Connector, mode string, checked []string) permissions {
+	p := permissions{Mode: mode, Defaults: k.DefaultScopes, Auto: connection.AutoGrantedScopes}
+	for _, sc := range k.Scopes {
+		ch := scopeChoice{Name: sc.Name, Description: sc.Description, Default: slices.Contains(k.DefaultScopes, sc.Name)}
+		for _, cd := range k.Cards {
+			if cd.Scope == sc.Name {
+				ch.Cards = append(ch.Cards, cd.Name)
+			}
+		}
+		if checked == nil {
+			ch.Checked = ch.Default
+		} else {
+			ch.Checked = slices.Contains(checked, sc.Name)
+		}
+		p.Scopes = append(p.Scopes, ch)
+	}
+	return p
+}
+
+// newConnection shows the New Connection form for ?connector=, or the
+// choice of connector without one.
+func (c *Console) newConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
+	id := r.URL.Query().Get("connector")
+	if id == "" {
+		c.chooseConnector(w, r, s)
+		return
+	}
+	k, ok := c.connector(id)
+	if !ok {
+		c.notFound(w, r, s, "There is no connector named "+id+".")
+		return
+	}
+	f := connForm{Connector: k, Perm: permissionsFor(k, connection.ScopeModeDefault, nil), Tab: "connection"}
+	c.render(w, r, s, http.StatusOK, "new", "New "+k.Name+" connection", f)
+}
+
+// formFields maps a problem's field detail to the form field it is about.
+var formFields = map[string]string{
+	"nickname": "nickname", "domain": "domain", "clientId": "clientId", "clientSecret": "clientSecret", "scopes": "scopes",
+}
+
+func (c *Console) createConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
+	id := r.PostForm.Get("connector")
+	k, ok := c.connector(id)
+	if !ok {
+		c.notFound(w, r, s, "There is no connector named "+id+".")
+		return
+	}
+	pf := r.PostForm
+	mode := pf.Get("scopeMode")
+	ticked := pf["scope"]
+	in := connection.CreateInput{
+		Connector:    k.ID,
+		Nickname:     pf.Get("nickname"),
+		Domain:       pf.Get("domain"),
+		ClientID:     pf.Get("clientId"),
+		ClientSecret: keyring.Secret(pf.Get("clientSecret")),
+	}
+	if mode == connection.ScopeModeCustom {
+		sc := slices.Clone(ticked)
+		if sc == nil {
+			sc = []string{}
+		}
+		in.Scopes = &sc
+	} else {
+		mode = connection.ScopeModeDefault
+	}
+	_, authURL, err := c.Connections.Create(r.Context(), in, c.caller())
+	if err == nil {
+		http.Redirect(w, r, authURL, http.StatusSeeOther)
+		return
+	}
+	checked := ticked
+	if checked == nil {
+		checked = []string{}
+	}
+	f := connForm{
+		Connector: k, Nickname: in.Nickname, Domain: in.Domain, ClientID: in.ClientID,
+		HadSecret: in.ClientSecret.Reveal() != "",
+		Perm:      permissionsFor(k, mode, checked), Tab: "connection",
+	}
+	status, e := c.publicError(r.Context(), err)
+	if field, ok := formFields[e.Field]; ok {
+		f.Errors = map[string]shownError{field: e}
+		if field == "scopes" {
+			f.Tab = "permissions"
+			f.Perm.Error = &e
+		}
+	} else {
+		f.General = &e
+	}
+	c.render(w, r, s, status, "new", "New "+k.Name+" connection", f)
+}
+
+// scopeRow is one Okta API scope on the connection page.
+type scopeRow struct {
+	Name        string
+	Description string
+	Requested   bool
+	Granted     bool
+	Cards       []string // cards that need it
+}
+
+// cardRow says whether a card works with the connection and why not.
+type cardRow struct {
+	Ref    string // "okta-devices/read-device"
+	Name   string
+	Scope  string
+	Mode   string
+	Works  bool
+	Why    string
+	Remedy string
+}
+
+type connDetail struct {
+	V             *connection.View
+	ConnectorName string
+	Now           time.Time
+	APIScopes     []scopeRow
+	AutoScopes    []scopeRow
+	Cards         []cardRow
+	Runs          []*store.Run
+	HasRuns       bool
+	CanRun        bool
+}
+
+func (c *Console) showConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	v, err := c.Connections.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	k, _ := c.connector(v.Connector)
+	d := connDetail{V: v, ConnectorName: c.connectorName(v.Connector), Now: c.now(), HasRuns: c.Runs != nil,
+		CanRun: c.Cards != nil && v.Status == store.StatusActive}
+	d.APIScopes, d.AutoScopes = scopeRows(k, v)
+	d.Cards = c.cardRows(ctx, k, v)
+	if c.Runs != nil {
+		d.Runs, err = c.Runs.ListRuns(ctx, store.RunFilter{ConnectionID: v.ID, Limit: 10})
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "connection", v.Nickname, d)
+}
+
+// scopeRows lists the connection's Okta API scopes (the catalogue's, then
+// any other requested or granted) and its auto-granted ones.
+func scopeRows(k Connector, v *connection.View) (api, auto []scopeRow) {
+	seen := map[string]bool{}
+	add := func(name, desc string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		row := scopeRow{Name: name, Description: desc,
+			Requested: slices.Contains(v.RequestedScopes, name), Granted: slices.Contains(v.GrantedScopes, name)}
+		for _, cd := range k.Cards {
+			if cd.Scope == name {
+				row.Cards = append(row.Cards, cd.Name)
+			}
+		}
+		if slices.Contains(connection.AutoGrantedScopes, name) {
+			auto = append(auto, row)
+			return
+		}
+		if row.Requested || row.Granted || desc != "" {
+			api = append(api, row)
+		}
+	}
+	for _, sc := range k.Scopes {
+		add(sc.Name, sc.Description)
+	}
+	for _, sc := range v.RequestedScopes {
+		add(sc, "")
+	}
+	for _, sc := range v.GrantedScopes {
+		add(sc, "")
+	}
+	return api, auto
+}
+
+// cardRows says for each card of the connector whether it will work: the
+// card executor's scope preflight when there is one, else the same rule
+// (the scope, or for okta.*.read the matching okta.*.manage, is granted).
+func (c *Console) cardRows(ctx context.Context, k Connector, v *connection.View) []cardRow {
+	var rows []cardRow
+	for _, cd := range k.Cards {
+		row := cardRow{Ref: cardRef(k, cd), Name: cd.Name, Scope: cd.Scope, Mode: cd.Mode, Works: true}
+		switch {
+		case v.Status != store.StatusActive:
+			row.Works = false
+			row.Why = "The connection is " + strings.ToLower(humanize(v.Status)) + "."
+			row.Remedy = v.Remedy
+		case c.Cards != nil:
+			if err := c.Cards.Preflight(ctx, row.Ref, v.ID); err != nil {
+				_, e := c.publicError(ctx, err)
+				row.Works, row.Why, row.Remedy = false, e.Message, e.Remedy
+				if e.Code == string(problem.InsufficientScope) {
+					row.Why = "Insufficient Scope: " + e.Message
+				}
+			}
+		case !scopeGranted(cd.Scope, v.GrantedScopes):
+			row.Works = false
+			row.Why = "Insufficient Scope: the connection was not granted " + cd.Scope + "."
+			if slices.Contains(v.RequestedScopes, cd.Scope) {
+				row.Remedy = "Grant " + cd.Scope + " on the OAuth app's Okta API Scopes tab, then reauthorize."
+			} else {
+				row.Remedy = "Reauthorize with the default scopes, or tick " + cd.Scope + " under Customize scopes."
+			}
+		}
+		if row.Works && cd.Scope == "" {
+			row.Why = "Okta checks the scope of each call."
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// scopeGranted reports whether granted covers required: the scope itself,
+// or for okta.*.read the matching okta.*.manage (as Okta allows).
+func scopeGranted(required string, granted []string) bool {
+	if required == "" || slices.Contains(granted, required) {
+		return true
+	}
+	if base, ok := strings.CutSuffix(required, ".read"); ok {
+		return slices.Contains(granted, base+".manage")
+	}
+	return false
+}
+
+func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
+	id := r.PathValue("id")
+	res, err := c.Connections.Test(r.Context(), id, c.caller())
+	switch {
+	case err != nil:
+		_, e := c.publicError(r.Context(), err)
+		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "Health check failed: " + e.Message, Remedy: e.Remedy})
+	case res.OK:
+		c.sessions.addFlash(s.session, flash{Kind: "ok", Message: "Health check passed: the connection refreshed its token and read devices."})
+	default:
+		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "Health check failed: " + res.StatusReason, Remedy: res.Remedy})
+	}
+	http.Redirect(w, r, "/connections/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// reauthForm is the Reauthorize form.
+type reauthForm struct {
+	V             *connection.View
+	ConnectorName string
+	Perm          permissions
+	Current       []string // the Okta API scopes requested now
+	Error         *shownError
+}
+
+func (c *Console) reauthorizePage(w http.ResponseWriter, r *http.Request, s *reqState) {
+	v, err := c.Connections.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "reauthorize", "Reauthorize "+v.Nickname, c.reauthForm(v, "keep", nil))
+}
+
+func (c *Console) reauthForm(v *connection.View, mode string, checked []string) reauthForm {
+	k, _ := c.connector(v.Connector)
+	var current []string
+	for _, sc := range v.RequestedScopes {
+		if !slices.Contains(connection.AutoGrantedScopes, sc) {
+			current = append(current, sc)
+		}
+	}
+	if checked == nil {
+		checked = current
+	}
+	perm := permissionsFor(k, mode, checked)
+	perm.Keep = true
+	if v.ScopeMode == connection.ScopeModeCustom {
+		perm.KeepText = "Custom scopes, as now: " + strings.Join(current, ", ") + "."
+	} else {
+		perm.KeepText = "Default scopes, as now: whatever the connector's cards need."
+	}
+	return reauthForm{V: v, ConnectorName: c.connectorName(v.Connector), Perm: perm, Current: current}
+}
+
+func (c *Console) reauthorize(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	v, err := c.Connections.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	var scopes *[]string
+	mode := r.PostForm.Get("scopeMode")
+	ticked := r.PostForm["scope"]
+	switch mode {
+	case connection.ScopeModeDefault:
+		k, _ := c.connector(v.Connector)
+		sc := slices.Clone(k.DefaultScopes)
+		if len(sc) == 0 {
+			sc = []string{}
+		}
+		scopes = &sc
+	case connection.ScopeModeCustom:
+		sc := slices.Clone(ticked)
+		if sc == nil {
+			sc = []string{}
+		}
+		scopes = &sc
+	default:
+		mode = "keep"
+	}
+	if mode == connection.ScopeModeDefault && v.ScopeMode == connection.ScopeModeDefault {
+		scopes = nil // keep default mode so it follows the connector's defaults
+	}
+	authURL, err := c.Connections.Reauthorize(ctx, v.ID, scopes, c.caller())
+	if err == nil {
+		http.Redirect(w, r, authURL, http.StatusSeeOther)
+		return
+	}
+	status, e := c.publicError(ctx, err)
+	if ticked == nil {
+		ticked = []string{}
+	}
+	f := c.reauthForm(v, mode, ticked)
+	f.Error = &e
+	c.render(w, r, s, status, "reauthorize", "Reauthorize "+v.Nickname, f)
+}
+
+type deleteData struct {
+	V             *connection.View
+	ConnectorName string
+}
+
+func (c *Console) deletePage(w http.ResponseWriter, r *http.Request, s *reqState) {
+	v, err := c.Connections.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "delete", "Delete "+v.Nickname, deleteData{V: v, ConnectorName: c.connectorName(v.Connector)})
+}
+
+func (c *Console) deleteConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	v, err := c.Connections.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	res, err := c.Connections.DeleteWithResult(ctx, v.ID, c.caller())
+	if err != nil {
+		_, e := c.publicError(ctx, err)
+		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "The connection was not deleted: " + e.Message, Remedy: e.Remedy})
+		http.Redirect(w, r, "/connections/"+url.PathEscape(v.ID), http.StatusSeeOther)
+		return
+	}
+	c.sessions.addFlash(s.session, flash{Kind: "ok", Message: "Deleted the connection " + v.Nickname + ". Its runs keep their history."})
+	if res != nil && res.Warning != "" {
+		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "Warning: " + res.Warning + "."})
+	}
+	http.Redirect(w, r, "/connections", http.StatusSeeOther)
+}

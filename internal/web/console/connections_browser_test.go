@@ -1,0 +1,244 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cardflow/cardflow/internal/connection"
+)
+
+// connectionByNickname returns the stored connection named nickname.
+func (e *env) connectionByNickname(t *testing.T, nickname string) *connection.View {
+	t.Helper()
+	v, err := e.manager.Get(context.Background(), nickname)
+	if err != nil {
+		t.Fatalf("get connection %q: %v", nickname, err)
+	}
+	return v
+}
+
+func TestBrowserNewConnectionWithDefaultScopes(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+
+	b.open("/")
+	b.screenshot("signin")
+	b.signIn()
+	b.wantText("No connections yet")
+	b.screenshot("connections-empty")
+
+	b.click(button("New Connection"))
+	b.wantText("Okta Devices")
+	b.screenshot("new-connection-choose")
+	b.click(link("Okta Devices"))
+	for _, label := range []string{"Nickname", "Domain", "Client ID", "Client Secret"} {
+		b.do("find the field labelled "+label, chromedp.WaitVisible(labelled(label)))
+	}
+	typ, err := chromedp.Run(b.ctx, chromedp.AttributeValue(labelled("Client Secret"), "type"))
+	if err != nil || typ.Value != "password" {
+		t.Fatalf("Client Secret input type = %q (%v); want password", typ.Value, err)
+	}
+	b.fill("Nickname", "Prod devices")
+	b.fill("Domain", e.emu.URL)
+	b.fill("Client ID", "0oaworkflowsclient")
+	b.fill("Client Secret", "demo-workflows-secret")
+	b.screenshot("new-connection-form")
+	b.do("open the Permissions tab", chromedp.Click(`//label[normalize-space(.)="Permissions"]`))
+	b.do("see the scope choices", chromedp.WaitVisible(labelled("Use default scopes")), chromedp.WaitVisible(labelled("Customize scopes (advanced)")))
+	def, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[bool](labelled("Use default scopes"), "checked"))
+	if err != nil || !def {
+		t.Fatalf("Use default scopes checked = %v (%v); want it chosen by default", def, err)
+	}
+	b.screenshot("new-connection-permissions")
+
+	b.click(button("Create"))
+	b.screenshot("org-signin")
+	b.orgSignIn("admin@example.com")
+	b.wantText("Connected", "Prod devices", "admin@example.com")
+	b.screenshot("callback-connected")
+
+	b.click(link("cardflow console"))
+	if got := b.text(`h1`); got != "Connections" {
+		b.fatalf("the console link leads to %q; want Connections", got)
+	}
+	row := b.text(`//tr[.//a[normalize-space(.)="Prod devices"]]`)
+	for _, want := range []string{"Active", "Okta Devices", e.emu.URL, "admin@example.com"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("connections row %q lacks %q", row, want)
+		}
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Nodes(`//tr[.//a[normalize-space(.)="Prod devices"]]//span[contains(@class,"dot-ok")]`)); err != nil {
+		t.Errorf("no green status icon on the active connection: %v", err)
+	}
+	b.screenshot("connections")
+
+	b.click(link("Prod devices"))
+	b.wantText("admin@example.com", "okta.devices.read", "okta.devices.manage", "Read Device", "Suspend Device")
+	if strings.Contains(b.mainText(), "will fail") {
+		t.Errorf("a default-scope connection lists cards that will fail:\n%s", b.mainText())
+	}
+	b.screenshot("connection")
+
+	v := e.connectionByNickname(t, "Prod devices")
+	if v.Status != "active" || v.ScopeMode != "default" {
+		t.Errorf("stored connection: status %q mode %q; want active default", v.Status, v.ScopeMode)
+	}
+
+	b.click(button("Test"))
+	b.wantText("Health check passed")
+}
+
+func TestBrowserNewConnectionWithCustomScopes(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.createConnection("Read only", []string{"okta.devices.read"})
+	b.orgSignIn("admin@example.com")
+	b.wantText("Connected")
+
+	v := e.connectionByNickname(t, "Read only")
+	if v.ScopeMode != "custom" || !contains(v.GrantedScopes, "okta.devices.read") || contains(v.RequestedScopes, "okta.devices.manage") {
+		t.Fatalf("stored connection: mode %q requested %v granted %v; want custom with okta.devices.read only", v.ScopeMode, v.RequestedScopes, v.GrantedScopes)
+	}
+	b.open("/connections/" + v.ID)
+	row := b.text(`//table[@id="cards"]//tr[contains(., "Suspend Device")]`)
+	if !strings.Contains(row, "will fail") || !strings.Contains(row, "Insufficient Scope") || !strings.Contains(row, "okta.devices.manage") {
+		t.Errorf("Suspend Device row on a read-only connection = %q; want it to fail with Insufficient Scope naming okta.devices.manage", row)
+	}
+	row = b.text(`//table[@id="cards"]//tr[contains(., "Read Device")]`)
+	if !strings.Contains(row, "works") {
+		t.Errorf("Read Device row = %q; want works", row)
+	}
+	b.screenshot("connection-custom-scopes")
+}
+
+func TestBrowserNewConnectionShowsFieldErrors(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections/new?connector=okta-devices")
+	b.fill("Nickname", "Typo org")
+	b.fill("Domain", "example-admin.okta.com")
+	b.fill("Client ID", "0oaworkflowsclient")
+	b.fill("Client Secret", "demo-workflows-secret")
+	b.click(button("Create"))
+
+	msg := b.text(`//div[contains(@class,"field")][.//label[normalize-space(.)="Domain"]]//p[contains(@class,"field-error")]`)
+	if !strings.Contains(msg, "example.okta.com, not example-admin.okta.com") {
+		t.Errorf("domain error next to the field = %q; want the -admin message", msg)
+	}
+	for label, want := range map[string]string{"Nickname": "Typo org", "Domain": "example-admin.okta.com", "Client ID": "0oaworkflowsclient", "Client Secret": ""} {
+		got, err := chromedp.Run(b.ctx, chromedp.Value(labelled(label)))
+		if err != nil || got != want {
+			t.Errorf("%s after the error = %q (%v); want %q", label, got, err, want)
+		}
+	}
+	b.screenshot("new-connection-error")
+	if list, err := e.manager.List(context.Background()); err != nil || len(list) != 0 {
+		t.Errorf("connections after a refused create: %d (%v); want none", len(list), err)
+	}
+
+	b.do("open the Permissions tab", chromedp.Click(`//label[normalize-space(.)="Permissions"]`))
+	b.do("choose custom scopes", chromedp.Click(labelled("Customize scopes (advanced)"), chromedp.NodeVisible))
+	b.do("untick every scope", chromedp.Click(labelled("okta.devices.read")), chromedp.Click(labelled("okta.devices.manage")))
+	b.do("back to the Connection tab", chromedp.Click(`//label[normalize-space(.)="Connection"]`))
+	b.fill("Domain", e.emu.URL)
+	b.fill("Client Secret", "demo-workflows-secret")
+	b.click(button("Create"))
+	msg = b.text(`//p[@id="scopes-error"]`)
+	if !strings.Contains(msg, "at least one") {
+		t.Errorf("scopes error = %q; want it to ask for at least one scope", msg)
+	}
+}
+
+func TestBrowserReauthorizeAfterRevokedGrant(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.createConnection("Prod", nil)
+	b.orgSignIn("admin@example.com")
+
+	e.emu.RevokeGrant(t, "okta.devices.manage")
+	v := e.connectionByNickname(t, "Prod")
+	b.open("/connections/" + v.ID)
+	b.click(button("Reauthorize"))
+	keep, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[bool](labelled("Keep the current scopes"), "checked"))
+	if err != nil || !keep {
+		t.Fatalf("Keep the current scopes checked = %v (%v); want it chosen by default", keep, err)
+	}
+	b.screenshot("reauthorize")
+	b.click(button("Reauthorize"))
+	b.orgSignIn("admin@example.com")
+	b.wantText("okta.devices.manage")
+
+	b.open("/connections/" + v.ID)
+	missing := b.text(`//*[@id="missing-scopes"]`)
+	if !strings.Contains(missing, "okta.devices.manage") {
+		t.Errorf("missing scopes = %q; want okta.devices.manage", missing)
+	}
+	row := b.text(`//table[@id="scopes"]//tr[contains(., "okta.devices.manage")]`)
+	if !strings.Contains(row, "missing") {
+		t.Errorf("scope row = %q; want requested but missing", row)
+	}
+	row = b.text(`//table[@id="cards"]//tr[contains(., "Suspend Device")]`)
+	if !strings.Contains(row, "will fail") || !strings.Contains(row, "Insufficient Scope") {
+		t.Errorf("Suspend Device row = %q; want it to fail with Insufficient Scope", row)
+	}
+	b.screenshot("connection-missing-scope")
+
+	if got := e.connectionByNickname(t, "Prod"); got.ID != v.ID || !contains(got.MissingScopes, "okta.devices.manage") {
+		t.Errorf("after reauthorization: id %s missing %v; want id %s missing okta.devices.manage", got.ID, got.MissingScopes, v.ID)
+	}
+}
+
+func TestBrowserDeleteAsksForConfirmation(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.createConnection("Old org", nil)
+	b.orgSignIn("admin@example.com")
+	v := e.connectionByNickname(t, "Old org")
+
+	b.open("/connections/" + v.ID)
+	b.click(button("Delete"))
+	b.wantText("Delete Old org?")
+	b.screenshot("delete-confirm")
+	if _, err := e.manager.Get(context.Background(), v.ID); err != nil {
+		t.Fatalf("the connection is gone before the confirmation: %v", err)
+	}
+	b.click(button("Delete"))
+	b.wantText("Deleted the connection Old org")
+	if _, err := e.manager.Get(context.Background(), v.ID); err == nil {
+		t.Errorf("connection %s still exists after the confirmed delete", v.ID)
+	}
+}
+
+func TestBrowserSignOut(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.click(button("Sign out"))
+	b.wantText("You have signed out.")
+	b.open("/connections")
+	if loc := b.location(); !strings.Contains(loc, "/signin") {
+		t.Errorf("after sign-out /connections is at %s; want the sign-in page", loc)
+	}
+
+	b.fill("API token", "not-the-token")
+	b.click(button("Sign in"))
+	if msg := b.text(`//p[@id="token-error"]`); !strings.Contains(msg, "not this server's API token") {
+		t.Errorf("wrong token message = %q", msg)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,219 @@
+package console
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageSet holds one parsed template per page, each joined with the layout.
+type pageSet struct {
+	pages map[string]*template.Template
+}
+
+// page is what the layout renders around a page's content.
+type page struct {
+	Title     string
+	Section   string // the navigation entry to highlight
+	SignedIn  bool
+	CSRF      string
+	Flashes   []flash
+	HasCards  bool
+	HasRuns   bool
+	HasFlows  bool
+	RequestID string
+	Data      any
+}
+
+var funcs = template.FuncMap{
+	"when":       when,
+	"ago":        ago,
+	"prettyJSON": prettyJSON,
+	"join":       strings.Join,
+	"contains":   slices.Contains[[]string],
+	"statusOK":   func(s string) bool { return s == "active" || s == "succeeded" },
+	"humanize":   humanize,
+	"add":        func(a, b int) int { return a + b },
+}
+
+func mustParsePages() *pageSet {
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
+	entries, err := templateFS.ReadDir("templates")
+	if err != nil {
+		panic(err)
+	}
+	ps := &pageSet{pages: map[string]*template.Template{}}
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name == "layout" || strings.HasPrefix(name, "_") || e.IsDir() {
+			continue
+		}
+		t := template.Must(layout.Clone())
+		template.Must(t.ParseFS(templateFS, "templates/"+e.Name()))
+		ps.pages[name] = t
+	}
+	return ps
+}
+
+// render writes a full page. s is nil on pages shown without a session.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, status int, name, title string, data any) {
+	t := c.pages.pages[name]
+	if t == nil {
+		panic("console: no template " + name)
+	}
+	p := page{Title: title, Section: section(r.URL.Path), Data: data, RequestID: web.RequestID(r.Context()),
+		HasCards: c.Cards != nil && c.Catalog != nil, HasRuns: c.Runs != nil, HasFlows: c.Flows != nil}
+	if s != nil {
+		p.SignedIn = true
+		p.CSRF = s.csrf
+		p.Flashes = c.sessions.takeFlashes(s.session)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		c.log.ErrorContext(r.Context(), "console: render page", slog.String("page", name), slog.Any("cause", err))
+		http.Error(w, "internal error rendering the page; request id "+p.RequestID, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// section names the navigation entry a path belongs to.
+func section(path string) string {
+	for _, s := range []string{"connections", "cards", "runs", "flows"} {
+		if path == "/"+s || strings.HasPrefix(path, "/"+s+"/") {
+			return s
+		}
+	}
+	if strings.HasPrefix(path, "/flow-runs/") {
+		return "flows"
+	}
+	return ""
+}
+
+// messageData is the content of a plain message page.
+type messageData struct {
+	Heading  string
+	Message  string
+	Remedy   string
+	Link     string
+	LinkText string
+}
+
+// forbidden answers 403 with a page that says why and how to go on.
+func (c *Console) forbidden(w http.ResponseWriter, r *http.Request, why string) {
+	c.render(w, r, nil, http.StatusForbidden, "message", "Forbidden", messageData{
+		Heading:  "Request refused",
+		Message:  why,
+		Remedy:   "Open the console again and repeat the action from its own pages.",
+		Link:     "/connections",
+		LinkText: "Go to the console",
+	})
+}
+
+// notFound answers 404.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request, s *reqState, why string) {
+	c.render(w, r, s, http.StatusNotFound, "message", "Not found", messageData{
+		Heading: "Not found", Message: why, Link: "/connections", LinkText: "Back to connections",
+	})
+}
+
+// fail shows err as a page of its own.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *reqState, err error) {
+	status, e := c.publicError(r.Context(), err)
+	heading := "Something went wrong"
+	if status == http.StatusNotFound {
+		heading = "Not found"
+	}
+	c.render(w, r, s, status, "message", heading, messageData{
+		Heading: heading, Message: e.Message, Remedy: e.Remedy, Link: "/connections", LinkText: "Back to connections",
+	})
+}
+
+// when formats a time for people, in UTC; the zero time is "never".
+func when(t any) string {
+	var tt time.Time
+	switch v := t.(type) {
+	case time.Time:
+		tt = v
+	case *time.Time:
+		if v != nil {
+			tt = *v
+		}
+	}
+	if tt.IsZero() {
+		return "never"
+	}
+	return tt.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// ago formats the time since t roughly ("3 min ago").
+func ago(now time.Time, t any) string {
+	var tt time.Time
+	switch v := t.(type) {
+	case time.Time:
+		tt = v
+	case *time.Time:
+		if v != nil {
+			tt = *v
+		}
+	}
+	if tt.IsZero() {
+		return "never"
+	}
+	d := now.Sub(tt)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	default:
+		return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+	}
+}
+
+// prettyJSON indents a JSON document (raw bytes or any value) for a <pre>.
+func prettyJSON(v any) string {
+	switch b := v.(type) {
+	case json.RawMessage:
+		if len(b) == 0 {
+			return ""
+		}
+		var out bytes.Buffer
+		if json.Indent(&out, b, "", "  ") != nil {
+			return string(b)
+		}
+		return out.String()
+	case nil:
+		return ""
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(out)
+}
+
+// humanize turns a status code like "needs_reauthorization" into words.
+func humanize(s string) string {
+	s = strings.ReplaceAll(s, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

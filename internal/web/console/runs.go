@@ -1,0 +1,65 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func (c *Console) runRoutes(mux *http.ServeMux) {
+	if c.Runs == nil {
+		return
+	}
+	mux.Handle("GET /runs", c.auth(c.listRuns))
+	mux.Handle("GET /runs/{id}", c.auth(c.showRun))
+}
+
+type runsData struct {
+	Runs       []*store.Run
+	Connection string
+	Card       string
+	Now        time.Time
+}
+
+func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) {
+	q := r.URL.Query()
+	d := runsData{Connection: q.Get("connection"), Card: q.Get("card"), Now: c.now()}
+	runs, err := c.Runs.ListRuns(r.Context(), store.RunFilter{ConnectionID: d.Connection, Card: d.Card, Limit: 100})
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d.Runs = runs
+	c.render(w, r, s, http.StatusOK, "runs", "Runs", d)
+}
+
+type runData struct {
+	Run      *store.Run
+	CardName string
+	Duration time.Duration
+}
+
+func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
+	run, err := c.Runs.GetRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d := runData{Run: run, CardName: run.Card}
+	if k, ok := c.connector(connectorOf(run.Card)); ok {
+		if cd, ok := k.card(cardOf(run.Card)); ok {
+			d.CardName = cd.Name
+		}
+	}
+	if !run.FinishedAt.IsZero() {
+		d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)
+	}
+	c.render(w, r, s, http.StatusOK, "rundetail", "Run "+run.ID, d)
+}
+
+// connectorOf and cardOf split a card reference "connector/card".
+func connectorOf(ref string) string { k, _, _ := strings.Cut(ref, "/"); return k }
+
+func cardOf(ref string) string { _, cd, _ := strings.Cut(ref, "/"); return cd }

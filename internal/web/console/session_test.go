@@ -1,0 +1,326 @@
+package console_test
+
+import (
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/web/console"
+)
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// get fetches path without following redirects and returns the response
+// and its body.
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// post sends a form with extra headers.
+func post(t *testing.T, c *http.Client, u string, form url.Values, headers map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// csrfOf returns the CSRF token in a page's forms.
+func csrfOf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("page has no CSRF field:\n%s", body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// signInHTTP signs a cookie-keeping client in to the console at base and
+// returns it with the session's CSRF token.
+func signInHTTP(t *testing.T, base, next string) (*http.Client, *http.Response, string) {
+	t.Helper()
+	c := client(t)
+	_, body := get(t, c, base+"/signin")
+	resp, _ := post(t, c, base+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {testToken}, "next": {next}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: status %d; want 303", resp.StatusCode)
+	}
+	_, body = get(t, c, base+"/connections")
+	return c, resp, csrfOf(t, body)
+}
+
+// bareConsole serves a console with only the token check, for session
+// tests that need no connections.
+func bareConsole(t *testing.T, edit func(*console.Console)) *httptest.Server {
+	t.Helper()
+	c := &console.Console{
+		Catalog:    newCatalog(),
+		CheckToken: func(tok string) bool { return tok == testToken },
+	}
+	if edit != nil {
+		edit(c)
+	}
+	ts := httptest.NewServer(c.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func TestSessionCookie(t *testing.T) {
+	e := newEnv(t)
+	_, resp, _ := signInHTTP(t, e.url, "")
+	var sess *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "cardflow_session" {
+			sess = ck
+		}
+	}
+	if sess == nil {
+		t.Fatalf("sign-in set no cardflow_session cookie; Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
+	}
+	if !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Path != "/" || sess.Secure {
+		t.Errorf("session cookie HttpOnly=%v SameSite=%v Path=%q Secure=%v; want HttpOnly, Lax, /, not Secure over http",
+			sess.HttpOnly, sess.SameSite, sess.Path, sess.Secure)
+	}
+	if sess.MaxAge <= 0 || sess.MaxAge > 12*3600 {
+		t.Errorf("session cookie Max-Age = %d; want 1..43200", sess.MaxAge)
+	}
+	if strings.Contains(sess.Value, testToken) || len(sess.Value) < 40 {
+		t.Errorf("session cookie value %q: want a long random id, never the token", sess.Value)
+	}
+	if strings.Contains(e.logs.String(), testToken) {
+		t.Errorf("the server log holds the API token")
+	}
+}
+
+func TestSessionCookieIsSecureBehindHTTPS(t *testing.T) {
+	ts := bareConsole(t, func(c *console.Console) { c.PublicURL = "https://cardflow.example.com" })
+	c := client(t)
+	_, body := get(t, c, ts.URL+"/signin")
+	resp, _ := post(t, c, ts.URL+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {testToken}}, nil)
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "cardflow_session" && !ck.Secure {
+			t.Errorf("session cookie behind an https public URL is not Secure")
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign-in status %d; want 303", resp.StatusCode)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	c, _, _ := signInHTTP(t, e.url, "")
+	for _, path := range []string{"/signin", "/connections", "/connections/new", "/connections/new?connector=okta-devices", "/runs", "/flows", "/nowhere"} {
+		t.Run(path, func(t *testing.T) {
+			resp, _ := get(t, c, e.url+path)
+			want := map[string]string{
+				"Content-Type":            "text/html; charset=utf-8",
+				"X-Frame-Options":         "DENY",
+				"Referrer-Policy":         "no-referrer",
+				"Cache-Control":           "no-store",
+				"X-Content-Type-Options":  "nosniff",
+				"Content-Security-Policy": "default-src 'self'",
+			}
+			for h, w := range want {
+				if got := resp.Header.Get(h); !strings.Contains(got, w) {
+					t.Errorf("%s: %s = %q; want %q", path, h, got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFormsRefuseForgedPosts(t *testing.T) {
+	e := newEnv(t)
+	c, _, token := signInHTTP(t, e.url, "")
+	tests := []struct {
+		name    string
+		form    url.Values
+		headers map[string]string
+	}{
+		{"no token", url.Values{}, nil},
+		{"wrong token", url.Values{"csrf": {token + "x"}}, nil},
+		{"other session's token", url.Values{"csrf": {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}, nil},
+		{"cross-site fetch", url.Values{"csrf": {token}}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		{"same-site fetch", url.Values{"csrf": {token}}, map[string]string{"Sec-Fetch-Site": "same-site"}},
+		{"foreign origin", url.Values{"csrf": {token}}, map[string]string{"Origin": "http://evil.example"}},
+		{"origin on another port", url.Values{"csrf": {token}}, map[string]string{"Origin": "http://127.0.0.1:1"}},
+		{"null origin from another site", url.Values{"csrf": {token}}, map[string]string{"Origin": "null", "Sec-Fetch-Site": "cross-site"}},
+		{"null origin without fetch metadata", url.Values{"csrf": {token}}, map[string]string{"Origin": "null"}},
+	}
+	targets := []string{"/signout", "/connections"}
+	for _, tt := range tests {
+		for _, target := range targets {
+			t.Run(tt.name+" "+target, func(t *testing.T) {
+				form := url.Values{"connector": {"okta-devices"}, "nickname": {"Forged"}, "domain": {e.emu.URL},
+					"clientId": {"0oaworkflowsclient"}, "clientSecret": {"demo-workflows-secret"}}
+				for k, v := range tt.form {
+					form[k] = v
+				}
+				resp, body := post(t, c, e.url+target, form, tt.headers)
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("POST %s: status %d; want 403\n%s", target, resp.StatusCode, body)
+				}
+			})
+		}
+	}
+	if list, err := e.manager.List(context.Background()); err != nil || len(list) != 0 {
+		t.Errorf("forged creates made %d connections (%v); want none", len(list), err)
+	}
+	// The session survived every forged sign-out.
+	if resp, _ := get(t, c, e.url+"/connections"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after forged posts GET /connections: status %d; want 200 (still signed in)", resp.StatusCode)
+	}
+
+	// Without a session, even the right token is refused.
+	anon := client(t)
+	if resp, _ := post(t, anon, e.url+"/signout", url.Values{"csrf": {token}}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("POST /signout without a session: status %d; want 403", resp.StatusCode)
+	}
+
+	// The real form post works, from the browser's own origin.
+	resp, _ := post(t, c, e.url+"/signout", url.Values{"csrf": {token}}, map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin?signedout=1" {
+		t.Fatalf("POST /signout with the token: status %d Location %q; want 303 to /signin?signedout=1", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get(t, c, e.url+"/connections"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after sign-out GET /connections: status %d; want 303 to the sign-in page", resp.StatusCode)
+	}
+}
+
+func TestSignIn(t *testing.T) {
+	ts := bareConsole(t, nil)
+	t.Run("without the form cookie", func(t *testing.T) {
+		c := client(t)
+		_, body := get(t, c, ts.URL+"/signin")
+		tok := csrfOf(t, body)
+		anon := client(t)
+		resp, _ := post(t, anon, ts.URL+"/signin", url.Values{"csrf": {tok}, "token": {testToken}}, nil)
+		if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+			t.Errorf("sign-in without the form cookie: status %d cookies %v; want 403 and none", resp.StatusCode, resp.Cookies())
+		}
+	})
+	t.Run("from another site", func(t *testing.T) {
+		c := client(t)
+		_, body := get(t, c, ts.URL+"/signin")
+		resp, _ := post(t, c, ts.URL+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {testToken}}, map[string]string{"Sec-Fetch-Site": "cross-site"})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-site sign-in: status %d; want 403", resp.StatusCode)
+		}
+	})
+	t.Run("wrong token", func(t *testing.T) {
+		c := client(t)
+		_, body := get(t, c, ts.URL+"/signin")
+		resp, page := post(t, c, ts.URL+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {"guess"}}, nil)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "not this server&#39;s API token") {
+			t.Errorf("wrong token: status %d; want 401 with a message\n%s", resp.StatusCode, page)
+		}
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "cardflow_session" {
+				t.Errorf("a wrong token got a session cookie")
+			}
+		}
+		if strings.Contains(page, "guess") {
+			t.Errorf("the page echoes the wrong token")
+		}
+	})
+	t.Run("redirects only within the console", func(t *testing.T) {
+		for next, want := range map[string]string{
+			"":                      "/connections",
+			"/runs?card=x":          "/runs?card=x",
+			"//evil.example/":       "/connections",
+			"https://evil.example/": "/connections",
+			"/\\evil.example":       "/connections",
+			"/signin":               "/connections",
+			"connections":           "/connections",
+		} {
+			_, resp, _ := signInHTTP(t, ts.URL, next)
+			if got := resp.Header.Get("Location"); got != want {
+				t.Errorf("next %q: redirected to %q; want %q", next, got, want)
+			}
+		}
+	})
+}
+
+func TestSignInIsRateLimited(t *testing.T) {
+	ts := bareConsole(t, nil)
+	c := client(t)
+	limited := false
+	for i := 0; i < 25 && !limited; i++ {
+		_, body := get(t, c, ts.URL+"/signin")
+		resp, _ := post(t, c, ts.URL+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {"guess"}}, nil)
+		limited = resp.StatusCode == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatalf("25 wrong tokens in a row were all checked; want 429 after 20")
+	}
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
+func TestSessionsExpire(t *testing.T) {
+	tests := []struct {
+		name    string
+		advance []time.Duration // steps, each followed by a page load
+		alive   bool
+	}{
+		{"in use", []time.Duration{50 * time.Minute, 50 * time.Minute, 50 * time.Minute}, true},
+		{"idle too long", []time.Duration{61 * time.Minute}, false},
+		{"too old although in use", []time.Duration{50 * time.Minute, 50 * time.Minute, 50 * time.Minute, 50 * time.Minute}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			ts := bareConsole(t, func(c *console.Console) {
+				c.Now = clk.Now
+				c.IdleTimeout = time.Hour
+				c.SessionTTL = 3 * time.Hour
+			})
+			c := client(t)
+			_, body := get(t, c, ts.URL+"/signin")
+			post(t, c, ts.URL+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {testToken}, "next": {"/nowhere"}}, nil)
+			var resp *http.Response
+			for _, d := range tt.advance {
+				clk.Advance(d)
+				resp, _ = get(t, c, ts.URL+"/nowhere")
+			}
+			alive := resp.StatusCode == http.StatusNotFound
+			if alive != tt.alive {
+				t.Errorf("after %v: status %d (alive %v); want alive %v", tt.advance, resp.StatusCode, alive, tt.alive)
+			}
+		})
+	}
+}
