@@ -118,13 +118,36 @@ func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) 
 		if ctx.Err() != nil {
 			return nil, errExprTimeout
 		}
-		return nil, fmt.Errorf("${{%s}}: %s", e.src, strings.TrimPrefix(err.Error(), "operation cancelled: "))
+		msg := strings.TrimPrefix(err.Error(), "operation cancelled: ")
+		return nil, fmt.Errorf("${{%s}}: %s%s", e.src, msg, e.absentInputHint(msg, act))
 	}
 	v, err := fromCEL(out, 0)
 	if err != nil {
 		return nil, fmt.Errorf("${{%s}}: %w", e.src, err)
 	}
 	return v, nil
+}
+
+// absentInputHint explains a "no such key" error caused by an optional
+// flow input that was not given and has no default: such inputs are absent
+// from inputs, not null.
+func (e *expression) absentInputHint(msg string, act map[string]any) string {
+	const prefix = "no such key: "
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return ""
+	}
+	name := msg[i+len(prefix):]
+	given, _ := act["inputs"].(map[string]any)
+	if _, ok := given[name]; ok {
+		return ""
+	}
+	for _, r := range refsOf(e) {
+		if r.root == "inputs" && r.name == name {
+			return fmt.Sprintf(" (input %q was not given and has no default; give it a value, declare a default (default: ...) or test has(inputs.%s) first)", name, name)
+		}
+	}
+	return ""
 }
 
 // fromCEL converts a CEL value to plain Go data.

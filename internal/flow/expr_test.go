@@ -112,6 +112,42 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 	}
 }
 
+func TestExpressionAbsentOptionalInput(t *testing.T) {
+	doc := mustParse(t, `name: e
+inputs:
+  df: {type: bool}
+  m: {type: string}
+steps:
+  - id: a
+    card: okta-devices/delete-device
+    connection: c
+    input:
+      deactivateFirst: ${{ inputs.df }}
+`)
+	tests := []struct {
+		name   string
+		inputs map[string]any
+		want   string
+	}{
+		{"absent optional input", map[string]any{}, `input "df" was not given and has no default; give it a value, declare a default (default: ...) or test has(inputs.df) first`},
+		{"missing key inside a given input is not about inputs", map[string]any{"df": map[string]any{}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := evalInput(t, doc, map[string]any{"inputs": tt.inputs, "steps": map[string]any{}})
+			if tt.want == "" {
+				if err != nil && strings.Contains(err.Error(), "was not given") {
+					t.Errorf("eval error = %v; want no hint about an absent input", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("eval error = %v; want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestExpressionCancelled(t *testing.T) {
 	doc := mustParse(t, "name: e\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      v: ${{ lists.range(1000).map(i, lists.range(1000).size()).size() }}\n")
 	ctx, cancel := context.WithCancel(context.Background())
