@@ -1,15 +1,20 @@
 package keyring
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // fileFormat is the JSON layout of a keyring file.
@@ -77,29 +82,51 @@ func (k *Keyring) Rotate() (*Keyring, error) {
 		if _, taken := k.aeads[nk.ID]; taken {
 			continue // an id collision is harmless but would be rejected
 		}
-		return New(nk, k.keys...)
+		return New(nk, k.allKeys()...)
 	}
 }
 
 // LoadFile reads a keyring file written by WriteFile: JSON of the form
-// {"primary":"id","keys":[{"id":"id","key":"base64"}]}.
+// {"primary":"id","keys":[{"id":"id","key":"base64"}]}. The keyring
+// remembers the file: when asked to open a value sealed with a key it lacks,
+// it reads the file again if the file has changed and learns the keys added
+// since (as `keys rotate` adds them while servers run). It keeps sealing
+// with the primary it loaded.
 func LoadFile(path string) (*Keyring, error) {
-	data, err := os.ReadFile(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: read %s: %w", path, err)
+	}
+	primary, older, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := New(primary, older...)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	k.file = &fileSource{path: path, stamp: stampOf(st)}
+	return k, nil
+}
+
+// readFile parses a keyring file into its primary and older keys.
+func readFile(path string) (Key, []Key, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Key{}, nil, fmt.Errorf("keyring: read %s: %w", path, err)
 	}
 	var f fileFormat
 	if err := json.Unmarshal(data, &f); err != nil {
 		// The decoder's error could quote the file's bytes; give the
 		// position-free gist only.
-		return nil, fmt.Errorf("keyring: %s is not a keyring file (invalid JSON)", path)
+		return Key{}, nil, fmt.Errorf("keyring: %s is not a keyring file (invalid JSON)", path)
 	}
 	var primary *Key
 	var older []Key
 	for i, fk := range f.Keys {
 		b, err := base64.StdEncoding.DecodeString(fk.Key)
 		if err != nil {
-			return nil, fmt.Errorf("keyring: %s: key %d (%q) is not valid base64", path, i, fk.ID)
+			return Key{}, nil, fmt.Errorf("keyring: %s: key %d (%q) is not valid base64", path, i, fk.ID)
 		}
 		key := Key{ID: fk.ID, Bytes: b}
 		if fk.ID == f.Primary && primary == nil {
@@ -109,20 +136,104 @@ func LoadFile(path string) (*Keyring, error) {
 		older = append(older, key)
 	}
 	if primary == nil {
-		return nil, fmt.Errorf("keyring: %s: primary key %q is not among its keys", path, f.Primary)
+		return Key{}, nil, fmt.Errorf("keyring: %s: primary key %q is not among its keys", path, f.Primary)
 	}
-	k, err := New(*primary, older...)
+	return *primary, older, nil
+}
+
+// fileSource is the file a keyring was loaded from and the keys learnt
+// from it since.
+type fileSource struct {
+	path string
+	mu   sync.Mutex
+	// stamp identifies the version of the file last read.
+	stamp fileStamp
+	// learnt maps the ids of keys found in the file after loading to
+	// their AEADs; replaced, never modified, under mu.
+	learnt atomic.Pointer[map[string]cipher.AEAD]
+	keys   []Key // the learnt keys, in the order found
+}
+
+// fileStamp tells versions of a file apart: WriteFile replaces the file
+// (a new inode), and any edit changes its time or size.
+type fileStamp struct{ fi os.FileInfo }
+
+func stampOf(fi os.FileInfo) fileStamp { return fileStamp{fi} }
+
+func (s fileStamp) same(fi os.FileInfo) bool {
+	return s.fi != nil && os.SameFile(s.fi, fi) && s.fi.ModTime().Equal(fi.ModTime()) && s.fi.Size() == fi.Size()
+}
+
+// learn returns the AEAD of key id if the keyring's file holds it, reading
+// the file again only when it has changed since it was last read.
+func (k *Keyring) learn(id string) (cipher.AEAD, bool) {
+	if k.file == nil {
+		return nil, false
+	}
+	fs := k.file
+	if m := fs.learnt.Load(); m != nil {
+		if a, ok := (*m)[id]; ok {
+			return a, true
+		}
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if m := fs.learnt.Load(); m != nil {
+		if a, ok := (*m)[id]; ok {
+			return a, true
+		}
+	}
+	st, err := os.Stat(fs.path)
+	if err != nil || fs.stamp.same(st) {
+		return nil, false
+	}
+	primary, older, err := readFile(fs.path)
 	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
+		return nil, false
 	}
-	return k, nil
+	fs.stamp = stampOf(st)
+	next := map[string]cipher.AEAD{}
+	if m := fs.learnt.Load(); m != nil {
+		maps.Copy(next, *m)
+	}
+	for _, key := range append([]Key{primary}, older...) {
+		if _, have := k.aeads[key.ID]; have {
+			continue
+		}
+		if _, have := next[key.ID]; have {
+			continue
+		}
+		if validID(key.ID) != nil || len(key.Bytes) != KeySize {
+			continue
+		}
+		aead, err := newAEAD(key.Bytes)
+		if err != nil {
+			continue
+		}
+		next[key.ID] = aead
+		fs.keys = append(fs.keys, Key{ID: key.ID, Bytes: append([]byte(nil), key.Bytes...)})
+	}
+	fs.learnt.Store(&next)
+	a, ok := next[id]
+	return a, ok
+}
+
+// allKeys returns the keyring's keys, the primary first, then the older
+// keys, then any learnt from its file.
+func (k *Keyring) allKeys() []Key {
+	if k.file == nil {
+		return k.keys
+	}
+	k.file.mu.Lock()
+	defer k.file.mu.Unlock()
+	return append(slices.Clip(k.keys), k.file.keys...)
 }
 
 // WriteFile stores the keyring at path with mode 0600, atomically: the file
 // is either the old one or the complete new one, even after a crash.
 func (k *Keyring) WriteFile(path string) (err error) {
 	f := fileFormat{Primary: k.primary}
-	for _, key := range k.keys {
+	for _, key := range k.allKeys() {
 		f.Keys = append(f.Keys, fileKey{ID: key.ID, Key: base64.StdEncoding.EncodeToString(key.Bytes)})
 	}
 	data, err := json.MarshalIndent(f, "", "  ")

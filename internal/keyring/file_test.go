@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,4 +151,79 @@ func TestGenerate(t *testing.T) {
 	if len(a.Bytes) != KeySize || a.ID != DeriveID(a.Bytes) {
 		t.Errorf("Generate = %d bytes, id %q; want %d bytes and the derived id", len(a.Bytes), a.ID, KeySize)
 	}
+}
+
+// A server loads its keyring file once; `cardflow keys rotate` then adds a
+// new primary to the file and re-seals every value with it. The running
+// server must still open those values.
+func TestLoadedKeyringLearnsKeysAddedToItsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyring")
+	first, err := mustNew(t, mustGenerate(t)).Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	running, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedBefore, _ := running.Seal([]byte("before"), "c/f")
+
+	rotated, err := first.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rotated.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	resealed, _ := rotated.Seal([]byte("after"), "c/f")
+
+	tests := []struct {
+		name string
+		ct   []byte
+		want string
+	}{
+		{"sealed with the new primary", resealed, "after"},
+		{"sealed with the key loaded at start", sealedBefore, "before"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pt, err := running.Open(tt.ct, "c/f")
+			if err != nil || string(pt) != tt.want {
+				t.Errorf("Open = %q, %v; want %q", pt, err, tt.want)
+			}
+		})
+	}
+	if got := running.PrimaryID(); got != first.PrimaryID() {
+		t.Errorf("PrimaryID after learning = %q; want the loaded primary %q (it still seals)", got, first.PrimaryID())
+	}
+
+	// A key in neither the keyring nor its file is still unknown, and a
+	// tampered value still fails as tampered.
+	stranger, _ := mustNew(t, mustGenerate(t)).Seal([]byte("x"), "c/f")
+	if _, err := running.Open(stranger, "c/f"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Open of a value sealed with a stranger key: %v; want ErrUnknownKey", err)
+	}
+	bad := append([]byte(nil), resealed...)
+	bad[len(bad)-1] ^= 1
+	if _, err := running.Open(bad, "c/f"); !errors.Is(err, ErrIntegrity) {
+		t.Errorf("Open of a tampered value: %v; want ErrIntegrity", err)
+	}
+
+	// A keyring built in memory has no file to learn from.
+	mem := mustNew(t, mustGenerate(t))
+	if _, err := mem.Open(resealed, "c/f"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("in-memory keyring Open: %v; want ErrUnknownKey", err)
+	}
+}
+
+func mustGenerate(t *testing.T) Key {
+	t.Helper()
+	k, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -53,11 +53,13 @@ func (k Key) MarshalJSON() ([]byte, error) {
 }
 
 // Keyring seals with its primary key and opens with any of its keys. It is
-// immutable and safe for concurrent use.
+// safe for concurrent use; only a keyring loaded from a file changes, by
+// learning keys later added to that file (see LoadFile).
 type Keyring struct {
 	primary string
 	keys    []Key // primary first, then the older keys in the order given
 	aeads   map[string]cipher.AEAD
+	file    *fileSource // set by LoadFile
 }
 
 // New returns a keyring that seals with primary and also opens values sealed
@@ -76,11 +78,7 @@ func New(primary Key, older ...Key) (*Keyring, error) {
 		if _, dup := k.aeads[key.ID]; dup {
 			return nil, fmt.Errorf("keyring: key id %q appears twice", key.ID)
 		}
-		block, err := aes.NewCipher(key.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("keyring: key %q: %w", key.ID, err)
-		}
-		aead, err := cipher.NewGCM(block)
+		aead, err := newAEAD(key.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("keyring: key %q: %w", key.ID, err)
 		}
@@ -88,6 +86,14 @@ func New(primary Key, older ...Key) (*Keyring, error) {
 		k.keys = append(k.keys, Key{ID: key.ID, Bytes: append([]byte(nil), key.Bytes...)})
 	}
 	return k, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 func validID(id string) error {
@@ -108,8 +114,9 @@ func (k *Keyring) PrimaryID() string { return k.primary }
 
 // IDs returns the ids of every key, the primary first.
 func (k *Keyring) IDs() []string {
-	ids := make([]string, len(k.keys))
-	for i, key := range k.keys {
+	keys := k.allKeys()
+	ids := make([]string, len(keys))
+	for i, key := range keys {
 		ids[i] = key.ID
 	}
 	return ids
@@ -139,6 +146,9 @@ func (k *Keyring) Open(ct []byte, aad string) ([]byte, error) {
 		return nil, err
 	}
 	aead, ok := k.aeads[id]
+	if !ok {
+		aead, ok = k.learn(id)
+	}
 	if !ok {
 		return nil, &openError{kind: ErrUnknownKey, msg: fmt.Sprintf(
 			"keyring: value for %q was sealed with key %q, which this keyring does not have (it has %s): the keyring is wrong or missing a key",
