@@ -27,8 +27,13 @@ import (
 // changes both configurations. It returns them and the database's DSN.
 func pgServers(t *testing.T, emu *emutest.Server, edit func(*Config)) (a, b *harness, dsn string) {
 	t.Helper()
+	return pgServersWithKey(t, emu, keyring.Secret(b64key(t)), edit)
+}
+
+// pgServersWithKey is pgServers with key as both servers' CARDFLOW_KEY.
+func pgServersWithKey(t *testing.T, emu *emutest.Server, key keyring.Secret, edit func(*Config)) (a, b *harness, dsn string) {
+	t.Helper()
 	dsn = pgtest.NewDatabase(t)
-	key := keyring.Secret(b64key(t))
 	config := func(owner, publicURL string) func(*Config) {
 		return func(c *Config) {
 			c.DB, c.Key, c.Owner, c.PublicURL = dsn, key, owner, publicURL
@@ -281,7 +286,7 @@ func runWithContext(ctx context.Context, t *testing.T, h *harness, device string
 
 // activeDevice asks the org directly, as its super admin, for the id of an
 // active device.
-func activeDevice(t *testing.T, emu *emutest.Server) string {
+func activeDevice(t testing.TB, emu *emutest.Server) string {
 	t.Helper()
 	q := url.Values{"search": {`status eq "ACTIVE"`}, "limit": {"1"}}
 	req, err := http.NewRequest("GET", emu.URL+"/api/v1/devices?"+q.Encode(), nil)
