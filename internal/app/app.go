@@ -23,6 +23,7 @@ import (
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/web"
+	"github.com/cardflow/cardflow/internal/web/console"
 )
 
 // App is a wired cardflow server: New builds it, Serve runs it.
@@ -144,6 +145,19 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:        log,
 		Now:           cfg.Now,
 	}
+	con := &console.Console{
+		Connections: a.Connections,
+		Catalog:     consoleCatalog{},
+		Cards:       consoleCards{a.Executor},
+		Runs:        a.Store,
+		Flows:       a.Store,
+		CheckToken:  a.Web.CheckToken,
+		Caller:      "console:" + a.Web.TokenCaller(),
+		PublicURL:   publicURL,
+		Logger:      log,
+		Now:         cfg.Now,
+	}
+	a.Web.Console = con.Handler()
 	return a, nil
 }
 
