@@ -169,6 +169,7 @@ func (a *App) URL() string { return a.url }
 // and prints "cardflow: serving URL" once it accepts requests.
 func (a *App) Serve(ctx context.Context) error {
 	if err := a.Connections.Recover(ctx); err != nil {
+		a.Close()
 		return fmt.Errorf("recover connections: %w", err)
 	}
 	srv := &http.Server{
