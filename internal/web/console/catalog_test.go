@@ -1,73 +1,46 @@
 package console_test
 
 import (
-	"testing"
+	"context"
 
-	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/web/console"
 )
 
-// testCatalog describes the okta-devices connector for both the console
-// and the connection manager.
-type testCatalog struct{ ks []console.Connector }
+// cardCatalog is the card registry as console.Catalog.
+type cardCatalog struct{}
 
-func newCatalog() *testCatalog {
-	dev := console.Input{Name: "deviceId", Type: "string", Required: true, Description: "The id of the device in Okta (guo...)."}
-	card := func(id, name, scope, mode string, in ...console.Input) console.Card {
-		return console.Card{ID: id, Ref: "okta-devices/" + id, Name: name, Scope: scope, Mode: mode, Inputs: in}
-	}
-	return &testCatalog{ks: []console.Connector{{
-		ID: "okta-devices", Name: "Okta Devices", Description: "Search, read and manage the devices of an Okta org.",
-		Scopes: []console.ScopeInfo{
-			{Name: "okta.devices.read", Description: "Read devices and their users."},
-			{Name: "okta.devices.manage", Description: "Change device lifecycle."},
-		},
-		DefaultScopes: []string{"okta.devices.read", "okta.devices.manage"},
-		Cards: []console.Card{
-			card("read-device", "Read Device", "okta.devices.read", "read", dev),
-			card("suspend-device", "Suspend Device", "okta.devices.manage", "manage", dev),
-		},
-	}}}
-}
-
-func (c *testCatalog) Connectors() []console.Connector { return c.ks }
-
-func (c *testCatalog) DefaultScopes(id string) ([]string, bool) {
-	for _, k := range c.ks {
-		if k.ID == id {
-			return k.DefaultScopes, true
+func (cardCatalog) Connectors() []console.Connector {
+	var out []console.Connector
+	for _, k := range card.Connectors() {
+		c := console.Connector{ID: k.ID, Name: k.Name, Description: k.Description, DefaultScopes: k.DefaultScopes}
+		for _, s := range k.Scopes {
+			c.Scopes = append(c.Scopes, console.ScopeInfo{Name: s.Name, Description: s.Description})
 		}
-	}
-	return nil, false
-}
-
-func (c *testCatalog) Scopes(id string) []connection.ScopeInfo {
-	var out []connection.ScopeInfo
-	for _, k := range c.ks {
-		if k.ID == id {
-			for _, s := range k.Scopes {
-				out = append(out, connection.ScopeInfo{Name: s.Name, Description: s.Description})
+		for _, cd := range k.Cards {
+			cc := console.Card{ID: cd.ID, Ref: cd.Ref, Name: cd.Name, Description: cd.Description, Scope: cd.Scope, Mode: cd.Mode}
+			for _, in := range cd.Inputs {
+				cc.Inputs = append(cc.Inputs, console.Input{Name: in.Name, Type: in.Type, Required: in.Required,
+					Description: in.Description, Enum: in.Enum, Default: in.Default})
 			}
+			c.Cards = append(c.Cards, cc)
 		}
+		out = append(out, c)
 	}
 	return out
 }
 
-func (c *testCatalog) CardsNeeding(id, scope string) []string {
-	var out []string
-	for _, k := range c.ks {
-		if k.ID == id {
-			for _, cd := range k.Cards {
-				if cd.Scope == scope {
-					out = append(out, cd.Ref)
-				}
-			}
-		}
+// executorCards is the card executor as console.Cards.
+type executorCards struct{ e *card.Executor }
+
+func (c executorCards) Run(ctx context.Context, req console.RunRequest) (*console.RunResult, error) {
+	res, err := c.e.Run(ctx, card.Request{Card: req.Card, Connection: req.Connection, Input: req.Input, Caller: req.Caller})
+	if err != nil {
+		return nil, err
 	}
-	return out
+	return &console.RunResult{RunID: res.RunID, Status: res.Status, Output: res.Output, Error: res.Error}, nil
 }
 
-func newCards(t *testing.T, e *env, cat *testCatalog) console.Cards {
-	t.Helper()
-	return nil
+func (c executorCards) Preflight(ctx context.Context, cardRef, connection string) error {
+	return c.e.Preflight(ctx, cardRef, connection)
 }

@@ -53,6 +53,9 @@ type Console struct {
 	Runs Runs
 	// Flows reads flows and flow runs; nil hides the flow pages.
 	Flows Flows
+	// FlowRunner plans and starts flows from the console; nil shows flows
+	// and their runs read-only.
+	FlowRunner FlowRunner
 
 	// CheckToken reports whether a string is the API token (the API's own
 	// constant-time check of the token hash, web.Server.CheckToken).

@@ -3,29 +3,27 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/cardflow/cardflow/internal/app"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
-	"github.com/cardflow/cardflow/internal/web"
 	"github.com/cardflow/cardflow/internal/web/console"
 )
 
 const testToken = "console-test-token-5d1f0a9c"
 
-// syncBuffer collects logs from many goroutines.
+// syncBuffer collects output from many goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -43,11 +41,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// env is a cardflow server (API, OAuth callback and console over the
-// connection manager, the card executor and a SQLite store) on 127.0.0.1
-// in front of an emulated org.
+// env is the real cardflow server (internal/app: API, OAuth callback,
+// connection manager, card executor, flow service, SQLite store) on
+// 127.0.0.1 in front of an emulated org, serving this package's console.
 type env struct {
 	emu     *emutest.Server
+	app     *app.App
 	url     string
 	store   store.Store
 	manager *connection.Manager
@@ -57,73 +56,84 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 12})
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cardflow.db"))
+	e := &env{emu: emu, logs: &syncBuffer{}}
+	stdout := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Config{
+		Listen:         "127.0.0.1:0",
+		DataDir:        t.TempDir(),
+		TrustedOrigins: []string{emu.URL},
+		APIToken:       keyring.Secret(testToken),
+		Logger:         slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Stdout:         stdout,
+	})
 	if err != nil {
-		t.Fatalf("open store: %v", err)
+		cancel()
+		t.Fatalf("app.New: %v", err)
 	}
-	t.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, keyring.KeySize)
-	_, _ = rand.Read(key)
-	kr, err := keyring.New(keyring.Key{ID: "k1", Bytes: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{emu: emu, store: st, logs: &syncBuffer{}}
-	ts := httptest.NewUnstartedServer(nil)
-	e.url = "http://" + ts.Listener.Addr().String()
-	log := slog.New(web.ContextHandler{Handler: slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
-	cat := newCatalog()
-	e.manager = &connection.Manager{
-		Store:      st,
-		Keyring:    kr,
-		Connectors: cat,
-		PublicURL:  e.url,
-		Policy:     connection.DomainPolicy{TrustedOrigins: []string{emu.URL}},
-		Logger:     log,
-		Owner:      "console-test",
-	}
-	srv := &web.Server{
-		Connections: e.manager,
-		History:     st,
-		TokenHash:   sha256.Sum256([]byte(testToken)),
-		Logger:      log,
-	}
+	e.app, e.url, e.store, e.manager = a, a.URL(), a.Store, a.Connections
 	con := &console.Console{
-		Connections: e.manager,
-		Catalog:     cat,
-		Cards:       newCards(t, e, cat),
-		Runs:        st,
-		Flows:       st,
-		CheckToken:  srv.CheckToken,
-		Caller:      "console:" + srv.TokenCaller(),
+		Connections: a.Connections,
+		Catalog:     cardCatalog{},
+		Cards:       executorCards{a.Executor},
+		Runs:        a.Store,
+		Flows:       a.Store,
+		FlowRunner:  a.Web.Flows,
+		CheckToken:  a.Web.CheckToken,
+		Caller:      "console:" + a.Web.TokenCaller(),
 		PublicURL:   e.url,
-		Logger:      log,
+		Logger:      slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
-	srv.Console = con.Handler()
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
+	a.Web.Console = con.Handler()
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx) }()
 	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", e.logs.String())
 		}
 	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "cardflow: serving "+e.url) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not start; stdout:\n%s", stdout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return e
 }
 
 // client is a cookie-keeping HTTP client that does not follow redirects.
 func client(t *testing.T) *http.Client {
 	t.Helper()
-	jar := newJar(t)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-func newJar(t *testing.T) http.CookieJar {
-	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return jar
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// api calls the API with the test token; body is YAML or JSON as
+// contentType says.
+func (e *env) api(t *testing.T, method, path, contentType, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

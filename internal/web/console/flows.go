@@ -3,8 +3,11 @@ package console
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -18,6 +21,19 @@ type Flows interface {
 	ListFlowItems(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error)
 }
 
+// FlowRunner plans and starts flows; the app's flow service satisfies it.
+// Errors are *problem.Error for what a person can fix.
+type FlowRunner interface {
+	// Get returns a stored flow with its parsed document.
+	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
+	// Plan dry-runs a flow: what its manage steps would change.
+	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
+	// Start queues a run and returns it at once.
+	Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error)
+	// Progress is the live progress of a run executing in this process.
+	Progress(runID string) map[string]flow.Progress
+}
+
 func (c *Console) flowRoutes(mux *http.ServeMux) {
 	if c.Flows == nil {
 		return
@@ -25,6 +41,10 @@ func (c *Console) flowRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /flows", c.auth(c.listFlows))
 	mux.Handle("GET /flows/{id}", c.auth(c.showFlow))
 	mux.Handle("GET /flow-runs/{id}", c.auth(c.showFlowRun))
+	if c.FlowRunner != nil {
+		mux.Handle("POST /flows/{id}/plan", c.auth(c.planFlow))
+		mux.Handle("POST /flows/{id}/runs", c.auth(c.startFlow))
+	}
 }
 
 type flowsData struct {
@@ -48,37 +68,127 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 	c.render(w, r, s, http.StatusOK, "flows", "Flows", flowsData{Flows: fs, Runs: runs, Now: c.now()})
 }
 
+// flowInput is one input of a flow's run form.
+type flowInput struct {
+	*flow.InputDef
+	ID      string
+	Value   string
+	Default string
+}
+
 type flowData struct {
-	Flow *store.Flow
-	Runs []*store.FlowRun
-	Now  time.Time
+	Flow   *store.Flow
+	Doc    *flow.Document // nil without a FlowRunner
+	Inputs []flowInput
+	Runs   []*store.FlowRun
+	Plan   *flow.PlanResult
+	Error  *shownError
+}
+
+// flowPage loads a flow, its runs and its input form (filled from values
+// when not nil).
+func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*flowData, error) {
+	d := &flowData{}
+	var err error
+	if c.FlowRunner != nil {
+		d.Flow, d.Doc, err = c.FlowRunner.Get(ctx, id)
+	} else {
+		d.Flow, err = c.Flows.GetFlow(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Runs, err = c.Flows.ListFlowRuns(ctx, d.Flow.ID, 20); err != nil {
+		return nil, err
+	}
+	if d.Doc != nil {
+		for _, in := range d.Doc.Inputs {
+			fi := flowInput{InputDef: in, ID: "in." + in.Name}
+			if in.HasDefault {
+				fi.Default = defaultText(in.Default)
+			}
+			if values != nil {
+				fi.Value = values.Get(fi.ID)
+			}
+			d.Inputs = append(d.Inputs, fi)
+		}
+	}
+	return d, nil
+}
+
+// flowInputs returns the form's non-empty inputs as text; the flow service
+// converts them to the declared types (lists: JSON or comma-separated).
+func flowInputs(d *flowData) map[string]any {
+	in := map[string]any{}
+	for _, fi := range d.Inputs {
+		if v := strings.TrimSpace(fi.Value); v != "" {
+			in[fi.Name] = v
+		}
+	}
+	return in
 }
 
 func (c *Console) showFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
-	f, err := c.Flows.GetFlow(ctx, r.PathValue("id"))
+	d, err := c.flowPage(r.Context(), r.PathValue("id"), nil)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
-	runs, err := c.Flows.ListFlowRuns(ctx, f.ID, 50)
-	if err != nil {
-		c.fail(w, r, s, err)
-		return
-	}
-	c.render(w, r, s, http.StatusOK, "flow", f.Name, flowData{Flow: f, Runs: runs, Now: c.now()})
+	c.render(w, r, s, http.StatusOK, "flow", d.Flow.Name, d)
 }
 
-// flowStepView is one step of a flow run with its items.
+func (c *Console) planFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	d, err := c.flowPage(ctx, r.PathValue("id"), r.PostForm)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	status := http.StatusOK
+	d.Plan, err = c.FlowRunner.Plan(ctx, d.Flow.ID, flowInputs(d))
+	if err != nil {
+		st, e := c.publicError(ctx, err)
+		status, d.Error = st, &e
+	}
+	c.render(w, r, s, status, "flow", d.Flow.Name, d)
+}
+
+func (c *Console) startFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	d, err := c.flowPage(ctx, r.PathValue("id"), r.PostForm)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	run, err := c.FlowRunner.Start(ctx, d.Flow.ID, flowInputs(d), c.caller())
+	if err != nil {
+		status, e := c.publicError(ctx, err)
+		d.Error = &e
+		c.render(w, r, s, status, "flow", d.Flow.Name, d)
+		return
+	}
+	http.Redirect(w, r, "/flow-runs/"+url.PathEscape(run.ID), http.StatusSeeOther)
+}
+
+// flowStepView is one step of a flow run with its items and, while it
+// runs here, its live progress.
 type flowStepView struct {
 	*store.FlowStep
-	ItemList []*store.FlowItem
+	ItemList []flowItemView
+	Progress *flow.Progress
+}
+
+// flowItemView is one item of a step and the card run it made, if known.
+type flowItemView struct {
+	*store.FlowItem
+	Run string
 }
 
 type flowRunData struct {
-	Run   *store.FlowRun
-	Steps []flowStepView
-	Now   time.Time
+	Run      *store.FlowRun
+	Steps    []flowStepView
+	Finished bool
+	Duration time.Duration
 }
 
 func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -93,14 +203,65 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		c.fail(w, r, s, err)
 		return
 	}
-	d := flowRunData{Run: run, Now: c.now()}
+	d := flowRunData{Run: run, Finished: run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed}
+	if d.Finished && !run.StartedAt.IsZero() && !run.FinishedAt.IsZero() {
+		d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)
+	}
+	var progress map[string]flow.Progress
+	if c.FlowRunner != nil && !d.Finished {
+		progress = c.FlowRunner.Progress(run.ID)
+	}
+	cardRuns := c.cardRunsOf(ctx, run.ID)
 	for _, st := range steps {
 		items, err := c.Flows.ListFlowItems(ctx, run.ID, st.StepID)
 		if err != nil {
 			c.fail(w, r, s, err)
 			return
 		}
-		d.Steps = append(d.Steps, flowStepView{FlowStep: st, ItemList: items})
+		v := flowStepView{FlowStep: st}
+		for _, it := range items {
+			iv := flowItemView{FlowItem: it, Run: it.RunRef}
+			if iv.Run == "" {
+				iv.Run = cardRuns[itemKey{it.StepID, it.Index}]
+			}
+			v.ItemList = append(v.ItemList, iv)
+		}
+		if p, ok := progress[st.StepID]; ok {
+			v.Progress = &p
+		}
+		d.Steps = append(d.Steps, v)
 	}
-	c.render(w, r, s, http.StatusOK, "flowrun", "Flow run "+run.ID, d)
+	if !d.Finished {
+		w.Header().Set("Refresh", "2")
+	}
+	c.render(w, r, s, http.StatusOK, "flowrun", "Flow run "+run.FlowName, d)
+}
+
+// itemKey names one item of a flow run.
+type itemKey struct {
+	step  string
+	index int
+}
+
+// maxItemRuns bounds the card runs looked up to link a flow run's items.
+const maxItemRuns = 2000
+
+// cardRunsOf maps the items of a flow run to the card runs they made.
+func (c *Console) cardRunsOf(ctx context.Context, flowRunID string) map[itemKey]string {
+	out := map[itemKey]string{}
+	if c.Runs == nil {
+		return out
+	}
+	runs, err := c.Runs.ListRuns(ctx, store.RunFilter{FlowRunID: flowRunID, Limit: maxItemRuns})
+	if err != nil {
+		c.log.WarnContext(ctx, "console: list the card runs of a flow run", "flow_run", flowRunID, "cause", err.Error())
+		return out
+	}
+	for _, r := range runs {
+		k := itemKey{r.StepID, r.ItemIndex}
+		if _, seen := out[k]; !seen { // newest first: keep the latest attempt
+			out[k] = r.ID
+		}
+	}
+	return out
 }

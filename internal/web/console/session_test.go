@@ -80,7 +80,7 @@ func signInHTTP(t *testing.T, base, next string) (*http.Client, *http.Response, 
 func bareConsole(t *testing.T, edit func(*console.Console)) *httptest.Server {
 	t.Helper()
 	c := &console.Console{
-		Catalog:    newCatalog(),
+		Catalog:    cardCatalog{},
 		CheckToken: func(tok string) bool { return tok == testToken },
 	}
 	if edit != nil {

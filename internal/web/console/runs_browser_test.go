@@ -1,0 +1,230 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// connect creates and authorizes a connection without the browser (the
+// browser tests of New Connection cover that path); scopes nil means the
+// default scopes.
+func (e *env) connect(t *testing.T, nickname string, scopes *[]string) *connection.View {
+	t.Helper()
+	ctx := context.Background()
+	_, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: nickname, Domain: e.emu.URL,
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret), Scopes: scopes}, "test")
+	if err != nil {
+		t.Fatalf("create %q: %v", nickname, err)
+	}
+	cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	res, err := e.manager.Callback(ctx, cb.Query())
+	if err != nil || !res.OK {
+		t.Fatalf("authorize %q: %v %+v", nickname, err, res)
+	}
+	return res.Connection
+}
+
+// selectOption picks the option with value in the select labelled label.
+func (b *tab) selectOption(label, value string) {
+	b.t.Helper()
+	b.do("choose "+value+" for "+label, chromedp.SetValue(labelled(label), value))
+}
+
+// runStatus waits for a run detail page and returns its status badge.
+func (b *tab) runStatus() string {
+	b.t.Helper()
+	if loc := b.location(); !strings.Contains(loc, "/runs/") {
+		b.fatalf("expected a run detail page; the browser is at %s", loc)
+	}
+	return b.text(`//*[@id="run-status"]`)
+}
+
+func TestBrowserRunCards(t *testing.T) {
+	e := newEnv(t)
+	v := e.connect(t, "Prod", nil)
+	b := newTab(t, e)
+	b.signIn()
+
+	b.open("/cards")
+	b.wantText("Okta Devices", "Search Devices", "Suspend Device", "Custom API Action")
+	b.screenshot("cards")
+	b.click(`//tr[contains(., "Search Devices")]//a[normalize-space(.)="Run"]`)
+	for _, label := range []string{"Connection", "status", "platform", "resultSet", "search", "registered"} {
+		b.do("find the field labelled "+label, chromedp.WaitVisible(labelled(label)))
+	}
+	b.selectOption("Connection", v.ID)
+	b.selectOption("status", "ACTIVE")
+	b.screenshot("run-card-form")
+	b.click(button("Run"))
+	if got := b.runStatus(); got != "Succeeded" {
+		b.fatalf("search run status %q; want Succeeded\n%s", got, b.mainText())
+	}
+	var out struct {
+		Devices []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"devices"`
+	}
+	if err := json.Unmarshal([]byte(b.text(`//pre[@id="run-output"]`)), &out); err != nil {
+		b.fatalf("run output is not the pretty JSON of the devices: %v", err)
+	}
+	if len(out.Devices) == 0 {
+		b.fatalf("search for ACTIVE devices found none in the demo org")
+	}
+	for _, d := range out.Devices {
+		if d.Status != "ACTIVE" {
+			t.Errorf("device %s has status %s; the search asked for ACTIVE", d.ID, d.Status)
+		}
+	}
+	b.wantText("Prod", "admin@example.com", `"status": "ACTIVE"`)
+	b.screenshot("run-detail")
+
+	// From the connection page, the card form opens with the connection
+	// chosen.
+	b.open("/connections/" + v.ID)
+	b.click(`//table[@id="cards"]//tr[contains(., "Read Device")]//a[normalize-space(.)="Run"]`)
+	if got, _ := chromedp.Run(b.ctx, chromedp.Value(labelled("Connection"))); got != v.ID {
+		t.Errorf("Connection chosen on the run form = %q; want %s", got, v.ID)
+	}
+	b.click(button("Run"))
+	if msg := b.text(`//div[contains(@class,"field")][.//label[starts-with(normalize-space(.),"deviceId")]]//p[contains(@class,"field-error")]`); !strings.Contains(msg, "required") {
+		t.Errorf("deviceId error = %q; want it to say the input is required", msg)
+	}
+	b.fill("deviceId", out.Devices[0].ID)
+	b.click(button("Run"))
+	if got := b.runStatus(); got != "Succeeded" {
+		b.fatalf("read run status %q; want Succeeded", got)
+	}
+	if got := b.text(`//pre[@id="run-output"]`); !strings.Contains(got, out.Devices[0].ID) {
+		t.Errorf("read-device output lacks the device id %s:\n%s", out.Devices[0].ID, got)
+	}
+
+	b.open("/runs")
+	if n := strings.Count(b.text(`//table`), "Succeeded"); n != 2 {
+		t.Errorf("run history shows %d succeeded runs; want 2:\n%s", n, b.mainText())
+	}
+	b.screenshot("runs")
+	b.open("/connections")
+	if row := b.text(`//tr[.//a[normalize-space(.)="Prod"]]`); strings.Contains(row, "never") {
+		t.Errorf("connections row %q: last used is never after two runs", row)
+	}
+}
+
+func TestBrowserFailedRunShowsRemedy(t *testing.T) {
+	e := newEnv(t)
+	read := []string{"okta.devices.read"}
+	v := e.connect(t, "Read only", &read)
+	before := e.emu.Stats(t)
+	b := newTab(t, e)
+	b.signIn()
+
+	b.open("/cards/okta-devices/suspend-device?connection=" + v.ID)
+	b.fill("deviceId", "guo-no-such-device")
+	b.click(button("Run"))
+	if got := b.runStatus(); got != "Failed" {
+		b.fatalf("run status %q; want Failed", got)
+	}
+	msg := b.text(`//*[@id="run-error"]`)
+	for _, want := range []string{"insufficient_scope", "okta.devices.manage", "Suspend Device"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if remedy := b.text(`//*[@id="run-remedy"]`); !strings.Contains(remedy, "reauthorize") || !strings.Contains(remedy, "okta.devices.manage") {
+		t.Errorf("remedy = %q; want it to say to grant okta.devices.manage and reauthorize", remedy)
+	}
+	b.screenshot("run-failed")
+	after := e.emu.Stats(t)
+	for k, n := range after {
+		if strings.HasPrefix(k, "POST /api/v1/devices") && n != before[k] {
+			t.Errorf("the refused run reached the org: %s went from %d to %d", k, before[k], n)
+		}
+	}
+}
+
+const testFlow = `name: suspend-everything
+description: Suspend every device (the ones that cannot be suspended fail)
+inputs:
+  resultSet:
+    type: string
+    default: all
+    description: How many devices to look at
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Prod
+    input:
+      resultSet: ${{ inputs.resultSet }}
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Prod
+    for_each: ${{ steps.find.output.devices }}
+    concurrency: 2
+    input:
+      deviceId: ${{ item.id }}
+`
+
+func TestBrowserFlowPlanAndRun(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	if code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", testFlow); code != http.StatusCreated {
+		t.Fatalf("store the flow: %d %s", code, body)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/flows")
+	b.click(link("suspend-everything"))
+	b.wantText("Suspend every device", "find", "suspend", "okta-devices/suspend-device", "for each item, 2 at a time")
+	b.do("find the input", chromedp.WaitVisible(labelled("resultSet")))
+
+	suspends := func() int {
+		return e.emu.Stats(t)["POST /api/v1/devices/{deviceId}/lifecycle/suspend"]
+	}
+	b.click(button("Plan"))
+	plan := b.text(`//*[@id="plan"]`)
+	if !strings.Contains(plan, "SUSPENDED") || !strings.Contains(plan, "ACTIVE") {
+		t.Errorf("plan = %q; want changes from ACTIVE to SUSPENDED", plan)
+	}
+	if n := suspends(); n != 0 {
+		t.Errorf("the plan suspended %d devices; want none", n)
+	}
+	b.screenshot("flow-plan")
+
+	b.click(button("Run"))
+	if loc := b.location(); !strings.Contains(loc, "/flow-runs/") {
+		b.fatalf("Run led to %s; want the flow run page", loc)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	status := b.text(`//*[@id="flow-run-status"]`)
+	for status != "Succeeded" && status != "Failed" && time.Now().Before(deadline) {
+		time.Sleep(300 * time.Millisecond)
+		b.do("reload", chromedp.Reload())
+		status = b.text(`//*[@id="flow-run-status"]`)
+	}
+	if status != "Failed" {
+		b.fatalf("flow run status %q; want Failed (devices that are not ACTIVE cannot be suspended)", status)
+	}
+	items := b.text(`//section[h2/code[normalize-space(.)="suspend"]]//table`)
+	if !strings.Contains(items, "Succeeded") || !strings.Contains(items, "Failed") || !strings.Contains(items, "conflict") {
+		t.Errorf("item table = %q; want succeeded items and failed ones with their error", items)
+	}
+	if n := suspends(); n == 0 {
+		t.Errorf("the run suspended no device")
+	}
+	b.screenshot("flow-run")
+	b.click(`(//section[h2/code[normalize-space(.)="suspend"]]//a[normalize-space(.)="details"])[1]`)
+	if got := b.runStatus(); got != "Succeeded" && got != "Failed" {
+		t.Errorf("item's card run status %q", got)
+	}
+	b.wantText("Flow run", "suspend")
+}
