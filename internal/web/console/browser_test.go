@@ -269,6 +269,7 @@ func (b *tab) createConnection(nickname string, custom []string) {
 				b.do("toggle "+sc, chromedp.Click(labelled(sc)))
 			}
 		}
+		b.screenshot("new-connection-custom-scopes")
 	}
 	b.click(button("Create"))
 }

@@ -94,6 +94,10 @@ type permissions struct {
 	// by KeepText.
 	Keep     bool
 	KeepText string
+	// NoDefault leaves out "Use default scopes": a connection with custom
+	// scopes is reauthorized with custom scopes (the connection manager
+	// keeps its mode), so the choice would not do what it says.
+	NoDefault bool
 	Error    *shownError
 }
 
@@ -391,6 +395,7 @@ func (c *Console) reauthForm(v *connection.View, mode string, checked []string) 
 	}
 	perm := permissionsFor(k, mode, checked)
 	perm.Keep = true
+	perm.NoDefault = v.ScopeMode == connection.ScopeModeCustom
 	if v.ScopeMode == connection.ScopeModeCustom {
 		perm.KeepText = "Custom scopes, as now: " + strings.Join(current, ", ") + "."
 	} else {

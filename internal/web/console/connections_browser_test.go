@@ -220,6 +220,24 @@ func TestBrowserSignOut(t *testing.T) {
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
+
+	// A form whose CSRF token was tampered with is refused, and the
+	// session stays.
+	b.do("tamper with the sign-out form's token", chromedp.SetValue(`//form[@action="/signout"]/input[@name="csrf"]`, "forged"))
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(button("Sign out")))
+	if err != nil {
+		b.fatalf("send the tampered form: %v", err)
+	}
+	if resp.Status != 403 {
+		t.Errorf("sign-out with a forged token: status %d; want 403", resp.Status)
+	}
+	b.wantText("Request refused", "security token")
+	b.screenshot("csrf-refused")
+	b.open("/connections")
+	if got := b.text(`h1`); got != "Connections" {
+		b.fatalf("after the refused post the console shows %q; want Connections (still signed in)", got)
+	}
+
 	b.click(button("Sign out"))
 	b.wantText("You have signed out.")
 	b.open("/connections")
@@ -231,6 +249,56 @@ func TestBrowserSignOut(t *testing.T) {
 	b.click(button("Sign in"))
 	if msg := b.text(`//p[@id="token-error"]`); !strings.Contains(msg, "not this server's API token") {
 		t.Errorf("wrong token message = %q", msg)
+	}
+}
+
+func TestBrowserListShowsWhyAConnectionIsNotActive(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Working", nil)
+	// Created but never authorized: pending.
+	if _, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Half done",
+		Domain: e.emu.URL, ClientID: "0oaworkflowsclient", ClientSecret: "demo-workflows-secret"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	row := `//tr[.//a[normalize-space(.)="Half done"]]`
+	title, err := chromedp.Run(b.ctx, chromedp.AttributeValue(row+`//span[contains(@class,"dot-bad")]`, "title"))
+	if err != nil || !strings.Contains(title.Value, "Pending") {
+		t.Errorf("red status icon title = %q (%v); want the status and its reason", title.Value, err)
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Nodes(`//tr[.//a[normalize-space(.)="Working"]]//span[contains(@class,"dot-ok")]`)); err != nil {
+		t.Errorf("no green icon on the active connection: %v", err)
+	}
+	b.do("expand the reason", chromedp.Click(row+`//summary`))
+	reason := b.text(row + `//details`)
+	if !strings.Contains(reason, "Fix:") {
+		t.Errorf("expanded status %q; want the reason and the fix", reason)
+	}
+	b.screenshot("connections-pending")
+}
+
+func TestBrowserReauthorizeCustomScopes(t *testing.T) {
+	e := newEnv(t)
+	read := []string{"okta.devices.read"}
+	v := e.connect(t, "Narrow", &read)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections/" + v.ID + "/reauthorize")
+	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#scope-default").length`)); n != 0 {
+		t.Errorf("a custom-scope connection offers Use default scopes, which would keep it custom")
+	}
+	b.do("choose custom scopes", chromedp.Click(labelled("Customize scopes (advanced)")))
+	manage, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[bool](labelled("okta.devices.manage"), "checked", chromedp.NodeVisible))
+	if err != nil || manage {
+		t.Fatalf("okta.devices.manage ticked = %v (%v); want the current selection (read only)", manage, err)
+	}
+	b.do("tick manage", chromedp.Click(labelled("okta.devices.manage")))
+	b.click(button("Reauthorize"))
+	b.orgSignIn("admin@example.com")
+	got := e.connectionByNickname(t, "Narrow")
+	if got.ID != v.ID || got.ScopeMode != "custom" || !contains(got.GrantedScopes, "okta.devices.manage") {
+		t.Errorf("after reauthorizing with manage ticked: id %s mode %s granted %v; want id %s, custom, with okta.devices.manage", got.ID, got.ScopeMode, got.GrantedScopes, v.ID)
 	}
 }
 

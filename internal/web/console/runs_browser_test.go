@@ -183,6 +183,7 @@ func TestBrowserFlowPlanAndRun(t *testing.T) {
 	b := newTab(t, e)
 	b.signIn()
 	b.open("/flows")
+	b.screenshot("flows")
 	b.click(link("suspend-everything"))
 	b.wantText("Suspend every device", "find", "suspend", "okta-devices/suspend-device", "for each item, 2 at a time")
 	b.do("find the input", chromedp.WaitVisible(labelled("resultSet")))
@@ -201,7 +202,8 @@ func TestBrowserFlowPlanAndRun(t *testing.T) {
 	b.screenshot("flow-plan")
 
 	b.click(button("Run"))
-	if loc := b.location(); !strings.Contains(loc, "/flow-runs/") {
+	loc := b.location()
+	if !strings.Contains(loc, "/flow-runs/") {
 		b.fatalf("Run led to %s; want the flow run page", loc)
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -222,6 +224,11 @@ func TestBrowserFlowPlanAndRun(t *testing.T) {
 		t.Errorf("the run suspended no device")
 	}
 	b.screenshot("flow-run")
+	b.open("/flows")
+	if got := b.text(`//table[.//th[normalize-space(.)="Flow"]]`); !strings.Contains(got, "Failed") || !strings.Contains(got, "suspend-everything") {
+		t.Errorf("recent flow runs = %q; want the failed run", got)
+	}
+	b.open(loc)
 	b.click(`(//section[h2/code[normalize-space(.)="suspend"]]//a[normalize-space(.)="details"])[1]`)
 	if got := b.runStatus(); got != "Succeeded" && got != "Failed" {
 		t.Errorf("item's card run status %q", got)
