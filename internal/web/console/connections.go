@@ -98,7 +98,7 @@ type permissions struct {
 	// scopes is reauthorized with custom scopes (the connection manager
 	// keeps its mode), so the choice would not do what it says.
 	NoDefault bool
-	Error    *shownError
+	Error     *shownError
 }
 
 // connForm is the New Connection form, with the values entered so far.
