@@ -151,6 +151,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Cards:       consoleCards{a.Executor},
 		Runs:        a.Store,
 		Flows:       a.Store,
+		FlowRunner:  a.flows,
 		CheckToken:  a.Web.CheckToken,
 		Caller:      "console:" + a.Web.TokenCaller(),
 		PublicURL:   publicURL,
