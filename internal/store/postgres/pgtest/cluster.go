@@ -263,11 +263,20 @@ func postmasterPID(data string) (int, error) {
 
 // reaperScript waits for EOF on stdin, then stops the server (SIGQUIT is
 // PostgreSQL's immediate shutdown), waits up to 10 s for it to exit and
-// removes the cluster's directory.
-const reaperScript = `cat >/dev/null
+// removes the cluster's directory. An exited server that nobody has
+// collected yet (a zombie: init may be slow to reap) counts as gone.
+const reaperScript = `alive() {
+  if [ -r "/proc/$1/stat" ]; then
+    s=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [ -n "$s" ] && [ "$s" != Z ]
+  else
+    kill -0 "$1" 2>/dev/null
+  fi
+}
+cat >/dev/null
 kill -QUIT "$1" 2>/dev/null
 i=0
-while kill -0 "$1" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+while alive "$1" && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 kill -KILL "$1" 2>/dev/null
 rm -rf "$2"`
 

@@ -92,7 +92,7 @@ func TestThrowawayClusterStops(t *testing.T) {
 		within   time.Duration
 	}{
 		{name: "Stop", mode: "stop", wantCode: 0, within: 0},
-		{name: "exit without Stop", mode: "exit", wantCode: 3, within: 15 * time.Second},
+		{name: "exit without Stop", mode: "exit", wantCode: 3, within: 5 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
