@@ -18,7 +18,6 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/web/console"
 )
 
 const testToken = "console-test-token-5d1f0a9c"
@@ -42,8 +41,8 @@ func (s *syncBuffer) String() string {
 }
 
 // env is the real cardflow server (internal/app: API, OAuth callback,
-// connection manager, card executor, flow service, SQLite store) on
-// 127.0.0.1 in front of an emulated org, serving this package's console.
+// console, connection manager, card executor, flow service, SQLite store)
+// on 127.0.0.1 in front of an emulated org.
 type env struct {
 	emu     *emutest.Server
 	app     *app.App
@@ -72,19 +71,10 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("app.New: %v", err)
 	}
 	e.app, e.url, e.store, e.manager = a, a.URL(), a.Store, a.Connections
-	con := &console.Console{
-		Connections: a.Connections,
-		Catalog:     cardCatalog{},
-		Cards:       executorCards{a.Executor},
-		Runs:        a.Store,
-		Flows:       a.Store,
-		FlowRunner:  a.Web.Flows,
-		CheckToken:  a.Web.CheckToken,
-		Caller:      "console:" + a.Web.TokenCaller(),
-		PublicURL:   e.url,
-		Logger:      slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	if a.Web.Console == nil {
+		cancel()
+		t.Fatal("the app does not mount the console (web.Server.Console is nil)")
 	}
-	a.Web.Console = con.Handler()
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
 	t.Cleanup(func() {

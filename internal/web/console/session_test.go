@@ -79,10 +79,7 @@ func signInHTTP(t *testing.T, base, next string) (*http.Client, *http.Response, 
 // tests that need no connections.
 func bareConsole(t *testing.T, edit func(*console.Console)) *httptest.Server {
 	t.Helper()
-	c := &console.Console{
-		Catalog:    cardCatalog{},
-		CheckToken: func(tok string) bool { return tok == testToken },
-	}
+	c := &console.Console{CheckToken: func(tok string) bool { return tok == testToken }}
 	if edit != nil {
 		edit(c)
 	}
