@@ -1,8 +1,16 @@
 // Package console is cardflow's web console (SPEC §5): server-rendered
 // HTML pages, with their templates and stylesheet embedded, for signing in
 // with the API token, creating, reauthorizing, checking and deleting
-// connections, running cards and reading run and flow history. It keeps
-// browser sessions in memory, protects every form against cross-site
-// request forgery and sends strict security headers; it needs no
-// JavaScript. internal/web mounts it at "/" through Server.Console.
+// connections, running cards, planning and running flows, and reading run
+// and flow history. It needs no JavaScript. internal/web mounts it at "/"
+// through Server.Console.
+//
+// Sessions live in the serving process's memory: the cookie holds only a
+// random id (HttpOnly, SameSite=Lax, Secure behind HTTPS), sessions end on
+// sign-out, after SessionTTL or IdleTimeout, and when the process restarts.
+// Several servers behind one address therefore need sticky sessions. Every
+// form carries the session's CSRF token (compared in constant time) and
+// must come from the console's own origin (Sec-Fetch-Site and Origin);
+// every page is sent with a strict Content-Security-Policy, X-Frame-Options
+// DENY and Referrer-Policy no-referrer.
 package console

@@ -187,26 +187,42 @@ func ago(now time.Time, t any) string {
 	}
 }
 
-// prettyJSON indents a JSON document (raw bytes or any value) for a <pre>.
+// maxShownJSON bounds the JSON a page shows (a search of every device can
+// return megabytes); the API has the whole document.
+const maxShownJSON = 256 << 10
+
+// prettyJSON indents a JSON document (raw bytes or any value) for a <pre>,
+// cut at maxShownJSON bytes.
 func prettyJSON(v any) string {
+	var out string
 	switch b := v.(type) {
 	case json.RawMessage:
 		if len(b) == 0 {
 			return ""
 		}
-		var out bytes.Buffer
-		if json.Indent(&out, b, "", "  ") != nil {
-			return string(b)
+		var buf bytes.Buffer
+		if json.Indent(&buf, b, "", "  ") != nil {
+			out = string(b)
+		} else {
+			out = buf.String()
 		}
-		return out.String()
 	case nil:
 		return ""
+	default:
+		raw, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		out = string(raw)
 	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Sprint(v)
+	if len(out) > maxShownJSON {
+		cut := strings.LastIndexByte(out[:maxShownJSON], '\n')
+		if cut < 0 {
+			cut = maxShownJSON
+		}
+		out = out[:cut] + fmt.Sprintf("\n… (%d more bytes; the API returns the whole document)", len(out)-cut)
 	}
-	return string(out)
+	return out
 }
 
 // humanize turns a status code like "needs_reauthorization" into words.
