@@ -37,7 +37,7 @@ func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname st
 	}
 	info := card.ConnectionInfo{
 		ID: v.ID, Nickname: v.Nickname, Domain: v.Domain, Status: v.Status, StatusReason: v.StatusReason,
-		Remedy: v.Remedy, GrantedScopes: v.GrantedScopes,
+		Remedy: v.Remedy, ScopeMode: v.ScopeMode, RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes,
 	}
 	if v.AuthorizedBy != nil {
 		info.ActingAs = v.AuthorizedBy.Login
@@ -68,7 +68,9 @@ func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (fl
 	if err != nil {
 		return flow.ConnInfo{}, err
 	}
-	return flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, GrantedScopes: v.GrantedScopes}, nil
+	defaults, _ := card.DefaultScopes(connector)
+	return flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, ScopeMode: v.ScopeMode,
+		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, DefaultScopes: defaults}, nil
 }
 
 // flowCards is the card executor as flow.CardRunner. The caller of a flow

@@ -19,15 +19,20 @@ import (
 // ConnectionInfo is what the Executor needs to know about a connection.
 // Domain is the org's host (https is implied) or a trusted origin such as
 // http://127.0.0.1:9090. ActingAs is the Okta login that authorized it.
+// ScopeMode ("default" or "custom") and RequestedScopes say what the
+// connection asked Okta for, so an insufficient_scope remedy can say
+// whether to tick the scope or to grant it to the OAuth app.
 type ConnectionInfo struct {
-	ID            string
-	Nickname      string
-	Domain        string
-	Status        string // "active", "pending", "needs_reauthorization", "error"
-	StatusReason  string
-	Remedy        string
-	GrantedScopes []string
-	ActingAs      string
+	ID              string
+	Nickname        string
+	Domain          string
+	Status          string // "active", "pending", "needs_reauthorization", "error"
+	StatusReason    string
+	Remedy          string
+	ScopeMode       string // "default", "custom", or empty when unknown
+	RequestedScopes []string
+	GrantedScopes   []string
+	ActingAs        string
 }
 
 // Connections resolves connections and gives HTTP clients that call their

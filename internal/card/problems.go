@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/okta"
@@ -24,10 +25,40 @@ func insufficientScope(c *Card, conn ConnectionInfo, scope string, fromOkta bool
 		msg = fmt.Sprintf("Okta refused card %q (%s): the connection's access token lacks scope %s (connection %q was granted %s)", c.Name, c.Ref, scope, conn.Nickname, granted)
 	}
 	return problem.New(problem.InsufficientScope, "%s", msg).
-		WithRemedy("grant %s to the OAuth app in Okta (Okta API Scopes tab), then reauthorize the connection; with custom scopes, also tick %s", scope, scope).
+		WithRemedy("%s", scopeRemedy(conn, scope)).
 		WithDetail("card", c.Ref).WithDetail("requiredScope", scope).
 		WithDetail("grantedScopes", append([]string{}, conn.GrantedScopes...)).WithDetail("connection", conn.ID)
 }
+
+// scopeRemedy is the fix for a connection lacking scope. A connection with
+// custom scopes that did not ask for the scope is reauthorized with it
+// ticked (or with the default scopes when those include it); one that asked
+// for it but was not granted it needs the OAuth app to grant it first.
+// Without the connection's scope mode both fixes are given.
+func scopeRemedy(conn ConnectionInfo, scope string) string {
+	var catalogue []string
+	for _, s := range Scopes(ConnectorID) {
+		catalogue = append(catalogue, s.Name)
+	}
+	switch {
+	case scope == scopeNotNamed:
+		return "check which scope the call needs, grant it to the OAuth app in Okta (Okta API Scopes tab), then reauthorize the connection"
+	case !slices.Contains(catalogue, scope) && !ScopeGranted(scope, conn.GrantedScopes):
+		return fmt.Sprintf("connections of %s cannot request %s (only %s); call an API those scopes allow", ConnectorID, scope, strings.Join(catalogue, " and "))
+	case conn.ScopeMode == "":
+		return fmt.Sprintf("grant %s to the OAuth app in Okta (Okta API Scopes tab), then reauthorize the connection; with custom scopes, also tick %s", scope, scope)
+	case ScopeGranted(scope, conn.RequestedScopes):
+		return fmt.Sprintf("grant %s to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection %q", scope, conn.Nickname)
+	}
+	if defaults, _ := DefaultScopes(ConnectorID); ScopeGranted(scope, defaults) {
+		return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it", conn.Nickname, scope)
+	}
+	return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), and make sure the OAuth app grants it", conn.Nickname, scope)
+}
+
+// scopeNotNamed stands for the scope of a 403 insufficient_scope answer
+// that does not name it.
+const scopeNotNamed = "(not named by Okta)"
 
 // notUsable is the problem of a connection that is not active.
 func notUsable(conn ConnectionInfo) *problem.Error {
@@ -75,7 +106,7 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	if se, ok := okta.IsInsufficientScope(err); ok {
 		scope := se.Scope
 		if scope == "" {
-			scope = "(not named by Okta)"
+			scope = scopeNotNamed
 		}
 		return insufficientScope(c, conn, scope, true).WithDetail("oktaRequestId", se.RequestID).Wrap(err)
 	}

@@ -51,6 +51,7 @@ type scopeIssue struct {
 	Connection    string   `json:"connection"`
 	RequiredScope string   `json:"requiredScope"`
 	GrantedScopes []string `json:"grantedScopes"`
+	Remedy        string   `json:"remedy"`
 }
 
 // issues collects the problems of one document.
@@ -99,7 +100,7 @@ func (is *issues) err() error {
 	}
 	p := problem.New(problem.InvalidInput, "%s", b.String()).WithDetail("errors", list)
 	if len(scopes) > 0 {
-		p.WithDetail("scopes", scopes)
+		p.WithDetail("scopes", scopes).WithRemedy("%s", scopeRemedies(scopes))
 	}
 	return p
 }
@@ -114,15 +115,8 @@ func scopeProblem(list []Issue, scopes []scopeIssue) *problem.Error {
 		}
 		msg.WriteString(i.String())
 	}
-	var need []string
-	for _, s := range scopes {
-		if !slices.Contains(need, s.RequiredScope) {
-			need = append(need, s.RequiredScope)
-		}
-	}
-	want := strings.Join(need, " and ")
 	p := problem.New(problem.InsufficientScope, "%s", msg.String()).
-		WithRemedy("grant %s to the connection's OAuth app in Okta (its Okta API Scopes tab), then reauthorize the connection; with custom scopes also tick %s when reauthorizing", want, want).
+		WithRemedy("%s", scopeRemedies(scopes)).
 		WithDetail("errors", list).
 		WithDetail("scopes", scopes).
 		WithDetail("step", first.Step).
@@ -131,4 +125,15 @@ func scopeProblem(list []Issue, scopes []scopeIssue) *problem.Error {
 		WithDetail("requiredScope", first.RequiredScope).
 		WithDetail("grantedScopes", first.GrantedScopes)
 	return p
+}
+
+// scopeRemedies joins the distinct fixes of the missing scopes.
+func scopeRemedies(scopes []scopeIssue) string {
+	var fixes []string
+	for _, s := range scopes {
+		if !slices.Contains(fixes, s.Remedy) {
+			fixes = append(fixes, s.Remedy)
+		}
+	}
+	return strings.Join(fixes, "; ")
 }

@@ -39,12 +39,18 @@ type InputInfo struct {
 	Required bool
 }
 
-// ConnInfo describes a connection for validation.
+// ConnInfo describes a connection for validation. ScopeMode ("default" or
+// "custom", empty when unknown), RequestedScopes and the connector's
+// DefaultScopes make the fix for a missing scope precise: tick it, or grant
+// it to the OAuth app.
 type ConnInfo struct {
-	ID            string
-	Nickname      string
-	Status        string // "active", "pending", "needs_reauthorization", "error"
-	GrantedScopes []string
+	ID              string
+	Nickname        string
+	Status          string // "active", "pending", "needs_reauthorization", "error"
+	ScopeMode       string
+	RequestedScopes []string
+	GrantedScopes   []string
+	DefaultScopes   []string
 }
 
 // Validate checks the document against env: every card exists, the step's
@@ -99,7 +105,8 @@ func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 				Line: st.Pos.Line, Column: st.Pos.Column, Step: st.ID,
 				Message: fmt.Sprintf("card %s needs scope %s, which connection %q was not granted (granted: %s)",
 					card.Ref, card.Scope, conn.Nickname, grantedList(granted)),
-				scope: &scopeIssue{Step: st.ID, Card: card.Ref, Connection: conn.Nickname, RequiredScope: card.Scope, GrantedScopes: granted},
+				scope: &scopeIssue{Step: st.ID, Card: card.Ref, Connection: conn.Nickname, RequiredScope: card.Scope, GrantedScopes: granted,
+					Remedy: scopeRemedy(conn, card.Scope)},
 			})
 		}
 	}
@@ -123,6 +130,23 @@ func scopeGranted(scope string, granted []string) bool {
 		return slices.Contains(granted, base+".manage")
 	}
 	return false
+}
+
+// scopeRemedy is the fix for conn lacking scope: a connection with custom
+// scopes that did not ask for it is reauthorized with it ticked (or with the
+// default scopes when those include it); one that asked for it but was not
+// granted it needs the OAuth app to grant it. Without the connection's scope
+// mode both fixes are given.
+func scopeRemedy(conn *ConnInfo, scope string) string {
+	switch {
+	case conn.ScopeMode == "":
+		return fmt.Sprintf("grant %s to the connection's OAuth app in Okta (its Okta API Scopes tab), then reauthorize the connection; with custom scopes also tick %s when reauthorizing", scope, scope)
+	case scopeGranted(scope, conn.RequestedScopes):
+		return fmt.Sprintf("grant %s to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection %q", scope, conn.Nickname)
+	case scopeGranted(scope, conn.DefaultScopes):
+		return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it", conn.Nickname, scope)
+	}
+	return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), and make sure the OAuth app grants it", conn.Nickname, scope)
 }
 
 func grantedList(granted []string) string {

@@ -153,3 +153,44 @@ func TestValidateEnvError(t *testing.T) {
 		t.Errorf("Validate error = %v; want the environment's error", err)
 	}
 }
+
+// TestValidateScopeRemedy: the preflight's fix depends on what the
+// connection asked Okta for, as a card run's does.
+func TestValidateScopeRemedy(t *testing.T) {
+	defaults := []string{"okta.devices.read", "okta.devices.manage"}
+	tests := []struct {
+		name string
+		conn ConnInfo
+		want string
+	}{
+		{"custom scopes without the scope",
+			ConnInfo{ScopeMode: "custom", RequestedScopes: []string{"openid", "okta.devices.read"}},
+			`reauthorize connection "Narrow" with okta.devices.manage ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it`},
+		{"custom scopes that asked for it",
+			ConnInfo{ScopeMode: "custom", RequestedScopes: []string{"openid", "okta.devices.manage"}},
+			`grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "Narrow"`},
+		{"default scopes the app did not grant",
+			ConnInfo{ScopeMode: "default", RequestedScopes: []string{"openid", "okta.devices.read", "okta.devices.manage"}},
+			`grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "Narrow"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.conn
+			c.ID, c.Nickname, c.Status, c.DefaultScopes = "c1", "Narrow", "active", defaults
+			c.GrantedScopes = []string{"openid", "okta.devices.read"}
+			doc := mustParse(t, "name: f\nsteps:\n  - id: a\n    card: okta-devices/suspend-device\n    connection: Narrow\n    input: {deviceId: guo1}\n")
+			err := doc.Validate(context.Background(), &testEnv{conns: []ConnInfo{c}})
+			p, ok := problem.As(err)
+			if !ok || p.Code != problem.InsufficientScope {
+				t.Fatalf("Validate error = %v; want insufficient_scope", err)
+			}
+			if p.Remedy != tt.want {
+				t.Errorf("remedy = %q; want %q", p.Remedy, tt.want)
+			}
+			scopes, _ := p.Details["scopes"].([]scopeIssue)
+			if len(scopes) != 1 || scopes[0].Remedy != tt.want {
+				t.Errorf("details.scopes = %+v; want one with remedy %q", scopes, tt.want)
+			}
+		})
+	}
+}

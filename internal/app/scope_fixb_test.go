@@ -1,0 +1,37 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// TestScopeRemedyFollowsConnection: a connection with custom scopes that
+// did not tick okta.devices.manage is told to reauthorize with it ticked,
+// both by a card run and by a flow's preflight.
+func TestScopeRemedyFollowsConnection(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	c, authURL := h.create("ReadOnly", oktaemu.DemoClientSecret, []string{"okta.devices.read"})
+	if code, page := h.signIn(authURL, oktaemu.AdminLogin); code != http.StatusOK {
+		t.Fatalf("authorize: %d\n%s", code, page)
+	}
+	want := `reauthorize connection "ReadOnly" with okta.devices.manage ticked (Customize scopes), or with the default scopes`
+	id := h.deviceWithStatus(c.ID, "ACTIVE")
+	code, r := h.run("okta-devices/suspend-device", "ReadOnly", map[string]any{"deviceId": id})
+	if code != http.StatusCreated || r.Error == nil || r.Error.Code != "insufficient_scope" {
+		t.Fatalf("suspend with read-only scopes: %d %+v; want a failed run with insufficient_scope", code, r)
+	}
+	if !strings.Contains(r.Error.Message, want) {
+		t.Errorf("run error %q does not contain %q", r.Error.Message, want)
+	}
+	var v struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	h.postYAML("/api/v1/flows/validate", strings.ReplaceAll(suspendActiveFlow, "Prod", "ReadOnly"), &v)
+	if v.Code != "insufficient_scope" || !strings.Contains(v.Message, want) {
+		t.Errorf("validate = %+v; want insufficient_scope with %q", v, want)
+	}
+}
