@@ -341,14 +341,17 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 }
 
 func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections reauthorize", "connections reauthorize ID|NICKNAME [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
-		"Without --scope the previous scope selection is kept; with it, the connection uses\n"+
+	fs := newFlagSet(e, "connections reauthorize", "connections reauthorize ID|NICKNAME [--default-scopes | --scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
+		"Without --default-scopes or --scope the previous scope selection is kept;\n"+
+		"--default-scopes switches to the connector's default scopes; --scope switches to\n"+
 		"exactly those custom scopes.")
 	o := addClientFlags(fs, e)
 	var scopeFlags stringList
+	var defaultScopes bool
 	var timeout time.Duration
 	var noWait bool
-	fs.Var(&scopeFlags, "scope", "custom scope to request (repeatable); default: keep the previous selection")
+	fs.Var(&scopeFlags, "scope", "custom scope to request (repeatable; comma-separated allowed); default: keep the previous selection")
+	fs.BoolVar(&defaultScopes, "default-scopes", false, "request the connector's default scopes (also for a connection with custom scopes)")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
 	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
 	id, err := oneArg(fs, args, "connection id or nickname")
@@ -356,6 +359,9 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 		return err
 	}
 	scopes := scopeSelection(scopeFlags)
+	if defaultScopes && scopes != nil {
+		return usagef("--default-scopes and --scope contradict each other: use one or the other")
+	}
 	c, err := o.client()
 	if err != nil {
 		return err
@@ -365,7 +371,10 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 		return err
 	}
 	body := map[string]any{}
-	if scopes != nil {
+	switch {
+	case defaultScopes:
+		body["scopeMode"] = "default"
+	case scopes != nil:
 		body["scopes"] = *scopes
 	}
 	var out struct {

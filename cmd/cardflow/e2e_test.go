@@ -46,27 +46,74 @@ func startServer(t *testing.T) *server {
 
 // connect creates a connection with the CLI and signs in at the org like
 // a browser, the way `connections create` asks a person to.
-func (s *server) connect(t *testing.T, nickname string) string {
+func (s *server) connect(t *testing.T, nickname string, extra ...string) string {
 	t.Helper()
-	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", nickname, "--domain", s.emu.URL,
-		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json")
+	args := append([]string{"connections", "create", "--nickname", nickname, "--domain", s.emu.URL,
+		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json"}, extra...)
+	return s.authorize(t, "connections create", args...)
+}
+
+// authorize runs a command that prints {id, authorizeUrl} (create or
+// reauthorize with --no-wait --json), signs in at the org like a browser
+// and returns the connection id.
+func (s *server) authorize(t *testing.T, what string, args ...string) string {
+	t.Helper()
+	code, out, errOut := runCLI(t, s.vars, args...)
 	if code != exitOK {
-		t.Fatalf("connections create: exit %d\n%s%s", code, out, errOut)
+		t.Fatalf("%s: exit %d\n%s%s", what, code, out, errOut)
 	}
-	var created struct {
+	var started struct {
 		ID           string `json:"id"`
 		AuthorizeURL string `json:"authorizeUrl"`
 	}
-	if err := json.Unmarshal([]byte(out), &created); err != nil {
-		t.Fatalf("connections create --json: %v\n%s", err, out)
+	if err := json.Unmarshal([]byte(out), &started); err != nil {
+		t.Fatalf("%s --json: %v\n%s", what, err, out)
 	}
-	loc := s.emu.SignIn(t, created.AuthorizeURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	loc := s.emu.SignIn(t, started.AuthorizeURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
 	resp, err := s.emu.Client.Get(loc.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return created.ID
+	return started.ID
+}
+
+func TestCLIReauthorizeScopeSelection(t *testing.T) {
+	s := startServer(t)
+	id := s.connect(t, "Narrow", "--scope", "okta.devices.read")
+	show := func(t *testing.T) (mode string, granted []string) {
+		t.Helper()
+		code, out, errOut := runCLI(t, s.vars, "connections", "show", id, "--json")
+		if code != exitOK {
+			t.Fatalf("connections show: exit %d\n%s%s", code, out, errOut)
+		}
+		var v struct {
+			ScopeMode     string   `json:"scopeMode"`
+			GrantedScopes []string `json:"grantedScopes"`
+		}
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.ScopeMode, v.GrantedScopes
+	}
+	if mode, granted := show(t); mode != "custom" || strings.Contains(strings.Join(granted, " "), "okta.devices.manage") {
+		t.Fatalf("created: mode %s granted %v; want custom without okta.devices.manage", mode, granted)
+	}
+
+	code, out, errOut := runCLI(t, s.vars, "connections", "reauthorize", "Narrow", "--default-scopes", "--scope", "okta.devices.read")
+	if code != exitUsage || !strings.Contains(errOut, "--default-scopes and --scope") {
+		t.Errorf("both flags: exit %d stderr %q; want a usage error\n%s", code, errOut, out)
+	}
+
+	s.authorize(t, "connections reauthorize --default-scopes", "connections", "reauthorize", "Narrow", "--default-scopes", "--no-wait", "--json")
+	if mode, granted := show(t); mode != "default" || !strings.Contains(strings.Join(granted, " "), "okta.devices.manage") {
+		t.Errorf("after --default-scopes: mode %s granted %v; want default with okta.devices.manage", mode, granted)
+	}
+
+	s.authorize(t, "connections reauthorize --scope", "connections", "reauthorize", "Narrow", "--scope", "okta.devices.read", "--no-wait", "--json")
+	if mode, granted := show(t); mode != "custom" || strings.Contains(strings.Join(granted, " "), "okta.devices.manage") {
+		t.Errorf("after --scope okta.devices.read: mode %s granted %v; want custom without okta.devices.manage", mode, granted)
+	}
 }
 
 func TestCLIConnections(t *testing.T) {

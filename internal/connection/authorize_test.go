@@ -244,7 +244,7 @@ func TestCustomScopes(t *testing.T) {
 		t.Errorf("inherited scope %q; want %q", got, strings.Join(readOnly, " "))
 	}
 	// With a change it uses the new selection.
-	authURL, err = e.m.Reauthorize(ctx, v.ID, scopes("okta.devices.manage", "okta.devices.read"), "tester")
+	authURL, err = e.m.Reauthorize(ctx, v.ID, CustomScopeSelection("okta.devices.manage", "okta.devices.read"), "tester")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,10 +256,67 @@ func TestCustomScopes(t *testing.T) {
 		t.Errorf("requested after change (-want +got):\n%s", diff)
 	}
 
-	_, err = e.m.Reauthorize(ctx, v.ID, scopes("okta.users.manage"), "tester")
+	_, err = e.m.Reauthorize(ctx, v.ID, CustomScopeSelection("okta.users.manage"), "tester")
 	p := wantProblem(t, err, problem.InvalidInput, "okta.users.manage", "okta.devices.read, okta.devices.manage")
 	if d := p.Details["validScopes"]; d == nil {
 		t.Error("problem lacks validScopes detail")
+	}
+}
+
+func TestReauthorizeCustomBackToDefault(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	_, authURL := e.create(t, "Read only", scopes("okta.devices.read"))
+	res := e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK || res.Connection.ScopeMode != ScopeModeCustom {
+		t.Fatalf("authorization with custom scopes: %+v", res)
+	}
+	id := res.Connection.ID
+
+	for _, tc := range []struct {
+		name string
+		sel  *ScopeSelection
+		want []string
+	}{
+		{"default and a list", &ScopeSelection{Mode: ScopeModeDefault, Scopes: []string{"okta.devices.read"}}, []string{"default scopes", "not both"}},
+		{"unknown mode", &ScopeSelection{Mode: "all"}, []string{`unknown scope mode "all"`}},
+		{"custom without scopes", &ScopeSelection{Mode: ScopeModeCustom}, []string{"at least one Okta API scope"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.m.Reauthorize(ctx, id, tc.sel, "tester")
+			wantProblem(t, err, problem.InvalidInput, tc.want...)
+		})
+	}
+
+	authURL, err := e.m.Reauthorize(ctx, id, DefaultScopeSelection(), "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQuery(t, authURL).Get("scope"); got != strings.Join(allDefault, " ") {
+		t.Errorf("scope %q; want the default scopes %q", got, strings.Join(allDefault, " "))
+	}
+	res = e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK {
+		t.Fatalf("reauthorization with default scopes: %+v", res)
+	}
+	got := res.Connection
+	if got.ID != id || got.ScopeMode != ScopeModeDefault {
+		t.Errorf("after reauthorization: id %s mode %s; want id %s mode default", got.ID, got.ScopeMode, id)
+	}
+	if diff := cmp.Diff(allDefault, got.RequestedScopes); diff != "" {
+		t.Errorf("requested (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(allDefault, got.GrantedScopes); diff != "" {
+		t.Errorf("granted (-want +got):\n%s", diff)
+	}
+
+	// From now on, no selection inherits the default mode.
+	authURL, err = e.m.Reauthorize(ctx, id, nil, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQuery(t, authURL).Get("scope"); got != strings.Join(allDefault, " ") {
+		t.Errorf("inherited scope %q; want %q", got, strings.Join(allDefault, " "))
 	}
 }
 

@@ -229,12 +229,30 @@ func (m *Manager) create(ctx context.Context, in CreateInput, caller string) (*V
 	return m.view(c), authURL, nil
 }
 
+// ScopeSelection is an explicit scope choice when reauthorizing (SPEC C7).
+type ScopeSelection struct {
+	// Mode is ScopeModeDefault (the connector's default scopes; Scopes must
+	// be empty) or ScopeModeCustom (exactly Scopes).
+	Mode string
+	// Scopes are the custom Okta API scopes to request; auto-granted scopes
+	// are always requested.
+	Scopes []string
+}
+
+// DefaultScopeSelection selects the connector's default scopes.
+func DefaultScopeSelection() *ScopeSelection { return &ScopeSelection{Mode: ScopeModeDefault} }
+
+// CustomScopeSelection selects exactly the given custom Okta API scopes.
+func CustomScopeSelection(scopes ...string) *ScopeSelection {
+	return &ScopeSelection{Mode: ScopeModeCustom, Scopes: scopes}
+}
+
 // Reauthorize starts a new authorization of an existing connection (SPEC
-// C7). scopes nil inherits the previous selection (the connector's current
-// default scopes in default mode); otherwise they become the connection's
-// custom scopes. The connection keeps serving with its current tokens until
-// the callback stores new ones.
-func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, scopes *[]string, caller string) (string, error) {
+// C7). sel nil inherits the previous selection (the connector's current
+// default scopes in default mode, the same custom scopes in custom mode);
+// otherwise sel becomes the connection's selection. The connection keeps
+// serving with its current tokens until the callback stores new ones.
+func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *ScopeSelection, caller string) (string, error) {
 	m.init()
 	c, err := m.lookup(ctx, "", idOrNickname)
 	if err != nil {
@@ -244,12 +262,24 @@ func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, scopes *
 	var mode string
 	var req []string
 	switch {
-	case scopes == nil && c.ScopeMode == ScopeModeCustom:
+	case sel == nil && c.ScopeMode == ScopeModeCustom:
 		mode, req = ScopeModeCustom, c.RequestedScopes
-	case scopes == nil:
+	case sel == nil:
 		mode, req, err = m.selectScopes(c.Connector, nil)
+	case sel.Mode == ScopeModeDefault && len(sel.Scopes) > 0:
+		err = problem.New(problem.InvalidInput, "default scopes were chosen together with a list of scopes").
+			WithRemedy("choose either the default scopes or a list of custom scopes, not both").WithDetail("field", "scopes")
+	case sel.Mode == ScopeModeDefault:
+		mode, req, err = m.selectScopes(c.Connector, nil)
+	case sel.Mode == ScopeModeCustom:
+		sc := sel.Scopes
+		if sc == nil {
+			sc = []string{}
+		}
+		mode, req, err = m.selectScopes(c.Connector, &sc)
 	default:
-		mode, req, err = m.selectScopes(c.Connector, scopes)
+		err = problem.New(problem.InvalidInput, "unknown scope mode %q", truncate(sel.Mode, 40)).
+			WithRemedy("use %q or %q", ScopeModeDefault, ScopeModeCustom).WithDetail("field", "scopeMode")
 	}
 	if err == nil {
 		var authURL string

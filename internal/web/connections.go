@@ -7,13 +7,14 @@ import (
 
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/problem"
 )
 
 // Connections is what the API needs of connections; *connection.Manager
 // satisfies it.
 type Connections interface {
 	Create(ctx context.Context, in connection.CreateInput, caller string) (*connection.View, string, error)
-	Reauthorize(ctx context.Context, idOrNickname string, scopes *[]string, caller string) (string, error)
+	Reauthorize(ctx context.Context, idOrNickname string, sel *connection.ScopeSelection, caller string) (string, error)
 	Callback(ctx context.Context, q url.Values) (*connection.CallbackResult, error)
 	Get(ctx context.Context, idOrNickname string) (*connection.View, error)
 	List(ctx context.Context) ([]*connection.View, error)
@@ -75,10 +76,38 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// reauthorizeRequest is the body of POST .../reauthorize; Scopes absent
-// (or null) keeps the previous selection.
+// reauthorizeRequest is the body of POST .../reauthorize: {"scopes": [...]}
+// chooses custom scopes, {"scopeMode": "default"} the default scopes, and
+// an empty object (or no body) keeps the previous selection.
 type reauthorizeRequest struct {
-	Scopes *[]string `json:"scopes"`
+	Scopes    *[]string `json:"scopes"`
+	ScopeMode string    `json:"scopeMode"`
+}
+
+// selection turns the body into the manager's scope selection; nil
+// inherits.
+func (req *reauthorizeRequest) selection() (*connection.ScopeSelection, error) {
+	switch req.ScopeMode {
+	case "":
+		if req.Scopes == nil {
+			return nil, nil
+		}
+		return connection.CustomScopeSelection(*req.Scopes...), nil
+	case connection.ScopeModeDefault:
+		if req.Scopes != nil {
+			return nil, problem.New(problem.InvalidInput, `"scopeMode": "default" cannot be combined with "scopes"`).
+				WithRemedy(`send {"scopeMode": "default"} for the default scopes, or {"scopes": [...]} for custom scopes`).WithDetail("field", "scopes")
+		}
+		return connection.DefaultScopeSelection(), nil
+	case connection.ScopeModeCustom:
+		if req.Scopes == nil {
+			return nil, problem.New(problem.InvalidInput, `"scopeMode": "custom" needs "scopes"`).
+				WithRemedy(`send {"scopes": [...]} with the custom scopes, or {"scopeMode": "default"} for the default scopes`).WithDetail("field", "scopes")
+		}
+		return connection.CustomScopeSelection(*req.Scopes...), nil
+	}
+	return nil, problem.New(problem.InvalidInput, `"scopeMode" must be "default" or "custom"`).
+		WithRemedy(`send {"scopeMode": "default"}, {"scopes": [...]}, or {} to keep the previous selection`).WithDetail("field", "scopeMode")
 }
 
 func (s *Server) reauthorizeConnection(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +116,12 @@ func (s *Server) reauthorizeConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	authURL, err := s.Connections.Reauthorize(r.Context(), r.PathValue("id"), req.Scopes, Caller(r.Context()))
+	sel, err := req.selection()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	authURL, err := s.Connections.Reauthorize(r.Context(), r.PathValue("id"), sel, Caller(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -94,11 +94,7 @@ type permissions struct {
 	// by KeepText.
 	Keep     bool
 	KeepText string
-	// NoDefault leaves out "Use default scopes": a connection with custom
-	// scopes is reauthorized with custom scopes (the connection manager
-	// keeps its mode), so the choice would not do what it says.
-	NoDefault bool
-	Error     *shownError
+	Error    *shownError
 }
 
 // connForm is the New Connection form, with the values entered so far.
@@ -395,7 +391,6 @@ func (c *Console) reauthForm(v *connection.View, mode string, checked []string) 
 	}
 	perm := permissionsFor(k, mode, checked)
 	perm.Keep = true
-	perm.NoDefault = v.ScopeMode == connection.ScopeModeCustom
 	if v.ScopeMode == connection.ScopeModeCustom {
 		perm.KeepText = "Custom scopes, as now: " + strings.Join(current, ", ") + "."
 	} else {
@@ -411,30 +406,18 @@ func (c *Console) reauthorize(w http.ResponseWriter, r *http.Request, s *reqStat
 		c.fail(w, r, s, err)
 		return
 	}
-	var scopes *[]string
+	var sel *connection.ScopeSelection
 	mode := r.PostForm.Get("scopeMode")
 	ticked := r.PostForm["scope"]
 	switch mode {
 	case connection.ScopeModeDefault:
-		k, _ := c.connector(v.Connector)
-		sc := slices.Clone(k.DefaultScopes)
-		if len(sc) == 0 {
-			sc = []string{}
-		}
-		scopes = &sc
+		sel = connection.DefaultScopeSelection()
 	case connection.ScopeModeCustom:
-		sc := slices.Clone(ticked)
-		if sc == nil {
-			sc = []string{}
-		}
-		scopes = &sc
+		sel = connection.CustomScopeSelection(ticked...)
 	default:
 		mode = "keep"
 	}
-	if mode == connection.ScopeModeDefault && v.ScopeMode == connection.ScopeModeDefault {
-		scopes = nil // keep default mode so it follows the connector's defaults
-	}
-	authURL, err := c.Connections.Reauthorize(ctx, v.ID, scopes, c.caller())
+	authURL, err := c.Connections.Reauthorize(ctx, v.ID, sel, c.caller())
 	if err == nil {
 		http.Redirect(w, r, authURL, http.StatusSeeOther)
 		return

@@ -285,9 +285,7 @@ func TestBrowserReauthorizeCustomScopes(t *testing.T) {
 	b := newTab(t, e)
 	b.signIn()
 	b.open("/connections/" + v.ID + "/reauthorize")
-	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#scope-default").length`)); n != 0 {
-		t.Errorf("a custom-scope connection offers Use default scopes, which would keep it custom")
-	}
+	b.do("see the scope choices", chromedp.WaitVisible(labelled("Use default scopes")), chromedp.WaitVisible(labelled("Customize scopes (advanced)")))
 	b.do("choose custom scopes", chromedp.Click(labelled("Customize scopes (advanced)")))
 	manage, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[bool](labelled("okta.devices.manage"), "checked", chromedp.NodeVisible))
 	if err != nil || manage {
@@ -299,6 +297,23 @@ func TestBrowserReauthorizeCustomScopes(t *testing.T) {
 	got := e.connectionByNickname(t, "Narrow")
 	if got.ID != v.ID || got.ScopeMode != "custom" || !contains(got.GrantedScopes, "okta.devices.manage") {
 		t.Errorf("after reauthorizing with manage ticked: id %s mode %s granted %v; want id %s, custom, with okta.devices.manage", got.ID, got.ScopeMode, got.GrantedScopes, v.ID)
+	}
+}
+
+func TestBrowserReauthorizeCustomToDefaultScopes(t *testing.T) {
+	e := newEnv(t)
+	read := []string{"okta.devices.read"}
+	v := e.connect(t, "Narrow", &read)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections/" + v.ID + "/reauthorize")
+	b.do("choose the default scopes", chromedp.Click(labelled("Use default scopes")))
+	b.click(button("Reauthorize"))
+	b.orgSignIn("admin@example.com")
+	got := e.connectionByNickname(t, "Narrow")
+	want := []string{"okta.devices.read", "okta.devices.manage"}
+	if got.ID != v.ID || got.ScopeMode != "default" || !contains(got.GrantedScopes, want[0]) || !contains(got.GrantedScopes, want[1]) {
+		t.Errorf("after reauthorizing with Use default scopes: id %s mode %s granted %v; want id %s, default, with %v", got.ID, got.ScopeMode, got.GrantedScopes, v.ID, want)
 	}
 }
 

@@ -25,7 +25,7 @@ var staticFS embed.FS
 // *connection.Manager satisfies it.
 type Connections interface {
 	Create(ctx context.Context, in connection.CreateInput, caller string) (*connection.View, string, error)
-	Reauthorize(ctx context.Context, idOrNickname string, scopes *[]string, caller string) (string, error)
+	Reauthorize(ctx context.Context, idOrNickname string, sel *connection.ScopeSelection, caller string) (string, error)
 	Get(ctx context.Context, idOrNickname string) (*connection.View, error)
 	List(ctx context.Context) ([]*connection.View, error)
 	Test(ctx context.Context, idOrNickname, caller string) (*connection.TestResult, error)

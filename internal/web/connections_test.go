@@ -1,0 +1,87 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/google/go-cmp/cmp"
+)
+
+// recordingConnections is a Connections that records the reauthorize
+// selection and deletes by nickname like the manager does.
+type recordingConnections struct {
+	sel    *connection.ScopeSelection
+	called bool
+}
+
+func (c *recordingConnections) Create(context.Context, connection.CreateInput, string) (*connection.View, string, error) {
+	return nil, "", problem.New(problem.Internal, "not used")
+}
+
+func (c *recordingConnections) Reauthorize(_ context.Context, _ string, sel *connection.ScopeSelection, _ string) (string, error) {
+	c.called, c.sel = true, sel
+	return "https://org.example/authorize", nil
+}
+
+func (c *recordingConnections) Callback(context.Context, url.Values) (*connection.CallbackResult, error) {
+	return nil, problem.New(problem.Internal, "not used")
+}
+
+func (c *recordingConnections) Get(context.Context, string) (*connection.View, error) {
+	return nil, problem.New(problem.NotFound, "no connection")
+}
+
+func (c *recordingConnections) List(context.Context) ([]*connection.View, error) { return nil, nil }
+
+func (c *recordingConnections) Test(context.Context, string, string) (*connection.TestResult, error) {
+	return nil, problem.New(problem.Internal, "not used")
+}
+
+func (c *recordingConnections) DeleteWithResult(_ context.Context, idOrNickname, _ string) (*connection.DeleteResult, error) {
+	return &connection.DeleteResult{ID: "conn_abc", Nickname: idOrNickname, Revoked: true}, nil
+}
+
+func TestReauthorizeBody(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		want     *connection.ScopeSelection
+		wantCode string
+	}{
+		{name: "no body", body: "", want: nil},
+		{name: "empty object", body: `{}`, want: nil},
+		{name: "null scopes", body: `{"scopes": null}`, want: nil},
+		{name: "custom", body: `{"scopes": ["okta.devices.read"]}`, want: connection.CustomScopeSelection("okta.devices.read")},
+		{name: "custom with mode", body: `{"scopeMode": "custom", "scopes": ["okta.devices.read"]}`, want: connection.CustomScopeSelection("okta.devices.read")},
+		{name: "default", body: `{"scopeMode": "default"}`, want: connection.DefaultScopeSelection()},
+		{name: "default with scopes", body: `{"scopeMode": "default", "scopes": ["okta.devices.read"]}`, wantCode: "invalid_input"},
+		{name: "default with empty scopes", body: `{"scopeMode": "default", "scopes": []}`, wantCode: "invalid_input"},
+		{name: "custom without scopes", body: `{"scopeMode": "custom"}`, wantCode: "invalid_input"},
+		{name: "unknown mode", body: `{"scopeMode": "inherit"}`, wantCode: "invalid_input"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conns := &recordingConnections{}
+			ts, _ := newTestServer(t, &Server{Connections: conns, History: emptyHistory{}})
+			resp, m := do(t, "POST", ts.URL+"/api/v1/connections/Prod/reauthorize", testToken, tt.body)
+			if tt.wantCode != "" {
+				if resp.StatusCode != 400 || errCode(m) != tt.wantCode {
+					t.Errorf("status %d code %q; want 400 %s", resp.StatusCode, errCode(m), tt.wantCode)
+				}
+				if conns.called {
+					t.Errorf("Reauthorize was called with %+v; want the body refused first", conns.sel)
+				}
+				return
+			}
+			if resp.StatusCode != 200 || m["authorizeUrl"] == nil {
+				t.Fatalf("status %d body %v; want 200 with authorizeUrl", resp.StatusCode, m)
+			}
+			if diff := cmp.Diff(tt.want, conns.sel); diff != "" {
+				t.Errorf("selection (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
