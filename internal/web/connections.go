@@ -141,13 +141,12 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	res, err := s.Connections.DeleteWithResult(r.Context(), id, Caller(r.Context()))
+	res, err := s.Connections.DeleteWithResult(r.Context(), r.PathValue("id"), Caller(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := map[string]any{"id": id, "deleted": true, "revoked": res.Revoked}
+	out := map[string]any{"id": res.ID, "nickname": res.Nickname, "deleted": true, "revoked": res.Revoked}
 	if res.Warning != "" {
 		out["warning"] = res.Warning
 	}

@@ -85,3 +85,15 @@ func TestReauthorizeBody(t *testing.T) {
 		})
 	}
 }
+
+func TestDeleteByNicknameAnswersWithTheID(t *testing.T) {
+	ts, _ := newTestServer(t, &Server{Connections: &recordingConnections{}, History: emptyHistory{}})
+	resp, m := do(t, "DELETE", ts.URL+"/api/v1/connections/Prod", testToken, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d body %v; want 200", resp.StatusCode, m)
+	}
+	want := map[string]any{"id": "conn_abc", "nickname": "Prod", "deleted": true, "revoked": true}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+}
