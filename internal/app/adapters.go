@@ -88,6 +88,7 @@ func (f flowCards) RunCard(ctx context.Context, c flow.Call) (map[string]any, er
 	if err != nil {
 		return nil, err
 	}
+	flow.ReportRunRef(ctx, res.RunID)
 	if res.Error != nil {
 		return nil, res.Error
 	}

@@ -191,7 +191,7 @@ func (s flowState) SaveStep(ctx context.Context, st flow.StepState) error {
 func (s flowState) SaveItem(ctx context.Context, it flow.ItemState) error {
 	err := s.st.PutFlowItem(ctx, &store.FlowItem{
 		RunID: it.RunID, StepID: it.StepID, Index: it.Index, Status: it.Status, Input: it.Input,
-		Output: it.Output, ErrorCode: it.ErrorCode, Error: it.Error, StartedAt: it.StartedAt, FinishedAt: it.FinishedAt,
+		Output: it.Output, ErrorCode: it.ErrorCode, Error: it.Error, RunRef: it.RunRef, StartedAt: it.StartedAt, FinishedAt: it.FinishedAt,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: %w", flow.ErrItemExists, err)
@@ -208,7 +208,7 @@ func (s flowState) LoadItems(ctx context.Context, runID, stepID string) ([]flow.
 	for _, it := range items {
 		out = append(out, flow.ItemState{
 			RunID: it.RunID, StepID: it.StepID, Index: it.Index, Status: it.Status, Input: it.Input,
-			Output: it.Output, ErrorCode: it.ErrorCode, Error: it.Error, StartedAt: it.StartedAt, FinishedAt: it.FinishedAt,
+			Output: it.Output, ErrorCode: it.ErrorCode, Error: it.Error, RunRef: it.RunRef, StartedAt: it.StartedAt, FinishedAt: it.FinishedAt,
 		})
 	}
 	return out, nil

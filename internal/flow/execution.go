@@ -41,6 +41,7 @@ type itemOutcome struct {
 	change   *Change
 	code     string
 	msg      string
+	runRef   string // the card run's id, see ReportRunRef
 	started  time.Time
 	finished time.Time
 }
@@ -280,7 +281,19 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 			out = predictOutput(o.change)
 		}
 	} else {
+		var (
+			refMu sync.Mutex // the card may report from another goroutine
+			ref   string
+		)
+		callCtx = context.WithValue(callCtx, runRefKey{}, func(id string) {
+			refMu.Lock()
+			ref = id
+			refMu.Unlock()
+		})
 		out, err = x.r.Cards.RunCard(callCtx, call)
+		refMu.Lock()
+		o.runRef = ref
+		refMu.Unlock()
 	}
 	if err != nil {
 		return failed(err)
@@ -404,7 +417,7 @@ func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOu
 	}
 	it := ItemState{
 		RunID: x.runID, StepID: st.ID, Index: index, Status: o.status,
-		ErrorCode: o.code, Error: o.msg, StartedAt: o.started, FinishedAt: o.finished,
+		ErrorCode: o.code, Error: o.msg, RunRef: o.runRef, StartedAt: o.started, FinishedAt: o.finished,
 	}
 	var err error
 	if o.input != nil {
@@ -449,7 +462,7 @@ func (x *execution) loadItems(ctx context.Context, st *Step) (map[int]ItemState,
 
 // outcomeOf turns a recorded item back into an outcome.
 func outcomeOf(it ItemState) (*itemOutcome, error) {
-	o := &itemOutcome{status: it.Status, code: it.ErrorCode, msg: it.Error, started: it.StartedAt, finished: it.FinishedAt}
+	o := &itemOutcome{status: it.Status, code: it.ErrorCode, msg: it.Error, runRef: it.RunRef, started: it.StartedAt, finished: it.FinishedAt}
 	if it.Status == StatusSucceeded {
 		if len(it.Output) == 0 {
 			o.output = map[string]any{}

@@ -57,7 +57,8 @@ type StepState struct {
 }
 
 // ItemState is one finished item of a step (store.FlowItem). A step
-// without for_each has one item, index 0.
+// without for_each has one item, index 0. RunRef is the id of the item's
+// card run as the CardRunner reported it (see ReportRunRef), if any.
 type ItemState struct {
 	RunID      string
 	StepID     string
@@ -67,6 +68,7 @@ type ItemState struct {
 	Output     json.RawMessage
 	ErrorCode  string
 	Error      string
+	RunRef     string
 	StartedAt  time.Time
 	FinishedAt time.Time
 }
@@ -124,5 +126,18 @@ type waitKey struct{}
 func ReportWait(ctx context.Context, d time.Duration) {
 	if f, ok := ctx.Value(waitKey{}).(func(time.Duration)); ok && d > 0 {
 		f(d)
+	}
+}
+
+// runRefKey carries the card-run reporter in a card call's context.
+type runRefKey struct{}
+
+// ReportRunRef tells the run that owns ctx (the context the runner passed
+// to RunCard) the id under which the call's card run is recorded; the
+// runner saves it as the item's RunRef, whether the card succeeded or
+// failed. Outside a run it does nothing.
+func ReportRunRef(ctx context.Context, id string) {
+	if f, ok := ctx.Value(runRefKey{}).(func(string)); ok && id != "" {
+		f(id)
 	}
 }
