@@ -271,7 +271,8 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		}
 		o.input = m
 	}
-	call := Call{FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input}
+	call := Call{FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
+		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning}
 	callCtx := context.WithValue(ctx, waitKey{}, func(d time.Duration) { x.report(st, c, "", d) })
 	var out map[string]any
 	var err error

@@ -19,6 +19,17 @@ import (
 // fails or is skipped has no output, so every later step that uses its
 // output is skipped (with a message naming it). A run is failed when any
 // item or step failed.
+//
+// Resuming: items recorded by an interrupted Run are not run again; an item
+// that was running when the run was interrupted is run again, with
+// Call.Retry set. Manage cards are safe to repeat (a device already in the
+// target state gives changed: false), except a delete whose first attempt
+// went through: the device is gone and the repeat finds nothing. The app's
+// CardRunner recognises that case (a Retry of delete-device answered
+// not_found, with a card run of the same item recorded as running or
+// succeeded) and records the item as succeeded with output deleted: true,
+// changed: false and a note; without such a record not_found stays a
+// failure.
 type Runner struct {
 	// Cards runs the cards. Required.
 	Cards CardRunner

@@ -3,7 +3,10 @@ package flow
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // refCards reports a card-run id for every call, "card-<step>-<index>",
@@ -50,4 +53,57 @@ func TestRunRecordsRunRef(t *testing.T) {
 
 	// Outside a run, ReportRunRef does nothing.
 	ReportRunRef(context.Background(), "x")
+}
+
+// retryCards records which calls were marked Retry.
+type retryCards struct {
+	CardRunner
+	mu    sync.Mutex
+	retry map[string]bool // "step/index" -> Call.Retry
+}
+
+func (c *retryCards) RunCard(ctx context.Context, call Call) (map[string]any, error) {
+	c.mu.Lock()
+	c.retry[fmt.Sprintf("%s/%d", call.StepID, call.Index)] = call.Retry
+	c.mu.Unlock()
+	return c.CardRunner.RunCard(ctx, call)
+}
+
+// TestResumeMarksRetry: items of a step that was running when the run was
+// interrupted, and were not recorded, are run with Call.Retry; the items of
+// a fresh run and of steps that had not started are not.
+func TestResumeMarksRetry(t *testing.T) {
+	doc := validated(t, suspendFlow)
+	state := newMemState()
+	ctx := context.Background()
+	// The interrupted run: the search finished, the suspend step started
+	// and recorded item 0.
+	cards := &retryCards{CardRunner: newDeviceCards(8), retry: map[string]bool{}}
+	if _, err := (&Runner{Cards: cards, State: state}).Run(ctx, "r1", doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range cards.retry {
+		if v {
+			t.Errorf("fresh run: %s marked Retry", k)
+		}
+	}
+	state.mu.Lock()
+	for key := range state.items {
+		if key != "r1/find/0" && key != "r1/suspend/0" {
+			delete(state.items, key)
+		}
+	}
+	s := state.steps["r1/suspend"]
+	s.Status = StatusRunning
+	state.steps["r1/suspend"] = s
+	state.mu.Unlock()
+
+	cards.retry = map[string]bool{}
+	if _, err := (&Runner{Cards: cards, State: state}).Run(ctx, "r1", doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"suspend/1": true, "suspend/2": true, "suspend/3": true}
+	if diff := cmp.Diff(want, cards.retry); diff != "" {
+		t.Errorf("resumed calls' Retry (-want +got):\n%s", diff)
+	}
 }

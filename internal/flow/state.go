@@ -73,7 +73,11 @@ type ItemState struct {
 	FinishedAt time.Time
 }
 
-// Call is one card invocation by the runner.
+// Call is one card invocation by the runner. Retry is set when the item
+// may already have been attempted: its step was running when an earlier
+// Run of the same run was interrupted, and the item was not recorded. The
+// card may then have done its work already (a CardRunner can recognise
+// that, see Runner).
 type Call struct {
 	FlowRunID  string // empty for a plan
 	StepID     string
@@ -81,6 +85,7 @@ type Call struct {
 	Card       string // "okta-devices/suspend-device"
 	Connection string // the connection id resolved by Validate
 	Input      map[string]any
+	Retry      bool
 }
 
 // Change is what a manage card would do to one device (SPEC §3 plan).
