@@ -284,9 +284,6 @@ func printRunResult(w io.Writer, r *runView) {
 	fmt.Fprintf(w, "Run %s %s (%s on %s, %s)\n", r.ID, r.Status, r.Card, r.connection(), r.duration())
 	if r.Error != nil {
 		fmt.Fprintf(w, "Error: %s\n", r.Error.Error())
-		if rem, ok := r.Error.Details["remedy"].(string); ok && !strings.Contains(r.Error.Message, rem) {
-			fmt.Fprintf(w, "Remedy: %s\n", rem)
-		}
 	}
 	if len(r.Output) > 0 && string(r.Output) != "null" {
 		fmt.Fprintln(w, "Output:")

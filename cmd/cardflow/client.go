@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 )
@@ -60,31 +59,6 @@ type apiError struct {
 	Code    string         `json:"code"`
 	Message string         `json:"message"`
 	Details map[string]any `json:"details"`
-}
-
-func (e *apiError) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(e.Status)
-	}
-	var extra []string
-	keys := make([]string, 0, len(e.Details))
-	for k := range e.Details {
-		if k != "remedy" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		extra = append(extra, fmt.Sprintf("%s: %v", k, e.Details[k]))
-	}
-	if len(extra) > 0 {
-		msg += " (" + strings.Join(extra, "; ") + ")"
-	}
-	if e.Code != "" {
-		return e.Code + ": " + msg
-	}
-	return msg
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil).

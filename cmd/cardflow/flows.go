@@ -158,7 +158,9 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	var out struct {
 		Valid  bool        `json:"valid"`
 		Flow   string      `json:"flow"`
+		Code   string      `json:"code,omitempty"`
 		Issues []issueView `json:"issues"`
+		Remedy string      `json:"remedy,omitempty"`
 	}
 	if err := c.do(ctx, "POST", "/api/v1/flows/validate", src, &out); err != nil {
 		return err
@@ -172,6 +174,9 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	} else {
 		for _, i := range out.Issues {
 			fmt.Fprintf(e.stdout, "%s:%s\n", file, strings.TrimPrefix(i.String(), "line "))
+		}
+		if out.Remedy != "" {
+			fmt.Fprintf(e.stdout, "Remedy: %s\n", out.Remedy)
 		}
 	}
 	if !out.Valid {

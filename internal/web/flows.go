@@ -146,6 +146,9 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 		}
 		out["code"] = p.Code
 		out["message"] = p.Error()
+		if p.Remedy != "" {
+			out["remedy"] = p.Remedy
+		}
 		if list, ok := p.Details["errors"]; ok {
 			out["issues"] = list
 		} else {

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestAPIErrorText(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want string
+	}{
+		{
+			name: "remedy on its own line, scalars as key: value",
+			body: `{"code":"invalid_input","message":"unknown scope \"x\"; choose from a, b","details":{"remedy":"choose from a, b","field":"scopes","validScopes":["a","b"],"limit":1000,"none":null}}`,
+			want: "invalid_input: unknown scope \"x\"\nRemedy: choose from a, b\nfield: scopes\nlimit: 1000\nnone: -\nvalidScopes: a, b",
+		},
+		{
+			name: "issues one per line",
+			body: `{"code":"invalid_input","message":"inputs are wrong","details":{"errors":[{"line":25,"column":5,"step":"x","message":"unknown card"},{"message":"no position"}]}}`,
+			want: "invalid_input: inputs are wrong\nerrors:\n  line 25, column 5: step \"x\": unknown card\n  no position",
+		},
+		{
+			name: "issues the message already lists are not repeated",
+			body: `{"code":"invalid_input","message":"the flow document has 1 problem:\n  line 3, column 7: step \"s\": bad","details":{"errors":[{"line":3,"column":7,"step":"s","message":"bad"}],"field":"source"}}`,
+			want: "invalid_input: the flow document has 1 problem:\n  line 3, column 7: step \"s\": bad\nfield: source",
+		},
+		{
+			name: "objects in a list as key: value pairs",
+			body: `{"code":"insufficient_scope","message":"card c needs s2","details":{"scopes":[{"card":"c","grantedScopes":["s1"],"requiredScope":"s2"}]}}`,
+			want: "insufficient_scope: card c needs s2\nscopes:\n  card: c, grantedScopes: s1, requiredScope: s2",
+		},
+		{
+			name: "object fields already said are left out",
+			body: `{"code":"insufficient_scope","message":"card c needs s2; grant s2","details":{"remedy":"grant s2","card":"c","scopes":[{"card":"c","requiredScope":"s2","remedy":"grant s2"},{"card":"d","requiredScope":"s3"}]}}`,
+			want: "insufficient_scope: card c needs s2\nRemedy: grant s2\ncard: c\nscopes:\n  requiredScope: s2\n  card: d, requiredScope: s3",
+		},
+		{
+			name: "nested object",
+			body: `{"code":"conflict","message":"busy","details":{"lease":{"owner":"a","ttl":2}}}`,
+			want: "conflict: busy\nlease:\n  owner: a\n  ttl: 2",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e apiError
+			if err := json.Unmarshal([]byte(tt.body), &e); err != nil {
+				t.Fatal(err)
+			}
+			got := e.Error()
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("error text (-want +got):\n%s", diff)
+			}
+			if strings.Contains(got, "map[") {
+				t.Errorf("error text %q holds a Go map", got)
+			}
+		})
+	}
+}
+
+func TestCLIFlowScopeIssuesShowTheRemedy(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Narrow", "--scope", "okta.devices.read")
+	file := filepath.Join(t.TempDir(), "suspend.yaml")
+	doc := "name: suspend-one\ninputs:\n  deviceId:\n    type: string\n    required: true\nsteps:\n" +
+		"  - id: suspend\n    card: okta-devices/suspend-device\n    connection: Narrow\n    input:\n      deviceId: ${{ inputs.deviceId }}\n"
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"flows", "validate", file},
+		{"flows", "plan", file, "--input", "deviceId=x"},
+		{"flows", "run", file, "--input", "deviceId=x"},
+	} {
+		t.Run(args[1], func(t *testing.T) {
+			code, out, errOut := runCLI(t, s.vars, args...)
+			all := out + errOut
+			if code != exitFailure {
+				t.Errorf("exit %d; want %d\n%s", code, exitFailure, all)
+			}
+			for _, want := range []string{"okta.devices.manage", "Remedy: ", "reauthorize"} {
+				if !strings.Contains(all, want) {
+					t.Errorf("output lacks %q:\n%s", want, all)
+				}
+			}
+			if strings.Contains(all, "map[") {
+				t.Errorf("output holds a Go map:\n%s", all)
+			}
+		})
+	}
+}
