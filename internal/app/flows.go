@@ -83,11 +83,7 @@ func (f *flowService) Progress(runID string) map[string]flow.Progress {
 // Validate parses and validates a flow document (cards, references,
 // connections and scope preflight).
 func (f *flowService) Validate(ctx context.Context, src []byte) (*flow.Document, error) {
-	doc, err := flow.Parse(src)
-	if err != nil {
-		return nil, err
-	}
-	return doc, doc.Validate(ctx, f.env)
+	return flow.Check(ctx, src, f.env)
 }
 
 // Put validates a flow document and stores it under its name, replacing a

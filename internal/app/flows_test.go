@@ -98,8 +98,8 @@ func TestFlowValidatePlanRun(t *testing.T) {
 		} `json:"issues"`
 	}
 	bad := strings.Replace(suspendActiveFlow, "okta-devices/suspend-device", "okta-devices/suspend-devise", 1)
-	if code, data := h.postYAML("/api/v1/flows/validate", bad, &v); code != 200 || v.Valid || len(v.Issues) == 0 || v.Issues[0].Line != 12 {
-		t.Errorf("validate a misspelt card: %d %s; want invalid with an issue on line 12 (the step)", code, data)
+	if code, data := h.postYAML("/api/v1/flows/validate", bad, &v); code != 200 || v.Valid || len(v.Issues) == 0 || v.Issues[0].Line != 13 {
+		t.Errorf("validate a misspelt card: %d %s; want invalid with an issue on line 13 (the card)", code, data)
 	}
 	if code, data := h.postYAML("/api/v1/flows/validate", suspendActiveFlow, &v); code != 200 || !v.Valid {
 		t.Errorf("validate: %d %s; want valid", code, data)

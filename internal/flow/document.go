@@ -69,6 +69,7 @@ type Step struct {
 	forEach *value // nil when the step has no for_each
 	cond    *value // the step's if; nil when absent
 	deps    []string
+	cardPos Pos // where the card reference is written
 
 	// Set by Validate.
 	mode         string

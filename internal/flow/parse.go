@@ -37,19 +37,35 @@ var celReserved = map[string]bool{
 // before) as one *problem.Error with code invalid_input whose details list
 // each problem with its line and column.
 func Parse(src []byte) (*Document, error) {
+	doc, iss, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	if !iss.empty() {
+		return nil, iss.err()
+	}
+	return doc, nil
+}
+
+// parse reads a flow document. The error is for a document that cannot be
+// read at all (too large, not UTF-8); every other problem is in the
+// issues. The document is nil when its structure has problems, and
+// returned (with its expressions not all compiled) when only expressions
+// do, so that Check can validate the rest.
+func parse(src []byte) (*Document, *issues, error) {
 	if len(src) > MaxDocumentSize {
-		return nil, problem.New(problem.InvalidInput, "the flow document is %d bytes; the limit is %d bytes", len(src), MaxDocumentSize).
+		return nil, nil, problem.New(problem.InvalidInput, "the flow document is %d bytes; the limit is %d bytes", len(src), MaxDocumentSize).
 			WithRemedy("split the flow into smaller flows")
 	}
 	if !utf8.Valid(src) {
-		return nil, problem.New(problem.InvalidInput, "the flow document is not valid UTF-8").
+		return nil, nil, problem.New(problem.InvalidInput, "the flow document is not valid UTF-8").
 			WithRemedy("save the file as UTF-8")
 	}
 	p := &docParser{}
 	file, err := parseYAML(src)
 	if err != nil {
 		p.syntaxError(err)
-		return nil, p.iss.err()
+		return nil, &p.iss, nil
 	}
 	var body ast.Node
 	switch len(file.Docs) {
@@ -58,17 +74,14 @@ func Parse(src []byte) (*Document, error) {
 		body = file.Docs[0].Body
 	default:
 		p.iss.add(p.pos(file.Docs[1]), "", "the file holds %d YAML documents; put each flow in a file of its own", len(file.Docs))
-		return nil, p.iss.err()
+		return nil, &p.iss, nil
 	}
 	doc := p.document(body)
 	if !p.iss.empty() {
-		return nil, p.iss.err()
+		return nil, &p.iss, nil
 	}
 	p.compile(doc)
-	if !p.iss.empty() {
-		return nil, p.iss.err()
-	}
-	return doc, nil
+	return doc, &p.iss, nil
 }
 
 // parseYAML runs the YAML parser, turning a panic inside it into an error

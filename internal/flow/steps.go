@@ -80,7 +80,7 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 				p.iss.add(e.keyPos, name, "card %q is not a card reference: write connector/card, e.g. okta-devices/suspend-device", card)
 				continue
 			}
-			st.Card = card
+			st.Card, st.cardPos = card, p.pos(e.val)
 		case "connection":
 			c, _ := p.str(e.val, name, "connection")
 			if strings.TrimSpace(c) == "" {

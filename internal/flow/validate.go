@@ -62,6 +62,45 @@ type ConnInfo struct {
 // On success it records each step's mode and connection id on d.
 func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 	var iss issues
+	modes, connIDs, err := d.check(ctx, env, &iss)
+	if err != nil {
+		return err
+	}
+	if err := iss.err(); err != nil {
+		return err
+	}
+	for i, st := range d.Steps {
+		st.mode, st.connectionID = modes[i], connIDs[i]
+	}
+	d.validated = true
+	return nil
+}
+
+// Check parses src and validates it against env in one pass: when the
+// document's structure is sound but some expressions do not compile (or
+// refer to unknown inputs or steps), its cards, inputs, connections and
+// scopes are still checked, and every problem is reported together. It
+// returns the validated document, or an error as Parse and Validate do.
+func Check(ctx context.Context, src []byte, env ValidateEnv) (*Document, error) {
+	doc, iss, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil || iss.empty() {
+		if doc == nil {
+			return nil, iss.err()
+		}
+		return doc, doc.Validate(ctx, env)
+	}
+	if _, _, err := doc.check(ctx, env, iss); err != nil {
+		return nil, err
+	}
+	return nil, iss.err()
+}
+
+// check adds the problems of the document against env to iss and returns
+// each step's mode and connection id. Its error is env's, aborting.
+func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]string, []string, error) {
 	type connKey struct{ connector, name string }
 	conns := map[connKey]*ConnInfo{}
 	modes := make([]string, len(d.Steps))
@@ -69,11 +108,11 @@ func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 	for i, st := range d.Steps {
 		card, ok := env.Card(st.Card)
 		if !ok {
-			iss.add(st.Pos, st.ID, "unknown card %q%s; list the cards with cardflow's connectors page or GET /api/v1/connectors", st.Card, suggestCard(env, st.Card))
+			iss.add(st.cardPos, st.ID, "unknown card %q%s; list the cards with cardflow's connectors page or GET /api/v1/connectors", st.Card, suggestCard(env, st.Card))
 			continue
 		}
 		modes[i] = card.Mode
-		checkCardInputs(&iss, st, card)
+		checkCardInputs(iss, st, card)
 
 		key := connKey{st.Connector(), strings.ToLower(st.Connection)}
 		conn, seen := conns[key]
@@ -83,7 +122,7 @@ func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 				switch problem.CodeOf(err) {
 				case problem.NotFound, problem.InvalidInput:
 				default:
-					return err
+					return nil, nil, err
 				}
 			} else {
 				conn = &c
@@ -110,14 +149,7 @@ func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 			})
 		}
 	}
-	if err := iss.err(); err != nil {
-		return err
-	}
-	for i, st := range d.Steps {
-		st.mode, st.connectionID = modes[i], connIDs[i]
-	}
-	d.validated = true
-	return nil
+	return modes, connIDs, nil
 }
 
 // scopeGranted reports whether scope is among granted; okta.X.manage also

@@ -26,9 +26,9 @@ func TestValidate(t *testing.T) {
 		want     []wantIssue
 	}{
 		{"unknown card", head + "  - id: a\n    card: okta-devices/suspend-devices\n    connection: Demo org\n", problem.InvalidInput,
-			[]wantIssue{{3, 5, "a", `unknown card "okta-devices/suspend-devices" (did you mean "okta-devices/suspend-device"?)`}}},
+			[]wantIssue{{4, 11, "a", `unknown card "okta-devices/suspend-devices" (did you mean "okta-devices/suspend-device"?)`}}},
 		{"unknown connector", head + "  - id: a\n    card: okta-users/list-users\n    connection: Demo org\n", problem.InvalidInput,
-			[]wantIssue{{3, 5, "a", `unknown card "okta-users/list-users"`}}},
+			[]wantIssue{{4, 11, "a", `unknown card "okta-users/list-users"`}}},
 		{"unknown card input", head + search("Demo org") + "    input:\n      serch: x\n", problem.InvalidInput,
 			[]wantIssue{{7, 14, "find", `card okta-devices/search-devices has no input "serch"; its inputs are status, platform`}}},
 		{"missing required input", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n", problem.InvalidInput,
@@ -44,7 +44,7 @@ func TestValidate(t *testing.T) {
 		{"missing scope and another problem", head + search("Read only") + suspend("Read only") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
 			[]wantIssue{
 				{6, 5, "suspend", "needs scope okta.devices.manage"},
-				{12, 5, "x", `unknown card "okta-devices/nope"`},
+				{13, 11, "x", `unknown card "okta-devices/nope"`},
 			}},
 		{"expression input is not checked", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n    input: \"${{ {'deviceId': 'guo1'} }}\"\n", "", nil},
 		{"connection by id and case-insensitive nickname", head + search("conn_demo") + suspend("demo ORG"), "", nil},
@@ -192,5 +192,65 @@ func TestValidateScopeRemedy(t *testing.T) {
 				t.Errorf("details.scopes = %+v; want one with remedy %q", scopes, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckReportsEverythingAtOnce: a document whose expressions do not
+// compile still has its cards, card inputs and connections checked, and
+// every problem comes back in one error.
+func TestCheckReportsEverythingAtOnce(t *testing.T) {
+	src := `name: f
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Prod org
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Demo org
+    for_each: ${{ steps.find.output.devices }}
+    if: ${{ item.status = "ACTIVE" }}
+    input:
+      deviceId: ${{ item.id }}
+      reason: ${{ inputs.why }}
+  - id: x
+    card: okta-devices/nope
+    connection: Demo org
+`
+	doc, err := Check(context.Background(), []byte(src), demoEnv())
+	if doc != nil || problem.CodeOf(err) != problem.InvalidInput {
+		t.Fatalf("Check = %v, %v; want invalid_input", doc, err)
+	}
+	want := []wantIssue{
+		{3, 5, "find", `there is no okta-devices connection "Prod org"`},
+		{10, 25, "suspend", "if: Syntax error"},
+		{13, 15, "suspend", `card okta-devices/suspend-device has no input "reason"`},
+		{13, 19, "suspend", `inputs.why: the flow has no input "why"`},
+		{15, 11, "x", `unknown card "okta-devices/nope"`},
+	}
+	got := issuesOf(t, err)
+	var lines []string
+	for _, g := range got {
+		lines = append(lines, g.String())
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			if g.Line == w.line && g.Column == w.col && g.Step == w.step && strings.Contains(g.Message, w.contains) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no issue on line %d of step %q containing %q; got:\n%s", w.line, w.step, w.contains, strings.Join(lines, "\n"))
+		}
+	}
+
+	// A sound document comes back validated.
+	doc, err = Check(context.Background(), []byte("name: f\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: Demo org\n    input: {deviceId: guo1}\n"), demoEnv())
+	if err != nil || !doc.Validated() {
+		t.Errorf("Check of a sound document = %v; want it validated", err)
+	}
+	// Structural problems stop before the world is consulted.
+	if _, err := Check(context.Background(), []byte("name: f\nsteps:\n  - id: a\n    card: okta-devices/nope\n"), &failingEnv{}); errors.Is(err, errStoreDown) || problem.CodeOf(err) != problem.InvalidInput {
+		t.Errorf("Check of a document without connection = %v; want invalid_input without asking the environment", err)
 	}
 }
