@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,20 +52,15 @@ func cmdConnectors(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.json {
-		var raw json.RawMessage
-		if err := c.do(ctx, "GET", "/api/v1/connectors", nil, &raw); err != nil {
-			return err
-		}
-		return printJSON(e.stdout, raw)
-	}
-	conns, err := fetchConnectors(ctx, c)
-	if err != nil {
-		return err
-	}
-	for _, cn := range conns {
-		fmt.Fprintf(e.stdout, "%s (%s), default scopes: %s\n\n", cn.Name, cn.ID, strings.Join(cn.DefaultScopes, " "))
-		t := newTable(e.stdout, "CARD", "MODE", "SCOPE", "INPUTS")
+	return fetch(ctx, c, o, e.stdout, "/api/v1/connectors", printConnectors)
+}
+
+func printConnectors(w io.Writer, out *struct {
+	Connectors []connectorView `json:"connectors"`
+}) {
+	for _, cn := range out.Connectors {
+		fmt.Fprintf(w, "%s (%s), default scopes: %s\n\n", cn.Name, cn.ID, strings.Join(cn.DefaultScopes, " "))
+		t := newTable(w, "CARD", "MODE", "SCOPE", "INPUTS")
 		for _, cd := range cn.Cards {
 			var in []string
 			for _, i := range cd.Inputs {
@@ -79,9 +73,8 @@ func cmdConnectors(ctx context.Context, e *env, args []string) error {
 			t.row(cd.Ref, cd.Mode, orDash(cd.Scope), strings.Join(in, " "))
 		}
 		t.flush()
-		fmt.Fprintln(e.stdout, "\n(name:type! marks a required input)")
+		fmt.Fprintln(w, "\n(name:type! marks a required input)")
 	}
-	return nil
 }
 
 // findCard resolves a card reference; "suspend-device" is accepted for
@@ -306,37 +299,20 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if connection != "" {
-		q.Set("connection", connection)
-	}
-	if card != "" {
-		q.Set("card", card)
-	}
-	var raw json.RawMessage
-	if err := c.do(ctx, "GET", "/api/v1/runs?"+q.Encode(), nil, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, raw)
-	}
-	var out struct {
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/runs", limit, "connection", connection, "card", card), func(w io.Writer, out *struct {
 		Runs []runView `json:"runs"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return err
-	}
-	t := newTable(e.stdout, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
-	for i := range out.Runs {
-		r := &out.Runs[i]
-		errText := "-"
-		if r.Error != nil {
-			errText = r.Error.Code
+	}) {
+		t := newTable(w, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
+		for i := range out.Runs {
+			r := &out.Runs[i]
+			errText := "-"
+			if r.Error != nil {
+				errText = r.Error.Code
+			}
+			t.row(r.ID, r.Card, r.connection(), r.Status, when(r.StartedAt), r.duration(), errText)
 		}
-		t.row(r.ID, r.Card, r.connection(), r.Status, when(r.StartedAt), r.duration(), errText)
-	}
-	t.flush()
-	return nil
+		t.flush()
+	})
 }
 
 func cmdRunsShow(ctx context.Context, e *env, args []string) error {
@@ -350,27 +326,20 @@ func cmdRunsShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if err := c.do(ctx, "GET", "/api/v1/runs/"+pathEscape(id), nil, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, raw)
-	}
-	var r runView
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Started:  %s\nCaller:   %s\nActing as: %s\n", when(r.StartedAt), orDash(r.Caller), orDash(r.ActingAs))
+	return fetch(ctx, c, o, e.stdout, "/api/v1/runs/"+pathEscape(id), printRun)
+}
+
+// printRun shows a stored card run with its input.
+func printRun(w io.Writer, r *runView) {
+	fmt.Fprintf(w, "Started:  %s\nCaller:   %s\nActing as: %s\n", when(r.StartedAt), orDash(r.Caller), orDash(r.ActingAs))
 	if len(r.OktaRequestIDs) > 0 {
-		fmt.Fprintf(e.stdout, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
+		fmt.Fprintf(w, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
 	}
 	if len(r.Input) > 0 {
-		fmt.Fprintln(e.stdout, "Input:")
-		_ = printJSON(e.stdout, r.Input)
+		fmt.Fprintln(w, "Input:")
+		_ = printJSON(w, r.Input)
 	}
-	printRunResult(e.stdout, &r)
-	return nil
+	printRunResult(w, r)
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
@@ -388,42 +357,30 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if connection != "" {
-		q.Set("connection", connection)
-	}
-	if action != "" {
-		q.Set("action", action)
-	}
-	var raw json.RawMessage
-	if err := c.do(ctx, "GET", "/api/v1/audit?"+q.Encode(), nil, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, raw)
-	}
-	var out struct {
-		Events []struct {
-			Time          time.Time `json:"time"`
-			Caller        string    `json:"caller"`
-			Action        string    `json:"action"`
-			ConnectionID  string    `json:"connectionId"`
-			ActingAs      string    `json:"actingAs"`
-			Card          string    `json:"card"`
-			InputSummary  string    `json:"inputSummary"`
-			Outcome       string    `json:"outcome"`
-			Error         string    `json:"error"`
-			OktaRequestID string    `json:"oktaRequestId"`
-		} `json:"events"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return err
-	}
-	t := newTable(e.stdout, "TIME", "ACTION", "OUTCOME", "CALLER", "CONNECTION", "ACTING AS", "CARD", "INPUT", "OKTA REQUEST", "ERROR")
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action), printAudit)
+}
+
+// auditEvent is one entry of the audit log.
+type auditEvent struct {
+	Time          time.Time `json:"time"`
+	Caller        string    `json:"caller"`
+	Action        string    `json:"action"`
+	ConnectionID  string    `json:"connectionId"`
+	ActingAs      string    `json:"actingAs"`
+	Card          string    `json:"card"`
+	InputSummary  string    `json:"inputSummary"`
+	Outcome       string    `json:"outcome"`
+	Error         string    `json:"error"`
+	OktaRequestID string    `json:"oktaRequestId"`
+}
+
+func printAudit(w io.Writer, out *struct {
+	Events []auditEvent `json:"events"`
+}) {
+	t := newTable(w, "TIME", "ACTION", "OUTCOME", "CALLER", "CONNECTION", "ACTING AS", "CARD", "INPUT", "OKTA REQUEST", "ERROR")
 	for _, ev := range out.Events {
 		t.row(when(ev.Time), ev.Action, ev.Outcome, orDash(ev.Caller), orDash(ev.ConnectionID), orDash(ev.ActingAs),
 			orDash(ev.Card), orDash(ev.InputSummary), orDash(ev.OktaRequestID), orDash(ev.Error))
 	}
 	t.flush()
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -144,3 +145,38 @@ func printJSON(w io.Writer, v any) error {
 
 // pathEscape escapes one path segment (ids and nicknames).
 func pathEscape(s string) string { return url.PathEscape(s) }
+
+// fetch GETs path and prints the answer: as the server sent it with
+// --json, else decoded into a T and printed for people by human.
+func fetch[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer, path string, human func(io.Writer, *T)) error {
+	return exchange(ctx, c, o, w, "GET", path, nil, human)
+}
+
+// exchange is fetch for any method, with a request body.
+func exchange[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer, method, path string, body any, human func(io.Writer, *T)) error {
+	var raw json.RawMessage
+	if err := c.do(ctx, method, path, body, &raw); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(w, raw)
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("the server's answer to %s %s is not the expected JSON: %w", method, path, err)
+	}
+	human(w, &v)
+	return nil
+}
+
+// listPath is base with ?limit=N and each non-empty filter, given as name,
+// value pairs.
+func listPath(base string, limit int, filters ...string) string {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	for i := 0; i+1 < len(filters); i += 2 {
+		if filters[i+1] != "" {
+			q.Set(filters[i], filters[i+1])
+		}
+	}
+	return base + "?" + q.Encode()
+}

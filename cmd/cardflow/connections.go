@@ -103,25 +103,16 @@ func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Connections []json.RawMessage `json:"connections"`
-	}
-	if err := c.do(ctx, "GET", "/api/v1/connections", nil, &out); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, out)
-	}
-	t := newTable(e.stdout, "NICKNAME", "STATUS", "DOMAIN", "CONNECTOR", "AUTHORIZED BY", "ID")
-	for _, raw := range out.Connections {
-		var v connectionView
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return err
+	return fetch(ctx, c, o, e.stdout, "/api/v1/connections", func(w io.Writer, out *struct {
+		Connections []connectionView `json:"connections"`
+	}) {
+		t := newTable(w, "NICKNAME", "STATUS", "DOMAIN", "CONNECTOR", "AUTHORIZED BY", "ID")
+		for i := range out.Connections {
+			v := &out.Connections[i]
+			t.row(v.Nickname, statusText(v), v.Domain, v.Connector, orDash(v.authorizedLogin()), v.ID)
 		}
-		t.row(v.Nickname, statusText(&v), v.Domain, v.Connector, orDash(v.authorizedLogin()), v.ID)
-	}
-	t.flush()
-	return nil
+		t.flush()
+	})
 }
 
 // statusText is the status with a mark people can scan.
@@ -158,23 +149,7 @@ func cmdConnectionsShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return showConnection(ctx, e, o, c, id)
-}
-
-func showConnection(ctx context.Context, e *env, o *clientOpts, c *client, id string) error {
-	var raw json.RawMessage
-	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, raw)
-	}
-	var v connectionView
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	printConnection(e.stdout, &v)
-	return nil
+	return fetch(ctx, c, o, e.stdout, "/api/v1/connections/"+pathEscape(id), printConnection)
 }
 
 // oneArg parses flags and returns the single positional argument.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -206,44 +205,39 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", map[string]any{"inputs": in}, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, raw)
-	}
-	var plan struct {
-		Flow  string `json:"flow"`
-		Steps []struct {
-			ID      string `json:"id"`
-			Card    string `json:"card"`
-			Mode    string `json:"mode"`
-			Items   int    `json:"items"`
-			Changes []struct {
-				DeviceID string `json:"deviceId"`
-				From     string `json:"from"`
-				To       string `json:"to"`
-			} `json:"changes"`
-		} `json:"steps"`
-	}
-	if err := json.Unmarshal(raw, &plan); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Plan of flow %s (nothing was changed):\n", plan.Flow)
+	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", map[string]any{"inputs": in}, printPlan)
+}
+
+// planView is a flow's plan as the API returns it.
+type planView struct {
+	Flow  string `json:"flow"`
+	Steps []struct {
+		ID      string `json:"id"`
+		Card    string `json:"card"`
+		Mode    string `json:"mode"`
+		Items   int    `json:"items"`
+		Changes []struct {
+			DeviceID string `json:"deviceId"`
+			From     string `json:"from"`
+			To       string `json:"to"`
+		} `json:"changes"`
+	} `json:"steps"`
+}
+
+func printPlan(w io.Writer, plan *planView) {
+	fmt.Fprintf(w, "Plan of flow %s (nothing was changed):\n", plan.Flow)
 	for _, s := range plan.Steps {
-		fmt.Fprintf(e.stdout, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
+		fmt.Fprintf(w, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
 		if s.Mode != "manage" {
 			continue
 		}
 		if len(s.Changes) == 0 {
-			fmt.Fprintln(e.stdout, "    no changes")
+			fmt.Fprintln(w, "    no changes")
 		}
 		for _, ch := range s.Changes {
-			fmt.Fprintf(e.stdout, "    %s: %s → %s\n", ch.DeviceID, ch.From, ch.To)
+			fmt.Fprintf(w, "    %s: %s → %s\n", ch.DeviceID, ch.From, ch.To)
 		}
 	}
-	return nil
 }
 
 func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
@@ -344,19 +338,7 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if err := c.do(ctx, "GET", "/api/v1/flow-runs/"+pathEscape(id), nil, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, raw)
-	}
-	var r flowRunView
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return err
-	}
-	printFlowRun(e.stdout, &r)
-	return nil
+	return fetch(ctx, c, o, e.stdout, "/api/v1/flow-runs/"+pathEscape(id), printFlowRun)
 }
 
 func cmdFlowsList(ctx context.Context, e *env, args []string) error {
@@ -369,25 +351,15 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if err := c.do(ctx, "GET", "/api/v1/flows", nil, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, raw)
-	}
-	var out struct {
+	return fetch(ctx, c, o, e.stdout, "/api/v1/flows", func(w io.Writer, out *struct {
 		Flows []flowView `json:"flows"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return err
-	}
-	t := newTable(e.stdout, "NAME", "DESCRIPTION", "UPDATED", "ID")
-	for _, f := range out.Flows {
-		t.row(f.Name, orDash(f.Description), when(f.UpdatedAt), f.ID)
-	}
-	t.flush()
-	return nil
+	}) {
+		t := newTable(w, "NAME", "DESCRIPTION", "UPDATED", "ID")
+		for _, f := range out.Flows {
+			t.row(f.Name, orDash(f.Description), when(f.UpdatedAt), f.ID)
+		}
+		t.flush()
+	})
 }
 
 // progress draws one self-overwriting status line on a terminal, and
