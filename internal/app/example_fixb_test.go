@@ -1,0 +1,56 @@
+package app
+
+import (
+	"os"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// TestStaleCleanupExampleFindsDemoDevices: the date the stale-device
+// example suggests (90 days back) finds devices to deactivate and to delete
+// in the demo org, as the example's comment says.
+func TestStaleCleanupExampleFindsDemoDevices(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{}, nil) // the demo org's default devices
+	h.connect("Demo org")
+	src, err := os.ReadFile("../../examples/stale-device-cleanup.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	if code, data := h.postYAML("/api/v1/flows", string(src), &stored); code != 201 {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	// date -u -d '-90 days' +%Y-%m-%dT00:00:00.000Z, on the org's clock.
+	since := h.emu.Now().UTC().AddDate(0, 0, -90).Format("2006-01-02") + "T00:00:00.000Z"
+	var plan struct {
+		Steps []struct {
+			ID      string `json:"id"`
+			Changes []struct {
+				To string `json:"to"`
+			} `json:"changes"`
+		} `json:"steps"`
+	}
+	for _, tt := range []struct {
+		since    string
+		wantSome bool
+	}{
+		{since, true},
+		{"2025-01-01T00:00:00.000Z", false}, // before every demo device's lastUpdated
+	} {
+		if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/plan", map[string]any{"inputs": map[string]any{"since": tt.since}}, &plan); code != 200 {
+			t.Fatalf("plan: %d %s", code, data)
+		}
+		changes := map[string]int{}
+		for _, st := range plan.Steps {
+			changes[st.ID] = len(st.Changes)
+		}
+		some := changes["deactivate"] > 0 && changes["delete"] > 0
+		none := changes["deactivate"] == 0 && changes["delete"] == 0
+		if (tt.wantSome && !some) || (!tt.wantSome && !none) {
+			t.Errorf("plan with since=%s: changes per step %v; want changes %v", tt.since, changes, tt.wantSome)
+		}
+	}
+}
