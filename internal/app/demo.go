@@ -11,10 +11,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // DemoConfig configures Demo.
@@ -74,11 +78,21 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 	}
 
 	org := oktaemu.New(oktaemu.Config{Devices: dc.Devices, Logger: dc.Logger.With(slog.String("component", "oktaemu"))})
-	ln, err := net.Listen("tcp", dc.OrgListen)
+	prevAddr := ""
+	if !temp {
+		prevAddr = readEmulatorAddr(dataDir, dc.Logger)
+	}
+	ln, err := listenOrg(dc, prevAddr)
 	if err != nil {
-		return fmt.Errorf("listen for the emulated org on %s: %w", dc.OrgListen, err)
+		return err
 	}
 	orgURL := "http://" + ln.Addr().String()
+	if !temp {
+		if err := os.WriteFile(filepath.Join(dataDir, emulatorAddrFile), []byte(ln.Addr().String()+"\n"), 0o600); err != nil {
+			ln.Close()
+			return fmt.Errorf("remember the emulated org's address: %w", err)
+		}
+	}
 	orgSrv := &http.Server{Handler: org, ReadHeaderTimeout: 10 * time.Second}
 	orgErr := make(chan error, 1)
 	go func() { orgErr <- orgSrv.Serve(ln) }()
@@ -111,6 +125,12 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 			return fmt.Errorf("%w (another server may be using it; try -listen 127.0.0.1:0)", err)
 		}
 		return err
+	}
+	if prevAddr != "" {
+		if err := markRestartedOrg(ctx, a.Store, "http://"+prevAddr, orgURL, dc.Logger); err != nil {
+			a.Close()
+			return err
+		}
 	}
 	printDemo(dc, a.URL(), token.Reveal(), orgURL, dataDir, temp)
 
@@ -164,4 +184,88 @@ Try it from another terminal:
 	} else {
 		fmt.Fprintf(w, "Data: %s. Press Ctrl-C to stop.\n", dataDir)
 	}
+}
+
+// emulatorAddrFile, in a demo's data directory, holds the emulated org's
+// listen address, so that a restarted demo serves the org at the same
+// origin and its connections' domain stays valid.
+const emulatorAddrFile = "emulator-addr"
+
+// Status reason and remedies of the connections of a restarted demo org.
+const (
+	orgRestartedReason = "this demo's emulated org was restarted; its tokens are gone"
+	orgRestartedRemedy = "reauthorize the connection (or delete and recreate it)"
+)
+
+// readEmulatorAddr returns the emulated org's address of the demo's last
+// run in dataDir, or "" when there is none.
+func readEmulatorAddr(dataDir string, log *slog.Logger) string {
+	b, err := os.ReadFile(filepath.Join(dataDir, emulatorAddrFile))
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			log.Warn("cannot read the emulated org's previous address", "error", err)
+		}
+		return ""
+	}
+	addr := strings.TrimSpace(string(b))
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		log.Warn("ignoring a malformed emulated org address", "file", emulatorAddrFile, "address", addr)
+		return ""
+	}
+	return addr
+}
+
+// listenOrg listens for the emulated org: on dc.OrgListen when it names a
+// port, else on the previous run's address when it is free, else on a new
+// port.
+func listenOrg(dc DemoConfig, prevAddr string) (net.Listener, error) {
+	if _, port, err := net.SplitHostPort(dc.OrgListen); err == nil && port == "0" && prevAddr != "" {
+		ln, err := net.Listen("tcp", prevAddr)
+		if err == nil {
+			return ln, nil
+		}
+		dc.Logger.Warn("the emulated org's previous address is taken; using a new port, so connections made against the old one must be created again",
+			"previous", "http://"+prevAddr, "error", err)
+	}
+	ln, err := net.Listen("tcp", dc.OrgListen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the emulated org on %s: %w", dc.OrgListen, err)
+	}
+	return ln, nil
+}
+
+// markRestartedOrg tells the connections of the demo's previous emulated
+// org that its state is gone: the emulator keeps no state across restarts,
+// so their tokens are unknown to it. At the same origin they need
+// reauthorization; at an origin no longer trusted they are in error.
+func markRestartedOrg(ctx context.Context, st store.Store, prevOrigin, orgURL string, log *slog.Logger) error {
+	conns, err := st.ListConnections(ctx)
+	if err != nil {
+		return fmt.Errorf("list connections: %w", err)
+	}
+	sameOrigin := prevOrigin == orgURL
+	status, remedy := store.StatusNeedsReauthorization, orgRestartedRemedy
+	if !sameOrigin {
+		status = store.StatusError
+		remedy = "delete the connection and create it again with the domain " + orgURL +
+			" (or stop the demo, free " + strings.TrimPrefix(prevOrigin, "http://") + " and start it again, then reauthorize the connection)"
+	}
+	for _, c := range conns {
+		if connection.OriginOf(c.Domain) != prevOrigin || c.StatusReason == orgRestartedReason {
+			continue
+		}
+		if sameOrigin && c.Status != store.StatusActive {
+			// A pending authorization works with the new org; other
+			// statuses already say what to do.
+			continue
+		}
+		c.Status, c.StatusReason, c.Remedy = status, orgRestartedReason, remedy
+		c.RefreshStartedAt = time.Time{}
+		c.UpdatedAt = time.Now().UTC()
+		if err := st.UpdateConnection(ctx, c); err != nil {
+			return fmt.Errorf("update connection %s: %w", c.ID, err)
+		}
+		log.Warn("connection of the restarted demo org marked", "connection", c.ID, "nickname", c.Nickname, "status", status)
+	}
+	return nil
 }

@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -68,5 +72,121 @@ func TestDemo(t *testing.T) {
 	var r runJSON
 	if code, data := h.callWith(token, "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": "Demo org", "input": map[string]any{"resultSet": "first"}}, &r); code != 201 || r.Status != "succeeded" {
 		t.Fatalf("run a card in the demo: %d %s", code, data)
+	}
+}
+
+// runDemo starts Demo and waits until it serves; it returns a harness for
+// its server and org, the org's domain, and a function that stops it.
+func runDemo(t *testing.T, dc DemoConfig) (*harness, string, func()) {
+	t.Helper()
+	out := &syncBuffer{}
+	dc.Stdout, dc.Listen, dc.APIToken = out, "127.0.0.1:0", testAPIToken
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Demo(ctx, dc) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Demo: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "cardflow: serving ") {
+		select {
+		case err := <-done:
+			stopped = true
+			t.Fatalf("the demo stopped: %v\n%s", err, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not start:\n%s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	field := func(re string) string {
+		m := regexp.MustCompile(re).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("the demo output lacks %s:\n%s", re, out)
+		}
+		return m[1]
+	}
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	domain := field(`Domain:\s+(\S+)`)
+	h := &harness{t: t, url: strings.TrimSuffix(field(`Console and API:\s+(\S+)`), "/"), logs: &syncBuffer{},
+		emu:  &emutest.Server{URL: domain, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}},
+		http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}}
+	return h, domain, stop
+}
+
+// TestDemoRestart restarts a demo with the same data directory: the org
+// comes back at the same origin when it can, and connections whose tokens
+// the restarted org no longer knows say so.
+func TestDemoRestart(t *testing.T) {
+	dir := t.TempDir()
+	logs := &syncBuffer{}
+	dc := DemoConfig{DataDir: dir, Devices: 5, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	search := map[string]any{"card": "okta-devices/search-devices", "connection": "Demo org", "input": map[string]any{"resultSet": "first"}}
+
+	h, domain, stop := runDemo(t, dc)
+	c := h.connect("Demo org")
+	stop()
+
+	// Same port: the connection needs reauthorization, and says why.
+	h, domain2, stop := runDemo(t, dc)
+	if domain2 != domain {
+		t.Fatalf("restarted org at %s; want the previous origin %s", domain2, domain)
+	}
+	got := h.connection(c.ID)
+	if got.Status != "needs_reauthorization" || got.StatusReason != orgRestartedReason || got.Remedy != orgRestartedRemedy {
+		t.Errorf("after a restart on the same port: status %q reason %q remedy %q; want needs_reauthorization, %q, %q",
+			got.Status, got.StatusReason, got.Remedy, orgRestartedReason, orgRestartedRemedy)
+	}
+	var failed runJSON
+	if code, data := h.call("POST", "/api/v1/runs", search, &failed); failed.Status != "failed" || !strings.Contains(string(data), orgRestartedReason) {
+		t.Errorf("run before reauthorizing: %d %s; want a failed run saying the org restarted", code, data)
+	}
+	var re struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/reauthorize", nil, &re); code != http.StatusOK {
+		t.Fatalf("reauthorize: %d %s", code, data)
+	}
+	if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK || !strings.Contains(page, "Connected") {
+		t.Fatalf("sign in: %d\n%s", code, page)
+	}
+	var r runJSON
+	if code, data := h.call("POST", "/api/v1/runs", search, &r); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Errorf("run after reauthorizing: %d %s; want it to succeed", code, data)
+	}
+	stop()
+
+	// The port is taken: a new port, a log line, and the connection of the
+	// old origin in error.
+	hostPort := strings.TrimPrefix(domain, "http://")
+	ln, err := net.Listen("tcp", hostPort)
+	if err != nil {
+		t.Fatalf("occupy the org's port: %v", err)
+	}
+	defer ln.Close()
+	h, domain3, _ := runDemo(t, dc)
+	if domain3 == domain {
+		t.Fatalf("restarted org at %s although that port is taken", domain3)
+	}
+	if !strings.Contains(logs.String(), "previous address is taken") {
+		t.Errorf("logs lack the new-port line:\n%s", logs)
+	}
+	got = h.connection(c.ID)
+	if got.Status != "error" || got.StatusReason != orgRestartedReason || !strings.Contains(got.Remedy, domain3) {
+		t.Errorf("after a restart on a new port: status %q reason %q remedy %q; want error, %q, a remedy naming %s",
+			got.Status, got.StatusReason, got.Remedy, orgRestartedReason, domain3)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, emulatorAddrFile)); err != nil || strings.TrimSpace(string(b)) != strings.TrimPrefix(domain3, "http://") {
+		t.Errorf("%s holds %q (%v); want the new address %s", emulatorAddrFile, b, err, domain3)
 	}
 }
