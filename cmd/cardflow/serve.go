@@ -119,8 +119,10 @@ func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "keys rotate", "keys rotate [-data-dir DIR] [-db postgres://...]\n\n"+
 		"Adds a new primary key and re-seals every stored secret with it; older keys stay in\n"+
 		"the keyring so that servers still running with them keep working.\n"+
-		"With CARDFLOW_KEY set, the new key comes from CARDFLOW_NEW_KEY (base64, 32 bytes);\n"+
-		"afterwards set CARDFLOW_KEY=NEW,OLD (or NEW alone once every server restarted).")
+		"With CARDFLOW_KEY set, the new key comes from CARDFLOW_NEW_KEY (base64, 32 bytes).\n"+
+		"With several servers the safe order is: restart every server with\n"+
+		"CARDFLOW_KEY=OLD,NEW; then run CARDFLOW_KEY=OLD CARDFLOW_NEW_KEY=NEW cardflow keys rotate;\n"+
+		"then restart every server with CARDFLOW_KEY=NEW,OLD.")
 	var dataDir, db string
 	fs.StringVar(&dataDir, "data-dir", "cardflow-data", "the server's data directory")
 	fs.StringVar(&db, "db", "", "PostgreSQL URL (postgres://...); default SQLite in the data directory")
@@ -139,12 +141,31 @@ func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Rotated to key %s: re-sealed %d value(s) in %d connection(s); %d already used the new key.\n",
 		rep.NewKeyID, rep.Values, rep.Connections, rep.Unchanged)
-	if rep.KeyringFile != "" {
-		fmt.Fprintf(e.stdout, "The keyring %s now holds keys %s (the first seals). Back it up again.\n", rep.KeyringFile, strings.Join(rep.KeyIDs, ", "))
-	} else {
-		fmt.Fprintf(e.stdout, "Set CARDFLOW_KEY to CARDFLOW_NEW_KEY's value followed by a comma and the old key for servers still running, then restart them.\n")
-	}
+	fmt.Fprint(e.stdout, rotateAdvice(rep, db != ""))
 	return nil
+}
+
+// rotateAdvice says what to do after a rotation; it follows the README's
+// "Rotating the key with several servers": restart with OLD,NEW, rotate,
+// restart with NEW,OLD.
+func rotateAdvice(rep *app.RotateReport, sharedDB bool) string {
+	var b strings.Builder
+	if rep.KeyringFile != "" {
+		fmt.Fprintf(&b, "The keyring %s now holds keys %s (the first seals). Back it up again.\n", rep.KeyringFile, strings.Join(rep.KeyIDs, ", "))
+		if sharedDB {
+			b.WriteString("Other servers on this database cannot open the re-sealed values until they have this keyring:\n" +
+				"copy it into each server's data directory and restart them. With several servers, prefer\n" +
+				"CARDFLOW_KEY, so that every server can hold the new key before the rotation.\n")
+		}
+		return b.String()
+	}
+	b.WriteString("Now restart every server with CARDFLOW_KEY=NEW,OLD (CARDFLOW_NEW_KEY's value, a comma, the old\n" +
+		"key): the new key seals from then on, and the old one still opens what a server on the old\n" +
+		"primary key may have sealed meanwhile.\n" +
+		"With several servers the safe order is: restart every server with CARDFLOW_KEY=OLD,NEW; rotate;\n" +
+		"restart every server with CARDFLOW_KEY=NEW,OLD. A server that was not restarted with\n" +
+		"CARDFLOW_KEY=OLD,NEW before this rotation cannot open the re-sealed values: restart it now.\n")
+	return b.String()
 }
 
 // isTerminal reports whether w is a terminal.
