@@ -52,6 +52,12 @@ func BucketFor(path string) string {
 	return "/api/v1/" + rest
 }
 
+// WindowEndUncertainty is how much earlier than its estimate a rate-limit
+// window may really end: the estimate comes from the whole-second Date
+// header, plus the response's latency. Budgets grant nothing in that
+// stretch.
+const WindowEndUncertainty = 1100 * time.Millisecond
+
 const (
 	// budgetMargin is added to a window's reset before requests flow again,
 	// for the latency between the server's clock and ours.
@@ -165,11 +171,18 @@ func (bk *bucket) delay(now time.Time) time.Duration {
 		bk.estimated = true
 	}
 	avail := bk.remaining - bk.reserve()
-	if avail <= 0 {
+	// A told reset may be up to a second late (Date's resolution): a
+	// request granted in that last stretch could reach the org in its next
+	// window, which the bucket counts afresh.
+	end := bk.resetAt
+	if !bk.estimated {
+		end = end.Add(-WindowEndUncertainty)
+	}
+	if avail <= 0 || !now.Before(end) {
 		return bk.resetAt.Add(budgetMargin).Sub(now)
 	}
 	if bk.remaining <= bk.lowWater() && !bk.lastGrant.IsZero() {
-		interval := bk.resetAt.Sub(now) / time.Duration(avail+1)
+		interval := end.Sub(now) / time.Duration(avail+1)
 		if next := bk.lastGrant.Add(interval); now.Before(next) {
 			return next.Sub(now)
 		}

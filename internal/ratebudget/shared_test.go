@@ -52,12 +52,16 @@ func TestReserve(t *testing.T) {
 		},
 		{
 			name: "last tenth: paced over the rest of the window",
-			b:    store.RateBudget{Key: "k", Limit: 100, Used: 91, WindowEnd: sec(20), LastGrant: sec(9)},
+			b:    store.RateBudget{Key: "k", Limit: 100, Used: 91, WindowEnd: sec(20), LastGrant: sec(9).Add(500 * time.Millisecond)},
 			now:  sec(10),
-			want: store.RateBudget{Key: "k", Limit: 100, Used: 91, WindowEnd: sec(20), LastGrant: sec(9)},
-			// 9 remaining, a reserve of 1: 8 available, so 10 s left are
-			// split in 9; the next grant is due 1.111 s after the last.
-			wantWait: sec(9).Add(10 * time.Second / 9).Sub(sec(10)),
+			want: store.RateBudget{Key: "k", Limit: 100, Used: 91, WindowEnd: sec(20), LastGrant: sec(9).Add(500 * time.Millisecond)},
+		},
+		{
+			name:     "the window's uncertain last stretch: wait for the reset",
+			b:        store.RateBudget{Key: "k", Limit: 100, Used: 50, WindowEnd: sec(20)},
+			now:      sec(19),
+			want:     store.RateBudget{Key: "k", Limit: 100, Used: 50, WindowEnd: sec(20)},
+			wantWait: time.Second + margin,
 		},
 		{
 			name: "last tenth, interval passed: go",
@@ -66,9 +70,9 @@ func TestReserve(t *testing.T) {
 			want: store.RateBudget{Key: "k", Limit: 100, Used: 92, WindowEnd: sec(20), LastGrant: sec(10), UpdatedAt: sec(10)},
 		},
 	}
-	// 9 remaining, reserve 1: 8 available; 10 s left / 9 = 1.111 s after
-	// the last grant at 9 s.
-	tests[4].wantWait = sec(9).Add(10 * time.Second / 9).Sub(sec(10))
+	// 9 remaining, reserve 1: 8 available; the 10 s left, less the
+	// window end's uncertainty, are split in 9 after the last grant.
+	tests[4].wantWait = sec(9).Add(500 * time.Millisecond).Add((10*time.Second - okta.WindowEndUncertainty) / 9).Sub(sec(10))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := tt.b
