@@ -7,6 +7,7 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Code is a public, stable error code (SPEC §5).
@@ -91,4 +92,27 @@ func CodeOf(err error) Code {
 		return p.Code
 	}
 	return Internal
+}
+
+// HTTPStatus is the HTTP status that code maps to at the HTTP edges (the
+// API and the console).
+func HTTPStatus(code Code) int {
+	switch code {
+	case InvalidInput:
+		return http.StatusBadRequest
+	case Unauthenticated:
+		return http.StatusUnauthorized
+	case Forbidden, InsufficientScope:
+		return http.StatusForbidden
+	case NotFound:
+		return http.StatusNotFound
+	case Conflict, NeedsReauthorization:
+		return http.StatusConflict
+	case RateLimited:
+		return http.StatusTooManyRequests
+	case UpstreamError:
+		return http.StatusBadGateway
+	default:
+		return http.StatusInternalServerError
+	}
 }

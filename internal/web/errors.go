@@ -22,26 +22,7 @@ type errorJSON struct {
 }
 
 // statusOf maps a public error code to its HTTP status.
-func statusOf(code problem.Code) int {
-	switch code {
-	case problem.InvalidInput:
-		return http.StatusBadRequest
-	case problem.Unauthenticated:
-		return http.StatusUnauthorized
-	case problem.Forbidden, problem.InsufficientScope:
-		return http.StatusForbidden
-	case problem.NotFound:
-		return http.StatusNotFound
-	case problem.Conflict, problem.NeedsReauthorization:
-		return http.StatusConflict
-	case problem.RateLimited:
-		return http.StatusTooManyRequests
-	case problem.UpstreamError:
-		return http.StatusBadGateway
-	default:
-		return http.StatusInternalServerError
-	}
-}
+func statusOf(code problem.Code) int { return problem.HTTPStatus(code) }
 
 // publicError turns any error into its public form: a *problem.Error keeps
 // its code, message (with the remedy) and details; anything else becomes

@@ -258,26 +258,7 @@ func (c *Console) publicError(ctx context.Context, err error) (int, shownError) 
 }
 
 // statusOf maps a public error code to an HTTP status.
-func statusOf(code problem.Code) int {
-	switch code {
-	case problem.InvalidInput:
-		return http.StatusBadRequest
-	case problem.Unauthenticated:
-		return http.StatusUnauthorized
-	case problem.Forbidden, problem.InsufficientScope:
-		return http.StatusForbidden
-	case problem.NotFound:
-		return http.StatusNotFound
-	case problem.Conflict, problem.NeedsReauthorization:
-		return http.StatusConflict
-	case problem.RateLimited:
-		return http.StatusTooManyRequests
-	case problem.UpstreamError:
-		return http.StatusBadGateway
-	default:
-		return http.StatusInternalServerError
-	}
-}
+func statusOf(code problem.Code) int { return problem.HTTPStatus(code) }
 
 // localPath returns next when it is a path on this console (so that the
 // sign-in page cannot be made to redirect elsewhere), else "/connections".
