@@ -435,7 +435,8 @@ func TestOIDCRevokedOIDCGrant(t *testing.T) {
 }
 
 // TestOIDCRefreshScope: a refresh may narrow the access token's scopes to a
-// subset of the login's, never beyond them.
+// subset of the login's, never beyond them; the new refresh token keeps the
+// login's scopes (RFC 6749 §6).
 func TestOIDCRefreshScope(t *testing.T) {
 	srv := emutest.Start(t, oktaemu.Config{Devices: 1})
 	c := newOIDCClient(t, srv)
@@ -453,9 +454,16 @@ func TestOIDCRefreshScope(t *testing.T) {
 	if status != 403 || !strings.Contains(hdr.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
 		t.Errorf("manage with the narrowed token: %d %q; want 403 insufficient_scope", status, hdr.Get("WWW-Authenticate"))
 	}
-	body, code = refreshWithScope(t, c, l.token.RefreshToken, "openid okta.users.read")
-	if code != 400 || body["error"] != "invalid_scope" {
-		t.Errorf("refresh beyond the login's scopes: %d %v; want 400 invalid_scope", code, body)
+	rt, _ := body["refresh_token"].(string)
+	body, code = refreshWithScope(t, c, rt, "openid okta.devices.manage")
+	if code != 200 || body["scope"] != "openid okta.devices.manage" {
+		t.Errorf("refresh back to a scope of the login: %d %v; want 200", code, body)
+	}
+	for _, tc := range []struct{ name, rt string }{{"login's", l.token.RefreshToken}, {"narrowed refresh's", rt}} {
+		body, code = refreshWithScope(t, c, tc.rt, "openid okta.users.read")
+		if code != 400 || body["error"] != "invalid_scope" {
+			t.Errorf("refresh beyond the login's scopes with the %s refresh token: %d %v; want 400 invalid_scope", tc.name, code, body)
+		}
 	}
 }
 
