@@ -119,23 +119,12 @@ func (c *oidcClient) refresh(ctx context.Context, rt string) (*oauth2.Token, err
 // introspect asks /introspect whether a token is active.
 func (c *oidcClient) introspect(t *testing.T, token, hint string) bool {
 	t.Helper()
-	form := url.Values{"token": {token}, "token_type_hint": {hint}}
-	req, err := http.NewRequestWithContext(t.Context(), "POST", c.srv.URL+"/oauth2/v1/introspect", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(oktaemu.DemoClientID, oktaemu.DemoClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	r := emuForm(t, c.srv, "/oauth2/v1/introspect", url.Values{"token": {token}, "token_type_hint": {hint}})
 	var body struct {
 		Active bool `json:"active"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("introspect: status %d, %v", resp.StatusCode, err)
+	if err := json.Unmarshal([]byte(r.body), &body); err != nil || r.status != 200 {
+		t.Fatalf("introspect: status %d, %v", r.status, err)
 	}
 	return body.Active
 }
@@ -387,17 +376,9 @@ func TestOIDCRevoke(t *testing.T) {
 	c := newOIDCClient(t, srv)
 	l := c.signIn(t, oktaemu.AdminLogin)
 	for _, tok := range []string{l.token.RefreshToken, "unknown-token"} {
-		form := url.Values{"token": {tok}, "token_type_hint": {"refresh_token"}}
-		req, _ := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/oauth2/v1/revoke", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(oktaemu.DemoClientID, oktaemu.DemoClientSecret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Errorf("revoke: status %d; want 200", resp.StatusCode)
+		r := emuForm(t, srv, "/oauth2/v1/revoke", url.Values{"token": {tok}, "token_type_hint": {"refresh_token"}})
+		if r.status != 200 {
+			t.Errorf("revoke: status %d; want 200", r.status)
 		}
 	}
 	if _, err := c.refresh(t.Context(), l.token.RefreshToken); oauthErrorCode(err) != "invalid_grant" {
@@ -470,21 +451,10 @@ func TestOIDCRefreshScope(t *testing.T) {
 // refreshWithScope redeems a refresh token asking for scope.
 func refreshWithScope(t *testing.T, c *oidcClient, rt, scope string) (map[string]any, int) {
 	t.Helper()
-	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {scope}}
-	req, err := http.NewRequestWithContext(t.Context(), "POST", c.conf.Endpoint.TokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(oktaemu.DemoClientID, oktaemu.DemoClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	r := emuForm(t, c.srv, "/oauth2/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {scope}})
 	var body map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if err := json.Unmarshal([]byte(r.body), &body); err != nil {
 		t.Fatal(err)
 	}
-	return body, resp.StatusCode
+	return body, r.status
 }
