@@ -45,7 +45,7 @@ func fetchConnectors(ctx context.Context, c *client) ([]connectorView, error) {
 func cmdConnectors(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "connectors", "connectors [--json]")
 	o := addClientFlags(fs, e)
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c, err := o.client()
@@ -292,7 +292,7 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&connection, "connection", "", "only runs of this connection id")
 	fs.StringVar(&card, "card", "", "only runs of this card")
 	fs.IntVar(&limit, "limit", 20, "how many runs (1-1000)")
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c, err := o.client()
@@ -350,7 +350,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&connection, "connection", "", "only events of this connection id")
 	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c, err := o.client()

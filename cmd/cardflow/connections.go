@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -96,7 +95,7 @@ func printConnection(w io.Writer, c *connectionView) {
 func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "connections list", "connections list [--json]")
 	o := addClientFlags(fs, e)
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c, err := o.client()
@@ -126,18 +125,6 @@ func statusText(v *connectionView) string {
 	return v.Status
 }
 
-// parseNoArgs parses flags and refuses positional arguments.
-func parseNoArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if len(pos) > 0 {
-		return nil, usagef("unexpected argument %q", pos[0])
-	}
-	return nil, nil
-}
-
 func cmdConnectionsShow(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "connections show", "connections show ID|NICKNAME [--json]")
 	o := addClientFlags(fs, e)
@@ -150,22 +137,6 @@ func cmdConnectionsShow(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, "/api/v1/connections/"+pathEscape(id), printConnection)
-}
-
-// oneArg parses flags and returns the single positional argument.
-func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return "", err
-	}
-	switch len(pos) {
-	case 1:
-		return pos[0], nil
-	case 0:
-		return "", usagef("missing %s", what)
-	default:
-		return "", usagef("unexpected argument %q (only one %s)", pos[1], what)
-	}
 }
 
 // scopeSelection returns the scopes of repeated --scope flags (commas and
@@ -210,7 +181,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs.Var(&scopes, "scope", "custom scope to request (repeatable; comma-separated allowed); default: the connector's default scopes")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
 	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	secret, err := readSecret(e, secretFile, secretFlag)

@@ -344,7 +344,7 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "flows list", "flows list [--json]")
 	o := addClientFlags(fs, e)
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c, err := o.client()

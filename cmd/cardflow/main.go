@@ -186,6 +186,34 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses flags and refuses positional arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+// oneArg parses flags and returns the single positional argument.
+func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return "", err
+	}
+	switch len(pos) {
+	case 1:
+		return pos[0], nil
+	case 0:
+		return "", usagef("missing %s", what)
+	default:
+		return "", usagef("unexpected argument %q (only one %s)", pos[1], what)
+	}
+}
+
 // newFlagSet returns a flag set that reports errors instead of exiting and
 // prints its usage to e.stderr.
 func newFlagSet(e *env, name, usage string) *flag.FlagSet {

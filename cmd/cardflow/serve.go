@@ -54,7 +54,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	log, err := f.logger(e.stderr)
@@ -96,7 +96,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&devices, "devices", 50, "number of devices in the emulated org")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	log, err := f.logger(e.stderr)
@@ -126,7 +126,7 @@ func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
 	var dataDir, db string
 	fs.StringVar(&dataDir, "data-dir", "cardflow-data", "the server's data directory")
 	fs.StringVar(&db, "db", "", "PostgreSQL URL (postgres://...); default SQLite in the data directory")
-	if _, err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	rep, err := app.RotateKeys(ctx, app.Config{
