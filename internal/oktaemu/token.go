@@ -35,6 +35,9 @@ func (t *tokenRec) live(now time.Time) bool { return !t.revoked && now.Before(t.
 type family struct {
 	tokens   []*tokenRec
 	authTime time.Time
+	// scopes are the login's. Every refresh token of the family carries
+	// them, even when a refresh narrowed its access token's (RFC 6749 §6).
+	scopes []string
 }
 
 func (f *family) revoke() {
@@ -160,7 +163,7 @@ func (o *Org) exchangeCode(r *http.Request, a *app) (map[string]any, *oauthError
 		return nil, badRequest("invalid_grant", "PKCE verification failed.")
 	}
 	c.used = true
-	fam := &family{authTime: c.authTime}
+	fam := &family{authTime: c.authTime, scopes: c.scopes}
 	resp, claims := o.issue(s, a, c.userID, c.scopes, fam, now, origin(r))
 	if claims != nil {
 		claims.Nonce = c.nonce
@@ -207,10 +210,7 @@ func (o *Org) rotate(s *state, a *app, rt, scope string, now time.Time, iss stri
 			}
 		}
 	}
-	// The access token carries the narrowed scopes; the new refresh token
-	// keeps the login's (RFC 6749 §6: the scope of a refresh grant never
-	// shrinks the grant itself).
-	resp, claims := o.issueScoped(s, a, t.userID, scopes, t.scopes, t.family, now, iss)
+	resp, claims := o.issue(s, a, t.userID, scopes, t.family, now, iss)
 	if _, rotated := resp["refresh_token"]; rotated && t.rotatedAt.IsZero() {
 		t.rotatedAt = now
 	}
@@ -235,17 +235,11 @@ func (o *Org) clientCredentials(r *http.Request, a *app) (map[string]any, *oauth
 	return resp, nil
 }
 
-// issue records a new access token (and a refresh token when
-// offline_access was granted to a user) and returns the token response and,
-// when openid was granted, the ID token claims to sign. The caller holds
-// s.mu.
+// issue records a new access token with scopes (and, when the login of fam
+// granted offline_access, a refresh token with the login's scopes) and
+// returns the token response and, when openid is in scopes, the ID token
+// claims to sign. fam is nil for client credentials. The caller holds s.mu.
 func (o *Org) issue(s *state, a *app, userID string, scopes []string, fam *family, now time.Time, iss string) (map[string]any, *idClaims) {
-	return o.issueScoped(s, a, userID, scopes, scopes, fam, now, iss)
-}
-
-// issueScoped is issue with the refresh token's scopes given apart from the
-// access token's (a refresh that narrows the scope narrows only the latter).
-func (o *Org) issueScoped(s *state, a *app, userID string, scopes, refreshScopes []string, fam *family, now time.Time, iss string) (map[string]any, *idClaims) {
 	at := randomToken(64)
 	rec := &tokenRec{kind: kindAccess, clientID: a.clientID, userID: userID, scopes: scopes, issued: now,
 		expires: now.Add(accessLifetime), family: fam}
@@ -256,9 +250,9 @@ func (o *Org) issueScoped(s *state, a *app, userID string, scopes, refreshScopes
 		return resp, nil
 	}
 	fam.tokens = append(fam.tokens, rec)
-	if slices.Contains(refreshScopes, "offline_access") {
+	if slices.Contains(fam.scopes, "offline_access") {
 		rt := randomToken(43)
-		rrec := &tokenRec{kind: kindRefresh, clientID: a.clientID, userID: userID, scopes: refreshScopes, issued: now,
+		rrec := &tokenRec{kind: kindRefresh, clientID: a.clientID, userID: userID, scopes: fam.scopes, issued: now,
 			expires: now.Add(refreshLifetime), family: fam}
 		s.tokens[rt] = rrec
 		fam.tokens = append(fam.tokens, rrec)
