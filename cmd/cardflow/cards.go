@@ -43,12 +43,8 @@ func fetchConnectors(ctx context.Context, c *client) ([]connectorView, error) {
 }
 
 func cmdConnectors(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connectors", "connectors [--json]")
-	o := addClientFlags(fs, e)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "connectors", "connectors [--json]")
+	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err
 	}
@@ -220,10 +216,9 @@ func (r *runView) duration() string {
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "run", "run CARD --connection ID|NICKNAME [--input name=value ...] [--json]\n\n"+
+	fs, o := newClientFlagSet(e, "run", "run CARD --connection ID|NICKNAME [--input name=value ...] [--json]\n\n"+
 		"Values are converted to the card input's type (true/false, numbers, lists as a,b,c);\n"+
 		"name:=JSON passes any JSON value.")
-	o := addClientFlags(fs, e)
 	var connection string
 	var inputs stringList
 	fs.StringVar(&connection, "connection", "", "connection id or nickname")
@@ -285,17 +280,13 @@ func printRunResult(w io.Writer, r *runView) {
 }
 
 func cmdRunsList(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "runs list", "runs list [--connection ID] [--card REF] [--limit N] [--json]")
-	o := addClientFlags(fs, e)
+	fs, o := newClientFlagSet(e, "runs list", "runs list [--connection ID] [--card REF] [--limit N] [--json]")
 	var connection, card string
 	var limit int
 	fs.StringVar(&connection, "connection", "", "only runs of this connection id")
 	fs.StringVar(&card, "card", "", "only runs of this card")
 	fs.IntVar(&limit, "limit", 20, "how many runs (1-1000)")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	c, err := o.client()
+	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err
 	}
@@ -316,13 +307,8 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdRunsShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "runs show", "runs show ID [--json]")
-	o := addClientFlags(fs, e)
-	id, err := oneArg(fs, args, "run id")
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "runs show", "runs show ID [--json]")
+	id, c, err := o.parseOneArg(args, "run id")
 	if err != nil {
 		return err
 	}
@@ -343,17 +329,13 @@ func printRun(w io.Writer, r *runView) {
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "audit", "audit [--connection ID] [--action ACTION] [--limit N] [--json]")
-	o := addClientFlags(fs, e)
+	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID] [--action ACTION] [--limit N] [--json]")
 	var connection, action string
 	var limit int
 	fs.StringVar(&connection, "connection", "", "only events of this connection id")
 	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	c, err := o.client()
+	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err
 	}

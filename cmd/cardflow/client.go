@@ -17,22 +17,48 @@ import (
 
 const defaultServer = "http://127.0.0.1:8080"
 
-// clientOpts are the flags every client command shares.
+// clientOpts are the flags every client command shares, and the flag set
+// that holds them.
 type clientOpts struct {
 	server string
 	json   bool
 	e      *env
+	fs     *flag.FlagSet
 }
 
-func addClientFlags(fs *flag.FlagSet, e *env) *clientOpts {
-	o := &clientOpts{e: e}
+// newClientFlagSet is newFlagSet for a command that talks to the server:
+// the flags every client command shares are defined in o; the command
+// adds its own to fs.
+func newClientFlagSet(e *env, name, usage string) (fs *flag.FlagSet, o *clientOpts) {
+	fs = newFlagSet(e, name, usage)
+	o = &clientOpts{e: e, fs: fs}
 	def := e.getenv("CARDFLOW_SERVER")
 	if def == "" {
 		def = defaultServer
 	}
 	fs.StringVar(&o.server, "server", def, "cardflow server URL (env CARDFLOW_SERVER)")
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts instead of text")
-	return o
+	return fs, o
+}
+
+// parseNoArgs parses the command line of a command without positional
+// arguments and returns the client.
+func (o *clientOpts) parseNoArgs(args []string) (*client, error) {
+	if err := parseNoArgs(o.fs, args); err != nil {
+		return nil, err
+	}
+	return o.client()
+}
+
+// parseOneArg parses the command line of a command with one positional
+// argument (what names it in errors) and returns it and the client.
+func (o *clientOpts) parseOneArg(args []string, what string) (string, *client, error) {
+	arg, err := oneArg(o.fs, args, what)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := o.client()
+	return arg, c, err
 }
 
 // client talks to a cardflow server's API.

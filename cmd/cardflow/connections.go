@@ -93,12 +93,8 @@ func printConnection(w io.Writer, c *connectionView) {
 }
 
 func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections list", "connections list [--json]")
-	o := addClientFlags(fs, e)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "connections list", "connections list [--json]")
+	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err
 	}
@@ -126,13 +122,8 @@ func statusText(v *connectionView) string {
 }
 
 func cmdConnectionsShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections show", "connections show ID|NICKNAME [--json]")
-	o := addClientFlags(fs, e)
-	id, err := oneArg(fs, args, "connection id or nickname")
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "connections show", "connections show ID|NICKNAME [--json]")
+	id, c, err := o.parseOneArg(args, "connection id or nickname")
 	if err != nil {
 		return err
 	}
@@ -154,12 +145,11 @@ func scopeSelection(flags []string) *[]string {
 }
 
 func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections create",
+	fs, o := newClientFlagSet(e, "connections create",
 		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-file FILE|-] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
 			"The client secret comes from --client-secret-file (\"-\" reads stdin), else from the\n"+
 			"environment variable CARDFLOW_CLIENT_SECRET, else from --client-secret (visible to\n"+
 			"other users of this machine while the command runs).")
-	o := addClientFlags(fs, e)
 	var in struct {
 		Connector    string    `json:"connector"`
 		Nickname     string    `json:"nickname"`
@@ -287,11 +277,10 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 }
 
 func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections reauthorize", "connections reauthorize ID|NICKNAME [--default-scopes | --scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
+	fs, o := newClientFlagSet(e, "connections reauthorize", "connections reauthorize ID|NICKNAME [--default-scopes | --scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
 		"Without --default-scopes or --scope the previous scope selection is kept;\n"+
 		"--default-scopes switches to the connector's default scopes; --scope switches to\n"+
 		"exactly those custom scopes.")
-	o := addClientFlags(fs, e)
 	var scopeFlags stringList
 	var defaultScopes bool
 	var timeout time.Duration
@@ -337,13 +326,8 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 }
 
 func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections test", "connections test ID|NICKNAME [--json]")
-	o := addClientFlags(fs, e)
-	id, err := oneArg(fs, args, "connection id or nickname")
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "connections test", "connections test ID|NICKNAME [--json]")
+	id, c, err := o.parseOneArg(args, "connection id or nickname")
 	if err != nil {
 		return err
 	}
@@ -375,13 +359,8 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "connections delete", "connections delete ID|NICKNAME [--json]")
-	o := addClientFlags(fs, e)
-	id, err := oneArg(fs, args, "connection id or nickname")
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "connections delete", "connections delete ID|NICKNAME [--json]")
+	id, c, err := o.parseOneArg(args, "connection id or nickname")
 	if err != nil {
 		return err
 	}

@@ -140,8 +140,7 @@ func flowInputs(f *flowView, kvs []string) (map[string]any, error) {
 }
 
 func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flows validate", "flows validate FILE [--json]")
-	o := addClientFlags(fs, e)
+	fs, o := newClientFlagSet(e, "flows validate", "flows validate FILE [--json]")
 	file, err := oneArg(fs, args, "flow document (FILE)")
 	if err != nil {
 		return err
@@ -185,15 +184,10 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--json]")
-	o := addClientFlags(fs, e)
+	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--json]")
 	var inputs stringList
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
-	arg, err := oneArg(fs, args, "flow document (FILE) or stored flow name")
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
 	if err != nil {
 		return err
 	}
@@ -241,17 +235,12 @@ func printPlan(w io.Writer, plan *planView) {
 }
 
 func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flows run", "flows run FILE|NAME [--input name=value ...] [--no-wait] [--json]")
-	o := addClientFlags(fs, e)
+	fs, o := newClientFlagSet(e, "flows run", "flows run FILE|NAME [--input name=value ...] [--no-wait] [--json]")
 	var inputs stringList
 	var noWait bool
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
 	fs.BoolVar(&noWait, "no-wait", false, "start the run and print its id without waiting")
-	arg, err := oneArg(fs, args, "flow document (FILE) or stored flow name")
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
 	if err != nil {
 		return err
 	}
@@ -328,13 +317,8 @@ func printFlowRun(w io.Writer, r *flowRunView) {
 }
 
 func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flows show-run", "flows show-run ID [--json]")
-	o := addClientFlags(fs, e)
-	id, err := oneArg(fs, args, "flow run id")
-	if err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "flows show-run", "flows show-run ID [--json]")
+	id, c, err := o.parseOneArg(args, "flow run id")
 	if err != nil {
 		return err
 	}
@@ -342,12 +326,8 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdFlowsList(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flows list", "flows list [--json]")
-	o := addClientFlags(fs, e)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	c, err := o.client()
+	_, o := newClientFlagSet(e, "flows list", "flows list [--json]")
+	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err
 	}
