@@ -34,11 +34,10 @@ type state struct {
 	devices map[string]*device
 	order   []string // device ids, sorted
 
-	txns     map[string]*authTxn
-	codes    map[string]*authCode
-	tokens   map[string]*tokenRec
-	families map[string]*family
-	jtis     map[string]time.Time // used client assertion ids
+	txns   map[string]*authTxn
+	codes  map[string]*authCode
+	tokens map[string]*tokenRec
+	jtis   map[string]time.Time // used client assertion ids
 }
 
 type user struct {
@@ -136,7 +135,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 		start: start, users: map[string]*user{}, byLogin: map[string]*user{},
 		apiTokens: map[string]string{}, apps: map[string]*app{}, byClient: map[string]*app{},
 		devices: map[string]*device{}, txns: map[string]*authTxn{}, codes: map[string]*authCode{},
-		tokens: map[string]*tokenRec{}, families: map[string]*family{}, jtis: map[string]time.Time{},
+		tokens: map[string]*tokenRec{}, jtis: map[string]time.Time{},
 	}
 	created := start.AddDate(-2, 0, 0)
 	for i, fu := range fx.Users {
