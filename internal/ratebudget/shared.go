@@ -18,15 +18,6 @@ type Store interface {
 }
 
 const (
-	// margin is added to a window's end before calls flow again, for the
-	// latency between the org's clock and ours.
-	margin = 50 * time.Millisecond
-	// sameWindow is the tolerance within which two observed resets are the
-	// same window (Date has one-second resolution).
-	sameWindow = 1500 * time.Millisecond
-	// assumedWindow is the window length assumed after a window ends and
-	// before a response tells the new one (Okta's windows are a minute).
-	assumedWindow = time.Minute
 	// maxSleep bounds one wait, so that a waiter sees what other servers
 	// learned meanwhile (an earlier reset than the one it was told).
 	maxSleep = time.Second
@@ -40,13 +31,13 @@ const (
 )
 
 // Shared is an okta.Limiter whose budgets live in a store shared by every
-// server. It follows okta.Budget's rules: calls flow while the window's
-// remaining calls stay above a small reserve, the last tenth of them is
-// spread evenly over the rest of the window, and calls wait for the reset
-// when only the reserve is left. Every grant is counted in the store under
-// the budget's lock, so that concurrent grants of all servers together
-// never pass the limit; responses teach the limit, what the org counted and
-// when the window ends.
+// server. It applies okta.WindowState's rules, as okta.Budget does: calls
+// flow while the window's remaining calls stay above a small reserve, the
+// last tenth of them is spread evenly over the rest of the window, and
+// calls wait for the reset when only the reserve is left. Every grant is
+// counted in the store under the budget's lock, so that concurrent grants
+// of all servers together never pass the limit; responses teach the limit,
+// what the org counted and when the window ends.
 //
 // Set the fields before first use; Shared is then safe for concurrent use
 // and must not be copied.
@@ -190,9 +181,7 @@ func (s *Shared) doneFunc(key okta.Key, l *local) func(okta.Observation) {
 // observe records what one response said about its bucket.
 func (s *Shared) observe(key okta.Key, l *local, o okta.Observation) {
 	now := s.now()
-	if !o.Known || o.Limit <= 0 || !o.Reset.After(now) {
-		// No headers, a concurrency 429 (limit 0), or a response from a
-		// window that has already ended: nothing to learn.
+	if !o.Tells(now) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -211,49 +200,25 @@ func (s *Shared) observe(key okta.Key, l *local, o okta.Observation) {
 	l.saw(o.Limit, now)
 }
 
-// reserveFor is what the budget leaves for the org's other callers.
-func reserveFor(limit int) int { return max(1, limit/100) }
+// window is b's count of its window.
+func window(b *store.RateBudget) okta.WindowState {
+	return okta.WindowState{Limit: b.Limit, Used: b.Used, End: b.WindowEnd, Estimated: b.Estimated, LastGrant: b.LastGrant}
+}
 
-// lowWater is the remaining count below which calls are paced.
-func lowWater(limit int) int { return max(reserveFor(limit)+1, limit/10) }
+// setWindow stores w in b.
+func setWindow(b *store.RateBudget, w okta.WindowState) {
+	b.Limit, b.Used, b.WindowEnd, b.Estimated, b.LastGrant = w.Limit, w.Used, w.End, w.Estimated, w.LastGrant
+}
 
 // reserve grants one call from b at now, or returns how long to wait.
 func reserve(b *store.RateBudget, now time.Time) time.Duration {
-	if b.Limit > 0 {
-		if !now.Before(b.WindowEnd.Add(margin)) {
-			// The window has ended: assume a full new one until a response
-			// tells the real end.
-			b.Used = 0
-			b.WindowEnd = now.Add(assumedWindow)
-			b.Estimated = true
-		}
-		remaining := b.Limit - b.Used
-		avail := remaining - reserveFor(b.Limit)
-		// A told window end may be up to a second late (Date's
-		// resolution): a call granted in that last stretch could reach
-		// the org in its next window, which the budget counts afresh.
-		end := b.WindowEnd
-		if !b.Estimated {
-			end = end.Add(-okta.WindowEndUncertainty)
-		}
-		if avail <= 0 || !now.Before(end) {
-			return b.WindowEnd.Add(margin).Sub(now)
-		}
-		if remaining <= lowWater(b.Limit) && !b.LastGrant.IsZero() && !b.LastGrant.After(now) {
-			interval := end.Sub(now) / time.Duration(avail+1)
-			if next := b.LastGrant.Add(interval); now.Before(next) {
-				return next.Sub(now)
-			}
-		}
+	w := window(b)
+	wait := w.Reserve(now)
+	setWindow(b, w)
+	if wait <= 0 {
+		b.UpdatedAt = now
 	}
-	if b.Limit > 0 {
-		// Without a limit there is no window to count in: the first
-		// response with one tells what the org has counted.
-		b.Used++
-	}
-	b.LastGrant = now
-	b.UpdatedAt = now
-	return 0
+	return wait
 }
 
 // learn applies one response's Observation to b. The org's count (limit
@@ -261,28 +226,16 @@ func reserve(b *store.RateBudget, now time.Time) time.Duration {
 // but not yet in the org's count, and other callers of the org are in the
 // org's count but not in b.Used.
 func learn(b *store.RateBudget, o okta.Observation, now time.Time) {
+	w := window(b)
 	orgUsed := max(o.Limit-o.Remaining, 0)
-	b.Limit = o.Limit
-	b.UpdatedAt = now
-	switch {
-	case b.WindowEnd.IsZero() || b.Estimated:
-		// Every grant counted since the last window ended went into the
-		// window this response tells.
-		b.WindowEnd = o.Reset
-		b.Estimated = false
-		b.Used = max(b.Used, orgUsed)
-	case o.Reset.After(b.WindowEnd.Add(sameWindow)):
-		// The org is in a newer window than the budget thought.
-		b.WindowEnd = o.Reset
-		b.Used = orgUsed
-	case o.Reset.Before(b.WindowEnd.Add(-sameWindow)):
-		// An older window's late response; the newer window stands.
-	default:
-		b.Used = max(b.Used, orgUsed)
-		// Every estimate is at or after the true reset (Date is
-		// truncated), so the earliest is the tightest safe one.
-		if o.Reset.Before(b.WindowEnd) {
-			b.WindowEnd = o.Reset
-		}
+	switch w.Learn(o, now) {
+	case okta.ToldFirst, okta.ToldSame:
+		// For ToldFirst, every grant counted since the last window ended
+		// went into the window this response tells.
+		w.Used = max(w.Used, orgUsed)
+	case okta.ToldNewer:
+		w.Used = orgUsed
 	}
+	setWindow(b, w)
+	b.UpdatedAt = now
 }
