@@ -22,14 +22,7 @@ type fastClock struct {
 func (c fastClock) Now() time.Time { return c.start.Add(time.Since(c.real) * c.speed) }
 
 func (c fastClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d / c.speed)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return okta.SleepContext(ctx, d/c.speed)
 }
 
 // TestBurstStaysWithinRateLimit runs a burst of suspend-device cards from

@@ -84,11 +84,13 @@ type bucket struct {
 
 // NewBudget returns an empty Budget on the real clock.
 func NewBudget() *Budget {
-	return &Budget{Now: time.Now, Sleep: sleepCtx, buckets: map[Key]*bucket{}}
+	return &Budget{Now: time.Now, Sleep: SleepContext, buckets: map[Key]*bucket{}}
 }
 
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext waits for d or until ctx is done, and returns ctx's error in
+// the latter case. It is what the Sleep fields of Client and Budget default
+// to, for other Limiters to share.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

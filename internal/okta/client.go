@@ -124,7 +124,7 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
+	return SleepContext(ctx, d)
 }
 
 func (c *Client) maxRetries() int {

@@ -47,7 +47,7 @@ type Shared struct {
 	// Now is the clock; it must be the clock of the okta.Clients that
 	// report observations. Nil means time.Now.
 	Now func() time.Time
-	// Sleep waits for d or until ctx is done; nil means a timer.
+	// Sleep waits for d or until ctx is done; nil means okta.SleepContext.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logger receives store errors met while recording an observation;
 	// nil discards them.
@@ -81,14 +81,7 @@ func (s *Shared) sleep(ctx context.Context, d time.Duration) error {
 	if s.Sleep != nil {
 		return s.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return okta.SleepContext(ctx, d)
 }
 
 func (s *Shared) local(key okta.Key) *local {
