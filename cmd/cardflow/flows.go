@@ -363,21 +363,22 @@ func (p *progress) update(r *flowRunView) {
 	var done, total int
 	current := ""
 	for _, s := range r.Steps {
-		done += s.Succeeded + s.Failed + s.Skipped
+		stepDone := s.Succeeded + s.Failed + s.Skipped
+		done += stepDone
 		total += s.Items
 		if s.Status == "running" {
-			current = fmt.Sprintf("step %s %d/%d", s.ID, s.Succeeded+s.Failed+s.Skipped, s.Items)
+			current = fmt.Sprintf("step %s %d/%d", s.ID, stepDone, s.Items)
 			if s.RateLimitWait != "" {
 				current += ", waiting " + s.RateLimitWait + " for the rate limit"
 			}
 		}
 	}
-	elapsed := time.Since(p.start).Seconds()
+	elapsed := time.Since(p.start)
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(done) / elapsed
+		rate = float64(done) / elapsed.Seconds()
 	}
-	line := fmt.Sprintf("%s: %s, %d/%d items done, %.1f items/s, %s", r.ID, r.Status, done, total, rate, time.Since(p.start).Round(time.Second))
+	line := fmt.Sprintf("%s: %s, %d/%d items done, %.1f items/s, %s", r.ID, r.Status, done, total, rate, elapsed.Round(time.Second))
 	if current != "" {
 		line += " (" + current + ")"
 	}

@@ -19,9 +19,12 @@ func newTable(w io.Writer, header ...string) *table {
 	return t
 }
 
+// oneLine keeps a cell on its line and in its column.
+var oneLine = strings.NewReplacer("\t", " ", "\n", " ")
+
 func (t *table) row(cols ...string) {
 	for i, c := range cols {
-		cols[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		cols[i] = oneLine.Replace(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(cols, "\t"))
 }
