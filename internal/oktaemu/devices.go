@@ -66,19 +66,13 @@ func (o *Org) listDevices(w http.ResponseWriter, r *http.Request) {
 
 	org := origin(r)
 	h := w.Header()
-	self := url.Values{}
-	for k, v := range q {
-		self[k] = slices.Clone(v)
-	}
-	addLink(h, org+r.URL.Path+encodeQuery(self), "self")
+	addLink(h, org+r.URL.Path+encodeQuery(q), "self")
 	if more {
-		next := url.Values{}
-		for k, v := range q {
-			next[k] = slices.Clone(v)
-		}
-		next.Set("after", page[len(page)-1].id)
-		next.Set("limit", strconv.Itoa(limit))
-		addLink(h, org+r.URL.Path+encodeQuery(next), "next")
+		// q is this request's own parse of the query: the next link may
+		// change it once the self link is written.
+		q.Set("after", page[len(page)-1].id)
+		q.Set("limit", strconv.Itoa(limit))
+		addLink(h, org+r.URL.Path+encodeQuery(q), "next")
 	}
 
 	bp := bufPool.Get().(*[]byte)
