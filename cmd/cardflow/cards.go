@@ -34,10 +34,13 @@ type inputView struct {
 	Description string `json:"description"`
 }
 
+// connectorList is the answer of GET /api/v1/connectors.
+type connectorList struct {
+	Connectors []connectorView `json:"connectors"`
+}
+
 func fetchConnectors(ctx context.Context, c *client) ([]connectorView, error) {
-	var out struct {
-		Connectors []connectorView `json:"connectors"`
-	}
+	var out connectorList
 	err := c.do(ctx, "GET", "/api/v1/connectors", nil, &out)
 	return out.Connectors, err
 }
@@ -51,9 +54,7 @@ func cmdConnectors(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, "/api/v1/connectors", printConnectors)
 }
 
-func printConnectors(w io.Writer, out *struct {
-	Connectors []connectorView `json:"connectors"`
-}) {
+func printConnectors(w io.Writer, out *connectorList) {
 	for _, cn := range out.Connectors {
 		fmt.Fprintf(w, "%s (%s), default scopes: %s\n\n", cn.Name, cn.ID, strings.Join(cn.DefaultScopes, " "))
 		t := newTable(w, "CARD", "MODE", "SCOPE", "INPUTS")
