@@ -21,9 +21,6 @@ type errorJSON struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
-// statusOf maps a public error code to its HTTP status.
-func statusOf(code problem.Code) int { return problem.HTTPStatus(code) }
-
 // publicError turns any error into its public form: a *problem.Error keeps
 // its code, message (with the remedy) and details; anything else becomes
 // "internal" naming the request id. It is the only place where internal
@@ -41,7 +38,7 @@ func publicError(ctx context.Context, err error) (int, errorJSON) {
 		if len(details) == 0 {
 			details = nil
 		}
-		return statusOf(p.Code), errorJSON{Code: p.Code, Message: p.Error(), Details: details}
+		return problem.HTTPStatus(p.Code), errorJSON{Code: p.Code, Message: p.Error(), Details: details}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound, errorJSON{Code: problem.NotFound, Message: "not found"}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -192,7 +193,7 @@ func notFound(err error, format string, args ...any) error {
 	if _, ok := problem.As(err); ok {
 		return err
 	}
-	if errorsIsNotFound(err) {
+	if errors.Is(err, store.ErrNotFound) {
 		return problem.New(problem.NotFound, format, args...)
 	}
 	return err

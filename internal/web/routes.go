@@ -1,11 +1,6 @@
 package web
 
-import (
-	"errors"
-	"net/http"
-
-	"github.com/cardflow/cardflow/internal/store"
-)
+import "net/http"
 
 // routes registers the JSON API. Endpoints whose service is nil are not
 // registered (and so answer 404).
@@ -39,5 +34,3 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/audit", s.listAudit)
 	}
 }
-
-func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -182,8 +182,8 @@ func TestStatusOfEveryCode(t *testing.T) {
 		problem.Internal: 500,
 	}
 	for code, status := range want {
-		if got := statusOf(code); got != status {
-			t.Errorf("statusOf(%s) = %d; want %d", code, got, status)
+		if got := problem.HTTPStatus(code); got != status {
+			t.Errorf("problem.HTTPStatus(%s) = %d; want %d", code, got, status)
 		}
 	}
 }

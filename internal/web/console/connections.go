@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -316,7 +317,7 @@ func (c *Console) cardRows(ctx context.Context, k Connector, v *connection.View)
 					row.Why = "Insufficient Scope: " + e.Message
 				}
 			}
-		case !scopeGranted(cd.Scope, v.GrantedScopes):
+		case !card.ScopeGranted(cd.Scope, v.GrantedScopes):
 			row.Works = false
 			row.Why = "Insufficient Scope: the connection was not granted " + cd.Scope + "."
 			if slices.Contains(v.RequestedScopes, cd.Scope) {
@@ -331,18 +332,6 @@ func (c *Console) cardRows(ctx context.Context, k Connector, v *connection.View)
 		rows = append(rows, row)
 	}
 	return rows
-}
-
-// scopeGranted reports whether granted covers required: the scope itself,
-// or for okta.*.read the matching okta.*.manage (as Okta allows).
-func scopeGranted(required string, granted []string) bool {
-	if required == "" || slices.Contains(granted, required) {
-		return true
-	}
-	if base, ok := strings.CutSuffix(required, ".read"); ok {
-		return slices.Contains(granted, base+".manage")
-	}
-	return false
 }
 
 func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqState) {

@@ -240,7 +240,7 @@ type shownError struct {
 func (c *Console) publicError(ctx context.Context, err error) (int, shownError) {
 	if p, ok := problem.As(err); ok && p.Code != problem.Internal {
 		field, _ := p.Details["field"].(string)
-		return statusOf(p.Code), shownError{Code: string(p.Code), Message: p.Message, Remedy: p.Remedy, Field: field}
+		return problem.HTTPStatus(p.Code), shownError{Code: string(p.Code), Message: p.Message, Remedy: p.Remedy, Field: field}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound, shownError{Code: string(problem.NotFound), Message: "Not found."}
@@ -256,9 +256,6 @@ func (c *Console) publicError(ctx context.Context, err error) (int, shownError) 
 		Message: "Internal error; the server log has the cause under request id " + id + ".",
 	}
 }
-
-// statusOf maps a public error code to an HTTP status.
-func statusOf(code problem.Code) int { return problem.HTTPStatus(code) }
 
 // localPath returns next when it is a path on this console (so that the
 // sign-in page cannot be made to redirect elsewhere), else "/connections".
