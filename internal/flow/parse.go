@@ -431,44 +431,6 @@ func (p *docParser) inputDefault(in *InputDef, n ast.Node, pos Pos) (any, bool) 
 	return out, true
 }
 
-// suggest returns ` (did you mean "x"?)` when key is close to one of the
-// known keys.
-func suggest(key string, known ...string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(key), k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return math.MaxInt
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // value converts a YAML node from a step into a value tree, splitting the
 // strings that hold ${{ }} expressions (compiled later).
 func (p *docParser) value(n ast.Node, step string, depth int) *value {
