@@ -107,6 +107,26 @@ type wantIssue struct {
 	contains  string
 }
 
+func (w wantIssue) matches(g Issue) bool {
+	return g.Line == w.line && g.Column == w.col && g.Step == w.step && strings.Contains(g.Message, w.contains)
+}
+
+// checkIssues checks that err lists exactly the issues want, in order, and
+// returns them.
+func checkIssues(t *testing.T, err error, want []wantIssue) []Issue {
+	t.Helper()
+	got := issuesOf(t, err)
+	if len(got) != len(want) {
+		t.Fatalf("got %d issues; want %d:\n%v", len(got), len(want), err)
+	}
+	for i, w := range want {
+		if g := got[i]; !w.matches(g) {
+			t.Errorf("issue %d = %d:%d step %q %q;\nwant %d:%d step %q containing %q", i, g.Line, g.Column, g.Step, g.Message, w.line, w.col, w.step, w.contains)
+		}
+	}
+	return got
+}
+
 func TestParseErrors(t *testing.T) {
 	const head = "name: f\nsteps:\n"
 	const step = "  - id: a\n    card: okta-devices/search-devices\n    connection: Demo org\n"
@@ -189,16 +209,7 @@ func TestParseErrors(t *testing.T) {
 			if got := problem.CodeOf(err); got != problem.InvalidInput {
 				t.Errorf("code = %s; want invalid_input", got)
 			}
-			got := issuesOf(t, err)
-			if len(got) != len(tt.want) {
-				t.Fatalf("got %d issues; want %d:\n%v", len(got), len(tt.want), err)
-			}
-			for i, w := range tt.want {
-				g := got[i]
-				if g.Line != w.line || g.Column != w.col || g.Step != w.step || !strings.Contains(g.Message, w.contains) {
-					t.Errorf("issue %d = %d:%d step %q %q;\nwant %d:%d step %q containing %q", i, g.Line, g.Column, g.Step, g.Message, w.line, w.col, w.step, w.contains)
-				}
-			}
+			got := checkIssues(t, err, tt.want)
 			if !strings.Contains(err.Error(), got[0].String()) {
 				t.Errorf("Error() = %q; want it to contain the first issue %q", err.Error(), got[0].String())
 			}
