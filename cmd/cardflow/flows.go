@@ -31,10 +31,13 @@ type issueView struct {
 	Message string `json:"message"`
 }
 
-func (i issueView) String() string {
+// inFile formats the issue as found in file, "FILE:LINE:COLUMN: step s:
+// message", the form editors and terminals jump to.
+func (i issueView) inFile(file string) string {
 	var b strings.Builder
+	b.WriteString(file + ":")
 	if i.Line > 0 {
-		fmt.Fprintf(&b, "line %d", i.Line)
+		fmt.Fprintf(&b, "%d", i.Line)
 		if i.Column > 0 {
 			fmt.Fprintf(&b, ":%d", i.Column)
 		}
@@ -171,7 +174,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: flow %s is valid (cards, references, connections and scopes checked)\n", file, out.Flow)
 	} else {
 		for _, i := range out.Issues {
-			fmt.Fprintf(e.stdout, "%s:%s\n", file, strings.TrimPrefix(i.String(), "line "))
+			fmt.Fprintln(e.stdout, i.inFile(file))
 		}
 		if out.Remedy != "" {
 			fmt.Fprintf(e.stdout, "Remedy: %s\n", out.Remedy)
