@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -21,18 +21,6 @@ type RotateReport struct {
 	Connections int      // connections with at least one value re-sealed
 	Values      int      // values re-sealed
 	Unchanged   int      // values already sealed with the new key
-}
-
-// sealedFields names every sealed field of a connection with the additional
-// data the connection manager binds it to (connection id + "/" + field).
-var sealedFields = []struct {
-	name string
-	get  func(c *store.Connection) *[]byte
-}{
-	{"client_secret", func(c *store.Connection) *[]byte { return &c.SealedClientSecret }},
-	{"refresh_token", func(c *store.Connection) *[]byte { return &c.SealedRefreshToken }},
-	{"access_token", func(c *store.Connection) *[]byte { return &c.SealedAccessToken }},
-	{"id_token", func(c *store.Connection) *[]byte { return &c.SealedIDToken }},
 }
 
 // RotateKeys adds a new primary key and re-seals every connection's secrets
@@ -102,8 +90,13 @@ func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*Rotate
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
 	}
+	owner := cfg.Owner
+	if owner == "" {
+		owner = "keys-rotate"
+	}
+	m := &connection.Manager{Store: st, Keyring: kr, Owner: owner, Logger: cfg.Logger}
 	for _, c := range conns {
-		n, unchanged, err := resealConnection(ctx, st, kr, c.ID, cfg.Owner)
+		n, unchanged, err := m.Reseal(ctx, c.ID)
 		if err != nil {
 			return rep, err
 		}
@@ -121,71 +114,4 @@ func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*Rotate
 		return rep, fmt.Errorf("store the keyring check value: %w", err)
 	}
 	return rep, nil
-}
-
-// resealConnection re-seals one connection's values under the connection's
-// refresh lease (so it never races a refresh in any process), retrying when
-// the row changed under it.
-func resealConnection(ctx context.Context, st store.Store, kr *keyring.Keyring, id, owner string) (resealed, unchanged int, err error) {
-	if owner == "" {
-		owner = "keys-rotate"
-	}
-	lease := "refresh:" + id
-	for {
-		ok, err := st.TryLease(ctx, lease, owner, 30*time.Second, time.Now())
-		if err != nil {
-			return 0, 0, fmt.Errorf("take the lease of connection %s: %w", id, err)
-		}
-		if ok {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return 0, 0, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	defer func() { _ = st.ReleaseLease(context.WithoutCancel(ctx), lease, owner) }()
-
-	for attempt := 0; attempt < 5; attempt++ {
-		c, err := st.GetConnection(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, 0, nil // deleted meanwhile
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("read connection %s: %w", id, err)
-		}
-		resealed, unchanged = 0, 0
-		for _, f := range sealedFields {
-			p := f.get(c)
-			if len(*p) == 0 {
-				continue
-			}
-			if !kr.NeedsReseal(*p) {
-				unchanged++
-				continue
-			}
-			aad := c.ID + "/" + f.name
-			plain, err := kr.Open(*p, aad)
-			if err != nil {
-				return 0, 0, fmt.Errorf("connection %s (%s): %w", c.ID, c.Nickname, err)
-			}
-			if *p, err = kr.Seal(plain, aad); err != nil {
-				return 0, 0, err
-			}
-			resealed++
-		}
-		if resealed == 0 {
-			return 0, unchanged, nil
-		}
-		err = st.UpdateConnection(ctx, c)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("store connection %s: %w", id, err)
-		}
-		return resealed, unchanged, nil
-	}
-	return 0, 0, fmt.Errorf("connection %s kept changing while being re-sealed; run keys rotate again", id)
 }

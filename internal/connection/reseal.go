@@ -1,0 +1,95 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// The sealed fields of a connection. A value is sealed with the additional
+// data sealedAAD(connection id, field), so that it opens only as that field
+// of that connection.
+const (
+	fieldClientSecret = "client_secret"
+	fieldRefreshToken = "refresh_token"
+	fieldAccessToken  = "access_token"
+	fieldIDToken      = "id_token"
+)
+
+// sealedAAD is the additional data that binds a value to field of
+// connection id.
+func sealedAAD(id, field string) string { return id + "/" + field }
+
+// sealedFields names every sealed field of a connection.
+var sealedFields = []struct {
+	name string
+	get  func(c *store.Connection) *[]byte
+}{
+	{fieldClientSecret, func(c *store.Connection) *[]byte { return &c.SealedClientSecret }},
+	{fieldRefreshToken, func(c *store.Connection) *[]byte { return &c.SealedRefreshToken }},
+	{fieldAccessToken, func(c *store.Connection) *[]byte { return &c.SealedAccessToken }},
+	{fieldIDToken, func(c *store.Connection) *[]byte { return &c.SealedIDToken }},
+}
+
+// Reseal re-seals with m.Keyring's primary key every value of connection id
+// that another key sealed (SPEC C11), under the connection's refresh lease
+// so that it never races a refresh in any process, and retries when the
+// connection changed meanwhile. It reports the values re-sealed and those
+// the primary key had already sealed; a connection deleted meanwhile has
+// none. Its errors are for an operator (keys rotate), not an API response.
+func (m *Manager) Reseal(ctx context.Context, id string) (resealed, unchanged int, err error) {
+	unlock, err := m.lockConn(ctx, id, nil)
+	if err != nil {
+		// The operator needs the store's own error, not the public message.
+		if p := (*problem.Error)(nil); errors.As(err, &p) && p.Err != nil {
+			err = p.Err
+		}
+		return 0, 0, fmt.Errorf("take the lease of connection %s: %w", id, err)
+	}
+	defer unlock()
+
+	for attempt := 0; attempt < 5; attempt++ {
+		c, err := m.Store.GetConnection(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, 0, nil // deleted meanwhile
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("read connection %s: %w", id, err)
+		}
+		resealed, unchanged = 0, 0
+		for _, f := range sealedFields {
+			p := f.get(c)
+			if len(*p) == 0 {
+				continue
+			}
+			if !m.Keyring.NeedsReseal(*p) {
+				unchanged++
+				continue
+			}
+			aad := sealedAAD(c.ID, f.name)
+			plain, err := m.Keyring.Open(*p, aad)
+			if err != nil {
+				return 0, 0, fmt.Errorf("connection %s (%s): %w", c.ID, c.Nickname, err)
+			}
+			if *p, err = m.Keyring.Seal(plain, aad); err != nil {
+				return 0, 0, err
+			}
+			resealed++
+		}
+		if resealed == 0 {
+			return 0, unchanged, nil
+		}
+		err = m.Store.UpdateConnection(ctx, c)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("store connection %s: %w", id, err)
+		}
+		return resealed, unchanged, nil
+	}
+	return 0, 0, fmt.Errorf("connection %s kept changing while being re-sealed; run keys rotate again", id)
+}
