@@ -208,10 +208,7 @@ func testConcurrentUpdate(t *testing.T, open func(t *testing.T) store.Store) {
 	const n = 20
 	var wins atomic.Int32
 	parallel(n, func(i int) {
-		s := s1
-		if i%2 == 1 {
-			s = s2
-		}
+		s := alternate(i, s1, s2)
 		c := newConnection("c", "c")
 		c.Version = 1
 		c.StatusReason = fmt.Sprintf("writer %d", i)
@@ -273,10 +270,7 @@ func testAuthRequestSingleUse(t *testing.T, open func(t *testing.T) store.Store)
 	const n = 20
 	var wins atomic.Int32
 	parallel(n, func(i int) {
-		s := s1
-		if i%2 == 1 {
-			s = s2
-		}
+		s := alternate(i, s1, s2)
 		switch r, err := s.ConsumeAuthRequest(ctx, "once"); {
 		case err == nil && r.ConnectionID == "c":
 			wins.Add(1)
@@ -338,10 +332,7 @@ func testLeaseExclusive(t *testing.T, open func(t *testing.T) store.Store) {
 		const n = 20
 		var winners atomic.Int32
 		parallel(n, func(i int) {
-			s := s1
-			if i%2 == 1 {
-				s = s2
-			}
+			s := alternate(i, s1, s2)
 			ok, err := s.TryLease(ctx, "org/example", fmt.Sprintf("owner-%d-%d", round, i), time.Minute, now)
 			if err != nil {
 				t.Errorf("TryLease: %v", err)

@@ -184,10 +184,7 @@ func testClaimExactlyOnce(t *testing.T, open func(t *testing.T) store.Store) {
 	var mu sync.Mutex
 	claims := map[string][]string{}
 	parallel(workers, func(i int) {
-		s := s1
-		if i%2 == 1 {
-			s = s2
-		}
+		s := alternate(i, s1, s2)
 		owner := fmt.Sprintf("server-%d", i)
 		for {
 			r, err := s.ClaimFlowRun(ctx, owner, time.Hour, at(100))
@@ -285,10 +282,7 @@ func testFlowItemConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 	var mu sync.Mutex
 	wins := 0
 	parallel(n, func(i int) {
-		s := s1
-		if i%2 == 1 {
-			s = s2
-		}
+		s := alternate(i, s1, s2)
 		err := s.PutFlowItem(ctx, &store.FlowItem{RunID: "r1", StepID: "s", Index: 3, Status: "succeeded", RunRef: fmt.Sprint(i)})
 		switch {
 		case err == nil:

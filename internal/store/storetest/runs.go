@@ -154,10 +154,7 @@ func testAuditConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 	var mu sync.Mutex
 	seen := map[int64]bool{}
 	parallel(n, func(i int) {
-		s := s1
-		if i%2 == 1 {
-			s = s2
-		}
+		s := alternate(i, s1, s2)
 		e := &store.AuditEvent{Time: at(i), Action: "card.run", Outcome: "success"}
 		if err := s.AppendAudit(ctx, e); err != nil {
 			t.Errorf("AppendAudit: %v", err)

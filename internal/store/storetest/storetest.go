@@ -136,6 +136,15 @@ func parallel(n int, fn func(i int)) {
 	wg.Wait()
 }
 
+// alternate returns s1 for even i and s2 for odd i, so that the goroutines
+// of parallel spread over two handles, as over two server processes.
+func alternate(i int, s1, s2 store.Store) store.Store {
+	if i%2 == 1 {
+		return s2
+	}
+	return s1
+}
+
 func testConcurrentOpen(t *testing.T, open func(t *testing.T) store.Store) {
 	// The first handles on an empty database migrate it at the same time.
 	handles := make([]store.Store, 4)
