@@ -100,7 +100,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	// browser goes away.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshWorkTimeout)
 	defer cancel()
-	secret, err := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
+	secret, err := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
 	if err != nil {
 		return a.fail(ctx, unreadable("client secret", err))
 	}
@@ -205,7 +205,7 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 		}
 		var old string
 		if len(cur.SealedRefreshToken) > 0 {
-			if b, err := m.Keyring.Open(cur.SealedRefreshToken, cur.ID+"/refresh_token"); err == nil {
+			if b, err := m.Keyring.Open(cur.SealedRefreshToken, sealedAAD(cur.ID, fieldRefreshToken)); err == nil {
 				old = string(b)
 			} else {
 				m.log.WarnContext(ctx, "cannot open the previous refresh token", "connection", cur.ID, "error", err)
@@ -235,16 +235,16 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 // sealTokens seals a token set into c (refresh kept when ts has none).
 func (m *Manager) sealTokens(c *store.Connection, ts *tokenSet) error {
 	var err error
-	if c.SealedAccessToken, err = m.Keyring.Seal([]byte(ts.Access), c.ID+"/access_token"); err != nil {
+	if c.SealedAccessToken, err = m.Keyring.Seal([]byte(ts.Access), sealedAAD(c.ID, fieldAccessToken)); err != nil {
 		return err
 	}
 	if ts.Refresh != "" {
-		if c.SealedRefreshToken, err = m.Keyring.Seal([]byte(ts.Refresh), c.ID+"/refresh_token"); err != nil {
+		if c.SealedRefreshToken, err = m.Keyring.Seal([]byte(ts.Refresh), sealedAAD(c.ID, fieldRefreshToken)); err != nil {
 			return err
 		}
 	}
 	if ts.IDToken != "" {
-		if c.SealedIDToken, err = m.Keyring.Seal([]byte(ts.IDToken), c.ID+"/id_token"); err != nil {
+		if c.SealedIDToken, err = m.Keyring.Seal([]byte(ts.IDToken), sealedAAD(c.ID, fieldIDToken)); err != nil {
 			return err
 		}
 	}

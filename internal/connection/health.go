@@ -133,7 +133,7 @@ func (m *Manager) test(ctx context.Context, c *store.Connection) *TestResult {
 		return &TestResult{Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy}
 	}
 	current := ""
-	if at, err := m.Keyring.Open(c.SealedAccessToken, c.ID+"/access_token"); err == nil {
+	if at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); err == nil {
 		current = string(at)
 	}
 	var tok *Token
@@ -218,8 +218,8 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id, caller string) (*Del
 	}
 	res := &DeleteResult{ID: c.ID, Nickname: c.Nickname}
 	if len(c.SealedRefreshToken) > 0 {
-		rt, err1 := m.Keyring.Open(c.SealedRefreshToken, c.ID+"/refresh_token")
-		secret, err2 := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
+		rt, err1 := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken))
+		secret, err2 := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
 		switch {
 		case err1 != nil || err2 != nil:
 			res.Warning = "the refresh token could not be revoked: it cannot be decrypted with the current keyring"

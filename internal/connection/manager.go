@@ -210,7 +210,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, caller string) (*V
 		Status: store.StatusPending, StatusReason: pendingReason, Remedy: pendingRemedy,
 		ScopeMode: mode, RequestedScopes: scopes, ClientID: clientID, CreatedAt: now, UpdatedAt: now,
 	}
-	if c.SealedClientSecret, err = m.Keyring.Seal([]byte(secret), c.ID+"/client_secret"); err != nil {
+	if c.SealedClientSecret, err = m.Keyring.Seal([]byte(secret), sealedAAD(c.ID, fieldClientSecret)); err != nil {
 		return nil, "", internal("seal client secret", err)
 	}
 	if err := m.Store.CreateConnection(ctx, c); err != nil {

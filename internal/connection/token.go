@@ -149,11 +149,11 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 // before returning the new access token. retrying says c.RefreshStartedAt
 // was left by an earlier, interrupted attempt (and must stay as it is).
 func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool) (*Token, error) {
-	rt, err := m.Keyring.Open(c.SealedRefreshToken, c.ID+"/refresh_token")
+	rt, err := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken))
 	if err != nil {
 		return nil, unreadable("refresh token", err)
 	}
-	secret, err := m.Keyring.Open(c.SealedClientSecret, c.ID+"/client_secret")
+	secret, err := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
 	if err != nil {
 		return nil, unreadable("client secret", err)
 	}
@@ -395,7 +395,7 @@ func (m *Manager) storedToken(c *store.Connection, rejected string) (*Token, boo
 	if len(c.SealedAccessToken) == 0 || c.AccessTokenExpiry.Sub(m.now()) <= refreshSkew {
 		return nil, false
 	}
-	at, err := m.Keyring.Open(c.SealedAccessToken, c.ID+"/access_token")
+	at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken))
 	if err != nil {
 		m.log.Error("cannot open access token", "connection", c.ID, "error", err)
 		return nil, false
