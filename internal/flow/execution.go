@@ -101,7 +101,7 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusSkipped,
 				Error: fmt.Sprintf("not run: it uses the output of step %q, which %s", d, why)}}
 			x.missing[st.ID] = "was not run"
-			return out, x.saveStep(ctx, st, out, nil, started)
+			return out, x.saveStep(ctx, st, out, started)
 		}
 	}
 	var saved map[int]ItemState
@@ -133,7 +133,7 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 			}
 			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusFailed, Error: err.Error()}}
 			x.missing[st.ID] = "failed"
-			return out, x.saveStep(ctx, st, out, nil, started)
+			return out, x.saveStep(ctx, st, out, started)
 		}
 	}
 
@@ -157,7 +157,7 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 		return nil, err
 	}
 	out := x.finish(st, outcomes)
-	return out, x.saveStep(ctx, st, out, outcomes, started)
+	return out, x.saveStep(ctx, st, out, started)
 }
 
 // runItems runs the pending items with the step's concurrency. A failed
@@ -384,7 +384,7 @@ func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
 }
 
 // saveStep persists a finished step (nothing for a plan).
-func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, outcomes []*itemOutcome, started time.Time) error {
+func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, started time.Time) error {
 	if x.plan {
 		return nil
 	}
@@ -393,7 +393,7 @@ func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, ou
 		Items: out.result.Items, Succeeded: out.result.Succeeded, Failed: out.result.Failed, Skipped: out.result.Skipped,
 		Error: out.result.Error, StartedAt: started, FinishedAt: x.r.now(),
 	}
-	if v, ok := x.steps[st.ID].(map[string]any); ok && outcomes != nil {
+	if v, ok := x.steps[st.ID].(map[string]any); ok && out.items != nil {
 		field := "output"
 		if st.forEach != nil {
 			field = "outputs"
