@@ -69,7 +69,7 @@ func timePtr(t time.Time) *time.Time {
 func flowRunHeader(run *store.FlowRun) FlowRunJSON {
 	return FlowRunJSON{
 		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Caller: run.Caller,
-		Inputs: decodeRaw(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
+		Inputs: rawOrNil(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
 		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt),
 	}
 }
@@ -103,7 +103,7 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, withItems 
 			js.Status, js.Items, js.Succeeded, js.Failed, js.Skipped = st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped
 			js.Error, js.StartedAt, js.FinishedAt = st.Error, timePtr(st.StartedAt), timePtr(st.FinishedAt)
 			if withItems {
-				js.Output = decodeRaw(st.Output)
+				js.Output = rawOrNil(st.Output)
 			}
 		}
 		if p, ok := live[js.ID]; ok && js.Status != flow.StatusSucceeded && js.Status != flow.StatusFailed && js.Status != flow.StatusSkipped {
@@ -136,7 +136,7 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, withItems 
 				js.ItemResults = make([]FlowRunItemJSON, 0, len(items))
 				for _, it := range items {
 					ij := FlowRunItemJSON{
-						Index: it.Index, Status: it.Status, Input: decodeRaw(it.Input), Output: decodeRaw(it.Output),
+						Index: it.Index, Status: it.Status, Input: rawOrNil(it.Input), Output: rawOrNil(it.Output),
 						RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt),
 					}
 					if it.ErrorCode != "" || it.Error != "" {

@@ -58,6 +58,7 @@ func runJSON(r *store.Run) RunJSON {
 		FlowRunID:      r.FlowRunID,
 		StepID:         r.StepID,
 		StartedAt:      r.StartedAt,
+		FinishedAt:     timePtr(r.FinishedAt),
 	}
 	if r.ConnectionID != "" {
 		out.Connection = &ConnectionRef{ID: r.ConnectionID, Nickname: r.ConnectionNickname}
@@ -65,10 +66,6 @@ func runJSON(r *store.Run) RunJSON {
 	if r.FlowRunID != "" {
 		i := r.ItemIndex
 		out.ItemIndex = &i
-	}
-	if !r.FinishedAt.IsZero() {
-		t := r.FinishedAt
-		out.FinishedAt = &t
 	}
 	if r.ErrorCode != "" || r.ErrorMessage != "" {
 		out.Error = errorFromRun(r)
@@ -87,7 +84,8 @@ func errorFromRun(r *store.Run) *errorJSON {
 	return e
 }
 
-func rawOrNil(b json.RawMessage) json.RawMessage {
+// rawOrNil is stored JSON for a response; nil when empty.
+func rawOrNil(b []byte) json.RawMessage {
 	if len(b) == 0 {
 		return nil
 	}
