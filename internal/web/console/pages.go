@@ -143,17 +143,23 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *reqState, err 
 	})
 }
 
-// when formats a time for people, in UTC; the zero time is "never".
-func when(t any) string {
-	var tt time.Time
+// timeOf is the time a template passes as a time.Time or a *time.Time;
+// the zero time for nil or anything else.
+func timeOf(t any) time.Time {
 	switch v := t.(type) {
 	case time.Time:
-		tt = v
+		return v
 	case *time.Time:
 		if v != nil {
-			tt = *v
+			return *v
 		}
 	}
+	return time.Time{}
+}
+
+// when formats a time for people, in UTC; the zero time is "never".
+func when(t any) string {
+	tt := timeOf(t)
 	if tt.IsZero() {
 		return "never"
 	}
@@ -162,15 +168,7 @@ func when(t any) string {
 
 // ago formats the time since t roughly ("3 min ago").
 func ago(now time.Time, t any) string {
-	var tt time.Time
-	switch v := t.(type) {
-	case time.Time:
-		tt = v
-	case *time.Time:
-		if v != nil {
-			tt = *v
-		}
-	}
+	tt := timeOf(t)
 	if tt.IsZero() {
 		return "never"
 	}
