@@ -118,11 +118,17 @@ func asOAuthError(err error) (*oauthError, bool) {
 	if !errors.As(err, &re) {
 		return nil, false
 	}
-	oe := &oauthError{Code: cleanText(re.ErrorCode, 64), Description: cleanText(re.ErrorDescription, 300)}
+	status := 0
 	if re.Response != nil {
-		oe.Status = re.Response.StatusCode
+		status = re.Response.StatusCode
 	}
-	return oe, true
+	return newOAuthError(status, re.ErrorCode, re.ErrorDescription), true
+}
+
+// newOAuthError keeps what may be shown of the org's error code and
+// description (untrusted text).
+func newOAuthError(status int, code, description string) *oauthError {
+	return &oauthError{Status: status, Code: cleanText(code, 64), Description: cleanText(description, 300)}
 }
 
 // neverSent reports whether a transport error happened before the request

@@ -90,7 +90,7 @@ func (m *Manager) revoke(ctx context.Context, c *store.Connection, secret, token
 		ErrorDescription string `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &e)
-	return &oauthError{Status: resp.StatusCode, Code: cleanText(e.Error, 64), Description: cleanText(e.ErrorDescription, 300)}
+	return newOAuthError(resp.StatusCode, e.Error, e.ErrorDescription)
 }
 
 // revokeQuietly revokes tokens cardflow obtained but will not keep.
