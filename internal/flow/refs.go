@@ -30,30 +30,11 @@ func refsOf(e *expression) []exprRef {
 // rootName returns the name selected from root by x (root.name or
 // root["name"]) and the expression id of root.
 func rootName(x celast.Expr, root string, shadow map[string]int) (string, int64, bool) {
-	switch x.Kind() {
-	case celast.SelectKind:
-		s := x.AsSelect()
-		op := s.Operand()
-		if op.Kind() == celast.IdentKind && op.AsIdent() == root && shadow[root] == 0 {
-			return s.FieldName(), op.ID(), true
-		}
-	case celast.CallKind:
-		c := x.AsCall()
-		if c.FunctionName() != operators.Index || len(c.Args()) != 2 {
-			return "", 0, false
-		}
-		op, key := c.Args()[0], c.Args()[1]
-		if op.Kind() != celast.IdentKind || op.AsIdent() != root || shadow[root] > 0 {
-			return "", 0, false
-		}
-		if key.Kind() != celast.LiteralKind {
-			return "", 0, false
-		}
-		if s, ok := key.AsLiteral().(types.String); ok {
-			return string(s), op.ID(), true
-		}
+	name, op, ok := fieldOf(x)
+	if !ok || op.Kind() != celast.IdentKind || op.AsIdent() != root || shadow[root] > 0 {
+		return "", 0, false
 	}
-	return "", 0, false
+	return name, op.ID(), true
 }
 
 // fieldOf returns the field selected from x's operand (x.f or x["f"]) and
