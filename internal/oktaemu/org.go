@@ -151,13 +151,14 @@ func (o *Org) handle(pattern string, b bucket, h http.HandlerFunc) {
 func (o *Org) wrap(b bucket, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		key := r.Method + " " + patternPath(r)
+		pattern := patternPath(r)
+		key := r.Method + " " + pattern
 		o.stats.add(key)
 		api := strings.HasPrefix(r.URL.Path, "/api/")
 		if api {
 			w.Header().Set("Date", o.now().UTC().Format(http.TimeFormat))
 		}
-		if f, ok := o.faults.take(r.Method, patternPath(r), r.URL.Path); ok {
+		if f, ok := o.faults.take(r.Method, pattern, r.URL.Path); ok {
 			o.writeFault(w, r, f)
 		} else if b == bucketNone || o.limiter.allow(w, b, o.now()) {
 			h(w, r)
