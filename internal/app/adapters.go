@@ -180,7 +180,8 @@ func sleepReportingWait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// cardService is the card registry and executor as web.Cards.
+// cardService is the card registry and executor as web.Cards (and the
+// registry as console.Catalog).
 type cardService struct{ e *card.Executor }
 
 func (c cardService) Connectors() []card.Connector { return card.Connectors() }

@@ -147,8 +147,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	con := &console.Console{
 		Connections: a.Connections,
-		Catalog:     consoleCatalog{},
-		Cards:       consoleCards{a.Executor},
+		Catalog:     cardService{a.Executor},
+		Cards:       a.Executor,
 		Runs:        a.Store,
 		Flows:       a.Store,
 		FlowRunner:  a.flows,

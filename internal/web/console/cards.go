@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cardflow/cardflow/internal/card"
 )
 
 func (c *Console) cardRoutes(mux *http.ServeMux) {
@@ -19,7 +21,7 @@ func (c *Console) cardRoutes(mux *http.ServeMux) {
 }
 
 type cardsData struct {
-	Connectors []Connector
+	Connectors []card.Connector
 	Connection string // preselected connection id, from ?connection=
 }
 
@@ -29,7 +31,7 @@ func (c *Console) listCards(w http.ResponseWriter, r *http.Request, s *reqState)
 
 // inputField is one input of a run form with the value entered so far.
 type inputField struct {
-	Input
+	card.Input
 	ID    string // the HTML id and form name
 	Kind  string // "text", "number", "choice", "tristate", "checkbox" or "json"
 	Value string
@@ -37,7 +39,7 @@ type inputField struct {
 }
 
 // fieldFor chooses how the form shows an input.
-func fieldFor(in Input) inputField {
+func fieldFor(in card.Input) inputField {
 	f := inputField{Input: in, ID: "in." + in.Name, Value: defaultText(in.Default)}
 	switch {
 	case in.Type == "string" && len(in.Enum) > 0:
@@ -83,25 +85,25 @@ type connOption struct {
 
 // runForm is the page that runs a card.
 type runForm struct {
-	Connector   Connector
-	Card        Card
+	Connector   card.Connector
+	Card        card.Card
 	Connections []connOption
 	Fields      []inputField
 	ConnError   string
 	Error       *shownError
-	Result      *RunResult // shown when the run was not recorded
+	Result      *card.Result // shown when the run was not recorded
 	OutputJSON  string
 }
 
-func (c *Console) lookupCard(w http.ResponseWriter, r *http.Request, s *reqState) (Connector, Card, bool) {
+func (c *Console) lookupCard(w http.ResponseWriter, r *http.Request, s *reqState) (card.Connector, card.Card, bool) {
 	k, ok := c.connector(r.PathValue("connector"))
 	if ok {
-		if cd, ok := k.card(r.PathValue("card")); ok {
+		if cd, ok := findCard(k, r.PathValue("card")); ok {
 			return k, cd, true
 		}
 	}
 	c.notFound(w, r, s, "There is no card "+r.PathValue("connector")+"/"+r.PathValue("card")+".")
-	return Connector{}, Card{}, false
+	return card.Connector{}, card.Card{}, false
 }
 
 func (c *Console) cardForm(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -118,7 +120,7 @@ func (c *Console) cardForm(w http.ResponseWriter, r *http.Request, s *reqState) 
 }
 
 // newRunForm builds a run form; values nil means each input's default.
-func (c *Console) newRunForm(r *http.Request, k Connector, cd Card, selected string, values url.Values) (runForm, error) {
+func (c *Console) newRunForm(r *http.Request, k card.Connector, cd card.Card, selected string, values url.Values) (runForm, error) {
 	f := runForm{Connector: k, Card: cd}
 	vs, err := c.Connections.List(r.Context())
 	if err != nil {
@@ -165,7 +167,7 @@ func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
 	for i := range f.Fields {
 		f.Fields[i].Error = ""
 	}
-	res, err := c.Cards.Run(ctx, RunRequest{Card: cardRef(k, cd), Connection: conn, Input: input, Caller: c.caller()})
+	res, err := c.Cards.Run(ctx, card.Request{Card: cardRef(k, cd), Connection: conn, Input: input, Caller: c.caller()})
 	if err != nil {
 		status, e := c.publicError(ctx, err)
 		f.Error = &e
@@ -250,7 +252,7 @@ func readInputs(fields []inputField, form url.Values) (map[string]any, bool) {
 }
 
 // cardRef is the card's reference, "connector/card".
-func cardRef(k Connector, cd Card) string {
+func cardRef(k card.Connector, cd card.Card) string {
 	if cd.Ref != "" {
 		return cd.Ref
 	}

@@ -69,7 +69,7 @@ func (c *Console) lastUsed(ctx context.Context, id string) time.Time {
 
 // chooseConnector lists the connectors to create a connection for.
 func (c *Console) chooseConnector(w http.ResponseWriter, r *http.Request, s *reqState) {
-	var ks []Connector
+	var ks []card.Connector
 	if c.Catalog != nil {
 		ks = c.Catalog.Connectors()
 	}
@@ -100,7 +100,7 @@ type permissions struct {
 
 // connForm is the New Connection form, with the values entered so far.
 type connForm struct {
-	Connector Connector
+	Connector card.Connector
 	Nickname  string
 	Domain    string
 	ClientID  string
@@ -113,7 +113,7 @@ type connForm struct {
 
 // permissionsFor builds the scope choices of connector k, ticking checked
 // (or the defaults when checked is nil).
-func permissionsFor(k Connector, mode string, checked []string) permissions {
+func permissionsFor(k card.Connector, mode string, checked []string) permissions {
 	p := permissions{Mode: mode, Defaults: k.DefaultScopes, Auto: connection.AutoGrantedScopes}
 	for _, sc := range k.Scopes {
 		ch := scopeChoice{Name: sc.Name, Description: sc.Description, Default: slices.Contains(k.DefaultScopes, sc.Name)}
@@ -263,7 +263,7 @@ func (c *Console) showConnection(w http.ResponseWriter, r *http.Request, s *reqS
 
 // scopeRows lists the connection's Okta API scopes (the catalogue's, then
 // any other requested or granted) and its auto-granted ones.
-func scopeRows(k Connector, v *connection.View) (api, auto []scopeRow) {
+func scopeRows(k card.Connector, v *connection.View) (api, auto []scopeRow) {
 	seen := map[string]bool{}
 	add := func(name, desc string) {
 		if seen[name] {
@@ -300,7 +300,7 @@ func scopeRows(k Connector, v *connection.View) (api, auto []scopeRow) {
 // cardRows says for each card of the connector whether it will work: the
 // card executor's scope preflight when there is one, else the same rule
 // (the scope, or for okta.*.read the matching okta.*.manage, is granted).
-func (c *Console) cardRows(ctx context.Context, k Connector, v *connection.View) []cardRow {
+func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.View) []cardRow {
 	var rows []cardRow
 	for _, cd := range k.Cards {
 		row := cardRow{Ref: cardRef(k, cd), Name: cd.Name, Scope: cd.Scope, Mode: cd.Mode, Works: true}

@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/card"
 )
 
 func TestReadInputs(t *testing.T) {
-	inputs := []Input{
+	inputs := []card.Input{
 		{Name: "deviceId", Type: "string", Required: true},
 		{Name: "status", Type: "string", Enum: []string{"ACTIVE", "SUSPENDED"}},
 		{Name: "limit", Type: "number"},
@@ -72,16 +74,16 @@ func TestReadInputs(t *testing.T) {
 
 func TestFieldFor(t *testing.T) {
 	tests := []struct {
-		in        Input
+		in        card.Input
 		kind, val string
 	}{
-		{Input{Name: "a", Type: "string"}, "text", ""},
-		{Input{Name: "b", Type: "string", Enum: []string{"x"}, Default: "x"}, "choice", "x"},
-		{Input{Name: "c", Type: "number", Default: 200.0}, "number", "200"},
-		{Input{Name: "d", Type: "bool"}, "tristate", ""},
-		{Input{Name: "e", Type: "bool", Default: false}, "checkbox", "false"},
-		{Input{Name: "f", Type: "list", Default: []any{"a"}}, "json", `["a"]`},
-		{Input{Name: "g", Type: "any"}, "json", ""},
+		{card.Input{Name: "a", Type: "string"}, "text", ""},
+		{card.Input{Name: "b", Type: "string", Enum: []string{"x"}, Default: "x"}, "choice", "x"},
+		{card.Input{Name: "c", Type: "number", Default: 200.0}, "number", "200"},
+		{card.Input{Name: "d", Type: "bool"}, "tristate", ""},
+		{card.Input{Name: "e", Type: "bool", Default: false}, "checkbox", "false"},
+		{card.Input{Name: "f", Type: "list", Default: []any{"a"}}, "json", `["a"]`},
+		{card.Input{Name: "g", Type: "any"}, "json", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in.Name, func(t *testing.T) {

@@ -49,7 +49,7 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 	}
 	d := runData{Run: run, CardName: run.Card}
 	if k, ok := c.connector(connectorOf(run.Card)); ok {
-		if cd, ok := k.card(cardOf(run.Card)); ok {
+		if cd, ok := findCard(k, cardOf(run.Card)); ok {
 			d.CardName = cd.Name
 		}
 	}
