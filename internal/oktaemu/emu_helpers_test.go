@@ -25,13 +25,7 @@ type emuResp struct {
 }
 
 // errorCode returns the errorCode of an Okta error body.
-func (r emuResp) errorCode() string {
-	var e struct {
-		ErrorCode string `json:"errorCode"`
-	}
-	_ = json.Unmarshal([]byte(r.body), &e)
-	return e.ErrorCode
-}
+func (r emuResp) errorCode() string { return oktaErrorCode([]byte(r.body)) }
 
 // emuCall sends a request to the org. body "" sends none (with
 // Content-Length: 0 for POST).

@@ -333,7 +333,7 @@ func deviceIDsByStatus(t *testing.T, hc *http.Client, base string) map[string][]
 	out := map[string][]string{}
 	for _, st := range []string{"CREATED", "ACTIVE", "SUSPENDED", "DEACTIVATED"} {
 		q := url.Values{"search": {`status eq "` + st + `"`}}
-		code, _, body := apiCall{method: "GET", path: "/api/v1/devices?" + q.Encode(), auth: sswsDemo}.do(t, hc, base)
+		code, _, body := apiCall{method: "GET", path: "/api/v1/devices?" + q.Encode(), auth: sswsAdmin}.do(t, hc, base)
 		if code != http.StatusOK {
 			t.Fatalf("search %s: status %d; want 200: %s", st, code, body)
 		}
@@ -354,7 +354,6 @@ func deviceIDsByStatus(t *testing.T, hc *http.Client, base string) map[string][]
 }
 
 const (
-	sswsDemo         = "SSWS " + oktaemu.DemoAPIToken
 	readOnlyAPIToken = "read-only-api-token"
 	noRoleAPIToken   = "no-role-api-token"
 )
@@ -436,7 +435,7 @@ func TestOpenAPIResponses(t *testing.T) {
 			c := tt.call
 			switch c.auth {
 			case "":
-				c.auth = sswsDemo
+				c.auth = sswsAdmin
 			case "-":
 				c.auth = ""
 			}
@@ -457,7 +456,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 
 	// A grant's own URL, then its revocation.
-	code, _, body := apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants", auth: sswsDemo}.do(t, hc, srv.URL)
+	code, _, body := apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants", auth: sswsAdmin}.do(t, hc, srv.URL)
 	var grants []struct {
 		ID      string `json:"id"`
 		ScopeID string `json:"scopeId"`
@@ -470,9 +469,9 @@ func TestOpenAPIResponses(t *testing.T) {
 		call apiCall
 		want int
 	}{
-		{apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants/" + gid, auth: sswsDemo}, 200},
-		{apiCall{method: "DELETE", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants/" + gid, auth: sswsDemo}, 204},
-		{apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants/" + gid, auth: sswsDemo}, 404},
+		{apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants/" + gid, auth: sswsAdmin}, 200},
+		{apiCall{method: "DELETE", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants/" + gid, auth: sswsAdmin}, 204},
+		{apiCall{method: "GET", path: "/api/v1/apps/" + oktaemu.DemoAppID + "/grants/" + gid, auth: sswsAdmin}, 404},
 	} {
 		if code, _, body := c.call.do(t, hc, srv.URL); code != c.want {
 			t.Errorf("%s %s: status %d; want %d: %s", c.call.method, c.call.path, code, c.want, body)
@@ -527,7 +526,7 @@ func TestOpenAPIRateLimited(t *testing.T) {
 		status    int
 		remaining string
 	}{{200, "1"}, {200, "0"}, {429, "0"}} {
-		code, hdr, body := apiCall{method: "GET", path: "/api/v1/devices", auth: sswsDemo}.do(t, hc, srv.URL)
+		code, hdr, body := apiCall{method: "GET", path: "/api/v1/devices", auth: sswsAdmin}.do(t, hc, srv.URL)
 		if code != want.status {
 			t.Fatalf("call %d in a window of 2: status %d; want %d: %s", i+1, code, want.status, body)
 		}
@@ -556,7 +555,7 @@ func TestOpenAPIRateLimited(t *testing.T) {
 	}
 	// The window ends on the emulator clock.
 	srv.AdvanceClock(t, time.Minute)
-	if code, _, body := (apiCall{method: "GET", path: "/api/v1/devices", auth: sswsDemo}).do(t, hc, srv.URL); code != 200 {
+	if code, _, body := (apiCall{method: "GET", path: "/api/v1/devices", auth: sswsAdmin}).do(t, hc, srv.URL); code != 200 {
 		t.Errorf("after the window: %d; want 200: %s", code, body)
 	}
 }
