@@ -122,13 +122,12 @@ func (s *Store) GetFlowRun(ctx context.Context, id string) (*store.FlowRun, erro
 // ListFlowRuns returns the runs of flowID (of every flow when empty),
 // newest first (by CreatedAt, then ID); limit 0 means 100.
 func (s *Store) ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error) {
-	q := `SELECT ` + flowRunCols + ` FROM flow_runs`
-	var args []any
+	var c conditions
 	if flowID != "" {
-		q += ` WHERE flow_id = ?`
-		args = append(args, flowID)
+		c.add("flow_id = ?", flowID)
 	}
-	rows, err := s.query(ctx, s.db, q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limitOr100(limit))...)
+	rows, err := s.query(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs`+c.where()+
+		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(c.args, limitOr100(limit))...)
 	if err != nil {
 		return nil, s.fail("list flow runs", err)
 	}

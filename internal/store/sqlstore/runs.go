@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -71,26 +70,21 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, error) {
 
 // ListRuns returns runs newest first (by StartedAt, then ID).
 func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, error) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
+	var c conditions
 	if f.ConnectionID != "" {
-		add("connection_id = ?", f.ConnectionID)
+		c.add("connection_id = ?", f.ConnectionID)
 	}
 	if f.Card != "" {
-		add("card = ?", f.Card)
+		c.add("card = ?", f.Card)
 	}
 	if f.FlowRunID != "" {
-		add("flow_run_id = ?", f.FlowRunID)
+		c.add("flow_run_id = ?", f.FlowRunID)
 	}
 	if !f.Before.IsZero() {
-		add("started_at < ?", ts(f.Before))
+		c.add("started_at < ?", ts(f.Before))
 	}
-	rows, err := s.query(ctx, s.db, `SELECT `+runCols+` FROM runs`+whereClause(where)+
-		` ORDER BY started_at DESC, id DESC LIMIT ?`, append(args, limitOr100(f.Limit))...)
+	rows, err := s.query(ctx, s.db, `SELECT `+runCols+` FROM runs`+c.where()+
+		` ORDER BY started_at DESC, id DESC LIMIT ?`, append(c.args, limitOr100(f.Limit))...)
 	if err != nil {
 		return nil, s.fail("list runs", err)
 	}
@@ -125,29 +119,21 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 
 // ListAudit returns events newest (highest id) first.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error) {
-	var where []string
-	var args []any
+	var c conditions
 	if f.ConnectionID != "" {
-		where, args = append(where, "connection_id = ?"), append(args, f.ConnectionID)
+		c.add("connection_id = ?", f.ConnectionID)
 	}
 	if f.Action != "" {
-		where, args = append(where, "action = ?"), append(args, f.Action)
+		c.add("action = ?", f.Action)
 	}
 	if f.BeforeID > 0 {
-		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+		c.add("id < ?", f.BeforeID)
 	}
-	rows, err := s.query(ctx, s.db, `SELECT `+auditCols+` FROM audit_events`+whereClause(where)+
-		` ORDER BY id DESC LIMIT ?`, append(args, limitOr100(f.Limit))...)
+	rows, err := s.query(ctx, s.db, `SELECT `+auditCols+` FROM audit_events`+c.where()+
+		` ORDER BY id DESC LIMIT ?`, append(c.args, limitOr100(f.Limit))...)
 	if err != nil {
 		return nil, s.fail("list audit events", err)
 	}
 	out, err := collect(rows, scanAudit)
 	return out, s.fail("list audit events", err)
-}
-
-func whereClause(conds []string) string {
-	if len(conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(conds, " AND ")
 }

@@ -225,6 +225,25 @@ func foldNickname(s string) string {
 	return strings.ToLower(strings.ToUpper(s))
 }
 
+// conditions builds the WHERE clause of a list query and its arguments.
+type conditions struct {
+	sql  []string
+	args []any
+}
+
+func (c *conditions) add(cond string, arg any) {
+	c.sql = append(c.sql, cond)
+	c.args = append(c.args, arg)
+}
+
+// where returns " WHERE a AND b ...", or "" without conditions.
+func (c *conditions) where() string {
+	if len(c.sql) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.sql, " AND ")
+}
+
 func limitOr100(n int) int {
 	if n <= 0 {
 		return 100
