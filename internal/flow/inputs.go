@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -19,7 +20,7 @@ import (
 func ParseInputs(doc *Document, raw map[string]string) (map[string]any, error) {
 	out := make(map[string]any, len(raw))
 	var probs []string
-	for _, name := range sortedKeys(raw) {
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		s := raw[name]
 		in, ok := doc.Input(name)
 		if !ok {
@@ -84,7 +85,7 @@ func parseInputText(in *InputDef, s string) (any, error) {
 func (d *Document) resolveInputs(given map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	var probs []string
-	for _, name := range sortedKeys(given) {
+	for _, name := range slices.Sorted(maps.Keys(given)) {
 		if _, ok := d.Input(name); !ok {
 			probs = append(probs, unknownInput(d, name))
 		}
@@ -170,13 +171,4 @@ func unknownInput(doc *Document, name string) string {
 func inputsProblem(probs []string) *problem.Error {
 	return problem.New(problem.InvalidInput, "%s", strings.Join(probs, "; ")).
 		WithDetail("errors", probs)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
