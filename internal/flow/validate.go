@@ -86,10 +86,10 @@ func Check(ctx context.Context, src []byte, env ValidateEnv) (*Document, error) 
 	if err != nil {
 		return nil, err
 	}
-	if doc == nil || iss.empty() {
-		if doc == nil {
-			return nil, iss.err()
-		}
+	switch {
+	case doc == nil:
+		return nil, iss.err()
+	case iss.empty():
 		return doc, doc.Validate(ctx, env)
 	}
 	if _, _, err := doc.check(ctx, env, iss); err != nil {
