@@ -211,7 +211,9 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 	if c.FlowRunner != nil && !d.Finished {
 		progress = c.FlowRunner.Progress(run.ID)
 	}
-	cardRuns := c.cardRunsOf(ctx, run.ID)
+	// Items name their card run (RunRef); the card runs of the flow run
+	// are read only for an item that does not.
+	var cardRuns map[itemKey]string
 	for _, st := range steps {
 		items, err := c.Flows.ListFlowItems(ctx, run.ID, st.StepID)
 		if err != nil {
@@ -222,6 +224,9 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		for _, it := range items {
 			iv := flowItemView{FlowItem: it, Run: it.RunRef}
 			if iv.Run == "" {
+				if cardRuns == nil {
+					cardRuns = c.cardRunsOf(ctx, run.ID)
+				}
 				iv.Run = cardRuns[itemKey{it.StepID, it.Index}]
 			}
 			v.ItemList = append(v.ItemList, iv)
