@@ -125,31 +125,35 @@ func (f *flowService) List(ctx context.Context) ([]*store.Flow, error) {
 // Plan validates the stored flow again (connections and scopes may have
 // changed) and dry-runs it.
 func (f *flowService) Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error) {
-	_, doc, err := f.Get(ctx, idOrName)
-	if err != nil {
-		return nil, err
-	}
-	if err := doc.Validate(ctx, f.env); err != nil {
-		return nil, err
-	}
-	in, err := coerceInputs(doc, inputs)
+	_, doc, in, err := f.prepare(ctx, idOrName, inputs)
 	if err != nil {
 		return nil, err
 	}
 	return f.runner.Plan(ctx, doc, in)
 }
 
+// prepare reads a stored flow, validates it again (connections and scopes
+// may have changed since it was stored) and converts the inputs to its
+// declared types.
+func (f *flowService) prepare(ctx context.Context, idOrName string, inputs map[string]any) (*store.Flow, *flow.Document, map[string]any, error) {
+	fl, doc, err := f.Get(ctx, idOrName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := doc.Validate(ctx, f.env); err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := coerceInputs(doc, inputs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return fl, doc, in, nil
+}
+
 // Start validates the stored flow and its inputs and queues a run; a
 // worker picks it up at once.
 func (f *flowService) Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error) {
-	fl, doc, err := f.Get(ctx, idOrName)
-	if err != nil {
-		return nil, err
-	}
-	if err := doc.Validate(ctx, f.env); err != nil {
-		return nil, err
-	}
-	in, err := coerceInputs(doc, inputs)
+	fl, _, in, err := f.prepare(ctx, idOrName, inputs)
 	if err != nil {
 		return nil, err
 	}
