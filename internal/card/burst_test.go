@@ -30,7 +30,7 @@ func (c fastClock) Sleep(ctx context.Context, d time.Duration) error {
 // calls a minute: every item succeeds, the shared budget keeps the org from
 // answering 429, and the burst uses the limit's throughput.
 func TestBurstStaysWithinRateLimit(t *testing.T) {
-	clk := fastClock{start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), real: time.Now(), speed: 120}
+	clk := fastClock{start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), real: time.Now(), speed: 30}
 	e := newEnv(t, oktaemu.Config{Devices: 200, RateLimitPerMinute: 60, Now: clk.Now})
 	om := okta.NewMetrics()
 	budget := okta.NewBudget()
