@@ -102,9 +102,15 @@ func findCard(conns []connectorView, ref string) (*cardView, error) {
 // parseInputs turns --input k=v (and k:=JSON) into a card input, typed by
 // the card's declared inputs.
 func parseInputs(cd *cardView, kvs []string) (map[string]any, error) {
+	return parseTypedInputs("card "+cd.Ref, cd.Inputs, kvs)
+}
+
+// parseTypedInputs turns --input k=v (and k:=JSON) into values typed by the
+// declared inputs of owner (a card or a flow, named in errors).
+func parseTypedInputs(owner string, inputs []inputView, kvs []string) (map[string]any, error) {
 	types := map[string]string{}
 	var names []string
-	for _, in := range cd.Inputs {
+	for _, in := range inputs {
 		types[in.Name] = in.Type
 		names = append(names, in.Name)
 	}
@@ -124,7 +130,7 @@ func parseInputs(cd *cardView, kvs []string) (map[string]any, error) {
 		}
 		typ, known := types[k]
 		if !known && len(types) > 0 {
-			return nil, usagef("card %s has no input %q; its inputs: %s", cd.Ref, k, strings.Join(names, ", "))
+			return nil, usagef("%s has no input %q; its inputs: %s", owner, k, strings.Join(names, ", "))
 		}
 		val, err := typedValue(typ, v)
 		if err != nil {

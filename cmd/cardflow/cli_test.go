@@ -106,7 +106,7 @@ func TestParseInputs(t *testing.T) {
 		{name: "raw json", kvs: []string{`deviceId:=null`}, want: map[string]any{"deviceId": nil}},
 		{name: "value with =", kvs: []string{"deviceId=a=b"}, want: map[string]any{"deviceId": "a=b"}},
 		{name: "bad bool", kvs: []string{"deactivateFirst=maybe"}, wantErr: "want true or false"},
-		{name: "unknown input", kvs: []string{"colour=red"}, wantErr: `has no input "colour"`},
+		{name: "unknown input", kvs: []string{"colour=red"}, wantErr: `card okta-devices/x has no input "colour"`},
 		{name: "no equals", kvs: []string{"deviceId"}, wantErr: "want name=value"},
 	}
 	for _, tt := range tests {

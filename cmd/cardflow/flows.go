@@ -125,7 +125,7 @@ func loadFlow(ctx context.Context, c *client, arg string) (*flowView, error) {
 
 // flowInputs converts --input k=v by the flow's declared input types.
 func flowInputs(f *flowView, kvs []string) (map[string]any, error) {
-	cd := &cardView{Ref: "flow " + f.Name}
+	var inputs []inputView
 	names := make([]string, 0, len(f.Inputs))
 	for n := range f.Inputs {
 		names = append(names, n)
@@ -134,12 +134,12 @@ func flowInputs(f *flowView, kvs []string) (map[string]any, error) {
 	for _, n := range names {
 		in := f.Inputs[n]
 		in.Name = n
-		cd.Inputs = append(cd.Inputs, in)
+		inputs = append(inputs, in)
 	}
-	if len(cd.Inputs) == 0 && len(kvs) > 0 {
+	if len(inputs) == 0 && len(kvs) > 0 {
 		return nil, usagef("flow %s takes no inputs", f.Name)
 	}
-	return parseInputs(cd, kvs)
+	return parseTypedInputs("flow "+f.Name, inputs, kvs)
 }
 
 func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestIssueInFile(t *testing.T) {
 	tests := []struct {
@@ -19,5 +22,24 @@ func TestIssueInFile(t *testing.T) {
 				t.Errorf("got %q; want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestFlowInputs(t *testing.T) {
+	f := &flowView{Name: "offboard", Inputs: map[string]inputView{"login": {Type: "string"}, "dryRun": {Type: "bool"}}}
+	got, err := flowInputs(f, []string{"login=a@example.com", "dryRun=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["login"] != "a@example.com" || got["dryRun"] != true {
+		t.Errorf("got %v; want login=a@example.com and dryRun=true", got)
+	}
+	_, err = flowInputs(f, []string{"bogus=1"})
+	if want := `flow offboard has no input "bogus"; its inputs: dryRun, login`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got error %v; want it to contain %q", err, want)
+	}
+	_, err = flowInputs(&flowView{Name: "empty"}, []string{"x=1"})
+	if want := "flow empty takes no inputs"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got error %v; want it to contain %q", err, want)
 	}
 }
