@@ -1,7 +1,7 @@
 package oktaemu_test
 
 // Response validation against Okta's management OpenAPI document
-// (shared/okta/openapi/management.yaml beside the repository).
+// (testdata/openapi/management.yaml, Apache-2.0, see its README).
 //
 // specTransport validates every JSON response of the management API that
 // passes through it, so the SDK tests are validated too; TestOpenAPIResponses
@@ -36,9 +36,8 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
-// specRelPath is where the document lives relative to the module root: CI
-// checks the repository out next to the shared/ directory.
-var specRelPath = filepath.Join("..", "shared", "okta", "openapi", "management.yaml")
+// specRelPath is where the document lives relative to the module root.
+var specRelPath = filepath.Join("internal", "oktaemu", "testdata", "openapi", "management.yaml")
 
 var (
 	specOnce sync.Once
