@@ -67,14 +67,15 @@ func (o *Org) discovery(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint_auth_methods_supported": authMethods,
 		"revocation_endpoint_auth_methods_supported":    authMethods,
 		"claims_supported": []string{"iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce",
-			"name", "given_name", "family_name", "preferred_username", "email", "email_verified", "updated_at"},
+			"name", "given_name", "family_name", "preferred_username", "email", "email_verified", "updated_at", "groups"},
 		"code_challenge_methods_supported": []string{"S256"},
 		"request_parameter_supported":      false,
 	})
 }
 
 // redirectAllowed reports whether uri is registered for a. A registered
-// loopback URI without a port matches that URI on any port (RFC 8252 §7.3).
+// loopback URI without a port matches that URI on any port (RFC 8252 §7.3);
+// a registered loopback origin followed by "/*" matches any path on it.
 func redirectAllowed(a *app, uri string) bool {
 	if slices.Contains(a.redirectURIs, uri) {
 		return true
@@ -95,7 +96,7 @@ func redirectAllowed(a *app, uri string) bool {
 	if u.RawQuery != "" {
 		bare += "?" + u.RawQuery
 	}
-	return slices.Contains(a.redirectURIs, bare)
+	return slices.Contains(a.redirectURIs, bare) || slices.Contains(a.redirectURIs, u.Scheme+"://"+host+"/*")
 }
 
 // redirectWith sends the browser to uri with params added to its query.

@@ -20,7 +20,11 @@
 // AutoGrantedScopes, okta.devices.read and okta.devices.manage; the service
 // app DemoServiceAppID (client DemoServiceClientID, private_key_jwt with the
 // keys of Config.ServiceAppJWKS, granted okta.devices.read and
-// okta.devices.manage, role SUPER_ADMIN); and Config.Devices generated
+// okta.devices.manage, role SUPER_ADMIN); cardflow's own sign-in app
+// DemoConsoleAppID (client DemoConsoleClientID / DemoConsoleClientSecret,
+// any path on a loopback origin, the four demo users assigned) with the
+// groups AdminsGroup (AdminLogin), OperatorsGroup (ReadOnlyLogin) and
+// ViewersGroup (UserLogin); and Config.Devices generated
 // devices. Device i is always the same device (id, status, profile, users);
 // its timestamps are relative to the day the org starts, with lastUpdated
 // spread over the past ~200 days.
@@ -47,6 +51,7 @@
 //	     "grants": ["okta.devices.read"], "roles": ["READ_ONLY_ADMIN"],
 //	     "jwks": {"keys": [{"kty": "RSA", "kid": "k1", "n": "...", "e": "AQAB"}]}}
 //	  ],
+//	  "groups": [{"name": "cardflow-admins", "users": ["admin@example.com"]}],
 //	  "devices": [
 //	    {"id": "guo4a5u7JHHhjXrMK0g4", "status": "ACTIVE",
 //	     "created": "2024-01-02T03:04:05.000Z", "lastUpdated": "2024-06-01T00:00:00.000Z",
@@ -68,8 +73,11 @@
 // jwks (a JWK Set; Config.ServiceAppJWKS replaces the keys of the app whose
 // clientId is 0oaserviceclient) and uses the client credentials grant,
 // acting with its own roles. A redirect URI on 127.0.0.1, localhost or
-// [::1] without a port matches that URI on any port; other redirect URIs
-// match exactly. users (logins or ids) are assigned to the app; grants are
+// [::1] without a port matches that URI on any port, a loopback origin
+// followed by "/*" (http://127.0.0.1/*) any path on any port; other redirect
+// URIs match exactly. groups name their members (logins or ids); ID tokens
+// and userinfo carry the names of the user's groups in the groups claim
+// when the groups scope was asked for. users (logins or ids) are assigned to the app; grants are
 // the scopes granted to it. Devices: profile needs displayName, platform
 // (ANDROID, IOS, MACOS, WINDOWS) and registered; other profile fields are
 // free (strings, booleans, numbers); status is CREATED, ACTIVE (default),

@@ -20,6 +20,19 @@ const (
 	DemoServiceAppID    = "0oaservice"            // a service app (client_credentials, private_key_jwt)
 	DemoServiceClientID = "0oaserviceclient"      // its client ID; register keys with Config.ServiceAppJWKS
 
+	// cardflow's own sign-in app (SPEC §9): redirect URIs are any path on
+	// a loopback origin, any port.
+	DemoConsoleAppID        = "0oacardflow"         // the "cardflow" OIDC web app
+	DemoConsoleAppLabel     = "cardflow"            // its label
+	DemoConsoleClientID     = "0oacardflowconsole"  // its client ID
+	DemoConsoleClientSecret = "demo-console-secret" // its client secret
+
+	// The demo org's groups, whose names the console app's ID tokens carry
+	// in the groups claim when the groups scope is asked for.
+	AdminsGroup    = "cardflow-admins"    // AdminLogin
+	OperatorsGroup = "cardflow-operators" // ReadOnlyLogin
+	ViewersGroup   = "cardflow-viewers"   // UserLogin
+
 	AdminLogin      = "admin@example.com"      // SUPER_ADMIN, assigned to the app
 	ReadOnlyLogin   = "readonly@example.com"   // READ_ONLY_ADMIN, assigned
 	UserLogin       = "user@example.com"       // no admin role, assigned
@@ -42,6 +55,7 @@ type Fixture struct {
 	Users           []FixtureUser     `json:"users"`
 	APITokens       []FixtureAPIToken `json:"apiTokens,omitempty"`
 	Apps            []FixtureApp      `json:"apps,omitempty"`
+	Groups          []FixtureGroup    `json:"groups,omitempty"`
 	Devices         []FixtureDevice   `json:"devices,omitempty"`
 	GenerateDevices int               `json:"generateDevices,omitempty"`
 }
@@ -61,6 +75,14 @@ type FixtureUser struct {
 type FixtureAPIToken struct {
 	Token string `json:"token"`
 	User  string `json:"user"`
+}
+
+// FixtureGroup is a group of users (by login or id). Its name is what ID
+// tokens carry in the groups claim.
+type FixtureGroup struct {
+	ID    string   `json:"id,omitempty"`
+	Name  string   `json:"name"`
+	Users []string `json:"users,omitempty"`
 }
 
 // FixtureApp is an OAuth app: Type "web" (client secret; authorization
@@ -169,7 +191,18 @@ func DemoFixture(n int) *Fixture {
 			Grants:   []string{"okta.devices.read", "okta.devices.manage"},
 			Roles:    []string{"SUPER_ADMIN"},
 			JWKS:     json.RawMessage(`{"keys":[]}`),
+		}, {
+			ID: DemoConsoleAppID, Label: DemoConsoleAppLabel, Type: "web",
+			ClientID: DemoConsoleClientID, ClientSecret: DemoConsoleClientSecret,
+			RedirectURIs: []string{"http://127.0.0.1/*", "http://localhost/*"},
+			Users:        []string{AdminLogin, ReadOnlyLogin, UserLogin, UnassignedLogin},
+			Grants:       AutoGrantedScopes,
 		}},
+		Groups: []FixtureGroup{
+			{Name: AdminsGroup, Users: []string{AdminLogin}},
+			{Name: OperatorsGroup, Users: []string{ReadOnlyLogin}},
+			{Name: ViewersGroup, Users: []string{UserLogin}},
+		},
 		GenerateDevices: n,
 	}
 }

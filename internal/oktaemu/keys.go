@@ -36,6 +36,7 @@ type idClaims struct {
 	Name              string   `json:"name"`
 	PreferredUsername string   `json:"preferred_username"`
 	Email             string   `json:"email"`
+	Groups            []string `json:"groups,omitempty"`
 }
 
 // signer returns the org's signing key, generating it on first use.

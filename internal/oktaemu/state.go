@@ -30,6 +30,7 @@ type state struct {
 	apiTokens map[string]string
 	apps      map[string]*app // by id
 	byClient  map[string]*app // by client id
+	groups    []*group
 
 	devices map[string]*device
 	order   []string // device ids, sorted
@@ -56,6 +57,23 @@ type app struct {
 	grants                            []*grant     // guarded by state.mu
 	roles                             []string
 	jwks                              *jose.JSONWebKeySet
+}
+
+type group struct {
+	id, name string
+	members  []string // user ids
+}
+
+// groupsOf returns the names of the groups userID belongs to, in fixture
+// order; nil when none.
+func (s *state) groupsOf(userID string) []string {
+	var out []string
+	for _, g := range s.groups {
+		if slices.Contains(g.members, userID) {
+			out = append(out, g.name)
+		}
+	}
+	return out
 }
 
 type assignment struct {
@@ -176,6 +194,26 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 		if u := s.byLogin[strings.ToLower(fu.Login)]; creator == "" && slices.Contains(u.roles, "SUPER_ADMIN") {
 			creator = u.id
 		}
+	}
+	for i, fg := range fx.Groups {
+		g := &group{id: fg.ID, name: fg.Name}
+		if g.name == "" {
+			return nil, fmt.Errorf("fixture: groups[%d]: name is required", i)
+		}
+		if g.id == "" {
+			g.id = stableID("00g", fg.Name)
+		}
+		if slices.ContainsFunc(s.groups, func(o *group) bool { return o.id == g.id || strings.EqualFold(o.name, g.name) }) {
+			return nil, fmt.Errorf("fixture: duplicate group %s", g.name)
+		}
+		for _, l := range fg.Users {
+			u := s.lookupUser(l)
+			if u == nil {
+				return nil, fmt.Errorf("fixture: group %s: unknown user %q", g.name, l)
+			}
+			g.members = append(g.members, u.id)
+		}
+		s.groups = append(s.groups, g)
 	}
 	for i, fa := range fx.Apps {
 		a, err := s.newApp(fa, created, creator)

@@ -265,6 +265,9 @@ func (o *Org) issue(s *state, a *app, userID string, scopes []string, fam *famil
 	c := &idClaims{Issuer: iss, Subject: u.id, Audience: a.clientID, IssuedAt: now.Unix(), Expiry: now.Add(accessLifetime).Unix(),
 		AuthTime: fam.authTime.Unix(), Version: 1, ID: "ID." + randomToken(32), AMR: []string{"pwd"}, IDP: stableID("00o", "org"),
 		Name: u.name(), PreferredUsername: u.login, Email: u.email}
+	if slices.Contains(scopes, "groups") {
+		c.Groups = s.groupsOf(u.id)
+	}
 	return resp, c
 }
 
@@ -324,6 +327,15 @@ func (o *Org) userinfo(w http.ResponseWriter, r *http.Request) {
 	if slices.Contains(t.scopes, "email") {
 		info["email"] = u.email
 		info["email_verified"] = true
+	}
+	if slices.Contains(t.scopes, "groups") {
+		s := o.st()
+		s.mu.RLock()
+		groups := s.groupsOf(u.id)
+		s.mu.RUnlock()
+		if groups != nil {
+			info["groups"] = groups
+		}
 	}
 	writeJSON(w, http.StatusOK, info)
 }
