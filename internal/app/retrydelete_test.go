@@ -115,7 +115,7 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 		{"deleted by an attempt that finished", "succeeded", already, res.RunID, ""},
 		{"deleted by an attempt that died mid-call", "succeeded", already, running.ID, ""},
 		{"never there", "failed", nil, "", "not_found"},
-		{"untouched", "succeeded", map[string]any{"deleted": true, "deactivated": false}, "", ""},
+		{"untouched", "succeeded", map[string]any{"deleted": true, "deactivated": false, "basis": "read"}, "", ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

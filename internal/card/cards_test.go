@@ -168,7 +168,7 @@ func TestLifecycleCards(t *testing.T) {
 			id := e.device(tt.from)
 
 			res := e.run(ref, "Prod", map[string]any{"deviceId": id})
-			if diff := cmp.Diff(map[string]any{"deviceId": id, "status": tt.want, "changed": true}, res.Output); diff != "" || res.Error != nil {
+			if diff := cmp.Diff(map[string]any{"deviceId": id, "status": tt.want, "changed": true, "basis": BasisRead}, res.Output); diff != "" || res.Error != nil {
 				t.Fatalf("first run: error %v, output (-want +got):\n%s", res.Error, diff)
 			}
 			if got := e.status(id); got != tt.want {
@@ -178,7 +178,7 @@ func TestLifecycleCards(t *testing.T) {
 			// Again: already there, succeeds unchanged, posts nothing.
 			before := e.mutations()
 			res = e.run(ref, "Prod", map[string]any{"deviceId": id})
-			if diff := cmp.Diff(map[string]any{"deviceId": id, "status": tt.want, "changed": false}, res.Output); diff != "" {
+			if diff := cmp.Diff(map[string]any{"deviceId": id, "status": tt.want, "changed": false, "basis": BasisRead}, res.Output); diff != "" {
 				t.Errorf("second run output (-want +got):\n%s", diff)
 			}
 			if n := e.mutations() - before; n != 0 {
@@ -209,7 +209,7 @@ func TestDeleteDevice(t *testing.T) {
 
 	id := e.device(okta.StatusDeactivated)
 	res := e.run(ref, "Prod", map[string]any{"deviceId": id})
-	if diff := cmp.Diff(map[string]any{"deviceId": id, "deleted": true, "deactivated": false}, res.Output); diff != "" {
+	if diff := cmp.Diff(map[string]any{"deviceId": id, "deleted": true, "deactivated": false, "basis": BasisRead}, res.Output); diff != "" {
 		t.Errorf("delete DEACTIVATED: error %v, output (-want +got):\n%s", res.Error, diff)
 	}
 	if got := e.status(id); got != StatusDeleted {
@@ -227,7 +227,7 @@ func TestDeleteDevice(t *testing.T) {
 	}
 
 	res = e.run(ref, "Prod", map[string]any{"deviceId": active, "deactivateFirst": "true"})
-	if diff := cmp.Diff(map[string]any{"deviceId": active, "deleted": true, "deactivated": true}, res.Output); diff != "" {
+	if diff := cmp.Diff(map[string]any{"deviceId": active, "deleted": true, "deactivated": true, "basis": BasisRead}, res.Output); diff != "" {
 		t.Errorf("delete ACTIVE with deactivateFirst: error %v, output (-want +got):\n%s", res.Error, diff)
 	}
 	if got := e.status(active); got != StatusDeleted {

@@ -3,6 +3,7 @@ package card
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -186,12 +187,69 @@ func describePath(actions []string) string {
 	return strings.Join(parts, ", then ")
 }
 
+// Bases of a manage card's decision, reported as its output's "basis".
+const (
+	// BasisKnown: decided from the status input, the device's status as
+	// the flow already knew it; no read was made.
+	BasisKnown = "known"
+	// BasisRead: decided from the device as read from Okta by this run.
+	BasisRead = "read"
+)
+
+// knownStatus is the optional input of the lifecycle and delete cards that
+// spares them reading the device first.
+var knownStatus = Input{Name: "status", Type: TypeString,
+	Enum: []string{okta.StatusCreated, okta.StatusActive, okta.StatusSuspended, okta.StatusDeactivated},
+	Description: "The device's status as the flow already knows it, e.g. ${{ item.status }} over a search's devices. " +
+		"With it the card decides without reading the device (one call per change); if Okta's answer contradicts it, " +
+		"the card reads the device once and acts on what it finds. Without it the card reads the device first."}
+
+// deviceState is what a manage card decides from: a device's status and
+// where the card learned it (BasisKnown or BasisRead).
+type deviceState struct {
+	id, status, basis string
+}
+
+// knownOrRead returns the device's state from the status input when the
+// run has one, else reads the device.
+func knownOrRead(ctx context.Context, iv *invocation) (deviceState, error) {
+	id := iv.str("deviceId")
+	if s := iv.str("status"); s != "" {
+		return deviceState{id: id, status: s, basis: BasisKnown}, nil
+	}
+	return readState(ctx, iv, id)
+}
+
+func readState(ctx context.Context, iv *invocation, id string) (deviceState, error) {
+	d, err := iv.client.GetDevice(ctx, id)
+	if err != nil {
+		return deviceState{}, err
+	}
+	return deviceState{id: d.ID, status: d.Status, basis: BasisRead}, nil
+}
+
+// contradicts reports Okta's 400 E0000001, its answer to a lifecycle call
+// or delete that the device's real status does not allow.
+func contradicts(err error) bool {
+	var ae *okta.APIError
+	return errors.As(err, &ae) && ae.Status == 400 && ae.Code == okta.CodeValidation
+}
+
+// is describes a device's status in a message, saying when it is the
+// known status rather than one read from Okta.
+func (ds deviceState) is() string {
+	if ds.basis == BasisKnown {
+		return fmt.Sprintf("device %s is %s (its known status)", ds.id, ds.status)
+	}
+	return fmt.Sprintf("device %s is %s", ds.id, ds.status)
+}
+
 // disallowed is the conflict problem for a transition the device's status
 // does not allow, naming the status and the way to get there.
-func disallowed(id, status string, tr transition) *problem.Error {
-	p := problem.New(problem.Conflict, "device %s is %s; %s is allowed only from %s", id, status, tr.action, strings.Join(tr.from, " or ")).
-		WithDetail("deviceId", id).WithDetail("status", status).WithDetail("allowedFrom", tr.from)
-	if path := pathTo(status, tr.to); len(path) > 0 {
+func disallowed(ds deviceState, tr transition) *problem.Error {
+	p := problem.New(problem.Conflict, "%s; %s is allowed only from %s", ds.is(), tr.action, strings.Join(tr.from, " or ")).
+		WithDetail("deviceId", ds.id).WithDetail("status", ds.status).WithDetail("allowedFrom", tr.from).WithDetail("basis", ds.basis)
+	if path := pathTo(ds.status, tr.to); len(path) > 0 {
 		p.WithRemedy("to make it %s, %s", tr.to, describePath(path))
 	}
 	return p
@@ -199,50 +257,64 @@ func disallowed(id, status string, tr transition) *problem.Error {
 
 func lifecycleCard(id, name, desc string) Card {
 	return Card{ID: id, Name: name, Scope: ScopeManage, Mode: ModeManage, Description: desc + " Already there: succeeds with changed false.",
-		Inputs: []Input{deviceID}, Outputs: "status, changed", run: runLifecycle, plan: planLifecycle}
+		Inputs: []Input{deviceID, knownStatus}, Outputs: "status, changed, basis", run: runLifecycle, plan: planLifecycle}
 }
 
-// decideLifecycle reads the device and decides what the card would do: no
-// change when it is already in the target state, the transition when the
-// status allows it, a conflict otherwise. Run and Plan share it, so a plan
-// says exactly what a run does.
+// decide says what the transition does to a device in state ds: nothing
+// when it is already in the target state, the transition when the status
+// allows it, a conflict otherwise. Run and Plan share it, so a plan says
+// exactly what a run does.
 //
-// Reading first costs one GET per card, which keeps `changed` truthful
-// (Okta answers 204 to a same-state call, so the POST alone cannot tell)
-// and spares the POST when there is nothing to do.
-func decideLifecycle(ctx context.Context, iv *invocation) (tr transition, d *okta.Device, change bool, err error) {
-	tr = transitions[iv.card.ID]
-	d, err = iv.client.GetDevice(ctx, iv.str("deviceId"))
-	if err != nil {
-		return tr, nil, false, err
-	}
+// Without a known status the card reads the device first: one GET, which
+// keeps `changed` truthful (Okta answers 204 to a same-state call, so the
+// POST alone cannot tell) and spares the POST when there is nothing to do.
+// With one it trusts it and lets Okta's answer correct it (runLifecycle).
+func (tr transition) decide(ds deviceState) (change bool, err error) {
 	switch {
-	case d.Status == tr.to:
-		return tr, d, false, nil
-	case slices.Contains(tr.from, d.Status):
-		return tr, d, true, nil
+	case ds.status == tr.to:
+		return false, nil
+	case slices.Contains(tr.from, ds.status):
+		return true, nil
 	}
-	return tr, d, false, disallowed(d.ID, d.Status, tr)
+	return false, disallowed(ds, tr)
 }
 
+// runLifecycle decides from the known or read status and posts the
+// transition. When Okta refuses a transition the known status allowed,
+// the known status was stale: the card reads the device once and decides
+// again from what it finds.
 func runLifecycle(ctx context.Context, iv *invocation) (map[string]any, error) {
-	tr, d, change, err := decideLifecycle(ctx, iv)
+	tr := transitions[iv.card.ID]
+	ds, err := knownOrRead(ctx, iv)
 	if err != nil {
 		return nil, err
 	}
-	if change {
-		if err := iv.client.Lifecycle(ctx, d.ID, tr.action); err != nil {
-			return nil, raced(err, d.ID, tr)
+	for {
+		change, err := tr.decide(ds)
+		if err != nil {
+			return nil, err
 		}
+		if change {
+			err := iv.client.Lifecycle(ctx, ds.id, tr.action)
+			if err != nil && ds.basis == BasisKnown && contradicts(err) {
+				if ds, err = readState(ctx, iv, ds.id); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if err != nil {
+				return nil, raced(err, ds.id, tr)
+			}
+		}
+		return map[string]any{"deviceId": ds.id, "status": tr.to, "changed": change, "basis": ds.basis}, nil
 	}
-	return map[string]any{"deviceId": d.ID, "status": tr.to, "changed": change}, nil
 }
 
 // raced maps Okta's E0000001 to a lifecycle POST that the device's status
-// allowed a moment ago: it changed in between.
+// (as read) allowed a moment ago: it changed in between.
 func raced(err error, id string, tr transition) error {
 	var ae *okta.APIError
-	if errors.As(err, &ae) && ae.Status == 400 && ae.Code == okta.CodeValidation {
+	if errors.As(err, &ae) && contradicts(err) {
 		return problem.New(problem.Conflict, "Okta refused to %s device %s: %s", tr.action, id, ae.Summary).
 			WithRemedy("the device's status changed meanwhile; read it and run the card again").
 			WithDetail("deviceId", id).WithDetail("oktaRequestId", ae.RequestID).Wrap(err)
@@ -251,71 +323,104 @@ func raced(err error, id string, tr transition) error {
 }
 
 func planLifecycle(ctx context.Context, iv *invocation) (*Change, map[string]any, error) {
-	tr, d, change, err := decideLifecycle(ctx, iv)
+	tr := transitions[iv.card.ID]
+	ds, err := knownOrRead(ctx, iv)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := map[string]any{"deviceId": d.ID, "status": tr.to, "changed": change}
+	change, err := tr.decide(ds)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[string]any{"deviceId": ds.id, "status": tr.to, "changed": change, "basis": ds.basis}
 	if !change {
 		return nil, out, nil
 	}
-	return &Change{DeviceID: d.ID, From: d.Status, To: tr.to}, out, nil
+	return &Change{DeviceID: ds.id, From: ds.status, To: tr.to}, out, nil
 }
 
-// decideDelete reads the device and decides: delete a DEACTIVATED device;
-// deactivate then delete an ACTIVE or SUSPENDED one when deactivateFirst
-// is set; refuse otherwise, saying how to get there.
-func decideDelete(ctx context.Context, iv *invocation) (d *okta.Device, deactivate bool, err error) {
-	d, err = iv.client.GetDevice(ctx, iv.str("deviceId"))
-	if err != nil {
-		return nil, false, err
+// decideDelete decides from the device's state: delete a DEACTIVATED
+// device; deactivate then delete an ACTIVE or SUSPENDED one when
+// deactivateFirst is set; refuse otherwise, saying how to get there.
+func decideDelete(ds deviceState, deactivateFirst bool) (deactivate bool, err error) {
+	if ds.status == okta.StatusDeactivated {
+		return false, nil
 	}
-	if d.Status == okta.StatusDeactivated {
-		return d, false, nil
-	}
-	first, _ := iv.in["deactivateFirst"].(bool)
 	deact := transitions["deactivate-device"]
-	if first && slices.Contains(deact.from, d.Status) {
-		return d, true, nil
+	if deactivateFirst && slices.Contains(deact.from, ds.status) {
+		return true, nil
 	}
-	p := problem.New(problem.Conflict, "device %s is %s; Okta deletes only DEACTIVATED devices", d.ID, d.Status).
-		WithDetail("deviceId", d.ID).WithDetail("status", d.Status)
+	p := problem.New(problem.Conflict, "%s; Okta deletes only DEACTIVATED devices", ds.is()).
+		WithDetail("deviceId", ds.id).WithDetail("status", ds.status).WithDetail("basis", ds.basis)
 	switch {
-	case slices.Contains(deact.from, d.Status):
+	case slices.Contains(deact.from, ds.status):
 		p.WithRemedy("deactivate it before deleting, or set deactivateFirst")
 	default:
-		p.WithRemedy("%s before deleting", describePath(pathTo(d.Status, okta.StatusDeactivated)))
+		p.WithRemedy("%s before deleting", describePath(pathTo(ds.status, okta.StatusDeactivated)))
 	}
-	return d, false, p
+	return false, p
 }
 
+// deleteDevice deletes the device, deactivating it first when asked to.
+// From a known status it goes straight to the calls (a known ACTIVE device
+// with deactivateFirst costs two POSTs' worth of calls and no read); when
+// Okta refuses one that the known status allowed, it reads the device once
+// and decides again from what it finds.
 func deleteDevice(ctx context.Context, iv *invocation) (map[string]any, error) {
-	d, deactivate, err := decideDelete(ctx, iv)
+	first, _ := iv.in["deactivateFirst"].(bool)
+	ds, err := knownOrRead(ctx, iv)
 	if err != nil {
 		return nil, err
 	}
-	if deactivate {
-		if err := iv.client.Lifecycle(ctx, d.ID, okta.ActionDeactivate); err != nil {
-			return nil, raced(err, d.ID, transitions["deactivate-device"])
+	deactivated := false
+	for {
+		deactivate, err := decideDelete(ds, first)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if err := iv.client.DeleteDevice(ctx, d.ID); err != nil {
-		var ae *okta.APIError
-		if errors.As(err, &ae) && ae.Status == 400 {
-			return nil, problem.New(problem.Conflict, "Okta refused to delete device %s: %s", d.ID, ae.Summary).
-				WithRemedy("the device's status changed meanwhile; read it and run the card again").
-				WithDetail("deviceId", d.ID).WithDetail("oktaRequestId", ae.RequestID).Wrap(err)
+		if deactivate {
+			err := iv.client.Lifecycle(ctx, ds.id, okta.ActionDeactivate)
+			if err != nil && ds.basis == BasisKnown && contradicts(err) {
+				if ds, err = readState(ctx, iv, ds.id); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if err != nil {
+				return nil, raced(err, ds.id, transitions["deactivate-device"])
+			}
+			deactivated = true
 		}
-		return nil, err
+		err = iv.client.DeleteDevice(ctx, ds.id)
+		if err != nil && ds.basis == BasisKnown && contradicts(err) {
+			if ds, err = readState(ctx, iv, ds.id); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			var ae *okta.APIError
+			if errors.As(err, &ae) && ae.Status == 400 {
+				return nil, problem.New(problem.Conflict, "Okta refused to delete device %s: %s", ds.id, ae.Summary).
+					WithRemedy("the device's status changed meanwhile; read it and run the card again").
+					WithDetail("deviceId", ds.id).WithDetail("oktaRequestId", ae.RequestID).Wrap(err)
+			}
+			return nil, err
+		}
+		return map[string]any{"deviceId": ds.id, "deleted": true, "deactivated": deactivated, "basis": ds.basis}, nil
 	}
-	return map[string]any{"deviceId": d.ID, "deleted": true, "deactivated": deactivate}, nil
 }
 
 func planDelete(ctx context.Context, iv *invocation) (*Change, map[string]any, error) {
-	d, deactivate, err := decideDelete(ctx, iv)
+	first, _ := iv.in["deactivateFirst"].(bool)
+	ds, err := knownOrRead(ctx, iv)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Change{DeviceID: d.ID, From: d.Status, To: StatusDeleted},
-		map[string]any{"deviceId": d.ID, "deleted": true, "deactivated": deactivate}, nil
+	deactivate, err := decideDelete(ds, first)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Change{DeviceID: ds.id, From: ds.status, To: StatusDeleted},
+		map[string]any{"deviceId": ds.id, "deleted": true, "deactivated": deactivate, "basis": ds.basis}, nil
 }

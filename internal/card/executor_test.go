@@ -201,7 +201,7 @@ func TestRunRecordsAndAudits(t *testing.T) {
 	want := &store.Run{ID: res.RunID, Card: "okta-devices/suspend-device", ConnectionID: "conn-prod", ConnectionNickname: "Prod",
 		Caller: "alice", ActingAs: "admin@example.com", Status: StatusSucceeded,
 		Input:          json.RawMessage(`{"deviceId":"` + id + `"}`),
-		Output:         json.RawMessage(`{"changed":true,"deviceId":"` + id + `","status":"SUSPENDED"}`),
+		Output:         json.RawMessage(`{"basis":"read","changed":true,"deviceId":"` + id + `","status":"SUSPENDED"}`),
 		OktaRequestIDs: res.RequestIDs, FlowRunID: "fr1", StepID: "suspend", ItemIndex: 3}
 	if diff := cmp.Diff(want, run, cmpRun); diff != "" {
 		t.Errorf("recorded run (-want +got):\n%s", diff)

@@ -104,9 +104,9 @@ var connectors = []Connector{{
 		lifecycleCard("unsuspend-device", "Unsuspend Device", "Unsuspend a device (from SUSPENDED to ACTIVE)."),
 		{ID: "delete-device", Name: "Delete Device", Scope: ScopeManage, Mode: ModeManage,
 			Description: "Delete a device. Okta deletes only DEACTIVATED devices; set deactivateFirst to deactivate an ACTIVE or SUSPENDED one first.",
-			Inputs: []Input{deviceID, {Name: "deactivateFirst", Type: TypeBool, Default: false,
+			Inputs: []Input{deviceID, knownStatus, {Name: "deactivateFirst", Type: TypeBool, Default: false,
 				Description: "Deactivate the device first when it is ACTIVE or SUSPENDED."}},
-			Outputs: "deleted, deactivated", run: deleteDevice, plan: planDelete},
+			Outputs: "deleted, deactivated, basis", run: deleteDevice, plan: planDelete},
 		customAPIActionCard(),
 	},
 }}

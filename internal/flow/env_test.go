@@ -17,6 +17,11 @@ func deviceInput() []InputInfo {
 	return []InputInfo{{Name: "deviceId", Type: "string", Required: true}}
 }
 
+// lifecycleInput: the device and, optionally, its known status.
+func lifecycleInput() []InputInfo {
+	return []InputInfo{{Name: "deviceId", Type: "string", Required: true}, {Name: "status", Type: "string"}}
+}
+
 var testCards = map[string]CardInfo{
 	"okta-devices/search-devices": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: []InputInfo{
 		{Name: "status", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "manufacturer", Type: "string"},
@@ -26,12 +31,12 @@ var testCards = map[string]CardInfo{
 	}},
 	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput()},
 	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput()},
-	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
-	"okta-devices/deactivate-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
-	"okta-devices/suspend-device":    {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
-	"okta-devices/unsuspend-device":  {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: deviceInput()},
+	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
+	"okta-devices/deactivate-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
+	"okta-devices/suspend-device":    {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
+	"okta-devices/unsuspend-device":  {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
 	"okta-devices/delete-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: []InputInfo{
-		{Name: "deviceId", Type: "string", Required: true}, {Name: "deactivateFirst", Type: "bool"},
+		{Name: "deviceId", Type: "string", Required: true}, {Name: "status", Type: "string"}, {Name: "deactivateFirst", Type: "bool"},
 	}},
 	"okta-devices/custom-api-action": {Mode: ModeManage, Inputs: []InputInfo{
 		{Name: "method", Type: "string", Required: true}, {Name: "url", Type: "string", Required: true},
