@@ -17,6 +17,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/store"
@@ -32,7 +33,6 @@ type App struct {
 	log      *slog.Logger
 	listener net.Listener
 	url      string
-	flows    *flowService
 
 	// Store is the open store; Close closes it.
 	Store store.Store
@@ -42,6 +42,8 @@ type App struct {
 	Connections *connection.Manager
 	// Executor runs cards.
 	Executor *card.Executor
+	// Flows stores, validates, plans and runs flows.
+	Flows *flowrun.Service
 	// Registry holds the server's Prometheus metrics.
 	Registry *prometheus.Registry
 	// Web is the HTTP server.
@@ -131,12 +133,20 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Now:         cfg.Now,
 		Logger:      log,
 	}
-	a.flows = newFlowService(a.Store, flowEnv{a.Connections}, flowCards{a.Executor}, cfg.Owner, cfg.FlowLeaseTTL, log, cfg.Now)
+	a.Flows = flowrun.New(flowrun.Config{
+		Store:    a.Store,
+		Env:      flowEnv{a.Connections},
+		Cards:    flowrun.Cards{Executor: a.Executor, History: a.Store},
+		Owner:    cfg.Owner,
+		LeaseTTL: cfg.FlowLeaseTTL,
+		Logger:   log,
+		Now:      cfg.Now,
+	})
 
 	a.Web = &web.Server{
 		Connections:   a.Connections,
 		Cards:         cardService{a.Executor},
-		Flows:         a.flows,
+		Flows:         a.Flows,
 		History:       a.Store,
 		TokenHash:     tokenHash,
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
@@ -151,7 +161,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Cards:       a.Executor,
 		Runs:        a.Store,
 		Flows:       a.Store,
-		FlowRunner:  a.flows,
+		FlowRunner:  a.Flows,
 		CheckToken:  a.Web.CheckToken,
 		Caller:      "console:" + a.Web.TokenCaller(),
 		PublicURL:   publicURL,
@@ -181,10 +191,10 @@ func (a *App) Serve(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	// Requests waiting for a flow run to finish return at shutdown.
-	srv.RegisterOnShutdown(a.flows.shutdown)
+	srv.RegisterOnShutdown(a.Flows.Shutdown)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan struct{})
-	go func() { defer close(workDone); a.flows.work(workCtx) }()
+	go func() { defer close(workDone); a.Flows.Work(workCtx) }()
 	// The flow workers stop (handing their runs back) before the store
 	// closes.
 	stop := func() { stopWork(); <-workDone; a.Close() }

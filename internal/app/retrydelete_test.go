@@ -93,7 +93,7 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := h.app.flows.runOnce(ctx, run)
+	got, err := h.app.Flows.Resume(ctx, run)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}

@@ -1,0 +1,262 @@
+package flowrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Config is what a Service is built from.
+type Config struct {
+	// Store keeps flows, runs, steps and items (required).
+	Store store.Store
+	// Env resolves cards and connections for validation (required).
+	Env flow.ValidateEnv
+	// Cards runs and plans cards (required).
+	Cards flow.CardRunner
+	// Owner names this server in run leases (required, unique per process).
+	Owner string
+	// LeaseTTL is how long a claimed run stays this server's without a
+	// renewal; zero means 15 s.
+	LeaseTTL time.Duration
+	// MaxRuns is how many runs execute at once in this process; zero
+	// means 4.
+	MaxRuns int
+	// Logger receives the run log; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service stores, validates, plans and runs flows. Runs are queued in the
+// store and executed by Work, which claims them with a lease. It is safe
+// for concurrent use.
+type Service struct {
+	store    store.Store
+	env      flow.ValidateEnv
+	runner   *flow.Runner
+	owner    string
+	leaseTTL time.Duration
+	maxRuns  int
+	log      *slog.Logger
+	now      func() time.Time
+
+	wake chan struct{}
+
+	stopOnce sync.Once
+	stopping chan struct{} // closed when the server shuts down
+
+	mu       sync.Mutex
+	progress map[string]map[string]flow.Progress // run id → step id → latest progress
+}
+
+// New builds a Service from cfg.
+func New(cfg Config) *Service {
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 15 * time.Second
+	}
+	if cfg.MaxRuns <= 0 {
+		cfg.MaxRuns = 4
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
+		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
+		log: cfg.Logger, now: cfg.Now,
+		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
+	}
+	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger, Progress: s.record}
+	return s
+}
+
+func (s *Service) record(p flow.Progress) {
+	if p.RunID == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.progress[p.RunID]
+	if m == nil {
+		m = map[string]flow.Progress{}
+		s.progress[p.RunID] = m
+	}
+	m[p.StepID] = p
+}
+
+// Progress returns the latest progress of a run executing in this process,
+// by step id (nil when it is not executing here).
+func (s *Service) Progress(runID string) map[string]flow.Progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.progress[runID])
+}
+
+// Validate parses and validates a flow document (cards, references,
+// connections and scope preflight).
+func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, error) {
+	return flow.Check(ctx, src, s.env)
+}
+
+// Put validates a flow document and stores it under its name, replacing a
+// flow of the same name.
+func (s *Service) Put(ctx context.Context, src []byte) (*store.Flow, *flow.Document, error) {
+	doc, err := s.Validate(ctx, src)
+	if err != nil {
+		return nil, doc, err
+	}
+	fl := &store.Flow{Name: doc.Name, Source: src, CreatedAt: s.now(), UpdatedAt: s.now()}
+	if err := s.store.PutFlow(ctx, fl); err != nil {
+		return nil, nil, fmt.Errorf("store flow: %w", err)
+	}
+	return fl, doc, nil
+}
+
+// Get returns a stored flow by id or name and its parsed document.
+func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
+	fl, err := s.store.GetFlow(ctx, idOrName)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
+			WithRemedy("store it first (POST /api/v1/flows, or cardflow flows run FILE)")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := flow.Parse(fl.Source)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fl, doc, nil
+}
+
+// List returns the stored flows.
+func (s *Service) List(ctx context.Context) ([]*store.Flow, error) {
+	return s.store.ListFlows(ctx)
+}
+
+// Plan validates the stored flow again (connections and scopes may have
+// changed) and dry-runs it.
+func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error) {
+	_, doc, in, err := s.prepare(ctx, idOrName, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return s.runner.Plan(ctx, doc, in)
+}
+
+// prepare reads a stored flow, validates it again (connections and scopes
+// may have changed since it was stored) and converts the inputs to its
+// declared types.
+func (s *Service) prepare(ctx context.Context, idOrName string, inputs map[string]any) (*store.Flow, *flow.Document, map[string]any, error) {
+	fl, doc, err := s.Get(ctx, idOrName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := doc.Validate(ctx, s.env); err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := coerceInputs(doc, inputs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return fl, doc, in, nil
+}
+
+// Start validates the stored flow and its inputs and queues a run; a
+// worker picks it up at once.
+func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error) {
+	fl, _, in, err := s.prepare(ctx, idOrName, inputs)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return nil, problem.New(problem.InvalidInput, "the inputs cannot be stored as JSON").Wrap(err)
+	}
+	run := &store.FlowRun{
+		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Inputs: raw,
+		Status: "queued", Caller: caller, CreatedAt: s.now(),
+	}
+	if err := s.store.CreateFlowRun(ctx, run); err != nil {
+		return nil, fmt.Errorf("store flow run: %w", err)
+	}
+	s.log.InfoContext(ctx, "flow run queued", slog.String("flow_run", run.ID), slog.String("flow", fl.Name))
+	s.Wake()
+	return run, nil
+}
+
+// Wake makes the workers look for queued runs now rather than at their
+// next poll.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// GetRun returns a flow run.
+func (s *Service) GetRun(ctx context.Context, id string) (*store.FlowRun, error) {
+	r, err := s.store.GetFlowRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, problem.New(problem.NotFound, "no flow run has the id %q", id)
+	}
+	return r, err
+}
+
+// ListRuns returns the runs of a flow (of every flow when flowID is "").
+func (s *Service) ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error) {
+	return s.store.ListFlowRuns(ctx, flowID, limit)
+}
+
+// Steps returns a run's saved steps.
+func (s *Service) Steps(ctx context.Context, runID string) ([]*store.FlowStep, error) {
+	return s.store.ListFlowSteps(ctx, runID)
+}
+
+// Items returns the finished items of a step of a run, by index.
+func (s *Service) Items(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error) {
+	items, err := s.store.ListFlowItems(ctx, runID, stepID)
+	sort.Slice(items, func(i, j int) bool { return items[i].Index < items[j].Index })
+	return items, err
+}
+
+// Wait returns the run once it has finished (polling the store, so it works
+// whichever server executes the run), or ctx's error.
+func (s *Service) Wait(ctx context.Context, id string) (*store.FlowRun, error) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		r, err := s.GetRun(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r.Status == flow.StatusSucceeded || r.Status == flow.StatusFailed {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-s.stopping:
+			return nil, problem.New(problem.Conflict, "the server is shutting down; flow run %s is not finished", id).
+				WithRemedy("follow it with GET /api/v1/flow-runs/%s (or cardflow flows show-run %s); it resumes when a server runs", id, id)
+		case <-t.C:
+		}
+	}
+}
+
+// Shutdown makes Wait return: the server is stopping. It is safe to call
+// more than once.
+func (s *Service) Shutdown() { s.stopOnce.Do(func() { close(s.stopping) }) }

@@ -1,0 +1,185 @@
+package flowrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Work claims queued runs (and runs whose owner's lease expired, such as
+// runs of a crashed server) and executes up to MaxRuns at once, until ctx
+// ends. Runs still executing then are handed back (their lease released
+// at once) so that the next server resumes them.
+func (s *Service) Work(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, s.maxRuns)
+	poll := time.NewTicker(s.leaseTTL / 3)
+	defer poll.Stop()
+	for {
+		for len(slots) < cap(slots) {
+			run, err := s.store.ClaimFlowRun(ctx, s.owner, s.leaseTTL, s.now())
+			if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+				break
+			}
+			if err != nil {
+				s.log.ErrorContext(ctx, "claim a flow run", slog.Any("error", err))
+				break
+			}
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				s.execute(ctx, run)
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// execute runs (or resumes) one claimed run while renewing its lease.
+func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
+	log := s.log.With(slog.String("flow_run", run.ID), slog.String("flow", run.FlowName))
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lost := make(chan struct{})
+	renewDone := make(chan struct{})
+	go func() {
+		defer close(renewDone)
+		t := time.NewTicker(s.leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				err := s.store.RenewFlowRunLease(rctx, run.ID, s.owner, s.leaseTTL, s.now())
+				if errors.Is(err, store.ErrConflict) {
+					log.Warn("lost the lease of a flow run to another server; stopping here", slog.Any("error", err))
+					close(lost)
+					cancel()
+					return
+				}
+				if err != nil && rctx.Err() == nil {
+					log.Warn("could not renew a flow run's lease", slog.Any("error", err))
+				}
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		<-renewDone
+		s.mu.Lock()
+		delete(s.progress, run.ID)
+		s.mu.Unlock()
+	}()
+
+	resumed := run.Status == flow.StatusRunning
+	run.Status = flow.StatusRunning
+	if run.StartedAt.IsZero() {
+		run.StartedAt = s.now()
+	}
+	if err := s.store.UpdateFlowRun(rctx, run); err != nil {
+		log.Error("mark flow run running", slog.Any("error", err))
+		return
+	}
+	if resumed {
+		log.Info("resuming an interrupted flow run")
+	} else {
+		log.Info("flow run started")
+	}
+
+	res, err := s.Resume(rctx, run)
+	select {
+	case <-lost:
+		return
+	default:
+	}
+	if err != nil && ctx.Err() != nil {
+		// Shutting down: hand the run back for the next server.
+		_ = s.store.RenewFlowRunLease(context.WithoutCancel(ctx), run.ID, s.owner, 0, s.now())
+		log.Info("flow run interrupted by shutdown; it resumes on the next start")
+		return
+	}
+	run.FinishedAt = s.now()
+	if err != nil {
+		run.Status = flow.StatusFailed
+		run.Error = publicMessage(err)
+		log.Warn("flow run failed", slog.String("error", run.Error), slog.Any("cause", err))
+	} else {
+		run.Status = res.Status
+		log.Info("flow run finished", slog.String("status", res.Status))
+	}
+	wctx := context.WithoutCancel(ctx)
+	if err := s.store.UpdateFlowRun(wctx, run); err != nil {
+		log.Error("store the flow run's outcome", slog.Any("error", err))
+		return
+	}
+	_ = s.store.RenewFlowRunLease(wctx, run.ID, s.owner, 0, s.now())
+	outcome := "success"
+	if run.Status != flow.StatusSucceeded {
+		outcome = "failure"
+	}
+	if err := s.store.AppendAudit(wctx, &store.AuditEvent{
+		Time: s.now(), Caller: run.Caller, Action: "flow.run", Outcome: outcome, Error: run.Error,
+		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
+	}); err != nil {
+		log.Error("audit the flow run", slog.Any("error", err))
+	}
+}
+
+// Resume validates a run's stored document again (connections and scopes
+// may have changed since it was queued) and runs it in this goroutine,
+// skipping the items it finished before. The caller holds the run's lease.
+func (s *Service) Resume(ctx context.Context, run *store.FlowRun) (*flow.RunResult, error) {
+	doc, err := flow.Parse(run.Source)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(ctx, s.env); err != nil {
+		return nil, err
+	}
+	inputs := map[string]any{}
+	if len(run.Inputs) > 0 {
+		if err := json.Unmarshal(run.Inputs, &inputs); err != nil {
+			return nil, problem.New(problem.Internal, "the run's stored inputs are not JSON").Wrap(err)
+		}
+	}
+	return s.runner.Run(context.WithValue(ctx, callerKey{}, run.Caller), run.ID, doc, inputs)
+}
+
+// publicMessage is an error's public text: a Problem's message and remedy,
+// or a generic text for internal errors.
+func publicMessage(err error) string {
+	if p, ok := problem.As(err); ok && p.Code != problem.Internal {
+		return p.Error()
+	}
+	return "internal error; see the server log"
+}
+
+// truncateText cuts s to at most n bytes on a rune boundary, marking the
+// cut with an ellipsis.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
