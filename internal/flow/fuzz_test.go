@@ -8,13 +8,19 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
-// FuzzParse checks that no document makes Parse, Validate or Plan panic,
-// and that every rejection is an invalid_input problem with positions.
-// Seeds are in testdata/fuzz/FuzzParse.
+// FuzzParse checks that no document makes Parse, Validate or Plan panic
+// or allocate more than allocBound, that every rejection is an
+// invalid_input problem with positions, and that the nesting limit holds
+// for what the YAML parser builds. Seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(suspendFlow))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		doc, err := Parse(src)
+		checkNestingBound(t, src)
+		var doc *Document
+		var err error
+		if got, limit := allocated(func() { doc, err = Parse(src) }), allocBound(len(src)); got > limit {
+			t.Fatalf("Parse allocated %d bytes for %d; want at most %d", got, len(src), limit)
+		}
 		if err != nil {
 			p, ok := problem.As(err)
 			if !ok || p.Code != problem.InvalidInput {

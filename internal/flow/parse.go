@@ -62,6 +62,10 @@ func parse(src []byte) (*Document, *issues, error) {
 			WithRemedy("save the file as UTF-8")
 	}
 	p := &docParser{}
+	if pos, deep := checkNesting(src); deep {
+		p.iss.add(pos, "", "the document nests more than %d levels deep here; a flow needs only a few levels: flatten the value or move it into a step of its own", maxNesting)
+		return nil, &p.iss, nil
+	}
 	file, err := parseYAML(src)
 	if err != nil {
 		p.syntaxError(err)
