@@ -67,14 +67,16 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 		}
 		dataDir, temp = d, true
 		defer os.RemoveAll(d)
+	} else if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create the data directory: %w", err)
 	}
 	token := dc.APIToken
 	if token == "" {
-		var b [24]byte
-		if _, err := rand.Read(b[:]); err != nil {
+		t, err := demoToken(dataDir, temp)
+		if err != nil {
 			return err
 		}
-		token = keyring.Secret("cf_demo_" + base64.RawURLEncoding.EncodeToString(b[:]))
+		token = t
 	}
 
 	org := oktaemu.New(oktaemu.Config{Devices: dc.Devices, Logger: dc.Logger.With(slog.String("component", "oktaemu"))})
@@ -132,7 +134,12 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 			return err
 		}
 	}
-	printDemo(dc, a.URL(), token.Reveal(), orgURL, dataDir, temp)
+	conns, err := a.Store.ListConnections(ctx)
+	if err != nil {
+		a.Close()
+		return fmt.Errorf("list connections: %w", err)
+	}
+	printDemo(dc, a.URL(), token.Reveal(), orgURL, dataDir, temp, conns)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.Serve(ctx) }()
@@ -144,7 +151,34 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 	}
 }
 
-func printDemo(dc DemoConfig, url, token, orgURL, dataDir string, temp bool) {
+// demoToken returns the demo's API token: the one in the data directory's
+// api-token file when a kept directory has one, else a new one, written
+// there (0600) so that the next start and the README's remedies find it.
+func demoToken(dataDir string, temp bool) (keyring.Secret, error) {
+	path := filepath.Join(dataDir, tokenFile)
+	if !temp {
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil && len(strings.TrimSpace(string(b))) >= 16:
+			return keyring.Secret(strings.TrimSpace(string(b))), nil
+		case err == nil:
+			return "", fmt.Errorf("%s holds no API token (at least 16 characters); remove the file to make a new token", path)
+		case !errors.Is(err, os.ErrNotExist):
+			return "", fmt.Errorf("read the API token: %w", err)
+		}
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	token := "cf_demo_" + base64.RawURLEncoding.EncodeToString(b[:])
+	if err := writeFile0600(path, []byte(token+"\n")); err != nil {
+		return "", fmt.Errorf("write the API token file: %w", err)
+	}
+	return keyring.Secret(token), nil
+}
+
+func printDemo(dc DemoConfig, url, token, orgURL, dataDir string, temp bool, conns []*store.Connection) {
 	devices := dc.Devices
 	if devices == 0 {
 		devices = 50
@@ -168,21 +202,54 @@ The emulated Okta org (trusted by this server)
     %-24[10]s no administrator role, assigned
     %-24[11]s super administrator, not assigned to the app
 
-Try it from another terminal:
-
-  export CARDFLOW_SERVER=%[1]s CARDFLOW_API_TOKEN=%[2]s
-  CARDFLOW_CLIENT_SECRET=%[5]s %[12]s connections create --nickname "Demo org" --domain %[3]s --client-id %[4]s
-  # open the URL it prints and sign in as %[8]s / %[7]s, then:
-  %[12]s run okta-devices/search-devices --connection "Demo org" --input status=ACTIVE --input resultSet=first200
-  %[12]s flows plan examples/offboard-user-devices.yaml --input login=%[10]s
-  %[12]s flows run examples/offboard-user-devices.yaml --input login=%[10]s
-
 `, url, token, orgURL, oktaemu.DemoClientID, oktaemu.DemoClientSecret, devices, oktaemu.DemoPassword,
-		oktaemu.AdminLogin, oktaemu.ReadOnlyLogin, oktaemu.UserLogin, oktaemu.UnassignedLogin, cmd)
+		oktaemu.AdminLogin, oktaemu.ReadOnlyLogin, oktaemu.UserLogin, oktaemu.UnassignedLogin)
+	fmt.Fprintf(w, "Try it from another terminal:\n\n  export CARDFLOW_SERVER=%s CARDFLOW_API_TOKEN=%s\n", url, token)
+	nickname := demoNickname
+	if len(conns) == 0 {
+		fmt.Fprintf(w, "  CARDFLOW_CLIENT_SECRET=%s %s connections create --nickname %q --domain %s --client-id %s\n",
+			oktaemu.DemoClientSecret, cmd, nickname, orgURL, oktaemu.DemoClientID)
+		fmt.Fprintf(w, "  # open the URL it prints and sign in as %s / %s, then:\n", oktaemu.AdminLogin, oktaemu.DemoPassword)
+	} else {
+		fmt.Fprintf(w, "  # the connections kept in the data directory:\n")
+		nickname = conns[0].Nickname
+		for _, c := range conns {
+			fmt.Fprintf(w, "  #   %q is %s%s\n", c.Nickname, c.Status, demoConnectionAdvice(c, orgURL, cmd))
+		}
+		for _, c := range conns {
+			if c.Status == store.StatusActive {
+				nickname = c.Nickname
+				break
+			}
+		}
+	}
+	fmt.Fprintf(w, "  %s run okta-devices/search-devices --connection %q --input status=ACTIVE --input resultSet=first200\n", cmd, nickname)
+	fmt.Fprintf(w, "  %s flows plan examples/offboard-user-devices.yaml --input login=%s\n", cmd, oktaemu.UserLogin)
+	fmt.Fprintf(w, "  %s flows run examples/offboard-user-devices.yaml --input login=%s\n\n", cmd, oktaemu.UserLogin)
 	if temp {
 		fmt.Fprintf(w, "Data: %s (removed on exit). Press Ctrl-C to stop.\n", dataDir)
 	} else {
 		fmt.Fprintf(w, "Data: %s. Press Ctrl-C to stop.\n", dataDir)
+	}
+}
+
+// demoNickname is the nickname the demo's instructions give a new
+// connection.
+const demoNickname = "Demo org"
+
+// demoConnectionAdvice says what to do with a connection kept from an
+// earlier run of the demo: nothing when it is active; reauthorize it when
+// it can be; else delete it and create it again against the org as it is.
+func demoConnectionAdvice(c *store.Connection, orgURL, cmd string) string {
+	switch {
+	case c.Status == store.StatusActive:
+		return ": use it as it is"
+	case c.Status == store.StatusPending:
+		return fmt.Sprintf(": finish signing in, or start again with %s connections reauthorize %q", cmd, c.Nickname)
+	case connection.OriginOf(c.Domain) == orgURL:
+		return fmt.Sprintf("; reauthorize it: %s connections reauthorize %q (sign in as %s)", cmd, c.Nickname, oktaemu.AdminLogin)
+	default:
+		return fmt.Sprintf("; its org is gone: %s connections delete %q, then create it again with --domain %s", cmd, c.Nickname, orgURL)
 	}
 }
 

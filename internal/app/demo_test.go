@@ -79,8 +79,17 @@ func TestDemo(t *testing.T) {
 // its server and org, the org's domain, and a function that stops it.
 func runDemo(t *testing.T, dc DemoConfig) (*harness, string, func()) {
 	t.Helper()
+	dc.APIToken = testAPIToken
+	h, domain, _, stop := runDemoOutput(t, dc)
+	return h, domain, stop
+}
+
+// runDemoOutput is runDemo with the API token of dc (none: the demo's own)
+// and the demo's output.
+func runDemoOutput(t *testing.T, dc DemoConfig) (*harness, string, *syncBuffer, func()) {
+	t.Helper()
 	out := &syncBuffer{}
-	dc.Stdout, dc.Listen, dc.APIToken = out, "127.0.0.1:0", testAPIToken
+	dc.Stdout, dc.Listen = out, "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Demo(ctx, dc) }()
@@ -119,9 +128,49 @@ func runDemo(t *testing.T, dc DemoConfig) (*harness, string, func()) {
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	domain := field(`Domain:\s+(\S+)`)
 	h := &harness{t: t, url: strings.TrimSuffix(field(`Console and API:\s+(\S+)`), "/"), logs: &syncBuffer{},
-		emu:  &emutest.Server{URL: domain, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}},
-		http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}}
-	return h, domain, stop
+		emu:   &emutest.Server{URL: domain, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}},
+		http:  &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect},
+		token: field(`API token:\s+(\S+)`)}
+	return h, domain, out, stop
+}
+
+// TestDemoDataDir starts the demo with a data directory that does not
+// exist yet, then restarts it: the API token stays the one in the
+// directory's api-token file, and the instructions speak of the connection
+// that is there instead of creating it again.
+func TestDemoDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "not", "yet")
+	dc := DemoConfig{DataDir: dir, Devices: 3}
+	h, _, out, stop := runDemoOutput(t, dc)
+	b, err := os.ReadFile(filepath.Join(dir, tokenFile))
+	if err != nil || strings.TrimSpace(string(b)) != h.token {
+		t.Fatalf("%s holds %q (%v); want the printed token %q", tokenFile, b, err, h.token)
+	}
+	if !strings.Contains(out.String(), `connections create --nickname "Demo org"`) {
+		t.Errorf("a new demo does not say how to create a connection:\n%s", out)
+	}
+	h.connect("Demo org")
+	first := h.token
+	stop()
+
+	h, _, out, stop = runDemoOutput(t, dc)
+	defer stop()
+	if h.token != first {
+		t.Errorf("restarted demo prints the token %q; want the kept %q", h.token, first)
+	}
+	var list struct {
+		Connections []connJSON `json:"connections"`
+	}
+	if code, data := h.call("GET", "/api/v1/connections", nil, &list); code != http.StatusOK || len(list.Connections) != 1 {
+		t.Fatalf("list connections with the kept token: %d %s", code, data)
+	}
+	text := out.String()
+	if strings.Contains(text, "connections create") {
+		t.Errorf("restarted demo suggests creating a connection that exists:\n%s", text)
+	}
+	if !strings.Contains(text, `connections reauthorize "Demo org"`) {
+		t.Errorf("restarted demo does not say to reauthorize the kept connection:\n%s", text)
+	}
 }
 
 // TestDemoRestart restarts a demo with the same data directory: the org

@@ -50,6 +50,8 @@ type harness struct {
 	stdout  *syncBuffer
 	http    *http.Client
 	stop    func()
+	// token is the API token call sends; "" means testAPIToken.
+	token string
 }
 
 // startHarness starts an emulator and a server; edit tweaks the config.
@@ -111,6 +113,9 @@ func startServer(t *testing.T, emu *emutest.Server, dataDir string, edit func(*C
 // the raw body; out, if not nil, receives the decoded body.
 func (h *harness) call(method, path string, body any, out any) (int, []byte) {
 	h.t.Helper()
+	if h.token != "" {
+		return h.callWith(h.token, method, path, body, out)
+	}
 	return h.callWith(testAPIToken, method, path, body, out)
 }
 
