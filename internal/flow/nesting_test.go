@@ -87,16 +87,16 @@ func TestParseRefusesNestingBombs(t *testing.T) {
 
 func TestNestingScanAcceptsRealDocuments(t *testing.T) {
 	docs := map[string]string{
-		"brackets in quotes": stepWith(`'` + strings.Repeat("[", 200) + `'`),
-		"brackets in double quotes": stepWith(`"` + strings.Repeat(`\"[`, 200) + `"`),
+		"brackets in quotes":         stepWith(`'` + strings.Repeat("[", 200) + `'`),
+		"brackets in double quotes":  stepWith(`"` + strings.Repeat(`\"[`, 200) + `"`),
 		"brackets in a plain scalar": stepWith(`a` + strings.Repeat("[", 200)),
-		"brackets in an expression": stepWith(`${{ ` + strings.Repeat("[", 30) + strings.Repeat("]", 30) + ` }}`),
+		"brackets in an expression":  stepWith(`${{ ` + strings.Repeat("[", 30) + strings.Repeat("]", 30) + ` }}`),
 		"brackets in a block scalar": "name: f\ndescription: |\n  " + strings.Repeat("[", 200) + "\n  more\nsteps: []\n",
-		"brackets in a comment": "name: f # " + strings.Repeat("[", 200) + "\n",
+		"brackets in a comment":      "name: f # " + strings.Repeat("[", 200) + "\n",
 		"brackets in a flow comment": "a: [1, # " + strings.Repeat("[", 200) + "\n  2]\n",
-		"quoted brackets in a flow": "a: ['" + strings.Repeat("[", 200) + "', \"]]\"]\n",
-		"many siblings": strings.Repeat("- [[[1]]]\n", 5000),
-		"deep but allowed": stepWith(strings.Repeat("[", maxNesting-6) + strings.Repeat("]", maxNesting-6)),
+		"quoted brackets in a flow":  "a: ['" + strings.Repeat("[", 200) + "', \"]]\"]\n",
+		"many siblings":              strings.Repeat("- [[[1]]]\n", 5000),
+		"deep but allowed":           stepWith(strings.Repeat("[", maxNesting-6) + strings.Repeat("]", maxNesting-6)),
 	}
 	for name, src := range docs {
 		if pos, deep := checkNesting([]byte(src)); deep {
