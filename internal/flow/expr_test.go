@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -100,13 +99,11 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := mustParse(t, "name: e\ninputs:\n  m: {type: string}\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      v: '"+tt.expr+"'\n")
-			start := time.Now()
+			// The cost limit's error is the proof that evaluation stopped
+			// early; a wall-clock bound would fail on a loaded machine.
 			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0}}, "steps": map[string]any{}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("eval error = %v; want one containing %q", err, tt.want)
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("evaluation took %v; the cost limit should stop it sooner", d)
 			}
 		})
 	}
