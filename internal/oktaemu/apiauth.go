@@ -128,7 +128,7 @@ func (o *Org) authenticate(w http.ResponseWriter, r *http.Request) *principal {
 		if ok {
 			return &principal{user: s.users[uid]}
 		}
-	case "bearer":
+	case "bearer", "dpop":
 		now := o.now()
 		s.mu.RLock()
 		t := s.tokens[cred]
@@ -141,6 +141,10 @@ func (o *Org) authenticate(w http.ResponseWriter, r *http.Request) *principal {
 		}
 		s.mu.RUnlock()
 		if p != nil && (p.user != nil || p.app != nil) {
+			if e := o.resourceDPoP(r, strings.ToLower(scheme), cred, t); e != nil {
+				writeDPoPResourceError(w, e)
+				return nil
+			}
 			return p
 		}
 	}

@@ -20,7 +20,9 @@
 // AutoGrantedScopes, okta.devices.read and okta.devices.manage; the service
 // app DemoServiceAppID (client DemoServiceClientID, private_key_jwt with the
 // keys of Config.ServiceAppJWKS, granted okta.devices.read and
-// okta.devices.manage, role SUPER_ADMIN); cardflow's own sign-in app
+// okta.devices.manage, role SUPER_ADMIN); the service app DemoDPoPAppID
+// (client DemoDPoPClientID, the same keys, grants and role, requiring
+// DPoP); cardflow's own sign-in app
 // DemoConsoleAppID (client DemoConsoleClientID / DemoConsoleClientSecret,
 // any path on a loopback origin, the four demo users assigned) with the
 // groups AdminsGroup (AdminLogin), OperatorsGroup (ReadOnlyLogin) and
@@ -49,7 +51,7 @@
 //	                "okta.devices.read", "okta.devices.manage"]},
 //	    {"id": "0oaservice", "label": "Service", "type": "service", "clientId": "0oaserviceclient",
 //	     "grants": ["okta.devices.read"], "roles": ["READ_ONLY_ADMIN"],
-//	     "jwks": {"keys": [{"kty": "RSA", "kid": "k1", "n": "...", "e": "AQAB"}]}}
+//	     "jwks": {"keys": [{"kty": "RSA", "kid": "k1", "n": "...", "e": "AQAB"}]}, "dpop": false}
 //	  ],
 //	  "groups": [{"name": "cardflow-admins", "users": ["admin@example.com"]}],
 //	  "devices": [
@@ -71,8 +73,10 @@
 // type "web" needs clientSecret and uses the authorization code and refresh
 // token grants; type "service" authenticates with private_key_jwt against
 // jwks (a JWK Set; Config.ServiceAppJWKS replaces the keys of the app whose
-// clientId is 0oaserviceclient) and uses the client credentials grant,
-// acting with its own roles. A redirect URI on 127.0.0.1, localhost or
+// clientId is 0oaserviceclient or 0oaservicedpopclient) and uses the
+// client credentials grant only (one-hour access tokens, no refresh token;
+// every requested scope must be granted, else invalid_scope), acting with
+// its own roles; "dpop": true makes it require DPoP proofs. A redirect URI on 127.0.0.1, localhost or
 // [::1] without a port matches that URI on any port, a loopback origin
 // followed by "/*" (http://127.0.0.1/*) any path on any port; other redirect
 // URIs match exactly. groups name their members (logins or ids); ID tokens
@@ -86,6 +90,30 @@
 // login or id (managementStatus MANAGED|NOT_MANAGED, screenLockType
 // NONE|PASSCODE|BIOMETRIC). generateDevices adds that many demo devices
 // owned by the fixture's users.
+//
+// # Token lifetimes and DPoP
+//
+// Access tokens live one hour. A login's refresh tokens live 90 days from
+// the code exchange and every rotated refresh token keeps that expiry
+// (Okta's org authorization server has no idle expiry); introspection
+// answers it as exp, and after it a refresh is invalid_grant. Client
+// assertions (exp at most an hour ahead, jti never reused) and DPoP proofs
+// (iat within five minutes) are accepted against either the configured
+// clock or the emulator clock, since a client signs with its own clock.
+//
+// For a service app with "dpop": true, a token request needs a DPoP proof
+// (RFC 9449: typ dpop+jwt, an RS or ES alg, the public jwk, htm, htu, iat,
+// a jti never used before, and the server's nonce: a proof without a
+// current nonce is answered 400 use_dpop_nonce with a DPoP-Nonce header;
+// nonces change daily and are accepted for three days). Its access token
+// has token_type DPoP and is bound to the proof key. Resource calls with it
+// need "Authorization: DPoP" and a proof with ath; refusals come as Okta's
+// invalid_dpop_proof / invalid_request / invalid_token in a
+// WWW-Authenticate: DPoP header with an empty body.
+//
+// GET and POST /api/v1/apps/{appId}/credentials/jwks list and add a
+// service app's public keys (a JWK with a unique kid), as an admin does on
+// the app's Client Credentials section.
 //
 // # Control endpoints
 //

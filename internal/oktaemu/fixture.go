@@ -19,6 +19,8 @@ const (
 	DemoClientSecret    = "demo-workflows-secret" // its client secret
 	DemoServiceAppID    = "0oaservice"            // a service app (client_credentials, private_key_jwt)
 	DemoServiceClientID = "0oaserviceclient"      // its client ID; register keys with Config.ServiceAppJWKS
+	DemoDPoPAppID       = "0oaservicedpop"        // a service app that requires DPoP
+	DemoDPoPClientID    = "0oaservicedpopclient"  // its client ID; Config.ServiceAppJWKS gives its keys too
 
 	// cardflow's own sign-in app (SPEC §9): redirect URIs are any path on
 	// a loopback origin, any port.
@@ -99,6 +101,10 @@ type FixtureApp struct {
 	Grants       []string        `json:"grants,omitempty"`
 	Roles        []string        `json:"roles,omitempty"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
+	// DPoP makes a service app require DPoP proofs (RFC 9449) in token
+	// requests, as Okta's "Require Demonstrating Proof of Possession"
+	// setting does.
+	DPoP bool `json:"dpop,omitempty"`
 }
 
 // FixtureDevice is a device. Empty ID, Status, Created or LastUpdated get
@@ -191,6 +197,13 @@ func DemoFixture(n int) *Fixture {
 			Grants:   []string{"okta.devices.read", "okta.devices.manage"},
 			Roles:    []string{"SUPER_ADMIN"},
 			JWKS:     json.RawMessage(`{"keys":[]}`),
+		}, {
+			ID: DemoDPoPAppID, Label: "cardflow service (DPoP)", Type: "service",
+			ClientID: DemoDPoPClientID,
+			Grants:   []string{"okta.devices.read", "okta.devices.manage"},
+			Roles:    []string{"SUPER_ADMIN"},
+			JWKS:     json.RawMessage(`{"keys":[]}`),
+			DPoP:     true,
 		}, {
 			ID: DemoConsoleAppID, Label: DemoConsoleAppLabel, Type: "web",
 			ClientID: DemoConsoleClientID, ClientSecret: DemoConsoleClientSecret,

@@ -87,9 +87,13 @@ const assertionSkew = 5 * time.Minute
 // verifyAssertion authenticates a service app by its signed client
 // assertion (RFC 7523): iss = sub = client id, aud = the token URL, exp at
 // most an hour ahead, signed with a key of the app's JWKS.
-func (o *Org) verifyAssertion(r *http.Request, assertion, clientID string) (*app, *oauthError) {
-	bad := func(desc string) (*app, *oauthError) {
-		return nil, &oauthError{status: http.StatusUnauthorized, code: "invalid_client", desc: desc}
+//
+// The assertion's jti is checked here but recorded by useAssertion, once
+// the request has passed its other checks: a client that must retry with
+// a DPoP nonce may send the same assertion again.
+func (o *Org) verifyAssertion(r *http.Request, assertion, clientID string) (*app, *assertionUse, *oauthError) {
+	bad := func(desc string) (*app, *assertionUse, *oauthError) {
+		return nil, nil, &oauthError{status: http.StatusUnauthorized, code: "invalid_client", desc: desc}
 	}
 	tok, err := jwt.ParseSigned(assertion, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
@@ -127,25 +131,48 @@ func (o *Org) verifyAssertion(r *http.Request, assertion, clientID string) (*app
 	if !verified {
 		return bad("The client_assertion signature is invalid.")
 	}
-	now := o.cfg.Now()
 	switch {
 	case c.Issuer != a.clientID || c.Subject != a.clientID:
 		return bad("The client_assertion token must have 'iss' and 'sub' equal to the client_id.")
 	case !c.Audience.Contains(origin(r) + "/oauth2/v1/token"):
 		return bad("The audience claim for client_assertion must be the endpoint invoked for the request.")
-	case c.Expiry == nil || now.After(c.Expiry.Time().Add(assertionSkew)):
+	case c.Expiry == nil || !o.eitherClock(func(now time.Time) bool { return !now.After(c.Expiry.Time().Add(assertionSkew)) }):
 		return bad("The client_assertion token is expired.")
-	case c.Expiry.Time().After(now.Add(time.Hour + assertionSkew)):
+	case !o.eitherClock(func(now time.Time) bool { return !c.Expiry.Time().After(now.Add(time.Hour + assertionSkew)) }):
 		return bad("The client_assertion token has an expiration too far into the future.")
 	}
 	if c.ID != "" {
-		s.mu.Lock()
+		s.mu.RLock()
 		_, used := s.jtis[c.ID]
-		s.jtis[c.ID] = c.Expiry.Time()
-		s.mu.Unlock()
+		s.mu.RUnlock()
 		if used {
 			return bad(fmt.Sprintf("The client_assertion token has already been used (jti %s).", c.ID))
 		}
 	}
-	return a, nil
+	return a, &assertionUse{jti: c.ID, until: c.Expiry.Time()}, nil
+}
+
+// assertionUse is a verified client assertion whose jti is not yet
+// recorded.
+type assertionUse struct {
+	jti   string
+	until time.Time
+}
+
+// useAssertion records the jti of a verified assertion; it fails when a
+// concurrent request recorded it first.
+func (o *Org) useAssertion(u *assertionUse) *oauthError {
+	if u == nil || u.jti == "" {
+		return nil
+	}
+	s := o.st()
+	s.mu.Lock()
+	_, used := s.jtis[u.jti]
+	s.jtis[u.jti] = u.until
+	s.mu.Unlock()
+	if used {
+		return &oauthError{status: http.StatusUnauthorized, code: "invalid_client",
+			desc: fmt.Sprintf("The client_assertion token has already been used (jti %s).", u.jti)}
+	}
+	return nil
 }

@@ -220,6 +220,8 @@ func (o *Org) routes() {
 	o.handle("POST /api/v1/apps/{appId}/grants", bucketApps, o.createGrant)
 	o.handle("GET /api/v1/apps/{appId}/grants/{grantId}", bucketApps, o.getGrant)
 	o.handle("DELETE /api/v1/apps/{appId}/grants/{grantId}", bucketApps, o.deleteGrant)
+	o.handle("GET /api/v1/apps/{appId}/credentials/jwks", bucketApps, o.listAppKeys)
+	o.handle("POST /api/v1/apps/{appId}/credentials/jwks", bucketApps, o.addAppKey)
 	o.handle("/api/", bucketApps, o.notFound)
 
 	// Control endpoints: not counted, faulted or rate limited.

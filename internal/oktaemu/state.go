@@ -39,6 +39,9 @@ type state struct {
 	codes  map[string]*authCode
 	tokens map[string]*tokenRec
 	jtis   map[string]time.Time // used client assertion ids
+
+	dpopSecret []byte               // derives the DPoP nonces
+	dpopJTIs   map[string]time.Time // used DPoP proof ids, until when they are kept
 }
 
 type user struct {
@@ -56,7 +59,14 @@ type app struct {
 	assigned                          []assignment // guarded by state.mu
 	grants                            []*grant     // guarded by state.mu
 	roles                             []string
-	jwks                              *jose.JSONWebKeySet
+	jwks                              *jose.JSONWebKeySet // guarded by state.mu
+	keyMeta                           map[string]keyMeta  // by kid: when a key was added; guarded by state.mu
+	dpop                              bool                // token requests need DPoP proofs
+}
+
+type keyMeta struct {
+	id      string
+	created time.Time
 }
 
 type group struct {
@@ -153,7 +163,11 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 		start: start, users: map[string]*user{}, byLogin: map[string]*user{},
 		apiTokens: map[string]string{}, apps: map[string]*app{}, byClient: map[string]*app{},
 		devices: map[string]*device{}, txns: map[string]*authTxn{}, codes: map[string]*authCode{},
-		tokens: map[string]*tokenRec{}, jtis: map[string]time.Time{},
+		tokens: map[string]*tokenRec{}, jtis: map[string]time.Time{}, dpopJTIs: map[string]time.Time{},
+		dpopSecret: make([]byte, 32),
+	}
+	for i := range s.dpopSecret {
+		s.dpopSecret[i] = byte(s.rnd.Uint32())
 	}
 	created := start.AddDate(-2, 0, 0)
 	for i, fu := range fx.Users {
@@ -220,7 +234,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fixture: apps[%d]: %w", i, err)
 		}
-		if a.clientID == DemoServiceClientID && len(jwks) > 0 {
+		if (a.clientID == DemoServiceClientID || a.clientID == DemoDPoPClientID) && len(jwks) > 0 {
 			a.jwks = new(jose.JSONWebKeySet)
 			if err := json.Unmarshal(jwks, a.jwks); err != nil {
 				return nil, fmt.Errorf("service app JWKS: %w", err)
@@ -257,7 +271,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 
 func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, error) {
 	a := &app{id: fa.ID, label: fa.Label, kind: fa.Type, clientID: fa.ClientID, secret: fa.ClientSecret,
-		redirectURIs: fa.RedirectURIs, roles: fa.Roles, created: created}
+		redirectURIs: fa.RedirectURIs, roles: fa.Roles, created: created, dpop: fa.DPoP, keyMeta: map[string]keyMeta{}}
 	if a.id == "" || a.clientID == "" {
 		return nil, fmt.Errorf("id and clientId are required")
 	}
@@ -281,6 +295,9 @@ func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, 
 		}
 	default:
 		return nil, fmt.Errorf("type must be \"web\" or \"service\", not %q", a.kind)
+	}
+	if a.dpop && a.kind != "service" {
+		return nil, fmt.Errorf("dpop is for service apps")
 	}
 	for _, r := range a.roles {
 		if !slices.Contains(knownRoles, r) {

@@ -27,6 +27,7 @@ type tokenRec struct {
 	revoked          bool
 	family           *family // nil for client credentials tokens
 	rotatedAt        time.Time
+	jkt              string // the DPoP key thumbprint a DPoP access token is bound to
 }
 
 func (t *tokenRec) live(now time.Time) bool { return !t.revoked && now.Before(t.expires) }
@@ -35,6 +36,9 @@ func (t *tokenRec) live(now time.Time) bool { return !t.revoked && now.Before(t.
 type family struct {
 	tokens   []*tokenRec
 	authTime time.Time
+	// refreshExpires is when every refresh token of the login expires:
+	// 90 days after the code exchange, kept by rotation (EVENTS.md §7).
+	refreshExpires time.Time
 	// scopes are the login's. Every refresh token of the family carries
 	// them, even when a refresh narrowed its access token's (RFC 6749 §6).
 	scopes []string
@@ -72,12 +76,26 @@ func badRequest(code, desc string) *oauthError {
 
 // clientAuth authenticates the client of a token, introspect or revoke
 // request: client_secret_basic, client_secret_post or private_key_jwt.
+// A private_key_jwt assertion's jti is recorded as used here, except by
+// the token endpoint, which records it with useAssertion after its own
+// checks (clientAuthDeferred).
 func (o *Org) clientAuth(r *http.Request) (*app, *oauthError) {
+	a, use, oerr := o.clientAuthDeferred(r)
+	if oerr != nil {
+		return nil, oerr
+	}
+	if oerr := o.useAssertion(use); oerr != nil {
+		return nil, oerr
+	}
+	return a, nil
+}
+
+func (o *Org) clientAuthDeferred(r *http.Request) (*app, *assertionUse, *oauthError) {
 	s := o.st()
 	f := r.Form
 	if at := f.Get("client_assertion_type"); at != "" {
 		if at != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
-			return nil, badRequest("invalid_request", "The client_assertion_type is not supported.")
+			return nil, nil, badRequest("invalid_request", "The client_assertion_type is not supported.")
 		}
 		return o.verifyAssertion(r, f.Get("client_assertion"), f.Get("client_id"))
 	}
@@ -87,7 +105,7 @@ func (o *Org) clientAuth(r *http.Request) (*app, *oauthError) {
 		id, err1 = url.QueryUnescape(id)
 		secret, err2 = url.QueryUnescape(secret)
 		if err1 != nil || err2 != nil {
-			return nil, errInvalidClient
+			return nil, nil, errInvalidClient
 		}
 	} else {
 		id, secret = f.Get("client_id"), f.Get("client_secret")
@@ -98,9 +116,9 @@ func (o *Org) clientAuth(r *http.Request) (*app, *oauthError) {
 	if a == nil || a.kind != "web" || secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(a.secret)) != 1 {
 		e := *errInvalidClient
 		e.wwwAuthBasic = basic
-		return nil, &e
+		return nil, nil, &e
 	}
-	return a, nil
+	return a, nil, nil
 }
 
 func (o *Org) token(w http.ResponseWriter, r *http.Request) {
@@ -110,8 +128,20 @@ func (o *Org) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, badRequest("invalid_request", "The request body is not a valid form."))
 		return
 	}
-	a, oerr := o.clientAuth(r)
+	a, use, oerr := o.clientAuthDeferred(r)
 	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
+	jkt := ""
+	if a.kind == "service" && a.dpop {
+		var derr *dpopError
+		if jkt, derr = o.verifyProof(r, http.MethodPost, origin(r)+"/oauth2/v1/token", "", true); derr != nil {
+			o.writeDPoPTokenError(w, derr)
+			return
+		}
+	}
+	if oerr := o.useAssertion(use); oerr != nil {
 		writeOAuthError(w, oerr)
 		return
 	}
@@ -122,7 +152,7 @@ func (o *Org) token(w http.ResponseWriter, r *http.Request) {
 	case gt == "refresh_token" && a.kind == "web":
 		resp, oerr = o.refresh(r, a)
 	case gt == "client_credentials" && a.kind == "service":
-		resp, oerr = o.clientCredentials(r, a)
+		resp, oerr = o.clientCredentials(r, a, jkt)
 	case gt == "authorization_code" || gt == "refresh_token" || gt == "client_credentials":
 		configured := "[authorization_code, refresh_token]"
 		if a.kind == "service" {
@@ -163,7 +193,7 @@ func (o *Org) exchangeCode(r *http.Request, a *app) (map[string]any, *oauthError
 		return nil, badRequest("invalid_grant", "PKCE verification failed.")
 	}
 	c.used = true
-	fam := &family{authTime: c.authTime, scopes: c.scopes}
+	fam := &family{authTime: c.authTime, scopes: c.scopes, refreshExpires: now.Add(refreshLifetime)}
 	resp, claims := o.issue(s, a, c.userID, c.scopes, fam, now, origin(r))
 	if claims != nil {
 		claims.Nonce = c.nonce
@@ -217,7 +247,9 @@ func (o *Org) rotate(s *state, a *app, rt, scope string, now time.Time, iss stri
 	return resp, claims, nil
 }
 
-func (o *Org) clientCredentials(r *http.Request, a *app) (map[string]any, *oauthError) {
+// clientCredentials issues a service app's access token: one hour, no
+// refresh token, bound to DPoP key jkt when not empty.
+func (o *Org) clientCredentials(r *http.Request, a *app, jkt string) (map[string]any, *oauthError) {
 	scopes := strings.Fields(r.Form.Get("scope"))
 	if len(scopes) == 0 {
 		return nil, badRequest("invalid_scope", "The authorization server resource does not have any configured default scopes, 'scope' must be provided.")
@@ -232,6 +264,10 @@ func (o *Org) clientCredentials(r *http.Request, a *app) (map[string]any, *oauth
 		}
 	}
 	resp, _ := o.issue(s, a, "", scopes, nil, now, origin(r))
+	if jkt != "" {
+		s.tokens[resp["access_token"].(string)].jkt = jkt
+		resp["token_type"] = "DPoP"
+	}
 	return resp, nil
 }
 
@@ -253,7 +289,7 @@ func (o *Org) issue(s *state, a *app, userID string, scopes []string, fam *famil
 	if slices.Contains(fam.scopes, "offline_access") {
 		rt := randomToken(43)
 		rrec := &tokenRec{kind: kindRefresh, clientID: a.clientID, userID: userID, scopes: fam.scopes, issued: now,
-			expires: now.Add(refreshLifetime), family: fam}
+			expires: fam.refreshExpires, family: fam}
 		s.tokens[rt] = rrec
 		fam.tokens = append(fam.tokens, rrec)
 		resp["refresh_token"] = rt

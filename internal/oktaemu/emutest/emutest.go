@@ -265,3 +265,14 @@ func (s *Server) AddGrant(t testing.TB, scope string) {
 		t.Fatalf("grant %s: status %d: %s", scope, code, body)
 	}
 }
+
+// AddAppKey adds a public JWK (JSON, with a kid) to the keys of the app
+// with appID through the management API, as an admin pasting it on the
+// app's Client Credentials section does.
+func (s *Server) AddAppKey(t testing.TB, appID string, jwk []byte) {
+	t.Helper()
+	code, body := s.api(t, "POST", "/api/v1/apps/"+appID+"/credentials/jwks", json.RawMessage(jwk))
+	if code != http.StatusCreated {
+		t.Fatalf("add key to app %s: status %d: %s", appID, code, body)
+	}
+}
