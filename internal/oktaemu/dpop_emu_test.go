@@ -75,7 +75,7 @@ func TestClientCredentialsWithXOAuth2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.TokenType != "Bearer" || tok.RefreshToken != "" || tok.Expiry.Sub(time.Now()).Round(time.Minute) != time.Hour {
+	if tok.TokenType != "Bearer" || tok.RefreshToken != "" || time.Until(tok.Expiry).Round(time.Minute) != time.Hour {
 		t.Errorf("token type %q refresh %q expiry in %v; want Bearer, none, 1h", tok.TokenType, tok.RefreshToken, time.Until(tok.Expiry))
 	}
 	if r := emuCall(t, s, "GET", "/api/v1/devices", "Bearer "+tok.AccessToken, ""); r.status != 200 {
