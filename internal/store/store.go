@@ -27,6 +27,12 @@ const (
 	StatusError                = "error"
 )
 
+// Connection kinds (Connection.Auth).
+const (
+	AuthUser    = "user"
+	AuthService = "service"
+)
+
 // Connection is one authorized (or being authorized) connection to an Okta
 // org. Fields named Sealed* hold keyring ciphertexts, never plaintext.
 type Connection struct {
@@ -60,6 +66,28 @@ type Connection struct {
 	AuthorizedName   string
 	AuthorizedAt     time.Time
 	LastUsedAt       time.Time
+
+	// Auth is AuthUser (authorization code flow, refresh tokens) or
+	// AuthService (an API Services app: client credentials with
+	// private_key_jwt); empty means AuthUser.
+	Auth string
+	// RefreshTokenExpiresAt is when the refresh token expires (from the
+	// org's introspection after each token exchange); zero when unknown.
+	RefreshTokenExpiresAt time.Time
+	// ExpiryNotifiedAt is when the connection.expiring notification for
+	// the current refresh token went out; zero when it has not.
+	ExpiryNotifiedAt time.Time
+	// SealedPrivateKey is a service connection's client-auth private key
+	// (a JWK); SealedNextPrivateKey a new key being rotated in, used once
+	// the org accepts it; SealedDPoPKey the key DPoP proofs are signed with.
+	SealedPrivateKey     []byte
+	SealedNextPrivateKey []byte
+	SealedDPoPKey        []byte
+	// DPoP says the connection sends DPoP proofs (RFC 9449).
+	DPoP bool
+	// AccessTokenType is the stored access token's type, "Bearer" or
+	// "DPoP"; empty means Bearer.
+	AccessTokenType string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

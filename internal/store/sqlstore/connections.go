@@ -15,18 +15,24 @@ const connectionCols = `id, connector, nickname, domain, status, status_reason, 
 	sealed_client_secret, sealed_refresh_token, sealed_access_token, sealed_id_token,
 	access_token_expiry, refresh_started_at,
 	authorized_user_id, authorized_login, authorized_name, authorized_at, last_used_at,
-	created_at, updated_at, version`
+	created_at, updated_at,
+	auth, refresh_token_expires_at, expiry_notified_at,
+	sealed_private_key, sealed_next_private_key, sealed_dpop_key, dpop, access_token_type,
+	version`
 
 func scanConnection(sc scanner) (*store.Connection, error) {
 	var c store.Connection
 	var requested, granted string
-	var expiry, refreshStarted, authorizedAt, lastUsed, created, updated int64
+	var expiry, refreshStarted, authorizedAt, lastUsed, created, updated, refreshExpires, notified, dpop int64
 	err := sc.Scan(&c.ID, &c.Connector, &c.Nickname, &c.Domain, &c.Status, &c.StatusReason, &c.Remedy,
 		&c.ScopeMode, &requested, &granted, &c.ClientID,
 		&c.SealedClientSecret, &c.SealedRefreshToken, &c.SealedAccessToken, &c.SealedIDToken,
 		&expiry, &refreshStarted,
 		&c.AuthorizedUserID, &c.AuthorizedLogin, &c.AuthorizedName, &authorizedAt, &lastUsed,
-		&created, &updated, &c.Version)
+		&created, &updated,
+		&c.Auth, &refreshExpires, &notified,
+		&c.SealedPrivateKey, &c.SealedNextPrivateKey, &c.SealedDPoPKey, &dpop, &c.AccessTokenType,
+		&c.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +52,12 @@ func scanConnection(sc scanner) (*store.Connection, error) {
 	c.LastUsedAt = fromTS(lastUsed)
 	c.CreatedAt = fromTS(created)
 	c.UpdatedAt = fromTS(updated)
+	c.RefreshTokenExpiresAt = fromTS(refreshExpires)
+	c.ExpiryNotifiedAt = fromTS(notified)
+	c.SealedPrivateKey = fromBlob(c.SealedPrivateKey)
+	c.SealedNextPrivateKey = fromBlob(c.SealedNextPrivateKey)
+	c.SealedDPoPKey = fromBlob(c.SealedDPoPKey)
+	c.DPoP = dpop != 0
 	return &c, nil
 }
 
@@ -54,13 +66,16 @@ func scanConnection(sc scanner) (*store.Connection, error) {
 func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error {
 	fillID(&c.ID)
 	_, err := s.exec(ctx, s.db, `INSERT INTO connections (`+connectionCols+`, nickname_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Connector, c.Nickname, c.Domain, c.Status, c.StatusReason, c.Remedy,
 		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
 		blob(c.SealedClientSecret), blob(c.SealedRefreshToken), blob(c.SealedAccessToken), blob(c.SealedIDToken),
 		ts(c.AccessTokenExpiry), ts(c.RefreshStartedAt),
 		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, ts(c.AuthorizedAt), ts(c.LastUsedAt),
-		ts(c.CreatedAt), ts(c.UpdatedAt), 1, foldNickname(c.Nickname))
+		ts(c.CreatedAt), ts(c.UpdatedAt),
+		c.Auth, ts(c.RefreshTokenExpiresAt), ts(c.ExpiryNotifiedAt),
+		blob(c.SealedPrivateKey), blob(c.SealedNextPrivateKey), blob(c.SealedDPoPKey), boolInt(c.DPoP), c.AccessTokenType,
+		1, foldNickname(c.Nickname))
 	if err != nil {
 		return s.fail("create connection", err)
 	}
@@ -107,7 +122,10 @@ func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error
 		sealed_client_secret = ?, sealed_refresh_token = ?, sealed_access_token = ?, sealed_id_token = ?,
 		access_token_expiry = ?, refresh_started_at = ?,
 		authorized_user_id = ?, authorized_login = ?, authorized_name = ?, authorized_at = ?, last_used_at = ?,
-		created_at = ?, updated_at = ?, version = version + 1
+		created_at = ?, updated_at = ?,
+		auth = ?, refresh_token_expires_at = ?, expiry_notified_at = ?,
+		sealed_private_key = ?, sealed_next_private_key = ?, sealed_dpop_key = ?, dpop = ?, access_token_type = ?,
+		version = version + 1
 		WHERE id = ? AND version = ?`,
 		c.Connector, c.Nickname, foldNickname(c.Nickname), c.Domain, c.Status, c.StatusReason, c.Remedy,
 		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
@@ -115,6 +133,8 @@ func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error
 		ts(c.AccessTokenExpiry), ts(c.RefreshStartedAt),
 		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, ts(c.AuthorizedAt), ts(c.LastUsedAt),
 		ts(c.CreatedAt), ts(c.UpdatedAt),
+		c.Auth, ts(c.RefreshTokenExpiresAt), ts(c.ExpiryNotifiedAt),
+		blob(c.SealedPrivateKey), blob(c.SealedNextPrivateKey), blob(c.SealedDPoPKey), boolInt(c.DPoP), c.AccessTokenType,
 		c.ID, c.Version)
 	op := fmt.Sprintf("update connection %q", c.ID)
 	if err != nil {

@@ -113,6 +113,14 @@ func testConnectionRoundTrip(t *testing.T, open func(t *testing.T) store.Store) 
 			SealedAccessToken: []byte("at"), SealedIDToken: []byte("it"), AccessTokenExpiry: at(3600),
 			RefreshStartedAt: at(5), AuthorizedUserID: "00u1", AuthorizedLogin: "admin@example.com",
 			AuthorizedName: "Ada Admin", AuthorizedAt: at(1), LastUsedAt: at(2), CreatedAt: at(-1), UpdatedAt: at(3),
+			Auth: store.AuthUser, RefreshTokenExpiresAt: at(90 * 86400), ExpiryNotifiedAt: at(77 * 86400),
+		}},
+		{name: "service", c: &store.Connection{
+			ID: "service", Connector: "okta-devices", Nickname: "Service", Domain: "example.okta.com",
+			Status: store.StatusActive, ScopeMode: "custom", RequestedScopes: []string{"okta.devices.read"},
+			GrantedScopes: []string{"okta.devices.read"}, ClientID: "0oaserviceclient", Auth: store.AuthService,
+			SealedPrivateKey: []byte("pk"), SealedNextPrivateKey: []byte("nk"), SealedDPoPKey: []byte("dk"), DPoP: true,
+			SealedAccessToken: []byte("at"), AccessTokenExpiry: at(3600), AccessTokenType: "DPoP", CreatedAt: at(0), UpdatedAt: at(0),
 		}},
 	}
 	for _, tt := range tests {
