@@ -24,6 +24,9 @@ const (
 const (
 	ModeRead   = "read"
 	ModeManage = "manage"
+	// ModeEvent is the mode of an event card: it starts flows (on.event)
+	// and is not run as a step.
+	ModeEvent = "event"
 )
 
 // Document is a parsed flow. It is immutable once Validate has returned,
@@ -37,6 +40,8 @@ type Document struct {
 	Inputs []*InputDef
 	// Steps are the flow's steps, in the order they run.
 	Steps []*Step
+	// Trigger is the on: section; nil for a flow only people start.
+	Trigger *Trigger
 
 	validated bool
 }

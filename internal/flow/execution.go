@@ -17,6 +17,7 @@ type execution struct {
 	doc        *Document
 	plan       bool
 	inputs     map[string]any
+	trigger    map[string]any    // the "trigger" name of expressions
 	steps      map[string]any    // the "steps" name of expressions
 	missing    map[string]string // steps without output: why
 	savedSteps map[string]StepState
@@ -24,9 +25,9 @@ type execution struct {
 	progressMu sync.Mutex
 }
 
-func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any, plan bool) *execution {
+func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any, f Firing, plan bool) *execution {
 	return &execution{
-		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs,
+		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs, trigger: f.activation(),
 		steps:      map[string]any{},
 		missing:    map[string]string{},
 		savedSteps: map[string]StepState{},
@@ -85,7 +86,7 @@ func (x *execution) report(st *Step, c *counter, done string, wait time.Duration
 }
 
 func (x *execution) activation() map[string]any {
-	return map[string]any{"inputs": x.inputs, "steps": x.steps}
+	return map[string]any{"inputs": x.inputs, "steps": x.steps, "trigger": x.trigger}
 }
 
 // runStep runs (or plans) one step and makes its output visible to the

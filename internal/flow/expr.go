@@ -24,23 +24,30 @@ const costLimit = 10_000_000
 // maxExprLen bounds the size of one expression, in code points.
 const maxExprLen = 4096
 
-// celEnvs holds the two CEL environments of flow expressions: base (inputs
-// and steps) and item (also item and index, inside a for_each step). They
-// are immutable and shared by every document.
+// celEnvs holds the CEL environments of flow expressions: trigger (only
+// trigger, for on.inputs and on.event.if), base (also inputs and steps) and
+// item (also item and index, inside a for_each step). They are immutable
+// and shared by every document.
 type celEnvs struct {
-	base, item *cel.Env
+	trigger, base, item *cel.Env
 }
 
 var sharedEnvs = sync.OnceValues(func() (*celEnvs, error) {
-	base, err := cel.NewEnv(
-		cel.Variable("inputs", cel.MapType(cel.StringType, cel.DynType)),
-		cel.Variable("steps", cel.MapType(cel.StringType, cel.DynType)),
+	trigger, err := cel.NewEnv(
+		cel.Variable("trigger", cel.MapType(cel.StringType, cel.DynType)),
 		cel.ParserExpressionSizeLimit(maxExprLen),
 		cel.CrossTypeNumericComparisons(true),
 		ext.Strings(),
 		ext.Lists(ext.ListsMaxRangeSize(100_000)),
 		ext.Math(),
 		ext.Sets(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("flow: cel environment: %w", err)
+	}
+	base, err := trigger.Extend(
+		cel.Variable("inputs", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("steps", cel.MapType(cel.StringType, cel.DynType)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("flow: cel environment: %w", err)
@@ -52,7 +59,7 @@ var sharedEnvs = sync.OnceValues(func() (*celEnvs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flow: cel item environment: %w", err)
 	}
-	return &celEnvs{base: base, item: item}, nil
+	return &celEnvs{trigger: trigger, base: base, item: item}, nil
 })
 
 // expression is one compiled ${{ }} expression.

@@ -294,8 +294,10 @@ func (p *docParser) document(body ast.Node) *Document {
 			doc.Inputs = p.inputs(e.val)
 		case "steps":
 			stepsNode, stepsPos = e.val, e.keyPos
+		case "on":
+			doc.Trigger = p.trigger(e.val, e.keyPos)
 		default:
-			p.iss.add(e.keyPos, "", "unknown key %q; a flow has name, description, inputs and steps%s", e.key, suggest(e.key, "name", "description", "inputs", "steps"))
+			p.iss.add(e.keyPos, "", "unknown key %q; a flow has name, description, inputs, on and steps%s", e.key, suggest(e.key, "name", "description", "inputs", "on", "steps"))
 		}
 	}
 	if !seen["name"] {
@@ -305,6 +307,9 @@ func (p *docParser) document(body ast.Node) *Document {
 		p.iss.add(p.pos(body), "", "the flow has no steps: add steps: with at least one step (id, card, connection)")
 	} else {
 		doc.Steps = p.steps(stepsNode, stepsPos)
+	}
+	if doc.Trigger != nil {
+		p.checkTriggerInputs(doc)
 	}
 	return doc
 }

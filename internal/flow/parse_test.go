@@ -143,7 +143,7 @@ func TestParseErrors(t *testing.T) {
 		{"not a mapping", "- a\n- b\n", []wantIssue{{1, 1, "", "a flow document must be a mapping"}}},
 		{"unknown top-level key", "name: f\nstep:\n" + step, []wantIssue{
 			{1, 1, "", "the flow has no steps"},
-			{2, 1, "", `unknown key "step"; a flow has name, description, inputs and steps (did you mean "steps"?)`},
+			{2, 1, "", `unknown key "step"; a flow has name, description, inputs, on and steps (did you mean "steps"?)`},
 		}},
 		{"missing name", "steps:\n" + step, []wantIssue{{1, 1, "", "the flow has no name: add name:"}}},
 		{"empty name", "name: ''\nsteps:\n" + step, []wantIssue{{1, 1, "", "name is empty"}}},
@@ -177,7 +177,7 @@ func TestParseErrors(t *testing.T) {
 		{"unterminated expression", head + step + "    input: {search: '${{ inputs.x'}\n", []wantIssue{{6, 21, "a", "is not closed: end it with }}"}}},
 		{"empty expression", head + step + "    input: {search: '${{  }}'}\n", []wantIssue{{6, 21, "a", "empty expression"}}},
 		{"expression syntax", head + step + "    input:\n      search: ${{ 1 + }}\n", []wantIssue{{7, 23, "a", "input: Syntax error"}}},
-		{"undeclared name", head + step + "    input:\n      search: ${{ device.id }}\n", []wantIssue{{7, 19, "a", "undeclared reference to 'device'; the names in scope are inputs and steps"}}},
+		{"undeclared name", head + step + "    input:\n      search: ${{ device.id }}\n", []wantIssue{{7, 19, "a", "undeclared reference to 'device'; the names in scope are inputs, steps and trigger"}}},
 		{"item outside for_each", head + step + "    input:\n      search: ${{ item.id }}\n", []wantIssue{{7, 19, "a", "item and index exist only in a step with for_each"}}},
 		{"item in for_each itself", head + step + "    for_each: ${{ item }}\n", []wantIssue{{6, 19, "a", "not in for_each itself"}}},
 		{"unknown input", "name: f\ninputs:\n  since: {type: string}\nsteps:\n" + step + "    input:\n      search: 'x ${{ inputs.sinse }}'\n", []wantIssue{{9, 22, "a", `inputs.sinse: the flow has no input "sinse"; declare it under inputs: or use one of since`}}},

@@ -53,7 +53,7 @@ func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any)
 	if err != nil {
 		return nil, err
 	}
-	x := newExecution(r, "", doc, in, true)
+	x := newExecution(r, "", doc, in, Firing{Kind: KindManual, Time: r.now()}, true)
 	res := &PlanResult{Flow: doc.Name, Steps: []PlanStep{}}
 	for _, st := range doc.Steps {
 		out, err := x.runStep(ctx, st)

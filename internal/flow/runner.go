@@ -88,6 +88,12 @@ func (r *Runner) logger() *slog.Logger {
 // (invalid_input), a failing StateStore, or ctx ending (the run can then be
 // resumed).
 func (r *Runner) Run(ctx context.Context, runID string, doc *Document, inputs map[string]any) (*RunResult, error) {
+	return r.RunTriggered(ctx, runID, doc, inputs, Firing{Kind: KindManual, Time: r.now()})
+}
+
+// RunTriggered is Run for a run started by f, which expressions see as
+// trigger. Resuming a run passes the Firing it started with.
+func (r *Runner) RunTriggered(ctx context.Context, runID string, doc *Document, inputs map[string]any, f Firing) (*RunResult, error) {
 	switch {
 	case doc == nil:
 		return nil, problem.New(problem.InvalidInput, "no flow document to run")
@@ -107,7 +113,7 @@ func (r *Runner) Run(ctx context.Context, runID string, doc *Document, inputs ma
 	if err != nil {
 		return nil, fmt.Errorf("flow: load run %s: %w", runID, err)
 	}
-	x := newExecution(r, runID, doc, in, false)
+	x := newExecution(r, runID, doc, in, f, false)
 	for _, s := range saved {
 		x.savedSteps[s.StepID] = s
 	}

@@ -164,6 +164,9 @@ func (p *docParser) compile(doc *Document) {
 		p.iss.add(Pos{Line: 1, Column: 1}, "", "expressions are unavailable: %v", err)
 		return
 	}
+	if doc.Trigger != nil {
+		p.compileTrigger(doc.Trigger, envs)
+	}
 	index := map[string]int{}
 	for i, st := range doc.Steps {
 		index[st.ID] = i
@@ -212,7 +215,7 @@ func explainCompile(msg, src string, doc *Document, where string) string {
 				return fmt.Sprintf("%s; step ids with - or a leading digit are written steps[%q]", msg, st.ID)
 			}
 		}
-		return msg + "; the names in scope are inputs and steps (and item and index in a step with for_each)"
+		return msg + "; the names in scope are inputs, steps and trigger (and item and index in a step with for_each)"
 	}
 	return msg
 }

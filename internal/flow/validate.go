@@ -24,9 +24,15 @@ type ValidateEnv interface {
 // CardInfo describes a card for validation and plans.
 type CardInfo struct {
 	Ref    string // "okta-devices/suspend-device"
-	Mode   string // ModeRead or ModeManage
+	Mode   string // ModeRead or ModeManage; ModeEvent for an event card
 	Scope  string // the Okta scope the card needs; empty when unknown in advance
 	Inputs []InputInfo
+	// DeliveryScopes are, for an event card, the scopes each delivery
+	// needs (DeliveryHook and DeliveryPoll; hook+poll needs both).
+	DeliveryScopes map[string]string
+	// DefaultDelivery is, for an event card, the delivery of a trigger that
+	// names none (it depends on the server's public URL).
+	DefaultDelivery string
 }
 
 // InputInfo describes one input of a card. Type is the card's own type
@@ -72,6 +78,9 @@ func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 	for i, st := range d.Steps {
 		st.mode, st.connectionID = modes[i], connIDs[i]
 	}
+	if d.Trigger != nil && d.Trigger.Event != nil {
+		d.Trigger.Event.connectionID = connIDs[len(d.Steps)]
+	}
 	d.validated = true
 	return nil
 }
@@ -103,31 +112,49 @@ func Check(ctx context.Context, src []byte, env ValidateEnv) (*Document, error) 
 func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]string, []string, error) {
 	type connKey struct{ connector, name string }
 	conns := map[connKey]*ConnInfo{}
+	resolve := func(connector, name string) (*ConnInfo, error) {
+		key := connKey{connector, strings.ToLower(name)}
+		conn, seen := conns[key]
+		if !seen {
+			c, err := env.Connection(ctx, connector, name)
+			if err != nil {
+				switch problem.CodeOf(err) {
+				case problem.NotFound, problem.InvalidInput:
+				default:
+					return nil, err
+				}
+			} else {
+				conn = &c
+			}
+			conns[key] = conn
+		}
+		return conn, nil
+	}
 	modes := make([]string, len(d.Steps))
-	connIDs := make([]string, len(d.Steps))
+	connIDs := make([]string, len(d.Steps)+1) // the last: the event trigger's
+	if d.Trigger != nil && d.Trigger.Event != nil {
+		id, err := checkEventTrigger(iss, d.Trigger.Event, env, resolve)
+		if err != nil {
+			return nil, nil, err
+		}
+		connIDs[len(d.Steps)] = id
+	}
 	for i, st := range d.Steps {
 		card, ok := env.Card(st.Card)
 		if !ok {
 			iss.add(st.cardPos, st.ID, "unknown card %q%s; list the cards with cardflow's connectors page or GET /api/v1/connectors", st.Card, suggestCard(env, st.Card))
 			continue
 		}
+		if card.Mode == ModeEvent {
+			iss.add(st.cardPos, st.ID, "card %s is an event card: it starts flows and cannot run as a step; use it under on.event.card", st.Card)
+			continue
+		}
 		modes[i] = card.Mode
 		checkCardInputs(iss, st, card)
 
-		key := connKey{st.Connector(), strings.ToLower(st.Connection)}
-		conn, seen := conns[key]
-		if !seen {
-			c, err := env.Connection(ctx, st.Connector(), st.Connection)
-			if err != nil {
-				switch problem.CodeOf(err) {
-				case problem.NotFound, problem.InvalidInput:
-				default:
-					return nil, nil, err
-				}
-			} else {
-				conn = &c
-			}
-			conns[key] = conn
+		conn, err := resolve(st.Connector(), st.Connection)
+		if err != nil {
+			return nil, nil, err
 		}
 		if conn == nil {
 			iss.add(st.Pos, st.ID, "there is no %s connection %q; create it (cardflow connections create) or use the nickname or id of an existing one", st.Connector(), st.Connection)
@@ -285,4 +312,58 @@ func suggestCard(env ValidateEnv, ref string) string {
 		}
 	}
 	return ""
+}
+
+// checkEventTrigger checks on.event against env: the card is an event
+// card, the connection exists and is active, and (scope preflight) it was
+// granted the scopes of the trigger's delivery. It returns the
+// connection's id.
+func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve func(connector, name string) (*ConnInfo, error)) (string, error) {
+	const where = "on.event"
+	card, ok := env.Card(ev.Card)
+	switch {
+	case !ok:
+		iss.add(ev.cardPos, "", "unknown event card %q%s; the event cards are listed with \"kind\": \"event\" by GET /api/v1/connectors", ev.Card, suggestCard(env, ev.Card))
+		return "", nil
+	case card.Mode != ModeEvent:
+		iss.add(ev.cardPos, "", "card %s is not an event card: on.event.card takes one of the connector's event cards (\"kind\": \"event\" in GET /api/v1/connectors)", ev.Card)
+		return "", nil
+	}
+	conn, err := resolve(ev.Connector(), ev.Connection)
+	if err != nil {
+		return "", err
+	}
+	if conn == nil {
+		iss.add(ev.pos, "", "%s: there is no %s connection %q; create it (cardflow connections create) or use the nickname or id of an existing one", where, ev.Connector(), ev.Connection)
+		return "", nil
+	}
+	if conn.Status != "" && conn.Status != "active" {
+		iss.add(ev.pos, "", "%s: connection %q is %s, not active; reauthorize it before enabling this flow", where, ev.Connection, conn.Status)
+		return conn.ID, nil
+	}
+	delivery := ev.Delivery
+	if delivery == "" {
+		delivery = card.DefaultDelivery
+	}
+	var scopes []string
+	switch delivery {
+	case DeliveryHook, DeliveryPoll:
+		scopes = []string{card.DeliveryScopes[delivery]}
+	case DeliveryHookPoll:
+		scopes = []string{card.DeliveryScopes[DeliveryHook], card.DeliveryScopes[DeliveryPoll]}
+	}
+	for _, scope := range scopes {
+		if scope == "" || scopeGranted(scope, conn.GrantedScopes) {
+			continue
+		}
+		granted := slices.Clone(conn.GrantedScopes)
+		iss.list = append(iss.list, Issue{
+			Line: ev.pos.Line, Column: ev.pos.Column,
+			Message: fmt.Sprintf("%s: event card %s with %s delivery needs scope %s, which connection %q was not granted (granted: %s)",
+				where, card.Ref, delivery, scope, conn.Nickname, grantedList(granted)),
+			scope: &scopeIssue{Card: card.Ref, Connection: conn.Nickname, RequiredScope: scope, GrantedScopes: granted,
+				Remedy: scopeRemedy(conn, scope)},
+		})
+	}
+	return conn.ID, nil
 }

@@ -1,0 +1,559 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	_ "time/tzdata" // IANA zones for on.schedule.timezone on hosts without a zone database
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/robfig/cron/v3"
+)
+
+// Trigger kinds: what started a run (Firing.Kind) and what a flow's on:
+// section holds (Trigger.Kind).
+const (
+	KindManual   = "manual"
+	KindSchedule = "schedule"
+	KindEvent    = "event"
+)
+
+// Event deliveries (SPEC §7).
+const (
+	DeliveryHook     = "hook"
+	DeliveryPoll     = "poll"
+	DeliveryHookPoll = "hook+poll"
+)
+
+// MinEvery is the shortest interval of an on.schedule.every.
+const MinEvery = time.Minute
+
+// Trigger is a flow's on: section: what starts its runs without a person.
+// Exactly one of Schedule and Event is set. It is immutable once parsed.
+type Trigger struct {
+	Schedule *Schedule
+	Event    *EventTrigger
+	Pos      Pos
+
+	inputs *value // on.inputs: a mapping of the flow's input names to values
+}
+
+// Kind is KindSchedule or KindEvent.
+func (t *Trigger) Kind() string {
+	if t.Event != nil {
+		return KindEvent
+	}
+	return KindSchedule
+}
+
+// Schedule is on.schedule: a cron expression of five fields or an
+// interval, in a timezone.
+type Schedule struct {
+	// Cron is the five-field cron expression (minute hour day-of-month month
+	// day-of-week); empty when Every is set.
+	Cron string
+	// Every is the interval (at least MinEvery); zero when Cron is set.
+	// Its ticks are the multiples of Every since the Unix epoch, so every
+	// server computes the same ones.
+	Every time.Duration
+	// Timezone is the IANA zone the cron fields are read in ("UTC" when
+	// the document names none).
+	Timezone string
+
+	loc       *time.Location
+	spec      cron.Schedule
+	fixedTime bool // minute and hour fields do not start with *
+}
+
+// Next is the first tick strictly after t, or the zero time when the
+// schedule has none in the next five years (such as February 30th).
+// Daylight saving time: a wall-clock time that a zone skips does not fire
+// that day; one that happens twice fires once for a job at a fixed time
+// (as in cron), and on both passes for one whose minute or hour is *.
+func (s *Schedule) Next(t time.Time) time.Time {
+	if s.Every > 0 {
+		step := int64(s.Every)
+		n := t.UnixNano()
+		next := (n/step + 1) * step
+		if n < 0 && n%step != 0 {
+			next -= step
+		}
+		return time.Unix(0, next).UTC()
+	}
+	next := s.spec.Next(t)
+	// When clocks go back, a wall-clock time happens twice. As in cron, a
+	// job at a fixed time (minute and hour not starting with *) runs once,
+	// at the first occurrence: a tick whose wall-clock time is not after
+	// t's is the repeat and is skipped. Jobs with * run on through both.
+	for i := 0; s.fixedTime && i < 200 && !next.IsZero() && !wallClock(next, s.loc).After(wallClock(t, s.loc)); i++ {
+		next = s.spec.Next(next)
+	}
+	if next.IsZero() {
+		return next
+	}
+	return next.UTC()
+}
+
+// wallClock is t's reading on a clock in loc, as a UTC time.
+func wallClock(t time.Time, loc *time.Location) time.Time {
+	y, mo, d := t.In(loc).Date()
+	h, mi, sec := t.In(loc).Clock()
+	return time.Date(y, mo, d, h, mi, sec, 0, time.UTC)
+}
+
+// Location is the schedule's timezone.
+func (s *Schedule) Location() *time.Location { return s.loc }
+
+// EventTrigger is on.event: runs start when the connection's org reports an
+// event of the event card's kind for which if holds.
+type EventTrigger struct {
+	Card       string // "okta-devices/device-removed-from-user"
+	Connection string // nickname or id, as written
+	// Delivery is DeliveryHook, DeliveryPoll or DeliveryHookPoll; empty
+	// when the document leaves it to the server's default.
+	Delivery string
+
+	cond    *value // on.event.if; nil when absent
+	cardPos Pos
+	pos     Pos
+
+	connectionID string // set by Validate
+}
+
+// ConnectionID is the id of the trigger's connection; empty until the
+// document has been validated.
+func (e *EventTrigger) ConnectionID() string { return e.connectionID }
+
+// Connector is the connector part of the event card's reference.
+func (e *EventTrigger) Connector() string {
+	c, _, _ := strings.Cut(e.Card, "/")
+	return c
+}
+
+// Spec is the trigger as the API shows it: {kind: "schedule", cron|every,
+// timezone} or {kind: "event", card, connection, delivery, if}. Two
+// triggers with equal specs (compared as JSON) start runs at the same
+// moments.
+func (t *Trigger) Spec() map[string]any {
+	if t == nil {
+		return nil
+	}
+	if e := t.Event; e != nil {
+		m := map[string]any{"kind": KindEvent, "card": e.Card, "connection": e.Connection}
+		if e.Delivery != "" {
+			m["delivery"] = e.Delivery
+		}
+		if e.cond != nil {
+			m["if"] = e.cond.source()
+		}
+		return m
+	}
+	s := t.Schedule
+	m := map[string]any{"kind": KindSchedule, "timezone": s.Timezone}
+	if s.Cron != "" {
+		m["cron"] = s.Cron
+	} else {
+		m["every"] = s.Every.String()
+	}
+	return m
+}
+
+// SpecJSON is Spec as canonical JSON (keys sorted), or nil for no trigger.
+func (t *Trigger) SpecJSON() []byte {
+	if t == nil {
+		return nil
+	}
+	b, _ := json.Marshal(t.Spec()) // a map of strings always marshals
+	return b
+}
+
+// Firing is what started a run: the trigger's kind, its time (the schedule
+// tick, the event's published time, or when a person started the run) and
+// for events the event. It is `trigger` in the run's expressions.
+type Firing struct {
+	Kind      string    `json:"kind"`
+	Time      time.Time `json:"time"`
+	EventUUID string    `json:"eventUuid,omitempty"`
+	// Event is trigger.event: {uuid, eventType, published, displayMessage,
+	// actor, device, user, raw} as JSON data.
+	Event map[string]any `json:"event,omitempty"`
+}
+
+// activation is `trigger` as expressions see it: time is a CEL timestamp.
+func (f Firing) activation() map[string]any {
+	m := map[string]any{"kind": f.Kind, "time": f.Time.UTC()}
+	if f.Kind == KindEvent {
+		m["eventUuid"] = f.EventUUID
+		ev := f.Event
+		if ev == nil {
+			ev = map[string]any{}
+		}
+		m["event"] = ev
+	}
+	return m
+}
+
+// TriggerInputs evaluates on.inputs for a run started by f: the flow's
+// inputs for that run, before conversion to the declared types. A document
+// without on.inputs gives an empty map.
+func (d *Document) TriggerInputs(ctx context.Context, f Firing) (map[string]any, error) {
+	out := map[string]any{}
+	if d.Trigger == nil || d.Trigger.inputs == nil {
+		return out, nil
+	}
+	v, err := d.Trigger.inputs.eval(ctx, map[string]any{"trigger": f.activation()}, "on.inputs")
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("on.inputs gave %s, not a mapping of input names to values", kindOf(v))
+	}
+	return m, nil
+}
+
+// TriggerMatches evaluates on.event.if for f; true when the trigger has no
+// if.
+func (d *Document) TriggerMatches(ctx context.Context, f Firing) (bool, error) {
+	if d.Trigger == nil || d.Trigger.Event == nil || d.Trigger.Event.cond == nil {
+		return true, nil
+	}
+	v, err := d.Trigger.Event.cond.eval(ctx, map[string]any{"trigger": f.activation()}, "on.event.if")
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("on.event.if gave %s, not true or false", kindOf(v))
+	}
+	return b, nil
+}
+
+// cronParser reads exactly five fields, as SPEC §7 pins; descriptors such
+// as @every are not cron and have on.schedule.every instead.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+var onKeys = []string{"schedule", "event", "inputs"}
+
+// trigger reads the on: section.
+func (p *docParser) trigger(n ast.Node, keyPos Pos) *Trigger {
+	n = p.plain(n, "")
+	if n == nil {
+		p.iss.add(keyPos, "", "on: is empty: add schedule: (cron or every) or event:, or remove on:")
+		return nil
+	}
+	entries, ok := p.mapping(n, "", "on")
+	if !ok {
+		return nil
+	}
+	t := &Trigger{Pos: keyPos}
+	good := true
+	for _, e := range entries {
+		switch e.key {
+		case "schedule":
+			t.Schedule = p.schedule(e)
+			good = good && t.Schedule != nil
+		case "event":
+			t.Event = p.event(e)
+			good = good && t.Event != nil
+		case "inputs":
+			v := p.value(e.val, "", 0)
+			switch {
+			case v == nil:
+				good = false
+			case v.kind == valMap:
+				t.inputs = v
+			case v.kind == valLiteral && v.lit == nil:
+			default:
+				p.iss.add(e.keyPos, "", "on.inputs must be a mapping of the flow's input names to values, e.g. since: ${{ string(trigger.time - duration(\"24h\")) }}")
+				good = false
+			}
+		default:
+			p.iss.add(e.keyPos, "", "unknown key %q in on; on has schedule or event, and inputs%s", e.key, suggest(e.key, onKeys...))
+			good = false
+		}
+	}
+	switch {
+	case t.Schedule != nil && t.Event != nil:
+		p.iss.add(keyPos, "", "on has both schedule and event; a flow has one trigger: keep one (make a second flow for the other)")
+		return nil
+	case t.Schedule == nil && t.Event == nil:
+		if good {
+			p.iss.add(keyPos, "", "on has neither schedule nor event: add schedule: {cron: \"0 2 * * *\"} or event: {card: ..., connection: ...}")
+		}
+		return nil
+	case !good:
+		return nil
+	}
+	return t
+}
+
+func (p *docParser) schedule(se entry) *Schedule {
+	const form = `write it as schedule: {cron: "0 2 * * *", timezone: Europe/Berlin} or schedule: {every: 15m}`
+	if p.plain(se.val, "") == nil {
+		p.iss.add(se.keyPos, "", "on.schedule is empty; %s", form)
+		return nil
+	}
+	entries, ok := p.mapping(se.val, "", "on.schedule")
+	if !ok {
+		return nil
+	}
+	s := &Schedule{Timezone: "UTC", loc: time.UTC}
+	var cronText string
+	var cronPos, everyPos Pos
+	hasCron, hasEvery, good := false, false, true
+	for _, e := range entries {
+		switch e.key {
+		case "cron":
+			cronText, _ = p.str(e.val, "", "cron")
+			cronPos, hasCron = p.pos(e.val), true
+		case "every":
+			text, _ := p.str(e.val, "", "every")
+			everyPos, hasEvery = p.pos(e.val), true
+			d, err := time.ParseDuration(strings.TrimSpace(text))
+			switch {
+			case err != nil:
+				p.iss.add(everyPos, "", "every %q is not an interval: write a number and a unit, e.g. 15m, 1h or 24h", text)
+				good = false
+			case d < MinEvery:
+				p.iss.add(everyPos, "", "every is %s; the shortest interval is 1m: use 1m or more", d)
+				good = false
+			case d%time.Second != 0:
+				p.iss.add(everyPos, "", "every is %s; use whole seconds (e.g. 90s or 15m)", d)
+				good = false
+			default:
+				s.Every = d
+			}
+		case "timezone":
+			name, _ := p.str(e.val, "", "timezone")
+			loc, err := loadZone(name)
+			if err != nil {
+				p.iss.add(p.pos(e.val), "", "timezone %q %v; use an IANA zone name such as UTC, Europe/Berlin or America/New_York", name, err)
+				good = false
+				continue
+			}
+			s.Timezone, s.loc = loc.String(), loc
+		default:
+			p.iss.add(e.keyPos, "", "unknown key %q in on.schedule; a schedule has cron or every, and timezone%s", e.key, suggest(e.key, "cron", "every", "timezone"))
+			good = false
+		}
+	}
+	switch {
+	case hasCron && hasEvery:
+		p.iss.add(se.keyPos, "", "on.schedule has both cron and every; keep one")
+		return nil
+	case !hasCron && !hasEvery:
+		p.iss.add(se.keyPos, "", "on.schedule has neither cron nor every; %s", form)
+		return nil
+	case !good:
+		return nil
+	}
+	if hasCron {
+		spec, msg := parseCron(cronText)
+		if msg != "" {
+			p.iss.add(cronPos, "", "cron %q: %s", cronText, msg)
+			return nil
+		}
+		fields := strings.Fields(cronText)
+		s.Cron = strings.Join(fields, " ")
+		s.fixedTime = !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
+		s.spec = withLocation(spec, s.loc)
+		if s.Next(time.Now()).IsZero() {
+			p.iss.add(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
+			return nil
+		}
+	}
+	return s
+}
+
+// parseCron parses five cron fields, returning a message for a person on
+// failure.
+func parseCron(text string) (cron.Schedule, string) {
+	t := strings.TrimSpace(text)
+	switch {
+	case t == "":
+		return nil, `cron is empty: write five fields, minute hour day-of-month month day-of-week, e.g. "0 2 * * *" for 02:00 every day`
+	case strings.HasPrefix(t, "@"):
+		return nil, `descriptors such as @daily are not supported: write five fields (e.g. "0 0 * * *"), or use every: for an interval`
+	case strings.HasPrefix(t, "TZ=") || strings.HasPrefix(t, "CRON_TZ="):
+		return nil, "write the zone under timezone:, not in the cron expression"
+	}
+	if n := len(strings.Fields(t)); n != 5 {
+		return nil, fmt.Sprintf("it has %d fields; cron has five: minute hour day-of-month month day-of-week (e.g. \"0 2 * * *\" for 02:00 every day)", n)
+	}
+	spec, err := cronParser.Parse(t)
+	if err != nil {
+		return nil, err.Error() + `; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT)`
+	}
+	return spec, ""
+}
+
+// withLocation reads a parsed cron schedule in loc.
+func withLocation(s cron.Schedule, loc *time.Location) cron.Schedule {
+	if spec, ok := s.(*cron.SpecSchedule); ok {
+		c := *spec
+		c.Location = loc
+		return &c
+	}
+	return s
+}
+
+// loadZone loads an IANA zone; "Local" and "" are refused, as they mean
+// the server's own zone and differ between servers.
+func loadZone(name string) (*time.Location, error) {
+	switch strings.TrimSpace(name) {
+	case "":
+		return nil, fmt.Errorf("is empty")
+	case "Local":
+		return nil, fmt.Errorf("is the server's own zone, which may differ between servers")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("is not a known zone")
+	}
+	return loc, nil
+}
+
+var eventKeys = []string{"card", "connection", "delivery", "if"}
+
+func (p *docParser) event(se entry) *EventTrigger {
+	const form = "write it as event: {card: okta-devices/device-removed-from-user, connection: Prod devices}"
+	if p.plain(se.val, "") == nil {
+		p.iss.add(se.keyPos, "", "on.event is empty; %s", form)
+		return nil
+	}
+	entries, ok := p.mapping(se.val, "", "on.event")
+	if !ok {
+		return nil
+	}
+	ev := &EventTrigger{pos: se.keyPos}
+	good := true
+	for _, e := range entries {
+		switch e.key {
+		case "card":
+			c, _ := p.str(e.val, "", "card")
+			if !cardRefPattern.MatchString(c) {
+				p.iss.add(e.keyPos, "", "card %q is not an event card reference: write connector/card, e.g. okta-devices/device-removed-from-user", c)
+				good = false
+				continue
+			}
+			ev.Card, ev.cardPos = c, p.pos(e.val)
+		case "connection":
+			c, _ := p.str(e.val, "", "connection")
+			switch {
+			case strings.TrimSpace(c) == "":
+				p.iss.add(e.keyPos, "", "on.event.connection is empty: give the nickname or id of a connection")
+				good = false
+			case strings.Contains(c, "${{"):
+				p.iss.add(e.keyPos, "", "on.event.connection cannot hold an expression: give the nickname or id of a connection")
+				good = false
+			default:
+				ev.Connection = c
+			}
+		case "delivery":
+			d, _ := p.str(e.val, "", "delivery")
+			switch d {
+			case DeliveryHook, DeliveryPoll, DeliveryHookPoll:
+				ev.Delivery = d
+			default:
+				p.iss.add(p.pos(e.val), "", "delivery %q is not one of hook, poll and hook+poll (or leave it out for the server's default)", d)
+				good = false
+			}
+		case "if":
+			v := p.value(e.val, "", 0)
+			if v == nil {
+				good = false
+				continue
+			}
+			_, isBool := v.lit.(bool)
+			if !(v.kind == valLiteral && isBool) && !v.isWholeExpr() {
+				p.iss.add(e.keyPos, "", "on.event.if must be true, false or one ${{ }} expression giving a bool, e.g. if: ${{ trigger.event.user.login.endsWith(\"@example.com\") }}")
+				good = false
+				continue
+			}
+			ev.cond = v
+		default:
+			p.iss.add(e.keyPos, "", "unknown key %q in on.event; an event trigger has %s%s", e.key, strings.Join(eventKeys, ", "), suggest(e.key, eventKeys...))
+			good = false
+		}
+	}
+	if good && ev.Card == "" {
+		p.iss.add(se.keyPos, "", "on.event has no card: add card: with one of the connector's event cards, e.g. okta-devices/device-deactivated")
+		good = false
+	}
+	if good && ev.Connection == "" {
+		p.iss.add(se.keyPos, "", "on.event has no connection: add connection: with the nickname or id of the connection whose org reports the events")
+		good = false
+	}
+	if !good {
+		return nil
+	}
+	return ev
+}
+
+// checkTriggerInputs checks on.inputs against the declared inputs: every
+// name is declared, and every required input without a default is given,
+// since nobody is there to give it when the trigger fires.
+func (p *docParser) checkTriggerInputs(doc *Document) {
+	t := doc.Trigger
+	given := map[string]bool{}
+	if t.inputs != nil {
+		for _, k := range t.inputs.keys {
+			given[k] = true
+			if _, ok := doc.Input(k); !ok {
+				p.iss.add(t.inputs.fields[k].pos, "", "on.inputs.%s: the flow has no input %q; %s", k, k, declaredInputs(doc))
+			}
+		}
+	}
+	var missing []string
+	for _, in := range doc.Inputs {
+		if in.Required && !in.HasDefault && !given[in.Name] {
+			missing = append(missing, in.Name)
+		}
+	}
+	if len(missing) > 0 {
+		p.iss.add(t.Pos, "", "triggered runs have no value for required input(s) %s: give them under on.inputs (trigger is in scope, e.g. since: ${{ string(trigger.time - duration(\"2160h\")) }}) or give them a default",
+			strings.Join(missing, ", "))
+	}
+}
+
+// compileTrigger compiles the expressions of on.inputs and on.event.if,
+// where only trigger is in scope.
+func (p *docParser) compileTrigger(t *Trigger, envs *celEnvs) {
+	check := func(where string) func(*expression) {
+		return func(e *expression) {
+			for _, m := range e.compile(envs.trigger) {
+				msg := m.msg
+				if strings.Contains(msg, "undeclared reference") {
+					msg += "; only trigger is in scope here (trigger.kind, trigger.time, trigger.event)"
+				}
+				p.iss.add(m.pos, "", "%s: %s", where, msg)
+			}
+		}
+	}
+	t.inputs.walkExprs(check("on.inputs"))
+	if t.Event != nil {
+		t.Event.cond.walkExprs(check("on.event.if"))
+	}
+}
+
+// source is the value as written, for showing a trigger's if.
+func (v *value) source() string {
+	switch v.kind {
+	case valLiteral:
+		return interpolate(v.lit)
+	case valTemplate:
+		var b strings.Builder
+		for _, part := range v.tmpl.parts {
+			if part.expr == nil {
+				b.WriteString(part.text)
+				continue
+			}
+			b.WriteString("${{ " + strings.TrimSpace(part.expr.src) + " }}")
+		}
+		return b.String()
+	}
+	return ""
+}

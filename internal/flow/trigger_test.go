@@ -1,0 +1,265 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+const triggerSteps = `steps:
+  - id: stale
+    card: okta-devices/search-devices
+    connection: Demo org
+    input:
+      search: 'lastUpdated lt "${{ inputs.since }}"'
+`
+
+func TestTriggerParse(t *testing.T) {
+	doc := mustParse(t, `name: nightly
+inputs:
+  since: {type: string, required: true}
+on:
+  schedule:
+    cron: "0 2 * * *"
+    timezone: Europe/Berlin
+  inputs:
+    since: ${{ string(trigger.time - duration("2160h")) }}
+`+triggerSteps)
+	tr := doc.Trigger
+	if tr == nil || tr.Schedule == nil || tr.Event != nil {
+		t.Fatalf("trigger = %+v; want a schedule", tr)
+	}
+	if tr.Kind() != KindSchedule || tr.Schedule.Cron != "0 2 * * *" || tr.Schedule.Timezone != "Europe/Berlin" {
+		t.Errorf("schedule = %+v", tr.Schedule)
+	}
+	if got, want := string(tr.SpecJSON()), `{"cron":"0 2 * * *","kind":"schedule","timezone":"Europe/Berlin"}`; got != want {
+		t.Errorf("SpecJSON = %s; want %s", got, want)
+	}
+	tick := time.Date(2025, 3, 1, 1, 0, 0, 0, time.UTC) // 02:00 in Berlin
+	in, err := doc.TriggerInputs(context.Background(), Firing{Kind: KindSchedule, Time: tick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := in["since"], "2024-12-01T01:00:00Z"; got != want {
+		t.Errorf("since = %v; want %v (90 days before the tick)", got, want)
+	}
+	plain := mustParse(t, "name: manual\n"+triggerSteps[:0]+"steps:\n  - id: a\n    card: okta-devices/read-device\n    connection: c\n    input: {deviceId: x}\n")
+	if plain.Trigger != nil || plain.Trigger.SpecJSON() != nil {
+		t.Errorf("a flow without on: has trigger %+v", plain.Trigger)
+	}
+}
+
+func TestScheduleNext(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		schedule string
+		after    time.Time
+		want     []time.Time // the next ticks, in order
+	}{
+		{"every 15m aligned to the epoch", "every: 15m", time.Date(2025, 1, 1, 10, 7, 30, 0, time.UTC),
+			[]time.Time{time.Date(2025, 1, 1, 10, 15, 0, 0, time.UTC), time.Date(2025, 1, 1, 10, 30, 0, 0, time.UTC)}},
+		{"every on a tick gives the next", "every: 1h", time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC),
+			[]time.Time{time.Date(2025, 1, 1, 11, 0, 0, 0, time.UTC)}},
+		{"cron in UTC", `cron: "30 2 * * 1"`, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), // a Wednesday
+			[]time.Time{time.Date(2025, 1, 6, 2, 30, 0, 0, time.UTC), time.Date(2025, 1, 13, 2, 30, 0, 0, time.UTC)}},
+		{"cron in a zone", "cron: \"0 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC),
+			[]time.Time{time.Date(2025, 1, 2, 2, 0, 0, 0, berlin), time.Date(2025, 1, 3, 2, 0, 0, 0, berlin)}},
+		// 2025-03-30 02:00-03:00 does not exist in Berlin; cron skips it.
+		{"spring forward skips the missing hour", "cron: \"30 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 3, 29, 12, 0, 0, 0, berlin),
+			[]time.Time{time.Date(2025, 3, 31, 2, 30, 0, 0, berlin)}},
+		// 2025-10-26 02:30 happens twice in Berlin; it fires once, at the first.
+		{"fall back fires once", "cron: \"30 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 10, 25, 12, 0, 0, 0, berlin),
+			[]time.Time{time.Date(2025, 10, 26, 0, 30, 0, 0, time.UTC), time.Date(2025, 10, 27, 2, 30, 0, 0, berlin)}},
+		{"fall back: a * hour runs through both passes", "cron: \"30 * * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 10, 26, 0, 0, 0, 0, time.UTC),
+			[]time.Time{time.Date(2025, 10, 26, 0, 30, 0, 0, time.UTC), time.Date(2025, 10, 26, 1, 30, 0, 0, time.UTC), time.Date(2025, 10, 26, 2, 30, 0, 0, time.UTC)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := mustParse(t, "name: s\non:\n  schedule:\n    "+tt.schedule+"\n"+triggerSteps+"inputs:\n  since: {type: string}\n")
+			at := tt.after
+			for i, want := range tt.want {
+				got := doc.Trigger.Schedule.Next(at)
+				if !got.Equal(want) {
+					t.Fatalf("tick %d after %v = %v; want %v", i, at, got, want.UTC())
+				}
+				if got.Location() != time.UTC {
+					t.Errorf("tick %v is not in UTC", got)
+				}
+				at = got
+			}
+		})
+	}
+}
+
+func TestTriggerParseErrors(t *testing.T) {
+	head := "name: t\ninputs:\n  since: {type: string, required: true}\n"
+	tests := []struct {
+		name string
+		on   string
+		want []wantIssue
+	}{
+		{"cron with six fields", "on:\n  schedule:\n    cron: \"0 0 2 * * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `cron "0 0 2 * * *": it has 6 fields; cron has five`}}},
+		{"cron out of range", "on:\n  schedule:\n    cron: \"61 2 * * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", "above maximum"}}},
+		{"cron that never fires", "on:\n  schedule:\n    cron: \"0 0 30 2 *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", "never fires"}}},
+		{"cron descriptor", "on:\n  schedule:\n    cron: \"@daily\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", "descriptors such as @daily are not supported"}}},
+		{"every under a minute", "on:\n  schedule:\n    every: 30s\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 12, "", "every is 30s; the shortest interval is 1m"}}},
+		{"every not an interval", "on:\n  schedule:\n    every: often\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 12, "", `every "often" is not an interval`}}},
+		{"unknown zone", "on:\n  schedule:\n    every: 1h\n    timezone: Mars/Olympus\n  inputs: {since: x}\n",
+			[]wantIssue{{7, 15, "", `timezone "Mars/Olympus" is not a known zone`}}},
+		{"the server's local zone", "on:\n  schedule:\n    every: 1h\n    timezone: Local\n  inputs: {since: x}\n",
+			[]wantIssue{{7, 15, "", "the server's own zone"}}},
+		{"cron and every", "on:\n  schedule:\n    every: 1h\n    cron: \"0 * * * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{5, 3, "", "both cron and every"}}},
+		{"missing inputs for triggered runs", "on:\n  schedule: {every: 1h}\n",
+			[]wantIssue{{4, 1, "", "triggered runs have no value for required input(s) since"}}},
+		{"unknown trigger input", "on:\n  schedule: {every: 1h}\n  inputs: {since: x, until: y}\n",
+			[]wantIssue{{6, 29, "", `on.inputs.until: the flow has no input "until"`}}},
+		{"inputs in on.inputs", "on:\n  schedule: {every: 1h}\n  inputs:\n    since: ${{ inputs.since }}\n",
+			[]wantIssue{{7, 16, "", "only trigger is in scope here"}}},
+		{"schedule and event", "on:\n  schedule: {every: 1h}\n  event: {card: okta-devices/device-deactivated, connection: Demo org}\n  inputs: {since: x}\n",
+			[]wantIssue{{4, 1, "", "both schedule and event"}}},
+		{"neither", "on:\n  inputs: {since: x}\n", []wantIssue{{4, 1, "", "neither schedule nor event"}}},
+		{"unknown key", "on:\n  schedul: {every: 1h}\n", []wantIssue{{5, 3, "", `unknown key "schedul" in on; on has schedule or event, and inputs (did you mean "schedule"?)`}}},
+		{"event without connection", "on:\n  event: {card: okta-devices/device-deactivated}\n  inputs: {since: x}\n",
+			[]wantIssue{{5, 3, "", "on.event has no connection"}}},
+		{"bad delivery", "on:\n  event: {card: okta-devices/device-deactivated, connection: c, delivery: push}\n  inputs: {since: x}\n",
+			[]wantIssue{{5, 75, "", `delivery "push" is not one of hook, poll and hook+poll`}}},
+		{"event if of the wrong kind", "on:\n  event: {card: okta-devices/device-deactivated, connection: c, if: sometimes}\n  inputs: {since: x}\n",
+			[]wantIssue{{5, 65, "", "on.event.if must be true, false or one ${{ }} expression"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(head + tt.on + triggerSteps))
+			checkIssues(t, err, tt.want)
+		})
+	}
+}
+
+// eventEnv adds an event card to the test cards.
+type eventEnv struct{ *testEnv }
+
+func (e eventEnv) Card(ref string) (CardInfo, bool) {
+	if ref == "okta-devices/device-removed-from-user" {
+		return CardInfo{Ref: ref, Mode: ModeEvent, DefaultDelivery: DeliveryPoll,
+			DeliveryScopes: map[string]string{DeliveryHook: "okta.eventHooks.manage", DeliveryPoll: "okta.logs.read"}}, true
+	}
+	return e.testEnv.Card(ref)
+}
+
+const eventFlow = `name: quarantine
+inputs:
+  deviceId: {type: string, required: true}
+on:
+  event:
+    card: okta-devices/device-removed-from-user
+    connection: Events org
+    delivery: DELIVERY
+    if: ${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}
+  inputs:
+    deviceId: ${{ trigger.event.device.id }}
+steps:
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Events org
+    input:
+      deviceId: ${{ inputs.deviceId }}
+      status: '${{ trigger.kind == "event" ? "ACTIVE" : "" }}'
+`
+
+func TestEventTrigger(t *testing.T) {
+	env := eventEnv{&testEnv{conns: []ConnInfo{{ID: "conn_ev", Nickname: "Events org", Status: "active",
+		GrantedScopes: []string{"okta.devices.read", "okta.devices.manage", "okta.logs.read"}}}}}
+	src := func(delivery string) string {
+		return strings.ReplaceAll(eventFlow, "DELIVERY", delivery)
+	}
+	doc, err := Check(context.Background(), []byte(src("poll")), env)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	ev := doc.Trigger.Event
+	if ev.ConnectionID() != "conn_ev" || ev.Delivery != DeliveryPoll || doc.Trigger.Kind() != KindEvent {
+		t.Errorf("event trigger = %+v", ev)
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(doc.Trigger.SpecJSON(), &spec); err != nil {
+		t.Fatal(err)
+	}
+	if spec["if"] != `${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}` || spec["card"] != ev.Card {
+		t.Errorf("spec = %v", spec)
+	}
+
+	fire := func(login string) Firing {
+		return Firing{Kind: KindEvent, Time: time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC), EventUUID: "e-1",
+			Event: map[string]any{"uuid": "e-1", "eventType": "device.user.remove",
+				"device": map[string]any{"id": "guo1"}, "user": map[string]any{"id": "00u1", "login": login}}}
+	}
+	for login, want := range map[string]bool{"ann@example.com": true, "bob@contractors.example.com": false} {
+		got, err := doc.TriggerMatches(context.Background(), fire(login))
+		if err != nil || got != want {
+			t.Errorf("TriggerMatches(%s) = %v, %v; want %v", login, got, err, want)
+		}
+	}
+	in, err := doc.TriggerInputs(context.Background(), fire("ann@example.com"))
+	if err != nil || in["deviceId"] != "guo1" {
+		t.Errorf("TriggerInputs = %v, %v; want deviceId guo1", in, err)
+	}
+
+	// The steps see trigger too.
+	cards := newDeviceCards(0)
+	cards.devices = append(cards.devices, map[string]any{"id": "guo1", "status": "ACTIVE"})
+	r := &Runner{Cards: cards, State: newMemState()}
+	res, err := r.RunTriggered(context.Background(), "run1", doc, in, fire("ann@example.com"))
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("RunTriggered = %+v, %v", res, err)
+	}
+	if n := cards.calls("okta-devices/suspend-device", "guo1"); n != 1 {
+		t.Errorf("suspend calls = %d; want 1", n)
+	}
+
+	// Scope preflight of the delivery: hook needs okta.eventHooks.manage.
+	_, err = Check(context.Background(), []byte(src("hook+poll")), env)
+	if problem.CodeOf(err) != problem.InsufficientScope {
+		t.Fatalf("hook+poll without okta.eventHooks.manage: %v; want insufficient_scope", err)
+	}
+	checkIssues(t, err, []wantIssue{{5, 3, "", "needs scope okta.eventHooks.manage"}})
+
+	// An action card is no event card, and an event card is no step.
+	bad := strings.ReplaceAll(strings.ReplaceAll(src("poll"), "card: okta-devices/device-removed-from-user", "card: okta-devices/read-device"),
+		"card: okta-devices/suspend-device", "card: okta-devices/device-removed-from-user")
+	_, err = Check(context.Background(), []byte(bad), env)
+	checkIssues(t, err, []wantIssue{
+		{6, 11, "", "card okta-devices/read-device is not an event card"},
+		{14, 11, "suspend", "is an event card: it starts flows and cannot run as a step"},
+	})
+}
+
+func TestManualRunSeesTrigger(t *testing.T) {
+	doc := validated(t, `name: m
+steps:
+  - id: a
+    card: okta-devices/read-device
+    connection: Demo org
+    input:
+      deviceId: ${{ trigger.kind }}
+`)
+	cards := newDeviceCards(0)
+	cards.devices = append(cards.devices, map[string]any{"id": "manual", "status": "ACTIVE"})
+	res, err := (&Runner{Cards: cards, State: newMemState()}).Run(context.Background(), "r", doc, nil)
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("Run = %+v, %v; want trigger.kind = manual to name the device", res, err)
+	}
+}
