@@ -236,8 +236,8 @@ func (o *Org) signIn(w http.ResponseWriter, r *http.Request) {
 
 var signInTmpl = template.Must(template.New("signin").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Sign In</title>
-<style>body{font-family:sans-serif;max-width:24rem;margin:4rem auto}label,input,button{display:block;width:100%;margin:.4rem 0}.error{color:#b00}</style>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign In</title>
+<style>body{font-family:sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem}label,input,button{display:block;width:100%;margin:.4rem 0}.error{color:#b00}</style>
 </head>
 <body>
 <main>
@@ -259,7 +259,7 @@ var signInTmpl = template.Must(template.New("signin").Parse(`<!DOCTYPE html>
 
 var errorTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Error</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Error</title></head>
 <body>
 <main>
 <h1>400 Bad Request</h1>

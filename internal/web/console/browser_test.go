@@ -83,13 +83,19 @@ type tab struct {
 
 func newTab(t *testing.T, e *env) *tab {
 	t.Helper()
+	return newTabFor(t, e, 40*time.Second)
+}
+
+// newTabFor is a tab whose actions must all end within timeout.
+func newTabFor(t *testing.T, e *env, timeout time.Duration) *tab {
+	t.Helper()
 	browser.once.Do(startBrowser)
 	if browser.err != nil {
 		t.Fatal(browser.err)
 	}
 	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 40*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancelTimeout)
 	return &tab{t: t, ctx: ctx, e: e}
 }

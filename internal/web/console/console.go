@@ -232,6 +232,7 @@ type shownError struct {
 	Message string
 	Remedy  string
 	Field   string
+	Missing []string // the required inputs a flow run lacks
 }
 
 // publicError turns an error into what a person may see: a problem keeps
@@ -240,7 +241,8 @@ type shownError struct {
 func (c *Console) publicError(ctx context.Context, err error) (int, shownError) {
 	if p, ok := problem.As(err); ok && p.Code != problem.Internal {
 		field, _ := p.Details["field"].(string)
-		return problem.HTTPStatus(p.Code), shownError{Code: string(p.Code), Message: p.Message, Remedy: p.Remedy, Field: field}
+		missing, _ := p.Details["missing"].([]string)
+		return problem.HTTPStatus(p.Code), shownError{Code: string(p.Code), Message: p.Message, Remedy: p.Remedy, Field: field, Missing: missing}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound, shownError{Code: string(problem.NotFound), Message: "Not found."}

@@ -145,12 +145,13 @@ func (c *Console) planFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 		return
 	}
 	status := http.StatusOK
+	title := "Plan of " + d.Flow.Name
 	d.Plan, err = c.FlowRunner.Plan(ctx, d.Flow.ID, flowInputs(d))
 	if err != nil {
 		st, e := c.publicError(ctx, err)
-		status, d.Error = st, &e
+		status, d.Error, title = st, &e, d.Flow.Name
 	}
-	c.render(w, r, s, status, "flow", d.Flow.Name, d)
+	c.render(w, r, s, status, "flow", title, d)
 }
 
 func (c *Console) startFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -239,7 +240,8 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 	if !d.Finished {
 		w.Header().Set("Refresh", "2")
 	}
-	c.render(w, r, s, http.StatusOK, "flowrun", "Flow run "+run.FlowName, d)
+	title := run.FlowName + " run · " + strings.ToLower(humanize(run.Status)) + " · queued " + when(run.CreatedAt)
+	c.render(w, r, s, http.StatusOK, "flowrun", title, d)
 }
 
 // itemKey names one item of a flow run.

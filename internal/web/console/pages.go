@@ -34,7 +34,9 @@ type page struct {
 	HasRuns   bool
 	HasFlows  bool
 	RequestID string
-	Data      any
+	// Errors is the error summary of a form sent back with errors.
+	Errors []summaryItem
+	Data   any
 }
 
 var funcs = template.FuncMap{
@@ -75,6 +77,12 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 	}
 	p := page{Title: title, Section: section(r.URL.Path), Data: data, RequestID: web.RequestID(r.Context()),
 		HasCards: c.Cards != nil && c.Catalog != nil, HasRuns: c.Runs != nil, HasFlows: c.Flows != nil}
+	if f, ok := data.(failedForm); ok {
+		p.Errors = f.errorSummary()
+		if len(p.Errors) > 0 {
+			p.Title = "Error: " + p.Title
+		}
+	}
 	if s != nil {
 		p.SignedIn = true
 		p.CSRF = s.csrf

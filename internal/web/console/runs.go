@@ -56,7 +56,9 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 	if !run.FinishedAt.IsZero() {
 		d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)
 	}
-	c.render(w, r, s, http.StatusOK, "rundetail", "Run "+run.ID, d)
+	// The title tells runs of one card apart: name, status, start.
+	title := d.CardName + " run · " + strings.ToLower(humanize(run.Status)) + " · " + when(run.StartedAt)
+	c.render(w, r, s, http.StatusOK, "rundetail", title, d)
 }
 
 // connectorOf and cardOf split a card reference "connector/card".

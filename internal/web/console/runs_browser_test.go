@@ -58,7 +58,9 @@ func TestBrowserRunCards(t *testing.T) {
 	b.open("/cards")
 	b.wantText("Okta Devices", "Search Devices", "Suspend Device", "Custom API Action")
 	b.screenshot("cards")
-	b.click(`//tr[contains(., "Search Devices")]//a[normalize-space(.)="Run"]`)
+	// Each Run link names its card (visually hidden text), so that a
+	// screen reader's list of links tells them apart.
+	b.click(link("Run Search Devices"))
 	for _, label := range []string{"Connection", "status", "platform", "resultSet", "search", "registered"} {
 		b.do("find the field labelled "+label, chromedp.WaitVisible(labelled(label)))
 	}
@@ -92,7 +94,7 @@ func TestBrowserRunCards(t *testing.T) {
 	// From the connection page, the card form opens with the connection
 	// chosen.
 	b.open("/connections/" + v.ID)
-	b.click(`//table[@id="cards"]//tr[contains(., "Read Device")]//a[normalize-space(.)="Run"]`)
+	b.click(`//table[@id="cards"]` + link("Run Read Device"))
 	if got, _ := chromedp.Run(b.ctx, chromedp.Value(labelled("Connection"))); got != v.ID {
 		t.Errorf("Connection chosen on the run form = %q; want %s", got, v.ID)
 	}
@@ -229,7 +231,7 @@ func TestBrowserFlowPlanAndRun(t *testing.T) {
 		t.Errorf("recent flow runs = %q; want the failed run", got)
 	}
 	b.open(loc)
-	b.click(`(//section[h2/code[normalize-space(.)="suspend"]]//a[normalize-space(.)="details"])[1]`)
+	b.click(link("details of item 0 of step suspend"))
 	if got := b.runStatus(); got != "Succeeded" && got != "Failed" {
 		t.Errorf("item's card run status %q", got)
 	}
