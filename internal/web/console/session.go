@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -221,35 +223,91 @@ func (c *Console) currentSession(r *http.Request) (string, *session) {
 	return ck.Value, ss
 }
 
-// signinLimiter slows down guessing of the API token: at most burst failed
-// sign-ins per window, for the whole process.
+// signinLimiter slows down guessing of the API token: at most signinBurst
+// failed sign-ins per window from one client address (for IPv6, one /64),
+// so that someone else's guesses never lock the administrator out. Behind
+// a proxy every client has the proxy's address; the limit then holds for
+// all of them together. The zero value is ready to use.
 type signinLimiter struct {
 	mu     sync.Mutex
+	byAddr map[string]*signinWindow
+}
+
+// signinWindow counts one address's failures since start.
+type signinWindow struct {
 	start  time.Time
 	failed int
 }
 
 const (
-	signinWindow = time.Minute
-	signinBurst  = 20
+	signinWindowLen = time.Minute
+	signinBurst     = 20
+	// signinMaxAddrs bounds the addresses remembered at once.
+	signinMaxAddrs = 10000
 )
 
-// allow reports whether another sign-in attempt may be checked now.
-func (l *signinLimiter) allow(now time.Time) bool {
+// allow reports whether another sign-in attempt from addr may be checked
+// now.
+func (l *signinLimiter) allow(addr string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.start) >= signinWindow {
-		l.start, l.failed = now, 0
-	}
-	return l.failed < signinBurst
+	w := l.byAddr[addr]
+	return w == nil || now.Sub(w.start) >= signinWindowLen || w.failed < signinBurst
 }
 
-// fail records a failed attempt.
-func (l *signinLimiter) fail(now time.Time) {
+// fail records a failed attempt from addr.
+func (l *signinLimiter) fail(addr string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.start) >= signinWindow {
-		l.start, l.failed = now, 0
+	if l.byAddr == nil {
+		l.byAddr = map[string]*signinWindow{}
 	}
-	l.failed++
+	w := l.byAddr[addr]
+	if w == nil {
+		if len(l.byAddr) >= signinMaxAddrs {
+			l.forget(now)
+		}
+		w = &signinWindow{start: now}
+		l.byAddr[addr] = w
+	}
+	if now.Sub(w.start) >= signinWindowLen {
+		w.start, w.failed = now, 0
+	}
+	w.failed++
+}
+
+// forget drops the windows that have ended, and when none has, one
+// arbitrary address, to make room. Called with mu held.
+func (l *signinLimiter) forget(now time.Time) {
+	for a, w := range l.byAddr {
+		if now.Sub(w.start) >= signinWindowLen {
+			delete(l.byAddr, a)
+		}
+	}
+	for a := range l.byAddr {
+		if len(l.byAddr) < signinMaxAddrs {
+			break
+		}
+		delete(l.byAddr, a)
+	}
+}
+
+// clientAddr is the address the sign-in limit counts r against: the
+// connection's IP address, an IPv6 address cut to its /64 (one site's
+// network). Forwarding headers are not read: any client could write them.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }

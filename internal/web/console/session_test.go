@@ -4,6 +4,8 @@ import (
 	"context"
 	"html"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -277,6 +279,49 @@ func TestSignInIsRateLimited(t *testing.T) {
 	if !limited {
 		t.Fatalf("25 wrong tokens in a row were all checked; want 429 after 20")
 	}
+}
+
+// TestSignInLimitIsPerAddress guesses from one address until refused:
+// the administrator at another address still signs in, and the log names
+// the guessing address.
+func TestSignInLimitIsPerAddress(t *testing.T) {
+	logs := &lockedBuffer{}
+	ts := bareConsole(t, func(c *console.Console) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	attacker := client(t)
+	attacker.Transport = &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}
+	limited := false
+	for i := 0; i < 25 && !limited; i++ {
+		_, body := get(t, attacker, ts.URL+"/signin")
+		resp, _ := post(t, attacker, ts.URL+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {"guess"}}, nil)
+		limited = resp.StatusCode == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatalf("25 wrong tokens from 127.0.0.2 were all checked; want 429 after 20")
+	}
+	signInHTTP(t, ts.URL, "") // from 127.0.0.1; fails the test unless signed in
+	if !strings.Contains(logs.String(), "client=127.0.0.2") {
+		t.Errorf("the logs do not name the guessing address:\n%s", logs)
+	}
+}
+
+// lockedBuffer is a strings.Builder safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // clock is a settable time source.

@@ -45,15 +45,16 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	now := c.now()
-	if !c.limiter.allow(now) {
-		c.log.WarnContext(r.Context(), "console: too many failed sign-ins; refusing for a while")
+	addr := clientAddr(r)
+	if !c.limiter.allow(addr, now) {
+		c.log.WarnContext(r.Context(), "console: too many failed sign-ins from this address; refusing them for a while", slog.String("client", addr))
 		c.showSignin(w, r, http.StatusTooManyRequests, signinData{Next: next, Error: "Too many failed sign-ins. Wait a minute, then try again."})
 		return
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
 	if c.CheckToken == nil || !c.CheckToken(token) {
-		c.limiter.fail(now)
-		c.log.InfoContext(r.Context(), "console: sign-in with a wrong API token")
+		c.limiter.fail(addr, now)
+		c.log.InfoContext(r.Context(), "console: sign-in with a wrong API token", slog.String("client", addr))
 		c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next,
 			Error: "That is not this server's API token. It was printed when the server first started and is in the data directory's api-token file."})
 		return
