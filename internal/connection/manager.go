@@ -53,6 +53,9 @@ type Manager struct {
 	// be retried with the same refresh token (see Recover); zero means 20 s,
 	// negative means never retry.
 	RefreshRetryWindow time.Duration
+	// Sleep waits between retries of a token refresh that failed for a
+	// passing reason; nil means a timer. It returns early with ctx's error.
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	initOnce   sync.Once
 	client     *http.Client

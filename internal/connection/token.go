@@ -113,7 +113,9 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 		return early, nil
 	}
 	defer unlock()
-	for range 4 {
+	var waited time.Duration
+	conflicts, calls := 0, 0
+	for {
 		// Re-read under the lease: a refresh by another goroutine or
 		// process may have committed a newer token meanwhile.
 		c, err := m.getConn(ctx, id)
@@ -135,14 +137,34 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 			m.log.WarnContext(ctx, "retrying an interrupted token refresh inside the grace window", "connection", id,
 				"startedAt", c.RefreshStartedAt)
 		}
+		calls++
 		t, err := m.redeem(ctx, c, retrying)
-		if errors.Is(err, errRetry) {
+		var tr *transientRefresh
+		switch {
+		case errors.Is(err, errRetry):
+			if conflicts++; conflicts >= 4 {
+				return nil, problem.New(problem.UpstreamError, "the connection kept changing during a token refresh").
+					WithRemedy("try again")
+			}
+			continue
+		case errors.As(err, &tr):
+			wait := tr.wait
+			if wait == 0 {
+				wait = backoff(calls)
+			}
+			if calls >= refreshAttempts || waited+wait > refreshRetryBudget {
+				m.log.WarnContext(ctx, "token refresh failed; not retrying", "connection", id, "attempts", calls, "wait", wait, "error", tr.err)
+				return nil, tr.err
+			}
+			m.log.WarnContext(ctx, "token refresh failed; retrying", "connection", id, "attempt", calls, "wait", wait, "error", tr.err)
+			if err := m.sleep(ctx, wait); err != nil {
+				return nil, tr.err
+			}
+			waited += wait
 			continue
 		}
 		return t, err
 	}
-	return nil, problem.New(problem.UpstreamError, "the connection kept changing during a token refresh").
-		WithRemedy("try again")
 }
 
 // redeem presents c's refresh token to the org and commits the answer
@@ -245,14 +267,22 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		if !retrying {
 			m.clearRefreshStarted(ctx, c.ID, presented)
 		}
-		return problem.New(problem.UpstreamError, "the org did not refresh the access token (%s)", describe(oe, err)).
+		perr := problem.New(problem.UpstreamError, "the org did not refresh the access token (%s)", describe(oe, err)).
 			WithRemedy("try again shortly; check that the org is reachable").Wrap(err)
+		if wait, ok := transientAnswer(oe, err, m.now()); ok || (!answered && !errors.As(err, new(*AddressError))) {
+			return &transientRefresh{err: perr, wait: wait}
+		}
+		return perr
 	}
 	// No answer: the org may have rotated the token. RefreshStartedAt stays
 	// set, so the next attempt retries only inside the grace window.
 	m.log.WarnContext(ctx, "token refresh got no answer", "connection", c.ID, "error", err)
-	return problem.New(problem.UpstreamError, "the token refresh got no answer from the org").
+	perr := problem.New(problem.UpstreamError, "the token refresh got no answer from the org").
 		WithRemedy("try again within a few seconds; if the connection then needs reauthorization, reauthorize it").Wrap(err)
+	if errors.As(err, new(*RedirectError)) || errors.Is(err, ErrResponseTooLarge) {
+		return perr
+	}
+	return &transientRefresh{err: perr}
 }
 
 func describe(oe *oauthError, err error) string {

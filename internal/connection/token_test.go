@@ -400,19 +400,116 @@ func TestTokenRecoversLazily(t *testing.T) {
 	}
 }
 
-func TestRefreshFailuresThatAreNotFinal(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	v := e.connect(t, "Prod")
-	e.emu.AdvanceClock(t, time.Hour)
-	e.emu.Fault(t, "POST", "/oauth2/v1/token", http.StatusServiceUnavailable, 1)
-	_, err := e.m.Token(ctx, v.ID)
-	wantProblem(t, err, problem.UpstreamError, "did not refresh")
-	c := e.conn(t, v.ID)
-	if c.Status != store.StatusActive || !c.RefreshStartedAt.IsZero() {
-		t.Errorf("after a 503: status %q, RefreshStartedAt %v; want active and cleared", c.Status, c.RefreshStartedAt)
+// sleeps records the waits of e.m between refresh attempts and moves the
+// org's clock by each instead of sleeping.
+func (e *env) sleeps(t *testing.T) *[]time.Duration {
+	var mu sync.Mutex
+	var waits []time.Duration
+	e.m.Sleep = func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+		e.emu.AdvanceClock(t, d)
+		return nil
 	}
-	if _, err := e.m.Token(ctx, v.ID); err != nil {
-		t.Errorf("Token after the fault cleared: %v", err)
+	return &waits
+}
+
+func TestRefreshRetriesPassingFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		count     int
+		wantOK    bool
+		wantPosts int
+		minWait   time.Duration // of the first wait
+		maxWait   time.Duration
+	}{
+		{name: "one 503", status: http.StatusServiceUnavailable, count: 1, wantOK: true, wantPosts: 2, maxWait: refreshBackoff},
+		{name: "one 500", status: http.StatusInternalServerError, count: 1, wantOK: true, wantPosts: 2, maxWait: refreshBackoff},
+		// The org's X-Rate-Limit-Reset (a second ahead, by its Date) is
+		// waited for, not the short backoff.
+		{name: "429 until the reset", status: http.StatusTooManyRequests, count: 2, wantOK: true, wantPosts: 3, minWait: time.Second, maxWait: 3 * time.Second},
+		{name: "503 that does not pass", status: http.StatusServiceUnavailable, count: 100, wantPosts: refreshAttempts, maxWait: refreshBackoff},
+		{name: "invalid request is final", status: http.StatusBadRequest, count: 1, wantPosts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			waits := e.sleeps(t)
+			ctx := context.Background()
+			v := e.connect(t, "Prod")
+			e.emu.AdvanceClock(t, time.Hour)
+			e.emu.Fault(t, "POST", "/oauth2/v1/token", tt.status, tt.count)
+			posts := e.tokenPosts(t)
+			_, err := e.m.Token(ctx, v.ID)
+			if tt.wantOK && err != nil {
+				t.Fatalf("Token: %v; want the retry to succeed", err)
+			}
+			if !tt.wantOK {
+				wantProblem(t, err, problem.UpstreamError, "did not refresh")
+			}
+			if n := e.tokenPosts(t) - posts; n != tt.wantPosts {
+				t.Errorf("token requests %d; want %d", n, tt.wantPosts)
+			}
+			if len(*waits) != tt.wantPosts-1 {
+				t.Fatalf("waits %v; want %d", *waits, tt.wantPosts-1)
+			}
+			if len(*waits) > 0 && ((*waits)[0] < tt.minWait || (*waits)[0] > tt.maxWait) {
+				t.Errorf("first wait %v; want between %v and %v", (*waits)[0], tt.minWait, tt.maxWait)
+			}
+			c := e.conn(t, v.ID)
+			if c.Status != store.StatusActive || !c.RefreshStartedAt.IsZero() {
+				t.Errorf("status %q, RefreshStartedAt %v; want active and cleared", c.Status, c.RefreshStartedAt)
+			}
+			if !tt.wantOK {
+				if _, err := e.m.Token(ctx, v.ID); err != nil && tt.count < 100 {
+					t.Errorf("Token after the fault cleared: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestRefreshRetriesLostAnswer loses the org's answer to a refresh that
+// rotated the token: the retry, inside the grace window, presents the same
+// refresh token and the connection stays active.
+func TestRefreshRetriesLostAnswer(t *testing.T) {
+	var armed atomic.Bool
+	hook := &hookTransport{after: func(r *http.Request, resp *http.Response) (*http.Response, error) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v1/token") && armed.Swap(false) {
+			_ = resp.Body.Close()
+			return nil, io.ErrUnexpectedEOF
+		}
+		return resp, nil
+	}}
+	e := newEnv(t, withHook(hook))
+	waits := e.sleeps(t)
+	v := e.connect(t, "Prod")
+	armed.Store(true)
+	e.emu.AdvanceClock(t, time.Hour)
+	posts := e.tokenPosts(t)
+	if _, err := e.m.Token(context.Background(), v.ID); err != nil {
+		t.Fatalf("Token: %v; want the retry to succeed", err)
+	}
+	if n := e.tokenPosts(t) - posts; n != 2 || len(*waits) != 1 {
+		t.Errorf("token requests %d, waits %v; want 2 and 1", n, *waits)
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusActive || !c.RefreshStartedAt.IsZero() {
+		t.Errorf("status %q (%s), RefreshStartedAt %v; want active and cleared", c.Status, c.StatusReason, c.RefreshStartedAt)
+	}
+}
+
+func TestRefreshInvalidGrantIsFinal(t *testing.T) {
+	e := newEnv(t)
+	waits := e.sleeps(t)
+	v := e.connect(t, "Prod")
+	e.revokeAtOrg(t, e.open(t, e.conn(t, v.ID), "refresh_token"), "refresh_token")
+	e.emu.AdvanceClock(t, time.Hour)
+	posts := e.tokenPosts(t)
+	_, err := e.m.Token(context.Background(), v.ID)
+	wantProblem(t, err, problem.NeedsReauthorization, "invalid_grant")
+	if n := e.tokenPosts(t) - posts; n != 1 || len(*waits) != 0 {
+		t.Errorf("token requests %d, waits %v; want 1 and none", n, *waits)
 	}
 }

@@ -105,6 +105,14 @@ func (t *faultTable) take(method, pattern, path string) (fault, bool) {
 
 // writeFault answers an injected fault in the style of the endpoint.
 func (o *Org) writeFault(w http.ResponseWriter, r *http.Request, f fault) {
+	if f.Status == http.StatusTooManyRequests {
+		// Okta sends its rate-limit headers with every 429, the OAuth
+		// endpoints' included.
+		h := w.Header()
+		h.Set("X-Rate-Limit-Limit", "0")
+		h.Set("X-Rate-Limit-Remaining", "0")
+		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(o.now().Add(time.Second).Unix(), 10))
+	}
 	if strings.HasPrefix(r.URL.Path, "/oauth2/") {
 		code := "server_error"
 		if f.Status == http.StatusServiceUnavailable {
@@ -115,10 +123,6 @@ func (o *Org) writeFault(w http.ResponseWriter, r *http.Request, f fault) {
 	}
 	switch {
 	case f.Status == http.StatusTooManyRequests:
-		h := w.Header()
-		h.Set("X-Rate-Limit-Limit", "0")
-		h.Set("X-Rate-Limit-Remaining", "0")
-		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(o.now().Add(time.Second).Unix(), 10))
 		writeError(w, f.Status, "E0000047", "API call exceeded rate limit due to too many requests.")
 	case f.Status >= 500:
 		writeError(w, f.Status, "E0000009", "Internal Server Error")

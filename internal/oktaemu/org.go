@@ -154,8 +154,9 @@ func (o *Org) wrap(b bucket, h http.HandlerFunc) http.Handler {
 		pattern := patternPath(r)
 		key := r.Method + " " + pattern
 		o.stats.add(key)
-		api := strings.HasPrefix(r.URL.Path, "/api/")
-		if api {
+		// The org's clock tells the time of its answers, as its rate-limit
+		// headers do.
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/oauth2/") {
 			w.Header().Set("Date", o.now().UTC().Format(http.TimeFormat))
 		}
 		if f, ok := o.faults.take(r.Method, pattern, r.URL.Path); ok {
