@@ -30,14 +30,17 @@ func (catalog) CardsNeeding(connector, scope string) []string {
 // cardConnections is the connection manager as card.Connections.
 type cardConnections struct{ m *connection.Manager }
 
+// Resolve reads the connection once: its client's first call uses the
+// access token of that read.
 func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname string) (card.ConnectionInfo, error) {
-	v, err := c.m.Resolve(ctx, connector, idOrNickname)
+	v, hc, err := c.m.ResolveClient(ctx, connector, idOrNickname)
 	if err != nil {
 		return card.ConnectionInfo{}, err
 	}
 	info := card.ConnectionInfo{
 		ID: v.ID, Nickname: v.Nickname, Domain: v.Domain, Status: v.Status, StatusReason: v.StatusReason,
 		Remedy: v.Remedy, ScopeMode: v.ScopeMode, RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes,
+		HTTP: hc,
 	}
 	if v.AuthorizedBy != nil {
 		info.ActingAs = v.AuthorizedBy.Login

@@ -169,6 +169,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Now:         cfg.Now,
 	}
 	a.Web.Console = con.Handler()
+	if cfg.rewire != nil {
+		cfg.rewire(a)
+	}
 	return a, nil
 }
 

@@ -62,6 +62,11 @@ type Config struct {
 	FlowLeaseTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
+
+	// rewire, when set (by benchmarks in this package), changes the
+	// wiring of the App before it serves: to measure an alternative path
+	// side by side with the real one.
+	rewire func(*App)
 }
 
 // withDefaults checks c and fills in its defaults.

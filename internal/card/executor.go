@@ -33,6 +33,10 @@ type ConnectionInfo struct {
 	RequestedScopes []string
 	GrantedScopes   []string
 	ActingAs        string
+	// HTTP, when set, is the client for this run's calls to the org,
+	// which Resolve may have primed with what it read (sparing a second
+	// read of the connection); nil means Connections.HTTPClient(ID).
+	HTTP *http.Client
 }
 
 // Connections resolves connections and gives HTTP clients that call their
@@ -44,13 +48,14 @@ type Connections interface {
 	HTTPClient(id string) *http.Client
 }
 
-// Recorder persists runs and audit events. StartRun fills in r.ID;
-// FinishRun stores the finished run. StoreRecorder implements it over a
+// Recorder persists runs and their audit events. StartRun stores the run
+// as running and fills in r.ID, before the card calls Okta, so that a run
+// in flight is known after a crash; FinishRun stores the finished run
+// together with its audit event. StoreRecorder implements it over a
 // store.Store.
 type Recorder interface {
 	StartRun(ctx context.Context, r *store.Run) error
-	FinishRun(ctx context.Context, r *store.Run) error
-	Audit(ctx context.Context, e *store.AuditEvent) error
+	FinishRun(ctx context.Context, r *store.Run, e *store.AuditEvent) error
 }
 
 // Request asks for one card run. Card is "okta-devices/<card-id>";
@@ -231,7 +236,10 @@ func (e *Executor) invocation(p *prepared, ids *requestIDs) (*invocation, *probl
 	}
 	cl := e.Okta
 	cl.BaseURL = base
-	cl.HTTP = e.Connections.HTTPClient(p.conn.ID)
+	cl.HTTP = p.conn.HTTP
+	if cl.HTTP == nil {
+		cl.HTTP = e.Connections.HTTPClient(p.conn.ID)
+	}
 	cl.Budget = e.limiter()
 	cl.OnResponse = ids.add
 	return &invocation{card: p.card, conn: p.conn, client: &cl, in: p.in}, nil
@@ -356,14 +364,8 @@ func (e *Executor) record(ctx context.Context, rec *store.Run, p *prepared, res 
 		// manage card); every id stays on the run record.
 		ev.OktaRequestID = res.RequestIDs[n-1]
 	}
-	err1 := e.Recorder.FinishRun(ctx, rec)
-	err2 := e.Recorder.Audit(ctx, ev)
-	if err1 != nil || err2 != nil {
-		cause := err1
-		if cause == nil {
-			cause = err2
-		}
-		return problem.New(problem.Internal, "internal error (the run finished with status %s but could not be recorded)", res.Status).Wrap(cause)
+	if err := e.Recorder.FinishRun(ctx, rec, ev); err != nil {
+		return problem.New(problem.Internal, "internal error (the run finished with status %s but could not be recorded)", res.Status).Wrap(err)
 	}
 	return nil
 }

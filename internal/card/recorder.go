@@ -22,14 +22,10 @@ func (r StoreRecorder) StartRun(ctx context.Context, run *store.Run) error {
 	return r.Store.CreateRun(ctx, run)
 }
 
-// FinishRun stores the finished run.
-func (r StoreRecorder) FinishRun(ctx context.Context, run *store.Run) error {
-	return r.Store.UpdateRun(ctx, run)
-}
-
-// Audit appends an audit event.
-func (r StoreRecorder) Audit(ctx context.Context, e *store.AuditEvent) error {
-	return r.Store.AppendAudit(ctx, e)
+// FinishRun stores the finished run and its audit event in one
+// transaction (one commit instead of two).
+func (r StoreRecorder) FinishRun(ctx context.Context, run *store.Run, e *store.AuditEvent) error {
+	return r.Store.FinishRun(ctx, run, e)
 }
 
 // redacted replaces the values of custom-api-action headers in records:

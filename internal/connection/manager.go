@@ -332,6 +332,20 @@ func (m *Manager) Resolve(ctx context.Context, connector, idOrNickname string) (
 	return m.view(c), nil
 }
 
+// ResolveClient is Resolve and HTTPClient in one: the connection, and a
+// client for calls to its org whose first request uses the access token
+// of the record Resolve just read instead of reading it again (when that
+// token is fresh; otherwise, and for every later request, it reads the
+// connection as HTTPClient's client does).
+func (m *Manager) ResolveClient(ctx context.Context, connector, idOrNickname string) (*View, *http.Client, error) {
+	m.init()
+	c, err := m.lookup(ctx, connector, idOrNickname)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.view(c), m.httpClientFor(c.ID, c), nil
+}
+
 // lookup finds a connection by id, then by nickname (within connector, or
 // across connectors when connector is empty and the nickname is unique).
 func (m *Manager) lookup(ctx context.Context, connector, idOrNickname string) (*store.Connection, error) {
@@ -339,6 +353,19 @@ func (m *Manager) lookup(ctx context.Context, connector, idOrNickname string) (*
 	if key == "" {
 		return nil, problem.New(problem.InvalidInput, "a connection id or nickname is required").
 			WithRemedy("name the connection by its id or nickname").WithDetail("field", "connection")
+	}
+	// Ids start with idPrefix and nicknames may not, so a key without it
+	// is looked up as a nickname first: one read where two were needed.
+	// The id lookup stays the fallback for ids of another form.
+	byNickname := connector != "" && !hasIDPrefix(key)
+	if byNickname {
+		c, err := m.Store.GetConnectionByNickname(ctx, connector, key)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, internal("read connection", err)
+		}
 	}
 	c, err := m.Store.GetConnection(ctx, key)
 	switch {
@@ -348,12 +375,14 @@ func (m *Manager) lookup(ctx context.Context, connector, idOrNickname string) (*
 		return nil, internal("read connection", err)
 	}
 	if connector != "" {
-		c, err := m.Store.GetConnectionByNickname(ctx, connector, key)
-		if err == nil {
-			return c, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, internal("read connection", err)
+		if !byNickname {
+			c, err := m.Store.GetConnectionByNickname(ctx, connector, key)
+			if err == nil {
+				return c, nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return nil, internal("read connection", err)
+			}
 		}
 		return nil, notFound(connector, key)
 	}
@@ -388,7 +417,7 @@ func validNickname(s string) (string, error) {
 	// Cards, flows and the API take "an id or a nickname" and try the id
 	// first, so a nickname in the form of an id could never be used (or
 	// would name another connection).
-	if len(s) >= len(idPrefix) && strings.EqualFold(s[:len(idPrefix)], idPrefix) {
+	if hasIDPrefix(s) {
 		return "", problem.New(problem.InvalidInput, "nickname %q may not start with %s: connection ids do, and a connection is named by its id or its nickname", s, idPrefix).
 			WithRemedy("choose a nickname that does not start with "+idPrefix+", e.g. \"Prod devices\"").WithDetail("field", "nickname")
 	}
@@ -397,6 +426,11 @@ func validNickname(s string) (string, error) {
 
 // idPrefix starts every connection id.
 const idPrefix = "conn_"
+
+// hasIDPrefix reports whether s starts with idPrefix, in any case.
+func hasIDPrefix(s string) bool {
+	return len(s) >= len(idPrefix) && strings.EqualFold(s[:len(idPrefix)], idPrefix)
+}
 
 func nicknameTaken(connector, nickname string) *problem.Error {
 	return problem.New(problem.Conflict, "a %s connection named %q already exists", connector, nickname).

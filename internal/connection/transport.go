@@ -1,11 +1,14 @@
 package connection
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // HTTPClient returns a client that calls the connection's org with its
@@ -15,14 +18,22 @@ import (
 // only to the connection's own origin, never follows redirects and uses the
 // guarded transport. Errors from Token (a needs_reauthorization problem, for
 // one) come back wrapped in the *url.Error; find them with problem.As.
-func (m *Manager) HTTPClient(id string) *http.Client {
+func (m *Manager) HTTPClient(id string) *http.Client { return m.httpClientFor(id, nil) }
+
+// httpClientFor is HTTPClient whose first request may use primed, the
+// connection as its caller just read it.
+func (m *Manager) httpClientFor(id string, primed *store.Connection) *http.Client {
 	base := m.httpClient()
 	rt := base.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	t := &bearerTransport{m: m, id: id, base: rt}
+	if primed != nil {
+		t.primed.Store(primed)
+	}
 	return &http.Client{
-		Transport:     &bearerTransport{m: m, id: id, base: rt},
+		Transport:     t,
 		Timeout:       base.Timeout,
 		CheckRedirect: noRedirects,
 	}
@@ -32,11 +43,25 @@ type bearerTransport struct {
 	m    *Manager
 	id   string
 	base http.RoundTripper
+	// primed is the connection as read just before the client was made;
+	// the first request takes it.
+	primed atomic.Pointer[store.Connection]
+}
+
+// token is the access token for a request: the primed record's, once, when
+// it is usable and fresh; otherwise Token's.
+func (t *bearerTransport) token(ctx context.Context) (*Token, error) {
+	if c := t.primed.Swap(nil); c != nil && usable(c) == nil {
+		if tok, ok := t.m.storedToken(c, ""); ok {
+			return tok, nil
+		}
+	}
+	return t.m.Token(ctx, t.id)
 }
 
 func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	tok, err := t.m.Token(ctx, t.id)
+	tok, err := t.token(ctx)
 	if err != nil {
 		closeBody(req)
 		return nil, err

@@ -276,9 +276,11 @@ type Store interface {
 	ReleaseLease(ctx context.Context, name, owner string) error
 
 	// Runs. ListRuns returns newest first (StartedAt, then ID); Before
-	// keeps runs started strictly before it.
+	// keeps runs started strictly before it. FinishRun is UpdateRun and
+	// AppendAudit in one atomic step: both are stored or neither is.
 	CreateRun(ctx context.Context, r *Run) error
 	UpdateRun(ctx context.Context, r *Run) error
+	FinishRun(ctx context.Context, r *Run, e *AuditEvent) error
 	GetRun(ctx context.Context, id string) (*Run, error)
 	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 

@@ -33,6 +33,10 @@ var Dialect = sqlstore.Dialect{
 	Name:   "sqlite",
 	Blob:   "BLOB",
 	AutoID: "INTEGER PRIMARY KEY AUTOINCREMENT",
+	// Writers queue on the database's one write lock, and every commit is
+	// an fsync (synchronous=FULL): committing queued writes together
+	// costs one fsync for all of them.
+	GroupCommit: true,
 	IsUniqueViolation: func(err error) bool {
 		c := code(err)
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY

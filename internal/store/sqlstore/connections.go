@@ -85,17 +85,21 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error
 
 // GetConnection returns the connection with id.
 func (s *Store) GetConnection(ctx context.Context, id string) (*store.Connection, error) {
-	c, err := scanConnection(s.queryRow(ctx, s.db, `SELECT `+connectionCols+` FROM connections WHERE id = ?`, id))
+	c, err := scanConnection(s.queryRow(ctx, s.db, qGetConnection, id))
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("get connection %q", id), err)
 	}
 	return c, nil
 }
 
+const (
+	qGetConnection           = `SELECT ` + connectionCols + ` FROM connections WHERE id = ?`
+	qGetConnectionByNickname = `SELECT ` + connectionCols + ` FROM connections WHERE connector = ? AND nickname_key = ?`
+)
+
 // GetConnectionByNickname finds a connection by nickname, ignoring case.
 func (s *Store) GetConnectionByNickname(ctx context.Context, connector, nickname string) (*store.Connection, error) {
-	c, err := scanConnection(s.queryRow(ctx, s.db, `SELECT `+connectionCols+` FROM connections
-		WHERE connector = ? AND nickname_key = ?`, connector, foldNickname(nickname)))
+	c, err := scanConnection(s.queryRow(ctx, s.db, qGetConnectionByNickname, connector, foldNickname(nickname)))
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("get connection by nickname %q", nickname), err)
 	}

@@ -212,16 +212,21 @@ func (s *Store) ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowS
 	return out, s.fail("list flow steps", err)
 }
 
+const qInsertFlowItem = `INSERT INTO flow_items (` + flowItemCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 const flowItemCols = `run_id, step_id, item_index, status, input, output, error_code, error,
 	run_ref, started_at, finished_at`
 
 // PutFlowItem records a finished item once; a second record of the same
 // (run, step, index) is ErrConflict.
 func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO flow_items (`+flowItemCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), raw(it.Output), it.ErrorCode, it.Error,
-		it.RunRef, ts(it.StartedAt), ts(it.FinishedAt))
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		_, err := s.exec(ctx, ex, qInsertFlowItem,
+			it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), raw(it.Output), it.ErrorCode, it.Error,
+			it.RunRef, ts(it.StartedAt), ts(it.FinishedAt))
+		return err
+	})
 	return s.fail(fmt.Sprintf("put flow item %s/%d", it.StepID, it.Index), err)
 }
 

@@ -40,23 +40,51 @@ func runArgs(r *store.Run) []any {
 // CreateRun inserts r, filling in an empty ID.
 func (s *Store) CreateRun(ctx context.Context, r *store.Run) error {
 	fillID(&r.ID)
-	_, err := s.exec(ctx, s.db, `INSERT INTO runs (`+runCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		append([]any{r.ID}, runArgs(r)...)...)
+	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.insertRun(ctx, ex, r) })
 	return s.fail("create run", err)
 }
 
-// UpdateRun replaces the stored run with r.
-func (s *Store) UpdateRun(ctx context.Context, r *store.Run) error {
-	res, err := s.exec(ctx, s.db, `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
+func (s *Store) insertRun(ctx context.Context, ex execer, r *store.Run) error {
+	_, err := s.exec(ctx, ex, qInsertRun, append([]any{r.ID}, runArgs(r)...)...)
+	return err
+}
+
+const (
+	qInsertRun = `INSERT INTO runs (` + runCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qUpdateRun = `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
 		caller = ?, acting_as = ?, status = ?, input = ?, output = ?, error_code = ?, error_message = ?,
 		remedy = ?, okta_request_ids = ?, flow_run_id = ?, step_id = ?, item_index = ?,
-		started_at = ?, finished_at = ? WHERE id = ?`,
-		append(runArgs(r), r.ID)...)
-	if err == nil {
-		err = affected(res)
-	}
+		started_at = ?, finished_at = ? WHERE id = ?`
+	qInsertAudit = `INSERT INTO audit_events (time, caller, action, connection_id,
+		acting_as, card, input_summary, outcome, error, okta_request_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+)
+
+// UpdateRun replaces the stored run with r.
+func (s *Store) UpdateRun(ctx context.Context, r *store.Run) error {
+	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.updateRun(ctx, ex, r) })
 	return s.fail(fmt.Sprintf("update run %q", r.ID), err)
+}
+
+func (s *Store) updateRun(ctx context.Context, ex execer, r *store.Run) error {
+	res, err := s.exec(ctx, ex, qUpdateRun, append(runArgs(r), r.ID)...)
+	if err != nil {
+		return err
+	}
+	return affected(res)
+}
+
+// FinishRun stores the finished run r and appends its audit event e in
+// one transaction.
+func (s *Store) FinishRun(ctx context.Context, r *store.Run, e *store.AuditEvent) error {
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		if err := s.updateRun(ctx, ex, r); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, ex, e)
+	})
+	return s.fail(fmt.Sprintf("finish run %q", r.ID), err)
 }
 
 // GetRun returns the run with id.
@@ -109,12 +137,14 @@ func scanAudit(sc scanner) (*store.AuditEvent, error) {
 // AppendAudit inserts e and sets e.ID to the store-assigned id, which is
 // larger than every id assigned before.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	err := s.queryRow(ctx, s.db, `INSERT INTO audit_events (time, caller, action, connection_id,
-		acting_as, card, input_summary, outcome, error, okta_request_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.insertAudit(ctx, ex, e) })
+	return s.fail("append audit event", err)
+}
+
+func (s *Store) insertAudit(ctx context.Context, ex execer, e *store.AuditEvent) error {
+	return s.queryRow(ctx, ex, qInsertAudit,
 		ts(e.Time), e.Caller, e.Action, e.ConnectionID, e.ActingAs, e.Card,
 		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID).Scan(&e.ID)
-	return s.fail("append audit event", err)
 }
 
 // ListAudit returns events newest (highest id) first.

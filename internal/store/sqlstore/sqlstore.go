@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -42,6 +43,12 @@ type Dialect struct {
 	IsUniqueViolation func(error) bool
 	// IsForeignKeyViolation reports a foreign key violation.
 	IsForeignKeyViolation func(error) bool
+	// GroupCommit commits the card runs, audit events and flow items that
+	// concurrent callers write together, one transaction for all that
+	// queued while the previous one committed (see groupCommit). It pays
+	// where every commit is an fsync and writers queue on one lock anyway
+	// (SQLite).
+	GroupCommit bool
 }
 
 // Store is a store.Store over a *sql.DB. It is safe for concurrent use,
@@ -49,6 +56,10 @@ type Dialect struct {
 type Store struct {
 	db *sql.DB
 	d  Dialect
+
+	grouped atomic.Bool
+	group   groupCommit
+	stmts   map[string]*sql.Stmt // by query text; set at Open, then only read
 }
 
 var _ store.Store = (*Store)(nil)
@@ -58,14 +69,28 @@ var _ store.Store = (*Store)(nil)
 // describes.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	s := &Store{db: db, d: d}
+	s.grouped.Store(d.GroupCommit)
 	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.closeStmts()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the database handle.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database handle.
+func (s *Store) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+}
 
 // execer is what *sql.DB, *sql.Conn and *sql.Tx have in common.
 type execer interface {
@@ -95,15 +120,60 @@ func (s *Store) rebind(q string) string {
 }
 
 func (s *Store) exec(ctx context.Context, ex execer, q string, args ...any) (sql.Result, error) {
+	if st := s.prepared(ctx, ex, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return ex.ExecContext(ctx, s.rebind(q), args...)
 }
 
 func (s *Store) query(ctx context.Context, ex execer, q string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, ex, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return ex.QueryContext(ctx, s.rebind(q), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, ex execer, q string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, ex, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return ex.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+// preparedQueries are the statements of every card run, prepared once at
+// Open: parsing is a good part of what a small statement costs SQLite.
+var preparedQueries = []string{qGetConnection, qGetConnectionByNickname, qInsertRun, qUpdateRun, qInsertAudit, qInsertFlowItem}
+
+// prepare prepares preparedQueries on the database.
+func (s *Store) prepare(ctx context.Context) error {
+	s.stmts = make(map[string]*sql.Stmt, len(preparedQueries))
+	for _, q := range preparedQueries {
+		st, err := s.db.PrepareContext(ctx, s.rebind(q))
+		if err != nil {
+			return s.fail("prepare statements", err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// prepared returns q's prepared statement for ex (the database or one of
+// its transactions), or nil when q is not prepared or ex is another kind
+// of handle.
+func (s *Store) prepared(ctx context.Context, ex execer, q string) *sql.Stmt {
+	st := s.stmts[q]
+	if st == nil {
+		return nil
+	}
+	switch h := ex.(type) {
+	case *sql.DB:
+		if h == s.db {
+			return st
+		}
+	case *sql.Tx:
+		return h.StmtContext(ctx, st)
+	}
+	return nil
 }
 
 // fail wraps a driver error for op, turning constraint violations into the

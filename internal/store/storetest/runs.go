@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -179,5 +180,93 @@ func testAuditConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 		if id >= e.ID {
 			t.Errorf("later event id %d is not above earlier id %d", e.ID, id)
 		}
+	}
+}
+
+func testRunFinish(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	r := &store.Run{ID: "r1", Card: "okta-devices/suspend-device", ConnectionID: "c1", Status: "running", StartedAt: at(0)}
+	noErr(t, s.CreateRun(ctx, r), "CreateRun")
+	r.Status, r.FinishedAt, r.Output = "succeeded", at(1), json.RawMessage(`{"changed":true}`)
+	e := &store.AuditEvent{Time: at(1), Caller: "api", Action: "card.run", ConnectionID: "c1", Card: r.Card, Outcome: "success"}
+	noErr(t, s.FinishRun(ctx, r, e), "FinishRun")
+	if e.ID == 0 {
+		t.Errorf("FinishRun left the audit event's ID 0; want one assigned")
+	}
+	got, err := s.GetRun(ctx, "r1")
+	noErr(t, err, "GetRun")
+	diff(t, "finished run", r, got)
+	events, err := s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	diff(t, "audit events", []*store.AuditEvent{e}, events)
+
+	// Neither is stored when the run is missing.
+	missing := &store.Run{ID: "missing", Status: "succeeded"}
+	wantErr(t, s.FinishRun(ctx, missing, &store.AuditEvent{Action: "card.run"}), store.ErrNotFound, "FinishRun(missing)")
+	events, err = s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	if len(events) != 1 {
+		t.Errorf("after a failed FinishRun the store has %d audit events; want 1", len(events))
+	}
+}
+
+// testRunConcurrentWrites writes runs, finishes and audit events from many
+// goroutines on two handles at once, some of them bound to fail: each call
+// gets its own outcome (a backend may commit concurrent writes together),
+// and exactly the successful writes are stored.
+func testRunConcurrentWrites(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	noErr(t, s1.CreateRun(ctx, &store.Run{ID: "taken", StartedAt: at(0)}), "CreateRun")
+	const n = 48
+	parallel(n, func(i int) {
+		s := alternate(i, s1, s2)
+		id := fmt.Sprintf("run%02d", i)
+		switch i % 4 {
+		case 0: // a duplicate id fails alone
+			err := s.CreateRun(ctx, &store.Run{ID: "taken", StartedAt: at(i)})
+			if err == nil || !errors.Is(err, store.ErrConflict) {
+				t.Errorf("CreateRun(taken) = %v; want ErrConflict", err)
+			}
+		case 1: // finishing a missing run fails alone and appends nothing
+			err := s.FinishRun(ctx, &store.Run{ID: "none" + id}, &store.AuditEvent{Action: "lost", Time: at(i)})
+			if err == nil || !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("FinishRun(missing) = %v; want ErrNotFound", err)
+			}
+		default:
+			r := &store.Run{ID: id, Status: "running", StartedAt: at(i)}
+			if err := s.CreateRun(ctx, r); err != nil {
+				t.Errorf("CreateRun(%s): %v", id, err)
+				return
+			}
+			r.Status, r.FinishedAt = "succeeded", at(i+1)
+			if err := s.FinishRun(ctx, r, &store.AuditEvent{Action: "card.run", Card: id, Time: at(i + 1)}); err != nil {
+				t.Errorf("FinishRun(%s): %v", id, err)
+			}
+		}
+	})
+	runs, err := s1.ListRuns(ctx, store.RunFilter{Limit: 1000})
+	noErr(t, err, "ListRuns")
+	var finished int
+	for _, r := range runs {
+		if r.ID != "taken" {
+			if r.Status != "succeeded" {
+				t.Errorf("run %s is %s; want succeeded", r.ID, r.Status)
+			}
+			finished++
+		}
+	}
+	events, err := s2.ListAudit(ctx, store.AuditFilter{Limit: 1000})
+	noErr(t, err, "ListAudit")
+	cards := map[string]bool{}
+	for _, e := range events {
+		if e.Action != "card.run" {
+			t.Errorf("audit event %+v stored; want only the finished runs' events", e)
+		}
+		cards[e.Card] = true
+	}
+	if want := n / 2; finished != want || len(cards) != want || len(events) != want {
+		t.Errorf("stored %d finished runs and %d audit events (%d distinct); want %d of each", finished, len(events), len(cards), want)
 	}
 }

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LeaseExclusive", testLeaseExclusive},
 		{"Run", testRun},
 		{"RunList", testRunList},
+		{"RunFinish", testRunFinish},
+		{"RunConcurrentWrites", testRunConcurrentWrites},
 		{"Audit", testAudit},
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"Flow", testFlow},
