@@ -167,9 +167,18 @@ type AuditFilter struct {
 
 // Flow is a stored flow document.
 type Flow struct {
-	ID        string
-	Name      string // unique
-	Source    []byte // the YAML document
+	ID     string
+	Name   string // unique
+	Source []byte // the YAML document
+	// Trigger is the canonical JSON of the document's trigger (on:), nil
+	// for a flow only people start. PutFlow keeps Enabled and NextRunAt
+	// of the flow it replaces only when the two Triggers are equal
+	// byte for byte; otherwise the flow is stored disabled.
+	Trigger []byte
+	Enabled bool
+	// NextRunAt is the next schedule tick of an enabled scheduled flow;
+	// zero otherwise.
+	NextRunAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -191,6 +200,29 @@ type FlowRun struct {
 	CreatedAt  time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Trigger is what started the run, as JSON ({kind, time, eventUuid,
+	// event}); nil for runs stored before triggers existed.
+	Trigger json.RawMessage
+	// TriggerKey, when set, is unique among the runs of FlowID: the
+	// schedule tick or the event that started the run. CreateFlowRun
+	// returns ErrConflict for a key already used.
+	TriggerKey string
+}
+
+// Notification is one message of the outbox to one receiver: the pair
+// (ID, URL) is unique, and ID is the same for every receiver of a message.
+type Notification struct {
+	ID            string
+	URL           string
+	Type          string          // "flow_run.failed", "connection.needs_reauthorization", ...
+	Body          json.RawMessage // the JSON posted
+	Attempts      int
+	NextAttemptAt time.Time // when the next attempt is due
+	DeliveredAt   time.Time // zero until a 2xx answer
+	LastError     string    // why the last attempt failed
+	Owner         string    // the server sending it now, empty when none
+	LeaseUntil    time.Time
+	CreatedAt     time.Time
 }
 
 // FlowStep is the persisted state of one step of a flow run.
@@ -297,6 +329,24 @@ type Store interface {
 	GetFlow(ctx context.Context, idOrName string) (*Flow, error)
 	ListFlows(ctx context.Context) ([]*Flow, error)
 	DeleteFlow(ctx context.Context, id string) error
+	// SetFlowEnabled turns a flow on or off and sets its next tick (zero
+	// when off or not scheduled); ErrConflict when the stored Trigger is
+	// no longer trigger (the flow was replaced meanwhile).
+	SetFlowEnabled(ctx context.Context, id string, trigger []byte, enabled bool, nextRunAt time.Time) error
+	// ListDueFlows returns enabled flows whose NextRunAt is set and not
+	// after now, earliest first, at most limit (0 means 100). It reads an
+	// index: its cost grows with the due flows, not with every flow or
+	// past run.
+	ListDueFlows(ctx context.Context, now time.Time, limit int) ([]*Flow, error)
+	// NextDueAt is the earliest NextRunAt of the enabled flows; zero when
+	// no flow is scheduled.
+	NextDueAt(ctx context.Context) (time.Time, error)
+	// AdvanceSchedule fires one tick of flow id in one transaction: it
+	// moves NextRunAt from due to next and, when run is not nil, creates
+	// it (its TriggerKey naming the tick). ErrConflict when NextRunAt is
+	// no longer due (another server fired it, or the flow was disabled or
+	// replaced) or the run's key is taken; then nothing changes.
+	AdvanceSchedule(ctx context.Context, id string, due, next time.Time, run *FlowRun) error
 
 	// Flow runs. UpdateFlowRun writes every field except Owner and
 	// LeaseUntil, which only ClaimFlowRun and RenewFlowRunLease change.
@@ -326,6 +376,21 @@ type Store interface {
 	PutFlowItem(ctx context.Context, it *FlowItem) error
 	// ListFlowItems returns the step's items ordered by Index.
 	ListFlowItems(ctx context.Context, runID, stepID string) ([]*FlowItem, error)
+	// FindFlowRun returns the run of flowID with the given TriggerKey.
+	FindFlowRun(ctx context.Context, flowID, triggerKey string) (*FlowRun, error)
+
+	// Notifications. EnqueueNotifications stores messages in the outbox;
+	// an (ID, URL) pair already there is left as it is, so enqueueing a
+	// message again is harmless. ClaimNotification leases to owner one
+	// undelivered message whose NextAttemptAt has come and whose lease is
+	// free or expired (ErrNotFound when none); UpdateNotification stores
+	// the outcome of an attempt (Attempts, NextAttemptAt, DeliveredAt,
+	// LastError) and frees the lease. ListNotifications returns the newest
+	// first.
+	EnqueueNotifications(ctx context.Context, ns []*Notification) error
+	ClaimNotification(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*Notification, error)
+	UpdateNotification(ctx context.Context, n *Notification) error
+	ListNotifications(ctx context.Context, limit int) ([]*Notification, error)
 
 	// Rate budgets. UpdateRateBudget calls fn with the budget named key
 	// (Key set and every other field zero when none is stored) and stores

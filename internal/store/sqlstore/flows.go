@@ -10,34 +10,112 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-const flowCols = `id, name, source, created_at, updated_at`
+const flowCols = `id, name, source, created_at, updated_at, trigger_spec, enabled, next_run_at`
 
 func scanFlow(sc scanner) (*store.Flow, error) {
 	var f store.Flow
-	var created, updated int64
-	if err := sc.Scan(&f.ID, &f.Name, &f.Source, &created, &updated); err != nil {
+	var created, updated, enabled, next int64
+	var trigger string
+	if err := sc.Scan(&f.ID, &f.Name, &f.Source, &created, &updated, &trigger, &enabled, &next); err != nil {
 		return nil, err
 	}
 	f.Source = fromBlob(f.Source)
 	f.CreatedAt, f.UpdatedAt = fromTS(created), fromTS(updated)
+	if trigger != "" {
+		f.Trigger = []byte(trigger)
+	}
+	f.Enabled, f.NextRunAt = enabled != 0, fromTS(next)
 	return &f, nil
 }
 
-// PutFlow creates the flow, or replaces the source of the flow with the
-// same name. On replace the stored ID and CreatedAt win and are copied
-// into f. An empty ID is filled in.
+// PutFlow creates the flow, or replaces the source and trigger of the flow
+// with the same name. On replace the stored ID and CreatedAt win and are
+// copied into f, and the stored Enabled and NextRunAt too when the trigger
+// is unchanged (else the flow is stored disabled). An empty ID is filled
+// in.
 func (s *Store) PutFlow(ctx context.Context, f *store.Flow) error {
 	fillID(&f.ID)
-	var created int64
-	err := s.queryRow(ctx, s.db, `INSERT INTO flows (`+flowCols+`) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at
-		RETURNING id, created_at`,
-		f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt)).Scan(&f.ID, &created)
+	var created, enabled, next int64
+	err := s.queryRow(ctx, s.db, `INSERT INTO flows (`+flowCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0)
+		ON CONFLICT (name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
+			enabled = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.enabled ELSE 0 END,
+			next_run_at = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.next_run_at ELSE 0 END,
+			trigger_spec = excluded.trigger_spec
+		RETURNING id, created_at, enabled, next_run_at`,
+		f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt), string(f.Trigger)).Scan(&f.ID, &created, &enabled, &next)
 	if err != nil {
 		return s.fail(fmt.Sprintf("put flow %q", f.Name), err)
 	}
-	f.CreatedAt = fromTS(created)
+	f.CreatedAt, f.Enabled, f.NextRunAt = fromTS(created), enabled != 0, fromTS(next)
 	return nil
+}
+
+// SetFlowEnabled turns the flow on or off while its trigger is trigger.
+func (s *Store) SetFlowEnabled(ctx context.Context, id string, trigger []byte, enabled bool, nextRunAt time.Time) error {
+	op := fmt.Sprintf("set flow %q enabled", id)
+	if !enabled {
+		nextRunAt = time.Time{}
+	}
+	res, err := s.exec(ctx, s.db, `UPDATE flows SET enabled = ?, next_run_at = ? WHERE id = ? AND trigger_spec = ?`,
+		boolInt(enabled), ts(nextRunAt), id, string(trigger))
+	if err == nil {
+		err = affected(res)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if _, gerr := s.GetFlow(ctx, id); gerr == nil {
+			return fmt.Errorf("store: %s: its trigger changed: %w", op, store.ErrConflict)
+		}
+	}
+	return s.fail(op, err)
+}
+
+// ListDueFlows returns the enabled flows whose next tick has come.
+func (s *Store) ListDueFlows(ctx context.Context, now time.Time, limit int) ([]*store.Flow, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+flowCols+` FROM flows
+		WHERE next_run_at > 0 AND next_run_at <= ? AND enabled = 1 ORDER BY next_run_at, id LIMIT ?`,
+		ts(now), limitOr100(limit))
+	if err != nil {
+		return nil, s.fail("list due flows", err)
+	}
+	out, err := collect(rows, scanFlow)
+	return out, s.fail("list due flows", err)
+}
+
+// NextDueAt is the earliest next tick of the enabled flows.
+func (s *Store) NextDueAt(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	if err := s.queryRow(ctx, s.db, `SELECT MIN(next_run_at) FROM flows WHERE next_run_at > 0`).Scan(&next); err != nil {
+		return time.Time{}, s.fail("next due flow", err)
+	}
+	return fromTS(next.Int64), nil
+}
+
+// AdvanceSchedule moves the flow's next tick from due to next and creates
+// run, in one transaction.
+func (s *Store) AdvanceSchedule(ctx context.Context, id string, due, next time.Time, run *store.FlowRun) error {
+	op := fmt.Sprintf("advance the schedule of flow %q", id)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	res, err := s.exec(ctx, tx, `UPDATE flows SET next_run_at = ? WHERE id = ? AND next_run_at = ? AND enabled = 1`,
+		ts(next), id, ts(due))
+	if err == nil {
+		err = affected(res)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("store: %s: the tick %s is no longer due: %w", op, due.UTC().Format(time.RFC3339), store.ErrConflict)
+	}
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if run != nil {
+		if err := s.insertFlowRun(ctx, tx, run); err != nil {
+			return s.fail(op, err)
+		}
+	}
+	return s.fail(op, tx.Commit())
 }
 
 // GetFlow finds a flow by id, or else by name.
@@ -70,18 +148,19 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 }
 
 const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
-	owner, lease_until, created_at, started_at, finished_at`
+	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key`
 
 func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var r store.FlowRun
-	var inputs sql.NullString
+	var inputs, trigger, key sql.NullString
 	var lease, created, started, finished int64
 	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &r.Caller, &r.Error,
-		&r.Owner, &lease, &created, &started, &finished); err != nil {
+		&r.Owner, &lease, &created, &started, &finished, &trigger, &key); err != nil {
 		return nil, err
 	}
 	r.Source = fromBlob(r.Source)
 	r.Inputs = fromRaw(inputs)
+	r.Trigger, r.TriggerKey = fromRaw(trigger), key.String
 	r.LeaseUntil, r.CreatedAt = fromTS(lease), fromTS(created)
 	r.StartedAt, r.FinishedAt = fromTS(started), fromTS(finished)
 	return &r, nil
@@ -89,12 +168,30 @@ func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 
 // CreateFlowRun inserts r, filling in an empty ID.
 func (s *Store) CreateFlowRun(ctx context.Context, r *store.FlowRun) error {
+	return s.fail("create flow run", s.insertFlowRun(ctx, s.db, r))
+}
+
+func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
 	fillID(&r.ID)
-	_, err := s.exec(ctx, s.db, `INSERT INTO flow_runs (`+flowRunCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var key any // NULL: runs without a key never conflict
+	if r.TriggerKey != "" {
+		key = r.TriggerKey
+	}
+	_, err := s.exec(ctx, ex, `INSERT INTO flow_runs (`+flowRunCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Caller, r.Error,
-		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt))
-	return s.fail("create flow run", err)
+		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key)
+	return err
+}
+
+// FindFlowRun returns the run of flowID started by triggerKey.
+func (s *Store) FindFlowRun(ctx context.Context, flowID, triggerKey string) (*store.FlowRun, error) {
+	r, err := scanFlowRun(s.queryRow(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs WHERE flow_id = ? AND trigger_key = ?`,
+		flowID, triggerKey))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("find flow run %q of flow %q", triggerKey, flowID), err)
+	}
+	return r, nil
 }
 
 // UpdateFlowRun writes every field of r except Owner and LeaseUntil, which

@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const notificationCols = `id, url, type, body, attempts, next_attempt_at, delivered_at, last_error,
+	owner, lease_until, created_at`
+
+func scanNotification(sc scanner) (*store.Notification, error) {
+	var n store.Notification
+	var body string
+	var next, delivered, lease, created int64
+	if err := sc.Scan(&n.ID, &n.URL, &n.Type, &body, &n.Attempts, &next, &delivered, &n.LastError,
+		&n.Owner, &lease, &created); err != nil {
+		return nil, err
+	}
+	n.Body = []byte(body)
+	n.NextAttemptAt, n.DeliveredAt = fromTS(next), fromTS(delivered)
+	n.LeaseUntil, n.CreatedAt = fromTS(lease), fromTS(created)
+	return &n, nil
+}
+
+// EnqueueNotifications inserts the messages, leaving those already there.
+func (s *Store) EnqueueNotifications(ctx context.Context, ns []*store.Notification) error {
+	for _, n := range ns {
+		if _, err := s.exec(ctx, s.db, `INSERT INTO notifications (`+notificationCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, url) DO NOTHING`,
+			n.ID, n.URL, n.Type, string(n.Body), n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError,
+			n.Owner, ts(n.LeaseUntil), ts(n.CreatedAt)); err != nil {
+			return s.fail(fmt.Sprintf("enqueue notification %q", n.ID), err)
+		}
+	}
+	return nil
+}
+
+// ClaimNotification leases the oldest due message to owner in one
+// statement (see ClaimFlowRun for how it stays exclusive).
+func (s *Store) ClaimNotification(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*store.Notification, error) {
+	n, err := scanNotification(s.queryRow(ctx, s.db, `UPDATE notifications SET owner = ?, lease_until = ?
+		WHERE (id, url) = (SELECT id, url FROM notifications
+			WHERE delivered_at = 0 AND next_attempt_at <= ? AND lease_until <= ?
+			ORDER BY next_attempt_at, created_at, id, url LIMIT 1`+s.d.SkipLocked+`)
+		AND delivered_at = 0 AND lease_until <= ?
+		RETURNING `+notificationCols,
+		owner, ts(now.Add(ttl)), ts(now), ts(now), ts(now)))
+	if err != nil {
+		return nil, s.fail("claim notification", err)
+	}
+	return n, nil
+}
+
+// UpdateNotification stores the outcome of an attempt and frees the lease.
+func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) error {
+	res, err := s.exec(ctx, s.db, `UPDATE notifications SET attempts = ?, next_attempt_at = ?, delivered_at = ?,
+		last_error = ?, owner = '', lease_until = 0 WHERE id = ? AND url = ?`,
+		n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError, n.ID, n.URL)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("update notification %q", n.ID), err)
+}
+
+// ListNotifications returns the newest messages first.
+func (s *Store) ListNotifications(ctx context.Context, limit int) ([]*store.Notification, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+notificationCols+` FROM notifications
+		ORDER BY created_at DESC, id DESC, url LIMIT ?`, limitOr100(limit))
+	if err != nil {
+		return nil, s.fail("list notifications", err)
+	}
+	out, err := collect(rows, scanNotification)
+	return out, s.fail("list notifications", err)
+}

@@ -1,0 +1,236 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+var (
+	hourly  = []byte(`{"every":"1h0m0s","kind":"schedule","timezone":"UTC"}`)
+	nightly = []byte(`{"cron":"0 2 * * *","kind":"schedule","timezone":"UTC"}`)
+)
+
+func testFlowEnabled(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	f := &store.Flow{ID: "f1", Name: "tick", Source: []byte("v1"), Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}
+	noErr(t, s.PutFlow(ctx, f), "PutFlow")
+	if f.Enabled || !f.NextRunAt.IsZero() {
+		t.Errorf("a new flow with a trigger is %+v; want it stored disabled", f)
+	}
+	wantErr(t, s.SetFlowEnabled(ctx, "missing", hourly, true, at(10)), store.ErrNotFound, "SetFlowEnabled(missing)")
+	wantErr(t, s.SetFlowEnabled(ctx, "f1", nightly, true, at(10)), store.ErrConflict, "SetFlowEnabled(stale trigger)")
+	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10)), "SetFlowEnabled")
+	got, err := s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	if !got.Enabled || !got.NextRunAt.Equal(at(10)) || string(got.Trigger) != string(hourly) {
+		t.Errorf("enabled flow = %+v; want enabled, next run at %v", got, at(10))
+	}
+
+	// The same trigger keeps the enabled state and the next tick.
+	same := &store.Flow{Name: "tick", Source: []byte("v2"), Trigger: hourly, CreatedAt: at(5), UpdatedAt: at(5)}
+	noErr(t, s.PutFlow(ctx, same), "PutFlow(same trigger)")
+	if !same.Enabled || !same.NextRunAt.Equal(at(10)) || same.ID != "f1" {
+		t.Errorf("re-stored with the same trigger: %+v; want still enabled with its next tick", same)
+	}
+	// Another trigger disables it.
+	other := &store.Flow{Name: "tick", Source: []byte("v3"), Trigger: nightly, CreatedAt: at(6), UpdatedAt: at(6)}
+	noErr(t, s.PutFlow(ctx, other), "PutFlow(new trigger)")
+	got, err = s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	if other.Enabled || got.Enabled || !got.NextRunAt.IsZero() || string(got.Trigger) != string(nightly) {
+		t.Errorf("re-stored with another trigger: %+v; want disabled", got)
+	}
+	// So does removing the trigger.
+	noErr(t, s.SetFlowEnabled(ctx, "f1", nightly, true, at(20)), "SetFlowEnabled")
+	noErr(t, s.PutFlow(ctx, &store.Flow{Name: "tick", Source: []byte("v4"), CreatedAt: at(7), UpdatedAt: at(7)}), "PutFlow(no trigger)")
+	got, err = s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	if got.Enabled || got.Trigger != nil {
+		t.Errorf("re-stored without a trigger: %+v; want disabled, no trigger", got)
+	}
+	noErr(t, s.SetFlowEnabled(ctx, "f1", nil, false, time.Time{}), "SetFlowEnabled(off)")
+}
+
+func testDueFlows(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	next, err := s.NextDueAt(ctx)
+	noErr(t, err, "NextDueAt")
+	if !next.IsZero() {
+		t.Errorf("NextDueAt of no flows = %v; want zero", next)
+	}
+	for i, due := range []int{30, 10, 20, 0} {
+		f := &store.Flow{ID: fmt.Sprintf("f%d", i), Name: fmt.Sprintf("flow%d", i), Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}
+		noErr(t, s.PutFlow(ctx, f), "PutFlow")
+		if due > 0 {
+			noErr(t, s.SetFlowEnabled(ctx, f.ID, hourly, true, at(due)), "SetFlowEnabled")
+		}
+	}
+	next, err = s.NextDueAt(ctx)
+	noErr(t, err, "NextDueAt")
+	if !next.Equal(at(10)) {
+		t.Errorf("NextDueAt = %v; want %v", next, at(10))
+	}
+	due, err := s.ListDueFlows(ctx, at(20), 0)
+	noErr(t, err, "ListDueFlows")
+	var ids []string
+	for _, f := range due {
+		ids = append(ids, f.ID)
+	}
+	diff(t, "due flows at 20", []string{"f1", "f2"}, ids)
+	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, false, at(10)), "SetFlowEnabled(off)")
+	due, err = s.ListDueFlows(ctx, at(20), 0)
+	noErr(t, err, "ListDueFlows")
+	if len(due) != 1 || due[0].ID != "f2" {
+		t.Errorf("due flows after disabling f1 = %v; want f2", due)
+	}
+}
+
+func tickRun(flowID string, tick time.Time) *store.FlowRun {
+	return &store.FlowRun{FlowID: flowID, FlowName: "tick", Source: []byte("v1"), Status: "queued", Caller: "schedule",
+		CreatedAt: tick, Trigger: json.RawMessage(`{"kind":"schedule"}`), TriggerKey: "schedule:" + tick.Format(time.RFC3339Nano)}
+}
+
+func testAdvanceSchedule(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	noErr(t, s.PutFlow(ctx, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}), "PutFlow")
+	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(disabled)")
+	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10)), "SetFlowEnabled")
+	run := tickRun("f1", at(10))
+	noErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), run), "AdvanceSchedule")
+	got, err := s.FindFlowRun(ctx, "f1", run.TriggerKey)
+	noErr(t, err, "FindFlowRun")
+	if got.ID != run.ID || string(got.Trigger) != `{"kind":"schedule"}` || got.TriggerKey != run.TriggerKey {
+		t.Errorf("FindFlowRun = %+v; want %+v", got, run)
+	}
+	f, err := s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	if !f.NextRunAt.Equal(at(20)) {
+		t.Errorf("next run at %v after the tick; want %v", f.NextRunAt, at(20))
+	}
+	// The same tick again: nothing changes.
+	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(same tick)")
+	// A run whose key is taken rolls the advance back.
+	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(20), at(30), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(key taken)")
+	f, err = s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	if !f.NextRunAt.Equal(at(20)) {
+		t.Errorf("next run at %v after a failed advance; want %v unchanged", f.NextRunAt, at(20))
+	}
+	// Skipping a tick creates no run.
+	noErr(t, s.AdvanceSchedule(ctx, "f1", at(20), at(30), nil), "AdvanceSchedule(skip)")
+	runs, err := s.ListFlowRuns(ctx, "f1", 0)
+	noErr(t, err, "ListFlowRuns")
+	if len(runs) != 1 {
+		t.Errorf("%d runs; want 1", len(runs))
+	}
+	// Keys are per flow; runs without a key never conflict.
+	other := tickRun("f2", at(10))
+	noErr(t, s.CreateFlowRun(ctx, other), "CreateFlowRun(same key, other flow)")
+	wantErr(t, s.CreateFlowRun(ctx, tickRun("f2", at(10))), store.ErrConflict, "CreateFlowRun(key taken)")
+	for i := range 2 {
+		noErr(t, s.CreateFlowRun(ctx, &store.FlowRun{FlowID: "f1", FlowName: "tick", Status: "queued", CreatedAt: at(40 + i)}), "CreateFlowRun(no key)")
+	}
+	_, err = s.FindFlowRun(ctx, "f1", "event:nope")
+	wantErr(t, err, store.ErrNotFound, "FindFlowRun(missing)")
+}
+
+// testAdvanceScheduleOnce races servers over the same ticks: each tick
+// creates exactly one run.
+func testAdvanceScheduleOnce(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	noErr(t, s1.PutFlow(ctx, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}), "PutFlow")
+	noErr(t, s1.SetFlowEnabled(ctx, "f1", hourly, true, at(1)), "SetFlowEnabled")
+	const ticks, workers = 20, 6
+	var mu sync.Mutex
+	won := map[int]int{}
+	parallel(workers, func(i int) {
+		s := alternate(i, s1, s2)
+		for tick := 1; tick <= ticks; tick++ {
+			err := s.AdvanceSchedule(ctx, "f1", at(tick), at(tick+1), tickRun("f1", at(tick)))
+			if errors.Is(err, store.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				t.Errorf("AdvanceSchedule: %v", err)
+				return
+			}
+			mu.Lock()
+			won[tick]++
+			mu.Unlock()
+		}
+	})
+	runs, err := s2.ListFlowRuns(ctx, "f1", 1000)
+	noErr(t, err, "ListFlowRuns")
+	if len(runs) != ticks {
+		t.Errorf("%d runs for %d ticks; want one each", len(runs), ticks)
+	}
+	for tick := 1; tick <= ticks; tick++ {
+		if won[tick] != 1 {
+			t.Errorf("tick %d fired %d times; want once", tick, won[tick])
+		}
+	}
+}
+
+func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	_, err := s.ClaimNotification(ctx, "a", time.Minute, at(0))
+	wantErr(t, err, store.ErrNotFound, "ClaimNotification(empty)")
+	msg := func(id, url string, created int) *store.Notification {
+		return &store.Notification{ID: id, URL: url, Type: "flow_run.failed", Body: json.RawMessage(`{"id":"` + id + `"}`),
+			NextAttemptAt: at(created), CreatedAt: at(created)}
+	}
+	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("n1", "http://a", 1), msg("n1", "http://b", 1), msg("n2", "http://a", 2)}), "EnqueueNotifications")
+	// Enqueueing again changes nothing.
+	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("n1", "http://a", 9)}), "EnqueueNotifications(again)")
+	list, err := s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	if len(list) != 3 || list[0].ID != "n2" {
+		t.Fatalf("ListNotifications = %d, first %+v; want 3, n2 first", len(list), list[0])
+	}
+
+	n, err := s.ClaimNotification(ctx, "a", time.Minute, at(5))
+	noErr(t, err, "ClaimNotification")
+	if n.ID != "n1" || n.Owner != "a" || string(n.Body) != `{"id":"n1"}` || !n.LeaseUntil.Equal(at(5).Add(time.Minute)) {
+		t.Errorf("claimed %+v; want n1 leased to a", n)
+	}
+	// A failed attempt: due again later, lease freed.
+	n.Attempts, n.NextAttemptAt, n.LastError = 1, at(100), "500 Internal Server Error"
+	noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification")
+	seen := map[string]bool{}
+	for {
+		c, err := s.ClaimNotification(ctx, "b", time.Minute, at(6))
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		noErr(t, err, "ClaimNotification")
+		seen[c.ID+" "+c.URL] = true
+		c.DeliveredAt = at(6)
+		noErr(t, s.UpdateNotification(ctx, c), "UpdateNotification")
+	}
+	diff(t, "claimed at 6", map[string]bool{"n1 http://b": true, "n2 http://a": true}, seen)
+	c, err := s.ClaimNotification(ctx, "b", time.Minute, at(100))
+	noErr(t, err, "ClaimNotification(retry due)")
+	if c.ID != "n1" || c.URL != "http://a" || c.Attempts != 1 || c.LastError == "" {
+		t.Errorf("retry = %+v", c)
+	}
+	// While b holds it, nobody else gets it; after its lease it is free.
+	_, err = s.ClaimNotification(ctx, "c", time.Minute, at(100).Add(time.Second))
+	wantErr(t, err, store.ErrNotFound, "ClaimNotification(leased)")
+	c2, err := s.ClaimNotification(ctx, "c", time.Minute, at(100).Add(2*time.Minute))
+	noErr(t, err, "ClaimNotification(lease expired)")
+	if c2.ID != "n1" || c2.Owner != "c" {
+		t.Errorf("after the lease expired: %+v; want n1 leased to c", c2)
+	}
+	wantErr(t, s.UpdateNotification(ctx, &store.Notification{ID: "nope", URL: "x"}), store.ErrNotFound, "UpdateNotification(missing)")
+}
