@@ -19,7 +19,66 @@ type flowView struct {
 	Name        string               `json:"name"`
 	Description string               `json:"description"`
 	Inputs      map[string]inputView `json:"inputs"`
+	Enabled     bool                 `json:"enabled"`
+	Trigger     map[string]any       `json:"trigger"`
 	UpdatedAt   time.Time            `json:"updatedAt"`
+}
+
+// triggerText is a flow's trigger for people: "cron 0 2 * * * Europe/Berlin",
+// "every 15m0s UTC", "event okta-devices/x (Prod)" or "-".
+func (f *flowView) triggerText() string {
+	t := f.Trigger
+	switch t["kind"] {
+	case "schedule":
+		if c, ok := t["cron"].(string); ok {
+			return fmt.Sprintf("cron %s %v", c, t["timezone"])
+		}
+		return fmt.Sprintf("every %v %v", t["every"], t["timezone"])
+	case "event":
+		return fmt.Sprintf("event %v (%v)", t["card"], t["connection"])
+	}
+	return "-"
+}
+
+// state is "enabled", "disabled" or "-" (no trigger).
+func (f *flowView) state() string {
+	switch {
+	case f.Trigger == nil:
+		return "-"
+	case f.Enabled:
+		return "enabled"
+	}
+	return "disabled"
+}
+
+// nextRun is the next schedule tick, or "-".
+func (f *flowView) nextRun() string {
+	if s, ok := f.Trigger["nextRunAt"].(string); ok && f.Enabled {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return when(t)
+		}
+	}
+	return "-"
+}
+
+func cmdFlowsEnable(ctx context.Context, e *env, args []string) error {
+	return setFlowEnabled(ctx, e, args, "enable")
+}
+
+func cmdFlowsDisable(ctx context.Context, e *env, args []string) error {
+	return setFlowEnabled(ctx, e, args, "disable")
+}
+
+// setFlowEnabled runs flows enable or flows disable.
+func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) error {
+	_, o := newClientFlagSet(e, "flows "+verb, "flows "+verb+" NAME [--json]")
+	name, c, err := o.parseOneArg(args, "flow name or id")
+	if err != nil {
+		return err
+	}
+	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *flowView) {
+		fmt.Fprintf(w, "flow %s: %s (trigger: %s, next run: %s)\n", f.Name, f.state(), f.triggerText(), f.nextRun())
+	})
 }
 
 // issueView is one problem found in a flow document.
@@ -337,9 +396,9 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, "/api/v1/flows", func(w io.Writer, out *struct {
 		Flows []flowView `json:"flows"`
 	}) {
-		t := newTable(w, "NAME", "DESCRIPTION", "UPDATED", "ID")
+		t := newTable(w, "NAME", "TRIGGER", "STATE", "NEXT RUN", "UPDATED", "ID")
 		for _, f := range out.Flows {
-			t.row(f.Name, orDash(f.Description), when(f.UpdatedAt), f.ID)
+			t.row(f.Name, f.triggerText(), f.state(), f.nextRun(), when(f.UpdatedAt), f.ID)
 		}
 		t.flush()
 	})

@@ -97,6 +97,8 @@ var commands = []*command{
 		{name: "plan", summary: "show what a flow would change, changing nothing", run: cmdFlowsPlan},
 		{name: "run", summary: "run a flow and show its progress", run: cmdFlowsRun},
 		{name: "list", summary: "list stored flows", run: cmdFlowsList},
+		{name: "enable", summary: "turn a stored flow's trigger (on:) on, after validating it again", run: cmdFlowsEnable},
+		{name: "disable", summary: "turn a stored flow's trigger off", run: cmdFlowsDisable},
 		{name: "show-run", summary: "show a flow run with every step and item", run: cmdFlowsShowRun},
 	}},
 	{name: "audit", summary: "show the audit log", run: cmdAudit},

@@ -19,7 +19,7 @@ import (
 type serverFlags struct {
 	listen, dataDir, publicURL, db string
 	logFormat, logLevel            string
-	trusted, suffixes              stringList
+	trusted, suffixes, notifyURLs  stringList
 	publicMetrics                  bool
 	flowLease                      time.Duration
 }
@@ -42,7 +42,8 @@ func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "serve", "serve [-listen 127.0.0.1:8080] [-data-dir DIR] [-public-url URL] [-trust-origin ORIGIN ...] [-allow-domain-suffix SUFFIX ...] [-db postgres://...]\n\n"+
 		"Environment: CARDFLOW_API_TOKEN (the API token; generated on first start when unset),\n"+
-		"CARDFLOW_KEY (base64 sealing key; DIR/keyring is created when unset).")
+		"CARDFLOW_KEY (base64 sealing key; DIR/keyring is created when unset),\n"+
+		"CARDFLOW_NOTIFY_SECRET (signs notifications to -notify-url: X-Cardflow-Signature: sha256=<hex HMAC>).")
 	var f serverFlags
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve on (port 0 picks a free port)")
 	fs.StringVar(&f.dataDir, "data-dir", "cardflow-data", "directory for the database, the keyring and the API token file")
@@ -53,6 +54,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
+	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -72,6 +74,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Key:                 keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_KEY"))),
 		PublicMetrics:       f.publicMetrics,
 		FlowLeaseTTL:        f.flowLease,
+		NotifyURLs:          f.notifyURLs,
+		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
 		Logger:              log,
 		Stdout:              e.stdout,
 		Failpoint:           e.getenv("CARDFLOW_FAILPOINT"),

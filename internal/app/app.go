@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +20,9 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/schedule"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
@@ -44,6 +47,11 @@ type App struct {
 	Executor *card.Executor
 	// Flows stores, validates, plans and runs flows.
 	Flows *flowrun.Service
+	// Scheduler fires the ticks of enabled scheduled flows.
+	Scheduler *schedule.Scheduler
+	// Outbox enqueues notifications; Notifier delivers them.
+	Outbox   *notify.Outbox
+	Notifier *notify.Sender
 	// Registry holds the server's Prometheus metrics.
 	Registry *prometheus.Registry
 	// Web is the HTTP server.
@@ -133,6 +141,20 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Now:         cfg.Now,
 		Logger:      log,
 	}
+	a.Outbox = &notify.Outbox{Store: a.Store, URLs: cfg.NotifyURLs, Now: cfg.Now}
+	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cardflow_notification_attempts_total", Help: "Attempts at delivering notifications, by outcome (delivered, failed).",
+	}, []string{"outcome"})
+	schedMetrics := schedule.NewMetrics()
+	if err := errors.Join(a.Registry.Register(attempts), schedMetrics.Register(a.Registry)); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	a.Notifier = &notify.Sender{
+		Store: a.Store, Secret: []byte(cfg.NotifySecret), Owner: cfg.Owner, HTTP: notifyHTTPClient(cfg),
+		MinBackoff: cfg.NotifyMinBackoff, MaxBackoff: cfg.NotifyMaxBackoff, Logger: log, Now: cfg.Now,
+		Attempts: func(outcome string) { attempts.WithLabelValues(outcome).Inc() },
+	}
+	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}
 	a.Flows = flowrun.New(flowrun.Config{
 		Store:    a.Store,
 		Env:      flowEnv{a.Connections},
@@ -141,7 +163,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		LeaseTTL: cfg.FlowLeaseTTL,
 		Logger:   log,
 		Now:      cfg.Now,
+		Notifier: notifyAndWake{a.Outbox, a.Notifier},
+		OnChange: a.Scheduler.Wake,
 	})
+	a.Scheduler.Runs = a.Flows
 
 	a.Web = &web.Server{
 		Connections:   a.Connections,
@@ -196,8 +221,14 @@ func (a *App) Serve(ctx context.Context) error {
 	// Requests waiting for a flow run to finish return at shutdown.
 	srv.RegisterOnShutdown(a.Flows.Shutdown)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var work sync.WaitGroup
 	workDone := make(chan struct{})
-	go func() { defer close(workDone); a.Flows.Work(workCtx) }()
+	work.Go(func() { a.Flows.Work(workCtx) })
+	work.Go(func() { a.Scheduler.Run(workCtx) })
+	if len(a.cfg.NotifyURLs) > 0 {
+		work.Go(func() { a.Notifier.Run(workCtx) })
+	}
+	go func() { work.Wait(); close(workDone) }()
 	// The flow workers stop (handing their runs back) before the store
 	// closes.
 	stop := func() { stopWork(); <-workDone; a.Close() }

@@ -53,7 +53,7 @@ type Config struct {
 	Owner string
 	// Failpoint, for crash tests only, kills the process (SIGKILL) at a
 	// named point: refresh-before-request, refresh-after-response,
-	// refresh-after-commit, flow-after-items:N.
+	// refresh-after-commit, flow-after-items:N, schedule-after-tick.
 	Failpoint string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -62,6 +62,16 @@ type Config struct {
 	FlowLeaseTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
+	// NotifyURLs receive notifications (-notify-url); NotifySecret
+	// (CARDFLOW_NOTIFY_SECRET) signs them and is required with them.
+	NotifyURLs   []string
+	NotifySecret keyring.Secret
+	// NotifyMinBackoff and NotifyMaxBackoff bound the wait between attempts
+	// at a notification; zero means 1 s and 5 min.
+	NotifyMinBackoff, NotifyMaxBackoff time.Duration
+	// SchedulePoll bounds how long the scheduler waits between two looks
+	// at the store; zero means 30 s.
+	SchedulePoll time.Duration
 
 	// rewire, when set (by benchmarks in this package), changes the
 	// wiring of the App before it serves: to measure an alternative path
@@ -103,6 +113,15 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 		c.TrustedOrigins[i] = n
+	}
+	for _, u := range c.NotifyURLs {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return c, fmt.Errorf("-notify-url %q must be an http(s):// URL", u)
+		}
+	}
+	if len(c.NotifyURLs) > 0 && len(c.NotifySecret) == 0 {
+		return c, errors.New("-notify-url needs CARDFLOW_NOTIFY_SECRET: set it to a long random secret that receivers use to check the X-Cardflow-Signature of each notification")
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		return c, fmt.Errorf("-db must be empty (SQLite in the data directory) or a postgres:// URL")

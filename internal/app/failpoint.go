@@ -25,6 +25,7 @@ const (
 	fpRefreshAfterResponse = "refresh-after-response"
 	fpRefreshAfterCommit   = "refresh-after-commit"
 	fpFlowAfterItems       = "flow-after-items:"
+	fpScheduleAfterTick    = "schedule-after-tick"
 )
 
 // die kills the process as kill -9 would: no deferred functions, no
@@ -86,6 +87,16 @@ func (s *failpointStore) UpdateConnection(ctx context.Context, c *store.Connecti
 		return err
 	}
 	if !before.RefreshStartedAt.IsZero() && c.RefreshStartedAt.IsZero() && !bytes.Equal(before.SealedRefreshToken, c.SealedRefreshToken) {
+		die(s.log, s.point)
+	}
+	return nil
+}
+
+func (s *failpointStore) AdvanceSchedule(ctx context.Context, id string, due, next time.Time, run *store.FlowRun) error {
+	if err := s.Store.AdvanceSchedule(ctx, id, due, next, run); err != nil {
+		return err
+	}
+	if s.point == fpScheduleAfterTick && run != nil {
 		die(s.log, s.point)
 	}
 	return nil

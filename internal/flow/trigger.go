@@ -557,3 +557,36 @@ func (v *value) source() string {
 	}
 	return ""
 }
+
+// ScheduleFromSpec rebuilds a schedule from a trigger's SpecJSON, without
+// the rest of its document (the scheduler reads only this). It returns nil
+// and no error for an event trigger.
+func ScheduleFromSpec(spec []byte) (*Schedule, error) {
+	var sp struct {
+		Kind, Cron, Every, Timezone string
+	}
+	if err := json.Unmarshal(spec, &sp); err != nil {
+		return nil, fmt.Errorf("flow: trigger spec: %w", err)
+	}
+	if sp.Kind != KindSchedule {
+		return nil, nil
+	}
+	loc, err := loadZone(sp.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("flow: trigger spec: timezone %q %v", sp.Timezone, err)
+	}
+	s := &Schedule{Cron: sp.Cron, Timezone: loc.String(), loc: loc}
+	if sp.Cron == "" {
+		if s.Every, err = time.ParseDuration(sp.Every); err != nil || s.Every < MinEvery {
+			return nil, fmt.Errorf("flow: trigger spec: bad every %q", sp.Every)
+		}
+		return s, nil
+	}
+	spec2, msg := parseCron(sp.Cron)
+	if msg != "" {
+		return nil, fmt.Errorf("flow: trigger spec: cron %q: %s", sp.Cron, msg)
+	}
+	fields := strings.Fields(sp.Cron)
+	s.spec, s.fixedTime = withLocation(spec2, loc), !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
+	return s, nil
+}

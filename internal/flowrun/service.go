@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -36,6 +37,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Notifier enqueues flow_run.failed notifications; nil sends none.
+	Notifier Notifier
+	// OnChange is called after a flow is enabled or disabled here (the
+	// scheduler reads its next tick again); nil does nothing.
+	OnChange func()
+}
+
+// Notifier enqueues notifications (notify.Outbox implements it).
+type Notifier interface {
+	Enqueue(ctx context.Context, m notify.Message) error
 }
 
 // Service stores, validates, plans and runs flows. Runs are queued in the
@@ -58,6 +69,9 @@ type Service struct {
 
 	mu       sync.Mutex
 	progress map[string]map[string]flow.Progress // run id → step id → latest progress
+
+	notifier Notifier
+	onChange func()
 }
 
 // New builds a Service from cfg.
@@ -76,7 +90,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
-		log: cfg.Logger, now: cfg.Now,
+		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, onChange: cfg.OnChange,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
 	}
 	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger, Progress: s.record}
@@ -109,20 +123,6 @@ func (s *Service) Progress(runID string) map[string]flow.Progress {
 // connections and scope preflight).
 func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, error) {
 	return flow.Check(ctx, src, s.env)
-}
-
-// Put validates a flow document and stores it under its name, replacing a
-// flow of the same name.
-func (s *Service) Put(ctx context.Context, src []byte) (*store.Flow, *flow.Document, error) {
-	doc, err := s.Validate(ctx, src)
-	if err != nil {
-		return nil, doc, err
-	}
-	fl := &store.Flow{Name: doc.Name, Source: src, CreatedAt: s.now(), UpdatedAt: s.now()}
-	if err := s.store.PutFlow(ctx, fl); err != nil {
-		return nil, nil, fmt.Errorf("store flow: %w", err)
-	}
-	return fl, doc, nil
 }
 
 // Get returns a stored flow by id or name and its parsed document.
@@ -186,9 +186,11 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 	if err != nil {
 		return nil, problem.New(problem.InvalidInput, "the inputs cannot be stored as JSON").Wrap(err)
 	}
+	now := s.now()
+	trig, _ := json.Marshal(flow.Firing{Kind: flow.KindManual, Time: now}) // a Firing always marshals
 	run := &store.FlowRun{
 		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Inputs: raw,
-		Status: "queued", Caller: caller, CreatedAt: s.now(),
+		Status: "queued", Caller: caller, CreatedAt: now, Trigger: trig,
 	}
 	if err := s.store.CreateFlowRun(ctx, run); err != nil {
 		return nil, fmt.Errorf("store flow run: %w", err)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -126,6 +127,12 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		log.Info("flow run finished", slog.String("status", res.Status))
 	}
 	wctx := context.WithoutCancel(ctx)
+	if run.Status == flow.StatusFailed {
+		// Enqueued before the outcome is stored: a crash in between
+		// resumes the run, which fails again the same way and enqueues the
+		// same message, which the outbox keeps once.
+		s.notifyFailed(wctx, run)
+	}
 	if err := s.store.UpdateFlowRun(wctx, run); err != nil {
 		log.Error("store the flow run's outcome", slog.Any("error", err))
 		return
@@ -154,13 +161,64 @@ func (s *Service) Resume(ctx context.Context, run *store.FlowRun) (*flow.RunResu
 	if err := doc.Validate(ctx, s.env); err != nil {
 		return nil, err
 	}
+	f, err := firingOf(run)
+	if err != nil {
+		return nil, err
+	}
 	inputs := map[string]any{}
 	if len(run.Inputs) > 0 {
 		if err := json.Unmarshal(run.Inputs, &inputs); err != nil {
 			return nil, problem.New(problem.Internal, "the run's stored inputs are not JSON").Wrap(err)
 		}
+	} else if f.Kind != flow.KindManual {
+		// A triggered run computes its inputs from on.inputs once, when it
+		// first executes, and keeps them for a resumption.
+		if inputs, err = s.triggerInputs(ctx, doc, f); err != nil {
+			return nil, err
+		}
+		if run.Inputs, err = json.Marshal(inputs); err != nil {
+			return nil, problem.New(problem.InvalidInput, "the inputs computed by on.inputs cannot be stored as JSON").Wrap(err)
+		}
+		if err := s.store.UpdateFlowRun(ctx, run); err != nil {
+			return nil, fmt.Errorf("store the run's inputs: %w", err)
+		}
 	}
-	return s.runner.Run(context.WithValue(ctx, callerKey{}, run.Caller), run.ID, doc, inputs)
+	return s.runner.RunTriggered(context.WithValue(ctx, callerKey{}, run.Caller), run.ID, doc, inputs, f)
+}
+
+// triggerInputs evaluates on.inputs for f and converts them to the
+// declared types.
+func (s *Service) triggerInputs(ctx context.Context, doc *flow.Document, f flow.Firing) (map[string]any, error) {
+	raw, err := doc.TriggerInputs(ctx, f)
+	if err != nil {
+		return nil, problem.New(problem.InvalidInput, "on.inputs could not be computed for this %s run: %v", f.Kind, err).
+			WithRemedy("fix the expressions under on.inputs (trigger.kind, trigger.time and trigger.event are in scope) and store the flow again")
+	}
+	return coerceInputs(doc, raw)
+}
+
+// notifyFailed enqueues flow_run.failed for run, with an id derived from
+// the run's so that a repeat (after a crash) is the same message.
+func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun) {
+	if s.notifier == nil {
+		return
+	}
+	f, _ := firingOf(run)
+	err := s.notifier.Enqueue(ctx, notify.Message{
+		ID: "nt_flow_run_failed_" + run.ID, Type: notify.TypeFlowRunFailed, Time: run.FinishedAt,
+		Message: fmt.Sprintf("flow %s: run %s failed: %s", run.FlowName, run.ID, failureSummary(run)),
+		FlowRun: &notify.FlowRunInfo{ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Error: run.Error, Trigger: f.Kind},
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "enqueue the flow_run.failed notification", slog.String("flow_run", run.ID), slog.Any("error", err))
+	}
+}
+
+func failureSummary(run *store.FlowRun) string {
+	if run.Error != "" {
+		return truncateText(run.Error, 300)
+	}
+	return "one or more items failed"
 }
 
 // publicMessage is an error's public text: a Problem's message and remedy,

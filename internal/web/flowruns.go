@@ -14,17 +14,37 @@ import (
 // document order and, unless omitted, each finished item with its input,
 // output, error and timing.
 type FlowRunJSON struct {
-	ID         string            `json:"id"`
-	FlowID     string            `json:"flowId"`
-	Flow       string            `json:"flow"`
-	Status     string            `json:"status"`
-	Caller     string            `json:"caller,omitempty"`
-	Inputs     json.RawMessage   `json:"inputs,omitempty"`
-	Error      string            `json:"error,omitempty"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	StartedAt  *time.Time        `json:"startedAt,omitempty"`
-	FinishedAt *time.Time        `json:"finishedAt,omitempty"`
-	Steps      []FlowRunStepJSON `json:"steps,omitempty"`
+	ID         string          `json:"id"`
+	FlowID     string          `json:"flowId"`
+	Flow       string          `json:"flow"`
+	Status     string          `json:"status"`
+	Caller     string          `json:"caller,omitempty"`
+	Inputs     json.RawMessage `json:"inputs,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	StartedAt  *time.Time      `json:"startedAt,omitempty"`
+	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	// Trigger is what started the run: {kind: manual|schedule|event, time,
+	// eventUuid}.
+	Trigger *FlowRunTriggerJSON `json:"trigger"`
+	Steps   []FlowRunStepJSON   `json:"steps,omitempty"`
+}
+
+// FlowRunTriggerJSON is what started a flow run.
+type FlowRunTriggerJSON struct {
+	Kind      string    `json:"kind"`
+	Time      time.Time `json:"time"`
+	EventUUID string    `json:"eventUuid,omitempty"`
+}
+
+// runTrigger reads a run's stored trigger; runs stored before triggers
+// existed were started by a person when they were created.
+func runTrigger(run *store.FlowRun) *FlowRunTriggerJSON {
+	t := &FlowRunTriggerJSON{Kind: flow.KindManual, Time: run.CreatedAt}
+	if len(run.Trigger) > 0 {
+		_ = json.Unmarshal(run.Trigger, t)
+	}
+	return t
 }
 
 // FlowRunStepJSON is one step of a flow run.
@@ -70,7 +90,7 @@ func flowRunHeader(run *store.FlowRun) FlowRunJSON {
 	return FlowRunJSON{
 		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Caller: run.Caller,
 		Inputs: rawOrNil(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
-		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt),
+		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt), Trigger: runTrigger(run),
 	}
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -18,7 +20,9 @@ import (
 // flow package and the store.
 type Flows interface {
 	Validate(ctx context.Context, src []byte) (*flow.Document, error)
-	Put(ctx context.Context, src []byte) (*store.Flow, *flow.Document, error)
+	Put(ctx context.Context, src []byte) (*flowrun.PutResult, error)
+	Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
+	Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	List(ctx context.Context) ([]*store.Flow, error)
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
@@ -40,8 +44,14 @@ type FlowJSON struct {
 	Inputs      map[string]FlowInputJSON `json:"inputs"`
 	Steps       []FlowStepJSON           `json:"steps"`
 	Source      string                   `json:"source,omitempty"`
-	CreatedAt   time.Time                `json:"createdAt"`
-	UpdatedAt   time.Time                `json:"updatedAt"`
+	// Enabled says whether the trigger starts runs; always false without
+	// a trigger.
+	Enabled bool `json:"enabled"`
+	// Trigger is null or {kind: "schedule", cron|every, timezone,
+	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
+	Trigger   map[string]any `json:"trigger"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
 }
 
 // FlowInputJSON is one declared input of a flow.
@@ -62,7 +72,10 @@ type FlowStepJSON struct {
 
 func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) FlowJSON {
 	out := FlowJSON{ID: f.ID, Name: f.Name, Inputs: map[string]FlowInputJSON{}, Steps: []FlowStepJSON{},
-		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		Enabled: f.Enabled, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+	if len(f.Trigger) > 0 && json.Unmarshal(f.Trigger, &out.Trigger) == nil && out.Trigger["kind"] == flow.KindSchedule {
+		out.Trigger["nextRunAt"] = timePtr(f.NextRunAt)
+	}
 	if withSource {
 		out.Source = string(f.Source)
 	}
@@ -118,12 +131,37 @@ func (s *Server) putFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f, doc, err := s.Flows.Put(r.Context(), src)
+	res, err := s.Flows.Put(r.Context(), src)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"flow": flowJSON(f, doc, false)})
+	out := map[string]any{"flow": flowJSON(res.Flow, res.Doc, false)}
+	if res.Enablement != flowrun.EnablementNone {
+		// What storing did to the enabled state: new (stored disabled),
+		// kept (same trigger), disabled (trigger changed or removed), or
+		// trigger-removed.
+		out["enablement"] = map[string]any{"outcome": res.Enablement, "message": res.Message}
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) enableFlow(w http.ResponseWriter, r *http.Request) {
+	f, doc, err := s.Flows.Enable(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, flowJSON(f, doc, false))
+}
+
+func (s *Server) disableFlow(w http.ResponseWriter, r *http.Request) {
+	f, doc, err := s.Flows.Disable(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, flowJSON(f, doc, false))
 }
 
 func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("POST /api/v1/flows/validate", s.validateFlow)
 		mux.HandleFunc("GET /api/v1/flows/{id}", s.getFlow)
 		mux.HandleFunc("POST /api/v1/flows/{id}/plan", s.planFlow)
+		mux.HandleFunc("POST /api/v1/flows/{id}/enable", s.enableFlow)
+		mux.HandleFunc("POST /api/v1/flows/{id}/disable", s.disableFlow)
 		mux.HandleFunc("POST /api/v1/flows/{id}/runs", s.startFlowRun)
 		mux.HandleFunc("GET /api/v1/flows/{id}/runs", s.listFlowRuns)
 		mux.HandleFunc("GET /api/v1/flow-runs", s.listFlowRuns)

@@ -1,0 +1,190 @@
+package flowrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Put outcomes for a flow's enabled state (PutResult.Enablement).
+const (
+	EnablementNone           = ""                // the flow has no trigger
+	EnablementNew            = "new"             // a new trigger: stored disabled
+	EnablementKept           = "kept"            // the same trigger: its enabled state is kept
+	EnablementDisabled       = "disabled"        // the trigger changed or was removed: stored disabled
+	EnablementTriggerRemoved = "trigger-removed" // the trigger was removed from a disabled flow
+)
+
+// PutResult is a stored flow and what storing it did to its enabled state.
+type PutResult struct {
+	Flow *store.Flow
+	Doc  *flow.Document
+	// Enablement is one of the Enablement constants; Message says it to a
+	// person.
+	Enablement string
+	Message    string
+}
+
+// ScheduleKey is the trigger key of a schedule tick.
+func ScheduleKey(tick time.Time) string { return "schedule:" + tick.UTC().Format(time.RFC3339) }
+
+// EventKey is the trigger key of an Okta event.
+func EventKey(uuid string) string { return "event:" + uuid }
+
+// Put validates a flow document and stores it under its name, replacing a
+// flow of the same name. A flow with a trigger is stored disabled, unless
+// it replaces an enabled flow with the same trigger.
+func (s *Service) Put(ctx context.Context, src []byte) (*PutResult, error) {
+	doc, err := s.Validate(ctx, src)
+	if err != nil {
+		return &PutResult{Doc: doc}, err
+	}
+	prev, err := s.store.GetFlow(ctx, doc.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("read flow: %w", err)
+	}
+	fl := &store.Flow{Name: doc.Name, Source: src, Trigger: doc.Trigger.SpecJSON(), CreatedAt: s.now(), UpdatedAt: s.now()}
+	if err := s.store.PutFlow(ctx, fl); err != nil {
+		return nil, fmt.Errorf("store flow: %w", err)
+	}
+	res := &PutResult{Flow: fl, Doc: doc}
+	enable := fmt.Sprintf("enable it with POST /api/v1/flows/%s/enable (cardflow flows enable %s)", fl.ID, fl.Name)
+	switch {
+	case prev != nil && prev.Enabled && fl.Enabled:
+		res.Enablement, res.Message = EnablementKept, "still enabled: the trigger is unchanged"
+	case prev != nil && prev.Enabled && doc.Trigger == nil:
+		res.Enablement, res.Message = EnablementDisabled, "disabled: the new version has no trigger"
+	case prev != nil && prev.Enabled:
+		res.Enablement, res.Message = EnablementDisabled, "disabled: the trigger changed; check it and "+enable+" again"
+	case doc.Trigger == nil && prev != nil && prev.Trigger != nil:
+		res.Enablement, res.Message = EnablementTriggerRemoved, "the trigger was removed; the flow runs only when started"
+	case doc.Trigger == nil:
+	default:
+		res.Enablement, res.Message = EnablementNew, "stored disabled, as every flow with a trigger is: "+enable
+	}
+	return res, nil
+}
+
+// Enable validates the stored flow again (cards, connections and the scope
+// preflight of its trigger and steps) and turns its trigger on; a
+// schedule's first tick is the next one from now. It refuses a flow
+// without a trigger.
+func (s *Service) Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error) {
+	fl, doc, err := s.Get(ctx, idOrName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if doc.Trigger == nil {
+		return nil, nil, problem.New(problem.InvalidInput, "flow %s has no trigger, so there is nothing to enable", fl.Name).
+			WithRemedy("add an on: section (on.schedule or on.event) and store the flow again; without one, start it with POST /api/v1/flows/%s/runs", fl.ID)
+	}
+	if err := doc.Validate(ctx, s.env); err != nil {
+		return nil, nil, err
+	}
+	var next time.Time
+	if sch := doc.Trigger.Schedule; sch != nil {
+		next = sch.Next(s.now())
+	}
+	if err := s.setEnabled(ctx, fl, doc, true, next, caller); err != nil {
+		return nil, nil, err
+	}
+	return fl, doc, nil
+}
+
+// Disable turns the flow's trigger off. Runs already started go on; manual
+// runs stay possible.
+func (s *Service) Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error) {
+	fl, doc, err := s.Get(ctx, idOrName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.setEnabled(ctx, fl, doc, false, time.Time{}, caller); err != nil {
+		return nil, nil, err
+	}
+	return fl, doc, nil
+}
+
+func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Document, on bool, next time.Time, caller string) error {
+	err := s.store.SetFlowEnabled(ctx, fl.ID, fl.Trigger, on, next)
+	if errors.Is(err, store.ErrConflict) {
+		return problem.New(problem.Conflict, "flow %s was replaced with another trigger meanwhile", fl.Name).
+			WithRemedy("read it again (GET /api/v1/flows/%s) and retry", fl.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store flow state: %w", err)
+	}
+	fl.Enabled, fl.NextRunAt = on, next
+	if !on {
+		fl.NextRunAt = time.Time{}
+	}
+	action := "flow.disable"
+	if on {
+		action = "flow.enable"
+	}
+	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: s.now(), Caller: caller, Action: action, Outcome: "success",
+		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, doc.Trigger.Kind())}); err != nil {
+		s.log.ErrorContext(ctx, "audit a flow's enabled state", slog.Any("error", err))
+	}
+	s.log.InfoContext(ctx, action, slog.String("flow", fl.Name), slog.Time("next_run_at", next))
+	if s.onChange != nil {
+		s.onChange()
+	}
+	return nil
+}
+
+// TriggeredRun builds, without storing it, the queued run of the stored
+// flow fl that f starts; key makes it unique among the flow's runs
+// (ScheduleKey, EventKey). Its inputs are evaluated from on.inputs when a
+// worker first executes it, so that an input that cannot be computed
+// fails the run (and notifies) like any other failure.
+func (s *Service) TriggeredRun(fl *store.Flow, f flow.Firing, key string) *store.FlowRun {
+	trig, _ := json.Marshal(f) // a Firing always marshals
+	return &store.FlowRun{
+		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Status: "queued", Caller: f.Kind,
+		CreatedAt: s.now(), Trigger: trig, TriggerKey: key,
+	}
+}
+
+// StartTriggered queues the run of the enabled flow fl that f starts,
+// once per key: when a run with the key exists (another server or an
+// earlier delivery created it) it returns that run and false. It does not
+// evaluate an event trigger's if: the caller matches events to flows
+// (flow.Document.TriggerMatches) first.
+func (s *Service) StartTriggered(ctx context.Context, fl *store.Flow, f flow.Firing, key string) (*store.FlowRun, bool, error) {
+	run := s.TriggeredRun(fl, f, key)
+	err := s.store.CreateFlowRun(ctx, run)
+	if errors.Is(err, store.ErrConflict) {
+		prev, ferr := s.store.FindFlowRun(ctx, fl.ID, key)
+		if ferr != nil {
+			return nil, false, fmt.Errorf("find the run of %s: %w", key, ferr)
+		}
+		return prev, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store flow run: %w", err)
+	}
+	s.log.InfoContext(ctx, "flow run queued", slog.String("flow_run", run.ID), slog.String("flow", fl.Name),
+		slog.String("trigger", f.Kind), slog.String("key", key))
+	s.Wake()
+	return run, true, nil
+}
+
+// firingOf is the stored trigger of a run; runs stored without one were
+// started by a person at their creation.
+func firingOf(run *store.FlowRun) (flow.Firing, error) {
+	if len(run.Trigger) == 0 {
+		return flow.Firing{Kind: flow.KindManual, Time: run.CreatedAt}, nil
+	}
+	var f flow.Firing
+	if err := json.Unmarshal(run.Trigger, &f); err != nil {
+		return f, problem.New(problem.Internal, "the run's stored trigger is not JSON").Wrap(err)
+	}
+	return f, nil
+}

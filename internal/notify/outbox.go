@@ -1,0 +1,103 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Message types (SPEC §7).
+const (
+	TypeFlowRunFailed        = "flow_run.failed"
+	TypeNeedsReauthorization = "connection.needs_reauthorization"
+	TypeConnectionExpiring   = "connection.expiring"
+)
+
+// Message is one notification: the JSON body receivers get is
+// {id, type, time, message, connection?, flowRun?}.
+type Message struct {
+	// ID identifies the message for receivers' deduplication; Enqueue
+	// fills in a random one when empty. Give a stable one (e.g. derived
+	// from the run id) when the same fact may be enqueued twice.
+	ID         string       `json:"id"`
+	Type       string       `json:"type"`
+	Time       time.Time    `json:"time"`
+	Message    string       `json:"message"`
+	Connection *Connection  `json:"connection,omitempty"`
+	FlowRun    *FlowRunInfo `json:"flowRun,omitempty"`
+}
+
+// Connection names the connection a message is about.
+type Connection struct {
+	ID           string `json:"id"`
+	Nickname     string `json:"nickname"`
+	Domain       string `json:"domain,omitempty"`
+	Status       string `json:"status,omitempty"`
+	StatusReason string `json:"statusReason,omitempty"`
+	// ExpiresAt is, for connection.expiring, when its refresh token ends.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// FlowRunInfo names the flow run a message is about.
+type FlowRunInfo struct {
+	ID      string `json:"id"`
+	FlowID  string `json:"flowId"`
+	Flow    string `json:"flow"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
+	Trigger string `json:"trigger,omitempty"` // manual, schedule or event
+}
+
+// Outbox enqueues messages for every receiver. The zero value (no URLs)
+// enqueues nothing. It is safe for concurrent use.
+type Outbox struct {
+	// Store keeps the outbox (required when URLs is not empty).
+	Store store.Store
+	// URLs are the receivers (-notify-url).
+	URLs []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Enqueue stores m for every receiver; a Sender delivers it. Enqueueing
+// the same ID again does nothing, so a caller that may repeat itself (after
+// a crash) gives a stable ID.
+func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
+	if o == nil || len(o.URLs) == 0 {
+		return nil
+	}
+	now := time.Now()
+	if o.Now != nil {
+		now = o.Now()
+	}
+	if m.ID == "" {
+		m.ID = newID()
+	}
+	if m.Time.IsZero() {
+		m.Time = now
+	}
+	m.Time = m.Time.UTC()
+	body, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("notify: encode %s: %w", m.Type, err)
+	}
+	ns := make([]*store.Notification, 0, len(o.URLs))
+	for _, u := range o.URLs {
+		ns = append(ns, &store.Notification{ID: m.ID, URL: u, Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now})
+	}
+	if err := o.Store.EnqueueNotifications(ctx, ns); err != nil {
+		return fmt.Errorf("notify: enqueue %s: %w", m.Type, err)
+	}
+	return nil
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported systems
+	return "nt_" + hex.EncodeToString(b)
+}

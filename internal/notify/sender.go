@@ -1,0 +1,183 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// SignatureHeader carries the body's HMAC-SHA256 as "sha256=<hex>".
+const SignatureHeader = "X-Cardflow-Signature"
+
+// Sign is the SignatureHeader value of body under secret.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Sender delivers the outbox. Several servers may run one each on the same
+// store: a message is leased to one sender at a time. Set the fields
+// before Run.
+type Sender struct {
+	// Store holds the outbox (required).
+	Store store.Store
+	// Secret signs every body (CARDFLOW_NOTIFY_SECRET; required).
+	Secret []byte
+	// HTTP posts the messages; nil means a client with a 10 s timeout.
+	HTTP *http.Client
+	// Owner names this server in leases (required).
+	Owner string
+	// MinBackoff is the wait after a first failed attempt, doubled after
+	// each further one up to MaxBackoff; zero means 1 s and 5 min.
+	MinBackoff, MaxBackoff time.Duration
+	// Poll is how often the outbox is read when idle; zero means 2 s.
+	Poll time.Duration
+	// Logger receives one line per failed attempt; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Attempts counts attempts by outcome ("delivered", "failed"); nil
+	// counts nothing.
+	Attempts func(outcome string)
+
+	once sync.Once
+	wake chan struct{}
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Wake makes Run read the outbox now (after an Enqueue on this server).
+func (s *Sender) Wake() {
+	select {
+	case s.wakeChan() <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due messages until ctx ends.
+func (s *Sender) Run(ctx context.Context) {
+	poll := s.Poll
+	if poll <= 0 {
+		poll = 2 * time.Second
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil && s.SendDue(ctx) {
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wakeChan():
+		}
+	}
+}
+
+func (s *Sender) wakeChan() chan struct{} {
+	s.once.Do(func() { s.wake = make(chan struct{}, 1) })
+	return s.wake
+}
+
+// SendDue makes one attempt at one due message and reports whether there
+// was one.
+func (s *Sender) SendDue(ctx context.Context) bool {
+	n, err := s.Store.ClaimNotification(ctx, s.Owner, time.Minute, s.now())
+	if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+		return false
+	}
+	log := s.logger()
+	if err != nil {
+		log.ErrorContext(ctx, "claim a notification", slog.Any("error", err))
+		return false
+	}
+	err = s.post(ctx, n)
+	n.Attempts++
+	if err == nil {
+		n.DeliveredAt, n.LastError = s.now(), ""
+		s.count("delivered")
+	} else {
+		n.LastError = err.Error()
+		n.NextAttemptAt = s.now().Add(s.backoff(n.Attempts))
+		s.count("failed")
+		log.WarnContext(ctx, "notification not delivered; retrying later", slog.String("notification", n.ID),
+			slog.String("type", n.Type), slog.String("url", n.URL), slog.Int("attempts", n.Attempts),
+			slog.Time("next_attempt_at", n.NextAttemptAt), slog.String("error", n.LastError))
+	}
+	if err := s.Store.UpdateNotification(context.WithoutCancel(ctx), n); err != nil {
+		log.ErrorContext(ctx, "store a notification's attempt", slog.Any("error", err))
+	}
+	return true
+}
+
+func (s *Sender) post(ctx context.Context, n *store.Notification) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(n.Body))
+	if err != nil {
+		return fmt.Errorf("bad receiver URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "cardflow-notify")
+	req.Header.Set(SignatureHeader, Sign(s.Secret, n.Body))
+	hc := s.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("post: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("the receiver answered %s", resp.Status)
+	}
+	return nil
+}
+
+// backoff is the wait after the attempts-th failed attempt.
+func (s *Sender) backoff(attempts int) time.Duration {
+	lo, hi := s.MinBackoff, s.MaxBackoff
+	if lo <= 0 {
+		lo = time.Second
+	}
+	if hi <= 0 {
+		hi = 5 * time.Minute
+	}
+	d := lo
+	for i := 1; i < attempts && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
+}
+
+func (s *Sender) count(outcome string) {
+	if s.Attempts != nil {
+		s.Attempts(outcome)
+	}
+}
+
+func (s *Sender) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

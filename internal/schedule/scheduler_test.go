@@ -1,0 +1,330 @@
+package schedule
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/flowrun"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/postgres"
+	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// clock is a virtual clock shared by the schedulers of a test.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func openSQLite(t testing.TB) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func openPostgres(t testing.TB, dsn string) store.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+const everyMinute = `name: NAME
+inputs:
+  since: {type: string, required: true}
+on:
+  schedule: {SCHEDULE}
+  inputs:
+    since: ${{ string(trigger.time - duration("24h")) }}
+steps:
+  - id: a
+    card: okta-devices/search-devices
+    connection: Prod
+`
+
+// scheduledFlow stores an enabled flow with the given schedule whose first
+// tick is the first after now.
+func scheduledFlow(t testing.TB, st store.Store, name, schedule string, now time.Time) *store.Flow {
+	t.Helper()
+	src := []byte(strings.NewReplacer("NAME", name, "SCHEDULE", schedule).Replace(everyMinute))
+	doc, err := flow.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &store.Flow{Name: name, Source: src, Trigger: doc.Trigger.SpecJSON(), CreatedAt: now, UpdatedAt: now}
+	if err := st.PutFlow(t.Context(), fl); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, doc.Trigger.Schedule.Next(now)); err != nil {
+		t.Fatal(err)
+	}
+	return fl
+}
+
+func newScheduler(st store.Store, c *clock) *Scheduler {
+	runs := flowrun.New(flowrun.Config{Store: st, Owner: "test", Now: c.Now})
+	return &Scheduler{Store: st, Runs: runs, Now: c.Now, Metrics: NewMetrics()}
+}
+
+// ticksOf checks that the runs of fl are exactly one per tick in want.
+func ticksOf(t *testing.T, st store.Store, fl *store.Flow, want []time.Time) {
+	t.Helper()
+	runs, err := st.ListFlowRuns(t.Context(), fl.ID, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[time.Time]int{}
+	for _, r := range runs {
+		var f flow.Firing
+		if err := json.Unmarshal(r.Trigger, &f); err != nil {
+			t.Fatalf("run %s trigger %s: %v", r.ID, r.Trigger, err)
+		}
+		if f.Kind != flow.KindSchedule || r.TriggerKey != flowrun.ScheduleKey(f.Time) || r.Status != "queued" {
+			t.Errorf("run %+v; want a queued schedule run keyed by its tick", r)
+		}
+		got[f.Time.UTC()]++
+	}
+	if len(runs) != len(want) {
+		t.Errorf("%d runs; want %d", len(runs), len(want))
+	}
+	for _, tick := range want {
+		if got[tick.UTC()] != 1 {
+			t.Errorf("tick %v has %d runs; want 1", tick, got[tick.UTC()])
+		}
+	}
+}
+
+func minutes(from time.Time, n int) []time.Time {
+	out := make([]time.Time, n)
+	for i := range n {
+		out[i] = from.Add(time.Duration(i) * time.Minute)
+	}
+	return out
+}
+
+func TestTwoHundredTicks(t *testing.T) {
+	st := openSQLite(t)
+	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	fl := scheduledFlow(t, st, "every-minute", "every: 1m", c.Now())
+	s := newScheduler(st, c)
+	first := time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC)
+	for range 200 {
+		c.Advance(time.Minute)
+		next, err := s.Tick(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := c.Now().Truncate(time.Minute).Add(time.Minute); !next.Equal(want) {
+			t.Fatalf("next tick at %v = %v; want %v", c.Now(), next, want)
+		}
+		// A second look at the same moment fires nothing more.
+		if _, err := s.Tick(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ticksOf(t, st, fl, minutes(first, 200))
+	if got := testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("fired")); got != 200 {
+		t.Errorf("fired ticks = %v; want 200", got)
+	}
+}
+
+func TestTwoServersOnPostgres(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	st1, st2 := openPostgres(t, dsn), openPostgres(t, dsn)
+	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	fl := scheduledFlow(t, st1, "every-minute", "every: 1m", c.Now())
+	cron := scheduledFlow(t, st1, "cron-five", `cron: "*/5 * * * *"`, c.Now())
+	servers := []*Scheduler{newScheduler(st1, c), newScheduler(st2, c)}
+	const ticks = 60
+	for range ticks {
+		c.Advance(time.Minute)
+		var wg sync.WaitGroup
+		for _, s := range servers {
+			for range 2 { // two looks each, racing
+				wg.Go(func() {
+					if _, err := s.Tick(context.WithoutCancel(t.Context())); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+	}
+	first := time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC)
+	ticksOf(t, st2, fl, minutes(first, ticks))
+	var fives []time.Time
+	for tk := time.Date(2025, 6, 1, 10, 5, 0, 0, time.UTC); !tk.After(c.Now()); tk = tk.Add(5 * time.Minute) {
+		fives = append(fives, tk)
+	}
+	ticksOf(t, st2, cron, fives)
+	fired := 0.0
+	for _, s := range servers {
+		fired += testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("fired"))
+	}
+	if want := float64(ticks + len(fives)); fired != want {
+		t.Errorf("the servers fired %v ticks together; want %v", fired, want)
+	}
+}
+
+func TestMissedTicks(t *testing.T) {
+	tests := []struct {
+		name     string
+		schedule string
+		down     time.Duration // how long every server was down after the first tick was due
+		wantRun  time.Time
+		skipped  float64
+	}{
+		{"nightly, down 3 days: the latest runs, 2 skipped", `cron: "0 2 * * *"`, 3*24*time.Hour - time.Hour,
+			time.Date(2025, 6, 4, 2, 0, 0, 0, time.UTC), 2},
+		{"nightly, down 1 hour: the missed tick runs", `cron: "0 2 * * *"`, time.Hour,
+			time.Date(2025, 6, 2, 2, 0, 0, 0, time.UTC), 0},
+		{"every 15m, down 50m: the latest of 4 runs", "every: 15m", 50 * time.Minute,
+			time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openSQLite(t)
+			c := &clock{now: time.Date(2025, 6, 1, 23, 0, 0, 0, time.UTC)}
+			fl := scheduledFlow(t, st, "missed", tt.schedule, c.Now())
+			stored, err := st.GetFlow(t.Context(), fl.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.now = stored.NextRunAt.Add(tt.down)
+			s := newScheduler(st, c)
+			if _, err := s.Tick(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			ticksOf(t, st, fl, []time.Time{tt.wantRun})
+			if got := testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("skipped")); got != tt.skipped {
+				t.Errorf("skipped = %v; want %v", got, tt.skipped)
+			}
+			after, err := st.GetFlow(t.Context(), fl.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !after.NextRunAt.After(c.Now()) {
+				t.Errorf("next run at %v is not after now %v", after.NextRunAt, c.Now())
+			}
+		})
+	}
+}
+
+func TestDisabledFlowsDoNotFire(t *testing.T) {
+	st := openSQLite(t)
+	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	fl := scheduledFlow(t, st, "off", "every: 1m", c.Now())
+	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, false, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	s := newScheduler(st, c)
+	c.Advance(10 * time.Minute)
+	next, err := s.Tick(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !next.IsZero() {
+		t.Errorf("next tick %v with no enabled flow; want none", next)
+	}
+	ticksOf(t, st, fl, nil)
+}
+
+// countingStore counts the store calls of the scheduler.
+type countingStore struct {
+	store.Store
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countingStore) add(name string) {
+	c.mu.Lock()
+	c.calls[name]++
+	c.mu.Unlock()
+}
+
+func (c *countingStore) ListDueFlows(ctx context.Context, now time.Time, limit int) ([]*store.Flow, error) {
+	c.add("ListDueFlows")
+	return c.Store.ListDueFlows(ctx, now, limit)
+}
+
+func (c *countingStore) NextDueAt(ctx context.Context) (time.Time, error) {
+	c.add("NextDueAt")
+	return c.Store.NextDueAt(ctx)
+}
+
+func (c *countingStore) AdvanceSchedule(ctx context.Context, id string, due, next time.Time, run *store.FlowRun) error {
+	c.add("AdvanceSchedule")
+	return c.Store.AdvanceSchedule(ctx, id, due, next, run)
+}
+
+// BenchmarkTick measures the scheduler with 10 000 enabled flows: one
+// iteration is one minute of virtual time in which flowsPerMinute of them
+// (every: 1m) fire and the rest (nightly) stay idle, with their past runs
+// piling up. It reports the store queries of a tick; they must not grow
+// with the idle flows or with past runs.
+func BenchmarkTick(b *testing.B) {
+	const total, flowsPerMinute = 10_000, 10
+	st := &countingStore{Store: openSQLite(b), calls: map[string]int{}}
+	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	for i := range total {
+		sched := `cron: "0 2 * * *"`
+		if i < flowsPerMinute {
+			sched = "every: 1m"
+		}
+		scheduledFlow(b, st.Store, fmt.Sprintf("flow-%05d", i), sched, c.Now())
+	}
+	s := newScheduler(st, c)
+	idle := 0
+	b.ResetTimer()
+	for b.Loop() {
+		c.Advance(time.Minute)
+		if _, err := s.Tick(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		// An idle look in the same minute: nothing due.
+		before := st.calls["ListDueFlows"] + st.calls["NextDueAt"]
+		if _, err := s.Tick(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		idle = st.calls["ListDueFlows"] + st.calls["NextDueAt"] - before
+	}
+	b.StopTimer()
+	ticks := float64(b.N)
+	b.ReportMetric(float64(st.calls["ListDueFlows"]+st.calls["NextDueAt"])/ticks/2, "reads/tick")
+	b.ReportMetric(float64(st.calls["AdvanceSchedule"])/ticks, "fires/minute")
+	b.ReportMetric(float64(idle), "reads/idle-tick")
+	if idle != 2 {
+		b.Errorf("an idle tick made %d reads; want 2 (due flows, next tick)", idle)
+	}
+}
