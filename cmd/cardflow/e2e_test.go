@@ -319,3 +319,55 @@ func TestCLIFlows(t *testing.T) {
 		t.Errorf("flows validate bad: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestCLIFlowPlanSaysWhatItCannotSee plans a flow whose expression fails
+// for some items and whose Custom API Action would POST: the text output
+// prints each error and the unsimulated call, and the command fails.
+func TestCLIFlowPlanSaysWhatItCannotSee(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	file := t.TempDir() + "/risky.yaml"
+	doc := `name: risky
+steps:
+  - id: devices
+    card: okta-devices/search-devices
+    connection: Demo org
+    input:
+      resultSet: first
+  - id: poke
+    card: okta-devices/custom-api-action
+    connection: Demo org
+    for_each: ${{ steps.devices.output.devices }}
+    input:
+      method: POST
+      relativeUrl: /api/v1/devices/${{ item.id }}/lifecycle/suspend
+  - id: broken
+    card: okta-devices/read-device
+    connection: Demo org
+    for_each: ${{ steps.devices.output.devices }}
+    input:
+      deviceId: ${{ item.id + string(1 / (index - index)) }}
+`
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, s.vars, "flows", "plan", file)
+	if code != exitFailure {
+		t.Errorf("flows plan: exit %d; want %d\n%s%s", code, exitFailure, out, errOut)
+	}
+	for _, want := range []string{"lifecycle/suspend: effects unknown, not simulated", "error, item 0:", "division by zero"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("flows plan output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "no changes") {
+		t.Errorf("flows plan says no changes for a step it could not simulate:\n%s", out)
+	}
+	if !strings.Contains(errOut, "could not be planned") {
+		t.Errorf("flows plan stderr %q; want the incomplete plan named", errOut)
+	}
+	code, out, _ = runCLI(t, s.vars, "flows", "plan", file, "--json")
+	if code != exitFailure || !strings.Contains(out, `"unsimulated"`) {
+		t.Errorf("flows plan --json: exit %d; want %d and the unsimulated calls\n%s", code, exitFailure, out)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -261,7 +262,25 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", map[string]any{"inputs": in}, printPlan)
+	var raw json.RawMessage
+	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", map[string]any{"inputs": in}, &raw); err != nil {
+		return err
+	}
+	var plan planView
+	if err := json.Unmarshal(raw, &plan); err != nil {
+		return fmt.Errorf("the server's plan is not the expected JSON: %w", err)
+	}
+	if o.json {
+		if err := printJSON(e.stdout, raw); err != nil {
+			return err
+		}
+	} else {
+		printPlan(e.stdout, &plan)
+	}
+	if n := plan.errors(); n > 0 {
+		return fmt.Errorf("the plan is incomplete: %d item(s) could not be planned (see above); a run would fail there or act on what the plan could not see", n)
+	}
+	return nil
 }
 
 // planView is a flow's plan as the API returns it.
@@ -277,17 +296,44 @@ type planView struct {
 			From     string `json:"from"`
 			To       string `json:"to"`
 		} `json:"changes"`
+		Errors []struct {
+			Index   int    `json:"index"`
+			Message string `json:"message"`
+		} `json:"errors"`
+		Unsimulated []struct {
+			Index int    `json:"index"`
+			Call  string `json:"call"`
+		} `json:"unsimulated"`
 	} `json:"steps"`
+}
+
+// errors counts the items (or steps) that could not be planned.
+func (p *planView) errors() int {
+	n := 0
+	for _, s := range p.Steps {
+		n += len(s.Errors)
+	}
+	return n
 }
 
 func printPlan(w io.Writer, plan *planView) {
 	fmt.Fprintf(w, "Plan of flow %s (nothing was changed):\n", plan.Flow)
 	for _, s := range plan.Steps {
 		fmt.Fprintf(w, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
+		for _, e := range s.Errors {
+			if e.Index >= 0 {
+				fmt.Fprintf(w, "    error, item %d: %s\n", e.Index, e.Message)
+			} else {
+				fmt.Fprintf(w, "    error: %s\n", e.Message)
+			}
+		}
+		for _, u := range s.Unsimulated {
+			fmt.Fprintf(w, "    item %d: %s: effects unknown, not simulated\n", u.Index, u.Call)
+		}
 		if s.Mode != "manage" {
 			continue
 		}
-		if len(s.Changes) == 0 {
+		if len(s.Changes) == 0 && len(s.Errors) == 0 && len(s.Unsimulated) == 0 {
 			fmt.Fprintln(w, "    no changes")
 		}
 		for _, ch := range s.Changes {

@@ -90,6 +90,9 @@ type Result struct {
 	Error      *problem.Error `json:"-"`
 	RequestIDs []string       `json:"oktaRequestIds,omitempty"`
 	Change     *Change        `json:"change,omitempty"`
+	// Unsimulated, set by Plan for a call whose effect cannot be predicted
+	// (custom-api-action with a method other than GET), is that call.
+	Unsimulated string `json:"unsimulated,omitempty"`
 }
 
 // Executor runs cards through connections. Set its fields before first use;
@@ -394,7 +397,8 @@ func (e *Executor) Plan(ctx context.Context, req Request) (*Result, error) {
 		if err != nil {
 			return &Result{Status: StatusFailed, Error: toProblem(err, iv)}, nil
 		}
-		return &Result{Status: StatusSucceeded, Output: map[string]any{"wouldCall": cr.method + " " + cr.path}}, nil
+		call := cr.method + " " + cr.path
+		return &Result{Status: StatusSucceeded, Output: map[string]any{"wouldCall": call}, Unsimulated: call}, nil
 	}
 	change, out, err := p.card.plan(ctx, iv)
 	if err != nil {

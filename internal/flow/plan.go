@@ -24,6 +24,17 @@ type PlanStep struct {
 	Items   int         `json:"items"`
 	Changes []Change    `json:"changes"`
 	Errors  []PlanError `json:"errors,omitempty"`
+	// Unsimulated lists the items whose effects the plan cannot predict
+	// (a Custom API Action that would POST, PUT or DELETE): they were not
+	// simulated, and a run would make these calls.
+	Unsimulated []Unsimulated `json:"unsimulated,omitempty"`
+}
+
+// Unsimulated is an item of a plan whose effect is unknown: Call is the
+// call it would make ("POST /api/v1/...").
+type Unsimulated struct {
+	Index int    `json:"index"`
+	Call  string `json:"call"`
 }
 
 // PlanError is an item (or a whole step, Index -1) that could not be
@@ -68,7 +79,10 @@ func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any)
 			switch o.status {
 			case StatusSucceeded:
 				ps.Items++
-				if o.change != nil {
+				switch {
+				case o.change != nil && o.change.Call != "":
+					ps.Unsimulated = append(ps.Unsimulated, Unsimulated{Index: i, Call: o.change.Call})
+				case o.change != nil:
 					ps.Changes = append(ps.Changes, *o.change)
 				}
 			case StatusFailed:

@@ -93,6 +93,10 @@ type Change struct {
 	DeviceID string `json:"deviceId"`
 	From     string `json:"from"`
 	To       string `json:"to"` // "DELETED" for a delete
+	// Call, set instead of the others, is a call the card would make whose
+	// effect cannot be predicted (a Custom API Action that changes
+	// something): a plan reports it as not simulated.
+	Call string `json:"call,omitempty"`
 }
 
 // CardRunner runs cards for the runner; the app implements it over the

@@ -62,8 +62,11 @@ func (c Cards) PlanCard(ctx context.Context, call flow.Call) (map[string]any, *f
 		return nil, nil, res.Error
 	}
 	var ch *flow.Change
-	if res.Change != nil {
+	switch {
+	case res.Change != nil:
 		ch = &flow.Change{DeviceID: res.Change.DeviceID, From: res.Change.From, To: res.Change.To}
+	case res.Unsimulated != "":
+		ch = &flow.Change{Call: res.Unsimulated}
 	}
 	return res.Output, ch, nil
 }
