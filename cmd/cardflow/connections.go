@@ -191,7 +191,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
 		return err
 	}
-	return awaitAuthorization(ctx, e, o, c, out.Connection.ID, out.AuthorizeURL, time.Time{}, timeout, noWait)
+	return awaitAuthorization(ctx, e, o, c, out.Connection.ID, out.AuthorizeURL, time.Time{}, -1, timeout, noWait)
 }
 
 // readSecret returns the client secret from a file, the environment or
@@ -218,11 +218,37 @@ func readSecret(e *env, file, flagValue string) (string, error) {
 	return "", usagef("missing client secret: use --client-secret-file FILE (or - for stdin), CARDFLOW_CLIENT_SECRET, or --client-secret")
 }
 
+// authorizeEvent is the newest connection.authorize audit event of a
+// connection: how its last sign-in ended.
+type authorizeEvent struct {
+	ID      int64  `json:"id"`
+	Outcome string `json:"outcome"`
+	Error   string `json:"error"`
+}
+
+// lastAuthorizeEvent returns the newest connection.authorize audit event of
+// connection id, or one with ID 0 when there is none.
+func lastAuthorizeEvent(ctx context.Context, c *client, id string) (authorizeEvent, error) {
+	var out struct {
+		Events []authorizeEvent `json:"events"`
+	}
+	if err := c.do(ctx, "GET", listPath("/api/v1/audit", 1, "action", "connection.authorize", "connection", id), nil, &out); err != nil {
+		return authorizeEvent{}, err
+	}
+	if len(out.Events) == 0 {
+		return authorizeEvent{}, nil
+	}
+	return out.Events[0], nil
+}
+
 // awaitAuthorization prints the authorize URL and, unless noWait, polls the
 // connection until the authorization has finished (a new authorizedAt
 // after since, or a status other than pending), then prints it. It fails
-// when the connection ends in a status other than active.
-func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, id, authorizeURL string, since time.Time, timeout time.Duration, noWait bool) error {
+// when the connection ends in a status other than active. A
+// reauthorization of an active connection that fails leaves it active, so
+// with afterEvent >= 0 (the newest connection.authorize audit event before
+// it started) a newer failed one ends the wait at once with its reason.
+func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, id, authorizeURL string, since time.Time, afterEvent int64, timeout time.Duration, noWait bool) error {
 	if o.json && noWait {
 		return printJSON(e.stdout, map[string]string{"id": id, "authorizeUrl": authorizeURL})
 	}
@@ -263,6 +289,15 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 					return errReported
 				}
 				return nil
+			}
+			if afterEvent >= 0 && v.Status == "active" {
+				ev, err := lastAuthorizeEvent(ctx, c, id)
+				if err != nil && ctx.Err() == nil {
+					return err
+				}
+				if err == nil && ev.ID > afterEvent && ev.Outcome == "failure" {
+					return fmt.Errorf("the reauthorization failed: %s (the connection keeps working with its previous authorization)", ev.Error)
+				}
 			}
 		}
 		select {
@@ -312,6 +347,10 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 	case scopes != nil:
 		body["scopes"] = *scopes
 	}
+	prev, err := lastAuthorizeEvent(ctx, c, before.ID)
+	if err != nil {
+		return err
+	}
 	var out struct {
 		AuthorizeURL string `json:"authorizeUrl"`
 	}
@@ -322,7 +361,7 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 	if since.IsZero() {
 		since = time.Unix(0, 1)
 	}
-	return awaitAuthorization(ctx, e, o, c, before.ID, out.AuthorizeURL, since, timeout, noWait)
+	return awaitAuthorization(ctx, e, o, c, before.ID, out.AuthorizeURL, since, prev.ID, timeout, noWait)
 }
 
 func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {

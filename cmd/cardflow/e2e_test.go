@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,5 +372,59 @@ steps:
 	code, out, _ = runCLI(t, s.vars, "flows", "plan", file, "--json")
 	if code != exitFailure || !strings.Contains(out, `"unsimulated"`) {
 		t.Errorf("flows plan --json: exit %d; want %d and the unsimulated calls\n%s", code, exitFailure, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestCLIReauthorizeStopsWhenSignInFails reauthorizes an active
+// connection and signs in with an account the org refuses: the command
+// stops with the reason instead of waiting out its ten-minute timeout.
+func TestCLIReauthorizeStopsWhenSignInFails(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: errOut, getenv: func(k string) string { return s.vars[k] }}
+	done := make(chan int, 1)
+	go func() { done <- run(context.Background(), []string{"connections", "reauthorize", "Demo org", "--timeout", "10m"}, e) }()
+	urlRe := regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
+	var authorizeURL string
+	for authorizeURL == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("reauthorize ended (exit %d) before the sign-in\n%s%s", code, out, errOut)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if m := urlRe.FindStringSubmatch(out.String()); m != nil {
+			authorizeURL = m[1]
+		}
+	}
+	loc := s.emu.SignIn(t, authorizeURL, oktaemu.UnassignedLogin, oktaemu.DemoPassword)
+	resp, err := s.emu.Client.Get(loc.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code := <-done; code != exitFailure {
+		t.Errorf("reauthorize: exit %d; want %d", code, exitFailure)
+	}
+	if !strings.Contains(errOut.String(), "reauthorization failed") || !strings.Contains(errOut.String(), "not assigned") {
+		t.Errorf("reauthorize stderr %q; want the failure and its reason", errOut)
 	}
 }
