@@ -402,7 +402,9 @@ func TestCLIReauthorizeStopsWhenSignInFails(t *testing.T) {
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: errOut, getenv: func(k string) string { return s.vars[k] }}
 	done := make(chan int, 1)
-	go func() { done <- run(context.Background(), []string{"connections", "reauthorize", "Demo org", "--timeout", "10m"}, e) }()
+	go func() {
+		done <- run(context.Background(), []string{"connections", "reauthorize", "Demo org", "--timeout", "10m"}, e)
+	}()
 	urlRe := regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
 	var authorizeURL string
 	for authorizeURL == "" {
