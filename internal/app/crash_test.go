@@ -15,31 +15,32 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
-// child is a `cardflow serve` process.
+// child is a server process: the test binary re-executed as a cardflow
+// server (see serveChild).
 type child struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *emutest.SyncBuffer
 	exited chan error
 }
 
-// startChild runs `cardflow serve` on dataDir against emu, with the failpoint
-// (if any), and waits for its serving line.
+// startChild runs a server process on dataDir against emu, with the
+// failpoint (if any) and flags (-db, -flow-lease-ttl), and waits for its
+// serving line.
 func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string, flags ...string) *child {
 	t.Helper()
-	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-data-dir", dataDir,
-		"-trust-origin", emu.URL, "-log-format", "json", "-log-level", "debug"}, flags...)
-	cmd := exec.Command(cardflowBin, args...)
-	cmd.Env = append(os.Environ(), "CARDFLOW_API_TOKEN="+testAPIToken, "CARDFLOW_KEY=", "CARDFLOW_FAILPOINT="+failpoint)
+	args := append([]string{"-listen", "127.0.0.1:0", "-data-dir", dataDir, "-trust-origin", emu.URL}, flags...)
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "CARDFLOW_FAILPOINT="+failpoint)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &child{t: t, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	c := &child{t: t, cmd: cmd, stderr: &emutest.SyncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start cardflow serve: %v", err)
+		t.Fatalf("start a server process: %v", err)
 	}
 	urls := make(chan string, 1)
 	go func() {
@@ -60,9 +61,9 @@ func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string, fl
 	select {
 	case c.url = <-urls:
 	case err := <-c.exited:
-		t.Fatalf("cardflow serve exited before serving: %v\n%s", err, c.stderr)
+		t.Fatalf("the server process exited before serving: %v\n%s", err, c.stderr)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("cardflow serve did not print its serving line\n%s", c.stderr)
+		t.Fatalf("the server process did not print its serving line\n%s", c.stderr)
 	}
 	return c
 }

@@ -20,7 +20,7 @@ import (
 // console URL, API token, org domain and credentials must be enough to
 // connect and run a card.
 func TestDemo(t *testing.T) {
-	out := &syncBuffer{}
+	out := &emutest.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Demo(ctx, DemoConfig{Listen: "127.0.0.1:0", Devices: 10, Stdout: out}) }()
@@ -54,7 +54,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 
-	h := &harness{t: t, url: strings.TrimSuffix(consoleURL, "/"), logs: &syncBuffer{},
+	h := &harness{t: t, url: strings.TrimSuffix(consoleURL, "/"), logs: &emutest.SyncBuffer{},
 		emu:  &emutest.Server{URL: domain, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}},
 		http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	body := map[string]any{"connector": "okta-devices", "nickname": "Demo org", "domain": domain,
@@ -86,9 +86,9 @@ func runDemo(t *testing.T, dc DemoConfig) (*harness, string, func()) {
 
 // runDemoOutput is runDemo with the API token of dc (none: the demo's own)
 // and the demo's output.
-func runDemoOutput(t *testing.T, dc DemoConfig) (*harness, string, *syncBuffer, func()) {
+func runDemoOutput(t *testing.T, dc DemoConfig) (*harness, string, *emutest.SyncBuffer, func()) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &emutest.SyncBuffer{}
 	dc.Stdout, dc.Listen = out, "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -127,7 +127,7 @@ func runDemoOutput(t *testing.T, dc DemoConfig) (*harness, string, *syncBuffer, 
 	}
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	domain := field(`Domain:\s+(\S+)`)
-	h := &harness{t: t, url: strings.TrimSuffix(field(`Console and API:\s+(\S+)`), "/"), logs: &syncBuffer{},
+	h := &harness{t: t, url: strings.TrimSuffix(field(`Console and API:\s+(\S+)`), "/"), logs: &emutest.SyncBuffer{},
 		emu:   &emutest.Server{URL: domain, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}},
 		http:  &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect},
 		token: field(`API token:\s+(\S+)`)}
@@ -178,7 +178,7 @@ func TestDemoDataDir(t *testing.T) {
 // the restarted org no longer knows say so.
 func TestDemoRestart(t *testing.T) {
 	dir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &emutest.SyncBuffer{}
 	dc := DemoConfig{DataDir: dir, Devices: 5, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	search := map[string]any{"card": "okta-devices/search-devices", "connection": "Demo org", "input": map[string]any{"resultSet": "first"}}
 

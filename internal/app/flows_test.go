@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -223,7 +224,9 @@ func TestExampleFlowsRun(t *testing.T) {
 
 // TestFlowRunHandedBackAtShutdown stops a server gracefully mid-run: the
 // run is handed back at once and the next server resumes it without
-// waiting for the lease to expire and without repeating items.
+// waiting for the lease to expire and without repeating items. The org
+// holds the fourth suspension, so the shutdown always meets the run
+// mid-item, however fast or slow the machine.
 func TestFlowRunHandedBackAtShutdown(t *testing.T) {
 	lease := func(c *Config) { c.FlowLeaseTTL = time.Minute }
 	h := startHarness(t, oktaemu.Config{Devices: 400}, lease)
@@ -240,33 +243,37 @@ func TestFlowRunHandedBackAtShutdown(t *testing.T) {
 	}
 	h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/plan", inputs, &plan)
 	want := len(plan.Steps[1].Changes)
+	if want < 5 {
+		t.Fatalf("the plan suspends %d devices; the test needs more than the 3 let through", want)
+	}
 	before := lifecycleCalls(h.emu.Stats(t))
+	hold := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 3)
 
 	var run flowRun
 	h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run)
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		var r flowRun
-		h.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
-		if len(r.Steps) == 2 && r.Steps[1].Succeeded >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the run made no progress: %+v", r)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := hold.Await(ctx, 1); err != nil {
+		t.Fatalf("the run's fourth suspension never reached the org: %v", err)
 	}
 	h.stop()
+	// The stopped server gave up its call: the org drops it unserved.
+	if err := hold.Await(ctx, 0); err != nil {
+		t.Fatalf("the stopped server's call is still waiting at the org: %v", err)
+	}
+	hold.Release()
+	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != 3 {
+		t.Fatalf("%d lifecycle calls before the shutdown; want the 3 let through", n)
+	}
+
 	h2 := startServer(t, h.emu, h.dataDir, lease)
 	var r flowRun
 	h2.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
-	if r.Status == "succeeded" {
-		t.Fatalf("the run finished before the shutdown; the test needs it interrupted")
-	}
-	for deadline := time.Now().Add(20 * time.Second); r.Status != "succeeded" && r.Status != "failed"; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the run did not resume within 20 s (the lease is a minute): %+v", r)
+	for r.Status != "succeeded" && r.Status != "failed" {
+		if ctx.Err() != nil {
+			t.Fatalf("the run did not resume within 30 s (the lease is a minute): %+v", r)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 		h2.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
 	}
 	if r.Status != "succeeded" || r.Steps[1].Succeeded != want {
@@ -274,5 +281,8 @@ func TestFlowRunHandedBackAtShutdown(t *testing.T) {
 	}
 	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != want {
 		t.Errorf("%d lifecycle calls for %d devices; want one each", n, want)
+	}
+	if !strings.Contains(h2.logs.String(), "resuming an interrupted flow run") {
+		t.Errorf("the second server does not log that it resumed the run")
 	}
 }

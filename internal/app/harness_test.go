@@ -20,24 +20,6 @@ import (
 
 const testAPIToken = "test-api-token-4f0c2b7e91d3"
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers (logs).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is a real cardflow server (the full wiring) on 127.0.0.1:0 with
 // a temporary data directory, trusting an emulated org.
 type harness struct {
@@ -46,8 +28,8 @@ type harness struct {
 	app     *App
 	url     string
 	dataDir string
-	logs    *syncBuffer
-	stdout  *syncBuffer
+	logs    *emutest.SyncBuffer
+	stdout  *emutest.SyncBuffer
 	http    *http.Client
 	stop    func()
 	// token is the API token call sends; "" means testAPIToken.
@@ -64,7 +46,7 @@ func startHarness(t *testing.T, emuCfg oktaemu.Config, edit func(*Config)) *harn
 // startServer starts a server on dataDir against emu.
 func startServer(t *testing.T, emu *emutest.Server, dataDir string, edit func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, emu: emu, dataDir: dataDir, logs: &syncBuffer{}, stdout: &syncBuffer{}}
+	h := &harness{t: t, emu: emu, dataDir: dataDir, logs: &emutest.SyncBuffer{}, stdout: &emutest.SyncBuffer{}}
 	cfg := Config{
 		Listen:         "127.0.0.1:0",
 		DataDir:        dataDir,

@@ -11,12 +11,13 @@ import (
 
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 // newApp builds (without serving) an App on dir and returns it or the error.
-func newApp(t *testing.T, dir string, edit func(*Config)) (*App, *syncBuffer, *syncBuffer, error) {
+func newApp(t *testing.T, dir string, edit func(*Config)) (*App, *emutest.SyncBuffer, *emutest.SyncBuffer, error) {
 	t.Helper()
-	logs, out := &syncBuffer{}, &syncBuffer{}
+	logs, out := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
 	cfg := Config{
 		Listen:  "127.0.0.1:0",
 		DataDir: dir,

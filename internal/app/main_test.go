@@ -1,32 +1,62 @@
 package app
 
 import (
+	"context"
+	"flag"
 	"fmt"
+	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
+	"os/signal"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/keyring"
 )
 
-// cardflowBin is the cardflow binary built once for the crash tests, which
-// run it as a child process and kill it.
-var cardflowBin string
+// childEnv names the environment variable that turns the test binary into
+// a cardflow server (see startChild): the crash tests kill servers with
+// SIGKILL, so they need them in processes of their own.
+const childEnv = "CARDFLOW_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "cardflow-bin-")
+	if os.Getenv(childEnv) != "" {
+		os.Exit(serveChild(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// serveChild serves as `cardflow serve` would, with the flags the crash
+// tests use, the test API token and a JSON debug log on stderr, until
+// SIGTERM or SIGINT.
+func serveChild(args []string) int {
+	fs := flag.NewFlagSet("child", flag.ContinueOnError)
+	cfg := Config{
+		APIToken:  keyring.Secret(testAPIToken),
+		Logger:    slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Stdout:    os.Stdout,
+		Failpoint: os.Getenv("CARDFLOW_FAILPOINT"),
+	}
+	var trusted string
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:0", "")
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "")
+	fs.StringVar(&trusted, "trust-origin", "", "")
+	fs.StringVar(&cfg.DB, "db", "", "")
+	fs.DurationVar(&cfg.FlowLeaseTTL, "flow-lease-ttl", 15*time.Second, "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg.TrustedOrigins = []string{trusted}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := New(ctx, cfg)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start:", err)
+		return 1
+	}
+	if err := a.Serve(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
-	cardflowBin = filepath.Join(dir, "cardflow")
-	build := exec.Command("go", "build", "-o", cardflowBin, "github.com/cardflow/cardflow/cmd/cardflow")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build cardflow for the crash tests:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return 0
 }

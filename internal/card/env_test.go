@@ -19,19 +19,6 @@ import (
 	"github.com/cardflow/cardflow/internal/store/sqlite"
 )
 
-// authTransport adds a fixed Authorization header, as a connection's
-// transport adds its access token.
-type authTransport struct {
-	authorization string
-	base          http.RoundTripper
-}
-
-func (a *authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", a.authorization)
-	return a.base.RoundTrip(r)
-}
-
 // testConns is a Connections of fixed connections to one emulated org, each
 // with its own credential (an SSWS token or an access token from the code
 // flow) and the granted scopes the test chooses.
@@ -59,7 +46,7 @@ func (c *testConns) Resolve(_ context.Context, connector, idOrNickname string) (
 func (c *testConns) HTTPClient(id string) *http.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return &http.Client{Transport: &authTransport{authorization: c.auth[id], base: c.srv.Client.Transport}}
+	return c.srv.ClientAs(c.auth[id])
 }
 
 // env is an emulated org, a SQLite store and an Executor recording into it.
@@ -76,7 +63,12 @@ var allScopes = []string{ScopeRead, ScopeManage}
 
 func newEnv(t testing.TB, cfg oktaemu.Config) *env {
 	t.Helper()
-	srv := emutest.Start(t, cfg)
+	return newEnvOn(t, emutest.Start(t, cfg))
+}
+
+// newEnvOn is newEnv with an org the caller started.
+func newEnvOn(t testing.TB, srv *emutest.Server) *env {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +78,7 @@ func newEnv(t testing.TB, cfg oktaemu.Config) *env {
 	e := &env{t: t, srv: srv, st: st, conns: conns,
 		exec: &Executor{Connections: conns, Recorder: StoreRecorder{Store: st}, Okta: okta.Client{RetryBackoff: 1}}}
 	u, _ := url.Parse(srv.URL)
-	e.admin = &okta.Client{BaseURL: u, HTTP: &http.Client{Transport: &authTransport{"SSWS " + oktaemu.DemoAPIToken, srv.Client.Transport}}}
+	e.admin = &okta.Client{BaseURL: u, HTTP: srv.ClientAs(emutest.AdminAuthorization)}
 	e.addConn("Prod", "SSWS "+oktaemu.DemoAPIToken, allScopes)
 	return e
 }

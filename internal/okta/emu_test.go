@@ -2,7 +2,6 @@ package okta
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"testing"
 
@@ -11,19 +10,6 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
-
-// authTransport adds a fixed Authorization header, as a connection's
-// transport adds its access token.
-type authTransport struct {
-	authorization string
-	base          http.RoundTripper
-}
-
-func (a *authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", a.authorization)
-	return a.base.RoundTrip(r)
-}
 
 // startOrg serves an emulated org and returns it with a client that calls
 // it as the demo super admin (SSWS token).
@@ -42,7 +28,7 @@ func clientFor(t testing.TB, srv *emutest.Server, authorization string) *Client 
 	}
 	return &Client{
 		BaseURL:      u,
-		HTTP:         &http.Client{Transport: &authTransport{authorization: authorization, base: srv.Client.Transport}},
+		HTTP:         srv.ClientAs(authorization),
 		RetryBackoff: 1, // retries in tests need no real backoff
 	}
 }

@@ -53,6 +53,8 @@ type Org struct {
 	limiter *rateLimiter
 	faults  faultTable
 	stats   statTable
+	holdMu  sync.Mutex
+	holds   []*Hold
 
 	keyOnce sync.Once
 	key     *signingKey
@@ -152,6 +154,9 @@ func (o *Org) wrap(b bucket, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		pattern := patternPath(r)
+		if !o.wait(r, pattern) {
+			return
+		}
 		key := r.Method + " " + pattern
 		o.stats.add(key)
 		// The org's clock tells the time of its answers, as its rate-limit

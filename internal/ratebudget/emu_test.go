@@ -3,12 +3,12 @@ package ratebudget
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/okta"
@@ -22,27 +22,28 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// backends open n handles on one new database of each store, as n servers
-// would have.
+// backends make a new database of each store and return how to open a
+// handle on it (as each of several servers would).
 var backends = []struct {
-	name string
-	open func(t *testing.T, n int) []store.Store
+	name     string
+	database func(t *testing.T) func(ctx context.Context) (store.Store, error)
 }{
-	{"SQLite", func(t *testing.T, n int) []store.Store {
+	{"SQLite", func(t *testing.T) func(context.Context) (store.Store, error) {
 		path := filepath.Join(t.TempDir(), "cardflow.db")
-		return openN(t, n, func() (store.Store, error) { return sqlite.Open(t.Context(), path) })
+		return func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) }
 	}},
-	{"PostgreSQL", func(t *testing.T, n int) []store.Store {
+	{"PostgreSQL", func(t *testing.T) func(context.Context) (store.Store, error) {
 		dsn := pgtest.NewDatabase(t)
-		return openN(t, n, func() (store.Store, error) { return postgres.Open(t.Context(), dsn) })
+		return func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) }
 	}},
 }
 
-func openN(t *testing.T, n int, open func() (store.Store, error)) []store.Store {
+// openN opens n handles with open, closed when the test ends.
+func openN(t *testing.T, n int, open func(context.Context) (store.Store, error)) []store.Store {
 	t.Helper()
 	var out []store.Store
 	for range n {
-		s, err := open()
+		s, err := open(t.Context())
 		if err != nil {
 			t.Fatalf("open store: %v", err)
 		}
@@ -52,16 +53,8 @@ func openN(t *testing.T, n int, open func() (store.Store, error)) []store.Store 
 	return out
 }
 
-type authTransport struct {
-	authorization string
-	base          http.RoundTripper
-}
-
-func (a *authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", a.authorization)
-	return a.base.RoundTrip(r)
-}
+// sqliteStore opens one handle on a new SQLite database.
+func sqliteStore(t *testing.T) store.Store { return openN(t, 1, backends[0].database(t))[0] }
 
 // client returns an Okta client of emu as the demo super admin, paced by
 // limiter, that fails a call on its first 429 instead of waiting it out.
@@ -73,7 +66,7 @@ func client(t *testing.T, emu *emutest.Server, limiter okta.Limiter) *okta.Clien
 	}
 	return &okta.Client{
 		BaseURL:    u,
-		HTTP:       &http.Client{Transport: &authTransport{authorization: "SSWS " + oktaemu.DemoAPIToken, base: emu.Client.Transport}},
+		HTTP:       emu.ClientAs(emutest.AdminAuthorization),
 		Budget:     limiter,
 		MaxRetries: -1,
 	}
@@ -109,7 +102,9 @@ func endWindowSoon(t *testing.T, emu *emutest.Server, d time.Duration) {
 // windows' worth. A new window is where separate budgets fail: each server
 // would assume the whole window for itself. The shared budget must keep
 // every call under the limit (a 429 fails the call: no retries), use both
-// windows, and hold the rest until the test gives up on them.
+// windows, and hold the rest until the test gives up on them. It runs in a
+// synctest bubble against an org served in memory, on the bubble's fake
+// clock: the waits for the window's end take no wall-clock time.
 func TestSharedAcrossServers(t *testing.T) {
 	const (
 		limit       = 20
@@ -119,69 +114,74 @@ func TestSharedAcrossServers(t *testing.T) {
 	)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
-			emu := emutest.Start(t, oktaemu.Config{RateLimitPerMinute: limit, Devices: 10})
-			ids := deviceIDs(t, client(t, emu, nil))
-			handles := be.open(t, 2)
-			endWindowSoon(t, emu, 2500*time.Millisecond)
-			before := emu.Stats(t)["GET /api/v1/devices/{deviceId}"]
+			open := be.database(t) // outside the bubble: it may start a cluster
+			synctest.Test(t, func(t *testing.T) { sharedAcrossServers(t, open, limit, perServer, concurrency, giveUpAfter) })
+		})
+	}
+}
 
-			ctx, cancel := context.WithTimeout(t.Context(), giveUpAfter)
-			defer cancel()
-			var succeeded, held, rateLimited atomic.Int64
-			var wg sync.WaitGroup
-			for i, h := range handles {
-				c := client(t, emu, &Shared{Store: h})
-				work := make(chan string)
-				for range concurrency {
-					wg.Go(func() {
-						for id := range work {
-							_, err := c.GetDevice(ctx, id)
-							switch {
-							case err == nil:
-								succeeded.Add(1)
-							case ctx.Err() != nil:
-								held.Add(1)
-							case okta.IsRateLimited(err):
-								rateLimited.Add(1)
-							default:
-								t.Errorf("server %d: GetDevice: %v", i, err)
-							}
-						}
-					})
-				}
-				wg.Go(func() {
-					defer close(work)
-					for n := range perServer {
-						work <- ids[n%len(ids)]
+func sharedAcrossServers(t *testing.T, open func(context.Context) (store.Store, error), limit, perServer, concurrency int, giveUpAfter time.Duration) {
+	emu := emutest.StartInMemory(t, oktaemu.Config{RateLimitPerMinute: limit, Devices: 10})
+	ids := deviceIDs(t, client(t, emu, nil))
+	handles := openN(t, 2, open)
+	endWindowSoon(t, emu, 2500*time.Millisecond)
+	before := emu.Stats(t)["GET /api/v1/devices/{deviceId}"]
+
+	ctx, cancel := context.WithTimeout(t.Context(), giveUpAfter)
+	defer cancel()
+	var succeeded, held, rateLimited atomic.Int64
+	var wg sync.WaitGroup
+	for i, h := range handles {
+		c := client(t, emu, &Shared{Store: h})
+		work := make(chan string)
+		for range concurrency {
+			wg.Go(func() {
+				for id := range work {
+					_, err := c.GetDevice(ctx, id)
+					switch {
+					case err == nil:
+						succeeded.Add(1)
+					case ctx.Err() != nil:
+						held.Add(1)
+					case okta.IsRateLimited(err):
+						rateLimited.Add(1)
+					default:
+						t.Errorf("server %d: GetDevice: %v", i, err)
 					}
-				})
-			}
-			wg.Wait()
-
-			t.Logf("%d calls succeeded, %d were answered 429, %d were still held after %v",
-				succeeded.Load(), rateLimited.Load(), held.Load(), giveUpAfter)
-			if got := rateLimited.Load(); got != 0 {
-				t.Errorf("%d calls were answered 429; want none", got)
-			}
-			if got := int64(emu.Stats(t)["GET /api/v1/devices/{deviceId}"] - before); got != succeeded.Load() {
-				t.Errorf("the org answered %d reads; want %d, one per successful call", got, succeeded.Load())
-			}
-			// Each window gives limit minus a reserve of one, the first
-			// one less what went before the test.
-			if got, want := succeeded.Load(), int64(limit+limit/2); got < want {
-				t.Errorf("%d calls succeeded; want at least %d (calls in both windows)", got, want)
-			}
-			if held.Load() == 0 {
-				t.Errorf("no call was held; want the calls beyond two windows to wait for the third")
-			}
-			b, err := handles[1].GetRateBudget(t.Context(), storeKey(okta.Key{Org: emu.URL, Bucket: "/api/v1/devices"}))
-			if err != nil {
-				t.Fatalf("GetRateBudget: %v", err)
-			}
-			if b.Limit != limit || b.Used > limit {
-				t.Errorf("stored budget has Limit %d, Used %d; want Limit %d and Used at most that", b.Limit, b.Used, limit)
+				}
+			})
+		}
+		wg.Go(func() {
+			defer close(work)
+			for n := range perServer {
+				work <- ids[n%len(ids)]
 			}
 		})
+	}
+	wg.Wait()
+
+	t.Logf("%d calls succeeded, %d were answered 429, %d were still held after %v",
+		succeeded.Load(), rateLimited.Load(), held.Load(), giveUpAfter)
+	if got := rateLimited.Load(); got != 0 {
+		t.Errorf("%d calls were answered 429; want none", got)
+	}
+	if got := int64(emu.Stats(t)["GET /api/v1/devices/{deviceId}"] - before); got != succeeded.Load() {
+		t.Errorf("the org answered %d reads; want %d, one per successful call", got, succeeded.Load())
+	}
+	// Each window gives limit minus a reserve of one, the first
+	// one less what went before the test.
+	if got, want := succeeded.Load(), int64(limit+limit/2); got < want {
+		t.Errorf("%d calls succeeded; want at least %d (calls in both windows)", got, want)
+	}
+	if held.Load() == 0 {
+		t.Errorf("no call was held; want the calls beyond two windows to wait for the third")
+	}
+	b, err := handles[1].GetRateBudget(t.Context(), storeKey(okta.Key{Org: emu.URL, Bucket: "/api/v1/devices"}))
+	if err != nil {
+		t.Fatalf("GetRateBudget: %v", err)
+	}
+	if b.Limit != limit || b.Used > limit {
+		t.Errorf("stored budget has Limit %d, Used %d; want Limit %d and Used at most that", b.Limit, b.Used, limit)
 	}
 }
 
@@ -200,7 +200,7 @@ func (c *countingStore) UpdateRateBudget(ctx context.Context, key string, fn fun
 // costs the store a query now and then, not one per call.
 func TestUnlimitedOrgSparesTheStore(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
-	st := backends[0].open(t, 1)[0]
+	st := sqliteStore(t)
 	cs := &countingStore{Store: st}
 	c := client(t, emu, &Shared{Store: cs})
 	ids := deviceIDs(t, c)
@@ -225,7 +225,7 @@ func TestUnlimitedOrgSparesTheStore(t *testing.T) {
 // TestWaitHonoursContext: a call waiting for the reset gives up when its
 // context ends.
 func TestWaitHonoursContext(t *testing.T) {
-	st := backends[0].open(t, 1)[0]
+	st := sqliteStore(t)
 	key := okta.Key{Org: "https://example.okta.com", Bucket: "/api/v1/devices"}
 	now := time.Now()
 	if err := st.UpdateRateBudget(t.Context(), storeKey(key), func(b *store.RateBudget) error {

@@ -1,6 +1,9 @@
-// Package emutest starts an emulated Okta org (oktaemu) for tests and drives
-// it: signing in like a browser, moving its clock, injecting faults, reading
-// its request statistics and changing the demo app's scope grants.
+// Package emutest starts an emulated Okta org (oktaemu) for tests, on the
+// loopback network or in memory (for testing/synctest bubbles), and drives
+// it: signing in like a browser, moving its clock, injecting faults,
+// holding requests, reading its request statistics and changing the demo
+// app's scope grants. It also holds the small helpers the tests of several
+// packages share (ClientAs, SyncBuffer).
 package emutest
 
 import (
@@ -176,6 +179,16 @@ func (s *Server) control(t testing.TB, path string, v any) string {
 func (s *Server) AdvanceClock(t testing.TB, d time.Duration) {
 	t.Helper()
 	s.control(t, "/_emulator/clock", map[string]string{"advance": fmt.Sprintf("%dms", d.Milliseconds())})
+}
+
+// Hold makes requests with method and path (a route pattern or a literal
+// path) wait, after the first pass of them, until the hold is released
+// (at the latest when the test ends). See oktaemu.Org.Hold.
+func (s *Server) Hold(t testing.TB, method, path string, pass int) *oktaemu.Hold {
+	t.Helper()
+	h := s.Org.Hold(method, path, pass)
+	t.Cleanup(h.Release)
+	return h
 }
 
 // Fault makes the next count requests with method (empty: any) and path (a

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -112,4 +113,69 @@ func TestControl(t *testing.T) {
 	if len(s.Stats(t)) != 0 {
 		t.Errorf("stats after reset: %v", s.Stats(t))
 	}
+}
+
+// TestHold: the first pass requests go through, later ones wait at the org
+// until released; one whose client gives up is neither served nor counted.
+func TestHold(t *testing.T) {
+	s := emutest.Start(t, oktaemu.Config{Devices: 3})
+	const route = "/api/v1/devices/{deviceId}"
+	hold := s.Hold(t, "GET", route, 1)
+	if code, _, _ := get(t, s, "/api/v1/devices/guoX", emutest.AdminAuthorization); code != 404 {
+		t.Fatalf("first request: %d; want it let through (404)", code)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	// A request whose client gives up while it is held.
+	gaveUp := make(chan error, 1)
+	cctx, ccancel := context.WithCancel(ctx)
+	go func() {
+		req, _ := http.NewRequestWithContext(cctx, "GET", s.URL+"/api/v1/devices/guoY", nil)
+		req.Header.Set("Authorization", emutest.AdminAuthorization)
+		_, err := s.Client.Do(req)
+		gaveUp <- err
+	}()
+	if err := hold.Await(ctx, 1); err != nil {
+		t.Fatalf("the second request was not held: %v", err)
+	}
+	ccancel()
+	if err := <-gaveUp; err == nil {
+		t.Fatalf("the abandoned request got an answer; want the client's cancellation")
+	}
+	if err := hold.Await(ctx, 0); err != nil {
+		t.Fatalf("the abandoned request is still held: %v", err)
+	}
+
+	// A request held until the hold is released.
+	answered := make(chan int, 1)
+	go func() {
+		code, _, _ := get(t, s, "/api/v1/devices/guoZ", emutest.AdminAuthorization)
+		answered <- code
+	}()
+	if err := hold.Await(ctx, 1); err != nil {
+		t.Fatalf("the third request was not held: %v", err)
+	}
+	hold.Release()
+	if code := <-answered; code != 404 {
+		t.Errorf("released request: %d; want 404", code)
+	}
+	if got := s.Stats(t)["GET "+route]; got != 2 {
+		t.Errorf("the org counted %d requests; want 2 (the abandoned one is not served)", got)
+	}
+}
+
+// TestStartInMemory: an org served in memory answers its client inside a
+// synctest bubble, on the bubble's clock.
+func TestStartInMemory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := emutest.StartInMemory(t, oktaemu.Config{Devices: 3})
+		code, h, body := get(t, s, "/api/v1/devices", emutest.AdminAuthorization)
+		if code != 200 {
+			t.Fatalf("devices: %d %s", code, body)
+		}
+		if got, want := h.Get("Date"), time.Now().UTC().Format(http.TimeFormat); got != want {
+			t.Errorf("Date %q; want the bubble's clock, %q", got, want)
+		}
+	})
 }

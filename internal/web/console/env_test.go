@@ -1,14 +1,12 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +20,6 @@ import (
 
 const testToken = "console-test-token-5d1f0a9c"
 
-// syncBuffer collects output from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is the real cardflow server (internal/app: API, OAuth callback,
 // console, connection manager, card executor, flow service, SQLite store)
 // on 127.0.0.1 in front of an emulated org.
@@ -49,14 +29,14 @@ type env struct {
 	url     string
 	store   store.Store
 	manager *connection.Manager
-	logs    *syncBuffer
+	logs    *emutest.SyncBuffer
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 12})
-	e := &env{emu: emu, logs: &syncBuffer{}}
-	stdout := &syncBuffer{}
+	e := &env{emu: emu, logs: &emutest.SyncBuffer{}}
+	stdout := &emutest.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
 		Listen:         "127.0.0.1:0",
