@@ -326,10 +326,13 @@ func markRestartedOrg(ctx context.Context, st store.Store, prevOrigin, orgURL st
 			// statuses already say what to do.
 			continue
 		}
-		c.Status, c.StatusReason, c.Remedy = status, orgRestartedReason, remedy
-		c.RefreshStartedAt = time.Time{}
-		c.UpdatedAt = time.Now().UTC()
-		if err := st.UpdateConnection(ctx, c); err != nil {
+		err := st.UpdateConnection(ctx, c.ID, func(c *store.Connection) error {
+			c.Status, c.StatusReason, c.Remedy = status, orgRestartedReason, remedy
+			c.RefreshStartedAt = time.Time{}
+			c.UpdatedAt = time.Now().UTC()
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("update connection %s: %w", c.ID, err)
 		}
 		log.Warn("connection of the restarted demo org marked", "connection", c.ID, "nickname", c.Nickname, "status", status)

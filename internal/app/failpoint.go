@@ -75,18 +75,23 @@ type failpointStore struct {
 	items atomic.Int64
 }
 
-func (s *failpointStore) UpdateConnection(ctx context.Context, c *store.Connection) error {
+func (s *failpointStore) UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) error) error {
 	if s.point != fpRefreshAfterCommit {
-		return s.Store.UpdateConnection(ctx, c)
+		return s.Store.UpdateConnection(ctx, id, fn)
 	}
-	before, err := s.Store.GetConnection(ctx, c.ID)
+	var before, after store.Connection
+	err := s.Store.UpdateConnection(ctx, id, func(c *store.Connection) error {
+		before = *c
+		if err := fn(c); err != nil {
+			return err
+		}
+		after = *c
+		return nil
+	})
 	if err != nil {
-		return s.Store.UpdateConnection(ctx, c)
-	}
-	if err := s.Store.UpdateConnection(ctx, c); err != nil {
 		return err
 	}
-	if !before.RefreshStartedAt.IsZero() && c.RefreshStartedAt.IsZero() && !bytes.Equal(before.SealedRefreshToken, c.SealedRefreshToken) {
+	if !before.RefreshStartedAt.IsZero() && after.RefreshStartedAt.IsZero() && !bytes.Equal(before.SealedRefreshToken, after.SealedRefreshToken) {
 		die(s.log, s.point)
 	}
 	return nil

@@ -198,38 +198,33 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 		return nil, "", err
 	}
 	defer unlock()
-	for range 5 {
-		cur, err := m.Store.GetConnection(ctx, ar.ConnectionID)
-		if err != nil {
-			return nil, "", err
-		}
-		var old string
-		if len(cur.SealedRefreshToken) > 0 {
-			if b, err := m.Keyring.Open(cur.SealedRefreshToken, sealedAAD(cur.ID, fieldRefreshToken)); err == nil {
+	var cur *store.Connection
+	var old string
+	err = m.Store.UpdateConnection(ctx, ar.ConnectionID, func(c *store.Connection) error {
+		old = ""
+		if len(c.SealedRefreshToken) > 0 {
+			if b, err := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken)); err == nil {
 				old = string(b)
 			} else {
-				m.log.WarnContext(ctx, "cannot open the previous refresh token", "connection", cur.ID, "error", err)
+				m.log.WarnContext(ctx, "cannot open the previous refresh token", "connection", c.ID, "error", err)
 			}
 		}
-		if err := m.sealTokens(cur, ts); err != nil {
-			return nil, "", err
+		if err := m.sealTokens(c, ts); err != nil {
+			return err
 		}
 		now := m.now()
-		cur.Status, cur.StatusReason, cur.Remedy = store.StatusActive, "", ""
-		cur.ScopeMode, cur.RequestedScopes, cur.GrantedScopes = ar.ScopeMode, ar.RequestedScopes, ts.Scopes
-		cur.RefreshStartedAt = time.Time{}
-		cur.AuthorizedUserID, cur.AuthorizedLogin, cur.AuthorizedName, cur.AuthorizedAt = who.Subject, who.Login, who.Name, now
-		cur.UpdatedAt = now
-		err = m.Store.UpdateConnection(ctx, cur)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		return cur, old, nil
+		c.Status, c.StatusReason, c.Remedy = store.StatusActive, "", ""
+		c.ScopeMode, c.RequestedScopes, c.GrantedScopes = ar.ScopeMode, ar.RequestedScopes, ts.Scopes
+		c.RefreshStartedAt = time.Time{}
+		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, c.AuthorizedAt = who.Subject, who.Login, who.Name, now
+		c.UpdatedAt = now
+		cur = c
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
-	return nil, "", errors.New("the connection kept changing while storing the authorization")
+	return cur, old, nil
 }
 
 // sealTokens seals a token set into c (refresh kept when ts has none).
@@ -263,28 +258,21 @@ func (a *attempt) fail(ctx context.Context, p *problem.Error) (*CallbackResult, 
 	res := &CallbackResult{ConnectionID: a.c.ID, Nickname: a.c.Nickname, Reauthorization: a.ar.Reauthorize,
 		Code: p.Code, Message: p.Message, Remedy: p.Remedy}
 	var cur *store.Connection
-	for range 5 {
-		var err error
-		cur, err = m.Store.GetConnection(ctx, a.c.ID)
-		if err != nil {
-			m.log.ErrorContext(ctx, "cannot record a failed authorization", "connection", a.c.ID, "error", err)
-			cur = nil
-			break
+	err := m.Store.UpdateConnection(ctx, a.c.ID, func(c *store.Connection) error {
+		cur = c
+		if a.ar.Reauthorize && c.Status == store.StatusActive {
+			return errKeepWorking
 		}
-		if a.ar.Reauthorize && cur.Status == store.StatusActive {
-			res.Message = "reauthorization failed: " + p.Message
-			res.Warnings = append(res.Warnings, "the connection keeps working with its previous authorization")
-			break
-		}
-		cur.Status, cur.StatusReason, cur.Remedy, cur.UpdatedAt = store.StatusError, p.Message, p.Remedy, m.now()
-		err = m.Store.UpdateConnection(ctx, cur)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			m.log.ErrorContext(ctx, "cannot record a failed authorization", "connection", a.c.ID, "error", err)
-		}
-		break
+		c.Status, c.StatusReason, c.Remedy, c.UpdatedAt = store.StatusError, p.Message, p.Remedy, m.now()
+		return nil
+	})
+	switch {
+	case errors.Is(err, errKeepWorking):
+		res.Message = "reauthorization failed: " + p.Message
+		res.Warnings = append(res.Warnings, "the connection keeps working with its previous authorization")
+	case err != nil:
+		m.log.ErrorContext(ctx, "cannot record a failed authorization", "connection", a.c.ID, "error", err)
+		cur = nil
 	}
 	if cur != nil {
 		res.Connection = m.view(cur)
@@ -294,6 +282,10 @@ func (a *attempt) fail(ctx context.Context, p *problem.Error) (*CallbackResult, 
 		InputSummary: map[bool]string{true: "reauthorization", false: "initial authorization"}[a.ar.Reauthorize]}, p)
 	return res, nil
 }
+
+// errKeepWorking: a failed reauthorization leaves an active connection as
+// it is.
+var errKeepWorking = errors.New("the connection keeps its previous authorization")
 
 // identity is the authorizing account, from the verified ID token.
 type identity struct {

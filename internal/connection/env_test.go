@@ -315,3 +315,11 @@ func isRefreshPost(r *http.Request) bool {
 	v, _ := url.ParseQuery(string(b))
 	return v.Get("grant_type") == "refresh_token"
 }
+
+// replaceWith is an update that stores c as it is.
+func replaceWith(c *store.Connection) func(*store.Connection) error {
+	return func(cur *store.Connection) error {
+		*cur = *c
+		return nil
+	}
+}

@@ -134,7 +134,7 @@ func TestUnreadableSecretsFailClearly(t *testing.T) {
 			c := e.conn(t, a.ID)
 			tt.change(c)
 			c.AccessTokenExpiry = e.emu.Now() // force a refresh
-			if err := e.store.UpdateConnection(ctx, c); err != nil {
+			if err := e.store.UpdateConnection(ctx, c.ID, replaceWith(c)); err != nil {
 				t.Fatal(err)
 			}
 			posts := e.tokenPosts(t)

@@ -36,8 +36,8 @@ var sealedFields = []struct {
 
 // Reseal re-seals with m.Keyring's primary key every value of connection id
 // that another key sealed (SPEC C11), under the connection's refresh lease
-// so that it never races a refresh in any process, and retries when the
-// connection changed meanwhile. It reports the values re-sealed and those
+// so that it never races a refresh in any process, in one store update. It
+// reports the values re-sealed and those
 // the primary key had already sealed; a connection deleted meanwhile has
 // none. Its errors are for an operator (keys rotate), not an API response.
 func (m *Manager) Reseal(ctx context.Context, id string) (resealed, unchanged int, err error) {
@@ -51,14 +51,7 @@ func (m *Manager) Reseal(ctx context.Context, id string) (resealed, unchanged in
 	}
 	defer unlock()
 
-	for attempt := 0; attempt < 5; attempt++ {
-		c, err := m.Store.GetConnection(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, 0, nil // deleted meanwhile
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("read connection %s: %w", id, err)
-		}
+	err = m.Store.UpdateConnection(ctx, id, func(c *store.Connection) error {
 		resealed, unchanged = 0, 0
 		for _, f := range sealedFields {
 			p := f.get(c)
@@ -72,24 +65,28 @@ func (m *Manager) Reseal(ctx context.Context, id string) (resealed, unchanged in
 			aad := sealedAAD(c.ID, f.name)
 			plain, err := m.Keyring.Open(*p, aad)
 			if err != nil {
-				return 0, 0, fmt.Errorf("connection %s (%s): %w", c.ID, c.Nickname, err)
+				return fmt.Errorf("%s of %s: %w", f.name, c.Nickname, err)
 			}
 			if *p, err = m.Keyring.Seal(plain, aad); err != nil {
-				return 0, 0, err
+				return err
 			}
 			resealed++
 		}
 		if resealed == 0 {
-			return 0, unchanged, nil
+			return errNothingToReseal
 		}
-		err = m.Store.UpdateConnection(ctx, c)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("store connection %s: %w", id, err)
-		}
-		return resealed, unchanged, nil
+		return nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, 0, nil // deleted meanwhile
+	case errors.Is(err, errNothingToReseal):
+		return 0, unchanged, nil
+	case err != nil:
+		return 0, 0, fmt.Errorf("re-seal connection %s: %w", id, err)
 	}
-	return 0, 0, fmt.Errorf("connection %s kept changing while being re-sealed; run keys rotate again", id)
+	return resealed, unchanged, nil
 }
+
+// errNothingToReseal: every value is sealed with the primary key already.
+var errNothingToReseal = errors.New("nothing to re-seal")

@@ -182,8 +182,16 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 	if !retrying {
 		// Persist-before-use, part one: record that the refresh token is
 		// about to be presented, so a crash from here on is detectable.
-		c.RefreshStartedAt = m.now()
-		if err := m.Store.UpdateConnection(ctx, c); errors.Is(err, store.ErrConflict) {
+		// A connection changed since it was read is read again.
+		err := m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+			if cur.Version != c.Version {
+				return errRetry
+			}
+			cur.RefreshStartedAt = m.now()
+			c = cur
+			return nil
+		})
+		if errors.Is(err, errRetry) || errors.Is(err, store.ErrNotFound) {
 			return nil, errRetry
 		} else if err != nil {
 			return nil, internal("record refresh start", err)
@@ -209,36 +217,37 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 	if ts.Refresh == "" {
 		ts.Refresh = string(rt) // no rotation: the old refresh token stays valid
 	}
-	for range 5 {
-		if err := m.sealTokens(c, ts); err != nil {
-			return nil, internal("seal tokens", err)
-		}
-		c.RefreshStartedAt = time.Time{}
-		c.LastUsedAt = m.now()
-		c.UpdatedAt = c.LastUsedAt
-		err := m.Store.UpdateConnection(ctx, c)
-		if err == nil {
-			m.log.DebugContext(ctx, "access token refreshed", "connection", c.ID, "expiry", ts.Expiry)
-			return m.tokenOf(c, ts.Access), nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			// Not committed, so not used. RefreshStartedAt stays set and
-			// the next attempt follows the interrupted-refresh rules.
-			return nil, internal("store refreshed tokens", err)
-		}
-		cur, gerr := m.Store.GetConnection(ctx, c.ID)
-		if gerr != nil {
-			return nil, internal("re-read connection", gerr)
-		}
+	var stored *store.Connection
+	err = m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
 		if !bytes.Equal(cur.SealedRefreshToken, presented) {
-			// Someone stored other tokens (a reauthorization); theirs win.
-			m.log.WarnContext(ctx, "tokens replaced during a refresh; using the stored ones", "connection", c.ID)
-			return nil, errRetry
+			return errTokensReplaced
 		}
-		c = cur // an unrelated change (status, nickname): apply ours on top
+		// Unrelated changes since (status, nickname) stay; ours go on top.
+		if err := m.sealTokens(cur, ts); err != nil {
+			return err
+		}
+		cur.RefreshStartedAt = time.Time{}
+		cur.LastUsedAt = m.now()
+		cur.UpdatedAt = cur.LastUsedAt
+		stored = cur
+		return nil
+	})
+	switch {
+	case errors.Is(err, errTokensReplaced):
+		// Someone stored other tokens (a reauthorization); theirs win.
+		m.log.WarnContext(ctx, "tokens replaced during a refresh; using the stored ones", "connection", c.ID)
+		return nil, errRetry
+	case err != nil:
+		// Not committed, so not used. RefreshStartedAt stays set and the
+		// next attempt follows the interrupted-refresh rules.
+		return nil, internal("store refreshed tokens", err)
 	}
-	return nil, problem.New(problem.UpstreamError, "the connection kept changing while storing refreshed tokens").WithRemedy("try again")
+	m.log.DebugContext(ctx, "access token refreshed", "connection", c.ID, "expiry", ts.Expiry)
+	return m.tokenOf(stored, ts.Access), nil
 }
+
+// errTokensReplaced: the stored refresh token is no longer the one presented.
+var errTokensReplaced = errors.New("the connection's tokens were replaced")
 
 // refreshFailed handles a refresh the org did not complete.
 func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presented []byte, retrying bool, err error) error {
@@ -399,23 +408,19 @@ func (m *Manager) clearRefreshStarted(ctx context.Context, id string, presented 
 	m.updateIfToken(ctx, id, presented, func(c *store.Connection) { c.RefreshStartedAt = time.Time{} })
 }
 
-// updateIfToken applies change to the stored connection, retrying version
-// conflicts, as long as its refresh token is still presented.
+// updateIfToken applies change to the stored connection as long as its
+// refresh token is still presented.
 func (m *Manager) updateIfToken(ctx context.Context, id string, presented []byte, change func(*store.Connection)) {
-	for range 5 {
-		c, err := m.Store.GetConnection(ctx, id)
-		if err != nil || !bytes.Equal(c.SealedRefreshToken, presented) {
-			return
+	err := m.Store.UpdateConnection(ctx, id, func(c *store.Connection) error {
+		if !bytes.Equal(c.SealedRefreshToken, presented) {
+			return errTokensReplaced
 		}
 		change(c)
 		c.UpdatedAt = m.now()
-		err = m.Store.UpdateConnection(ctx, c)
-		if !errors.Is(err, store.ErrConflict) {
-			if err != nil {
-				m.log.ErrorContext(ctx, "cannot update connection", "connection", id, "error", err)
-			}
-			return
-		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errTokensReplaced) && !errors.Is(err, store.ErrNotFound) {
+		m.log.ErrorContext(ctx, "cannot update connection", "connection", id, "error", err)
 	}
 }
 

@@ -168,7 +168,7 @@ func TestInvalidGrantUsesNewerStoredToken(t *testing.T) {
 			t.Error(err)
 		}
 		c.RefreshStartedAt = time.Time{}
-		if err := e.store.UpdateConnection(context.Background(), c); err != nil {
+		if err := e.store.UpdateConnection(context.Background(), c.ID, replaceWith(c)); err != nil {
 			t.Error(err)
 		}
 		return nil
@@ -341,7 +341,7 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 			}
 			e.emu.AdvanceClock(t, tt.age)
 			c.RefreshStartedAt = e.emu.Now().Add(-tt.age)
-			if err := e.store.UpdateConnection(ctx, c); err != nil {
+			if err := e.store.UpdateConnection(ctx, c.ID, replaceWith(c)); err != nil {
 				t.Fatal(err)
 			}
 			if tt.otherLease {
@@ -388,7 +388,7 @@ func TestTokenRecoversLazily(t *testing.T) {
 	v := e.connect(t, "Prod")
 	c := e.conn(t, v.ID)
 	c.RefreshStartedAt = e.emu.Now()
-	if err := e.store.UpdateConnection(ctx, c); err != nil {
+	if err := e.store.UpdateConnection(ctx, c.ID, replaceWith(c)); err != nil {
 		t.Fatal(err)
 	}
 	e.emu.AdvanceClock(t, time.Hour) // the token expired long after the interrupted refresh

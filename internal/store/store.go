@@ -92,8 +92,8 @@ type Connection struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 
-	// Version is incremented by every successful UpdateConnection; an update
-	// whose Version does not match the stored one fails with ErrConflict.
+	// Version is incremented by every successful UpdateConnection: a
+	// reader can tell whether the connection changed since it read it.
 	Version int64
 }
 
@@ -280,16 +280,18 @@ type RateBudget struct {
 // list with Limit 0 returns at most 100 records.
 type Store interface {
 	// Connections. CreateConnection and UpdateConnection return ErrConflict
-	// when the nickname is taken (same connector, case-insensitive);
-	// UpdateConnection also when c.Version is not the stored version. On
-	// success UpdateConnection increments c.Version; CreateConnection sets
-	// it to 1. ListConnections orders by connector, then nickname ignoring
-	// case.
+	// when the nickname is taken (same connector, case-insensitive).
+	// UpdateConnection reads the stored connection, lets fn change it and
+	// writes it back, in one transaction that holds the connection's lock
+	// (concurrent updates in any process wait, so none is lost); an error
+	// of fn comes back as it is, with nothing written. CreateConnection
+	// sets Version to 1 and each update increments it. ListConnections
+	// orders by connector, then nickname ignoring case.
 	CreateConnection(ctx context.Context, c *Connection) error
 	GetConnection(ctx context.Context, id string) (*Connection, error)
 	GetConnectionByNickname(ctx context.Context, connector, nickname string) (*Connection, error)
 	ListConnections(ctx context.Context) ([]*Connection, error)
-	UpdateConnection(ctx context.Context, c *Connection) error
+	UpdateConnection(ctx context.Context, id string, fn func(c *Connection) error) error
 	DeleteConnection(ctx context.Context, id string) error
 
 	// OAuth state. ConsumeAuthRequest deletes and returns the request in one

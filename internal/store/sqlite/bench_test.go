@@ -35,7 +35,7 @@ func BenchmarkUpdateConnection(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if err := s.UpdateConnection(ctx, c); err != nil {
+		if err := s.UpdateConnection(ctx, c.ID, func(*store.Connection) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -54,7 +54,7 @@ func BenchmarkUpdateConnectionParallel(b *testing.B) {
 			return
 		}
 		for pb.Next() {
-			if err := s.UpdateConnection(ctx, c); err != nil {
+			if err := s.UpdateConnection(ctx, c.ID, func(*store.Connection) error { return nil }); err != nil {
 				b.Error(err)
 				return
 			}

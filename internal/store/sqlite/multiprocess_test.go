@@ -49,20 +49,13 @@ func child(mode, path string) error {
 		return nil
 	}
 	for range childIncrements {
-		for {
-			c, err := s.GetConnection(ctx, "shared")
-			if err != nil {
-				return err
-			}
+		err := s.UpdateConnection(ctx, "shared", func(c *store.Connection) error {
 			n, _ := strconv.Atoi(c.StatusReason)
 			c.StatusReason = strconv.Itoa(n + 1)
-			err = s.UpdateConnection(ctx, c)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, store.ErrConflict) {
-				return err
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	for i := range childAudits {

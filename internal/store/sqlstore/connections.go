@@ -117,10 +117,36 @@ func (s *Store) ListConnections(ctx context.Context) ([]*store.Connection, error
 	return out, s.fail("list connections", err)
 }
 
-// UpdateConnection writes c if c.Version is the stored version, and then
-// increments c.Version.
-func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error {
-	res, err := s.exec(ctx, s.db, `UPDATE connections SET
+// UpdateConnection reads the connection under a lock (SELECT ... FOR
+// UPDATE on PostgreSQL; SQLite's immediate transactions hold the write lock
+// from BEGIN), lets fn change it and writes it back with Version
+// incremented, in one transaction.
+func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(c *store.Connection) error) error {
+	err := s.updateConnection(ctx, id, fn)
+	var fe errFromFn
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	return s.fail(fmt.Sprintf("update connection %q", id), err)
+}
+
+func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *store.Connection) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	c, err := scanConnection(s.queryRow(ctx, tx, `SELECT `+connectionCols+` FROM connections WHERE id = ?`+s.d.ForUpdate, id))
+	if err != nil {
+		return err
+	}
+	if err := fn(c); err != nil {
+		return errFromFn{err}
+	}
+	if c.ID != id {
+		return fmt.Errorf("the update changed the connection's id to %q", c.ID)
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE connections SET
 		connector = ?, nickname = ?, nickname_key = ?, domain = ?, status = ?, status_reason = ?, remedy = ?,
 		scope_mode = ?, requested_scopes = ?, granted_scopes = ?, client_id = ?,
 		sealed_client_secret = ?, sealed_refresh_token = ?, sealed_access_token = ?, sealed_id_token = ?,
@@ -130,7 +156,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error
 		auth = ?, refresh_token_expires_at = ?, expiry_notified_at = ?,
 		sealed_private_key = ?, sealed_next_private_key = ?, sealed_dpop_key = ?, dpop = ?, access_token_type = ?,
 		version = version + 1
-		WHERE id = ? AND version = ?`,
+		WHERE id = ?`,
 		c.Connector, c.Nickname, foldNickname(c.Nickname), c.Domain, c.Status, c.StatusReason, c.Remedy,
 		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
 		blob(c.SealedClientSecret), blob(c.SealedRefreshToken), blob(c.SealedAccessToken), blob(c.SealedIDToken),
@@ -139,22 +165,14 @@ func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error
 		ts(c.CreatedAt), ts(c.UpdatedAt),
 		c.Auth, ts(c.RefreshTokenExpiresAt), ts(c.ExpiryNotifiedAt),
 		blob(c.SealedPrivateKey), blob(c.SealedNextPrivateKey), blob(c.SealedDPoPKey), boolInt(c.DPoP), c.AccessTokenType,
-		c.ID, c.Version)
-	op := fmt.Sprintf("update connection %q", c.ID)
-	if err != nil {
-		return s.fail(op, err)
+		id); err != nil {
+		return err
 	}
-	if err := affected(res); err == nil {
-		c.Version++
-		return nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return s.fail(op, err)
+	if err := tx.Commit(); err != nil {
+		return err
 	}
-	var stored int64
-	if err := s.queryRow(ctx, s.db, `SELECT version FROM connections WHERE id = ?`, c.ID).Scan(&stored); err != nil {
-		return s.fail(op, err)
-	}
-	return fmt.Errorf("store: %s: version %d is stale (stored %d): %w", op, c.Version, stored, store.ErrConflict)
+	c.Version++
+	return nil
 }
 
 // DeleteConnection removes the connection with id.

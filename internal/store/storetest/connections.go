@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func testConnectionCRUD(t *testing.T, open func(t *testing.T) store.Store) {
 	_, err = s.GetConnectionByNickname(ctx, "okta-devices", "missing")
 	wantErr(t, err, store.ErrNotFound, "GetConnectionByNickname(missing)")
 	wantErr(t, s.DeleteConnection(ctx, "missing"), store.ErrNotFound, "DeleteConnection(missing)")
-	wantErr(t, s.UpdateConnection(ctx, newConnection("missing", "x")), store.ErrNotFound, "UpdateConnection(missing)")
+	wantErr(t, s.UpdateConnection(ctx, "missing", func(*store.Connection) error { return nil }), store.ErrNotFound, "UpdateConnection(missing)")
 
 	for _, c := range []*store.Connection{
 		newConnection("c2", "beta"),
@@ -74,17 +75,23 @@ func testConnectionCRUD(t *testing.T, open func(t *testing.T) store.Store) {
 	_, err = s.GetConnectionByNickname(ctx, "another-connector", "alpha")
 	wantErr(t, err, store.ErrNotFound, "GetConnectionByNickname(other connector)")
 
-	got.Status = store.StatusActive
-	got.GrantedScopes = []string{"okta.devices.read"}
-	got.Nickname = "ALPHA prime"
-	got.UpdatedAt = at(10)
-	noErr(t, s.UpdateConnection(ctx, got), "UpdateConnection")
-	if got.Version != 2 {
-		t.Errorf("after update, Version = %d; want 2", got.Version)
-	}
+	var updated store.Connection
+	noErr(t, s.UpdateConnection(ctx, "c1", func(c *store.Connection) error {
+		diff(t, "connection given to the update", got, c)
+		c.Status = store.StatusActive
+		c.GrantedScopes = []string{"okta.devices.read"}
+		c.Nickname = "ALPHA prime"
+		c.UpdatedAt = at(10)
+		updated = *c
+		return nil
+	}), "UpdateConnection")
+	updated.Version++
 	again, err := s.GetConnection(ctx, "c1")
 	noErr(t, err, "GetConnection")
-	diff(t, "connection after update", got, again)
+	diff(t, "connection after update", &updated, again)
+	if again.Version != 2 {
+		t.Errorf("after update, Version = %d; want 2", again.Version)
+	}
 	if _, err := s.GetConnectionByNickname(ctx, "okta-devices", "alpha prime"); err != nil {
 		t.Errorf("GetConnectionByNickname(new nickname): %v", err)
 	}
@@ -175,65 +182,66 @@ func testNicknameConflict(t *testing.T, open func(t *testing.T) store.Store) {
 	// Renaming onto a taken nickname conflicts too.
 	b := newConnection("b", "staging")
 	noErr(t, s.CreateConnection(ctx, b), "CreateConnection")
-	b.Nickname = "PROD devices"
-	wantErr(t, s.UpdateConnection(ctx, b), store.ErrConflict, "UpdateConnection(taken nickname)")
-	if b.Version != 1 {
-		t.Errorf("failed update changed Version to %d; want 1", b.Version)
+	rename := func(nickname string) error {
+		return s.UpdateConnection(ctx, "b", func(c *store.Connection) error { c.Nickname = nickname; return nil })
+	}
+	wantErr(t, rename("PROD devices"), store.ErrConflict, "UpdateConnection(taken nickname)")
+	if got, err := s.GetConnection(ctx, "b"); err != nil || got.Nickname != "staging" || got.Version != 1 {
+		t.Errorf("after a failed rename: %+v, %v; want nickname staging, Version 1", got, err)
 	}
 	// Changing only the case of one's own nickname is fine.
-	b.Nickname = "STAGING"
-	noErr(t, s.UpdateConnection(ctx, b), "UpdateConnection(own nickname, new case)")
+	noErr(t, rename("STAGING"), "UpdateConnection(own nickname, new case)")
 }
 
-func testVersionConflict(t *testing.T, open func(t *testing.T) store.Store) {
-	s1, s2 := open(t), open(t)
+// testUpdateConnectionRefused: an error of the update function comes back
+// as it is and nothing is written; an update may not change the id.
+func testUpdateConnectionRefused(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
 	ctx := t.Context()
-	noErr(t, s1.CreateConnection(ctx, newConnection("c", "c")), "CreateConnection")
-	a, err := s1.GetConnection(ctx, "c")
-	noErr(t, err, "GetConnection")
-	b, err := s2.GetConnection(ctx, "c")
-	noErr(t, err, "GetConnection")
-
-	a.SealedRefreshToken = []byte("new refresh token from a")
-	noErr(t, s1.UpdateConnection(ctx, a), "UpdateConnection(a)")
-	b.SealedRefreshToken = []byte("new refresh token from b")
-	err = s2.UpdateConnection(ctx, b)
-	wantErr(t, err, store.ErrConflict, "UpdateConnection(stale b)")
-	if b.Version != 1 {
-		t.Errorf("stale update changed Version to %d; want 1", b.Version)
+	noErr(t, s.CreateConnection(ctx, newConnection("c", "c")), "CreateConnection")
+	errNo := errors.New("the refresh token changed")
+	err := s.UpdateConnection(ctx, "c", func(c *store.Connection) error {
+		c.StatusReason = "written anyway"
+		return errNo
+	})
+	if err != errNo {
+		t.Errorf("UpdateConnection with a failing function: %v; want the function's error as it is", err)
 	}
-	got, err := s2.GetConnection(ctx, "c")
+	err = s.UpdateConnection(ctx, "c", func(c *store.Connection) error {
+		c.ID, c.StatusReason = "other", "written anyway"
+		return nil
+	})
+	if err == nil {
+		t.Errorf("UpdateConnection changing the id succeeded; want an error")
+	}
+	got, err := s.GetConnection(ctx, "c")
 	noErr(t, err, "GetConnection")
-	if string(got.SealedRefreshToken) != "new refresh token from a" || got.Version != 2 {
-		t.Errorf("stored = %q version %d; want a's token, version 2", got.SealedRefreshToken, got.Version)
+	if got.StatusReason != "" || got.Version != 1 {
+		t.Errorf("after refused updates: reason %q, Version %d; want nothing written", got.StatusReason, got.Version)
 	}
 }
 
+// testConcurrentUpdate: concurrent updates through two handles (as two
+// servers) wait for each other; none is lost.
 func testConcurrentUpdate(t *testing.T, open func(t *testing.T) store.Store) {
 	s1, s2 := open(t), open(t)
 	ctx := t.Context()
 	noErr(t, s1.CreateConnection(ctx, newConnection("c", "c")), "CreateConnection")
 	const n = 20
-	var wins atomic.Int32
 	parallel(n, func(i int) {
-		s := alternate(i, s1, s2)
-		c := newConnection("c", "c")
-		c.Version = 1
-		c.StatusReason = fmt.Sprintf("writer %d", i)
-		switch err := s.UpdateConnection(ctx, c); {
-		case err == nil:
-			wins.Add(1)
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("UpdateConnection: %v; want nil or ErrConflict", err)
+		err := alternate(i, s1, s2).UpdateConnection(ctx, "c", func(c *store.Connection) error {
+			k, _ := strconv.Atoi(c.StatusReason)
+			c.StatusReason = strconv.Itoa(k + 1)
+			return nil
+		})
+		if err != nil {
+			t.Errorf("UpdateConnection: %v", err)
 		}
 	})
-	if got := wins.Load(); got != 1 {
-		t.Errorf("%d of %d updates of the same version succeeded; want exactly 1", got, n)
-	}
 	got, err := s1.GetConnection(ctx, "c")
 	noErr(t, err, "GetConnection")
-	if got.Version != 2 {
-		t.Errorf("Version = %d; want 2", got.Version)
+	if got.StatusReason != strconv.Itoa(n) || got.Version != 1+n {
+		t.Errorf("after %d increments: count %q, Version %d; want %d and %d", n, got.StatusReason, got.Version, n, 1+n)
 	}
 }
 

@@ -28,7 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConnectionCRUD", testConnectionCRUD},
 		{"ConnectionRoundTrip", testConnectionRoundTrip},
 		{"ConnectionNicknameConflict", testNicknameConflict},
-		{"ConnectionVersionConflict", testVersionConflict},
+		{"ConnectionUpdateRefused", testUpdateConnectionRefused},
 		{"ConnectionConcurrentUpdate", testConcurrentUpdate},
 		{"AuthRequest", testAuthRequest},
 		{"AuthRequestSingleUse", testAuthRequestSingleUse},
