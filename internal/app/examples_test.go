@@ -33,6 +33,7 @@ func TestStaleCleanupExampleFindsDemoDevices(t *testing.T) {
 			} `json:"changes"`
 		} `json:"steps"`
 	}
+	before := h.emu.Stats(t)
 	for _, tt := range []struct {
 		since    string
 		wantSome bool
@@ -52,5 +53,36 @@ func TestStaleCleanupExampleFindsDemoDevices(t *testing.T) {
 		if (tt.wantSome && !some) || (!tt.wantSome && !none) {
 			t.Errorf("plan with since=%s: changes per step %v; want changes %v", tt.since, changes, tt.wantSome)
 		}
+	}
+	// The example passes the search's statuses: the plans read no device.
+	calls := diffStats(h.emu.Stats(t), before)
+	if n := calls["GET /api/v1/devices/{deviceId}"]; n != 0 {
+		t.Errorf("the plans read %d devices; want none (%v)", n, calls)
+	}
+
+	// And the run makes one call per change: a POST per deactivated
+	// device, a DELETE per deleted one, no read.
+	before = h.emu.Stats(t)
+	var run flowRun
+	if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", map[string]any{"inputs": map[string]any{"since": since}}, &run); code != 200 || run.Status != "succeeded" {
+		t.Fatalf("run: %d %s", code, data)
+	}
+	calls = diffStats(h.emu.Stats(t), before)
+	items := map[string]int{}
+	for _, st := range run.Steps {
+		items[st.ID] = st.Succeeded
+	}
+	want := map[string]int{
+		"GET /api/v1/devices/{deviceId}":                       0,
+		"POST /api/v1/devices/{deviceId}/lifecycle/deactivate": items["deactivate"],
+		"DELETE /api/v1/devices/{deviceId}":                    items["delete"],
+	}
+	for route, n := range want {
+		if calls[route] != n {
+			t.Errorf("%s: %d calls; want %d (%v)", route, calls[route], n, calls)
+		}
+	}
+	if items["deactivate"] == 0 || items["delete"] == 0 {
+		t.Errorf("the run changed %v devices; want some deactivated and some deleted", items)
 	}
 }
