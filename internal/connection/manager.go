@@ -421,6 +421,13 @@ func validNickname(s string) (string, error) {
 		return "", problem.New(problem.InvalidInput, "nickname %q may not start with %s: connection ids do, and a connection is named by its id or its nickname", s, idPrefix).
 			WithRemedy("choose a nickname that does not start with "+idPrefix+", e.g. \"Prod devices\"").WithDetail("field", "nickname")
 	}
+	// A nickname is a path segment of the API and the console (and an
+	// argument of the CLI, which puts it there): "..", "a/b" or "a\\b" would
+	// name another path.
+	if strings.Trim(s, ".") == "" || strings.ContainsAny(s, `/\`) {
+		return "", problem.New(problem.InvalidInput, "nickname %q looks like a path: it may not contain / or \\ nor be made of dots only", s).
+			WithRemedy("choose a nickname of words, e.g. \"Prod devices\"").WithDetail("field", "nickname")
+	}
 	return s, nil
 }
 

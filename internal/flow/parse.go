@@ -21,6 +21,9 @@ var (
 	stepIDPattern    = regexp.MustCompile(`^[a-z0-9_-]+$`)
 	cardRefPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*$`)
 	inputNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// idShapedName is the form of stored flows' ids: the API and the CLI
+	// name a flow by its id or its name, the id first.
+	idShapedName = regexp.MustCompile(`^[0-9A-Fa-f]{32}$`)
 )
 
 // celReserved are words CEL does not accept as a field name after a dot.
@@ -322,6 +325,10 @@ func (p *docParser) checkName(name string, e entry) bool {
 		p.iss.add(e.keyPos, "", "name is longer than 100 characters: shorten it")
 	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
 		p.iss.add(e.keyPos, "", "name contains control characters: use printable characters only")
+	case idShapedName.MatchString(name):
+		p.iss.add(e.keyPos, "", "name %q has the form of a flow id (32 hex digits), so it could name another flow: use words", name)
+	case strings.Trim(name, ".") == "" || strings.ContainsAny(name, `/\`):
+		p.iss.add(e.keyPos, "", "name %q looks like a path: it may not contain / or \\ nor be made of dots only; use words, e.g. offboard-user-devices", name)
 	default:
 		return true
 	}

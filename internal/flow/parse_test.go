@@ -267,3 +267,26 @@ func TestParseLimits(t *testing.T) {
 		t.Errorf("Parse(deep) error = %v; want nesting error", err)
 	}
 }
+
+// TestParseRefusesNamesThatNameSomethingElse: the API and the CLI name a
+// flow by its id or its name, and put the name in a URL path.
+func TestParseRefusesNamesThatNameSomethingElse(t *testing.T) {
+	for _, tt := range []struct{ name, want string }{
+		{"0123456789abcdef0123456789ABCDEF", "form of a flow id"},
+		{"..", "looks like a path"},
+		{".", "looks like a path"},
+		{"../../etc", "looks like a path"},
+		{`a\b`, "looks like a path"},
+	} {
+		src := "name: '" + tt.name + "'\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: c\n    input:\n      deviceId: x\n"
+		if _, err := Parse([]byte(src)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("name %q: error %v; want %q", tt.name, err, tt.want)
+		}
+	}
+	for _, ok := range []string{"offboard-user-devices", "0123456789abcdef", "v1.2 cleanup"} {
+		src := "name: '" + ok + "'\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: c\n    input:\n      deviceId: x\n"
+		if _, err := Parse([]byte(src)); err != nil {
+			t.Errorf("name %q: %v; want accepted", ok, err)
+		}
+	}
+}

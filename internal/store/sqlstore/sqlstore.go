@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -71,6 +73,9 @@ func Open(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	s := &Store{db: db, d: d}
 	s.grouped.Store(d.GroupCommit)
 	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.rekeyNicknames(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.prepare(ctx); err != nil {
@@ -291,8 +296,45 @@ func fromBlob(b []byte) []byte {
 // foldNickname maps nicknames that differ only in case to the same key;
 // computed here rather than with SQL lower() so that every backend folds
 // non-ASCII letters the same way.
+// foldNickname is a nickname's key, for uniqueness and lookup: Unicode
+// NFKC first, so that full-width letters and other compatibility
+// look-alikes fold to the plain ones, then case-insensitive.
 func foldNickname(s string) string {
-	return strings.ToLower(strings.ToUpper(s))
+	return strings.ToLower(strings.ToUpper(norm.NFKC.String(s)))
+}
+
+// rekeyNicknames brings the nickname keys of connections stored before
+// the keys were NFKC-folded up to date. A key that would collide with
+// another connection's stays as it is (both connections keep working;
+// the new rule applies to new nicknames).
+func (s *Store) rekeyNicknames(ctx context.Context) error {
+	rows, err := s.query(ctx, s.db, `SELECT id, nickname, nickname_key FROM connections`)
+	if err != nil {
+		return s.fail("read nickname keys", err)
+	}
+	type rekey struct{ id, key string }
+	var todo []rekey
+	for rows.Next() {
+		var id, nickname, key string
+		if err := rows.Scan(&id, &nickname, &key); err != nil {
+			rows.Close()
+			return s.fail("read nickname keys", err)
+		}
+		if k := foldNickname(nickname); k != key {
+			todo = append(todo, rekey{id, k})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return s.fail("read nickname keys", err)
+	}
+	rows.Close()
+	for _, r := range todo {
+		if _, err := s.exec(ctx, s.db, `UPDATE connections SET nickname_key = ? WHERE id = ?`, r.key, r.id); err != nil && !errors.Is(s.fail("", err), store.ErrConflict) {
+			return s.fail("update nickname key", err)
+		}
+	}
+	return nil
 }
 
 // conditions builds the WHERE clause of a list query and its arguments.

@@ -162,6 +162,9 @@ func testNicknameConflict(t *testing.T, open func(t *testing.T) store.Store) {
 		{name: "other case", nickname: "prod devices", wantErr: store.ErrConflict},
 		{name: "upper", nickname: "PROD DEVICES", wantErr: store.ErrConflict},
 		{name: "non-ASCII other case", nickname: "üNÏCÖDÉ", wantErr: store.ErrConflict},
+		// Compatibility look-alikes are the same nickname (Unicode NFKC).
+		{name: "full-width look-alike", nickname: "Ｐｒｏｄ Ｄｅｖｉｃｅｓ", wantErr: store.ErrConflict},
+		{name: "decomposed accents", nickname: "U\u0308nI\u0308co\u0308de\u0301", wantErr: store.ErrConflict},
 		{name: "other connector", connector: "other", nickname: "prod devices"},
 		{name: "different", nickname: "Prod Devices 2"},
 	}
@@ -178,6 +181,9 @@ func testNicknameConflict(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			wantErr(t, err, tt.wantErr, "CreateConnection")
 		})
+	}
+	if got, err := s.GetConnectionByNickname(ctx, "okta-devices", "ＰＲＯＤ devices"); err != nil || got.ID != "a" {
+		t.Errorf("GetConnectionByNickname(full-width) = %v, %v; want connection a", got, err)
 	}
 	// Renaming onto a taken nickname conflicts too.
 	b := newConnection("b", "staging")
