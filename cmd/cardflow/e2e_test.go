@@ -29,7 +29,13 @@ type server struct {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	emu := emutest.Start(t, oktaemu.Config{Devices: 12})
+	return startServerWith(t, oktaemu.Config{Devices: 12})
+}
+
+// startServerWith is startServer with an org of cfg.
+func startServerWith(t *testing.T, cfg oktaemu.Config) *server {
+	t.Helper()
+	emu := emutest.Start(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
 		Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedOrigins: []string{emu.URL},
@@ -428,5 +434,41 @@ func TestCLIReauthorizeStopsWhenSignInFails(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "reauthorization failed") || !strings.Contains(errOut.String(), "not assigned") {
 		t.Errorf("reauthorize stderr %q; want the failure and its reason", errOut)
+	}
+}
+
+// TestCLIEscapesOrgData gives the org a user and a device whose names
+// carry terminal escape sequences: the CLI shows them escaped, never
+// raw, in human output and in JSON.
+func TestCLIEscapesOrgData(t *testing.T) {
+	fx := oktaemu.DemoFixture(2)
+	for i := range fx.Users {
+		if fx.Users[i].Login == oktaemu.AdminLogin {
+			fx.Users[i].FirstName = "Ada\x1b]0;owned\x07"
+		}
+	}
+	fx.Devices = append(fx.Devices, oktaemu.FixtureDevice{ID: "guoescape1", Status: "ACTIVE",
+		Profile: map[string]any{"displayName": "Mac\x1b[2J\u202egpj.exe", "platform": "MACOS", "registered": true}})
+	s := startServerWith(t, oktaemu.Config{Fixture: fx})
+	s.connect(t, "Demo org")
+	for _, args := range [][]string{
+		{"connections", "show", "Demo org"},
+		{"connections", "list"},
+		{"run", "okta-devices/read-device", "--connection", "Demo org", "--input", "deviceId=guoescape1"},
+		{"run", "okta-devices/read-device", "--connection", "Demo org", "--input", "deviceId=guoescape1", "--json"},
+	} {
+		code, out, errOut := runCLI(t, s.vars, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		if strings.ContainsAny(out+errOut, "\x1b\x07\u202e") {
+			t.Errorf("%v printed a raw control character:\n%q", args, out)
+		}
+		if args[0] == "run" && !strings.Contains(out, `\u202egpj.exe`) && !strings.Contains(out, `\\u202egpj.exe`) {
+			t.Errorf("%v: the device name is missing or not escaped:\n%s", args, out)
+		}
+		if args[0] == "connections" && args[1] == "show" && !strings.Contains(out, `Ada\x1b]0;owned\x07`) {
+			t.Errorf("%v: the account's name is missing or not escaped:\n%s", args, out)
+		}
 	}
 }

@@ -461,6 +461,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
+	w = rawWriter(w) // the line is the CLI's own, redrawn with \r
 	return &progress{w: w, start: time.Now(), tty: isTerminal(w)}
 }
 

@@ -109,6 +109,9 @@ var commands = []*command{
 
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, e *env) int {
+	// Everything printed may carry org data: show its control characters
+	// instead of letting the terminal obey them.
+	e.stdout, e.stderr = &escaper{w: e.stdout}, &escaper{w: e.stderr}
 	err := dispatch(ctx, e, commands, nil, args)
 	if err == nil {
 		return exitOK
