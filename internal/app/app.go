@@ -167,6 +167,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		OnChange: a.Scheduler.Wake,
 	})
 	a.Scheduler.Runs = a.Flows
+	a.Connections.OnNeedsReauthorization = notifyNeedsReauth(notifyAndWake{a.Outbox, a.Notifier}, log)
 
 	a.Web = &web.Server{
 		Connections:   a.Connections,

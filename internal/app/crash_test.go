@@ -77,6 +77,12 @@ func (c *child) harness(emu *emutest.Server, dataDir string) *harness {
 // waitKilled waits for the child to die and checks it died of SIGKILL.
 func (c *child) waitKilled() {
 	c.t.Helper()
+	c.waitKilledWithin(30 * time.Second)
+}
+
+// waitKilledWithin is waitKilled with a deadline of d.
+func (c *child) waitKilledWithin(d time.Duration) {
+	c.t.Helper()
 	select {
 	case err := <-c.exited:
 		var ee *exec.ExitError
@@ -87,7 +93,7 @@ func (c *child) waitKilled() {
 		if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 			c.t.Fatalf("child exited with %v; want killed by SIGKILL\n%s", err, c.stderr)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(d):
 		c.t.Fatalf("child still alive; want it killed at the failpoint\n%s", c.stderr)
 	}
 }

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/notify"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // notifyAndWake enqueues a notification and wakes this server's sender,
@@ -21,6 +24,24 @@ func (n notifyAndWake) Enqueue(ctx context.Context, m notify.Message) error {
 	}
 	n.sender.Wake()
 	return nil
+}
+
+// notifyNeedsReauth sends connection.needs_reauthorization when a
+// connection stops working until someone signs in again.
+func notifyNeedsReauth(n notifyAndWake, log *slog.Logger) func(context.Context, *store.Connection) {
+	return func(ctx context.Context, c *store.Connection) {
+		err := n.Enqueue(context.WithoutCancel(ctx), notify.Message{
+			ID:      fmt.Sprintf("nt_needs_reauth_%s_%d", c.ID, c.UpdatedAt.UnixNano()),
+			Type:    notify.TypeNeedsReauthorization,
+			Time:    c.UpdatedAt,
+			Message: fmt.Sprintf("connection %s needs reauthorization: %s", c.Nickname, c.StatusReason),
+			Connection: &notify.Connection{ID: c.ID, Nickname: c.Nickname, Domain: c.Domain,
+				Status: c.Status, StatusReason: c.StatusReason},
+		})
+		if err != nil {
+			log.ErrorContext(ctx, "enqueue the connection.needs_reauthorization notification", slog.String("connection", c.ID), slog.Any("error", err))
+		}
+	}
 }
 
 // notifyHTTPClient posts notifications. Receivers are the operator's own

@@ -56,6 +56,10 @@ type Manager struct {
 	// Sleep waits between retries of a token refresh that failed for a
 	// passing reason; nil means a timer. It returns early with ctx's error.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnNeedsReauthorization, when set, is called once a connection has
+	// been stored as needs_reauthorization after being in another status
+	// (the app sends the connection.needs_reauthorization notification).
+	OnNeedsReauthorization func(ctx context.Context, c *store.Connection)
 
 	initOnce   sync.Once
 	client     *http.Client

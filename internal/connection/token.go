@@ -397,11 +397,16 @@ func (m *Manager) markInterrupted(ctx context.Context, c *store.Connection) erro
 // setNeedsReauth marks the connection needs_reauthorization, unless its
 // refresh token is no longer the one that failed.
 func (m *Manager) setNeedsReauth(ctx context.Context, id string, presented []byte, reason, remedy string) {
-	m.updateIfToken(ctx, id, presented, func(c *store.Connection) {
+	var was string
+	c := m.updateIfToken(ctx, id, presented, func(c *store.Connection) {
+		was = c.Status
 		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, reason, remedy
 		c.RefreshStartedAt = time.Time{}
 	})
 	m.log.WarnContext(ctx, "connection needs reauthorization", "connection", id, "reason", reason)
+	if c != nil && was != store.StatusNeedsReauthorization && m.OnNeedsReauthorization != nil {
+		m.OnNeedsReauthorization(ctx, c)
+	}
 }
 
 func (m *Manager) clearRefreshStarted(ctx context.Context, id string, presented []byte) {
@@ -409,19 +414,26 @@ func (m *Manager) clearRefreshStarted(ctx context.Context, id string, presented 
 }
 
 // updateIfToken applies change to the stored connection as long as its
-// refresh token is still presented.
-func (m *Manager) updateIfToken(ctx context.Context, id string, presented []byte, change func(*store.Connection)) {
+// refresh token is still presented. It returns the connection as stored,
+// or nil when it stored nothing.
+func (m *Manager) updateIfToken(ctx context.Context, id string, presented []byte, change func(*store.Connection)) *store.Connection {
+	var stored *store.Connection
 	err := m.Store.UpdateConnection(ctx, id, func(c *store.Connection) error {
 		if !bytes.Equal(c.SealedRefreshToken, presented) {
 			return errTokensReplaced
 		}
 		change(c)
 		c.UpdatedAt = m.now()
+		stored = c
 		return nil
 	})
-	if err != nil && !errors.Is(err, errTokensReplaced) && !errors.Is(err, store.ErrNotFound) {
-		m.log.ErrorContext(ctx, "cannot update connection", "connection", id, "error", err)
+	if err != nil {
+		if !errors.Is(err, errTokensReplaced) && !errors.Is(err, store.ErrNotFound) {
+			m.log.ErrorContext(ctx, "cannot update connection", "connection", id, "error", err)
+		}
+		return nil
 	}
+	return stored
 }
 
 // storedToken returns the stored access token when it has more than the
