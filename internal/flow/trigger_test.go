@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +262,26 @@ steps:
 	res, err := (&Runner{Cards: cards, State: newMemState()}).Run(context.Background(), "r", doc, nil)
 	if err != nil || res.Status != StatusSucceeded {
 		t.Fatalf("Run = %+v, %v; want trigger.kind = manual to name the device", res, err)
+	}
+}
+
+// TestNightlyExample checks the scheduled example: 02:00 in Berlin, and
+// since 90 days before the tick in Okta's date format.
+func TestNightlyExample(t *testing.T) {
+	src, err := os.ReadFile("../../examples/nightly-stale-cleanup.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := validated(t, string(src))
+	tick := doc.Trigger.Schedule.Next(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	if want := time.Date(2025, 3, 2, 1, 0, 0, 0, time.UTC); !tick.Equal(want) { // 02:00 CET
+		t.Fatalf("next tick = %v; want %v", tick, want)
+	}
+	in, err := doc.TriggerInputs(context.Background(), Firing{Kind: KindSchedule, Time: tick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := in["since"], "2024-12-02T01:00:00.000Z"; got != want {
+		t.Errorf("since = %v; want %v", got, want)
 	}
 }
