@@ -290,8 +290,8 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "runs list", "runs list [--connection ID] [--card REF] [--limit N] [--json]")
 	var connection, card string
 	var limit int
-	fs.StringVar(&connection, "connection", "", "only runs of this connection id")
-	fs.StringVar(&card, "card", "", "only runs of this card")
+	fs.StringVar(&connection, "connection", "", "only runs of this connection (id or nickname)")
+	fs.StringVar(&card, "card", "", "only runs of this card (connector/card or the card alone, e.g. suspend-device)")
 	fs.IntVar(&limit, "limit", 20, "how many runs (1-1000)")
 	c, err := o.parseNoArgs(args)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -470,5 +472,72 @@ func TestCLIEscapesOrgData(t *testing.T) {
 		if args[0] == "connections" && args[1] == "show" && !strings.Contains(out, `Ada\x1b]0;owned\x07`) {
 			t.Errorf("%v: the account's name is missing or not escaped:\n%s", args, out)
 		}
+	}
+}
+
+// TestCLIRunsListResolvesFilters: runs list takes a nickname and a short
+// card name as run does, and fails on names it cannot resolve; the API
+// refuses unknown query parameters and answers 413 to an oversized body.
+func TestCLIRunsListResolvesFilters(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	code, out, errOut := runCLI(t, s.vars, "run", "search-devices", "--connection", "Demo org", "--input", "resultSet=first", "--json")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	var run struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(out), &run); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--connection", "Demo org"},
+		{"--connection", "demo ORG"},
+		{"--card", "search-devices"},
+		{"--card", "okta-devices/search-devices", "--connection", "Demo org"},
+	} {
+		code, out, errOut := runCLI(t, s.vars, append([]string{"runs", "list"}, args...)...)
+		if code != exitOK || !strings.Contains(out, run.ID) {
+			t.Errorf("runs list %v: exit %d; want the run %s\n%s%s", args, code, run.ID, out, errOut)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--connection", "Nope"}, "Nope"},
+		{[]string{"--card", "suspend"}, "unknown card"},
+	} {
+		code, out, errOut := runCLI(t, s.vars, append([]string{"runs", "list"}, tt.args...)...)
+		if code != exitFailure || !strings.Contains(errOut, tt.want) {
+			t.Errorf("runs list %v: exit %d stderr %q; want a failure naming %q\n%s", tt.args, code, errOut, tt.want, out)
+		}
+	}
+
+	call := func(method, path, body string) (int, string) {
+		req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+e2eToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call("GET", "/api/v1/runs?conection=x", ""); code != http.StatusBadRequest || !strings.Contains(body, `unknown query parameter \"conection\"`) {
+		t.Errorf("misspelled filter: %d %s; want 400 naming it", code, body)
+	}
+	if code, body := call("GET", "/api/v1/connections?limit=5", ""); code != http.StatusBadRequest {
+		t.Errorf("parameter on an endpoint that takes none: %d %s; want 400", code, body)
+	}
+	big := `{"card": "okta-devices/read-device", "connection": "Demo org", "input": {"deviceId": "` + strings.Repeat("x", 2<<20) + `"}}`
+	if code, body := call("POST", "/api/v1/runs", big); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than") {
+		t.Errorf("oversized body: %d %.200s; want 413", code, body)
 	}
 }

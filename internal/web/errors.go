@@ -38,7 +38,11 @@ func publicError(ctx context.Context, err error) (int, errorJSON) {
 		if len(details) == 0 {
 			details = nil
 		}
-		return problem.HTTPStatus(p.Code), errorJSON{Code: p.Code, Message: p.Error(), Details: details}
+		status := problem.HTTPStatus(p.Code)
+		if big := (*http.MaxBytesError)(nil); errors.As(err, &big) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return status, errorJSON{Code: p.Code, Message: p.Error(), Details: details}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound, errorJSON{Code: problem.NotFound, Message: "not found"}

@@ -114,7 +114,7 @@ func (s *Server) readDocument(w http.ResponseWriter, r *http.Request) ([]byte, e
 	src, err := io.ReadAll(http.MaxBytesReader(w, r.Body, flow.MaxDocumentSize))
 	var big *http.MaxBytesError
 	if errors.As(err, &big) {
-		return nil, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize)
+		return nil, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize).Wrap(big)
 	}
 	if err != nil {
 		return nil, err

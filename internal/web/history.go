@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/problem"
@@ -107,10 +108,61 @@ type AuditJSON struct {
 	OktaRequestID string    `json:"oktaRequestId,omitempty"`
 }
 
+// connectionFilter turns a ?connection= value into a connection id: an id
+// as it is (the connection may have been deleted; its history stays), a
+// nickname resolved as everywhere else, or a problem when no connection
+// has that nickname, rather than a filter that silently matches nothing.
+func (s *Server) connectionFilter(r *http.Request, v string) (string, error) {
+	if v == "" || s.Connections == nil {
+		return v, nil
+	}
+	c, err := s.Connections.Get(r.Context(), v)
+	if err == nil {
+		return c.ID, nil
+	}
+	if problem.CodeOf(err) == problem.NotFound && strings.HasPrefix(strings.ToLower(v), "conn_") {
+		return v, nil
+	}
+	return "", err
+}
+
+// cardFilter turns a ?card= value into a card reference: a short name
+// (suspend-device) is completed with its connector as `cardflow run` does;
+// an unknown card is refused.
+func (s *Server) cardFilter(v string) (string, error) {
+	if v == "" || s.Cards == nil {
+		return v, nil
+	}
+	var found, all []string
+	for _, cn := range s.Cards.Connectors() {
+		for _, cd := range cn.Cards {
+			all = append(all, cd.Ref)
+			if cd.Ref == v || (!strings.Contains(v, "/") && strings.HasSuffix(cd.Ref, "/"+v)) {
+				found = append(found, cd.Ref)
+			}
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", problem.New(problem.InvalidInput, "unknown card %q; cards: %s", v, strings.Join(all, ", ")).WithDetail("field", "card")
+	}
+	return "", problem.New(problem.InvalidInput, "card %q is ambiguous; write it as connector/card", v).WithDetail("field", "card")
+}
+
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.RunFilter{ConnectionID: q.Get("connection"), Card: q.Get("card"), FlowRunID: q.Get("flowRun")}
+	f := store.RunFilter{FlowRunID: q.Get("flowRun")}
 	var err error
+	if f.ConnectionID, err = s.connectionFilter(r, q.Get("connection")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.Card, err = s.cardFilter(q.Get("card")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -145,8 +197,12 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.AuditFilter{ConnectionID: q.Get("connection"), Action: q.Get("action")}
+	f := store.AuditFilter{Action: q.Get("action")}
 	var err error
+	if f.ConnectionID, err = s.connectionFilter(r, q.Get("connection")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -67,7 +67,7 @@ func decodeProblem(err error, limit int64) *problem.Error {
 	var big *http.MaxBytesError
 	switch {
 	case errors.As(err, &big):
-		return problem.New(problem.InvalidInput, "request body is larger than %d bytes", limit)
+		return problem.New(problem.InvalidInput, "request body is larger than %d bytes", limit).Wrap(big)
 	case errors.As(err, &syn):
 		return problem.New(problem.InvalidInput, "request body is not valid JSON (at byte %d)", syn.Offset)
 	case errors.As(err, &typ):

@@ -1,6 +1,51 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// queryParams names the query parameters each API endpoint takes; every
+// other parameter is refused, as unknown JSON fields are, so that a
+// misspelled filter fails instead of silently matching everything.
+var queryParams = map[string][]string{
+	"GET /api/v1/flows/{id}/runs":  {"limit", "flow"},
+	"GET /api/v1/flow-runs":        {"limit", "flow"},
+	"GET /api/v1/flow-runs/{id}":   {"items"},
+	"POST /api/v1/flows/{id}/runs": {"wait"},
+	"GET /api/v1/runs":             {"card", "connection", "flowRun", "limit", "before"},
+	"GET /api/v1/audit":            {"action", "connection", "limit", "before"},
+	"GET /api/v1/events":           {"connection", "limit"},
+}
+
+// checkQuery refuses a request with a query parameter its endpoint
+// (pattern) does not take.
+func checkQuery(pattern string, r *http.Request) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	allowed := queryParams[pattern]
+	var unknown []string
+	for k := range r.URL.Query() {
+		if !slices.Contains(allowed, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	takes := "no query parameters"
+	if len(allowed) > 0 {
+		takes = "only " + strings.Join(allowed, ", ")
+	}
+	return problem.New(problem.InvalidInput, "unknown query parameter %q: %s takes %s", unknown[0], pattern, takes).
+		WithRemedy("remove it or fix its spelling").WithDetail("field", unknown[0])
+}
 
 // routes registers the JSON API. Endpoints whose service is nil are not
 // registered (and so answer 404).

@@ -88,6 +88,10 @@ func (s *Server) Handler() http.Handler {
 func apiFallback(mux *http.ServeMux, s *Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
+			if err := checkQuery(pattern, r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 			mux.ServeHTTP(w, r)
 			return
 		}
