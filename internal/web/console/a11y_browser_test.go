@@ -486,8 +486,21 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	if code, out := e.api(t, "POST", "/api/v1/flows", "application/yaml", testFlow); code != 201 {
 		t.Fatalf("store the flow: %d %s", code, out)
 	}
-	if code, out := e.api(t, "POST", "/api/v1/flows/suspend-everything/runs?wait=true", "application/json", `{}`); code/100 != 2 {
+	code, out := e.api(t, "POST", "/api/v1/flows/suspend-everything/runs?wait=true", "application/json", `{}`)
+	var flowRun struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &flowRun); code/100 != 2 || err != nil || flowRun.ID == "" {
 		t.Fatalf("run the flow: %d %s", code, out)
+	}
+
+	// Titles tell runs apart: the card or flow, the status, the time.
+	for addr, want := range map[string]*regexp.Regexp{
+		runPages[1]:                regexp.MustCompile(`^Suspend Device run · failed · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · cardflow$`),
+		"/flow-runs/" + flowRun.ID: regexp.MustCompile(`^suspend-everything run · failed · queued \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · cardflow$`),
+	} {
+		b.open(addr)
+		if title := eval[string](b, "read the title", `document.title`); !want.MatchString(title) {
+			t.Errorf("title of %s = %q; want it to match %s", addr, title, want)
+		}
 	}
 
 	pending := e.connectionByNickname(t, "Half done")
