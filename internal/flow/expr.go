@@ -62,6 +62,62 @@ var sharedEnvs = sync.OnceValues(func() (*celEnvs, error) {
 	return &celEnvs{trigger: trigger, base: base, item: item}, nil
 })
 
+// typedEnvs extends the base and item environments with each declared
+// input as a variable of its type, named "inputs.NAME": CEL resolves the
+// qualified name inputs.NAME to it before it would select from the inputs
+// map, so the checker knows that inputs.q is a string and can refuse
+// inputs.q + 1 before the flow runs. Nil when there is nothing to add.
+func typedEnvs(envs *celEnvs, inputs []*InputDef) *celEnvs {
+	var opts []cel.EnvOption
+	for _, in := range inputs {
+		var t *cel.Type
+		switch in.Type {
+		case TypeString:
+			t = cel.StringType
+		case TypeNumber:
+			t = cel.DoubleType
+		case TypeBool:
+			t = cel.BoolType
+		case TypeList:
+			t = cel.ListType(cel.DynType)
+		default:
+			continue
+		}
+		opts = append(opts, cel.Variable("inputs."+in.Name, t))
+	}
+	if len(opts) == 0 {
+		return nil
+	}
+	base, err := envs.base.Extend(opts...)
+	if err != nil {
+		return nil
+	}
+	item, err := envs.item.Extend(opts...)
+	if err != nil {
+		return nil
+	}
+	return &celEnvs{trigger: envs.trigger, base: base, item: item}
+}
+
+// typeCheck checks the expression again in env, where the flow's inputs
+// have their declared types, and returns the type mismatches it finds
+// (other messages are the plain compile's business).
+func (e *expression) typeCheck(env *cel.Env) []posMessage {
+	_, iss := env.Compile(e.src)
+	if iss.Err() == nil {
+		return nil
+	}
+	var out []posMessage
+	for _, ce := range iss.Errors() {
+		if !strings.Contains(ce.Message, "no matching overload") && !strings.Contains(ce.Message, "expected type") {
+			continue
+		}
+		msg := strings.TrimSuffix(ce.Message, " (in container '')")
+		out = append(out, posMessage{pos: e.posAt(ce.Location.Line(), ce.Location.Column()), msg: msg})
+	}
+	return out
+}
+
 // expression is one compiled ${{ }} expression.
 type expression struct {
 	src string

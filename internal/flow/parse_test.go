@@ -290,3 +290,33 @@ func TestParseRefusesNamesThatNameSomethingElse(t *testing.T) {
 		}
 	}
 }
+
+// TestParseTypeChecksInputs: an expression that misuses an input of a
+// declared type fails validation, not the run.
+func TestParseTypeChecksInputs(t *testing.T) {
+	head := "name: t\ninputs:\n  q: {type: string}\n  n: {type: number}\n  ok: {type: bool}\n  l: {type: list}\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: c\n"
+	for _, tt := range []struct {
+		expr string
+		bad  bool
+	}{
+		{"${{ inputs.q + 1 }}", true},
+		{"${{ inputs.ok + 1 }}", true},
+		{"${{ inputs.n + 1 }}", true},
+		{"${{ inputs.l + 1 }}", true},
+		{`${{ inputs.q + "x" }}`, false},
+		{"${{ inputs.n + 1.0 }}", false},
+		{"${{ string(inputs.n) }}", false},
+		{"${{ inputs.l.size() > 0 && inputs.ok }}", false},
+		{`${{ has(inputs.q) ? inputs["q"] : "none" }}`, false},
+		{`${{ [item] }}`, true}, // no for_each: item is unknown (the plain compile says so)
+	} {
+		src := head + "    input:\n      deviceId: '" + tt.expr + "'\n"
+		_, err := Parse([]byte(src))
+		if bad := err != nil; bad != tt.bad {
+			t.Errorf("%s: error %v; want an error %v", tt.expr, err, tt.bad)
+		}
+		if tt.bad && tt.expr != "${{ [item] }}" && (err == nil || !strings.Contains(err.Error(), "no matching overload")) {
+			t.Errorf("%s: error %v; want a type mismatch", tt.expr, err)
+		}
+	}
+}

@@ -171,11 +171,20 @@ func (p *docParser) compile(doc *Document) {
 	for i, st := range doc.Steps {
 		index[st.ID] = i
 	}
+	typed := typedEnvs(envs, doc.Inputs)
 	for i, st := range doc.Steps {
 		deps := map[string]bool{}
 		check := func(env *cel.Env, where string) func(*expression) {
 			return func(e *expression) {
-				for _, m := range e.compile(env) {
+				msgs := e.compile(env)
+				if len(msgs) == 0 && typed != nil {
+					te := typed.base
+					if env == envs.item {
+						te = typed.item
+					}
+					msgs = e.typeCheck(te)
+				}
+				for _, m := range msgs {
 					p.iss.add(m.pos, st.ID, "%s: %s", where, explainCompile(m.msg, e.src, doc, where))
 				}
 				p.checkRefs(doc, i, index, e, deps)
