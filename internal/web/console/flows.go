@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +34,10 @@ type FlowRunner interface {
 	Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error)
 	// Progress is the live progress of a run executing in this process.
 	Progress(runID string) map[string]flow.Progress
+	// Enable validates a flow again and turns its trigger on; Disable
+	// turns it off.
+	Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
+	Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
 }
 
 func (c *Console) flowRoutes(mux *http.ServeMux) {
@@ -44,11 +50,54 @@ func (c *Console) flowRoutes(mux *http.ServeMux) {
 	if c.FlowRunner != nil {
 		mux.Handle("POST /flows/{id}/plan", c.auth(c.planFlow))
 		mux.Handle("POST /flows/{id}/runs", c.auth(c.startFlow))
+		mux.Handle("POST /flows/{id}/enable", c.auth(c.toggleFlow(true)))
+		mux.Handle("POST /flows/{id}/disable", c.auth(c.toggleFlow(false)))
 	}
 }
 
+// triggerView is a flow's trigger for people.
+type triggerView struct {
+	Kind    string // "schedule" or "event"
+	Text    string // "cron 0 2 * * * (Europe/Berlin)", "every 15m0s (UTC)", "event okta-devices/x on Prod"
+	Enabled bool
+	NextRun time.Time // zero when none
+}
+
+// triggerOf reads a stored flow's trigger; nil without one.
+func triggerOf(f *store.Flow) *triggerView {
+	if len(f.Trigger) == 0 {
+		return nil
+	}
+	var sp struct {
+		Kind, Cron, Every, Timezone, Card, Connection, Delivery string
+	}
+	if json.Unmarshal(f.Trigger, &sp) != nil {
+		return nil
+	}
+	t := &triggerView{Kind: sp.Kind, Enabled: f.Enabled}
+	switch {
+	case sp.Kind == flow.KindEvent:
+		t.Text = fmt.Sprintf("event %s on %s", sp.Card, sp.Connection)
+	case sp.Cron != "":
+		t.Text = fmt.Sprintf("cron %s (%s)", sp.Cron, sp.Timezone)
+	default:
+		t.Text = fmt.Sprintf("every %s (%s)", sp.Every, sp.Timezone)
+	}
+	if f.Enabled {
+		t.NextRun = f.NextRunAt
+	}
+	return t
+}
+
+// flowRow is one line of the flows list.
+type flowRow struct {
+	Flow    *store.Flow
+	Trigger *triggerView
+	LastRun *store.FlowRun
+}
+
 type flowsData struct {
-	Flows []*store.Flow
+	Flows []flowRow
 	Runs  []*store.FlowRun
 	Now   time.Time
 }
@@ -65,7 +114,44 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		c.fail(w, r, s, err)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "flows", "Flows", flowsData{Flows: fs, Runs: runs, Now: c.now()})
+	rows := make([]flowRow, 0, len(fs))
+	for _, f := range fs {
+		row := flowRow{Flow: f, Trigger: triggerOf(f)}
+		last, err := c.Flows.ListFlowRuns(ctx, f.ID, 1)
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		if len(last) > 0 {
+			row.LastRun = last[0]
+		}
+		rows = append(rows, row)
+	}
+	c.render(w, r, s, http.StatusOK, "flows", "Flows", flowsData{Flows: rows, Runs: runs, Now: c.now()})
+}
+
+// toggleFlow enables or disables a flow's trigger and shows the flow page
+// again, with the refusal (such as a missing scope) when there is one.
+func (c *Console) toggleFlow(on bool) func(http.ResponseWriter, *http.Request, *reqState) {
+	return func(w http.ResponseWriter, r *http.Request, s *reqState) {
+		ctx := r.Context()
+		set := c.FlowRunner.Disable
+		if on {
+			set = c.FlowRunner.Enable
+		}
+		if _, _, err := set(ctx, r.PathValue("id"), c.caller()); err != nil {
+			d, lerr := c.flowPage(ctx, r.PathValue("id"), nil)
+			if lerr != nil {
+				c.fail(w, r, s, lerr)
+				return
+			}
+			status, e := c.publicError(ctx, err)
+			d.Error = &e
+			c.render(w, r, s, status, "flow", d.Flow.Name, d)
+			return
+		}
+		http.Redirect(w, r, "/flows/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+	}
 }
 
 // flowInput is one input of a flow's run form.
@@ -77,12 +163,13 @@ type flowInput struct {
 }
 
 type flowData struct {
-	Flow   *store.Flow
-	Doc    *flow.Document // nil without a FlowRunner
-	Inputs []flowInput
-	Runs   []*store.FlowRun
-	Plan   *flow.PlanResult
-	Error  *shownError
+	Flow    *store.Flow
+	Trigger *triggerView   // nil without a trigger
+	Doc     *flow.Document // nil without a FlowRunner
+	Inputs  []flowInput
+	Runs    []*store.FlowRun
+	Plan    *flow.PlanResult
+	Error   *shownError
 }
 
 // flowPage loads a flow, its runs and its input form (filled from values
@@ -98,6 +185,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 	if err != nil {
 		return nil, err
 	}
+	d.Trigger = triggerOf(d.Flow)
 	if d.Runs, err = c.Flows.ListFlowRuns(ctx, d.Flow.ID, 20); err != nil {
 		return nil, err
 	}

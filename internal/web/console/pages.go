@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
 
@@ -48,6 +49,20 @@ var funcs = template.FuncMap{
 	"statusOK":   func(s string) bool { return s == "active" || s == "succeeded" },
 	"humanize":   humanize,
 	"add":        func(a, b int) int { return a + b },
+	"runTrigger": runTrigger,
+}
+
+// runTrigger says what started a flow run: "manual", or the trigger's
+// kind and time, e.g. "schedule (2025-06-01 02:00 UTC)".
+func runTrigger(r *store.FlowRun) string {
+	var t struct {
+		Kind string    `json:"kind"`
+		Time time.Time `json:"time"`
+	}
+	if len(r.Trigger) == 0 || json.Unmarshal(r.Trigger, &t) != nil || t.Kind == "" || t.Kind == "manual" {
+		return "manual"
+	}
+	return t.Kind + " (" + t.Time.UTC().Format("2006-01-02 15:04 MST") + ")"
 }
 
 func mustParsePages() *pageSet {
