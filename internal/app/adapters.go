@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
@@ -74,21 +73,6 @@ func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (fl
 	defaults, _ := card.DefaultScopes(connector)
 	return flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, ScopeMode: v.ScopeMode,
 		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, DefaultScopes: defaults}, nil
-}
-
-// sleepReportingWait waits d (honouring ctx) for the Okta client and tells
-// a flow run, if the call belongs to one, that it is waiting for the rate
-// limit.
-func sleepReportingWait(ctx context.Context, d time.Duration) error {
-	flow.ReportWait(ctx, d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // cardService is the card registry and executor as web.Cards (and the

@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Connections: cardConnections{a.Connections},
 		Recorder:    card.StoreRecorder{Store: a.Store},
 		Budget:      sharedRateBudget(&cfg, a.Store, log),
-		Okta:        okta.Client{Metrics: oktaMetrics, Sleep: sleepReportingWait, Now: cfg.Now},
+		Okta:        okta.Client{Metrics: oktaMetrics, Now: cfg.Now},
 		Metrics:     cardMetrics,
 		Now:         cfg.Now,
 		Logger:      log,

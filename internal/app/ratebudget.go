@@ -18,5 +18,5 @@ func sharedRateBudget(cfg *Config, st store.Store, log *slog.Logger) okta.Limite
 	if cfg.DB == "" {
 		return nil
 	}
-	return &ratebudget.Shared{Store: st, Now: cfg.Now, Sleep: sleepReportingWait, Logger: log}
+	return &ratebudget.Shared{Store: st, Now: cfg.Now, Logger: log}
 }

@@ -71,6 +71,10 @@ type Request struct {
 	StepID     string
 	ItemIndex  int
 	DryRun     bool
+	// OnWait, when set, is called whenever the run waits d for the org's
+	// rate limit (or between retries); a flow run shows it as progress.
+	// It must be safe for concurrent use.
+	OnWait func(d time.Duration)
 }
 
 // Run statuses.
@@ -245,6 +249,9 @@ func (e *Executor) invocation(p *prepared, ids *requestIDs) (*invocation, *probl
 	}
 	cl.Budget = e.limiter()
 	cl.OnResponse = ids.add
+	if p.req.OnWait != nil {
+		cl.OnWait = p.req.OnWait
+	}
 	return &invocation{card: p.card, conn: p.conn, client: &cl, in: p.in}, nil
 }
 

@@ -17,6 +17,7 @@ type execution struct {
 	doc        *Document
 	plan       bool
 	inputs     map[string]any
+	caller     string            // Firing.Caller
 	trigger    map[string]any    // the "trigger" name of expressions
 	steps      map[string]any    // the "steps" name of expressions
 	missing    map[string]string // steps without output: why
@@ -27,7 +28,7 @@ type execution struct {
 
 func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any, f Firing, plan bool) *execution {
 	return &execution{
-		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs, trigger: f.activation(),
+		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs, caller: f.Caller, trigger: f.activation(),
 		steps:      map[string]any{},
 		missing:    map[string]string{},
 		savedSteps: map[string]StepState{},
@@ -42,7 +43,7 @@ type itemOutcome struct {
 	change   *Change
 	code     string
 	msg      string
-	runRef   string // the card run's id, see ReportRunRef
+	runRef   string // the card run's id (CardResult.RunRef)
 	started  time.Time
 	finished time.Time
 }
@@ -273,29 +274,23 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		o.input = m
 	}
 	call := Call{FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
-		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning}
-	callCtx := context.WithValue(ctx, waitKey{}, func(d time.Duration) { x.report(st, c, "", d) })
+		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Caller: x.caller,
+		OnWait: func(d time.Duration) {
+			if d > 0 {
+				x.report(st, c, "", d)
+			}
+		}}
 	var out map[string]any
 	var err error
 	if x.plan {
-		out, o.change, err = x.r.Cards.PlanCard(callCtx, call)
+		out, o.change, err = x.r.Cards.PlanCard(ctx, call)
 		if err == nil && st.mode == ModeManage && out == nil {
 			out = predictOutput(o.change)
 		}
 	} else {
-		var (
-			refMu sync.Mutex // the card may report from another goroutine
-			ref   string
-		)
-		callCtx = context.WithValue(callCtx, runRefKey{}, func(id string) {
-			refMu.Lock()
-			ref = id
-			refMu.Unlock()
-		})
-		out, err = x.r.Cards.RunCard(callCtx, call)
-		refMu.Lock()
-		o.runRef = ref
-		refMu.Unlock()
+		var res CardResult
+		res, err = x.r.Cards.RunCard(ctx, call)
+		out, o.runRef = res.Output, res.RunRef
 	}
 	if err != nil {
 		return failed(err)

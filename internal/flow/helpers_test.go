@@ -193,28 +193,28 @@ func (c *deviceCards) leave() {
 	c.mu.Unlock()
 }
 
-func (c *deviceCards) RunCard(ctx context.Context, call Call) (map[string]any, error) {
+func (c *deviceCards) RunCard(ctx context.Context, call Call) (CardResult, error) {
 	c.mu.Lock()
 	c.entered++
 	c.mu.Unlock()
 	if err := c.enter(ctx, call.Card); err != nil {
-		return nil, err
+		return CardResult{}, err
 	}
 	defer c.leave()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return CardResult{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out, err := c.run(call)
 	if err != nil {
-		return nil, err
+		return CardResult{}, err
 	}
 	c.completed++
 	if c.afterCalls > 0 && c.completed == c.afterCalls {
 		c.cancel()
 	}
-	return out, nil
+	return CardResult{Output: out}, nil
 }
 
 func (c *deviceCards) run(call Call) (map[string]any, error) {

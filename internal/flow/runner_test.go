@@ -350,7 +350,7 @@ type recordingCards struct {
 	inputs *[]string
 }
 
-func (c *recordingCards) RunCard(ctx context.Context, call Call) (map[string]any, error) {
+func (c *recordingCards) RunCard(ctx context.Context, call Call) (CardResult, error) {
 	c.mu.Lock()
 	*c.inputs = append(*c.inputs, fmt.Sprintf("%s:%v", call.StepID, call.Input["deviceId"]))
 	c.mu.Unlock()
@@ -421,16 +421,16 @@ type captureCards struct {
 	calls *[]Call
 }
 
-func (c *captureCards) RunCard(_ context.Context, call Call) (map[string]any, error) {
+func (c *captureCards) RunCard(_ context.Context, call Call) (CardResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	*c.calls = append(*c.calls, call)
-	return map[string]any{}, nil
+	return CardResult{Output: map[string]any{}}, nil
 }
 
 func (c *captureCards) PlanCard(ctx context.Context, call Call) (map[string]any, *Change, error) {
-	out, err := c.RunCard(ctx, call)
-	return out, nil, err
+	res, err := c.RunCard(ctx, call)
+	return res.Output, nil, err
 }
 
 func TestParseInputs(t *testing.T) {
@@ -480,11 +480,11 @@ steps:
 	}
 }
 
-// waitingCards reports a rate-limit wait on every call.
+// waitingCards reports a rate-limit wait on every call (Call.OnWait).
 type waitingCards struct{ captureCards }
 
-func (c *waitingCards) RunCard(ctx context.Context, call Call) (map[string]any, error) {
-	ReportWait(ctx, 2*time.Second)
+func (c *waitingCards) RunCard(ctx context.Context, call Call) (CardResult, error) {
+	call.OnWait(2 * time.Second)
 	return c.captureCards.RunCard(ctx, call)
 }
 
@@ -493,8 +493,11 @@ func TestProgressReportsWaits(t *testing.T) {
 	var calls []Call
 	var got []Progress
 	r := &Runner{Cards: &waitingCards{captureCards{calls: &calls}}, State: newMemState(), Progress: func(p Progress) { got = append(got, p) }}
-	if _, err := r.Run(context.Background(), "r", doc, nil); err != nil {
+	if _, err := r.RunTriggered(context.Background(), "r", doc, nil, Firing{Kind: KindManual, Caller: "api:ops"}); err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	if len(calls) != 1 || calls[0].Caller != "api:ops" {
+		t.Errorf("calls %+v; want one, with the run's caller api:ops", calls)
 	}
 	want := []Progress{
 		{RunID: "r", StepID: "a", Total: 1},
@@ -504,5 +507,4 @@ func TestProgressReportsWaits(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("progress mismatch (-want +got):\n%s", diff)
 	}
-	ReportWait(context.Background(), time.Second) // outside a run: nothing happens
 }

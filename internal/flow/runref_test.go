@@ -13,9 +13,10 @@ import (
 // also for failed calls.
 type refCards struct{ CardRunner }
 
-func (c refCards) RunCard(ctx context.Context, call Call) (map[string]any, error) {
-	ReportRunRef(ctx, fmt.Sprintf("card-%s-%d", call.StepID, call.Index))
-	return c.CardRunner.RunCard(ctx, call)
+func (c refCards) RunCard(ctx context.Context, call Call) (CardResult, error) {
+	res, err := c.CardRunner.RunCard(ctx, call)
+	res.RunRef = fmt.Sprintf("card-%s-%d", call.StepID, call.Index)
+	return res, err
 }
 
 // TestRunRecordsRunRef: every item the card ran is saved with the card
@@ -50,9 +51,6 @@ func TestRunRecordsRunRef(t *testing.T) {
 	if it, _ := state.item("r1", "suspend", 2); it.Status != StatusFailed {
 		t.Errorf("item suspend/2 is %s; want failed", it.Status)
 	}
-
-	// Outside a run, ReportRunRef does nothing.
-	ReportRunRef(context.Background(), "x")
 }
 
 // retryCards records which calls were marked Retry.
@@ -62,7 +60,7 @@ type retryCards struct {
 	retry map[string]bool // "step/index" -> Call.Retry
 }
 
-func (c *retryCards) RunCard(ctx context.Context, call Call) (map[string]any, error) {
+func (c *retryCards) RunCard(ctx context.Context, call Call) (CardResult, error) {
 	c.mu.Lock()
 	c.retry[fmt.Sprintf("%s/%d", call.StepID, call.Index)] = call.Retry
 	c.mu.Unlock()

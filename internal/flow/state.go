@@ -58,7 +58,7 @@ type StepState struct {
 
 // ItemState is one finished item of a step (store.FlowItem). A step
 // without for_each has one item, index 0. RunRef is the id of the item's
-// card run as the CardRunner reported it (see ReportRunRef), if any.
+// card run as the CardRunner reported it (CardResult.RunRef), if any.
 type ItemState struct {
 	RunID      string
 	StepID     string
@@ -86,6 +86,21 @@ type Call struct {
 	Connection string // the connection id resolved by Validate
 	Input      map[string]any
 	Retry      bool
+	// Caller is who the run acts for (Firing.Caller): card runs are
+	// recorded and audited under it. Empty for a plan.
+	Caller string
+	// OnWait, set by the runner, is to be called whenever the card waits
+	// d for the org's rate limit; the wait shows up as a Progress with
+	// Wait set. It is safe to call from any goroutine.
+	OnWait func(d time.Duration)
+}
+
+// CardResult is what RunCard returns: the card's output and the id under
+// which its card run is recorded (RunRef), which the runner saves on the
+// item whether the card succeeded or failed.
+type CardResult struct {
+	Output map[string]any
+	RunRef string
 }
 
 // Change is what a manage card would do to one device (SPEC §3 plan).
@@ -103,8 +118,10 @@ type Change struct {
 // card executor. Errors should be *problem.Error: their code and public
 // message are recorded on the item.
 type CardRunner interface {
-	// RunCard runs the card for real and returns its output.
-	RunCard(ctx context.Context, c Call) (map[string]any, error)
+	// RunCard runs the card for real and returns its output and run
+	// reference; on an error the result still carries the RunRef, if a
+	// card run was recorded.
+	RunCard(ctx context.Context, c Call) (CardResult, error)
 	// PlanCard runs a read card for real; for a manage card it returns the
 	// change the card would make (nil when it would change nothing) and,
 	// optionally, the output it predicts, without changing anything.
@@ -122,31 +139,7 @@ type Progress struct {
 	Failed    int
 	Skipped   int
 	// Wait, when non-zero, says a card of this step is waiting that long
-	// for the org's rate limit (see ReportWait); the counts are unchanged.
+	// for the org's rate limit (Call.OnWait); the counts are unchanged.
 	Wait time.Duration
 }
 
-// waitKey carries the rate-limit wait reporter in a card call's context.
-type waitKey struct{}
-
-// ReportWait tells the run that owns ctx (the context the runner passed to
-// RunCard or PlanCard) that its card is waiting d for the org's rate limit.
-// It shows up as a Progress with Wait set. Outside a run it does nothing.
-func ReportWait(ctx context.Context, d time.Duration) {
-	if f, ok := ctx.Value(waitKey{}).(func(time.Duration)); ok && d > 0 {
-		f(d)
-	}
-}
-
-// runRefKey carries the card-run reporter in a card call's context.
-type runRefKey struct{}
-
-// ReportRunRef tells the run that owns ctx (the context the runner passed
-// to RunCard) the id under which the call's card run is recorded; the
-// runner saves it as the item's RunRef, whether the card succeeded or
-// failed. Outside a run it does nothing.
-func ReportRunRef(ctx context.Context, id string) {
-	if f, ok := ctx.Value(runRefKey{}).(func(string)); ok && id != "" {
-		f(id)
-	}
-}

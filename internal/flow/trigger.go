@@ -179,6 +179,10 @@ type Firing struct {
 	// Event is trigger.event: {uuid, eventType, published, displayMessage,
 	// actor, device, user, raw} as JSON data.
 	Event map[string]any `json:"event,omitempty"`
+	// Caller is who the run acts for ("api:…", "schedule"): its card runs
+	// are recorded and audited under it. It is not part of trigger; the
+	// store keeps it as the run's caller, not in the firing.
+	Caller string `json:"-"`
 }
 
 // activation is `trigger` as expressions see it: time is a CEL timestamp.

@@ -8,11 +8,8 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
-// callerKey carries a flow run's caller from the worker to Cards.
-type callerKey struct{}
-
 // Cards is the card executor as flow.CardRunner: each call runs as the
-// caller of the flow run it belongs to. History, when set, is where the
+// caller of the flow run it belongs to (flow.Call.Caller). History, when set, is where the
 // executor records card runs; a retried delete-device that finds no device
 // reads it to tell an item an interrupted attempt already deleted from a
 // device that never existed (card.AlreadyDeleted).
@@ -21,40 +18,36 @@ type Cards struct {
 	History  card.RunHistory
 }
 
-func (c Cards) request(ctx context.Context, call flow.Call) card.Request {
-	caller, _ := ctx.Value(callerKey{}).(string)
-	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Caller: caller,
-		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index}
+func (c Cards) request(call flow.Call) card.Request {
+	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Caller: call.Caller,
+		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait}
 }
 
 // RunCard runs one card.
-func (c Cards) RunCard(ctx context.Context, call flow.Call) (map[string]any, error) {
-	req := c.request(ctx, call)
+func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, error) {
+	req := c.request(call)
 	res, err := c.Executor.Run(ctx, req)
 	if err != nil {
-		return nil, err
+		return flow.CardResult{}, err
 	}
 	if res.Error != nil && res.Error.Code == problem.NotFound && call.Retry && c.History != nil {
 		out, prev, err := card.AlreadyDeleted(ctx, c.History, req, res.RunID)
 		if err != nil {
-			flow.ReportRunRef(ctx, res.RunID)
-			return nil, err
+			return flow.CardResult{RunRef: res.RunID}, err
 		}
 		if out != nil {
-			flow.ReportRunRef(ctx, prev)
-			return out, nil
+			return flow.CardResult{Output: out, RunRef: prev}, nil
 		}
 	}
-	flow.ReportRunRef(ctx, res.RunID)
 	if res.Error != nil {
-		return nil, res.Error
+		return flow.CardResult{RunRef: res.RunID}, res.Error
 	}
-	return res.Output, nil
+	return flow.CardResult{Output: res.Output, RunRef: res.RunID}, nil
 }
 
 // PlanCard plans one card.
 func (c Cards) PlanCard(ctx context.Context, call flow.Call) (map[string]any, *flow.Change, error) {
-	res, err := c.Executor.Plan(ctx, c.request(ctx, call))
+	res, err := c.Executor.Plan(ctx, c.request(call))
 	if err != nil {
 		return nil, nil, err
 	}

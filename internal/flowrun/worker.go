@@ -183,7 +183,8 @@ func (s *Service) Resume(ctx context.Context, run *store.FlowRun) (*flow.RunResu
 			return nil, fmt.Errorf("store the run's inputs: %w", err)
 		}
 	}
-	return s.runner.RunTriggered(context.WithValue(ctx, callerKey{}, run.Caller), run.ID, doc, inputs, f)
+	f.Caller = run.Caller
+	return s.runner.RunTriggered(ctx, run.ID, doc, inputs, f)
 }
 
 // triggerInputs evaluates on.inputs for f and converts them to the

@@ -27,11 +27,12 @@ type Observation struct {
 
 // Limiter paces requests to Okta per org and bucket. Wait blocks until a
 // request may be sent and returns the function the caller must call exactly
-// once with what the response said. Implementations are safe for concurrent
+// once with what the response said; before each sleep it calls onWait (when
+// not nil) with how long it is about to wait. Implementations are safe for concurrent
 // use; Budget is the in-process one, and one shared by several processes can
 // implement the same interface.
 type Limiter interface {
-	Wait(ctx context.Context, key Key) (done func(Observation), err error)
+	Wait(ctx context.Context, key Key, onWait func(time.Duration)) (done func(Observation), err error)
 }
 
 // BucketFor returns the rate-limit bucket of an API path: Okta limits the
@@ -106,7 +107,7 @@ func SleepContext(ctx context.Context, d time.Duration) error {
 
 // Wait blocks until a request to key may be sent (or ctx ends) and returns
 // the function to call with the response's Observation.
-func (b *Budget) Wait(ctx context.Context, key Key) (func(Observation), error) {
+func (b *Budget) Wait(ctx context.Context, key Key, onWait func(time.Duration)) (func(Observation), error) {
 	for {
 		b.mu.Lock()
 		if b.buckets == nil {
@@ -129,6 +130,9 @@ func (b *Budget) Wait(ctx context.Context, key Key) (func(Observation), error) {
 			}, nil
 		}
 		b.mu.Unlock()
+		if onWait != nil {
+			onWait(delay)
+		}
 		if err := b.Sleep(ctx, delay); err != nil {
 			return nil, err
 		}

@@ -82,7 +82,7 @@ func TestBudgetReachesLimitWithout429(t *testing.T) {
 						}
 						left--
 						mu.Unlock()
-						done, err := b.Wait(context.Background(), key)
+						done, err := b.Wait(context.Background(), key, nil)
 						if err != nil {
 							t.Errorf("Wait: %v", err)
 							return
@@ -128,14 +128,14 @@ func TestBudgetHonoursOtherConsumers(t *testing.T) {
 
 	var wg sync.WaitGroup
 	clk.Go(&wg, func() {
-		done, err := b.Wait(context.Background(), key)
+		done, err := b.Wait(context.Background(), key, nil)
 		if err != nil {
 			t.Errorf("Wait: %v", err)
 			return
 		}
 		// Another process has used the window: 1 call left, our reserve.
 		done(Observation{Known: true, Limit: 100, Remaining: 1, Reset: reset})
-		done, err = b.Wait(context.Background(), key)
+		done, err = b.Wait(context.Background(), key, nil)
 		if err != nil {
 			t.Errorf("Wait: %v", err)
 			return
@@ -151,14 +151,14 @@ func TestBudgetHonoursOtherConsumers(t *testing.T) {
 func TestBudgetWaitHonoursContext(t *testing.T) {
 	b := NewBudget()
 	key := Key{Org: "o", Bucket: "b"}
-	done, err := b.Wait(context.Background(), key)
+	done, err := b.Wait(context.Background(), key, nil)
 	if err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
 	done(Observation{Known: true, Limit: 10, Remaining: 0, Reset: time.Now().Add(time.Hour)})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := b.Wait(ctx, key); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := b.Wait(ctx, key, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Wait on an exhausted bucket = %v; want context.DeadlineExceeded", err)
 	}
 }
@@ -175,7 +175,7 @@ func TestBudgetIgnoresUnknownAndStale(t *testing.T) {
 			{Known: true, Limit: 0, Remaining: 0, Reset: clk.Now().Add(time.Hour)},     // concurrency 429
 			{Known: true, Limit: 50, Remaining: 0, Reset: clk.Now().Add(-time.Second)}, // window already over
 		} {
-			done, err := b.Wait(context.Background(), key)
+			done, err := b.Wait(context.Background(), key, nil)
 			if err != nil {
 				t.Errorf("Wait: %v", err)
 				return
@@ -183,7 +183,7 @@ func TestBudgetIgnoresUnknownAndStale(t *testing.T) {
 			done(o)
 		}
 		start := clk.Now()
-		done, err := b.Wait(context.Background(), key)
+		done, err := b.Wait(context.Background(), key, nil)
 		if err != nil {
 			t.Errorf("Wait: %v", err)
 			return

@@ -44,6 +44,9 @@ type Client struct {
 	Now func() time.Time
 	// Sleep waits between attempts; nil means a timer that honours ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnWait, when set, is called before every wait of a call: for the
+	// Budget and between attempts. It must be safe for concurrent use.
+	OnWait func(d time.Duration)
 	// MaxRetries bounds the retries of one call: for GETs and lifecycle
 	// POSTs on 5xx and network errors, and for every call on 429. Zero
 	// means DefaultMaxRetries; negative means none.
@@ -121,6 +124,9 @@ func (c *Client) now() time.Time {
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.OnWait != nil {
+		c.OnWait(d)
+	}
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
@@ -234,7 +240,7 @@ func (c *Client) waitBudget(ctx context.Context, key Key) (func(Observation), er
 		return func(Observation) {}, nil
 	}
 	start := c.now()
-	done, err := c.Budget.Wait(ctx, key)
+	done, err := c.Budget.Wait(ctx, key, c.OnWait)
 	if err != nil {
 		return nil, err
 	}

@@ -236,7 +236,7 @@ func TestWaitHonoursContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
-	_, err := (&Shared{Store: st}).Wait(ctx, key)
+	_, err := (&Shared{Store: st}).Wait(ctx, key, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Wait on a spent budget returned %v; want the context's deadline", err)
 	}

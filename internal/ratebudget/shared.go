@@ -108,7 +108,7 @@ func (e errWait) Error() string { return fmt.Sprintf("wait %v", e.d) }
 
 // Wait blocks until a call to key may be sent (or ctx ends) and returns
 // the function to call with the response's Observation.
-func (s *Shared) Wait(ctx context.Context, key okta.Key) (func(okta.Observation), error) {
+func (s *Shared) Wait(ctx context.Context, key okta.Key, onWait func(time.Duration)) (func(okta.Observation), error) {
 	l := s.local(key)
 	if l.unlimited(s.now()) {
 		return s.doneFunc(key, l), nil
@@ -137,7 +137,11 @@ func (s *Shared) Wait(ctx context.Context, key okta.Key) (func(okta.Observation)
 		}
 		var w errWait
 		if errors.As(err, &w) {
-			if err := s.sleep(ctx, min(w.d, maxSleep)); err != nil {
+			d := min(w.d, maxSleep)
+			if onWait != nil {
+				onWait(d)
+			}
+			if err := s.sleep(ctx, d); err != nil {
 				return nil, err
 			}
 			continue

@@ -162,7 +162,7 @@ func TestWaitStoreDown(t *testing.T) {
 	s := &Shared{Store: st}
 	key := okta.Key{Org: "https://example.okta.com", Bucket: "/api/v1/devices"}
 	for i := range 2 {
-		_, err := s.Wait(t.Context(), key)
+		_, err := s.Wait(t.Context(), key, nil)
 		if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), key.Org) {
 			t.Errorf("Wait %d returned %v; want the store's error naming the org", i+1, err)
 		}
