@@ -133,7 +133,8 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 			if isAbort(ctx, err) {
 				return nil, ctxErr(ctx)
 			}
-			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusFailed, Error: err.Error()}}
+			_, msg := publicError(exprError(err))
+			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusFailed, Error: msg}}
 			x.missing[st.ID] = "failed"
 			return out, x.saveStep(ctx, st, out, started)
 		}
@@ -250,11 +251,11 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 	if st.cond != nil {
 		v, err := st.cond.eval(ctx, act, "if")
 		if err != nil {
-			return failed(err)
+			return failed(exprError(err))
 		}
 		b, ok := v.(bool)
 		if !ok {
-			return failed(fmt.Errorf("if gave %s; it must give true or false", kindOf(v)))
+			return failed(exprError(fmt.Errorf("if gave %s; it must give true or false", kindOf(v))))
 		}
 		if !b {
 			o.status, o.finished = StatusSkipped, x.r.now()
@@ -265,11 +266,11 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 	if st.input != nil {
 		v, err := st.input.eval(ctx, act, "input")
 		if err != nil {
-			return failed(err)
+			return failed(exprError(err))
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
-			return failed(fmt.Errorf("input gave %s; it must give a map of the card's inputs", kindOf(v)))
+			return failed(exprError(fmt.Errorf("input gave %s; it must give a map of the card's inputs", kindOf(v))))
 		}
 		o.input = m
 	}

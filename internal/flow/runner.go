@@ -135,12 +135,22 @@ func (r *Runner) RunTriggered(ctx context.Context, runID string, doc *Document, 
 	return res, nil
 }
 
-// publicError returns the code and public message recorded for an error.
+// publicError returns the code and public message recorded for an error
+// (problem.Public): an internal error's cause is never stored on an item,
+// which the API serves.
 func publicError(err error) (string, string) {
-	if p, ok := problem.As(err); ok {
-		return string(p.Code), p.Error()
+	p := problem.Public(err)
+	return string(p.Code), p.Error()
+}
+
+// exprError is an expression's failure on the run's data as a problem:
+// the flow's expressions, not the server, are at fault, and the item
+// records the message (which names the expression).
+func exprError(err error) error {
+	if _, ok := problem.As(err); ok || errors.Is(err, errExprTimeout) {
+		return err
 	}
-	return string(problem.Internal), err.Error()
+	return problem.New(problem.InvalidInput, "%s", err.Error()).Wrap(err)
 }
 
 // isAbort reports whether err ended an item because the run is stopping

@@ -222,14 +222,8 @@ func failureSummary(run *store.FlowRun) string {
 	return "one or more items failed"
 }
 
-// publicMessage is an error's public text: a Problem's message and remedy,
-// or a generic text for internal errors.
-func publicMessage(err error) string {
-	if p, ok := problem.As(err); ok && p.Code != problem.Internal {
-		return p.Error()
-	}
-	return "internal error; see the server log"
-}
+// publicMessage is an error's public text (problem.Public).
+func publicMessage(err error) string { return problem.Public(err).Error() }
 
 // truncateText cuts s to at most n bytes on a rune boundary, marking the
 // cut with an ellipsis.

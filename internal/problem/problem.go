@@ -7,7 +7,6 @@ package problem
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Code is a public, stable error code (SPEC §5).
@@ -94,25 +93,25 @@ func CodeOf(err error) Code {
 	return Internal
 }
 
-// HTTPStatus is the HTTP status that code maps to at the HTTP edges (the
-// API and the console).
-func HTTPStatus(code Code) int {
-	switch code {
-	case InvalidInput:
-		return http.StatusBadRequest
-	case Unauthenticated:
-		return http.StatusUnauthorized
-	case Forbidden, InsufficientScope:
-		return http.StatusForbidden
-	case NotFound:
-		return http.StatusNotFound
-	case Conflict, NeedsReauthorization:
-		return http.StatusConflict
-	case RateLimited:
-		return http.StatusTooManyRequests
-	case UpstreamError:
-		return http.StatusBadGateway
-	default:
-		return http.StatusInternalServerError
+// InternalMessage is the public message of every error that is not a
+// Problem (or is an Internal one): its cause is for the server log only.
+const InternalMessage = "internal error; see the server log"
+
+// Public is what a caller may see of err, at every edge (the API, the
+// console, the CLI, and what a flow run stores on its items): a Problem
+// other than Internal keeps its code, message, remedy and details; anything
+// else becomes an Internal problem with InternalMessage. The result never
+// carries the internal cause.
+func Public(err error) *Error {
+	if p, ok := As(err); ok && p.Code != Internal {
+		var details map[string]any
+		if len(p.Details) > 0 {
+			details = make(map[string]any, len(p.Details))
+			for k, v := range p.Details {
+				details[k] = v
+			}
+		}
+		return &Error{Code: p.Code, Message: p.Message, Remedy: p.Remedy, Details: details}
 	}
+	return &Error{Code: Internal, Message: InternalMessage}
 }

@@ -3,33 +3,39 @@ package problem
 import (
 	"errors"
 	"fmt"
-	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 )
 
-func TestHTTPStatus(t *testing.T) {
+func TestPublic(t *testing.T) {
+	cause := errors.New("dial tcp 10.0.0.7:5432: connection refused")
 	tests := []struct {
-		code Code
-		want int
+		name string
+		err  error
+		want *Error
 	}{
-		{InvalidInput, http.StatusBadRequest},
-		{Unauthenticated, http.StatusUnauthorized},
-		{Forbidden, http.StatusForbidden},
-		{InsufficientScope, http.StatusForbidden},
-		{NotFound, http.StatusNotFound},
-		{Conflict, http.StatusConflict},
-		{NeedsReauthorization, http.StatusConflict},
-		{RateLimited, http.StatusTooManyRequests},
-		{UpstreamError, http.StatusBadGateway},
-		{Internal, http.StatusInternalServerError},
-		{Code("unknown"), http.StatusInternalServerError},
+		{"problem", fmt.Errorf("run: %w", New(NotFound, "device guo1 was not found").WithRemedy("check the id").WithDetail("field", "deviceId").Wrap(cause)),
+			&Error{Code: NotFound, Message: "device guo1 was not found", Remedy: "check the id", Details: map[string]any{"field": "deviceId"}}},
+		{"internal problem", New(Internal, "store the run: %v", cause).Wrap(cause), &Error{Code: Internal, Message: InternalMessage}},
+		{"plain error", fmt.Errorf("save item: %w", cause), &Error{Code: Internal, Message: InternalMessage}},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.code), func(t *testing.T) {
-			if got := HTTPStatus(tt.code); got != tt.want {
-				t.Errorf("got %d; want %d", got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			got := Public(tt.err)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v; want %#v", got, tt.want)
+			}
+			if errors.Is(got, cause) || strings.Contains(got.Error(), "10.0.0.7") {
+				t.Errorf("the public error %q carries the internal cause", got.Error())
 			}
 		})
+	}
+	// The copy's details are its own.
+	p := New(InvalidInput, "bad").WithDetail("field", "x")
+	Public(p).Details["field"] = "changed"
+	if p.Details["field"] != "x" {
+		t.Errorf("changing the public copy changed the original's details")
 	}
 }
 

@@ -103,7 +103,7 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		page.Title = "Authorization failed"
 		fillCallback(&page, res)
 		page.Message, page.Remedy = res.Message, res.Remedy
-		status = problem.HTTPStatus(res.Code)
+		status = HTTPStatus(res.Code)
 		s.log.InfoContext(ctx, "authorization failed", slog.String("connection", res.ConnectionID), slog.String("code", string(res.Code)), slog.String("message", res.Message))
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

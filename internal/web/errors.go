@@ -21,37 +21,56 @@ type errorJSON struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
-// publicError turns any error into its public form: a *problem.Error keeps
-// its code, message (with the remedy) and details; anything else becomes
-// "internal" naming the request id. It is the only place where internal
-// errors are translated for callers, shared by the API, the callback page
-// and the console.
+// publicError turns any error into its public form (problem.Public) and
+// HTTP status for the API, the callback page and the console; an internal
+// error's message names the request id under which the log has its cause.
 func publicError(ctx context.Context, err error) (int, errorJSON) {
-	if p, ok := problem.As(err); ok && p.Code != problem.Internal {
-		details := map[string]any{}
-		for k, v := range p.Details {
-			details[k] = v
-		}
-		if p.Remedy != "" {
-			details["remedy"] = p.Remedy
-		}
-		if len(details) == 0 {
-			details = nil
-		}
-		status := problem.HTTPStatus(p.Code)
-		if big := (*http.MaxBytesError)(nil); errors.As(err, &big) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		return status, errorJSON{Code: p.Code, Message: p.Error(), Details: details}
-	}
-	if errors.Is(err, store.ErrNotFound) {
+	if _, ok := problem.As(err); !ok && errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound, errorJSON{Code: problem.NotFound, Message: "not found"}
 	}
-	id := RequestID(ctx)
-	return http.StatusInternalServerError, errorJSON{
-		Code:    problem.Internal,
-		Message: "internal error; the server log has the cause under request id " + id,
-		Details: map[string]any{"requestId": id},
+	p := problem.Public(err)
+	if p.Code == problem.Internal {
+		id := RequestID(ctx)
+		return http.StatusInternalServerError, errorJSON{
+			Code:    problem.Internal,
+			Message: "internal error; the server log has the cause under request id " + id,
+			Details: map[string]any{"requestId": id},
+		}
+	}
+	details := p.Details
+	if p.Remedy != "" {
+		if details == nil {
+			details = map[string]any{}
+		}
+		details["remedy"] = p.Remedy
+	}
+	status := HTTPStatus(p.Code)
+	if big := (*http.MaxBytesError)(nil); errors.As(err, &big) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	return status, errorJSON{Code: p.Code, Message: p.Error(), Details: details}
+}
+
+// HTTPStatus is the HTTP status of a public error code, for the API and
+// the console.
+func HTTPStatus(code problem.Code) int {
+	switch code {
+	case problem.InvalidInput:
+		return http.StatusBadRequest
+	case problem.Unauthenticated:
+		return http.StatusUnauthorized
+	case problem.Forbidden, problem.InsufficientScope:
+		return http.StatusForbidden
+	case problem.NotFound:
+		return http.StatusNotFound
+	case problem.Conflict, problem.NeedsReauthorization:
+		return http.StatusConflict
+	case problem.RateLimited:
+		return http.StatusTooManyRequests
+	case problem.UpstreamError:
+		return http.StatusBadGateway
+	default:
+		return http.StatusInternalServerError
 	}
 }
 

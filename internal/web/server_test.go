@@ -179,11 +179,11 @@ func TestStatusOfEveryCode(t *testing.T) {
 		problem.InvalidInput: 400, problem.Unauthenticated: 401, problem.Forbidden: 403,
 		problem.NotFound: 404, problem.Conflict: 409, problem.InsufficientScope: 403,
 		problem.NeedsReauthorization: 409, problem.RateLimited: 429, problem.UpstreamError: 502,
-		problem.Internal: 500,
+		problem.Internal: 500, problem.Code("unknown"): 500,
 	}
 	for code, status := range want {
-		if got := problem.HTTPStatus(code); got != status {
-			t.Errorf("problem.HTTPStatus(%s) = %d; want %d", code, got, status)
+		if got := HTTPStatus(code); got != status {
+			t.Errorf("HTTPStatus(%s) = %d; want %d", code, got, status)
 		}
 	}
 }

@@ -235,21 +235,22 @@ type shownError struct {
 	Missing []string // the required inputs a flow run lacks
 }
 
-// publicError turns an error into what a person may see: a problem keeps
-// its message and remedy; anything else is an internal error naming the
-// request id, and its cause goes to the log.
+// publicError turns an error into what a person may see (problem.Public,
+// with the API's status); an internal error names the request id, and its
+// cause goes to the log.
 func (c *Console) publicError(ctx context.Context, err error) (int, shownError) {
-	if p, ok := problem.As(err); ok && p.Code != problem.Internal {
-		field, _ := p.Details["field"].(string)
-		missing, _ := p.Details["missing"].([]string)
-		return problem.HTTPStatus(p.Code), shownError{Code: string(p.Code), Message: p.Message, Remedy: p.Remedy, Field: field, Missing: missing}
-	}
-	if errors.Is(err, store.ErrNotFound) {
+	if _, ok := problem.As(err); !ok && errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound, shownError{Code: string(problem.NotFound), Message: "Not found."}
 	}
+	p := problem.Public(err)
+	if p.Code != problem.Internal {
+		field, _ := p.Details["field"].(string)
+		missing, _ := p.Details["missing"].([]string)
+		return web.HTTPStatus(p.Code), shownError{Code: string(p.Code), Message: p.Message, Remedy: p.Remedy, Field: field, Missing: missing}
+	}
 	cause := err.Error()
-	if p, ok := problem.As(err); ok && p.Err != nil {
-		cause = p.Err.Error()
+	if ip, ok := problem.As(err); ok && ip.Err != nil {
+		cause = ip.Err.Error()
 	}
 	id := web.RequestID(ctx)
 	c.log.ErrorContext(ctx, "console: request failed", slog.String("cause", cause))
