@@ -141,12 +141,18 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 	}
 	printDemo(dc, a.URL(), token.Reveal(), orgURL, dataDir, temp, conns)
 
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- a.Serve(ctx) }()
+	go func() { serveErr <- a.Serve(sctx) }()
 	select {
 	case err := <-serveErr:
 		return err
 	case err := <-orgErr:
+		// Stop the server too: it is no use without its org, and its
+		// goroutine must not outlive Demo.
+		stop()
+		<-serveErr
 		return fmt.Errorf("the emulated org stopped: %w", err)
 	}
 }

@@ -337,7 +337,7 @@ func (m *Manager) verifyIDToken(ctx context.Context, c *store.Connection, nonce 
 
 func missingAutoGranted(granted []string) []string {
 	var out []string
-	for _, s := range AutoGrantedScopes {
+	for _, s := range autoGrantedScopes {
 		if !slices.Contains(granted, s) {
 			out = append(out, s)
 		}
@@ -417,7 +417,7 @@ func namedAutoScopes(desc string) []string {
 		words[i] = strings.Trim(w, ".")
 	}
 	var out []string
-	for _, s := range AutoGrantedScopes {
+	for _, s := range autoGrantedScopes {
 		if slices.Contains(words, s) {
 			out = append(out, s)
 		}

@@ -11,9 +11,9 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
-// OktaSuffixes are the DNS suffixes of Okta org hosts (SPEC C2). An org host
+// oktaSuffixes are the DNS suffixes of Okta org hosts (SPEC C2). An org host
 // is one label followed by one of them, e.g. example.okta.com.
-var OktaSuffixes = []string{"okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com", "okta.mil"}
+var oktaSuffixes = []string{"okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com", "okta.mil"}
 
 const (
 	maxDomainLen = 253
@@ -22,7 +22,7 @@ const (
 )
 
 // DomainPolicy is the operator's configuration of which org domains are
-// acceptable. The zero value accepts only hosts under OktaSuffixes.
+// acceptable. The zero value accepts only hosts under oktaSuffixes.
 type DomainPolicy struct {
 	// ExtraSuffixes are custom domains the operator allow-lists (e.g.
 	// "login.example.com"): an entry accepts that host and its subdomains.
@@ -150,7 +150,7 @@ func ParseDomain(input string, p DomainPolicy) (string, error) {
 		fixed := strings.TrimSuffix(host, ".com")
 		return "", domainErr("domain ends in .com.com", fmt.Sprintf("remove the repeated .com: %s", fixed))
 	}
-	for _, s := range OktaSuffixes {
+	for _, s := range oktaSuffixes {
 		if host == s {
 			return "", domainErr(fmt.Sprintf("%s alone is Okta's own domain, not an org", s),
 				fmt.Sprintf("enter your org's domain, e.g. example.%s", s))
@@ -175,7 +175,7 @@ func ParseDomain(input string, p DomainPolicy) (string, error) {
 			return host, nil
 		}
 	}
-	return "", domainErr(fmt.Sprintf("%s is not an Okta org domain; it must end in %s", host, strings.Join(OktaSuffixes, ", ")),
+	return "", domainErr(fmt.Sprintf("%s is not an Okta org domain; it must end in %s", host, strings.Join(oktaSuffixes, ", ")),
 		"enter the org's domain, e.g. example.okta.com (a custom domain must first be allow-listed by the operator)")
 }
 

@@ -193,7 +193,7 @@ func FuzzParseDomain(f *testing.F) {
 			t.Fatalf("ParseDomain(%q) = %q; not a plain lower-case host", in, got)
 		}
 		ok := strings.HasSuffix(got, ".login.example.org") || got == "login.example.org"
-		for _, s := range OktaSuffixes {
+		for _, s := range oktaSuffixes {
 			ok = ok || strings.HasSuffix(got, "."+s)
 		}
 		if !ok {

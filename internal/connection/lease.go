@@ -17,18 +17,34 @@ const (
 
 func leaseName(id string) string { return "refresh:" + id }
 
-// sem returns the in-process lock of a connection: a one-slot channel, so
-// waiting for it can be abandoned with the context.
-func (m *Manager) sem(id string) chan struct{} {
+// connSem is the in-process lock of a connection: a one-slot channel, so
+// waiting for it can be abandoned with the context. users counts who holds
+// or waits for it.
+type connSem struct {
+	ch    chan struct{}
+	users int
+}
+
+// sem returns the in-process lock of a connection and the function to call
+// once done with it: the entry is dropped when nobody holds or waits for
+// it, so the map does not keep every connection ever refreshed.
+func (m *Manager) sem(id string) (chan struct{}, func()) {
 	m.init()
 	m.semMu.Lock()
 	defer m.semMu.Unlock()
 	s, ok := m.sems[id]
 	if !ok {
-		s = make(chan struct{}, 1)
+		s = &connSem{ch: make(chan struct{}, 1)}
 		m.sems[id] = s
 	}
-	return s
+	s.users++
+	return s.ch, func() {
+		m.semMu.Lock()
+		defer m.semMu.Unlock()
+		if s.users--; s.users == 0 {
+			delete(m.sems, id)
+		}
+	}
 }
 
 // lockConn takes the connection's in-process lock and then its refresh
@@ -37,16 +53,21 @@ func (m *Manager) sem(id string) chan struct{} {
 // polls; when waiting reports stop, lockConn gives up and returns a nil
 // unlock and waiting's error. The lease is renewed until unlock is called.
 func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.Context) (stop bool, err error)) (unlock func(), err error) {
-	sem := m.sem(id)
+	sem, forget := m.sem(id)
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
+		forget()
 		return nil, ctx.Err()
+	}
+	release := func() {
+		<-sem
+		forget()
 	}
 	for {
 		ok, err := m.Store.TryLease(ctx, leaseName(id), m.leaseOwner, leaseTTL, m.now())
 		if err != nil {
-			<-sem
+			release()
 			return nil, internal("take refresh lease", err)
 		}
 		if ok {
@@ -55,7 +76,7 @@ func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.
 		if waiting != nil {
 			stop, err := waiting(ctx)
 			if stop || err != nil {
-				<-sem
+				release()
 				return nil, err
 			}
 		}
@@ -64,7 +85,7 @@ func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			<-sem
+			release()
 			return nil, ctx.Err()
 		}
 	}
@@ -91,6 +112,6 @@ func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.
 		if err := m.Store.ReleaseLease(context.WithoutCancel(ctx), leaseName(id), m.leaseOwner); err != nil {
 			m.log.WarnContext(ctx, "could not release the refresh lease", "connection", id, "error", err)
 		}
-		<-sem
+		release()
 	}, nil
 }

@@ -67,7 +67,7 @@ type Manager struct {
 	log        *slog.Logger
 	flights    singleflight.Group
 	semMu      sync.Mutex
-	sems       map[string]chan struct{}
+	sems       map[string]*connSem
 }
 
 func (m *Manager) init() {
@@ -85,7 +85,7 @@ func (m *Manager) init() {
 		if m.log == nil {
 			m.log = slog.New(slog.DiscardHandler)
 		}
-		m.sems = map[string]chan struct{}{}
+		m.sems = map[string]*connSem{}
 	})
 }
 

@@ -7,10 +7,12 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
-// AutoGrantedScopes are the seven OIDC scopes an Okta OAuth app grants by
-// default; every authorization requests all of them (SPEC C3) and fails if
-// one is no longer granted (C5).
-var AutoGrantedScopes = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access"}
+// AutoGrantedScopes returns the seven OIDC scopes an Okta OAuth app grants
+// by default; every authorization requests all of them (SPEC C3) and fails
+// if one is no longer granted (C5). The slice is the caller's.
+func AutoGrantedScopes() []string { return slices.Clone(autoGrantedScopes) }
+
+var autoGrantedScopes = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access"}
 
 // Scope modes (SPEC C3).
 const (
@@ -36,7 +38,7 @@ type Catalog interface {
 	CardsNeeding(connector, scope string) []string
 }
 
-func isAutoGranted(s string) bool { return slices.Contains(AutoGrantedScopes, s) }
+func isAutoGranted(s string) bool { return slices.Contains(autoGrantedScopes, s) }
 
 // apiScopes returns the Okta API scopes of a list (everything that is not
 // auto-granted), in order.
@@ -60,7 +62,7 @@ func (m *Manager) selectScopes(connector string, custom *[]string) (string, []st
 			WithRemedy("use one of the connectors cardflow lists (e.g. okta-devices)").WithDetail("field", "connector")
 	}
 	if custom == nil {
-		return ScopeModeDefault, dedupe(append(slices.Clone(AutoGrantedScopes), defaults...)), nil
+		return ScopeModeDefault, dedupe(append(slices.Clone(autoGrantedScopes), defaults...)), nil
 	}
 	catalogue := m.Connectors.Scopes(connector)
 	var valid []string
@@ -76,7 +78,7 @@ func (m *Manager) selectScopes(connector string, custom *[]string) (string, []st
 		case !slices.Contains(valid, s):
 			return "", nil, problem.New(problem.InvalidInput, "unknown scope %q for connector %s", s, connector).
 				WithRemedy("choose from %s (the auto-granted scopes %s are always requested)",
-					strings.Join(valid, ", "), strings.Join(AutoGrantedScopes, " ")).
+					strings.Join(valid, ", "), strings.Join(autoGrantedScopes, " ")).
 				WithDetail("field", "scopes").WithDetail("validScopes", valid)
 		}
 		chosen[s] = true
@@ -86,7 +88,7 @@ func (m *Manager) selectScopes(connector string, custom *[]string) (string, []st
 			WithRemedy("tick at least one of %s, or use the default scopes", strings.Join(valid, ", ")).
 			WithDetail("field", "scopes").WithDetail("validScopes", valid)
 	}
-	req := slices.Clone(AutoGrantedScopes)
+	req := slices.Clone(autoGrantedScopes)
 	for _, s := range valid {
 		if chosen[s] {
 			req = append(req, s)

@@ -99,6 +99,13 @@ func TestTokenRefreshIsSingleFlightAcrossProcesses(t *testing.T) {
 	if len(errs) != 0 {
 		t.Fatalf("%d of 1000 Token calls failed; first: %v", len(errs), errs[0])
 	}
+	for _, m := range []*Manager{e.m, other} {
+		m.semMu.Lock()
+		if n := len(m.sems); n != 0 {
+			t.Errorf("%d in-process connection locks kept after every refresh ended; want none", n)
+		}
+		m.semMu.Unlock()
+	}
 	if n := e.tokenPosts(t) - posts; n != 1 {
 		t.Errorf("token requests %d; want exactly 1", n)
 	}

@@ -142,4 +142,3 @@ type Progress struct {
 	// for the org's rate limit (Call.OnWait); the counts are unchanged.
 	Wait time.Duration
 }
-

@@ -62,7 +62,7 @@ func (o *Org) discovery(w http.ResponseWriter, r *http.Request) {
 		"grant_types_supported":                         []string{"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{"RS256"},
-		"scopes_supported":                              AutoGrantedScopes,
+		"scopes_supported":                              autoGrantedScopes,
 		"token_endpoint_auth_methods_supported":         authMethods,
 		"introspection_endpoint_auth_methods_supported": authMethods,
 		"revocation_endpoint_auth_methods_supported":    authMethods,

@@ -17,7 +17,7 @@
 // DemoAppID ("Okta Workflows OAuth", client DemoClientID / DemoClientSecret,
 // redirect URIs http://127.0.0.1:PORT/oauth/callback and
 // http://localhost:PORT/oauth/callback on any port) granted the seven
-// AutoGrantedScopes, okta.devices.read and okta.devices.manage; the service
+// autoGrantedScopes, okta.devices.read and okta.devices.manage; the service
 // app DemoServiceAppID (client DemoServiceClientID, private_key_jwt with the
 // keys of Config.ServiceAppJWKS, granted okta.devices.read and
 // okta.devices.manage, role SUPER_ADMIN); the service app DemoDPoPAppID

@@ -70,7 +70,7 @@ func emuOAuth(s *emutest.Server, scopes ...string) *oauth2.Config {
 
 // emuScopes are the auto-granted scopes plus extra.
 func emuScopes(extra ...string) []string {
-	return append(append([]string{}, oktaemu.AutoGrantedScopes...), extra...)
+	return append(append([]string{}, oktaemu.AutoGrantedScopes()...), extra...)
 }
 
 // emuLogin runs the code flow with PKCE as login and returns the tokens.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -46,9 +47,11 @@ const (
 	UnassignedUserID = "00uun4ss1gnQzR4d80g4" // id of UnassignedLogin
 )
 
-// AutoGrantedScopes are the seven OIDC scopes an Okta OAuth app grants by
-// default; the demo app grants them all.
-var AutoGrantedScopes = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access"}
+// AutoGrantedScopes returns the seven OIDC scopes an Okta OAuth app grants
+// by default; the demo app grants them all. The slice is the caller's.
+func AutoGrantedScopes() []string { return slices.Clone(autoGrantedScopes) }
+
+var autoGrantedScopes = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access"}
 
 // Fixture describes an org: its users, API tokens, apps and devices. It is
 // the Go form of the JSON document read by LoadFixture (see the package
@@ -181,7 +184,7 @@ func DemoFixture(n int) *Fixture {
 	for _, e := range demoEmployees {
 		users = append(users, FixtureUser{Login: e[0] + "." + e[1] + "@example.com", FirstName: capitalize(e[0]), LastName: capitalize(e[1]), Password: DemoPassword})
 	}
-	grants := append(append([]string{}, AutoGrantedScopes...), "okta.devices.read", "okta.devices.manage")
+	grants := append(append([]string{}, autoGrantedScopes...), "okta.devices.read", "okta.devices.manage")
 	return &Fixture{
 		Users:     users,
 		APITokens: []FixtureAPIToken{{Token: DemoAPIToken, User: AdminLogin}},
@@ -209,7 +212,7 @@ func DemoFixture(n int) *Fixture {
 			ClientID: DemoConsoleClientID, ClientSecret: DemoConsoleClientSecret,
 			RedirectURIs: []string{"http://127.0.0.1/*", "http://localhost/*"},
 			Users:        []string{AdminLogin, ReadOnlyLogin, UserLogin, UnassignedLogin},
-			Grants:       AutoGrantedScopes,
+			Grants:       autoGrantedScopes,
 		}},
 		Groups: []FixtureGroup{
 			{Name: AdminsGroup, Users: []string{AdminLogin}},

@@ -15,7 +15,7 @@ var otherOktaScopes = []string{"okta.logs.read", "okta.users.read.self", "okta.u
 
 // knownScope reports whether the org authorization server knows scope.
 func knownScope(scope string) bool {
-	if slices.Contains(AutoGrantedScopes, scope) || slices.Contains(otherOktaScopes, scope) {
+	if slices.Contains(autoGrantedScopes, scope) || slices.Contains(otherOktaScopes, scope) {
 		return true
 	}
 	rest, ok := strings.CutPrefix(scope, "okta.")

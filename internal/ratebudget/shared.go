@@ -25,8 +25,8 @@ const (
 	// store while no response of the bucket has told a limit (an org
 	// without rate limits, such as an unthrottled emulator).
 	unknownFor = 250 * time.Millisecond
-	// storeTimeout bounds recording an observation, which has no caller
-	// context.
+	// storeTimeout bounds recording an observation, which outlives the
+	// call's context.
 	storeTimeout = 10 * time.Second
 )
 
@@ -111,7 +111,7 @@ func (e errWait) Error() string { return fmt.Sprintf("wait %v", e.d) }
 func (s *Shared) Wait(ctx context.Context, key okta.Key, onWait func(time.Duration)) (func(okta.Observation), error) {
 	l := s.local(key)
 	if l.unlimited(s.now()) {
-		return s.doneFunc(key, l), nil
+		return s.doneFunc(ctx, key, l), nil
 	}
 	select {
 	case l.turn <- struct{}{}:
@@ -151,7 +151,7 @@ func (s *Shared) Wait(ctx context.Context, key okta.Key, onWait func(time.Durati
 		}
 		break
 	}
-	return s.doneFunc(key, l), nil
+	return s.doneFunc(ctx, key, l), nil
 }
 
 // unlimited reports whether the store, asked less than unknownFor ago,
@@ -168,20 +168,24 @@ func (l *local) saw(limit int, now time.Time) {
 	l.mu.Unlock()
 }
 
-func (s *Shared) doneFunc(key okta.Key, l *local) func(okta.Observation) {
+// doneFunc returns the function that records the call's response; ctx is
+// the call's, for the log (its values, such as the request id).
+func (s *Shared) doneFunc(ctx context.Context, key okta.Key, l *local) func(okta.Observation) {
 	var once sync.Once
 	return func(o okta.Observation) {
-		once.Do(func() { s.observe(key, l, o) })
+		once.Do(func() { s.observe(ctx, key, l, o) })
 	}
 }
 
-// observe records what one response said about its bucket.
-func (s *Shared) observe(key okta.Key, l *local, o okta.Observation) {
+// observe records what one response said about its bucket. The store
+// update does not end with the call's context: what the org said must be
+// recorded even when the caller gave up.
+func (s *Shared) observe(ctx context.Context, key okta.Key, l *local, o okta.Observation) {
 	now := s.now()
 	if !o.Tells(now) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	err := s.Store.UpdateRateBudget(ctx, storeKey(key), func(b *store.RateBudget) error {
 		learn(b, o, now)
@@ -189,7 +193,7 @@ func (s *Shared) observe(key okta.Key, l *local, o okta.Observation) {
 	})
 	if err != nil {
 		if s.Logger != nil {
-			s.Logger.Warn("rate budget: recording a response failed", slog.String("org", key.Org),
+			s.Logger.WarnContext(ctx, "rate budget: recording a response failed", slog.String("org", key.Org),
 				slog.String("bucket", key.Bucket), slog.Any("err", err))
 		}
 		return

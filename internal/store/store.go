@@ -367,10 +367,10 @@ type Store interface {
 	// RenewFlowRunLease extends owner's lease, even past its expiry while
 	// nobody else has claimed the run; ErrConflict if owner lost it,
 	// ErrNotFound for an unknown run.
+	RenewFlowRunLease(ctx context.Context, runID, owner string, ttl time.Duration, now time.Time) error
 	// PutFlowStep creates or replaces a step; ListFlowSteps returns steps
 	// in the order they were first put. PutFlowStep and PutFlowItem return
 	// ErrNotFound when the run does not exist.
-	RenewFlowRunLease(ctx context.Context, runID, owner string, ttl time.Duration, now time.Time) error
 	PutFlowStep(ctx context.Context, s *FlowStep) error
 	ListFlowSteps(ctx context.Context, runID string) ([]*FlowStep, error)
 	// PutFlowItem records a finished item; recording the same (run, step,

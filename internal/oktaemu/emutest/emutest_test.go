@@ -42,7 +42,7 @@ func get(t *testing.T, s *emutest.Server, path, authz string) (int, http.Header,
 
 func TestSignInCodeFlow(t *testing.T) {
 	s := emutest.Start(t, oktaemu.Config{Devices: 5})
-	conf := oauthConfig(s, append(append([]string{}, oktaemu.AutoGrantedScopes...), "okta.devices.read", "okta.devices.manage", "okta.users.read")...)
+	conf := oauthConfig(s, append(append([]string{}, oktaemu.AutoGrantedScopes()...), "okta.devices.read", "okta.devices.manage", "okta.users.read")...)
 	verifier := oauth2.GenerateVerifier()
 	cb := s.SignIn(t, conf.AuthCodeURL("st4te", oauth2.S256ChallengeOption(verifier)), oktaemu.AdminLogin, oktaemu.DemoPassword)
 	if got := cb.Query().Get("state"); got != "st4te" {
@@ -55,7 +55,7 @@ func TestSignInCodeFlow(t *testing.T) {
 	if tok.RefreshToken == "" || tok.Extra("id_token") == nil {
 		t.Fatalf("token lacks refresh or id token: %+v", tok)
 	}
-	if got, want := tok.Extra("scope"), strings.Join(append(append([]string{}, oktaemu.AutoGrantedScopes...), "okta.devices.read", "okta.devices.manage"), " "); got != want {
+	if got, want := tok.Extra("scope"), strings.Join(append(append([]string{}, oktaemu.AutoGrantedScopes()...), "okta.devices.read", "okta.devices.manage"), " "); got != want {
 		t.Errorf("scope %q; want %q", got, want)
 	}
 	code, _, body := get(t, s, "/api/v1/devices?limit=2", "Bearer "+tok.AccessToken)

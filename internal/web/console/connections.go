@@ -114,7 +114,7 @@ type connForm struct {
 // permissionsFor builds the scope choices of connector k, ticking checked
 // (or the defaults when checked is nil).
 func permissionsFor(k card.Connector, mode string, checked []string) permissions {
-	p := permissions{Mode: mode, Defaults: k.DefaultScopes, Auto: connection.AutoGrantedScopes}
+	p := permissions{Mode: mode, Defaults: k.DefaultScopes, Auto: connection.AutoGrantedScopes()}
 	for _, sc := range k.Scopes {
 		ch := scopeChoice{Name: sc.Name, Description: sc.Description, Default: slices.Contains(k.DefaultScopes, sc.Name)}
 		for _, cd := range k.Cards {
@@ -277,7 +277,7 @@ func scopeRows(k card.Connector, v *connection.View) (api, auto []scopeRow) {
 				row.Cards = append(row.Cards, cd.Name)
 			}
 		}
-		if slices.Contains(connection.AutoGrantedScopes, name) {
+		if slices.Contains(connection.AutoGrantedScopes(), name) {
 			auto = append(auto, row)
 			return
 		}
@@ -371,7 +371,7 @@ func (c *Console) reauthForm(v *connection.View, mode string, checked []string) 
 	k, _ := c.connector(v.Connector)
 	var current []string
 	for _, sc := range v.RequestedScopes {
-		if !slices.Contains(connection.AutoGrantedScopes, sc) {
+		if !slices.Contains(connection.AutoGrantedScopes(), sc) {
 			current = append(current, sc)
 		}
 	}
