@@ -1,0 +1,133 @@
+package app
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// architecture is the module's layering (ARCHITECTURE.md) as the imports it
+// allows: each package and the packages of the module it may import (tests
+// excepted). Imports point down or across, never up. A new package, or a
+// new import between packages, is added here on purpose, and ARCHITECTURE.md
+// with it.
+var architecture = []struct {
+	pkg       string
+	mayImport []string
+}{
+	// Entry points: flags, environment, signals, exit codes.
+	{"cmd/cardflow", []string{"internal/app", "internal/keyring"}},
+	{"cmd/oktaemu", []string{"internal/oktaemu"}},
+
+	// Wiring: the one place that knows every concrete type, the storage
+	// backends included.
+	{"internal/app", []string{
+		"internal/web", "internal/web/console",
+		"internal/flowrun", "internal/schedule", "internal/notify",
+		"internal/connection", "internal/card", "internal/flow",
+		"internal/okta", "internal/keyring", "internal/ratebudget", "internal/problem", "internal/store",
+		"internal/store/sqlite", "internal/store/postgres",
+		"internal/oktaemu", // the demo's org
+	}},
+
+	// Edge: HTTP API, OAuth callback, console.
+	{"internal/web", []string{"internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/web/console", []string{"internal/web", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
+
+	// Services: flow runs, the scheduler, notifications.
+	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/store"}},
+	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/store"}},
+	{"internal/notify", []string{"internal/store"}},
+
+	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).
+	{"internal/connection", []string{"internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/card", []string{"internal/okta", "internal/problem", "internal/store"}},
+	{"internal/flow", []string{"internal/problem"}},
+
+	// Base.
+	{"internal/okta", nil},
+	{"internal/keyring", nil},
+	{"internal/problem", nil},
+	{"internal/ratebudget", []string{"internal/okta", "internal/store"}},
+	{"internal/store", nil},
+	{"internal/store/sqlstore", []string{"internal/store"}},
+	{"internal/store/sqlite", []string{"internal/store/sqlstore", "internal/store"}},
+	{"internal/store/postgres", []string{"internal/store/sqlstore", "internal/store"}},
+
+	// The emulated org shares nothing with the code it stands in for.
+	{"internal/oktaemu", nil},
+
+	// Test support, imported by tests only.
+	{"internal/oktaemu/emutest", []string{"internal/oktaemu"}},
+	{"internal/store/storetest", []string{"internal/store"}},
+	{"internal/store/postgres/pgtest", nil},
+}
+
+const module = "github.com/cardflow/cardflow/"
+
+// modulePackages lists the module's packages and their non-test imports
+// of the module, relative to the module path.
+func modulePackages(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string][]string{}
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		var imports []string
+		for _, imp := range fields[1:] {
+			if rel, ok := strings.CutPrefix(imp, module); ok {
+				imports = append(imports, rel)
+			}
+		}
+		pkgs[strings.TrimPrefix(fields[0], module)] = imports
+	}
+	return pkgs
+}
+
+// TestArchitecture: every package of the module is in the architecture
+// table and imports only what the table allows it.
+func TestArchitecture(t *testing.T) {
+	pkgs := modulePackages(t)
+	allowed := map[string][]string{}
+	for _, a := range architecture {
+		allowed[a.pkg] = a.mayImport
+		if _, ok := pkgs[a.pkg]; !ok {
+			t.Errorf("the architecture names %s, which does not exist; remove it from the table", a.pkg)
+		}
+	}
+	for pkg, imports := range pkgs {
+		may, ok := allowed[pkg]
+		if !ok {
+			t.Errorf("package %s is not in the architecture table: add it with the packages it may import (and to ARCHITECTURE.md)", pkg)
+			continue
+		}
+		for _, imp := range imports {
+			if !slices.Contains(may, imp) {
+				t.Errorf("%s imports %s, which the architecture does not allow; change the code, or the table and ARCHITECTURE.md on purpose", pkg, imp)
+			}
+		}
+	}
+}
+
+// TestNoHTTPOrSQL: flow and problem describe work and errors, not
+// transports: they import neither net/http nor database/sql.
+func TestNoHTTPOrSQL(t *testing.T) {
+	for _, pkg := range []string{"internal/flow", "internal/problem"} {
+		out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, module+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			if imp == "net/http" || strings.HasPrefix(imp, "net/http/") || strings.HasPrefix(imp, "database/sql") {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
+	}
+}
