@@ -483,8 +483,10 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 		}
 		runPages = append(runPages, "/runs/"+run.ID)
 	}
-	if code, out := e.api(t, "POST", "/api/v1/flows", "application/yaml", testFlow); code != 201 {
-		t.Fatalf("store the flow: %d %s", code, out)
+	for _, doc := range []string{testFlow, nightlyFlow} {
+		if code, out := e.api(t, "POST", "/api/v1/flows", "application/yaml", doc); code != 201 {
+			t.Fatalf("store a flow: %d %s", code, out)
+		}
 	}
 	code, out := e.api(t, "POST", "/api/v1/flows/suspend-everything/runs?wait=true", "application/json", `{}`)
 	var flowRun struct{ ID string }
@@ -504,7 +506,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	}
 
 	pending := e.connectionByNickname(t, "Half done")
-	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID}, runPages...)
+	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
 	visited := b.crawl(routes, 1, start...)
 	visited["/signin"] = true
 	for _, r := range routes {
