@@ -43,6 +43,11 @@ func serveChild(args []string) int {
 	fs.StringVar(&trusted, "trust-origin", "", "")
 	fs.StringVar(&cfg.DB, "db", "", "")
 	fs.DurationVar(&cfg.FlowLeaseTTL, "flow-lease-ttl", 15*time.Second, "")
+	fs.Func("notify-url", "", func(u string) error {
+		cfg.NotifyURLs = append(cfg.NotifyURLs, u)
+		return nil
+	})
+	cfg.NotifySecret = keyring.Secret(os.Getenv("CARDFLOW_NOTIFY_SECRET"))
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
