@@ -17,6 +17,9 @@ import (
 // X-Rate-Limit-Reset it answered), and its answers of 429.
 type devicesMeter struct {
 	next http.Handler
+	// delay is added to every Devices API answer, as a network round trip
+	// to a real org would be.
+	delay time.Duration
 
 	mu      sync.Mutex
 	windows map[int64]int // calls by window end (Unix seconds)
@@ -27,6 +30,9 @@ func (m *devicesMeter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !isDevicesPath(r.URL.Path) {
 		m.next.ServeHTTP(w, r)
 		return
+	}
+	if m.delay > 0 {
+		time.Sleep(m.delay)
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	m.next.ServeHTTP(rec, r)

@@ -21,8 +21,10 @@ import (
 // over Okta's Go SDK (okta-sdk-golang v5: list the ACTIVE devices page by
 // page, then suspend them one after the other, with the SDK's 429 retries
 // on). The org is limited to 600 Devices API calls a minute; both runs
-// start 50 ms into a rate-limit window of a freshly reset org. It runs on
-// the real clock (over two minutes for the larger job):
+// start 50 ms into a rate-limit window of a freshly reset org. A third case
+// adds a 20 ms round trip to every Devices API answer, as an org across a
+// network would. It runs on the real clock (over two minutes for the larger
+// job):
 //
 //	go test -run '^$' -bench BulkSuspendVsSDK -benchtime 1x ./internal/app/
 //
@@ -31,15 +33,22 @@ import (
 // sdk-calls (Devices API calls the org counted, 429s included), and
 // sdk-failed (devices the SDK loop failed to suspend).
 func BenchmarkBulkSuspendVsSDK(b *testing.B) {
-	for _, n := range []int{357, 696} {
-		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
-			benchBulkVsSDK(b, bulkCase{devices: n, others: n / 4, limit: 600, concurrency: 8, phase: 50 * time.Millisecond})
+	for _, tt := range []struct {
+		devices int
+		rtt     time.Duration
+	}{{357, 0}, {696, 0}, {357, 20 * time.Millisecond}} {
+		b.Run(fmt.Sprintf("devices=%d/rtt=%v", tt.devices, tt.rtt), func(b *testing.B) {
+			benchBulkVsSDK(b, bulkCase{devices: tt.devices, others: tt.devices / 4, limit: 600, concurrency: 8, phase: 50 * time.Millisecond}, tt.rtt)
 		})
 	}
 }
 
-func benchBulkVsSDK(b *testing.B, bc bulkCase) {
-	emu, _ := startMeteredEmulator(b, oktaemu.Config{Fixture: bulkFixture(bc.devices, bc.others), RateLimitPerMinute: bc.limit})
+// benchBulkVsSDK runs the comparison; rtt is added to every Devices API
+// answer, as the round trip to a real org would be (0: only the
+// emulator's own, well under a millisecond).
+func benchBulkVsSDK(b *testing.B, bc bulkCase, rtt time.Duration) {
+	emu, meter := startMeteredEmulator(b, oktaemu.Config{Fixture: bulkFixture(bc.devices, bc.others), RateLimitPerMinute: bc.limit})
+	meter.delay = rtt
 	flowDoc := fmt.Sprintf(bulkFlowTemplate, bc.concurrency)
 	client := &http.Client{Timeout: 10 * time.Minute}
 	var cfTime, sdkTime time.Duration
