@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -383,31 +381,13 @@ steps:
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestCLIReauthorizeStopsWhenSignInFails reauthorizes an active
 // connection and signs in with an account the org refuses: the command
 // stops with the reason instead of waiting out its ten-minute timeout.
 func TestCLIReauthorizeStopsWhenSignInFails(t *testing.T) {
 	s := startServer(t)
 	s.connect(t, "Demo org")
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
 	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: errOut, getenv: func(k string) string { return s.vars[k] }}
 	done := make(chan int, 1)
 	go func() {

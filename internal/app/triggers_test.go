@@ -35,24 +35,6 @@ steps:
       search: 'lastUpdated gt "${{ inputs.since }}"'
 `
 
-// virtualClock is the server's clock in tests that move time by hand.
-type virtualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *virtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *virtualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 type flowJSON struct {
 	ID      string         `json:"id"`
 	Name    string         `json:"name"`
@@ -102,7 +84,7 @@ func (h *harness) runsOf(flowID string) []triggeredRun {
 }
 
 func TestScheduledFlowEndToEnd(t *testing.T) {
-	clock := &virtualClock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	clock := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	h := startHarness(t, oktaemu.Config{Devices: 5}, func(c *Config) {
 		c.Now, c.SchedulePoll = clock.Now, 20*time.Millisecond
 	})

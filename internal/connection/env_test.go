@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/keyring"
@@ -52,24 +51,6 @@ func (testCatalog) CardsNeeding(c, scope string) []string {
 	return cardsByScope[scope]
 }
 
-// lockedBuffer collects log output from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // env is an emulated org, a SQLite store in a temp dir, a real keyring and
 // a Manager wired to them, with debug logs captured.
 type env struct {
@@ -77,7 +58,7 @@ type env struct {
 	dbPath string
 	store  store.Store
 	kr     *keyring.Keyring
-	logs   *lockedBuffer
+	logs   *emutest.SyncBuffer
 	m      *Manager
 	secret string // the OAuth app's client secret
 }
@@ -98,7 +79,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	cfg := setup.cfg
 	emu := emutest.Start(t, cfg)
-	e := &env{emu: emu, dbPath: filepath.Join(t.TempDir(), "cardflow.db"), logs: &lockedBuffer{}, secret: oktaemu.DemoClientSecret}
+	e := &env{emu: emu, dbPath: filepath.Join(t.TempDir(), "cardflow.db"), logs: &emutest.SyncBuffer{}, secret: oktaemu.DemoClientSecret}
 	if cfg.Fixture != nil {
 		for _, a := range cfg.Fixture.Apps {
 			if a.ClientID == oktaemu.DemoClientID {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
@@ -21,24 +22,6 @@ import (
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// clock is a virtual clock shared by the schedulers of a test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func openSQLite(t testing.TB) store.Store {
 	t.Helper()
@@ -92,7 +75,7 @@ func scheduledFlow(t testing.TB, st store.Store, name, schedule string, now time
 	return fl
 }
 
-func newScheduler(st store.Store, c *clock) *Scheduler {
+func newScheduler(st store.Store, c *emutest.Clock) *Scheduler {
 	runs := flowrun.New(flowrun.Config{Store: st, Owner: "test", Now: c.Now})
 	return &Scheduler{Store: st, Runs: runs, Now: c.Now, Metrics: NewMetrics()}
 }
@@ -135,7 +118,7 @@ func minutes(from time.Time, n int) []time.Time {
 
 func TestTwoHundredTicks(t *testing.T) {
 	st := openSQLite(t)
-	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	fl := scheduledFlow(t, st, "every-minute", "every: 1m", c.Now())
 	s := newScheduler(st, c)
 	first := time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC)
@@ -162,7 +145,7 @@ func TestTwoHundredTicks(t *testing.T) {
 func TestTwoServersOnPostgres(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	st1, st2 := openPostgres(t, dsn), openPostgres(t, dsn)
-	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	fl := scheduledFlow(t, st1, "every-minute", "every: 1m", c.Now())
 	cron := scheduledFlow(t, st1, "cron-five", `cron: "*/5 * * * *"`, c.Now())
 	servers := []*Scheduler{newScheduler(st1, c), newScheduler(st2, c)}
@@ -215,13 +198,13 @@ func TestMissedTicks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := openSQLite(t)
-			c := &clock{now: time.Date(2025, 6, 1, 23, 0, 0, 0, time.UTC)}
+			c := emutest.NewClock(time.Date(2025, 6, 1, 23, 0, 0, 0, time.UTC))
 			fl := scheduledFlow(t, st, "missed", tt.schedule, c.Now())
 			stored, err := st.GetFlow(t.Context(), fl.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.now = stored.NextRunAt.Add(tt.down)
+			c.Advance(stored.NextRunAt.Add(tt.down).Sub(c.Now()))
 			s := newScheduler(st, c)
 			if _, err := s.Tick(t.Context()); err != nil {
 				t.Fatal(err)
@@ -243,7 +226,7 @@ func TestMissedTicks(t *testing.T) {
 
 func TestDisabledFlowsDoNotFire(t *testing.T) {
 	st := openSQLite(t)
-	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	fl := scheduledFlow(t, st, "off", "every: 1m", c.Now())
 	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, false, time.Time{}); err != nil {
 		t.Fatal(err)
@@ -296,7 +279,7 @@ func (c *countingStore) AdvanceSchedule(ctx context.Context, id string, due, nex
 func BenchmarkTick(b *testing.B) {
 	const total, flowsPerMinute = 10_000, 10
 	st := &countingStore{Store: openSQLite(b), calls: map[string]int{}}
-	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)}
+	c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	for i := range total {
 		sched := `cron: "0 2 * * *"`
 		if i < flowsPerMinute {

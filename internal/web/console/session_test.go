@@ -11,10 +11,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/web/console"
 )
 
@@ -285,7 +285,7 @@ func TestSignInIsRateLimited(t *testing.T) {
 // the administrator at another address still signs in, and the log names
 // the guessing address.
 func TestSignInLimitIsPerAddress(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &emutest.SyncBuffer{}
 	ts := bareConsole(t, func(c *console.Console) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	})
@@ -306,33 +306,6 @@ func TestSignInLimitIsPerAddress(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a strings.Builder safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
 func TestSessionsExpire(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -345,7 +318,7 @@ func TestSessionsExpire(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			clk := emutest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 			ts := bareConsole(t, func(c *console.Console) {
 				c.Now = clk.Now
 				c.IdleTimeout = time.Hour
