@@ -38,9 +38,10 @@ func writeForbidden(w http.ResponseWriter) {
 // principal is who an API call acts as: a user (SSWS token or a user's
 // access token) or a service app (client credentials).
 type principal struct {
-	user   *user
-	app    *app     // the service app, for client credentials tokens
-	scopes []string // nil means every scope (SSWS)
+	user     *user
+	app      *app     // the service app, for client credentials tokens
+	clientID string   // the OAuth client of a Bearer token; "" for SSWS
+	scopes   []string // nil means every scope (SSWS)
 }
 
 func (p *principal) roles() []string {
@@ -134,7 +135,7 @@ func (o *Org) authenticate(w http.ResponseWriter, r *http.Request) *principal {
 		t := s.tokens[cred]
 		var p *principal
 		if t != nil && t.kind == kindAccess && t.live(now) {
-			p = &principal{scopes: t.scopes, user: s.users[t.userID]}
+			p = &principal{scopes: t.scopes, user: s.users[t.userID], clientID: t.clientID}
 			if p.user == nil {
 				p.app = s.byClient[t.clientID]
 			}

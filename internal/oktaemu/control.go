@@ -1,7 +1,9 @@
 package oktaemu
 
 import (
+	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -186,11 +188,22 @@ func (o *Org) ctlClock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o *Org) ctlFaults(w http.ResponseWriter, r *http.Request) {
-	var f fault
-	if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
-		ctlError(w, "body must be {\"method\",\"path\",\"status\",\"count\"}")
+	var req struct {
+		fault
+		Hook        string  `json:"hook"`
+		Delay       string  `json:"delay"`
+		Probability float64 `json:"probability"`
+		Seed        uint64  `json:"seed"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		ctlError(w, "body must be {\"method\",\"path\",\"status\",\"count\"} or {\"hook\":\"drop\"|\"duplicate\"|\"delay\",\"count\",\"delay\",\"probability\",\"seed\"}")
 		return
 	}
+	if req.Hook != "" {
+		o.ctlHookFault(w, req.Hook, req.Count, req.Delay, req.Probability, req.Seed)
+		return
+	}
+	f := req.fault
 	if f.Path == "" || f.Status < 100 || f.Status > 599 {
 		ctlError(w, "path and a status between 100 and 599 are required")
 		return
@@ -202,9 +215,50 @@ func (o *Org) ctlFaults(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (o *Org) ctlStats(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"requests": o.Stats()})
+// ctlHookFault adds a fault to event hook deliveries.
+func (o *Org) ctlHookFault(w http.ResponseWriter, kind string, count int, delay string, p float64, seed uint64) {
+	f := &hookFault{Kind: kind, Count: count, Probability: p}
+	switch kind {
+	case "drop", "duplicate":
+	case "delay":
+		d, err := time.ParseDuration(delay)
+		if err != nil || d <= 0 {
+			ctlError(w, "a delay fault needs \"delay\": a positive Go duration such as \"5s\"")
+			return
+		}
+		f.Delay = d
+	default:
+		ctlError(w, "hook must be \"drop\", \"duplicate\" or \"delay\"")
+		return
+	}
+	switch {
+	case p < 0 || p > 1:
+		ctlError(w, "probability must be between 0 and 1")
+		return
+	case p > 0:
+		f.rnd = rand.New(rand.NewPCG(seed, 0x686f6f6b))
+	case count <= 0:
+		f.Count = 1
+	}
+	if count < 0 {
+		ctlError(w, "count must not be negative")
+		return
+	}
+	o.deliver.addFault(f)
+	w.WriteHeader(http.StatusNoContent)
 }
+
+func (o *Org) ctlStats(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"requests": o.Stats(), "deliveries": o.DeliveryStats()})
+}
+
+// DeliveryStats returns the event hook delivery counts.
+func (o *Org) DeliveryStats() DeliveryStats { return o.deliver.snapshot() }
+
+// WaitDeliveries blocks until every event hook delivery that is due has
+// been sent or given up (delayed deliveries wait for the emulator clock),
+// or ctx ends.
+func (o *Org) WaitDeliveries(ctx context.Context) error { return o.deliver.wait(ctx) }
 
 func (o *Org) ctlReset(w http.ResponseWriter, r *http.Request) {
 	o.Reset()

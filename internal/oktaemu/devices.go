@@ -138,7 +138,8 @@ func (o *Org) deviceUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o *Org) deleteDevice(w http.ResponseWriter, r *http.Request) {
-	if o.authorizeAPI(w, r, "okta.devices.manage", accessManage) == nil {
+	p := o.authorizeAPI(w, r, "okta.devices.manage", accessManage)
+	if p == nil {
 		return
 	}
 	id := r.PathValue("deviceId")
@@ -160,6 +161,7 @@ func (o *Org) deleteDevice(w http.ResponseWriter, r *http.Request) {
 			"Api validation failed: The device is "+d.status+"; only a DEACTIVATED device can be deleted. Deactivate it first.",
 			"status: The device must be DEACTIVATED to be deleted; it is "+d.status+".")
 	default:
+		o.recordCall(r, p, "device.lifecycle.delete", deviceTarget(d))
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -183,7 +185,8 @@ func (o *Org) lifecycle(op string) http.HandlerFunc {
 			lengthRequired(w)
 			return
 		}
-		if o.authorizeAPI(w, r, "okta.devices.manage", accessManage) == nil {
+		p := o.authorizeAPI(w, r, "okta.devices.manage", accessManage)
+		if p == nil {
 			return
 		}
 		id := r.PathValue("deviceId")
@@ -192,18 +195,23 @@ func (o *Org) lifecycle(op string) http.HandlerFunc {
 		s.mu.Lock()
 		d := s.devices[id]
 		allowed := d != nil && slices.Contains(tr.from, d.status)
+		var changed *device
 		if allowed {
 			users := d.users
 			if tr.to == "DEACTIVATED" {
 				users = nil
 			}
-			s.devices[id] = d.with(tr.to, now, users)
+			changed = d.with(tr.to, now, users)
+			s.devices[id] = changed
 		}
 		s.mu.Unlock()
 		switch {
 		case d == nil:
 			writeNotFound(w, id, "GenericUDObject")
-		case allowed || d.status == tr.to:
+		case allowed:
+			o.recordCall(r, p, "device.lifecycle."+op, deviceTarget(changed))
+			w.WriteHeader(http.StatusNoContent)
+		case d.status == tr.to:
 			w.WriteHeader(http.StatusNoContent)
 		default:
 			writeError(w, http.StatusBadRequest, "E0000001",

@@ -3,7 +3,8 @@
 // a sign-in form, token, keys, userinfo, introspect, revoke), the Devices
 // API with SCIM search and Link paging, users, admin roles, apps, app users
 // and scope grants, with Okta's error bodies, SSWS and Bearer
-// authentication, scope and admin-role checks and per-bucket rate limits.
+// authentication, scope and admin-role checks and per-bucket rate limits,
+// the System Log and event hooks with their deliveries.
 // State lives in memory; an Org is safe for concurrent use. The issuer and
 // origin are "http://" + the request's Host, so an org works on any port.
 //
@@ -130,14 +131,108 @@
 //     rate-limit headers, 5xx E0000009, others E0000001.
 //   - GET /_emulator/stats answers {"requests":{"GET /api/v1/devices":3,...}}
 //     counted by method and route pattern.
+//   - POST /_emulator/faults {"hook":"drop"|"duplicate"|"delay","count":N,"delay":"5s"}
+//     drops, doubles (the same delivery, same eventId, twice) or delays
+//     (until the emulator clock has moved on by delay) the next N event
+//     hook deliveries. With "probability": p (0 < p ≤ 1) and an optional
+//     "seed", each delivery is affected with probability p, decided by a
+//     generator seeded with seed (so a run repeats), at most count times
+//     (count 0: until reset).
+//   - GET /_emulator/stats also answers "deliveries": {"sent", "failed",
+//     "dropped", "duplicated", "delayed", "retried", "pending"}
+//     (DeliveryStats); Org.WaitDeliveries waits until no delivery is due.
+//   - POST /_emulator/devices {"user": LOGIN, "platform", "displayName",
+//     "serialNumber", "osVersion", "manufacturer", "model"} enrolls a new
+//     ACTIVE device for the user (answers 201 and the device) and records
+//     device.enrollment.create and device.user.add.
+//   - POST /_emulator/devices/{id}/users {"user": LOGIN} and
+//     DELETE /_emulator/devices/{id}/users/{login} add and remove a
+//     device's user, recording device.user.add and device.user.remove.
+//     The user is the actor of these events (they act in Okta Verify).
 //   - POST /_emulator/reset restores the starting state (data, tokens,
-//     clock, faults, statistics, rate-limit windows).
+//     clock, faults, statistics, rate-limit windows, the System Log, event
+//     hooks and queued deliveries).
+//
+// # System Log
+//
+// GET /api/v1/logs (okta.logs.read, or SSWS; its own rate-limit bucket)
+// serves the events the org recorded: every device lifecycle change
+// (device.lifecycle.activate, deactivate, suspend, unsuspend, delete),
+// enrollment (device.enrollment.create), device-user change
+// (device.user.add, device.user.remove) and the event hook administration
+// events (event_hook.created, updated, activated, deactivated, deleted,
+// verified, and event_hook.delivery for a delivery given up). The actor
+// is the caller: the user of an SSWS token or of an access token (type
+// User), or the service app of a client credentials token (type
+// PublicClientApp, id = client ID). Targets: the device as
+// {id, type: "UDDevice", alternateId: serial number or "unknown",
+// displayName, detailEntry: {platform}}, and for enrollment and
+// device.user.* the user as {id, type: "User", alternateId: login,
+// displayName}. Parameters: since, until (ISO 8601), after (the opaque
+// cursor of a next link), filter (SCIM on eventType, target.id and uuid,
+// with eq, ne, sw, co, pr, and, or, not; anything else is 400 E0000053),
+// q (keywords), limit 0–1000 (default 100) and sortOrder. Without until
+// and in ascending order a request is a polling request: events in
+// persistence order after since (default: 7 days ago), always with a
+// rel="next" link, also when the page is empty. With until or
+// DESCENDING it is bounded: published in [since, until), default the 7
+// days before now, with a next link only while more remain. since more
+// than 180 days back is 400 E0000053; events older than 90 days are not
+// served. Persistence time and publication time are the same here.
+//
+// # Event hooks
+//
+// /api/v1/eventHooks (list, create, get, replace, delete) and
+// /api/v1/eventHooks/{id}/lifecycle/{activate,deactivate,verify}, with
+// okta.eventHooks.read for reads and okta.eventHooks.manage (and a super
+// admin) for changes. Create answers 200 with an ACTIVE, UNVERIFIED hook
+// (id "who..."); authScheme.value is never returned; replacing the
+// channel makes it UNVERIFIED again; only an INACTIVE hook can be
+// deleted. Verification sends GET uri with X-Okta-Verification-Challenge,
+// the auth header and the custom headers, and wants 200 with
+// {"verification": <challenge>}; one retry; failure is 400 E0000001
+// "Unable to verify event hook. Hook NAME execution failed". Only ACTIVE
+// and VERIFIED hooks receive events: the org POSTs Okta's envelope
+// ({eventType: "com.okta.event_hook", eventTypeVersion "1.0",
+// cloudEventsVersion "0.1", source, eventId, eventTime, contentType,
+// data.events: [LogEvent...]}) with Accept and Content-Type
+// application/json, User-Agent Okta-Integrations, X-Okta-Request-Id, the
+// custom headers and the auth header. Deliveries are asynchronous (an API
+// call never waits for one), in order of recording per org, from one
+// sender; events recorded while a delivery is in flight are batched into
+// the next one (at most 50 per delivery). Each request times out after
+// Config.HookTimeout (3 s); a 5xx, a timeout or a network error is retried
+// once at once, a 4xx is not; a delivery given up is logged as
+// event_hook.delivery and not queued again. Redirects are not followed.
+//
+// The emulator's one deviation: besides https:// URIs it accepts http://
+// URIs on loopback hosts (127.0.0.0/8, [::1], localhost), so that a local
+// server can receive deliveries.
+//
+// Choices where Okta's documentation is silent (the likeliest behaviour):
+//   - The limit of 25 is kept as "at most 25 ACTIVE hooks": creating or
+//     activating a 26th answers 400 E0000001.
+//   - An ineligible or unknown event type, and DELETE of an ACTIVE hook,
+//     answer 400 E0000001 with a cause naming the problem.
+//   - Delivery POSTs carry User-Agent: Okta-Integrations and
+//     X-Okta-Request-Id, as the verification GET does.
+//   - The retry follows the failure at once; at most 50 events per
+//     delivery; redirects are not followed; a hook is never deactivated
+//     for failing.
+//   - Event hook filters (an Early Access feature) are not enabled: a
+//     filter answers 400.
+//   - A lifecycle call that changes nothing (the device is already in the
+//     target state) records no event; deactivation, which drops the
+//     device's users, records only device.lifecycle.deactivate.
+//   - The device target's type is "UDDevice" and device.user.* and
+//     enrollment events also carry the User target.
 //
 // # Rate limits
 //
 // With Config.RateLimitPerMinute > 0 every /api/v1 response carries
 // X-Rate-Limit-Limit, X-Rate-Limit-Remaining and X-Rate-Limit-Reset (epoch
 // seconds of the end of the current minute on the emulator clock) and Date
-// (emulator clock); each bucket (devices; users and roles; apps and grants)
-// allows that many requests per window and then answers 429 E0000047.
+// (emulator clock); each bucket (devices; users and roles; apps and grants;
+// System Log; event hooks) allows that many requests per window and then
+// answers 429 E0000047.
 package oktaemu

@@ -184,7 +184,7 @@ func DemoFixture(n int) *Fixture {
 	for _, e := range demoEmployees {
 		users = append(users, FixtureUser{Login: e[0] + "." + e[1] + "@example.com", FirstName: capitalize(e[0]), LastName: capitalize(e[1]), Password: DemoPassword})
 	}
-	grants := append(append([]string{}, autoGrantedScopes...), "okta.devices.read", "okta.devices.manage")
+	grants := append(append([]string{}, autoGrantedScopes...), "okta.devices.read", "okta.devices.manage", "okta.eventHooks.manage", "okta.logs.read")
 	return &Fixture{
 		Users:     users,
 		APITokens: []FixtureAPIToken{{Token: DemoAPIToken, User: AdminLogin}},

@@ -1,6 +1,7 @@
 package oktaemu
 
 import (
+	"context"
 	"crypto/rsa"
 	"log/slog"
 	"math/rand/v2"
@@ -38,6 +39,12 @@ type Config struct {
 	// SigningKey signs ID tokens; nil means a 2048-bit key generated when
 	// first needed.
 	SigningKey *rsa.PrivateKey
+	// HookTimeout bounds each event hook request (verification and
+	// delivery); 0 means DefaultHookTimeout (3 s, as Okta).
+	HookTimeout time.Duration
+	// HookClient makes event hook requests; nil means a client that never
+	// follows redirects.
+	HookClient *http.Client
 }
 
 // Org is an emulated Okta org. It is an http.Handler serving the org
@@ -55,6 +62,9 @@ type Org struct {
 	stats   statTable
 	holdMu  sync.Mutex
 	holds   []*Hold
+	deliver *deliverer
+
+	lastOrigin atomic.Value // string: the origin the org was last called on
 
 	keyOnce sync.Once
 	key     *signingKey
@@ -67,7 +77,7 @@ func New(cfg Config) *Org {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	o := &Org{cfg: cfg, log: cfg.Logger}
+	o := &Org{cfg: cfg, log: cfg.Logger, deliver: newDeliverer()}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
@@ -104,8 +114,12 @@ func (o *Org) now() time.Time {
 // Now returns the emulator clock (the configured clock plus every advance).
 func (o *Org) Now() time.Time { return o.now() }
 
-// AdvanceClock moves the emulator clock forward by d.
-func (o *Org) AdvanceClock(d time.Duration) { o.offset.Add(int64(d)) }
+// AdvanceClock moves the emulator clock forward by d. Delayed event hook
+// deliveries that become due are sent.
+func (o *Org) AdvanceClock(d time.Duration) {
+	o.offset.Add(int64(d))
+	o.deliver.advance(o)
+}
 
 // Reset restores the starting state: data, tokens, clock offset, faults,
 // statistics and rate-limit windows.
@@ -120,12 +134,26 @@ func (o *Org) Reset() {
 	o.faults.clear()
 	o.stats.clear()
 	o.limiter.clear()
+	o.deliver.reset()
 }
 
 // ServeHTTP serves the org.
 func (o *Org) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Okta-Request-Id", newRequestID())
-	o.mux.ServeHTTP(w, r)
+	id := newRequestID()
+	w.Header().Set("X-Okta-Request-Id", id)
+	if org := origin(r); o.lastOrigin.Load() != org {
+		o.lastOrigin.Store(org)
+	}
+	o.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+}
+
+// requestIDKey is the context key of a request's X-Okta-Request-Id.
+type requestIDKey struct{}
+
+// requestID is the X-Okta-Request-Id of r's response.
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey{}).(string)
+	return id
 }
 
 // st returns the current state (replaced as a whole by Reset).
@@ -142,6 +170,8 @@ const (
 	bucketDevices bucket = "devices"
 	bucketUsers   bucket = "users"
 	bucketApps    bucket = "apps"
+	bucketLogs    bucket = "logs"
+	bucketHooks   bucket = "eventHooks"
 )
 
 // handle registers h for pattern behind the request pipeline: statistics,
@@ -228,6 +258,17 @@ func (o *Org) routes() {
 	o.handle("DELETE /api/v1/apps/{appId}/grants/{grantId}", bucketApps, o.deleteGrant)
 	o.handle("GET /api/v1/apps/{appId}/credentials/jwks", bucketApps, o.listAppKeys)
 	o.handle("POST /api/v1/apps/{appId}/credentials/jwks", bucketApps, o.addAppKey)
+
+	// System Log and event hooks.
+	o.handle("GET /api/v1/logs", bucketLogs, o.listLogs)
+	o.handle("GET /api/v1/eventHooks", bucketHooks, o.listEventHooks)
+	o.handle("POST /api/v1/eventHooks", bucketHooks, o.createEventHook)
+	o.handle("GET /api/v1/eventHooks/{eventHookId}", bucketHooks, o.getEventHook)
+	o.handle("PUT /api/v1/eventHooks/{eventHookId}", bucketHooks, o.replaceEventHook)
+	o.handle("DELETE /api/v1/eventHooks/{eventHookId}", bucketHooks, o.deleteEventHook)
+	o.handle("POST /api/v1/eventHooks/{eventHookId}/lifecycle/activate", bucketHooks, o.hookLifecycle(true))
+	o.handle("POST /api/v1/eventHooks/{eventHookId}/lifecycle/deactivate", bucketHooks, o.hookLifecycle(false))
+	o.handle("POST /api/v1/eventHooks/{eventHookId}/lifecycle/verify", bucketHooks, o.verifyEventHook)
 	o.handle("/api/", bucketApps, o.notFound)
 
 	// Control endpoints: not counted, faulted or rate limited.
@@ -235,6 +276,9 @@ func (o *Org) routes() {
 	o.mux.HandleFunc("POST /_emulator/faults", o.ctlFaults)
 	o.mux.HandleFunc("GET /_emulator/stats", o.ctlStats)
 	o.mux.HandleFunc("POST /_emulator/reset", o.ctlReset)
+	o.mux.HandleFunc("POST /_emulator/devices", o.ctlEnroll)
+	o.mux.HandleFunc("POST /_emulator/devices/{deviceId}/users", o.ctlAddDeviceUser)
+	o.mux.HandleFunc("DELETE /_emulator/devices/{deviceId}/users/{user}", o.ctlRemoveDeviceUser)
 }
 
 // notFound answers any /api/ route the org does not implement.

@@ -93,9 +93,16 @@ func lookupOp(w string) (cmpOp, bool) {
 	return 0, false
 }
 
-// parseFilter parses a SCIM filter. The error, if any, is a *filterError.
+// parseFilter parses a SCIM filter of the Devices API search. The error,
+// if any, is a *filterError.
 func parseFilter(s string) (filterExpr, error) {
-	p := &filterParser{src: s}
+	return parseFilterWith(s, func(attr string) bool { return containsAttrs[attr] })
+}
+
+// parseFilterWith parses a SCIM filter in which `co` is allowed on the
+// attributes for which coAllowed reports true.
+func parseFilterWith(s string, coAllowed func(attr string) bool) (filterExpr, error) {
+	p := &filterParser{src: s, coAllowed: coAllowed}
 	p.next()
 	e, err := p.parseOr(0)
 	if err != nil {
@@ -145,9 +152,10 @@ func (t token) describe() string {
 }
 
 type filterParser struct {
-	src string
-	pos int
-	tok token
+	src       string
+	pos       int
+	tok       token
+	coAllowed func(attr string) bool
 }
 
 func (p *filterParser) errorf(format string, args ...any) error {
@@ -297,7 +305,7 @@ func (p *filterParser) parseComparison() (filterExpr, error) {
 		if _, ok := val.(string); !ok {
 			return nil, p.errorf("operator %q needs a string value", opNames[op])
 		}
-		if op == opCo && !containsAttrs[attr] {
+		if op == opCo && !p.coAllowed(attr) {
 			return nil, p.errorf("operator \"co\" is not supported on %q", attr)
 		}
 	case opGt, opGe, opLt, opLe:

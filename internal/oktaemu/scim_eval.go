@@ -5,6 +5,7 @@ package oktaemu
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -43,14 +44,30 @@ func (e notExpr) match(get func(string) (any, bool)) bool { return !e.x.match(ge
 
 func (e presentExpr) match(get func(string) (any, bool)) bool {
 	v, ok := get(e.attr)
+	if vs, multi := v.([]any); multi {
+		return len(vs) > 0
+	}
 	return ok && v != nil
 }
 
+// match compares the attribute's value with the operand. A multi-valued
+// attribute (get returns []any, such as a System Log event's target.id)
+// matches when one of its values does; for "ne", when none is equal.
 func (e cmpExpr) match(get func(string) (any, bool)) bool {
 	v, ok := get(e.attr)
 	if !ok {
 		v = nil
 	}
+	if vs, multi := v.([]any); multi {
+		if e.op == opNe {
+			return !slices.ContainsFunc(vs, func(x any) bool { return equalValues(x, e.val) })
+		}
+		return slices.ContainsFunc(vs, e.matchValue)
+	}
+	return e.matchValue(v)
+}
+
+func (e cmpExpr) matchValue(v any) bool {
 	switch e.op {
 	case opEq:
 		return equalValues(v, e.val)

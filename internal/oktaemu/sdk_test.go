@@ -453,3 +453,15 @@ func sdkLifecycle(t *testing.T, c *okta.APIClient, byStatus map[string][]string)
 		}
 	}
 }
+
+// oktaemuServiceOpts are the SDK options of the demo service app signing
+// with pemKey.
+func oktaemuServiceOpts(pemKey string) []okta.ConfigSetter {
+	return []okta.ConfigSetter{
+		okta.WithAuthorizationMode("PrivateKey"),
+		okta.WithClientId(oktaemu.DemoServiceClientID),
+		okta.WithScopes([]string{"okta.devices.read", "okta.devices.manage"}),
+		okta.WithPrivateKey(pemKey),
+		okta.WithPrivateKeyId(serviceKeyID),
+	}
+}

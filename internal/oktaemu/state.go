@@ -42,6 +42,10 @@ type state struct {
 
 	dpopSecret []byte               // derives the DPoP nonces
 	dpopJTIs   map[string]time.Time // used DPoP proof ids, until when they are kept
+
+	log       systemLog
+	hooks     map[string]*eventHook // by id; values are replaced, never changed
+	hookOrder []string              // hook ids in creation order
 }
 
 type user struct {
@@ -164,6 +168,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 		apiTokens: map[string]string{}, apps: map[string]*app{}, byClient: map[string]*app{},
 		devices: map[string]*device{}, txns: map[string]*authTxn{}, codes: map[string]*authCode{},
 		tokens: map[string]*tokenRec{}, jtis: map[string]time.Time{}, dpopJTIs: map[string]time.Time{},
+		hooks:      map[string]*eventHook{},
 		dpopSecret: make([]byte, 32),
 	}
 	for i := range s.dpopSecret {
