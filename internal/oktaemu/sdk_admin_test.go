@@ -46,7 +46,7 @@ func TestSDKAdmin(t *testing.T) {
 				t.Errorf("grant %s: issuer %q client %q status %q source %q", g.GetId(), g.Issuer, g.GetClientId(), g.GetStatus(), g.GetSource())
 			}
 		}
-		want := append(slices.Clone(oktaemu.AutoGrantedScopes()), "okta.devices.read", "okta.devices.manage")
+		want := append(slices.Clone(oktaemu.AutoGrantedScopes()), "okta.devices.read", "okta.devices.manage", "okta.eventHooks.manage", "okta.logs.read")
 		if !sameStrings(scopes, want) {
 			t.Errorf("granted scopes %v; want %v", scopes, want)
 		}
