@@ -235,6 +235,7 @@ func (d *deliverer) run(o *Org) {
 				return
 			}
 			wait := d.delayed[0].due.Sub(now)
+			d.notify() // the open events may have become delayed ones
 			d.mu.Unlock()
 			t := time.NewTimer(wait)
 			select {

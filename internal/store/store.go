@@ -270,6 +270,52 @@ type RateBudget struct {
 	UpdatedAt time.Time // when UpdateRateBudget last stored it (the caller's now)
 }
 
+// Event is one Okta event in the inbox (SPEC §7), stored once per UUID
+// however often and however it arrived.
+type Event struct {
+	UUID         string
+	ConnectionID string
+	EventType    string
+	Published    time.Time
+	Raw          json.RawMessage // Okta's LogEvent
+	ReceivedVia  []string        // "hook", "poll", in that order
+	ReceivedAt   time.Time       // when it was first stored
+	DispatchedAt time.Time       // when the flows it triggers were started; zero until then
+	FlowRuns     []string        // ids of the flow runs it started (ListEvents fills it)
+}
+
+// Ways an event arrives.
+const (
+	ViaHook = "hook"
+	ViaPoll = "poll"
+)
+
+// EventFilter selects events; zero fields do not filter.
+type EventFilter struct {
+	ConnectionID string
+	Limit        int // 0 means 100
+}
+
+// EventSource is what a connection's event intake keeps: its System Log
+// cursor and its Okta event hook.
+type EventSource struct {
+	ConnectionID string
+	// PollNext is the System Log next link to read; empty before the
+	// first poll. PolledAt is when it was stored.
+	PollNext string
+	PolledAt time.Time
+	// HookPath is the opaque last segment of the hook's URL
+	// (PUBLIC_URL/hooks/okta/<HookPath>); empty when there is none.
+	HookPath     string
+	HookID       string   // Okta's event hook id; empty until created
+	SealedSecret []byte   // the Authorization header Okta sends, sealed
+	HookTypes    []string // the event types the hook subscribes to
+	HookStatus   string   // "active", "pending", "error"; empty when there is none
+	HookReason   string
+	HookRemedy   string
+	UpdatedAt    time.Time
+}
+
 // Store is the persistence boundary. Implementations are safe for concurrent
 // use by many goroutines and, for the shared backends, many processes.
 //
@@ -404,6 +450,32 @@ type Store interface {
 	// GetRateBudget reads a budget without locking it.
 	UpdateRateBudget(ctx context.Context, key string, fn func(b *RateBudget) error) error
 	GetRateBudget(ctx context.Context, key string) (*RateBudget, error)
+
+	// Event inbox. PutEvents stores each event unless its UUID is stored
+	// and records that it arrived via via either way, all in one
+	// transaction; it returns how many were new. ListEvents returns the
+	// newest published first with their FlowRuns. UndispatchedEvents
+	// returns a connection's events not yet dispatched, oldest published
+	// first (then UUID). StartEventRun creates run and records it as the
+	// run event started for flowID in one transaction; when the event
+	// already started a run of that flow it creates nothing and returns
+	// ErrConflict.
+	PutEvents(ctx context.Context, events []*Event, via string) (int, error)
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+	UndispatchedEvents(ctx context.Context, connectionID string, limit int) ([]*Event, error)
+	MarkEventDispatched(ctx context.Context, uuid string, at time.Time) error
+	StartEventRun(ctx context.Context, eventUUID, flowID string, run *FlowRun) error
+
+	// Event sources. GetEventSource returns ErrNotFound when the connection
+	// has none; GetEventSourceByHookPath looks one up by its hook path.
+	// SetPollCursor writes only the poll fields; PutEventHook writes only
+	// the hook fields (HookPath must stay unique: ErrConflict otherwise).
+	// Both create the source when missing.
+	GetEventSource(ctx context.Context, connectionID string) (*EventSource, error)
+	GetEventSourceByHookPath(ctx context.Context, hookPath string) (*EventSource, error)
+	SetPollCursor(ctx context.Context, connectionID, next string, at time.Time) error
+	PutEventHook(ctx context.Context, src *EventSource) error
+	DeleteEventSource(ctx context.Context, connectionID string) error
 
 	// Settings: small named values (the API token hash, the keyring check).
 	GetSetting(ctx context.Context, key string) ([]byte, error)

@@ -55,6 +55,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Setting", testSetting},
 		{"RateBudget", testRateBudget},
 		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},
+		{"Events", testEvents},
+		{"EventRunExactlyOnce", testEventRunExactlyOnce},
+		{"EventSource", testEventSource},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -1,0 +1,238 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const eventCols = `uuid, connection_id, event_type, published, raw, via_hook, via_poll, received_at, dispatched_at`
+
+func scanEvent(sc scanner) (*store.Event, error) {
+	var e store.Event
+	var raw []byte
+	var published, received, dispatched, hook, poll int64
+	if err := sc.Scan(&e.UUID, &e.ConnectionID, &e.EventType, &published, &raw, &hook, &poll, &received, &dispatched); err != nil {
+		return nil, err
+	}
+	e.Raw = fromBlob(raw)
+	e.Published, e.ReceivedAt, e.DispatchedAt = fromTS(published), fromTS(received), fromTS(dispatched)
+	e.ReceivedVia = []string{}
+	if hook != 0 {
+		e.ReceivedVia = append(e.ReceivedVia, store.ViaHook)
+	}
+	if poll != 0 {
+		e.ReceivedVia = append(e.ReceivedVia, store.ViaPoll)
+	}
+	return &e, nil
+}
+
+// PutEvents stores the events that are new and marks every one as
+// received via via, in one transaction.
+func (s *Store) PutEvents(ctx context.Context, events []*store.Event, via string) (int, error) {
+	var col string
+	switch via {
+	case store.ViaHook:
+		col = "via_hook"
+	case store.ViaPoll:
+		col = "via_poll"
+	default:
+		return 0, fmt.Errorf("store: put events: unknown way %q", via)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.fail("put events", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	n := 0
+	for _, e := range events {
+		if e.UUID == "" || e.ConnectionID == "" {
+			return 0, fmt.Errorf("store: put events: an event needs a UUID and a connection")
+		}
+		res, err := s.exec(ctx, tx, `INSERT INTO events (`+eventCols+`) VALUES (?, ?, ?, ?, ?, 0, 0, ?, 0)
+			ON CONFLICT (uuid) DO NOTHING`,
+			e.UUID, e.ConnectionID, e.EventType, ts(e.Published), blob(e.Raw), ts(e.ReceivedAt))
+		if err != nil {
+			return 0, s.fail("put events", err)
+		}
+		if k, err := res.RowsAffected(); err == nil && k > 0 {
+			n++
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE events SET `+col+` = 1 WHERE uuid = ? AND `+col+` = 0`, e.UUID); err != nil {
+			return 0, s.fail("put events", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.fail("put events", err)
+	}
+	return n, nil
+}
+
+// ListEvents returns events newest published first, with the flow runs
+// each started.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error) {
+	var c conditions
+	if f.ConnectionID != "" {
+		c.add("connection_id = ?", f.ConnectionID)
+	}
+	rows, err := s.query(ctx, s.db, `SELECT `+eventCols+` FROM events`+c.where()+
+		` ORDER BY published DESC, uuid DESC LIMIT ?`, append(c.args, limitOr100(f.Limit))...)
+	if err != nil {
+		return nil, s.fail("list events", err)
+	}
+	out, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, s.fail("list events", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	byUUID := make(map[string]*store.Event, len(out))
+	args := make([]any, 0, len(out))
+	for _, e := range out {
+		e.FlowRuns = []string{}
+		byUUID[e.UUID] = e
+		args = append(args, e.UUID)
+	}
+	q := `SELECT event_uuid, flow_run_id FROM event_runs WHERE event_uuid IN (?` + strings.Repeat(", ?", len(args)-1) + `) ORDER BY created_at, flow_run_id`
+	runs, err := s.query(ctx, s.db, q, args...)
+	if err != nil {
+		return nil, s.fail("list events", err)
+	}
+	defer runs.Close()
+	for runs.Next() {
+		var uuid, run string
+		if err := runs.Scan(&uuid, &run); err != nil {
+			return nil, s.fail("list events", err)
+		}
+		byUUID[uuid].FlowRuns = append(byUUID[uuid].FlowRuns, run)
+	}
+	return out, s.fail("list events", runs.Err())
+}
+
+// UndispatchedEvents returns a connection's events not yet dispatched,
+// oldest published first.
+func (s *Store) UndispatchedEvents(ctx context.Context, connectionID string, limit int) ([]*store.Event, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+eventCols+` FROM events WHERE dispatched_at = 0 AND connection_id = ?
+		ORDER BY published, uuid LIMIT ?`, connectionID, limitOr100(limit))
+	if err != nil {
+		return nil, s.fail("undispatched events", err)
+	}
+	out, err := collect(rows, scanEvent)
+	return out, s.fail("undispatched events", err)
+}
+
+// MarkEventDispatched records that every flow the event triggers has its
+// run.
+func (s *Store) MarkEventDispatched(ctx context.Context, uuid string, at time.Time) error {
+	res, err := s.exec(ctx, s.db, `UPDATE events SET dispatched_at = ? WHERE uuid = ?`, ts(at), uuid)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("mark event %q dispatched", uuid), err)
+}
+
+// StartEventRun creates run as the one run the event starts for flowID:
+// the marker row and the run commit together, or neither does.
+func (s *Store) StartEventRun(ctx context.Context, eventUUID, flowID string, run *store.FlowRun) error {
+	fillID(&run.ID)
+	op := fmt.Sprintf("start run of flow %q for event %q", flowID, eventUUID)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	res, err := s.exec(ctx, tx, `INSERT INTO event_runs (event_uuid, flow_id, flow_run_id, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (event_uuid, flow_id) DO NOTHING`, eventUUID, flowID, run.ID, ts(run.CreatedAt))
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.fail(op, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: %s: the event already started a run of the flow: %w", op, store.ErrConflict)
+	}
+	if err := s.insertFlowRun(ctx, tx, run); err != nil {
+		return s.fail(op, err)
+	}
+	return s.fail(op, tx.Commit())
+}
+
+const eventSourceCols = `connection_id, poll_next, polled_at, hook_path, hook_id, sealed_secret, hook_types,
+	hook_status, hook_reason, hook_remedy, updated_at`
+
+func scanEventSource(sc scanner) (*store.EventSource, error) {
+	var e store.EventSource
+	var polled, updated int64
+	var types string
+	var secret []byte
+	if err := sc.Scan(&e.ConnectionID, &e.PollNext, &polled, &e.HookPath, &e.HookID, &secret, &types,
+		&e.HookStatus, &e.HookReason, &e.HookRemedy, &updated); err != nil {
+		return nil, err
+	}
+	e.SealedSecret = fromBlob(secret)
+	e.PolledAt, e.UpdatedAt = fromTS(polled), fromTS(updated)
+	if types != "" {
+		var err error
+		if e.HookTypes, err = parseList(types); err != nil {
+			return nil, err
+		}
+	}
+	return &e, nil
+}
+
+// GetEventSource returns a connection's event source.
+func (s *Store) GetEventSource(ctx context.Context, connectionID string) (*store.EventSource, error) {
+	e, err := scanEventSource(s.queryRow(ctx, s.db, `SELECT `+eventSourceCols+` FROM event_sources WHERE connection_id = ?`, connectionID))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get event source %q", connectionID), err)
+	}
+	return e, nil
+}
+
+// GetEventSourceByHookPath returns the event source whose hook has path.
+func (s *Store) GetEventSourceByHookPath(ctx context.Context, hookPath string) (*store.EventSource, error) {
+	if hookPath == "" {
+		return nil, fmt.Errorf("store: get event source by hook path: %w", store.ErrNotFound)
+	}
+	e, err := scanEventSource(s.queryRow(ctx, s.db, `SELECT `+eventSourceCols+` FROM event_sources WHERE hook_path = ?`, hookPath))
+	if err != nil {
+		return nil, s.fail("get event source by hook path", err)
+	}
+	return e, nil
+}
+
+// SetPollCursor stores a connection's System Log next link.
+func (s *Store) SetPollCursor(ctx context.Context, connectionID, next string, at time.Time) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO event_sources (connection_id, poll_next, polled_at, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (connection_id) DO UPDATE SET poll_next = excluded.poll_next, polled_at = excluded.polled_at,
+		updated_at = excluded.updated_at`, connectionID, next, ts(at), ts(at))
+	return s.fail(fmt.Sprintf("set poll cursor of %q", connectionID), err)
+}
+
+// PutEventHook stores a connection's event hook fields.
+func (s *Store) PutEventHook(ctx context.Context, e *store.EventSource) error {
+	types := ""
+	if e.HookTypes != nil {
+		types = list(e.HookTypes)
+	}
+	_, err := s.exec(ctx, s.db, `INSERT INTO event_sources (connection_id, hook_path, hook_id, sealed_secret, hook_types,
+		hook_status, hook_reason, hook_remedy, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection_id) DO UPDATE SET hook_path = excluded.hook_path, hook_id = excluded.hook_id,
+		sealed_secret = excluded.sealed_secret, hook_types = excluded.hook_types, hook_status = excluded.hook_status,
+		hook_reason = excluded.hook_reason, hook_remedy = excluded.hook_remedy, updated_at = excluded.updated_at`,
+		e.ConnectionID, e.HookPath, e.HookID, blob(e.SealedSecret), types, e.HookStatus, e.HookReason, e.HookRemedy, ts(e.UpdatedAt))
+	return s.fail(fmt.Sprintf("put event hook of %q", e.ConnectionID), err)
+}
+
+// DeleteEventSource removes a connection's event source.
+func (s *Store) DeleteEventSource(ctx context.Context, connectionID string) error {
+	res, err := s.exec(ctx, s.db, `DELETE FROM event_sources WHERE connection_id = ?`, connectionID)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("delete event source %q", connectionID), err)
+}

@@ -1,0 +1,150 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func testEvent(uuid, conn string, published int) *store.Event {
+	return &store.Event{UUID: uuid, ConnectionID: conn, EventType: "device.user.remove", Published: at(published),
+		Raw: json.RawMessage(`{"uuid":"` + uuid + `"}`), ReceivedAt: at(1000)}
+}
+
+func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	n, err := s.PutEvents(ctx, []*store.Event{testEvent("e2", "c1", 20), testEvent("e1", "c1", 10), testEvent("x1", "c2", 5)}, store.ViaHook)
+	noErr(t, err, "PutEvents")
+	if n != 3 {
+		t.Errorf("PutEvents stored %d new events; want 3", n)
+	}
+	// The same events again, by the other way and with another copy: no
+	// new event, but both ways are recorded; the first copy stays.
+	again := testEvent("e1", "c1", 10)
+	again.Raw = json.RawMessage(`{"changed":true}`)
+	n, err = s.PutEvents(ctx, []*store.Event{again, testEvent("e3", "c1", 15)}, store.ViaPoll)
+	noErr(t, err, "PutEvents(again)")
+	if n != 1 {
+		t.Errorf("PutEvents(again) stored %d new events; want 1 (e3)", n)
+	}
+	_, err = s.PutEvents(ctx, []*store.Event{testEvent("e1", "c1", 10)}, "carrier-pigeon")
+	if err == nil {
+		t.Errorf("PutEvents with an unknown way succeeded")
+	}
+
+	got, err := s.ListEvents(ctx, store.EventFilter{ConnectionID: "c1"})
+	noErr(t, err, "ListEvents")
+	var order []string
+	for _, e := range got {
+		order = append(order, e.UUID)
+	}
+	diff(t, "events of c1, newest first", []string{"e2", "e3", "e1"}, order)
+	e1 := got[2]
+	want := testEvent("e1", "c1", 10)
+	want.ReceivedVia, want.FlowRuns = []string{store.ViaHook, store.ViaPoll}, []string{}
+	diff(t, "e1", want, e1)
+
+	// Dispatch: oldest published first; a run per (event, flow) once.
+	und, err := s.UndispatchedEvents(ctx, "c1", 0)
+	noErr(t, err, "UndispatchedEvents")
+	order = order[:0]
+	for _, e := range und {
+		order = append(order, e.UUID)
+	}
+	diff(t, "undispatched events of c1", []string{"e1", "e3", "e2"}, order)
+
+	noErr(t, s.PutFlow(ctx, &store.Flow{ID: "f1", Name: "quarantine", Source: []byte("name: quarantine\n")}), "PutFlow")
+	run := &store.FlowRun{FlowID: "f1", FlowName: "quarantine", Status: "queued", CreatedAt: at(1001)}
+	noErr(t, s.StartEventRun(ctx, "e1", "f1", run), "StartEventRun")
+	if run.ID == "" {
+		t.Fatalf("StartEventRun left the run without an id")
+	}
+	stored, err := s.GetFlowRun(ctx, run.ID)
+	noErr(t, err, "GetFlowRun")
+	if stored.Status != "queued" || stored.FlowID != "f1" {
+		t.Errorf("the started run %+v", stored)
+	}
+	second := &store.FlowRun{FlowID: "f1", FlowName: "quarantine", Status: "queued", CreatedAt: at(1002)}
+	wantErr(t, s.StartEventRun(ctx, "e1", "f1", second), store.ErrConflict, "StartEventRun(again)")
+	if _, err := s.GetFlowRun(ctx, second.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused StartEventRun created its run: %v", err)
+	}
+	noErr(t, s.StartEventRun(ctx, "e1", "f2", &store.FlowRun{FlowID: "f2", Status: "queued", CreatedAt: at(1003)}), "StartEventRun(other flow)")
+	noErr(t, s.MarkEventDispatched(ctx, "e1", at(1004)), "MarkEventDispatched")
+	wantErr(t, s.MarkEventDispatched(ctx, "missing", at(1004)), store.ErrNotFound, "MarkEventDispatched(missing)")
+	und, err = s.UndispatchedEvents(ctx, "c1", 0)
+	noErr(t, err, "UndispatchedEvents")
+	if len(und) != 2 || und[0].UUID != "e3" {
+		t.Errorf("undispatched after e1: %d events", len(und))
+	}
+	got, err = s.ListEvents(ctx, store.EventFilter{Limit: 10})
+	noErr(t, err, "ListEvents")
+	for _, e := range got {
+		if e.UUID == "e1" && (len(e.FlowRuns) != 2 || e.FlowRuns[0] != run.ID || !e.DispatchedAt.Equal(at(1004))) {
+			t.Errorf("e1 lists runs %v, dispatched %v; want its two runs (%s first), dispatched at %v", e.FlowRuns, e.DispatchedAt, run.ID, at(1004))
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("ListEvents of every connection: %d; want 4", len(got))
+	}
+}
+
+// testEventRunExactlyOnce: many handles race to start the same event's
+// run; exactly one succeeds and exactly one run exists.
+func testEventRunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	_, err := s1.PutEvents(ctx, []*store.Event{testEvent("race", "c1", 1)}, store.ViaHook)
+	noErr(t, err, "PutEvents")
+	var won, lost atomic.Int64
+	parallel(16, func(i int) {
+		r := &store.FlowRun{ID: fmt.Sprintf("run%02d", i), FlowID: "f1", Status: "queued", CreatedAt: at(i)}
+		err := alternate(i, s1, s2).StartEventRun(ctx, "race", "f1", r)
+		switch {
+		case err == nil:
+			won.Add(1)
+		case errors.Is(err, store.ErrConflict):
+			lost.Add(1)
+		default:
+			t.Errorf("StartEventRun: %v", err)
+		}
+	})
+	if won.Load() != 1 || lost.Load() != 15 {
+		t.Errorf("%d won, %d lost; want 1 and 15", won.Load(), lost.Load())
+	}
+	runs, err := s1.ListFlowRuns(ctx, "f1", 100)
+	noErr(t, err, "ListFlowRuns")
+	if len(runs) != 1 {
+		t.Errorf("%d runs exist; want 1", len(runs))
+	}
+}
+
+func testEventSource(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	_, err := s.GetEventSource(ctx, "c1")
+	wantErr(t, err, store.ErrNotFound, "GetEventSource(missing)")
+	_, err = s.GetEventSourceByHookPath(ctx, "")
+	wantErr(t, err, store.ErrNotFound, "GetEventSourceByHookPath(empty)")
+	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=abc", at(5)), "SetPollCursor")
+	hook := &store.EventSource{ConnectionID: "c1", HookPath: "p1", HookID: "who1", SealedSecret: []byte{1, 2, 3},
+		HookTypes: []string{"device.user.remove"}, HookStatus: "active", UpdatedAt: at(6)}
+	noErr(t, s.PutEventHook(ctx, hook), "PutEventHook")
+	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=def", at(7)), "SetPollCursor(again)")
+	got, err := s.GetEventSource(ctx, "c1")
+	noErr(t, err, "GetEventSource")
+	want := *hook
+	want.PollNext, want.PolledAt, want.UpdatedAt = "/api/v1/logs?after=def", at(7), at(7)
+	diff(t, "event source", &want, got)
+	byPath, err := s.GetEventSourceByHookPath(ctx, "p1")
+	noErr(t, err, "GetEventSourceByHookPath")
+	diff(t, "event source by hook path", &want, byPath)
+	wantErr(t, s.PutEventHook(ctx, &store.EventSource{ConnectionID: "c2", HookPath: "p1"}), store.ErrConflict, "PutEventHook(taken path)")
+	noErr(t, s.DeleteEventSource(ctx, "c1"), "DeleteEventSource")
+	wantErr(t, s.DeleteEventSource(ctx, "c1"), store.ErrNotFound, "DeleteEventSource(again)")
+}
