@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
@@ -50,8 +52,21 @@ func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname st
 func (c cardConnections) HTTPClient(id string) *http.Client { return c.m.HTTPClient(id) }
 
 // flowEnv is the card registry and the connection manager as
-// flow.ValidateEnv.
-type flowEnv struct{ m *connection.Manager }
+// flow.ValidateEnv. defaultDelivery is the delivery of event triggers that
+// name none: hook+poll when the public URL is https, else poll.
+type flowEnv struct {
+	m               *connection.Manager
+	defaultDelivery string
+}
+
+// defaultDeliveryFor is the default event delivery for a public URL: Okta
+// delivers event hooks only to https URLs.
+func defaultDeliveryFor(publicURL string) string {
+	if strings.HasPrefix(publicURL, "https://") {
+		return card.DeliveryHookPoll
+	}
+	return card.DeliveryPoll
+}
 
 func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 	c, ok := card.Lookup(ref)
@@ -59,6 +74,10 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 		return flow.CardInfo{}, false
 	}
 	info := flow.CardInfo{Ref: c.Ref, Mode: c.Mode, Scope: c.Scope}
+	if c.Kind == card.KindEvent {
+		info.DeliveryScopes = maps.Clone(c.DeliveryScopes)
+		info.DefaultDelivery = e.defaultDelivery
+	}
 	for _, in := range c.Inputs {
 		info.Inputs = append(info.Inputs, flow.InputInfo{Name: in.Name, Type: in.Type, Required: in.Required})
 	}

@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}
 	a.Flows = flowrun.New(flowrun.Config{
 		Store:    a.Store,
-		Env:      flowEnv{a.Connections},
+		Env:      flowEnv{m: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL)},
 		Cards:    flowrun.Cards{Executor: a.Executor, History: a.Store},
 		Owner:    cfg.Owner,
 		LeaseTTL: cfg.FlowLeaseTTL,

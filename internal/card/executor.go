@@ -158,6 +158,9 @@ func (e *Executor) prepare(ctx context.Context, req Request) (*prepared, error) 
 	if c == nil {
 		return nil, unknownCard(req.Card)
 	}
+	if c.Kind == KindEvent {
+		return nil, problem.New(problem.InvalidInput, "card %s is an event card: it starts flows (on.event.card of a flow) and cannot be run", c.Ref).WithDetail("field", "card")
+	}
 	in, err := c.CheckInput(req.Input)
 	if err != nil {
 		return nil, err
@@ -176,7 +179,9 @@ func unknownCard(ref string) *problem.Error {
 	var refs []string
 	for _, c := range connectors {
 		for _, cd := range c.Cards {
-			refs = append(refs, cd.Ref)
+			if cd.Kind == KindAction {
+				refs = append(refs, cd.Ref)
+			}
 		}
 	}
 	return problem.New(problem.InvalidInput, "unknown card %q; the cards are %s", ref, strings.Join(refs, ", ")).WithDetail("field", "card")

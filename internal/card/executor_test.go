@@ -359,3 +359,14 @@ func counterValueTB(t testing.TB, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestEventCardDoesNotRun: an event card starts flows; running it is an
+// input error, before any connection is looked up.
+func TestEventCardDoesNotRun(t *testing.T) {
+	e := &Executor{}
+	_, err := e.Run(t.Context(), Request{Card: "okta-devices/device-suspended", Connection: "Prod"})
+	p, ok := problem.As(err)
+	if !ok || p.Code != problem.InvalidInput || !strings.Contains(p.Message, "event card") {
+		t.Errorf("running an event card: %v; want invalid_input naming the event card", err)
+	}
+}

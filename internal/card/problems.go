@@ -44,7 +44,7 @@ func scopeRemedy(conn ConnectionInfo, scope string) string {
 	case scope == scopeNotNamed:
 		return "check which scope the call needs, grant it to the OAuth app in Okta (Okta API Scopes tab), then reauthorize the connection"
 	case !slices.Contains(catalogue, scope) && !ScopeGranted(scope, conn.GrantedScopes):
-		return fmt.Sprintf("connections of %s cannot request %s (only %s); call an API those scopes allow", ConnectorID, scope, strings.Join(catalogue, " and "))
+		return fmt.Sprintf("connections of %s cannot request %s (only %s); call an API those scopes allow", ConnectorID, scope, joinAnd(catalogue))
 	case conn.ScopeMode == "":
 		return fmt.Sprintf("grant %s to the OAuth app in Okta (Okta API Scopes tab), then reauthorize the connection; with custom scopes, also tick %s", scope, scope)
 	case ScopeGranted(scope, conn.RequestedScopes):
@@ -181,4 +181,12 @@ func rootCause(err error) error {
 		}
 		err = u
 	}
+}
+
+// joinAnd lists xs as "a, b and c".
+func joinAnd(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }

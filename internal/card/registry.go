@@ -2,14 +2,23 @@ package card
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 )
 
-// Card modes: a read card never changes the org; a manage card may.
+// Card modes: a read card never changes the org; a manage card may; an
+// event card does not run but starts flows (on.event).
 const (
 	ModeRead   = "read"
 	ModeManage = "manage"
+	ModeEvent  = "event"
+)
+
+// Card kinds, as GET /api/v1/connectors lists them.
+const (
+	KindAction = "action"
+	KindEvent  = "event"
 )
 
 // The Okta Devices connector and its scopes.
@@ -18,6 +27,17 @@ const (
 	ConnectorName = "Okta Devices"
 	ScopeRead     = "okta.devices.read"
 	ScopeManage   = "okta.devices.manage"
+	// ScopeEventHooks lets event cards register an Okta event hook
+	// (hook delivery); ScopeLogs lets them read the System Log (poll).
+	ScopeEventHooks = "okta.eventHooks.manage"
+	ScopeLogs       = "okta.logs.read"
+)
+
+// Event deliveries (SPEC §7).
+const (
+	DeliveryHook     = "hook"
+	DeliveryPoll     = "poll"
+	DeliveryHookPoll = "hook+poll"
 )
 
 // Input types.
@@ -49,16 +69,22 @@ type ScopeInfo struct {
 
 // Card describes one card. Scope is the Okta API scope it needs; it is
 // empty for custom-api-action, whose scope depends on the path it calls
-// (see RequiredScope). Mode is ModeRead or ModeManage.
+// (see RequiredScope), and for event cards, whose scopes depend on the
+// delivery (DeliveryScopes). Mode is ModeRead, ModeManage or ModeEvent;
+// Kind is KindAction or KindEvent. EventType is the Okta System Log event
+// type an event card reacts to.
 type Card struct {
-	ID          string  `json:"id"`
-	Ref         string  `json:"ref"`
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
-	Scope       string  `json:"scope,omitempty"`
-	Mode        string  `json:"mode"`
-	Inputs      []Input `json:"inputs"`
-	Outputs     string  `json:"outputs"`
+	ID             string            `json:"id"`
+	Ref            string            `json:"ref"`
+	Name           string            `json:"name"`
+	Description    string            `json:"description"`
+	Kind           string            `json:"kind"`
+	Scope          string            `json:"scope,omitempty"`
+	Mode           string            `json:"mode"`
+	Inputs         []Input           `json:"inputs"`
+	Outputs        string            `json:"outputs"`
+	EventType      string            `json:"eventType,omitempty"`
+	DeliveryScopes map[string]string `json:"deliveryScopes,omitempty"`
 
 	run  func(context.Context, *invocation) (map[string]any, error)
 	plan func(context.Context, *invocation) (*Change, map[string]any, error)
@@ -88,8 +114,10 @@ var connectors = []Connector{{
 	Scopes: []ScopeInfo{
 		{Name: ScopeRead, Description: "Read devices and their users: Search Devices, Read Device, List Device Users, and GET calls of Custom API Action under /api/v1/devices."},
 		{Name: ScopeManage, Description: "Change device lifecycle: Activate, Deactivate, Suspend, Unsuspend and Delete Device, and other Custom API Action calls under /api/v1/devices (it also allows everything okta.devices.read does)."},
+		{Name: ScopeEventHooks, Description: "Event cards with hook delivery: cardflow registers, verifies, updates and deletes one Okta event hook per connection."},
+		{Name: ScopeLogs, Description: "Event cards with poll delivery: cardflow reads the device events from the System Log."},
 	},
-	DefaultScopes: []string{ScopeRead, ScopeManage},
+	DefaultScopes: []string{ScopeRead, ScopeManage, ScopeEventHooks, ScopeLogs},
 	Cards: []Card{
 		searchDevicesCard(),
 		{ID: "read-device", Name: "Read Device", Scope: ScopeRead, Mode: ModeRead,
@@ -108,16 +136,62 @@ var connectors = []Connector{{
 				Description: "Deactivate the device first when it is ACTIVE or SUSPENDED."}},
 			Outputs: "deleted, deactivated, basis", run: deleteDevice, plan: planDelete},
 		customAPIActionCard(),
+		eventCard("device-activated", "Device Activated", "device.lifecycle.activate", "a device is activated"),
+		eventCard("device-deactivated", "Device Deactivated", "device.lifecycle.deactivate", "a device is deactivated"),
+		eventCard("device-suspended", "Device Suspended", "device.lifecycle.suspend", "a device is suspended"),
+		eventCard("device-unsuspended", "Device Unsuspended", "device.lifecycle.unsuspend", "a device is unsuspended"),
+		eventCard("device-deleted", "Device Deleted", "device.lifecycle.delete", "a device is deleted"),
+		eventCard("device-enrolled", "Device Enrolled", "device.enrollment.create", "a device is enrolled (registered by a user in Okta Verify)"),
+		eventCard("device-added-to-user", "Device Added to User", "device.user.add", "a user is added to a device"),
+		eventCard("device-removed-from-user", "Device Removed from User", "device.user.remove", "a user is removed from a device"),
 	},
 }}
+
+// eventCard is an event card: on.event.card of flows that start when the
+// org reports eventType.
+func eventCard(id, name, eventType, when string) Card {
+	return Card{ID: id, Name: name, Kind: KindEvent, Mode: ModeEvent, EventType: eventType,
+		Description:    "Starts a flow when " + when + " (Okta event " + eventType + ").",
+		Inputs:         []Input{},
+		Outputs:        "trigger.event: uuid, eventType, published, displayMessage, actor {id, alternateId, displayName, type}, device {id, displayName}, user {id, login}, raw",
+		DeliveryScopes: map[string]string{DeliveryHook: ScopeEventHooks, DeliveryPoll: ScopeLogs}}
+}
 
 func init() {
 	for ci := range connectors {
 		for i := range connectors[ci].Cards {
 			c := &connectors[ci].Cards[i]
 			c.Ref = connectors[ci].ID + "/" + c.ID
+			if c.Kind == "" {
+				c.Kind = KindAction
+			}
 		}
 	}
+}
+
+// EventCards returns the connector's event cards.
+func EventCards(connectorID string) []Card {
+	var out []Card
+	if c := connector(connectorID); c != nil {
+		for _, cd := range c.Cards {
+			if cd.Kind == KindEvent {
+				out = append(out, cd.clone())
+			}
+		}
+	}
+	return out
+}
+
+// DeliveryScopesOf returns the scopes an event card needs with delivery
+// (hook, poll or hook+poll).
+func (c Card) DeliveryScopesOf(delivery string) []string {
+	switch delivery {
+	case DeliveryHook, DeliveryPoll:
+		return []string{c.DeliveryScopes[delivery]}
+	case DeliveryHookPoll:
+		return []string{c.DeliveryScopes[DeliveryHook], c.DeliveryScopes[DeliveryPoll]}
+	}
+	return nil
 }
 
 // Connectors returns every connector with its cards.
@@ -136,6 +210,7 @@ func Connectors() []Connector {
 }
 
 func (c Card) clone() Card {
+	c.DeliveryScopes = maps.Clone(c.DeliveryScopes)
 	c.Inputs = slices.Clone(c.Inputs)
 	for i := range c.Inputs {
 		c.Inputs[i].Enum = slices.Clone(c.Inputs[i].Enum)
@@ -204,7 +279,7 @@ func CardsNeeding(connectorID, scope string) []string {
 	var out []string
 	if c := connector(connectorID); c != nil {
 		for _, cd := range c.Cards {
-			if cd.Scope == scope {
+			if cd.Scope == scope || slices.Contains(slices.Collect(maps.Values(cd.DeliveryScopes)), scope) {
 				out = append(out, cd.Ref)
 			}
 		}

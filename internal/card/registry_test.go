@@ -20,7 +20,7 @@ func TestRegistry(t *testing.T) {
 	var got []row
 	for _, c := range cs[0].Cards {
 		got = append(got, row{c.Ref, c.Name, c.Scope, c.Mode})
-		if c.Description == "" || c.run == nil {
+		if c.Description == "" || c.run == nil && c.Kind != KindEvent {
 			t.Errorf("card %s has no description or no implementation", c.Ref)
 		}
 		for _, in := range c.Inputs {
@@ -39,19 +39,42 @@ func TestRegistry(t *testing.T) {
 		{"okta-devices/unsuspend-device", "Unsuspend Device", ScopeManage, ModeManage},
 		{"okta-devices/delete-device", "Delete Device", ScopeManage, ModeManage},
 		{"okta-devices/custom-api-action", "Custom API Action", "", ModeManage},
+		{"okta-devices/device-activated", "Device Activated", "", ModeEvent},
+		{"okta-devices/device-deactivated", "Device Deactivated", "", ModeEvent},
+		{"okta-devices/device-suspended", "Device Suspended", "", ModeEvent},
+		{"okta-devices/device-unsuspended", "Device Unsuspended", "", ModeEvent},
+		{"okta-devices/device-deleted", "Device Deleted", "", ModeEvent},
+		{"okta-devices/device-enrolled", "Device Enrolled", "", ModeEvent},
+		{"okta-devices/device-added-to-user", "Device Added to User", "", ModeEvent},
+		{"okta-devices/device-removed-from-user", "Device Removed from User", "", ModeEvent},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("cards (-want +got):\n%s", diff)
 	}
 
-	if ds, ok := DefaultScopes("okta-devices"); !ok || !cmp.Equal(ds, []string{ScopeRead, ScopeManage}) {
-		t.Errorf("DefaultScopes = %v, %v; want both device scopes", ds, ok)
+	// The default scopes are those every card needs, event cards with
+	// every delivery included.
+	if ds, ok := DefaultScopes("okta-devices"); !ok || !cmp.Equal(ds, []string{ScopeRead, ScopeManage, ScopeEventHooks, ScopeLogs}) {
+		t.Errorf("DefaultScopes = %v, %v; want the device, event hook and System Log scopes", ds, ok)
 	}
 	if _, ok := DefaultScopes("slack"); ok {
 		t.Errorf("DefaultScopes(slack) ok; want unknown")
 	}
-	if sc := Scopes("okta-devices"); len(sc) != 2 || sc[0].Description == "" || sc[1].Description == "" {
-		t.Errorf("Scopes = %v; want two described scopes", sc)
+	if sc := Scopes("okta-devices"); len(sc) != 4 || sc[0].Description == "" || sc[3].Description == "" {
+		t.Errorf("Scopes = %v; want four described scopes", sc)
+	}
+	for _, scope := range []string{ScopeEventHooks, ScopeLogs} {
+		if got := CardsNeeding("okta-devices", scope); len(got) != 8 {
+			t.Errorf("CardsNeeding(%s) = %v; want the eight event cards", scope, got)
+		}
+	}
+	ev, ok := Lookup("okta-devices/device-removed-from-user")
+	if !ok || ev.Kind != KindEvent || ev.EventType != "device.user.remove" ||
+		!cmp.Equal(ev.DeliveryScopesOf(DeliveryHookPoll), []string{ScopeEventHooks, ScopeLogs}) || !cmp.Equal(ev.DeliveryScopesOf(DeliveryPoll), []string{ScopeLogs}) {
+		t.Errorf("device-removed-from-user = %+v", ev)
+	}
+	if len(EventCards("okta-devices")) != 8 {
+		t.Errorf("EventCards: %d; want 8", len(EventCards("okta-devices")))
 	}
 	if got := CardsNeeding("okta-devices", ScopeRead); !cmp.Equal(got, []string{"okta-devices/search-devices", "okta-devices/read-device", "okta-devices/list-device-users"}) {
 		t.Errorf("CardsNeeding(read) = %v", got)

@@ -76,7 +76,7 @@ func TestInsufficientScopeRemedy(t *testing.T) {
 func TestScopeRemedyOutsideCatalogue(t *testing.T) {
 	conn := ConnectionInfo{Nickname: "Prod", ScopeMode: "default", RequestedScopes: allScopes, GrantedScopes: allScopes}
 	got := scopeRemedy(conn, "okta.users.read")
-	want := "connections of okta-devices cannot request okta.users.read (only okta.devices.read and okta.devices.manage); call an API those scopes allow"
+	want := "connections of okta-devices cannot request okta.users.read (only okta.devices.read, okta.devices.manage, okta.eventHooks.manage and okta.logs.read); call an API those scopes allow"
 	if got != want {
 		t.Errorf("remedy = %q; want %q", got, want)
 	}
