@@ -1,0 +1,179 @@
+package events
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// DefaultMaxHookBody caps the body of one event hook delivery.
+const DefaultMaxHookBody = 4 << 20
+
+// HookPathPrefix is where the hook endpoint is served.
+const HookPathPrefix = "/hooks/okta/"
+
+// Sealer seals and opens secrets bound to additional data (a
+// *keyring.Keyring).
+type Sealer interface {
+	Seal(plaintext []byte, aad string) ([]byte, error)
+	Open(ciphertext []byte, aad string) ([]byte, error)
+}
+
+// SecretAAD is the additional data a connection's hook secret is sealed
+// with.
+func SecretAAD(connectionID string) string { return connectionID + "/event_hook_secret" }
+
+// HookHandler serves the event hook endpoint, HookPathPrefix + the
+// connection's opaque hook path. Set its fields before use; it is then
+// safe for concurrent use.
+type HookHandler struct {
+	// Store holds the event sources and the inbox (required).
+	Store store.Store
+	// Keyring opens the hook secrets (required).
+	Keyring Sealer
+	// MaxBody caps a delivery's body; 0 means DefaultMaxHookBody.
+	MaxBody int64
+	// Now stamps received events; nil means time.Now.
+	Now func() time.Time
+	// Logger gets one line per refused or failed request; nil discards.
+	Logger *slog.Logger
+	// Stored, when set, is called after new events of a connection were
+	// committed (to wake the dispatcher); it must not block.
+	Stored func(connectionID string)
+}
+
+func (h *HookHandler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *HookHandler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// envelope is Okta's event hook delivery.
+type envelope struct {
+	EventType string `json:"eventType"`
+	EventID   string `json:"eventId"`
+	Data      struct {
+		Events []okta.LogEvent `json:"events"`
+	} `json:"data"`
+}
+
+// ServeHTTP answers Okta's verification GET and stores delivered events.
+// Answers: 404 for an unknown hook path, 401 without the right secret, 400
+// for a malformed delivery, 413 for one over the cap, 503 when the store
+// fails (Okta retries a 5xx once; the poller, if on, catches up), and 200
+// once the events are committed.
+func (h *HookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path, ok := strings.CutPrefix(r.URL.Path, HookPathPrefix)
+	if !ok || path == "" || strings.Contains(path, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	src, err := h.Store.GetEventSourceByHookPath(r.Context(), path)
+	if errors.Is(err, store.ErrNotFound) || err == nil && len(src.SealedSecret) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		h.logger().Error("event hook: reading the event source", "error", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	secret, err := h.Keyring.Open(src.SealedSecret, SecretAAD(src.ConnectionID))
+	if err != nil {
+		h.logger().Error("event hook: opening the hook secret", "connection", src.ConnectionID, "error", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), secret) != 1 {
+		h.logger().Warn("event hook: request without the hook's secret refused", "connection", src.ConnectionID)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		challenge := r.Header.Get("X-Okta-Verification-Challenge")
+		if challenge == "" {
+			http.Error(w, "missing X-Okta-Verification-Challenge", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"verification": challenge})
+	case http.MethodPost:
+		h.deliver(w, r, src.ConnectionID)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (h *HookHandler) deliver(w http.ResponseWriter, r *http.Request, connID string) {
+	limit := h.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxHookBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		h.logger().Warn("event hook: delivery over the body cap refused", "connection", connID, "limit", limit)
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	case err != nil:
+		http.Error(w, "reading the body failed", http.StatusBadRequest)
+		return
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil || env.EventType != "com.okta.event_hook" {
+		h.logger().Warn("event hook: malformed delivery refused", "connection", connID)
+		http.Error(w, "not an Okta event hook delivery", http.StatusBadRequest)
+		return
+	}
+	evs, err := toStore(connID, env.Data.Events, h.now())
+	if err != nil {
+		h.logger().Warn("event hook: delivery with an unusable event refused", "connection", connID, "error", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	n, err := h.Store.PutEvents(r.Context(), evs, store.ViaHook)
+	if err != nil {
+		h.logger().Error("event hook: storing events", "connection", connID, "error", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if n > 0 && h.Stored != nil {
+		h.Stored(connID)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// toStore turns Okta events into inbox records of a connection.
+func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, error) {
+	out := make([]*store.Event, 0, len(in))
+	for i := range in {
+		e := &in[i]
+		if e.UUID == "" || e.EventType == "" || e.Published.IsZero() {
+			return nil, errors.New("an event lacks its uuid, eventType or published time")
+		}
+		out = append(out, &store.Event{UUID: e.UUID, ConnectionID: connID, EventType: e.EventType,
+			Published: e.Published.UTC(), Raw: e.Raw, ReceivedAt: now})
+	}
+	return out, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
