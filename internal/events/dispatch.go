@@ -1,0 +1,167 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// EventFlow is an enabled flow with an event trigger, as the dispatcher
+// needs it.
+type EventFlow struct {
+	ID, Name string
+	Source   []byte
+	// Doc is the parsed document; its on.event.if and on.inputs are
+	// evaluated per event.
+	Doc *flow.Document
+	// ConnectionID is the trigger's connection; EventType the Okta event
+	// type of its event card.
+	ConnectionID string
+	EventType    string
+	// EnabledAt is when the flow was (last) enabled: events published
+	// before it do not start it.
+	EnabledAt time.Time
+}
+
+// FlowSource lists the enabled event-triggered flows of a connection.
+type FlowSource interface {
+	EventFlows(ctx context.Context, connectionID string) ([]EventFlow, error)
+}
+
+// Dispatcher starts the runs that stored events trigger: for each event
+// of a connection, oldest published first, one run of each enabled flow
+// whose trigger matches it. Set its fields before use; it is then safe
+// for concurrent use, also by several servers on one store.
+type Dispatcher struct {
+	Store store.Store      // required
+	Flows FlowSource       // required
+	Now   func() time.Time // nil means time.Now
+	// Logger gets a line per event whose trigger could not be evaluated;
+	// nil discards.
+	Logger *slog.Logger
+	// Started, when set, is called after a run was started (to wake the
+	// flow-run workers); it must not block.
+	Started func(run *store.FlowRun)
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// DispatchResult counts what one Dispatch did.
+type DispatchResult struct {
+	Events  int // events dispatched
+	Started int // runs started
+	Skipped int // (event, flow) pairs the trigger's if turned down
+}
+
+// Dispatch starts the runs of the connection's undispatched events, in
+// order of publication, and marks each event dispatched once every flow
+// it triggers has its run. A run already started for an (event, flow)
+// pair, by this or another server, is not started again.
+func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string) (DispatchResult, error) {
+	var res DispatchResult
+	flows, err := d.Flows.EventFlows(ctx, connectionID)
+	if err != nil {
+		return res, err
+	}
+	for {
+		evs, err := d.Store.UndispatchedEvents(ctx, connectionID, 500)
+		if err != nil || len(evs) == 0 {
+			return res, err
+		}
+		for _, e := range evs {
+			if err := d.dispatchOne(ctx, e, flows, &res); err != nil {
+				return res, err
+			}
+			if err := d.Store.MarkEventDispatched(ctx, e.UUID, d.now()); err != nil {
+				return res, err
+			}
+			res.Events++
+		}
+	}
+}
+
+func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []EventFlow, res *DispatchResult) error {
+	var fir *flow.Firing
+	for _, f := range flows {
+		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt) {
+			continue
+		}
+		if fir == nil {
+			var err error
+			if fir, err = FiringOf(e); err != nil {
+				return err
+			}
+		}
+		ok, err := f.Doc.TriggerMatches(ctx, *fir)
+		if err == nil && !ok {
+			res.Skipped++
+			continue
+		}
+		var inputs map[string]any
+		if err == nil {
+			inputs, err = f.Doc.TriggerInputs(ctx, *fir)
+		}
+		run := &store.FlowRun{FlowID: f.ID, FlowName: f.Name, Source: f.Source, Status: "queued",
+			Caller: "event " + e.UUID, CreatedAt: d.now()}
+		if err != nil {
+			// The trigger cannot be evaluated for this event: the run is
+			// recorded as failed, so the event is not silently lost.
+			run.Status, run.Error, run.FinishedAt = "failed", "the trigger could not be evaluated for event "+e.UUID+": "+err.Error(), run.CreatedAt
+		} else if run.Inputs, err = json.Marshal(inputs); err != nil {
+			return fmt.Errorf("events: inputs of flow %s: %w", f.Name, err)
+		}
+		switch err := d.Store.StartEventRun(ctx, e.UUID, f.ID, run); {
+		case errors.Is(err, store.ErrConflict):
+			// Another dispatch started it already.
+		case err != nil:
+			return err
+		default:
+			res.Started++
+			if d.Started != nil {
+				d.Started(run)
+			}
+		}
+	}
+	return nil
+}
+
+// FiringOf is what an event gives a triggered run as `trigger`: kind
+// event, the event's published time, and trigger.event (SPEC §7).
+func FiringOf(e *store.Event) (*flow.Firing, error) {
+	var le okta.LogEvent
+	if err := json.Unmarshal(e.Raw, &le); err != nil {
+		return nil, fmt.Errorf("events: event %s: %w", e.UUID, err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(e.Raw, &raw); err != nil {
+		return nil, fmt.Errorf("events: event %s: %w", e.UUID, err)
+	}
+	ev := map[string]any{
+		"uuid": e.UUID, "eventType": e.EventType, "published": e.Published.UTC().Format(time.RFC3339Nano),
+		"displayMessage": le.DisplayMessage,
+		"actor": map[string]any{"id": le.Actor.ID, "alternateId": le.Actor.AlternateID,
+			"displayName": le.Actor.DisplayName, "type": le.Actor.Type},
+		"device": map[string]any{"id": "", "displayName": ""},
+		"user":   map[string]any{"id": "", "login": ""},
+		"raw":    raw,
+	}
+	if t, ok := le.TargetOf("UDDevice"); ok {
+		ev["device"] = map[string]any{"id": t.ID, "displayName": t.DisplayName}
+	}
+	if t, ok := le.TargetOf("User"); ok {
+		ev["user"] = map[string]any{"id": t.ID, "login": t.AlternateID}
+	}
+	return &flow.Firing{Kind: flow.KindEvent, Time: e.Published.UTC(), EventUUID: e.UUID, Event: ev}, nil
+}

@@ -1,0 +1,204 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const quarantineFlow = `name: quarantine-on-user-removal
+inputs:
+  deviceId: {type: string, required: true}
+  login: {type: string}
+on:
+  event:
+    card: okta-devices/device-removed-from-user
+    connection: Prod devices
+    if: ${{ trigger.event.user.login != "bob.martin@example.com" }}
+  inputs:
+    deviceId: ${{ trigger.event.device.id }}
+    login: ${{ trigger.event.user.login }}
+steps:
+  - id: read
+    card: okta-devices/read-device
+    connection: Prod devices
+    input:
+      deviceId: ${{ inputs.deviceId }}
+`
+
+const welcomeFlow = `name: welcome-new-device
+inputs:
+  deviceId: {type: string, required: true}
+on:
+  event:
+    card: okta-devices/device-enrolled
+    connection: Prod devices
+  inputs:
+    deviceId: ${{ trigger.event.device.id }}
+steps:
+  - id: read
+    card: okta-devices/read-device
+    connection: Prod devices
+    input:
+      deviceId: ${{ inputs.deviceId }}
+`
+
+// flowList is a fixed list of enabled flows.
+type flowList []EventFlow
+
+func (l flowList) EventFlows(_ context.Context, id string) ([]EventFlow, error) {
+	var out []EventFlow
+	for _, f := range l {
+		if f.ConnectionID == id {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func parsedFlow(t *testing.T, id, src, eventType string, enabledAt time.Time) EventFlow {
+	t.Helper()
+	doc, err := flow.Parse([]byte(src))
+	if err != nil {
+		t.Fatalf("parse %s: %v", id, err)
+	}
+	return EventFlow{ID: id, Name: doc.Name, Source: []byte(src), Doc: doc, ConnectionID: connID, EventType: eventType, EnabledAt: enabledAt}
+}
+
+// TestDispatchExactlyOncePerFlow: every stored event starts exactly one run
+// of each enabled flow it matches, in order of publication, also when two
+// dispatchers run at once; a flow enabled later gets no older events; the
+// trigger's if and inputs see trigger.event.
+func TestDispatchExactlyOncePerFlow(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	since := in.srv.Org.Now()
+	// 20 devices enrolled for alice, 10 for bob; each loses its user.
+	var devices []string
+	for i := range 30 {
+		user := "alice.nguyen@example.com"
+		if i%3 == 2 {
+			user = "bob.martin@example.com"
+		}
+		in.control(t, "POST", "/_emulator/devices", `{"user":"`+user+`"}`)
+	}
+	in.pollUntilQuiet(t, since)
+	for _, e := range in.inbox(t) {
+		if e.EventType == "device.enrollment.create" {
+			var le struct {
+				Target []struct{ ID, Type, AlternateID string }
+			}
+			if err := json.Unmarshal(e.Raw, &le); err != nil {
+				t.Fatal(err)
+			}
+			devices = append(devices, le.Target[0].ID+" "+le.Target[1].AlternateID)
+		}
+	}
+	slices.Sort(devices)
+	in.srv.AdvanceClock(t, time.Minute)
+	enabledWelcome := in.srv.Org.Now() // enrollments before this are not its
+	for _, d := range devices {
+		id, login := d[:20], d[21:]
+		in.control(t, "DELETE", "/_emulator/devices/"+id+"/users/"+login, "")
+		in.srv.AdvanceClock(t, time.Second)
+	}
+	in.control(t, "POST", "/_emulator/devices", `{"user":"grace.okafor@example.com"}`)
+	in.pollUntilQuiet(t, since)
+
+	flows := flowList{
+		parsedFlow(t, "f-quarantine", quarantineFlow, "device.user.remove", since),
+		parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", enabledWelcome),
+	}
+	var mu sync.Mutex
+	var started []*store.FlowRun
+	newDispatcher := func() *Dispatcher {
+		return &Dispatcher{Store: in.st, Flows: flows, Started: func(r *store.FlowRun) {
+			mu.Lock()
+			started = append(started, r)
+			mu.Unlock()
+		}}
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		d := newDispatcher()
+		wg.Go(func() {
+			if _, err := d.Dispatch(t.Context(), connID); err != nil {
+				t.Errorf("dispatch: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	// Dispatching again finds nothing to do.
+	if res, err := newDispatcher().Dispatch(t.Context(), connID); err != nil || res.Events != 0 || res.Started != 0 {
+		t.Errorf("second dispatch: %+v, %v; want nothing", res, err)
+	}
+
+	quarantine, err := in.st.ListFlowRuns(t.Context(), "f-quarantine", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	welcome, err := in.st.ListFlowRuns(t.Context(), "f-welcome", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(quarantine) != 20 || len(welcome) != 1 || len(started) != 21 {
+		t.Fatalf("%d quarantine runs (want 20: bob's are filtered out), %d welcome runs (want 1: grace's, enrolled after it was enabled), %d started",
+			len(quarantine), len(welcome), len(started))
+	}
+	seen := map[string]bool{}
+	for _, r := range quarantine {
+		var inputs map[string]string
+		if err := json.Unmarshal(r.Inputs, &inputs); err != nil || r.Status != "queued" {
+			t.Fatalf("run %+v: %v", r, err)
+		}
+		if inputs["login"] != "alice.nguyen@example.com" || seen[inputs["deviceId"]] {
+			t.Errorf("run inputs %v; want each of alice's devices once", inputs)
+		}
+		seen[inputs["deviceId"]] = true
+	}
+	// Every event is dispatched and lists its runs.
+	for _, e := range in.inbox(t) {
+		if e.DispatchedAt.IsZero() {
+			t.Errorf("event %s not dispatched", e.UUID)
+		}
+		if len(e.FlowRuns) > 1 {
+			t.Errorf("event %s started %d runs", e.UUID, len(e.FlowRuns))
+		}
+	}
+}
+
+// TestDispatchOrder: one dispatcher starts a connection's runs in order of
+// the events' publication, whatever order they arrived in.
+func TestDispatchOrder(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var evs []*store.Event
+	for _, i := range []int{5, 1, 4, 2, 3} {
+		raw := `{"uuid":"u` + string(rune('0'+i)) + `","eventType":"device.enrollment.create","published":"` +
+			base.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano) + `","target":[{"id":"guo` + string(rune('0'+i)) + `","type":"UDDevice"}]}`
+		evs = append(evs, &store.Event{UUID: "u" + string(rune('0'+i)), ConnectionID: connID, EventType: "device.enrollment.create",
+			Published: base.Add(time.Duration(i) * time.Second), Raw: json.RawMessage(raw), ReceivedAt: base})
+	}
+	if _, err := in.st.PutEvents(t.Context(), evs, store.ViaHook); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	d := &Dispatcher{Store: in.st, Flows: flowList{parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", base)},
+		Started: func(r *store.FlowRun) {
+			var inputs map[string]string
+			_ = json.Unmarshal(r.Inputs, &inputs)
+			order = append(order, inputs["deviceId"])
+		}}
+	if _, err := d.Dispatch(t.Context(), connID); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(order, []string{"guo1", "guo2", "guo3", "guo4", "guo5"}) {
+		t.Errorf("runs started for %v; want publication order", order)
+	}
+}
