@@ -17,7 +17,7 @@ func TestConnectionCreateAuthorizeReauthorize(t *testing.T) {
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	c := h.connect("Prod devices")
 
-	wantGranted := append(slices.Clone(allAuto), "okta.devices.read", "okta.devices.manage")
+	wantGranted := append(slices.Clone(allAuto), "okta.devices.read", "okta.devices.manage", "okta.eventHooks.manage", "okta.logs.read")
 	if diff := cmp.Diff(sorted(wantGranted), sorted(c.GrantedScopes)); diff != "" {
 		t.Errorf("granted scopes (-want +got):\n%s", diff)
 	}

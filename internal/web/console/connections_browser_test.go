@@ -143,7 +143,8 @@ func TestBrowserNewConnectionShowsFieldErrors(t *testing.T) {
 
 	b.do("open the Permissions tab", chromedp.Click(`//label[normalize-space(.)="Permissions"]`))
 	b.do("choose custom scopes", chromedp.Click(labelled("Customize scopes (advanced)"), chromedp.NodeVisible))
-	b.do("untick every scope", chromedp.Click(labelled("okta.devices.read")), chromedp.Click(labelled("okta.devices.manage")))
+	b.do("untick every scope", chromedp.Click(labelled("okta.devices.read")), chromedp.Click(labelled("okta.devices.manage")),
+		chromedp.Click(labelled("okta.eventHooks.manage")), chromedp.Click(labelled("okta.logs.read")))
 	b.do("back to the Connection tab", chromedp.Click(`//label[normalize-space(.)="Connection"]`))
 	b.fill("Domain", e.emu.URL)
 	b.fill("Client Secret", "demo-workflows-secret")
