@@ -1,0 +1,196 @@
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Hook statuses shown on a connection.
+const (
+	HookActive  = "active"  // registered, verified and active at Okta
+	HookPending = "pending" // being registered
+	HookError   = "error"   // see the reason and the remedy
+)
+
+// Reconciler keeps one Okta event hook per connection in line with the
+// event types its enabled hook-delivery flows need: it creates, verifies,
+// updates, reactivates and deletes the hook, and records the outcome (with
+// a reason and a remedy when it fails) on the connection's event source.
+// Set its fields before use; it is then safe for concurrent use.
+type Reconciler struct {
+	Store   store.Store // required
+	Orgs    Orgs        // required
+	Keyring Sealer      // required
+	// PublicURL is the server's public origin; the hook's URI is
+	// PublicURL + HookPathPrefix + the connection's hook path.
+	PublicURL string
+	// Now stamps updates; nil means time.Now.
+	Now func() time.Time
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported systems
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Reconcile makes the connection's hook subscribe to exactly types (sorted
+// and deduplicated); with no types it deletes the hook. It returns the
+// stored source; a failure at Okta is recorded there (HookError with a
+// reason and a remedy) and also returned.
+func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types []string) (*store.EventSource, error) {
+	types = slices.Compact(slices.Sorted(slices.Values(types)))
+	src, err := r.Store.GetEventSource(ctx, connectionID)
+	switch {
+	case isNotFound(err):
+		src = &store.EventSource{ConnectionID: connectionID}
+	case err != nil:
+		return nil, err
+	}
+	cl, err := r.Orgs.Client(ctx, connectionID)
+	if err != nil {
+		return src, err
+	}
+	if len(types) == 0 {
+		return src, r.remove(ctx, cl, src)
+	}
+	if src.HookPath == "" || len(src.SealedSecret) == 0 {
+		src.HookPath = randomToken(18)
+		secret := randomToken(32)
+		if src.SealedSecret, err = r.Keyring.Seal([]byte(secret), SecretAAD(connectionID)); err != nil {
+			return src, err
+		}
+		src.HookID = ""
+		// Stored first, so that the endpoint answers Okta's verification.
+		src.HookStatus, src.UpdatedAt = HookPending, r.now()
+		if err := r.Store.PutEventHook(ctx, src); err != nil {
+			return src, err
+		}
+	}
+	secret, err := r.Keyring.Open(src.SealedSecret, SecretAAD(connectionID))
+	if err != nil {
+		return src, err
+	}
+	want := okta.NewEventHook("cardflow "+connectionID, strings.TrimRight(r.PublicURL, "/")+HookPathPrefix+src.HookPath, string(secret), types)
+	err = r.apply(ctx, cl, src, want)
+	src.HookTypes = types
+	src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
+	if err != nil {
+		src.HookStatus = HookError
+		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI)
+	}
+	src.UpdatedAt = r.now()
+	if perr := r.Store.PutEventHook(ctx, src); perr != nil {
+		return src, perr
+	}
+	return src, err
+}
+
+// apply brings the hook at Okta to want: created, replaced when its
+// events or URI differ, activated, verified.
+func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.EventSource, want okta.EventHook) error {
+	var cur *okta.EventHook
+	if src.HookID != "" {
+		h, err := cl.GetEventHook(ctx, src.HookID)
+		switch {
+		case okta.IsNotFound(err):
+			// Deleted at Okta: make a new one.
+		case err != nil:
+			return err
+		default:
+			cur = h
+		}
+	}
+	if cur == nil {
+		h, err := cl.CreateEventHook(ctx, want)
+		if err != nil {
+			return err
+		}
+		cur, src.HookID = h, h.ID
+		// Kept at once, so that a crash does not leave a hook nobody owns.
+		if err := r.Store.PutEventHook(ctx, src); err != nil {
+			return err
+		}
+	} else if !slices.Equal(slices.Sorted(slices.Values(cur.Events.Items)), want.Events.Items) || cur.Channel.Config.URI != want.Channel.Config.URI {
+		h, err := cl.ReplaceEventHook(ctx, cur.ID, want)
+		if err != nil {
+			return err
+		}
+		cur = h
+	}
+	if cur.Status != "ACTIVE" {
+		h, err := cl.HookLifecycle(ctx, cur.ID, "activate")
+		if err != nil {
+			return err
+		}
+		cur = h
+	}
+	if cur.VerificationStatus != "VERIFIED" {
+		if _, err := cl.HookLifecycle(ctx, cur.ID, "verify"); err != nil {
+			return &verifyError{err: err}
+		}
+	}
+	return nil
+}
+
+// remove deactivates and deletes the connection's hook at Okta and
+// forgets it.
+func (r *Reconciler) remove(ctx context.Context, cl *okta.Client, src *store.EventSource) error {
+	if src.HookID != "" {
+		if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil && !okta.IsNotFound(err) {
+			return err
+		}
+		if err := cl.DeleteEventHook(ctx, src.HookID); err != nil && !okta.IsNotFound(err) {
+			return err
+		}
+	}
+	if src.HookPath == "" && src.HookID == "" {
+		return nil
+	}
+	*src = store.EventSource{ConnectionID: src.ConnectionID, PollNext: src.PollNext, PolledAt: src.PolledAt, UpdatedAt: r.now()}
+	return r.Store.PutEventHook(ctx, src)
+}
+
+type verifyError struct{ err error }
+
+func (e *verifyError) Error() string { return "verifying the event hook: " + e.err.Error() }
+func (e *verifyError) Unwrap() error { return e.err }
+
+// explain turns a failure at Okta into the reason and remedy shown on the
+// connection.
+func explain(err error, uri string) (reason, remedy string) {
+	var se *okta.ScopeError
+	var ve *verifyError
+	var ae *okta.APIError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("the connection was not granted %s, which event hooks need", se.Scope),
+			fmt.Sprintf("grant %s to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll", se.Scope)
+	case errors.As(err, &ve):
+		return fmt.Sprintf("Okta could not verify the event hook at %s: %v", uri, ve.err),
+			"make the server's public URL reachable from Okta over https (set -public-url to it), or use delivery: poll"
+	case errors.As(err, &ae) && ae.Status == 403:
+		return "the connection's Okta account may not manage event hooks (" + ae.Summary + ")",
+			"reauthorize the connection with a super administrator, or use delivery: poll"
+	case errors.As(err, &ae) && ae.Status == 400:
+		return "Okta refused the event hook: " + strings.Join(append([]string{ae.Summary}, ae.Causes...), "; "),
+			"if the org already has 25 active event hooks, deactivate one it no longer needs; otherwise use delivery: poll"
+	}
+	return "registering the event hook failed: " + err.Error(), "check the connection (cardflow connections test), then enable the flow again"
+}

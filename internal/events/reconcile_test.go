@@ -1,0 +1,155 @@
+package events
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/okta"
+	"golang.org/x/oauth2"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// TestReconcileHook: the connection's one hook is created and verified
+// through the real endpoint, updated when the flows' event types change,
+// reactivated after someone deactivates it, recreated after it was
+// deleted, and deleted when no flow needs it; deliveries then reach the
+// inbox.
+func TestReconcileHook(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	ctx := t.Context()
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL}
+	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
+	hooks := func() []string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", in.srv.URL+"/api/v1/eventHooks", nil)
+		req.Header.Set("Authorization", "SSWS "+oktaemu.DemoAPIToken)
+		resp, err := in.srv.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var hs []okta.EventHook
+		if err := jsonDecode(resp, &hs); err != nil {
+			t.Fatalf("list hooks: %v", err)
+		}
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.ID+" "+h.Status+" "+h.VerificationStatus+" "+strings.Join(h.Events.Items, ","))
+		}
+		return out
+	}
+
+	src, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"})
+	if err != nil || src.HookStatus != HookActive || src.HookID == "" || src.HookPath == "" {
+		t.Fatalf("first reconcile: %v %+v", err, src)
+	}
+	if got := hooks(); len(got) != 1 || got[0] != src.HookID+" ACTIVE VERIFIED device.user.remove" {
+		t.Fatalf("hooks at the org: %v", got)
+	}
+	// More types: the same hook, updated.
+	src, err = rec.Reconcile(ctx, connID, []string{"device.user.remove", "device.enrollment.create", "device.user.remove"})
+	if err != nil || len(hooks()) != 1 || !strings.HasSuffix(hooks()[0], "device.enrollment.create,device.user.remove") {
+		t.Fatalf("after adding a type: %v %v", err, hooks())
+	}
+	// A delivery reaches the inbox.
+	in.control(t, "POST", "/_emulator/devices", `{"user":"kim.larsen@example.com"}`)
+	waitDeliveries(t, in.srv)
+	if n := len(in.inbox(t)); n != 1 {
+		t.Errorf("inbox after an enrollment: %d events; want 1 (device.user.add is not subscribed)", n)
+	}
+	// Deactivated by an admin: reactivated.
+	if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil {
+		t.Fatal(err)
+	}
+	if src, err = rec.Reconcile(ctx, connID, src.HookTypes); err != nil || !strings.Contains(hooks()[0], "ACTIVE VERIFIED") {
+		t.Fatalf("after a deactivation: %v %v", err, hooks())
+	}
+	// Deleted at Okta: a new one.
+	old := src.HookID
+	if _, err := cl.HookLifecycle(ctx, old, "deactivate"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.DeleteEventHook(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if src, err = rec.Reconcile(ctx, connID, src.HookTypes); err != nil || src.HookID == old || len(hooks()) != 1 {
+		t.Fatalf("after a deletion: %v %+v %v", err, src, hooks())
+	}
+	// No flow needs it: deleted at the org and forgotten.
+	if src, err = rec.Reconcile(ctx, connID, nil); err != nil || src.HookID != "" || len(hooks()) != 0 {
+		t.Fatalf("without types: %v %+v %v", err, src, hooks())
+	}
+}
+
+// TestReconcileFailures: a hook Okta cannot verify and a connection
+// without okta.eventHooks.manage are shown with a reason and a remedy.
+func TestReconcileFailures(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	ctx := t.Context()
+	// The public URL does not serve the hook endpoint.
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.srv.URL + "/elsewhere"}
+	_, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"})
+	src, gerr := in.st.GetEventSource(ctx, connID)
+	if err == nil || gerr != nil || src.HookStatus != HookError || !strings.Contains(src.HookReason, "could not verify") || !strings.Contains(src.HookRemedy, "delivery: poll") {
+		t.Errorf("unverifiable hook: %v; source %+v (%v)", err, src, gerr)
+	}
+	// A token without okta.eventHooks.manage.
+	noScope := bearerOrgs{srv: in.srv, token: accessToken(t, in.srv, "okta.logs.read")}
+	rec = &Reconciler{Store: in.st, Orgs: noScope, Keyring: in.kr, PublicURL: in.hook.URL}
+	_, err = rec.Reconcile(ctx, "conn-2", []string{"device.user.remove"})
+	src, gerr = in.st.GetEventSource(ctx, "conn-2")
+	if err == nil || gerr != nil || !strings.Contains(src.HookReason, "okta.eventHooks.manage") || !strings.Contains(src.HookRemedy, "reauthorize") {
+		t.Errorf("missing scope: %v; source %+v (%v)", err, src, gerr)
+	}
+}
+
+// bearerOrgs gives a client calling with an access token.
+type bearerOrgs struct {
+	srv   *emutest.Server
+	token string
+}
+
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
+func (o bearerOrgs) Client(context.Context, string) (*okta.Client, error) {
+	u, err := url.Parse(o.srv.URL)
+	if err != nil {
+		return nil, err
+	}
+	return &okta.Client{BaseURL: u, HTTP: &http.Client{Transport: bearer{o.token, o.srv.Client.Transport}}, RetryBackoff: 1}, nil
+}
+
+// accessToken signs the demo admin in with the code flow and returns an
+// access token with the auto-granted scopes and scopes.
+func accessToken(t *testing.T, srv *emutest.Server, scopes ...string) string {
+	t.Helper()
+	conf := &oauth2.Config{
+		ClientID: oktaemu.DemoClientID, ClientSecret: oktaemu.DemoClientSecret,
+		Endpoint:    oauth2.Endpoint{AuthURL: srv.URL + "/oauth2/v1/authorize", TokenURL: srv.URL + "/oauth2/v1/token"},
+		RedirectURL: "http://127.0.0.1:8080/oauth/callback",
+		Scopes:      append([]string{"openid", "offline_access"}, scopes...),
+	}
+	verifier := oauth2.GenerateVerifier()
+	loc := srv.SignIn(t, conf.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("nonce", "nonce-1")), oktaemu.AdminLogin, oktaemu.DemoPassword)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client)
+	tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("code exchange: %v", err)
+	}
+	return tok.AccessToken
+}
