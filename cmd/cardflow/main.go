@@ -101,6 +101,9 @@ var commands = []*command{
 		{name: "disable", summary: "turn a stored flow's trigger off", run: cmdFlowsDisable},
 		{name: "show-run", summary: "show a flow run with every step and item", run: cmdFlowsShowRun},
 	}},
+	{name: "events", summary: "Okta events received for event-triggered flows", subs: []*command{
+		{name: "list", summary: "list recent events, how each arrived and the flow runs it started", run: cmdEventsList},
+	}},
 	{name: "audit", summary: "show the audit log", run: cmdAudit},
 	{name: "keys", summary: "manage the sealing keys", subs: []*command{
 		{name: "rotate", summary: "add a new key and re-seal every secret with it", run: cmdKeysRotate},

@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"github.com/cardflow/cardflow/internal/okta"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/card"
@@ -102,4 +105,31 @@ func (c cardService) Connectors() []card.Connector { return card.Connectors() }
 
 func (c cardService) Run(ctx context.Context, req card.Request) (*card.Result, error) {
 	return c.e.Run(ctx, req)
+}
+
+// eventOrgs gives the event intake a connection's Okta client: its org,
+// its access token (through the connection manager's transport) and the
+// template client's retries, waits and rate budget.
+type eventOrgs struct {
+	m        *connection.Manager
+	template okta.Client
+}
+
+func (o eventOrgs) Client(ctx context.Context, connectionID string) (*okta.Client, error) {
+	v, err := o.m.Get(ctx, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	domain := v.Domain
+	if !strings.Contains(domain, "://") {
+		domain = "https://" + domain
+	}
+	u, err := url.Parse(domain)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("connection %q has an unusable domain %q", v.Nickname, v.Domain)
+	}
+	cl := o.template
+	cl.BaseURL = &url.URL{Scheme: u.Scheme, Host: u.Host}
+	cl.HTTP = o.m.HTTPClient(v.ID)
+	return &cl, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/notify"
@@ -174,6 +175,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Cards:         cardService{a.Executor},
 		Flows:         a.Flows,
 		History:       a.Store,
+		Events:        a.Store,
+		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log},
 		TokenHash:     tokenHash,
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		PublicMetrics: cfg.PublicMetrics,

@@ -75,6 +75,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/flow-runs", s.listFlowRuns)
 		mux.HandleFunc("GET /api/v1/flow-runs/{id}", s.getFlowRun)
 	}
+	if s.Events != nil {
+		mux.HandleFunc("GET /api/v1/events", s.listEvents)
+	}
 	if s.History != nil {
 		mux.HandleFunc("GET /api/v1/runs", s.listRuns)
 		mux.HandleFunc("GET /api/v1/runs/{id}", s.getRun)

@@ -27,6 +27,12 @@ type Server struct {
 	Flows Flows
 	// History reads run history and the audit log (the store).
 	History History
+	// Events reads the event inbox (the store); nil answers 404.
+	Events Events
+	// Hooks serves the Okta event hook endpoint under /hooks/okta/
+	// (outside the API token: Okta authenticates with the hook's own
+	// secret); nil answers 404.
+	Hooks http.Handler
 
 	// TokenHash is the SHA-256 of the API token. Requests to /api/ (and to
 	// /metrics unless PublicMetrics) must send "Authorization: Bearer TOKEN".
@@ -77,6 +83,9 @@ func (s *Server) Handler() http.Handler {
 		root.HandleFunc("GET /oauth/callback", s.oauthCallback)
 	}
 	root.Handle("/api/", s.authAPI(apiFallback(api, s)))
+	if s.Hooks != nil {
+		root.Handle("/hooks/okta/", s.Hooks)
+	}
 	if s.Console != nil {
 		root.Handle("/", s.Console)
 	}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"time"
+)
+
+// eventView is one received Okta event (GET /api/v1/events).
+type eventView struct {
+	UUID        string    `json:"uuid"`
+	EventType   string    `json:"eventType"`
+	Published   time.Time `json:"published"`
+	ReceivedVia []string  `json:"receivedVia"`
+	ReceivedAt  time.Time `json:"receivedAt"`
+	FlowRuns    []string  `json:"flowRuns"`
+	Connection  string    `json:"connection"`
+}
+
+func cmdEventsList(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "events list", "events list [--connection ID|NICKNAME] [--limit N] [--json]")
+	var connection string
+	var limit int
+	fs.StringVar(&connection, "connection", "", "only events of this connection (id or nickname)")
+	fs.IntVar(&limit, "limit", 20, "how many events (1-1000)")
+	c, err := o.parseNoArgs(args)
+	if err != nil {
+		return err
+	}
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *struct {
+		Events []eventView `json:"events"`
+	}) {
+		t := newTable(w, "PUBLISHED", "EVENT TYPE", "UUID", "RECEIVED VIA", "FLOW RUNS")
+		for _, ev := range out.Events {
+			runs := "-"
+			if len(ev.FlowRuns) > 0 {
+				runs = strings.Join(ev.FlowRuns, " ")
+			}
+			t.row(when(ev.Published), ev.EventType, ev.UUID, strings.Join(ev.ReceivedVia, "+"), runs)
+		}
+		t.flush()
+	})
+}

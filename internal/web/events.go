@@ -1,0 +1,60 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Events reads the event inbox; store.Store satisfies it.
+type Events interface {
+	ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error)
+}
+
+// EventJSON is the public shape of a received Okta event (SPEC §7).
+type EventJSON struct {
+	UUID        string    `json:"uuid"`
+	EventType   string    `json:"eventType"`
+	Published   time.Time `json:"published"`
+	ReceivedVia []string  `json:"receivedVia"`
+	ReceivedAt  time.Time `json:"receivedAt"`
+	FlowRuns    []string  `json:"flowRuns"`
+	Connection  string    `json:"connection"`
+}
+
+// listEvents answers GET /api/v1/events[?connection=&limit=], newest
+// first. connection is a connection's id or nickname.
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.EventFilter{ConnectionID: q.Get("connection")}
+	var err error
+	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.ConnectionID != "" && s.Connections != nil {
+		v, err := s.Connections.Get(r.Context(), f.ConnectionID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		f.ConnectionID = v.ID
+	}
+	evs, err := s.Events.ListEvents(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]EventJSON, 0, len(evs))
+	for _, e := range evs {
+		runs := e.FlowRuns
+		if runs == nil {
+			runs = []string{}
+		}
+		out = append(out, EventJSON{UUID: e.UUID, EventType: e.EventType, Published: e.Published, ReceivedVia: e.ReceivedVia,
+			ReceivedAt: e.ReceivedAt, FlowRuns: runs, Connection: e.ConnectionID})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
