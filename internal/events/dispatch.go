@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
@@ -16,10 +15,9 @@ import (
 // EventFlow is an enabled flow with an event trigger, as the dispatcher
 // needs it.
 type EventFlow struct {
-	ID, Name string
-	Source   []byte
-	// Doc is the parsed document; its on.event.if and on.inputs are
-	// evaluated per event.
+	Flow *store.Flow
+	// Doc is the parsed document; its on.event.if is evaluated per event
+	// (on.inputs when a worker starts the run).
 	Doc *flow.Document
 	// ConnectionID is the trigger's connection; EventType the Okta event
 	// type of its event card.
@@ -35,6 +33,15 @@ type FlowSource interface {
 	EventFlows(ctx context.Context, connectionID string) ([]EventFlow, error)
 }
 
+// Runs builds the queued run a trigger starts (flowrun.Service), keyed so
+// that the flow has at most one run per key.
+type Runs interface {
+	TriggeredRun(fl *store.Flow, f flow.Firing, key string) *store.FlowRun
+}
+
+// EventKey is the trigger key of the run an event starts.
+func EventKey(uuid string) string { return "event:" + uuid }
+
 // Dispatcher starts the runs that stored events trigger: for each event
 // of a connection, oldest published first, one run of each enabled flow
 // whose trigger matches it. Set its fields before use; it is then safe
@@ -42,10 +49,8 @@ type FlowSource interface {
 type Dispatcher struct {
 	Store store.Store      // required
 	Flows FlowSource       // required
+	Runs  Runs             // required
 	Now   func() time.Time // nil means time.Now
-	// Logger gets a line per event whose trigger could not be evaluated;
-	// nil discards.
-	Logger *slog.Logger
 	// Started, when set, is called after a run was started (to wake the
 	// flow-run workers); it must not block.
 	Started func(run *store.FlowRun)
@@ -95,7 +100,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string) (Dispatc
 func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []EventFlow, res *DispatchResult) error {
 	var fir *flow.Firing
 	for _, f := range flows {
-		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt) {
+		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt) || f.ConnectionID != e.ConnectionID {
 			continue
 		}
 		if fir == nil {
@@ -105,24 +110,21 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 			}
 		}
 		ok, err := f.Doc.TriggerMatches(ctx, *fir)
-		if err == nil && !ok {
+		if err != nil {
+			// An if that cannot be evaluated for this event: the run is
+			// started and fails on it, so the event is not silently lost.
+			ok = true
+		}
+		if !ok {
 			res.Skipped++
 			continue
 		}
-		var inputs map[string]any
-		if err == nil {
-			inputs, err = f.Doc.TriggerInputs(ctx, *fir)
-		}
-		run := &store.FlowRun{FlowID: f.ID, FlowName: f.Name, Source: f.Source, Status: "queued",
-			Caller: "event " + e.UUID, CreatedAt: d.now()}
+		run := d.Runs.TriggeredRun(f.Flow, *fir, EventKey(e.UUID))
 		if err != nil {
-			// The trigger cannot be evaluated for this event: the run is
-			// recorded as failed, so the event is not silently lost.
-			run.Status, run.Error, run.FinishedAt = "failed", "the trigger could not be evaluated for event "+e.UUID+": "+err.Error(), run.CreatedAt
-		} else if run.Inputs, err = json.Marshal(inputs); err != nil {
-			return fmt.Errorf("events: inputs of flow %s: %w", f.Name, err)
+			run.Status, run.FinishedAt = "failed", run.CreatedAt
+			run.Error = "on.event.if could not be evaluated for event " + e.UUID + ": " + err.Error()
 		}
-		switch err := d.Store.StartEventRun(ctx, e.UUID, f.ID, run); {
+		switch err := d.Store.StartEventRun(ctx, e.UUID, f.Flow.ID, run); {
 		case errors.Is(err, store.ErrConflict):
 			// Another dispatch started it already.
 		case err != nil:

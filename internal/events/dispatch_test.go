@@ -3,12 +3,14 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -69,7 +71,8 @@ func parsedFlow(t *testing.T, id, src, eventType string, enabledAt time.Time) Ev
 	if err != nil {
 		t.Fatalf("parse %s: %v", id, err)
 	}
-	return EventFlow{ID: id, Name: doc.Name, Source: []byte(src), Doc: doc, ConnectionID: connID, EventType: eventType, EnabledAt: enabledAt}
+	fl := &store.Flow{ID: id, Name: doc.Name, Source: []byte(src), Enabled: true}
+	return EventFlow{Flow: fl, Doc: doc, ConnectionID: connID, EventType: eventType, EnabledAt: enabledAt}
 }
 
 // TestDispatchExactlyOncePerFlow: every stored event starts exactly one run
@@ -118,7 +121,7 @@ func TestDispatchExactlyOncePerFlow(t *testing.T) {
 	var mu sync.Mutex
 	var started []*store.FlowRun
 	newDispatcher := func() *Dispatcher {
-		return &Dispatcher{Store: in.st, Flows: flows, Started: func(r *store.FlowRun) {
+		return &Dispatcher{Store: in.st, Flows: flows, Runs: flowrun.New(flowrun.Config{Store: in.st}), Started: func(r *store.FlowRun) {
 			mu.Lock()
 			started = append(started, r)
 			mu.Unlock()
@@ -153,14 +156,17 @@ func TestDispatchExactlyOncePerFlow(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, r := range quarantine {
-		var inputs map[string]string
-		if err := json.Unmarshal(r.Inputs, &inputs); err != nil || r.Status != "queued" {
+		var fir flow.Firing
+		if err := json.Unmarshal(r.Trigger, &fir); err != nil || r.Status != "queued" || r.TriggerKey != flowrun.EventKey(fir.EventUUID) || fir.Kind != flow.KindEvent {
 			t.Fatalf("run %+v: %v", r, err)
 		}
-		if inputs["login"] != "alice.nguyen@example.com" || seen[inputs["deviceId"]] {
-			t.Errorf("run inputs %v; want each of alice's devices once", inputs)
+		// on.inputs, evaluated as a worker will, sees trigger.event.
+		doc, _ := flow.Parse([]byte(quarantineFlow))
+		inputs, err := doc.TriggerInputs(t.Context(), fir)
+		if err != nil || inputs["login"] != "alice.nguyen@example.com" || seen[fmt.Sprint(inputs["deviceId"])] {
+			t.Errorf("run inputs %v (%v); want each of alice's devices once", inputs, err)
 		}
-		seen[inputs["deviceId"]] = true
+		seen[fmt.Sprint(inputs["deviceId"])] = true
 	}
 	// Every event is dispatched and lists its runs.
 	for _, e := range in.inbox(t) {
@@ -190,10 +196,12 @@ func TestDispatchOrder(t *testing.T) {
 	}
 	var order []string
 	d := &Dispatcher{Store: in.st, Flows: flowList{parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", base)},
+		Runs: flowrun.New(flowrun.Config{Store: in.st}),
 		Started: func(r *store.FlowRun) {
-			var inputs map[string]string
-			_ = json.Unmarshal(r.Inputs, &inputs)
-			order = append(order, inputs["deviceId"])
+			var fir flow.Firing
+			_ = json.Unmarshal(r.Trigger, &fir)
+			dev, _ := fir.Event["device"].(map[string]any)
+			order = append(order, fmt.Sprint(dev["id"]))
 		}}
 	if _, err := d.Dispatch(t.Context(), connID); err != nil {
 		t.Fatal(err)
