@@ -37,6 +37,7 @@ type App struct {
 	log      *slog.Logger
 	listener net.Listener
 	url      string
+	events   *eventIntake
 
 	// Store is the open store; Close closes it.
 	Store store.Store
@@ -165,10 +166,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:   log,
 		Now:      cfg.Now,
 		Notifier: notifyAndWake{a.Outbox, a.Notifier},
-		OnChange: a.Scheduler.Wake,
+		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
 	})
 	a.Scheduler.Runs = a.Flows
 	a.Connections.OnNeedsReauthorization = notifyNeedsReauth(notifyAndWake{a.Outbox, a.Notifier}, log)
+	a.events = newEventIntake(&cfg, a, publicURL, log)
 
 	a.Web = &web.Server{
 		Connections:   a.Connections,
@@ -176,7 +178,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Flows:         a.Flows,
 		History:       a.Store,
 		Events:        a.Store,
-		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log},
+		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log, Stored: func(string) { a.events.Wake() }},
 		TokenHash:     tokenHash,
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		PublicMetrics: cfg.PublicMetrics,
@@ -229,6 +231,7 @@ func (a *App) Serve(ctx context.Context) error {
 	workDone := make(chan struct{})
 	work.Go(func() { a.Flows.Work(workCtx) })
 	work.Go(func() { a.Scheduler.Run(workCtx) })
+	work.Go(func() { a.events.Run(workCtx) })
 	if len(a.cfg.NotifyURLs) > 0 {
 		work.Go(func() { a.Notifier.Run(workCtx) })
 	}

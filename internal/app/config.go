@@ -72,6 +72,10 @@ type Config struct {
 	// SchedulePoll bounds how long the scheduler waits between two looks
 	// at the store; zero means 30 s.
 	SchedulePoll time.Duration
+	// EventPollInterval is how often the System Logs of connections with
+	// poll delivery are read (and the event hooks reconciled); zero means
+	// 30 s.
+	EventPollInterval time.Duration
 
 	// rewire, when set (by benchmarks in this package), changes the
 	// wiring of the App before it serves: to measure an alternative path

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,3 +68,142 @@ func TestEventHookThroughTheServer(t *testing.T) {
 }
 
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+const quarantineYAML = `name: quarantine-on-user-removal
+inputs:
+  deviceId: {type: string, required: true}
+on:
+  event:
+    card: okta-devices/device-removed-from-user
+    connection: Prod devices
+    delivery: DELIVERY
+    if: ${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}
+  inputs:
+    deviceId: ${{ trigger.event.device.id }}
+steps:
+  - id: device
+    card: okta-devices/read-device
+    connection: Prod devices
+    input: {deviceId: "${{ inputs.deviceId }}"}
+  - id: quarantine
+    card: okta-devices/suspend-device
+    connection: Prod devices
+    if: ${{ steps.device.output.device.status == "ACTIVE" }}
+    input: {deviceId: "${{ inputs.deviceId }}"}
+`
+
+// TestEventTriggeredFlow: an enabled flow on device-removed-from-user runs
+// once per removal (by hook+poll and by poll), suspending the device; an
+// event before the flow was enabled starts nothing.
+func TestEventTriggeredFlow(t *testing.T) {
+	for _, delivery := range []string{"hook+poll", "poll"} {
+		t.Run(delivery, func(t *testing.T) {
+			h := startHarness(t, oktaemu.Config{Devices: 5}, func(c *Config) { c.EventPollInterval = 200 * time.Millisecond })
+			h.connect("Prod devices")
+			enroll := func(login string) string {
+				t.Helper()
+				resp, err := h.emu.Client.Post(h.emu.URL+"/_emulator/devices", "application/json", stringsReader(`{"user":"`+login+`"}`))
+				if err != nil || resp.StatusCode != http.StatusCreated {
+					t.Fatalf("enroll: %v %v", err, resp)
+				}
+				defer resp.Body.Close()
+				var d struct{ ID string }
+				_ = json.NewDecoder(resp.Body).Decode(&d)
+				return d.ID
+			}
+			remove := func(id, login string) {
+				t.Helper()
+				req, _ := http.NewRequest("DELETE", h.emu.URL+"/_emulator/devices/"+id+"/users/"+login, nil)
+				resp, err := h.emu.Client.Do(req)
+				if err != nil || resp.StatusCode != http.StatusNoContent {
+					t.Fatalf("remove user: %v %v", err, resp)
+				}
+				resp.Body.Close()
+			}
+			before := enroll("ines.garcia@example.com")
+			remove(before, "ines.garcia@example.com") // before the flow is enabled
+			h.emu.AdvanceClock(t, time.Second)
+
+			var fl struct {
+				Flow struct{ ID string } `json:"flow"`
+				ID   string              `json:"id"`
+			}
+			if code, body := h.postYAML("/api/v1/flows", strings.Replace(quarantineYAML, "DELIVERY", delivery, 1), &fl); code >= 300 {
+				t.Fatalf("store flow: %d %s", code, body)
+			}
+			id := fl.ID
+			if id == "" {
+				id = fl.Flow.ID
+			}
+			if code, body := h.call("POST", "/api/v1/flows/"+id+"/enable", nil, nil); code != http.StatusOK {
+				t.Fatalf("enable: %d %s", code, body)
+			}
+			// Let the intake see the flow enabled before the events.
+			waitFor(t, func() bool {
+				_, err := h.app.Store.GetSetting(t.Context(), "events/enabled-at/"+id+"/"+flowTrigger(t, h, id))
+				return err == nil
+			})
+			h.emu.AdvanceClock(t, time.Second)
+			var devices []string
+			for range 3 {
+				d := enroll("jonas.berg@example.com")
+				devices = append(devices, d)
+				remove(d, "jonas.berg@example.com")
+			}
+			var runs struct {
+				Runs []struct {
+					ID, Status string
+				} `json:"runs"`
+			}
+			waitFor(t, func() bool {
+				h.call("GET", "/api/v1/flows/"+id+"/runs", nil, &runs)
+				done := 0
+				for _, r := range runs.Runs {
+					if r.Status == "succeeded" {
+						done++
+					}
+				}
+				return done >= 3
+			})
+			if len(runs.Runs) != 3 {
+				t.Errorf("%d runs; want 3 (one per removal after enabling)", len(runs.Runs))
+			}
+			cl := h.emu.Client
+			for _, d := range devices {
+				req, _ := http.NewRequest("GET", h.emu.URL+"/api/v1/devices/"+d, nil)
+				req.Header.Set("Authorization", "SSWS "+oktaemu.DemoAPIToken)
+				resp, err := cl.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var dev struct{ Status string }
+				_ = json.NewDecoder(resp.Body).Decode(&dev)
+				resp.Body.Close()
+				if dev.Status != "SUSPENDED" {
+					t.Errorf("device %s is %s; want SUSPENDED by the flow", d, dev.Status)
+				}
+			}
+		})
+	}
+}
+
+func flowTrigger(t *testing.T, h *harness, id string) string {
+	t.Helper()
+	fl, err := h.app.Store.GetFlow(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(fl.Trigger)
+}
+
+// waitFor waits up to a minute for cond.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

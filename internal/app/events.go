@@ -1,0 +1,243 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/events"
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// eventIntake runs the event intake of one server: every interval (and
+// when woken) it reads the enabled event-triggered flows, keeps each
+// connection's event hook in line with them, polls the System Logs of
+// connections with poll delivery, and dispatches stored events.
+type eventIntake struct {
+	store           store.Store
+	conns           *connection.Manager
+	poller          *events.Poller
+	dispatcher      *events.Dispatcher
+	reconciler      *events.Reconciler
+	defaultDelivery string
+	interval        time.Duration
+	now             func() time.Time
+	log             *slog.Logger
+	wake            chan struct{}
+
+	mu     sync.Mutex
+	hooked map[string]bool // connections whose hook this server reconciled
+}
+
+// Wake makes the intake look again now (a flow was enabled or disabled,
+// or a hook stored new events). It never blocks.
+func (in *eventIntake) Wake() {
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enabledAtKey is the setting that records when this or another server
+// first saw a flow's trigger enabled: events published before it do not
+// start the flow.
+func enabledAtKey(fl *store.Flow) string {
+	return "events/enabled-at/" + fl.ID + "/" + string(fl.Trigger)
+}
+
+// connFlows is what the intake needs of one connection.
+type connFlows struct {
+	flows     []events.EventFlow
+	hookTypes []string
+	poll      bool
+	since     time.Time // the earliest EnabledAt of its poll flows
+}
+
+// scan reads the enabled event flows, by connection.
+func (in *eventIntake) scan(ctx context.Context) (map[string]*connFlows, error) {
+	fls, err := in.store.ListFlows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*connFlows{}
+	for _, fl := range fls {
+		if !fl.Enabled || len(fl.Trigger) == 0 {
+			continue
+		}
+		doc, err := flow.Parse(fl.Source)
+		if err != nil || doc.Trigger == nil || doc.Trigger.Event == nil {
+			continue
+		}
+		ev := doc.Trigger.Event
+		c, ok := card.Lookup(ev.Card)
+		if !ok || c.Kind != card.KindEvent {
+			continue
+		}
+		v, err := in.conns.Resolve(ctx, ev.Connector(), ev.Connection)
+		if err != nil {
+			in.log.WarnContext(ctx, "events: the connection of an enabled flow is gone", slog.String("flow", fl.Name), slog.Any("error", err))
+			continue
+		}
+		enabledAt, err := in.enabledAt(ctx, fl)
+		if err != nil {
+			return nil, err
+		}
+		cf := out[v.ID]
+		if cf == nil {
+			cf = &connFlows{}
+			out[v.ID] = cf
+		}
+		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: enabledAt})
+		delivery := ev.Delivery
+		if delivery == "" {
+			delivery = in.defaultDelivery
+		}
+		if delivery == card.DeliveryHook || delivery == card.DeliveryHookPoll {
+			cf.hookTypes = append(cf.hookTypes, c.EventType)
+		}
+		if delivery == card.DeliveryPoll || delivery == card.DeliveryHookPoll {
+			if !cf.poll || enabledAt.Before(cf.since) {
+				cf.since = enabledAt
+			}
+			cf.poll = true
+		}
+	}
+	return out, nil
+}
+
+// enabledAt returns when a flow's trigger was first seen enabled,
+// recording now on the first sighting.
+func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time, error) {
+	key := enabledAtKey(fl)
+	b, err := in.store.GetSetting(ctx, key)
+	if err == nil {
+		return time.Parse(time.RFC3339Nano, string(b))
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, err
+	}
+	now := in.now().UTC()
+	if err := in.store.PutSetting(ctx, key, []byte(now.Format(time.RFC3339Nano))); err != nil {
+		return time.Time{}, err
+	}
+	return now, nil
+}
+
+// FlowSource of the dispatcher: the scan of one connection.
+type intakeFlows struct{ in *eventIntake }
+
+func (f intakeFlows) EventFlows(ctx context.Context, connectionID string) ([]events.EventFlow, error) {
+	m, err := f.in.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cf := m[connectionID]; cf != nil {
+		return cf.flows, nil
+	}
+	return nil, nil
+}
+
+// once runs one round of the intake.
+func (in *eventIntake) once(ctx context.Context) {
+	m, err := in.scan(ctx)
+	if err != nil {
+		in.log.ErrorContext(ctx, "events: reading the enabled flows", slog.Any("error", err))
+		return
+	}
+	in.mu.Lock()
+	var stale []string
+	for id := range in.hooked {
+		if m[id] == nil || len(m[id].hookTypes) == 0 {
+			stale = append(stale, id)
+		}
+	}
+	in.mu.Unlock()
+	for _, id := range stale {
+		if _, err := in.reconciler.Reconcile(ctx, id, nil); err != nil {
+			in.log.WarnContext(ctx, "events: deleting an event hook", slog.String("connection", id), slog.Any("error", err))
+			continue
+		}
+		in.mu.Lock()
+		delete(in.hooked, id)
+		in.mu.Unlock()
+	}
+	for id, cf := range m {
+		if len(cf.hookTypes) > 0 {
+			in.reconcile(ctx, id, cf.hookTypes)
+		}
+		if cf.poll {
+			if _, err := in.poller.Poll(ctx, id, cf.since); err != nil {
+				in.log.WarnContext(ctx, "events: polling the System Log", slog.String("connection", id), slog.Any("error", err))
+			}
+		}
+		if _, err := in.dispatcher.Dispatch(ctx, id); err != nil {
+			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", id), slog.Any("error", err))
+		}
+	}
+}
+
+// reconcile brings a connection's hook in line when its event types or
+// its status call for it.
+func (in *eventIntake) reconcile(ctx context.Context, id string, types []string) {
+	types = slices.Compact(slices.Sorted(slices.Values(types)))
+	src, err := in.store.GetEventSource(ctx, id)
+	if err == nil && src.HookStatus == events.HookActive && slices.Equal(src.HookTypes, types) {
+		in.mu.Lock()
+		in.hooked[id] = true
+		in.mu.Unlock()
+		return
+	}
+	if _, err := in.reconciler.Reconcile(ctx, id, types); err != nil {
+		in.log.WarnContext(ctx, "events: registering the event hook", slog.String("connection", id), slog.Any("error", err))
+	}
+	in.mu.Lock()
+	in.hooked[id] = true
+	in.mu.Unlock()
+}
+
+// Run runs rounds until ctx ends.
+func (in *eventIntake) Run(ctx context.Context) {
+	t := time.NewTicker(in.interval)
+	defer t.Stop()
+	for {
+		in.once(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-in.wake:
+		}
+	}
+}
+
+// newEventIntake wires the event intake of a.
+func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger) *eventIntake {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	interval := cfg.EventPollInterval
+	if interval <= 0 {
+		interval = events.DefaultPollInterval
+	}
+	orgs := eventOrgs{m: a.Connections, template: a.Executor.Okta}
+	orgs.template.Budget = a.Executor.Budget
+	if orgs.template.Budget == nil {
+		orgs.template.Budget = okta.NewBudget()
+	}
+	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
+		interval: interval, now: now, log: log, wake: make(chan struct{}, 1), hooked: map[string]bool{}}
+	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
+		Stored: func(string) { in.Wake() }}
+	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now}
+	in.dispatcher = &events.Dispatcher{Store: a.Store, Flows: intakeFlows{in}, Runs: a.Flows, Now: cfg.Now,
+		Started: func(*store.FlowRun) { a.Flows.Wake() }}
+	return in
+}
