@@ -22,6 +22,7 @@ type serverFlags struct {
 	trusted, suffixes, notifyURLs  stringList
 	publicMetrics                  bool
 	flowLease                      time.Duration
+	eventPoll                      time.Duration
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -56,6 +57,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
 	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
+	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -74,6 +76,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Key:                 keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_KEY"))),
 		PublicMetrics:       f.publicMetrics,
 		FlowLeaseTTL:        f.flowLease,
+		EventPollInterval:   f.eventPoll,
 		NotifyURLs:          f.notifyURLs,
 		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
 		Logger:              log,
