@@ -1,6 +1,8 @@
 // Package events owns cardflow's intake of Okta events for event-triggered
 // flows (SPEC §7): the event hook endpoint (PUBLIC_URL/hooks/okta/<path>),
-// the System Log poller, and the inbox they both feed.
+// the System Log poller, the inbox they both feed, the reconciler that
+// keeps one Okta event hook per connection, and the dispatcher that starts
+// the runs events trigger.
 //
 // Both ways store what they receive in the store's event inbox, keyed by
 // the event's uuid, before they acknowledge it: a hook delivery is answered
