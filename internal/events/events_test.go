@@ -359,3 +359,32 @@ func jsonDecode(resp *http.Response, v any) error {
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(v)
 }
+
+// BenchmarkHookDelivery measures a delivery of one event from the POST to
+// the 200 (stored in SQLite): the hook's share of delivery-to-run latency.
+func BenchmarkHookDelivery(b *testing.B) {
+	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "cardflow.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	key, _ := keyring.Generate()
+	kr, _ := keyring.New(key)
+	sealed, _ := kr.Seal([]byte("s3cret"), SecretAAD(connID))
+	if err := st.PutEventHook(b.Context(), &store.EventSource{ConnectionID: connID, HookPath: "p", SealedSecret: sealed}); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(&HookHandler{Store: st, Keyring: kr})
+	b.Cleanup(srv.Close)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		body := fmt.Sprintf(`{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"u%d","eventType":"device.user.remove","published":"2026-03-02T10:00:00.000Z"}]}}`, i)
+		req, _ := http.NewRequest("POST", srv.URL+HookPathPrefix+"p", strings.NewReader(body))
+		req.Header.Set("Authorization", "s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatalf("delivery: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+}
