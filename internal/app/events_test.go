@@ -139,7 +139,7 @@ func TestEventTriggeredFlow(t *testing.T) {
 				t.Fatalf("enable: %d %s", code, body)
 			}
 			// Let the intake see the flow enabled before the events.
-			waitFor(t, func() bool {
+			waitFor(t, "the intake to see the flow enabled", func() bool {
 				_, err := h.app.Store.GetSetting(t.Context(), "events/enabled-at/"+id+"/"+flowTrigger(t, h, id))
 				return err == nil
 			})
@@ -155,7 +155,7 @@ func TestEventTriggeredFlow(t *testing.T) {
 					ID, Status string
 				} `json:"runs"`
 			}
-			waitFor(t, func() bool {
+			waitFor(t, "three succeeded runs", func() bool {
 				h.call("GET", "/api/v1/flows/"+id+"/runs", nil, &runs)
 				done := 0
 				for _, r := range runs.Runs {
@@ -194,16 +194,4 @@ func flowTrigger(t *testing.T, h *harness, id string) string {
 		t.Fatal(err)
 	}
 	return string(fl.Trigger)
-}
-
-// waitFor waits up to a minute for cond.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within a minute")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
