@@ -521,3 +521,61 @@ func TestCLIRunsListResolvesFilters(t *testing.T) {
 		t.Errorf("oversized body: %d %.200s; want 413", code, body)
 	}
 }
+
+// TestCLIFlowsStore stores flows without running them: a scheduled flow
+// stays disabled until --enable or flows enable, a flow without a trigger
+// cannot be enabled, and nothing runs along the way.
+func TestCLIFlowsStore(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	nightly := "../../examples/nightly-stale-cleanup.yaml"
+
+	code, out, errOut := runCLI(t, s.vars, "flows", "store", nightly)
+	if code != exitOK || !strings.Contains(out, "Stored flow nightly-stale-cleanup") || !strings.Contains(out, "disabled") ||
+		!strings.Contains(out, "cardflow flows enable nightly-stale-cleanup") {
+		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "store", nightly, "--enable")
+	if code != exitOK || !strings.Contains(out, "Trigger: cron 0 2 * * * Europe/Berlin, enabled, next run: 20") {
+		t.Fatalf("flows store --enable: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, s.vars, "flows", "list")
+	if code != exitOK || !regexp.MustCompile(`nightly-stale-cleanup\s+cron 0 2 \* \* \* Europe/Berlin\s+enabled`).MatchString(out) {
+		t.Errorf("flows list after store --enable: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, s.vars, "flows", "disable", "nightly-stale-cleanup"); code != exitOK || !strings.Contains(out, "disabled") {
+		t.Errorf("flows disable: exit %d\n%s", code, out)
+	}
+
+	offboard := "../../examples/offboard-user-devices.yaml"
+	code, out, errOut = runCLI(t, s.vars, "flows", "store", offboard, "--enable")
+	if code != exitUsage || !strings.Contains(errOut, "flow offboard-user-devices is stored, but it has no trigger") {
+		t.Errorf("flows store --enable without a trigger: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCLI(t, s.vars, "flows", "run", "offboard-user-devices", "--input", "login="+oktaemu.UserLogin, "--no-wait"); code != exitOK {
+		t.Errorf("the stored flow does not run by name: exit %d\n%s", code, out)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", "missing.yaml"); code != exitFailure || !strings.Contains(errOut, "read the flow document") {
+		t.Errorf("flows store of a missing file: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Storing ran nothing: the only flow run is the one started by name.
+	req, _ := http.NewRequest("GET", s.url+"/api/v1/flow-runs", nil)
+	req.Header.Set("Authorization", "Bearer "+e2eToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var runs struct {
+		Runs []struct {
+			Flow string `json:"flow"`
+		} `json:"runs"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&runs); err != nil {
+		t.Fatal(err)
+	}
+	if len(runs.Runs) != 1 || runs.Runs[0].Flow != "offboard-user-devices" {
+		t.Errorf("flow runs after storing: %+v, want only the one started by name", runs.Runs)
+	}
+}

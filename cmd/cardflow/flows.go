@@ -70,6 +70,67 @@ func cmdFlowsDisable(ctx context.Context, e *env, args []string) error {
 	return setFlowEnabled(ctx, e, args, "disable")
 }
 
+// storedFlowView is the API's answer to storing a flow document.
+type storedFlowView struct {
+	Flow       flowView `json:"flow"`
+	Enablement *struct {
+		Outcome string `json:"outcome"`
+		Message string `json:"message"`
+	} `json:"enablement"`
+}
+
+// cmdFlowsStore stores a flow document on the server under its name without
+// running it, and with --enable turns its trigger on: the way to put a
+// scheduled or event-triggered flow in place.
+func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "flows store", "flows store FILE [--enable] [--json]")
+	var enable bool
+	fs.BoolVar(&enable, "enable", false, "turn the flow's trigger (on:) on once it is stored")
+	file, c, err := o.parseOneArg(args, "flow document (FILE)")
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read the flow document: %w", err)
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, "POST", "/api/v1/flows", src, &raw); err != nil {
+		return err
+	}
+	var stored storedFlowView
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		return fmt.Errorf("the server's answer to POST /api/v1/flows is not the expected JSON: %w", err)
+	}
+	f := &stored.Flow
+	if enable {
+		if f.Trigger == nil {
+			return usagef("flow %s is stored, but it has no trigger (on:) to enable; run it with: cardflow flows run %s", f.Name, f.Name)
+		}
+		var enabled json.RawMessage
+		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/enable", nil, &enabled); err != nil {
+			return fmt.Errorf("flow %s is stored but not enabled: %w", f.Name, err)
+		}
+		if err := json.Unmarshal(enabled, f); err != nil {
+			return fmt.Errorf("the server's answer to enabling flow %s is not the expected JSON: %w", f.Name, err)
+		}
+		raw, stored.Enablement = enabled, nil
+	}
+	if o.json {
+		return printJSON(e.stdout, raw)
+	}
+	fmt.Fprintf(e.stdout, "Stored flow %s (id %s).\n", f.Name, f.ID)
+	if f.Trigger == nil {
+		fmt.Fprintf(e.stdout, "It has no trigger; run it with: cardflow flows run %s\n", f.Name)
+	} else {
+		fmt.Fprintf(e.stdout, "Trigger: %s, %s, next run: %s\n", f.triggerText(), f.state(), f.nextRun())
+	}
+	if stored.Enablement != nil {
+		fmt.Fprintln(e.stdout, stored.Enablement.Message)
+	}
+	return nil
+}
+
 // setFlowEnabled runs flows enable or flows disable.
 func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) error {
 	_, o := newClientFlagSet(e, "flows "+verb, "flows "+verb+" NAME [--json]")

@@ -92,9 +92,10 @@ var commands = []*command{
 		{name: "list", summary: "list recent card runs", run: cmdRunsList},
 		{name: "show", summary: "show one card run", run: cmdRunsShow},
 	}},
-	{name: "flows", summary: "validate, plan, run and list flows", subs: []*command{
+	{name: "flows", summary: "validate, store, plan, run and list flows", subs: []*command{
 		{name: "validate", summary: "validate a flow document", run: cmdFlowsValidate},
 		{name: "plan", summary: "show what a flow would change, changing nothing", run: cmdFlowsPlan},
+		{name: "store", summary: "store a flow document without running it (--enable turns its trigger on)", run: cmdFlowsStore},
 		{name: "run", summary: "run a flow and show its progress", run: cmdFlowsRun},
 		{name: "list", summary: "list stored flows", run: cmdFlowsList},
 		{name: "enable", summary: "turn a stored flow's trigger (on:) on, after validating it again", run: cmdFlowsEnable},

@@ -130,7 +130,7 @@ func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.
 	fl, err := s.store.GetFlow(ctx, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
-			WithRemedy("store it first (POST /api/v1/flows, or cardflow flows run FILE)")
+			WithRemedy("store it first (POST /api/v1/flows, or cardflow flows store FILE)")
 	}
 	if err != nil {
 		return nil, nil, err
