@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -166,14 +167,38 @@ func TestCrashAroundRefresh(t *testing.T) {
 	}
 }
 
-// TestCrashMidFlowRun kills a real server with SIGKILL after some items of
-// a flow run are recorded, restarts it, and checks that the run resumes and
-// finishes without doing any item twice (the org counts lifecycle calls).
+// TestCrashMidFlowRun kills a real server with SIGKILL mid flow run:
+// after some items are recorded, after an item's card run is stored but
+// not its item, and after Okta answered an item's call but before its card
+// run is finished. It restarts the server and checks that the run resumes
+// and finishes without doing any item twice (the org counts lifecycle
+// calls), that no card run stays running (the interrupted ones end
+// interrupted), and that every item names the card run that changed its
+// device, so that the run counts every change once.
 func TestCrashMidFlowRun(t *testing.T) {
-	t.Parallel()
+	tests := []struct {
+		name      string
+		failpoint string
+		// interrupted is whether the crash must leave a card run that
+		// ends interrupted.
+		interrupted bool
+	}{
+		{"after items", fpFlowAfterItems + "5", false},
+		{"after a card run before its item", fpFlowAfterCardRuns + "5", false},
+		{"after the call before its card run", fpFlowAfterLifecycle + "4", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			crashMidFlowRun(t, tt.failpoint, tt.interrupted)
+		})
+	}
+}
+
+func crashMidFlowRun(t *testing.T, failpoint string, wantInterrupted bool) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 80})
 	dir := t.TempDir()
-	c1 := startChild(t, emu, dir, fpFlowAfterItems+"5", "-flow-lease-ttl", "2s")
+	c1 := startChild(t, emu, dir, failpoint, "-flow-lease-ttl", "2s")
 	h1 := c1.harness(emu, dir)
 	h1.connect("Prod")
 
@@ -204,9 +229,9 @@ func TestCrashMidFlowRun(t *testing.T) {
 	c1.waitKilled()
 	crashedAt := time.Now()
 	done := lifecycleCalls(emu.Stats(t)) - before
-	// Five recorded items: the search, then four suspensions (a fifth may
-	// have reached the org unrecorded).
-	if done < 4 || done >= want {
+	// About four items done: the search, then suspensions (the one in
+	// flight may have reached the org unrecorded).
+	if done < 3 || done >= want {
 		t.Fatalf("%d of %d devices were suspended before the crash; want the crash mid-run", done, want)
 	}
 
@@ -236,10 +261,58 @@ func TestCrashMidFlowRun(t *testing.T) {
 			early++
 		}
 	}
-	if early < 4 {
-		t.Errorf("%d items are recorded as finished before the crash; want at least 4", early)
+	if early < 2 {
+		t.Errorf("%d items are recorded as finished before the crash; want at least 2", early)
 	}
 	if !strings.Contains(c2.stderr.String(), "resuming an interrupted flow run") {
 		t.Errorf("the restarted server does not log that it resumed the run")
+	}
+
+	// No card run of the flow run is left running.
+	var cardRuns struct {
+		Runs []struct {
+			ID     string          `json:"id"`
+			Status string          `json:"status"`
+			Output json.RawMessage `json:"output"`
+		} `json:"runs"`
+	}
+	if code, data := h2.call("GET", "/api/v1/runs?limit=500&flowRun="+run.ID, nil, &cardRuns); code != 200 {
+		t.Fatalf("list card runs: %d %s", code, data)
+	}
+	statusOf := map[string]string{}
+	interrupted := 0
+	for _, r := range cardRuns.Runs {
+		statusOf[r.ID] = r.Status
+		switch r.Status {
+		case "running":
+			t.Errorf("card run %s is still running after the flow run finished", r.ID)
+		case "interrupted":
+			interrupted++
+		}
+	}
+	if wantInterrupted && interrupted == 0 {
+		t.Errorf("no card run ended interrupted; want the one the crash cut off")
+	}
+	// Every device was changed once, and its item says so and names the
+	// card run that changed it: the run's totals count every change.
+	changed := 0
+	for _, it := range run.Steps[1].ItemResults {
+		var out struct {
+			Changed bool `json:"changed"`
+		}
+		if err := json.Unmarshal(it.Output, &out); err != nil {
+			t.Fatalf("item %d output %s: %v", it.Index, it.Output, err)
+		}
+		if !out.Changed {
+			t.Errorf("item %d: output %s; want changed: true (the org saw one suspension per device)", it.Index, it.Output)
+			continue
+		}
+		changed++
+		if st := statusOf[it.RunID]; st != "succeeded" && st != "interrupted" {
+			t.Errorf("item %d names card run %q (%s); want the run that changed the device", it.Index, it.RunID, st)
+		}
+	}
+	if changed != want {
+		t.Errorf("%d items changed a device; want %d", changed, want)
 	}
 }

@@ -25,6 +25,8 @@ const (
 	fpRefreshAfterResponse = "refresh-after-response"
 	fpRefreshAfterCommit   = "refresh-after-commit"
 	fpFlowAfterItems       = "flow-after-items:"
+	fpFlowAfterCardRuns    = "flow-after-card-runs:"
+	fpFlowAfterLifecycle   = "flow-after-lifecycle:"
 	fpScheduleAfterTick    = "schedule-after-tick"
 )
 
@@ -36,14 +38,37 @@ func die(log *slog.Logger, point string) {
 	time.Sleep(time.Hour)
 }
 
-// failpointTransport kills the process around refresh-token requests.
+// failpointTransport kills the process around refresh-token requests, or
+// after a number of device lifecycle calls were answered (before their
+// card runs are finished).
 type failpointTransport struct {
 	next  http.RoundTripper
 	point string
 	log   *slog.Logger
+	calls atomic.Int64
+}
+
+// countTo reports whether the point is prefix followed by a number that
+// the counter n, incremented here, has now reached.
+func countTo(point, prefix string, n *atomic.Int64) bool {
+	s, ok := strings.CutPrefix(point, prefix)
+	if !ok {
+		return false
+	}
+	limit, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n.Add(1) >= limit
 }
 
 func (t *failpointTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost && strings.Contains(req.URL.Path, "/lifecycle/") &&
+		strings.HasPrefix(t.point, fpFlowAfterLifecycle) {
+		resp, err := t.next.RoundTrip(req)
+		if err == nil && resp.StatusCode < 300 && countTo(t.point, fpFlowAfterLifecycle, &t.calls) {
+			_, _ = io.Copy(io.Discard, resp.Body) // the org has changed the device
+			die(t.log, t.point)
+		}
+		return resp, err
+	}
 	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/v1/token") || req.Body == nil {
 		return t.next.RoundTrip(req)
 	}
@@ -67,12 +92,14 @@ func (t *failpointTransport) RoundTrip(req *http.Request) (*http.Response, error
 }
 
 // failpointStore kills the process after a refresh's outcome is committed,
-// or after a number of flow items are recorded.
+// after a number of flow items are recorded, or after a number of flow
+// items' card runs are (before their items are).
 type failpointStore struct {
 	store.Store
-	point string
-	log   *slog.Logger
-	items atomic.Int64
+	point    string
+	log      *slog.Logger
+	items    atomic.Int64
+	cardRuns atomic.Int64
 }
 
 func (s *failpointStore) UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) error) error {
@@ -111,10 +138,18 @@ func (s *failpointStore) PutFlowItem(ctx context.Context, it *store.FlowItem) er
 	if err := s.Store.PutFlowItem(ctx, it); err != nil {
 		return err
 	}
-	if n, ok := strings.CutPrefix(s.point, fpFlowAfterItems); ok {
-		if limit, err := strconv.ParseInt(n, 10, 64); err == nil && s.items.Add(1) >= limit {
-			die(s.log, s.point)
-		}
+	if countTo(s.point, fpFlowAfterItems, &s.items) {
+		die(s.log, s.point)
+	}
+	return nil
+}
+
+func (s *failpointStore) FinishRun(ctx context.Context, r *store.Run, e *store.AuditEvent) error {
+	if err := s.Store.FinishRun(ctx, r, e); err != nil {
+		return err
+	}
+	if r.FlowRunID != "" && countTo(s.point, fpFlowAfterCardRuns, &s.cardRuns) {
+		die(s.log, s.point)
 	}
 	return nil
 }

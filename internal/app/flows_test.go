@@ -70,6 +70,7 @@ type flowRun struct {
 			Status     string          `json:"status"`
 			Input      json.RawMessage `json:"input"`
 			Output     json.RawMessage `json:"output"`
+			RunID      string          `json:"runId"`
 			StartedAt  string          `json:"startedAt"`
 			FinishedAt string          `json:"finishedAt"`
 		} `json:"itemResults"`

@@ -49,11 +49,12 @@ func (h *harness) devicesWithStatus(connection, status string) []string {
 }
 
 // TestResumedDeleteAlreadyDone: a flow run deleted devices and was
-// interrupted before it recorded the items. Resumed, the deletes find no
-// device; where a card run of the same item shows the interrupted attempt
-// (succeeded, or still running), the item succeeds with deleted: true,
-// changed: false. A device that was never there still fails with
-// not_found, and an untouched device is deleted as usual.
+// interrupted before it recorded the items. Resumed, an item whose card
+// run succeeded takes that run's output without a new call; a delete whose
+// attempt was cut off (still running) finds no device and succeeds with
+// deleted: true, changed: false, naming the attempt. A device that was
+// never there still fails with not_found, and an untouched device is
+// deleted as usual.
 func TestResumedDeleteAlreadyDone(t *testing.T) {
 	h := startHarness(t, oktaemu.Config{Devices: 40}, nil)
 	h.connect("Prod")
@@ -112,7 +113,7 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 		wantRef    string
 		wantCode   string
 	}{
-		{"deleted by an attempt that finished", "succeeded", already, res.RunID, ""},
+		{"deleted by an attempt that finished", "succeeded", res.Output, res.RunID, ""},
 		{"deleted by an attempt that died mid-call", "succeeded", already, running.ID, ""},
 		{"never there", "failed", nil, "", "not_found"},
 		{"untouched", "succeeded", map[string]any{"deleted": true, "deactivated": false, "basis": "read"}, "", ""},

@@ -3,55 +3,122 @@ package card
 import (
 	"context"
 	"encoding/json"
+	"maps"
 
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// RunHistory reads recorded card runs (store.Store implements it).
+// RunHistory reads the recorded card runs of flow items (store.Store
+// implements it).
 type RunHistory interface {
-	ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, error)
+	ListItemRuns(ctx context.Context, flowRunID, stepID string, index int) ([]*store.Run, error)
 }
 
-// deleteDeviceCard is the one card whose retry needs AlreadyDeleted: the
-// other lifecycle calls are idempotent in Okta, a delete is not.
+// StatusInterrupted is a card run whose server stopped before it finished
+// (store.RunInterrupted): whether its call reached Okta is unknown.
+const StatusInterrupted = store.RunInterrupted
+
+// deleteDeviceCard is the one card whose retry needs AlreadyDone's
+// not_found rule: the other lifecycle calls are idempotent in Okta, a
+// delete is not.
 const deleteDeviceCard = ConnectorID + "/delete-device"
 
-// AlreadyDeleted handles a retried delete-device that found no device: if
-// an interrupted attempt at the same item (same flow run, step and index,
-// same device) is recorded as running or succeeded, that attempt deleted
-// the device, and the item succeeds with the output it returns, naming the
-// attempt's card run. Otherwise (or for any other card) it returns a nil
-// output and the not_found stands. current is the id of the retry's own
-// card run.
-func AlreadyDeleted(ctx context.Context, history RunHistory, req Request, current string) (map[string]any, string, error) {
-	if req.Card != deleteDeviceCard || req.FlowRunID == "" {
-		return nil, "", nil
+// earlierAttempts returns the card runs recorded for req's item (a flow
+// item being run again after its flow run resumed) with the same card and,
+// for a device card, the same device, oldest first, leaving out current
+// (the retry's own run). The item's input is computed again from the same
+// recorded data, so the same item is the same call; the device id guards
+// against a flow whose data changed under it.
+func earlierAttempts(ctx context.Context, history RunHistory, req Request, current string) ([]*store.Run, error) {
+	if req.FlowRunID == "" {
+		return nil, nil
+	}
+	runs, err := history.ListItemRuns(ctx, req.FlowRunID, req.StepID, req.ItemIndex)
+	if err != nil {
+		return nil, err
 	}
 	deviceID, _ := req.Input["deviceId"].(string)
-	filter := store.RunFilter{FlowRunID: req.FlowRunID, Card: req.Card, Limit: 200}
-	for {
-		runs, err := history.ListRuns(ctx, filter)
-		if err != nil {
-			return nil, "", problem.New(problem.Internal, "device %s was not found, and the earlier attempts at this item could not be read", deviceID).Wrap(err)
+	var out []*store.Run
+	for _, r := range runs {
+		if r.ID == current || r.Card != req.Card {
+			continue
 		}
-		for _, r := range runs {
-			if r.ID == current || r.StepID != req.StepID || r.ItemIndex != req.ItemIndex ||
-				(r.Status != StatusRunning && r.Status != StatusSucceeded) {
-				continue
+		var in struct {
+			DeviceID string `json:"deviceId"`
+		}
+		if json.Unmarshal(r.Input, &in) != nil || in.DeviceID != deviceID {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Recorded handles an item run again after its flow run resumed: when an
+// earlier attempt at the same item succeeded (the server stopped after the
+// card run was stored but before the item was), that attempt did the
+// work, and the item takes its output and its card run's id without
+// calling Okta again. It returns a nil output when there is no such
+// attempt.
+func Recorded(ctx context.Context, history RunHistory, req Request) (map[string]any, string, error) {
+	runs, err := earlierAttempts(ctx, history, req, "")
+	if err != nil {
+		return nil, "", problem.New(problem.Internal, "the earlier attempts at this item could not be read").Wrap(err)
+	}
+	for _, r := range runs {
+		if r.Status != StatusSucceeded {
+			continue
+		}
+		out := map[string]any{}
+		if len(r.Output) > 0 {
+			if err := json.Unmarshal(r.Output, &out); err != nil {
+				return nil, "", problem.New(problem.Internal, "the output of card run %s cannot be read", r.ID).Wrap(err)
 			}
-			var in struct {
-				DeviceID string `json:"deviceId"`
-			}
-			if json.Unmarshal(r.Input, &in) != nil || in.DeviceID != deviceID {
-				continue
-			}
-			return map[string]any{"deviceId": deviceID, "deleted": true, "changed": false,
+		}
+		return out, r.ID, nil
+	}
+	return nil, "", nil
+}
+
+// AlreadyDone handles the result res of an item run again after its flow
+// run resumed, when an earlier attempt at the same item (same card and
+// input) was interrupted (recorded as running or interrupted) and so may
+// have done the work before the server stopped:
+//
+//   - a lifecycle card that found the device already in the target state
+//     (changed: false): the interrupted attempt made the change. The item
+//     keeps the retry's output with changed: true and a note, and names
+//     the attempt's card run.
+//   - delete-device that found no device: the interrupted attempt deleted
+//     it. The item succeeds with deleted: true, changed: false and a note,
+//     naming the attempt's card run.
+//
+// Otherwise (no such attempt, or any other outcome) it returns a nil
+// output and res stands. res.RunID is the retry's own card run.
+func AlreadyDone(ctx context.Context, history RunHistory, req Request, res *Result) (map[string]any, string, error) {
+	notFound := res.Error != nil && res.Error.Code == problem.NotFound && req.Card == deleteDeviceCard
+	unchanged := res.Error == nil && res.Output["changed"] == false && req.Card != deleteDeviceCard
+	if !notFound && !unchanged {
+		return nil, "", nil
+	}
+	runs, err := earlierAttempts(ctx, history, req, res.RunID)
+	if err != nil {
+		deviceID, _ := req.Input["deviceId"].(string)
+		return nil, "", problem.New(problem.Internal, "device %s: the earlier attempts at this item could not be read", deviceID).Wrap(err)
+	}
+	for _, r := range runs {
+		if r.Status != StatusRunning && r.Status != StatusInterrupted {
+			continue
+		}
+		if notFound {
+			return map[string]any{"deviceId": req.Input["deviceId"], "deleted": true, "changed": false,
 				"note": "already deleted by the interrupted attempt"}, r.ID, nil
 		}
-		if len(runs) < filter.Limit {
-			return nil, "", nil
-		}
-		filter.Before = runs[len(runs)-1].StartedAt
+		out := maps.Clone(res.Output)
+		out["changed"] = true
+		out["note"] = "changed by the interrupted attempt"
+		return out, r.ID, nil
 	}
+	return nil, "", nil
 }

@@ -25,11 +25,12 @@ import (
 // Call.Retry set. Manage cards are safe to repeat (a device already in the
 // target state gives changed: false), except a delete whose first attempt
 // went through: the device is gone and the repeat finds nothing. The app's
-// CardRunner recognises that case (a Retry of delete-device answered
-// not_found, with a card run of the same item recorded as running or
-// succeeded) and records the item as succeeded with output deleted: true,
-// changed: false and a note; without such a record not_found stays a
-// failure.
+// CardRunner looks for the earlier attempt of a retried item: one that
+// succeeded gives the item its output and card run without a new call;
+// one left interrupted is credited with the change when the repeat finds
+// nothing left to do (changed: true and a note, or for a delete answered
+// not_found, deleted: true, changed: false and a note). Without such a
+// record not_found stays a failure.
 type Runner struct {
 	// Cards runs the cards. Required.
 	Cards CardRunner

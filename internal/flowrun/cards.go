@@ -5,14 +5,14 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
-	"github.com/cardflow/cardflow/internal/problem"
 )
 
 // Cards is the card executor as flow.CardRunner: each call runs as the
-// caller of the flow run it belongs to (flow.Call.Caller). History, when set, is where the
-// executor records card runs; a retried delete-device that finds no device
-// reads it to tell an item an interrupted attempt already deleted from a
-// device that never existed (card.AlreadyDeleted).
+// caller of the flow run it belongs to (flow.Call.Caller). History, when
+// set, is where the executor records card runs: an item run again after
+// its flow run resumed (flow.Call.Retry) reads it to find the earlier
+// attempt that did the work (card.Recorded, card.AlreadyDone), so that the
+// item names that attempt's card run.
 type Cards struct {
 	Executor *card.Executor
 	History  card.RunHistory
@@ -26,12 +26,22 @@ func (c Cards) request(call flow.Call) card.Request {
 // RunCard runs one card.
 func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, error) {
 	req := c.request(call)
+	retry := call.Retry && c.History != nil
+	if retry {
+		out, prev, err := card.Recorded(ctx, c.History, req)
+		if err != nil {
+			return flow.CardResult{}, err
+		}
+		if out != nil {
+			return flow.CardResult{Output: out, RunRef: prev}, nil
+		}
+	}
 	res, err := c.Executor.Run(ctx, req)
 	if err != nil {
 		return flow.CardResult{}, err
 	}
-	if res.Error != nil && res.Error.Code == problem.NotFound && call.Retry && c.History != nil {
-		out, prev, err := card.AlreadyDeleted(ctx, c.History, req, res.RunID)
+	if retry {
+		out, prev, err := card.AlreadyDone(ctx, c.History, req, res)
 		if err != nil {
 			return flow.CardResult{RunRef: res.RunID}, err
 		}

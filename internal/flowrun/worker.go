@@ -100,7 +100,14 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		return
 	}
 	if resumed {
-		log.Info("resuming an interrupted flow run")
+		// The card runs the previous owner left running will never be
+		// finished by it: say so, and let the resumed items find them.
+		n, err := s.store.InterruptRuns(rctx, run.ID, s.now())
+		if err != nil {
+			log.Error("mark the interrupted card runs of a resumed flow run", slog.Any("error", err))
+			return
+		}
+		log.Info("resuming an interrupted flow run", slog.Int("interrupted_card_runs", n))
 	} else {
 		log.Info("flow run started")
 	}

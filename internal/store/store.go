@@ -119,7 +119,7 @@ type Run struct {
 	ConnectionNickname string
 	Caller             string // the cardflow caller
 	ActingAs           string // the Okta login the connection acts as
-	Status             string // "running", "succeeded", "failed"
+	Status             string // RunRunning, "succeeded", "failed", RunInterrupted
 	Input              json.RawMessage
 	Output             json.RawMessage
 	ErrorCode          string
@@ -132,6 +132,16 @@ type Run struct {
 	StartedAt          time.Time
 	FinishedAt         time.Time
 }
+
+// Card run statuses the store itself sets.
+const (
+	RunRunning     = "running"
+	RunInterrupted = "interrupted"
+)
+
+// InterruptedMessage is the error message of a card run marked
+// RunInterrupted.
+const InterruptedMessage = "the server running this card stopped before it finished; whether the call reached Okta is unknown (the flow run that resumed ran the item again)"
 
 // RunFilter selects runs; zero fields do not filter. Runs come newest first.
 type RunFilter struct {
@@ -363,6 +373,14 @@ type Store interface {
 	FinishRun(ctx context.Context, r *Run, e *AuditEvent) error
 	GetRun(ctx context.Context, id string) (*Run, error)
 	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
+	// InterruptRuns marks the card runs of flow run flowRunID that are
+	// still RunRunning as RunInterrupted (finished at at, with
+	// InterruptedMessage) and returns how many it marked. The flow run's
+	// new owner calls it when it resumes the run.
+	InterruptRuns(ctx context.Context, flowRunID string, at time.Time) (int, error)
+	// ListItemRuns returns the card runs of one item (step and index) of a
+	// flow run, oldest first (StartedAt, then ID). It reads an index.
+	ListItemRuns(ctx context.Context, flowRunID, stepID string, index int) ([]*Run, error)
 
 	// Audit. AppendAudit sets e.ID, larger than every id assigned before;
 	// ListAudit returns highest id first, BeforeID keeps smaller ids.

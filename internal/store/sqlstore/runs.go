@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -166,4 +167,30 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 	}
 	out, err := collect(rows, scanAudit)
 	return out, s.fail("list audit events", err)
+}
+
+// InterruptRuns marks the card runs of flowRunID still recorded as running
+// as interrupted.
+func (s *Store) InterruptRuns(ctx context.Context, flowRunID string, at time.Time) (int, error) {
+	op := fmt.Sprintf("interrupt the card runs of flow run %q", flowRunID)
+	res, err := s.exec(ctx, s.db, `UPDATE runs SET status = ?, finished_at = ?, error_message = ?
+		WHERE flow_run_id = ? AND status = ?`,
+		store.RunInterrupted, ts(at), store.InterruptedMessage, flowRunID, store.RunRunning)
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), s.fail(op, err)
+}
+
+// ListItemRuns returns the card runs of one item of a flow run, oldest
+// first.
+func (s *Store) ListItemRuns(ctx context.Context, flowRunID, stepID string, index int) ([]*store.Run, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+runCols+` FROM runs
+		WHERE flow_run_id = ? AND step_id = ? AND item_index = ? ORDER BY started_at, id`, flowRunID, stepID, index)
+	if err != nil {
+		return nil, s.fail("list item runs", err)
+	}
+	out, err := collect(rows, scanRun)
+	return out, s.fail("list item runs", err)
 }
