@@ -28,6 +28,7 @@ type eventIntake struct {
 	reconciler      *events.Reconciler
 	defaultDelivery string
 	interval        time.Duration
+	owner           string // this server's name in hook leases
 	now             func() time.Time
 	log             *slog.Logger
 	wake            chan struct{}
@@ -144,8 +145,10 @@ func (f intakeFlows) EventFlows(ctx context.Context, connectionID string) ([]eve
 	return nil, nil
 }
 
-// once runs one round of the intake.
-func (in *eventIntake) once(ctx context.Context) {
+// once runs one round of the intake; it polls System Logs only when poll
+// is set (the rounds of the interval), so that events arriving by hook do
+// not make a poll each.
+func (in *eventIntake) once(ctx context.Context, poll bool) {
 	m, err := in.scan(ctx)
 	if err != nil {
 		in.log.ErrorContext(ctx, "events: reading the enabled flows", slog.Any("error", err))
@@ -160,8 +163,10 @@ func (in *eventIntake) once(ctx context.Context) {
 	}
 	in.mu.Unlock()
 	for _, id := range stale {
-		if _, err := in.reconciler.Reconcile(ctx, id, nil); err != nil {
-			in.log.WarnContext(ctx, "events: deleting an event hook", slog.String("connection", id), slog.Any("error", err))
+		if ok, err := in.reconcileLeased(ctx, id, nil); err != nil || !ok {
+			if err != nil {
+				in.log.WarnContext(ctx, "events: deleting an event hook", slog.String("connection", id), slog.Any("error", err))
+			}
 			continue
 		}
 		in.mu.Lock()
@@ -172,7 +177,7 @@ func (in *eventIntake) once(ctx context.Context) {
 		if len(cf.hookTypes) > 0 {
 			in.reconcile(ctx, id, cf.hookTypes)
 		}
-		if cf.poll {
+		if cf.poll && poll {
 			if _, err := in.poller.Poll(ctx, id, cf.since); err != nil {
 				in.log.WarnContext(ctx, "events: polling the System Log", slog.String("connection", id), slog.Any("error", err))
 			}
@@ -194,25 +199,55 @@ func (in *eventIntake) reconcile(ctx context.Context, id string, types []string)
 		in.mu.Unlock()
 		return
 	}
-	if _, err := in.reconciler.Reconcile(ctx, id, types); err != nil {
+	ok, err := in.reconcileLeased(ctx, id, types)
+	if err != nil {
 		in.log.WarnContext(ctx, "events: registering the event hook", slog.String("connection", id), slog.Any("error", err))
+	}
+	if !ok {
+		return // another server is at it; look again next round
 	}
 	in.mu.Lock()
 	in.hooked[id] = true
 	in.mu.Unlock()
 }
 
+// hookLeaseTTL bounds how long a server that died while reconciling a
+// connection's hook keeps the others from doing it.
+const hookLeaseTTL = time.Minute
+
+// reconcileLeased reconciles a connection's hook under the store lease
+// events-hook/<connection>, so that two servers never create two Okta
+// hooks for one connection. It reports false, doing nothing, when another
+// server holds the lease.
+func (in *eventIntake) reconcileLeased(ctx context.Context, id string, types []string) (bool, error) {
+	name := "events-hook/" + id
+	ok, err := in.store.TryLease(ctx, name, in.owner, hookLeaseTTL, in.now())
+	if err != nil || !ok {
+		return false, err
+	}
+	defer func() {
+		if err := in.store.ReleaseLease(context.WithoutCancel(ctx), name, in.owner); err != nil {
+			in.log.WarnContext(ctx, "events: releasing the event hook lease", slog.String("connection", id), slog.Any("error", err))
+		}
+	}()
+	_, err = in.reconciler.Reconcile(ctx, id, types)
+	return true, err
+}
+
 // Run runs rounds until ctx ends.
 func (in *eventIntake) Run(ctx context.Context) {
 	t := time.NewTicker(in.interval)
 	defer t.Stop()
+	poll := true
 	for {
-		in.once(ctx)
+		in.once(ctx, poll)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			poll = true
 		case <-in.wake:
+			poll = false
 		}
 	}
 }
@@ -233,7 +268,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger) *ev
 		orgs.template.Budget = okta.NewBudget()
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
-		interval: interval, now: now, log: log, wake: make(chan struct{}, 1), hooked: map[string]bool{}}
+		interval: interval, owner: cfg.Owner, now: now, log: log, wake: make(chan struct{}, 1), hooked: map[string]bool{}}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.Wake() }}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now}

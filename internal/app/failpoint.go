@@ -28,6 +28,15 @@ const (
 	fpFlowAfterCardRuns    = "flow-after-card-runs:"
 	fpFlowAfterLifecycle   = "flow-after-lifecycle:"
 	fpScheduleAfterTick    = "schedule-after-tick"
+	// An event hook delivery: before its events are stored, and after
+	// they are committed but before the 200 answer.
+	fpEventBeforeStore = "event-delivery-before-store"
+	fpEventAfterStore  = "event-delivery-after-store"
+	// The dispatch of a stored event: before its run is started, and
+	// after the run is committed but before the event is marked
+	// dispatched.
+	fpEventBeforeRun = "event-before-run"
+	fpEventAfterRun  = "event-after-run"
 )
 
 // die kills the process as kill -9 would: no deferred functions, no
@@ -132,6 +141,28 @@ func (s *failpointStore) AdvanceSchedule(ctx context.Context, id string, due, ne
 		die(s.log, s.point)
 	}
 	return nil
+}
+
+func (s *failpointStore) PutEvents(ctx context.Context, events []*store.Event, via string) (int, error) {
+	if via == store.ViaHook && s.point == fpEventBeforeStore {
+		die(s.log, s.point)
+	}
+	n, err := s.Store.PutEvents(ctx, events, via)
+	if err == nil && n > 0 && via == store.ViaHook && s.point == fpEventAfterStore {
+		die(s.log, s.point)
+	}
+	return n, err
+}
+
+func (s *failpointStore) StartEventRun(ctx context.Context, eventUUID, flowID string, run *store.FlowRun) error {
+	if s.point == fpEventBeforeRun {
+		die(s.log, s.point)
+	}
+	err := s.Store.StartEventRun(ctx, eventUUID, flowID, run)
+	if err == nil && s.point == fpEventAfterRun {
+		die(s.log, s.point)
+	}
+	return err
 }
 
 func (s *failpointStore) PutFlowItem(ctx context.Context, it *store.FlowItem) error {

@@ -42,6 +42,8 @@ func serveChild(args []string) int {
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "")
 	fs.StringVar(&trusted, "trust-origin", "", "")
 	fs.StringVar(&cfg.DB, "db", "", "")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "")
+	fs.DurationVar(&cfg.EventPollInterval, "event-poll-interval", 0, "")
 	fs.DurationVar(&cfg.FlowLeaseTTL, "flow-lease-ttl", 15*time.Second, "")
 	fs.Func("notify-url", "", func(u string) error {
 		cfg.NotifyURLs = append(cfg.NotifyURLs, u)
