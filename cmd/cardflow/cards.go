@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -105,13 +104,16 @@ func parseInputs(cd *cardView, kvs []string) (map[string]any, error) {
 	return parseTypedInputs("card "+cd.Ref, cd.Inputs, kvs)
 }
 
-// parseTypedInputs turns --input k=v (and k:=JSON) into values typed by the
-// declared inputs of owner (a card or a flow, named in errors).
+// parseTypedInputs turns --input k=v (and k:=JSON) into the input of owner
+// (a card or a flow, named in errors), refusing names it does not declare.
+// A k=v value is sent as text: the server reads it by the input's declared
+// type with the one rule card and flow inputs share (numbers, true/false or
+// yes/no, lists as JSON or a,b,c, objects as JSON).
 func parseTypedInputs(owner string, inputs []inputView, kvs []string) (map[string]any, error) {
-	types := map[string]string{}
+	declared := map[string]bool{}
 	var names []string
 	for _, in := range inputs {
-		types[in.Name] = in.Type
+		declared[in.Name] = true
 		names = append(names, in.Name)
 	}
 	out := map[string]any{}
@@ -120,69 +122,21 @@ func parseTypedInputs(owner string, inputs []inputView, kvs []string) (map[strin
 		if !ok || k == "" {
 			return nil, usagef("--input %q: want name=value (or name:=JSON)", kv)
 		}
-		if name, isJSON := strings.CutSuffix(k, ":"); isJSON {
-			var val any
-			if err := json.Unmarshal([]byte(v), &val); err != nil {
-				return nil, usagef("--input %s: the value is not valid JSON: %v", name, err)
-			}
-			out[name] = val
+		name, isJSON := strings.CutSuffix(k, ":")
+		if !declared[name] && len(declared) > 0 {
+			return nil, usagef("%s has no input %q; its inputs: %s", owner, name, strings.Join(names, ", "))
+		}
+		if !isJSON {
+			out[name] = v
 			continue
 		}
-		typ, known := types[k]
-		if !known && len(types) > 0 {
-			return nil, usagef("%s has no input %q; its inputs: %s", owner, k, strings.Join(names, ", "))
+		var val any
+		if err := json.Unmarshal([]byte(v), &val); err != nil {
+			return nil, usagef("--input %s: the value is not valid JSON: %v", name, err)
 		}
-		val, err := typedValue(typ, v)
-		if err != nil {
-			return nil, usagef("--input %s: %v", k, err)
-		}
-		out[k] = val
+		out[name] = val
 	}
 	return out, nil
-}
-
-// typedValue converts a command-line value to the input type.
-func typedValue(typ, v string) (any, error) {
-	switch typ {
-	case "bool", "boolean":
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("want true or false, not %q", v)
-		}
-		return b, nil
-	case "number", "integer":
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n, nil
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return nil, fmt.Errorf("want a number, not %q", v)
-		}
-		return f, nil
-	case "list", "array":
-		if strings.HasPrefix(strings.TrimSpace(v), "[") {
-			var l []any
-			if err := json.Unmarshal([]byte(v), &l); err != nil {
-				return nil, fmt.Errorf("not a JSON list: %v", err)
-			}
-			return l, nil
-		}
-		if v == "" {
-			return []any{}, nil
-		}
-		var l []any
-		for _, s := range strings.Split(v, ",") {
-			l = append(l, strings.TrimSpace(s))
-		}
-		return l, nil
-	case "object", "map":
-		var m map[string]any
-		if err := json.Unmarshal([]byte(v), &m); err != nil {
-			return nil, fmt.Errorf("want a JSON object: %v", err)
-		}
-		return m, nil
-	}
-	return v, nil
 }
 
 // runView is a card run as the API returns it.

@@ -99,13 +99,14 @@ func TestParseInputs(t *testing.T) {
 		want    map[string]any
 		wantErr string
 	}{
-		{name: "typed", kvs: []string{"deviceId=guo1", "deactivateFirst=true", "limit=20", "tags=a, b"},
-			want: map[string]any{"deviceId": "guo1", "deactivateFirst": true, "limit": int64(20), "tags": []any{"a", "b"}}},
-		{name: "json list and object", kvs: []string{`tags=["x"]`, `query={"a":1}`},
-			want: map[string]any{"tags": []any{"x"}, "query": map[string]any{"a": float64(1)}}},
+		{name: "text, read by the server", kvs: []string{"deviceId=guo1", "deactivateFirst=true", "limit=20", "tags=a, b", `query={"a":1}`},
+			want: map[string]any{"deviceId": "guo1", "deactivateFirst": "true", "limit": "20", "tags": "a, b", "query": `{"a":1}`}},
+		{name: "json", kvs: []string{`tags:=["x"]`, `query:={"a":1}`, "limit:=20"},
+			want: map[string]any{"tags": []any{"x"}, "query": map[string]any{"a": float64(1)}, "limit": float64(20)}},
 		{name: "raw json", kvs: []string{`deviceId:=null`}, want: map[string]any{"deviceId": nil}},
 		{name: "value with =", kvs: []string{"deviceId=a=b"}, want: map[string]any{"deviceId": "a=b"}},
-		{name: "bad bool", kvs: []string{"deactivateFirst=maybe"}, wantErr: "want true or false"},
+		{name: "bad json", kvs: []string{"deactivateFirst:=maybe"}, wantErr: "not valid JSON"},
+		{name: "unknown json input", kvs: []string{"colour:=1"}, wantErr: `card okta-devices/x has no input "colour"`},
 		{name: "unknown input", kvs: []string{"colour=red"}, wantErr: `card okta-devices/x has no input "colour"`},
 		{name: "no equals", kvs: []string{"deviceId"}, wantErr: "want name=value"},
 	}

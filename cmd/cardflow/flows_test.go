@@ -31,8 +31,8 @@ func TestFlowInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["login"] != "a@example.com" || got["dryRun"] != true {
-		t.Errorf("got %v; want login=a@example.com and dryRun=true", got)
+	if got["login"] != "a@example.com" || got["dryRun"] != "true" {
+		t.Errorf("got %v; want login=a@example.com and dryRun=\"true\" (text the server reads by the input's type)", got)
 	}
 	_, err = flowInputs(f, []string{"bogus=1"})
 	if want := `flow offboard has no input "bogus"; its inputs: dryRun, login`; err == nil || !strings.Contains(err.Error(), want) {

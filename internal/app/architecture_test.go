@@ -33,7 +33,7 @@ var architecture = []struct {
 
 	// Edge: HTTP API, OAuth callback, console.
 	{"internal/web", []string{"internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
-	{"internal/web/console", []string{"internal/web", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/web/console", []string{"internal/web", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store"}},
 
 	// Services: flow runs, the scheduler, notifications, the event intake.
 	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/store"}},
@@ -43,10 +43,11 @@ var architecture = []struct {
 
 	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).
 	{"internal/connection", []string{"internal/keyring", "internal/problem", "internal/store"}},
-	{"internal/card", []string{"internal/okta", "internal/problem", "internal/store"}},
-	{"internal/flow", []string{"internal/problem"}},
+	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/store"}},
+	{"internal/flow", []string{"internal/inputtext", "internal/problem"}},
 
-	// Base.
+	// Base. inputtext is the one rule for inputs given as text.
+	{"internal/inputtext", nil},
 	{"internal/okta", nil},
 	{"internal/keyring", nil},
 	{"internal/problem", nil},

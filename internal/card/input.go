@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/cardflow/cardflow/internal/inputtext"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -51,8 +50,17 @@ func invalidField(field, format string, args ...any) *problem.Error {
 	return problem.New(problem.InvalidInput, format, args...).WithDetail("field", field)
 }
 
-// convert checks one value against its input spec.
+// convert checks one value against its input spec. Text given for a
+// number, bool, list or object input (as the CLI and the console send it)
+// is read by inputtext's one rule.
 func convert(spec Input, v any) (any, error) {
+	if s, ok := v.(string); ok && spec.Type != TypeString {
+		t, err := inputtext.Parse(spec.Type, s)
+		if err != nil {
+			return nil, fmt.Errorf("must be a %s: %v", spec.Type, err)
+		}
+		v = t
+	}
 	switch spec.Type {
 	case TypeString:
 		s, ok := v.(string)
@@ -70,15 +78,10 @@ func convert(spec Input, v any) (any, error) {
 		}
 		return s, nil
 	case TypeBool:
-		switch b := v.(type) {
-		case bool:
+		if b, ok := v.(bool); ok {
 			return b, nil
-		case string:
-			if p, err := strconv.ParseBool(strings.TrimSpace(b)); err == nil {
-				return p, nil
-			}
 		}
-		return nil, fmt.Errorf("must be true or false, not %s", describe(v))
+		return nil, fmt.Errorf("must be true or false, not %s", kind(v))
 	case TypeNumber:
 		switch n := v.(type) {
 		case float64:
@@ -91,12 +94,8 @@ func convert(spec Input, v any) (any, error) {
 			if f, err := n.Float64(); err == nil {
 				return f, nil
 			}
-		case string:
-			if f, err := strconv.ParseFloat(strings.TrimSpace(n), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-				return f, nil
-			}
 		}
-		return nil, fmt.Errorf("must be a number, not %s", describe(v))
+		return nil, fmt.Errorf("must be a number, not %s", kind(v))
 	case TypeList:
 		switch l := v.(type) {
 		case []any:
@@ -119,12 +118,6 @@ func convert(spec Input, v any) (any, error) {
 				out[k] = s
 			}
 			return out, nil
-		case string:
-			// An object given as JSON text (the CLI's --input k='{...}').
-			var obj map[string]any
-			if err := json.Unmarshal([]byte(m), &obj); err == nil && obj != nil {
-				return obj, nil
-			}
 		}
 		return nil, fmt.Errorf("must be an object, not %s", kind(v))
 	}
@@ -146,11 +139,4 @@ func kind(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func describe(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
-	}
-	return kind(v)
 }

@@ -129,6 +129,7 @@ func TestCheckInput(t *testing.T) {
 		{name: "enum spelling normalised", card: search, in: map[string]any{"platform": "macos", "expand": "USERSUMMARY", "resultSet": "All"},
 			want: map[string]any{"platform": "MACOS", "expand": "userSummary", "resultSet": "all"}},
 		{name: "bool as text", card: del, in: map[string]any{"deviceId": " guo1 ", "deactivateFirst": "TRUE"}, want: map[string]any{"deviceId": "guo1", "deactivateFirst": true}},
+		{name: "bool as text, the rule flow inputs follow", card: del, in: map[string]any{"deviceId": "guo1", "deactivateFirst": "yes"}, want: map[string]any{"deviceId": "guo1", "deactivateFirst": true}},
 		{name: "bool default", card: del, in: map[string]any{"deviceId": "guo1"}, want: map[string]any{"deviceId": "guo1", "deactivateFirst": false}},
 		{name: "object as JSON text", card: custom, in: map[string]any{"method": "get", "relativeUrl": "/api/v1/devices", "query": `{"limit":"2"}`},
 			want: map[string]any{"method": "GET", "relativeUrl": "/api/v1/devices", "query": map[string]any{"limit": "2"}}},

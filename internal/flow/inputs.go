@@ -1,15 +1,13 @@
 package flow
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/cardflow/cardflow/internal/inputtext"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -40,42 +38,13 @@ func ParseInputs(doc *Document, raw map[string]string) (map[string]any, error) {
 	return out, nil
 }
 
+// parseInputText reads s by inputtext's rule, the one card inputs follow.
 func parseInputText(in *InputDef, s string) (any, error) {
-	switch in.Type {
-	case TypeNumber:
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, fmt.Errorf("%q is not a number", s)
-		}
-		return f, nil
-	case TypeBool:
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "true", "yes", "1":
-			return true, nil
-		case "false", "no", "0":
-			return false, nil
-		}
-		return nil, fmt.Errorf("%q is not true or false", s)
-	case TypeList:
-		t := strings.TrimSpace(s)
-		if strings.HasPrefix(t, "[") {
-			var l []any
-			if err := json.Unmarshal([]byte(t), &l); err != nil {
-				return nil, fmt.Errorf("%q is not a JSON array: %v", s, err)
-			}
-			return normalize(l)
-		}
-		if t == "" {
-			return []any{}, nil
-		}
-		var l []any
-		for _, part := range strings.Split(s, ",") {
-			l = append(l, strings.TrimSpace(part))
-		}
-		return l, nil
-	default:
-		return s, nil
+	v, err := inputtext.Parse(in.Type, s)
+	if err != nil {
+		return nil, err
 	}
+	return normalize(v)
 }
 
 // resolveInputs checks a run's inputs against the document: unknown names,

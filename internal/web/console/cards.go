@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/inputtext"
 )
 
 func (c *Console) cardRoutes(mux *http.ServeMux) {
@@ -212,24 +213,16 @@ func readInputs(fields []inputField, form url.Values) (map[string]any, bool) {
 			}
 			continue
 		}
-		switch fld.Kind {
-		case "number":
-			n, err := strconv.ParseFloat(raw, 64)
+		switch {
+		case fld.Kind == "number" || fld.Kind == "tristate" || fld.Type == card.TypeList || fld.Type == card.TypeObject:
+			v, err := inputtext.Parse(fld.Type, raw)
 			if err != nil {
-				fld.Error = fld.Name + " must be a number."
+				fld.Error = fld.Name + ": " + err.Error() + "."
 				bad = true
 				continue
 			}
-			input[fld.Name] = n
-		case "tristate":
-			b, err := strconv.ParseBool(raw)
-			if err != nil {
-				fld.Error = fld.Name + " must be true or false."
-				bad = true
-				continue
-			}
-			input[fld.Name] = b
-		case "json":
+			input[fld.Name] = v
+		case fld.Kind == "json":
 			var v any
 			if err := json.Unmarshal([]byte(raw), &v); err != nil {
 				fld.Error = fld.Name + " must be JSON (" + err.Error() + ")."
@@ -237,7 +230,7 @@ func readInputs(fields []inputField, form url.Values) (map[string]any, bool) {
 				continue
 			}
 			input[fld.Name] = v
-		case "choice":
+		case fld.Kind == "choice":
 			if !slices.Contains(fld.Enum, raw) {
 				fld.Error = fld.Name + " must be one of " + strings.Join(fld.Enum, ", ") + "."
 				bad = true

@@ -19,6 +19,7 @@ func TestReadInputs(t *testing.T) {
 		{Name: "registered", Type: "bool"},
 		{Name: "deactivateFirst", Type: "bool", Default: false},
 		{Name: "query", Type: "object"},
+		{Name: "tags", Type: "list"},
 	}
 	tests := []struct {
 		name   string
@@ -32,6 +33,11 @@ func TestReadInputs(t *testing.T) {
 				"in.deactivateFirst": {"true"}, "in.query": {`{"a": [1, "b"]}`}},
 			want: map[string]any{"deviceId": "guo1", "status": "ACTIVE", "limit": 5.0, "registered": false,
 				"deactivateFirst": true, "query": map[string]any{"a": []any{1.0, "b"}}},
+		},
+		{
+			name: "text as the CLI and flows read it (inputtext)",
+			form: url.Values{"in.deviceId": {"guo1"}, "in.registered": {"yes"}, "in.tags": {"a, b"}, "in.limit": {"1e2"}},
+			want: map[string]any{"deviceId": "guo1", "registered": true, "tags": []any{"a", "b"}, "limit": 100.0, "deactivateFirst": false},
 		},
 		{
 			name: "empty optional inputs are left out; an unticked checkbox is false",
