@@ -107,7 +107,9 @@ var commands = []*command{
 	}},
 	{name: "audit", summary: "show the audit log", run: cmdAudit},
 	{name: "keys", summary: "manage the sealing keys", subs: []*command{
+		{name: "list", summary: "list the keyring's keys and how many stored values each seals", run: cmdKeysList},
 		{name: "rotate", summary: "add a new key and re-seal every secret with it", run: cmdKeysRotate},
+		{name: "remove", summary: "remove an older key that seals nothing any more", run: cmdKeysRemove},
 	}},
 }
 

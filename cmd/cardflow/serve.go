@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -123,33 +124,88 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "keys rotate", "keys rotate [-data-dir DIR] [-db postgres://...]\n\n"+
+	fs, cfg := keysFlags(e, "keys rotate", "keys rotate [-data-dir DIR] [-db postgres://...]\n\n"+
 		"Adds a new primary key and re-seals every stored secret with it; older keys stay in\n"+
 		"the keyring so that servers still running with them keep working.\n"+
 		"With CARDFLOW_KEY set, the new key comes from CARDFLOW_NEW_KEY (base64, 32 bytes).\n"+
 		"With several servers the safe order is: restart every server with\n"+
 		"CARDFLOW_KEY=OLD,NEW; then run CARDFLOW_KEY=OLD CARDFLOW_NEW_KEY=NEW cardflow keys rotate;\n"+
 		"then restart every server with CARDFLOW_KEY=NEW,OLD.")
-	var dataDir, db string
-	fs.StringVar(&dataDir, "data-dir", "cardflow-data", "the server's data directory")
-	fs.StringVar(&db, "db", "", "PostgreSQL URL (postgres://...); default SQLite in the data directory")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	rep, err := app.RotateKeys(ctx, app.Config{
-		DataDir: dataDir,
-		DB:      db,
-		Key:     keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_KEY"))),
-		Logger:  slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Stdout:  e.stdout,
-	}, keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_NEW_KEY"))))
+	rep, err := app.RotateKeys(ctx, *cfg, keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_NEW_KEY"))))
 	if err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "Rotated to key %s: re-sealed %d value(s) in %d connection(s); %d already used the new key.\n",
 		rep.NewKeyID, rep.Values, rep.Connections, rep.Unchanged)
-	fmt.Fprint(e.stdout, rotateAdvice(rep, db != ""))
+	fmt.Fprint(e.stdout, rotateAdvice(rep, cfg.DB != ""))
 	return nil
+}
+
+// keysFlags are the flags of the keys commands, which open the server's
+// database and keyring directly.
+func keysFlags(e *env, name, usage string) (*flag.FlagSet, *app.Config) {
+	fs := newFlagSet(e, name, usage)
+	cfg := &app.Config{
+		Key:    keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_KEY"))),
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Stdout: e.stdout,
+	}
+	fs.StringVar(&cfg.DataDir, "data-dir", "cardflow-data", "the server's data directory")
+	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL URL (postgres://...); default SQLite in the data directory")
+	return fs, cfg
+}
+
+func cmdKeysList(ctx context.Context, e *env, args []string) error {
+	fs, cfg := keysFlags(e, "keys list", "keys list [-data-dir DIR] [-db postgres://...]\n\n"+
+		"Lists the keyring's keys, the primary (sealing) key first, with the number of stored\n"+
+		"values each one seals: the connections' secrets and tokens, the event hook secrets and\n"+
+		"the keyring check value. A key that seals nothing can be removed (keys remove).")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	rep, err := app.ListKeys(ctx, *cfg)
+	if err != nil {
+		return fmt.Errorf("keys list: %w", err)
+	}
+	printKeys(e.stdout, rep)
+	return nil
+}
+
+func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
+	fs, cfg := keysFlags(e, "keys remove", "keys remove KEY_ID [-data-dir DIR] [-db postgres://...]\n\n"+
+		"Removes an older key from the data directory's keyring file once no stored value is\n"+
+		"sealed with it. Run it after keys rotate and after every server has restarted since:\n"+
+		"a running server seals with the primary key it started with. The primary key, a key\n"+
+		"still in use and keys given in CARDFLOW_KEY are refused. Authorizations started\n"+
+		"before the rotation and not finished yet must be started again.")
+	id, err := oneArg(fs, args, "key id (see cardflow keys list)")
+	if err != nil {
+		return err
+	}
+	rep, err := app.RemoveKey(ctx, *cfg, id)
+	if err != nil {
+		return fmt.Errorf("keys remove: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Removed key %s from %s. Back the keyring up again.\n", rep.Removed, rep.Source)
+	printKeys(e.stdout, rep)
+	return nil
+}
+
+// printKeys prints a keys report as a table.
+func printKeys(w io.Writer, rep *app.KeysReport) {
+	fmt.Fprintf(w, "Keyring: %s\n", rep.Source)
+	tw := newTable(w, "KEY", "ROLE", "SEALS")
+	for _, k := range rep.Keys {
+		role := "older (opens only)"
+		if k.Primary {
+			role = "primary (seals)"
+		}
+		tw.row(k.ID, role, fmt.Sprintf("%d value(s)", k.Values))
+	}
+	tw.flush()
 }
 
 // rotateAdvice says what to do after a rotation; it follows the README's

@@ -3,15 +3,20 @@ package app
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // newApp builds (without serving) an App on dir and returns it or the error.
@@ -202,5 +207,110 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if len(rep2.KeyIDs) != 3 {
 		t.Errorf("after two rotations the keyring has %v; want 3 keys", rep2.KeyIDs)
+	}
+}
+
+// TestKeysRemove: keys list counts what each key seals, event hook secrets
+// included; keys rotate re-seals those too; an older key is removed only
+// once nothing is sealed with it, and the server starts and works without it.
+func TestKeysRemove(t *testing.T) {
+	ctx := context.Background()
+	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
+	c := h.connect("Kept")
+	oldKeyring := h.app.Keyring
+	oldID := oldKeyring.PrimaryID()
+	h.stop()
+
+	st, err := openStore(ctx, &Config{DataDir: h.dataDir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	putHookSecret := func(kr *keyring.Keyring, secret string) {
+		t.Helper()
+		sealed, err := kr.Seal([]byte(secret), events.SecretAAD(c.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutEventHook(ctx, &store.EventSource{ConnectionID: c.ID, HookPath: "p-" + secret, SealedSecret: sealed, UpdatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putHookSecret(oldKeyring, "first")
+
+	before, err := ListKeys(ctx, Config{DataDir: h.dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client secret, the refresh, access and ID tokens, the hook secret and the check value.
+	if len(before.Keys) != 1 || before.Keys[0].ID != oldID || !before.Keys[0].Primary || before.Keys[0].Values != 6 {
+		t.Errorf("keys before rotation: %+v; want key %s, primary, sealing 6 values", before.Keys, oldID)
+	}
+	if _, err := RemoveKey(ctx, Config{DataDir: h.dataDir}, oldID); err == nil || !strings.Contains(err.Error(), "is the primary key") {
+		t.Errorf("removing the primary key: %v; want a refusal", err)
+	}
+
+	rep, err := RotateKeys(ctx, Config{DataDir: h.dataDir}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.EventHooks != 1 {
+		t.Errorf("rotation report %+v; want the event hook secret re-sealed", rep)
+	}
+	// A server that has not restarted since the rotation still seals with the old key.
+	putHookSecret(oldKeyring, "second")
+	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir}, oldID)
+	if err == nil || !strings.Contains(err.Error(), "still seals 1 stored value(s)") || !strings.Contains(err.Error(), "keys rotate") {
+		t.Fatalf("removing a key still in use: %v; want a refusal that says to rotate", err)
+	}
+	if _, err := RotateKeys(ctx, Config{DataDir: h.dataDir}, ""); err != nil {
+		t.Fatal(err)
+	}
+	after, err := RemoveKey(ctx, Config{DataDir: h.dataDir}, oldID)
+	if err != nil {
+		t.Fatalf("removing an unused key: %v", err)
+	}
+	if after.Removed != oldID || len(after.Keys) != 2 || slices.ContainsFunc(after.Keys, func(k KeyUse) bool { return k.ID == oldID }) {
+		t.Errorf("after removal: %+v; want the two newer keys only", after)
+	}
+	kr, err := keyring.LoadFile(filepath.Join(h.dataDir, keyringFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := st.GetEventSource(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := kr.Open(src.SealedSecret, events.SecretAAD(c.ID)); err != nil || string(got) != "second" {
+		t.Errorf("the hook secret with the keyring left: %q, %v", got, err)
+	}
+	// The server starts without the removed key and the connection works.
+	h2 := startServer(t, h.emu, h.dataDir, nil)
+	var test struct {
+		OK bool `json:"ok"`
+	}
+	if code, data := h2.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &test); code != 200 || !test.OK {
+		t.Errorf("test after removing the old key: %d %s", code, data)
+	}
+	// With CARDFLOW_KEY the operator edits the key list, not cardflow.
+	h2.stop()
+	var file struct {
+		Primary string `json:"primary"`
+		Keys    []struct{ ID, Key string }
+	}
+	data, err := os.ReadFile(filepath.Join(h.dataDir, keyringFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	var envKeys []string
+	for _, k := range file.Keys {
+		envKeys = append(envKeys, k.Key)
+	}
+	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir, Key: keyring.Secret(strings.Join(envKeys, ","))}, file.Keys[1].ID)
+	if err == nil || !strings.Contains(err.Error(), "the keys come from CARDFLOW_KEY") {
+		t.Errorf("RemoveKey with CARDFLOW_KEY set: %v; want a refusal that says to edit CARDFLOW_KEY", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -19,38 +20,23 @@ type RotateReport struct {
 	KeyIDs      []string // every key of the new keyring, the primary first
 	KeyringFile string   // the file written, "" when the key came from CARDFLOW_KEY
 	Connections int      // connections with at least one value re-sealed
-	Values      int      // values re-sealed
+	Values      int      // values re-sealed, event hook secrets included
 	Unchanged   int      // values already sealed with the new key
+	EventHooks  int      // event hook secrets re-sealed
 }
 
-// RotateKeys adds a new primary key and re-seals every connection's secrets
-// and the keyring check value with it (SPEC C11). The old keys stay in the
+// RotateKeys adds a new primary key and re-seals every connection's secrets,
+// its event hook secret and the keyring check value with it (SPEC C11). The old keys stay in the
 // keyring: values sealed with them keep opening, also for servers still
 // running with the old keyring. With cfg.Key set, newKey is the new key (the
 // operator keeps it); otherwise a key is generated and the keyring file is
 // rewritten before anything is sealed with it.
 func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*RotateReport, error) {
-	if cfg.DataDir == "" {
-		return nil, errors.New("the data directory is required (-data-dir)")
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if _, err := os.Stat(cfg.DataDir); err != nil && cfg.DB == "" {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	st, err := openStore(ctx, &cfg, cfg.Logger)
+	st, old, err := openKeyed(ctx, &cfg, "rotating keys")
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	if _, err := st.GetSetting(ctx, settingKeyCheck); errors.Is(err, store.ErrNotFound) {
-		return nil, errors.New("this database has no keyring check value: start the server once before rotating keys")
-	}
-	old, err := loadKeyring(ctx, &cfg, st, cfg.Logger)
-	if err != nil {
-		return nil, err
-	}
 
 	rep := &RotateReport{}
 	var kr *keyring.Keyring
@@ -105,6 +91,14 @@ func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*Rotate
 		if n > 0 {
 			rep.Connections++
 		}
+		resealed, err := resealEventSecret(ctx, st, kr, c.ID)
+		if err != nil {
+			return rep, err
+		}
+		if resealed {
+			rep.EventHooks++
+			rep.Values++
+		}
 	}
 	check, err := kr.Seal([]byte(keyCheckValue), keyCheckAAD)
 	if err != nil {
@@ -114,4 +108,70 @@ func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*Rotate
 		return rep, fmt.Errorf("store the keyring check value: %w", err)
 	}
 	return rep, nil
+}
+
+// resealEventSecret re-seals the event hook secret of connection id with
+// kr's primary key, if it has one sealed with another key. A hook
+// reconciler of a running server may replace the secret meanwhile: the
+// swap then fails and the new value is read and re-sealed in its turn.
+func resealEventSecret(ctx context.Context, st store.Store, kr *keyring.Keyring, id string) (bool, error) {
+	for {
+		src, err := st.GetEventSource(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("read the event source of connection %s: %w", id, err)
+		case len(src.SealedSecret) == 0 || !kr.NeedsReseal(src.SealedSecret):
+			return false, nil
+		}
+		aad := events.SecretAAD(id)
+		plain, err := kr.Open(src.SealedSecret, aad)
+		if err != nil {
+			return false, fmt.Errorf("the event hook secret of connection %s: %w", id, err)
+		}
+		resealed, err := kr.Seal(plain, aad)
+		if err != nil {
+			return false, err
+		}
+		switch err := st.ReplaceEventSecret(ctx, id, src.SealedSecret, resealed); {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, store.ErrConflict):
+			continue
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		default:
+			return false, fmt.Errorf("re-seal the event hook secret of connection %s: %w", id, err)
+		}
+	}
+}
+
+// openKeyed opens the store of cfg and its keyring, for the keys commands,
+// which run beside the servers: the database must have been started once.
+// what names the command in the error that says so.
+func openKeyed(ctx context.Context, cfg *Config, what string) (store.Store, *keyring.Keyring, error) {
+	if cfg.DataDir == "" {
+		return nil, nil, errors.New("the data directory is required (-data-dir)")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if _, err := os.Stat(cfg.DataDir); err != nil && cfg.DB == "" {
+		return nil, nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := openStore(ctx, cfg, cfg.Logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := st.GetSetting(ctx, settingKeyCheck); errors.Is(err, store.ErrNotFound) {
+		st.Close()
+		return nil, nil, fmt.Errorf("this database has no keyring check value: start the server once before %s", what)
+	}
+	kr, err := loadKeyring(ctx, cfg, st, cfg.Logger)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, kr, nil
 }

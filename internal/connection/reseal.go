@@ -90,3 +90,15 @@ func (m *Manager) Reseal(ctx context.Context, id string) (resealed, unchanged in
 
 // errNothingToReseal: every value is sealed with the primary key already.
 var errNothingToReseal = errors.New("nothing to re-seal")
+
+// SealedValues returns every sealed value connection c holds, so that an
+// operator can tell which keys are still in use (keys list, keys remove).
+func SealedValues(c *store.Connection) [][]byte {
+	var out [][]byte
+	for _, f := range sealedFields {
+		if p := f.get(c); len(*p) > 0 {
+			out = append(out, *p)
+		}
+	}
+	return out
+}

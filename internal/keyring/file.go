@@ -86,6 +86,31 @@ func (k *Keyring) Rotate() (*Keyring, error) {
 	}
 }
 
+// Without returns a keyring with every key of k but id, which must be an
+// older key: the primary cannot be removed.
+func (k *Keyring) Without(id string) (*Keyring, error) {
+	if id == k.primary {
+		return nil, fmt.Errorf("keyring: key %s is the primary key, which seals every new value; rotate to a new key first", id)
+	}
+	var primary Key
+	var older []Key
+	found := false
+	for _, key := range k.allKeys() {
+		switch key.ID {
+		case id:
+			found = true
+		case k.primary:
+			primary = key
+		default:
+			older = append(older, key)
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("keyring: there is no key %s (the keyring has %s)", id, strings.Join(k.IDs(), ", "))
+	}
+	return New(primary, older...)
+}
+
 // LoadFile reads a keyring file written by WriteFile: JSON of the form
 // {"primary":"id","keys":[{"id":"id","key":"base64"}]}. The keyring
 // remembers the file: when asked to open a value sealed with a key it lacks,

@@ -227,3 +227,42 @@ func mustGenerate(t *testing.T) Key {
 	}
 	return k
 }
+
+func TestWithout(t *testing.T) {
+	k1, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := mustNew(t, k1)
+	sealedOld, err := old.Seal([]byte("s"), "aad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := old.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Without(k.PrimaryID()); err == nil || !strings.Contains(err.Error(), "is the primary key") {
+		t.Errorf("Without(primary) error = %v; want a refusal", err)
+	}
+	if _, err := k.Without("nope"); err == nil || !strings.Contains(err.Error(), "there is no key nope") {
+		t.Errorf("Without(unknown) error = %v; want a refusal", err)
+	}
+	w, err := k.Without(k1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{k.PrimaryID()}, w.IDs()); diff != "" {
+		t.Errorf("ids after Without (-want +got):\n%s", diff)
+	}
+	if _, err := w.Open(sealedOld, "aad"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Open of a value sealed with the removed key: %v; want ErrUnknownKey", err)
+	}
+	sealedNew, err := k.Seal([]byte("t"), "aad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Open(sealedNew, "aad"); err != nil || string(got) != "t" {
+		t.Errorf("Open with the primary after Without = %q, %v", got, err)
+	}
+}

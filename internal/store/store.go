@@ -494,6 +494,10 @@ type Store interface {
 	SetPollCursor(ctx context.Context, connectionID, next string, at time.Time) error
 	PutEventHook(ctx context.Context, src *EventSource) error
 	DeleteEventSource(ctx context.Context, connectionID string) error
+	// ReplaceEventSecret swaps a source's sealed hook secret for the same
+	// secret sealed again (keys rotate), only if it is still old:
+	// ErrConflict when it changed meanwhile, ErrNotFound without a source.
+	ReplaceEventSecret(ctx context.Context, connectionID string, old, resealed []byte) error
 
 	// Settings: small named values (the API token hash, the keyring check).
 	GetSetting(ctx context.Context, key string) ([]byte, error)

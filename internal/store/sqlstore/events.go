@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -235,4 +236,19 @@ func (s *Store) DeleteEventSource(ctx context.Context, connectionID string) erro
 		err = affected(res)
 	}
 	return s.fail(fmt.Sprintf("delete event source %q", connectionID), err)
+}
+
+// ReplaceEventSecret sets a source's sealed secret to resealed if it is
+// still old, in one statement.
+func (s *Store) ReplaceEventSecret(ctx context.Context, connectionID string, old, resealed []byte) error {
+	res, err := s.exec(ctx, s.db, `UPDATE event_sources SET sealed_secret = ? WHERE connection_id = ? AND sealed_secret = ?`,
+		blob(resealed), connectionID, blob(old))
+	if err == nil {
+		if err = affected(res); errors.Is(err, store.ErrNotFound) {
+			if _, gerr := s.GetEventSource(ctx, connectionID); gerr == nil {
+				err = store.ErrConflict
+			}
+		}
+	}
+	return s.fail(fmt.Sprintf("replace the event hook secret of %q", connectionID), err)
 }

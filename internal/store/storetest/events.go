@@ -148,3 +148,20 @@ func testEventSource(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.DeleteEventSource(ctx, "c1"), "DeleteEventSource")
 	wantErr(t, s.DeleteEventSource(ctx, "c1"), store.ErrNotFound, "DeleteEventSource(again)")
 }
+
+// testReplaceEventSecret: a re-sealed hook secret replaces the stored one
+// only while that is still the value the caller read.
+func testReplaceEventSecret(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	wantErr(t, s.ReplaceEventSecret(ctx, "c1", []byte{1}, []byte{2}), store.ErrNotFound, "ReplaceEventSecret(no source)")
+	noErr(t, s.PutEventHook(ctx, &store.EventSource{ConnectionID: "c1", HookPath: "p1", SealedSecret: []byte{1, 2, 3}, UpdatedAt: at(1)}), "PutEventHook")
+	wantErr(t, s.ReplaceEventSecret(ctx, "c1", []byte{9}, []byte{4, 5, 6}), store.ErrConflict, "ReplaceEventSecret(stale)")
+	noErr(t, s.ReplaceEventSecret(ctx, "c1", []byte{1, 2, 3}, []byte{4, 5, 6}), "ReplaceEventSecret")
+	got, err := s.GetEventSource(ctx, "c1")
+	noErr(t, err, "GetEventSource")
+	diff(t, "sealed secret", []byte{4, 5, 6}, got.SealedSecret)
+	if got.HookPath != "p1" {
+		t.Errorf("hook path %q after ReplaceEventSecret; want it unchanged", got.HookPath)
+	}
+}

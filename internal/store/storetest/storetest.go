@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},
 		{"Events", testEvents},
 		{"EventRunExactlyOnce", testEventRunExactlyOnce},
+		{"ReplaceEventSecret", testReplaceEventSecret},
 		{"EventSource", testEventSource},
 	}
 	for _, tt := range tests {
