@@ -193,12 +193,7 @@ func TestKeysRotate(t *testing.T) {
 	}
 	// The server starts with the rotated keyring and the connection works.
 	h2 := startServer(t, h.emu, h.dataDir, nil)
-	var test struct {
-		OK bool `json:"ok"`
-	}
-	if code, data := h2.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &test); code != 200 || !test.OK {
-		t.Errorf("test after rotation: %d %s", code, data)
-	}
+	h2.connectionWorks(c.ID, "after rotation")
 	// A second rotation re-seals again and keeps every key.
 	h2.stop()
 	rep2, err := RotateKeys(context.Background(), Config{DataDir: h.dataDir}, "")
@@ -286,12 +281,7 @@ func TestKeysRemove(t *testing.T) {
 	}
 	// The server starts without the removed key and the connection works.
 	h2 := startServer(t, h.emu, h.dataDir, nil)
-	var test struct {
-		OK bool `json:"ok"`
-	}
-	if code, data := h2.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &test); code != 200 || !test.OK {
-		t.Errorf("test after removing the old key: %d %s", code, data)
-	}
+	h2.connectionWorks(c.ID, "after removing the old key")
 	// With CARDFLOW_KEY the operator edits the key list, not cardflow.
 	h2.stop()
 	var file struct {
@@ -312,5 +302,17 @@ func TestKeysRemove(t *testing.T) {
 	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir, Key: keyring.Secret(strings.Join(envKeys, ","))}, file.Keys[1].ID)
 	if err == nil || !strings.Contains(err.Error(), "the keys come from CARDFLOW_KEY") {
 		t.Errorf("RemoveKey with CARDFLOW_KEY set: %v; want a refusal that says to edit CARDFLOW_KEY", err)
+	}
+}
+
+// connectionWorks checks connection id with its health check (a token
+// refresh and a call to the org), naming when in the failure.
+func (h *harness) connectionWorks(id, when string) {
+	h.t.Helper()
+	var test struct {
+		OK bool `json:"ok"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+id+"/test", nil, &test); code != 200 || !test.OK {
+		h.t.Errorf("connection test %s: %d %s", when, code, data)
 	}
 }
