@@ -87,7 +87,7 @@ func (p *publicProxy) hookRequests(u string) int {
 }
 
 // orgHooks lists the org's event hooks as its super admin sees them.
-func orgHooks(t *testing.T, emu *emutest.Server) []struct {
+func orgHooks(t testing.TB, emu *emutest.Server) []struct {
 	ID, Status, VerificationStatus string
 } {
 	t.Helper()
@@ -108,7 +108,7 @@ func orgHooks(t *testing.T, emu *emutest.Server) []struct {
 // waitHookVerified waits until the org has one active, verified event
 // hook: the server saw the flow enabled (it records that before it
 // registers the hook) and deliveries can start.
-func waitHookVerified(t *testing.T, emu *emutest.Server) {
+func waitHookVerified(t testing.TB, emu *emutest.Server) {
 	t.Helper()
 	waitFor(t, "an active, verified event hook", func() bool {
 		hs := orgHooks(t, emu)
@@ -117,7 +117,7 @@ func waitHookVerified(t *testing.T, emu *emutest.Server) {
 }
 
 // enrollDevice enrolls a new device for login at the org and returns its id.
-func enrollDevice(t *testing.T, emu *emutest.Server, login string) string {
+func enrollDevice(t testing.TB, emu *emutest.Server, login string) string {
 	t.Helper()
 	resp, err := emu.Client.Post(emu.URL+"/_emulator/devices", "application/json", strings.NewReader(`{"user":"`+login+`"}`))
 	if err != nil || resp.StatusCode != http.StatusCreated {
@@ -133,7 +133,7 @@ func enrollDevice(t *testing.T, emu *emutest.Server, login string) string {
 
 // removeDeviceUser removes login from the device at the org (a
 // device.user.remove event).
-func removeDeviceUser(t *testing.T, emu *emutest.Server, id, login string) {
+func removeDeviceUser(t testing.TB, emu *emutest.Server, id, login string) {
 	t.Helper()
 	req, _ := http.NewRequest("DELETE", emu.URL+"/_emulator/devices/"+id+"/users/"+login, nil)
 	resp, err := emu.Client.Do(req)

@@ -61,7 +61,7 @@ type triggeredRun struct {
 }
 
 // waitFor polls cond (a store read through the API) until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {

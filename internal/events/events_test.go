@@ -388,3 +388,49 @@ func BenchmarkHookDelivery(b *testing.B) {
 		resp.Body.Close()
 	}
 }
+
+// BenchmarkSystemLogCatchUp measures a poller catching up 10 000 device
+// events from the System Log (1 000 per page) into an empty SQLite inbox,
+// reported as events/s.
+//
+//	go test -run '^$' -bench SystemLogCatchUp -benchtime 3x ./internal/events/
+func BenchmarkSystemLogCatchUp(b *testing.B) {
+	const total = 10000
+	srv := emutest.Start(b, oktaemu.Config{Devices: 1})
+	since := srv.Now().Add(-time.Minute)
+	const login = "jonas.berg@example.com"
+	ctl := func(method, path, body string) *http.Response {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		resp, err := srv.Client.Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			b.Fatalf("%s %s: %v %v", method, path, err, resp)
+		}
+		return resp
+	}
+	resp := ctl("POST", "/_emulator/devices", `{"user":"`+login+`"}`) // two events
+	var d struct{ ID string }
+	if err := jsonDecode(resp, &d); err != nil {
+		b.Fatal(err)
+	}
+	for i := 2; i < total; i += 2 {
+		ctl("DELETE", "/_emulator/devices/"+d.ID+"/users/"+login, "").Body.Close()
+		ctl("POST", "/_emulator/devices/"+d.ID+"/users", `{"user":"`+login+`"}`).Body.Close()
+	}
+	for b.Loop() {
+		b.StopTimer()
+		st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "cardflow.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := &Poller{Store: st, Orgs: emuOrgs{srv}, Owner: "server-1"}
+		b.StartTimer()
+		res, err := p.Poll(b.Context(), connID, since)
+		b.StopTimer()
+		if err != nil || res.New != total {
+			b.Fatalf("catch-up: %v, %d new events; want %d", err, res.New, total)
+		}
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(total*b.N)/b.Elapsed().Seconds(), "events/s")
+}

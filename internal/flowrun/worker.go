@@ -40,7 +40,12 @@ func (s *Service) Work(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-slots }()
+				defer func() {
+					<-slots
+					// A run queued while every slot was taken waits for
+					// this one; look again now rather than at the next tick.
+					s.Wake()
+				}()
 				s.execute(ctx, run)
 			}()
 		}

@@ -45,3 +45,16 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPutEvents measures the inbox's ingest rate on PostgreSQL
+// (storetest.BenchPutEvents).
+//
+//	go test -run '^$' -bench PutEvents ./internal/store/postgres/
+func BenchmarkPutEvents(b *testing.B) {
+	s, err := Open(b.Context(), pgtest.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	storetest.BenchPutEvents(b, s)
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/storetest"
 )
 
 func benchStore(b *testing.B) store.Store {
@@ -98,26 +99,7 @@ func BenchmarkPutFlowItem(b *testing.B) { benchPutFlowItems(b, false) }
 // BenchmarkPutFlowItemParallel records items from many goroutines.
 func BenchmarkPutFlowItemParallel(b *testing.B) { benchPutFlowItems(b, true) }
 
-// BenchmarkPutEvents measures the inbox's ingest rate: batches of 50
-// events (Okta's delivery batch) committed at once, reported as events/s.
-func BenchmarkPutEvents(b *testing.B) {
-	s := benchStore(b)
-	raw := make([]byte, 1500) // a LogEvent's size
-	for i := range raw {
-		raw[i] = 'x'
-	}
-	raw[0], raw[len(raw)-1] = '"', '"'
-	var n atomic.Int64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		batch := make([]*store.Event, 50)
-		for j := range batch {
-			id := n.Add(1)
-			batch[j] = &store.Event{UUID: fmt.Sprintf("ev-%d", id), ConnectionID: "c1", EventType: "device.user.remove", Raw: raw}
-		}
-		if _, err := s.PutEvents(b.Context(), batch, store.ViaHook); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "events/s")
-}
+// BenchmarkPutEvents measures the inbox's ingest rate (storetest.BenchPutEvents).
+//
+//	go test -run '^$' -bench PutEvents ./internal/store/sqlite/
+func BenchmarkPutEvents(b *testing.B) { storetest.BenchPutEvents(b, benchStore(b)) }
