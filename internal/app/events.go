@@ -145,9 +145,9 @@ func (f intakeFlows) EventFlows(ctx context.Context, connectionID string) ([]eve
 	return nil, nil
 }
 
-// once runs one round of the intake; it polls System Logs only when poll
-// is set (the rounds of the interval), so that events arriving by hook do
-// not make a poll each.
+// once runs one round of the intake; it polls System Logs and checks
+// hooks at Okta only when poll is set (the rounds of the interval), so
+// that events arriving by hook do not make a call each.
 func (in *eventIntake) once(ctx context.Context, poll bool) {
 	m, err := in.scan(ctx)
 	if err != nil {
@@ -175,6 +175,12 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 	}
 	for id, cf := range m {
 		if len(cf.hookTypes) > 0 {
+			if poll {
+				// Once an interval: is the hook still active and verified at Okta?
+				if _, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err }); err != nil {
+					in.log.WarnContext(ctx, "events: checking the event hook at Okta", slog.String("connection", id), slog.Any("error", err))
+				}
+			}
 			in.reconcile(ctx, id, cf.hookTypes)
 		}
 		if cf.poll && poll {
@@ -193,7 +199,7 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 func (in *eventIntake) reconcile(ctx context.Context, id string, types []string) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := in.store.GetEventSource(ctx, id)
-	if err == nil && src.HookStatus == events.HookActive && slices.Equal(src.HookTypes, types) {
+	if err == nil && (src.HookStatus == events.HookActive || src.HookStatus == events.HookDeactivated) && slices.Equal(src.HookTypes, types) {
 		in.mu.Lock()
 		in.hooked[id] = true
 		in.mu.Unlock()
@@ -220,6 +226,16 @@ const hookLeaseTTL = time.Minute
 // hooks for one connection. It reports false, doing nothing, when another
 // server holds the lease.
 func (in *eventIntake) reconcileLeased(ctx context.Context, id string, types []string) (bool, error) {
+	return in.hookLeased(ctx, id, func() error {
+		_, err := in.reconciler.Reconcile(ctx, id, types)
+		return err
+	})
+}
+
+// hookLeased runs fn, which changes a connection's hook, under the store
+// lease events-hook/<connection>; it reports false, not running fn, when
+// another server holds the lease.
+func (in *eventIntake) hookLeased(ctx context.Context, id string, fn func() error) (bool, error) {
 	name := "events-hook/" + id
 	ok, err := in.store.TryLease(ctx, name, in.owner, hookLeaseTTL, in.now())
 	if err != nil || !ok {
@@ -230,8 +246,7 @@ func (in *eventIntake) reconcileLeased(ctx context.Context, id string, types []s
 			in.log.WarnContext(ctx, "events: releasing the event hook lease", slog.String("connection", id), slog.Any("error", err))
 		}
 	}()
-	_, err = in.reconciler.Reconcile(ctx, id, types)
-	return true, err
+	return true, fn()
 }
 
 // Run runs rounds until ctx ends.

@@ -19,6 +19,10 @@ const (
 	HookActive  = "active"  // registered, verified and active at Okta
 	HookPending = "pending" // being registered
 	HookError   = "error"   // see the reason and the remedy
+	// HookDeactivated: someone (or Okta) deactivated the hook at Okta.
+	// cardflow leaves it so until the event types its flows need change
+	// (a flow disabled and enabled again), see the remedy.
+	HookDeactivated = "deactivated"
 )
 
 // Reconciler keeps one Okta event hook per connection in line with the
@@ -100,6 +104,42 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 		return src, perr
 	}
 	return src, err
+}
+
+// Check compares an active hook with what Okta shows: a hook Okta shows
+// deactivated is recorded as HookDeactivated, one that is unverified or
+// gone as HookError (the next Reconcile verifies or recreates it), each
+// with the reason and a remedy. Other sources are returned unchanged.
+func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.EventSource, error) {
+	src, err := r.Store.GetEventSource(ctx, connectionID)
+	if err != nil || src.HookStatus != HookActive || src.HookID == "" {
+		return src, err
+	}
+	cl, err := r.Orgs.Client(ctx, connectionID)
+	if err != nil {
+		return src, err
+	}
+	h, err := cl.GetEventHook(ctx, src.HookID)
+	switch {
+	case okta.IsNotFound(err):
+		src.HookStatus = HookError
+		src.HookReason = "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
+		src.HookRemedy = "nothing to do: cardflow registers a new one at its next round; meanwhile hook+poll flows get their events from the System Log"
+	case err != nil:
+		return src, err
+	case h.Status != "ACTIVE":
+		src.HookStatus = HookDeactivated
+		src.HookReason = "Okta shows the event hook " + h.ID + " as deactivated, so it sends no events"
+		src.HookRemedy = "disable and enable the flows that use it (cardflow flows disable NAME, then enable NAME) to register it again, or activate it in the Admin Console (Workflow > Event Hooks); flows with delivery hook+poll still get their events from the System Log"
+	case h.VerificationStatus != "VERIFIED":
+		src.HookStatus = HookError
+		src.HookReason = "Okta shows the event hook " + h.ID + " as unverified, so it sends no events"
+		src.HookRemedy = "nothing to do if the public URL is reachable: cardflow verifies it again at its next round"
+	default:
+		return src, nil
+	}
+	src.UpdatedAt = r.now()
+	return src, r.Store.PutEventHook(ctx, src)
 }
 
 // apply brings the hook at Okta to want: created, replaced when its

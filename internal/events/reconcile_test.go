@@ -62,9 +62,20 @@ func TestReconcileHook(t *testing.T) {
 	if n := len(in.inbox(t)); n != 1 {
 		t.Errorf("inbox after an enrollment: %d events; want 1 (device.user.add is not subscribed)", n)
 	}
-	// Deactivated by an admin: reactivated.
+	// An active hook Okta shows active: Check changes nothing.
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookActive || got.HookReason != "" {
+		t.Fatalf("check of an active hook: %v %+v", err, got)
+	}
+	// Deactivated by an admin: Check shows it with the reason and a
+	// remedy; Reconcile reactivates it.
 	if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil {
 		t.Fatal(err)
+	}
+	got, err := rec.Check(ctx, connID)
+	stored, gerr := in.st.GetEventSource(ctx, connID)
+	if err != nil || gerr != nil || stored.HookStatus != HookDeactivated || got.HookStatus != HookDeactivated ||
+		!strings.Contains(stored.HookReason, "deactivated") || !strings.Contains(stored.HookRemedy, "enable") {
+		t.Fatalf("check of a deactivated hook: %v %v; stored %+v", err, gerr, stored)
 	}
 	if src, err = rec.Reconcile(ctx, connID, src.HookTypes); err != nil || !strings.Contains(hooks()[0], "ACTIVE VERIFIED") {
 		t.Fatalf("after a deactivation: %v %v", err, hooks())
