@@ -193,6 +193,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Runs:        a.Store,
 		Flows:       a.Store,
 		FlowRunner:  a.Flows,
+		Events:      a.Store,
 		CheckToken:  a.Web.CheckToken,
 		Caller:      "console:" + a.Web.TokenCaller(),
 		PublicURL:   publicURL,

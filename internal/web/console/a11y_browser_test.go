@@ -23,6 +23,7 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // The accessibility checks of every console page: no sideways scrolling at
@@ -466,7 +467,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	// Data for every kind of page: a read-only connection, a pending one,
 	// a succeeded and a failed card run, a failed flow run with items.
 	read := []string{"okta.devices.read"}
-	e.connect(t, "Read only", &read)
+	readOnly := e.connect(t, "Read only", &read)
 	if _, _, err := e.manager.Create(context.Background(), connectionInput("Half done", e.emu.URL), "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -488,6 +489,15 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 			t.Fatalf("store a flow: %d %s", code, out)
 		}
 	}
+	// An event flow with a run an Okta event started (the Events page), and
+	// a connection whose event hook failed (its reason and remedy).
+	e.removeUserEvent(t, prod.ID)
+	if err := e.store.PutEventHook(context.Background(), &store.EventSource{ConnectionID: readOnly.ID, HookPath: "walk",
+		HookTypes: []string{"device.user.remove"}, HookStatus: "error", UpdatedAt: time.Now(),
+		HookReason: "the connection was not granted okta.eventHooks.manage, which event hooks need",
+		HookRemedy: "grant okta.eventHooks.manage to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll"}); err != nil {
+		t.Fatal(err)
+	}
 	code, out := e.api(t, "POST", "/api/v1/flows/suspend-everything/runs?wait=true", "application/json", `{}`)
 	var flowRun struct{ ID string }
 	if err := json.Unmarshal([]byte(out), &flowRun); code/100 != 2 || err != nil || flowRun.ID == "" {
@@ -506,7 +516,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	}
 
 	pending := e.connectionByNickname(t, "Half done")
-	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
+	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/connections/" + readOnly.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
 	visited := b.crawl(routes, 1, start...)
 	visited["/signin"] = true
 	for _, r := range routes {

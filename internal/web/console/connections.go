@@ -225,6 +225,9 @@ type cardRow struct {
 	Works  bool
 	Why    string
 	Remedy string
+	// HookScope and PollScope are an event card's scopes by delivery; an
+	// event card starts flows and is never run by hand.
+	HookScope, PollScope string
 }
 
 type connDetail struct {
@@ -237,6 +240,10 @@ type connDetail struct {
 	Runs          []*store.Run
 	HasRuns       bool
 	CanRun        bool
+	// Events is the connection's event hook and System Log intake; nil
+	// when it has none. HasEvents shows the section at all.
+	Events    *hookView
+	HasEvents bool
 }
 
 func (c *Console) showConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -251,6 +258,11 @@ func (c *Console) showConnection(w http.ResponseWriter, r *http.Request, s *reqS
 		CanRun: c.Cards != nil && v.Status == store.StatusActive}
 	d.APIScopes, d.AutoScopes = scopeRows(k, v)
 	d.Cards = c.cardRows(ctx, k, v)
+	if d.Events, err = c.eventSource(ctx, v.ID); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d.HasEvents = c.Events != nil
 	if c.Runs != nil {
 		d.Runs, err = c.Runs.ListRuns(ctx, store.RunFilter{ConnectionID: v.ID, Limit: 10})
 		if err != nil {
@@ -275,6 +287,14 @@ func scopeRows(k card.Connector, v *connection.View) (api, auto []scopeRow) {
 		for _, cd := range k.Cards {
 			if cd.Scope == name {
 				row.Cards = append(row.Cards, cd.Name)
+			}
+		}
+		for _, d := range []string{card.DeliveryHook, card.DeliveryPoll} {
+			for _, cd := range k.Cards {
+				if cd.DeliveryScopes[d] == name {
+					row.Cards = append(row.Cards, "event cards with delivery: "+d)
+					break
+				}
 			}
 		}
 		if slices.Contains(connection.AutoGrantedScopes(), name) {
@@ -304,6 +324,10 @@ func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.
 	var rows []cardRow
 	for _, cd := range k.Cards {
 		row := cardRow{Ref: cardRef(k, cd), Name: cd.Name, Scope: cd.Scope, Mode: cd.Mode, Works: true}
+		if cd.Kind == card.KindEvent {
+			rows = append(rows, eventCardRow(row, cd, v))
+			continue
+		}
 		switch {
 		case v.Status != store.StatusActive:
 			row.Works = false
@@ -332,6 +356,30 @@ func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// eventCardRow says whether an event card can start flows on the
+// connection, and by which delivery.
+func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
+	row.HookScope, row.PollScope = cd.DeliveryScopes[card.DeliveryHook], cd.DeliveryScopes[card.DeliveryPoll]
+	hook, poll := card.ScopeGranted(row.HookScope, v.GrantedScopes), card.ScopeGranted(row.PollScope, v.GrantedScopes)
+	switch {
+	case v.Status != store.StatusActive:
+		row.Works = false
+		row.Why = "The connection is " + strings.ToLower(humanize(v.Status)) + "."
+		row.Remedy = v.Remedy
+	case hook && poll:
+		row.Why = "Starts flows (on: event:) by hook, poll or both."
+	case poll:
+		row.Why = "Starts flows with delivery: poll only; hook delivery needs " + row.HookScope + "."
+	case hook:
+		row.Why = "Starts flows with delivery: hook only; poll delivery needs " + row.PollScope + "."
+	default:
+		row.Works = false
+		row.Why = "Insufficient Scope: the connection was granted neither " + row.HookScope + " (hook delivery) nor " + row.PollScope + " (poll delivery)."
+		row.Remedy = "Grant them on the OAuth app's Okta API Scopes tab, then reauthorize with the default scopes."
+	}
+	return row
 }
 
 func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqState) {

@@ -56,6 +56,9 @@ type Console struct {
 	// FlowRunner plans and starts flows from the console; nil shows flows
 	// and their runs read-only.
 	FlowRunner FlowRunner
+	// Events reads the event inbox and each connection's event hook; nil
+	// hides the Events page and the connections' event hook status.
+	Events Events
 
 	// CheckToken reports whether a string is the API token (the API's own
 	// constant-time check of the token hash, web.Server.CheckToken).
@@ -108,6 +111,7 @@ func (c *Console) Handler() http.Handler {
 	c.cardRoutes(mux)
 	c.runRoutes(mux)
 	c.flowRoutes(mux)
+	c.eventRoutes(mux)
 	mux.Handle("/", c.auth(func(w http.ResponseWriter, r *http.Request, s *reqState) {
 		c.notFound(w, r, s, "There is no console page at "+r.URL.Path+".")
 	}))

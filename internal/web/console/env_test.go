@@ -34,18 +34,29 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with edit, if set, changing the server's
+// configuration.
+func newEnvWith(t *testing.T, edit func(*app.Config)) *env {
+	t.Helper()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 12})
 	e := &env{emu: emu, logs: &emutest.SyncBuffer{}}
 	stdout := &emutest.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{
+	cfg := app.Config{
 		Listen:         "127.0.0.1:0",
 		DataDir:        t.TempDir(),
 		TrustedOrigins: []string{emu.URL},
 		APIToken:       keyring.Secret(testToken),
 		Logger:         slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Stdout:         stdout,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("app.New: %v", err)

@@ -34,6 +34,7 @@ type page struct {
 	HasCards  bool
 	HasRuns   bool
 	HasFlows  bool
+	HasEvents bool
 	RequestID string
 	// Errors is the error summary of a form sent back with errors.
 	Errors []summaryItem
@@ -91,7 +92,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 		panic("console: no template " + name)
 	}
 	p := page{Title: title, Section: section(r.URL.Path), Data: data, RequestID: web.RequestID(r.Context()),
-		HasCards: c.Cards != nil && c.Catalog != nil, HasRuns: c.Runs != nil, HasFlows: c.Flows != nil}
+		HasCards: c.Cards != nil && c.Catalog != nil, HasRuns: c.Runs != nil, HasFlows: c.Flows != nil, HasEvents: c.Events != nil}
 	if f, ok := data.(failedForm); ok {
 		p.Errors = f.errorSummary()
 		if len(p.Errors) > 0 {
@@ -116,7 +117,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 
 // section names the navigation entry a path belongs to.
 func section(path string) string {
-	for _, s := range []string{"connections", "cards", "runs", "flows"} {
+	for _, s := range []string{"connections", "cards", "runs", "flows", "events"} {
 		if path == "/"+s || strings.HasPrefix(path, "/"+s+"/") {
 			return s
 		}

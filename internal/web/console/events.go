@@ -1,0 +1,174 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Events reads the event inbox and the connections' event sources;
+// store.Store satisfies it.
+type Events interface {
+	ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error)
+	GetEventSource(ctx context.Context, connectionID string) (*store.EventSource, error)
+}
+
+func (c *Console) eventRoutes(mux *http.ServeMux) {
+	if c.Events == nil {
+		return
+	}
+	mux.Handle("GET /events", c.auth(c.listEvents))
+}
+
+// eventRow is one event as the Events page shows it.
+type eventRow struct {
+	*store.Event
+	Name        string // the event card's name, e.g. "Device removed from user"
+	Connection  string // the connection's nickname (or id)
+	Device      string
+	DeviceID    string
+	User        string
+	Runs        []eventRun
+	Dispatched  bool
+	ReceivedVia string // "hook", "poll" or "hook and poll"
+}
+
+// eventRun is a flow run an event started.
+type eventRun struct {
+	ID, Flow, Status string
+}
+
+type eventsData struct {
+	Events     []eventRow
+	Connection string // the nickname filtered by, if any
+	HasFlows   bool
+}
+
+// logTargets is what the Events page reads of a LogEvent.
+type logTargets struct {
+	Target []struct {
+		ID          string `json:"id"`
+		Type        string `json:"type"`
+		AlternateID string `json:"alternateId"`
+		DisplayName string `json:"displayName"`
+	} `json:"target"`
+}
+
+func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	f := store.EventFilter{Limit: 100}
+	d := eventsData{HasFlows: c.Flows != nil}
+	nick := map[string]string{}
+	if c.Connections != nil {
+		if q := r.URL.Query().Get("connection"); q != "" {
+			v, err := c.Connections.Get(ctx, q)
+			if err != nil {
+				c.fail(w, r, s, err)
+				return
+			}
+			f.ConnectionID, d.Connection = v.ID, v.Nickname
+		}
+		vs, err := c.Connections.List(ctx)
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		for _, v := range vs {
+			nick[v.ID] = v.Nickname
+		}
+	}
+	evs, err := c.Events.ListEvents(ctx, f)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	names := map[string]string{}
+	if c.Catalog != nil {
+		for _, k := range c.Catalog.Connectors() {
+			for _, cd := range k.Cards {
+				if cd.Kind == card.KindEvent {
+					names[cd.EventType] = cd.Name
+				}
+			}
+		}
+	}
+	for _, e := range evs {
+		row := eventRow{Event: e, Name: names[e.EventType], Connection: nick[e.ConnectionID], Dispatched: !e.DispatchedAt.IsZero()}
+		if row.Name == "" {
+			row.Name = e.EventType
+		}
+		if row.Connection == "" {
+			row.Connection = e.ConnectionID
+		}
+		switch len(e.ReceivedVia) {
+		case 1:
+			row.ReceivedVia = e.ReceivedVia[0]
+		case 2:
+			row.ReceivedVia = e.ReceivedVia[0] + " and " + e.ReceivedVia[1]
+		}
+		var lt logTargets
+		if json.Unmarshal(e.Raw, &lt) == nil {
+			for _, t := range lt.Target {
+				switch t.Type {
+				case "UDDevice":
+					row.Device, row.DeviceID = t.DisplayName, t.ID
+				case "User":
+					row.User = t.AlternateID
+				}
+			}
+		}
+		for _, id := range e.FlowRuns {
+			run := eventRun{ID: id}
+			if c.Flows != nil {
+				fr, err := c.Flows.GetFlowRun(ctx, id)
+				switch {
+				case errors.Is(err, store.ErrNotFound):
+				case err != nil:
+					c.fail(w, r, s, err)
+					return
+				default:
+					run.Flow, run.Status = fr.FlowName, fr.Status
+				}
+			}
+			row.Runs = append(row.Runs, run)
+		}
+		d.Events = append(d.Events, row)
+	}
+	title := "Events"
+	if d.Connection != "" {
+		title = "Events of " + d.Connection
+	}
+	c.render(w, r, s, http.StatusOK, "events", title, d)
+}
+
+// hookView is a connection's event intake as its page shows it.
+type hookView struct {
+	Status     string // "active", "pending", "error", "deactivated"; "" when there is no hook
+	Reason     string
+	Remedy     string
+	EventTypes []string
+	UpdatedAt  time.Time
+	PolledAt   time.Time // the System Log poll's last new cursor; zero if never polled
+}
+
+// eventSource returns the connection's event intake, nil when it has
+// none (no enabled event flow ever used it).
+func (c *Console) eventSource(ctx context.Context, connectionID string) (*hookView, error) {
+	if c.Events == nil {
+		return nil, nil
+	}
+	src, err := c.Events.GetEventSource(ctx, connectionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &hookView{Status: src.HookStatus, Reason: src.HookReason, Remedy: src.HookRemedy,
+		EventTypes: src.HookTypes, UpdatedAt: src.UpdatedAt, PolledAt: src.PolledAt}, nil
+}
