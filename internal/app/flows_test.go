@@ -287,3 +287,51 @@ func TestFlowRunHandedBackAtShutdown(t *testing.T) {
 		t.Errorf("the second server does not log that it resumed the run")
 	}
 }
+
+const readOneFlow = `name: read-one
+inputs:
+  deviceId: {type: string, required: true}
+steps:
+  - id: device
+    card: okta-devices/read-device
+    connection: Prod
+    input: {deviceId: "${{ inputs.deviceId }}"}
+`
+
+// TestFlowRunQueuedBehindBusySlots: a run queued while every run slot of
+// the server is taken starts as soon as a slot frees, not at the worker's
+// next periodic look (a third of the 30 min lease here).
+func TestFlowRunQueuedBehindBusySlots(t *testing.T) {
+	const slots = 4 // flowrun's default MaxRuns
+	h := startHarness(t, oktaemu.Config{Devices: 3}, func(c *Config) { c.FlowLeaseTTL = 30 * time.Minute })
+	h.connect("Prod")
+	device := h.deviceWithStatus("Prod", "ACTIVE")
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	if code, data := h.postYAML("/api/v1/flows", readOneFlow, &stored); code != 201 {
+		t.Fatalf("store flow: %d %s", code, data)
+	}
+	hold := h.emu.Hold(t, "GET", "/api/v1/devices/{deviceId}", 0)
+	var ids []string
+	for range slots + 1 {
+		var run flowRun
+		if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", map[string]any{"inputs": map[string]any{"deviceId": device}}, &run); code/100 != 2 {
+			t.Fatalf("start run: %d %s", code, data)
+		}
+		ids = append(ids, run.ID)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := hold.Await(ctx, slots); err != nil {
+		t.Fatalf("waiting for %d runs to call the org: %v", slots, err)
+	}
+	hold.Release()
+	for _, id := range ids {
+		waitFor(t, "run "+id+" to succeed", func() bool {
+			var r flowRun
+			h.call("GET", "/api/v1/flow-runs/"+id, nil, &r)
+			return r.Status == "succeeded"
+		})
+	}
+}

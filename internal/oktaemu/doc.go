@@ -216,6 +216,8 @@
 //     answer 400 E0000001 with a cause naming the problem.
 //   - Delivery POSTs carry User-Agent: Okta-Integrations and
 //     X-Okta-Request-Id, as the verification GET does.
+//   - The verification answer's Content-Type is not checked: a 200 whose
+//     body is the JSON {"verification": <challenge>} verifies the hook.
 //   - The retry follows the failure at once; at most 50 events per
 //     delivery; redirects are not followed; a hook is never deactivated
 //     for failing.
