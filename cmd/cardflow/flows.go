@@ -173,13 +173,15 @@ func (i issueView) inFile(file string) string {
 
 // flowRunView is a flow run as the API returns it.
 type flowRunView struct {
-	ID         string            `json:"id"`
-	Flow       string            `json:"flow"`
-	Status     string            `json:"status"`
-	Error      string            `json:"error"`
-	StartedAt  *time.Time        `json:"startedAt"`
-	FinishedAt *time.Time        `json:"finishedAt"`
-	Steps      []flowRunStepView `json:"steps"`
+	ID     string `json:"id"`
+	Flow   string `json:"flow"`
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	// CancelRequestedAt is set once someone asked the run to stop.
+	CancelRequestedAt *time.Time        `json:"cancelRequestedAt"`
+	StartedAt         *time.Time        `json:"startedAt"`
+	FinishedAt        *time.Time        `json:"finishedAt"`
+	Steps             []flowRunStepView `json:"steps"`
 }
 
 // flowRunStepView is one step of a flow run.
@@ -196,7 +198,9 @@ type flowRunStepView struct {
 	RateLimitWait string `json:"rateLimitWait"`
 }
 
-func (r *flowRunView) finished() bool { return r.Status == "succeeded" || r.Status == "failed" }
+func (r *flowRunView) finished() bool {
+	return r.Status == "succeeded" || r.Status == "failed" || r.Status == "canceled"
+}
 
 // summary is the run as `flows run --json` prints it (SPEC §3).
 func (r *flowRunView) summary() any {
@@ -492,6 +496,22 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, "/api/v1/flow-runs/"+pathEscape(id), printFlowRun)
+}
+
+func cmdFlowsCancel(ctx context.Context, e *env, args []string) error {
+	_, o := newClientFlagSet(e, "flows cancel", "flows cancel RUN_ID [--json]")
+	id, c, err := o.parseOneArg(args, "flow run id")
+	if err != nil {
+		return err
+	}
+	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flow-runs/"+pathEscape(id)+"/cancel", nil, func(w io.Writer, r *flowRunView) {
+		if r.Status == "canceled" {
+			fmt.Fprintf(w, "Flow run %s (%s) is canceled.\n", r.ID, r.Flow)
+			return
+		}
+		fmt.Fprintf(w, "Flow run %s (%s) is stopping: the items in flight finish, no new ones start, and it ends canceled.\n"+
+			"Follow it with: cardflow flows show-run %s\n", r.ID, r.Flow, r.ID)
+	})
 }
 
 func cmdFlowsList(ctx context.Context, e *env, args []string) error {

@@ -101,6 +101,7 @@ var commands = []*command{
 		{name: "enable", summary: "turn a stored flow's trigger (on:) on, after validating it again", run: cmdFlowsEnable},
 		{name: "disable", summary: "turn a stored flow's trigger off", run: cmdFlowsDisable},
 		{name: "show-run", summary: "show a flow run with every step and item", run: cmdFlowsShowRun},
+		{name: "cancel", summary: "cancel a queued or running flow run (items in flight finish)", run: cmdFlowsCancel},
 	}},
 	{name: "events", summary: "Okta events received for event-triggered flows", subs: []*command{
 		{name: "list", summary: "list recent events, how each arrived and the flow runs it started", run: cmdEventsList},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -159,6 +160,10 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 	if err := x.runItems(ctx, st, items, pending, outcomes, c); err != nil {
 		return nil, err
 	}
+	if slices.Contains(outcomes, nil) {
+		// Stopped (Runner.Stopped) with items never started.
+		return nil, x.saveCanceled(ctx, st, outcomes, started)
+	}
 	out := x.finish(st, outcomes)
 	return out, x.saveStep(ctx, st, out, started)
 }
@@ -180,7 +185,7 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if next >= len(pending) || fatal != nil || ctx.Err() != nil {
+		if next >= len(pending) || fatal != nil || ctx.Err() != nil || x.r.stopped(x.runID) {
 			return 0, false
 		}
 		next++
@@ -405,6 +410,33 @@ func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, st
 		return fmt.Errorf("flow: save step %s: %w", st.ID, err)
 	}
 	return nil
+}
+
+// saveCanceled saves a step stopped before all its items ran, counting
+// the items that did, and returns ErrCanceled (or the store's error).
+func (x *execution) saveCanceled(ctx context.Context, st *Step, outcomes []*itemOutcome, started time.Time) error {
+	if x.plan {
+		return ErrCanceled
+	}
+	s := StepState{RunID: x.runID, StepID: st.ID, Status: StatusCanceled, Items: len(outcomes),
+		Error: "the run was canceled before every item ran", StartedAt: started, FinishedAt: x.r.now()}
+	for _, o := range outcomes {
+		if o == nil {
+			continue
+		}
+		switch o.status {
+		case StatusSucceeded:
+			s.Succeeded++
+		case StatusFailed:
+			s.Failed++
+		case StatusSkipped:
+			s.Skipped++
+		}
+	}
+	if err := x.r.State.SaveStep(ctx, s); err != nil {
+		return fmt.Errorf("flow: save step %s: %w", st.ID, err)
+	}
+	return ErrCanceled
 }
 
 // saveItem records a finished item. When the item was already recorded

@@ -43,7 +43,14 @@ type Runner struct {
 	// Progress, when set, is called as items finish and when a card waits
 	// for the rate limit; calls never overlap. It must return quickly.
 	Progress func(Progress)
+	// Stopped, when set, reports whether run runID was asked to stop
+	// (canceled). Once it says so no new step or item starts; the items in
+	// flight finish and are recorded, the step they belong to is saved as
+	// StatusCanceled, and Run returns ErrCanceled. It must return quickly.
+	Stopped func(runID string) bool
 }
+
+func (r *Runner) stopped(runID string) bool { return r.Stopped != nil && r.Stopped(runID) }
 
 // RunResult is a finished run (SPEC §3 `flows run --json`).
 type RunResult struct {
@@ -120,6 +127,9 @@ func (r *Runner) RunTriggered(ctx context.Context, runID string, doc *Document, 
 	}
 	res := &RunResult{ID: runID, Status: StatusSucceeded, Steps: []StepResult{}}
 	for _, st := range doc.Steps {
+		if r.stopped(runID) {
+			return nil, ErrCanceled
+		}
 		out, err := x.runStep(ctx, st)
 		if err != nil {
 			return nil, err

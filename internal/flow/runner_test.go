@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -506,5 +507,39 @@ func TestProgressReportsWaits(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("progress mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunStopped: once Stopped says so, no new item starts, the items in
+// flight finish and are recorded, the step is saved canceled with what was
+// done, and Run returns ErrCanceled.
+func TestRunStopped(t *testing.T) {
+	doc := validated(t, suspendFlow)
+	cards := newDeviceCards(600) // 300 ACTIVE
+	state := newMemState()
+	var stop atomic.Bool
+	cards.afterCalls, cards.cancel = 41, func() { stop.Store(true) } // the search and 40 suspends
+	r := &Runner{Cards: cards, State: state, Stopped: func(runID string) bool { return runID == "run1" && stop.Load() }}
+	_, err := r.Run(t.Context(), "run1", doc, nil)
+	if !errors.Is(err, ErrCanceled) {
+		t.Fatalf("Run error = %v; want ErrCanceled", err)
+	}
+	entered := cards.entered
+	// Every card call that started finished and was recorded: the search
+	// and the suspends, at most the step's concurrency after the 40th.
+	if state.saves != entered || entered < 41 || entered > 41+8 {
+		t.Errorf("%d items recorded, %d card calls; want them equal, between 41 and 49", state.saves, entered)
+	}
+	st := state.step("run1", "suspend")
+	if st.Status != StatusCanceled || st.Items != 300 || st.Succeeded != entered-1 || st.FinishedAt.IsZero() {
+		t.Errorf("suspend step = %+v; want canceled, 300 items, %d succeeded", st, entered-1)
+	}
+	// Stopped before a step starts: nothing runs.
+	before := cards.entered
+	if _, err := r.Run(t.Context(), "run1", doc, nil); !errors.Is(err, ErrCanceled) {
+		t.Errorf("Run of a stopped run = %v; want ErrCanceled", err)
+	}
+	if cards.entered != before {
+		t.Errorf("a stopped run called %d cards; want none", cards.entered-before)
 	}
 }

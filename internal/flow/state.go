@@ -14,7 +14,14 @@ const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
 	StatusSkipped   = "skipped"
+	// StatusCanceled is a run (and the step it was in) stopped on request
+	// (Runner.Stopped).
+	StatusCanceled = "canceled"
 )
+
+// ErrCanceled is returned by Run when Runner.Stopped asked the run to
+// stop: the items in flight finished and are recorded, no other started.
+var ErrCanceled = errors.New("flow: run canceled")
 
 // ErrItemExists is returned (possibly wrapped) by StateStore.SaveItem when
 // the item was already recorded. The runner then uses the recorded item:
@@ -43,7 +50,7 @@ type StateStore interface {
 type StepState struct {
 	RunID     string
 	StepID    string
-	Status    string // StatusRunning, StatusSucceeded, StatusFailed or StatusSkipped
+	Status    string // StatusRunning, StatusSucceeded, StatusFailed, StatusSkipped or StatusCanceled
 	Items     int
 	Succeeded int
 	Failed    int

@@ -69,6 +69,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	progress map[string]map[string]flow.Progress // run id → step id → latest progress
+	canceled map[string]bool                     // runs executing here → asked to stop
 
 	notifier Notifier
 	onChange func()
@@ -92,8 +93,10 @@ func New(cfg Config) *Service {
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
 		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, onChange: cfg.OnChange,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
+		canceled: map[string]bool{},
 	}
-	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger, Progress: s.record}
+	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger,
+		Progress: s.record, Stopped: s.isCanceled}
 	return s
 }
 
@@ -245,7 +248,7 @@ func (s *Service) Wait(ctx context.Context, id string) (*store.FlowRun, error) {
 		if err != nil {
 			return nil, err
 		}
-		if r.Status == flow.StatusSucceeded || r.Status == flow.StatusFailed {
+		if Finished(r.Status) {
 			return r, nil
 		}
 		select {
@@ -257,6 +260,54 @@ func (s *Service) Wait(ctx context.Context, id string) (*store.FlowRun, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// Finished reports whether a flow run with this status has ended.
+func Finished(status string) bool {
+	return status == flow.StatusSucceeded || status == flow.StatusFailed || status == flow.StatusCanceled
+}
+
+// Cancel asks flow run id to stop on behalf of caller: a queued run ends
+// canceled at once; a running one stops starting items (the items in
+// flight finish and are recorded) and ends canceled, whichever server
+// executes it, and no server resumes it. Canceling a canceled run changes
+// nothing; a run that ended otherwise is a conflict.
+func (s *Service) Cancel(ctx context.Context, id, caller string) (*store.FlowRun, error) {
+	run, err := s.store.CancelFlowRun(ctx, id, s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, problem.New(problem.NotFound, "no flow run has the id %q", id)
+	case errors.Is(err, store.ErrConflict) && run != nil:
+		return nil, problem.New(problem.Conflict, "flow run %s already ended %s; only a queued or running run can be canceled", id, run.Status)
+	case err != nil:
+		return nil, err
+	}
+	if run.Status != flow.StatusCanceled {
+		s.mu.Lock()
+		if _, here := s.canceled[id]; here {
+			s.canceled[id] = true
+		}
+		s.mu.Unlock()
+	}
+	s.log.InfoContext(ctx, "flow run cancel requested", slog.String("flow_run", id), slog.String("status", run.Status), slog.String("caller", caller))
+	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
+		Time: s.now(), Caller: caller, Action: "flow.cancel", Outcome: "success",
+		InputSummary: fmt.Sprintf("flow %s, run %s", run.FlowName, run.ID),
+	}); err != nil {
+		return nil, fmt.Errorf("audit the cancel: %w", err)
+	}
+	return run, nil
+}
+
+// Canceling reports whether run id executes here and was asked to stop.
+func (s *Service) Canceling(id string) bool { return s.isCanceled(id) }
+
+// isCanceled is the runner's Stopped: whether run id, executing here, was
+// asked to stop.
+func (s *Service) isCanceled(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.canceled[id]
 }
 
 // Shutdown makes Wait return: the server is stopping. It is safe to call

@@ -74,6 +74,7 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 			case <-rctx.Done():
 				return
 			case <-t.C:
+				s.checkCanceled(rctx, run.ID, log)
 				err := s.store.RenewFlowRunLease(rctx, run.ID, s.owner, s.leaseTTL, s.now())
 				if errors.Is(err, store.ErrConflict) {
 					log.Warn("lost the lease of a flow run to another server; stopping here", slog.Any("error", err))
@@ -92,8 +93,12 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		<-renewDone
 		s.mu.Lock()
 		delete(s.progress, run.ID)
+		delete(s.canceled, run.ID)
 		s.mu.Unlock()
 	}()
+	s.mu.Lock()
+	s.canceled[run.ID] = !run.CancelRequestedAt.IsZero()
+	s.mu.Unlock()
 
 	resumed := run.Status == flow.StatusRunning
 	run.Status = flow.StatusRunning
@@ -117,7 +122,13 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		log.Info("flow run started")
 	}
 
-	res, err := s.Resume(rctx, run)
+	var res *flow.RunResult
+	var err error
+	if s.isCanceled(run.ID) {
+		err = flow.ErrCanceled // asked to stop before it started (or while its server was down)
+	} else {
+		res, err = s.Resume(rctx, run)
+	}
 	select {
 	case <-lost:
 		return
@@ -130,7 +141,10 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		return
 	}
 	run.FinishedAt = s.now()
-	if err != nil {
+	if errors.Is(err, flow.ErrCanceled) {
+		run.Status = flow.StatusCanceled
+		log.Info("flow run canceled")
+	} else if err != nil {
 		run.Status = flow.StatusFailed
 		run.Error = publicMessage(err)
 		log.Warn("flow run failed", slog.String("error", run.Error), slog.Any("cause", err))
@@ -154,11 +168,35 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if run.Status != flow.StatusSucceeded {
 		outcome = "failure"
 	}
+	why := run.Error
+	if run.Status == flow.StatusCanceled {
+		why = "canceled"
+	}
 	if err := s.store.AppendAudit(wctx, &store.AuditEvent{
-		Time: s.now(), Caller: run.Caller, Action: "flow.run", Outcome: outcome, Error: run.Error,
+		Time: s.now(), Caller: run.Caller, Action: "flow.run", Outcome: outcome, Error: why,
 		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
 	}); err != nil {
 		log.Error("audit the flow run", slog.Any("error", err))
+	}
+}
+
+// checkCanceled notes a cancel request made on another server for run id,
+// executing here.
+func (s *Service) checkCanceled(ctx context.Context, id string, log *slog.Logger) {
+	if s.isCanceled(id) {
+		return
+	}
+	r, err := s.store.GetFlowRun(ctx, id)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("could not read a flow run's cancel request", slog.Any("error", err))
+		}
+		return
+	}
+	if !r.CancelRequestedAt.IsZero() {
+		s.mu.Lock()
+		s.canceled[id] = true
+		s.mu.Unlock()
 	}
 }
 

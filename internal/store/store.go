@@ -202,7 +202,7 @@ type FlowRun struct {
 	FlowName   string
 	Source     []byte          // the document as it was when the run started
 	Inputs     json.RawMessage // the run's inputs
-	Status     string          // "queued", "running", "succeeded", "failed"
+	Status     string          // "queued", "running", "succeeded", "failed", FlowRunCanceled
 	Caller     string
 	Error      string
 	Owner      string    // the server holding the lease, empty when none
@@ -217,7 +217,13 @@ type FlowRun struct {
 	// schedule tick or the event that started the run. CreateFlowRun
 	// returns ErrConflict for a key already used.
 	TriggerKey string
+	// CancelRequestedAt is when someone asked the run to stop
+	// (CancelFlowRun); zero when nobody did. Only CancelFlowRun sets it.
+	CancelRequestedAt time.Time
 }
+
+// FlowRunCanceled is the status of a flow run stopped on request.
+const FlowRunCanceled = "canceled"
 
 // Notification is one message of the outbox to one receiver: the pair
 // (ID, URL) is unique, and ID is the same for every receiver of a message.
@@ -432,6 +438,15 @@ type Store interface {
 	// nobody else has claimed the run; ErrConflict if owner lost it,
 	// ErrNotFound for an unknown run.
 	RenewFlowRunLease(ctx context.Context, runID, owner string, ttl time.Duration, now time.Time) error
+	// CancelFlowRun asks run id to stop: a queued run whose lease nobody
+	// holds becomes FlowRunCanceled at once (FinishedAt now); otherwise
+	// CancelRequestedAt is set to now (kept when already set) and the
+	// run's owner, or whichever server claims it next, ends it. It returns
+	// the run as stored after the change; a run already canceled comes
+	// back unchanged; a run that ended otherwise comes back with
+	// ErrConflict; ErrNotFound for an unknown run. UpdateFlowRun leaves
+	// CancelRequestedAt as it is.
+	CancelFlowRun(ctx context.Context, id string, now time.Time) (*FlowRun, error)
 	// PutFlowStep creates or replaces a step; ListFlowSteps returns steps
 	// in the order they were first put. PutFlowStep and PutFlowItem return
 	// ErrNotFound when the run does not exist.

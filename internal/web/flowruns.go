@@ -24,6 +24,9 @@ type FlowRunJSON struct {
 	CreatedAt  time.Time       `json:"createdAt"`
 	StartedAt  *time.Time      `json:"startedAt,omitempty"`
 	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	// CancelRequestedAt is when someone asked the run to stop; the run
+	// ends canceled once its items in flight finish.
+	CancelRequestedAt *time.Time `json:"cancelRequestedAt,omitempty"`
 	// Trigger is what started the run: {kind: manual|schedule|event, time,
 	// eventUuid}.
 	Trigger *FlowRunTriggerJSON `json:"trigger"`
@@ -91,6 +94,7 @@ func flowRunHeader(run *store.FlowRun) FlowRunJSON {
 		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Caller: run.Caller,
 		Inputs: rawOrNil(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
 		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt), Trigger: runTrigger(run),
+		CancelRequestedAt: timePtr(run.CancelRequestedAt),
 	}
 }
 

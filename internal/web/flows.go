@@ -28,6 +28,7 @@ type Flows interface {
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
 	Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error)
 	Wait(ctx context.Context, runID string) (*store.FlowRun, error)
+	Cancel(ctx context.Context, runID, caller string) (*store.FlowRun, error)
 	GetRun(ctx context.Context, runID string) (*store.FlowRun, error)
 	ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
 	Steps(ctx context.Context, runID string) ([]*store.FlowStep, error)
@@ -303,6 +304,27 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 		out = append(out, flowRunHeader(run))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+// cancelFlowRun asks a flow run to stop: 200 with the run when it ended
+// canceled at once (it was queued, or was canceled before), 202 when the
+// server executing it stops it (items in flight finish first).
+func (s *Server) cancelFlowRun(w http.ResponseWriter, r *http.Request) {
+	run, err := s.Flows.Cancel(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.flowRunJSON(r.Context(), run, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if run.Status != flow.StatusCanceled {
+		code = http.StatusAccepted
+	}
+	writeJSON(w, code, out)
 }
 
 func (s *Server) getFlowRun(w http.ResponseWriter, r *http.Request) {

@@ -74,6 +74,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/flows/{id}/runs", s.listFlowRuns)
 		mux.HandleFunc("GET /api/v1/flow-runs", s.listFlowRuns)
 		mux.HandleFunc("GET /api/v1/flow-runs/{id}", s.getFlowRun)
+		mux.HandleFunc("POST /api/v1/flow-runs/{id}/cancel", s.cancelFlowRun)
 	}
 	if s.Events != nil {
 		mux.HandleFunc("GET /api/v1/events", s.listEvents)

@@ -148,16 +148,17 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 }
 
 const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
-	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key`
+	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key, cancel_requested_at`
 
 func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var r store.FlowRun
 	var inputs, trigger, key sql.NullString
-	var lease, created, started, finished int64
+	var lease, created, started, finished, cancel int64
 	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &r.Caller, &r.Error,
-		&r.Owner, &lease, &created, &started, &finished, &trigger, &key); err != nil {
+		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel); err != nil {
 		return nil, err
 	}
+	r.CancelRequestedAt = fromTS(cancel)
 	r.Source = fromBlob(r.Source)
 	r.Inputs = fromRaw(inputs)
 	r.Trigger, r.TriggerKey = fromRaw(trigger), key.String
@@ -178,9 +179,10 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		key = r.TriggerKey
 	}
 	_, err := s.exec(ctx, ex, `INSERT INTO flow_runs (`+flowRunCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Caller, r.Error,
-		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key)
+		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key,
+		ts(r.CancelRequestedAt))
 	return err
 }
 
@@ -267,6 +269,34 @@ func (s *Store) RenewFlowRunLease(ctx context.Context, runID, owner string, ttl 
 		return s.fail(op, err)
 	}
 	return fmt.Errorf("store: %s: %q holds it now: %w", op, holder, store.ErrConflict)
+}
+
+// CancelFlowRun asks the run to stop in one statement: a queued run that
+// no server holds ends canceled at once; otherwise the request is noted
+// for the run's owner. A run already canceled comes back as it is.
+func (s *Store) CancelFlowRun(ctx context.Context, id string, now time.Time) (*store.FlowRun, error) {
+	op := fmt.Sprintf("cancel flow run %q", id)
+	r, err := scanFlowRun(s.queryRow(ctx, s.db, `UPDATE flow_runs SET
+			status = CASE WHEN status = 'queued' AND lease_until <= ? THEN 'canceled' ELSE status END,
+			finished_at = CASE WHEN status = 'queued' AND lease_until <= ? THEN ? ELSE finished_at END,
+			cancel_requested_at = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_requested_at END
+		WHERE id = ? AND status IN ('queued', 'running')
+		RETURNING `+flowRunCols,
+		ts(now), ts(now), ts(now), ts(now), id))
+	if err == nil {
+		return r, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, s.fail(op, err)
+	}
+	r, err = s.GetFlowRun(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status == store.FlowRunCanceled {
+		return r, nil
+	}
+	return r, fmt.Errorf("store: %s: it already ended %s: %w", op, r.Status, store.ErrConflict)
 }
 
 const flowStepCols = `run_id, step_id, status, items, succeeded, failed, skipped,

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -59,5 +61,63 @@ func testItemRuns(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "InterruptRuns again")
 	if n != 0 {
 		t.Errorf("InterruptRuns again marked %d runs; want 0", n)
+	}
+}
+
+// testCancelFlowRun: a free queued run ends canceled at once; a run a
+// server holds (queued or running) keeps its status and gets the request,
+// which UpdateFlowRun leaves alone and ClaimFlowRun hands over; finished
+// runs refuse.
+func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	_, err := s.CancelFlowRun(ctx, "missing", at(0))
+	wantErr(t, err, store.ErrNotFound, "CancelFlowRun(missing)")
+
+	free := newFlowRun("free", 0)
+	noErr(t, s.CreateFlowRun(ctx, free), "CreateFlowRun")
+	got, err := s.CancelFlowRun(ctx, "free", at(5))
+	noErr(t, err, "CancelFlowRun(free queued)")
+	if got.Status != store.FlowRunCanceled || !got.FinishedAt.Equal(at(5)) || !got.CancelRequestedAt.Equal(at(5)) {
+		t.Errorf("canceled queued run = %s finished %v requested %v; want canceled at %v", got.Status, got.FinishedAt, got.CancelRequestedAt, at(5))
+	}
+	again, err := s.CancelFlowRun(ctx, "free", at(9))
+	noErr(t, err, "CancelFlowRun(canceled)")
+	diff(t, "a canceled run canceled again", got, again)
+	if _, err := s.ClaimFlowRun(ctx, "a", time.Minute, at(10)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ClaimFlowRun after the only run was canceled: %v; want ErrNotFound", err)
+	}
+
+	held := newFlowRun("held", 20)
+	noErr(t, s.CreateFlowRun(ctx, held), "CreateFlowRun")
+	claimed, err := s.ClaimFlowRun(ctx, "a", time.Minute, at(21))
+	noErr(t, err, "ClaimFlowRun")
+	got, err = s.CancelFlowRun(ctx, "held", at(22))
+	noErr(t, err, "CancelFlowRun(held queued)")
+	if got.Status != "queued" || !got.CancelRequestedAt.Equal(at(22)) || !got.FinishedAt.IsZero() {
+		t.Errorf("held queued run after cancel = %s requested %v finished %v; want queued, requested at %v", got.Status, got.CancelRequestedAt, got.FinishedAt, at(22))
+	}
+	// The owner writes its state; the request stays.
+	claimed.Status = "running"
+	noErr(t, s.UpdateFlowRun(ctx, claimed), "UpdateFlowRun")
+	got, err = s.CancelFlowRun(ctx, "held", at(30))
+	noErr(t, err, "CancelFlowRun(running)")
+	if got.Status != "running" || !got.CancelRequestedAt.Equal(at(22)) {
+		t.Errorf("running run after a second cancel = %s requested %v; want running, first request %v kept", got.Status, got.CancelRequestedAt, at(22))
+	}
+	// Its owner died: the next claimer gets the request with the run.
+	next, err := s.ClaimFlowRun(ctx, "b", time.Minute, at(200))
+	noErr(t, err, "ClaimFlowRun(expired)")
+	if next.ID != "held" || !next.CancelRequestedAt.Equal(at(22)) {
+		t.Errorf("claimed %s with request %v; want held with %v", next.ID, next.CancelRequestedAt, at(22))
+	}
+
+	done := newFlowRun("done", 40)
+	done.Status = "succeeded"
+	noErr(t, s.CreateFlowRun(ctx, done), "CreateFlowRun")
+	got, err = s.CancelFlowRun(ctx, "done", at(41))
+	wantErr(t, err, store.ErrConflict, "CancelFlowRun(succeeded)")
+	if got == nil || got.Status != "succeeded" || !got.CancelRequestedAt.IsZero() {
+		t.Errorf("finished run after a refused cancel = %+v; want it unchanged", got)
 	}
 }

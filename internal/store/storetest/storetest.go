@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunFinish", testRunFinish},
 		{"RunConcurrentWrites", testRunConcurrentWrites},
 		{"ItemRuns", testItemRuns},
+		{"CancelFlowRun", testCancelFlowRun},
 		{"Audit", testAudit},
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"Flow", testFlow},

@@ -38,6 +38,8 @@ type FlowRunner interface {
 	// turns it off.
 	Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
 	Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
+	// Cancel asks a queued or running flow run to stop.
+	Cancel(ctx context.Context, runID, caller string) (*store.FlowRun, error)
 }
 
 func (c *Console) flowRoutes(mux *http.ServeMux) {
@@ -52,7 +54,17 @@ func (c *Console) flowRoutes(mux *http.ServeMux) {
 		mux.Handle("POST /flows/{id}/runs", c.auth(c.startFlow))
 		mux.Handle("POST /flows/{id}/enable", c.auth(c.toggleFlow(true)))
 		mux.Handle("POST /flows/{id}/disable", c.auth(c.toggleFlow(false)))
+		mux.Handle("POST /flow-runs/{id}/cancel", c.auth(c.cancelFlowRun))
 	}
+}
+
+// cancelFlowRun asks a flow run to stop and shows the run again.
+func (c *Console) cancelFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
+	if _, err := c.FlowRunner.Cancel(r.Context(), r.PathValue("id"), c.caller()); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/flow-runs/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
 }
 
 // triggerView is a flow's trigger for people.
@@ -278,6 +290,9 @@ type flowRunData struct {
 	Steps    []flowStepView
 	Finished bool
 	Duration time.Duration
+	// CanCancel says whether the page offers Cancel: the run goes on and
+	// nobody asked it to stop yet.
+	CanCancel bool
 }
 
 func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -292,7 +307,9 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		c.fail(w, r, s, err)
 		return
 	}
-	d := flowRunData{Run: run, Finished: run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed}
+	finished := run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed || run.Status == flow.StatusCanceled
+	d := flowRunData{Run: run, Finished: finished,
+		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil}
 	if d.Finished && !run.StartedAt.IsZero() && !run.FinishedAt.IsZero() {
 		d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)
 	}

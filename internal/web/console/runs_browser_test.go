@@ -237,3 +237,45 @@ func TestBrowserFlowPlanAndRun(t *testing.T) {
 	}
 	b.wantText("Flow run", "suspend")
 }
+
+// TestBrowserCancelFlowRun cancels a run from its page while the org holds
+// two suspensions: the page says the cancel is under way, the two finish,
+// and the run ends canceled without starting another item.
+func TestBrowserCancelFlowRun(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	if code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", testFlow); code != http.StatusCreated {
+		t.Fatalf("store the flow: %d %s", code, body)
+	}
+	hold := e.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/flows")
+	b.click(link("suspend-everything"))
+	b.click(button("Run"))
+	loc := b.location()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := hold.Await(ctx, 2); err != nil {
+		b.fatalf("two suspensions never waited at the org: %v", err)
+	}
+	b.open(loc)
+	b.click(button("Cancel run"))
+	b.wantText("Cancel requested", "the items in flight finish")
+	hold.Release()
+	status := b.text(`//*[@id="flow-run-status"]`)
+	for status != "Canceled" && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		b.do("reload", chromedp.Reload())
+		status = b.text(`//*[@id="flow-run-status"]`)
+	}
+	if status != "Canceled" {
+		b.fatalf("flow run status %q; want Canceled", status)
+	}
+	if n := e.emu.Stats(t)["POST /api/v1/devices/{deviceId}/lifecycle/suspend"]; n != 2 {
+		t.Errorf("%d suspensions reached the org; want the 2 in flight when it was canceled", n)
+	}
+	if strings.Contains(b.text("body"), "Cancel run") {
+		t.Errorf("the canceled run's page still offers Cancel run")
+	}
+}

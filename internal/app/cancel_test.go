@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// waitFlowRun polls a flow run until its status is one of want.
+func (h *harness) waitFlowRun(ctx context.Context, id string, want ...string) flowRun {
+	h.t.Helper()
+	for {
+		var r flowRun
+		if code, data := h.call("GET", "/api/v1/flow-runs/"+id, nil, &r); code != http.StatusOK {
+			h.t.Fatalf("get flow run: %d %s", code, data)
+		}
+		for _, w := range want {
+			if r.Status == w {
+				return r
+			}
+		}
+		if ctx.Err() != nil {
+			h.t.Fatalf("flow run %s is %s after 30 s; want %v", id, r.Status, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCancelFlowRun cancels a running flow run through a second server
+// while the org holds two suspensions in flight: the two finish and are
+// recorded, no other item starts, and the run ends canceled. Canceling it
+// again changes nothing; a finished run cannot be canceled.
+func TestCancelFlowRun(t *testing.T) {
+	lease := func(c *Config) { c.FlowLeaseTTL = 600 * time.Millisecond }
+	h := startHarness(t, oktaemu.Config{Devices: 200}, lease)
+	h.connect("Prod")
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	h.postYAML("/api/v1/flows", strings.Replace(suspendActiveFlow, "concurrency: 3", "concurrency: 2", 1), &stored)
+	inputs := map[string]any{"inputs": map[string]any{"platform": "ANDROID"}}
+	before := lifecycleCalls(h.emu.Stats(t))
+	hold := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 3)
+
+	var run flowRun
+	if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run); code != http.StatusAccepted {
+		t.Fatalf("start: %d %s", code, data)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := hold.Await(ctx, 2); err != nil {
+		t.Fatalf("two suspensions never waited at the org: %v", err)
+	}
+
+	// Another server takes the request; the one executing the run sees it.
+	h2 := startServer(t, h.emu, h.dataDir, lease)
+	var asked struct {
+		Status            string     `json:"status"`
+		CancelRequestedAt *time.Time `json:"cancelRequestedAt"`
+	}
+	if code, data := h2.call("POST", "/api/v1/flow-runs/"+run.ID+"/cancel", nil, &asked); code != http.StatusAccepted || asked.Status != "running" || asked.CancelRequestedAt == nil {
+		t.Fatalf("cancel a running run: %d %s; want 202, running, cancelRequestedAt", code, data)
+	}
+	// The executing server stops starting items before the held ones end.
+	for !h.app.Flows.Canceling(run.ID) {
+		if ctx.Err() != nil {
+			t.Fatal("the executing server never saw the cancel request")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hold.Release()
+	got := h.waitFlowRun(ctx, run.ID, "canceled", "succeeded", "failed")
+	if got.Status != "canceled" {
+		t.Fatalf("run ended %s; want canceled", got.Status)
+	}
+	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != 5 {
+		t.Errorf("%d suspensions reached the org; want 5 (3 let through, 2 in flight when canceled)", n)
+	}
+	step := got.Steps[1]
+	if step.Status != "canceled" || step.Succeeded != 5 || len(step.ItemResults) != 5 || step.Items <= 5 {
+		t.Errorf("suspend step = %s, %d of %d items succeeded, %d recorded; want canceled with the 5 done recorded", step.Status, step.Succeeded, step.Items, len(step.ItemResults))
+	}
+
+	// Again: nothing changes. A finished run refuses.
+	if code, data := h.call("POST", "/api/v1/flow-runs/"+run.ID+"/cancel", nil, &asked); code != http.StatusOK || asked.Status != "canceled" {
+		t.Errorf("cancel a canceled run: %d %s; want 200 canceled", code, data)
+	}
+	var done flowRun
+	hold2 := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 1000)
+	defer hold2.Release()
+	if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", inputs, &done); code != http.StatusOK {
+		t.Fatalf("second run: %d %s", code, data)
+	}
+	code, data := h.call("POST", "/api/v1/flow-runs/"+done.ID+"/cancel", nil, nil)
+	if code != http.StatusConflict || !strings.Contains(string(data), "already ended "+done.Status) {
+		t.Errorf("cancel a finished run: %d %s; want 409 saying it already ended", code, data)
+	}
+	if code, _ := h.call("POST", "/api/v1/flow-runs/fr_none/cancel", nil, nil); code != http.StatusNotFound {
+		t.Errorf("cancel an unknown run: %d; want 404", code)
+	}
+	events := h.audit("action=flow.cancel")
+	if len(events) != 2 || events[0]["outcome"] != "success" {
+		t.Errorf("flow.cancel audit events: %v; want 2", events)
+	}
+}
+
+// TestCanceledRunNotResumed: a run asked to stop whose server died before
+// it did is claimed by the next server, which ends it canceled without
+// running anything and marks the card run the dead server left running
+// interrupted.
+func TestCanceledRunNotResumed(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 40}, func(c *Config) { c.FlowLeaseTTL = 600 * time.Millisecond })
+	h.connect("Prod")
+	st, ctx := h.app.Store, t.Context()
+	now := time.Now()
+	inputs, _ := json.Marshal(map[string]any{"platform": "ANDROID"})
+	run := &store.FlowRun{ID: "fr_canceled", FlowName: "suspend-active-macs", Source: []byte(suspendActiveFlow), Inputs: inputs,
+		Status: flow.StatusRunning, Caller: "test", Owner: "dead-server", LeaseUntil: now.Add(-time.Second),
+		CreatedAt: now, StartedAt: now, CancelRequestedAt: now}
+	if err := st.CreateFlowRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	left := &store.Run{Card: "okta-devices/search-devices", ConnectionNickname: "Prod", Caller: "test", Status: store.RunRunning,
+		Input: json.RawMessage(`{}`), FlowRunID: run.ID, StepID: "find", StartedAt: now}
+	if err := st.CreateRun(ctx, left); err != nil {
+		t.Fatal(err)
+	}
+	before := h.emu.Stats(t)
+	h.app.Flows.Wake()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	got := h.waitFlowRun(wctx, run.ID, "canceled", "succeeded", "failed")
+	if got.Status != "canceled" {
+		t.Fatalf("the claimed run ended %s; want canceled", got.Status)
+	}
+	if after := h.emu.Stats(t); after["GET /api/v1/devices"] != before["GET /api/v1/devices"] || lifecycleCalls(after) != lifecycleCalls(before) {
+		t.Errorf("the canceled run called the org: %v then %v", before, after)
+	}
+	r, err := st.GetRun(ctx, left.ID)
+	if err != nil || r.Status != store.RunInterrupted {
+		t.Errorf("the dead server's card run: %v %+v; want interrupted", err, r)
+	}
+}
