@@ -317,8 +317,27 @@ func TestCLIFlows(t *testing.T) {
 	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || !strings.Contains(out, "offboard-user-devices") {
 		t.Errorf("flows list: %d\n%s", code, out)
 	}
-	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "suspend") {
-		t.Errorf("flows show-run: %d\n%s", code, out)
+	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "suspend") || strings.Contains(out, "CARD RUN") {
+		t.Errorf("flows show-run: %d\n%s; want the steps without items", code, out)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "show-run", run.ID, "--items")
+	if code != exitOK || !strings.Contains(out, "Step find:") || !strings.Contains(out, "Step suspend:") || !strings.Contains(out, `{"expand":"userSummary"`) {
+		t.Errorf("flows show-run --items: %d\n%s%s; want each step's items", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "show-run", run.ID, "--items", "--json")
+	var shown struct {
+		Steps []struct {
+			ItemResults []struct {
+				Index int `json:"index"`
+			} `json:"itemResults"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); code != exitOK || err != nil || len(shown.Steps) != 2 || len(shown.Steps[1].ItemResults) != run.Steps[1].Items {
+		t.Errorf("flows show-run --items --json: %d %v\n%s%s; want all %d items of step suspend", code, err, out, errOut, run.Steps[1].Items)
+	}
+	// A finished run cannot be canceled; the refusal says why.
+	if code, _, errOut := runCLI(t, s.vars, "flows", "cancel", run.ID); code == exitOK || !strings.Contains(errOut, "already ended succeeded") {
+		t.Errorf("flows cancel of a finished run: exit %d\n%s; want a failure saying it already ended", code, errOut)
 	}
 	// A document with a mistake fails validation with its line.
 	bad := t.TempDir() + "/bad.yaml"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -490,12 +491,90 @@ func printFlowRun(w io.Writer, r *flowRunView) {
 }
 
 func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
-	_, o := newClientFlagSet(e, "flows show-run", "flows show-run ID [--json]")
+	fs, o := newClientFlagSet(e, "flows show-run", "flows show-run ID [--items] [--json]")
+	var withItems bool
+	fs.BoolVar(&withItems, "items", false, "also list every item of every step (read page by page)")
 	id, c, err := o.parseOneArg(args, "flow run id")
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/flow-runs/"+pathEscape(id), printFlowRun)
+	// Ask for what is printed: the run and its steps, and the items page
+	// by page only when they are wanted.
+	path := "/api/v1/flow-runs/" + pathEscape(id) + "?items=false"
+	if !withItems {
+		return fetch(ctx, c, o, e.stdout, path, printFlowRun)
+	}
+	var run map[string]any
+	if err := c.do(ctx, "GET", path, nil, &run); err != nil {
+		return err
+	}
+	var view flowRunView
+	if !o.json {
+		b, _ := json.Marshal(run) // decoded from JSON, so it encodes
+		if err := json.Unmarshal(b, &view); err != nil {
+			return fmt.Errorf("the server's answer to GET %s is not the expected JSON: %w", path, err)
+		}
+		printFlowRun(e.stdout, &view)
+	}
+	steps, _ := run["steps"].([]any)
+	for _, st := range steps {
+		step, _ := st.(map[string]any)
+		stepID, _ := step["id"].(string)
+		if status, _ := step["status"].(string); status == "pending" || stepID == "" {
+			continue
+		}
+		var t *table
+		if !o.json {
+			fmt.Fprintf(e.stdout, "\nStep %s:\n", stepID)
+			t = newTable(e.stdout, "ITEM", "STATUS", "INPUT", "ERROR", "CARD RUN")
+		}
+		all := []any{}
+		next := "/api/v1/flow-runs/" + pathEscape(id) + "/items?" + url.Values{"step": {stepID}, "limit": {"1000"}}.Encode()
+		for next != "" {
+			var page struct {
+				Items []json.RawMessage `json:"items"`
+				Next  string            `json:"next"`
+			}
+			if err := c.do(ctx, "GET", next, nil, &page); err != nil {
+				return err
+			}
+			for _, raw := range page.Items {
+				if o.json {
+					all = append(all, raw)
+					continue
+				}
+				var it struct {
+					Index  int             `json:"index"`
+					Status string          `json:"status"`
+					Input  json.RawMessage `json:"input"`
+					RunID  string          `json:"runId"`
+					Error  *struct {
+						Code    string `json:"code"`
+						Message string `json:"message"`
+					} `json:"error"`
+				}
+				if err := json.Unmarshal(raw, &it); err != nil {
+					return fmt.Errorf("the server's item is not the expected JSON: %w", err)
+				}
+				errText := "-"
+				if it.Error != nil {
+					errText = it.Error.Code + ": " + it.Error.Message
+				}
+				var in bytes.Buffer
+				_ = json.Compact(&in, it.Input) // valid JSON: it was decoded
+				t.row(fmt.Sprint(it.Index), it.Status, orDash(in.String()), errText, orDash(it.RunID))
+			}
+			if t != nil {
+				t.flush()
+			}
+			next = page.Next
+		}
+		step["itemResults"] = all
+	}
+	if o.json {
+		return printJSON(e.stdout, run)
+	}
+	return nil
 }
 
 func cmdFlowsCancel(ctx context.Context, e *env, args []string) error {

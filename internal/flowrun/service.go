@@ -238,6 +238,16 @@ func (s *Service) Items(ctx context.Context, runID, stepID string) ([]*store.Flo
 	return items, err
 }
 
+// ItemsPage returns at most limit of a step's items after index after.
+func (s *Service) ItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*store.FlowItem, error) {
+	return s.store.ListFlowItemsPage(ctx, runID, stepID, after, limit)
+}
+
+// ItemCounts counts a step's recorded items by status.
+func (s *Service) ItemCounts(ctx context.Context, runID, stepID string) (map[string]int, error) {
+	return s.store.CountFlowItems(ctx, runID, stepID)
+}
+
 // Wait returns the run once it has finished (polling the store, so it works
 // whichever server executes the run), or ctx's error.
 func (s *Service) Wait(ctx context.Context, id string) (*store.FlowRun, error) {

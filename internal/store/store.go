@@ -457,6 +457,12 @@ type Store interface {
 	PutFlowItem(ctx context.Context, it *FlowItem) error
 	// ListFlowItems returns the step's items ordered by Index.
 	ListFlowItems(ctx context.Context, runID, stepID string) ([]*FlowItem, error)
+	// ListFlowItemsPage returns at most limit (0 means 100) of the step's
+	// items whose Index is greater than after, ordered by Index: pass -1
+	// for the first page and the last Index seen for the next.
+	ListFlowItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*FlowItem, error)
+	// CountFlowItems counts the step's recorded items by Status.
+	CountFlowItems(ctx context.Context, runID, stepID string) (map[string]int, error)
 	// FindFlowRun returns the run of flowID with the given TriggerKey.
 	FindFlowRun(ctx context.Context, flowID, triggerKey string) (*FlowRun, error)
 

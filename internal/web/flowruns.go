@@ -3,9 +3,12 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -62,11 +65,16 @@ type FlowRunStepJSON struct {
 	Error     string `json:"error,omitempty"`
 	// RateLimitWait is how long a card of the step last waited for the
 	// org's rate limit, while the step runs in this server.
-	RateLimitWait string            `json:"rateLimitWait,omitempty"`
-	StartedAt     *time.Time        `json:"startedAt,omitempty"`
-	FinishedAt    *time.Time        `json:"finishedAt,omitempty"`
-	Output        json.RawMessage   `json:"output,omitempty"`
-	ItemResults   []FlowRunItemJSON `json:"itemResults,omitempty"`
+	RateLimitWait string     `json:"rateLimitWait,omitempty"`
+	StartedAt     *time.Time `json:"startedAt,omitempty"`
+	FinishedAt    *time.Time `json:"finishedAt,omitempty"`
+	// Output is the output of a step with one item; a for_each step's
+	// outputs are its items'.
+	Output json.RawMessage `json:"output,omitempty"`
+	// ItemResults is the first page of the step's finished items, by
+	// index; NextItems, when set, is the address of the next page.
+	ItemResults []FlowRunItemJSON `json:"itemResults,omitempty"`
+	NextItems   string            `json:"nextItems,omitempty"`
 }
 
 // FlowRunItemJSON is one finished item of a step.
@@ -98,9 +106,21 @@ func flowRunHeader(run *store.FlowRun) FlowRunJSON {
 	}
 }
 
+// defaultItemPage is how many items of each step a flow run carries
+// unless the request asks for another page size.
+const defaultItemPage = 100
+
+// itemsURL is the address of the page of step's items after index after.
+func itemsURL(runID, stepID string, after, limit int) string {
+	q := url.Values{"step": {stepID}, "after": {strconv.Itoa(after)}, "limit": {strconv.Itoa(limit)}}
+	return "/api/v1/flow-runs/" + url.PathEscape(runID) + "/items?" + q.Encode()
+}
+
 // flowRunJSON assembles a run with its steps (in document order, pending
-// ones included) and, if withItems, every finished item.
-func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, withItems bool) (*FlowRunJSON, error) {
+// ones included) and, if limit > 0, the first limit items of each step,
+// with the address of the next page (nextItems) when there are more.
+func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int) (*FlowRunJSON, error) {
+	withItems := limit > 0
 	out := flowRunHeader(run)
 	out.Steps = []FlowRunStepJSON{}
 	saved, err := s.Flows.Steps(ctx, run.ID)
@@ -126,51 +146,61 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, withItems 
 		if st, ok := byID[js.ID]; ok {
 			js.Status, js.Items, js.Succeeded, js.Failed, js.Skipped = st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped
 			js.Error, js.StartedAt, js.FinishedAt = st.Error, timePtr(st.StartedAt), timePtr(st.FinishedAt)
-			if withItems {
+			if withItems && st.Items <= 1 {
+				// A for_each step's output is its items' outputs, paged
+				// with the items.
 				js.Output = rawOrNil(st.Output)
 			}
 		}
-		if p, ok := live[js.ID]; ok && js.Status != flow.StatusSucceeded && js.Status != flow.StatusFailed && js.Status != flow.StatusSkipped {
+		if p, ok := live[js.ID]; ok && !flowrun.Finished(run.Status) && js.Status != flow.StatusSucceeded && js.Status != flow.StatusFailed && js.Status != flow.StatusSkipped {
 			js.Status = flow.StatusRunning
 			js.Items, js.Succeeded, js.Failed, js.Skipped = p.Total, p.Succeeded, p.Failed, p.Skipped
 			if p.Wait > 0 {
 				js.RateLimitWait = p.Wait.Round(time.Millisecond).String()
 			}
 		}
-		if withItems || (js.Status == flow.StatusRunning && live == nil) {
-			items, err := s.Flows.Items(ctx, run.ID, js.ID)
+		if js.Status == flow.StatusRunning && live == nil && !flowrun.Finished(run.Status) {
+			// Executing in another server: count what is recorded.
+			counts, err := s.Flows.ItemCounts(ctx, run.ID, js.ID)
 			if err != nil {
 				return nil, err
 			}
-			if js.Status == flow.StatusRunning && live == nil {
-				// Executing in another server: count what is recorded.
-				js.Succeeded, js.Failed, js.Skipped = 0, 0, 0
-				for _, it := range items {
-					switch it.Status {
-					case flow.StatusSucceeded:
-						js.Succeeded++
-					case flow.StatusFailed:
-						js.Failed++
-					case flow.StatusSkipped:
-						js.Skipped++
-					}
-				}
+			js.Succeeded, js.Failed, js.Skipped = counts[flow.StatusSucceeded], counts[flow.StatusFailed], counts[flow.StatusSkipped]
+		}
+		if withItems && js.Status != flow.StatusPending {
+			items, next, err := s.itemPage(ctx, run.ID, js.ID, -1, limit)
+			if err != nil {
+				return nil, err
 			}
-			if withItems {
-				js.ItemResults = make([]FlowRunItemJSON, 0, len(items))
-				for _, it := range items {
-					ij := FlowRunItemJSON{
-						Index: it.Index, Status: it.Status, Input: rawOrNil(it.Input), Output: rawOrNil(it.Output),
-						RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt),
-					}
-					if it.ErrorCode != "" || it.Error != "" {
-						ij.Error = &errorJSON{Code: problem.Code(it.ErrorCode), Message: it.Error}
-					}
-					js.ItemResults = append(js.ItemResults, ij)
-				}
-			}
+			js.ItemResults, js.NextItems = items, next
 		}
 		out.Steps = append(out.Steps, js)
 	}
 	return &out, nil
+}
+
+// itemPage reads up to limit items of a step after index after, and the
+// address of the next page ("" when these are the last).
+func (s *Server) itemPage(ctx context.Context, runID, stepID string, after, limit int) ([]FlowRunItemJSON, string, error) {
+	items, err := s.Flows.ItemsPage(ctx, runID, stepID, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(items) > limit {
+		items = items[:limit]
+		next = itemsURL(runID, stepID, items[len(items)-1].Index, limit)
+	}
+	out := make([]FlowRunItemJSON, 0, len(items))
+	for _, it := range items {
+		ij := FlowRunItemJSON{
+			Index: it.Index, Status: it.Status, Input: rawOrNil(it.Input), Output: rawOrNil(it.Output),
+			RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt),
+		}
+		if it.ErrorCode != "" || it.Error != "" {
+			ij.Error = &errorJSON{Code: problem.Code(it.ErrorCode), Message: it.Error}
+		}
+		out = append(out, ij)
+	}
+	return out, next, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ type Flows interface {
 	ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
 	Steps(ctx context.Context, runID string) ([]*store.FlowStep, error)
 	Items(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error)
+	// ItemsPage returns at most limit of the step's items after index
+	// after, by index; ItemCounts counts the step's items by status.
+	ItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*store.FlowItem, error)
+	ItemCounts(ctx context.Context, runID, stepID string) (map[string]int, error)
 	// Progress is the live progress of a run executing in this process.
 	Progress(runID string) map[string]flow.Progress
 }
@@ -259,7 +264,7 @@ func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/flow-runs/"+run.ID)
 	if !wait {
-		out, err := s.flowRunJSON(r.Context(), run, false)
+		out, err := s.flowRunJSON(r.Context(), run, 0)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -271,7 +276,7 @@ func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.flowRunJSON(r.Context(), run, true)
+	out, err := s.flowRunJSON(r.Context(), run, defaultItemPage)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -315,7 +320,7 @@ func (s *Server) cancelFlowRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.flowRunJSON(r.Context(), run, false)
+	out, err := s.flowRunJSON(r.Context(), run, 0)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -328,16 +333,84 @@ func (s *Server) cancelFlowRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getFlowRun(w http.ResponseWriter, r *http.Request) {
-	withItems := r.URL.Query().Get("items") != "false"
+	limit, err := itemsQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	run, err := s.Flows.GetRun(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.flowRunJSON(r.Context(), run, withItems)
+	out, err := s.flowRunJSON(r.Context(), run, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// itemsQuery reads the items= and limit= parameters of a flow run: how
+// many items of each step to include (0: none).
+func itemsQuery(r *http.Request) (int, error) {
+	q := r.URL.Query()
+	if v := q.Get("items"); v != "" && v != "true" && v != "false" {
+		return 0, problem.New(problem.InvalidInput, "items must be true or false, not %q", v).WithDetail("field", "items")
+	}
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		return 0, err
+	}
+	if q.Get("items") == "false" {
+		return 0, nil
+	}
+	if limit == 0 {
+		limit = defaultItemPage
+	}
+	return limit, nil
+}
+
+// listFlowRunItems serves one page of a step's items:
+// ?step=ID&after=INDEX&limit=N → {items, next}.
+func (s *Server) listFlowRunItems(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if limit == 0 {
+		limit = defaultItemPage
+	}
+	step := q.Get("step")
+	if step == "" {
+		s.writeError(w, r, problem.New(problem.InvalidInput, "step is required: the id of the step whose items to list").WithDetail("field", "step"))
+		return
+	}
+	after := -1
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < -1 {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "after must be an item index (a whole number), not %q", v).
+				WithRemedy("pass the nextItems address of the previous page as it is").WithDetail("field", "after"))
+			return
+		}
+		after = n
+	}
+	run, err := s.Flows.GetRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, next, err := s.itemPage(r.Context(), run.ID, step, after, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Items []FlowRunItemJSON `json:"items"`
+		Next  string            `json:"next,omitempty"`
+	}{items, next}
 	writeJSON(w, http.StatusOK, out)
 }

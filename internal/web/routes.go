@@ -13,13 +13,14 @@ import (
 // other parameter is refused, as unknown JSON fields are, so that a
 // misspelled filter fails instead of silently matching everything.
 var queryParams = map[string][]string{
-	"GET /api/v1/flows/{id}/runs":  {"limit", "flow"},
-	"GET /api/v1/flow-runs":        {"limit", "flow"},
-	"GET /api/v1/flow-runs/{id}":   {"items"},
-	"POST /api/v1/flows/{id}/runs": {"wait"},
-	"GET /api/v1/runs":             {"card", "connection", "flowRun", "limit", "before"},
-	"GET /api/v1/audit":            {"action", "connection", "limit", "before"},
-	"GET /api/v1/events":           {"connection", "limit"},
+	"GET /api/v1/flows/{id}/runs":      {"limit", "flow"},
+	"GET /api/v1/flow-runs":            {"limit", "flow"},
+	"GET /api/v1/flow-runs/{id}":       {"items", "limit"},
+	"GET /api/v1/flow-runs/{id}/items": {"step", "after", "limit"},
+	"POST /api/v1/flows/{id}/runs":     {"wait"},
+	"GET /api/v1/runs":                 {"card", "connection", "flowRun", "limit", "before"},
+	"GET /api/v1/audit":                {"action", "connection", "limit", "before"},
+	"GET /api/v1/events":               {"connection", "limit"},
 }
 
 // checkQuery refuses a request with a query parameter its endpoint
@@ -74,6 +75,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/flows/{id}/runs", s.listFlowRuns)
 		mux.HandleFunc("GET /api/v1/flow-runs", s.listFlowRuns)
 		mux.HandleFunc("GET /api/v1/flow-runs/{id}", s.getFlowRun)
+		mux.HandleFunc("GET /api/v1/flow-runs/{id}/items", s.listFlowRunItems)
 		mux.HandleFunc("POST /api/v1/flow-runs/{id}/cancel", s.cancelFlowRun)
 	}
 	if s.Events != nil {

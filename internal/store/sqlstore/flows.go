@@ -359,8 +359,40 @@ func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
 
 // ListFlowItems returns the step's items by index.
 func (s *Store) ListFlowItems(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error) {
-	rows, err := s.query(ctx, s.db, `SELECT `+flowItemCols+` FROM flow_items
+	return s.listFlowItems(ctx, `SELECT `+flowItemCols+` FROM flow_items
 		WHERE run_id = ? AND step_id = ? ORDER BY item_index`, runID, stepID)
+}
+
+// ListFlowItemsPage returns at most limit of the step's items after index
+// after, by index; it reads the primary key.
+func (s *Store) ListFlowItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*store.FlowItem, error) {
+	return s.listFlowItems(ctx, `SELECT `+flowItemCols+` FROM flow_items
+		WHERE run_id = ? AND step_id = ? AND item_index > ? ORDER BY item_index LIMIT ?`,
+		runID, stepID, after, limitOr100(limit))
+}
+
+// CountFlowItems counts the step's recorded items by status.
+func (s *Store) CountFlowItems(ctx context.Context, runID, stepID string) (map[string]int, error) {
+	rows, err := s.query(ctx, s.db, `SELECT status, COUNT(*) FROM flow_items
+		WHERE run_id = ? AND step_id = ? GROUP BY status`, runID, stepID)
+	if err != nil {
+		return nil, s.fail("count flow items", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, s.fail("count flow items", err)
+		}
+		out[st] = n
+	}
+	return out, s.fail("count flow items", rows.Err())
+}
+
+func (s *Store) listFlowItems(ctx context.Context, q string, args ...any) ([]*store.FlowItem, error) {
+	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
 		return nil, s.fail("list flow items", err)
 	}

@@ -272,6 +272,22 @@ func testFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
 	got, err := s.ListFlowItems(ctx, "r1", "suspend")
 	noErr(t, err, "ListFlowItems")
 	diff(t, "flow items by index", []*store.FlowItem{want[1], want[3], want[0], want[2]}, got)
+
+	// Pages: after an index, at most limit.
+	page, err := s.ListFlowItemsPage(ctx, "r1", "suspend", -1, 2)
+	noErr(t, err, "ListFlowItemsPage(first)")
+	diff(t, "first page", []*store.FlowItem{want[1], want[3]}, page)
+	page, err = s.ListFlowItemsPage(ctx, "r1", "suspend", 1, 2)
+	noErr(t, err, "ListFlowItemsPage(after 1)")
+	diff(t, "second page", []*store.FlowItem{want[0], want[2]}, page)
+	page, err = s.ListFlowItemsPage(ctx, "r1", "suspend", 10, 2)
+	noErr(t, err, "ListFlowItemsPage(after the last)")
+	if len(page) != 0 {
+		t.Errorf("page after the last item has %d items; want none", len(page))
+	}
+	counts, err := s.CountFlowItems(ctx, "r1", "suspend")
+	noErr(t, err, "CountFlowItems")
+	diff(t, "item counts", map[string]int{"succeeded": 3, "failed": 1}, counts)
 }
 
 func testFlowItemConcurrent(t *testing.T, open func(t *testing.T) store.Store) {

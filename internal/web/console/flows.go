@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ type Flows interface {
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
 	GetFlowRun(ctx context.Context, id string) (*store.FlowRun, error)
 	ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowStep, error)
-	ListFlowItems(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error)
+	ListFlowItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*store.FlowItem, error)
 }
 
 // FlowRunner plans and starts flows; the app's flow service satisfies it.
@@ -277,7 +278,14 @@ type flowStepView struct {
 	*store.FlowStep
 	ItemList []flowItemView
 	Progress *flow.Progress
+	// Paged says the list does not start at the first item; Next, when
+	// set, is the address of the page after it.
+	Paged bool
+	Next  string
 }
+
+// itemPageSize is how many items of a step the flow run page shows.
+const itemPageSize = 100
 
 // flowItemView is one item of a step and the card run it made, if known.
 type flowItemView struct {
@@ -320,13 +328,26 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 	// Items name their card run (RunRef); the card runs of the flow run
 	// are read only for an item that does not.
 	var cardRuns map[itemKey]string
+	pageStep, after := r.URL.Query().Get("step"), -1
+	if n, err := strconv.Atoi(r.URL.Query().Get("after")); err == nil && n >= -1 {
+		after = n
+	}
 	for _, st := range steps {
-		items, err := c.Flows.ListFlowItems(ctx, run.ID, st.StepID)
+		from := -1
+		if st.StepID == pageStep {
+			from = after
+		}
+		items, err := c.Flows.ListFlowItemsPage(ctx, run.ID, st.StepID, from, itemPageSize+1)
 		if err != nil {
 			c.fail(w, r, s, err)
 			return
 		}
-		v := flowStepView{FlowStep: st}
+		v := flowStepView{FlowStep: st, Paged: from >= 0}
+		if len(items) > itemPageSize {
+			items = items[:itemPageSize]
+			q := url.Values{"step": {st.StepID}, "after": {strconv.Itoa(items[len(items)-1].Index)}}
+			v.Next = "/flow-runs/" + url.PathEscape(run.ID) + "?" + q.Encode() + "#step-" + st.StepID
+		}
 		for _, it := range items {
 			iv := flowItemView{FlowItem: it, Run: it.RunRef}
 			if iv.Run == "" {
