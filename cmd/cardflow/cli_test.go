@@ -152,3 +152,31 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("progress wrote %q to a non-terminal; want nothing", quiet.String())
 	}
 }
+
+func TestRetainRunsFlag(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     time.Duration
+		wantErr  bool
+	}{
+		{name: "days", in: "30d", want: 30 * 24 * time.Hour},
+		{name: "duration", in: "36h", want: 36 * time.Hour},
+		{name: "forever", in: "forever", want: -1},
+		{name: "no unit", in: "30", wantErr: true},
+		{name: "too short", in: "30m", wantErr: true},
+		{name: "zero days", in: "0d", wantErr: true},
+		{name: "negative", in: "-2d", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f retainFlag
+			err := f.Set(tt.in)
+			if (err != nil) != tt.wantErr || (err == nil && f.d != tt.want) {
+				t.Errorf("Set(%q) = %v, %v; want %v (error %v)", tt.in, f.d, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+	if got := (&retainFlag{}).String(); got != "30d" {
+		t.Errorf("default = %q; want 30d", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,40 @@ type serverFlags struct {
 	publicMetrics                  bool
 	flowLease                      time.Duration
 	eventPoll                      time.Duration
+	retain                         retainFlag
+}
+
+// retainFlag is -retain-runs: days ("30d"), a Go duration ("720h"), or
+// "forever". The zero value is the default, 30 days.
+type retainFlag struct{ d time.Duration }
+
+func (f *retainFlag) String() string {
+	switch {
+	case f == nil || f.d == 0:
+		return "30d"
+	case f.d < 0:
+		return "forever"
+	case f.d%(24*time.Hour) == 0:
+		return strconv.FormatInt(int64(f.d/(24*time.Hour)), 10) + "d"
+	}
+	return f.d.String()
+}
+
+func (f *retainFlag) Set(v string) error {
+	if v == "forever" {
+		f.d = -1
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, perr := strconv.Atoi(days)
+		d, err = time.Duration(n)*24*time.Hour, perr
+	}
+	if err != nil || d < time.Hour {
+		return fmt.Errorf("want a number of days such as 30d, a duration of at least 1h such as 720h, or forever")
+	}
+	f.d = d
+	return nil
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -59,6 +94,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
+	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever); older ones are purged every hour")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +103,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := app.Config{
+		RetainRuns:          f.retain.d,
 		Listen:              f.listen,
 		DataDir:             f.dataDir,
 		PublicURL:           f.publicURL,

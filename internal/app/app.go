@@ -23,6 +23,7 @@ import (
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/retention"
 	"github.com/cardflow/cardflow/internal/schedule"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres"
@@ -49,6 +50,9 @@ type App struct {
 	Executor *card.Executor
 	// Flows stores, validates, plans and runs flows.
 	Flows *flowrun.Service
+	// Retention purges runs past Config.RetainRuns; nil when runs are
+	// kept forever.
+	Retention *retention.Purger
 	// Scheduler fires the ticks of enabled scheduled flows.
 	Scheduler *schedule.Scheduler
 	// Outbox enqueues notifications; Notifier delivers them.
@@ -156,6 +160,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		MinBackoff: cfg.NotifyMinBackoff, MaxBackoff: cfg.NotifyMaxBackoff, Logger: log, Now: cfg.Now,
 		Attempts: func(outcome string) { attempts.WithLabelValues(outcome).Inc() },
 	}
+	if cfg.RetainRuns > 0 {
+		m := retention.NewMetrics()
+		if err := m.Register(a.Registry); err != nil {
+			return nil, err
+		}
+		a.Retention = &retention.Purger{Store: a.Store, Retain: cfg.RetainRuns, Now: cfg.Now, Logger: log, Metrics: m}
+	}
 	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}
 	a.Flows = flowrun.New(flowrun.Config{
 		Store:    a.Store,
@@ -233,6 +244,9 @@ func (a *App) Serve(ctx context.Context) error {
 	work.Go(func() { a.Flows.Work(workCtx) })
 	work.Go(func() { a.Scheduler.Run(workCtx) })
 	work.Go(func() { a.events.Run(workCtx) })
+	if a.Retention != nil {
+		work.Go(func() { a.Retention.Run(workCtx) })
+	}
 	if len(a.cfg.NotifyURLs) > 0 {
 		work.Go(func() { a.Notifier.Run(workCtx) })
 	}

@@ -24,7 +24,7 @@ var architecture = []struct {
 	// backends included.
 	{"internal/app", []string{
 		"internal/web", "internal/web/console",
-		"internal/flowrun", "internal/schedule", "internal/notify", "internal/events",
+		"internal/flowrun", "internal/schedule", "internal/notify", "internal/events", "internal/retention",
 		"internal/connection", "internal/card", "internal/flow",
 		"internal/okta", "internal/keyring", "internal/ratebudget", "internal/problem", "internal/store",
 		"internal/store/sqlite", "internal/store/postgres",
@@ -35,11 +35,13 @@ var architecture = []struct {
 	{"internal/web", []string{"internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
 	{"internal/web/console", []string{"internal/web", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store"}},
 
-	// Services: flow runs, the scheduler, notifications, the event intake.
+	// Services: flow runs, the scheduler, notifications, the event intake,
+	// retention.
 	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/store"}},
 	{"internal/events", []string{"internal/okta", "internal/flow", "internal/store"}},
 	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/store"}},
 	{"internal/notify", []string{"internal/store"}},
+	{"internal/retention", []string{"internal/store"}},
 
 	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).
 	{"internal/connection", []string{"internal/keyring", "internal/problem", "internal/store"}},

@@ -72,6 +72,10 @@ type Config struct {
 	// SchedulePoll bounds how long the scheduler waits between two looks
 	// at the store; zero means 30 s.
 	SchedulePoll time.Duration
+	// RetainRuns is how long flow runs and card runs are kept after they
+	// end (-retain-runs); a purge on every server removes older ones. Zero
+	// means 30 days; negative keeps them forever.
+	RetainRuns time.Duration
 	// EventPollInterval is how often the System Logs of connections with
 	// poll delivery are read (and the event hooks reconciled); zero means
 	// 30 s.
@@ -104,6 +108,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
+	if c.RetainRuns == 0 {
+		c.RetainRuns = DefaultRetainRuns
+	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
@@ -132,6 +139,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	return c, nil
 }
+
+// DefaultRetainRuns is how long runs are kept unless configured: 30 days,
+// as Okta Workflows keeps execution history for production orgs.
+const DefaultRetainRuns = 30 * 24 * time.Hour
 
 // publicURLFor returns the public URL for a listener address.
 func publicURLFor(addr net.Addr) string {

@@ -395,17 +395,8 @@ func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, st
 		Items: out.result.Items, Succeeded: out.result.Succeeded, Failed: out.result.Failed, Skipped: out.result.Skipped,
 		Error: out.result.Error, StartedAt: started, FinishedAt: x.r.now(),
 	}
-	if v, ok := x.steps[st.ID].(map[string]any); ok && out.items != nil {
-		field := "output"
-		if st.forEach != nil {
-			field = "outputs"
-		}
-		b, err := json.Marshal(v[field])
-		if err != nil {
-			return fmt.Errorf("flow: step %s output: %w", st.ID, err)
-		}
-		s.Output = b
-	}
+	// The step's output is not saved with it: it is its items' outputs,
+	// saved with the items (a big search output is kept once).
 	if err := x.r.State.SaveStep(ctx, s); err != nil {
 		return fmt.Errorf("flow: save step %s: %w", st.ID, err)
 	}

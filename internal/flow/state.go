@@ -55,8 +55,8 @@ type StepState struct {
 	Succeeded int
 	Failed    int
 	Skipped   int
-	// Output is the step's output as JSON: the output of its one item, or
-	// for a for_each step the list of its succeeded items' outputs.
+	// Output is not written by the runner (a step's output is its items'
+	// outputs, saved with them); runs stored by earlier versions have it.
 	Output     json.RawMessage
 	Error      string
 	StartedAt  time.Time

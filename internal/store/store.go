@@ -225,6 +225,12 @@ type FlowRun struct {
 // FlowRunCanceled is the status of a flow run stopped on request.
 const FlowRunCanceled = "canceled"
 
+// Purged counts what one PurgeRuns deleted.
+type Purged struct {
+	FlowRuns int // flow runs, each with its steps and items
+	CardRuns int // card runs: of the purged flow runs, and direct ones
+}
+
 // Notification is one message of the outbox to one receiver: the pair
 // (ID, URL) is unique, and ID is the same for every receiver of a message.
 type Notification struct {
@@ -250,7 +256,7 @@ type FlowStep struct {
 	Succeeded  int
 	Failed     int
 	Skipped    int
-	Output     json.RawMessage // the step's output (a for_each step: the list of item outputs)
+	Output     json.RawMessage // not written by the runner (the items hold the outputs); runs stored by earlier versions have it
 	Error      string
 	StartedAt  time.Time
 	FinishedAt time.Time
@@ -258,7 +264,9 @@ type FlowStep struct {
 
 // FlowItem is one completed item of a step (a step without for_each has one
 // item, index 0). An item is written once, when it finishes; its presence is
-// what makes a resumed run skip it.
+// what makes a resumed run skip it. An Output equal byte for byte to the
+// output of its card run (RunRef) is stored once, in the run, and read
+// from there.
 type FlowItem struct {
 	RunID      string
 	StepID     string
@@ -465,6 +473,13 @@ type Store interface {
 	CountFlowItems(ctx context.Context, runID, stepID string) (map[string]int, error)
 	// FindFlowRun returns the run of flowID with the given TriggerKey.
 	FindFlowRun(ctx context.Context, flowID, triggerKey string) (*FlowRun, error)
+
+	// PurgeRuns deletes runs that ended before before, oldest first: up
+	// to limit (0 means 100) flow runs that succeeded, failed or were
+	// canceled, with their steps, items and card runs, and up to limit
+	// card runs of no flow run that finished. Queued and running runs
+	// stay, whatever their age. Call it again until it purges nothing.
+	PurgeRuns(ctx context.Context, before time.Time, limit int) (Purged, error)
 
 	// Notifications. EnqueueNotifications stores messages in the outbox;
 	// an (ID, URL) pair already there is left as it is, so enqueueing a

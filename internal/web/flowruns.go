@@ -133,9 +133,11 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int)
 	}
 	live := s.Flows.Progress(run.ID)
 	var order []FlowRunStepJSON
+	single := map[string]bool{} // steps without for_each
 	if doc, err := flow.Parse(run.Source); err == nil {
 		for _, st := range doc.Steps {
 			order = append(order, FlowRunStepJSON{ID: st.ID, Card: st.Card, Status: flow.StatusPending})
+			single[st.ID] = !st.ForEach()
 		}
 	} else {
 		for _, st := range saved {
@@ -146,9 +148,8 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int)
 		if st, ok := byID[js.ID]; ok {
 			js.Status, js.Items, js.Succeeded, js.Failed, js.Skipped = st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped
 			js.Error, js.StartedAt, js.FinishedAt = st.Error, timePtr(st.StartedAt), timePtr(st.FinishedAt)
-			if withItems && st.Items <= 1 {
-				// A for_each step's output is its items' outputs, paged
-				// with the items.
+			if withItems && single[js.ID] {
+				// Runs stored by earlier versions keep the step's output.
 				js.Output = rawOrNil(st.Output)
 			}
 		}
@@ -173,6 +174,11 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int)
 				return nil, err
 			}
 			js.ItemResults, js.NextItems = items, next
+			if js.Output == nil && single[js.ID] && len(items) == 1 && items[0].Status == flow.StatusSucceeded {
+				// A step of one item outputs that item's output; a
+				// for_each step's outputs are its items', paged with them.
+				js.Output = items[0].Output
+			}
 		}
 		out.Steps = append(out.Steps, js)
 	}

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/json"
+	"github.com/cardflow/cardflow/internal/store"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,5 +117,38 @@ func TestConnectionSettings(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("PRAGMA %s = %q; want %q", tt.pragma, got, tt.want)
 		}
+	}
+}
+
+// TestItemOutputStoredOnce: a flow item whose output is its card run's
+// (a big search result) is kept once, in the run.
+func TestItemOutputStoredOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	s := openFile(t, path)
+	ctx := t.Context()
+	big := json.RawMessage(`{"devices":[` + strings.Repeat(`{"id":"guo1","status":"ACTIVE"},`, 10000) + `{"id":"guo2"}]}`)
+	if err := s.CreateFlowRun(ctx, &store.FlowRun{ID: "fr", Status: "running"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRun(ctx, &store.Run{ID: "search", Status: "succeeded", Output: big, FlowRunID: "fr", StepID: "find"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutFlowItem(ctx, &store.FlowItem{RunID: "fr", StepID: "find", Status: "succeeded", Output: big, RunRef: "search"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+dsnOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var items, runs int
+	if err := db.QueryRow(`SELECT COALESCE(SUM(LENGTH(output)), 0) FROM flow_items`).Scan(&items); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT COALESCE(SUM(LENGTH(output)), 0) FROM runs`).Scan(&runs); err != nil {
+		t.Fatal(err)
+	}
+	if runs != len(big) || items != 0 {
+		t.Errorf("output bytes stored: %d in card runs, %d in flow items; want %d and 0 (once)", runs, items, len(big))
 	}
 }

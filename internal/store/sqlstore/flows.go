@@ -339,19 +339,32 @@ func (s *Store) ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowS
 	return out, s.fail("list flow steps", err)
 }
 
-const qInsertFlowItem = `INSERT INTO flow_items (` + flowItemCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// qInsertFlowItem stores an item whose output is byte for byte its card
+// run's output once: the item keeps NULL and output_in_run = 1, and reads
+// take the run's (the comparison happens in the database).
+const qInsertFlowItem = `INSERT INTO flow_items (run_id, step_id, item_index, status, input, output,
+		error_code, error, run_ref, started_at, finished_at, output_in_run)
+	VALUES (?, ?, ?, ?, ?,
+		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN NULL ELSE ? END,
+		?, ?, ?, ?, ?,
+		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN 1 ELSE 0 END)`
 
-const flowItemCols = `run_id, step_id, item_index, status, input, output, error_code, error,
-	run_ref, started_at, finished_at`
+// flowItemCols reads an item, its output from its card run when it is
+// kept there (fi is flow_items, r the LEFT JOINed runs of flowItemJoin).
+const flowItemCols = `fi.run_id, fi.step_id, fi.item_index, fi.status, fi.input,
+	CASE WHEN fi.output_in_run = 1 THEN r.output ELSE fi.output END, fi.error_code, fi.error,
+	fi.run_ref, fi.started_at, fi.finished_at`
+
+const flowItemJoin = ` FROM flow_items fi LEFT JOIN runs r ON fi.output_in_run = 1 AND r.id = fi.run_ref `
 
 // PutFlowItem records a finished item once; a second record of the same
 // (run, step, index) is ErrConflict.
 func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		out := raw(it.Output)
 		_, err := s.exec(ctx, ex, qInsertFlowItem,
-			it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), raw(it.Output), it.ErrorCode, it.Error,
-			it.RunRef, ts(it.StartedAt), ts(it.FinishedAt))
+			it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), it.RunRef, out, out, it.ErrorCode, it.Error,
+			it.RunRef, ts(it.StartedAt), ts(it.FinishedAt), it.RunRef, out)
 		return err
 	})
 	return s.fail(fmt.Sprintf("put flow item %s/%d", it.StepID, it.Index), err)
@@ -359,15 +372,15 @@ func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
 
 // ListFlowItems returns the step's items by index.
 func (s *Store) ListFlowItems(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error) {
-	return s.listFlowItems(ctx, `SELECT `+flowItemCols+` FROM flow_items
-		WHERE run_id = ? AND step_id = ? ORDER BY item_index`, runID, stepID)
+	return s.listFlowItems(ctx, `SELECT `+flowItemCols+flowItemJoin+`
+		WHERE fi.run_id = ? AND fi.step_id = ? ORDER BY fi.item_index`, runID, stepID)
 }
 
 // ListFlowItemsPage returns at most limit of the step's items after index
 // after, by index; it reads the primary key.
 func (s *Store) ListFlowItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*store.FlowItem, error) {
-	return s.listFlowItems(ctx, `SELECT `+flowItemCols+` FROM flow_items
-		WHERE run_id = ? AND step_id = ? AND item_index > ? ORDER BY item_index LIMIT ?`,
+	return s.listFlowItems(ctx, `SELECT `+flowItemCols+flowItemJoin+`
+		WHERE fi.run_id = ? AND fi.step_id = ? AND fi.item_index > ? ORDER BY fi.item_index LIMIT ?`,
 		runID, stepID, after, limitOr100(limit))
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -285,6 +286,21 @@ func testFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
 	if len(page) != 0 {
 		t.Errorf("page after the last item has %d items; want none", len(page))
 	}
+	// An item whose output is its card run's reads back the same.
+	big := json.RawMessage(`{"devices":[` + strings.Repeat(`{"id":"guo1","status":"ACTIVE"},`, 1000) + `{"id":"guo2"}]}`)
+	noErr(t, s.CreateRun(ctx, &store.Run{ID: "search-run", Card: "okta-devices/search-devices", Status: "succeeded",
+		Output: big, FlowRunID: "r1", StepID: "find", StartedAt: at(1), FinishedAt: at(2)}), "CreateRun")
+	same := &store.FlowItem{RunID: "r1", StepID: "find", Index: 0, Status: "succeeded", Output: big, RunRef: "search-run", StartedAt: at(1), FinishedAt: at(2)}
+	other := &store.FlowItem{RunID: "r1", StepID: "find", Index: 1, Status: "succeeded", Output: json.RawMessage(`{"note":"mine"}`), RunRef: "search-run", StartedAt: at(1), FinishedAt: at(2)}
+	noErr(t, s.PutFlowItem(ctx, same), "PutFlowItem(output of its run)")
+	noErr(t, s.PutFlowItem(ctx, other), "PutFlowItem(output of its own)")
+	got, err = s.ListFlowItems(ctx, "r1", "find")
+	noErr(t, err, "ListFlowItems(find)")
+	diff(t, "items sharing their run's output", []*store.FlowItem{same, other}, got)
+	page, err = s.ListFlowItemsPage(ctx, "r1", "find", -1, 1)
+	noErr(t, err, "ListFlowItemsPage(find)")
+	diff(t, "page of an item sharing its run's output", []*store.FlowItem{same}, page)
+
 	counts, err := s.CountFlowItems(ctx, "r1", "suspend")
 	noErr(t, err, "CountFlowItems")
 	diff(t, "item counts", map[string]int{"succeeded": 3, "failed": 1}, counts)

@@ -121,3 +121,89 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("finished run after a refused cancel = %+v; want it unchanged", got)
 	}
 }
+
+// testPurgeRuns: runs that ended before the cutoff go, with their steps,
+// items and card runs, oldest first and at most limit at a time; younger
+// runs, unfinished runs and the card runs of kept flow runs stay.
+func testPurgeRuns(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	flowRun := func(id, status string, finished int) {
+		t.Helper()
+		r := newFlowRun(id, 0)
+		r.Status = status
+		if finished > 0 {
+			r.FinishedAt = at(finished)
+		}
+		noErr(t, s.CreateFlowRun(ctx, r), "CreateFlowRun "+id)
+		noErr(t, s.PutFlowStep(ctx, &store.FlowStep{RunID: id, StepID: "s", Status: "succeeded"}), "PutFlowStep")
+		for i := range 2 {
+			card := &store.Run{Card: "okta-devices/suspend-device", Status: "succeeded", Output: []byte(`{"changed":true}`),
+				FlowRunID: id, StepID: "s", ItemIndex: i, StartedAt: at(1), FinishedAt: at(2)}
+			noErr(t, s.CreateRun(ctx, card), "CreateRun")
+			noErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: id, StepID: "s", Index: i, Status: "succeeded",
+				Output: []byte(`{"changed":true}`), RunRef: card.ID}), "PutFlowItem")
+		}
+	}
+	flowRun("old1", "succeeded", 10)
+	flowRun("old2", "failed", 20)
+	flowRun("old3", "canceled", 30)
+	flowRun("young", "succeeded", 200)
+	flowRun("running", "running", 0)
+	flowRun("queued", "queued", 0)
+	direct := func(id string, finished int) {
+		t.Helper()
+		noErr(t, s.CreateRun(ctx, &store.Run{ID: id, Card: "okta-devices/read-device", Status: "succeeded",
+			StartedAt: at(1), FinishedAt: at(finished)}), "CreateRun "+id)
+	}
+	direct("d-old", 50)
+	direct("d-young", 150)
+	noErr(t, s.CreateRun(ctx, &store.Run{ID: "d-running", Card: "okta-devices/read-device", Status: store.RunRunning, StartedAt: at(1)}), "CreateRun")
+
+	got, err := s.PurgeRuns(ctx, at(100), 2)
+	noErr(t, err, "PurgeRuns")
+	diff(t, "first purge (limit 2)", store.Purged{FlowRuns: 2, CardRuns: 5}, got)
+	if _, err := s.GetFlowRun(ctx, "old1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("old1 after the purge: %v; want ErrNotFound (the oldest goes first)", err)
+	}
+	if _, err := s.GetFlowRun(ctx, "old3"); err != nil {
+		t.Errorf("old3 after a purge of 2: %v; want it kept for the next", err)
+	}
+	got, err = s.PurgeRuns(ctx, at(100), 2)
+	noErr(t, err, "PurgeRuns again")
+	diff(t, "second purge", store.Purged{FlowRuns: 1, CardRuns: 2}, got)
+	got, err = s.PurgeRuns(ctx, at(100), 2)
+	noErr(t, err, "PurgeRuns a third time")
+	diff(t, "third purge", store.Purged{}, got)
+
+	for _, id := range []string{"old1", "old2", "old3"} {
+		if _, err := s.GetFlowRun(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("flow run %s: %v; want purged", id, err)
+		}
+		steps, err := s.ListFlowSteps(ctx, id)
+		noErr(t, err, "ListFlowSteps")
+		items, err := s.ListFlowItems(ctx, id, "s")
+		noErr(t, err, "ListFlowItems")
+		runs, err := s.ListRuns(ctx, store.RunFilter{FlowRunID: id})
+		noErr(t, err, "ListRuns")
+		if len(steps)+len(items)+len(runs) != 0 {
+			t.Errorf("flow run %s left %d steps, %d items, %d card runs; want none", id, len(steps), len(items), len(runs))
+		}
+	}
+	for _, id := range []string{"young", "running", "queued"} {
+		if _, err := s.GetFlowRun(ctx, id); err != nil {
+			t.Errorf("flow run %s: %v; want kept", id, err)
+		}
+		items, err := s.ListFlowItems(ctx, id, "s")
+		noErr(t, err, "ListFlowItems")
+		if len(items) != 2 || string(items[0].Output) != `{"changed":true}` {
+			t.Errorf("flow run %s kept %d items (%s); want both with their outputs", id, len(items), items[0].Output)
+		}
+	}
+	for id, kept := range map[string]bool{"d-old": false, "d-young": true, "d-running": true} {
+		_, err := s.GetRun(ctx, id)
+		if kept && err != nil || !kept && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("card run %s: %v; want kept %v", id, err, kept)
+		}
+	}
+}

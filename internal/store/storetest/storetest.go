@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunConcurrentWrites", testRunConcurrentWrites},
 		{"ItemRuns", testItemRuns},
 		{"CancelFlowRun", testCancelFlowRun},
+		{"PurgeRuns", testPurgeRuns},
 		{"Audit", testAudit},
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"Flow", testFlow},

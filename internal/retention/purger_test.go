@@ -1,0 +1,100 @@
+package retention
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
+)
+
+// TestPurgerRunsByItself: started, the purger removes what ended more than
+// Retain ago, then again whenever its wait ends, on the injected clock;
+// each purge is logged and counted.
+func TestPurgerRunsByItself(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := t.Context()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	clock := emutest.NewClock(start)
+	day := 24 * time.Hour
+	flowRun := func(id string, ended time.Time) {
+		t.Helper()
+		r := &store.FlowRun{ID: id, Status: "succeeded", CreatedAt: ended, FinishedAt: ended}
+		if err := st.CreateFlowRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		card := &store.Run{Card: "okta-devices/search-devices", Status: "succeeded", Output: json.RawMessage(`{"devices":[]}`),
+			FlowRunID: id, StepID: "find", StartedAt: ended, FinishedAt: ended}
+		if err := st.CreateRun(ctx, card); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutFlowItem(ctx, &store.FlowItem{RunID: id, StepID: "find", Status: "succeeded", Output: card.Output, RunRef: card.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flowRun("forty-days", start.Add(-40*day))
+	flowRun("ten-days", start.Add(-10*day))
+	if err := st.CreateRun(ctx, &store.Run{ID: "direct-31", Status: "succeeded", StartedAt: start.Add(-31 * day), FinishedAt: start.Add(-31 * day)}); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs emutest.SyncBuffer
+	ticks := make(chan time.Time)
+	reports := make(chan Report)
+	waits := make(chan time.Duration, 10)
+	m := NewMetrics()
+	p := &Purger{Store: st, Retain: 30 * day, Every: 6 * time.Hour, Batch: 1, Now: clock.Now,
+		After:  func(d time.Duration) <-chan time.Time { waits <- d; return ticks },
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Metrics: m,
+		Purged: func(r Report) { reports <- r }}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+
+	// At start: the forty-day run (with its card run) and the 31-day card run.
+	if got := <-reports; got.FlowRuns != 1 || got.CardRuns != 2 || !got.Before.Equal(start.Add(-30*day)) {
+		t.Errorf("first purge = %+v; want 1 flow run and 2 card runs ended before %v", got, start.Add(-30*day))
+	}
+	if d := <-waits; d != 6*time.Hour {
+		t.Errorf("the purger waits %v; want Every, 6h", d)
+	}
+	if _, err := st.GetFlowRun(ctx, "ten-days"); err != nil {
+		t.Errorf("the ten-day run: %v; want it kept", err)
+	}
+	// Nothing more is old enough until the clock moves.
+	ticks <- clock.Now()
+	if got := <-reports; got.FlowRuns+got.CardRuns != 0 {
+		t.Errorf("second purge = %+v; want nothing", got)
+	}
+	<-waits
+	clock.Advance(21 * day)
+	ticks <- clock.Now()
+	if got := <-reports; got.FlowRuns != 1 || got.CardRuns != 1 {
+		t.Errorf("purge 21 days later = %+v; want the ten-day run and its card run", got)
+	}
+	if _, err := st.GetFlowRun(ctx, "ten-days"); err == nil {
+		t.Errorf("the ten-day run is still there 31 days after it ended")
+	}
+	if n := testutil.ToFloat64(m.Purged.WithLabelValues("flow_run")); n != 2 {
+		t.Errorf("flow_run purged metric = %v; want 2", n)
+	}
+	if n := testutil.ToFloat64(m.Purged.WithLabelValues("card_run")); n != 3 {
+		t.Errorf("card_run purged metric = %v; want 3", n)
+	}
+	if got := strings.Count(logs.String(), "purged runs past the retention period"); got != 2 {
+		t.Errorf("%d purge log lines; want 2 (one per purge that removed something):\n%s", got, &logs)
+	}
+}
