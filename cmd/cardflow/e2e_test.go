@@ -339,6 +339,22 @@ func TestCLIFlows(t *testing.T) {
 	if code, _, errOut := runCLI(t, s.vars, "flows", "cancel", run.ID); code == exitOK || !strings.Contains(errOut, "already ended succeeded") {
 		t.Errorf("flows cancel of a finished run: exit %d\n%s; want a failure saying it already ended", code, errOut)
 	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "runs", "offboard-user-devices"); code != exitOK || !strings.Contains(out, run.ID) || !strings.Contains(out, "manual") {
+		t.Errorf("flows runs: exit %d\n%s%s; want the run, started by hand", code, out, errOut)
+	}
+	// Deleting the flow keeps its runs.
+	if code, out, errOut := runCLI(t, s.vars, "flows", "delete", "offboard-user-devices"); code != exitOK || !strings.Contains(out, "Deleted flow offboard-user-devices") {
+		t.Errorf("flows delete: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || strings.Contains(out, "offboard-user-devices") {
+		t.Errorf("flows list after the delete: %d\n%s; want the flow gone", code, out)
+	}
+	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "succeeded") {
+		t.Errorf("flows show-run of a deleted flow's run: %d\n%s; want it readable", code, out)
+	}
+	if code, _, errOut := runCLI(t, s.vars, "flows", "delete", "offboard-user-devices"); code == exitOK || !strings.Contains(errOut, "no flow has the id or name") {
+		t.Errorf("flows delete of a deleted flow: exit %d\n%s; want not found", code, errOut)
+	}
 	// A document with a mistake fails validation with its line.
 	bad := t.TempDir() + "/bad.yaml"
 	src, _ := os.ReadFile(file)

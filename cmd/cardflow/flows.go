@@ -577,6 +577,49 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "flows runs", "flows runs NAME|ID [--limit N] [--json]")
+	var limit int
+	fs.IntVar(&limit, "limit", 20, "how many runs, newest first (1-1000)")
+	arg, c, err := o.parseOneArg(args, "stored flow name or id")
+	if err != nil {
+		return err
+	}
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flows/"+pathEscape(arg)+"/runs", limit), func(w io.Writer, out *struct {
+		Runs []struct {
+			flowRunView
+			CreatedAt time.Time `json:"createdAt"`
+			Trigger   struct {
+				Kind string `json:"kind"`
+			} `json:"trigger"`
+		} `json:"runs"`
+	}) {
+		t := newTable(w, "RUN", "STATUS", "TRIGGER", "QUEUED", "FINISHED", "ERROR")
+		for _, r := range out.Runs {
+			finished := "-"
+			if r.FinishedAt != nil {
+				finished = when(*r.FinishedAt)
+			}
+			t.row(r.ID, r.Status, r.Trigger.Kind, when(r.CreatedAt), finished, orDash(r.Error))
+		}
+		t.flush()
+	})
+}
+
+func cmdFlowsDelete(ctx context.Context, e *env, args []string) error {
+	_, o := newClientFlagSet(e, "flows delete", "flows delete NAME|ID [--json]")
+	arg, c, err := o.parseOneArg(args, "stored flow name or id")
+	if err != nil {
+		return err
+	}
+	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/flows/"+pathEscape(arg), nil, func(w io.Writer, r *struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}) {
+		fmt.Fprintf(w, "Deleted flow %s (%s); its runs stay readable (cardflow flows show-run RUN_ID).\n", r.Name, r.ID)
+	})
+}
+
 func cmdFlowsCancel(ctx context.Context, e *env, args []string) error {
 	_, o := newClientFlagSet(e, "flows cancel", "flows cancel RUN_ID [--json]")
 	id, c, err := o.parseOneArg(args, "flow run id")

@@ -85,6 +85,7 @@ var commands = []*command{
 		{name: "show", summary: "show one connection", run: cmdConnectionsShow},
 		{name: "reauthorize", summary: "reauthorize a connection (same or new scopes)", run: cmdConnectionsReauthorize},
 		{name: "test", summary: "check that a connection works", run: cmdConnectionsTest},
+		{name: "runs", summary: "list a stored flow's runs, newest first", run: cmdFlowsRuns},
 		{name: "delete", summary: "revoke and delete a connection", run: cmdConnectionsDelete},
 	}},
 	{name: "run", summary: "run one card: run CARD --connection X --input k=v ...", run: cmdRun},
@@ -101,6 +102,8 @@ var commands = []*command{
 		{name: "enable", summary: "turn a stored flow's trigger (on:) on, after validating it again", run: cmdFlowsEnable},
 		{name: "disable", summary: "turn a stored flow's trigger off", run: cmdFlowsDisable},
 		{name: "show-run", summary: "show a flow run with every step and item", run: cmdFlowsShowRun},
+		{name: "runs", summary: "list a stored flow's runs, newest first", run: cmdFlowsRuns},
+		{name: "delete", summary: "delete a stored flow (its runs stay readable)", run: cmdFlowsDelete},
 		{name: "cancel", summary: "cancel a queued or running flow run (items in flight finish)", run: cmdFlowsCancel},
 	}},
 	{name: "events", summary: "Okta events received for event-triggered flows", subs: []*command{

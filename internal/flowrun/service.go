@@ -145,6 +145,34 @@ func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.
 	return fl, doc, nil
 }
 
+// Delete removes a stored flow (by id or name) on behalf of caller: its
+// trigger stops with it; its runs, finished or not, stay and keep the
+// document they ran.
+func (s *Service) Delete(ctx context.Context, idOrName, caller string) (*store.Flow, error) {
+	fl, err := s.store.GetFlow(ctx, idOrName)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
+			WithRemedy("list the stored flows with GET /api/v1/flows (or cardflow flows list)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.DeleteFlow(ctx, fl.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("delete flow %s: %w", fl.Name, err)
+	}
+	s.log.InfoContext(ctx, "flow deleted", slog.String("flow", fl.Name), slog.String("caller", caller))
+	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
+		Time: s.now(), Caller: caller, Action: "flow.delete", Outcome: "success",
+		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, fl.ID),
+	}); err != nil {
+		return nil, fmt.Errorf("audit the deletion: %w", err)
+	}
+	if s.onChange != nil {
+		s.onChange()
+	}
+	return fl, nil
+}
+
 // List returns the stored flows.
 func (s *Service) List(ctx context.Context) ([]*store.Flow, error) {
 	return s.store.ListFlows(ctx)

@@ -24,6 +24,7 @@ type Flows interface {
 	Put(ctx context.Context, src []byte) (*flowrun.PutResult, error)
 	Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
 	Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
+	Delete(ctx context.Context, idOrName, caller string) (*store.Flow, error)
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	List(ctx context.Context) ([]*store.Flow, error)
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
@@ -168,6 +169,16 @@ func (s *Server) disableFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, flowJSON(f, doc, false))
+}
+
+// deleteFlow removes a stored flow; its runs stay readable.
+func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) {
+	fl, err := s.Flows.Delete(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": fl.ID, "name": fl.Name, "deleted": true})
 }
 
 func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {

@@ -68,6 +68,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/flows", s.listFlows)
 		mux.HandleFunc("POST /api/v1/flows/validate", s.validateFlow)
 		mux.HandleFunc("GET /api/v1/flows/{id}", s.getFlow)
+		mux.HandleFunc("DELETE /api/v1/flows/{id}", s.deleteFlow)
 		mux.HandleFunc("POST /api/v1/flows/{id}/plan", s.planFlow)
 		mux.HandleFunc("POST /api/v1/flows/{id}/enable", s.enableFlow)
 		mux.HandleFunc("POST /api/v1/flows/{id}/disable", s.disableFlow)

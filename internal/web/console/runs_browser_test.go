@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -277,5 +278,64 @@ func TestBrowserCancelFlowRun(t *testing.T) {
 	}
 	if strings.Contains(b.text("body"), "Cancel run") {
 		t.Errorf("the canceled run's page still offers Cancel run")
+	}
+}
+
+// pagedFlow records 130 items of one step (skipped by their if, so no
+// card runs) for the flow run page to page through.
+const pagedFlow = `name: many-items
+inputs:
+  ids: {type: list, required: true}
+steps:
+  - id: each
+    card: okta-devices/read-device
+    connection: Prod
+    for_each: ${{ inputs.ids }}
+    if: ${{ false }}
+    input:
+      deviceId: ${{ item }}
+`
+
+// TestBrowserFlowRunPages: the run page shows 100 items of a step and links
+// to the next ones, and back to the first.
+func TestBrowserFlowRunPages(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", pagedFlow)
+	if code != http.StatusCreated || json.Unmarshal([]byte(body), &stored) != nil {
+		t.Fatalf("store the flow: %d %s", code, body)
+	}
+	ids := make([]string, 130)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("guo%04d", i)
+	}
+	in, _ := json.Marshal(map[string]any{"inputs": map[string]any{"ids": ids}})
+	code, body = e.api(t, http.MethodPost, "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", "application/json", string(in))
+	var run struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &run) != nil || run.Status != "succeeded" {
+		t.Fatalf("run: %d %s", code, body)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/flow-runs/" + run.ID)
+	items := func() string { return b.text(`//section[@id="step-each"]//table`) }
+	if n := strings.Count(items(), "Skipped"); n != 100 {
+		t.Errorf("the first page shows %d items; want 100", n)
+	}
+	b.wantText("130 items: 0 succeeded, 0 failed, 130 skipped.")
+	b.click(link("Next items of step each"))
+	page := items()
+	if n := strings.Count(page, "Skipped"); n != 30 || !strings.Contains(page, "129") || strings.Contains(page, "guo0099") {
+		t.Errorf("the second page = %q; want the 30 items after the first 100", page)
+	}
+	b.click(link("First items of step each"))
+	if n := strings.Count(items(), "Skipped"); n != 100 {
+		t.Errorf("back at the first page: %d items; want 100", n)
 	}
 }
