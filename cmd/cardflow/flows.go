@@ -430,6 +430,12 @@ func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/runs", map[string]any{"inputs": in}, &started); err != nil {
 		return err
 	}
+	return finishRun(ctx, e, c, o, &started, noWait)
+}
+
+// finishRun prints a started run's id (noWait), or follows it to its end
+// and prints it; a run that did not succeed is a failure.
+func finishRun(ctx context.Context, e *env, c *client, o *clientOpts, started *flowRunView, noWait bool) error {
 	if noWait {
 		if o.json {
 			return printJSON(e.stdout, started.summary())
@@ -604,6 +610,22 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 		}
 		t.flush()
 	})
+}
+
+func cmdFlowsRerun(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "flows rerun", "flows rerun RUN_ID [--failed-only] [--no-wait] [--json]")
+	var failedOnly, noWait bool
+	fs.BoolVar(&failedOnly, "failed-only", false, "run only the items that failed (and those never reached); keep the others' results")
+	fs.BoolVar(&noWait, "no-wait", false, "start the run and print its id without waiting")
+	id, c, err := o.parseOneArg(args, "flow run id")
+	if err != nil {
+		return err
+	}
+	var started flowRunView
+	if err := c.do(ctx, "POST", "/api/v1/flow-runs/"+pathEscape(id)+"/rerun", map[string]any{"failedOnly": failedOnly}, &started); err != nil {
+		return err
+	}
+	return finishRun(ctx, e, c, o, &started, noWait)
 }
 
 func cmdFlowsDelete(ctx context.Context, e *env, args []string) error {

@@ -231,6 +231,50 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 	return run, nil
 }
 
+// Rerun queues a new run of a finished run's document with its inputs
+// (and trigger), on behalf of caller. With failedOnly, the original's
+// succeeded and skipped items are copied into the new run, which runs only
+// the rest: the failed items and any it never reached.
+func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, caller string) (*store.FlowRun, error) {
+	orig, err := s.GetRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	if !Finished(orig.Status) {
+		return nil, problem.New(problem.Conflict, "flow run %s is %s; only a finished run can be run again", runID, orig.Status).
+			WithRemedy("wait for it to finish, or cancel it (POST /api/v1/flow-runs/%s/cancel)", runID)
+	}
+	doc, err := flow.Parse(orig.Source)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(ctx, s.env); err != nil {
+		return nil, err
+	}
+	run := &store.FlowRun{
+		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, Inputs: orig.Inputs,
+		Status: "queued", Caller: caller, CreatedAt: s.now(), Trigger: orig.Trigger,
+	}
+	var keep []string
+	if failedOnly {
+		keep = []string{flow.StatusSucceeded, flow.StatusSkipped}
+	}
+	n, err := s.store.CreateFlowRunFrom(ctx, run, orig.ID, keep)
+	if err != nil {
+		return nil, fmt.Errorf("store flow run: %w", err)
+	}
+	s.log.InfoContext(ctx, "flow run queued again", slog.String("flow_run", run.ID), slog.String("of", orig.ID),
+		slog.Bool("failed_only", failedOnly), slog.Int("items_kept", n))
+	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
+		Time: s.now(), Caller: caller, Action: "flow.rerun", Outcome: "success",
+		InputSummary: fmt.Sprintf("flow %s, run %s of run %s, failed only %t, %d items kept", run.FlowName, run.ID, orig.ID, failedOnly, n),
+	}); err != nil {
+		return nil, fmt.Errorf("audit the rerun: %w", err)
+	}
+	s.Wake()
+	return run, nil
+}
+
 // Wake makes the workers look for queued runs now rather than at their
 // next poll.
 func (s *Service) Wake() {

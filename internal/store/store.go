@@ -446,6 +446,11 @@ type Store interface {
 	// nobody else has claimed the run; ErrConflict if owner lost it,
 	// ErrNotFound for an unknown run.
 	RenewFlowRunLease(ctx context.Context, runID, owner string, ttl time.Duration, now time.Time) error
+	// CreateFlowRunFrom is CreateFlowRun and, in the same transaction, a
+	// copy into r of the items of run fromRunID whose Status is in keep
+	// (a run resumed with them does not run them); it returns how many it
+	// copied. Copied items keep their RunRef and their Output.
+	CreateFlowRunFrom(ctx context.Context, r *FlowRun, fromRunID string, keep []string) (int, error)
 	// CancelFlowRun asks run id to stop: a queued run whose lease nobody
 	// holds becomes FlowRunCanceled at once (FinishedAt now); otherwise
 	// CancelRequestedAt is set to now (kept when already set) and the

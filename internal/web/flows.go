@@ -31,6 +31,7 @@ type Flows interface {
 	Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error)
 	Wait(ctx context.Context, runID string) (*store.FlowRun, error)
 	Cancel(ctx context.Context, runID, caller string) (*store.FlowRun, error)
+	Rerun(ctx context.Context, runID string, failedOnly bool, caller string) (*store.FlowRun, error)
 	GetRun(ctx context.Context, runID string) (*store.FlowRun, error)
 	ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
 	Steps(ctx context.Context, runID string) ([]*store.FlowStep, error)
@@ -341,6 +342,30 @@ func (s *Server) cancelFlowRun(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusAccepted
 	}
 	writeJSON(w, code, out)
+}
+
+// rerunFlowRun queues a finished run again: {failedOnly} → 202 the new
+// run.
+func (s *Server) rerunFlowRun(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		FailedOnly bool `json:"failedOnly"`
+	}
+	if err := s.decodeJSON(w, r, &req, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	run, err := s.Flows.Rerun(r.Context(), r.PathValue("id"), req.FailedOnly, Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.flowRunJSON(r.Context(), run, 0)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/flow-runs/"+run.ID)
+	writeJSON(w, http.StatusAccepted, out)
 }
 
 func (s *Server) getFlowRun(w http.ResponseWriter, r *http.Request) {

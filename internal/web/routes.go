@@ -78,6 +78,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/flow-runs/{id}", s.getFlowRun)
 		mux.HandleFunc("GET /api/v1/flow-runs/{id}/items", s.listFlowRunItems)
 		mux.HandleFunc("POST /api/v1/flow-runs/{id}/cancel", s.cancelFlowRun)
+		mux.HandleFunc("POST /api/v1/flow-runs/{id}/rerun", s.rerunFlowRun)
 	}
 	if s.Events != nil {
 		mux.HandleFunc("GET /api/v1/events", s.listEvents)

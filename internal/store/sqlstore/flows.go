@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -184,6 +185,38 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key,
 		ts(r.CancelRequestedAt))
 	return err
+}
+
+// CreateFlowRunFrom inserts r and copies into it the items of fromRunID
+// whose status is in keep, in one transaction. A copied item keeps its
+// card run reference and its output, which it stores itself: the copy
+// outlives a purge of the run it came from.
+func (s *Store) CreateFlowRunFrom(ctx context.Context, r *store.FlowRun, fromRunID string, keep []string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
+		if err := s.insertFlowRun(ctx, ex, r); err != nil {
+			return err
+		}
+		if len(keep) == 0 {
+			return nil
+		}
+		args := []any{r.ID, fromRunID}
+		for _, k := range keep {
+			args = append(args, k)
+		}
+		res, err := s.exec(ctx, ex, `INSERT INTO flow_items (run_id, step_id, item_index, status, input, output,
+				error_code, error, run_ref, started_at, finished_at, output_in_run)
+			SELECT ?, fi.step_id, fi.item_index, fi.status, fi.input,
+				CASE WHEN fi.output_in_run = 1 THEN r.output ELSE fi.output END,
+				fi.error_code, fi.error, fi.run_ref, fi.started_at, fi.finished_at, 0`+flowItemJoin+`
+			WHERE fi.run_id = ? AND fi.status IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(keep)), ", ")+`)`, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), s.fail(fmt.Sprintf("create flow run from %q", fromRunID), err)
 }
 
 // FindFlowRun returns the run of flowID started by triggerKey.

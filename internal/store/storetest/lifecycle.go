@@ -207,3 +207,46 @@ func testPurgeRuns(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	}
 }
+
+// testCreateFlowRunFrom: the new run gets copies of the kept items (their
+// outputs included, also when the item read its output from its card run)
+// and the copies outlive the run they came from.
+func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	orig := newFlowRun("orig", 0)
+	orig.Status, orig.FinishedAt = "failed", at(5)
+	noErr(t, s.CreateFlowRun(ctx, orig), "CreateFlowRun")
+	card := &store.Run{ID: "search", Card: "okta-devices/search-devices", Status: "succeeded", Output: []byte(`{"devices":[1,2]}`),
+		FlowRunID: "orig", StepID: "find", StartedAt: at(1), FinishedAt: at(2)}
+	noErr(t, s.CreateRun(ctx, card), "CreateRun")
+	items := []*store.FlowItem{
+		{RunID: "orig", StepID: "find", Index: 0, Status: "succeeded", Output: card.Output, RunRef: "search", StartedAt: at(1), FinishedAt: at(2)},
+		{RunID: "orig", StepID: "act", Index: 0, Status: "failed", ErrorCode: "not_found", Error: "gone", StartedAt: at(3), FinishedAt: at(4)},
+		{RunID: "orig", StepID: "act", Index: 1, Status: "skipped", StartedAt: at(3), FinishedAt: at(4)},
+	}
+	for _, it := range items {
+		noErr(t, s.PutFlowItem(ctx, it), "PutFlowItem")
+	}
+	again := newFlowRun("again", 10)
+	n, err := s.CreateFlowRunFrom(ctx, again, "orig", []string{"succeeded", "skipped"})
+	noErr(t, err, "CreateFlowRunFrom")
+	if n != 2 {
+		t.Errorf("copied %d items; want 2 (succeeded and skipped)", n)
+	}
+	got, err := s.GetFlowRun(ctx, "again")
+	noErr(t, err, "GetFlowRun")
+	diff(t, "created run", again, got)
+	// The original goes (as retention would); the copies stay whole.
+	_, err = s.PurgeRuns(ctx, at(6), 10)
+	noErr(t, err, "PurgeRuns")
+	find, err := s.ListFlowItems(ctx, "again", "find")
+	noErr(t, err, "ListFlowItems(find)")
+	act, err := s.ListFlowItems(ctx, "again", "act")
+	noErr(t, err, "ListFlowItems(act)")
+	wantFind, wantAct := *items[0], *items[2]
+	wantFind.RunID, wantAct.RunID = "again", "again"
+	diff(t, "copied search item", []*store.FlowItem{&wantFind}, find)
+	diff(t, "copied items of act", []*store.FlowItem{&wantAct}, act)
+	wantErr(t, func() error { _, err := s.CreateFlowRunFrom(ctx, again, "orig", nil); return err }(), store.ErrConflict, "CreateFlowRunFrom(existing id)")
+}

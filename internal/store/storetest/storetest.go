@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ItemRuns", testItemRuns},
 		{"CancelFlowRun", testCancelFlowRun},
 		{"PurgeRuns", testPurgeRuns},
+		{"CreateFlowRunFrom", testCreateFlowRunFrom},
 		{"Audit", testAudit},
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"Flow", testFlow},
