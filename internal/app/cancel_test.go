@@ -148,3 +148,66 @@ func TestCanceledRunNotResumed(t *testing.T) {
 		t.Errorf("the dead server's card run: %v %+v; want interrupted", err, r)
 	}
 }
+
+// TestRunNotExecutedTwiceAfterSlowRenewal: when the lease of a run this
+// server executes runs out (a renewal came late) and its own worker claims
+// the run again, it does not start a second execution of it.
+func TestRunNotExecutedTwiceAfterSlowRenewal(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 80}, func(c *Config) { c.FlowLeaseTTL = time.Minute })
+	h.connect("Prod")
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	h.postYAML("/api/v1/flows", suspendActiveFlow, &stored)
+	hold := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 2)
+	inputs := map[string]any{"inputs": map[string]any{"platform": "WINDOWS"}}
+	var run flowRun
+	h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := hold.Await(ctx, 3); err != nil {
+		t.Fatalf("three suspensions never waited at the org: %v", err)
+	}
+	st := h.app.Store
+	rec, err := st.GetFlowRun(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lease runs out; the worker finds the run claimable and claims it.
+	if err := st.RenewFlowRunLease(ctx, run.ID, rec.Owner, 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.app.Flows.Wake()
+	for {
+		r, err := st.GetFlowRun(ctx, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.LeaseUntil.After(time.Now()) {
+			break // claimed again
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the worker never claimed the run again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hold.Release()
+	got := h.waitFlowRun(ctx, run.ID, "succeeded", "failed")
+	if got.Status != "succeeded" {
+		t.Errorf("run ended %s; want succeeded", got.Status)
+	}
+	if strings.Contains(h.logs.String(), "resuming an interrupted flow run") {
+		t.Errorf("the server started the run a second time while executing it")
+	}
+	var runs struct {
+		Runs []struct {
+			Status string `json:"status"`
+		} `json:"runs"`
+	}
+	h.call("GET", "/api/v1/runs?limit=500&flowRun="+run.ID, nil, &runs)
+	for _, r := range runs.Runs {
+		if r.Status != "succeeded" {
+			t.Errorf("a card run of the run ended %s; want every one succeeded", r.Status)
+		}
+	}
+}

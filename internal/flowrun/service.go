@@ -384,6 +384,14 @@ func (s *Service) Cancel(ctx context.Context, id, caller string) (*store.FlowRun
 // Canceling reports whether run id executes here and was asked to stop.
 func (s *Service) Canceling(id string) bool { return s.isCanceled(id) }
 
+// executing reports whether run id executes in this process.
+func (s *Service) executing(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, here := s.canceled[id]
+	return here
+}
+
 // isCanceled is the runner's Stopped: whether run id, executing here, was
 // asked to stop.
 func (s *Service) isCanceled(id string) bool {

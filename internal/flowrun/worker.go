@@ -36,6 +36,15 @@ func (s *Service) Work(ctx context.Context) {
 				s.log.ErrorContext(ctx, "claim a flow run", slog.Any("error", err))
 				break
 			}
+			if s.executing(run.ID) {
+				// Its lease ran out while this server executes it (a slow
+				// renewal) and the claim renewed it: it is still running
+				// here, and must not run twice.
+				continue
+			}
+			s.mu.Lock()
+			s.canceled[run.ID] = !run.CancelRequestedAt.IsZero()
+			s.mu.Unlock()
 			slots <- struct{}{}
 			wg.Add(1)
 			go func() {
@@ -96,9 +105,6 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		delete(s.canceled, run.ID)
 		s.mu.Unlock()
 	}()
-	s.mu.Lock()
-	s.canceled[run.ID] = !run.CancelRequestedAt.IsZero()
-	s.mu.Unlock()
 
 	resumed := run.Status == flow.StatusRunning
 	run.Status = flow.StatusRunning
