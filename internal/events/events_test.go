@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/oktaemu"
@@ -243,6 +244,39 @@ func TestExactlyOnceInbox(t *testing.T) {
 				t.Errorf("%d events came by hook, deliveries %+v; want some dropped, duplicated and delayed", viaHook, st)
 			}
 			t.Logf("%s: %d of 500 events came by hook; deliveries %+v", mode, viaHook, st)
+
+			// The 500 events start exactly one run of each flow they
+			// match (250 enrollments, 250 users added), with two
+			// dispatchers at once.
+			addedFlow := strings.NewReplacer("welcome-new-device", "note-added-user", "device-enrolled", "device-added-to-user").Replace(welcomeFlow)
+			flows := flowList{
+				parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", since),
+				parsedFlow(t, "f-welcome-too", strings.Replace(welcomeFlow, "welcome-new-device", "welcome-too", 1), "device.enrollment.create", since),
+				parsedFlow(t, "f-added", addedFlow, "device.user.add", since),
+			}
+			var wg sync.WaitGroup
+			for range 2 {
+				wg.Go(func() {
+					d := &Dispatcher{Store: in.st, Flows: flows, Runs: flowrun.New(flowrun.Config{Store: in.st})}
+					if _, err := d.Dispatch(t.Context(), connID); err != nil {
+						t.Errorf("dispatch: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			for _, f := range flows {
+				runs, err := in.st.ListFlowRuns(t.Context(), f.Flow.ID, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keys := map[string]bool{}
+				for _, r := range runs {
+					keys[r.TriggerKey] = true
+				}
+				if len(runs) != 250 || len(keys) != 250 {
+					t.Errorf("flow %s: %d runs for %d events; want 250 runs, one per matching event", f.Flow.Name, len(runs), len(keys))
+				}
+			}
 		})
 	}
 }
