@@ -102,7 +102,7 @@ var commands = []*command{
 		{name: "list", summary: "list stored flows", run: cmdFlowsList},
 		{name: "enable", summary: "turn a stored flow's trigger (on:) on, after validating it again", run: cmdFlowsEnable},
 		{name: "disable", summary: "turn a stored flow's trigger off", run: cmdFlowsDisable},
-		{name: "show-run", summary: "show a flow run with every step and item", run: cmdFlowsShowRun},
+		{name: "show-run", summary: "show a flow run's steps (--items: every item, page by page)", run: cmdFlowsShowRun},
 		{name: "rerun", summary: "run a finished flow run again (--failed-only: only its failed items)", run: cmdFlowsRerun},
 		{name: "runs", summary: "list a stored flow's runs, newest first", run: cmdFlowsRuns},
 		{name: "delete", summary: "delete a stored flow (its runs stay readable)", run: cmdFlowsDelete},

@@ -39,6 +39,8 @@ type FlowRunner interface {
 	// turns it off.
 	Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
 	Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
+	// Delete removes a stored flow; its runs stay.
+	Delete(ctx context.Context, idOrName, caller string) (*store.Flow, error)
 	// Cancel asks a queued or running flow run to stop.
 	Cancel(ctx context.Context, runID, caller string) (*store.FlowRun, error)
 }
@@ -56,7 +58,33 @@ func (c *Console) flowRoutes(mux *http.ServeMux) {
 		mux.Handle("POST /flows/{id}/enable", c.auth(c.toggleFlow(true)))
 		mux.Handle("POST /flows/{id}/disable", c.auth(c.toggleFlow(false)))
 		mux.Handle("POST /flow-runs/{id}/cancel", c.auth(c.cancelFlowRun))
+		mux.Handle("GET /flows/{id}/delete", c.auth(c.confirmDeleteFlow))
+		mux.Handle("POST /flows/{id}/delete", c.auth(c.deleteFlow))
 	}
+}
+
+// confirmDeleteFlow asks whether to delete a flow.
+func (c *Console) confirmDeleteFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
+	fl, err := c.Flows.GetFlow(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "deleteflow", "Delete "+fl.Name, fl)
+}
+
+// deleteFlow deletes a flow and shows the flows left.
+func (c *Console) deleteFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	fl, err := c.FlowRunner.Delete(ctx, r.PathValue("id"), c.caller())
+	if err != nil {
+		_, e := c.publicError(ctx, err)
+		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "The flow was not deleted: " + e.Message, Remedy: e.Remedy})
+		http.Redirect(w, r, "/flows/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+		return
+	}
+	c.sessions.addFlash(s.session, flash{Kind: "ok", Message: "Deleted the flow " + fl.Name + ". Its runs keep their history."})
+	http.Redirect(w, r, "/flows", http.StatusSeeOther)
 }
 
 // cancelFlowRun asks a flow run to stop and shows the run again.

@@ -339,3 +339,39 @@ func TestBrowserFlowRunPages(t *testing.T) {
 		t.Errorf("back at the first page: %d items; want 100", n)
 	}
 }
+
+// TestBrowserDeleteFlow deletes a flow after a confirmation; its run
+// stays readable.
+func TestBrowserDeleteFlow(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", pagedFlow)
+	if code != http.StatusCreated || json.Unmarshal([]byte(body), &stored) != nil {
+		t.Fatalf("store the flow: %d %s", code, body)
+	}
+	code, body = e.api(t, http.MethodPost, "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", "application/json", `{"inputs":{"ids":["a","b"]}}`)
+	var run struct {
+		ID string `json:"id"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &run) != nil {
+		t.Fatalf("run: %d %s", code, body)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/flows/" + stored.Flow.ID)
+	b.click(button("Delete"))
+	b.wantText("Delete many-items?", "Its runs keep their history")
+	b.click(button("Delete"))
+	if loc := b.location(); !strings.HasSuffix(loc, "/flows") {
+		b.fatalf("deleting led to %s; want the flows list", loc)
+	}
+	b.wantText("Deleted the flow many-items.")
+	if code, _ := e.api(t, http.MethodGet, "/api/v1/flows/"+stored.Flow.ID, "", ""); code != http.StatusNotFound {
+		t.Errorf("the deleted flow answers %d; want 404", code)
+	}
+	b.open("/flow-runs/" + run.ID)
+	b.wantText("many-items", "Succeeded")
+}
