@@ -207,7 +207,7 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id, caller string) (*Del
 	}
 	// Wait briefly for a refresh in flight, so its new refresh token is the
 	// one revoked; proceed without the lease if it takes too long.
-	lctx, cancel := context.WithTimeout(ctx, 2*leaseTTL)
+	lctx, cancel := context.WithTimeout(ctx, 2*m.leaseTTL())
 	unlock, lerr := m.lockConn(lctx, c.ID, nil)
 	cancel()
 	if lerr == nil {

@@ -10,10 +10,17 @@ import (
 // process that dies mid-refresh frees it within seconds and the survivor
 // can still recover inside Okta's refresh token grace window (see Recover).
 const (
-	leaseTTL   = 6 * time.Second
-	leaseRenew = 2 * time.Second
-	leasePoll  = 40 * time.Millisecond
+	defaultLeaseTTL = 6 * time.Second
+	leasePoll       = 40 * time.Millisecond
 )
+
+// leaseTTL is m's refresh lease lifetime (Manager.RefreshLeaseTTL).
+func (m *Manager) leaseTTL() time.Duration {
+	if m.RefreshLeaseTTL > 0 {
+		return m.RefreshLeaseTTL
+	}
+	return defaultLeaseTTL
+}
 
 func leaseName(id string) string { return "refresh:" + id }
 
@@ -65,7 +72,7 @@ func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.
 		forget()
 	}
 	for {
-		ok, err := m.Store.TryLease(ctx, leaseName(id), m.leaseOwner, leaseTTL, m.now())
+		ok, err := m.Store.TryLease(ctx, leaseName(id), m.leaseOwner, m.leaseTTL(), m.now())
 		if err != nil {
 			release()
 			return nil, internal("take refresh lease", err)
@@ -93,14 +100,14 @@ func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(leaseRenew)
+		tick := time.NewTicker(m.leaseTTL() / 3)
 		defer tick.Stop()
 		for {
 			select {
 			case <-hctx.Done():
 				return
 			case <-tick.C:
-				if ok, err := m.Store.TryLease(hctx, leaseName(id), m.leaseOwner, leaseTTL, m.now()); !ok || err != nil {
+				if ok, err := m.Store.TryLease(hctx, leaseName(id), m.leaseOwner, m.leaseTTL(), m.now()); !ok || err != nil {
 					m.log.WarnContext(hctx, "could not renew the refresh lease", "connection", id, "error", err)
 				}
 			}

@@ -53,6 +53,11 @@ type Manager struct {
 	// be retried with the same refresh token (see Recover); zero means 20 s,
 	// negative means never retry.
 	RefreshRetryWindow time.Duration
+	// RefreshLeaseTTL is how long the refresh lease of a connection lasts
+	// without renewal (renewed every third of it while held); zero means
+	// 6 s, short so that a process that died mid-refresh frees it well
+	// inside the retry window.
+	RefreshLeaseTTL time.Duration
 	// Sleep waits between retries of a token refresh that failed for a
 	// passing reason; nil means a timer. It returns early with ctx's error.
 	Sleep func(ctx context.Context, d time.Duration) error

@@ -93,6 +93,10 @@ func TestTokenRefreshIsSingleFlightAcrossProcesses(t *testing.T) {
 	e := newEnv(t)
 	v := e.connect(t, "Prod")
 	other := e.manager(t, e.openStore(t), "process-2")
+	// A lease that lapses because a loaded machine starved its renewal is
+	// an interrupted refresh, tested on its own (TestRecoverInterruptedRefresh); here the
+	// lease must outlast any scheduling delay.
+	e.m.RefreshLeaseTTL, other.RefreshLeaseTTL = time.Minute, time.Minute
 	e.emu.AdvanceClock(t, time.Hour)
 	posts := e.tokenPosts(t)
 	tokens, errs := hammer(t, v.ID, 500, e.m, other)
