@@ -27,13 +27,19 @@ type connectionView struct {
 	// MissingScopeCards names, for each missing scope, the cards that fail.
 	MissingScopeCards map[string][]string `json:"missingScopeCards"`
 	AuthorizedBy      *struct {
-		UserID string `json:"userId"`
-		Login  string `json:"login"`
-		Name   string `json:"name"`
+		Type     string `json:"type"`
+		UserID   string `json:"userId"`
+		Login    string `json:"login"`
+		Name     string `json:"name"`
+		ClientID string `json:"clientId"`
 	} `json:"authorizedBy"`
-	AuthorizedAt *time.Time `json:"authorizedAt"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
+	AuthorizedAt          *time.Time `json:"authorizedAt"`
+	Auth                  string     `json:"auth"`
+	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
+	ExpiresSoon           bool       `json:"expiresSoon"`
+	DPoP                  bool       `json:"dpop"`
+	CreatedAt             time.Time  `json:"createdAt"`
+	UpdatedAt             time.Time  `json:"updatedAt"`
 }
 
 // missing describes the missing scopes: "scope (cards that will fail: ...)".
@@ -61,6 +67,9 @@ func (c *connectionView) authorizedLogin() string {
 	if c.AuthorizedBy == nil {
 		return ""
 	}
+	if c.AuthorizedBy.Type == "service" {
+		return "service app " + c.AuthorizedBy.ClientID
+	}
 	return c.AuthorizedBy.Login
 }
 
@@ -82,7 +91,21 @@ func printConnection(w io.Writer, c *connectionView) {
 	if m := c.missing(); len(m) > 0 {
 		fmt.Fprintf(w, "Missing scopes:   %s\n", strings.Join(m, "; "))
 	}
-	if c.AuthorizedBy != nil && c.AuthorizedBy.Login != "" {
+	fmt.Fprintf(w, "Auth:             %s\n", orDash(c.Auth))
+	if c.DPoP {
+		fmt.Fprintf(w, "DPoP:             yes\n")
+	}
+	if c.RefreshTokenExpiresAt != nil {
+		soon := ""
+		if c.ExpiresSoon {
+			soon = " (EXPIRES SOON: reauthorize before then)"
+		}
+		fmt.Fprintf(w, "Refresh expires:  %s%s\n", when(*c.RefreshTokenExpiresAt), soon)
+	}
+	if c.AuthorizedBy != nil && c.AuthorizedBy.Type == "service" {
+		fmt.Fprintf(w, "Authorized by:    service app %s\n", c.AuthorizedBy.ClientID)
+	}
+	if c.AuthorizedBy != nil && c.AuthorizedBy.Type != "service" && c.AuthorizedBy.Login != "" {
 		name := c.AuthorizedBy.Login
 		if c.AuthorizedBy.Name != "" {
 			name = c.AuthorizedBy.Name + " <" + c.AuthorizedBy.Login + ">"
@@ -113,8 +136,15 @@ func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 // statusText is the status with a mark people can scan.
 func statusText(v *connectionView) string {
 	if v.Status == "active" {
+		var marks []string
 		if len(v.MissingScopes) > 0 {
-			return "active (missing scopes)"
+			marks = append(marks, "missing scopes")
+		}
+		if v.ExpiresSoon && v.RefreshTokenExpiresAt != nil {
+			marks = append(marks, "expires "+v.RefreshTokenExpiresAt.UTC().Format("2006-01-02"))
+		}
+		if len(marks) > 0 {
+			return "active (" + strings.Join(marks, ", ") + ")"
 		}
 		return "active"
 	}
@@ -146,10 +176,15 @@ func scopeSelection(flags []string) *[]string {
 
 func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "connections create",
-		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-file FILE|-] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n\n"+
-			"The client secret comes from --client-secret-file (\"-\" reads stdin), else from the\n"+
-			"environment variable CARDFLOW_CLIENT_SECRET, else from --client-secret (visible to\n"+
-			"other users of this machine while the command runs).")
+		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-file FILE|-] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n"+
+			"connections create --auth service --nickname N --domain example.okta.com --client-id ID [--private-key-file FILE|-] [--key-algorithm ES256|RS256] [--dpop] [--scope S ...] [--json]\n\n"+
+			"A user connection (the default) signs in as a person: the client secret comes from\n"+
+			"--client-secret-file (\"-\" reads stdin), else from the environment variable\n"+
+			"CARDFLOW_CLIENT_SECRET, else from --client-secret (visible to other users of this\n"+
+			"machine while the command runs). A service connection (--auth service) acts as an\n"+
+			"Okta API Services app with private_key_jwt: give its private key (PEM or JWK) with\n"+
+			"--private-key-file, or let cardflow generate one; it prints the public JWK to add\n"+
+			"to the app.")
 	var in struct {
 		Connector    string    `json:"connector"`
 		Nickname     string    `json:"nickname"`
@@ -171,8 +206,24 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs.Var(&scopes, "scope", "custom scope to request (repeatable; comma-separated allowed); default: the connector's default scopes")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
 	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
+	var auth, keyFile, keyAlg string
+	var dpop bool
+	fs.StringVar(&auth, "auth", "user", "user (a person signs in) or service (an API Services app with a private key)")
+	fs.StringVar(&keyFile, "private-key-file", "", "service: the app's private key, PEM or JWK (\"-\" for stdin); default: generate one")
+	fs.StringVar(&keyAlg, "key-algorithm", "", "service: the algorithm of a generated key, ES256 (default) or RS256")
+	fs.BoolVar(&dpop, "dpop", false, "service: send DPoP proofs (also switched on when the org asks for them)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	switch auth {
+	case "service":
+		return createServiceConnection(ctx, e, o, in.Connector, in.Nickname, in.Domain, in.ClientID, scopeSelection(scopes), keyFile, keyAlg, dpop)
+	case "user":
+		if keyFile != "" || keyAlg != "" || dpop {
+			return usagef("--private-key-file, --key-algorithm and --dpop are for --auth service")
+		}
+	default:
+		return usagef("--auth %q: want user or service", auth)
 	}
 	secret, err := readSecret(e, secretFile, secretFlag)
 	if err != nil {
@@ -414,5 +465,97 @@ func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
 	if w, ok := out["warning"].(string); ok && w != "" {
 		fmt.Fprintf(e.stdout, "Warning: %s\n", w)
 	}
+	return nil
+}
+
+// createServiceConnection creates a service connection and prints the
+// public JWK to add to the org's API Services app.
+func createServiceConnection(ctx context.Context, e *env, o *clientOpts, connector, nickname, domain, clientID string, scopes *[]string, keyFile, keyAlg string, dpop bool) error {
+	in := map[string]any{"auth": "service", "connector": connector, "nickname": nickname, "domain": domain,
+		"clientId": clientID, "scopes": scopes, "keyAlgorithm": keyAlg, "dpop": dpop}
+	if keyFile != "" {
+		key, err := readKeyFile(e, keyFile)
+		if err != nil {
+			return err
+		}
+		in["privateKey"] = key
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Connection connectionView  `json:"connection"`
+		PublicJWK  json.RawMessage `json:"publicJwk"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, out)
+	}
+	printServiceKey(e.stdout, &out.Connection, out.PublicJWK)
+	return nil
+}
+
+func readKeyFile(e *env, file string) (string, error) {
+	var b []byte
+	var err error
+	if file == "-" {
+		b, err = io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+	} else {
+		b, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the private key: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// printServiceKey prints a service connection, its public JWK and what to
+// do with it.
+func printServiceKey(w io.Writer, v *connectionView, jwk json.RawMessage) {
+	printConnection(w, v)
+	fmt.Fprintf(w, "\nPublic key (JWK) of the connection:\n\n  %s\n\n", jwk)
+	if v.Status != "active" {
+		fmt.Fprintf(w, "In the Okta Admin Console, open the API Services app %s: on the General tab set\n"+
+			"Client authentication to \"Public key / Private key\" and add the key above; grant the\n"+
+			"connection's scopes on Okta API Scopes; assign an admin role that may manage devices on\n"+
+			"Admin Roles. Then run: cardflow connections test %s\n", v.AuthorizedClientID(), v.Nickname)
+	}
+}
+
+// AuthorizedClientID is the connection's service app client ID, if any.
+func (c *connectionView) AuthorizedClientID() string {
+	if c.AuthorizedBy != nil && c.AuthorizedBy.ClientID != "" {
+		return c.AuthorizedBy.ClientID
+	}
+	return "(its client ID)"
+}
+
+func cmdConnectionsRotateKey(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "connections rotate-key", "connections rotate-key ID|NICKNAME [--key-algorithm ES256|RS256] [--json]\n\n"+
+		"Creates a new key pair for a service connection and prints its public JWK. cardflow keeps\n"+
+		"using the current key until a token request with the new one succeeds (once you have\n"+
+		"added it to the app), then drops the old key; remove the old key from the app after that.")
+	var alg string
+	fs.StringVar(&alg, "key-algorithm", "", "ES256 (default) or RS256")
+	id, c, err := o.parseOneArg(args, "connection id or nickname")
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Connection connectionView  `json:"connection"`
+		PublicJWK  json.RawMessage `json:"publicJwk"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/rotate-key", map[string]string{"keyAlgorithm": alg}, &out); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, out)
+	}
+	fmt.Fprintf(e.stdout, "New public key (JWK) of %s:\n\n  %s\n\n", out.Connection.Nickname, out.PublicJWK)
+	fmt.Fprintf(e.stdout, "Add it to the API Services app (General tab › Public keys › Add key). cardflow switches to it\n"+
+		"with its next token request that the org accepts; then remove the old key from the app.\n")
 	return nil
 }

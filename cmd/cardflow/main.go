@@ -79,7 +79,7 @@ var commands = []*command{
 	{name: "serve", summary: "run the cardflow server", run: cmdServe},
 	{name: "demo", summary: "run an emulated Okta org and the server in one process", run: cmdDemo},
 	{name: "connectors", summary: "list connectors, their cards and scopes", run: cmdConnectors},
-	{name: "connections", summary: "create, list, show, reauthorize, test and delete connections", subs: []*command{
+	{name: "connections", summary: "create, list, show, reauthorize, test, delete connections and rotate service keys", subs: []*command{
 		{name: "list", summary: "list connections", run: cmdConnectionsList},
 		{name: "create", summary: "create a connection and wait for its authorization", run: cmdConnectionsCreate},
 		{name: "show", summary: "show one connection", run: cmdConnectionsShow},
@@ -88,6 +88,7 @@ var commands = []*command{
 		{name: "rerun", summary: "run a finished flow run again (--failed-only: only its failed items)", run: cmdFlowsRerun},
 		{name: "runs", summary: "list a stored flow's runs, newest first", run: cmdFlowsRuns},
 		{name: "delete", summary: "revoke and delete a connection", run: cmdConnectionsDelete},
+		{name: "rotate-key", summary: "give a service connection a new key pair and print its public JWK", run: cmdConnectionsRotateKey},
 	}},
 	{name: "run", summary: "run one card: run CARD --connection X --input k=v ...", run: cmdRun},
 	{name: "runs", summary: "card run history", subs: []*command{

@@ -26,6 +26,7 @@ type serverFlags struct {
 	flowLease                      time.Duration
 	eventPoll                      time.Duration
 	retain                         retainFlag
+	expiryWarning                  time.Duration
 }
 
 // retainFlag is -retain-runs: days ("30d"), a Go duration ("720h"), or
@@ -95,6 +96,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
 	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever); older ones are purged every hour")
+	fs.DurationVar(&f.expiryWarning, "expiry-warning", 336*time.Hour, "how long before a user connection's refresh token expires (Okta: 90 days after the sign-in) it is flagged as expiring soon and notified")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -117,6 +119,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		EventPollInterval:   f.eventPoll,
 		NotifyURLs:          f.notifyURLs,
 		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
+		ExpiryWarning:       f.expiryWarning,
 		Logger:              log,
 		Stdout:              e.stdout,
 		Failpoint:           e.getenv("CARDFLOW_FAILPOINT"),

@@ -49,6 +49,9 @@ func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname st
 	if v.AuthorizedBy != nil {
 		info.ActingAs = v.AuthorizedBy.Login
 	}
+	if v.Auth == "service" && v.AuthorizedBy != nil {
+		info.ServiceClientID = v.AuthorizedBy.ClientID
+	}
 	return info, nil
 }
 

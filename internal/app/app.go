@@ -129,6 +129,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Now:        cfg.Now,
 		Logger:     log,
 		Owner:      cfg.Owner,
+
+		ExpiryWarning: cfg.ExpiryWarning,
+	}
+	if err := a.Registry.Register(connectionExpiryCollector{store: a.Store}); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 
 	oktaMetrics, cardMetrics := okta.NewMetrics(), card.NewMetrics()
@@ -167,6 +172,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		a.Retention = &retention.Purger{Store: a.Store, Retain: cfg.RetainRuns, Now: cfg.Now, Logger: log, Metrics: m}
 	}
+	a.Connections.Notifier = connectionNotifier{notifyAndWake{a.Outbox, a.Notifier}}
 	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}
 	a.Flows = flowrun.New(flowrun.Config{
 		Store:    a.Store,
@@ -250,6 +256,7 @@ func (a *App) Serve(ctx context.Context) error {
 	if len(a.cfg.NotifyURLs) > 0 {
 		work.Go(func() { a.Notifier.Run(workCtx) })
 	}
+	work.Go(func() { a.checkExpiries(workCtx) })
 	go func() { work.Wait(); close(workDone) }()
 	// The flow workers stop (handing their runs back) before the store
 	// closes.

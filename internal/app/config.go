@@ -85,6 +85,13 @@ type Config struct {
 	// wiring of the App before it serves: to measure an alternative path
 	// side by side with the real one.
 	rewire func(*App)
+	// ExpiryWarning is how long before a user connection's refresh token
+	// expires (Okta: 90 days after the sign-in) it is reported as expiring
+	// soon and a connection.expiring notification goes out; 0 means 336h.
+	ExpiryWarning time.Duration
+	// ExpiryCheckInterval is how often the server looks for expiring and
+	// expired connections; 0 means one minute.
+	ExpiryCheckInterval time.Duration
 }
 
 // withDefaults checks c and fills in its defaults.

@@ -2,13 +2,18 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // tokenMetrics counts the requests to orgs' token endpoints by grant type
@@ -51,4 +56,53 @@ func (m *tokenMetrics) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	m.requests.WithLabelValues(grant, status).Inc()
 	return resp, err
+}
+
+// connectionExpiryCollector exports, at each scrape, when every user
+// connection's refresh token expires (Okta: 90 days after the sign-in),
+// read from the store so every server reports the same values.
+type connectionExpiryCollector struct{ store store.Store }
+
+var connectionExpiryDesc = prometheus.NewDesc("cardflow_connection_refresh_expiry_timestamp_seconds",
+	"When each user connection's refresh token expires (Unix seconds); reauthorize before then.",
+	[]string{"connection"}, nil)
+
+func (c connectionExpiryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- connectionExpiryDesc }
+
+func (c connectionExpiryCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cs, err := c.store.ListConnections(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(connectionExpiryDesc, err)
+		return
+	}
+	for _, conn := range cs {
+		if conn.Auth == store.AuthService || conn.RefreshTokenExpiresAt.IsZero() {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(connectionExpiryDesc, prometheus.GaugeValue,
+			float64(conn.RefreshTokenExpiresAt.Unix()), conn.Nickname)
+	}
+}
+
+// checkExpiries runs the connections' expiry check now and then every
+// ExpiryCheckInterval until ctx ends.
+func (a *App) checkExpiries(ctx context.Context) {
+	every := a.cfg.ExpiryCheckInterval
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := a.Connections.CheckExpiries(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("checking connection expiries failed", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

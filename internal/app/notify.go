@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -51,4 +52,20 @@ func notifyHTTPClient(Config) *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
+}
+
+// connectionNotifier puts the connection manager's notifications
+// (connection.expiring) in the outbox. The id is stable per connection and
+// expiry, so a repeated warning is delivered once.
+type connectionNotifier struct{ next notifyAndWake }
+
+func (n connectionNotifier) Notify(ctx context.Context, c connection.Notification) error {
+	exp := c.ExpiresAt
+	return n.next.Enqueue(ctx, notify.Message{
+		ID:      fmt.Sprintf("%s/%s/%d", c.Kind, c.ConnectionID, exp.Unix()),
+		Type:    c.Kind,
+		Message: c.Message + "; " + c.Remedy,
+		Connection: &notify.Connection{ID: c.ConnectionID, Nickname: c.Nickname, Status: "active",
+			ExpiresAt: &exp},
+	})
 }

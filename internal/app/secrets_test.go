@@ -1,6 +1,12 @@
 package app
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +16,11 @@ import (
 )
 
 // TestSecretsNeverLeak connects, runs cards, refreshes, reauthorizes and
-// fails an authorization, then looks for the client secret and every
-// token in every API response, the whole log (debug level) and the raw
-// bytes of the database files.
+// fails an authorization, creates service connections (a generated key, a
+// PEM key on the DPoP app, a key rotation), then looks for the client
+// secret, every token and every private key (its PEM, its JWK and its
+// private exponent) in every API response, the whole log (debug level),
+// the metrics and the raw bytes of the database files.
 func TestSecretsNeverLeak(t *testing.T) {
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	var responses strings.Builder
@@ -29,15 +37,56 @@ func TestSecretsNeverLeak(t *testing.T) {
 	_, authURL := h.create("Wrong", "wrong-canary-secret-5521", nil)
 	_, page := h.signIn(authURL, oktaemu.AdminLogin)
 	responses.WriteString(page)
+
+	// Service connections: a generated key (added to the app), a PEM key
+	// given by the admin on the app that requires DPoP, a rotation.
+	svc, jwk := h.createService(map[string]any{"nickname": "Canary robot", "clientId": oktaemu.DemoServiceClientID})
+	responses.Write(jwk)
+	h.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	call("POST", "/api/v1/connections/"+svc.ID+"/test", nil)
+	call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": svc.ID, "input": map[string]any{}})
+	call("POST", "/api/v1/connections/"+svc.ID+"/rotate-key", map[string]any{"keyAlgorithm": "RS256"})
+	givenKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	givenPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(givenKey)}))
+	dpopSvc, _ := h.createService(map[string]any{"nickname": "Canary DPoP", "clientId": oktaemu.DemoDPoPClientID, "privateKey": givenPEM})
+	call("GET", "/api/v1/connections/"+dpopSvc.ID, nil)
 	call("GET", "/api/v1/audit", nil)
 	call("GET", "/api/v1/runs", nil)
+	responses.WriteString(h.metrics())
 
 	// The secrets: the client secrets, and the tokens as sealed now.
 	row, err := h.app.Store.GetConnection(t.Context(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := map[string]string{"client secret": oktaemu.DemoClientSecret, "wrong client secret": "wrong-canary-secret-5521"}
+	secrets := map[string]string{"client secret": oktaemu.DemoClientSecret, "wrong client secret": "wrong-canary-secret-5521",
+		"given PEM key": strings.TrimSpace(strings.Split(givenPEM, "\n")[1]), "given key's d": b64(givenKey.D.Bytes())}
+	for _, id := range []string{svc.ID, dpopSvc.ID} {
+		srow, err := h.app.Store.GetConnection(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for field, ct := range map[string][]byte{"private_key": srow.SealedPrivateKey, "next_private_key": srow.SealedNextPrivateKey, "dpop_key": srow.SealedDPoPKey} {
+			if len(ct) == 0 {
+				continue
+			}
+			pt, err := h.app.Keyring.Open(ct, id+"/"+field)
+			if err != nil {
+				t.Fatalf("open %s: %v", field, err)
+			}
+			var k struct {
+				D string `json:"d"`
+			}
+			if err := json.Unmarshal(pt, &k); err != nil || len(k.D) < 16 {
+				t.Fatalf("%s of %s is not a private JWK", field, id)
+			}
+			secrets[id+" "+field+" d"] = k.D
+			secrets[id+" "+field] = string(pt)
+		}
+	}
 	for name, ct := range map[string][]byte{"refresh token": row.SealedRefreshToken, "access token": row.SealedAccessToken, "id token": row.SealedIDToken} {
 		field := strings.ReplaceAll(strings.TrimSuffix(name, " token"), " ", "_") + "_token"
 		pt, err := h.app.Keyring.Open(ct, c.ID+"/"+field)
@@ -75,3 +124,5 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Errorf("the log has no debug lines; the check would be weaker than intended")
 	}
 }
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

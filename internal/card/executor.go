@@ -37,6 +37,9 @@ type ConnectionInfo struct {
 	// which Resolve may have primed with what it read (sparing a second
 	// read of the connection); nil means Connections.HTTPClient(ID).
 	HTTP *http.Client
+	// ServiceClientID is set for a service connection: the client ID of
+	// the API Services app it acts as.
+	ServiceClientID string
 }
 
 // Connections resolves connections and gives HTTP clients that call their

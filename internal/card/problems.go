@@ -140,6 +140,10 @@ func apiProblem(ae *okta.APIError, iv *invocation) *problem.Error {
 	case okta.IsInvalidToken(ae):
 		return problem.New(problem.NeedsReauthorization, "Okta rejected the access token of connection %q even after a refresh (%s)", conn.Nickname, ae.Summary).
 			WithRemedy("reauthorize the connection").WithDetail("connection", conn.ID)
+	case okta.IsForbidden(ae) && conn.ServiceClientID != "":
+		return problem.New(problem.Forbidden, "the API Services app %s of connection %q has no admin role that allows %s (card %s; the org answered E0000006)", conn.ServiceClientID, conn.Nickname, verb(c), c.Ref).
+			WithRemedy("in the Okta Admin Console open the app's Admin Roles tab and assign a role that may manage devices (Mobile Administrator or Super Administrator), then run it again").
+			WithDetail("clientId", conn.ServiceClientID)
 	case okta.IsForbidden(ae):
 		who := conn.ActingAs
 		if who == "" {

@@ -153,7 +153,13 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 			return failRevoking(p)
 		}
 	}
-	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who)
+	refreshExpires, err := m.introspectExpiry(ctx, c, string(secret), ts.Refresh)
+	if err != nil {
+		// Not fatal: the connection works, only its end date is unknown
+		// until the next token exchange reads it.
+		m.log.WarnContext(ctx, "could not read the refresh token's expiry", "connection", c.ID, "error", err)
+	}
+	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who, refreshExpires)
 	if err != nil {
 		return failRevoking(internal("store the authorization", err))
 	}
@@ -192,7 +198,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 // update, under the connection's refresh lease so that no refresh
 // interleaves (SPEC C7: old tokens serve until this commit). It returns the
 // stored connection and the refresh token it replaced.
-func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest, ts *tokenSet, who *identity) (*store.Connection, string, error) {
+func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest, ts *tokenSet, who *identity, refreshExpires time.Time) (*store.Connection, string, error) {
 	unlock, err := m.lockConn(ctx, ar.ConnectionID, nil)
 	if err != nil {
 		return nil, "", err
@@ -217,6 +223,7 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 		c.ScopeMode, c.RequestedScopes, c.GrantedScopes = ar.ScopeMode, ar.RequestedScopes, ts.Scopes
 		c.RefreshStartedAt = time.Time{}
 		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, c.AuthorizedAt = who.Subject, who.Login, who.Name, now
+		c.RefreshTokenExpiresAt, c.ExpiryNotifiedAt = refreshExpires, time.Time{}
 		c.UpdatedAt = now
 		cur = c
 		return nil

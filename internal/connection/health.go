@@ -129,6 +129,9 @@ func (m *Manager) Test(ctx context.Context, id, caller string) (*TestResult, err
 }
 
 func (m *Manager) test(ctx context.Context, c *store.Connection) *TestResult {
+	if c.Auth == store.AuthService {
+		return m.serviceTest(ctx, c)
+	}
 	if c.Status != store.StatusActive {
 		return &TestResult{Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy}
 	}

@@ -65,6 +65,13 @@ type Manager struct {
 	// been stored as needs_reauthorization after being in another status
 	// (the app sends the connection.needs_reauthorization notification).
 	OnNeedsReauthorization func(ctx context.Context, c *store.Connection)
+	// ExpiryWarning is how long before a user connection's refresh token
+	// expires it is reported as expiring soon (and notified); zero means
+	// DefaultExpiryWarning (336h).
+	ExpiryWarning time.Duration
+	// Notifier receives connection.expiring notifications; nil means they
+	// are only logged and audited.
+	Notifier Notifier
 
 	initOnce   sync.Once
 	client     *http.Client
@@ -73,6 +80,7 @@ type Manager struct {
 	flights    singleflight.Group
 	semMu      sync.Mutex
 	sems       map[string]*connSem
+	nonces     sync.Map // org origin -> its latest DPoP nonce
 }
 
 func (m *Manager) init() {
@@ -122,15 +130,30 @@ type View struct {
 	MissingScopeCards map[string][]string `json:"missingScopeCards"`
 	AuthorizedBy      *AuthorizedBy       `json:"authorizedBy"`
 	AuthorizedAt      *time.Time          `json:"authorizedAt"`
-	CreatedAt         time.Time           `json:"createdAt"`
-	UpdatedAt         time.Time           `json:"updatedAt"`
+	// Auth is "user" (a person signed in; refresh tokens) or "service"
+	// (an API Services app with private_key_jwt).
+	Auth string `json:"auth"`
+	// RefreshTokenExpiresAt is when a user connection's refresh token
+	// expires (Okta: 90 days after the sign-in); nil when unknown or for a
+	// service connection.
+	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
+	// ExpiresSoon is true within the expiry warning of that time.
+	ExpiresSoon bool `json:"expiresSoon"`
+	// DPoP is true when the connection sends DPoP proofs.
+	DPoP      bool      `json:"dpop"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// AuthorizedBy is the Okta account a connection acts as (SPEC C1).
+// AuthorizedBy is the Okta account a connection acts as (SPEC C1): a
+// person (Type "user") or, for a service connection, the API Services app
+// (Type "service" and its ClientID).
 type AuthorizedBy struct {
-	UserID string `json:"userId"`
-	Login  string `json:"login"`
-	Name   string `json:"name"`
+	Type     string `json:"type"`
+	UserID   string `json:"userId,omitempty"`
+	Login    string `json:"login,omitempty"`
+	Name     string `json:"name,omitempty"`
+	ClientID string `json:"clientId,omitempty"`
 }
 
 func (m *Manager) view(c *store.Connection) *View {
@@ -143,11 +166,23 @@ func (m *Manager) view(c *store.Connection) *View {
 		MissingScopeCards: map[string][]string{},
 		CreatedAt:         c.CreatedAt.UTC(),
 		UpdatedAt:         c.UpdatedAt.UTC(),
+		Auth:              store.AuthUser,
+		ExpiresSoon:       m.expiresSoon(c),
+		DPoP:              c.DPoP,
+	}
+	if c.Auth == store.AuthService {
+		v.Auth = store.AuthService
+	} else if !c.RefreshTokenExpiresAt.IsZero() {
+		exp := c.RefreshTokenExpiresAt.UTC()
+		v.RefreshTokenExpiresAt = &exp
 	}
 	if !c.AuthorizedAt.IsZero() {
 		at := c.AuthorizedAt.UTC()
 		v.AuthorizedAt = &at
-		v.AuthorizedBy = &AuthorizedBy{UserID: c.AuthorizedUserID, Login: c.AuthorizedLogin, Name: c.AuthorizedName}
+		v.AuthorizedBy = &AuthorizedBy{Type: store.AuthUser, UserID: c.AuthorizedUserID, Login: c.AuthorizedLogin, Name: c.AuthorizedName}
+		if c.Auth == store.AuthService {
+			v.AuthorizedBy = &AuthorizedBy{Type: store.AuthService, ClientID: c.ClientID, Login: c.AuthorizedLogin}
+		}
 		v.MissingScopes = nonNil(missingScopes(c.RequestedScopes, c.GrantedScopes))
 		for _, s := range v.MissingScopes {
 			v.MissingScopeCards[s] = nonNil(m.Connectors.CardsNeeding(c.Connector, s))

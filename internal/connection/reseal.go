@@ -17,6 +17,11 @@ const (
 	fieldRefreshToken = "refresh_token"
 	fieldAccessToken  = "access_token"
 	fieldIDToken      = "id_token"
+	// A service connection's private keys (JWK JSON): client auth, the
+	// key being rotated in, DPoP proofs.
+	fieldPrivateKey     = "private_key"
+	fieldNextPrivateKey = "next_private_key"
+	fieldDPoPKey        = "dpop_key"
 )
 
 // sealedAAD is the additional data that binds a value to field of
@@ -32,6 +37,9 @@ var sealedFields = []struct {
 	{fieldRefreshToken, func(c *store.Connection) *[]byte { return &c.SealedRefreshToken }},
 	{fieldAccessToken, func(c *store.Connection) *[]byte { return &c.SealedAccessToken }},
 	{fieldIDToken, func(c *store.Connection) *[]byte { return &c.SealedIDToken }},
+	{fieldPrivateKey, func(c *store.Connection) *[]byte { return &c.SealedPrivateKey }},
+	{fieldNextPrivateKey, func(c *store.Connection) *[]byte { return &c.SealedNextPrivateKey }},
+	{fieldDPoPKey, func(c *store.Connection) *[]byte { return &c.SealedDPoPKey }},
 }
 
 // Reseal re-seals with m.Keyring's primary key every value of connection id

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/cardflow/cardflow/internal/keyring"
@@ -39,6 +41,11 @@ type Token struct {
 	ActingAs    string    // the login of the Okta account the token acts as
 	BaseURL     string    // the org origin, e.g. https://example.okta.com
 	Expiry      time.Time // when the access token expires
+	// Type is "Bearer" or, for a DPoP-bound token, "DPoP" (API calls then
+	// need a proof signed with the connection's DPoP key).
+	Type string
+
+	dpopKey *jose.JSONWebKey
 }
 
 // Token returns the connection's access token, refreshing it first when it
@@ -55,7 +62,10 @@ func (m *Manager) Token(ctx context.Context, id string) (*Token, error) {
 	if err := usable(c); err != nil {
 		return nil, err
 	}
-	if t, ok := m.storedToken(c, ""); ok {
+	if m.refreshExpired(c) {
+		return nil, m.expire(ctx, c)
+	}
+	if t, ok := m.storedToken(c, ""); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
 		return t, nil
 	}
 	return m.refresh(ctx, id, "")
@@ -125,8 +135,11 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 		if err := usable(c); err != nil {
 			return nil, err
 		}
-		if t, ok := m.storedToken(c, rejected); ok {
+		if t, ok := m.storedToken(c, rejected); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
 			return t, nil
+		}
+		if c.Auth == store.AuthService {
+			return m.mintService(ctx, c)
 		}
 		retrying := !c.RefreshStartedAt.IsZero()
 		if retrying {
@@ -243,6 +256,7 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 		return nil, internal("store refreshed tokens", err)
 	}
 	m.log.DebugContext(ctx, "access token refreshed", "connection", c.ID, "expiry", ts.Expiry)
+	m.noteRefreshExpiry(ctx, c.ID, stored.SealedRefreshToken, string(secret), ts.Refresh)
 	return m.tokenOf(stored, ts.Access), nil
 }
 
@@ -261,6 +275,9 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		reason := "the org rejected the refresh token (invalid_grant: " + orDefault(oe.Description, "it is invalid, expired or revoked") +
 			"); it was revoked, expired, or reused"
 		remedy := "reauthorize the connection"
+		if m.refreshExpired(c) {
+			reason, remedy = expiredReason(c), expiredRemedy
+		}
 		if oe.Code == "invalid_client" {
 			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client)"
 			remedy = "if the OAuth app's secret was rotated, delete the connection and create it again with the new secret; otherwise reauthorize"
@@ -454,8 +471,17 @@ func (m *Manager) storedToken(c *store.Connection, rejected string) (*Token, boo
 }
 
 func (m *Manager) tokenOf(c *store.Connection, access string) *Token {
-	return &Token{AccessToken: keyring.Secret(access), Scopes: slices.Clone(c.GrantedScopes), ActingAs: c.AuthorizedLogin,
-		BaseURL: OriginOf(c.Domain), Expiry: c.AccessTokenExpiry}
+	t := &Token{AccessToken: keyring.Secret(access), Scopes: slices.Clone(c.GrantedScopes), ActingAs: c.AuthorizedLogin,
+		BaseURL: OriginOf(c.Domain), Expiry: c.AccessTokenExpiry, Type: "Bearer"}
+	if strings.EqualFold(c.AccessTokenType, "DPoP") {
+		t.Type = "DPoP"
+		k, err := m.openKey(c.SealedDPoPKey, c.ID, fieldDPoPKey)
+		if err != nil {
+			m.log.Error("cannot open the DPoP key", "connection", c.ID, "error", err)
+		}
+		t.dpopKey = k
+	}
+	return t
 }
 
 // getConn reads a connection by id, as a problem when it is missing.
@@ -473,6 +499,11 @@ func (m *Manager) getConn(ctx context.Context, id string) (*store.Connection, er
 // usable is nil for an active connection, else the problem to report.
 func usable(c *store.Connection) error {
 	if c.Status == store.StatusActive && len(c.SealedRefreshToken) > 0 {
+		return nil
+	}
+	if c.Auth == store.AuthService && len(c.SealedPrivateKey) > 0 {
+		// A service connection may always ask the org for a token: that is
+		// how it becomes active once the admin has added its key.
 		return nil
 	}
 	reason, remedy := c.StatusReason, c.Remedy

@@ -51,8 +51,8 @@ type bearerTransport struct {
 // token is the access token for a request: the primed record's, once, when
 // it is usable and fresh; otherwise Token's.
 func (t *bearerTransport) token(ctx context.Context) (*Token, error) {
-	if c := t.primed.Swap(nil); c != nil && usable(c) == nil {
-		if tok, ok := t.m.storedToken(c, ""); ok {
+	if c := t.primed.Swap(nil); c != nil && usable(c) == nil && !t.m.refreshExpired(c) {
+		if tok, ok := t.m.storedToken(c, ""); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
 			return tok, nil
 		}
 	}
@@ -72,7 +72,10 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.URL.Scheme, req.URL.Host, tok.BaseURL).WithRemedy("call only URLs under the connection's org")
 	}
 	first := req.Clone(ctx)
-	first.Header.Set("Authorization", "Bearer "+tok.AccessToken.Reveal())
+	if err := t.m.authorize(first, tok); err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	resp, err := t.base.RoundTrip(first)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
@@ -93,8 +96,32 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	second.Header.Set("Authorization", "Bearer "+tok2.AccessToken.Reveal())
+	if err := t.m.authorize(second, tok2); err != nil {
+		closeBody(second)
+		return nil, err
+	}
 	return t.base.RoundTrip(second)
+}
+
+// authorize sets the request's Authorization header, and for a DPoP-bound
+// token its DPoP proof (with ath; RFC 9449 §7).
+func (m *Manager) authorize(req *http.Request, tok *Token) error {
+	if tok.Type != "DPoP" {
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken.Reveal())
+		return nil
+	}
+	if tok.dpopKey == nil {
+		return problem.New(problem.Internal, "the connection's DPoP key cannot be read").
+			WithRemedy("check the server's keyring; if the data was altered, delete the connection and create it again")
+	}
+	origin := req.URL.Scheme + "://" + req.URL.Host
+	proof, err := m.dpopProof(tok.dpopKey, req.Method, origin+req.URL.Path, tok.AccessToken.Reveal(), origin)
+	if err != nil {
+		return internal("sign DPoP proof", err)
+	}
+	req.Header.Set("Authorization", "DPoP "+tok.AccessToken.Reveal())
+	req.Header.Set("DPoP", proof)
+	return nil
 }
 
 func sameOrigin(req *http.Request, origin string) bool {

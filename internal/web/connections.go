@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -20,6 +21,8 @@ type Connections interface {
 	List(ctx context.Context) ([]*connection.View, error)
 	Test(ctx context.Context, idOrNickname, caller string) (*connection.TestResult, error)
 	DeleteWithResult(ctx context.Context, idOrNickname, caller string) (*connection.DeleteResult, error)
+	CreateService(ctx context.Context, in connection.ServiceInput, caller string) (*connection.View, json.RawMessage, error)
+	RotateKey(ctx context.Context, idOrNickname, alg, caller string) (*connection.View, json.RawMessage, error)
 }
 
 // createConnectionRequest is the body of POST /api/v1/connections.
@@ -31,12 +34,49 @@ type createConnectionRequest struct {
 	ClientSecret keyring.Secret `json:"clientSecret"`
 	// Scopes absent or null means the connector's default scopes.
 	Scopes *[]string `json:"scopes"`
+	// Auth "service" creates a service connection (an API Services app
+	// with private_key_jwt); "" or "user" a user connection.
+	Auth string `json:"auth"`
+	// PrivateKey (PEM or JWK) of a service connection; absent means
+	// cardflow generates one (KeyAlgorithm ES256 or RS256).
+	PrivateKey   keyring.Secret `json:"privateKey"`
+	KeyAlgorithm string         `json:"keyAlgorithm"`
+	DPoP         bool           `json:"dpop"`
 }
 
 func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 	var req createConnectionRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	switch req.Auth {
+	case "", "user":
+		if req.PrivateKey != "" || req.KeyAlgorithm != "" || req.DPoP {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "privateKey, keyAlgorithm and dpop are for service connections").
+				WithRemedy(`set "auth": "service" for an API Services app, or leave them out`).WithDetail("field", "auth"))
+			return
+		}
+	case "service":
+		if req.ClientSecret != "" {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "a service connection authenticates with a private key, not a client secret").
+				WithRemedy("leave clientSecret out; give privateKey (PEM or JWK) or let cardflow generate a key").WithDetail("field", "clientSecret"))
+			return
+		}
+		v, jwk, err := s.Connections.CreateService(r.Context(), connection.ServiceInput{
+			Connector: req.Connector, Nickname: req.Nickname, Domain: req.Domain, ClientID: req.ClientID, Scopes: req.Scopes,
+			PrivateKey: req.PrivateKey, KeyAlgorithm: req.KeyAlgorithm, DPoP: req.DPoP,
+		}, Caller(r.Context()))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/connections/"+url.PathEscape(v.ID))
+		writeJSON(w, http.StatusCreated, map[string]any{"connection": v, "publicJwk": jwk})
+		return
+	default:
+		s.writeError(w, r, problem.New(problem.InvalidInput, "auth must be \"user\" or \"service\", not %q", req.Auth).
+			WithRemedy(`use "user" (a person signs in) or "service" (an API Services app with a key)`).WithDetail("field", "auth"))
 		return
 	}
 	v, authURL, err := s.Connections.Create(r.Context(), connection.CreateInput{
@@ -151,4 +191,25 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
 		out["warning"] = res.Warning
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// rotateKeyRequest is the body of POST .../rotate-key.
+type rotateKeyRequest struct {
+	KeyAlgorithm string `json:"keyAlgorithm"`
+}
+
+// rotateKey answers POST /api/v1/connections/{id}/rotate-key with
+// {connection, publicJwk}: the new key's public half to add to the app.
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
+	var req rotateKeyRequest
+	if err := s.decodeJSON(w, r, &req, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, jwk, err := s.Connections.RotateKey(r.Context(), r.PathValue("id"), req.KeyAlgorithm, Caller(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"connection": v, "publicJwk": jwk})
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"testing"
 
@@ -28,6 +29,14 @@ func (c *recordingConnections) Reauthorize(_ context.Context, _ string, sel *con
 
 func (c *recordingConnections) Callback(context.Context, url.Values) (*connection.CallbackResult, error) {
 	return nil, problem.New(problem.Internal, "not used")
+}
+
+func (c *recordingConnections) CreateService(context.Context, connection.ServiceInput, string) (*connection.View, json.RawMessage, error) {
+	return nil, nil, problem.New(problem.Internal, "not used")
+}
+
+func (c *recordingConnections) RotateKey(context.Context, string, string, string) (*connection.View, json.RawMessage, error) {
+	return nil, nil, problem.New(problem.Internal, "not used")
 }
 
 func (c *recordingConnections) Get(context.Context, string) (*connection.View, error) {

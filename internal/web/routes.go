@@ -58,6 +58,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("DELETE /api/v1/connections/{id}", s.deleteConnection)
 		mux.HandleFunc("POST /api/v1/connections/{id}/reauthorize", s.reauthorizeConnection)
 		mux.HandleFunc("POST /api/v1/connections/{id}/test", s.testConnection)
+		mux.HandleFunc("POST /api/v1/connections/{id}/rotate-key", s.rotateKey)
 	}
 	if s.Cards != nil {
 		mux.HandleFunc("GET /api/v1/connectors", s.listConnectors)

@@ -22,6 +22,8 @@ func (c *Console) connectionRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /connections", c.auth(c.listConnections))
 	mux.Handle("GET /connections/new", c.auth(c.newConnection))
 	mux.Handle("POST /connections", c.auth(c.createConnection))
+	mux.Handle("GET /connections/new-service", c.auth(c.newServiceConnection))
+	mux.Handle("POST /connections/service", c.auth(c.createServiceConnection))
 	mux.Handle("GET /connections/{id}", c.auth(c.showConnection))
 	mux.Handle("POST /connections/{id}/test", c.auth(c.testConnection))
 	mux.Handle("GET /connections/{id}/reauthorize", c.auth(c.reauthorizePage))

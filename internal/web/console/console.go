@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -30,6 +31,7 @@ type Connections interface {
 	List(ctx context.Context) ([]*connection.View, error)
 	Test(ctx context.Context, idOrNickname, caller string) (*connection.TestResult, error)
 	DeleteWithResult(ctx context.Context, idOrNickname, caller string) (*connection.DeleteResult, error)
+	CreateService(ctx context.Context, in connection.ServiceInput, caller string) (*connection.View, json.RawMessage, error)
 }
 
 // Runs reads card-run history; store.Store satisfies it.

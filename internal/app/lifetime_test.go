@@ -1,0 +1,176 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+const day = 24 * time.Hour
+
+// lifetimeJSON is the part of a connection view about its refresh token.
+type lifetimeJSON struct {
+	Status                string     `json:"status"`
+	StatusReason          string     `json:"statusReason"`
+	Remedy                string     `json:"remedy"`
+	Auth                  string     `json:"auth"`
+	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
+	ExpiresSoon           bool       `json:"expiresSoon"`
+}
+
+func (h *harness) lifetime(id string) lifetimeJSON {
+	h.t.Helper()
+	var v lifetimeJSON
+	if code, data := h.call("GET", "/api/v1/connections/"+id, nil, &v); code != http.StatusOK {
+		h.t.Fatalf("get connection: %d %s", code, data)
+	}
+	return v
+}
+
+// metrics returns the server's /metrics text.
+func (h *harness) metrics() string {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", h.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	resp, err := h.http.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// TestNinetyDays is the 90-day story on the emulator clock: Okta's refresh
+// token ends 90 days after the sign-in however often it is refreshed, so a
+// refresh on day 10 keeps the expiry; on day 77 the connection is expiring
+// soon (metric, one connection.expiring notification, flagged in the
+// view); on day 91 it is needs_reauthorization with a reason that names
+// the limit and the sign-in date, and a card fails before calling Okta;
+// reauthorizing starts a new 90 days.
+func TestNinetyDays(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	received := make(chan map[string]any, 16)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		received <- m
+	}))
+	defer receiver.Close()
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now = emu.Now
+		c.ExpiryCheckInterval = time.Hour // the test runs the check itself
+		c.NotifyURLs, c.NotifySecret = []string{receiver.URL}, "a-long-random-notification-secret"
+	})
+	ctx := context.Background()
+	signIn := emu.Now()
+	c := h.connect("Ninety")
+	v := h.lifetime(c.ID)
+	want := signIn.Add(90 * day)
+	if v.Auth != "user" || v.RefreshTokenExpiresAt == nil || v.RefreshTokenExpiresAt.Sub(want).Abs() > 2*time.Second || v.ExpiresSoon {
+		t.Fatalf("after the sign-in: %+v; want auth user, refreshTokenExpiresAt %v, not expiring soon", v, want)
+	}
+	want = *v.RefreshTokenExpiresAt
+	line := grepLines(h.metrics(), `cardflow_connection_refresh_expiry_timestamp_seconds{connection="Ninety"}`)
+	var got float64
+	if _, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, `cardflow_connection_refresh_expiry_timestamp_seconds{connection="Ninety"}`)), "%g", &got); err != nil || int64(got) != want.Unix() {
+		t.Errorf("metric line %q; want the refresh expiry %d", line, want.Unix())
+	}
+
+	// Day 10: the access token has long expired; a card run refreshes
+	// (rotating the refresh token) and the expiry stays.
+	emu.AdvanceClock(t, 10*day)
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("day 10 run: %d %s %+v", code, r.Status, r.Error)
+	}
+	if got := emu.Stats(t)["POST /oauth2/v1/token"]; got != 2 {
+		t.Errorf("%d token requests by day 10; want 2 (code exchange, one refresh)", got)
+	}
+	if v := h.lifetime(c.ID); v.RefreshTokenExpiresAt == nil || !v.RefreshTokenExpiresAt.Equal(want) || v.ExpiresSoon {
+		t.Errorf("day 10: %+v; want the same expiry %v, not expiring soon", v, want)
+	}
+
+	// Day 77: inside the 336h warning.
+	emu.AdvanceClock(t, 67*day)
+	for range 2 {
+		if err := h.app.Connections.CheckExpiries(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := h.lifetime(c.ID); !v.ExpiresSoon || v.Status != "active" {
+		t.Errorf("day 77: %+v; want active and expiring soon", v)
+	}
+	if n := countActions(h.audit("connection="+c.ID), "connection.expiring"); n != 1 {
+		t.Errorf("%d connection.expiring events; want 1", n)
+	}
+	select {
+	case m := <-received:
+		conn, _ := m["connection"].(map[string]any)
+		if m["type"] != "connection.expiring" || conn["id"] != c.ID || conn["expiresAt"] == nil || !strings.Contains(fmt.Sprint(m["message"]), "90 days") {
+			t.Errorf("notification %v; want connection.expiring for %s with expiresAt", m, c.ID)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no connection.expiring notification reached the receiver")
+	}
+	var list struct {
+		Connections []lifetimeJSON `json:"connections"`
+	}
+	h.call("GET", "/api/v1/connections", nil, &list)
+	if len(list.Connections) != 1 || !list.Connections[0].ExpiresSoon {
+		t.Errorf("list on day 77: %+v; want it flagged", list.Connections)
+	}
+
+	// Day 91: past the end. The card fails before any call to Okta.
+	emu.AdvanceClock(t, 14*day)
+	before := emu.Stats(t)
+	code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{})
+	if r.Error == nil || r.Error.Code != "needs_reauthorization" {
+		t.Fatalf("day 91 run: %d %s %+v; want needs_reauthorization", code, r.Status, r.Error)
+	}
+	after := emu.Stats(t)
+	if after["GET /api/v1/devices"] != before["GET /api/v1/devices"] || after["POST /oauth2/v1/token"] != before["POST /oauth2/v1/token"] {
+		t.Errorf("the day-91 run called Okta: before %v after %v", before, after)
+	}
+	v = h.lifetime(c.ID)
+	if v.Status != "needs_reauthorization" || !strings.Contains(v.StatusReason, "90 days") ||
+		!strings.Contains(v.StatusReason, signIn.UTC().Format("2006-01-02")) || !strings.Contains(v.Remedy, "reauthorize") {
+		t.Errorf("day 91: %+v; want needs_reauthorization naming the 90-day limit and the sign-in date %s", v, signIn.UTC().Format("2006-01-02"))
+	}
+
+	// Reauthorizing starts a new 90 days.
+	var re struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
+		t.Fatalf("reauthorize: %d %s", code, data)
+	}
+	if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK {
+		t.Fatalf("reauthorize sign-in: %d %s", code, page)
+	}
+	v = h.lifetime(c.ID)
+	if next := emu.Now().Add(90 * day); v.Status != "active" || v.RefreshTokenExpiresAt == nil || v.RefreshTokenExpiresAt.Sub(next).Abs() > 2*time.Second || v.ExpiresSoon {
+		t.Errorf("after reauthorizing: %+v; want active until %v", v, next)
+	}
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Errorf("run after reauthorizing: %d %s %+v", code, r.Status, r.Error)
+	}
+}
+
+func countActions(events []map[string]any, action string) int {
+	n := 0
+	for _, e := range events {
+		if e["action"] == action {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// TestMultiServerServiceTokenSingleFlight: 1 000 concurrent card runs, half
+// on each server, on a service connection whose cached token has expired
+// make exactly one token request (client_credentials) to the org, and
+// every run succeeds. The token has expired either on the
+// org's clock only (every run meets a 401) or on the servers' clocks too.
+func TestMultiServerServiceTokenSingleFlight(t *testing.T) {
+	const runs = 1000
+	for _, serversToo := range []bool{false, true} {
+		name := "expired at the org"
+		if serversToo {
+			name = "expired on every clock"
+		}
+		t.Run(name, func(t *testing.T) {
+			emu := emutest.Start(t, oktaemu.Config{Devices: 10})
+			clock := &shiftedClock{}
+			a, b, _ := pgServers(t, emu, func(c *Config) { c.Now = clock.now })
+			c, jwk := a.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+			emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+			if code, data := a.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
+				t.Fatalf("test: %d %s", code, data)
+			}
+			if c = a.serviceConn(c.ID); c.Status != "active" {
+				t.Fatalf("after the test: %+v; want active", c)
+			}
+			device := a.deviceWithStatus("Robot", "ACTIVE")
+
+			emu.AdvanceClock(t, 2*time.Hour)
+			if serversToo {
+				clock.advance(2 * time.Hour)
+			}
+			before := emu.Stats(t)["POST /oauth2/v1/token"]
+
+			client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: runs}}
+			defer client.CloseIdleConnections()
+			var failed atomic.Int64
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range runs {
+				h := a
+				if i%2 == 1 {
+					h = b
+				}
+				wg.Go(func() {
+					<-start
+					hc := *h
+					hc.http = client
+					code, r := hc.run("okta-devices/read-device", "Robot", map[string]any{"deviceId": device})
+					if code != http.StatusCreated || r.Status != "succeeded" {
+						if failed.Add(1) <= 3 {
+							t.Errorf("run %d on %s: %d %+v", i, h.url, code, r.Error)
+						}
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+
+			if n := failed.Load(); n != 0 {
+				t.Errorf("%d of %d runs failed; want none", n, runs)
+			}
+			if got := emu.Stats(t)["POST /oauth2/v1/token"] - before; got != 1 {
+				t.Errorf("%d runs made %d token requests; want exactly 1", runs, got)
+			}
+		})
+	}
+}

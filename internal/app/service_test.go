@@ -1,0 +1,247 @@
+package app
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// serviceConnJSON is the API's view of a service connection.
+type serviceConnJSON struct {
+	ID            string   `json:"id"`
+	Nickname      string   `json:"nickname"`
+	Status        string   `json:"status"`
+	StatusReason  string   `json:"statusReason"`
+	Remedy        string   `json:"remedy"`
+	Auth          string   `json:"auth"`
+	DPoP          bool     `json:"dpop"`
+	GrantedScopes []string `json:"grantedScopes"`
+	MissingScopes []string `json:"missingScopes"`
+	AuthorizedBy  *struct {
+		Type     string `json:"type"`
+		ClientID string `json:"clientId"`
+	} `json:"authorizedBy"`
+	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
+}
+
+// createService creates a service connection through the API.
+func (h *harness) createService(body map[string]any) (serviceConnJSON, json.RawMessage) {
+	h.t.Helper()
+	body["auth"] = "service"
+	body["connector"] = "okta-devices"
+	if body["domain"] == nil {
+		body["domain"] = h.emu.URL
+	}
+	var out struct {
+		Connection serviceConnJSON `json:"connection"`
+		PublicJWK  json.RawMessage `json:"publicJwk"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections", body, &out); code != http.StatusCreated {
+		h.t.Fatalf("create service connection: %d %s", code, data)
+	}
+	return out.Connection, out.PublicJWK
+}
+
+func (h *harness) serviceConn(id string) serviceConnJSON {
+	h.t.Helper()
+	var v serviceConnJSON
+	if code, data := h.call("GET", "/api/v1/connections/"+id, nil, &v); code != http.StatusOK {
+		h.t.Fatalf("get connection: %d %s", code, data)
+	}
+	return v
+}
+
+// checkPublicJWK fails unless jwk is a public key with a kid.
+func checkPublicJWK(t *testing.T, jwk json.RawMessage) {
+	t.Helper()
+	var k jose.JSONWebKey
+	if err := k.UnmarshalJSON(jwk); err != nil || !k.IsPublic() || k.KeyID == "" {
+		t.Fatalf("publicJwk %s: want a public JWK with a kid (%v)", jwk, err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(jwk, &m)
+	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
+		if _, ok := m[private]; ok {
+			t.Fatalf("publicJwk has the private member %q", private)
+		}
+	}
+}
+
+// TestServiceConnection: a service connection with a generated key is
+// pending until the key is added to the API Services app, then a test makes
+// it active; cards run with its cached token (one token request for many
+// runs, a new one after the hour); audit and authorizedBy name the app;
+// rotating the key keeps the old one until the org accepts the new one.
+func TestServiceConnection(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	checkPublicJWK(t, jwk)
+	if c.Status != "pending" || c.Auth != "service" || !strings.Contains(c.StatusReason, "invalid_client") || !strings.Contains(c.Remedy, "Add key") {
+		t.Fatalf("before the key is added: %+v; want pending with the invalid_client reason and the Admin Console steps", c)
+	}
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); r.Error == nil || code == http.StatusOK {
+		t.Fatalf("a card on the pending connection: %d %+v; want an error", code, r)
+	}
+
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	var tr struct {
+		OK     bool   `json:"ok"`
+		Status string `json:"status"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &tr); code != http.StatusOK || !tr.OK {
+		t.Fatalf("test after adding the key: %d %s", code, data)
+	}
+	c = h.serviceConn(c.ID)
+	if c.Status != "active" || c.AuthorizedBy == nil || c.AuthorizedBy.Type != "service" || c.AuthorizedBy.ClientID != oktaemu.DemoServiceClientID ||
+		c.RefreshTokenExpiresAt != nil || strings.Join(c.GrantedScopes, " ") != "okta.devices.read okta.devices.manage" {
+		t.Fatalf("after the test: %+v", c)
+	}
+	before := emu.Stats(t)["POST /oauth2/v1/token"]
+	for range 5 {
+		if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+			t.Fatalf("card run: %d %s %+v", code, r.Status, r.Error)
+		}
+	}
+	if got := emu.Stats(t)["POST /oauth2/v1/token"] - before; got != 0 {
+		t.Errorf("5 runs made %d token requests; want 0 (the test's token is cached)", got)
+	}
+	emu.AdvanceClock(t, time.Hour)
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("card run after the hour: %d %s %+v", code, r.Status, r.Error)
+	}
+	if got := emu.Stats(t)["POST /oauth2/v1/token"] - before; got != 1 {
+		t.Errorf("%d token requests after the token expired; want 1", got)
+	}
+	found := false
+	for _, e := range h.audit("connection=" + c.ID) {
+		if e["action"] == "card.run" && e["actingAs"] == "service app "+oktaemu.DemoServiceClientID {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no card.run audit event acting as the service app")
+	}
+
+	// Rotation: the new key is not on the app yet, so the old one serves.
+	var rot struct {
+		PublicJWK json.RawMessage `json:"publicJwk"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/rotate-key", map[string]any{"keyAlgorithm": "RS256"}, &rot); code != http.StatusOK {
+		t.Fatalf("rotate-key: %d %s", code, data)
+	}
+	checkPublicJWK(t, rot.PublicJWK)
+	emu.AdvanceClock(t, time.Hour)
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("run with the new key not yet on the app: %d %s %+v", code, r.Status, r.Error)
+	}
+	row, _ := h.app.Store.GetConnection(t.Context(), c.ID)
+	if len(row.SealedNextPrivateKey) == 0 {
+		t.Fatal("the new key was dropped although the org does not know it")
+	}
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, rot.PublicJWK)
+	emu.AdvanceClock(t, time.Hour)
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("run after adding the new key: %d %s %+v", code, r.Status, r.Error)
+	}
+	row, _ = h.app.Store.GetConnection(t.Context(), c.ID)
+	if len(row.SealedNextPrivateKey) != 0 || countActions(h.audit("connection="+c.ID), "connection.key-rotated") != 1 {
+		t.Errorf("the new key was not promoted after the org accepted it")
+	}
+	var rk jose.JSONWebKey
+	_ = rk.UnmarshalJSON(rot.PublicJWK)
+	if pk, err := h.app.Keyring.Open(row.SealedPrivateKey, c.ID+"/private_key"); err != nil || !strings.Contains(string(pk), rk.KeyID) {
+		t.Errorf("the stored key is not the new one (%v)", err)
+	}
+}
+
+// TestServiceConnectionDPoP: with a PEM key already on the app that
+// requires DPoP, the connection is active at once, switches DPoP on when
+// the org asks for proofs, and cards call the API with DPoP.
+func TestServiceConnectionDPoP(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A private JWK keeps its kid.
+	priv, _ := json.Marshal(jose.JSONWebKey{Key: key, KeyID: "test-dpop-key", Algorithm: "ES256", Use: "sig"})
+	pub, _ := json.Marshal(jose.JSONWebKey{Key: &key.PublicKey, KeyID: "test-dpop-key", Algorithm: "ES256", Use: "sig"})
+	emu.AddAppKey(t, oktaemu.DemoDPoPAppID, pub)
+	c, jwk := h.createService(map[string]any{"nickname": "Bound", "clientId": oktaemu.DemoDPoPClientID, "privateKey": string(priv)})
+	checkPublicJWK(t, jwk)
+	if c.Status != "active" || !c.DPoP {
+		t.Fatalf("created: %+v; want active with DPoP switched on", c)
+	}
+	for range 3 {
+		if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+			t.Fatalf("DPoP card run: %d %s %+v", code, r.Status, r.Error)
+		}
+	}
+}
+
+// TestServiceConnectionGrantsAndRoles: an app granted only
+// okta.devices.read gets a connection without okta.devices.manage (Okta
+// refuses the whole request, cardflow finds the granted scopes), so a
+// manage card fails before calling Okta with insufficient_scope; an app
+// without an admin role gets its own error and remedy.
+func TestServiceConnectionGrantsAndRoles(t *testing.T) {
+	fx := oktaemu.DemoFixture(3)
+	for i := range fx.Apps {
+		if fx.Apps[i].ID == oktaemu.DemoServiceAppID {
+			fx.Apps[i].Grants = []string{"okta.devices.read"}
+			fx.Apps[i].Roles = nil
+		}
+	}
+	emu := emutest.Start(t, oktaemu.Config{Fixture: fx})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalECPrivateKey(key)
+	// A PEM key's kid is its RFC 7638 thumbprint.
+	pubKey := jose.JSONWebKey{Key: &key.PublicKey, Algorithm: "ES256", Use: "sig"}
+	thumb, _ := pubKey.Thumbprint(crypto.SHA256)
+	pubKey.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
+	pub, _ := json.Marshal(pubKey)
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, pub)
+	c, _ := h.createService(map[string]any{"nickname": "Reader", "clientId": oktaemu.DemoServiceClientID,
+		"privateKey": string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))})
+	if c.Status != "active" || strings.Join(c.GrantedScopes, " ") != "okta.devices.read" || strings.Join(c.MissingScopes, " ") != "okta.devices.manage" {
+		t.Fatalf("created: %+v; want active with okta.devices.read granted and okta.devices.manage missing", c)
+	}
+	before := emu.Stats(t)
+	_, r := h.run("okta-devices/suspend-device", c.ID, map[string]any{"deviceId": "guo00000000000000000"})
+	if r.Error == nil || r.Error.Code != "insufficient_scope" {
+		t.Errorf("manage card: %+v; want insufficient_scope", r.Error)
+	}
+	if emu.Stats(t)["POST /api/v1/devices/{deviceId}/lifecycle/suspend"] != before["POST /api/v1/devices/{deviceId}/lifecycle/suspend"] {
+		t.Errorf("the manage card called Okta")
+	}
+	_, r = h.run("okta-devices/search-devices", c.ID, map[string]any{})
+	if r.Error == nil || r.Error.Code != "forbidden" || !strings.Contains(r.Error.Message, "no admin role") {
+		t.Errorf("read card on an app without a role: %+v; want forbidden naming the missing admin role", r.Error)
+	}
+	var tr struct {
+		OK           bool   `json:"ok"`
+		StatusReason string `json:"statusReason"`
+		Remedy       string `json:"remedy"`
+	}
+	h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &tr)
+	if tr.OK || !strings.Contains(tr.StatusReason, "no admin role") || !strings.Contains(tr.Remedy, "Admin Roles") {
+		t.Errorf("test: %+v; want the missing admin role and its remedy", tr)
+	}
+}

@@ -1,0 +1,214 @@
+package connection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Okta's org authorization server gives a refresh token a fixed 90-day
+// lifetime from the sign-in; rotation keeps that expiry and there is no
+// idle expiry (SPEC §8). So a user connection ends 90 days after its last
+// (re)authorization however often it runs. cardflow reads the expiry with
+// introspection after every token exchange, warns ahead of it and, once it
+// has passed, stops the connection before any card call is attempted.
+
+// DefaultExpiryWarning is how long before the refresh token's expiry a
+// connection is reported as expiring soon when Manager.ExpiryWarning is 0.
+const DefaultExpiryWarning = 336 * time.Hour
+
+// Notification is a message about a connection for the notifications
+// outbox (for example connection.expiring). It never holds a secret.
+type Notification struct {
+	Kind         string    `json:"kind"`
+	ConnectionID string    `json:"connectionId"`
+	Nickname     string    `json:"nickname"`
+	Message      string    `json:"message"`
+	Remedy       string    `json:"remedy"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+}
+
+// Notifier queues notifications for delivery. Implementations must be safe
+// for concurrent use.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+func (m *Manager) expiryWarning() time.Duration {
+	if m.ExpiryWarning > 0 {
+		return m.ExpiryWarning
+	}
+	return DefaultExpiryWarning
+}
+
+// expiresSoon reports whether c's refresh token expires within the warning
+// window (and has not expired yet).
+func (m *Manager) expiresSoon(c *store.Connection) bool {
+	if c.Auth == store.AuthService || c.RefreshTokenExpiresAt.IsZero() {
+		return false
+	}
+	left := c.RefreshTokenExpiresAt.Sub(m.now())
+	return left > 0 && left <= m.expiryWarning()
+}
+
+// refreshExpired reports whether c's refresh token has reached its expiry.
+func (m *Manager) refreshExpired(c *store.Connection) bool {
+	return c.Auth != store.AuthService && !c.RefreshTokenExpiresAt.IsZero() && !m.now().Before(c.RefreshTokenExpiresAt)
+}
+
+const dateFormat = "2006-01-02"
+
+// expiredReason names the 90-day limit and the sign-in that started it.
+func expiredReason(c *store.Connection) string {
+	signIn := "the last sign-in"
+	if !c.AuthorizedAt.IsZero() {
+		signIn = "the sign-in on " + c.AuthorizedAt.UTC().Format(dateFormat)
+		if c.AuthorizedLogin != "" {
+			signIn += " (as " + c.AuthorizedLogin + ")"
+		}
+	}
+	return fmt.Sprintf("the refresh token expired on %s: Okta gives a refresh token 90 days from %s, and refreshing does not extend it",
+		c.RefreshTokenExpiresAt.UTC().Format(dateFormat), signIn)
+}
+
+const expiredRemedy = "reauthorize the connection (a new sign-in starts a new 90 days); for unattended flows consider a service connection (auth \"service\"), which has no 90-day limit"
+
+// expire marks c needs_reauthorization because its refresh token reached
+// its expiry, and returns the problem to report.
+func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
+	reason := expiredReason(c)
+	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, reason, expiredRemedy)
+	m.audit(ctx, store.AuditEvent{Action: "connection.expired", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+		InputSummary: "refresh token expired " + c.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}, nil)
+	return problem.New(problem.NeedsReauthorization, "connection %q needs reauthorization: %s", c.Nickname, reason).
+		WithRemedy("%s", expiredRemedy).WithDetail("status", store.StatusNeedsReauthorization).WithDetail("connection", c.ID)
+}
+
+// introspectExpiry asks the org when refresh token rt expires (RFC 7662;
+// Okta answers exp for refresh tokens). It returns the zero time when the
+// org answers without an exp.
+func (m *Manager) introspectExpiry(ctx context.Context, c *store.Connection, secret, rt string) (time.Time, error) {
+	ictx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
+	defer cancel()
+	form := url.Values{"token": {rt}, "token_type_hint": {"refresh_token"}}
+	req, err := http.NewRequestWithContext(ictx, http.MethodPost, OriginOf(c.Domain)+"/oauth2/v1/introspect", strings.NewReader(form.Encode()))
+	if err != nil {
+		return time.Time{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(secret))
+	resp, err := m.httpClient().Do(req)
+	if err != nil {
+		return time.Time{}, errors.New(transportCause(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := ReadCapped(resp.Body, 64<<10)
+	if resp.StatusCode != http.StatusOK {
+		return time.Time{}, fmt.Errorf("introspection answered HTTP %d", resp.StatusCode)
+	}
+	var v struct {
+		Active bool  `json:"active"`
+		Exp    int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return time.Time{}, errors.New("introspection answered something that is not JSON")
+	}
+	if !v.Active {
+		return time.Time{}, errors.New("introspection says the refresh token is not active")
+	}
+	if v.Exp <= 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(v.Exp, 0).UTC(), nil
+}
+
+// noteRefreshExpiry reads the expiry of the refresh token just committed to
+// connection id and stores it (best effort: a failure is logged and the
+// previous value stays, which rotation does not change anyway).
+func (m *Manager) noteRefreshExpiry(ctx context.Context, id string, sealedRT []byte, secret, rt string) {
+	c, err := m.Store.GetConnection(ctx, id)
+	if err != nil {
+		return
+	}
+	exp, err := m.introspectExpiry(ctx, c, secret, rt)
+	if err != nil || exp.IsZero() {
+		if err != nil {
+			m.log.WarnContext(ctx, "could not read the refresh token's expiry", "connection", id, "error", err)
+		}
+		return
+	}
+	if exp.Equal(c.RefreshTokenExpiresAt) {
+		return
+	}
+	m.updateIfToken(ctx, id, sealedRT, func(c *store.Connection) {
+		if !exp.Equal(c.RefreshTokenExpiresAt) {
+			c.RefreshTokenExpiresAt, c.ExpiryNotifiedAt = exp, time.Time{}
+		}
+	})
+}
+
+// CheckExpiries looks at every user connection's refresh token expiry:
+// an expired active one becomes needs_reauthorization (with the reason and
+// remedy), and one expiring within the warning window gets one
+// connection.expiring notification per sign-in, sent by whichever server
+// records it first. Call it periodically (the server does every minute).
+func (m *Manager) CheckExpiries(ctx context.Context) error {
+	m.init()
+	cs, err := m.Store.ListConnections(ctx)
+	if err != nil {
+		return internal("list connections", err)
+	}
+	for _, c := range cs {
+		switch {
+		case c.Status != store.StatusActive:
+		case m.refreshExpired(c):
+			_ = m.expire(ctx, c)
+		case m.expiresSoon(c) && c.ExpiryNotifiedAt.IsZero():
+			m.notifyExpiring(ctx, c)
+		}
+	}
+	return nil
+}
+
+// errAlreadyNotified: another server recorded the warning first.
+var errAlreadyNotified = errors.New("the expiry warning already went out")
+
+// notifyExpiring records that c's warning went out (in the connection's
+// locked update, so of several servers only one sends it) and sends it.
+func (m *Manager) notifyExpiring(ctx context.Context, c *store.Connection) {
+	err := m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+		if !cur.ExpiryNotifiedAt.IsZero() || !cur.RefreshTokenExpiresAt.Equal(c.RefreshTokenExpiresAt) {
+			return errAlreadyNotified
+		}
+		cur.ExpiryNotifiedAt = m.now()
+		return nil
+	})
+	if err != nil {
+		if !errors.Is(err, errAlreadyNotified) && !errors.Is(err, store.ErrNotFound) {
+			m.log.ErrorContext(ctx, "cannot record the expiry warning", "connection", c.ID, "error", err)
+		}
+		return
+	}
+	days := int(c.RefreshTokenExpiresAt.Sub(m.now()).Hours() / 24)
+	n := Notification{Kind: "connection.expiring", ConnectionID: c.ID, Nickname: c.Nickname, ExpiresAt: c.RefreshTokenExpiresAt.UTC(),
+		Message: fmt.Sprintf("connection %q stops working on %s (in %d days): Okta's refresh tokens end 90 days after the sign-in on %s",
+			c.Nickname, c.RefreshTokenExpiresAt.UTC().Format(dateFormat), days, c.AuthorizedAt.UTC().Format(dateFormat)),
+		Remedy: "reauthorize the connection before then; a new sign-in starts a new 90 days"}
+	m.log.WarnContext(ctx, "connection expiring", "connection", c.ID, "expiresAt", n.ExpiresAt)
+	m.audit(ctx, store.AuditEvent{Action: "connection.expiring", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+		InputSummary: "refresh token expires " + n.ExpiresAt.Format(time.RFC3339)}, nil)
+	if m.Notifier != nil {
+		if err := m.Notifier.Notify(ctx, n); err != nil {
+			m.log.ErrorContext(ctx, "cannot queue the expiry notification", "connection", c.ID, "error", err)
+		}
+	}
+}

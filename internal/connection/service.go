@@ -1,0 +1,492 @@
+package connection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Service connections (SPEC §8) act as an Okta API Services app: no person,
+// no refresh token, no 90-day end. Tokens come from client_credentials
+// with private_key_jwt; they are cached in the store until shortly before
+// they expire and minted by one process at a time per connection (the same
+// lease as user refreshes). The private key is sealed like every secret and
+// never leaves the server: only its public JWK is shown.
+
+// assertionLifetime is how long a client assertion is valid (Okta accepts
+// at most an hour).
+const assertionLifetime = 5 * time.Minute
+
+// ServiceInput is what an administrator enters to create a service
+// connection.
+type ServiceInput struct {
+	Connector string
+	Nickname  string
+	Domain    string
+	ClientID  string
+	// Scopes nil means the connector's default Okta API scopes.
+	Scopes *[]string
+	// PrivateKey is the app's private key as PEM or a private JWK; empty
+	// means cardflow generates a key pair (KeyAlgorithm, default ES256)
+	// and answers its public JWK.
+	PrivateKey   keyring.Secret
+	KeyAlgorithm string
+	// DPoP makes every token request and API call carry a DPoP proof; it
+	// is also switched on when the org asks for proofs.
+	DPoP bool
+}
+
+// CreateService validates in, stores the service connection with its
+// sealed keys and tries a first token request: the connection is active
+// when the org accepts the key, else pending with the steps to finish in
+// the Admin Console. It returns the connection and the public JWK to add
+// to the app.
+func (m *Manager) CreateService(ctx context.Context, in ServiceInput, caller string) (*View, json.RawMessage, error) {
+	m.init()
+	v, jwk, err := m.createService(ctx, in, caller)
+	if err != nil {
+		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create",
+			InputSummary: "service connection, nickname " + truncate(in.Nickname, 100)}, err)
+	}
+	return v, jwk, err
+}
+
+func (m *Manager) createService(ctx context.Context, in ServiceInput, caller string) (*View, json.RawMessage, error) {
+	nickname, err := validNickname(in.Nickname)
+	if err != nil {
+		return nil, nil, err
+	}
+	domain, err := ParseDomain(in.Domain, m.Policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	clientID := strings.TrimSpace(in.ClientID)
+	if clientID == "" || len(clientID) > 255 || strings.IndexFunc(clientID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		return nil, nil, problem.New(problem.InvalidInput, "client ID is required and must be printable ASCII without spaces").
+			WithRemedy("copy the client ID from the API Services app's General tab in the Okta Admin Console").WithDetail("field", "clientId")
+	}
+	mode, scopes, err := m.selectScopes(in.Connector, in.Scopes)
+	if err != nil {
+		return nil, nil, err
+	}
+	scopes = apiScopes(scopes)
+	if len(scopes) == 0 {
+		return nil, nil, problem.New(problem.InvalidInput, "a service connection needs at least one Okta API scope").
+			WithRemedy("choose the default scopes or tick at least one okta.* scope").WithDetail("field", "scopes")
+	}
+	var key *jose.JSONWebKey
+	if pk := in.PrivateKey.Reveal(); strings.TrimSpace(pk) != "" {
+		if key, err = parsePrivateKey(pk); err != nil {
+			return nil, nil, err
+		}
+	} else if key, err = generateKey(in.KeyAlgorithm); err != nil {
+		return nil, nil, err
+	}
+	dpopKey, err := generateKey(AlgES256)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
+		return nil, nil, nicknameTaken(in.Connector, nickname)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, internal("look up nickname", err)
+	}
+	now := m.now()
+	c := &store.Connection{
+		ID: idPrefix + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain, Auth: store.AuthService,
+		Status: store.StatusPending, StatusReason: servicePendingReason, Remedy: serviceSteps,
+		ScopeMode: mode, RequestedScopes: scopes, ClientID: clientID, DPoP: in.DPoP, CreatedAt: now, UpdatedAt: now,
+	}
+	if c.SealedPrivateKey, err = m.sealKey(key, c.ID, fieldPrivateKey); err != nil {
+		return nil, nil, internal("seal private key", err)
+	}
+	if c.SealedDPoPKey, err = m.sealKey(dpopKey, c.ID, fieldDPoPKey); err != nil {
+		return nil, nil, internal("seal DPoP key", err)
+	}
+	if err := m.Store.CreateConnection(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, nil, nicknameTaken(in.Connector, nickname)
+		}
+		return nil, nil, internal("store connection", err)
+	}
+	pub, err := publicJWK(key)
+	if err != nil {
+		return nil, nil, internal("public key", err)
+	}
+	m.log.InfoContext(ctx, "service connection created", "connection", c.ID, "domain", c.Domain, "clientId", clientID, "kid", key.KeyID)
+	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create", ConnectionID: c.ID, ActingAs: serviceActor(clientID),
+		InputSummary: fmt.Sprintf("service connection %q, domain %s, client %s, key %s, scopes %s", nickname, domain, clientID, key.KeyID, strings.Join(scopes, " "))}, nil)
+	// A first token request tells at once whether the org knows the key.
+	if _, err := m.Token(ctx, c.ID); err != nil {
+		m.log.InfoContext(ctx, "the new service connection has no token yet", "connection", c.ID, "error", err)
+	}
+	cur, err := m.Store.GetConnection(ctx, c.ID)
+	if err != nil {
+		return nil, nil, internal("read connection", err)
+	}
+	return m.view(cur), pub, nil
+}
+
+const servicePendingReason = "the org has not accepted the connection's key yet"
+
+// serviceSteps are the Admin Console steps for an API Services app.
+const serviceSteps = "in the Okta Admin Console: Applications › Create App Integration › API Services; on the General tab set Client authentication to Public key / Private key and add the public key (JWK) cardflow showed; on Okta API Scopes grant the connection's scopes; on Admin Roles assign a role that may manage devices (Mobile Administrator or Super Administrator); then test the connection"
+
+// serviceActor is how audit events and errors name a service app.
+func serviceActor(clientID string) string { return "service app " + clientID }
+
+// RotateKey creates a new key pair for a service connection and returns its
+// public JWK to add to the app. cardflow keeps using the current key until
+// a token request with the new one succeeds, then drops the old key.
+func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg, caller string) (*View, json.RawMessage, error) {
+	m.init()
+	c, err := m.lookup(ctx, "", idOrNickname)
+	if err == nil && c.Auth != store.AuthService {
+		err = problem.New(problem.InvalidInput, "connection %q signs in as a person and has no key to rotate", c.Nickname).
+			WithRemedy("rotate keys of service connections only; a user connection is renewed by reauthorizing")
+	}
+	var key *jose.JSONWebKey
+	if err == nil {
+		key, err = generateKey(alg)
+	}
+	if err != nil {
+		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.rotate-key", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
+		return nil, nil, err
+	}
+	unlock, err := m.lockConn(ctx, c.ID, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	sealed, err := m.sealKey(key, c.ID, fieldNextPrivateKey)
+	if err != nil {
+		return nil, nil, internal("seal private key", err)
+	}
+	var stored *store.Connection
+	if err := m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+		cur.SealedNextPrivateKey, cur.UpdatedAt = sealed, m.now()
+		stored = cur
+		return nil
+	}); err != nil {
+		return nil, nil, internal("store key", err)
+	}
+	pub, err := publicJWK(key)
+	if err != nil {
+		return nil, nil, internal("public key", err)
+	}
+	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.rotate-key", ConnectionID: stored.ID, ActingAs: serviceActor(stored.ClientID),
+		InputSummary: "new key " + key.KeyID + " (used once the org accepts it)"}, nil)
+	return m.view(stored), pub, nil
+}
+
+// mintService requests a new access token for service connection c (the
+// caller holds its lease) and commits it before returning it.
+func (m *Manager) mintService(ctx context.Context, c *store.Connection) (*Token, error) {
+	key, err := m.openKey(c.SealedPrivateKey, c.ID, fieldPrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	var next *jose.JSONWebKey
+	if len(c.SealedNextPrivateKey) > 0 {
+		if next, err = m.openKey(c.SealedNextPrivateKey, c.ID, fieldNextPrivateKey); err != nil {
+			return nil, err
+		}
+	}
+	dpopKey, err := m.openKey(c.SealedDPoPKey, c.ID, fieldDPoPKey)
+	if err != nil {
+		return nil, err
+	}
+	useDPoP := c.DPoP
+	promoted := false
+	var tok *oauth2.Token
+	var granted []string
+	if next != nil {
+		tok, granted, err = m.serviceTokenRequest(ctx, c, next, dpopKey, &useDPoP)
+		promoted = err == nil
+		if isOAuthCode(err, "invalid_client") {
+			// The org does not know the new key yet: keep using the old one.
+			tok, granted, err = m.serviceTokenRequest(ctx, c, key, dpopKey, &useDPoP)
+		}
+	} else {
+		tok, granted, err = m.serviceTokenRequest(ctx, c, key, dpopKey, &useDPoP)
+	}
+	if err != nil {
+		return nil, m.serviceFailed(ctx, c, err)
+	}
+	// The expiry on cardflow's clock, as for user tokens; DPoP is the one
+	// token type besides Bearer a service connection accepts.
+	tokType := "Bearer"
+	checked := *tok
+	if strings.EqualFold(tok.TokenType, "DPoP") {
+		tokType, checked.TokenType = "DPoP", ""
+	}
+	ts, err := parseTokenResponse(&checked, m.now(), granted)
+	if err != nil {
+		return nil, problem.New(problem.UpstreamError, "the org's token response is not usable: %s", err.Error()).
+			WithRemedy("try again shortly; check the app's settings if it persists")
+	}
+	access := ts.Access
+	sealedAccess, err := m.Keyring.Seal([]byte(access), sealedAAD(c.ID, fieldAccessToken))
+	if err != nil {
+		return nil, internal("seal token", err)
+	}
+	var sealedKey []byte
+	if promoted {
+		if sealedKey, err = m.sealKey(next, c.ID, fieldPrivateKey); err != nil {
+			return nil, internal("seal private key", err)
+		}
+	}
+	wasActive := false
+	var stored *store.Connection
+	err = m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+		now := m.now()
+		cur.SealedAccessToken, cur.AccessTokenExpiry, cur.AccessTokenType = sealedAccess, ts.Expiry.UTC(), tokType
+		cur.GrantedScopes, cur.DPoP = granted, useDPoP
+		if promoted {
+			cur.SealedPrivateKey, cur.SealedNextPrivateKey = sealedKey, nil
+		}
+		wasActive = cur.Status == store.StatusActive
+		cur.Status, cur.StatusReason, cur.Remedy = store.StatusActive, "", ""
+		cur.AuthorizedLogin = serviceActor(cur.ClientID)
+		if !wasActive || cur.AuthorizedAt.IsZero() {
+			cur.AuthorizedAt = now
+		}
+		cur.LastUsedAt, cur.UpdatedAt = now, now
+		stored = cur
+		return nil
+	})
+	if err != nil {
+		return nil, internal("store token", err)
+	}
+	if promoted {
+		m.log.InfoContext(ctx, "the org accepted the new key; the old key is dropped", "connection", c.ID, "kid", next.KeyID)
+		m.audit(ctx, store.AuditEvent{Action: "connection.key-rotated", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
+			InputSummary: "now using key " + next.KeyID}, nil)
+	}
+	if !wasActive {
+		m.audit(ctx, store.AuditEvent{Action: "connection.authorize", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
+			InputSummary: "service app token; granted " + strings.Join(granted, " ")}, nil)
+	}
+	return m.tokenOf(stored, access), nil
+}
+
+// serviceTokenRequest runs client_credentials with key. An invalid_scope
+// answer (Okta refuses the whole request when one scope is not granted)
+// makes it find the granted scopes one by one and ask for those. It
+// switches DPoP on when the org asks for proofs and follows its nonce.
+func (m *Manager) serviceTokenRequest(ctx context.Context, c *store.Connection, key, dpopKey *jose.JSONWebKey, useDPoP *bool) (*oauth2.Token, []string, error) {
+	tok, err := m.clientCredentials(ctx, c, key, dpopKey, useDPoP, c.RequestedScopes)
+	if err == nil {
+		return tok, grantedOf(tok, c.RequestedScopes), nil
+	}
+	if !isOAuthCode(err, "invalid_scope") || len(c.RequestedScopes) < 2 {
+		return nil, nil, err
+	}
+	var granted []string
+	for _, s := range c.RequestedScopes {
+		if _, err := m.clientCredentials(ctx, c, key, dpopKey, useDPoP, []string{s}); err == nil {
+			granted = append(granted, s)
+		} else if !isOAuthCode(err, "invalid_scope") {
+			return nil, nil, err
+		}
+	}
+	if len(granted) == 0 {
+		return nil, nil, err
+	}
+	tok, err = m.clientCredentials(ctx, c, key, dpopKey, useDPoP, granted)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, grantedOf(tok, granted), nil
+}
+
+// grantedOf is the token's scope, or what was asked for when it has none.
+func grantedOf(tok *oauth2.Token, asked []string) []string {
+	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+		return strings.Fields(s)
+	}
+	return slices.Clone(asked)
+}
+
+// clientCredentials makes one token request (with the DPoP retries).
+func (m *Manager) clientCredentials(ctx context.Context, c *store.Connection, key, dpopKey *jose.JSONWebKey, useDPoP *bool, scopes []string) (*oauth2.Token, error) {
+	origin := OriginOf(c.Domain)
+	tokenURL := origin + "/oauth2/v1/token"
+	var last error
+	for range 3 {
+		assertion, err := m.assertion(key, c.ClientID, tokenURL)
+		if err != nil {
+			return nil, internal("sign client assertion", err)
+		}
+		cfg := clientcredentials.Config{ClientID: c.ClientID, TokenURL: tokenURL, Scopes: scopes, AuthStyle: oauth2.AuthStyleInParams,
+			EndpointParams: url.Values{
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+				"client_assertion":      {assertion},
+			}}
+		hc := m.httpClient()
+		if *useDPoP {
+			base := hc.Transport
+			if base == nil {
+				base = http.DefaultTransport
+			}
+			hc = &http.Client{Transport: &dpopTokenTransport{m: m, key: dpopKey, origin: origin, base: base}, Timeout: hc.Timeout, CheckRedirect: noRedirects}
+		}
+		tctx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, hc), tokenCallTimeout)
+		tok, err := cfg.Token(tctx)
+		cancel()
+		if err == nil {
+			return tok, nil
+		}
+		last = err
+		var re *oauth2.RetrieveError
+		switch {
+		case !errors.As(err, &re):
+			return nil, err
+		case re.ErrorCode == "use_dpop_nonce" && *useDPoP:
+			continue // the transport cached the new nonce
+		case re.ErrorCode == "invalid_dpop_proof" && !*useDPoP:
+			*useDPoP = true // the org requires DPoP
+			continue
+		}
+		return nil, err
+	}
+	return nil, last
+}
+
+// assertion signs a private_key_jwt client assertion (RFC 7523): iss = sub
+// = the client ID, aud = the token URL, a unique jti, five minutes.
+func (m *Manager) assertion(key *jose.JSONWebKey, clientID, tokenURL string) (string, error) {
+	sig, err := signerFor(key, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", err
+	}
+	now := m.now()
+	return jwt.Signed(sig).Claims(jwt.Claims{Issuer: clientID, Subject: clientID, Audience: jwt.Audience{tokenURL},
+		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
+		Expiry: jwt.NewNumericDate(now.Add(assertionLifetime)), ID: randomID(16)}).Serialize()
+}
+
+func isOAuthCode(err error, code string) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.ErrorCode == code
+}
+
+// serviceFailed explains a failed token request and records it on the
+// connection: a pending connection stays pending (the admin may not have
+// finished the Admin Console steps), an active one goes to error.
+func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err error) error {
+	var p *problem.Error
+	var re *oauth2.RetrieveError
+	switch {
+	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
+		p = problem.New(problem.NeedsReauthorization, "the org does not accept the key of service connection %q (invalid_client: %s)", c.Nickname, cleanText(re.ErrorDescription, 200)).
+			WithRemedy("add the connection's public key (JWK) to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key; then test the connection", c.ClientID)
+	case errors.As(err, &re) && re.ErrorCode == "invalid_scope":
+		p = problem.New(problem.InsufficientScope, "none of the requested scopes (%s) is granted to the API Services app %s (invalid_scope)", strings.Join(c.RequestedScopes, ", "), c.ClientID).
+			WithRemedy("grant them on the app's Okta API Scopes tab in the Okta Admin Console, then test the connection").WithDetail("requestedScopes", c.RequestedScopes)
+	case errors.As(err, &re) && (re.ErrorCode == "unauthorized_client" || re.ErrorCode == "invalid_dpop_proof"):
+		p = problem.New(problem.UpstreamError, "the org refused the service connection's token request (%s: %s)", re.ErrorCode, cleanText(re.ErrorDescription, 200)).
+			WithRemedy("check that the app is an API Services app using Public key / Private key client authentication")
+	case errors.As(err, &re):
+		p = problem.New(problem.UpstreamError, "the org refused the service connection's token request (%s)", orDefault(re.ErrorCode, fmt.Sprintf("HTTP %d", re.Response.StatusCode))).
+			WithRemedy("try again shortly; check the app's settings if it persists")
+	default:
+		if pe, ok := problem.As(err); ok {
+			return pe
+		}
+		return problem.New(problem.UpstreamError, "could not get a token from the org at %s: %s", OriginOf(c.Domain), transportCause(err)).
+			WithRemedy("check that the domain is right and the org is reachable, then try again").Wrap(err)
+	}
+	if p.Code != problem.UpstreamError {
+		status := store.StatusError
+		if c.Status == store.StatusPending {
+			status = store.StatusPending
+		}
+		m.updateService(ctx, c.ID, func(cur *store.Connection) {
+			cur.Status, cur.StatusReason, cur.Remedy = status, p.Message, p.Remedy
+		})
+	}
+	m.log.WarnContext(ctx, "service token request failed", "connection", c.ID, "reason", p.Message)
+	return p.WithDetail("connection", c.ID).Wrap(err)
+}
+
+// updateService applies change to the stored connection (in its locked
+// update).
+func (m *Manager) updateService(ctx context.Context, id string, change func(*store.Connection)) {
+	err := m.Store.UpdateConnection(ctx, id, func(c *store.Connection) error {
+		change(c)
+		c.UpdatedAt = m.now()
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		m.log.ErrorContext(ctx, "cannot update connection", "connection", id, "error", err)
+	}
+}
+
+// serviceTest checks a service connection: a new token, then the
+// read-only device call, which tells whether the app has an admin role.
+func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestResult {
+	current := ""
+	if at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); err == nil {
+		current = string(at)
+	}
+	tok, err := m.refresh(ctx, c.ID, orDefault(current, "-"))
+	if err != nil {
+		return m.testFailure(ctx, c.ID, err)
+	}
+	if !hasDeviceRead(tok.Scopes) {
+		return &TestResult{OK: true, Status: store.StatusActive}
+	}
+	pctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, OriginOf(c.Domain)+"/api/v1/devices?limit=1", nil)
+	if err != nil {
+		return m.testFailure(ctx, c.ID, internal("build probe request", err))
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := m.HTTPClient(c.ID).Do(req)
+	if err != nil {
+		return m.testFailure(ctx, c.ID, problem.New(problem.UpstreamError, "could not check the app's permissions: %s", transportCause(err)).
+			WithRemedy("check that the org is reachable, then try again"))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := ReadCapped(resp.Body, 64<<10)
+	var oe struct {
+		ErrorCode string `json:"errorCode"`
+	}
+	_ = json.Unmarshal(body, &oe)
+	if resp.StatusCode == http.StatusOK {
+		return &TestResult{OK: true, Status: store.StatusActive}
+	}
+	p := problem.New(problem.UpstreamError, "the org answered HTTP %d to a read-only device call", resp.StatusCode).WithRemedy("try again")
+	if resp.StatusCode == http.StatusForbidden && oe.ErrorCode == "E0000006" {
+		p = NoAdminRole(c.Nickname, c.ClientID)
+		m.updateService(ctx, c.ID, func(cur *store.Connection) {
+			cur.Status, cur.StatusReason, cur.Remedy = store.StatusError, p.Message, p.Remedy
+		})
+	}
+	return m.testFailure(ctx, c.ID, p)
+}
+
+// NoAdminRole is the problem of a service app whose admin roles do not
+// allow a device call (Okta answers E0000006).
+func NoAdminRole(nickname, clientID string) *problem.Error {
+	return problem.New(problem.Forbidden, "the API Services app %s of connection %q has no admin role that allows this device call (the org answered E0000006)", clientID, nickname).
+		WithRemedy("in the Okta Admin Console open the app's Admin Roles tab and assign a role that may manage devices (Mobile Administrator or Super Administrator), then run it again").
+		WithDetail("clientId", clientID)
+}

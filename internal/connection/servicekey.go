@@ -1,0 +1,158 @@
+package connection
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// Key algorithms a service connection can generate.
+const (
+	AlgES256 = "ES256"
+	AlgRS256 = "RS256"
+)
+
+// badKey explains a private key cardflow cannot use.
+func badKey(format string, args ...any) *problem.Error {
+	return problem.New(problem.InvalidInput, format, args...).
+		WithRemedy("give the private key of the API Services app as PEM (PKCS#8, PKCS#1 or SEC 1) or as a private JWK (RSA of at least 2048 bits, or EC P-256/P-384), or leave it out to let cardflow generate one").
+		WithDetail("field", "privateKey")
+}
+
+// parsePrivateKey reads a PEM or JWK private key into a JWK with its alg
+// and a kid (the JWK's own, else its SHA-256 thumbprint).
+func parsePrivateKey(text string) (*jose.JSONWebKey, error) {
+	text = strings.TrimSpace(text)
+	var key any
+	kid := ""
+	switch {
+	case strings.HasPrefix(text, "{"):
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON([]byte(text)); err != nil {
+			return nil, badKey("the private key is not a valid JWK")
+		}
+		if k.IsPublic() {
+			return nil, badKey("the JWK is a public key; cardflow needs the private key (the public one goes to Okta)")
+		}
+		key, kid = k.Key, k.KeyID
+	case strings.HasPrefix(text, "-----BEGIN"):
+		block, _ := pem.Decode([]byte(text))
+		if block == nil {
+			return nil, badKey("the private key is not valid PEM")
+		}
+		var err error
+		switch block.Type {
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		default:
+			return nil, badKey("the PEM block is %q, not a private key", block.Type)
+		}
+		if err != nil {
+			return nil, badKey("the PEM private key cannot be read")
+		}
+	default:
+		return nil, badKey("the private key is neither PEM nor a JWK")
+	}
+	return keyJWK(key, kid)
+}
+
+// keyJWK wraps a private key as a JWK with its signing alg and kid.
+func keyJWK(key any, kid string) (*jose.JSONWebKey, error) {
+	alg := ""
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		if k.N.BitLen() < 2048 {
+			return nil, badKey("the RSA key has %d bits; Okta needs at least 2048", k.N.BitLen())
+		}
+		alg = AlgRS256
+	case *ecdsa.PrivateKey:
+		switch k.Curve {
+		case elliptic.P256():
+			alg = AlgES256
+		case elliptic.P384():
+			alg = "ES384"
+		default:
+			return nil, badKey("the EC key's curve is not P-256 or P-384")
+		}
+	default:
+		return nil, badKey("the key is neither RSA nor EC")
+	}
+	j := &jose.JSONWebKey{Key: key, Algorithm: alg, Use: "sig"}
+	if kid == "" {
+		pub := j.Public()
+		thumb, err := pub.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return nil, badKey("the key's thumbprint cannot be computed")
+		}
+		kid = base64.RawURLEncoding.EncodeToString(thumb)
+	}
+	j.KeyID = kid
+	return j, nil
+}
+
+// generateKey makes a new key pair for alg (ES256 when empty).
+func generateKey(alg string) (*jose.JSONWebKey, error) {
+	var key any
+	var err error
+	switch strings.ToUpper(alg) {
+	case "", AlgES256:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case AlgRS256:
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		return nil, problem.New(problem.InvalidInput, "cannot generate a %q key", truncate(alg, 20)).
+			WithRemedy("choose ES256 or RS256").WithDetail("field", "keyAlgorithm")
+	}
+	if err != nil {
+		return nil, internal("generate key", err)
+	}
+	return keyJWK(key, "")
+}
+
+// publicJWK is the public half of k as JSON, to paste into the org's app.
+func publicJWK(k *jose.JSONWebKey) (json.RawMessage, error) {
+	pub := k.Public()
+	return pub.MarshalJSON()
+}
+
+// signingKey returns a signer for k with its kid in the header.
+func signerFor(k *jose.JSONWebKey, opts *jose.SignerOptions) (jose.Signer, error) {
+	return jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k}, opts)
+}
+
+// openKey opens a sealed JWK field of connection id.
+func (m *Manager) openKey(sealed []byte, id, field string) (*jose.JSONWebKey, error) {
+	b, err := m.Keyring.Open(sealed, sealedAAD(id, field))
+	if err != nil {
+		return nil, unreadable("private key", err)
+	}
+	var k jose.JSONWebKey
+	if err := k.UnmarshalJSON(b); err != nil {
+		return nil, internal("read stored key", err)
+	}
+	return &k, nil
+}
+
+// sealKey seals JWK k as field of connection id.
+func (m *Manager) sealKey(k *jose.JSONWebKey, id, field string) ([]byte, error) {
+	b, err := k.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return m.Keyring.Seal(b, sealedAAD(id, field))
+}
