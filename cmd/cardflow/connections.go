@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ type connectionView struct {
 	Connector       string   `json:"connector"`
 	Nickname        string   `json:"nickname"`
 	Domain          string   `json:"domain"`
+	ClientID        string   `json:"clientId"`
 	Status          string   `json:"status"`
 	StatusReason    string   `json:"statusReason"`
 	Remedy          string   `json:"remedy"`
@@ -38,8 +40,12 @@ type connectionView struct {
 	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
 	ExpiresSoon           bool       `json:"expiresSoon"`
 	DPoP                  bool       `json:"dpop"`
-	CreatedAt             time.Time  `json:"createdAt"`
-	UpdatedAt             time.Time  `json:"updatedAt"`
+	// PublicJWK and NextPublicJWK are a service connection's public keys
+	// (the current one, and one being rotated in).
+	PublicJWK     json.RawMessage `json:"publicJwk"`
+	NextPublicJWK json.RawMessage `json:"nextPublicJwk"`
+	CreatedAt     time.Time       `json:"createdAt"`
+	UpdatedAt     time.Time       `json:"updatedAt"`
 }
 
 // missing describes the missing scopes: "scope (cards that will fail: ...)".
@@ -101,6 +107,15 @@ func printConnection(w io.Writer, c *connectionView) {
 			soon = " (EXPIRES SOON: reauthorize before then)"
 		}
 		fmt.Fprintf(w, "Refresh expires:  %s%s\n", when(*c.RefreshTokenExpiresAt), soon)
+	}
+	if c.Auth == "service" {
+		fmt.Fprintf(w, "Client ID:        %s\n", c.ClientID)
+		if len(c.PublicJWK) > 0 {
+			fmt.Fprintf(w, "Public key:       %s\n", compactJSON(c.PublicJWK))
+		}
+		if len(c.NextPublicJWK) > 0 {
+			fmt.Fprintf(w, "New public key:   %s (used once the org accepts it)\n", compactJSON(c.NextPublicJWK))
+		}
 	}
 	if c.AuthorizedBy != nil && c.AuthorizedBy.Type == "service" {
 		fmt.Fprintf(w, "Authorized by:    service app %s\n", c.AuthorizedBy.ClientID)
@@ -217,6 +232,9 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	}
 	switch auth {
 	case "service":
+		if secretFile != "" || secretFlag != "" {
+			return usagef("--auth service authenticates with a private key, not a client secret: drop --client-secret/--client-secret-file; give --private-key-file or let cardflow generate a key")
+		}
 		return createServiceConnection(ctx, e, o, in.Connector, in.Nickname, in.Domain, in.ClientID, scopeSelection(scopes), keyFile, keyAlg, dpop)
 	case "user":
 		if keyFile != "" || keyAlg != "" || dpop {
@@ -512,25 +530,27 @@ func readKeyFile(e *env, file string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
+// compactJSON is raw on one line (a JWK to paste), or raw as it is when
+// it is not JSON.
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
 // printServiceKey prints a service connection, its public JWK and what to
 // do with it.
 func printServiceKey(w io.Writer, v *connectionView, jwk json.RawMessage) {
 	printConnection(w, v)
-	fmt.Fprintf(w, "\nPublic key (JWK) of the connection:\n\n  %s\n\n", jwk)
+	fmt.Fprintf(w, "\nPublic key (JWK) of the connection, to add to the app:\n\n%s\n\n", compactJSON(jwk))
 	if v.Status != "active" {
 		fmt.Fprintf(w, "In the Okta Admin Console, open the API Services app %s: on the General tab set\n"+
 			"Client authentication to \"Public key / Private key\" and add the key above; grant the\n"+
 			"connection's scopes on Okta API Scopes; assign an admin role that may manage devices on\n"+
-			"Admin Roles. Then run: cardflow connections test %s\n", v.AuthorizedClientID(), v.Nickname)
+			"Admin Roles. Then run: cardflow connections test %s\n", v.ClientID, v.Nickname)
 	}
-}
-
-// AuthorizedClientID is the connection's service app client ID, if any.
-func (c *connectionView) AuthorizedClientID() string {
-	if c.AuthorizedBy != nil && c.AuthorizedBy.ClientID != "" {
-		return c.AuthorizedBy.ClientID
-	}
-	return "(its client ID)"
 }
 
 func cmdConnectionsRotateKey(ctx context.Context, e *env, args []string) error {
@@ -554,8 +574,9 @@ func cmdConnectionsRotateKey(ctx context.Context, e *env, args []string) error {
 	if o.json {
 		return printJSON(e.stdout, out)
 	}
-	fmt.Fprintf(e.stdout, "New public key (JWK) of %s:\n\n  %s\n\n", out.Connection.Nickname, out.PublicJWK)
-	fmt.Fprintf(e.stdout, "Add it to the API Services app (General tab › Public keys › Add key). cardflow switches to it\n"+
-		"with its next token request that the org accepts; then remove the old key from the app.\n")
+	fmt.Fprintf(e.stdout, "New public key (JWK) of %s:\n\n%s\n\n", out.Connection.Nickname, compactJSON(out.PublicJWK))
+	fmt.Fprintf(e.stdout, "Add it to the API Services app %s (General tab › Client Credentials › Add key). cardflow\n"+
+		"switches to it with its next token request that the org accepts (run: cardflow connections test %s);\n"+
+		"then remove the old key from the app.\n", out.Connection.ClientID, out.Connection.Nickname)
 	return nil
 }

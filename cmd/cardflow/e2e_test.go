@@ -32,15 +32,20 @@ func startServer(t *testing.T) *server {
 	return startServerWith(t, oktaemu.Config{Devices: 12})
 }
 
-// startServerWith is startServer with an org of cfg.
-func startServerWith(t *testing.T, cfg oktaemu.Config) *server {
+// startServerWith is startServer with an org of cfg; each change edits
+// the server's configuration.
+func startServerWith(t *testing.T, cfg oktaemu.Config, changes ...func(*app.Config)) *server {
 	t.Helper()
 	emu := emutest.Start(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{
+	conf := app.Config{
 		Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedOrigins: []string{emu.URL},
 		APIToken: keyring.Secret(e2eToken), Stdout: &strings.Builder{},
-	})
+	}
+	for _, change := range changes {
+		change(&conf)
+	}
+	a, err := app.New(ctx, conf)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -49,8 +49,8 @@ func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname st
 	if v.AuthorizedBy != nil {
 		info.ActingAs = v.AuthorizedBy.Login
 	}
-	if v.Auth == "service" && v.AuthorizedBy != nil {
-		info.ServiceClientID = v.AuthorizedBy.ClientID
+	if v.Auth == "service" {
+		info.ServiceClientID = v.ClientID
 	}
 	return info, nil
 }

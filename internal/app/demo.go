@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -232,11 +233,27 @@ The emulated Okta org (trusted by this server)
 	fmt.Fprintf(w, "  %s run okta-devices/search-devices --connection %q --input status=ACTIVE --input resultSet=first200\n", cmd, nickname)
 	fmt.Fprintf(w, "  %s flows plan examples/offboard-user-devices.yaml --input login=%s\n", cmd, oktaemu.UserLogin)
 	fmt.Fprintf(w, "  %s flows run examples/offboard-user-devices.yaml --input login=%s\n\n", cmd, oktaemu.UserLogin)
+	if !slices.ContainsFunc(conns, func(c *store.Connection) bool { return c.Auth == store.AuthService }) {
+		printDemoService(w, cmd, orgURL)
+	}
 	if temp {
 		fmt.Fprintf(w, "Data: %s (removed on exit). Press Ctrl-C to stop.\n", dataDir)
 	} else {
 		fmt.Fprintf(w, "Data: %s. Press Ctrl-C to stop.\n", dataDir)
 	}
+}
+
+// printDemoService shows how to make a service connection to the demo
+// org's API Services app; the org's management API stands in for pasting
+// the key in the Admin Console.
+func printDemoService(w io.Writer, cmd, orgURL string) {
+	fmt.Fprintf(w, "A service connection (an API Services app: no sign-in, no 90-day end; app %s, client ID %s;\n"+
+		"%s requires DPoP):\n\n", oktaemu.DemoServiceAppID, oktaemu.DemoServiceClientID, oktaemu.DemoDPoPClientID)
+	fmt.Fprintf(w, "  %s connections create --auth service --nickname Robot --domain %s --client-id %s\n", cmd, orgURL, oktaemu.DemoServiceClientID)
+	fmt.Fprintf(w, "  # add the public key it prints to the app, as Add key in the Admin Console does:\n")
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: SSWS %s' -H 'Content-Type: application/json' -d 'JWK' %s/api/v1/apps/%s/credentials/jwks\n",
+		oktaemu.DemoAPIToken, orgURL, oktaemu.DemoServiceAppID)
+	fmt.Fprintf(w, "  %s connections test Robot\n\n", cmd)
 }
 
 // demoNickname is the nickname the demo's instructions give a new
@@ -248,6 +265,9 @@ const demoNickname = "Demo org"
 // it can be; else delete it and create it again against the org as it is.
 func demoConnectionAdvice(c *store.Connection, orgURL, cmd string) string {
 	switch {
+	case c.Auth == store.AuthService && connection.OriginOf(c.Domain) == orgURL:
+		// The restarted org has forgotten the keys added to its apps.
+		return fmt.Sprintf("; add its public key to the app again (%s connections show %q prints it), then %s connections test %q", cmd, c.Nickname, cmd, c.Nickname)
 	case c.Status == store.StatusActive:
 		return ": use it as it is"
 	case c.Status == store.StatusPending:

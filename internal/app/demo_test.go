@@ -165,7 +165,7 @@ func TestDemoDataDir(t *testing.T) {
 		t.Fatalf("list connections with the kept token: %d %s", code, data)
 	}
 	text := out.String()
-	if strings.Contains(text, "connections create") {
+	if strings.Contains(text, "connections create --nickname") {
 		t.Errorf("restarted demo suggests creating a connection that exists:\n%s", text)
 	}
 	if !strings.Contains(text, `connections reauthorize "Demo org"`) {

@@ -51,7 +51,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	givenPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(givenKey)}))
-	dpopSvc, _ := h.createService(map[string]any{"nickname": "Canary DPoP", "clientId": oktaemu.DemoDPoPClientID, "privateKey": givenPEM})
+	dpopSvc, dpopJWK := h.createService(map[string]any{"nickname": "Canary DPoP", "clientId": oktaemu.DemoDPoPClientID, "privateKey": givenPEM})
+	h.emu.AddAppKey(t, oktaemu.DemoDPoPAppID, dpopJWK)
+	call("POST", "/api/v1/connections/"+dpopSvc.ID+"/test", nil)
+	call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": dpopSvc.ID, "input": map[string]any{}})
 	call("GET", "/api/v1/connections/"+dpopSvc.ID, nil)
 	call("GET", "/api/v1/audit", nil)
 	call("GET", "/api/v1/runs", nil)
@@ -69,6 +72,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		at, err := h.app.Keyring.Open(srow.SealedAccessToken, id+"/access_token")
+		if err != nil || len(at) < 8 {
+			t.Fatalf("the service connection %s has no access token to look for (%v)", id, err)
+		}
+		secrets[id+" access token"] = string(at)
 		for field, ct := range map[string][]byte{"private_key": srow.SealedPrivateKey, "next_private_key": srow.SealedNextPrivateKey, "dpop_key": srow.SealedDPoPKey} {
 			if len(ct) == 0 {
 				continue

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -225,8 +226,9 @@ func TestServiceConnectionGrantsAndRoles(t *testing.T) {
 	}
 	before := emu.Stats(t)
 	_, r := h.run("okta-devices/suspend-device", c.ID, map[string]any{"deviceId": "guo00000000000000000"})
-	if r.Error == nil || r.Error.Code != "insufficient_scope" {
-		t.Errorf("manage card: %+v; want insufficient_scope", r.Error)
+	if r.Error == nil || r.Error.Code != "insufficient_scope" || !strings.Contains(fmt.Sprint(r.Error.Details["remedy"]), "API Services app "+oktaemu.DemoServiceClientID) ||
+		!strings.Contains(fmt.Sprint(r.Error.Details["remedy"]), "test connection") {
+		t.Errorf("manage card: %+v; want insufficient_scope with a remedy to grant the scope to the app and test the connection", r.Error)
 	}
 	if emu.Stats(t)["POST /api/v1/devices/{deviceId}/lifecycle/suspend"] != before["POST /api/v1/devices/{deviceId}/lifecycle/suspend"] {
 		t.Errorf("the manage card called Okta")
@@ -243,5 +245,33 @@ func TestServiceConnectionGrantsAndRoles(t *testing.T) {
 	h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &tr)
 	if tr.OK || !strings.Contains(tr.StatusReason, "no admin role") || !strings.Contains(tr.Remedy, "Admin Roles") {
 		t.Errorf("test: %+v; want the missing admin role and its remedy", tr)
+	}
+
+	// A scope granted to the app later comes with the next token.
+	req, _ := http.NewRequest("POST", emu.URL+"/api/v1/apps/"+oktaemu.DemoServiceAppID+"/grants",
+		strings.NewReader(`{"issuer":"`+emu.URL+`","scopeId":"okta.devices.manage"}`))
+	req.Header.Set("Authorization", "SSWS "+oktaemu.DemoAPIToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := emu.Client.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("grant okta.devices.manage to the app: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil)
+	if c = h.serviceConn(c.ID); strings.Join(c.GrantedScopes, " ") != "okta.devices.read okta.devices.manage" || len(c.MissingScopes) != 0 {
+		t.Errorf("after granting okta.devices.manage and testing: %+v; want both scopes granted", c)
+	}
+
+	// Nobody signs in to a service connection: reauthorizing is refused.
+	var re struct {
+		Error struct {
+			Code    string         `json:"code"`
+			Message string         `json:"message"`
+			Details map[string]any `json:"details"`
+		} `json:"error"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusBadRequest ||
+		!strings.Contains(re.Error.Message, "service connection") || !strings.Contains(fmt.Sprint(re.Error.Details["remedy"]), "test the connection") {
+		t.Errorf("reauthorize a service connection: %d %s; want 400 saying to test it instead", code, data)
 	}
 }

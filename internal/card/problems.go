@@ -41,6 +41,12 @@ func scopeRemedy(conn ConnectionInfo, scope string) string {
 		catalogue = append(catalogue, s.Name)
 	}
 	switch {
+	case conn.ServiceClientID != "" && (scope == scopeNotNamed || ScopeGranted(scope, conn.RequestedScopes)):
+		// A service connection asks for its scopes with every new token.
+		return fmt.Sprintf("grant %s to the API Services app %s in Okta (Okta API Scopes tab), then test connection %q so that its next token has it",
+			orDefault(scope, scopeNotNamed, "the scope the call needs"), conn.ServiceClientID, conn.Nickname)
+	case conn.ServiceClientID != "" && slices.Contains(catalogue, scope):
+		return fmt.Sprintf("service connection %q did not request %s, and its scopes are fixed when it is created: create a service connection that requests it (for example with the default scopes)", conn.Nickname, scope)
 	case scope == scopeNotNamed:
 		return "check which scope the call needs, grant it to the OAuth app in Okta (Okta API Scopes tab), then reauthorize the connection"
 	case !slices.Contains(catalogue, scope) && !ScopeGranted(scope, conn.GrantedScopes):
@@ -193,4 +199,12 @@ func joinAnd(xs []string) string {
 		return strings.Join(xs, "")
 	}
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
+
+// orDefault is def when s is unset (empty or the placeholder unset).
+func orDefault(s, unset, def string) string {
+	if s == "" || s == unset {
+		return def
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,10 +115,13 @@ func (m *Manager) httpClient() *http.Client { m.init(); return m.client }
 // View is the public shape of a connection (SPEC §5). It never holds a
 // secret.
 type View struct {
-	ID              string   `json:"id"`
-	Connector       string   `json:"connector"`
-	Nickname        string   `json:"nickname"`
-	Domain          string   `json:"domain"`
+	ID        string `json:"id"`
+	Connector string `json:"connector"`
+	Nickname  string `json:"nickname"`
+	Domain    string `json:"domain"`
+	// ClientID is the org app's client ID (the OAuth app, or a service
+	// connection's API Services app). Not a secret.
+	ClientID        string   `json:"clientId"`
 	Status          string   `json:"status"`
 	StatusReason    string   `json:"statusReason"`
 	Remedy          string   `json:"remedy"`
@@ -140,9 +144,15 @@ type View struct {
 	// ExpiresSoon is true within the expiry warning of that time.
 	ExpiresSoon bool `json:"expiresSoon"`
 	// DPoP is true when the connection sends DPoP proofs.
-	DPoP      bool      `json:"dpop"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	DPoP bool `json:"dpop"`
+	// PublicJWK is the public half of a service connection's key, to add
+	// to the org's API Services app; NextPublicJWK that of a key being
+	// rotated in (used once the org accepts it). Absent for a user
+	// connection.
+	PublicJWK     json.RawMessage `json:"publicJwk,omitempty"`
+	NextPublicJWK json.RawMessage `json:"nextPublicJwk,omitempty"`
+	CreatedAt     time.Time       `json:"createdAt"`
+	UpdatedAt     time.Time       `json:"updatedAt"`
 }
 
 // AuthorizedBy is the Okta account a connection acts as (SPEC C1): a
@@ -158,7 +168,7 @@ type AuthorizedBy struct {
 
 func (m *Manager) view(c *store.Connection) *View {
 	v := &View{
-		ID: c.ID, Connector: c.Connector, Nickname: c.Nickname, Domain: c.Domain,
+		ID: c.ID, Connector: c.Connector, Nickname: c.Nickname, Domain: c.Domain, ClientID: c.ClientID,
 		Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy, ScopeMode: c.ScopeMode,
 		RequestedScopes:   nonNil(c.RequestedScopes),
 		GrantedScopes:     nonNil(c.GrantedScopes),
@@ -172,6 +182,8 @@ func (m *Manager) view(c *store.Connection) *View {
 	}
 	if c.Auth == store.AuthService {
 		v.Auth = store.AuthService
+		v.PublicJWK = m.publicJWKOf(c, c.SealedPrivateKey, fieldPrivateKey)
+		v.NextPublicJWK = m.publicJWKOf(c, c.SealedNextPrivateKey, fieldNextPrivateKey)
 	} else if !c.RefreshTokenExpiresAt.IsZero() {
 		exp := c.RefreshTokenExpiresAt.UTC()
 		v.RefreshTokenExpiresAt = &exp
@@ -304,6 +316,12 @@ func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *Sco
 	c, err := m.lookup(ctx, "", idOrNickname)
 	if err != nil {
 		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
+		return "", err
+	}
+	if c.Auth == store.AuthService {
+		err := problem.New(problem.InvalidInput, "connection %q is a service connection: nobody signs in, so there is nothing to reauthorize", c.Nickname).
+			WithRemedy("test the connection to get a new token with its key (also after granting scopes or assigning roles to the API Services app); to change its key use rotate-key")
+		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID)}, err)
 		return "", err
 	}
 	var mode string

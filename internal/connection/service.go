@@ -395,7 +395,7 @@ func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err er
 	switch {
 	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
 		p = problem.New(problem.NeedsReauthorization, "the org does not accept the key of service connection %q (invalid_client: %s)", c.Nickname, cleanText(re.ErrorDescription, 200)).
-			WithRemedy("add the connection's public key (JWK) to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key; then test the connection", c.ClientID)
+			WithRemedy("add the connection's public key (JWK) to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key, and check that %s is the client ID of an API Services app of %s; then test the connection", c.ClientID, c.ClientID, c.Domain)
 	case errors.As(err, &re) && re.ErrorCode == "invalid_scope":
 		p = problem.New(problem.InsufficientScope, "none of the requested scopes (%s) is granted to the API Services app %s (invalid_scope)", strings.Join(c.RequestedScopes, ", "), c.ClientID).
 			WithRemedy("grant them on the app's Okta API Scopes tab in the Okta Admin Console, then test the connection").WithDetail("requestedScopes", c.RequestedScopes)
@@ -475,7 +475,7 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 	}
 	p := problem.New(problem.UpstreamError, "the org answered HTTP %d to a read-only device call", resp.StatusCode).WithRemedy("try again")
 	if resp.StatusCode == http.StatusForbidden && oe.ErrorCode == "E0000006" {
-		p = NoAdminRole(c.Nickname, c.ClientID)
+		p = noAdminRole(c.Nickname, c.ClientID)
 		m.updateService(ctx, c.ID, func(cur *store.Connection) {
 			cur.Status, cur.StatusReason, cur.Remedy = store.StatusError, p.Message, p.Remedy
 		})
@@ -483,10 +483,10 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 	return m.testFailure(ctx, c.ID, p)
 }
 
-// NoAdminRole is the problem of a service app whose admin roles do not
+// noAdminRole is the problem of a service app whose admin roles do not
 // allow a device call (Okta answers E0000006).
-func NoAdminRole(nickname, clientID string) *problem.Error {
+func noAdminRole(nickname, clientID string) *problem.Error {
 	return problem.New(problem.Forbidden, "the API Services app %s of connection %q has no admin role that allows this device call (the org answered E0000006)", clientID, nickname).
-		WithRemedy("in the Okta Admin Console open the app's Admin Roles tab and assign a role that may manage devices (Mobile Administrator or Super Administrator), then run it again").
+		WithRemedy("in the Okta Admin Console open the app's Admin Roles tab and assign a role that may manage devices (Mobile Administrator or Super Administrator), then test the connection again").
 		WithDetail("clientId", clientID)
 }

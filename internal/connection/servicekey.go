@@ -15,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // Key algorithms a service connection can generate.
@@ -90,7 +91,7 @@ func keyJWK(key any, kid string) (*jose.JSONWebKey, error) {
 			return nil, badKey("the EC key's curve is not P-256 or P-384")
 		}
 	default:
-		return nil, badKey("the key is neither RSA nor EC")
+		return nil, badKey("the key is neither RSA nor EC, the kinds of key Okta accepts for an API Services app")
 	}
 	j := &jose.JSONWebKey{Key: key, Algorithm: alg, Use: "sig"}
 	if kid == "" {
@@ -155,4 +156,22 @@ func (m *Manager) sealKey(k *jose.JSONWebKey, id, field string) ([]byte, error) 
 		return nil, err
 	}
 	return m.Keyring.Seal(b, sealedAAD(id, field))
+}
+
+// publicJWKOf is the public JWK of the sealed key field of service
+// connection c, or nil when there is none or it cannot be opened (logged:
+// a view never fails on it).
+func (m *Manager) publicJWKOf(c *store.Connection, sealed []byte, field string) json.RawMessage {
+	if len(sealed) == 0 {
+		return nil
+	}
+	k, err := m.openKey(sealed, c.ID, field)
+	if err == nil {
+		var pub json.RawMessage
+		if pub, err = publicJWK(k); err == nil {
+			return pub
+		}
+	}
+	m.log.Error("cannot show the public key of a service connection", "connection", c.ID, "field", field, "error", err)
+	return nil
 }

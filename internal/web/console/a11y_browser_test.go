@@ -515,8 +515,24 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 		}
 	}
 
+	// A user connection whose 90 days are nearly over (the banner and the
+	// list's mark), and a service connection waiting for its key.
+	expiring := e.connect(t, "Expiring", nil)
+	if err := e.store.UpdateConnection(context.Background(), expiring.ID, func(c *store.Connection) error {
+		c.RefreshTokenExpiresAt = time.Now().Add(5 * 24 * time.Hour)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := e.api(t, "POST", "/api/v1/connections", "application/json",
+		`{"connector":"okta-devices","auth":"service","nickname":"Robot","domain":"`+e.emu.URL+`","clientId":"`+oktaemu.DemoServiceClientID+`"}`); code != 201 {
+		t.Fatalf("create a service connection: %d %s", code, out)
+	}
+	robot := e.connectionByNickname(t, "Robot")
+
 	pending := e.connectionByNickname(t, "Half done")
-	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/connections/" + readOnly.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
+	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/connections/" + readOnly.ID, "/connections/" + expiring.ID,
+		"/connections/" + robot.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
 	visited := b.crawl(routes, 1, start...)
 	visited["/signin"] = true
 	for _, r := range routes {
@@ -532,6 +548,16 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	b.fill("Domain", "example-admin.okta.com")
 	b.click(button("Create"))
 	b.checkPage("new-connection-error")
+	b.open("/connections/new-service?connector=okta-devices")
+	b.fill("Nickname", "Robot two")
+	b.fill("Domain", e.emu.URL)
+	b.fill("Client ID", oktaemu.DemoServiceClientID)
+	b.do("type a wrong key", chromedp.SendKeys(labelled("Private key (optional)"), "not a key"))
+	b.click(button("Create"))
+	b.checkPage("new-service-connection-error")
+	// The key is never sent back: the field is empty, so cardflow generates one.
+	b.click(button("Create"))
+	b.checkPage("service-public-key")
 	b.open("/cards/okta-devices/read-device?connection=" + prod.ID)
 	b.click(button("Run"))
 	b.checkPage("run-card-error")

@@ -346,9 +346,14 @@ func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.
 		case !card.ScopeGranted(cd.Scope, v.GrantedScopes):
 			row.Works = false
 			row.Why = "Insufficient Scope: the connection was not granted " + cd.Scope + "."
-			if slices.Contains(v.RequestedScopes, cd.Scope) {
+			switch {
+			case v.Auth == "service" && slices.Contains(v.RequestedScopes, cd.Scope):
+				row.Remedy = "Grant " + cd.Scope + " on the API Services app's Okta API Scopes tab, then test the connection."
+			case v.Auth == "service":
+				row.Remedy = "This service connection did not request " + cd.Scope + "; its scopes are fixed when it is created."
+			case slices.Contains(v.RequestedScopes, cd.Scope):
 				row.Remedy = "Grant " + cd.Scope + " on the OAuth app's Okta API Scopes tab, then reauthorize."
-			} else {
+			default:
 				row.Remedy = "Reauthorize with the default scopes, or tick " + cd.Scope + " under Customize scopes."
 			}
 		}

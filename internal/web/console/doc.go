@@ -2,8 +2,12 @@
 // HTML pages, with their templates and stylesheet embedded, for signing in
 // with the API token, creating, reauthorizing, checking and deleting
 // connections, running cards, planning and running flows, and reading run
-// and flow history. It needs no JavaScript. internal/web mounts it at "/"
-// through Server.Console.
+// and flow history. Every page works without JavaScript. The one script,
+// static/copy.js (same origin, as the Content-Security-Policy requires; no
+// inline script), only adds a Copy button beside the read-only fields that
+// show a service connection's public key, which can be selected and copied
+// by hand without it. internal/web mounts the console at "/" through
+// Server.Console.
 //
 // Sessions live in the serving process's memory: the cookie holds only a
 // random id (HttpOnly, SameSite=Lax, Secure behind HTTPS), sessions end on

@@ -51,6 +51,27 @@ var funcs = template.FuncMap{
 	"humanize":   humanize,
 	"add":        func(a, b int) int { return a + b },
 	"runTrigger": runTrigger,
+	"keyField":   keyField,
+}
+
+// publicKeyField is the data of the "publickey" template: a read-only
+// field with a public JWK.
+type publicKeyField struct {
+	ID, Label, JWK string
+}
+
+// keyField builds a publicKeyField; jwk is a string or JSON bytes.
+func keyField(id, label string, jwk any) publicKeyField {
+	f := publicKeyField{ID: id, Label: label}
+	switch v := jwk.(type) {
+	case string:
+		f.JWK = v
+	case json.RawMessage:
+		f.JWK = string(v)
+	case []byte:
+		f.JWK = string(v)
+	}
+	return f
 }
 
 // runTrigger says what started a flow run: "manual", or the trigger's

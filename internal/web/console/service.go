@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
@@ -16,16 +17,32 @@ type serviceForm struct {
 	ClientID     string
 	KeyAlgorithm string
 	DPoP         bool
-	HadKey       bool
-	Error        *shownError
+	HadKey       bool // a key was entered but is never sent back
+	Errors       map[string]shownError
+	General      *shownError
+}
+
+// serviceFieldOrder is the order of the service form's fields.
+var serviceFieldOrder = []string{"nickname", "domain", "clientId", "privateKey", "keyAlgorithm"}
+
+func (f serviceForm) errorSummary() []summaryItem {
+	var out []summaryItem
+	if f.General != nil {
+		out = append(out, formError(f.General))
+	}
+	for _, name := range serviceFieldOrder {
+		if e, ok := f.Errors[name]; ok {
+			out = append(out, summaryItem{Field: name, Message: e.Message, Remedy: e.Remedy})
+		}
+	}
+	return out
 }
 
 // serviceKeyPage shows a service connection's public JWK and the steps in
 // the Okta Admin Console.
 type serviceKeyPage struct {
-	V        *connection.View
-	ClientID string
-	JWK      string
+	V   *connection.View
+	JWK string
 }
 
 func (c *Console) newServiceConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -44,11 +61,16 @@ func (c *Console) createServiceConnection(w http.ResponseWriter, r *http.Request
 	}
 	v, jwk, err := c.Connections.CreateService(r.Context(), in, c.caller())
 	if err == nil {
-		c.render(w, r, s, http.StatusCreated, "servicekey", v.Nickname+": public key", serviceKeyPage{V: v, ClientID: in.ClientID, JWK: string(jwk)})
+		c.render(w, r, s, http.StatusCreated, "servicekey", v.Nickname+": public key", serviceKeyPage{V: v, JWK: string(jwk)})
 		return
 	}
 	status, e := c.publicError(r.Context(), err)
 	f := serviceForm{Connector: in.Connector, Nickname: in.Nickname, Domain: in.Domain, ClientID: in.ClientID,
-		KeyAlgorithm: in.KeyAlgorithm, DPoP: in.DPoP, HadKey: in.PrivateKey.Reveal() != "", Error: &e}
+		KeyAlgorithm: in.KeyAlgorithm, DPoP: in.DPoP, HadKey: in.PrivateKey.Reveal() != ""}
+	if slices.Contains(serviceFieldOrder, e.Field) {
+		f.Errors = map[string]shownError{e.Field: e}
+	} else {
+		f.General = &e
+	}
 	c.render(w, r, s, status, "newservice", "New service connection", f)
 }

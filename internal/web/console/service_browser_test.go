@@ -4,21 +4,59 @@ import (
 	"strings"
 	"testing"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
+// keyFieldState is what a person meets in a public-key field.
+type keyFieldState struct {
+	Value      string `json:"value"`
+	ReadOnly   bool   `json:"readOnly"`
+	Label      string `json:"label"`
+	ButtonShow bool   `json:"buttonShown"`
+	Status     string `json:"status"`
+	Selected   bool   `json:"selected"`
+}
+
+const keyFieldScript = `((id) => {
+  const f = document.getElementById(id);
+  const b = document.querySelector('button[data-copy="' + id + '"]');
+  const st = b ? b.parentElement.querySelector('.copy-status') : null;
+  const l = document.querySelector('label[for="' + id + '"]');
+  return {value: f ? f.value : '', readOnly: !!(f && f.readOnly), label: l ? l.textContent.trim() : '',
+    buttonShown: !!(b && b.offsetParent !== null), status: st ? st.textContent : '',
+    selected: !!(f && document.activeElement === f && f.selectionStart === 0 && f.selectionEnd === f.value.length && f.value.length > 0)};
+})`
+
+func (b *tab) keyField(id string) keyFieldState {
+	b.t.Helper()
+	return eval[keyFieldState](b, "read the key field "+id, keyFieldScript+`("`+id+`")`)
+}
+
 // TestBrowserNewServiceConnection: from "New Connection" to a service
 // connection with a generated key: the page shows the public JWK (no
-// private member) with a copy button and the Admin Console steps; once the
-// key is on the app, Test makes the connection active, and the connection
-// page names the service app.
+// private member) in a labelled read-only field with a Copy button that
+// puts it on the clipboard, and the Admin Console steps; once the key is on
+// the app, Test makes the connection active, and the connection page names
+// the service app and still shows the public key.
 func TestBrowserNewServiceConnection(t *testing.T) {
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.open("/")
 	b.signIn()
+	// The clipboard is the person's: let the console's origin write to it
+	// and the test read it back.
+	bctx := chromedp.FromContext(b.ctx).BrowserContextID
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true}, Setting: "granted",
+			Origin: e.url, BrowserContextID: bctx}); err != nil {
+			t.Fatalf("grant %s: %v", name, err)
+		}
+	}
 	b.click(button("New Connection"))
 	b.click(`#new-service`)
 	b.fill("Nickname", "Robot")
@@ -26,18 +64,62 @@ func TestBrowserNewServiceConnection(t *testing.T) {
 	b.fill("Client ID", oktaemu.DemoServiceClientID)
 	b.screenshot("new-service-connection")
 	b.click(button("Create"))
-	b.wantText("add this public key to the app", "API Services", "Admin Roles", "Copy")
+	b.wantText("add this public key to the app", "API Services", "Admin Roles", "okta.devices.manage")
 	b.screenshot("service-public-key")
-	jwk := b.text(`#public-jwk`)
-	if !strings.Contains(jwk, `"kid"`) || strings.Contains(jwk, `"d"`) {
-		t.Fatalf("public JWK %q: want a kid and no private member", jwk)
+	f := b.keyField("public-jwk")
+	if !strings.Contains(f.Value, `"kid"`) || strings.Contains(f.Value, `"d"`) {
+		t.Fatalf("public JWK %q: want a kid and no private member", f.Value)
 	}
-	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, []byte(jwk))
+	if !f.ReadOnly || f.Label == "" || !f.ButtonShow {
+		t.Errorf("key field %+v; want read-only, labelled, with its Copy button shown", f)
+	}
+	b.do("press Copy", chromedp.Click(`button[data-copy="public-jwk"]`))
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelector('.copy-status').textContent !== ''`)); err != nil {
+		b.fatalf("wait for the copy: %v", err)
+	}
+	if f := b.keyField("public-jwk"); f.Status != "Copied to the clipboard." || !f.Selected {
+		t.Errorf("after Copy: %+v; want copied, and the whole field selected", f)
+	}
+	clip, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	if err != nil || clip != f.Value {
+		t.Errorf("clipboard %q (%v); want the public JWK %q", clip, err, f.Value)
+	}
+
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, []byte(f.Value))
 	b.click(link("open the connection"))
 	b.click(button("Test"))
 	b.do("see the connection active", chromedp.WaitVisible(`//span[contains(@class,"badge-ok")]`))
 	b.wantText("Service app", oktaemu.DemoServiceClientID)
+	if got := b.keyField("public-jwk"); got.Value != f.Value {
+		t.Errorf("the connection page shows the key %q; want %q", got.Value, f.Value)
+	}
 	if v := e.connectionByNickname(t, "Robot"); v.Status != "active" || v.Auth != "service" {
 		t.Errorf("connection %+v; want an active service connection", v)
 	}
+}
+
+// TestBrowserServiceKeyWithoutScript: with script switched off the public
+// key is still readable and selectable in its read-only field, the Copy
+// button (which would do nothing) is not shown, and a pending service
+// connection's page lists the Admin Console steps.
+func TestBrowserServiceKeyWithoutScript(t *testing.T) {
+	e := newEnv(t)
+	code, out := e.api(t, "POST", "/api/v1/connections", "application/json",
+		`{"connector":"okta-devices","auth":"service","nickname":"Robot","domain":"`+e.emu.URL+`","clientId":"`+oktaemu.DemoServiceClientID+`"}`)
+	if code != 201 {
+		t.Fatalf("create: %d %s", code, out)
+	}
+	v := e.connectionByNickname(t, "Robot")
+	b := newTab(t, e)
+	b.signIn()
+	if _, err := chromedp.Call(b.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/connections/" + v.ID)
+	b.wantText("Public key", "In the Okta Admin Console", "Admin Roles")
+	f := b.keyField("public-jwk")
+	if f.Value != string(v.PublicJWK) || !f.ReadOnly || f.ButtonShow {
+		t.Errorf("without script: %+v; want the JWK %s read-only, no Copy button", f, v.PublicJWK)
+	}
+	b.screenshot("service-key-without-script")
 }

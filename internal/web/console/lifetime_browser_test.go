@@ -1,0 +1,58 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestBrowserExpiringConnection: a user connection within the expiry
+// warning of its refresh token's end is marked in the list and has a
+// banner that names the date, the 90-day limit and the fix; once the end
+// has passed, the connection needs reauthorization with a reason naming
+// the 90-day limit and the sign-in date.
+func TestBrowserExpiringConnection(t *testing.T) {
+	e := newEnv(t)
+	v := e.connect(t, "Prod", nil)
+	ends := time.Now().UTC().Add(5 * 24 * time.Hour)
+	setExpiry := func(at time.Time) {
+		t.Helper()
+		if err := e.store.UpdateConnection(context.Background(), v.ID, func(c *store.Connection) error {
+			c.RefreshTokenExpiresAt = at
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setExpiry(ends)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections")
+	if got := b.text(`.expiring`); !strings.Contains(got, "expires "+ends.Format("2006-01-02")) {
+		t.Errorf("list mark %q; want it to name %s", got, ends.Format("2006-01-02"))
+	}
+	b.open("/connections/" + v.ID)
+	banner := b.text(`#expiry-banner`)
+	for _, want := range []string{"Expires soon", ends.Format("2006-01-02"), "90 days after the sign-in", "reauthorize the connection"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner %q lacks %q", banner, want)
+		}
+	}
+	b.screenshot("connection-expiring")
+
+	setExpiry(time.Now().UTC().Add(-time.Minute))
+	if err := e.manager.CheckExpiries(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/connections/" + v.ID)
+	reason := b.text(`#status-reason`)
+	signIn := v.AuthorizedAt.UTC().Format("2006-01-02")
+	for _, want := range []string{"Needs reauthorization", "90 days", signIn, "Reauthorize"} {
+		if !strings.Contains(strings.ToLower(reason), strings.ToLower(want)) {
+			t.Errorf("status %q lacks %q", reason, want)
+		}
+	}
+}
