@@ -195,8 +195,11 @@ func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg, caller strin
 }
 
 // mintService requests a new access token for service connection c (the
-// caller holds its lease) and commits it before returning it.
-func (m *Manager) mintService(ctx context.Context, c *store.Connection) (*Token, error) {
+// caller holds its lease) and commits it before returning it. An active
+// connection asks only for the scopes granted last time, so that a scope
+// the app does not grant costs no extra requests each hour; allScopes, or
+// a connection that is not active, asks for every requested scope.
+func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScopes bool) (*Token, error) {
 	key, err := m.openKey(c.SealedPrivateKey, c.ID, fieldPrivateKey)
 	if err != nil {
 		return nil, err
@@ -211,19 +214,26 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection) (*Token,
 	if err != nil {
 		return nil, err
 	}
+	ask := c.RequestedScopes
+	if !allScopes && c.Status == store.StatusActive && len(c.GrantedScopes) > 0 {
+		ask = slices.DeleteFunc(slices.Clone(c.RequestedScopes), func(s string) bool { return !slices.Contains(c.GrantedScopes, s) })
+		if len(ask) == 0 {
+			ask = c.RequestedScopes
+		}
+	}
 	useDPoP := c.DPoP
 	promoted := false
 	var tok *oauth2.Token
 	var granted []string
 	if next != nil {
-		tok, granted, err = m.serviceTokenRequest(ctx, c, next, dpopKey, &useDPoP)
+		tok, granted, err = m.serviceTokenRequest(ctx, c, ask, next, dpopKey, &useDPoP)
 		promoted = err == nil
 		if isOAuthCode(err, "invalid_client") {
 			// The org does not know the new key yet: keep using the old one.
-			tok, granted, err = m.serviceTokenRequest(ctx, c, key, dpopKey, &useDPoP)
+			tok, granted, err = m.serviceTokenRequest(ctx, c, ask, key, dpopKey, &useDPoP)
 		}
 	} else {
-		tok, granted, err = m.serviceTokenRequest(ctx, c, key, dpopKey, &useDPoP)
+		tok, granted, err = m.serviceTokenRequest(ctx, c, ask, key, dpopKey, &useDPoP)
 	}
 	if err != nil {
 		return nil, m.serviceFailed(ctx, c, err)
@@ -285,14 +295,15 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection) (*Token,
 	return m.tokenOf(stored, access), nil
 }
 
-// serviceTokenRequest runs client_credentials with key. An invalid_scope
-// answer (Okta refuses the whole request when one scope is not granted)
-// makes it find the granted scopes one by one and ask for those. It
-// switches DPoP on when the org asks for proofs and follows its nonce.
-func (m *Manager) serviceTokenRequest(ctx context.Context, c *store.Connection, key, dpopKey *jose.JSONWebKey, useDPoP *bool) (*oauth2.Token, []string, error) {
-	tok, err := m.clientCredentials(ctx, c, key, dpopKey, useDPoP, c.RequestedScopes)
+// serviceTokenRequest runs client_credentials with key for the scopes ask.
+// An invalid_scope answer (Okta refuses the whole request when one scope is
+// not granted) makes it find the granted ones among all of c's requested
+// scopes one by one and ask for those. It switches DPoP on when the org
+// asks for proofs and follows its nonce.
+func (m *Manager) serviceTokenRequest(ctx context.Context, c *store.Connection, ask []string, key, dpopKey *jose.JSONWebKey, useDPoP *bool) (*oauth2.Token, []string, error) {
+	tok, err := m.clientCredentials(ctx, c, key, dpopKey, useDPoP, ask)
 	if err == nil {
-		return tok, grantedOf(tok, c.RequestedScopes), nil
+		return tok, grantedOf(tok, ask), nil
 	}
 	if !isOAuthCode(err, "invalid_scope") || len(c.RequestedScopes) < 2 {
 		return nil, nil, err
@@ -445,7 +456,7 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 	if at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); err == nil {
 		current = string(at)
 	}
-	tok, err := m.refresh(ctx, c.ID, orDefault(current, "-"))
+	tok, err := m.refreshScopes(ctx, c.ID, orDefault(current, "-"), true)
 	if err != nil {
 		return m.testFailure(ctx, c.ID, err)
 	}

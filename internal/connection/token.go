@@ -75,15 +75,25 @@ func (m *Manager) Token(ctx context.Context, id string) (*Token, error) {
 // the access token the org just answered 401 to, forcing a refresh even if
 // the stored token looks fresh, unless another refresh already replaced it.
 func (m *Manager) refresh(ctx context.Context, id, rejected string) (*Token, error) {
+	return m.refreshScopes(ctx, id, rejected, false)
+}
+
+// refreshScopes is refresh; allScopes makes a service connection ask for
+// every requested scope again rather than only those granted last time
+// (a health check does, to pick up scopes granted to the app since).
+func (m *Manager) refreshScopes(ctx context.Context, id, rejected string, allScopes bool) (*Token, error) {
 	key := id
 	if rejected != "" {
 		sum := sha256.Sum256([]byte(rejected))
 		key = id + "/rejected/" + hex.EncodeToString(sum[:8])
 	}
+	if allScopes {
+		key += "/all-scopes"
+	}
 	ch := m.flights.DoChan(key, func() (any, error) {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshWorkTimeout)
 		defer cancel()
-		return m.refreshLocked(wctx, id, rejected)
+		return m.refreshLocked(wctx, id, rejected, allScopes)
 	})
 	select {
 	case r := <-ch:
@@ -101,7 +111,7 @@ func (m *Manager) refresh(ctx context.Context, id, rejected string) (*Token, err
 // errRetry asks refreshLocked to read the connection again.
 var errRetry = errors.New("connection changed; read it again")
 
-func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Token, error) {
+func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allScopes bool) (*Token, error) {
 	var early *Token
 	unlock, err := m.lockConn(ctx, id, func(ctx context.Context) (bool, error) {
 		// Another process holds the lease: use its result as soon as it
@@ -139,7 +149,7 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string) (*Toke
 			return t, nil
 		}
 		if c.Auth == store.AuthService {
-			return m.mintService(ctx, c)
+			return m.mintService(ctx, c, allScopes)
 		}
 		retrying := !c.RefreshStartedAt.IsZero()
 		if retrying {
