@@ -163,7 +163,10 @@ func TestFlowValidatePlanRun(t *testing.T) {
 		!bytes.Contains(items[0].Output, []byte("SUSPENDED")) || items[0].StartedAt == "" || items[0].FinishedAt == "" {
 		t.Errorf("flow run detail: %d items, first %+v; want each item's input, output and timing", len(items), items)
 	}
-	audit := h.audit("action=flow.run")
+	// The worker appends the audit event after it stores the outcome that
+	// ended the wait.
+	var audit []map[string]any
+	waitFor(t, "the flow.run audit event", func() bool { audit = h.audit("action=flow.run"); return len(audit) > 0 })
 	if len(audit) != 1 || audit[0]["outcome"] != "success" {
 		t.Errorf("flow.run audit: %v", audit)
 	}
