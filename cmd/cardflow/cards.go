@@ -147,7 +147,7 @@ type runView struct {
 		ID       string `json:"id"`
 		Nickname string `json:"nickname"`
 	} `json:"connection"`
-	Caller         string          `json:"caller"`
+	Actor          *actorView      `json:"actor"`
 	ActingAs       string          `json:"actingAs"`
 	Status         string          `json:"status"`
 	Input          json.RawMessage `json:"input"`
@@ -278,7 +278,7 @@ func cmdRunsShow(ctx context.Context, e *env, args []string) error {
 
 // printRun shows a stored card run with its input.
 func printRun(w io.Writer, r *runView) {
-	fmt.Fprintf(w, "Started:  %s\nCaller:   %s\nActing as: %s\n", when(r.StartedAt), orDash(r.Caller), orDash(r.ActingAs))
+	fmt.Fprintf(w, "Started:  %s\nBy:       %s\nActing as: %s\n", when(r.StartedAt), r.Actor, orDash(r.ActingAs))
 	if len(r.OktaRequestIDs) > 0 {
 		fmt.Fprintf(w, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
 	}
@@ -290,39 +290,68 @@ func printRun(w io.Writer, r *runView) {
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID] [--action ACTION] [--limit N] [--json]")
-	var connection, action string
+	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID] [--action ACTION] [--actor LOGIN] [--limit N] [--json]")
+	var connection, action, actor string
 	var limit int
 	fs.StringVar(&connection, "connection", "", "only events of this connection id")
 	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
+	fs.StringVar(&actor, "actor", "", "only events of this person (login), their tokens included")
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
 	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action), printAudit)
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor), printAudit)
+}
+
+// actorView is who did something, as the API names them.
+type actorView struct {
+	Type      string `json:"type"`
+	Login     string `json:"login"`
+	TokenName string `json:"tokenName"`
+}
+
+// String names the actor: a login, "token NAME of LOGIN", "bootstrap
+// admin", or "-".
+func (a *actorView) String() string {
+	if a == nil {
+		return "-"
+	}
+	switch a.Type {
+	case "user":
+		return a.Login
+	case "token":
+		owner := a.Login
+		if owner == "" {
+			owner = "the bootstrap admin"
+		}
+		return "token " + a.TokenName + " of " + owner
+	case "bootstrap":
+		return "bootstrap admin"
+	}
+	return orDash(a.Login)
 }
 
 // auditEvent is one entry of the audit log.
 type auditEvent struct {
-	Time          time.Time `json:"time"`
-	Caller        string    `json:"caller"`
-	Action        string    `json:"action"`
-	ConnectionID  string    `json:"connectionId"`
-	ActingAs      string    `json:"actingAs"`
-	Card          string    `json:"card"`
-	InputSummary  string    `json:"inputSummary"`
-	Outcome       string    `json:"outcome"`
-	Error         string    `json:"error"`
-	OktaRequestID string    `json:"oktaRequestId"`
+	Time          time.Time  `json:"time"`
+	Actor         *actorView `json:"actor"`
+	Action        string     `json:"action"`
+	ConnectionID  string     `json:"connectionId"`
+	ActingAs      string     `json:"actingAs"`
+	Card          string     `json:"card"`
+	InputSummary  string     `json:"inputSummary"`
+	Outcome       string     `json:"outcome"`
+	Error         string     `json:"error"`
+	OktaRequestID string     `json:"oktaRequestId"`
 }
 
 func printAudit(w io.Writer, out *struct {
 	Events []auditEvent `json:"events"`
 }) {
-	t := newTable(w, "TIME", "ACTION", "OUTCOME", "CALLER", "CONNECTION", "ACTING AS", "CARD", "INPUT", "OKTA REQUEST", "ERROR")
+	t := newTable(w, "TIME", "ACTION", "OUTCOME", "ACTOR", "CONNECTION", "ACTING AS", "CARD", "INPUT", "OKTA REQUEST", "ERROR")
 	for _, ev := range out.Events {
-		t.row(when(ev.Time), ev.Action, ev.Outcome, orDash(ev.Caller), orDash(ev.ConnectionID), orDash(ev.ActingAs),
+		t.row(when(ev.Time), ev.Action, ev.Outcome, ev.Actor.String(), orDash(ev.ConnectionID), orDash(ev.ActingAs),
 			orDash(ev.Card), orDash(ev.InputSummary), orDash(ev.OktaRequestID), orDash(ev.Error))
 	}
 	t.flush()

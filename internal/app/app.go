@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/events"
@@ -25,6 +26,7 @@ import (
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/retention"
 	"github.com/cardflow/cardflow/internal/schedule"
+	"github.com/cardflow/cardflow/internal/sso"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
@@ -62,6 +64,10 @@ type App struct {
 	Registry *prometheus.Registry
 	// Web is the HTTP server.
 	Web *web.Server
+	// Console is the web console (mounted on Web).
+	Console *console.Console
+	// Tokens manages personal API tokens.
+	Tokens *access.Tokens
 }
 
 // New opens the store, loads and verifies the keyring, sets up the API
@@ -189,7 +195,21 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.OnNeedsReauthorization = notifyNeedsReauth(notifyAndWake{a.Outbox, a.Notifier}, log)
 	a.events = newEventIntake(&cfg, a, publicURL, log)
 
+	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
+	var ssoProvider *sso.Provider
+	if cfg.OIDCIssuer != "" {
+		if ssoProvider, err = sso.New(sso.Config{
+			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			Roles: cfg.oidcRoles, Now: cfg.Now,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	limiter := &access.Limiter{}
+
 	a.Web = &web.Server{
+		Tokens:        a.Tokens,
+		Limiter:       limiter,
 		Connections:   a.Connections,
 		Cards:         cardService{a.Executor},
 		Flows:         a.Flows,
@@ -203,7 +223,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:        log,
 		Now:           cfg.Now,
 	}
-	con := &console.Console{
+	if ssoProvider != nil {
+		a.Web.SSO = ssoProvider
+	}
+	a.Console = &console.Console{
 		Connections: a.Connections,
 		Catalog:     cardService{a.Executor},
 		Cards:       a.Executor,
@@ -212,12 +235,19 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		FlowRunner:  a.Flows,
 		Events:      a.Store,
 		CheckToken:  a.Web.CheckToken,
-		Caller:      "console:" + a.Web.TokenCaller(),
+		Sessions:    a.Store,
+		Tokens:      a.Tokens,
+		Keyring:     a.Keyring,
+		Audit:       a.Store,
+		Limiter:     limiter,
 		PublicURL:   publicURL,
 		Logger:      log,
 		Now:         cfg.Now,
 	}
-	a.Web.Console = con.Handler()
+	if ssoProvider != nil {
+		a.Console.SSO = ssoProvider
+	}
+	a.Web.Console = a.Console.Handler()
 	if cfg.rewire != nil {
 		cfg.rewire(a)
 	}

@@ -122,12 +122,12 @@ func TestCanceledRunNotResumed(t *testing.T) {
 	now := time.Now()
 	inputs, _ := json.Marshal(map[string]any{"platform": "ANDROID"})
 	run := &store.FlowRun{ID: "fr_canceled", FlowName: "suspend-active-macs", Source: []byte(suspendActiveFlow), Inputs: inputs,
-		Status: flow.StatusRunning, Caller: "test", Owner: "dead-server", LeaseUntil: now.Add(-time.Second),
+		Status: flow.StatusRunning, Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Owner: "dead-server", LeaseUntil: now.Add(-time.Second),
 		CreatedAt: now, StartedAt: now, CancelRequestedAt: now}
 	if err := st.CreateFlowRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	left := &store.Run{Card: "okta-devices/search-devices", ConnectionNickname: "Prod", Caller: "test", Status: store.RunRunning,
+	left := &store.Run{Card: "okta-devices/search-devices", ConnectionNickname: "Prod", Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Status: store.RunRunning,
 		Input: json.RawMessage(`{}`), FlowRunID: run.ID, StepID: "find", StartedAt: now}
 	if err := st.CreateRun(ctx, left); err != nil {
 		t.Fatal(err)

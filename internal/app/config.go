@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 )
@@ -41,6 +42,15 @@ type Config struct {
 	// Key, when set, is the sealing key in base64 (CARDFLOW_KEY; several
 	// comma-separated keys, the first sealing); otherwise DataDir/keyring.
 	Key keyring.Secret
+	// OIDCIssuer turns on single sign-on with an OpenID Connect provider
+	// (-oidc-issuer); OIDCClientID and OIDCClientSecret are its web app's
+	// (-oidc-client-id, CARDFLOW_OIDC_CLIENT_SECRET), OIDCRoles map its
+	// groups to roles, each "ROLE=GROUP" (-oidc-role, repeatable). The
+	// app's sign-in redirect URI is PublicURL + "/auth/callback".
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret keyring.Secret
+	OIDCRoles        []string
 	// PublicMetrics serves /metrics without the API token.
 	PublicMetrics bool
 	// Logger receives the server's logs; nil discards them.
@@ -92,6 +102,8 @@ type Config struct {
 	// ExpiryCheckInterval is how often the server looks for expiring and
 	// expired connections; 0 means one minute.
 	ExpiryCheckInterval time.Duration
+
+	oidcRoles access.GroupRoles // parsed OIDCRoles
 }
 
 // withDefaults checks c and fills in its defaults.
@@ -140,6 +152,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if len(c.NotifyURLs) > 0 && len(c.NotifySecret) == 0 {
 		return c, errors.New("-notify-url needs CARDFLOW_NOTIFY_SECRET: set it to a long random secret that receivers use to check the X-Cardflow-Signature of each notification")
+	}
+	if len(c.OIDCRoles) > 0 && c.OIDCIssuer == "" {
+		return c, errors.New("-oidc-role needs -oidc-issuer (and -oidc-client-id)")
+	}
+	c.oidcRoles = access.GroupRoles{}
+	for _, v := range c.OIDCRoles {
+		role, group, err := access.ParseGroupRole(v)
+		if err != nil {
+			return c, err
+		}
+		c.oidcRoles[role] = append(c.oidcRoles[role], group)
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		return c, fmt.Errorf("-db must be empty (SQLite in the data directory) or a postgres:// URL")

@@ -67,7 +67,7 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 	inputs, _ := json.Marshal(map[string]any{"ids": list})
 	now := time.Now()
 	run := &store.FlowRun{ID: "fr_resumed", FlowName: "delete-listed", Source: []byte(deleteListFlow), Inputs: inputs,
-		Status: flow.StatusRunning, Caller: "test", Owner: "crashed-server", LeaseUntil: now.Add(time.Hour),
+		Status: flow.StatusRunning, Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Owner: "crashed-server", LeaseUntil: now.Add(time.Hour),
 		CreatedAt: now, StartedAt: now}
 	if err := st.CreateFlowRun(ctx, run); err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 	// Item 0: the interrupted attempt deleted the device and recorded its
 	// card run, but not the item.
 	res, err := h.app.Executor.Run(ctx, card.Request{Card: "okta-devices/delete-device", Connection: "Prod",
-		Input: map[string]any{"deviceId": ids[0]}, Caller: "test", FlowRunID: run.ID, StepID: "del", ItemIndex: 0})
+		Input: map[string]any{"deviceId": ids[0]}, Actor: store.Actor{Type: store.ActorUser, Login: "test"}, FlowRunID: run.ID, StepID: "del", ItemIndex: 0})
 	if err != nil || res.Status != card.StatusSucceeded {
 		t.Fatalf("first attempt at item 0: %v %+v", err, res)
 	}
@@ -87,7 +87,7 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 	if code, r := h.run("okta-devices/delete-device", "Prod", map[string]any{"deviceId": ids[1]}); code != http.StatusCreated || r.Status != "succeeded" {
 		t.Fatalf("delete %s: %d %+v", ids[1], code, r)
 	}
-	running := &store.Run{Card: "okta-devices/delete-device", ConnectionID: "x", ConnectionNickname: "Prod", Caller: "test",
+	running := &store.Run{Card: "okta-devices/delete-device", ConnectionID: "x", ConnectionNickname: "Prod", Actor: store.Actor{Type: store.ActorUser, Login: "test"},
 		Status: card.StatusRunning, Input: json.RawMessage(`{"deviceId":"` + ids[1] + `"}`),
 		FlowRunID: run.ID, StepID: "del", ItemIndex: 1, StartedAt: now}
 	if err := st.CreateRun(ctx, running); err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,7 +93,7 @@ func TestRunCards(t *testing.T) {
 	suspend := events[1]
 	if suspend["card"] != "okta-devices/suspend-device" || suspend["actingAs"] != oktaemu.AdminLogin ||
 		suspend["oktaRequestId"] == nil || suspend["connectionId"] != c.ID || !strings.Contains(suspend["inputSummary"].(string), id) ||
-		!strings.HasPrefix(suspend["caller"].(string), "api-token:") || suspend["outcome"] != "success" {
+		fmt.Sprint(suspend["actor"]) != "map[type:bootstrap]" || suspend["outcome"] != "success" {
 		t.Errorf("audit event of the suspend: %v", suspend)
 	}
 	if events[3]["outcome"] != "failure" || events[3]["error"] == nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // BenchmarkRunOverhead measures what a card run costs over the bare Okta
@@ -20,7 +21,7 @@ func BenchmarkRunOverhead(b *testing.B) {
 	e := newEnv(b, oktaemu.Config{Devices: 20})
 	ctx := context.Background()
 	id := e.device("ACTIVE")
-	req := Request{Card: "okta-devices/read-device", Connection: "Prod", Input: map[string]any{"deviceId": id}, Caller: "bench"}
+	req := Request{Card: "okta-devices/read-device", Connection: "Prod", Input: map[string]any{"deviceId": id}, Actor: store.Actor{Type: store.ActorUser, Login: "bench"}}
 
 	b.Run("direct", func(b *testing.B) {
 		b.ReportAllocs()

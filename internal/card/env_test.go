@@ -19,6 +19,12 @@ import (
 	"github.com/cardflow/cardflow/internal/store/sqlite"
 )
 
+// The actors of the tests' card runs.
+var (
+	testActor = store.Actor{Type: store.ActorUser, Login: "test"}
+	alice     = store.Actor{Type: store.ActorToken, Login: "alice@example.com", TokenName: "ci"}
+)
+
 // testConns is a Connections of fixed connections to one emulated org, each
 // with its own credential (an SSWS token or an access token from the code
 // flow) and the granted scopes the test chooses.
@@ -179,7 +185,7 @@ func (e *env) status(id string) string {
 // request.
 func (e *env) run(ref, conn string, input map[string]any) *Result {
 	e.t.Helper()
-	res, err := e.exec.Run(context.Background(), Request{Card: ref, Connection: conn, Input: input, Caller: "test"})
+	res, err := e.exec.Run(context.Background(), Request{Card: ref, Connection: conn, Input: input, Actor: testActor})
 	if err != nil {
 		e.t.Fatalf("Run(%s): %v", ref, err)
 	}

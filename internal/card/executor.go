@@ -62,14 +62,14 @@ type Recorder interface {
 }
 
 // Request asks for one card run. Card is "okta-devices/<card-id>";
-// Connection an id or nickname; Caller the cardflow caller it is attributed
-// to. FlowRunID, StepID and ItemIndex tie it to a flow run. DryRun makes
+// Connection an id or nickname; Actor who started it (for a flow run's
+// item: who started the flow run). FlowRunID, StepID and ItemIndex tie it to a flow run. DryRun makes
 // Run a Plan.
 type Request struct {
 	Card       string
 	Connection string
 	Input      map[string]any
-	Caller     string
+	Actor      store.Actor
 	FlowRunID  string
 	StepID     string
 	ItemIndex  int
@@ -314,7 +314,7 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 	start := e.now()
 	rec := &store.Run{
 		Card: p.card.Ref, ConnectionID: p.conn.ID, ConnectionNickname: p.conn.Nickname,
-		Caller: p.req.Caller, ActingAs: p.conn.ActingAs, Status: StatusRunning,
+		Actor: p.req.Actor, ActingAs: p.conn.ActingAs, Status: StatusRunning,
 		Input: recordedInput(p.card, p.in), FlowRunID: p.req.FlowRunID, StepID: p.req.StepID,
 		ItemIndex: p.req.ItemIndex, StartedAt: start,
 	}
@@ -371,7 +371,7 @@ func (e *Executor) record(ctx context.Context, rec *store.Run, p *prepared, res 
 		rec.ErrorCode, rec.ErrorMessage, rec.Remedy = string(res.Error.Code), res.Error.Message, res.Error.Remedy
 	}
 	ev := &store.AuditEvent{
-		Time: rec.FinishedAt, Caller: rec.Caller, Action: "card.run", ConnectionID: rec.ConnectionID,
+		Time: rec.FinishedAt, Actor: rec.Actor, Action: "card.run", ConnectionID: rec.ConnectionID,
 		ActingAs: rec.ActingAs, Card: rec.Card, InputSummary: summarizeInput(p.card, p.in), Outcome: "success",
 	}
 	if res.Error != nil {

@@ -190,7 +190,7 @@ func TestRunRecordsAndAudits(t *testing.T) {
 	id := e.device(okta.StatusActive)
 
 	res, err := e.exec.Run(ctx, Request{Card: "okta-devices/suspend-device", Connection: "prod", Input: map[string]any{"deviceId": id},
-		Caller: "alice", FlowRunID: "fr1", StepID: "suspend", ItemIndex: 3})
+		Actor: alice, FlowRunID: "fr1", StepID: "suspend", ItemIndex: 3})
 	if err != nil || res.Status != StatusSucceeded || res.RunID == "" || len(res.RequestIDs) != 2 {
 		t.Fatalf("Run = %+v, %v; want a recorded success with two request ids", res, err)
 	}
@@ -199,7 +199,7 @@ func TestRunRecordsAndAudits(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &store.Run{ID: res.RunID, Card: "okta-devices/suspend-device", ConnectionID: "conn-prod", ConnectionNickname: "Prod",
-		Caller: "alice", ActingAs: "admin@example.com", Status: StatusSucceeded,
+		Actor: alice, ActingAs: "admin@example.com", Status: StatusSucceeded,
 		Input:          json.RawMessage(`{"deviceId":"` + id + `"}`),
 		Output:         json.RawMessage(`{"basis":"read","changed":true,"deviceId":"` + id + `","status":"SUSPENDED"}`),
 		OktaRequestIDs: res.RequestIDs, FlowRunID: "fr1", StepID: "suspend", ItemIndex: 3}
@@ -228,9 +228,9 @@ func TestRunRecordsAndAudits(t *testing.T) {
 	}
 	got := []store.AuditEvent{*events[0], *events[1]}
 	wantEv := []store.AuditEvent{
-		{Caller: "test", Action: "card.run", ConnectionID: "conn-prod", ActingAs: "admin@example.com", Card: "okta-devices/activate-device",
+		{Actor: testActor, Action: "card.run", ConnectionID: "conn-prod", ActingAs: "admin@example.com", Card: "okta-devices/activate-device",
 			InputSummary: "deviceId=guo0000000000000none", Outcome: "failure", Error: failed.Error.Message, OktaRequestID: failed.RequestIDs[0]},
-		{Caller: "alice", Action: "card.run", ConnectionID: "conn-prod", ActingAs: "admin@example.com", Card: "okta-devices/suspend-device",
+		{Actor: alice, Action: "card.run", ConnectionID: "conn-prod", ActingAs: "admin@example.com", Card: "okta-devices/suspend-device",
 			InputSummary: "deviceId=" + id, Outcome: "success", OktaRequestID: res.RequestIDs[1]},
 	}
 	if diff := cmp.Diff(wantEv, got, cmpAudit); diff != "" {

@@ -56,7 +56,7 @@ func (m *Manager) oauthContext(ctx context.Context) context.Context {
 
 // startAuthorization stores a one-time AuthRequest (state, sealed PKCE
 // verifier, nonce) and returns the org's authorize URL.
-func (m *Manager) startAuthorization(ctx context.Context, c *store.Connection, mode string, scopes []string, reauth bool, caller string) (string, error) {
+func (m *Manager) startAuthorization(ctx context.Context, c *store.Connection, mode string, scopes []string, reauth bool, actor store.Actor) (string, error) {
 	if m.PublicURL == "" {
 		return "", problem.New(problem.Internal, "cardflow has no public URL configured, so the org cannot redirect back to it").
 			WithRemedy("set the server's public URL")
@@ -74,7 +74,7 @@ func (m *Manager) startAuthorization(ctx context.Context, c *store.Connection, m
 	nonce := randomToken(16)
 	ar := &store.AuthRequest{
 		State: state, ConnectionID: c.ID, Reauthorize: reauth, ScopeMode: mode, RequestedScopes: scopes,
-		SealedVerifier: sealed, Nonce: nonce, Caller: caller, CreatedAt: now, ExpiresAt: now.Add(AuthRequestTTL),
+		SealedVerifier: sealed, Nonce: nonce, Actor: actor, CreatedAt: now, ExpiresAt: now.Add(AuthRequestTTL),
 	}
 	if err := m.Store.CreateAuthRequest(ctx, ar); err != nil {
 		return "", internal("store authorization request", err)

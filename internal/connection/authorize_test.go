@@ -118,7 +118,7 @@ func TestCreateAuthorizeDefaultScopes(t *testing.T) {
 
 	var actions []string
 	for _, ev := range e.audit(t, v.ID) {
-		actions = append(actions, ev.Action+"/"+ev.Outcome+"/"+ev.Caller)
+		actions = append(actions, ev.Action+"/"+ev.Outcome+"/"+ev.Actor.Login)
 		if ev.Action == "connection.authorize" && ev.ActingAs != oktaemu.AdminLogin {
 			t.Errorf("authorize audit acting as %q; want %q", ev.ActingAs, oktaemu.AdminLogin)
 		}
@@ -137,7 +137,7 @@ func TestReauthorizePicksUpGrantChanges(t *testing.T) {
 	oldRefresh := e.open(t, before, "refresh_token")
 
 	e.emu.RevokeGrant(t, "okta.devices.manage")
-	authURL, err := e.m.Reauthorize(ctx, "prod", nil, "tester")
+	authURL, err := e.m.Reauthorize(ctx, "prod", nil, tester)
 	if err != nil {
 		t.Fatalf("Reauthorize: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestReauthorizePicksUpGrantChanges(t *testing.T) {
 	}
 
 	e.emu.AddGrant(t, "okta.devices.manage")
-	authURL, err = e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	authURL, err = e.m.Reauthorize(ctx, v.ID, nil, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestCustomScopes(t *testing.T) {
 	}
 
 	// Reauthorizing without a change inherits the custom selection.
-	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestCustomScopes(t *testing.T) {
 		t.Errorf("inherited scope %q; want %q", got, strings.Join(readOnly, " "))
 	}
 	// With a change it uses the new selection.
-	authURL, err = e.m.Reauthorize(ctx, v.ID, CustomScopeSelection("okta.devices.manage", "okta.devices.read"), "tester")
+	authURL, err = e.m.Reauthorize(ctx, v.ID, CustomScopeSelection("okta.devices.manage", "okta.devices.read"), tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestCustomScopes(t *testing.T) {
 		t.Errorf("requested after change (-want +got):\n%s", diff)
 	}
 
-	_, err = e.m.Reauthorize(ctx, v.ID, CustomScopeSelection("okta.users.manage"), "tester")
+	_, err = e.m.Reauthorize(ctx, v.ID, CustomScopeSelection("okta.users.manage"), tester)
 	p := wantProblem(t, err, problem.InvalidInput, "okta.users.manage", "okta.devices.read, okta.devices.manage")
 	if d := p.Details["validScopes"]; d == nil {
 		t.Error("problem lacks validScopes detail")
@@ -283,12 +283,12 @@ func TestReauthorizeCustomBackToDefault(t *testing.T) {
 		{"custom without scopes", &ScopeSelection{Mode: ScopeModeCustom}, []string{"at least one Okta API scope"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.m.Reauthorize(ctx, id, tc.sel, "tester")
+			_, err := e.m.Reauthorize(ctx, id, tc.sel, tester)
 			wantProblem(t, err, problem.InvalidInput, tc.want...)
 		})
 	}
 
-	authURL, err := e.m.Reauthorize(ctx, id, DefaultScopeSelection(), "tester")
+	authURL, err := e.m.Reauthorize(ctx, id, DefaultScopeSelection(), tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestReauthorizeCustomBackToDefault(t *testing.T) {
 	}
 
 	// From now on, no selection inherits the default mode.
-	authURL, err = e.m.Reauthorize(ctx, id, nil, "tester")
+	authURL, err = e.m.Reauthorize(ctx, id, nil, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func TestFailedReauthorizationKeepsWorkingTokens(t *testing.T) {
 	ctx := context.Background()
 	v := e.connect(t, "Prod")
 	before := e.conn(t, v.ID)
-	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +458,7 @@ func TestCreateValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := good
 			tt.change(&in)
-			v, u, err := e.m.Create(context.Background(), in, "tester")
+			v, u, err := e.m.Create(context.Background(), in, tester)
 			if v != nil || u != "" {
 				t.Errorf("Create returned %v, %q; want nothing", v, u)
 			}
@@ -511,7 +511,7 @@ func TestCallbackRefusals(t *testing.T) {
 		if err != nil || !res.OK {
 			t.Fatalf("first callback: %+v, %v", res, err)
 		}
-		authURL2, err := e.m.Reauthorize(ctx, res.ConnectionID, nil, "tester")
+		authURL2, err := e.m.Reauthorize(ctx, res.ConnectionID, nil, tester)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	if errors.Is(err, store.ErrNotFound) {
 		err := problem.New(problem.NotFound, "the connection being authorized no longer exists").
 			WithRemedy("create the connection again")
-		m.audit(ctx, store.AuditEvent{Caller: ar.Caller, Action: "connection.authorize", ConnectionID: ar.ConnectionID}, err)
+		m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: "connection.authorize", ConnectionID: ar.ConnectionID}, err)
 		return nil, err
 	}
 	if err != nil {
@@ -188,7 +188,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		summary = "reauthorization"
 	}
 	summary += "; granted " + strings.Join(apiScopes(ts.Scopes), " ")
-	m.audit(ctx, store.AuditEvent{Caller: ar.Caller, Action: "connection.authorize", ConnectionID: cur.ID, ActingAs: who.Login, InputSummary: summary}, nil)
+	m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: "connection.authorize", ConnectionID: cur.ID, ActingAs: who.Login, InputSummary: summary}, nil)
 	m.log.InfoContext(ctx, "connection authorized", "connection", cur.ID, "actingAs", who.Login, "reauthorization", ar.Reauthorize,
 		"granted", strings.Join(ts.Scopes, " "))
 	return res, nil
@@ -285,7 +285,7 @@ func (a *attempt) fail(ctx context.Context, p *problem.Error) (*CallbackResult, 
 		res.Connection = m.view(cur)
 	}
 	m.log.WarnContext(ctx, "authorization failed", "connection", a.c.ID, "code", string(p.Code), "reason", p.Message, "cause", errText(p.Err))
-	m.audit(ctx, store.AuditEvent{Caller: a.ar.Caller, Action: "connection.authorize", ConnectionID: a.c.ID, ActingAs: a.c.AuthorizedLogin,
+	m.audit(ctx, store.AuditEvent{Actor: a.ar.Actor, Action: "connection.authorize", ConnectionID: a.c.ID, ActingAs: a.c.AuthorizedLogin,
 		InputSummary: map[bool]string{true: "reauthorization", false: "initial authorization"}[a.ar.Reauthorize]}, p)
 	return res, nil
 }

@@ -22,6 +22,9 @@ import (
 
 const connector = "okta-devices"
 
+// tester is the actor of the tests' connection changes.
+var tester = store.Actor{Type: store.ActorUser, Login: "tester"}
+
 // testCatalog is the okta-devices connector's scopes as SPEC §2 lists them.
 type testCatalog struct{}
 
@@ -130,7 +133,7 @@ func scopes(s ...string) *[]string { return &s }
 func (e *env) create(t *testing.T, nickname string, sc *[]string) (*View, string) {
 	t.Helper()
 	v, u, err := e.m.Create(context.Background(), CreateInput{Connector: connector, Nickname: nickname, Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(e.secret), Scopes: sc}, "tester")
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(e.secret), Scopes: sc}, tester)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}

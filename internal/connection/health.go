@@ -112,14 +112,14 @@ type TestResult struct {
 // (proving the refresh token and client secret still work) and repeats the
 // read-only device call, then updates the status. A connection that is not
 // active is reported as it is.
-func (m *Manager) Test(ctx context.Context, id, caller string) (*TestResult, error) {
+func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*TestResult, error) {
 	m.init()
 	c, err := m.lookup(ctx, "", id)
 	if err != nil {
 		return nil, err
 	}
 	res := m.test(ctx, c)
-	ev := store.AuditEvent{Caller: caller, Action: "connection.test", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin, InputSummary: "health check"}
+	ev := store.AuditEvent{Actor: actor, Action: "connection.test", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin, InputSummary: "health check"}
 	if res.OK {
 		m.audit(ctx, ev, nil)
 	} else {
@@ -195,17 +195,17 @@ type DeleteResult struct {
 // Delete revokes the connection's refresh token at the org (RFC 7009; a
 // failure is logged and audited, not fatal) and deletes the connection and
 // its secrets (SPEC C12). Runs that referenced it keep their history.
-func (m *Manager) Delete(ctx context.Context, id, caller string) error {
-	_, err := m.DeleteWithResult(ctx, id, caller)
+func (m *Manager) Delete(ctx context.Context, id string, actor store.Actor) error {
+	_, err := m.DeleteWithResult(ctx, id, actor)
 	return err
 }
 
 // DeleteWithResult is Delete, also reporting whether the revocation worked.
-func (m *Manager) DeleteWithResult(ctx context.Context, id, caller string) (*DeleteResult, error) {
+func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.Actor) (*DeleteResult, error) {
 	m.init()
 	c, err := m.lookup(ctx, "", id)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.delete", InputSummary: "connection " + truncate(id, 100)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.delete", InputSummary: "connection " + truncate(id, 100)}, err)
 		return nil, err
 	}
 	// Wait briefly for a refresh in flight, so its new refresh token is the
@@ -236,14 +236,14 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id, caller string) (*Del
 	}
 	if err := m.Store.DeleteConnection(ctx, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p := internal("delete connection", err)
-		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
 		return nil, p
 	}
 	if res.Warning != "" {
 		m.log.WarnContext(ctx, "deleted connection without revoking its refresh token", "connection", c.ID, "warning", res.Warning)
 	}
 	m.log.InfoContext(ctx, "connection deleted", "connection", c.ID, "revoked", res.Revoked)
-	ev := store.AuditEvent{Caller: caller, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+	ev := store.AuditEvent{Actor: actor, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: res.Warning}
 	m.appendAudit(ctx, &ev)
 	return res, nil

@@ -18,7 +18,7 @@ func TestHealthCheck(t *testing.T) {
 	before := e.open(t, e.conn(t, v.ID), "access_token")
 
 	posts := e.tokenPosts(t)
-	res, err := e.m.Test(ctx, "prod", "tester")
+	res, err := e.m.Test(ctx, "prod", tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestHealthCheck(t *testing.T) {
 
 	// Revoked at the org: the check finds out and says what to do.
 	e.revokeAtOrg(t, e.open(t, e.conn(t, v.ID), "refresh_token"), "refresh_token")
-	res, err = e.m.Test(ctx, v.ID, "tester")
+	res, err = e.m.Test(ctx, v.ID, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestHealthCheck(t *testing.T) {
 	for _, ev := range evs {
 		if ev.Action == "connection.test" {
 			outcomes = append(outcomes, ev.Outcome)
-			if ev.ActingAs != "admin@example.com" || ev.Caller != "tester" {
+			if ev.ActingAs != "admin@example.com" || ev.Actor != tester {
 				t.Errorf("test audit %+v; want caller and acting-as account", ev)
 			}
 		}
@@ -57,11 +57,11 @@ func TestHealthCheck(t *testing.T) {
 
 	// A pending connection is reported as it is.
 	p, _ := e.create(t, "Pending", nil)
-	res, err = e.m.Test(ctx, p.ID, "tester")
+	res, err = e.m.Test(ctx, p.ID, tester)
 	if err != nil || res.OK || res.Status != store.StatusPending || res.StatusReason == "" || res.Remedy == "" {
 		t.Errorf("Test(pending) = %+v, %v; want pending with reason and remedy", res, err)
 	}
-	_, err = e.m.Test(ctx, "no-such-connection", "tester")
+	_, err = e.m.Test(ctx, "no-such-connection", tester)
 	wantProblem(t, err, problem.NotFound, "no-such-connection")
 }
 
@@ -72,7 +72,7 @@ func TestDeleteRevokesRefreshToken(t *testing.T) {
 	rt := e.open(t, e.conn(t, v.ID), "refresh_token")
 	revokes := e.emu.Stats(t)["POST /oauth2/v1/revoke"]
 
-	res, err := e.m.DeleteWithResult(ctx, v.ID, "tester")
+	res, err := e.m.DeleteWithResult(ctx, v.ID, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestDeleteRevokesRefreshToken(t *testing.T) {
 	// A revocation failure is reported, not fatal.
 	v2 := e.connect(t, "Second")
 	e.emu.Fault(t, "POST", "/oauth2/v1/revoke", http.StatusServiceUnavailable, 1)
-	res, err = e.m.DeleteWithResult(ctx, "second", "tester")
+	res, err = e.m.DeleteWithResult(ctx, "second", tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestDeleteRevokesRefreshToken(t *testing.T) {
 		t.Errorf("latest audit %+v; want success with the revocation failure noted", evs[0])
 	}
 
-	err = e.m.Delete(ctx, v.ID, "tester")
+	err = e.m.Delete(ctx, v.ID, tester)
 	wantProblem(t, err, problem.NotFound)
 }
 

@@ -225,17 +225,17 @@ type CreateInput struct {
 // Create validates in, stores a pending connection with its sealed client
 // secret and starts the authorization; it returns the connection and the
 // URL of the org's sign-in page to send the administrator to.
-func (m *Manager) Create(ctx context.Context, in CreateInput, caller string) (*View, string, error) {
+func (m *Manager) Create(ctx context.Context, in CreateInput, actor store.Actor) (*View, string, error) {
 	m.init()
-	v, u, err := m.create(ctx, in, caller)
+	v, u, err := m.create(ctx, in, actor)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create",
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create",
 			InputSummary: "nickname " + truncate(in.Nickname, 100)}, err)
 	}
 	return v, u, err
 }
 
-func (m *Manager) create(ctx context.Context, in CreateInput, caller string) (*View, string, error) {
+func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor) (*View, string, error) {
 	nickname, err := validNickname(in.Nickname)
 	if err != nil {
 		return nil, "", err
@@ -278,12 +278,12 @@ func (m *Manager) create(ctx context.Context, in CreateInput, caller string) (*V
 		}
 		return nil, "", internal("store connection", err)
 	}
-	authURL, err := m.startAuthorization(ctx, c, mode, scopes, false, caller)
+	authURL, err := m.startAuthorization(ctx, c, mode, scopes, false, actor)
 	if err != nil {
 		return nil, "", err
 	}
 	m.log.InfoContext(ctx, "connection created", "connection", c.ID, "connector", c.Connector, "domain", c.Domain, "scopeMode", mode)
-	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create", ConnectionID: c.ID,
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create", ConnectionID: c.ID,
 		InputSummary: fmt.Sprintf("nickname %q, domain %s, %s scopes %s", nickname, domain, mode, strings.Join(apiScopes(scopes), " "))}, nil)
 	return m.view(c), authURL, nil
 }
@@ -311,17 +311,17 @@ func CustomScopeSelection(scopes ...string) *ScopeSelection {
 // default scopes in default mode, the same custom scopes in custom mode);
 // otherwise sel becomes the connection's selection. The connection keeps
 // serving with its current tokens until the callback stores new ones.
-func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *ScopeSelection, caller string) (string, error) {
+func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *ScopeSelection, actor store.Actor) (string, error) {
 	m.init()
 	c, err := m.lookup(ctx, "", idOrNickname)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
 		return "", err
 	}
 	if c.Auth == store.AuthService {
 		err := problem.New(problem.InvalidInput, "connection %q is a service connection: nobody signs in, so there is nothing to reauthorize", c.Nickname).
 			WithRemedy("test the connection to get a new token with its key (also after granting scopes or assigning roles to the API Services app); to change its key use rotate-key")
-		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID)}, err)
 		return "", err
 	}
 	var mode string
@@ -348,14 +348,14 @@ func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *Sco
 	}
 	if err == nil {
 		var authURL string
-		authURL, err = m.startAuthorization(ctx, c, mode, req, true, caller)
+		authURL, err = m.startAuthorization(ctx, c, mode, req, true, actor)
 		if err == nil {
-			m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+			m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 				InputSummary: fmt.Sprintf("%s scopes %s", mode, strings.Join(apiScopes(req), " "))}, nil)
 			return authURL, nil
 		}
 	}
-	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, err)
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, err)
 	return "", err
 }
 

@@ -56,17 +56,17 @@ type ServiceInput struct {
 // when the org accepts the key, else pending with the steps to finish in
 // the Admin Console. It returns the connection and the public JWK to add
 // to the app.
-func (m *Manager) CreateService(ctx context.Context, in ServiceInput, caller string) (*View, json.RawMessage, error) {
+func (m *Manager) CreateService(ctx context.Context, in ServiceInput, actor store.Actor) (*View, json.RawMessage, error) {
 	m.init()
-	v, jwk, err := m.createService(ctx, in, caller)
+	v, jwk, err := m.createService(ctx, in, actor)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create",
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create",
 			InputSummary: "service connection, nickname " + truncate(in.Nickname, 100)}, err)
 	}
 	return v, jwk, err
 }
 
-func (m *Manager) createService(ctx context.Context, in ServiceInput, caller string) (*View, json.RawMessage, error) {
+func (m *Manager) createService(ctx context.Context, in ServiceInput, actor store.Actor) (*View, json.RawMessage, error) {
 	nickname, err := validNickname(in.Nickname)
 	if err != nil {
 		return nil, nil, err
@@ -129,7 +129,7 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, caller str
 		return nil, nil, internal("public key", err)
 	}
 	m.log.InfoContext(ctx, "service connection created", "connection", c.ID, "domain", c.Domain, "clientId", clientID, "kid", key.KeyID)
-	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.create", ConnectionID: c.ID, ActingAs: serviceActor(clientID),
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create", ConnectionID: c.ID, ActingAs: serviceActor(clientID),
 		InputSummary: fmt.Sprintf("service connection %q, domain %s, client %s, key %s, scopes %s", nickname, domain, clientID, key.KeyID, strings.Join(scopes, " "))}, nil)
 	// A first token request tells at once whether the org knows the key.
 	if _, err := m.Token(ctx, c.ID); err != nil {
@@ -153,7 +153,7 @@ func serviceActor(clientID string) string { return "service app " + clientID }
 // RotateKey creates a new key pair for a service connection and returns its
 // public JWK to add to the app. cardflow keeps using the current key until
 // a token request with the new one succeeds, then drops the old key.
-func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg, caller string) (*View, json.RawMessage, error) {
+func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg string, actor store.Actor) (*View, json.RawMessage, error) {
 	m.init()
 	c, err := m.lookup(ctx, "", idOrNickname)
 	if err == nil && c.Auth != store.AuthService {
@@ -165,7 +165,7 @@ func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg, caller strin
 		key, err = generateKey(alg)
 	}
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.rotate-key", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.rotate-key", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
 		return nil, nil, err
 	}
 	unlock, err := m.lockConn(ctx, c.ID, nil)
@@ -189,7 +189,7 @@ func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg, caller strin
 	if err != nil {
 		return nil, nil, internal("public key", err)
 	}
-	m.audit(ctx, store.AuditEvent{Caller: caller, Action: "connection.rotate-key", ConnectionID: stored.ID, ActingAs: serviceActor(stored.ClientID),
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.rotate-key", ConnectionID: stored.ID, ActingAs: serviceActor(stored.ClientID),
 		InputSummary: "new key " + key.KeyID + " (used once the org accepts it)"}, nil)
 	return m.view(stored), pub, nil
 }

@@ -154,7 +154,7 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 	}
 
 	// Reauthorizing brings it back.
-	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, "tester")
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, tester)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ type execution struct {
 	doc        *Document
 	plan       bool
 	inputs     map[string]any
-	caller     string            // Firing.Caller
+	actor      Actor             // Firing.Actor
 	trigger    map[string]any    // the "trigger" name of expressions
 	steps      map[string]any    // the "steps" name of expressions
 	missing    map[string]string // steps without output: why
@@ -29,7 +29,7 @@ type execution struct {
 
 func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any, f Firing, plan bool) *execution {
 	return &execution{
-		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs, caller: f.Caller, trigger: f.activation(),
+		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs, actor: f.Actor, trigger: f.activation(),
 		steps:      map[string]any{},
 		missing:    map[string]string{},
 		savedSteps: map[string]StepState{},
@@ -280,7 +280,7 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		o.input = m
 	}
 	call := Call{FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
-		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Caller: x.caller,
+		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor,
 		OnWait: func(d time.Duration) {
 			if d > 0 {
 				x.report(st, c, "", d)

@@ -498,10 +498,10 @@ func TestProgressReportsWaits(t *testing.T) {
 	var calls []Call
 	var got []Progress
 	r := &Runner{Cards: &waitingCards{captureCards{calls: &calls}}, State: newMemState(), Progress: func(p Progress) { got = append(got, p) }}
-	if _, err := r.RunTriggered(context.Background(), "r", doc, nil, Firing{Kind: KindManual, Caller: "api:ops"}); err != nil {
+	if _, err := r.RunTriggered(context.Background(), "r", doc, nil, Firing{Kind: KindManual, Actor: Actor{Type: "user", Login: "ops@example.com"}}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if len(calls) != 1 || calls[0].Caller != "api:ops" {
+	if len(calls) != 1 || calls[0].Actor.Login != "ops@example.com" {
 		t.Errorf("calls %+v; want one, with the run's caller api:ops", calls)
 	}
 	want := []Progress{

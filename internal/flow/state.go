@@ -93,9 +93,9 @@ type Call struct {
 	Connection string // the connection id resolved by Validate
 	Input      map[string]any
 	Retry      bool
-	// Caller is who the run acts for (Firing.Caller): card runs are
-	// recorded and audited under it. Empty for a plan.
-	Caller string
+	// Actor is who the run acts for (Firing.Actor): card runs are
+	// recorded and audited under it. Zero for a plan.
+	Actor Actor
 	// OnWait, set by the runner, is to be called whenever the card waits
 	// d for the org's rate limit; the wait shows up as a Progress with
 	// Wait set. It is safe to call from any goroutine.

@@ -179,10 +179,20 @@ type Firing struct {
 	// Event is trigger.event: {uuid, eventType, published, displayMessage,
 	// actor, device, user, raw} as JSON data.
 	Event map[string]any `json:"event,omitempty"`
-	// Caller is who the run acts for ("api:…", "schedule"): its card runs
-	// are recorded and audited under it. It is not part of trigger; the
-	// store keeps it as the run's caller, not in the firing.
-	Caller string `json:"-"`
+	// Actor is who the run acts for (who started it; of a triggered run,
+	// who enabled the flow): its card runs are recorded and audited under
+	// it. It is not part of trigger; the store keeps it as the run's actor,
+	// not in the firing.
+	Actor Actor `json:"-"`
+}
+
+// Actor is who a run acts for: a person (Login), a personal API token
+// (TokenName, owned by Login) or the bootstrap admin, as the caller names
+// them (the store's actor has the same fields).
+type Actor struct {
+	Type      string
+	Login     string
+	TokenName string
 }
 
 // activation is `trigger` as expressions see it: time is a CEL timestamp.

@@ -5,10 +5,11 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // Cards is the card executor as flow.CardRunner: each call runs as the
-// caller of the flow run it belongs to (flow.Call.Caller). History, when
+// actor of the flow run it belongs to (flow.Call.Actor). History, when
 // set, is where the executor records card runs: an item run again after
 // its flow run resumed (flow.Call.Retry) reads it to find the earlier
 // attempt that did the work (card.Recorded, card.AlreadyDone), so that the
@@ -19,7 +20,7 @@ type Cards struct {
 }
 
 func (c Cards) request(call flow.Call) card.Request {
-	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Caller: call.Caller,
+	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Actor: store.Actor(call.Actor),
 		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait}
 }
 

@@ -145,10 +145,10 @@ func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.
 	return fl, doc, nil
 }
 
-// Delete removes a stored flow (by id or name) on behalf of caller: its
+// Delete removes a stored flow (by id or name) on behalf of actor: its
 // trigger stops with it; its runs, finished or not, stay and keep the
 // document they ran.
-func (s *Service) Delete(ctx context.Context, idOrName, caller string) (*store.Flow, error) {
+func (s *Service) Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error) {
 	fl, err := s.store.GetFlow(ctx, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
@@ -160,9 +160,9 @@ func (s *Service) Delete(ctx context.Context, idOrName, caller string) (*store.F
 	if err := s.store.DeleteFlow(ctx, fl.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("delete flow %s: %w", fl.Name, err)
 	}
-	s.log.InfoContext(ctx, "flow deleted", slog.String("flow", fl.Name), slog.String("caller", caller))
+	s.log.InfoContext(ctx, "flow deleted", slog.String("flow", fl.Name), slog.String("actor", actor.String()))
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Caller: caller, Action: "flow.delete", Outcome: "success",
+		Time: s.now(), Actor: actor, Action: "flow.delete", Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, fl.ID),
 	}); err != nil {
 		return nil, fmt.Errorf("audit the deletion: %w", err)
@@ -206,9 +206,10 @@ func (s *Service) prepare(ctx context.Context, idOrName string, inputs map[strin
 	return fl, doc, in, nil
 }
 
-// Start validates the stored flow and its inputs and queues a run; a
-// worker picks it up at once.
-func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error) {
+// Start validates the stored flow and its inputs and queues a run started
+// by actor (for a triggered run: who enabled the flow); a worker picks it
+// up at once. The run and each of its card runs record the actor.
+func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error) {
 	fl, _, in, err := s.prepare(ctx, idOrName, inputs)
 	if err != nil {
 		return nil, err
@@ -221,7 +222,7 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 	trig, _ := json.Marshal(flow.Firing{Kind: flow.KindManual, Time: now}) // a Firing always marshals
 	run := &store.FlowRun{
 		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Inputs: raw,
-		Status: "queued", Caller: caller, CreatedAt: now, Trigger: trig,
+		Status: "queued", Actor: actor, CreatedAt: now, Trigger: trig,
 	}
 	if err := s.store.CreateFlowRun(ctx, run); err != nil {
 		return nil, fmt.Errorf("store flow run: %w", err)
@@ -232,10 +233,10 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 }
 
 // Rerun queues a new run of a finished run's document with its inputs
-// (and trigger), on behalf of caller. With failedOnly, the original's
+// (and trigger), on behalf of actor. With failedOnly, the original's
 // succeeded and skipped items are copied into the new run, which runs only
 // the rest: the failed items and any it never reached.
-func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, caller string) (*store.FlowRun, error) {
+func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error) {
 	orig, err := s.GetRun(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -253,7 +254,7 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, call
 	}
 	run := &store.FlowRun{
 		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, Inputs: orig.Inputs,
-		Status: "queued", Caller: caller, CreatedAt: s.now(), Trigger: orig.Trigger,
+		Status: "queued", Actor: actor, CreatedAt: s.now(), Trigger: orig.Trigger,
 	}
 	var keep []string
 	if failedOnly {
@@ -266,7 +267,7 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, call
 	s.log.InfoContext(ctx, "flow run queued again", slog.String("flow_run", run.ID), slog.String("of", orig.ID),
 		slog.Bool("failed_only", failedOnly), slog.Int("items_kept", n))
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Caller: caller, Action: "flow.rerun", Outcome: "success",
+		Time: s.now(), Actor: actor, Action: "flow.rerun", Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s, run %s of run %s, failed only %t, %d items kept", run.FlowName, run.ID, orig.ID, failedOnly, n),
 	}); err != nil {
 		return nil, fmt.Errorf("audit the rerun: %w", err)
@@ -349,12 +350,12 @@ func Finished(status string) bool {
 	return status == flow.StatusSucceeded || status == flow.StatusFailed || status == flow.StatusCanceled
 }
 
-// Cancel asks flow run id to stop on behalf of caller: a queued run ends
+// Cancel asks flow run id to stop on behalf of actor: a queued run ends
 // canceled at once; a running one stops starting items (the items in
 // flight finish and are recorded) and ends canceled, whichever server
 // executes it, and no server resumes it. Canceling a canceled run changes
 // nothing; a run that ended otherwise is a conflict.
-func (s *Service) Cancel(ctx context.Context, id, caller string) (*store.FlowRun, error) {
+func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*store.FlowRun, error) {
 	run, err := s.store.CancelFlowRun(ctx, id, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -371,9 +372,9 @@ func (s *Service) Cancel(ctx context.Context, id, caller string) (*store.FlowRun
 		}
 		s.mu.Unlock()
 	}
-	s.log.InfoContext(ctx, "flow run cancel requested", slog.String("flow_run", id), slog.String("status", run.Status), slog.String("caller", caller))
+	s.log.InfoContext(ctx, "flow run cancel requested", slog.String("flow_run", id), slog.String("status", run.Status), slog.String("actor", actor.String()))
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Caller: caller, Action: "flow.cancel", Outcome: "success",
+		Time: s.now(), Actor: actor, Action: "flow.cancel", Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s, run %s", run.FlowName, run.ID),
 	}); err != nil {
 		return nil, fmt.Errorf("audit the cancel: %w", err)

@@ -76,7 +76,7 @@ func (s *Service) Put(ctx context.Context, src []byte) (*PutResult, error) {
 // preflight of its trigger and steps) and turns its trigger on; a
 // schedule's first tick is the next one from now. It refuses a flow
 // without a trigger.
-func (s *Service) Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error) {
+func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error) {
 	fl, doc, err := s.Get(ctx, idOrName)
 	if err != nil {
 		return nil, nil, err
@@ -92,7 +92,7 @@ func (s *Service) Enable(ctx context.Context, idOrName, caller string) (*store.F
 	if sch := doc.Trigger.Schedule; sch != nil {
 		next = sch.Next(s.now())
 	}
-	if err := s.setEnabled(ctx, fl, doc, true, next, caller); err != nil {
+	if err := s.setEnabled(ctx, fl, doc, true, next, actor); err != nil {
 		return nil, nil, err
 	}
 	return fl, doc, nil
@@ -100,19 +100,19 @@ func (s *Service) Enable(ctx context.Context, idOrName, caller string) (*store.F
 
 // Disable turns the flow's trigger off. Runs already started go on; manual
 // runs stay possible.
-func (s *Service) Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error) {
+func (s *Service) Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error) {
 	fl, doc, err := s.Get(ctx, idOrName)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.setEnabled(ctx, fl, doc, false, time.Time{}, caller); err != nil {
+	if err := s.setEnabled(ctx, fl, doc, false, time.Time{}, actor); err != nil {
 		return nil, nil, err
 	}
 	return fl, doc, nil
 }
 
-func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Document, on bool, next time.Time, caller string) error {
-	err := s.store.SetFlowEnabled(ctx, fl.ID, fl.Trigger, on, next)
+func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Document, on bool, next time.Time, actor store.Actor) error {
+	err := s.store.SetFlowEnabled(ctx, fl.ID, fl.Trigger, on, next, actor)
 	if errors.Is(err, store.ErrConflict) {
 		return problem.New(problem.Conflict, "flow %s was replaced with another trigger meanwhile", fl.Name).
 			WithRemedy("read it again (GET /api/v1/flows/%s) and retry", fl.ID)
@@ -120,7 +120,7 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 	if err != nil {
 		return fmt.Errorf("store flow state: %w", err)
 	}
-	fl.Enabled, fl.NextRunAt = on, next
+	fl.Enabled, fl.NextRunAt, fl.EnabledBy = on, next, actor
 	if !on {
 		fl.NextRunAt = time.Time{}
 	}
@@ -128,7 +128,7 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 	if on {
 		action = "flow.enable"
 	}
-	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: s.now(), Caller: caller, Action: action, Outcome: "success",
+	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: s.now(), Actor: actor, Action: action, Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, doc.Trigger.Kind())}); err != nil {
 		s.log.ErrorContext(ctx, "audit a flow's enabled state", slog.Any("error", err))
 	}
@@ -143,11 +143,13 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 // flow fl that f starts; key makes it unique among the flow's runs
 // (ScheduleKey, EventKey). Its inputs are evaluated from on.inputs when a
 // worker first executes it, so that an input that cannot be computed
-// fails the run (and notifies) like any other failure.
+// fails the run (and notifies) like any other failure. The run is
+// attributed to who enabled the flow (fl.EnabledBy); its trigger says what
+// started it.
 func (s *Service) TriggeredRun(fl *store.Flow, f flow.Firing, key string) *store.FlowRun {
 	trig, _ := json.Marshal(f) // a Firing always marshals
 	return &store.FlowRun{
-		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Status: "queued", Caller: f.Kind,
+		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Status: "queued", Actor: fl.EnabledBy,
 		CreatedAt: s.now(), Trigger: trig, TriggerKey: key,
 	}
 }

@@ -179,7 +179,7 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		why = "canceled"
 	}
 	if err := s.store.AppendAudit(wctx, &store.AuditEvent{
-		Time: s.now(), Caller: run.Caller, Action: "flow.run", Outcome: outcome, Error: why,
+		Time: s.now(), Actor: run.Actor, Action: "flow.run", Outcome: outcome, Error: why,
 		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
 	}); err != nil {
 		log.Error("audit the flow run", slog.Any("error", err))
@@ -239,7 +239,7 @@ func (s *Service) Resume(ctx context.Context, run *store.FlowRun) (*flow.RunResu
 			return nil, fmt.Errorf("store the run's inputs: %w", err)
 		}
 	}
-	f.Caller = run.Caller
+	f.Actor = flow.Actor(run.Actor)
 	return s.runner.RunTriggered(ctx, run.ID, doc, inputs, f)
 }
 

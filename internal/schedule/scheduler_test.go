@@ -69,7 +69,7 @@ func scheduledFlow(t testing.TB, st store.Store, name, schedule string, now time
 	if err := st.PutFlow(t.Context(), fl); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, doc.Trigger.Schedule.Next(now)); err != nil {
+	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, doc.Trigger.Schedule.Next(now), store.Actor{Type: store.ActorBootstrap}); err != nil {
 		t.Fatal(err)
 	}
 	return fl
@@ -228,7 +228,7 @@ func TestDisabledFlowsDoNotFire(t *testing.T) {
 	st := openSQLite(t)
 	c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	fl := scheduledFlow(t, st, "off", "every: 1m", c.Now())
-	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, false, time.Time{}); err != nil {
+	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, false, time.Time{}, store.Actor{Type: store.ActorBootstrap}); err != nil {
 		t.Fatal(err)
 	}
 	s := newScheduler(st, c)

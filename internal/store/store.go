@@ -33,6 +33,41 @@ const (
 	AuthService = "service"
 )
 
+// Actor types: who did something (SPEC §9).
+const (
+	ActorUser      = "user"      // a person signed in with single sign-on
+	ActorToken     = "token"     // a personal API token
+	ActorBootstrap = "bootstrap" // the server's API token (the bootstrap admin)
+)
+
+// Actor is who did something: a person (Login), a personal API token
+// (TokenName, owned by Login; Login is empty for the bootstrap admin's
+// tokens) or the bootstrap admin. The zero Actor is nobody (a record made
+// before actors were kept, or by the server itself).
+type Actor struct {
+	Type      string // ActorUser, ActorToken, ActorBootstrap, or ""
+	Login     string
+	TokenName string
+}
+
+// String names the actor for logs and plain-text lists: "admin@example.com",
+// "token deploy-bot of admin@example.com", "bootstrap admin".
+func (a Actor) String() string {
+	switch a.Type {
+	case ActorUser:
+		return a.Login
+	case ActorToken:
+		owner := a.Login
+		if owner == "" {
+			owner = "the bootstrap admin"
+		}
+		return "token " + a.TokenName + " of " + owner
+	case ActorBootstrap:
+		return "bootstrap admin"
+	}
+	return ""
+}
+
 // Connection is one authorized (or being authorized) connection to an Okta
 // org. Fields named Sealed* hold keyring ciphertexts, never plaintext.
 type Connection struct {
@@ -106,7 +141,7 @@ type AuthRequest struct {
 	RequestedScopes []string
 	SealedVerifier  []byte // PKCE code_verifier, sealed
 	Nonce           string
-	Caller          string
+	Actor           Actor // who started the authorization
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
 }
@@ -117,7 +152,7 @@ type Run struct {
 	Card               string // "okta-devices/suspend-device"
 	ConnectionID       string
 	ConnectionNickname string
-	Caller             string // the cardflow caller
+	Actor              Actor  // who started the run
 	ActingAs           string // the Okta login the connection acts as
 	Status             string // RunRunning, "succeeded", "failed", RunInterrupted
 	Input              json.RawMessage
@@ -156,7 +191,7 @@ type RunFilter struct {
 type AuditEvent struct {
 	ID            int64 // assigned by the store
 	Time          time.Time
-	Caller        string
+	Actor         Actor
 	Action        string // "connection.create", "connection.authorize", "connection.reauthorize", "connection.delete", "connection.test", "card.run", "flow.run", ...
 	ConnectionID  string
 	ActingAs      string
@@ -171,7 +206,8 @@ type AuditEvent struct {
 type AuditFilter struct {
 	ConnectionID string
 	Action       string
-	Limit        int // 0 means 100
+	ActorLogin   string // events whose actor is, or whose token belongs to, this login
+	Limit        int    // 0 means 100
 	BeforeID     int64
 }
 
@@ -189,6 +225,9 @@ type Flow struct {
 	// NextRunAt is the next schedule tick of an enabled scheduled flow;
 	// zero otherwise.
 	NextRunAt time.Time
+	// EnabledBy is who last enabled or disabled the flow; its triggered
+	// runs are attributed to who enabled it.
+	EnabledBy Actor
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -203,7 +242,7 @@ type FlowRun struct {
 	Source     []byte          // the document as it was when the run started
 	Inputs     json.RawMessage // the run's inputs
 	Status     string          // "queued", "running", "succeeded", "failed", FlowRunCanceled
-	Caller     string
+	Actor      Actor           // who started the run (of a triggered run: who enabled the flow)
 	Error      string
 	Owner      string    // the server holding the lease, empty when none
 	LeaseUntil time.Time // the owner's lease expiry
@@ -340,6 +379,45 @@ type EventSource struct {
 	UpdatedAt    time.Time
 }
 
+// APIToken is a personal API token (SPEC §9). Only the SHA-256 of the
+// token is kept; the token itself is shown once, when it is created.
+type APIToken struct {
+	ID         string
+	Name       string
+	Hash       string // hex SHA-256 of the token; unique
+	Role       string // "viewer", "operator" or "admin"
+	OwnerType  string // ActorUser or ActorBootstrap
+	OwnerLogin string // the owner's login; empty for the bootstrap admin
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt time.Time // zero when never used
+}
+
+// Session is a signed-in console browser. Only the SHA-256 of the cookie
+// value is kept, so the table holds nothing that signs anybody in.
+type Session struct {
+	ID        string // hex SHA-256 of the cookie value
+	Actor     Actor  // ActorUser or ActorBootstrap
+	Name      string // the person's name, for the page header
+	Role      string
+	CSRF      string
+	Flashes   json.RawMessage // messages for the next page, JSON; nil when none
+	CreatedAt time.Time
+	ExpiresAt time.Time // absolute end
+	LastSeen  time.Time // for the idle timeout
+}
+
+// SignInRequest is one pending single sign-on (the one-time state of an
+// OpenID Connect authorization code flow started by the console).
+type SignInRequest struct {
+	State          string // random, 256 bits; also kept in the browser's cookie
+	SealedVerifier []byte // PKCE code_verifier, sealed
+	Nonce          string
+	Next           string // the console path to go on to
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
 // Store is the persistence boundary. Implementations are safe for concurrent
 // use by many goroutines and, for the shared backends, many processes.
 //
@@ -409,10 +487,11 @@ type Store interface {
 	GetFlow(ctx context.Context, idOrName string) (*Flow, error)
 	ListFlows(ctx context.Context) ([]*Flow, error)
 	DeleteFlow(ctx context.Context, id string) error
-	// SetFlowEnabled turns a flow on or off and sets its next tick (zero
-	// when off or not scheduled); ErrConflict when the stored Trigger is
-	// no longer trigger (the flow was replaced meanwhile).
-	SetFlowEnabled(ctx context.Context, id string, trigger []byte, enabled bool, nextRunAt time.Time) error
+	// SetFlowEnabled turns a flow on or off, sets its next tick (zero when
+	// off or not scheduled) and records who did it (Flow.EnabledBy);
+	// ErrConflict when the stored Trigger is no longer trigger (the flow
+	// was replaced meanwhile).
+	SetFlowEnabled(ctx context.Context, id string, trigger []byte, enabled bool, nextRunAt time.Time, by Actor) error
 	// ListDueFlows returns enabled flows whose NextRunAt is set and not
 	// after now, earliest first, at most limit (0 means 100). It reads an
 	// index: its cost grows with the due flows, not with every flow or
@@ -539,6 +618,32 @@ type Store interface {
 	// secret sealed again (keys rotate), only if it is still old:
 	// ErrConflict when it changed meanwhile, ErrNotFound without a source.
 	ReplaceEventSecret(ctx context.Context, connectionID string, old, resealed []byte) error
+
+	// API tokens. CreateAPIToken returns ErrConflict for a taken hash;
+	// ListAPITokens lists the tokens of one owner (every token when
+	// ownerType is empty), oldest first. TouchAPIToken sets LastUsedAt.
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	GetAPIToken(ctx context.Context, id string) (*APIToken, error)
+	GetAPITokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*APIToken, error)
+	DeleteAPIToken(ctx context.Context, id string) error
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+
+	// Console sessions. UpdateSession writes LastSeen and Flashes.
+	// DeleteExpiredSessions removes sessions whose ExpiresAt is not after
+	// now or whose LastSeen is before idleBefore.
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, id string) (*Session, error)
+	UpdateSession(ctx context.Context, s *Session) error
+	DeleteSession(ctx context.Context, id string) error
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error
+
+	// Single sign-on state. ConsumeSignInRequest deletes and returns the
+	// request in one step (single use); ErrNotFound for an unknown or used
+	// state. Expiry is the caller's to check.
+	CreateSignInRequest(ctx context.Context, r *SignInRequest) error
+	ConsumeSignInRequest(ctx context.Context, state string) (*SignInRequest, error)
+	DeleteExpiredSignInRequests(ctx context.Context, now time.Time) error
 
 	// Settings: small named values (the API token hash, the keyring check).
 	GetSetting(ctx context.Context, key string) ([]byte, error)

@@ -34,7 +34,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.Cards.Run(r.Context(), card.Request{
-		Card: req.Card, Connection: req.Connection, Input: req.Input, Caller: Caller(r.Context()),
+		Card: req.Card, Connection: req.Connection, Input: req.Input, Actor: actor(r.Context()),
 	})
 	if err != nil {
 		s.writeError(w, r, err)

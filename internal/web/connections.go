@@ -9,20 +9,21 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // Connections is what the API needs of connections; *connection.Manager
 // satisfies it.
 type Connections interface {
-	Create(ctx context.Context, in connection.CreateInput, caller string) (*connection.View, string, error)
-	Reauthorize(ctx context.Context, idOrNickname string, sel *connection.ScopeSelection, caller string) (string, error)
+	Create(ctx context.Context, in connection.CreateInput, actor store.Actor) (*connection.View, string, error)
+	Reauthorize(ctx context.Context, idOrNickname string, sel *connection.ScopeSelection, actor store.Actor) (string, error)
 	Callback(ctx context.Context, q url.Values) (*connection.CallbackResult, error)
 	Get(ctx context.Context, idOrNickname string) (*connection.View, error)
 	List(ctx context.Context) ([]*connection.View, error)
-	Test(ctx context.Context, idOrNickname, caller string) (*connection.TestResult, error)
-	DeleteWithResult(ctx context.Context, idOrNickname, caller string) (*connection.DeleteResult, error)
-	CreateService(ctx context.Context, in connection.ServiceInput, caller string) (*connection.View, json.RawMessage, error)
-	RotateKey(ctx context.Context, idOrNickname, alg, caller string) (*connection.View, json.RawMessage, error)
+	Test(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.TestResult, error)
+	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
+	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)
+	RotateKey(ctx context.Context, idOrNickname, alg string, actor store.Actor) (*connection.View, json.RawMessage, error)
 }
 
 // createConnectionRequest is the body of POST /api/v1/connections.
@@ -66,7 +67,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 		v, jwk, err := s.Connections.CreateService(r.Context(), connection.ServiceInput{
 			Connector: req.Connector, Nickname: req.Nickname, Domain: req.Domain, ClientID: req.ClientID, Scopes: req.Scopes,
 			PrivateKey: req.PrivateKey, KeyAlgorithm: req.KeyAlgorithm, DPoP: req.DPoP,
-		}, Caller(r.Context()))
+		}, actor(r.Context()))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -86,7 +87,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 		ClientID:     req.ClientID,
 		ClientSecret: req.ClientSecret,
 		Scopes:       req.Scopes,
-	}, Caller(r.Context()))
+	}, actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -161,7 +162,7 @@ func (s *Server) reauthorizeConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	authURL, err := s.Connections.Reauthorize(r.Context(), r.PathValue("id"), sel, Caller(r.Context()))
+	authURL, err := s.Connections.Reauthorize(r.Context(), r.PathValue("id"), sel, actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -170,7 +171,7 @@ func (s *Server) reauthorizeConnection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
-	res, err := s.Connections.Test(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	res, err := s.Connections.Test(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -181,7 +182,7 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
-	res, err := s.Connections.DeleteWithResult(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	res, err := s.Connections.DeleteWithResult(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -206,7 +207,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	v, jwk, err := s.Connections.RotateKey(r.Context(), r.PathValue("id"), req.KeyAlgorithm, Caller(r.Context()))
+	v, jwk, err := s.Connections.RotateKey(r.Context(), r.PathValue("id"), req.KeyAlgorithm, actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

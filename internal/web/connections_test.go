@@ -8,6 +8,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -18,11 +19,11 @@ type recordingConnections struct {
 	called bool
 }
 
-func (c *recordingConnections) Create(context.Context, connection.CreateInput, string) (*connection.View, string, error) {
+func (c *recordingConnections) Create(context.Context, connection.CreateInput, store.Actor) (*connection.View, string, error) {
 	return nil, "", problem.New(problem.Internal, "not used")
 }
 
-func (c *recordingConnections) Reauthorize(_ context.Context, _ string, sel *connection.ScopeSelection, _ string) (string, error) {
+func (c *recordingConnections) Reauthorize(_ context.Context, _ string, sel *connection.ScopeSelection, _ store.Actor) (string, error) {
 	c.called, c.sel = true, sel
 	return "https://org.example/authorize", nil
 }
@@ -31,11 +32,11 @@ func (c *recordingConnections) Callback(context.Context, url.Values) (*connectio
 	return nil, problem.New(problem.Internal, "not used")
 }
 
-func (c *recordingConnections) CreateService(context.Context, connection.ServiceInput, string) (*connection.View, json.RawMessage, error) {
+func (c *recordingConnections) CreateService(context.Context, connection.ServiceInput, store.Actor) (*connection.View, json.RawMessage, error) {
 	return nil, nil, problem.New(problem.Internal, "not used")
 }
 
-func (c *recordingConnections) RotateKey(context.Context, string, string, string) (*connection.View, json.RawMessage, error) {
+func (c *recordingConnections) RotateKey(context.Context, string, string, store.Actor) (*connection.View, json.RawMessage, error) {
 	return nil, nil, problem.New(problem.Internal, "not used")
 }
 
@@ -45,11 +46,11 @@ func (c *recordingConnections) Get(context.Context, string) (*connection.View, e
 
 func (c *recordingConnections) List(context.Context) ([]*connection.View, error) { return nil, nil }
 
-func (c *recordingConnections) Test(context.Context, string, string) (*connection.TestResult, error) {
+func (c *recordingConnections) Test(context.Context, string, store.Actor) (*connection.TestResult, error) {
 	return nil, problem.New(problem.Internal, "not used")
 }
 
-func (c *recordingConnections) DeleteWithResult(_ context.Context, idOrNickname, _ string) (*connection.DeleteResult, error) {
+func (c *recordingConnections) DeleteWithResult(_ context.Context, idOrNickname string, _ store.Actor) (*connection.DeleteResult, error) {
 	return &connection.DeleteResult{ID: "conn_abc", Nickname: idOrNickname, Revoked: true}, nil
 }
 

@@ -21,7 +21,7 @@ type FlowRunJSON struct {
 	FlowID     string          `json:"flowId"`
 	Flow       string          `json:"flow"`
 	Status     string          `json:"status"`
-	Caller     string          `json:"caller,omitempty"`
+	Actor      *ActorJSON      `json:"actor"`
 	Inputs     json.RawMessage `json:"inputs,omitempty"`
 	Error      string          `json:"error,omitempty"`
 	CreatedAt  time.Time       `json:"createdAt"`
@@ -99,7 +99,7 @@ func timePtr(t time.Time) *time.Time {
 // flowRunHeader is a run without its steps.
 func flowRunHeader(run *store.FlowRun) FlowRunJSON {
 	return FlowRunJSON{
-		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Caller: run.Caller,
+		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Actor: actorJSON(run.Actor),
 		Inputs: rawOrNil(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
 		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt), Trigger: runTrigger(run),
 		CancelRequestedAt: timePtr(run.CancelRequestedAt),

@@ -22,16 +22,16 @@ import (
 type Flows interface {
 	Validate(ctx context.Context, src []byte) (*flow.Document, error)
 	Put(ctx context.Context, src []byte) (*flowrun.PutResult, error)
-	Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
-	Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
-	Delete(ctx context.Context, idOrName, caller string) (*store.Flow, error)
+	Enable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
+	Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
+	Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error)
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	List(ctx context.Context) ([]*store.Flow, error)
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
-	Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error)
+	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
 	Wait(ctx context.Context, runID string) (*store.FlowRun, error)
-	Cancel(ctx context.Context, runID, caller string) (*store.FlowRun, error)
-	Rerun(ctx context.Context, runID string, failedOnly bool, caller string) (*store.FlowRun, error)
+	Cancel(ctx context.Context, runID string, actor store.Actor) (*store.FlowRun, error)
+	Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error)
 	GetRun(ctx context.Context, runID string) (*store.FlowRun, error)
 	ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
 	Steps(ctx context.Context, runID string) ([]*store.FlowStep, error)
@@ -155,7 +155,7 @@ func (s *Server) putFlow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) enableFlow(w http.ResponseWriter, r *http.Request) {
-	f, doc, err := s.Flows.Enable(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	f, doc, err := s.Flows.Enable(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -164,7 +164,7 @@ func (s *Server) enableFlow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) disableFlow(w http.ResponseWriter, r *http.Request) {
-	f, doc, err := s.Flows.Disable(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	f, doc, err := s.Flows.Disable(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -174,7 +174,7 @@ func (s *Server) disableFlow(w http.ResponseWriter, r *http.Request) {
 
 // deleteFlow removes a stored flow; its runs stay readable.
 func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) {
-	fl, err := s.Flows.Delete(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	fl, err := s.Flows.Delete(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -269,7 +269,7 @@ func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
 		}
 		wait = v == "true"
 	}
-	run, err := s.Flows.Start(r.Context(), r.PathValue("id"), req.Inputs, Caller(r.Context()))
+	run, err := s.Flows.Start(r.Context(), r.PathValue("id"), req.Inputs, actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -327,7 +327,7 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 // canceled at once (it was queued, or was canceled before), 202 when the
 // server executing it stops it (items in flight finish first).
 func (s *Server) cancelFlowRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.Flows.Cancel(r.Context(), r.PathValue("id"), Caller(r.Context()))
+	run, err := s.Flows.Cancel(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -354,7 +354,7 @@ func (s *Server) rerunFlowRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	run, err := s.Flows.Rerun(r.Context(), r.PathValue("id"), req.FailedOnly, Caller(r.Context()))
+	run, err := s.Flows.Rerun(r.Context(), r.PathValue("id"), req.FailedOnly, actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -21,3 +21,4 @@ func (emptyHistory) ListRuns(context.Context, store.RunFilter) ([]*store.Run, er
 func (emptyHistory) ListAudit(context.Context, store.AuditFilter) ([]*store.AuditEvent, error) {
 	return nil, nil
 }
+func (emptyHistory) AppendAudit(context.Context, *store.AuditEvent) error { return nil }

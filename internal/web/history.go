@@ -18,6 +18,22 @@ type History interface {
 	GetRun(ctx context.Context, id string) (*store.Run, error)
 	ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
+	AppendAudit(ctx context.Context, e *store.AuditEvent) error
+}
+
+// ActorJSON is the public shape of an actor (SPEC §9).
+type ActorJSON struct {
+	Type      string `json:"type"`
+	Login     string `json:"login,omitempty"`
+	TokenName string `json:"tokenName,omitempty"`
+}
+
+// actorJSON converts a stored actor; nil for nobody.
+func actorJSON(a store.Actor) *ActorJSON {
+	if a.Type == "" {
+		return nil
+	}
+	return &ActorJSON{Type: a.Type, Login: a.Login, TokenName: a.TokenName}
 }
 
 // RunJSON is the public shape of a card run.
@@ -25,7 +41,7 @@ type RunJSON struct {
 	ID             string          `json:"id"`
 	Card           string          `json:"card"`
 	Connection     *ConnectionRef  `json:"connection,omitempty"`
-	Caller         string          `json:"caller,omitempty"`
+	Actor          *ActorJSON      `json:"actor"`
 	ActingAs       string          `json:"actingAs,omitempty"`
 	Status         string          `json:"status"`
 	Input          json.RawMessage `json:"input,omitempty"`
@@ -50,7 +66,7 @@ func runJSON(r *store.Run) RunJSON {
 	out := RunJSON{
 		ID:             r.ID,
 		Card:           r.Card,
-		Caller:         r.Caller,
+		Actor:          actorJSON(r.Actor),
 		ActingAs:       r.ActingAs,
 		Status:         r.Status,
 		Input:          rawOrNil(r.Input),
@@ -95,17 +111,17 @@ func rawOrNil(b []byte) json.RawMessage {
 
 // AuditJSON is the public shape of an audit event (C13).
 type AuditJSON struct {
-	ID            int64     `json:"id"`
-	Time          time.Time `json:"time"`
-	Caller        string    `json:"caller"`
-	Action        string    `json:"action"`
-	ConnectionID  string    `json:"connectionId,omitempty"`
-	ActingAs      string    `json:"actingAs,omitempty"`
-	Card          string    `json:"card,omitempty"`
-	InputSummary  string    `json:"inputSummary,omitempty"`
-	Outcome       string    `json:"outcome"`
-	Error         string    `json:"error,omitempty"`
-	OktaRequestID string    `json:"oktaRequestId,omitempty"`
+	ID            int64      `json:"id"`
+	Time          time.Time  `json:"time"`
+	Actor         *ActorJSON `json:"actor"`
+	Action        string     `json:"action"`
+	ConnectionID  string     `json:"connectionId,omitempty"`
+	ActingAs      string     `json:"actingAs,omitempty"`
+	Card          string     `json:"card,omitempty"`
+	InputSummary  string     `json:"inputSummary,omitempty"`
+	Outcome       string     `json:"outcome"`
+	Error         string     `json:"error,omitempty"`
+	OktaRequestID string     `json:"oktaRequestId,omitempty"`
 }
 
 // connectionFilter turns a ?connection= value into a connection id: an id
@@ -197,7 +213,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action")}
+	f := store.AuditFilter{Action: q.Get("action"), ActorLogin: q.Get("actor")}
 	var err error
 	if f.ConnectionID, err = s.connectionFilter(r, q.Get("connection")); err != nil {
 		s.writeError(w, r, err)
@@ -221,7 +237,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	out := make([]AuditJSON, 0, len(events))
 	for _, e := range events {
 		out = append(out, AuditJSON{
-			ID: e.ID, Time: e.Time, Caller: e.Caller, Action: e.Action, ConnectionID: e.ConnectionID,
+			ID: e.ID, Time: e.Time, Actor: actorJSON(e.Actor), Action: e.Action, ConnectionID: e.ConnectionID,
 			ActingAs: e.ActingAs, Card: e.Card, InputSummary: e.InputSummary, Outcome: e.Outcome,
 			Error: e.Error, OktaRequestID: e.OktaRequestID,
 		})

@@ -5,13 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 type ctxKey int
 
 const (
 	requestIDKey ctxKey = iota
-	callerKey
+	principalKey
 )
 
 // RequestID returns the request id carried by ctx, or "" outside a request.
@@ -25,17 +28,25 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey, id)
 }
 
-// Caller returns the authenticated caller of the request carried by ctx
-// ("api-token:<fingerprint>" for API calls), or "" when there is none.
-func Caller(ctx context.Context) string {
-	c, _ := ctx.Value(callerKey).(string)
-	return c
+// PrincipalOf returns who the request carried by ctx was authenticated as
+// (by the API's bearer token or the console's session), and false outside
+// an authenticated request. Handlers read it once and pass its actor on
+// explicitly to the services they call.
+func PrincipalOf(ctx context.Context) (access.Principal, bool) {
+	p, ok := ctx.Value(principalKey).(access.Principal)
+	return p, ok
 }
 
-// WithCaller returns ctx carrying the authenticated caller c. The console
-// uses it for requests authenticated by its session.
-func WithCaller(ctx context.Context, c string) context.Context {
-	return context.WithValue(ctx, callerKey, c)
+// WithPrincipal returns ctx carrying the authenticated principal p.
+func WithPrincipal(ctx context.Context, p access.Principal) context.Context {
+	return context.WithValue(ctx, principalKey, p)
+}
+
+// actor is the audit actor of the request carried by ctx (the zero Actor
+// outside an authenticated request).
+func actor(ctx context.Context) store.Actor {
+	p, _ := PrincipalOf(ctx)
+	return p.Actor
 }
 
 func newRequestID() string {

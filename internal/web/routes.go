@@ -19,7 +19,8 @@ var queryParams = map[string][]string{
 	"GET /api/v1/flow-runs/{id}/items": {"step", "after", "limit"},
 	"POST /api/v1/flows/{id}/runs":     {"wait"},
 	"GET /api/v1/runs":                 {"card", "connection", "flowRun", "limit", "before"},
-	"GET /api/v1/audit":                {"action", "connection", "limit", "before"},
+	"GET /api/v1/audit":                {"action", "connection", "actor", "limit", "before"},
+	"GET /api/v1/tokens":               {"all"},
 	"GET /api/v1/events":               {"connection", "limit"},
 }
 
@@ -50,7 +51,7 @@ func checkQuery(pattern string, r *http.Request) error {
 
 // routes registers the JSON API. Endpoints whose service is nil are not
 // registered (and so answer 404).
-func (s *Server) routes(mux *http.ServeMux) {
+func (s *Server) routes(mux *Mux) {
 	if s.Connections != nil {
 		mux.HandleFunc("POST /api/v1/connections", s.createConnection)
 		mux.HandleFunc("GET /api/v1/connections", s.listConnections)
@@ -88,5 +89,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /api/v1/runs", s.listRuns)
 		mux.HandleFunc("GET /api/v1/runs/{id}", s.getRun)
 		mux.HandleFunc("GET /api/v1/audit", s.listAudit)
+	}
+	mux.HandleFunc("GET /api/v1/whoami", s.whoami)
+	if s.Tokens != nil {
+		mux.HandleFunc("POST /api/v1/tokens", s.createToken)
+		mux.HandleFunc("GET /api/v1/tokens", s.listTokens)
+		mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.revokeToken)
+		if s.SSO != nil {
+			mux.HandleFunc("GET /api/v1/auth/config", s.authConfig)
+			mux.HandleFunc("POST /api/v1/auth/cli-token", s.cliToken)
+		}
 	}
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -34,9 +35,19 @@ type Server struct {
 	// secret); nil answers 404.
 	Hooks http.Handler
 
-	// TokenHash is the SHA-256 of the API token. Requests to /api/ (and to
-	// /metrics unless PublicMetrics) must send "Authorization: Bearer TOKEN".
+	// TokenHash is the SHA-256 of the API token (the bootstrap admin's).
+	// Requests to /api/ (and to /metrics unless PublicMetrics) must send
+	// "Authorization: Bearer TOKEN" with it or a personal API token.
 	TokenHash [32]byte
+	// Tokens checks and manages personal API tokens; nil accepts only the
+	// API token and leaves /api/v1/tokens answering 404.
+	Tokens *access.Tokens
+	// SSO, when set, lets cardflow login exchange a single sign-on for a
+	// personal API token (/api/v1/auth/...); it needs Tokens.
+	SSO SSO
+	// Limiter slows down guessing of API tokens per client address; nil
+	// means 20 failures a minute per address.
+	Limiter *access.Limiter
 	// Metrics serves /metrics (a promhttp handler); nil answers 404.
 	Metrics http.Handler
 	// PublicMetrics lets /metrics be scraped without the API token.
@@ -57,6 +68,7 @@ type Server struct {
 	Now func() time.Time
 
 	log *slog.Logger
+	api *Mux
 }
 
 // apiMethods are tried to tell "405 method not allowed" from "404".
@@ -73,8 +85,11 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.log = lg
 
-	api := http.NewServeMux()
-	s.routes(api)
+	if s.Limiter == nil {
+		s.Limiter = &access.Limiter{}
+	}
+	s.api = NewMux()
+	s.routes(s.api)
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", s.healthz)
@@ -82,7 +97,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Connections != nil {
 		root.HandleFunc("GET /oauth/callback", s.oauthCallback)
 	}
-	root.Handle("/api/", s.authAPI(apiFallback(api, s)))
+	root.Handle("/api/", s.authAPI(apiFallback(s.api.ServeMux, s)))
 	if s.Hooks != nil {
 		root.Handle("/hooks/okta/", s.Hooks)
 	}
@@ -189,11 +204,8 @@ func (s *Server) CheckToken(token string) bool {
 	return subtle.ConstantTimeCompare(h[:], s.TokenHash[:]) == 1
 }
 
-// TokenCaller is the audit identity of a caller holding the API token: a
-// short fingerprint of the token's hash, which reveals nothing of the token.
-func (s *Server) TokenCaller() string {
-	return "api-token:" + hex.EncodeToString(s.TokenHash[:4])
-}
+// APIRoutes returns the patterns of the API's routes (after Handler).
+func (s *Server) APIRoutes() []string { return s.api.Patterns() }
 
 // bearer returns the token of an "Authorization: Bearer" header.
 func bearer(r *http.Request) string {
@@ -205,17 +217,75 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-// authAPI requires the API token.
+// authAPI authenticates the request's bearer token and checks the role
+// its route needs in routeRoles: the one place where the API's
+// permissions are enforced.
 func (s *Server) authAPI(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.CheckToken(bearer(r)) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
-			s.writeError(w, r, problem.New(problem.Unauthenticated, "missing or wrong API token").
-				WithRemedy("send the header \"Authorization: Bearer <API token>\"; the token was printed when the server first started and is in the data directory's api-token file"))
+		pattern := s.api.pattern(r)
+		need, known := RoleFor(pattern)
+		if pattern != "" && !known {
+			s.log.ErrorContext(r.Context(), "route has no role in the role table; refusing it", slog.String("route", pattern))
+			s.writeError(w, r, problem.New(problem.Internal, "route %s has no role", pattern))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), s.TokenCaller())))
+		if pattern != "" && need == access.Anyone {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if pattern != "" && !p.Role.Allows(need) {
+			s.writeError(w, r, Forbidden(p, need))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// Forbidden is the error for a principal whose role is below need.
+func Forbidden(p access.Principal, need access.Role) error {
+	return problem.New(problem.Forbidden, "this needs the %s role; %s has the %s role", need, describe(p), p.Role).
+		WithRemedy("ask a cardflow admin for the %s role", need).WithDetail("requiredRole", string(need))
+}
+
+// describe names a principal in a message.
+func describe(p access.Principal) string {
+	if s := p.Actor.String(); s != "" {
+		return s
+	}
+	return "the caller"
+}
+
+// authenticate returns the principal of the request's bearer token: the
+// API token (the bootstrap admin) or a live personal API token. Wrong
+// tokens count against the client address's limit.
+func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
+	addr, now := access.ClientAddr(r), s.now()
+	if ok, wait := s.Limiter.Allow(addr, now); !ok {
+		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
+		return access.Principal{}, problem.New(problem.RateLimited, "too many wrong API tokens from your address").
+			WithRemedy("wait %s, then try again with the right token", wait.Round(time.Second))
+	}
+	tok := bearer(r)
+	if s.CheckToken(tok) {
+		return access.Bootstrap, nil
+	}
+	if s.Tokens != nil && tok != "" {
+		p, err := s.Tokens.Authenticate(r.Context(), tok)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, access.ErrBadToken) {
+			return access.Principal{}, err
+		}
+	}
+	s.Limiter.Fail(addr, now)
+	return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token").
+		WithRemedy("send the header \"Authorization: Bearer <token>\" with a personal API token (cardflow login, or cardflow tokens create) or the server's API token (printed when the server first started, and in the data directory's api-token file)")
 }
 
 func (s *Server) now() time.Time {

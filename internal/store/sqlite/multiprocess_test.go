@@ -59,7 +59,7 @@ func child(mode, path string) error {
 		}
 	}
 	for i := range childAudits {
-		if err := s.AppendAudit(ctx, &store.AuditEvent{Action: "card.run", Caller: mode, InputSummary: strconv.Itoa(i)}); err != nil {
+		if err := s.AppendAudit(ctx, &store.AuditEvent{Action: "card.run", Actor: store.Actor{Type: store.ActorUser, Login: mode}, InputSummary: strconv.Itoa(i)}); err != nil {
 			return err
 		}
 	}

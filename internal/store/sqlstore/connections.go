@@ -185,14 +185,14 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 }
 
 const authRequestCols = `state, connection_id, reauthorize, scope_mode, requested_scopes,
-	sealed_verifier, nonce, caller, created_at, expires_at`
+	sealed_verifier, nonce, caller, created_at, expires_at, actor_type, actor_login, actor_token`
 
 // CreateAuthRequest stores a pending authorization; a reused state is
 // ErrConflict.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *store.AuthRequest) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO auth_requests (`+authRequestCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, s.db, `INSERT INTO auth_requests (`+authRequestCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.State, r.ConnectionID, boolInt(r.Reauthorize), r.ScopeMode, list(r.RequestedScopes),
-		blob(r.SealedVerifier), r.Nonce, r.Caller, ts(r.CreatedAt), ts(r.ExpiresAt))
+		blob(r.SealedVerifier), r.Nonce, r.Actor.String(), ts(r.CreatedAt), ts(r.ExpiresAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName)
 	return s.fail("create auth request", err)
 }
 
@@ -203,9 +203,10 @@ func (s *Store) ConsumeAuthRequest(ctx context.Context, state string) (*store.Au
 	var reauth int64
 	var requested string
 	var created, expires int64
+	var caller string
 	err := s.queryRow(ctx, s.db, `DELETE FROM auth_requests WHERE state = ? RETURNING `+authRequestCols, state).Scan(
 		&r.State, &r.ConnectionID, &reauth, &r.ScopeMode, &requested,
-		&r.SealedVerifier, &r.Nonce, &r.Caller, &created, &expires)
+		&r.SealedVerifier, &r.Nonce, &caller, &created, &expires, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName)
 	if err != nil {
 		return nil, s.fail("consume auth request", err) // never echo the state
 	}

@@ -11,13 +11,15 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-const flowCols = `id, name, source, created_at, updated_at, trigger_spec, enabled, next_run_at`
+const flowCols = `id, name, source, created_at, updated_at, trigger_spec, enabled, next_run_at,
+	enabled_by_type, enabled_by_login, enabled_by_token`
 
 func scanFlow(sc scanner) (*store.Flow, error) {
 	var f store.Flow
 	var created, updated, enabled, next int64
 	var trigger string
-	if err := sc.Scan(&f.ID, &f.Name, &f.Source, &created, &updated, &trigger, &enabled, &next); err != nil {
+	if err := sc.Scan(&f.ID, &f.Name, &f.Source, &created, &updated, &trigger, &enabled, &next,
+		&f.EnabledBy.Type, &f.EnabledBy.Login, &f.EnabledBy.TokenName); err != nil {
 		return nil, err
 	}
 	f.Source = fromBlob(f.Source)
@@ -52,13 +54,14 @@ func (s *Store) PutFlow(ctx context.Context, f *store.Flow) error {
 }
 
 // SetFlowEnabled turns the flow on or off while its trigger is trigger.
-func (s *Store) SetFlowEnabled(ctx context.Context, id string, trigger []byte, enabled bool, nextRunAt time.Time) error {
+func (s *Store) SetFlowEnabled(ctx context.Context, id string, trigger []byte, enabled bool, nextRunAt time.Time, by store.Actor) error {
 	op := fmt.Sprintf("set flow %q enabled", id)
 	if !enabled {
 		nextRunAt = time.Time{}
 	}
-	res, err := s.exec(ctx, s.db, `UPDATE flows SET enabled = ?, next_run_at = ? WHERE id = ? AND trigger_spec = ?`,
-		boolInt(enabled), ts(nextRunAt), id, string(trigger))
+	res, err := s.exec(ctx, s.db, `UPDATE flows SET enabled = ?, next_run_at = ?,
+		enabled_by_type = ?, enabled_by_login = ?, enabled_by_token = ? WHERE id = ? AND trigger_spec = ?`,
+		boolInt(enabled), ts(nextRunAt), by.Type, by.Login, by.TokenName, id, string(trigger))
 	if err == nil {
 		err = affected(res)
 	}
@@ -149,14 +152,16 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 }
 
 const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
-	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key, cancel_requested_at`
+	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key, cancel_requested_at,
+	actor_type, actor_login, actor_token`
 
 func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var r store.FlowRun
 	var inputs, trigger, key sql.NullString
 	var lease, created, started, finished, cancel int64
-	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &r.Caller, &r.Error,
-		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel); err != nil {
+	var caller string // the actor as text, kept for readers of the table
+	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &caller, &r.Error,
+		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName); err != nil {
 		return nil, err
 	}
 	r.CancelRequestedAt = fromTS(cancel)
@@ -180,10 +185,10 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		key = r.TriggerKey
 	}
 	_, err := s.exec(ctx, ex, `INSERT INTO flow_runs (`+flowRunCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Caller, r.Error,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key,
-		ts(r.CancelRequestedAt))
+		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName)
 	return err
 }
 
@@ -233,9 +238,10 @@ func (s *Store) FindFlowRun(ctx context.Context, flowID, triggerKey string) (*st
 // only ClaimFlowRun and RenewFlowRunLease change.
 func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 	res, err := s.exec(ctx, s.db, `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
-		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ? WHERE id = ?`,
-		r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Caller, r.Error,
-		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.ID)
+		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ?,
+		actor_type = ?, actor_login = ?, actor_token = ? WHERE id = ?`,
+		r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
+		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.ID)
 	if err == nil {
 		err = affected(res)
 	}

@@ -11,16 +11,17 @@ import (
 
 const runCols = `id, card, connection_id, connection_nickname, caller, acting_as, status,
 	input, output, error_code, error_message, remedy, okta_request_ids,
-	flow_run_id, step_id, item_index, started_at, finished_at`
+	flow_run_id, step_id, item_index, started_at, finished_at, actor_type, actor_login, actor_token`
 
 func scanRun(sc scanner) (*store.Run, error) {
 	var r store.Run
 	var input, output sql.NullString
 	var ids string
 	var started, finished int64
-	err := sc.Scan(&r.ID, &r.Card, &r.ConnectionID, &r.ConnectionNickname, &r.Caller, &r.ActingAs, &r.Status,
+	var caller string // the actor as text, kept for readers of the table
+	err := sc.Scan(&r.ID, &r.Card, &r.ConnectionID, &r.ConnectionNickname, &caller, &r.ActingAs, &r.Status,
 		&input, &output, &r.ErrorCode, &r.ErrorMessage, &r.Remedy, &ids,
-		&r.FlowRunID, &r.StepID, &r.ItemIndex, &started, &finished)
+		&r.FlowRunID, &r.StepID, &r.ItemIndex, &started, &finished, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName)
 	if err != nil {
 		return nil, err
 	}
@@ -33,9 +34,9 @@ func scanRun(sc scanner) (*store.Run, error) {
 }
 
 func runArgs(r *store.Run) []any {
-	return []any{r.Card, r.ConnectionID, r.ConnectionNickname, r.Caller, r.ActingAs, r.Status,
+	return []any{r.Card, r.ConnectionID, r.ConnectionNickname, r.Actor.String(), r.ActingAs, r.Status,
 		raw(r.Input), raw(r.Output), r.ErrorCode, r.ErrorMessage, r.Remedy, list(r.OktaRequestIDs),
-		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt)}
+		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName}
 }
 
 // CreateRun inserts r, filling in an empty ID.
@@ -52,14 +53,14 @@ func (s *Store) insertRun(ctx context.Context, ex execer, r *store.Run) error {
 
 const (
 	qInsertRun = `INSERT INTO runs (` + runCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdateRun = `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
 		caller = ?, acting_as = ?, status = ?, input = ?, output = ?, error_code = ?, error_message = ?,
 		remedy = ?, okta_request_ids = ?, flow_run_id = ?, step_id = ?, item_index = ?,
-		started_at = ?, finished_at = ? WHERE id = ?`
+		started_at = ?, finished_at = ?, actor_type = ?, actor_login = ?, actor_token = ? WHERE id = ?`
 	qInsertAudit = `INSERT INTO audit_events (time, caller, action, connection_id,
-		acting_as, card, input_summary, outcome, error, okta_request_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
 // UpdateRun replaces the stored run with r.
@@ -122,13 +123,14 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, 
 }
 
 const auditCols = `id, time, caller, action, connection_id, acting_as, card,
-	input_summary, outcome, error, okta_request_id`
+	input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token`
 
 func scanAudit(sc scanner) (*store.AuditEvent, error) {
 	var e store.AuditEvent
 	var t int64
-	if err := sc.Scan(&e.ID, &t, &e.Caller, &e.Action, &e.ConnectionID, &e.ActingAs, &e.Card,
-		&e.InputSummary, &e.Outcome, &e.Error, &e.OktaRequestID); err != nil {
+	var caller string // the actor as text, kept for readers of the table
+	if err := sc.Scan(&e.ID, &t, &caller, &e.Action, &e.ConnectionID, &e.ActingAs, &e.Card,
+		&e.InputSummary, &e.Outcome, &e.Error, &e.OktaRequestID, &e.Actor.Type, &e.Actor.Login, &e.Actor.TokenName); err != nil {
 		return nil, err
 	}
 	e.Time = fromTS(t)
@@ -144,8 +146,8 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 
 func (s *Store) insertAudit(ctx context.Context, ex execer, e *store.AuditEvent) error {
 	return s.queryRow(ctx, ex, qInsertAudit,
-		ts(e.Time), e.Caller, e.Action, e.ConnectionID, e.ActingAs, e.Card,
-		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID).Scan(&e.ID)
+		ts(e.Time), e.Actor.String(), e.Action, e.ConnectionID, e.ActingAs, e.Card,
+		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID, e.Actor.Type, e.Actor.Login, e.Actor.TokenName).Scan(&e.ID)
 }
 
 // ListAudit returns events newest (highest id) first.
@@ -156,6 +158,9 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 	}
 	if f.Action != "" {
 		c.add("action = ?", f.Action)
+	}
+	if f.ActorLogin != "" {
+		c.add("actor_login = ?", f.ActorLogin)
 	}
 	if f.BeforeID > 0 {
 		c.add("id < ?", f.BeforeID)

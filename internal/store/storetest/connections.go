@@ -257,7 +257,7 @@ func testAuthRequest(t *testing.T, open func(t *testing.T) store.Store) {
 	r := &store.AuthRequest{
 		State: "state-1", ConnectionID: "c1", Reauthorize: true, ScopeMode: "custom",
 		RequestedScopes: []string{"openid", "okta.devices.read"}, SealedVerifier: []byte("sealed"),
-		Nonce: "nonce", Caller: "api", CreatedAt: at(0), ExpiresAt: at(600),
+		Nonce: "nonce", Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, CreatedAt: at(0), ExpiresAt: at(600),
 	}
 	noErr(t, s.CreateAuthRequest(ctx, r), "CreateAuthRequest")
 	wantErr(t, s.CreateAuthRequest(ctx, r), store.ErrConflict, "CreateAuthRequest(same state)")

@@ -20,7 +20,7 @@ func testRun(t *testing.T, open func(t *testing.T) store.Store) {
 
 	r := &store.Run{
 		ID: "r1", Card: "okta-devices/suspend-device", ConnectionID: "c1", ConnectionNickname: "Prod",
-		Caller: "api", ActingAs: "admin@example.com", Status: "running",
+		Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, ActingAs: "admin@example.com", Status: "running",
 		Input: json.RawMessage(`{"deviceId":"guo1"}`), StartedAt: at(0),
 	}
 	noErr(t, s.CreateRun(ctx, r), "CreateRun")
@@ -101,12 +101,12 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	events := []*store.AuditEvent{
-		{Time: at(0), Caller: "api", Action: "connection.create", ConnectionID: "c1", Outcome: "success"},
-		{Time: at(1), Caller: "api", Action: "connection.authorize", ConnectionID: "c1", ActingAs: "admin@example.com", Outcome: "success"},
-		{Time: at(2), Caller: "cli", Action: "card.run", ConnectionID: "c1", ActingAs: "admin@example.com",
+		{Time: at(0), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "connection.create", ConnectionID: "c1", Outcome: "success"},
+		{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "connection.authorize", ConnectionID: "c1", ActingAs: "admin@example.com", Outcome: "success"},
+		{Time: at(2), Actor: store.Actor{Type: store.ActorToken, Login: "ada@example.com", TokenName: "ci"}, Action: "card.run", ConnectionID: "c1", ActingAs: "admin@example.com",
 			Card: "okta-devices/suspend-device", InputSummary: "deviceId=guo1", Outcome: "failure",
 			Error: "device is DEACTIVATED", OktaRequestID: "req-9"},
-		{Time: at(3), Caller: "api", Action: "connection.create", ConnectionID: "c2", Outcome: "success"},
+		{Time: at(3), Actor: store.Actor{Type: store.ActorBootstrap}, Action: "connection.create", ConnectionID: "c2", Outcome: "success"},
 	}
 	var last int64
 	for _, e := range events {
@@ -136,6 +136,7 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		{name: "action", filter: store.AuditFilter{Action: "connection.create"}, want: []int64{events[0].ID, events[3].ID}},
 		{name: "before id", filter: store.AuditFilter{BeforeID: events[2].ID}, want: ids(events[:2])},
 		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[3].ID}},
+		{name: "actor login", filter: store.AuditFilter{ActorLogin: "ada@example.com"}, want: ids(events[:3])},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,7 +190,7 @@ func testRunFinish(t *testing.T, open func(t *testing.T) store.Store) {
 	r := &store.Run{ID: "r1", Card: "okta-devices/suspend-device", ConnectionID: "c1", Status: "running", StartedAt: at(0)}
 	noErr(t, s.CreateRun(ctx, r), "CreateRun")
 	r.Status, r.FinishedAt, r.Output = "succeeded", at(1), json.RawMessage(`{"changed":true}`)
-	e := &store.AuditEvent{Time: at(1), Caller: "api", Action: "card.run", ConnectionID: "c1", Card: r.Card, Outcome: "success"}
+	e := &store.AuditEvent{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "card.run", ConnectionID: "c1", Card: r.Card, Outcome: "success"}
 	noErr(t, s.FinishRun(ctx, r, e), "FinishRun")
 	if e.ID == 0 {
 		t.Errorf("FinishRun left the audit event's ID 0; want one assigned")

@@ -24,12 +24,12 @@ func testFlowEnabled(t *testing.T, open func(t *testing.T) store.Store) {
 	if f.Enabled || !f.NextRunAt.IsZero() {
 		t.Errorf("a new flow with a trigger is %+v; want it stored disabled", f)
 	}
-	wantErr(t, s.SetFlowEnabled(ctx, "missing", hourly, true, at(10)), store.ErrNotFound, "SetFlowEnabled(missing)")
-	wantErr(t, s.SetFlowEnabled(ctx, "f1", nightly, true, at(10)), store.ErrConflict, "SetFlowEnabled(stale trigger)")
-	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10)), "SetFlowEnabled")
+	wantErr(t, s.SetFlowEnabled(ctx, "missing", hourly, true, at(10), enabler), store.ErrNotFound, "SetFlowEnabled(missing)")
+	wantErr(t, s.SetFlowEnabled(ctx, "f1", nightly, true, at(10), enabler), store.ErrConflict, "SetFlowEnabled(stale trigger)")
+	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10), enabler), "SetFlowEnabled")
 	got, err := s.GetFlow(ctx, "f1")
 	noErr(t, err, "GetFlow")
-	if !got.Enabled || !got.NextRunAt.Equal(at(10)) || string(got.Trigger) != string(hourly) {
+	if !got.Enabled || !got.NextRunAt.Equal(at(10)) || string(got.Trigger) != string(hourly) || got.EnabledBy != enabler {
 		t.Errorf("enabled flow = %+v; want enabled, next run at %v", got, at(10))
 	}
 
@@ -48,14 +48,14 @@ func testFlowEnabled(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("re-stored with another trigger: %+v; want disabled", got)
 	}
 	// So does removing the trigger.
-	noErr(t, s.SetFlowEnabled(ctx, "f1", nightly, true, at(20)), "SetFlowEnabled")
+	noErr(t, s.SetFlowEnabled(ctx, "f1", nightly, true, at(20), enabler), "SetFlowEnabled")
 	noErr(t, s.PutFlow(ctx, &store.Flow{Name: "tick", Source: []byte("v4"), CreatedAt: at(7), UpdatedAt: at(7)}), "PutFlow(no trigger)")
 	got, err = s.GetFlow(ctx, "f1")
 	noErr(t, err, "GetFlow")
 	if got.Enabled || got.Trigger != nil {
 		t.Errorf("re-stored without a trigger: %+v; want disabled, no trigger", got)
 	}
-	noErr(t, s.SetFlowEnabled(ctx, "f1", nil, false, time.Time{}), "SetFlowEnabled(off)")
+	noErr(t, s.SetFlowEnabled(ctx, "f1", nil, false, time.Time{}, enabler), "SetFlowEnabled(off)")
 }
 
 func testDueFlows(t *testing.T, open func(t *testing.T) store.Store) {
@@ -70,7 +70,7 @@ func testDueFlows(t *testing.T, open func(t *testing.T) store.Store) {
 		f := &store.Flow{ID: fmt.Sprintf("f%d", i), Name: fmt.Sprintf("flow%d", i), Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}
 		noErr(t, s.PutFlow(ctx, f), "PutFlow")
 		if due > 0 {
-			noErr(t, s.SetFlowEnabled(ctx, f.ID, hourly, true, at(due)), "SetFlowEnabled")
+			noErr(t, s.SetFlowEnabled(ctx, f.ID, hourly, true, at(due), enabler), "SetFlowEnabled")
 		}
 	}
 	next, err = s.NextDueAt(ctx)
@@ -85,7 +85,7 @@ func testDueFlows(t *testing.T, open func(t *testing.T) store.Store) {
 		ids = append(ids, f.ID)
 	}
 	diff(t, "due flows at 20", []string{"f1", "f2"}, ids)
-	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, false, at(10)), "SetFlowEnabled(off)")
+	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, false, at(10), enabler), "SetFlowEnabled(off)")
 	due, err = s.ListDueFlows(ctx, at(20), 0)
 	noErr(t, err, "ListDueFlows")
 	if len(due) != 1 || due[0].ID != "f2" {
@@ -93,8 +93,11 @@ func testDueFlows(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
+// enabler is who enables the flows of the trigger tests.
+var enabler = store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+
 func tickRun(flowID string, tick time.Time) *store.FlowRun {
-	return &store.FlowRun{FlowID: flowID, FlowName: "tick", Source: []byte("v1"), Status: "queued", Caller: "schedule",
+	return &store.FlowRun{FlowID: flowID, FlowName: "tick", Source: []byte("v1"), Status: "queued", Actor: enabler,
 		CreatedAt: tick, Trigger: json.RawMessage(`{"kind":"schedule"}`), TriggerKey: "schedule:" + tick.Format(time.RFC3339Nano)}
 }
 
@@ -103,7 +106,7 @@ func testAdvanceSchedule(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	noErr(t, s.PutFlow(ctx, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}), "PutFlow")
 	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(disabled)")
-	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10)), "SetFlowEnabled")
+	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10), enabler), "SetFlowEnabled")
 	run := tickRun("f1", at(10))
 	noErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), run), "AdvanceSchedule")
 	got, err := s.FindFlowRun(ctx, "f1", run.TriggerKey)
@@ -149,7 +152,7 @@ func testAdvanceScheduleOnce(t *testing.T, open func(t *testing.T) store.Store) 
 	s1, s2 := open(t), open(t)
 	ctx := t.Context()
 	noErr(t, s1.PutFlow(ctx, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}), "PutFlow")
-	noErr(t, s1.SetFlowEnabled(ctx, "f1", hourly, true, at(1)), "SetFlowEnabled")
+	noErr(t, s1.SetFlowEnabled(ctx, "f1", hourly, true, at(1), enabler), "SetFlowEnabled")
 	const ticks, workers = 20, 6
 	var mu sync.Mutex
 	won := map[int]int{}

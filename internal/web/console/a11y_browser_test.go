@@ -468,7 +468,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	// a succeeded and a failed card run, a failed flow run with items.
 	read := []string{"okta.devices.read"}
 	readOnly := e.connect(t, "Read only", &read)
-	if _, _, err := e.manager.Create(context.Background(), connectionInput("Half done", e.emu.URL), "test"); err != nil {
+	if _, _, err := e.manager.Create(context.Background(), connectionInput("Half done", e.emu.URL), store.Actor{Type: store.ActorUser, Login: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	prod := e.connectionByNickname(t, "Prod")

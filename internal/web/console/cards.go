@@ -10,9 +10,10 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/inputtext"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
-func (c *Console) cardRoutes(mux *http.ServeMux) {
+func (c *Console) cardRoutes(mux *web.Mux) {
 	if c.Cards == nil || c.Catalog == nil {
 		return
 	}
@@ -168,7 +169,7 @@ func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
 	for i := range f.Fields {
 		f.Fields[i].Error = ""
 	}
-	res, err := c.Cards.Run(ctx, card.Request{Card: cardRef(k, cd), Connection: conn, Input: input, Caller: c.caller()})
+	res, err := c.Cards.Run(ctx, card.Request{Card: cardRef(k, cd), Connection: conn, Input: input, Actor: s.actor()})
 	if err != nil {
 		status, e := c.publicError(ctx, err)
 		f.Error = &e

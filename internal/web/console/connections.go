@@ -13,9 +13,10 @@ import (
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
-func (c *Console) connectionRoutes(mux *http.ServeMux) {
+func (c *Console) connectionRoutes(mux *web.Mux) {
 	if c.Connections == nil {
 		return
 	}
@@ -182,7 +183,7 @@ func (c *Console) createConnection(w http.ResponseWriter, r *http.Request, s *re
 	} else {
 		mode = connection.ScopeModeDefault
 	}
-	_, authURL, err := c.Connections.Create(r.Context(), in, c.caller())
+	_, authURL, err := c.Connections.Create(r.Context(), in, s.actor())
 	if err == nil {
 		http.Redirect(w, r, authURL, http.StatusSeeOther)
 		return
@@ -391,15 +392,15 @@ func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
 
 func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
 	id := r.PathValue("id")
-	res, err := c.Connections.Test(r.Context(), id, c.caller())
+	res, err := c.Connections.Test(r.Context(), id, s.actor())
 	switch {
 	case err != nil:
 		_, e := c.publicError(r.Context(), err)
-		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "Health check failed: " + e.Message, Remedy: e.Remedy})
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: " + e.Message, Remedy: e.Remedy})
 	case res.OK:
-		c.sessions.addFlash(s.session, flash{Kind: "ok", Message: "Health check passed: the connection refreshed its token and read devices."})
+		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Health check passed: the connection refreshed its token and read devices."})
 	default:
-		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "Health check failed: " + res.StatusReason, Remedy: res.Remedy})
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: " + res.StatusReason, Remedy: res.Remedy})
 	}
 	http.Redirect(w, r, "/connections/"+url.PathEscape(id), http.StatusSeeOther)
 }
@@ -461,7 +462,7 @@ func (c *Console) reauthorize(w http.ResponseWriter, r *http.Request, s *reqStat
 	default:
 		mode = "keep"
 	}
-	authURL, err := c.Connections.Reauthorize(ctx, v.ID, sel, c.caller())
+	authURL, err := c.Connections.Reauthorize(ctx, v.ID, sel, s.actor())
 	if err == nil {
 		http.Redirect(w, r, authURL, http.StatusSeeOther)
 		return
@@ -496,16 +497,16 @@ func (c *Console) deleteConnection(w http.ResponseWriter, r *http.Request, s *re
 		c.fail(w, r, s, err)
 		return
 	}
-	res, err := c.Connections.DeleteWithResult(ctx, v.ID, c.caller())
+	res, err := c.Connections.DeleteWithResult(ctx, v.ID, s.actor())
 	if err != nil {
 		_, e := c.publicError(ctx, err)
-		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "The connection was not deleted: " + e.Message, Remedy: e.Remedy})
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "The connection was not deleted: " + e.Message, Remedy: e.Remedy})
 		http.Redirect(w, r, "/connections/"+url.PathEscape(v.ID), http.StatusSeeOther)
 		return
 	}
-	c.sessions.addFlash(s.session, flash{Kind: "ok", Message: "Deleted the connection " + v.Nickname + ". Its runs keep their history."})
+	c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Deleted the connection " + v.Nickname + ". Its runs keep their history."})
 	if res != nil && res.Warning != "" {
-		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "Warning: " + res.Warning + "."})
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Warning: " + res.Warning + "."})
 	}
 	http.Redirect(w, r, "/connections", http.StatusSeeOther)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // connectionByNickname returns the stored connection named nickname.
@@ -258,7 +259,7 @@ func TestBrowserListShowsWhyAConnectionIsNotActive(t *testing.T) {
 	e.connect(t, "Working", nil)
 	// Created but never authorized: pending.
 	if _, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Half done",
-		Domain: e.emu.URL, ClientID: "0oaworkflowsclient", ClientSecret: "demo-workflows-secret"}, "test"); err != nil {
+		Domain: e.emu.URL, ClientID: "0oaworkflowsclient", ClientSecret: "demo-workflows-secret"}, store.Actor{Type: store.ActorUser, Login: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	b := newTab(t, e)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -25,13 +26,13 @@ var staticFS embed.FS
 // Connections is what the console needs of connections;
 // *connection.Manager satisfies it.
 type Connections interface {
-	Create(ctx context.Context, in connection.CreateInput, caller string) (*connection.View, string, error)
-	Reauthorize(ctx context.Context, idOrNickname string, sel *connection.ScopeSelection, caller string) (string, error)
+	Create(ctx context.Context, in connection.CreateInput, actor store.Actor) (*connection.View, string, error)
+	Reauthorize(ctx context.Context, idOrNickname string, sel *connection.ScopeSelection, actor store.Actor) (string, error)
 	Get(ctx context.Context, idOrNickname string) (*connection.View, error)
 	List(ctx context.Context) ([]*connection.View, error)
-	Test(ctx context.Context, idOrNickname, caller string) (*connection.TestResult, error)
-	DeleteWithResult(ctx context.Context, idOrNickname, caller string) (*connection.DeleteResult, error)
-	CreateService(ctx context.Context, in connection.ServiceInput, caller string) (*connection.View, json.RawMessage, error)
+	Test(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.TestResult, error)
+	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
+	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)
 }
 
 // Runs reads card-run history; store.Store satisfies it.
@@ -40,9 +41,22 @@ type Runs interface {
 	ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, error)
 }
 
+// Audit records and lists audit events; store.Store satisfies it.
+type Audit interface {
+	AppendAudit(ctx context.Context, e *store.AuditEvent) error
+	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
+}
+
+// Sealer seals and opens small secrets (the PKCE verifiers of pending
+// sign-ins); *keyring.Keyring satisfies it.
+type Sealer interface {
+	Seal(plaintext []byte, aad string) ([]byte, error)
+	Open(ciphertext []byte, aad string) ([]byte, error)
+}
+
 // Console serves the web console. Fill in the fields, then serve
-// Handler(). CheckToken is required (nil refuses every sign-in); a nil
-// Connections, Cards, Runs or Flows leaves those pages out. Safe for concurrent use once Handler has
+// Handler(). Sessions is required; CheckToken nil refuses every API token
+// sign-in; a nil Connections, Cards, Runs or Flows leaves those pages out. Safe for concurrent use once Handler has
 // been called; the fields must not change afterwards.
 type Console struct {
 	// Connections manages connections.
@@ -63,11 +77,25 @@ type Console struct {
 	Events Events
 
 	// CheckToken reports whether a string is the API token (the API's own
-	// constant-time check of the token hash, web.Server.CheckToken).
+	// constant-time check of the token hash, web.Server.CheckToken): the
+	// bootstrap admin's sign-in.
 	CheckToken func(token string) bool
-	// Caller is the audit identity of console actions (e.g. the API
-	// token's fingerprint, web.Server.TokenCaller()); "" means "console".
-	Caller string
+	// Sessions keeps sessions and pending sign-ins in the database.
+	Sessions SessionStore
+	// Tokens manages personal API tokens; nil hides the Tokens page.
+	Tokens *access.Tokens
+	// SSO signs people in with an OpenID Connect provider ("Sign in with
+	// SSO"); nil offers only the API token sign-in.
+	SSO web.SSO
+	// Keyring seals the PKCE verifiers of pending sign-ins; required with
+	// SSO.
+	Keyring Sealer
+	// Audit records sign-ins and sign-outs and fills the Audit page; nil
+	// hides the page.
+	Audit Audit
+	// Limiter slows down wrong sign-ins per client address; nil means 20
+	// failures a minute per address.
+	Limiter *access.Limiter
 	// PublicURL is cardflow's external base URL. An https:// URL makes
 	// the session cookie Secure behind a TLS-terminating proxy, and its
 	// origin is accepted in the Origin header of form posts.
@@ -81,11 +109,10 @@ type Console struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	once     sync.Once
-	log      *slog.Logger
-	sessions *sessions
-	limiter  signinLimiter
-	pages    *pageSet
+	once   sync.Once
+	log    *slog.Logger
+	pages  *pageSet
+	routes []string
 }
 
 // Handler returns the console's handler, to be mounted at "/". Call it
@@ -96,15 +123,21 @@ func (c *Console) Handler() http.Handler {
 		if c.log == nil {
 			c.log = slog.New(slog.DiscardHandler)
 		}
-		c.sessions = newSessions()
+		if c.Limiter == nil {
+			c.Limiter = &access.Limiter{}
+		}
 		c.pages = mustParsePages()
 	})
-	mux := http.NewServeMux()
+	mux := web.NewMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
 	mux.HandleFunc("GET /signin", c.signinPage)
 	mux.HandleFunc("POST /signin", c.signin)
 	mux.Handle("POST /signout", c.auth(c.signout))
+	if c.SSO != nil {
+		mux.HandleFunc("GET /signin/sso", c.startSSO)
+		mux.HandleFunc("GET /auth/callback", c.ssoCallback)
+	}
 
 	mux.Handle("GET /{$}", c.auth(func(w http.ResponseWriter, r *http.Request, s *reqState) {
 		http.Redirect(w, r, "/connections", http.StatusSeeOther)
@@ -114,10 +147,31 @@ func (c *Console) Handler() http.Handler {
 	c.runRoutes(mux)
 	c.flowRoutes(mux)
 	c.eventRoutes(mux)
+	c.tokenRoutes(mux)
+	c.auditRoutes(mux)
 	mux.Handle("/", c.auth(func(w http.ResponseWriter, r *http.Request, s *reqState) {
 		c.notFound(w, r, s, "There is no console page at "+r.URL.Path+".")
 	}))
-	return c.headers(mux)
+	c.routes = mux.Patterns()
+	return c.headers(c.guard(mux))
+}
+
+// Routes returns the patterns of the console's routes (after Handler).
+func (c *Console) Routes() []string { return c.routes }
+
+// guard refuses routes that have no role in the role table (they fail
+// closed), before any handler runs.
+func (c *Console) guard(mux *web.Mux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			if _, ok := web.RoleFor(pattern); !ok {
+				c.log.ErrorContext(r.Context(), "console: route has no role in the role table; refusing it", slog.String("route", pattern))
+				http.Error(w, "internal error: this page has no role; the server log says more", http.StatusInternalServerError)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // staticHandler serves the embedded assets with a short cache lifetime.
@@ -154,20 +208,25 @@ func (c *Console) headers(next http.Handler) http.Handler {
 
 // reqState is what a signed-in request carries to its page.
 type reqState struct {
-	id      string
-	session *session
-	csrf    string
+	session   *store.Session
+	csrf      string
+	principal access.Principal
 }
+
+// actor is who the request acts as, for the audit.
+func (s *reqState) actor() store.Actor { return s.principal.Actor }
 
 // authedFunc is a handler for signed-in requests.
 type authedFunc func(w http.ResponseWriter, r *http.Request, s *reqState)
 
-// auth requires a live session. A GET without one goes to the sign-in
-// page; any other method is refused (403), and a state-changing request
-// must come from the console's origin and carry the session's CSRF token.
+// auth requires a live session whose role may use the route (the role
+// table, web.RoleFor, by the route's pattern). A GET without a session goes
+// to the sign-in page; any other method is refused (403), and a
+// state-changing request must come from the console's origin and carry the
+// session's CSRF token.
 func (c *Console) auth(h authedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ss := c.currentSession(r)
+		ss := c.currentSession(r)
 		safe := r.Method == http.MethodGet || r.Method == http.MethodHead
 		if ss == nil {
 			if safe {
@@ -181,7 +240,12 @@ func (c *Console) auth(h authedFunc) http.Handler {
 			c.forbidden(w, r, "Your console session has ended, so the form was not sent.")
 			return
 		}
-		s := &reqState{id: id, session: ss, csrf: c.sessions.csrfToken(ss)}
+		s := &reqState{session: ss, csrf: ss.CSRF, principal: access.Principal{Actor: ss.Actor, Role: access.Role(ss.Role), Name: ss.Name}}
+		r = r.WithContext(web.WithPrincipal(r.Context(), s.principal))
+		if need, ok := web.RoleFor(r.Pattern); !ok || !s.principal.Role.Allows(need) {
+			c.refuseRole(w, r, s, need)
+			return
+		}
 		if !safe {
 			if !c.sameOrigin(r) {
 				c.log.WarnContext(r.Context(), "console: cross-origin form post refused", slog.String("path", r.URL.Path), slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
@@ -203,12 +267,17 @@ func (c *Console) auth(h authedFunc) http.Handler {
 	})
 }
 
-// caller is the audit identity of console actions.
-func (c *Console) caller() string {
-	if c.Caller != "" {
-		return c.Caller
-	}
-	return "console"
+// refuseRole answers 403 to a signed-in person whose role may not use the
+// page or form.
+func (c *Console) refuseRole(w http.ResponseWriter, r *http.Request, s *reqState, need access.Role) {
+	c.log.InfoContext(r.Context(), "console: refused for lack of role", slog.String("route", r.Pattern), slog.String("role", string(s.principal.Role)), slog.String("needs", string(need)))
+	c.render(w, r, s, http.StatusForbidden, "message", "Forbidden", messageData{
+		Heading:  "Not allowed",
+		Message:  "This needs the " + string(need) + " role; you have the " + string(s.principal.Role) + " role.",
+		Remedy:   "Ask a cardflow admin for the " + string(need) + " role.",
+		Link:     "/connections",
+		LinkText: "Back to connections",
+	})
 }
 
 func (c *Console) now() time.Time {

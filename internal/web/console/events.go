@@ -9,6 +9,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
 // Events reads the event inbox and the connections' event sources;
@@ -18,7 +19,7 @@ type Events interface {
 	GetEventSource(ctx context.Context, connectionID string) (*store.EventSource, error)
 }
 
-func (c *Console) eventRoutes(mux *http.ServeMux) {
+func (c *Console) eventRoutes(mux *web.Mux) {
 	if c.Events == nil {
 		return
 	}

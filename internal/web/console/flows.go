@@ -12,6 +12,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
 // Flows reads flows and their runs; store.Store satisfies it.
@@ -32,20 +33,20 @@ type FlowRunner interface {
 	// Plan dry-runs a flow: what its manage steps would change.
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
 	// Start queues a run and returns it at once.
-	Start(ctx context.Context, idOrName string, inputs map[string]any, caller string) (*store.FlowRun, error)
+	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
 	// Progress is the live progress of a run executing in this process.
 	Progress(runID string) map[string]flow.Progress
 	// Enable validates a flow again and turns its trigger on; Disable
 	// turns it off.
-	Enable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
-	Disable(ctx context.Context, idOrName, caller string) (*store.Flow, *flow.Document, error)
+	Enable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
+	Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
 	// Delete removes a stored flow; its runs stay.
-	Delete(ctx context.Context, idOrName, caller string) (*store.Flow, error)
+	Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error)
 	// Cancel asks a queued or running flow run to stop.
-	Cancel(ctx context.Context, runID, caller string) (*store.FlowRun, error)
+	Cancel(ctx context.Context, runID string, actor store.Actor) (*store.FlowRun, error)
 }
 
-func (c *Console) flowRoutes(mux *http.ServeMux) {
+func (c *Console) flowRoutes(mux *web.Mux) {
 	if c.Flows == nil {
 		return
 	}
@@ -76,20 +77,20 @@ func (c *Console) confirmDeleteFlow(w http.ResponseWriter, r *http.Request, s *r
 // deleteFlow deletes a flow and shows the flows left.
 func (c *Console) deleteFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
-	fl, err := c.FlowRunner.Delete(ctx, r.PathValue("id"), c.caller())
+	fl, err := c.FlowRunner.Delete(ctx, r.PathValue("id"), s.actor())
 	if err != nil {
 		_, e := c.publicError(ctx, err)
-		c.sessions.addFlash(s.session, flash{Kind: "error", Message: "The flow was not deleted: " + e.Message, Remedy: e.Remedy})
+		c.addFlash(ctx, s.session, flash{Kind: "error", Message: "The flow was not deleted: " + e.Message, Remedy: e.Remedy})
 		http.Redirect(w, r, "/flows/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
 		return
 	}
-	c.sessions.addFlash(s.session, flash{Kind: "ok", Message: "Deleted the flow " + fl.Name + ". Its runs keep their history."})
+	c.addFlash(ctx, s.session, flash{Kind: "ok", Message: "Deleted the flow " + fl.Name + ". Its runs keep their history."})
 	http.Redirect(w, r, "/flows", http.StatusSeeOther)
 }
 
 // cancelFlowRun asks a flow run to stop and shows the run again.
 func (c *Console) cancelFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
-	if _, err := c.FlowRunner.Cancel(r.Context(), r.PathValue("id"), c.caller()); err != nil {
+	if _, err := c.FlowRunner.Cancel(r.Context(), r.PathValue("id"), s.actor()); err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
@@ -180,7 +181,7 @@ func (c *Console) toggleFlow(on bool) func(http.ResponseWriter, *http.Request, *
 		if on {
 			set = c.FlowRunner.Enable
 		}
-		if _, _, err := set(ctx, r.PathValue("id"), c.caller()); err != nil {
+		if _, _, err := set(ctx, r.PathValue("id"), s.actor()); err != nil {
 			d, lerr := c.flowPage(ctx, r.PathValue("id"), nil)
 			if lerr != nil {
 				c.fail(w, r, s, lerr)
@@ -290,7 +291,7 @@ func (c *Console) startFlow(w http.ResponseWriter, r *http.Request, s *reqState)
 		c.fail(w, r, s, err)
 		return
 	}
-	run, err := c.FlowRunner.Start(ctx, d.Flow.ID, flowInputs(d), c.caller())
+	run, err := c.FlowRunner.Start(ctx, d.Flow.ID, flowInputs(d), s.actor())
 	if err != nil {
 		status, e := c.publicError(ctx, err)
 		d.Error = &e

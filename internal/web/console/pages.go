@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -35,10 +36,29 @@ type page struct {
 	HasRuns   bool
 	HasFlows  bool
 	HasEvents bool
+	HasTokens bool
+	HasAudit  bool
+	Who       string // who is signed in
+	Role      access.Role
 	RequestID string
 	// Errors is the error summary of a form sent back with errors.
 	Errors []summaryItem
 	Data   any
+}
+
+// Can reports whether the signed-in person's role may use the route with
+// the given pattern (the role table): pages hide what a role may not do.
+func (p page) Can(pattern string) bool {
+	need, ok := web.RoleFor(pattern)
+	return ok && p.Role.Allows(need)
+}
+
+// actorName names an actor on a page.
+func actorName(a store.Actor) string {
+	if s := a.String(); s != "" {
+		return s
+	}
+	return "—"
 }
 
 var funcs = template.FuncMap{
@@ -51,6 +71,7 @@ var funcs = template.FuncMap{
 	"humanize":   humanize,
 	"add":        func(a, b int) int { return a + b },
 	"runTrigger": runTrigger,
+	"actor":      actorName,
 	"keyField":   keyField,
 }
 
@@ -113,7 +134,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 		panic("console: no template " + name)
 	}
 	p := page{Title: title, Section: section(r.URL.Path), Data: data, RequestID: web.RequestID(r.Context()),
-		HasCards: c.Cards != nil && c.Catalog != nil, HasRuns: c.Runs != nil, HasFlows: c.Flows != nil, HasEvents: c.Events != nil}
+		HasCards: c.Cards != nil && c.Catalog != nil, HasRuns: c.Runs != nil, HasFlows: c.Flows != nil, HasEvents: c.Events != nil,
+		HasTokens: c.Tokens != nil, HasAudit: c.Audit != nil}
 	if f, ok := data.(failedForm); ok {
 		p.Errors = f.errorSummary()
 		if len(p.Errors) > 0 {
@@ -123,7 +145,12 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 	if s != nil {
 		p.SignedIn = true
 		p.CSRF = s.csrf
-		p.Flashes = c.sessions.takeFlashes(s.session)
+		p.Role = s.principal.Role
+		p.Who = s.principal.Name
+		if p.Who == "" {
+			p.Who = actorName(s.principal.Actor)
+		}
+		p.Flashes = c.takeFlashes(r.Context(), s.session)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -138,7 +165,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 
 // section names the navigation entry a path belongs to.
 func section(path string) string {
-	for _, s := range []string{"connections", "cards", "runs", "flows", "events"} {
+	for _, s := range []string{"connections", "cards", "runs", "flows", "events", "tokens", "audit"} {
 		if path == "/"+s || strings.HasPrefix(path, "/"+s+"/") {
 			return s
 		}

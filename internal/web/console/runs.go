@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
-func (c *Console) runRoutes(mux *http.ServeMux) {
+func (c *Console) runRoutes(mux *web.Mux) {
 	if c.Runs == nil {
 		return
 	}

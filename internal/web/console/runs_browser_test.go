@@ -14,6 +14,7 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // connect creates and authorizes a connection without the browser (the
@@ -23,7 +24,7 @@ func (e *env) connect(t *testing.T, nickname string, scopes *[]string) *connecti
 	t.Helper()
 	ctx := context.Background()
 	_, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: nickname, Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret), Scopes: scopes}, "test")
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret), Scopes: scopes}, store.Actor{Type: store.ActorUser, Login: "test"})
 	if err != nil {
 		t.Fatalf("create %q: %v", nickname, err)
 	}

@@ -59,7 +59,7 @@ func (c *Console) createServiceConnection(w http.ResponseWriter, r *http.Request
 		Connector: pf.Get("connector"), Nickname: pf.Get("nickname"), Domain: pf.Get("domain"), ClientID: pf.Get("clientId"),
 		PrivateKey: keyring.Secret(pf.Get("privateKey")), KeyAlgorithm: pf.Get("keyAlgorithm"), DPoP: pf.Get("dpop") != "",
 	}
-	v, jwk, err := c.Connections.CreateService(r.Context(), in, c.caller())
+	v, jwk, err := c.Connections.CreateService(r.Context(), in, s.actor())
 	if err == nil {
 		c.render(w, r, s, http.StatusCreated, "servicekey", v.Nickname+": public key", serviceKeyPage{V: v, JWK: string(jwk)})
 		return

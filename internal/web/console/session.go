@@ -1,17 +1,22 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 const (
@@ -23,8 +28,6 @@ const (
 	signinCookie = "cardflow_signin"
 	// csrfField is the hidden form field carrying the CSRF token.
 	csrfField = "csrf"
-	// maxSessions bounds the session table; the oldest sessions go first.
-	maxSessions = 10000
 )
 
 // flash is a one-time message shown on the next page a session sees.
@@ -34,105 +37,109 @@ type flash struct {
 	Remedy  string
 }
 
-// session is one signed-in browser. Its fields are guarded by sessions.mu.
-type session struct {
-	csrf     string
-	created  time.Time
-	expires  time.Time
-	lastSeen time.Time
-	flashes  []flash
+// SessionStore keeps console sessions and pending single sign-ons in the
+// database, so that every server accepts a session and signing out ends
+// it everywhere; store.Store satisfies it.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *store.Session) error
+	GetSession(ctx context.Context, id string) (*store.Session, error)
+	UpdateSession(ctx context.Context, s *store.Session) error
+	DeleteSession(ctx context.Context, id string) error
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error
+	CreateSignInRequest(ctx context.Context, r *store.SignInRequest) error
+	ConsumeSignInRequest(ctx context.Context, state string) (*store.SignInRequest, error)
+	DeleteExpiredSignInRequests(ctx context.Context, now time.Time) error
 }
 
-// sessions is the in-memory session table, keyed by the SHA-256 of the
-// session id so that the map never holds a usable cookie value.
-type sessions struct {
-	mu sync.Mutex
-	m  map[[32]byte]*session
+// sessionKey is the stored id of a session: the hex SHA-256 of its cookie
+// value, so that the table holds no usable cookie.
+func sessionKey(cookie string) string {
+	h := sha256.Sum256([]byte(cookie))
+	return hex.EncodeToString(h[:])
 }
 
-func newSessions() *sessions { return &sessions{m: map[[32]byte]*session{}} }
-
-func sessionKey(id string) [32]byte { return sha256.Sum256([]byte(id)) }
-
-// create starts a session and returns its id (the cookie value).
-func (s *sessions) create(now time.Time, ttl time.Duration) (string, *session) {
+// startSession stores a new session for p and sets its cookie, ending the
+// browser's previous session if it had one.
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	ctx := r.Context()
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		if err := c.Sessions.DeleteSession(ctx, sessionKey(old.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	now := c.now()
+	if err := c.Sessions.DeleteExpiredSessions(ctx, now, now.Add(-c.idleTimeout())); err != nil {
+		c.log.WarnContext(ctx, "console: could not remove expired sessions", slog.Any("cause", err))
+	}
 	id := randomString(32)
-	ss := &session{csrf: randomString(32), created: now, expires: now.Add(ttl), lastSeen: now}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pruneLocked(now)
-	s.m[sessionKey(id)] = ss
-	return id, ss
+	ss := &store.Session{ID: sessionKey(id), Actor: p.Actor, Name: p.Name, Role: string(p.Role), CSRF: randomString(32),
+		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now}
+	if err := c.Sessions.CreateSession(ctx, ss); err != nil {
+		return err
+	}
+	c.setCookie(w, r, sessionCookie, id, int(c.sessionTTL().Seconds()))
+	return nil
 }
 
-// get returns the live session with id, refreshing its idle timer; it
-// forgets sessions that expired or sat idle longer than idle.
-func (s *sessions) get(id string, now time.Time, idle time.Duration) *session {
-	if id == "" {
+// currentSession returns the request's live session, refreshing its idle
+// timer; nil without one. Sessions that expired or sat idle too long are
+// deleted.
+func (c *Console) currentSession(r *http.Request) *store.Session {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
 		return nil
 	}
-	k := sessionKey(id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.m[k]
-	if ss == nil {
+	ctx := r.Context()
+	ss, err := c.Sessions.GetSession(ctx, sessionKey(ck.Value))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			c.log.ErrorContext(ctx, "console: could not read the session", slog.Any("cause", err))
+		}
 		return nil
 	}
-	if !now.Before(ss.expires) || now.Sub(ss.lastSeen) > idle {
-		delete(s.m, k)
+	now := c.now()
+	if !now.Before(ss.ExpiresAt) || now.Sub(ss.LastSeen) > c.idleTimeout() {
+		if err := c.Sessions.DeleteSession(ctx, ss.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			c.log.WarnContext(ctx, "console: could not delete an expired session", slog.Any("cause", err))
+		}
 		return nil
 	}
-	ss.lastSeen = now
+	ss.LastSeen = now
+	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // signed out meanwhile
+		}
+		c.log.WarnContext(ctx, "console: could not refresh the session", slog.Any("cause", err))
+	}
 	return ss
 }
 
-// csrfToken returns the session's CSRF token.
-func (s *sessions) csrfToken(ss *session) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ss.csrf
-}
-
-// delete ends the session with id.
-func (s *sessions) delete(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, sessionKey(id))
-}
-
 // addFlash queues a message for the session's next page.
-func (s *sessions) addFlash(ss *session, f flash) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss.flashes = append(ss.flashes, f)
+func (c *Console) addFlash(ctx context.Context, ss *store.Session, f flash) {
+	var fs []flash
+	if len(ss.Flashes) > 0 {
+		_ = json.Unmarshal(ss.Flashes, &fs)
+	}
+	fs = append(fs, f)
+	b, _ := json.Marshal(fs) // flashes are strings only
+	ss.Flashes = b
+	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
+		c.log.WarnContext(ctx, "console: could not keep a message for the next page", slog.Any("cause", err))
+	}
 }
 
 // takeFlashes returns and clears the session's queued messages.
-func (s *sessions) takeFlashes(ss *session) []flash {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := ss.flashes
-	ss.flashes = nil
-	return f
-}
-
-// pruneLocked drops expired sessions and, past maxSessions, the oldest.
-func (s *sessions) pruneLocked(now time.Time) {
-	for k, ss := range s.m {
-		if !now.Before(ss.expires) {
-			delete(s.m, k)
-		}
+func (c *Console) takeFlashes(ctx context.Context, ss *store.Session) []flash {
+	if len(ss.Flashes) == 0 {
+		return nil
 	}
-	for len(s.m) >= maxSessions {
-		var oldest [32]byte
-		var at time.Time
-		for k, ss := range s.m {
-			if at.IsZero() || ss.created.Before(at) {
-				oldest, at = k, ss.created
-			}
-		}
-		delete(s.m, oldest)
+	var fs []flash
+	_ = json.Unmarshal(ss.Flashes, &fs)
+	ss.Flashes = nil
+	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
+		c.log.WarnContext(ctx, "console: could not clear shown messages", slog.Any("cause", err))
 	}
+	return fs
 }
 
 // randomString returns n random bytes, base64url-encoded.
@@ -208,106 +215,4 @@ func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 		Secure:   c.secure(r),
 		SameSite: http.SameSiteLaxMode,
 	})
-}
-
-// currentSession returns the request's live session and its id.
-func (c *Console) currentSession(r *http.Request) (string, *session) {
-	ck, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return "", nil
-	}
-	ss := c.sessions.get(ck.Value, c.now(), c.idleTimeout())
-	if ss == nil {
-		return "", nil
-	}
-	return ck.Value, ss
-}
-
-// signinLimiter slows down guessing of the API token: at most signinBurst
-// failed sign-ins per window from one client address (for IPv6, one /64),
-// so that someone else's guesses never lock the administrator out. Behind
-// a proxy every client has the proxy's address; the limit then holds for
-// all of them together. The zero value is ready to use.
-type signinLimiter struct {
-	mu     sync.Mutex
-	byAddr map[string]*signinWindow
-}
-
-// signinWindow counts one address's failures since start.
-type signinWindow struct {
-	start  time.Time
-	failed int
-}
-
-const (
-	signinWindowLen = time.Minute
-	signinBurst     = 20
-	// signinMaxAddrs bounds the addresses remembered at once.
-	signinMaxAddrs = 10000
-)
-
-// allow reports whether another sign-in attempt from addr may be checked
-// now.
-func (l *signinLimiter) allow(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.byAddr[addr]
-	return w == nil || now.Sub(w.start) >= signinWindowLen || w.failed < signinBurst
-}
-
-// fail records a failed attempt from addr.
-func (l *signinLimiter) fail(addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.byAddr == nil {
-		l.byAddr = map[string]*signinWindow{}
-	}
-	w := l.byAddr[addr]
-	if w == nil {
-		if len(l.byAddr) >= signinMaxAddrs {
-			l.forget(now)
-		}
-		w = &signinWindow{start: now}
-		l.byAddr[addr] = w
-	}
-	if now.Sub(w.start) >= signinWindowLen {
-		w.start, w.failed = now, 0
-	}
-	w.failed++
-}
-
-// forget drops the windows that have ended, and when none has, one
-// arbitrary address, to make room. Called with mu held.
-func (l *signinLimiter) forget(now time.Time) {
-	for a, w := range l.byAddr {
-		if now.Sub(w.start) >= signinWindowLen {
-			delete(l.byAddr, a)
-		}
-	}
-	for a := range l.byAddr {
-		if len(l.byAddr) < signinMaxAddrs {
-			break
-		}
-		delete(l.byAddr, a)
-	}
-}
-
-// clientAddr is the address the sign-in limit counts r against: the
-// connection's IP address, an IPv6 address cut to its /64 (one site's
-// network). Forwarding headers are not read: any client could write them.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
 }

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/web/console"
 )
 
@@ -81,7 +83,12 @@ func signInHTTP(t *testing.T, base, next string) (*http.Client, *http.Response, 
 // tests that need no connections.
 func bareConsole(t *testing.T, edit func(*console.Console)) *httptest.Server {
 	t.Helper()
-	c := &console.Console{CheckToken: func(tok string) bool { return tok == testToken }}
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "console.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &console.Console{CheckToken: func(tok string) bool { return tok == testToken }, Sessions: st}
 	if edit != nil {
 		edit(c)
 	}

@@ -1,9 +1,26 @@
 package console
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/sso"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const (
+	// ssoCookie binds a pending single sign-on to the browser that started
+	// it: it holds the state, which the callback must bring back.
+	ssoCookie = "cardflow_sso"
+	// signInRequestTTL bounds a pending single sign-on.
+	signInRequestTTL = 10 * time.Minute
 )
 
 // signinData is the sign-in page.
@@ -12,12 +29,13 @@ type signinData struct {
 	Token     string // the sign-in form's anti-forgery value
 	Error     string
 	SignedOut bool
+	SSO       bool
 }
 
 // signinPage shows the sign-in form, or sends a signed-in browser on.
 func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.URL.Query().Get("next"))
-	if _, ss := c.currentSession(r); ss != nil {
+	if ss := c.currentSession(r); ss != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
@@ -26,11 +44,13 @@ func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) showSignin(w http.ResponseWriter, r *http.Request, status int, d signinData) {
 	d.Token = randomString(24)
+	d.SSO = c.SSO != nil
 	c.setCookie(w, r, signinCookie, d.Token, 3600)
 	c.render(w, r, nil, status, "signin", "Sign in", d)
 }
 
-// signin checks the API token and starts a session.
+// signin checks the API token (the bootstrap admin's) and starts a
+// session.
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
@@ -44,35 +64,177 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := localPath(r.PostForm.Get("next"))
-	now := c.now()
-	addr := clientAddr(r)
-	if !c.limiter.allow(addr, now) {
-		c.log.WarnContext(r.Context(), "console: too many failed sign-ins from this address; refusing them for a while", slog.String("client", addr))
+	addr, now := access.ClientAddr(r), c.now()
+	if ok, _ := c.Limiter.Allow(addr, now); !ok {
+		c.log.WarnContext(r.Context(), "console: too many failed sign-ins from one address; refusing it for a while", slog.String("client", addr))
 		c.showSignin(w, r, http.StatusTooManyRequests, signinData{Next: next, Error: "Too many failed sign-ins. Wait a minute, then try again."})
 		return
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
 	if c.CheckToken == nil || !c.CheckToken(token) {
-		c.limiter.fail(addr, now)
+		c.Limiter.Fail(addr, now)
 		c.log.InfoContext(r.Context(), "console: sign-in with a wrong API token", slog.String("client", addr))
 		c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next,
 			Error: "That is not this server's API token. It was printed when the server first started and is in the data directory's api-token file."})
 		return
 	}
-	if old, err := r.Cookie(sessionCookie); err == nil {
-		c.sessions.delete(old.Value)
+	if err := c.startSession(w, r, access.Bootstrap); err != nil {
+		c.fail(w, r, nil, err)
+		return
 	}
-	id, _ := c.sessions.create(now, c.sessionTTL())
-	c.setCookie(w, r, sessionCookie, id, int(c.sessionTTL().Seconds()))
 	c.setCookie(w, r, signinCookie, "", -1)
-	c.log.InfoContext(r.Context(), "console: signed in", slog.String("caller", c.caller()))
+	c.audit(r, store.AuditEvent{Actor: access.Bootstrap.Actor, Action: "person.signin", InputSummary: "console, API token"}, nil)
+	c.log.InfoContext(r.Context(), "console: signed in", slog.String("actor", access.Bootstrap.Actor.String()))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// signout ends the session.
+// startSSO sends the browser to the identity provider with a new state,
+// nonce and PKCE verifier, kept in the database (the verifier sealed) and
+// the state also in a cookie of this browser.
+func (c *Console) startSSO(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	now := c.now()
+	if err := c.Sessions.DeleteExpiredSignInRequests(ctx, now); err != nil {
+		c.log.WarnContext(ctx, "console: could not remove expired sign-ins", slog.Any("cause", err))
+	}
+	state, nonce, verifier := randomString(32), randomString(32), oauth2.GenerateVerifier()
+	sealed, err := c.Keyring.Seal([]byte(verifier), verifierAAD(state))
+	if err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	req := &store.SignInRequest{State: state, SealedVerifier: sealed, Nonce: nonce, Next: localPath(r.URL.Query().Get("next")),
+		CreatedAt: now, ExpiresAt: now.Add(signInRequestTTL)}
+	if err := c.Sessions.CreateSignInRequest(ctx, req); err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	u, err := c.SSO.AuthURL(ctx, c.callbackURL(r), state, nonce, verifier)
+	if err != nil {
+		c.signinFailed(w, r, http.StatusBadGateway, err)
+		return
+	}
+	c.setCookie(w, r, ssoCookie, state, int(signInRequestTTL.Seconds()))
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// ssoCallback finishes a single sign-on: the state must be this browser's
+// and unused, the code is redeemed with the PKCE verifier, the ID token
+// verified, and the person's groups must give a role.
+func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	state := q.Get("state")
+	ck, err := r.Cookie(ssoCookie)
+	c.setCookie(w, r, ssoCookie, "", -1)
+	if state == "" || err != nil || !equalSecret(ck.Value, state) {
+		c.log.WarnContext(ctx, "console: sign-in callback with a state this browser did not start", slog.Bool("cookie", err == nil))
+		c.signinFailed(w, r, http.StatusBadRequest, problem.New(problem.InvalidInput, "This sign-in was not started by this browser, or it was already finished."))
+		return
+	}
+	req, err := c.Sessions.ConsumeSignInRequest(ctx, state)
+	if errors.Is(err, store.ErrNotFound) {
+		c.signinFailed(w, r, http.StatusBadRequest, problem.New(problem.InvalidInput, "This sign-in was already used or has expired."))
+		return
+	}
+	if err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	if !c.now().Before(req.ExpiresAt) {
+		c.signinFailed(w, r, http.StatusBadRequest, problem.New(problem.InvalidInput, "This sign-in took longer than %s and has expired.", signInRequestTTL))
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		desc := q.Get("error_description")
+		if desc == "" {
+			desc = e
+		}
+		c.signinFailed(w, r, http.StatusForbidden, problem.New(problem.Forbidden, "The identity provider refused the sign-in: %s", desc))
+		return
+	}
+	verifier, err := c.Keyring.Open(req.SealedVerifier, verifierAAD(state))
+	if err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	id, err := c.SSO.Exchange(ctx, q.Get("code"), string(verifier), c.callbackURL(r), req.Nonce)
+	var noRole *sso.NoRoleError
+	if errors.As(err, &noRole) {
+		p := noRole.Problem()
+		c.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: "person.signin", InputSummary: "console, single sign-on"}, p)
+		c.log.InfoContext(ctx, "console: signed in person has no role", slog.String("login", id.Login))
+		c.signinFailed(w, r, http.StatusForbidden, p)
+		return
+	}
+	if err != nil {
+		c.Limiter.Fail(access.ClientAddr(r), c.now())
+		c.signinFailed(w, r, 0, err)
+		return
+	}
+	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name}
+	if err := c.startSession(w, r, p); err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: "person.signin", InputSummary: "console, single sign-on, role " + string(id.Role)}, nil)
+	c.log.InfoContext(ctx, "console: signed in", slog.String("actor", p.Actor.String()), slog.String("role", string(p.Role)))
+	http.Redirect(w, r, req.Next, http.StatusSeeOther)
+}
+
+// signinFailed shows why a single sign-on failed, with a way to start
+// again. status 0 takes the error's own status.
+func (c *Console) signinFailed(w http.ResponseWriter, r *http.Request, status int, err error) {
+	st, e := c.publicError(r.Context(), err)
+	if status == 0 {
+		status = st
+	}
+	c.render(w, r, nil, status, "message", "Sign-in failed", messageData{
+		Heading:  "You are not signed in",
+		Message:  e.Message,
+		Remedy:   e.Remedy,
+		Link:     "/signin",
+		LinkText: "Back to sign-in",
+	})
+}
+
+// callbackURL is the console's single sign-on redirect URI.
+func (c *Console) callbackURL(r *http.Request) string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/") + "/auth/callback"
+	}
+	return c.scheme(r) + "://" + r.Host + "/auth/callback"
+}
+
+// verifierAAD binds a sealed PKCE verifier to its sign-in.
+func verifierAAD(state string) string { return "signin/" + state + "/verifier" }
+
+// signout ends the session, in the database, so on every server.
 func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *reqState) {
-	c.sessions.delete(s.id)
+	if err := c.Sessions.DeleteSession(r.Context(), s.session.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.fail(w, r, s, err)
+		return
+	}
 	c.setCookie(w, r, sessionCookie, "", -1)
-	c.log.InfoContext(r.Context(), "console: signed out")
+	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: "person.signout", InputSummary: "console"}, nil)
+	c.log.InfoContext(r.Context(), "console: signed out", slog.String("actor", s.actor().String()))
 	http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
+}
+
+// audit records a sign-in or sign-out; failures to record are logged.
+func (c *Console) audit(r *http.Request, e store.AuditEvent, err error) {
+	if c.Audit == nil {
+		return
+	}
+	e.Time = c.now()
+	e.Outcome = "success"
+	if err != nil {
+		e.Outcome = "failure"
+		if p, ok := problem.As(err); ok {
+			e.Error = p.Message
+		}
+	}
+	if aerr := c.Audit.AppendAudit(r.Context(), &e); aerr != nil {
+		c.log.ErrorContext(r.Context(), "console: could not record an audit event", slog.String("action", e.Action), slog.Any("cause", aerr))
+	}
 }

@@ -1,0 +1,178 @@
+package access
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TokenPrefix starts every personal API token, so that leaked tokens are
+// easy to find in logs and scanners.
+const TokenPrefix = "cfp_"
+
+// Token lifetimes.
+const (
+	DefaultTokenLifetime = 30 * 24 * time.Hour
+	MaxTokenLifetime     = 366 * 24 * time.Hour
+	// touchEvery limits how often a token's LastUsedAt is written.
+	touchEvery = time.Minute
+)
+
+// TokenStore is what Tokens needs of the store.
+type TokenStore interface {
+	CreateAPIToken(ctx context.Context, t *store.APIToken) error
+	GetAPIToken(ctx context.Context, id string) (*store.APIToken, error)
+	GetAPITokenByHash(ctx context.Context, hash string) (*store.APIToken, error)
+	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
+	DeleteAPIToken(ctx context.Context, id string) error
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+}
+
+// Tokens creates, lists, revokes and checks personal API tokens. Store is
+// required; a nil Now means time.Now and a nil Logger discards. Safe for
+// concurrent use.
+type Tokens struct {
+	Store  TokenStore
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// NewToken is what creating a token returns: the record and, once, the
+// token itself.
+type NewToken struct {
+	*store.APIToken
+	Token string
+}
+
+// Create makes a token for p (its owner: see Principal.Owner) named name,
+// with role (empty means p's role, never more) and lifetime expiresIn (0
+// means DefaultTokenLifetime).
+func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role, expiresIn time.Duration) (*NewToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return nil, problem.New(problem.InvalidInput, "a token needs a name of 1 to 100 printable characters").WithDetail("field", "name")
+	}
+	if role == "" {
+		role = p.Role
+	}
+	if !role.Valid() {
+		return nil, problem.New(problem.InvalidInput, "unknown role %q", role).WithRemedy("use viewer, operator or admin").WithDetail("field", "role")
+	}
+	if !p.Role.Allows(role) {
+		return nil, problem.New(problem.Forbidden, "you have the %s role and cannot create a token with the %s role", p.Role, role).
+			WithRemedy("ask for a token with a role of at most %s", p.Role).WithDetail("field", "role")
+	}
+	switch {
+	case expiresIn == 0:
+		expiresIn = DefaultTokenLifetime
+	case expiresIn < time.Minute || expiresIn > MaxTokenLifetime:
+		return nil, problem.New(problem.InvalidInput, "expiresIn must be between 1m and %s", MaxTokenLifetime).
+			WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn")
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, fmt.Errorf("generate a token: %w", err)
+	}
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	ownerType, owner := p.Owner()
+	now := t.now()
+	rec := &store.APIToken{Name: name, Hash: hashToken(secret), Role: string(role), OwnerType: ownerType, OwnerLogin: owner,
+		CreatedAt: now, ExpiresAt: now.Add(expiresIn)}
+	if err := t.Store.CreateAPIToken(ctx, rec); err != nil {
+		return nil, fmt.Errorf("store the token: %w", err)
+	}
+	return &NewToken{APIToken: rec, Token: secret}, nil
+}
+
+// List returns p's own tokens, or every token when all is set (admins
+// only).
+func (t *Tokens) List(ctx context.Context, p Principal, all bool) ([]*store.APIToken, error) {
+	if all {
+		if !p.Role.Allows(Admin) {
+			return nil, problem.New(problem.Forbidden, "listing everyone's tokens needs the admin role; you have %s", p.Role).
+				WithRemedy("list your own tokens (without all)")
+		}
+		return t.Store.ListAPITokens(ctx, "", "")
+	}
+	ownerType, owner := p.Owner()
+	return t.Store.ListAPITokens(ctx, ownerType, owner)
+}
+
+// Revoke deletes the token with id: p's own, or anyone's when p is an
+// admin. Another's token is reported as not found to a non-admin, so
+// token ids cannot be probed.
+func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (*store.APIToken, error) {
+	rec, err := t.Store.GetAPIToken(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.Role.Allows(Admin) && !p.owns(rec)) {
+		return nil, problem.New(problem.NotFound, "no token of yours has the id %q", id).WithRemedy("list your tokens with GET /api/v1/tokens (cardflow tokens list)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Store.DeleteAPIToken(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (p Principal) owns(rec *store.APIToken) bool {
+	ownerType, owner := p.Owner()
+	return rec.OwnerType == ownerType && rec.OwnerLogin == owner
+}
+
+// ErrBadToken means a presented token is not a live personal API token.
+var ErrBadToken = errors.New("access: unknown, expired or revoked token")
+
+// Authenticate returns the principal of a personal API token, recording
+// its use; ErrBadToken when it is unknown, expired or revoked.
+func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return Principal{}, ErrBadToken
+	}
+	rec, err := t.Store.GetAPITokenByHash(ctx, hashToken(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, ErrBadToken
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("look up the token: %w", err)
+	}
+	now := t.now()
+	if !now.Before(rec.ExpiresAt) {
+		return Principal{}, ErrBadToken
+	}
+	if now.Sub(rec.LastUsedAt) >= touchEvery {
+		if err := t.Store.TouchAPIToken(ctx, rec.ID, now); err != nil && t.Logger != nil {
+			t.Logger.WarnContext(ctx, "could not record a token's use", slog.String("token", rec.ID), slog.Any("cause", err))
+		}
+	}
+	return Principal{
+		Actor:   store.Actor{Type: store.ActorToken, Login: rec.OwnerLogin, TokenName: rec.Name},
+		Role:    Role(rec.Role),
+		TokenID: rec.ID,
+	}, nil
+}
+
+func (t *Tokens) now() time.Time {
+	if t.Now != nil {
+		return t.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// hashToken is the stored form of a token: hex SHA-256. Tokens carry 256
+// random bits, so a fast hash is enough.
+func hashToken(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}

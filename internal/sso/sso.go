@@ -1,0 +1,243 @@
+// Package sso signs people in to cardflow with an OpenID Connect provider
+// (typically the admins' own Okta org): the authorization request with
+// PKCE, state and nonce, the code exchange, ID token verification
+// (signature, issuer, audience, expiry, nonce), and the mapping of the
+// ID token's groups claim to a cardflow role.
+package sso
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// DefaultScopes are asked for at sign-in: the groups scope makes Okta put
+// the groups claim in the ID token.
+var DefaultScopes = []string{oidc.ScopeOpenID, "profile", "email", "groups"}
+
+// Config configures a Provider.
+type Config struct {
+	// Issuer is the provider's issuer URL (for Okta, https://ORG.okta.com
+	// or a custom authorization server's issuer). Required.
+	Issuer string
+	// ClientID and ClientSecret are the OIDC web app's. Required.
+	ClientID     string
+	ClientSecret keyring.Secret
+	// Roles maps groups to roles; a person in none of them may not sign in.
+	Roles access.GroupRoles
+	// Scopes are asked for at sign-in; nil means DefaultScopes.
+	Scopes []string
+	// HTTP reaches the provider; nil means a client with a 15 s timeout.
+	HTTP *http.Client
+	// Now is the clock ID tokens are checked against; nil means time.Now.
+	Now func() time.Time
+}
+
+// Provider is an OpenID Connect relying party. Discovery happens on first
+// use (and again after a failure), so a server starts while its provider
+// is unreachable. Safe for concurrent use.
+type Provider struct {
+	cfg Config
+
+	mu sync.Mutex
+	p  *oidc.Provider
+}
+
+// New checks cfg and returns a Provider.
+func New(cfg Config) (*Provider, error) {
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("-oidc-issuer %q must be the provider's issuer URL, e.g. https://example.okta.com", cfg.Issuer)
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("-oidc-client-id is required with -oidc-issuer")
+	}
+	if cfg.ClientSecret == "" {
+		return nil, errors.New("CARDFLOW_OIDC_CLIENT_SECRET is required with -oidc-issuer (the OIDC app's client secret)")
+	}
+	if len(cfg.Roles) == 0 {
+		return nil, errors.New("-oidc-role is required with -oidc-issuer: map at least one group to a role, e.g. -oidc-role admin=cardflow-admins")
+	}
+	if cfg.Scopes == nil {
+		cfg.Scopes = DefaultScopes
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: 15 * time.Second}
+	}
+	return &Provider{cfg: cfg}, nil
+}
+
+// Issuer returns the provider's issuer URL.
+func (p *Provider) Issuer() string { return p.cfg.Issuer }
+
+// ClientID returns the OIDC app's client ID.
+func (p *Provider) ClientID() string { return p.cfg.ClientID }
+
+// Scopes returns the scopes asked for at sign-in.
+func (p *Provider) Scopes() []string { return p.cfg.Scopes }
+
+// Roles returns the group to role mapping.
+func (p *Provider) Roles() access.GroupRoles { return p.cfg.Roles }
+
+func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.p != nil {
+		return p.p, nil
+	}
+	op, err := oidc.NewProvider(oidc.ClientContext(ctx, p.cfg.HTTP), p.cfg.Issuer)
+	if err != nil {
+		return nil, problem.New(problem.UpstreamError, "the single sign-on provider %s cannot be reached or is not an OpenID Connect issuer", p.cfg.Issuer).
+			WithRemedy("check -oidc-issuer (it must serve /.well-known/openid-configuration) and the network, then try again").Wrap(err)
+	}
+	p.p = op
+	return op, nil
+}
+
+func (p *Provider) oauth2Config(op *oidc.Provider, redirectURI string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     p.cfg.ClientID,
+		ClientSecret: p.cfg.ClientSecret.Reveal(),
+		Endpoint:     op.Endpoint(),
+		RedirectURL:  redirectURI,
+		Scopes:       p.cfg.Scopes,
+	}
+}
+
+// AuthorizationEndpoint returns the provider's authorization endpoint.
+func (p *Provider) AuthorizationEndpoint(ctx context.Context) (string, error) {
+	op, err := p.provider(ctx)
+	if err != nil {
+		return "", err
+	}
+	return op.Endpoint().AuthURL, nil
+}
+
+// AuthURL returns the provider's sign-in URL for one sign-in: the state
+// and nonce are the caller's to keep and check, verifier its PKCE code
+// verifier (oauth2.GenerateVerifier).
+func (p *Provider) AuthURL(ctx context.Context, redirectURI, state, nonce, verifier string) (string, error) {
+	op, err := p.provider(ctx)
+	if err != nil {
+		return "", err
+	}
+	return p.oauth2Config(op, redirectURI).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), nil
+}
+
+// Identity is a person who signed in.
+type Identity struct {
+	Subject string
+	Login   string // preferred_username, else email, else sub
+	Name    string
+	Email   string
+	Groups  []string
+	Role    access.Role
+}
+
+// Exchange redeems an authorization code at the provider, verifies the ID
+// token (signature, issuer, audience, expiry and nonce) and maps the
+// person's groups to a role. A person in no mapped group gets a forbidden
+// problem that says so.
+func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, nonce string) (*Identity, error) {
+	op, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hctx := oidc.ClientContext(ctx, p.cfg.HTTP)
+	tok, err := p.oauth2Config(op, redirectURI).Exchange(hctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.ErrorCode != "" {
+			return nil, problem.New(problem.Unauthenticated, "the sign-in could not be completed: %s", oauthReason(re)).
+				WithRemedy("start the sign-in again").Wrap(err)
+		}
+		return nil, problem.New(problem.UpstreamError, "the single sign-on provider did not answer the code exchange").
+			WithRemedy("try again; if it persists, check that cardflow can reach %s", p.cfg.Issuer).Wrap(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, problem.New(problem.UpstreamError, "the single sign-on provider returned no ID token").
+			WithRemedy("make sure the OIDC app allows the openid scope")
+	}
+	vcfg := &oidc.Config{ClientID: p.cfg.ClientID, Now: p.cfg.Now}
+	idt, err := op.Verifier(vcfg).Verify(hctx, raw)
+	if err != nil {
+		return nil, problem.New(problem.Unauthenticated, "the ID token from the single sign-on provider did not verify").
+			WithRemedy("start the sign-in again; if it persists, check -oidc-issuer and -oidc-client-id and the server's clock").Wrap(err)
+	}
+	if idt.Nonce != nonce || nonce == "" {
+		return nil, problem.New(problem.Unauthenticated, "the ID token was not issued for this sign-in (nonce mismatch)").
+			WithRemedy("start the sign-in again")
+	}
+	var claims struct {
+		PreferredUsername string   `json:"preferred_username"`
+		Email             string   `json:"email"`
+		Name              string   `json:"name"`
+		Groups            []string `json:"groups"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return nil, problem.New(problem.UpstreamError, "the ID token's claims could not be read").Wrap(err)
+	}
+	id := &Identity{Subject: idt.Subject, Login: claims.PreferredUsername, Name: claims.Name, Email: claims.Email, Groups: claims.Groups}
+	if id.Login == "" {
+		id.Login = id.Email
+	}
+	if id.Login == "" {
+		id.Login = id.Subject
+	}
+	role, ok := p.cfg.Roles.RoleFor(claims.Groups)
+	if !ok {
+		groups := "no groups"
+		if len(claims.Groups) > 0 {
+			groups = "the groups " + strings.Join(claims.Groups, ", ")
+		}
+		return id, &NoRoleError{Login: id.Login, Groups: groups, Mapping: p.cfg.Roles.Describe()}
+	}
+	id.Role = role
+	return id, nil
+}
+
+// NoRoleError means a person signed in but is in none of the groups that
+// give a cardflow role.
+type NoRoleError struct {
+	Login   string
+	Groups  string // "no groups" or "the groups a, b"
+	Mapping string // access.GroupRoles.Describe
+}
+
+func (e *NoRoleError) Error() string {
+	return fmt.Sprintf("%s signed in, but is in none of the groups that give a cardflow role (the identity provider sent %s; roles come from %s)",
+		e.Login, e.Groups, e.Mapping)
+}
+
+// Problem is the error as a problem: forbidden, with the remedy.
+func (e *NoRoleError) Problem() *problem.Error {
+	return problem.New(problem.Forbidden, "%s", e.Error()).
+		WithRemedy("ask your identity provider's administrator to add you to one of those groups (and, for Okta, to send the groups claim for them), then sign in again")
+}
+
+// oauthReason describes an OAuth error answer for people.
+func oauthReason(re *oauth2.RetrieveError) string {
+	switch re.ErrorCode {
+	case "invalid_grant":
+		return "the sign-in code was already used or has expired"
+	case "invalid_client":
+		return "the provider refused cardflow's client ID or secret"
+	}
+	if re.ErrorDescription != "" {
+		return re.ErrorCode + ": " + re.ErrorDescription
+	}
+	return re.ErrorCode
+}

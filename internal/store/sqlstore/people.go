@@ -1,0 +1,174 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+const apiTokenCols = `id, name, hash, role, owner_type, owner_login, created_at, expires_at, last_used_at`
+
+func scanAPIToken(sc scanner) (*store.APIToken, error) {
+	var t store.APIToken
+	var created, expires, used int64
+	if err := sc.Scan(&t.ID, &t.Name, &t.Hash, &t.Role, &t.OwnerType, &t.OwnerLogin, &created, &expires, &used); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt = fromTS(created), fromTS(expires), fromTS(used)
+	return &t, nil
+}
+
+// CreateAPIToken inserts t, filling in an empty ID.
+func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
+	fillID(&t.ID)
+	_, err := s.exec(ctx, s.db, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt))
+	return s.fail("create API token", err)
+}
+
+// GetAPIToken returns the token with id.
+func (s *Store) GetAPIToken(ctx context.Context, id string) (*store.APIToken, error) {
+	t, err := scanAPIToken(s.queryRow(ctx, s.db, `SELECT `+apiTokenCols+` FROM api_tokens WHERE id = ?`, id))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get API token %q", id), err)
+	}
+	return t, nil
+}
+
+// GetAPITokenByHash returns the token whose hash is hash.
+func (s *Store) GetAPITokenByHash(ctx context.Context, hash string) (*store.APIToken, error) {
+	t, err := scanAPIToken(s.queryRow(ctx, s.db, `SELECT `+apiTokenCols+` FROM api_tokens WHERE hash = ?`, hash))
+	if err != nil {
+		return nil, s.fail("get API token by hash", err) // never echo the hash
+	}
+	return t, nil
+}
+
+// ListAPITokens returns the tokens of one owner, or every token when
+// ownerType is empty, oldest first.
+func (s *Store) ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error) {
+	var c conditions
+	if ownerType != "" {
+		c.add("owner_type = ?", ownerType)
+		c.add("owner_login = ?", ownerLogin)
+	}
+	rows, err := s.query(ctx, s.db, `SELECT `+apiTokenCols+` FROM api_tokens`+c.where()+` ORDER BY created_at, id`, c.args...)
+	if err != nil {
+		return nil, s.fail("list API tokens", err)
+	}
+	out, err := collect(rows, scanAPIToken)
+	if err == nil && out == nil {
+		out = []*store.APIToken{}
+	}
+	return out, s.fail("list API tokens", err)
+}
+
+// DeleteAPIToken removes the token with id.
+func (s *Store) DeleteAPIToken(ctx context.Context, id string) error {
+	res, err := s.exec(ctx, s.db, `DELETE FROM api_tokens WHERE id = ?`, id)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("delete API token %q", id), err)
+}
+
+// TouchAPIToken records that the token with id was used at at.
+func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
+	res, err := s.exec(ctx, s.db, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ts(at), id)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail(fmt.Sprintf("touch API token %q", id), err)
+}
+
+const sessionCols = `id, actor_type, actor_login, actor_token, name, role, csrf, flashes, created_at, expires_at, last_seen`
+
+func scanSession(sc scanner) (*store.Session, error) {
+	var ss store.Session
+	var flashes sql.NullString
+	var created, expires, seen int64
+	if err := sc.Scan(&ss.ID, &ss.Actor.Type, &ss.Actor.Login, &ss.Actor.TokenName, &ss.Name, &ss.Role, &ss.CSRF,
+		&flashes, &created, &expires, &seen); err != nil {
+		return nil, err
+	}
+	ss.Flashes = fromRaw(flashes)
+	ss.CreatedAt, ss.ExpiresAt, ss.LastSeen = fromTS(created), fromTS(expires), fromTS(seen)
+	return &ss, nil
+}
+
+// CreateSession inserts ss; a taken id is ErrConflict.
+func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ss.ID, ss.Actor.Type, ss.Actor.Login, ss.Actor.TokenName, ss.Name, ss.Role, ss.CSRF,
+		raw(ss.Flashes), ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen))
+	return s.fail("create session", err)
+}
+
+// GetSession returns the session with id.
+func (s *Store) GetSession(ctx context.Context, id string) (*store.Session, error) {
+	ss, err := scanSession(s.queryRow(ctx, s.db, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	if err != nil {
+		return nil, s.fail("get session", err)
+	}
+	return ss, nil
+}
+
+// UpdateSession writes the session's LastSeen and Flashes.
+func (s *Store) UpdateSession(ctx context.Context, ss *store.Session) error {
+	res, err := s.exec(ctx, s.db, `UPDATE sessions SET last_seen = ?, flashes = ? WHERE id = ?`,
+		ts(ss.LastSeen), raw(ss.Flashes), ss.ID)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail("update session", err)
+}
+
+// DeleteSession removes the session with id.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	res, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE id = ?`, id)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail("delete session", err)
+}
+
+// DeleteExpiredSessions removes sessions past their absolute end or idle
+// since before idleBefore.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error {
+	_, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?`, ts(now), ts(idleBefore))
+	return s.fail("delete expired sessions", err)
+}
+
+const signInRequestCols = `state, sealed_verifier, nonce, next, created_at, expires_at`
+
+// CreateSignInRequest stores a pending single sign-on; a reused state is
+// ErrConflict.
+func (s *Store) CreateSignInRequest(ctx context.Context, r *store.SignInRequest) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO sign_in_requests (`+signInRequestCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.State, blob(r.SealedVerifier), r.Nonce, r.Next, ts(r.CreatedAt), ts(r.ExpiresAt))
+	return s.fail("create sign-in request", err)
+}
+
+// ConsumeSignInRequest deletes and returns the request in one statement,
+// so that of several concurrent callers exactly one gets it.
+func (s *Store) ConsumeSignInRequest(ctx context.Context, state string) (*store.SignInRequest, error) {
+	var r store.SignInRequest
+	var created, expires int64
+	err := s.queryRow(ctx, s.db, `DELETE FROM sign_in_requests WHERE state = ? RETURNING `+signInRequestCols, state).Scan(
+		&r.State, &r.SealedVerifier, &r.Nonce, &r.Next, &created, &expires)
+	if err != nil {
+		return nil, s.fail("consume sign-in request", err) // never echo the state
+	}
+	r.SealedVerifier = fromBlob(r.SealedVerifier)
+	r.CreatedAt, r.ExpiresAt = fromTS(created), fromTS(expires)
+	return &r, nil
+}
+
+// DeleteExpiredSignInRequests removes requests that expired by now.
+func (s *Store) DeleteExpiredSignInRequests(ctx context.Context, now time.Time) error {
+	_, err := s.exec(ctx, s.db, `DELETE FROM sign_in_requests WHERE expires_at <= ?`, ts(now))
+	return s.fail("delete expired sign-in requests", err)
+}

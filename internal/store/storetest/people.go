@@ -1,0 +1,137 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+func testAPIToken(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	ada := &store.APIToken{Name: "ci", Hash: "h1", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com",
+		CreatedAt: at(0), ExpiresAt: at(3600)}
+	boot := &store.APIToken{Name: "robot", Hash: "h2", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: at(1), ExpiresAt: at(7200)}
+	bob := &store.APIToken{Name: "ci", Hash: "h3", Role: "viewer", OwnerType: store.ActorUser, OwnerLogin: "bob@example.com",
+		CreatedAt: at(2), ExpiresAt: at(7200)}
+	for _, tok := range []*store.APIToken{ada, boot, bob} {
+		noErr(t, s.CreateAPIToken(ctx, tok), "CreateAPIToken")
+		if tok.ID == "" {
+			t.Fatal("CreateAPIToken left ID empty")
+		}
+	}
+	wantErr(t, s.CreateAPIToken(ctx, &store.APIToken{Name: "x", Hash: "h1", Role: "viewer", OwnerType: store.ActorUser}), store.ErrConflict, "CreateAPIToken(same hash)")
+
+	got, err := s.GetAPITokenByHash(ctx, "h1")
+	noErr(t, err, "GetAPITokenByHash")
+	diff(t, "token by hash", ada, got)
+	_, err = s.GetAPITokenByHash(ctx, "nope")
+	wantErr(t, err, store.ErrNotFound, "GetAPITokenByHash(unknown)")
+
+	mine, err := s.ListAPITokens(ctx, store.ActorUser, "ada@example.com")
+	noErr(t, err, "ListAPITokens(ada)")
+	diff(t, "ada's tokens", []*store.APIToken{ada}, mine)
+	bootstrap, err := s.ListAPITokens(ctx, store.ActorBootstrap, "")
+	noErr(t, err, "ListAPITokens(bootstrap)")
+	diff(t, "the bootstrap admin's tokens", []*store.APIToken{boot}, bootstrap)
+	all, err := s.ListAPITokens(ctx, "", "")
+	noErr(t, err, "ListAPITokens(all)")
+	diff(t, "every token, oldest first", []*store.APIToken{ada, boot, bob}, all)
+	none, err := s.ListAPITokens(ctx, store.ActorUser, "carol@example.com")
+	noErr(t, err, "ListAPITokens(carol)")
+	if none == nil || len(none) != 0 {
+		t.Errorf("ListAPITokens of an owner without tokens = %#v; want an empty, non-nil list", none)
+	}
+
+	noErr(t, s.TouchAPIToken(ctx, ada.ID, at(60)), "TouchAPIToken")
+	got, err = s.GetAPIToken(ctx, ada.ID)
+	noErr(t, err, "GetAPIToken")
+	if !got.LastUsedAt.Equal(at(60)) {
+		t.Errorf("LastUsedAt = %v; want %v", got.LastUsedAt, at(60))
+	}
+	noErr(t, s.DeleteAPIToken(ctx, ada.ID), "DeleteAPIToken")
+	wantErr(t, s.DeleteAPIToken(ctx, ada.ID), store.ErrNotFound, "DeleteAPIToken(again)")
+	_, err = s.GetAPITokenByHash(ctx, "h1")
+	wantErr(t, err, store.ErrNotFound, "GetAPITokenByHash(revoked)")
+	wantErr(t, s.TouchAPIToken(ctx, ada.ID, at(61)), store.ErrNotFound, "TouchAPIToken(revoked)")
+}
+
+func testSession(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	ss := &store.Session{ID: "s1", Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Name: "Ada Admin",
+		Role: "admin", CSRF: "csrf", CreatedAt: at(0), ExpiresAt: at(43200), LastSeen: at(0)}
+	noErr(t, s.CreateSession(ctx, ss), "CreateSession")
+	wantErr(t, s.CreateSession(ctx, ss), store.ErrConflict, "CreateSession(same id)")
+	got, err := s.GetSession(ctx, "s1")
+	noErr(t, err, "GetSession")
+	diff(t, "session", ss, got)
+
+	ss.LastSeen = at(100)
+	ss.Flashes = json.RawMessage(`[{"Kind":"ok","Message":"done"}]`)
+	noErr(t, s.UpdateSession(ctx, ss), "UpdateSession")
+	got, err = s.GetSession(ctx, "s1")
+	noErr(t, err, "GetSession")
+	diff(t, "updated session", ss, got)
+
+	noErr(t, s.CreateSession(ctx, &store.Session{ID: "idle", Role: "viewer", CreatedAt: at(0), ExpiresAt: at(43200), LastSeen: at(10)}), "CreateSession")
+	noErr(t, s.CreateSession(ctx, &store.Session{ID: "old", Role: "viewer", CreatedAt: at(0), ExpiresAt: at(200), LastSeen: at(150)}), "CreateSession")
+	noErr(t, s.DeleteExpiredSessions(ctx, at(200), at(50)), "DeleteExpiredSessions")
+	for _, tt := range []struct {
+		id   string
+		want error
+	}{{"s1", nil}, {"idle", store.ErrNotFound}, {"old", store.ErrNotFound}} {
+		if _, err := s.GetSession(ctx, tt.id); !errors.Is(err, tt.want) {
+			t.Errorf("after DeleteExpiredSessions, GetSession(%s) err = %v; want %v", tt.id, err, tt.want)
+		}
+	}
+	noErr(t, s.DeleteSession(ctx, "s1"), "DeleteSession")
+	_, err = s.GetSession(ctx, "s1")
+	wantErr(t, err, store.ErrNotFound, "GetSession(deleted)")
+	wantErr(t, s.UpdateSession(ctx, ss), store.ErrNotFound, "UpdateSession(deleted)")
+}
+
+func testSessionShared(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	ss := &store.Session{ID: "shared", Actor: store.Actor{Type: store.ActorBootstrap}, Role: "admin", CSRF: "c",
+		CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}
+	noErr(t, s1.CreateSession(ctx, ss), "CreateSession")
+	got, err := s2.GetSession(ctx, "shared")
+	noErr(t, err, "GetSession on the other handle")
+	diff(t, "session seen by the other handle", ss, got)
+	noErr(t, s2.DeleteSession(ctx, "shared"), "DeleteSession on the other handle")
+	_, err = s1.GetSession(ctx, "shared")
+	wantErr(t, err, store.ErrNotFound, "GetSession after sign-out elsewhere")
+}
+
+func testSignInRequestSingleUse(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	r := &store.SignInRequest{State: "st", SealedVerifier: []byte("sealed"), Nonce: "n", Next: "/flows", CreatedAt: at(0), ExpiresAt: at(600)}
+	noErr(t, s1.CreateSignInRequest(ctx, r), "CreateSignInRequest")
+	wantErr(t, s1.CreateSignInRequest(ctx, r), store.ErrConflict, "CreateSignInRequest(same state)")
+	noErr(t, s1.CreateSignInRequest(ctx, &store.SignInRequest{State: "expired", ExpiresAt: at(-1)}), "CreateSignInRequest")
+	noErr(t, s2.DeleteExpiredSignInRequests(ctx, at(0)), "DeleteExpiredSignInRequests")
+	_, err := s1.ConsumeSignInRequest(ctx, "expired")
+	wantErr(t, err, store.ErrNotFound, "ConsumeSignInRequest(expired and deleted)")
+
+	const n = 20
+	var wins atomic.Int32
+	parallel(n, func(i int) {
+		got, err := alternate(i, s1, s2).ConsumeSignInRequest(ctx, "st")
+		switch {
+		case err == nil:
+			wins.Add(1)
+			diff(t, "sign-in request", r, got)
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("ConsumeSignInRequest: %v; want nil or ErrNotFound", err)
+		}
+	})
+	if got := wins.Load(); got != 1 {
+		t.Errorf("%d of %d concurrent consumers got the request; want exactly 1", got, n)
+	}
+}

@@ -1,0 +1,106 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/sso"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// SSO is single sign-on with an OpenID Connect provider; *sso.Provider
+// satisfies it.
+type SSO interface {
+	Issuer() string
+	ClientID() string
+	Scopes() []string
+	AuthorizationEndpoint(ctx context.Context) (string, error)
+	AuthURL(ctx context.Context, redirectURI, state, nonce, verifier string) (string, error)
+	Exchange(ctx context.Context, code, verifier, redirectURI, nonce string) (*sso.Identity, error)
+}
+
+// authConfigJSON tells cardflow login how to start a sign-in.
+type authConfigJSON struct {
+	Issuer                string   `json:"issuer"`
+	AuthorizationEndpoint string   `json:"authorizationEndpoint"`
+	ClientID              string   `json:"clientId"`
+	Scopes                []string `json:"scopes"`
+}
+
+func (s *Server) authConfig(w http.ResponseWriter, r *http.Request) {
+	ep, err := s.SSO.AuthorizationEndpoint(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, authConfigJSON{Issuer: s.SSO.Issuer(), AuthorizationEndpoint: ep, ClientID: s.SSO.ClientID(), Scopes: s.SSO.Scopes()})
+}
+
+// cliTokenRequest is what cardflow login sends after the provider
+// redirected the browser to its loopback address.
+type cliTokenRequest struct {
+	Code         string `json:"code"`
+	CodeVerifier string `json:"codeVerifier"`
+	RedirectURI  string `json:"redirectUri"`
+	Nonce        string `json:"nonce"`
+	Name         string `json:"name"`
+}
+
+// CLITokenLifetime is how long the token of cardflow login lasts.
+const CLITokenLifetime = 30 * 24 * time.Hour
+
+// cliToken redeems the authorization code cardflow login received on its
+// loopback redirect (the server holds the client secret; the CLI holds the
+// PKCE verifier), and answers a personal API token of the person's role.
+func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
+	addr, now := access.ClientAddr(r), s.now()
+	if ok, wait := s.Limiter.Allow(addr, now); !ok {
+		s.writeError(w, r, problem.New(problem.RateLimited, "too many failed sign-ins from your address").WithRemedy("wait %s, then try again", wait.Round(time.Second)))
+		return
+	}
+	var req cliTokenRequest
+	if err := s.decodeJSON(w, r, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Code == "" || req.CodeVerifier == "" || req.Nonce == "" {
+		s.writeError(w, r, problem.New(problem.InvalidInput, "code, codeVerifier and nonce are required").WithRemedy("sign in with cardflow login"))
+		return
+	}
+	if !loopbackRedirect(req.RedirectURI) {
+		s.writeError(w, r, problem.New(problem.InvalidInput, "redirectUri must be a loopback address such as http://127.0.0.1:PORT/callback").WithDetail("field", "redirectUri"))
+		return
+	}
+	id, err := s.SSO.Exchange(r.Context(), req.Code, req.CodeVerifier, req.RedirectURI, req.Nonce)
+	var noRole *sso.NoRoleError
+	switch {
+	case errors.As(err, &noRole):
+		s.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: "person.signin", InputSummary: "cardflow login"}, noRole.Problem())
+		s.writeError(w, r, noRole.Problem())
+		return
+	case err != nil:
+		s.Limiter.Fail(addr, now)
+		s.writeError(w, r, err)
+		return
+	}
+	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name}
+	name := req.Name
+	if name == "" {
+		name = "cardflow login"
+	}
+	tok, err := s.Tokens.Create(r.Context(), p, name, id.Role, CLITokenLifetime)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "person.signin", InputSummary: "cardflow login; " + tokenSummary(name, string(id.Role))}, err)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "signed in with cardflow login", slog.String("login", id.Login), slog.String("role", string(id.Role)))
+	out := TokenView(tok.APIToken)
+	out.Token = tok.Token
+	writeJSON(w, http.StatusCreated, out)
+}

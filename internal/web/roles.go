@@ -1,0 +1,140 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+
+	"github.com/cardflow/cardflow/internal/access"
+)
+
+// routeRoles is the one table of who may do what (SPEC §9): every route of
+// the API and of the console, by its ServeMux pattern, with the least role
+// that may use it. A route missing here answers 500 (it fails closed) and
+// fails TestRouteRoleMatrix; add new routes here when you add them.
+var routeRoles = map[string]access.Role{
+	// API: reading is for viewers.
+	"GET /api/v1/connectors":                    access.Viewer,
+	"GET /api/v1/connections":                   access.Viewer,
+	"GET /api/v1/connections/{id}":              access.Viewer,
+	"GET /api/v1/runs":                          access.Viewer,
+	"GET /api/v1/runs/{id}":                     access.Viewer,
+	"GET /api/v1/audit":                         access.Viewer,
+	"GET /api/v1/flows":                         access.Viewer,
+	"GET /api/v1/flows/{id}":                    access.Viewer,
+	"GET /api/v1/flows/{id}/runs":               access.Viewer,
+	"GET /api/v1/flow-runs":                     access.Viewer,
+	"GET /api/v1/flow-runs/{id}":                access.Viewer,
+	"GET /api/v1/flow-runs/{id}/items":          access.Viewer,
+	"GET /api/v1/events":                        access.Viewer,
+	"POST /api/v1/flows/validate":               access.Viewer, // changes nothing
+	"GET /api/v1/tokens":                        access.Viewer, // one's own; ?all=true needs admin (checked by the tokens service)
+	"POST /api/v1/tokens":                       access.Viewer, // for oneself, a role at most one's own
+	"DELETE /api/v1/tokens/{id}":                access.Viewer, // one's own; an admin's anyone's
+	"GET /api/v1/whoami":                        access.Viewer,
+	"GET /api/v1/auth/config":                   access.Anyone, // how to sign in
+	"POST /api/v1/auth/cli-token":               access.Anyone, // cardflow login exchanges its sign-in code
+	"POST /api/v1/runs":                         access.Operator,
+	"POST /api/v1/flows/{id}/plan":              access.Operator,
+	"POST /api/v1/flows/{id}/runs":              access.Operator,
+	"POST /api/v1/flow-runs/{id}/cancel":        access.Operator, // stopping a run is part of running flows
+	"POST /api/v1/flow-runs/{id}/rerun":         access.Operator,
+	"POST /api/v1/connections":                  access.Admin,
+	"DELETE /api/v1/connections/{id}":           access.Admin,
+	"POST /api/v1/connections/{id}/reauthorize": access.Admin,
+	"POST /api/v1/connections/{id}/test":        access.Admin,
+	"POST /api/v1/connections/{id}/rotate-key":  access.Admin,
+	"POST /api/v1/flows":                        access.Admin,
+
+	// Console.
+	"GET /static/":                       access.Anyone,
+	"GET /signin":                        access.Anyone,
+	"POST /signin":                       access.Anyone,
+	"GET /signin/sso":                    access.Anyone,
+	"GET /auth/callback":                 access.Anyone,
+	"POST /signout":                      access.Viewer,
+	"GET /{$}":                           access.Viewer,
+	"/":                                  access.Viewer, // the console's "not found" page
+	"GET /connections":                   access.Viewer,
+	"GET /connections/{id}":              access.Viewer,
+	"GET /cards":                         access.Viewer,
+	"GET /runs":                          access.Viewer,
+	"GET /runs/{id}":                     access.Viewer,
+	"GET /flows":                         access.Viewer,
+	"GET /flows/{id}":                    access.Viewer,
+	"GET /flow-runs/{id}":                access.Viewer,
+	"GET /audit":                         access.Viewer,
+	"GET /events":                        access.Viewer,
+	"GET /tokens":                        access.Viewer,
+	"POST /tokens":                       access.Viewer,
+	"POST /tokens/{id}/revoke":           access.Viewer,
+	"GET /cards/{connector}/{card}":      access.Operator,
+	"POST /cards/{connector}/{card}":     access.Operator,
+	"POST /flows/{id}/plan":              access.Operator,
+	"POST /flows/{id}/runs":              access.Operator,
+	"POST /flow-runs/{id}/cancel":        access.Operator,
+	"POST /flows/{id}/enable":            access.Admin,
+	"POST /flows/{id}/disable":           access.Admin,
+	"GET /flows/{id}/delete":             access.Admin,
+	"POST /flows/{id}/delete":            access.Admin,
+	"GET /connections/new":               access.Admin,
+	"POST /connections":                  access.Admin,
+	"GET /connections/new-service":       access.Admin,
+	"POST /connections/service":          access.Admin,
+	"POST /connections/{id}/test":        access.Admin,
+	"GET /connections/{id}/reauthorize":  access.Admin,
+	"POST /connections/{id}/reauthorize": access.Admin,
+	"GET /connections/{id}/delete":       access.Admin,
+	"POST /connections/{id}/delete":      access.Admin,
+}
+
+// RoleFor returns the least role that may use the route with the given
+// ServeMux pattern, and false when the table does not know the route.
+func RoleFor(pattern string) (access.Role, bool) {
+	r, ok := routeRoles[pattern]
+	return r, ok
+}
+
+// RolePatterns returns every pattern of the table, sorted.
+func RolePatterns() []string {
+	out := make([]string, 0, len(routeRoles))
+	for p := range routeRoles {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Mux is an http.ServeMux that remembers the patterns registered on it, so
+// that tests can check every route against the role table.
+type Mux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// NewMux returns an empty Mux.
+func NewMux() *Mux { return &Mux{ServeMux: http.NewServeMux()} }
+
+// Handle registers h for pattern.
+func (m *Mux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers h for pattern.
+func (m *Mux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// Patterns returns the registered patterns, sorted.
+func (m *Mux) Patterns() []string {
+	out := slices.Clone(m.patterns)
+	sort.Strings(out)
+	return out
+}
+
+// pattern returns the pattern of m's route for r ("" when none matches).
+func (m *Mux) pattern(r *http.Request) string {
+	_, p := m.ServeMux.Handler(r)
+	return p
+}

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TokenJSON is the public shape of a personal API token; Token is set only
+// in the answer that creates it.
+type TokenJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Owner      *ActorJSON `json:"owner"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	Token      string     `json:"token,omitempty"`
+}
+
+// TokenView converts a stored token to its public shape (never its hash).
+func TokenView(t *store.APIToken) TokenJSON {
+	return TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Owner: &ActorJSON{Type: t.OwnerType, Login: t.OwnerLogin},
+		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: timePtr(t.LastUsedAt)}
+}
+
+// tokenRequest is the body of POST /api/v1/tokens.
+type tokenRequest struct {
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	ExpiresIn string `json:"expiresIn"`
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalOf(r.Context())
+	var req tokenRequest
+	if err := s.decodeJSON(w, r, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var expiresIn time.Duration
+	if req.ExpiresIn != "" {
+		d, err := time.ParseDuration(req.ExpiresIn)
+		if err != nil {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "expiresIn %q is not a duration", req.ExpiresIn).
+				WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn"))
+			return
+		}
+		expiresIn = d
+	}
+	tok, err := s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.create", InputSummary: tokenSummary(req.Name, req.Role)}, err)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := TokenView(tok.APIToken)
+	out.Token = tok.Token
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalOf(r.Context())
+	all := false
+	switch v := r.URL.Query().Get("all"); v {
+	case "", "false":
+	case "true":
+		all = true
+	default:
+		s.writeError(w, r, problem.New(problem.InvalidInput, "all must be true or false, not %q", v).WithDetail("field", "all"))
+		return
+	}
+	toks, err := s.Tokens.List(r.Context(), p, all)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]TokenJSON, 0, len(toks))
+	for _, t := range toks {
+		out = append(out, TokenView(t))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalOf(r.Context())
+	rec, err := s.Tokens.Revoke(r.Context(), p, r.PathValue("id"))
+	summary := "token " + truncate(r.PathValue("id"), 64)
+	if rec != nil {
+		summary = tokenSummary(rec.Name, rec.Role) + " of " + (store.Actor{Type: store.ActorToken, Login: rec.OwnerLogin, TokenName: rec.Name}).String()
+	}
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.revoke", InputSummary: summary}, err)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// whoamiJSON tells a caller who it is.
+type whoamiJSON struct {
+	Actor *ActorJSON `json:"actor"`
+	Role  string     `json:"role"`
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalOf(r.Context())
+	writeJSON(w, http.StatusOK, whoamiJSON{Actor: actorJSON(p.Actor), Role: string(p.Role)})
+}
+
+// audit records an event with its outcome; a failure to record is logged,
+// not returned (the action itself happened or failed already).
+func (s *Server) audit(r *http.Request, e store.AuditEvent, err error) {
+	if s.History == nil {
+		return
+	}
+	e.Time = s.now()
+	e.Outcome = "success"
+	if err != nil {
+		e.Outcome = "failure"
+		_, pub := publicError(r.Context(), err)
+		e.Error = pub.Message
+	}
+	if aerr := s.History.AppendAudit(r.Context(), &e); aerr != nil {
+		s.log.ErrorContext(r.Context(), "could not record an audit event", slog.String("action", e.Action), slog.Any("cause", aerr))
+	}
+}
+
+func tokenSummary(name, role string) string {
+	return "token " + truncate(name, 100) + " (" + truncate(role, 20) + ")"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// loopbackRedirect reports whether uri is a loopback redirect URI of
+// cardflow login (RFC 8252 §7.3): http, 127.0.0.1, [::1] or localhost, with
+// a port.
+func loopbackRedirect(uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.Port() == "" || u.User != nil || u.Fragment != "" {
+		return false
+	}
+	switch u.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+		return true
+	}
+	return false
+}
