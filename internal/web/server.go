@@ -271,10 +271,14 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 			WithRemedy("wait %s, then try again with the right token", wait.Round(time.Second))
 	}
 	tok := bearer(r)
+	if tok == "" {
+		return access.Principal{}, problem.New(problem.Unauthenticated, "this needs an API token").
+			WithRemedy("send the header \"Authorization: Bearer <token>\" with a personal API token (cardflow login, or cardflow tokens create) or the server's API token (printed when the server first started, and in the data directory's api-token file)")
+	}
 	if s.CheckToken(tok) {
 		return access.Bootstrap, nil
 	}
-	if s.Tokens != nil && tok != "" {
+	if s.Tokens != nil {
 		p, err := s.Tokens.Authenticate(r.Context(), tok)
 		if err == nil {
 			return p, nil

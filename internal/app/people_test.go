@@ -1,0 +1,255 @@
+package app
+
+// Personal API tokens (expiry, revocation, the role ceiling, ownership)
+// and the actors the audit, card runs and flow runs name (SPEC §9).
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+type tokenJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Token      string     `json:"token"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	Owner      struct {
+		Type  string `json:"type"`
+		Login string `json:"login"`
+	} `json:"owner"`
+}
+
+func (h *harness) tokens(token, query string) []tokenJSON {
+	h.t.Helper()
+	var out struct {
+		Tokens []tokenJSON `json:"tokens"`
+	}
+	if code, data := h.callWith(token, "GET", "/api/v1/tokens"+query, nil, &out); code != http.StatusOK {
+		h.t.Fatalf("list tokens: status %d\n%s", code, data)
+	}
+	return out.Tokens
+}
+
+// names returns the tokens' names, sorted.
+func names(ts []tokenJSON) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestPersonalTokens(t *testing.T) {
+	clk := &testClock{now: time.Now()}
+	h := startHarness(t, oktaemu.Config{Devices: 2}, func(c *Config) { c.Now = clk.Now })
+	ctx := t.Context()
+	person := func(login string, role access.Role) access.Principal {
+		return access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: role}
+	}
+	// What single sign-on gives Alice (operator) and Bob (viewer).
+	alice, err := h.app.Tokens.Create(ctx, person("alice@example.com", access.Operator), "laptop", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := h.app.Tokens.Create(ctx, person("bob@example.com", access.Viewer), "bob's", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alice.Role != "operator" || alice.ExpiresAt.Sub(clk.Now()) != access.DefaultTokenLifetime {
+		t.Errorf("alice's token: role %s, expires %v; want operator, in %v", alice.Role, alice.ExpiresAt, access.DefaultTokenLifetime)
+	}
+
+	t.Run("role ceiling", func(t *testing.T) {
+		var e apiErr
+		code, data := h.callWith(alice.Token, "POST", "/api/v1/tokens", map[string]any{"name": "too much", "role": "admin"}, &e)
+		if code != http.StatusForbidden || e.Error.Code != "forbidden" {
+			t.Errorf("operator creating an admin token: status %d; want 403\n%s", code, data)
+		}
+		var tok tokenJSON
+		code, data = h.callWith(alice.Token, "POST", "/api/v1/tokens", map[string]any{"name": "ci", "role": "viewer", "expiresIn": "1h"}, &tok)
+		if code != http.StatusCreated || tok.Token == "" || tok.Role != "viewer" || tok.Owner.Login != "alice@example.com" ||
+			!tok.ExpiresAt.Equal(clk.Now().Add(time.Hour).UTC().Truncate(0)) && tok.ExpiresAt.Sub(clk.Now()) != time.Hour {
+			t.Errorf("operator creating a viewer token: status %d %+v\n%s", code, tok, data)
+		}
+		// The viewer token may read, not run cards.
+		if code, _ := h.callWith(tok.Token, "GET", "/api/v1/connections", nil, nil); code != http.StatusOK {
+			t.Errorf("viewer token reading connections: status %d; want 200", code)
+		}
+		if code, _ := h.callWith(tok.Token, "POST", "/api/v1/runs", map[string]any{}, &e); code != http.StatusForbidden {
+			t.Errorf("viewer token running a card: status %d; want 403", code)
+		}
+		for _, bad := range []map[string]any{{"name": ""}, {"name": "x", "expiresIn": "soon"}, {"name": "x", "expiresIn": "10000h"}, {"name": "x", "role": "root"}} {
+			if code, data := h.callWith(alice.Token, "POST", "/api/v1/tokens", bad, &e); code != http.StatusBadRequest || e.Error.Code != "invalid_input" {
+				t.Errorf("create %v: status %d; want 400 invalid_input\n%s", bad, code, data)
+			}
+		}
+	})
+
+	t.Run("ownership", func(t *testing.T) {
+		if got := names(h.tokens(alice.Token, "")); fmt.Sprint(got) != "[ci laptop]" {
+			t.Errorf("alice's tokens %v; want [ci laptop]", got)
+		}
+		if got := names(h.tokens(bob.Token, "")); fmt.Sprint(got) != "[bob's]" {
+			t.Errorf("bob's tokens %v; want [bob's]", got)
+		}
+		var e apiErr
+		if code, _ := h.callWith(alice.Token, "GET", "/api/v1/tokens?all=true", nil, &e); code != http.StatusForbidden {
+			t.Errorf("an operator listing everyone's tokens: status %d; want 403", code)
+		}
+		if code, _ := h.callWith(alice.Token, "DELETE", "/api/v1/tokens/"+bob.ID, nil, &e); code != http.StatusNotFound {
+			t.Errorf("alice revoking bob's token: status %d; want 404", code)
+		}
+		all := h.tokens(testAPIToken, "?all=true")
+		if len(all) != 3 {
+			t.Errorf("the admin lists %v; want every token (3)", names(all))
+		}
+		for _, tok := range all {
+			if tok.Token != "" {
+				t.Errorf("a token list shows the token %q itself", tok.Name)
+			}
+		}
+	})
+
+	t.Run("revocation", func(t *testing.T) {
+		if code, data := h.callWith(testAPIToken, "DELETE", "/api/v1/tokens/"+bob.ID, nil, nil); code != http.StatusNoContent {
+			t.Fatalf("the admin revoking bob's token: status %d\n%s", code, data)
+		}
+		var e apiErr
+		if code, _ := h.callWith(bob.Token, "GET", "/api/v1/connections", nil, &e); code != http.StatusUnauthorized || e.Error.Code != "unauthenticated" {
+			t.Errorf("a revoked token: status %d %s; want 401", code, e.Error.Code)
+		}
+	})
+
+	t.Run("last used and expiry", func(t *testing.T) {
+		clk.Advance(2 * time.Minute)
+		if code, _ := h.callWith(alice.Token, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+			t.Fatalf("whoami: status %d", code)
+		}
+		for _, tok := range h.tokens(testAPIToken, "?all=true") {
+			if tok.ID == alice.ID && (tok.LastUsedAt == nil || !tok.LastUsedAt.Equal(clk.Now())) {
+				t.Errorf("lastUsedAt %v; want %v", tok.LastUsedAt, clk.Now())
+			}
+		}
+		clk.Advance(access.DefaultTokenLifetime)
+		var e apiErr
+		if code, _ := h.callWith(alice.Token, "GET", "/api/v1/whoami", nil, &e); code != http.StatusUnauthorized {
+			t.Errorf("an expired token: status %d; want 401", code)
+		}
+	})
+
+	t.Run("wrong tokens are slowed down per address", func(t *testing.T) {
+		var e apiErr
+		for range 20 {
+			h.callWith("cfp_wrong", "GET", "/api/v1/whoami", nil, &e)
+		}
+		if code, _ := h.callWith("cfp_wrong", "GET", "/api/v1/whoami", nil, &e); code != http.StatusTooManyRequests || e.Error.Code != "rate_limited" {
+			t.Errorf("the 21st wrong token in a minute: status %d %s; want 429 rate_limited", code, e.Error.Code)
+		}
+		clk.Advance(time.Minute)
+		if code, _ := h.callWith(testAPIToken, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+			t.Errorf("the admin a minute later: status %d; want 200", code)
+		}
+	})
+}
+
+func TestAuditNamesActors(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
+	conn := h.connect("Prod")
+	ctx := t.Context()
+	op, err := h.app.Tokens.Create(ctx, access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: "olga@example.com"}, Role: access.Operator}, "olga-ci", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenActor := map[string]any{"type": "token", "login": "olga@example.com", "tokenName": "olga-ci"}
+
+	var run struct {
+		ID    string         `json:"id"`
+		Actor map[string]any `json:"actor"`
+	}
+	if code, data := h.callWith(op.Token, "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": "Prod",
+		"input": map[string]any{"resultSet": "first"}}, &run); code != http.StatusCreated {
+		t.Fatalf("card run: status %d\n%s", code, data)
+	}
+	if fmt.Sprint(run.Actor) != fmt.Sprint(tokenActor) {
+		t.Errorf("card run actor %v; want %v", run.Actor, tokenActor)
+	}
+
+	const flowDoc = `name: list-active
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Prod
+    input:
+      search: 'status eq "ACTIVE"'
+      resultSet: first
+`
+	if code, data := h.postYAML("/api/v1/flows", flowDoc, nil); code != http.StatusCreated {
+		t.Fatalf("store flow: status %d\n%s", code, data)
+	}
+	var fr struct {
+		ID     string         `json:"id"`
+		Status string         `json:"status"`
+		Actor  map[string]any `json:"actor"`
+	}
+	if code, data := h.callWith(op.Token, "POST", "/api/v1/flows/list-active/runs?wait=true", map[string]any{}, &fr); code != http.StatusOK || fr.Status != "succeeded" {
+		t.Fatalf("flow run: status %d\n%s", code, data)
+	}
+	if fmt.Sprint(fr.Actor) != fmt.Sprint(tokenActor) {
+		t.Errorf("flow run actor %v; want %v", fr.Actor, tokenActor)
+	}
+	var runs struct {
+		Runs []struct {
+			Actor map[string]any `json:"actor"`
+		} `json:"runs"`
+	}
+	h.call("GET", "/api/v1/runs?flowRun="+fr.ID, nil, &runs)
+	if len(runs.Runs) != 1 || fmt.Sprint(runs.Runs[0].Actor) != fmt.Sprint(tokenActor) {
+		t.Errorf("the flow run's card runs %v; want one, started by %v", runs.Runs, tokenActor)
+	}
+
+	byAction := map[string]map[string]any{}
+	for _, ev := range h.audit("limit=100") {
+		byAction[ev["action"].(string)] = ev
+	}
+	for action, want := range map[string]string{
+		"connection.create":    "map[type:bootstrap]",
+		"connection.authorize": "map[type:bootstrap]",
+		"card.run":             fmt.Sprint(tokenActor),
+		"flow.run":             fmt.Sprint(tokenActor),
+	} {
+		ev := byAction[action]
+		if ev == nil {
+			t.Errorf("no %s audit event", action)
+			continue
+		}
+		if got := fmt.Sprint(ev["actor"]); got != want {
+			t.Errorf("%s actor %s; want %s", action, got, want)
+		}
+	}
+	mine := h.audit("actor=olga@example.com")
+	if len(mine) != 3 {
+		t.Errorf("audit ?actor=olga@example.com: %d events; want her card run, her flow run and its card run", len(mine))
+	}
+	_ = conn
+}

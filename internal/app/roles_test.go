@@ -1,0 +1,277 @@
+package app
+
+// The route × role matrix (SPEC §9): every API route and console page or
+// form, for nobody, a viewer, an operator and an admin. Every route the
+// server registers must be in the one role table (web.RoleFor), and every
+// entry of the table must be a registered route: a route added without a
+// role fails here, naming it.
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
+)
+
+// startSSOHarness starts a server with single sign-on against the demo
+// org's console app and its three groups.
+func startSSOHarness(t *testing.T, edit func(*Config)) *harness {
+	t.Helper()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 4})
+	return startServer(t, emu, t.TempDir(), func(c *Config) {
+		ssoConfig(c, emu.URL)
+		if edit != nil {
+			edit(c)
+		}
+	})
+}
+
+func ssoConfig(c *Config, issuer string) {
+	c.OIDCIssuer = issuer
+	c.OIDCClientID = oktaemu.DemoConsoleClientID
+	c.OIDCClientSecret = keyring.Secret(oktaemu.DemoConsoleClientSecret)
+	c.OIDCRoles = []string{"admin=" + oktaemu.AdminsGroup, "operator=" + oktaemu.OperatorsGroup, "viewer=" + oktaemu.ViewersGroup}
+}
+
+// routeRequest turns a route pattern into a request path: wildcards become
+// ids that name nothing.
+func routePath(pattern string) (method, path string) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "GET", pattern
+	}
+	path = strings.ReplaceAll(path, "{$}", "")
+	for strings.Contains(path, "{") {
+		i, j := strings.Index(path, "{"), strings.Index(path, "}")
+		path = path[:i] + "no-such-thing" + path[j+1:]
+	}
+	if path == "/" && pattern == "/" {
+		path = "/no-such-page"
+	}
+	if strings.HasSuffix(path, "/static/") {
+		path += "console.css"
+	}
+	return method, path
+}
+
+// consoleSession stores a session of role and returns its cookie value and
+// CSRF token, as a browser signed in with single sign-on would hold them.
+func consoleSession(t *testing.T, st store.Store, role access.Role) (cookie, csrf string) {
+	t.Helper()
+	cookie, csrf = "cookie-"+string(role)+"-"+randomHex(t), "csrf-"+randomHex(t)
+	h := sha256.Sum256([]byte(cookie))
+	now := time.Now()
+	if err := st.CreateSession(t.Context(), &store.Session{ID: hex.EncodeToString(h[:]),
+		Actor: store.Actor{Type: store.ActorUser, Login: string(role) + "@example.com"}, Role: string(role), CSRF: csrf,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeen: now}); err != nil {
+		t.Fatal(err)
+	}
+	return cookie, csrf
+}
+
+// randomHex is a fresh random string.
+func randomHex(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func TestRouteRoleMatrix(t *testing.T) {
+	h := startSSOHarness(t, nil)
+	api, con := h.app.Web.APIRoutes(), h.app.Console.Routes()
+	registered := append(slices.Clone(api), con...)
+
+	t.Run("every route has a role", func(t *testing.T) {
+		for _, p := range registered {
+			if _, ok := web.RoleFor(p); !ok {
+				t.Errorf("route %q has no role: add it to routeRoles in internal/web/roles.go (SPEC §9 says which role)", p)
+			}
+		}
+		for _, p := range web.RolePatterns() {
+			if !slices.Contains(registered, p) {
+				t.Errorf("the role table names %q, which no server route registers: remove or rename it", p)
+			}
+		}
+	})
+
+	tokens := map[access.Role]string{}
+	for _, role := range access.Roles {
+		tok, err := h.app.Tokens.Create(t.Context(), access.Bootstrap, "matrix "+string(role), role, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[role] = tok.Token
+	}
+	principals := append([]access.Role{""}, access.Roles...) // "" is nobody
+
+	for _, pattern := range api {
+		need, _ := web.RoleFor(pattern)
+		method, path := routePath(pattern)
+		for _, role := range principals {
+			name := pattern + " as " + string(role)
+			if role == "" {
+				name = pattern + " as nobody"
+			}
+			t.Run(name, func(t *testing.T) {
+				var body any
+				if method == "POST" {
+					body = map[string]any{}
+				}
+				var e apiErr
+				code, data := h.callWith(tokens[role], method, path, body, &e)
+				switch {
+				case need == access.Anyone:
+					if code == http.StatusUnauthorized || code == http.StatusForbidden && e.Error.Code == "forbidden" {
+						t.Errorf("status %d; want a route open to anyone\n%s", code, data)
+					}
+				case role == "":
+					if code != http.StatusUnauthorized || e.Error.Code != "unauthenticated" {
+						t.Errorf("status %d code %q; want 401 unauthenticated\n%s", code, e.Error.Code, data)
+					}
+				case !role.Allows(need):
+					if code != http.StatusForbidden || e.Error.Code != "forbidden" || !strings.Contains(e.Error.Message, "needs the "+string(need)+" role") ||
+						e.Error.Details["requiredRole"] != string(need) {
+						t.Errorf("status %d; want 403 forbidden naming the %s role\n%s", code, need, data)
+					}
+				default:
+					if code == http.StatusUnauthorized || code == http.StatusForbidden || code >= 500 {
+						t.Errorf("status %d; want the %s role let through\n%s", code, role, data)
+					}
+				}
+			})
+		}
+	}
+
+	for _, pattern := range con {
+		need, _ := web.RoleFor(pattern)
+		method, path := routePath(pattern)
+		for _, role := range principals {
+			name := "console " + pattern + " as " + string(role)
+			if role == "" {
+				name = "console " + pattern + " as nobody"
+			}
+			t.Run(name, func(t *testing.T) {
+				form := url.Values{}
+				var cookie string
+				if role != "" {
+					var csrf string
+					cookie, csrf = consoleSession(t, h.app.Store, role)
+					form.Set("csrf", csrf)
+				}
+				var rd io.Reader
+				if method == "POST" {
+					rd = strings.NewReader(form.Encode())
+				}
+				req, err := http.NewRequest(method, h.url+path, rd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if method == "POST" {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Origin", h.url)
+					req.Header.Set("Sec-Fetch-Site", "same-origin")
+				}
+				if cookie != "" {
+					req.AddCookie(&http.Cookie{Name: "cardflow_session", Value: cookie})
+				}
+				resp, err := h.http.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				page, code := string(b), resp.StatusCode
+				refused := code == http.StatusForbidden && strings.Contains(page, "This needs the "+string(need)+" role")
+				toSignin := code == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/signin?")
+				switch {
+				case need == access.Anyone:
+					if toSignin || refused {
+						t.Errorf("status %d; want a page open to anyone", code)
+					}
+				case role == "" && method == "GET":
+					if !toSignin {
+						t.Errorf("status %d Location %q; want a redirect to the sign-in page", code, resp.Header.Get("Location"))
+					}
+				case role == "":
+					if code != http.StatusForbidden || !strings.Contains(page, "session has ended") {
+						t.Errorf("status %d; want 403 saying the session has ended", code)
+					}
+				case !role.Allows(need):
+					if !refused {
+						t.Errorf("status %d; want 403 naming the %s role\n%s", code, need, page)
+					}
+				default:
+					if code == http.StatusForbidden || toSignin && method == "GET" || code >= 500 {
+						t.Errorf("status %d; want the %s role let through\n%s", code, role, page)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestConsoleHidesWhatARoleMayNotDo: the pages show a viewer no button
+// that would be refused, and show an admin all of them.
+func TestConsoleHidesWhatARoleMayNotDo(t *testing.T) {
+	h := startSSOHarness(t, nil)
+	conn := h.connect("Prod")
+	pages := []struct {
+		path  string
+		shown map[access.Role][]string
+	}{
+		{"/connections", map[access.Role][]string{access.Admin: {"New Connection"}}},
+		{"/connections/" + conn.ID, map[access.Role][]string{access.Admin: {">Test<", ">Reauthorize<", ">Delete<"}, access.Operator: {`href="/cards/okta-devices/`}}},
+		{"/cards", map[access.Role][]string{access.Operator: {`href="/cards/okta-devices/suspend-device`}}},
+	}
+	for _, p := range pages {
+		for _, role := range access.Roles {
+			cookie, _ := consoleSession(t, h.app.Store, role)
+			req, _ := http.NewRequest("GET", h.url+p.path, nil)
+			req.AddCookie(&http.Cookie{Name: "cardflow_session", Value: cookie})
+			resp, err := h.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s as %s: status %d", p.path, role, resp.StatusCode)
+			}
+			for need, marks := range p.shown {
+				for _, m := range marks {
+					if got, want := strings.Contains(string(b), m), role.Allows(need); got != want {
+						t.Errorf("%s as %s: shows %q = %v; want %v", p.path, role, m, got, want)
+					}
+				}
+			}
+			if !strings.Contains(string(b), string(role)+"@example.com") {
+				t.Errorf("%s as %s: the page does not say who is signed in", p.path, role)
+			}
+		}
+	}
+}
+
+// decodeJSON is json.Unmarshal failing the test.
+func decodeJSON(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+}
