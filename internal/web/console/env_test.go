@@ -38,8 +38,8 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvWith is newEnv with edit, if set, changing the server's
-// configuration.
-func newEnvWith(t *testing.T, edit func(*app.Config)) *env {
+// configuration; it gets the emulated org's URL.
+func newEnvWith(t *testing.T, edit func(c *app.Config, orgURL string)) *env {
 	t.Helper()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 12})
 	e := &env{emu: emu, logs: &emutest.SyncBuffer{}}
@@ -54,7 +54,7 @@ func newEnvWith(t *testing.T, edit func(*app.Config)) *env {
 		Stdout:         stdout,
 	}
 	if edit != nil {
-		edit(&cfg)
+		edit(&cfg, emu.URL)
 	}
 	a, err := app.New(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,159 @@
+package console_test
+
+// Single sign-on in headless Chromium against the emulated org's cardflow
+// app (SPEC §9): an admin, a viewer, a person in no group, a forged state,
+// and (over HTTP, where the callback URL can be held) a replayed code.
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cardflow/cardflow/internal/app"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+func newSSOEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, func(c *app.Config, orgURL string) {
+		c.OIDCIssuer = orgURL
+		c.OIDCClientID = oktaemu.DemoConsoleClientID
+		c.OIDCClientSecret = keyring.Secret(oktaemu.DemoConsoleClientSecret)
+		c.OIDCRoles = []string{"admin=" + oktaemu.AdminsGroup, "operator=" + oktaemu.OperatorsGroup, "viewer=" + oktaemu.ViewersGroup}
+	})
+}
+
+// ssoSignIn presses "Sign in with SSO" and signs in at the org as login.
+func (b *tab) ssoSignIn(login string) {
+	b.t.Helper()
+	b.open("/connections")
+	if loc := b.location(); !strings.Contains(loc, "/signin") {
+		b.fatalf("a fresh browser at /connections is at %s; want the sign-in page", loc)
+	}
+	b.click(link("Sign in with SSO"))
+	if loc := b.location(); !strings.HasPrefix(loc, b.e.emu.URL+"/") {
+		b.fatalf("Sign in with SSO went to %s; want the org's sign-in page", loc)
+	}
+	b.do("type the org credentials",
+		chromedp.SendKeys(`//input[@name="username"]`, login),
+		chromedp.SendKeys(`//input[@name="password"]`, oktaemu.DemoPassword))
+	b.click(`//form//button[@type="submit"]`)
+}
+
+func TestBrowserSSO(t *testing.T) {
+	e := newSSOEnv(t)
+
+	t.Run("admin", func(t *testing.T) {
+		b := newTab(t, e)
+		b.ssoSignIn(oktaemu.AdminLogin)
+		if got := b.text("h1"); got != "Connections" {
+			b.fatalf("after single sign-on the heading is %q; want Connections", got)
+		}
+		if who := strings.ToLower(b.text(".whoami")); !strings.Contains(who, "ada admin") || !strings.Contains(who, "admin") {
+			b.fatalf("the header says %q; want Ada Admin, admin", who)
+		}
+		b.do("see New Connection", chromedp.WaitVisible(button("New Connection")))
+		b.screenshot("sso-admin")
+		b.click(button("Sign out"))
+		b.open("/connections")
+		if loc := b.location(); !strings.Contains(loc, "/signin") {
+			b.fatalf("after signing out /connections is at %s; want the sign-in page", loc)
+		}
+	})
+
+	t.Run("viewer", func(t *testing.T) {
+		b := newTab(t, e)
+		b.ssoSignIn(oktaemu.UserLogin)
+		if got := b.text("h1"); got != "Connections" {
+			b.fatalf("after single sign-on the heading is %q; want Connections", got)
+		}
+		if strings.Contains(b.mainText(), "New Connection") {
+			b.fatalf("a viewer sees New Connection")
+		}
+		b.open("/connections/new")
+		b.wantText("This needs the admin role; you have the viewer role.")
+		b.screenshot("sso-viewer-refused")
+	})
+
+	t.Run("person in no group", func(t *testing.T) {
+		b := newTab(t, e)
+		b.ssoSignIn(oktaemu.UnassignedLogin)
+		b.wantText("You are not signed in", oktaemu.UnassignedLogin, "none of the groups", oktaemu.AdminsGroup)
+		b.screenshot("sso-no-group")
+		b.open("/connections")
+		if loc := b.location(); !strings.Contains(loc, "/signin") {
+			b.fatalf("a person in no group reached %s; want the sign-in page", loc)
+		}
+	})
+
+	t.Run("forged state", func(t *testing.T) {
+		b := newTab(t, e)
+		b.open("/auth/callback?code=forged-code&state=forged-state")
+		b.wantText("You are not signed in", "not started by this browser")
+		b.open("/connections")
+		if loc := b.location(); !strings.Contains(loc, "/signin") {
+			b.fatalf("a forged callback reached %s; want the sign-in page", loc)
+		}
+	})
+}
+
+// TestSSOReplayedCode: a callback URL (code and state) works once; brought
+// back, with the browser's state cookie or within a new sign-in, it signs
+// nobody in.
+func TestSSOReplayedCode(t *testing.T) {
+	e := newSSOEnv(t)
+	c := client(t)
+	// Start a sign-in and stop at the callback the org redirects to.
+	resp, _ := get(t, c, e.url+"/signin/sso?next=/flows")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("GET /signin/sso: status %d; want 303", resp.StatusCode)
+	}
+	callback := e.emu.SignIn(t, resp.Header.Get("Location"), oktaemu.AdminLogin, oktaemu.DemoPassword)
+	stateCookie := cookieOf(c, e.url, "cardflow_sso")
+	if stateCookie == "" || callback.Query().Get("state") != stateCookie {
+		t.Fatalf("state cookie %q, callback %s: want the callback to carry the cookie's state", stateCookie, callback)
+	}
+	resp, _ = get(t, c, callback.String())
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/flows" {
+		t.Fatalf("the first callback: status %d Location %q; want 303 to /flows", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// The same callback again, with the state cookie put back.
+	replay := client(t)
+	u, _ := url.Parse(e.url)
+	replay.Jar.SetCookies(u, []*http.Cookie{{Name: "cardflow_sso", Value: stateCookie, Path: "/"}})
+	resp, body := get(t, replay, callback.String())
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "already used or has expired") {
+		t.Errorf("the replayed callback: status %d; want 400 saying it was already used\n%s", resp.StatusCode, body)
+	}
+	if cookieOf(replay, e.url, "cardflow_session") != "" {
+		t.Errorf("the replayed callback set a session cookie")
+	}
+
+	// The old code within a new sign-in of the replaying browser.
+	resp, _ = get(t, replay, e.url+"/signin/sso")
+	newState := cookieOf(replay, e.url, "cardflow_sso")
+	q := url.Values{"code": {callback.Query().Get("code")}, "state": {newState}}
+	resp, body = get(t, replay, e.url+"/auth/callback?"+q.Encode())
+	if resp.StatusCode == http.StatusSeeOther || !strings.Contains(body, "already used or has expired") {
+		t.Errorf("the old code in a new sign-in: status %d; want a refusal saying the code was already used\n%s", resp.StatusCode, body)
+	}
+	if cookieOf(replay, e.url, "cardflow_session") != "" {
+		t.Errorf("the old code signed the replaying browser in")
+	}
+}
+
+// cookieOf returns the value of the cookie name the client holds for base.
+func cookieOf(c *http.Client, base, name string) string {
+	u, _ := url.Parse(base)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
