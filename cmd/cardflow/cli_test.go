@@ -16,6 +16,12 @@ import (
 func runCLI(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	if _, ok := vars["XDG_CONFIG_HOME"]; !ok {
+		vars["XDG_CONFIG_HOME"] = t.TempDir() // never the developer's own sign-in
+	}
 	e := &env{
 		stdin:  strings.NewReader(""),
 		stdout: &out,
@@ -37,7 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "no command", args: nil, wantCode: exitUsage, wantErr: "missing command"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: exitUsage, wantErr: `unknown command "frobnicate"`},
 		{name: "unknown subcommand", args: []string{"connections", "explode"}, wantCode: exitUsage, wantErr: `unknown command "connections explode"`},
-		{name: "missing token", args: []string{"connections", "list"}, wantCode: exitUsage, wantErr: "CARDFLOW_API_TOKEN is not set"},
+		{name: "missing token", args: []string{"connections", "list"}, wantCode: exitUsage, wantErr: "no API token: run `cardflow login`"},
 		{name: "run without connection", args: []string{"run", "okta-devices/read-device"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "missing --connection"},
 		{name: "bad flag", args: []string{"runs", "list", "--bogus"}, wantCode: exitUsage, wantErr: "flag provided but not defined: -bogus"},
 		{name: "server unreachable", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "cannot reach the cardflow server at http://127.0.0.1:1"},

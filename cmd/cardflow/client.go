@@ -68,16 +68,30 @@ type client struct {
 	http  *http.Client
 }
 
+// client returns a client with the token of CARDFLOW_API_TOKEN, else the
+// one cardflow login keeps for the server.
 func (o *clientOpts) client() (*client, error) {
-	tok := strings.TrimSpace(o.e.getenv("CARDFLOW_API_TOKEN"))
-	if tok == "" {
-		return nil, usagef("CARDFLOW_API_TOKEN is not set: export the API token the server printed on its first start (it is also in the data directory's api-token file)")
+	c, err := o.anonymousClient()
+	if err != nil {
+		return nil, err
 	}
+	c.token = strings.TrimSpace(o.e.getenv("CARDFLOW_API_TOKEN"))
+	if c.token == "" {
+		c.token = loginToken(o.e, c.base)
+	}
+	if c.token == "" {
+		return nil, usagef("%s", loginHint(c.base))
+	}
+	return c, nil
+}
+
+// anonymousClient returns a client without a token.
+func (o *clientOpts) anonymousClient() (*client, error) {
 	u, err := url.Parse(strings.TrimSuffix(o.server, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usagef("--server %q is not an http(s) URL", o.server)
 	}
-	return &client{base: u.String(), token: tok, http: &http.Client{Timeout: 0}}, nil
+	return &client{base: u.String(), http: &http.Client{Timeout: 0}}, nil
 }
 
 // apiError is an error answer of the API.
@@ -108,7 +122,9 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	req.Header.Set("Accept", "application/json")
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)

@@ -30,11 +30,12 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
-		self:   selfCommand(os.Args[0]),
+		stdin:   os.Stdin,
+		stdout:  os.Stdout,
+		stderr:  os.Stderr,
+		getenv:  os.Getenv,
+		self:    selfCommand(os.Args[0]),
+		openURL: openBrowser,
 	})
 	stop()
 	os.Exit(code)
@@ -46,6 +47,9 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	self           string // how to invoke this program in printed examples
+	// openURL opens a URL in the user's browser (cardflow login); nil
+	// only prints it.
+	openURL func(string) error
 }
 
 // selfCommand is how printed examples should invoke cardflow: "go run
@@ -113,6 +117,14 @@ var commands = []*command{
 		{name: "list", summary: "list recent events, how each arrived and the flow runs it started", run: cmdEventsList},
 	}},
 	{name: "audit", summary: "show the audit log", run: cmdAudit},
+	{name: "login", summary: "sign in with single sign-on and keep a token for the other commands", run: cmdLogin},
+	{name: "logout", summary: "revoke and forget the token of cardflow login", run: cmdLogout},
+	{name: "whoami", summary: "show who the token acts as, and its role", run: cmdWhoami},
+	{name: "tokens", summary: "create, list and revoke personal API tokens", subs: []*command{
+		{name: "create", summary: "create a token (shown once)", run: cmdTokensCreate},
+		{name: "list", summary: "list your tokens (--all: everyone's)", run: cmdTokensList},
+		{name: "revoke", summary: "revoke a token", run: cmdTokensRevoke},
+	}},
 	{name: "keys", summary: "manage the sealing keys", subs: []*command{
 		{name: "list", summary: "list the keyring's keys and how many stored values each seals", run: cmdKeysList},
 		{name: "rotate", summary: "add a new key and re-seal every secret with it", run: cmdKeysRotate},

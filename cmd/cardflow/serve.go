@@ -27,6 +27,8 @@ type serverFlags struct {
 	eventPoll                      time.Duration
 	retain                         retainFlag
 	expiryWarning                  time.Duration
+	oidcIssuer, oidcClientID       string
+	oidcRoles                      stringList
 }
 
 // retainFlag is -retain-runs: days ("30d"), a Go duration ("720h"), or
@@ -81,7 +83,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "serve", "serve [-listen 127.0.0.1:8080] [-data-dir DIR] [-public-url URL] [-trust-origin ORIGIN ...] [-allow-domain-suffix SUFFIX ...] [-db postgres://...]\n\n"+
 		"Environment: CARDFLOW_API_TOKEN (the API token; generated on first start when unset),\n"+
 		"CARDFLOW_KEY (base64 sealing key; DIR/keyring is created when unset),\n"+
-		"CARDFLOW_NOTIFY_SECRET (signs notifications to -notify-url: X-Cardflow-Signature: sha256=<hex HMAC>).")
+		"CARDFLOW_NOTIFY_SECRET (signs notifications to -notify-url: X-Cardflow-Signature: sha256=<hex HMAC>),\n"+
+		"CARDFLOW_OIDC_CLIENT_SECRET (the single sign-on app's client secret, with -oidc-issuer).")
 	var f serverFlags
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve on (port 0 picks a free port)")
 	fs.StringVar(&f.dataDir, "data-dir", "cardflow-data", "directory for the database, the keyring and the API token file")
@@ -97,6 +100,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
 	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever); older ones are purged every hour")
 	fs.DurationVar(&f.expiryWarning, "expiry-warning", 336*time.Hour, "how long before a user connection's refresh token expires (Okta: 90 days after the sign-in) it is flagged as expiring soon and notified")
+	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "single sign-on: the OpenID Connect issuer (e.g. https://example.okta.com); its app's redirect URI is PUBLIC-URL/auth/callback")
+	fs.StringVar(&f.oidcClientID, "oidc-client-id", "", "single sign-on: the OIDC web app's client ID (secret in CARDFLOW_OIDC_CLIENT_SECRET)")
+	fs.Var(&f.oidcRoles, "oidc-role", "single sign-on: ROLE=GROUP gives the group's members the role viewer, operator or admin (repeatable)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -120,6 +126,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		NotifyURLs:          f.notifyURLs,
 		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
 		ExpiryWarning:       f.expiryWarning,
+		OIDCIssuer:          f.oidcIssuer,
+		OIDCClientID:        f.oidcClientID,
+		OIDCClientSecret:    keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_OIDC_CLIENT_SECRET"))),
+		OIDCRoles:           f.oidcRoles,
 		Logger:              log,
 		Stdout:              e.stdout,
 		Failpoint:           e.getenv("CARDFLOW_FAILPOINT"),

@@ -112,6 +112,11 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 		APIToken:       token,
 		Logger:         dc.Logger,
 		Stdout:         dc.Stdout,
+		// Single sign-on with the org's cardflow app and its groups.
+		OIDCIssuer:       orgURL,
+		OIDCClientID:     oktaemu.DemoConsoleClientID,
+		OIDCClientSecret: keyring.Secret(oktaemu.DemoConsoleClientSecret),
+		OIDCRoles:        demoRoles,
 	}
 	if temp {
 		// The data go away with the process; so can the key.
@@ -209,8 +214,15 @@ The emulated Okta org (trusted by this server)
     %-24[10]s no administrator role, assigned
     %-24[11]s super administrator, not assigned to the app
 
+Single sign-on ("Sign in with SSO" in the console, or %[12]s login), same password:
+    %-24[8]s cardflow admin     (group %[13]s)
+    %-24[9]s cardflow operator  (group %[14]s)
+    %-24[10]s cardflow viewer    (group %[15]s)
+    %-24[11]s no cardflow role   (in no group: refused)
+
 `, url, token, orgURL, oktaemu.DemoClientID, oktaemu.DemoClientSecret, devices, oktaemu.DemoPassword,
-		oktaemu.AdminLogin, oktaemu.ReadOnlyLogin, oktaemu.UserLogin, oktaemu.UnassignedLogin)
+		oktaemu.AdminLogin, oktaemu.ReadOnlyLogin, oktaemu.UserLogin, oktaemu.UnassignedLogin,
+		cmd, oktaemu.AdminsGroup, oktaemu.OperatorsGroup, oktaemu.ViewersGroup)
 	fmt.Fprintf(w, "Try it from another terminal:\n\n  export CARDFLOW_SERVER=%s CARDFLOW_API_TOKEN=%s\n", url, token)
 	nickname := demoNickname
 	if len(conns) == 0 {
@@ -278,6 +290,9 @@ func demoConnectionAdvice(c *store.Connection, orgURL, cmd string) string {
 		return fmt.Sprintf("; its org is gone: %s connections delete %q, then create it again with --domain %s", cmd, c.Nickname, orgURL)
 	}
 }
+
+// demoRoles give the demo org's groups their cardflow roles.
+var demoRoles = []string{"admin=" + oktaemu.AdminsGroup, "operator=" + oktaemu.OperatorsGroup, "viewer=" + oktaemu.ViewersGroup}
 
 // emulatorAddrFile, in a demo's data directory, holds the emulated org's
 // listen address, so that a restarted demo serves the org at the same

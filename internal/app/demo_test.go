@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,6 +74,33 @@ func TestDemo(t *testing.T) {
 	var r runJSON
 	if code, data := h.callWith(token, "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": "Demo org", "input": map[string]any{"resultSet": "first"}}, &r); code != 201 || r.Status != "succeeded" {
 		t.Fatalf("run a card in the demo: %d %s", code, data)
+	}
+
+	// Single sign-on is on, with the roles the output lists.
+	for _, w := range []string{oktaemu.AdminLogin + " cardflow admin", oktaemu.ReadOnlyLogin + " cardflow operator", oktaemu.UserLogin + " cardflow viewer", oktaemu.UnassignedLogin + " no cardflow role"} {
+		if !regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(w), " ", `\s+`)).MatchString(text) {
+			t.Errorf("the demo output does not say %q", w)
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.Get(h.url + "/signin/sso")
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("GET /signin/sso: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	callback := h.emu.SignIn(t, resp.Header.Get("Location"), oktaemu.ReadOnlyLogin, oktaemu.DemoPassword)
+	if resp, err = browser.Get(callback.String()); err != nil || resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/connections" {
+		t.Fatalf("the single sign-on callback: %v %v; want 303 to /connections", resp, err)
+	}
+	resp.Body.Close()
+	if resp, err = browser.Get(h.url + "/connections"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the console after single sign-on: %v %v", resp, err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "operator") || strings.Contains(string(page), "New Connection") {
+		t.Errorf("the console of %s (operator) does not say operator, or offers New Connection", oktaemu.ReadOnlyLogin)
 	}
 }
 

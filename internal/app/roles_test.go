@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -265,13 +264,5 @@ func TestConsoleHidesWhatARoleMayNotDo(t *testing.T) {
 				t.Errorf("%s as %s: the page does not say who is signed in", p.path, role)
 			}
 		}
-	}
-}
-
-// decodeJSON is json.Unmarshal failing the test.
-func decodeJSON(t *testing.T, data []byte, v any) {
-	t.Helper()
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("%v\n%s", err, data)
 	}
 }

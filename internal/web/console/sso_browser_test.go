@@ -135,7 +135,7 @@ func TestSSOReplayedCode(t *testing.T) {
 	}
 
 	// The old code within a new sign-in of the replaying browser.
-	resp, _ = get(t, replay, e.url+"/signin/sso")
+	get(t, replay, e.url+"/signin/sso")
 	newState := cookieOf(replay, e.url, "cardflow_sso")
 	q := url.Values{"code": {callback.Query().Get("code")}, "state": {newState}}
 	resp, body = get(t, replay, e.url+"/auth/callback?"+q.Encode())

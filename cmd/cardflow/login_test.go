@@ -1,0 +1,129 @@
+package main
+
+// cardflow login, the other commands with its token, tokens create, list
+// and revoke, and cardflow logout, against a real server with single
+// sign-on through the emulated org's cardflow app.
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/app"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+func startSSOServer(t *testing.T) (*emutest.Server, string) {
+	t.Helper()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Config{
+		Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedOrigins: []string{emu.URL},
+		APIToken: keyring.Secret(e2eToken), Stdout: &strings.Builder{},
+		OIDCIssuer: emu.URL, OIDCClientID: oktaemu.DemoConsoleClientID, OIDCClientSecret: keyring.Secret(oktaemu.DemoConsoleClientSecret),
+		OIDCRoles: []string{"admin=" + oktaemu.AdminsGroup, "operator=" + oktaemu.OperatorsGroup, "viewer=" + oktaemu.ViewersGroup},
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return emu, a.URL()
+}
+
+// runLogin runs cardflow login with a "browser" that signs in at the org
+// as login and follows the redirect to the loopback address.
+func runLogin(t *testing.T, emu *emutest.Server, vars map[string]string, login string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] },
+		openURL: func(u string) error {
+			go func() {
+				loc := emu.SignIn(t, u, login, oktaemu.DemoPassword)
+				resp, err := http.Get(loc.String())
+				if err == nil {
+					resp.Body.Close()
+				}
+			}()
+			return nil
+		}}
+	code := run(t.Context(), []string{"login"}, e)
+	return code, out.String(), errOut.String()
+}
+
+func TestLoginLogout(t *testing.T) {
+	emu, url := startSSOServer(t)
+	config := t.TempDir()
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": config}
+
+	code, out, errOut := runLogin(t, emu, vars, oktaemu.ReadOnlyLogin)
+	if code != exitOK || !strings.Contains(out, "Signed in to "+url+" as "+oktaemu.ReadOnlyLogin+" (operator)") {
+		t.Fatalf("login: exit %d\n%s%s", code, out, errOut)
+	}
+	path := filepath.Join(config, "cardflow", "credentials.json")
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file %s: %v, mode %v; want 0600", path, err, fi.Mode())
+	}
+	if b, _ := os.ReadFile(path); strings.Contains(errOut+out, string(b)) {
+		t.Errorf("the output shows the kept token")
+	}
+
+	// Client commands use the kept token when CARDFLOW_API_TOKEN is unset.
+	code, out, errOut = runCLI(t, vars, "whoami")
+	if code != exitOK || !strings.Contains(out, oktaemu.ReadOnlyLogin) || !strings.Contains(out, "(operator)") {
+		t.Fatalf("whoami after login: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "ci", "--role", "admin")
+	if code == exitOK || !strings.Contains(errOut, "operator role and cannot create a token with the admin role") {
+		t.Errorf("an operator creating an admin token: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "ci", "--role", "viewer", "--expires-in", "24h")
+	if code != exitOK || !strings.Contains(out, "cfp_") {
+		t.Fatalf("tokens create: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, vars, "tokens", "list")
+	if code != exitOK || !strings.Contains(out, "ci") || !strings.Contains(out, "cardflow login on") || strings.Contains(out, "cfp_") {
+		t.Fatalf("tokens list: exit %d\n%s%s", code, out, errOut)
+	}
+	id := ""
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[1] == "ci" {
+			id = f[0]
+		}
+	}
+	if code, out, errOut = runCLI(t, vars, "tokens", "revoke", id); code != exitOK {
+		t.Fatalf("tokens revoke %s: exit %d\n%s%s", id, code, out, errOut)
+	}
+
+	// The audit names the person who signed in.
+	code, out, _ = runCLI(t, map[string]string{"CARDFLOW_SERVER": url, "CARDFLOW_API_TOKEN": e2eToken}, "audit", "--actor", oktaemu.ReadOnlyLogin)
+	if code != exitOK || !strings.Contains(out, "person.signin") || !strings.Contains(out, "token.revoke") {
+		t.Errorf("audit --actor: exit %d\n%s", code, out)
+	}
+
+	code, out, errOut = runCLI(t, vars, "logout")
+	if code != exitOK || !strings.Contains(out, "Signed out of "+url) {
+		t.Fatalf("logout: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut = runCLI(t, vars, "whoami"); code != exitUsage || !strings.Contains(errOut, "cardflow login") {
+		t.Errorf("whoami after logout: exit %d %s; want the hint to log in", code, errOut)
+	}
+}
+
+func TestLoginRefusesAPersonInNoGroup(t *testing.T) {
+	emu, url := startSSOServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	code, out, errOut := runLogin(t, emu, vars, oktaemu.UnassignedLogin)
+	if code != exitFailure || !strings.Contains(errOut, "none of the groups that give a cardflow role") {
+		t.Errorf("login of a person in no group: exit %d\n%s%s", code, out, errOut)
+	}
+}

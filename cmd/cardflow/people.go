@@ -1,0 +1,389 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// tokenView is a personal API token as the API shows it.
+type tokenView struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Owner      actorView  `json:"owner"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	Token      string     `json:"token"`
+}
+
+func cmdTokensCreate(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "tokens create", "tokens create --name NAME [--role viewer|operator|admin] [--expires-in 720h] [--json]")
+	var name, role, expiresIn string
+	fs.StringVar(&name, "name", "", "what the token is for (required)")
+	fs.StringVar(&role, "role", "", "the token's role, at most your own; default your role")
+	fs.StringVar(&expiresIn, "expires-in", "720h", "how long the token lasts (a Go duration, at most 8784h)")
+	c, err := o.parseNoArgs(args)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return usagef("--name is required (say what the token is for)")
+	}
+	body := map[string]string{"name": name, "role": role, "expiresIn": expiresIn}
+	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/tokens", body, func(w io.Writer, t *tokenView) {
+		fmt.Fprintf(w, "Created the token %s (%s, id %s), valid until %s.\nCopy it now; it is not shown again:\n\n  %s\n\n",
+			t.Name, t.Role, t.ID, when(t.ExpiresAt), t.Token)
+	})
+}
+
+func cmdTokensList(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "tokens list", "tokens list [--all] [--json]")
+	var all bool
+	fs.BoolVar(&all, "all", false, "everyone's tokens (admins only)")
+	c, err := o.parseNoArgs(args)
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/tokens"
+	if all {
+		path += "?all=true"
+	}
+	return fetch(ctx, c, o, e.stdout, path, func(w io.Writer, out *struct {
+		Tokens []tokenView `json:"tokens"`
+	}) {
+		if len(out.Tokens) == 0 {
+			fmt.Fprintln(w, "No tokens.")
+			return
+		}
+		t := newTable(w, "ID", "NAME", "ROLE", "OWNER", "CREATED", "EXPIRES", "LAST USED")
+		for _, tok := range out.Tokens {
+			owner := tok.Owner.Login
+			if owner == "" {
+				owner = "bootstrap admin"
+			}
+			last := "never"
+			if tok.LastUsedAt != nil {
+				last = when(*tok.LastUsedAt)
+			}
+			t.row(tok.ID, tok.Name, tok.Role, owner, when(tok.CreatedAt), when(tok.ExpiresAt), last)
+		}
+		t.flush()
+	})
+}
+
+func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "tokens revoke", "tokens revoke TOKEN_ID")
+	_ = fs
+	id, c, err := o.parseOneArg(args, "token id")
+	if err != nil {
+		return err
+	}
+	if err := c.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(id), nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Revoked the token %s.\n", id)
+	return nil
+}
+
+func cmdWhoami(ctx context.Context, e *env, args []string) error {
+	_, o := newClientFlagSet(e, "whoami", "whoami [--json]")
+	c, err := o.parseNoArgs(args)
+	if err != nil {
+		return err
+	}
+	return fetch(ctx, c, o, e.stdout, "/api/v1/whoami", func(w io.Writer, out *struct {
+		Actor *actorView `json:"actor"`
+		Role  string     `json:"role"`
+	}) {
+		fmt.Fprintf(w, "%s (%s) at %s\n", out.Actor, out.Role, c.base)
+	})
+}
+
+// credentials are the tokens of cardflow login, by server URL, kept in
+// the user's config directory readable by the user only.
+type credentials struct {
+	Servers map[string]credential `json:"servers"`
+}
+
+type credential struct {
+	Token     string    `json:"token"`
+	TokenID   string    `json:"tokenId"`
+	Login     string    `json:"login"`
+	Role      string    `json:"role"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// credentialsPath is where cardflow login keeps its tokens:
+// $XDG_CONFIG_HOME/cardflow/credentials.json, else the system's user config
+// directory.
+func credentialsPath(e *env) (string, error) {
+	dir := e.getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		d, err := os.UserConfigDir()
+		if err != nil {
+			return "", fmt.Errorf("no config directory to keep the sign-in in: %w", err)
+		}
+		dir = d
+	}
+	return filepath.Join(dir, "cardflow", "credentials.json"), nil
+}
+
+func loadCredentials(e *env) (*credentials, string, error) {
+	path, err := credentialsPath(e)
+	if err != nil {
+		return nil, "", err
+	}
+	creds := &credentials{Servers: map[string]credential{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return creds, path, nil
+	}
+	if err != nil {
+		return nil, path, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, creds); err != nil {
+		return nil, path, fmt.Errorf("%s is not valid (delete it and run cardflow login again): %w", path, err)
+	}
+	if creds.Servers == nil {
+		creds.Servers = map[string]credential{}
+	}
+	return creds, path, nil
+}
+
+// save writes the credentials 0600 in a 0700 directory, replacing the file
+// in one step.
+func (c *credentials) save(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".credentials-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// loginToken returns the token cardflow login keeps for server, or "".
+func loginToken(e *env, server string) string {
+	creds, _, err := loadCredentials(e)
+	if err != nil {
+		return ""
+	}
+	return creds.Servers[server].Token
+}
+
+func cmdLogin(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "login", "login [--server URL] [--listen 127.0.0.1:0] [--no-browser]\n\n"+
+		"Signs in with the server's single sign-on in the browser (authorization code with PKCE on a\n"+
+		"loopback redirect) and keeps a personal API token in the user's config directory; client\n"+
+		"commands use it when CARDFLOW_API_TOKEN is unset.")
+	var noBrowser bool
+	var listen string
+	fs.BoolVar(&noBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
+	fs.StringVar(&listen, "listen", "127.0.0.1:0", "loopback address for the browser's redirect (the app's redirect URI is http://ADDR/callback; port 0 picks one)")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	c, err := o.anonymousClient()
+	if err != nil {
+		return err
+	}
+	var cfg struct {
+		AuthorizationEndpoint string   `json:"authorizationEndpoint"`
+		ClientID              string   `json:"clientId"`
+		Scopes                []string `json:"scopes"`
+	}
+	if err := c.do(ctx, "GET", "/api/v1/auth/config", nil, &cfg); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			return fmt.Errorf("%s has no single sign-on: start it with -oidc-issuer, -oidc-client-id and -oidc-role, or use an API token (CARDFLOW_API_TOKEN)", c.base)
+		}
+		return err
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || (host != "127.0.0.1" && host != "localhost" && host != "::1") {
+		return usagef("--listen %q must be a loopback address such as 127.0.0.1:8400", listen)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen for the browser's redirect: %w", err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	redirect := "http://" + net.JoinHostPort(host, port) + "/callback"
+	verifier, state, nonce := oauth2.GenerateVerifier(), randomText(), randomText()
+	oc := &oauth2.Config{ClientID: cfg.ClientID, Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthorizationEndpoint}, RedirectURL: redirect, Scopes: cfg.Scopes}
+	authURL := oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
+
+	type result struct {
+		code string
+		err  error
+	}
+	done := make(chan result, 1)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			http.NotFound(w, r)
+			return
+		}
+		q := r.URL.Query()
+		var res result
+		switch {
+		case q.Get("state") != state:
+			res.err = errors.New("the browser came back with a state this login did not send; run cardflow login again")
+		case q.Get("error") != "":
+			res.err = fmt.Errorf("the identity provider refused the sign-in: %s", orDash(q.Get("error_description")+" ("+q.Get("error")+")"))
+		case q.Get("code") == "":
+			res.err = errors.New("the browser came back without a code; run cardflow login again")
+		default:
+			res.code = q.Get("code")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		msg := "You are signed in to cardflow. You can close this tab and go back to the terminal."
+		if res.err != nil {
+			msg = "cardflow login failed: " + res.err.Error()
+		}
+		_ = loginPage.Execute(w, msg)
+		select {
+		case done <- res:
+		default:
+		}
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	fmt.Fprintf(e.stderr, "Sign in to cardflow at %s in your browser:\n\n  %s\n\n", c.base, authURL)
+	if !noBrowser && e.openURL != nil {
+		if err := e.openURL(authURL); err != nil {
+			fmt.Fprintf(e.stderr, "(could not open a browser: %v; open the URL above yourself)\n", err)
+		}
+	}
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Minute):
+		return errors.New("no sign-in within 10 minutes; run cardflow login again")
+	}
+	if res.err != nil {
+		return res.err
+	}
+	machine, _ := os.Hostname()
+	var tok tokenView
+	if err := c.do(ctx, "POST", "/api/v1/auth/cli-token", map[string]string{
+		"code": res.code, "codeVerifier": verifier, "redirectUri": redirect, "nonce": nonce, "name": "cardflow login on " + orDash(machine),
+	}, &tok); err != nil {
+		return err
+	}
+	creds, path, err := loadCredentials(e)
+	if err != nil {
+		return err
+	}
+	creds.Servers[c.base] = credential{Token: tok.Token, TokenID: tok.ID, Login: tok.Owner.Login, Role: tok.Role, ExpiresAt: tok.ExpiresAt}
+	if err := creds.save(path); err != nil {
+		return fmt.Errorf("keep the sign-in in %s: %w", path, err)
+	}
+	fmt.Fprintf(e.stdout, "Signed in to %s as %s (%s) until %s. The token is kept in %s.\n",
+		c.base, tok.Owner.Login, tok.Role, when(tok.ExpiresAt), path)
+	return nil
+}
+
+func cmdLogout(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "logout", "logout [--server URL]")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	c, err := o.anonymousClient()
+	if err != nil {
+		return err
+	}
+	creds, path, err := loadCredentials(e)
+	if err != nil {
+		return err
+	}
+	cred, ok := creds.Servers[c.base]
+	if !ok {
+		fmt.Fprintf(e.stdout, "Not signed in to %s.\n", c.base)
+		return nil
+	}
+	c.token = cred.Token
+	if err := c.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(cred.TokenID), nil, nil); err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) || (ae.Status != http.StatusUnauthorized && ae.Status != http.StatusNotFound) {
+			return fmt.Errorf("revoke the token at %s (the sign-in is kept; try again): %w", c.base, err)
+		}
+	}
+	delete(creds.Servers, c.base)
+	if err := creds.save(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Signed out of %s: the token was revoked and removed from %s.\n", c.base, path)
+	return nil
+}
+
+var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cardflow login</title></head>
+<body style="font-family:sans-serif;max-width:32rem;margin:4rem auto"><h1>cardflow</h1><p>{{.}}</p></body></html>
+`))
+
+func randomText() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// openBrowser opens u in the user's browser.
+func openBrowser(u string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", u)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
+	default:
+		cmd = exec.Command("xdg-open", u)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+// loginHint is how to get a token when there is none.
+func loginHint(server string) string {
+	return "no API token: run `cardflow login` (single sign-on), or export CARDFLOW_API_TOKEN (a personal token from `cardflow tokens create`, or the server's API token, printed on its first start and in the data directory's api-token file); server " + strings.TrimSuffix(server, "/")
+}
