@@ -56,6 +56,10 @@ steps:
     connection: Prod
 `
 
+// enabler enables the tests' flows: their triggered runs are attributed to
+// it.
+var enabler = store.Actor{Type: store.ActorToken, Login: "ada@example.com", TokenName: "deploy"}
+
 // scheduledFlow stores an enabled flow with the given schedule whose first
 // tick is the first after now.
 func scheduledFlow(t testing.TB, st store.Store, name, schedule string, now time.Time) *store.Flow {
@@ -69,7 +73,7 @@ func scheduledFlow(t testing.TB, st store.Store, name, schedule string, now time
 	if err := st.PutFlow(t.Context(), fl); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, doc.Trigger.Schedule.Next(now), store.Actor{Type: store.ActorBootstrap}); err != nil {
+	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, doc.Trigger.Schedule.Next(now), enabler); err != nil {
 		t.Fatal(err)
 	}
 	return fl
@@ -93,8 +97,8 @@ func ticksOf(t *testing.T, st store.Store, fl *store.Flow, want []time.Time) {
 		if err := json.Unmarshal(r.Trigger, &f); err != nil {
 			t.Fatalf("run %s trigger %s: %v", r.ID, r.Trigger, err)
 		}
-		if f.Kind != flow.KindSchedule || r.TriggerKey != flowrun.ScheduleKey(f.Time) || r.Status != "queued" {
-			t.Errorf("run %+v; want a queued schedule run keyed by its tick", r)
+		if f.Kind != flow.KindSchedule || r.TriggerKey != flowrun.ScheduleKey(f.Time) || r.Status != "queued" || r.Actor != enabler {
+			t.Errorf("run %+v; want a queued schedule run keyed by its tick, started as %v (who enabled the flow)", r, enabler)
 		}
 		got[f.Time.UTC()]++
 	}

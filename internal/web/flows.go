@@ -55,6 +55,9 @@ type FlowJSON struct {
 	// Enabled says whether the trigger starts runs; always false without
 	// a trigger.
 	Enabled bool `json:"enabled"`
+	// EnabledBy is who last enabled or disabled the trigger; triggered
+	// runs are attributed to who enabled it.
+	EnabledBy *ActorJSON `json:"enabledBy,omitempty"`
 	// Trigger is null or {kind: "schedule", cron|every, timezone,
 	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
 	Trigger   map[string]any `json:"trigger"`
@@ -80,7 +83,7 @@ type FlowStepJSON struct {
 
 func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) FlowJSON {
 	out := FlowJSON{ID: f.ID, Name: f.Name, Inputs: map[string]FlowInputJSON{}, Steps: []FlowStepJSON{},
-		Enabled: f.Enabled, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		Enabled: f.Enabled, EnabledBy: actorJSON(f.EnabledBy), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 	if len(f.Trigger) > 0 && json.Unmarshal(f.Trigger, &out.Trigger) == nil && out.Trigger["kind"] == flow.KindSchedule {
 		out.Trigger["nextRunAt"] = timePtr(f.NextRunAt)
 	}

@@ -45,6 +45,8 @@ var routeRoles = map[string]access.Role{
 	"POST /api/v1/connections/{id}/test":        access.Admin,
 	"POST /api/v1/connections/{id}/rotate-key":  access.Admin,
 	"POST /api/v1/flows":                        access.Admin,
+	"POST /api/v1/flows/{id}/enable":            access.Admin,
+	"POST /api/v1/flows/{id}/disable":           access.Admin,
 
 	// Console.
 	"GET /static/":                       access.Anyone,

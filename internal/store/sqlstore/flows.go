@@ -39,13 +39,14 @@ func scanFlow(sc scanner) (*store.Flow, error) {
 func (s *Store) PutFlow(ctx context.Context, f *store.Flow) error {
 	fillID(&f.ID)
 	var created, enabled, next int64
-	err := s.queryRow(ctx, s.db, `INSERT INTO flows (`+flowCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0)
+	err := s.queryRow(ctx, s.db, `INSERT INTO flows (`+flowCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', '')
 		ON CONFLICT (name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
 			enabled = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.enabled ELSE 0 END,
 			next_run_at = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.next_run_at ELSE 0 END,
 			trigger_spec = excluded.trigger_spec
-		RETURNING id, created_at, enabled, next_run_at`,
-		f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt), string(f.Trigger)).Scan(&f.ID, &created, &enabled, &next)
+		RETURNING id, created_at, enabled, next_run_at, enabled_by_type, enabled_by_login, enabled_by_token`,
+		f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt), string(f.Trigger)).Scan(&f.ID, &created, &enabled, &next,
+		&f.EnabledBy.Type, &f.EnabledBy.Login, &f.EnabledBy.TokenName)
 	if err != nil {
 		return s.fail(fmt.Sprintf("put flow %q", f.Name), err)
 	}
