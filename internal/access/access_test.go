@@ -1,0 +1,92 @@
+package access
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestRoleAllows(t *testing.T) {
+	tests := []struct {
+		have, need Role
+		want       bool
+	}{
+		{Viewer, Viewer, true}, {Viewer, Operator, false}, {Viewer, Admin, false},
+		{Operator, Viewer, true}, {Operator, Operator, true}, {Operator, Admin, false},
+		{Admin, Viewer, true}, {Admin, Operator, true}, {Admin, Admin, true},
+		{Admin, Anyone, true}, {Anyone, Anyone, false}, {"", Viewer, false}, {"root", Viewer, false}, {Admin, "root", false},
+	}
+	for _, tt := range tests {
+		if got := tt.have.Allows(tt.need); got != tt.want {
+			t.Errorf("%q.Allows(%q) = %v; want %v", tt.have, tt.need, got, tt.want)
+		}
+	}
+}
+
+func TestGroupRoles(t *testing.T) {
+	g := GroupRoles{}
+	for _, v := range []string{"admin=cardflow-admins", "operator=ops", "viewer=everyone", "viewer=contractors"} {
+		role, group, err := ParseGroupRole(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g[role] = append(g[role], group)
+	}
+	tests := []struct {
+		groups []string
+		want   Role
+		ok     bool
+	}{
+		{[]string{"everyone", "cardflow-admins"}, Admin, true},
+		{[]string{"ops", "contractors"}, Operator, true},
+		{[]string{"contractors"}, Viewer, true},
+		{[]string{"Cardflow-Admins"}, "", false}, // names compare exactly
+		{nil, "", false},
+	}
+	for _, tt := range tests {
+		if got, ok := g.RoleFor(tt.groups); got != tt.want || ok != tt.ok {
+			t.Errorf("RoleFor(%v) = %q, %v; want %q, %v", tt.groups, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got := g.Describe(); got != "admin: cardflow-admins; operator: ops; viewer: everyone, contractors" {
+		t.Errorf("Describe() = %q", got)
+	}
+	for _, bad := range []string{"admin", "root=x", "admin=", "=group"} {
+		if _, _, err := ParseGroupRole(bad); err == nil {
+			t.Errorf("ParseGroupRole(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestLimiterPerAddress(t *testing.T) {
+	l := &Limiter{Window: time.Minute, Burst: 3}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for range 3 {
+		if ok, _ := l.Allow("192.0.2.1", now); !ok {
+			t.Fatal("refused before the burst was used")
+		}
+		l.Fail("192.0.2.1", now)
+	}
+	if ok, wait := l.Allow("192.0.2.1", now.Add(10*time.Second)); ok || wait != 50*time.Second {
+		t.Errorf("after 3 failures: allowed %v, wait %v; want refused for 50s", ok, wait)
+	}
+	if ok, _ := l.Allow("198.51.100.7", now); !ok {
+		t.Error("another address was refused")
+	}
+	if ok, _ := l.Allow("192.0.2.1", now.Add(time.Minute)); !ok {
+		t.Error("still refused after the window")
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	for remote, want := range map[string]string{
+		"192.0.2.1:5555":                 "192.0.2.1",
+		"[::ffff:192.0.2.1]:5555":        "192.0.2.1",
+		"[2001:db8:1:2:3:4:5:6]:443":     "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff:4:5:6]:1234": "2001:db8:1:2::/64",
+	} {
+		if got := ClientAddr(&http.Request{RemoteAddr: remote}); got != want {
+			t.Errorf("ClientAddr(%s) = %s; want %s", remote, got, want)
+		}
+	}
+}
