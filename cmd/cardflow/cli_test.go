@@ -16,12 +16,11 @@ import (
 func runCLI(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if vars == nil {
-		vars = map[string]string{}
+	own := map[string]string{"XDG_CONFIG_HOME": t.TempDir()} // never the developer's own sign-in
+	for k, v := range vars {
+		own[k] = v
 	}
-	if _, ok := vars["XDG_CONFIG_HOME"]; !ok {
-		vars["XDG_CONFIG_HOME"] = t.TempDir() // never the developer's own sign-in
-	}
+	vars = own
 	e := &env{
 		stdin:  strings.NewReader(""),
 		stdout: &out,
