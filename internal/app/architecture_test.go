@@ -23,7 +23,7 @@ var architecture = []struct {
 	// Wiring: the one place that knows every concrete type, the storage
 	// backends included.
 	{"internal/app", []string{
-		"internal/web", "internal/web/console",
+		"internal/web", "internal/web/console", "internal/access", "internal/sso",
 		"internal/flowrun", "internal/schedule", "internal/notify", "internal/events", "internal/retention",
 		"internal/connection", "internal/card", "internal/flow",
 		"internal/okta", "internal/keyring", "internal/ratebudget", "internal/problem", "internal/store",
@@ -32,8 +32,12 @@ var architecture = []struct {
 	}},
 
 	// Edge: HTTP API, OAuth callback, console.
-	{"internal/web", []string{"internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
-	{"internal/web/console", []string{"internal/web", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/web", []string{"internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store"}},
+
+	// People: roles, principals, personal tokens; single sign-on.
+	{"internal/access", []string{"internal/problem", "internal/store"}},
+	{"internal/sso", []string{"internal/access", "internal/keyring", "internal/problem"}},
 
 	// Services: flow runs, the scheduler, notifications, the event intake,
 	// retention.
