@@ -7,24 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 )
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 type tokenJSON struct {
 	ID         string     `json:"id"`
@@ -61,7 +51,7 @@ func names(ts []tokenJSON) []string {
 }
 
 func TestPersonalTokens(t *testing.T) {
-	clk := &testClock{now: time.Now()}
+	clk := emutest.NewClock(time.Now())
 	h := startHarness(t, oktaemu.Config{Devices: 2}, func(c *Config) { c.Now = clk.Now })
 	ctx := t.Context()
 	person := func(login string, role access.Role) access.Principal {

@@ -446,7 +446,7 @@ func pageName(shape string) string {
 // the colour contrast of its badges and chips, and its focus indicators.
 func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	routes := consoleRoutes(t)
-	e := newEnv(t)
+	e := newSSOEnv(t)
 	b := newPhoneTab(t, e)
 
 	// Signed out: the sign-in page and its error.
@@ -455,6 +455,18 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	b.fill("API token", "not-the-token")
 	b.click(button("Sign in"))
 	b.checkPage("signin-error")
+
+	// Single sign-on: the org's sign-in page it leads to, and the page
+	// that refuses a person in none of the groups.
+	b.open("/connections")
+	b.click(link("Sign in with SSO"))
+	b.checkPage("sso-org-signin")
+	b.do("type the org credentials",
+		chromedp.SendKeys(`//input[@name="username"]`, oktaemu.UnassignedLogin),
+		chromedp.SendKeys(`//input[@name="password"]`, oktaemu.DemoPassword))
+	b.click(`//form//button[@type="submit"]`)
+	b.wantText("You are not signed in")
+	b.checkPage("sso-no-group")
 	b.signIn()
 
 	// A connection made in the browser: the org's sign-in page and the
@@ -530,11 +542,18 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	}
 	robot := e.connectionByNickname(t, "Robot")
 
+	// A personal token, so that the tokens page lists one.
+	if code, out := e.api(t, "POST", "/api/v1/tokens", "application/json", `{"name":"phone walk","role":"viewer"}`); code != 201 {
+		t.Fatalf("create a token: %d %s", code, out)
+	}
+
 	pending := e.connectionByNickname(t, "Half done")
 	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/connections/" + readOnly.ID, "/connections/" + expiring.ID,
 		"/connections/" + robot.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
 	visited := b.crawl(routes, 1, start...)
 	visited["/signin"] = true
+	visited["/signin/sso"] = true    // checked above: it leads to the org
+	visited["/auth/callback"] = true // checked above: the refusal
 	for _, r := range routes {
 		if !visited[r] && r != "/static/" {
 			t.Errorf("no link of the console leads to %s, so the walk did not check it: link it, or open it in this test", r)
