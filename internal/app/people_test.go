@@ -5,8 +5,10 @@ package app
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,16 +151,32 @@ func TestPersonalTokens(t *testing.T) {
 	})
 
 	t.Run("wrong tokens are slowed down per address", func(t *testing.T) {
+		// Someone guesses tokens from 127.0.0.2; the admin works from
+		// 127.0.0.1.
+		guesser := *h
+		guesser.t = t
+		guesser.http = &http.Client{Transport: &http.Transport{
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+		defer guesser.http.CloseIdleConnections()
 		var e apiErr
-		for range 20 {
-			h.callWith("cfp_wrong", "GET", "/api/v1/whoami", nil, &e)
+		for i := range 20 {
+			if code, _ := guesser.callWith("cfp_wrong", "GET", "/api/v1/whoami", nil, &e); code != http.StatusUnauthorized {
+				t.Fatalf("wrong token %d: status %d; want 401", i+1, code)
+			}
 		}
-		if code, _ := h.callWith("cfp_wrong", "GET", "/api/v1/whoami", nil, &e); code != http.StatusTooManyRequests || e.Error.Code != "rate_limited" {
-			t.Errorf("the 21st wrong token in a minute: status %d %s; want 429 rate_limited", code, e.Error.Code)
+		code, data := guesser.callWith("cfp_wrong", "GET", "/api/v1/whoami", nil, &e)
+		if code != http.StatusTooManyRequests || e.Error.Code != "rate_limited" || !strings.Contains(fmt.Sprint(e.Error.Details["remedy"]), "wait 1m0s") {
+			t.Errorf("the 21st wrong token in a minute: status %d; want 429 rate_limited saying to wait a minute\n%s", code, data)
+		}
+		if code, _ := guesser.callWith(testAPIToken, "GET", "/api/v1/whoami", nil, nil); code != http.StatusTooManyRequests {
+			t.Errorf("the API token from the guessing address: status %d; want 429 until the minute is over", code)
+		}
+		if code, _ := h.callWith(testAPIToken, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+			t.Errorf("the admin at another address: status %d; want 200 (a guesser must not lock the admin out)", code)
 		}
 		clk.Advance(time.Minute)
-		if code, _ := h.callWith(testAPIToken, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
-			t.Errorf("the admin a minute later: status %d; want 200", code)
+		if code, _ := guesser.callWith(testAPIToken, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+			t.Errorf("the guessing address a minute later, with the API token: status %d; want 200", code)
 		}
 	})
 }

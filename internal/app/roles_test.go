@@ -231,6 +231,11 @@ func TestRouteRoleMatrix(t *testing.T) {
 func TestConsoleHidesWhatARoleMayNotDo(t *testing.T) {
 	h := startSSOHarness(t, nil)
 	conn := h.connect("Prod")
+	var put struct{ Flow flowJSON }
+	if code, data := h.postYAML("/api/v1/flows", scheduledFlow, &put); code != http.StatusCreated {
+		t.Fatalf("store a flow: status %d\n%s", code, data)
+	}
+	fl := "/flows/" + put.Flow.ID
 	pages := []struct {
 		path  string
 		shown map[access.Role][]string
@@ -238,6 +243,9 @@ func TestConsoleHidesWhatARoleMayNotDo(t *testing.T) {
 		{"/connections", map[access.Role][]string{access.Admin: {"New Connection"}}},
 		{"/connections/" + conn.ID, map[access.Role][]string{access.Admin: {">Test<", ">Reauthorize<", ">Delete<"}, access.Operator: {`href="/cards/okta-devices/`}}},
 		{"/cards", map[access.Role][]string{access.Operator: {`href="/cards/okta-devices/suspend-device`}}},
+		{fl, map[access.Role][]string{access.Admin: {`action="` + fl + `/enable"`}, access.Operator: {`action="` + fl + `/runs"`, `formaction="` + fl + `/plan"`}}},
+		// A token's role is at most its creator's: the form offers no more.
+		{"/tokens", map[access.Role][]string{access.Viewer: {`<option value="viewer"`}, access.Operator: {`<option value="operator"`}, access.Admin: {`<option value="admin"`}}},
 	}
 	for _, p := range pages {
 		for _, role := range access.Roles {

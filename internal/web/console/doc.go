@@ -1,22 +1,26 @@
-// Package console is cardflow's web console (SPEC §5): server-rendered
+// Package console is cardflow's web console (SPEC §5, §9): server-rendered
 // HTML pages, with their templates and stylesheet embedded, for signing in
-// with the API token, creating, reauthorizing, checking and deleting
-// connections, running cards, planning and running flows, and reading run
-// and flow history. Every page works without JavaScript. The one script,
-// static/copy.js (same origin, as the Content-Security-Policy requires; no
-// inline script), only adds a Copy button beside the read-only fields that
-// show a service connection's public key, which can be selected and copied
-// by hand without it. internal/web mounts the console at "/" through
-// Server.Console.
+// (single sign-on with an OpenID Connect provider, or the API token),
+// creating, reauthorizing, checking and deleting connections, running
+// cards, planning and running flows, reading run and flow history and the
+// audit log, and managing personal API tokens. Every page works without
+// JavaScript. The one script, static/copy.js (same origin, as the
+// Content-Security-Policy requires; no inline script), only adds a Copy
+// button beside the read-only fields that show a service connection's
+// public key, which can be selected and copied by hand without it.
+// internal/web mounts the console at "/" through Server.Console, and each
+// page and form needs the role internal/web's route table gives it.
 //
-// Sessions live in the serving process's memory: the cookie holds only a
-// random id (HttpOnly, SameSite=Lax, Secure behind HTTPS), sessions end on
-// sign-out, after SessionTTL or IdleTimeout, and when the process restarts.
-// Several servers behind one address therefore need sticky sessions. Every
-// form carries the session's CSRF token (compared in constant time) and
-// must come from the console's own origin (Sec-Fetch-Site and Origin);
-// every page is sent with a strict Content-Security-Policy, X-Frame-Options
-// DENY and Referrer-Policy no-referrer.
+// Sessions live in the database (Console.Sessions), so any server behind
+// one address accepts them without sticky sessions, and signing out ends a
+// session everywhere. The cookie holds only a random value (HttpOnly,
+// SameSite=Lax, Secure behind HTTPS); the database keeps its SHA-256, so
+// the table holds nothing that signs anybody in. Sessions end on sign-out
+// and after SessionTTL or IdleTimeout. Every form carries the session's
+// CSRF token (compared in constant time) and must come from the console's
+// own origin (Sec-Fetch-Site and Origin); every page is sent with a strict
+// Content-Security-Policy, X-Frame-Options DENY and Referrer-Policy
+// no-referrer.
 //
 // Pages follow WCAG 2.1 AA without script: wide tables scroll inside their
 // own labelled region so that no page scrolls sideways at 320 px, and a
