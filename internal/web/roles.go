@@ -47,6 +47,7 @@ var routeRoles = map[string]access.Role{
 	"POST /api/v1/flows":                        access.Admin,
 	"POST /api/v1/flows/{id}/enable":            access.Admin,
 	"POST /api/v1/flows/{id}/disable":           access.Admin,
+	"DELETE /api/v1/flows/{id}":                 access.Admin,
 
 	// Console.
 	"GET /static/":                       access.Anyone,
