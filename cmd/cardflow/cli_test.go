@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"strings"
 	"testing"
@@ -183,5 +184,23 @@ func TestRetainRunsFlag(t *testing.T) {
 	}
 	if got := (&retainFlag{}).String(); got != "30d" {
 		t.Errorf("default = %q; want 30d", got)
+	}
+}
+
+func TestPrintConnectionEventSource(t *testing.T) {
+	var c connectionView
+	err := json.Unmarshal([]byte(`{"id":"conn_1","nickname":"Prod","status":"active","eventSource":{"hookStatus":"deactivated",
+		"reason":"Okta deactivated the event hook","remedy":"activate it in the Admin Console","eventTypes":["device.user.remove"],
+		"polledAt":"2026-12-04T10:00:00Z"}}`), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	printConnection(&b, &c)
+	for _, want := range []string{"Event hook:       deactivated (device.user.remove)", "Hook reason:      Okta deactivated the event hook",
+		"Hook remedy:      activate it in the Admin Console", "System Log read:  2026-12-04"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("connections show lacks %q:\n%s", want, b.String())
+		}
 	}
 }

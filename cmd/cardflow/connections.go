@@ -44,8 +44,16 @@ type connectionView struct {
 	// (the current one, and one being rotated in).
 	PublicJWK     json.RawMessage `json:"publicJwk"`
 	NextPublicJWK json.RawMessage `json:"nextPublicJwk"`
-	CreatedAt     time.Time       `json:"createdAt"`
-	UpdatedAt     time.Time       `json:"updatedAt"`
+	// EventSource is how the connection receives Okta events (show only).
+	EventSource *struct {
+		HookStatus string     `json:"hookStatus"`
+		Reason     string     `json:"reason"`
+		Remedy     string     `json:"remedy"`
+		EventTypes []string   `json:"eventTypes"`
+		PolledAt   *time.Time `json:"polledAt"`
+	} `json:"eventSource"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // missing describes the missing scopes: "scope (cards that will fail: ...)".
@@ -126,6 +134,20 @@ func printConnection(w io.Writer, c *connectionView) {
 			name = c.AuthorizedBy.Name + " <" + c.AuthorizedBy.Login + ">"
 		}
 		fmt.Fprintf(w, "Authorized by:    %s at %s\n", name, when(c.authorizedAt()))
+	}
+	if es := c.EventSource; es != nil {
+		if es.HookStatus != "" {
+			fmt.Fprintf(w, "Event hook:       %s (%s)\n", es.HookStatus, orDash(strings.Join(es.EventTypes, " ")))
+			if es.Reason != "" {
+				fmt.Fprintf(w, "Hook reason:      %s\n", es.Reason)
+			}
+			if es.Remedy != "" {
+				fmt.Fprintf(w, "Hook remedy:      %s\n", es.Remedy)
+			}
+		}
+		if es.PolledAt != nil {
+			fmt.Fprintf(w, "System Log read:  %s\n", when(*es.PolledAt))
+		}
 	}
 	fmt.Fprintf(w, "Created:          %s\n", when(c.CreatedAt))
 }

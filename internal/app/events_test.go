@@ -27,6 +27,16 @@ func TestEventHookThroughTheServer(t *testing.T) {
 	if err != nil || src.HookStatus != events.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
 	}
+	var conn struct {
+		EventSource *struct {
+			HookStatus string   `json:"hookStatus"`
+			EventTypes []string `json:"eventTypes"`
+		} `json:"eventSource"`
+	}
+	if code, body := h.call("GET", "/api/v1/connections/"+c.ID, nil, &conn); code != http.StatusOK || conn.EventSource == nil ||
+		conn.EventSource.HookStatus != "active" || !slices.Equal(conn.EventSource.EventTypes, []string{"device.enrollment.create", "device.user.add"}) {
+		t.Errorf("GET the connection: %d %s; want its event hook active with both event types", code, body)
+	}
 	resp, err := h.emu.Client.Post(h.emu.URL+"/_emulator/devices", "application/json", stringsReader(`{"user":"emma.schmidt@example.com"}`))
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("enroll: %v %v", err, resp)

@@ -108,13 +108,25 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"connections": vs})
 }
 
+// connectionJSON is one connection as GET /api/v1/connections/{id}
+// answers it: the connection and how it receives Okta events.
+type connectionJSON struct {
+	*connection.View
+	EventSource *EventSourceJSON `json:"eventSource"`
+}
+
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
 	v, err := s.Connections.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	src, err := s.eventSource(r.Context(), v.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, connectionJSON{View: v, EventSource: src})
 }
 
 // reauthorizeRequest is the body of POST .../reauthorize: {"scopes": [...]}

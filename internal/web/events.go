@@ -2,15 +2,57 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// Events reads the event inbox; store.Store satisfies it.
+// Events reads the event inbox and the connections' event sources;
+// store.Store satisfies it.
 type Events interface {
 	ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error)
+	GetEventSource(ctx context.Context, connectionID string) (*store.EventSource, error)
+}
+
+// EventSourceJSON is how a connection receives Okta events: its event
+// hook's state (with the reason and remedy when Okta deactivated it or it
+// failed verification) and its last System Log poll.
+type EventSourceJSON struct {
+	// HookStatus is "active", "pending", "error" or "deactivated"; ""
+	// when the connection has no event hook (poll delivery, or no flow
+	// needs its events).
+	HookStatus string     `json:"hookStatus"`
+	Reason     string     `json:"reason,omitempty"`
+	Remedy     string     `json:"remedy,omitempty"`
+	EventTypes []string   `json:"eventTypes"`
+	PolledAt   *time.Time `json:"polledAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+}
+
+// eventSource returns connection id's event source; nil when it has none
+// or events are not served.
+func (s *Server) eventSource(ctx context.Context, id string) (*EventSourceJSON, error) {
+	if s.Events == nil {
+		return nil, nil
+	}
+	src, err := s.Events.GetEventSource(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &EventSourceJSON{HookStatus: src.HookStatus, Reason: src.HookReason, Remedy: src.HookRemedy,
+		EventTypes: src.HookTypes, UpdatedAt: src.UpdatedAt}
+	if out.EventTypes == nil {
+		out.EventTypes = []string{}
+	}
+	if !src.PolledAt.IsZero() {
+		out.PolledAt = &src.PolledAt
+	}
+	return out, nil
 }
 
 // EventJSON is the public shape of a received Okta event (SPEC §7).
