@@ -136,7 +136,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:     log,
 		Owner:      cfg.Owner,
 
-		ExpiryWarning: cfg.ExpiryWarning,
+		ExpiryWarning:   cfg.ExpiryWarning,
+		RefreshLeaseTTL: cfg.RefreshLeaseTTL,
 	}
 	if err := a.Registry.Register(connectionExpiryCollector{store: a.Store}); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)

@@ -70,6 +70,9 @@ type Config struct {
 	// FlowLeaseTTL is how long a server's claim on a flow run lasts without
 	// renewal (a crashed server's runs are resumed after it); 0 means 15 s.
 	FlowLeaseTTL time.Duration
+	// RefreshLeaseTTL is how long a connection's token refresh lease lasts
+	// without renewal (connection.Manager.RefreshLeaseTTL); 0 means 6 s.
+	RefreshLeaseTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
 	// NotifyURLs receive notifications (-notify-url); NotifySecret

@@ -124,7 +124,10 @@ func TestMultiServerRefreshSingleFlight(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			emu := emutest.Start(t, oktaemu.Config{Devices: 10})
 			clock := &shiftedClock{}
-			a, b, _ := pgServers(t, emu, func(c *Config) { c.Now = clock.now })
+			// The refresh lease must outlast any scheduling delay of a loaded
+			// machine: a lapsed lease is an interrupted refresh, tested on
+			// its own.
+			a, b, _ := pgServers(t, emu, func(c *Config) { c.Now, c.RefreshLeaseTTL = clock.now, time.Minute })
 			a.connect("Prod")
 			device := a.deviceWithStatus("Prod", "ACTIVE")
 
