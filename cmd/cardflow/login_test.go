@@ -109,6 +109,9 @@ func TestLoginLogout(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "person.signin") || !strings.Contains(out, "token.revoke") {
 		t.Errorf("audit --actor: exit %d\n%s", code, out)
 	}
+	if strings.Contains(out, " of token ") {
+		t.Errorf("audit names a revoked token's owner as a token:\n%s", out)
+	}
 
 	code, out, errOut = runCLI(t, vars, "logout")
 	if code != exitOK || !strings.Contains(out, "Signed out of "+url) {

@@ -94,7 +94,11 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.Tokens.Revoke(r.Context(), p, r.PathValue("id"))
 	summary := "token " + truncate(r.PathValue("id"), 64)
 	if rec != nil {
-		summary = tokenSummary(rec.Name, rec.Role) + " of " + (store.Actor{Type: store.ActorToken, Login: rec.OwnerLogin, TokenName: rec.Name}).String()
+		owner := rec.OwnerLogin
+		if owner == "" {
+			owner = "the bootstrap admin"
+		}
+		summary = tokenSummary(rec.Name, rec.Role) + " of " + owner
 	}
 	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.revoke", InputSummary: summary}, err)
 	if err != nil {
