@@ -589,6 +589,26 @@ func TestCLIFlowsStore(t *testing.T) {
 		t.Errorf("flows disable: exit %d\n%s", code, out)
 	}
 
+	// A flow that events start has no next run to print.
+	onEvent := t.TempDir() + "/on-event.yaml"
+	if err := os.WriteFile(onEvent, []byte(`name: on-removal
+on:
+  event:
+    card: okta-devices/device-removed-from-user
+    connection: Demo org
+steps:
+  - id: read
+    card: okta-devices/read-device
+    connection: Demo org
+    input: {deviceId: "${{ trigger.event.device.id }}"}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "store", onEvent, "--enable")
+	if code != exitOK || !strings.Contains(out, "Trigger: event okta-devices/device-removed-from-user (Demo org), enabled\n") {
+		t.Errorf("flows store --enable of an event flow: exit %d\n%s%s", code, out, errOut)
+	}
+
 	offboard := "../../examples/offboard-user-devices.yaml"
 	code, out, errOut = runCLI(t, s.vars, "flows", "store", offboard, "--enable")
 	if code != exitUsage || !strings.Contains(errOut, "flow offboard-user-devices is stored, but it has no trigger") {

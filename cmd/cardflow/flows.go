@@ -53,6 +53,15 @@ func (f *flowView) state() string {
 	return "disabled"
 }
 
+// nextRunText is ", next run: TIME" for a scheduled flow, and nothing for
+// one that events start (it has no next run to speak of).
+func (f *flowView) nextRunText() string {
+	if f.Trigger["kind"] != "schedule" {
+		return ""
+	}
+	return ", next run: " + f.nextRun()
+}
+
 // nextRun is the next schedule tick, or "-".
 func (f *flowView) nextRun() string {
 	if s, ok := f.Trigger["nextRunAt"].(string); ok && f.Enabled {
@@ -124,7 +133,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	if f.Trigger == nil {
 		fmt.Fprintf(e.stdout, "It has no trigger; run it with: cardflow flows run %s\n", f.Name)
 	} else {
-		fmt.Fprintf(e.stdout, "Trigger: %s, %s, next run: %s\n", f.triggerText(), f.state(), f.nextRun())
+		fmt.Fprintf(e.stdout, "Trigger: %s, %s%s\n", f.triggerText(), f.state(), f.nextRunText())
 	}
 	if stored.Enablement != nil {
 		fmt.Fprintln(e.stdout, stored.Enablement.Message)
@@ -140,7 +149,7 @@ func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) err
 		return err
 	}
 	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *flowView) {
-		fmt.Fprintf(w, "flow %s: %s (trigger: %s, next run: %s)\n", f.Name, f.state(), f.triggerText(), f.nextRun())
+		fmt.Fprintf(w, "flow %s: %s (trigger: %s%s)\n", f.Name, f.state(), f.triggerText(), f.nextRunText())
 	})
 }
 
