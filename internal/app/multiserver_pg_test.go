@@ -137,34 +137,7 @@ func TestMultiServerRefreshSingleFlight(t *testing.T) {
 			}
 			before := emu.Stats(t)["POST /oauth2/v1/token"]
 
-			client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: runs}}
-			defer client.CloseIdleConnections()
-			var failed atomic.Int64
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range runs {
-				h := a
-				if i%2 == 1 {
-					h = b
-				}
-				wg.Go(func() {
-					<-start
-					hc := *h
-					hc.http = client
-					code, r := hc.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": device})
-					if code != http.StatusCreated || r.Status != "succeeded" {
-						if failed.Add(1) <= 3 {
-							t.Errorf("run %d on %s: %d %+v", i, h.url, code, r.Error)
-						}
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-
-			if n := failed.Load(); n != 0 {
-				t.Errorf("%d of %d runs failed; want none", n, runs)
-			}
+			readOnBoth(t, a, b, runs, "Prod", device)
 			if got := emu.Stats(t)["POST /oauth2/v1/token"] - before; got != 1 {
 				t.Errorf("%d runs made %d token requests; want exactly 1", runs, got)
 			}
@@ -172,6 +145,40 @@ func TestMultiServerRefreshSingleFlight(t *testing.T) {
 				t.Errorf("the org served %d device reads; want at least %d", got, runs)
 			}
 		})
+	}
+}
+
+// readOnBoth starts runs reads of device through connection conn at once,
+// alternating between servers a and b, and fails t unless every run
+// succeeds.
+func readOnBoth(t *testing.T, a, b *harness, runs int, conn, device string) {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: runs}}
+	defer client.CloseIdleConnections()
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range runs {
+		h := a
+		if i%2 == 1 {
+			h = b
+		}
+		wg.Go(func() {
+			<-start
+			hc := *h
+			hc.http = client
+			code, r := hc.run("okta-devices/read-device", conn, map[string]any{"deviceId": device})
+			if code != http.StatusCreated || r.Status != "succeeded" {
+				if failed.Add(1) <= 3 {
+					t.Errorf("run %d on %s: %d %+v", i, h.url, code, r.Error)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Errorf("%d of %d runs failed; want none", n, runs)
 	}
 }
 
