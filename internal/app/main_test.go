@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +46,10 @@ func serveChild(args []string) int {
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "")
 	fs.DurationVar(&cfg.EventPollInterval, "event-poll-interval", 0, "")
 	fs.DurationVar(&cfg.FlowLeaseTTL, "flow-lease-ttl", 15*time.Second, "")
+	fs.Func("clock-file", "", func(path string) error {
+		cfg.Now = fileClock(path)
+		return nil
+	})
 	fs.Func("notify-url", "", func(u string) error {
 		cfg.NotifyURLs = append(cfg.NotifyURLs, u)
 		return nil
@@ -66,4 +71,23 @@ func serveChild(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// fileClock is a clock that a test moves from outside the process: the
+// wall clock plus the duration written in the file at path (none while the
+// file is absent). A test that waits for a scheduled tick moves the
+// servers' clocks to just before it instead of waiting for it.
+func fileClock(path string) func() time.Time {
+	return func() time.Time {
+		now := time.Now()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return now
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(string(b)))
+		if err != nil {
+			panic(fmt.Sprintf("clock file %s: %v", path, err))
+		}
+		return now.Add(d)
+	}
 }

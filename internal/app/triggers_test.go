@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -303,19 +305,28 @@ func TestScheduleTickSurvivesKill(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	dir := t.TempDir()
-	c1 := startChild(t, emu, dir, fpScheduleAfterTick)
+	clock := filepath.Join(t.TempDir(), "clock")
+	c1 := startChild(t, emu, dir, fpScheduleAfterTick, "-clock-file", clock)
 	h1 := c1.harness(emu, dir)
 	h1.connect("Prod")
 	var put putAnswer
 	if code, data := h1.postYAML("/api/v1/flows", scheduledFlow, &put); code != http.StatusCreated {
 		t.Fatalf("store: %d %s", code, data)
 	}
+	// The servers' clocks stand three seconds before a minute's tick when
+	// the flow is enabled; should enabling take longer than that, the
+	// flow's first tick is the following one.
+	wall := time.Now()
+	tick := wall.Add(3 * time.Second).Truncate(time.Minute).Add(time.Minute)
+	if err := os.WriteFile(clock, []byte(tick.Add(-3*time.Second).Sub(wall).String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if code, data := h1.call("POST", "/api/v1/flows/"+put.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
 		t.Fatalf("enable: %d %s", code, data)
 	}
-	c1.waitKilledWithin(2 * time.Minute) // at the first tick, at most a minute away
+	c1.waitKilledWithin(2 * time.Minute)
 
-	c2 := startChild(t, emu, dir, "")
+	c2 := startChild(t, emu, dir, "", "-clock-file", clock)
 	h2 := c2.harness(emu, dir)
 	var runs []triggeredRun
 	waitFor(t, "the tick's run to finish", func() bool {
@@ -328,6 +339,9 @@ func TestScheduleTickSurvivesKill(t *testing.T) {
 		if r.Trigger.Time.Equal(first.Trigger.Time) {
 			n++
 		}
+	}
+	if !first.Trigger.Time.Equal(tick) && !first.Trigger.Time.Equal(tick.Add(time.Minute)) {
+		t.Errorf("the run is of the tick %v; want %v (or the next one)", first.Trigger.Time, tick)
 	}
 	if n != 1 || first.Trigger.Kind != "schedule" {
 		t.Fatalf("runs %+v; want exactly one run of the tick %v", runs, first.Trigger.Time)
