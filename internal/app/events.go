@@ -131,20 +131,6 @@ func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time
 	return now, nil
 }
 
-// FlowSource of the dispatcher: the scan of one connection.
-type intakeFlows struct{ in *eventIntake }
-
-func (f intakeFlows) EventFlows(ctx context.Context, connectionID string) ([]events.EventFlow, error) {
-	m, err := f.in.scan(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if cf := m[connectionID]; cf != nil {
-		return cf.flows, nil
-	}
-	return nil, nil
-}
-
 // once runs one round of the intake; it polls System Logs and checks
 // hooks at Okta only when poll is set (the rounds of the interval), so
 // that events arriving by hook do not make a call each.
@@ -188,7 +174,7 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 				in.log.WarnContext(ctx, "events: polling the System Log", slog.String("connection", id), slog.Any("error", err))
 			}
 		}
-		if _, err := in.dispatcher.Dispatch(ctx, id); err != nil {
+		if _, err := in.dispatcher.Dispatch(ctx, id, cf.flows); err != nil {
 			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", id), slog.Any("error", err))
 		}
 	}
@@ -287,7 +273,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger) *ev
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.Wake() }}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now}
-	in.dispatcher = &events.Dispatcher{Store: a.Store, Flows: intakeFlows{in}, Runs: a.Flows, Now: cfg.Now,
+	in.dispatcher = &events.Dispatcher{Store: a.Store, Runs: a.Flows, Now: cfg.Now,
 		Started: func(*store.FlowRun) { a.Flows.Wake() }}
 	return in
 }

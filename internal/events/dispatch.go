@@ -28,11 +28,6 @@ type EventFlow struct {
 	EnabledAt time.Time
 }
 
-// FlowSource lists the enabled event-triggered flows of a connection.
-type FlowSource interface {
-	EventFlows(ctx context.Context, connectionID string) ([]EventFlow, error)
-}
-
 // Runs builds the queued run a trigger starts (flowrun.Service), keyed so
 // that the flow has at most one run per key.
 type Runs interface {
@@ -48,7 +43,6 @@ func EventKey(uuid string) string { return "event:" + uuid }
 // for concurrent use, also by several servers on one store.
 type Dispatcher struct {
 	Store store.Store      // required
-	Flows FlowSource       // required
 	Runs  Runs             // required
 	Now   func() time.Time // nil means time.Now
 	// Started, when set, is called after a run was started (to wake the
@@ -72,14 +66,12 @@ type DispatchResult struct {
 
 // Dispatch starts the runs of the connection's undispatched events, in
 // order of publication, and marks each event dispatched once every flow
-// it triggers has its run. A run already started for an (event, flow)
-// pair, by this or another server, is not started again.
-func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string) (DispatchResult, error) {
+// it triggers has its run. flows are the connection's enabled
+// event-triggered flows, as the caller read them for this round. A run
+// already started for an (event, flow) pair, by this or another server,
+// is not started again.
+func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []EventFlow) (DispatchResult, error) {
 	var res DispatchResult
-	flows, err := d.Flows.EventFlows(ctx, connectionID)
-	if err != nil {
-		return res, err
-	}
 	for {
 		evs, err := d.Store.UndispatchedEvents(ctx, connectionID, 500)
 		if err != nil || len(evs) == 0 {

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -55,14 +54,15 @@ steps:
 // flowList is a fixed list of enabled flows.
 type flowList []EventFlow
 
-func (l flowList) EventFlows(_ context.Context, id string) ([]EventFlow, error) {
+// of returns the flows of the connection id.
+func (l flowList) of(id string) []EventFlow {
 	var out []EventFlow
 	for _, f := range l {
 		if f.ConnectionID == id {
 			out = append(out, f)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func parsedFlow(t *testing.T, id, src, eventType string, enabledAt time.Time) EventFlow {
@@ -121,7 +121,7 @@ func TestDispatchExactlyOncePerFlow(t *testing.T) {
 	var mu sync.Mutex
 	var started []*store.FlowRun
 	newDispatcher := func() *Dispatcher {
-		return &Dispatcher{Store: in.st, Flows: flows, Runs: flowrun.New(flowrun.Config{Store: in.st}), Started: func(r *store.FlowRun) {
+		return &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st}), Started: func(r *store.FlowRun) {
 			mu.Lock()
 			started = append(started, r)
 			mu.Unlock()
@@ -131,14 +131,14 @@ func TestDispatchExactlyOncePerFlow(t *testing.T) {
 	for range 2 {
 		d := newDispatcher()
 		wg.Go(func() {
-			if _, err := d.Dispatch(t.Context(), connID); err != nil {
+			if _, err := d.Dispatch(t.Context(), connID, flows.of(connID)); err != nil {
 				t.Errorf("dispatch: %v", err)
 			}
 		})
 	}
 	wg.Wait()
 	// Dispatching again finds nothing to do.
-	if res, err := newDispatcher().Dispatch(t.Context(), connID); err != nil || res.Events != 0 || res.Started != 0 {
+	if res, err := newDispatcher().Dispatch(t.Context(), connID, flows.of(connID)); err != nil || res.Events != 0 || res.Started != 0 {
 		t.Errorf("second dispatch: %+v, %v; want nothing", res, err)
 	}
 
@@ -195,7 +195,8 @@ func TestDispatchOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var order []string
-	d := &Dispatcher{Store: in.st, Flows: flowList{parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", base)},
+	flows := flowList{parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", base)}
+	d := &Dispatcher{Store: in.st,
 		Runs: flowrun.New(flowrun.Config{Store: in.st}),
 		Started: func(r *store.FlowRun) {
 			var fir flow.Firing
@@ -203,7 +204,7 @@ func TestDispatchOrder(t *testing.T) {
 			dev, _ := fir.Event["device"].(map[string]any)
 			order = append(order, fmt.Sprint(dev["id"]))
 		}}
-	if _, err := d.Dispatch(t.Context(), connID); err != nil {
+	if _, err := d.Dispatch(t.Context(), connID, flows.of(connID)); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(order, []string{"guo1", "guo2", "guo3", "guo4", "guo5"}) {

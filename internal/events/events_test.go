@@ -257,8 +257,8 @@ func TestExactlyOnceInbox(t *testing.T) {
 			var wg sync.WaitGroup
 			for range 2 {
 				wg.Go(func() {
-					d := &Dispatcher{Store: in.st, Flows: flows, Runs: flowrun.New(flowrun.Config{Store: in.st})}
-					if _, err := d.Dispatch(t.Context(), connID); err != nil {
+					d := &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st})}
+					if _, err := d.Dispatch(t.Context(), connID, flows.of(connID)); err != nil {
 						t.Errorf("dispatch: %v", err)
 					}
 				})
