@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/api"
 )
 
 // runCLI runs the command line with environment vars and returns the exit
@@ -188,7 +190,7 @@ func TestRetainRunsFlag(t *testing.T) {
 }
 
 func TestPrintConnectionEventSource(t *testing.T) {
-	var c connectionView
+	var c api.ConnectionDetail
 	err := json.Unmarshal([]byte(`{"id":"conn_1","nickname":"Prod","status":"active","eventSource":{"hookStatus":"deactivated",
 		"reason":"Okta deactivated the event hook","remedy":"activate it in the Admin Console","eventTypes":["device.user.remove"],
 		"polledAt":"2026-12-04T10:00:00Z"}}`), &c)

@@ -10,54 +10,13 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
 )
 
-// connectionView is the API's connection (SPEC §5).
-type connectionView struct {
-	ID              string   `json:"id"`
-	Connector       string   `json:"connector"`
-	Nickname        string   `json:"nickname"`
-	Domain          string   `json:"domain"`
-	ClientID        string   `json:"clientId"`
-	Status          string   `json:"status"`
-	StatusReason    string   `json:"statusReason"`
-	Remedy          string   `json:"remedy"`
-	ScopeMode       string   `json:"scopeMode"`
-	RequestedScopes []string `json:"requestedScopes"`
-	GrantedScopes   []string `json:"grantedScopes"`
-	MissingScopes   []string `json:"missingScopes"`
-	// MissingScopeCards names, for each missing scope, the cards that fail.
-	MissingScopeCards map[string][]string `json:"missingScopeCards"`
-	AuthorizedBy      *struct {
-		Type     string `json:"type"`
-		UserID   string `json:"userId"`
-		Login    string `json:"login"`
-		Name     string `json:"name"`
-		ClientID string `json:"clientId"`
-	} `json:"authorizedBy"`
-	AuthorizedAt          *time.Time `json:"authorizedAt"`
-	Auth                  string     `json:"auth"`
-	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
-	ExpiresSoon           bool       `json:"expiresSoon"`
-	DPoP                  bool       `json:"dpop"`
-	// PublicJWK and NextPublicJWK are a service connection's public keys
-	// (the current one, and one being rotated in).
-	PublicJWK     json.RawMessage `json:"publicJwk"`
-	NextPublicJWK json.RawMessage `json:"nextPublicJwk"`
-	// EventSource is how the connection receives Okta events (show only).
-	EventSource *struct {
-		HookStatus string     `json:"hookStatus"`
-		Reason     string     `json:"reason"`
-		Remedy     string     `json:"remedy"`
-		EventTypes []string   `json:"eventTypes"`
-		PolledAt   *time.Time `json:"polledAt"`
-	} `json:"eventSource"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-}
-
-// missing describes the missing scopes: "scope (cards that will fail: ...)".
-func (c *connectionView) missing() []string {
+// missingScopes describes the missing scopes: "scope (cards that will
+// fail: ...)".
+func missingScopes(c *api.Connection) []string {
 	var out []string
 	for _, sc := range c.MissingScopes {
 		if cards := c.MissingScopeCards[sc]; len(cards) > 0 {
@@ -70,14 +29,14 @@ func (c *connectionView) missing() []string {
 }
 
 // authorizedAt is the time of the last authorization; zero when none.
-func (c *connectionView) authorizedAt() time.Time {
+func authorizedAt(c *api.Connection) time.Time {
 	if c.AuthorizedAt == nil {
 		return time.Time{}
 	}
 	return *c.AuthorizedAt
 }
 
-func (c *connectionView) authorizedLogin() string {
+func authorizedLogin(c *api.Connection) string {
 	if c.AuthorizedBy == nil {
 		return ""
 	}
@@ -87,7 +46,7 @@ func (c *connectionView) authorizedLogin() string {
 	return c.AuthorizedBy.Login
 }
 
-func printConnection(w io.Writer, c *connectionView) {
+func printConnection(w io.Writer, c *api.ConnectionDetail) {
 	fmt.Fprintf(w, "ID:               %s\n", c.ID)
 	fmt.Fprintf(w, "Nickname:         %s\n", c.Nickname)
 	fmt.Fprintf(w, "Connector:        %s\n", c.Connector)
@@ -102,7 +61,7 @@ func printConnection(w io.Writer, c *connectionView) {
 	fmt.Fprintf(w, "Scopes:           %s\n", orDash(c.ScopeMode))
 	fmt.Fprintf(w, "Requested scopes: %s\n", orDash(strings.Join(c.RequestedScopes, " ")))
 	fmt.Fprintf(w, "Granted scopes:   %s\n", orDash(strings.Join(c.GrantedScopes, " ")))
-	if m := c.missing(); len(m) > 0 {
+	if m := missingScopes(&c.Connection); len(m) > 0 {
 		fmt.Fprintf(w, "Missing scopes:   %s\n", strings.Join(m, "; "))
 	}
 	fmt.Fprintf(w, "Auth:             %s\n", orDash(c.Auth))
@@ -133,7 +92,7 @@ func printConnection(w io.Writer, c *connectionView) {
 		if c.AuthorizedBy.Name != "" {
 			name = c.AuthorizedBy.Name + " <" + c.AuthorizedBy.Login + ">"
 		}
-		fmt.Fprintf(w, "Authorized by:    %s at %s\n", name, when(c.authorizedAt()))
+		fmt.Fprintf(w, "Authorized by:    %s at %s\n", name, when(authorizedAt(&c.Connection)))
 	}
 	if es := c.EventSource; es != nil {
 		if es.HookStatus != "" {
@@ -158,20 +117,18 @@ func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/connections", func(w io.Writer, out *struct {
-		Connections []connectionView `json:"connections"`
-	}) {
+	return fetch(ctx, c, o, e.stdout, "/api/v1/connections", func(w io.Writer, out *api.ConnectionList) {
 		t := newTable(w, "NICKNAME", "STATUS", "DOMAIN", "CONNECTOR", "AUTHORIZED BY", "ID")
 		for i := range out.Connections {
 			v := &out.Connections[i]
-			t.row(v.Nickname, statusText(v), v.Domain, v.Connector, orDash(v.authorizedLogin()), v.ID)
+			t.row(v.Nickname, statusText(v), v.Domain, v.Connector, orDash(authorizedLogin(v)), v.ID)
 		}
 		t.flush()
 	})
 }
 
 // statusText is the status with a mark people can scan.
-func statusText(v *connectionView) string {
+func statusText(v *api.Connection) string {
 	if v.Status == "active" {
 		var marks []string
 		if len(v.MissingScopes) > 0 {
@@ -222,14 +179,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 			"Okta API Services app with private_key_jwt: give its private key (PEM or JWK) with\n"+
 			"--private-key-file, or let cardflow generate one; it prints the public JWK to add\n"+
 			"to the app.")
-	var in struct {
-		Connector    string    `json:"connector"`
-		Nickname     string    `json:"nickname"`
-		Domain       string    `json:"domain"`
-		ClientID     string    `json:"clientId"`
-		ClientSecret string    `json:"clientSecret"`
-		Scopes       *[]string `json:"scopes"`
-	}
+	var in api.CreateConnectionRequest
 	var secretFile, secretFlag string
 	var scopes stringList
 	var timeout time.Duration
@@ -269,16 +219,13 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in.ClientSecret = secret
+	in.ClientSecret = api.Secret(secret)
 	in.Scopes = scopeSelection(scopes)
 	c, err := o.client()
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Connection   connectionView `json:"connection"`
-		AuthorizeURL string         `json:"authorizeUrl"`
-	}
+	var out api.ConnectionCreated
 	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
 		return err
 	}
@@ -364,11 +311,11 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 			return err
 		}
 		if err == nil {
-			var v connectionView
+			var v api.ConnectionDetail
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return err
 			}
-			if v.Status != "pending" && (since.IsZero() || v.authorizedAt().After(since) || v.Status != "active") {
+			if v.Status != "pending" && (since.IsZero() || authorizedAt(&v.Connection).After(since) || v.Status != "active") {
 				if o.json {
 					if err := printJSON(e.stdout, raw); err != nil {
 						return err
@@ -427,28 +374,26 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 	if err != nil {
 		return err
 	}
-	var before connectionView
+	var before api.ConnectionDetail
 	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &before); err != nil {
 		return err
 	}
-	body := map[string]any{}
+	var body api.ReauthorizeRequest
 	switch {
 	case defaultScopes:
-		body["scopeMode"] = "default"
+		body.ScopeMode = "default"
 	case scopes != nil:
-		body["scopes"] = *scopes
+		body.Scopes = scopes
 	}
 	prev, err := lastAuthorizeEvent(ctx, c, before.ID)
 	if err != nil {
 		return err
 	}
-	var out struct {
-		AuthorizeURL string `json:"authorizeUrl"`
-	}
+	var out api.Reauthorization
 	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(before.ID)+"/reauthorize", body, &out); err != nil {
 		return err
 	}
-	since := before.authorizedAt()
+	since := authorizedAt(&before.Connection)
 	if since.IsZero() {
 		since = time.Unix(0, 1)
 	}
@@ -461,12 +406,7 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out struct {
-		OK           bool   `json:"ok"`
-		Status       string `json:"status"`
-		StatusReason string `json:"statusReason"`
-		Remedy       string `json:"remedy"`
-	}
+	var out api.ConnectionTest
 	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/test", nil, &out); err != nil {
 		return err
 	}
@@ -494,40 +434,31 @@ func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	if err := c.do(ctx, "DELETE", "/api/v1/connections/"+pathEscape(id), nil, &out); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, out)
-	}
-	fmt.Fprintf(e.stdout, "Deleted connection %s.\n", id)
-	if w, ok := out["warning"].(string); ok && w != "" {
-		fmt.Fprintf(e.stdout, "Warning: %s\n", w)
-	}
-	return nil
+	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/connections/"+pathEscape(id), nil, func(w io.Writer, out *api.ConnectionDeleted) {
+		fmt.Fprintf(w, "Deleted connection %s.\n", id)
+		if out.Warning != "" {
+			fmt.Fprintf(w, "Warning: %s\n", out.Warning)
+		}
+	})
 }
 
 // createServiceConnection creates a service connection and prints the
 // public JWK to add to the org's API Services app.
 func createServiceConnection(ctx context.Context, e *env, o *clientOpts, connector, nickname, domain, clientID string, scopes *[]string, keyFile, keyAlg string, dpop bool) error {
-	in := map[string]any{"auth": "service", "connector": connector, "nickname": nickname, "domain": domain,
-		"clientId": clientID, "scopes": scopes, "keyAlgorithm": keyAlg, "dpop": dpop}
+	in := api.CreateConnectionRequest{Auth: "service", Connector: connector, Nickname: nickname, Domain: domain,
+		ClientID: clientID, Scopes: scopes, KeyAlgorithm: keyAlg, DPoP: dpop}
 	if keyFile != "" {
 		key, err := readKeyFile(e, keyFile)
 		if err != nil {
 			return err
 		}
-		in["privateKey"] = key
+		in.PrivateKey = api.Secret(key)
 	}
 	c, err := o.client()
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Connection connectionView  `json:"connection"`
-		PublicJWK  json.RawMessage `json:"publicJwk"`
-	}
+	var out api.ConnectionKey
 	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
 		return err
 	}
@@ -564,8 +495,8 @@ func compactJSON(raw json.RawMessage) string {
 
 // printServiceKey prints a service connection, its public JWK and what to
 // do with it.
-func printServiceKey(w io.Writer, v *connectionView, jwk json.RawMessage) {
-	printConnection(w, v)
+func printServiceKey(w io.Writer, v *api.Connection, jwk json.RawMessage) {
+	printConnection(w, &api.ConnectionDetail{Connection: *v})
 	fmt.Fprintf(w, "\nPublic key (JWK) of the connection, to add to the app:\n\n%s\n\n", compactJSON(jwk))
 	if v.Status != "active" {
 		fmt.Fprintf(w, "In the Okta Admin Console, open the API Services app %s: on the General tab set\n"+
@@ -586,11 +517,8 @@ func cmdConnectionsRotateKey(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Connection connectionView  `json:"connection"`
-		PublicJWK  json.RawMessage `json:"publicJwk"`
-	}
-	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/rotate-key", map[string]string{"keyAlgorithm": alg}, &out); err != nil {
+	var out api.ConnectionKey
+	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/rotate-key", api.RotateKeyRequest{KeyAlgorithm: alg}, &out); err != nil {
 		return err
 	}
 	if o.json {

@@ -17,7 +17,7 @@ var architecture = []struct {
 	mayImport []string
 }{
 	// Entry points: flags, environment, signals, exit codes.
-	{"cmd/cardflow", []string{"internal/app", "internal/keyring"}},
+	{"cmd/cardflow", []string{"internal/app", "internal/api", "internal/keyring"}},
 	{"cmd/oktaemu", []string{"internal/oktaemu"}},
 
 	// Wiring: the one place that knows every concrete type, the storage
@@ -32,7 +32,7 @@ var architecture = []struct {
 	}},
 
 	// Edge: HTTP API, OAuth callback, console.
-	{"internal/web", []string{"internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/web", []string{"internal/api", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
 	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store"}},
 
 	// People: roles, principals, personal tokens; single sign-on.
@@ -52,8 +52,10 @@ var architecture = []struct {
 	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/store"}},
 	{"internal/flow", []string{"internal/inputtext", "internal/problem"}},
 
-	// Base. inputtext is the one rule for inputs given as text.
+	// Base. inputtext is the one rule for inputs given as text; api the
+	// HTTP API's request and response types, shared by web and the CLI.
 	{"internal/inputtext", nil},
+	{"internal/api", nil},
 	{"internal/okta", nil},
 	{"internal/keyring", nil},
 	{"internal/problem", nil},

@@ -20,19 +20,19 @@ import (
 // browser lands on. It never holds a secret.
 type CallbackResult struct {
 	// OK is true when the connection was (re)authorized.
-	OK              bool   `json:"ok"`
-	ConnectionID    string `json:"connectionId"`
-	Nickname        string `json:"nickname"`
-	Reauthorization bool   `json:"reauthorization"`
+	OK              bool
+	ConnectionID    string
+	Nickname        string
+	Reauthorization bool
 	// Code is the problem code of a failure; empty on success.
-	Code    problem.Code `json:"code,omitempty"`
-	Message string       `json:"message"`
-	Remedy  string       `json:"remedy,omitempty"`
+	Code    problem.Code
+	Message string
+	Remedy  string
 	// Warnings are things to know despite success: scopes not granted and
 	// the cards they break, a previous refresh token that could not be
 	// revoked.
-	Warnings   []string `json:"warnings,omitempty"`
-	Connection *View    `json:"connection,omitempty"`
+	Warnings   []string
+	Connection *View
 }
 
 // Callback completes an authorization from the query of the request the org

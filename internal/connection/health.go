@@ -102,10 +102,10 @@ func (m *Manager) revokeQuietly(ctx context.Context, c *store.Connection, secret
 
 // TestResult is the outcome of a health check.
 type TestResult struct {
-	OK           bool   `json:"ok"`
-	Status       string `json:"status"`
-	StatusReason string `json:"statusReason"`
-	Remedy       string `json:"remedy"`
+	OK           bool
+	Status       string
+	StatusReason string
+	Remedy       string
 }
 
 // Test re-verifies a connection (SPEC C10): it refreshes the access token
@@ -184,12 +184,12 @@ func (m *Manager) testFailure(ctx context.Context, id string, err error) *TestRe
 // DeleteResult tells what Delete did besides deleting.
 type DeleteResult struct {
 	// ID and Nickname name the deleted connection (Delete takes either).
-	ID       string `json:"id"`
-	Nickname string `json:"nickname"`
+	ID       string
+	Nickname string
 	// Revoked is true when the org confirmed the refresh token's revocation.
-	Revoked bool `json:"revoked"`
+	Revoked bool
 	// Warning explains a revocation that failed (the deletion went on).
-	Warning string `json:"warning,omitempty"`
+	Warning string
 }
 
 // Delete revokes the connection's refresh token at the org (RFC 7009; a

@@ -112,58 +112,59 @@ func (m *Manager) now() time.Time {
 
 func (m *Manager) httpClient() *http.Client { m.init(); return m.client }
 
-// View is the public shape of a connection (SPEC §5). It never holds a
+// View is what may be shown of a connection: the API serves it converted
+// to api.Connection (SPEC §5), the console renders it. It never holds a
 // secret.
 type View struct {
-	ID        string `json:"id"`
-	Connector string `json:"connector"`
-	Nickname  string `json:"nickname"`
-	Domain    string `json:"domain"`
+	ID        string
+	Connector string
+	Nickname  string
+	Domain    string
 	// ClientID is the org app's client ID (the OAuth app, or a service
 	// connection's API Services app). Not a secret.
-	ClientID        string   `json:"clientId"`
-	Status          string   `json:"status"`
-	StatusReason    string   `json:"statusReason"`
-	Remedy          string   `json:"remedy"`
-	ScopeMode       string   `json:"scopeMode"`
-	RequestedScopes []string `json:"requestedScopes"`
-	GrantedScopes   []string `json:"grantedScopes"`
-	MissingScopes   []string `json:"missingScopes"`
+	ClientID        string
+	Status          string
+	StatusReason    string
+	Remedy          string
+	ScopeMode       string
+	RequestedScopes []string
+	GrantedScopes   []string
+	MissingScopes   []string
 	// MissingScopeCards names, for each missing scope, the cards that fail
 	// without it.
-	MissingScopeCards map[string][]string `json:"missingScopeCards"`
-	AuthorizedBy      *AuthorizedBy       `json:"authorizedBy"`
-	AuthorizedAt      *time.Time          `json:"authorizedAt"`
+	MissingScopeCards map[string][]string
+	AuthorizedBy      *AuthorizedBy
+	AuthorizedAt      *time.Time
 	// Auth is "user" (a person signed in; refresh tokens) or "service"
 	// (an API Services app with private_key_jwt).
-	Auth string `json:"auth"`
+	Auth string
 	// RefreshTokenExpiresAt is when a user connection's refresh token
 	// expires (Okta: 90 days after the sign-in); nil when unknown or for a
 	// service connection.
-	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
+	RefreshTokenExpiresAt *time.Time
 	// ExpiresSoon is true within the expiry warning of that time.
-	ExpiresSoon bool `json:"expiresSoon"`
+	ExpiresSoon bool
 	// DPoP is true when the connection sends DPoP proofs.
-	DPoP bool `json:"dpop"`
+	DPoP bool
 	// PublicJWK is the public half of a service connection's key, to add
 	// to the org's API Services app; NextPublicJWK that of a key being
 	// rotated in (used once the org accepts it). Absent for a user
 	// connection.
-	PublicJWK     json.RawMessage `json:"publicJwk,omitempty"`
-	NextPublicJWK json.RawMessage `json:"nextPublicJwk,omitempty"`
-	CreatedAt     time.Time       `json:"createdAt"`
-	UpdatedAt     time.Time       `json:"updatedAt"`
+	PublicJWK     json.RawMessage
+	NextPublicJWK json.RawMessage
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // AuthorizedBy is the Okta account a connection acts as (SPEC C1): a
 // person (Type "user") or, for a service connection, the API Services app
 // (Type "service" and its ClientID).
 type AuthorizedBy struct {
-	Type     string `json:"type"`
-	UserID   string `json:"userId,omitempty"`
-	Login    string `json:"login,omitempty"`
-	Name     string `json:"name,omitempty"`
-	ClientID string `json:"clientId,omitempty"`
+	Type     string
+	UserID   string
+	Login    string
+	Name     string
+	ClientID string
 }
 
 func (m *Manager) view(c *store.Connection) *View {

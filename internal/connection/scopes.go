@@ -22,8 +22,8 @@ const (
 
 // ScopeInfo is one Okta API scope in a connector's catalogue.
 type ScopeInfo struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
+	Name        string
+	Description string
 }
 
 // Catalog describes the connectors' scopes. Implementations are safe for

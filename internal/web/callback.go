@@ -93,7 +93,7 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		if status >= 500 {
 			s.log.ErrorContext(ctx, "oauth callback failed", slog.Any("cause", errCause(err)))
 		} else {
-			s.log.InfoContext(ctx, "oauth callback refused", slog.String("code", string(pub.Code)), slog.String("message", pub.Message))
+			s.log.InfoContext(ctx, "oauth callback refused", slog.String("code", pub.Code), slog.String("message", pub.Message))
 		}
 	case res.OK:
 		page.Title = "Connected"

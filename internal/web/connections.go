@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -26,27 +27,24 @@ type Connections interface {
 	RotateKey(ctx context.Context, idOrNickname, alg string, actor store.Actor) (*connection.View, json.RawMessage, error)
 }
 
-// createConnectionRequest is the body of POST /api/v1/connections.
-type createConnectionRequest struct {
-	Connector    string         `json:"connector"`
-	Nickname     string         `json:"nickname"`
-	Domain       string         `json:"domain"`
-	ClientID     string         `json:"clientId"`
-	ClientSecret keyring.Secret `json:"clientSecret"`
-	// Scopes absent or null means the connector's default scopes.
-	Scopes *[]string `json:"scopes"`
-	// Auth "service" creates a service connection (an API Services app
-	// with private_key_jwt); "" or "user" a user connection.
-	Auth string `json:"auth"`
-	// PrivateKey (PEM or JWK) of a service connection; absent means
-	// cardflow generates one (KeyAlgorithm ES256 or RS256).
-	PrivateKey   keyring.Secret `json:"privateKey"`
-	KeyAlgorithm string         `json:"keyAlgorithm"`
-	DPoP         bool           `json:"dpop"`
+// connectionJSON converts a connection to its public shape.
+func connectionJSON(v *connection.View) api.Connection {
+	out := api.Connection{
+		ID: v.ID, Connector: v.Connector, Nickname: v.Nickname, Domain: v.Domain, ClientID: v.ClientID,
+		Status: v.Status, StatusReason: v.StatusReason, Remedy: v.Remedy, ScopeMode: v.ScopeMode,
+		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, MissingScopes: v.MissingScopes,
+		MissingScopeCards: v.MissingScopeCards, AuthorizedAt: v.AuthorizedAt, Auth: v.Auth,
+		RefreshTokenExpiresAt: v.RefreshTokenExpiresAt, ExpiresSoon: v.ExpiresSoon, DPoP: v.DPoP,
+		PublicJWK: v.PublicJWK, NextPublicJWK: v.NextPublicJWK, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+	}
+	if a := v.AuthorizedBy; a != nil {
+		out.AuthorizedBy = &api.AuthorizedBy{Type: a.Type, UserID: a.UserID, Login: a.Login, Name: a.Name, ClientID: a.ClientID}
+	}
+	return out
 }
 
 func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
-	var req createConnectionRequest
+	var req api.CreateConnectionRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -66,14 +64,14 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 		}
 		v, jwk, err := s.Connections.CreateService(r.Context(), connection.ServiceInput{
 			Connector: req.Connector, Nickname: req.Nickname, Domain: req.Domain, ClientID: req.ClientID, Scopes: req.Scopes,
-			PrivateKey: req.PrivateKey, KeyAlgorithm: req.KeyAlgorithm, DPoP: req.DPoP,
+			PrivateKey: keyring.Secret(req.PrivateKey), KeyAlgorithm: req.KeyAlgorithm, DPoP: req.DPoP,
 		}, actor(r.Context()))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		w.Header().Set("Location", "/api/v1/connections/"+url.PathEscape(v.ID))
-		writeJSON(w, http.StatusCreated, map[string]any{"connection": v, "publicJwk": jwk})
+		writeJSON(w, http.StatusCreated, api.ConnectionKey{Connection: connectionJSON(v), PublicJWK: jwk})
 		return
 	default:
 		s.writeError(w, r, problem.New(problem.InvalidInput, "auth must be \"user\" or \"service\", not %q", req.Auth).
@@ -85,7 +83,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 		Nickname:     req.Nickname,
 		Domain:       req.Domain,
 		ClientID:     req.ClientID,
-		ClientSecret: req.ClientSecret,
+		ClientSecret: keyring.Secret(req.ClientSecret),
 		Scopes:       req.Scopes,
 	}, actor(r.Context()))
 	if err != nil {
@@ -93,7 +91,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/connections/"+url.PathEscape(v.ID))
-	writeJSON(w, http.StatusCreated, map[string]any{"connection": v, "authorizeUrl": authURL})
+	writeJSON(w, http.StatusCreated, api.ConnectionCreated{AuthorizeURL: authURL, Connection: connectionJSON(v)})
 }
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
@@ -102,17 +100,11 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if vs == nil {
-		vs = []*connection.View{}
+	out := api.ConnectionList{Connections: make([]api.Connection, 0, len(vs))}
+	for _, v := range vs {
+		out.Connections = append(out.Connections, connectionJSON(v))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"connections": vs})
-}
-
-// connectionJSON is one connection as GET /api/v1/connections/{id}
-// answers it: the connection and how it receives Okta events.
-type connectionJSON struct {
-	*connection.View
-	EventSource *EventSourceJSON `json:"eventSource"`
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
@@ -126,20 +118,12 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, connectionJSON{View: v, EventSource: src})
+	writeJSON(w, http.StatusOK, api.ConnectionDetail{Connection: connectionJSON(v), EventSource: src})
 }
 
-// reauthorizeRequest is the body of POST .../reauthorize: {"scopes": [...]}
-// chooses custom scopes, {"scopeMode": "default"} the default scopes, and
-// an empty object (or no body) keeps the previous selection.
-type reauthorizeRequest struct {
-	Scopes    *[]string `json:"scopes"`
-	ScopeMode string    `json:"scopeMode"`
-}
-
-// selection turns the body into the manager's scope selection; nil
-// inherits.
-func (req *reauthorizeRequest) selection() (*connection.ScopeSelection, error) {
+// scopeSelection turns the body of POST .../reauthorize into the manager's
+// scope selection; nil inherits.
+func scopeSelection(req *api.ReauthorizeRequest) (*connection.ScopeSelection, error) {
 	switch req.ScopeMode {
 	case "":
 		if req.Scopes == nil {
@@ -164,12 +148,12 @@ func (req *reauthorizeRequest) selection() (*connection.ScopeSelection, error) {
 }
 
 func (s *Server) reauthorizeConnection(w http.ResponseWriter, r *http.Request) {
-	var req reauthorizeRequest
+	var req api.ReauthorizeRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	sel, err := req.selection()
+	sel, err := scopeSelection(&req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -179,7 +163,7 @@ func (s *Server) reauthorizeConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"authorizeUrl": authURL})
+	writeJSON(w, http.StatusOK, api.Reauthorization{AuthorizeURL: authURL})
 }
 
 func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
@@ -188,9 +172,7 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"ok": res.OK, "status": res.Status, "statusReason": res.StatusReason, "remedy": res.Remedy,
-	})
+	writeJSON(w, http.StatusOK, api.ConnectionTest{OK: res.OK, Status: res.Status, StatusReason: res.StatusReason, Remedy: res.Remedy})
 }
 
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
@@ -199,22 +181,13 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := map[string]any{"id": res.ID, "nickname": res.Nickname, "deleted": true, "revoked": res.Revoked}
-	if res.Warning != "" {
-		out["warning"] = res.Warning
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// rotateKeyRequest is the body of POST .../rotate-key.
-type rotateKeyRequest struct {
-	KeyAlgorithm string `json:"keyAlgorithm"`
+	writeJSON(w, http.StatusOK, api.ConnectionDeleted{ID: res.ID, Nickname: res.Nickname, Deleted: true, Revoked: res.Revoked, Warning: res.Warning})
 }
 
 // rotateKey answers POST /api/v1/connections/{id}/rotate-key with
 // {connection, publicJwk}: the new key's public half to add to the app.
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
-	var req rotateKeyRequest
+	var req api.RotateKeyRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -224,5 +197,5 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"connection": v, "publicJwk": jwk})
+	writeJSON(w, http.StatusOK, api.ConnectionKey{Connection: connectionJSON(v), PublicJWK: jwk})
 }

@@ -6,33 +6,23 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// errorBody is the public error shape of SPEC §5.
-type errorBody struct {
-	Error errorJSON `json:"error"`
-}
-
-type errorJSON struct {
-	Code    problem.Code   `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details,omitempty"`
-}
-
 // publicError turns any error into its public form (problem.Public) and
 // HTTP status for the API, the callback page and the console; an internal
 // error's message names the request id under which the log has its cause.
-func publicError(ctx context.Context, err error) (int, errorJSON) {
+func publicError(ctx context.Context, err error) (int, api.Error) {
 	if _, ok := problem.As(err); !ok && errors.Is(err, store.ErrNotFound) {
-		return http.StatusNotFound, errorJSON{Code: problem.NotFound, Message: "not found"}
+		return http.StatusNotFound, api.Error{Code: string(problem.NotFound), Message: "not found"}
 	}
 	p := problem.Public(err)
 	if p.Code == problem.Internal {
 		id := RequestID(ctx)
-		return http.StatusInternalServerError, errorJSON{
-			Code:    problem.Internal,
+		return http.StatusInternalServerError, api.Error{
+			Code:    string(problem.Internal),
 			Message: "internal error; the server log has the cause under request id " + id,
 			Details: map[string]any{"requestId": id},
 		}
@@ -48,7 +38,7 @@ func publicError(ctx context.Context, err error) (int, errorJSON) {
 	if big := (*http.MaxBytesError)(nil); errors.As(err, &big) {
 		status = http.StatusRequestEntityTooLarge
 	}
-	return status, errorJSON{Code: p.Code, Message: p.Error(), Details: details}
+	return status, api.Error{Code: string(p.Code), Message: p.Error(), Details: details}
 }
 
 // HTTPStatus is the HTTP status of a public error code, for the API and
@@ -82,11 +72,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		s.log.DebugContext(ctx, "request canceled by the client")
 	case status >= 500:
-		s.log.ErrorContext(ctx, "request failed", slog.String("code", string(body.Code)), slog.Any("cause", errCause(err)))
+		s.log.ErrorContext(ctx, "request failed", slog.String("code", body.Code), slog.Any("cause", errCause(err)))
 	default:
-		s.log.InfoContext(ctx, "request refused", slog.String("code", string(body.Code)), slog.String("message", body.Message))
+		s.log.InfoContext(ctx, "request refused", slog.String("code", body.Code), slog.String("message", body.Message))
 	}
-	writeJSON(w, status, errorBody{Error: body})
+	writeJSON(w, status, api.ErrorBody{Error: body})
 }
 
 // errCause is the internal error to log: the Problem's cause when it has

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -16,24 +17,9 @@ type Events interface {
 	GetEventSource(ctx context.Context, connectionID string) (*store.EventSource, error)
 }
 
-// EventSourceJSON is how a connection receives Okta events: its event
-// hook's state (with the reason and remedy when Okta deactivated it or it
-// failed verification) and its last System Log poll.
-type EventSourceJSON struct {
-	// HookStatus is "active", "pending", "error" or "deactivated"; ""
-	// when the connection has no event hook (poll delivery, or no flow
-	// needs its events).
-	HookStatus string     `json:"hookStatus"`
-	Reason     string     `json:"reason,omitempty"`
-	Remedy     string     `json:"remedy,omitempty"`
-	EventTypes []string   `json:"eventTypes"`
-	PolledAt   *time.Time `json:"polledAt"`
-	UpdatedAt  time.Time  `json:"updatedAt"`
-}
-
 // eventSource returns connection id's event source; nil when it has none
 // or events are not served.
-func (s *Server) eventSource(ctx context.Context, id string) (*EventSourceJSON, error) {
+func (s *Server) eventSource(ctx context.Context, id string) (*api.EventSource, error) {
 	if s.Events == nil {
 		return nil, nil
 	}
@@ -44,7 +30,7 @@ func (s *Server) eventSource(ctx context.Context, id string) (*EventSourceJSON, 
 	if err != nil {
 		return nil, err
 	}
-	out := &EventSourceJSON{HookStatus: src.HookStatus, Reason: src.HookReason, Remedy: src.HookRemedy,
+	out := &api.EventSource{HookStatus: src.HookStatus, Reason: src.HookReason, Remedy: src.HookRemedy,
 		EventTypes: src.HookTypes, UpdatedAt: src.UpdatedAt}
 	if out.EventTypes == nil {
 		out.EventTypes = []string{}

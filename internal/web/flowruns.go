@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
-	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -21,7 +21,7 @@ type FlowRunJSON struct {
 	FlowID     string          `json:"flowId"`
 	Flow       string          `json:"flow"`
 	Status     string          `json:"status"`
-	Actor      *ActorJSON      `json:"actor"`
+	Actor      *api.Actor      `json:"actor"`
 	Inputs     json.RawMessage `json:"inputs,omitempty"`
 	Error      string          `json:"error,omitempty"`
 	CreatedAt  time.Time       `json:"createdAt"`
@@ -83,7 +83,7 @@ type FlowRunItemJSON struct {
 	Status     string          `json:"status"`
 	Input      json.RawMessage `json:"input,omitempty"`
 	Output     json.RawMessage `json:"output,omitempty"`
-	Error      *errorJSON      `json:"error,omitempty"`
+	Error      *api.Error      `json:"error,omitempty"`
 	RunID      string          `json:"runId,omitempty"`
 	StartedAt  *time.Time      `json:"startedAt,omitempty"`
 	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
@@ -204,7 +204,7 @@ func (s *Server) itemPage(ctx context.Context, runID, stepID string, after, limi
 			RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt),
 		}
 		if it.ErrorCode != "" || it.Error != "" {
-			ij.Error = &errorJSON{Code: problem.Code(it.ErrorCode), Message: it.Error}
+			ij.Error = &api.Error{Code: it.ErrorCode, Message: it.Error}
 		}
 		out = append(out, ij)
 	}

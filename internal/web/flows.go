@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -57,7 +58,7 @@ type FlowJSON struct {
 	Enabled bool `json:"enabled"`
 	// EnabledBy is who last enabled or disabled the trigger; triggered
 	// runs are attributed to who enabled it.
-	EnabledBy *ActorJSON `json:"enabledBy,omitempty"`
+	EnabledBy *api.Actor `json:"enabledBy,omitempty"`
 	// Trigger is null or {kind: "schedule", cron|every, timezone,
 	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
 	Trigger   map[string]any `json:"trigger"`

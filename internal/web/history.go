@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -21,19 +22,12 @@ type History interface {
 	AppendAudit(ctx context.Context, e *store.AuditEvent) error
 }
 
-// ActorJSON is the public shape of an actor (SPEC §9).
-type ActorJSON struct {
-	Type      string `json:"type"`
-	Login     string `json:"login,omitempty"`
-	TokenName string `json:"tokenName,omitempty"`
-}
-
 // actorJSON converts a stored actor; nil for nobody.
-func actorJSON(a store.Actor) *ActorJSON {
+func actorJSON(a store.Actor) *api.Actor {
 	if a.Type == "" {
 		return nil
 	}
-	return &ActorJSON{Type: a.Type, Login: a.Login, TokenName: a.TokenName}
+	return &api.Actor{Type: a.Type, Login: a.Login, TokenName: a.TokenName}
 }
 
 // RunJSON is the public shape of a card run.
@@ -41,12 +35,12 @@ type RunJSON struct {
 	ID             string          `json:"id"`
 	Card           string          `json:"card"`
 	Connection     *ConnectionRef  `json:"connection,omitempty"`
-	Actor          *ActorJSON      `json:"actor"`
+	Actor          *api.Actor      `json:"actor"`
 	ActingAs       string          `json:"actingAs,omitempty"`
 	Status         string          `json:"status"`
 	Input          json.RawMessage `json:"input,omitempty"`
 	Output         json.RawMessage `json:"output"`
-	Error          *errorJSON      `json:"error"`
+	Error          *api.Error      `json:"error"`
 	OktaRequestIDs []string        `json:"oktaRequestIds,omitempty"`
 	FlowRunID      string          `json:"flowRunId,omitempty"`
 	StepID         string          `json:"stepId,omitempty"`
@@ -92,8 +86,8 @@ func runJSON(r *store.Run) RunJSON {
 
 // errorFromRun is a stored run's error in the public error shape: the
 // message followed by the remedy, as for every other error.
-func errorFromRun(r *store.Run) *errorJSON {
-	e := &errorJSON{Code: problem.Code(r.ErrorCode), Message: r.ErrorMessage}
+func errorFromRun(r *store.Run) *api.Error {
+	e := &api.Error{Code: r.ErrorCode, Message: r.ErrorMessage}
 	if r.Remedy != "" {
 		e.Message += "; " + r.Remedy
 		e.Details = map[string]any{"remedy": r.Remedy}
@@ -113,7 +107,7 @@ func rawOrNil(b []byte) json.RawMessage {
 type AuditJSON struct {
 	ID            int64      `json:"id"`
 	Time          time.Time  `json:"time"`
-	Actor         *ActorJSON `json:"actor"`
+	Actor         *api.Actor `json:"actor"`
 	Action        string     `json:"action"`
 	ConnectionID  string     `json:"connectionId,omitempty"`
 	ActingAs      string     `json:"actingAs,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -129,8 +130,8 @@ func apiFallback(mux *http.ServeMux, s *Server) http.Handler {
 		}
 		if len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorJSON{
-				Code:    problem.InvalidInput,
+			writeJSON(w, http.StatusMethodNotAllowed, api.ErrorBody{Error: api.Error{
+				Code:    string(problem.InvalidInput),
 				Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allowed, " or "),
 			}})
 			return

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/google/go-cmp/cmp"
@@ -125,39 +126,39 @@ func TestPublicError(t *testing.T) {
 		name       string
 		err        error
 		wantStatus int
-		want       errorJSON
+		want       api.Error
 	}{
 		{
 			name:       "problem with remedy and details",
 			err:        problem.New(problem.InsufficientScope, "card X needs okta.devices.manage").WithRemedy("grant it, then reauthorize").WithDetail("requiredScope", "okta.devices.manage"),
 			wantStatus: 403,
-			want: errorJSON{Code: "insufficient_scope", Message: "card X needs okta.devices.manage; grant it, then reauthorize",
+			want: api.Error{Code: "insufficient_scope", Message: "card X needs okta.devices.manage; grant it, then reauthorize",
 				Details: map[string]any{"remedy": "grant it, then reauthorize", "requiredScope": "okta.devices.manage"}},
 		},
 		{
 			name:       "wrapped problem keeps its code, hides its cause",
 			err:        fmt.Errorf("outer: %w", problem.New(problem.Conflict, "nickname taken").Wrap(errors.New("secret cause"))),
 			wantStatus: 409,
-			want:       errorJSON{Code: "conflict", Message: "nickname taken"},
+			want:       api.Error{Code: "conflict", Message: "nickname taken"},
 		},
 		{
 			name:       "store not found",
 			err:        fmt.Errorf("get: %w", store.ErrNotFound),
 			wantStatus: 404,
-			want:       errorJSON{Code: "not_found", Message: "not found"},
+			want:       api.Error{Code: "not_found", Message: "not found"},
 		},
 		{
 			name:       "unknown error is internal with the request id",
 			err:        errors.New("db exploded at /var/secret"),
 			wantStatus: 500,
-			want: errorJSON{Code: "internal", Message: "internal error; the server log has the cause under request id req-1",
+			want: api.Error{Code: "internal", Message: "internal error; the server log has the cause under request id req-1",
 				Details: map[string]any{"requestId": "req-1"}},
 		},
 		{
 			name:       "internal problem hides its message",
 			err:        problem.New(problem.Internal, "sql: bad thing"),
 			wantStatus: 500,
-			want: errorJSON{Code: "internal", Message: "internal error; the server log has the cause under request id req-1",
+			want: api.Error{Code: "internal", Message: "internal error; the server log has the cause under request id req-1",
 				Details: map[string]any{"requestId": "req-1"}},
 		},
 	}

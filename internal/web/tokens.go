@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -18,7 +19,7 @@ type TokenJSON struct {
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
 	Role       string     `json:"role"`
-	Owner      *ActorJSON `json:"owner"`
+	Owner      *api.Actor `json:"owner"`
 	CreatedAt  time.Time  `json:"createdAt"`
 	ExpiresAt  time.Time  `json:"expiresAt"`
 	LastUsedAt *time.Time `json:"lastUsedAt"`
@@ -27,7 +28,7 @@ type TokenJSON struct {
 
 // TokenView converts a stored token to its public shape (never its hash).
 func TokenView(t *store.APIToken) TokenJSON {
-	return TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Owner: &ActorJSON{Type: t.OwnerType, Login: t.OwnerLogin},
+	return TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Owner: &api.Actor{Type: t.OwnerType, Login: t.OwnerLogin},
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: timePtr(t.LastUsedAt)}
 }
 
@@ -110,7 +111,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 
 // whoamiJSON tells a caller who it is.
 type whoamiJSON struct {
-	Actor *ActorJSON `json:"actor"`
+	Actor *api.Actor `json:"actor"`
 	Role  string     `json:"role"`
 }
 

@@ -1,0 +1,11 @@
+package api
+
+// Actor is who did something (SPEC §9): Type "user" (a person, Login),
+// "token" (a personal API token, TokenName, owned by Login; no Login for
+// the bootstrap admin's tokens) or "bootstrap" (the bootstrap admin). A
+// response says null where nobody is known.
+type Actor struct {
+	Type      string `json:"type"`
+	Login     string `json:"login,omitempty"`
+	TokenName string `json:"tokenName,omitempty"`
+}

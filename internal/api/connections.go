@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Connection is a connection (SPEC §5). It never holds a secret.
+type Connection struct {
+	ID        string `json:"id"`
+	Connector string `json:"connector"`
+	Nickname  string `json:"nickname"`
+	Domain    string `json:"domain"`
+	// ClientID is the org app's client ID (the OAuth app, or a service
+	// connection's API Services app). Not a secret.
+	ClientID     string `json:"clientId"`
+	Status       string `json:"status"`
+	StatusReason string `json:"statusReason"`
+	Remedy       string `json:"remedy"`
+	// ScopeMode is "default" or "custom".
+	ScopeMode string `json:"scopeMode"`
+	// RequestedScopes, GrantedScopes and MissingScopes are never null.
+	RequestedScopes []string `json:"requestedScopes"`
+	GrantedScopes   []string `json:"grantedScopes"`
+	MissingScopes   []string `json:"missingScopes"`
+	// MissingScopeCards names, for each missing scope, the cards that fail
+	// without it; never null.
+	MissingScopeCards map[string][]string `json:"missingScopeCards"`
+	AuthorizedBy      *AuthorizedBy       `json:"authorizedBy"`
+	AuthorizedAt      *time.Time          `json:"authorizedAt"`
+	// Auth is "user" (a person signed in; refresh tokens) or "service" (an
+	// API Services app with private_key_jwt).
+	Auth string `json:"auth"`
+	// RefreshTokenExpiresAt is when a user connection's refresh token
+	// expires; null when unknown or for a service connection. ExpiresSoon
+	// is true within the expiry warning of that time.
+	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
+	ExpiresSoon           bool       `json:"expiresSoon"`
+	// DPoP is true when the connection sends DPoP proofs.
+	DPoP bool `json:"dpop"`
+	// PublicJWK is the public half of a service connection's key, to add
+	// to the org's API Services app; NextPublicJWK that of a key being
+	// rotated in. Absent for a user connection.
+	PublicJWK     json.RawMessage `json:"publicJwk,omitempty"`
+	NextPublicJWK json.RawMessage `json:"nextPublicJwk,omitempty"`
+	CreatedAt     time.Time       `json:"createdAt"`
+	UpdatedAt     time.Time       `json:"updatedAt"`
+}
+
+// AuthorizedBy is who the connection acts as: a person (Type "user") or,
+// for a service connection, the API Services app (Type "service" and its
+// ClientID).
+type AuthorizedBy struct {
+	Type     string `json:"type"`
+	UserID   string `json:"userId,omitempty"`
+	Login    string `json:"login,omitempty"`
+	Name     string `json:"name,omitempty"`
+	ClientID string `json:"clientId,omitempty"`
+}
+
+// ConnectionDetail is GET /api/v1/connections/{id}: the connection and how
+// it receives Okta events (null when it has no event source).
+type ConnectionDetail struct {
+	Connection
+	EventSource *EventSource `json:"eventSource"`
+}
+
+// EventSource is how a connection receives Okta events: its event hook's
+// state (with the reason and remedy when Okta deactivated it or it failed
+// verification) and its last System Log poll.
+type EventSource struct {
+	// HookStatus is "active", "pending", "error" or "deactivated"; ""
+	// when the connection has no event hook (poll delivery, or no flow
+	// needs its events).
+	HookStatus string `json:"hookStatus"`
+	Reason     string `json:"reason,omitempty"`
+	Remedy     string `json:"remedy,omitempty"`
+	// EventTypes is never null.
+	EventTypes []string   `json:"eventTypes"`
+	PolledAt   *time.Time `json:"polledAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+}
+
+// ConnectionList is GET /api/v1/connections; Connections is never null.
+type ConnectionList struct {
+	Connections []Connection `json:"connections"`
+}
+
+// CreateConnectionRequest is the body of POST /api/v1/connections.
+type CreateConnectionRequest struct {
+	Connector    string `json:"connector"`
+	Nickname     string `json:"nickname"`
+	Domain       string `json:"domain"`
+	ClientID     string `json:"clientId"`
+	ClientSecret Secret `json:"clientSecret,omitempty"`
+	// Scopes absent or null means the connector's default scopes.
+	Scopes *[]string `json:"scopes"`
+	// Auth "service" creates a service connection (an API Services app
+	// with private_key_jwt); "" or "user" a user connection.
+	Auth string `json:"auth,omitempty"`
+	// PrivateKey (PEM or JWK) of a service connection; absent means the
+	// server generates one (KeyAlgorithm ES256 or RS256).
+	PrivateKey   Secret `json:"privateKey,omitempty"`
+	KeyAlgorithm string `json:"keyAlgorithm,omitempty"`
+	DPoP         bool   `json:"dpop,omitempty"`
+}
+
+// ConnectionCreated answers POST /api/v1/connections for a user
+// connection: the connection (pending) and the address where a person
+// signs in to authorize it.
+type ConnectionCreated struct {
+	AuthorizeURL string     `json:"authorizeUrl"`
+	Connection   Connection `json:"connection"`
+}
+
+// ConnectionKey answers POST /api/v1/connections for a service connection
+// and POST .../rotate-key: the connection and the public JWK of its new
+// key, to add to the org's API Services app.
+type ConnectionKey struct {
+	Connection Connection      `json:"connection"`
+	PublicJWK  json.RawMessage `json:"publicJwk"`
+}
+
+// ReauthorizeRequest is the body of POST .../reauthorize: {"scopes": [...]}
+// chooses custom scopes, {"scopeMode": "default"} the default scopes, and
+// an empty object (or no body) keeps the previous selection.
+type ReauthorizeRequest struct {
+	Scopes    *[]string `json:"scopes,omitempty"`
+	ScopeMode string    `json:"scopeMode,omitempty"`
+}
+
+// Reauthorization answers POST .../reauthorize: where a person signs in.
+type Reauthorization struct {
+	AuthorizeURL string `json:"authorizeUrl"`
+}
+
+// ConnectionTest answers POST .../test: the health check's outcome.
+type ConnectionTest struct {
+	OK           bool   `json:"ok"`
+	Status       string `json:"status"`
+	StatusReason string `json:"statusReason"`
+	Remedy       string `json:"remedy"`
+}
+
+// ConnectionDeleted answers DELETE /api/v1/connections/{id}. Revoked is
+// true when the org confirmed the refresh token's revocation; Warning
+// explains a revocation that failed (the deletion went on).
+type ConnectionDeleted struct {
+	ID       string `json:"id"`
+	Nickname string `json:"nickname"`
+	Deleted  bool   `json:"deleted"`
+	Revoked  bool   `json:"revoked"`
+	Warning  string `json:"warning,omitempty"`
+}
+
+// RotateKeyRequest is the body of POST .../rotate-key; KeyAlgorithm ""
+// means ES256.
+type RotateKeyRequest struct {
+	KeyAlgorithm string `json:"keyAlgorithm"`
+}

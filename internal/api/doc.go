@@ -1,0 +1,10 @@
+// Package api declares the JSON of cardflow's HTTP API (/api/v1): the
+// request bodies and the responses, as the server (internal/web) writes and
+// reads them and the CLI (cmd/cardflow) sends and decodes them.
+//
+// It holds types only, and imports no other package of the module: the
+// server converts its domain values to these types explicitly, so each
+// field's name, omitempty and null-or-[] behaviour is decided here, once,
+// for both sides (SPEC §5). A field whose comment says "never null" is
+// always sent as [] or {} when empty; the server fills it.
+package api
