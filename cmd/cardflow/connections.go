@@ -315,7 +315,11 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return err
 			}
-			if v.Status != "pending" && (since.IsZero() || authorizedAt(&v.Connection).After(since) || v.Status != "active") {
+			// A reauthorization ends with a newer sign-in, or a newer failed
+			// connection.authorize event (a connection that was not active
+			// before stays in a status other than active meanwhile).
+			reauth := afterEvent >= 0
+			if v.Status != "pending" && (since.IsZero() || authorizedAt(&v.Connection).After(since) || (!reauth && v.Status != "active")) {
 				if o.json {
 					if err := printJSON(e.stdout, raw); err != nil {
 						return err
@@ -328,13 +332,16 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 				}
 				return nil
 			}
-			if afterEvent >= 0 && v.Status == "active" {
+			if reauth {
 				ev, err := lastAuthorizeEvent(ctx, c, id)
 				if err != nil && ctx.Err() == nil {
 					return err
 				}
 				if err == nil && ev.ID > afterEvent && ev.Outcome == "failure" {
-					return fmt.Errorf("the reauthorization failed: %s (the connection keeps working with its previous authorization)", ev.Error)
+					if v.Status == "active" {
+						return fmt.Errorf("the reauthorization failed: %s (the connection keeps working with its previous authorization)", ev.Error)
+					}
+					return fmt.Errorf("the reauthorization failed: %s (the connection is %s; fix the cause, then run: cardflow connections reauthorize %s)", ev.Error, strings.ReplaceAll(v.Status, "_", " "), id)
 				}
 			}
 		}

@@ -83,11 +83,12 @@ var commands = []*command{
 	{name: "serve", summary: "run the cardflow server", run: cmdServe},
 	{name: "demo", summary: "run an emulated Okta org and the server in one process", run: cmdDemo},
 	{name: "connectors", summary: "list connectors, their cards and scopes", run: cmdConnectors},
-	{name: "connections", summary: "create, list, show, reauthorize, test, delete connections and rotate service keys", subs: []*command{
+	{name: "connections", summary: "create, list, show, update, reauthorize, test, delete connections and rotate service keys", subs: []*command{
 		{name: "list", summary: "list connections", run: cmdConnectionsList},
 		{name: "create", summary: "create a connection and wait for its authorization", run: cmdConnectionsCreate},
 		{name: "show", summary: "show one connection", run: cmdConnectionsShow},
 		{name: "reauthorize", summary: "reauthorize a connection (same or new scopes)", run: cmdConnectionsReauthorize},
+		{name: "update", summary: "change a connection's client secret (and client ID), then reauthorize it", run: cmdConnectionsUpdate},
 		{name: "test", summary: "check that a connection works", run: cmdConnectionsTest},
 		{name: "rerun", summary: "run a finished flow run again (--failed-only: only its failed items)", run: cmdFlowsRerun},
 		{name: "runs", summary: "list a stored flow's runs, newest first", run: cmdFlowsRuns},

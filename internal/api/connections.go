@@ -153,6 +153,21 @@ type ConnectionDeleted struct {
 	Warning  string `json:"warning,omitempty"`
 }
 
+// UpdateConnectionRequest is the body of PATCH /api/v1/connections/{id}:
+// a user connection's new client secret (required) and, when not empty,
+// its new client ID (another OAuth app of the same org).
+type UpdateConnectionRequest struct {
+	ClientID     string `json:"clientId,omitempty"`
+	ClientSecret Secret `json:"clientSecret"`
+}
+
+// ConnectionUpdated answers PATCH /api/v1/connections/{id}: the
+// connection, now needs_reauthorization (the tokens of the previous
+// credentials were discarded).
+type ConnectionUpdated struct {
+	Connection Connection `json:"connection"`
+}
+
 // RotateKeyRequest is the body of POST .../rotate-key; KeyAlgorithm ""
 // means ES256.
 type RotateKeyRequest struct {

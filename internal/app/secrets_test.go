@@ -34,9 +34,31 @@ func TestSecretsNeverLeak(t *testing.T) {
 	call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": c.ID, "input": map[string]any{"resultSet": "first"}})
 	call("POST", "/api/v1/connections/"+c.ID+"/test", nil)
 	// A failed authorization with a wrong secret.
-	_, authURL := h.create("Wrong", "wrong-canary-secret-5521", nil)
+	wrong, authURL := h.create("Wrong", "wrong-canary-secret-5521", nil)
 	_, page := h.signIn(authURL, oktaemu.AdminLogin)
 	responses.WriteString(page)
+	// Its secret changed to the right one, a reauthorization, a card.
+	var updated struct {
+		Connection connJSON `json:"connection"`
+	}
+	if code, data := h.call("PATCH", "/api/v1/connections/"+wrong.ID, map[string]any{"clientSecret": oktaemu.DemoClientSecret}, &updated); code != 200 {
+		t.Fatalf("PATCH connection: %d %s", code, data)
+	} else {
+		responses.Write(data)
+	}
+	if updated.Connection.Status != "needs_reauthorization" {
+		t.Errorf("after PATCH: status %q; want needs_reauthorization", updated.Connection.Status)
+	}
+	var reauth struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	h.call("POST", "/api/v1/connections/"+wrong.ID+"/reauthorize", map[string]any{}, &reauth)
+	_, page = h.signIn(reauth.AuthorizeURL, oktaemu.AdminLogin)
+	responses.WriteString(page)
+	if got := h.connection(wrong.ID); got.Status != "active" {
+		t.Fatalf("after the update and reauthorization: status %q; want active", got.Status)
+	}
+	call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": wrong.ID, "input": map[string]any{"resultSet": "first"}})
 
 	// Service connections: a generated key (added to the app), a PEM key
 	// given by the admin on the app that requires DPoP, a rotation.

@@ -25,6 +25,7 @@ type Connections interface {
 	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
 	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)
 	RotateKey(ctx context.Context, idOrNickname, alg string, actor store.Actor) (*connection.View, json.RawMessage, error)
+	Update(ctx context.Context, idOrNickname string, in connection.UpdateInput, actor store.Actor) (*connection.View, error)
 }
 
 // connectionJSON converts a connection to its public shape.
@@ -182,6 +183,22 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, api.ConnectionDeleted{ID: res.ID, Nickname: res.Nickname, Deleted: true, Revoked: res.Revoked, Warning: res.Warning})
+}
+
+// updateConnection answers PATCH /api/v1/connections/{id} with
+// {connection}: the connection now needs reauthorization.
+func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) {
+	var req api.UpdateConnectionRequest
+	if err := s.decodeJSON(w, r, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := s.Connections.Update(r.Context(), r.PathValue("id"), connection.UpdateInput{ClientID: req.ClientID, ClientSecret: keyring.Secret(req.ClientSecret)}, actor(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.ConnectionUpdated{Connection: connectionJSON(v)})
 }
 
 // rotateKey answers POST /api/v1/connections/{id}/rotate-key with

@@ -40,6 +40,10 @@ func (c *recordingConnections) RotateKey(context.Context, string, string, store.
 	return nil, nil, problem.New(problem.Internal, "not used")
 }
 
+func (c *recordingConnections) Update(context.Context, string, connection.UpdateInput, store.Actor) (*connection.View, error) {
+	return nil, problem.New(problem.Internal, "not used")
+}
+
 func (c *recordingConnections) Get(context.Context, string) (*connection.View, error) {
 	return nil, problem.New(problem.NotFound, "no connection")
 }

@@ -40,6 +40,7 @@ var routeRoles = map[string]access.Role{
 	"POST /api/v1/flow-runs/{id}/cancel":        access.Operator, // stopping a run is part of running flows
 	"POST /api/v1/flow-runs/{id}/rerun":         access.Operator,
 	"POST /api/v1/connections":                  access.Admin,
+	"PATCH /api/v1/connections/{id}":            access.Admin,
 	"DELETE /api/v1/connections/{id}":           access.Admin,
 	"POST /api/v1/connections/{id}/reauthorize": access.Admin,
 	"POST /api/v1/connections/{id}/test":        access.Admin,
@@ -87,6 +88,8 @@ var routeRoles = map[string]access.Role{
 	"POST /connections/{id}/test":        access.Admin,
 	"GET /connections/{id}/reauthorize":  access.Admin,
 	"POST /connections/{id}/reauthorize": access.Admin,
+	"GET /connections/{id}/edit":         access.Admin,
+	"POST /connections/{id}/edit":        access.Admin,
 	"GET /connections/{id}/delete":       access.Admin,
 	"POST /connections/{id}/delete":      access.Admin,
 }

@@ -56,6 +56,7 @@ func (s *Server) routes(mux *Mux) {
 		mux.HandleFunc("POST /api/v1/connections", s.createConnection)
 		mux.HandleFunc("GET /api/v1/connections", s.listConnections)
 		mux.HandleFunc("GET /api/v1/connections/{id}", s.getConnection)
+		mux.HandleFunc("PATCH /api/v1/connections/{id}", s.updateConnection)
 		mux.HandleFunc("DELETE /api/v1/connections/{id}", s.deleteConnection)
 		mux.HandleFunc("POST /api/v1/connections/{id}/reauthorize", s.reauthorizeConnection)
 		mux.HandleFunc("POST /api/v1/connections/{id}/test", s.testConnection)

@@ -29,6 +29,8 @@ func (c *Console) connectionRoutes(mux *web.Mux) {
 	mux.Handle("POST /connections/{id}/test", c.auth(c.testConnection))
 	mux.Handle("GET /connections/{id}/reauthorize", c.auth(c.reauthorizePage))
 	mux.Handle("POST /connections/{id}/reauthorize", c.auth(c.reauthorize))
+	mux.Handle("GET /connections/{id}/edit", c.auth(c.editPage))
+	mux.Handle("POST /connections/{id}/edit", c.auth(c.editConnection))
 	mux.Handle("GET /connections/{id}/delete", c.auth(c.deletePage))
 	mux.Handle("POST /connections/{id}/delete", c.auth(c.deleteConnection))
 }
@@ -509,4 +511,80 @@ func (c *Console) deleteConnection(w http.ResponseWriter, r *http.Request, s *re
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Warning: " + res.Warning + "."})
 	}
 	http.Redirect(w, r, "/connections", http.StatusSeeOther)
+}
+
+// editForm is the form that changes a connection's client credentials.
+type editForm struct {
+	V         *connection.View
+	ClientID  string
+	HadSecret bool
+	Errors    map[string]shownError
+	General   *shownError
+}
+
+func (f editForm) errorSummary() []summaryItem {
+	var out []summaryItem
+	if f.General != nil {
+		out = append(out, formError(f.General))
+	}
+	for _, name := range []string{"clientId", "clientSecret"} {
+		if e, ok := f.Errors[name]; ok {
+			out = append(out, summaryItem{Field: name, Message: e.Message, Remedy: e.Remedy})
+		}
+	}
+	return out
+}
+
+func (c *Console) editPage(w http.ResponseWriter, r *http.Request, s *reqState) {
+	v, err := c.Connections.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	if v.Auth == store.AuthService {
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: v.Nickname + " is a service connection: it authenticates with a private key, not a client secret.",
+			Remedy: "to replace its key use rotate-key (cardflow connections rotate-key " + v.Nickname + ")"})
+		http.Redirect(w, r, "/connections/"+url.PathEscape(v.ID), http.StatusSeeOther)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "edit", "Change the client secret of "+v.Nickname, editForm{V: v, ClientID: v.ClientID})
+}
+
+// editConnection stores the new credentials and goes on to the
+// reauthorization they need: the org's sign-in page.
+func (c *Console) editConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	v, err := c.Connections.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	pf := r.PostForm
+	in := connection.UpdateInput{ClientSecret: keyring.Secret(pf.Get("clientSecret"))}
+	if id := strings.TrimSpace(pf.Get("clientId")); id != v.ClientID {
+		in.ClientID = pf.Get("clientId")
+		if id == "" {
+			in.ClientID = " " // refused as empty, not taken as "keep"
+		}
+	}
+	updated, err := c.Connections.Update(ctx, v.ID, in, s.actor())
+	if err != nil {
+		status, e := c.publicError(ctx, err)
+		f := editForm{V: v, ClientID: pf.Get("clientId"), HadSecret: in.ClientSecret.Reveal() != ""}
+		if e.Field == "clientId" || e.Field == "clientSecret" {
+			f.Errors = map[string]shownError{e.Field: e}
+		} else {
+			f.General = &e
+		}
+		c.render(w, r, s, status, "edit", "Change the client secret of "+v.Nickname, f)
+		return
+	}
+	authURL, err := c.Connections.Reauthorize(ctx, updated.ID, nil, s.actor())
+	if err != nil {
+		_, e := c.publicError(ctx, err)
+		c.addFlash(ctx, s.session, flash{Kind: "error", Message: "The new client secret is stored, but the reauthorization could not start: " + e.Message, Remedy: e.Remedy})
+		http.Redirect(w, r, "/connections/"+url.PathEscape(updated.ID), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, authURL, http.StatusSeeOther)
 }

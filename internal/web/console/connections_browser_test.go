@@ -327,3 +327,55 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestBrowserChangeClientSecret creates a connection with a wrong client
+// secret (its sign-in fails), then changes it on the connection page: an
+// empty secret is refused with the error summary, the right one leads to
+// the org's sign-in, and the connection works again.
+func TestBrowserChangeClientSecret(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections")
+	b.click(button("New Connection"))
+	b.click(link("Okta Devices"))
+	b.fill("Nickname", "Rotated")
+	b.fill("Domain", e.emu.URL)
+	b.fill("Client ID", "0oaworkflowsclient")
+	b.fill("Client Secret", "not-the-secret")
+	b.click(button("Create"))
+	b.orgSignIn("admin@example.com")
+	v := e.connectionByNickname(t, "Rotated")
+	if v.Status != store.StatusError {
+		t.Fatalf("created with a wrong secret: status %q; want error", v.Status)
+	}
+
+	b.open("/connections/" + v.ID)
+	b.click(button("Change secret"))
+	for _, label := range []string{"Client ID", "New client secret"} {
+		b.do("find the field labelled "+label, chromedp.WaitVisible(labelled(label)))
+	}
+	if got, err := chromedp.Run(b.ctx, chromedp.Value(labelled("Client ID"))); err != nil || got != "0oaworkflowsclient" {
+		t.Errorf("Client ID field = %q (%v); want the current client ID", got, err)
+	}
+	b.click(button("Save and reauthorize"))
+	b.wantText("There is a problem", "new client secret is required")
+	if msg := b.text(`//p[@id="clientSecret-error"]`); !strings.Contains(msg, "required") {
+		t.Errorf("error next to the secret field = %q", msg)
+	}
+	b.screenshot("change-secret-error")
+
+	b.fill("New client secret", "demo-workflows-secret")
+	b.click(button("Save and reauthorize"))
+	b.orgSignIn("admin@example.com")
+	b.wantText("reauthorized")
+	if v := e.connectionByNickname(t, "Rotated"); v.Status != store.StatusActive {
+		t.Fatalf("after the new secret and the sign-in: status %q (%s); want active", v.Status, v.StatusReason)
+	}
+	b.open("/connections/" + v.ID)
+	b.click(button("Test"))
+	b.wantText("Health check passed")
+	if strings.Contains(b.mainText(), "demo-workflows-secret") {
+		t.Errorf("the connection page shows the client secret")
+	}
+}

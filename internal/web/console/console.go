@@ -33,6 +33,7 @@ type Connections interface {
 	Test(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.TestResult, error)
 	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
 	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)
+	Update(ctx context.Context, idOrNickname string, in connection.UpdateInput, actor store.Actor) (*connection.View, error)
 }
 
 // Runs reads card-run history; store.Store satisfies it.

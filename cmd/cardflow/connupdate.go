@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
+)
+
+func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "connections update",
+		"connections update ID|NICKNAME (--client-secret-stdin | --client-secret-file FILE) [--client-id ID] [--no-reauthorize] [--timeout 5m] [--no-wait] [--json]\n\n"+
+			"Replaces a user connection's client secret (and, with --client-id, its client ID:\n"+
+			"another OAuth app of the same org). The domain, nickname and id stay. The secret\n"+
+			"comes from stdin (--client-secret-stdin), a file, or the environment variable\n"+
+			"CARDFLOW_CLIENT_SECRET; never from the command line. The tokens issued with the\n"+
+			"previous credentials are discarded, so the connection needs reauthorization: the\n"+
+			"command goes on to it (prints the authorize URL and waits) unless --no-reauthorize.\n"+
+			"A service connection has a key, not a secret: use rotate-key.")
+	var secretStdin, noReauth, noWait bool
+	var secretFile, clientID string
+	var timeout time.Duration
+	fs.BoolVar(&secretStdin, "client-secret-stdin", false, "read the new client secret from stdin")
+	fs.StringVar(&secretFile, "client-secret-file", "", "read the new client secret from this file")
+	fs.StringVar(&clientID, "client-id", "", "the new client ID; default: keep the current one")
+	fs.BoolVar(&noReauth, "no-reauthorize", false, "store the new credentials and stop; reauthorize later")
+	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the reauthorization to finish")
+	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
+	id, err := oneArg(fs, args, "connection id or nickname")
+	if err != nil {
+		return err
+	}
+	if secretStdin && secretFile != "" {
+		return usagef("--client-secret-stdin and --client-secret-file contradict each other: use one")
+	}
+	if noReauth && noWait {
+		return usagef("--no-wait is for the reauthorization, which --no-reauthorize skips: drop one")
+	}
+	file := secretFile
+	if secretStdin {
+		file = "-"
+	}
+	if file == "" && e.getenv("CARDFLOW_CLIENT_SECRET") == "" {
+		return usagef("missing client secret: use --client-secret-stdin, --client-secret-file FILE or CARDFLOW_CLIENT_SECRET")
+	}
+	secret, err := readSecret(e, file, "")
+	if err != nil {
+		return err
+	}
+	if secret == "" {
+		return usagef("the new client secret is empty: give the OAuth app's client secret")
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var before api.ConnectionDetail
+	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &before); err != nil {
+		return err
+	}
+	prev, err := lastAuthorizeEvent(ctx, c, before.ID)
+	if err != nil {
+		return err
+	}
+	body := api.UpdateConnectionRequest{ClientID: clientID, ClientSecret: api.Secret(secret)}
+	var out api.ConnectionUpdated
+	if err := c.do(ctx, "PATCH", "/api/v1/connections/"+pathEscape(before.ID), body, &out); err != nil {
+		return err
+	}
+	msgOut := e.stdout
+	if o.json {
+		msgOut = e.stderr
+	}
+	if noReauth {
+		if o.json {
+			return printJSON(e.stdout, out.Connection)
+		}
+		printConnection(e.stdout, &api.ConnectionDetail{Connection: out.Connection})
+		fmt.Fprintf(msgOut, "\nThe new credentials are stored. Reauthorize the connection to use them: cardflow connections reauthorize %s\n", before.ID)
+		return nil
+	}
+	fmt.Fprintf(msgOut, "The new credentials of %s are stored; reauthorizing it.\n", before.Nickname)
+	var started api.Reauthorization
+	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(before.ID)+"/reauthorize", api.ReauthorizeRequest{}, &started); err != nil {
+		return fmt.Errorf("the new credentials are stored, but the reauthorization could not start: %w", err)
+	}
+	since := authorizedAt(&before.Connection)
+	if since.IsZero() {
+		since = time.Unix(0, 1)
+	}
+	return awaitAuthorization(ctx, e, o, c, before.ID, started.AuthorizeURL, since, prev.ID, timeout, noWait)
+}

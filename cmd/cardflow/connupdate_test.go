@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"maps"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// TestCLIConnectionsUpdate creates a connection with a wrong client
+// secret (its sign-in fails), gives it the right one with `connections
+// update --client-secret-stdin`, which goes on to the reauthorization,
+// and runs a card through it. The secret never shows in what the CLI
+// prints, nor in the audit.
+func TestCLIConnectionsUpdate(t *testing.T) {
+	s := startServer(t)
+	wrong := &server{emu: s.emu, url: s.url, vars: maps.Clone(s.vars)}
+	wrong.vars["CARDFLOW_CLIENT_SECRET"] = "wrong-secret-canary-7731"
+	wrong.connect(t, "Rotated")
+	if code, out, _ := runCLI(t, s.vars, "connections", "show", "Rotated"); code != exitOK || !strings.Contains(out, "error") {
+		t.Fatalf("after a sign-in with the wrong secret: exit %d; want the connection in error\n%s", code, out)
+	}
+	noEnv := maps.Clone(s.vars)
+	delete(noEnv, "CARDFLOW_CLIENT_SECRET")
+
+	code, out, errOut := runCLI(t, noEnv, "connections", "update", "Rotated")
+	if code != exitUsage || !strings.Contains(errOut, "--client-secret-stdin") {
+		t.Errorf("update without a secret: exit %d stderr %q; want a usage error naming --client-secret-stdin", code, errOut)
+	}
+	code, out, errOut = runCLI(t, noEnv, "connections", "update", "Rotated", "--client-secret", "x")
+	if code != exitUsage {
+		t.Errorf("update --client-secret VALUE: exit %d; want a usage error (no secret in argv)\n%s%s", code, out, errOut)
+	}
+
+	var printed strings.Builder
+	stdout, stderr := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
+	e := &env{stdin: strings.NewReader(oktaemu.DemoClientSecret + "\n"), stdout: stdout, stderr: stderr,
+		getenv: func(k string) string { return noEnv[k] }}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"connections", "update", "Rotated", "--client-secret-stdin", "--timeout", "10m"}, e)
+	}()
+	urlRe := regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
+	var authorizeURL string
+	for authorizeURL == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("update ended (exit %d) before the sign-in\n%s%s", code, stdout, stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if m := urlRe.FindStringSubmatch(stdout.String()); m != nil {
+			authorizeURL = m[1]
+		}
+	}
+	// Until the sign-in, the connection waits for its reauthorization.
+	if _, show, _ := runCLI(t, s.vars, "connections", "show", "Rotated"); !strings.Contains(show, "needs_reauthorization") || !strings.Contains(show, "client secret was changed") {
+		t.Errorf("after update, before the sign-in: want needs_reauthorization with the reason\n%s", show)
+	}
+	loc := s.emu.SignIn(t, authorizeURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	resp, err := s.emu.Client.Get(loc.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code := <-done; code != exitOK || !strings.Contains(stdout.String(), "Status:           active") {
+		t.Fatalf("update: exit %d; want 0 and the active connection\n%s%s", code, stdout, stderr)
+	}
+	printed.WriteString(stdout.String() + stderr.String())
+
+	code, out, errOut = runCLI(t, s.vars, "run", "okta-devices/search-devices", "--connection", "Rotated", "--input", "resultSet=first")
+	if code != exitOK || !strings.Contains(out, "succeeded") {
+		t.Fatalf("a card after the update: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// --no-reauthorize stores the secret and says what to do next.
+	var nrOut, nrErr strings.Builder
+	e = &env{stdin: strings.NewReader(oktaemu.DemoClientSecret), stdout: &nrOut, stderr: &nrErr,
+		getenv: func(k string) string { return noEnv[k] }}
+	if code := run(context.Background(), []string{"connections", "update", "Rotated", "--client-secret-stdin", "--no-reauthorize"}, e); code != exitOK {
+		t.Fatalf("update --no-reauthorize: exit %d\n%s%s", code, &nrOut, &nrErr)
+	}
+	printed.WriteString(nrOut.String() + nrErr.String())
+	if got := nrOut.String(); !strings.Contains(got, "needs_reauthorization") || !strings.Contains(got, "cardflow connections reauthorize") {
+		t.Errorf("update --no-reauthorize printed %q; want the status and the next command", got)
+	}
+	code, out, errOut = runCLI(t, s.vars, "run", "okta-devices/search-devices", "--connection", "Rotated", "--input", "resultSet=first")
+	if code == exitOK || !strings.Contains(out+errOut, "reauthoriz") {
+		t.Errorf("a card after update --no-reauthorize: exit %d; want a failure asking for reauthorization\n%s%s", code, out, errOut)
+	}
+
+	code, out, errOut = runCLI(t, s.vars, "audit")
+	if code != exitOK || !strings.Contains(out, "connection.update") {
+		t.Errorf("audit: exit %d; want connection.update\n%s%s", code, out, errOut)
+	}
+	printed.WriteString(out + errOut)
+	if strings.Contains(printed.String(), oktaemu.DemoClientSecret) {
+		t.Errorf("the client secret appears in the CLI's output")
+	}
+}
+
+// TestCLIConnectionsUpdateRefusesService: a service connection has a key,
+// not a secret; update says to use rotate-key.
+func TestCLIConnectionsUpdateRefusesService(t *testing.T) {
+	s := startServer(t)
+	if code, out, errOut := runCLI(t, s.vars, "connections", "create", "--auth", "service", "--nickname", "Robot",
+		"--domain", s.emu.URL, "--client-id", oktaemu.DemoServiceClientID); code != exitOK {
+		t.Fatalf("create service: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, s.vars, "connections", "update", "Robot", "--no-reauthorize")
+	if code != exitFailure || !strings.Contains(errOut, "rotate-key") || !strings.Contains(errOut, "private key") {
+		t.Errorf("update of a service connection: exit %d stderr %q; want a refusal pointing to rotate-key\n%s", code, errOut, out)
+	}
+}

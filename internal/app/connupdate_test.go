@@ -1,0 +1,109 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// TestConnectionUpdate changes the client secret of a connection created
+// with a wrong one and of a working one: each needs reauthorization with
+// a reason, its cards fail until then, and run again after it. A
+// service connection is refused with a pointer to rotate-key.
+func TestConnectionUpdate(t *testing.T) {
+	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
+	patch := func(id string, body map[string]any) (int, connJSON, apiErr) {
+		t.Helper()
+		var out struct {
+			Connection connJSON `json:"connection"`
+		}
+		code, data := h.call("PATCH", "/api/v1/connections/"+id, body, &out)
+		var e apiErr
+		if code != http.StatusOK {
+			if err := json.Unmarshal(data, &e); err != nil {
+				t.Fatalf("PATCH %s: %d %s", id, code, data)
+			}
+		}
+		return code, out.Connection, e
+	}
+	reauthorize := func(id string) {
+		t.Helper()
+		var re struct {
+			AuthorizeURL string `json:"authorizeUrl"`
+		}
+		if code, data := h.call("POST", "/api/v1/connections/"+id+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
+			t.Fatalf("reauthorize: %d %s", code, data)
+		}
+		if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK || !strings.Contains(page, "reauthorized") {
+			t.Fatalf("reauthorization callback: %d\n%s", code, page)
+		}
+	}
+
+	wrong, authURL := h.create("Wrong", "not-the-secret", nil)
+	h.signIn(authURL, oktaemu.AdminLogin)
+	if got := h.connection(wrong.ID); got.Status != "error" {
+		t.Fatalf("created with a wrong secret: status %q; want error", got.Status)
+	}
+	code, v, _ := patch("wrong", map[string]any{"clientSecret": oktaemu.DemoClientSecret})
+	if code != http.StatusOK || v.Status != "needs_reauthorization" || !strings.Contains(v.StatusReason, "client secret was changed") || v.Remedy == "" {
+		t.Fatalf("PATCH: %d %+v; want needs_reauthorization with a reason and a remedy", code, v)
+	}
+	reauthorize(wrong.ID)
+	if code, r := h.run("okta-devices/search-devices", wrong.ID, map[string]any{"resultSet": "first"}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("a card after the update and reauthorization: %d %+v", code, r)
+	}
+
+	// A working connection: its tokens are discarded at once.
+	if code, v, _ := patch(wrong.ID, map[string]any{"clientSecret": oktaemu.DemoClientSecret, "clientId": oktaemu.DemoClientID}); code != http.StatusOK || v.Status != "needs_reauthorization" {
+		t.Fatalf("PATCH of an active connection: %d %+v", code, v)
+	}
+	if _, r := h.run("okta-devices/search-devices", wrong.ID, map[string]any{"resultSet": "first"}); r.Status != "failed" || r.Error == nil || !strings.Contains(r.Error.Message+r.Error.Code, "reauthoriz") {
+		t.Errorf("a card before the reauthorization: %+v; want a failure asking for reauthorization", r)
+	}
+	reauthorize(wrong.ID)
+	if _, r := h.run("okta-devices/search-devices", wrong.ID, map[string]any{"resultSet": "first"}); r.Status != "succeeded" {
+		t.Errorf("a card after the second reauthorization: %+v", r)
+	}
+
+	tests := []struct {
+		name     string
+		body     map[string]any
+		wantCode int
+		field    string
+	}{
+		{name: "no secret", body: map[string]any{"clientId": "x"}, wantCode: http.StatusBadRequest, field: "clientSecret"},
+		{name: "bad client id", body: map[string]any{"clientId": "has space", "clientSecret": "s"}, wantCode: http.StatusBadRequest, field: "clientId"},
+		{name: "domain is not changeable", body: map[string]any{"domain": "other.okta.com", "clientSecret": "s"}, wantCode: http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, e := patch(wrong.ID, tt.body)
+			if code != tt.wantCode || (tt.field != "" && e.Error.Details["field"] != tt.field) {
+				t.Errorf("PATCH %v: %d %+v; want %d on field %q", tt.body, code, e, tt.wantCode, tt.field)
+			}
+		})
+	}
+	if got := h.connection(wrong.ID); got.Status != "active" {
+		t.Errorf("refused updates changed the connection: status %q", got.Status)
+	}
+
+	svc, _ := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	code, _, e := patch(svc.ID, map[string]any{"clientSecret": "s"})
+	if remedy, _ := e.Error.Details["remedy"].(string); code != http.StatusBadRequest || !strings.Contains(e.Error.Message, "private key") || !strings.Contains(remedy, "rotate-key") {
+		t.Errorf("PATCH of a service connection: %d %+v; want 400 pointing to rotate-key", code, e)
+	}
+
+	var updates []map[string]any
+	for _, ev := range h.audit("action=connection.update") {
+		updates = append(updates, ev)
+		if s, _ := ev["inputSummary"].(string); strings.Contains(s, oktaemu.DemoClientSecret) {
+			t.Errorf("the audit records the secret: %v", ev)
+		}
+	}
+	if len(updates) < 3 || updates[0]["outcome"] != "success" || updates[len(updates)-1]["outcome"] != "failure" {
+		t.Errorf("connection.update audit events %v; want the successes and the refusals", updates)
+	}
+}
