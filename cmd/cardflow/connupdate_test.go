@@ -28,11 +28,11 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 	noEnv := maps.Clone(s.vars)
 	delete(noEnv, "CARDFLOW_CLIENT_SECRET")
 
-	code, out, errOut := runCLI(t, noEnv, "connections", "update", "Rotated")
+	code, _, errOut := runCLI(t, noEnv, "connections", "update", "Rotated")
 	if code != exitUsage || !strings.Contains(errOut, "--client-secret-stdin") {
 		t.Errorf("update without a secret: exit %d stderr %q; want a usage error naming --client-secret-stdin", code, errOut)
 	}
-	code, out, errOut = runCLI(t, noEnv, "connections", "update", "Rotated", "--client-secret", "x")
+	code, out, errOut := runCLI(t, noEnv, "connections", "update", "Rotated", "--client-secret", "x")
 	if code != exitUsage {
 		t.Errorf("update --client-secret VALUE: exit %d; want a usage error (no secret in argv)\n%s%s", code, out, errOut)
 	}
