@@ -22,6 +22,7 @@ type serverFlags struct {
 	listen, dataDir, publicURL, db string
 	logFormat, logLevel            string
 	trusted, suffixes, notifyURLs  stringList
+	trustedProxies                 stringList
 	publicMetrics                  bool
 	flowLease                      time.Duration
 	eventPoll                      time.Duration
@@ -94,6 +95,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.Var(&f.suffixes, "allow-domain-suffix", "custom org domain to accept besides Okta's (repeatable)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Var(&f.trustedProxies, "trusted-proxy", "address or CIDR network of a reverse proxy in front of the server, whose X-Forwarded-For names the client for the sign-in limiter (repeatable)")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
 	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
@@ -121,6 +123,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		APIToken:            keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_API_TOKEN"))),
 		Key:                 keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_KEY"))),
 		PublicMetrics:       f.publicMetrics,
+		TrustedProxies:      f.trustedProxies,
 		FlowLeaseTTL:        f.flowLease,
 		EventPollInterval:   f.eventPoll,
 		NotifyURLs:          f.notifyURLs,

@@ -2,6 +2,8 @@ package access
 
 import (
 	"net/http"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,14 +81,59 @@ func TestLimiterPerAddress(t *testing.T) {
 }
 
 func TestClientAddr(t *testing.T) {
+	var l Limiter
 	for remote, want := range map[string]string{
 		"192.0.2.1:5555":                 "192.0.2.1",
 		"[::ffff:192.0.2.1]:5555":        "192.0.2.1",
 		"[2001:db8:1:2:3:4:5:6]:443":     "2001:db8:1:2::/64",
 		"[2001:db8:1:2:ffff:4:5:6]:1234": "2001:db8:1:2::/64",
 	} {
-		if got := ClientAddr(&http.Request{RemoteAddr: remote}); got != want {
-			t.Errorf("ClientAddr(%s) = %s; want %s", remote, got, want)
+		r := &http.Request{RemoteAddr: remote, Header: http.Header{"X-Forwarded-For": {"203.0.113.9"}}}
+		if got := l.ClientAddr(r); got != want {
+			t.Errorf("ClientAddr(%s) = %s; want %s (X-Forwarded-For is not read without trusted proxies)", remote, got, want)
+		}
+	}
+}
+
+func TestClientAddrBehindTrustedProxies(t *testing.T) {
+	var proxies []netip.Prefix
+	for _, s := range []string{"10.0.0.0/24", "2001:db8:ffff::1", "::ffff:192.0.2.200"} {
+		p, err := ParseTrustedProxy(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxies = append(proxies, p)
+	}
+	l := &Limiter{TrustedProxies: proxies}
+	for _, tc := range []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"one proxy", "10.0.0.5:40000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"a forged address left of the proxy's", "10.0.0.5:40000", []string{"6.6.6.6, 198.51.100.7"}, "198.51.100.7"},
+		{"two proxies", "10.0.0.5:40000", []string{"198.51.100.7, 10.0.0.9"}, "198.51.100.7"},
+		{"two header lines", "10.0.0.5:40000", []string{"6.6.6.6", "198.51.100.7"}, "198.51.100.7"},
+		{"an IPv6 client", "[2001:db8:ffff::1]:443", []string{"2001:db8:5:6:7::1"}, "2001:db8:5:6::/64"},
+		{"a mapped proxy address", "192.0.2.200:1", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"no header", "10.0.0.5:40000", nil, "10.0.0.5"},
+		{"garbage in the header", "10.0.0.5:40000", []string{"not-an-address"}, "10.0.0.5"},
+		{"only proxies", "10.0.0.5:40000", []string{"10.0.0.7"}, "10.0.0.7"},
+		{"not from a trusted proxy", "198.51.100.8:1", []string{"203.0.113.9"}, "198.51.100.8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &http.Request{RemoteAddr: tc.remote, Header: http.Header{}}
+			for _, v := range tc.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := l.ClientAddr(r); got != tc.want {
+				t.Errorf("ClientAddr = %s; want %s", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"", "10.0.0.0/33", "proxy.example.com"} {
+		if _, err := ParseTrustedProxy(bad); err == nil || !strings.Contains(err.Error(), "-trusted-proxy") {
+			t.Errorf("ParseTrustedProxy(%q) = %v; want an error naming the flag", bad, err)
 		}
 	}
 }

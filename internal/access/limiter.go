@@ -1,9 +1,11 @@
 package access
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,6 +18,10 @@ import (
 type Limiter struct {
 	Window time.Duration
 	Burst  int
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server (-trusted-proxy). A request from one of them is counted
+	// against the client address the proxies put in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
 
 	mu    sync.Mutex
 	addrs map[string]*failures
@@ -92,9 +98,11 @@ func (l *Limiter) burst() int {
 
 // ClientAddr is the address a Limiter counts a request against: the
 // peer's IP address, an IPv6 address cut to its /64 (one site's network).
-// Headers such as X-Forwarded-For are not read, since any client can send
-// them; behind a proxy every client has the proxy's address.
-func ClientAddr(r *http.Request) string {
+// X-Forwarded-For is read only when the peer is one of TrustedProxies,
+// since any client can send it: then the client is the right-most address
+// in it that is not a trusted proxy (each proxy appends the address it
+// received the request from, so the addresses to its left may be forged).
+func (l *Limiter) ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -104,9 +112,56 @@ func ClientAddr(r *http.Request) string {
 		return host
 	}
 	ip = ip.Unmap()
+	if l.trusted(ip) {
+		ip = l.forwardedFor(r, ip)
+	}
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
 		return p.String()
 	}
 	return ip.String()
+}
+
+// forwardedFor walks X-Forwarded-For from the right, past the trusted
+// proxies, to the client; peer when the header has no usable address.
+func (l *Limiter) forwardedFor(r *http.Request, peer netip.Addr) netip.Addr {
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return client
+		}
+		client = ip.Unmap()
+		if !l.trusted(client) {
+			return client
+		}
+	}
+	return client
+}
+
+func (l *Limiter) trusted(ip netip.Addr) bool {
+	for _, p := range l.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxy parses a -trusted-proxy value: a network in CIDR
+// notation or a single address.
+func ParseTrustedProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if ip, err := netip.ParseAddr(s); err == nil {
+		ip = ip.Unmap()
+		return netip.PrefixFrom(ip, ip.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("-trusted-proxy %q: give the proxy's address or network, e.g. 10.0.0.5 or 10.0.0.0/24", s)
 }

@@ -206,7 +206,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	limiter := &access.Limiter{}
+	limiter := &access.Limiter{TrustedProxies: cfg.trustedProxies}
 
 	a.Web = &web.Server{
 		Tokens:        a.Tokens,

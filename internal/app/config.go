@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -51,6 +52,11 @@ type Config struct {
 	OIDCClientID     string
 	OIDCClientSecret keyring.Secret
 	OIDCRoles        []string
+	// TrustedProxies are the addresses or CIDR networks of reverse proxies
+	// in front of the server (-trusted-proxy, repeatable): the sign-in
+	// limiter counts their requests against the client address in
+	// X-Forwarded-For instead of the proxy's.
+	TrustedProxies []string
 	// PublicMetrics serves /metrics without the API token.
 	PublicMetrics bool
 	// Logger receives the server's logs; nil discards them.
@@ -106,7 +112,8 @@ type Config struct {
 	// expired connections; 0 means one minute.
 	ExpiryCheckInterval time.Duration
 
-	oidcRoles access.GroupRoles // parsed OIDCRoles
+	oidcRoles      access.GroupRoles // parsed OIDCRoles
+	trustedProxies []netip.Prefix    // parsed TrustedProxies
 }
 
 // withDefaults checks c and fills in its defaults.
@@ -166,6 +173,14 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 		c.oidcRoles[role] = append(c.oidcRoles[role], group)
+	}
+	c.trustedProxies = nil
+	for _, v := range c.TrustedProxies {
+		p, err := access.ParseTrustedProxy(v)
+		if err != nil {
+			return c, err
+		}
+		c.trustedProxies = append(c.trustedProxies, p)
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		return c, fmt.Errorf("-db must be empty (SQLite in the data directory) or a postgres:// URL")

@@ -58,7 +58,7 @@ const CLITokenLifetime = 30 * 24 * time.Hour
 // loopback redirect (the server holds the client secret; the CLI holds the
 // PKCE verifier), and answers a personal API token of the person's role.
 func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
-	addr, now := access.ClientAddr(r), s.now()
+	addr, now := s.Limiter.ClientAddr(r), s.now()
 	if ok, wait := s.Limiter.Allow(addr, now); !ok {
 		s.writeError(w, r, problem.New(problem.RateLimited, "too many failed sign-ins from your address").WithRemedy("wait %s, then try again", wait.Round(time.Second)))
 		return

@@ -265,7 +265,7 @@ func describe(p access.Principal) string {
 // API token (the bootstrap admin) or a live personal API token. Wrong
 // tokens count against the client address's limit.
 func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
-	addr, now := access.ClientAddr(r), s.now()
+	addr, now := s.Limiter.ClientAddr(r), s.now()
 	if ok, wait := s.Limiter.Allow(addr, now); !ok {
 		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
 		return access.Principal{}, problem.New(problem.RateLimited, "too many wrong API tokens from your address").

@@ -64,7 +64,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := localPath(r.PostForm.Get("next"))
-	addr, now := access.ClientAddr(r), c.now()
+	addr, now := c.Limiter.ClientAddr(r), c.now()
 	if ok, _ := c.Limiter.Allow(addr, now); !ok {
 		c.log.WarnContext(r.Context(), "console: too many failed sign-ins from one address; refusing it for a while", slog.String("client", addr))
 		c.showSignin(w, r, http.StatusTooManyRequests, signinData{Next: next, Error: "Too many failed sign-ins. Wait a minute, then try again."})
@@ -168,7 +168,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		c.Limiter.Fail(access.ClientAddr(r), c.now())
+		c.Limiter.Fail(c.Limiter.ClientAddr(r), c.now())
 		c.signinFailed(w, r, 0, err)
 		return
 	}
