@@ -322,7 +322,8 @@ func TestCLIFlows(t *testing.T) {
 	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || !strings.Contains(out, "offboard-user-devices") {
 		t.Errorf("flows list: %d\n%s", code, out)
 	}
-	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "suspend") || strings.Contains(out, "CARD RUN") {
+	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "suspend") || strings.Contains(out, "CARD RUN") ||
+		!strings.Contains(out, "(offboard-user-devices, version 1)") || !strings.Contains(out, "Trigger: manual") {
 		t.Errorf("flows show-run: %d\n%s; want the steps without items", code, out)
 	}
 	code, out, errOut = runCLI(t, s.vars, "flows", "show-run", run.ID, "--items")
@@ -587,6 +588,38 @@ func TestCLIFlowsStore(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, s.vars, "flows", "disable", "nightly-stale-cleanup"); code != exitOK || !strings.Contains(out, "disabled") {
 		t.Errorf("flows disable: exit %d\n%s", code, out)
+	}
+
+	// A changed document is a new version; the same bytes again are not.
+	v1, err := os.ReadFile(nightly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := t.TempDir() + "/nightly.yaml"
+	v2 := append([]byte("# every night\n"), v1...)
+	if err := os.WriteFile(changed, v2, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", changed); code != exitOK || !strings.Contains(out, "Stored flow nightly-stale-cleanup") || !strings.Contains(out, "as version 2") {
+		t.Errorf("flows store of a changed document: exit %d\n%s%s; want version 2", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", changed); code != exitOK || !strings.Contains(out, "is unchanged") || !strings.Contains(out, "version 2") {
+		t.Errorf("flows store of the same document: exit %d\n%s%s; want unchanged, version 2", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "versions", "nightly-stale-cleanup"); code != exitOK || !strings.Contains(out, "has 2 version(s)") ||
+		!regexp.MustCompile(`(?m)^2 \(latest\)\s`).MatchString(out) || !regexp.MustCompile(`(?m)^1\s+`).MatchString(out) {
+		t.Errorf("flows versions: exit %d\n%s%s; want versions 2 (latest) and 1", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "show", "nightly-stale-cleanup")
+	if head, src, _ := strings.Cut(out, "\n"); code != exitOK || !strings.HasPrefix(head, "# flow nightly-stale-cleanup, version 2 of 2 (the latest)") || src != string(v2) {
+		t.Errorf("flows show: exit %d\n%s%s; want a header naming version 2 of 2, then its source", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "show", "nightly-stale-cleanup", "--version", "1")
+	if head, src, _ := strings.Cut(out, "\n"); code != exitOK || !strings.HasPrefix(head, "# flow nightly-stale-cleanup, version 1 of 2 (the latest is 2)") || src != string(v1) {
+		t.Errorf("flows show --version 1: exit %d\n%s%s; want version 1's source", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, s.vars, "flows", "show", "nightly-stale-cleanup", "--version", "3"); code == exitOK || !strings.Contains(errOut, "has no version 3") {
+		t.Errorf("flows show --version 3: exit %d\n%s; want a failure naming the versions there are", code, errOut)
 	}
 
 	// A flow that events start has no next run to print.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,6 +25,9 @@ type flowView struct {
 	Enabled     bool                 `json:"enabled"`
 	Trigger     map[string]any       `json:"trigger"`
 	UpdatedAt   time.Time            `json:"updatedAt"`
+	// Version is the latest version's number, and how many there are.
+	Version  int        `json:"version"`
+	StoredBy *actorView `json:"storedBy"`
 }
 
 // triggerText is a flow's trigger for people: "cron 0 2 * * * Europe/Berlin",
@@ -83,6 +87,7 @@ func cmdFlowsDisable(ctx context.Context, e *env, args []string) error {
 // storedFlowView is the API's answer to storing a flow document.
 type storedFlowView struct {
 	Flow       flowView `json:"flow"`
+	Unchanged  bool     `json:"unchanged"`
 	Enablement *struct {
 		Outcome string `json:"outcome"`
 		Message string `json:"message"`
@@ -129,7 +134,11 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	if o.json {
 		return printJSON(e.stdout, raw)
 	}
-	fmt.Fprintf(e.stdout, "Stored flow %s (id %s).\n", f.Name, f.ID)
+	if stored.Unchanged {
+		fmt.Fprintf(e.stdout, "Flow %s (id %s) is unchanged: the document is the same as its version %d, so no version was added.\n", f.Name, f.ID, f.Version)
+	} else {
+		fmt.Fprintf(e.stdout, "Stored flow %s (id %s) as version %d.\n", f.Name, f.ID, f.Version)
+	}
 	if f.Trigger == nil {
 		fmt.Fprintf(e.stdout, "It has no trigger; run it with: cardflow flows run %s\n", f.Name)
 	} else {
@@ -183,10 +192,17 @@ func (i issueView) inFile(file string) string {
 
 // flowRunView is a flow run as the API returns it.
 type flowRunView struct {
-	ID     string `json:"id"`
-	Flow   string `json:"flow"`
-	Status string `json:"status"`
-	Error  string `json:"error"`
+	ID          string `json:"id"`
+	Flow        string `json:"flow"`
+	FlowVersion int    `json:"flowVersion"`
+	RerunOf     string `json:"rerunOf"`
+	Status      string `json:"status"`
+	Error       string `json:"error"`
+	Trigger     struct {
+		Kind string    `json:"kind"`
+		Time time.Time `json:"time"`
+	} `json:"trigger"`
+	Actor *actorView `json:"actor"`
 	// CancelRequestedAt is set once someone asked the run to stop.
 	CancelRequestedAt *time.Time        `json:"cancelRequestedAt"`
 	StartedAt         *time.Time        `json:"startedAt"`
@@ -493,8 +509,28 @@ func followFlowRun(ctx context.Context, e *env, c *client, id string) (*flowRunV
 	}
 }
 
+// versionText is "version N", or "version unknown" for a run stored
+// before versions were kept.
+func versionText(n int) string {
+	if n == 0 {
+		return "version unknown"
+	}
+	return fmt.Sprintf("version %d", n)
+}
+
 func printFlowRun(w io.Writer, r *flowRunView) {
-	fmt.Fprintf(w, "Flow run %s (%s): %s\n", r.ID, r.Flow, r.Status)
+	fmt.Fprintf(w, "Flow run %s (%s, %s): %s\n", r.ID, r.Flow, versionText(r.FlowVersion), r.Status)
+	trigger := r.Trigger.Kind
+	if trigger == "" {
+		trigger = "manual"
+	}
+	if trigger != "manual" && !r.Trigger.Time.IsZero() {
+		trigger += " at " + when(r.Trigger.Time)
+	}
+	fmt.Fprintf(w, "Trigger: %s; actor: %s\n", trigger, r.Actor)
+	if r.RerunOf != "" {
+		fmt.Fprintf(w, "Rerun of: %s (same version, inputs and trigger)\n", r.RerunOf)
+	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", r.Error)
 	}
@@ -604,18 +640,19 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 		Runs []struct {
 			flowRunView
 			CreatedAt time.Time `json:"createdAt"`
-			Trigger   struct {
-				Kind string `json:"kind"`
-			} `json:"trigger"`
 		} `json:"runs"`
 	}) {
-		t := newTable(w, "RUN", "STATUS", "TRIGGER", "QUEUED", "FINISHED", "ERROR")
+		t := newTable(w, "RUN", "VERSION", "STATUS", "TRIGGER", "RERUN OF", "QUEUED", "FINISHED", "ERROR")
 		for _, r := range out.Runs {
 			finished := "-"
 			if r.FinishedAt != nil {
 				finished = when(*r.FinishedAt)
 			}
-			t.row(r.ID, r.Status, r.Trigger.Kind, when(r.CreatedAt), finished, orDash(r.Error))
+			version := "-"
+			if r.FlowVersion > 0 {
+				version = fmt.Sprint(r.FlowVersion)
+			}
+			t.row(r.ID, version, r.Status, orDash(r.Trigger.Kind), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(r.Error))
 		}
 		t.flush()
 	})
@@ -635,6 +672,84 @@ func cmdFlowsRerun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return finishRun(ctx, e, c, o, &started, noWait)
+}
+
+// flowVersionView is one version of a stored flow as the API returns it.
+type flowVersionView struct {
+	FlowID   string     `json:"flowId"`
+	Flow     string     `json:"flow"`
+	Version  int        `json:"version"`
+	Latest   bool       `json:"latest"`
+	StoredAt time.Time  `json:"storedAt"`
+	StoredBy *actorView `json:"storedBy"`
+	SHA256   string     `json:"sha256"`
+	Size     int        `json:"size"`
+	Source   string     `json:"source"`
+}
+
+// cmdFlowsShow prints the source of a stored flow's latest version, or of
+// --version N, after a YAML comment naming the version: the output is a
+// flow document again.
+func cmdFlowsShow(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "flows show", "flows show NAME|ID [--version N] [--json]")
+	var version int
+	fs.IntVar(&version, "version", 0, "the version to print (default: the latest); list them with cardflow flows versions NAME")
+	arg, c, err := o.parseOneArg(args, "stored flow name or id")
+	if err != nil {
+		return err
+	}
+	passed := false
+	fs.Visit(func(f *flag.Flag) { passed = passed || f.Name == "version" })
+	if version < 0 || (version == 0 && passed) {
+		return usagef("--version is a version number from 1, not %d", version)
+	}
+	var f flowView
+	if err := c.do(ctx, "GET", "/api/v1/flows/"+pathEscape(arg), nil, &f); err != nil {
+		return err
+	}
+	n := version
+	if n == 0 {
+		n = f.Version
+	}
+	return fetch(ctx, c, o, e.stdout, fmt.Sprintf("/api/v1/flows/%s/versions/%d", pathEscape(f.ID), n), func(w io.Writer, v *flowVersionView) {
+		latest := "the latest"
+		if !v.Latest {
+			latest = fmt.Sprintf("the latest is %d", f.Version)
+		}
+		by := ""
+		if v.StoredBy != nil {
+			by = " by " + v.StoredBy.String()
+		}
+		fmt.Fprintf(w, "# flow %s, version %d of %d (%s), stored %s%s, sha256 %s\n", v.Flow, v.Version, f.Version, latest, when(v.StoredAt), by, v.SHA256)
+		io.WriteString(w, v.Source)
+		if !strings.HasSuffix(v.Source, "\n") {
+			io.WriteString(w, "\n")
+		}
+	})
+}
+
+// cmdFlowsVersions lists a stored flow's versions, newest first.
+func cmdFlowsVersions(ctx context.Context, e *env, args []string) error {
+	_, o := newClientFlagSet(e, "flows versions", "flows versions NAME|ID [--json]")
+	arg, c, err := o.parseOneArg(args, "stored flow name or id")
+	if err != nil {
+		return err
+	}
+	return fetch(ctx, c, o, e.stdout, "/api/v1/flows/"+pathEscape(arg)+"/versions", func(w io.Writer, out *struct {
+		Flow     string            `json:"flow"`
+		Versions []flowVersionView `json:"versions"`
+	}) {
+		fmt.Fprintf(w, "Flow %s has %d version(s); runs start the latest.\n", out.Flow, len(out.Versions))
+		t := newTable(w, "VERSION", "STORED", "STORED BY", "SIZE", "SHA256")
+		for _, v := range out.Versions {
+			version := fmt.Sprint(v.Version)
+			if v.Latest {
+				version += " (latest)"
+			}
+			t.row(version, when(v.StoredAt), v.StoredBy.String(), fmt.Sprintf("%d B", v.Size), v.SHA256[:min(12, len(v.SHA256))])
+		}
+		t.flush()
+	})
 }
 
 func cmdFlowsDelete(ctx context.Context, e *env, args []string) error {

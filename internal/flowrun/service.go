@@ -221,7 +221,7 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 	now := s.now()
 	trig, _ := json.Marshal(flow.Firing{Kind: flow.KindManual, Time: now}) // a Firing always marshals
 	run := &store.FlowRun{
-		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Inputs: raw,
+		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version, Inputs: raw,
 		Status: "queued", Actor: actor, CreatedAt: now, Trigger: trig,
 	}
 	if err := s.store.CreateFlowRun(ctx, run); err != nil {
@@ -232,10 +232,12 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 	return run, nil
 }
 
-// Rerun queues a new run of a finished run's document with its inputs
-// (and trigger), on behalf of actor. With failedOnly, the original's
-// succeeded and skipped items are copied into the new run, which runs only
-// the rest: the failed items and any it never reached.
+// Rerun queues a new run of a finished run on behalf of actor: the same
+// flow version (the document the original ran, whatever was stored
+// since), inputs and trigger, with RerunOf naming the original. With
+// failedOnly, the original's succeeded and skipped items are copied into
+// the new run, which runs only the rest: the failed items and any it never
+// reached.
 func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error) {
 	orig, err := s.GetRun(ctx, runID)
 	if err != nil {
@@ -253,8 +255,9 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 		return nil, err
 	}
 	run := &store.FlowRun{
-		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, Inputs: orig.Inputs,
-		Status: "queued", Actor: actor, CreatedAt: s.now(), Trigger: orig.Trigger,
+		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, FlowVersion: orig.FlowVersion,
+		Inputs: orig.Inputs, Status: "queued", Actor: actor, CreatedAt: s.now(), Trigger: orig.Trigger,
+		RerunOf: orig.ID,
 	}
 	var keep []string
 	if failedOnly {
@@ -268,7 +271,7 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 		slog.Bool("failed_only", failedOnly), slog.Int("items_kept", n))
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
 		Time: s.now(), Actor: actor, Action: "flow.rerun", Outcome: "success",
-		InputSummary: fmt.Sprintf("flow %s, run %s of run %s, failed only %t, %d items kept", run.FlowName, run.ID, orig.ID, failedOnly, n),
+		InputSummary: fmt.Sprintf("flow %s version %d, run %s of run %s, failed only %t, %d items kept", run.FlowName, run.FlowVersion, run.ID, orig.ID, failedOnly, n),
 	}); err != nil {
 		return nil, fmt.Errorf("audit the rerun: %w", err)
 	}

@@ -26,6 +26,9 @@ const (
 type PutResult struct {
 	Flow *store.Flow
 	Doc  *flow.Document
+	// Unchanged is true when the document was byte for byte the latest
+	// version's: no version was added and nothing changed.
+	Unchanged bool
 	// Enablement is one of the Enablement constants; Message says it to a
 	// person.
 	Enablement string
@@ -38,10 +41,12 @@ func ScheduleKey(tick time.Time) string { return "schedule:" + tick.UTC().Format
 // EventKey is the trigger key of an Okta event.
 func EventKey(uuid string) string { return "event:" + uuid }
 
-// Put validates a flow document and stores it under its name, replacing a
-// flow of the same name. A flow with a trigger is stored disabled, unless
-// it replaces an enabled flow with the same trigger.
-func (s *Service) Put(ctx context.Context, src []byte) (*PutResult, error) {
+// Put validates a flow document and stores it, on behalf of actor, as the
+// next version of the flow of its name (version 1 of a new flow); the
+// previous versions stay. A document byte for byte the latest version's
+// adds no version (PutResult.Unchanged). A flow with a trigger is stored
+// disabled, unless its previous version was enabled with the same trigger.
+func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutResult, error) {
 	doc, err := s.Validate(ctx, src)
 	if err != nil {
 		return &PutResult{Doc: doc}, err
@@ -50,11 +55,29 @@ func (s *Service) Put(ctx context.Context, src []byte) (*PutResult, error) {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("read flow: %w", err)
 	}
-	fl := &store.Flow{Name: doc.Name, Source: src, Trigger: doc.Trigger.SpecJSON(), CreatedAt: s.now(), UpdatedAt: s.now()}
-	if err := s.store.PutFlow(ctx, fl); err != nil {
+	now := s.now()
+	fl := &store.Flow{Name: doc.Name, Source: src, Trigger: doc.Trigger.SpecJSON(), StoredBy: actor, CreatedAt: now, UpdatedAt: now}
+	added, err := s.store.PutFlow(ctx, fl)
+	if err != nil {
 		return nil, fmt.Errorf("store flow: %w", err)
 	}
-	res := &PutResult{Flow: fl, Doc: doc}
+	res := &PutResult{Flow: fl, Doc: doc, Unchanged: !added}
+	summary := fmt.Sprintf("flow %s (%s) version %d", fl.Name, fl.ID, fl.Version)
+	if !added {
+		summary = fmt.Sprintf("flow %s (%s): the same document as version %d, no new version", fl.Name, fl.ID, fl.Version)
+	}
+	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: now, Actor: actor, Action: "flow.store", Outcome: "success",
+		InputSummary: summary}); err != nil {
+		return nil, fmt.Errorf("audit the store: %w", err)
+	}
+	s.log.InfoContext(ctx, "flow stored", slog.String("flow", fl.Name), slog.Int("version", fl.Version),
+		slog.Bool("unchanged", !added), slog.String("actor", actor.String()))
+	if !added {
+		if fl.Enabled {
+			res.Enablement, res.Message = EnablementKept, "still enabled: the document is unchanged"
+		}
+		return res, nil
+	}
 	enable := fmt.Sprintf("enable it with POST /api/v1/flows/%s/enable (cardflow flows enable %s)", fl.ID, fl.Name)
 	switch {
 	case prev != nil && prev.Enabled && fl.Enabled:
@@ -149,7 +172,7 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 func (s *Service) TriggeredRun(fl *store.Flow, f flow.Firing, key string) *store.FlowRun {
 	trig, _ := json.Marshal(f) // a Firing always marshals
 	return &store.FlowRun{
-		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, Status: "queued", Actor: fl.EnabledBy,
+		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version, Status: "queued", Actor: fl.EnabledBy,
 		CreatedAt: s.now(), Trigger: trig, TriggerKey: key,
 	}
 }

@@ -70,7 +70,7 @@ func scheduledFlow(t testing.TB, st store.Store, name, schedule string, now time
 		t.Fatal(err)
 	}
 	fl := &store.Flow{Name: name, Source: src, Trigger: doc.Trigger.SpecJSON(), CreatedAt: now, UpdatedAt: now}
-	if err := st.PutFlow(t.Context(), fl); err != nil {
+	if _, err := st.PutFlow(t.Context(), fl); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, doc.Trigger.Schedule.Next(now), enabler); err != nil {

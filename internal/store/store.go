@@ -211,14 +211,22 @@ type AuditFilter struct {
 	BeforeID     int64
 }
 
-// Flow is a stored flow document.
+// Flow is a stored flow document: its latest version, and the state that
+// belongs to the flow rather than to a version (its trigger's enabled
+// state and next tick).
 type Flow struct {
 	ID     string
 	Name   string // unique
-	Source []byte // the YAML document
+	Source []byte // the YAML document of the latest version
+	// Version is the latest version's number: versions count from 1, so
+	// it is also how many versions the flow has.
+	Version int
+	// StoredBy is who stored the latest version (zero for a flow stored
+	// before versions were kept).
+	StoredBy Actor
 	// Trigger is the canonical JSON of the document's trigger (on:), nil
-	// for a flow only people start. PutFlow keeps Enabled and NextRunAt
-	// of the flow it replaces only when the two Triggers are equal
+	// for a flow only people start. A new version keeps Enabled and NextRunAt
+	// of the previous one only when the two Triggers are equal
 	// byte for byte; otherwise the flow is stored disabled.
 	Trigger []byte
 	Enabled bool
@@ -232,14 +240,33 @@ type Flow struct {
 	UpdatedAt time.Time
 }
 
+// FlowVersion is one stored version of a flow's document.
+type FlowVersion struct {
+	FlowID  string
+	Version int
+	Source  []byte // GetFlowVersion fills it; ListFlowVersions does not
+	SHA256  string // hex SHA-256 of Source
+	Size    int    // bytes of Source
+	// StoredAt and StoredBy say when and by whom the version was stored
+	// (StoredBy is zero for a version stored before versions were kept).
+	StoredAt time.Time
+	StoredBy Actor
+}
+
 // FlowRun is one run (or plan) of a flow. The runner owns its lifecycle; the
 // store only persists it and hands out leases so that exactly one server
 // works on a run at a time.
 type FlowRun struct {
-	ID         string
-	FlowID     string
-	FlowName   string
-	Source     []byte          // the document as it was when the run started
+	ID       string
+	FlowID   string
+	FlowName string
+	Source   []byte // the document as it was when the run started
+	// FlowVersion is the flow's version whose Source the run runs; 0 for
+	// runs stored before versions were kept.
+	FlowVersion int
+	// RerunOf is the id of the run this run repeats (a rerun keeps its
+	// version, inputs and trigger); empty for other runs.
+	RerunOf    string
 	Inputs     json.RawMessage // the run's inputs
 	Status     string          // "queued", "running", "succeeded", "failed", FlowRunCanceled
 	Actor      Actor           // who started the run (of a triggered run: who enabled the flow)
@@ -479,14 +506,24 @@ type Store interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 
-	// Flows. PutFlow creates or replaces by name (ErrConflict never); on
-	// replace the stored ID and CreatedAt are kept and copied into f.
-	// GetFlow looks up by id first, then by name. ListFlows orders by name.
-	// Deleting a flow keeps its runs.
-	PutFlow(ctx context.Context, f *Flow) error
+	// Flows. PutFlow stores f.Source as version 1 of a new flow or, for a
+	// name already stored, as its next version, recording f.StoredBy and
+	// f.UpdatedAt with it, and reports true; when the latest version's
+	// source is byte for byte f.Source it stores nothing and reports
+	// false. Either way f is filled with the flow as stored (ID,
+	// CreatedAt, UpdatedAt, Version, StoredBy, enabled state); ErrConflict
+	// never. GetFlow looks up by id first, then by name, and returns the
+	// latest version. ListFlows orders by name. Deleting a flow deletes its
+	// versions and keeps its runs.
+	PutFlow(ctx context.Context, f *Flow) (bool, error)
 	GetFlow(ctx context.Context, idOrName string) (*Flow, error)
 	ListFlows(ctx context.Context) ([]*Flow, error)
 	DeleteFlow(ctx context.Context, id string) error
+	// GetFlowVersion returns one version of flow flowID with its Source;
+	// ListFlowVersions returns every version, newest first, without.
+	// Both return ErrNotFound for an unknown flow or version.
+	GetFlowVersion(ctx context.Context, flowID string, version int) (*FlowVersion, error)
+	ListFlowVersions(ctx context.Context, flowID string) ([]*FlowVersion, error)
 	// SetFlowEnabled turns a flow on or off, sets its next tick (zero when
 	// off or not scheduled) and records who did it (Flow.EnabledBy);
 	// ErrConflict when the stored Trigger is no longer trigger (the flow

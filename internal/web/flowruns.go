@@ -17,9 +17,15 @@ import (
 // document order and, unless omitted, each finished item with its input,
 // output, error and timing.
 type FlowRunJSON struct {
-	ID         string          `json:"id"`
-	FlowID     string          `json:"flowId"`
-	Flow       string          `json:"flow"`
+	ID     string `json:"id"`
+	FlowID string `json:"flowId"`
+	Flow   string `json:"flow"`
+	// FlowVersion is the version of the flow the run runs (absent for
+	// runs stored before versions were kept).
+	FlowVersion int `json:"flowVersion,omitempty"`
+	// RerunOf is the id of the run this one repeats; its trigger is the
+	// original's and its actor who asked for the rerun.
+	RerunOf    string          `json:"rerunOf,omitempty"`
 	Status     string          `json:"status"`
 	Actor      *api.Actor      `json:"actor"`
 	Inputs     json.RawMessage `json:"inputs,omitempty"`
@@ -99,7 +105,8 @@ func timePtr(t time.Time) *time.Time {
 // flowRunHeader is a run without its steps.
 func flowRunHeader(run *store.FlowRun) FlowRunJSON {
 	return FlowRunJSON{
-		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Actor: actorJSON(run.Actor),
+		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, FlowVersion: run.FlowVersion, RerunOf: run.RerunOf,
+		Status: run.Status, Actor: actorJSON(run.Actor),
 		Inputs: rawOrNil(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
 		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt), Trigger: runTrigger(run),
 		CancelRequestedAt: timePtr(run.CancelRequestedAt),

@@ -22,7 +22,11 @@ import (
 // flow package and the store.
 type Flows interface {
 	Validate(ctx context.Context, src []byte) (*flow.Document, error)
-	Put(ctx context.Context, src []byte) (*flowrun.PutResult, error)
+	Put(ctx context.Context, src []byte, actor store.Actor) (*flowrun.PutResult, error)
+	// Versions returns the flow (its latest version) and all its
+	// versions, newest first; Version returns one version with its source.
+	Versions(ctx context.Context, idOrName string) (*store.Flow, []*store.FlowVersion, error)
+	Version(ctx context.Context, idOrName string, n int) (*store.Flow, *store.FlowVersion, error)
 	Enable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
 	Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
 	Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error)
@@ -53,6 +57,10 @@ type FlowJSON struct {
 	Inputs      map[string]FlowInputJSON `json:"inputs"`
 	Steps       []FlowStepJSON           `json:"steps"`
 	Source      string                   `json:"source,omitempty"`
+	// Version is the latest version's number, which is also how many
+	// versions the flow has; StoredBy is who stored it.
+	Version  int        `json:"version"`
+	StoredBy *api.Actor `json:"storedBy,omitempty"`
 	// Enabled says whether the trigger starts runs; always false without
 	// a trigger.
 	Enabled bool `json:"enabled"`
@@ -84,7 +92,7 @@ type FlowStepJSON struct {
 
 func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) FlowJSON {
 	out := FlowJSON{ID: f.ID, Name: f.Name, Inputs: map[string]FlowInputJSON{}, Steps: []FlowStepJSON{},
-		Enabled: f.Enabled, EnabledBy: actorJSON(f.EnabledBy), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		Version: f.Version, StoredBy: actorJSON(f.StoredBy), Enabled: f.Enabled, EnabledBy: actorJSON(f.EnabledBy), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 	if len(f.Trigger) > 0 && json.Unmarshal(f.Trigger, &out.Trigger) == nil && out.Trigger["kind"] == flow.KindSchedule {
 		out.Trigger["nextRunAt"] = timePtr(f.NextRunAt)
 	}
@@ -143,12 +151,14 @@ func (s *Server) putFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.Flows.Put(r.Context(), src)
+	res, err := s.Flows.Put(r.Context(), src, actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := map[string]any{"flow": flowJSON(res.Flow, res.Doc, false)}
+	// unchanged: the document is byte for byte the latest version's, so
+	// no version was added.
+	out := map[string]any{"flow": flowJSON(res.Flow, res.Doc, false), "unchanged": res.Unchanged}
 	if res.Enablement != flowrun.EnablementNone {
 		// What storing did to the enabled state: new (stored disabled),
 		// kept (same trigger), disabled (trigger changed or removed), or
@@ -238,6 +248,56 @@ func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, flowJSON(f, doc, true))
+}
+
+// FlowVersionJSON is one stored version of a flow.
+type FlowVersionJSON struct {
+	FlowID   string     `json:"flowId"`
+	Flow     string     `json:"flow"`
+	Version  int        `json:"version"`
+	Latest   bool       `json:"latest"`
+	StoredAt time.Time  `json:"storedAt"`
+	StoredBy *api.Actor `json:"storedBy,omitempty"`
+	SHA256   string     `json:"sha256"`
+	Size     int        `json:"size"`
+	Source   string     `json:"source,omitempty"`
+}
+
+func flowVersionJSON(f *store.Flow, v *store.FlowVersion) FlowVersionJSON {
+	return FlowVersionJSON{FlowID: f.ID, Flow: f.Name, Version: v.Version, Latest: v.Version == f.Version,
+		StoredAt: v.StoredAt, StoredBy: actorJSON(v.StoredBy), SHA256: v.SHA256, Size: v.Size, Source: string(v.Source)}
+}
+
+// listFlowVersions serves a flow's versions, newest first, without their
+// sources.
+func (s *Server) listFlowVersions(w http.ResponseWriter, r *http.Request) {
+	f, vs, err := s.Flows.Versions(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]FlowVersionJSON, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, flowVersionJSON(f, v))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flowId": f.ID, "flow": f.Name, "latest": f.Version, "versions": out})
+}
+
+// getFlowVersion serves one version of a flow with its source.
+func (s *Server) getFlowVersion(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("n")
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		s.writeError(w, r, problem.New(problem.InvalidInput, "a flow version is a whole number from 1, not %q", raw).
+			WithRemedy("list the versions with GET /api/v1/flows/%s/versions", r.PathValue("id")))
+		return
+	}
+	f, v, err := s.Flows.Version(r.Context(), r.PathValue("id"), n)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, flowVersionJSON(f, v))
 }
 
 // inputsRequest is the body of plan and run requests.

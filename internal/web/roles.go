@@ -22,6 +22,8 @@ var routeRoles = map[string]access.Role{
 	"GET /api/v1/audit":                         access.Viewer,
 	"GET /api/v1/flows":                         access.Viewer,
 	"GET /api/v1/flows/{id}":                    access.Viewer,
+	"GET /api/v1/flows/{id}/versions":           access.Viewer,
+	"GET /api/v1/flows/{id}/versions/{n}":       access.Viewer,
 	"GET /api/v1/flows/{id}/runs":               access.Viewer,
 	"GET /api/v1/flow-runs":                     access.Viewer,
 	"GET /api/v1/flow-runs/{id}":                access.Viewer,

@@ -71,6 +71,8 @@ func (s *Server) routes(mux *Mux) {
 		mux.HandleFunc("GET /api/v1/flows", s.listFlows)
 		mux.HandleFunc("POST /api/v1/flows/validate", s.validateFlow)
 		mux.HandleFunc("GET /api/v1/flows/{id}", s.getFlow)
+		mux.HandleFunc("GET /api/v1/flows/{id}/versions", s.listFlowVersions)
+		mux.HandleFunc("GET /api/v1/flows/{id}/versions/{n}", s.getFlowVersion)
 		mux.HandleFunc("DELETE /api/v1/flows/{id}", s.deleteFlow)
 		mux.HandleFunc("POST /api/v1/flows/{id}/plan", s.planFlow)
 		mux.HandleFunc("POST /api/v1/flows/{id}/enable", s.enableFlow)

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,14 +14,15 @@ import (
 )
 
 const flowCols = `id, name, source, created_at, updated_at, trigger_spec, enabled, next_run_at,
-	enabled_by_type, enabled_by_login, enabled_by_token`
+	enabled_by_type, enabled_by_login, enabled_by_token, version, stored_by_type, stored_by_login, stored_by_token`
 
 func scanFlow(sc scanner) (*store.Flow, error) {
 	var f store.Flow
 	var created, updated, enabled, next int64
 	var trigger string
 	if err := sc.Scan(&f.ID, &f.Name, &f.Source, &created, &updated, &trigger, &enabled, &next,
-		&f.EnabledBy.Type, &f.EnabledBy.Login, &f.EnabledBy.TokenName); err != nil {
+		&f.EnabledBy.Type, &f.EnabledBy.Login, &f.EnabledBy.TokenName,
+		&f.Version, &f.StoredBy.Type, &f.StoredBy.Login, &f.StoredBy.TokenName); err != nil {
 		return nil, err
 	}
 	f.Source = fromBlob(f.Source)
@@ -31,27 +34,110 @@ func scanFlow(sc scanner) (*store.Flow, error) {
 	return &f, nil
 }
 
-// PutFlow creates the flow, or replaces the source and trigger of the flow
-// with the same name. On replace the stored ID and CreatedAt win and are
-// copied into f, and the stored Enabled and NextRunAt too when the trigger
-// is unchanged (else the flow is stored disabled). An empty ID is filled
-// in.
-func (s *Store) PutFlow(ctx context.Context, f *store.Flow) error {
+// PutFlow stores f.Source as a new flow's version 1, or as the next
+// version of the flow with the same name unless it is byte for byte the
+// latest one's. The upsert's conditional update locks the flow's row, so
+// concurrent stores of one name get consecutive versions; the flows row
+// and its version row are written in one transaction. On a new version
+// the stored ID and CreatedAt win, and the stored Enabled and NextRunAt
+// too when the trigger is unchanged (else the flow is stored disabled).
+func (s *Store) PutFlow(ctx context.Context, f *store.Flow) (bool, error) {
 	fillID(&f.ID)
-	var created, enabled, next int64
-	err := s.queryRow(ctx, s.db, `INSERT INTO flows (`+flowCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', '')
-		ON CONFLICT (name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
-			enabled = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.enabled ELSE 0 END,
-			next_run_at = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.next_run_at ELSE 0 END,
-			trigger_spec = excluded.trigger_spec
-		RETURNING id, created_at, enabled, next_run_at, enabled_by_type, enabled_by_login, enabled_by_token`,
-		f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt), string(f.Trigger)).Scan(&f.ID, &created, &enabled, &next,
-		&f.EnabledBy.Type, &f.EnabledBy.Login, &f.EnabledBy.TokenName)
+	op := fmt.Sprintf("put flow %q", f.Name)
+	sum := sha256.Sum256(f.Source)
+	var added bool
+	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
+		stored, err := scanFlow(s.queryRow(ctx, ex, `INSERT INTO flows (`+flowCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', '', 1, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
+				enabled = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.enabled ELSE 0 END,
+				next_run_at = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.next_run_at ELSE 0 END,
+				trigger_spec = excluded.trigger_spec, version = flows.version + 1,
+				stored_by_type = excluded.stored_by_type, stored_by_login = excluded.stored_by_login,
+				stored_by_token = excluded.stored_by_token
+			WHERE flows.source <> excluded.source
+			RETURNING `+flowCols,
+			f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt), string(f.Trigger),
+			f.StoredBy.Type, f.StoredBy.Login, f.StoredBy.TokenName))
+		if errors.Is(err, sql.ErrNoRows) {
+			// The latest version is this very source: nothing to store.
+			stored, err = scanFlow(s.queryRow(ctx, ex, `SELECT `+flowCols+` FROM flows WHERE name = ?`, f.Name))
+			if err != nil {
+				return err
+			}
+			*f = *stored
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		*f, added = *stored, true
+		_, err = s.exec(ctx, ex, `INSERT INTO flow_versions (flow_id, version, source, source_sha256, source_size,
+			stored_at, stored_by_type, stored_by_login, stored_by_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			f.ID, f.Version, blob(f.Source), hex.EncodeToString(sum[:]), len(f.Source), ts(f.UpdatedAt),
+			f.StoredBy.Type, f.StoredBy.Login, f.StoredBy.TokenName)
+		return err
+	})
 	if err != nil {
-		return s.fail(fmt.Sprintf("put flow %q", f.Name), err)
+		return false, s.fail(op, err)
 	}
-	f.CreatedAt, f.Enabled, f.NextRunAt = fromTS(created), enabled != 0, fromTS(next)
-	return nil
+	return added, nil
+}
+
+const flowVersionCols = `flow_id, version, source_sha256, source_size, stored_at,
+	stored_by_type, stored_by_login, stored_by_token`
+
+// scanFlowVersion reads flowVersionCols and then src, the source when it
+// was selected or when its hash must be computed (versions kept from
+// before hashes were stored have none).
+func scanFlowVersion(sc scanner) (*store.FlowVersion, error) {
+	var v store.FlowVersion
+	var stored int64
+	var src []byte
+	if err := sc.Scan(&v.FlowID, &v.Version, &v.SHA256, &v.Size, &stored,
+		&v.StoredBy.Type, &v.StoredBy.Login, &v.StoredBy.TokenName, &src); err != nil {
+		return nil, err
+	}
+	v.StoredAt = fromTS(stored)
+	v.Source = fromBlob(src)
+	if v.SHA256 == "" {
+		sum := sha256.Sum256(v.Source)
+		v.SHA256 = hex.EncodeToString(sum[:])
+	}
+	return &v, nil
+}
+
+// GetFlowVersion returns one version of a flow with its source.
+func (s *Store) GetFlowVersion(ctx context.Context, flowID string, version int) (*store.FlowVersion, error) {
+	v, err := scanFlowVersion(s.queryRow(ctx, s.db, `SELECT `+flowVersionCols+`, source FROM flow_versions
+		WHERE flow_id = ? AND version = ?`, flowID, version))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("get version %d of flow %q", version, flowID), err)
+	}
+	return v, nil
+}
+
+// ListFlowVersions returns a flow's versions, newest first, without their
+// sources.
+func (s *Store) ListFlowVersions(ctx context.Context, flowID string) ([]*store.FlowVersion, error) {
+	op := fmt.Sprintf("list the versions of flow %q", flowID)
+	rows, err := s.query(ctx, s.db, `SELECT `+flowVersionCols+`,
+		CASE WHEN source_sha256 = '' THEN source ELSE NULL END FROM flow_versions
+		WHERE flow_id = ? ORDER BY version DESC`, flowID)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out, err := collect(rows, scanFlowVersion)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	if len(out) == 0 {
+		return nil, s.fail(op, store.ErrNotFound) // every flow has a version 1
+	}
+	for _, v := range out {
+		v.Source = nil
+	}
+	return out, nil
 }
 
 // SetFlowEnabled turns the flow on or off while its trigger is trigger.
@@ -143,18 +229,25 @@ func (s *Store) ListFlows(ctx context.Context) ([]*store.Flow, error) {
 	return out, s.fail("list flows", err)
 }
 
-// DeleteFlow removes the flow with id; its runs stay.
+// DeleteFlow removes the flow with id and its versions; its runs stay.
 func (s *Store) DeleteFlow(ctx context.Context, id string) error {
-	res, err := s.exec(ctx, s.db, `DELETE FROM flows WHERE id = ?`, id)
-	if err == nil {
-		err = affected(res)
-	}
+	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
+		res, err := s.exec(ctx, ex, `DELETE FROM flows WHERE id = ?`, id)
+		if err == nil {
+			err = affected(res)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, ex, `DELETE FROM flow_versions WHERE flow_id = ?`, id)
+		return err
+	})
 	return s.fail(fmt.Sprintf("delete flow %q", id), err)
 }
 
 const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
 	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key, cancel_requested_at,
-	actor_type, actor_login, actor_token`
+	actor_type, actor_login, actor_token, flow_version, rerun_of`
 
 func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var r store.FlowRun
@@ -162,7 +255,8 @@ func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var lease, created, started, finished, cancel int64
 	var caller string // the actor as text, kept for readers of the table
 	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &caller, &r.Error,
-		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName); err != nil {
+		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName,
+		&r.FlowVersion, &r.RerunOf); err != nil {
 		return nil, err
 	}
 	r.CancelRequestedAt = fromTS(cancel)
@@ -186,10 +280,10 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		key = r.TriggerKey
 	}
 	_, err := s.exec(ctx, ex, `INSERT INTO flow_runs (`+flowRunCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key,
-		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName)
+		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.FlowVersion, r.RerunOf)
 	return err
 }
 
@@ -240,9 +334,10 @@ func (s *Store) FindFlowRun(ctx context.Context, flowID, triggerKey string) (*st
 func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 	res, err := s.exec(ctx, s.db, `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
 		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ?,
-		actor_type = ?, actor_login = ?, actor_token = ? WHERE id = ?`,
+		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ? WHERE id = ?`,
 		r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
-		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.ID)
+		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName,
+		r.FlowVersion, r.RerunOf, r.ID)
 	if err == nil {
 		err = affected(res)
 	}

@@ -58,7 +58,7 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	diff(t, "undispatched events of c1", []string{"e1", "e3", "e2"}, order)
 
-	noErr(t, s.PutFlow(ctx, &store.Flow{ID: "f1", Name: "quarantine", Source: []byte("name: quarantine\n")}), "PutFlow")
+	putFlow(t, s, &store.Flow{ID: "f1", Name: "quarantine", Source: []byte("name: quarantine\n")}, "PutFlow")
 	run := &store.FlowRun{FlowID: "f1", FlowName: "quarantine", Status: "queued", CreatedAt: at(1001)}
 	noErr(t, s.StartEventRun(ctx, "e1", "f1", run), "StartEventRun")
 	if run.ID == "" {

@@ -20,8 +20,8 @@ func testFlow(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, s.DeleteFlow(ctx, "missing"), store.ErrNotFound, "DeleteFlow(missing)")
 
 	f := &store.Flow{ID: "f1", Name: "suspend-stale-macs", Source: []byte("name: suspend-stale-macs\n"), CreatedAt: at(0), UpdatedAt: at(0)}
-	noErr(t, s.PutFlow(ctx, f), "PutFlow")
-	noErr(t, s.PutFlow(ctx, &store.Flow{ID: "f0", Name: "a-first", Source: []byte("name: a-first\n"), CreatedAt: at(1), UpdatedAt: at(1)}), "PutFlow")
+	putFlow(t, s, f, "PutFlow")
+	putFlow(t, s, &store.Flow{ID: "f0", Name: "a-first", Source: []byte("name: a-first\n"), CreatedAt: at(1), UpdatedAt: at(1)}, "PutFlow")
 
 	for _, key := range []string{"f1", "suspend-stale-macs"} {
 		got, err := s.GetFlow(ctx, key)
@@ -31,8 +31,8 @@ func testFlow(t *testing.T, open func(t *testing.T) store.Store) {
 
 	// Replacing by name keeps the stored id and creation time.
 	repl := &store.Flow{ID: "other-id", Name: "suspend-stale-macs", Source: []byte("name: suspend-stale-macs\nsteps: []\n"), CreatedAt: at(50), UpdatedAt: at(60)}
-	noErr(t, s.PutFlow(ctx, repl), "PutFlow(replace)")
-	want := &store.Flow{ID: "f1", Name: "suspend-stale-macs", Source: repl.Source, CreatedAt: at(0), UpdatedAt: at(60)}
+	putFlow(t, s, repl, "PutFlow(replace)")
+	want := &store.Flow{ID: "f1", Name: "suspend-stale-macs", Source: repl.Source, Version: 2, CreatedAt: at(0), UpdatedAt: at(60)}
 	diff(t, "PutFlow's view of the replaced flow", want, repl)
 	got, err := s.GetFlow(ctx, "f1")
 	noErr(t, err, "GetFlow")
@@ -55,7 +55,8 @@ func testFlow(t *testing.T, open func(t *testing.T) store.Store) {
 
 func newFlowRun(id string, created int) *store.FlowRun {
 	return &store.FlowRun{ID: id, FlowID: "f1", FlowName: "flow", Source: []byte("name: flow\n"),
-		Inputs: json.RawMessage(`{"since":"2024-01-01"}`), Status: "queued", Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, CreatedAt: at(created)}
+		FlowVersion: 3, Inputs: json.RawMessage(`{"since":"2024-01-01"}`), Status: "queued",
+		Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, CreatedAt: at(created)}
 }
 
 func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {

@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuthRequestSingleUse", testAuthRequestSingleUse},
 		{"Lease", testLease},
 		{"LeaseExclusive", testLeaseExclusive},
+		{"FlowVersions", testFlowVersions},
+		{"FlowVersionsConcurrent", testFlowVersionsConcurrent},
 		{"Run", testRun},
 		{"RunList", testRunList},
 		{"RunFinish", testRunFinish},
@@ -123,6 +125,14 @@ func wantErr(t *testing.T, err, target error, what string) {
 	if !errors.Is(err, target) {
 		t.Fatalf("%s: err = %v; want %v", what, err, target)
 	}
+}
+
+// putFlow stores f and returns whether PutFlow added a version.
+func putFlow(t *testing.T, s store.Store, f *store.Flow, what string) bool {
+	t.Helper()
+	added, err := s.PutFlow(t.Context(), f)
+	noErr(t, err, what)
+	return added
 }
 
 func noErr(t *testing.T, err error, what string) {

@@ -20,7 +20,7 @@ func testFlowEnabled(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	f := &store.Flow{ID: "f1", Name: "tick", Source: []byte("v1"), Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}
-	noErr(t, s.PutFlow(ctx, f), "PutFlow")
+	putFlow(t, s, f, "PutFlow")
 	if f.Enabled || !f.NextRunAt.IsZero() {
 		t.Errorf("a new flow with a trigger is %+v; want it stored disabled", f)
 	}
@@ -35,13 +35,13 @@ func testFlowEnabled(t *testing.T, open func(t *testing.T) store.Store) {
 
 	// The same trigger keeps the enabled state and the next tick.
 	same := &store.Flow{Name: "tick", Source: []byte("v2"), Trigger: hourly, CreatedAt: at(5), UpdatedAt: at(5)}
-	noErr(t, s.PutFlow(ctx, same), "PutFlow(same trigger)")
+	putFlow(t, s, same, "PutFlow(same trigger)")
 	if !same.Enabled || !same.NextRunAt.Equal(at(10)) || same.ID != "f1" {
 		t.Errorf("re-stored with the same trigger: %+v; want still enabled with its next tick", same)
 	}
 	// Another trigger disables it.
 	other := &store.Flow{Name: "tick", Source: []byte("v3"), Trigger: nightly, CreatedAt: at(6), UpdatedAt: at(6)}
-	noErr(t, s.PutFlow(ctx, other), "PutFlow(new trigger)")
+	putFlow(t, s, other, "PutFlow(new trigger)")
 	got, err = s.GetFlow(ctx, "f1")
 	noErr(t, err, "GetFlow")
 	if other.Enabled || got.Enabled || !got.NextRunAt.IsZero() || string(got.Trigger) != string(nightly) {
@@ -49,7 +49,7 @@ func testFlowEnabled(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	// So does removing the trigger.
 	noErr(t, s.SetFlowEnabled(ctx, "f1", nightly, true, at(20), enabler), "SetFlowEnabled")
-	noErr(t, s.PutFlow(ctx, &store.Flow{Name: "tick", Source: []byte("v4"), CreatedAt: at(7), UpdatedAt: at(7)}), "PutFlow(no trigger)")
+	putFlow(t, s, &store.Flow{Name: "tick", Source: []byte("v4"), CreatedAt: at(7), UpdatedAt: at(7)}, "PutFlow(no trigger)")
 	got, err = s.GetFlow(ctx, "f1")
 	noErr(t, err, "GetFlow")
 	if got.Enabled || got.Trigger != nil {
@@ -68,7 +68,7 @@ func testDueFlows(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	for i, due := range []int{30, 10, 20, 0} {
 		f := &store.Flow{ID: fmt.Sprintf("f%d", i), Name: fmt.Sprintf("flow%d", i), Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}
-		noErr(t, s.PutFlow(ctx, f), "PutFlow")
+		putFlow(t, s, f, "PutFlow")
 		if due > 0 {
 			noErr(t, s.SetFlowEnabled(ctx, f.ID, hourly, true, at(due), enabler), "SetFlowEnabled")
 		}
@@ -104,7 +104,7 @@ func tickRun(flowID string, tick time.Time) *store.FlowRun {
 func testAdvanceSchedule(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
-	noErr(t, s.PutFlow(ctx, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}), "PutFlow")
+	putFlow(t, s, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}, "PutFlow")
 	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(disabled)")
 	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10), enabler), "SetFlowEnabled")
 	run := tickRun("f1", at(10))
@@ -151,7 +151,7 @@ func testAdvanceSchedule(t *testing.T, open func(t *testing.T) store.Store) {
 func testAdvanceScheduleOnce(t *testing.T, open func(t *testing.T) store.Store) {
 	s1, s2 := open(t), open(t)
 	ctx := t.Context()
-	noErr(t, s1.PutFlow(ctx, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}), "PutFlow")
+	putFlow(t, s1, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}, "PutFlow")
 	noErr(t, s1.SetFlowEnabled(ctx, "f1", hourly, true, at(1), enabler), "SetFlowEnabled")
 	const ticks, workers = 20, 6
 	var mu sync.Mutex
