@@ -193,7 +193,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
 	})
 	a.Scheduler.Runs = a.Flows
-	a.Connections.OnNeedsReauthorization = notifyNeedsReauth(notifyAndWake{a.Outbox, a.Notifier}, log)
+	a.Connections.NeedsReauthorizationNotice = needsReauthNotice(a.Outbox)
+	a.Connections.OnNotified = a.Notifier.Wake
 	a.events = newEventIntake(&cfg, a, publicURL, log)
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}

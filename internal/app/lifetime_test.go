@@ -145,6 +145,17 @@ func TestNinetyDays(t *testing.T) {
 		!strings.Contains(v.StatusReason, signIn.UTC().Format("2006-01-02")) || !strings.Contains(v.Remedy, "reauthorize") {
 		t.Errorf("day 91: %+v; want needs_reauthorization naming the 90-day limit and the sign-in date %s", v, signIn.UTC().Format("2006-01-02"))
 	}
+	// The receiver hears of it: the notice was stored with the status.
+	select {
+	case m := <-received:
+		conn, _ := m["connection"].(map[string]any)
+		if m["type"] != "connection.needs_reauthorization" || conn["id"] != c.ID || conn["status"] != "needs_reauthorization" ||
+			!strings.Contains(fmt.Sprint(conn["statusReason"]), "90 days") {
+			t.Errorf("notification %v; want connection.needs_reauthorization for %s naming the 90-day limit", m, c.ID)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no connection.needs_reauthorization notification reached the receiver")
+	}
 
 	// Reauthorizing starts a new 90 days.
 	var re struct {

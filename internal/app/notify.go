@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -27,11 +26,12 @@ func (n notifyAndWake) Enqueue(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
-// notifyNeedsReauth sends connection.needs_reauthorization when a
-// connection stops working until someone signs in again.
-func notifyNeedsReauth(n notifyAndWake, log *slog.Logger) func(context.Context, *store.Connection) {
-	return func(ctx context.Context, c *store.Connection) {
-		err := n.Enqueue(context.WithoutCancel(ctx), notify.Message{
+// needsReauthNotice is the connection.needs_reauthorization message of a
+// connection that stops working until someone signs in again, as outbox
+// rows stored with the status change. Its id is stable per change.
+func needsReauthNotice(o *notify.Outbox) func(*store.Connection) ([]*store.Notification, error) {
+	return func(c *store.Connection) ([]*store.Notification, error) {
+		return o.Notifications(notify.Message{
 			ID:      fmt.Sprintf("nt_needs_reauth_%s_%d", c.ID, c.UpdatedAt.UnixNano()),
 			Type:    notify.TypeNeedsReauthorization,
 			Time:    c.UpdatedAt,
@@ -39,9 +39,6 @@ func notifyNeedsReauth(n notifyAndWake, log *slog.Logger) func(context.Context, 
 			Connection: &notify.Connection{ID: c.ID, Nickname: c.Nickname, Domain: c.Domain,
 				Status: c.Status, StatusReason: c.StatusReason},
 		})
-		if err != nil {
-			log.ErrorContext(ctx, "enqueue the connection.needs_reauthorization notification", slog.String("connection", c.ID), slog.Any("error", err))
-		}
 	}
 }
 

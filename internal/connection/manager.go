@@ -62,10 +62,15 @@ type Manager struct {
 	// Sleep waits between retries of a token refresh that failed for a
 	// passing reason; nil means a timer. It returns early with ctx's error.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// OnNeedsReauthorization, when set, is called once a connection has
-	// been stored as needs_reauthorization after being in another status
-	// (the app sends the connection.needs_reauthorization notification).
-	OnNeedsReauthorization func(ctx context.Context, c *store.Connection)
+	// NeedsReauthorizationNotice, when set, returns the outbox messages
+	// that report a connection stored as needs_reauthorization after being
+	// in another status (the app's connection.needs_reauthorization
+	// notification); they are committed in the transaction that stores the
+	// status, so a crash cannot keep one without the other. OnNotified,
+	// when set, is called after such a commit (to wake the sender); it must
+	// not block.
+	NeedsReauthorizationNotice func(c *store.Connection) ([]*store.Notification, error)
+	OnNotified                 func()
 	// ExpiryWarning is how long before a user connection's refresh token
 	// expires it is reported as expiring soon (and notified); zero means
 	// DefaultExpiryWarning (336h).

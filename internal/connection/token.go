@@ -424,16 +424,34 @@ func (m *Manager) markInterrupted(ctx context.Context, c *store.Connection) erro
 // setNeedsReauth marks the connection needs_reauthorization, unless its
 // refresh token is no longer the one that failed.
 func (m *Manager) setNeedsReauth(ctx context.Context, id string, presented []byte, reason, remedy string) {
-	var was string
-	c := m.updateIfToken(ctx, id, presented, func(c *store.Connection) {
-		was = c.Status
+	m.updateIfToken(ctx, id, presented, func(c *store.Connection) {
 		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, reason, remedy
 		c.RefreshStartedAt = time.Time{}
 	})
 	m.log.WarnContext(ctx, "connection needs reauthorization", "connection", id, "reason", reason)
-	if c != nil && was != store.StatusNeedsReauthorization && m.OnNeedsReauthorization != nil {
-		m.OnNeedsReauthorization(ctx, c)
+}
+
+// updateConnection is Store.UpdateConnection that also stores, in the same
+// transaction, the connection.needs_reauthorization notice of a
+// connection fn moves into that status.
+func (m *Manager) updateConnection(ctx context.Context, id string, fn func(c *store.Connection) error) error {
+	notified := false
+	err := m.Store.UpdateConnectionNotify(ctx, id, func(c *store.Connection) ([]*store.Notification, error) {
+		was := c.Status
+		if err := fn(c); err != nil {
+			return nil, err
+		}
+		if was == store.StatusNeedsReauthorization || c.Status != store.StatusNeedsReauthorization || m.NeedsReauthorizationNotice == nil {
+			return nil, nil
+		}
+		ns, err := m.NeedsReauthorizationNotice(c)
+		notified = len(ns) > 0
+		return ns, err
+	})
+	if err == nil && notified && m.OnNotified != nil {
+		m.OnNotified()
 	}
+	return err
 }
 
 func (m *Manager) clearRefreshStarted(ctx context.Context, id string, presented []byte) {
@@ -445,7 +463,7 @@ func (m *Manager) clearRefreshStarted(ctx context.Context, id string, presented 
 // or nil when it stored nothing.
 func (m *Manager) updateIfToken(ctx context.Context, id string, presented []byte, change func(*store.Connection)) *store.Connection {
 	var stored *store.Connection
-	err := m.Store.UpdateConnection(ctx, id, func(c *store.Connection) error {
+	err := m.updateConnection(ctx, id, func(c *store.Connection) error {
 		if !bytes.Equal(c.SealedRefreshToken, presented) {
 			return errTokensReplaced
 		}

@@ -84,10 +84,9 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 		return nil, err
 	}
 	var prev, cur *store.Connection
-	var was string
-	err = m.Store.UpdateConnection(ctx, c.ID, func(sc *store.Connection) error {
+	err = m.updateConnection(ctx, c.ID, func(sc *store.Connection) error {
 		cp := *sc
-		prev, was = &cp, sc.Status
+		prev = &cp
 		sealed, err := m.Keyring.Seal([]byte(secret), sealedAAD(sc.ID, fieldClientSecret))
 		if err != nil {
 			return internal("seal client secret", err)
@@ -122,9 +121,6 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 	m.log.InfoContext(ctx, "connection credentials changed", "connection", cur.ID, "clientIdChanged", clientID != prev.ClientID)
 	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.update", ConnectionID: cur.ID, ActingAs: prev.AuthorizedLogin,
 		InputSummary: "changed the " + changed + "; reauthorization needed"}, nil)
-	if was != store.StatusNeedsReauthorization && m.OnNeedsReauthorization != nil {
-		m.OnNeedsReauthorization(ctx, cur)
-	}
 	return m.view(cur), nil
 }
 

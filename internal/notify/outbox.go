@@ -68,8 +68,22 @@ type Outbox struct {
 // the same ID again does nothing, so a caller that may repeat itself (after
 // a crash) gives a stable ID.
 func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
+	ns, err := o.Notifications(m)
+	if err != nil || len(ns) == 0 {
+		return err
+	}
+	if err := o.Store.EnqueueNotifications(ctx, ns); err != nil {
+		return fmt.Errorf("notify: enqueue %s: %w", m.Type, err)
+	}
+	return nil
+}
+
+// Notifications returns m as the outbox rows Enqueue would store, one per
+// receiver (none without receivers), for a caller that stores them in the
+// same transaction as the change they report.
+func (o *Outbox) Notifications(m Message) ([]*store.Notification, error) {
 	if o == nil || len(o.URLs) == 0 {
-		return nil
+		return nil, nil
 	}
 	now := time.Now()
 	if o.Now != nil {
@@ -84,16 +98,13 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 	m.Time = m.Time.UTC()
 	body, err := json.Marshal(m)
 	if err != nil {
-		return fmt.Errorf("notify: encode %s: %w", m.Type, err)
+		return nil, fmt.Errorf("notify: encode %s: %w", m.Type, err)
 	}
 	ns := make([]*store.Notification, 0, len(o.URLs))
 	for _, u := range o.URLs {
 		ns = append(ns, &store.Notification{ID: m.ID, URL: u, Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now})
 	}
-	if err := o.Store.EnqueueNotifications(ctx, ns); err != nil {
-		return fmt.Errorf("notify: enqueue %s: %w", m.Type, err)
-	}
-	return nil
+	return ns, nil
 }
 
 func newID() string {

@@ -459,7 +459,10 @@ type Store interface {
 	// UpdateConnection reads the stored connection, lets fn change it and
 	// writes it back, in one transaction that holds the connection's lock
 	// (concurrent updates in any process wait, so none is lost); an error
-	// of fn comes back as it is, with nothing written. CreateConnection
+	// of fn comes back as it is, with nothing written.
+	// UpdateConnectionNotify is UpdateConnection whose fn also returns
+	// outbox messages (as EnqueueNotifications stores them), committed in
+	// the same transaction as the change they report. CreateConnection
 	// sets Version to 1 and each update increments it. ListConnections
 	// orders by connector, then nickname ignoring case.
 	CreateConnection(ctx context.Context, c *Connection) error
@@ -467,6 +470,7 @@ type Store interface {
 	GetConnectionByNickname(ctx context.Context, connector, nickname string) (*Connection, error)
 	ListConnections(ctx context.Context) ([]*Connection, error)
 	UpdateConnection(ctx context.Context, id string, fn func(c *Connection) error) error
+	UpdateConnectionNotify(ctx context.Context, id string, fn func(c *Connection) ([]*Notification, error)) error
 	DeleteConnection(ctx context.Context, id string) error
 
 	// OAuth state. ConsumeAuthRequest deletes and returns the request in one

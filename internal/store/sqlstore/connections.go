@@ -122,6 +122,12 @@ func (s *Store) ListConnections(ctx context.Context) ([]*store.Connection, error
 // from BEGIN), lets fn change it and writes it back with Version
 // incremented, in one transaction.
 func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(c *store.Connection) error) error {
+	return s.UpdateConnectionNotify(ctx, id, func(c *store.Connection) ([]*store.Notification, error) { return nil, fn(c) })
+}
+
+// UpdateConnectionNotify is UpdateConnection that also enqueues, in the
+// same transaction, the notifications fn returns.
+func (s *Store) UpdateConnectionNotify(ctx context.Context, id string, fn func(c *store.Connection) ([]*store.Notification, error)) error {
 	err := s.updateConnection(ctx, id, fn)
 	var fe errFromFn
 	if errors.As(err, &fe) {
@@ -130,7 +136,7 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(c *stor
 	return s.fail(fmt.Sprintf("update connection %q", id), err)
 }
 
-func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *store.Connection) error) error {
+func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *store.Connection) ([]*store.Notification, error)) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -140,7 +146,8 @@ func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *stor
 	if err != nil {
 		return err
 	}
-	if err := fn(c); err != nil {
+	ns, err := fn(c)
+	if err != nil {
 		return errFromFn{err}
 	}
 	if c.ID != id {
@@ -166,6 +173,9 @@ func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *stor
 		c.Auth, ts(c.RefreshTokenExpiresAt), ts(c.ExpiryNotifiedAt),
 		blob(c.SealedPrivateKey), blob(c.SealedNextPrivateKey), blob(c.SealedDPoPKey), boolInt(c.DPoP), c.AccessTokenType,
 		id); err != nil {
+		return err
+	}
+	if err := s.insertNotifications(ctx, tx, ns); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

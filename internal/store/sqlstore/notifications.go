@@ -27,12 +27,18 @@ func scanNotification(sc scanner) (*store.Notification, error) {
 
 // EnqueueNotifications inserts the messages, leaving those already there.
 func (s *Store) EnqueueNotifications(ctx context.Context, ns []*store.Notification) error {
+	return s.fail("enqueue notifications", s.insertNotifications(ctx, s.db, ns))
+}
+
+// insertNotifications stores ns with ex (the database or a transaction);
+// a message already stored for its receiver is left as it is.
+func (s *Store) insertNotifications(ctx context.Context, ex execer, ns []*store.Notification) error {
 	for _, n := range ns {
-		if _, err := s.exec(ctx, s.db, `INSERT INTO notifications (`+notificationCols+`)
+		if _, err := s.exec(ctx, ex, `INSERT INTO notifications (`+notificationCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, url) DO NOTHING`,
 			n.ID, n.URL, n.Type, string(n.Body), n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError,
 			n.Owner, ts(n.LeaseUntil), ts(n.CreatedAt)); err != nil {
-			return s.fail(fmt.Sprintf("enqueue notification %q", n.ID), err)
+			return fmt.Errorf("notification %q: %w", n.ID, err)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -224,6 +225,54 @@ func testUpdateConnectionRefused(t *testing.T, open func(t *testing.T) store.Sto
 	noErr(t, err, "GetConnection")
 	if got.StatusReason != "" || got.Version != 1 {
 		t.Errorf("after refused updates: reason %q, Version %d; want nothing written", got.StatusReason, got.Version)
+	}
+}
+
+// testUpdateConnectionNotify: the notifications of an update are stored
+// with it, and neither is stored when the update is refused.
+func testUpdateConnectionNotify(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	noErr(t, s.CreateConnection(ctx, newConnection("c", "c")), "CreateConnection")
+	notice := func(id string) []*store.Notification {
+		return []*store.Notification{
+			{ID: id, URL: "http://a", Type: "connection.needs_reauthorization", Body: json.RawMessage(`{"id":"` + id + `"}`), NextAttemptAt: at(1), CreatedAt: at(1)},
+			{ID: id, URL: "http://b", Type: "connection.needs_reauthorization", Body: json.RawMessage(`{"id":"` + id + `"}`), NextAttemptAt: at(1), CreatedAt: at(1)},
+		}
+	}
+	errNo := errors.New("refused")
+	err := s.UpdateConnectionNotify(ctx, "c", func(c *store.Connection) ([]*store.Notification, error) {
+		c.Status = store.StatusNeedsReauthorization
+		return notice("refused"), errNo
+	})
+	if err != errNo {
+		t.Errorf("UpdateConnectionNotify with a failing function: %v; want the function's error as it is", err)
+	}
+	list, err := s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	if got, _ := s.GetConnection(ctx, "c"); len(list) != 0 || got.Status == store.StatusNeedsReauthorization {
+		t.Fatalf("after a refused update: %d notifications, status %s; want nothing written", len(list), got.Status)
+	}
+	noErr(t, s.UpdateConnectionNotify(ctx, "c", func(c *store.Connection) ([]*store.Notification, error) {
+		c.Status = store.StatusNeedsReauthorization
+		return notice("n1"), nil
+	}), "UpdateConnectionNotify")
+	got, err := s.GetConnection(ctx, "c")
+	noErr(t, err, "GetConnection")
+	list, err = s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	if got.Status != store.StatusNeedsReauthorization || got.Version != 2 || len(list) != 2 || list[0].ID != "n1" {
+		t.Errorf("after the update: status %s, version %d, %d notifications; want needs_reauthorization, 2, two n1", got.Status, got.Version, len(list))
+	}
+	// A message already in the outbox is left as it is; the update stands.
+	noErr(t, s.UpdateConnectionNotify(ctx, "c", func(c *store.Connection) ([]*store.Notification, error) {
+		c.StatusReason = "again"
+		return notice("n1"), nil
+	}), "UpdateConnectionNotify(same message)")
+	list, err = s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	if got, _ := s.GetConnection(ctx, "c"); got.StatusReason != "again" || len(list) != 2 {
+		t.Errorf("after repeating the message: reason %q, %d notifications; want again, 2", got.StatusReason, len(list))
 	}
 }
 

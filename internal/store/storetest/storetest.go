@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConnectionNicknameConflict", testNicknameConflict},
 		{"ConnectionUpdateRefused", testUpdateConnectionRefused},
 		{"ConnectionConcurrentUpdate", testConcurrentUpdate},
+		{"ConnectionUpdateNotify", testUpdateConnectionNotify},
 		{"AuthRequest", testAuthRequest},
 		{"AuthRequestSingleUse", testAuthRequestSingleUse},
 		{"Lease", testLease},
