@@ -8,38 +8,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
 )
 
-// connectorView is one connector of GET /api/v1/connectors.
-type connectorView struct {
-	ID            string     `json:"id"`
-	Name          string     `json:"name"`
-	DefaultScopes []string   `json:"defaultScopes"`
-	Cards         []cardView `json:"cards"`
-}
-
-type cardView struct {
-	Ref    string      `json:"ref"`
-	Name   string      `json:"name"`
-	Scope  string      `json:"scope"`
-	Mode   string      `json:"mode"`
-	Inputs []inputView `json:"inputs"`
-}
-
-type inputView struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	Required    bool   `json:"required"`
-	Description string `json:"description"`
-}
-
-// connectorList is the answer of GET /api/v1/connectors.
-type connectorList struct {
-	Connectors []connectorView `json:"connectors"`
-}
-
-func fetchConnectors(ctx context.Context, c *client) ([]connectorView, error) {
-	var out connectorList
+func fetchConnectors(ctx context.Context, c *client) ([]api.Connector, error) {
+	var out api.ConnectorList
 	err := c.do(ctx, "GET", "/api/v1/connectors", nil, &out)
 	return out.Connectors, err
 }
@@ -53,7 +27,7 @@ func cmdConnectors(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, "/api/v1/connectors", printConnectors)
 }
 
-func printConnectors(w io.Writer, out *connectorList) {
+func printConnectors(w io.Writer, out *api.ConnectorList) {
 	for _, cn := range out.Connectors {
 		fmt.Fprintf(w, "%s (%s), default scopes: %s\n\n", cn.Name, cn.ID, strings.Join(cn.DefaultScopes, " "))
 		t := newTable(w, "CARD", "MODE", "SCOPE", "INPUTS")
@@ -75,8 +49,8 @@ func printConnectors(w io.Writer, out *connectorList) {
 
 // findCard resolves a card reference; "suspend-device" is accepted for
 // "okta-devices/suspend-device" when only one connector has it.
-func findCard(conns []connectorView, ref string) (*cardView, error) {
-	var found []*cardView
+func findCard(conns []api.Connector, ref string) (*api.Card, error) {
+	var found []*api.Card
 	var all []string
 	for i := range conns {
 		for j := range conns[i].Cards {
@@ -100,21 +74,24 @@ func findCard(conns []connectorView, ref string) (*cardView, error) {
 
 // parseInputs turns --input k=v (and k:=JSON) into a card input, typed by
 // the card's declared inputs.
-func parseInputs(cd *cardView, kvs []string) (map[string]any, error) {
-	return parseTypedInputs("card "+cd.Ref, cd.Inputs, kvs)
+func parseInputs(cd *api.Card, kvs []string) (map[string]any, error) {
+	names := make([]string, 0, len(cd.Inputs))
+	for _, in := range cd.Inputs {
+		names = append(names, in.Name)
+	}
+	return parseTypedInputs("card "+cd.Ref, names, kvs)
 }
 
 // parseTypedInputs turns --input k=v (and k:=JSON) into the input of owner
-// (a card or a flow, named in errors), refusing names it does not declare.
+// (a card or a flow, named in errors), refusing names it does not declare
+// (names).
 // A k=v value is sent as text: the server reads it by the input's declared
 // type with the one rule card and flow inputs share (numbers, true/false or
 // yes/no, lists as JSON or a,b,c, objects as JSON).
-func parseTypedInputs(owner string, inputs []inputView, kvs []string) (map[string]any, error) {
+func parseTypedInputs(owner string, names []string, kvs []string) (map[string]any, error) {
 	declared := map[string]bool{}
-	var names []string
-	for _, in := range inputs {
-		declared[in.Name] = true
-		names = append(names, in.Name)
+	for _, n := range names {
+		declared[n] = true
 	}
 	out := map[string]any{}
 	for _, kv := range kvs {
@@ -139,27 +116,8 @@ func parseTypedInputs(owner string, inputs []inputView, kvs []string) (map[strin
 	return out, nil
 }
 
-// runView is a card run as the API returns it.
-type runView struct {
-	ID         string `json:"id"`
-	Card       string `json:"card"`
-	Connection *struct {
-		ID       string `json:"id"`
-		Nickname string `json:"nickname"`
-	} `json:"connection"`
-	Actor          *actorView      `json:"actor"`
-	ActingAs       string          `json:"actingAs"`
-	Status         string          `json:"status"`
-	Input          json.RawMessage `json:"input"`
-	Output         json.RawMessage `json:"output"`
-	Error          *apiError       `json:"error"`
-	OktaRequestIDs []string        `json:"oktaRequestIds"`
-	FlowRunID      string          `json:"flowRunId"`
-	StartedAt      time.Time       `json:"startedAt"`
-	FinishedAt     *time.Time      `json:"finishedAt"`
-}
-
-func (r *runView) connection() string {
+// runConnection names the connection of a run, or "-".
+func runConnection(r *api.Run) string {
 	if r.Connection == nil {
 		return "-"
 	}
@@ -169,7 +127,8 @@ func (r *runView) connection() string {
 	return r.Connection.ID
 }
 
-func (r *runView) duration() string {
+// runDuration is how long a run took, or "-" while it runs.
+func runDuration(r *api.Run) string {
 	if r.FinishedAt == nil {
 		return "-"
 	}
@@ -208,11 +167,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var raw json.RawMessage
-	body := map[string]any{"card": cd.Ref, "connection": connection, "input": input}
+	body := api.RunRequest{Card: cd.Ref, Connection: connection, Input: input}
 	if err := c.do(ctx, "POST", "/api/v1/runs", body, &raw); err != nil {
 		return err
 	}
-	var r runView
+	var r api.Run
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return err
 	}
@@ -229,10 +188,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func printRunResult(w io.Writer, r *runView) {
-	fmt.Fprintf(w, "Run %s %s (%s on %s, %s)\n", r.ID, r.Status, r.Card, r.connection(), r.duration())
+func printRunResult(w io.Writer, r *api.Run) {
+	fmt.Fprintf(w, "Run %s %s (%s on %s, %s)\n", r.ID, r.Status, r.Card, runConnection(r), runDuration(r))
 	if r.Error != nil {
-		fmt.Fprintf(w, "Error: %s\n", r.Error.Error())
+		fmt.Fprintf(w, "Error: %s\n", (&apiError{Body: *r.Error}).Error())
 	}
 	if len(r.Output) > 0 && string(r.Output) != "null" {
 		fmt.Fprintln(w, "Output:")
@@ -251,9 +210,7 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/runs", limit, "connection", connection, "card", card), func(w io.Writer, out *struct {
-		Runs []runView `json:"runs"`
-	}) {
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/runs", limit, "connection", connection, "card", card), func(w io.Writer, out *api.RunList) {
 		t := newTable(w, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
 		for i := range out.Runs {
 			r := &out.Runs[i]
@@ -261,7 +218,7 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 			if r.Error != nil {
 				errText = r.Error.Code
 			}
-			t.row(r.ID, r.Card, r.connection(), r.Status, when(r.StartedAt), r.duration(), errText)
+			t.row(r.ID, r.Card, runConnection(r), r.Status, when(r.StartedAt), runDuration(r), errText)
 		}
 		t.flush()
 	})
@@ -277,8 +234,8 @@ func cmdRunsShow(ctx context.Context, e *env, args []string) error {
 }
 
 // printRun shows a stored card run with its input.
-func printRun(w io.Writer, r *runView) {
-	fmt.Fprintf(w, "Started:  %s\nBy:       %s\nActing as: %s\n", when(r.StartedAt), r.Actor, orDash(r.ActingAs))
+func printRun(w io.Writer, r *api.Run) {
+	fmt.Fprintf(w, "Started:  %s\nBy:       %s\nActing as: %s\n", when(r.StartedAt), actorText(r.Actor), orDash(r.ActingAs))
 	if len(r.OktaRequestIDs) > 0 {
 		fmt.Fprintf(w, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
 	}
@@ -304,16 +261,9 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor), printAudit)
 }
 
-// actorView is who did something, as the API names them.
-type actorView struct {
-	Type      string `json:"type"`
-	Login     string `json:"login"`
-	TokenName string `json:"tokenName"`
-}
-
-// String names the actor: a login, "token NAME of LOGIN", "bootstrap
+// actorText names an actor: a login, "token NAME of LOGIN", "bootstrap
 // admin", or "-".
-func (a *actorView) String() string {
+func actorText(a *api.Actor) string {
 	if a == nil {
 		return "-"
 	}
@@ -332,26 +282,10 @@ func (a *actorView) String() string {
 	return orDash(a.Login)
 }
 
-// auditEvent is one entry of the audit log.
-type auditEvent struct {
-	Time          time.Time  `json:"time"`
-	Actor         *actorView `json:"actor"`
-	Action        string     `json:"action"`
-	ConnectionID  string     `json:"connectionId"`
-	ActingAs      string     `json:"actingAs"`
-	Card          string     `json:"card"`
-	InputSummary  string     `json:"inputSummary"`
-	Outcome       string     `json:"outcome"`
-	Error         string     `json:"error"`
-	OktaRequestID string     `json:"oktaRequestId"`
-}
-
-func printAudit(w io.Writer, out *struct {
-	Events []auditEvent `json:"events"`
-}) {
+func printAudit(w io.Writer, out *api.AuditList) {
 	t := newTable(w, "TIME", "ACTION", "OUTCOME", "ACTOR", "CONNECTION", "ACTING AS", "CARD", "INPUT", "OKTA REQUEST", "ERROR")
 	for _, ev := range out.Events {
-		t.row(when(ev.Time), ev.Action, ev.Outcome, ev.Actor.String(), orDash(ev.ConnectionID), orDash(ev.ActingAs),
+		t.row(when(ev.Time), ev.Action, ev.Outcome, actorText(ev.Actor), orDash(ev.ConnectionID), orDash(ev.ActingAs),
 			orDash(ev.Card), orDash(ev.InputSummary), orDash(ev.OktaRequestID), orDash(ev.Error))
 	}
 	t.flush()

@@ -99,7 +99,7 @@ func TestParseFlagsInterspersed(t *testing.T) {
 }
 
 func TestParseInputs(t *testing.T) {
-	cd := &cardView{Ref: "okta-devices/x", Inputs: []inputView{
+	cd := &api.Card{Ref: "okta-devices/x", Inputs: []api.CardInput{
 		{Name: "deviceId", Type: "string"}, {Name: "deactivateFirst", Type: "bool"},
 		{Name: "limit", Type: "number"}, {Name: "tags", Type: "list"}, {Name: "query", Type: "object"},
 	}}
@@ -142,8 +142,8 @@ func TestParseInputs(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	var buf bytes.Buffer
 	p := &progress{w: &buf, tty: true, start: time.Now().Add(-2 * time.Second)}
-	run := &flowRunView{ID: "run1", Status: "running"}
-	run.Steps = append(run.Steps, flowRunStepView{ID: "suspend", Status: "running", Items: 10, Succeeded: 3, Failed: 1, RateLimitWait: "1.5s"})
+	run := &api.FlowRun{ID: "run1", Status: "running"}
+	run.Steps = append(run.Steps, api.FlowRunStep{ID: "suspend", Status: "running", Items: 10, Succeeded: 3, Failed: 1, RateLimitWait: "1.5s"})
 	p.update(run)
 	p.done()
 	got := buf.String()

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
 )
 
 const defaultServer = "http://127.0.0.1:8080"
@@ -94,12 +96,10 @@ func (o *clientOpts) anonymousClient() (*client, error) {
 	return &client{base: u.String(), http: &http.Client{Timeout: 0}}, nil
 }
 
-// apiError is an error answer of the API.
+// apiError is an error answer of the API: its HTTP status and its body.
 type apiError struct {
-	Status  int
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details"`
+	Status int
+	Body   api.Error
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil).
@@ -142,14 +142,11 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("read the answer of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
-		var eb struct {
-			Error apiError `json:"error"`
-		}
+		var eb api.ErrorBody
 		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-			return &apiError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: HTTP %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(truncate(data, 200))))}
+			return &apiError{Status: resp.StatusCode, Body: api.Error{Message: fmt.Sprintf("%s %s: HTTP %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(truncate(data, 200))))}}
 		}
-		eb.Error.Status = resp.StatusCode
-		return &eb.Error
+		return &apiError{Status: resp.StatusCode, Body: eb.Error}
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil

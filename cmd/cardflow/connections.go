@@ -256,25 +256,15 @@ func readSecret(e *env, file, flagValue string) (string, error) {
 	return "", usagef("missing client secret: use --client-secret-file FILE (or - for stdin), CARDFLOW_CLIENT_SECRET, or --client-secret")
 }
 
-// authorizeEvent is the newest connection.authorize audit event of a
-// connection: how its last sign-in ended.
-type authorizeEvent struct {
-	ID      int64  `json:"id"`
-	Outcome string `json:"outcome"`
-	Error   string `json:"error"`
-}
-
 // lastAuthorizeEvent returns the newest connection.authorize audit event of
 // connection id, or one with ID 0 when there is none.
-func lastAuthorizeEvent(ctx context.Context, c *client, id string) (authorizeEvent, error) {
-	var out struct {
-		Events []authorizeEvent `json:"events"`
-	}
+func lastAuthorizeEvent(ctx context.Context, c *client, id string) (api.AuditEvent, error) {
+	var out api.AuditList
 	if err := c.do(ctx, "GET", listPath("/api/v1/audit", 1, "action", "connection.authorize", "connection", id), nil, &out); err != nil {
-		return authorizeEvent{}, err
+		return api.AuditEvent{}, err
 	}
 	if len(out.Events) == 0 {
-		return authorizeEvent{}, nil
+		return api.AuditEvent{}, nil
 	}
 	return out.Events[0], nil
 }

@@ -4,19 +4,9 @@ import (
 	"context"
 	"io"
 	"strings"
-	"time"
-)
 
-// eventView is one received Okta event (GET /api/v1/events).
-type eventView struct {
-	UUID        string    `json:"uuid"`
-	EventType   string    `json:"eventType"`
-	Published   time.Time `json:"published"`
-	ReceivedVia []string  `json:"receivedVia"`
-	ReceivedAt  time.Time `json:"receivedAt"`
-	FlowRuns    []string  `json:"flowRuns"`
-	Connection  string    `json:"connection"`
-}
+	"github.com/cardflow/cardflow/internal/api"
+)
 
 func cmdEventsList(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "events list", "events list [--connection ID|NICKNAME] [--limit N] [--json]")
@@ -28,9 +18,7 @@ func cmdEventsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *struct {
-		Events []eventView `json:"events"`
-	}) {
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *api.EventList) {
 		t := newTable(w, "PUBLISHED", "EVENT TYPE", "UUID", "RECEIVED VIA", "FLOW RUNS")
 		for _, ev := range out.Events {
 			runs := "-"

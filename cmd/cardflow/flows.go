@@ -14,25 +14,13 @@ import (
 	"sort"
 	"strings"
 	"time"
-)
 
-// flowView is a stored flow as the API returns it.
-type flowView struct {
-	ID          string               `json:"id"`
-	Name        string               `json:"name"`
-	Description string               `json:"description"`
-	Inputs      map[string]inputView `json:"inputs"`
-	Enabled     bool                 `json:"enabled"`
-	Trigger     map[string]any       `json:"trigger"`
-	UpdatedAt   time.Time            `json:"updatedAt"`
-	// Version is the latest version's number, and how many there are.
-	Version  int        `json:"version"`
-	StoredBy *actorView `json:"storedBy"`
-}
+	"github.com/cardflow/cardflow/internal/api"
+)
 
 // triggerText is a flow's trigger for people: "cron 0 2 * * * Europe/Berlin",
 // "every 15m0s UTC", "event okta-devices/x (Prod)" or "-".
-func (f *flowView) triggerText() string {
+func triggerText(f *api.Flow) string {
 	t := f.Trigger
 	switch t["kind"] {
 	case "schedule":
@@ -46,8 +34,8 @@ func (f *flowView) triggerText() string {
 	return "-"
 }
 
-// state is "enabled", "disabled" or "-" (no trigger).
-func (f *flowView) state() string {
+// flowState is "enabled", "disabled" or "-" (no trigger).
+func flowState(f *api.Flow) string {
 	switch {
 	case f.Trigger == nil:
 		return "-"
@@ -59,15 +47,15 @@ func (f *flowView) state() string {
 
 // nextRunText is ", next run: TIME" for a scheduled flow, and nothing for
 // one that events start (it has no next run to speak of).
-func (f *flowView) nextRunText() string {
+func nextRunText(f *api.Flow) string {
 	if f.Trigger["kind"] != "schedule" {
 		return ""
 	}
-	return ", next run: " + f.nextRun()
+	return ", next run: " + nextRun(f)
 }
 
 // nextRun is the next schedule tick, or "-".
-func (f *flowView) nextRun() string {
+func nextRun(f *api.Flow) string {
 	if s, ok := f.Trigger["nextRunAt"].(string); ok && f.Enabled {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return when(t)
@@ -82,16 +70,6 @@ func cmdFlowsEnable(ctx context.Context, e *env, args []string) error {
 
 func cmdFlowsDisable(ctx context.Context, e *env, args []string) error {
 	return setFlowEnabled(ctx, e, args, "disable")
-}
-
-// storedFlowView is the API's answer to storing a flow document.
-type storedFlowView struct {
-	Flow       flowView `json:"flow"`
-	Unchanged  bool     `json:"unchanged"`
-	Enablement *struct {
-		Outcome string `json:"outcome"`
-		Message string `json:"message"`
-	} `json:"enablement"`
 }
 
 // cmdFlowsStore stores a flow document on the server under its name without
@@ -113,7 +91,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "POST", "/api/v1/flows", src, &raw); err != nil {
 		return err
 	}
-	var stored storedFlowView
+	var stored api.FlowStored
 	if err := json.Unmarshal(raw, &stored); err != nil {
 		return fmt.Errorf("the server's answer to POST /api/v1/flows is not the expected JSON: %w", err)
 	}
@@ -142,7 +120,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	if f.Trigger == nil {
 		fmt.Fprintf(e.stdout, "It has no trigger; run it with: cardflow flows run %s\n", f.Name)
 	} else {
-		fmt.Fprintf(e.stdout, "Trigger: %s, %s%s\n", f.triggerText(), f.state(), f.nextRunText())
+		fmt.Fprintf(e.stdout, "Trigger: %s, %s%s\n", triggerText(f), flowState(f), nextRunText(f))
 	}
 	if stored.Enablement != nil {
 		fmt.Fprintln(e.stdout, stored.Enablement.Message)
@@ -157,23 +135,14 @@ func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) err
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *flowView) {
-		fmt.Fprintf(w, "flow %s: %s (trigger: %s%s)\n", f.Name, f.state(), f.triggerText(), f.nextRunText())
+	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *api.Flow) {
+		fmt.Fprintf(w, "flow %s: %s (trigger: %s%s)\n", f.Name, flowState(f), triggerText(f), nextRunText(f))
 	})
 }
 
-// issueView is one problem found in a flow document.
-type issueView struct {
-	Line    int    `json:"line"`
-	Column  int    `json:"column"`
-	Step    string `json:"step"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// inFile formats the issue as found in file, "FILE:LINE:COLUMN: step s:
-// message", the form editors and terminals jump to.
-func (i issueView) inFile(file string) string {
+// issueInFile formats an issue as found in file, "FILE:LINE:COLUMN: step
+// s: message", the form editors and terminals jump to.
+func issueInFile(i api.FlowIssue, file string) string {
 	var b strings.Builder
 	b.WriteString(file + ":")
 	if i.Line > 0 {
@@ -190,46 +159,13 @@ func (i issueView) inFile(file string) string {
 	return b.String()
 }
 
-// flowRunView is a flow run as the API returns it.
-type flowRunView struct {
-	ID          string `json:"id"`
-	Flow        string `json:"flow"`
-	FlowVersion int    `json:"flowVersion"`
-	RerunOf     string `json:"rerunOf"`
-	Status      string `json:"status"`
-	Error       string `json:"error"`
-	Trigger     struct {
-		Kind string    `json:"kind"`
-		Time time.Time `json:"time"`
-	} `json:"trigger"`
-	Actor *actorView `json:"actor"`
-	// CancelRequestedAt is set once someone asked the run to stop.
-	CancelRequestedAt *time.Time        `json:"cancelRequestedAt"`
-	StartedAt         *time.Time        `json:"startedAt"`
-	FinishedAt        *time.Time        `json:"finishedAt"`
-	Steps             []flowRunStepView `json:"steps"`
-}
-
-// flowRunStepView is one step of a flow run.
-type flowRunStepView struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Items     int    `json:"items"`
-	Succeeded int    `json:"succeeded"`
-	Failed    int    `json:"failed"`
-	Skipped   int    `json:"skipped"`
-	Error     string `json:"error"`
-	// RateLimitWait is set while a card of the step waits for the org's
-	// rate limit.
-	RateLimitWait string `json:"rateLimitWait"`
-}
-
-func (r *flowRunView) finished() bool {
+// runFinished reports whether a flow run has ended.
+func runFinished(r *api.FlowRun) bool {
 	return r.Status == "succeeded" || r.Status == "failed" || r.Status == "canceled"
 }
 
-// summary is the run as `flows run --json` prints it (SPEC §3).
-func (r *flowRunView) summary() any {
+// runSummary is the run as `flows run --json` prints it (SPEC §3).
+func runSummary(r *api.FlowRun) any {
 	type step struct {
 		ID        string `json:"id"`
 		Status    string `json:"status"`
@@ -252,10 +188,8 @@ func (r *flowRunView) summary() any {
 
 // loadFlow stores the flow document FILE on the server and returns it; an
 // argument that is not a file names a stored flow (id or name).
-func loadFlow(ctx context.Context, c *client, arg string) (*flowView, error) {
-	var out struct {
-		Flow flowView `json:"flow"`
-	}
+func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
+	var out api.FlowStored
 	src, err := os.ReadFile(arg)
 	switch {
 	case err == nil:
@@ -264,7 +198,7 @@ func loadFlow(ctx context.Context, c *client, arg string) (*flowView, error) {
 		}
 		return &out.Flow, nil
 	case errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, `/\`) && !strings.HasSuffix(arg, ".yaml") && !strings.HasSuffix(arg, ".yml"):
-		var f flowView
+		var f api.Flow
 		if err := c.do(ctx, "GET", "/api/v1/flows/"+pathEscape(arg), nil, &f); err != nil {
 			return nil, err
 		}
@@ -275,22 +209,16 @@ func loadFlow(ctx context.Context, c *client, arg string) (*flowView, error) {
 }
 
 // flowInputs converts --input k=v by the flow's declared input types.
-func flowInputs(f *flowView, kvs []string) (map[string]any, error) {
-	var inputs []inputView
+func flowInputs(f *api.Flow, kvs []string) (map[string]any, error) {
 	names := make([]string, 0, len(f.Inputs))
 	for n := range f.Inputs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		in := f.Inputs[n]
-		in.Name = n
-		inputs = append(inputs, in)
-	}
-	if len(inputs) == 0 && len(kvs) > 0 {
+	if len(names) == 0 && len(kvs) > 0 {
 		return nil, usagef("flow %s takes no inputs", f.Name)
 	}
-	return parseTypedInputs("flow "+f.Name, inputs, kvs)
+	return parseTypedInputs("flow "+f.Name, names, kvs)
 }
 
 func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
@@ -307,13 +235,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Valid  bool        `json:"valid"`
-		Flow   string      `json:"flow"`
-		Code   string      `json:"code,omitempty"`
-		Issues []issueView `json:"issues"`
-		Remedy string      `json:"remedy,omitempty"`
-	}
+	var out api.FlowValidation
 	if err := c.do(ctx, "POST", "/api/v1/flows/validate", src, &out); err != nil {
 		return err
 	}
@@ -325,7 +247,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: flow %s is valid (cards, references, connections and scopes checked)\n", file, out.Flow)
 	} else {
 		for _, i := range out.Issues {
-			fmt.Fprintln(e.stdout, i.inFile(file))
+			fmt.Fprintln(e.stdout, issueInFile(i, file))
 		}
 		if out.Remedy != "" {
 			fmt.Fprintf(e.stdout, "Remedy: %s\n", out.Remedy)
@@ -354,10 +276,10 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var raw json.RawMessage
-	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", map[string]any{"inputs": in}, &raw); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowInputsRequest{Inputs: in}, &raw); err != nil {
 		return err
 	}
-	var plan planView
+	var plan api.Plan
 	if err := json.Unmarshal(raw, &plan); err != nil {
 		return fmt.Errorf("the server's plan is not the expected JSON: %w", err)
 	}
@@ -368,38 +290,14 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 	} else {
 		printPlan(e.stdout, &plan)
 	}
-	if n := plan.errors(); n > 0 {
+	if n := planErrors(&plan); n > 0 {
 		return fmt.Errorf("the plan is incomplete: %d item(s) could not be planned (see above); a run would fail there or act on what the plan could not see", n)
 	}
 	return nil
 }
 
-// planView is a flow's plan as the API returns it.
-type planView struct {
-	Flow  string `json:"flow"`
-	Steps []struct {
-		ID      string `json:"id"`
-		Card    string `json:"card"`
-		Mode    string `json:"mode"`
-		Items   int    `json:"items"`
-		Changes []struct {
-			DeviceID string `json:"deviceId"`
-			From     string `json:"from"`
-			To       string `json:"to"`
-		} `json:"changes"`
-		Errors []struct {
-			Index   int    `json:"index"`
-			Message string `json:"message"`
-		} `json:"errors"`
-		Unsimulated []struct {
-			Index int    `json:"index"`
-			Call  string `json:"call"`
-		} `json:"unsimulated"`
-	} `json:"steps"`
-}
-
-// errors counts the items (or steps) that could not be planned.
-func (p *planView) errors() int {
+// planErrors counts the items (or steps) that could not be planned.
+func planErrors(p *api.Plan) int {
 	n := 0
 	for _, s := range p.Steps {
 		n += len(s.Errors)
@@ -407,7 +305,7 @@ func (p *planView) errors() int {
 	return n
 }
 
-func printPlan(w io.Writer, plan *planView) {
+func printPlan(w io.Writer, plan *api.Plan) {
 	fmt.Fprintf(w, "Plan of flow %s (nothing was changed):\n", plan.Flow)
 	for _, s := range plan.Steps {
 		fmt.Fprintf(w, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
@@ -451,8 +349,8 @@ func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var started flowRunView
-	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/runs", map[string]any{"inputs": in}, &started); err != nil {
+	var started api.FlowRun
+	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/runs", api.FlowInputsRequest{Inputs: in}, &started); err != nil {
 		return err
 	}
 	return finishRun(ctx, e, c, o, &started, noWait)
@@ -460,10 +358,10 @@ func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
 
 // finishRun prints a started run's id (noWait), or follows it to its end
 // and prints it; a run that did not succeed is a failure.
-func finishRun(ctx context.Context, e *env, c *client, o *clientOpts, started *flowRunView, noWait bool) error {
+func finishRun(ctx context.Context, e *env, c *client, o *clientOpts, started *api.FlowRun, noWait bool) error {
 	if noWait {
 		if o.json {
-			return printJSON(e.stdout, started.summary())
+			return printJSON(e.stdout, runSummary(started))
 		}
 		fmt.Fprintf(e.stdout, "Started flow run %s; follow it with: cardflow flows show-run %s\n", started.ID, started.ID)
 		return nil
@@ -473,7 +371,7 @@ func finishRun(ctx context.Context, e *env, c *client, o *clientOpts, started *f
 		return err
 	}
 	if o.json {
-		if err := printJSON(e.stdout, run.summary()); err != nil {
+		if err := printJSON(e.stdout, runSummary(run)); err != nil {
 			return err
 		}
 	} else {
@@ -487,17 +385,17 @@ func finishRun(ctx context.Context, e *env, c *client, o *clientOpts, started *f
 
 // followFlowRun polls a flow run until it finishes, drawing a progress line
 // on stderr when stderr is a terminal.
-func followFlowRun(ctx context.Context, e *env, c *client, id string) (*flowRunView, error) {
+func followFlowRun(ctx context.Context, e *env, c *client, id string) (*api.FlowRun, error) {
 	p := newProgress(e.stderr)
 	defer p.done()
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
-		var run flowRunView
+		var run api.FlowRun
 		if err := c.do(ctx, "GET", "/api/v1/flow-runs/"+pathEscape(id)+"?"+url.Values{"items": {"false"}}.Encode(), nil, &run); err != nil {
 			return nil, err
 		}
-		if run.finished() {
+		if runFinished(&run) {
 			return &run, nil
 		}
 		p.update(&run)
@@ -518,16 +416,16 @@ func versionText(n int) string {
 	return fmt.Sprintf("version %d", n)
 }
 
-func printFlowRun(w io.Writer, r *flowRunView) {
+func printFlowRun(w io.Writer, r *api.FlowRun) {
 	fmt.Fprintf(w, "Flow run %s (%s, %s): %s\n", r.ID, r.Flow, versionText(r.FlowVersion), r.Status)
-	trigger := r.Trigger.Kind
-	if trigger == "" {
-		trigger = "manual"
+	trigger := "manual"
+	if r.Trigger != nil && r.Trigger.Kind != "" {
+		trigger = r.Trigger.Kind
 	}
 	if trigger != "manual" && !r.Trigger.Time.IsZero() {
 		trigger += " at " + when(r.Trigger.Time)
 	}
-	fmt.Fprintf(w, "Trigger: %s; actor: %s\n", trigger, r.Actor)
+	fmt.Fprintf(w, "Trigger: %s; actor: %s\n", trigger, actorText(r.Actor))
 	if r.RerunOf != "" {
 		fmt.Fprintf(w, "Rerun of: %s (same version, inputs and trigger)\n", r.RerunOf)
 	}
@@ -559,7 +457,7 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "GET", path, nil, &run); err != nil {
 		return err
 	}
-	var view flowRunView
+	var view api.FlowRun
 	if !o.json {
 		b, _ := json.Marshal(run) // decoded from JSON, so it encodes
 		if err := json.Unmarshal(b, &view); err != nil {
@@ -582,30 +480,14 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 		all := []any{}
 		next := "/api/v1/flow-runs/" + pathEscape(id) + "/items?" + url.Values{"step": {stepID}, "limit": {"1000"}}.Encode()
 		for next != "" {
-			var page struct {
-				Items []json.RawMessage `json:"items"`
-				Next  string            `json:"next"`
-			}
+			var page api.FlowRunItemPage
 			if err := c.do(ctx, "GET", next, nil, &page); err != nil {
 				return err
 			}
-			for _, raw := range page.Items {
+			for _, it := range page.Items {
 				if o.json {
-					all = append(all, raw)
+					all = append(all, it)
 					continue
-				}
-				var it struct {
-					Index  int             `json:"index"`
-					Status string          `json:"status"`
-					Input  json.RawMessage `json:"input"`
-					RunID  string          `json:"runId"`
-					Error  *struct {
-						Code    string `json:"code"`
-						Message string `json:"message"`
-					} `json:"error"`
-				}
-				if err := json.Unmarshal(raw, &it); err != nil {
-					return fmt.Errorf("the server's item is not the expected JSON: %w", err)
 				}
 				errText := "-"
 				if it.Error != nil {
@@ -636,12 +518,7 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flows/"+pathEscape(arg)+"/runs", limit), func(w io.Writer, out *struct {
-		Runs []struct {
-			flowRunView
-			CreatedAt time.Time `json:"createdAt"`
-		} `json:"runs"`
-	}) {
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flows/"+pathEscape(arg)+"/runs", limit), func(w io.Writer, out *api.FlowRunList) {
 		t := newTable(w, "RUN", "VERSION", "STATUS", "TRIGGER", "RERUN OF", "QUEUED", "FINISHED", "ERROR")
 		for _, r := range out.Runs {
 			finished := "-"
@@ -652,7 +529,11 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 			if r.FlowVersion > 0 {
 				version = fmt.Sprint(r.FlowVersion)
 			}
-			t.row(r.ID, version, r.Status, orDash(r.Trigger.Kind), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(r.Error))
+			trigger := ""
+			if r.Trigger != nil {
+				trigger = r.Trigger.Kind
+			}
+			t.row(r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(r.Error))
 		}
 		t.flush()
 	})
@@ -667,24 +548,11 @@ func cmdFlowsRerun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var started flowRunView
-	if err := c.do(ctx, "POST", "/api/v1/flow-runs/"+pathEscape(id)+"/rerun", map[string]any{"failedOnly": failedOnly}, &started); err != nil {
+	var started api.FlowRun
+	if err := c.do(ctx, "POST", "/api/v1/flow-runs/"+pathEscape(id)+"/rerun", api.RerunRequest{FailedOnly: failedOnly}, &started); err != nil {
 		return err
 	}
 	return finishRun(ctx, e, c, o, &started, noWait)
-}
-
-// flowVersionView is one version of a stored flow as the API returns it.
-type flowVersionView struct {
-	FlowID   string     `json:"flowId"`
-	Flow     string     `json:"flow"`
-	Version  int        `json:"version"`
-	Latest   bool       `json:"latest"`
-	StoredAt time.Time  `json:"storedAt"`
-	StoredBy *actorView `json:"storedBy"`
-	SHA256   string     `json:"sha256"`
-	Size     int        `json:"size"`
-	Source   string     `json:"source"`
 }
 
 // cmdFlowsShow prints the source of a stored flow's latest version, or of
@@ -703,7 +571,7 @@ func cmdFlowsShow(ctx context.Context, e *env, args []string) error {
 	if version < 0 || (version == 0 && passed) {
 		return usagef("--version is a version number from 1, not %d", version)
 	}
-	var f flowView
+	var f api.Flow
 	if err := c.do(ctx, "GET", "/api/v1/flows/"+pathEscape(arg), nil, &f); err != nil {
 		return err
 	}
@@ -711,14 +579,14 @@ func cmdFlowsShow(ctx context.Context, e *env, args []string) error {
 	if n == 0 {
 		n = f.Version
 	}
-	return fetch(ctx, c, o, e.stdout, fmt.Sprintf("/api/v1/flows/%s/versions/%d", pathEscape(f.ID), n), func(w io.Writer, v *flowVersionView) {
+	return fetch(ctx, c, o, e.stdout, fmt.Sprintf("/api/v1/flows/%s/versions/%d", pathEscape(f.ID), n), func(w io.Writer, v *api.FlowVersion) {
 		latest := "the latest"
 		if !v.Latest {
 			latest = fmt.Sprintf("the latest is %d", f.Version)
 		}
 		by := ""
 		if v.StoredBy != nil {
-			by = " by " + v.StoredBy.String()
+			by = " by " + actorText(v.StoredBy)
 		}
 		fmt.Fprintf(w, "# flow %s, version %d of %d (%s), stored %s%s, sha256 %s\n", v.Flow, v.Version, f.Version, latest, when(v.StoredAt), by, v.SHA256)
 		io.WriteString(w, v.Source)
@@ -735,10 +603,7 @@ func cmdFlowsVersions(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/flows/"+pathEscape(arg)+"/versions", func(w io.Writer, out *struct {
-		Flow     string            `json:"flow"`
-		Versions []flowVersionView `json:"versions"`
-	}) {
+	return fetch(ctx, c, o, e.stdout, "/api/v1/flows/"+pathEscape(arg)+"/versions", func(w io.Writer, out *api.FlowVersionList) {
 		fmt.Fprintf(w, "Flow %s has %d version(s); runs start the latest.\n", out.Flow, len(out.Versions))
 		t := newTable(w, "VERSION", "STORED", "STORED BY", "SIZE", "SHA256")
 		for _, v := range out.Versions {
@@ -746,7 +611,7 @@ func cmdFlowsVersions(ctx context.Context, e *env, args []string) error {
 			if v.Latest {
 				version += " (latest)"
 			}
-			t.row(version, when(v.StoredAt), v.StoredBy.String(), fmt.Sprintf("%d B", v.Size), v.SHA256[:min(12, len(v.SHA256))])
+			t.row(version, when(v.StoredAt), actorText(v.StoredBy), fmt.Sprintf("%d B", v.Size), v.SHA256[:min(12, len(v.SHA256))])
 		}
 		t.flush()
 	})
@@ -758,10 +623,7 @@ func cmdFlowsDelete(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/flows/"+pathEscape(arg), nil, func(w io.Writer, r *struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}) {
+	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/flows/"+pathEscape(arg), nil, func(w io.Writer, r *api.FlowDeleted) {
 		fmt.Fprintf(w, "Deleted flow %s (%s); its runs stay readable (cardflow flows show-run RUN_ID).\n", r.Name, r.ID)
 	})
 }
@@ -772,7 +634,7 @@ func cmdFlowsCancel(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flow-runs/"+pathEscape(id)+"/cancel", nil, func(w io.Writer, r *flowRunView) {
+	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flow-runs/"+pathEscape(id)+"/cancel", nil, func(w io.Writer, r *api.FlowRun) {
 		if r.Status == "canceled" {
 			fmt.Fprintf(w, "Flow run %s (%s) is canceled.\n", r.ID, r.Flow)
 			return
@@ -788,12 +650,10 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/flows", func(w io.Writer, out *struct {
-		Flows []flowView `json:"flows"`
-	}) {
+	return fetch(ctx, c, o, e.stdout, "/api/v1/flows", func(w io.Writer, out *api.FlowList) {
 		t := newTable(w, "NAME", "TRIGGER", "STATE", "NEXT RUN", "UPDATED", "ID")
 		for _, f := range out.Flows {
-			t.row(f.Name, f.triggerText(), f.state(), f.nextRun(), when(f.UpdatedAt), f.ID)
+			t.row(f.Name, triggerText(&f), flowState(&f), nextRun(&f), when(f.UpdatedAt), f.ID)
 		}
 		t.flush()
 	})
@@ -814,7 +674,7 @@ func newProgress(w io.Writer) *progress {
 	return &progress{w: w, start: time.Now(), tty: isTerminal(w)}
 }
 
-func (p *progress) update(r *flowRunView) {
+func (p *progress) update(r *api.FlowRun) {
 	if !p.tty {
 		return
 	}

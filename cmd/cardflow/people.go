@@ -19,18 +19,17 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/cardflow/cardflow/internal/api"
 )
 
-// tokenView is a personal API token as the API shows it.
-type tokenView struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Role       string     `json:"role"`
-	Owner      actorView  `json:"owner"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	ExpiresAt  time.Time  `json:"expiresAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt"`
-	Token      string     `json:"token"`
+// ownerLogin is the login of a token's owner; "" for the bootstrap
+// admin's tokens.
+func ownerLogin(t *api.Token) string {
+	if t.Owner == nil {
+		return ""
+	}
+	return t.Owner.Login
 }
 
 func cmdTokensCreate(ctx context.Context, e *env, args []string) error {
@@ -46,8 +45,8 @@ func cmdTokensCreate(ctx context.Context, e *env, args []string) error {
 	if name == "" {
 		return usagef("--name is required (say what the token is for)")
 	}
-	body := map[string]string{"name": name, "role": role, "expiresIn": expiresIn}
-	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/tokens", body, func(w io.Writer, t *tokenView) {
+	body := api.TokenRequest{Name: name, Role: role, ExpiresIn: expiresIn}
+	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/tokens", body, func(w io.Writer, t *api.Token) {
 		fmt.Fprintf(w, "Created the token %s (%s, id %s), valid until %s.\nCopy it now; it is not shown again:\n\n  %s\n\n",
 			t.Name, t.Role, t.ID, when(t.ExpiresAt), t.Token)
 	})
@@ -65,16 +64,14 @@ func cmdTokensList(ctx context.Context, e *env, args []string) error {
 	if all {
 		path += "?all=true"
 	}
-	return fetch(ctx, c, o, e.stdout, path, func(w io.Writer, out *struct {
-		Tokens []tokenView `json:"tokens"`
-	}) {
+	return fetch(ctx, c, o, e.stdout, path, func(w io.Writer, out *api.TokenList) {
 		if len(out.Tokens) == 0 {
 			fmt.Fprintln(w, "No tokens.")
 			return
 		}
 		t := newTable(w, "ID", "NAME", "ROLE", "OWNER", "CREATED", "EXPIRES", "LAST USED")
 		for _, tok := range out.Tokens {
-			owner := tok.Owner.Login
+			owner := ownerLogin(&tok)
 			if owner == "" {
 				owner = "bootstrap admin"
 			}
@@ -108,11 +105,8 @@ func cmdWhoami(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/whoami", func(w io.Writer, out *struct {
-		Actor *actorView `json:"actor"`
-		Role  string     `json:"role"`
-	}) {
-		fmt.Fprintf(w, "%s (%s) at %s\n", out.Actor, out.Role, c.base)
+	return fetch(ctx, c, o, e.stdout, "/api/v1/whoami", func(w io.Writer, out *api.Whoami) {
+		fmt.Fprintf(w, "%s (%s) at %s\n", actorText(out.Actor), out.Role, c.base)
 	})
 }
 
@@ -221,11 +215,7 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var cfg struct {
-		AuthorizationEndpoint string   `json:"authorizationEndpoint"`
-		ClientID              string   `json:"clientId"`
-		Scopes                []string `json:"scopes"`
-	}
+	var cfg api.AuthConfig
 	if err := c.do(ctx, "GET", "/api/v1/auth/config", nil, &cfg); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
@@ -302,9 +292,9 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 		return res.err
 	}
 	machine, _ := os.Hostname()
-	var tok tokenView
-	if err := c.do(ctx, "POST", "/api/v1/auth/cli-token", map[string]string{
-		"code": res.code, "codeVerifier": verifier, "redirectUri": redirect, "nonce": nonce, "name": "cardflow login on " + orDash(machine),
+	var tok api.Token
+	if err := c.do(ctx, "POST", "/api/v1/auth/cli-token", api.CLITokenRequest{
+		Code: res.code, CodeVerifier: verifier, RedirectURI: redirect, Nonce: nonce, Name: "cardflow login on " + orDash(machine),
 	}, &tok); err != nil {
 		return err
 	}
@@ -312,12 +302,12 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	creds.Servers[c.base] = credential{Token: tok.Token, TokenID: tok.ID, Login: tok.Owner.Login, Role: tok.Role, ExpiresAt: tok.ExpiresAt}
+	creds.Servers[c.base] = credential{Token: tok.Token, TokenID: tok.ID, Login: ownerLogin(&tok), Role: tok.Role, ExpiresAt: tok.ExpiresAt}
 	if err := creds.save(path); err != nil {
 		return fmt.Errorf("keep the sign-in in %s: %w", path, err)
 	}
 	fmt.Fprintf(e.stdout, "Signed in to %s as %s (%s) until %s. The token is kept in %s.\n",
-		c.base, tok.Owner.Login, tok.Role, when(tok.ExpiresAt), path)
+		c.base, ownerLogin(&tok), tok.Role, when(tok.ExpiresAt), path)
 	return nil
 }
 

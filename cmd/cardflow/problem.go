@@ -12,23 +12,23 @@ import (
 // Error is the server's message, then the remedy on its own line, then the
 // details that the message does not already say, one per line.
 func (e *apiError) Error() string {
-	msg := e.Message
+	msg := e.Body.Message
 	if msg == "" {
 		msg = http.StatusText(e.Status)
 	}
-	remedy, _ := e.Details["remedy"].(string)
+	remedy, _ := e.Body.Details["remedy"].(string)
 	if remedy != "" {
 		msg = strings.TrimSuffix(msg, "; "+remedy)
 	}
 	var b strings.Builder
-	if e.Code != "" {
-		b.WriteString(e.Code + ": ")
+	if e.Body.Code != "" {
+		b.WriteString(e.Body.Code + ": ")
 	}
 	b.WriteString(msg)
 	if remedy != "" {
 		b.WriteString("\nRemedy: " + remedy)
 	}
-	for _, line := range detailLines(e.Details, msg, remedy) {
+	for _, line := range detailLines(e.Body.Details, msg, remedy) {
 		b.WriteString("\n" + line)
 	}
 	return b.String()

@@ -50,7 +50,7 @@ func TestAPIErrorText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var e apiError
-			if err := json.Unmarshal([]byte(tt.body), &e); err != nil {
+			if err := json.Unmarshal([]byte(tt.body), &e.Body); err != nil {
 				t.Fatal(err)
 			}
 			got := e.Error()

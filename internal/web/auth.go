@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/sso"
 	"github.com/cardflow/cardflow/internal/store"
@@ -24,31 +25,13 @@ type SSO interface {
 	Exchange(ctx context.Context, code, verifier, redirectURI, nonce string) (*sso.Identity, error)
 }
 
-// authConfigJSON tells cardflow login how to start a sign-in.
-type authConfigJSON struct {
-	Issuer                string   `json:"issuer"`
-	AuthorizationEndpoint string   `json:"authorizationEndpoint"`
-	ClientID              string   `json:"clientId"`
-	Scopes                []string `json:"scopes"`
-}
-
 func (s *Server) authConfig(w http.ResponseWriter, r *http.Request) {
 	ep, err := s.SSO.AuthorizationEndpoint(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, authConfigJSON{Issuer: s.SSO.Issuer(), AuthorizationEndpoint: ep, ClientID: s.SSO.ClientID(), Scopes: s.SSO.Scopes()})
-}
-
-// cliTokenRequest is what cardflow login sends after the provider
-// redirected the browser to its loopback address.
-type cliTokenRequest struct {
-	Code         string `json:"code"`
-	CodeVerifier string `json:"codeVerifier"`
-	RedirectURI  string `json:"redirectUri"`
-	Nonce        string `json:"nonce"`
-	Name         string `json:"name"`
+	writeJSON(w, http.StatusOK, api.AuthConfig{Issuer: s.SSO.Issuer(), AuthorizationEndpoint: ep, ClientID: s.SSO.ClientID(), Scopes: s.SSO.Scopes()})
 }
 
 // CLITokenLifetime is how long the token of cardflow login lasts.
@@ -63,7 +46,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, problem.New(problem.RateLimited, "too many failed sign-ins from your address").WithRemedy("wait %s, then try again", wait.Round(time.Second)))
 		return
 	}
-	var req cliTokenRequest
+	var req api.CLITokenRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/store"
@@ -41,17 +40,6 @@ func (s *Server) eventSource(ctx context.Context, id string) (*api.EventSource, 
 	return out, nil
 }
 
-// EventJSON is the public shape of a received Okta event (SPEC §7).
-type EventJSON struct {
-	UUID        string    `json:"uuid"`
-	EventType   string    `json:"eventType"`
-	Published   time.Time `json:"published"`
-	ReceivedVia []string  `json:"receivedVia"`
-	ReceivedAt  time.Time `json:"receivedAt"`
-	FlowRuns    []string  `json:"flowRuns"`
-	Connection  string    `json:"connection"`
-}
-
 // listEvents answers GET /api/v1/events[?connection=&limit=], newest
 // first. connection is a connection's id or nickname.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
@@ -75,14 +63,14 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]EventJSON, 0, len(evs))
+	out := api.EventList{Events: make([]api.Event, 0, len(evs))}
 	for _, e := range evs {
 		runs := e.FlowRuns
 		if runs == nil {
 			runs = []string{}
 		}
-		out = append(out, EventJSON{UUID: e.UUID, EventType: e.EventType, Published: e.Published, ReceivedVia: e.ReceivedVia,
+		out.Events = append(out.Events, api.Event{UUID: e.UUID, EventType: e.EventType, Published: e.Published, ReceivedVia: e.ReceivedVia,
 			ReceivedAt: e.ReceivedAt, FlowRuns: runs, Connection: e.ConnectionID})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	writeJSON(w, http.StatusOK, out)
 }

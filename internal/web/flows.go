@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/flow"
@@ -49,49 +48,10 @@ type Flows interface {
 	Progress(runID string) map[string]flow.Progress
 }
 
-// FlowJSON is the public shape of a stored flow.
-type FlowJSON struct {
-	ID          string                   `json:"id"`
-	Name        string                   `json:"name"`
-	Description string                   `json:"description,omitempty"`
-	Inputs      map[string]FlowInputJSON `json:"inputs"`
-	Steps       []FlowStepJSON           `json:"steps"`
-	Source      string                   `json:"source,omitempty"`
-	// Version is the latest version's number, which is also how many
-	// versions the flow has; StoredBy is who stored it.
-	Version  int        `json:"version"`
-	StoredBy *api.Actor `json:"storedBy,omitempty"`
-	// Enabled says whether the trigger starts runs; always false without
-	// a trigger.
-	Enabled bool `json:"enabled"`
-	// EnabledBy is who last enabled or disabled the trigger; triggered
-	// runs are attributed to who enabled it.
-	EnabledBy *api.Actor `json:"enabledBy,omitempty"`
-	// Trigger is null or {kind: "schedule", cron|every, timezone,
-	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
-	Trigger   map[string]any `json:"trigger"`
-	CreatedAt time.Time      `json:"createdAt"`
-	UpdatedAt time.Time      `json:"updatedAt"`
-}
-
-// FlowInputJSON is one declared input of a flow.
-type FlowInputJSON struct {
-	Type        string `json:"type"`
-	Required    bool   `json:"required"`
-	Description string `json:"description,omitempty"`
-	Default     any    `json:"default,omitempty"`
-}
-
-// FlowStepJSON is one step of a flow document.
-type FlowStepJSON struct {
-	ID         string `json:"id"`
-	Card       string `json:"card"`
-	Connection string `json:"connection"`
-	ForEach    bool   `json:"forEach,omitempty"`
-}
-
-func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) FlowJSON {
-	out := FlowJSON{ID: f.ID, Name: f.Name, Inputs: map[string]FlowInputJSON{}, Steps: []FlowStepJSON{},
+// flowJSON converts a stored flow (and its parsed document, when it
+// parses) to its public shape.
+func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) api.Flow {
+	out := api.Flow{ID: f.ID, Name: f.Name, Inputs: map[string]api.FlowInput{}, Steps: []api.FlowStep{},
 		Version: f.Version, StoredBy: actorJSON(f.StoredBy), Enabled: f.Enabled, EnabledBy: actorJSON(f.EnabledBy), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 	if len(f.Trigger) > 0 && json.Unmarshal(f.Trigger, &out.Trigger) == nil && out.Trigger["kind"] == flow.KindSchedule {
 		out.Trigger["nextRunAt"] = timePtr(f.NextRunAt)
@@ -104,10 +64,10 @@ func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) FlowJSON {
 	}
 	out.Description = doc.Description
 	for _, in := range doc.Inputs {
-		out.Inputs[in.Name] = FlowInputJSON{Type: in.Type, Required: in.Required, Description: in.Description, Default: in.Default}
+		out.Inputs[in.Name] = api.FlowInput{Type: in.Type, Required: in.Required, Description: in.Description, Default: in.Default}
 	}
 	for _, st := range doc.Steps {
-		out.Steps = append(out.Steps, FlowStepJSON{ID: st.ID, Card: st.Card, Connection: st.Connection, ForEach: st.ForEach()})
+		out.Steps = append(out.Steps, api.FlowStep{ID: st.ID, Card: st.Card, Connection: st.Connection, ForEach: st.ForEach()})
 	}
 	return out
 }
@@ -118,9 +78,7 @@ func (s *Server) readDocument(w http.ResponseWriter, r *http.Request) ([]byte, e
 	ct := r.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	if mt == "application/json" {
-		var body struct {
-			Source string `json:"source"`
-		}
+		var body api.FlowDocument
 		if err := s.decodeJSON(w, r, &body, false); err != nil {
 			return nil, err
 		}
@@ -156,14 +114,14 @@ func (s *Server) putFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// unchanged: the document is byte for byte the latest version's, so
+	// Unchanged: the document is byte for byte the latest version's, so
 	// no version was added.
-	out := map[string]any{"flow": flowJSON(res.Flow, res.Doc, false), "unchanged": res.Unchanged}
+	out := api.FlowStored{Flow: flowJSON(res.Flow, res.Doc, false), Unchanged: res.Unchanged}
 	if res.Enablement != flowrun.EnablementNone {
 		// What storing did to the enabled state: new (stored disabled),
 		// kept (same trigger), disabled (trigger changed or removed), or
 		// trigger-removed.
-		out["enablement"] = map[string]any{"outcome": res.Enablement, "message": res.Message}
+		out.Enablement = &api.Enablement{Outcome: res.Enablement, Message: res.Message}
 	}
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -193,7 +151,7 @@ func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": fl.ID, "name": fl.Name, "deleted": true})
+	writeJSON(w, http.StatusOK, api.FlowDeleted{ID: fl.ID, Name: fl.Name, Deleted: true})
 }
 
 func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
@@ -203,9 +161,9 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	doc, err := s.Flows.Validate(r.Context(), src)
-	out := map[string]any{"valid": err == nil, "issues": []any{}}
+	out := api.FlowValidation{Valid: err == nil, Issues: []api.FlowIssue{}}
 	if doc != nil {
-		out["flow"] = doc.Name
+		out.Flow = doc.Name
 	}
 	if err != nil {
 		p, ok := problem.As(err)
@@ -213,15 +171,18 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		out["code"] = p.Code
-		out["message"] = p.Error()
-		if p.Remedy != "" {
-			out["remedy"] = p.Remedy
-		}
-		if list, ok := p.Details["errors"]; ok {
-			out["issues"] = list
-		} else {
-			out["issues"] = []map[string]any{{"message": p.Error()}}
+		out.Code, out.Message, out.Remedy = string(p.Code), p.Error(), p.Remedy
+		switch list := p.Details["errors"].(type) {
+		case []flow.Issue:
+			for _, i := range list {
+				out.Issues = append(out.Issues, api.FlowIssue{Line: i.Line, Column: i.Column, Step: i.Step, Message: i.Message})
+			}
+		case []string:
+			for _, m := range list {
+				out.Issues = append(out.Issues, api.FlowIssue{Message: m})
+			}
+		default:
+			out.Issues = append(out.Issues, api.FlowIssue{Message: p.Error()})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -233,12 +194,12 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]FlowJSON, 0, len(fs))
+	out := api.FlowList{Flows: make([]api.Flow, 0, len(fs))}
 	for _, f := range fs {
 		doc, _ := flow.Parse(f.Source)
-		out = append(out, flowJSON(f, doc, false))
+		out.Flows = append(out.Flows, flowJSON(f, doc, false))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"flows": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
@@ -250,21 +211,8 @@ func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, flowJSON(f, doc, true))
 }
 
-// FlowVersionJSON is one stored version of a flow.
-type FlowVersionJSON struct {
-	FlowID   string     `json:"flowId"`
-	Flow     string     `json:"flow"`
-	Version  int        `json:"version"`
-	Latest   bool       `json:"latest"`
-	StoredAt time.Time  `json:"storedAt"`
-	StoredBy *api.Actor `json:"storedBy,omitempty"`
-	SHA256   string     `json:"sha256"`
-	Size     int        `json:"size"`
-	Source   string     `json:"source,omitempty"`
-}
-
-func flowVersionJSON(f *store.Flow, v *store.FlowVersion) FlowVersionJSON {
-	return FlowVersionJSON{FlowID: f.ID, Flow: f.Name, Version: v.Version, Latest: v.Version == f.Version,
+func flowVersionJSON(f *store.Flow, v *store.FlowVersion) api.FlowVersion {
+	return api.FlowVersion{FlowID: f.ID, Flow: f.Name, Version: v.Version, Latest: v.Version == f.Version,
 		StoredAt: v.StoredAt, StoredBy: actorJSON(v.StoredBy), SHA256: v.SHA256, Size: v.Size, Source: string(v.Source)}
 }
 
@@ -276,11 +224,11 @@ func (s *Server) listFlowVersions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]FlowVersionJSON, 0, len(vs))
+	out := api.FlowVersionList{FlowID: f.ID, Flow: f.Name, Latest: f.Version, Versions: make([]api.FlowVersion, 0, len(vs))}
 	for _, v := range vs {
-		out = append(out, flowVersionJSON(f, v))
+		out.Versions = append(out.Versions, flowVersionJSON(f, v))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"flowId": f.ID, "flow": f.Name, "latest": f.Version, "versions": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // getFlowVersion serves one version of a flow with its source.
@@ -300,13 +248,8 @@ func (s *Server) getFlowVersion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, flowVersionJSON(f, v))
 }
 
-// inputsRequest is the body of plan and run requests.
-type inputsRequest struct {
-	Inputs map[string]any `json:"inputs"`
-}
-
 func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
-	var req inputsRequest
+	var req api.FlowInputsRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -316,11 +259,11 @@ func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, plan)
+	writeJSON(w, http.StatusOK, planJSON(plan))
 }
 
 func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
-	var req inputsRequest
+	var req api.FlowInputsRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -380,11 +323,11 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]FlowRunJSON, 0, len(runs))
+	out := api.FlowRunList{Runs: make([]api.FlowRun, 0, len(runs))}
 	for _, run := range runs {
-		out = append(out, flowRunHeader(run))
+		out.Runs = append(out.Runs, flowRunHeader(run))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // cancelFlowRun asks a flow run to stop: 200 with the run when it ended
@@ -411,9 +354,7 @@ func (s *Server) cancelFlowRun(w http.ResponseWriter, r *http.Request) {
 // rerunFlowRun queues a finished run again: {failedOnly} → 202 the new
 // run.
 func (s *Server) rerunFlowRun(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		FailedOnly bool `json:"failedOnly"`
-	}
+	var req api.RerunRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -508,9 +449,32 @@ func (s *Server) listFlowRunItems(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items []FlowRunItemJSON `json:"items"`
-		Next  string            `json:"next,omitempty"`
-	}{items, next}
+	out := api.FlowRunItemPage{Items: items, Next: next}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// planJSON converts a dry run to its public shape; lists stay null where
+// the plan has none, as they were always served.
+func planJSON(p *flow.PlanResult) api.Plan {
+	out := api.Plan{Flow: p.Flow}
+	if p.Steps != nil {
+		out.Steps = make([]api.PlanStep, 0, len(p.Steps))
+	}
+	for _, st := range p.Steps {
+		js := api.PlanStep{ID: st.ID, Card: st.Card, Mode: st.Mode, Items: st.Items}
+		if st.Changes != nil {
+			js.Changes = make([]api.PlanChange, 0, len(st.Changes))
+		}
+		for _, c := range st.Changes {
+			js.Changes = append(js.Changes, api.PlanChange{DeviceID: c.DeviceID, From: c.From, To: c.To, Call: c.Call})
+		}
+		for _, e := range st.Errors {
+			js.Errors = append(js.Errors, api.PlanError{Index: e.Index, Message: e.Message})
+		}
+		for _, u := range st.Unsimulated {
+			js.Unsimulated = append(js.Unsimulated, api.Unsimulated{Index: u.Index, Call: u.Call})
+		}
+		out.Steps = append(out.Steps, js)
+	}
+	return out
 }

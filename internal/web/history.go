@@ -30,34 +30,9 @@ func actorJSON(a store.Actor) *api.Actor {
 	return &api.Actor{Type: a.Type, Login: a.Login, TokenName: a.TokenName}
 }
 
-// RunJSON is the public shape of a card run.
-type RunJSON struct {
-	ID             string          `json:"id"`
-	Card           string          `json:"card"`
-	Connection     *ConnectionRef  `json:"connection,omitempty"`
-	Actor          *api.Actor      `json:"actor"`
-	ActingAs       string          `json:"actingAs,omitempty"`
-	Status         string          `json:"status"`
-	Input          json.RawMessage `json:"input,omitempty"`
-	Output         json.RawMessage `json:"output"`
-	Error          *api.Error      `json:"error"`
-	OktaRequestIDs []string        `json:"oktaRequestIds,omitempty"`
-	FlowRunID      string          `json:"flowRunId,omitempty"`
-	StepID         string          `json:"stepId,omitempty"`
-	ItemIndex      *int            `json:"itemIndex,omitempty"`
-	StartedAt      time.Time       `json:"startedAt"`
-	FinishedAt     *time.Time      `json:"finishedAt,omitempty"`
-}
-
-// ConnectionRef names the connection a run used.
-type ConnectionRef struct {
-	ID       string `json:"id"`
-	Nickname string `json:"nickname,omitempty"`
-}
-
 // runJSON converts a stored run to its public shape.
-func runJSON(r *store.Run) RunJSON {
-	out := RunJSON{
+func runJSON(r *store.Run) api.Run {
+	out := api.Run{
 		ID:             r.ID,
 		Card:           r.Card,
 		Actor:          actorJSON(r.Actor),
@@ -72,7 +47,7 @@ func runJSON(r *store.Run) RunJSON {
 		FinishedAt:     timePtr(r.FinishedAt),
 	}
 	if r.ConnectionID != "" {
-		out.Connection = &ConnectionRef{ID: r.ConnectionID, Nickname: r.ConnectionNickname}
+		out.Connection = &api.ConnectionRef{ID: r.ConnectionID, Nickname: r.ConnectionNickname}
 	}
 	if r.FlowRunID != "" {
 		i := r.ItemIndex
@@ -101,21 +76,6 @@ func rawOrNil(b []byte) json.RawMessage {
 		return nil
 	}
 	return b
-}
-
-// AuditJSON is the public shape of an audit event (C13).
-type AuditJSON struct {
-	ID            int64      `json:"id"`
-	Time          time.Time  `json:"time"`
-	Actor         *api.Actor `json:"actor"`
-	Action        string     `json:"action"`
-	ConnectionID  string     `json:"connectionId,omitempty"`
-	ActingAs      string     `json:"actingAs,omitempty"`
-	Card          string     `json:"card,omitempty"`
-	InputSummary  string     `json:"inputSummary,omitempty"`
-	Outcome       string     `json:"outcome"`
-	Error         string     `json:"error,omitempty"`
-	OktaRequestID string     `json:"oktaRequestId,omitempty"`
 }
 
 // connectionFilter turns a ?connection= value into a connection id: an id
@@ -188,11 +148,11 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]RunJSON, 0, len(runs))
+	out := api.RunList{Runs: make([]api.Run, 0, len(runs))}
 	for _, run := range runs {
-		out = append(out, runJSON(run))
+		out.Runs = append(out.Runs, runJSON(run))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
@@ -228,15 +188,15 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]AuditJSON, 0, len(events))
+	out := api.AuditList{Events: make([]api.AuditEvent, 0, len(events))}
 	for _, e := range events {
-		out = append(out, AuditJSON{
+		out.Events = append(out.Events, api.AuditEvent{
 			ID: e.ID, Time: e.Time, Actor: actorJSON(e.Actor), Action: e.Action, ConnectionID: e.ConnectionID,
 			ActingAs: e.ActingAs, Card: e.Card, InputSummary: e.InputSummary, Outcome: e.Outcome,
 			Error: e.Error, OktaRequestID: e.OktaRequestID,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // queryLimit parses a ?limit= value (1..1000; empty means the default).

@@ -13,35 +13,15 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// TokenJSON is the public shape of a personal API token; Token is set only
-// in the answer that creates it.
-type TokenJSON struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Role       string     `json:"role"`
-	Owner      *api.Actor `json:"owner"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	ExpiresAt  time.Time  `json:"expiresAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt"`
-	Token      string     `json:"token,omitempty"`
-}
-
 // TokenView converts a stored token to its public shape (never its hash).
-func TokenView(t *store.APIToken) TokenJSON {
-	return TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Owner: &api.Actor{Type: t.OwnerType, Login: t.OwnerLogin},
+func TokenView(t *store.APIToken) api.Token {
+	return api.Token{ID: t.ID, Name: t.Name, Role: t.Role, Owner: &api.Actor{Type: t.OwnerType, Login: t.OwnerLogin},
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: timePtr(t.LastUsedAt)}
-}
-
-// tokenRequest is the body of POST /api/v1/tokens.
-type tokenRequest struct {
-	Name      string `json:"name"`
-	Role      string `json:"role"`
-	ExpiresIn string `json:"expiresIn"`
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
-	var req tokenRequest
+	var req api.TokenRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -83,11 +63,11 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]TokenJSON, 0, len(toks))
+	out := api.TokenList{Tokens: make([]api.Token, 0, len(toks))}
 	for _, t := range toks {
-		out = append(out, TokenView(t))
+		out.Tokens = append(out.Tokens, TokenView(t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
@@ -109,15 +89,9 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// whoamiJSON tells a caller who it is.
-type whoamiJSON struct {
-	Actor *api.Actor `json:"actor"`
-	Role  string     `json:"role"`
-}
-
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
-	writeJSON(w, http.StatusOK, whoamiJSON{Actor: actorJSON(p.Actor), Role: string(p.Role)})
+	writeJSON(w, http.StatusOK, api.Whoami{Actor: actorJSON(p.Actor), Role: string(p.Role)})
 }
 
 // audit records an event with its outcome; a failure to record is logged,

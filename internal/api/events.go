@@ -1,0 +1,21 @@
+package api
+
+import "time"
+
+// EventList is GET /api/v1/events, newest first; Events is never null.
+type EventList struct {
+	Events []Event `json:"events"`
+}
+
+// Event is a received Okta event (SPEC §7): how it arrived (ReceivedVia
+// "hook", "poll" or both) and the flow runs it started (never null).
+// Connection is the receiving connection's id.
+type Event struct {
+	UUID        string    `json:"uuid"`
+	EventType   string    `json:"eventType"`
+	Published   time.Time `json:"published"`
+	ReceivedVia []string  `json:"receivedVia"`
+	ReceivedAt  time.Time `json:"receivedAt"`
+	FlowRuns    []string  `json:"flowRuns"`
+	Connection  string    `json:"connection"`
+}

@@ -1,0 +1,271 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Flow is a stored flow: the answer of GET /api/v1/flows/{id} (with
+// Source), of enable and disable, and an element of FlowList.
+type Flow struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Inputs and Steps are never null.
+	Inputs map[string]FlowInput `json:"inputs"`
+	Steps  []FlowStep           `json:"steps"`
+	Source string               `json:"source,omitempty"`
+	// Version is the latest version's number, which is also how many
+	// versions the flow has; StoredBy is who stored it.
+	Version  int    `json:"version"`
+	StoredBy *Actor `json:"storedBy,omitempty"`
+	// Enabled says whether the trigger starts runs; always false without
+	// a trigger.
+	Enabled bool `json:"enabled"`
+	// EnabledBy is who last enabled or disabled the trigger; triggered
+	// runs are attributed to who enabled it.
+	EnabledBy *Actor `json:"enabledBy,omitempty"`
+	// Trigger is null or {kind: "schedule", cron|every, timezone,
+	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
+	Trigger   map[string]any `json:"trigger"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
+}
+
+// FlowInput is one declared input of a flow (its name is its key in
+// Flow.Inputs).
+type FlowInput struct {
+	Type        string `json:"type"`
+	Required    bool   `json:"required"`
+	Description string `json:"description,omitempty"`
+	Default     any    `json:"default,omitempty"`
+}
+
+// FlowStep is one step of a flow document.
+type FlowStep struct {
+	ID         string `json:"id"`
+	Card       string `json:"card"`
+	Connection string `json:"connection"`
+	ForEach    bool   `json:"forEach,omitempty"`
+}
+
+// FlowList is GET /api/v1/flows; Flows is never null.
+type FlowList struct {
+	Flows []Flow `json:"flows"`
+}
+
+// FlowDocument is the JSON form of a flow document request (POST
+// /api/v1/flows, .../validate); the YAML itself may be the body instead.
+type FlowDocument struct {
+	Source string `json:"source"`
+}
+
+// FlowStored answers POST /api/v1/flows: the stored flow, whether the
+// document was byte for byte the latest version's (Unchanged: no version
+// was added) and, for a flow with a trigger, what storing did to its
+// enabled state.
+type FlowStored struct {
+	Enablement *Enablement `json:"enablement,omitempty"`
+	Flow       Flow        `json:"flow"`
+	Unchanged  bool        `json:"unchanged"`
+}
+
+// FlowVersion is one stored version of a flow: GET
+// /api/v1/flows/{id}/versions/{n} (with Source) and an element of
+// FlowVersionList (without).
+type FlowVersion struct {
+	FlowID   string    `json:"flowId"`
+	Flow     string    `json:"flow"`
+	Version  int       `json:"version"`
+	Latest   bool      `json:"latest"`
+	StoredAt time.Time `json:"storedAt"`
+	StoredBy *Actor    `json:"storedBy,omitempty"`
+	SHA256   string    `json:"sha256"`
+	Size     int       `json:"size"`
+	Source   string    `json:"source,omitempty"`
+}
+
+// FlowVersionList is GET /api/v1/flows/{id}/versions: the flow, its latest
+// version's number and its versions, newest first (never null).
+type FlowVersionList struct {
+	Flow     string        `json:"flow"`
+	FlowID   string        `json:"flowId"`
+	Latest   int           `json:"latest"`
+	Versions []FlowVersion `json:"versions"`
+}
+
+// Enablement is what storing a flow did to its enabled state: Outcome
+// "new" (stored disabled), "kept" (same trigger), "disabled" (trigger
+// changed) or "trigger-removed"; Message says it to a person.
+type Enablement struct {
+	Message string `json:"message"`
+	Outcome string `json:"outcome"`
+}
+
+// FlowDeleted answers DELETE /api/v1/flows/{id}.
+type FlowDeleted struct {
+	Deleted bool   `json:"deleted"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+}
+
+// FlowValidation answers POST /api/v1/flows/validate. Flow is the
+// document's name when it parses; an invalid document has the error's
+// Code, Message and Remedy and its Issues (never null).
+type FlowValidation struct {
+	Code    string      `json:"code,omitempty"`
+	Flow    string      `json:"flow,omitempty"`
+	Issues  []FlowIssue `json:"issues"`
+	Message string      `json:"message,omitempty"`
+	Remedy  string      `json:"remedy,omitempty"`
+	Valid   bool        `json:"valid"`
+}
+
+// FlowIssue is one problem found in a flow document, at a 1-based Line
+// and Column (0 when unknown) and in Step, if any.
+type FlowIssue struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Step    string `json:"step"`
+	Message string `json:"message"`
+}
+
+// FlowInputsRequest is the body of POST /api/v1/flows/{id}/plan and
+// .../runs: the flow's inputs by name.
+type FlowInputsRequest struct {
+	Inputs map[string]any `json:"inputs"`
+}
+
+// Plan answers POST /api/v1/flows/{id}/plan: a dry run (SPEC §3).
+type Plan struct {
+	Flow  string     `json:"flow"`
+	Steps []PlanStep `json:"steps"`
+}
+
+// PlanStep is what one step would do. Items counts the items that would
+// run the card; Changes lists, for a manage step, each device it would
+// change. Errors, present only when some item could not be planned, says
+// why; Unsimulated lists the items whose effects the plan cannot predict
+// (a Custom API Action that would POST, PUT or DELETE).
+type PlanStep struct {
+	ID          string        `json:"id"`
+	Card        string        `json:"card"`
+	Mode        string        `json:"mode"`
+	Items       int           `json:"items"`
+	Changes     []PlanChange  `json:"changes"`
+	Errors      []PlanError   `json:"errors,omitempty"`
+	Unsimulated []Unsimulated `json:"unsimulated,omitempty"`
+}
+
+// PlanChange is what a manage card would do to one device: its status now
+// and after ("DELETED" for a delete).
+type PlanChange struct {
+	DeviceID string `json:"deviceId"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Call     string `json:"call,omitempty"`
+}
+
+// PlanError is an item (or a whole step, Index -1) that could not be
+// planned.
+type PlanError struct {
+	Index   int    `json:"index"`
+	Message string `json:"message"`
+}
+
+// Unsimulated is an item of a plan whose effect is unknown: Call is the
+// call it would make ("POST /api/v1/...").
+type Unsimulated struct {
+	Index int    `json:"index"`
+	Call  string `json:"call"`
+}
+
+// RerunRequest is the body of POST /api/v1/flow-runs/{id}/rerun.
+type RerunRequest struct {
+	FailedOnly bool `json:"failedOnly"`
+}
+
+// FlowRun is a flow run: the run, each step in document order and, unless
+// left out, each step's first page of finished items.
+type FlowRun struct {
+	ID     string `json:"id"`
+	FlowID string `json:"flowId"`
+	Flow   string `json:"flow"`
+	// FlowVersion is the version of the flow the run runs (absent for
+	// runs stored before versions were kept).
+	FlowVersion int `json:"flowVersion,omitempty"`
+	// RerunOf is the id of the run this one repeats; its trigger is the
+	// original's and its actor who asked for the rerun.
+	RerunOf    string          `json:"rerunOf,omitempty"`
+	Status     string          `json:"status"`
+	Actor      *Actor          `json:"actor"`
+	Inputs     json.RawMessage `json:"inputs,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	StartedAt  *time.Time      `json:"startedAt,omitempty"`
+	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	// CancelRequestedAt is when someone asked the run to stop; the run
+	// ends canceled once its items in flight finish.
+	CancelRequestedAt *time.Time `json:"cancelRequestedAt,omitempty"`
+	// Trigger is what started the run.
+	Trigger *FlowRunTrigger `json:"trigger"`
+	// Steps is absent in lists of runs.
+	Steps []FlowRunStep `json:"steps,omitempty"`
+}
+
+// FlowRunTrigger is what started a flow run: Kind "manual", "schedule" or
+// "event", its Time, and the event's EventUUID.
+type FlowRunTrigger struct {
+	Kind      string    `json:"kind"`
+	Time      time.Time `json:"time"`
+	EventUUID string    `json:"eventUuid,omitempty"`
+}
+
+// FlowRunStep is one step of a flow run.
+type FlowRunStep struct {
+	ID        string `json:"id"`
+	Card      string `json:"card"`
+	Status    string `json:"status"`
+	Items     int    `json:"items"`
+	Succeeded int    `json:"succeeded"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+	Error     string `json:"error,omitempty"`
+	// RateLimitWait is how long a card of the step last waited for the
+	// org's rate limit, while the step runs in the answering server.
+	RateLimitWait string     `json:"rateLimitWait,omitempty"`
+	StartedAt     *time.Time `json:"startedAt,omitempty"`
+	FinishedAt    *time.Time `json:"finishedAt,omitempty"`
+	// Output is the output of a step with one item; a for_each step's
+	// outputs are its items'.
+	Output json.RawMessage `json:"output,omitempty"`
+	// ItemResults is the first page of the step's finished items, by
+	// index; NextItems, when set, is the address of the next page.
+	ItemResults []FlowRunItem `json:"itemResults,omitempty"`
+	NextItems   string        `json:"nextItems,omitempty"`
+}
+
+// FlowRunItem is one finished item of a step; RunID is its card run.
+type FlowRunItem struct {
+	Index      int             `json:"index"`
+	Status     string          `json:"status"`
+	Input      json.RawMessage `json:"input,omitempty"`
+	Output     json.RawMessage `json:"output,omitempty"`
+	Error      *Error          `json:"error,omitempty"`
+	RunID      string          `json:"runId,omitempty"`
+	StartedAt  *time.Time      `json:"startedAt,omitempty"`
+	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+}
+
+// FlowRunList is GET /api/v1/flow-runs and /api/v1/flows/{id}/runs,
+// newest first, without steps; Runs is never null.
+type FlowRunList struct {
+	Runs []FlowRun `json:"runs"`
+}
+
+// FlowRunItemPage is GET /api/v1/flow-runs/{id}/items: a page of a step's
+// items (never null) and the address of the next page, if any.
+type FlowRunItemPage struct {
+	Items []FlowRunItem `json:"items"`
+	Next  string        `json:"next,omitempty"`
+}

@@ -1,0 +1,56 @@
+package api
+
+import "time"
+
+// Token is a personal API token (never its hash). Token, the secret
+// itself, is set only in the answer that creates it.
+type Token struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Owner      *Actor     `json:"owner"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	Token      string     `json:"token,omitempty"`
+}
+
+// TokenList is GET /api/v1/tokens[?all=true]; Tokens is never null.
+type TokenList struct {
+	Tokens []Token `json:"tokens"`
+}
+
+// TokenRequest is the body of POST /api/v1/tokens. Role "" is the
+// caller's own; ExpiresIn is a Go duration ("720h"), "" the default.
+type TokenRequest struct {
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	ExpiresIn string `json:"expiresIn"`
+}
+
+// Whoami is GET /api/v1/whoami: who the caller is and its role.
+type Whoami struct {
+	Actor *Actor `json:"actor"`
+	Role  string `json:"role"`
+}
+
+// AuthConfig is GET /api/v1/auth/config: how cardflow login starts a
+// sign-in with the server's identity provider.
+type AuthConfig struct {
+	Issuer                string   `json:"issuer"`
+	AuthorizationEndpoint string   `json:"authorizationEndpoint"`
+	ClientID              string   `json:"clientId"`
+	Scopes                []string `json:"scopes"`
+}
+
+// CLITokenRequest is the body of POST /api/v1/auth/cli-token: what cardflow
+// login sends after the provider redirected the browser to its loopback
+// address (the server holds the client secret, the CLI the PKCE
+// verifier). The answer is a Token of the person's role.
+type CLITokenRequest struct {
+	Code         string `json:"code"`
+	CodeVerifier string `json:"codeVerifier"`
+	RedirectURI  string `json:"redirectUri"`
+	Nonce        string `json:"nonce"`
+	Name         string `json:"name"`
+}
