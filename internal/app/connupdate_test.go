@@ -44,8 +44,8 @@ func TestConnectionUpdate(t *testing.T) {
 
 	wrong, authURL := h.create("Wrong", "not-the-secret", nil)
 	h.signIn(authURL, oktaemu.AdminLogin)
-	if got := h.connection(wrong.ID); got.Status != "error" {
-		t.Fatalf("created with a wrong secret: status %q; want error", got.Status)
+	if got := h.connection(wrong.ID); got.Status != "error" || !strings.Contains(got.Remedy, "cardflow connections update "+wrong.ID+" --client-secret-stdin") {
+		t.Fatalf("created with a wrong secret: status %q, remedy %q; want error, with a remedy that names connections update", got.Status, got.Remedy)
 	}
 	code, v, _ := patch("wrong", map[string]any{"clientSecret": oktaemu.DemoClientSecret})
 	if code != http.StatusOK || v.Status != "needs_reauthorization" || !strings.Contains(v.StatusReason, "client secret was changed") || v.Remedy == "" {

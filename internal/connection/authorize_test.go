@@ -350,7 +350,7 @@ func TestAuthorizationFailures(t *testing.T) {
 			setup: func(e *env) { e.emu.RevokeGrant(t, "okta.devices.read"); e.emu.RevokeGrant(t, "okta.devices.manage") },
 			want:  []string{"none of the requested Okta API scopes", "okta.devices.read, okta.devices.manage", "consent_required", "Okta API Scopes tab"}},
 		{name: "wrong client secret", login: oktaemu.AdminLogin, secret: "not-the-secret", code: problem.InvalidInput, tokenReq: 1,
-			want: []string{"the client secret was rejected", "invalid_client", "General tab"}},
+			want: []string{"the client secret was rejected", "invalid_client", "General tab", "Change secret on its console page", "cardflow connections update conn_"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -389,7 +389,7 @@ func exchangeError(ar *store.AuthRequest, origin string, err error) *problem.Err
 	switch oe.Code {
 	case "invalid_client":
 		return problem.New(problem.InvalidInput, "the client secret was rejected by the org (invalid_client): the client ID or secret does not match the OAuth app").
-			WithRemedy("copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console, then delete this connection and create it again with them").Wrap(oe)
+			WithRemedy("copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console and give them to this connection: Change secret on its console page, or cardflow connections update %s --client-secret-stdin [--client-id ID]; it reauthorizes with them", ar.ConnectionID).Wrap(oe)
 	case "invalid_grant":
 		return problem.New(problem.InvalidInput, "the org rejected the authorization code (invalid_grant: it expired, was already used, or belongs to another request)").
 			WithRemedy("reauthorize the connection to start again").Wrap(oe)
