@@ -25,6 +25,7 @@ type serverFlags struct {
 	trustedProxies                 stringList
 	publicMetrics                  bool
 	flowLease                      time.Duration
+	cardLease                      time.Duration
 	eventPoll                      time.Duration
 	retain                         retainFlag
 	expiryWarning                  time.Duration
@@ -99,6 +100,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
 	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
+	fs.DurationVar(&f.cardLease, "card-lease-ttl", 15*time.Second, "how long a server's lease on the card runs it executes lasts unrenewed; a card run started with POST /api/v1/runs whose server died ends interrupted after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
 	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever); older ones are purged every hour")
 	fs.DurationVar(&f.expiryWarning, "expiry-warning", 336*time.Hour, "how long before a user connection's refresh token expires (Okta: 90 days after the sign-in) it is flagged as expiring soon and notified")
@@ -125,6 +127,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		PublicMetrics:       f.publicMetrics,
 		TrustedProxies:      f.trustedProxies,
 		FlowLeaseTTL:        f.flowLease,
+		CardLeaseTTL:        f.cardLease,
 		EventPollInterval:   f.eventPoll,
 		NotifyURLs:          f.notifyURLs,
 		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),

@@ -41,6 +41,9 @@ type App struct {
 	listener net.Listener
 	url      string
 	events   *eventIntake
+	// runLeases renews this server's card run leases and ends the direct
+	// card runs of servers that died.
+	runLeases *card.RunLeases
 
 	// Store is the open store; Close closes it.
 	Store store.Store
@@ -158,7 +161,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Metrics:     cardMetrics,
 		Now:         cfg.Now,
 		Logger:      log,
+		Owner:       cfg.Owner,
+		LeaseTTL:    cfg.CardLeaseTTL,
 	}
+	a.runLeases = &card.RunLeases{Store: a.Store, Owner: cfg.Owner, TTL: cfg.CardLeaseTTL, Now: cfg.Now, Logger: log}
 	a.Outbox = &notify.Outbox{Store: a.Store, URLs: cfg.NotifyURLs, Now: cfg.Now}
 	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_notification_attempts_total", Help: "Attempts at delivering notifications, by outcome (delivered, failed).",
@@ -280,6 +286,7 @@ func (a *App) Serve(ctx context.Context) error {
 	var work sync.WaitGroup
 	workDone := make(chan struct{})
 	work.Go(func() { a.Flows.Work(workCtx) })
+	work.Go(func() { a.runLeases.Run(workCtx) })
 	work.Go(func() { a.Scheduler.Run(workCtx) })
 	work.Go(func() { a.events.Run(workCtx) })
 	if a.Retention != nil {

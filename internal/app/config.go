@@ -76,6 +76,10 @@ type Config struct {
 	// FlowLeaseTTL is how long a server's claim on a flow run lasts without
 	// renewal (a crashed server's runs are resumed after it); 0 means 15 s.
 	FlowLeaseTTL time.Duration
+	// CardLeaseTTL is how long a server's lease on the card runs it
+	// executes lasts without renewal: a direct card run whose server died
+	// ends interrupted after it (card.RunLeases); 0 means 15 s.
+	CardLeaseTTL time.Duration
 	// RefreshLeaseTTL is how long a connection's token refresh lease lasts
 	// without renewal (connection.Manager.RefreshLeaseTTL); 0 means 6 s.
 	RefreshLeaseTTL time.Duration

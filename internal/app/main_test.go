@@ -46,6 +46,7 @@ func serveChild(args []string) int {
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "")
 	fs.DurationVar(&cfg.EventPollInterval, "event-poll-interval", 0, "")
 	fs.DurationVar(&cfg.FlowLeaseTTL, "flow-lease-ttl", 15*time.Second, "")
+	fs.DurationVar(&cfg.CardLeaseTTL, "card-lease-ttl", 15*time.Second, "")
 	fs.Func("clock-file", "", func(path string) error {
 		cfg.Now = fileClock(path)
 		return nil

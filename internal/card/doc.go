@@ -9,9 +9,11 @@
 // an Okta client that shares one rate budget per org, runs the card, maps
 // every failure to a *problem.Error with a remedy, and records the run and
 // an audit event (SPEC C13) with Okta's request ids. Plan previews what a
-// manage card would change without changing anything.
+// manage card would change without changing anything. Each run names the
+// server executing it and holds a lease that RunLeases renews; RunLeases
+// also ends interrupted the direct runs of servers that died.
 //
 // The package depends on connections and storage only through the small
-// interfaces it defines (Connections, Recorder); StoreRecorder adapts a
+// interfaces it defines (Connections, Recorder, LeaseStore); StoreRecorder adapts a
 // store.Store.
 package card

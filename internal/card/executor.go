@@ -123,6 +123,13 @@ type Executor struct {
 	Now func() time.Time
 	// Logger gets one debug line per run; nil discards.
 	Logger *slog.Logger
+	// Owner names this server on the card runs it records, and LeaseTTL
+	// is how long its lease on them lasts without a renewal (RunLeases
+	// renews it; zero means DefaultLeaseTTL). Owner is required when a
+	// RunLeases sweeps the store: a direct run recorded without a lease
+	// counts as lapsed.
+	Owner    string
+	LeaseTTL time.Duration
 
 	once   sync.Once
 	budget okta.Limiter
@@ -317,6 +324,13 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 		Actor: p.req.Actor, ActingAs: p.conn.ActingAs, Status: StatusRunning,
 		Input: recordedInput(p.card, p.in), FlowRunID: p.req.FlowRunID, StepID: p.req.StepID,
 		ItemIndex: p.req.ItemIndex, StartedAt: start,
+	}
+	if e.Owner != "" {
+		ttl := e.LeaseTTL
+		if ttl <= 0 {
+			ttl = DefaultLeaseTTL
+		}
+		rec.Owner, rec.LeaseUntil = e.Owner, start.Add(ttl)
 	}
 	if e.Recorder != nil {
 		if err := e.Recorder.StartRun(ctx, rec); err != nil {

@@ -166,6 +166,11 @@ type Run struct {
 	ItemIndex          int
 	StartedAt          time.Time
 	FinishedAt         time.Time
+	// Owner is the server executing the run and LeaseUntil when its lease
+	// on it ends unless renewed (RenewRunLeases); CreateRun stores them,
+	// UpdateRun and FinishRun leave them as they are.
+	Owner      string
+	LeaseUntil time.Time
 }
 
 // Card run statuses the store itself sets.
@@ -174,9 +179,17 @@ const (
 	RunInterrupted = "interrupted"
 )
 
-// InterruptedMessage is the error message of a card run marked
-// RunInterrupted.
+// InterruptedMessage is the error message of a card run of a flow run
+// marked RunInterrupted.
 const InterruptedMessage = "the server running this card stopped before it finished; whether the call reached Okta is unknown (the flow run that resumed ran the item again)"
+
+// InterruptedDirectMessage and InterruptedDirectRemedy are the error
+// message and remedy of a direct card run (of no flow run) marked
+// RunInterrupted: nobody runs it again.
+const (
+	InterruptedDirectMessage = "the server running this card stopped before it finished; whether the call reached Okta is unknown"
+	InterruptedDirectRemedy  = "read the device (okta-devices/read-device) to see whether the change took effect, and run the card again if it did not"
+)
 
 // RunFilter selects runs; zero fields do not filter. Runs come newest first.
 type RunFilter struct {
@@ -501,6 +514,15 @@ type Store interface {
 	// InterruptedMessage) and returns how many it marked. The flow run's
 	// new owner calls it when it resumes the run.
 	InterruptRuns(ctx context.Context, flowRunID string, at time.Time) (int, error)
+	// RenewRunLeases sets the lease of every card run of owner still
+	// RunRunning to end at until and returns how many it renewed.
+	// InterruptLapsedRuns marks the direct card runs (of no flow run)
+	// still RunRunning whose lease ended before now as RunInterrupted
+	// (finished at now, with InterruptedDirectMessage and
+	// InterruptedDirectRemedy), as InterruptRuns does for a flow run's,
+	// and returns their ids. It reads an index of running runs.
+	RenewRunLeases(ctx context.Context, owner string, until time.Time) (int, error)
+	InterruptLapsedRuns(ctx context.Context, now time.Time) ([]string, error)
 	// ListItemRuns returns the card runs of one item (step and index) of a
 	// flow run, oldest first (StartedAt, then ID). It reads an index.
 	ListItemRuns(ctx context.Context, flowRunID, stepID string, index int) ([]*Run, error)

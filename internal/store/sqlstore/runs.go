@@ -11,17 +11,18 @@ import (
 
 const runCols = `id, card, connection_id, connection_nickname, caller, acting_as, status,
 	input, output, error_code, error_message, remedy, okta_request_ids,
-	flow_run_id, step_id, item_index, started_at, finished_at, actor_type, actor_login, actor_token`
+	flow_run_id, step_id, item_index, started_at, finished_at, actor_type, actor_login, actor_token, owner, lease_until`
 
 func scanRun(sc scanner) (*store.Run, error) {
 	var r store.Run
 	var input, output sql.NullString
 	var ids string
-	var started, finished int64
+	var started, finished, lease int64
 	var caller string // the actor as text, kept for readers of the table
 	err := sc.Scan(&r.ID, &r.Card, &r.ConnectionID, &r.ConnectionNickname, &caller, &r.ActingAs, &r.Status,
 		&input, &output, &r.ErrorCode, &r.ErrorMessage, &r.Remedy, &ids,
-		&r.FlowRunID, &r.StepID, &r.ItemIndex, &started, &finished, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName)
+		&r.FlowRunID, &r.StepID, &r.ItemIndex, &started, &finished, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName,
+		&r.Owner, &lease)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +30,7 @@ func scanRun(sc scanner) (*store.Run, error) {
 		return nil, err
 	}
 	r.Input, r.Output = fromRaw(input), fromRaw(output)
-	r.StartedAt, r.FinishedAt = fromTS(started), fromTS(finished)
+	r.StartedAt, r.FinishedAt, r.LeaseUntil = fromTS(started), fromTS(finished), fromTS(lease)
 	return &r, nil
 }
 
@@ -47,13 +48,13 @@ func (s *Store) CreateRun(ctx context.Context, r *store.Run) error {
 }
 
 func (s *Store) insertRun(ctx context.Context, ex execer, r *store.Run) error {
-	_, err := s.exec(ctx, ex, qInsertRun, append([]any{r.ID}, runArgs(r)...)...)
+	_, err := s.exec(ctx, ex, qInsertRun, append(append([]any{r.ID}, runArgs(r)...), r.Owner, ts(r.LeaseUntil))...)
 	return err
 }
 
 const (
 	qInsertRun = `INSERT INTO runs (` + runCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdateRun = `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
 		caller = ?, acting_as = ?, status = ?, input = ?, output = ?, error_code = ?, error_message = ?,
 		remedy = ?, okta_request_ids = ?, flow_run_id = ?, step_id = ?, item_index = ?,
@@ -186,6 +187,42 @@ func (s *Store) InterruptRuns(ctx context.Context, flowRunID string, at time.Tim
 	}
 	n, err := res.RowsAffected()
 	return int(n), s.fail(op, err)
+}
+
+// RenewRunLeases moves the lease of owner's running card runs to until.
+func (s *Store) RenewRunLeases(ctx context.Context, owner string, until time.Time) (int, error) {
+	op := fmt.Sprintf("renew the card run leases of %q", owner)
+	res, err := s.exec(ctx, s.db, `UPDATE runs SET lease_until = ? WHERE status = ? AND owner = ?`,
+		ts(until), store.RunRunning, owner)
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), s.fail(op, err)
+}
+
+// InterruptLapsedRuns ends the direct card runs whose owner's lease
+// lapsed, by the rule of InterruptRuns, in one statement: a run its owner
+// finishes meanwhile is no longer running and stays as its owner wrote it.
+func (s *Store) InterruptLapsedRuns(ctx context.Context, now time.Time) ([]string, error) {
+	const op = "interrupt the card runs of lapsed leases"
+	rows, err := s.query(ctx, s.db, `UPDATE runs SET status = ?, finished_at = ?, error_message = ?, remedy = ?
+		WHERE status = ? AND lease_until < ? AND flow_run_id = '' RETURNING id`,
+		store.RunInterrupted, ts(now), store.InterruptedDirectMessage, store.InterruptedDirectRemedy,
+		store.RunRunning, ts(now))
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.fail(op, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, s.fail(op, rows.Err())
 }
 
 // ListItemRuns returns the card runs of one item of a flow run, oldest

@@ -21,7 +21,7 @@ func testRun(t *testing.T, open func(t *testing.T) store.Store) {
 	r := &store.Run{
 		ID: "r1", Card: "okta-devices/suspend-device", ConnectionID: "c1", ConnectionNickname: "Prod",
 		Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, ActingAs: "admin@example.com", Status: "running",
-		Input: json.RawMessage(`{"deviceId":"guo1"}`), StartedAt: at(0),
+		Input: json.RawMessage(`{"deviceId":"guo1"}`), StartedAt: at(0), Owner: "server-a", LeaseUntil: at(15),
 	}
 	noErr(t, s.CreateRun(ctx, r), "CreateRun")
 	wantErr(t, s.CreateRun(ctx, r), store.ErrConflict, "CreateRun(duplicate)")

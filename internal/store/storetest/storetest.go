@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FlowVersions", testFlowVersions},
 		{"FlowVersionsConcurrent", testFlowVersionsConcurrent},
 		{"Run", testRun},
+		{"RunLeases", testRunLeases},
 		{"RunList", testRunList},
 		{"RunFinish", testRunFinish},
 		{"RunConcurrentWrites", testRunConcurrentWrites},

@@ -1,0 +1,92 @@
+package card
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// DefaultLeaseTTL is how long a server's lease on its card runs lasts
+// without a renewal when RunLeases.TTL and Executor.LeaseTTL are zero.
+const DefaultLeaseTTL = 15 * time.Second
+
+// LeaseStore is what RunLeases needs of the store.
+type LeaseStore interface {
+	RenewRunLeases(ctx context.Context, owner string, until time.Time) (int, error)
+	InterruptLapsedRuns(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// RunLeases keeps this server's card runs its own and ends those of
+// servers that died. Every card run records the server executing it
+// (Executor.Owner) and a lease; while the server lives, Run renews the
+// lease of its running card runs every TTL/3, and on each round ends the
+// direct card runs (of no flow run) whose lease lapsed: their server
+// died, so nobody will finish them. They end interrupted, as the card runs
+// a resumed flow run finds running do, with the same warning that the
+// call may or may not have reached Okta. A flow run's card runs are left
+// to the server that resumes the flow run.
+type RunLeases struct {
+	// Store keeps the runs (required).
+	Store LeaseStore
+	// Owner names this server, as Executor.Owner does (required).
+	Owner string
+	// TTL is how long a renewal lasts; zero means DefaultLeaseTTL. It must
+	// be the Executor's LeaseTTL.
+	TTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger gets a line per sweep that ends runs; nil discards.
+	Logger *slog.Logger
+}
+
+func (l *RunLeases) ttl() time.Duration {
+	if l.TTL <= 0 {
+		return DefaultLeaseTTL
+	}
+	return l.TTL
+}
+
+func (l *RunLeases) now() time.Time {
+	if l.Now == nil {
+		return time.Now()
+	}
+	return l.Now()
+}
+
+// Run renews and sweeps at once and then every TTL/3 until ctx ends.
+func (l *RunLeases) Run(ctx context.Context) {
+	t := time.NewTicker(l.ttl() / 3)
+	defer t.Stop()
+	for {
+		l.Round(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Round renews this server's leases and ends the card runs of lapsed
+// ones; it returns the ids of the runs it ended.
+func (l *RunLeases) Round(ctx context.Context) []string {
+	log := l.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if _, err := l.Store.RenewRunLeases(ctx, l.Owner, l.now().Add(l.ttl())); err != nil && ctx.Err() == nil {
+		log.WarnContext(ctx, "could not renew the leases of this server's card runs", slog.Any("error", err))
+	}
+	ids, err := l.Store.InterruptLapsedRuns(ctx, l.now())
+	if err != nil {
+		if ctx.Err() == nil {
+			log.WarnContext(ctx, "could not end the card runs of servers that stopped", slog.Any("error", err))
+		}
+		return nil
+	}
+	if len(ids) > 0 {
+		log.WarnContext(ctx, "card runs interrupted: the server running them stopped before they finished; whether their calls reached Okta is unknown",
+			slog.Int("runs", len(ids)), slog.Any("ids", ids))
+	}
+	return ids
+}
