@@ -197,7 +197,22 @@ type RunFilter struct {
 	Card         string
 	FlowRunID    string
 	Limit        int // 0 means 100
-	Before       time.Time
+	// Before keeps runs started strictly before it; with BeforeID it is a
+	// cursor (the last run of the previous page): runs that come after
+	// (Before, BeforeID) in the order StartedAt, then ID, newest first.
+	Before   time.Time
+	BeforeID string
+}
+
+// FlowRunFilter selects flow runs; zero fields do not filter. Flow runs
+// come newest first (CreatedAt, then ID).
+type FlowRunFilter struct {
+	FlowID string
+	Limit  int // 0 means 100
+	// Before and BeforeID, when Before is set, are a cursor: the
+	// CreatedAt and ID of the last run of the previous page.
+	Before   time.Time
+	BeforeID string
 }
 
 // AuditEvent is one audited action (C13). Events are append-only.
@@ -397,6 +412,11 @@ const (
 type EventFilter struct {
 	ConnectionID string
 	Limit        int // 0 means 100
+	// Before and BeforeUUID, when Before is set, are a cursor: the
+	// Published and UUID of the last event of the previous page; events
+	// after it in the order Published, then UUID, newest first.
+	Before     time.Time
+	BeforeUUID string
 }
 
 // EventSource is what a connection's event intake keeps: its System Log
@@ -578,6 +598,9 @@ type Store interface {
 	UpdateFlowRun(ctx context.Context, r *FlowRun) error
 	GetFlowRun(ctx context.Context, id string) (*FlowRun, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*FlowRun, error)
+	// ListFlowRunsPage is ListFlowRuns with a cursor (FlowRunFilter); it
+	// reads an index.
+	ListFlowRunsPage(ctx context.Context, f FlowRunFilter) ([]*FlowRun, error)
 	// ClaimFlowRun atomically gives owner the lease of one run that is
 	// "queued", or "running" with an expired lease, and returns it;
 	// ErrNotFound when there is none. The oldest run (CreatedAt) goes

@@ -79,6 +79,11 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 	if f.ConnectionID != "" {
 		c.add("connection_id = ?", f.ConnectionID)
 	}
+	if !f.Before.IsZero() {
+		c.add("published <= ?", ts(f.Before))
+		c.sql = append(c.sql, "(published < ? OR uuid < ?)")
+		c.args = append(c.args, ts(f.Before), f.BeforeUUID)
+	}
 	rows, err := s.query(ctx, s.db, `SELECT `+eventCols+` FROM events`+c.where()+
 		` ORDER BY published DESC, uuid DESC LIMIT ?`, append(c.args, limitOr100(f.Limit))...)
 	if err != nil {

@@ -356,12 +356,22 @@ func (s *Store) GetFlowRun(ctx context.Context, id string) (*store.FlowRun, erro
 // ListFlowRuns returns the runs of flowID (of every flow when empty),
 // newest first (by CreatedAt, then ID); limit 0 means 100.
 func (s *Store) ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error) {
+	return s.ListFlowRunsPage(ctx, store.FlowRunFilter{FlowID: flowID, Limit: limit})
+}
+
+// ListFlowRunsPage lists flow runs newest first, after a cursor.
+func (s *Store) ListFlowRunsPage(ctx context.Context, f store.FlowRunFilter) ([]*store.FlowRun, error) {
 	var c conditions
-	if flowID != "" {
-		c.add("flow_id = ?", flowID)
+	if f.FlowID != "" {
+		c.add("flow_id = ?", f.FlowID)
+	}
+	if !f.Before.IsZero() {
+		c.add("created_at <= ?", ts(f.Before))
+		c.sql = append(c.sql, "(created_at < ? OR id < ?)")
+		c.args = append(c.args, ts(f.Before), f.BeforeID)
 	}
 	rows, err := s.query(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs`+c.where()+
-		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(c.args, limitOr100(limit))...)
+		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(c.args, limitOr100(f.Limit))...)
 	if err != nil {
 		return nil, s.fail("list flow runs", err)
 	}

@@ -111,7 +111,13 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, 
 	if f.FlowRunID != "" {
 		c.add("flow_run_id = ?", f.FlowRunID)
 	}
-	if !f.Before.IsZero() {
+	switch {
+	case !f.Before.IsZero() && f.BeforeID != "":
+		// The <= bound lets the index start at the cursor.
+		c.add("started_at <= ?", ts(f.Before))
+		c.sql = append(c.sql, "(started_at < ? OR id < ?)")
+		c.args = append(c.args, ts(f.Before), f.BeforeID)
+	case !f.Before.IsZero():
 		c.add("started_at < ?", ts(f.Before))
 	}
 	rows, err := s.query(ctx, s.db, `SELECT `+runCols+` FROM runs`+c.where()+

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Run", testRun},
 		{"RunLeases", testRunLeases},
 		{"RunList", testRunList},
+		{"ListPaging", testListPaging},
 		{"RunFinish", testRunFinish},
 		{"RunConcurrentWrites", testRunConcurrentWrites},
 		{"ItemRuns", testItemRuns},

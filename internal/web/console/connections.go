@@ -43,8 +43,15 @@ type connRow struct {
 }
 
 type connListData struct {
-	Rows []connRow
-	Now  time.Time
+	Rows  []connRow
+	Now   time.Time
+	Pager pager
+}
+
+// connKey orders the connections list (connector, then nickname ignoring
+// case) and is its page cursor.
+func connKey(v *connection.View) string {
+	return v.Connector + "/" + strings.ToLower(v.Nickname) + "/" + v.ID
 }
 
 func (c *Console) listConnections(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -53,7 +60,11 @@ func (c *Console) listConnections(w http.ResponseWriter, r *http.Request, s *req
 		c.fail(w, r, s, err)
 		return
 	}
-	d := connListData{Now: c.now()}
+	// Connections are few (an admin makes each one): the page is cut from
+	// the whole list, and the per-row reads (last used) are bounded by it.
+	slices.SortFunc(vs, func(a, b *connection.View) int { return strings.Compare(connKey(a), connKey(b)) })
+	vs, next := pageAfter(vs, connKey, r.URL.Query().Get("after"))
+	d := connListData{Now: c.now(), Pager: newPager(r, "Connections", "after", next, false)}
 	for _, v := range vs {
 		d.Rows = append(d.Rows, connRow{V: v, ConnectorName: c.connectorName(v.Connector), LastUsed: c.lastUsed(r.Context(), v.ID)})
 	}

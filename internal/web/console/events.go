@@ -48,6 +48,7 @@ type eventsData struct {
 	Events     []eventRow
 	Connection string // the nickname filtered by, if any
 	HasFlows   bool
+	Pager      pager
 }
 
 // logTargets is what the Events page reads of a LogEvent.
@@ -62,7 +63,8 @@ type logTargets struct {
 
 func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
-	f := store.EventFilter{Limit: 100}
+	f := store.EventFilter{Limit: listPageSize + 1}
+	f.Before, f.BeforeUUID, _ = parseTimeCursor(r.URL.Query().Get("before"))
 	d := eventsData{HasFlows: c.Flows != nil}
 	nick := map[string]string{}
 	if c.Connections != nil {
@@ -88,6 +90,13 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		c.fail(w, r, s, err)
 		return
 	}
+	next := ""
+	if len(evs) > listPageSize {
+		evs = evs[:listPageSize]
+		last := evs[len(evs)-1]
+		next = timeCursor(last.Published, last.UUID)
+	}
+	d.Pager = newPager(r, "Events", "before", next, true)
 	names := map[string]string{}
 	if c.Catalog != nil {
 		for _, k := range c.Catalog.Connectors() {

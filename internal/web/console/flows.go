@@ -20,6 +20,7 @@ type Flows interface {
 	ListFlows(ctx context.Context) ([]*store.Flow, error)
 	GetFlow(ctx context.Context, idOrName string) (*store.Flow, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
+	ListFlowRunsPage(ctx context.Context, f store.FlowRunFilter) ([]*store.FlowRun, error)
 	GetFlowRun(ctx context.Context, id string) (*store.FlowRun, error)
 	ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowStep, error)
 	ListFlowItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*store.FlowItem, error)
@@ -139,9 +140,30 @@ type flowRow struct {
 }
 
 type flowsData struct {
-	Flows []flowRow
-	Runs  []*store.FlowRun
-	Now   time.Time
+	Flows     []flowRow
+	Runs      []*store.FlowRun
+	Now       time.Time
+	Pager     pager // of the flows
+	RunsPager pager // of the flow runs
+}
+
+// flowRunsPage reads the page of flow runs (of flowID, or of every flow)
+// that the cursor parameter param of the query q names, and the
+// navigation of the list at path.
+func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, flowID, param string) ([]*store.FlowRun, pager, error) {
+	f := store.FlowRunFilter{FlowID: flowID, Limit: listPageSize + 1}
+	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get(param))
+	runs, err := c.Flows.ListFlowRunsPage(ctx, f)
+	if err != nil {
+		return nil, pager{}, err
+	}
+	next := ""
+	if len(runs) > listPageSize {
+		runs = runs[:listPageSize]
+		last := runs[len(runs)-1]
+		next = timeCursor(last.CreatedAt, last.ID)
+	}
+	return runs, newPagerAt(path, q, "Flow runs", param, next, true), nil
 }
 
 func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -151,7 +173,10 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		c.fail(w, r, s, err)
 		return
 	}
-	runs, err := c.Flows.ListFlowRuns(ctx, "", 50)
+	// Flows are few (an admin stores each): the page is cut from the list
+	// (ordered by name), which bounds the last-run read of each row.
+	fs, next := pageAfter(fs, func(f *store.Flow) string { return f.Name }, r.URL.Query().Get("after"))
+	runs, runsPager, err := c.flowRunsPage(ctx, r.URL.Path, r.URL.Query(), "", "runs_before")
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
@@ -169,7 +194,8 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		}
 		rows = append(rows, row)
 	}
-	c.render(w, r, s, http.StatusOK, "flows", "Flows", flowsData{Flows: rows, Runs: runs, Now: c.now()})
+	c.render(w, r, s, http.StatusOK, "flows", "Flows", flowsData{Flows: rows, Runs: runs, Now: c.now(),
+		Pager: newPager(r, "Flows", "after", next, false), RunsPager: runsPager})
 }
 
 // toggleFlow enables or disables a flow's trigger and shows the flow page
@@ -210,6 +236,7 @@ type flowData struct {
 	Doc     *flow.Document // nil without a FlowRunner
 	Inputs  []flowInput
 	Runs    []*store.FlowRun
+	Pager   pager // of the runs
 	Plan    *flow.PlanResult
 	Error   *shownError
 }
@@ -228,7 +255,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 		return nil, err
 	}
 	d.Trigger = triggerOf(d.Flow)
-	if d.Runs, err = c.Flows.ListFlowRuns(ctx, d.Flow.ID, 20); err != nil {
+	if d.Runs, d.Pager, err = c.flowRunsPage(ctx, "/flows/"+url.PathEscape(d.Flow.ID), url.Values{}, d.Flow.ID, "before"); err != nil {
 		return nil, err
 	}
 	if d.Doc != nil {
@@ -263,6 +290,12 @@ func (c *Console) showFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
+	}
+	if q := r.URL.Query(); q.Get("before") != "" { // a later page of its runs
+		if d.Runs, d.Pager, err = c.flowRunsPage(r.Context(), r.URL.Path, q, d.Flow.ID, "before"); err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
 	}
 	c.render(w, r, s, http.StatusOK, "flow", d.Flow.Name, d)
 }

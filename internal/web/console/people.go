@@ -1,7 +1,10 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +41,12 @@ type tokensData struct {
 	Expires  string
 	Now      time.Time
 	Lifetime []string
+	Pager    pager
+}
+
+// tokenKey orders the tokens list (oldest first) and is its page cursor.
+func tokenKey(t *store.APIToken) string {
+	return fmt.Sprintf("%020d_%s", t.CreatedAt.UnixNano(), t.ID)
 }
 
 var tokenLifetimes = []string{"24h", "168h", "720h", "2160h", "8760h"}
@@ -53,6 +62,10 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *reqState
 		c.fail(w, r, s, err)
 		return
 	}
+	// Tokens are few (people make them): the page is cut from the list.
+	slices.SortFunc(toks, func(a, b *store.APIToken) int { return strings.Compare(tokenKey(a), tokenKey(b)) })
+	toks, next := pageAfter(toks, tokenKey, r.URL.Query().Get("after"))
+	d.Pager = newPager(r, "Tokens", "after", next, false)
 	d.Tokens, d.Now, d.Lifetime = toks, c.now(), tokenLifetimes
 	for _, role := range access.Roles {
 		if s.principal.Role.Allows(role) {
@@ -106,15 +119,26 @@ func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *reqStat
 type auditData struct {
 	Events []*store.AuditEvent
 	Actor  string
+	Pager  pager
 }
 
 func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState) {
-	d := auditData{Actor: r.URL.Query().Get("actor")}
-	events, err := c.Audit.ListAudit(r.Context(), store.AuditFilter{ActorLogin: d.Actor, Limit: 200})
+	q := r.URL.Query()
+	d := auditData{Actor: q.Get("actor")}
+	f := store.AuditFilter{ActorLogin: d.Actor, Limit: listPageSize + 1}
+	if id, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && id > 0 {
+		f.BeforeID = id
+	}
+	events, err := c.Audit.ListAudit(r.Context(), f)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
-	d.Events = events
+	next := ""
+	if len(events) > listPageSize {
+		events = events[:listPageSize]
+		next = strconv.FormatInt(events[len(events)-1].ID, 10)
+	}
+	d.Events, d.Pager = events, newPager(r, "Audit events", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", d)
 }

@@ -22,17 +22,26 @@ type runsData struct {
 	Connection string
 	Card       string
 	Now        time.Time
+	Pager      pager
 }
 
 func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) {
 	q := r.URL.Query()
 	d := runsData{Connection: q.Get("connection"), Card: q.Get("card"), Now: c.now()}
-	runs, err := c.Runs.ListRuns(r.Context(), store.RunFilter{ConnectionID: d.Connection, Card: d.Card, Limit: 100})
+	f := store.RunFilter{ConnectionID: d.Connection, Card: d.Card, Limit: listPageSize + 1}
+	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get("before"))
+	runs, err := c.Runs.ListRuns(r.Context(), f)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
-	d.Runs = runs
+	next := ""
+	if len(runs) > listPageSize {
+		runs = runs[:listPageSize]
+		last := runs[len(runs)-1]
+		next = timeCursor(last.StartedAt, last.ID)
+	}
+	d.Runs, d.Pager = runs, newPager(r, "Runs", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "runs", "Runs", d)
 }
 

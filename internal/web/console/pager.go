@@ -1,0 +1,100 @@
+package console
+
+import (
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// listPageSize is how many records a page of a console list shows.
+const listPageSize = 50
+
+// pager is the navigation of a paged list: links that work without
+// script and keep the list's filters. A list newest first pages with
+// "before" (a cursor: the last record shown), an alphabetical one with
+// "after".
+type pager struct {
+	First     string // the first page, "" when this is it
+	Next      string // the next page, "" when this is the last
+	FirstText string // "Newest" or "First page"
+	NextText  string // "Older" or "Next page"
+	Label     string // what the list holds, for the navigation's name
+}
+
+// newPager returns the navigation of a page of r's list: next is the
+// cursor of the page after it ("" when there is none), param the query
+// parameter that carries cursors.
+func newPager(r *http.Request, label, param, next string, newestFirst bool) pager {
+	return newPagerAt(r.URL.Path, r.URL.Query(), label, param, next, newestFirst)
+}
+
+// newPagerAt is newPager for the list at path with the query q (a page
+// shown in answer to a form post links to the page's own address).
+func newPagerAt(path string, q url.Values, label, param, next string, newestFirst bool) pager {
+	p := pager{FirstText: "First page", NextText: "Next page", Label: label}
+	if newestFirst {
+		p.FirstText, p.NextText = "Newest", "Older"
+	}
+	if q.Get(param) != "" {
+		p.First = pageURL(path, q, param, "")
+	}
+	if next != "" {
+		p.Next = pageURL(path, q, param, next)
+	}
+	return p
+}
+
+// pageURL is the list at path with the cursor param set to cursor
+// (removed when empty), every other query parameter (the filters) kept.
+func pageURL(path string, q url.Values, param, cursor string) string {
+	q = maps.Clone(q)
+	q.Del(param)
+	if cursor != "" {
+		q.Set(param, cursor)
+	}
+	if enc := q.Encode(); enc != "" {
+		return path + "?" + enc
+	}
+	return path
+}
+
+// timeCursor is the cursor of a record in a list ordered by a time, then
+// an id: the time in Unix nanoseconds, "_", the id.
+func timeCursor(t time.Time, id string) string {
+	return strconv.FormatInt(t.UnixNano(), 10) + "_" + id
+}
+
+// parseTimeCursor reads a timeCursor; ok is false for anything else (the
+// list then starts at its first page).
+func parseTimeCursor(s string) (t time.Time, id string, ok bool) {
+	n, id, found := strings.Cut(s, "_")
+	ns, err := strconv.ParseInt(n, 10, 64)
+	if !found || err != nil || id == "" {
+		return time.Time{}, "", false
+	}
+	return time.Unix(0, ns).UTC(), id, true
+}
+
+// pageAfter returns the page of an alphabetical list (sorted by key) that
+// starts after the record whose key is after ("" for the first page),
+// and the cursor of the next page ("" when none follows).
+func pageAfter[T any](all []T, key func(T) string, after string) ([]T, string) {
+	start := 0
+	if after != "" {
+		start = len(all)
+		for i, v := range all {
+			if key(v) > after {
+				start = i
+				break
+			}
+		}
+	}
+	rest := all[start:]
+	if len(rest) <= listPageSize {
+		return rest, ""
+	}
+	return rest[:listPageSize], key(rest[listPageSize-1])
+}
