@@ -15,7 +15,6 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-
 // walkPages reads a console list from path, following the "next" link of
 // its navigation (named label; plain links: no script), and returns the record keys idRe finds, in
 // page order, and the pages' addresses. Every later page must link back
