@@ -16,8 +16,8 @@ import (
 )
 
 // walkPages reads a console list from path, following the "next" link of
-// its navigation (named label; plain links: no script), and returns the record keys idRe finds, in
-// page order, and the pages' addresses. Every later page must link back
+// its navigation (named label; plain links: no script), and returns the
+// record keys idRe finds, in page order, and the pages' addresses. Every later page must link back
 // to the first and keep keep (the list's filter) in its address.
 func walkPages(t *testing.T, c *http.Client, base, path, label string, idRe *regexp.Regexp, keep string) ([]string, []string) {
 	t.Helper()
