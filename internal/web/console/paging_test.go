@@ -73,7 +73,8 @@ func TestConsoleListsPage(t *testing.T) {
 		name := fmt.Sprintf("seed-flow-%03d", i)
 		src := "name: " + name + "\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Seed 000\n"
 		f := &store.Flow{Name: name, Source: []byte(src), CreatedAt: base, UpdatedAt: base}
-		must(t, st.PutFlow(ctx, f))
+		_, err := st.PutFlow(ctx, f)
+		must(t, err)
 		flows = append(flows, f.Name)
 		tok := &store.APIToken{ID: fmt.Sprintf("tok%03d", i), Name: fmt.Sprintf("seed-tok-%03d", i), Hash: fmt.Sprintf("%064d", i), Role: "viewer",
 			OwnerType: store.ActorBootstrap, CreatedAt: base.Add(time.Duration(i/3) * time.Second), ExpiresAt: base.Add(24 * time.Hour)}
