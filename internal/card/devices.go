@@ -14,9 +14,9 @@ import (
 // Change is what a manage card would do to one device: its status now and
 // after ("DELETED" for a delete).
 type Change struct {
-	DeviceID string `json:"deviceId"`
-	From     string `json:"from"`
-	To       string `json:"to"`
+	DeviceID string
+	From     string
+	To       string
 }
 
 // StatusDeleted is the To of a delete's Change.

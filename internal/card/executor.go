@@ -91,15 +91,15 @@ const (
 // Okta's request ids. Change is set by Plan when a manage card would change
 // a device.
 type Result struct {
-	RunID      string         `json:"id,omitempty"`
-	Status     string         `json:"status"`
-	Output     map[string]any `json:"output"`
-	Error      *problem.Error `json:"-"`
-	RequestIDs []string       `json:"oktaRequestIds,omitempty"`
-	Change     *Change        `json:"change,omitempty"`
+	RunID      string
+	Status     string
+	Output     map[string]any
+	Error      *problem.Error
+	RequestIDs []string
+	Change     *Change
 	// Unsimulated, set by Plan for a call whose effect cannot be predicted
 	// (custom-api-action with a method other than GET), is that call.
-	Unsimulated string `json:"unsimulated,omitempty"`
+	Unsimulated string
 }
 
 // Executor runs cards through connections. Set its fields before first use;

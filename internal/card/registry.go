@@ -51,20 +51,21 @@ const (
 )
 
 // Connector is one connector: its cards and the Okta API scopes they use.
+// The API serves the catalogue as api.Connector.
 type Connector struct {
-	ID            string      `json:"id"`
-	Name          string      `json:"name"`
-	Description   string      `json:"description"`
-	Scopes        []ScopeInfo `json:"scopes"`
-	DefaultScopes []string    `json:"defaultScopes"`
-	Cards         []Card      `json:"cards"`
+	ID            string
+	Name          string
+	Description   string
+	Scopes        []ScopeInfo
+	DefaultScopes []string
+	Cards         []Card
 }
 
 // ScopeInfo is one Okta API scope of a connector's catalogue and what it
 // enables.
 type ScopeInfo struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
+	Name        string
+	Description string
 }
 
 // Card describes one card. Scope is the Okta API scope it needs; it is
@@ -74,17 +75,17 @@ type ScopeInfo struct {
 // Kind is KindAction or KindEvent. EventType is the Okta System Log event
 // type an event card reacts to.
 type Card struct {
-	ID             string            `json:"id"`
-	Ref            string            `json:"ref"`
-	Name           string            `json:"name"`
-	Description    string            `json:"description"`
-	Kind           string            `json:"kind"`
-	Scope          string            `json:"scope,omitempty"`
-	Mode           string            `json:"mode"`
-	Inputs         []Input           `json:"inputs"`
-	Outputs        string            `json:"outputs"`
-	EventType      string            `json:"eventType,omitempty"`
-	DeliveryScopes map[string]string `json:"deliveryScopes,omitempty"`
+	ID             string
+	Ref            string
+	Name           string
+	Description    string
+	Kind           string
+	Scope          string
+	Mode           string
+	Inputs         []Input
+	Outputs        string
+	EventType      string
+	DeliveryScopes map[string]string
 
 	run  func(context.Context, *invocation) (map[string]any, error)
 	plan func(context.Context, *invocation) (*Change, map[string]any, error)
@@ -94,12 +95,12 @@ type Card struct {
 // is applied when the input is absent; Enum, when set, lists the accepted
 // values.
 type Input struct {
-	Name        string   `json:"name"`
-	Type        string   `json:"type"`
-	Required    bool     `json:"required"`
-	Description string   `json:"description"`
-	Enum        []string `json:"enum,omitempty"`
-	Default     any      `json:"default,omitempty"`
+	Name        string
+	Type        string
+	Required    bool
+	Description string
+	Enum        []string
+	Default     any
 }
 
 var deviceID = Input{Name: "deviceId", Type: TypeString, Required: true,

@@ -7,10 +7,11 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
-// PlanResult is a dry run of a flow (SPEC §3 `flows plan --json`).
+// PlanResult is a dry run of a flow; the API serves it as api.Plan (SPEC §3
+// `flows plan --json`).
 type PlanResult struct {
-	Flow  string     `json:"flow"`
-	Steps []PlanStep `json:"steps"`
+	Flow  string
+	Steps []PlanStep
 }
 
 // PlanStep is what one step would do. Items counts the items that would
@@ -18,30 +19,30 @@ type PlanResult struct {
 // manage step, each device it would change. Errors, present only when some
 // item could not be planned, says why.
 type PlanStep struct {
-	ID      string      `json:"id"`
-	Card    string      `json:"card"`
-	Mode    string      `json:"mode"`
-	Items   int         `json:"items"`
-	Changes []Change    `json:"changes"`
-	Errors  []PlanError `json:"errors,omitempty"`
+	ID      string
+	Card    string
+	Mode    string
+	Items   int
+	Changes []Change
+	Errors  []PlanError
 	// Unsimulated lists the items whose effects the plan cannot predict
 	// (a Custom API Action that would POST, PUT or DELETE): they were not
 	// simulated, and a run would make these calls.
-	Unsimulated []Unsimulated `json:"unsimulated,omitempty"`
+	Unsimulated []Unsimulated
 }
 
 // Unsimulated is an item of a plan whose effect is unknown: Call is the
 // call it would make ("POST /api/v1/...").
 type Unsimulated struct {
-	Index int    `json:"index"`
-	Call  string `json:"call"`
+	Index int
+	Call  string
 }
 
 // PlanError is an item (or a whole step, Index -1) that could not be
 // planned.
 type PlanError struct {
-	Index   int    `json:"index"`
-	Message string `json:"message"`
+	Index   int
+	Message string
 }
 
 // Plan is a dry run of a validated document: read steps run their cards

@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -41,20 +40,17 @@ steps:
 	if err != nil {
 		t.Fatalf("Plan: %v", err)
 	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"flow":"plan-me","steps":[` +
-		`{"id":"find","card":"okta-devices/search-devices","mode":"read","items":1,"changes":[]},` +
-		`{"id":"suspend","card":"okta-devices/suspend-device","mode":"manage","items":5,"changes":[` +
-		`{"deviceId":"guo0000","from":"ACTIVE","to":"SUSPENDED"},{"deviceId":"guo0001","from":"ACTIVE","to":"SUSPENDED"},` +
-		`{"deviceId":"guo0004","from":"ACTIVE","to":"SUSPENDED"},{"deviceId":"guo0005","from":"ACTIVE","to":"SUSPENDED"}]},` +
-		`{"id":"check","card":"okta-devices/read-device","mode":"read","items":4,"changes":[]},` +
-		`{"id":"remove","card":"okta-devices/delete-device","mode":"manage","items":1,"changes":[` +
-		`{"deviceId":"guo0003","from":"DEACTIVATED","to":"DELETED"}]}]}`
-	if got := string(b); got != want {
-		t.Errorf("plan JSON =\n%s\nwant\n%s", got, want)
+	want := &PlanResult{Flow: "plan-me", Steps: []PlanStep{
+		{ID: "find", Card: "okta-devices/search-devices", Mode: "read", Items: 1, Changes: []Change{}},
+		{ID: "suspend", Card: "okta-devices/suspend-device", Mode: "manage", Items: 5, Changes: []Change{
+			{DeviceID: "guo0000", From: "ACTIVE", To: "SUSPENDED"}, {DeviceID: "guo0001", From: "ACTIVE", To: "SUSPENDED"},
+			{DeviceID: "guo0004", From: "ACTIVE", To: "SUSPENDED"}, {DeviceID: "guo0005", From: "ACTIVE", To: "SUSPENDED"}}},
+		{ID: "check", Card: "okta-devices/read-device", Mode: "read", Items: 4, Changes: []Change{}},
+		{ID: "remove", Card: "okta-devices/delete-device", Mode: "manage", Items: 1, Changes: []Change{
+			{DeviceID: "guo0003", From: "DEACTIVATED", To: "DELETED"}}},
+	}}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
 	}
 	if cards.entered != 0 {
 		t.Errorf("Plan called RunCard %d times; want 0", cards.entered)

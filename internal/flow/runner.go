@@ -52,24 +52,24 @@ type Runner struct {
 
 func (r *Runner) stopped(runID string) bool { return r.Stopped != nil && r.Stopped(runID) }
 
-// RunResult is a finished run (SPEC §3 `flows run --json`).
+// RunResult is a finished run: its status and each step's counts.
 type RunResult struct {
-	ID     string       `json:"id"`
-	Status string       `json:"status"` // StatusSucceeded or StatusFailed
-	Steps  []StepResult `json:"steps"`
+	ID     string
+	Status string // StatusSucceeded or StatusFailed
+	Steps  []StepResult
 }
 
 // StepResult is the outcome of one step of a run.
 type StepResult struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"` // StatusSucceeded, StatusFailed or StatusSkipped
-	Items     int    `json:"items"`
-	Succeeded int    `json:"succeeded"`
-	Failed    int    `json:"failed"`
-	Skipped   int    `json:"skipped"`
+	ID        string
+	Status    string // StatusSucceeded, StatusFailed or StatusSkipped
+	Items     int
+	Succeeded int
+	Failed    int
+	Skipped   int
 	// Error says why the step failed or was skipped (for people; the
 	// items' own errors are in the StateStore).
-	Error string `json:"-"`
+	Error string
 }
 
 func (r *Runner) now() time.Time {

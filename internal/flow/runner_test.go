@@ -54,15 +54,12 @@ func TestRunForEach300(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"id":"run1","status":"succeeded","steps":[` +
-		`{"id":"find","status":"succeeded","items":1,"succeeded":1,"failed":0,"skipped":0},` +
-		`{"id":"suspend","status":"succeeded","items":300,"succeeded":300,"failed":0,"skipped":0}]}`
-	if got := string(b); got != want {
-		t.Errorf("result JSON = %s;\nwant %s", got, want)
+	want := &RunResult{ID: "run1", Status: "succeeded", Steps: []StepResult{
+		{ID: "find", Status: "succeeded", Items: 1, Succeeded: 1},
+		{ID: "suspend", Status: "succeeded", Items: 300, Succeeded: 300},
+	}}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
 	}
 	active := 0
 	for i := 0; i < 600; i++ {

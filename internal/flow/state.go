@@ -112,13 +112,13 @@ type CardResult struct {
 
 // Change is what a manage card would do to one device (SPEC §3 plan).
 type Change struct {
-	DeviceID string `json:"deviceId"`
-	From     string `json:"from"`
-	To       string `json:"to"` // "DELETED" for a delete
+	DeviceID string
+	From     string
+	To       string // "DELETED" for a delete
 	// Call, set instead of the others, is a call the card would make whose
 	// effect cannot be predicted (a Custom API Action that changes
 	// something): a plan reports it as not simulated.
-	Call string `json:"call,omitempty"`
+	Call string
 }
 
 // CardRunner runs cards for the runner; the app implements it over the
