@@ -7,4 +7,9 @@
 // field's name, omitempty and null-or-[] behaviour is decided here, once,
 // for both sides (SPEC §5). A field whose comment says "never null" is
 // always sent as [] or {} when empty; the server fills it.
+//
+// Because the server and the CLI share these types, a wrong tag here would
+// pass every test of both: internal/web's TestWireFormat pins the JSON of
+// representative answers to the byte (testdata/wire.json), and the
+// end-to-end tests decode answers with shapes of their own.
 package api

@@ -14,3 +14,9 @@ type Error struct {
 	Message string         `json:"message"`
 	Details map[string]any `json:"details,omitempty"`
 }
+
+// Health is GET /healthz: Status "ok", or "unavailable" (HTTP 503) when
+// the server cannot do its work (its store is unreachable).
+type Health struct {
+	Status string `json:"status"`
+}

@@ -304,11 +304,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if s.Health != nil {
 		if err := s.Health(r.Context()); err != nil {
 			s.log.ErrorContext(r.Context(), "health check failed", slog.Any("cause", err))
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			writeJSON(w, http.StatusServiceUnavailable, api.Health{Status: "unavailable"})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
