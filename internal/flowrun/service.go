@@ -64,6 +64,9 @@ type Service struct {
 
 	wake chan struct{}
 
+	endedMu sync.Mutex
+	ended   chan struct{} // closed (and replaced) when a run executed here ends
+
 	stopOnce sync.Once
 	stopping chan struct{} // closed when the server shuts down
 
@@ -93,7 +96,7 @@ func New(cfg Config) *Service {
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
 		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, onChange: cfg.OnChange,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
-		canceled: map[string]bool{},
+		canceled: map[string]bool{}, ended: make(chan struct{}),
 	}
 	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger,
 		Progress: s.record, Stopped: s.isCanceled}
@@ -330,6 +333,9 @@ func (s *Service) Wait(ctx context.Context, id string) (*store.FlowRun, error) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
+		// A run executed here says when it ends; one executed by another
+		// server is seen at the next tick.
+		ended := s.endedChan()
 		r, err := s.GetRun(ctx, id)
 		if err != nil {
 			return nil, err
@@ -344,8 +350,26 @@ func (s *Service) Wait(ctx context.Context, id string) (*store.FlowRun, error) {
 			return nil, problem.New(problem.Conflict, "the server is shutting down; flow run %s is not finished", id).
 				WithRemedy("follow it with GET /api/v1/flow-runs/%s (or cardflow flows show-run %s); it resumes when a server runs", id, id)
 		case <-t.C:
+		case <-ended:
 		}
 	}
+}
+
+// endedChan returns the channel closed when the next run executed here
+// ends.
+func (s *Service) endedChan() <-chan struct{} {
+	s.endedMu.Lock()
+	defer s.endedMu.Unlock()
+	return s.ended
+}
+
+// runEnded wakes the callers of Wait: a run executed here has stored its
+// outcome.
+func (s *Service) runEnded() {
+	s.endedMu.Lock()
+	close(s.ended)
+	s.ended = make(chan struct{})
+	s.endedMu.Unlock()
 }
 
 // Finished reports whether a flow run with this status has ended.

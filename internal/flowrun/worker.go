@@ -184,6 +184,7 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	}); err != nil {
 		log.Error("audit the flow run", slog.Any("error", err))
 	}
+	s.runEnded()
 }
 
 // checkCanceled notes a cancel request made on another server for run id,

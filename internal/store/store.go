@@ -737,3 +737,21 @@ type Store interface {
 
 	Close() error
 }
+
+// canWaitKey marks a context whose writes can wait (CanWait).
+type canWaitKey struct{}
+
+// WithCanWait returns a context whose writes tell the store that their
+// caller is not waiting on them to go on: a backend that commits the writes
+// of concurrent callers together may hold such a write briefly (a few
+// milliseconds) to commit it with a write whose caller is waiting. The
+// write is as durable when its call returns as any other.
+func WithCanWait(ctx context.Context) context.Context {
+	return context.WithValue(ctx, canWaitKey{}, true)
+}
+
+// CanWait reports whether ctx was made by WithCanWait.
+func CanWait(ctx context.Context) bool {
+	v, _ := ctx.Value(canWaitKey{}).(bool)
+	return v
+}

@@ -3,20 +3,32 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // maxGroup bounds the writes one shared transaction carries.
 const maxGroup = 128
 
+// linger is how long a write whose caller can wait (store.CanWait) waits
+// for a write whose caller cannot, to share its commit, before it commits
+// on its own.
+const linger = 3 * time.Millisecond
+
 // write is one caller's part of a shared transaction: fn runs its
 // statements; err is its outcome once done is closed. lead is closed when
 // the caller is to commit the writes queued behind the previous group.
+// A lazy write starts a commit of its own only after lingering (see
+// lingerLazy).
 type write struct {
 	fn   func(ctx context.Context, ex execer) error
 	err  error
 	done chan struct{}
 	lead chan struct{}
+	lazy bool
 }
 
 // groupCommit commits the small writes of concurrent callers together: one
@@ -25,11 +37,28 @@ type write struct {
 // is committed (or has failed), so a write is as durable when its call
 // returns as it was with a transaction of its own. There is no background
 // goroutine: the first caller to find no commit in progress commits, and
-// hands the next group to the first of the callers who queued meanwhile.
+// hands the next group to a caller who queued meanwhile. A lazy write
+// waits up to linger for a caller who is in a hurry (a card run that must
+// be recorded as running before its call to Okta) and rides along with
+// its commit, so that the writes nobody waits for do not take commits of
+// their own in between.
+//
+// A leader may also wait, briefly, for the callers in a hurry that it can
+// expect: those of the group just committed and those that queued while
+// it committed. Concurrent callers who each write once per short call
+// (the items of a flow run, with a call to Okta between their writes)
+// would otherwise split into cohorts that take turns, each cohort's
+// group committing while the other's callers are in their calls, at
+// twice the commits. The wait ends as soon as they have all queued, and
+// after half the last commit's duration at most.
 type groupCommit struct {
 	mu      sync.Mutex
 	busy    bool // a caller is committing a group
 	pending []*write
+	urgent  int           // writes in pending that are not lazy
+	arrived chan struct{} // closed (and replaced) when a write that is not lazy queues
+	expect  int           // writes that are not lazy the next group may wait for
+	last    time.Duration // how long the last group took to commit
 }
 
 // do queues w and returns once it is committed or has failed; commit runs
@@ -37,7 +66,21 @@ type groupCommit struct {
 func (g *groupCommit) do(w *write, commit func([]*write)) {
 	g.mu.Lock()
 	g.pending = append(g.pending, w)
-	if g.busy {
+	if !w.lazy {
+		g.urgent++
+		if g.arrived != nil {
+			close(g.arrived)
+			g.arrived = nil
+		}
+	}
+	switch {
+	case w.lazy:
+		g.mu.Unlock()
+		if !g.lingerLazy(w) {
+			return
+		}
+		g.mu.Lock()
+	case g.busy:
 		g.mu.Unlock()
 		select {
 		case <-w.done:
@@ -47,24 +90,103 @@ func (g *groupCommit) do(w *write, commit func([]*write)) {
 		g.mu.Lock()
 	}
 	g.busy = true
-	n := min(len(g.pending), maxGroup)
+	g.gather()
+	// The group is the writes queued first, in order, up to w at least:
+	// w commits the group it is in.
+	n := max(min(len(g.pending), maxGroup), slices.Index(g.pending, w)+1)
 	group := g.pending[:n:n]
 	g.pending = append([]*write(nil), g.pending[n:]...)
+	urgent := 0
+	for _, x := range group {
+		if !x.lazy {
+			urgent++
+		}
+	}
+	g.urgent -= urgent
 	g.mu.Unlock()
 
+	start := time.Now()
 	commit(group)
+	took := time.Since(start)
 	for _, x := range group {
 		close(x.done)
 	}
 
 	g.mu.Lock()
-	if len(g.pending) > 0 {
-		close(g.pending[0].lead)
+	g.last = took
+	g.expect = urgent + g.urgent
+	if i := g.nextLeader(); i >= 0 {
+		close(g.pending[i].lead)
 	} else {
 		g.busy = false
 	}
 	g.mu.Unlock()
 	<-w.done // w was in the group it committed
+}
+
+// lingerLazy waits for the lazy write w to be committed with another's
+// group (it returns false then) or to lead a group (true): when no commit
+// is in progress linger after it was queued or after the commit it waited
+// for ended, or when handed the lead.
+func (g *groupCommit) lingerLazy(w *write) bool {
+	for {
+		t := time.NewTimer(linger)
+		select {
+		case <-w.done:
+			t.Stop()
+			return false
+		case <-w.lead:
+			t.Stop()
+			return true
+		case <-t.C:
+		}
+		g.mu.Lock()
+		pending := slices.Contains(g.pending, w)
+		idle := !g.busy
+		if idle && pending {
+			g.busy = true // w leads; do takes the group
+			g.mu.Unlock()
+			return true
+		}
+		g.mu.Unlock()
+		if !pending {
+			<-w.done // in the group being committed
+			return false
+		}
+		// A commit is in progress without w: linger again once it ends,
+		// for the writes its callers queue next.
+	}
+}
+
+// gather waits, with g.mu held, until the writes that are not lazy number
+// g.expect or half of g.last has passed.
+func (g *groupCommit) gather() {
+	if g.urgent >= g.expect {
+		return
+	}
+	t := time.NewTimer(g.last / 2)
+	defer t.Stop()
+	for g.urgent < g.expect {
+		if g.arrived == nil {
+			g.arrived = make(chan struct{})
+		}
+		arrived := g.arrived
+		g.mu.Unlock()
+		select {
+		case <-arrived:
+			g.mu.Lock()
+		case <-t.C:
+			g.mu.Lock()
+			return
+		}
+	}
+}
+
+// nextLeader is the index of the pending write that is to commit the next
+// group: the first one that is not lazy; -1 when there is none (the lazy
+// writes queued linger on).
+func (g *groupCommit) nextLeader() int {
+	return slices.IndexFunc(g.pending, func(x *write) bool { return !x.lazy })
 }
 
 // SetGroupCommit turns group commit of card runs, audit events and flow
@@ -82,7 +204,7 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, ex exece
 	if !s.grouped.Load() {
 		return s.inTx(ctx, fn)
 	}
-	w := &write{fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
+	w := &write{fn: fn, done: make(chan struct{}), lead: make(chan struct{}), lazy: store.CanWait(ctx)}
 	s.group.do(w, s.commitGroup)
 	return w.err
 }
