@@ -55,7 +55,7 @@ func testFlow(t *testing.T, open func(t *testing.T) store.Store) {
 
 func newFlowRun(id string, created int) *store.FlowRun {
 	return &store.FlowRun{ID: id, FlowID: "f1", FlowName: "flow", Source: []byte("name: flow\n"),
-		FlowVersion: 3, Inputs: json.RawMessage(`{"since":"2024-01-01"}`), Status: "queued",
+		FlowVersion: 3, RerunOf: "r0", Inputs: json.RawMessage(`{"since":"2024-01-01"}`), Status: "queued",
 		Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, CreatedAt: at(created)}
 }
 

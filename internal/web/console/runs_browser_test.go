@@ -339,6 +339,25 @@ func TestBrowserFlowRunPages(t *testing.T) {
 	if n := strings.Count(items(), "Skipped"); n != 100 {
 		t.Errorf("back at the first page: %d items; want 100", n)
 	}
+	if got := b.text(`//*[@id="flow-run-version"]`); got != "1" {
+		t.Errorf("the run's flow version reads %q; want 1", got)
+	}
+
+	// A rerun's page names the version it ran and links the run it repeats.
+	code, body = e.api(t, http.MethodPost, "/api/v1/flow-runs/"+run.ID+"/rerun", "application/json", `{}`)
+	var again struct {
+		ID string `json:"id"`
+	}
+	if code != http.StatusAccepted || json.Unmarshal([]byte(body), &again) != nil {
+		t.Fatalf("rerun: %d %s", code, body)
+	}
+	b.open("/flow-runs/" + again.ID)
+	if got := b.text(`//*[@id="flow-run-rerun-of"]`); got != run.ID {
+		t.Errorf("the rerun's page says it repeats %q; want %s", got, run.ID)
+	}
+	if got := b.text(`//*[@id="flow-run-version"]`); got != "1" {
+		t.Errorf("the rerun's flow version reads %q; want 1", got)
+	}
 }
 
 // TestBrowserDeleteFlow deletes a flow after a confirmation; its run

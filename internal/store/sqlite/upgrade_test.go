@@ -1,0 +1,97 @@
+package sqlite
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestUpgradeKeepsFlowsAndEndsStrandedRuns opens a database as the
+// version before flow versions and card run leases left it (without
+// migrations 0010 and 0011, holding a flow and a direct card run left
+// running by a crash): after the upgrade the flow is its own version 1,
+// and the card run, which has no lease, is ended by the first sweep.
+func TestUpgradeKeepsFlowsAndEndsStrandedRuns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := []byte("name: old\nsteps: []\n")
+	for _, q := range []string{
+		// Undo migrations 0010 and 0011 (later ones stay applied).
+		`DROP TABLE flow_versions`,
+		`ALTER TABLE flows DROP COLUMN version`,
+		`ALTER TABLE flows DROP COLUMN stored_by_type`,
+		`ALTER TABLE flows DROP COLUMN stored_by_login`,
+		`ALTER TABLE flows DROP COLUMN stored_by_token`,
+		`ALTER TABLE flow_runs DROP COLUMN flow_version`,
+		`ALTER TABLE flow_runs DROP COLUMN rerun_of`,
+		`DROP INDEX runs_running`,
+		`ALTER TABLE runs DROP COLUMN owner`,
+		`ALTER TABLE runs DROP COLUMN lease_until`,
+		`DELETE FROM schema_migrations WHERE version IN (10, 11)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO flows (id, name, source, created_at, updated_at) VALUES ('f1', 'old', ?, 100, 200)`, src); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO runs (id, card, connection_id, connection_nickname, caller, acting_as, status,
+		error_code, error_message, remedy, okta_request_ids, flow_run_id, step_id, item_index, started_at, finished_at,
+		actor_type, actor_login, actor_token) VALUES ('stranded', 'okta-devices/suspend-device', 'c1', 'Prod', '', '', 'running',
+		'', '', '', 'null', '', '', 0, 100, 0, '', '', '')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open after the upgrade: %v", err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	f, err := s.GetFlow(ctx, "old")
+	if err != nil || f.Version != 1 || string(f.Source) != string(src) {
+		t.Fatalf("the flow after the upgrade: %+v, %v; want version 1 with its source", f, err)
+	}
+	vs, err := s.ListFlowVersions(ctx, "f1")
+	sum := sha256.Sum256(src)
+	if err != nil || len(vs) != 1 || vs[0].Version != 1 || vs[0].Size != len(src) || vs[0].SHA256 != hex.EncodeToString(sum[:]) ||
+		!vs[0].StoredAt.Equal(time.Unix(0, 200)) {
+		t.Fatalf("versions after the upgrade: %+v, %v; want version 1, stored when the flow was last updated, with its size and hash", vs, err)
+	}
+	v, err := s.GetFlowVersion(ctx, "f1", 1)
+	if err != nil || string(v.Source) != string(src) {
+		t.Errorf("version 1's source: %v %q", err, v.Source)
+	}
+	// Storing it again unchanged adds nothing; a change is version 2.
+	if added, err := s.PutFlow(ctx, &store.Flow{Name: "old", Source: src}); err != nil || added {
+		t.Errorf("storing the upgraded flow's source again: added %t, %v; want unchanged", added, err)
+	}
+	next := &store.Flow{Name: "old", Source: []byte("name: old\nsteps: [] # 2\n")}
+	if _, err := s.PutFlow(ctx, next); err != nil || next.Version != 2 {
+		t.Errorf("storing a change: version %d, %v; want 2", next.Version, err)
+	}
+
+	ids, err := s.InterruptLapsedRuns(ctx, time.Now())
+	if err != nil || len(ids) != 1 || ids[0] != "stranded" {
+		t.Fatalf("the first sweep after the upgrade ended %v (%v); want the stranded run", ids, err)
+	}
+	r, err := s.GetRun(ctx, "stranded")
+	if err != nil || r.Status != store.RunInterrupted {
+		t.Errorf("the stranded run: %+v, %v; want interrupted", r, err)
+	}
+}
