@@ -190,7 +190,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Flows = flowrun.New(flowrun.Config{
 		Store:    a.Store,
 		Env:      flowEnv{m: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL)},
-		Cards:    flowrun.Cards{Executor: a.Executor, History: a.Store},
+		Cards:    flowrun.Cards{Executor: a.Executor, History: a.Store, Items: a.Store},
 		Owner:    cfg.Owner,
 		LeaseTTL: cfg.FlowLeaseTTL,
 		Logger:   log,

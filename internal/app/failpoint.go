@@ -184,3 +184,16 @@ func (s *failpointStore) FinishRun(ctx context.Context, r *store.Run, e *store.A
 	}
 	return nil
 }
+
+// FinishFlowItem stores an item with its card run: both failpoints of a
+// finished flow item count it.
+func (s *failpointStore) FinishFlowItem(ctx context.Context, it *store.FlowItem, r *store.Run, e *store.AuditEvent) error {
+	if err := s.Store.FinishFlowItem(ctx, it, r, e); err != nil {
+		return err
+	}
+	cardRuns := countTo(s.point, fpFlowAfterCardRuns, &s.cardRuns)
+	if items := countTo(s.point, fpFlowAfterItems, &s.items); items || cardRuns {
+		die(s.log, s.point)
+	}
+	return nil
+}

@@ -78,6 +78,25 @@ type Request struct {
 	// rate limit (or between retries); a flow run shows it as progress.
 	// It must be safe for concurrent use.
 	OnWait func(d time.Duration)
+	// RecordLater makes Run leave storing the finished run and its audit
+	// event to the caller: Result.Finished holds them. A flow run stores
+	// them together with the item (store.FinishFlowItem), one commit
+	// instead of two. The run is stored as running before the card calls
+	// Okta either way.
+	RecordLater bool
+	// BeforeCall, when set, is called once the run is stored as running
+	// and before the card calls Okta; when it returns an error the card
+	// does not run and the run fails. A flow item's worker waits there for
+	// its previous item to be stored.
+	BeforeCall func() error
+}
+
+// Finished is a finished run and its audit event, to be stored by the
+// caller of a Run with Request.RecordLater (Recorder.FinishRun stores
+// them alone).
+type Finished struct {
+	Run   *store.Run
+	Event *store.AuditEvent
 }
 
 // Run statuses.
@@ -100,6 +119,9 @@ type Result struct {
 	// Unsimulated, set by Plan for a call whose effect cannot be predicted
 	// (custom-api-action with a method other than GET), is that call.
 	Unsimulated string
+	// Finished, set by Run with Request.RecordLater when there is a
+	// Recorder, is the finished run and its audit event, not yet stored.
+	Finished *Finished
 }
 
 // Executor runs cards through connections. Set its fields before first use;
@@ -339,6 +361,11 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 	}
 	ids := &requestIDs{}
 	iv, perr := e.invocation(p, ids)
+	if perr == nil && p.req.BeforeCall != nil {
+		if err := p.req.BeforeCall(); err != nil {
+			perr = problem.New(problem.Internal, "internal error (storing what came before this run)").Wrap(err)
+		}
+	}
 	var out map[string]any
 	if perr == nil {
 		iv.emit = emit
@@ -359,7 +386,18 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 	if e.Recorder == nil {
 		return res, nil
 	}
-	return res, e.record(context.WithoutCancel(ctx), rec, p, res)
+	fin, err := e.finished(rec, p, res)
+	if err != nil {
+		return res, err
+	}
+	if p.req.RecordLater {
+		res.Finished = fin
+		return res, nil
+	}
+	if err := e.Recorder.FinishRun(context.WithoutCancel(ctx), fin.Run, fin.Event); err != nil {
+		return res, problem.New(problem.Internal, "internal error (the run finished with status %s but could not be recorded)", res.Status).Wrap(err)
+	}
+	return res, nil
 }
 
 func codeOf(p *problem.Error) problem.Code {
@@ -369,15 +407,16 @@ func codeOf(p *problem.Error) problem.Code {
 	return p.Code
 }
 
-// record stores the finished run and its audit event.
-func (e *Executor) record(ctx context.Context, rec *store.Run, p *prepared, res *Result) error {
+// finished completes the run record rec with res and makes its audit
+// event.
+func (e *Executor) finished(rec *store.Run, p *prepared, res *Result) (*Finished, error) {
 	rec.Status = res.Status
 	rec.FinishedAt = e.now()
 	rec.OktaRequestIDs = res.RequestIDs
 	if res.Output != nil {
 		b, err := json.Marshal(res.Output)
 		if err != nil {
-			return problem.New(problem.Internal, "internal error (encoding the run's output)").Wrap(err)
+			return nil, problem.New(problem.Internal, "internal error (encoding the run's output)").Wrap(err)
 		}
 		rec.Output = b
 	}
@@ -396,10 +435,7 @@ func (e *Executor) record(ctx context.Context, rec *store.Run, p *prepared, res 
 		// manage card); every id stays on the run record.
 		ev.OktaRequestID = res.RequestIDs[n-1]
 	}
-	if err := e.Recorder.FinishRun(ctx, rec, ev); err != nil {
-		return problem.New(problem.Internal, "internal error (the run finished with status %s but could not be recorded)", res.Status).Wrap(err)
-	}
-	return nil
+	return &Finished{Run: rec, Event: ev}, nil
 }
 
 // Plan says what a run would do without changing anything. A read card

@@ -44,7 +44,8 @@ type itemOutcome struct {
 	change   *Change
 	code     string
 	msg      string
-	runRef   string // the card run's id (CardResult.RunRef)
+	runRef   string        // the card run's id (CardResult.RunRef)
+	pending  PendingRecord // CardResult.Pending
 	started  time.Time
 	finished time.Time
 }
@@ -199,25 +200,30 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 		mu.Unlock()
 		cancel()
 	}
+	// Each worker saves its finished item in the background while it
+	// starts its next one: the save commits with the next item's card run
+	// (recorded as running before its call) instead of taking a commit of
+	// its own on the worker's path. The next item's card waits for that
+	// save before it acts (Call.Ready), so a crash leaves no more items
+	// finished but unsaved than calls in flight, as when each worker
+	// saved before it went on.
 	workers := min(max(st.Concurrency, 1), len(pending))
 	for range workers {
 		wg.Go(func() {
-			for {
-				i, ok := take()
-				if !ok {
-					return
-				}
-				o := x.runItem(ctx, st, c, i, items[i])
+			var prev *itemSave
+			defer func() { prev.wait() }()
+			i, ok := take()
+			for ok {
+				o := x.runItem(ctx, st, c, i, items[i], prev.ready())
 				if o == nil {
 					return // the run is stopping
 				}
-				o, err := x.saveItem(ctx, st, i, o)
-				if err != nil {
-					fail(err)
-					return
+				next, more := take()
+				if prev.wait() != nil {
+					return // the run is failing
 				}
-				outcomes[i] = o
-				x.report(st, c, o.status, 0)
+				prev = x.startSave(ctx, st, c, i, o, more, outcomes, fail)
+				i, ok = next, more
 			}
 		})
 	}
@@ -226,6 +232,48 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 		return fatal
 	}
 	return ctxErr(ctx)
+}
+
+// itemSave is an item's save in flight; a nil *itemSave is none.
+type itemSave struct {
+	done chan struct{}
+	err  error
+}
+
+// wait waits for the save to end and returns its error.
+func (s *itemSave) wait() error {
+	if s == nil {
+		return nil
+	}
+	<-s.done
+	return s.err
+}
+
+// ready is the Call.Ready of the item run after s's.
+func (s *itemSave) ready() func() error {
+	if s == nil {
+		return nil
+	}
+	return s.wait
+}
+
+// startSave saves item i in the background and records its outcome; a
+// save that fails fails the run.
+func (x *execution) startSave(ctx context.Context, st *Step, c *counter, i int, o *itemOutcome, more bool,
+	outcomes []*itemOutcome, fail func(error)) *itemSave {
+	s := &itemSave{done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		saved, err := x.saveItem(ctx, st, i, o, more)
+		if err != nil {
+			s.err = err
+			fail(err)
+			return
+		}
+		outcomes[i] = saved
+		x.report(st, c, saved.status, 0)
+	}()
+	return s
 }
 
 // ctxErr is the error returned when a run stops because ctx ended.
@@ -239,10 +287,14 @@ func ctxErr(ctx context.Context) error {
 // runItem evaluates an item's if and input and runs its card. It returns
 // nil when the run is stopping (the item is then not recorded, so a resume
 // runs it again).
-func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int, item any) *itemOutcome {
+func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int, item any, ready func() error) *itemOutcome {
 	o := &itemOutcome{started: x.r.now()}
 	failed := func(err error) *itemOutcome {
 		if isAbort(ctx, err) {
+			if o.pending != nil {
+				// Not saved: its card run's outcome is stored alone.
+				_ = o.pending.Store(context.WithoutCancel(ctx))
+			}
 			return nil
 		}
 		o.status, o.finished = StatusFailed, x.r.now()
@@ -280,7 +332,7 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		o.input = m
 	}
 	call := Call{FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
-		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor,
+		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor, Ready: ready,
 		OnWait: func(d time.Duration) {
 			if d > 0 {
 				x.report(st, c, "", d)
@@ -296,7 +348,7 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 	} else {
 		var res CardResult
 		res, err = x.r.Cards.RunCard(ctx, call)
-		out, o.runRef = res.Output, res.RunRef
+		out, o.runRef, o.pending = res.Output, res.RunRef, res.Pending
 	}
 	if err != nil {
 		return failed(err)
@@ -432,7 +484,7 @@ func (x *execution) saveCanceled(ctx context.Context, st *Step, outcomes []*item
 
 // saveItem records a finished item. When the item was already recorded
 // (another worker of the same run got there first), the recorded one wins.
-func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOutcome) (*itemOutcome, error) {
+func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOutcome, more bool) (*itemOutcome, error) {
 	if x.plan {
 		return o, nil
 	}
@@ -451,7 +503,11 @@ func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOu
 			return nil, fmt.Errorf("flow: item output of step %s: %w", st.ID, err)
 		}
 	}
-	err = x.r.State.SaveItem(ctx, it)
+	if o.pending != nil {
+		err = o.pending.SaveItem(ctx, it, more)
+	} else {
+		err = x.r.State.SaveItem(ctx, it)
+	}
 	if err == nil {
 		return o, nil
 	}

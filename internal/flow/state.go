@@ -100,6 +100,13 @@ type Call struct {
 	// d for the org's rate limit; the wait shows up as a Progress with
 	// Wait set. It is safe to call from any goroutine.
 	OnWait func(d time.Duration)
+	// Ready, set by the runner for a for_each item, is to be called once
+	// the card run is recorded as running and before the card acts: it
+	// waits until the item its worker ran before is saved, and an error
+	// means the card must not act. So no more items are finished but not
+	// saved than calls are in flight, while the previous item's save
+	// commits with this one's card run.
+	Ready func() error
 }
 
 // CardResult is what RunCard returns: the card's output and the id under
@@ -108,6 +115,23 @@ type Call struct {
 type CardResult struct {
 	Output map[string]any
 	RunRef string
+	// Pending, when set, is the card run's outcome, not stored yet: the
+	// runner saves the item through it (one commit for both) instead of
+	// StateStore.SaveItem, or stores it alone when it does not save the
+	// item.
+	Pending PendingRecord
+}
+
+// PendingRecord is a card run's outcome that the CardRunner left to be
+// stored with its item (CardResult.Pending).
+type PendingRecord interface {
+	// SaveItem stores the item together with the outcome. It returns an
+	// error wrapping ErrItemExists, the outcome then stored alone, when
+	// the item was recorded before. more says that the worker goes on to
+	// another item, whose commit the save may wait to share.
+	SaveItem(ctx context.Context, it ItemState, more bool) error
+	// Store stores the outcome alone, for an item that is not saved.
+	Store(ctx context.Context) error
 }
 
 // Change is what a manage card would do to one device (SPEC §3 plan).

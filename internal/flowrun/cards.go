@@ -2,6 +2,8 @@ package flowrun
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
@@ -14,14 +16,60 @@ import (
 // its flow run resumed (flow.Call.Retry) reads it to find the earlier
 // attempt that did the work (card.Recorded, card.AlreadyDone), so that the
 // item names that attempt's card run.
+//
+// Items, when set, is where a first attempt's card run is stored together
+// with its item (store.FinishFlowItem): one commit for both, which the
+// runner shares with the next item's card run (flow.CardResult.Pending).
 type Cards struct {
 	Executor *card.Executor
 	History  card.RunHistory
+	Items    ItemStore
+}
+
+// ItemStore stores flow items with their card runs; store.Store
+// satisfies it.
+type ItemStore interface {
+	FinishFlowItem(ctx context.Context, it *store.FlowItem, r *store.Run, e *store.AuditEvent) error
+	FinishRun(ctx context.Context, r *store.Run, e *store.AuditEvent) error
 }
 
 func (c Cards) request(call flow.Call) card.Request {
 	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Actor: store.Actor(call.Actor),
-		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait}
+		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait, BeforeCall: call.Ready}
+}
+
+// finishedItem is a card run's outcome to be stored with its flow item.
+type finishedItem struct {
+	st  ItemStore
+	fin *card.Finished
+}
+
+// SaveItem stores the item and the card run in one transaction. A save
+// whose worker goes on may wait to share the commit of the next item's
+// card run (store.WithCanWait). Neither outlives a canceled context
+// unstored: the card has run.
+func (f finishedItem) SaveItem(ctx context.Context, it flow.ItemState, more bool) error {
+	ctx = context.WithoutCancel(ctx)
+	rec := store.FlowItem(it)
+	wctx := ctx
+	if more {
+		wctx = store.WithCanWait(ctx)
+	}
+	err := f.st.FinishFlowItem(wctx, &rec, f.fin.Run, f.fin.Event)
+	if !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	// Recorded before (by a server that took the run over): the card
+	// run is still stored, alone.
+	if ferr := f.st.FinishRun(ctx, f.fin.Run, f.fin.Event); ferr != nil {
+		return ferr
+	}
+	return fmt.Errorf("%w: %w", flow.ErrItemExists, err)
+}
+
+// Store stores the card run alone.
+func (f finishedItem) Store(ctx context.Context) error {
+	return f.st.FinishRun(context.WithoutCancel(ctx), f.fin.Run, f.fin.Event)
 }
 
 // RunCard runs one card.
@@ -37,9 +85,15 @@ func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 			return flow.CardResult{Output: out, RunRef: prev}, nil
 		}
 	}
+	// A retry reads the history right after its run: it records first.
+	req.RecordLater = !retry && c.Items != nil
 	res, err := c.Executor.Run(ctx, req)
 	if err != nil {
 		return flow.CardResult{}, err
+	}
+	var pending flow.PendingRecord
+	if res.Finished != nil {
+		pending = finishedItem{st: c.Items, fin: res.Finished}
 	}
 	if retry {
 		out, prev, err := card.AlreadyDone(ctx, c.History, req, res)
@@ -51,9 +105,9 @@ func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 		}
 	}
 	if res.Error != nil {
-		return flow.CardResult{RunRef: res.RunID}, res.Error
+		return flow.CardResult{RunRef: res.RunID, Pending: pending}, res.Error
 	}
-	return flow.CardResult{Output: res.Output, RunRef: res.RunID}, nil
+	return flow.CardResult{Output: res.Output, RunRef: res.RunID, Pending: pending}, nil
 }
 
 // PlanCard plans one card.

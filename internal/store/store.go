@@ -633,6 +633,11 @@ type Store interface {
 	// PutFlowItem records a finished item; recording the same (run, step,
 	// index) twice returns ErrConflict.
 	PutFlowItem(ctx context.Context, it *FlowItem) error
+	// FinishFlowItem stores the item's finished card run r with its audit
+	// event e (FinishRun) and the item (PutFlowItem) in one transaction:
+	// all of them or, on any error (ErrConflict for an item recorded
+	// before), none.
+	FinishFlowItem(ctx context.Context, it *FlowItem, r *Run, e *AuditEvent) error
 	// ListFlowItems returns the step's items ordered by Index.
 	ListFlowItems(ctx context.Context, runID, stepID string) ([]*FlowItem, error)
 	// ListFlowItemsPage returns at most limit (0 means 100) of the step's

@@ -505,14 +505,30 @@ const flowItemJoin = ` FROM flow_items fi LEFT JOIN runs r ON fi.output_in_run =
 // PutFlowItem records a finished item once; a second record of the same
 // (run, step, index) is ErrConflict.
 func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
-	err := s.write(ctx, func(ctx context.Context, ex execer) error {
-		out := raw(it.Output)
-		_, err := s.exec(ctx, ex, qInsertFlowItem,
-			it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), it.RunRef, out, out, it.ErrorCode, it.Error,
-			it.RunRef, ts(it.StartedAt), ts(it.FinishedAt), it.RunRef, out)
-		return err
-	})
+	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.insertFlowItem(ctx, ex, it) })
 	return s.fail(fmt.Sprintf("put flow item %s/%d", it.StepID, it.Index), err)
+}
+
+func (s *Store) insertFlowItem(ctx context.Context, ex execer, it *store.FlowItem) error {
+	out := raw(it.Output)
+	_, err := s.exec(ctx, ex, qInsertFlowItem,
+		it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), it.RunRef, out, out, it.ErrorCode, it.Error,
+		it.RunRef, ts(it.StartedAt), ts(it.FinishedAt), it.RunRef, out)
+	return err
+}
+
+// FinishFlowItem is FinishRun and PutFlowItem in one transaction.
+func (s *Store) FinishFlowItem(ctx context.Context, it *store.FlowItem, r *store.Run, e *store.AuditEvent) error {
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		if err := s.updateRun(ctx, ex, r); err != nil {
+			return err
+		}
+		if err := s.insertAudit(ctx, ex, e); err != nil {
+			return err
+		}
+		return s.insertFlowItem(ctx, ex, it)
+	})
+	return s.fail(fmt.Sprintf("finish flow item %s/%d with run %q", it.StepID, it.Index, r.ID), err)
 }
 
 // ListFlowItems returns the step's items by index.

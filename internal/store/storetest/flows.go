@@ -347,3 +347,47 @@ func testSetting(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	}
 }
+
+func testFinishFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("r1", 0)), "CreateFlowRun")
+	start := func(id string) *store.Run {
+		r := &store.Run{ID: id, Card: "okta-devices/suspend-device", Status: "running", Input: json.RawMessage(`{"deviceId":"guo1"}`),
+			FlowRunID: "r1", StepID: "suspend", StartedAt: at(1)}
+		noErr(t, s.CreateRun(ctx, r), "CreateRun")
+		r.Status, r.Output, r.FinishedAt = "succeeded", json.RawMessage(`{"changed":true}`), at(2)
+		return r
+	}
+	event := func(r *store.Run) *store.AuditEvent {
+		return &store.AuditEvent{Time: at(2), Action: "card.run", Card: r.Card, InputSummary: "of " + r.ID, Outcome: "success"}
+	}
+	item := &store.FlowItem{RunID: "r1", StepID: "suspend", Index: 0, Status: "succeeded", Input: json.RawMessage(`{"deviceId":"guo1"}`),
+		Output: json.RawMessage(`{"changed":true}`), RunRef: "cr1", StartedAt: at(1), FinishedAt: at(2)}
+	first := start("cr1")
+	noErr(t, s.FinishFlowItem(ctx, item, first, event(first)), "FinishFlowItem")
+
+	// A second attempt at the same item changes nothing: its run stays
+	// running, no audit event is added.
+	second := start("cr2")
+	again := *item
+	again.RunRef, again.Output = "cr2", json.RawMessage(`{"changed":false}`)
+	wantErr(t, s.FinishFlowItem(ctx, &again, second, event(second)), store.ErrConflict, "FinishFlowItem(recorded item)")
+
+	got, err := s.ListFlowItems(ctx, "r1", "suspend")
+	noErr(t, err, "ListFlowItems")
+	diff(t, "the finished item", []*store.FlowItem{item}, got)
+	run, err := s.GetRun(ctx, "cr1")
+	noErr(t, err, "GetRun(cr1)")
+	diff(t, "the finished run", first, run)
+	run, err = s.GetRun(ctx, "cr2")
+	noErr(t, err, "GetRun(cr2)")
+	if run.Status != "running" {
+		t.Errorf("the run of the refused item is %s; want running (nothing of the refused write stored)", run.Status)
+	}
+	events, err := s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	if len(events) != 1 || events[0].InputSummary != "of cr1" {
+		t.Errorf("audit events %+v; want the first run's only", events)
+	}
+}

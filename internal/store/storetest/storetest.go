@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FlowStep", testFlowStep},
 		{"FlowItem", testFlowItem},
 		{"FlowItemConcurrentPut", testFlowItemConcurrent},
+		{"FinishFlowItem", testFinishFlowItem},
 		{"FlowEnabled", testFlowEnabled},
 		{"DueFlows", testDueFlows},
 		{"AdvanceSchedule", testAdvanceSchedule},
