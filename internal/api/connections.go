@@ -137,18 +137,18 @@ type Reauthorization struct {
 // ConnectionTest answers POST .../test: the health check's outcome.
 type ConnectionTest struct {
 	OK           bool   `json:"ok"`
+	Remedy       string `json:"remedy"`
 	Status       string `json:"status"`
 	StatusReason string `json:"statusReason"`
-	Remedy       string `json:"remedy"`
 }
 
 // ConnectionDeleted answers DELETE /api/v1/connections/{id}. Revoked is
 // true when the org confirmed the refresh token's revocation; Warning
 // explains a revocation that failed (the deletion went on).
 type ConnectionDeleted struct {
+	Deleted  bool   `json:"deleted"`
 	ID       string `json:"id"`
 	Nickname string `json:"nickname"`
-	Deleted  bool   `json:"deleted"`
 	Revoked  bool   `json:"revoked"`
 	Warning  string `json:"warning,omitempty"`
 }

@@ -111,6 +111,14 @@ steps:
 		"token":                       TokenView(&store.APIToken{ID: "tok_1", Name: "ci", Hash: "h", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "a@example.com", CreatedAt: at, ExpiresAt: later, LastUsedAt: later}),
 		"token never used, bootstrap": TokenView(&store.APIToken{ID: "tok_2", Name: "b", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: at, ExpiresAt: later}),
 		"connectors":                  wireConnectors(card.Connectors()),
+		"connection created":          api.ConnectionCreated{AuthorizeURL: "https://example.okta.com/oauth2/v1/authorize?x", Connection: connectionJSON(pending)},
+		"connection key":              api.ConnectionKey{Connection: connectionJSON(active), PublicJWK: json.RawMessage(`{"kty":"EC"}`)},
+		"connection test":             api.ConnectionTest{OK: false, Status: "error", StatusReason: "r", Remedy: "m"},
+		"connection deleted":          api.ConnectionDeleted{ID: "conn_1", Nickname: "Prod", Deleted: true, Revoked: false, Warning: "w"},
+		"flow stored":                 api.FlowStored{Flow: flowJSON(bare, nil, false), Enablement: &api.Enablement{Outcome: "new", Message: "m"}},
+		"flow deleted":                api.FlowDeleted{ID: "flow_1", Name: "wire", Deleted: true},
+		"flow invalid":                api.FlowValidation{Flow: "wire", Code: "invalid_input", Message: "m", Remedy: "r", Issues: []api.FlowIssue{{Line: 3, Column: 5, Step: "s", Message: "m"}}},
+		"flow valid":                  api.FlowValidation{Valid: true, Flow: "wire", Issues: []api.FlowIssue{}},
 	}
 }
 
