@@ -239,6 +239,13 @@ func printRun(w io.Writer, r *api.Run) {
 	if len(r.OktaRequestIDs) > 0 {
 		fmt.Fprintf(w, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
 	}
+	if r.DeviceName != "" {
+		var in struct {
+			DeviceID string `json:"deviceId"`
+		}
+		_ = json.Unmarshal(r.Input, &in)
+		fmt.Fprintf(w, "Device:   %s\n", deviceLabel(r.DeviceName, in.DeviceID))
+	}
 	if len(r.Input) > 0 {
 		fmt.Fprintln(w, "Input:")
 		_ = printJSON(w, r.Input)

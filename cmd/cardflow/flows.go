@@ -310,7 +310,9 @@ func printPlan(w io.Writer, plan *api.Plan) {
 	for _, s := range plan.Steps {
 		fmt.Fprintf(w, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
 		for _, e := range s.Errors {
-			if e.Index >= 0 {
+			if e.Index >= 0 && e.DeviceID != "" {
+				fmt.Fprintf(w, "    error, item %d, %s: %s\n", e.Index, deviceLabel(e.DeviceName, e.DeviceID), e.Message)
+			} else if e.Index >= 0 {
 				fmt.Fprintf(w, "    error, item %d: %s\n", e.Index, e.Message)
 			} else {
 				fmt.Fprintf(w, "    error: %s\n", e.Message)
@@ -326,7 +328,7 @@ func printPlan(w io.Writer, plan *api.Plan) {
 			fmt.Fprintln(w, "    no changes")
 		}
 		for _, ch := range s.Changes {
-			fmt.Fprintf(w, "    %s: %s → %s\n", ch.DeviceID, ch.From, ch.To)
+			fmt.Fprintf(w, "    %s: %s → %s\n", deviceLabel(ch.DeviceName, ch.DeviceID), ch.From, ch.To)
 		}
 	}
 }
@@ -475,7 +477,7 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 		var t *table
 		if !o.json {
 			fmt.Fprintf(e.stdout, "\nStep %s:\n", stepID)
-			t = newTable(e.stdout, "ITEM", "STATUS", "INPUT", "ERROR", "CARD RUN")
+			t = newTable(e.stdout, "ITEM", "STATUS", "DEVICE", "INPUT", "ERROR", "CARD RUN")
 		}
 		all := []any{}
 		next := "/api/v1/flow-runs/" + pathEscape(id) + "/items?" + url.Values{"step": {stepID}, "limit": {"1000"}}.Encode()
@@ -495,7 +497,7 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 				}
 				var in bytes.Buffer
 				_ = json.Compact(&in, it.Input) // valid JSON: it was decoded
-				t.row(fmt.Sprint(it.Index), it.Status, orDash(in.String()), errText, orDash(it.RunID))
+				t.row(fmt.Sprint(it.Index), it.Status, orDash(itemDevice(it)), orDash(in.String()), errText, orDash(it.RunID))
 			}
 			if t != nil {
 				t.flush()
@@ -713,4 +715,26 @@ func (p *progress) done() {
 	if p.drawn {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// deviceLabel names a device: "Name (id)" when the name is known, else
+// the id alone.
+func deviceLabel(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name + " (" + id + ")"
+}
+
+// itemDevice names the device a flow item acted on when the flow knew its
+// name; "" otherwise (the input shows the id).
+func itemDevice(it api.FlowRunItem) string {
+	if it.DeviceName == "" {
+		return ""
+	}
+	var in struct {
+		DeviceID string `json:"deviceId"`
+	}
+	_ = json.Unmarshal(it.Input, &in)
+	return deviceLabel(it.DeviceName, in.DeviceID)
 }

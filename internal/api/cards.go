@@ -86,6 +86,10 @@ type Run struct {
 	ItemIndex  *int       `json:"itemIndex,omitempty"`
 	StartedAt  time.Time  `json:"startedAt"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// DeviceName is the display name of the device the run acted on, when
+	// it was known without asking Okta (its flow's search or read output,
+	// or the run's own output); absent otherwise.
+	DeviceName string `json:"deviceName,omitempty"`
 }
 
 // ConnectionRef names the connection a run used.

@@ -161,9 +161,12 @@ type PlanStep struct {
 // and after ("DELETED" for a delete).
 type PlanChange struct {
 	DeviceID string `json:"deviceId"`
-	From     string `json:"from"`
-	To       string `json:"to"`
-	Call     string `json:"call,omitempty"`
+	// DeviceName is the device's display name when the flow (or the
+	// card's read) knew it; absent otherwise.
+	DeviceName string `json:"deviceName,omitempty"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Call       string `json:"call,omitempty"`
 }
 
 // PlanError is an item (or a whole step, Index -1) that could not be
@@ -171,6 +174,10 @@ type PlanChange struct {
 type PlanError struct {
 	Index   int    `json:"index"`
 	Message string `json:"message"`
+	// DeviceID and DeviceName name the device the item acts on, when its
+	// input has a deviceId (and the flow knows the name).
+	DeviceID   string `json:"deviceId,omitempty"`
+	DeviceName string `json:"deviceName,omitempty"`
 }
 
 // Unsimulated is an item of a plan whose effect is unknown: Call is the
@@ -255,6 +262,9 @@ type FlowRunItem struct {
 	RunID      string          `json:"runId,omitempty"`
 	StartedAt  *time.Time      `json:"startedAt,omitempty"`
 	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	// DeviceName is the display name of the device the item acted on
+	// (its input's deviceId), when the flow knew it; absent otherwise.
+	DeviceName string `json:"deviceName,omitempty"`
 }
 
 // FlowRunList is GET /api/v1/flow-runs and /api/v1/flows/{id}/runs,

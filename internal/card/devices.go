@@ -15,8 +15,11 @@ import (
 // after ("DELETED" for a delete).
 type Change struct {
 	DeviceID string
-	From     string
-	To       string
+	// DeviceName is the device's display name when the card read the
+	// device to decide (it asks Okta for nothing more); "" otherwise.
+	DeviceName string
+	From       string
+	To         string
 }
 
 // StatusDeleted is the To of a delete's Change.
@@ -208,6 +211,7 @@ var knownStatus = Input{Name: "status", Type: TypeString,
 // where the card learned it (BasisKnown or BasisRead).
 type deviceState struct {
 	id, status, basis string
+	name              string // the display name, when the device was read
 }
 
 // knownOrRead returns the device's state from the status input when the
@@ -225,7 +229,7 @@ func readState(ctx context.Context, iv *invocation, id string) (deviceState, err
 	if err != nil {
 		return deviceState{}, err
 	}
-	return deviceState{id: d.ID, status: d.Status, basis: BasisRead}, nil
+	return deviceState{id: d.ID, status: d.Status, basis: BasisRead, name: d.Profile.DisplayName}, nil
 }
 
 // contradicts reports Okta's 400 E0000001, its answer to a lifecycle call
@@ -336,7 +340,7 @@ func planLifecycle(ctx context.Context, iv *invocation) (*Change, map[string]any
 	if !change {
 		return nil, out, nil
 	}
-	return &Change{DeviceID: ds.id, From: ds.status, To: tr.to}, out, nil
+	return &Change{DeviceID: ds.id, DeviceName: ds.name, From: ds.status, To: tr.to}, out, nil
 }
 
 // decideDelete decides from the device's state: delete a DEACTIVATED
@@ -421,6 +425,6 @@ func planDelete(ctx context.Context, iv *invocation) (*Change, map[string]any, e
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Change{DeviceID: ds.id, From: ds.status, To: StatusDeleted},
+	return &Change{DeviceID: ds.id, DeviceName: ds.name, From: ds.status, To: StatusDeleted},
 		map[string]any{"deviceId": ds.id, "deleted": true, "deactivated": deactivate, "basis": ds.basis}, nil
 }

@@ -89,6 +89,10 @@ type Request struct {
 	// does not run and the run fails. A flow item's worker waits there for
 	// its previous item to be stored.
 	BeforeCall func() error
+	// DeviceName is the display name of the device the run acts on, when
+	// the caller knows it (a flow's earlier output); it is recorded with
+	// the run. Without it a run records the name its own output shows.
+	DeviceName string
 }
 
 // Finished is a finished run and its audit event, to be stored by the
@@ -345,7 +349,7 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 		Card: p.card.Ref, ConnectionID: p.conn.ID, ConnectionNickname: p.conn.Nickname,
 		Actor: p.req.Actor, ActingAs: p.conn.ActingAs, Status: StatusRunning,
 		Input: recordedInput(p.card, p.in), FlowRunID: p.req.FlowRunID, StepID: p.req.StepID,
-		ItemIndex: p.req.ItemIndex, StartedAt: start,
+		ItemIndex: p.req.ItemIndex, StartedAt: start, DeviceName: p.req.DeviceName,
 	}
 	if e.Owner != "" {
 		ttl := e.LeaseTTL
@@ -412,6 +416,9 @@ func codeOf(p *problem.Error) problem.Code {
 func (e *Executor) finished(rec *store.Run, p *prepared, res *Result) (*Finished, error) {
 	rec.Status = res.Status
 	rec.FinishedAt = e.now()
+	if rec.DeviceName == "" {
+		rec.DeviceName = outputDeviceName(res.Output, p.in)
+	}
 	rec.OktaRequestIDs = res.RequestIDs
 	if res.Output != nil {
 		b, err := json.Marshal(res.Output)

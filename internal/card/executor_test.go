@@ -273,6 +273,18 @@ func TestPlan(t *testing.T) {
 	e := newEnv(t, oktaemu.Config{Devices: 30})
 	ctx := context.Background()
 	active, suspended, deactivated := e.device(okta.StatusActive), e.device(okta.StatusSuspended), e.device(okta.StatusDeactivated)
+	// A plan that reads the device names it from what it read.
+	name := map[string]string{}
+	for _, id := range []string{active, deactivated} {
+		res, err := e.exec.Run(ctx, Request{Card: "okta-devices/read-device", Connection: "Prod", Input: map[string]any{"deviceId": id}})
+		if err != nil || res.Error != nil {
+			t.Fatalf("read-device: %v %v", err, res.Error)
+		}
+		name[id] = res.Output["device"].(map[string]any)["profile"].(map[string]any)["displayName"].(string)
+		if name[id] == "" {
+			t.Fatalf("device %s has no display name", id)
+		}
+	}
 	tests := []struct {
 		name   string
 		card   string
@@ -280,11 +292,11 @@ func TestPlan(t *testing.T) {
 		change *Change
 		code   problem.Code
 	}{
-		{"suspend ACTIVE", "suspend-device", map[string]any{"deviceId": active}, &Change{active, "ACTIVE", "SUSPENDED"}, ""},
+		{"suspend ACTIVE", "suspend-device", map[string]any{"deviceId": active}, &Change{active, name[active], "ACTIVE", "SUSPENDED"}, ""},
 		{"suspend SUSPENDED", "suspend-device", map[string]any{"deviceId": suspended}, nil, ""},
 		{"suspend DEACTIVATED", "suspend-device", map[string]any{"deviceId": deactivated}, nil, problem.Conflict},
-		{"delete DEACTIVATED", "delete-device", map[string]any{"deviceId": deactivated}, &Change{deactivated, "DEACTIVATED", "DELETED"}, ""},
-		{"delete ACTIVE with deactivateFirst", "delete-device", map[string]any{"deviceId": active, "deactivateFirst": true}, &Change{active, "ACTIVE", "DELETED"}, ""},
+		{"delete DEACTIVATED", "delete-device", map[string]any{"deviceId": deactivated}, &Change{deactivated, name[deactivated], "DEACTIVATED", "DELETED"}, ""},
+		{"delete ACTIVE with deactivateFirst", "delete-device", map[string]any{"deviceId": active, "deactivateFirst": true}, &Change{active, name[active], "ACTIVE", "DELETED"}, ""},
 		{"delete ACTIVE", "delete-device", map[string]any{"deviceId": active}, nil, problem.Conflict},
 		{"unknown device", "activate-device", map[string]any{"deviceId": "guo0000000000000none"}, nil, problem.NotFound},
 		{"custom POST", "custom-api-action", map[string]any{"method": "POST", "relativeUrl": "/api/v1/devices/" + active + "/lifecycle/suspend"}, nil, ""},

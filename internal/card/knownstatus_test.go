@@ -253,13 +253,13 @@ func TestPlanKnownStatus(t *testing.T) {
 		out    map[string]any
 		code   problem.Code
 	}{
-		{"suspend ACTIVE", "suspend-device", map[string]any{"status": "ACTIVE"}, &Change{active, "ACTIVE", "SUSPENDED"},
+		{"suspend ACTIVE", "suspend-device", map[string]any{"status": "ACTIVE"}, &Change{active, "", "ACTIVE", "SUSPENDED"},
 			map[string]any{"deviceId": active, "status": "SUSPENDED", "changed": true, "basis": BasisKnown}, ""},
 		{"suspend SUSPENDED", "suspend-device", map[string]any{"status": "SUSPENDED"}, nil,
 			map[string]any{"deviceId": active, "status": "SUSPENDED", "changed": false, "basis": BasisKnown}, ""},
 		{"suspend CREATED", "suspend-device", map[string]any{"status": "CREATED"}, nil, nil, problem.Conflict},
 		{"delete ACTIVE with deactivateFirst", "delete-device", map[string]any{"status": "ACTIVE", "deactivateFirst": true},
-			&Change{active, "ACTIVE", "DELETED"}, map[string]any{"deviceId": active, "deleted": true, "deactivated": true, "basis": BasisKnown}, ""},
+			&Change{active, "", "ACTIVE", "DELETED"}, map[string]any{"deviceId": active, "deleted": true, "deactivated": true, "basis": BasisKnown}, ""},
 		{"delete SUSPENDED", "delete-device", map[string]any{"status": "SUSPENDED"}, nil, nil, problem.Conflict},
 	}
 	for _, tt := range tests {

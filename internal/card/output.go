@@ -115,3 +115,17 @@ func setBool(m map[string]any, k string, v *bool) {
 		m[k] = *v
 	}
 }
+
+// outputDeviceName is the display name of the device a run acted on
+// (its input's deviceId) as its own output shows it (read-device's
+// device); "" when the output does not.
+func outputDeviceName(out map[string]any, in map[string]any) string {
+	id, _ := in["deviceId"].(string)
+	d, _ := out["device"].(map[string]any)
+	if id == "" || d == nil || d["id"] != id {
+		return ""
+	}
+	p, _ := d["profile"].(map[string]any)
+	name, _ := p["displayName"].(string)
+	return name
+}

@@ -23,6 +23,9 @@ type execution struct {
 	steps      map[string]any    // the "steps" name of expressions
 	missing    map[string]string // steps without output: why
 	savedSteps map[string]StepState
+	// devices names the devices the finished steps' outputs hold (id →
+	// display name); written between steps, read by the next step's items.
+	devices map[string]string
 
 	progressMu sync.Mutex
 }
@@ -33,21 +36,25 @@ func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any,
 		steps:      map[string]any{},
 		missing:    map[string]string{},
 		savedSteps: map[string]StepState{},
+		devices:    map[string]string{},
 	}
 }
 
 // itemOutcome is one finished item.
 type itemOutcome struct {
-	status   string
-	input    map[string]any
-	output   any
-	change   *Change
-	code     string
-	msg      string
-	runRef   string        // the card run's id (CardResult.RunRef)
-	pending  PendingRecord // CardResult.Pending
-	started  time.Time
-	finished time.Time
+	status  string
+	input   map[string]any
+	output  any
+	change  *Change
+	code    string
+	msg     string
+	runRef  string        // the card run's id (CardResult.RunRef)
+	pending PendingRecord // CardResult.Pending
+	// deviceName is the display name of the device the item acts on, when
+	// the flow knows it (execution.deviceName).
+	deviceName string
+	started    time.Time
+	finished   time.Time
 }
 
 // stepOutcome is one finished step.
@@ -331,7 +338,8 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		}
 		o.input = m
 	}
-	call := Call{FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
+	o.deviceName = x.deviceName(item, o.input, nil)
+	call := Call{DeviceName: o.deviceName, FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
 		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor, Ready: ready,
 		OnWait: func(d time.Duration) {
 			if d > 0 {
@@ -358,6 +366,9 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		return failed(fmt.Errorf("card output: %w", err))
 	}
 	o.status, o.output, o.finished = StatusSucceeded, norm, x.r.now()
+	if o.deviceName == "" {
+		o.deviceName = x.deviceName(nil, o.input, norm)
+	}
 	return o
 }
 
@@ -401,6 +412,7 @@ func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
 		case StatusSucceeded:
 			res.Succeeded++
 			outputs = append(outputs, o.output)
+			collectDevices(o.output, x.devices)
 		case StatusFailed:
 			res.Failed++
 			if firstErr == "" {
@@ -491,6 +503,7 @@ func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOu
 	it := ItemState{
 		RunID: x.runID, StepID: st.ID, Index: index, Status: o.status,
 		ErrorCode: o.code, Error: o.msg, RunRef: o.runRef, StartedAt: o.started, FinishedAt: o.finished,
+		DeviceName: o.deviceName,
 	}
 	var err error
 	if o.input != nil {
@@ -539,7 +552,8 @@ func (x *execution) loadItems(ctx context.Context, st *Step) (map[int]ItemState,
 
 // outcomeOf turns a recorded item back into an outcome.
 func outcomeOf(it ItemState) (*itemOutcome, error) {
-	o := &itemOutcome{status: it.Status, code: it.ErrorCode, msg: it.Error, runRef: it.RunRef, started: it.StartedAt, finished: it.FinishedAt}
+	o := &itemOutcome{status: it.Status, code: it.ErrorCode, msg: it.Error, runRef: it.RunRef, started: it.StartedAt, finished: it.FinishedAt,
+		deviceName: it.DeviceName}
 	if it.Status == StatusSucceeded {
 		if len(it.Output) == 0 {
 			o.output = map[string]any{}

@@ -43,6 +43,10 @@ type Unsimulated struct {
 type PlanError struct {
 	Index   int
 	Message string
+	// DeviceID and DeviceName name the device the item acts on, when its
+	// input has a deviceId (and the flow knows its name).
+	DeviceID   string
+	DeviceName string
 }
 
 // Plan is a dry run of a validated document: read steps run their cards
@@ -84,11 +88,15 @@ func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any)
 				case o.change != nil && o.change.Call != "":
 					ps.Unsimulated = append(ps.Unsimulated, Unsimulated{Index: i, Call: o.change.Call})
 				case o.change != nil:
-					ps.Changes = append(ps.Changes, *o.change)
+					ch := *o.change
+					if ch.DeviceName == "" && ch.DeviceID == deviceIDOf(o.input) {
+						ch.DeviceName = o.deviceName
+					}
+					ps.Changes = append(ps.Changes, ch)
 				}
 			case StatusFailed:
 				ps.Items++
-				ps.Errors = append(ps.Errors, PlanError{Index: i, Message: o.msg})
+				ps.Errors = append(ps.Errors, PlanError{Index: i, Message: o.msg, DeviceID: deviceIDOf(o.input), DeviceName: o.deviceName})
 			}
 		}
 		if len(out.items) == 0 && out.result.Error != "" {
@@ -99,7 +107,23 @@ func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any)
 	return res, nil
 }
 
-// String summarizes a change for people: "guo1 ACTIVE → SUSPENDED".
+// String summarizes a change for people: "guo1 ACTIVE → SUSPENDED", or
+// "Ada's Mac (guo1) ACTIVE → SUSPENDED" when the name is known.
 func (c Change) String() string {
-	return fmt.Sprintf("%s %s → %s", c.DeviceID, c.From, c.To)
+	return fmt.Sprintf("%s %s → %s", DeviceLabel(c.DeviceName, c.DeviceID), c.From, c.To)
+}
+
+// DeviceLabel names a device for people: "Name (id)", or the id alone when
+// the name is unknown.
+func DeviceLabel(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name + " (" + id + ")"
+}
+
+// deviceIDOf is an item input's deviceId; "" when it has none.
+func deviceIDOf(input map[string]any) string {
+	id, _ := input["deviceId"].(string)
+	return id
 }

@@ -40,14 +40,15 @@ steps:
 	if err != nil {
 		t.Fatalf("Plan: %v", err)
 	}
+	// Each change names its device as the search output did.
 	want := &PlanResult{Flow: "plan-me", Steps: []PlanStep{
 		{ID: "find", Card: "okta-devices/search-devices", Mode: "read", Items: 1, Changes: []Change{}},
 		{ID: "suspend", Card: "okta-devices/suspend-device", Mode: "manage", Items: 5, Changes: []Change{
-			{DeviceID: "guo0000", From: "ACTIVE", To: "SUSPENDED"}, {DeviceID: "guo0001", From: "ACTIVE", To: "SUSPENDED"},
-			{DeviceID: "guo0004", From: "ACTIVE", To: "SUSPENDED"}, {DeviceID: "guo0005", From: "ACTIVE", To: "SUSPENDED"}}},
+			{DeviceID: "guo0000", DeviceName: "device 0", From: "ACTIVE", To: "SUSPENDED"}, {DeviceID: "guo0001", DeviceName: "device 1", From: "ACTIVE", To: "SUSPENDED"},
+			{DeviceID: "guo0004", DeviceName: "device 4", From: "ACTIVE", To: "SUSPENDED"}, {DeviceID: "guo0005", DeviceName: "device 5", From: "ACTIVE", To: "SUSPENDED"}}},
 		{ID: "check", Card: "okta-devices/read-device", Mode: "read", Items: 4, Changes: []Change{}},
 		{ID: "remove", Card: "okta-devices/delete-device", Mode: "manage", Items: 1, Changes: []Change{
-			{DeviceID: "guo0003", From: "DEACTIVATED", To: "DELETED"}}},
+			{DeviceID: "guo0003", DeviceName: "device 3", From: "DEACTIVATED", To: "DELETED"}}},
 	}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -92,14 +93,14 @@ steps:
 	want := []PlanStep{
 		{ID: "find", Card: "okta-devices/search-devices", Mode: ModeRead, Items: 1, Changes: []Change{}},
 		{ID: "remove", Card: "okta-devices/delete-device", Mode: ModeManage, Items: 4,
-			Changes: []Change{{DeviceID: "guo0003", From: "DEACTIVATED", To: "DELETED"}},
+			Changes: []Change{{DeviceID: "guo0003", DeviceName: "device 3", From: "DEACTIVATED", To: "DELETED"}},
 			Errors: []PlanError{
-				{Index: 0, Message: "device is ACTIVE; cannot move it to DELETED"},
-				{Index: 1, Message: "device is ACTIVE; cannot move it to DELETED"},
-				{Index: 2, Message: "device is SUSPENDED; cannot move it to DELETED"},
+				{Index: 0, Message: "device is ACTIVE; cannot move it to DELETED", DeviceID: "guo0000", DeviceName: "device 0"},
+				{Index: 1, Message: "device is ACTIVE; cannot move it to DELETED", DeviceID: "guo0001", DeviceName: "device 1"},
+				{Index: 2, Message: "device is SUSPENDED; cannot move it to DELETED", DeviceID: "guo0002", DeviceName: "device 2"},
 			}},
 		{ID: "one", Card: "okta-devices/read-device", Mode: ModeRead, Items: 1, Changes: []Change{},
-			Errors: []PlanError{{Index: 0, Message: `device "nope" not found`}}},
+			Errors: []PlanError{{Index: 0, Message: `device "nope" not found`, DeviceID: "nope"}}},
 		{ID: "after-one", Card: "okta-devices/read-device", Mode: ModeRead, Changes: []Change{},
 			Errors: []PlanError{{Index: -1, Message: `not run: it uses the output of step "one", which failed`}}},
 	}

@@ -78,6 +78,9 @@ type ItemState struct {
 	RunRef     string
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// DeviceName is the display name of the device the item is about,
+	// when the flow knew it (DeviceNames); "" otherwise.
+	DeviceName string
 }
 
 // Call is one card invocation by the runner. Retry is set when the item
@@ -93,6 +96,9 @@ type Call struct {
 	Connection string // the connection id resolved by Validate
 	Input      map[string]any
 	Retry      bool
+	// DeviceName is the display name of the device the call acts on (its
+	// input's deviceId) when the flow knows it; "" otherwise.
+	DeviceName string
 	// Actor is who the run acts for (Firing.Actor): card runs are
 	// recorded and audited under it. Zero for a plan.
 	Actor Actor
@@ -137,8 +143,11 @@ type PendingRecord interface {
 // Change is what a manage card would do to one device (SPEC §3 plan).
 type Change struct {
 	DeviceID string
-	From     string
-	To       string // "DELETED" for a delete
+	// DeviceName is the device's display name when the flow or the card
+	// knew it without another call to Okta; "" otherwise.
+	DeviceName string
+	From       string
+	To         string // "DELETED" for a delete
 	// Call, set instead of the others, is a call the card would make whose
 	// effect cannot be predicted (a Custom API Action that changes
 	// something): a plan reports it as not simulated.

@@ -35,7 +35,8 @@ type ItemStore interface {
 
 func (c Cards) request(call flow.Call) card.Request {
 	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Actor: store.Actor(call.Actor),
-		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait, BeforeCall: call.Ready}
+		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait, BeforeCall: call.Ready,
+		DeviceName: call.DeviceName}
 }
 
 // finishedItem is a card run's outcome to be stored with its flow item.
@@ -122,7 +123,7 @@ func (c Cards) PlanCard(ctx context.Context, call flow.Call) (map[string]any, *f
 	var ch *flow.Change
 	switch {
 	case res.Change != nil:
-		ch = &flow.Change{DeviceID: res.Change.DeviceID, From: res.Change.From, To: res.Change.To}
+		ch = &flow.Change{DeviceID: res.Change.DeviceID, DeviceName: res.Change.DeviceName, From: res.Change.From, To: res.Change.To}
 	case res.Unsimulated != "":
 		ch = &flow.Change{Call: res.Unsimulated}
 	}

@@ -171,6 +171,10 @@ type Run struct {
 	// UpdateRun and FinishRun leave them as they are.
 	Owner      string
 	LeaseUntil time.Time
+	// DeviceName is the display name of the device the run is about,
+	// when the run knew it without asking Okta (its flow's search or
+	// read output, or the card's own output); "" when unknown.
+	DeviceName string
 }
 
 // Card run statuses the store itself sets.
@@ -373,6 +377,9 @@ type FlowItem struct {
 	RunRef     string // the Run id of the card run, if any
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// DeviceName is the display name of the device the item is about,
+	// when the flow knew it (a search or read output); "" otherwise.
+	DeviceName string
 }
 
 // RateBudget is the shared state of one rate budget (one org's bucket of

@@ -136,7 +136,7 @@ func (s *Server) itemPage(ctx context.Context, runID, stepID string, after, limi
 	for _, it := range items {
 		ij := api.FlowRunItem{
 			Index: it.Index, Status: it.Status, Input: rawOrNil(it.Input), Output: rawOrNil(it.Output),
-			RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt),
+			RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt), DeviceName: it.DeviceName,
 		}
 		if it.ErrorCode != "" || it.Error != "" {
 			ij.Error = &api.Error{Code: it.ErrorCode, Message: it.Error}

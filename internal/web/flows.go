@@ -466,10 +466,10 @@ func planJSON(p *flow.PlanResult) api.Plan {
 			js.Changes = make([]api.PlanChange, 0, len(st.Changes))
 		}
 		for _, c := range st.Changes {
-			js.Changes = append(js.Changes, api.PlanChange{DeviceID: c.DeviceID, From: c.From, To: c.To, Call: c.Call})
+			js.Changes = append(js.Changes, api.PlanChange{DeviceID: c.DeviceID, DeviceName: c.DeviceName, From: c.From, To: c.To, Call: c.Call})
 		}
 		for _, e := range st.Errors {
-			js.Errors = append(js.Errors, api.PlanError{Index: e.Index, Message: e.Message})
+			js.Errors = append(js.Errors, api.PlanError{Index: e.Index, Message: e.Message, DeviceID: e.DeviceID, DeviceName: e.DeviceName})
 		}
 		for _, u := range st.Unsimulated {
 			js.Unsimulated = append(js.Unsimulated, api.Unsimulated{Index: u.Index, Call: u.Call})

@@ -45,6 +45,7 @@ func runJSON(r *store.Run) api.Run {
 		StepID:         r.StepID,
 		StartedAt:      r.StartedAt,
 		FinishedAt:     timePtr(r.FinishedAt),
+		DeviceName:     r.DeviceName,
 	}
 	if r.ConnectionID != "" {
 		out.Connection = &api.ConnectionRef{ID: r.ConnectionID, Nickname: r.ConnectionNickname}

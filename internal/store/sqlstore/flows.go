@@ -305,10 +305,10 @@ func (s *Store) CreateFlowRunFrom(ctx context.Context, r *store.FlowRun, fromRun
 			args = append(args, k)
 		}
 		res, err := s.exec(ctx, ex, `INSERT INTO flow_items (run_id, step_id, item_index, status, input, output,
-				error_code, error, run_ref, started_at, finished_at, output_in_run)
+				error_code, error, run_ref, started_at, finished_at, output_in_run, device_name)
 			SELECT ?, fi.step_id, fi.item_index, fi.status, fi.input,
 				CASE WHEN fi.output_in_run = 1 THEN r.output ELSE fi.output END,
-				fi.error_code, fi.error, fi.run_ref, fi.started_at, fi.finished_at, 0`+flowItemJoin+`
+				fi.error_code, fi.error, fi.run_ref, fi.started_at, fi.finished_at, 0, fi.device_name`+flowItemJoin+`
 			WHERE fi.run_id = ? AND fi.status IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(keep)), ", ")+`)`, args...)
 		if err != nil {
 			return err
@@ -488,17 +488,17 @@ func (s *Store) ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowS
 // run's output once: the item keeps NULL and output_in_run = 1, and reads
 // take the run's (the comparison happens in the database).
 const qInsertFlowItem = `INSERT INTO flow_items (run_id, step_id, item_index, status, input, output,
-		error_code, error, run_ref, started_at, finished_at, output_in_run)
+		error_code, error, run_ref, started_at, finished_at, output_in_run, device_name)
 	VALUES (?, ?, ?, ?, ?,
 		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN NULL ELSE ? END,
 		?, ?, ?, ?, ?,
-		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN 1 ELSE 0 END)`
+		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN 1 ELSE 0 END, ?)`
 
 // flowItemCols reads an item, its output from its card run when it is
 // kept there (fi is flow_items, r the LEFT JOINed runs of flowItemJoin).
 const flowItemCols = `fi.run_id, fi.step_id, fi.item_index, fi.status, fi.input,
 	CASE WHEN fi.output_in_run = 1 THEN r.output ELSE fi.output END, fi.error_code, fi.error,
-	fi.run_ref, fi.started_at, fi.finished_at`
+	fi.run_ref, fi.started_at, fi.finished_at, fi.device_name`
 
 const flowItemJoin = ` FROM flow_items fi LEFT JOIN runs r ON fi.output_in_run = 1 AND r.id = fi.run_ref `
 
@@ -513,7 +513,7 @@ func (s *Store) insertFlowItem(ctx context.Context, ex execer, it *store.FlowIte
 	out := raw(it.Output)
 	_, err := s.exec(ctx, ex, qInsertFlowItem,
 		it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), it.RunRef, out, out, it.ErrorCode, it.Error,
-		it.RunRef, ts(it.StartedAt), ts(it.FinishedAt), it.RunRef, out)
+		it.RunRef, ts(it.StartedAt), ts(it.FinishedAt), it.RunRef, out, it.DeviceName)
 	return err
 }
 
@@ -575,7 +575,7 @@ func (s *Store) listFlowItems(ctx context.Context, q string, args ...any) ([]*st
 		var input, output sql.NullString
 		var started, finished int64
 		if err := sc.Scan(&it.RunID, &it.StepID, &it.Index, &it.Status, &input, &output, &it.ErrorCode, &it.Error,
-			&it.RunRef, &started, &finished); err != nil {
+			&it.RunRef, &started, &finished, &it.DeviceName); err != nil {
 			return nil, err
 		}
 		it.Input, it.Output = fromRaw(input), fromRaw(output)

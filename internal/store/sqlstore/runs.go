@@ -11,7 +11,8 @@ import (
 
 const runCols = `id, card, connection_id, connection_nickname, caller, acting_as, status,
 	input, output, error_code, error_message, remedy, okta_request_ids,
-	flow_run_id, step_id, item_index, started_at, finished_at, actor_type, actor_login, actor_token, owner, lease_until`
+	flow_run_id, step_id, item_index, started_at, finished_at, actor_type, actor_login, actor_token, device_name,
+	owner, lease_until`
 
 func scanRun(sc scanner) (*store.Run, error) {
 	var r store.Run
@@ -22,7 +23,7 @@ func scanRun(sc scanner) (*store.Run, error) {
 	err := sc.Scan(&r.ID, &r.Card, &r.ConnectionID, &r.ConnectionNickname, &caller, &r.ActingAs, &r.Status,
 		&input, &output, &r.ErrorCode, &r.ErrorMessage, &r.Remedy, &ids,
 		&r.FlowRunID, &r.StepID, &r.ItemIndex, &started, &finished, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName,
-		&r.Owner, &lease)
+		&r.DeviceName, &r.Owner, &lease)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +38,7 @@ func scanRun(sc scanner) (*store.Run, error) {
 func runArgs(r *store.Run) []any {
 	return []any{r.Card, r.ConnectionID, r.ConnectionNickname, r.Actor.String(), r.ActingAs, r.Status,
 		raw(r.Input), raw(r.Output), r.ErrorCode, r.ErrorMessage, r.Remedy, list(r.OktaRequestIDs),
-		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName}
+		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.DeviceName}
 }
 
 // CreateRun inserts r, filling in an empty ID.
@@ -54,11 +55,11 @@ func (s *Store) insertRun(ctx context.Context, ex execer, r *store.Run) error {
 
 const (
 	qInsertRun = `INSERT INTO runs (` + runCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdateRun = `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
 		caller = ?, acting_as = ?, status = ?, input = ?, output = ?, error_code = ?, error_message = ?,
 		remedy = ?, okta_request_ids = ?, flow_run_id = ?, step_id = ?, item_index = ?,
-		started_at = ?, finished_at = ?, actor_type = ?, actor_login = ?, actor_token = ? WHERE id = ?`
+		started_at = ?, finished_at = ?, actor_type = ?, actor_login = ?, actor_token = ?, device_name = ? WHERE id = ?`
 	qInsertAudit = `INSERT INTO audit_events (time, caller, action, connection_id,
 		acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`

@@ -99,3 +99,30 @@ func testListPaging(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("flow runs of another flow: %d; want none", len(fr))
 	}
 }
+
+// testDeviceNames: a card run and a flow item keep the display name of
+// their device, through updates and into a run made from another.
+func testDeviceNames(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	r := &store.Run{ID: "named", Card: "okta-devices/suspend-device", Status: store.RunRunning, StartedAt: at(1), DeviceName: "Ada's Mac"}
+	noErr(t, s.CreateRun(ctx, r), "CreateRun")
+	r.Status, r.FinishedAt = "succeeded", at(2)
+	noErr(t, s.UpdateRun(ctx, r), "UpdateRun")
+	got, err := s.GetRun(ctx, "named")
+	noErr(t, err, "GetRun")
+	diff(t, "run device name", "Ada's Mac", got.DeviceName)
+
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("from", 1)), "CreateFlowRun")
+	noErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: "from", StepID: "s", Index: 0, Status: "succeeded", RunRef: "named",
+		Input: []byte(`{"deviceId":"guo1"}`), Output: []byte(`{}`), DeviceName: "Ada's Mac", StartedAt: at(1), FinishedAt: at(2)}), "PutFlowItem")
+	_, err = s.CreateFlowRunFrom(ctx, newFlowRun("again", 3), "from", []string{"succeeded"})
+	noErr(t, err, "CreateFlowRunFrom")
+	for _, id := range []string{"from", "again"} {
+		items, err := s.ListFlowItems(ctx, id, "s")
+		noErr(t, err, "ListFlowItems")
+		if len(items) != 1 || items[0].DeviceName != "Ada's Mac" {
+			t.Errorf("items of %s: %+v; want one named Ada's Mac", id, items)
+		}
+	}
+}

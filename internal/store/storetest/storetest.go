@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunLeases", testRunLeases},
 		{"RunList", testRunList},
 		{"ListPaging", testListPaging},
+		{"DeviceNames", testDeviceNames},
 		{"RunFinish", testRunFinish},
 		{"RunConcurrentWrites", testRunConcurrentWrites},
 		{"ItemRuns", testItemRuns},

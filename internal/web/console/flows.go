@@ -352,7 +352,8 @@ const itemPageSize = 100
 // flowItemView is one item of a step and the card run it made, if known.
 type flowItemView struct {
 	*store.FlowItem
-	Run string
+	Run      string
+	DeviceID string // the input's deviceId, shown with the item's DeviceName
 }
 
 type flowRunData struct {
@@ -411,7 +412,7 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 			v.Next = "/flow-runs/" + url.PathEscape(run.ID) + "?" + q.Encode() + "#step-" + st.StepID
 		}
 		for _, it := range items {
-			iv := flowItemView{FlowItem: it, Run: it.RunRef}
+			iv := flowItemView{FlowItem: it, Run: it.RunRef, DeviceID: inputDeviceID(it.Input)}
 			if iv.Run == "" {
 				if cardRuns == nil {
 					cardRuns = c.cardRunsOf(ctx, run.ID)

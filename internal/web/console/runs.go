@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -46,9 +47,20 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 }
 
 type runData struct {
-	Run      *store.Run
-	CardName string
-	Duration time.Duration
+	Run        *store.Run
+	CardName   string
+	Duration   time.Duration
+	DeviceID   string // the input's deviceId
+	DeviceName string // its display name, when known
+}
+
+// inputDeviceID is a card input's deviceId; "" when it has none.
+func inputDeviceID(input []byte) string {
+	var in struct {
+		DeviceID string `json:"deviceId"`
+	}
+	_ = json.Unmarshal(input, &in)
+	return in.DeviceID
 }
 
 func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -57,7 +69,7 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 		c.fail(w, r, s, err)
 		return
 	}
-	d := runData{Run: run, CardName: run.Card}
+	d := runData{Run: run, CardName: run.Card, DeviceID: inputDeviceID(run.Input), DeviceName: run.DeviceName}
 	if k, ok := c.connector(connectorOf(run.Card)); ok {
 		if cd, ok := findCard(k, cardOf(run.Card)); ok {
 			d.CardName = cd.Name
