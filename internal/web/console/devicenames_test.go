@@ -83,6 +83,10 @@ steps:
 	if m == nil {
 		t.Fatalf("no card run link on the item of %s", dev.ID)
 	}
+	_, page = get(t, c, e.url+"/runs?card=okta-devices/suspend-device")
+	if !strings.Contains(page, `<span class="device-name">&lt;b&gt;Uma&lt;/b&gt; &#34;phone&#34;</span>`) {
+		t.Errorf("the runs list lacks the device's name\n%s", page)
+	}
 	_, page = get(t, c, e.url+"/runs/"+m[1])
 	if !strings.Contains(page, `<dd id="run-device">`+label+`</dd>`) {
 		t.Errorf("the card run's page lacks the device %s\n%s", label, page)
