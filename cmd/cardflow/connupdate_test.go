@@ -116,3 +116,42 @@ func TestCLIConnectionsUpdateRefusesService(t *testing.T) {
 		t.Errorf("update of a service connection: exit %d stderr %q; want a refusal pointing to rotate-key\n%s", code, errOut, out)
 	}
 }
+
+// TestCLIConnectionsUpdateStopsWhenSignInFails: after update the
+// connection needs reauthorization; a sign-in the org refuses ends the
+// command at once with the reason, not after its timeout.
+func TestCLIConnectionsUpdateStopsWhenSignInFails(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	stdout, stderr := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
+	e := &env{stdin: strings.NewReader(oktaemu.DemoClientSecret), stdout: stdout, stderr: stderr,
+		getenv: func(k string) string { return s.vars[k] }}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"connections", "update", "Demo org", "--client-secret-stdin", "--timeout", "10m"}, e)
+	}()
+	urlRe := regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
+	var authorizeURL string
+	for authorizeURL == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("update ended (exit %d) before the sign-in\n%s%s", code, stdout, stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if m := urlRe.FindStringSubmatch(stdout.String()); m != nil {
+			authorizeURL = m[1]
+		}
+	}
+	loc := s.emu.SignIn(t, authorizeURL, oktaemu.UnassignedLogin, oktaemu.DemoPassword)
+	resp, err := s.emu.Client.Get(loc.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code := <-done; code != exitFailure {
+		t.Errorf("update: exit %d; want %d", code, exitFailure)
+	}
+	if got := stderr.String(); !strings.Contains(got, "reauthorization failed") || !strings.Contains(got, "not assigned") || !strings.Contains(got, "cardflow connections reauthorize") {
+		t.Errorf("update stderr %q; want the failure, its reason and what to run next", got)
+	}
+}
