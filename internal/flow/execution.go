@@ -230,6 +230,9 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 					return // the run is failing
 				}
 				prev = x.startSave(ctx, st, c, i, o, more, outcomes, fail)
+				if more {
+					<-prev.queued // the next card run commits with the save or after it
+				}
 				i, ok = next, more
 			}
 		})
@@ -243,8 +246,9 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 
 // itemSave is an item's save in flight; a nil *itemSave is none.
 type itemSave struct {
-	done chan struct{}
-	err  error
+	done   chan struct{}
+	queued chan struct{} // closed once the save is queued or done
+	err    error
 }
 
 // wait waits for the save to end and returns its error.
@@ -268,10 +272,17 @@ func (s *itemSave) ready() func() error {
 // save that fails fails the run.
 func (x *execution) startSave(ctx context.Context, st *Step, c *counter, i int, o *itemOutcome, more bool,
 	outcomes []*itemOutcome, fail func(error)) *itemSave {
-	s := &itemSave{done: make(chan struct{})}
+	s := &itemSave{done: make(chan struct{}), queued: make(chan struct{})}
+	var once sync.Once
+	queued := func() { once.Do(func() { close(s.queued) }) }
+	var next func()
+	if more {
+		next = queued
+	}
 	go func() {
 		defer close(s.done)
-		saved, err := x.saveItem(ctx, st, i, o, more)
+		defer queued()
+		saved, err := x.saveItem(ctx, st, i, o, next)
 		if err != nil {
 			s.err = err
 			fail(err)
@@ -496,7 +507,7 @@ func (x *execution) saveCanceled(ctx context.Context, st *Step, outcomes []*item
 
 // saveItem records a finished item. When the item was already recorded
 // (another worker of the same run got there first), the recorded one wins.
-func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOutcome, more bool) (*itemOutcome, error) {
+func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOutcome, next func()) (*itemOutcome, error) {
 	if x.plan {
 		return o, nil
 	}
@@ -517,7 +528,7 @@ func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOu
 		}
 	}
 	if o.pending != nil {
-		err = o.pending.SaveItem(ctx, it, more)
+		err = o.pending.SaveItem(ctx, it, next)
 	} else {
 		err = x.r.State.SaveItem(ctx, it)
 	}

@@ -29,7 +29,10 @@ type pendingRecord struct {
 	index int
 }
 
-func (p pendingRecord) SaveItem(ctx context.Context, it ItemState, more bool) error {
+func (p pendingRecord) SaveItem(ctx context.Context, it ItemState, next func()) error {
+	if next != nil {
+		next() // queued: nothing to wait for here
+	}
 	if p.c.fail[p.index] {
 		return errors.New("disk full")
 	}
@@ -39,7 +42,7 @@ func (p pendingRecord) SaveItem(ctx context.Context, it ItemState, more bool) er
 	p.c.mu.Lock()
 	defer p.c.mu.Unlock()
 	p.c.outcomes[p.index] = "saved"
-	if more {
+	if next != nil {
 		p.c.outcomes[p.index] = "more"
 	}
 	return nil

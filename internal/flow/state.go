@@ -133,9 +133,11 @@ type CardResult struct {
 type PendingRecord interface {
 	// SaveItem stores the item together with the outcome. It returns an
 	// error wrapping ErrItemExists, the outcome then stored alone, when
-	// the item was recorded before. more says that the worker goes on to
-	// another item, whose commit the save may wait to share.
-	SaveItem(ctx context.Context, it ItemState, more bool) error
+	// the item was recorded before. A non-nil next says that the worker
+	// goes on to another item, whose commit the save may wait to share:
+	// SaveItem calls it as soon as the save is queued, so that the next
+	// item's card run is committed with it or after it, never before.
+	SaveItem(ctx context.Context, it ItemState, next func()) error
 	// Store stores the outcome alone, for an item that is not saved.
 	Store(ctx context.Context) error
 }

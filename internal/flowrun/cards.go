@@ -46,15 +46,16 @@ type finishedItem struct {
 }
 
 // SaveItem stores the item and the card run in one transaction. A save
-// whose worker goes on may wait to share the commit of the next item's
-// card run (store.WithCanWait). Neither outlives a canceled context
-// unstored: the card has run.
-func (f finishedItem) SaveItem(ctx context.Context, it flow.ItemState, more bool) error {
+// whose worker goes on (next) waits to share the commit of the next
+// item's card run (store.WithCanWait), queued before it
+// (store.WithQueued). Neither is dropped for a canceled context: the card
+// has run.
+func (f finishedItem) SaveItem(ctx context.Context, it flow.ItemState, next func()) error {
 	ctx = context.WithoutCancel(ctx)
 	rec := store.FlowItem(it)
 	wctx := ctx
-	if more {
-		wctx = store.WithCanWait(ctx)
+	if next != nil {
+		wctx = store.WithQueued(store.WithCanWait(ctx), next)
 	}
 	err := f.st.FinishFlowItem(wctx, &rec, f.fin.Run, f.fin.Event)
 	if !errors.Is(err, store.ErrConflict) {

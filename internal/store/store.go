@@ -762,6 +762,23 @@ func WithCanWait(ctx context.Context) context.Context {
 	return context.WithValue(ctx, canWaitKey{}, true)
 }
 
+// queuedKey carries the function of WithQueued.
+type queuedKey struct{}
+
+// WithQueued returns a context whose writes call fn once they are queued
+// (or, in a backend that queues nothing, about to start): a caller that
+// makes the write in another goroutine learns that a write it makes next
+// will be committed with it or after it, never before it.
+func WithQueued(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, queuedKey{}, fn)
+}
+
+// Queued returns the function of WithQueued, or nil.
+func Queued(ctx context.Context) func() {
+	fn, _ := ctx.Value(queuedKey{}).(func())
+	return fn
+}
+
 // CanWait reports whether ctx was made by WithCanWait.
 func CanWait(ctx context.Context) bool {
 	v, _ := ctx.Value(canWaitKey{}).(bool)

@@ -29,6 +29,9 @@ type write struct {
 	done chan struct{}
 	lead chan struct{}
 	lazy bool
+	// queued, when set, is called once the write is queued (with the
+	// lock held: before any later write is queued).
+	queued func()
 }
 
 // groupCommit commits the small writes of concurrent callers together: one
@@ -66,6 +69,9 @@ type groupCommit struct {
 func (g *groupCommit) do(w *write, commit func([]*write)) {
 	g.mu.Lock()
 	g.pending = append(g.pending, w)
+	if w.queued != nil {
+		w.queued()
+	}
 	if !w.lazy {
 		g.urgent++
 		if g.arrived != nil {
@@ -201,10 +207,14 @@ func (s *Store) SetGroupCommit(on bool) { s.grouped.Store(on) }
 // write of its group fails) and must leave Go values it fills in (ids)
 // right whichever run is the one committed.
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, ex execer) error) error {
+	queued := store.Queued(ctx)
 	if !s.grouped.Load() {
+		if queued != nil {
+			queued()
+		}
 		return s.inTx(ctx, fn)
 	}
-	w := &write{fn: fn, done: make(chan struct{}), lead: make(chan struct{}), lazy: store.CanWait(ctx)}
+	w := &write{fn: fn, done: make(chan struct{}), lead: make(chan struct{}), lazy: store.CanWait(ctx), queued: queued}
 	s.group.do(w, s.commitGroup)
 	return w.err
 }
