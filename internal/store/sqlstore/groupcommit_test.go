@@ -83,8 +83,11 @@ func TestGroupCommitLazyRidesAlong(t *testing.T) {
 	wg.Wait()
 
 	alone := l.write("alone", true)
+	queued := make(chan struct{})
+	alone.queued = func() { close(queued) }
 	done := make(chan struct{})
 	go func() { g.do(alone, l.commit); close(done) }()
+	within(t, "a write says it is queued", queued)
 	within(t, "a lazy write alone commits", done)
 
 	want := [][]string{{"a"}, {"b", "lazy"}, {"alone"}}
