@@ -24,7 +24,9 @@ type EventFlow struct {
 	ConnectionID string
 	EventType    string
 	// EnabledAt is when the flow was (last) enabled: events published
-	// before it do not start it.
+	// before it do not start it. Okta gives published times in whole
+	// milliseconds, so an event of the millisecond the flow was enabled
+	// in counts as after it.
 	EnabledAt time.Time
 }
 
@@ -92,7 +94,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []EventFlow, res *DispatchResult) error {
 	var fir *flow.Firing
 	for _, f := range flows {
-		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt) || f.ConnectionID != e.ConnectionID {
+		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt.Truncate(time.Millisecond)) || f.ConnectionID != e.ConnectionID {
 			continue
 		}
 		if fir == nil {

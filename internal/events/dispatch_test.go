@@ -211,3 +211,34 @@ func TestDispatchOrder(t *testing.T) {
 		t.Errorf("runs started for %v; want publication order", order)
 	}
 }
+
+// TestDispatchEnabledInTheEventsMillisecond: Okta's published times are
+// whole milliseconds, so an event of the millisecond a flow was enabled in
+// starts it even when the enabling came later in that millisecond; an
+// event of the millisecond before does not.
+func TestDispatchEnabledInTheEventsMillisecond(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	enabled := time.Date(2026, 3, 2, 10, 0, 0, 700_400_000, time.UTC) // 10:00:00.7004
+	var evs []*store.Event
+	for i, published := range []time.Time{enabled.Truncate(time.Millisecond), enabled.Truncate(time.Millisecond).Add(-time.Millisecond)} {
+		uuid := fmt.Sprintf("u%d", i)
+		raw := `{"uuid":"` + uuid + `","eventType":"device.enrollment.create","published":"` + published.Format("2006-01-02T15:04:05.000Z") +
+			`","target":[{"id":"guo` + uuid + `","type":"UDDevice"}]}`
+		evs = append(evs, &store.Event{UUID: uuid, ConnectionID: connID, EventType: "device.enrollment.create",
+			Published: published, Raw: json.RawMessage(raw), ReceivedAt: enabled})
+	}
+	if _, err := in.st.PutEvents(t.Context(), evs, store.ViaPoll); err != nil {
+		t.Fatal(err)
+	}
+	var started []string
+	flows := flowList{parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", enabled)}
+	d := &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st}),
+		Started: func(r *store.FlowRun) { started = append(started, r.TriggerKey) }}
+	res, err := d.Dispatch(t.Context(), connID, flows.of(connID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(started, []string{EventKey("u0")}) || res.Events != 2 {
+		t.Errorf("runs started for %v, %d events dispatched; want one, for u0 (published in the enabling millisecond), and both dispatched", started, res.Events)
+	}
+}
