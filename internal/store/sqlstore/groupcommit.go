@@ -47,8 +47,9 @@ type write struct {
 // their own in between.
 //
 // A leader may also wait, briefly, for the callers in a hurry that it can
-// expect: those of the group just committed and those that queued while
-// it committed. Concurrent callers who each write once per short call
+// expect after a group that carried lazy writes (the workers of a flow
+// run, which go on to their next card run at once): those of the group
+// just committed and those that queued while it committed. Concurrent callers who each write once per short call
 // (the items of a flow run, with a call to Okta between their writes)
 // would otherwise split into cohorts that take turns, each cohort's
 // group committing while the other's callers are in their calls, at
@@ -102,11 +103,12 @@ func (g *groupCommit) do(w *write, commit func([]*write)) {
 	n := max(min(len(g.pending), maxGroup), slices.Index(g.pending, w)+1)
 	group := g.pending[:n:n]
 	g.pending = append([]*write(nil), g.pending[n:]...)
-	urgent := 0
+	urgent, lazy := 0, false
 	for _, x := range group {
 		if !x.lazy {
 			urgent++
 		}
+		lazy = lazy || x.lazy
 	}
 	g.urgent -= urgent
 	g.mu.Unlock()
@@ -120,7 +122,13 @@ func (g *groupCommit) do(w *write, commit func([]*write)) {
 
 	g.mu.Lock()
 	g.last = took
-	g.expect = urgent + g.urgent
+	g.expect = 0
+	if lazy {
+		// Lazy writes come from callers who go on to a next write at
+		// once (a flow's workers: the item's save, then the next card
+		// run): expect them back.
+		g.expect = urgent + g.urgent
+	}
 	if i := g.nextLeader(); i >= 0 {
 		close(g.pending[i].lead)
 	} else {
