@@ -101,6 +101,9 @@ type ConnectionRef struct {
 // RunList is GET /api/v1/runs, newest first; Runs is never null.
 type RunList struct {
 	Runs []Run `json:"runs"`
+	// Next, when the page is full, is the address of the next (older)
+	// page: the same filters with before and beforeId of the last run.
+	Next string `json:"next,omitempty"`
 }
 
 // AuditList is GET /api/v1/audit, newest first; Events is never null.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
@@ -168,5 +169,50 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestRunHistoryPagesWithoutLoss: runs that started in the same instant
+// (here, on a clock that stands still) are paged by (time, id): following
+// next from page to page lists each run once, and the last page has no
+// next.
+func TestRunHistoryPagesWithoutLoss(t *testing.T) {
+	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	h := startHarness(t, oktaemu.Config{Devices: 3}, func(c *Config) { c.Now = func() time.Time { return at } })
+	c := h.connect("Prod")
+	made := map[string]bool{}
+	for range 7 {
+		code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{})
+		if code != http.StatusCreated {
+			t.Fatalf("run: %d %+v", code, r)
+		}
+		made[r.ID] = true
+	}
+	seen := map[string]bool{}
+	path, pages := "/api/v1/runs?limit=3&connection="+c.ID, 0
+	for path != "" {
+		var page struct {
+			Runs []runJSON `json:"runs"`
+			Next string    `json:"next"`
+		}
+		if code, data := h.call("GET", path, nil, &page); code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, code, data)
+		}
+		for _, r := range page.Runs {
+			if seen[r.ID] {
+				t.Errorf("run %s listed twice", r.ID)
+			}
+			seen[r.ID] = true
+		}
+		if pages++; pages > 5 {
+			t.Fatalf("still paging after %d pages", pages)
+		}
+		path = page.Next
+	}
+	if len(seen) != len(made) || pages != 3 {
+		t.Errorf("paged %d runs in %d pages; want the %d runs in 3 pages", len(seen), pages, len(made))
+	}
+	if code, data := h.call("GET", "/api/v1/runs?beforeId=x", nil, nil); code != http.StatusBadRequest || !strings.Contains(string(data), "beforeId needs before") {
+		t.Errorf("beforeId alone: %d %s; want 400 saying it needs before", code, data)
 	}
 }

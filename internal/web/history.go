@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +145,10 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if f.BeforeID = q.Get("beforeId"); f.BeforeID != "" && f.Before.IsZero() {
+		s.writeError(w, r, problem.New(problem.InvalidInput, "beforeId needs before: give both, as the next address of the previous page does").WithDetail("field", "beforeId"))
+		return
+	}
 	runs, err := s.History.ListRuns(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -152,6 +157,22 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	out := api.RunList{Runs: make([]api.Run, 0, len(runs))}
 	for _, run := range runs {
 		out.Runs = append(out.Runs, runJSON(run))
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	if len(runs) == limit {
+		last := runs[len(runs)-1]
+		next := url.Values{}
+		for _, k := range []string{"card", "connection", "flowRun", "limit"} {
+			if v := q.Get(k); v != "" {
+				next.Set(k, v)
+			}
+		}
+		next.Set("before", last.StartedAt.UTC().Format(time.RFC3339Nano))
+		next.Set("beforeId", last.ID)
+		out.Next = "/api/v1/runs?" + next.Encode()
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -18,7 +18,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/flow-runs/{id}":       {"items", "limit"},
 	"GET /api/v1/flow-runs/{id}/items": {"step", "after", "limit"},
 	"POST /api/v1/flows/{id}/runs":     {"wait"},
-	"GET /api/v1/runs":                 {"card", "connection", "flowRun", "limit", "before"},
+	"GET /api/v1/runs":                 {"card", "connection", "flowRun", "limit", "before", "beforeId"},
 	"GET /api/v1/audit":                {"action", "connection", "actor", "limit", "before"},
 	"GET /api/v1/tokens":               {"all"},
 	"GET /api/v1/events":               {"connection", "limit"},
