@@ -371,8 +371,8 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 	if err != nil {
 		return err
 	}
-	var before api.ConnectionDetail
-	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &before); err != nil {
+	t, err := fetchReauthTarget(ctx, c, id)
+	if err != nil {
 		return err
 	}
 	var body api.ReauthorizeRequest
@@ -382,19 +382,43 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 	case scopes != nil:
 		body.Scopes = scopes
 	}
-	prev, err := lastAuthorizeEvent(ctx, c, before.ID)
-	if err != nil {
-		return err
+	return t.reauthorize(ctx, e, o, c, body, timeout, noWait, "")
+}
+
+// reauthTarget is a connection about to be reauthorized: as it was, and
+// its newest connection.authorize audit event, so that the wait knows the
+// new sign-in's outcome from an earlier one.
+type reauthTarget struct {
+	api.ConnectionDetail
+	prev api.AuditEvent
+}
+
+func fetchReauthTarget(ctx context.Context, c *client, id string) (*reauthTarget, error) {
+	var t reauthTarget
+	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &t.ConnectionDetail); err != nil {
+		return nil, err
 	}
+	var err error
+	t.prev, err = lastAuthorizeEvent(ctx, c, t.ID)
+	return &t, err
+}
+
+// reauthorize starts the reauthorization and waits for its outcome (see
+// awaitAuthorization); failedStart, when set, prefixes an error that
+// stopped it from starting.
+func (t *reauthTarget) reauthorize(ctx context.Context, e *env, o *clientOpts, c *client, body api.ReauthorizeRequest, timeout time.Duration, noWait bool, failedStart string) error {
 	var out api.Reauthorization
-	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(before.ID)+"/reauthorize", body, &out); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(t.ID)+"/reauthorize", body, &out); err != nil {
+		if failedStart != "" {
+			return fmt.Errorf("%s: %w", failedStart, err)
+		}
 		return err
 	}
-	since := authorizedAt(&before.Connection)
+	since := authorizedAt(&t.Connection)
 	if since.IsZero() {
 		since = time.Unix(0, 1)
 	}
-	return awaitAuthorization(ctx, e, o, c, before.ID, out.AuthorizeURL, since, prev.ID, timeout, noWait)
+	return awaitAuthorization(ctx, e, o, c, t.ID, out.AuthorizeURL, since, t.prev.ID, timeout, noWait)
 }
 
 func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {

@@ -55,11 +55,7 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var before api.ConnectionDetail
-	if err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &before); err != nil {
-		return err
-	}
-	prev, err := lastAuthorizeEvent(ctx, c, before.ID)
+	before, err := fetchReauthTarget(ctx, c, id)
 	if err != nil {
 		return err
 	}
@@ -81,13 +77,5 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(msgOut, "The new credentials of %s are stored; reauthorizing it.\n", before.Nickname)
-	var started api.Reauthorization
-	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(before.ID)+"/reauthorize", api.ReauthorizeRequest{}, &started); err != nil {
-		return fmt.Errorf("the new credentials are stored, but the reauthorization could not start: %w", err)
-	}
-	since := authorizedAt(&before.Connection)
-	if since.IsZero() {
-		since = time.Unix(0, 1)
-	}
-	return awaitAuthorization(ctx, e, o, c, before.ID, started.AuthorizeURL, since, prev.ID, timeout, noWait)
+	return before.reauthorize(ctx, e, o, c, api.ReauthorizeRequest{}, timeout, noWait, "the new credentials are stored, but the reauthorization could not start")
 }
