@@ -5,6 +5,9 @@ import "time"
 // EventList is GET /api/v1/events, newest first; Events is never null.
 type EventList struct {
 	Events []Event `json:"events"`
+	// Next, when the page is full, is the address of the next (older)
+	// page.
+	Next string `json:"next,omitempty"`
 }
 
 // Event is a received Okta event (SPEC §7): how it arrived (ReceivedVia

@@ -271,6 +271,9 @@ type FlowRunItem struct {
 // newest first, without steps; Runs is never null.
 type FlowRunList struct {
 	Runs []FlowRun `json:"runs"`
+	// Next, when the page is full, is the address of the next (older)
+	// page.
+	Next string `json:"next,omitempty"`
 }
 
 // FlowRunItemPage is GET /api/v1/flow-runs/{id}/items: a page of a step's

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // runJSON is the API's card run.
@@ -172,47 +173,86 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// TestRunHistoryPagesWithoutLoss: runs that started in the same instant
-// (here, on a clock that stands still) are paged by (time, id): following
-// next from page to page lists each run once, and the last page has no
-// next.
-func TestRunHistoryPagesWithoutLoss(t *testing.T) {
-	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	h := startHarness(t, oktaemu.Config{Devices: 3}, func(c *Config) { c.Now = func() time.Time { return at } })
-	c := h.connect("Prod")
-	made := map[string]bool{}
-	for range 7 {
-		code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{})
-		if code != http.StatusCreated {
-			t.Fatalf("run: %d %+v", code, r)
-		}
-		made[r.ID] = true
-	}
+// pageAll follows a list's next addresses from path and returns the ids
+// (key id, or uuid for events) of the records in the order listed, failing
+// the test on a record listed twice.
+func pageAll(t *testing.T, h *harness, path, list, key string) (ids []string, pages int) {
+	t.Helper()
 	seen := map[string]bool{}
-	path, pages := "/api/v1/runs?limit=3&connection="+c.ID, 0
 	for path != "" {
-		var page struct {
-			Runs []runJSON `json:"runs"`
-			Next string    `json:"next"`
-		}
+		var page map[string]any
 		if code, data := h.call("GET", path, nil, &page); code != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, code, data)
 		}
-		for _, r := range page.Runs {
-			if seen[r.ID] {
-				t.Errorf("run %s listed twice", r.ID)
+		recs, _ := page[list].([]any)
+		for _, r := range recs {
+			id := fmt.Sprint(r.(map[string]any)[key])
+			if seen[id] {
+				t.Errorf("%s %s listed twice", list, id)
 			}
-			seen[r.ID] = true
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		if pages++; pages > 5 {
-			t.Fatalf("still paging after %d pages", pages)
+		if pages++; pages > 10 {
+			t.Fatalf("still paging %s after %d pages", list, pages)
 		}
-		path = page.Next
+		path, _ = page["next"].(string)
 	}
-	if len(seen) != len(made) || pages != 3 {
-		t.Errorf("paged %d runs in %d pages; want the %d runs in 3 pages", len(seen), pages, len(made))
+	return ids, pages
+}
+
+// TestListsPageWithoutLoss: card runs, flow runs and events that share a
+// timestamp (here, on a clock that stands still) are paged by (time, id):
+// following next lists each once, and the last page has no next.
+func TestListsPageWithoutLoss(t *testing.T) {
+	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	h := startHarness(t, oktaemu.Config{Devices: 3}, func(c *Config) { c.Now = func() time.Time { return at } })
+	c := h.connect("Prod")
+	for range 7 {
+		if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated {
+			t.Fatalf("run: %d %+v", code, r)
+		}
 	}
-	if code, data := h.call("GET", "/api/v1/runs?beforeId=x", nil, nil); code != http.StatusBadRequest || !strings.Contains(string(data), "beforeId needs before") {
-		t.Errorf("beforeId alone: %d %s; want 400 saying it needs before", code, data)
+	if ids, pages := pageAll(t, h, "/api/v1/runs?limit=3&connection="+c.ID, "runs", "id"); len(ids) != 7 || pages != 3 {
+		t.Errorf("paged %d card runs in %d pages; want 7 in 3", len(ids), pages)
+	}
+
+	var put putAnswer
+	if code, data := h.postYAML("/api/v1/flows", `name: find
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Prod
+`, &put); code != http.StatusCreated {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	for range 5 {
+		if code, data := h.call("POST", "/api/v1/flows/"+put.Flow.ID+"/runs?wait=true", map[string]any{}, nil); code/100 != 2 {
+			t.Fatalf("flow run: %d %s", code, data)
+		}
+	}
+	for _, path := range []string{"/api/v1/flows/" + put.Flow.ID + "/runs?limit=2", "/api/v1/flow-runs?limit=2&flow=" + put.Flow.ID} {
+		if ids, pages := pageAll(t, h, path, "runs", "id"); len(ids) != 5 || pages != 3 {
+			t.Errorf("%s: paged %d flow runs in %d pages; want 5 in 3", path, len(ids), pages)
+		}
+	}
+
+	var evs []*store.Event
+	for i := range 5 {
+		uuid := fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i)
+		evs = append(evs, &store.Event{UUID: uuid, ConnectionID: c.ID, EventType: "device.user.remove", Published: at, ReceivedAt: at,
+			Raw: json.RawMessage(`{"uuid":"` + uuid + `","eventType":"device.user.remove","published":"2026-06-01T12:00:00.000Z"}`)})
+	}
+	if _, err := h.app.Store.PutEvents(t.Context(), evs, store.ViaPoll); err != nil {
+		t.Fatal(err)
+	}
+	if ids, pages := pageAll(t, h, "/api/v1/events?limit=2&connection=Prod", "events", "uuid"); len(ids) != 5 || pages != 3 {
+		t.Errorf("paged %d events in %d pages; want 5 in 3", len(ids), pages)
+	}
+
+	for _, path := range []string{"/api/v1/runs?beforeId=x", "/api/v1/flow-runs?beforeId=x", "/api/v1/events?beforeId=x"} {
+		if code, data := h.call("GET", path, nil, nil); code != http.StatusBadRequest || !strings.Contains(string(data), "beforeId needs before") {
+			t.Errorf("%s: %d %s; want 400 saying it needs before", path, code, data)
+		}
 	}
 }

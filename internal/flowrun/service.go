@@ -301,8 +301,8 @@ func (s *Service) GetRun(ctx context.Context, id string) (*store.FlowRun, error)
 }
 
 // ListRuns returns the runs of a flow (of every flow when flowID is "").
-func (s *Service) ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error) {
-	return s.store.ListFlowRuns(ctx, flowID, limit)
+func (s *Service) ListRuns(ctx context.Context, f store.FlowRunFilter) ([]*store.FlowRun, error) {
+	return s.store.ListFlowRunsPage(ctx, f)
 }
 
 // Steps returns a run's saved steps.

@@ -41,12 +41,16 @@ func (s *Server) eventSource(ctx context.Context, id string) (*api.EventSource, 
 }
 
 // listEvents answers GET /api/v1/events[?connection=&limit=], newest
-// first. connection is a connection's id or nickname.
+// first, with next when the page is full. connection is a connection's id or nickname.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.EventFilter{ConnectionID: q.Get("connection")}
 	var err error
 	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.Before, f.BeforeUUID, err = pageCursor(q); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -71,6 +75,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Events = append(out.Events, api.Event{UUID: e.UUID, EventType: e.EventType, Published: e.Published, ReceivedVia: e.ReceivedVia,
 			ReceivedAt: e.ReceivedAt, FlowRuns: runs, Connection: e.ConnectionID})
+	}
+	if last := len(evs) - 1; last >= 0 && len(evs) == pageLimit(f.Limit) {
+		out.Next = nextPage(r, q, evs[last].Published, evs[last].UUID, "connection", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }

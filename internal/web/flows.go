@@ -37,7 +37,7 @@ type Flows interface {
 	Cancel(ctx context.Context, runID string, actor store.Actor) (*store.FlowRun, error)
 	Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error)
 	GetRun(ctx context.Context, runID string) (*store.FlowRun, error)
-	ListRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
+	ListRuns(ctx context.Context, f store.FlowRunFilter) ([]*store.FlowRun, error)
 	Steps(ctx context.Context, runID string) ([]*store.FlowStep, error)
 	Items(ctx context.Context, runID, stepID string) ([]*store.FlowItem, error)
 	// ItemsPage returns at most limit of the step's items after index
@@ -304,21 +304,27 @@ func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r.URL.Query().Get("limit"))
-	if err != nil {
+	q := r.URL.Query()
+	var f store.FlowRunFilter
+	var err error
+	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	flowID := r.URL.Query().Get("flow")
+	if f.Before, f.BeforeID, err = pageCursor(q); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f.FlowID = q.Get("flow")
 	if id := r.PathValue("id"); id != "" {
-		f, _, err := s.Flows.Get(r.Context(), id)
+		fl, _, err := s.Flows.Get(r.Context(), id)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		flowID = f.ID
+		f.FlowID = fl.ID
 	}
-	runs, err := s.Flows.ListRuns(r.Context(), flowID, limit)
+	runs, err := s.Flows.ListRuns(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -326,6 +332,9 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 	out := api.FlowRunList{Runs: make([]api.FlowRun, 0, len(runs))}
 	for _, run := range runs {
 		out.Runs = append(out.Runs, flowRunHeader(run))
+	}
+	if last := len(runs) - 1; last >= 0 && len(runs) == pageLimit(f.Limit) {
+		out.Next = nextPage(r, q, runs[last].CreatedAt, runs[last].ID, "flow", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -139,14 +139,8 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if v := q.Get("before"); v != "" {
-		if f.Before, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			s.writeError(w, r, problem.New(problem.InvalidInput, "before must be an RFC 3339 time, not %q", v).WithDetail("field", "before"))
-			return
-		}
-	}
-	if f.BeforeID = q.Get("beforeId"); f.BeforeID != "" && f.Before.IsZero() {
-		s.writeError(w, r, problem.New(problem.InvalidInput, "beforeId needs before: give both, as the next address of the previous page does").WithDetail("field", "beforeId"))
+	if f.Before, f.BeforeID, err = pageCursor(q); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	runs, err := s.History.ListRuns(r.Context(), f)
@@ -158,21 +152,8 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	for _, run := range runs {
 		out.Runs = append(out.Runs, runJSON(run))
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 100
-	}
-	if len(runs) == limit {
-		last := runs[len(runs)-1]
-		next := url.Values{}
-		for _, k := range []string{"card", "connection", "flowRun", "limit"} {
-			if v := q.Get(k); v != "" {
-				next.Set(k, v)
-			}
-		}
-		next.Set("before", last.StartedAt.UTC().Format(time.RFC3339Nano))
-		next.Set("beforeId", last.ID)
-		out.Next = "/api/v1/runs?" + next.Encode()
+	if last := len(runs) - 1; last >= 0 && len(runs) == pageLimit(f.Limit) {
+		out.Next = nextPage(r, q, runs[last].StartedAt, runs[last].ID, "card", "connection", "flowRun", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -219,6 +200,45 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// pageCursor parses the cursor of a list's next page: before (an RFC 3339
+// time) and beforeId (the id of the previous page's last record).
+func pageCursor(q url.Values) (time.Time, string, error) {
+	var before time.Time
+	if v := q.Get("before"); v != "" {
+		var err error
+		if before, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return before, "", problem.New(problem.InvalidInput, "before must be an RFC 3339 time, not %q", v).WithDetail("field", "before")
+		}
+	}
+	id := q.Get("beforeId")
+	if id != "" && before.IsZero() {
+		return before, "", problem.New(problem.InvalidInput, "beforeId needs before: give both, as the next address of the previous page does").WithDetail("field", "beforeId")
+	}
+	return before, id, nil
+}
+
+// pageLimit is the page size a list answers for a parsed ?limit= value.
+func pageLimit(limit int) int {
+	if limit == 0 {
+		return 100
+	}
+	return limit
+}
+
+// nextPage is the address of the page after one whose last record is
+// (at, id): the request's path with its keep parameters and the cursor.
+func nextPage(r *http.Request, q url.Values, at time.Time, id string, keep ...string) string {
+	next := url.Values{}
+	for _, k := range keep {
+		if v := q.Get(k); v != "" {
+			next.Set(k, v)
+		}
+	}
+	next.Set("before", at.UTC().Format(time.RFC3339Nano))
+	next.Set("beforeId", id)
+	return r.URL.Path + "?" + next.Encode()
 }
 
 // queryLimit parses a ?limit= value (1..1000; empty means the default).

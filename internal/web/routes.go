@@ -13,15 +13,15 @@ import (
 // other parameter is refused, as unknown JSON fields are, so that a
 // misspelled filter fails instead of silently matching everything.
 var queryParams = map[string][]string{
-	"GET /api/v1/flows/{id}/runs":      {"limit", "flow"},
-	"GET /api/v1/flow-runs":            {"limit", "flow"},
+	"GET /api/v1/flows/{id}/runs":      {"limit", "flow", "before", "beforeId"},
+	"GET /api/v1/flow-runs":            {"limit", "flow", "before", "beforeId"},
 	"GET /api/v1/flow-runs/{id}":       {"items", "limit"},
 	"GET /api/v1/flow-runs/{id}/items": {"step", "after", "limit"},
 	"POST /api/v1/flows/{id}/runs":     {"wait"},
 	"GET /api/v1/runs":                 {"card", "connection", "flowRun", "limit", "before", "beforeId"},
 	"GET /api/v1/audit":                {"action", "connection", "actor", "limit", "before"},
 	"GET /api/v1/tokens":               {"all"},
-	"GET /api/v1/events":               {"connection", "limit"},
+	"GET /api/v1/events":               {"connection", "limit", "before", "beforeId"},
 }
 
 // checkQuery refuses a request with a query parameter its endpoint
