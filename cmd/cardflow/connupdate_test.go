@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"maps"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
-	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 // TestCLIConnectionsUpdate creates a connection with a wrong client
@@ -38,39 +35,16 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 	}
 
 	var printed strings.Builder
-	stdout, stderr := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
-	e := &env{stdin: strings.NewReader(oktaemu.DemoClientSecret + "\n"), stdout: stdout, stderr: stderr,
-		getenv: func(k string) string { return noEnv[k] }}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(context.Background(), []string{"connections", "update", "Rotated", "--client-secret-stdin", "--timeout", "10m"}, e)
-	}()
-	urlRe := regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
-	var authorizeURL string
-	for authorizeURL == "" {
-		select {
-		case code := <-done:
-			t.Fatalf("update ended (exit %d) before the sign-in\n%s%s", code, stdout, stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := urlRe.FindStringSubmatch(stdout.String()); m != nil {
-			authorizeURL = m[1]
-		}
-	}
+	w := startWaiting(t, noEnv, oktaemu.DemoClientSecret+"\n", "connections", "update", "Rotated", "--client-secret-stdin", "--timeout", "10m")
 	// Until the sign-in, the connection waits for its reauthorization.
 	if _, show, _ := runCLI(t, s.vars, "connections", "show", "Rotated"); !strings.Contains(show, "needs_reauthorization") || !strings.Contains(show, "client secret was changed") {
 		t.Errorf("after update, before the sign-in: want needs_reauthorization with the reason\n%s", show)
 	}
-	loc := s.emu.SignIn(t, authorizeURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
-	resp, err := s.emu.Client.Get(loc.String())
-	if err != nil {
-		t.Fatal(err)
+	s.signIn(t, w.authorizeURL, oktaemu.AdminLogin)
+	if code := <-w.done; code != exitOK || !strings.Contains(w.stdout.String(), "Status:           active") {
+		t.Fatalf("update: exit %d; want 0 and the active connection\n%s%s", code, w.stdout, w.stderr)
 	}
-	resp.Body.Close()
-	if code := <-done; code != exitOK || !strings.Contains(stdout.String(), "Status:           active") {
-		t.Fatalf("update: exit %d; want 0 and the active connection\n%s%s", code, stdout, stderr)
-	}
-	printed.WriteString(stdout.String() + stderr.String())
+	printed.WriteString(w.stdout.String() + w.stderr.String())
 
 	code, out, errOut = runCLI(t, s.vars, "run", "okta-devices/search-devices", "--connection", "Rotated", "--input", "resultSet=first")
 	if code != exitOK || !strings.Contains(out, "succeeded") {
@@ -79,7 +53,7 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 
 	// --no-reauthorize stores the secret and says what to do next.
 	var nrOut, nrErr strings.Builder
-	e = &env{stdin: strings.NewReader(oktaemu.DemoClientSecret), stdout: &nrOut, stderr: &nrErr,
+	e := &env{stdin: strings.NewReader(oktaemu.DemoClientSecret), stdout: &nrOut, stderr: &nrErr,
 		getenv: func(k string) string { return noEnv[k] }}
 	if code := run(context.Background(), []string{"connections", "update", "Rotated", "--client-secret-stdin", "--no-reauthorize"}, e); code != exitOK {
 		t.Fatalf("update --no-reauthorize: exit %d\n%s%s", code, &nrOut, &nrErr)
@@ -123,35 +97,12 @@ func TestCLIConnectionsUpdateRefusesService(t *testing.T) {
 func TestCLIConnectionsUpdateStopsWhenSignInFails(t *testing.T) {
 	s := startServer(t)
 	s.connect(t, "Demo org")
-	stdout, stderr := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
-	e := &env{stdin: strings.NewReader(oktaemu.DemoClientSecret), stdout: stdout, stderr: stderr,
-		getenv: func(k string) string { return s.vars[k] }}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(context.Background(), []string{"connections", "update", "Demo org", "--client-secret-stdin", "--timeout", "10m"}, e)
-	}()
-	urlRe := regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
-	var authorizeURL string
-	for authorizeURL == "" {
-		select {
-		case code := <-done:
-			t.Fatalf("update ended (exit %d) before the sign-in\n%s%s", code, stdout, stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := urlRe.FindStringSubmatch(stdout.String()); m != nil {
-			authorizeURL = m[1]
-		}
-	}
-	loc := s.emu.SignIn(t, authorizeURL, oktaemu.UnassignedLogin, oktaemu.DemoPassword)
-	resp, err := s.emu.Client.Get(loc.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if code := <-done; code != exitFailure {
+	w := startWaiting(t, s.vars, oktaemu.DemoClientSecret, "connections", "update", "Demo org", "--client-secret-stdin", "--timeout", "10m")
+	s.signIn(t, w.authorizeURL, oktaemu.UnassignedLogin)
+	if code := <-w.done; code != exitFailure {
 		t.Errorf("update: exit %d; want %d", code, exitFailure)
 	}
-	if got := stderr.String(); !strings.Contains(got, "reauthorization failed") || !strings.Contains(got, "not assigned") || !strings.Contains(got, "cardflow connections reauthorize") {
+	if got := w.stderr.String(); !strings.Contains(got, "reauthorization failed") || !strings.Contains(got, "not assigned") || !strings.Contains(got, "cardflow connections reauthorize") {
 		t.Errorf("update stderr %q; want the failure, its reason and what to run next", got)
 	}
 }

@@ -83,13 +83,52 @@ func (s *server) authorize(t *testing.T, what string, args ...string) string {
 	if err := json.Unmarshal([]byte(out), &started); err != nil {
 		t.Fatalf("%s --json: %v\n%s", what, err, out)
 	}
-	loc := s.emu.SignIn(t, started.AuthorizeURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	s.signIn(t, started.AuthorizeURL, oktaemu.AdminLogin)
+	return started.ID
+}
+
+// signIn signs in at the org as login like a browser, following the
+// redirect to cardflow's callback.
+func (s *server) signIn(t *testing.T, authorizeURL, login string) {
+	t.Helper()
+	loc := s.emu.SignIn(t, authorizeURL, login, oktaemu.DemoPassword)
 	resp, err := s.emu.Client.Get(loc.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return started.ID
+}
+
+// waiting is a CLI command running in the background that waits for a
+// sign-in: its output so far, the authorize URL it printed, and its exit
+// code once it ends.
+type waiting struct {
+	stdout, stderr *emutest.SyncBuffer
+	authorizeURL   string
+	done           chan int
+}
+
+var authorizeURLRe = regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
+
+// startWaiting runs the CLI with args (stdin from stdin, the environment
+// vars) until it prints an authorize URL, and fails the test if it ends
+// before.
+func startWaiting(t *testing.T, vars map[string]string, stdin string, args ...string) *waiting {
+	t.Helper()
+	w := &waiting{stdout: &emutest.SyncBuffer{}, stderr: &emutest.SyncBuffer{}, done: make(chan int, 1)}
+	e := &env{stdin: strings.NewReader(stdin), stdout: w.stdout, stderr: w.stderr, getenv: func(k string) string { return vars[k] }}
+	go func() { w.done <- run(context.Background(), args, e) }()
+	for w.authorizeURL == "" {
+		select {
+		case code := <-w.done:
+			t.Fatalf("%s ended (exit %d) before the sign-in\n%s%s", strings.Join(args[:2], " "), code, w.stdout, w.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if m := authorizeURLRe.FindStringSubmatch(w.stdout.String()); m != nil {
+			w.authorizeURL = m[1]
+		}
+	}
+	return w
 }
 
 func TestCLIReauthorizeScopeSelection(t *testing.T) {
@@ -430,34 +469,12 @@ steps:
 func TestCLIReauthorizeStopsWhenSignInFails(t *testing.T) {
 	s := startServer(t)
 	s.connect(t, "Demo org")
-	out, errOut := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
-	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: errOut, getenv: func(k string) string { return s.vars[k] }}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(context.Background(), []string{"connections", "reauthorize", "Demo org", "--timeout", "10m"}, e)
-	}()
-	urlRe := regexp.MustCompile(`(http://\S+/oauth2/v1/authorize\S+)`)
-	var authorizeURL string
-	for authorizeURL == "" {
-		select {
-		case code := <-done:
-			t.Fatalf("reauthorize ended (exit %d) before the sign-in\n%s%s", code, out, errOut)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := urlRe.FindStringSubmatch(out.String()); m != nil {
-			authorizeURL = m[1]
-		}
-	}
-	loc := s.emu.SignIn(t, authorizeURL, oktaemu.UnassignedLogin, oktaemu.DemoPassword)
-	resp, err := s.emu.Client.Get(loc.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if code := <-done; code != exitFailure {
+	w := startWaiting(t, s.vars, "", "connections", "reauthorize", "Demo org", "--timeout", "10m")
+	s.signIn(t, w.authorizeURL, oktaemu.UnassignedLogin)
+	if code := <-w.done; code != exitFailure {
 		t.Errorf("reauthorize: exit %d; want %d", code, exitFailure)
 	}
-	if !strings.Contains(errOut.String(), "reauthorization failed") || !strings.Contains(errOut.String(), "not assigned") {
+	if errOut := w.stderr.String(); !strings.Contains(errOut, "reauthorization failed") || !strings.Contains(errOut, "not assigned") {
 		t.Errorf("reauthorize stderr %q; want the failure and its reason", errOut)
 	}
 }
