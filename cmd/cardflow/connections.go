@@ -170,17 +170,16 @@ func scopeSelection(flags []string) *[]string {
 
 func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "connections create",
-		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-file FILE|-] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n"+
+		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-stdin | --client-secret-file FILE] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n"+
 			"connections create --auth service --nickname N --domain example.okta.com --client-id ID [--private-key-file FILE|-] [--key-algorithm ES256|RS256] [--dpop] [--scope S ...] [--json]\n\n"+
 			"A user connection (the default) signs in as a person: the client secret comes from\n"+
-			"--client-secret-file (\"-\" reads stdin), else from the environment variable\n"+
-			"CARDFLOW_CLIENT_SECRET, else from --client-secret (visible to other users of this\n"+
-			"machine while the command runs). A service connection (--auth service) acts as an\n"+
-			"Okta API Services app with private_key_jwt: give its private key (PEM or JWK) with\n"+
-			"--private-key-file, or let cardflow generate one; it prints the public JWK to add\n"+
-			"to the app.")
+			"stdin (--client-secret-stdin), a file (--client-secret-file), or the environment\n"+
+			"variable CARDFLOW_CLIENT_SECRET; never from the command line, where other users of\n"+
+			"this machine and the shell history would see it. A service connection (--auth\n"+
+			"service) acts as an Okta API Services app with private_key_jwt: give its private\n"+
+			"key (PEM or JWK) with --private-key-file, or let cardflow generate one; it prints\n"+
+			"the public JWK to add to the app.")
 	var in api.CreateConnectionRequest
-	var secretFile, secretFlag string
 	var scopes stringList
 	var timeout time.Duration
 	var noWait bool
@@ -188,8 +187,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&in.Nickname, "nickname", "", "the connection's name (unique per connector)")
 	fs.StringVar(&in.Domain, "domain", "", "the org's domain, e.g. example.okta.com")
 	fs.StringVar(&in.ClientID, "client-id", "", "client ID of the org's OAuth app")
-	fs.StringVar(&secretFile, "client-secret-file", "", "read the client secret from this file (\"-\" for stdin)")
-	fs.StringVar(&secretFlag, "client-secret", "", "the client secret (prefer --client-secret-file or CARDFLOW_CLIENT_SECRET)")
+	secretIn := addSecretFlags(fs, "the client secret")
 	fs.Var(&scopes, "scope", "custom scope to request (repeatable; comma-separated allowed); default: the connector's default scopes")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
 	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
@@ -204,8 +202,8 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	}
 	switch auth {
 	case "service":
-		if secretFile != "" || secretFlag != "" {
-			return usagef("--auth service authenticates with a private key, not a client secret: drop --client-secret/--client-secret-file; give --private-key-file or let cardflow generate a key")
+		if secretIn.given() {
+			return usagef("--auth service authenticates with a private key, not a client secret: drop the client secret option; give --private-key-file or let cardflow generate a key")
 		}
 		return createServiceConnection(ctx, e, o, in.Connector, in.Nickname, in.Domain, in.ClientID, scopeSelection(scopes), keyFile, keyAlg, dpop)
 	case "user":
@@ -215,7 +213,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("--auth %q: want user or service", auth)
 	}
-	secret, err := readSecret(e, secretFile, secretFlag)
+	secret, err := secretIn.read(e)
 	if err != nil {
 		return err
 	}
@@ -230,30 +228,6 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return awaitAuthorization(ctx, e, o, c, out.Connection.ID, out.AuthorizeURL, time.Time{}, -1, timeout, noWait)
-}
-
-// readSecret returns the client secret from a file, the environment or
-// the flag, in that order.
-func readSecret(e *env, file, flagValue string) (string, error) {
-	switch {
-	case file == "-":
-		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-		if err != nil {
-			return "", fmt.Errorf("read the client secret from stdin: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("read the client secret: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	case e.getenv("CARDFLOW_CLIENT_SECRET") != "":
-		return e.getenv("CARDFLOW_CLIENT_SECRET"), nil
-	case flagValue != "":
-		return flagValue, nil
-	}
-	return "", usagef("missing client secret: use --client-secret-file FILE (or - for stdin), CARDFLOW_CLIENT_SECRET, or --client-secret")
 }
 
 // lastAuthorizeEvent returns the newest connection.authorize audit event of

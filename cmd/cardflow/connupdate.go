@@ -18,11 +18,10 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 			"previous credentials are discarded, so the connection needs reauthorization: the\n"+
 			"command goes on to it (prints the authorize URL and waits) unless --no-reauthorize.\n"+
 			"A service connection has a key, not a secret: use rotate-key.")
-	var secretStdin, noReauth, noWait bool
-	var secretFile, clientID string
+	var noReauth, noWait bool
+	var clientID string
 	var timeout time.Duration
-	fs.BoolVar(&secretStdin, "client-secret-stdin", false, "read the new client secret from stdin")
-	fs.StringVar(&secretFile, "client-secret-file", "", "read the new client secret from this file")
+	secretIn := addSecretFlags(fs, "the new client secret")
 	fs.StringVar(&clientID, "client-id", "", "the new client ID; default: keep the current one")
 	fs.BoolVar(&noReauth, "no-reauthorize", false, "store the new credentials and stop; reauthorize later")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the reauthorization to finish")
@@ -31,25 +30,12 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if secretStdin && secretFile != "" {
-		return usagef("--client-secret-stdin and --client-secret-file contradict each other: use one")
-	}
 	if noReauth && noWait {
 		return usagef("--no-wait is for the reauthorization, which --no-reauthorize skips: drop one")
 	}
-	file := secretFile
-	if secretStdin {
-		file = "-"
-	}
-	if file == "" && e.getenv("CARDFLOW_CLIENT_SECRET") == "" {
-		return usagef("missing client secret: use --client-secret-stdin, --client-secret-file FILE or CARDFLOW_CLIENT_SECRET")
-	}
-	secret, err := readSecret(e, file, "")
+	secret, err := secretIn.read(e)
 	if err != nil {
 		return err
-	}
-	if secret == "" {
-		return usagef("the new client secret is empty: give the OAuth app's client secret")
 	}
 	c, err := o.client()
 	if err != nil {

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// secretSource is where a command reads a client secret from: stdin, a
+// file, or the environment variable CARDFLOW_CLIENT_SECRET, never the
+// command line (other users of the machine see a process's arguments, and
+// the shell keeps them in its history).
+type secretSource struct {
+	what  string // "the client secret", for messages
+	stdin bool
+	file  string
+	argv  string // --client-secret VALUE: refused with a remedy
+}
+
+// addSecretFlags registers --client-secret-stdin and --client-secret-file
+// on fs, and --client-secret only to refuse it with a clear remedy.
+func addSecretFlags(fs *flag.FlagSet, what string) *secretSource {
+	s := &secretSource{what: what}
+	fs.BoolVar(&s.stdin, "client-secret-stdin", false, "read "+what+" from stdin")
+	fs.StringVar(&s.file, "client-secret-file", "", "read "+what+" from this file (\"-\" for stdin)")
+	fs.StringVar(&s.argv, "client-secret", "", "refused: a secret on the command line is visible to others; use --client-secret-stdin, --client-secret-file or CARDFLOW_CLIENT_SECRET")
+	return s
+}
+
+// given reports whether any of the secret options was used.
+func (s *secretSource) given() bool { return s.stdin || s.file != "" || s.argv != "" }
+
+// read returns the secret from the one source the options name, else from
+// CARDFLOW_CLIENT_SECRET.
+func (s *secretSource) read(e *env) (string, error) {
+	const remedy = "use --client-secret-stdin, --client-secret-file FILE or the environment variable CARDFLOW_CLIENT_SECRET"
+	if s.argv != "" {
+		return "", usagef("--client-secret VALUE puts %s on the command line, where other users of this machine and the shell history see it: %s", s.what, remedy)
+	}
+	if s.stdin && s.file != "" {
+		return "", usagef("--client-secret-stdin and --client-secret-file contradict each other: use one")
+	}
+	var secret string
+	switch {
+	case s.stdin || s.file == "-":
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+		if err != nil {
+			return "", fmt.Errorf("read %s from stdin: %w", s.what, err)
+		}
+		secret = strings.TrimSpace(string(b))
+	case s.file != "":
+		b, err := os.ReadFile(s.file)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", s.what, err)
+		}
+		secret = strings.TrimSpace(string(b))
+	case e.getenv("CARDFLOW_CLIENT_SECRET") != "":
+		secret = e.getenv("CARDFLOW_CLIENT_SECRET")
+	default:
+		return "", usagef("missing client secret: %s", remedy)
+	}
+	if secret == "" {
+		return "", usagef("%s is empty: give the OAuth app's client secret", s.what)
+	}
+	return secret, nil
+}

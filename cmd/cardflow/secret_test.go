@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSecretSources reads a client secret from each allowed source, and
+// refuses the command line, two sources at once, and an empty secret, each
+// with a usage error that says what to do instead.
+func TestSecretSources(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.txt")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   string
+		envVar  string
+		want    string
+		wantErr string // a usage error containing this
+	}{
+		{name: "stdin", args: []string{"--client-secret-stdin"}, stdin: "from-stdin\n", want: "from-stdin"},
+		{name: "file dash is stdin", args: []string{"--client-secret-file", "-"}, stdin: "from-stdin", want: "from-stdin"},
+		{name: "file", args: []string{"--client-secret-file", file}, want: "from-file"},
+		{name: "a file beats the environment", args: []string{"--client-secret-file", file}, envVar: "from-env", want: "from-file"},
+		{name: "environment", envVar: "from-env", want: "from-env"},
+		{name: "command line refused", args: []string{"--client-secret", "s3cr3t-canary"}, envVar: "from-env", wantErr: "command line"},
+		{name: "two sources", args: []string{"--client-secret-stdin", "--client-secret-file", file}, wantErr: "contradict"},
+		{name: "empty", args: []string{"--client-secret-file", empty}, wantErr: "is empty"},
+		{name: "none", wantErr: "CARDFLOW_CLIENT_SECRET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			src := addSecretFlags(fs, "the client secret")
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			e := &env{stdin: strings.NewReader(tt.stdin), getenv: func(k string) string {
+				if k == "CARDFLOW_CLIENT_SECRET" {
+					return tt.envVar
+				}
+				return ""
+			}}
+			got, err := src.read(e)
+			if tt.wantErr != "" {
+				var ue *usageError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("read: %v; want a usage error containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cr3t-canary") {
+					t.Errorf("the error repeats the secret: %v", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("read = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
