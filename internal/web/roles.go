@@ -68,6 +68,7 @@ var routeRoles = map[string]access.Role{
 	"GET /runs/{id}":                     access.Viewer,
 	"GET /flows":                         access.Viewer,
 	"GET /flows/{id}":                    access.Viewer,
+	"GET /flows/{id}/versions/{n}":       access.Viewer,
 	"GET /flow-runs/{id}":                access.Viewer,
 	"GET /audit":                         access.Viewer,
 	"GET /events":                        access.Viewer,

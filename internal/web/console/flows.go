@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,6 +25,8 @@ type Flows interface {
 	GetFlowRun(ctx context.Context, id string) (*store.FlowRun, error)
 	ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowStep, error)
 	ListFlowItemsPage(ctx context.Context, runID, stepID string, after, limit int) ([]*store.FlowItem, error)
+	ListFlowVersions(ctx context.Context, flowID string) ([]*store.FlowVersion, error)
+	GetFlowVersion(ctx context.Context, flowID string, version int) (*store.FlowVersion, error)
 }
 
 // FlowRunner plans and starts flows; the app's flow service satisfies it.
@@ -53,6 +56,7 @@ func (c *Console) flowRoutes(mux *web.Mux) {
 	}
 	mux.Handle("GET /flows", c.auth(c.listFlows))
 	mux.Handle("GET /flows/{id}", c.auth(c.showFlow))
+	mux.Handle("GET /flows/{id}/versions/{n}", c.auth(c.showFlowVersion))
 	mux.Handle("GET /flow-runs/{id}", c.auth(c.showFlowRun))
 	if c.FlowRunner != nil {
 		mux.Handle("POST /flows/{id}/plan", c.auth(c.planFlow))
@@ -237,7 +241,10 @@ type flowData struct {
 	Inputs  []flowInput
 	Runs    []*store.FlowRun
 	Pager   pager // of the runs
-	Plan    *flow.PlanResult
+	// Versions are the flow's stored versions, newest first, without
+	// their sources.
+	Versions []*store.FlowVersion
+	Plan     *flow.PlanResult
 	Error   *shownError
 }
 
@@ -255,6 +262,9 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 		return nil, err
 	}
 	d.Trigger = triggerOf(d.Flow)
+	if d.Versions, err = c.Flows.ListFlowVersions(ctx, d.Flow.ID); err != nil {
+		return nil, err
+	}
 	if d.Runs, d.Pager, err = c.flowRunsPage(ctx, "/flows/"+url.PathEscape(d.Flow.ID), url.Values{}, d.Flow.ID, "before"); err != nil {
 		return nil, err
 	}
@@ -298,6 +308,47 @@ func (c *Console) showFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 		}
 	}
 	c.render(w, r, s, http.StatusOK, "flow", d.Flow.Name, d)
+}
+
+// flowVersionData is the page of one stored version of a flow.
+type flowVersionData struct {
+	Flow    *store.Flow
+	Version *store.FlowVersion
+	// Older and Newer are the neighbouring versions' numbers; 0 for none.
+	Older, Newer int
+}
+
+// showFlowVersion shows one stored version of a flow with its document,
+// as a run of that version ran it.
+func (c *Console) showFlowVersion(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	f, err := c.Flows.GetFlow(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 {
+		c.notFound(w, r, s, fmt.Sprintf("A flow version is a whole number from 1; flow %s has versions 1 to %d.", f.Name, f.Version))
+		return
+	}
+	v, err := c.Flows.GetFlowVersion(ctx, f.ID, n)
+	if errors.Is(err, store.ErrNotFound) {
+		c.notFound(w, r, s, fmt.Sprintf("Flow %s has no version %d; its versions are 1 to %d.", f.Name, n, f.Version))
+		return
+	}
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d := flowVersionData{Flow: f, Version: v}
+	if n > 1 {
+		d.Older = n - 1
+	}
+	if n < f.Version {
+		d.Newer = n + 1
+	}
+	c.render(w, r, s, http.StatusOK, "flowversion", fmt.Sprintf("%s, version %d", f.Name, n), d)
 }
 
 func (c *Console) planFlow(w http.ResponseWriter, r *http.Request, s *reqState) {

@@ -339,8 +339,8 @@ func TestBrowserFlowRunPages(t *testing.T) {
 	if n := strings.Count(items(), "Skipped"); n != 100 {
 		t.Errorf("back at the first page: %d items; want 100", n)
 	}
-	if got := b.text(`//*[@id="flow-run-version"]`); got != "1" {
-		t.Errorf("the run's flow version reads %q; want 1", got)
+	if got := b.text(`//*[@id="flow-run-version"]`); got != "Version 1" {
+		t.Errorf("the run's flow version reads %q; want Version 1", got)
 	}
 
 	// A rerun's page names the version it ran and links the run it repeats.
@@ -355,8 +355,8 @@ func TestBrowserFlowRunPages(t *testing.T) {
 	if got := b.text(`//*[@id="flow-run-rerun-of"]`); got != run.ID {
 		t.Errorf("the rerun's page says it repeats %q; want %s", got, run.ID)
 	}
-	if got := b.text(`//*[@id="flow-run-version"]`); got != "1" {
-		t.Errorf("the rerun's flow version reads %q; want 1", got)
+	if got := b.text(`//*[@id="flow-run-version"]`); got != "Version 1" {
+		t.Errorf("the rerun's flow version reads %q; want Version 1", got)
 	}
 }
 

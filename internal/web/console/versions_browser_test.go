@@ -1,0 +1,87 @@
+package console_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestBrowserFlowVersions: a flow's page lists its stored versions, each
+// version has a page with its document and links to its neighbours, a
+// run's page links to the version it ran, and a version that does not
+// exist gets a page that says which do.
+func TestBrowserFlowVersions(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	for _, doc := range []string{versionedFlow("first-draft"), versionedFlow("second-draft")} {
+		code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", doc)
+		if code != http.StatusCreated || json.Unmarshal([]byte(body), &stored) != nil {
+			t.Fatalf("store the flow: %d %s", code, body)
+		}
+	}
+	code, body := e.api(t, http.MethodPost, "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", "application/json", `{"inputs":{"ids":["guo1"]}}`)
+	var run struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &run) != nil || run.Status != "succeeded" {
+		t.Fatalf("run: %d %s", code, body)
+	}
+
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/flows/" + stored.Flow.ID)
+	versions := strings.ToLower(b.text(`//*[@aria-label="Versions"]//table`)) // tags are upper case by CSS
+	if !strings.Contains(versions, "version 2 current") || !strings.Contains(versions, "version 1") ||
+		strings.Index(versions, "version 2") > strings.Index(versions, "version 1") {
+		t.Errorf("the versions table reads %q; want version 2 (current) above version 1", versions)
+	}
+
+	b.click(link("Version 1"))
+	src := b.text(`//*[@id="flow-version-source"]`)
+	if !strings.Contains(src, "first-draft") || strings.Contains(src, "second-draft") {
+		t.Errorf("version 1's document reads %q; want the first document", src)
+	}
+	b.wantText("An earlier version", "The current version is version 2.")
+	b.click(`//nav[@aria-label="Other versions"]//a[@rel="next"]`)
+	if src := b.text(`//*[@id="flow-version-source"]`); !strings.Contains(src, "second-draft") {
+		t.Errorf("version 2's document reads %q; want the second document", src)
+	}
+	b.wantText("This is the flow's current version")
+	if nav := b.text(`//nav[@aria-label="Other versions"]`); nav != "← Version 1" {
+		t.Errorf("the current version's page links %q; want only the older version 1", nav)
+	}
+
+	b.open("/flow-runs/" + run.ID)
+	b.click(link("Version 2"))
+	if loc := b.location(); !strings.HasSuffix(loc, "/flows/"+stored.Flow.ID+"/versions/2") {
+		t.Errorf("the run's version link leads to %s; want version 2's page", loc)
+	}
+
+	b.open("/flows/" + stored.Flow.ID + "/versions/9")
+	b.wantText("Not found", "has no version 9; its versions are 1 to 2")
+	b.open("/flows/" + stored.Flow.ID + "/versions/latest")
+	b.wantText("Not found", "whole number from 1")
+}
+
+// versionedFlow is a flow whose description tells its versions apart; its
+// one step is skipped, so running it calls no card.
+func versionedFlow(description string) string {
+	return `name: versioned
+description: ` + description + `
+inputs:
+  ids: {type: list, required: true}
+steps:
+  - id: each
+    card: okta-devices/read-device
+    connection: Prod
+    for_each: ${{ inputs.ids }}
+    if: ${{ false }}
+    input:
+      deviceId: ${{ item }}
+`
+}
