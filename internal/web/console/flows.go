@@ -245,7 +245,7 @@ type flowData struct {
 	// their sources.
 	Versions []*store.FlowVersion
 	Plan     *flow.PlanResult
-	Error   *shownError
+	Error    *shownError
 }
 
 // flowPage loads a flow, its runs and its input form (filled from values
