@@ -89,6 +89,7 @@ var routeRoles = map[string]access.Role{
 	"GET /connections/new-service":       access.Admin,
 	"POST /connections/service":          access.Admin,
 	"POST /connections/{id}/test":        access.Admin,
+	"POST /connections/{id}/rotate-key":  access.Admin,
 	"GET /connections/{id}/reauthorize":  access.Admin,
 	"POST /connections/{id}/reauthorize": access.Admin,
 	"GET /connections/{id}/edit":         access.Admin,

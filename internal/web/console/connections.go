@@ -27,6 +27,7 @@ func (c *Console) connectionRoutes(mux *web.Mux) {
 	mux.Handle("POST /connections/service", c.auth(c.createServiceConnection))
 	mux.Handle("GET /connections/{id}", c.auth(c.showConnection))
 	mux.Handle("POST /connections/{id}/test", c.auth(c.testConnection))
+	mux.Handle("POST /connections/{id}/rotate-key", c.auth(c.rotateKey))
 	mux.Handle("GET /connections/{id}/reauthorize", c.auth(c.reauthorizePage))
 	mux.Handle("POST /connections/{id}/reauthorize", c.auth(c.reauthorize))
 	mux.Handle("GET /connections/{id}/edit", c.auth(c.editPage))
@@ -416,6 +417,20 @@ func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqS
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: " + res.StatusReason, Remedy: res.Remedy})
 	}
 	http.Redirect(w, r, "/connections/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// rotateKey makes a service connection's next key pair: the page shows its
+// public JWK to add to the app; the connection keeps using its key until
+// the org accepts a token request signed with the new one.
+func (c *Console) rotateKey(w http.ResponseWriter, r *http.Request, s *reqState) {
+	id := r.PathValue("id")
+	if _, _, err := c.Connections.RotateKey(r.Context(), id, r.PostFormValue("keyAlgorithm"), s.actor()); err != nil {
+		_, e := c.publicError(r.Context(), err)
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "No new key was made: " + e.Message, Remedy: e.Remedy})
+	} else {
+		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "A new key is made: add its public key (below) to the API Services app, then press Test. Until the org accepts it, the connection keeps using its current key."})
+	}
+	http.Redirect(w, r, "/connections/"+url.PathEscape(id)+"#public-key", http.StatusSeeOther)
 }
 
 // reauthForm is the Reauthorize form.

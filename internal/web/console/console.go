@@ -34,6 +34,7 @@ type Connections interface {
 	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
 	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)
 	Update(ctx context.Context, idOrNickname string, in connection.UpdateInput, actor store.Actor) (*connection.View, error)
+	RotateKey(ctx context.Context, idOrNickname, alg string, actor store.Actor) (*connection.View, json.RawMessage, error)
 }
 
 // Runs reads card-run history; store.Store satisfies it.
