@@ -302,29 +302,16 @@ steps:
 func TestBrowserFlowRunPages(t *testing.T) {
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
-	var stored struct {
-		Flow struct{ ID string } `json:"flow"`
-	}
-	code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", pagedFlow)
-	if code != http.StatusCreated || json.Unmarshal([]byte(body), &stored) != nil {
-		t.Fatalf("store the flow: %d %s", code, body)
-	}
+	flowID := e.storeFlow(t, pagedFlow)
 	ids := make([]string, 130)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("guo%04d", i)
 	}
 	in, _ := json.Marshal(map[string]any{"inputs": map[string]any{"ids": ids}})
-	code, body = e.api(t, http.MethodPost, "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", "application/json", string(in))
-	var run struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-	}
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &run) != nil || run.Status != "succeeded" {
-		t.Fatalf("run: %d %s", code, body)
-	}
+	runID := e.runFlow(t, flowID, string(in))
 	b := newTab(t, e)
 	b.signIn()
-	b.open("/flow-runs/" + run.ID)
+	b.open("/flow-runs/" + runID)
 	items := func() string { return b.text(`//section[@id="step-each"]//table`) }
 	if n := strings.Count(items(), "Skipped"); n != 100 {
 		t.Errorf("the first page shows %d items; want 100", n)
@@ -344,7 +331,7 @@ func TestBrowserFlowRunPages(t *testing.T) {
 	}
 
 	// A rerun's page names the version it ran and links the run it repeats.
-	code, body = e.api(t, http.MethodPost, "/api/v1/flow-runs/"+run.ID+"/rerun", "application/json", `{}`)
+	code, body := e.api(t, http.MethodPost, "/api/v1/flow-runs/"+runID+"/rerun", "application/json", `{}`)
 	var again struct {
 		ID string `json:"id"`
 	}
@@ -352,8 +339,8 @@ func TestBrowserFlowRunPages(t *testing.T) {
 		t.Fatalf("rerun: %d %s", code, body)
 	}
 	b.open("/flow-runs/" + again.ID)
-	if got := b.text(`//*[@id="flow-run-rerun-of"]`); got != run.ID {
-		t.Errorf("the rerun's page says it repeats %q; want %s", got, run.ID)
+	if got := b.text(`//*[@id="flow-run-rerun-of"]`); got != runID {
+		t.Errorf("the rerun's page says it repeats %q; want %s", got, runID)
 	}
 	if got := b.text(`//*[@id="flow-run-version"]`); got != "Version 1" {
 		t.Errorf("the rerun's flow version reads %q; want Version 1", got)
@@ -365,23 +352,11 @@ func TestBrowserFlowRunPages(t *testing.T) {
 func TestBrowserDeleteFlow(t *testing.T) {
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
-	var stored struct {
-		Flow struct{ ID string } `json:"flow"`
-	}
-	code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", pagedFlow)
-	if code != http.StatusCreated || json.Unmarshal([]byte(body), &stored) != nil {
-		t.Fatalf("store the flow: %d %s", code, body)
-	}
-	code, body = e.api(t, http.MethodPost, "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", "application/json", `{"inputs":{"ids":["a","b"]}}`)
-	var run struct {
-		ID string `json:"id"`
-	}
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &run) != nil {
-		t.Fatalf("run: %d %s", code, body)
-	}
+	flowID := e.storeFlow(t, pagedFlow)
+	runID := e.runFlow(t, flowID, `{"inputs":{"ids":["a","b"]}}`)
 	b := newTab(t, e)
 	b.signIn()
-	b.open("/flows/" + stored.Flow.ID)
+	b.open("/flows/" + flowID)
 	b.click(button("Delete"))
 	b.wantText("Delete many-items?", "Its runs keep their history")
 	b.click(button("Delete"))
@@ -389,9 +364,9 @@ func TestBrowserDeleteFlow(t *testing.T) {
 		b.fatalf("deleting led to %s; want the flows list", loc)
 	}
 	b.wantText("Deleted the flow many-items.")
-	if code, _ := e.api(t, http.MethodGet, "/api/v1/flows/"+stored.Flow.ID, "", ""); code != http.StatusNotFound {
+	if code, _ := e.api(t, http.MethodGet, "/api/v1/flows/"+flowID, "", ""); code != http.StatusNotFound {
 		t.Errorf("the deleted flow answers %d; want 404", code)
 	}
-	b.open("/flow-runs/" + run.ID)
+	b.open("/flow-runs/" + runID)
 	b.wantText("many-items", "Succeeded")
 }

@@ -14,27 +14,13 @@ import (
 func TestBrowserFlowVersions(t *testing.T) {
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
-	var stored struct {
-		Flow struct{ ID string } `json:"flow"`
-	}
-	for _, doc := range []string{versionedFlow("first-draft"), versionedFlow("second-draft")} {
-		code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", doc)
-		if code != http.StatusCreated || json.Unmarshal([]byte(body), &stored) != nil {
-			t.Fatalf("store the flow: %d %s", code, body)
-		}
-	}
-	code, body := e.api(t, http.MethodPost, "/api/v1/flows/"+stored.Flow.ID+"/runs?wait=true", "application/json", `{"inputs":{"ids":["guo1"]}}`)
-	var run struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-	}
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &run) != nil || run.Status != "succeeded" {
-		t.Fatalf("run: %d %s", code, body)
-	}
+	e.storeFlow(t, versionedFlow("first-draft"))
+	flowID := e.storeFlow(t, versionedFlow("second-draft"))
+	runID := e.runFlow(t, flowID, `{"inputs":{"ids":["guo1"]}}`)
 
 	b := newTab(t, e)
 	b.signIn()
-	b.open("/flows/" + stored.Flow.ID)
+	b.open("/flows/" + flowID)
 	versions := strings.ToLower(b.text(`//*[@aria-label="Versions"]//table`)) // tags are upper case by CSS
 	if !strings.Contains(versions, "version 2 current") || !strings.Contains(versions, "version 1") ||
 		strings.Index(versions, "version 2") > strings.Index(versions, "version 1") {
@@ -56,16 +42,45 @@ func TestBrowserFlowVersions(t *testing.T) {
 		t.Errorf("the current version's page links %q; want only the older version 1", nav)
 	}
 
-	b.open("/flow-runs/" + run.ID)
+	b.open("/flow-runs/" + runID)
 	b.click(link("Version 2"))
-	if loc := b.location(); !strings.HasSuffix(loc, "/flows/"+stored.Flow.ID+"/versions/2") {
+	if loc := b.location(); !strings.HasSuffix(loc, "/flows/"+flowID+"/versions/2") {
 		t.Errorf("the run's version link leads to %s; want version 2's page", loc)
 	}
 
-	b.open("/flows/" + stored.Flow.ID + "/versions/9")
+	b.open("/flows/" + flowID + "/versions/9")
 	b.wantText("Not found", "has no version 9; its versions are 1 to 2")
-	b.open("/flows/" + stored.Flow.ID + "/versions/latest")
+	b.open("/flows/" + flowID + "/versions/latest")
 	b.wantText("Not found", "whole number from 1")
+}
+
+// storeFlow stores a flow document through the API and returns the
+// flow's id.
+func (e *env) storeFlow(t *testing.T, doc string) string {
+	t.Helper()
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", doc)
+	if code != http.StatusCreated || json.Unmarshal([]byte(body), &stored) != nil || stored.Flow.ID == "" {
+		t.Fatalf("store the flow: %d %s", code, body)
+	}
+	return stored.Flow.ID
+}
+
+// runFlow runs a stored flow through the API with the JSON request body,
+// waits for it, and returns the run's id; the run must succeed.
+func (e *env) runFlow(t *testing.T, flowID, body string) string {
+	t.Helper()
+	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs?wait=true", "application/json", body)
+	var run struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(out), &run) != nil || run.Status != "succeeded" {
+		t.Fatalf("run flow %s: %d %s", flowID, code, out)
+	}
+	return run.ID
 }
 
 // versionedFlow is a flow whose description tells its versions apart; its
