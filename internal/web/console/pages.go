@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +74,47 @@ var funcs = template.FuncMap{
 	"runTrigger": runTrigger,
 	"actor":      actorName,
 	"keyField":   keyField,
+	"field":      newFormField,
+}
+
+// formField is the data of the "field" template: one labelled input of a
+// form with its help and, when the form came back with one, its error.
+type formField struct {
+	ID, Label, Type, Value, Placeholder, Autocomplete, Help string
+	MaxLength                                               int
+	NoSpellcheck                                            bool
+	Err                                                     shownError
+}
+
+// newFormField builds a formField named id (its name, and the key of its
+// error in errs) from options "type=password", "placeholder=…",
+// "maxlength=100", "autocomplete=…" and "nospellcheck". The defaults are
+// a text input with autocomplete off. An unknown option is a template
+// bug: it fails the page.
+func newFormField(id, label, value, help string, errs map[string]shownError, opts ...string) (formField, error) {
+	f := formField{ID: id, Label: label, Value: value, Help: help, Type: "text", Autocomplete: "off", Err: errs[id]}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "type":
+			f.Type = v
+		case "placeholder":
+			f.Placeholder = v
+		case "autocomplete":
+			f.Autocomplete = v
+		case "maxlength":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return f, fmt.Errorf("field %s: maxlength %q", id, v)
+			}
+			f.MaxLength = n
+		case "nospellcheck":
+			f.NoSpellcheck = true
+		default:
+			return f, fmt.Errorf("field %s: unknown option %q", id, o)
+		}
+	}
+	return f, nil
 }
 
 // publicKeyField is the data of the "publickey" template: a read-only
