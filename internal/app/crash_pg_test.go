@@ -46,7 +46,9 @@ func TestPGCrashAroundRefresh(t *testing.T) {
 				t.Fatalf("the killed server sent %d refresh requests; want %d", sent, wantSent)
 			}
 
-			c2 := startChild(t, emu, dirB, "", "-db", dsn)
+			// The other server's clock is past the dead server's refresh
+			// lease, as it would be after waiting for the lease to lapse.
+			c2 := startChild(t, emu, dirB, "", "-db", dsn, "-clock-file", pastRefreshLease(t))
 			h2 := c2.harness(emu, dirB)
 			if got := h2.connection(conn.ID); got.Status != "active" {
 				t.Fatalf("on the other server: status %q (%s); want active", got.Status, got.StatusReason)

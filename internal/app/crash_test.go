@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,6 +100,20 @@ func (c *child) waitKilledWithin(d time.Duration) {
 	}
 }
 
+// refreshLeaseLapsed is a clock offset past the refresh lease (6 s by
+// default) of a server that died just now, well inside the retry window of
+// its interrupted refresh (20 s).
+const refreshLeaseLapsed = "7s"
+
+// pastRefreshLease returns a clock file (see fileClock) that runs a server
+// refreshLeaseLapsed ahead of the wall clock.
+func pastRefreshLease(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "clock")
+	moveClocks(t, path, refreshLeaseLapsed)
+	return path
+}
+
 // TestCrashAroundRefresh kills a real server process with SIGKILL before
 // the refresh request, after Okta answered but before the commit, and after
 // the commit, then restarts it: the connection must still work (or, past
@@ -134,8 +149,11 @@ func TestCrashAroundRefresh(t *testing.T) {
 				t.Fatalf("the killed server sent %d refresh requests; want %d", sent, wantSent)
 			}
 
-			// Restart without the failpoint.
-			c2 := startChild(t, emu, dir, "")
+			// Restart without the failpoint, its clock past the dead
+			// server's refresh lease: it need not wait for the lease to
+			// lapse, and the interrupted refresh is as old as it would be
+			// by then.
+			c2 := startChild(t, emu, dir, "", "-clock-file", pastRefreshLease(t))
 			h2 := c2.harness(emu, dir)
 			got := h2.connection(conn.ID)
 			if got.Status != "active" {
@@ -198,7 +216,9 @@ func TestCrashMidFlowRun(t *testing.T) {
 func crashMidFlowRun(t *testing.T, failpoint string, wantInterrupted bool) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 80})
 	dir := t.TempDir()
-	c1 := startChild(t, emu, dir, failpoint, "-flow-lease-ttl", "2s")
+	// The card runs' leases outlast the test (the restarted server's
+	// clock included): only the resumed flow run can end them interrupted.
+	c1 := startChild(t, emu, dir, failpoint, "-flow-lease-ttl", "2s", "-card-lease-ttl", "1h")
 	h1 := c1.harness(emu, dir)
 	h1.connect("Prod")
 
@@ -235,7 +255,11 @@ func crashMidFlowRun(t *testing.T, failpoint string, wantInterrupted bool) {
 		t.Fatalf("%d of %d devices were suspended before the crash; want the crash mid-run", done, want)
 	}
 
-	c2 := startChild(t, emu, dir, "", "-flow-lease-ttl", "2s")
+	// The restarted server's clock is past the dead server's lease on the
+	// run: it claims the run at once instead of waiting for it to lapse.
+	clock := filepath.Join(t.TempDir(), "clock")
+	moveClocks(t, clock, "1m")
+	c2 := startChild(t, emu, dir, "", "-flow-lease-ttl", "2s", "-card-lease-ttl", "1h", "-clock-file", clock)
 	h2 := c2.harness(emu, dir)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
