@@ -32,10 +32,16 @@ func killDuringDirectRun(t *testing.T, c *child, device string) {
 }
 
 // moveClocks makes the servers started with -clock-file path run d ahead
-// of the wall clock: past the lease of a server that died just now.
+// of the wall clock (e.g. past the lease of a server that died just now).
+// The file is replaced whole, so that a server reading it while it moves
+// sees the old offset or the new one.
 func moveClocks(t *testing.T, path, d string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(d), 0o600); err != nil {
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(d), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -47,6 +47,7 @@ func serveChild(args []string) int {
 	fs.DurationVar(&cfg.EventPollInterval, "event-poll-interval", 0, "")
 	fs.DurationVar(&cfg.FlowLeaseTTL, "flow-lease-ttl", 15*time.Second, "")
 	fs.DurationVar(&cfg.CardLeaseTTL, "card-lease-ttl", 15*time.Second, "")
+	fs.DurationVar(&cfg.SchedulePoll, "schedule-poll", 0, "")
 	fs.Func("clock-file", "", func(path string) error {
 		cfg.Now = fileClock(path)
 		return nil
@@ -76,8 +77,8 @@ func serveChild(args []string) int {
 
 // fileClock is a clock that a test moves from outside the process: the
 // wall clock plus the duration written in the file at path (none while the
-// file is absent). A test that waits for a scheduled tick moves the
-// servers' clocks to just before it instead of waiting for it.
+// file is absent; see moveClocks). Tests move the servers' clocks to a
+// scheduled tick, or past a dead server's lease, instead of waiting.
 func fileClock(path string) func() time.Time {
 	return func() time.Time {
 		now := time.Now()

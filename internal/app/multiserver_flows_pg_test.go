@@ -104,8 +104,8 @@ func TestMultiServerFlowRunsClaimedOnce(t *testing.T) {
 // TestMultiServerFlowRunTakeover kills one `cardflow serve` process with
 // SIGKILL in the middle of a flow run; another server on the same database
 // (its own data directory, the same sealing key) picks the run up once the
-// dead server's lease has expired, and finishes it without repeating an
-// item.
+// dead server's lease has expired on its clock, and finishes it without
+// repeating an item.
 func TestMultiServerFlowRunTakeover(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 80})
 	dsn := pgtest.NewDatabase(t)
@@ -138,8 +138,15 @@ func TestMultiServerFlowRunTakeover(t *testing.T) {
 		t.Fatalf("after the crash the run is %q held by %q; want running, held by the dead server", dead.Status, dead.Owner)
 	}
 
-	c2 := startChild(t, emu, dirB, "", "-db", dsn, "-flow-lease-ttl", "2s")
+	// The other server starts with its clock an hour behind, well inside
+	// the dead server's lease, which it must leave alone; then its clock
+	// moves just past the lease's end, and it takes the run over.
+	clock := filepath.Join(t.TempDir(), "clock")
+	moveClocks(t, clock, "-1h")
+	c2 := startChild(t, emu, dirB, "", "-db", dsn, "-flow-lease-ttl", "2s", "-clock-file", clock)
 	h2 := c2.harness(emu, dirB)
+	moved := time.Now()
+	moveClocks(t, clock, (time.Until(dead.LeaseUntil) + time.Millisecond).String())
 	run = waitFlowRun(t, h2, run.ID, 60*time.Second)
 	if run.Status != "succeeded" || run.Steps[1].Succeeded != want || run.Steps[1].Failed != 0 {
 		t.Fatalf("resumed run: %+v; want succeeded with %d items", run, want)
@@ -154,9 +161,8 @@ func TestMultiServerFlowRunTakeover(t *testing.T) {
 	if after.Owner == dead.Owner {
 		t.Errorf("the run is still held by the dead server %q; want the other server", dead.Owner)
 	}
-	resumedAt := logTime(t, c2.stderr.String(), "resuming an interrupted flow run")
-	if resumedAt.Before(dead.LeaseUntil) {
-		t.Errorf("the other server resumed the run at %v, before the dead server's lease expired at %v", resumedAt, dead.LeaseUntil)
+	if resumedAt := logTime(t, c2.stderr.String(), "resuming an interrupted flow run"); resumedAt.Before(moved) {
+		t.Errorf("the other server resumed the run at %v, while its clock stood an hour before the dead server's lease expired at %v", resumedAt, dead.LeaseUntil)
 	}
 }
 
