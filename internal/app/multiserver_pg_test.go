@@ -16,6 +16,7 @@ import (
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/ratebudget"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
@@ -217,24 +218,41 @@ func label(m *dto.Metric, name string) string {
 // 2.5 s, wanting more than two windows' worth. Sharing the org's budget
 // through the database, they fill both windows and no call is answered
 // 429 (with a budget each, both would take the whole new window).
+//
+// The org and both servers run on one clock, and the servers' waits for
+// the budget move it forward instead of sleeping; the test stops when a
+// wait would reach the third window.
 func TestMultiServerSharedRateBudget(t *testing.T) {
 	const (
 		limit       = 20
 		perServer   = 30
 		concurrency = 6
-		giveUpAfter = 6 * time.Second
 	)
-	emu := emutest.Start(t, oktaemu.Config{Devices: 10, RateLimitPerMinute: limit})
-	a, b, _ := pgServers(t, emu, nil)
+	clock := &shiftedClock{}
+	emu := emutest.Start(t, oktaemu.Config{Devices: 10, RateLimitPerMinute: limit, Now: clock.now})
+	ctx, giveUp := context.WithCancel(t.Context())
+	defer giveUp()
+	var thirdWindow atomic.Int64 // unix nanoseconds; 0 until set below
+	sleep := func(_ context.Context, d time.Duration) error {
+		if end := thirdWindow.Load(); end != 0 && !clock.now().Add(d).Before(time.Unix(0, end)) {
+			giveUp()
+			return ctx.Err()
+		}
+		clock.advance(max(d, 0))
+		return nil
+	}
+	a, b, _ := pgServers(t, emu, func(c *Config) {
+		c.Now = clock.now
+		c.rewire = func(a *App) { a.Executor.Budget.(*ratebudget.Shared).Sleep = sleep }
+	})
 	a.connect("Prod")
 	// The device to read is looked up without cardflow, so that its
 	// budget knows nothing of the org before the clock moves.
 	device := activeDevice(t, emu)
-	endWindowSoon(t, emu, 2500*time.Millisecond)
+	windowEnd := endWindowSoon(t, clock, 2500*time.Millisecond)
+	thirdWindow.Store(windowEnd.Add(time.Minute).UnixNano())
 	before := emu.Stats(t)["GET /api/v1/devices/{deviceId}"]
 
-	ctx, cancel := context.WithTimeout(t.Context(), giveUpAfter)
-	defer cancel()
 	var succeeded atomic.Int64
 	var wg sync.WaitGroup
 	for _, h := range []*harness{a, b} {
@@ -267,7 +285,7 @@ func TestMultiServerSharedRateBudget(t *testing.T) {
 		t.Errorf("%d runs succeeded; want at least %d (runs in both windows)", got, want)
 	}
 	if got := succeeded.Load(); got >= 2*perServer {
-		t.Errorf("all %d runs succeeded within %v; want some held for the third window", got, giveUpAfter)
+		t.Errorf("all %d runs succeeded before the third window; want some held for it", got)
 	}
 }
 
@@ -319,14 +337,16 @@ func activeDevice(t testing.TB, emu *emutest.Server) string {
 	return devices[0].ID
 }
 
-// endWindowSoon moves the org's clock to d before the end of its current
-// rate-limit window (windows end on the minute).
-func endWindowSoon(t *testing.T, emu *emutest.Server, d time.Duration) {
+// endWindowSoon moves clock, the org's and the servers', to d before the
+// end of the org's current rate-limit window (windows end on the minute)
+// and returns that end.
+func endWindowSoon(t *testing.T, clock *shiftedClock, d time.Duration) time.Time {
 	t.Helper()
-	now := emu.Now()
-	target := now.Truncate(time.Minute).Add(time.Minute - d)
-	if !target.After(now) {
-		target = target.Add(time.Minute)
+	now := clock.now()
+	end := now.Truncate(time.Minute).Add(time.Minute)
+	if !end.Add(-d).After(now) {
+		end = end.Add(time.Minute)
 	}
-	emu.AdvanceClock(t, target.Sub(now))
+	clock.advance(end.Add(-d).Sub(now))
+	return end
 }
