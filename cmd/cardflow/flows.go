@@ -209,6 +209,25 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 }
 
 // flowInputs converts --input k=v by the flow's declared input types.
+// flowWithInputs parses the flags and the one argument of flows plan and
+// flows run, stores or finds the flow it names, and converts the --input
+// values (inputs, filled by the parse) to the flow's declared inputs.
+func (o *clientOpts) flowWithInputs(ctx context.Context, args []string, inputs *stringList) (*api.Flow, *client, map[string]any, error) {
+	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	f, err := loadFlow(ctx, c, arg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := flowInputs(f, *inputs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return f, c, in, nil
+}
+
 func flowInputs(f *api.Flow, kvs []string) (map[string]any, error) {
 	names := make([]string, 0, len(f.Inputs))
 	for n := range f.Inputs {
@@ -263,15 +282,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--json]")
 	var inputs stringList
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
-	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
-	if err != nil {
-		return err
-	}
-	f, err := loadFlow(ctx, c, arg)
-	if err != nil {
-		return err
-	}
-	in, err := flowInputs(f, inputs)
+	f, c, in, err := o.flowWithInputs(ctx, args, &inputs)
 	if err != nil {
 		return err
 	}
@@ -339,15 +350,7 @@ func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
 	var noWait bool
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
 	fs.BoolVar(&noWait, "no-wait", false, "start the run and print its id without waiting")
-	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
-	if err != nil {
-		return err
-	}
-	f, err := loadFlow(ctx, c, arg)
-	if err != nil {
-		return err
-	}
-	in, err := flowInputs(f, inputs)
+	f, c, in, err := o.flowWithInputs(ctx, args, &inputs)
 	if err != nil {
 		return err
 	}
