@@ -107,6 +107,12 @@ func printConnection(w io.Writer, c *api.ConnectionDetail) {
 		if es.PolledAt != nil {
 			fmt.Fprintf(w, "System Log read:  %s\n", when(*es.PolledAt))
 		}
+		if es.PollFailingSince != nil {
+			fmt.Fprintf(w, "System Log poll:  failing since %s: %s\n", when(*es.PollFailingSince), es.PollError)
+			if es.PollRemedy != "" {
+				fmt.Fprintf(w, "Poll remedy:      %s\n", es.PollRemedy)
+			}
+		}
 	}
 	fmt.Fprintf(w, "Created:          %s\n", when(c.CreatedAt))
 }

@@ -27,6 +27,7 @@ type serverFlags struct {
 	flowLease                      time.Duration
 	cardLease                      time.Duration
 	eventPoll                      time.Duration
+	eventPollAlert                 time.Duration
 	retain                         retainFlag
 	expiryWarning                  time.Duration
 	oidcIssuer, oidcClientID       string
@@ -98,10 +99,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&f.trustedProxies, "trusted-proxy", "address or CIDR network of a reverse proxy in front of the server, whose X-Forwarded-For names the client for the sign-in limiter (repeatable)")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
-	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
+	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring, events.poll_failing, events.poll_recovered) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	fs.DurationVar(&f.cardLease, "card-lease-ttl", 15*time.Second, "how long a server's lease on the card runs it executes lasts unrenewed; a card run started with POST /api/v1/runs whose server died ends interrupted after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
+	fs.DurationVar(&f.eventPollAlert, "event-poll-alert-after", 15*time.Minute, "how long a connection's System Log polls fail before events.poll_failing is sent to the -notify-url receivers")
 	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever); older ones are purged every hour")
 	fs.DurationVar(&f.expiryWarning, "expiry-warning", 336*time.Hour, "how long before a user connection's refresh token expires (Okta: 90 days after the sign-in) it is flagged as expiring soon and notified")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "single sign-on: the OpenID Connect issuer (e.g. https://example.okta.com); its app's redirect URI is PUBLIC-URL/auth/callback")
@@ -129,6 +131,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		FlowLeaseTTL:        f.flowLease,
 		CardLeaseTTL:        f.cardLease,
 		EventPollInterval:   f.eventPoll,
+		EventPollAlertAfter: f.eventPollAlert,
 		NotifyURLs:          f.notifyURLs,
 		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
 		ExpiryWarning:       f.expiryWarning,

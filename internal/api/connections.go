@@ -79,6 +79,12 @@ type EventSource struct {
 	EventTypes []string   `json:"eventTypes"`
 	PolledAt   *time.Time `json:"polledAt"`
 	UpdatedAt  time.Time  `json:"updatedAt"`
+	// PollError and PollRemedy say why the last System Log poll failed,
+	// and PollFailingSince since when the polls fail; all three are absent
+	// while the polls work.
+	PollError        string     `json:"pollError,omitempty"`
+	PollRemedy       string     `json:"pollRemedy,omitempty"`
+	PollFailingSince *time.Time `json:"pollFailingSince,omitempty"`
 }
 
 // ConnectionList is GET /api/v1/connections; Connections is never null.

@@ -42,7 +42,7 @@ var architecture = []struct {
 	// Services: flow runs, the scheduler, notifications, the event intake,
 	// retention.
 	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/store"}},
-	{"internal/events", []string{"internal/okta", "internal/flow", "internal/store"}},
+	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store"}},
 	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/store"}},
 	{"internal/notify", []string{"internal/store"}},
 	{"internal/retention", []string{"internal/store"}},

@@ -103,6 +103,9 @@ type Config struct {
 	// poll delivery are read (and the event hooks reconciled); zero means
 	// 30 s.
 	EventPollInterval time.Duration
+	// EventPollAlertAfter is how long a connection's System Log polls
+	// fail before events.poll_failing is sent; zero means 15 minutes.
+	EventPollAlertAfter time.Duration
 
 	// rewire, when set (by benchmarks in this package), changes the
 	// wiring of the App before it serves: to measure an alternative path

@@ -7,12 +7,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
 // DefaultPollInterval is how often a connection's System Log is polled.
 const DefaultPollInterval = 30 * time.Second
+
+// DefaultPollAlertAfter is how long a connection's polls fail before
+// events.poll_failing is sent.
+const DefaultPollAlertAfter = 15 * time.Minute
 
 // DeviceEventTypes are the Okta event types of the connector's event
 // cards; the poller reads only these.
@@ -61,6 +67,24 @@ type Poller struct {
 	// Stored, when set, is called after new events of a connection were
 	// committed; it must not block.
 	Stored func(connectionID string)
+	// Outbox makes the events.poll_failing notification of a connection
+	// whose polls have failed for AlertAfter, and events.poll_recovered
+	// once one works again; they are stored with the poll's status. Nil
+	// sends none (the status is still kept).
+	Outbox *notify.Outbox
+	// AlertAfter is how long polls fail before the alert; 0 means
+	// DefaultPollAlertAfter.
+	AlertAfter time.Duration
+	// Notified, when set, is called after a notification was stored; it
+	// must not block.
+	Notified func()
+}
+
+func (p *Poller) alertAfter() time.Duration {
+	if p.AlertAfter > 0 {
+		return p.AlertAfter
+	}
+	return DefaultPollAlertAfter
 }
 
 func (p *Poller) now() time.Time {
@@ -91,6 +115,7 @@ type PollResult struct {
 // first poll, from since) until a page comes back empty or MaxPages were
 // read, storing each page's events before its cursor. Only the server
 // holding the connection's poll lease polls; others get Polled false.
+// How the poll fared is stored as the source's Poll status (see Outbox).
 func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time) (PollResult, error) {
 	var res PollResult
 	ok, err := p.Store.TryLease(ctx, pollLease(connectionID), p.Owner, 2*p.interval()+time.Minute, p.now())
@@ -98,17 +123,30 @@ func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time)
 		return res, err
 	}
 	res.Polled = true
+	src, err := p.Store.GetEventSource(ctx, connectionID)
+	if isNotFound(err) {
+		src, err = &store.EventSource{ConnectionID: connectionID}, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	res, err = p.poll(ctx, src, since, res)
+	if ctx.Err() == nil { // a poll cut short by shutdown tells nothing
+		if serr := p.setStatus(ctx, src, err); serr != nil {
+			p.logger().WarnContext(ctx, "events: storing how the System Log poll fared", slog.String("connection", connectionID), slog.Any("error", serr))
+		}
+	}
+	return res, err
+}
+
+// poll reads src's System Log pages.
+func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Time, res PollResult) (PollResult, error) {
+	connectionID := src.ConnectionID
 	cl, err := p.Orgs.Client(ctx, connectionID)
 	if err != nil {
 		return res, err
 	}
-	next := ""
-	switch src, err := p.Store.GetEventSource(ctx, connectionID); {
-	case err == nil:
-		next = src.PollNext
-	case !isNotFound(err):
-		return res, err
-	}
+	next := src.PollNext
 	limit, maxPages := p.PageSize, p.MaxPages
 	if limit <= 0 {
 		limit = 1000
@@ -151,4 +189,77 @@ func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time)
 		}
 	}
 	return res, nil
+}
+
+// setStatus stores how a poll of src fared (pollErr nil: it worked) when
+// that changes what src says, with the alert or the all-clear due.
+func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr error) error {
+	now, prev := p.now(), src.Poll
+	var st store.PollStatus
+	kind := ""
+	if pollErr != nil {
+		pub := problem.Public(pollErr)
+		st = store.PollStatus{Error: pub.Message, Remedy: pub.Remedy, FailingSince: prev.FailingSince, AlertedAt: prev.AlertedAt}
+		if st.FailingSince.IsZero() {
+			st.FailingSince = now
+		}
+		if st.AlertedAt.IsZero() && now.Sub(st.FailingSince) >= p.alertAfter() {
+			st.AlertedAt, kind = now, notify.TypePollFailing
+		}
+	} else if !prev.AlertedAt.IsZero() {
+		kind = notify.TypePollRecovered
+	}
+	if st == prev {
+		return nil
+	}
+	var ns []*store.Notification
+	if kind != "" {
+		var err error
+		if ns, err = p.Outbox.Notifications(p.pollNotice(ctx, src.ConnectionID, kind, st, prev, now)); err != nil {
+			return err
+		}
+	}
+	if err := p.Store.SetPollStatus(ctx, src.ConnectionID, st, now, ns); err != nil {
+		return err
+	}
+	src.Poll = st
+	if pollErr == nil {
+		p.logger().InfoContext(ctx, "events: the System Log poll works again", slog.String("connection", src.ConnectionID),
+			slog.Time("failing_since", prev.FailingSince))
+	}
+	if len(ns) > 0 && p.Notified != nil {
+		p.Notified()
+	}
+	return nil
+}
+
+// pollNotice is the events.poll_failing (st is the failure) or
+// events.poll_recovered (prev was the failure) message of a connection.
+// Its id is stable per failure, so a repeated one is delivered once.
+func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, prev store.PollStatus, now time.Time) notify.Message {
+	c := &notify.Connection{ID: connectionID, Nickname: connectionID}
+	if conn, err := p.Store.GetConnection(ctx, connectionID); err == nil {
+		c.Nickname, c.Domain, c.Status, c.StatusReason = conn.Nickname, conn.Domain, conn.Status, conn.StatusReason
+	}
+	m := notify.Message{Type: kind, Time: now, Connection: c}
+	if kind == notify.TypePollFailing {
+		m.ID = fmt.Sprintf("nt_poll_failing_%s_%d", connectionID, st.FailingSince.UnixNano())
+		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s has failed since %s, so its event flows delivered by poll start no runs: %s",
+			c.Nickname, st.FailingSince.UTC().Format(time.RFC3339), st.Error)
+		if st.Remedy != "" {
+			m.Message += "; " + st.Remedy
+		}
+		return m
+	}
+	m.ID = fmt.Sprintf("nt_poll_recovered_%s_%d", connectionID, prev.FailingSince.UnixNano())
+	m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); the events it missed meanwhile are read now",
+		c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339))
+	return m
+}
+
+func (p *Poller) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }

@@ -16,6 +16,12 @@ const (
 	TypeFlowRunFailed        = "flow_run.failed"
 	TypeNeedsReauthorization = "connection.needs_reauthorization"
 	TypeConnectionExpiring   = "connection.expiring"
+	// TypePollFailing: a connection's System Log polls have failed for a
+	// while, so its poll-delivered event flows start no runs;
+	// TypePollRecovered: they work again (sent only after a
+	// TypePollFailing).
+	TypePollFailing   = "events.poll_failing"
+	TypePollRecovered = "events.poll_recovered"
 )
 
 // Message is one notification: the JSON body receivers get is

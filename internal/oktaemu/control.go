@@ -215,6 +215,14 @@ func (o *Org) ctlFaults(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// ctlClearFaults drops every fault not used up yet: the org answers as
+// usual again.
+func (o *Org) ctlClearFaults(w http.ResponseWriter, r *http.Request) {
+	o.faults.clear()
+	o.deliver.clearFaults()
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // ctlHookFault adds a fault to event hook deliveries.
 func (o *Org) ctlHookFault(w http.ResponseWriter, kind string, count int, delay string, p float64, seed uint64) {
 	f := &hookFault{Kind: kind, Count: count, Probability: p}

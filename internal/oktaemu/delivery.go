@@ -141,6 +141,12 @@ func (d *deliverer) addFault(f *hookFault) {
 	d.mu.Unlock()
 }
 
+func (d *deliverer) clearFaults() {
+	d.mu.Lock()
+	d.faults = nil
+	d.mu.Unlock()
+}
+
 // enqueue queues e for every hook that receives its type.
 func (d *deliverer) enqueue(o *Org, s *state, e *logEvent) {
 	s.mu.RLock()

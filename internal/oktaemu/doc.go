@@ -129,6 +129,8 @@
 //     literal path; an empty method matches any. Faults on /oauth2/ answer
 //     an OAuth error body; on the API, 429 answers E0000047 with
 //     rate-limit headers, 5xx E0000009, others E0000001.
+//   - DELETE /_emulator/faults drops the faults not used up yet, the
+//     event hook faults included.
 //   - GET /_emulator/stats answers {"requests":{"GET /api/v1/devices":3,...}}
 //     counted by method and route pattern.
 //   - POST /_emulator/faults {"hook":"drop"|"duplicate"|"delay","count":N,"delay":"5s"}

@@ -274,6 +274,7 @@ func (o *Org) routes() {
 	// Control endpoints: not counted, faulted or rate limited.
 	o.mux.HandleFunc("POST /_emulator/clock", o.ctlClock)
 	o.mux.HandleFunc("POST /_emulator/faults", o.ctlFaults)
+	o.mux.HandleFunc("DELETE /_emulator/faults", o.ctlClearFaults)
 	o.mux.HandleFunc("GET /_emulator/stats", o.ctlStats)
 	o.mux.HandleFunc("POST /_emulator/reset", o.ctlReset)
 	o.mux.HandleFunc("POST /_emulator/devices", o.ctlEnroll)

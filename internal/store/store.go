@@ -426,6 +426,20 @@ type EventFilter struct {
 	BeforeUUID string
 }
 
+// PollStatus is how a connection's System Log polls fare. The zero value
+// is a poll that worked.
+type PollStatus struct {
+	// Error and Remedy say why the last poll failed, in words fit for
+	// the API and the console (no secrets, no internal detail).
+	Error  string
+	Remedy string
+	// FailingSince is when the polls began to fail; zero while they work.
+	FailingSince time.Time
+	// AlertedAt is when the events.poll_failing notification of this
+	// failure was enqueued; zero before.
+	AlertedAt time.Time
+}
+
 // EventSource is what a connection's event intake keeps: its System Log
 // cursor and its Okta event hook.
 type EventSource struct {
@@ -434,6 +448,9 @@ type EventSource struct {
 	// first poll. PolledAt is when it was stored.
 	PollNext string
 	PolledAt time.Time
+	// Poll is how the System Log polls fare: the last one's error, and
+	// since when they fail.
+	Poll PollStatus
 	// HookPath is the opaque last segment of the hook's URL
 	// (PUBLIC_URL/hooks/okta/<HookPath>); empty when there is none.
 	HookPath     string
@@ -710,6 +727,9 @@ type Store interface {
 	GetEventSource(ctx context.Context, connectionID string) (*EventSource, error)
 	GetEventSourceByHookPath(ctx context.Context, hookPath string) (*EventSource, error)
 	SetPollCursor(ctx context.Context, connectionID, next string, at time.Time) error
+	// SetPollStatus stores how the last System Log poll fared (only the
+	// Poll fields) and enqueues ns in the same transaction.
+	SetPollStatus(ctx context.Context, connectionID string, st PollStatus, at time.Time, ns []*Notification) error
 	PutEventHook(ctx context.Context, src *EventSource) error
 	DeleteEventSource(ctx context.Context, connectionID string) error
 	// ReplaceEventSecret swaps a source's sealed hook secret for the same

@@ -199,6 +199,15 @@ func (s *Server) Fault(t testing.TB, method, path string, status, count int) {
 	s.control(t, "/_emulator/faults", map[string]any{"method": method, "path": path, "status": status, "count": count})
 }
 
+// ClearFaults drops the faults not used up yet.
+func (s *Server) ClearFaults(t testing.TB) {
+	t.Helper()
+	resp, body := s.do(t, "DELETE", s.URL+"/_emulator/faults", "", nil)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE /_emulator/faults: status %d: %s", resp.StatusCode, body)
+	}
+}
+
 // Stats returns the requests the org served, counted by method and route
 // pattern ("GET /api/v1/devices/{deviceId}").
 func (s *Server) Stats(t testing.TB) map[string]int {

@@ -168,19 +168,20 @@ func (s *Store) StartEventRun(ctx context.Context, eventUUID, flowID string, run
 }
 
 const eventSourceCols = `connection_id, poll_next, polled_at, hook_path, hook_id, sealed_secret, hook_types,
-	hook_status, hook_reason, hook_remedy, updated_at`
+	hook_status, hook_reason, hook_remedy, updated_at, poll_error, poll_remedy, poll_failing_since, poll_alerted_at`
 
 func scanEventSource(sc scanner) (*store.EventSource, error) {
 	var e store.EventSource
-	var polled, updated int64
+	var polled, updated, failing, alerted int64
 	var types string
 	var secret []byte
 	if err := sc.Scan(&e.ConnectionID, &e.PollNext, &polled, &e.HookPath, &e.HookID, &secret, &types,
-		&e.HookStatus, &e.HookReason, &e.HookRemedy, &updated); err != nil {
+		&e.HookStatus, &e.HookReason, &e.HookRemedy, &updated, &e.Poll.Error, &e.Poll.Remedy, &failing, &alerted); err != nil {
 		return nil, err
 	}
 	e.SealedSecret = fromBlob(secret)
 	e.PolledAt, e.UpdatedAt = fromTS(polled), fromTS(updated)
+	e.Poll.FailingSince, e.Poll.AlertedAt = fromTS(failing), fromTS(alerted)
 	if types != "" {
 		var err error
 		if e.HookTypes, err = parseList(types); err != nil {
@@ -217,6 +218,22 @@ func (s *Store) SetPollCursor(ctx context.Context, connectionID, next string, at
 		ON CONFLICT (connection_id) DO UPDATE SET poll_next = excluded.poll_next, polled_at = excluded.polled_at,
 		updated_at = excluded.updated_at`, connectionID, next, ts(at), ts(at))
 	return s.fail(fmt.Sprintf("set poll cursor of %q", connectionID), err)
+}
+
+// SetPollStatus stores how a connection's last System Log poll fared and
+// enqueues ns with it.
+func (s *Store) SetPollStatus(ctx context.Context, connectionID string, st store.PollStatus, at time.Time, ns []*store.Notification) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		if _, err := s.exec(ctx, tx, `INSERT INTO event_sources (connection_id, poll_error, poll_remedy, poll_failing_since, poll_alerted_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (connection_id) DO UPDATE SET poll_error = excluded.poll_error, poll_remedy = excluded.poll_remedy,
+			poll_failing_since = excluded.poll_failing_since, poll_alerted_at = excluded.poll_alerted_at, updated_at = excluded.updated_at`,
+			connectionID, st.Error, st.Remedy, ts(st.FailingSince), ts(st.AlertedAt), ts(at)); err != nil {
+			return err
+		}
+		return s.insertNotifications(ctx, tx, ns)
+	})
+	return s.fail(fmt.Sprintf("set poll status of %q", connectionID), err)
 }
 
 // PutEventHook stores a connection's event hook fields.

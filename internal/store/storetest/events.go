@@ -149,6 +149,43 @@ func testEventSource(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, s.DeleteEventSource(ctx, "c1"), store.ErrNotFound, "DeleteEventSource(again)")
 }
 
+// testPollStatus: a poll's status is stored beside the cursor and the hook
+// without touching them, with its notifications in the same transaction;
+// a later success clears it.
+func testPollStatus(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	failing := store.PollStatus{Error: "the org refused the System Log", Remedy: "grant okta.logs.read", FailingSince: at(3)}
+	noErr(t, s.SetPollStatus(ctx, "c1", failing, at(3), nil), "SetPollStatus(new source)")
+	got, err := s.GetEventSource(ctx, "c1")
+	noErr(t, err, "GetEventSource")
+	diff(t, "event source with a failing poll", &store.EventSource{ConnectionID: "c1", Poll: failing, UpdatedAt: at(3)}, got)
+
+	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=abc", at(4)), "SetPollCursor")
+	hook := &store.EventSource{ConnectionID: "c1", HookPath: "p1", HookID: "who1", HookTypes: []string{"device.user.remove"}, HookStatus: "active", UpdatedAt: at(5)}
+	noErr(t, s.PutEventHook(ctx, hook), "PutEventHook")
+	alerted := failing
+	alerted.AlertedAt = at(6)
+	notice := []*store.Notification{{ID: "poll-c1", URL: "http://a", Type: "events.poll_failing", Body: json.RawMessage(`{"id":"poll-c1"}`), NextAttemptAt: at(6), CreatedAt: at(6)}}
+	noErr(t, s.SetPollStatus(ctx, "c1", alerted, at(6), notice), "SetPollStatus(alerted)")
+	got, err = s.GetEventSource(ctx, "c1")
+	noErr(t, err, "GetEventSource")
+	want := *hook
+	want.PollNext, want.PolledAt, want.Poll, want.UpdatedAt = "/api/v1/logs?after=abc", at(4), alerted, at(6)
+	diff(t, "event source after the alert", &want, got)
+	list, err := s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	if len(list) != 1 || list[0].ID != "poll-c1" || list[0].Type != "events.poll_failing" {
+		t.Errorf("notifications after the alert: %+v; want the one enqueued with the status", list)
+	}
+
+	noErr(t, s.SetPollStatus(ctx, "c1", store.PollStatus{}, at(7), nil), "SetPollStatus(recovered)")
+	got, err = s.GetEventSource(ctx, "c1")
+	noErr(t, err, "GetEventSource")
+	want.Poll, want.UpdatedAt = store.PollStatus{}, at(7)
+	diff(t, "event source after a poll that worked", &want, got)
+}
+
 // testReplaceEventSecret: a re-sealed hook secret replaces the stored one
 // only while that is still the value the caller read.
 func testReplaceEventSecret(t *testing.T, open func(t *testing.T) store.Store) {

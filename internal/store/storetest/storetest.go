@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventRunExactlyOnce", testEventRunExactlyOnce},
 		{"ReplaceEventSecret", testReplaceEventSecret},
 		{"EventSource", testEventSource},
+		{"PollStatus", testPollStatus},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -164,6 +164,7 @@ type hookView struct {
 	EventTypes []string
 	UpdatedAt  time.Time
 	PolledAt   time.Time // the System Log poll's last new cursor; zero if never polled
+	Poll       store.PollStatus
 }
 
 // eventSource returns the connection's event intake, nil when it has
@@ -180,5 +181,5 @@ func (c *Console) eventSource(ctx context.Context, connectionID string) (*hookVi
 		return nil, err
 	}
 	return &hookView{Status: src.HookStatus, Reason: src.HookReason, Remedy: src.HookRemedy,
-		EventTypes: src.HookTypes, UpdatedAt: src.UpdatedAt, PolledAt: src.PolledAt}, nil
+		EventTypes: src.HookTypes, UpdatedAt: src.UpdatedAt, PolledAt: src.PolledAt, Poll: src.Poll}, nil
 }

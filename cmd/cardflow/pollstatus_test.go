@@ -1,0 +1,30 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
+)
+
+// TestShowFailingPoll: connections show names a failing System Log poll,
+// since when, and its remedy; a poll that works prints no such lines.
+func TestShowFailingPoll(t *testing.T) {
+	since := time.Date(2026, 11, 30, 8, 15, 0, 0, time.UTC)
+	c := api.ConnectionDetail{Connection: api.Connection{ID: "conn_1", Nickname: "Prod", Status: "active"},
+		EventSource: &api.EventSource{EventTypes: []string{}, PollError: "Okta refused the request", PollRemedy: "grant okta.logs.read", PollFailingSince: &since}}
+	var b strings.Builder
+	printConnection(&b, &c)
+	for _, want := range []string{"System Log poll:  failing since " + when(since) + ": Okta refused the request", "Poll remedy:      grant okta.logs.read"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("connections show lacks %q:\n%s", want, b.String())
+		}
+	}
+	c.EventSource.PollError, c.EventSource.PollRemedy, c.EventSource.PollFailingSince = "", "", nil
+	b.Reset()
+	printConnection(&b, &c)
+	if strings.Contains(b.String(), "System Log poll") || strings.Contains(b.String(), "Poll remedy") {
+		t.Errorf("a working poll prints a failure:\n%s", b.String())
+	}
+}
