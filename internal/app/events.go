@@ -272,7 +272,8 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger) *ev
 		interval: interval, owner: cfg.Owner, now: now, log: log, wake: make(chan struct{}, 1), hooked: map[string]bool{}}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.Wake() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
-	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now}
+	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
+		Outbox: a.Outbox, Notified: a.Notifier.Wake}
 	in.dispatcher = &events.Dispatcher{Store: a.Store, Runs: a.Flows, Now: cfg.Now,
 		Started: func(*store.FlowRun) { a.Flows.Wake() }}
 	return in

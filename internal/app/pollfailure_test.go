@@ -22,17 +22,11 @@ import (
 func TestPollFailureIsReported(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
 	received := make(chan map[string]any, 16)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&m)
-		received <- m
-	}))
-	defer receiver.Close()
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
 		c.Now = emu.Now
 		c.EventPollInterval = 100 * time.Millisecond
 		c.EventPollAlertAfter = 15 * time.Minute
-		c.NotifyURLs, c.NotifySecret = []string{receiver.URL}, "a-long-random-notification-secret"
+		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, received)}, "a-long-random-notification-secret"
 	})
 	conn := h.connect("Prod devices")
 	var fl struct {
@@ -113,6 +107,18 @@ func TestPollFailureIsReported(t *testing.T) {
 		t.Errorf("another notification: %v; want one alert and one all-clear", m)
 	default:
 	}
+}
+
+// notificationReceiver serves notifications, decoded, into received, and
+// returns its URL.
+func notificationReceiver(t *testing.T, received chan<- map[string]any) string {
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		received <- m
+	}))
+	t.Cleanup(receiver.Close)
+	return receiver.URL
 }
 
 // waitNotification returns the next message the receiver got.

@@ -237,10 +237,7 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr 
 // events.poll_recovered (prev was the failure) message of a connection.
 // Its id is stable per failure, so a repeated one is delivered once.
 func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, prev store.PollStatus, now time.Time) notify.Message {
-	c := &notify.Connection{ID: connectionID, Nickname: connectionID}
-	if conn, err := p.Store.GetConnection(ctx, connectionID); err == nil {
-		c.Nickname, c.Domain, c.Status, c.StatusReason = conn.Nickname, conn.Domain, conn.Status, conn.StatusReason
-	}
+	c := connectionNotice(ctx, p.Store, connectionID)
 	m := notify.Message{Type: kind, Time: now, Connection: c}
 	if kind == notify.TypePollFailing {
 		m.ID = fmt.Sprintf("nt_poll_failing_%s_%d", connectionID, st.FailingSince.UnixNano())
@@ -255,6 +252,16 @@ func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, 
 	m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); the events it missed meanwhile are read now",
 		c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339))
 	return m
+}
+
+// connectionNotice names a connection in a notification; by its id alone
+// when it cannot be read.
+func connectionNotice(ctx context.Context, st store.Store, connectionID string) *notify.Connection {
+	c := &notify.Connection{ID: connectionID, Nickname: connectionID}
+	if conn, err := st.GetConnection(ctx, connectionID); err == nil {
+		c.Nickname, c.Domain, c.Status, c.StatusReason = conn.Nickname, conn.Domain, conn.Status, conn.StatusReason
+	}
+	return c
 }
 
 func (p *Poller) logger() *slog.Logger {

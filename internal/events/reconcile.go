@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -39,6 +40,13 @@ type Reconciler struct {
 	PublicURL string
 	// Now stamps updates; nil means time.Now.
 	Now func() time.Time
+	// Outbox makes the events.hook_failing notification when a working
+	// (or new) hook stops working, and events.hook_recovered when it works
+	// again; they are stored with the hook's status. Nil sends none.
+	Outbox *notify.Outbox
+	// Notified, when set, is called after a notification was stored; it
+	// must not block.
+	Notified func()
 }
 
 func (r *Reconciler) now() time.Time {
@@ -67,6 +75,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 	case err != nil:
 		return nil, err
 	}
+	prev := src.HookStatus
 	cl, err := r.Orgs.Client(ctx, connectionID)
 	if err != nil {
 		return src, err
@@ -100,7 +109,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI)
 	}
 	src.UpdatedAt = r.now()
-	if perr := r.Store.PutEventHook(ctx, src); perr != nil {
+	if perr := r.putStatus(ctx, prev, src); perr != nil {
 		return src, perr
 	}
 	return src, err
@@ -139,7 +148,45 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		return src, nil
 	}
 	src.UpdatedAt = r.now()
-	return src, r.Store.PutEventHook(ctx, src)
+	return src, r.putStatus(ctx, HookActive, src)
+}
+
+// failing reports whether a hook status means Okta sends no events.
+func failing(status string) bool { return status == HookError || status == HookDeactivated }
+
+// putStatus stores src's hook, whose status was prev before, with the
+// notification its change calls for: events.hook_failing when it stops
+// working, events.hook_recovered when it works again.
+func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.EventSource) error {
+	var m *notify.Message
+	switch {
+	case failing(src.HookStatus) && !failing(prev):
+		m = &notify.Message{ID: fmt.Sprintf("nt_hook_failing_%s_%d", src.ConnectionID, src.UpdatedAt.UnixNano()), Type: notify.TypeHookFailing}
+	case src.HookStatus == HookActive && failing(prev):
+		m = &notify.Message{ID: fmt.Sprintf("nt_hook_recovered_%s_%d", src.ConnectionID, src.UpdatedAt.UnixNano()), Type: notify.TypeHookRecovered}
+	}
+	if m == nil || r.Outbox == nil {
+		return r.Store.PutEventHook(ctx, src)
+	}
+	m.Time = src.UpdatedAt
+	m.Connection = connectionNotice(ctx, r.Store, src.ConnectionID)
+	if m.Type == notify.TypeHookFailing {
+		m.Message = fmt.Sprintf("the Okta event hook of connection %s does not work: %s; %s. Its flows with delivery hook start no runs meanwhile (hook+poll flows get their events from the System Log)",
+			m.Connection.Nickname, src.HookReason, src.HookRemedy)
+	} else {
+		m.Message = fmt.Sprintf("the Okta event hook of connection %s works again", m.Connection.Nickname)
+	}
+	ns, err := r.Outbox.Notifications(*m)
+	if err != nil {
+		return err
+	}
+	if err := r.Store.PutEventHook(ctx, src, ns...); err != nil {
+		return err
+	}
+	if len(ns) > 0 && r.Notified != nil {
+		r.Notified()
+	}
+	return nil
 }
 
 // apply brings the hook at Okta to want: created, replaced when its

@@ -22,6 +22,11 @@ const (
 	// TypePollFailing).
 	TypePollFailing   = "events.poll_failing"
 	TypePollRecovered = "events.poll_recovered"
+	// TypeHookFailing: a connection's Okta event hook stopped working
+	// (deactivated at Okta, unverified, gone, or its registration
+	// failed); TypeHookRecovered: it works again.
+	TypeHookFailing   = "events.hook_failing"
+	TypeHookRecovered = "events.hook_recovered"
 )
 
 // Message is one notification: the JSON body receivers get is

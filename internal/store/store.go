@@ -722,7 +722,8 @@ type Store interface {
 	// Event sources. GetEventSource returns ErrNotFound when the connection
 	// has none; GetEventSourceByHookPath looks one up by its hook path.
 	// SetPollCursor writes only the poll fields; PutEventHook writes only
-	// the hook fields (HookPath must stay unique: ErrConflict otherwise).
+	// the hook fields (HookPath must stay unique: ErrConflict otherwise),
+	// and enqueues ns in the same transaction.
 	// Both create the source when missing.
 	GetEventSource(ctx context.Context, connectionID string) (*EventSource, error)
 	GetEventSourceByHookPath(ctx context.Context, hookPath string) (*EventSource, error)
@@ -730,7 +731,7 @@ type Store interface {
 	// SetPollStatus stores how the last System Log poll fared (only the
 	// Poll fields) and enqueues ns in the same transaction.
 	SetPollStatus(ctx context.Context, connectionID string, st PollStatus, at time.Time, ns []*Notification) error
-	PutEventHook(ctx context.Context, src *EventSource) error
+	PutEventHook(ctx context.Context, src *EventSource, ns ...*Notification) error
 	DeleteEventSource(ctx context.Context, connectionID string) error
 	// ReplaceEventSecret swaps a source's sealed hook secret for the same
 	// secret sealed again (keys rotate), only if it is still old:

@@ -236,18 +236,24 @@ func (s *Store) SetPollStatus(ctx context.Context, connectionID string, st store
 	return s.fail(fmt.Sprintf("set poll status of %q", connectionID), err)
 }
 
-// PutEventHook stores a connection's event hook fields.
-func (s *Store) PutEventHook(ctx context.Context, e *store.EventSource) error {
+// PutEventHook stores a connection's event hook fields and enqueues ns
+// with them.
+func (s *Store) PutEventHook(ctx context.Context, e *store.EventSource, ns ...*store.Notification) error {
 	types := ""
 	if e.HookTypes != nil {
 		types = list(e.HookTypes)
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO event_sources (connection_id, hook_path, hook_id, sealed_secret, hook_types,
-		hook_status, hook_reason, hook_remedy, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (connection_id) DO UPDATE SET hook_path = excluded.hook_path, hook_id = excluded.hook_id,
-		sealed_secret = excluded.sealed_secret, hook_types = excluded.hook_types, hook_status = excluded.hook_status,
-		hook_reason = excluded.hook_reason, hook_remedy = excluded.hook_remedy, updated_at = excluded.updated_at`,
-		e.ConnectionID, e.HookPath, e.HookID, blob(e.SealedSecret), types, e.HookStatus, e.HookReason, e.HookRemedy, ts(e.UpdatedAt))
+	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		if _, err := s.exec(ctx, tx, `INSERT INTO event_sources (connection_id, hook_path, hook_id, sealed_secret, hook_types,
+			hook_status, hook_reason, hook_remedy, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (connection_id) DO UPDATE SET hook_path = excluded.hook_path, hook_id = excluded.hook_id,
+			sealed_secret = excluded.sealed_secret, hook_types = excluded.hook_types, hook_status = excluded.hook_status,
+			hook_reason = excluded.hook_reason, hook_remedy = excluded.hook_remedy, updated_at = excluded.updated_at`,
+			e.ConnectionID, e.HookPath, e.HookID, blob(e.SealedSecret), types, e.HookStatus, e.HookReason, e.HookRemedy, ts(e.UpdatedAt)); err != nil {
+			return err
+		}
+		return s.insertNotifications(ctx, tx, ns)
+	})
 	return s.fail(fmt.Sprintf("put event hook of %q", e.ConnectionID), err)
 }
 
