@@ -134,20 +134,7 @@ func TestEventTriggeredFlow(t *testing.T) {
 			remove(before, "ines.garcia@example.com") // before the flow is enabled
 			h.emu.AdvanceClock(t, time.Second)
 
-			var fl struct {
-				Flow struct{ ID string } `json:"flow"`
-				ID   string              `json:"id"`
-			}
-			if code, body := h.postYAML("/api/v1/flows", strings.Replace(quarantineYAML, "DELIVERY", delivery, 1), &fl); code >= 300 {
-				t.Fatalf("store flow: %d %s", code, body)
-			}
-			id := fl.ID
-			if id == "" {
-				id = fl.Flow.ID
-			}
-			if code, body := h.call("POST", "/api/v1/flows/"+id+"/enable", nil, nil); code != http.StatusOK {
-				t.Fatalf("enable: %d %s", code, body)
-			}
+			id := storeEnabledFlow(t, h, delivery)
 			// Let the intake see the flow enabled before the events.
 			waitFor(t, "the intake to see the flow enabled", func() bool {
 				_, err := h.app.Store.GetSetting(t.Context(), "events/enabled-at/"+id+"/"+flowTrigger(t, h, id))

@@ -34,15 +34,7 @@ func TestHookFailureIsNotified(t *testing.T) {
 				c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, received)}, "a-long-random-notification-secret"
 			})
 			conn := h.connect("Prod devices")
-			var fl struct {
-				Flow struct{ ID string } `json:"flow"`
-			}
-			if code, body := h.postYAML("/api/v1/flows", strings.Replace(quarantineYAML, "DELIVERY", "hook", 1), &fl); code >= 300 {
-				t.Fatalf("store flow: %d %s", code, body)
-			}
-			if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
-				t.Fatalf("enable: %d %s", code, body)
-			}
+			storeEnabledFlow(t, h, "hook")
 			hookID := ""
 			waitFor(t, "the event hook to be active", func() bool {
 				src, err := h.app.Store.GetEventSource(t.Context(), conn.ID)

@@ -29,15 +29,7 @@ func TestPollFailureIsReported(t *testing.T) {
 		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, received)}, "a-long-random-notification-secret"
 	})
 	conn := h.connect("Prod devices")
-	var fl struct {
-		Flow struct{ ID string } `json:"flow"`
-	}
-	if code, body := h.postYAML("/api/v1/flows", strings.Replace(quarantineYAML, "DELIVERY", "poll", 1), &fl); code >= 300 {
-		t.Fatalf("store flow: %d %s", code, body)
-	}
-	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
-		t.Fatalf("enable: %d %s", code, body)
-	}
+	flowID := storeEnabledFlow(t, h, "poll")
 	source := func() *api.EventSource {
 		t.Helper()
 		var d api.ConnectionDetail
@@ -85,7 +77,7 @@ func TestPollFailureIsReported(t *testing.T) {
 		!strings.Contains(fmt.Sprint(m["message"]), s.PollError) {
 		t.Errorf("notification %v; want events.poll_failing for Prod devices with the error", m)
 	}
-	if runs := h.runsOf(fl.Flow.ID); len(runs) != 0 {
+	if runs := h.runsOf(flowID); len(runs) != 0 {
 		t.Errorf("%d runs while the System Log fails; want none", len(runs))
 	}
 
@@ -99,7 +91,7 @@ func TestPollFailureIsReported(t *testing.T) {
 		t.Errorf("after a poll that worked again: %+v; want the failure cleared", s)
 	}
 	waitFor(t, "the outage's event to start its flow", func() bool {
-		runs := h.runsOf(fl.Flow.ID)
+		runs := h.runsOf(flowID)
 		return len(runs) == 1 && runs[0].Status == "succeeded"
 	})
 	select {

@@ -83,20 +83,9 @@ func (e *env) runFlow(t *testing.T, flowID, body string) string {
 	return run.ID
 }
 
-// versionedFlow is a flow whose description tells its versions apart; its
-// one step is skipped, so running it calls no card.
+// versionedFlow is pagedFlow named versioned, with a description that
+// tells its versions apart; its one step is skipped, so running it calls
+// no card.
 func versionedFlow(description string) string {
-	return `name: versioned
-description: ` + description + `
-inputs:
-  ids: {type: list, required: true}
-steps:
-  - id: each
-    card: okta-devices/read-device
-    connection: Prod
-    for_each: ${{ inputs.ids }}
-    if: ${{ false }}
-    input:
-      deviceId: ${{ item }}
-`
+	return strings.Replace(pagedFlow, "name: many-items\n", "name: versioned\ndescription: "+description+"\n", 1)
 }
