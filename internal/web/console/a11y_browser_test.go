@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -354,6 +356,7 @@ func matchRoute(pattern, path string) bool {
 }
 
 func TestMatchRoute(t *testing.T) {
+	t.Parallel()
 	routes := []string{"/{$}", "/static/", "/connections", "/connections/{id}", "/connections/new", "/connections/{id}/delete", "/cards/{connector}/{card}"}
 	for path, want := range map[string]string{
 		"/":                      "/{$}",
@@ -379,7 +382,13 @@ const linksScript = `[...document.querySelectorAll('a[href]')].map(a => a.href)
 // crawl visits the pages start names and every console page reachable
 // from them by links and GET forms (at most perRoute addresses for each
 // route and query shape), checking each, and returns the routes it visited.
-func (b *tab) crawl(routes []string, perRoute int, start ...string) map[string]bool {
+//
+// It walks in rounds: the start pages, then the pages their links found,
+// and so on. The pages of a round are checked in up to tabs tabs at once (b
+// and more tabs of b's browser context, so signed in as b is), and their
+// links are queued in page order after the round, so that every run visits
+// and names the same pages as a walk in one tab would.
+func (b *tab) crawl(routes []string, perRoute, tabs int, start ...string) map[string]bool {
 	b.t.Helper()
 	visited := map[string]bool{}
 	queued := map[string]bool{}
@@ -416,19 +425,52 @@ func (b *tab) crawl(routes []string, perRoute int, start ...string) map[string]b
 	for _, s := range start {
 		push(s, true)
 	}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		b.open(p.addr)
-		if route := routeOf(routes, strings.SplitN(p.addr, "?", 2)[0]); route != "" {
-			visited[route] = true
-		}
-		b.checkPage(p.name)
-		for _, l := range eval[[]string](b, "list the links of "+p.addr, linksScript) {
-			push(l, false)
+	ctxs := []context.Context{b.ctx}
+	for len(ctxs) < tabs {
+		ctx, cancel := chromedp.NewContext(b.ctx) // a tab in b's browser context
+		defer cancel()
+		w := &tab{t: b.t, ctx: ctx, e: b.e}
+		w.setWidth(phoneWidth)
+		ctxs = append(ctxs, ctx)
+	}
+	for round := 1; len(queue) > 0; round++ {
+		pages := queue
+		queue = nil
+		links := make([][]string, len(pages))
+		var next atomic.Int64
+		b.t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			for i, ctx := range ctxs {
+				t.Run(fmt.Sprintf("tab %d", i+1), func(t *testing.T) {
+					t.Parallel()
+					w := &tab{t: t, ctx: ctx, e: b.e}
+					for j := int(next.Add(1) - 1); j < len(pages); j = int(next.Add(1) - 1) {
+						w.open(pages[j].addr)
+						w.checkPage(pages[j].name)
+						links[j] = eval[[]string](w, "list the links of "+pages[j].addr, linksScript)
+					}
+				})
+			}
+		})
+		for j, p := range pages {
+			if route := routeOf(routes, strings.SplitN(p.addr, "?", 2)[0]); route != "" {
+				visited[route] = true
+			}
+			for _, l := range links[j] {
+				push(l, false)
+			}
 		}
 	}
 	return visited
+}
+
+// parallelTests is how many tests may run at once (go test's -parallel).
+func parallelTests() int {
+	if f := flag.Lookup("test.parallel"); f != nil {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil && n > 0 {
+			return min(n, 4)
+		}
+	}
+	return 1
 }
 
 // pageName turns a route and query shape into a file name:
@@ -445,6 +487,7 @@ func pageName(shape string) string {
 // person meets it in, at 390 px and 320 px, and checks it with axe-core,
 // the colour contrast of its badges and chips, and its focus indicators.
 func TestBrowserEveryPageOnAPhone(t *testing.T) {
+	t.Parallel()
 	routes := consoleRoutes(t)
 	e := newSSOEnv(t)
 	b := newPhoneTab(t, e)
@@ -462,8 +505,8 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	b.click(link("Sign in with SSO"))
 	b.checkPage("sso-org-signin")
 	b.do("type the org credentials",
-		chromedp.SendKeys(`//input[@name="username"]`, oktaemu.UnassignedLogin),
-		chromedp.SendKeys(`//input[@name="password"]`, oktaemu.DemoPassword))
+		typeText(`//input[@name="username"]`, oktaemu.UnassignedLogin),
+		typeText(`//input[@name="password"]`, oktaemu.DemoPassword))
 	b.click(`//form//button[@type="submit"]`)
 	b.wantText("You are not signed in")
 	b.checkPage("sso-no-group")
@@ -550,7 +593,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	pending := e.connectionByNickname(t, "Half done")
 	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/connections/" + readOnly.ID, "/connections/" + expiring.ID,
 		"/connections/" + robot.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
-	visited := b.crawl(routes, 1, start...)
+	visited := b.crawl(routes, 1, parallelTests(), start...)
 	visited["/signin"] = true
 	visited["/signin/sso"] = true    // checked above: it leads to the org
 	visited["/auth/callback"] = true // checked above: the refusal
@@ -571,7 +614,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	b.fill("Nickname", "Robot two")
 	b.fill("Domain", e.emu.URL)
 	b.fill("Client ID", oktaemu.DemoServiceClientID)
-	b.do("type a wrong key", chromedp.SendKeys(labelled("Private key (optional)"), "not a key"))
+	b.do("type a wrong key", typeText(labelled("Private key (optional)"), "not a key"))
 	b.click(button("Create"))
 	b.checkPage("new-service-connection-error")
 	// The key is never sent back: the field is empty, so cardflow generates one.
@@ -631,6 +674,7 @@ type focusedSummary struct {
 // with errors puts focus on a summary of them (so that a screen reader
 // reads it), with links to the fields, and says so in the title.
 func TestBrowserFailedSubmitFocusesErrorSummary(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	v := e.connect(t, "Prod", nil)
 	b := newTab(t, e)

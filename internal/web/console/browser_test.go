@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -56,6 +58,15 @@ func startBrowser() {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// The tests run in parallel, each in its own tab: a tab the browser
+		// deems hidden must run its timers and render as a visible one.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		// A new document (and often a new renderer process) for every
+		// navigation within a site, RenderDocument, makes each page load cost
+		// noticeably more CPU. PaintHolding is off in headless mode already.
+		chromedp.Flag("disable-features", "RenderDocument,PaintHolding"),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 860),
 	)
@@ -153,7 +164,21 @@ func link(text string) string {
 // fill types value into the control labelled label.
 func (b *tab) fill(label, value string) {
 	b.t.Helper()
-	b.do("fill "+label, chromedp.Clear(labelled(label)), chromedp.SendKeys(labelled(label), value))
+	b.do("fill "+label, chromedp.Clear(labelled(label)), typeText(labelled(label), value))
+}
+
+// typeText focuses the visible control sel and enters text as the browser
+// enters typed, pasted or dictated text (input events, one protocol call).
+// chromedp.SendKeys sends three key events a character, each a round trip
+// to the page; keep it for keys a page reacts to (Tab, Enter).
+func typeText(sel, text string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.Focus(sel, chromedp.NodeVisible)(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
+		return chromedp.Void{}, err
+	}
 }
 
 // text returns the visible text of the element sel.
@@ -288,8 +313,8 @@ func (b *tab) orgSignIn(login string) {
 		b.fatalf("expected the org's sign-in page at %s; the browser is at %s", b.e.emu.URL, loc)
 	}
 	b.do("type the org credentials",
-		chromedp.SendKeys(`//input[@name="username"]`, login),
-		chromedp.SendKeys(`//input[@name="password"]`, "Demo-Passw0rd!"))
+		typeText(`//input[@name="username"]`, login),
+		typeText(`//input[@name="password"]`, "Demo-Passw0rd!"))
 	b.click(`//form//button[@type="submit"]`)
 	if loc := b.location(); !strings.HasPrefix(loc, b.e.url+"/oauth/callback") {
 		b.fatalf("after the org sign-in the browser is at %s; want %s/oauth/callback", loc, b.e.url)

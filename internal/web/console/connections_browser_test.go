@@ -22,6 +22,7 @@ func (e *env) connectionByNickname(t *testing.T, nickname string) *connection.Vi
 }
 
 func TestBrowserNewConnectionWithDefaultScopes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 
@@ -93,6 +94,7 @@ func TestBrowserNewConnectionWithDefaultScopes(t *testing.T) {
 }
 
 func TestBrowserNewConnectionWithCustomScopes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
@@ -117,6 +119,7 @@ func TestBrowserNewConnectionWithCustomScopes(t *testing.T) {
 }
 
 func TestBrowserNewConnectionShowsFieldErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
@@ -157,6 +160,7 @@ func TestBrowserNewConnectionShowsFieldErrors(t *testing.T) {
 }
 
 func TestBrowserReauthorizeAfterRevokedGrant(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
@@ -197,6 +201,7 @@ func TestBrowserReauthorizeAfterRevokedGrant(t *testing.T) {
 }
 
 func TestBrowserDeleteAsksForConfirmation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
@@ -219,6 +224,7 @@ func TestBrowserDeleteAsksForConfirmation(t *testing.T) {
 }
 
 func TestBrowserSignOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
@@ -255,6 +261,7 @@ func TestBrowserSignOut(t *testing.T) {
 }
 
 func TestBrowserListShowsWhyAConnectionIsNotActive(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Working", nil)
 	// Created but never authorized: pending.
@@ -281,6 +288,7 @@ func TestBrowserListShowsWhyAConnectionIsNotActive(t *testing.T) {
 }
 
 func TestBrowserReauthorizeCustomScopes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	read := []string{"okta.devices.read"}
 	v := e.connect(t, "Narrow", &read)
@@ -303,6 +311,7 @@ func TestBrowserReauthorizeCustomScopes(t *testing.T) {
 }
 
 func TestBrowserReauthorizeCustomToDefaultScopes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	read := []string{"okta.devices.read"}
 	v := e.connect(t, "Narrow", &read)
@@ -333,6 +342,7 @@ func contains(list []string, s string) bool {
 // empty secret is refused with the error summary, the right one leads to
 // the org's sign-in, and the connection works again.
 func TestBrowserChangeClientSecret(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()

@@ -97,6 +97,7 @@ func backdrop(layers []string) (rgba, error) {
 }
 
 func TestContrast(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		fg, bg string

@@ -17,6 +17,7 @@ import (
 // run's page show it escaped next to the id, known from the search
 // output (the run's page reads it from the record after the run).
 func TestDeviceNamesNextToIDs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
 	body, _ := json.Marshal(map[string]string{"user": oktaemu.UserLogin, "platform": "ANDROID", "displayName": `<b>Uma</b> "phone"`})

@@ -110,6 +110,7 @@ func (e *env) removeUserEvent(t *testing.T, prodID string) string {
 // shows its event hook active, then, once someone deactivated it at
 // Okta, deactivated with the reason and a remedy.
 func TestBrowserEvents(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, func(c *app.Config, _ string) { c.EventPollInterval = 200 * time.Millisecond })
 	prod := e.connect(t, "Prod", nil)
 	e.removeUserEvent(t, prod.ID)

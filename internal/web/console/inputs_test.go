@@ -12,6 +12,7 @@ import (
 )
 
 func TestReadInputs(t *testing.T) {
+	t.Parallel()
 	inputs := []card.Input{
 		{Name: "deviceId", Type: "string", Required: true},
 		{Name: "status", Type: "string", Enum: []string{"ACTIVE", "SUSPENDED"}},
@@ -79,6 +80,7 @@ func TestReadInputs(t *testing.T) {
 }
 
 func TestFieldFor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in        card.Input
 		kind, val string
@@ -102,6 +104,7 @@ func TestFieldFor(t *testing.T) {
 }
 
 func TestPrettyJSONIsCut(t *testing.T) {
+	t.Parallel()
 	big := map[string]any{"devices": strings.Split(strings.Repeat("x", maxShownJSON), "")}
 	got := prettyJSON(big)
 	if len(got) > maxShownJSON+200 || !strings.Contains(got, "more bytes; the API returns the whole document") {
@@ -116,6 +119,7 @@ func TestPrettyJSONIsCut(t *testing.T) {
 }
 
 func TestLocalPath(t *testing.T) {
+	t.Parallel()
 	for next, want := range map[string]string{
 		"":                   "/connections",
 		"/runs/abc?x=1":      "/runs/abc?x=1",

@@ -15,6 +15,7 @@ import (
 // has passed, the connection needs reauthorization with a reason naming
 // the 90-day limit and the sign-in date.
 func TestBrowserExpiringConnection(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	v := e.connect(t, "Prod", nil)
 	ends := time.Now().UTC().Add(5 * 24 * time.Hour)

@@ -57,6 +57,7 @@ func walkPages(t *testing.T, c *http.Client, base, path, label string, idRe *reg
 // and no record is lost or repeated; filters stay on every page. The
 // flows page has two lists, each with its own links.
 func TestConsoleListsPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	st := e.store

@@ -52,6 +52,7 @@ func (b *tab) runStatus() string {
 }
 
 func TestBrowserRunCards(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	v := e.connect(t, "Prod", nil)
 	b := newTab(t, e)
@@ -125,6 +126,7 @@ func TestBrowserRunCards(t *testing.T) {
 }
 
 func TestBrowserFailedRunShowsRemedy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	read := []string{"okta.devices.read"}
 	v := e.connect(t, "Read only", &read)
@@ -179,6 +181,7 @@ steps:
 `
 
 func TestBrowserFlowPlanAndRun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
 	if code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", testFlow); code != http.StatusCreated {
@@ -244,6 +247,7 @@ func TestBrowserFlowPlanAndRun(t *testing.T) {
 // two suspensions: the page says the cancel is under way, the two finish,
 // and the run ends canceled without starting another item.
 func TestBrowserCancelFlowRun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
 	if code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", testFlow); code != http.StatusCreated {
@@ -300,6 +304,7 @@ steps:
 // TestBrowserFlowRunPages: the run page shows 100 items of a step and links
 // to the next ones, and back to the first.
 func TestBrowserFlowRunPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
 	flowID := e.storeFlow(t, pagedFlow)
@@ -350,6 +355,7 @@ func TestBrowserFlowRunPages(t *testing.T) {
 // TestBrowserDeleteFlow deletes a flow after a confirmation; its run
 // stays readable.
 func TestBrowserDeleteFlow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
 	flowID := e.storeFlow(t, pagedFlow)

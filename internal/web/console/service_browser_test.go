@@ -43,6 +43,7 @@ func (b *tab) keyField(id string) keyFieldState {
 // the app, Test makes the connection active, and the connection page names
 // the service app and still shows the public key.
 func TestBrowserNewServiceConnection(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.open("/")
@@ -103,6 +104,7 @@ func TestBrowserNewServiceConnection(t *testing.T) {
 // button (which would do nothing) is not shown, and a pending service
 // connection's page lists the Admin Console steps.
 func TestBrowserServiceKeyWithoutScript(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	code, out := e.api(t, "POST", "/api/v1/connections", "application/json",
 		`{"connector":"okta-devices","auth":"service","nickname":"Robot","domain":"`+e.emu.URL+`","clientId":"`+oktaemu.DemoServiceClientID+`"}`)

@@ -98,6 +98,7 @@ func bareConsole(t *testing.T, edit func(*console.Console)) *httptest.Server {
 }
 
 func TestSessionCookie(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, resp, _ := signInHTTP(t, e.url, "")
 	var sess *http.Cookie
@@ -125,6 +126,7 @@ func TestSessionCookie(t *testing.T) {
 }
 
 func TestSessionCookieIsSecureBehindHTTPS(t *testing.T) {
+	t.Parallel()
 	ts := bareConsole(t, func(c *console.Console) { c.PublicURL = "https://cardflow.example.com" })
 	c := client(t)
 	_, body := get(t, c, ts.URL+"/signin")
@@ -140,6 +142,7 @@ func TestSessionCookieIsSecureBehindHTTPS(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c, _, _ := signInHTTP(t, e.url, "")
 	for _, path := range []string{"/signin", "/connections", "/connections/new", "/connections/new?connector=okta-devices", "/runs", "/flows", "/nowhere"} {
@@ -163,6 +166,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestFormsRefuseForgedPosts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c, _, token := signInHTTP(t, e.url, "")
 	tests := []struct {
@@ -221,6 +225,7 @@ func TestFormsRefuseForgedPosts(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	ts := bareConsole(t, nil)
 	t.Run("without the form cookie", func(t *testing.T) {
 		c := client(t)
@@ -275,6 +280,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSignInIsRateLimited(t *testing.T) {
+	t.Parallel()
 	ts := bareConsole(t, nil)
 	c := client(t)
 	limited := false
@@ -292,6 +298,7 @@ func TestSignInIsRateLimited(t *testing.T) {
 // the administrator at another address still signs in, and the log names
 // the guessing address.
 func TestSignInLimitIsPerAddress(t *testing.T) {
+	t.Parallel()
 	logs := &emutest.SyncBuffer{}
 	ts := bareConsole(t, func(c *console.Console) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -314,6 +321,7 @@ func TestSignInLimitIsPerAddress(t *testing.T) {
 }
 
 func TestSessionsExpire(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		advance []time.Duration // steps, each followed by a page load

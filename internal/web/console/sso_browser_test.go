@@ -39,15 +39,17 @@ func (b *tab) ssoSignIn(login string) {
 		b.fatalf("Sign in with SSO went to %s; want the org's sign-in page", loc)
 	}
 	b.do("type the org credentials",
-		chromedp.SendKeys(`//input[@name="username"]`, login),
-		chromedp.SendKeys(`//input[@name="password"]`, oktaemu.DemoPassword))
+		typeText(`//input[@name="username"]`, login),
+		typeText(`//input[@name="password"]`, oktaemu.DemoPassword))
 	b.click(`//form//button[@type="submit"]`)
 }
 
 func TestBrowserSSO(t *testing.T) {
+	t.Parallel()
 	e := newSSOEnv(t)
 
 	t.Run("admin", func(t *testing.T) {
+		t.Parallel()
 		b := newTab(t, e)
 		b.ssoSignIn(oktaemu.AdminLogin)
 		if got := b.text("h1"); got != "Connections" {
@@ -66,6 +68,7 @@ func TestBrowserSSO(t *testing.T) {
 	})
 
 	t.Run("viewer", func(t *testing.T) {
+		t.Parallel()
 		b := newTab(t, e)
 		b.ssoSignIn(oktaemu.UserLogin)
 		if got := b.text("h1"); got != "Connections" {
@@ -80,6 +83,7 @@ func TestBrowserSSO(t *testing.T) {
 	})
 
 	t.Run("person in no group", func(t *testing.T) {
+		t.Parallel()
 		b := newTab(t, e)
 		b.ssoSignIn(oktaemu.UnassignedLogin)
 		b.wantText("You are not signed in", oktaemu.UnassignedLogin, "none of the groups", oktaemu.AdminsGroup)
@@ -91,6 +95,7 @@ func TestBrowserSSO(t *testing.T) {
 	})
 
 	t.Run("forged state", func(t *testing.T) {
+		t.Parallel()
 		b := newTab(t, e)
 		b.open("/auth/callback?code=forged-code&state=forged-state")
 		b.wantText("You are not signed in", "not started by this browser")
@@ -105,6 +110,7 @@ func TestBrowserSSO(t *testing.T) {
 // back, with the browser's state cookie or within a new sign-in, it signs
 // nobody in.
 func TestSSOReplayedCode(t *testing.T) {
+	t.Parallel()
 	e := newSSOEnv(t)
 	c := client(t)
 	// Start a sign-in and stop at the callback the org redirects to.

@@ -27,6 +27,7 @@ steps:
 // TestBrowserFlowTrigger: the flows list shows a flow's trigger, state,
 // next run and last run; the flow page enables and disables it.
 func TestBrowserFlowTrigger(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
 	if code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", nightlyFlow); code != http.StatusCreated {
