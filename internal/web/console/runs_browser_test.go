@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,24 @@ func (e *env) connect(t *testing.T, nickname string, scopes *[]string) *connecti
 func (b *tab) selectOption(label, value string) {
 	b.t.Helper()
 	b.do("choose "+value+" for "+label, chromedp.SetValue(labelled(label), value))
+}
+
+// waitFlowRunEnd waits until the flow run whose page is at loc has ended
+// (succeeded, failed or canceled), reading the store.
+func (e *env) waitFlowRunEnd(t *testing.T, loc string) {
+	t.Helper()
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := path.Base(u.Path)
+	waitUntil(t, "flow run "+id+" to end", func() bool {
+		run, err := e.store.GetFlowRun(context.Background(), id)
+		if err != nil {
+			t.Fatalf("flow run %s: %v", id, err)
+		}
+		return run.Status == "succeeded" || run.Status == "failed" || run.Status == store.FlowRunCanceled
+	})
 }
 
 // runStatus waits for a run detail page and returns its status badge.
@@ -213,14 +233,9 @@ func TestBrowserFlowPlanAndRun(t *testing.T) {
 	if !strings.Contains(loc, "/flow-runs/") {
 		b.fatalf("Run led to %s; want the flow run page", loc)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	status := b.text(`//*[@id="flow-run-status"]`)
-	for status != "Succeeded" && status != "Failed" && time.Now().Before(deadline) {
-		time.Sleep(300 * time.Millisecond)
-		b.do("reload", chromedp.Reload())
-		status = b.text(`//*[@id="flow-run-status"]`)
-	}
-	if status != "Failed" {
+	e.waitFlowRunEnd(t, loc)
+	b.do("reload", chromedp.Reload())
+	if status := b.text(`//*[@id="flow-run-status"]`); status != "Failed" {
 		b.fatalf("flow run status %q; want Failed (devices that are not ACTIVE cannot be suspended)", status)
 	}
 	items := b.text(`//section[h2/code[normalize-space(.)="suspend"]]//table`)
@@ -269,13 +284,9 @@ func TestBrowserCancelFlowRun(t *testing.T) {
 	b.click(button("Cancel run"))
 	b.wantText("Cancel requested", "the items in flight finish")
 	hold.Release()
-	status := b.text(`//*[@id="flow-run-status"]`)
-	for status != "Canceled" && ctx.Err() == nil {
-		time.Sleep(100 * time.Millisecond)
-		b.do("reload", chromedp.Reload())
-		status = b.text(`//*[@id="flow-run-status"]`)
-	}
-	if status != "Canceled" {
+	e.waitFlowRunEnd(t, loc)
+	b.do("reload", chromedp.Reload())
+	if status := b.text(`//*[@id="flow-run-status"]`); status != "Canceled" {
 		b.fatalf("flow run status %q; want Canceled", status)
 	}
 	if n := e.emu.Stats(t)["POST /api/v1/devices/{deviceId}/lifecycle/suspend"]; n != 2 {
