@@ -12,6 +12,7 @@ import (
 // says so on its page, with since when, why and how to fix it; once a poll
 // works again the warning is gone.
 func TestBrowserPollFailureShown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	v := e.connect(t, "Prod", nil)
 	since := time.Date(2026, 11, 30, 8, 15, 0, 0, time.UTC)

@@ -15,6 +15,7 @@ import (
 // before the org has it keeps the connection working on the old key, and
 // once the app has it the next test switches to it and drops the old one.
 func TestBrowserRotateServiceKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	v, _, err := e.manager.CreateService(ctx, connection.ServiceInput{Connector: "okta-devices", Nickname: "Robot",

@@ -12,6 +12,7 @@ import (
 // run's page links to the version it ran, and a version that does not
 // exist gets a page that says which do.
 func TestBrowserFlowVersions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Prod", nil)
 	e.storeFlow(t, versionedFlow("first-draft"))
