@@ -391,7 +391,7 @@ func (o *Org) callHook(ctx context.Context, h *eventHook, method string, body []
 }
 
 func (o *Org) callHookBody(ctx context.Context, h *eventHook, method string, body []byte, challenge string) (int, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.hookTimeout())
+	ctx, cancel := context.WithTimeout(ctx, o.hookTimeoutNow())
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
@@ -428,9 +428,9 @@ func (o *Org) callHookBody(ctx context.Context, h *eventHook, method string, bod
 	return resp.StatusCode, b, nil
 }
 
-func (o *Org) hookTimeout() time.Duration {
-	if o.cfg.HookTimeout > 0 {
-		return o.cfg.HookTimeout
+func (o *Org) hookTimeoutNow() time.Duration {
+	if d := time.Duration(o.hookTimeout.Load()); d > 0 {
+		return d
 	}
 	return DefaultHookTimeout
 }

@@ -64,7 +64,8 @@ type Org struct {
 	holds   []*Hold
 	deliver *deliverer
 
-	lastOrigin atomic.Value // string: the origin the org was last called on
+	lastOrigin  atomic.Value // string: the origin the org was last called on
+	hookTimeout atomic.Int64 // nanoseconds; 0: DefaultHookTimeout
 
 	keyOnce sync.Once
 	key     *signingKey
@@ -78,6 +79,7 @@ func New(cfg Config) *Org {
 		cfg.Now = time.Now
 	}
 	o := &Org{cfg: cfg, log: cfg.Logger, deliver: newDeliverer()}
+	o.hookTimeout.Store(int64(cfg.HookTimeout))
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
@@ -120,6 +122,10 @@ func (o *Org) AdvanceClock(d time.Duration) {
 	o.offset.Add(int64(d))
 	o.deliver.advance(o)
 }
+
+// SetHookTimeout replaces Config.HookTimeout for the event hook requests
+// that start from now on; 0 means DefaultHookTimeout. Reset leaves it.
+func (o *Org) SetHookTimeout(d time.Duration) { o.hookTimeout.Store(int64(d)) }
 
 // Reset restores the starting state: data, tokens, clock offset, faults,
 // statistics and rate-limit windows.

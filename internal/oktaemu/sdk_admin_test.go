@@ -193,13 +193,14 @@ func TestSDKBearerScopesAndRoles(t *testing.T) {
 
 // TestSDKRateLimitRetry: with a small per-minute limit the SDK gets 429s,
 // computes its wait from X-Rate-Limit-Reset and Date, and retries. Waiting
-// is simulated: when a 429 passes, the transport moves the emulator clock
-// to the reset time the SDK is waiting for.
+// is simulated: when a 429 passes, the transport checks the wait the
+// headers ask for and moves the emulator clock to the reset time, and a
+// maximum backoff of 0 lets the SDK retry at once rather than sleep.
 func TestSDKRateLimitRetry(t *testing.T) {
 	srv := emutest.Start(t, oktaemu.Config{Devices: 5, RateLimitPerMinute: 3, Now: stoppedClock})
 	rt := &clockOnRetry{srv: srv, t: t, base: newSpecTransport(t)}
 	c := newSDK(t, srv, &http.Client{Transport: rt}, okta.WithToken(oktaemu.DemoAPIToken),
-		okta.WithRateLimitMaxRetries(2), okta.WithRateLimitMaxBackOff(1))
+		okta.WithRateLimitMaxRetries(2), okta.WithRateLimitMaxBackOff(0))
 	ctx := t.Context()
 	devs, _, err := c.DeviceAPI.ListDevices(ctx).Execute()
 	if err != nil || len(devs) != 5 {

@@ -77,7 +77,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PollStatus", testPollStatus},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open)
+		})
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package pgtest gives tests a fresh PostgreSQL database. The server is the
+// Package pgtest gives tests a fresh PostgreSQL database or schema. The server is the
 // one named by CARDFLOW_TEST_POSTGRES (`.ci/run` sets it with
 // .ci/postgres.sh); when the variable is unset, pgtest starts a throwaway
 // PostgreSQL 15 cluster of its own on first use, in a temporary directory,
@@ -51,34 +51,71 @@ func ServerDSN(t testing.TB) string {
 // the test ends, and returns its DSN.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	base := ServerDSN(t)
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s must be a postgres:// URL", Env)
-	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "cardflow_test_" + hex.EncodeToString(b)
-
-	admin := func(stmt string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		_, err = db.ExecContext(ctx, stmt)
-		return err
-	}
-	if err := admin(`CREATE DATABASE ` + name); err != nil {
+	base, u := serverURL(t)
+	name := randomName()
+	if err := admin(base, `CREATE DATABASE `+name); err != nil {
 		t.Fatalf("create test database on %s://%s: %v", u.Scheme, u.Host, err)
 	}
 	t.Cleanup(func() {
-		if err := admin(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+		if err := admin(base, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
 	})
 	u.Path = "/" + name
 	return u.String()
+}
+
+// NewSchema creates an empty schema with a random name in the server's
+// database, drops it with all it holds when the test ends, and returns a
+// DSN whose connections see only that schema (search_path). To the store
+// it is an empty database, made in milliseconds where CREATE DATABASE
+// copies a whole catalog; but schemas share their database's advisory
+// locks, so tests that must not serialize on those need NewDatabase.
+func NewSchema(t testing.TB) string {
+	t.Helper()
+	base, u := serverURL(t)
+	name := randomName()
+	if err := admin(base, `CREATE SCHEMA `+name); err != nil {
+		t.Fatalf("create test schema on %s://%s: %v", u.Scheme, u.Host, err)
+	}
+	t.Cleanup(func() {
+		if err := admin(base, `DROP SCHEMA IF EXISTS `+name+` CASCADE`); err != nil {
+			t.Errorf("drop test schema %s: %v", name, err)
+		}
+	})
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// serverURL returns ServerDSN and its parsed form; it fails t unless the
+// DSN is a postgres:// URL.
+func serverURL(t testing.TB) (string, *url.URL) {
+	t.Helper()
+	base := ServerDSN(t)
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("%s must be a postgres:// URL", Env)
+	}
+	return base, u
+}
+
+func randomName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "cardflow_test_" + hex.EncodeToString(b)
+}
+
+// admin runs stmt on the server's database over a connection of its own.
+func admin(dsn, stmt string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, stmt)
+	return err
 }
