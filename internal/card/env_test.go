@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
 // The actors of the tests' card runs.
@@ -75,7 +75,7 @@ func newEnv(t testing.TB, cfg oktaemu.Config) *env {
 // newEnvOn is newEnv with an org the caller started.
 func newEnvOn(t testing.TB, srv *emutest.Server) *env {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
 const connector = "okta-devices"
@@ -82,7 +82,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	cfg := setup.cfg
 	emu := emutest.Start(t, cfg)
-	e := &env{emu: emu, dbPath: filepath.Join(t.TempDir(), "cardflow.db"), logs: &emutest.SyncBuffer{}, secret: oktaemu.DemoClientSecret}
+	e := &env{emu: emu, dbPath: sqlitetest.NewFile(t), logs: &emutest.SyncBuffer{}, secret: oktaemu.DemoClientSecret}
 	if cfg.Fixture != nil {
 		for _, a := range cfg.Fixture.Apps {
 			if a.ClientID == oktaemu.DemoClientID {

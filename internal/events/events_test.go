@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
 const connID = "conn-events"
@@ -56,7 +56,7 @@ type intake struct {
 
 func newIntake(t *testing.T, cfg oktaemu.Config) *intake {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,10 +197,12 @@ func waitDeliveries(t *testing.T, srv *emutest.Server) {
 
 // TestExactlyOnceInbox: with a fifth of the deliveries dropped, a fifth
 // duplicated and some delayed (so reordered), 500 events end up in the
-// inbox exactly once each, in hook+poll and in poll alone.
+// inbox exactly once each, in hook+poll and in poll alone (at once: each
+// has its own org and store).
 func TestExactlyOnceInbox(t *testing.T) {
 	for _, mode := range []string{"hook+poll", "poll"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			in := newIntake(t, oktaemu.Config{Devices: 5})
 			since := in.srv.Org.Now()
 			if mode == "hook+poll" {
@@ -397,7 +399,7 @@ func jsonDecode(resp *http.Response, v any) error {
 // BenchmarkHookDelivery measures a delivery of one event from the POST to
 // the 200 (stored in SQLite): the hook's share of delivery-to-run latency.
 func BenchmarkHookDelivery(b *testing.B) {
-	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "cardflow.db"))
+	st, err := sqlite.Open(b.Context(), sqlitetest.NewFile(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -452,7 +454,7 @@ func BenchmarkSystemLogCatchUp(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "cardflow.db"))
+		st, err := sqlite.Open(b.Context(), sqlitetest.NewFile(b))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -29,11 +29,11 @@ var backends = []struct {
 	database func(t *testing.T) func(ctx context.Context) (store.Store, error)
 }{
 	{"SQLite", func(t *testing.T) func(context.Context) (store.Store, error) {
-		path := filepath.Join(t.TempDir(), "cardflow.db")
+		path := sqlitetest.NewFile(t)
 		return func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) }
 	}},
 	{"PostgreSQL", func(t *testing.T) func(context.Context) (store.Store, error) {
-		dsn := pgtest.NewDatabase(t)
+		dsn := pgtest.NewSchema(t)
 		return func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) }
 	}},
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +13,14 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
 // TestPurgerRunsByItself: started, the purger removes what ended more than
 // Retain ago, then again whenever its wait ends, on the injected clock;
 // each purge is logged and counted.
 func TestPurgerRunsByItself(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,13 +18,14 @@ import (
 	"github.com/cardflow/cardflow/internal/store/postgres"
 	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func openSQLite(t testing.TB) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardflow.db"))
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestTwoHundredTicks(t *testing.T) {
 }
 
 func TestTwoServersOnPostgres(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
+	dsn := pgtest.NewSchema(t)
 	st1, st2 := openPostgres(t, dsn), openPostgres(t, dsn)
 	c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	fl := scheduledFlow(t, st1, "every-minute", "every: 1m", c.Now())

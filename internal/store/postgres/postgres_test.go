@@ -11,14 +11,14 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// TestConformance runs the suite on a new schema per test (on the server
-// named by CARDFLOW_TEST_POSTGRES, else a throwaway cluster): to the store
-// an empty database, made without copying a catalog. Its second handles
-// are further connection pools on the same schema, as other servers would
-// have.
+// TestConformance runs the suite on a new, empty schema per test (on the
+// server named by CARDFLOW_TEST_POSTGRES, else a throwaway cluster): to
+// the store an empty database, made without copying a catalog. Its second
+// handles are further connection pools on the same schema, as other
+// servers would have.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.PerTest(
-		func(t *testing.T) string { return pgtest.NewSchema(t) },
+		func(t *testing.T, _ bool) string { return pgtest.NewSchema(t) },
 		func(t *testing.T, dsn string) store.Store {
 			s, err := Open(t.Context(), dsn)
 			return storetest.Opened(t, s, err)

@@ -11,83 +11,95 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// Run runs the conformance suite as subtests of t.
+// Run runs the conformance suite as subtests of t, in parallel.
 //
 // open returns a new handle on the database that belongs to the test it is
-// given: the first call for a test creates an empty database, later calls
-// with the same test return further handles on that same database, as a
-// second server process would have. open registers the handles' cleanup
-// and fails the test on error. PerTest builds such a function.
+// given: the first call for a test creates a database with no records,
+// later calls with the same test return further handles on that same
+// database, as a second server process would have. open registers the
+// handles' cleanup and fails the test on error. PerTest builds such a
+// function; the tests that migrate an empty database get one from it.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Helper()
 	tests := []struct {
-		name string
-		fn   func(t *testing.T, open func(t *testing.T) store.Store)
+		name  string
+		fn    func(t *testing.T, open func(t *testing.T) store.Store)
+		empty bool // the test needs an empty database, not a migrated one
 	}{
-		{"ConcurrentOpen", testConcurrentOpen},
-		{"ConnectionCRUD", testConnectionCRUD},
-		{"ConnectionRoundTrip", testConnectionRoundTrip},
-		{"ConnectionNicknameConflict", testNicknameConflict},
-		{"ConnectionUpdateRefused", testUpdateConnectionRefused},
-		{"ConnectionConcurrentUpdate", testConcurrentUpdate},
-		{"ConnectionUpdateNotify", testUpdateConnectionNotify},
-		{"AuthRequest", testAuthRequest},
-		{"AuthRequestSingleUse", testAuthRequestSingleUse},
-		{"Lease", testLease},
-		{"LeaseExclusive", testLeaseExclusive},
-		{"FlowVersions", testFlowVersions},
-		{"FlowVersionsConcurrent", testFlowVersionsConcurrent},
-		{"Run", testRun},
-		{"RunLeases", testRunLeases},
-		{"RunList", testRunList},
-		{"ListPaging", testListPaging},
-		{"DeviceNames", testDeviceNames},
-		{"RunFinish", testRunFinish},
-		{"RunConcurrentWrites", testRunConcurrentWrites},
-		{"ItemRuns", testItemRuns},
-		{"CancelFlowRun", testCancelFlowRun},
-		{"PurgeRuns", testPurgeRuns},
-		{"CreateFlowRunFrom", testCreateFlowRunFrom},
-		{"Audit", testAudit},
-		{"AuditConcurrentAppend", testAuditConcurrent},
-		{"Flow", testFlow},
-		{"FlowRun", testFlowRun},
-		{"ClaimFlowRun", testClaimFlowRun},
-		{"ClaimFlowRunExactlyOnce", testClaimExactlyOnce},
-		{"FlowStep", testFlowStep},
-		{"FlowItem", testFlowItem},
-		{"FlowItemConcurrentPut", testFlowItemConcurrent},
-		{"FinishFlowItem", testFinishFlowItem},
-		{"FlowEnabled", testFlowEnabled},
-		{"DueFlows", testDueFlows},
-		{"AdvanceSchedule", testAdvanceSchedule},
-		{"AdvanceScheduleExactlyOnce", testAdvanceScheduleOnce},
-		{"Notifications", testNotifications},
-		{"Setting", testSetting},
-		{"APIToken", testAPIToken},
-		{"Session", testSession},
-		{"SessionSharedAcrossHandles", testSessionShared},
-		{"SignInRequestSingleUse", testSignInRequestSingleUse},
-		{"RateBudget", testRateBudget},
-		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},
-		{"Events", testEvents},
-		{"EventRunExactlyOnce", testEventRunExactlyOnce},
-		{"ReplaceEventSecret", testReplaceEventSecret},
-		{"EventSource", testEventSource},
-		{"PollStatus", testPollStatus},
+		{"ConcurrentOpen", testConcurrentOpen, true},
+		{"ConnectionCRUD", testConnectionCRUD, false},
+		{"ConnectionRoundTrip", testConnectionRoundTrip, false},
+		{"ConnectionNicknameConflict", testNicknameConflict, false},
+		{"ConnectionUpdateRefused", testUpdateConnectionRefused, false},
+		{"ConnectionConcurrentUpdate", testConcurrentUpdate, false},
+		{"ConnectionUpdateNotify", testUpdateConnectionNotify, false},
+		{"AuthRequest", testAuthRequest, false},
+		{"AuthRequestSingleUse", testAuthRequestSingleUse, false},
+		{"Lease", testLease, false},
+		{"LeaseExclusive", testLeaseExclusive, false},
+		{"FlowVersions", testFlowVersions, false},
+		{"FlowVersionsConcurrent", testFlowVersionsConcurrent, false},
+		{"Run", testRun, false},
+		{"RunLeases", testRunLeases, false},
+		{"RunList", testRunList, false},
+		{"ListPaging", testListPaging, false},
+		{"DeviceNames", testDeviceNames, false},
+		{"RunFinish", testRunFinish, false},
+		{"RunConcurrentWrites", testRunConcurrentWrites, false},
+		{"ItemRuns", testItemRuns, false},
+		{"CancelFlowRun", testCancelFlowRun, false},
+		{"PurgeRuns", testPurgeRuns, false},
+		{"CreateFlowRunFrom", testCreateFlowRunFrom, false},
+		{"Audit", testAudit, false},
+		{"AuditConcurrentAppend", testAuditConcurrent, false},
+		{"Flow", testFlow, false},
+		{"FlowRun", testFlowRun, false},
+		{"ClaimFlowRun", testClaimFlowRun, false},
+		{"ClaimFlowRunExactlyOnce", testClaimExactlyOnce, false},
+		{"FlowStep", testFlowStep, false},
+		{"FlowItem", testFlowItem, false},
+		{"FlowItemConcurrentPut", testFlowItemConcurrent, false},
+		{"FinishFlowItem", testFinishFlowItem, false},
+		{"FlowEnabled", testFlowEnabled, false},
+		{"DueFlows", testDueFlows, false},
+		{"AdvanceSchedule", testAdvanceSchedule, false},
+		{"AdvanceScheduleExactlyOnce", testAdvanceScheduleOnce, false},
+		{"Notifications", testNotifications, false},
+		{"Setting", testSetting, false},
+		{"APIToken", testAPIToken, false},
+		{"Session", testSession, false},
+		{"SessionSharedAcrossHandles", testSessionShared, false},
+		{"SignInRequestSingleUse", testSignInRequestSingleUse, false},
+		{"RateBudget", testRateBudget, false},
+		{"RateBudgetExactUnderConcurrency", testRateBudgetExact, false},
+		{"Events", testEvents, false},
+		{"EventRunExactlyOnce", testEventRunExactlyOnce, false},
+		{"ReplaceEventSecret", testReplaceEventSecret, false},
+		{"EventSource", testEventSource, false},
+		{"PollStatus", testPollStatus, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if tt.empty {
+				emptyTests.Store(t, true)
+				t.Cleanup(func() { emptyTests.Delete(t) })
+			}
 			tt.fn(t, open)
 		})
 	}
 }
 
-// PerTest returns an open function for Run. create makes an empty database
-// for a test and returns its address (a path, a DSN); connect opens a
-// handle on an address. create runs once per test, connect on every call.
-func PerTest(create func(t *testing.T) string, connect func(t *testing.T, addr string) store.Store) func(t *testing.T) store.Store {
+// emptyTests holds the tests Run runs that need an empty database.
+var emptyTests sync.Map // *testing.T → true
+
+// PerTest returns an open function for Run. create makes a database for a
+// test and returns its address (a path, a DSN): an empty one when empty is
+// true; otherwise it may hold the current schema already (and no
+// records), as a copy of a migrated template does, which saves migrating
+// in every test. connect opens a handle on an address, migrating the
+// database if needed. create runs once per test, connect on every call.
+func PerTest(create func(t *testing.T, empty bool) string, connect func(t *testing.T, addr string) store.Store) func(t *testing.T) store.Store {
 	var mu sync.Mutex
 	addrs := map[*testing.T]string{}
 	return func(t *testing.T) store.Store {
@@ -95,7 +107,8 @@ func PerTest(create func(t *testing.T) string, connect func(t *testing.T, addr s
 		mu.Lock()
 		addr, ok := addrs[t]
 		if !ok {
-			addr = create(t)
+			_, empty := emptyTests.Load(t)
+			addr = create(t, empty)
 			addrs[t] = addr
 			t.Cleanup(func() {
 				mu.Lock()
