@@ -172,7 +172,8 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
-// pollEvery is the interval of the commands that wait for the server.
+// pollEvery is the interval of the commands that wait for the server; the
+// tests shorten it.
 var pollEvery = 500 * time.Millisecond
 
 // printJSON writes v as indented JSON.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
 const e2eToken = "cli-test-token-0123456789"
@@ -39,7 +41,7 @@ func startServerWith(t *testing.T, cfg oktaemu.Config, changes ...func(*app.Conf
 	emu := emutest.Start(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	conf := app.Config{
-		Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedOrigins: []string{emu.URL},
+		Listen: "127.0.0.1:0", DataDir: dataDir(t), TrustedOrigins: []string{emu.URL},
 		APIToken: keyring.Secret(e2eToken), Stdout: &strings.Builder{},
 	}
 	for _, change := range changes {
@@ -56,6 +58,13 @@ func startServerWith(t *testing.T, cfg oktaemu.Config, changes ...func(*app.Conf
 	return &server{emu: emu, url: a.URL(), vars: map[string]string{
 		"CARDFLOW_SERVER": a.URL(), "CARDFLOW_API_TOKEN": e2eToken, "CARDFLOW_CLIENT_SECRET": oktaemu.DemoClientSecret,
 	}}
+}
+
+// dataDir returns a new data directory whose database already holds the
+// current schema (sqlitetest), which saves the server migrating one.
+func dataDir(t *testing.T) string {
+	t.Helper()
+	return filepath.Dir(sqlitetest.NewFile(t))
 }
 
 // connect creates a connection with the CLI and signs in at the org like

@@ -24,7 +24,7 @@ func startSSOServer(t *testing.T) (*emutest.Server, string) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 2})
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
-		Listen: "127.0.0.1:0", DataDir: t.TempDir(), TrustedOrigins: []string{emu.URL},
+		Listen: "127.0.0.1:0", DataDir: dataDir(t), TrustedOrigins: []string{emu.URL},
 		APIToken: keyring.Secret(e2eToken), Stdout: &strings.Builder{},
 		OIDCIssuer: emu.URL, OIDCClientID: oktaemu.DemoConsoleClientID, OIDCClientSecret: keyring.Secret(oktaemu.DemoConsoleClientSecret),
 		OIDCRoles: []string{"admin=" + oktaemu.AdminsGroup, "operator=" + oktaemu.OperatorsGroup, "viewer=" + oktaemu.ViewersGroup},

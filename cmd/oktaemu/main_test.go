@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -12,19 +13,28 @@ import (
 	"time"
 )
 
-// build compiles the command once per test.
-func build(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "oktaemu")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+// asCommandEnv makes the test binary run as the command: its arguments
+// are the command's, and main runs in place of the tests.
+const asCommandEnv = "CARDFLOW_OKTAEMU_AS_COMMAND"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommandEnv) == "1" {
+		main()
+		os.Exit(0)
 	}
-	return bin
+	os.Exit(m.Run())
+}
+
+// command returns the command run with args: the test binary, which
+// compiled this package's main, run as the command.
+func command(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asCommandEnv+"=1")
+	return cmd
 }
 
 func TestStartLine(t *testing.T) {
-	bin := build(t)
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-devices", "3", "-rate-limit-per-minute", "100")
+	cmd := command("-listen", "127.0.0.1:0", "-devices", "3", "-rate-limit-per-minute", "100")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +81,6 @@ func TestStartLine(t *testing.T) {
 }
 
 func TestBadArguments(t *testing.T) {
-	bin := build(t)
 	tests := []struct {
 		name string
 		args []string
@@ -83,7 +92,7 @@ func TestBadArguments(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := exec.Command(bin, tc.args...).CombinedOutput()
+			out, err := command(tc.args...).CombinedOutput()
 			if err == nil || !strings.Contains(string(out), tc.want) {
 				t.Errorf("oktaemu %v: %v\n%s\nwant a failure mentioning %q", tc.args, err, out, tc.want)
 			}
