@@ -8,8 +8,6 @@ package emutest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -19,7 +17,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,17 +33,8 @@ type Server struct {
 	Client *http.Client
 }
 
-// sharedKey saves generating an RSA key for every test org.
-var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
 // Start serves an org built from cfg on 127.0.0.1 until the test ends.
-// Unless cfg.SigningKey is set, orgs of one test binary share a signing key.
+// Unless cfg.SigningKey is set, the orgs share a fixed signing key.
 func Start(t testing.TB, cfg oktaemu.Config) *Server {
 	t.Helper()
 	if cfg.SigningKey == nil {
