@@ -2,8 +2,10 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -198,8 +200,8 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr 
 	var st store.PollStatus
 	kind := ""
 	if pollErr != nil {
-		pub := problem.Public(pollErr)
-		st = store.PollStatus{Error: pub.Message, Remedy: pub.Remedy, FailingSince: prev.FailingSince, AlertedAt: prev.AlertedAt}
+		msg, remedy := pollProblem(pollErr)
+		st = store.PollStatus{Error: msg, Remedy: remedy, FailingSince: prev.FailingSince, AlertedAt: prev.AlertedAt}
 		if st.FailingSince.IsZero() {
 			st.FailingSince = now
 		}
@@ -231,6 +233,54 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr 
 		p.Notified()
 	}
 	return nil
+}
+
+// pollProblem says why a poll failed and what to do, in words for the
+// console, the API and a notification: Okta's answers by meaning, the
+// connection's own problems (needs reauthorization) as they are, and
+// anything else as an internal error that names no detail.
+func pollProblem(err error) (message, remedy string) {
+	const waits = "cardflow polls again every interval and reads on from where it stopped, so no event of the meantime is lost (Okta keeps 90 days)"
+	if p, ok := problem.As(err); ok {
+		pub := problem.Public(p)
+		return pub.Message, pub.Remedy
+	}
+	if se, ok := okta.IsInsufficientScope(err); ok {
+		return fmt.Sprintf("the connection was not granted %s, which System Log polls need", se.Scope),
+			fmt.Sprintf("grant %s to the org's app (Okta API Scopes tab) and reauthorize the connection (a service connection: test it), or use delivery: hook", se.Scope)
+	}
+	var ae *okta.APIError
+	switch {
+	case errors.As(err, &ae) && okta.IsForbidden(ae):
+		return "the connection's Okta account or app may not read the System Log (" + ae.Summary + ")",
+			"reauthorize the connection with an administrator who may read the System Log (a super, org or read-only administrator), or give the API Services app such a role"
+	case errors.As(err, &ae) && okta.IsRateLimited(ae):
+		return "the org's rate limit for the System Log was still exhausted after waiting for its resets",
+			"nothing to do if it passes: " + waits + "; if it keeps happening, poll less often (-event-poll-interval) or find what else reads the org's System Log"
+	case errors.As(err, &ae):
+		return fmt.Sprintf("Okta answered %d to the System Log request: %s", ae.Status, ae.Summary),
+			"nothing to do if Okta recovers (see status.okta.com): " + waits
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Okta did not answer the System Log request in time", "nothing to do if it passes: " + waits
+	}
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &ne) || errors.As(err, &oe) {
+		return "could not reach the org: " + rootCause(err).Error(), "check the network between cardflow and the org; " + waits
+	}
+	pub := problem.Public(err)
+	return pub.Message, pub.Remedy
+}
+
+// rootCause is the innermost error, for network failures.
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
 }
 
 // pollNotice is the events.poll_failing (st is the failure) or
