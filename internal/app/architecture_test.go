@@ -72,6 +72,7 @@ var architecture = []struct {
 	{"internal/oktaemu/emutest", []string{"internal/oktaemu"}},
 	{"internal/store/storetest", []string{"internal/store"}},
 	{"internal/store/postgres/pgtest", nil},
+	{"internal/store/sqlite/sqlitetest", []string{"internal/store/sqlite"}},
 }
 
 const module = "github.com/cardflow/cardflow/"
