@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -70,10 +71,42 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	}
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
+	if err := firstConn(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	s, err := sqlstore.Open(ctx, db, Dialect)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// firstConn opens db's first connection, trying again while SQLite answers
+// SQLITE_BUSY. When several connections or processes open a new file at
+// once, each switches it to WAL as it connects, and SQLite may answer one
+// of them busy at once instead of waiting out the busy timeout; once the
+// file is in WAL, connecting does not conflict. It gives up after the busy
+// timeout.
+func firstConn(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(BusyTimeoutMillis * time.Millisecond)
+	wait := time.Millisecond
+	for {
+		conn, err := db.Conn(ctx)
+		if err == nil {
+			return conn.Close()
+		}
+		if code(err)&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
