@@ -92,9 +92,13 @@ type tab struct {
 	e   *env
 }
 
+// newTab is a tab for a test's actions. The tests run in parallel, so a
+// test that takes seconds alone may take many times that on a loaded
+// machine: the bound only stops a test that waits for what never comes (a
+// selector that matches nothing).
 func newTab(t *testing.T, e *env) *tab {
 	t.Helper()
-	return newTabFor(t, e, 40*time.Second)
+	return newTabFor(t, e, 3*time.Minute)
 }
 
 // newTabFor is a tab whose actions must all end within timeout.

@@ -9,7 +9,6 @@ import (
 	"path"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -275,9 +274,7 @@ func TestBrowserCancelFlowRun(t *testing.T) {
 	b.click(link("suspend-everything"))
 	b.click(button("Run"))
 	loc := b.location()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := hold.Await(ctx, 2); err != nil {
+	if err := hold.Await(b.ctx, 2); err != nil {
 		b.fatalf("two suspensions never waited at the org: %v", err)
 	}
 	b.open(loc)
