@@ -84,6 +84,7 @@ func interruptedRun(t *testing.T, h *harness, emu *emutest.Server, device string
 // interrupted, with the warning that the call may have reached Okta,
 // instead of staying running forever.
 func TestCrashMidDirectCardRun(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	dir := t.TempDir()
 	clock := filepath.Join(t.TempDir(), "clock")
@@ -107,6 +108,7 @@ func TestCrashMidDirectCardRun(t *testing.T) {
 // leaves the live server's run, whose lease that server renews, running
 // until it finishes.
 func TestPGCrashMidDirectCardRun(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	dsn := pgtest.NewDatabase(t)
 	dirA, dirB, dirC := t.TempDir(), t.TempDir(), t.TempDir()

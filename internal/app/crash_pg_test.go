@@ -17,6 +17,7 @@ import (
 // presented twice (the org would revoke the whole family, and a later
 // refresh would fail), and without a retry loop.
 func TestPGCrashAroundRefresh(t *testing.T) {
+	t.Parallel()
 	for _, fp := range []string{fpRefreshBeforeRequest, fpRefreshAfterResponse, fpRefreshAfterCommit} {
 		t.Run(fp, func(t *testing.T) {
 			t.Parallel()

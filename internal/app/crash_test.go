@@ -121,6 +121,7 @@ func pastRefreshLease(t *testing.T) string {
 // never see a refresh token reused (its family revocation would make the
 // next refresh fail).
 func TestCrashAroundRefresh(t *testing.T) {
+	t.Parallel()
 	for _, fp := range []string{fpRefreshBeforeRequest, fpRefreshAfterResponse, fpRefreshAfterCommit} {
 		t.Run(fp, func(t *testing.T) {
 			t.Parallel()
@@ -194,6 +195,7 @@ func TestCrashAroundRefresh(t *testing.T) {
 // interrupted), and that every item names the card run that changed its
 // device, so that the run counts every change once.
 func TestCrashMidFlowRun(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		failpoint string

@@ -220,6 +220,7 @@ func checkOncePerRemoval(t *testing.T, h *harness, flowID string, removals int) 
 // public URL, and checks that every device-user removal starts exactly one
 // run: none lost, none twice.
 func TestCrashAroundEvents(t *testing.T) {
+	t.Parallel()
 	for _, fp := range []string{fpEventBeforeStore, fpEventAfterStore, fpEventBeforeRun, fpEventAfterRun} {
 		t.Run(fp, func(t *testing.T) {
 			t.Parallel()

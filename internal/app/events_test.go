@@ -108,6 +108,7 @@ steps:
 func TestEventTriggeredFlow(t *testing.T) {
 	for _, delivery := range []string{"hook+poll", "poll"} {
 		t.Run(delivery, func(t *testing.T) {
+			t.Parallel()
 			h := startHarness(t, oktaemu.Config{Devices: 5}, func(c *Config) { c.EventPollInterval = 200 * time.Millisecond })
 			h.connect("Prod devices")
 			enroll := func(login string) string {

@@ -18,6 +18,7 @@ import (
 // device-user removal starts exactly one run, and the connection has one
 // event hook at the org.
 func TestMultiServerEventsExactlyOnce(t *testing.T) {
+	t.Parallel()
 	const removals = 20
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	proxy := startProxy(t)

@@ -59,6 +59,7 @@ func waitFlowRun(t *testing.T, h *harness, id string, within time.Duration) flow
 // servers; each run is executed by exactly one server: every run succeeds
 // and the org sees exactly one lifecycle call per planned device.
 func TestMultiServerFlowRunsClaimedOnce(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 80})
 	a, b, dsn := pgServers(t, emu, nil)
 	a.connect("Prod")
@@ -107,6 +108,7 @@ func TestMultiServerFlowRunsClaimedOnce(t *testing.T) {
 // dead server's lease has expired on its clock, and finishes it without
 // repeating an item.
 func TestMultiServerFlowRunTakeover(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 80})
 	dsn := pgtest.NewDatabase(t)
 	dirA, dirB := t.TempDir(), t.TempDir()

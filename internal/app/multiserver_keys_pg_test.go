@@ -16,6 +16,7 @@ import (
 // rotation re-seals everything with the new key, and a server restarted
 // with CARDFLOW_KEY=NEW,OLD works on.
 func TestMultiServerKeyRotation(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
 	oldKey, newKey := b64key(t), b64key(t)
 	a, b, dsn := pgServersWithKey(t, emu, keyring.Secret(oldKey+","+newKey), nil)

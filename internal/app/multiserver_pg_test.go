@@ -75,6 +75,7 @@ func onServer(t *testing.T, u *url.URL, h *harness) string {
 // TestMultiServerOAuthStateAcrossServers: the state made when server A
 // starts an authorization is accepted by server B's callback, once.
 func TestMultiServerOAuthStateAcrossServers(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	a, b, _ := pgServers(t, emu, nil)
 
@@ -113,6 +114,7 @@ func (c *shiftedClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 // expired either on the org's clock only (every run meets a 401) or on the
 // servers' clocks too (every run sees it is due).
 func TestMultiServerRefreshSingleFlight(t *testing.T) {
+	t.Parallel()
 	const runs = 1000
 	tests := []struct {
 		name       string
@@ -123,6 +125,7 @@ func TestMultiServerRefreshSingleFlight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			emu := emutest.Start(t, oktaemu.Config{Devices: 10})
 			clock := &shiftedClock{}
 			// The refresh lease must outlast any scheduling delay of a loaded
@@ -223,6 +226,7 @@ func label(m *dto.Metric, name string) string {
 // the budget move it forward instead of sleeping; the test stops when a
 // wait would reach the third window.
 func TestMultiServerSharedRateBudget(t *testing.T) {
+	t.Parallel()
 	const (
 		limit       = 20
 		perServer   = 30

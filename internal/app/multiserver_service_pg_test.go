@@ -15,6 +15,7 @@ import (
 // every run succeeds. The token has expired either on the
 // org's clock only (every run meets a 401) or on the servers' clocks too.
 func TestMultiServerServiceTokenSingleFlight(t *testing.T) {
+	t.Parallel()
 	const runs = 1000
 	for _, serversToo := range []bool{false, true} {
 		name := "expired at the org"
@@ -22,6 +23,7 @@ func TestMultiServerServiceTokenSingleFlight(t *testing.T) {
 			name = "expired on every clock"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			emu := emutest.Start(t, oktaemu.Config{Devices: 10})
 			clock := &shiftedClock{}
 			// As in TestMultiServerRefreshSingleFlight, the token lease

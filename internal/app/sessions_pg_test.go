@@ -19,6 +19,7 @@ import (
 )
 
 func TestMultiServerConsoleSessions(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 2})
 	a, b, _ := pgServers(t, emu, func(c *Config) { ssoConfig(c, emu.URL) })
 
