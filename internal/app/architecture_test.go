@@ -105,6 +105,7 @@ func modulePackages(t *testing.T) map[string][]string {
 // TestArchitecture: every package of the module is in the architecture
 // table and imports only what the table allows it.
 func TestArchitecture(t *testing.T) {
+	t.Parallel()
 	pkgs := modulePackages(t)
 	allowed := map[string][]string{}
 	for _, a := range architecture {
@@ -130,6 +131,7 @@ func TestArchitecture(t *testing.T) {
 // TestNoHTTPOrSQL: flow and problem describe work and errors, not
 // transports: they import neither net/http nor database/sql.
 func TestNoHTTPOrSQL(t *testing.T) {
+	t.Parallel()
 	for _, pkg := range []string{"internal/flow", "internal/problem"} {
 		out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, module+pkg).Output()
 		if err != nil {

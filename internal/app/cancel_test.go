@@ -38,6 +38,7 @@ func (h *harness) waitFlowRun(ctx context.Context, id string, want ...string) fl
 // recorded, no other item starts, and the run ends canceled. Canceling it
 // again changes nothing; a finished run cannot be canceled.
 func TestCancelFlowRun(t *testing.T) {
+	t.Parallel()
 	lease := func(c *Config) { c.FlowLeaseTTL = 600 * time.Millisecond }
 	h := startHarness(t, oktaemu.Config{Devices: 200}, lease)
 	h.connect("Prod")
@@ -116,6 +117,7 @@ func TestCancelFlowRun(t *testing.T) {
 // running anything and marks the card run the dead server left running
 // interrupted.
 func TestCanceledRunNotResumed(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 40}, func(c *Config) { c.FlowLeaseTTL = 600 * time.Millisecond })
 	h.connect("Prod")
 	st, ctx := h.app.Store, t.Context()
@@ -153,6 +155,7 @@ func TestCanceledRunNotResumed(t *testing.T) {
 // server executes runs out (a renewal came late) and its own worker claims
 // the run again, it does not start a second execution of it.
 func TestRunNotExecutedTwiceAfterSlowRenewal(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 80}, func(c *Config) { c.FlowLeaseTTL = time.Minute })
 	h.connect("Prod")
 	var stored struct {

@@ -14,6 +14,7 @@ import (
 var allAuto = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access"}
 
 func TestConnectionCreateAuthorizeReauthorize(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	c := h.connect("Prod devices")
 
@@ -95,6 +96,7 @@ func TestConnectionCreateAuthorizeReauthorize(t *testing.T) {
 }
 
 func TestConnectionAuthorizationErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		login    string
@@ -135,6 +137,7 @@ func TestConnectionAuthorizationErrors(t *testing.T) {
 }
 
 func TestCallbackStateErrors(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
 	_, authURL := h.create("State", oktaemu.DemoClientSecret, nil)
 	loc := h.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
@@ -175,6 +178,7 @@ func TestCallbackStateErrors(t *testing.T) {
 }
 
 func TestConnectionAPIErrors(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
 	tests := []struct {
 		name       string
@@ -212,6 +216,7 @@ func TestConnectionAPIErrors(t *testing.T) {
 }
 
 func TestConnectionDelete(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
 	c := h.connect("Doomed")
 	before := h.emu.Stats(t)["POST /oauth2/v1/revoke"]

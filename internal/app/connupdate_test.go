@@ -14,6 +14,7 @@ import (
 // a reason, its cards fail until then, and run again after it. A
 // service connection is refused with a pointer to rotate-key.
 func TestConnectionUpdate(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
 	patch := func(id string, body map[string]any) (int, connJSON, apiErr) {
 		t.Helper()

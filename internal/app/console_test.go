@@ -11,6 +11,7 @@ import (
 // TestConsoleMounted checks that the server serves the console at "/"
 // next to the API, and that the OAuth landing page links back to it.
 func TestConsoleMounted(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
 	resp, err := h.http.Get(h.url + "/")
 	if err != nil {

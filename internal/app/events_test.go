@@ -18,6 +18,7 @@ import (
 // server's /hooks/okta/ endpoint, delivers device events into the inbox,
 // and GET /api/v1/events lists them with how they arrived.
 func TestEventHookThroughTheServer(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	c := h.connect("Prod devices")
 	ctx := t.Context()
@@ -106,6 +107,7 @@ steps:
 // once per removal (by hook+poll and by poll), suspending the device; an
 // event before the flow was enabled starts nothing.
 func TestEventTriggeredFlow(t *testing.T) {
+	t.Parallel()
 	for _, delivery := range []string{"hook+poll", "poll"} {
 		t.Run(delivery, func(t *testing.T) {
 			t.Parallel()

@@ -11,6 +11,7 @@ import (
 // example suggests (90 days back) finds devices to deactivate and to delete
 // in the demo org, as the example's comment says.
 func TestStaleCleanupExampleFindsDemoDevices(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{}, nil) // the demo org's default devices
 	h.connect("Demo org")
 	src, err := os.ReadFile("../../examples/stale-device-cleanup.yaml")

@@ -11,6 +11,7 @@ import (
 // expression that does not compile together with an unknown card and a
 // missing connection, each at its own line.
 func TestFlowValidateOnePass(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
 	h.connect("Prod")
 	src := strings.NewReplacer(

@@ -12,6 +12,7 @@ import (
 // the address of the next; following the addresses gives every item once,
 // in order. ?items=false carries none.
 func TestFlowRunItemPages(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 80}, nil)
 	h.connect("Prod")
 	var stored struct {

@@ -88,6 +88,7 @@ func lifecycleCalls(stats map[string]int) int {
 }
 
 func TestFlowValidatePlanRun(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 60}, nil)
 	h.connect("Prod")
 
@@ -178,6 +179,7 @@ func TestFlowValidatePlanRun(t *testing.T) {
 }
 
 func TestFlowScopePreflight(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	_, authURL := h.create("Prod", oktaemu.DemoClientSecret, []string{"okta.devices.read"})
 	h.signIn(authURL, oktaemu.AdminLogin)
@@ -197,6 +199,7 @@ func TestFlowScopePreflight(t *testing.T) {
 }
 
 func TestExampleFlowsRun(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 40}, nil)
 	h.connect("Demo org")
 	tests := []struct {
@@ -232,6 +235,7 @@ func TestExampleFlowsRun(t *testing.T) {
 // holds the fourth suspension, so the shutdown always meets the run
 // mid-item, however fast or slow the machine.
 func TestFlowRunHandedBackAtShutdown(t *testing.T) {
+	t.Parallel()
 	lease := func(c *Config) { c.FlowLeaseTTL = time.Minute }
 	h := startHarness(t, oktaemu.Config{Devices: 400}, lease)
 	h.connect("Prod")
@@ -305,6 +309,7 @@ steps:
 // the server is taken starts as soon as a slot frees, not at the worker's
 // next periodic look (a third of the 30 min lease here).
 func TestFlowRunQueuedBehindBusySlots(t *testing.T) {
+	t.Parallel()
 	const slots = 4 // flowrun's default MaxRuns
 	h := startHarness(t, oktaemu.Config{Devices: 3}, func(c *Config) { c.FlowLeaseTTL = 30 * time.Minute })
 	h.connect("Prod")

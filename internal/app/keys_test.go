@@ -49,6 +49,7 @@ func b64key(t *testing.T) string {
 }
 
 func TestKeyringFirstStartAndWrongKey(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a, logs, _, err := newApp(t, dir, nil)
 	if err != nil {
@@ -118,6 +119,7 @@ func TestKeyringFirstStartAndWrongKey(t *testing.T) {
 }
 
 func TestAPITokenFirstStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, _, out, err := newApp(t, dir, nil)
 	if err != nil {
@@ -164,6 +166,7 @@ func TestAPITokenFirstStart(t *testing.T) {
 }
 
 func TestKeysRotate(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
 	c := h.connect("Rotated")
 	oldID := h.app.Keyring.PrimaryID()
@@ -209,6 +212,7 @@ func TestKeysRotate(t *testing.T) {
 // included; keys rotate re-seals those too; an older key is removed only
 // once nothing is sealed with it, and the server starts and works without it.
 func TestKeysRemove(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
 	c := h.connect("Kept")

@@ -58,6 +58,7 @@ func (h *harness) metrics() string {
 // the limit and the sign-in date, and a card fails before calling Okta;
 // reauthorizing starts a new 90 days.
 func TestNinetyDays(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	received := make(chan map[string]any, 16)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -53,6 +53,7 @@ func names(ts []tokenJSON) []string {
 }
 
 func TestPersonalTokens(t *testing.T) {
+	t.Parallel()
 	clk := emutest.NewClock(time.Now())
 	h := startHarness(t, oktaemu.Config{Devices: 2}, func(c *Config) { c.Now = clk.Now })
 	ctx := t.Context()
@@ -182,6 +183,7 @@ func TestPersonalTokens(t *testing.T) {
 }
 
 func TestAuditNamesActors(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
 	conn := h.connect("Prod")
 	ctx := t.Context()

@@ -45,6 +45,7 @@ func guessUntilRefused(t *testing.T, h *harness, client string) {
 // same proxy; without it, X-Forwarded-For is ignored, since anyone can
 // send it.
 func TestTrustedProxyNamesTheClient(t *testing.T) {
+	t.Parallel()
 	t.Run("trusted", func(t *testing.T) {
 		h := startHarness(t, oktaemu.Config{}, func(c *Config) { c.TrustedProxies = []string{"127.0.0.1"} })
 		guessUntilRefused(t, h, "198.51.100.7")

@@ -11,6 +11,7 @@ import (
 // with failedOnly: only those three run (the search and the suspended
 // devices are taken from the first run), and the new run succeeds.
 func TestRerunFailedOnly(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 80}, nil)
 	h.connect("Prod")
 	var stored struct {

@@ -13,6 +13,7 @@ import (
 // period of a finished run purges it by itself when it starts, logs what
 // it removed and counts it in /metrics; a server within the period keeps it.
 func TestRetentionPurgesOnStart(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 20}, nil)
 	h.connect("Prod")
 	var stored struct {

@@ -56,6 +56,7 @@ func (h *harness) devicesWithStatus(connection, status string) []string {
 // never there still fails with not_found, and an untouched device is
 // deleted as usual.
 func TestResumedDeleteAlreadyDone(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 40}, nil)
 	h.connect("Prod")
 	ids := h.devicesWithStatus("Prod", "DEACTIVATED")

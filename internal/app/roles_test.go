@@ -93,6 +93,7 @@ func randomHex(t *testing.T) string {
 }
 
 func TestRouteRoleMatrix(t *testing.T) {
+	t.Parallel()
 	h := startSSOHarness(t, nil)
 	api, con := h.app.Web.APIRoutes(), h.app.Console.Routes()
 	registered := append(slices.Clone(api), con...)
@@ -229,6 +230,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 // TestConsoleHidesWhatARoleMayNotDo: the pages show a viewer no button
 // that would be refused, and show an admin all of them.
 func TestConsoleHidesWhatARoleMayNotDo(t *testing.T) {
+	t.Parallel()
 	h := startSSOHarness(t, nil)
 	conn := h.connect("Prod")
 	var put struct{ Flow flowJSON }

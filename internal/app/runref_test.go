@@ -10,6 +10,7 @@ import (
 // a card names that card run (RunRef), and the run exists with the item's
 // flow run, step and index.
 func TestFlowItemsReferToCardRuns(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 40}, nil)
 	h.connect("Prod")
 	var stored struct {

@@ -53,6 +53,7 @@ func (h *harness) deviceWithStatus(connection, status string) string {
 }
 
 func TestRunCards(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 20}, nil)
 	c := h.connect("Prod")
 	id := h.deviceWithStatus("Prod", "ACTIVE")
@@ -125,6 +126,7 @@ func TestRunCards(t *testing.T) {
 }
 
 func TestRunInsufficientScopeMakesNoCall(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	c, authURL := h.create("ReadOnly", oktaemu.DemoClientSecret, []string{"okta.devices.read"})
 	if code, page := h.signIn(authURL, oktaemu.AdminLogin); code != http.StatusOK {
@@ -150,6 +152,7 @@ func TestRunInsufficientScopeMakesNoCall(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
 	c := h.connect("Metered")
 	h.run("okta-devices/search-devices", c.ID, map[string]any{"resultSet": "first"})
@@ -205,6 +208,7 @@ func pageAll(t *testing.T, h *harness, path, list, key string) (ids []string, pa
 // timestamp (here, on a clock that stands still) are paged by (time, id):
 // following next lists each once, and the last page has no next.
 func TestListsPageWithoutLoss(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	h := startHarness(t, oktaemu.Config{Devices: 3}, func(c *Config) { c.Now = func() time.Time { return at } })
 	c := h.connect("Prod")

@@ -12,6 +12,7 @@ import (
 // did not tick okta.devices.manage is told to reauthorize with it ticked,
 // both by a card run and by a flow's preflight.
 func TestScopeRemedyFollowsConnection(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	c, authURL := h.create("ReadOnly", oktaemu.DemoClientSecret, []string{"okta.devices.read"})
 	if code, page := h.signIn(authURL, oktaemu.AdminLogin); code != http.StatusOK {

@@ -22,6 +22,7 @@ import (
 // private exponent) in every API response, the whole log (debug level),
 // the metrics and the raw bytes of the database files.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
 	var responses strings.Builder
 	call := func(method, path string, body any) {

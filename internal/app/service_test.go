@@ -89,6 +89,7 @@ func checkPublicJWK(t *testing.T, jwk json.RawMessage) {
 // runs, a new one after the hour); audit and authorizedBy name the app;
 // rotating the key keeps the old one until the org accepts the new one.
 func TestServiceConnection(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
 	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
@@ -175,6 +176,7 @@ func TestServiceConnection(t *testing.T) {
 // requires DPoP, the connection is active at once, switches DPoP on when
 // the org asks for proofs, and cards call the API with DPoP.
 func TestServiceConnectionDPoP(t *testing.T) {
+	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -227,6 +229,7 @@ func TestServiceConnectionDPoP(t *testing.T) {
 // manage card fails before calling Okta with insufficient_scope; an app
 // without an admin role gets its own error and remedy.
 func TestServiceConnectionGrantsAndRoles(t *testing.T) {
+	t.Parallel()
 	fx := oktaemu.DemoFixture(3)
 	for i := range fx.Apps {
 		if fx.Apps[i].ID == oktaemu.DemoServiceAppID {

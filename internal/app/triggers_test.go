@@ -91,6 +91,7 @@ func (h *harness) runsOf(flowID string) []triggeredRun {
 }
 
 func TestScheduledFlowEndToEnd(t *testing.T) {
+	t.Parallel()
 	clock := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	h := startHarness(t, oktaemu.Config{Devices: 5}, func(c *Config) {
 		c.Now, c.SchedulePoll = clock.Now, 20*time.Millisecond
@@ -173,6 +174,7 @@ func TestScheduledFlowEndToEnd(t *testing.T) {
 }
 
 func TestEnableRefusesMissingScopes(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
 	c := h.connect("Prod")
 	var e apiErr

@@ -48,6 +48,7 @@ type versionJSON struct {
 // again, keeps the original's schedule trigger and names the original and
 // who asked; deleting the flow deletes its versions and keeps its runs.
 func TestFlowVersionsAndRerun(t *testing.T) {
+	t.Parallel()
 	clock := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
 	h := startHarness(t, oktaemu.Config{Devices: 5}, func(c *Config) {
 		c.Now, c.SchedulePoll = clock.Now, 20*time.Millisecond
