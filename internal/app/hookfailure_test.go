@@ -43,6 +43,12 @@ func TestHookFailureIsNotified(t *testing.T) {
 				}
 				return hookID != ""
 			})
+			// The intake does not look at the hook between the admin's
+			// steps: it sees their outcome, not a state in between.
+			var looks []*oktaemu.Hold
+			for _, path := range []string{"/api/v1/eventHooks", "/api/v1/eventHooks/{eventHookId}"} {
+				looks = append(looks, emu.Hold(t, "GET", path, 0))
+			}
 			for _, step := range tt.lifecycle {
 				method, sub, _ := strings.Cut(step, " ")
 				req, _ := http.NewRequest(method, strings.TrimSuffix(emu.URL+"/api/v1/eventHooks/"+hookID+"/"+sub, "/"), nil)
@@ -52,6 +58,9 @@ func TestHookFailureIsNotified(t *testing.T) {
 					t.Fatalf("%s the hook at Okta: %v %v", step, err, resp)
 				}
 				resp.Body.Close()
+			}
+			for _, l := range looks {
+				l.Release()
 			}
 			m := waitNotification(t, received)
 			c, _ := m["connection"].(map[string]any)
