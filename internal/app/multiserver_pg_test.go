@@ -222,8 +222,9 @@ func label(m *dto.Metric, name string) string {
 // through the database, they fill both windows and no call is answered
 // 429 (with a budget each, both would take the whole new window).
 //
-// The org and both servers run on one clock, and the servers' waits for
-// the budget move it forward instead of sleeping; the test stops when a
+// The org and both servers run on one clock that stands still unless
+// the servers' waits for the budget move it forward, so that how long
+// anything takes on the machine does not matter; the test stops when a
 // wait would reach the third window.
 func TestMultiServerSharedRateBudget(t *testing.T) {
 	t.Parallel()
@@ -232,29 +233,29 @@ func TestMultiServerSharedRateBudget(t *testing.T) {
 		perServer   = 30
 		concurrency = 6
 	)
-	clock := &shiftedClock{}
-	emu := emutest.Start(t, oktaemu.Config{Devices: 10, RateLimitPerMinute: limit, Now: clock.now})
+	// Windows end on the minute: the first one ends 2.5 s after the start.
+	windowEnd := time.Now().Truncate(time.Minute).Add(time.Minute)
+	clock := emutest.NewClock(windowEnd.Add(-2500 * time.Millisecond))
+	thirdWindow := windowEnd.Add(time.Minute)
+	emu := emutest.Start(t, oktaemu.Config{Devices: 10, RateLimitPerMinute: limit, Now: clock.Now})
 	ctx, giveUp := context.WithCancel(t.Context())
 	defer giveUp()
-	var thirdWindow atomic.Int64 // unix nanoseconds; 0 until set below
 	sleep := func(_ context.Context, d time.Duration) error {
-		if end := thirdWindow.Load(); end != 0 && !clock.now().Add(d).Before(time.Unix(0, end)) {
+		if !clock.Now().Add(d).Before(thirdWindow) {
 			giveUp()
 			return ctx.Err()
 		}
-		clock.advance(max(d, 0))
+		clock.Advance(max(d, 0))
 		return nil
 	}
 	a, b, _ := pgServers(t, emu, func(c *Config) {
-		c.Now = clock.now
+		c.Now = clock.Now
 		c.rewire = func(a *App) { a.Executor.Budget.(*ratebudget.Shared).Sleep = sleep }
 	})
 	a.connect("Prod")
 	// The device to read is looked up without cardflow, so that its
-	// budget knows nothing of the org before the clock moves.
+	// budget knows nothing of the org before the runs.
 	device := activeDevice(t, emu)
-	windowEnd := endWindowSoon(t, clock, 2500*time.Millisecond)
-	thirdWindow.Store(windowEnd.Add(time.Minute).UnixNano())
 	before := emu.Stats(t)["GET /api/v1/devices/{deviceId}"]
 
 	var succeeded atomic.Int64
@@ -339,18 +340,4 @@ func activeDevice(t testing.TB, emu *emutest.Server) string {
 		t.Fatalf("list devices: status %d, %d devices, %v; want an active device", resp.StatusCode, len(devices), err)
 	}
 	return devices[0].ID
-}
-
-// endWindowSoon moves clock, the org's and the servers', to d before the
-// end of the org's current rate-limit window (windows end on the minute)
-// and returns that end.
-func endWindowSoon(t *testing.T, clock *shiftedClock, d time.Duration) time.Time {
-	t.Helper()
-	now := clock.now()
-	end := now.Truncate(time.Minute).Add(time.Minute)
-	if !end.Add(-d).After(now) {
-		end = end.Add(time.Minute)
-	}
-	clock.advance(end.Add(-d).Sub(now))
-	return end
 }
