@@ -135,7 +135,7 @@ func toProblem(err error, iv *invocation) *problem.Error {
 		return problem.New(problem.UpstreamError, "Okta did not answer in time").
 			WithRemedy("run the card again; check the org's status if it keeps happening").Wrap(err)
 	}
-	return problem.New(problem.UpstreamError, "could not reach Okta at %s: %v", conn.Domain, rootCause(err)).
+	return problem.New(problem.UpstreamError, "could not reach Okta at %s: %v", conn.Domain, okta.RootCause(err)).
 		WithRemedy("check the org's domain and the network, then run the card again").Wrap(err)
 }
 
@@ -180,17 +180,6 @@ func summary(ae *okta.APIError) string {
 		return ae.Summary
 	}
 	return ae.Summary + " (" + strings.Join(ae.Causes, "; ") + ")"
-}
-
-// rootCause is the innermost error, for network failures.
-func rootCause(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
-	}
 }
 
 // joinAnd lists xs as "a, b and c".

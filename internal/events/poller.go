@@ -266,21 +266,10 @@ func pollProblem(err error) (message, remedy string) {
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &ne) || errors.As(err, &oe) {
-		return "could not reach the org: " + rootCause(err).Error(), "check the network between cardflow and the org; " + waits
+		return "could not reach the org: " + okta.RootCause(err).Error(), "check the network between cardflow and the org; " + waits
 	}
 	pub := problem.Public(err)
 	return pub.Message, pub.Remedy
-}
-
-// rootCause is the innermost error, for network failures.
-func rootCause(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
-	}
 }
 
 // pollNotice is the events.poll_failing (st is the failure) or

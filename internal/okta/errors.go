@@ -184,3 +184,16 @@ func scopeErrorFromHeader(values []string) *ScopeError {
 	}
 	return nil
 }
+
+// RootCause is the innermost error of err's chain: for a network failure
+// of a call, the system's words ("connection refused") without the
+// request's URL.
+func RootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
