@@ -24,7 +24,10 @@ type child struct {
 	cmd    *exec.Cmd
 	url    string
 	stderr *emutest.SyncBuffer
-	exited chan error
+	// exited is closed once the process has exited and been waited for;
+	// err is then what Wait returned.
+	exited chan struct{}
+	err    error
 }
 
 // startChild runs a server process on dataDir against emu, with the
@@ -39,7 +42,7 @@ func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string, fl
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &child{t: t, cmd: cmd, stderr: &emutest.SyncBuffer{}, exited: make(chan error, 1)}
+	c := &child{t: t, cmd: cmd, stderr: &emutest.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start a server process: %v", err)
@@ -52,18 +55,21 @@ func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string, fl
 				urls <- u
 			}
 		}
-		c.exited <- cmd.Wait()
+		c.err = cmd.Wait()
+		close(c.exited)
 	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-c.exited:
+		default:
 			_ = cmd.Process.Kill()
 			<-c.exited
 		}
 	})
 	select {
 	case c.url = <-urls:
-	case err := <-c.exited:
-		t.Fatalf("the server process exited before serving: %v\n%s", err, c.stderr)
+	case <-c.exited:
+		t.Fatalf("the server process exited before serving: %v\n%s", c.err, c.stderr)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the server process did not print its serving line\n%s", c.stderr)
 	}
@@ -76,6 +82,20 @@ func (c *child) harness(emu *emutest.Server, dataDir string) *harness {
 		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
+// startRunToCrash starts a flow run on a child whose failpoint kills it
+// after some suspensions. The org holds the suspensions until the run's
+// 202 has arrived, so that the death cannot come before the answer.
+func startRunToCrash(t *testing.T, h *harness, flowID string, body map[string]any) flowRun {
+	t.Helper()
+	hold := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
+	defer hold.Release()
+	var run flowRun
+	if code, data := h.call("POST", "/api/v1/flows/"+flowID+"/runs", body, &run); code != 202 {
+		t.Fatalf("start run: %d %s", code, data)
+	}
+	return run
+}
+
 // waitKilled waits for the child to die and checks it died of SIGKILL.
 func (c *child) waitKilled() {
 	c.t.Helper()
@@ -86,7 +106,8 @@ func (c *child) waitKilled() {
 func (c *child) waitKilledWithin(d time.Duration) {
 	c.t.Helper()
 	select {
-	case err := <-c.exited:
+	case <-c.exited:
+		err := c.err
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
 			c.t.Fatalf("child exited with %v; want killed by SIGKILL", err)
@@ -244,10 +265,7 @@ func crashMidFlowRun(t *testing.T, failpoint string, wantInterrupted bool) {
 	}
 	before := lifecycleCalls(emu.Stats(t))
 
-	var run flowRun
-	if code, data := h1.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run); code != 202 {
-		t.Fatalf("start run: %d %s", code, data)
-	}
+	run := startRunToCrash(t, h1, stored.Flow.ID, inputs)
 	c1.waitKilled()
 	crashedAt := time.Now()
 	done := lifecycleCalls(emu.Stats(t)) - before

@@ -123,10 +123,7 @@ func TestMultiServerFlowRunTakeover(t *testing.T) {
 	}
 	before := lifecycleCalls(emu.Stats(t))
 
-	var run flowRun
-	if code, data := h1.call("POST", "/api/v1/flows/"+flowID+"/runs", map[string]any{"inputs": map[string]any{"platform": "WINDOWS"}}, &run); code != 202 {
-		t.Fatalf("start run: %d %s", code, data)
-	}
+	run := startRunToCrash(t, h1, flowID, map[string]any{"inputs": map[string]any{"platform": "WINDOWS"}})
 	c1.waitKilled()
 	if done := lifecycleCalls(emu.Stats(t)) - before; done < 4 || done >= want {
 		t.Fatalf("%d of %d devices were suspended before the crash; want the crash mid-run", done, want)
