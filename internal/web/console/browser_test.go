@@ -21,7 +21,8 @@ import (
 )
 
 // One Chromium process serves every browser test of the package; each test
-// gets its own browser context (cookies, storage) and tab.
+// has a browser context (cookies, storage) and tab to itself while it runs
+// (see tabs).
 var browser struct {
 	once   sync.Once
 	ctx    context.Context
