@@ -14,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/ratebudget"
@@ -240,17 +241,33 @@ func TestMultiServerSharedRateBudget(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 10, RateLimitPerMinute: limit, Now: clock.Now})
 	ctx, giveUp := context.WithCancel(t.Context())
 	defer giveUp()
+	// A wait moves the clock only once every call the budgets let through
+	// has its answer: a call let through in one window must reach the org
+	// in that window, as it does when time flows.
+	var inFlight atomic.Int64
 	sleep := func(_ context.Context, d time.Duration) error {
-		if !clock.Now().Add(d).Before(thirdWindow) {
+		wake := clock.Now().Add(max(d, 0))
+		for inFlight.Load() > 0 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		if !wake.Before(thirdWindow) {
 			giveUp()
+		}
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		clock.Advance(max(d, 0))
+		if now := clock.Now(); wake.After(now) {
+			clock.Advance(wake.Sub(now))
+		}
 		return nil
 	}
 	a, b, _ := pgServers(t, emu, func(c *Config) {
 		c.Now = clock.Now
-		c.rewire = func(a *App) { a.Executor.Budget.(*ratebudget.Shared).Sleep = sleep }
+		c.rewire = func(a *App) {
+			shared := a.Executor.Budget.(*ratebudget.Shared)
+			shared.Sleep = sleep
+			a.Executor.Budget = countingLimiter{shared, &inFlight}
+		}
 	})
 	a.connect("Prod")
 	// The device to read is looked up without cardflow, so that its
@@ -292,6 +309,26 @@ func TestMultiServerSharedRateBudget(t *testing.T) {
 	if got := succeeded.Load(); got >= 2*perServer {
 		t.Errorf("all %d runs succeeded before the third window; want some held for it", got)
 	}
+}
+
+// countingLimiter counts the calls its Limiter let through whose answers
+// have not come yet.
+type countingLimiter struct {
+	okta.Limiter
+	inFlight *atomic.Int64
+}
+
+func (l countingLimiter) Wait(ctx context.Context, key okta.Key, onWait func(time.Duration)) (func(okta.Observation), error) {
+	done, err := l.Limiter.Wait(ctx, key, onWait)
+	if err != nil {
+		return nil, err
+	}
+	l.inFlight.Add(1)
+	var once sync.Once
+	return func(o okta.Observation) {
+		done(o)
+		once.Do(func() { l.inFlight.Add(-1) })
+	}, nil
 }
 
 // runWithContext runs read-device on h until ctx ends and reports whether
