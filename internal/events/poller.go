@@ -263,9 +263,8 @@ func pollProblem(err error) (message, remedy string) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Okta did not answer the System Log request in time", "nothing to do if it passes: " + waits
 	}
-	var ne net.Error
-	var oe *net.OpError
-	if errors.As(err, &ne) || errors.As(err, &oe) {
+	var ne net.Error // *net.OpError and *url.Error among them
+	if errors.As(err, &ne) {
 		return "could not reach the org: " + okta.RootCause(err).Error(), "check the network between cardflow and the org; " + waits
 	}
 	pub := problem.Public(err)

@@ -53,14 +53,7 @@ func NewDatabase(t testing.TB) string {
 	t.Helper()
 	base, u := serverURL(t)
 	name := randomName()
-	if err := admin(base, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("create test database on %s://%s: %v", u.Scheme, u.Host, err)
-	}
-	t.Cleanup(func() {
-		if err := admin(base, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
+	createForTest(t, base, u, "database "+name, `CREATE DATABASE `+name, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
 	u.Path = "/" + name
 	return u.String()
 }
@@ -75,18 +68,25 @@ func NewSchema(t testing.TB) string {
 	t.Helper()
 	base, u := serverURL(t)
 	name := randomName()
-	if err := admin(base, `CREATE SCHEMA `+name); err != nil {
-		t.Fatalf("create test schema on %s://%s: %v", u.Scheme, u.Host, err)
-	}
-	t.Cleanup(func() {
-		if err := admin(base, `DROP SCHEMA IF EXISTS `+name+` CASCADE`); err != nil {
-			t.Errorf("drop test schema %s: %v", name, err)
-		}
-	})
+	createForTest(t, base, u, "schema "+name, `CREATE SCHEMA `+name, `DROP SCHEMA IF EXISTS `+name+` CASCADE`)
 	q := u.Query()
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// createForTest runs create on the server base and, when the test ends,
+// drop; what names the object in the failures ("schema NAME").
+func createForTest(t testing.TB, base string, u *url.URL, what, create, drop string) {
+	t.Helper()
+	if err := admin(base, create); err != nil {
+		t.Fatalf("create test %s on %s://%s: %v", what, u.Scheme, u.Host, err)
+	}
+	t.Cleanup(func() {
+		if err := admin(base, drop); err != nil {
+			t.Errorf("drop test %s: %v", what, err)
+		}
+	})
 }
 
 // serverURL returns ServerDSN and its parsed form; it fails t unless the
