@@ -51,12 +51,20 @@ func TestBrowserNewServiceConnection(t *testing.T) {
 	// The clipboard is the person's: let the console's origin write to it
 	// and the test read it back.
 	bctx := chromedp.FromContext(b.ctx).BrowserContextID
-	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+	// writeText asks for the sanitized write, readText for the read.
+	for _, p := range []cdpbrowser.PermissionDescriptor{
+		{Name: "clipboard-write"},
+		{Name: "clipboard-read", AllowWithoutSanitization: true},
+	} {
 		if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
-			Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true}, Setting: "granted",
-			Origin: e.url, BrowserContextID: bctx}); err != nil {
-			t.Fatalf("grant %s: %v", name, err)
+			Permission: &p, Setting: "granted", Origin: e.url, BrowserContextID: bctx}); err != nil {
+			t.Fatalf("grant %s: %v", p.Name, err)
 		}
+	}
+	// A headless browser's page never has the window's focus, and the
+	// clipboard refuses a page without it; the person's window has it.
+	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatalf("give the page the window's focus: %v", err)
 	}
 	b.click(button("New Connection"))
 	b.click(`#new-service`)
