@@ -31,7 +31,9 @@ import (
 // Metrics: wall-ratio (cardflow's wall time ÷ the SDK loop's; target
 // ≤ 1.05), cardflow-s and sdk-s (the wall times), cardflow-calls and
 // sdk-calls (Devices API calls the org counted, 429s included), and
-// sdk-failed (devices the SDK loop failed to suspend).
+// sdk-failed (devices the SDK loop failed to suspend), and cardflow-cpu-ms/device
+// and sdk-cpu-ms/device (processor time per device of the whole process,
+// in which the emulated org, the cardflow server and the loop all run).
 func BenchmarkBulkSuspendVsSDK(b *testing.B) {
 	for _, tt := range []struct {
 		devices int
@@ -51,7 +53,7 @@ func benchBulkVsSDK(b *testing.B, bc bulkCase, rtt time.Duration) {
 	meter.delay = rtt
 	flowDoc := fmt.Sprintf(bulkFlowTemplate, bc.concurrency)
 	client := &http.Client{Timeout: 10 * time.Minute}
-	var cfTime, sdkTime time.Duration
+	var cfTime, sdkTime, cfCPU, sdkCPU time.Duration
 	var cfCalls, sdkCalls, sdkFailed int
 
 	b.ResetTimer()
@@ -65,9 +67,10 @@ func benchBulkVsSDK(b *testing.B, bc bulkCase, rtt time.Duration) {
 		before := emu.Stats(b)
 
 		b.StartTimer()
-		start := time.Now()
+		start, cpu := time.Now(), processCPU()
 		run := bulkRun(b, client, base, flowID)
 		elapsed := time.Since(start)
+		cfCPU += processCPU() - cpu
 		b.StopTimer()
 		calls := devicesCalls(diffStats(emu.Stats(b), before))
 		if len(run.Steps) != 2 || run.Status != "succeeded" || run.Steps[1].Succeeded != bc.devices {
@@ -82,9 +85,10 @@ func benchBulkVsSDK(b *testing.B, bc bulkCase, rtt time.Duration) {
 		startRunAt(b, emu, bc.phase)
 		before = emu.Stats(b)
 		b.StartTimer()
-		start = time.Now()
+		start, cpu = time.Now(), processCPU()
 		done, failed := sdkSuspendAll(b, api)
 		elapsed = time.Since(start)
+		sdkCPU += processCPU() - cpu
 		b.StopTimer()
 		calls = devicesCalls(diffStats(emu.Stats(b), before))
 		if done+failed != bc.devices {
@@ -101,6 +105,11 @@ func benchBulkVsSDK(b *testing.B, bc bulkCase, rtt time.Duration) {
 	b.ReportMetric(float64(cfCalls)/float64(b.N), "cardflow-calls")
 	b.ReportMetric(float64(sdkCalls)/float64(b.N), "sdk-calls")
 	b.ReportMetric(float64(sdkFailed)/float64(b.N), "sdk-failed")
+	if cfCPU > 0 {
+		perDevice := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(b.N*bc.devices) }
+		b.ReportMetric(perDevice(cfCPU), "cardflow-cpu-ms/device")
+		b.ReportMetric(perDevice(sdkCPU), "sdk-cpu-ms/device")
+	}
 }
 
 // bulkSDKClient is an SDK client of the org as the demo super admin, with
