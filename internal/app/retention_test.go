@@ -37,7 +37,7 @@ func TestRetentionPurgesOnStart(t *testing.T) {
 
 	h3 := startServer(t, h.emu, h.dataDir, later(31*24*time.Hour))
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(h3.logs.String(), "purged runs past the retention period") {
+	for !strings.Contains(h3.logs.String(), "purged records past the retention period") {
 		if time.Now().After(deadline) {
 			t.Fatalf("31 days later the server did not purge:\n%s", h3.logs)
 		}

@@ -12,21 +12,24 @@ import (
 
 // Store is the part of the store a Purger uses (store.Store implements it).
 type Store interface {
-	PurgeRuns(ctx context.Context, before time.Time, limit int) (store.Purged, error)
+	Purge(ctx context.Context, before time.Time, limit int) (store.Purged, error)
 }
 
-// Purger deletes runs that ended more than Retain ago: at Run's start and
-// then every Every. Several servers may purge the same store at once; each
+// Purger deletes runs that ended more than Retain ago, and the Okta events
+// and delivered notifications older than that (see store.Store.Purge): at
+// Run's start and then every Every. Several servers may purge the same store at once; each
 // deletes what is still there. Set its fields before Run or Purge.
 type Purger struct {
 	// Store holds the runs (required).
 	Store Store
-	// Retain is how long an ended run is kept (required, positive).
+	// Retain is how long an ended run, an event or a delivered
+	// notification is kept (required, positive).
 	Retain time.Duration
 	// Every is the time between two purges; zero means an hour.
 	Every time.Duration
-	// Batch bounds the runs deleted in one transaction, so that a large
-	// purge does not hold the database for long; zero means 500.
+	// Batch bounds the records of each kind deleted in one transaction, so
+	// that a large purge does not hold the database for long; zero means
+	// 500.
 	Batch int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -43,14 +46,15 @@ type Purger struct {
 	Purged func(Report)
 }
 
-// Report is what one purge removed.
+// Report is what one purge removed: what ended (or, for events, was
+// published and received; for notifications, was created) before Before.
 type Report struct {
-	Before   time.Time // runs that ended before this went
-	FlowRuns int       // flow runs, each with its steps and items
-	CardRuns int       // card runs (of those flow runs, and direct ones)
+	Before time.Time
+	store.Purged
 }
 
-// Metrics counts purged runs by kind ("flow_run", "card_run").
+// Metrics counts purged records by kind ("flow_run", "card_run", "event",
+// "notification").
 type Metrics struct {
 	Purged *prometheus.CounterVec
 }
@@ -59,7 +63,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	return &Metrics{Purged: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_retention_purged_total",
-		Help: "Runs deleted because they ended longer ago than -retain-runs, by kind: flow_run (with its steps and items), card_run.",
+		Help: "Records deleted because they are older than -retain-runs, by kind: flow_run (with its steps and items), card_run, event (of the Okta event inbox), notification (delivered).",
 	}, []string{"kind"})}
 }
 
@@ -93,7 +97,7 @@ func (p *Purger) Run(ctx context.Context) {
 	for {
 		rep, err := p.Purge(ctx)
 		if err != nil && ctx.Err() == nil {
-			p.log().ErrorContext(ctx, "purge old runs", slog.Any("error", err))
+			p.log().ErrorContext(ctx, "purge records past the retention period", slog.Any("error", err))
 		}
 		if p.Purged != nil && err == nil {
 			p.Purged(rep)
@@ -106,8 +110,8 @@ func (p *Purger) Run(ctx context.Context) {
 	}
 }
 
-// Purge deletes every run that ended more than Retain ago, Batch at a
-// time, and reports what it removed (what it removed before an error too).
+// Purge deletes every record older than Retain, Batch at a time, and
+// reports what it removed (what it removed before an error too).
 func (p *Purger) Purge(ctx context.Context) (Report, error) {
 	batch := p.Batch
 	if batch <= 0 {
@@ -115,26 +119,28 @@ func (p *Purger) Purge(ctx context.Context) (Report, error) {
 	}
 	rep := Report{Before: p.now().Add(-p.Retain)}
 	defer func() {
-		if rep.FlowRuns+rep.CardRuns == 0 {
+		if rep.Empty() {
 			return
 		}
 		if p.Metrics != nil {
-			p.Metrics.Purged.WithLabelValues("flow_run").Add(float64(rep.FlowRuns))
-			p.Metrics.Purged.WithLabelValues("card_run").Add(float64(rep.CardRuns))
+			for kind, n := range map[string]int{"flow_run": rep.FlowRuns, "card_run": rep.CardRuns,
+				"event": rep.Events, "notification": rep.Notifications} {
+				p.Metrics.Purged.WithLabelValues(kind).Add(float64(n))
+			}
 		}
-		p.log().InfoContext(ctx, "purged runs past the retention period",
-			slog.Time("ended_before", rep.Before), slog.Duration("retain", p.Retain),
-			slog.Int("flow_runs", rep.FlowRuns), slog.Int("card_runs", rep.CardRuns))
+		p.log().InfoContext(ctx, "purged records past the retention period",
+			slog.Time("before", rep.Before), slog.Duration("retain", p.Retain),
+			slog.Int("flow_runs", rep.FlowRuns), slog.Int("card_runs", rep.CardRuns),
+			slog.Int("events", rep.Events), slog.Int("notifications", rep.Notifications))
 	}()
 	for {
-		got, err := p.Store.PurgeRuns(ctx, rep.Before, batch)
+		got, err := p.Store.Purge(ctx, rep.Before, batch)
 		rep.FlowRuns += got.FlowRuns
 		rep.CardRuns += got.CardRuns
-		if err != nil {
+		rep.Events += got.Events
+		rep.Notifications += got.Notifications
+		if err != nil || got.Empty() {
 			return rep, err
-		}
-		if got.FlowRuns+got.CardRuns == 0 {
-			return rep, nil
 		}
 	}
 }

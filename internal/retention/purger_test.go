@@ -49,6 +49,24 @@ func TestPurgerRunsByItself(t *testing.T) {
 	if err := st.CreateRun(ctx, &store.Run{ID: "direct-31", Status: "succeeded", StartedAt: start.Add(-31 * day), FinishedAt: start.Add(-31 * day)}); err != nil {
 		t.Fatal(err)
 	}
+	// An Okta event of 35 days ago, dispatched, and a notification of then,
+	// delivered.
+	old := start.Add(-35 * day)
+	if _, err := st.PutEvents(ctx, []*store.Event{{UUID: "e-35", ConnectionID: "c1", EventType: "device.user.remove",
+		Published: old, ReceivedAt: old, Raw: json.RawMessage(`{}`)}}, store.ViaPoll); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkEventDispatched(ctx, "e-35", old); err != nil {
+		t.Fatal(err)
+	}
+	n := &store.Notification{ID: "n-35", URL: "http://receiver", Type: "flow_run.failed", Body: json.RawMessage(`{}`), NextAttemptAt: old, CreatedAt: old}
+	if err := st.EnqueueNotifications(ctx, []*store.Notification{n}); err != nil {
+		t.Fatal(err)
+	}
+	n.Attempts, n.DeliveredAt = 1, old
+	if err := st.UpdateNotification(ctx, n); err != nil {
+		t.Fatal(err)
+	}
 
 	var logs emutest.SyncBuffer
 	ticks := make(chan time.Time)
@@ -64,9 +82,10 @@ func TestPurgerRunsByItself(t *testing.T) {
 	go func() { defer close(done); p.Run(runCtx) }()
 	t.Cleanup(func() { stop(); <-done })
 
-	// At start: the forty-day run (with its card run) and the 31-day card run.
-	if got := <-reports; got.FlowRuns != 1 || got.CardRuns != 2 || !got.Before.Equal(start.Add(-30*day)) {
-		t.Errorf("first purge = %+v; want 1 flow run and 2 card runs ended before %v", got, start.Add(-30*day))
+	// At start: the forty-day run (with its card run), the 31-day card
+	// run, the event and the notification.
+	if got := <-reports; got.Purged != (store.Purged{FlowRuns: 1, CardRuns: 2, Events: 1, Notifications: 1}) || !got.Before.Equal(start.Add(-30*day)) {
+		t.Errorf("first purge = %+v; want 1 flow run, 2 card runs, 1 event and 1 notification older than %v", got, start.Add(-30*day))
 	}
 	if d := <-waits; d != 6*time.Hour {
 		t.Errorf("the purger waits %v; want Every, 6h", d)
@@ -76,13 +95,13 @@ func TestPurgerRunsByItself(t *testing.T) {
 	}
 	// Nothing more is old enough until the clock moves.
 	ticks <- clock.Now()
-	if got := <-reports; got.FlowRuns+got.CardRuns != 0 {
+	if got := <-reports; !got.Empty() {
 		t.Errorf("second purge = %+v; want nothing", got)
 	}
 	<-waits
 	clock.Advance(21 * day)
 	ticks <- clock.Now()
-	if got := <-reports; got.FlowRuns != 1 || got.CardRuns != 1 {
+	if got := <-reports; got.Purged != (store.Purged{FlowRuns: 1, CardRuns: 1}) {
 		t.Errorf("purge 21 days later = %+v; want the ten-day run and its card run", got)
 	}
 	if _, err := st.GetFlowRun(ctx, "ten-days"); err == nil {
@@ -94,7 +113,12 @@ func TestPurgerRunsByItself(t *testing.T) {
 	if n := testutil.ToFloat64(m.Purged.WithLabelValues("card_run")); n != 3 {
 		t.Errorf("card_run purged metric = %v; want 3", n)
 	}
-	if got := strings.Count(logs.String(), "purged runs past the retention period"); got != 2 {
+	for _, kind := range []string{"event", "notification"} {
+		if n := testutil.ToFloat64(m.Purged.WithLabelValues(kind)); n != 1 {
+			t.Errorf("%s purged metric = %v; want 1", kind, n)
+		}
+	}
+	if got := strings.Count(logs.String(), "purged records past the retention period"); got != 2 {
 		t.Errorf("%d purge log lines; want 2 (one per purge that removed something):\n%s", got, &logs)
 	}
 }

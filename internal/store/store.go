@@ -323,11 +323,16 @@ type FlowRun struct {
 // FlowRunCanceled is the status of a flow run stopped on request.
 const FlowRunCanceled = "canceled"
 
-// Purged counts what one PurgeRuns deleted.
+// Purged counts what one Purge deleted.
 type Purged struct {
-	FlowRuns int // flow runs, each with its steps and items
-	CardRuns int // card runs: of the purged flow runs, and direct ones
+	FlowRuns      int // flow runs, each with its steps and items
+	CardRuns      int // card runs: of the purged flow runs, and direct ones
+	Events        int // inbox events, each with its links to the runs it started
+	Notifications int // delivered notifications (one per message and receiver)
 }
+
+// Empty reports whether p deleted nothing.
+func (p Purged) Empty() bool { return p == Purged{} }
 
 // Notification is one message of the outbox to one receiver: the pair
 // (ID, URL) is unique, and ID is the same for every receiver of a message.
@@ -673,12 +678,16 @@ type Store interface {
 	// FindFlowRun returns the run of flowID with the given TriggerKey.
 	FindFlowRun(ctx context.Context, flowID, triggerKey string) (*FlowRun, error)
 
-	// PurgeRuns deletes runs that ended before before, oldest first: up
-	// to limit (0 means 100) flow runs that succeeded, failed or were
-	// canceled, with their steps, items and card runs, and up to limit
-	// card runs of no flow run that finished. Queued and running runs
-	// stay, whatever their age. Call it again until it purges nothing.
-	PurgeRuns(ctx context.Context, before time.Time, limit int) (Purged, error)
+	// Purge deletes what is older than before, oldest first, up to limit
+	// (0 means 100) of each kind: flow runs that succeeded, failed or were
+	// canceled before it, with their steps, items and card runs; card runs
+	// of no flow run that finished before it; inbox events dispatched and
+	// both published and received before it, with their links to the runs
+	// they started; notifications delivered to their receiver and created
+	// before it. Queued and running runs, events not yet dispatched and
+	// notifications not yet delivered stay, whatever their age. Call it
+	// again until it purges nothing.
+	Purge(ctx context.Context, before time.Time, limit int) (Purged, error)
 
 	// Notifications. EnqueueNotifications stores messages in the outbox;
 	// an (ID, URL) pair already there is left as it is, so enqueueing a

@@ -8,58 +8,100 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// PurgeRuns deletes, in one transaction, up to limit flow runs that ended
-// before before (with their steps, items and card runs) and up to limit
-// direct card runs that finished before it.
-func (s *Store) PurgeRuns(ctx context.Context, before time.Time, limit int) (store.Purged, error) {
+// Purge deletes, in one transaction, up to limit of each: flow runs that
+// ended before before (with their steps, items and card runs), direct card
+// runs that finished before it, dispatched events published and received
+// before it (with their event_runs) and delivered notifications created
+// before it.
+//
+// An event goes only once it was received before the cutoff too, so that
+// one that a System Log poll catching up on an outage reads late is kept
+// as long as any other. Its UUID is what makes a second arrival start no
+// second run; a second arrival comes within minutes (Okta retries a hook
+// delivery once; a poll's cursor only moves forward), long before the
+// retention period ends.
+func (s *Store) Purge(ctx context.Context, before time.Time, limit int) (store.Purged, error) {
 	var p store.Purged
 	if limit <= 0 {
 		limit = 100
 	}
 	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
-		rows, err := s.query(ctx, ex, `SELECT id FROM flow_runs
+		ids, err := s.firstColumn(ctx, ex, `SELECT id FROM flow_runs
 			WHERE finished_at > 0 AND finished_at < ? AND status IN ('succeeded', 'failed', 'canceled')
 			ORDER BY finished_at LIMIT ?`, ts(before), limit)
 		if err != nil {
 			return err
 		}
-		var ids []any
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		if len(ids) > 0 {
-			in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
-			res, err := s.exec(ctx, ex, `DELETE FROM runs WHERE flow_run_id IN `+in, ids...)
+			n, err := s.deleteIn(ctx, ex, `DELETE FROM runs WHERE flow_run_id IN `, ids)
 			if err != nil {
 				return err
 			}
-			n, _ := res.RowsAffected()
-			p.CardRuns += int(n)
+			p.CardRuns += n
 			// Steps and items go with their run (ON DELETE CASCADE).
-			res, err = s.exec(ctx, ex, `DELETE FROM flow_runs WHERE id IN `+in, ids...)
-			if err != nil {
+			if p.FlowRuns, err = s.deleteIn(ctx, ex, `DELETE FROM flow_runs WHERE id IN `, ids); err != nil {
 				return err
 			}
-			n, _ = res.RowsAffected()
-			p.FlowRuns = int(n)
 		}
-		res, err := s.exec(ctx, ex, `DELETE FROM runs WHERE id IN (SELECT id FROM runs
+		n, err := s.deleteCount(ctx, ex, `DELETE FROM runs WHERE id IN (SELECT id FROM runs
 			WHERE flow_run_id = '' AND finished_at > 0 AND finished_at < ? ORDER BY finished_at LIMIT ?)`, ts(before), limit)
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		p.CardRuns += int(n)
-		return nil
+		p.CardRuns += n
+
+		uuids, err := s.firstColumn(ctx, ex, `SELECT uuid FROM events
+			WHERE published < ? AND received_at < ? AND dispatched_at > 0 ORDER BY published, uuid LIMIT ?`,
+			ts(before), ts(before), limit)
+		if err != nil {
+			return err
+		}
+		if len(uuids) > 0 {
+			if _, err := s.deleteIn(ctx, ex, `DELETE FROM event_runs WHERE event_uuid IN `, uuids); err != nil {
+				return err
+			}
+			if p.Events, err = s.deleteIn(ctx, ex, `DELETE FROM events WHERE uuid IN `, uuids); err != nil {
+				return err
+			}
+		}
+
+		p.Notifications, err = s.deleteCount(ctx, ex, `DELETE FROM notifications WHERE (id, url) IN (SELECT id, url
+			FROM notifications WHERE delivered_at > 0 AND created_at < ? ORDER BY created_at LIMIT ?)`, ts(before), limit)
+		return err
 	})
-	return p, s.fail("purge runs", err)
+	return p, s.fail("purge", err)
+}
+
+// firstColumn runs q and returns the first column of its rows.
+func (s *Store) firstColumn(ctx context.Context, ex execer, q string, args ...any) ([]any, error) {
+	rows, err := s.query(ctx, ex, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// deleteIn runs the DELETE q followed by a list of placeholders for keys,
+// and returns how many rows it deleted.
+func (s *Store) deleteIn(ctx context.Context, ex execer, q string, keys []any) (int, error) {
+	return s.deleteCount(ctx, ex, q+"("+strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")+")", keys...)
+}
+
+// deleteCount runs the DELETE q and returns how many rows it deleted.
+func (s *Store) deleteCount(ctx context.Context, ex execer, q string, args ...any) (int, error) {
+	res, err := s.exec(ctx, ex, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -122,10 +123,10 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-// testPurgeRuns: runs that ended before the cutoff go, with their steps,
+// testPurge: runs that ended before the cutoff go, with their steps,
 // items and card runs, oldest first and at most limit at a time; younger
 // runs, unfinished runs and the card runs of kept flow runs stay.
-func testPurgeRuns(t *testing.T, open func(t *testing.T) store.Store) {
+func testPurge(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	flowRun := func(id, status string, finished int) {
@@ -160,8 +161,8 @@ func testPurgeRuns(t *testing.T, open func(t *testing.T) store.Store) {
 	direct("d-young", 150)
 	noErr(t, s.CreateRun(ctx, &store.Run{ID: "d-running", Card: "okta-devices/read-device", Status: store.RunRunning, StartedAt: at(1)}), "CreateRun")
 
-	got, err := s.PurgeRuns(ctx, at(100), 2)
-	noErr(t, err, "PurgeRuns")
+	got, err := s.Purge(ctx, at(100), 2)
+	noErr(t, err, "Purge")
 	diff(t, "first purge (limit 2)", store.Purged{FlowRuns: 2, CardRuns: 5}, got)
 	if _, err := s.GetFlowRun(ctx, "old1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("old1 after the purge: %v; want ErrNotFound (the oldest goes first)", err)
@@ -169,11 +170,11 @@ func testPurgeRuns(t *testing.T, open func(t *testing.T) store.Store) {
 	if _, err := s.GetFlowRun(ctx, "old3"); err != nil {
 		t.Errorf("old3 after a purge of 2: %v; want it kept for the next", err)
 	}
-	got, err = s.PurgeRuns(ctx, at(100), 2)
-	noErr(t, err, "PurgeRuns again")
+	got, err = s.Purge(ctx, at(100), 2)
+	noErr(t, err, "Purge again")
 	diff(t, "second purge", store.Purged{FlowRuns: 1, CardRuns: 2}, got)
-	got, err = s.PurgeRuns(ctx, at(100), 2)
-	noErr(t, err, "PurgeRuns a third time")
+	got, err = s.Purge(ctx, at(100), 2)
+	noErr(t, err, "Purge a third time")
 	diff(t, "third purge", store.Purged{}, got)
 
 	for _, id := range []string{"old1", "old2", "old3"} {
@@ -238,8 +239,8 @@ func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "GetFlowRun")
 	diff(t, "created run", again, got)
 	// The original goes (as retention would); the copies stay whole.
-	_, err = s.PurgeRuns(ctx, at(6), 10)
-	noErr(t, err, "PurgeRuns")
+	_, err = s.Purge(ctx, at(6), 10)
+	noErr(t, err, "Purge")
 	find, err := s.ListFlowItems(ctx, "again", "find")
 	noErr(t, err, "ListFlowItems(find)")
 	act, err := s.ListFlowItems(ctx, "again", "act")
@@ -249,4 +250,72 @@ func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
 	diff(t, "copied search item", []*store.FlowItem{&wantFind}, find)
 	diff(t, "copied items of act", []*store.FlowItem{&wantAct}, act)
 	wantErr(t, func() error { _, err := s.CreateFlowRunFrom(ctx, again, "orig", nil); return err }(), store.ErrConflict, "CreateFlowRunFrom(existing id)")
+}
+
+// testPurgeEventsAndNotifications: dispatched events published and
+// received before the cutoff go with their links to runs (a poll catching
+// up on an outage receives old events late: they stay); events not yet
+// dispatched and notifications not yet delivered stay whatever their age.
+func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	event := func(uuid string, published, received int, dispatched bool) {
+		t.Helper()
+		e := testEvent(uuid, "c1", published)
+		e.ReceivedAt = at(received)
+		_, err := s.PutEvents(ctx, []*store.Event{e}, store.ViaPoll)
+		noErr(t, err, "PutEvents "+uuid)
+		if dispatched {
+			noErr(t, s.StartEventRun(ctx, uuid, "f1", &store.FlowRun{FlowID: "f1", Status: "queued", CreatedAt: at(received)}), "StartEventRun "+uuid)
+			noErr(t, s.MarkEventDispatched(ctx, uuid, at(received)), "MarkEventDispatched "+uuid)
+		}
+	}
+	putFlow(t, s, &store.Flow{ID: "f1", Name: "quarantine", Source: []byte("name: quarantine\n")}, "PutFlow")
+	event("old1", 10, 11, true)
+	event("old2", 20, 21, true)
+	event("caught-up", 30, 150, true) // published long ago, received late
+	event("undispatched", 40, 41, false)
+	event("young", 120, 121, true)
+	msg := func(id string, created int, delivered bool) {
+		t.Helper()
+		n := &store.Notification{ID: id, URL: "http://a", Type: "flow_run.failed", Body: json.RawMessage(`{}`),
+			NextAttemptAt: at(created), CreatedAt: at(created)}
+		noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{n}), "EnqueueNotifications "+id)
+		if delivered {
+			n.Attempts, n.DeliveredAt = 1, at(created+1)
+			noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification "+id)
+		}
+	}
+	msg("n-old", 10, true)
+	msg("n-pending", 20, false)
+	msg("n-young", 120, true)
+
+	got, err := s.Purge(ctx, at(100), 1)
+	noErr(t, err, "Purge")
+	diff(t, "first purge (limit 1)", store.Purged{Events: 1, Notifications: 1}, got)
+	got, err = s.Purge(ctx, at(100), 1)
+	noErr(t, err, "Purge again")
+	diff(t, "second purge", store.Purged{Events: 1}, got)
+	got, err = s.Purge(ctx, at(100), 1)
+	noErr(t, err, "Purge a third time")
+	diff(t, "third purge", store.Purged{}, got)
+
+	events, err := s.ListEvents(ctx, store.EventFilter{ConnectionID: "c1"})
+	noErr(t, err, "ListEvents")
+	kept := map[string]int{}
+	for _, e := range events {
+		kept[e.UUID] = len(e.FlowRuns)
+	}
+	diff(t, "events kept, with their runs", map[string]int{"young": 1, "undispatched": 0, "caught-up": 1}, kept)
+	// A purged event that arrived again would be new; the links of the
+	// kept ones still refuse a second run.
+	wantErr(t, s.StartEventRun(ctx, "young", "f1", &store.FlowRun{FlowID: "f1", Status: "queued", CreatedAt: at(200)}),
+		store.ErrConflict, "StartEventRun(kept event, again)")
+	list, err := s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	var ids []string
+	for _, n := range list {
+		ids = append(ids, n.ID)
+	}
+	diff(t, "notifications kept, newest first", []string{"n-young", "n-pending"}, ids)
 }
