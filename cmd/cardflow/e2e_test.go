@@ -367,8 +367,24 @@ func TestCLIFlows(t *testing.T) {
 	if run.Steps[1].Succeeded != len(plan.Steps[1].Changes) {
 		t.Errorf("the run suspended %d devices; the plan said %d", run.Steps[1].Succeeded, len(plan.Steps[1].Changes))
 	}
-	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || !strings.Contains(out, "offboard-user-devices") {
-		t.Errorf("flows list: %d\n%s", code, out)
+	// The list shows each flow's last run; the API gives it whole.
+	lastRunCol := regexp.MustCompile(`offboard-user-devices\s.*\ssucceeded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+\s`)
+	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || !lastRunCol.MatchString(out) {
+		t.Errorf("flows list: %d\n%s; want the flow with its last run, succeeded", code, out)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "list", "--json")
+	var listed struct {
+		Flows []struct {
+			Name    string `json:"name"`
+			LastRun *struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+			} `json:"lastRun"`
+		} `json:"flows"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); code != exitOK || err != nil || len(listed.Flows) != 1 ||
+		listed.Flows[0].LastRun == nil || listed.Flows[0].LastRun.ID != run.ID || listed.Flows[0].LastRun.Status != "succeeded" {
+		t.Errorf("flows list --json: %d %v\n%s%s; want lastRun %s, succeeded", code, err, out, errOut, run.ID)
 	}
 	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "suspend") || strings.Contains(out, "CARD RUN") ||
 		!strings.Contains(out, "(offboard-user-devices, version 1)") || !strings.Contains(out, "Trigger: manual") {
@@ -609,8 +625,8 @@ func TestCLIFlowsStore(t *testing.T) {
 		t.Fatalf("flows store --enable: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = runCLI(t, s.vars, "flows", "list")
-	if code != exitOK || !regexp.MustCompile(`nightly-stale-cleanup\s+cron 0 2 \* \* \* Europe/Berlin\s+enabled`).MatchString(out) {
-		t.Errorf("flows list after store --enable: exit %d\n%s", code, out)
+	if code != exitOK || !regexp.MustCompile(`nightly-stale-cleanup\s+cron 0 2 \* \* \* Europe/Berlin\s+enabled\s+\S+ \S+ \S+\s+-\s`).MatchString(out) {
+		t.Errorf("flows list after store --enable: exit %d\n%s; want enabled, its next run and no last run", code, out)
 	}
 	if code, out, _ := runCLI(t, s.vars, "flows", "disable", "nightly-stale-cleanup"); code != exitOK || !strings.Contains(out, "disabled") {
 		t.Errorf("flows disable: exit %d\n%s", code, out)

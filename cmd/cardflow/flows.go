@@ -54,6 +54,20 @@ func nextRunText(f *api.Flow) string {
 	return ", next run: " + nextRun(f)
 }
 
+// lastRun is the status of the flow's most recent run and when it ended
+// (or was queued, while it has not ended), or "-".
+func lastRun(f *api.Flow) string {
+	r := f.LastRun
+	if r == nil {
+		return "-"
+	}
+	at := r.CreatedAt
+	if r.FinishedAt != nil {
+		at = *r.FinishedAt
+	}
+	return r.Status + " " + when(at)
+}
+
 // nextRun is the next schedule tick, or "-".
 func nextRun(f *api.Flow) string {
 	if s, ok := f.Trigger["nextRunAt"].(string); ok && f.Enabled {
@@ -656,9 +670,9 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, "/api/v1/flows", func(w io.Writer, out *api.FlowList) {
-		t := newTable(w, "NAME", "TRIGGER", "STATE", "NEXT RUN", "UPDATED", "ID")
+		t := newTable(w, "NAME", "TRIGGER", "STATE", "NEXT RUN", "LAST RUN", "UPDATED", "ID")
 		for _, f := range out.Flows {
-			t.row(f.Name, triggerText(&f), flowState(&f), nextRun(&f), when(f.UpdatedAt), f.ID)
+			t.row(f.Name, triggerText(&f), flowState(&f), nextRun(&f), lastRun(&f), when(f.UpdatedAt), f.ID)
 		}
 		t.flush()
 	})

@@ -27,9 +27,13 @@ type Flow struct {
 	EnabledBy *Actor `json:"enabledBy,omitempty"`
 	// Trigger is null or {kind: "schedule", cron|every, timezone,
 	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
-	Trigger   map[string]any `json:"trigger"`
-	CreatedAt time.Time      `json:"createdAt"`
-	UpdatedAt time.Time      `json:"updatedAt"`
+	Trigger map[string]any `json:"trigger"`
+	// LastRun is the flow's most recent run (by when it was queued),
+	// without its steps; null when it never ran (or its runs are past
+	// the retention period).
+	LastRun   *FlowRun  `json:"lastRun"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // FlowInput is one declared input of a flow (its name is its key in

@@ -197,7 +197,14 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 	out := api.FlowList{Flows: make([]api.Flow, 0, len(fs))}
 	for _, f := range fs {
 		doc, _ := flow.Parse(f.Source)
-		out.Flows = append(out.Flows, flowJSON(f, doc, false))
+		js := flowJSON(f, doc, false)
+		// Flows are few (an admin stores each): one read each for the
+		// last run, through the index of a flow's runs.
+		if js.LastRun, err = s.lastFlowRun(r.Context(), f.ID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out.Flows = append(out.Flows, js)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -208,7 +215,23 @@ func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, flowJSON(f, doc, true))
+	js := flowJSON(f, doc, true)
+	if js.LastRun, err = s.lastFlowRun(r.Context(), f.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, js)
+}
+
+// lastFlowRun is the header of the flow's most recent run; nil when it has
+// none.
+func (s *Server) lastFlowRun(ctx context.Context, flowID string) (*api.FlowRun, error) {
+	runs, err := s.Flows.ListRuns(ctx, store.FlowRunFilter{FlowID: flowID, Limit: 1})
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	h := flowRunHeader(runs[0])
+	return &h, nil
 }
 
 func flowVersionJSON(f *store.Flow, v *store.FlowVersion) api.FlowVersion {
