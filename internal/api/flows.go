@@ -28,10 +28,11 @@ type Flow struct {
 	// Trigger is null or {kind: "schedule", cron|every, timezone,
 	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
 	Trigger map[string]any `json:"trigger"`
-	// LastRun is the flow's most recent run (by when it was queued),
-	// without its steps; null when it never ran (or its runs are past
-	// the retention period).
-	LastRun   *FlowRun  `json:"lastRun"`
+	// LastRun, in the answers about stored flows (list and get), is the
+	// flow's most recent run (by when it was queued) without its steps;
+	// absent when it never ran (or its runs are past the retention
+	// period).
+	LastRun   *FlowRun  `json:"lastRun,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }

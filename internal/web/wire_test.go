@@ -105,6 +105,7 @@ steps:
 		"run from result":             resultJSON("okta-devices/read-device", &card.Result{RunID: "run_3", Status: "succeeded", Output: map[string]any{"id": "guo1"}}),
 		"flow with source":            flowJSON(stored, doc, true),
 		"flow unparsed":               flowJSON(bare, nil, false),
+		"flow with its last run":      flowWithLastRun(bare, &store.FlowRun{ID: "frun_1", FlowID: "flow_2", FlowName: "bare", Status: "succeeded", CreatedAt: at, FinishedAt: later}),
 		"flow run header":             flowRunHeader(&store.FlowRun{ID: "frun_1", FlowID: "flow_1", FlowName: "wire", Status: "queued", CreatedAt: at}),
 		"flow run header full":        flowRunHeader(&store.FlowRun{ID: "frun_2", FlowID: "flow_1", FlowName: "wire", Status: "failed", Actor: store.Actor{Type: store.ActorUser, Login: "a@example.com"}, Inputs: json.RawMessage(`{"login":"a"}`), Error: "boom", CreatedAt: at, StartedAt: at, FinishedAt: later, CancelRequestedAt: later, Trigger: json.RawMessage(`{"kind":"event","time":"2026-12-04T10:00:00Z","eventUuid":"e1","event":{"uuid":"e1"}}`)}),
 		"plan":                        wirePlan(plan),
@@ -174,4 +175,12 @@ func compact(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// flowWithLastRun is a stored flow as listed, with its last run.
+func flowWithLastRun(f *store.Flow, last *store.FlowRun) api.Flow {
+	js := flowJSON(f, nil, false)
+	h := flowRunHeader(last)
+	js.LastRun = &h
+	return js
 }
