@@ -106,7 +106,7 @@ func TestScheduledFlowEndToEnd(t *testing.T) {
 	if fl.Enabled || put.Enablement.Outcome != "new" || !strings.Contains(put.Enablement.Message, "stored disabled") {
 		t.Fatalf("stored %+v; want disabled with a message saying so", put)
 	}
-	if fl.Trigger["kind"] != "schedule" || fl.Trigger["every"] != "1m0s" || fl.Trigger["timezone"] != "UTC" || fl.Trigger["nextRunAt"] != nil {
+	if fl.Trigger["kind"] != "schedule" || fl.Trigger["every"] != "1m" || fl.Trigger["timezone"] != "UTC" || fl.Trigger["nextRunAt"] != nil {
 		t.Errorf("trigger = %v", fl.Trigger)
 	}
 	// Disabled: time passes, nothing runs.

@@ -160,6 +160,25 @@ func (t *Trigger) Spec() map[string]any {
 	return m
 }
 
+// IntervalText writes an interval of Spec ("1m0s", "1h30m0s") as a flow
+// document writes it ("1m", "1h30m"); text that is not an interval is
+// returned as it is. Spec keeps Go's form, which stored triggers are
+// compared in.
+func IntervalText(text string) string {
+	d, err := time.ParseDuration(text)
+	if err != nil || d <= 0 {
+		return text
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // SpecJSON is Spec as canonical JSON (keys sorted), or nil for no trigger.
 func (t *Trigger) SpecJSON() []byte {
 	if t == nil {

@@ -285,3 +285,15 @@ func TestNightlyExample(t *testing.T) {
 		t.Errorf("since = %v; want %v", got, want)
 	}
 }
+
+// TestIntervalText: intervals read as a flow writes them.
+func TestIntervalText(t *testing.T) {
+	for in, want := range map[string]string{
+		"1m0s": "1m", "15m0s": "15m", "1h0m0s": "1h", "1h30m0s": "1h30m", "24h0m0s": "24h",
+		"1m30s": "1m30s", "90s": "1m30s", "15m": "15m", "soon": "soon", "": "",
+	} {
+		if got := IntervalText(in); got != want {
+			t.Errorf("IntervalText(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

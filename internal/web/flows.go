@@ -55,6 +55,9 @@ func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) api.Flow {
 		Version: f.Version, StoredBy: actorJSON(f.StoredBy), Enabled: f.Enabled, EnabledBy: actorJSON(f.EnabledBy), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 	if len(f.Trigger) > 0 && json.Unmarshal(f.Trigger, &out.Trigger) == nil && out.Trigger["kind"] == flow.KindSchedule {
 		out.Trigger["nextRunAt"] = timePtr(f.NextRunAt)
+		if every, ok := out.Trigger["every"].(string); ok {
+			out.Trigger["every"] = flow.IntervalText(every)
+		}
 	}
 	if withSource {
 		out.Source = string(f.Source)

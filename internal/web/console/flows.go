@@ -128,7 +128,7 @@ func triggerOf(f *store.Flow) *triggerView {
 	case sp.Cron != "":
 		t.Text = fmt.Sprintf("cron %s (%s)", sp.Cron, sp.Timezone)
 	default:
-		t.Text = fmt.Sprintf("every %s (%s)", sp.Every, sp.Timezone)
+		t.Text = fmt.Sprintf("every %s (%s)", flow.IntervalText(sp.Every), sp.Timezone)
 	}
 	if f.Enabled {
 		t.NextRun = f.NextRunAt
