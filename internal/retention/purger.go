@@ -17,10 +17,11 @@ type Store interface {
 
 // Purger deletes runs that ended more than Retain ago, and the Okta events
 // and delivered notifications older than that (see store.Store.Purge): at
-// Run's start and then every Every. Several servers may purge the same store at once; each
-// deletes what is still there. Set its fields before Run or Purge.
+// Run's start and then every Every. Several servers may purge the same
+// store at once; each deletes what is still there. Set its fields before
+// Run or Purge.
 type Purger struct {
-	// Store holds the runs (required).
+	// Store holds the records (required).
 	Store Store
 	// Retain is how long an ended run, an event or a delivered
 	// notification is kept (required, positive).
