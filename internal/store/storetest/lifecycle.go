@@ -307,10 +307,12 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 		kept[e.UUID] = len(e.FlowRuns)
 	}
 	diff(t, "events kept, with their runs", map[string]int{"young": 1, "undispatched": 0, "caught-up": 1}, kept)
-	// A purged event that arrived again would be new; the links of the
-	// kept ones still refuse a second run.
+	// The links of the kept events still refuse a second run; those of the
+	// purged ones went with them (the event would be new again).
 	wantErr(t, s.StartEventRun(ctx, "young", "f1", &store.FlowRun{FlowID: "f1", Status: "queued", CreatedAt: at(200)}),
 		store.ErrConflict, "StartEventRun(kept event, again)")
+	noErr(t, s.StartEventRun(ctx, "old1", "f1", &store.FlowRun{FlowID: "f1", Status: "queued", CreatedAt: at(200)}),
+		"StartEventRun(purged event): its link to a run is gone")
 	list, err := s.ListNotifications(ctx, 0)
 	noErr(t, err, "ListNotifications")
 	var ids []string
