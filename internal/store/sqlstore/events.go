@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -103,7 +102,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 		byUUID[e.UUID] = e
 		args = append(args, e.UUID)
 	}
-	q := `SELECT event_uuid, flow_run_id FROM event_runs WHERE event_uuid IN (?` + strings.Repeat(", ?", len(args)-1) + `) ORDER BY created_at, flow_run_id`
+	q := `SELECT event_uuid, flow_run_id FROM event_runs WHERE event_uuid IN ` + inList(len(args)) + ` ORDER BY created_at, flow_run_id`
 	runs, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
 		return nil, s.fail("list events", err)

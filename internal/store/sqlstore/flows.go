@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -309,7 +308,7 @@ func (s *Store) CreateFlowRunFrom(ctx context.Context, r *store.FlowRun, fromRun
 			SELECT ?, fi.step_id, fi.item_index, fi.status, fi.input,
 				CASE WHEN fi.output_in_run = 1 THEN r.output ELSE fi.output END,
 				fi.error_code, fi.error, fi.run_ref, fi.started_at, fi.finished_at, 0, fi.device_name`+flowItemJoin+`
-			WHERE fi.run_id = ? AND fi.status IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(keep)), ", ")+`)`, args...)
+			WHERE fi.run_id = ? AND fi.status IN `+inList(len(keep)), args...)
 		if err != nil {
 			return err
 		}

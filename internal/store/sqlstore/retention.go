@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -93,7 +92,7 @@ func (s *Store) firstColumn(ctx context.Context, ex execer, q string, args ...an
 // deleteIn runs the DELETE q followed by a list of placeholders for keys,
 // and returns how many rows it deleted.
 func (s *Store) deleteIn(ctx context.Context, ex execer, q string, keys []any) (int, error) {
-	return s.deleteCount(ctx, ex, q+"("+strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")+")", keys...)
+	return s.deleteCount(ctx, ex, q+inList(len(keys)), keys...)
 }
 
 // deleteCount runs the DELETE q and returns how many rows it deleted.

@@ -104,6 +104,12 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// inList is the parenthesized list of n "?" parameters of an IN
+// condition: "(?, ?, ?)". n must be at least 1.
+func inList(n int) string {
+	return "(?" + strings.Repeat(", ?", n-1) + ")"
+}
+
 // rebind rewrites "?" parameters into the dialect's form. Queries in this
 // package never contain "?" inside string literals.
 func (s *Store) rebind(q string) string {
