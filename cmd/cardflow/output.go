@@ -34,11 +34,14 @@ func (t *table) flush() { _ = t.tw.Flush() }
 // when formats a time for people in the local zone, named, so that a time
 // (a flow's next run, a token's end) is not read in another zone; "-" for
 // the zero time.
-func when(t time.Time) string {
+func when(t time.Time) string { return whenIn(t, time.Local) }
+
+// whenIn is when in the zone loc.
+func whenIn(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.Local().Format("2006-01-02 15:04:05 MST")
+	return t.In(loc).Format("2006-01-02 15:04:05 MST")
 }
 
 // orDash returns s, or "-" when it is empty.
