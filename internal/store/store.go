@@ -551,8 +551,11 @@ type Store interface {
 	ReleaseLease(ctx context.Context, name, owner string) error
 
 	// Runs. ListRuns returns newest first (StartedAt, then ID); Before
-	// keeps runs started strictly before it. FinishRun is UpdateRun and
-	// AppendAudit in one atomic step: both are stored or neither is.
+	// keeps runs started strictly before it. FinishRun stores what a run's
+	// end sets (Status, Output, ErrorCode, ErrorMessage, Remedy,
+	// OktaRequestIDs, FinishedAt, DeviceName; the rest stays as CreateRun
+	// stored it) and appends the audit event in one atomic step: both are
+	// stored or neither is.
 	CreateRun(ctx context.Context, r *Run) error
 	UpdateRun(ctx context.Context, r *Run) error
 	FinishRun(ctx context.Context, r *Run, e *AuditEvent) error

@@ -177,3 +177,50 @@ func TestMultiProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparedReadsSeeOtherHandles reads a connection through the
+// prepared statements of one handle while another handle of the same file
+// (as another server process would) changes it: every read sees the last
+// commit, on whichever pooled connection it runs. A prepared SELECT that
+// kept its read transaction open would go on returning an older version.
+func TestPreparedReadsSeeOtherHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	reader, writer := openFile(t, path), openFile(t, path)
+	ctx := t.Context()
+	c := &store.Connection{ID: "shared", Connector: "okta-devices", Nickname: "Prod", Status: store.StatusActive, StatusReason: "0"}
+	if err := writer.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 1; i <= 50; i++ {
+		err := writer.UpdateConnection(ctx, "shared", func(c *store.Connection) error {
+			c.StatusReason = strconv.Itoa(i)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Several readers at once, so that the reads spread over the
+		// handle's pooled connections.
+		for range 4 {
+			wg.Go(func() {
+				byID, err := reader.GetConnection(ctx, "shared")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				byName, err := reader.GetConnectionByNickname(ctx, "okta-devices", "prod")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, got := range []*store.Connection{byID, byName} {
+					if got.StatusReason != strconv.Itoa(i) {
+						t.Errorf("read %q after the other handle committed %d", got.StatusReason, i)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+}

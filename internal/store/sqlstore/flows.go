@@ -519,7 +519,7 @@ func (s *Store) insertFlowItem(ctx context.Context, ex execer, it *store.FlowIte
 // FinishFlowItem is FinishRun and PutFlowItem in one transaction.
 func (s *Store) FinishFlowItem(ctx context.Context, it *store.FlowItem, r *store.Run, e *store.AuditEvent) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
-		if err := s.updateRun(ctx, ex, r); err != nil {
+		if err := s.finishRun(ctx, ex, r); err != nil {
 			return err
 		}
 		if err := s.insertAudit(ctx, ex, e); err != nil {

@@ -151,13 +151,16 @@ func (s *Store) queryRow(ctx context.Context, ex execer, q string, args ...any) 
 	return ex.QueryRowContext(ctx, s.rebind(q), args...)
 }
 
-// preparedQueries are the writes of every card run, prepared once at Open:
-// parsing is a good part of what a small statement costs SQLite. They run
-// only inside transactions (see write). Reads are not prepared: a prepared
-// SELECT that the driver does not reset at once keeps its connection's
-// read snapshot open, and a later read on that connection would miss what
-// other processes committed since (a refreshed token, for one).
-var preparedQueries = []string{qInsertRun, qUpdateRun, qInsertAudit, qInsertFlowItem}
+// preparedQueries are the statements of every card run, prepared once at
+// Open: parsing is a good part of what a small statement costs SQLite (and
+// most of what reading the connection's many columns costs). The writes
+// run only inside transactions (see write). A prepared read ends its read
+// transaction when its rows are closed, as an unprepared one does
+// (database/sql closes them once Row.Scan returns, or the caller does;
+// the driver then resets the statement), so it sees what other processes
+// committed since, a refreshed token for one.
+var preparedQueries = []string{qGetConnection, qGetConnectionByNickname,
+	qInsertRun, qFinishRun, qInsertAudit, qInsertFlowItem}
 
 // prepare prepares preparedQueries on the database.
 func (s *Store) prepare(ctx context.Context) error {

@@ -189,8 +189,11 @@ func testRunFinish(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	r := &store.Run{ID: "r1", Card: "okta-devices/suspend-device", ConnectionID: "c1", Status: "running", StartedAt: at(0)}
 	noErr(t, s.CreateRun(ctx, r), "CreateRun")
-	r.Status, r.FinishedAt, r.Output = "succeeded", at(1), json.RawMessage(`{"changed":true}`)
-	e := &store.AuditEvent{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "card.run", ConnectionID: "c1", Card: r.Card, Outcome: "success"}
+	// Every part of a run that its end sets.
+	r.Status, r.FinishedAt, r.Output = "failed", at(1), json.RawMessage(`{"changed":false}`)
+	r.ErrorCode, r.ErrorMessage, r.Remedy = "okta_error", "Okta said no", "ask again"
+	r.OktaRequestIDs, r.DeviceName = []string{"req-1", "req-2"}, "Ada's laptop"
+	e := &store.AuditEvent{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "card.run", ConnectionID: "c1", Card: r.Card, Outcome: "failure"}
 	noErr(t, s.FinishRun(ctx, r, e), "FinishRun")
 	if e.ID == 0 {
 		t.Errorf("FinishRun left the audit event's ID 0; want one assigned")
