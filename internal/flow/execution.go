@@ -42,14 +42,16 @@ func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any,
 
 // itemOutcome is one finished item.
 type itemOutcome struct {
-	status  string
-	input   map[string]any
-	output  any
-	change  *Change
-	code    string
-	msg     string
-	runRef  string        // the card run's id (CardResult.RunRef)
-	pending PendingRecord // CardResult.Pending
+	status string
+	input  map[string]any
+	output any
+	// outputJSON is output as JSON: what the item's record stores.
+	outputJSON json.RawMessage
+	change     *Change
+	code       string
+	msg        string
+	runRef     string        // the card run's id (CardResult.RunRef)
+	pending    PendingRecord // CardResult.Pending
 	// deviceName is the display name of the device the item acts on, when
 	// the flow knows it (execution.deviceName).
 	deviceName string
@@ -358,6 +360,7 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 			}
 		}}
 	var out map[string]any
+	var encoded json.RawMessage
 	var err error
 	if x.plan {
 		out, o.change, err = x.r.Cards.PlanCard(ctx, call)
@@ -367,16 +370,16 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 	} else {
 		var res CardResult
 		res, err = x.r.Cards.RunCard(ctx, call)
-		out, o.runRef, o.pending = res.Output, res.RunRef, res.Pending
+		out, encoded, o.runRef, o.pending = res.Output, res.Encoded, res.RunRef, res.Pending
 	}
 	if err != nil {
 		return failed(err)
 	}
-	norm, err := jsonRoundTrip(out)
+	norm, encoded, err := jsonRoundTrip(out, encoded)
 	if err != nil {
 		return failed(fmt.Errorf("card output: %w", err))
 	}
-	o.status, o.output, o.finished = StatusSucceeded, norm, x.r.now()
+	o.status, o.output, o.outputJSON, o.finished = StatusSucceeded, norm, encoded, x.r.now()
 	if o.deviceName == "" {
 		o.deviceName = x.deviceName(nil, o.input, norm)
 	}
@@ -397,20 +400,25 @@ func predictOutput(ch *Change) map[string]any {
 }
 
 // jsonRoundTrip gives a card output the exact shape it has when read back
-// from the StateStore, so that a resumed run sees the same values.
-func jsonRoundTrip(v map[string]any) (any, error) {
+// from the StateStore, so that a resumed run sees the same values, and
+// returns it as JSON too. encoded, when set, is v as JSON already (the
+// card run's recorded output, CardResult.Encoded), which spares encoding
+// v again.
+func jsonRoundTrip(v map[string]any, encoded json.RawMessage) (any, json.RawMessage, error) {
 	if v == nil {
-		return map[string]any{}, nil
+		return map[string]any{}, json.RawMessage("{}"), nil
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
+	if encoded == nil {
+		var err error
+		if encoded, err = json.Marshal(v); err != nil {
+			return nil, nil, err
+		}
 	}
 	var out any
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, err
+	if err := json.Unmarshal(encoded, &out); err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	return out, encoded, nil
 }
 
 // finish computes a step's result and publishes its output to later steps.
@@ -523,6 +531,9 @@ func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOu
 		}
 	}
 	if o.status == StatusSucceeded {
+		it.Output = o.outputJSON
+	}
+	if o.status == StatusSucceeded && it.Output == nil {
 		if it.Output, err = json.Marshal(o.output); err != nil {
 			return nil, fmt.Errorf("flow: item output of step %s: %w", st.ID, err)
 		}

@@ -120,7 +120,11 @@ type Call struct {
 // item whether the card succeeded or failed.
 type CardResult struct {
 	Output map[string]any
-	RunRef string
+	// Encoded, when set, is Output as JSON (as the card run records it):
+	// the runner decodes it instead of encoding Output again, and stores
+	// the item's output with it.
+	Encoded json.RawMessage
+	RunRef  string
 	// Pending, when set, is the card run's outcome, not stored yet: the
 	// runner saves the item through it (one commit for both) instead of
 	// StateStore.SaveItem, or stores it alone when it does not save the

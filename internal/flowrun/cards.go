@@ -109,7 +109,11 @@ func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 	if res.Error != nil {
 		return flow.CardResult{RunRef: res.RunID, Pending: pending}, res.Error
 	}
-	return flow.CardResult{Output: res.Output, RunRef: res.RunID, Pending: pending}, nil
+	out := flow.CardResult{Output: res.Output, RunRef: res.RunID, Pending: pending}
+	if res.Finished != nil {
+		out.Encoded = res.Finished.Run.Output
+	}
+	return out, nil
 }
 
 // PlanCard plans one card.
