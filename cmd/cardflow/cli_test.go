@@ -51,6 +51,9 @@ func TestUsageErrors(t *testing.T) {
 		{name: "server unreachable", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "cannot reach the cardflow server at http://127.0.0.1:1"},
 		{name: "keys remove without an id", args: []string{"keys", "remove"}, wantCode: exitUsage, wantErr: "missing key id"},
 		{name: "keys list of a directory never served", args: []string{"keys", "list", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "keys list: data directory"},
+		{name: "backup without a file", args: []string{"backup"}, wantCode: exitUsage, wantErr: "missing backup file name"},
+		{name: "backup of a directory never served", args: []string{"backup", "x.db", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "backup: data directory"},
+		{name: "backup of PostgreSQL", args: []string{"backup", "x.db", "-db", "postgres://db.example.com/cardflow"}, wantCode: exitFailure, wantErr: "back it up with pg_dump"},
 		{name: "help", args: []string{"help"}, wantCode: exitOK},
 	}
 	for _, tt := range tests {

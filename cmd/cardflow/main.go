@@ -126,6 +126,7 @@ var commands = []*command{
 		{name: "list", summary: "list your tokens (--all: everyone's)", run: cmdTokensList},
 		{name: "revoke", summary: "revoke a token", run: cmdTokensRevoke},
 	}},
+	{name: "backup", summary: "write a consistent copy of the server's SQLite database while it runs", run: cmdBackup},
 	{name: "keys", summary: "manage the sealing keys", subs: []*command{
 		{name: "list", summary: "list the keyring's keys and how many stored values each seals", run: cmdKeysList},
 		{name: "rotate", summary: "add a new key and re-seal every secret with it", run: cmdKeysRotate},

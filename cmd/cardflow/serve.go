@@ -253,6 +253,46 @@ func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+func cmdBackup(ctx context.Context, e *env, args []string) error {
+	fs, cfg := keysFlags(e, "backup", "backup FILE [-data-dir DIR]\n\n"+
+		"Writes a consistent copy of the data directory's database (cardflow.db) to FILE, a new\n"+
+		"file, while the server goes on running, and checks the copy. The copy holds the stored\n"+
+		"secrets and tokens sealed: it is of use only with the keyring (DATA_DIR/keyring or\n"+
+		"CARDFLOW_KEY), which it does not contain; keep the two apart. To restore, stop the\n"+
+		"server, remove cardflow.db, cardflow.db-wal and cardflow.db-shm from the data directory,\n"+
+		"copy FILE there as cardflow.db and start the server with the same keyring.\n"+
+		"With PostgreSQL (-db), use pg_dump instead.")
+	to, err := oneArg(fs, args, "backup file name")
+	if err != nil {
+		return err
+	}
+	rep, err := app.Backup(ctx, *cfg, to)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Backed up %s to %s: %s, %d connections, %d flows, schema version %d; SQLite's check passed.\n",
+		rep.From, rep.To, byteSize(rep.Bytes), rep.Connections, rep.Flows, rep.SchemaVersion)
+	key := "the key in CARDFLOW_KEY"
+	if rep.Keyring != "" {
+		key = "the keyring " + rep.Keyring
+	}
+	fmt.Fprintf(e.stdout, "Its secrets are sealed with %s, which it does not contain: keep a copy of that too, apart from the backup.\n", key)
+	return nil
+}
+
+// byteSize is n bytes in the largest unit that keeps it at 1 or more.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // printKeys prints a keys report as a table.
 func printKeys(w io.Writer, rep *app.KeysReport) {
 	fmt.Fprintf(w, "Keyring: %s\n", rep.Source)

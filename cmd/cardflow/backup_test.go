@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/app"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// TestCLIBackupAndRestore backs up the database of a running server that
+// has a signed-in connection, then restores the backup as the README says
+// (the file as cardflow.db of a new data directory, with the keyring) and
+// uses the connection through a server started on it: its sealed secret
+// and tokens open, and it still works at the org.
+func TestCLIBackupAndRestore(t *testing.T) {
+	var dir string
+	s := startServerWith(t, oktaemu.Config{Devices: 12}, func(c *app.Config) { dir = c.DataDir })
+	s.connect(t, "Prod")
+	if code, out, errOut := runCLI(t, s.vars, "run", "okta-devices/search-devices", "--connection", "Prod"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+
+	to := filepath.Join(t.TempDir(), "cardflow-backup.db")
+	code, out, errOut := runCLI(t, nil, "backup", to, "-data-dir", dir)
+	if code != exitOK {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"Backed up " + filepath.Join(dir, "cardflow.db") + " to " + to, "1 connections, 0 flows",
+		"SQLite's check passed", "sealed with the keyring " + filepath.Join(dir, "keyring"), "keep a copy of that too"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("backup output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := runCLI(t, nil, "backup", to, "-data-dir", dir); code != exitFailure || !strings.Contains(errOut, "never overwrites") {
+		t.Errorf("a second backup to the same file: exit %d, %q; want a refusal", code, errOut)
+	}
+
+	restored := t.TempDir()
+	copyFile(t, to, filepath.Join(restored, "cardflow.db"))
+	copyFile(t, filepath.Join(dir, "keyring"), filepath.Join(restored, "keyring"))
+	s2 := startServerWith(t, oktaemu.Config{}, func(c *app.Config) {
+		c.DataDir = restored
+		c.TrustedOrigins = append(c.TrustedOrigins, s.emu.URL)
+	})
+	code, out, errOut = runCLI(t, s2.vars, "connections", "test", "Prod")
+	if code != exitOK || !strings.Contains(out, "OK: the connection works") {
+		t.Errorf("the restored connection: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
