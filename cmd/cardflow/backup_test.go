@@ -28,7 +28,7 @@ func TestCLIBackupAndRestore(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"Backed up " + filepath.Join(dir, "cardflow.db") + " to " + to, "1 connections, 0 flows",
+	for _, want := range []string{"Backed up " + filepath.Join(dir, "cardflow.db") + " to " + to, "1 connection, 0 flows",
 		"SQLite's check passed", "sealed with the keyring " + filepath.Join(dir, "keyring"), "keep a copy of that too"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("backup output lacks %q:\n%s", want, out)

@@ -270,14 +270,22 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "Backed up %s to %s: %s, %d connections, %d flows, schema version %d; SQLite's check passed.\n",
-		rep.From, rep.To, byteSize(rep.Bytes), rep.Connections, rep.Flows, rep.SchemaVersion)
+	fmt.Fprintf(e.stdout, "Backed up %s to %s: %s, %s, %s, schema version %d; SQLite's check passed.\n",
+		rep.From, rep.To, byteSize(rep.Bytes), count(rep.Connections, "connection"), count(rep.Flows, "flow"), rep.SchemaVersion)
 	key := "the key in CARDFLOW_KEY"
 	if rep.Keyring != "" {
 		key = "the keyring " + rep.Keyring
 	}
 	fmt.Fprintf(e.stdout, "Its secrets are sealed with %s, which it does not contain: keep a copy of that too, apart from the backup.\n", key)
 	return nil
+}
+
+// count is "1 thing" or "n things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // byteSize is n bytes in the largest unit that keeps it at 1 or more.

@@ -31,7 +31,7 @@ func Backup(ctx context.Context, path, to string) (*BackupInfo, error) {
 		return nil, fmt.Errorf("sqlite: backup paths %q and %q must be non-empty and must not contain '?'", path, to)
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("sqlite: no database to back up: %w", err)
+		return nil, fmt.Errorf("no database to back up: %w", err)
 	}
 	src, err := sql.Open("sqlite", fmt.Sprintf("%s?_busy_timeout=%d", path, BusyTimeoutMillis))
 	if err != nil {
@@ -40,12 +40,12 @@ func Backup(ctx context.Context, path, to string) (*BackupInfo, error) {
 	defer src.Close()
 	version, err := schemaVersion(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %s is not a cardflow database: %w", path, err)
+		return nil, fmt.Errorf("%s is not a cardflow database: %w", path, err)
 	}
 
 	f, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("sqlite: %s already exists; a backup never overwrites a file: name a new one", to)
+		return nil, fmt.Errorf("%s already exists; a backup never overwrites a file: name a new one", to)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create the backup: %w", err)
