@@ -190,6 +190,13 @@ func TestRetainRunsFlag(t *testing.T) {
 	if got := (&retainFlag{}).String(); got != "30d" {
 		t.Errorf("default = %q; want 30d", got)
 	}
+	var audit auditRetainFlag
+	if got := audit.String(); got != "forever" {
+		t.Errorf("-retain-audit default = %q; want forever", got)
+	}
+	if err := audit.Set("365d"); err != nil || audit.d != 365*24*time.Hour || audit.String() != "365d" {
+		t.Errorf("-retain-audit 365d = %v, %v (%q); want 365 days", audit.d, err, audit.String())
+	}
 }
 
 func TestPrintConnectionEventSource(t *testing.T) {

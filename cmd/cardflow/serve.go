@@ -29,6 +29,7 @@ type serverFlags struct {
 	eventPoll                      time.Duration
 	eventPollAlert                 time.Duration
 	retain                         retainFlag
+	retainAudit                    auditRetainFlag
 	expiryWarning                  time.Duration
 	oidcIssuer, oidcClientID       string
 	oidcRoles                      stringList
@@ -65,6 +66,17 @@ func (f *retainFlag) Set(v string) error {
 	}
 	f.d = d
 	return nil
+}
+
+// auditRetainFlag is -retain-audit: as retainFlag, but its zero value,
+// the default, keeps everything.
+type auditRetainFlag struct{ retainFlag }
+
+func (f *auditRetainFlag) String() string {
+	if f == nil || f.d == 0 {
+		return "forever"
+	}
+	return f.retainFlag.String()
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -104,7 +116,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&f.cardLease, "card-lease-ttl", 15*time.Second, "how long a server's lease on the card runs it executes lasts unrenewed; a card run started with POST /api/v1/runs whose server died ends interrupted after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
 	fs.DurationVar(&f.eventPollAlert, "event-poll-alert-after", 15*time.Minute, "how long a connection's System Log polls fail before events.poll_failing is sent to the -notify-url receivers")
-	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever); older ones are purged every hour")
+	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever; default 30d); older ones are purged every hour")
+	fs.Var(&f.retainAudit, "retain-audit", "how long audit events are kept (365d, 8760h, or forever; default forever); older ones are purged every hour")
 	fs.DurationVar(&f.expiryWarning, "expiry-warning", 336*time.Hour, "how long before a user connection's refresh token expires (Okta: 90 days after the sign-in) it is flagged as expiring soon and notified")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "single sign-on: the OpenID Connect issuer (e.g. https://example.okta.com); its app's redirect URI is PUBLIC-URL/auth/callback")
 	fs.StringVar(&f.oidcClientID, "oidc-client-id", "", "single sign-on: the OIDC web app's client ID (secret in CARDFLOW_OIDC_CLIENT_SECRET)")
@@ -118,6 +131,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := app.Config{
 		RetainRuns:          f.retain.d,
+		RetainAudit:         f.retainAudit.d,
 		Listen:              f.listen,
 		DataDir:             f.dataDir,
 		PublicURL:           f.publicURL,

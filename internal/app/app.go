@@ -178,12 +178,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		MinBackoff: cfg.NotifyMinBackoff, MaxBackoff: cfg.NotifyMaxBackoff, Logger: log, Now: cfg.Now,
 		Attempts: func(outcome string) { attempts.WithLabelValues(outcome).Inc() },
 	}
-	if cfg.RetainRuns > 0 {
+	if cfg.RetainRuns > 0 || cfg.RetainAudit > 0 {
 		m := retention.NewMetrics()
 		if err := m.Register(a.Registry); err != nil {
 			return nil, err
 		}
-		a.Retention = &retention.Purger{Store: a.Store, Retain: cfg.RetainRuns, Now: cfg.Now, Logger: log, Metrics: m}
+		a.Retention = &retention.Purger{Store: a.Store, Retain: cfg.RetainRuns, RetainAudit: cfg.RetainAudit,
+			Now: cfg.Now, Logger: log, Metrics: m}
 	}
 	a.Connections.Notifier = connectionNotifier{notifyAndWake{a.Outbox, a.Notifier}}
 	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}

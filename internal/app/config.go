@@ -99,6 +99,9 @@ type Config struct {
 	// end (-retain-runs); a purge on every server removes older ones. Zero
 	// means 30 days; negative keeps them forever.
 	RetainRuns time.Duration
+	// RetainAudit is how long audit events are kept (-retain-audit); the
+	// same purge removes older ones. Zero or negative keeps them forever.
+	RetainAudit time.Duration
 	// EventPollInterval is how often the System Logs of connections with
 	// poll delivery are read (and the event hooks reconciled); zero means
 	// 30 s.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,6 +58,77 @@ func TestRetentionPurgesOnStart(t *testing.T) {
 	metrics := string(data)
 	if !strings.Contains(metrics, `cardflow_retention_purged_total{kind="flow_run"} 1`) {
 		t.Errorf("/metrics does not count the purged flow run:\n%s", grepLines(metrics, "retention"))
+	}
+}
+
+// TestAuditRetention: audit events are kept forever by default; a server
+// started with -retain-audit purges those older than it when it starts,
+// and leaves the runs, which -retain-runs (here: forever) governs.
+func TestAuditRetention(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	h.connect("Prod")
+	if code, data := h.call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": "Prod",
+		"input": map[string]any{"resultSet": "first"}}, nil); code != http.StatusCreated {
+		t.Fatalf("run a card: %d %s", code, data)
+	}
+	ids := func(events []map[string]any) map[any]bool {
+		out := map[any]bool{}
+		for _, e := range events {
+			out[e["id"]] = true
+		}
+		return out
+	}
+	first := ids(h.audit(""))
+	if len(first) < 2 {
+		t.Fatalf("%d audit events after a connection and a card run; want at least 2", len(first))
+	}
+	h.stop()
+
+	later := func(d, retain time.Duration) func(*Config) {
+		return func(c *Config) {
+			c.Now = func() time.Time { return time.Now().Add(d) }
+			c.RetainRuns, c.RetainAudit = -1, retain
+		}
+	}
+	// 400 days on, the connection's refresh token has ended: the server
+	// records that too (connection.expired), at its clock's time.
+	h2 := startServer(t, h.emu, h.dataDir, later(400*24*time.Hour, 0))
+	kept := ids(h2.audit(""))
+	for id := range first {
+		if !kept[id] {
+			t.Errorf("400 days later, without -retain-audit, audit event %v is gone; want every event kept", id)
+		}
+	}
+	h2.stop()
+
+	h3 := startServer(t, h.emu, h.dataDir, later(400*24*time.Hour, 365*24*time.Hour))
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(h3.logs.String(), "purged records past the retention period") {
+		if time.Now().After(deadline) {
+			t.Fatalf("with -retain-audit 365d, 400 days later the server did not purge:\n%s", h3.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	left := h3.audit("")
+	for _, e := range left {
+		if first[e["id"]] {
+			t.Errorf("400 days later with -retain-audit 365d, audit event %v remains", e)
+		}
+	}
+	if len(left) == 0 {
+		t.Errorf("the purge took the events of the last 365 days too (the connection's expiry)")
+	}
+	var runs struct {
+		Runs []any `json:"runs"`
+	}
+	h3.call("GET", "/api/v1/runs", nil, &runs)
+	if len(runs.Runs) != 1 {
+		t.Errorf("%d card runs after the audit purge; want the 1 run kept (-retain-runs forever)", len(runs.Runs))
+	}
+	_, data := h3.call("GET", "/metrics", nil, nil)
+	if want := fmt.Sprintf(`cardflow_retention_purged_total{kind="audit_event"} %d`, len(first)); !strings.Contains(string(data), want) {
+		t.Errorf("/metrics does not count the %d purged audit events:\n%s", len(first), grepLines(string(data), "retention"))
 	}
 }
 

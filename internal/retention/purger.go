@@ -13,19 +13,24 @@ import (
 // Store is the part of the store a Purger uses (store.Store implements it).
 type Store interface {
 	Purge(ctx context.Context, before time.Time, limit int) (store.Purged, error)
+	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Purger deletes runs that ended more than Retain ago, and the Okta events
-// and delivered notifications older than that (see store.Store.Purge): at
-// Run's start and then every Every. Several servers may purge the same
+// and delivered notifications older than that (see store.Store.Purge), and
+// audit events older than RetainAudit (store.Store.PurgeAudit): at Run's
+// start and then every Every. Several servers may purge the same
 // store at once; each deletes what is still there. Set its fields before
 // Run or Purge.
 type Purger struct {
 	// Store holds the records (required).
 	Store Store
 	// Retain is how long an ended run, an event or a delivered
-	// notification is kept (required, positive).
+	// notification is kept; zero or negative keeps them forever.
 	Retain time.Duration
+	// RetainAudit is how long an audit event is kept; zero or negative
+	// keeps them forever.
+	RetainAudit time.Duration
 	// Every is the time between two purges; zero means an hour.
 	Every time.Duration
 	// Batch bounds the records of each kind deleted in one transaction, so
@@ -48,14 +53,21 @@ type Purger struct {
 }
 
 // Report is what one purge removed: what ended (or, for events, was
-// published and received; for notifications, was created) before Before.
+// published and received; for notifications, was created) before Before,
+// and the audit events of before AuditBefore. A zero time says that the
+// purge kept those kinds.
 type Report struct {
 	Before time.Time
 	store.Purged
+	AuditBefore time.Time
+	AuditEvents int
 }
 
+// Empty reports whether the purge removed nothing.
+func (r Report) Empty() bool { return r.Purged.Empty() && r.AuditEvents == 0 }
+
 // Metrics counts purged records by kind ("flow_run", "card_run", "event",
-// "notification").
+// "notification", "audit_event").
 type Metrics struct {
 	Purged *prometheus.CounterVec
 }
@@ -64,7 +76,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	return &Metrics{Purged: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_retention_purged_total",
-		Help: "Records deleted because they are older than -retain-runs, by kind: flow_run (with its steps and items), card_run, event (of the Okta event inbox), notification (delivered).",
+		Help: "Records deleted because they are older than -retain-runs, by kind: flow_run (with its steps and items), card_run, event (of the Okta event inbox), notification (delivered); and audit_event, older than -retain-audit.",
 	}, []string{"kind"})}
 }
 
@@ -111,37 +123,61 @@ func (p *Purger) Run(ctx context.Context) {
 	}
 }
 
-// Purge deletes every record older than Retain, Batch at a time, and
-// reports what it removed (what it removed before an error too).
+// Purge deletes every record older than its retention period, Batch at a
+// time, and reports what it removed (what it removed before an error too).
 func (p *Purger) Purge(ctx context.Context) (Report, error) {
 	batch := p.Batch
 	if batch <= 0 {
 		batch = 500
 	}
-	rep := Report{Before: p.now().Add(-p.Retain)}
+	var rep Report
 	defer func() {
 		if rep.Empty() {
 			return
 		}
 		if p.Metrics != nil {
 			for kind, n := range map[string]int{"flow_run": rep.FlowRuns, "card_run": rep.CardRuns,
-				"event": rep.Events, "notification": rep.Notifications} {
+				"event": rep.Events, "notification": rep.Notifications, "audit_event": rep.AuditEvents} {
 				p.Metrics.Purged.WithLabelValues(kind).Add(float64(n))
 			}
 		}
-		p.log().InfoContext(ctx, "purged records past the retention period",
-			slog.Time("before", rep.Before), slog.Duration("retain", p.Retain),
-			slog.Int("flow_runs", rep.FlowRuns), slog.Int("card_runs", rep.CardRuns),
-			slog.Int("events", rep.Events), slog.Int("notifications", rep.Notifications))
+		attrs := []slog.Attr{slog.Int("flow_runs", rep.FlowRuns), slog.Int("card_runs", rep.CardRuns),
+			slog.Int("events", rep.Events), slog.Int("notifications", rep.Notifications)}
+		if !rep.Before.IsZero() {
+			attrs = append(attrs, slog.Time("before", rep.Before), slog.Duration("retain", p.Retain))
+		}
+		if !rep.AuditBefore.IsZero() {
+			attrs = append(attrs, slog.Int("audit_events", rep.AuditEvents),
+				slog.Time("audit_before", rep.AuditBefore), slog.Duration("retain_audit", p.RetainAudit))
+		}
+		p.log().LogAttrs(ctx, slog.LevelInfo, "purged records past the retention period", attrs...)
 	}()
-	for {
-		got, err := p.Store.Purge(ctx, rep.Before, batch)
-		rep.FlowRuns += got.FlowRuns
-		rep.CardRuns += got.CardRuns
-		rep.Events += got.Events
-		rep.Notifications += got.Notifications
-		if err != nil || got.Empty() {
-			return rep, err
+	now := p.now()
+	if p.Retain > 0 {
+		rep.Before = now.Add(-p.Retain)
+		for {
+			got, err := p.Store.Purge(ctx, rep.Before, batch)
+			rep.FlowRuns += got.FlowRuns
+			rep.CardRuns += got.CardRuns
+			rep.Events += got.Events
+			rep.Notifications += got.Notifications
+			if err != nil {
+				return rep, err
+			}
+			if got.Empty() {
+				break
+			}
 		}
 	}
+	if p.RetainAudit > 0 {
+		rep.AuditBefore = now.Add(-p.RetainAudit)
+		for {
+			n, err := p.Store.PurgeAudit(ctx, rep.AuditBefore, batch)
+			rep.AuditEvents += n
+			if err != nil || n == 0 {
+				return rep, err
+			}
+		}
+	}
+	return rep, nil
 }

@@ -122,3 +122,54 @@ func TestPurgerRunsByItself(t *testing.T) {
 		t.Errorf("%d purge log lines; want 2 (one per purge that removed something):\n%s", got, &logs)
 	}
 }
+
+// TestPurgerAudit: with an audit retention and runs kept forever, only
+// audit events older than RetainAudit go, and the purge says so.
+func TestPurgerAudit(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	if err := st.CreateRun(ctx, &store.Run{ID: "direct-400", Status: "succeeded", StartedAt: now.Add(-400 * day), FinishedAt: now.Add(-400 * day)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, age := range []int{400, 380, 300, 10} {
+		if err := st.AppendAudit(ctx, &store.AuditEvent{Time: now.Add(-time.Duration(age) * day), Action: "card.run"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs emutest.SyncBuffer
+	m := NewMetrics()
+	p := &Purger{Store: st, Retain: -1, RetainAudit: 365 * day, Batch: 1, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Metrics: m}
+	rep, err := p.Purge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.AuditEvents != 2 || !rep.Purged.Empty() || !rep.AuditBefore.Equal(now.Add(-365*day)) || !rep.Before.IsZero() {
+		t.Errorf("purge = %+v; want the 2 audit events older than 365 days and nothing else", rep)
+	}
+	left, err := st.ListAudit(ctx, store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 2 {
+		t.Errorf("%d audit events left; want 2", len(left))
+	}
+	if _, err := st.GetRun(ctx, "direct-400"); err != nil {
+		t.Errorf("the 400-day card run: %v; want it kept (runs are kept forever here)", err)
+	}
+	if n := testutil.ToFloat64(m.Purged.WithLabelValues("audit_event")); n != 2 {
+		t.Errorf("audit_event purged metric = %v; want 2", n)
+	}
+	if !strings.Contains(logs.String(), "audit_events=2") || !strings.Contains(logs.String(), "retain_audit=8760h0m0s") {
+		t.Errorf("the purge's log line does not name the audit events and their retention:\n%s", &logs)
+	}
+	if rep, err := p.Purge(ctx); err != nil || !rep.Empty() {
+		t.Errorf("second purge = %+v, %v; want nothing", rep, err)
+	}
+}

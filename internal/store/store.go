@@ -691,6 +691,12 @@ type Store interface {
 	// notifications not yet delivered stay, whatever their age. Call it
 	// again until it purges nothing.
 	Purge(ctx context.Context, before time.Time, limit int) (Purged, error)
+	// PurgeAudit deletes up to limit (0 means 100) audit events whose Time
+	// is before before, oldest (lowest ID) first, and returns how many. It
+	// stops at the first event in ID order that is not older: IDs follow
+	// the order events were appended, which is their times' order but for
+	// the clocks of several servers. Call it again until it purges nothing.
+	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Notifications. EnqueueNotifications stores messages in the outbox;
 	// an (ID, URL) pair already there is left as it is, so enqueueing a

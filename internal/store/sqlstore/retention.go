@@ -71,6 +71,44 @@ func (s *Store) Purge(ctx context.Context, before time.Time, limit int) (store.P
 	return p, s.fail("purge", err)
 }
 
+// PurgeAudit deletes the oldest audit events older than before: the
+// first limit events in id order, up to the first one that is not older.
+// It reads the primary key only, so a purge that finds nothing to delete
+// reads one row, however large the log.
+func (s *Store) PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var n int
+	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
+		rows, err := s.query(ctx, ex, `SELECT id, time FROM audit_events ORDER BY id LIMIT ?`, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		last := int64(-1)
+		for rows.Next() {
+			var id, t int64
+			if err := rows.Scan(&id, &t); err != nil {
+				return err
+			}
+			if t >= ts(before) {
+				break
+			}
+			last = id
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := rows.Close(); err != nil || last < 0 {
+			return err
+		}
+		n, err = s.deleteCount(ctx, ex, `DELETE FROM audit_events WHERE id <= ?`, last)
+		return err
+	})
+	return n, s.fail("purge audit events", err)
+}
+
 // firstColumn runs q and returns the first column of its rows.
 func (s *Store) firstColumn(ctx context.Context, ex execer, q string, args ...any) ([]any, error) {
 	rows, err := s.query(ctx, ex, q, args...)

@@ -3,6 +3,8 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -320,4 +322,44 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 		ids = append(ids, n.ID)
 	}
 	diff(t, "notifications kept, newest first", []string{"n-young", "n-pending"}, ids)
+}
+
+// testPurgeAudit: audit events older than the cutoff go oldest first, a
+// batch at a time; the purge stops at the first event (in append order)
+// that is not older, and the others stay as they were.
+func testPurgeAudit(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	n, err := s.PurgeAudit(ctx, at(100), 10)
+	noErr(t, err, "PurgeAudit of an empty log")
+	if n != 0 {
+		t.Errorf("PurgeAudit of an empty log deleted %d", n)
+	}
+	// Appended at 1..6, then one stamped 2 by a server whose clock is
+	// behind, then 7 and 8.
+	for i, tm := range []int{1, 2, 3, 4, 5, 6, 2, 7, 8} {
+		noErr(t, s.AppendAudit(ctx, &store.AuditEvent{Time: at(tm), Action: "card.run", InputSummary: strconv.Itoa(i)}), "AppendAudit")
+	}
+	var purged []int
+	for {
+		n, err := s.PurgeAudit(ctx, at(5), 3)
+		noErr(t, err, "PurgeAudit")
+		if n == 0 {
+			break
+		}
+		purged = append(purged, n)
+	}
+	if !slices.Equal(purged, []int{3, 1}) {
+		t.Errorf("purges deleted %v; want [3 1] (batches of 3, up to the first event not before the cutoff)", purged)
+	}
+	left, err := s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	var summaries []string
+	for _, e := range left {
+		summaries = append(summaries, e.InputSummary)
+	}
+	// Newest first: the events at 8, 7, the late one, 6 and 5.
+	if want := []string{"8", "7", "6", "5", "4"}; !slices.Equal(summaries, want) {
+		t.Errorf("left events %v; want %v", summaries, want)
+	}
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CancelFlowRun", testCancelFlowRun},
 		{"Purge", testPurge},
 		{"PurgeEventsAndNotifications", testPurgeEventsAndNotifications},
+		{"PurgeAudit", testPurgeAudit},
 		{"CreateFlowRunFrom", testCreateFlowRunFrom},
 		{"Audit", testAudit},
 		{"AuditConcurrentAppend", testAuditConcurrent},
