@@ -382,3 +382,54 @@ func scrapeCounter(b *testing.B, c *http.Client, base, name string) int {
 	}
 	return int(total)
 }
+
+// BenchmarkForEachFiltered runs a flow over 5 000 devices whose for_each
+// acts on none of them (if: ${{ item.status == "SUSPENDED" }} over ACTIVE
+// devices): the common "look at every device, act on the few that
+// match" shape, where almost every item is skipped. Skipped items change
+// nothing, so they are recorded a batch at a time rather than one commit
+// each.
+//
+//	go test -run '^$' -bench ForEachFiltered -benchtime 3x ./internal/app/
+//
+// Metrics: items/s (items of the for_each step per second of the run,
+// search included) and s/run.
+func BenchmarkForEachFiltered(b *testing.B) {
+	const devices = 5000
+	emu, _ := startMeteredEmulator(b, oktaemu.Config{Fixture: bulkFixture(devices, 0)})
+	client := &http.Client{Timeout: 10 * time.Minute}
+	flowDoc := `name: stale-check
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Prod
+    input:
+      search: 'status eq "ACTIVE"'
+      resultSet: all
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Prod
+    for_each: ${{ steps.find.output.devices }}
+    if: ${{ item.status == "SUSPENDED" }}
+    input:
+      deviceId: ${{ item.id }}
+`
+	var total time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		base := benchServers(b, emu, "", 1)[0]
+		benchConnect(b, emu, base)
+		flowID := bulkStoreFlow(b, client, base, flowDoc)
+		b.StartTimer()
+		start := time.Now()
+		run := bulkRun(b, client, base, flowID)
+		total += time.Since(start)
+		b.StopTimer()
+		if len(run.Steps) != 2 || run.Status != "succeeded" || run.Steps[1].Skipped != devices {
+			b.Fatalf("flow run %s: %+v; want %d items skipped", run.ID, run, devices)
+		}
+	}
+	b.ReportMetric(float64(devices*b.N)/total.Seconds(), "items/s")
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/run")
+}

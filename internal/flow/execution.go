@@ -52,6 +52,9 @@ type itemOutcome struct {
 	msg        string
 	runRef     string        // the card run's id (CardResult.RunRef)
 	pending    PendingRecord // CardResult.Pending
+	// called says that the item invoked its card (whatever came of it);
+	// an item that did not changed nothing anywhere.
+	called bool
 	// deviceName is the display name of the device the item acts on, when
 	// the flow knows it (execution.deviceName).
 	deviceName string
@@ -216,11 +219,21 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 	// save before it acts (Call.Ready), so a crash leaves no more items
 	// finished but unsaved than calls in flight, as when each worker
 	// saved before it went on.
+	//
+	// An item that invokes no card (skipped by its if, or failed before
+	// its card was called) changes nothing anywhere: a crash that loses
+	// its record only makes a resume evaluate it again. Each worker saves
+	// such items together, up to quietBatch in one commit, instead of
+	// waiting for a commit of each.
 	workers := min(max(st.Concurrency, 1), len(pending))
 	for range workers {
 		wg.Go(func() {
 			var prev *itemSave
-			defer func() { prev.wait() }()
+			var quiet []quietItem
+			defer func() {
+				prev.wait()
+				x.saveQuiet(ctx, st, c, quiet, outcomes, fail)
+			}()
 			i, ok := take()
 			for ok {
 				o := x.runItem(ctx, st, c, i, items[i], prev.ready())
@@ -228,6 +241,18 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 					return // the run is stopping
 				}
 				next, more := take()
+				if !x.plan && !o.called {
+					quiet = append(quiet, quietItem{i, o})
+					if len(quiet) == quietBatch {
+						if !x.saveQuiet(ctx, st, c, quiet, outcomes, fail) {
+							quiet = nil
+							return // the run is failing
+						}
+						quiet = nil
+					}
+					i, ok = next, more
+					continue
+				}
 				if prev.wait() != nil {
 					return // the run is failing
 				}
@@ -270,6 +295,57 @@ func (s *itemSave) ready() func() error {
 	return s.wait
 }
 
+// quietBatch is how many items that invoke no card a worker saves in one
+// commit.
+const quietBatch = 256
+
+// quietItem is a finished item that invoked no card, not saved yet.
+type quietItem struct {
+	index int
+	o     *itemOutcome
+}
+
+// saveQuiet saves items that invoked no card together (each on its own
+// when one of them was recorded before) and records their outcomes. It
+// reports whether they were saved; a save that fails fails the run.
+func (x *execution) saveQuiet(ctx context.Context, st *Step, c *counter, quiet []quietItem, outcomes []*itemOutcome, fail func(error)) bool {
+	if len(quiet) == 0 {
+		return true
+	}
+	its := make([]ItemState, 0, len(quiet))
+	for _, q := range quiet {
+		it, err := x.itemState(st, q.index, q.o)
+		if err != nil {
+			fail(err)
+			return false
+		}
+		its = append(its, it)
+	}
+	err := x.r.State.SaveItems(context.WithoutCancel(ctx), its)
+	if errors.Is(err, ErrItemExists) {
+		// Another worker or server recorded some: the recorded ones win.
+		for _, q := range quiet {
+			saved, err := x.saveItem(ctx, st, q.index, q.o, nil)
+			if err != nil {
+				fail(err)
+				return false
+			}
+			outcomes[q.index] = saved
+			x.report(st, c, saved.status, 0)
+		}
+		return true
+	}
+	if err != nil {
+		fail(fmt.Errorf("flow: save %d items of step %s: %w", len(its), st.ID, err))
+		return false
+	}
+	for _, q := range quiet {
+		outcomes[q.index] = q.o
+		x.report(st, c, q.o.status, 0)
+	}
+	return true
+}
+
 // startSave saves item i in the background and records its outcome; a
 // save that fails fails the run.
 func (x *execution) startSave(ctx context.Context, st *Step, c *counter, i int, o *itemOutcome, more bool,
@@ -302,6 +378,30 @@ func ctxErr(ctx context.Context) error {
 		return fmt.Errorf("flow: run interrupted: %w", err)
 	}
 	return nil
+}
+
+// itemState is the record of finished item index.
+func (x *execution) itemState(st *Step, index int, o *itemOutcome) (ItemState, error) {
+	it := ItemState{
+		RunID: x.runID, StepID: st.ID, Index: index, Status: o.status,
+		ErrorCode: o.code, Error: o.msg, RunRef: o.runRef, StartedAt: o.started, FinishedAt: o.finished,
+		DeviceName: o.deviceName,
+	}
+	var err error
+	if o.input != nil {
+		if it.Input, err = json.Marshal(o.input); err != nil {
+			return it, fmt.Errorf("flow: item input of step %s: %w", st.ID, err)
+		}
+	}
+	if o.status == StatusSucceeded {
+		it.Output = o.outputJSON
+	}
+	if o.status == StatusSucceeded && it.Output == nil {
+		if it.Output, err = json.Marshal(o.output); err != nil {
+			return it, fmt.Errorf("flow: item output of step %s: %w", st.ID, err)
+		}
+	}
+	return it, nil
 }
 
 // runItem evaluates an item's if and input and runs its card. It returns
@@ -362,6 +462,7 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 	var out map[string]any
 	var encoded json.RawMessage
 	var err error
+	o.called = true
 	if x.plan {
 		out, o.change, err = x.r.Cards.PlanCard(ctx, call)
 		if err == nil && st.mode == ModeManage && out == nil {
@@ -519,24 +620,9 @@ func (x *execution) saveItem(ctx context.Context, st *Step, index int, o *itemOu
 	if x.plan {
 		return o, nil
 	}
-	it := ItemState{
-		RunID: x.runID, StepID: st.ID, Index: index, Status: o.status,
-		ErrorCode: o.code, Error: o.msg, RunRef: o.runRef, StartedAt: o.started, FinishedAt: o.finished,
-		DeviceName: o.deviceName,
-	}
-	var err error
-	if o.input != nil {
-		if it.Input, err = json.Marshal(o.input); err != nil {
-			return nil, fmt.Errorf("flow: item input of step %s: %w", st.ID, err)
-		}
-	}
-	if o.status == StatusSucceeded {
-		it.Output = o.outputJSON
-	}
-	if o.status == StatusSucceeded && it.Output == nil {
-		if it.Output, err = json.Marshal(o.output); err != nil {
-			return nil, fmt.Errorf("flow: item output of step %s: %w", st.ID, err)
-		}
+	it, err := x.itemState(st, index, o)
+	if err != nil {
+		return nil, err
 	}
 	if o.pending != nil {
 		err = o.pending.SaveItem(ctx, it, next)

@@ -17,7 +17,8 @@ type memState struct {
 	mu    sync.Mutex
 	steps map[string]StepState
 	items map[string]ItemState
-	saves int      // SaveItem calls that recorded an item
+	saves int      // items recorded (by SaveItem or SaveItems)
+	batch []int    // the number of items of each SaveItems call
 	fail  error    // when set, SaveItem fails with it
 	log   []string // "step/index" in the order items were saved
 }
@@ -46,6 +47,27 @@ func (m *memState) SaveItem(_ context.Context, it ItemState) error {
 	m.items[key] = it
 	m.saves++
 	m.log = append(m.log, fmt.Sprintf("%s/%d", it.StepID, it.Index))
+	return nil
+}
+
+func (m *memState) SaveItems(_ context.Context, its []ItemState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	for _, it := range its {
+		key := fmt.Sprintf("%s/%s/%d", it.RunID, it.StepID, it.Index)
+		if _, ok := m.items[key]; ok {
+			return fmt.Errorf("mem: %s: %w", key, ErrItemExists)
+		}
+	}
+	m.batch = append(m.batch, len(its))
+	for _, it := range its {
+		m.items[fmt.Sprintf("%s/%s/%d", it.RunID, it.StepID, it.Index)] = it
+		m.saves++
+		m.log = append(m.log, fmt.Sprintf("%s/%d", it.StepID, it.Index))
+	}
 	return nil
 }
 

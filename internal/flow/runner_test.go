@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cardflow/cardflow/internal/problem"
 )
@@ -542,5 +543,55 @@ func TestRunStopped(t *testing.T) {
 	}
 	if cards.entered != before {
 		t.Errorf("a stopped run called %d cards; want none", cards.entered-before)
+	}
+}
+
+// TestRunQuietItemsSaveTogether: items that invoke no card (skipped by
+// their if, or failed before their card was called) are saved a batch at a
+// time, one commit for many; items whose card ran are saved one by one.
+func TestRunQuietItemsSaveTogether(t *testing.T) {
+	doc := validated(t, `name: quiet
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo org
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Demo org
+    for_each: ${{ steps.find.output.devices }}
+    if: ${{ index % 300 == 4 || index == 599 }}
+    input: {deviceId: "${{ index == 599 ? item.nothing : item.id }}"}
+`)
+	cards := newDeviceCards(600)
+	state := newMemState()
+	res, err := (&Runner{Cards: cards, State: state}).Run(context.Background(), "r", doc, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// Items 4 and 304 (ACTIVE devices) call their card; 599's input
+	// names a field its device does not have (it fails before its card
+	// is called); the 597 others are skipped.
+	want := StepResult{ID: "suspend", Status: StatusFailed, Items: 600, Succeeded: 2, Failed: 1, Skipped: 597}
+	if diff := cmp.Diff(want, res.Steps[1], cmpopts.IgnoreFields(StepResult{}, "Error")); diff != "" {
+		t.Errorf("step result (-want +got):\n%s", diff)
+	}
+	if got := len(state.items); got != 601 {
+		t.Errorf("%d items recorded; want 601 (the search and every suspend item)", got)
+	}
+	total := 0
+	for _, n := range state.batch {
+		if n > quietBatch {
+			t.Errorf("a batch of %d items; want at most %d", n, quietBatch)
+		}
+		total += n
+	}
+	if total != 598 || len(state.batch) > 4 {
+		t.Errorf("batches %v; want the 598 quiet items in a few batches of at most %d", state.batch, quietBatch)
+	}
+	if it, _ := state.item("r", "suspend", 599); it.Status != StatusFailed || it.RunRef != "" {
+		t.Errorf("item 599 = %+v; want failed with no card run", it)
+	}
+	if got := cards.calls("okta-devices/suspend-device", "guo0304"); got != 1 {
+		t.Errorf("device 304 suspended %d times; want 1", got)
 	}
 }

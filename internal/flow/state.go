@@ -39,6 +39,10 @@ type StateStore interface {
 	// SaveItem records one finished item. Recording the same (run, step,
 	// index) twice returns an error wrapping ErrItemExists.
 	SaveItem(ctx context.Context, it ItemState) error
+	// SaveItems records finished items together: all of them or, with an
+	// error, none (one wrapping ErrItemExists when one of them was
+	// recorded before).
+	SaveItems(ctx context.Context, its []ItemState) error
 	// LoadItems returns the recorded items of one step of a run, in any
 	// order.
 	LoadItems(ctx context.Context, runID, stepID string) ([]ItemState, error)

@@ -27,6 +27,19 @@ func (s flowState) SaveItem(ctx context.Context, it flow.ItemState) error {
 	return err
 }
 
+func (s flowState) SaveItems(ctx context.Context, its []flow.ItemState) error {
+	recs := make([]*store.FlowItem, len(its))
+	for i, it := range its {
+		rec := store.FlowItem(it)
+		recs[i] = &rec
+	}
+	err := s.st.PutFlowItems(ctx, recs)
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w: %w", flow.ErrItemExists, err)
+	}
+	return err
+}
+
 func (s flowState) LoadItems(ctx context.Context, runID, stepID string) ([]flow.ItemState, error) {
 	items, err := s.st.ListFlowItems(ctx, runID, stepID)
 	if err != nil {

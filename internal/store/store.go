@@ -661,6 +661,9 @@ type Store interface {
 	// in the order they were first put. PutFlowStep and PutFlowItem return
 	// ErrNotFound when the run does not exist.
 	PutFlowStep(ctx context.Context, s *FlowStep) error
+	// PutFlowItems records several items in one transaction: all of them
+	// or none (ErrConflict when one of them was recorded before).
+	PutFlowItems(ctx context.Context, items []*FlowItem) error
 	ListFlowSteps(ctx context.Context, runID string) ([]*FlowStep, error)
 	// PutFlowItem records a finished item; recording the same (run, step,
 	// index) twice returns ErrConflict.

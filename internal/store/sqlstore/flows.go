@@ -508,6 +508,20 @@ func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
 	return s.fail(fmt.Sprintf("put flow item %s/%d", it.StepID, it.Index), err)
 }
 
+// PutFlowItems records items in one transaction, all or none; one of
+// them recorded before is ErrConflict.
+func (s *Store) PutFlowItems(ctx context.Context, items []*store.FlowItem) error {
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		for _, it := range items {
+			if err := s.insertFlowItem(ctx, ex, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return s.fail(fmt.Sprintf("put %d flow items", len(items)), err)
+}
+
 func (s *Store) insertFlowItem(ctx context.Context, ex execer, it *store.FlowItem) error {
 	out := raw(it.Output)
 	_, err := s.exec(ctx, ex, qInsertFlowItem,

@@ -391,3 +391,26 @@ func testFinishFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("audit events %+v; want the first run's only", events)
 	}
 }
+
+// testPutFlowItems: items put together are all recorded, or, when one of
+// them was recorded before, none.
+func testPutFlowItems(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("r1", 0)), "CreateFlowRun")
+	item := func(i int) *store.FlowItem {
+		return &store.FlowItem{RunID: "r1", StepID: "suspend", Index: i, Status: "skipped",
+			Input: json.RawMessage(fmt.Sprintf(`{"deviceId":"guo%d"}`, i)), StartedAt: at(i), FinishedAt: at(i)}
+	}
+	first := []*store.FlowItem{item(0), item(1), item(2)}
+	noErr(t, s.PutFlowItems(ctx, first), "PutFlowItems")
+	got, err := s.ListFlowItems(ctx, "r1", "suspend")
+	noErr(t, err, "ListFlowItems")
+	diff(t, "items put together", first, got)
+
+	// Item 2 is recorded already: 3 and 4 are not recorded either.
+	wantErr(t, s.PutFlowItems(ctx, []*store.FlowItem{item(3), item(2), item(4)}), store.ErrConflict, "PutFlowItems(one recorded before)")
+	got, err = s.ListFlowItems(ctx, "r1", "suspend")
+	noErr(t, err, "ListFlowItems")
+	diff(t, "items after a refused put", first, got)
+}

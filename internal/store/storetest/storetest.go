@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FlowStep", testFlowStep},
 		{"FlowItem", testFlowItem},
 		{"FlowItemConcurrentPut", testFlowItemConcurrent},
+		{"PutFlowItems", testPutFlowItems},
 		{"FinishFlowItem", testFinishFlowItem},
 		{"FlowEnabled", testFlowEnabled},
 		{"DueFlows", testDueFlows},
