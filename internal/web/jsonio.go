@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,19 +10,37 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
 // defaultMaxBody is the request body limit when Server.MaxBodyBytes is 0.
 const defaultMaxBody = 1 << 20
 
+// indentUpTo is the largest answer writeJSON indents, for people reading
+// it (with curl, say). A larger one, such as a flow run carrying the
+// thousands of devices its search found, goes out as encoded: indenting it
+// would take another copy half as large again, and more while it grows.
+const indentUpTo = 1 << 20
+
+// writeJSON answers status with v as JSON. A value that cannot be encoded
+// is answered 500 (nothing of it is sent).
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(api.ErrorBody{Error: api.Error{Code: string(problem.Internal), Message: "internal error (encoding the answer)"}})
+	}
+	if len(b) <= indentUpTo {
+		var buf bytes.Buffer
+		if json.Indent(&buf, b, "", "  ") == nil {
+			b = buf.Bytes()
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // decodeJSON reads exactly one JSON value from the request body into v,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -322,5 +323,42 @@ func TestPanicBecomesInternalError(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "panic serving request") {
 		t.Errorf("the panic is not logged:\n%s", logs)
+	}
+}
+
+// TestWriteJSON: an answer is indented for people reading it, unless it is
+// large (then it goes out as encoded, without a second, larger copy); a
+// value that cannot be encoded is a 500 with nothing of it sent.
+func TestWriteJSON(t *testing.T) {
+	small := httptest.NewRecorder()
+	writeJSON(small, http.StatusOK, map[string]any{"status": "ok"})
+	if got := small.Body.String(); got != "{\n  \"status\": \"ok\"\n}\n" {
+		t.Errorf("small answer %q; want it indented", got)
+	}
+
+	devices := make([]map[string]string, 20000)
+	for i := range devices {
+		devices[i] = map[string]string{"id": fmt.Sprintf("guo%016d", i), "status": "ACTIVE", "displayName": "Laptop <&>"}
+	}
+	large := httptest.NewRecorder()
+	writeJSON(large, http.StatusOK, map[string]any{"devices": devices})
+	body := large.Body.Bytes()
+	if len(body) <= indentUpTo || bytes.Contains(body, []byte("\n  ")) {
+		t.Errorf("large answer of %d bytes is indented; want it as encoded", len(body))
+	}
+	var back struct{ Devices []map[string]string }
+	if err := json.Unmarshal(body, &back); err != nil || len(back.Devices) != len(devices) || back.Devices[7]["displayName"] != "Laptop <&>" {
+		t.Errorf("large answer does not read back: %v, %d devices", err, len(back.Devices))
+	}
+	if bytes.Contains(body, []byte("<&>")) {
+		t.Errorf("large answer holds HTML characters unescaped")
+	}
+
+	bad := httptest.NewRecorder()
+	writeJSON(bad, http.StatusOK, map[string]any{"ratio": math.Inf(1)})
+	var problemBody api.ErrorBody
+	if err := json.Unmarshal(bad.Body.Bytes(), &problemBody); err != nil || bad.Code != http.StatusInternalServerError ||
+		problemBody.Error.Code != "internal" || strings.Contains(bad.Body.String(), "ratio") {
+		t.Errorf("unencodable answer: %d %q; want 500 with the internal problem only", bad.Code, bad.Body.String())
 	}
 }
