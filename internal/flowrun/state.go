@@ -20,11 +20,7 @@ func (s flowState) SaveStep(ctx context.Context, st flow.StepState) error {
 
 func (s flowState) SaveItem(ctx context.Context, it flow.ItemState) error {
 	rec := store.FlowItem(it)
-	err := s.st.PutFlowItem(ctx, &rec)
-	if errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("%w: %w", flow.ErrItemExists, err)
-	}
-	return err
+	return itemExists(s.st.PutFlowItem(ctx, &rec))
 }
 
 func (s flowState) SaveItems(ctx context.Context, its []flow.ItemState) error {
@@ -33,7 +29,12 @@ func (s flowState) SaveItems(ctx context.Context, its []flow.ItemState) error {
 		rec := store.FlowItem(it)
 		recs[i] = &rec
 	}
-	err := s.st.PutFlowItems(ctx, recs)
+	return itemExists(s.st.PutFlowItems(ctx, recs))
+}
+
+// itemExists is err, a store's answer to recording items, with a conflict
+// (an item recorded before) also wrapping flow.ErrItemExists.
+func itemExists(err error) error {
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("%w: %w", flow.ErrItemExists, err)
 	}

@@ -86,13 +86,13 @@ func (s *Store) PurgeAudit(ctx context.Context, before time.Time, limit int) (in
 			return err
 		}
 		defer rows.Close()
-		last := int64(-1)
+		cutoff, last := ts(before), int64(-1)
 		for rows.Next() {
 			var id, t int64
 			if err := rows.Scan(&id, &t); err != nil {
 				return err
 			}
-			if t >= ts(before) {
+			if t >= cutoff {
 				break
 			}
 			last = id
