@@ -12,6 +12,7 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -44,13 +45,6 @@ func (in *eventIntake) Wake() {
 	case in.wake <- struct{}{}:
 	default:
 	}
-}
-
-// enabledAtKey is the setting that records when this or another server
-// first saw a flow's trigger enabled: events published before it do not
-// start the flow.
-func enabledAtKey(fl *store.Flow) string {
-	return "events/enabled-at/" + fl.ID + "/" + string(fl.Trigger)
 }
 
 // connFlows is what the intake needs of one connection.
@@ -113,10 +107,10 @@ func (in *eventIntake) scan(ctx context.Context) (map[string]*connFlows, error) 
 	return out, nil
 }
 
-// enabledAt returns when a flow's trigger was first seen enabled,
-// recording now on the first sighting.
+// enabledAt returns when a flow's trigger was enabled (flowrun.Enable
+// records it), recording now for a flow enabled without the record.
 func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time, error) {
-	key := enabledAtKey(fl)
+	key := flowrun.EnabledAtSetting(fl)
 	b, err := in.store.GetSetting(ctx, key)
 	if err == nil {
 		return time.Parse(time.RFC3339Nano, string(b))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 // TestEventHookThroughTheServer: a connection's event hook, registered
@@ -194,4 +195,69 @@ func flowTrigger(t *testing.T, h *harness, id string) string {
 		t.Fatal(err)
 	}
 	return string(fl.Trigger)
+}
+
+// TestEventFlowEnabledAgain: a poll-delivered event flow that is disabled
+// and enabled again starts no runs for the events published while it was
+// off, although the System Log cursor it left behind reads them only after
+// the new enabling.
+func TestEventFlowEnabledAgain(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
+	dataDir := t.TempDir()
+	cfg := func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond }
+	h := startServer(t, emu, dataDir, cfg)
+	h.connect("Prod devices")
+	id := storeEnabledFlow(t, h, "poll")
+	removal := func() string {
+		t.Helper()
+		emu.AdvanceClock(t, time.Second)
+		d := enrollDevice(t, emu, "jonas.berg@example.com")
+		removeDeviceUser(t, emu, d, "jonas.berg@example.com")
+		return d
+	}
+	// devicesOf lists the devices of the flow's runs; "" for a run whose
+	// inputs a worker has not evaluated yet.
+	devicesOf := func(h *harness) []string {
+		t.Helper()
+		var ds []string
+		for _, r := range h.runsOf(id) {
+			var in struct{ DeviceID string }
+			if len(r.Inputs) == 0 || string(r.Inputs) == "null" {
+				ds = append(ds, "")
+				continue
+			}
+			if err := json.Unmarshal(r.Inputs, &in); err != nil {
+				t.Fatalf("run %s inputs %s: %v", r.ID, r.Inputs, err)
+			}
+			ds = append(ds, in.DeviceID)
+		}
+		slices.Sort(ds)
+		return ds
+	}
+	first := removal()
+	waitFor(t, "the run of the first removal", func() bool { return len(h.runsOf(id)) == 1 })
+	if code, body := h.call("POST", "/api/v1/flows/"+id+"/disable", nil, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d %s", code, body)
+	}
+	// While the flow is off (and, so that no round of the intake is under
+	// way, the server too), a device loses its user.
+	h.stop()
+	off := removal()
+	emu.AdvanceClock(t, time.Second)
+
+	h = startServer(t, emu, dataDir, cfg)
+	if code, body := h.call("POST", "/api/v1/flows/"+id+"/enable", nil, nil); code != http.StatusOK {
+		t.Fatalf("enable: %d %s", code, body)
+	}
+	last := removal()
+	waitFor(t, "the run of the removal after the flow was enabled again", func() bool {
+		ds := devicesOf(h)
+		return slices.Contains(ds, last) && !slices.Contains(ds, "")
+	})
+	want := []string{first, last}
+	slices.Sort(want)
+	if got := devicesOf(h); !slices.Equal(got, want) {
+		t.Errorf("runs for devices %v; want %v (none for %s, whose user was removed while the flow was disabled)", got, want, off)
+	}
 }

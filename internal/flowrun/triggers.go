@@ -41,6 +41,14 @@ func ScheduleKey(tick time.Time) string { return "schedule:" + tick.UTC().Format
 // EventKey is the trigger key of an Okta event.
 func EventKey(uuid string) string { return "event:" + uuid }
 
+// EnabledAtSetting is the setting that holds when the flow's event trigger
+// was last turned on (RFC 3339): events published before it do not start
+// the flow. Enable writes it; the event intake records when it first sees
+// the flow enabled if it is missing.
+func EnabledAtSetting(fl *store.Flow) string {
+	return "events/enabled-at/" + fl.ID + "/" + string(fl.Trigger)
+}
+
 // Put validates a flow document and stores it, on behalf of actor, as the
 // next version of the flow of its name (version 1 of a new flow); the
 // previous versions stay. A document byte for byte the latest version's
@@ -111,9 +119,19 @@ func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor
 	if err := doc.Validate(ctx, s.env); err != nil {
 		return nil, nil, err
 	}
+	now := s.now()
 	var next time.Time
 	if sch := doc.Trigger.Schedule; sch != nil {
-		next = sch.Next(s.now())
+		next = sch.Next(now)
+	}
+	if doc.Trigger.Event != nil && !fl.Enabled {
+		// Written before the flow is on, so that no event is matched
+		// against an older enabling: the events published while the flow
+		// was off (which a System Log cursor left behind reads later) do
+		// not start it.
+		if err := s.store.PutSetting(ctx, EnabledAtSetting(fl), []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+			return nil, nil, fmt.Errorf("store when the flow was enabled: %w", err)
+		}
 	}
 	if err := s.setEnabled(ctx, fl, doc, true, next, actor); err != nil {
 		return nil, nil, err
