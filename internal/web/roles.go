@@ -74,6 +74,7 @@ var routeRoles = map[string]access.Role{
 	"GET /events":                        access.Viewer,
 	"GET /tokens":                        access.Viewer,
 	"POST /tokens":                       access.Viewer,
+	"GET /tokens/{id}/revoke":            access.Viewer,
 	"POST /tokens/{id}/revoke":           access.Viewer,
 	"GET /cards/{connector}/{card}":      access.Operator,
 	"POST /cards/{connector}/{card}":     access.Operator,

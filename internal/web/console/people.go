@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -19,6 +20,7 @@ func (c *Console) tokenRoutes(mux *web.Mux) {
 	}
 	mux.Handle("GET /tokens", c.auth(c.listTokens))
 	mux.Handle("POST /tokens", c.auth(c.createToken))
+	mux.Handle("GET /tokens/{id}/revoke", c.auth(c.confirmRevokeToken))
 	mux.Handle("POST /tokens/{id}/revoke", c.auth(c.revokeToken))
 }
 
@@ -97,6 +99,23 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 	}
 	d = tokensData{New: tok, Expires: "720h"}
 	c.showTokens(w, r, s, http.StatusCreated, d)
+}
+
+// confirmRevokeToken asks whether to revoke a token: one of the person's
+// own, or for an admin anyone's (the tokens the Tokens page lists).
+func (c *Console) confirmRevokeToken(w http.ResponseWriter, r *http.Request, s *reqState) {
+	toks, err := c.Tokens.List(r.Context(), s.principal, s.principal.Role.Allows(access.Admin))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	i := slices.IndexFunc(toks, func(t *store.APIToken) bool { return t.ID == r.PathValue("id") })
+	if i < 0 {
+		c.fail(w, r, s, problem.New(problem.NotFound, "no token of yours has the id %q; it may have been revoked already", r.PathValue("id")).
+			WithRemedy("pick the token again on the API tokens page"))
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "revoketoken", "Revoke "+toks[i].Name, toks[i])
 }
 
 func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *reqState) {

@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -38,4 +40,48 @@ func (b *tab) width(sel string) float64 {
 		b.fatalf("width of %s: %v", sel, err)
 	}
 	return w
+}
+
+// TestBrowserRevokeTokenAsksForConfirmation: Revoke on the API tokens page
+// asks first, and only the confirmation revokes the token.
+func TestBrowserRevokeTokenAsksForConfirmation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	code, out := e.api(t, http.MethodPost, "/api/v1/tokens", "application/json", `{"name":"nightly export","role":"viewer","expiresIn":"24h"}`)
+	var tok struct{ Token string }
+	if err := json.Unmarshal([]byte(out), &tok); code != http.StatusCreated || err != nil || tok.Token == "" {
+		t.Fatalf("create a token: %d %s", code, out)
+	}
+	works := func() bool {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.url+"/api/v1/whoami", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	revoke := button("Revoke")
+
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/tokens")
+	b.click(revoke)
+	b.wantText("Revoke the token nightly export?", "cannot be restored")
+	b.screenshot("revoke-token-confirm")
+	if !works() {
+		t.Fatal("the token stopped working before the revocation was confirmed")
+	}
+	b.click(link("Cancel"))
+	if got := b.text(`//table`); !strings.Contains(got, "nightly export") {
+		b.fatalf("after Cancel the tokens list reads %q; want the token still there", got)
+	}
+	b.click(revoke)
+	b.click(revoke)
+	b.wantText("Revoked the token nightly export")
+	if works() {
+		t.Error("the token still works after the revocation was confirmed")
+	}
 }
