@@ -96,8 +96,12 @@ func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (fl
 		return flow.ConnInfo{}, err
 	}
 	defaults, _ := card.DefaultScopes(connector)
-	return flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, ScopeMode: v.ScopeMode,
-		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, DefaultScopes: defaults}, nil
+	info := flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, ScopeMode: v.ScopeMode,
+		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, DefaultScopes: defaults}
+	if v.Auth == "service" {
+		info.ServiceClientID = v.ClientID
+	}
+	return info, nil
 }
 
 // cardService is the card registry and executor as web.Cards (and the

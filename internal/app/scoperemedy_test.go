@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 // TestScopeRemedyFollowsConnection: a connection with custom scopes that
@@ -34,5 +35,30 @@ func TestScopeRemedyFollowsConnection(t *testing.T) {
 	h.postYAML("/api/v1/flows/validate", strings.ReplaceAll(suspendActiveFlow, "Prod", "ReadOnly"), &v)
 	if v.Code != "insufficient_scope" || !strings.Contains(v.Message, want) {
 		t.Errorf("validate = %+v; want insufficient_scope with %q", v, want)
+	}
+}
+
+// TestScopeRemedyOfServiceConnection: an event flow on a service
+// connection whose API Services app was not granted okta.logs.read is told
+// to grant it to that app and test the connection (a service connection
+// cannot be reauthorized).
+func TestScopeRemedyOfServiceConnection(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
+		t.Fatalf("test the connection: %d %s", code, data)
+	}
+	var v struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Remedy  string `json:"remedy"`
+	}
+	h.postYAML("/api/v1/flows/validate", strings.ReplaceAll(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1), "Prod devices", "Robot"), &v)
+	want := `grant okta.logs.read to the API Services app ` + oktaemu.DemoServiceClientID + ` in Okta (Okta API Scopes tab), then test connection "Robot"`
+	if v.Code != "insufficient_scope" || !strings.Contains(v.Remedy, want) || strings.Contains(v.Remedy, "reauthorize") {
+		t.Errorf("validate = %+v; want insufficient_scope with the remedy %q", v, want)
 	}
 }

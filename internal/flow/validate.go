@@ -57,6 +57,10 @@ type ConnInfo struct {
 	RequestedScopes []string
 	GrantedScopes   []string
 	DefaultScopes   []string
+	// ServiceClientID is set for a service connection: the client ID of
+	// the API Services app it acts as. Such a connection is never
+	// reauthorized: it is tested, and asks for its scopes with every token.
+	ServiceClientID string
 }
 
 // Validate checks the document against env: every card exists, the step's
@@ -162,7 +166,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		}
 		connIDs[i] = conn.ID
 		if conn.Status != "" && conn.Status != "active" {
-			iss.add(st.Pos, st.ID, "connection %q is %s, not active; reauthorize it before running this flow", st.Connection, conn.Status)
+			iss.add(st.Pos, st.ID, "connection %q is %s, not active; %s before running this flow", st.Connection, conn.Status, inactiveRemedy(conn))
 			continue
 		}
 		if card.Scope != "" && !scopeGranted(card.Scope, conn.GrantedScopes) {
@@ -198,6 +202,11 @@ func scopeGranted(scope string, granted []string) bool {
 // mode both fixes are given.
 func scopeRemedy(conn *ConnInfo, scope string) string {
 	switch {
+	case conn.ServiceClientID != "" && scopeGranted(scope, conn.RequestedScopes):
+		return fmt.Sprintf("grant %s to the API Services app %s in Okta (Okta API Scopes tab), then test connection %q so that its next token has it",
+			scope, conn.ServiceClientID, conn.Nickname)
+	case conn.ServiceClientID != "":
+		return fmt.Sprintf("service connection %q did not request %s, and its scopes are fixed when it is created: create a service connection that requests it (for example with the default scopes)", conn.Nickname, scope)
 	case conn.ScopeMode == "":
 		return fmt.Sprintf("grant %s to the connection's OAuth app in Okta (its Okta API Scopes tab), then reauthorize the connection; with custom scopes also tick %s when reauthorizing", scope, scope)
 	case scopeGranted(scope, conn.RequestedScopes):
@@ -206,6 +215,15 @@ func scopeRemedy(conn *ConnInfo, scope string) string {
 		return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it", conn.Nickname, scope)
 	}
 	return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), and make sure the OAuth app grants it", conn.Nickname, scope)
+}
+
+// inactiveRemedy is what makes conn active again: a person's connection is
+// reauthorized, a service connection tested once its app is fixed.
+func inactiveRemedy(conn *ConnInfo) string {
+	if conn.ServiceClientID != "" {
+		return fmt.Sprintf("fix what cardflow connections show %q reports and test the connection", conn.Nickname)
+	}
+	return "reauthorize it"
 }
 
 func grantedList(granted []string) string {
@@ -338,7 +356,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 		return "", nil
 	}
 	if conn.Status != "" && conn.Status != "active" {
-		iss.add(ev.pos, "", "%s: connection %q is %s, not active; reauthorize it before enabling this flow", where, ev.Connection, conn.Status)
+		iss.add(ev.pos, "", "%s: connection %q is %s, not active; %s before enabling this flow", where, ev.Connection, conn.Status, inactiveRemedy(conn))
 		return conn.ID, nil
 	}
 	delivery := ev.Delivery

@@ -163,6 +163,12 @@ func TestValidateScopeRemedy(t *testing.T) {
 		{"default scopes the app did not grant",
 			ConnInfo{ScopeMode: "default", RequestedScopes: []string{"openid", "okta.devices.read", "okta.devices.manage"}},
 			`grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "Narrow"`},
+		{"service connection the app did not grant",
+			ConnInfo{ScopeMode: "default", RequestedScopes: []string{"okta.devices.read", "okta.devices.manage"}, ServiceClientID: "0oasvc"},
+			`grant okta.devices.manage to the API Services app 0oasvc in Okta (Okta API Scopes tab), then test connection "Narrow" so that its next token has it`},
+		{"service connection that did not ask for it",
+			ConnInfo{ScopeMode: "custom", RequestedScopes: []string{"okta.devices.read"}, ServiceClientID: "0oasvc"},
+			`service connection "Narrow" did not request okta.devices.manage, and its scopes are fixed when it is created: create a service connection that requests it (for example with the default scopes)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
