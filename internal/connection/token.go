@@ -290,7 +290,7 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		}
 		if oe.Code == "invalid_client" {
 			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client)"
-			remedy = "if the OAuth app's secret was rotated, delete the connection and create it again with the new secret; otherwise reauthorize"
+			remedy = fmt.Sprintf("if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page, or cardflow connections update %s --client-secret-stdin); it reauthorizes with it and keeps its id and history", c.ID)
 		}
 		m.setNeedsReauth(ctx, c.ID, presented, reason, remedy)
 		return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).

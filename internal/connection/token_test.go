@@ -524,3 +524,35 @@ func TestRefreshInvalidGrantIsFinal(t *testing.T) {
 		t.Errorf("token requests %d, waits %v; want 1 and none", n, *waits)
 	}
 }
+
+// TestRefreshInvalidClientPointsToUpdate: when the org refuses the stored
+// client secret at a refresh (the app's secret was rotated in the Admin
+// Console), the remedy is to give the connection the new secret, which
+// keeps its id and history, not to delete it and create it again.
+func TestRefreshInvalidClientPointsToUpdate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	// The app's secret changed at the org: the stored one is now wrong.
+	if err := e.store.UpdateConnection(ctx, v.ID, func(c *store.Connection) error {
+		var err error
+		c.SealedClientSecret, err = e.kr.Seal([]byte("rotated-away-secret"), c.ID+"/client_secret")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.emu.AdvanceClock(t, time.Hour)
+
+	_, err := e.m.Token(ctx, v.ID)
+	p := wantProblem(t, err, problem.NeedsReauthorization, "invalid_client", "cardflow connections update "+v.ID+" --client-secret-stdin", "Change secret")
+	if strings.Contains(p.Remedy, "delete") {
+		t.Errorf("remedy %q; want the update of the secret, not deleting the connection", p.Remedy)
+	}
+	got, err := e.m.Get(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.StatusNeedsReauthorization || got.Remedy != p.Remedy {
+		t.Errorf("status %q remedy %q; want needs_reauthorization with the remedy %q", got.Status, got.Remedy, p.Remedy)
+	}
+}
