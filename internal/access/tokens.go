@@ -101,7 +101,7 @@ func (t *Tokens) List(ctx context.Context, p Principal, all bool) ([]*store.APIT
 	if all {
 		if !p.Role.Allows(Admin) {
 			return nil, problem.New(problem.Forbidden, "listing everyone's tokens needs the admin role; you have %s", p.Role).
-				WithRemedy("list your own tokens (without all)")
+				WithRemedy("list your own tokens (without all)").WithDetail("requiredRole", string(Admin))
 		}
 		return t.Store.ListAPITokens(ctx, "", "")
 	}
@@ -134,8 +134,24 @@ func (p Principal) owns(rec *store.APIToken) bool {
 // ErrBadToken means a presented token is not a live personal API token.
 var ErrBadToken = errors.New("access: unknown, expired or revoked token")
 
+// ExpiredError is the error of a personal API token that exists but has
+// expired: only its holder can present it, so it may be told which token
+// it is and when it ended. It is an ErrBadToken.
+type ExpiredError struct {
+	Name      string
+	ExpiresAt time.Time
+}
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("access: the token %q expired on %s", e.Name, e.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// Is makes an ExpiredError match ErrBadToken.
+func (e *ExpiredError) Is(target error) bool { return target == ErrBadToken }
+
 // Authenticate returns the principal of a personal API token, recording
-// its use; ErrBadToken when it is unknown, expired or revoked.
+// its use; ErrBadToken when it is unknown or revoked, an *ExpiredError
+// (which is an ErrBadToken) when it has expired.
 func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return Principal{}, ErrBadToken
@@ -149,7 +165,7 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 	}
 	now := t.now()
 	if !now.Before(rec.ExpiresAt) {
-		return Principal{}, ErrBadToken
+		return Principal{}, &ExpiredError{Name: rec.Name, ExpiresAt: rec.ExpiresAt}
 	}
 	if now.Sub(rec.LastUsedAt) >= touchEvery {
 		if err := t.Store.TouchAPIToken(ctx, rec.ID, now); err != nil && t.Logger != nil {

@@ -107,8 +107,9 @@ func TestPersonalTokens(t *testing.T) {
 			t.Errorf("bob's tokens %v; want [bob's]", got)
 		}
 		var e apiErr
-		if code, _ := h.callWith(alice.Token, "GET", "/api/v1/tokens?all=true", nil, &e); code != http.StatusForbidden {
-			t.Errorf("an operator listing everyone's tokens: status %d; want 403", code)
+		if code, data := h.callWith(alice.Token, "GET", "/api/v1/tokens?all=true", nil, &e); code != http.StatusForbidden ||
+			e.Error.Code != "forbidden" || e.Error.Details["requiredRole"] != "admin" {
+			t.Errorf("an operator listing everyone's tokens: status %d; want 403 forbidden with requiredRole admin\n%s", code, data)
 		}
 		if code, _ := h.callWith(alice.Token, "DELETE", "/api/v1/tokens/"+bob.ID, nil, &e); code != http.StatusNotFound {
 			t.Errorf("alice revoking bob's token: status %d; want 404", code)
@@ -146,8 +147,15 @@ func TestPersonalTokens(t *testing.T) {
 		}
 		clk.Advance(access.DefaultTokenLifetime)
 		var e apiErr
-		if code, _ := h.callWith(alice.Token, "GET", "/api/v1/whoami", nil, &e); code != http.StatusUnauthorized {
-			t.Errorf("an expired token: status %d; want 401", code)
+		code, data := h.callWith(alice.Token, "GET", "/api/v1/whoami", nil, &e)
+		if code != http.StatusUnauthorized || e.Error.Code != "unauthenticated" {
+			t.Errorf("an expired token: status %d; want 401\n%s", code, data)
+		}
+		// Its holder learns that it expired, and when, and what to do.
+		expired := alice.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+		if remedy := fmt.Sprint(e.Error.Details["remedy"]); !strings.Contains(e.Error.Message, `token "laptop" expired on `+expired) ||
+			!strings.Contains(remedy, "cardflow tokens create") || !strings.Contains(remedy, "cardflow login") {
+			t.Errorf("an expired token: %s; want it to say that the token laptop expired on %s and how to get a new one", data, expired)
 		}
 	})
 

@@ -287,6 +287,14 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 		if !errors.Is(err, access.ErrBadToken) {
 			return access.Principal{}, err
 		}
+		var expired *access.ExpiredError
+		if errors.As(err, &expired) {
+			// A real token, not a guess: it does not count against the
+			// address, and its holder learns what happened to it.
+			return access.Principal{}, problem.New(problem.Unauthenticated, "the personal API token %q expired on %s",
+				expired.Name, expired.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")).
+				WithRemedy("create a new token (cardflow tokens create, or Tokens in the console) or sign in again (cardflow login), and use it instead")
+		}
 	}
 	s.Limiter.Fail(addr, now)
 	return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token").
