@@ -348,7 +348,7 @@ func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.
 		switch {
 		case v.Status != store.StatusActive:
 			row.Works = false
-			row.Why = "The connection is " + strings.ToLower(humanize(v.Status)) + "."
+			row.Why = statusSentence(v.Status)
 			row.Remedy = v.Remedy
 		case c.Cards != nil:
 			if err := c.Cards.Preflight(ctx, row.Ref, v.ID); err != nil {
@@ -380,6 +380,20 @@ func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.
 	return rows
 }
 
+// statusSentence says why no card works on a connection that is not
+// active, as a sentence.
+func statusSentence(status string) string {
+	switch status {
+	case store.StatusPending:
+		return "The connection is not authorized yet."
+	case store.StatusNeedsReauthorization:
+		return "The connection needs reauthorization."
+	case store.StatusError:
+		return "The connection has an error."
+	}
+	return "The connection is " + strings.ToLower(humanize(status)) + "."
+}
+
 // eventCardRow says whether an event card can start flows on the
 // connection, and by which delivery.
 func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
@@ -388,7 +402,7 @@ func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
 	switch {
 	case v.Status != store.StatusActive:
 		row.Works = false
-		row.Why = "The connection is " + strings.ToLower(humanize(v.Status)) + "."
+		row.Why = statusSentence(v.Status)
 		row.Remedy = v.Remedy
 	case hook && poll:
 		row.Why = "Starts flows (on: event:) by hook, poll or both."

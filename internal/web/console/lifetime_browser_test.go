@@ -56,4 +56,8 @@ func TestBrowserExpiringConnection(t *testing.T) {
 			t.Errorf("status %q lacks %q", reason, want)
 		}
 	}
+	// Each card says in a sentence why it will fail.
+	if row := b.text(`//table[@id="cards"]//tr[contains(., "Search Devices")]`); !strings.Contains(row, "The connection needs reauthorization.") {
+		t.Errorf("Search Devices row = %q; want it to say the connection needs reauthorization", row)
+	}
 }
