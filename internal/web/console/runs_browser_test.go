@@ -384,3 +384,37 @@ func TestBrowserDeleteFlow(t *testing.T) {
 	b.open("/flow-runs/" + runID)
 	b.wantText("many-items", "Succeeded")
 }
+
+// TestBrowserFlowProblemsOneALine: a flow document with several problems
+// (here two steps on a connection that needs reauthorization) lists them
+// in the error summary one a line, not run together into one sentence.
+func TestBrowserFlowProblemsOneALine(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v := e.connect(t, "Prod", nil)
+	if code, out := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", testFlow); code != http.StatusCreated {
+		t.Fatalf("store the flow: %d %s", code, out)
+	}
+	if err := e.store.UpdateConnection(context.Background(), v.ID, func(c *store.Connection) error {
+		c.Status, c.StatusReason = store.StatusNeedsReauthorization, "the refresh token was revoked"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/flows/suspend-everything")
+	b.click(button("Plan"))
+	// innerText keeps the line breaks the page shows.
+	summary := eval[string](b, "read the error summary", `document.querySelector('#error-summary li').innerText`)
+	var problems []string
+	for _, l := range strings.Split(summary, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "line ") {
+			problems = append(problems, l)
+		}
+	}
+	if len(problems) != 2 {
+		b.fatalf("the error summary shows %d lines that start with a problem's position; want 2 (one a step):\n%s", len(problems), summary)
+	}
+	b.screenshot("flow-problems")
+}
