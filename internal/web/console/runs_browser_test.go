@@ -418,3 +418,35 @@ func TestBrowserFlowProblemsOneALine(t *testing.T) {
 	}
 	b.screenshot("flow-problems")
 }
+
+// TestBrowserFailedItemsFitADesktop: at 1280 px the items of a step whose
+// items failed with Okta's request id in their error fit their card: the
+// details link of each item shows without scrolling the table sideways.
+func TestBrowserFailedItemsFitADesktop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	// The status the search saw goes with each item, as in the offboarding
+	// example: the items' input is cut at the width the page allows it.
+	flowID := e.storeFlow(t, strings.Replace(testFlow, "deviceId: ${{ item.id }}", "deviceId: ${{ item.id }}\n      status: ${{ item.status }}", 1))
+	e.emu.Fault(t, http.MethodPost, "/api/v1/devices/{deviceId}/lifecycle/suspend", http.StatusConflict, 1000)
+	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs?wait=true", "application/json", `{}`)
+	var run struct{ ID, Status string }
+	if err := json.Unmarshal([]byte(out), &run); code != http.StatusOK || err != nil || run.Status != "failed" {
+		t.Fatalf("run the flow: %d %s; want it failed", code, out)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
+	b.open("/flow-runs/" + run.ID)
+	b.wantText("request id")
+	region := `//*[@aria-label="Items of step suspend"]`
+	scroll, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[float64](region, "scrollWidth"))
+	if err != nil {
+		b.fatalf("width of the items: %v", err)
+	}
+	if shown := b.width(region); scroll > shown {
+		t.Errorf("the items of step suspend are %.0f px wide in a %.0f px region: at 1280 px the table scrolls sideways and hides its details links", scroll, shown)
+	}
+	b.screenshot("flow-run-failed-items")
+}
