@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -259,5 +260,44 @@ func TestEventFlowEnabledAgain(t *testing.T) {
 	slices.Sort(want)
 	if got := devicesOf(h); !slices.Equal(got, want) {
 		t.Errorf("runs for devices %v; want %v (none for %s, whose user was removed while the flow was disabled)", got, want, off)
+	}
+}
+
+// TestEventIfThatCannotBeEvaluated: an event for which the trigger's if
+// cannot be evaluated starts a run that fails with the reason, and that
+// failure is notified (flow_run.failed) like any other.
+func TestEventIfThatCannotBeEvaluated(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
+	received := make(chan map[string]any, 16)
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond
+		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, received)}, "a-long-random-notification-secret"
+	})
+	h.connect("Prod devices")
+	doc := strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
+		`${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}`, `${{ trigger.event.raw.noSuchField == "x" }}`, 1)
+	var fl struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	if code, body := h.postYAML("/api/v1/flows", doc, &fl); code >= 300 {
+		t.Fatalf("store flow: %d %s", code, body)
+	}
+	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
+		t.Fatalf("enable: %d %s", code, body)
+	}
+	emu.AdvanceClock(t, time.Second)
+	d := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
+
+	var runs []triggeredRun
+	waitFor(t, "the event's run to fail", func() bool {
+		runs = h.runsOf(fl.Flow.ID)
+		return len(runs) == 1 && runs[0].Status == "failed"
+	})
+	m := waitNotification(t, received)
+	run, _ := m["flowRun"].(map[string]any)
+	if m["type"] != "flow_run.failed" || run["id"] != runs[0].ID || !strings.Contains(fmt.Sprint(run["error"]), "on.event.if") {
+		t.Errorf("notification %v; want flow_run.failed for run %s naming on.event.if", m, runs[0].ID)
 	}
 }

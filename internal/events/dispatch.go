@@ -104,20 +104,15 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 			}
 		}
 		ok, err := f.Doc.TriggerMatches(ctx, *fir)
-		if err != nil {
-			// An if that cannot be evaluated for this event: the run is
-			// started and fails on it, so the event is not silently lost.
-			ok = true
-		}
-		if !ok {
+		if !ok && err == nil {
 			res.Skipped++
 			continue
 		}
+		// An if that cannot be evaluated for this event starts the run
+		// too: its worker evaluates the if again and fails the run with
+		// the reason, recorded and notified as any failure, so the event
+		// is not lost without a word.
 		run := d.Runs.TriggeredRun(f.Flow, *fir, EventKey(e.UUID))
-		if err != nil {
-			run.Status, run.FinishedAt = "failed", run.CreatedAt
-			run.Error = "on.event.if could not be evaluated for event " + e.UUID + ": " + err.Error()
-		}
 		switch err := d.Store.StartEventRun(ctx, e.UUID, f.Flow.ID, run); {
 		case errors.Is(err, store.ErrConflict):
 			// Another dispatch started it already.

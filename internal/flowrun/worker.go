@@ -228,6 +228,14 @@ func (s *Service) Resume(ctx context.Context, run *store.FlowRun) (*flow.RunResu
 			return nil, problem.New(problem.Internal, "the run's stored inputs are not JSON").Wrap(err)
 		}
 	} else if f.Kind != flow.KindManual {
+		if f.Kind == flow.KindEvent {
+			// The dispatcher starts an event's run also when on.event.if
+			// cannot be evaluated for the event: the run fails here.
+			if _, err := doc.TriggerMatches(ctx, f); err != nil {
+				return nil, problem.New(problem.InvalidInput, "on.event.if could not be evaluated for event %s: %v", f.EventUUID, err).
+					WithRemedy("fix the expression under on.event.if so that it gives true or false for every event (test a field with has() before reading it) and store the flow again")
+			}
+		}
 		// A triggered run computes its inputs from on.inputs once, when it
 		// first executes, and keeps them for a resumption.
 		if inputs, err = s.triggerInputs(ctx, doc, f); err != nil {
