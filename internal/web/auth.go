@@ -77,7 +77,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		name = "cardflow login"
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, name, id.Role, CLITokenLifetime)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "person.signin", InputSummary: "cardflow login; " + tokenSummary(name, string(id.Role))}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "person.signin", InputSummary: "cardflow login; " + TokenSummary(name, string(id.Role))}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -37,7 +37,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		expiresIn = d
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.create", InputSummary: tokenSummary(req.Name, req.Role)}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.create", InputSummary: TokenSummary(req.Name, req.Role)}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -73,15 +73,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
 	rec, err := s.Tokens.Revoke(r.Context(), p, r.PathValue("id"))
-	summary := "token " + truncate(r.PathValue("id"), 64)
-	if rec != nil {
-		owner := rec.OwnerLogin
-		if owner == "" {
-			owner = "the bootstrap admin"
-		}
-		summary = tokenSummary(rec.Name, rec.Role) + " of " + owner
-	}
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.revoke", InputSummary: summary}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.revoke", InputSummary: RevokeTokenSummary(r.PathValue("id"), rec)}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -112,8 +104,24 @@ func (s *Server) audit(r *http.Request, e store.AuditEvent, err error) {
 	}
 }
 
-func tokenSummary(name, role string) string {
+// TokenSummary is how a token.create audit event names the token asked
+// for (the API's and the console's): "token NAME (ROLE)", each cut short.
+func TokenSummary(name, role string) string {
 	return "token " + truncate(name, 100) + " (" + truncate(role, 20) + ")"
+}
+
+// RevokeTokenSummary is how a token.revoke audit event names the token:
+// "token NAME (ROLE) of OWNER", or only the id asked for when rec is nil
+// (nothing was revoked).
+func RevokeTokenSummary(id string, rec *store.APIToken) string {
+	if rec == nil {
+		return "token " + truncate(id, 64)
+	}
+	owner := rec.OwnerLogin
+	if owner == "" {
+		owner = "the bootstrap admin"
+	}
+	return TokenSummary(rec.Name, rec.Role) + " of " + owner
 }
 
 func truncate(s string, n int) string {

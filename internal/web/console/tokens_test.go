@@ -1,0 +1,57 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestTokenAuditSummaries: the audit events of the console's Tokens page
+// name a token as the API's do, "token NAME (ROLE) of OWNER", and keep what
+// the form sent to the API's length.
+func TestTokenAuditSummaries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	events := func(action string) []*store.AuditEvent {
+		t.Helper()
+		evs, err := e.store.ListAudit(ctx, store.AuditFilter{Action: action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+
+	resp, _ := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"nightly export"}, "role": {strings.Repeat("r", 5000)}, "expiresIn": {"24h"}}, nil)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a token with a 5000-character role: status %d; want 400", resp.StatusCode)
+	}
+	if evs := events("token.create"); len(evs) != 1 || evs[0].Outcome != "failure" || len(evs[0].InputSummary) > 200 {
+		t.Errorf("token.create events %+v; want one failure with a summary of at most 200 bytes", evs)
+	}
+
+	resp, _ = post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"nightly export"}, "role": {"viewer"}, "expiresIn": {"24h"}}, nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create a token: status %d; want 201", resp.StatusCode)
+	}
+	toks, err := e.store.ListAPITokens(ctx, "", "")
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("tokens %v, %v; want the one created", toks, err)
+	}
+	resp, _ = post(t, c, e.url+"/tokens/"+toks[0].ID+"/revoke", url.Values{"csrf": {csrf}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke the token: status %d; want 303", resp.StatusCode)
+	}
+	want := "token nightly export (viewer) of the bootstrap admin"
+	if evs := events("token.revoke"); len(evs) != 1 || evs[0].InputSummary != want {
+		var got []string
+		for _, ev := range evs {
+			got = append(got, ev.InputSummary)
+		}
+		t.Errorf("token.revoke summaries %q; want [%q], as the API writes it", got, want)
+	}
+}
