@@ -68,6 +68,9 @@ type client struct {
 	base  string
 	token string
 	http  *http.Client
+	// kept is the sign-in of cardflow login whose token the client sends,
+	// nil when the token came from CARDFLOW_API_TOKEN.
+	kept *credential
 }
 
 // client returns a client with the token of CARDFLOW_API_TOKEN, else the
@@ -79,7 +82,9 @@ func (o *clientOpts) client() (*client, error) {
 	}
 	c.token = strings.TrimSpace(o.e.getenv("CARDFLOW_API_TOKEN"))
 	if c.token == "" {
-		c.token = loginToken(o.e, c.base)
+		if cred, ok := keptLogin(o.e, c.base); ok {
+			c.token, c.kept = cred.Token, &cred
+		}
 	}
 	if c.token == "" {
 		return nil, usagef("%s", loginHint(c.base))
@@ -145,6 +150,9 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		var eb api.ErrorBody
 		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
 			return &apiError{Status: resp.StatusCode, Body: api.Error{Message: fmt.Sprintf("%s %s: HTTP %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(truncate(data, 200))))}}
+		}
+		if resp.StatusCode == http.StatusUnauthorized && c.kept != nil {
+			eb.Error = c.kept.refused(c.base, eb.Error)
 		}
 		return &apiError{Status: resp.StatusCode, Body: eb.Error}
 	}

@@ -130,3 +130,35 @@ func TestLoginRefusesAPersonInNoGroup(t *testing.T) {
 		t.Errorf("login of a person in no group: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestLoginTokenRevokedSaysLoginAgain: when the token cardflow login kept
+// is revoked (by an admin, or by logout elsewhere), a command says to sign
+// in again, not to send an Authorization header.
+func TestLoginTokenRevokedSaysLoginAgain(t *testing.T) {
+	emu, url := startSSOServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	if code, out, errOut := runLogin(t, emu, vars, oktaemu.UserLogin); code != exitOK {
+		t.Fatalf("login: exit %d\n%s%s", code, out, errOut)
+	}
+	admin := map[string]string{"CARDFLOW_SERVER": url, "CARDFLOW_API_TOKEN": e2eToken}
+	code, out, errOut := runCLI(t, admin, "tokens", "list", "--all")
+	if code != exitOK {
+		t.Fatalf("tokens list --all: exit %d\n%s%s", code, out, errOut)
+	}
+	id := ""
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, oktaemu.UserLogin) {
+			id = strings.Fields(line)[0]
+		}
+	}
+	if code, out, errOut = runCLI(t, admin, "tokens", "revoke", id); code != exitOK {
+		t.Fatalf("tokens revoke %q: exit %d\n%s%s", id, code, out, errOut)
+	}
+
+	code, out, errOut = runCLI(t, vars, "connections", "list")
+	if code != exitFailure || !strings.Contains(errOut, "unauthenticated") ||
+		!strings.Contains(errOut, "Remedy: run `cardflow login` again") || !strings.Contains(errOut, oktaemu.UserLogin) ||
+		strings.Contains(errOut, "Authorization: Bearer") {
+		t.Errorf("a command with the revoked sign-in: exit %d\n%s%s; want the remedy to sign in again as %s", code, out, errOut, oktaemu.UserLogin)
+	}
+}

@@ -190,13 +190,31 @@ func (c *credentials) save(path string) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// loginToken returns the token cardflow login keeps for server, or "".
-func loginToken(e *env, server string) string {
+// keptLogin returns the sign-in cardflow login keeps for server.
+func keptLogin(e *env, server string) (credential, bool) {
 	creds, _, err := loadCredentials(e)
 	if err != nil {
-		return ""
+		return credential{}, false
 	}
-	return creds.Servers[server].Token
+	cred, ok := creds.Servers[server]
+	return cred, ok && cred.Token != ""
+}
+
+// refused is the server's refusal of the kept sign-in's token (it expired
+// or was revoked), with the remedy that fits: signing in again.
+func (c *credential) refused(server string, e api.Error) api.Error {
+	old, _ := e.Details["remedy"].(string)
+	if old != "" {
+		e.Message = strings.TrimSuffix(e.Message, "; "+old)
+	}
+	details := map[string]any{}
+	for k, v := range e.Details {
+		details[k] = v
+	}
+	details["remedy"] = fmt.Sprintf("run `cardflow login` again: the sign-in of %s kept for %s (valid until %s) is no longer accepted",
+		orDash(c.Login), strings.TrimSuffix(server, "/"), when(c.ExpiresAt))
+	e.Details = details
+	return e
 }
 
 func cmdLogin(ctx context.Context, e *env, args []string) error {
