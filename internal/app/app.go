@@ -203,6 +203,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.NeedsReauthorizationNotice = needsReauthNotice(a.Outbox)
 	a.Connections.OnNotified = a.Notifier.Wake
 	a.events = newEventIntake(&cfg, a, publicURL, log)
+	a.Connections.BeforeDelete = a.events.forget
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
 	var ssoProvider *sso.Provider

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -227,6 +228,51 @@ func (in *eventIntake) hookLeased(ctx context.Context, id string, fn func() erro
 		}
 	}()
 	return true, fn()
+}
+
+// forget deletes a connection's Okta event hook and its event source; the
+// connection manager calls it before it deletes the connection, while the
+// connection's credentials still work. It answers a warning for the
+// deletion's result when the hook could not be deleted at Okta.
+func (in *eventIntake) forget(ctx context.Context, id string) string {
+	src, err := in.store.GetEventSource(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return ""
+	}
+	if err != nil {
+		in.log.ErrorContext(ctx, "events: reading the event source of a connection being deleted", slog.String("connection", id), slog.Any("error", err))
+		return "its Okta event hook, if it has one, could not be looked up: delete it in the Admin Console (Workflow > Event Hooks) if it is there"
+	}
+	// Under the hook lease, taken under a name of its own and left to
+	// expire: no round of this or another server registers the hook anew
+	// before the connection is gone. A round holds the lease for a few
+	// calls to Okta at most.
+	var rerr error
+	for wait := time.Duration(0); ; wait += 50 * time.Millisecond {
+		ok, err := in.store.TryLease(ctx, "events-hook/"+id, in.owner+"/delete", hookLeaseTTL, in.now())
+		if err != nil || ok {
+			if rerr = err; ok {
+				_, rerr = in.reconciler.Reconcile(ctx, id, nil)
+			}
+			break
+		}
+		if wait >= 5*time.Second || ctx.Err() != nil {
+			rerr = errors.New("another server is changing the hook")
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := in.store.DeleteEventSource(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		in.log.ErrorContext(ctx, "events: deleting the event source of a connection being deleted", slog.String("connection", id), slog.Any("error", err))
+	}
+	in.mu.Lock()
+	delete(in.hooked, id)
+	in.mu.Unlock()
+	if rerr != nil && src.HookID != "" {
+		in.log.WarnContext(ctx, "events: deleting the event hook of a connection being deleted", slog.String("connection", id), slog.Any("error", rerr))
+		return fmt.Sprintf("its Okta event hook %s could not be deleted (%v): delete it in the Admin Console (Workflow > Event Hooks)", src.HookID, rerr)
+	}
+	return ""
 }
 
 // Run runs rounds until ctx ends.

@@ -301,3 +301,41 @@ func TestEventIfThatCannotBeEvaluated(t *testing.T) {
 		t.Errorf("notification %v; want flow_run.failed for run %s naming on.event.if", m, runs[0].ID)
 	}
 }
+
+// TestDeletingAConnectionDeletesItsHook: deleting a connection whose
+// enabled flow has an event hook deletes the hook at Okta, and its old
+// address no longer takes deliveries.
+func TestDeletingAConnectionDeletesItsHook(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond })
+	c := h.connect("Prod devices")
+	storeEnabledFlow(t, h, "hook+poll")
+	waitHookVerified(t, emu)
+	src, err := h.app.Store.GetEventSource(t.Context(), c.ID)
+	if err != nil || src.HookPath == "" {
+		t.Fatalf("the connection's event source: %+v %v; want its hook path", src, err)
+	}
+	secret, err := h.app.Keyring.Open(src.SealedSecret, events.SecretAAD(c.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if code, body := h.call("DELETE", "/api/v1/connections/"+c.ID, nil, nil); code != http.StatusOK {
+		t.Fatalf("delete the connection: %d %s", code, body)
+	}
+	if hs := orgHooks(t, emu); len(hs) != 0 {
+		t.Errorf("after deleting the connection the org has event hooks %+v; want none", hs)
+	}
+	req, _ := http.NewRequest("POST", h.url+events.HookPathPrefix+src.HookPath, stringsReader(
+		`{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"5f0e8a9c-0000-4000-8000-000000000001","eventType":"device.user.remove","published":"2026-01-01T00:00:00.000Z"}]}}`))
+	req.Header.Set("Authorization", string(secret))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a delivery to the deleted connection's hook address: %d; want 404", resp.StatusCode)
+	}
+}

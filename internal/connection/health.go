@@ -188,7 +188,8 @@ type DeleteResult struct {
 	Nickname string
 	// Revoked is true when the org confirmed the refresh token's revocation.
 	Revoked bool
-	// Warning explains a revocation that failed (the deletion went on).
+	// Warning explains a revocation that failed, or an Okta event hook
+	// that could not be deleted (the deletion went on).
 	Warning string
 }
 
@@ -207,6 +208,11 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 	if err != nil {
 		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.delete", InputSummary: "connection " + truncate(id, 100)}, err)
 		return nil, err
+	}
+	var before string
+	if m.BeforeDelete != nil {
+		// Before the lease below: what it does may refresh the token.
+		before = m.BeforeDelete(ctx, c.ID)
 	}
 	// Wait briefly for a refresh in flight, so its new refresh token is the
 	// one revoked; proceed without the lease if it takes too long.
@@ -234,13 +240,16 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 			}
 		}
 	}
+	if before != "" {
+		res.Warning = strings.TrimPrefix(res.Warning+"; "+before, "; ")
+	}
 	if err := m.Store.DeleteConnection(ctx, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p := internal("delete connection", err)
 		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
 		return nil, p
 	}
 	if res.Warning != "" {
-		m.log.WarnContext(ctx, "deleted connection without revoking its refresh token", "connection", c.ID, "warning", res.Warning)
+		m.log.WarnContext(ctx, "connection deleted with a warning", "connection", c.ID, "warning", res.Warning)
 	}
 	m.log.InfoContext(ctx, "connection deleted", "connection", c.ID, "revoked", res.Revoked)
 	ev := store.AuditEvent{Actor: actor, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,

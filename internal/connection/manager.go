@@ -78,6 +78,11 @@ type Manager struct {
 	// Notifier receives connection.expiring notifications; nil means they
 	// are only logged and audited.
 	Notifier Notifier
+	// BeforeDelete, when set, is called by Delete with the connection's
+	// id while the connection still exists and its credentials still work
+	// (the app deletes the connection's Okta event hook there); a
+	// non-empty answer is a warning that Delete reports with its result.
+	BeforeDelete func(ctx context.Context, connectionID string) string
 
 	initOnce   sync.Once
 	client     *http.Client

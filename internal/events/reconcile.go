@@ -70,6 +70,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	switch {
+	case isNotFound(err) && len(types) == 0:
+		// No hook to delete (nor, after the connection was deleted, a
+		// client to delete it with).
+		return &store.EventSource{ConnectionID: connectionID}, nil
 	case isNotFound(err):
 		src = &store.EventSource{ConnectionID: connectionID}
 	case err != nil:
