@@ -107,10 +107,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			s.log().ErrorContext(ctx, "schedule tick", slog.Any("error", err))
 		}
-		wait := poll
-		if !next.IsZero() {
-			wait = min(poll, max(next.Sub(s.now()), 0))
-		}
+		wait := runWait(next, s.now(), poll)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -121,6 +118,20 @@ func (s *Scheduler) Run(ctx context.Context) {
 			t.Stop()
 		}
 	}
+}
+
+// runWait is how long Run waits after a Tick that reported next: until
+// next, at most poll. A tick still due after the Tick is one that could not
+// be fired (logged and counted): Run looks again after a second, not at
+// once, so that it does not spin on it.
+func runWait(next, now time.Time, poll time.Duration) time.Duration {
+	switch {
+	case next.IsZero():
+		return poll
+	case !next.After(now):
+		return min(poll, time.Second)
+	}
+	return min(poll, next.Sub(now))
 }
 
 // pageSize is how many due flows one query returns.
@@ -182,10 +193,22 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 		}
 	}
 	next := sch.Next(last)
-	run := s.Runs.TriggeredRun(fl, flow.Firing{Kind: flow.KindSchedule, Time: last}, flowrun.ScheduleKey(last))
+	key := flowrun.ScheduleKey(last)
+	run := s.Runs.TriggeredRun(fl, flow.Firing{Kind: flow.KindSchedule, Time: last}, key)
 	err = s.Store.AdvanceSchedule(ctx, fl.ID, first, next, run)
 	switch {
 	case errors.Is(err, store.ErrConflict):
+		if prev, ferr := s.Store.FindFlowRun(ctx, fl.ID, key); ferr == nil {
+			// The tick has its run already: the flow was enabled again by a
+			// server whose clock lags, at a tick another server had fired.
+			// Move the schedule past it, or it stays due for good.
+			if err := s.Store.AdvanceSchedule(ctx, fl.ID, first, next, nil); err != nil && !errors.Is(err, store.ErrConflict) {
+				log.ErrorContext(ctx, "move a schedule past a tick fired before", slog.Time("tick", last), slog.Any("error", err))
+			} else if err == nil {
+				log.WarnContext(ctx, "schedule tick fired before, not again: the flow was enabled with a tick in the past (are the servers' clocks apart?)",
+					slog.Time("tick", last), slog.String("flow_run", prev.ID), slog.Time("next_run_at", next))
+			}
+		}
 		s.count("lost", 1)
 		return false
 	case err != nil:

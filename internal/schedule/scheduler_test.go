@@ -315,3 +315,55 @@ func BenchmarkTick(b *testing.B) {
 		b.Errorf("an idle tick made %d reads; want 2 (due flows, next tick)", idle)
 	}
 }
+
+// TestTickWithItsRunAlready: a flow enabled again by a server whose clock
+// lags gets a next tick that another server already fired; the tick is not
+// fired twice, and the schedule moves on past it instead of staying due.
+func TestTickWithItsRunAlready(t *testing.T) {
+	st := openSQLite(t)
+	c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
+	fl := scheduledFlow(t, st, "lagging", "every: 1m", c.Now())
+	tick := time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC)
+	c.Advance(40 * time.Second)
+	s := newScheduler(st, c)
+	if _, err := s.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Enabled again on a server whose clock reads 10:00:50.
+	if err := st.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, tick, enabler); err != nil {
+		t.Fatal(err)
+	}
+	next, err := s.Tick(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !next.After(c.Now()) {
+		t.Errorf("after the tick: next due %v; want after now (%v), not a tick that stays due", next, c.Now())
+	}
+	ticksOf(t, st, fl, []time.Time{tick})
+}
+
+// TestRunWait: Run waits for the next tick, at most its poll, and a second
+// (not zero) for a tick that is still due after a Tick, which could not be
+// fired, so that it does not spin on it.
+func TestRunWait(t *testing.T) {
+	now := time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)
+	tests := []struct {
+		name string
+		next time.Time
+		want time.Duration
+	}{
+		{"no flow scheduled", time.Time{}, 30 * time.Second},
+		{"next tick in 20 s", now.Add(20 * time.Second), 20 * time.Second},
+		{"next tick in an hour", now.Add(time.Hour), 30 * time.Second},
+		{"a tick still due", now.Add(-time.Minute), time.Second},
+		{"a tick due now", now, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := runWait(tt.next, now, 30*time.Second); got != tt.want {
+				t.Errorf("runWait = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
