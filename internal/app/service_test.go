@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -301,5 +302,49 @@ func TestServiceConnectionGrantsAndRoles(t *testing.T) {
 	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusBadRequest ||
 		!strings.Contains(re.Error.Message, "service connection") || !strings.Contains(fmt.Sprint(re.Error.Details["remedy"]), "test the connection") {
 		t.Errorf("reauthorize a service connection: %d %s; want 400 saying to test it instead", code, data)
+	}
+}
+
+// TestServiceConnectionKeyKinds: every kind of key cardflow accepts for an
+// API Services app is one Okta accepts for private_key_jwt (RS256, RS384,
+// RS512, ES256, ES384, ES512), so a connection given an EC P-384 or P-521
+// key or an RSA key works once its public key is on the app.
+func TestServiceConnectionKeyKinds(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	ecPEM := func(curve elliptic.Curve) string {
+		k, err := ecdsa.GenerateKey(curve, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, _ := x509.MarshalPKCS8PrivateKey(k)
+		return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 3072)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaJWK, _ := json.Marshal(jose.JSONWebKey{Key: rsaKey, KeyID: "rsa-3072", Algorithm: "RS256", Use: "sig"})
+	for _, tc := range []struct{ name, key, alg string }{
+		{"P-384", ecPEM(elliptic.P384()), "ES384"},
+		{"P-521", ecPEM(elliptic.P521()), "ES512"},
+		{"RSA", string(rsaJWK), "RS256"},
+	} {
+		c, jwk := h.createService(map[string]any{"nickname": "Key " + tc.name, "clientId": oktaemu.DemoServiceClientID, "privateKey": tc.key})
+		checkPublicJWK(t, jwk)
+		var k struct{ Alg string }
+		_ = json.Unmarshal(jwk, &k)
+		if k.Alg != tc.alg {
+			t.Errorf("%s: the public key's alg is %q; want %s", tc.name, k.Alg, tc.alg)
+		}
+		emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+		var tr struct {
+			OK     bool   `json:"ok"`
+			Status string `json:"status"`
+		}
+		if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &tr); code != http.StatusOK || !tr.OK || tr.Status != "active" {
+			t.Errorf("%s key: test %d %s; want the connection active", tc.name, code, data)
+		}
 	}
 }

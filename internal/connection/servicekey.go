@@ -27,7 +27,7 @@ const (
 // badKey explains a private key cardflow cannot use.
 func badKey(format string, args ...any) *problem.Error {
 	return problem.New(problem.InvalidInput, format, args...).
-		WithRemedy("give the private key of the API Services app as PEM (PKCS#8, PKCS#1 or SEC 1) or as a private JWK (RSA of at least 2048 bits, or EC P-256/P-384), or leave it out to let cardflow generate one").
+		WithRemedy("give the private key of the API Services app as PEM (PKCS#8, PKCS#1 or SEC 1) or as a private JWK (RSA of at least 2048 bits, or EC P-256, P-384 or P-521), or leave it out to let cardflow generate one").
 		WithDetail("field", "privateKey")
 }
 
@@ -87,8 +87,10 @@ func keyJWK(key any, kid string) (*jose.JSONWebKey, error) {
 			alg = AlgES256
 		case elliptic.P384():
 			alg = "ES384"
+		case elliptic.P521():
+			alg = "ES512"
 		default:
-			return nil, badKey("the EC key's curve is not P-256 or P-384")
+			return nil, badKey("the EC key's curve is not P-256, P-384 or P-521")
 		}
 	default:
 		return nil, badKey("the key is neither RSA nor EC, the kinds of key Okta accepts for an API Services app")

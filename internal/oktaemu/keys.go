@@ -95,7 +95,9 @@ func (o *Org) verifyAssertion(r *http.Request, assertion, clientID string) (*app
 	bad := func(desc string) (*app, *assertionUse, *oauthError) {
 		return nil, nil, &oauthError{status: http.StatusUnauthorized, code: "invalid_client", desc: desc}
 	}
-	tok, err := jwt.ParseSigned(assertion, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	// Okta accepts RS256, RS384, RS512, ES256, ES384 and ES512 client
+	// assertions, the algorithms of DPoP proofs too.
+	tok, err := jwt.ParseSigned(assertion, dpopSigAlgs)
 	if err != nil {
 		return bad("The client_assertion token is malformed.")
 	}
