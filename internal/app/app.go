@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 	a.Notifier = &notify.Sender{
-		Store: a.Store, Secret: []byte(cfg.NotifySecret), Owner: cfg.Owner, HTTP: notifyHTTPClient(cfg),
+		Store: a.Store, Secret: []byte(cfg.NotifySecret), Owner: cfg.Owner, URLs: cfg.NotifyURLs, HTTP: notifyHTTPClient(cfg),
 		MinBackoff: cfg.NotifyMinBackoff, MaxBackoff: cfg.NotifyMaxBackoff, Logger: log, Now: cfg.Now,
 		Attempts: func(outcome string) { attempts.WithLabelValues(outcome).Inc() },
 	}

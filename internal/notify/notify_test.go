@@ -193,3 +193,23 @@ func TestNoReceiversEnqueuesNothing(t *testing.T) {
 		t.Errorf("outbox holds %d; want 0", len(list))
 	}
 }
+
+// TestRemovedReceiverGetsNothing: a message to a receiver that is no longer
+// among the sender's (its -notify-url was removed) is not sent to it.
+func TestRemovedReceiverGetsNothing(t *testing.T) {
+	rcv, out, snd, _, _ := setup(t)
+	if err := out.Enqueue(t.Context(), Message{Type: TypeNeedsReauthorization, Message: "reauthorize Prod"}); err != nil {
+		t.Fatal(err)
+	}
+	snd.URLs = []string{"https://hooks.example.com/cardflow"}
+	if snd.SendDue(t.Context()) {
+		t.Error("a message to a removed receiver was due")
+	}
+	if got := rcv.messages(); len(got) != 0 {
+		t.Errorf("the removed receiver got %+v; want nothing", got)
+	}
+	snd.URLs = out.URLs
+	if !snd.SendDue(t.Context()) || len(rcv.messages()) != 1 {
+		t.Errorf("with the receiver configured again: received %d; want the message", len(rcv.messages()))
+	}
+}

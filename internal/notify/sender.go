@@ -39,6 +39,10 @@ type Sender struct {
 	HTTP *http.Client
 	// Owner names this server in leases (required).
 	Owner string
+	// URLs are the receivers it delivers to (-notify-url): a message to a
+	// receiver that is no longer among them stays undelivered. Nil
+	// delivers every message.
+	URLs []string
 	// MinBackoff is the wait after a first failed attempt, doubled after
 	// each further one up to MaxBackoff; zero means 1 s and 5 min.
 	MinBackoff, MaxBackoff time.Duration
@@ -99,7 +103,7 @@ func (s *Sender) wakeChan() chan struct{} {
 // SendDue makes one attempt at one due message and reports whether there
 // was one.
 func (s *Sender) SendDue(ctx context.Context) bool {
-	n, err := s.Store.ClaimNotification(ctx, s.Owner, time.Minute, s.now())
+	n, err := s.Store.ClaimNotification(ctx, s.Owner, s.URLs, time.Minute, s.now())
 	if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
 		return false
 	}

@@ -705,12 +705,13 @@ type Store interface {
 	// an (ID, URL) pair already there is left as it is, so enqueueing a
 	// message again is harmless. ClaimNotification leases to owner one
 	// undelivered message whose NextAttemptAt has come and whose lease is
-	// free or expired (ErrNotFound when none); UpdateNotification stores
+	// free or expired, to one of urls when there are any (ErrNotFound when
+	// none); UpdateNotification stores
 	// the outcome of an attempt (Attempts, NextAttemptAt, DeliveredAt,
 	// LastError) and frees the lease. ListNotifications returns the newest
 	// first.
 	EnqueueNotifications(ctx context.Context, ns []*Notification) error
-	ClaimNotification(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*Notification, error)
+	ClaimNotification(ctx context.Context, owner string, urls []string, ttl time.Duration, now time.Time) (*Notification, error)
 	UpdateNotification(ctx context.Context, n *Notification) error
 	ListNotifications(ctx context.Context, limit int) ([]*Notification, error)
 

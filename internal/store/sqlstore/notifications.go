@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -44,16 +45,25 @@ func (s *Store) insertNotifications(ctx context.Context, ex execer, ns []*store.
 	return nil
 }
 
-// ClaimNotification leases the oldest due message to owner in one
-// statement (see ClaimFlowRun for how it stays exclusive).
-func (s *Store) ClaimNotification(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*store.Notification, error) {
+// ClaimNotification leases the oldest due message (to one of urls, when
+// there are any) to owner in one statement (see ClaimFlowRun for how it
+// stays exclusive).
+func (s *Store) ClaimNotification(ctx context.Context, owner string, urls []string, ttl time.Duration, now time.Time) (*store.Notification, error) {
+	args := []any{owner, ts(now.Add(ttl)), ts(now), ts(now)}
+	only := ""
+	if len(urls) > 0 {
+		only = ` AND url IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(urls)), ", ") + `)`
+		for _, u := range urls {
+			args = append(args, u)
+		}
+	}
+	args = append(args, ts(now))
 	n, err := scanNotification(s.queryRow(ctx, s.db, `UPDATE notifications SET owner = ?, lease_until = ?
 		WHERE (id, url) = (SELECT id, url FROM notifications
-			WHERE delivered_at = 0 AND next_attempt_at <= ? AND lease_until <= ?
+			WHERE delivered_at = 0 AND next_attempt_at <= ? AND lease_until <= ?`+only+`
 			ORDER BY next_attempt_at, created_at, id, url LIMIT 1`+s.d.SkipLocked+`)
 		AND delivered_at = 0 AND lease_until <= ?
-		RETURNING `+notificationCols,
-		owner, ts(now.Add(ttl)), ts(now), ts(now), ts(now)))
+		RETURNING `+notificationCols, args...))
 	if err != nil {
 		return nil, s.fail("claim notification", err)
 	}

@@ -187,7 +187,7 @@ func testAdvanceScheduleOnce(t *testing.T, open func(t *testing.T) store.Store) 
 func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
-	_, err := s.ClaimNotification(ctx, "a", time.Minute, at(0))
+	_, err := s.ClaimNotification(ctx, "a", nil, time.Minute, at(0))
 	wantErr(t, err, store.ErrNotFound, "ClaimNotification(empty)")
 	msg := func(id, url string, created int) *store.Notification {
 		return &store.Notification{ID: id, URL: url, Type: "flow_run.failed", Body: json.RawMessage(`{"id":"` + id + `"}`),
@@ -202,7 +202,7 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatalf("ListNotifications = %d, first %+v; want 3, n2 first", len(list), list[0])
 	}
 
-	n, err := s.ClaimNotification(ctx, "a", time.Minute, at(5))
+	n, err := s.ClaimNotification(ctx, "a", nil, time.Minute, at(5))
 	noErr(t, err, "ClaimNotification")
 	if n.ID != "n1" || n.Owner != "a" || string(n.Body) != `{"id":"n1"}` || !n.LeaseUntil.Equal(at(5).Add(time.Minute)) {
 		t.Errorf("claimed %+v; want n1 leased to a", n)
@@ -210,9 +210,18 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	// A failed attempt: due again later, lease freed.
 	n.Attempts, n.NextAttemptAt, n.LastError = 1, at(100), "500 Internal Server Error"
 	noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification")
+	// Limited to receivers: only theirs.
+	_, err = s.ClaimNotification(ctx, "b", []string{"http://gone"}, time.Minute, at(6))
+	wantErr(t, err, store.ErrNotFound, "ClaimNotification(another receiver)")
+	only, err := s.ClaimNotification(ctx, "b", []string{"http://gone", "http://b"}, time.Minute, at(6))
+	noErr(t, err, "ClaimNotification(receivers)")
+	if only.ID != "n1" || only.URL != "http://b" {
+		t.Errorf("claimed for http://gone and http://b: %+v; want n1 to http://b", only)
+	}
+	noErr(t, s.UpdateNotification(ctx, only), "UpdateNotification")
 	seen := map[string]bool{}
 	for {
-		c, err := s.ClaimNotification(ctx, "b", time.Minute, at(6))
+		c, err := s.ClaimNotification(ctx, "b", nil, time.Minute, at(6))
 		if errors.Is(err, store.ErrNotFound) {
 			break
 		}
@@ -222,15 +231,15 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 		noErr(t, s.UpdateNotification(ctx, c), "UpdateNotification")
 	}
 	diff(t, "claimed at 6", map[string]bool{"n1 http://b": true, "n2 http://a": true}, seen)
-	c, err := s.ClaimNotification(ctx, "b", time.Minute, at(100))
+	c, err := s.ClaimNotification(ctx, "b", nil, time.Minute, at(100))
 	noErr(t, err, "ClaimNotification(retry due)")
 	if c.ID != "n1" || c.URL != "http://a" || c.Attempts != 1 || c.LastError == "" {
 		t.Errorf("retry = %+v", c)
 	}
 	// While b holds it, nobody else gets it; after its lease it is free.
-	_, err = s.ClaimNotification(ctx, "c", time.Minute, at(100).Add(time.Second))
+	_, err = s.ClaimNotification(ctx, "c", nil, time.Minute, at(100).Add(time.Second))
 	wantErr(t, err, store.ErrNotFound, "ClaimNotification(leased)")
-	c2, err := s.ClaimNotification(ctx, "c", time.Minute, at(100).Add(2*time.Minute))
+	c2, err := s.ClaimNotification(ctx, "c", nil, time.Minute, at(100).Add(2*time.Minute))
 	noErr(t, err, "ClaimNotification(lease expired)")
 	if c2.ID != "n1" || c2.Owner != "c" {
 		t.Errorf("after the lease expired: %+v; want n1 leased to c", c2)
