@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,6 +222,48 @@ func TestBrowserDeleteAsksForConfirmation(t *testing.T) {
 	b.wantText("Deleted the connection Old org")
 	if _, err := e.manager.Get(context.Background(), v.ID); err == nil {
 		t.Errorf("connection %s still exists after the confirmed delete", v.ID)
+	}
+}
+
+// TestBrowserDeletedConnectionIsNoLink: once a connection is deleted, the
+// pages of its runs and the audit log name it without a link that leads
+// to "Not found".
+func TestBrowserDeletedConnectionIsNoLink(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v := e.connect(t, "Old org", nil)
+	keep := e.connect(t, "Prod", nil)
+	code, out := e.api(t, "POST", "/api/v1/runs", "application/json", `{"card":"okta-devices/search-devices","connection":"Old org","input":{}}`)
+	if code != 201 {
+		t.Fatalf("run a card: %d %s", code, out)
+	}
+	var run struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &run); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := e.api(t, "DELETE", "/api/v1/connections/"+v.ID, "", ""); code != 200 {
+		t.Fatalf("delete the connection: %d %s", code, out)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/runs/" + run.ID)
+	if got := b.text(`//dt[normalize-space(.)="Connection"]/following-sibling::dd[1]`); !strings.Contains(got, "Old org") || !strings.Contains(got, "deleted") {
+		t.Errorf("the run's connection reads %q; want Old org, deleted", got)
+	}
+	links := func() []string {
+		return eval[[]string](b, "list the links", `[...document.querySelectorAll('main a[href^="/connections/"]')].map(a => a.getAttribute('href'))`)
+	}
+	if l := links(); len(l) > 0 {
+		t.Errorf("the run of the deleted connection links to %v; want no link to it", l)
+	}
+	b.open("/audit")
+	for _, l := range links() {
+		if strings.Contains(l, v.ID) {
+			t.Errorf("the audit log links to the deleted connection: %s", l)
+		}
+	}
+	if l := links(); !slices.Contains(l, "/connections/"+keep.ID) {
+		t.Errorf("the audit log links %v; want a link to the connection that still exists, %s", l, keep.ID)
 	}
 }
 

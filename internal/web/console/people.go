@@ -135,6 +135,9 @@ type auditData struct {
 	Events []*store.AuditEvent
 	Actor  string
 	Pager  pager
+	// Live holds the ids of the connections that still exist: only those
+	// are links.
+	Live map[string]bool
 }
 
 func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -155,5 +158,16 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 		next = strconv.FormatInt(events[len(events)-1].ID, 10)
 	}
 	d.Events, d.Pager = events, newPager(r, "Audit events", "before", next, true)
+	d.Live = map[string]bool{}
+	if c.Connections != nil {
+		conns, err := c.Connections.List(r.Context())
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		for _, v := range conns {
+			d.Live[v.ID] = true
+		}
+	}
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", d)
 }

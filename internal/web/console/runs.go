@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -52,6 +53,9 @@ type runData struct {
 	Duration   time.Duration
 	DeviceID   string // the input's deviceId
 	DeviceName string // its display name, when known
+	// ConnectionGone is set when the run's connection has been deleted
+	// since: the page names it without a link that leads nowhere.
+	ConnectionGone bool
 }
 
 // inputDeviceID is a card input's deviceId; "" when it has none.
@@ -74,6 +78,10 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 		if cd, ok := findCard(k, cardOf(run.Card)); ok {
 			d.CardName = cd.Name
 		}
+	}
+	if run.ConnectionID != "" && c.Connections != nil {
+		_, err := c.Connections.Get(r.Context(), run.ConnectionID)
+		d.ConnectionGone = problem.CodeOf(err) == problem.NotFound
 	}
 	if !run.FinishedAt.IsZero() {
 		d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)
