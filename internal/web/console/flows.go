@@ -415,6 +415,13 @@ type flowRunData struct {
 	// CanCancel says whether the page offers Cancel: the run goes on and
 	// nobody asked it to stop yet.
 	CanCancel bool
+	// Reloading says the page of a run that goes on reloads itself (the
+	// Refresh header: no script). Each reload puts the focus and a screen
+	// reader back at the top of the page, so the page first offers to stop
+	// it (?reload=off): StopReload is its address so, Reload the address
+	// that reloads again.
+	Reloading          bool
+	StopReload, Reload string
 }
 
 func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -434,6 +441,16 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil}
 	if d.Finished && !run.StartedAt.IsZero() && !run.FinishedAt.IsZero() {
 		d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)
+	}
+	q := r.URL.Query()
+	reloadOff := q.Get("reload") == "off"
+	d.Reloading = !d.Finished && !reloadOff
+	q.Set("reload", "off")
+	d.StopReload = r.URL.Path + "?" + q.Encode()
+	q.Del("reload")
+	d.Reload = r.URL.Path
+	if len(q) > 0 {
+		d.Reload += "?" + q.Encode()
 	}
 	var progress map[string]flow.Progress
 	if c.FlowRunner != nil && !d.Finished {
@@ -460,6 +477,9 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		if len(items) > itemPageSize {
 			items = items[:itemPageSize]
 			q := url.Values{"step": {st.StepID}, "after": {strconv.Itoa(items[len(items)-1].Index)}}
+			if reloadOff {
+				q.Set("reload", "off")
+			}
 			v.Next = "/flow-runs/" + url.PathEscape(run.ID) + "?" + q.Encode() + "#step-" + st.StepID
 		}
 		for _, it := range items {
@@ -477,7 +497,7 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		}
 		d.Steps = append(d.Steps, v)
 	}
-	if !d.Finished {
+	if d.Reloading {
 		w.Header().Set("Refresh", "2")
 	}
 	title := run.FlowName + " run · " + strings.ToLower(humanize(run.Status)) + " · queued " + when(run.CreatedAt)

@@ -450,3 +450,56 @@ func TestBrowserFailedItemsFitADesktop(t *testing.T) {
 	}
 	b.screenshot("flow-run-failed-items")
 }
+
+// TestBrowserStopReloadingARunningRun: the page of a running flow run
+// reloads itself every two seconds, and each reload puts the focus back at
+// the top, so that a keyboard or screen reader user never reaches Cancel
+// run: the page's first control stops the reloading, and the page then
+// stays put with Cancel run and a way to reload.
+func TestBrowserStopReloadingARunningRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	flowID := e.storeFlow(t, testFlow)
+	hold := e.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
+	defer hold.Release()
+	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs", "application/json", `{}`)
+	var run struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &run); code/100 != 2 || err != nil || run.ID == "" {
+		t.Fatalf("start the flow: %d %s", code, out)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	if err := hold.Await(b.ctx, 2); err != nil {
+		b.fatalf("two suspensions never waited at the org: %v", err)
+	}
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(e.url+"/flow-runs/"+run.ID))
+	if err != nil {
+		b.fatalf("open the run: %v", err)
+	}
+	if resp.Headers["Refresh"] == nil {
+		t.Errorf("the running run's page has no Refresh header (%v); want it to follow the run", resp.Headers)
+	}
+	// The first control of the page's content: the skip link leads to it.
+	first := eval[string](b, "find the first control", `document.querySelector('main a[href], main button').textContent`)
+	if first != "Stop reloading" {
+		b.fatalf("the first control of the running run's page is %q; want Stop reloading", first)
+	}
+	resp, err = chromedp.RunResponse(b.ctx, chromedp.Click(link("Stop reloading")))
+	if err != nil {
+		b.fatalf("stop reloading: %v", err)
+	}
+	if v := resp.Headers["Refresh"]; v != nil {
+		t.Errorf("after Stop reloading the page still reloads itself (Refresh: %v)", v)
+	}
+	b.wantText("no longer reloads", "Reload and follow the run")
+	b.do("see Cancel run", chromedp.WaitVisible(button("Cancel run")))
+	b.screenshot("flow-run-reload-off")
+	resp, err = chromedp.RunResponse(b.ctx, chromedp.Click(link("Reload and follow the run")))
+	if err != nil {
+		b.fatalf("reload: %v", err)
+	}
+	if resp.Headers["Refresh"] == nil {
+		t.Errorf("Reload and follow the run leads to a page that does not reload itself")
+	}
+}
