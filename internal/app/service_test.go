@@ -308,7 +308,8 @@ func TestServiceConnectionGrantsAndRoles(t *testing.T) {
 // TestServiceConnectionKeyKinds: every kind of key cardflow accepts for an
 // API Services app is one Okta accepts for private_key_jwt (RS256, RS384,
 // RS512, ES256, ES384, ES512), so a connection given an EC P-384 or P-521
-// key or an RSA key works once its public key is on the app.
+// key or an RSA key (a JWK keeps its alg) works once its public key is on
+// the app.
 func TestServiceConnectionKeyKinds(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
@@ -326,10 +327,12 @@ func TestServiceConnectionKeyKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	rsaJWK, _ := json.Marshal(jose.JSONWebKey{Key: rsaKey, KeyID: "rsa-3072", Algorithm: "RS256", Use: "sig"})
+	rs384JWK, _ := json.Marshal(jose.JSONWebKey{Key: rsaKey, KeyID: "rsa-3072-rs384", Algorithm: "RS384", Use: "sig"})
 	for _, tc := range []struct{ name, key, alg string }{
 		{"P-384", ecPEM(elliptic.P384()), "ES384"},
 		{"P-521", ecPEM(elliptic.P521()), "ES512"},
 		{"RSA", string(rsaJWK), "RS256"},
+		{"RSA for RS384", string(rs384JWK), "RS384"},
 	} {
 		c, jwk := h.createService(map[string]any{"nickname": "Key " + tc.name, "clientId": oktaemu.DemoServiceClientID, "privateKey": tc.key})
 		checkPublicJWK(t, jwk)

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
@@ -46,7 +47,24 @@ func parsePrivateKey(text string) (*jose.JSONWebKey, error) {
 		if k.IsPublic() {
 			return nil, badKey("the JWK is a public key; cardflow needs the private key (the public one goes to Okta)")
 		}
-		key, kid = k.Key, k.KeyID
+		if k.Use != "" && k.Use != "sig" {
+			return nil, badKey("the JWK is for %q, not for signing (use \"sig\"); a client assertion needs a signing key", truncate(k.Use, 20))
+		}
+		j, err := keyJWK(k.Key, k.KeyID)
+		if err != nil {
+			return nil, err
+		}
+		if k.Algorithm != "" && k.Algorithm != j.Algorithm {
+			// The JWK names its algorithm: keep it when the key can sign
+			// with it and Okta accepts it, refuse it when it contradicts
+			// the key.
+			if _, isRSA := j.Key.(*rsa.PrivateKey); !isRSA || (k.Algorithm != "RS384" && k.Algorithm != "RS512") {
+				return nil, badKey("the JWK's alg is %q, which does not fit its key (%s): Okta accepts RS256, RS384 or RS512 for an RSA key and ES256, ES384 or ES512 for an EC key of the curve P-256, P-384 or P-521",
+					truncate(k.Algorithm, 20), keyKind(j))
+			}
+			j.Algorithm = k.Algorithm
+		}
+		return j, nil
 	case strings.HasPrefix(text, "-----BEGIN"):
 		block, _ := pem.Decode([]byte(text))
 		if block == nil {
@@ -70,6 +88,17 @@ func parsePrivateKey(text string) (*jose.JSONWebKey, error) {
 		return nil, badKey("the private key is neither PEM nor a JWK")
 	}
 	return keyJWK(key, kid)
+}
+
+// keyKind describes a JWK's key for messages: "RSA 2048 bits", "EC P-256".
+func keyKind(j *jose.JSONWebKey) string {
+	switch k := j.Key.(type) {
+	case *rsa.PrivateKey:
+		return fmt.Sprintf("RSA %d bits", k.N.BitLen())
+	case *ecdsa.PrivateKey:
+		return "EC " + k.Curve.Params().Name
+	}
+	return "unknown"
 }
 
 // keyJWK wraps a private key as a JWK with its signing alg and kid.
