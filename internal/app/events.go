@@ -130,6 +130,10 @@ func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time
 // hooks at Okta only when poll is set (the rounds of the interval), so
 // that events arriving by hook do not make a call each.
 func (in *eventIntake) once(ctx context.Context, poll bool) {
+	// Events received after this are left to the next round: one of them
+	// may be of a flow enabled after the scan (the event's arrival woke
+	// the intake, so that round comes).
+	readAt := in.now()
 	m, err := in.scan(ctx)
 	if err != nil {
 		in.log.ErrorContext(ctx, "events: reading the enabled flows", slog.Any("error", err))
@@ -169,7 +173,7 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 				in.log.WarnContext(ctx, "events: polling the System Log", slog.String("connection", id), slog.Any("error", err))
 			}
 		}
-		if _, err := in.dispatcher.Dispatch(ctx, id, cf.flows); err != nil {
+		if _, err := in.dispatcher.Dispatch(ctx, id, cf.flows, readAt); err != nil {
 			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", id), slog.Any("error", err))
 		}
 	}

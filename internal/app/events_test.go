@@ -339,3 +339,44 @@ func TestDeletingAConnectionDeletesItsHook(t *testing.T) {
 		t.Errorf("a delivery to the deleted connection's hook address: %d; want 404", resp.StatusCode)
 	}
 }
+
+// TestEventDuringARoundThatReadTheFlowsBefore: an event published after a
+// flow was enabled starts its run even when it reaches the inbox during a
+// round of the intake that read the enabled flows before the enabling.
+func TestEventDuringARoundThatReadTheFlowsBefore(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond })
+	c := h.connect("Prod devices")
+	first := storeEnabledFlow(t, h, "poll")
+	waitFor(t, "a System Log poll", func() bool {
+		src, err := h.app.Store.GetEventSource(t.Context(), c.ID)
+		return err == nil && !src.PolledAt.IsZero()
+	})
+
+	// The next poll waits at the org: its round read the flows already.
+	hold := emu.Hold(t, "GET", "/api/v1/logs", 0)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := hold.Await(ctx, 1); err != nil {
+		t.Fatalf("no System Log poll came: %v", err)
+	}
+	var fl struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	second := strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1), "name: quarantine-on-user-removal", "name: quarantine-too", 1)
+	if code, body := h.postYAML("/api/v1/flows", second, &fl); code >= 300 {
+		t.Fatalf("store the second flow: %d %s", code, body)
+	}
+	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
+		t.Fatalf("enable the second flow: %d %s", code, body)
+	}
+	emu.AdvanceClock(t, time.Second)
+	d := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
+	hold.Release()
+
+	for _, id := range []string{first, fl.Flow.ID} {
+		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
+	}
+}

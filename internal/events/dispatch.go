@@ -64,15 +64,21 @@ type DispatchResult struct {
 	Events  int // events dispatched
 	Started int // runs started
 	Skipped int // (event, flow) pairs the trigger's if turned down
+	// Deferred is true when events received after the flows were read
+	// were left to the next round.
+	Deferred bool
 }
 
 // Dispatch starts the runs of the connection's undispatched events, in
 // order of publication, and marks each event dispatched once every flow
 // it triggers has its run. flows are the connection's enabled
-// event-triggered flows, as the caller read them for this round. A run
-// already started for an (event, flow) pair, by this or another server,
-// is not started again.
-func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []EventFlow) (DispatchResult, error) {
+// event-triggered flows, as the caller read them for this round, starting
+// at readAt: Dispatch stops at the first event received after readAt,
+// which may be of a flow enabled after the read, and leaves it and the
+// later ones to a round that reads the flows again (zero readAt: no
+// event is left). A run already started for an (event, flow) pair, by
+// this or another server, is not started again.
+func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []EventFlow, readAt time.Time) (DispatchResult, error) {
 	var res DispatchResult
 	for {
 		evs, err := d.Store.UndispatchedEvents(ctx, connectionID, 500)
@@ -80,6 +86,10 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 			return res, err
 		}
 		for _, e := range evs {
+			if !readAt.IsZero() && e.ReceivedAt.After(readAt) {
+				res.Deferred = true
+				return res, nil
+			}
 			if err := d.dispatchOne(ctx, e, flows, &res); err != nil {
 				return res, err
 			}

@@ -131,14 +131,14 @@ func TestDispatchExactlyOncePerFlow(t *testing.T) {
 	for range 2 {
 		d := newDispatcher()
 		wg.Go(func() {
-			if _, err := d.Dispatch(t.Context(), connID, flows.of(connID)); err != nil {
+			if _, err := d.Dispatch(t.Context(), connID, flows.of(connID), time.Time{}); err != nil {
 				t.Errorf("dispatch: %v", err)
 			}
 		})
 	}
 	wg.Wait()
 	// Dispatching again finds nothing to do.
-	if res, err := newDispatcher().Dispatch(t.Context(), connID, flows.of(connID)); err != nil || res.Events != 0 || res.Started != 0 {
+	if res, err := newDispatcher().Dispatch(t.Context(), connID, flows.of(connID), time.Time{}); err != nil || res.Events != 0 || res.Started != 0 {
 		t.Errorf("second dispatch: %+v, %v; want nothing", res, err)
 	}
 
@@ -204,7 +204,7 @@ func TestDispatchOrder(t *testing.T) {
 			dev, _ := fir.Event["device"].(map[string]any)
 			order = append(order, fmt.Sprint(dev["id"]))
 		}}
-	if _, err := d.Dispatch(t.Context(), connID, flows.of(connID)); err != nil {
+	if _, err := d.Dispatch(t.Context(), connID, flows.of(connID), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(order, []string{"guo1", "guo2", "guo3", "guo4", "guo5"}) {
@@ -234,7 +234,7 @@ func TestDispatchEnabledInTheEventsMillisecond(t *testing.T) {
 	flows := flowList{parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", enabled)}
 	d := &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st}),
 		Started: func(r *store.FlowRun) { started = append(started, r.TriggerKey) }}
-	res, err := d.Dispatch(t.Context(), connID, flows.of(connID))
+	res, err := d.Dispatch(t.Context(), connID, flows.of(connID), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

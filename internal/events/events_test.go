@@ -260,7 +260,7 @@ func TestExactlyOnceInbox(t *testing.T) {
 			for range 2 {
 				wg.Go(func() {
 					d := &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st})}
-					if _, err := d.Dispatch(t.Context(), connID, flows.of(connID)); err != nil {
+					if _, err := d.Dispatch(t.Context(), connID, flows.of(connID), time.Time{}); err != nil {
 						t.Errorf("dispatch: %v", err)
 					}
 				})
