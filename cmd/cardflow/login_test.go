@@ -162,3 +162,26 @@ func TestLoginTokenRevokedSaysLoginAgain(t *testing.T) {
 		t.Errorf("a command with the revoked sign-in: exit %d\n%s%s; want the remedy to sign in again as %s", code, out, errOut, oktaemu.UserLogin)
 	}
 }
+
+// TestLoginAgainRevokesThePreviousToken: signing in again replaces the kept
+// token, and the one it replaces is revoked rather than left working with
+// nobody keeping it.
+func TestLoginAgainRevokesThePreviousToken(t *testing.T) {
+	emu, url := startSSOServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	for _, login := range []string{oktaemu.UserLogin, oktaemu.UserLogin, oktaemu.ReadOnlyLogin} {
+		if code, out, errOut := runLogin(t, emu, vars, login); code != exitOK {
+			t.Fatalf("login as %s: exit %d\n%s%s", login, code, out, errOut)
+		}
+	}
+	code, out, errOut := runCLI(t, map[string]string{"CARDFLOW_SERVER": url, "CARDFLOW_API_TOKEN": e2eToken}, "tokens", "list", "--all")
+	if code != exitOK {
+		t.Fatalf("tokens list --all: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := strings.Count(out, "cardflow login on"); n != 1 || !strings.Contains(out, oktaemu.ReadOnlyLogin) {
+		t.Errorf("after three sign-ins everyone's tokens are\n%s\nwant only the last sign-in's (%s)", out, oktaemu.ReadOnlyLogin)
+	}
+	if code, out, errOut = runCLI(t, vars, "whoami"); code != exitOK || !strings.Contains(out, oktaemu.ReadOnlyLogin) {
+		t.Errorf("whoami: exit %d\n%s%s; want %s", code, out, errOut, oktaemu.ReadOnlyLogin)
+	}
+}

@@ -320,9 +320,22 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	prev, hadPrev := creds.Servers[c.base]
 	creds.Servers[c.base] = credential{Token: tok.Token, TokenID: tok.ID, Login: ownerLogin(&tok), Role: tok.Role, ExpiresAt: tok.ExpiresAt}
 	if err := creds.save(path); err != nil {
 		return fmt.Errorf("keep the sign-in in %s: %w", path, err)
+	}
+	if hadPrev && prev.TokenID != "" && prev.TokenID != tok.ID {
+		// The replaced token is kept nowhere now: revoke it, with itself
+		// (it may be another person's). One already expired or revoked
+		// needs nothing.
+		old := &client{base: c.base, token: prev.Token, http: c.http}
+		if err := old.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(prev.TokenID), nil, nil); err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || (ae.Status != http.StatusUnauthorized && ae.Status != http.StatusNotFound) {
+				fmt.Fprintf(e.stderr, "(could not revoke the previous sign-in's token %s: %v; revoke it with cardflow tokens revoke %s)\n", prev.TokenID, err, prev.TokenID)
+			}
+		}
 	}
 	fmt.Fprintf(e.stdout, "Signed in to %s as %s (%s) until %s. The token is kept in %s.\n",
 		c.base, ownerLogin(&tok), tok.Role, when(tok.ExpiresAt), path)
