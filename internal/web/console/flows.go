@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -232,6 +233,7 @@ type flowInput struct {
 	ID      string
 	Value   string
 	Default string
+	Error   string // shown under the field, and read with it
 }
 
 type flowData struct {
@@ -246,6 +248,17 @@ type flowData struct {
 	Versions []*store.FlowVersion
 	Plan     *flow.PlanResult
 	Error    *shownError
+}
+
+// setError shows e on the page, and under each required input it names as
+// missing.
+func (d *flowData) setError(e shownError) {
+	d.Error = &e
+	for i, in := range d.Inputs {
+		if slices.Contains(e.Missing, in.Name) {
+			d.Inputs[i].Error = in.Name + " is required."
+		}
+	}
 }
 
 // flowPage loads a flow, its runs and its input form (filled from values
@@ -363,7 +376,8 @@ func (c *Console) planFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 	d.Plan, err = c.FlowRunner.Plan(ctx, d.Flow.ID, flowInputs(d))
 	if err != nil {
 		st, e := c.publicError(ctx, err)
-		status, d.Error, title = st, &e, d.Flow.Name
+		status, title = st, d.Flow.Name
+		d.setError(e)
 	}
 	c.render(w, r, s, status, "flow", title, d)
 }
@@ -378,7 +392,7 @@ func (c *Console) startFlow(w http.ResponseWriter, r *http.Request, s *reqState)
 	run, err := c.FlowRunner.Start(ctx, d.Flow.ID, flowInputs(d), s.actor())
 	if err != nil {
 		status, e := c.publicError(ctx, err)
-		d.Error = &e
+		d.setError(e)
 		c.render(w, r, s, status, "flow", d.Flow.Name, d)
 		return
 	}

@@ -503,3 +503,41 @@ func TestBrowserStopReloadingARunningRun(t *testing.T) {
 		t.Errorf("Reload and follow the run leads to a page that does not reload itself")
 	}
 }
+
+// TestBrowserFormErrorIsReadWithItsField: an input that the run form of a
+// card or of a flow sends back with an error is marked invalid and
+// described by its error, so that a screen reader reads the error with the
+// field the error summary leads to.
+func TestBrowserFormErrorIsReadWithItsField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v := e.connect(t, "Prod", nil)
+	flowID := e.storeFlow(t, needsInputFlow)
+	b := newTab(t, e)
+	b.signIn()
+	for _, form := range []struct{ addr, button, want string }{
+		{"/cards/okta-devices/read-device?connection=" + v.ID, "Run", "required"},
+		{"/flows/" + flowID, "Plan", "ids is required"},
+		{"/flows/" + flowID, "Run", "ids is required"},
+	} {
+		b.open(form.addr)
+		b.click(button(form.button))
+		b.click(`//*[@id="error-summary"]//a`)
+		if desc := b.focusedDescription(); !strings.Contains(desc, form.want) {
+			t.Errorf("%s, %s: the field the error summary leads to is described as %q; want its error, %q", form.addr, form.button, desc, form.want)
+		}
+	}
+}
+
+// focusedDescription is what a screen reader reads after the label of the
+// focused control: its description, from aria-describedby; an explanation
+// when the control is not marked invalid.
+func (b *tab) focusedDescription() string {
+	b.t.Helper()
+	return eval[string](b, "read the focused field's description", `(() => {
+  const el = document.activeElement;
+  if (el.getAttribute('aria-invalid') !== 'true') return 'not marked invalid: ' + el.outerHTML;
+  return (el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean)
+    .map(id => { const d = document.getElementById(id); return d ? d.textContent : '(no element ' + id + ')'; }).join(' | ');
+})()`)
+}
