@@ -82,12 +82,26 @@ func expiredReason(c *store.Connection) string {
 const expiredRemedy = "reauthorize the connection (a new sign-in starts a new 90 days); for unattended flows consider a service connection (auth \"service\"), which has no 90-day limit"
 
 // expire marks c needs_reauthorization because its refresh token reached
-// its expiry, and returns the problem to report.
+// its expiry, and returns the problem to report. Of several callers that
+// read c while it was active (every server's expiry check, card runs
+// starting together), the one whose update moves it records the audit
+// event.
 func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 	reason := expiredReason(c)
-	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, reason, expiredRemedy)
-	m.audit(ctx, store.AuditEvent{Action: "connection.expired", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
-		InputSummary: "refresh token expired " + c.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}, nil)
+	moved := false
+	stored := m.updateIfToken(ctx, c.ID, c.SealedRefreshToken, func(cur *store.Connection) {
+		moved = cur.Status != store.StatusNeedsReauthorization
+		if !moved {
+			return // another caller was first; its reason stays
+		}
+		cur.Status, cur.StatusReason, cur.Remedy = store.StatusNeedsReauthorization, reason, expiredRemedy
+		cur.RefreshStartedAt = time.Time{}
+	})
+	if stored != nil && moved {
+		m.log.WarnContext(ctx, "connection needs reauthorization", "connection", c.ID, "reason", reason)
+		m.audit(ctx, store.AuditEvent{Action: "connection.expired", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+			InputSummary: "refresh token expired " + c.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}, nil)
+	}
 	return problem.New(problem.NeedsReauthorization, "connection %q needs reauthorization: %s", c.Nickname, reason).
 		WithRemedy("%s", expiredRemedy).WithDetail("status", store.StatusNeedsReauthorization).WithDetail("connection", c.ID)
 }
