@@ -98,6 +98,13 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 		return p.p, nil
 	}
 	op, err := oidc.NewProvider(oidc.ClientContext(ctx, p.cfg.HTTP), p.cfg.Issuer)
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) {
+		// ID tokens carry the provider's own issuer, which must be the
+		// configured one exactly (a trailing slash is the usual slip).
+		return nil, problem.New(problem.UpstreamError, "the single sign-on provider at %s names its issuer %q, not %q", p.cfg.Issuer, mismatch.Discovered, p.cfg.Issuer).
+			WithRemedy("start the server with -oidc-issuer %s (exactly the provider's issuer)", mismatch.Discovered).Wrap(err)
+	}
 	if err != nil {
 		return nil, problem.New(problem.UpstreamError, "the single sign-on provider %s cannot be reached or is not an OpenID Connect issuer", p.cfg.Issuer).
 			WithRemedy("check -oidc-issuer (it must serve /.well-known/openid-configuration) and the network, then try again").Wrap(err)

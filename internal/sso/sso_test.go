@@ -249,3 +249,17 @@ func TestDiscoveryRetriedAfterFailure(t *testing.T) {
 		t.Errorf("discovery was asked %d times; want 2 (the failure, then once for every later use)", n)
 	}
 }
+
+func TestIssuerMismatchNamesTheProvidersIssuer(t *testing.T) {
+	// -oidc-issuer with a trailing slash: the provider answers discovery,
+	// but names its issuer without it, and ID tokens must carry exactly
+	// that issuer. The message says so, not that the provider is
+	// unreachable.
+	emu := emutest.Start(t, oktaemu.Config{})
+	p := newProvider(t, emu, func(c *sso.Config) { c.Issuer = emu.URL + "/" })
+	_, err := p.AuthorizationEndpoint(context.Background())
+	wantProblem(t, err, problem.UpstreamError, `names its issuer "`+emu.URL+`", not "`+emu.URL+`/"`)
+	if pe, _ := problem.As(err); pe == nil || strings.Contains(pe.Message, "cannot be reached") || !strings.Contains(pe.Remedy, "-oidc-issuer "+emu.URL+" ") {
+		t.Errorf("problem %v; want it not to say the provider cannot be reached, and to say which -oidc-issuer to use", err)
+	}
+}
