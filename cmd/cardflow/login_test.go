@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +184,37 @@ func TestLoginAgainRevokesThePreviousToken(t *testing.T) {
 	}
 	if code, out, errOut = runCLI(t, vars, "whoami"); code != exitOK || !strings.Contains(out, oktaemu.ReadOnlyLogin) {
 		t.Errorf("whoami: exit %d\n%s%s; want %s", code, out, errOut, oktaemu.ReadOnlyLogin)
+	}
+}
+
+// TestLoginRefusedByTheProvider: when the provider sends the browser back
+// with an error (Okta's access_denied for a person not assigned to the
+// sign-in app), login says what it said and how to get in.
+func TestLoginRefusedByTheProvider(t *testing.T) {
+	_, url := startSSOServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	var out, errOut bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] },
+		openURL: func(u string) error {
+			go func() {
+				// The provider's redirect, as Okta sends it.
+				au, err := neturl.Parse(u)
+				if err != nil {
+					return
+				}
+				q := neturl.Values{"state": {au.Query().Get("state")}, "error": {"access_denied"},
+					"error_description": {"User is not assigned to the client application."}}
+				resp, err := http.Get(au.Query().Get("redirect_uri") + "?" + q.Encode())
+				if err == nil {
+					resp.Body.Close()
+				}
+			}()
+			return nil
+		}}
+	code := run(t.Context(), []string{"login"}, e)
+	if code != exitFailure || !strings.Contains(errOut.String(), "User is not assigned to the client application.") ||
+		!strings.Contains(errOut.String(), "assign you") || !strings.Contains(errOut.String(), oktaemu.DemoConsoleClientID) {
+		t.Errorf("login refused by the provider: exit %d\n%s%s; want its reason and how to fix it (assign the person to the app %s)",
+			code, out.String(), errOut.String(), oktaemu.DemoConsoleClientID)
 	}
 }

@@ -271,8 +271,13 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 		switch {
 		case q.Get("state") != state:
 			res.err = errors.New("the browser came back with a state this login did not send; run cardflow login again")
+		case q.Get("error") == "access_denied":
+			// Okta's answer to a person not assigned to the sign-in app.
+			res.err = fmt.Errorf("the identity provider refused the sign-in: %s (access_denied)\nRemedy: ask the identity provider's administrator to assign you (or a group of yours) to cardflow's sign-in app, client ID %s, then run cardflow login again",
+				orDash(q.Get("error_description")), cfg.ClientID)
 		case q.Get("error") != "":
-			res.err = fmt.Errorf("the identity provider refused the sign-in: %s", orDash(q.Get("error_description")+" ("+q.Get("error")+")"))
+			res.err = fmt.Errorf("the identity provider refused the sign-in: %s\nRemedy: run cardflow login again; if the provider refuses again, ask its administrator to check cardflow's sign-in app, client ID %s",
+				orDash(q.Get("error_description")+" ("+q.Get("error")+")"), cfg.ClientID)
 		case q.Get("code") == "":
 			res.err = errors.New("the browser came back without a code; run cardflow login again")
 		default:

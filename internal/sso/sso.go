@@ -235,6 +235,17 @@ func (e *NoRoleError) Problem() *problem.Error {
 		WithRemedy("ask your identity provider's administrator to add you to one of those groups (and, for Okta, to send the groups claim for them), then sign in again")
 }
 
+// RefusedRemedy says how to get past a sign-in that the provider sent back
+// with the OAuth error code (RFC 6749 §4.1.2.1) instead of a code; clientID
+// is cardflow's sign-in app. Okta answers access_denied to a person who is
+// not assigned to the app.
+func RefusedRemedy(code, clientID string) string {
+	if code == "access_denied" {
+		return fmt.Sprintf("ask the identity provider's administrator to assign you (or a group of yours) to cardflow's sign-in app, client ID %s, then sign in again", clientID)
+	}
+	return fmt.Sprintf("sign in again; if the provider refuses again, ask its administrator to check cardflow's sign-in app, client ID %s", clientID)
+}
+
 // oauthReason describes an OAuth error answer for people.
 func oauthReason(re *oauth2.RetrieveError) string {
 	switch re.ErrorCode {

@@ -150,7 +150,8 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		if desc == "" {
 			desc = e
 		}
-		c.signinFailed(w, r, http.StatusForbidden, problem.New(problem.Forbidden, "The identity provider refused the sign-in: %s", desc))
+		c.signinFailed(w, r, http.StatusForbidden, problem.New(problem.Forbidden, "The identity provider refused the sign-in: %s", desc).
+			WithRemedy("%s", sso.RefusedRemedy(e, c.SSO.ClientID())))
 		return
 	}
 	verifier, err := c.Keyring.Open(req.SealedVerifier, verifierAAD(state))

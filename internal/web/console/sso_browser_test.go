@@ -163,3 +163,24 @@ func cookieOf(c *http.Client, base, name string) string {
 	}
 	return ""
 }
+
+// TestSSORefusedByTheProvider: when the provider sends the browser back
+// with an error (Okta's access_denied for a person not assigned to the
+// sign-in app), the page says what it said and how to get in.
+func TestSSORefusedByTheProvider(t *testing.T) {
+	t.Parallel()
+	e := newSSOEnv(t)
+	c := client(t)
+	resp, _ := get(t, c, e.url+"/signin/sso")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("GET /signin/sso: status %d; want 303", resp.StatusCode)
+	}
+	q := url.Values{"state": {cookieOf(c, e.url, "cardflow_sso")}, "error": {"access_denied"},
+		"error_description": {"User is not assigned to the client application."}}
+	resp, body := get(t, c, e.url+"/auth/callback?"+q.Encode())
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "User is not assigned to the client application.") ||
+		!strings.Contains(body, "How to fix it") || !strings.Contains(body, oktaemu.DemoConsoleClientID) {
+		t.Errorf("the provider's refusal: status %d; want 403 with its reason and how to fix it (assign the person to the app %s)\n%s",
+			resp.StatusCode, oktaemu.DemoConsoleClientID, body)
+	}
+}
