@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ func (in *eventIntake) Wake() {
 
 // connFlows is what the intake needs of one connection.
 type connFlows struct {
+	org       string // the connection's org (its domain)
 	flows     []events.EventFlow
 	hookTypes []string
 	poll      bool
@@ -87,7 +89,7 @@ func (in *eventIntake) scan(ctx context.Context) (map[string]*connFlows, error) 
 		}
 		cf := out[v.ID]
 		if cf == nil {
-			cf = &connFlows{}
+			cf = &connFlows{org: strings.ToLower(strings.TrimRight(v.Domain, "/"))}
 			out[v.ID] = cf
 		}
 		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: enabledAt})
@@ -139,6 +141,13 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 		in.log.ErrorContext(ctx, "events: reading the enabled flows", slog.Any("error", err))
 		return
 	}
+	// An org's event is stored once, under the connection that received
+	// it first: each connection's events are dispatched to the flows of
+	// every connection to the same org.
+	orgFlows := map[string][]events.EventFlow{}
+	for _, cf := range m {
+		orgFlows[cf.org] = append(orgFlows[cf.org], cf.flows...)
+	}
 	in.mu.Lock()
 	var stale []string
 	for id := range in.hooked {
@@ -173,7 +182,7 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 				in.log.WarnContext(ctx, "events: polling the System Log", slog.String("connection", id), slog.Any("error", err))
 			}
 		}
-		if _, err := in.dispatcher.Dispatch(ctx, id, cf.flows, readAt); err != nil {
+		if _, err := in.dispatcher.Dispatch(ctx, id, orgFlows[cf.org], readAt); err != nil {
 			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", id), slog.Any("error", err))
 		}
 	}

@@ -380,3 +380,32 @@ func TestEventDuringARoundThatReadTheFlowsBefore(t *testing.T) {
 		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
 	}
 }
+
+// TestTwoConnectionsToOneOrg: flows on two connections to the same org
+// each get one run per event, though the event is stored once, under the
+// connection that read it first.
+func TestTwoConnectionsToOneOrg(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond })
+	h.connect("Prod devices")
+	h.connect("Second")
+	first := storeEnabledFlow(t, h, "poll")
+	var fl struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	doc := strings.ReplaceAll(strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
+		"name: quarantine-on-user-removal", "name: quarantine-second", 1), "Prod devices", "Second")
+	if code, body := h.postYAML("/api/v1/flows", doc, &fl); code >= 300 {
+		t.Fatalf("store the second flow: %d %s", code, body)
+	}
+	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
+		t.Fatalf("enable the second flow: %d %s", code, body)
+	}
+	emu.AdvanceClock(t, time.Second)
+	d := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
+	for _, id := range []string{first, fl.Flow.ID} {
+		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
+	}
+}

@@ -19,8 +19,9 @@ type EventFlow struct {
 	// Doc is the parsed document; its on.event.if is evaluated per event
 	// (on.inputs when a worker starts the run).
 	Doc *flow.Document
-	// ConnectionID is the trigger's connection; EventType the Okta event
-	// type of its event card.
+	// ConnectionID is the trigger's connection (the dispatcher matches an
+	// event to the flows it is given, whichever connection of the org
+	// received it); EventType the Okta event type of its event card.
 	ConnectionID string
 	EventType    string
 	// EnabledAt is when the flow was (last) enabled: events published
@@ -71,8 +72,10 @@ type DispatchResult struct {
 
 // Dispatch starts the runs of the connection's undispatched events, in
 // order of publication, and marks each event dispatched once every flow
-// it triggers has its run. flows are the connection's enabled
-// event-triggered flows, as the caller read them for this round, starting
+// it triggers has its run. flows are the enabled event-triggered flows of
+// the connection's org, those of every connection to it (an event the org
+// reports is stored once, under the connection that received it first),
+// as the caller read them for this round, starting
 // at readAt: Dispatch stops at the first event received after readAt,
 // which may be of a flow enabled after the read, and leaves it and the
 // later ones to a round that reads the flows again (zero readAt: no
@@ -104,7 +107,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []EventFlow, res *DispatchResult) error {
 	var fir *flow.Firing
 	for _, f := range flows {
-		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt.Truncate(time.Millisecond)) || f.ConnectionID != e.ConnectionID {
+		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt.Truncate(time.Millisecond)) {
 			continue
 		}
 		if fir == nil {
