@@ -95,6 +95,23 @@ type runForm struct {
 	Error       *shownError
 	Result      *card.Result // shown when the run was not recorded
 	OutputJSON  string
+	// Confirm, when set, asks before the card runs: it cannot be undone.
+	Confirm *runConfirm
+}
+
+// runConfirm is the question a run form asks before running a card whose
+// effect cannot be undone.
+type runConfirm struct {
+	Connection string // the chosen connection's nickname
+	Why        string // what cannot be undone
+}
+
+// irreversibleCards are the cards whose effect cannot be undone, with
+// why: the console asks before it runs them, as Okta's Admin Console asks
+// before it deletes or deactivates a device.
+var irreversibleCards = map[string]string{
+	"okta-devices/delete-device":     "Okta deletes the device for good; it cannot be restored.",
+	"okta-devices/deactivate-device": "Deactivating removes the device's users; activating it again does not bring them back.",
 }
 
 func (c *Console) lookupCard(w http.ResponseWriter, r *http.Request, s *reqState) (card.Connector, card.Card, bool) {
@@ -168,6 +185,16 @@ func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
 	}
 	for i := range f.Fields {
 		f.Fields[i].Error = ""
+	}
+	if why, ok := irreversibleCards[cardRef(k, cd)]; ok && r.PostForm.Get("confirmed") != "yes" {
+		f.Confirm = &runConfirm{Connection: conn, Why: why}
+		for _, o := range f.Connections {
+			if o.Selected {
+				f.Confirm.Connection = o.Nickname
+			}
+		}
+		c.render(w, r, s, http.StatusOK, "run", cd.Name+"?", f)
+		return
 	}
 	res, err := c.Cards.Run(ctx, card.Request{Card: cardRef(k, cd), Connection: conn, Input: input, Actor: s.actor()})
 	if err != nil {

@@ -541,3 +541,55 @@ func (b *tab) focusedDescription() string {
     .map(id => { const d = document.getElementById(id); return d ? d.textContent : '(no element ' + id + ')'; }).join(' | ');
 })()`)
 }
+
+// TestBrowserDeleteDeviceAsksFirst: the run form of a card that cannot be
+// undone (Delete Device) asks first, naming the connection and the input;
+// only the confirmation runs it.
+func TestBrowserDeleteDeviceAsksFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v := e.connect(t, "Prod", nil)
+	code, out := e.api(t, http.MethodPost, "/api/v1/runs", "application/json", `{"card":"okta-devices/search-devices","connection":"Prod","input":{"status":"ACTIVE"}}`)
+	var search struct {
+		Output struct {
+			Devices []struct{ ID string } `json:"devices"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(out), &search); code != http.StatusCreated || err != nil || len(search.Output.Devices) == 0 {
+		t.Fatalf("find a device: %d %s", code, out)
+	}
+	id := search.Output.Devices[0].ID
+	exists := func() bool {
+		t.Helper()
+		code, out := e.api(t, http.MethodPost, "/api/v1/runs", "application/json", `{"card":"okta-devices/read-device","connection":"Prod","input":{"deviceId":"`+id+`"}}`)
+		var run struct{ Status string }
+		if err := json.Unmarshal([]byte(out), &run); code/100 != 2 || err != nil {
+			t.Fatalf("read the device: %d %s", code, out)
+		}
+		return run.Status == "succeeded"
+	}
+
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/cards/okta-devices/delete-device?connection=" + v.ID)
+	b.fill("deviceId", id)
+	b.do("tick deactivateFirst", chromedp.Click(labelled("deactivateFirst")))
+	b.click(button("Run"))
+	ask := b.text(`//*[@id="confirm"]`)
+	for _, want := range []string{"Delete Device with Prod?", "cannot be restored", id} {
+		if !strings.Contains(ask, want) {
+			t.Errorf("the question reads %q; want %q in it", ask, want)
+		}
+	}
+	b.screenshot("delete-device-confirm")
+	if !exists() {
+		t.Fatal("the device was deleted before the run was confirmed")
+	}
+	b.click(`//*[@id="confirm"]` + button("Run"))
+	if got := b.runStatus(); got != "Succeeded" {
+		b.fatalf("the confirmed delete's status is %q; want Succeeded", got)
+	}
+	if exists() {
+		t.Error("the device still exists after the confirmed delete")
+	}
+}
