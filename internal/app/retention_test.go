@@ -91,9 +91,18 @@ func TestAuditRetention(t *testing.T) {
 			c.RetainRuns, c.RetainAudit = -1, retain
 		}
 	}
-	// 400 days on, the connection's refresh token has ended: the server
-	// records that too (connection.expired), at its clock's time.
+	// 400 days on, the connection's refresh token has ended: the server's
+	// expiry check records that too (connection.expired), at its clock's
+	// time. It runs in the background: wait for it, so that the event
+	// exists before the purge below.
 	h2 := startServer(t, h.emu, h.dataDir, later(400*24*time.Hour, 0))
+	deadline := time.Now().Add(30 * time.Second)
+	for len(h2.audit("action=connection.expired")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("400 days later the server did not record the connection's expiry:\n%s", h2.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	kept := ids(h2.audit(""))
 	for id := range first {
 		if !kept[id] {
@@ -103,7 +112,7 @@ func TestAuditRetention(t *testing.T) {
 	h2.stop()
 
 	h3 := startServer(t, h.emu, h.dataDir, later(400*24*time.Hour, 365*24*time.Hour))
-	deadline := time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for !strings.Contains(h3.logs.String(), "purged records past the retention period") {
 		if time.Now().After(deadline) {
 			t.Fatalf("with -retain-audit 365d, 400 days later the server did not purge:\n%s", h3.logs)
