@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -591,5 +592,38 @@ func TestBrowserDeleteDeviceAsksFirst(t *testing.T) {
 	}
 	if exists() {
 		t.Error("the device still exists after the confirmed delete")
+	}
+}
+
+// TestBrowserRunningStepShowsItsProgressOnly: a step that runs shows how
+// many of its items are done, not the counts it records when it ends
+// ("0 items: 0 succeeded ...", beside "0 of 12 items done").
+func TestBrowserRunningStepShowsItsProgressOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	flowID := e.storeFlow(t, testFlow)
+	hold := e.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
+	defer hold.Release()
+	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs", "application/json", `{}`)
+	var run struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &run); code/100 != 2 || err != nil || run.ID == "" {
+		t.Fatalf("start the flow: %d %s", code, out)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	if err := hold.Await(b.ctx, 2); err != nil {
+		b.fatalf("two suspensions never waited at the org: %v", err)
+	}
+	b.open("/flow-runs/" + run.ID + "?reload=off")
+	step := b.text(`//section[@id="step-suspend"]`)
+	if !regexp.MustCompile(`\d+ of \d+ items done`).MatchString(step) {
+		t.Errorf("the running step reads %q; want how many of its items are done", step)
+	}
+	if strings.Contains(step, "0 items:") {
+		t.Errorf("the running step reads %q; want no counts of the items it has not recorded yet", step)
+	}
+	if got := b.text(`//section[@id="step-find"]`); !strings.Contains(got, "1 item: 1 succeeded") {
+		t.Errorf("the finished step reads %q; want its counts", got)
 	}
 }
