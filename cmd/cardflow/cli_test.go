@@ -54,6 +54,12 @@ func TestUsageErrors(t *testing.T) {
 		{name: "backup without a file", args: []string{"backup"}, wantCode: exitUsage, wantErr: "missing backup file name"},
 		{name: "backup of a directory never served", args: []string{"backup", "x.db", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "backup: data directory"},
 		{name: "backup of PostgreSQL", args: []string{"backup", "x.db", "-db", "postgres://db.example.com/cardflow"}, wantCode: exitFailure, wantErr: "back it up with pg_dump"},
+		{name: "serve with a zero lease", args: []string{"serve", "-flow-lease-ttl", "0s"}, wantCode: exitUsage, wantErr: "-flow-lease-ttl 0s: want a duration of at least 1s, such as 15s"},
+		{name: "serve with a negative poll interval", args: []string{"serve", "-event-poll-interval", "-30s"}, wantCode: exitUsage, wantErr: "-event-poll-interval -30s: want a duration of at least 1s"},
+		{name: "serve with a zero card lease", args: []string{"serve", "-card-lease-ttl=0"}, wantCode: exitUsage, wantErr: "-card-lease-ttl 0s"},
+		{name: "serve with a zero poll alert", args: []string{"serve", "-event-poll-alert-after", "0"}, wantCode: exitUsage, wantErr: "-event-poll-alert-after 0s"},
+		{name: "serve warning before expiry of 90 days", args: []string{"serve", "-expiry-warning", "2160h"}, wantCode: exitUsage, wantErr: "-expiry-warning 2160h0m0s: want less than 2160h (Okta's 90 days)"},
+		{name: "serve with no warning before expiry", args: []string{"serve", "-expiry-warning", "0"}, wantCode: exitUsage, wantErr: "-expiry-warning 0s: want a duration of at least 1m0s"},
 		{name: "help", args: []string{"help"}, wantCode: exitOK},
 	}
 	for _, tt := range tests {

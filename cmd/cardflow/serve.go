@@ -79,6 +79,32 @@ func (f *auditRetainFlag) String() string {
 	return f.retainFlag.String()
 }
 
+// checkDurations refuses a duration flag out of its range: the server
+// would take a zero or negative one for its default without a word, and a
+// warning of 90 days or more would flag every connection as expiring.
+func (f *serverFlags) checkDurations() error {
+	for _, d := range []struct {
+		name     string
+		v        time.Duration
+		min, max time.Duration
+		example  string
+	}{
+		{"flow-lease-ttl", f.flowLease, time.Second, 0, "15s"},
+		{"card-lease-ttl", f.cardLease, time.Second, 0, "15s"},
+		{"event-poll-interval", f.eventPoll, time.Second, 0, "30s"},
+		{"event-poll-alert-after", f.eventPollAlert, time.Second, 0, "15m"},
+		{"expiry-warning", f.expiryWarning, time.Minute, 90*24*time.Hour - time.Minute, "336h"},
+	} {
+		switch {
+		case d.v < d.min:
+			return usagef("-%s %v: want a duration of at least %v, such as %s", d.name, d.v, d.min, d.example)
+		case d.max > 0 && d.v > d.max:
+			return usagef("-%s %v: want less than 2160h (Okta's 90 days), such as %s", d.name, d.v, d.example)
+		}
+	}
+	return nil
+}
+
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -123,6 +149,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.oidcClientID, "oidc-client-id", "", "single sign-on: the OIDC web app's client ID (secret in CARDFLOW_OIDC_CLIENT_SECRET)")
 	fs.Var(&f.oidcRoles, "oidc-role", "single sign-on: ROLE=GROUP gives the group's members the role viewer, operator or admin (repeatable)")
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if err := f.checkDurations(); err != nil {
 		return err
 	}
 	log, err := f.logger(e.stderr)
