@@ -38,8 +38,8 @@ func (e *apiError) Error() string {
 // first scalars as "key: value" and lists of scalars joined with ", ",
 // then lists of objects one per line (a flow document's issues as "line L,
 // column C: step "x": message", others as "key: value" pairs) and nested
-// objects. What the message, the remedy or an earlier line already says
-// is left out.
+// objects. What the message, the remedy or an earlier line already says,
+// and empty strings, are left out.
 func detailLines(details map[string]any, msg, remedy string) []string {
 	keys := make([]string, 0, len(details))
 	for k := range details {
@@ -53,7 +53,7 @@ func detailLines(details map[string]any, msg, remedy string) []string {
 		return strings.Contains(msg, s) || (remedy != "" && strings.Contains(remedy, s)) || slices.Contains(out, s)
 	}
 	for _, k := range keys {
-		if s, ok := scalarText(details[k]); ok && !said(k+": "+s) {
+		if s, ok := scalarText(details[k]); ok && s != "" && !said(k+": "+s) {
 			out = append(out, k+": "+s)
 		}
 	}
@@ -108,7 +108,7 @@ func itemText(item any, said func(string) bool) string {
 				s = "[...]"
 			}
 		}
-		if pair := k + ": " + s; !said(pair) && !(k == "remedy" && said(s)) {
+		if pair := k + ": " + s; s != "" && !said(pair) && !(k == "remedy" && said(s)) {
 			parts = append(parts, pair)
 		}
 	}

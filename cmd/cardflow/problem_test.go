@@ -42,6 +42,11 @@ func TestAPIErrorText(t *testing.T) {
 			want: "insufficient_scope: card c needs s2\nRemedy: grant s2\ncard: c\nscopes:\n  requiredScope: s2\n  card: d, requiredScope: s3",
 		},
 		{
+			name: "empty strings are left out",
+			body: `{"code":"insufficient_scope","message":"the trigger needs okta.logs.read","details":{"step":"","card":"c","scopes":[{"card":"c","step":"","requiredScope":"s2"}]}}`,
+			want: "insufficient_scope: the trigger needs okta.logs.read\ncard: c\nscopes:\n  requiredScope: s2",
+		},
+		{
 			name: "nested object",
 			body: `{"code":"conflict","message":"busy","details":{"lease":{"owner":"a","ttl":2}}}`,
 			want: "conflict: busy\nlease:\n  owner: a\n  ttl: 2",
