@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -89,7 +88,7 @@ func (in *eventIntake) scan(ctx context.Context) (map[string]*connFlows, error) 
 		}
 		cf := out[v.ID]
 		if cf == nil {
-			cf = &connFlows{org: strings.ToLower(strings.TrimRight(v.Domain, "/"))}
+			cf = &connFlows{org: v.Org()}
 			out[v.ID] = cf
 		}
 		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: enabledAt})

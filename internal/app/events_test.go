@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -407,5 +408,26 @@ func TestTwoConnectionsToOneOrg(t *testing.T) {
 	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
 	for _, id := range []string{first, fl.Flow.ID} {
 		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
+	}
+	// The event is stored once, under one of them, and listed for each.
+	for _, nick := range []string{"Prod devices", "Second"} {
+		var list struct {
+			Events []struct {
+				EventType string   `json:"eventType"`
+				FlowRuns  []string `json:"flowRuns"`
+			} `json:"events"`
+		}
+		if code, body := h.call("GET", "/api/v1/events?connection="+url.QueryEscape(nick), nil, &list); code != http.StatusOK {
+			t.Fatalf("events of %s: %d %s", nick, code, body)
+		}
+		var runs int
+		for _, e := range list.Events {
+			if e.EventType == "device.user.remove" {
+				runs += len(e.FlowRuns)
+			}
+		}
+		if runs != 2 {
+			t.Errorf("events of connection %s: %+v; want the removal, with the runs of both flows", nick, list.Events)
+		}
 	}
 }

@@ -166,6 +166,22 @@ type View struct {
 	UpdatedAt     time.Time
 }
 
+// Org names the Okta org the connection reaches: its domain, lower-cased,
+// without a trailing slash. Connections to one org share its events.
+func (v *View) Org() string { return strings.ToLower(strings.TrimRight(v.Domain, "/")) }
+
+// SameOrg returns the ids of the connections of vs that reach v's org, in
+// the order of vs; v's id is always among them.
+func SameOrg(vs []*View, v *View) []string {
+	ids := []string{v.ID}
+	for _, o := range vs {
+		if o.ID != v.ID && o.Org() == v.Org() {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}
+
 // AuthorizedBy is the Okta account a connection acts as (SPEC C1): a
 // person (Type "user") or, for a service connection, the API Services app
 // (Type "service" and its ClientID).

@@ -146,7 +146,7 @@ func (in *intake) pollUntilQuiet(t *testing.T, since time.Time) {
 // inbox returns the stored events by uuid.
 func (in *intake) inbox(t *testing.T) map[string]*store.Event {
 	t.Helper()
-	evs, err := in.st.ListEvents(t.Context(), store.EventFilter{ConnectionID: connID, Limit: 100000})
+	evs, err := in.st.ListEvents(t.Context(), store.EventFilter{ConnectionIDs: []string{connID}, Limit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -422,8 +422,10 @@ const (
 
 // EventFilter selects events; zero fields do not filter.
 type EventFilter struct {
-	ConnectionID string
-	Limit        int // 0 means 100
+	// ConnectionIDs, when set, keeps the events stored under any of
+	// these connections.
+	ConnectionIDs []string
+	Limit         int // 0 means 100
 	// Before and BeforeUUID, when Before is set, are a cursor: the
 	// Published and UUID of the last event of the previous page; events
 	// after it in the order Published, then UUID, newest first.

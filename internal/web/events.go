@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -43,11 +44,27 @@ func (s *Server) eventSource(ctx context.Context, id string) (*api.EventSource, 
 	return out, nil
 }
 
+// sameOrg returns the ids of the connections to the org of the
+// connection idOrNickname, its own first: an org's event is stored once,
+// under the connection that received it first, and is the event of each
+// of them (it starts the flows of all).
+func (s *Server) sameOrg(ctx context.Context, idOrNickname string) ([]string, error) {
+	v, err := s.Connections.Get(ctx, idOrNickname)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.Connections.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return connection.SameOrg(vs, v), nil
+}
+
 // listEvents answers GET /api/v1/events[?connection=&limit=], newest
 // first, with next when the page is full. connection is a connection's id or nickname.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.EventFilter{ConnectionID: q.Get("connection")}
+	var f store.EventFilter
 	var err error
 	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 		s.writeError(w, r, err)
@@ -57,13 +74,11 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if f.ConnectionID != "" && s.Connections != nil {
-		v, err := s.Connections.Get(r.Context(), f.ConnectionID)
-		if err != nil {
+	if c := q.Get("connection"); c != "" && s.Connections != nil {
+		if f.ConnectionIDs, err = s.sameOrg(r.Context(), c); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		f.ConnectionID = v.ID
 	}
 	evs, err := s.Events.ListEvents(r.Context(), f)
 	if err != nil {

@@ -75,8 +75,11 @@ func (s *Store) PutEvents(ctx context.Context, events []*store.Event, via string
 // each started.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error) {
 	var c conditions
-	if f.ConnectionID != "" {
-		c.add("connection_id = ?", f.ConnectionID)
+	if len(f.ConnectionIDs) > 0 {
+		c.sql = append(c.sql, "connection_id IN "+inList(len(f.ConnectionIDs)))
+		for _, id := range f.ConnectionIDs {
+			c.args = append(c.args, id)
+		}
 	}
 	if !f.Before.IsZero() {
 		c.add("published <= ?", ts(f.Before))

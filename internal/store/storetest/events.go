@@ -37,7 +37,7 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("PutEvents with an unknown way succeeded")
 	}
 
-	got, err := s.ListEvents(ctx, store.EventFilter{ConnectionID: "c1"})
+	got, err := s.ListEvents(ctx, store.EventFilter{ConnectionIDs: []string{"c1"}})
 	noErr(t, err, "ListEvents")
 	var order []string
 	for _, e := range got {
@@ -48,6 +48,13 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 	want := testEvent("e1", "c1", 10)
 	want.ReceivedVia, want.FlowRuns = []string{store.ViaHook, store.ViaPoll}, []string{}
 	diff(t, "e1", want, e1)
+	got, err = s.ListEvents(ctx, store.EventFilter{ConnectionIDs: []string{"c2", "c1"}})
+	noErr(t, err, "ListEvents(c2, c1)")
+	order = order[:0]
+	for _, e := range got {
+		order = append(order, e.UUID)
+	}
+	diff(t, "events of c2 and c1, newest first", []string{"e2", "e3", "e1", "x1"}, order)
 
 	// Dispatch: oldest published first; a run per (event, flow) once.
 	und, err := s.UndispatchedEvents(ctx, "c1", 0)

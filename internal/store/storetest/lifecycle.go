@@ -302,7 +302,7 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 	noErr(t, err, "Purge a third time")
 	diff(t, "third purge", store.Purged{}, got)
 
-	events, err := s.ListEvents(ctx, store.EventFilter{ConnectionID: "c1"})
+	events, err := s.ListEvents(ctx, store.EventFilter{ConnectionIDs: []string{"c1"}})
 	noErr(t, err, "ListEvents")
 	kept := map[string]int{}
 	for _, e := range events {

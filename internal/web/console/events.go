@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -68,14 +69,6 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 	d := eventsData{HasFlows: c.Flows != nil}
 	nick := map[string]string{}
 	if c.Connections != nil {
-		if q := r.URL.Query().Get("connection"); q != "" {
-			v, err := c.Connections.Get(ctx, q)
-			if err != nil {
-				c.fail(w, r, s, err)
-				return
-			}
-			f.ConnectionID, d.Connection = v.ID, v.Nickname
-		}
 		vs, err := c.Connections.List(ctx)
 		if err != nil {
 			c.fail(w, r, s, err)
@@ -83,6 +76,15 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		}
 		for _, v := range vs {
 			nick[v.ID] = v.Nickname
+		}
+		if q := r.URL.Query().Get("connection"); q != "" {
+			v, err := c.Connections.Get(ctx, q)
+			if err != nil {
+				c.fail(w, r, s, err)
+				return
+			}
+			// The events of its org, whichever connection to it received them.
+			f.ConnectionIDs, d.Connection = connection.SameOrg(vs, v), v.Nickname
 		}
 	}
 	evs, err := c.Events.ListEvents(ctx, f)
