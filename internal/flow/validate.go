@@ -166,7 +166,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		}
 		connIDs[i] = conn.ID
 		if conn.Status != "" && conn.Status != "active" {
-			iss.add(st.Pos, st.ID, "connection %q is %s, not active; %s before running this flow", st.Connection, conn.Status, inactiveRemedy(conn))
+			iss.add(st.Pos, st.ID, "connection %q %s, not active; %s before running this flow", st.Connection, statusText(conn.Status), inactiveRemedy(conn))
 			continue
 		}
 		if card.Scope != "" && !scopeGranted(card.Scope, conn.GrantedScopes) {
@@ -219,6 +219,18 @@ func scopeRemedy(conn *ConnInfo, scope string) string {
 
 // inactiveRemedy is what makes conn active again: a person's connection is
 // reauthorized, a service connection tested once its app is fixed.
+// statusText says a connection's status in words: "needs
+// reauthorization", "is pending", "is in error".
+func statusText(status string) string {
+	switch status {
+	case "needs_reauthorization":
+		return "needs reauthorization"
+	case "error":
+		return "is in error"
+	}
+	return "is " + status
+}
+
 func inactiveRemedy(conn *ConnInfo) string {
 	if conn.ServiceClientID != "" {
 		return fmt.Sprintf("fix what cardflow connections show %q reports and test the connection", conn.Nickname)
@@ -356,7 +368,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 		return "", nil
 	}
 	if conn.Status != "" && conn.Status != "active" {
-		iss.add(ev.pos, "", "%s: connection %q is %s, not active; %s before enabling this flow", where, ev.Connection, conn.Status, inactiveRemedy(conn))
+		iss.add(ev.pos, "", "%s: connection %q %s, not active; %s before enabling this flow", where, ev.Connection, statusText(conn.Status), inactiveRemedy(conn))
 		return conn.ID, nil
 	}
 	delivery := ev.Delivery

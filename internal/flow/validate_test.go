@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 		{"missing connection", head + search("Prod org"), problem.InvalidInput,
 			[]wantIssue{{3, 5, "find", `there is no okta-devices connection "Prod org"; create it`}}},
 		{"connection needs reauthorization", head + search("Old org"), problem.InvalidInput,
-			[]wantIssue{{3, 5, "find", `connection "Old org" is needs_reauthorization, not active; reauthorize it`}}},
+			[]wantIssue{{3, 5, "find", `connection "Old org" needs reauthorization, not active; reauthorize it`}}},
 		{"missing scope", head + search("Read only") + suspend("Read only"), problem.InsufficientScope,
 			[]wantIssue{{6, 5, "suspend", `card okta-devices/suspend-device needs scope okta.devices.manage, which connection "Read only" was not granted (granted: openid okta.devices.read)`}}},
 		{"missing scope and another problem", head + search("Read only") + suspend("Read only") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
