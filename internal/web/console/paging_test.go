@@ -124,6 +124,7 @@ func TestConsoleListsPage(t *testing.T) {
 	}{
 		{name: "connections", path: "/connections", idRe: `href="/connections/(conn_seed\d+)"`, label: "Connections", want: conns, pages: 2},
 		{name: "card runs of a connection", path: "/runs?connection=conn_seed000", idRe: `href="/runs/((?:seed|other)run\d+)"`, keep: "connection=conn_seed000", label: "Runs", want: runs, pages: 3},
+		{name: "card runs of a connection by nickname", path: "/runs?connection=Seed+000", idRe: `href="/runs/((?:seed|other)run\d+)"`, keep: "connection=Seed", label: "Runs", want: runs, pages: 3},
 		{name: "flows", path: "/flows", idRe: `>(seed-flow-\d+)</a></td>`, label: "Flows", want: flows, pages: 2},
 		{name: "flow runs of every flow", path: "/flows", idRe: `href="/flow-runs/(seedfr\d+)">[^<]*<span class="vh"> run of`, label: "Flow runs", want: flowRuns, pages: 3},
 		{name: "flow runs of a flow", path: "/flows/" + seedFlow.ID, idRe: `href="/flow-runs/(seedfr\d+)">[^<]*<span class="vh"> run of`, label: "Flow runs", want: flowRuns, pages: 3},
@@ -142,6 +143,12 @@ func TestConsoleListsPage(t *testing.T) {
 				t.Errorf("records read page by page (%d):\n%v\nwant (%d):\n%v", len(got), got, len(tt.want), tt.want)
 			}
 		})
+	}
+	// A filter names the connection by its nickname, however it was given.
+	for _, q := range []string{"conn_seed000", "Seed+000"} {
+		if _, body := get(t, c, e.url+"/runs?connection="+q); !strings.Contains(body, "Filtered by connection Seed 000 ") {
+			t.Errorf("/runs?connection=%s does not name the connection by its nickname:\n%s", q, body)
+		}
 	}
 }
 

@@ -21,16 +21,26 @@ func (c *Console) runRoutes(mux *web.Mux) {
 
 type runsData struct {
 	Runs       []*store.Run
-	Connection string
-	Card       string
-	Now        time.Time
-	Pager      pager
+	Connection string // as asked for: an id or a nickname
+	// ConnectionName is the nickname of that connection ("" when it has
+	// been deleted since).
+	ConnectionName string
+	Card           string
+	Now            time.Time
+	Pager          pager
 }
 
 func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) {
 	q := r.URL.Query()
 	d := runsData{Connection: q.Get("connection"), Card: q.Get("card"), Now: c.now()}
 	f := store.RunFilter{ConnectionID: d.Connection, Card: d.Card, Limit: listPageSize + 1}
+	if d.Connection != "" && c.Connections != nil {
+		// By id or nickname; the runs of a deleted connection are found by
+		// its id.
+		if v, err := c.Connections.Get(r.Context(), d.Connection); err == nil {
+			f.ConnectionID, d.ConnectionName = v.ID, v.Nickname
+		}
+	}
 	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get("before"))
 	runs, err := c.Runs.ListRuns(r.Context(), f)
 	if err != nil {
