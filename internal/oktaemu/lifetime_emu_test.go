@@ -23,15 +23,18 @@ func introspectRefresh(t *testing.T, s *emutest.Server, rt string) (bool, time.T
 	t.Helper()
 	r := emuForm(t, s, "/oauth2/v1/introspect", url.Values{"token": {rt}, "token_type_hint": {"refresh_token"}})
 	var v struct {
-		Active    bool   `json:"active"`
-		Exp       int64  `json:"exp"`
-		TokenType string `json:"token_type"`
+		Active    bool    `json:"active"`
+		Exp       int64   `json:"exp"`
+		TokenType string  `json:"token_type"`
+		UID       *string `json:"uid"`
 	}
 	if err := json.Unmarshal([]byte(r.body), &v); err != nil || r.status != 200 {
 		t.Fatalf("introspect: %d %s", r.status, r.body)
 	}
-	if v.Active && v.TokenType != "refresh_token" {
-		t.Errorf("token_type %q; want refresh_token", v.TokenType)
+	// Okta's IntrospectionResponse: token_type "is always Bearer"; uid
+	// comes only with access tokens.
+	if v.Active && (v.TokenType != "Bearer" || v.UID != nil) {
+		t.Errorf("token_type %q, uid %v; want Bearer and no uid", v.TokenType, v.UID)
 	}
 	return v.Active, time.Unix(v.Exp, 0)
 }

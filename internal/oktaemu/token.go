@@ -389,13 +389,15 @@ func (o *Org) introspect(w http.ResponseWriter, r *http.Request) {
 	t := s.tokens[r.Form.Get("token")]
 	var resp map[string]any
 	if t != nil && t.clientID == a.clientID && t.live(now) {
+		// Okta's IntrospectionResponse: token_type "is always Bearer", for
+		// refresh tokens too; uid comes only with a user's access token.
 		resp = map[string]any{"active": true, "scope": strings.Join(t.scopes, " "), "client_id": t.clientID,
 			"exp": t.expires.Unix(), "iat": t.issued.Unix(), "iss": origin(r), "aud": origin(r), "token_type": "Bearer"}
-		if t.kind == kindRefresh {
-			resp["token_type"] = "refresh_token"
-		}
 		if u := s.users[t.userID]; u != nil {
-			resp["sub"], resp["uid"], resp["username"] = u.login, u.id, u.login
+			resp["sub"], resp["username"] = u.login, u.login
+			if t.kind == kindAccess {
+				resp["uid"] = u.id
+			}
 		} else {
 			resp["sub"] = t.clientID
 		}
