@@ -172,8 +172,8 @@
 // device.user.* the user as {id, type: "User", alternateId: login,
 // displayName}. Parameters: since, until (ISO 8601), after (the opaque
 // cursor of a next link), filter (SCIM on eventType, target.id and uuid,
-// with eq, ne, sw, co, pr, and, or, not; anything else is 400 E0000053),
-// q (keywords), limit 0–1000 (default 100) and sortOrder. Without until
+// with eq, ne, gt, ge, lt, le, sw, co, ew, pr, and, or, not; anything else
+// is 400 E0000053), q (keywords), limit 0–1000 (default 100) and sortOrder. Without until
 // and in ascending order a request is a polling request: events in
 // persistence order after since (default: 7 days ago), always with a
 // rel="next" link, also when the page is empty. With until or

@@ -389,6 +389,8 @@ func TestSystemLogQueries(t *testing.T) {
 		{"and", q("filter", `eventType eq "device.lifecycle.unsuspend" and target.id eq "`+active[2]+`"`), 1, true},
 		{"or", q("filter", `target.id eq "`+active[0]+`" or target.id eq "`+active[2]+`"`), 4, true},
 		{"sw", q("filter", `eventType sw "device."`), 6, true},
+		{"ew", q("filter", `eventType ew ".unsuspend"`), 3, true},
+		{"co", q("filter", `eventType co "lifecycle.sus"`), 3, true},
 		{"limit", q("limit", "4"), 4, true},
 		{"limit 0", q("limit", "0"), 0, true},
 		{"since", q("since", start.Add(3500*time.Millisecond).Format(time.RFC3339Nano)), 3, true},

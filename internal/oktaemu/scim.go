@@ -10,6 +10,7 @@ package oktaemu
 //	andExpr = unary *("and" unary)
 //	unary   = "not" unary / "(" filter ")" / attr "pr" / attr op value
 //	op      = "eq" / "ne" / "gt" / "ge" / "lt" / "le" / "sw" / "co"
+//	          / "ew" (System Log filters only)
 //	value   = string / number / "true" / "false" / "null"
 //
 // Operators, logical keywords and literals are case-insensitive; attribute
@@ -77,9 +78,10 @@ const (
 	opLe
 	opSw
 	opCo
+	opEw
 )
 
-var opNames = [...]string{"eq", "ne", "gt", "ge", "lt", "le", "sw", "co"}
+var opNames = [...]string{"eq", "ne", "gt", "ge", "lt", "le", "sw", "co", "ew"}
 
 func lookupOp(w string) (cmpOp, bool) {
 	if len(w) != 2 {
@@ -96,13 +98,14 @@ func lookupOp(w string) (cmpOp, bool) {
 // parseFilter parses a SCIM filter of the Devices API search. The error,
 // if any, is a *filterError.
 func parseFilter(s string) (filterExpr, error) {
-	return parseFilterWith(s, func(attr string) bool { return containsAttrs[attr] })
+	return parseFilterWith(s, func(attr string) bool { return containsAttrs[attr] }, false)
 }
 
 // parseFilterWith parses a SCIM filter in which `co` is allowed on the
-// attributes for which coAllowed reports true.
-func parseFilterWith(s string, coAllowed func(attr string) bool) (filterExpr, error) {
-	p := &filterParser{src: s, coAllowed: coAllowed}
+// attributes for which coAllowed reports true, and `ew` when ew is true
+// (the System Log accepts every operator; device search does not list ew).
+func parseFilterWith(s string, coAllowed func(attr string) bool, ew bool) (filterExpr, error) {
+	p := &filterParser{src: s, coAllowed: coAllowed, ew: ew}
 	p.next()
 	e, err := p.parseOr(0)
 	if err != nil {
@@ -156,6 +159,7 @@ type filterParser struct {
 	pos       int
 	tok       token
 	coAllowed func(attr string) bool
+	ew        bool
 }
 
 func (p *filterParser) errorf(format string, args ...any) error {
@@ -274,7 +278,7 @@ func (p *filterParser) parseComparison() (filterExpr, error) {
 		return presentExpr{attr}, nil
 	}
 	op, ok := lookupOp(p.tok.text)
-	if !ok {
+	if !ok || op == opEw && !p.ew {
 		return nil, p.errorf("unknown operator %q", p.tok.text)
 	}
 	p.next()
@@ -301,7 +305,7 @@ func (p *filterParser) parseComparison() (filterExpr, error) {
 		return nil, p.errorf("expected value after %q, got %s", opNames[op], p.tok.describe())
 	}
 	switch op {
-	case opSw, opCo:
+	case opSw, opCo, opEw:
 		if _, ok := val.(string); !ok {
 			return nil, p.errorf("operator %q needs a string value", opNames[op])
 		}

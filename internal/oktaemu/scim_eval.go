@@ -73,14 +73,17 @@ func (e cmpExpr) matchValue(v any) bool {
 		return equalValues(v, e.val)
 	case opNe:
 		return !equalValues(v, e.val)
-	case opSw, opCo:
+	case opSw, opCo, opEw:
 		s, ok := v.(string)
 		if !ok {
 			return false
 		}
 		want := e.val.(string)
-		if e.op == opSw {
+		switch e.op {
+		case opSw:
 			return hasPrefixFold(s, want)
+		case opEw:
+			return hasSuffixFold(s, want)
 		}
 		return containsFold(s, want)
 	}
@@ -221,6 +224,19 @@ func hasPrefixFold(s, prefix string) bool {
 		j += wp
 	}
 	return true
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	for i := 0; ; {
+		if strings.EqualFold(s[i:], suffix) {
+			return true
+		}
+		if i >= len(s) {
+			return false
+		}
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
 }
 
 func containsFold(s, sub string) bool {

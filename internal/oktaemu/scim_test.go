@@ -134,6 +134,7 @@ func TestParseFilterErrors(t *testing.T) {
 		{"attribute only", `status`, "expected operator"},
 		{"missing value", `status eq`, "expected value"},
 		{"unknown operator", `status is "ACTIVE"`, "unknown operator"},
+		{"ew in device search", `profile.displayName ew "0001"`, "unknown operator"},
 		{"bare word value", `status eq ACTIVE`, "expected value"},
 		{"unterminated string", `status eq "ACTIVE`, "unterminated string"},
 		{"trailing backslash", `status eq "ACTIVE\`, "unterminated string"},
