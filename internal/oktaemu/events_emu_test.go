@@ -564,8 +564,14 @@ func TestEventHookRules(t *testing.T) {
 		t.Fatalf("create: %d %v: %s", code, err, body)
 	}
 	code, _, body = apiCall{method: "POST", path: "/api/v1/eventHooks/" + h.ID + "/lifecycle/verify", auth: sswsAdmin}.do(t, hc, srv.URL)
-	if code != 400 || !strings.Contains(string(body), "Unable to verify event hook") {
-		t.Errorf("failed verification: %d %s; want 400 naming the failure", code, body)
+	var verr struct {
+		ErrorCode, ErrorSummary string
+		ErrorCauses             []struct{ ErrorSummary string }
+	}
+	_ = json.Unmarshal(body, &verr)
+	if code != 400 || verr.ErrorCode != "E0000001" || verr.ErrorSummary != "Api validation failed: eventHook" ||
+		len(verr.ErrorCauses) != 1 || verr.ErrorCauses[0].ErrorSummary != "Unable to verify event hook. Hook cardflow execution failed" {
+		t.Errorf("failed verification: %d %s; want 400 with Okta's body and cause", code, body)
 	}
 	rcv.mu.Lock()
 	verifies := rcv.verifies
