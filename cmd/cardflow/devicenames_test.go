@@ -97,3 +97,66 @@ func TestCLIShowsDeviceNames(t *testing.T) {
 		}
 	}
 }
+
+// idsFlow suspends the devices whose ids it is given: the flow knows no
+// device's name, the card learns it by reading the device to decide.
+const idsFlow = `name: suspend-ids
+inputs:
+  ids: {type: list, required: true}
+steps:
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Demo org
+    for_each: ${{ inputs.ids }}
+    input:
+      deviceId: ${{ item }}
+`
+
+// TestCLINamesDevicesTheCardRead runs manage cards that read their device
+// to decide (no status input, no search before them): the flow's items and
+// the card runs are named from that read, succeeded or refused, as a plan
+// names them.
+func TestCLINamesDevicesTheCardRead(t *testing.T) {
+	fx := oktaemu.DemoFixture(2)
+	fx.Devices = []oktaemu.FixtureDevice{
+		{ID: "guoread1", Status: "ACTIVE", Profile: map[string]any{"displayName": "Ada's iPhone", "platform": "IOS", "registered": true}},
+		{ID: "guoread2", Status: "CREATED", Profile: map[string]any{"displayName": "Bob's Pixel", "platform": "ANDROID", "registered": true}},
+	}
+	s := startServerWith(t, oktaemu.Config{Fixture: fx})
+	s.connect(t, "Demo org")
+	file := filepath.Join(t.TempDir(), "flow.yaml")
+	if err := os.WriteFile(file, []byte(idsFlow), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, s.vars, "flows", "run", file, "--input", "ids=guoread1,guoread2", "--json")
+	var run struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &run); err != nil || run.Status != "failed" {
+		t.Fatalf("flows run: exit %d %v; want a failed run (guoread2 is CREATED)\n%s%s", code, err, out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "flows", "show-run", run.ID, "--items")
+	for _, label := range []string{"Ada's iPhone (guoread1)", "Bob's Pixel (guoread2)"} {
+		if code != exitOK || !strings.Contains(out, label) {
+			t.Errorf("flows show-run --items: exit %d; want the item's device as %s\n%s%s", code, label, out, errOut)
+		}
+	}
+
+	code, out, errOut = runCLI(t, s.vars, "run", "unsuspend-device", "--connection", "Demo org", "--input", "deviceId=guoread1", "--json")
+	var direct struct {
+		ID         string `json:"id"`
+		Status     string `json:"status"`
+		DeviceName string `json:"deviceName"`
+	}
+	if err := json.Unmarshal([]byte(out), &direct); code != exitOK || err != nil || direct.Status != "succeeded" {
+		t.Fatalf("run unsuspend-device: exit %d %v\n%s%s", code, err, out, errOut)
+	}
+	if direct.DeviceName != "Ada's iPhone" {
+		t.Errorf("the card run's deviceName = %q; want the name of the device it read", direct.DeviceName)
+	}
+	code, out, errOut = runCLI(t, s.vars, "runs", "show", direct.ID)
+	if code != exitOK || !strings.Contains(out, "Device:   Ada's iPhone (guoread1)") {
+		t.Errorf("runs show: exit %d; want Device: Ada's iPhone (guoread1)\n%s%s", code, out, errOut)
+	}
+}

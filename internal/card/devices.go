@@ -35,6 +35,10 @@ type invocation struct {
 	// emit, when set, receives search results one by one instead of the
 	// output collecting them (Executor.RunStream).
 	emit func(map[string]any) error
+	// deviceName is the display name of the input's device when the card
+	// read the device (to decide, or to read it again after Okta
+	// contradicted its known status); "" otherwise.
+	deviceName string
 }
 
 func (iv *invocation) str(name string) string { s, _ := iv.in[name].(string); return s }
@@ -228,6 +232,9 @@ func readState(ctx context.Context, iv *invocation, id string) (deviceState, err
 	d, err := iv.client.GetDevice(ctx, id)
 	if err != nil {
 		return deviceState{}, err
+	}
+	if d.ID == iv.str("deviceId") {
+		iv.deviceName = d.Profile.DisplayName
 	}
 	return deviceState{id: d.ID, status: d.Status, basis: BasisRead, name: d.Profile.DisplayName}, nil
 }

@@ -126,6 +126,10 @@ type Result struct {
 	// Finished, set by Run with Request.RecordLater when there is a
 	// Recorder, is the finished run and its audit event, not yet stored.
 	Finished *Finished
+	// DeviceName is the display name of the device the run acted on, as
+	// the request gave it, the card read it or its output shows it
+	// (recorded with the run); "" when none of them had it.
+	DeviceName string
 }
 
 // Executor runs cards through connections. Set its fields before first use;
@@ -382,6 +386,13 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 	if perr != nil {
 		res.Status, res.Output = StatusFailed, nil
 	}
+	res.DeviceName = p.req.DeviceName
+	if res.DeviceName == "" && iv != nil {
+		res.DeviceName = iv.deviceName
+	}
+	if res.DeviceName == "" {
+		res.DeviceName = outputDeviceName(res.Output, p.in)
+	}
 	e.Metrics.observe(p.card.Ref, res, e.now().Sub(start))
 	if e.Logger != nil {
 		e.Logger.LogAttrs(ctx, slog.LevelDebug, "card run", slog.String("run", rec.ID), slog.String("card", p.card.Ref),
@@ -416,9 +427,7 @@ func codeOf(p *problem.Error) problem.Code {
 func (e *Executor) finished(rec *store.Run, p *prepared, res *Result) (*Finished, error) {
 	rec.Status = res.Status
 	rec.FinishedAt = e.now()
-	if rec.DeviceName == "" {
-		rec.DeviceName = outputDeviceName(res.Output, p.in)
-	}
+	rec.DeviceName = res.DeviceName
 	rec.OktaRequestIDs = res.RequestIDs
 	if res.Output != nil {
 		b, err := json.Marshal(res.Output)

@@ -188,6 +188,10 @@ func TestRunRecordsAndAudits(t *testing.T) {
 	}
 	ctx := context.Background()
 	id := e.device(okta.StatusActive)
+	dev, err := e.admin.GetDevice(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	res, err := e.exec.Run(ctx, Request{Card: "okta-devices/suspend-device", Connection: "prod", Input: map[string]any{"deviceId": id},
 		Actor: alice, FlowRunID: "fr1", StepID: "suspend", ItemIndex: 3})
@@ -202,7 +206,8 @@ func TestRunRecordsAndAudits(t *testing.T) {
 		Actor: alice, ActingAs: "admin@example.com", Status: StatusSucceeded,
 		Input:          json.RawMessage(`{"deviceId":"` + id + `"}`),
 		Output:         json.RawMessage(`{"basis":"read","changed":true,"deviceId":"` + id + `","status":"SUSPENDED"}`),
-		OktaRequestIDs: res.RequestIDs, FlowRunID: "fr1", StepID: "suspend", ItemIndex: 3}
+		OktaRequestIDs: res.RequestIDs, FlowRunID: "fr1", StepID: "suspend", ItemIndex: 3,
+		DeviceName: dev.Profile.DisplayName} // the card read the device to decide
 	if diff := cmp.Diff(want, run, cmpRun); diff != "" {
 		t.Errorf("recorded run (-want +got):\n%s", diff)
 	}

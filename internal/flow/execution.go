@@ -472,6 +472,9 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		var res CardResult
 		res, err = x.r.Cards.RunCard(ctx, call)
 		out, encoded, o.runRef, o.pending = res.Output, res.Encoded, res.RunRef, res.Pending
+		if o.deviceName == "" {
+			o.deviceName = res.DeviceName
+		}
 	}
 	if err != nil {
 		return failed(err)

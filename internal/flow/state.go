@@ -134,6 +134,9 @@ type CardResult struct {
 	// StateStore.SaveItem, or stores it alone when it does not save the
 	// item.
 	Pending PendingRecord
+	// DeviceName is the display name of the device the card acted on when
+	// the card learned it (it read the device to decide); "" otherwise.
+	DeviceName string
 }
 
 // PendingRecord is a card run's outcome that the CardRunner left to be

@@ -107,9 +107,9 @@ func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 		}
 	}
 	if res.Error != nil {
-		return flow.CardResult{RunRef: res.RunID, Pending: pending}, res.Error
+		return flow.CardResult{RunRef: res.RunID, Pending: pending, DeviceName: res.DeviceName}, res.Error
 	}
-	out := flow.CardResult{Output: res.Output, RunRef: res.RunID, Pending: pending}
+	out := flow.CardResult{Output: res.Output, RunRef: res.RunID, Pending: pending, DeviceName: res.DeviceName}
 	if res.Finished != nil {
 		out.Encoded = res.Finished.Run.Output
 	}
