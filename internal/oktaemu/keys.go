@@ -85,8 +85,9 @@ type assertionClaims struct {
 const assertionSkew = 5 * time.Minute
 
 // verifyAssertion authenticates a service app by its signed client
-// assertion (RFC 7523): iss = sub = client id, aud = the token URL, exp at
-// most an hour ahead, signed with a key of the app's JWKS.
+// assertion (RFC 7523): iss = sub = client id, aud = the URL of the
+// endpoint invoked (/token, /introspect or /revoke), exp at most an hour
+// ahead, signed with a key of the app's JWKS.
 //
 // The assertion's jti is checked here but recorded by useAssertion, once
 // the request has passed its other checks: a client that must retry with
@@ -136,7 +137,7 @@ func (o *Org) verifyAssertion(r *http.Request, assertion, clientID string) (*app
 	switch {
 	case c.Issuer != a.clientID || c.Subject != a.clientID:
 		return bad("The client_assertion token must have 'iss' and 'sub' equal to the client_id.")
-	case !c.Audience.Contains(origin(r) + "/oauth2/v1/token"):
+	case !c.Audience.Contains(origin(r) + r.URL.Path):
 		return bad("The audience claim for client_assertion must be the endpoint invoked for the request.")
 	case c.Expiry == nil || !o.eitherClock(func(now time.Time) bool { return !now.After(c.Expiry.Time().Add(assertionSkew)) }):
 		return bad("The client_assertion token is expired.")

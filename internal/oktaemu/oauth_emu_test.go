@@ -252,4 +252,30 @@ func TestClientCredentialsPrivateKeyJWT(t *testing.T) {
 			}
 		})
 	}
+
+	// At /introspect and /revoke the assertion's audience is that
+	// endpoint ("the endpoint invoked for the request"), not the token URL.
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"okta.devices.read"},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion(tokenURL, time.Hour)}}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if r := emuFormPlain(t, s, "/oauth2/v1/token", form); r.status != 200 || json.Unmarshal([]byte(r.body), &tok) != nil {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	for _, tc := range []struct {
+		path, aud string
+		status    int
+	}{
+		{"/oauth2/v1/introspect", s.URL + "/oauth2/v1/introspect", 200},
+		{"/oauth2/v1/introspect", tokenURL, 401},
+		{"/oauth2/v1/revoke", tokenURL, 401},
+		{"/oauth2/v1/revoke", s.URL + "/oauth2/v1/revoke", 200},
+	} {
+		r := emuFormPlain(t, s, tc.path, url.Values{"token": {tok.AccessToken},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion(tc.aud, time.Hour)}})
+		if r.status != tc.status || tc.status == 200 && tc.path == "/oauth2/v1/introspect" && !strings.Contains(r.body, `"active":true`) {
+			t.Errorf("%s with aud %s: %d %s; want %d", tc.path, tc.aud, r.status, r.body, tc.status)
+		}
+	}
 }
