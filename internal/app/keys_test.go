@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -162,6 +164,24 @@ func TestAPITokenFirstStart(t *testing.T) {
 	}
 	if !a3.Web.CheckToken("configured-token-0123456789") || a3.Web.CheckToken(tok) {
 		t.Errorf("the configured token does not replace the generated one")
+	}
+	a3.Close()
+	// The file with the replaced token is gone: it no longer works.
+	if _, err := os.Stat(filepath.Join(dir, "api-token")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the api-token file with the replaced token is still there (%v)", err)
+	}
+
+	// A start without CARDFLOW_API_TOKEN keeps the configured token and
+	// does not send the operator to a file that does not hold it.
+	a4, logs4, _, err := newApp(t, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a4.Web.CheckToken("configured-token-0123456789") {
+		t.Errorf("a start without CARDFLOW_API_TOKEN dropped the configured token")
+	}
+	if l := logs4.String(); strings.Contains(l, "api-token file") || !strings.Contains(l, "CARDFLOW_API_TOKEN") {
+		t.Errorf("the start logs %q; want it to say the token is the one set with CARDFLOW_API_TOKEN, not in a file", l)
 	}
 }
 

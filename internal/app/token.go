@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -41,6 +42,15 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 				return hash, fmt.Errorf("store the API token hash: %w", err)
 			}
 		}
+		// A generated token left in the api-token file no longer works:
+		// remove it, so that nobody takes it for the token.
+		path := filepath.Join(cfg.DataDir, tokenFile)
+		if h, ok := fileTokenHash(path); ok && h != hash {
+			if err := os.Remove(path); err != nil {
+				return hash, fmt.Errorf("remove the replaced API token file: %w", err)
+			}
+			log.Info("CARDFLOW_API_TOKEN replaces the generated API token: removed its file", slog.String("path", path))
+		}
 		return hash, nil
 	}
 
@@ -48,8 +58,15 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 	switch {
 	case err == nil && len(stored) == len(hash):
 		copy(hash[:], stored)
-		log.Info("API token: the one printed on first start (also in the data directory's api-token file)",
-			slog.String("path", filepath.Join(cfg.DataDir, tokenFile)))
+		path := filepath.Join(cfg.DataDir, tokenFile)
+		if h, ok := fileTokenHash(path); ok && h == hash {
+			log.Info("API token: the one printed on first start (also in the data directory's api-token file)",
+				slog.String("path", path))
+		} else {
+			// Set with CARDFLOW_API_TOKEN, here or on another server
+			// sharing the database: no file here holds it.
+			log.Info("API token: the one last set with CARDFLOW_API_TOKEN (on this server or another one sharing the database); the data directory has no file holding it")
+		}
 		return hash, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return hash, fmt.Errorf("read the API token hash: %w", err)
@@ -70,6 +87,17 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 	}
 	fmt.Fprintf(out, "cardflow: API token (shown once; also in %s): %s\n", path, token)
 	return hash, nil
+}
+
+// fileTokenHash returns the SHA-256 of the token in the api-token file at
+// path, and false when there is no readable token there.
+func fileTokenHash(path string) ([32]byte, bool) {
+	data, err := os.ReadFile(path)
+	tok := strings.TrimSpace(string(data))
+	if err != nil || tok == "" {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256([]byte(tok)), true
 }
 
 // writeFile0600 writes data to path readable by its owner only.
