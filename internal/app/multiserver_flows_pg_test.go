@@ -144,6 +144,15 @@ func TestMultiServerFlowRunTakeover(t *testing.T) {
 	moveClocks(t, clock, "-1h")
 	c2 := startChild(t, emu, dirB, "", "-db", dsn, "-flow-lease-ttl", "2s", "-clock-file", clock)
 	h2 := c2.harness(emu, dirB)
+	// Read from the other server while the dead one still holds the run,
+	// the step shows how many items it has, not just how many are done.
+	var held flowRun
+	if code, data := h2.call("GET", "/api/v1/flow-runs/"+run.ID, nil, &held); code != 200 || len(held.Steps) != 2 {
+		t.Fatalf("read the held run on the other server: %d %s", code, data)
+	}
+	if s := held.Steps[1]; s.Status != "running" || s.Items != want || s.Succeeded < 4 {
+		t.Errorf("the held run's for_each step read on the other server: %s with %d items, %d succeeded; want running with %d items, some succeeded", s.Status, s.Items, s.Succeeded, want)
+	}
 	moved := time.Now()
 	moveClocks(t, clock, (time.Until(dead.LeaseUntil) + time.Millisecond).String())
 	run = waitFlowRun(t, h2, run.ID, 60*time.Second)

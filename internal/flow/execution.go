@@ -126,11 +126,6 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 		if saved, err = x.loadItems(ctx, st); err != nil {
 			return nil, err
 		}
-		if prev, ok := x.savedSteps[st.ID]; !ok || prev.Status == StatusRunning || prev.Status == StatusPending {
-			if err := x.r.State.SaveStep(ctx, StepState{RunID: x.runID, StepID: st.ID, Status: StatusRunning, StartedAt: started}); err != nil {
-				return nil, fmt.Errorf("flow: save step %s: %w", st.ID, err)
-			}
-		}
 	}
 
 	items := []any{nil}
@@ -151,6 +146,16 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusFailed, Error: msg}}
 			x.missing[st.ID] = "failed"
 			return out, x.saveStep(ctx, st, out, started)
+		}
+	}
+
+	if !x.plan {
+		if prev, ok := x.savedSteps[st.ID]; !ok || prev.Status == StatusRunning || prev.Status == StatusPending {
+			// The item count is saved with the running state: a server
+			// other than the one executing the run reads it from here.
+			if err := x.r.State.SaveStep(ctx, StepState{RunID: x.runID, StepID: st.ID, Status: StatusRunning, Items: len(items), StartedAt: started}); err != nil {
+				return nil, fmt.Errorf("flow: save step %s: %w", st.ID, err)
+			}
 		}
 	}
 
