@@ -114,8 +114,9 @@ func TestCancelFlowRun(t *testing.T) {
 
 // TestCanceledRunNotResumed: a run asked to stop whose server died before
 // it did is claimed by the next server, which ends it canceled without
-// running anything and marks the card run the dead server left running
-// interrupted.
+// running anything, marks the card run the dead server left running
+// interrupted, and ends the step it left running canceled with the counts
+// of its recorded items (not running, with none).
 func TestCanceledRunNotResumed(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 40}, func(c *Config) { c.FlowLeaseTTL = 600 * time.Millisecond })
@@ -134,6 +135,25 @@ func TestCanceledRunNotResumed(t *testing.T) {
 	if err := st.CreateRun(ctx, left); err != nil {
 		t.Fatal(err)
 	}
+	// The dead server had found two devices and suspended the first.
+	found := json.RawMessage(`{"count":2,"devices":[{"id":"guo1","status":"ACTIVE"},{"id":"guo2","status":"ACTIVE"}]}`)
+	for _, fs := range []*store.FlowStep{
+		{RunID: run.ID, StepID: "find", Status: flow.StatusSucceeded, Items: 1, Succeeded: 1, StartedAt: now, FinishedAt: now},
+		{RunID: run.ID, StepID: "suspend", Status: flow.StatusRunning, StartedAt: now},
+	} {
+		if err := st.PutFlowStep(ctx, fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, it := range []*store.FlowItem{
+		{RunID: run.ID, StepID: "find", Index: 0, Status: flow.StatusSucceeded, Input: json.RawMessage(`{}`), Output: found, StartedAt: now, FinishedAt: now},
+		{RunID: run.ID, StepID: "suspend", Index: 0, Status: flow.StatusSucceeded, Input: json.RawMessage(`{"deviceId":"guo1"}`),
+			Output: json.RawMessage(`{"changed":true}`), StartedAt: now, FinishedAt: now},
+	} {
+		if err := st.PutFlowItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := h.emu.Stats(t)
 	h.app.Flows.Wake()
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -141,6 +161,16 @@ func TestCanceledRunNotResumed(t *testing.T) {
 	got := h.waitFlowRun(wctx, run.ID, "canceled", "succeeded", "failed")
 	if got.Status != "canceled" {
 		t.Fatalf("the claimed run ended %s; want canceled", got.Status)
+	}
+	if len(got.Steps) != 2 {
+		t.Fatalf("the run has %d steps; want 2", len(got.Steps))
+	}
+	if s := got.Steps[1]; s.Status != "canceled" || s.Succeeded != 1 || s.Items != 1 || s.Error != flow.StepCanceledError {
+		t.Errorf("the suspend step the dead server left running = %s, %d of %d items succeeded, error %q; want canceled, 1 of 1, %q",
+			s.Status, s.Succeeded, s.Items, s.Error, flow.StepCanceledError)
+	}
+	if s := got.Steps[0]; s.Status != "succeeded" || s.Succeeded != 1 {
+		t.Errorf("the finished find step = %s, %d succeeded; want it as it was", s.Status, s.Succeeded)
 	}
 	if after := h.emu.Stats(t); after["GET /api/v1/devices"] != before["GET /api/v1/devices"] || lifecycleCalls(after) != lifecycleCalls(before) {
 		t.Errorf("the canceled run called the org: %v then %v", before, after)

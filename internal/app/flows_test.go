@@ -65,6 +65,7 @@ type flowRun struct {
 		Succeeded   int    `json:"succeeded"`
 		Failed      int    `json:"failed"`
 		Skipped     int    `json:"skipped"`
+		Error       string `json:"error"`
 		ItemResults []struct {
 			Index      int             `json:"index"`
 			Status     string          `json:"status"`

@@ -595,6 +595,10 @@ func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, st
 	return nil
 }
 
+// StepCanceledError is the error of a step that a canceled run left
+// before every item ran.
+const StepCanceledError = "the run was canceled before every item ran"
+
 // saveCanceled saves a step stopped before all its items ran, counting
 // the items that did, and returns ErrCanceled (or the store's error).
 func (x *execution) saveCanceled(ctx context.Context, st *Step, outcomes []*itemOutcome, started time.Time) error {
@@ -602,7 +606,7 @@ func (x *execution) saveCanceled(ctx context.Context, st *Step, outcomes []*item
 		return ErrCanceled
 	}
 	s := StepState{RunID: x.runID, StepID: st.ID, Status: StatusCanceled, Items: len(outcomes),
-		Error: "the run was canceled before every item ran", StartedAt: started, FinishedAt: x.r.now()}
+		Error: StepCanceledError, StartedAt: started, FinishedAt: x.r.now()}
 	for _, o := range outcomes {
 		if o == nil {
 			continue

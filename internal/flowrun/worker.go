@@ -159,6 +159,9 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		log.Info("flow run finished", slog.String("status", res.Status))
 	}
 	wctx := context.WithoutCancel(ctx)
+	if run.Status != flow.StatusSucceeded {
+		s.closeSteps(wctx, run, log)
+	}
 	if run.Status == flow.StatusFailed {
 		// Enqueued before the outcome is stored: a crash in between
 		// resumes the run, which fails again the same way and enqueues the
@@ -185,6 +188,40 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		log.Error("audit the flow run", slog.Any("error", err))
 	}
 	s.runEnded()
+}
+
+// closeSteps ends the steps of a canceled or failed run that are still
+// recorded as running: the runner closes a step it stops in, but not one
+// that a dead server left running when the run is then canceled before it
+// resumes, or fails on resuming. Such a step is canceled or failed, with
+// the counts of its recorded items.
+func (s *Service) closeSteps(ctx context.Context, run *store.FlowRun, log *slog.Logger) {
+	steps, err := s.store.ListFlowSteps(ctx, run.ID)
+	if err != nil {
+		log.Error("read the steps of an ended flow run", slog.Any("error", err))
+		return
+	}
+	for _, st := range steps {
+		if st.Status != flow.StatusRunning && st.Status != flow.StatusPending {
+			continue
+		}
+		counts, err := s.store.CountFlowItems(ctx, run.ID, st.StepID)
+		if err != nil {
+			log.Error("count the items of an ended flow run's step", slog.String("step", st.StepID), slog.Any("error", err))
+			return
+		}
+		st.Succeeded, st.Failed, st.Skipped = counts[flow.StatusSucceeded], counts[flow.StatusFailed], counts[flow.StatusSkipped]
+		st.Items = max(st.Items, st.Succeeded+st.Failed+st.Skipped)
+		st.Status, st.Error = flow.StatusCanceled, flow.StepCanceledError
+		if run.Status == flow.StatusFailed {
+			st.Status, st.Error = flow.StatusFailed, "the run failed before every item ran: "+run.Error
+		}
+		st.FinishedAt = s.now()
+		if err := s.store.PutFlowStep(ctx, st); err != nil {
+			log.Error("end a step of an ended flow run", slog.String("step", st.StepID), slog.Any("error", err))
+			return
+		}
+	}
 }
 
 // checkCanceled notes a cancel request made on another server for run id,
