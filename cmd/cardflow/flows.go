@@ -296,13 +296,36 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--json]")
 	var inputs stringList
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
-	f, c, in, err := o.flowWithInputs(ctx, args, &inputs)
+	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
 	if err != nil {
 		return err
 	}
 	var raw json.RawMessage
-	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowInputsRequest{Inputs: in}, &raw); err != nil {
-		return err
+	src, err := os.ReadFile(arg)
+	switch {
+	case err == nil:
+		// A document is planned as it is and not stored: planning an
+		// edited copy of a stored flow must not make it the version
+		// that runs. The server reads the inputs by their declared types.
+		in, err := parseTypedInputs("flow document "+arg, nil, inputs)
+		if err != nil {
+			return err
+		}
+		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in}, &raw); err != nil {
+			return err
+		}
+	default:
+		f, err := loadFlow(ctx, c, arg)
+		if err != nil {
+			return err
+		}
+		in, err := flowInputs(f, inputs)
+		if err != nil {
+			return err
+		}
+		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowInputsRequest{Inputs: in}, &raw); err != nil {
+			return err
+		}
 	}
 	var plan api.Plan
 	if err := json.Unmarshal(raw, &plan); err != nil {

@@ -135,6 +135,13 @@ type FlowIssue struct {
 	Message string `json:"message"`
 }
 
+// FlowPlanRequest is the body of POST /api/v1/flows/plan: a flow document
+// to plan without storing it, and its inputs by name.
+type FlowPlanRequest struct {
+	Source string         `json:"source"`
+	Inputs map[string]any `json:"inputs"`
+}
+
 // FlowInputsRequest is the body of POST /api/v1/flows/{id}/plan and
 // .../runs: the flow's inputs by name.
 type FlowInputsRequest struct {

@@ -191,6 +191,20 @@ func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]a
 	return s.runner.Plan(ctx, doc, in)
 }
 
+// PlanDocument validates a flow document (cards, connections, scope
+// preflight) and plans it with the inputs, without storing it.
+func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[string]any) (*flow.PlanResult, error) {
+	doc, err := s.Validate(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	in, err := coerceInputs(doc, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return s.runner.Plan(ctx, doc, in)
+}
+
 // prepare reads a stored flow, validates it again (connections and scopes
 // may have changed since it was stored) and converts the inputs to its
 // declared types.

@@ -32,6 +32,8 @@ type Flows interface {
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	List(ctx context.Context) ([]*store.Flow, error)
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
+	// PlanDocument plans a flow document without storing it.
+	PlanDocument(ctx context.Context, src []byte, inputs map[string]any) (*flow.PlanResult, error)
 	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
 	Wait(ctx context.Context, runID string) (*store.FlowRun, error)
 	Cancel(ctx context.Context, runID string, actor store.Actor) (*store.FlowRun, error)
@@ -281,6 +283,31 @@ func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	plan, err := s.Flows.Plan(r.Context(), r.PathValue("id"), req.Inputs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, planJSON(plan))
+}
+
+// planDocument plans a flow document that is not stored, and stores
+// nothing: planning an edited document of a stored flow must not make the
+// edit the version that runs.
+func (s *Server) planDocument(w http.ResponseWriter, r *http.Request) {
+	var req api.FlowPlanRequest
+	if err := s.decodeJSON(w, r, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch {
+	case strings.TrimSpace(req.Source) == "":
+		s.writeError(w, r, problem.New(problem.InvalidInput, "the request has no flow document; send it as \"source\"").WithDetail("field", "source"))
+		return
+	case len(req.Source) > flow.MaxDocumentSize:
+		s.writeError(w, r, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize).WithDetail("field", "source"))
+		return
+	}
+	plan, err := s.Flows.PlanDocument(r.Context(), []byte(req.Source), req.Inputs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

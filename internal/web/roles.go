@@ -38,6 +38,7 @@ var routeRoles = map[string]access.Role{
 	"POST /api/v1/auth/cli-token":               access.Anyone, // cardflow login exchanges its sign-in code
 	"POST /api/v1/runs":                         access.Operator,
 	"POST /api/v1/flows/{id}/plan":              access.Operator,
+	"POST /api/v1/flows/plan":                   access.Operator,
 	"POST /api/v1/flows/{id}/runs":              access.Operator,
 	"POST /api/v1/flow-runs/{id}/cancel":        access.Operator, // stopping a run is part of running flows
 	"POST /api/v1/flow-runs/{id}/rerun":         access.Operator,

@@ -70,6 +70,7 @@ func (s *Server) routes(mux *Mux) {
 		mux.HandleFunc("POST /api/v1/flows", s.putFlow)
 		mux.HandleFunc("GET /api/v1/flows", s.listFlows)
 		mux.HandleFunc("POST /api/v1/flows/validate", s.validateFlow)
+		mux.HandleFunc("POST /api/v1/flows/plan", s.planDocument)
 		mux.HandleFunc("GET /api/v1/flows/{id}", s.getFlow)
 		mux.HandleFunc("GET /api/v1/flows/{id}/versions", s.listFlowVersions)
 		mux.HandleFunc("GET /api/v1/flows/{id}/versions/{n}", s.getFlowVersion)
