@@ -340,3 +340,26 @@ func (h *harness) connectionWorks(id, when string) {
 		h.t.Errorf("connection test %s: %d %s", when, code, data)
 	}
 }
+
+// TestKeysCommandsOnADirectoryWithoutDatabase: the keys commands pointed at
+// a directory without a database (a mistyped -data-dir) say so and leave
+// no empty database behind.
+func TestKeysCommandsOnADirectoryWithoutDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cmds := map[string]func() error{
+		"list":   func() error { _, err := ListKeys(ctx, Config{DataDir: dir}); return err },
+		"rotate": func() error { _, err := RotateKeys(ctx, Config{DataDir: dir}, ""); return err },
+		"remove": func() error { _, err := RemoveKey(ctx, Config{DataDir: dir}, "k1"); return err },
+	}
+	for name, run := range cmds {
+		err := run()
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "cardflow.db")+" does not exist") || !strings.Contains(err.Error(), "-data-dir") {
+			t.Errorf("keys %s on a directory without a database: %v; want it to say there is no database there and to check -data-dir", name, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			t.Errorf("keys %s left %d file(s) in a directory without a database; want none", name, len(entries))
+		}
+	}
+}

@@ -157,8 +157,16 @@ func openKeyed(ctx context.Context, cfg *Config, what string) (store.Store, *key
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if _, err := os.Stat(cfg.DataDir); err != nil && cfg.DB == "" {
-		return nil, nil, fmt.Errorf("data directory: %w", err)
+	if cfg.DB == "" {
+		if _, err := os.Stat(cfg.DataDir); err != nil {
+			return nil, nil, fmt.Errorf("data directory: %w", err)
+		}
+		// Opening would create an empty database: a mistyped data
+		// directory would get one.
+		path := filepath.Join(cfg.DataDir, "cardflow.db")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%s does not exist: check -data-dir (the server's data directory), or start the server once before %s", path, what)
+		}
 	}
 	st, err := openStore(ctx, cfg, cfg.Logger)
 	if err != nil {
