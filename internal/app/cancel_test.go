@@ -178,6 +178,8 @@ func TestCanceledRunNotResumed(t *testing.T) {
 	r, err := st.GetRun(ctx, left.ID)
 	if err != nil || r.Status != store.RunInterrupted {
 		t.Errorf("the dead server's card run: %v %+v; want interrupted", err, r)
+	} else if strings.Contains(r.ErrorMessage, "ran the item again") {
+		t.Errorf("the canceled run's interrupted card run says %q; nothing ran its item again", r.ErrorMessage)
 	}
 }
 

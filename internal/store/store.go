@@ -184,8 +184,10 @@ const (
 )
 
 // InterruptedMessage is the error message of a card run of a flow run
-// marked RunInterrupted.
-const InterruptedMessage = "the server running this card stopped before it finished; whether the call reached Okta is unknown (the flow run that resumed ran the item again)"
+// marked RunInterrupted. It is marked when the flow run is claimed again,
+// before it is known whether the run resumes or ends canceled.
+const InterruptedMessage = "the server running this card stopped before it finished; whether the call reached Okta is unknown " +
+	"(a resumed flow run runs the item again; a canceled one does not: read the device to see whether the change took effect)"
 
 // InterruptedDirectMessage and InterruptedDirectRemedy are the error
 // message and remedy of a direct card run (of no flow run) marked
