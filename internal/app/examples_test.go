@@ -55,6 +55,20 @@ func TestStaleCleanupExampleFindsDemoDevices(t *testing.T) {
 			t.Errorf("plan with since=%s: changes per step %v; want changes %v", tt.since, changes, tt.wantSome)
 		}
 	}
+	// A value that would close the search's string and widen it to every
+	// ACTIVE device stays one string (strings.quote): no device found, or
+	// the search refused, but never a change.
+	hostile := "2025-01-01T00:00:00.000Z\" or status eq \"ACTIVE"
+	plan.Steps = nil
+	code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/plan", map[string]any{"inputs": map[string]any{"since": hostile}}, &plan)
+	for _, st := range plan.Steps {
+		if code == 200 && len(st.Changes) > 0 {
+			t.Errorf("plan with since=%s: step %s changes %d devices; want none: the input widened the search\n%s", hostile, st.ID, len(st.Changes), data)
+		}
+	}
+	if code != 200 && code != 400 && code != 422 {
+		t.Errorf("plan with since=%s: %d %s; want the plan of no change, or the search refused", hostile, code, data)
+	}
 	// The example passes the search's statuses: the plans read no device.
 	calls := diffStats(h.emu.Stats(t), before)
 	if n := calls["GET /api/v1/devices/{deviceId}"]; n != 0 {
