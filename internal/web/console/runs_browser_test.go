@@ -452,18 +452,15 @@ func TestBrowserFailedItemsFitADesktop(t *testing.T) {
 	b.screenshot("flow-run-failed-items")
 }
 
-// TestBrowserStopReloadingARunningRun: the page of a running flow run
-// reloads itself every two seconds, and each reload puts the focus back at
-// the top, so that a keyboard or screen reader user never reaches Cancel
-// run: the page's first control stops the reloading, and the page then
-// stays put with Cancel run and a way to reload.
-func TestBrowserStopReloadingARunningRun(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+// heldFlowRun starts testFlow on a new connection Prod with its
+// suspensions held at the org until the test ends, and returns a signed-in
+// tab once two of them wait there, and the run's id.
+func heldFlowRun(t *testing.T, e *env) (*tab, string) {
+	t.Helper()
 	e.connect(t, "Prod", nil)
 	flowID := e.storeFlow(t, testFlow)
 	hold := e.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
-	defer hold.Release()
+	t.Cleanup(hold.Release)
 	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs", "application/json", `{}`)
 	var run struct{ ID string }
 	if err := json.Unmarshal([]byte(out), &run); code/100 != 2 || err != nil || run.ID == "" {
@@ -474,7 +471,19 @@ func TestBrowserStopReloadingARunningRun(t *testing.T) {
 	if err := hold.Await(b.ctx, 2); err != nil {
 		b.fatalf("two suspensions never waited at the org: %v", err)
 	}
-	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(e.url+"/flow-runs/"+run.ID))
+	return b, run.ID
+}
+
+// TestBrowserStopReloadingARunningRun: the page of a running flow run
+// reloads itself every two seconds, and each reload puts the focus back at
+// the top, so that a keyboard or screen reader user never reaches Cancel
+// run: the page's first control stops the reloading, and the page then
+// stays put with Cancel run and a way to reload.
+func TestBrowserStopReloadingARunningRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b, runID := heldFlowRun(t, e)
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(e.url+"/flow-runs/"+runID))
 	if err != nil {
 		b.fatalf("open the run: %v", err)
 	}
@@ -601,21 +610,8 @@ func TestBrowserDeleteDeviceAsksFirst(t *testing.T) {
 func TestBrowserRunningStepShowsItsProgressOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(t, "Prod", nil)
-	flowID := e.storeFlow(t, testFlow)
-	hold := e.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
-	defer hold.Release()
-	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs", "application/json", `{}`)
-	var run struct{ ID string }
-	if err := json.Unmarshal([]byte(out), &run); code/100 != 2 || err != nil || run.ID == "" {
-		t.Fatalf("start the flow: %d %s", code, out)
-	}
-	b := newTab(t, e)
-	b.signIn()
-	if err := hold.Await(b.ctx, 2); err != nil {
-		b.fatalf("two suspensions never waited at the org: %v", err)
-	}
-	b.open("/flow-runs/" + run.ID + "?reload=off")
+	b, runID := heldFlowRun(t, e)
+	b.open("/flow-runs/" + runID + "?reload=off")
 	step := b.text(`//section[@id="step-suspend"]`)
 	if !regexp.MustCompile(`\d+ of \d+ items done`).MatchString(step) {
 		t.Errorf("the running step reads %q; want how many of its items are done", step)
