@@ -147,10 +147,17 @@ func removeDeviceUser(t testing.TB, emu *emutest.Server, id, login string) {
 // and returns its id.
 func storeEnabledFlow(t *testing.T, h *harness, delivery string) string {
 	t.Helper()
+	return storeEnabledDoc(t, h, strings.Replace(quarantineYAML, "DELIVERY", delivery, 1))
+}
+
+// storeEnabledDoc stores the flow document doc, enables it and returns
+// the flow's id.
+func storeEnabledDoc(t *testing.T, h *harness, doc string) string {
+	t.Helper()
 	var fl struct {
 		Flow struct{ ID string } `json:"flow"`
 	}
-	if code, body := h.postYAML("/api/v1/flows", strings.Replace(quarantineYAML, "DELIVERY", delivery, 1), &fl); code >= 300 {
+	if code, body := h.postYAML("/api/v1/flows", doc, &fl); code >= 300 {
 		t.Fatalf("store flow: %d %s", code, body)
 	}
 	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {

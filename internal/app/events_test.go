@@ -278,22 +278,14 @@ func TestEventIfThatCannotBeEvaluated(t *testing.T) {
 	h.connect("Prod devices")
 	doc := strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
 		`${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}`, `${{ trigger.event.raw.noSuchField == "x" }}`, 1)
-	var fl struct {
-		Flow struct{ ID string } `json:"flow"`
-	}
-	if code, body := h.postYAML("/api/v1/flows", doc, &fl); code >= 300 {
-		t.Fatalf("store flow: %d %s", code, body)
-	}
-	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
-		t.Fatalf("enable: %d %s", code, body)
-	}
+	flowID := storeEnabledDoc(t, h, doc)
 	emu.AdvanceClock(t, time.Second)
 	d := enrollDevice(t, emu, "jonas.berg@example.com")
 	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
 
 	var runs []triggeredRun
 	waitFor(t, "the event's run to fail", func() bool {
-		runs = h.runsOf(fl.Flow.ID)
+		runs = h.runsOf(flowID)
 		return len(runs) == 1 && runs[0].Status == "failed"
 	})
 	m := waitNotification(t, received)
@@ -362,22 +354,14 @@ func TestEventDuringARoundThatReadTheFlowsBefore(t *testing.T) {
 	if err := hold.Await(ctx, 1); err != nil {
 		t.Fatalf("no System Log poll came: %v", err)
 	}
-	var fl struct {
-		Flow struct{ ID string } `json:"flow"`
-	}
 	second := strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1), "name: quarantine-on-user-removal", "name: quarantine-too", 1)
-	if code, body := h.postYAML("/api/v1/flows", second, &fl); code >= 300 {
-		t.Fatalf("store the second flow: %d %s", code, body)
-	}
-	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
-		t.Fatalf("enable the second flow: %d %s", code, body)
-	}
+	flowID := storeEnabledDoc(t, h, second)
 	emu.AdvanceClock(t, time.Second)
 	d := enrollDevice(t, emu, "jonas.berg@example.com")
 	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
 	hold.Release()
 
-	for _, id := range []string{first, fl.Flow.ID} {
+	for _, id := range []string{first, flowID} {
 		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
 	}
 }
@@ -392,21 +376,13 @@ func TestTwoConnectionsToOneOrg(t *testing.T) {
 	h.connect("Prod devices")
 	h.connect("Second")
 	first := storeEnabledFlow(t, h, "poll")
-	var fl struct {
-		Flow struct{ ID string } `json:"flow"`
-	}
 	doc := strings.ReplaceAll(strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
 		"name: quarantine-on-user-removal", "name: quarantine-second", 1), "Prod devices", "Second")
-	if code, body := h.postYAML("/api/v1/flows", doc, &fl); code >= 300 {
-		t.Fatalf("store the second flow: %d %s", code, body)
-	}
-	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
-		t.Fatalf("enable the second flow: %d %s", code, body)
-	}
+	flowID := storeEnabledDoc(t, h, doc)
 	emu.AdvanceClock(t, time.Second)
 	d := enrollDevice(t, emu, "jonas.berg@example.com")
 	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
-	for _, id := range []string{first, fl.Flow.ID} {
+	for _, id := range []string{first, flowID} {
 		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
 	}
 	// The event is stored once, under one of them, and listed for each.
