@@ -405,9 +405,11 @@ type flowStepView struct {
 	*store.FlowStep
 	ItemList []flowItemView
 	Progress *flow.Progress
-	// Paged says the list does not start at the first item; Next, when
-	// set, is the address of the page after it.
+	// Paged says the list does not start at the first item, and First is
+	// then the address of the page that does; Next, when set, is the
+	// address of the page after it. Both keep ?reload=off.
 	Paged bool
+	First string
 	Next  string
 }
 
@@ -488,6 +490,13 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 			return
 		}
 		v := flowStepView{FlowStep: st, Paged: from >= 0}
+		if v.Paged {
+			v.First = "/flow-runs/" + url.PathEscape(run.ID)
+			if reloadOff {
+				v.First += "?reload=off"
+			}
+			v.First += "#step-" + st.StepID
+		}
 		if len(items) > itemPageSize {
 			items = items[:itemPageSize]
 			q := url.Values{"step": {st.StepID}, "after": {strconv.Itoa(items[len(items)-1].Index)}}

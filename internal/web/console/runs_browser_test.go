@@ -340,6 +340,13 @@ func TestBrowserFlowRunPages(t *testing.T) {
 	if n := strings.Count(items(), "Skipped"); n != 100 {
 		t.Errorf("back at the first page: %d items; want 100", n)
 	}
+	// A page opened with its reloading stopped keeps it stopped on the
+	// way back to the first items, as on the way forward.
+	b.open("/flow-runs/" + runID + "?reload=off&step=each&after=99")
+	first := eval[string](b, "the First items link", `[...document.querySelectorAll('a')].find(a => a.textContent.startsWith('First items')).getAttribute('href')`)
+	if !strings.Contains(first, "reload=off") {
+		t.Errorf("First items links %q on a page whose reloading was stopped; want it to keep reload=off", first)
+	}
 	if got := b.text(`//*[@id="flow-run-version"]`); got != "Version 1" {
 		t.Errorf("the run's flow version reads %q; want Version 1", got)
 	}
