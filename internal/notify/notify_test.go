@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -211,5 +212,48 @@ func TestRemovedReceiverGetsNothing(t *testing.T) {
 	snd.URLs = out.URLs
 	if !snd.SendDue(t.Context()) || len(rcv.messages()) != 1 {
 		t.Errorf("with the receiver configured again: received %d; want the message", len(rcv.messages()))
+	}
+}
+
+// A receiver URL may carry credentials (a password in its userinfo, a
+// token in its query); a failed delivery's log line and stored error name
+// the receiver without them.
+func TestFailedDeliveryKeepsReceiverCredentialsOutOfLogs(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	for name, tc := range map[string]struct {
+		url  func(rcv string) string
+		host string
+	}{
+		"receiver answers 500": {url: func(rcv string) string { return rcv }},
+		"receiver unreachable": {url: func(string) string { return downURL }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, out, snd, _, st := setup(t, 500)
+			base, _ := strings.CutSuffix(out.URLs[0], "/hook")
+			u := strings.Replace(tc.url(base), "http://", "http://alerts:pw-s3cret@", 1) + "/hook?token=tok-s3cret"
+			out.URLs, snd.URLs = []string{u}, []string{u}
+			var logs strings.Builder
+			snd.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			if err := out.Enqueue(t.Context(), Message{Type: TypeFlowRunFailed, Message: "m"}); err != nil {
+				t.Fatal(err)
+			}
+			if !snd.SendDue(t.Context()) {
+				t.Fatal("nothing was due")
+			}
+			list, err := st.ListNotifications(t.Context(), 0)
+			if err != nil || len(list) != 1 || list[0].LastError == "" {
+				t.Fatalf("outbox = %+v, %v; want one failed attempt", list, err)
+			}
+			for what, s := range map[string]string{"log": logs.String(), "stored error": list[0].LastError} {
+				if strings.Contains(s, "pw-s3cret") || strings.Contains(s, "tok-s3cret") {
+					t.Errorf("the %s shows the receiver's credentials: %s", what, s)
+				}
+			}
+			if host := strings.TrimPrefix(tc.url(base), "http://"); !strings.Contains(logs.String(), host+"/hook") {
+				t.Errorf("the log does not name the receiver %s/hook: %s", host, logs.String())
+			}
+		})
 	}
 }

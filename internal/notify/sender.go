@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -122,7 +123,7 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 		n.NextAttemptAt = s.now().Add(s.backoff(n.Attempts))
 		s.count("failed")
 		log.WarnContext(ctx, "notification not delivered; retrying later", slog.String("notification", n.ID),
-			slog.String("type", n.Type), slog.String("url", n.URL), slog.Int("attempts", n.Attempts),
+			slog.String("type", n.Type), slog.String("url", receiverForLog(n.URL)), slog.Int("attempts", n.Attempts),
 			slog.Time("next_attempt_at", n.NextAttemptAt), slog.String("error", n.LastError))
 	}
 	if err := s.Store.UpdateNotification(context.WithoutCancel(ctx), n); err != nil {
@@ -147,6 +148,10 @@ func (s *Sender) post(ctx context.Context, n *store.Notification) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = receiverForLog(n.URL)
+		}
 		return fmt.Errorf("post: %w", err)
 	}
 	defer resp.Body.Close()
@@ -155,6 +160,17 @@ func (s *Sender) post(ctx context.Context, n *store.Notification) error {
 		return fmt.Errorf("the receiver answered %s", resp.Status)
 	}
 	return nil
+}
+
+// receiverForLog is a receiver URL as logs and stored errors show it:
+// scheme, host and path, without the userinfo and query that may carry
+// the receiver's credentials.
+func receiverForLog(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "an unparsable URL"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 }
 
 // backoff is the wait after the attempts-th failed attempt.
