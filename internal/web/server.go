@@ -324,7 +324,21 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !s.PublicMetrics && !s.CheckToken(bearer(r)) {
+	if s.PublicMetrics {
+		s.Metrics.ServeHTTP(w, r)
+		return
+	}
+	// Wrong tokens count against the client address as on the API, so
+	// /metrics is no way around the limit on guessing the token.
+	addr, now := s.Limiter.ClientAddr(r), s.now()
+	if ok, wait := s.Limiter.Allow(addr, now); !ok {
+		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
+		s.writeError(w, r, problem.New(problem.RateLimited, "too many wrong API tokens from your address").
+			WithRemedy("wait %s, then try again with the right token", wait.Round(time.Second)))
+		return
+	}
+	if !s.CheckToken(bearer(r)) {
+		s.Limiter.Fail(addr, now)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
 		s.writeError(w, r, problem.New(problem.Unauthenticated, "missing or wrong API token").
 			WithRemedy("scrape /metrics with the API token as a bearer token, or start the server with -public-metrics"))

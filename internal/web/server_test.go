@@ -301,6 +301,36 @@ func TestMetricsRequireTokenUnlessPublic(t *testing.T) {
 	}
 }
 
+// /metrics checks the API token too, so wrong tokens sent to it count
+// against the client address's limit like the API's: without it, it was
+// a way to guess the token with no limit.
+func TestMetricsWrongTokensAreRateLimited(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "m 1") })
+	ts, _ := newTestServer(t, &Server{Metrics: metrics})
+	limited := 0
+	for i := range 25 {
+		req, _ := http.NewRequest("GET", ts.URL+"/metrics", nil)
+		req.Header.Set("Authorization", fmt.Sprintf("Bearer wrong-%d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited = i + 1
+			break
+		}
+	}
+	if limited == 0 {
+		t.Fatal("25 wrong tokens in a row at /metrics were all checked; want 429 after 20")
+	}
+	// The same address is refused on the API as well: one limit.
+	resp, _ := do(t, "GET", ts.URL+"/api/v1/connections", testToken, "")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the API answered %d after the wrong tokens at /metrics; want 429", resp.StatusCode)
+	}
+}
+
 func TestHealthz(t *testing.T) {
 	ts, _ := newTestServer(t, &Server{})
 	resp, m := do(t, "GET", ts.URL+"/healthz", "", "")
