@@ -218,3 +218,44 @@ func TestLoginRefusedByTheProvider(t *testing.T) {
 			code, out.String(), errOut.String(), oktaemu.DemoConsoleClientID)
 	}
 }
+
+// TestLoginIgnoresAnotherState: a request to the login's callback with a
+// state this login did not send (another program on the machine, an old
+// tab) is refused and does not end the login, which goes on to sign in
+// with its own.
+func TestLoginIgnoresAnotherState(t *testing.T) {
+	emu, url := startSSOServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	var out, errOut bytes.Buffer
+	strayStatus := make(chan int, 1)
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] },
+		openURL: func(u string) error {
+			go func() {
+				au, err := neturl.Parse(u)
+				if err != nil {
+					strayStatus <- 0
+					return
+				}
+				stray := neturl.Values{"state": {"not-this-login"}, "code": {"stolen"}}
+				resp, err := http.Get(au.Query().Get("redirect_uri") + "?" + stray.Encode())
+				if err != nil {
+					strayStatus <- 0
+					return
+				}
+				resp.Body.Close()
+				strayStatus <- resp.StatusCode
+				loc := emu.SignIn(t, u, "admin@example.com", oktaemu.DemoPassword)
+				if resp, err := http.Get(loc.String()); err == nil {
+					resp.Body.Close()
+				}
+			}()
+			return nil
+		}}
+	code := run(t.Context(), []string{"login"}, e)
+	if got := <-strayStatus; got != http.StatusBadRequest {
+		t.Errorf("the callback answered a request of another state with %d; want 400", got)
+	}
+	if code != exitOK {
+		t.Errorf("login after a request of another state: exit %d\n%s%s; want the login to go on and sign in", code, out.String(), errOut.String())
+	}
+}

@@ -267,10 +267,16 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 			return
 		}
 		q := r.URL.Query()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if q.Get("state") != state {
+			// Not this login's answer (another program on this machine, or
+			// an old tab): refused, and the login goes on waiting for its own.
+			w.WriteHeader(http.StatusBadRequest)
+			_ = loginPage.Execute(w, "This is not the sign-in cardflow login is waiting for: it carries a state that login did not send. Use the URL the terminal shows.")
+			return
+		}
 		var res result
 		switch {
-		case q.Get("state") != state:
-			res.err = errors.New("the browser came back with a state this login did not send; run cardflow login again")
 		case q.Get("error") == "access_denied":
 			// Okta's answer to a person not assigned to the sign-in app.
 			res.err = fmt.Errorf("the identity provider refused the sign-in: %s (access_denied)\nRemedy: ask the identity provider's administrator to assign you (or a group of yours) to cardflow's sign-in app, client ID %s, then run cardflow login again",
@@ -283,7 +289,6 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 		default:
 			res.code = q.Get("code")
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		msg := "You are signed in to cardflow. You can close this tab and go back to the terminal."
 		if res.err != nil {
 			msg = "cardflow login failed: " + res.err.Error()
