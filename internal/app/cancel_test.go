@@ -125,7 +125,7 @@ func TestCanceledRunNotResumed(t *testing.T) {
 	now := time.Now()
 	inputs, _ := json.Marshal(map[string]any{"platform": "ANDROID"})
 	run := &store.FlowRun{ID: "fr_canceled", FlowName: "suspend-active-macs", Source: []byte(suspendActiveFlow), Inputs: inputs,
-		Status: flow.StatusRunning, Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Owner: "dead-server", LeaseUntil: now.Add(-time.Second),
+		Status: flow.StatusRunning, Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Owner: "dead-server", LeaseUntil: now.Add(time.Hour),
 		CreatedAt: now, StartedAt: now, CancelRequestedAt: now}
 	if err := st.CreateFlowRun(ctx, run); err != nil {
 		t.Fatal(err)
@@ -153,6 +153,11 @@ func TestCanceledRunNotResumed(t *testing.T) {
 		if err := st.PutFlowItem(ctx, it); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The dead server's lease lapses only now that all it left is
+	// recorded: the running server may claim the run from here on.
+	if err := st.RenewFlowRunLease(ctx, run.ID, "dead-server", -time.Second, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 	before := h.emu.Stats(t)
 	h.app.Flows.Wake()
