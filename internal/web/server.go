@@ -261,15 +261,26 @@ func describe(p access.Principal) string {
 	return "the caller"
 }
 
+// allowAddr checks the request's client address against the limit on
+// wrong API tokens: a refused address gets a rate_limited problem. It
+// returns the address and the time to count a failure with.
+func (s *Server) allowAddr(r *http.Request) (string, time.Time, error) {
+	addr, now := s.Limiter.ClientAddr(r), s.now()
+	if ok, wait := s.Limiter.Allow(addr, now); !ok {
+		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
+		return addr, now, problem.New(problem.RateLimited, "too many wrong API tokens from your address").
+			WithRemedy("wait %s, then try again with the right token", wait.Round(time.Second))
+	}
+	return addr, now, nil
+}
+
 // authenticate returns the principal of the request's bearer token: the
 // API token (the bootstrap admin) or a live personal API token. Wrong
 // tokens count against the client address's limit.
 func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
-	addr, now := s.Limiter.ClientAddr(r), s.now()
-	if ok, wait := s.Limiter.Allow(addr, now); !ok {
-		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
-		return access.Principal{}, problem.New(problem.RateLimited, "too many wrong API tokens from your address").
-			WithRemedy("wait %s, then try again with the right token", wait.Round(time.Second))
+	addr, now, err := s.allowAddr(r)
+	if err != nil {
+		return access.Principal{}, err
 	}
 	tok := bearer(r)
 	if tok == "" {
@@ -330,11 +341,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	// Wrong tokens count against the client address as on the API, so
 	// /metrics is no way around the limit on guessing the token.
-	addr, now := s.Limiter.ClientAddr(r), s.now()
-	if ok, wait := s.Limiter.Allow(addr, now); !ok {
-		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
-		s.writeError(w, r, problem.New(problem.RateLimited, "too many wrong API tokens from your address").
-			WithRemedy("wait %s, then try again with the right token", wait.Round(time.Second)))
+	addr, now, err := s.allowAddr(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if !s.CheckToken(bearer(r)) {
