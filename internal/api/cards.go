@@ -109,6 +109,9 @@ type RunList struct {
 // AuditList is GET /api/v1/audit, newest first; Events is never null.
 type AuditList struct {
 	Events []AuditEvent `json:"events"`
+	// Next, when the page is full, is the address of the next (older)
+	// page: the same filters with before, the id of the last event.
+	Next string `json:"next,omitempty"`
 }
 
 // AuditEvent is one entry of the audit log (C13).

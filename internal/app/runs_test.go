@@ -204,8 +204,8 @@ func pageAll(t *testing.T, h *harness, path, list, key string) (ids []string, pa
 	return ids, pages
 }
 
-// TestListsPageWithoutLoss: card runs, flow runs and events that share a
-// timestamp (here, on a clock that stands still) are paged by (time, id):
+// TestListsPageWithoutLoss: card runs, flow runs, events and audit events
+// that share a timestamp (here, on a clock that stands still) are paged by (time, id):
 // following next lists each once, and the last page has no next.
 func TestListsPageWithoutLoss(t *testing.T) {
 	t.Parallel()
@@ -219,6 +219,10 @@ func TestListsPageWithoutLoss(t *testing.T) {
 	}
 	if ids, pages := pageAll(t, h, "/api/v1/runs?limit=3&connection="+c.ID, "runs", "id"); len(ids) != 7 || pages != 3 {
 		t.Errorf("paged %d card runs in %d pages; want 7 in 3", len(ids), pages)
+	}
+	// The audit log pages the same way: a full page has next.
+	if ids, pages := pageAll(t, h, "/api/v1/audit?limit=3&action=card.run&connection=Prod", "events", "id"); len(ids) != 7 || pages != 3 {
+		t.Errorf("paged %d card.run audit events in %d pages; want 7 in 3", len(ids), pages)
 	}
 
 	var put putAnswer

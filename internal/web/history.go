@@ -199,6 +199,17 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 			Error: e.Error, OktaRequestID: e.OktaRequestID,
 		})
 	}
+	if last := len(events) - 1; last >= 0 && len(events) == pageLimit(f.Limit) {
+		// Audit event ids only grow, so the last id alone is the cursor.
+		next := url.Values{}
+		for _, k := range []string{"action", "connection", "actor", "limit"} {
+			if v := q.Get(k); v != "" {
+				next.Set(k, v)
+			}
+		}
+		next.Set("before", strconv.FormatInt(events[last].ID, 10))
+		out.Next = r.URL.Path + "?" + next.Encode()
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
