@@ -254,10 +254,10 @@ func printRun(w io.Writer, r *api.Run) {
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID] [--action ACTION] [--actor LOGIN] [--limit N] [--json]")
+	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID|NICKNAME] [--action ACTION] [--actor LOGIN] [--limit N] [--json]")
 	var connection, action, actor string
 	var limit int
-	fs.StringVar(&connection, "connection", "", "only events of this connection id")
+	fs.StringVar(&connection, "connection", "", "only events of this connection (id or nickname)")
 	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
 	fs.StringVar(&actor, "actor", "", "only events of this person (login), their tokens included")
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
