@@ -111,7 +111,10 @@ func (t *Tokens) List(ctx context.Context, p Principal, all bool) ([]*store.APIT
 
 // Revoke deletes the token with id: p's own, or anyone's when p is an
 // admin. Another's token is reported as not found to a non-admin, so
-// token ids cannot be probed.
+// token ids cannot be probed. A personal token that is not an admin's may
+// revoke itself and its owner's tokens of a role at most its own, not a
+// stronger one: a leaked viewer token must not cut off its owner's admin
+// tokens (the owner, signed in, may).
 func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (*store.APIToken, error) {
 	rec, err := t.Store.GetAPIToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.Role.Allows(Admin) && !p.owns(rec)) {
@@ -119,6 +122,11 @@ func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (*store.API
 	}
 	if err != nil {
 		return nil, err
+	}
+	if p.TokenID != "" && rec.ID != p.TokenID && !p.Role.Allows(Role(rec.Role)) {
+		return nil, problem.New(problem.Forbidden, "revoking the token %q needs the %s role, its own; this token has the %s role", rec.Name, rec.Role, p.Role).
+			WithRemedy("revoke it with a token of the %s role, signed in to the console, or as an admin", rec.Role).
+			WithDetail("requiredRole", rec.Role)
 	}
 	if err := t.Store.DeleteAPIToken(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err

@@ -125,6 +125,24 @@ func TestPersonalTokens(t *testing.T) {
 		}
 	})
 
+	t.Run("a weaker token of the same owner", func(t *testing.T) {
+		weak, err := h.app.Tokens.Create(ctx, person("alice@example.com", access.Viewer), "dashboard", "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e apiErr
+		if code, data := h.callWith(weak.Token, "DELETE", "/api/v1/tokens/"+alice.ID, nil, &e); code != http.StatusForbidden ||
+			e.Error.Code != "forbidden" || e.Error.Details["requiredRole"] != "operator" {
+			t.Errorf("alice's viewer token revoking her operator token: status %d; want 403 forbidden with requiredRole operator\n%s", code, data)
+		}
+		if code, _ := h.callWith(alice.Token, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+			t.Errorf("alice's operator token after the refused revocation: status %d; want 200", code)
+		}
+		if code, data := h.callWith(weak.Token, "DELETE", "/api/v1/tokens/"+weak.ID, nil, nil); code != http.StatusNoContent {
+			t.Errorf("a viewer token revoking itself: status %d; want 204\n%s", code, data)
+		}
+	})
+
 	t.Run("revocation", func(t *testing.T) {
 		if code, data := h.callWith(testAPIToken, "DELETE", "/api/v1/tokens/"+bob.ID, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("the admin revoking bob's token: status %d\n%s", code, data)
