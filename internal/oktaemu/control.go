@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -58,79 +57,6 @@ func (l *rateLimiter) allow(w http.ResponseWriter, b bucket, now time.Time) bool
 	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(end.Unix(), 10))
 	return ok
-}
-
-// fault makes the next Count requests matching Method and Path fail with
-// Status.
-type fault struct {
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	Status int    `json:"status"`
-	Count  int    `json:"count"`
-}
-
-type faultTable struct {
-	mu     sync.Mutex
-	faults []*fault
-}
-
-func (t *faultTable) clear() {
-	t.mu.Lock()
-	t.faults = nil
-	t.mu.Unlock()
-}
-
-func (t *faultTable) add(f fault) {
-	t.mu.Lock()
-	t.faults = append(t.faults, &f)
-	t.mu.Unlock()
-}
-
-// take consumes one use of the first fault matching the request, whose
-// route pattern path is pattern and whose literal path is path.
-func (t *faultTable) take(method, pattern, path string) (fault, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for i, f := range t.faults {
-		if f.Method != "" && !strings.EqualFold(f.Method, method) || f.Path != pattern && f.Path != path {
-			continue
-		}
-		f.Count--
-		got := *f
-		if f.Count <= 0 {
-			t.faults = append(t.faults[:i], t.faults[i+1:]...)
-		}
-		return got, true
-	}
-	return fault{}, false
-}
-
-// writeFault answers an injected fault in the style of the endpoint.
-func (o *Org) writeFault(w http.ResponseWriter, r *http.Request, f fault) {
-	if f.Status == http.StatusTooManyRequests {
-		// Okta sends its rate-limit headers with every 429, the OAuth
-		// endpoints' included.
-		h := w.Header()
-		h.Set("X-Rate-Limit-Limit", "0")
-		h.Set("X-Rate-Limit-Remaining", "0")
-		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(o.now().Add(time.Second).Unix(), 10))
-	}
-	if strings.HasPrefix(r.URL.Path, "/oauth2/") {
-		code := "server_error"
-		if f.Status == http.StatusServiceUnavailable {
-			code = "temporarily_unavailable"
-		}
-		writeJSON(w, f.Status, map[string]string{"error": code, "error_description": "The server is unable to handle the request (injected fault)."})
-		return
-	}
-	switch {
-	case f.Status == http.StatusTooManyRequests:
-		writeError(w, f.Status, "E0000047", "API call exceeded rate limit due to too many requests.")
-	case f.Status >= 500:
-		writeError(w, f.Status, "E0000009", "Internal Server Error")
-	default:
-		writeError(w, f.Status, "E0000001", "Api validation failed: injected fault")
-	}
 }
 
 type statTable struct {
@@ -196,7 +122,7 @@ func (o *Org) ctlFaults(w http.ResponseWriter, r *http.Request) {
 		Seed        uint64  `json:"seed"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		ctlError(w, "body must be {\"method\",\"path\",\"status\",\"count\"} or {\"hook\":\"drop\"|\"duplicate\"|\"delay\",\"count\",\"delay\",\"probability\",\"seed\"}")
+		ctlError(w, "body must be {\"method\",\"path\",\"status\",\"count\",\"body\",\"after\",\"headers\",\"resetIn\"} or {\"hook\":\"drop\"|\"duplicate\"|\"delay\",\"count\",\"delay\",\"probability\",\"seed\"}")
 		return
 	}
 	if req.Hook != "" {
@@ -204,8 +130,16 @@ func (o *Org) ctlFaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := req.fault
-	if f.Path == "" || f.Status < 100 || f.Status > 599 {
-		ctlError(w, "path and a status between 100 and 599 are required")
+	if req.Delay != "" {
+		d, err := time.ParseDuration(req.Delay)
+		if err != nil {
+			ctlError(w, "delay must be a Go duration such as \"2s\"")
+			return
+		}
+		f.Delay = d
+	}
+	if msg := f.check(); msg != "" {
+		ctlError(w, msg)
 		return
 	}
 	if f.Count <= 0 {

@@ -128,7 +128,21 @@
 //     route pattern (/api/v1/devices/{deviceId}/lifecycle/suspend) or a
 //     literal path; an empty method matches any. Faults on /oauth2/ answer
 //     an OAuth error body; on the API, 429 answers E0000047 with
-//     rate-limit headers, 5xx E0000009, others E0000001.
+//     rate-limit headers, 5xx E0000009, others E0000001. More options:
+//     "body" picks the kind of answer: "json" (the default above), "html"
+//     (an HTML error page, as a proxy or Okta's edge serves), "empty" (no
+//     body), "truncated" (the body cut in half, with a matching
+//     Content-Length), "cut" (the whole body declared, half sent, then
+//     the connection reset), "reset" (the connection reset, no answer;
+//     no status) or "hang" (no answer until the client gives up; no
+//     status). "after": true serves the request first, so its change is
+//     made (a refresh token rotated, a device suspended), and then
+//     replaces or loses the answer; with "status" 0 the org's own answer
+//     is kept (to be truncated, cut or given other headers). "headers"
+//     {"Name": "value"} sets answer headers, an empty value removes one
+//     (Date included); "resetIn": "-30s" sets X-Rate-Limit-Reset to the
+//     org's clock plus that duration; "delay": "2s" holds the answer that
+//     long (real time) first.
 //   - DELETE /_emulator/faults drops the faults not used up yet, the
 //     event hook faults included.
 //   - GET /_emulator/stats answers {"requests":{"GET /api/v1/devices":3,...}}

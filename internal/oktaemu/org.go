@@ -200,12 +200,17 @@ func (o *Org) wrap(b bucket, h http.HandlerFunc) http.Handler {
 		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/oauth2/") {
 			w.Header().Set("Date", o.now().UTC().Format(http.TimeFormat))
 		}
+		serve := func(w http.ResponseWriter) {
+			if b == bucketNone || o.limiter.allow(w, b, o.now()) {
+				h(w, r)
+			} else {
+				writeError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+			}
+		}
 		if f, ok := o.faults.take(r.Method, pattern, r.URL.Path); ok {
-			o.writeFault(w, r, f)
-		} else if b == bucketNone || o.limiter.allow(w, b, o.now()) {
-			h(w, r)
+			o.serveFault(w, r, f, serve)
 		} else {
-			writeError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+			serve(w)
 		}
 		if o.log.Enabled(r.Context(), slog.LevelDebug) {
 			o.log.LogAttrs(r.Context(), slog.LevelDebug, "request",

@@ -187,6 +187,28 @@ func (s *Server) Fault(t testing.TB, method, path string, status, count int) {
 	s.control(t, "/_emulator/faults", map[string]any{"method": method, "path": path, "status": status, "count": count})
 }
 
+// FaultSpec is a fault of POST /_emulator/faults with every option (see
+// the oktaemu package documentation): Body is json, html, empty,
+// truncated, cut, reset or hang; After serves the request before the fault
+// replaces or loses its answer; Headers set (or, empty, remove) answer
+// headers; ResetIn places X-Rate-Limit-Reset on the org's clock.
+type FaultSpec struct {
+	Method  string            `json:"method,omitempty"`
+	Path    string            `json:"path"`
+	Status  int               `json:"status,omitempty"`
+	Count   int               `json:"count,omitempty"`
+	Body    string            `json:"body,omitempty"`
+	After   bool              `json:"after,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	ResetIn string            `json:"resetIn,omitempty"`
+}
+
+// Inject adds the fault f.
+func (s *Server) Inject(t testing.TB, f FaultSpec) {
+	t.Helper()
+	s.control(t, "/_emulator/faults", f)
+}
+
 // ClearFaults drops the faults not used up yet.
 func (s *Server) ClearFaults(t testing.TB) {
 	t.Helper()
