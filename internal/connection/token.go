@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -295,6 +296,17 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		m.setNeedsReauth(ctx, c.ID, presented, reason, remedy)
 		return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).
 			WithRemedy("%s", remedy).Wrap(oe)
+	case answered && oe.Code == "" && oe.Status >= 500:
+		// An error page that is no OAuth error (a proxy's HTML, a
+		// gateway timeout's empty body) comes from something between
+		// cardflow and the token endpoint, which may have rotated the
+		// refresh token before its answer was lost: as no answer below,
+		// RefreshStartedAt stays set and the window rules apply.
+		m.log.WarnContext(ctx, "token refresh got an error page instead of the org's answer", "connection", c.ID, "status", oe.Status)
+		wait, _ := transientAnswer(oe, err, m.now())
+		return &transientRefresh{wait: wait, err: problem.New(problem.UpstreamError,
+			"the token refresh got %d %s instead of an answer from the org, which may have rotated the refresh token", oe.Status, http.StatusText(oe.Status)).
+			WithRemedy("try again within a few seconds; if the connection then needs reauthorization, reauthorize it").Wrap(err)}
 	case answered || neverSent(err):
 		// A definite answer (or the request never left): this attempt did
 		// not rotate the refresh token, so it may be presented again later.

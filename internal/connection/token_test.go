@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -554,5 +555,52 @@ func TestRefreshInvalidClientPointsToUpdate(t *testing.T) {
 	}
 	if got.Status != store.StatusNeedsReauthorization || got.Remedy != p.Remedy {
 		t.Errorf("status %q remedy %q; want needs_reauthorization with the remedy %q", got.Status, got.Remedy, p.Remedy)
+	}
+}
+
+// TestRefreshGatewayErrorMayHaveRotated: an error page without an OAuth
+// error (a proxy's 502 HTML page, a gateway's empty 504), like a reset or
+// an answer cut short, does not say that the org left the refresh token
+// alone: the org may have rotated it before the answer was lost. The refresh stays marked as started, so the same
+// refresh token is never presented again after the grace window (which
+// Okta would take for reuse and revoke every token of the grant).
+func TestRefreshGatewayErrorMayHaveRotated(t *testing.T) {
+	tests := []struct {
+		body   string
+		status int // 0: the org's own answer, cut short
+	}{
+		{"html", http.StatusBadGateway}, {"empty", http.StatusGatewayTimeout},
+		{"reset", 0}, {"cut", 0}, {"truncated", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			e := newEnv(t)
+			waits := e.sleeps(t)
+			ctx := context.Background()
+			v := e.connect(t, "Prod")
+			e.emu.AdvanceClock(t, time.Hour)
+			// The org rotates the refresh token every time; every answer
+			// is lost behind a gateway error.
+			e.emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/oauth2/v1/token", Status: tt.status,
+				Body: tt.body, After: true, Count: refreshAttempts})
+			_, err := e.m.Token(ctx, v.ID)
+			p := wantProblem(t, err, problem.UpstreamError)
+			if strings.Contains(p.Error(), "<") {
+				t.Errorf("problem %q; want no HTML in it", p.Error())
+			}
+			if len(*waits) != refreshAttempts-1 {
+				t.Errorf("waits %v; want %d retries inside the window", *waits, refreshAttempts-1)
+			}
+			if c := e.conn(t, v.ID); c.RefreshStartedAt.IsZero() {
+				t.Fatalf("RefreshStartedAt cleared after a lost answer; want it kept (the org may have rotated the token)")
+			}
+			e.emu.AdvanceClock(t, time.Minute) // past the grace window
+			posts := e.tokenPosts(t)
+			_, err = e.m.Token(ctx, v.ID)
+			wantProblem(t, err, problem.NeedsReauthorization, "interrupted", "reauthorize the connection to be safe")
+			if n := e.tokenPosts(t) - posts; n != 0 {
+				t.Errorf("token requests %d after the window; want 0 (never present a possibly rotated refresh token)", n)
+			}
+		})
 	}
 }
