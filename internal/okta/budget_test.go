@@ -155,7 +155,7 @@ func TestBudgetWaitHonoursContext(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
-	done(Observation{Known: true, Limit: 10, Remaining: 0, Reset: time.Now().Add(time.Hour)})
+	done(Observation{Known: true, Limit: 10, Remaining: 0, Reset: time.Now().Add(50 * time.Second)})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := b.Wait(ctx, key, nil); !errors.Is(err, context.DeadlineExceeded) {
@@ -172,8 +172,9 @@ func TestBudgetIgnoresUnknownAndStale(t *testing.T) {
 	clk.Go(&wg, func() {
 		for _, o := range []Observation{
 			{}, // no headers
-			{Known: true, Limit: 0, Remaining: 0, Reset: clk.Now().Add(time.Hour)},     // concurrency 429
-			{Known: true, Limit: 50, Remaining: 0, Reset: clk.Now().Add(-time.Second)}, // window already over
+			{Known: true, Limit: 0, Remaining: 0, Reset: clk.Now().Add(time.Hour)},       // concurrency 429
+			{Known: true, Limit: 50, Remaining: 0, Reset: clk.Now().Add(-time.Second)},   // window already over
+			{Known: true, Limit: 50, Remaining: 0, Reset: clk.Now().Add(24 * time.Hour)}, // no window of Okta's is that long
 		} {
 			done, err := b.Wait(context.Background(), key, nil)
 			if err != nil {

@@ -18,6 +18,12 @@ const (
 	// assumedWindow is the window length assumed after a window ends and
 	// before a response tells the new one (Okta's windows are a minute).
 	assumedWindow = time.Minute
+	// maxResetAhead is the farthest ahead a told window end is believed.
+	// Okta's windows last a minute, so a reset further away is a broken
+	// header; believed, it would hold every request of the bucket until
+	// then, and the real answers after it could not correct it (they
+	// would look like late answers of an older window).
+	maxResetAhead = 2 * assumedWindow
 )
 
 // WindowState is one rate budget's count of its current window; Reserve
@@ -92,9 +98,10 @@ func (w *WindowState) Reserve(now time.Time) time.Duration {
 
 // Tells reports whether o, received at now, tells a budget anything: not
 // when the response had no rate-limit headers, was a concurrency 429
-// (limit 0), or came from a window that has already ended.
+// (limit 0), came from a window that has already ended, or names a reset
+// further ahead than any window of Okta's lasts.
 func (o Observation) Tells(now time.Time) bool {
-	return o.Known && o.Limit > 0 && o.Reset.After(now)
+	return o.Known && o.Limit > 0 && o.Reset.After(now) && !o.Reset.After(now.Add(maxResetAhead))
 }
 
 // Told says which window a response counted in, relative to a WindowState's.
