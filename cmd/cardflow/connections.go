@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -270,57 +269,64 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 		return nil
 	}
 	fmt.Fprintf(msgOut, "Waiting up to %s for the authorization to finish...\n", timeout)
+	interrupted := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// stopped says why the wait ended early and how to go on: the
+	// authorization can still be finished in the browser.
+	stopped := func() error {
+		if interrupted.Err() != nil {
+			return fmt.Errorf("stopped waiting; the authorization can still be finished: open the URL above, then run: cardflow connections show %s", id)
+		}
+		return fmt.Errorf("the authorization did not finish within %s; open the URL above, then run: cardflow connections show %s", timeout, id)
+	}
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
 		var raw json.RawMessage
 		err := c.do(ctx, "GET", "/api/v1/connections/"+pathEscape(id), nil, &raw)
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() != nil {
+			return stopped()
+		}
+		if err != nil {
 			return err
 		}
-		if err == nil {
-			var v api.ConnectionDetail
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return err
-			}
-			// A reauthorization ends with a newer sign-in, or a newer failed
-			// connection.authorize event (a connection that was not active
-			// before stays in a status other than active meanwhile).
-			reauth := afterEvent >= 0
-			if v.Status != "pending" && (since.IsZero() || authorizedAt(&v.Connection).After(since) || (!reauth && v.Status != "active")) {
-				if o.json {
-					if err := printJSON(e.stdout, raw); err != nil {
-						return err
-					}
-				} else {
-					printConnection(e.stdout, &v)
-				}
-				if v.Status != "active" {
-					return errReported
-				}
-				return nil
-			}
-			if reauth {
-				ev, err := lastAuthorizeEvent(ctx, c, id)
-				if err != nil && ctx.Err() == nil {
+		var v api.ConnectionDetail
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		// A reauthorization ends with a newer sign-in, or a newer failed
+		// connection.authorize event (a connection that was not active
+		// before stays in a status other than active meanwhile).
+		reauth := afterEvent >= 0
+		if v.Status != "pending" && (since.IsZero() || authorizedAt(&v.Connection).After(since) || (!reauth && v.Status != "active")) {
+			if o.json {
+				if err := printJSON(e.stdout, raw); err != nil {
 					return err
 				}
-				if err == nil && ev.ID > afterEvent && ev.Outcome == "failure" {
-					if v.Status == "active" {
-						return fmt.Errorf("the reauthorization failed: %s (the connection keeps working with its previous authorization)", ev.Error)
-					}
-					return fmt.Errorf("the reauthorization failed: %s (the connection is %s; fix the cause, then run: cardflow connections reauthorize %s)", ev.Error, strings.ReplaceAll(v.Status, "_", " "), id)
+			} else {
+				printConnection(e.stdout, &v)
+			}
+			if v.Status != "active" {
+				return errReported
+			}
+			return nil
+		}
+		if reauth {
+			ev, err := lastAuthorizeEvent(ctx, c, id)
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+			if err == nil && ev.ID > afterEvent && ev.Outcome == "failure" {
+				if v.Status == "active" {
+					return fmt.Errorf("the reauthorization failed: %s (the connection keeps working with its previous authorization)", ev.Error)
 				}
+				return fmt.Errorf("the reauthorization failed: %s (the connection is %s; fix the cause, then run: cardflow connections reauthorize %s)", ev.Error, strings.ReplaceAll(v.Status, "_", " "), id)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("the authorization did not finish within %s; open the URL above, then run: cardflow connections show %s", timeout, id)
-			}
-			return ctx.Err()
+			return stopped()
 		case <-tick.C:
 		}
 	}

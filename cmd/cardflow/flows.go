@@ -432,9 +432,15 @@ func followFlowRun(ctx context.Context, e *env, c *client, id string) (*api.Flow
 	defer p.done()
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
+	// Interrupted (Ctrl-C), the command stops following; the run is the
+	// server's and goes on unless canceled.
+	stopped := fmt.Errorf("stopped waiting; the run %s goes on in the server: follow it with cardflow flows show-run %s, or stop it with cardflow flows cancel %s", id, id, id)
 	for {
 		var run api.FlowRun
 		if err := c.do(ctx, "GET", "/api/v1/flow-runs/"+pathEscape(id)+"?"+url.Values{"items": {"false"}}.Encode(), nil, &run); err != nil {
+			if ctx.Err() != nil {
+				return nil, stopped
+			}
 			return nil, err
 		}
 		if runFinished(&run) {
@@ -443,7 +449,7 @@ func followFlowRun(ctx context.Context, e *env, c *client, id string) (*api.Flow
 		p.update(&run)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("stopped waiting; the run %s goes on in the server (cardflow flows show-run %s)", id, id)
+			return nil, stopped
 		case <-tick.C:
 		}
 	}
