@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/api"
@@ -50,7 +51,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allow
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return problem.New(problem.InvalidInput, "request body must be JSON (Content-Type: application/json), not %q", ct)
+			return problem.New(problem.InvalidInput, "request body must be JSON (Content-Type: application/json), not %q", ct).
+				WithRemedy("send the body as JSON with the header Content-Type: application/json")
 		}
 	}
 	body := http.MaxBytesReader(w, r.Body, s.maxBody())
@@ -61,12 +63,12 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allow
 			if allowEmpty {
 				return nil
 			}
-			return problem.New(problem.InvalidInput, "request body is empty; send a JSON object")
+			return problem.New(problem.InvalidInput, "request body is empty").WithRemedy("send a JSON object")
 		}
-		return decodeProblem(err, s.maxBody())
+		return decodeProblem(err, s.maxBody(), v)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return problem.New(problem.InvalidInput, "request body must hold exactly one JSON value")
+		return problem.New(problem.InvalidInput, "request body must hold exactly one JSON value").WithRemedy("send one JSON object, with nothing after it")
 	}
 	return nil
 }
@@ -78,31 +80,68 @@ func (s *Server) maxBody() int64 {
 	return defaultMaxBody
 }
 
-// decodeProblem explains a JSON decoding error, naming the field when the
-// decoder knows it.
-func decodeProblem(err error, limit int64) *problem.Error {
+// decodeProblem explains a JSON decoding error into v, naming the field
+// when the decoder knows it, and how to fix it.
+func decodeProblem(err error, limit int64, v any) *problem.Error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var big *http.MaxBytesError
 	switch {
 	case errors.As(err, &big):
-		return problem.New(problem.InvalidInput, "request body is larger than %d bytes", limit).Wrap(big)
+		return problem.New(problem.InvalidInput, "request body is larger than %d bytes", limit).
+			WithRemedy("send a smaller body").Wrap(big)
 	case errors.As(err, &syn):
-		return problem.New(problem.InvalidInput, "request body is not valid JSON (at byte %d)", syn.Offset)
+		return problem.New(problem.InvalidInput, "request body is not valid JSON (at byte %d)", syn.Offset).
+			WithRemedy("fix the JSON at that byte")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return problem.New(problem.InvalidInput, "request body must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+			want := jsonKind(typ.Type.Kind().String())
+			return problem.New(problem.InvalidInput, "request body must be a JSON %s, not %s", want, typ.Value).
+				WithRemedy("send %s", want)
 		}
-		return problem.New(problem.InvalidInput, "field %q must be %s, not %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value).
-			WithDetail("field", typ.Field)
+		want := jsonKind(typ.Type.Kind().String())
+		return problem.New(problem.InvalidInput, "field %q must be %s, not %s", typ.Field, want, typ.Value).
+			WithRemedy("send %s as %s", typ.Field, want).WithDetail("field", typ.Field)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return problem.New(problem.InvalidInput, "request body is truncated JSON")
+		return problem.New(problem.InvalidInput, "request body is truncated JSON").WithRemedy("send the whole JSON object")
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
-		return problem.New(problem.InvalidInput, "unknown field %q", name).WithDetail("field", name)
+		p := problem.New(problem.InvalidInput, "unknown field %q", name).WithDetail("field", name)
+		if fields := jsonFields(v); len(fields) > 0 {
+			return p.WithRemedy("remove it or fix its spelling; the fields are %s", strings.Join(fields, ", "))
+		}
+		return p.WithRemedy("remove it or fix its spelling")
 	}
-	return problem.New(problem.InvalidInput, "request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))
+	return problem.New(problem.InvalidInput, "request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: ")).
+		WithRemedy("send a JSON object")
+}
+
+// jsonFields names the JSON fields of the struct v points to, in order;
+// nil for anything else.
+func jsonFields(v any) []string {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 // jsonKind names a Go kind as the JSON type a caller must send.

@@ -229,14 +229,16 @@ func TestDecodeJSON(t *testing.T) {
 		allowEmpty bool
 		wantMsg    string
 		wantField  string
+		wantRemedy string // "" means any remedy, as long as there is one
 	}{
 		{name: "ok", in: `{"name":"a","count":1}`},
-		{name: "unknown field", in: `{"name":"a","colour":"red"}`, wantMsg: `unknown field "colour"`, wantField: "colour"},
+		{name: "unknown field", in: `{"name":"a","colour":"red"}`, wantMsg: `unknown field "colour"`, wantField: "colour",
+			wantRemedy: "remove it or fix its spelling; the fields are name, count, scopes"},
 		{name: "wrong type", in: `{"count":"x"}`, wantMsg: `field "count" must be a number, not string`, wantField: "count"},
 		{name: "syntax", in: `{"name":`, wantMsg: "request body is truncated JSON"},
 		{name: "bad syntax", in: `{"name" 1}`, wantMsg: "request body is not valid JSON (at byte 9)"},
 		{name: "trailing data", in: `{"name":"a"} {}`, wantMsg: "request body must hold exactly one JSON value"},
-		{name: "empty", in: ``, wantMsg: "request body is empty; send a JSON object"},
+		{name: "empty", in: ``, wantMsg: "request body is empty"},
 		{name: "empty allowed", in: ``, allowEmpty: true},
 		{name: "not json content type", ct: "text/plain", in: `{}`, wantMsg: `request body must be JSON (Content-Type: application/json), not "text/plain"`},
 		{name: "too large", in: `{"name":"` + strings.Repeat("a", 200) + `"}`, wantMsg: "request body is larger than 100 bytes"},
@@ -265,6 +267,10 @@ func TestDecodeJSON(t *testing.T) {
 			}
 			if got, _ := p.Details["field"].(string); got != tt.wantField {
 				t.Errorf("got field %q; want %q", got, tt.wantField)
+			}
+			// Every error says how to fix it.
+			if p.Remedy == "" || tt.wantRemedy != "" && p.Remedy != tt.wantRemedy {
+				t.Errorf("got remedy %q; want %q (or any, when that is empty)", p.Remedy, tt.wantRemedy)
 			}
 		})
 	}
