@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 
 	if a.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return nil, listenError(cfg.Listen, err)
 	}
 	a.url = publicURLFor(a.listener.Addr())
 	publicURL := cfg.PublicURL

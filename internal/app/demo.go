@@ -128,10 +128,6 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 	}
 	a, err := New(ctx, cfg)
 	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) && oe.Op == "listen" {
-			return fmt.Errorf("%w (another server may be using it; try -listen 127.0.0.1:0)", err)
-		}
 		return err
 	}
 	if prevAddr != "" {
