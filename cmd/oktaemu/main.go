@@ -22,8 +22,18 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
+// usageError is a mistake on the command line (exit code 2, as cardflow's).
+type usageError struct{ error }
+
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "oktaemu:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "oktaemu:", err)
 		os.Exit(1)
 	}
@@ -31,19 +41,30 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("oktaemu", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: oktaemu [-listen 127.0.0.1:9090] [-devices 50] [-rate-limit-per-minute 0] [-fixture FILE] [-v]\n\n"+
+			"Serves an emulated Okta org: the demo org (SSWS token demo-api-token, password\n"+
+			"Demo-Passw0rd!) or the org of a JSON fixture. Its /_emulator/ control endpoints move\n"+
+			"its clock, inject faults and enroll devices (README.md: \"oktaemu, the emulated org\").\n"+
+			"State lives in memory.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	listen := fs.String("listen", "127.0.0.1:9090", "address to listen on (port 0 picks a free port)")
 	devices := fs.Int("devices", 50, "number of generated demo devices")
 	rate := fs.Int("rate-limit-per-minute", 0, "requests per minute per API bucket (0 = unlimited)")
 	fixture := fs.String("fixture", "", "JSON fixture to load in place of the demo org")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return usageError{fmt.Errorf("unexpected arguments: %v (every option is a flag, such as -listen ADDR)", fs.Args())}
 	}
 	if *devices < 0 {
-		return errors.New("-devices must not be negative")
+		return usageError{errors.New("-devices must not be negative")}
 	}
 	cfg := oktaemu.Config{Devices: *devices, RateLimitPerMinute: *rate}
 	if *devices == 0 {
@@ -64,7 +85,10 @@ func run(args []string) error {
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return err
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w: another process has the port; stop it, or choose another address with -listen (127.0.0.1:0 picks a free port)", err)
+		}
+		return fmt.Errorf("%w; -listen wants HOST:PORT, e.g. 127.0.0.1:9090", err)
 	}
 	srv := &http.Server{Handler: oktaemu.New(cfg), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -81,20 +83,40 @@ func TestStartLine(t *testing.T) {
 }
 
 func TestBadArguments(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
 	tests := []struct {
-		name string
-		args []string
-		want string
+		name     string
+		args     []string
+		wantCode int
+		want     string
 	}{
-		{"missing fixture", []string{"-fixture", filepath.Join(t.TempDir(), "none.json")}, "fixture"},
-		{"negative devices", []string{"-devices", "-1"}, "-devices"},
-		{"bad listen", []string{"-listen", "256.0.0.1:x"}, "listen"},
+		{"help", []string{"-h"}, 0, "Usage: oktaemu [-listen 127.0.0.1:9090]"},
+		{"unknown flag", []string{"-port", "9090"}, 2, "flag provided but not defined: -port"},
+		{"argument", []string{"9090"}, 2, "every option is a flag"},
+		{"missing fixture", []string{"-fixture", filepath.Join(t.TempDir(), "none.json")}, 1, "fixture"},
+		{"negative devices", []string{"-devices", "-1"}, 2, "-devices"},
+		{"bad listen", []string{"-listen", "256.0.0.1:x"}, 1, "-listen wants HOST:PORT"},
+		{"port in use", []string{"-listen", taken.Addr().String()}, 1, "another process has the port; stop it, or choose another address with -listen"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := command(tc.args...).CombinedOutput()
-			if err == nil || !strings.Contains(string(out), tc.want) {
-				t.Errorf("oktaemu %v: %v\n%s\nwant a failure mentioning %q", tc.args, err, out, tc.want)
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantCode || !strings.Contains(string(out), tc.want) {
+				t.Errorf("oktaemu %v: exit %d\n%s\nwant exit %d and %q", tc.args, code, out, tc.wantCode, tc.want)
+			}
+			if tc.wantCode == 0 && strings.Contains(string(out), "oktaemu: flag") {
+				t.Errorf("oktaemu %v reports help as an error:\n%s", tc.args, out)
 			}
 		})
 	}
