@@ -239,10 +239,26 @@ steps:
 			t.Fatalf("flow run: %d %s", code, data)
 		}
 	}
-	for _, path := range []string{"/api/v1/flows/" + put.Flow.ID + "/runs?limit=2", "/api/v1/flow-runs?limit=2&flow=" + put.Flow.ID} {
+	for _, path := range []string{"/api/v1/flows/" + put.Flow.ID + "/runs?limit=2", "/api/v1/flow-runs?limit=2&flow=" + put.Flow.ID,
+		"/api/v1/flow-runs?limit=2&flow=find"} { // ?flow= takes the name too, as the flow's own routes do
 		if ids, pages := pageAll(t, h, path, "runs", "id"); len(ids) != 5 || pages != 3 {
 			t.Errorf("%s: paged %d flow runs in %d pages; want 5 in 3", path, len(ids), pages)
 		}
+	}
+	// A flow that does not exist is not a filter that matches nothing; a
+	// filter on a flow's own runs is not taken (the path names the flow).
+	if code, data := h.call("GET", "/api/v1/flow-runs?flow=finder", nil, nil); code != http.StatusNotFound {
+		t.Errorf("?flow= of no flow: %d %s; want 404", code, data)
+	}
+	if code, data := h.call("GET", "/api/v1/flows/find/runs?flow=other", nil, nil); code != http.StatusBadRequest || !strings.Contains(string(data), `unknown query parameter \"flow\"`) {
+		t.Errorf("?flow= on a flow's runs: %d %s; want 400 unknown query parameter", code, data)
+	}
+	// A deleted flow's runs stay readable by its id.
+	if code, data := h.call("DELETE", "/api/v1/flows/find", nil, nil); code/100 != 2 {
+		t.Fatalf("delete the flow: %d %s", code, data)
+	}
+	if ids, _ := pageAll(t, h, "/api/v1/flow-runs?flow="+put.Flow.ID, "runs", "id"); len(ids) != 5 {
+		t.Errorf("the deleted flow's runs by its id: %d; want 5", len(ids))
 	}
 
 	var evs []*store.Event

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -368,7 +369,6 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f.FlowID = q.Get("flow")
 	if id := r.PathValue("id"); id != "" {
 		fl, _, err := s.Flows.Get(r.Context(), id)
 		if err != nil {
@@ -376,6 +376,9 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.FlowID = fl.ID
+	} else if f.FlowID, err = s.flowFilter(r, q.Get("flow")); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	runs, err := s.Flows.ListRuns(r.Context(), f)
 	if err != nil {
@@ -391,6 +394,28 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// flowFilter turns a ?flow= value into a flow id, as connectionFilter does
+// for connections: a stored flow's name or id resolves to its id; an id of
+// a deleted flow stays as it is (its runs stay readable); anything else is
+// not_found rather than a filter that silently matches nothing.
+func (s *Server) flowFilter(r *http.Request, v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	fl, _, err := s.Flows.Get(r.Context(), v)
+	if err == nil {
+		return fl.ID, nil
+	}
+	if problem.CodeOf(err) == problem.NotFound && flowIDShape.MatchString(v) {
+		return strings.ToLower(v), nil
+	}
+	return "", err
+}
+
+// flowIDShape is the form of a stored flow's id (flow names may not have
+// it).
+var flowIDShape = regexp.MustCompile(`^[0-9A-Fa-f]{32}$`)
 
 // cancelFlowRun asks a flow run to stop: 200 with the run when it ended
 // canceled at once (it was queued, or was canceled before), 202 when the
