@@ -129,7 +129,8 @@
 //     literal path; an empty method matches any. Faults on /oauth2/ answer
 //     an OAuth error body; on the API, 429 answers E0000047 with
 //     rate-limit headers, 5xx E0000009, others E0000001. More options:
-//     "body" picks the kind of answer: "json" (the default above), "html"
+//     "skip": N lets N matching requests through first (a fault on the
+//     second page of a listing). "body" picks the kind of answer: "json" (the default above), "html"
 //     (an HTML error page, as a proxy or Okta's edge serves), "empty" (no
 //     body), "truncated" (the body cut in half, with a matching
 //     Content-Length), "cut" (the whole body declared, half sent, then

@@ -42,6 +42,9 @@ type fault struct {
 	// Status is the answer's status; 0 (with After) keeps the org's own.
 	Status int `json:"status"`
 	Count  int `json:"count"`
+	// Skip lets this many matching requests through before the fault
+	// applies (the second page of a search, say).
+	Skip int `json:"skip"`
 	// Body is the kind of answer: one of the fault* constants; "" is
 	// faultJSON.
 	Body string `json:"body"`
@@ -78,6 +81,8 @@ func (f *fault) check() string {
 		return "status must be between 100 and 599"
 	case f.Delay < 0:
 		return "delay must not be negative"
+	case f.Skip < 0:
+		return "skip must not be negative"
 	}
 	if f.ResetIn != "" {
 		if _, err := time.ParseDuration(f.ResetIn); err != nil {
@@ -117,6 +122,10 @@ func (t *faultTable) take(method, pattern, path string) (fault, bool) {
 	for i, f := range t.faults {
 		if f.Method != "" && !strings.EqualFold(f.Method, method) || f.Path != pattern && f.Path != path {
 			continue
+		}
+		if f.Skip > 0 {
+			f.Skip--
+			return fault{}, false
 		}
 		f.Count--
 		got := *f

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,4 +169,17 @@ func emuDeviceStatus(t *testing.T, s *emutest.Server, id string) string {
 		t.Fatalf("read device %s: %d %s", id, r.status, r.body)
 	}
 	return d.Status
+}
+
+// TestFaultSkip lets the first matching requests through.
+func TestFaultSkip(t *testing.T) {
+	s := emutest.Start(t, oktaemu.Config{Devices: 3})
+	s.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/devices", Status: 503, Skip: 2})
+	var got []int
+	for range 4 {
+		got = append(got, emuCall(t, s, "GET", "/api/v1/devices", sswsAdmin, "").status)
+	}
+	if want := []int{200, 200, 503, 200}; !slices.Equal(got, want) {
+		t.Errorf("statuses %v; want %v", got, want)
+	}
 }

@@ -188,7 +188,8 @@ func (s *Server) Fault(t testing.TB, method, path string, status, count int) {
 }
 
 // FaultSpec is a fault of POST /_emulator/faults with every option (see
-// the oktaemu package documentation): Body is json, html, empty,
+// the oktaemu package documentation): Skip lets that many matching
+// requests through first; Body is json, html, empty,
 // truncated, cut, reset or hang; After serves the request before the fault
 // replaces or loses its answer; Headers set (or, empty, remove) answer
 // headers; ResetIn places X-Rate-Limit-Reset on the org's clock.
@@ -197,6 +198,7 @@ type FaultSpec struct {
 	Path    string            `json:"path"`
 	Status  int               `json:"status,omitempty"`
 	Count   int               `json:"count,omitempty"`
+	Skip    int               `json:"skip,omitempty"`
 	Body    string            `json:"body,omitempty"`
 	After   bool              `json:"after,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
