@@ -124,6 +124,12 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	if errors.As(err, &ae) {
 		return apiProblem(ae, iv).WithDetail("oktaRequestId", ae.RequestID).WithDetail("oktaErrorCode", ae.Code).Wrap(err)
 	}
+	var de *okta.DecodeError
+	if errors.As(err, &de) {
+		return problem.New(problem.UpstreamError, "could not read Okta's answer: %s", de.Reason()).
+			WithRemedy("run the card again; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it) and quote Okta's request id %s to Okta support", orDefault(de.RequestID, "", "(none)")).
+			WithDetail("oktaRequestId", de.RequestID).Wrap(err)
+	}
 	var tl *okta.ResponseTooLargeError
 	if errors.As(err, &tl) {
 		return problem.New(problem.UpstreamError, "Okta's answer was larger than %d bytes; cardflow does not read it", tl.Limit).Wrap(err)

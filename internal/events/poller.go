@@ -250,7 +250,11 @@ func pollProblem(err error) (message, remedy string) {
 			fmt.Sprintf("grant %s to the org's app (Okta API Scopes tab) and reauthorize the connection (a service connection: test it), or use delivery: hook", se.Scope)
 	}
 	var ae *okta.APIError
+	var de *okta.DecodeError
 	switch {
+	case errors.As(err, &de):
+		return "could not read Okta's answer to the System Log request: " + de.Reason(),
+			"nothing to do if it passes: " + waits + "; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
 	case errors.As(err, &ae) && okta.IsForbidden(ae):
 		return "the connection's Okta account or app may not read the System Log (" + ae.Summary + ")",
 			"reauthorize the connection with an administrator who may read the System Log (a super, org or read-only administrator), or give the API Services app such a role"

@@ -3,10 +3,12 @@ package okta
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -317,7 +319,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, done fun
 		if cl.stream != nil && !isTransient(err) {
 			// The body arrived but is not what the API promises: a
 			// decoding error, not worth a retry.
-			return nil, &decodeError{err: err}
+			return nil, &DecodeError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), RequestID: res.requestID, Err: err}
 		}
 		return nil, fmt.Errorf("okta: %s %s: reading response: %w", cl.method, cl.url.Path, err)
 	}
@@ -353,11 +355,41 @@ func isTransient(err error) bool {
 	return errors.As(err, &te)
 }
 
-// decodeError is a 2xx body that does not decode; it is never retried.
-type decodeError struct{ err error }
+// DecodeError is a 2xx answer whose body is not what the API promises
+// (an HTML page, an empty body, JSON cut short or of another shape); it
+// is never retried. Err is the decoder's error; Reason says it without
+// quoting the body.
+type DecodeError struct {
+	Status      int
+	ContentType string
+	RequestID   string
+	Err         error
+}
 
-func (e *decodeError) Error() string { return "okta: decoding response: " + e.err.Error() }
-func (e *decodeError) Unwrap() error { return e.err }
+func (e *DecodeError) Error() string { return "okta: decoding response: " + e.Err.Error() }
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Reason says in public words what is wrong with the answer, without any
+// of its content.
+func (e *DecodeError) Reason() string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	mt, _, _ := mime.ParseMediaType(e.ContentType)
+	what := "a body that is not the JSON the API promises"
+	switch {
+	case errors.Is(e.Err, io.EOF):
+		what = "an empty body"
+	case mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json"):
+		what = mt + " instead of JSON"
+	case errors.Is(e.Err, io.ErrUnexpectedEOF):
+		what = "JSON that breaks off midway"
+	case errors.As(e.Err, &se):
+		what = fmt.Sprintf("invalid JSON (at byte %d)", se.Offset)
+	case errors.As(e.Err, &te):
+		what = "JSON of an unexpected shape"
+	}
+	return fmt.Sprintf("Okta answered %d with %s", e.Status, what)
+}
 
 // limitedReader reads at most n bytes and records whether the body had
 // more; read errors from the network are marked transient.

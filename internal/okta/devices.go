@@ -200,10 +200,19 @@ func decodeArray(r io.Reader, each func(*json.Decoder) error) error {
 	}
 	for dec.More() {
 		if err := each(dec); err != nil {
-			return err
+			return unexpectedEOF(err)
 		}
 	}
 	_, err = dec.Token()
+	return unexpectedEOF(err)
+}
+
+// unexpectedEOF turns the end of a body that has begun into
+// io.ErrUnexpectedEOF: the body broke off, it was not empty.
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
 	return err
 }
 

@@ -1,0 +1,97 @@
+package card
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// TestCardsOnFaultyAnswers: whatever Okta (or what stands in front of it)
+// answers, a card ends with a clear code and message, never with raw HTML
+// or a claim it did not check, and with truthful output.
+func TestCardsOnFaultyAnswers(t *testing.T) {
+	const (
+		device  = "/api/v1/devices/{deviceId}"
+		devices = "/api/v1/devices"
+		suspend = "/api/v1/devices/{deviceId}/lifecycle/suspend"
+	)
+	tests := []struct {
+		name       string
+		card       string
+		status     string // the device's status before
+		input      map[string]any
+		fault      emutest.FaultSpec
+		wantCode   problem.Code // "": the run succeeds
+		wantText   []string
+		wantStatus string // the device's status after ("" : not checked)
+		wantOut    map[string]any
+	}{
+		{name: "read-device: HTML error pages beyond the retries", card: "read-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "GET", Path: device, Status: 502, Body: "html", Count: 10},
+			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 502: Bad Gateway"}},
+		{name: "read-device: empty 500s beyond the retries", card: "read-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "GET", Path: device, Status: 500, Body: "empty", Count: 10},
+			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 500"}},
+		{name: "read-device: a 200 whose JSON is cut short", card: "read-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "GET", Path: device, After: true, Body: "truncated"},
+			wantCode: problem.UpstreamError, wantText: []string{"could not read Okta's answer: Okta answered 200 with JSON that breaks off midway"}},
+		{name: "read-device: a 200 HTML page", card: "read-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "GET", Path: device, Status: 200, Body: "html"},
+			wantCode: problem.UpstreamError, wantText: []string{"could not read Okta's answer: Okta answered 200 with text/html instead of JSON"}},
+		{name: "read-device: a 200 without body", card: "read-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "GET", Path: device, Status: 200, Body: "empty"},
+			wantCode: problem.UpstreamError, wantText: []string{"could not read Okta's answer: Okta answered 200 with an empty body"}},
+		{name: "read-device: connection reset once", card: "read-device", status: okta.StatusActive,
+			fault: emutest.FaultSpec{Method: "GET", Path: device, Body: "reset"}},
+		{name: "search-devices: second page answered 503", card: "search-devices", input: map[string]any{"resultSet": "all"},
+			fault:   emutest.FaultSpec{Method: "GET", Path: devices, Status: 503, Skip: 1},
+			wantOut: map[string]any{"count": 250}},
+		{name: "search-devices: second page cut off", card: "search-devices", input: map[string]any{"resultSet": "all"},
+			fault:   emutest.FaultSpec{Method: "GET", Path: devices, After: true, Body: "cut", Skip: 1},
+			wantOut: map[string]any{"count": 250}},
+		{name: "suspend-device: the answer lost behind a 502", card: "suspend-device", status: okta.StatusActive,
+			fault:      emutest.FaultSpec{Method: "POST", Path: suspend, Status: 502, Body: "html", After: true},
+			wantStatus: okta.StatusSuspended, wantOut: map[string]any{"changed": true, "status": okta.StatusSuspended}},
+		{name: "suspend-device: the connection reset after the change", card: "suspend-device", status: okta.StatusActive,
+			fault:      emutest.FaultSpec{Method: "POST", Path: suspend, Body: "reset", After: true},
+			wantStatus: okta.StatusSuspended, wantOut: map[string]any{"changed": true, "status": okta.StatusSuspended}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, oktaemu.Config{Devices: 250})
+			in := map[string]any{}
+			id := ""
+			if tt.status != "" {
+				id = e.device(tt.status)
+				in["deviceId"] = id
+			}
+			for k, v := range tt.input {
+				in[k] = v
+			}
+			e.srv.Inject(t, tt.fault)
+			res := e.run("okta-devices/"+tt.card, "Prod", in)
+			if tt.wantCode != "" {
+				wantProblem(t, res, tt.wantCode, tt.wantText...)
+				if msg := res.Error.Error(); strings.ContainsAny(msg, "<>") || strings.Contains(msg, "could not reach") {
+					t.Errorf("error %q; want no HTML and no claim that Okta was unreachable", msg)
+				}
+			} else if res.Status != StatusSucceeded {
+				t.Fatalf("run failed: %v", res.Error)
+			}
+			for k, want := range tt.wantOut {
+				if got := res.Output[k]; got != want {
+					t.Errorf("output %s = %v; want %v", k, got, want)
+				}
+			}
+			if tt.wantStatus != "" {
+				if got := e.status(id); got != tt.wantStatus {
+					t.Errorf("device is %s; want %s", got, tt.wantStatus)
+				}
+			}
+		})
+	}
+}
