@@ -189,7 +189,18 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 }
 
 func printRunResult(w io.Writer, r *api.Run) {
+	printRunHeadline(w, r)
+	printRunOutcome(w, r)
+}
+
+// printRunHeadline is a card run's first line: id, status, card,
+// connection and duration.
+func printRunHeadline(w io.Writer, r *api.Run) {
 	fmt.Fprintf(w, "Run %s %s (%s on %s, %s)\n", r.ID, r.Status, r.Card, runConnection(r), runDuration(r))
+}
+
+// printRunOutcome prints a card run's error and output.
+func printRunOutcome(w io.Writer, r *api.Run) {
 	if r.Error != nil {
 		fmt.Fprintf(w, "Error: %s\n", (&apiError{Body: *r.Error}).Error())
 	}
@@ -233,8 +244,10 @@ func cmdRunsShow(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, "/api/v1/runs/"+pathEscape(id), printRun)
 }
 
-// printRun shows a stored card run with its input.
+// printRun shows a stored card run with its input: the headline first,
+// as after cardflow run, then who ran it and with what, then its outcome.
 func printRun(w io.Writer, r *api.Run) {
+	printRunHeadline(w, r)
 	fmt.Fprintf(w, "Started:  %s\nBy:       %s\nActing as: %s\n", when(r.StartedAt), actorText(r.Actor), orDash(r.ActingAs))
 	if len(r.OktaRequestIDs) > 0 {
 		fmt.Fprintf(w, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
@@ -250,7 +263,7 @@ func printRun(w io.Writer, r *api.Run) {
 		fmt.Fprintln(w, "Input:")
 		_ = printJSON(w, r.Input)
 	}
-	printRunResult(w, r)
+	printRunOutcome(w, r)
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
