@@ -18,6 +18,11 @@ import (
 // DefaultPollInterval is how often a connection's System Log is polled.
 const DefaultPollInterval = 30 * time.Second
 
+// LogRetention is how long Okta keeps System Log events. Okta answers
+// 400 to a since over 180 days back, and returns nothing older than this
+// anyway.
+const LogRetention = 90 * 24 * time.Hour
+
 // DefaultPollAlertAfter is how long a connection's polls fail before
 // events.poll_failing is sent.
 const DefaultPollAlertAfter = 15 * time.Minute
@@ -114,7 +119,7 @@ type PollResult struct {
 }
 
 // Poll reads a connection's System Log from its stored cursor (or, on the
-// first poll, from since) until a page comes back empty or MaxPages were
+// first poll, from since, or from LogRetention ago if that is later) until a page comes back empty or MaxPages were
 // read, storing each page's events before its cursor. Only the server
 // holding the connection's poll lease polls; others get Polled false.
 // How the poll fared is stored as the source's Poll status (see Outbox).
@@ -149,6 +154,12 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		return res, err
 	}
 	next := src.PollNext
+	if floor := p.now().Add(-LogRetention); next == "" && since.Before(floor) {
+		// The first poll comes long after the flows were enabled (their
+		// polls failed until now): the events of before are gone at Okta,
+		// and asking for them would fail every poll from 180 days on.
+		since = floor
+	}
 	limit, maxPages := p.PageSize, p.MaxPages
 	if limit <= 0 {
 		limit = 1000
