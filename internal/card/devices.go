@@ -313,6 +313,9 @@ func runLifecycle(ctx context.Context, iv *invocation) (map[string]any, error) {
 				}
 				continue
 			}
+			if err != nil && okta.Unsure(err) && ctx.Err() == nil {
+				return unsureLifecycle(ctx, iv, ds, tr, err)
+			}
 			if err != nil {
 				return nil, raced(err, ds.id, tr)
 			}
@@ -409,6 +412,9 @@ func deleteDevice(ctx context.Context, iv *invocation) (map[string]any, error) {
 			}
 			continue
 		}
+		if err != nil && okta.Unsure(err) && ctx.Err() == nil {
+			return unsureDelete(ctx, iv, ds, deactivated, err)
+		}
 		if err != nil {
 			var ae *okta.APIError
 			if errors.As(err, &ae) && ae.Status == 400 {
@@ -420,6 +426,55 @@ func deleteDevice(ctx context.Context, iv *invocation) (map[string]any, error) {
 		}
 		return map[string]any{"deviceId": ds.id, "deleted": true, "deactivated": deactivated, "basis": ds.basis}, nil
 	}
+}
+
+// unsureLifecycle settles a lifecycle call that failed without a sure
+// answer after its retries (5xx, or answers lost): Okta may have made the
+// change all the same. Reading the device tells.
+func unsureLifecycle(ctx context.Context, iv *invocation, ds deviceState, tr transition, err error) (map[string]any, error) {
+	d, rerr := iv.client.GetDevice(ctx, ds.id)
+	if rerr != nil {
+		return nil, err
+	}
+	if d.Status == tr.to {
+		return map[string]any{"deviceId": ds.id, "status": tr.to, "changed": true, "basis": ds.basis,
+			"note": "Okta's answer was lost; reading the device found it " + tr.to}, nil
+	}
+	return nil, notDone(err, fmt.Sprintf("%s device %s", tr.action, ds.id), ds.id, d.Status, strings.TrimSuffix(tr.action, "e")+"ed")
+}
+
+// notDone is the problem of a change whose answer was a 5xx or lost and
+// that, as a read of the device shows, did not happen; done is the past
+// participle of the change ("deleted", "suspended").
+func notDone(err error, what, id, status, done string) *problem.Error {
+	how := "Okta's answer to " + what + " was lost"
+	var ae *okta.APIError
+	if errors.As(err, &ae) {
+		how = fmt.Sprintf("Okta answered %d to %s", ae.Status, what)
+	}
+	p := problem.New(problem.UpstreamError, "%s; the device is still %s, so it was not %s", how, status, done).
+		WithRemedy("run the card again; check the org's status if it keeps happening").WithDetail("deviceId", id).WithDetail("status", status)
+	if ae != nil {
+		p.WithDetail("oktaRequestId", ae.RequestID)
+	}
+	return p.Wrap(err)
+}
+
+// unsureDelete settles a delete whose answer was a 5xx or lost: Okta may
+// have deleted the device all the same. A delete is never sent again
+// blindly; reading the device tells what happened.
+func unsureDelete(ctx context.Context, iv *invocation, ds deviceState, deactivated bool, err error) (map[string]any, error) {
+	d, rerr := iv.client.GetDevice(ctx, ds.id)
+	switch {
+	case okta.IsNotFound(rerr):
+		return map[string]any{"deviceId": ds.id, "deleted": true, "deactivated": deactivated, "basis": ds.basis,
+			"note": "Okta's answer to the delete was lost; reading the device found it deleted"}, nil
+	case rerr != nil:
+		// Whether the delete happened is unknown: the delete's own error
+		// says what went wrong.
+		return nil, err
+	}
+	return nil, notDone(err, "the delete of device "+ds.id, ds.id, d.Status, "deleted")
 }
 
 func planDelete(ctx context.Context, iv *invocation) (*Change, map[string]any, error) {

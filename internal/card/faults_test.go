@@ -29,6 +29,9 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 		wantText   []string
 		wantStatus string // the device's status after ("" : not checked)
 		wantOut    map[string]any
+		wantGone   bool // the device no longer exists
+		// wantDeletes: DELETE requests the org got (0: not checked)
+		wantDeletes int
 	}{
 		{name: "read-device: HTML error pages beyond the retries", card: "read-device", status: okta.StatusActive,
 			fault:    emutest.FaultSpec{Method: "GET", Path: device, Status: 502, Body: "html", Count: 10},
@@ -59,6 +62,25 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 		{name: "suspend-device: the connection reset after the change", card: "suspend-device", status: okta.StatusActive,
 			fault:      emutest.FaultSpec{Method: "POST", Path: suspend, Body: "reset", After: true},
 			wantStatus: okta.StatusSuspended, wantOut: map[string]any{"changed": true, "status": okta.StatusSuspended}},
+		{name: "suspend-device: every answer lost behind a 502", card: "suspend-device", status: okta.StatusActive,
+			fault:      emutest.FaultSpec{Method: "POST", Path: suspend, Status: 502, Body: "html", After: true, Count: 10},
+			wantStatus: okta.StatusSuspended, wantOut: map[string]any{"changed": true, "status": okta.StatusSuspended}},
+		{name: "suspend-device: 503 on every attempt", card: "suspend-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "POST", Path: suspend, Status: 503, Count: 10},
+			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 503 to suspend device", "the device is still ACTIVE, so it was not suspended"},
+			wantStatus: okta.StatusActive},
+		// A delete is not sent again blindly; a read tells whether the
+		// first one happened.
+		{name: "delete-device: the answer lost behind a 502", card: "delete-device", status: okta.StatusDeactivated,
+			fault:   emutest.FaultSpec{Method: "DELETE", Path: device, Status: 502, Body: "html", After: true},
+			wantOut: map[string]any{"deleted": true}, wantGone: true, wantDeletes: 1},
+		{name: "delete-device: the connection reset after the delete", card: "delete-device", status: okta.StatusDeactivated,
+			fault:   emutest.FaultSpec{Method: "DELETE", Path: device, Body: "reset", After: true},
+			wantOut: map[string]any{"deleted": true}, wantGone: true, wantDeletes: 1},
+		{name: "delete-device: a 503 before the delete", card: "delete-device", status: okta.StatusDeactivated,
+			fault:    emutest.FaultSpec{Method: "DELETE", Path: device, Status: 503},
+			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 503 to the delete of device", "the device is still DEACTIVATED, so it was not deleted"},
+			wantStatus: okta.StatusDeactivated, wantDeletes: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +107,16 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 			for k, want := range tt.wantOut {
 				if got := res.Output[k]; got != want {
 					t.Errorf("output %s = %v; want %v", k, got, want)
+				}
+			}
+			if tt.wantDeletes > 0 {
+				if got := e.srv.Stats(t)["DELETE "+device]; got != tt.wantDeletes {
+					t.Errorf("DELETE sent %d times; want %d", got, tt.wantDeletes)
+				}
+			}
+			if tt.wantGone {
+				if _, err := e.admin.GetDevice(t.Context(), id); !okta.IsNotFound(err) {
+					t.Errorf("reading the device: %v; want it gone", err)
 				}
 			}
 			if tt.wantStatus != "" {

@@ -135,7 +135,7 @@ var connectors = []Connector{{
 			Description: "Delete a device. Okta deletes only DEACTIVATED devices; set deactivateFirst to deactivate an ACTIVE or SUSPENDED one first.",
 			Inputs: []Input{deviceID, knownStatus, {Name: "deactivateFirst", Type: TypeBool, Default: false,
 				Description: "Deactivate the device first when it is ACTIVE or SUSPENDED."}},
-			Outputs: "deleted, deactivated, basis", run: deleteDevice, plan: planDelete},
+			Outputs: "deleted, deactivated, basis, note", run: deleteDevice, plan: planDelete},
 		customAPIActionCard(),
 		eventCard("device-activated", "Device Activated", "device.lifecycle.activate", "a device is activated"),
 		eventCard("device-deactivated", "Device Deactivated", "device.lifecycle.deactivate", "a device is deactivated"),

@@ -355,6 +355,17 @@ func isTransient(err error) bool {
 	return errors.As(err, &te)
 }
 
+// Unsure reports whether a failed call may still have taken effect at the
+// org: the answer was a 5xx (from Okta or from what stands in front of
+// it) or was lost on the network. A caller that must know reads the
+// resource rather than sending the call again.
+func Unsure(err error) bool {
+	if e, ok := asAPIError(err); ok {
+		return e.Status >= 500
+	}
+	return isTransient(err)
+}
+
 // DecodeError is a 2xx answer whose body is not what the API promises
 // (an HTML page, an empty body, JSON cut short or of another shape); it
 // is never retried. Err is the decoder's error; Reason says it without
