@@ -61,7 +61,8 @@ type NewToken struct {
 func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role, expiresIn time.Duration) (*NewToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return nil, problem.New(problem.InvalidInput, "a token needs a name of 1 to 100 printable characters").WithDetail("field", "name")
+		return nil, problem.New(problem.InvalidInput, "a token needs a name of 1 to 100 printable characters").
+			WithRemedy("name it after where it is used, e.g. \"ci\"").WithDetail("field", "name")
 	}
 	if role == "" {
 		role = p.Role

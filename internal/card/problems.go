@@ -169,7 +169,8 @@ func apiProblem(ae *okta.APIError, iv *invocation) *problem.Error {
 			return problem.New(problem.NotFound, "device %s was not found in the org (%s)", id, ae.Summary).
 				WithRemedy("check the device id; deleted devices are gone for good").WithDetail("deviceId", id)
 		}
-		return problem.New(problem.NotFound, "Okta answered 404: %s", ae.Summary)
+		return problem.New(problem.NotFound, "Okta answered 404: %s", ae.Summary).
+			WithRemedy("check the path and the ids in it")
 	case okta.IsRateLimited(ae):
 		return problem.New(problem.RateLimited, "Okta's rate limit for the org was still exhausted after waiting for its resets").
 			WithRemedy("run it again later, or lower the flow's concurrency")

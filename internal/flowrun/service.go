@@ -305,11 +305,17 @@ func (s *Service) Wake() {
 	}
 }
 
+// flowRunNotFound is the not_found problem of a flow run id.
+func flowRunNotFound(id string) error {
+	return problem.New(problem.NotFound, "no flow run has the id %q", id).
+		WithRemedy("list the flow runs with GET /api/v1/flow-runs (cardflow flows runs NAME)")
+}
+
 // GetRun returns a flow run.
 func (s *Service) GetRun(ctx context.Context, id string) (*store.FlowRun, error) {
 	r, err := s.store.GetFlowRun(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, problem.New(problem.NotFound, "no flow run has the id %q", id)
+		return nil, flowRunNotFound(id)
 	}
 	return r, err
 }
@@ -400,9 +406,10 @@ func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*st
 	run, err := s.store.CancelFlowRun(ctx, id, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, problem.New(problem.NotFound, "no flow run has the id %q", id)
+		return nil, flowRunNotFound(id)
 	case errors.Is(err, store.ErrConflict) && run != nil:
-		return nil, problem.New(problem.Conflict, "flow run %s already ended %s; only a queued or running run can be canceled", id, run.Status)
+		return nil, problem.New(problem.Conflict, "flow run %s already ended %s", id, run.Status).
+			WithRemedy("only a queued or running run can be canceled; to run it again, rerun it")
 	case err != nil:
 		return nil, err
 	}

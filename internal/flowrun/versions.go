@@ -17,7 +17,8 @@ func (s *Service) Versions(ctx context.Context, idOrName string) (*store.Flow, [
 	}
 	vs, err := s.store.ListFlowVersions(ctx, fl.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, problem.New(problem.NotFound, "flow %q was deleted meanwhile", idOrName)
+		return nil, nil, problem.New(problem.NotFound, "flow %q was deleted meanwhile", idOrName).
+			WithRemedy("list the flows with GET /api/v1/flows (cardflow flows list)")
 	}
 	if err != nil {
 		return nil, nil, err

@@ -56,7 +56,8 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !loopbackRedirect(req.RedirectURI) {
-		s.writeError(w, r, problem.New(problem.InvalidInput, "redirectUri must be a loopback address such as http://127.0.0.1:PORT/callback").WithDetail("field", "redirectUri"))
+		s.writeError(w, r, problem.New(problem.InvalidInput, "redirectUri must be a loopback address such as http://127.0.0.1:PORT/callback").
+			WithRemedy("sign in with cardflow login, which listens on a loopback address").WithDetail("field", "redirectUri"))
 		return
 	}
 	id, err := s.SSO.Exchange(r.Context(), req.Code, req.CodeVerifier, req.RedirectURI, req.Nonce)

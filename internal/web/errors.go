@@ -16,7 +16,8 @@ import (
 // error's message names the request id under which the log has its cause.
 func publicError(ctx context.Context, err error) (int, api.Error) {
 	if _, ok := problem.As(err); !ok && errors.Is(err, store.ErrNotFound) {
-		return http.StatusNotFound, api.Error{Code: string(problem.NotFound), Message: "not found"}
+		return http.StatusNotFound, api.Error{Code: string(problem.NotFound), Message: "not found; check the id",
+			Details: map[string]any{"remedy": "check the id"}}
 	}
 	p := problem.Public(err)
 	if p.Code == problem.Internal {

@@ -93,18 +93,20 @@ func (s *Server) readDocument(w http.ResponseWriter, r *http.Request) ([]byte, e
 	switch mt {
 	case "", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain":
 	default:
-		return nil, problem.New(problem.InvalidInput, "send the flow document as YAML (Content-Type: application/yaml) or as JSON {\"source\": ...}, not %q", ct)
+		return nil, problem.New(problem.InvalidInput, "a flow document cannot come as %q", ct).
+			WithRemedy("send it as YAML (Content-Type: application/yaml) or as JSON {\"source\": ...} (Content-Type: application/json)")
 	}
 	src, err := io.ReadAll(http.MaxBytesReader(w, r.Body, flow.MaxDocumentSize))
 	var big *http.MaxBytesError
 	if errors.As(err, &big) {
-		return nil, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize).Wrap(big)
+		return nil, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize).
+			WithRemedy("split the flow into smaller flows").Wrap(big)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if len(strings.TrimSpace(string(src))) == 0 {
-		return nil, problem.New(problem.InvalidInput, "the request has no flow document; send the YAML as the body")
+		return nil, problem.New(problem.InvalidInput, "the request has no flow document").WithRemedy("send the YAML as the body")
 	}
 	return src, nil
 }
@@ -302,10 +304,11 @@ func (s *Server) planDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case strings.TrimSpace(req.Source) == "":
-		s.writeError(w, r, problem.New(problem.InvalidInput, "the request has no flow document; send it as \"source\"").WithDetail("field", "source"))
+		s.writeError(w, r, problem.New(problem.InvalidInput, "the request has no flow document").WithRemedy("send it as \"source\"").WithDetail("field", "source"))
 		return
 	case len(req.Source) > flow.MaxDocumentSize:
-		s.writeError(w, r, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize).WithDetail("field", "source"))
+		s.writeError(w, r, problem.New(problem.InvalidInput, "the flow document is larger than %d bytes", flow.MaxDocumentSize).
+			WithRemedy("split the flow into smaller flows").WithDetail("field", "source"))
 		return
 	}
 	plan, err := s.Flows.PlanDocument(r.Context(), []byte(req.Source), req.Inputs)
@@ -325,7 +328,8 @@ func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
 	wait := false
 	if v := r.URL.Query().Get("wait"); v != "" {
 		if v != "true" && v != "false" {
-			s.writeError(w, r, problem.New(problem.InvalidInput, "wait must be true or false, not %q", v).WithDetail("field", "wait"))
+			s.writeError(w, r, problem.New(problem.InvalidInput, "wait must be true or false, not %q", v).
+				WithRemedy("use wait=true to get the finished run, or leave it out").WithDetail("field", "wait"))
 			return
 		}
 		wait = v == "true"
@@ -484,7 +488,8 @@ func (s *Server) getFlowRun(w http.ResponseWriter, r *http.Request) {
 func itemsQuery(r *http.Request) (int, error) {
 	q := r.URL.Query()
 	if v := q.Get("items"); v != "" && v != "true" && v != "false" {
-		return 0, problem.New(problem.InvalidInput, "items must be true or false, not %q", v).WithDetail("field", "items")
+		return 0, problem.New(problem.InvalidInput, "items must be true or false, not %q", v).
+			WithRemedy("use items=false for the steps only, or leave it out").WithDetail("field", "items")
 	}
 	limit, err := queryLimit(q.Get("limit"))
 	if err != nil {
@@ -513,7 +518,8 @@ func (s *Server) listFlowRunItems(w http.ResponseWriter, r *http.Request) {
 	}
 	step := q.Get("step")
 	if step == "" {
-		s.writeError(w, r, problem.New(problem.InvalidInput, "step is required: the id of the step whose items to list").WithDetail("field", "step"))
+		s.writeError(w, r, problem.New(problem.InvalidInput, "step is required: the id of the step whose items to list").
+			WithRemedy("add ?step=ID; the run (GET /api/v1/flow-runs/{id}) lists its steps").WithDetail("field", "step"))
 		return
 	}
 	after := -1

@@ -118,9 +118,10 @@ func (s *Server) cardFilter(v string) (string, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return "", problem.New(problem.InvalidInput, "unknown card %q; cards: %s", v, strings.Join(all, ", ")).WithDetail("field", "card")
+		return "", problem.New(problem.InvalidInput, "unknown card %q", v).
+			WithRemedy("use one of %s", strings.Join(all, ", ")).WithDetail("field", "card")
 	}
-	return "", problem.New(problem.InvalidInput, "card %q is ambiguous; write it as connector/card", v).WithDetail("field", "card")
+	return "", problem.New(problem.InvalidInput, "card %q is ambiguous", v).WithRemedy("write it as connector/card").WithDetail("field", "card")
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +163,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	run, err := s.History.GetRun(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, notFound(err, "no run with id %q", id))
+		s.writeError(w, r, notFound(err, "list the card runs with GET /api/v1/runs (cardflow runs list)", "no run with id %q", id))
 		return
 	}
 	writeJSON(w, http.StatusOK, runJSON(run))
@@ -182,7 +183,8 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := q.Get("before"); v != "" {
 		if f.BeforeID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			s.writeError(w, r, problem.New(problem.InvalidInput, "before must be an audit event id, not %q", v).WithDetail("field", "before"))
+			s.writeError(w, r, problem.New(problem.InvalidInput, "before must be an audit event id, not %q", v).
+				WithRemedy("follow the next address of the previous page").WithDetail("field", "before"))
 			return
 		}
 	}
@@ -220,12 +222,14 @@ func pageCursor(q url.Values) (time.Time, string, error) {
 	if v := q.Get("before"); v != "" {
 		var err error
 		if before, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			return before, "", problem.New(problem.InvalidInput, "before must be an RFC 3339 time, not %q", v).WithDetail("field", "before")
+			return before, "", problem.New(problem.InvalidInput, "before must be an RFC 3339 time, not %q", v).
+				WithRemedy("follow the next address of the previous page").WithDetail("field", "before")
 		}
 	}
 	id := q.Get("beforeId")
 	if id != "" && before.IsZero() {
-		return before, "", problem.New(problem.InvalidInput, "beforeId needs before: give both, as the next address of the previous page does").WithDetail("field", "beforeId")
+		return before, "", problem.New(problem.InvalidInput, "beforeId needs before").
+			WithRemedy("give both, as the next address of the previous page does").WithDetail("field", "beforeId")
 	}
 	return before, id, nil
 }
@@ -259,19 +263,20 @@ func queryLimit(v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 1000 {
-		return 0, problem.New(problem.InvalidInput, "limit must be a number from 1 to 1000, not %q", v).WithDetail("field", "limit")
+		return 0, problem.New(problem.InvalidInput, "limit must be a number from 1 to 1000, not %q", v).
+			WithRemedy("give a limit from 1 to 1000, or leave it out for the default").WithDetail("field", "limit")
 	}
 	return n, nil
 }
 
 // notFound turns a store.ErrNotFound into a not_found Problem with a
-// specific message, leaving other errors as they are.
-func notFound(err error, format string, args ...any) error {
+// specific message and remedy, leaving other errors as they are.
+func notFound(err error, remedy string, format string, args ...any) error {
 	if _, ok := problem.As(err); ok {
 		return err
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return problem.New(problem.NotFound, format, args...)
+		return problem.New(problem.NotFound, format, args...).WithRemedy("%s", remedy)
 	}
 	return err
 }

@@ -133,10 +133,12 @@ func apiFallback(mux *http.ServeMux, s *Server) http.Handler {
 			writeJSON(w, http.StatusMethodNotAllowed, api.ErrorBody{Error: api.Error{
 				Code:    string(problem.InvalidInput),
 				Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allowed, " or "),
+				Details: map[string]any{"remedy": "use " + strings.Join(allowed, " or ")},
 			}})
 			return
 		}
-		s.writeError(w, r, problem.New(problem.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path))
+		s.writeError(w, r, problem.New(problem.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path).
+			WithRemedy("check the path; the README lists the API's endpoints"))
 	})
 }
 

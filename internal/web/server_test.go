@@ -146,7 +146,7 @@ func TestPublicError(t *testing.T) {
 			name:       "store not found",
 			err:        fmt.Errorf("get: %w", store.ErrNotFound),
 			wantStatus: 404,
-			want:       api.Error{Code: "not_found", Message: "not found"},
+			want:       api.Error{Code: "not_found", Message: "not found; check the id", Details: map[string]any{"remedy": "check the id"}},
 		},
 		{
 			name:       "unknown error is internal with the request id",

@@ -55,7 +55,8 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	case "true":
 		all = true
 	default:
-		s.writeError(w, r, problem.New(problem.InvalidInput, "all must be true or false, not %q", v).WithDetail("field", "all"))
+		s.writeError(w, r, problem.New(problem.InvalidInput, "all must be true or false, not %q", v).
+			WithRemedy("use all=true for everyone's tokens (admins), or leave it out for your own").WithDetail("field", "all"))
 		return
 	}
 	toks, err := s.Tokens.List(r.Context(), p, all)

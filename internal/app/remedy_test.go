@@ -1,0 +1,65 @@
+package app
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// TestAPIErrorsHaveARemedy: every refusal of the API says how to fix it, in
+// details.remedy, whatever the endpoint and the mistake.
+func TestAPIErrorsHaveARemedy(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 2}, nil)
+	h.connect("Prod")
+	var put putAnswer
+	if code, data := h.postYAML("/api/v1/flows", "name: find\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Prod\n", &put); code != http.StatusCreated {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	var run struct {
+		ID string `json:"id"`
+	}
+	if code, data := h.call("POST", "/api/v1/flows/find/runs?wait=true", map[string]any{}, &run); code/100 != 2 {
+		t.Fatalf("flow run: %d %s", code, data)
+	}
+
+	tests := []struct {
+		name         string
+		method, path string
+		body         any
+		wantStatus   int
+	}{
+		{"limit out of range", "GET", "/api/v1/runs?limit=0", nil, 400},
+		{"before not a time", "GET", "/api/v1/events?before=yesterday", nil, 400},
+		{"beforeId without before", "GET", "/api/v1/flow-runs?beforeId=x", nil, 400},
+		{"audit before not an id", "GET", "/api/v1/audit?before=x", nil, 400},
+		{"unknown card filter", "GET", "/api/v1/runs?card=reboot-device", nil, 400},
+		{"no such card run", "GET", "/api/v1/runs/nope", nil, 404},
+		{"no such flow run", "GET", "/api/v1/flow-runs/nope", nil, 404},
+		{"cancel no such flow run", "POST", "/api/v1/flow-runs/nope/cancel", map[string]any{}, 404},
+		{"cancel a finished flow run", "POST", "/api/v1/flow-runs/" + run.ID + "/cancel", map[string]any{}, 409},
+		{"items without step", "GET", "/api/v1/flow-runs/" + run.ID + "/items", nil, 400},
+		{"items not a bool", "GET", "/api/v1/flow-runs/" + run.ID + "?items=some", nil, 400},
+		{"wait not a bool", "POST", "/api/v1/flows/find/runs?wait=yes", map[string]any{}, 400},
+		{"all not a bool", "GET", "/api/v1/tokens?all=yes", nil, 400},
+		{"token without a name", "POST", "/api/v1/tokens", map[string]any{"name": ""}, 400},
+		{"plan without a document", "POST", "/api/v1/flows/plan", map[string]any{"source": " "}, 400},
+		{"unknown body field", "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/read-device", "conection": "Prod"}, 400},
+		{"unknown query parameter", "GET", "/api/v1/flows?name=find", nil, 400},
+		{"no such endpoint", "GET", "/api/v1/devices", nil, 404},
+		{"method not allowed", "PUT", "/api/v1/runs", map[string]any{}, 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e apiErr
+			code, data := h.call(tt.method, tt.path, tt.body, &e)
+			if code != tt.wantStatus || e.Error.Code == "" || e.Error.Message == "" {
+				t.Fatalf("%s %s: status %d; want %d with an error\n%s", tt.method, tt.path, code, tt.wantStatus, data)
+			}
+			if r, _ := e.Error.Details["remedy"].(string); r == "" {
+				t.Errorf("%s %s: the error has no remedy\n%s", tt.method, tt.path, data)
+			}
+		})
+	}
+}
