@@ -61,3 +61,31 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCLIBackupAndKeysSayWhatIsMissing runs backup and keys list where a
+// newcomer may: in another directory than the data directory's parent, or
+// into a backup directory not made yet. Each names the flag or the step.
+func TestCLIBackupAndKeysSayWhatIsMissing(t *testing.T) {
+	data := dataDir(t)
+	missing := filepath.Join(t.TempDir(), "cardflow-data")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"backup without the data directory", []string{"backup", filepath.Join(t.TempDir(), "b.db"), "-data-dir", missing},
+			"give the server's data directory with -data-dir"},
+		{"keys list without the data directory", []string{"keys", "list", "-data-dir", missing},
+			"give the server's data directory with -data-dir"},
+		{"backup into a directory not made yet", []string{"backup", filepath.Join(t.TempDir(), "backups", "b.db"), "-data-dir", data},
+			"does not exist: create it first (mkdir -p"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, nil, tc.args...)
+			if code != exitFailure || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d\n%s%s\nwant exit 1 and %q", code, out, errOut, tc.want)
+			}
+		})
+	}
+}

@@ -31,8 +31,11 @@ func Backup(ctx context.Context, cfg Config, to string) (*BackupReport, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("the data directory is required (-data-dir)")
 	}
-	if _, err := os.Stat(cfg.DataDir); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(to); !isDir(dir) {
+		return nil, fmt.Errorf("the directory %s of the backup file %s does not exist: create it first (mkdir -p %s), or name a file in a directory that exists", dir, to, dir)
 	}
 	from := filepath.Join(cfg.DataDir, "cardflow.db")
 	info, err := sqlite.Backup(ctx, from, to)
@@ -44,4 +47,20 @@ func Backup(ctx context.Context, cfg Config, to string) (*BackupReport, error) {
 		rep.Keyring = filepath.Join(cfg.DataDir, keyringFile)
 	}
 	return rep, nil
+}
+
+// checkDataDir checks that dir, the -data-dir of a command that works on a
+// server's data (backup, keys), exists; its default is relative to the
+// current directory, which is easy to be elsewhere from.
+func checkDataDir(dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("data directory: %w: give the server's data directory with -data-dir (the default, cardflow-data, is relative to the current directory)", err)
+	}
+	return nil
+}
+
+// isDir reports whether path is a directory that exists.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -158,8 +158,8 @@ func openKeyed(ctx context.Context, cfg *Config, what string) (store.Store, *key
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.DB == "" {
-		if _, err := os.Stat(cfg.DataDir); err != nil {
-			return nil, nil, fmt.Errorf("data directory: %w", err)
+		if err := checkDataDir(cfg.DataDir); err != nil {
+			return nil, nil, err
 		}
 		// Opening would create an empty database: a mistyped data
 		// directory would get one.
