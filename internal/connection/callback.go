@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/cardflow/cardflow/internal/problem"
@@ -144,6 +143,11 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 			WithRemedy("check that the OAuth app is an OpenID Connect app, then reauthorize"))
 	}
 	who, err := m.verifyIDToken(ctx, c, ar.Nonce, ts)
+	var me *metadataError
+	if errors.As(err, &me) {
+		return failRevoking(problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", me.msg).
+			WithRemedy("authorize again in a moment; if it keeps happening, check the org's status (status.okta.com) and what stands between cardflow and the org").Wrap(err))
+	}
 	if err != nil {
 		return failRevoking(problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", err.Error()).
 			WithRemedy("check that the domain is the org's own domain, then reauthorize").Wrap(err))
@@ -306,13 +310,13 @@ type identity struct {
 // and the access token hash when present (SPEC C1).
 func (m *Manager) verifyIDToken(ctx context.Context, c *store.Connection, nonce string, ts *tokenSet) (*identity, error) {
 	origin := OriginOf(c.Domain)
-	octx, cancel := context.WithTimeout(oidc.ClientContext(ctx, m.httpClient()), tokenCallTimeout)
+	octx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	defer cancel()
-	provider, err := oidc.NewProvider(octx, origin)
+	verifier, err := m.idTokenVerifier(octx, origin, c.ClientID)
 	if err != nil {
-		return nil, fmt.Errorf("discovery at %s failed: %w", origin, err)
+		return nil, err
 	}
-	idt, err := provider.VerifierContext(octx, &oidc.Config{ClientID: c.ClientID, Now: m.now}).Verify(octx, ts.IDToken)
+	idt, err := verifier.Verify(octx, ts.IDToken)
 	if err != nil {
 		return nil, err
 	}

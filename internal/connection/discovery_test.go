@@ -1,0 +1,84 @@
+package connection
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestAuthorizationWhenDiscoveryFails: when the org's OpenID discovery
+// document or signing keys cannot be fetched, the authorization fails
+// saying which and how, with no part of the org's error page.
+func TestAuthorizationWhenDiscoveryFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault emutest.FaultSpec
+		want  []string
+	}{
+		{name: "discovery answers an HTML 503", fault: emutest.FaultSpec{Method: "GET", Path: "/.well-known/openid-configuration", Status: 503, Body: "html"},
+			want: []string{"the org's OpenID discovery document", "503 Service Unavailable", "authorize again"}},
+		{name: "keys answer an empty 502", fault: emutest.FaultSpec{Method: "GET", Path: "/oauth2/v1/keys", Status: 502, Body: "empty"},
+			want: []string{"the org's signing keys", "502 Bad Gateway", "authorize again"}},
+		{name: "keys answer an HTML page with 200", fault: emutest.FaultSpec{Method: "GET", Path: "/oauth2/v1/keys", Status: 200, Body: "html"},
+			want: []string{"the org's signing keys", "text/html instead of JSON"}},
+		{name: "discovery cut short", fault: emutest.FaultSpec{Method: "GET", Path: "/.well-known/openid-configuration", After: true, Body: "truncated"},
+			want: []string{"the org's OpenID discovery document", "could not be read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			_, authURL := e.create(t, "Conn", nil)
+			e.emu.Inject(t, tt.fault)
+			res := e.signIn(t, authURL, oktaemu.AdminLogin)
+			if res.OK {
+				t.Fatal("authorization succeeded; want it to fail")
+			}
+			text := res.Message + "; " + res.Remedy
+			if res.Code != problem.UpstreamError || strings.ContainsAny(text, "<>") || strings.Contains(text, "domain is the org's own") {
+				t.Errorf("%s: %q; want an upstream error without HTML and without blaming the domain", res.Code, text)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("result %q; want it to contain %q", text, w)
+				}
+			}
+			if c := e.conn(t, res.ConnectionID); c.Status != store.StatusError || len(c.SealedRefreshToken) != 0 {
+				t.Errorf("connection %s with tokens %v; want error and none stored", c.Status, len(c.SealedRefreshToken) != 0)
+			}
+		})
+	}
+}
+
+// TestIDTokenVerifierChecks: the verifier built from the org's discovery
+// document and keys accepts the org's ID token and refuses a tampered
+// one and one for another client.
+func TestIDTokenVerifierChecks(t *testing.T) {
+	e := newEnv(t)
+	v := e.connect(t, "Prod")
+	idToken := e.open(t, e.conn(t, v.ID), "id_token")
+	ctx := t.Context()
+	ver, err := e.m.idTokenVerifier(ctx, e.emu.URL, oktaemu.DemoClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ver.Verify(ctx, idToken); err != nil {
+		t.Fatalf("Verify of the org's ID token: %v", err)
+	}
+	parts := strings.Split(idToken, ".")
+	sig := []byte(parts[2])
+	sig[10] ^= 1
+	if _, err := ver.Verify(ctx, parts[0]+"."+parts[1]+"."+string(sig)); err == nil {
+		t.Error("Verify accepted a tampered signature")
+	}
+	other, err := e.m.idTokenVerifier(ctx, e.emu.URL, "0oasomeoneelse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Verify(ctx, idToken); err == nil {
+		t.Error("Verify accepted an ID token for another client")
+	}
+}
