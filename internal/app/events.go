@@ -15,6 +15,7 @@ import (
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -57,11 +58,13 @@ type connFlows struct {
 	since     time.Time // the earliest EnabledAt of its poll flows
 }
 
-// scan reads the enabled event flows, by connection.
-func (in *eventIntake) scan(ctx context.Context) (map[string]*connFlows, error) {
+// scan reads the enabled event flows, by connection. partial says that
+// the connection of some flow could not be read (other than because it is
+// gone), so that the flow is missing.
+func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, partial bool, _ error) {
 	fls, err := in.store.ListFlows(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := map[string]*connFlows{}
 	for _, fl := range fls {
@@ -79,12 +82,17 @@ func (in *eventIntake) scan(ctx context.Context) (map[string]*connFlows, error) 
 		}
 		v, err := in.conns.Resolve(ctx, ev.Connector(), ev.Connection)
 		if err != nil {
+			if problem.CodeOf(err) != problem.NotFound {
+				partial = true
+				in.log.ErrorContext(ctx, "events: reading the connection of an enabled flow", slog.String("flow", fl.Name), slog.Any("error", err))
+				continue
+			}
 			in.log.WarnContext(ctx, "events: the connection of an enabled flow is gone", slog.String("flow", fl.Name), slog.Any("error", err))
 			continue
 		}
 		enabledAt, err := in.enabledAt(ctx, fl)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		cf := out[v.ID]
 		if cf == nil {
@@ -106,7 +114,7 @@ func (in *eventIntake) scan(ctx context.Context) (map[string]*connFlows, error) 
 			cf.poll = true
 		}
 	}
-	return out, nil
+	return out, partial, nil
 }
 
 // enabledAt returns when a flow's trigger was enabled (flowrun.Enable
@@ -135,7 +143,7 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 	// may be of a flow enabled after the scan (the event's arrival woke
 	// the intake, so that round comes).
 	readAt := in.now()
-	m, err := in.scan(ctx)
+	m, partial, err := in.scan(ctx)
 	if err != nil {
 		in.log.ErrorContext(ctx, "events: reading the enabled flows", slog.Any("error", err))
 		return
@@ -183,6 +191,34 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 		}
 		if _, err := in.dispatcher.Dispatch(ctx, id, orgFlows[cf.org], readAt); err != nil {
 			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", id), slog.Any("error", err))
+		}
+	}
+	if !partial {
+		// A connection whose flows could not be read would look as if
+		// it had none.
+		in.dispatchWithoutFlows(ctx, m, orgFlows, readAt)
+	}
+}
+
+// dispatchWithoutFlows dispatches the stored events of the connections
+// that have no enabled event flow (m holds those that have): a hook being
+// deleted may still deliver some. They go to the flows of the other
+// connections to the same org, whose own poll or hook finds them stored
+// already; with none, they are marked dispatched without a run (a flow
+// enabled later does not take events published before), which lets the
+// retention purge remove them.
+func (in *eventIntake) dispatchWithoutFlows(ctx context.Context, m map[string]*connFlows, orgFlows map[string][]events.EventFlow, readAt time.Time) {
+	vs, err := in.conns.List(ctx)
+	if err != nil {
+		in.log.ErrorContext(ctx, "events: listing the connections", slog.Any("error", err))
+		return
+	}
+	for _, v := range vs {
+		if m[v.ID] != nil {
+			continue
+		}
+		if _, err := in.dispatcher.Dispatch(ctx, v.ID, orgFlows[v.Org()], readAt); err != nil {
+			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", v.ID), slog.Any("error", err))
 		}
 	}
 }

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestEventOfAConnectionWithoutFlows: an event that reached the inbox by
+// the hook of a connection whose flows were all just disabled (the hook
+// is still being deleted at Okta) starts the run of a flow of another
+// connection to the same org, whose System Log poll reads the event only
+// after it was stored; and is marked dispatched, so that the retention
+// purge can remove it.
+func TestEventOfAConnectionWithoutFlows(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond })
+	h.connect("Prod devices")
+	second := h.connect("Second")
+	hooked := storeEnabledFlow(t, h, "hook")
+	waitHookVerified(t, emu)
+	polled := storeEnabledDoc(t, h, strings.ReplaceAll(strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
+		"name: quarantine-on-user-removal", "name: quarantine-second", 1), "Prod devices", "Second"))
+	waitFor(t, "a first System Log poll of the second connection", func() bool {
+		src, err := h.app.Store.GetEventSource(t.Context(), second.ID)
+		return err == nil && src.PollNext != ""
+	})
+
+	// The intake's round that deletes the hook waits at Okta; meanwhile
+	// the hook delivers a removal.
+	hold := emu.Hold(t, "POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/deactivate", 0)
+	if code, body := h.call("POST", "/api/v1/flows/"+hooked+"/disable", nil, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d %s", code, body)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := hold.Await(ctx, 1); err != nil {
+		t.Fatalf("the hook's deactivation never came: %v", err)
+	}
+	emu.AdvanceClock(t, time.Second)
+	d := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
+	if err := emu.Org.WaitDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := h.app.Store.ListEvents(t.Context(), store.EventFilter{Limit: 100})
+	if err != nil || len(evs) != 1 || evs[0].ConnectionID == second.ID {
+		t.Fatalf("inbox before the hook is gone: %v, %+v; want the removal, received by the first connection's hook", err, evs)
+	}
+	hold.Release()
+
+	waitFor(t, "the run of the second connection's flow for the removal", func() bool { return len(h.runsOf(polled)) == 1 })
+	waitFor(t, "the removal dispatched", func() bool {
+		evs, err := h.app.Store.UndispatchedEvents(t.Context(), evs[0].ConnectionID, 10)
+		return err == nil && len(evs) == 0
+	})
+	if runs := h.runsOf(hooked); len(runs) != 0 {
+		t.Errorf("the disabled flow has runs %+v; want none", runs)
+	}
+}
