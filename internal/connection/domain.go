@@ -215,15 +215,15 @@ func isNumericLabel(l string) bool {
 // configuration entry) and returns it normalised: "http" or "https",
 // host[:port], lower-case, no path, query or user information.
 func ParseTrustedOrigin(s string) (string, error) {
+	// Every refusal shows the form, since the usual slip is a bare
+	// host:port, which url.Parse reports in its own terms.
+	const want = "want http(s)://host[:port] and nothing else, e.g. http://127.0.0.1:9090"
 	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(s), "/"))
-	if err != nil {
-		return "", fmt.Errorf("trusted origin %q: %w", s, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("trusted origin %q: must start with http:// or https://", s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("trusted origin %q: %s", s, want)
 	}
 	if u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return "", fmt.Errorf("trusted origin %q: must be scheme://host[:port] with nothing else", s)
+		return "", fmt.Errorf("trusted origin %q: %s", s, want)
 	}
 	return normOrigin(u.Scheme + "://" + u.Host), nil
 }

@@ -159,6 +159,10 @@ func TestParseTrustedOrigin(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("ParseTrustedOrigin(%q) error %v; want error %v", tt.in, err, tt.wantErr)
 			}
+			// -trust-origin 127.0.0.1:9090 must say what to write instead.
+			if err != nil && !strings.Contains(err.Error(), "want http(s)://host[:port] and nothing else, e.g. http://127.0.0.1:9090") {
+				t.Errorf("ParseTrustedOrigin(%q) error %q; want it to show the form", tt.in, err)
+			}
 			if got != tt.want {
 				t.Errorf("ParseTrustedOrigin(%q) = %q; want %q", tt.in, got, tt.want)
 			}
