@@ -285,8 +285,8 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
-		return nil, "", nicknameTaken(in.Connector, nickname)
+	if taken, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
+		return nil, "", nicknameTaken(in.Connector, taken.Nickname)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, "", internal("look up nickname", err)
 	}
@@ -528,8 +528,11 @@ func hasIDPrefix(s string) bool {
 	return len(s) >= len(idPrefix) && strings.EqualFold(s[:len(idPrefix)], idPrefix)
 }
 
-func nicknameTaken(connector, nickname string) *problem.Error {
-	return problem.New(problem.Conflict, "a %s connection named %q already exists", connector, nickname).
+// nicknameTaken is the conflict of a nickname that is taken; existing is
+// the taken connection's nickname, which may differ from the one asked for
+// in case or width (nicknames compare without either).
+func nicknameTaken(connector, existing string) *problem.Error {
+	return problem.New(problem.Conflict, "the %s connection %q already has that nickname (nicknames are unique per connector, ignoring case)", connector, existing).
 		WithRemedy("choose another nickname, or reauthorize the existing connection").WithDetail("field", "nickname")
 }
 

@@ -101,8 +101,8 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, actor stor
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
-		return nil, nil, nicknameTaken(in.Connector, nickname)
+	if taken, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
+		return nil, nil, nicknameTaken(in.Connector, taken.Nickname)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, nil, internal("look up nickname", err)
 	}
