@@ -208,6 +208,24 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 			cur = h
 		}
 	}
+	if cur == nil && src.HookID == "" {
+		// A creation whose answer was lost may have made the hook all the
+		// same: its URI holds this source's random path, so a hook with
+		// it is ours. Creating another would leave two at the org.
+		hooks, err := cl.ListEventHooks(ctx)
+		if err != nil {
+			return err
+		}
+		for i := range hooks {
+			if hooks[i].Channel.Config.URI == want.Channel.Config.URI {
+				cur, src.HookID = &hooks[i], hooks[i].ID
+				if err := r.Store.PutEventHook(ctx, src); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
 	if cur == nil {
 		h, err := cl.CreateEventHook(ctx, want)
 		if err != nil {
@@ -271,8 +289,26 @@ func explain(err error, uri string) (reason, remedy string) {
 	var ae *okta.APIError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Sprintf("the connection was not granted %s, which event hooks need", se.Scope),
-			fmt.Sprintf("grant %s to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll", se.Scope)
+		// Listing the hooks needs only read, which manage includes: name
+		// the scope the connection needs for all of it.
+		scope := se.Scope
+		if scope == "okta.eventHooks.read" || scope == "" {
+			scope = "okta.eventHooks.manage"
+		}
+		return fmt.Sprintf("the connection was not granted %s, which event hooks need", scope),
+			fmt.Sprintf("grant %s to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll", scope)
+	case okta.Unsure(err):
+		// An outage at Okta, or a lost answer: nothing about the hook.
+		what := "could not reach the org: " + okta.RootCause(err).Error()
+		if errors.As(err, &ae) {
+			what = fmt.Sprintf("Okta answered %d (%s)", ae.Status, ae.Summary)
+		}
+		step := "registering the event hook"
+		if errors.As(err, &ve) {
+			step = "verifying the event hook"
+		}
+		return step + " failed: " + what,
+			"nothing to do if it passes: cardflow tries again at its next round (flows with delivery hook+poll get their events from the System Log meanwhile); if it keeps happening, check the org's status (status.okta.com)"
 	case errors.As(err, &ve):
 		return fmt.Sprintf("Okta could not verify the event hook at %s: %v", uri, ve.err),
 			"make the server's public URL reachable from Okta over https (set -public-url to it), or use delivery: poll"
@@ -282,6 +318,11 @@ func explain(err error, uri string) (reason, remedy string) {
 	case errors.As(err, &ae) && ae.Status == 400:
 		return "Okta refused the event hook: " + strings.Join(append([]string{ae.Summary}, ae.Causes...), "; "),
 			"if the org already has 25 active event hooks, deactivate one it no longer needs; otherwise use delivery: poll"
+	}
+	var de *okta.DecodeError
+	if errors.As(err, &de) {
+		return "registering the event hook failed: could not read Okta's answer: " + de.Reason(),
+			"nothing to do if it passes: cardflow tries again at its next round; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
 	}
 	return "registering the event hook failed: " + err.Error(), "check the connection (cardflow connections test), then enable the flow again"
 }

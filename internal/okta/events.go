@@ -116,6 +116,32 @@ func (c *Client) CreateEventHook(ctx context.Context, h EventHook) (*EventHook, 
 	return c.hookCall(ctx, "CreateEventHook", http.MethodPost, eventHooksPath, &h)
 }
 
+// ListEventHooks returns the org's event hooks (Okta allows at most 25
+// active ones, so the list is not paged).
+func (c *Client) ListEventHooks(ctx context.Context) ([]EventHook, error) {
+	u, err := c.endpoint(eventHooksPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	var hooks []EventHook
+	_, err = c.send(ctx, call{op: "ListEventHooks", method: http.MethodGet, url: u, retry: true,
+		stream: func(r io.Reader) error {
+			hooks = hooks[:0]
+			return decodeArray(r, func(dec *json.Decoder) error {
+				var h EventHook
+				if err := dec.Decode(&h); err != nil {
+					return err
+				}
+				hooks = append(hooks, h)
+				return nil
+			})
+		}})
+	if err != nil {
+		return nil, err
+	}
+	return hooks, nil
+}
+
 // GetEventHook reads a hook.
 func (c *Client) GetEventHook(ctx context.Context, id string) (*EventHook, error) {
 	if err := validHookID(id); err != nil {
