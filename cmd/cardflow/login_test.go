@@ -259,3 +259,14 @@ func TestLoginIgnoresAnotherState(t *testing.T) {
 		t.Errorf("login after a request of another state: exit %d\n%s%s; want the login to go on and sign in", code, out.String(), errOut.String())
 	}
 }
+
+// TestLoginWithoutSingleSignOn runs cardflow login against a server
+// started without -oidc-issuer: it says so and names the other way in,
+// not "this needs an API token" with cardflow login as the remedy.
+func TestLoginWithoutSingleSignOn(t *testing.T) {
+	s := startServer(t)
+	code, out, errOut := runCLI(t, map[string]string{"CARDFLOW_SERVER": s.url}, "login", "--no-browser")
+	if code != exitFailure || !strings.Contains(errOut, s.url+" has no single sign-on: start it with -oidc-issuer") || !strings.Contains(errOut, "CARDFLOW_API_TOKEN") {
+		t.Errorf("login: exit %d\n%s%s\nwant exit 1 saying the server has no single sign-on and naming CARDFLOW_API_TOKEN", code, out, errOut)
+	}
+}

@@ -236,7 +236,10 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	var cfg api.AuthConfig
 	if err := c.do(ctx, "GET", "/api/v1/auth/config", nil, &cfg); err != nil {
 		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		// The route, which needs no token, exists only with single
+		// sign-on; without it the server refuses the request as it
+		// refuses any unknown one without a token: 401.
+		if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusUnauthorized) {
 			return fmt.Errorf("%s has no single sign-on: start it with -oidc-issuer, -oidc-client-id and -oidc-role, or use an API token (CARDFLOW_API_TOKEN)", c.base)
 		}
 		return err
