@@ -221,6 +221,9 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLimit(limit); err != nil {
+		return err
+	}
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/runs", limit, "connection", connection, "card", card), func(w io.Writer, out *api.RunList) {
 		t := newTable(w, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
 		for i := range out.Runs {
@@ -276,6 +279,9 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
 	c, err := o.parseNoArgs(args)
 	if err != nil {
+		return err
+	}
+	if err := checkLimit(limit); err != nil {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor), printAudit)

@@ -219,6 +219,15 @@ func exchange[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer,
 
 // listPath is base with ?limit=N and each non-empty filter, given as name,
 // value pairs.
+// checkLimit refuses a --limit the server would refuse, as a mistake on
+// the command line.
+func checkLimit(limit int) error {
+	if limit < 1 || limit > 1000 {
+		return usagef("--limit %d: want a number from 1 to 1000", limit)
+	}
+	return nil
+}
+
 func listPath(base string, limit int, filters ...string) string {
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
 	for i := 0; i+1 < len(filters); i += 2 {

@@ -18,6 +18,9 @@ func cmdEventsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLimit(limit); err != nil {
+		return err
+	}
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *api.EventList) {
 		t := newTable(w, "PUBLISHED", "EVENT TYPE", "UUID", "RECEIVED VIA", "FLOW RUNS")
 		for _, ev := range out.Events {

@@ -566,6 +566,9 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLimit(limit); err != nil {
+		return err
+	}
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flows/"+pathEscape(arg)+"/runs", limit), func(w io.Writer, out *api.FlowRunList) {
 		t := newTable(w, "RUN", "VERSION", "STATUS", "TRIGGER", "RERUN OF", "QUEUED", "FINISHED", "ERROR")
 		for _, r := range out.Runs {
