@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -236,7 +239,11 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 		tok, granted, err = m.serviceTokenRequest(ctx, c, ask, key, dpopKey, &useDPoP)
 	}
 	if err != nil {
-		return nil, m.serviceFailed(ctx, c, err)
+		perr := m.serviceFailed(ctx, c, err)
+		if wait, ok := passingTokenFailure(err, m.now()); ok {
+			return nil, &transientRefresh{err: perr, wait: wait}
+		}
+		return nil, perr
 	}
 	// The expiry on cardflow's clock, as for user tokens; DPoP is the one
 	// token type besides Bearer a service connection accepts.
@@ -395,6 +402,23 @@ func (m *Manager) assertion(key *jose.JSONWebKey, clientID, tokenURL string) (st
 func isOAuthCode(err error, code string) bool {
 	var re *oauth2.RetrieveError
 	return errors.As(err, &re) && re.ErrorCode == code
+}
+
+// passingTokenFailure reports whether a failed token request may pass if
+// sent again (a 5xx, 429 or temporarily_unavailable answer, an error page,
+// an answer lost on the network) and how long the org asked to wait.
+func passingTokenFailure(err error, now time.Time) (time.Duration, bool) {
+	if oe, ok := asOAuthError(err); ok {
+		return transientAnswer(oe, err, now)
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, new(*AddressError)), errors.As(err, new(*RedirectError)), errors.Is(err, ErrResponseTooLarge):
+		return 0, false
+	case errors.As(err, &ne), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return 0, true
+	}
+	return 0, false
 }
 
 // serviceFailed explains a failed token request and records it on the

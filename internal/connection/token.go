@@ -149,20 +149,25 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allSco
 		if t, ok := m.storedToken(c, rejected); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
 			return t, nil
 		}
+		var t *Token
 		if c.Auth == store.AuthService {
-			return m.mintService(ctx, c, allScopes)
-		}
-		retrying := !c.RefreshStartedAt.IsZero()
-		if retrying {
-			// A refresh was interrupted; only retry inside the window.
-			if !m.retryAllowed(c.RefreshStartedAt) {
-				return nil, m.markInterrupted(ctx, c)
+			// client_credentials rotates nothing: any attempt may be
+			// repeated.
+			calls++
+			t, err = m.mintService(ctx, c, allScopes)
+		} else {
+			retrying := !c.RefreshStartedAt.IsZero()
+			if retrying {
+				// A refresh was interrupted; only retry inside the window.
+				if !m.retryAllowed(c.RefreshStartedAt) {
+					return nil, m.markInterrupted(ctx, c)
+				}
+				m.log.WarnContext(ctx, "retrying an interrupted token refresh inside the grace window", "connection", id,
+					"startedAt", c.RefreshStartedAt)
 			}
-			m.log.WarnContext(ctx, "retrying an interrupted token refresh inside the grace window", "connection", id,
-				"startedAt", c.RefreshStartedAt)
+			calls++
+			t, err = m.redeem(ctx, c, retrying)
 		}
-		calls++
-		t, err := m.redeem(ctx, c, retrying)
 		var tr *transientRefresh
 		switch {
 		case errors.Is(err, errRetry):
