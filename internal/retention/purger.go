@@ -17,7 +17,8 @@ type Store interface {
 }
 
 // Purger deletes runs that ended more than Retain ago, and the Okta events
-// and delivered notifications older than that (see store.Store.Purge), and
+// and notifications older than that (delivered or, after trying that long,
+// given up on) (see store.Store.Purge), and
 // audit events older than RetainAudit (store.Store.PurgeAudit): at Run's
 // start and then every Every. Several servers may purge the same
 // store at once; each deletes what is still there. Set its fields before
@@ -25,8 +26,9 @@ type Store interface {
 type Purger struct {
 	// Store holds the records (required).
 	Store Store
-	// Retain is how long an ended run, an event or a delivered
-	// notification is kept; zero or negative keeps them forever.
+	// Retain is how long an ended run, an event or a notification is
+	// kept (an undelivered one is retried that long); zero or negative
+	// keeps them forever.
 	Retain time.Duration
 	// RetainAudit is how long an audit event is kept; zero or negative
 	// keeps them forever.
@@ -67,7 +69,8 @@ type Report struct {
 func (r Report) Empty() bool { return r.Purged.Empty() && r.AuditEvents == 0 }
 
 // Metrics counts purged records by kind ("flow_run", "card_run", "event",
-// "notification", "audit_event").
+// "notification", "notification_undelivered" (of those, never delivered),
+// "audit_event").
 type Metrics struct {
 	Purged *prometheus.CounterVec
 }
@@ -76,7 +79,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	return &Metrics{Purged: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_retention_purged_total",
-		Help: "Records deleted because they are older than -retain-runs, by kind: flow_run (with its steps and items), card_run, event (of the Okta event inbox), notification (delivered); and audit_event, older than -retain-audit.",
+		Help: "Records deleted because they are older than -retain-runs, by kind: flow_run (with its steps and items), card_run, event (of the Okta event inbox), notification (of which notification_undelivered: given up after failing that long); and audit_event, older than -retain-audit.",
 	}, []string{"kind"})}
 }
 
@@ -137,7 +140,8 @@ func (p *Purger) Purge(ctx context.Context) (Report, error) {
 		}
 		if p.Metrics != nil {
 			for kind, n := range map[string]int{"flow_run": rep.FlowRuns, "card_run": rep.CardRuns,
-				"event": rep.Events, "notification": rep.Notifications, "audit_event": rep.AuditEvents} {
+				"event": rep.Events, "notification": rep.Notifications, "notification_undelivered": rep.Undelivered,
+				"audit_event": rep.AuditEvents} {
 				p.Metrics.Purged.WithLabelValues(kind).Add(float64(n))
 			}
 		}
@@ -151,6 +155,10 @@ func (p *Purger) Purge(ctx context.Context) (Report, error) {
 				slog.Time("audit_before", rep.AuditBefore), slog.Duration("retain_audit", p.RetainAudit))
 		}
 		p.log().LogAttrs(ctx, slog.LevelInfo, "purged records past the retention period", attrs...)
+		if rep.Undelivered > 0 {
+			p.log().WarnContext(ctx, "gave up notifications that no receiver took in the whole retention period (is a -notify-url receiver down or gone?)",
+				slog.Int("notifications", rep.Undelivered), slog.Time("created_before", rep.Before))
+		}
 	}()
 	now := p.now()
 	if p.Retain > 0 {
@@ -161,6 +169,7 @@ func (p *Purger) Purge(ctx context.Context) (Report, error) {
 			rep.CardRuns += got.CardRuns
 			rep.Events += got.Events
 			rep.Notifications += got.Notifications
+			rep.Undelivered += got.Undelivered
 			if err != nil {
 				return rep, err
 			}

@@ -67,6 +67,12 @@ func TestPurgerRunsByItself(t *testing.T) {
 	if err := st.UpdateNotification(ctx, n); err != nil {
 		t.Fatal(err)
 	}
+	// A notification of 20 days ago that its receiver never took.
+	stuck := start.Add(-20 * day)
+	if err := st.EnqueueNotifications(ctx, []*store.Notification{{ID: "n-stuck", URL: "http://gone", Type: "flow_run.failed",
+		Body: json.RawMessage(`{}`), NextAttemptAt: stuck, CreatedAt: stuck}}); err != nil {
+		t.Fatal(err)
+	}
 
 	var logs emutest.SyncBuffer
 	ticks := make(chan time.Time)
@@ -101,8 +107,8 @@ func TestPurgerRunsByItself(t *testing.T) {
 	<-waits
 	clock.Advance(21 * day)
 	ticks <- clock.Now()
-	if got := <-reports; got.Purged != (store.Purged{FlowRuns: 1, CardRuns: 1}) {
-		t.Errorf("purge 21 days later = %+v; want the ten-day run and its card run", got)
+	if got := <-reports; got.Purged != (store.Purged{FlowRuns: 1, CardRuns: 1, Notifications: 1, Undelivered: 1}) {
+		t.Errorf("purge 21 days later = %+v; want the ten-day run, its card run and the notification never delivered", got)
 	}
 	if _, err := st.GetFlowRun(ctx, "ten-days"); err == nil {
 		t.Errorf("the ten-day run is still there 31 days after it ended")
@@ -113,10 +119,13 @@ func TestPurgerRunsByItself(t *testing.T) {
 	if n := testutil.ToFloat64(m.Purged.WithLabelValues("card_run")); n != 3 {
 		t.Errorf("card_run purged metric = %v; want 3", n)
 	}
-	for _, kind := range []string{"event", "notification"} {
-		if n := testutil.ToFloat64(m.Purged.WithLabelValues(kind)); n != 1 {
-			t.Errorf("%s purged metric = %v; want 1", kind, n)
+	for kind, want := range map[string]float64{"event": 1, "notification": 2, "notification_undelivered": 1} {
+		if n := testutil.ToFloat64(m.Purged.WithLabelValues(kind)); n != want {
+			t.Errorf("%s purged metric = %v; want %v", kind, n, want)
 		}
+	}
+	if !strings.Contains(logs.String(), "gave up notifications") {
+		t.Errorf("no warning about the notification given up:\n%s", &logs)
 	}
 	if got := strings.Count(logs.String(), "purged records past the retention period"); got != 2 {
 		t.Errorf("%d purge log lines; want 2 (one per purge that removed something):\n%s", got, &logs)

@@ -330,7 +330,11 @@ type Purged struct {
 	FlowRuns      int // flow runs, each with its steps and items
 	CardRuns      int // card runs: of the purged flow runs, and direct ones
 	Events        int // inbox events, each with its links to the runs it started
-	Notifications int // delivered notifications (one per message and receiver)
+	Notifications int // notifications (one per message and receiver)
+	// Undelivered counts the notifications among Notifications that were
+	// never delivered: their receiver failed or was removed for the whole
+	// retention period.
+	Undelivered int
 }
 
 // Empty reports whether p deleted nothing.
@@ -693,10 +697,12 @@ type Store interface {
 	// canceled before it, with their steps, items and card runs; card runs
 	// of no flow run that finished before it; inbox events dispatched and
 	// both published and received before it, with their links to the runs
-	// they started; notifications delivered to their receiver and created
-	// before it. Queued and running runs, events not yet dispatched and
-	// notifications not yet delivered stay, whatever their age. Call it
-	// again until it purges nothing.
+	// they started; notifications created before it, delivered to their
+	// receiver or not (a receiver that failed or was dropped from the
+	// configuration for that long is given up on), but not one a sender
+	// holds the lease of. Queued and running runs and events not yet
+	// dispatched stay, whatever their age. Call it again until it purges
+	// nothing.
 	Purge(ctx context.Context, before time.Time, limit int) (Purged, error)
 	// PurgeAudit deletes up to limit (0 means 100) audit events whose Time
 	// is before before, oldest (lowest ID) first, and returns how many. It

@@ -10,8 +10,8 @@ import (
 // Purge deletes, in one transaction, up to limit of each: flow runs that
 // ended before before (with their steps, items and card runs), direct card
 // runs that finished before it, dispatched events published and received
-// before it (with their event_runs) and delivered notifications created
-// before it.
+// before it (with their event_runs) and notifications created before it
+// that no sender holds, delivered or not.
 //
 // An event goes only once it was received before the cutoff too, so that
 // one that a System Log poll catching up on an outage reads late is kept
@@ -64,8 +64,18 @@ func (s *Store) Purge(ctx context.Context, before time.Time, limit int) (store.P
 			}
 		}
 
-		p.Notifications, err = s.deleteCount(ctx, ex, `DELETE FROM notifications WHERE (id, url) IN (SELECT id, url
-			FROM notifications WHERE delivered_at > 0 AND created_at < ? ORDER BY created_at LIMIT ?)`, ts(before), limit)
+		// A notification not delivered in the whole retention period goes
+		// too (counted apart), unless a sender holds it now: otherwise a
+		// receiver that is gone for good would keep every message of the
+		// server's life, each attempted every few minutes.
+		const oldNotifications = `SELECT id, url, delivered_at FROM notifications
+			WHERE created_at < ? AND (delivered_at > 0 OR lease_until < ?) ORDER BY created_at, id, url LIMIT ?`
+		if err := s.queryRow(ctx, ex, `SELECT COUNT(*) FROM (`+oldNotifications+`) old WHERE delivered_at = 0`,
+			ts(before), ts(before), limit).Scan(&p.Undelivered); err != nil {
+			return err
+		}
+		p.Notifications, err = s.deleteCount(ctx, ex, `DELETE FROM notifications WHERE (id, url) IN (SELECT id, url FROM (`+
+			oldNotifications+`) old)`, ts(before), ts(before), limit)
 		return err
 	})
 	return p, s.fail("purge", err)

@@ -257,7 +257,8 @@ func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
 // testPurgeEventsAndNotifications: dispatched events published and
 // received before the cutoff go with their links to runs (a poll catching
 // up on an outage receives old events late: they stay); events not yet
-// dispatched and notifications not yet delivered stay whatever their age.
+// dispatched stay whatever their age; notifications created before the
+// cutoff go, delivered or not (counted apart), but for one a sender holds.
 func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
@@ -278,9 +279,9 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 	event("caught-up", 30, 150, true) // published long ago, received late
 	event("undispatched", 40, 41, false)
 	event("young", 120, 121, true)
-	msg := func(id string, created int, delivered bool) {
+	msg := func(id, url string, created int, delivered bool) {
 		t.Helper()
-		n := &store.Notification{ID: id, URL: "http://a", Type: "flow_run.failed", Body: json.RawMessage(`{}`),
+		n := &store.Notification{ID: id, URL: url, Type: "flow_run.failed", Body: json.RawMessage(`{}`),
 			NextAttemptAt: at(created), CreatedAt: at(created)}
 		noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{n}), "EnqueueNotifications "+id)
 		if delivered {
@@ -288,16 +289,21 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 			noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification "+id)
 		}
 	}
-	msg("n-old", 10, true)
-	msg("n-pending", 20, false)
-	msg("n-young", 120, true)
+	msg("n-old", "http://a", 10, true)
+	msg("n-pending", "http://a", 20, false)
+	msg("n-leased", "http://b", 25, false)
+	msg("n-young", "http://a", 120, true)
+	// A sender attempts n-leased as the purge runs.
+	leased, err := s.ClaimNotification(ctx, "server-1", []string{"http://b"}, time.Minute, at(100))
+	noErr(t, err, "ClaimNotification")
+	diff(t, "claimed", "n-leased", leased.ID)
 
 	got, err := s.Purge(ctx, at(100), 1)
 	noErr(t, err, "Purge")
 	diff(t, "first purge (limit 1)", store.Purged{Events: 1, Notifications: 1}, got)
 	got, err = s.Purge(ctx, at(100), 1)
 	noErr(t, err, "Purge again")
-	diff(t, "second purge", store.Purged{Events: 1}, got)
+	diff(t, "second purge", store.Purged{Events: 1, Notifications: 1, Undelivered: 1}, got)
 	got, err = s.Purge(ctx, at(100), 1)
 	noErr(t, err, "Purge a third time")
 	diff(t, "third purge", store.Purged{}, got)
@@ -321,7 +327,7 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 	for _, n := range list {
 		ids = append(ids, n.ID)
 	}
-	diff(t, "notifications kept, newest first", []string{"n-young", "n-pending"}, ids)
+	diff(t, "notifications kept, newest first", []string{"n-young", "n-leased"}, ids)
 }
 
 // testPurgeAudit: audit events older than the cutoff go oldest first, a
