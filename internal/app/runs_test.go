@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -159,6 +160,18 @@ func TestMetrics(t *testing.T) {
 	h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil)
 	if code, _ := h.callWith("", "GET", "/metrics", nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token: %d; want 401", code)
+	}
+	// A scraper needs no more than a viewer's token: viewers read
+	// everything but secrets, and metrics hold none.
+	viewer, err := h.app.Tokens.Create(t.Context(), access.Bootstrap, "prometheus", access.Viewer, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, data := h.callWith(viewer.Token, "GET", "/metrics", nil, nil); code != http.StatusOK || !strings.Contains(string(data), "cardflow_card_runs_total") {
+		t.Errorf("/metrics with a viewer token: %d; want 200 with the metrics", code)
+	}
+	if code, _ := h.callWith(access.TokenPrefix+"wrong", "GET", "/metrics", nil, nil); code != http.StatusUnauthorized {
+		t.Errorf("/metrics with a wrong personal token: %d; want 401", code)
 	}
 	code, data := h.call("GET", "/metrics", nil, nil)
 	if code != http.StatusOK {

@@ -341,18 +341,16 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		s.Metrics.ServeHTTP(w, r)
 		return
 	}
-	// Wrong tokens count against the client address as on the API, so
-	// /metrics is no way around the limit on guessing the token.
-	addr, now, err := s.allowAddr(r)
-	if err != nil {
+	// Any token of the API lets a scraper in, a viewer's too (metrics
+	// hold no secret), so the bootstrap admin's token need not sit in a
+	// scraper's configuration. Wrong tokens count against the client
+	// address as on the API, so /metrics is no way around the limit on
+	// guessing the token.
+	if _, err := s.authenticate(r); err != nil {
+		if problem.CodeOf(err) == problem.Unauthenticated {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
+		}
 		s.writeError(w, r, err)
-		return
-	}
-	if !s.CheckToken(bearer(r)) {
-		s.Limiter.Fail(addr, now)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="cardflow"`)
-		s.writeError(w, r, problem.New(problem.Unauthenticated, "missing or wrong API token").
-			WithRemedy("scrape /metrics with the API token as a bearer token, or start the server with -public-metrics"))
 		return
 	}
 	s.Metrics.ServeHTTP(w, r)
