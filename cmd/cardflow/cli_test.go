@@ -47,6 +47,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "unknown subcommand", args: []string{"connections", "explode"}, wantCode: exitUsage, wantErr: `unknown command "connections explode"`},
 		{name: "missing token", args: []string{"connections", "list"}, wantCode: exitUsage, wantErr: "no API token: run `cardflow login`"},
 		{name: "run without connection", args: []string{"run", "okta-devices/read-device"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "missing --connection"},
+		{name: "connections create without flags", args: []string{"connections", "create"}, wantCode: exitUsage, wantErr: "missing --nickname, --domain, --client-id: e.g. cardflow connections create --nickname Prod"},
+		{name: "service connection without a client id", args: []string{"connections", "create", "--auth", "service", "--nickname", "Robot", "--domain", "example.okta.com"}, wantCode: exitUsage, wantErr: "missing --client-id"},
 		{name: "bad flag", args: []string{"runs", "list", "--bogus"}, wantCode: exitUsage, wantErr: "flag provided but not defined: -bogus"},
 		{name: "server unreachable", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "cannot reach the cardflow server at http://127.0.0.1:1"},
 		{name: "keys remove without an id", args: []string{"keys", "remove"}, wantCode: exitUsage, wantErr: "missing key id"},

@@ -205,6 +205,17 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	// Say every missing flag at once, before asking for a secret or the
+	// server, which would name them one at a time.
+	var missing []string
+	for _, f := range []struct{ name, value string }{{"--nickname", in.Nickname}, {"--domain", in.Domain}, {"--client-id", in.ClientID}} {
+		if strings.TrimSpace(f.value) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("missing %s: e.g. cardflow connections create --nickname Prod --domain example.okta.com --client-id 0oa... (the client ID of the org's OAuth app)", strings.Join(missing, ", "))
+	}
 	switch auth {
 	case "service":
 		if secretIn.given() {
