@@ -23,14 +23,16 @@ func (c Card) CheckInput(in map[string]any) (map[string]any, error) {
 			for i, inp := range c.Inputs {
 				names[i] = inp.Name
 			}
-			return nil, invalidField(k, "card %s has no input %q; its inputs are %s", c.Ref, k, strings.Join(names, ", "))
+			return nil, invalidField(k, "card %s has no input %q", c.Ref, k).
+				WithRemedy("remove it or fix its spelling; the card's inputs are %s", strings.Join(names, ", "))
 		}
 	}
 	for _, spec := range c.Inputs {
 		v, present := in[spec.Name]
 		if !present || v == nil || v == "" {
 			if spec.Required {
-				return nil, invalidField(spec.Name, "card %s needs input %q: %s", c.Ref, spec.Name, spec.Description)
+				return nil, invalidField(spec.Name, "card %s needs input %q: %s", c.Ref, spec.Name, spec.Description).
+					WithRemedy("give %s %s", spec.Name, valueKind(spec))
 			}
 			if spec.Default != nil {
 				out[spec.Name] = spec.Default
@@ -39,7 +41,8 @@ func (c Card) CheckInput(in map[string]any) (map[string]any, error) {
 		}
 		nv, err := convert(spec, v)
 		if err != nil {
-			return nil, invalidField(spec.Name, "input %q of card %s %s", spec.Name, c.Ref, err.Error())
+			return nil, invalidField(spec.Name, "input %q of card %s %s", spec.Name, c.Ref, err.Error()).
+				WithRemedy("give %s %s", spec.Name, valueKind(spec))
 		}
 		out[spec.Name] = nv
 	}
@@ -48,6 +51,26 @@ func (c Card) CheckInput(in map[string]any) (map[string]any, error) {
 
 func invalidField(field, format string, args ...any) *problem.Error {
 	return problem.New(problem.InvalidInput, format, args...).WithDetail("field", field)
+}
+
+// valueKind says what value an input takes, for a remedy: "one of first,
+// first200, all", "true or false", "a number".
+func valueKind(spec Input) string {
+	switch {
+	case len(spec.Enum) > 0:
+		return "one of " + strings.Join(spec.Enum, ", ")
+	case spec.Type == TypeBool:
+		return "true or false"
+	case spec.Type == TypeNumber:
+		return "a number"
+	case spec.Type == TypeList:
+		return "a list"
+	case spec.Type == TypeObject:
+		return "an object"
+	case spec.Type == TypeString:
+		return "a string"
+	}
+	return "a value"
 }
 
 // convert checks one value against its input spec. Text given for a

@@ -124,6 +124,7 @@ func TestCheckInput(t *testing.T) {
 		in    map[string]any
 		want  map[string]any
 		field string // the field of an expected invalid_input
+		fix   string // what its remedy says, when it is not empty
 	}{
 		{name: "defaults", card: search, in: nil, want: map[string]any{"resultSet": "first200"}},
 		{name: "enum spelling normalised", card: search, in: map[string]any{"platform": "macos", "expand": "USERSUMMARY", "resultSet": "All"},
@@ -135,12 +136,13 @@ func TestCheckInput(t *testing.T) {
 			want: map[string]any{"method": "GET", "relativeUrl": "/api/v1/devices", "query": map[string]any{"limit": "2"}}},
 		{name: "body of any type", card: custom, in: map[string]any{"method": "POST", "relativeUrl": "/api/v1/x", "body": []any{1.0}},
 			want: map[string]any{"method": "POST", "relativeUrl": "/api/v1/x", "body": []any{1.0}}},
-		{name: "missing required", card: del, in: map[string]any{"deactivateFirst": true}, field: "deviceId"},
+		{name: "missing required", card: del, in: map[string]any{"deactivateFirst": true}, field: "deviceId", fix: "give deviceId a string"},
 		{name: "empty required", card: del, in: map[string]any{"deviceId": ""}, field: "deviceId"},
-		{name: "unknown input", card: del, in: map[string]any{"deviceId": "guo1", "force": true}, field: "force"},
+		{name: "unknown input", card: del, in: map[string]any{"deviceId": "guo1", "force": true}, field: "force",
+			fix: "remove it or fix its spelling; the card's inputs are deviceId, status, deactivateFirst"},
 		{name: "wrong type", card: del, in: map[string]any{"deviceId": 42.0}, field: "deviceId"},
-		{name: "bad bool", card: del, in: map[string]any{"deviceId": "guo1", "deactivateFirst": "maybe"}, field: "deactivateFirst"},
-		{name: "bad enum", card: search, in: map[string]any{"resultSet": "some"}, field: "resultSet"},
+		{name: "bad bool", card: del, in: map[string]any{"deviceId": "guo1", "deactivateFirst": "maybe"}, field: "deactivateFirst", fix: "give deactivateFirst true or false"},
+		{name: "bad enum", card: search, in: map[string]any{"resultSet": "some"}, field: "resultSet", fix: "give resultSet one of first, first200, all"},
 		{name: "bad object", card: custom, in: map[string]any{"method": "GET", "relativeUrl": "/api/v1/x", "headers": "X-A: 1"}, field: "headers"},
 	}
 	for _, tt := range tests {
@@ -150,6 +152,10 @@ func TestCheckInput(t *testing.T) {
 				p, ok := problem.As(err)
 				if !ok || p.Code != problem.InvalidInput || p.Details["field"] != tt.field || !strings.Contains(p.Message, tt.field) {
 					t.Errorf("CheckInput(%v) error = %v; want invalid_input naming %s", tt.in, err, tt.field)
+				}
+				// Every refusal says how to fix it.
+				if ok && (p.Remedy == "" || tt.fix != "" && p.Remedy != tt.fix) {
+					t.Errorf("CheckInput(%v) remedy %q; want %q (or any, when that is empty)", tt.in, p.Remedy, tt.fix)
 				}
 				return
 			}
