@@ -49,6 +49,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "run without connection", args: []string{"run", "okta-devices/read-device"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "missing --connection"},
 		{name: "connections create without flags", args: []string{"connections", "create"}, wantCode: exitUsage, wantErr: "missing --nickname, --domain, --client-id: e.g. cardflow connections create --nickname Prod"},
 		{name: "service connection without a client id", args: []string{"connections", "create", "--auth", "service", "--nickname", "Robot", "--domain", "example.okta.com"}, wantCode: exitUsage, wantErr: "missing --client-id"},
+		{name: "flows plan of a file not here", args: []string{"flows", "plan", "examples/none.yaml", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "no such file or directory (a path relative to the current directory, "},
 		{name: "bad flag", args: []string{"runs", "list", "--bogus"}, wantCode: exitUsage, wantErr: "flag provided but not defined: -bogus"},
 		{name: "server unreachable", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "cannot reach the cardflow server at http://127.0.0.1:1"},
 		{name: "keys remove without an id", args: []string{"keys", "remove"}, wantCode: exitUsage, wantErr: "missing key id"},

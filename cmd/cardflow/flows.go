@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -217,6 +218,11 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 			return nil, err
 		}
 		return &f, nil
+	case errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(arg):
+		// The demo's and the README's commands name examples/ of the
+		// repository: say where the path was looked for.
+		wd, _ := os.Getwd()
+		return nil, fmt.Errorf("read the flow document: %w (a path relative to the current directory, %s; the examples are in the examples/ directory of the cardflow repository)", err, wd)
 	default:
 		return nil, fmt.Errorf("read the flow document: %w", err)
 	}

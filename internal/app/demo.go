@@ -239,6 +239,7 @@ Single sign-on ("Sign in with SSO" in the console, or %[12]s login), same passwo
 		}
 	}
 	fmt.Fprintf(w, "  %s run okta-devices/search-devices --connection %q --input status=ACTIVE --input resultSet=first200\n", cmd, nickname)
+	fmt.Fprintf(w, "  # from the cardflow repository's directory, which holds examples/:\n")
 	fmt.Fprintf(w, "  %s flows plan examples/offboard-user-devices.yaml --input login=%s\n", cmd, oktaemu.UserLogin)
 	fmt.Fprintf(w, "  %s flows run examples/offboard-user-devices.yaml --input login=%s\n\n", cmd, oktaemu.UserLogin)
 	if !slices.ContainsFunc(conns, func(c *store.Connection) bool { return c.Auth == store.AuthService }) {

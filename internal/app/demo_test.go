@@ -50,7 +50,8 @@ func TestDemo(t *testing.T) {
 	consoleURL := field(`Console and API:\s+(\S+)`)
 	token := field(`API token:\s+(\S+)`)
 	domain := field(`Domain:\s+(\S+)`)
-	for _, w := range []string{oktaemu.DemoClientID, oktaemu.DemoClientSecret, oktaemu.AdminLogin, oktaemu.UnassignedLogin, oktaemu.DemoPassword, "connections create"} {
+	for _, w := range []string{oktaemu.DemoClientID, oktaemu.DemoClientSecret, oktaemu.AdminLogin, oktaemu.UnassignedLogin, oktaemu.DemoPassword, "connections create",
+		"# from the cardflow repository's directory, which holds examples/:\n  cardflow flows plan examples/offboard-user-devices.yaml"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("the demo output lacks %q", w)
 		}
