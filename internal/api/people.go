@@ -18,6 +18,9 @@ type Token struct {
 // TokenList is GET /api/v1/tokens[?all=true]; Tokens is never null.
 type TokenList struct {
 	Tokens []Token `json:"tokens"`
+	// Next, when the page is full, is the address of the next (older)
+	// page: the same filters with before and beforeId of the last token.
+	Next string `json:"next,omitempty"`
 }
 
 // TokenRequest is the body of POST /api/v1/tokens. Role "" is the

@@ -233,6 +233,15 @@ func TestListsPageWithoutLoss(t *testing.T) {
 	if ids, pages := pageAll(t, h, "/api/v1/runs?limit=3&connection="+c.ID, "runs", "id"); len(ids) != 7 || pages != 3 {
 		t.Errorf("paged %d card runs in %d pages; want 7 in 3", len(ids), pages)
 	}
+	// Personal tokens page the same way, newest first.
+	for i := range 5 {
+		if _, err := h.app.Tokens.Create(t.Context(), access.Bootstrap, fmt.Sprintf("t%d", i), access.Viewer, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids, pages := pageAll(t, h, "/api/v1/tokens?limit=2", "tokens", "id"); len(ids) != 5 || pages != 3 {
+		t.Errorf("paged %d tokens in %d pages; want 5 in 3", len(ids), pages)
+	}
 	// The audit log pages the same way: a full page has next.
 	if ids, pages := pageAll(t, h, "/api/v1/audit?limit=3&action=card.run&connection=Prod", "events", "id"); len(ids) != 7 || pages != 3 {
 		t.Errorf("paged %d card.run audit events in %d pages; want 7 in 3", len(ids), pages)

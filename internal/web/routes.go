@@ -20,7 +20,7 @@ var queryParams = map[string][]string{
 	"POST /api/v1/flows/{id}/runs":     {"wait"},
 	"GET /api/v1/runs":                 {"card", "connection", "flowRun", "limit", "before", "beforeId"},
 	"GET /api/v1/audit":                {"action", "connection", "actor", "limit", "before"},
-	"GET /api/v1/tokens":               {"all"},
+	"GET /api/v1/tokens":               {"all", "limit", "before", "beforeId"},
 	"GET /api/v1/events":               {"connection", "limit", "before", "beforeId"},
 }
 

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,14 +60,43 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 			WithRemedy("use all=true for everyone's tokens (admins), or leave it out for your own").WithDetail("field", "all"))
 		return
 	}
+	q := r.URL.Query()
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	before, beforeID, err := pageCursor(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	toks, err := s.Tokens.List(r.Context(), p, all)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.TokenList{Tokens: make([]api.Token, 0, len(toks))}
-	for _, t := range toks {
+	// Newest first and paged by (createdAt, id), as every other list.
+	// A person's tokens are few, so the page is cut here.
+	slices.SortFunc(toks, func(a, b *store.APIToken) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	if !before.IsZero() {
+		toks = slices.DeleteFunc(toks, func(t *store.APIToken) bool {
+			c := t.CreatedAt.Compare(before)
+			return c > 0 || c == 0 && (beforeID == "" || t.ID >= beforeID)
+		})
+	}
+	out := api.TokenList{Tokens: make([]api.Token, 0, min(len(toks), pageLimit(limit)))}
+	for _, t := range toks[:min(len(toks), pageLimit(limit))] {
 		out.Tokens = append(out.Tokens, TokenView(t))
+	}
+	if len(toks) > pageLimit(limit) {
+		last := toks[pageLimit(limit)-1]
+		out.Next = nextPage(r, q, last.CreatedAt, last.ID, "all", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }
