@@ -183,8 +183,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		if err := m.Register(a.Registry); err != nil {
 			return nil, err
 		}
-		a.Retention = &retention.Purger{Store: a.Store, Retain: cfg.RetainRuns, RetainAudit: cfg.RetainAudit,
-			Now: cfg.Now, Logger: log, Metrics: m}
+		a.Retention = &retention.Purger{Store: a.Store, Retain: cfg.RetainRuns, KeepEvents: events.LogRetention,
+			RetainAudit: cfg.RetainAudit, Now: cfg.Now, Logger: log, Metrics: m}
 	}
 	a.Connections.Notifier = connectionNotifier{notifyAndWake{a.Outbox, a.Notifier}}
 	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}

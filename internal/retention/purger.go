@@ -12,7 +12,7 @@ import (
 
 // Store is the part of the store a Purger uses (store.Store implements it).
 type Store interface {
-	Purge(ctx context.Context, before time.Time, limit int) (store.Purged, error)
+	Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (store.Purged, error)
 	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
@@ -30,6 +30,12 @@ type Purger struct {
 	// kept (an undelivered one is retried that long); zero or negative
 	// keeps them forever.
 	Retain time.Duration
+	// KeepEvents is how long after its publication an Okta event is kept
+	// at least, even when Retain is shorter: as long as Okta keeps it in
+	// the System Log (events.LogRetention), since a poll that reads it
+	// again must find it stored, or it would start its runs a second
+	// time. Zero keeps events as long as Retain.
+	KeepEvents time.Duration
 	// RetainAudit is how long an audit event is kept; zero or negative
 	// keeps them forever.
 	RetainAudit time.Duration
@@ -55,11 +61,13 @@ type Purger struct {
 }
 
 // Report is what one purge removed: what ended (or, for events, was
-// published and received; for notifications, was created) before Before,
+// received, and published before EventsBefore; for notifications, was
+// created) before Before,
 // and the audit events of before AuditBefore. A zero time says that the
 // purge kept those kinds.
 type Report struct {
-	Before time.Time
+	Before       time.Time
+	EventsBefore time.Time
 	store.Purged
 	AuditBefore time.Time
 	AuditEvents int
@@ -163,8 +171,9 @@ func (p *Purger) Purge(ctx context.Context) (Report, error) {
 	now := p.now()
 	if p.Retain > 0 {
 		rep.Before = now.Add(-p.Retain)
+		rep.EventsBefore = now.Add(-max(p.Retain, p.KeepEvents))
 		for {
-			got, err := p.Store.Purge(ctx, rep.Before, batch)
+			got, err := p.Store.Purge(ctx, rep.Before, rep.EventsBefore, batch)
 			rep.FlowRuns += got.FlowRuns
 			rep.CardRuns += got.CardRuns
 			rep.Events += got.Events

@@ -695,15 +695,17 @@ type Store interface {
 	// Purge deletes what is older than before, oldest first, up to limit
 	// (0 means 100) of each kind: flow runs that succeeded, failed or were
 	// canceled before it, with their steps, items and card runs; card runs
-	// of no flow run that finished before it; inbox events dispatched and
-	// both published and received before it, with their links to the runs
-	// they started; notifications created before it, delivered to their
+	// of no flow run that finished before it; inbox events dispatched,
+	// received before it and published before eventsBefore (an event is
+	// its own duplicate check: one gone while Okta still has it would be
+	// new to a System Log poll that reads it again), with their links to
+	// the runs they started; notifications created before it, delivered to their
 	// receiver or not (a receiver that failed or was dropped from the
 	// configuration for that long is given up on), but not one a sender
 	// holds the lease of. Queued and running runs and events not yet
 	// dispatched stay, whatever their age. Call it again until it purges
 	// nothing.
-	Purge(ctx context.Context, before time.Time, limit int) (Purged, error)
+	Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (Purged, error)
 	// PurgeAudit deletes up to limit (0 means 100) audit events whose Time
 	// is before before, oldest (lowest ID) first, and returns how many. It
 	// stops at the first event in ID order that is not older: IDs follow

@@ -9,17 +9,19 @@ import (
 
 // Purge deletes, in one transaction, up to limit of each: flow runs that
 // ended before before (with their steps, items and card runs), direct card
-// runs that finished before it, dispatched events published and received
-// before it (with their event_runs) and notifications created before it
-// that no sender holds, delivered or not.
+// runs that finished before it, dispatched events received before it and
+// published before eventsBefore (with their event_runs) and notifications
+// created before it that no sender holds, delivered or not.
 //
 // An event goes only once it was received before the cutoff too, so that
 // one that a System Log poll catching up on an outage reads late is kept
 // as long as any other. Its UUID is what makes a second arrival start no
-// second run; a second arrival comes within minutes (Okta retries a hook
-// delivery once; a poll's cursor only moves forward), long before the
-// retention period ends.
-func (s *Store) Purge(ctx context.Context, before time.Time, limit int) (store.Purged, error) {
+// second run. A hook delivery's second arrival comes within minutes (Okta
+// retries once), but a System Log poll whose cursor lags (its polls failed
+// for weeks while the hook delivered, or another connection to the org
+// polls from further back) reads any event Okta still keeps: the caller
+// passes an eventsBefore no later than that.
+func (s *Store) Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (store.Purged, error) {
 	var p store.Purged
 	if limit <= 0 {
 		limit = 100
@@ -51,7 +53,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time, limit int) (store.P
 
 		uuids, err := s.firstColumn(ctx, ex, `SELECT uuid FROM events
 			WHERE published < ? AND received_at < ? AND dispatched_at > 0 ORDER BY published, uuid LIMIT ?`,
-			ts(before), ts(before), limit)
+			ts(eventsBefore), ts(before), limit)
 		if err != nil {
 			return err
 		}

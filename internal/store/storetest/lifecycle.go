@@ -163,7 +163,7 @@ func testPurge(t *testing.T, open func(t *testing.T) store.Store) {
 	direct("d-young", 150)
 	noErr(t, s.CreateRun(ctx, &store.Run{ID: "d-running", Card: "okta-devices/read-device", Status: store.RunRunning, StartedAt: at(1)}), "CreateRun")
 
-	got, err := s.Purge(ctx, at(100), 2)
+	got, err := s.Purge(ctx, at(100), at(100), 2)
 	noErr(t, err, "Purge")
 	diff(t, "first purge (limit 2)", store.Purged{FlowRuns: 2, CardRuns: 5}, got)
 	if _, err := s.GetFlowRun(ctx, "old1"); !errors.Is(err, store.ErrNotFound) {
@@ -172,10 +172,10 @@ func testPurge(t *testing.T, open func(t *testing.T) store.Store) {
 	if _, err := s.GetFlowRun(ctx, "old3"); err != nil {
 		t.Errorf("old3 after a purge of 2: %v; want it kept for the next", err)
 	}
-	got, err = s.Purge(ctx, at(100), 2)
+	got, err = s.Purge(ctx, at(100), at(100), 2)
 	noErr(t, err, "Purge again")
 	diff(t, "second purge", store.Purged{FlowRuns: 1, CardRuns: 2}, got)
-	got, err = s.Purge(ctx, at(100), 2)
+	got, err = s.Purge(ctx, at(100), at(100), 2)
 	noErr(t, err, "Purge a third time")
 	diff(t, "third purge", store.Purged{}, got)
 
@@ -241,7 +241,7 @@ func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "GetFlowRun")
 	diff(t, "created run", again, got)
 	// The original goes (as retention would); the copies stay whole.
-	_, err = s.Purge(ctx, at(6), 10)
+	_, err = s.Purge(ctx, at(6), at(6), 10)
 	noErr(t, err, "Purge")
 	find, err := s.ListFlowItems(ctx, "again", "find")
 	noErr(t, err, "ListFlowItems(find)")
@@ -256,7 +256,8 @@ func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
 
 // testPurgeEventsAndNotifications: dispatched events published and
 // received before the cutoff go with their links to runs (a poll catching
-// up on an outage receives old events late: they stay); events not yet
+// up on an outage receives old events late: they stay), and published
+// before eventsBefore; events not yet
 // dispatched stay whatever their age; notifications created before the
 // cutoff go, delivered or not (counted apart), but for one a sender holds.
 func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store.Store) {
@@ -298,13 +299,13 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 	noErr(t, err, "ClaimNotification")
 	diff(t, "claimed", "n-leased", leased.ID)
 
-	got, err := s.Purge(ctx, at(100), 1)
+	got, err := s.Purge(ctx, at(100), at(100), 1)
 	noErr(t, err, "Purge")
 	diff(t, "first purge (limit 1)", store.Purged{Events: 1, Notifications: 1}, got)
-	got, err = s.Purge(ctx, at(100), 1)
+	got, err = s.Purge(ctx, at(100), at(100), 1)
 	noErr(t, err, "Purge again")
 	diff(t, "second purge", store.Purged{Events: 1, Notifications: 1, Undelivered: 1}, got)
-	got, err = s.Purge(ctx, at(100), 1)
+	got, err = s.Purge(ctx, at(100), at(100), 1)
 	noErr(t, err, "Purge a third time")
 	diff(t, "third purge", store.Purged{}, got)
 
@@ -328,6 +329,16 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 		ids = append(ids, n.ID)
 	}
 	diff(t, "notifications kept, newest first", []string{"n-young", "n-leased"}, ids)
+
+	// An event received before the cutoff but published after eventsBefore
+	// (Okta still keeps it, and a lagging poll may read it again) stays.
+	event("in-okta", 60, 61, true)
+	got, err = s.Purge(ctx, at(100), at(50), 10)
+	noErr(t, err, "Purge with an earlier eventsBefore")
+	diff(t, "purge with eventsBefore before the event's publication", store.Purged{}, got)
+	got, err = s.Purge(ctx, at(100), at(70), 10)
+	noErr(t, err, "Purge with a later eventsBefore")
+	diff(t, "purge with eventsBefore after the event's publication", store.Purged{Events: 1}, got)
 }
 
 // testPurgeAudit: audit events older than the cutoff go oldest first, a
