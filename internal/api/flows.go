@@ -97,6 +97,9 @@ type FlowVersionList struct {
 	FlowID   string        `json:"flowId"`
 	Latest   int           `json:"latest"`
 	Versions []FlowVersion `json:"versions"`
+	// Next, when there are older versions than the page's, is the
+	// address of the next page: before, the last version's number.
+	Next string `json:"next,omitempty"`
 }
 
 // Enablement is what storing a flow did to its enabled state: Outcome

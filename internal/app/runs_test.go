@@ -275,6 +275,15 @@ steps:
 	if code, data := h.call("GET", "/api/v1/flows/find/runs?flow=other", nil, nil); code != http.StatusBadRequest || !strings.Contains(string(data), `unknown query parameter \"flow\"`) {
 		t.Errorf("?flow= on a flow's runs: %d %s; want 400 unknown query parameter", code, data)
 	}
+	// A flow's versions page the same way, newest first.
+	for i := range 3 {
+		if code, data := h.postYAML("/api/v1/flows", fmt.Sprintf("name: find\ndescription: take %d\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Prod\n", i), nil); code != http.StatusCreated {
+			t.Fatalf("store version %d: %d %s", i+2, code, data)
+		}
+	}
+	if vs, pages := pageAll(t, h, "/api/v1/flows/find/versions?limit=3", "versions", "version"); fmt.Sprint(vs) != "[4 3 2 1]" || pages != 2 {
+		t.Errorf("paged versions %v in %d pages; want [4 3 2 1] in 2", vs, pages)
+	}
 	// A deleted flow's runs stay readable by its id.
 	if code, data := h.call("DELETE", "/api/v1/flows/find", nil, nil); code/100 != 2 {
 		t.Fatalf("delete the flow: %d %s", code, data)

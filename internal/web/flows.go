@@ -7,7 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -250,14 +252,40 @@ func flowVersionJSON(f *store.Flow, v *store.FlowVersion) api.FlowVersion {
 // listFlowVersions serves a flow's versions, newest first, without their
 // sources.
 func (s *Server) listFlowVersions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	before := 0
+	if v := q.Get("before"); v != "" {
+		if before, err = strconv.Atoi(v); err != nil || before < 1 {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "before must be a flow version number, not %q", v).
+				WithRemedy("follow the next address of the previous page").WithDetail("field", "before"))
+			return
+		}
+	}
 	f, vs, err := s.Flows.Versions(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.FlowVersionList{FlowID: f.ID, Flow: f.Name, Latest: f.Version, Versions: make([]api.FlowVersion, 0, len(vs))}
-	for _, v := range vs {
+	// Newest first; a flow's versions are few, so the page is cut here.
+	if before > 0 {
+		vs = slices.DeleteFunc(vs, func(v *store.FlowVersion) bool { return v.Version >= before })
+	}
+	n := min(len(vs), pageLimit(limit))
+	out := api.FlowVersionList{FlowID: f.ID, Flow: f.Name, Latest: f.Version, Versions: make([]api.FlowVersion, 0, n)}
+	for _, v := range vs[:n] {
 		out.Versions = append(out.Versions, flowVersionJSON(f, v))
+	}
+	if len(vs) > n {
+		next := url.Values{"before": {strconv.Itoa(vs[n-1].Version)}}
+		if v := q.Get("limit"); v != "" {
+			next.Set("limit", v)
+		}
+		out.Next = r.URL.Path + "?" + next.Encode()
 	}
 	writeJSON(w, http.StatusOK, out)
 }
