@@ -431,7 +431,7 @@ func (m *Manager) recoverOne(ctx context.Context, id string) error {
 }
 
 func (m *Manager) markInterrupted(ctx context.Context, c *store.Connection) error {
-	reason := fmt.Sprintf("a token refresh was interrupted at %s and not retried in time; presenting the same refresh token again could make Okta detect reuse and revoke every token of the connection",
+	reason := fmt.Sprintf("a token refresh started at %s got no answer from the org or was interrupted, and was not retried in time; the org may have rotated the refresh token, and presenting it again could make Okta detect reuse and revoke every token of the connection",
 		c.RefreshStartedAt.UTC().Format(time.RFC3339))
 	remedy := "reauthorize the connection to be safe"
 	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, reason, remedy)

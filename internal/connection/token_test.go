@@ -379,7 +379,7 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 				t.Errorf("RefreshStartedAt set %v; want %v", set, tt.wantSet)
 			}
 			if tt.wantStatus == store.StatusNeedsReauthorization {
-				if !strings.Contains(got.StatusReason, "token refresh was interrupted") || got.Remedy != "reauthorize the connection to be safe" {
+				if !strings.Contains(got.StatusReason, "got no answer from the org or was interrupted") || got.Remedy != "reauthorize the connection to be safe" {
 					t.Errorf("reason %q remedy %q; want the interrupted refresh explained", got.StatusReason, got.Remedy)
 				}
 			}
