@@ -33,7 +33,7 @@ func ParseInputs(doc *Document, raw map[string]string) (map[string]any, error) {
 		out[name] = v
 	}
 	if len(probs) > 0 {
-		return nil, inputsProblem(probs)
+		return nil, inputsProblem(doc, probs)
 	}
 	return out, nil
 }
@@ -78,7 +78,7 @@ func (d *Document) resolveInputs(given map[string]any) (map[string]any, error) {
 		out[in.Name] = c
 	}
 	if len(probs) > 0 {
-		return nil, inputsProblem(probs)
+		return nil, inputsProblem(d, probs)
 	}
 	return out, nil
 }
@@ -137,7 +137,21 @@ func unknownInput(doc *Document, name string) string {
 	return fmt.Sprintf("the flow has no input %q; its inputs are %s", name, strings.Join(names, ", "))
 }
 
-func inputsProblem(probs []string) *problem.Error {
-	return problem.New(problem.InvalidInput, "%s", strings.Join(probs, "; ")).
-		WithDetail("errors", probs)
+// inputsProblem is the invalid_input problem of a run's inputs, with the
+// remedy that lists what the flow takes: "give the inputs the flow
+// declares: login (string, required), dryRun (bool)".
+func inputsProblem(doc *Document, probs []string) *problem.Error {
+	p := problem.New(problem.InvalidInput, "%s", strings.Join(probs, "; ")).WithDetail("errors", probs)
+	if len(doc.Inputs) == 0 {
+		return p.WithRemedy("give no inputs: the flow declares none")
+	}
+	var decl []string
+	for _, in := range doc.Inputs {
+		d := in.Name + " (" + in.Type
+		if in.Required && !in.HasDefault {
+			d += ", required"
+		}
+		decl = append(decl, d+")")
+	}
+	return p.WithRemedy("give the inputs the flow declares: %s", strings.Join(decl, ", "))
 }

@@ -471,6 +471,10 @@ steps:
 				if problem.CodeOf(err) != problem.InvalidInput || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("ParseInputs error = %v; want invalid_input containing %q", err, tt.wantErr)
 				}
+				// The remedy lists what the flow takes.
+				if p, _ := problem.As(err); p.Remedy != "give the inputs the flow declares: s (string), n (number), b (bool), l (list)" {
+					t.Errorf("remedy %q; want the flow's inputs", p.Remedy)
+				}
 				return
 			}
 			if err != nil {
