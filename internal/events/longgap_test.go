@@ -38,3 +38,29 @@ func TestFirstPollHalfAYearAfterEnabling(t *testing.T) {
 		t.Errorf("next poll: %+v, %v; want the 2 new events", res, err)
 	}
 }
+
+// TestPollEnabledAgainMonthsLater: a connection whose poll flows were all
+// disabled for two months, and one enabled again, reads its System Log
+// from the enabling on, not on from the cursor it stopped at: the events
+// of the months in between (which start no run of a flow enabled after
+// them) are not read into the inbox, where they would wait for the purge.
+func TestPollEnabledAgainMonthsLater(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	in.poller.Now = in.srv.Now
+	in.enroll(t, 1)
+	in.pollUntilQuiet(t, in.srv.Now().Add(-time.Minute))
+	before := len(in.inbox(t))
+
+	// Disabled: nobody polls while the org goes on.
+	in.srv.AdvanceClock(t, time.Hour)
+	in.enroll(t, 3)
+	in.srv.AdvanceClock(t, 60*24*time.Hour)
+	enabledAgain := in.srv.Now()
+	in.srv.AdvanceClock(t, time.Second)
+	in.enroll(t, 1)
+
+	in.pollUntilQuiet(t, enabledAgain)
+	if got := len(in.inbox(t)) - before; got != 2 {
+		t.Errorf("the poll after enabling again stored %d events; want the 2 of the enrollment after it", got)
+	}
+}

@@ -119,7 +119,8 @@ type PollResult struct {
 }
 
 // Poll reads a connection's System Log from its stored cursor (or, on the
-// first poll, from since, or from LogRetention ago if that is later) until a page comes back empty or MaxPages were
+// first poll or when the cursor was last moved before since, from since,
+// or from LogRetention ago if that is later) until a page comes back empty or MaxPages were
 // read, storing each page's events before its cursor. Only the server
 // holding the connection's poll lease polls; others get Polled false.
 // How the poll fared is stored as the source's Poll status (see Outbox).
@@ -154,6 +155,13 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		return res, err
 	}
 	next := src.PollNext
+	if next != "" && src.PolledAt.Before(since) {
+		// The cursor stopped before every flow polled for now was
+		// enabled (they were all disabled meanwhile): what lies between
+		// starts no run of them, so it is not read (for months, it could
+		// be a large part of Okta's 90 days). Start over from since.
+		next = ""
+	}
 	if floor := p.now().Add(-LogRetention); next == "" && since.Before(floor) {
 		// The first poll comes long after the flows were enabled (their
 		// polls failed until now): the events of before are gone at Okta,
