@@ -197,7 +197,10 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 			}
 		}
 		if page.Next == "" {
-			return res, fmt.Errorf("events: the System Log of %s answered a polling request without a next link", connectionID)
+			// Its events are stored; the cursor stays, so the next poll
+			// reads them again (once more each, by uuid).
+			return res, problem.New(problem.UpstreamError, "Okta answered the System Log request without the next link of a polling request, so cardflow cannot tell where to read on").
+				WithRemedy("nothing to do if it passes: cardflow polls again from where it stopped; if it keeps happening, check what stands between cardflow and the org (a proxy dropping the Link header)")
 		}
 		if page.Next != next || next == "" {
 			if err := p.Store.SetPollCursor(ctx, connectionID, page.Next, p.now()); err != nil {

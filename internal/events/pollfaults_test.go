@@ -17,6 +17,7 @@ func TestPollerAfterFaultyAnswers(t *testing.T) {
 		name    string
 		fault   emutest.FaultSpec
 		wantErr string // "": the poll gets past the fault
+		stored  int    // events the failed poll stored; 0 means the first page's 100
 	}{
 		{name: "second page 503 beyond the retries", fault: emutest.FaultSpec{Status: 503, Count: 10},
 			wantErr: "Okta answered 503 to the System Log request"},
@@ -26,6 +27,9 @@ func TestPollerAfterFaultyAnswers(t *testing.T) {
 			wantErr: "could not read Okta's answer to the System Log request: Okta answered 200 with JSON that breaks off midway"},
 		{name: "second page 200 as HTML", fault: emutest.FaultSpec{Status: 200, Body: "html"},
 			wantErr: "could not read Okta's answer to the System Log request: Okta answered 200 with text/html instead of JSON"},
+		// Its events are kept (each once), its cursor is not moved.
+		{name: "second page without its next link", fault: emutest.FaultSpec{After: true, Headers: map[string]string{"Link": ""}},
+			wantErr: "Okta answered the System Log request without the next link of a polling request", stored: 200},
 		{name: "second page cut off by the network", fault: emutest.FaultSpec{After: true, Body: "cut"}},
 		{name: "second page reset", fault: emutest.FaultSpec{Body: "reset"}},
 	}
@@ -53,8 +57,12 @@ func TestPollerAfterFaultyAnswers(t *testing.T) {
 				if !strings.Contains(src.Poll.Error, tt.wantErr) || strings.ContainsAny(src.Poll.Error+src.Poll.Remedy, "<>") {
 					t.Errorf("poll status %q (%s); want %q and no HTML", src.Poll.Error, src.Poll.Remedy, tt.wantErr)
 				}
-				if res.Events != 100 || len(in.inbox(t)) != 100 {
-					t.Errorf("the failed poll stored %d events (inbox %d); want the first page's 100", res.Events, len(in.inbox(t)))
+				want := tt.stored
+				if want == 0 {
+					want = 100
+				}
+				if res.Events != want || len(in.inbox(t)) != want {
+					t.Errorf("the failed poll stored %d events (inbox %d); want %d", res.Events, len(in.inbox(t)), want)
 				}
 				in.srv.ClearFaults(t)
 			}
