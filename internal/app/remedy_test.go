@@ -62,4 +62,16 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 			}
 		})
 	}
+
+	// Flow names are unique ignoring case, as nicknames are: a name in
+	// other capitals is refused and pointed at.
+	var e apiErr
+	code, data := h.call("POST", "/api/v1/flows", map[string]any{"source": "name: Find\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Prod\n"}, &e)
+	if code != http.StatusConflict || e.Error.Code != "conflict" || e.Error.Details["remedy"] != `name the document "find" to store a new version of that flow, or choose another name` {
+		t.Errorf("storing Find next to find: %d; want 409 conflict pointing at find\n%s", code, data)
+	}
+	code, data = h.call("GET", "/api/v1/flows/FIND/runs", nil, &e)
+	if code != http.StatusNotFound || e.Error.Details["remedy"] != `flow names are exact: did you mean "find"?` {
+		t.Errorf("GET FIND's runs: %d; want 404 asking whether find was meant\n%s", code, data)
+	}
 }

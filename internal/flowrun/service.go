@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,6 +126,22 @@ func (s *Service) Progress(runID string) map[string]flow.Progress {
 	return maps.Clone(s.progress[runID])
 }
 
+// sameNameOtherCase returns the name of a stored flow that is name in
+// other capitals, or "" when there is none (or the flows cannot be read:
+// it only improves an error).
+func (s *Service) sameNameOtherCase(ctx context.Context, name string) string {
+	fls, err := s.store.ListFlows(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, fl := range fls {
+		if fl.Name != name && strings.EqualFold(fl.Name, name) {
+			return fl.Name
+		}
+	}
+	return ""
+}
+
 // Validate parses and validates a flow document (cards, references,
 // connections and scope preflight).
 func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, error) {
@@ -135,6 +152,10 @@ func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, err
 func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
 	fl, err := s.store.GetFlow(ctx, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
+		if other := s.sameNameOtherCase(ctx, idOrName); other != "" {
+			return nil, nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
+				WithRemedy("flow names are exact: did you mean %q?", other)
+		}
 		return nil, nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
 			WithRemedy("store it first (POST /api/v1/flows, or cardflow flows store FILE)")
 	}
@@ -154,6 +175,10 @@ func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.
 func (s *Service) Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error) {
 	fl, err := s.store.GetFlow(ctx, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
+		if other := s.sameNameOtherCase(ctx, idOrName); other != "" {
+			return nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
+				WithRemedy("flow names are exact: did you mean %q?", other)
+		}
 		return nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
 			WithRemedy("list the stored flows with GET /api/v1/flows (or cardflow flows list)")
 	}

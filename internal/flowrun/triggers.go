@@ -63,6 +63,15 @@ func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutR
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("read flow: %w", err)
 	}
+	// Names that differ only in capitals would be two flows that people
+	// and scripts confuse (nicknames compare ignoring case for the same
+	// reason): storing one is refused, naming the flow that has the name.
+	if prev == nil {
+		if other := s.sameNameOtherCase(ctx, doc.Name); other != "" {
+			return &PutResult{Doc: doc}, problem.New(problem.Conflict, "flow %q already has that name in other capitals", other).
+				WithRemedy("name the document %q to store a new version of that flow, or choose another name", other).WithDetail("field", "name")
+		}
+	}
 	now := s.now()
 	fl := &store.Flow{Name: doc.Name, Source: src, Trigger: doc.Trigger.SpecJSON(), StoredBy: actor, CreatedAt: now, UpdatedAt: now}
 	added, err := s.store.PutFlow(ctx, fl)
