@@ -3,18 +3,16 @@ package okta
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 func TestRetriesOnlyWhereAllowed(t *testing.T) {
@@ -89,47 +87,15 @@ func TestRetriesOnlyWhereAllowed(t *testing.T) {
 	}
 }
 
-// flakyTransport fails chosen attempts the way a network does: a reset
-// before the response, or a body cut short mid-page.
-type flakyTransport struct {
-	base      http.RoundTripper
-	resets    atomic.Int32 // attempts to fail with a connection reset
-	truncates atomic.Int32 // responses to cut after a few bytes
-}
-
-func (f *flakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.resets.Add(-1) >= 0 {
-		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
-	}
-	resp, err := f.base.RoundTrip(r)
-	if err == nil && f.truncates.Add(-1) >= 0 {
-		resp.Body = &cutBody{r: io.LimitReader(resp.Body, 3000), c: resp.Body}
-	}
-	return resp, err
-}
-
-type cutBody struct {
-	r io.Reader
-	c io.Closer
-}
-
-func (b *cutBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-func (b *cutBody) Close() error { return b.c.Close() }
-
+// TestRetriesNetworkErrors: a listing whose first page's connection is
+// reset and whose second page is cut off midway is read in full, each
+// device once; a DELETE whose connection is reset is not sent again.
 func TestRetriesNetworkErrors(t *testing.T) {
 	srv, c := startOrg(t, oktaemu.Config{Devices: 450})
-	ft := &flakyTransport{base: c.HTTP.Transport}
-	c.HTTP = &http.Client{Transport: ft}
 	ctx := context.Background()
 
-	ft.resets.Store(1)
-	ft.truncates.Store(1)
+	srv.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/devices", Body: "reset"})
+	srv.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/devices", After: true, Body: "cut", Skip: 1})
 	seen := map[string]int{}
 	for d, err := range c.ListDevices(ctx, ListOptions{}) {
 		if err != nil {
@@ -145,15 +111,21 @@ func TestRetriesNetworkErrors(t *testing.T) {
 			t.Errorf("device %s yielded %d times; want once despite a retried page", id, n)
 		}
 	}
-	// The reset never reached the org; the cut page did and was fetched again.
-	if got := srv.Stats(t)["GET /api/v1/devices"]; got != 4 {
-		t.Errorf("GET /api/v1/devices made %d times; want 4 (3 pages + 1 retry)", got)
+	// Three pages, the first and the second sent twice.
+	if got := srv.Stats(t)["GET /api/v1/devices"]; got != 5 {
+		t.Errorf("GET /api/v1/devices made %d times; want 5 (3 pages + 2 retries)", got)
 	}
 
 	id := firstDevice(t, c, StatusActive)
-	ft.resets.Store(1)
-	if err := c.DeleteDevice(ctx, id); err == nil || !isTransient(err) {
+	if err := c.Lifecycle(ctx, id, ActionDeactivate); err != nil {
+		t.Fatal(err)
+	}
+	srv.Inject(t, emutest.FaultSpec{Method: "DELETE", Path: "/api/v1/devices/{deviceId}", Body: "reset"})
+	if err := c.DeleteDevice(ctx, id); err == nil || !isTransient(err) || !Unsure(err) {
 		t.Errorf("DELETE after a connection reset: error = %v; want the network error, not a retry", err)
+	}
+	if got := srv.Stats(t)["DELETE /api/v1/devices/{deviceId}"]; got != 1 {
+		t.Errorf("DELETE made %d times; want 1", got)
 	}
 }
 
