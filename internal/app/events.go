@@ -285,6 +285,7 @@ func (in *eventIntake) hookLeased(ctx context.Context, id string, fn func() erro
 func (in *eventIntake) forget(ctx context.Context, id string) string {
 	src, err := in.store.GetEventSource(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		in.dispatchLeftovers(ctx, id)
 		return ""
 	}
 	if err != nil {
@@ -310,6 +311,7 @@ func (in *eventIntake) forget(ctx context.Context, id string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	in.dispatchLeftovers(ctx, id)
 	if err := in.store.DeleteEventSource(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		in.log.ErrorContext(ctx, "events: deleting the event source of a connection being deleted", slog.String("connection", id), slog.Any("error", err))
 	}
@@ -321,6 +323,33 @@ func (in *eventIntake) forget(ctx context.Context, id string) string {
 		return fmt.Sprintf("its Okta event hook %s could not be deleted (%v): delete it in the Admin Console (Workflow > Event Hooks)", src.HookID, rerr)
 	}
 	return ""
+}
+
+// dispatchLeftovers dispatches the events a connection being deleted
+// received since the last round (its hook is gone by now) to the flows of
+// the other connections to its org: no round dispatches the events of a
+// connection that is gone, and undispatched events are never purged.
+func (in *eventIntake) dispatchLeftovers(ctx context.Context, id string) {
+	v, err := in.conns.Resolve(ctx, "", id)
+	if err != nil {
+		in.log.ErrorContext(ctx, "events: reading a connection being deleted", slog.String("connection", id), slog.Any("error", err))
+		return
+	}
+	m, partial, err := in.scan(ctx)
+	if err != nil || partial {
+		in.log.ErrorContext(ctx, "events: reading the enabled flows to dispatch the last events of a connection being deleted",
+			slog.String("connection", id), slog.Any("error", err))
+		return
+	}
+	var flows []events.EventFlow
+	for cid, cf := range m {
+		if cid != id && cf.org == v.Org() {
+			flows = append(flows, cf.flows...)
+		}
+	}
+	if _, err := in.dispatcher.Dispatch(ctx, id, flows, time.Time{}); err != nil {
+		in.log.ErrorContext(ctx, "events: dispatching the last events of a connection being deleted", slog.String("connection", id), slog.Any("error", err))
+	}
 }
 
 // Run runs rounds until ctx ends.

@@ -65,3 +65,38 @@ func TestEventOfAConnectionWithoutFlows(t *testing.T) {
 		t.Errorf("the disabled flow has runs %+v; want none", runs)
 	}
 }
+
+// TestDeletedConnectionsLastEvents: an event the inbox received for a
+// connection after the intake's last round, when the connection is then
+// deleted, starts the run of the flow of another connection to the same
+// org (whose own poll would find it stored already) and does not stay
+// undispatched, which no purge removes, for good.
+func TestDeletedConnectionsLastEvents(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	// No round but those a change wakes: the event waits for the deletion.
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, time.Hour })
+	first := h.connect("Prod devices")
+	h.connect("Second")
+	storeEnabledFlow(t, h, "poll")
+	polled := storeEnabledDoc(t, h, strings.ReplaceAll(strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
+		"name: quarantine-on-user-removal", "name: quarantine-second", 1), "Prod devices", "Second"))
+	emu.AdvanceClock(t, time.Second)
+	now := emu.Now()
+	raw := `{"uuid":"0f6c2a9e-4f1b-4c8e-9d3a-6b7e5a1c2d3f","eventType":"device.user.remove","published":"` +
+		now.UTC().Format("2006-01-02T15:04:05.000Z") + `","target":[{"id":"guo1","type":"UDDevice"},{"id":"00u1","type":"User","alternateId":"jonas.berg@example.com"}]}`
+	ev := &store.Event{UUID: "0f6c2a9e-4f1b-4c8e-9d3a-6b7e5a1c2d3f", ConnectionID: first.ID, EventType: "device.user.remove",
+		Published: now, ReceivedAt: now, Raw: []byte(raw)}
+	if _, err := h.app.Store.PutEvents(t.Context(), []*store.Event{ev}, store.ViaHook); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := h.call("DELETE", "/api/v1/connections/"+first.ID, nil, nil); code != http.StatusOK {
+		t.Fatalf("delete the connection: %d %s", code, body)
+	}
+	if evs, err := h.app.Store.UndispatchedEvents(t.Context(), first.ID, 10); err != nil || len(evs) != 0 {
+		t.Errorf("undispatched events of the deleted connection: %d, %v; want none", len(evs), err)
+	}
+	if runs := h.runsOf(polled); len(runs) != 1 {
+		t.Errorf("runs of the second connection's flow: %+v; want the one of the event", runs)
+	}
+}
