@@ -1,13 +1,19 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // TestServeListenErrorsSayWhatToDo starts serve and demo on an address they
-// cannot listen on: each says why and how to pick another.
+// cannot listen on, or with settings single sign-on cannot work with: each
+// says why and what to do, before a first start creates the data
+// directory and prints an API token "shown once".
 func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -26,11 +32,18 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 			want: []string{"address already in use", "-listen (127.0.0.1:0 picks a free port)"}},
 		{name: "serve on an address without a port", args: []string{"serve", "-listen", "localhost"},
 			want: []string{`listen on "localhost"`, "-listen wants HOST:PORT, e.g. 127.0.0.1:8080"}, notWant: "another process"},
+		{name: "serve with single sign-on but no client secret", args: []string{"serve", "-listen", "127.0.0.1:0", "-oidc-issuer", "https://example.okta.com", "-oidc-client-id", "0oa1", "-oidc-role", "admin=cardflow-admins"},
+			want: []string{"CARDFLOW_OIDC_CLIENT_SECRET is required with -oidc-issuer"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append(tc.args, "-data-dir", t.TempDir())
-			code, out, errOut := runCLI(t, map[string]string{"CARDFLOW_API_TOKEN": e2eToken}, args...)
+			data := filepath.Join(t.TempDir(), "cardflow-data")
+			code, out, errOut := runCLI(t, nil, append(tc.args, "-data-dir", data)...)
+			// The demo makes its data directory (and its org) before the
+			// server; serve must not make anything.
+			if _, err := os.Stat(data); (tc.args[0] == "serve" && !errors.Is(err, fs.ErrNotExist)) || strings.Contains(out, "API token") {
+				t.Errorf("the refused start made its data directory (%v) or printed an API token:\n%s", err, out)
+			}
 			if code != exitFailure {
 				t.Errorf("exit %d; want %d", code, exitFailure)
 			}

@@ -82,8 +82,18 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	log := slog.New(web.ContextHandler{Handler: cfg.Logger.Handler()})
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create the data directory: %w", err)
+	// What the configuration alone can refuse (single sign-on's settings,
+	// an address that cannot be listened on) is refused before a first
+	// start creates the data directory, the keyring and the API token: a
+	// mistyped flag must not print a token "shown once" and then stop.
+	var ssoProvider *sso.Provider
+	if cfg.OIDCIssuer != "" {
+		if ssoProvider, err = sso.New(sso.Config{
+			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			Roles: cfg.oidcRoles, Now: cfg.Now,
+		}); err != nil {
+			return nil, err
+		}
 	}
 	a := &App{cfg: cfg, log: log}
 	defer func() {
@@ -91,6 +101,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.Close()
 		}
 	}()
+	if a.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, listenError(cfg.Listen, err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
 
 	if a.Store, err = openStore(ctx, &cfg, log); err != nil {
 		return nil, err
@@ -106,9 +122,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 
-	if a.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, listenError(cfg.Listen, err)
-	}
 	a.url = publicURLFor(a.listener.Addr())
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
@@ -206,15 +219,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.BeforeDelete = a.events.forget
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
-	var ssoProvider *sso.Provider
-	if cfg.OIDCIssuer != "" {
-		if ssoProvider, err = sso.New(sso.Config{
-			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
-			Roles: cfg.oidcRoles, Now: cfg.Now,
-		}); err != nil {
-			return nil, err
-		}
-	}
 	limiter := &access.Limiter{TrustedProxies: cfg.trustedProxies}
 
 	a.Web = &web.Server{
