@@ -400,6 +400,18 @@ func deleteDevice(ctx context.Context, iv *invocation) (map[string]any, error) {
 				}
 				continue
 			}
+			if err != nil && okta.Unsure(err) && ctx.Err() == nil {
+				// Okta may have deactivated it all the same: a read tells
+				// whether the delete may follow.
+				d, rerr := iv.client.GetDevice(ctx, ds.id)
+				switch {
+				case rerr != nil:
+					return nil, err
+				case d.Status != okta.StatusDeactivated:
+					return nil, notDone(err, "deactivate device "+ds.id, ds.id, d.Status, "deactivated, nor deleted")
+				}
+				err = nil
+			}
 			if err != nil {
 				return nil, raced(err, ds.id, transitions["deactivate-device"])
 			}
