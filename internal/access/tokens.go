@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -97,17 +98,28 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 }
 
 // List returns p's own tokens, or every token when all is set (admins
-// only).
+// only), newest first (by creation, then id), as every list of the API
+// and the console is.
 func (t *Tokens) List(ctx context.Context, p Principal, all bool) ([]*store.APIToken, error) {
+	ownerType, owner := p.Owner()
 	if all {
 		if !p.Role.Allows(Admin) {
 			return nil, problem.New(problem.Forbidden, "listing everyone's tokens needs the admin role; you have %s", p.Role).
 				WithRemedy("list your own tokens (without all)").WithDetail("requiredRole", string(Admin))
 		}
-		return t.Store.ListAPITokens(ctx, "", "")
+		ownerType, owner = "", ""
 	}
-	ownerType, owner := p.Owner()
-	return t.Store.ListAPITokens(ctx, ownerType, owner)
+	toks, err := t.Store.ListAPITokens(ctx, ownerType, owner)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(toks, func(a, b *store.APIToken) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return toks, nil
 }
 
 // Revoke deletes the token with id: p's own, or anyone's when p is an

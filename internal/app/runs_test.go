@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,8 +240,9 @@ func TestListsPageWithoutLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ids, pages := pageAll(t, h, "/api/v1/tokens?limit=2", "tokens", "id"); len(ids) != 5 || pages != 3 {
-		t.Errorf("paged %d tokens in %d pages; want 5 in 3", len(ids), pages)
+	if ids, pages := pageAll(t, h, "/api/v1/tokens?limit=2", "tokens", "id"); len(ids) != 5 || pages != 3 ||
+		!slices.IsSortedFunc(ids, func(a, b string) int { return strings.Compare(b, a) }) {
+		t.Errorf("paged tokens %v in %d pages; want 5 in 3, newest (on a standing clock: the highest id) first", ids, pages)
 	}
 	// The audit log pages the same way: a full page has next.
 	if ids, pages := pageAll(t, h, "/api/v1/audit?limit=3&action=card.run&connection=Prod", "events", "id"); len(ids) != 7 || pages != 3 {

@@ -76,14 +76,8 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// Newest first and paged by (createdAt, id), as every other list.
-	// A person's tokens are few, so the page is cut here.
-	slices.SortFunc(toks, func(a, b *store.APIToken) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	// Newest first (as List answers) and paged by (createdAt, id), as
+	// every other list. A person's tokens are few, so the page is cut here.
 	if !before.IsZero() {
 		toks = slices.DeleteFunc(toks, func(t *store.APIToken) bool {
 			c := t.CreatedAt.Compare(before)
