@@ -450,7 +450,7 @@ func unsureLifecycle(ctx context.Context, iv *invocation, ds deviceState, tr tra
 	}
 	if d.Status == tr.to {
 		return map[string]any{"deviceId": ds.id, "status": tr.to, "changed": true, "basis": ds.basis,
-			"note": "Okta's answer was lost; reading the device found it " + tr.to}, nil
+			"note": "Okta gave the call no sure answer (a 5xx or a lost answer); reading the device found it " + tr.to}, nil
 	}
 	return nil, notDone(err, fmt.Sprintf("%s device %s", tr.action, ds.id), ds.id, d.Status, strings.TrimSuffix(tr.action, "e")+"ed")
 }
@@ -480,7 +480,7 @@ func unsureDelete(ctx context.Context, iv *invocation, ds deviceState, deactivat
 	switch {
 	case okta.IsNotFound(rerr):
 		return map[string]any{"deviceId": ds.id, "deleted": true, "deactivated": deactivated, "basis": ds.basis,
-			"note": "Okta's answer to the delete was lost; reading the device found it deleted"}, nil
+			"note": "Okta gave the delete no sure answer (a 5xx or a lost answer); reading the device found it deleted"}, nil
 	case rerr != nil:
 		// Whether the delete happened is unknown: the delete's own error
 		// says what went wrong.

@@ -25,7 +25,8 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 		status     string // the device's status before
 		input      map[string]any
 		fault      emutest.FaultSpec
-		wantCode   problem.Code // "": the run succeeds
+		fault2     *emutest.FaultSpec // a second fault, when set
+		wantCode   problem.Code       // "": the run succeeds
 		wantText   []string
 		wantStatus string // the device's status after ("" : not checked)
 		wantOut    map[string]any
@@ -86,6 +87,14 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 			fault:    emutest.FaultSpec{Method: "POST", Path: "/api/v1/devices/{deviceId}/lifecycle/deactivate", Status: 503, Count: 10},
 			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 503 to deactivate device", "the device is still ACTIVE, so it was not deactivated, nor deleted"},
 			wantStatus: okta.StatusActive},
+		// A 404 that is not Okta's E0000007 (a proxy's page) proves nothing.
+		{name: "delete-device: a 503, then the read answered by a proxy's 404 page", card: "delete-device", status: okta.StatusDeactivated,
+			fault:    emutest.FaultSpec{Method: "DELETE", Path: device, Status: 503},
+			fault2:   &emutest.FaultSpec{Method: "GET", Path: device, Status: 404, Body: "html", Skip: 1},
+			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 503"}, wantStatus: okta.StatusDeactivated, wantDeletes: 1},
+		{name: "read-device: a proxy's 404 page", card: "read-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "GET", Path: device, Status: 404, Body: "html"},
+			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 404: Not Found"}},
 		{name: "delete-device: a 503 before the delete", card: "delete-device", status: okta.StatusDeactivated,
 			fault:    emutest.FaultSpec{Method: "DELETE", Path: device, Status: 503},
 			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 503 to the delete of device", "the device is still DEACTIVATED, so it was not deleted"},
@@ -104,6 +113,9 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 				in[k] = v
 			}
 			e.srv.Inject(t, tt.fault)
+			if tt.fault2 != nil {
+				e.srv.Inject(t, *tt.fault2)
+			}
 			res := e.run("okta-devices/"+tt.card, "Prod", in)
 			if tt.wantCode != "" {
 				wantProblem(t, res, tt.wantCode, tt.wantText...)

@@ -94,10 +94,12 @@ func asAPIError(err error) (*APIError, bool) {
 	return e, ok
 }
 
-// IsNotFound reports whether err is Okta's 404 (E0000007).
+// IsNotFound reports whether err is Okta's 404 (E0000007). A 404 without
+// Okta's error body (a proxy's page) is not: it says nothing of the
+// resource, and callers take "not found" for "gone".
 func IsNotFound(err error) bool {
 	e, ok := asAPIError(err)
-	return ok && (e.Status == http.StatusNotFound || e.Code == CodeNotFound)
+	return ok && e.Code == CodeNotFound
 }
 
 // IsForbidden reports whether err is E0000006: the authenticated admin's

@@ -128,7 +128,8 @@
 //     route pattern (/api/v1/devices/{deviceId}/lifecycle/suspend) or a
 //     literal path; an empty method matches any. Faults on /oauth2/ answer
 //     an OAuth error body; on the API, 429 answers E0000047 with
-//     rate-limit headers, 5xx E0000009, others E0000001. More options:
+//     rate-limit headers, 5xx E0000009, 404 E0000007, 401 E0000011, 403
+//     E0000006, others E0000001. More options:
 //     "skip": N lets N matching requests through first (a fault on the
 //     second page of a listing). "body" picks the kind of answer: "json" (the default above), "html"
 //     (an HTML error page, as a proxy or Okta's edge serves), "empty" (no

@@ -285,6 +285,12 @@ func (o *Org) faultAnswer(w http.ResponseWriter, r *http.Request, f fault, rec *
 		e.ErrorCode, e.ErrorSummary = "E0000047", "API call exceeded rate limit due to too many requests."
 	case f.Status >= 500:
 		e.ErrorCode, e.ErrorSummary = "E0000009", "Internal Server Error"
+	case f.Status == http.StatusNotFound:
+		e.ErrorCode, e.ErrorSummary = "E0000007", "Not found: Resource not found: "+r.URL.Path+" (injected fault)"
+	case f.Status == http.StatusUnauthorized:
+		e.ErrorCode, e.ErrorSummary = "E0000011", "Invalid token provided"
+	case f.Status == http.StatusForbidden:
+		e.ErrorCode, e.ErrorSummary = "E0000006", "You do not have permission to perform the requested action"
 	default:
 		e.ErrorCode, e.ErrorSummary = "E0000001", "Api validation failed: injected fault"
 	}
