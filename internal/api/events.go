@@ -12,13 +12,14 @@ type EventList struct {
 
 // Event is a received Okta event (SPEC §7): how it arrived (ReceivedVia
 // "hook", "poll" or both) and the flow runs it started (never null).
-// Connection is the receiving connection's id.
+// Connection is the receiving connection, as a card run names its
+// connection (Nickname empty once it is deleted).
 type Event struct {
-	UUID        string    `json:"uuid"`
-	EventType   string    `json:"eventType"`
-	Published   time.Time `json:"published"`
-	ReceivedVia []string  `json:"receivedVia"`
-	ReceivedAt  time.Time `json:"receivedAt"`
-	FlowRuns    []string  `json:"flowRuns"`
-	Connection  string    `json:"connection"`
+	UUID        string         `json:"uuid"`
+	EventType   string         `json:"eventType"`
+	Published   time.Time      `json:"published"`
+	ReceivedVia []string       `json:"receivedVia"`
+	ReceivedAt  time.Time      `json:"receivedAt"`
+	FlowRuns    []string       `json:"flowRuns"`
+	Connection  *ConnectionRef `json:"connection"`
 }

@@ -57,6 +57,10 @@ func TestEventHookThroughTheServer(t *testing.T) {
 			EventType   string   `json:"eventType"`
 			ReceivedVia []string `json:"receivedVia"`
 			FlowRuns    []string `json:"flowRuns"`
+			Connection  struct {
+				ID       string `json:"id"`
+				Nickname string `json:"nickname"`
+			} `json:"connection"`
 		} `json:"events"`
 	}
 	if code, body := h.call("GET", "/api/v1/events?connection=Prod+devices", nil, &out); code != http.StatusOK {
@@ -67,6 +71,10 @@ func TestEventHookThroughTheServer(t *testing.T) {
 		types = append(types, e.EventType)
 		if !slices.Equal(e.ReceivedVia, []string{"hook"}) || e.FlowRuns == nil {
 			t.Errorf("event %+v; want received via hook, no flow runs yet", e)
+		}
+		// An event names its connection as a card run does.
+		if e.Connection.ID == "" || e.Connection.Nickname != "Prod devices" {
+			t.Errorf("event %+v; want connection {id, nickname: Prod devices}", e)
 		}
 	}
 	slices.Sort(types)

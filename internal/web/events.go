@@ -85,6 +85,18 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Each event names its connection as a card run does: id and nickname.
+	nicknames := map[string]string{}
+	if s.Connections != nil && len(evs) > 0 {
+		vs, err := s.Connections.List(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, v := range vs {
+			nicknames[v.ID] = v.Nickname
+		}
+	}
 	out := api.EventList{Events: make([]api.Event, 0, len(evs))}
 	for _, e := range evs {
 		runs := e.FlowRuns
@@ -92,7 +104,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			runs = []string{}
 		}
 		out.Events = append(out.Events, api.Event{UUID: e.UUID, EventType: e.EventType, Published: e.Published, ReceivedVia: e.ReceivedVia,
-			ReceivedAt: e.ReceivedAt, FlowRuns: runs, Connection: e.ConnectionID})
+			ReceivedAt: e.ReceivedAt, FlowRuns: runs, Connection: &api.ConnectionRef{ID: e.ConnectionID, Nickname: nicknames[e.ConnectionID]}})
 	}
 	if last := len(evs) - 1; last >= 0 && len(evs) == pageLimit(f.Limit) {
 		out.Next = nextPage(r, q, evs[last].Published, evs[last].UUID, "connection", "limit")
