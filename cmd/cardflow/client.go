@@ -96,7 +96,13 @@ func (o *clientOpts) client() (*client, error) {
 func (o *clientOpts) anonymousClient() (*client, error) {
 	u, err := url.Parse(strings.TrimSuffix(o.server, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usagef("--server %q is not an http(s) URL", o.server)
+		return nil, usagef("--server %q is not an http(s) URL: give the server's address, e.g. http://127.0.0.1:8080 (--server or CARDFLOW_SERVER)", o.server)
+	}
+	// A server is served at the root of its host (serve refuses a public
+	// URL with a path), so a path here is a mistake such as the API's
+	// /api/v1, which every request would then carry twice.
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, usagef("--server %q has a path: give the server's address alone, %s://%s (--server or CARDFLOW_SERVER)", o.server, u.Scheme, u.Host)
 	}
 	return &client{base: u.String(), http: &http.Client{Timeout: 0}}, nil
 }
