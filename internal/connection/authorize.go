@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -141,6 +144,12 @@ func neverSent(err error) bool {
 	return errors.As(err, &dnsErr) || errors.As(err, &addrErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
 }
 
+// Causes transportCause gives for an org that was reached.
+const (
+	causeBroke    = "the connection to the org broke before its answer arrived"
+	causeUnusable = "the org's answer could not be used (it is not the JSON OAuth promises)"
+)
+
 // transportCause says in public words why a call to the org got no answer.
 func transportCause(err error) string {
 	var re *RedirectError
@@ -158,6 +167,12 @@ func transportCause(err error) string {
 		return "the org's host name does not resolve"
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return "the org did not answer in time"
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		return causeBroke
+	case !errors.As(err, new(*url.Error)) && !errors.As(err, &ne):
+		// Not from the network (net/http wraps all of those in a
+		// url.Error): the answer arrived but is not what OAuth promises.
+		return causeUnusable
 	}
 	return "the org could not be reached"
 }

@@ -387,8 +387,13 @@ func authorizeError(ar *store.AuthRequest, code, desc string) *problem.Error {
 func exchangeError(ar *store.AuthRequest, origin string, err error) *problem.Error {
 	oe, ok := asOAuthError(err)
 	if !ok {
-		return problem.New(problem.UpstreamError, "could not finish the authorization with the org at %s: %s", origin, transportCause(err)).
-			WithRemedy("check that the domain is right and the org is reachable, then reauthorize").Wrap(err)
+		cause := transportCause(err)
+		remedy := "check that the domain is right and the org is reachable, then reauthorize"
+		if cause == causeBroke || cause == causeUnusable {
+			remedy = "reauthorize the connection (an authorization code is good for one try); if it happens again, check what stands between cardflow and the org"
+		}
+		return problem.New(problem.UpstreamError, "could not finish the authorization with the org at %s: %s", origin, cause).
+			WithRemedy("%s", remedy).Wrap(err)
 	}
 	switch oe.Code {
 	case "invalid_client":

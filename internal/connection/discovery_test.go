@@ -10,9 +10,9 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// TestAuthorizationWhenDiscoveryFails: when the org's OpenID discovery
-// document or signing keys cannot be fetched, the authorization fails
-// saying which and how, with no part of the org's error page.
+// TestAuthorizationWhenDiscoveryFails: when the code exchange, the org's
+// OpenID discovery document or its signing keys fail, the authorization
+// fails saying which and how, with no part of the org's error page.
 func TestAuthorizationWhenDiscoveryFails(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -25,6 +25,12 @@ func TestAuthorizationWhenDiscoveryFails(t *testing.T) {
 			want: []string{"the org's signing keys", "502 Bad Gateway", "authorize again"}},
 		{name: "keys answer an HTML page with 200", fault: emutest.FaultSpec{Method: "GET", Path: "/oauth2/v1/keys", Status: 200, Body: "html"},
 			want: []string{"the org's signing keys", "text/html instead of JSON"}},
+		{name: "token exchange answers an HTML 502", fault: emutest.FaultSpec{Method: "POST", Path: "/oauth2/v1/token", Status: 502, Body: "html"},
+			want: []string{"the org answered HTTP 502"}},
+		{name: "token exchange answer cut short", fault: emutest.FaultSpec{Method: "POST", Path: "/oauth2/v1/token", After: true, Body: "truncated"},
+			want: []string{"the org's answer could not be used"}},
+		{name: "token exchange connection reset", fault: emutest.FaultSpec{Method: "POST", Path: "/oauth2/v1/token", Body: "reset"},
+			want: []string{"the connection to the org broke before its answer arrived"}},
 		{name: "discovery cut short", fault: emutest.FaultSpec{Method: "GET", Path: "/.well-known/openid-configuration", After: true, Body: "truncated"},
 			want: []string{"the org's OpenID discovery document", "could not be read"}},
 	}

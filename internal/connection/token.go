@@ -330,7 +330,7 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 	// No answer: the org may have rotated the token. RefreshStartedAt stays
 	// set, so the next attempt retries only inside the grace window.
 	m.log.WarnContext(ctx, "token refresh got no answer", "connection", c.ID, "error", err)
-	perr := problem.New(problem.UpstreamError, "the token refresh got no answer from the org").
+	perr := problem.New(problem.UpstreamError, "the token refresh did not complete (%s); the org may have rotated the refresh token", transportCause(err)).
 		WithRemedy("try again within a few seconds; if the connection then needs reauthorization, reauthorize it").Wrap(err)
 	if errors.As(err, new(*RedirectError)) || errors.Is(err, ErrResponseTooLarge) {
 		return perr
