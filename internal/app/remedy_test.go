@@ -45,6 +45,7 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 		{"all not a bool", "GET", "/api/v1/tokens?all=yes", nil, 400},
 		{"token without a name", "POST", "/api/v1/tokens", map[string]any{"name": ""}, 400},
 		{"plan without a document", "POST", "/api/v1/flows/plan", map[string]any{"source": " "}, 400},
+		{"unknown card", "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/reboot-device", "connection": "Prod"}, 400},
 		{"unknown body field", "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/read-device", "conection": "Prod"}, 400},
 		{"unknown query parameter", "GET", "/api/v1/flows?name=find", nil, 400},
 		{"no such endpoint", "GET", "/api/v1/devices", nil, 404},
@@ -73,5 +74,10 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	code, data = h.call("GET", "/api/v1/flows/FIND/runs", nil, &e)
 	if code != http.StatusNotFound || e.Error.Details["remedy"] != `flow names are exact: did you mean "find"?` {
 		t.Errorf("GET FIND's runs: %d; want 404 asking whether find was meant\n%s", code, data)
+	}
+	// A card named without its connector is pointed at its full name.
+	code, data = h.call("POST", "/api/v1/runs", map[string]any{"card": "read-device", "connection": "Prod", "input": map[string]any{"deviceId": "x"}}, &e)
+	if code != http.StatusBadRequest || e.Error.Details["remedy"] != "write it as connector/card: okta-devices/read-device" {
+		t.Errorf("POST a run of read-device: %d; want 400 saying okta-devices/read-device\n%s", code, data)
 	}
 }

@@ -216,15 +216,22 @@ func (e *Executor) prepare(ctx context.Context, req Request) (*prepared, error) 
 }
 
 func unknownCard(ref string) *problem.Error {
-	var refs []string
+	var refs, same []string
 	for _, c := range connectors {
 		for _, cd := range c.Cards {
 			if cd.Kind == KindAction {
 				refs = append(refs, cd.Ref)
+				if !strings.Contains(ref, "/") && strings.HasSuffix(cd.Ref, "/"+ref) {
+					same = append(same, cd.Ref)
+				}
 			}
 		}
 	}
-	return problem.New(problem.InvalidInput, "unknown card %q; the cards are %s", ref, strings.Join(refs, ", ")).WithDetail("field", "card")
+	p := problem.New(problem.InvalidInput, "unknown card %q", ref).WithDetail("field", "card")
+	if len(same) == 1 {
+		return p.WithRemedy("write it as connector/card: %s", same[0])
+	}
+	return p.WithRemedy("use one of %s", strings.Join(refs, ", "))
 }
 
 // RequiredScope returns the Okta scope a run of the card with input needs:
