@@ -27,6 +27,11 @@ const (
 	// RateLimitMargin is added to the reset − Date wait after a 429, as
 	// Okta's own SDKs do.
 	RateLimitMargin = time.Second
+	// DefaultConcurrencyWait is the first wait after a concurrency 429
+	// (limit and remaining 0): it ends when calls in flight end, and its
+	// reset is only Okta's estimate, so the wait starts short and doubles
+	// with each retry, never beyond that estimate.
+	DefaultConcurrencyWait = 2 * time.Second
 )
 
 // Client calls the Okta management API of one org. Its fields are set once
@@ -460,7 +465,8 @@ func untilReset(h http.Header, reset int64, local time.Time) time.Duration {
 
 // rateLimitWait is how long to wait after a 429: until the reset computed
 // from the server's Date plus a margin, capped by MaxWait; without usable
-// headers, an exponential backoff from one second.
+// headers, an exponential backoff from one second; after a concurrency 429
+// (limit 0), no longer than DefaultConcurrencyWait doubled per retry.
 func (c *Client) rateLimitWait(res *response, n int) time.Duration {
 	maxWait := c.MaxWait
 	if maxWait <= 0 {
@@ -470,6 +476,9 @@ func (c *Client) rateLimitWait(res *response, n int) time.Duration {
 	if res != nil {
 		if reset, err := strconv.ParseInt(res.header.Get("X-Rate-Limit-Reset"), 10, 64); err == nil {
 			wait = max(untilReset(res.header, reset, c.now()), 0) + RateLimitMargin
+		}
+		if res.header.Get("X-Rate-Limit-Limit") == "0" {
+			wait = min(wait, DefaultConcurrencyWait<<min(n, 6))
 		}
 	}
 	return min(wait, maxWait)

@@ -76,3 +76,32 @@ func TestOddRateLimitHeadersDoNotPoisonTheBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrencyLimitWaitsBriefly: a concurrency 429 (E0000047 with limit
+// and remaining 0) frees up as soon as calls in flight end, and its reset
+// is only an estimate: the client waits a short, growing while, not the
+// whole estimated window.
+func TestConcurrencyLimitWaitsBriefly(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)
+	clk := newSimClock(start)
+	srv, c := startOrg(t, oktaemu.Config{Devices: 10, Now: clk.Now})
+	c.Now, c.Sleep = clk.Now, clk.Sleep
+	var errs []error
+	var wg sync.WaitGroup
+	clk.Go(&wg, func() {
+		id := firstDevice(t, c, StatusActive)
+		srv.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/devices/{deviceId}", Status: 429, Count: 2,
+			Headers: map[string]string{"X-Rate-Limit-Limit": "0", "X-Rate-Limit-Remaining": "0"}, ResetIn: "50s"})
+		if _, err := c.GetDevice(context.Background(), id); err != nil {
+			errs = append(errs, err)
+		}
+	})
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("GetDevice: %v", errs)
+	}
+	want := []time.Duration{DefaultConcurrencyWait, 2 * DefaultConcurrencyWait}
+	if got := clk.Sleeps(); !equalDurations(got, want) {
+		t.Errorf("waits %v; want %v", got, want)
+	}
+}
