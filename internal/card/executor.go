@@ -199,7 +199,8 @@ func (e *Executor) prepare(ctx context.Context, req Request) (*prepared, error) 
 		return nil, unknownCard(req.Card)
 	}
 	if c.Kind == KindEvent {
-		return nil, problem.New(problem.InvalidInput, "card %s is an event card: it starts flows (on.event.card of a flow) and cannot be run", c.Ref).WithDetail("field", "card")
+		return nil, problem.New(problem.InvalidInput, "card %s is an event card: it starts flows (on.event.card of a flow) and cannot be run", c.Ref).
+			WithRemedy("put it under on.event.card of a flow, or run one of the connector's action cards").WithDetail("field", "card")
 	}
 	in, err := c.CheckInput(req.Input)
 	if err != nil {

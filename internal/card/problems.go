@@ -175,7 +175,8 @@ func apiProblem(ae *okta.APIError, iv *invocation) *problem.Error {
 		return problem.New(problem.RateLimited, "Okta's rate limit for the org was still exhausted after waiting for its resets").
 			WithRemedy("run it again later, or lower the flow's concurrency")
 	case ae.Status == http.StatusBadRequest:
-		return problem.New(problem.InvalidInput, "Okta refused the request: %s", summary(ae))
+		return problem.New(problem.InvalidInput, "Okta refused the request: %s", summary(ae)).
+			WithRemedy("fix the input Okta names; quote Okta's request id %s if you contact Okta support", ae.RequestID)
 	}
 	return problem.New(problem.UpstreamError, "Okta answered %d: %s", ae.Status, summary(ae)).
 		WithRemedy("run the card again later; quote Okta's request id %s if you contact Okta support", ae.RequestID)
