@@ -46,6 +46,7 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 		{"token without a name", "POST", "/api/v1/tokens", map[string]any{"name": ""}, 400},
 		{"plan without a document", "POST", "/api/v1/flows/plan", map[string]any{"source": " "}, 400},
 		{"unknown card", "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/reboot-device", "connection": "Prod"}, 400},
+		{"an event card run", "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/device-activated", "connection": "Prod"}, 400},
 		{"unknown body field", "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/read-device", "conection": "Prod"}, 400},
 		{"unknown query parameter", "GET", "/api/v1/flows?name=find", nil, 400},
 		{"no such endpoint", "GET", "/api/v1/devices", nil, 404},
