@@ -58,3 +58,12 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+// TestServeUnreachableDatabase starts serve on a PostgreSQL URL nobody
+// serves: the error says what to check.
+func TestServeUnreachableDatabase(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "serve", "-listen", "127.0.0.1:0", "-data-dir", t.TempDir(), "-db", "postgres://cardflow:pw-not-shown@127.0.0.1:1/cardflow?sslmode=disable")
+	if code != exitFailure || !strings.Contains(errOut, "(check -db: the server must be running and reachable at that host and port") || strings.Contains(errOut+out, "pw-not-shown") {
+		t.Errorf("exit %d\n%s%s\nwant exit 1, what to check, and no password", code, out, errOut)
+	}
+}

@@ -345,7 +345,7 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store,
 	if cfg.DB != "" {
 		st, err := postgres.Open(ctx, cfg.DB)
 		if err != nil {
-			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)
+			return nil, fmt.Errorf("open the PostgreSQL database: %w (check -db: the server must be running and reachable at that host and port, the database must exist, and the password comes from PGPASSWORD or ~/.pgpass)", err)
 		}
 		log.Debug("opened the PostgreSQL database")
 		return st, nil
