@@ -461,8 +461,12 @@ func unsureLifecycle(ctx context.Context, iv *invocation, ds deviceState, tr tra
 func notDone(err error, what, id, status, done string) *problem.Error {
 	how := "Okta's answer to " + what + " was lost"
 	var ae *okta.APIError
-	if errors.As(err, &ae) {
+	var de *okta.DecodeError
+	switch {
+	case errors.As(err, &ae):
 		how = fmt.Sprintf("Okta answered %d to %s", ae.Status, what)
+	case errors.As(err, &de):
+		how = fmt.Sprintf("the answer to %s was not Okta's (%s)", what, de.Reason())
 	}
 	p := problem.New(problem.UpstreamError, "%s; the device is still %s, so it was not %s", how, status, done).
 		WithRemedy("run the card again; check the org's status if it keeps happening").WithDetail("deviceId", id).WithDetail("status", status)

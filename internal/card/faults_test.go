@@ -70,6 +70,18 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 			fault:    emutest.FaultSpec{Method: "POST", Path: suspend, Status: 503, Count: 10},
 			wantCode: problem.UpstreamError, wantText: []string{"Okta answered 503 to suspend device", "the device is still ACTIVE, so it was not suspended"},
 			wantStatus: okta.StatusActive},
+		// A 200 HTML page is not Okta's 204: the change is checked.
+		{name: "suspend-device: a proxy's 200 page instead of Okta's answer", card: "suspend-device", status: okta.StatusActive,
+			fault:    emutest.FaultSpec{Method: "POST", Path: suspend, Status: 200, Body: "html"},
+			wantCode: problem.UpstreamError, wantText: []string{"text/html instead of JSON", "the device is still ACTIVE, so it was not suspended"},
+			wantStatus: okta.StatusActive},
+		{name: "suspend-device: a proxy's 200 page after Okta made the change", card: "suspend-device", status: okta.StatusActive,
+			fault:      emutest.FaultSpec{Method: "POST", Path: suspend, Status: 200, Body: "html", After: true},
+			wantStatus: okta.StatusSuspended, wantOut: map[string]any{"changed": true, "status": okta.StatusSuspended}},
+		{name: "delete-device: a proxy's 200 page instead of Okta's answer", card: "delete-device", status: okta.StatusDeactivated,
+			fault:    emutest.FaultSpec{Method: "DELETE", Path: device, Status: 200, Body: "html"},
+			wantCode: problem.UpstreamError, wantText: []string{"the device is still DEACTIVATED, so it was not deleted"},
+			wantStatus: okta.StatusDeactivated, wantDeletes: 1},
 		// A delete is not sent again blindly; a read tells whether the
 		// first one happened.
 		{name: "delete-device: the answer lost behind a 502", card: "delete-device", status: okta.StatusDeactivated,

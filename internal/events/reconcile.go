@@ -287,6 +287,7 @@ func explain(err error, uri string) (reason, remedy string) {
 	var se *okta.ScopeError
 	var ve *verifyError
 	var ae *okta.APIError
+	var de *okta.DecodeError
 	switch {
 	case errors.As(err, &se):
 		// Listing the hooks needs only read, which manage includes: name
@@ -297,6 +298,9 @@ func explain(err error, uri string) (reason, remedy string) {
 		}
 		return fmt.Sprintf("the connection was not granted %s, which event hooks need", scope),
 			fmt.Sprintf("grant %s to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll", scope)
+	case errors.As(err, &de):
+		return "registering the event hook failed: could not read Okta's answer: " + de.Reason(),
+			"nothing to do if it passes: cardflow tries again at its next round; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
 	case okta.Unsure(err):
 		// An outage at Okta, or a lost answer: nothing about the hook.
 		what := "could not reach the org: " + okta.RootCause(err).Error()
@@ -318,11 +322,6 @@ func explain(err error, uri string) (reason, remedy string) {
 	case errors.As(err, &ae) && ae.Status == 400:
 		return "Okta refused the event hook: " + strings.Join(append([]string{ae.Summary}, ae.Causes...), "; "),
 			"if the org already has 25 active event hooks, deactivate one it no longer needs; otherwise use delivery: poll"
-	}
-	var de *okta.DecodeError
-	if errors.As(err, &de) {
-		return "registering the event hook failed: could not read Okta's answer: " + de.Reason(),
-			"nothing to do if it passes: cardflow tries again at its next round; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
 	}
 	return "registering the event hook failed: " + err.Error(), "check the connection (cardflow connections test), then enable the flow again"
 }

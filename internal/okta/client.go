@@ -110,6 +110,10 @@ type call struct {
 	body   []byte
 	// retry allows retries on 5xx and network errors.
 	retry bool
+	// noContent marks a call whose success has no body (Okta answers
+	// 204): a 2xx with a body that is not JSON (a proxy's page) is not
+	// Okta's answer, and is a DecodeError.
+	noContent bool
 	// stream, when set, reads a 2xx body itself (the caller must not keep
 	// the reader) and returns the response's error, if any.
 	stream func(io.Reader) error
@@ -320,6 +324,9 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, done fun
 	if lr.exceeded {
 		return nil, &ResponseTooLargeError{Limit: limit}
 	}
+	if ct := resp.Header.Get("Content-Type"); err == nil && cl.noContent && len(res.body) > 0 && !isJSON(ct) {
+		return nil, &DecodeError{Status: resp.StatusCode, ContentType: ct, RequestID: res.requestID, Err: errors.New("a body that is not JSON")}
+	}
 	if err != nil {
 		if cl.stream != nil && !isTransient(err) {
 			// The body arrived but is not what the API promises: a
@@ -362,13 +369,14 @@ func isTransient(err error) bool {
 
 // Unsure reports whether a failed call may still have taken effect at the
 // org: the answer was a 5xx (from Okta or from what stands in front of
-// it) or was lost on the network. A caller that must know reads the
+// it), was lost on the network, or was not Okta's (a DecodeError). A caller that must know reads the
 // resource rather than sending the call again.
 func Unsure(err error) bool {
 	if e, ok := asAPIError(err); ok {
 		return e.Status >= 500
 	}
-	return isTransient(err)
+	var de *DecodeError
+	return isTransient(err) || errors.As(err, &de)
 }
 
 // DecodeError is a 2xx answer whose body is not what the API promises
@@ -385,6 +393,12 @@ type DecodeError struct {
 func (e *DecodeError) Error() string { return "okta: decoding response: " + e.Err.Error() }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// isJSON reports whether a Content-Type is JSON (or unset).
+func isJSON(contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
 // Reason says in public words what is wrong with the answer, without any
 // of its content.
 func (e *DecodeError) Reason() string {
@@ -395,7 +409,7 @@ func (e *DecodeError) Reason() string {
 	switch {
 	case errors.Is(e.Err, io.EOF):
 		what = "an empty body"
-	case mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json"):
+	case !isJSON(e.ContentType):
 		what = mt + " instead of JSON"
 	case errors.Is(e.Err, io.ErrUnexpectedEOF):
 		what = "JSON that breaks off midway"

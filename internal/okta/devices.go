@@ -337,7 +337,7 @@ func (c *Client) Lifecycle(ctx context.Context, id, action string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.send(ctx, call{op: "Lifecycle." + action, method: http.MethodPost, url: u, retry: true})
+	_, err = c.send(ctx, call{op: "Lifecycle." + action, method: http.MethodPost, url: u, retry: true, noContent: true})
 	return err
 }
 
@@ -351,6 +351,6 @@ func (c *Client) DeleteDevice(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.send(ctx, call{op: "DeleteDevice", method: http.MethodDelete, url: u})
+	_, err = c.send(ctx, call{op: "DeleteDevice", method: http.MethodDelete, url: u, noContent: true})
 	return err
 }
