@@ -81,4 +81,21 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	if code != http.StatusBadRequest || e.Error.Details["remedy"] != "write it as connector/card: okta-devices/read-device" {
 		t.Errorf("POST a run of read-device: %d; want 400 saying okta-devices/read-device\n%s", code, data)
 	}
+	// A flow whose connection needs reauthorization is refused with that
+	// code, as a card run on it is, not as an invalid document.
+	if code, data := h.call("PATCH", "/api/v1/connections/Prod", map[string]any{"clientSecret": oktaemu.DemoClientSecret}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", code, data)
+	}
+	code, data = h.call("POST", "/api/v1/flows/find/runs", map[string]any{}, &e)
+	if code != http.StatusConflict || e.Error.Code != "needs_reauthorization" || e.Error.Details["remedy"] == nil {
+		t.Errorf("running a flow on a connection that needs reauthorization: %d; want 409 needs_reauthorization\n%s", code, data)
+	}
+	var v struct {
+		Valid bool   `json:"valid"`
+		Code  string `json:"code"`
+	}
+	code, data = h.call("POST", "/api/v1/flows/validate", map[string]any{"source": "name: find\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Prod\n"}, &v)
+	if code != http.StatusOK || v.Valid || v.Code != "needs_reauthorization" {
+		t.Errorf("validating it: %d; want 200, not valid, code needs_reauthorization\n%s", code, data)
+	}
 }

@@ -29,7 +29,8 @@ type Issue struct {
 	Step    string `json:"step"`
 	Message string `json:"message"`
 
-	scope *scopeIssue // set for a scope preflight failure
+	scope  *scopeIssue // set for a scope preflight failure
+	reauth bool        // set for a connection that needs reauthorization
 }
 
 // String formats the issue with its position, as shown to a person.
@@ -67,8 +68,10 @@ func (is *issues) add(pos Pos, step, format string, args ...any) {
 func (is *issues) empty() bool { return len(is.list) == 0 }
 
 // err turns the collected issues into one *problem.Error: insufficient_scope
-// when every issue is a missing scope, invalid_input otherwise. It returns
-// nil when there is no issue.
+// when every issue is a missing scope, needs_reauthorization when every
+// issue is a connection that needs it (the codes a card run answers for
+// the same causes), invalid_input otherwise. It returns nil when there is
+// no issue.
 func (is *issues) err() error {
 	if len(is.list) == 0 {
 		return nil
@@ -77,7 +80,7 @@ func (is *issues) err() error {
 	slices.SortStableFunc(list, func(a, b Issue) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
-	onlyScopes := true
+	onlyScopes, onlyReauth := true, true
 	var scopes []scopeIssue
 	for _, i := range list {
 		if i.scope == nil {
@@ -85,6 +88,7 @@ func (is *issues) err() error {
 		} else {
 			scopes = append(scopes, *i.scope)
 		}
+		onlyReauth = onlyReauth && i.reauth
 	}
 	if onlyScopes {
 		return scopeProblem(list, scopes)
@@ -99,7 +103,11 @@ func (is *issues) err() error {
 		b.WriteString("\n  ")
 		b.WriteString(i.String())
 	}
-	p := problem.New(problem.InvalidInput, "%s", b.String()).WithDetail("errors", list)
+	code := problem.InvalidInput
+	if onlyReauth {
+		code = problem.NeedsReauthorization
+	}
+	p := problem.New(code, "%s", b.String()).WithDetail("errors", list)
 	if len(scopes) > 0 {
 		p.WithDetail("scopes", scopes).WithRemedy("%s", scopeRemedies(scopes))
 	}

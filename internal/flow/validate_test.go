@@ -37,8 +37,13 @@ func TestValidate(t *testing.T) {
 			[]wantIssue{{8, 24, "a", `input "deactivateFirst" of card okta-devices/delete-device is a string; it must be a bool`}}},
 		{"missing connection", head + search("Prod org"), problem.InvalidInput,
 			[]wantIssue{{3, 5, "find", `there is no okta-devices connection "Prod org"; create it`}}},
-		{"connection needs reauthorization", head + search("Old org"), problem.InvalidInput,
+		{"connection needs reauthorization", head + search("Old org"), problem.NeedsReauthorization, // as a card run answers
 			[]wantIssue{{3, 5, "find", `connection "Old org" needs reauthorization, not active; reauthorize it`}}},
+		{"connection needs reauthorization and another problem", head + search("Old org") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
+			[]wantIssue{
+				{3, 5, "find", `connection "Old org" needs reauthorization`},
+				{7, 11, "x", `unknown card "okta-devices/nope"`},
+			}},
 		{"missing scope", head + search("Read only") + suspend("Read only"), problem.InsufficientScope,
 			[]wantIssue{{6, 5, "suspend", `card okta-devices/suspend-device needs scope okta.devices.manage, which connection "Read only" was not granted (granted: openid okta.devices.read)`}}},
 		{"missing scope and another problem", head + search("Read only") + suspend("Read only") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,

@@ -177,7 +177,7 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		p, ok := problem.As(err)
-		if !ok || (p.Code != problem.InvalidInput && p.Code != problem.InsufficientScope) {
+		if !ok || (p.Code != problem.InvalidInput && p.Code != problem.InsufficientScope && p.Code != problem.NeedsReauthorization) {
 			s.writeError(w, r, err)
 			return
 		}
