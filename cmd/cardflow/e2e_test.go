@@ -412,9 +412,15 @@ func TestCLIFlows(t *testing.T) {
 	if code, out, errOut := runCLI(t, s.vars, "flows", "runs", "offboard-user-devices"); code != exitOK || !strings.Contains(out, run.ID) || !strings.Contains(out, "manual") {
 		t.Errorf("flows runs: exit %d\n%s%s; want the run, started by hand", code, out, errOut)
 	}
-	// Deleting the flow keeps its runs.
-	if code, out, errOut := runCLI(t, s.vars, "flows", "delete", "offboard-user-devices"); code != exitOK || !strings.Contains(out, "Deleted flow offboard-user-devices") {
-		t.Errorf("flows delete: exit %d\n%s%s", code, out, errOut)
+	// Deleting the flow keeps its runs, and the command that lists them
+	// by the deleted flow's id, which the deletion names, still does.
+	code, out, errOut = runCLI(t, s.vars, "flows", "delete", "offboard-user-devices")
+	m := regexp.MustCompile(`cardflow flows runs ([0-9a-f]{32})`).FindStringSubmatch(out)
+	if code != exitOK || !strings.Contains(out, "Deleted flow offboard-user-devices") || m == nil {
+		t.Fatalf("flows delete: exit %d\n%s%s; want the command that lists its runs", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "runs", m[1]); code != exitOK || !strings.Contains(out, run.ID) {
+		t.Errorf("flows runs %s of the deleted flow: exit %d\n%s%s; want its run", m[1], code, out, errOut)
 	}
 	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || strings.Contains(out, "offboard-user-devices") {
 		t.Errorf("flows list after the delete: %d\n%s; want the flow gone", code, out)

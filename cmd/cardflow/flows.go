@@ -575,7 +575,9 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 	if err := checkLimit(limit); err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flows/"+pathEscape(arg)+"/runs", limit), func(w io.Writer, out *api.FlowRunList) {
+	// flow-runs?flow= takes a stored flow's name or id, and also the id of
+	// a deleted flow, whose runs stay readable.
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flow-runs", limit, "flow", arg), func(w io.Writer, out *api.FlowRunList) {
 		t := newTable(w, "RUN", "VERSION", "STATUS", "TRIGGER", "RERUN OF", "QUEUED", "FINISHED", "ERROR")
 		for _, r := range out.Runs {
 			finished := "-"
@@ -681,7 +683,7 @@ func cmdFlowsDelete(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/flows/"+pathEscape(arg), nil, func(w io.Writer, r *api.FlowDeleted) {
-		fmt.Fprintf(w, "Deleted flow %s (%s); its runs stay readable (cardflow flows show-run RUN_ID).\n", r.Name, r.ID)
+		fmt.Fprintf(w, "Deleted flow %s (%s); its runs stay readable: list them with cardflow flows runs %s, show one with cardflow flows show-run RUN_ID.\n", r.Name, r.ID, r.ID)
 	})
 }
 
