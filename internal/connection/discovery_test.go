@@ -1,6 +1,8 @@
 package connection
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -86,5 +88,26 @@ func TestIDTokenVerifierChecks(t *testing.T) {
 	}
 	if _, err := other.Verify(ctx, idToken); err == nil {
 		t.Error("Verify accepted an ID token for another client")
+	}
+}
+
+// TestDeleteRevocationAnsweredByAProxy: a 200 page that is not the org's
+// empty answer does not count as a revocation; the deletion warns that the
+// refresh token may still be valid.
+func TestDeleteRevocationAnsweredByAProxy(t *testing.T) {
+	e := newEnv(t)
+	v := e.connect(t, "Prod")
+	rt := e.open(t, e.conn(t, v.ID), "refresh_token")
+	e.emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/oauth2/v1/revoke", Status: 200, Body: "html"})
+	res, err := e.m.DeleteWithResult(t.Context(), v.ID, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revoked || !strings.Contains(res.Warning, "could not be revoked") || strings.ContainsAny(res.Warning, "<>") {
+		t.Errorf("DeleteWithResult = %+v; want a warning about the revocation, without HTML", res)
+	}
+	// Indeed the org never revoked it.
+	if code, _ := e.oauthPost(t, "/oauth2/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}); code != http.StatusOK {
+		t.Errorf("refresh with the token: %d; want 200 (the page was not the org's answer)", code)
 	}
 }

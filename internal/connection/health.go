@@ -1,9 +1,12 @@
 package connection
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,6 +86,11 @@ func (m *Manager) revoke(ctx context.Context, c *store.Connection, secret, token
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := ReadCapped(resp.Body, 64<<10)
 	if resp.StatusCode == http.StatusOK {
+		// The org answers an empty body (or JSON); a page is something
+		// else answering for it, and the token may well live on.
+		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); len(bytes.TrimSpace(body)) > 0 && mt != "application/json" {
+			return fmt.Errorf("the revocation was answered with %s instead of the org's answer", cleanText(orDefault(mt, "a body"), 100))
+		}
 		return nil
 	}
 	var e struct {
