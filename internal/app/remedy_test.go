@@ -98,4 +98,10 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	if code != http.StatusOK || v.Valid || v.Code != "needs_reauthorization" {
 		t.Errorf("validating it: %d; want 200, not valid, code needs_reauthorization\n%s", code, data)
 	}
+	// So is one whose connection waits for its first sign-in.
+	h.create("Pending", oktaemu.DemoClientSecret, nil)
+	code, data = h.call("POST", "/api/v1/flows/plan", map[string]any{"source": "name: p\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Pending\n"}, &e)
+	if code != http.StatusConflict || e.Error.Code != "needs_reauthorization" {
+		t.Errorf("planning a flow on a pending connection: %d; want 409 needs_reauthorization\n%s", code, data)
+	}
 }

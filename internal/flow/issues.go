@@ -30,7 +30,7 @@ type Issue struct {
 	Message string `json:"message"`
 
 	scope  *scopeIssue // set for a scope preflight failure
-	reauth bool        // set for a connection that needs reauthorization
+	reauth bool        // set for a connection that is not active
 }
 
 // String formats the issue with its position, as shown to a person.
@@ -69,8 +69,8 @@ func (is *issues) empty() bool { return len(is.list) == 0 }
 
 // err turns the collected issues into one *problem.Error: insufficient_scope
 // when every issue is a missing scope, needs_reauthorization when every
-// issue is a connection that needs it (the codes a card run answers for
-// the same causes), invalid_input otherwise. It returns nil when there is
+// issue is a connection that is not active (the codes a card run answers
+// for the same causes), invalid_input otherwise. It returns nil when there is
 // no issue.
 func (is *issues) err() error {
 	if len(is.list) == 0 {

@@ -167,7 +167,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		connIDs[i] = conn.ID
 		if conn.Status != "" && conn.Status != "active" {
 			iss.add(st.Pos, st.ID, "connection %q %s, not active; %s before running this flow", st.Connection, statusText(conn.Status), inactiveRemedy(conn))
-			iss.list[len(iss.list)-1].reauth = conn.Status == "needs_reauthorization"
+			iss.list[len(iss.list)-1].reauth = true // a card run answers needs_reauthorization for any status but active
 			continue
 		}
 		if card.Scope != "" && !scopeGranted(card.Scope, conn.GrantedScopes) {
@@ -370,7 +370,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 	}
 	if conn.Status != "" && conn.Status != "active" {
 		iss.add(ev.pos, "", "%s: connection %q %s, not active; %s before enabling this flow", where, ev.Connection, statusText(conn.Status), inactiveRemedy(conn))
-		iss.list[len(iss.list)-1].reauth = conn.Status == "needs_reauthorization"
+		iss.list[len(iss.list)-1].reauth = true
 		return conn.ID, nil
 	}
 	delivery := ev.Delivery
