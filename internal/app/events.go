@@ -193,9 +193,10 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", id), slog.Any("error", err))
 		}
 	}
-	if !partial {
-		// A connection whose flows could not be read would look as if
-		// it had none.
+	if poll && !partial {
+		// Once an interval, not at each hook delivery: a query for every
+		// connection, for events that are rare. A connection whose flows
+		// could not be read would look as if it had none.
 		in.dispatchWithoutFlows(ctx, m, orgFlows, readAt)
 	}
 }
