@@ -25,6 +25,10 @@ const (
 	// to come back; it doubles with each attempt, up to refreshBackoffMax.
 	refreshBackoff    = 250 * time.Millisecond
 	refreshBackoffMax = 4 * time.Second
+	// concurrencyWait caps the wait after a concurrency 429 (limit 0):
+	// it passes when calls in flight end, and its reset is only an
+	// estimate, often a whole window away.
+	concurrencyWait = 2 * time.Second
 )
 
 // transientRefresh is a refresh failure that may pass: the refresh may be
@@ -77,7 +81,11 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	// The reset is a whole second; the window may end up to a second
 	// after it.
-	return max(time.Unix(reset, 0).Sub(date)+time.Second, 0)
+	wait := max(time.Unix(reset, 0).Sub(date)+time.Second, 0)
+	if h.Get("X-Rate-Limit-Limit") == "0" {
+		wait = min(wait, concurrencyWait)
+	}
+	return wait
 }
 
 // backoff is the wait before attempt n (1-based retry count) when the org

@@ -436,12 +436,16 @@ func TestRefreshRetriesPassingFailures(t *testing.T) {
 		wantPosts int
 		minWait   time.Duration // of the first wait
 		maxWait   time.Duration
+		resetIn   string // X-Rate-Limit-Reset from the org's clock, when set
 	}{
 		{name: "one 503", status: http.StatusServiceUnavailable, count: 1, wantOK: true, wantPosts: 2, maxWait: refreshBackoff},
 		{name: "one 500", status: http.StatusInternalServerError, count: 1, wantOK: true, wantPosts: 2, maxWait: refreshBackoff},
 		// The org's X-Rate-Limit-Reset (a second ahead, by its Date) is
 		// waited for, not the short backoff.
 		{name: "429 until the reset", status: http.StatusTooManyRequests, count: 2, wantOK: true, wantPosts: 3, minWait: time.Second, maxWait: 3 * time.Second},
+		// A concurrency 429 (limit 0) names a reset a whole window away,
+		// only an estimate: a short wait gets past it.
+		{name: "concurrency 429 with a far reset", status: http.StatusTooManyRequests, count: 1, resetIn: "50s", wantOK: true, wantPosts: 2, minWait: time.Second, maxWait: concurrencyWait},
 		{name: "503 that does not pass", status: http.StatusServiceUnavailable, count: 100, wantPosts: refreshAttempts, maxWait: refreshBackoff},
 		{name: "invalid request is final", status: http.StatusBadRequest, count: 1, wantPosts: 1},
 	}
@@ -452,7 +456,7 @@ func TestRefreshRetriesPassingFailures(t *testing.T) {
 			ctx := context.Background()
 			v := e.connect(t, "Prod")
 			e.emu.AdvanceClock(t, time.Hour)
-			e.emu.Fault(t, "POST", "/oauth2/v1/token", tt.status, tt.count)
+			e.emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/oauth2/v1/token", Status: tt.status, Count: tt.count, ResetIn: tt.resetIn})
 			posts := e.tokenPosts(t)
 			_, err := e.m.Token(ctx, v.ID)
 			if tt.wantOK && err != nil {
