@@ -69,9 +69,13 @@ type Schedule struct {
 
 // Next is the first tick strictly after t, or the zero time when the
 // schedule has none in the next five years (such as February 30th).
-// Daylight saving time: a wall-clock time that a zone skips does not fire
-// that day; one that happens twice fires once for a job at a fixed time
-// (as in cron), and on both passes for one whose minute or hour is *.
+// Daylight saving time is handled as cron (Vixie cron, Debian's and most
+// Linux systems') handles it, for a job at a fixed time (minute and hour
+// not starting with *): when the clocks jump forward by less than three
+// hours over its wall-clock time, it fires right after the jump; when a
+// wall-clock time happens twice, it fires once, at the first. A job whose
+// minute or hour is * fires by the wall clock: on both passes of a
+// repeated hour, and not in a skipped one.
 func (s *Schedule) Next(t time.Time) time.Time {
 	if s.Every > 0 {
 		step := int64(s.Every)
@@ -93,7 +97,42 @@ func (s *Schedule) Next(t time.Time) time.Time {
 	if next.IsZero() {
 		return next
 	}
+	if s.fixedTime {
+		if jump := s.skippedTick(t, next); !jump.IsZero() {
+			return jump
+		}
+	}
 	return next.UTC()
+}
+
+// maxDSTJump is the largest forward jump of a zone's clocks after which a
+// fixed-time job skipped by it still runs; larger ones are corrections of
+// the zone (a country moving across the date line), as in cron.
+const maxDSTJump = 3 * time.Hour
+
+// skippedTick is the moment, after t and before next, at which the clocks
+// of the schedule's zone jumped forward by less than maxDSTJump over a
+// wall-clock time the schedule fires at (02:30 when they go from 02:00 to
+// 03:00), or the zero time when no jump did. Cron runs such a job right
+// after the jump.
+func (s *Schedule) skippedTick(t, next time.Time) time.Time {
+	wall := withLocation(s.spec, time.UTC) // the schedule read on a clock that never jumps
+	for at := t; ; {
+		_, end := at.In(s.loc).ZoneBounds()
+		if end.IsZero() || !end.Before(next) {
+			return time.Time{}
+		}
+		_, before := end.Add(-time.Nanosecond).In(s.loc).Zone()
+		_, after := end.In(s.loc).Zone()
+		if jump := time.Duration(after-before) * time.Second; jump > 0 && jump < maxDSTJump {
+			// The wall-clock times [from, from+jump) did not happen.
+			from := end.UTC().Add(time.Duration(before) * time.Second)
+			if w := wall.Next(from.Add(-time.Second)); w.Before(from.Add(jump)) {
+				return end.UTC()
+			}
+		}
+		at = end
+	}
 }
 
 // wallClock is t's reading on a clock in loc, as a UTC time.

@@ -55,10 +55,7 @@ on:
 }
 
 func TestScheduleNext(t *testing.T) {
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	berlin, lordHowe, apia := mustZone(t, "Europe/Berlin"), mustZone(t, "Australia/Lord_Howe"), mustZone(t, "Pacific/Apia")
 	tests := []struct {
 		name     string
 		schedule string
@@ -73,9 +70,25 @@ func TestScheduleNext(t *testing.T) {
 			[]time.Time{time.Date(2025, 1, 6, 2, 30, 0, 0, time.UTC), time.Date(2025, 1, 13, 2, 30, 0, 0, time.UTC)}},
 		{"cron in a zone", "cron: \"0 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC),
 			[]time.Time{time.Date(2025, 1, 2, 2, 0, 0, 0, berlin), time.Date(2025, 1, 3, 2, 0, 0, 0, berlin)}},
-		// 2025-03-30 02:00-03:00 does not exist in Berlin; cron skips it.
-		{"spring forward skips the missing hour", "cron: \"30 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 3, 29, 12, 0, 0, 0, berlin),
-			[]time.Time{time.Date(2025, 3, 31, 2, 30, 0, 0, berlin)}},
+		// 2025-03-30 02:00-03:00 does not exist in Berlin: as in cron, a
+		// job at a fixed time in it runs right after the jump, at 03:00.
+		{"spring forward runs right after the jump", "cron: \"30 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 3, 29, 12, 0, 0, 0, berlin),
+			[]time.Time{time.Date(2025, 3, 30, 3, 0, 0, 0, berlin), time.Date(2025, 3, 31, 2, 30, 0, 0, berlin)}},
+		{"spring forward: the hour's start", "cron: \"0 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 3, 29, 12, 0, 0, 0, berlin),
+			[]time.Time{time.Date(2025, 3, 30, 1, 0, 0, 0, time.UTC), time.Date(2025, 3, 31, 2, 0, 0, 0, berlin)}},
+		{"spring forward: a job after the gap runs once", "cron: \"0 3 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 3, 29, 12, 0, 0, 0, berlin),
+			[]time.Time{time.Date(2025, 3, 30, 3, 0, 0, 0, berlin), time.Date(2025, 3, 31, 3, 0, 0, 0, berlin)}},
+		{"spring forward: a list with a time in the gap and one after it", "cron: \"30 1,2,3 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 3, 30, 0, 0, 0, 0, berlin),
+			[]time.Time{time.Date(2025, 3, 30, 1, 30, 0, 0, berlin), time.Date(2025, 3, 30, 3, 0, 0, 0, berlin), time.Date(2025, 3, 30, 3, 30, 0, 0, berlin)}},
+		{"spring forward: a * hour skips the missing hour", "cron: \"30 * * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 3, 30, 0, 45, 0, 0, time.UTC),
+			[]time.Time{time.Date(2025, 3, 30, 1, 30, 0, 0, time.UTC), time.Date(2025, 3, 30, 2, 30, 0, 0, time.UTC)}},
+		// Lord Howe Island moves its clocks half an hour, 02:00 to 02:30.
+		{"spring forward by half an hour", "cron: \"15 2 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2025, 10, 4, 12, 0, 0, 0, time.UTC),
+			[]time.Time{time.Date(2025, 10, 4, 15, 30, 0, 0, time.UTC), time.Date(2025, 10, 6, 2, 15, 0, 0, lordHowe)}},
+		// Samoa skipped 2011-12-30 to move across the date line: not a
+		// daylight saving change, so nothing runs for it.
+		{"a zone's day-long jump is no daylight saving change", "cron: \"0 12 * * *\"\n    timezone: Pacific/Apia", time.Date(2011, 12, 29, 13, 0, 0, 0, apia),
+			[]time.Time{time.Date(2011, 12, 31, 12, 0, 0, 0, apia)}},
 		// 2025-10-26 02:30 happens twice in Berlin; it fires once, at the first.
 		{"fall back fires once", "cron: \"30 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 10, 25, 12, 0, 0, 0, berlin),
 			[]time.Time{time.Date(2025, 10, 26, 0, 30, 0, 0, time.UTC), time.Date(2025, 10, 27, 2, 30, 0, 0, berlin)}},
@@ -296,4 +309,13 @@ func TestIntervalText(t *testing.T) {
 			t.Errorf("IntervalText(%q) = %q; want %q", in, got, want)
 		}
 	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
