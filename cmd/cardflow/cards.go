@@ -211,7 +211,7 @@ func printRunOutcome(w io.Writer, r *api.Run) {
 }
 
 func cmdRunsList(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "runs list", "runs list [--connection ID] [--card REF] [--limit N] [--json]")
+	fs, o := newClientFlagSet(e, "runs list", "runs list [--connection ID|NICKNAME] [--card REF] [--limit N] [--json]")
 	var connection, card string
 	var limit int
 	fs.StringVar(&connection, "connection", "", "only runs of this connection (id or nickname)")

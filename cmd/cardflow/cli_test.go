@@ -231,3 +231,21 @@ func TestPrintConnectionEventSource(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageLinesNameWhatTheFlagsTake: a usage line says what a flag
+// takes as the flag's own help does.
+func TestUsageLinesNameWhatTheFlagsTake(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"runs", "list", "-h"}, "Usage: cardflow runs list [--connection ID|NICKNAME]"},
+		{[]string{"audit", "-h"}, "Usage: cardflow audit [--connection ID|NICKNAME]"},
+		{[]string{"tokens", "revoke", "-h"}, "Usage: cardflow tokens revoke TOKEN_ID [--json]"},
+	} {
+		code, out, errOut := runCLI(t, nil, tc.args...)
+		if code != exitOK || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("cardflow %v: exit %d\n%s%s\nwant %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+}

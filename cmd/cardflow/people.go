@@ -86,7 +86,7 @@ func cmdTokensList(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "tokens revoke", "tokens revoke TOKEN_ID")
+	fs, o := newClientFlagSet(e, "tokens revoke", "tokens revoke TOKEN_ID [--json]")
 	_ = fs
 	id, c, err := o.parseOneArg(args, "token id")
 	if err != nil {
