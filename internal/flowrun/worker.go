@@ -168,11 +168,6 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		// same message, which the outbox keeps once.
 		s.notifyFailed(wctx, run)
 	}
-	if err := s.store.UpdateFlowRun(wctx, run); err != nil {
-		log.Error("store the flow run's outcome", slog.Any("error", err))
-		return
-	}
-	_ = s.store.RenewFlowRunLease(wctx, run.ID, s.owner, 0, s.now())
 	outcome := "success"
 	if run.Status != flow.StatusSucceeded {
 		outcome = "failure"
@@ -181,12 +176,16 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if run.Status == flow.StatusCanceled {
 		why = "canceled"
 	}
-	if err := s.store.AppendAudit(wctx, &store.AuditEvent{
+	// The outcome and its audit event are stored together: whoever sees
+	// the run ended (a caller waiting for it) finds the audit event too.
+	if err := s.store.FinishFlowRun(wctx, run, &store.AuditEvent{
 		Time: s.now(), Actor: run.Actor, Action: "flow.run", Outcome: outcome, Error: why,
 		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
 	}); err != nil {
-		log.Error("audit the flow run", slog.Any("error", err))
+		log.Error("store the flow run's outcome and its audit event", slog.Any("error", err))
+		return
 	}
+	_ = s.store.RenewFlowRunLease(wctx, run.ID, s.owner, 0, s.now())
 	s.runEnded()
 }
 

@@ -636,6 +636,10 @@ type Store interface {
 	// when flowID is empty.
 	CreateFlowRun(ctx context.Context, r *FlowRun) error
 	UpdateFlowRun(ctx context.Context, r *FlowRun) error
+	// FinishFlowRun stores an ended run's outcome (as UpdateFlowRun) and
+	// appends its audit event in one transaction: whoever sees the run
+	// ended finds its audit event, and a crash keeps both or neither.
+	FinishFlowRun(ctx context.Context, r *FlowRun, e *AuditEvent) error
 	GetFlowRun(ctx context.Context, id string) (*FlowRun, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*FlowRun, error)
 	// ListFlowRunsPage is ListFlowRuns with a cursor (FlowRunFilter); it

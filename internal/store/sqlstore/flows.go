@@ -331,7 +331,22 @@ func (s *Store) FindFlowRun(ctx context.Context, flowID, triggerKey string) (*st
 // UpdateFlowRun writes every field of r except Owner and LeaseUntil, which
 // only ClaimFlowRun and RenewFlowRunLease change.
 func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
-	res, err := s.exec(ctx, s.db, `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
+	return s.fail(fmt.Sprintf("update flow run %q", r.ID), s.updateFlowRun(ctx, s.db, r))
+}
+
+// FinishFlowRun stores an ended run's outcome with its audit event.
+func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, e *store.AuditEvent) error {
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		if err := s.updateFlowRun(ctx, ex, r); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, ex, e)
+	})
+	return s.fail(fmt.Sprintf("finish flow run %q", r.ID), err)
+}
+
+func (s *Store) updateFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
+	res, err := s.exec(ctx, ex, `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
 		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ?,
 		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ? WHERE id = ?`,
 		r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
@@ -340,7 +355,7 @@ func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 	if err == nil {
 		err = affected(res)
 	}
-	return s.fail(fmt.Sprintf("update flow run %q", r.ID), err)
+	return err
 }
 
 // GetFlowRun returns the flow run with id.

@@ -84,6 +84,27 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	r.Owner, r.LeaseUntil = claimed.Owner, claimed.LeaseUntil
 	diff(t, "updated flow run", r, got)
 
+	// FinishFlowRun stores the outcome and its audit event together; for
+	// an unknown run, neither.
+	e := &store.AuditEvent{Time: at(4), Action: "flow.run", Outcome: "failure", Error: "boom", InputSummary: "flow f, run missing"}
+	wantErr(t, s.FinishFlowRun(ctx, &store.FlowRun{ID: "missing"}, e), store.ErrNotFound, "FinishFlowRun(missing)")
+	events, err := s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	if len(events) != 0 {
+		t.Errorf("FinishFlowRun(missing) left audit events %+v", events)
+	}
+	r.Status, r.FinishedAt, r.Error = "failed", at(3), "boom"
+	e.InputSummary = "flow f, run r1"
+	noErr(t, s.FinishFlowRun(ctx, r, e), "FinishFlowRun")
+	got, err = s.GetFlowRun(ctx, "r1")
+	noErr(t, err, "GetFlowRun")
+	diff(t, "finished flow run", r, got)
+	events, err = s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	if len(events) != 1 || events[0].ID != e.ID || events[0].InputSummary != "flow f, run r1" {
+		t.Errorf("audit after FinishFlowRun: %+v; want the run's event, id %d", events, e.ID)
+	}
+
 	for i, flow := range []string{"f1", "f2", "f1"} {
 		fr := newFlowRun(fmt.Sprintf("r%d", i+2), 10+i)
 		fr.FlowID = flow
