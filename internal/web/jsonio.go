@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/api"
@@ -55,7 +57,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allow
 				WithRemedy("send the body as JSON with the header Content-Type: application/json")
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, s.maxBody())
+	var raw bytes.Buffer
+	body := io.TeeReader(http.MaxBytesReader(w, r.Body, s.maxBody()), &raw)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -69,6 +72,33 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allow
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return problem.New(problem.InvalidInput, "request body must hold exactly one JSON value").WithRemedy("send one JSON object, with nothing after it")
+	}
+	return exactFields(raw.Bytes(), v)
+}
+
+// exactFields refuses a field of the body that names one of v's fields in
+// other capitals ("Card" for "card"): encoding/json takes it for the field,
+// but the API's field names are exact, as its documentation spells them.
+func exactFields(body []byte, v any) error {
+	fields := jsonFields(v)
+	if fields == nil {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return nil // not an object: the decoder has judged it already
+	}
+	for _, k := range slices.Sorted(maps.Keys(top)) {
+		if slices.Contains(fields, k) {
+			continue
+		}
+		p := problem.New(problem.InvalidInput, "unknown field %q", k).WithDetail("field", k)
+		for _, f := range fields {
+			if strings.EqualFold(f, k) {
+				return p.WithRemedy("field names are exact: write %q", f)
+			}
+		}
+		return p.WithRemedy("remove it or fix its spelling; the fields are %s", strings.Join(fields, ", "))
 	}
 	return nil
 }

@@ -234,6 +234,8 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "ok", in: `{"name":"a","count":1}`},
 		{name: "unknown field", in: `{"name":"a","colour":"red"}`, wantMsg: `unknown field "colour"`, wantField: "colour",
 			wantRemedy: "remove it or fix its spelling; the fields are name, count, scopes"},
+		{name: "a field in other capitals", in: `{"Name":"a"}`, wantMsg: `unknown field "Name"`, wantField: "Name",
+			wantRemedy: `field names are exact: write "name"`},
 		{name: "wrong type", in: `{"count":"x"}`, wantMsg: `field "count" must be a number, not string`, wantField: "count"},
 		{name: "syntax", in: `{"name":`, wantMsg: "request body is truncated JSON"},
 		{name: "bad syntax", in: `{"name" 1}`, wantMsg: "request body is not valid JSON (at byte 9)"},
