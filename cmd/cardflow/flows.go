@@ -179,7 +179,7 @@ func runFinished(r *api.FlowRun) bool {
 	return r.Status == "succeeded" || r.Status == "failed" || r.Status == "canceled"
 }
 
-// runSummary is the run as `flows run --json` prints it (SPEC §3).
+// runSummary is the run as `flows run --json` prints it.
 func runSummary(r *api.FlowRun) any {
 	type step struct {
 		ID        string `json:"id"`

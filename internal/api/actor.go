@@ -1,6 +1,6 @@
 package api
 
-// Actor is who did something (SPEC §9): Type "user" (a person, Login),
+// Actor is who did something: Type "user" (a person, Login),
 // "token" (a personal API token, TokenName, owned by Login; no Login for
 // the bootstrap admin's tokens) or "bootstrap" (the bootstrap admin). A
 // response says null where nobody is known.

@@ -114,7 +114,7 @@ type AuditList struct {
 	Next string `json:"next,omitempty"`
 }
 
-// AuditEvent is one entry of the audit log (C13).
+// AuditEvent is one entry of the audit log.
 type AuditEvent struct {
 	ID            int64     `json:"id"`
 	Time          time.Time `json:"time"`

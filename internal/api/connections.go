@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Connection is a connection (SPEC §5). It never holds a secret.
+// Connection is a connection. It never holds a secret.
 type Connection struct {
 	ID        string `json:"id"`
 	Connector string `json:"connector"`

@@ -5,7 +5,7 @@
 // It holds types only, and imports no other package of the module: the
 // server converts its domain values to these types explicitly, so each
 // field's name, omitempty and null-or-[] behaviour is decided here, once,
-// for both sides (SPEC §5). A field whose comment says "never null" is
+// for both sides. A field whose comment says "never null" is
 // always sent as [] or {} when empty; the server fills it.
 //
 // Because the server and the CLI share these types, a wrong tag here would

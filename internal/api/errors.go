@@ -5,7 +5,7 @@ type ErrorBody struct {
 	Error Error `json:"error"`
 }
 
-// Error is the public error shape of SPEC §5. Code is one of the codes of
+// Error is the public error shape of the HTTP API. Code is one of the codes of
 // internal/problem (invalid_input, not_found, ...); Details carries the
 // remedy ("remedy"), the field at fault ("field") and what else a code
 // explains itself with.

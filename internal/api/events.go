@@ -10,7 +10,7 @@ type EventList struct {
 	Next string `json:"next,omitempty"`
 }
 
-// Event is a received Okta event (SPEC §7): how it arrived (ReceivedVia
+// Event is a received Okta event: how it arrived (ReceivedVia
 // "hook", "poll" or both) and the flow runs it started (never null).
 // Connection is the receiving connection, as a card run names its
 // connection (Nickname empty once it is deleted).

@@ -151,7 +151,7 @@ type FlowInputsRequest struct {
 	Inputs map[string]any `json:"inputs"`
 }
 
-// Plan answers POST /api/v1/flows/{id}/plan: a dry run (SPEC §3).
+// Plan answers POST /api/v1/flows/{id}/plan: a dry run.
 type Plan struct {
 	Flow  string     `json:"flow"`
 	Steps []PlanStep `json:"steps"`

@@ -1,7 +1,7 @@
 package app
 
 // Personal API tokens (expiry, revocation, the role ceiling, ownership)
-// and the actors the audit, card runs and flow runs name (SPEC §9).
+// and the actors the audit, card runs and flow runs name.
 
 import (
 	"fmt"

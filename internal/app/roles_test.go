@@ -1,6 +1,6 @@
 package app
 
-// The route × role matrix (SPEC §9): every API route and console page or
+// The route × role matrix: every API route and console page or
 // form, for nobody, a viewer, an operator and an admin. Every route the
 // server registers must be in the one role table (web.RoleFor), and every
 // entry of the table must be a registered route: a route added without a
@@ -101,7 +101,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 	t.Run("every route has a role", func(t *testing.T) {
 		for _, p := range registered {
 			if _, ok := web.RoleFor(p); !ok {
-				t.Errorf("route %q has no role: add it to routeRoles in internal/web/roles.go (SPEC §9 says which role)", p)
+				t.Errorf("route %q has no role: add it to routeRoles in internal/web/roles.go (the README's roles table says which role)", p)
 			}
 		}
 		for _, p := range web.RolePatterns() {

@@ -26,7 +26,7 @@ type RotateReport struct {
 }
 
 // RotateKeys adds a new primary key and re-seals every connection's secrets,
-// its event hook secret and the keyring check value with it (SPEC C11). The old keys stay in the
+// its event hook secret and the keyring check value with it. The old keys stay in the
 // keyring: values sealed with them keep opening, also for servers still
 // running with the old keyring. With cfg.Key set, newKey is the new key (the
 // operator keeps it); otherwise a key is generated and the keyring file is

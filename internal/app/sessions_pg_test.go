@@ -1,6 +1,6 @@
 package app
 
-// Console sessions live in the database (SPEC §9): a person signs in with
+// Console sessions live in the database: a person signs in with
 // single sign-on through one server, any other server on the database
 // accepts the session, and signing out on one ends it on all.
 

@@ -5,10 +5,10 @@
 // connection.
 //
 // The Executor resolves the connection, checks its status and, before any
-// call to Okta, that its granted scopes cover the card (SPEC C8); it builds
+// call to Okta, that its granted scopes cover the card; it builds
 // an Okta client that shares one rate budget per org, runs the card, maps
 // every failure to a *problem.Error with a remedy, and records the run and
-// an audit event (SPEC C13) with Okta's request ids. Plan previews what a
+// an audit event with Okta's request ids. Plan previews what a
 // manage card would change without changing anything. Each run names the
 // server executing it and holds a lease that RunLeases renews; RunLeases
 // also ends interrupted the direct runs of servers that died.

@@ -282,7 +282,7 @@ func (r *requestIDs) list() []string {
 }
 
 // invocation checks the connection's status and, before any call to Okta,
-// its scopes (C8), and builds the run's Okta client.
+// its scopes, and builds the run's Okta client.
 func (e *Executor) invocation(p *prepared, ids *requestIDs) (*invocation, *problem.Error) {
 	if p.conn.Status != store.StatusActive {
 		return nil, notUsable(p.conn)
@@ -497,7 +497,7 @@ func (e *Executor) Plan(ctx context.Context, req Request) (*Result, error) {
 }
 
 // Preflight checks, without calling Okta, that the card exists and that the
-// connection exists, is active and was granted the card's scope (C8). It
+// connection exists, is active and was granted the card's scope. It
 // returns nil or the *problem.Error a run would fail with. For
 // custom-api-action, whose scope depends on its input, only the connection
 // is checked.

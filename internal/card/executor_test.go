@@ -178,7 +178,7 @@ func TestRejectedRequests(t *testing.T) {
 }
 
 // TestRunRecordsAndAudits: every run is recorded with its input, output or
-// error and Okta's request ids, and audited (C13).
+// error and Okta's request ids, and audited.
 func TestRunRecordsAndAudits(t *testing.T) {
 	e := newEnv(t, oktaemu.Config{Devices: 10})
 	reg := prometheus.NewRegistry()

@@ -33,7 +33,7 @@ const (
 	ScopeLogs       = "okta.logs.read"
 )
 
-// Event deliveries (SPEC §7).
+// Event deliveries.
 const (
 	DeliveryHook     = "hook"
 	DeliveryPoll     = "poll"

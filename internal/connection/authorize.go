@@ -20,7 +20,7 @@ import (
 )
 
 // AuthRequestTTL is how long an administrator has to finish signing in
-// before the one-time state expires (SPEC C1).
+// before the one-time state expires.
 const AuthRequestTTL = 10 * time.Minute
 
 const (
@@ -29,7 +29,7 @@ const (
 )
 
 // RedirectURI is where the org sends the browser back after sign-in:
-// PublicURL + "/oauth/callback" (SPEC C1). Register it on the OAuth app.
+// PublicURL + "/oauth/callback". Register it on the OAuth app.
 func (m *Manager) RedirectURI() string {
 	return strings.TrimRight(m.PublicURL, "/") + "/oauth/callback"
 }

@@ -35,7 +35,7 @@ type CallbackResult struct {
 }
 
 // Callback completes an authorization from the query of the request the org
-// redirected the browser to (SPEC C1, C3–C7). A state that is missing,
+// redirected the browser to. A state that is missing,
 // unknown or already used is an error (a *problem.Error) and nothing else
 // happens. Once the state names a connection, the outcome — success or the
 // reason and the fix — is in the result and err is nil; err is then only
@@ -200,7 +200,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 
 // storeAuthorization swaps the new tokens in with one version-checked
 // update, under the connection's refresh lease so that no refresh
-// interleaves (SPEC C7: old tokens serve until this commit). It returns the
+// interleaves (old tokens serve until this commit). It returns the
 // stored connection and the refresh token it replaced.
 func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest, ts *tokenSet, who *identity, refreshExpires time.Time) (*store.Connection, string, error) {
 	unlock, err := m.lockConn(ctx, ar.ConnectionID, nil)
@@ -307,7 +307,7 @@ type identity struct {
 
 // verifyIDToken checks the ID token's signature against the org's JWKS,
 // its issuer (the org origin), audience (the client ID), expiry and nonce,
-// and the access token hash when present (SPEC C1).
+// and the access token hash when present.
 func (m *Manager) verifyIDToken(ctx context.Context, c *store.Connection, nonce string, ts *tokenSet) (*identity, error) {
 	origin := OriginOf(c.Domain)
 	octx, cancel := context.WithTimeout(ctx, tokenCallTimeout)

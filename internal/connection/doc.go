@@ -1,11 +1,11 @@
 // Package connection owns cardflow's connections to Okta orgs: the domain
-// policy (SPEC C2), the OAuth 2.0 authorization code flow with PKCE, state
-// and nonce (C1), scope selection and the checks made after a sign-in
-// (C3–C6), reauthorization with an atomic token swap (C7), the token source
+// policy, the OAuth 2.0 authorization code flow with PKCE, state
+// and nonce, scope selection and the checks made after a sign-in,
+// reauthorization with an atomic token swap, the token source
 // that refreshes at most once per connection across goroutines and server
-// processes and commits rotated refresh tokens before using them (C9),
-// status and health checks (C10), deletion with token revocation (C12) and
-// the audit events of those actions (C13).
+// processes and commits rotated refresh tokens before using them,
+// status and health checks, deletion with token revocation and
+// the audit events of those actions.
 //
 // It also provides the guarded outbound HTTP client every call to an org
 // goes through: redirects are never followed, time and response size are

@@ -11,7 +11,7 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
-// oktaSuffixes are the DNS suffixes of Okta org hosts (SPEC C2). An org host
+// oktaSuffixes are the DNS suffixes of Okta org hosts. An org host
 // is one label followed by one of them, e.g. example.okta.com.
 var oktaSuffixes = []string{"okta.com", "oktapreview.com", "okta-emea.com", "okta-gov.com", "okta.mil"}
 

@@ -25,7 +25,7 @@ const connector = "okta-devices"
 // tester is the actor of the tests' connection changes.
 var tester = store.Actor{Type: store.ActorUser, Login: "tester"}
 
-// testCatalog is the okta-devices connector's scopes as SPEC §2 lists them.
+// testCatalog is the okta-devices connector's scopes as the product documents them.
 type testCatalog struct{}
 
 var cardsByScope = map[string][]string{

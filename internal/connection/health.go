@@ -15,7 +15,7 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// probe makes the read-only call of SPEC C6 (GET /api/v1/devices?limit=1)
+// probe makes the read-only test call (GET /api/v1/devices?limit=1)
 // with a new access token and explains a refusal; nil means it worked.
 func (m *Manager) probe(ctx context.Context, c *store.Connection, access, login string) *problem.Error {
 	origin := OriginOf(c.Domain)
@@ -116,7 +116,7 @@ type TestResult struct {
 	Remedy       string
 }
 
-// Test re-verifies a connection (SPEC C10): it refreshes the access token
+// Test re-verifies a connection: it refreshes the access token
 // (proving the refresh token and client secret still work) and repeats the
 // read-only device call, then updates the status. A connection that is not
 // active is reported as it is.
@@ -203,7 +203,7 @@ type DeleteResult struct {
 
 // Delete revokes the connection's refresh token at the org (RFC 7009; a
 // failure is logged and audited, not fatal) and deletes the connection and
-// its secrets (SPEC C12). Runs that referenced it keep their history.
+// its secrets. Runs that referenced it keep their history.
 func (m *Manager) Delete(ctx context.Context, id string, actor store.Actor) error {
 	_, err := m.DeleteWithResult(ctx, id, actor)
 	return err
@@ -266,7 +266,7 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 	return res, nil
 }
 
-// audit records an action (SPEC C13): outcome success when err is nil,
+// audit records an action: outcome success when err is nil,
 // else failure with err's public message. Secrets never get here: only
 // problem messages are recorded, never internal causes.
 func (m *Manager) audit(ctx context.Context, ev store.AuditEvent, err error) {

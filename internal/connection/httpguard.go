@@ -25,7 +25,7 @@ const (
 var ErrResponseTooLarge = errors.New("connection: response body too large")
 
 // RedirectError is returned instead of a 3xx response: outbound calls never
-// follow redirects (SPEC C2). Location holds only the target's origin.
+// follow redirects. Location holds only the target's origin.
 type RedirectError struct {
 	Status   int
 	Location string

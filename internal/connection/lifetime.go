@@ -16,7 +16,7 @@ import (
 
 // Okta's org authorization server gives a refresh token a fixed 90-day
 // lifetime from the sign-in; rotation keeps that expiry and there is no
-// idle expiry (SPEC §8). So a user connection ends 90 days after its last
+// idle expiry. So a user connection ends 90 days after its last
 // (re)authorization however often it runs. cardflow reads the expiry with
 // introspection after every token exchange, warns ahead of it and, once it
 // has passed, stops the connection before any card call is attempted.

@@ -37,7 +37,7 @@ type Manager struct {
 	// PublicURL is cardflow's external base URL; the OAuth redirect URI is
 	// PublicURL + "/oauth/callback".
 	PublicURL string
-	// Policy decides which org domains are accepted (SPEC C2).
+	// Policy decides which org domains are accepted.
 	Policy DomainPolicy
 	// HTTP makes every call to an org; nil means NewHTTPClient with the
 	// policy's trusted origins.
@@ -123,7 +123,7 @@ func (m *Manager) now() time.Time {
 func (m *Manager) httpClient() *http.Client { m.init(); return m.client }
 
 // View is what may be shown of a connection: the API serves it converted
-// to api.Connection (SPEC §5), the console renders it. It never holds a
+// to api.Connection, the console renders it. It never holds a
 // secret.
 type View struct {
 	ID        string
@@ -182,7 +182,7 @@ func SameOrg(vs []*View, v *View) []string {
 	return ids
 }
 
-// AuthorizedBy is the Okta account a connection acts as (SPEC C1): a
+// AuthorizedBy is the Okta account a connection acts as: a
 // person (Type "user") or, for a service connection, the API Services app
 // (Type "service" and its ClientID).
 type AuthorizedBy struct {
@@ -315,7 +315,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 	return m.view(c), authURL, nil
 }
 
-// ScopeSelection is an explicit scope choice when reauthorizing (SPEC C7).
+// ScopeSelection is an explicit scope choice when reauthorizing.
 type ScopeSelection struct {
 	// Mode is ScopeModeDefault (the connector's default scopes; Scopes must
 	// be empty) or ScopeModeCustom (exactly Scopes).
@@ -333,8 +333,8 @@ func CustomScopeSelection(scopes ...string) *ScopeSelection {
 	return &ScopeSelection{Mode: ScopeModeCustom, Scopes: scopes}
 }
 
-// Reauthorize starts a new authorization of an existing connection (SPEC
-// C7). sel nil inherits the previous selection (the connector's current
+// Reauthorize starts a new authorization of an existing connection.
+// sel nil inherits the previous selection (the connector's current
 // default scopes in default mode, the same custom scopes in custom mode);
 // otherwise sel becomes the connection's selection. The connection keeps
 // serving with its current tokens until the callback stores new ones.

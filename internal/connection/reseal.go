@@ -43,7 +43,7 @@ var sealedFields = []struct {
 }
 
 // Reseal re-seals with m.Keyring's primary key every value of connection id
-// that another key sealed (SPEC C11), under the connection's refresh lease
+// that another key sealed, under the connection's refresh lease
 // so that it never races a refresh in any process, in one store update. It
 // reports the values re-sealed and those
 // the primary key had already sealed; a connection deleted meanwhile has

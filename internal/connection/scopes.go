@@ -8,13 +8,13 @@ import (
 )
 
 // AutoGrantedScopes returns the seven OIDC scopes an Okta OAuth app grants
-// by default; every authorization requests all of them (SPEC C3) and fails
-// if one is no longer granted (C5). The slice is the caller's.
+// by default; every authorization requests all of them and fails
+// if one is no longer granted. The slice is the caller's.
 func AutoGrantedScopes() []string { return slices.Clone(autoGrantedScopes) }
 
 var autoGrantedScopes = []string{"openid", "profile", "email", "phone", "address", "groups", "offline_access"}
 
-// Scope modes (SPEC C3).
+// Scope modes.
 const (
 	ScopeModeDefault = "default"
 	ScopeModeCustom  = "custom"

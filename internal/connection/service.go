@@ -24,7 +24,7 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// Service connections (SPEC §8) act as an Okta API Services app: no person,
+// Service connections act as an Okta API Services app: no person,
 // no refresh token, no 90-day end. Tokens come from client_credentials
 // with private_key_jwt; they are cached in the store until shortly before
 // they expire and minted by one process at a time per connection (the same

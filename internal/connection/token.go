@@ -22,7 +22,7 @@ import (
 
 const (
 	// refreshSkew: an access token with less than this left is refreshed
-	// before use (SPEC C9).
+	// before use.
 	refreshSkew = 60 * time.Second
 	// tokenCallTimeout bounds one call to the org's token endpoint.
 	tokenCallTimeout = 15 * time.Second
@@ -50,7 +50,7 @@ type Token struct {
 }
 
 // Token returns the connection's access token, refreshing it first when it
-// has less than 60 s left (SPEC C9). Concurrent calls share one refresh per
+// has less than 60 s left. Concurrent calls share one refresh per
 // connection in this process, and the store's lease makes other processes
 // wait for it and use its result. A connection that is not active gives a
 // needs_reauthorization problem with the reason and remedy.

@@ -12,7 +12,7 @@ import (
 )
 
 // HTTPClient returns a client that calls the connection's org with its
-// access token (SPEC C9): it adds "Authorization: Bearer", refreshes the
+// access token: it adds "Authorization: Bearer", refreshes the
 // token first when it is about to expire, and on a 401 refreshes once and
 // retries once (when the request body can be replayed). It sends the token
 // only to the connection's own origin, never follows redirects and uses the

@@ -142,7 +142,7 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 }
 
 // FiringOf is what an event gives a triggered run as `trigger`: kind
-// event, the event's published time, and trigger.event (SPEC §7).
+// event, the event's published time, and trigger.event.
 func FiringOf(e *store.Event) (*flow.Firing, error) {
 	var le okta.LogEvent
 	if err := json.Unmarshal(e.Raw, &le); err != nil {

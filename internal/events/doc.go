@@ -1,5 +1,5 @@
 // Package events owns cardflow's intake of Okta events for event-triggered
-// flows (SPEC §7): the event hook endpoint (PUBLIC_URL/hooks/okta/<path>),
+// flows: the event hook endpoint (PUBLIC_URL/hooks/okta/<path>),
 // the System Log poller, the inbox they both feed, the reconciler that
 // keeps one Okta event hook per connection, and the dispatcher that starts
 // the runs events trigger.

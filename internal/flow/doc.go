@@ -1,4 +1,4 @@
-// Package flow owns cardflow's flow documents (SPEC §3): parsing YAML with
+// Package flow owns cardflow's flow documents: parsing YAML with
 // line and column positions, validation (schema, references to inputs and
 // earlier steps, cards, connections and scope preflight), CEL expressions
 // inside ${{ }}, plans (dry runs) and the runner, which executes steps with

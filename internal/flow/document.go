@@ -12,7 +12,7 @@ const (
 	maxDepth = 32
 )
 
-// Input types (SPEC §3).
+// Input types.
 const (
 	TypeString = "string"
 	TypeNumber = "number"

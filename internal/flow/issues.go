@@ -114,7 +114,7 @@ func (is *issues) err() error {
 	return p
 }
 
-// scopeProblem is SPEC C8's insufficient_scope error for a whole document.
+// scopeProblem is the scope preflight's insufficient_scope error for a whole document.
 func scopeProblem(list []Issue, scopes []scopeIssue) *problem.Error {
 	first := scopes[0]
 	var msg strings.Builder

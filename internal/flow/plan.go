@@ -7,8 +7,8 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
-// PlanResult is a dry run of a flow; the API serves it as api.Plan (SPEC §3
-// `flows plan --json`).
+// PlanResult is a dry run of a flow; the API serves it as api.Plan (what
+// `flows plan --json` prints).
 type PlanResult struct {
 	Flow  string
 	Steps []PlanStep

@@ -153,7 +153,7 @@ type PendingRecord interface {
 	Store(ctx context.Context) error
 }
 
-// Change is what a manage card would do to one device (SPEC §3 plan).
+// Change is what a manage card would do to one device (a plan's change).
 type Change struct {
 	DeviceID string
 	// DeviceName is the device's display name when the flow or the card

@@ -20,7 +20,7 @@ const (
 	KindEvent    = "event"
 )
 
-// Event deliveries (SPEC §7).
+// Event deliveries.
 const (
 	DeliveryHook     = "hook"
 	DeliveryPoll     = "poll"
@@ -303,7 +303,7 @@ func (d *Document) TriggerMatches(ctx context.Context, f Firing) (bool, error) {
 	return b, nil
 }
 
-// cronParser reads exactly five fields, as SPEC §7 pins; descriptors such
+// cronParser reads exactly five fields, as the flow document pins; descriptors such
 // as @every are not cron and have on.schedule.every instead.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 

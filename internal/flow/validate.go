@@ -65,8 +65,8 @@ type ConnInfo struct {
 
 // Validate checks the document against env: every card exists, the step's
 // literal inputs are known to the card and complete, every connection
-// exists for the card's connector and is active, and (scope preflight,
-// SPEC C8) every card's scope is granted to its connection. It returns nil,
+// exists for the card's connector and is active, and (the scope
+// preflight) every card's scope is granted to its connection. It returns nil,
 // an insufficient_scope *problem.Error when scopes are the only problems,
 // or an invalid_input *problem.Error listing every problem with its line.
 // On success it records each step's mode and connection id on d.

@@ -1,4 +1,4 @@
-// Package keyring seals secrets at rest (SPEC C11) with AES-256-GCM.
+// Package keyring seals secrets at rest with AES-256-GCM.
 //
 // Every ciphertext starts with a format version byte and the id of the key
 // that sealed it, followed by a random 96-bit nonce and the GCM output. The

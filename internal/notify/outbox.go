@@ -11,7 +11,7 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// Message types (SPEC §7).
+// Message types.
 const (
 	TypeFlowRunFailed        = "flow_run.failed"
 	TypeNeedsReauthorization = "connection.needs_reauthorization"

@@ -10,7 +10,7 @@
 //
 // # Demo org
 //
-// Without a fixture an org is the demo org of SPEC §4: SSWS token
+// Without a fixture an org is the demo org: SSWS token
 // DemoAPIToken (acting as AdminLogin), users AdminLogin (SUPER_ADMIN),
 // ReadOnlyLogin (READ_ONLY_ADMIN), UserLogin (no role) — all assigned to the
 // app — and UnassignedLogin (SUPER_ADMIN, not assigned), all with password

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The demo org (SPEC §4). Scripts, docs and tests rely on these values.
+// The demo org. Scripts, docs and tests rely on these values.
 const (
 	DemoAPIToken        = "demo-api-token"        // SSWS token of AdminLogin
 	DemoPassword        = "Demo-Passw0rd!"        // password of every demo user
@@ -23,7 +23,7 @@ const (
 	DemoDPoPAppID       = "0oaservicedpop"        // a service app that requires DPoP
 	DemoDPoPClientID    = "0oaservicedpopclient"  // its client ID; Config.ServiceAppJWKS gives its keys too
 
-	// cardflow's own sign-in app (SPEC §9): redirect URIs are any path on
+	// cardflow's own sign-in app: redirect URIs are any path on
 	// a loopback origin, any port.
 	DemoConsoleAppID        = "0oacardflow"         // the "cardflow" OIDC web app
 	DemoConsoleAppLabel     = "cardflow"            // its label
@@ -173,7 +173,7 @@ func normalizeNumbers(m map[string]any) map[string]any {
 	return m
 }
 
-// DemoFixture returns the demo org of SPEC §4 with n generated devices.
+// DemoFixture returns the demo org with n generated devices.
 func DemoFixture(n int) *Fixture {
 	users := []FixtureUser{
 		{ID: AdminUserID, Login: AdminLogin, FirstName: "Ada", LastName: "Admin", Password: DemoPassword, Roles: []string{"SUPER_ADMIN"}},

@@ -1,6 +1,6 @@
 package oktaemu_test
 
-// Groups and cardflow's own sign-in app (SPEC §9): the console app accepts
+// Groups and cardflow's own sign-in app: the console app accepts
 // any loopback redirect path and port, and its ID tokens carry the groups
 // claim only when the groups scope is asked for.
 

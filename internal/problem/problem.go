@@ -9,7 +9,7 @@ import (
 	"fmt"
 )
 
-// Code is a public, stable error code (SPEC §5).
+// Code is a public, stable error code.
 type Code string
 
 // The public error codes.

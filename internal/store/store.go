@@ -19,7 +19,7 @@ var (
 	ErrConflict = errors.New("store: conflict")
 )
 
-// Connection statuses (SPEC C10).
+// Connection statuses.
 const (
 	StatusPending              = "pending"
 	StatusActive               = "active"
@@ -33,7 +33,7 @@ const (
 	AuthService = "service"
 )
 
-// Actor types: who did something (SPEC §9).
+// Actor types: who did something.
 const (
 	ActorUser      = "user"      // a person signed in with single sign-on
 	ActorToken     = "token"     // a personal API token
@@ -93,7 +93,7 @@ type Connection struct {
 
 	// RefreshStartedAt is set (and committed) just before a refresh token is
 	// presented to the org and cleared when the outcome is committed. A value
-	// found at start-up means a process died mid-refresh (crash safety, C9).
+	// found at start-up means a process died mid-refresh (crash safety).
 	RefreshStartedAt time.Time
 
 	AuthorizedUserID string
@@ -132,7 +132,7 @@ type Connection struct {
 	Version int64
 }
 
-// AuthRequest is one pending OAuth authorization (the one-time state, C1).
+// AuthRequest is one pending OAuth authorization (the one-time state).
 type AuthRequest struct {
 	State           string // the state value sent to the org (random, 256 bits)
 	ConnectionID    string
@@ -221,7 +221,7 @@ type FlowRunFilter struct {
 	BeforeID string
 }
 
-// AuditEvent is one audited action (C13). Events are append-only.
+// AuditEvent is one audited action. Events are append-only.
 type AuditEvent struct {
 	ID            int64 // assigned by the store
 	Time          time.Time
@@ -406,7 +406,7 @@ type RateBudget struct {
 	UpdatedAt time.Time // when UpdateRateBudget last stored it (the caller's now)
 }
 
-// Event is one Okta event in the inbox (SPEC §7), stored once per UUID
+// Event is one Okta event in the inbox, stored once per UUID
 // however often and however it arrived.
 type Event struct {
 	UUID         string
@@ -476,7 +476,7 @@ type EventSource struct {
 	UpdatedAt    time.Time
 }
 
-// APIToken is a personal API token (SPEC §9). Only the SHA-256 of the
+// APIToken is a personal API token. Only the SHA-256 of the
 // token is kept; the token itself is shown once, when it is created.
 type APIToken struct {
 	ID         string

@@ -8,7 +8,7 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 )
 
-// routeRoles is the one table of who may do what (SPEC §9): every route of
+// routeRoles is the one table of who may do what: every route of
 // the API and of the console, by its ServeMux pattern, with the least role
 // that may use it. A route missing here answers 500 (it fails closed) and
 // fails TestRouteRoleMatrix; add new routes here when you add them.

@@ -1,4 +1,4 @@
-// Package console is cardflow's web console (SPEC §5, §9): server-rendered
+// Package console is cardflow's web console: server-rendered
 // HTML pages, with their templates and stylesheet embedded, for signing in
 // (single sign-on with an OpenID Connect provider, or the API token),
 // creating, reauthorizing, checking and deleting connections, running

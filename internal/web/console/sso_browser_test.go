@@ -1,7 +1,7 @@
 package console_test
 
 // Single sign-on in headless Chromium against the emulated org's cardflow
-// app (SPEC §9): an admin, a viewer, a person in no group, a forged state,
+// app: an admin, a viewer, a person in no group, a forged state,
 // and (over HTTP, where the callback URL can be held) a replayed code.
 
 import (
