@@ -27,9 +27,9 @@ type CallbackResult struct {
 	Code    problem.Code
 	Message string
 	Remedy  string
-	// Warnings are things to know despite success: scopes not granted and
-	// the cards they break, a previous refresh token that could not be
-	// revoked.
+	// Warnings are things to know despite success, such as a previous
+	// refresh token that could not be revoked. Scopes not granted are in
+	// Connection (MissingScopes, MissingScopeCards).
 	Warnings   []string
 	Connection *View
 }
@@ -173,13 +173,8 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	} else {
 		res.Message = fmt.Sprintf("%s is connected and acts as %s", cur.Nickname, who.Login)
 	}
-	for _, s := range missingScopes(ar.RequestedScopes, ts.Scopes) {
-		w := fmt.Sprintf("%s is not granted to the OAuth app", s)
-		if cards := m.Connectors.CardsNeeding(cur.Connector, s); len(cards) > 0 {
-			w += "; these cards will fail: " + strings.Join(cards, ", ")
-		}
-		res.Warnings = append(res.Warnings, w+" (grant it on the app's Okta API Scopes tab, then reauthorize)")
-	}
+	// Scopes requested but not granted are in res.Connection
+	// (MissingScopes, MissingScopeCards), not repeated as warnings.
 	if oldRefresh != "" && oldRefresh != ts.Refresh {
 		if err := m.revoke(ctx, cur, string(secret), oldRefresh); err != nil {
 			m.log.WarnContext(ctx, "could not revoke the previous refresh token", "connection", cur.ID, "error", err)

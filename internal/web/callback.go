@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/problem"
 )
@@ -28,7 +29,11 @@ type callbackPage struct {
 
 type missingScope struct {
 	Scope string
-	Cards []string
+	Cards []string // cards that fail with insufficient_scope
+	// EventCards are event cards that need the scope only for one delivery
+	// (Delivery: "hook" or "poll"); the other delivery may still work.
+	EventCards []string
+	Delivery   string
 }
 
 var callbackTmpl = template.Must(template.New("callback").Parse(`<!doctype html>
@@ -58,7 +63,7 @@ small{color:#5b6472}
 <dd>{{range $i, $s := .Granted}}{{if $i}} {{end}}<code>{{$s}}</code>{{else}}none{{end}}</dd>
 {{if .Missing}}
 <dt>Missing scopes</dt>
-{{range .Missing}}<dd><code>{{.Scope}}</code>{{if .Cards}}: these cards will fail with Insufficient Scope: {{range $i, $c := .Cards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}</dd>{{end}}
+{{range .Missing}}<dd><code>{{.Scope}}</code>{{if .Cards}}: these cards will fail with Insufficient Scope: {{range $i, $c := .Cards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}{{if .EventCards}}{{if .Cards}};{{else}}:{{end}} flows cannot start from these event cards with {{.Delivery}} delivery: {{range $i, $c := .EventCards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}</dd>{{end}}
 <dd><small>To fix it, grant the scope on the OAuth app's Okta API Scopes tab, then reauthorize the connection.</small></dd>
 {{end}}
 </dl>
@@ -132,8 +137,31 @@ func fillCallback(page *callbackPage, res *connection.CallbackResult) {
 	}
 	page.Granted = v.GrantedScopes
 	for _, sc := range v.MissingScopes {
-		cards := slices.Clone(v.MissingScopeCards[sc])
-		slices.Sort(cards)
-		page.Missing = append(page.Missing, missingScope{Scope: sc, Cards: cards})
+		page.Missing = append(page.Missing, missingScopeOf(sc, v.MissingScopeCards[sc]))
 	}
+}
+
+// missingScopeOf sorts the cards that need scope sc into those that fail
+// without it and event cards that need it only for one delivery.
+func missingScopeOf(sc string, refs []string) missingScope {
+	m := missingScope{Scope: sc}
+	for _, ref := range refs {
+		c, ok := card.Lookup(ref)
+		delivery := ""
+		if ok && c.Scope != sc {
+			for d, ds := range c.DeliveryScopes {
+				if ds == sc {
+					delivery = d
+				}
+			}
+		}
+		if delivery == "" {
+			m.Cards = append(m.Cards, ref)
+			continue
+		}
+		m.EventCards, m.Delivery = append(m.EventCards, ref), delivery
+	}
+	slices.Sort(m.Cards)
+	slices.Sort(m.EventCards)
+	return m
 }

@@ -1,0 +1,42 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/connection"
+)
+
+// TestCallbackPageMissingScopes checks the page shown after an
+// authorization that was not granted every scope: each missing scope once,
+// the cards that fail without it, and for a scope only one event delivery
+// needs, that flows cannot start from the event cards with that delivery
+// (not that the event cards fail: the other delivery may work).
+func TestCallbackPageMissingScopes(t *testing.T) {
+	missing := []string{card.ScopeManage, card.ScopeEventHooks}
+	v := &connection.View{Nickname: "corp", GrantedScopes: []string{card.ScopeRead, card.ScopeLogs}, MissingScopes: missing,
+		MissingScopeCards: map[string][]string{}}
+	for _, sc := range missing {
+		v.MissingScopeCards[sc] = card.CardsNeeding("okta-devices", sc)
+	}
+	page := callbackPage{Title: "Connected", OK: true}
+	fillCallback(&page, &connection.CallbackResult{OK: true, Nickname: "corp", Connection: v})
+	var b strings.Builder
+	if err := callbackTmpl.Execute(&b, page); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, sc := range missing {
+		if n := strings.Count(html, sc); n != 1 {
+			t.Errorf("the page names %s %d times; want once:\n%s", sc, n, html)
+		}
+	}
+	manage, hooks, _ := strings.Cut(html[strings.Index(html, card.ScopeManage):], card.ScopeEventHooks)
+	if !strings.Contains(manage, "these cards will fail with Insufficient Scope: okta-devices/activate-device") || strings.Contains(manage, "device-removed") {
+		t.Errorf("the okta.devices.manage entry = %q; want the manage cards, which fail", manage)
+	}
+	if !strings.Contains(hooks, "flows cannot start from these event cards with hook delivery: okta-devices/") || strings.Contains(hooks, "will fail") {
+		t.Errorf("the okta.eventHooks.manage entry = %q; want the event cards, for hook delivery only", hooks)
+	}
+}
