@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
@@ -34,6 +35,7 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 		{"before not a time", "GET", "/api/v1/events?before=yesterday", nil, 400},
 		{"beforeId without before", "GET", "/api/v1/flow-runs?beforeId=x", nil, 400},
 		{"audit before not an id", "GET", "/api/v1/audit?before=x", nil, 400},
+		{"unknown audit action", "GET", "/api/v1/audit?action=conection.create", nil, 400},
 		{"unknown card filter", "GET", "/api/v1/runs?card=reboot-device", nil, 400},
 		{"no such card run", "GET", "/api/v1/runs/nope", nil, 404},
 		{"no such flow run", "GET", "/api/v1/flow-runs/nope", nil, 404},
@@ -75,6 +77,12 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	code, data = h.call("GET", "/api/v1/flows/FIND/runs", nil, &e)
 	if code != http.StatusNotFound || e.Error.Details["remedy"] != `flow names are exact: did you mean "find"?` {
 		t.Errorf("GET FIND's runs: %d; want 404 asking whether find was meant\n%s", code, data)
+	}
+	// An audit action misspelt is refused with the actions there are,
+	// not answered with an empty list.
+	code, data = h.call("GET", "/api/v1/audit?action=card.runs", nil, &e)
+	if r, _ := e.Error.Details["remedy"].(string); code != http.StatusBadRequest || !strings.Contains(r, "card.run, connection.authorize,") {
+		t.Errorf("GET the audit of card.runs: %d; want 400 listing the actions\n%s", code, data)
 	}
 	// A card named without its connector is pointed at its full name.
 	code, data = h.call("POST", "/api/v1/runs", map[string]any{"card": "read-device", "connection": "Prod", "input": map[string]any{"deviceId": "x"}}, &e)

@@ -448,7 +448,7 @@ func (e *Executor) finished(rec *store.Run, p *prepared, res *Result) (*Finished
 		rec.ErrorCode, rec.ErrorMessage, rec.Remedy = string(res.Error.Code), res.Error.Message, res.Error.Remedy
 	}
 	ev := &store.AuditEvent{
-		Time: rec.FinishedAt, Actor: rec.Actor, Action: "card.run", ConnectionID: rec.ConnectionID,
+		Time: rec.FinishedAt, Actor: rec.Actor, Action: store.ActionCardRun, ConnectionID: rec.ConnectionID,
 		ActingAs: rec.ActingAs, Card: rec.Card, InputSummary: summarizeInput(p.card, p.in), Outcome: "success",
 	}
 	if res.Error != nil {

@@ -47,14 +47,14 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	if state == "" {
 		err := problem.New(problem.InvalidInput, "the sign-in response has no state, so it cannot be matched to a connection").
 			WithRemedy("start the authorization again from cardflow (create or reauthorize the connection)")
-		m.audit(ctx, store.AuditEvent{Action: "connection.authorize"}, err)
+		m.audit(ctx, store.AuditEvent{Action: store.ActionConnectionAuthorize}, err)
 		return nil, err
 	}
 	ar, err := m.Store.ConsumeAuthRequest(ctx, state)
 	if errors.Is(err, store.ErrNotFound) {
 		err := problem.New(problem.InvalidInput, "this sign-in response is unknown or was already used (each one works once)").
 			WithRemedy("start the authorization again from cardflow (reauthorize the connection) and finish it in one go")
-		m.audit(ctx, store.AuditEvent{Action: "connection.authorize"}, err)
+		m.audit(ctx, store.AuditEvent{Action: store.ActionConnectionAuthorize}, err)
 		return nil, err
 	}
 	if err != nil {
@@ -64,7 +64,7 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	if errors.Is(err, store.ErrNotFound) {
 		err := problem.New(problem.NotFound, "the connection being authorized no longer exists").
 			WithRemedy("create the connection again")
-		m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: "connection.authorize", ConnectionID: ar.ConnectionID}, err)
+		m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: store.ActionConnectionAuthorize, ConnectionID: ar.ConnectionID}, err)
 		return nil, err
 	}
 	if err != nil {
@@ -187,7 +187,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		summary = "reauthorization"
 	}
 	summary += "; granted " + strings.Join(apiScopes(ts.Scopes), " ")
-	m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: "connection.authorize", ConnectionID: cur.ID, ActingAs: who.Login, InputSummary: summary}, nil)
+	m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: store.ActionConnectionAuthorize, ConnectionID: cur.ID, ActingAs: who.Login, InputSummary: summary}, nil)
 	m.log.InfoContext(ctx, "connection authorized", "connection", cur.ID, "actingAs", who.Login, "reauthorization", ar.Reauthorize,
 		"granted", strings.Join(ts.Scopes, " "))
 	return res, nil
@@ -284,7 +284,7 @@ func (a *attempt) fail(ctx context.Context, p *problem.Error) (*CallbackResult, 
 		res.Connection = m.view(cur)
 	}
 	m.log.WarnContext(ctx, "authorization failed", "connection", a.c.ID, "code", string(p.Code), "reason", p.Message, "cause", errText(p.Err))
-	m.audit(ctx, store.AuditEvent{Actor: a.ar.Actor, Action: "connection.authorize", ConnectionID: a.c.ID, ActingAs: a.c.AuthorizedLogin,
+	m.audit(ctx, store.AuditEvent{Actor: a.ar.Actor, Action: store.ActionConnectionAuthorize, ConnectionID: a.c.ID, ActingAs: a.c.AuthorizedLogin,
 		InputSummary: map[bool]string{true: "reauthorization", false: "initial authorization"}[a.ar.Reauthorize]}, p)
 	return res, nil
 }

@@ -127,7 +127,7 @@ func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*Test
 		return nil, err
 	}
 	res := m.test(ctx, c)
-	ev := store.AuditEvent{Actor: actor, Action: "connection.test", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin, InputSummary: "health check"}
+	ev := store.AuditEvent{Actor: actor, Action: store.ActionConnectionTest, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin, InputSummary: "health check"}
 	if res.OK {
 		m.audit(ctx, ev, nil)
 	} else {
@@ -214,7 +214,7 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 	m.init()
 	c, err := m.lookup(ctx, "", id)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.delete", InputSummary: "connection " + truncate(id, 100)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, InputSummary: "connection " + truncate(id, 100)}, err)
 		return nil, err
 	}
 	var before string
@@ -253,14 +253,14 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 	}
 	if err := m.Store.DeleteConnection(ctx, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p := internal("delete connection", err)
-		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
 		return nil, p
 	}
 	if res.Warning != "" {
 		m.log.WarnContext(ctx, "connection deleted with a warning", "connection", c.ID, "warning", res.Warning)
 	}
 	m.log.InfoContext(ctx, "connection deleted", "connection", c.ID, "revoked", res.Revoked)
-	ev := store.AuditEvent{Actor: actor, Action: "connection.delete", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+	ev := store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: res.Warning}
 	m.appendAudit(ctx, &ev)
 	return res, nil

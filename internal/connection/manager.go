@@ -256,7 +256,7 @@ func (m *Manager) Create(ctx context.Context, in CreateInput, actor store.Actor)
 	m.init()
 	v, u, err := m.create(ctx, in, actor)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create",
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionCreate,
 			InputSummary: "nickname " + truncate(in.Nickname, 100)}, err)
 	}
 	return v, u, err
@@ -310,7 +310,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 		return nil, "", err
 	}
 	m.log.InfoContext(ctx, "connection created", "connection", c.ID, "connector", c.Connector, "domain", c.Domain, "scopeMode", mode)
-	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create", ConnectionID: c.ID,
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionCreate, ConnectionID: c.ID,
 		InputSummary: fmt.Sprintf("nickname %q, domain %s, %s scopes %s", nickname, domain, mode, strings.Join(apiScopes(scopes), " "))}, nil)
 	return m.view(c), authURL, nil
 }
@@ -342,13 +342,13 @@ func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *Sco
 	m.init()
 	c, err := m.lookup(ctx, "", idOrNickname)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionReauthorize, InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
 		return "", err
 	}
 	if c.Auth == store.AuthService {
 		err := problem.New(problem.InvalidInput, "connection %q is a service connection: nobody signs in, so there is nothing to reauthorize", c.Nickname).
 			WithRemedy("test the connection to get a new token with its key (also after granting scopes or assigning roles to the API Services app); to change its key use rotate-key")
-		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionReauthorize, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID)}, err)
 		return "", err
 	}
 	var mode string
@@ -377,12 +377,12 @@ func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *Sco
 		var authURL string
 		authURL, err = m.startAuthorization(ctx, c, mode, req, true, actor)
 		if err == nil {
-			m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+			m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionReauthorize, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 				InputSummary: fmt.Sprintf("%s scopes %s", mode, strings.Join(apiScopes(req), " "))}, nil)
 			return authURL, nil
 		}
 	}
-	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.reauthorize", ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, err)
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionReauthorize, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, err)
 	return "", err
 }
 

@@ -63,7 +63,7 @@ func (m *Manager) CreateService(ctx context.Context, in ServiceInput, actor stor
 	m.init()
 	v, jwk, err := m.createService(ctx, in, actor)
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create",
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionCreate,
 			InputSummary: "service connection, nickname " + truncate(in.Nickname, 100)}, err)
 	}
 	return v, jwk, err
@@ -132,7 +132,7 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, actor stor
 		return nil, nil, internal("public key", err)
 	}
 	m.log.InfoContext(ctx, "service connection created", "connection", c.ID, "domain", c.Domain, "clientId", clientID, "kid", key.KeyID)
-	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.create", ConnectionID: c.ID, ActingAs: serviceActor(clientID),
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionCreate, ConnectionID: c.ID, ActingAs: serviceActor(clientID),
 		InputSummary: fmt.Sprintf("service connection %q, domain %s, client %s, key %s, scopes %s", nickname, domain, clientID, key.KeyID, strings.Join(scopes, " "))}, nil)
 	// A first token request tells at once whether the org knows the key.
 	if _, err := m.Token(ctx, c.ID); err != nil {
@@ -168,7 +168,7 @@ func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg string, actor
 		key, err = generateKey(alg)
 	}
 	if err != nil {
-		m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.rotate-key", InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
+		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionRotateKey, InputSummary: "connection " + truncate(idOrNickname, 100)}, err)
 		return nil, nil, err
 	}
 	unlock, err := m.lockConn(ctx, c.ID, nil)
@@ -192,7 +192,7 @@ func (m *Manager) RotateKey(ctx context.Context, idOrNickname, alg string, actor
 	if err != nil {
 		return nil, nil, internal("public key", err)
 	}
-	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.rotate-key", ConnectionID: stored.ID, ActingAs: serviceActor(stored.ClientID),
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionRotateKey, ConnectionID: stored.ID, ActingAs: serviceActor(stored.ClientID),
 		InputSummary: "new key " + key.KeyID + " (used once the org accepts it)"}, nil)
 	return m.view(stored), pub, nil
 }
@@ -292,11 +292,11 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 	}
 	if promoted {
 		m.log.InfoContext(ctx, "the org accepted the new key; the old key is dropped", "connection", c.ID, "kid", next.KeyID)
-		m.audit(ctx, store.AuditEvent{Action: "connection.key-rotated", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
+		m.audit(ctx, store.AuditEvent{Action: store.ActionConnectionKeyRotated, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
 			InputSummary: "now using key " + next.KeyID}, nil)
 	}
 	if !wasActive {
-		m.audit(ctx, store.AuditEvent{Action: "connection.authorize", ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
+		m.audit(ctx, store.AuditEvent{Action: store.ActionConnectionAuthorize, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
 			InputSummary: "service app token; granted " + strings.Join(granted, " ")}, nil)
 	}
 	return m.tokenOf(stored, access), nil

@@ -40,7 +40,7 @@ func (m *Manager) Update(ctx context.Context, idOrNickname string, in UpdateInpu
 	m.init()
 	v, err := m.update(ctx, idOrNickname, in, actor)
 	if err != nil {
-		ev := store.AuditEvent{Actor: actor, Action: "connection.update", InputSummary: "connection " + truncate(idOrNickname, 100)}
+		ev := store.AuditEvent{Actor: actor, Action: store.ActionConnectionUpdate, InputSummary: "connection " + truncate(idOrNickname, 100)}
 		if p, ok := problem.As(err); ok {
 			if id, _ := p.Details["connection"].(string); id != "" {
 				ev.ConnectionID, ev.InputSummary = id, "client credentials"
@@ -119,7 +119,7 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 		changed = fmt.Sprintf("client ID %s (was %s) and client secret", clientID, prev.ClientID)
 	}
 	m.log.InfoContext(ctx, "connection credentials changed", "connection", cur.ID, "clientIdChanged", clientID != prev.ClientID)
-	m.audit(ctx, store.AuditEvent{Actor: actor, Action: "connection.update", ConnectionID: cur.ID, ActingAs: prev.AuthorizedLogin,
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionUpdate, ConnectionID: cur.ID, ActingAs: prev.AuthorizedLogin,
 		InputSummary: "changed the " + changed + "; reauthorization needed"}, nil)
 	return m.view(cur), nil
 }

@@ -190,7 +190,7 @@ func (s *Service) Delete(ctx context.Context, idOrName string, actor store.Actor
 	}
 	s.log.InfoContext(ctx, "flow deleted", slog.String("flow", fl.Name), slog.String("actor", actor.String()))
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Actor: actor, Action: "flow.delete", Outcome: "success",
+		Time: s.now(), Actor: actor, Action: store.ActionFlowDelete, Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, fl.ID),
 	}); err != nil {
 		return nil, fmt.Errorf("audit the deletion: %w", err)
@@ -312,7 +312,7 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 	s.log.InfoContext(ctx, "flow run queued again", slog.String("flow_run", run.ID), slog.String("of", orig.ID),
 		slog.Bool("failed_only", failedOnly), slog.Int("items_kept", n))
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Actor: actor, Action: "flow.rerun", Outcome: "success",
+		Time: s.now(), Actor: actor, Action: store.ActionFlowRerun, Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s version %d, run %s of run %s, failed only %t, %d items kept", run.FlowName, run.FlowVersion, run.ID, orig.ID, failedOnly, n),
 	}); err != nil {
 		return nil, fmt.Errorf("audit the rerun: %w", err)
@@ -447,7 +447,7 @@ func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*st
 	}
 	s.log.InfoContext(ctx, "flow run cancel requested", slog.String("flow_run", id), slog.String("status", run.Status), slog.String("actor", actor.String()))
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Actor: actor, Action: "flow.cancel", Outcome: "success",
+		Time: s.now(), Actor: actor, Action: store.ActionFlowCancel, Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s, run %s", run.FlowName, run.ID),
 	}); err != nil {
 		return nil, fmt.Errorf("audit the cancel: %w", err)

@@ -83,7 +83,7 @@ func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutR
 	if !added {
 		summary = fmt.Sprintf("flow %s (%s): the same document as version %d, no new version", fl.Name, fl.ID, fl.Version)
 	}
-	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: now, Actor: actor, Action: "flow.store", Outcome: "success",
+	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: now, Actor: actor, Action: store.ActionFlowStore, Outcome: "success",
 		InputSummary: summary}); err != nil {
 		return nil, fmt.Errorf("audit the store: %w", err)
 	}
@@ -174,9 +174,9 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 	if !on {
 		fl.NextRunAt = time.Time{}
 	}
-	action := "flow.disable"
+	action := store.ActionFlowDisable
 	if on {
-		action = "flow.enable"
+		action = store.ActionFlowEnable
 	}
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: s.now(), Actor: actor, Action: action, Outcome: "success",
 		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, doc.Trigger.Kind())}); err != nil {

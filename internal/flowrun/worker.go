@@ -179,7 +179,7 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	// The outcome and its audit event are stored together: whoever sees
 	// the run ended (a caller waiting for it) finds the audit event too.
 	if err := s.store.FinishFlowRun(wctx, run, &store.AuditEvent{
-		Time: s.now(), Actor: run.Actor, Action: "flow.run", Outcome: outcome, Error: why,
+		Time: s.now(), Actor: run.Actor, Action: store.ActionFlowRun, Outcome: outcome, Error: why,
 		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
 	}); err != nil {
 		log.Error("store the flow run's outcome and its audit event", slog.Any("error", err))

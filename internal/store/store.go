@@ -236,6 +236,35 @@ type AuditEvent struct {
 	OktaRequestID string
 }
 
+// The audit actions: what an AuditEvent's Action names.
+const (
+	ActionCardRun               = "card.run"
+	ActionConnectionAuthorize   = "connection.authorize"
+	ActionConnectionCreate      = "connection.create"
+	ActionConnectionDelete      = "connection.delete"
+	ActionConnectionExpired     = "connection.expired"
+	ActionConnectionExpiring    = "connection.expiring"
+	ActionConnectionKeyRotated  = "connection.key-rotated"
+	ActionConnectionReauthorize = "connection.reauthorize"
+	ActionConnectionRotateKey   = "connection.rotate-key"
+	ActionConnectionTest        = "connection.test"
+	ActionConnectionUpdate      = "connection.update"
+	ActionFlowCancel            = "flow.cancel"
+	ActionFlowDelete            = "flow.delete"
+	ActionFlowDisable           = "flow.disable"
+	ActionFlowEnable            = "flow.enable"
+	ActionFlowRerun             = "flow.rerun"
+	ActionFlowRun               = "flow.run"
+	ActionFlowStore             = "flow.store"
+	ActionPersonSignIn          = "person.signin"
+	ActionPersonSignOut         = "person.signout"
+	ActionTokenCreate           = "token.create"
+	ActionTokenRevoke           = "token.revoke"
+)
+
+// AuditActions lists every audit action, sorted.
+var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
+
 // AuditFilter selects audit events; zero fields do not filter. Newest first.
 type AuditFilter struct {
 	ConnectionID string

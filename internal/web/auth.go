@@ -64,7 +64,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	var noRole *sso.NoRoleError
 	switch {
 	case errors.As(err, &noRole):
-		s.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: "person.signin", InputSummary: "cardflow login"}, noRole.Problem())
+		s.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: store.ActionPersonSignIn, InputSummary: "cardflow login"}, noRole.Problem())
 		s.writeError(w, r, noRole.Problem())
 		return
 	case err != nil:
@@ -78,7 +78,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		name = "cardflow login"
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, name, id.Role, CLITokenLifetime)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "person.signin", InputSummary: "cardflow login; " + TokenSummary(name, string(id.Role))}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "cardflow login; " + TokenSummary(name, string(id.Role))}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +173,11 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.AuditFilter{Action: q.Get("action"), ActorLogin: q.Get("actor")}
+	if f.Action != "" && !slices.Contains(store.AuditActions, f.Action) {
+		s.writeError(w, r, problem.New(problem.InvalidInput, "there is no audit action %q", f.Action).
+			WithRemedy("use one of %s", strings.Join(store.AuditActions, ", ")).WithDetail("field", "action"))
+		return
+	}
 	var err error
 	if f.ConnectionID, err = s.connectionFilter(r, q.Get("connection")); err != nil {
 		s.writeError(w, r, err)

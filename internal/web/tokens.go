@@ -38,7 +38,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		expiresIn = d
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.create", InputSummary: TokenSummary(req.Name, req.Role)}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenCreate, InputSummary: TokenSummary(req.Name, req.Role)}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -98,7 +98,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
 	rec, err := s.Tokens.Revoke(r.Context(), p, r.PathValue("id"))
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: "token.revoke", InputSummary: RevokeTokenSummary(r.PathValue("id"), rec)}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenRevoke, InputSummary: RevokeTokenSummary(r.PathValue("id"), rec)}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -86,7 +86,7 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 
 	// FinishFlowRun stores the outcome and its audit event together; for
 	// an unknown run, neither.
-	e := &store.AuditEvent{Time: at(4), Action: "flow.run", Outcome: "failure", Error: "boom", InputSummary: "flow f, run missing"}
+	e := &store.AuditEvent{Time: at(4), Action: store.ActionFlowRun, Outcome: "failure", Error: "boom", InputSummary: "flow f, run missing"}
 	wantErr(t, s.FinishFlowRun(ctx, &store.FlowRun{ID: "missing"}, e), store.ErrNotFound, "FinishFlowRun(missing)")
 	events, err := s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
@@ -381,7 +381,7 @@ func testFinishFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
 		return r
 	}
 	event := func(r *store.Run) *store.AuditEvent {
-		return &store.AuditEvent{Time: at(2), Action: "card.run", Card: r.Card, InputSummary: "of " + r.ID, Outcome: "success"}
+		return &store.AuditEvent{Time: at(2), Action: store.ActionCardRun, Card: r.Card, InputSummary: "of " + r.ID, Outcome: "success"}
 	}
 	item := &store.FlowItem{RunID: "r1", StepID: "suspend", Index: 0, Status: "succeeded", Input: json.RawMessage(`{"deviceId":"guo1"}`),
 		Output: json.RawMessage(`{"changed":true}`), RunRef: "cr1", StartedAt: at(1), FinishedAt: at(2)}

@@ -355,7 +355,7 @@ func testPurgeAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	// Appended at 1..6, then one stamped 2 by a server whose clock is
 	// behind, then 7 and 8.
 	for i, tm := range []int{1, 2, 3, 4, 5, 6, 2, 7, 8} {
-		noErr(t, s.AppendAudit(ctx, &store.AuditEvent{Time: at(tm), Action: "card.run", InputSummary: strconv.Itoa(i)}), "AppendAudit")
+		noErr(t, s.AppendAudit(ctx, &store.AuditEvent{Time: at(tm), Action: store.ActionCardRun, InputSummary: strconv.Itoa(i)}), "AppendAudit")
 	}
 	var purged []int
 	for {

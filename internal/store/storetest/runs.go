@@ -101,12 +101,12 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	events := []*store.AuditEvent{
-		{Time: at(0), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "connection.create", ConnectionID: "c1", Outcome: "success"},
-		{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "connection.authorize", ConnectionID: "c1", ActingAs: "admin@example.com", Outcome: "success"},
-		{Time: at(2), Actor: store.Actor{Type: store.ActorToken, Login: "ada@example.com", TokenName: "ci"}, Action: "card.run", ConnectionID: "c1", ActingAs: "admin@example.com",
+		{Time: at(0), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: store.ActionConnectionCreate, ConnectionID: "c1", Outcome: "success"},
+		{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: store.ActionConnectionAuthorize, ConnectionID: "c1", ActingAs: "admin@example.com", Outcome: "success"},
+		{Time: at(2), Actor: store.Actor{Type: store.ActorToken, Login: "ada@example.com", TokenName: "ci"}, Action: store.ActionCardRun, ConnectionID: "c1", ActingAs: "admin@example.com",
 			Card: "okta-devices/suspend-device", InputSummary: "deviceId=guo1", Outcome: "failure",
 			Error: "device is DEACTIVATED", OktaRequestID: "req-9"},
-		{Time: at(3), Actor: store.Actor{Type: store.ActorBootstrap}, Action: "connection.create", ConnectionID: "c2", Outcome: "success"},
+		{Time: at(3), Actor: store.Actor{Type: store.ActorBootstrap}, Action: store.ActionConnectionCreate, ConnectionID: "c2", Outcome: "success"},
 	}
 	var last int64
 	for _, e := range events {
@@ -133,7 +133,7 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		want   []int64
 	}{
 		{name: "connection", filter: store.AuditFilter{ConnectionID: "c1"}, want: ids(events[:3])},
-		{name: "action", filter: store.AuditFilter{Action: "connection.create"}, want: []int64{events[0].ID, events[3].ID}},
+		{name: "action", filter: store.AuditFilter{Action: store.ActionConnectionCreate}, want: []int64{events[0].ID, events[3].ID}},
 		{name: "before id", filter: store.AuditFilter{BeforeID: events[2].ID}, want: ids(events[:2])},
 		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[3].ID}},
 		{name: "actor login", filter: store.AuditFilter{ActorLogin: "ada@example.com"}, want: ids(events[:3])},
@@ -157,7 +157,7 @@ func testAuditConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 	seen := map[int64]bool{}
 	parallel(n, func(i int) {
 		s := alternate(i, s1, s2)
-		e := &store.AuditEvent{Time: at(i), Action: "card.run", Outcome: "success"}
+		e := &store.AuditEvent{Time: at(i), Action: store.ActionCardRun, Outcome: "success"}
 		if err := s.AppendAudit(ctx, e); err != nil {
 			t.Errorf("AppendAudit: %v", err)
 			return
@@ -175,7 +175,7 @@ func testAuditConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("ListAudit returned %d events; want %d", len(got), n)
 	}
 	// A later append gets a larger id than every earlier one.
-	e := &store.AuditEvent{Action: "card.run"}
+	e := &store.AuditEvent{Action: store.ActionCardRun}
 	noErr(t, s2.AppendAudit(ctx, e), "AppendAudit")
 	for id := range seen {
 		if id >= e.ID {
@@ -193,7 +193,7 @@ func testRunFinish(t *testing.T, open func(t *testing.T) store.Store) {
 	r.Status, r.FinishedAt, r.Output = "failed", at(1), json.RawMessage(`{"changed":false}`)
 	r.ErrorCode, r.ErrorMessage, r.Remedy = "okta_error", "Okta said no", "ask again"
 	r.OktaRequestIDs, r.DeviceName = []string{"req-1", "req-2"}, "Ada's laptop"
-	e := &store.AuditEvent{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: "card.run", ConnectionID: "c1", Card: r.Card, Outcome: "failure"}
+	e := &store.AuditEvent{Time: at(1), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: store.ActionCardRun, ConnectionID: "c1", Card: r.Card, Outcome: "failure"}
 	noErr(t, s.FinishRun(ctx, r, e), "FinishRun")
 	if e.ID == 0 {
 		t.Errorf("FinishRun left the audit event's ID 0; want one assigned")
@@ -207,7 +207,7 @@ func testRunFinish(t *testing.T, open func(t *testing.T) store.Store) {
 
 	// Neither is stored when the run is missing.
 	missing := &store.Run{ID: "missing", Status: "succeeded"}
-	wantErr(t, s.FinishRun(ctx, missing, &store.AuditEvent{Action: "card.run"}), store.ErrNotFound, "FinishRun(missing)")
+	wantErr(t, s.FinishRun(ctx, missing, &store.AuditEvent{Action: store.ActionCardRun}), store.ErrNotFound, "FinishRun(missing)")
 	events, err = s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
 	if len(events) != 1 {
@@ -245,7 +245,7 @@ func testRunConcurrentWrites(t *testing.T, open func(t *testing.T) store.Store) 
 				return
 			}
 			r.Status, r.FinishedAt = "succeeded", at(i+1)
-			if err := s.FinishRun(ctx, r, &store.AuditEvent{Action: "card.run", Card: id, Time: at(i + 1)}); err != nil {
+			if err := s.FinishRun(ctx, r, &store.AuditEvent{Action: store.ActionCardRun, Card: id, Time: at(i + 1)}); err != nil {
 				t.Errorf("FinishRun(%s): %v", id, err)
 			}
 		}

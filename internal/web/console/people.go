@@ -90,7 +90,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 		return
 	}
 	tok, err := c.Tokens.Create(r.Context(), s.principal, d.Name, access.Role(strings.ToLower(d.Role)), expires)
-	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: "token.create", InputSummary: web.TokenSummary(d.Name, d.Role)}, err)
+	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenCreate, InputSummary: web.TokenSummary(d.Name, d.Role)}, err)
 	if err != nil {
 		status, e := c.publicError(r.Context(), err)
 		d.Error = e.Message
@@ -120,7 +120,7 @@ func (c *Console) confirmRevokeToken(w http.ResponseWriter, r *http.Request, s *
 
 func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *reqState) {
 	rec, err := c.Tokens.Revoke(r.Context(), s.principal, r.PathValue("id"))
-	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: "token.revoke", InputSummary: web.RevokeTokenSummary(r.PathValue("id"), rec)}, err)
+	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenRevoke, InputSummary: web.RevokeTokenSummary(r.PathValue("id"), rec)}, err)
 	if err != nil {
 		_, e := c.publicError(r.Context(), err)
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "The token was not revoked: " + e.Message, Remedy: e.Remedy})

@@ -83,7 +83,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.setCookie(w, r, signinCookie, "", -1)
-	c.audit(r, store.AuditEvent{Actor: access.Bootstrap.Actor, Action: "person.signin", InputSummary: "console, API token"}, nil)
+	c.audit(r, store.AuditEvent{Actor: access.Bootstrap.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, API token"}, nil)
 	c.log.InfoContext(r.Context(), "console: signed in", slog.String("actor", access.Bootstrap.Actor.String()))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -163,7 +163,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	var noRole *sso.NoRoleError
 	if errors.As(err, &noRole) {
 		p := noRole.Problem()
-		c.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: "person.signin", InputSummary: "console, single sign-on"}, p)
+		c.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on"}, p)
 		c.log.InfoContext(ctx, "console: signed in person has no role", slog.String("login", id.Login))
 		c.signinFailed(w, r, http.StatusForbidden, p)
 		return
@@ -178,7 +178,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, err)
 		return
 	}
-	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: "person.signin", InputSummary: "console, single sign-on, role " + string(id.Role)}, nil)
+	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role)}, nil)
 	c.log.InfoContext(ctx, "console: signed in", slog.String("actor", p.Actor.String()), slog.String("role", string(p.Role)))
 	http.Redirect(w, r, req.Next, http.StatusSeeOther)
 }
@@ -217,7 +217,7 @@ func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *reqState) {
 		return
 	}
 	c.setCookie(w, r, sessionCookie, "", -1)
-	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: "person.signout", InputSummary: "console"}, nil)
+	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionPersonSignOut, InputSummary: "console"}, nil)
 	c.log.InfoContext(r.Context(), "console: signed out", slog.String("actor", s.actor().String()))
 	http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
 }
