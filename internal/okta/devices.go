@@ -185,6 +185,22 @@ func (c *Client) ListDevices(ctx context.Context, opts ListOptions) iter.Seq2[*D
 	}
 }
 
+// decodeInto is a call's stream that decodes a JSON array into *list,
+// emptied first (an attempt retried decodes from the start again).
+func decodeInto[T any](list *[]T) func(io.Reader) error {
+	return func(r io.Reader) error {
+		*list = (*list)[:0]
+		return decodeArray(r, func(dec *json.Decoder) error {
+			var v T
+			if err := dec.Decode(&v); err != nil {
+				return err
+			}
+			*list = append(*list, v)
+			return nil
+		})
+	}
+}
+
 // decodeArray streams the elements of one JSON array to each.
 func decodeArray(r io.Reader, each func(*json.Decoder) error) error {
 	dec := json.NewDecoder(r)
@@ -298,17 +314,7 @@ func (c *Client) ListDeviceUsers(ctx context.Context, id string) ([]DeviceUser, 
 	for u != nil {
 		var page []DeviceUser
 		res, err := c.send(ctx, call{op: "ListDeviceUsers", method: http.MethodGet, url: u, retry: true,
-			stream: func(r io.Reader) error {
-				page = page[:0]
-				return decodeArray(r, func(dec *json.Decoder) error {
-					var du DeviceUser
-					if err := dec.Decode(&du); err != nil {
-						return err
-					}
-					page = append(page, du)
-					return nil
-				})
-			}})
+			stream: decodeInto(&page)})
 		if err != nil {
 			return nil, err
 		}

@@ -125,17 +125,7 @@ func (c *Client) ListEventHooks(ctx context.Context) ([]EventHook, error) {
 	}
 	var hooks []EventHook
 	_, err = c.send(ctx, call{op: "ListEventHooks", method: http.MethodGet, url: u, retry: true,
-		stream: func(r io.Reader) error {
-			hooks = hooks[:0]
-			return decodeArray(r, func(dec *json.Decoder) error {
-				var h EventHook
-				if err := dec.Decode(&h); err != nil {
-					return err
-				}
-				hooks = append(hooks, h)
-				return nil
-			})
-		}})
+		stream: decodeInto(&hooks)})
 	if err != nil {
 		return nil, err
 	}
@@ -283,17 +273,7 @@ func (c *Client) PollLogs(ctx context.Context, next string, since time.Time, fil
 	}
 	page := &LogPage{}
 	res, err := c.send(ctx, call{op: "ListLogEvents", method: http.MethodGet, url: u, retry: true,
-		stream: func(r io.Reader) error {
-			page.Events = page.Events[:0]
-			return decodeArray(r, func(dec *json.Decoder) error {
-				var e LogEvent
-				if err := dec.Decode(&e); err != nil {
-					return err
-				}
-				page.Events = append(page.Events, e)
-				return nil
-			})
-		}})
+		stream: decodeInto(&page.Events)})
 	if err != nil {
 		return nil, err
 	}
