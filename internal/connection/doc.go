@@ -7,6 +7,15 @@
 // status and health checks, deletion with token revocation and
 // the audit events of those actions.
 //
+// A card run reads its connection once, and the connection's stored access
+// token serves the run's first call. A new token is obtained by one process
+// at a time, under the connection's lease in the store: a user connection
+// refreshes (one past its refresh token's 90-day end stops there and needs
+// reauthorizing), a service connection makes a client_credentials request
+// with private_key_jwt and, when the org wants it, DPoP. A connection that
+// becomes needs_reauthorization commits its notification with the status,
+// in one transaction (store.UpdateConnectionNotify).
+//
 // It also provides the guarded outbound HTTP client every call to an org
 // goes through: redirects are never followed, time and response size are
 // bounded, and loopback, private and link-local addresses are refused

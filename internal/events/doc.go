@@ -24,4 +24,28 @@
 // keeps the next link in the store; one server at a time polls a
 // connection, under a store lease, and its calls go through the Okta
 // client's shared rate budget.
+//
+// Every server runs an intake (wired by the app): once an interval it reads
+// the enabled event-triggered flows per connection, polls System Logs,
+// checks that each hook is still active and verified at Okta (the
+// Reconciler; hook changes happen under a per-connection store lease, so
+// that two servers never register two hooks), and dispatches; a hook
+// delivery wakes it at once, to dispatch only. How each poll fared is
+// stored beside its cursor (SetPollStatus) and each hook's status with
+// PutEventHook, with the events.poll_* or events.hook_* notification in the
+// same transaction when the intake stops or starts working again.
+//
+// The Dispatcher takes a connection's undispatched events oldest published
+// first, only those received before the round read the enabled flows (a
+// later one waits for the next round, which its arrival woke, so a flow
+// enabled meanwhile is not missed). An event is matched against the flows
+// of every connection to the same org, since the org's event is stored once,
+// under whichever connection read it first; a flow matches when its on.event
+// names the event type and connection, its if holds, and it was enabled
+// before the event (flowrun.Service.Enable records when). Each run is
+// keyed event:<uuid> and stored with the inbox's (event, flow) marker by
+// store.StartEventRun. An event no flow of its org wants (a connection
+// whose hook still delivers after its last event flow was disabled) is
+// marked dispatched without a run, so that the retention purge can remove
+// it.
 package events

@@ -12,6 +12,16 @@
 // compiled once, when the document is parsed, and every evaluation has a
 // cost limit.
 //
+// An item's card call is a Call (the Actor it runs for, an OnWait callback
+// for rate budget waits, the device's display name when a step's output
+// gave it) and returns a CardResult naming the card run (RunRef). A
+// for_each item calls Okta only once the previous item of its worker is
+// saved (Call.Ready), so a crash leaves no more items finished but unsaved
+// than calls in flight; items that call no card (skipped by their if, or
+// failed before their card ran) change nothing, and each worker saves them
+// up to 256 at a time. The runner starts no further item once
+// Runner.Stopped says the run was asked to stop.
+//
 // The package talks to cards, connections and storage only through the
 // small interfaces it defines (ValidateEnv, CardRunner, StateStore); the app
 // adapts the concrete packages to them.

@@ -4,4 +4,25 @@
 // interrupted by a crash is resumed by whichever server claims it next. It
 // adapts the card executor to flow.CardRunner and the store to
 // flow.StateStore.
+//
+// Start validates the stored flow's latest version again (cards,
+// connections, scope preflight), converts the inputs and stores a queued
+// run with that version's document and number; storing a flow adds a
+// version (store.PutFlow), and Rerun copies the original run's document,
+// version and trigger. TriggeredRun builds the run a schedule tick or an
+// Okta event starts; its worker evaluates on.inputs, with trigger in scope,
+// when it first executes it. Enable records when a flow was enabled, so
+// that it is started by no event published before.
+//
+// A worker claims a run (store.ClaimFlowRun) and, when a dead server held
+// it, first ends the card runs that server left running as interrupted
+// (store.InterruptRuns). Each item's finished card run, its audit event and
+// the item are stored in one transaction (store.FinishFlowItem, through
+// Cards); the run's outcome and its flow.run audit event in another
+// (store.FinishFlowRun). Cancel ends a queued run at once or records the
+// request on the run (store.CancelFlowRun): the executing server learns it
+// at once when it is the one asked, otherwise at its next lease renewal,
+// and its runner starts no further item (flow.Runner.Stopped) and ends the
+// run canceled; a server that claims a run carrying the request never
+// executes it.
 package flowrun

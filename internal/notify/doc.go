@@ -7,4 +7,12 @@
 // backoff until the receiver answers 2xx. A message keeps its id across
 // attempts and servers, so receivers deduplicate on it; nothing is lost to
 // a crash, since a message leaves the outbox only once delivered.
+//
+// The caller may make a message's id stable, so that a repeated warning is
+// delivered once. A status change that warrants a message (a connection
+// that needs reauthorization, an event intake that fails or recovers)
+// stores it in the transaction that stores the status: Outbox.Notifications
+// builds the rows and the store commits them (store.UpdateConnectionNotify,
+// SetPollStatus, PutEventHook). A Sender sends only to its own server's
+// receiver URLs.
 package notify

@@ -4,5 +4,7 @@
 // Log), the notifications older than that (delivered, or given up), and,
 // when the operator sets a period for them, audit events: purged by a
 // Purger that runs by itself on every server and reports what it removed
-// (a log line and a metric).
+// (a log line and a metric). It purges at start and then hourly, in
+// batches (store.Purge, and store.PurgeAudit oldest first by id), so that
+// a large purge never holds the database for long.
 package retention
