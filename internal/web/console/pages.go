@@ -75,6 +75,18 @@ var funcs = template.FuncMap{
 	"actor":      actorName,
 	"keyField":   keyField,
 	"field":      newFormField,
+	"sentence":   sentence,
+}
+
+// sentence ends s with a full stop unless it ends a sentence already: the
+// API's messages and remedies are clauses ("check the id"), which the
+// console shows as sentences after "How to fix it:".
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }
 
 // formField is the data of the "field" template: one labelled input of a

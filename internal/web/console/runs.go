@@ -66,6 +66,18 @@ type runData struct {
 	// ConnectionGone is set when the run's connection has been deleted
 	// since: the page names it without a link that leads nowhere.
 	ConnectionGone bool
+	// Note is the output's "note": what a card that succeeded wants read
+	// (a change Okta made though its answer was a 5xx or lost).
+	Note string
+}
+
+// outputNote is a card output's "note"; "" when it has none.
+func outputNote(output []byte) string {
+	var out struct {
+		Note string `json:"note"`
+	}
+	_ = json.Unmarshal(output, &out)
+	return out.Note
 }
 
 // inputDeviceID is a card input's deviceId; "" when it has none.
@@ -83,7 +95,7 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 		c.fail(w, r, s, err)
 		return
 	}
-	d := runData{Run: run, CardName: run.Card, DeviceID: inputDeviceID(run.Input), DeviceName: run.DeviceName}
+	d := runData{Run: run, CardName: run.Card, DeviceID: inputDeviceID(run.Input), DeviceName: run.DeviceName, Note: outputNote(run.Output)}
 	if k, ok := c.connector(connectorOf(run.Card)); ok {
 		if cd, ok := findCard(k, cardOf(run.Card)); ok {
 			d.CardName = cd.Name

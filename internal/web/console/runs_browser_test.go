@@ -16,6 +16,7 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -629,4 +630,43 @@ func TestBrowserRunningStepShowsItsProgressOnly(t *testing.T) {
 	if got := b.text(`//section[@id="step-find"]`); !strings.Contains(got, "1 item: 1 succeeded") {
 		t.Errorf("the finished step reads %q; want its counts", got)
 	}
+}
+
+// TestBrowserRunShowsItsNote: a card that succeeded though Okta's answers
+// were 5xx (it read the device and found the change made) shows its
+// output's note above the run as a sentence, readable on a phone, not only
+// inside the output's JSON, where a phone cuts it off.
+func TestBrowserRunShowsItsNote(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v := e.connect(t, "Prod", nil)
+	code, out := e.api(t, http.MethodPost, "/api/v1/runs", "application/json", `{"card":"okta-devices/search-devices","connection":"Prod","input":{"status":"ACTIVE","resultSet":"first"}}`)
+	var search struct {
+		Output struct {
+			Devices []struct{ ID string } `json:"devices"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(out), &search); code != http.StatusCreated || err != nil || len(search.Output.Devices) == 0 {
+		t.Fatalf("find a device: %d %s", code, out)
+	}
+	// Okta suspends the device but every answer is a 503.
+	e.emu.Inject(t, emutest.FaultSpec{Method: http.MethodPost, Path: "/api/v1/devices/{deviceId}/lifecycle/suspend", Status: http.StatusServiceUnavailable, After: true, Count: 1000})
+
+	b := newTab(t, e)
+	b.signIn()
+	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)))
+	b.open("/cards/okta-devices/suspend-device?connection=" + v.ID)
+	b.fill("deviceId", search.Output.Devices[0].ID)
+	b.click(button("Run"))
+	if got := b.runStatus(); got != "Succeeded" {
+		b.fatalf("run status %q; want Succeeded\n%s", got, b.mainText())
+	}
+	note := b.text(`//*[@id="run-note"]`)
+	if !strings.HasPrefix(note, "Note: Okta gave the call no sure answer") || !strings.HasSuffix(note, "found it SUSPENDED.") {
+		t.Errorf("the note reads %q; want the card's note as a sentence", note)
+	}
+	if w, shown := b.width(`//*[@id="run-note"]`), b.width(`main`); w > shown {
+		t.Errorf("the note is %.0f px wide on a %.0f px page", w, shown)
+	}
+	b.screenshot("run-note-phone")
 }
