@@ -752,3 +752,27 @@ func TestBrowserFailedSubmitFocusesErrorSummary(t *testing.T) {
 		t.Errorf("a fresh form's title is %q", title)
 	}
 }
+
+// TestBrowserTopBarFitsADesktop: at 1280 px an admin's top bar holds every
+// section on one line; the last one (Tokens) wrapped under the others.
+func TestBrowserTopBarFitsADesktop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
+	b.open("/audit")
+	tops, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll('nav[aria-label="Main"] a')).map(a => a.getBoundingClientRect().top)`))
+	if err != nil {
+		b.fatalf("read the top bar: %v", err)
+	}
+	if len(tops) != 7 {
+		b.fatalf("the admin's top bar has %d sections; want 7", len(tops))
+	}
+	for i, top := range tops {
+		if top != tops[0] {
+			t.Errorf("section %d of the top bar is at %.0f px, the first at %.0f px: the top bar wraps at 1280 px", i+1, top, tops[0])
+		}
+	}
+	b.screenshot("topbar-desktop")
+}

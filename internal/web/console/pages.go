@@ -76,17 +76,40 @@ var funcs = template.FuncMap{
 	"keyField":   keyField,
 	"field":      newFormField,
 	"sentence":   sentence,
+	"capital":    capital,
 }
 
-// sentence ends s with a full stop unless it ends a sentence already: the
-// API's messages and remedies are clauses ("check the id"), which the
-// console shows as sentences after "How to fix it:".
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
+// sentence joins the non-empty parts with "; " (a message and its remedy)
+// and shows them as a sentence: a leading article capitalized (see
+// capital), a full stop at the end unless one is there. The API's messages
+// and remedies are clauses ("the flow ... is taken", "check the id").
+func sentence(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			kept = append(kept, p)
+		}
+	}
+	s := capital(strings.Join(kept, "; "))
 	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
 		return s
 	}
 	return s + "."
+}
+
+// sentenceStarts are the first words capital upper-cases. Only these: a
+// message may start with a name the reader types as written (deviceId,
+// okta-devices/read-device, limit), which must keep its case.
+var sentenceStarts = []string{"the", "a", "an", "no", "this", "that", "these", "those", "unknown", "each", "every"}
+
+// capital upper-cases the first letter of s when s starts with one of
+// sentenceStarts.
+func capital(s string) string {
+	word, _, _ := strings.Cut(s, " ")
+	if !slices.Contains(sentenceStarts, word) {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // formField is the data of the "field" template: one labelled input of a
