@@ -98,3 +98,23 @@ func pageAfter[T any](all []T, key func(T) string, after string) ([]T, string) {
 	}
 	return rest[:listPageSize], key(rest[listPageSize-1])
 }
+
+// pageBefore is pageAfter for a list newest first (sorted by key from the
+// greatest): the page starts after the record whose key is before.
+func pageBefore[T any](all []T, key func(T) string, before string) ([]T, string) {
+	start := 0
+	if before != "" {
+		start = len(all)
+		for i, v := range all {
+			if key(v) < before {
+				start = i
+				break
+			}
+		}
+	}
+	rest := all[start:]
+	if len(rest) <= listPageSize {
+		return rest, ""
+	}
+	return rest[:listPageSize], key(rest[listPageSize-1])
+}

@@ -108,7 +108,7 @@ func TestConsoleListsPage(t *testing.T) {
 	_, err = st.PutEvents(ctx, evs, store.ViaPoll)
 	must(t, err)
 	// Newest first for the lists ordered by time.
-	for _, l := range [][]string{runs, flowRuns, events, audit} {
+	for _, l := range [][]string{runs, flowRuns, events, audit, tokens} {
 		slices.Reverse(l)
 	}
 

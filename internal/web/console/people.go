@@ -64,10 +64,11 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *reqState
 		c.fail(w, r, s, err)
 		return
 	}
-	// Tokens are few (people make them): the page is cut from the list.
-	slices.SortFunc(toks, func(a, b *store.APIToken) int { return strings.Compare(tokenKey(a), tokenKey(b)) })
-	toks, next := pageAfter(toks, tokenKey, r.URL.Query().Get("after"))
-	d.Pager = newPager(r, "Tokens", "after", next, false)
+	// Tokens are few (people make them): the page is cut from the list,
+	// newest first as the API lists them.
+	slices.SortFunc(toks, func(a, b *store.APIToken) int { return strings.Compare(tokenKey(b), tokenKey(a)) })
+	toks, next := pageBefore(toks, tokenKey, r.URL.Query().Get("before"))
+	d.Pager = newPager(r, "Tokens", "before", next, true)
 	d.Tokens, d.Now, d.Lifetime = toks, c.now(), tokenLifetimes
 	for _, role := range access.Roles {
 		if s.principal.Role.Allows(role) {
