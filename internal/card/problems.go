@@ -118,7 +118,13 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	}
 	var re *okta.RequestError
 	if errors.As(err, &re) {
-		return invalidField(re.Field, "input %s: %s", re.Field, re.Message).Wrap(err)
+		p := invalidField(re.Field, "input %s: %s", re.Field, re.Message)
+		if re.Field == "deviceId" {
+			p = p.WithRemedy("give the device's Okta id (such as guo1a2b3c4D5e6F7g8h9), as Search Devices answers it or the device's page in the Admin Console shows it")
+		} else {
+			p = p.WithRemedy("correct %s and run the card again", re.Field)
+		}
+		return p.Wrap(err)
 	}
 	var ae *okta.APIError
 	if errors.As(err, &ae) {

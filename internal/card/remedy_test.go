@@ -84,3 +84,14 @@ func TestScopeRemedyOutsideCatalogue(t *testing.T) {
 		t.Errorf("remedy for an unnamed scope = %q; want no tick", got)
 	}
 }
+
+// TestMalformedDeviceIDRemedy: a deviceId no Okta id can be is refused
+// before any call, with a remedy saying what to give instead.
+func TestMalformedDeviceIDRemedy(t *testing.T) {
+	e := newEnv(t, oktaemu.Config{Devices: 2})
+	res := e.run("okta-devices/suspend-device", "Prod", map[string]any{"deviceId": "not a device id!"})
+	wantProblem(t, res, problem.InvalidInput, "deviceId", "never has")
+	if r := res.Error.Remedy; !strings.Contains(r, "Okta id") || !strings.Contains(r, "Search Devices") {
+		t.Errorf("remedy = %q; want it to say to give the device's Okta id", r)
+	}
+}
