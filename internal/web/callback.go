@@ -50,6 +50,7 @@ h1{margin-top:0;font-size:1.6rem}
 .warn{background:#fff6e0;border-left:4px solid #e0a100;padding:.5rem .75rem}
 code{background:#eef0f3;padding:0 .25rem;border-radius:3px}
 dt{font-weight:600;margin-top:.5rem}
+dd+dd{margin-top:.4rem}
 small{color:#5b6472}
 </style>
 </head>
@@ -63,8 +64,8 @@ small{color:#5b6472}
 <dd>{{range $i, $s := .Granted}}{{if $i}} {{end}}<code>{{$s}}</code>{{else}}none{{end}}</dd>
 {{if .Missing}}
 <dt>Missing scopes</dt>
-{{range .Missing}}<dd><code>{{.Scope}}</code>{{if .Cards}}: these cards will fail with Insufficient Scope: {{range $i, $c := .Cards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}{{if .EventCards}}{{if .Cards}};{{else}}:{{end}} flows cannot start from these event cards with {{.Delivery}} delivery: {{range $i, $c := .EventCards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}</dd>{{end}}
-<dd><small>To fix it, grant the scope on the OAuth app's Okta API Scopes tab, then reauthorize the connection.</small></dd>
+{{range .Missing}}<dd><code>{{.Scope}}</code>{{if .Cards}}: these cards will fail with Insufficient Scope: {{range $i, $c := .Cards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}{{if .EventCards}}{{if .Cards}};{{else}}:{{end}} flows cannot start from these event cards with {{.Delivery}} delivery: {{range $i, $c := .EventCards}}{{if $i}}, {{end}}{{$c}}{{end}}{{end}}.</dd>{{end}}
+<dd><strong>How to fix it:</strong> grant the scope on the OAuth app's Okta API Scopes tab, then reauthorize the connection.</dd>
 {{end}}
 </dl>
 {{else}}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -38,5 +39,9 @@ func TestCallbackPageMissingScopes(t *testing.T) {
 	}
 	if !strings.Contains(hooks, "flows cannot start from these event cards with hook delivery: okta-devices/") || strings.Contains(hooks, "will fail") {
 		t.Errorf("the okta.eventHooks.manage entry = %q; want the event cards, for hook delivery only", hooks)
+	}
+	// Each entry is a sentence.
+	if unended := regexp.MustCompile(`<dd><code>[^<]*</code>[^<]*[^.]</dd>`).FindAllString(html, -1); len(unended) > 0 {
+		t.Errorf("missing-scope entries without a full stop: %q", unended)
 	}
 }
