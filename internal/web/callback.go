@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
@@ -36,7 +37,7 @@ type missingScope struct {
 	Delivery   string
 }
 
-var callbackTmpl = template.Must(template.New("callback").Parse(`<!doctype html>
+var callbackTmpl = template.Must(template.New("callback").Funcs(template.FuncMap{"stop": fullStop}).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -70,8 +71,8 @@ small{color:#5b6472}
 </dl>
 {{else}}
 <h1 class="fail">&#10007; {{.Title}}</h1>
-<p>{{if .Nickname}}The connection <strong>{{.Nickname}}</strong> was not {{if .Reauthorization}}reauthorized{{else}}authorized{{end}}: {{end}}{{.Message}}</p>
-{{if .Remedy}}<p><strong>How to fix it:</strong> {{.Remedy}}</p>{{end}}
+<p>{{if .Nickname}}The connection <strong>{{.Nickname}}</strong> was not {{if .Reauthorization}}reauthorized{{else}}authorized{{end}}: {{end}}{{stop .Message}}</p>
+{{if .Remedy}}<p><strong>How to fix it:</strong> {{stop .Remedy}}</p>{{end}}
 {{end}}
 {{range .Warnings}}<p class="warn">{{.}}</p>{{end}}
 <p>You can close this window{{if .Console}} or go back to the <a href="/">cardflow console</a>{{end}}.</p>
@@ -165,4 +166,14 @@ func missingScopeOf(sc string, refs []string) missingScope {
 	slices.Sort(m.Cards)
 	slices.Sort(m.EventCards)
 	return m
+}
+
+// fullStop ends s with a full stop unless it ends a sentence already: the
+// messages and remedies shown on the page are clauses ("then reauthorize").
+func fullStop(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }

@@ -45,3 +45,21 @@ func TestCallbackPageMissingScopes(t *testing.T) {
 		t.Errorf("missing-scope entries without a full stop: %q", unended)
 	}
 }
+
+// TestCallbackPageFailureSentences: a refused authorization's message and
+// remedy end as sentences ("..., then reauthorize" ended without one).
+func TestCallbackPageFailureSentences(t *testing.T) {
+	page := callbackPage{Title: "Authorization failed", Nickname: "corp",
+		Message: `the account you signed in with is not assigned to the OAuth app (Okta said "access_denied")`,
+		Remedy:  "assign that account to the OAuth app, then reauthorize"}
+	var b strings.Builder
+	if err := callbackTmpl.Execute(&b, page); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{`(Okta said &#34;access_denied&#34;).</p>`, "then reauthorize.</p>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %q:\n%s", want, html)
+		}
+	}
+}
