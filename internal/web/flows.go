@@ -281,11 +281,7 @@ func (s *Server) listFlowVersions(w http.ResponseWriter, r *http.Request) {
 		out.Versions = append(out.Versions, flowVersionJSON(f, v))
 	}
 	if len(vs) > n {
-		next := url.Values{"before": {strconv.Itoa(vs[n-1].Version)}}
-		if v := q.Get("limit"); v != "" {
-			next.Set("limit", v)
-		}
-		out.Next = r.URL.Path + "?" + next.Encode()
+		out.Next = nextAddress(r, q, url.Values{"before": {strconv.Itoa(vs[n-1].Version)}}, "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -209,14 +209,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	if last := len(events) - 1; last >= 0 && len(events) == pageLimit(f.Limit) {
 		// Audit event ids only grow, so the last id alone is the cursor.
-		next := url.Values{}
-		for _, k := range []string{"action", "connection", "actor", "limit"} {
-			if v := q.Get(k); v != "" {
-				next.Set(k, v)
-			}
-		}
-		next.Set("before", strconv.FormatInt(events[last].ID, 10))
-		out.Next = r.URL.Path + "?" + next.Encode()
+		out.Next = nextAddress(r, q, url.Values{"before": {strconv.FormatInt(events[last].ID, 10)}}, "action", "connection", "actor", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -251,15 +244,18 @@ func pageLimit(limit int) int {
 // nextPage is the address of the page after one whose last record is
 // (at, id): the request's path with its keep parameters and the cursor.
 func nextPage(r *http.Request, q url.Values, at time.Time, id string, keep ...string) string {
-	next := url.Values{}
+	return nextAddress(r, q, url.Values{"before": {at.UTC().Format(time.RFC3339Nano)}, "beforeId": {id}}, keep...)
+}
+
+// nextAddress is the address of a list's next page: the request's path
+// with cursor and the parameters of q named in keep.
+func nextAddress(r *http.Request, q url.Values, cursor url.Values, keep ...string) string {
 	for _, k := range keep {
 		if v := q.Get(k); v != "" {
-			next.Set(k, v)
+			cursor.Set(k, v)
 		}
 	}
-	next.Set("before", at.UTC().Format(time.RFC3339Nano))
-	next.Set("beforeId", id)
-	return r.URL.Path + "?" + next.Encode()
+	return r.URL.Path + "?" + cursor.Encode()
 }
 
 // queryLimit parses a ?limit= value (1..1000; empty means the default).
