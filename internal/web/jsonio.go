@@ -89,18 +89,27 @@ func exactFields(body []byte, v any) error {
 		return nil // not an object: the decoder has judged it already
 	}
 	for _, k := range slices.Sorted(maps.Keys(top)) {
-		if slices.Contains(fields, k) {
-			continue
+		if !slices.Contains(fields, k) {
+			return unknownField(k, fields)
 		}
-		p := problem.New(problem.InvalidInput, "unknown field %q", k).WithDetail("field", k)
-		for _, f := range fields {
-			if strings.EqualFold(f, k) {
-				return p.WithRemedy("field names are exact: write %q", f)
-			}
-		}
-		return p.WithRemedy("remove it or fix its spelling; the fields are %s", strings.Join(fields, ", "))
 	}
 	return nil
+}
+
+// unknownField refuses a body's field name that is none of fields (the
+// JSON fields of the request, nil when unknown), pointing at the one it
+// names in other capitals if any.
+func unknownField(name string, fields []string) *problem.Error {
+	p := problem.New(problem.InvalidInput, "unknown field %q", name).WithDetail("field", name)
+	for _, f := range fields {
+		if strings.EqualFold(f, name) {
+			return p.WithRemedy("field names are exact: write %q", f)
+		}
+	}
+	if len(fields) == 0 {
+		return p.WithRemedy("remove it or fix its spelling")
+	}
+	return p.WithRemedy("remove it or fix its spelling; the fields are %s", strings.Join(fields, ", "))
 }
 
 func (s *Server) maxBody() int64 {
@@ -124,24 +133,18 @@ func decodeProblem(err error, limit int64, v any) *problem.Error {
 		return problem.New(problem.InvalidInput, "request body is not valid JSON (at byte %d)", syn.Offset).
 			WithRemedy("fix the JSON at that byte")
 	case errors.As(err, &typ):
+		want := jsonKind(typ.Type.Kind().String())
 		if typ.Field == "" {
-			want := jsonKind(typ.Type.Kind().String())
 			return problem.New(problem.InvalidInput, "request body must be a JSON %s, not %s", want, typ.Value).
 				WithRemedy("send %s", want)
 		}
-		want := jsonKind(typ.Type.Kind().String())
 		return problem.New(problem.InvalidInput, "field %q must be %s, not %s", typ.Field, want, typ.Value).
 			WithRemedy("send %s as %s", typ.Field, want).WithDetail("field", typ.Field)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.New(problem.InvalidInput, "request body is truncated JSON").WithRemedy("send the whole JSON object")
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		p := problem.New(problem.InvalidInput, "unknown field %q", name).WithDetail("field", name)
-		if fields := jsonFields(v); len(fields) > 0 {
-			return p.WithRemedy("remove it or fix its spelling; the fields are %s", strings.Join(fields, ", "))
-		}
-		return p.WithRemedy("remove it or fix its spelling")
+		return unknownField(strings.Trim(name, `"`), jsonFields(v))
 	}
 	return problem.New(problem.InvalidInput, "request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: ")).
 		WithRemedy("send a JSON object")
