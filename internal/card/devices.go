@@ -403,12 +403,8 @@ func deleteDevice(ctx context.Context, iv *invocation) (map[string]any, error) {
 			if err != nil && okta.Unsure(err) && ctx.Err() == nil {
 				// Okta may have deactivated it all the same: a read tells
 				// whether the delete may follow.
-				d, rerr := iv.client.GetDevice(ctx, ds.id)
-				switch {
-				case rerr != nil:
+				if err := settle(ctx, iv, ds.id, okta.StatusDeactivated, "deactivate device "+ds.id, "deactivated, nor deleted", err); err != nil {
 					return nil, err
-				case d.Status != okta.StatusDeactivated:
-					return nil, notDone(err, "deactivate device "+ds.id, ds.id, d.Status, "deactivated, nor deleted")
 				}
 				err = nil
 			}
@@ -444,15 +440,26 @@ func deleteDevice(ctx context.Context, iv *invocation) (map[string]any, error) {
 // answer after its retries (5xx, or answers lost): Okta may have made the
 // change all the same. Reading the device tells.
 func unsureLifecycle(ctx context.Context, iv *invocation, ds deviceState, tr transition, err error) (map[string]any, error) {
-	d, rerr := iv.client.GetDevice(ctx, ds.id)
-	if rerr != nil {
+	if err := settle(ctx, iv, ds.id, tr.to, fmt.Sprintf("%s device %s", tr.action, ds.id), strings.TrimSuffix(tr.action, "e")+"ed", err); err != nil {
 		return nil, err
 	}
-	if d.Status == tr.to {
-		return map[string]any{"deviceId": ds.id, "status": tr.to, "changed": true, "basis": ds.basis,
-			"note": "Okta gave the call no sure answer (a 5xx or a lost answer); reading the device found it " + tr.to}, nil
+	return map[string]any{"deviceId": ds.id, "status": tr.to, "changed": true, "basis": ds.basis,
+		"note": "Okta gave the call no sure answer (a 5xx or a lost answer); reading the device found it " + tr.to}, nil
+}
+
+// settle reads device id after a call (what) that failed with err and no
+// sure answer: nil when the device has reached status want all the same;
+// otherwise err when the read fails too, or notDone naming the status the
+// device is still in.
+func settle(ctx context.Context, iv *invocation, id, want, what, done string, err error) error {
+	d, rerr := iv.client.GetDevice(ctx, id)
+	switch {
+	case rerr != nil:
+		return err
+	case d.Status != want:
+		return notDone(err, what, id, d.Status, done)
 	}
-	return nil, notDone(err, fmt.Sprintf("%s device %s", tr.action, ds.id), ds.id, d.Status, strings.TrimSuffix(tr.action, "e")+"ed")
+	return nil
 }
 
 // notDone is the problem of a change whose answer was a 5xx or lost and
