@@ -127,8 +127,7 @@ func (s *Service) Progress(runID string) map[string]flow.Progress {
 }
 
 // sameNameOtherCase returns the name of a stored flow that is name in
-// other capitals, or "" when there is none (or the flows cannot be read:
-// it only improves an error).
+// other capitals, or "" when there is none (or the flows cannot be read).
 func (s *Service) sameNameOtherCase(ctx context.Context, name string) string {
 	fls, err := s.store.ListFlows(ctx)
 	if err != nil {
@@ -142,6 +141,17 @@ func (s *Service) sameNameOtherCase(ctx context.Context, name string) string {
 	return ""
 }
 
+// flowNotFound is the not_found problem of a flow id or name: its remedy
+// points at a stored flow of that name in other capitals when there is
+// one, and is otherwise remedy.
+func (s *Service) flowNotFound(ctx context.Context, idOrName, remedy string) error {
+	p := problem.New(problem.NotFound, "no flow has the id or name %q", idOrName)
+	if other := s.sameNameOtherCase(ctx, idOrName); other != "" {
+		return p.WithRemedy("flow names are exact: did you mean %q?", other)
+	}
+	return p.WithRemedy("%s", remedy)
+}
+
 // Validate parses and validates a flow document (cards, references,
 // connections and scope preflight).
 func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, error) {
@@ -152,12 +162,7 @@ func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, err
 func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
 	fl, err := s.store.GetFlow(ctx, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
-		if other := s.sameNameOtherCase(ctx, idOrName); other != "" {
-			return nil, nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
-				WithRemedy("flow names are exact: did you mean %q?", other)
-		}
-		return nil, nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
-			WithRemedy("store it first (POST /api/v1/flows, or cardflow flows store FILE)")
+		return nil, nil, s.flowNotFound(ctx, idOrName, "store it first (POST /api/v1/flows, or cardflow flows store FILE)")
 	}
 	if err != nil {
 		return nil, nil, err
@@ -175,12 +180,7 @@ func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.
 func (s *Service) Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error) {
 	fl, err := s.store.GetFlow(ctx, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
-		if other := s.sameNameOtherCase(ctx, idOrName); other != "" {
-			return nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
-				WithRemedy("flow names are exact: did you mean %q?", other)
-		}
-		return nil, problem.New(problem.NotFound, "no flow has the id or name %q", idOrName).
-			WithRemedy("list the stored flows with GET /api/v1/flows (or cardflow flows list)")
+		return nil, s.flowNotFound(ctx, idOrName, "list the stored flows with GET /api/v1/flows (or cardflow flows list)")
 	}
 	if err != nil {
 		return nil, err
