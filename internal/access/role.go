@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -65,6 +66,10 @@ type Principal struct {
 	// TokenID is the personal API token's id when Actor.Type is
 	// store.ActorToken.
 	TokenID string
+	// ExpiresAt is when the personal API token the principal presented
+	// expires; zero for a person signed in and for the bootstrap admin.
+	// Tokens it creates end by then.
+	ExpiresAt time.Time
 }
 
 // Bootstrap is the principal of the server's API token.

@@ -58,7 +58,9 @@ type NewToken struct {
 
 // Create makes a token for p (its owner: see Principal.Owner) named name,
 // with role (empty means p's role, never more) and lifetime expiresIn (0
-// means DefaultTokenLifetime).
+// means DefaultTokenLifetime). A token created with a personal token
+// (p.ExpiresAt set) never outlives it: asked to, Create refuses; by
+// default the new token ends when p's does.
 func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role, expiresIn time.Duration) (*NewToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
@@ -75,6 +77,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 		return nil, problem.New(problem.Forbidden, "you have the %s role and cannot create a token with the %s role", p.Role, role).
 			WithRemedy("ask for a token with a role of at most %s", p.Role).WithDetail("field", "role")
 	}
+	asked := expiresIn
 	switch {
 	case expiresIn == 0:
 		expiresIn = DefaultTokenLifetime
@@ -82,15 +85,27 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 		return nil, problem.New(problem.InvalidInput, "expiresIn must be between 1m and %s", MaxTokenLifetime).
 			WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn")
 	}
+	now := t.now()
+	expiresAt := now.Add(expiresIn)
+	// A token's tokens end when it does: a leaked token must not be able
+	// to outlast its revocation-free expiry by minting a longer one.
+	if end := p.ExpiresAt; !end.IsZero() && expiresAt.After(end) {
+		if asked != 0 {
+			return nil, problem.New(problem.Forbidden, "this token expires on %s, and a token it creates cannot outlive it; expiresIn %s would end on %s",
+				end.UTC().Format("2006-01-02 15:04 UTC"), asked, expiresAt.UTC().Format("2006-01-02 15:04 UTC")).
+				WithRemedy("ask for an expiresIn of at most %s, or create the token signed in (cardflow login, or Tokens in the console)", end.Sub(now).Truncate(time.Minute)).
+				WithDetail("field", "expiresIn")
+		}
+		expiresAt = end.UTC()
+	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, fmt.Errorf("generate a token: %w", err)
 	}
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	ownerType, owner := p.Owner()
-	now := t.now()
 	rec := &store.APIToken{Name: name, Hash: hashToken(secret), Role: string(role), OwnerType: ownerType, OwnerLogin: owner,
-		CreatedAt: now, ExpiresAt: now.Add(expiresIn)}
+		CreatedAt: now, ExpiresAt: expiresAt}
 	if err := t.Store.CreateAPIToken(ctx, rec); err != nil {
 		return nil, fmt.Errorf("store the token: %w", err)
 	}
@@ -194,9 +209,10 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 		}
 	}
 	return Principal{
-		Actor:   store.Actor{Type: store.ActorToken, Login: rec.OwnerLogin, TokenName: rec.Name},
-		Role:    Role(rec.Role),
-		TokenID: rec.ID,
+		Actor:     store.Actor{Type: store.ActorToken, Login: rec.OwnerLogin, TokenName: rec.Name},
+		Role:      Role(rec.Role),
+		TokenID:   rec.ID,
+		ExpiresAt: rec.ExpiresAt,
 	}, nil
 }
 

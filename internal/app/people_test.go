@@ -289,3 +289,45 @@ steps:
 	}
 	_ = conn
 }
+
+// TestTokenCannotOutliveItsCreator: a personal token cannot mint a token
+// that lasts longer than itself (else a leaked token could renew itself
+// forever); asked to, it is refused with the latest end it may ask for,
+// and a token asked for without expiresIn ends with its creator. A
+// person signed in, and the bootstrap admin, are not bound so.
+func TestTokenCannotOutliveItsCreator(t *testing.T) {
+	t.Parallel()
+	clk := emutest.NewClock(time.Now())
+	h := startHarness(t, oktaemu.Config{Devices: 2}, func(c *Config) { c.Now = clk.Now })
+	parent, err := h.app.Tokens.Create(t.Context(), access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: "alice@example.com"}, Role: access.Admin},
+		"laptop", "", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e apiErr
+	code, data := h.callWith(parent.Token, "POST", "/api/v1/tokens", map[string]any{"name": "forever", "expiresIn": "720h"}, &e)
+	if code != http.StatusForbidden || e.Error.Code != "forbidden" || e.Error.Details["field"] != "expiresIn" ||
+		!strings.Contains(e.Error.Message, "cannot outlive it") || !strings.Contains(fmt.Sprint(e.Error.Details["remedy"]), "at most 24h0m0s") {
+		t.Errorf("a 24h token creating a 720h token: status %d; want 403 forbidden saying it cannot outlive its creator, with the longest allowed\n%s", code, data)
+	}
+	if got := names(h.tokens(parent.Token, "")); fmt.Sprint(got) != "[laptop]" {
+		t.Errorf("after the refusal alice has the tokens %v; want only [laptop]", got)
+	}
+
+	clk.Advance(time.Hour)
+	var tok tokenJSON
+	if code, data := h.callWith(parent.Token, "POST", "/api/v1/tokens", map[string]any{"name": "ci"}, &tok); code != http.StatusCreated ||
+		!tok.ExpiresAt.Equal(parent.ExpiresAt) {
+		t.Errorf("a token asked for without expiresIn: status %d, expires %v; want 201 ending with its creator at %v\n%s", code, tok.ExpiresAt, parent.ExpiresAt, data)
+	}
+	if code, data := h.callWith(tok.Token, "POST", "/api/v1/tokens", map[string]any{"name": "grandchild", "expiresIn": "24h"}, &e); code != http.StatusForbidden {
+		t.Errorf("the child token creating one beyond its own end: status %d; want 403\n%s", code, data)
+	}
+	if code, data := h.callWith(parent.Token, "POST", "/api/v1/tokens", map[string]any{"name": "short", "expiresIn": "1h"}, &tok); code != http.StatusCreated ||
+		tok.ExpiresAt.Sub(clk.Now()) != time.Hour {
+		t.Errorf("a token within its creator's life: status %d, expires %v; want 201 in 1h\n%s", code, tok.ExpiresAt, data)
+	}
+	if code, data := h.callWith(testAPIToken, "POST", "/api/v1/tokens", map[string]any{"name": "long", "expiresIn": "720h"}, &tok); code != http.StatusCreated {
+		t.Errorf("the bootstrap admin creating a 720h token: status %d; want 201\n%s", code, data)
+	}
+}
