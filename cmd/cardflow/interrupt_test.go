@@ -52,8 +52,8 @@ func TestCLIInterruptedWaitSaysHowToGoOn(t *testing.T) {
 			return m != nil && strings.Contains(stdout, "Waiting up to")
 		}, "connections", "create", "--nickname", "Interrupted", "--domain", s.emu.URL, "--client-id", oktaemu.DemoClientID)
 		m := regexp.MustCompile(`run: cardflow connections show (conn_\w+)`).FindStringSubmatch(errOut)
-		if code != exitFailure || !strings.Contains(errOut, "stopped waiting") || m == nil || strings.Contains(errOut, "context canceled") {
-			t.Fatalf("interrupted connections create: exit %d; want exit 1, \"stopped waiting\" and the command to check the connection\n%s%s", code, out, errOut)
+		if code != exitInterrupted || !strings.Contains(errOut, "stopped waiting") || m == nil || strings.Contains(errOut, "context canceled") {
+			t.Fatalf("interrupted connections create: exit %d; want exit 130, \"stopped waiting\" and the command to check the connection\n%s%s", code, out, errOut)
 		}
 		// What the message promises: the sign-in still finishes the
 		// authorization, and the command it names shows it.
@@ -78,8 +78,8 @@ func TestCLIInterruptedWaitSaysHowToGoOn(t *testing.T) {
 			return hold.Await(ctx, 1) == nil // the run is calling Okta
 		}, "flows", "run", file)
 		m := regexp.MustCompile(`cardflow flows cancel (\w+)`).FindStringSubmatch(errOut)
-		if code != exitFailure || !strings.Contains(errOut, "stopped waiting") || m == nil || !strings.Contains(errOut, "cardflow flows show-run "+m[1]) {
-			t.Fatalf("interrupted flows run: exit %d; want exit 1, \"stopped waiting\" and the commands to follow and to cancel the run\n%s%s", code, out, errOut)
+		if code != exitInterrupted || !strings.Contains(errOut, "stopped waiting") || m == nil || !strings.Contains(errOut, "cardflow flows show-run "+m[1]) {
+			t.Fatalf("interrupted flows run: exit %d; want exit 130, \"stopped waiting\" and the commands to follow and to cancel the run\n%s%s", code, out, errOut)
 		}
 		code, out, errOut = runCLI(t, s.vars, "flows", "cancel", m[1])
 		hold.Release()

@@ -25,6 +25,9 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // the command ran and failed (server error, failed run)
 	exitUsage   = 2 // the command line is wrong
+	// exitInterrupted is a command stopped by Ctrl-C or SIGTERM before it
+	// finished, as a shell reports a process its SIGINT ended (128 + 2).
+	exitInterrupted = 130
 )
 
 func main() {
@@ -150,12 +153,13 @@ func run(ctx context.Context, args []string, e *env) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "cardflow: %s\n", ue.msg)
 		return exitUsage
-	case errors.Is(err, errReported):
-		return exitFailure
-	default:
+	case !errors.Is(err, errReported):
 		fmt.Fprintf(e.stderr, "cardflow: %s\n", err)
-		return exitFailure
 	}
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
+	return exitFailure
 }
 
 // errReported means the command has already told the user what failed.
