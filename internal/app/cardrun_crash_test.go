@@ -58,7 +58,7 @@ func interruptedRun(t *testing.T, h *harness, emu *emutest.Server, device string
 		return len(runs.Runs) == 1 && runs.Runs[0].Status != store.RunRunning
 	})
 	r := runs.Runs[0]
-	if r.Status != store.RunInterrupted || r.Error == nil || !strings.Contains(r.Error.Message, "whether the call reached Okta is unknown") ||
+	if r.Status != store.RunInterrupted || r.Error == nil || r.Error.Code != store.InterruptedCode || !strings.Contains(r.Error.Message, "whether the call reached Okta is unknown") ||
 		r.Error.Details["remedy"] != store.InterruptedDirectRemedy {
 		t.Errorf("the dead server's card run: %+v %+v; want interrupted, saying the call may have reached Okta, with a remedy", r, r.Error)
 	}

@@ -183,6 +183,10 @@ const (
 	RunInterrupted = "interrupted"
 )
 
+// InterruptedCode is the error code of a card run marked RunInterrupted:
+// its server failed, neither the request nor Okta (the API's "internal").
+const InterruptedCode = "internal"
+
 // InterruptedMessage is the error message of a card run of a flow run
 // marked RunInterrupted. It is marked when the flow run is claimed again,
 // before it is known whether the run resumes or ends canceled.

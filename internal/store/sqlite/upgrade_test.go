@@ -29,7 +29,8 @@ func TestUpgradeKeepsFlowsAndEndsStrandedRuns(t *testing.T) {
 	}
 	src := []byte("name: old\nsteps: []\n")
 	for _, q := range []string{
-		// Undo migrations 0010 and 0011 (later ones stay applied).
+		// Undo migrations 0010 and 0011 (later ones stay applied, 0015
+		// runs again).
 		`DROP TABLE flow_versions`,
 		`ALTER TABLE flows DROP COLUMN version`,
 		`ALTER TABLE flows DROP COLUMN stored_by_type`,
@@ -40,7 +41,7 @@ func TestUpgradeKeepsFlowsAndEndsStrandedRuns(t *testing.T) {
 		`DROP INDEX runs_running`,
 		`ALTER TABLE runs DROP COLUMN owner`,
 		`ALTER TABLE runs DROP COLUMN lease_until`,
-		`DELETE FROM schema_migrations WHERE version IN (10, 11)`,
+		`DELETE FROM schema_migrations WHERE version IN (10, 11, 15)`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -53,6 +54,13 @@ func TestUpgradeKeepsFlowsAndEndsStrandedRuns(t *testing.T) {
 		error_code, error_message, remedy, okta_request_ids, flow_run_id, step_id, item_index, started_at, finished_at,
 		actor_type, actor_login, actor_token) VALUES ('stranded', 'okta-devices/suspend-device', 'c1', 'Prod', '', '', 'running',
 		'', '', '', 'null', '', '', 0, 100, 0, '', '', '')`); err != nil {
+		t.Fatal(err)
+	}
+	// A run interrupted before interrupted runs had an error code.
+	if _, err := db.Exec(`INSERT INTO runs (id, card, connection_id, connection_nickname, caller, acting_as, status,
+		error_code, error_message, remedy, okta_request_ids, flow_run_id, step_id, item_index, started_at, finished_at,
+		actor_type, actor_login, actor_token) VALUES ('old-interrupted', 'okta-devices/suspend-device', 'c1', 'Prod', '', '', 'interrupted',
+		'', ?, ?, 'null', '', '', 0, 100, 150, '', '', '')`, store.InterruptedDirectMessage, store.InterruptedDirectRemedy); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -91,7 +99,11 @@ func TestUpgradeKeepsFlowsAndEndsStrandedRuns(t *testing.T) {
 		t.Fatalf("the first sweep after the upgrade ended %v (%v); want the stranded run", ids, err)
 	}
 	r, err := s.GetRun(ctx, "stranded")
-	if err != nil || r.Status != store.RunInterrupted {
-		t.Errorf("the stranded run: %+v, %v; want interrupted", r, err)
+	if err != nil || r.Status != store.RunInterrupted || r.ErrorCode != store.InterruptedCode {
+		t.Errorf("the stranded run: %+v, %v; want interrupted, with code %q", r, err, store.InterruptedCode)
+	}
+	r, err = s.GetRun(ctx, "old-interrupted")
+	if err != nil || r.ErrorCode != store.InterruptedCode || r.ErrorMessage != store.InterruptedDirectMessage {
+		t.Errorf("a run interrupted before the upgrade: %+v, %v; want code %q and its message kept", r, err, store.InterruptedCode)
 	}
 }

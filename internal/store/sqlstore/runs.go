@@ -201,9 +201,9 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 // as interrupted.
 func (s *Store) InterruptRuns(ctx context.Context, flowRunID string, at time.Time) (int, error) {
 	op := fmt.Sprintf("interrupt the card runs of flow run %q", flowRunID)
-	res, err := s.exec(ctx, s.db, `UPDATE runs SET status = ?, finished_at = ?, error_message = ?
+	res, err := s.exec(ctx, s.db, `UPDATE runs SET status = ?, finished_at = ?, error_code = ?, error_message = ?
 		WHERE flow_run_id = ? AND status = ?`,
-		store.RunInterrupted, ts(at), store.InterruptedMessage, flowRunID, store.RunRunning)
+		store.RunInterrupted, ts(at), store.InterruptedCode, store.InterruptedMessage, flowRunID, store.RunRunning)
 	if err != nil {
 		return 0, s.fail(op, err)
 	}
@@ -228,9 +228,9 @@ func (s *Store) RenewRunLeases(ctx context.Context, owner string, until time.Tim
 // finishes meanwhile is no longer running and stays as its owner wrote it.
 func (s *Store) InterruptLapsedRuns(ctx context.Context, now time.Time) ([]string, error) {
 	const op = "interrupt the card runs of lapsed leases"
-	rows, err := s.query(ctx, s.db, `UPDATE runs SET status = ?, finished_at = ?, error_message = ?, remedy = ?
+	rows, err := s.query(ctx, s.db, `UPDATE runs SET status = ?, finished_at = ?, error_code = ?, error_message = ?, remedy = ?
 		WHERE status = ? AND lease_until < ? AND flow_run_id = '' RETURNING id`,
-		store.RunInterrupted, ts(now), store.InterruptedDirectMessage, store.InterruptedDirectRemedy,
+		store.RunInterrupted, ts(now), store.InterruptedCode, store.InterruptedDirectMessage, store.InterruptedDirectRemedy,
 		store.RunRunning, ts(now))
 	if err != nil {
 		return nil, s.fail(op, err)

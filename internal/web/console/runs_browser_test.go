@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -669,4 +671,39 @@ func TestBrowserRunShowsItsNote(t *testing.T) {
 		t.Errorf("the note is %.0f px wide on a %.0f px page", w, shown)
 	}
 	b.screenshot("run-note-phone")
+}
+
+// TestBrowserInterruptedRunSaysWhatToDo: a card run its server left running
+// (killed mid-call) and a later sweep ended interrupted shows, on its page
+// and in the run history, that whether the call reached Okta is unknown and
+// what to do about it.
+func TestBrowserInterruptedRunSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v := e.connect(t, "Prod", nil)
+	ctx := t.Context()
+	now := time.Now()
+	run := &store.Run{ID: "run_interrupted", Card: "okta-devices/suspend-device", ConnectionID: v.ID, ConnectionNickname: "Prod",
+		Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Status: store.RunRunning, Input: []byte(`{"deviceId":"guo1"}`),
+		StartedAt: now.Add(-time.Hour), Owner: "gone", LeaseUntil: now.Add(-time.Minute)}
+	if err := e.store.CreateRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := e.store.InterruptLapsedRuns(ctx, now); err != nil || !slices.Contains(ids, run.ID) {
+		t.Fatalf("the sweep ended %v (%v); want %s", ids, err, run.ID)
+	}
+
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/runs/" + run.ID)
+	if msg := b.text(`//*[@id="run-error"]`); !strings.Contains(msg, "internal") || !strings.Contains(msg, "whether the call reached Okta is unknown") {
+		t.Errorf("the interrupted run's error reads %q; want its code and that the call may have reached Okta", msg)
+	}
+	if remedy := b.text(`//*[@id="run-remedy"]`); !strings.Contains(remedy, "read the device") {
+		t.Errorf("the interrupted run's remedy reads %q; want to read the device", remedy)
+	}
+	b.open("/runs")
+	if row := b.text(`//tr[.//a[contains(@href, "` + run.ID + `")]]`); !strings.Contains(row, "whether the call reached Okta is unknown") {
+		t.Errorf("the run history's row reads %q; want the interrupted run's message", row)
+	}
 }
