@@ -40,6 +40,7 @@ type Config struct {
 	// Scopes are asked for at sign-in; nil means DefaultScopes.
 	Scopes []string
 	// HTTP reaches the provider; nil means a client with a 15 s timeout.
+	// Redirects are never followed, whatever its CheckRedirect.
 	HTTP *http.Client
 	// Now is the clock ID tokens are checked against; nil means time.Now.
 	Now func() time.Time
@@ -73,10 +74,42 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Scopes == nil {
 		cfg.Scopes = DefaultScopes
 	}
-	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{Timeout: 15 * time.Second}
+	hc := &http.Client{Timeout: 15 * time.Second}
+	if cfg.HTTP != nil {
+		c := *cfg.HTTP
+		hc = &c
 	}
+	hc.CheckRedirect = refuseRedirect
+	cfg.HTTP = hc
 	return &Provider{cfg: cfg}, nil
+}
+
+// RedirectError is a provider's answer that redirects elsewhere. cardflow
+// calls the discovery document, the keys and the token endpoint only at
+// the addresses the issuer names: followed, a 307 from the token endpoint
+// would resend the code, the PKCE verifier and the client's credentials
+// to whatever host it names.
+type RedirectError struct {
+	URL, Location string // the origin and path asked; the target's origin
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("the single sign-on provider answered %s with a redirect to %s, %s", e.URL, e.Location, redirectRefused)
+}
+
+// redirectRefused ends a RedirectError's message; ID token verification
+// keeps only the text of its cause, so Exchange finds it by this.
+const redirectRefused = "which cardflow does not follow"
+
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	asked := via[len(via)-1].URL
+	return &RedirectError{URL: asked.Scheme + "://" + asked.Host + asked.Path, Location: req.URL.Scheme + "://" + req.URL.Host}
+}
+
+// redirectProblem is the problem of a refused redirect, said by msg.
+func redirectProblem(msg string, err error) *problem.Error {
+	return problem.New(problem.UpstreamError, "%s", msg).
+		WithRemedy("check -oidc-issuer: it must be the provider's issuer exactly (as its discovery document names it), reachable without redirects").Wrap(err)
 }
 
 // Issuer returns the provider's issuer URL.
@@ -99,6 +132,10 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 	}
 	op, err := oidc.NewProvider(oidc.ClientContext(ctx, p.cfg.HTTP), p.cfg.Issuer)
 	var mismatch *oidc.IssuerMismatchError
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return nil, redirectProblem(redirect.Error(), err)
+	}
 	if errors.As(err, &mismatch) {
 		// ID tokens carry the provider's own issuer, which must be the
 		// configured one exactly (a trailing slash is the usual slip).
@@ -166,6 +203,10 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 	tok, err := p.oauth2Config(op, redirectURI).Exchange(hctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
+		var redirect *RedirectError
+		if errors.As(err, &redirect) {
+			return nil, redirectProblem(redirect.Error(), err)
+		}
 		if errors.As(err, &re) && re.ErrorCode != "" {
 			return nil, problem.New(problem.Unauthenticated, "the sign-in could not be completed: %s", oauthReason(re)).
 				WithRemedy("start the sign-in again").Wrap(err)
@@ -180,6 +221,9 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 	}
 	vcfg := &oidc.Config{ClientID: p.cfg.ClientID, Now: p.cfg.Now}
 	idt, err := op.Verifier(vcfg).Verify(hctx, raw)
+	if err != nil && strings.Contains(err.Error(), redirectRefused) {
+		return nil, redirectProblem("the single sign-on provider's signing keys answered with a redirect, "+redirectRefused, err)
+	}
 	if err != nil {
 		return nil, problem.New(problem.Unauthenticated, "the ID token from the single sign-on provider did not verify").
 			WithRemedy("start the sign-in again; if it persists, check -oidc-issuer and -oidc-client-id and the server's clock").Wrap(err)

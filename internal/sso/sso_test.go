@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -261,5 +263,53 @@ func TestIssuerMismatchNamesTheProvidersIssuer(t *testing.T) {
 	wantProblem(t, err, problem.UpstreamError, `names its issuer "`+emu.URL+`", not "`+emu.URL+`/"`)
 	if pe, _ := problem.As(err); pe == nil || strings.Contains(pe.Message, "cannot be reached") || !strings.Contains(pe.Remedy, "-oidc-issuer "+emu.URL+" ") {
 		t.Errorf("problem %v; want it not to say the provider cannot be reached, and to say which -oidc-issuer to use", err)
+	}
+}
+
+// TestRedirectsAreNotFollowed: the provider's discovery document, keys
+// and token endpoint are called at the addresses the issuer names, never
+// at an address a redirect names. Followed, a 307 from the token endpoint
+// would resend the code, the PKCE verifier and the client's credentials
+// to another host. The client is the package's default one, as
+// cardflow serve uses it.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, path string
+		status             int
+	}{
+		{"discovery", "GET", "/.well-known/openid-configuration", http.StatusFound},
+		{"keys", "GET", "/oauth2/v1/keys", http.StatusFound},
+		{"token", "POST", "/oauth2/v1/token", http.StatusTemporaryRedirect},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			emu := emutest.Start(t, oktaemu.Config{Devices: 1})
+			var hits atomic.Int32
+			elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{}`))
+			}))
+			defer elsewhere.Close()
+			p := newProvider(t, emu, func(c *sso.Config) { c.HTTP = nil })
+			// Two: the OAuth client tries the token request a second way
+			// after a first failure.
+			fault := emutest.FaultSpec{Method: tc.method, Path: tc.path, Status: tc.status, Count: 2, Headers: map[string]string{"Location": elsewhere.URL + tc.path}}
+			var err error
+			if tc.name == "discovery" {
+				emu.Inject(t, fault)
+				_, err = p.AuthorizationEndpoint(t.Context())
+			} else {
+				s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+				emu.Inject(t, fault)
+				_, err = p.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
+			}
+			if n := hits.Load(); n != 0 {
+				t.Errorf("the %s endpoint's redirect was followed: %d requests reached %s", tc.name, n, elsewhere.URL)
+			}
+			if err == nil {
+				t.Fatal("the sign-in went on past a redirect; want an error")
+			}
+			wantProblem(t, err, problem.UpstreamError, "redirect")
+		})
 	}
 }
