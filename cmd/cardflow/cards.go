@@ -311,7 +311,11 @@ func actorText(a *api.Actor) string {
 func printAudit(w io.Writer, out *api.AuditList) {
 	t := newTable(w, "TIME", "ACTION", "OUTCOME", "ACTOR", "CONNECTION", "ACTING AS", "CARD", "INPUT", "OKTA REQUEST", "ERROR")
 	for _, ev := range out.Events {
-		t.row(when(ev.Time), ev.Action, ev.Outcome, actorText(ev.Actor), orDash(ev.ConnectionID), orDash(ev.ActingAs),
+		conn := ev.ConnectionNickname
+		if conn == "" {
+			conn = orDash(ev.ConnectionID)
+		}
+		t.row(when(ev.Time), ev.Action, ev.Outcome, actorText(ev.Actor), conn, orDash(ev.ActingAs),
 			orDash(ev.Card), orDash(ev.InputSummary), orDash(ev.OktaRequestID), orDash(ev.Error))
 	}
 	t.flush()

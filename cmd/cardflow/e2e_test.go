@@ -233,7 +233,7 @@ func TestCLIConnections(t *testing.T) {
 		{name: "show json", args: []string{"connections", "show", "waited", "--json"}, wantOut: []string{`"status": "active"`}},
 		{name: "test", args: []string{"connections", "test", "Waited"}, wantOut: []string{"OK: the connection works"}},
 		{name: "show unknown", args: []string{"connections", "show", "nope"}, wantCode: exitFailure},
-		{name: "audit", args: []string{"audit"}, wantOut: []string{"connection.create", "connection.authorize", "connection.test"}},
+		{name: "audit", args: []string{"audit", "--action", "connection.test"}, wantOut: []string{"connection.test", "success", "Waited"}},
 		{name: "delete", args: []string{"connections", "delete", "Waited"}, wantOut: []string{"Deleted connection Waited."}},
 		{name: "gone", args: []string{"connections", "list"}, wantOut: []string{"NICKNAME"}},
 	}

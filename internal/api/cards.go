@@ -116,15 +116,18 @@ type AuditList struct {
 
 // AuditEvent is one entry of the audit log.
 type AuditEvent struct {
-	ID            int64     `json:"id"`
-	Time          time.Time `json:"time"`
-	Actor         *Actor    `json:"actor"`
-	Action        string    `json:"action"`
-	ConnectionID  string    `json:"connectionId,omitempty"`
-	ActingAs      string    `json:"actingAs,omitempty"`
-	Card          string    `json:"card,omitempty"`
-	InputSummary  string    `json:"inputSummary,omitempty"`
-	Outcome       string    `json:"outcome"`
-	Error         string    `json:"error,omitempty"`
-	OktaRequestID string    `json:"oktaRequestId,omitempty"`
+	ID           int64     `json:"id"`
+	Time         time.Time `json:"time"`
+	Actor        *Actor    `json:"actor"`
+	Action       string    `json:"action"`
+	ConnectionID string    `json:"connectionId,omitempty"`
+	// ConnectionNickname is the connection's nickname now; absent once
+	// the connection is deleted (its connection.delete event names it).
+	ConnectionNickname string `json:"connectionNickname,omitempty"`
+	ActingAs           string `json:"actingAs,omitempty"`
+	Card               string `json:"card,omitempty"`
+	InputSummary       string `json:"inputSummary,omitempty"`
+	Outcome            string `json:"outcome"`
+	Error              string `json:"error,omitempty"`
+	OktaRequestID      string `json:"oktaRequestId,omitempty"`
 }

@@ -410,6 +410,16 @@ func (m *Manager) List(ctx context.Context) ([]*View, error) {
 	return out, nil
 }
 
+// Nicknames maps the ids of vs to their nicknames: what the audit log,
+// which records connections by id, shows a person instead.
+func Nicknames(vs []*View) map[string]string {
+	out := make(map[string]string, len(vs))
+	for _, v := range vs {
+		out[v.ID] = v.Nickname
+	}
+	return out
+}
+
 // Resolve returns the connector's connection with that id or nickname
 // (nicknames compare case-insensitively).
 func (m *Manager) Resolve(ctx context.Context, connector, idOrNickname string) (*View, error) {

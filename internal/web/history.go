@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -199,11 +200,18 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	conns, err := s.Connections.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	nicknames := connection.Nicknames(conns)
 	out := api.AuditList{Events: make([]api.AuditEvent, 0, len(events))}
 	for _, e := range events {
 		out.Events = append(out.Events, api.AuditEvent{
 			ID: e.ID, Time: e.Time, Actor: actorJSON(e.Actor), Action: e.Action, ConnectionID: e.ConnectionID,
-			ActingAs: e.ActingAs, Card: e.Card, InputSummary: e.InputSummary, Outcome: e.Outcome,
+			ConnectionNickname: nicknames[e.ConnectionID],
+			ActingAs:           e.ActingAs, Card: e.Card, InputSummary: e.InputSummary, Outcome: e.Outcome,
 			Error: e.Error, OktaRequestID: e.OktaRequestID,
 		})
 	}

@@ -265,6 +265,9 @@ func TestBrowserDeletedConnectionIsNoLink(t *testing.T) {
 	if l := links(); !slices.Contains(l, "/connections/"+keep.ID) {
 		t.Errorf("the audit log links %v; want a link to the connection that still exists, %s", l, keep.ID)
 	}
+	if got := b.text(`//a[@href="/connections/` + keep.ID + `"]`); got != "Prod" {
+		t.Errorf("the audit log's link to %s reads %q; want its nickname, Prod", keep.ID, got)
+	}
 }
 
 func TestBrowserSignOut(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
@@ -136,9 +137,9 @@ type auditData struct {
 	Events []*store.AuditEvent
 	Actor  string
 	Pager  pager
-	// Live holds the ids of the connections that still exist: only those
-	// are links.
-	Live map[string]bool
+	// Live maps the ids of the connections that still exist to their
+	// nicknames: only those are links.
+	Live map[string]string
 }
 
 func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -159,16 +160,13 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 		next = strconv.FormatInt(events[len(events)-1].ID, 10)
 	}
 	d.Events, d.Pager = events, newPager(r, "Audit events", "before", next, true)
-	d.Live = map[string]bool{}
 	if c.Connections != nil {
 		conns, err := c.Connections.List(r.Context())
 		if err != nil {
 			c.fail(w, r, s, err)
 			return
 		}
-		for _, v := range conns {
-			d.Live[v.ID] = true
-		}
+		d.Live = connection.Nicknames(conns)
 	}
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", d)
 }
