@@ -320,6 +320,15 @@ func TestTokenCannotOutliveItsCreator(t *testing.T) {
 		!tok.ExpiresAt.Equal(parent.ExpiresAt) {
 		t.Errorf("a token asked for without expiresIn: status %d, expires %v; want 201 ending with its creator at %v\n%s", code, tok.ExpiresAt, parent.ExpiresAt, data)
 	}
+	// The audit names the token made, with the role and the end it got,
+	// not the empty role and expiry asked for.
+	var created []string
+	for _, ev := range h.audit("action=token.create") {
+		created = append(created, fmt.Sprint(ev["inputSummary"]))
+	}
+	if want := "token ci (admin), expires " + parent.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"); !slices.Contains(created, want) {
+		t.Errorf("token.create audit events %q; want one %q", created, want)
+	}
 	if code, data := h.callWith(tok.Token, "POST", "/api/v1/tokens", map[string]any{"name": "grandchild", "expiresIn": "24h"}, &e); code != http.StatusForbidden {
 		t.Errorf("the child token creating one beyond its own end: status %d; want 403\n%s", code, data)
 	}

@@ -78,7 +78,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		name = "cardflow login"
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, name, id.Role, CLITokenLifetime)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "cardflow login; " + TokenSummary(name, string(id.Role))}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "cardflow login; " + CreateTokenSummary(name, string(id.Role), tok)}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -38,7 +38,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		expiresIn = d
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenCreate, InputSummary: TokenSummary(req.Name, req.Role)}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenCreate, InputSummary: CreateTokenSummary(req.Name, req.Role, tok)}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -133,6 +133,16 @@ func (s *Server) audit(r *http.Request, e store.AuditEvent, err error) {
 // for (the API's and the console's): "token NAME (ROLE)", each cut short.
 func TokenSummary(name, role string) string {
 	return "token " + truncate(name, 100) + " (" + truncate(role, 20) + ")"
+}
+
+// CreateTokenSummary is how a token.create audit event names the token:
+// the one made, with its role and expiry, when tok is not nil (a role left
+// out is the creator's); else the name and role asked for.
+func CreateTokenSummary(name, role string, tok *access.NewToken) string {
+	if tok == nil {
+		return TokenSummary(name, role)
+	}
+	return TokenSummary(tok.Name, tok.Role) + ", expires " + tok.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 // RevokeTokenSummary is how a token.revoke audit event names the token:

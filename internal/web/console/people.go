@@ -92,7 +92,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 		return
 	}
 	tok, err := c.Tokens.Create(r.Context(), s.principal, d.Name, access.Role(strings.ToLower(d.Role)), expires)
-	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenCreate, InputSummary: web.TokenSummary(d.Name, d.Role)}, err)
+	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenCreate, InputSummary: web.CreateTokenSummary(d.Name, d.Role, tok)}, err)
 	if err != nil {
 		status, e := c.publicError(r.Context(), err)
 		d.Error = e.Message
