@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -268,6 +269,22 @@ func TestBrowserDeletedConnectionIsNoLink(t *testing.T) {
 	if got := b.text(`//a[@href="/connections/` + keep.ID + `"]`); got != "Prod" {
 		t.Errorf("the audit log's link to %s reads %q; want its nickname, Prod", keep.ID, got)
 	}
+	// At 1280 px the log fits without scrolling sideways, a deleted
+	// connection's id and the account acting included.
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
+	b.open("/audit")
+	region := `//*[@aria-label="Audit events"]`
+	scroll, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[float64](region, "scrollWidth"))
+	if err != nil {
+		b.fatalf("width of the audit log: %v", err)
+	}
+	if shown := b.width(region); scroll > shown {
+		t.Errorf("the audit log is %.0f px wide in a %.0f px region: at 1280 px it scrolls sideways and hides its details", scroll, shown)
+	}
+	if got := b.text(`//tr[.//a[@href="/connections/` + keep.ID + `"]]/td[@data-label="Connection"]`); got != "Prod\nas "+oktaemu.AdminLogin && got != "Prod as "+oktaemu.AdminLogin {
+		t.Errorf("the connection cell reads %q; want Prod and the account it acts as", got)
+	}
+	b.screenshot("audit")
 }
 
 func TestBrowserSignOut(t *testing.T) {

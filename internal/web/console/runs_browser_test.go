@@ -702,6 +702,7 @@ func TestBrowserInterruptedRunSaysWhatToDo(t *testing.T) {
 	if remedy := b.text(`//*[@id="run-remedy"]`); !strings.Contains(remedy, "read the device") {
 		t.Errorf("the interrupted run's remedy reads %q; want to read the device", remedy)
 	}
+	b.screenshot("run-interrupted")
 	b.open("/runs")
 	if row := b.text(`//tr[.//a[contains(@href, "` + run.ID + `")]]`); !strings.Contains(row, "whether the call reached Okta is unknown") {
 		t.Errorf("the run history's row reads %q; want the interrupted run's message", row)
