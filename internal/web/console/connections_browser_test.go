@@ -196,6 +196,13 @@ func TestBrowserReauthorizeAfterRevokedGrant(t *testing.T) {
 	if !strings.Contains(row, "will fail") || !strings.Contains(row, "Insufficient Scope") {
 		t.Errorf("Suspend Device row = %q; want it to fail with Insufficient Scope", row)
 	}
+	// Each mark reads on one line at 1280 px, its word beside its tick.
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
+	b.open("/connections/" + v.ID)
+	lines := eval[[]int](b, "count the lines of the scope marks", `[...document.querySelectorAll('#scopes td[data-label="Requested"] span, #scopes td[data-label="Granted"] span')].map(s => s.getClientRects().length)`)
+	if len(lines) == 0 || slices.ContainsFunc(lines, func(n int) bool { return n != 1 }) {
+		t.Errorf("the scopes' marks take %v lines each; want one line each (✓ granted, ✗ missing)", lines)
+	}
 	b.screenshot("connection-missing-scope")
 
 	if got := e.connectionByNickname(t, "Prod"); got.ID != v.ID || !contains(got.MissingScopes, "okta.devices.manage") {
