@@ -155,15 +155,33 @@ func TestAPITokenFirstStart(t *testing.T) {
 	if strings.Contains(string(db)+string(wal), tok) {
 		t.Errorf("the database holds the API token in plaintext")
 	}
+	// A console signed in with the token, and a person's.
+	now := time.Now()
+	for _, ss := range []*store.Session{
+		{ID: "bootstrap-session", Actor: store.Actor{Type: store.ActorBootstrap}, Role: "admin"},
+		{ID: "ada-session", Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Role: "admin"},
+	} {
+		ss.CSRF, ss.CreatedAt, ss.ExpiresAt, ss.LastSeen = "csrf", now, now.Add(time.Hour), now
+		if err := a2.Store.CreateSession(t.Context(), ss); err != nil {
+			t.Fatal(err)
+		}
+	}
 	a2.Close()
 
-	// CARDFLOW_API_TOKEN replaces it.
+	// CARDFLOW_API_TOKEN replaces it, and signs out the consoles signed
+	// in with the replaced token, not people's.
 	a3, _, _, err := newApp(t, dir, func(c *Config) { c.APIToken = "configured-token-0123456789" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !a3.Web.CheckToken("configured-token-0123456789") || a3.Web.CheckToken(tok) {
 		t.Errorf("the configured token does not replace the generated one")
+	}
+	if _, err := a3.Store.GetSession(t.Context(), "bootstrap-session"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the console session signed in with the replaced token: %v; want it ended (not found)", err)
+	}
+	if _, err := a3.Store.GetSession(t.Context(), "ada-session"); err != nil {
+		t.Errorf("a person's console session after the API token was replaced: %v; want it kept", err)
 	}
 	a3.Close()
 	// The file with the replaced token is gone: it no longer works.

@@ -41,6 +41,15 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 			if err := st.PutSetting(ctx, settingTokenHash, hash[:]); err != nil {
 				return hash, fmt.Errorf("store the API token hash: %w", err)
 			}
+			// Consoles signed in with the old token (perhaps leaked, the
+			// usual reason to replace it) are signed out with it.
+			n, err := st.DeleteSessionsOf(ctx, store.Actor{Type: store.ActorBootstrap})
+			if err != nil {
+				return hash, fmt.Errorf("end the console sessions of the replaced API token: %w", err)
+			}
+			if n > 0 {
+				log.Info("CARDFLOW_API_TOKEN replaces the API token: ended the console sessions signed in with the old one", slog.Int("sessions", n))
+			}
 		}
 		// A generated token left in the api-token file no longer works:
 		// remove it, so that nobody takes it for the token.

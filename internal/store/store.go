@@ -821,12 +821,14 @@ type Store interface {
 
 	// Console sessions. UpdateSession writes LastSeen and Flashes.
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is not after
-	// now or whose LastSeen is before idleBefore.
+	// now or whose LastSeen is before idleBefore. DeleteSessionsOf removes
+	// every session of actor (its Type and Login) and returns how many.
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
 	UpdateSession(ctx context.Context, s *Session) error
 	DeleteSession(ctx context.Context, id string) error
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error
+	DeleteSessionsOf(ctx context.Context, actor Actor) (int, error)
 
 	// Single sign-on state. ConsumeSignInRequest deletes and returns the
 	// request in one step (single use); ErrNotFound for an unknown or used

@@ -142,6 +142,16 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.
 	return s.fail("delete expired sessions", err)
 }
 
+// DeleteSessionsOf removes every session of actor.
+func (s *Store) DeleteSessionsOf(ctx context.Context, actor store.Actor) (int, error) {
+	res, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE actor_type = ? AND actor_login = ?`, actor.Type, actor.Login)
+	if err != nil {
+		return 0, s.fail("delete sessions of an actor", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), s.fail("delete sessions of an actor", err)
+}
+
 const signInRequestCols = `state, sealed_verifier, nonce, next, created_at, expires_at`
 
 // CreateSignInRequest stores a pending single sign-on; a reused state is

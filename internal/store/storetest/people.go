@@ -88,6 +88,23 @@ func testSession(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("after DeleteExpiredSessions, GetSession(%s) err = %v; want %v", tt.id, err, tt.want)
 		}
 	}
+	boot := store.Actor{Type: store.ActorBootstrap}
+	for _, id := range []string{"boot1", "boot2"} {
+		noErr(t, s.CreateSession(ctx, &store.Session{ID: id, Actor: boot, Role: "admin", CreatedAt: at(0), ExpiresAt: at(43200), LastSeen: at(100)}), "CreateSession")
+	}
+	n, err := s.DeleteSessionsOf(ctx, boot)
+	noErr(t, err, "DeleteSessionsOf")
+	if n != 2 {
+		t.Errorf("DeleteSessionsOf(bootstrap) = %d; want 2", n)
+	}
+	for _, tt := range []struct {
+		id   string
+		want error
+	}{{"s1", nil}, {"boot1", store.ErrNotFound}, {"boot2", store.ErrNotFound}} {
+		if _, err := s.GetSession(ctx, tt.id); !errors.Is(err, tt.want) {
+			t.Errorf("after DeleteSessionsOf(bootstrap), GetSession(%s) err = %v; want %v", tt.id, err, tt.want)
+		}
+	}
 	noErr(t, s.DeleteSession(ctx, "s1"), "DeleteSession")
 	_, err = s.GetSession(ctx, "s1")
 	wantErr(t, err, store.ErrNotFound, "GetSession(deleted)")
