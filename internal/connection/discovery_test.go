@@ -1,6 +1,9 @@
 package connection
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -109,5 +112,49 @@ func TestDeleteRevocationAnsweredByAProxy(t *testing.T) {
 	// Indeed the org never revoked it.
 	if code, _ := e.oauthPost(t, "/oauth2/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}); code != http.StatusOK {
 		t.Errorf("refresh with the token: %d; want 200 (the page was not the org's answer)", code)
+	}
+}
+
+// TestSigningKeysOnlyFromTheOrg: a discovery document that names signing
+// keys on another origin fails the authorization, and cardflow makes no
+// request to that origin.
+func TestSigningKeysOnlyFromTheOrg(t *testing.T) {
+	var elsewhere []string
+	h := &hookTransport{}
+	e := newEnv(t, withHook(h))
+	org, _ := url.Parse(e.emu.URL)
+	other := "http://localhost:" + org.Port()
+	h.before = func(r *http.Request) error {
+		if r.URL.Host != org.Host {
+			elsewhere = append(elsewhere, r.Method+" "+r.URL.String())
+		}
+		return nil
+	}
+	h.after = func(r *http.Request, resp *http.Response) (*http.Response, error) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			return resp, nil
+		}
+		var disc map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&disc); err != nil {
+			return nil, err
+		}
+		_ = resp.Body.Close()
+		disc["jwks_uri"] = other + "/oauth2/v1/keys"
+		b, _ := json.Marshal(disc)
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Del("Content-Length")
+		return resp, nil
+	}
+	_, authURL := e.create(t, "Conn", nil)
+	res := e.signIn(t, authURL, oktaemu.AdminLogin)
+	if res.OK {
+		t.Fatal("authorization succeeded with signing keys on another origin; want it to fail")
+	}
+	if len(elsewhere) > 0 {
+		t.Errorf("cardflow called another origin than the org's: %v", elsewhere)
+	}
+	if text := res.Message + "; " + res.Remedy; !strings.Contains(text, "jwks_uri") || !strings.Contains(text, other) || !strings.Contains(text, "not on the org") {
+		t.Errorf("result %q; want it to say the signing keys (jwks_uri) at %s are not on the org", text, other)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -41,6 +42,15 @@ func (m *Manager) idTokenVerifier(ctx context.Context, origin, clientID string) 
 	}
 	if disc.JWKSURI == "" {
 		return nil, &metadataError{"the org's OpenID discovery document names no jwks_uri"}
+	}
+	// The keys are fetched from the org only: an org's jwks_uri is on its
+	// own origin, and cardflow calls no host the operator did not allow.
+	if u, err := url.Parse(disc.JWKSURI); err != nil || u.Scheme+"://"+strings.ToLower(u.Host) != origin || u.User != nil {
+		where := "an unusable address"
+		if err == nil {
+			where = cleanText(u.Scheme+"://"+u.Host, 200)
+		}
+		return nil, fmt.Errorf("the org's discovery document names its signing keys (jwks_uri) at %s, not on the org %s; cardflow fetches them only from the org", where, origin)
 	}
 	var set jose.JSONWebKeySet
 	if err := m.fetchMetadata(ctx, disc.JWKSURI, "the org's signing keys", &set); err != nil {
