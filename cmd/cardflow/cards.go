@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 func fetchConnectors(ctx context.Context, c *client) ([]api.Connector, error) {
@@ -287,25 +288,14 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor), printAudit)
 }
 
-// actorText names an actor: a login, "token NAME of LOGIN", "bootstrap
-// admin", or "-".
+// actorText names an actor as the server's own lists do (store.Actor's
+// String: a login, "token NAME of LOGIN", "bootstrap admin", "cardflow"),
+// or "-".
 func actorText(a *api.Actor) string {
 	if a == nil {
 		return "-"
 	}
-	switch a.Type {
-	case "user":
-		return a.Login
-	case "token":
-		owner := a.Login
-		if owner == "" {
-			owner = "the bootstrap admin"
-		}
-		return "token " + a.TokenName + " of " + owner
-	case "bootstrap":
-		return "bootstrap admin"
-	}
-	return orDash(a.Login)
+	return orDash(store.Actor{Type: a.Type, Login: a.Login, TokenName: a.TokenName}.String())
 }
 
 func printAudit(w io.Writer, out *api.AuditList) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 const day = 24 * time.Hour
@@ -118,6 +119,7 @@ func TestNinetyDays(t *testing.T) {
 	if n := countActions(h.audit("connection="+c.ID), "connection.expiring"); n != 1 {
 		t.Errorf("%d connection.expiring events; want 1", n)
 	}
+	checkServerActed(t, h.audit("connection="+c.ID), "connection.expiring")
 	select {
 	case m := <-received:
 		conn, _ := m["connection"].(map[string]any)
@@ -179,6 +181,28 @@ func TestNinetyDays(t *testing.T) {
 	}
 	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
 		t.Errorf("run after reauthorizing: %d %s %+v", code, r.Status, r.Error)
+	}
+}
+
+// checkServerActed checks that the events of each action name cardflow
+// itself as their actor, as what it does on its own: a person's or a
+// token's name there would be wrong, and no actor at all names no one.
+func checkServerActed(t *testing.T, events []map[string]any, actions ...string) {
+	t.Helper()
+	for _, action := range actions {
+		n := 0
+		for _, e := range events {
+			if e["action"] != action {
+				continue
+			}
+			n++
+			if a, _ := e["actor"].(map[string]any); a["type"] != store.ActorServer || len(a) != 1 {
+				t.Errorf("%s event actor %v; want {type: %s}", action, e["actor"], store.ActorServer)
+			}
+		}
+		if n == 0 {
+			t.Errorf("no %s event", action)
+		}
 	}
 }
 

@@ -166,6 +166,8 @@ func TestServiceConnection(t *testing.T) {
 	if len(row.SealedNextPrivateKey) != 0 || countActions(h.audit("connection="+c.ID), "connection.key-rotated") != 1 {
 		t.Errorf("the new key was not promoted after the org accepted it")
 	}
+	// No one asked for either: cardflow names itself as their actor.
+	checkServerActed(t, h.audit("connection="+c.ID), "connection.key-rotated", "connection.authorize")
 	var rk jose.JSONWebKey
 	_ = rk.UnmarshalJSON(rot.PublicJWK)
 	if pk, err := h.app.Keyring.Open(row.SealedPrivateKey, c.ID+"/private_key"); err != nil || !strings.Contains(string(pk), rk.KeyID) {

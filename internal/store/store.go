@@ -38,20 +38,25 @@ const (
 	ActorUser      = "user"      // a person signed in with single sign-on
 	ActorToken     = "token"     // a personal API token
 	ActorBootstrap = "bootstrap" // the server's API token (the bootstrap admin)
+	// ActorServer is cardflow acting on its own, asked by no one: a
+	// service app's token first accepted, a new key taking effect, a
+	// refresh token's end nearing or passing.
+	ActorServer = "server"
 )
 
 // Actor is who did something: a person (Login), a personal API token
 // (TokenName, owned by Login; Login is empty for the bootstrap admin's
-// tokens) or the bootstrap admin. The zero Actor is nobody (a record made
-// before actors were kept, or by the server itself).
+// tokens), the bootstrap admin or the server itself. The zero Actor is
+// nobody known: a record made before actors were kept, or a request no
+// one can be matched to (a sign-in response with an unknown state).
 type Actor struct {
-	Type      string // ActorUser, ActorToken, ActorBootstrap, or ""
+	Type      string // ActorUser, ActorToken, ActorBootstrap, ActorServer, or ""
 	Login     string
 	TokenName string
 }
 
 // String names the actor for logs and plain-text lists: "admin@example.com",
-// "token deploy-bot of admin@example.com", "bootstrap admin".
+// "token deploy-bot of admin@example.com", "bootstrap admin", "cardflow".
 func (a Actor) String() string {
 	switch a.Type {
 	case ActorUser:
@@ -64,6 +69,8 @@ func (a Actor) String() string {
 		return "token " + a.TokenName + " of " + owner
 	case ActorBootstrap:
 		return "bootstrap admin"
+	case ActorServer:
+		return "cardflow"
 	}
 	return ""
 }
