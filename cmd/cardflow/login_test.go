@@ -91,6 +91,16 @@ func TestLoginLogout(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "cfp_") {
 		t.Fatalf("tokens create: exit %d\n%s%s", code, out, errOut)
 	}
+	// Without --expires-in the token ends with the one of cardflow login
+	// (a token's tokens never outlive it), rather than being refused.
+	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "nightly")
+	if code != exitOK || !strings.Contains(out, "cfp_") {
+		t.Errorf("tokens create without --expires-in after cardflow login: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "forever", "--expires-in", "8000h")
+	if code == exitOK || !strings.Contains(errOut, "cannot outlive it") || !strings.Contains(errOut, "Tokens page") {
+		t.Errorf("tokens create --expires-in 8000h after cardflow login: exit %d; want refused, saying how\n%s%s", code, out, errOut)
+	}
 	code, out, errOut = runCLI(t, vars, "tokens", "list")
 	if code != exitOK || !strings.Contains(out, "ci") || !strings.Contains(out, "cardflow login on") || strings.Contains(out, "cfp_") {
 		t.Fatalf("tokens list: exit %d\n%s%s", code, out, errOut)

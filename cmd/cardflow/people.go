@@ -37,7 +37,7 @@ func cmdTokensCreate(ctx context.Context, e *env, args []string) error {
 	var name, role, expiresIn string
 	fs.StringVar(&name, "name", "", "what the token is for (required)")
 	fs.StringVar(&role, "role", "", "the token's role, at most your own; default your role")
-	fs.StringVar(&expiresIn, "expires-in", "720h", "how long the token lasts (a Go duration, at most 8784h)")
+	fs.StringVar(&expiresIn, "expires-in", "", "how long the token lasts (a Go duration, at most 8784h); default 720h, and never beyond the end of the token in use")
 	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err

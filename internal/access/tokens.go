@@ -93,7 +93,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 		if asked != 0 {
 			return nil, problem.New(problem.Forbidden, "this token expires on %s, and a token it creates cannot outlive it; expiresIn %s would end on %s",
 				end.UTC().Format("2006-01-02 15:04 UTC"), asked, expiresAt.UTC().Format("2006-01-02 15:04 UTC")).
-				WithRemedy("ask for an expiresIn of at most %s, or create the token signed in (cardflow login, or Tokens in the console)", end.Sub(now).Truncate(time.Minute)).
+				WithRemedy("ask for an expiresIn of at most %s, or leave it out (the new token then ends with this one); for a longer-lived token, create it on the console's Tokens page, signed in with single sign-on", end.Sub(now).Truncate(time.Minute)).
 				WithDetail("field", "expiresIn")
 		}
 		expiresAt = end.UTC()
