@@ -177,7 +177,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Owner:       cfg.Owner,
 		LeaseTTL:    cfg.CardLeaseTTL,
 	}
-	a.runLeases = &card.RunLeases{Store: a.Store, Owner: cfg.Owner, TTL: cfg.CardLeaseTTL, Now: cfg.Now, Logger: log}
+	a.runLeases = &card.RunLeases{Store: a.Store, Owner: cfg.Owner, TTL: cfg.CardLeaseTTL, Now: cfg.Now, Logger: log, Running: a.Executor.Running}
 	a.Outbox = &notify.Outbox{Store: a.Store, URLs: cfg.NotifyURLs, Now: cfg.Now}
 	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_notification_attempts_total", Help: "Attempts at delivering notifications, by outcome (delivered, failed).",

@@ -14,8 +14,9 @@
 // A run is committed as running, naming the server executing it and
 // holding a lease, before its card calls Okta, so that a crash leaves it
 // known; its outcome is committed with its audit event in one transaction.
-// RunLeases, on every server, renews that server's leases and ends
-// interrupted the direct runs whose lease lapsed: the rule a resumed flow
+// RunLeases, on every server, renews the leases of the runs that server
+// is executing (Executor.Running) and ends interrupted the direct runs
+// whose lease lapsed: the rule a resumed flow
 // run applies to the card runs of its own items (store.InterruptRuns). A
 // flow item run again after a resume looks up its earlier attempts
 // (store.ListItemRuns, by flow run, step and index): Recorded takes a

@@ -163,6 +163,9 @@ type Executor struct {
 
 	once   sync.Once
 	budget okta.Limiter
+
+	mu      sync.Mutex
+	running map[string]struct{} // the recorded runs being executed, by id
 }
 
 func (e *Executor) now() time.Time {
@@ -170,6 +173,33 @@ func (e *Executor) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
+}
+
+// Running returns the ids of the recorded card runs this Executor is
+// executing now, whose leases RunLeases renews. A run leaves the list when
+// its execution ends, whether or not its outcome could be stored.
+func (e *Executor) Running() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := make([]string, 0, len(e.running))
+	for id := range e.running {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (e *Executor) track(id string) (untrack func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.running == nil {
+		e.running = map[string]struct{}{}
+	}
+	e.running[id] = struct{}{}
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.running, id)
+	}
 }
 
 func (e *Executor) limiter() okta.Limiter {
@@ -373,6 +403,9 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 	if e.Recorder != nil {
 		if err := e.Recorder.StartRun(ctx, rec); err != nil {
 			return nil, problem.New(problem.Internal, "internal error (recording the run)").Wrap(err)
+		}
+		if rec.Owner != "" {
+			defer e.track(rec.ID)()
 		}
 	}
 	ids := &requestIDs{}

@@ -12,16 +12,17 @@ const DefaultLeaseTTL = 15 * time.Second
 
 // LeaseStore is what RunLeases needs of the store.
 type LeaseStore interface {
-	RenewRunLeases(ctx context.Context, owner string, until time.Time) (int, error)
+	RenewRunLeases(ctx context.Context, owner string, ids []string, until time.Time) (int, error)
 	InterruptLapsedRuns(ctx context.Context, now time.Time) ([]string, error)
 }
 
 // RunLeases keeps this server's card runs its own and ends those of
 // servers that died. Every card run records the server executing it
 // (Executor.Owner) and a lease; while the server lives, Run renews the
-// lease of its running card runs every TTL/3, and on each round ends the
-// direct card runs (of no flow run) whose lease lapsed: their server
-// died, so nobody will finish them. They end interrupted, as the card runs
+// lease of the card runs it is executing every TTL/3, and on each round
+// ends the direct card runs (of no flow run) whose lease lapsed: their
+// server died, or gave up on them when their outcome could not be stored,
+// so nobody will finish them. They end interrupted, as the card runs
 // a resumed flow run finds running do, with the same warning that the
 // call may or may not have reached Okta. A flow run's card runs are left
 // to the server that resumes the flow run.
@@ -37,6 +38,10 @@ type RunLeases struct {
 	Now func() time.Time
 	// Logger gets a line per sweep that ends runs; nil discards.
 	Logger *slog.Logger
+	// Running lists the card runs this server is executing
+	// (Executor.Running): the runs whose leases are renewed. Nil renews
+	// none.
+	Running func() []string
 }
 
 func (l *RunLeases) ttl() time.Duration {
@@ -44,6 +49,13 @@ func (l *RunLeases) ttl() time.Duration {
 		return DefaultLeaseTTL
 	}
 	return l.TTL
+}
+
+func (l *RunLeases) running() []string {
+	if l.Running == nil {
+		return nil
+	}
+	return l.Running()
 }
 
 func (l *RunLeases) now() time.Time {
@@ -74,8 +86,10 @@ func (l *RunLeases) Round(ctx context.Context) []string {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if _, err := l.Store.RenewRunLeases(ctx, l.Owner, l.now().Add(l.ttl())); err != nil && ctx.Err() == nil {
-		log.WarnContext(ctx, "could not renew the leases of this server's card runs", slog.Any("error", err))
+	if ids := l.running(); len(ids) > 0 {
+		if _, err := l.Store.RenewRunLeases(ctx, l.Owner, ids, l.now().Add(l.ttl())); err != nil && ctx.Err() == nil {
+			log.WarnContext(ctx, "could not renew the leases of this server's card runs", slog.Any("error", err))
+		}
 	}
 	ids, err := l.Store.InterruptLapsedRuns(ctx, l.now())
 	if err != nil {

@@ -614,14 +614,15 @@ type Store interface {
 	// InterruptedMessage) and returns how many it marked. The flow run's
 	// new owner calls it when it resumes the run.
 	InterruptRuns(ctx context.Context, flowRunID string, at time.Time) (int, error)
-	// RenewRunLeases sets the lease of every card run of owner still
-	// RunRunning to end at until and returns how many it renewed.
+	// RenewRunLeases sets the lease of the card runs ids of owner still
+	// RunRunning to end at until and returns how many it renewed: those
+	// its server still executes, not a run it gave up on.
 	// InterruptLapsedRuns marks the direct card runs (of no flow run)
 	// still RunRunning whose lease ended before now as RunInterrupted
 	// (finished at now, with InterruptedDirectMessage and
 	// InterruptedDirectRemedy), as InterruptRuns does for a flow run's,
 	// and returns their ids. It reads an index of running runs.
-	RenewRunLeases(ctx context.Context, owner string, until time.Time) (int, error)
+	RenewRunLeases(ctx context.Context, owner string, ids []string, until time.Time) (int, error)
 	InterruptLapsedRuns(ctx context.Context, now time.Time) ([]string, error)
 	// ListItemRuns returns the card runs of one item (step and index) of a
 	// flow run, oldest first (StartedAt, then ID). It reads an index.

@@ -211,16 +211,29 @@ func (s *Store) InterruptRuns(ctx context.Context, flowRunID string, at time.Tim
 	return int(n), s.fail(op, err)
 }
 
-// RenewRunLeases moves the lease of owner's running card runs to until.
-func (s *Store) RenewRunLeases(ctx context.Context, owner string, until time.Time) (int, error) {
+// RenewRunLeases moves the lease of owner's running card runs ids to
+// until.
+func (s *Store) RenewRunLeases(ctx context.Context, owner string, ids []string, until time.Time) (int, error) {
 	op := fmt.Sprintf("renew the card run leases of %q", owner)
-	res, err := s.exec(ctx, s.db, `UPDATE runs SET lease_until = ? WHERE status = ? AND owner = ?`,
-		ts(until), store.RunRunning, owner)
-	if err != nil {
-		return 0, s.fail(op, err)
+	total := 0
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := []any{ts(until), store.RunRunning, owner}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		res, err := s.exec(ctx, s.db, `UPDATE runs SET lease_until = ? WHERE status = ? AND owner = ? AND id IN `+inList(len(chunk)), args...)
+		if err != nil {
+			return total, s.fail(op, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, s.fail(op, err)
+		}
+		total += int(n)
 	}
-	n, err := res.RowsAffected()
-	return int(n), s.fail(op, err)
+	return total, nil
 }
 
 // InterruptLapsedRuns ends the direct card runs whose owner's lease

@@ -7,14 +7,15 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// testRunLeases: an owner's renewal moves the lease of its running card
-// runs only; a sweep ends the direct runs whose lease lapsed, and leaves
+// testRunLeases: an owner's renewal moves the lease of the running card
+// runs it names among its own only; a sweep ends the direct runs whose lease lapsed, and leaves
 // live leases, finished runs and a flow run's card runs alone.
 func testRunLeases(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	runs := []*store.Run{
 		{ID: "a-live", Status: store.RunRunning, Owner: "a", LeaseUntil: at(10), StartedAt: at(0)},
+		{ID: "a-given-up", Status: store.RunRunning, Owner: "a", LeaseUntil: at(10), StartedAt: at(0)},
 		{ID: "a-done", Status: "succeeded", Owner: "a", LeaseUntil: at(10), StartedAt: at(0), FinishedAt: at(1)},
 		{ID: "b-dead", Status: store.RunRunning, Owner: "b", LeaseUntil: at(10), StartedAt: at(0)},
 		{ID: "b-flow", Status: store.RunRunning, Owner: "b", LeaseUntil: at(10), StartedAt: at(0), FlowRunID: "fr1", StepID: "s", ItemIndex: 1},
@@ -23,12 +24,12 @@ func testRunLeases(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, r := range runs {
 		noErr(t, s.CreateRun(ctx, r), "CreateRun "+r.ID)
 	}
-	n, err := s.RenewRunLeases(ctx, "a", at(40))
+	n, err := s.RenewRunLeases(ctx, "a", []string{"a-live", "a-done", "b-dead"}, at(40))
 	noErr(t, err, "RenewRunLeases")
 	if n != 1 {
 		t.Errorf("RenewRunLeases renewed %d runs; want 1 (a's running one)", n)
 	}
-	for id, want := range map[string]int{"a-live": 40, "a-done": 10, "b-dead": 10} {
+	for id, want := range map[string]int{"a-live": 40, "a-given-up": 10, "a-done": 10, "b-dead": 10} {
 		got, err := s.GetRun(ctx, id)
 		noErr(t, err, "GetRun "+id)
 		if !got.LeaseUntil.Equal(at(want)) {
@@ -39,7 +40,7 @@ func testRunLeases(t *testing.T, open func(t *testing.T) store.Store) {
 	ids, err := s.InterruptLapsedRuns(ctx, at(20))
 	noErr(t, err, "InterruptLapsedRuns")
 	slices.Sort(ids)
-	diff(t, "interrupted runs", []string{"b-dead", "old"}, ids)
+	diff(t, "interrupted runs", []string{"a-given-up", "b-dead", "old"}, ids)
 	got, err := s.GetRun(ctx, "b-dead")
 	noErr(t, err, "GetRun")
 	if got.Status != store.RunInterrupted || !got.FinishedAt.Equal(at(20)) || got.ErrorMessage != store.InterruptedDirectMessage ||
