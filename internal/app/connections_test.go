@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -174,6 +175,17 @@ func TestCallbackStateErrors(t *testing.T) {
 	}
 	if n := tokenRequests(); n != after {
 		t.Errorf("the replayed callback made a token request")
+	}
+	// Anyone can send these: they name no connection and nobody, and
+	// must not add rows to the audit log (kept forever by default).
+	var failed []string
+	for _, ev := range h.audit("action=connection.authorize") {
+		if ev["outcome"] != "success" {
+			failed = append(failed, fmt.Sprint(ev["error"]))
+		}
+	}
+	if len(failed) != 0 {
+		t.Errorf("callbacks with a missing, forged or used state added audit events: %q", failed)
 	}
 }
 

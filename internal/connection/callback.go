@@ -47,14 +47,16 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	if state == "" {
 		err := problem.New(problem.InvalidInput, "the sign-in response has no state, so it cannot be matched to a connection").
 			WithRemedy("start the authorization again from cardflow (create or reauthorize the connection)")
-		m.audit(ctx, store.AuditEvent{Action: store.ActionConnectionAuthorize}, err)
+		// Not audited: it names no connection and nobody, and anyone can
+		// send it, so each would be a row anybody could add to the audit log.
+		m.log.WarnContext(ctx, "OAuth callback without a state refused")
 		return nil, err
 	}
 	ar, err := m.Store.ConsumeAuthRequest(ctx, state)
 	if errors.Is(err, store.ErrNotFound) {
 		err := problem.New(problem.InvalidInput, "this sign-in response is unknown or was already used (each one works once)").
 			WithRemedy("start the authorization again from cardflow (reauthorize the connection) and finish it in one go")
-		m.audit(ctx, store.AuditEvent{Action: store.ActionConnectionAuthorize}, err)
+		m.log.WarnContext(ctx, "OAuth callback with an unknown or used state refused")
 		return nil, err
 	}
 	if err != nil {
