@@ -92,6 +92,8 @@ type Manager struct {
 	semMu      sync.Mutex
 	sems       map[string]*connSem
 	nonces     sync.Map // org origin -> its latest DPoP nonce
+	unstoredMu sync.Mutex
+	unstored   map[string]*unstoredTokens // by connection id; see keepUnstored
 }
 
 func (m *Manager) init() {

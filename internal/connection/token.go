@@ -156,6 +156,13 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allSco
 			calls++
 			t, err = m.mintService(ctx, c, allScopes)
 		} else {
+			// Tokens the org gave that the store refused come first: the
+			// refresh token presented for them may be past its grace window.
+			if ok, err := m.commitUnstored(ctx, c); err != nil {
+				return nil, err
+			} else if ok {
+				continue
+			}
 			retrying := !c.RefreshStartedAt.IsZero()
 			if retrying {
 				// A refresh was interrupted; only retry inside the window.
@@ -246,8 +253,28 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 	if ts.Refresh == "" {
 		ts.Refresh = string(rt) // no rotation: the old refresh token stays valid
 	}
+	stored, err := m.commitRefreshed(ctx, c.ID, presented, ts)
+	switch {
+	case errors.Is(err, errTokensReplaced):
+		// Someone stored other tokens (a reauthorization); theirs win.
+		m.log.WarnContext(ctx, "tokens replaced during a refresh; using the stored ones", "connection", c.ID)
+		return nil, errRetry
+	case err != nil:
+		// Not committed, so not used. RefreshStartedAt stays set; the
+		// org's answer is kept for the next attempt (keepUnstored).
+		return nil, m.keepUnstored(ctx, c.ID, presented, ts, err)
+	}
+	m.log.DebugContext(ctx, "access token refreshed", "connection", c.ID, "expiry", ts.Expiry)
+	m.noteRefreshExpiry(ctx, c.ID, stored.SealedRefreshToken, string(secret), ts.Refresh)
+	return m.tokenOf(stored, ts.Access), nil
+}
+
+// commitRefreshed stores the tokens ts that the org answered to the
+// refresh token presented (sealed as stored), as long as the connection
+// still holds that one; errTokensReplaced when it does not.
+func (m *Manager) commitRefreshed(ctx context.Context, id string, presented []byte, ts *tokenSet) (*store.Connection, error) {
 	var stored *store.Connection
-	err = m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+	err := m.Store.UpdateConnection(ctx, id, func(cur *store.Connection) error {
 		if !bytes.Equal(cur.SealedRefreshToken, presented) {
 			return errTokensReplaced
 		}
@@ -261,19 +288,64 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 		stored = cur
 		return nil
 	})
-	switch {
-	case errors.Is(err, errTokensReplaced):
-		// Someone stored other tokens (a reauthorization); theirs win.
-		m.log.WarnContext(ctx, "tokens replaced during a refresh; using the stored ones", "connection", c.ID)
-		return nil, errRetry
-	case err != nil:
-		// Not committed, so not used. RefreshStartedAt stays set and the
-		// next attempt follows the interrupted-refresh rules.
-		return nil, internal("store refreshed tokens", err)
+	return stored, err
+}
+
+// unstoredRemedy is the remedy of a refresh whose tokens the store refused.
+const unstoredRemedy = "make the database writable again (free space in the data directory, or fix the database server); " +
+	"cardflow keeps the org's new tokens in memory and stores them on the connection's next use: " +
+	"do not stop the server before then, or the connection will need reauthorization"
+
+// unstoredTokens is an answer of the org to a refresh that the store
+// refused to commit.
+type unstoredTokens struct {
+	presented []byte // the sealed refresh token that was presented
+	ts        *tokenSet
+}
+
+// keepUnstored keeps the org's answer ts to a refresh whose commit failed
+// with err (a full disk, a read-only database) for commitUnstored to store
+// later. Once the old refresh token's grace window has passed, ts holds
+// the only refresh token the org still takes: presenting the old one again
+// would be reuse, which makes Okta revoke every token of the connection.
+// The tokens live only in this process's memory until stored.
+func (m *Manager) keepUnstored(ctx context.Context, id string, presented []byte, ts *tokenSet, err error) error {
+	m.unstoredMu.Lock()
+	if m.unstored == nil {
+		m.unstored = map[string]*unstoredTokens{}
 	}
-	m.log.DebugContext(ctx, "access token refreshed", "connection", c.ID, "expiry", ts.Expiry)
-	m.noteRefreshExpiry(ctx, c.ID, stored.SealedRefreshToken, string(secret), ts.Refresh)
-	return m.tokenOf(stored, ts.Access), nil
+	m.unstored[id] = &unstoredTokens{presented: presented, ts: ts}
+	m.unstoredMu.Unlock()
+	m.log.ErrorContext(ctx, "cannot store the tokens of a token refresh; keeping them in memory until the database takes writes again (stopping the server before then loses them)",
+		"connection", id, "error", err)
+	return internal("store refreshed tokens", err).WithRemedy("%s", unstoredRemedy)
+}
+
+// commitUnstored stores the tokens keepUnstored kept for c, if any and
+// c still holds the refresh token they answered. It reports whether it
+// stored them; an error means the store refused again (they stay kept).
+func (m *Manager) commitUnstored(ctx context.Context, c *store.Connection) (bool, error) {
+	m.unstoredMu.Lock()
+	u := m.unstored[c.ID]
+	m.unstoredMu.Unlock()
+	if u == nil {
+		return false, nil
+	}
+	_, err := m.commitRefreshed(ctx, c.ID, u.presented, u.ts)
+	if err != nil && !errors.Is(err, errTokensReplaced) && !errors.Is(err, store.ErrNotFound) {
+		m.log.ErrorContext(ctx, "still cannot store the tokens of a token refresh; keeping them in memory", "connection", c.ID, "error", err)
+		return false, internal("store refreshed tokens", err).WithRemedy("%s", unstoredRemedy)
+	}
+	m.unstoredMu.Lock()
+	if m.unstored[c.ID] == u {
+		delete(m.unstored, c.ID)
+	}
+	m.unstoredMu.Unlock()
+	if err != nil {
+		return false, nil // other tokens were stored since (a reauthorization): theirs win
+	}
+	m.log.InfoContext(ctx, "stored the tokens of a token refresh the database had refused", "connection", c.ID)
+	return true, nil
 }
 
 // errTokensReplaced: the stored refresh token is no longer the one presented.

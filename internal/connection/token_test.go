@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -600,5 +601,97 @@ func TestRefreshGatewayErrorMayHaveRotated(t *testing.T) {
 				t.Errorf("token requests %d after the window; want 0 (never present a possibly rotated refresh token)", n)
 			}
 		})
+	}
+}
+
+// fullStore is a store whose connection updates fail while full is set,
+// as SQLite's do when the disk under the data directory is full.
+type fullStore struct {
+	store.Store
+	full atomic.Bool
+}
+
+var errDiskFull = errors.New("sqlite: database or disk is full (13)")
+
+func (s *fullStore) UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) error) error {
+	if s.full.Load() {
+		return errDiskFull
+	}
+	return s.Store.UpdateConnection(ctx, id, fn)
+}
+
+func (s *fullStore) UpdateConnectionNotify(ctx context.Context, id string, fn func(*store.Connection) ([]*store.Notification, error)) error {
+	if s.full.Load() {
+		return errDiskFull
+	}
+	return s.Store.UpdateConnectionNotify(ctx, id, fn)
+}
+
+// TestRefreshKeepsTokensTheStoreRefused: the org rotates the refresh
+// token, then the database refuses to store the answer (a full disk). The
+// org's new tokens are the only valid ones left once the old refresh
+// token's grace window has passed, so they are kept and stored when the
+// database takes writes again, minutes later, without presenting the old
+// refresh token again (reuse) or marking the connection as needing
+// reauthorization.
+func TestRefreshKeepsTokensTheStoreRefused(t *testing.T) {
+	st := &fullStore{}
+	var armed atomic.Bool
+	h := &hookTransport{after: func(r *http.Request, resp *http.Response) (*http.Response, error) {
+		if armed.Load() && r.URL.Path == "/oauth2/v1/token" && resp.StatusCode == http.StatusOK {
+			st.full.Store(true) // the disk fills while the org answers
+		}
+		return resp, nil
+	}}
+	e := newEnv(t, withHook(h))
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	st.Store = e.store
+	m := e.manager(t, st, "process-2")
+	m.HTTP = e.m.HTTP
+
+	e.emu.AdvanceClock(t, time.Hour)
+	armed.Store(true)
+	posts := e.tokenPosts(t)
+	_, err := m.Token(ctx, v.ID)
+	p := wantProblem(t, err, problem.Internal, "store refreshed tokens")
+	if !strings.Contains(p.Remedy, "keeps the org's new tokens in memory") {
+		t.Errorf("remedy %q; want it to say the new tokens are kept until the database takes writes", p.Remedy)
+	}
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Fatalf("token requests %d; want 1", n)
+	}
+	if !strings.Contains(e.logs.String(), "database or disk is full") {
+		t.Errorf("logs do not name the store's error:\n%s", e.logs)
+	}
+
+	// Still full well past the old refresh token's grace window.
+	e.emu.AdvanceClock(t, 5*time.Minute)
+	_, err = m.Token(ctx, v.ID)
+	wantProblem(t, err, problem.Internal, "store refreshed tokens")
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Errorf("token requests %d while the store is full; want still 1 (the old refresh token is not presented again)", n)
+	}
+
+	armed.Store(false)
+	st.full.Store(false) // space again
+	tok, err := m.Token(ctx, v.ID)
+	if err != nil {
+		t.Fatalf("Token once the store takes writes: %v; want the kept tokens", err)
+	}
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Errorf("token requests %d; want still 1", n)
+	}
+	c := e.conn(t, v.ID)
+	if c.Status != store.StatusActive || !c.RefreshStartedAt.IsZero() || e.open(t, c, "access_token") != tok.AccessToken.Reveal() {
+		t.Errorf("stored: status %q (%s), RefreshStartedAt %v; want active, cleared, holding the kept access token", c.Status, c.StatusReason, c.RefreshStartedAt)
+	}
+	// The stored refresh token is the org's live one: the next refresh works.
+	e.emu.AdvanceClock(t, time.Hour)
+	if _, err := m.Token(ctx, v.ID); err != nil {
+		t.Fatalf("the next refresh: %v", err)
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusActive {
+		t.Errorf("after the next refresh: status %q (%s); want active", c.Status, c.StatusReason)
 	}
 }
