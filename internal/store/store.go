@@ -47,8 +47,7 @@ const (
 // Actor is who did something: a person (Login), a personal API token
 // (TokenName, owned by Login; Login is empty for the bootstrap admin's
 // tokens), the bootstrap admin or the server itself. The zero Actor is
-// nobody known: a record made before actors were kept, or a request no
-// one can be matched to (a sign-in response with an unknown state).
+// nobody known: a record made before actors were kept.
 type Actor struct {
 	Type      string // ActorUser, ActorToken, ActorBootstrap, ActorServer, or ""
 	Login     string
