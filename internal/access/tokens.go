@@ -105,7 +105,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	ownerType, owner := p.Owner()
 	rec := &store.APIToken{Name: name, Hash: hashToken(secret), Role: string(role), OwnerType: ownerType, OwnerLogin: owner,
-		CreatedAt: now, ExpiresAt: expiresAt}
+		CreatedAt: now, ExpiresAt: expiresAt, ParentID: p.TokenID}
 	if err := t.Store.CreateAPIToken(ctx, rec); err != nil {
 		return nil, fmt.Errorf("store the token: %w", err)
 	}
@@ -137,29 +137,51 @@ func (t *Tokens) List(ctx context.Context, p Principal, all bool) ([]*store.APIT
 	return toks, nil
 }
 
-// Revoke deletes the token with id: p's own, or anyone's when p is an
-// admin. Another's token is reported as not found to a non-admin, so
+// Revoke deletes the token with id, and the tokens it created (and
+// theirs), which it returns as offspring: p's own, or anyone's when p is
+// an admin. Another's token is reported as not found to a non-admin, so
 // token ids cannot be probed. A personal token that is not an admin's may
 // revoke itself and its owner's tokens of a role at most its own, not a
 // stronger one: a leaked viewer token must not cut off its owner's admin
 // tokens (the owner, signed in, may).
-func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (*store.APIToken, error) {
-	rec, err := t.Store.GetAPIToken(ctx, id)
+func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (rec *store.APIToken, offspring []*store.APIToken, err error) {
+	rec, err = t.Store.GetAPIToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.Role.Allows(Admin) && !p.owns(rec)) {
-		return nil, problem.New(problem.NotFound, "no token of yours has the id %q", id).WithRemedy("list your tokens with GET /api/v1/tokens (cardflow tokens list)")
+		return nil, nil, problem.New(problem.NotFound, "no token of yours has the id %q", id).WithRemedy("list your tokens with GET /api/v1/tokens (cardflow tokens list)")
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p.TokenID != "" && rec.ID != p.TokenID && !p.Role.Allows(Role(rec.Role)) {
-		return nil, problem.New(problem.Forbidden, "revoking the token %q needs the %s role, its own; this token has the %s role", rec.Name, rec.Role, p.Role).
+		return nil, nil, problem.New(problem.Forbidden, "revoking the token %q needs the %s role, its own; this token has the %s role", rec.Name, rec.Role, p.Role).
 			WithRemedy("revoke it with a token of the %s role, signed in to the console, or as an admin", rec.Role).
 			WithDetail("requiredRole", rec.Role)
 	}
+	// The token first, so that it creates no more; then its offspring (a
+	// token's tokens belong to its owner).
 	if err := t.Store.DeleteAPIToken(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, nil, err
 	}
-	return rec, nil
+	toks, err := t.Store.ListAPITokens(ctx, rec.OwnerType, rec.OwnerLogin)
+	if err != nil {
+		return rec, nil, fmt.Errorf("revoked the token %q but could not list the tokens it created: %w", rec.Name, err)
+	}
+	parents := map[string]bool{rec.ID: true}
+	for grew := true; grew; {
+		grew = false
+		for _, tok := range toks {
+			if parents[tok.ParentID] && !parents[tok.ID] {
+				parents[tok.ID], grew = true, true
+				offspring = append(offspring, tok)
+			}
+		}
+	}
+	for _, tok := range offspring {
+		if err := t.Store.DeleteAPIToken(ctx, tok.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return rec, offspring, fmt.Errorf("revoked the token %q but not all the tokens it created: %w", rec.Name, err)
+		}
+	}
+	return rec, offspring, nil
 }
 
 func (p Principal) owns(rec *store.APIToken) bool {
@@ -202,6 +224,15 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 	now := t.now()
 	if !now.Before(rec.ExpiresAt) {
 		return Principal{}, &ExpiredError{Name: rec.Name, ExpiresAt: rec.ExpiresAt}
+	}
+	if rec.ParentID != "" {
+		// Revoke removes a token's offspring after the token; one created
+		// meanwhile is refused here, its creator being gone.
+		if _, err := t.Store.GetAPIToken(ctx, rec.ParentID); errors.Is(err, store.ErrNotFound) {
+			return Principal{}, ErrBadToken
+		} else if err != nil {
+			return Principal{}, fmt.Errorf("look up the token's creator: %w", err)
+		}
 	}
 	if now.Sub(rec.LastUsedAt) >= touchEvery {
 		if err := t.Store.TouchAPIToken(ctx, rec.ID, now); err != nil && t.Logger != nil {

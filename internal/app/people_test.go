@@ -340,3 +340,62 @@ func TestTokenCannotOutliveItsCreator(t *testing.T) {
 		t.Errorf("the bootstrap admin creating a 720h token: status %d; want 201\n%s", code, data)
 	}
 }
+
+// TestRevokingATokenRevokesWhatItCreated: revoking a token also revokes
+// the tokens it created and theirs, so that a leaked token's offspring do
+// not outlive it; tokens its owner created otherwise stay. A token the
+// revoked one created while it was being revoked is refused too.
+func TestRevokingATokenRevokesWhatItCreated(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
+	ctx := t.Context()
+	alice := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: "alice@example.com"}, Role: access.Admin}
+	laptop, err := h.app.Tokens.Create(ctx, alice, "laptop", "", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := h.app.Tokens.Create(ctx, alice, "other", "", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ci, nightly tokenJSON
+	if code, data := h.callWith(laptop.Token, "POST", "/api/v1/tokens", map[string]any{"name": "ci"}, &ci); code != http.StatusCreated {
+		t.Fatalf("create ci: status %d\n%s", code, data)
+	}
+	if code, data := h.callWith(ci.Token, "POST", "/api/v1/tokens", map[string]any{"name": "nightly", "role": "viewer"}, &nightly); code != http.StatusCreated {
+		t.Fatalf("create nightly: status %d\n%s", code, data)
+	}
+
+	if code, data := h.callWith(other.Token, "DELETE", "/api/v1/tokens/"+laptop.ID, nil, nil); code != http.StatusNoContent {
+		t.Fatalf("revoke laptop: status %d\n%s", code, data)
+	}
+	for name, tok := range map[string]string{"laptop": laptop.Token, "ci (made by laptop)": ci.Token, "nightly (made by ci)": nightly.Token} {
+		if code, _ := h.callWith(tok, "GET", "/api/v1/whoami", nil, nil); code != http.StatusUnauthorized {
+			t.Errorf("%s after laptop was revoked: status %d; want 401", name, code)
+		}
+	}
+	if code, _ := h.callWith(other.Token, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+		t.Errorf("another token of alice after laptop was revoked: status %d; want 200", code)
+	}
+	if got := names(h.tokens(other.Token, "")); fmt.Sprint(got) != "[other]" {
+		t.Errorf("alice's tokens after laptop was revoked: %v; want [other]", got)
+	}
+	var revoked []string
+	for _, ev := range h.audit("action=token.revoke") {
+		revoked = append(revoked, fmt.Sprint(ev["inputSummary"]))
+	}
+	if want := "token laptop (admin) of alice@example.com, with the tokens it created: ci, nightly"; !slices.Contains(revoked, want) {
+		t.Errorf("token.revoke audit events %q; want %q", revoked, want)
+	}
+
+	// A request laptop authenticated just before its revocation creates a
+	// token after it.
+	late, err := h.app.Tokens.Create(ctx, access.Principal{Actor: store.Actor{Type: store.ActorToken, Login: "alice@example.com", TokenName: "laptop"},
+		Role: access.Admin, TokenID: laptop.ID, ExpiresAt: laptop.ExpiresAt}, "late", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := h.callWith(late.Token, "GET", "/api/v1/whoami", nil, nil); code != http.StatusUnauthorized {
+		t.Errorf("a token created by laptop after its revocation: status %d; want 401", code)
+	}
+}

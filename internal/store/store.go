@@ -527,6 +527,9 @@ type APIToken struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	LastUsedAt time.Time // zero when never used
+	// ParentID is the personal API token that created this one; empty
+	// when a person signed in or the bootstrap admin did.
+	ParentID string
 }
 
 // Session is a signed-in console browser. Only the SHA-256 of the cookie

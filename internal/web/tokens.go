@@ -97,8 +97,8 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
-	rec, err := s.Tokens.Revoke(r.Context(), p, r.PathValue("id"))
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenRevoke, InputSummary: RevokeTokenSummary(r.PathValue("id"), rec)}, err)
+	rec, offspring, err := s.Tokens.Revoke(r.Context(), p, r.PathValue("id"))
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenRevoke, InputSummary: RevokeTokenSummary(r.PathValue("id"), rec, offspring...)}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -146,9 +146,9 @@ func CreateTokenSummary(name, role string, tok *access.NewToken) string {
 }
 
 // RevokeTokenSummary is how a token.revoke audit event names the token:
-// "token NAME (ROLE) of OWNER", or only the id asked for when rec is nil
-// (nothing was revoked).
-func RevokeTokenSummary(id string, rec *store.APIToken) string {
+// "token NAME (ROLE) of OWNER", and the tokens it created that went with
+// it, or only the id asked for when rec is nil (nothing was revoked).
+func RevokeTokenSummary(id string, rec *store.APIToken, offspring ...*store.APIToken) string {
 	if rec == nil {
 		return "token " + truncate(id, 64)
 	}
@@ -156,7 +156,15 @@ func RevokeTokenSummary(id string, rec *store.APIToken) string {
 	if owner == "" {
 		owner = "the bootstrap admin"
 	}
-	return TokenSummary(rec.Name, rec.Role) + " of " + owner
+	out := TokenSummary(rec.Name, rec.Role) + " of " + owner
+	if len(offspring) > 0 {
+		var names []string
+		for _, t := range offspring {
+			names = append(names, truncate(t.Name, 100))
+		}
+		out += ", with the tokens it created: " + truncate(strings.Join(names, ", "), 400)
+	}
+	return out
 }
 
 func truncate(s string, n int) string {

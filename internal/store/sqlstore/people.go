@@ -9,12 +9,12 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-const apiTokenCols = `id, name, hash, role, owner_type, owner_login, created_at, expires_at, last_used_at`
+const apiTokenCols = `id, name, hash, role, owner_type, owner_login, created_at, expires_at, last_used_at, parent_id`
 
 func scanAPIToken(sc scanner) (*store.APIToken, error) {
 	var t store.APIToken
 	var created, expires, used int64
-	if err := sc.Scan(&t.ID, &t.Name, &t.Hash, &t.Role, &t.OwnerType, &t.OwnerLogin, &created, &expires, &used); err != nil {
+	if err := sc.Scan(&t.ID, &t.Name, &t.Hash, &t.Role, &t.OwnerType, &t.OwnerLogin, &created, &expires, &used, &t.ParentID); err != nil {
 		return nil, err
 	}
 	t.CreatedAt, t.ExpiresAt, t.LastUsedAt = fromTS(created), fromTS(expires), fromTS(used)
@@ -24,8 +24,8 @@ func scanAPIToken(sc scanner) (*store.APIToken, error) {
 // CreateAPIToken inserts t, filling in an empty ID.
 func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	fillID(&t.ID)
-	_, err := s.exec(ctx, s.db, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt))
+	_, err := s.exec(ctx, s.db, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), t.ParentID)
 	return s.fail("create API token", err)
 }
 

@@ -12,7 +12,7 @@ import (
 func testAPIToken(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
-	ada := &store.APIToken{Name: "ci", Hash: "h1", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com",
+	ada := &store.APIToken{Name: "ci", Hash: "h1", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com", ParentID: "laptop-token",
 		CreatedAt: at(0), ExpiresAt: at(3600)}
 	boot := &store.APIToken{Name: "robot", Hash: "h2", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: at(1), ExpiresAt: at(7200)}
 	bob := &store.APIToken{Name: "ci", Hash: "h3", Role: "viewer", OwnerType: store.ActorUser, OwnerLogin: "bob@example.com",

@@ -121,13 +121,17 @@ func (c *Console) confirmRevokeToken(w http.ResponseWriter, r *http.Request, s *
 }
 
 func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *reqState) {
-	rec, err := c.Tokens.Revoke(r.Context(), s.principal, r.PathValue("id"))
-	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenRevoke, InputSummary: web.RevokeTokenSummary(r.PathValue("id"), rec)}, err)
+	rec, offspring, err := c.Tokens.Revoke(r.Context(), s.principal, r.PathValue("id"))
+	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenRevoke, InputSummary: web.RevokeTokenSummary(r.PathValue("id"), rec, offspring...)}, err)
 	if err != nil {
 		_, e := c.publicError(r.Context(), err)
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "The token was not revoked: " + e.Message, Remedy: e.Remedy})
 	} else {
-		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Revoked the token " + rec.Name + ". It no longer signs anything in."})
+		msg := "Revoked the token " + rec.Name + ". It no longer signs anything in."
+		if n := len(offspring); n > 0 {
+			msg = fmt.Sprintf("Revoked the token %s and the %d tokens created with it. They no longer sign anything in.", rec.Name, n)
+		}
+		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: msg})
 	}
 	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
 }
