@@ -104,7 +104,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 	if err != nil {
 		return src, err
 	}
-	want := okta.NewEventHook("cardflow "+connectionID, strings.TrimRight(r.PublicURL, "/")+HookPathPrefix+src.HookPath, string(secret), types)
+	want := okta.NewEventHook("cardflow "+connectionID, r.hookURI(src), string(secret), types)
 	err = r.apply(ctx, cl, src, want)
 	src.HookTypes = types
 	src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
@@ -119,10 +119,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 	return src, err
 }
 
+// hookURI is the URL at which this server receives src's deliveries.
+func (r *Reconciler) hookURI(src *store.EventSource) string {
+	return strings.TrimRight(r.PublicURL, "/") + HookPathPrefix + src.HookPath
+}
+
 // Check compares an active hook with what Okta shows: a hook Okta shows
 // deactivated is recorded as HookDeactivated, one that is unverified or
 // gone as HookError (the next Reconcile verifies or recreates it), each
-// with the reason and a remedy. Other sources are returned unchanged.
+// with the reason and a remedy; one that sends to another URL than this
+// server's public URL is reconciled to it. Other sources are returned
+// unchanged.
 func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.EventSource, error) {
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	if err != nil || src.HookStatus != HookActive || src.HookID == "" {
@@ -148,6 +155,10 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		src.HookStatus = HookError
 		src.HookReason = "Okta shows the event hook " + h.ID + " as unverified, so it sends no events"
 		src.HookRemedy = "nothing to do if the public URL is reachable: cardflow verifies it again at its next round"
+	case h.Channel.Config.URI != r.hookURI(src):
+		// The server's public URL changed (-public-url, or -listen
+		// without it): the hook still sends to the old one.
+		return r.Reconcile(ctx, connectionID, src.HookTypes)
 	default:
 		return src, nil
 	}

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -163,4 +164,41 @@ func accessToken(t *testing.T, srv *emutest.Server, scopes ...string) string {
 		t.Fatalf("code exchange: %v", err)
 	}
 	return tok.AccessToken
+}
+
+// TestCheckMovesHookToNewPublicURL: a server restarted with another public
+// URL (or -listen without one) finds the org's hook still sending to the
+// old one. Its check, which runs at a server's first round, points the
+// hook at the new URL and verifies it there, with no failure reported;
+// deliveries then reach the server at its new address.
+func TestCheckMovesHookToNewPublicURL(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	ctx := t.Context()
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL}
+	src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
+	if err != nil || src.HookStatus != HookActive {
+		t.Fatalf("reconcile: %v %+v", err, src)
+	}
+	in.hook.Close() // the old address serves no more
+
+	moved := httptest.NewServer(in.hook.Config.Handler)
+	t.Cleanup(moved.Close)
+	rec = &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: moved.URL}
+	got, err := rec.Check(ctx, connID)
+	if err != nil || got.HookStatus != HookActive || got.HookID != src.HookID {
+		t.Fatalf("check after the public URL changed: %v %+v; want the same hook, active", err, got)
+	}
+	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
+	h, err := cl.GetEventHook(ctx, src.HookID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := moved.URL + HookPathPrefix + src.HookPath; h.Channel.Config.URI != want || h.Status != "ACTIVE" || h.VerificationStatus != "VERIFIED" {
+		t.Fatalf("hook at the org: %s %s %s; want %s ACTIVE VERIFIED", h.Channel.Config.URI, h.Status, h.VerificationStatus, want)
+	}
+	in.control(t, "POST", "/_emulator/devices", `{"user":"kim.larsen@example.com"}`)
+	waitDeliveries(t, in.srv)
+	if n := len(in.inbox(t)); n != 1 {
+		t.Errorf("inbox after an enrollment: %d events; want 1, delivered to the new URL", n)
+	}
 }
