@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
-	"github.com/cardflow/cardflow/internal/store"
 )
 
 func fetchConnectors(ctx context.Context, c *client) ([]api.Connector, error) {
@@ -288,14 +287,27 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor), printAudit)
 }
 
-// actorText names an actor as the server's own lists do (store.Actor's
-// String: a login, "token NAME of LOGIN", "bootstrap admin", "cardflow"),
-// or "-".
+// actorText names an actor: a login, "token NAME of LOGIN", "bootstrap
+// admin", "cardflow" (the server on its own), or "-".
 func actorText(a *api.Actor) string {
 	if a == nil {
 		return "-"
 	}
-	return orDash(store.Actor{Type: a.Type, Login: a.Login, TokenName: a.TokenName}.String())
+	switch a.Type {
+	case "user":
+		return a.Login
+	case "token":
+		owner := a.Login
+		if owner == "" {
+			owner = "the bootstrap admin"
+		}
+		return "token " + a.TokenName + " of " + owner
+	case "bootstrap":
+		return "bootstrap admin"
+	case "server":
+		return "cardflow"
+	}
+	return orDash(a.Login)
 }
 
 func printAudit(w io.Writer, out *api.AuditList) {

@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
 )
 
 // TestWhenNamesTheZone: a time is shown in a zone (when: the local one)
@@ -16,5 +18,25 @@ func TestWhenNamesTheZone(t *testing.T) {
 	}
 	if got := whenIn(time.Time{}, cet); got != "-" {
 		t.Errorf("whenIn(zero) = %q; want -", got)
+	}
+}
+
+// TestActorText: the audit table names each kind of actor as the console
+// does, the server acting on its own included.
+func TestActorText(t *testing.T) {
+	for _, tt := range []struct {
+		a    *api.Actor
+		want string
+	}{
+		{nil, "-"},
+		{&api.Actor{Type: "user", Login: "ada@example.com"}, "ada@example.com"},
+		{&api.Actor{Type: "token", Login: "ada@example.com", TokenName: "ci"}, "token ci of ada@example.com"},
+		{&api.Actor{Type: "token", TokenName: "ci"}, "token ci of the bootstrap admin"},
+		{&api.Actor{Type: "bootstrap"}, "bootstrap admin"},
+		{&api.Actor{Type: "server"}, "cardflow"},
+	} {
+		if got := actorText(tt.a); got != tt.want {
+			t.Errorf("actorText(%+v) = %q; want %q", tt.a, got, tt.want)
+		}
 	}
 }
