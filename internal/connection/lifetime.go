@@ -99,7 +99,7 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 	})
 	if stored != nil && moved {
 		m.log.WarnContext(ctx, "connection needs reauthorization", "connection", c.ID, "reason", reason)
-		m.audit(ctx, store.AuditEvent{Actor: serverActor, Action: store.ActionConnectionExpired, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+		m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpired, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 			InputSummary: "refresh token expired " + c.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}, nil)
 	}
 	return problem.New(problem.NeedsReauthorization, "connection %q needs reauthorization: %s", c.Nickname, reason).
@@ -218,7 +218,7 @@ func (m *Manager) notifyExpiring(ctx context.Context, c *store.Connection) {
 			c.Nickname, c.RefreshTokenExpiresAt.UTC().Format(dateFormat), days, c.AuthorizedAt.UTC().Format(dateFormat)),
 		Remedy: "reauthorize the connection before then; a new sign-in starts a new 90 days"}
 	m.log.WarnContext(ctx, "connection expiring", "connection", c.ID, "expiresAt", n.ExpiresAt)
-	m.audit(ctx, store.AuditEvent{Actor: serverActor, Action: store.ActionConnectionExpiring, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+	m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpiring, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 		InputSummary: "refresh token expires " + n.ExpiresAt.Format(time.RFC3339)}, nil)
 	if m.Notifier != nil {
 		if err := m.Notifier.Notify(ctx, n); err != nil {

@@ -153,11 +153,6 @@ const serviceSteps = "in the Okta Admin Console: Applications › Create App Int
 // serviceActor is how audit events and errors name a service app.
 func serviceActor(clientID string) string { return "service app " + clientID }
 
-// serverActor is who records what cardflow does on its own: a service
-// app's token first accepted or a new key taking effect (whichever card
-// run, test or poll asked for the token), a refresh token's end.
-var serverActor = store.Actor{Type: store.ActorServer}
-
 // RotateKey creates a new key pair for a service connection and returns its
 // public JWK to add to the app. cardflow keeps using the current key until
 // a token request with the new one succeeds, then drops the old key.
@@ -297,11 +292,11 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 	}
 	if promoted {
 		m.log.InfoContext(ctx, "the org accepted the new key; the old key is dropped", "connection", c.ID, "kid", next.KeyID)
-		m.audit(ctx, store.AuditEvent{Actor: serverActor, Action: store.ActionConnectionKeyRotated, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
+		m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionKeyRotated, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
 			InputSummary: "now using key " + next.KeyID}, nil)
 	}
 	if !wasActive {
-		m.audit(ctx, store.AuditEvent{Actor: serverActor, Action: store.ActionConnectionAuthorize, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
+		m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionAuthorize, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
 			InputSummary: "service app token; granted " + strings.Join(granted, " ")}, nil)
 	}
 	return m.tokenOf(stored, access), nil

@@ -237,7 +237,8 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 			}
 		}
 	}
-	if cur == nil {
+	created := cur == nil
+	if created {
 		h, err := cl.CreateEventHook(ctx, want)
 		if err != nil {
 			return err
@@ -247,12 +248,18 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 		if err := r.Store.PutEventHook(ctx, src); err != nil {
 			return err
 		}
+		if err := r.audit(ctx, src.ConnectionID, "registered event hook "+h.ID+" for "+strings.Join(want.Events.Items, " ")); err != nil {
+			return err
+		}
 	} else if !slices.Equal(slices.Sorted(slices.Values(cur.Events.Items)), want.Events.Items) || cur.Channel.Config.URI != want.Channel.Config.URI {
 		h, err := cl.ReplaceEventHook(ctx, cur.ID, want)
 		if err != nil {
 			return err
 		}
 		cur = h
+		if err := r.audit(ctx, src.ConnectionID, "changed event hook "+h.ID+" to "+strings.Join(want.Events.Items, " ")); err != nil {
+			return err
+		}
 	}
 	if cur.Status != "ACTIVE" {
 		h, err := cl.HookLifecycle(ctx, cur.ID, "activate")
@@ -260,6 +267,11 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 			return err
 		}
 		cur = h
+		if !created {
+			if err := r.audit(ctx, src.ConnectionID, "activated event hook "+h.ID+" again"); err != nil {
+				return err
+			}
+		}
 	}
 	if cur.VerificationStatus != "VERIFIED" {
 		if _, err := cl.HookLifecycle(ctx, cur.ID, "verify"); err != nil {
@@ -267,6 +279,15 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 		}
 	}
 	return nil
+}
+
+// audit records a change cardflow made to the connection's hook at the
+// org: it changes the org's configuration, which its admins audit. No one
+// asked for it as such (a flow enabled or disabled, a connection deleted,
+// a hook found gone), so the server is its actor.
+func (r *Reconciler) audit(ctx context.Context, connectionID, summary string) error {
+	return r.Store.AppendAudit(context.WithoutCancel(ctx), &store.AuditEvent{Time: r.now(), Actor: store.ServerActor,
+		Action: store.ActionConnectionEventHook, ConnectionID: connectionID, InputSummary: summary, Outcome: "success"})
 }
 
 // remove deactivates and deletes the connection's hook at Okta and
@@ -277,6 +298,9 @@ func (r *Reconciler) remove(ctx context.Context, cl *okta.Client, src *store.Eve
 			return err
 		}
 		if err := cl.DeleteEventHook(ctx, src.HookID); err != nil && !okta.IsNotFound(err) {
+			return err
+		}
+		if err := r.audit(ctx, src.ConnectionID, "deleted event hook "+src.HookID); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestReconcileHook: the connection's one hook is created and verified
@@ -92,9 +94,36 @@ func TestReconcileHook(t *testing.T) {
 	if src, err = rec.Reconcile(ctx, connID, src.HookTypes); err != nil || src.HookID == old || len(hooks()) != 1 {
 		t.Fatalf("after a deletion: %v %+v %v", err, src, hooks())
 	}
+	last := src.HookID
+	if _, err := rec.Reconcile(ctx, connID, src.HookTypes); err != nil {
+		t.Fatalf("reconcile without a change: %v", err)
+	}
 	// No flow needs it: deleted at the org and forgotten.
 	if src, err = rec.Reconcile(ctx, connID, nil); err != nil || src.HookID != "" || len(hooks()) != 0 {
 		t.Fatalf("without types: %v %+v %v", err, src, hooks())
+	}
+	// Each change cardflow made at the org is in the audit log, by the
+	// server; Check and a Reconcile that changes nothing add none.
+	events, err := in.st.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionEventHook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audited []string
+	for _, e := range slices.Backward(events) {
+		if e.Actor != store.ServerActor || e.ConnectionID != connID || e.Outcome != "success" {
+			t.Errorf("audit event %+v; want the server's, of %s, a success", e, connID)
+		}
+		audited = append(audited, e.InputSummary)
+	}
+	want := []string{
+		"registered event hook " + old + " for device.user.remove",
+		"changed event hook " + old + " to device.enrollment.create device.user.remove",
+		"activated event hook " + old + " again",
+		"registered event hook " + last + " for device.enrollment.create device.user.remove",
+		"deleted event hook " + last,
+	}
+	if !slices.Equal(audited, want) {
+		t.Errorf("audit of the hook's changes:\n%s\nwant\n%s", strings.Join(audited, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -44,6 +44,9 @@ const (
 	ActorServer = "server"
 )
 
+// ServerActor is the Actor of what cardflow does on its own.
+var ServerActor = Actor{Type: ActorServer}
+
 // Actor is who did something: a person (Login), a personal API token
 // (TokenName, owned by Login; Login is empty for the bootstrap admin's
 // tokens), the bootstrap admin or the server itself. The zero Actor is
@@ -248,10 +251,13 @@ type AuditEvent struct {
 
 // The audit actions: what an AuditEvent's Action names.
 const (
-	ActionCardRun               = "card.run"
-	ActionConnectionAuthorize   = "connection.authorize"
-	ActionConnectionCreate      = "connection.create"
-	ActionConnectionDelete      = "connection.delete"
+	ActionCardRun             = "card.run"
+	ActionConnectionAuthorize = "connection.authorize"
+	ActionConnectionCreate    = "connection.create"
+	ActionConnectionDelete    = "connection.delete"
+	// ActionConnectionEventHook is cardflow registering, changing or
+	// deleting the connection's event hook at the org.
+	ActionConnectionEventHook   = "connection.event-hook"
 	ActionConnectionExpired     = "connection.expired"
 	ActionConnectionExpiring    = "connection.expiring"
 	ActionConnectionKeyRotated  = "connection.key-rotated"
@@ -273,7 +279,7 @@ const (
 )
 
 // AuditActions lists every audit action, sorted.
-var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
+var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
 
 // AuditFilter selects audit events; zero fields do not filter. Newest first.
 type AuditFilter struct {
