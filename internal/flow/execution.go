@@ -60,6 +60,9 @@ type itemOutcome struct {
 	deviceName string
 	started    time.Time
 	finished   time.Time
+	// stop, when set, is the error that stops the run instead of the
+	// item failing (ErrStateUnavailable).
+	stop error
 }
 
 // stepOutcome is one finished step.
@@ -187,7 +190,8 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 }
 
 // runItems runs the pending items with the step's concurrency. A failed
-// item does not stop the others; a StateStore failure or ctx ending does.
+// item does not stop the others; a StateStore failure (or a card run that
+// could not be recorded, ErrStateUnavailable) or ctx ending does.
 func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending []int, outcomes []*itemOutcome, c *counter) error {
 	if len(pending) == 0 {
 		return nil
@@ -244,6 +248,10 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 				o := x.runItem(ctx, st, c, i, items[i], prev.ready())
 				if o == nil {
 					return // the run is stopping
+				}
+				if o.stop != nil {
+					fail(o.stop)
+					return // the run's state cannot be stored
 				}
 				next, more := take()
 				if !x.plan && !o.called {
@@ -415,6 +423,9 @@ func (x *execution) itemState(st *Step, index int, o *itemOutcome) (ItemState, e
 func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int, item any, ready func() error) *itemOutcome {
 	o := &itemOutcome{started: x.r.now()}
 	failed := func(err error) *itemOutcome {
+		if errors.Is(err, ErrStateUnavailable) {
+			return &itemOutcome{stop: fmt.Errorf("flow: item %d of step %s: %w", index, st.ID, err)}
+		}
 		if isAbort(ctx, err) {
 			if o.pending != nil {
 				// Not saved: its card run's outcome is stored alone.

@@ -23,6 +23,13 @@ const (
 // stop: the items in flight finished and are recorded, no other started.
 var ErrCanceled = errors.New("flow: run canceled")
 
+// ErrStateUnavailable, wrapped in a CardRunner's error, says that the card
+// run could not be recorded because the run's state cannot be stored now
+// (the database is unavailable): the item is not recorded as failed, and
+// the run stops with that error, to be resumed once the store works, as
+// after a StateStore failure.
+var ErrStateUnavailable = errors.New("flow: the run's state cannot be stored now")
+
 // ErrItemExists is returned (possibly wrapped) by StateStore.SaveItem when
 // the item was already recorded. The runner then uses the recorded item:
 // the item is done.

@@ -74,8 +74,18 @@ func (f finishedItem) Store(ctx context.Context) error {
 	return f.st.FinishRun(context.WithoutCancel(ctx), f.fin.Run, f.fin.Event)
 }
 
-// RunCard runs one card.
+// RunCard runs one card. A card run that could not be recorded because
+// the database is unavailable stops the flow run (flow.ErrStateUnavailable)
+// rather than failing the item.
 func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, error) {
+	res, err := c.runCard(ctx, call)
+	if errors.Is(err, store.ErrUnavailable) {
+		return flow.CardResult{RunRef: res.RunRef}, fmt.Errorf("%w: %w", flow.ErrStateUnavailable, err)
+	}
+	return res, err
+}
+
+func (c Cards) runCard(ctx context.Context, call flow.Call) (flow.CardResult, error) {
 	req := c.request(call)
 	retry := call.Retry && c.History != nil
 	if retry {

@@ -19,10 +19,12 @@
 // (store.InterruptRuns). Each item's finished card run, its audit event and
 // the item are stored in one transaction (store.FinishFlowItem, through
 // Cards); the run's outcome and its flow.run audit event in another
-// (store.FinishFlowRun). Cancel ends a queued run at once or records the
-// request on the run (store.CancelFlowRun): the executing server learns it
-// at once when it is the one asked, otherwise at its next lease renewal,
-// and its runner starts no further item (flow.Runner.Stopped) and ends the
-// run canceled; a server that claims a run carrying the request never
-// executes it.
+// (store.FinishFlowRun). A run stopped because the store was unavailable
+// (store.ErrUnavailable: a dropped database session) is not failed: its
+// lease lapses and it is resumed as after a crash. Cancel ends a queued
+// run at once or records the request on the run (store.CancelFlowRun):
+// the executing server learns it at once when it is the one asked,
+// otherwise at its next lease renewal, and its runner starts no further
+// item (flow.Runner.Stopped) and ends the run canceled; a server that
+// claims a run carrying the request never executes it.
 package flowrun

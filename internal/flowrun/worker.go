@@ -146,6 +146,15 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		log.Info("flow run interrupted by shutdown; it resumes on the next start")
 		return
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// The database dropped the connection or could not be reached
+		// while the run's progress was stored: the run is not at fault.
+		// Its lease lapses and a server (this one too) resumes it then, as
+		// after a crash; not at once, so that a database that keeps
+		// failing is not asked again in a loop.
+		log.Warn("flow run interrupted: the database is unavailable; it resumes once the database answers", slog.Any("error", err))
+		return
+	}
 	run.FinishedAt = s.now()
 	if errors.Is(err, flow.ErrCanceled) {
 		run.Status = flow.StatusCanceled

@@ -17,6 +17,10 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict means a uniqueness rule or an optimistic version check failed.
 	ErrConflict = errors.New("store: conflict")
+	// ErrUnavailable means the database could not be reached or dropped
+	// the connection (restarted, failed over, the session terminated):
+	// the write may not have happened, and the same call may work later.
+	ErrUnavailable = errors.New("store: the database is unavailable")
 )
 
 // Connection statuses.

@@ -3,9 +3,13 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,6 +47,23 @@ var Dialect = sqlstore.Dialect{
 	},
 	IsUniqueViolation:     func(err error) bool { return sqlState(err) == "23505" },
 	IsForeignKeyViolation: func(err error) bool { return sqlState(err) == "23503" },
+	IsUnavailable:         isUnavailable,
+}
+
+// isUnavailable reports an error of a server that could not be reached
+// or dropped the connection: a failed connect, a broken socket, or a
+// session ended by the server (shut down, restarted, terminated by an
+// administrator, class 08 and 57P01-57P03).
+func isUnavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.As(err, &ce), errors.As(err, &ne), pgconn.SafeToRetry(err):
+		return true
+	}
+	code := sqlState(err)
+	return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
 }
 
 func sqlState(err error) string {

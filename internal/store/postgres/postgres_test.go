@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"database/sql"
+	"errors"
 	"strings"
 	"testing"
 
@@ -45,6 +47,46 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 				t.Errorf("error %q contains the password", err)
 			}
 		})
+	}
+}
+
+// TestDroppedSessionIsUnavailable: an error of a session the server ended
+// (an administrator terminating it, as a restart or failover does) is
+// store.ErrUnavailable, so that callers can tell a database that went
+// away from a refused write; a refused write is not.
+func TestDroppedSessionIsUnavailable(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	s, err := Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.ListConnections(t.Context()); err != nil {
+		t.Fatalf("ListConnections: %v", err)
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var ended int
+	if err := admin.QueryRowContext(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&ended); err != nil || ended == 0 {
+		t.Fatalf("terminating the store's sessions: %d ended, %v", ended, err)
+	}
+	_, err = s.ListConnections(t.Context())
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("ListConnections on a terminated session: %v; want store.ErrUnavailable", err)
+	}
+	if _, err := s.ListConnections(t.Context()); err != nil {
+		t.Errorf("ListConnections after the dropped session: %v; want a new session", err)
+	}
+	err = s.CreateRun(t.Context(), &store.Run{ID: "r1", Status: store.RunRunning})
+	if err == nil {
+		err = s.CreateRun(t.Context(), &store.Run{ID: "r1", Status: store.RunRunning})
+	}
+	if errors.Is(err, store.ErrUnavailable) || !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a second run with the same id: %v; want store.ErrConflict only", err)
 	}
 }
 

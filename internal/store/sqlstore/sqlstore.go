@@ -45,6 +45,10 @@ type Dialect struct {
 	IsUniqueViolation func(error) bool
 	// IsForeignKeyViolation reports a foreign key violation.
 	IsForeignKeyViolation func(error) bool
+	// IsUnavailable reports an error of a database that could not be
+	// reached or dropped the connection (store.ErrUnavailable); nil
+	// reports none.
+	IsUnavailable func(error) bool
 	// GroupCommit commits the card runs, audit events and flow items that
 	// concurrent callers write together, one transaction for all that
 	// queued while the previous one committed (see groupCommit). It pays
@@ -208,9 +212,19 @@ func (s *Store) fail(op string, err error) error {
 		return fmt.Errorf("store: %s: already exists: %w", op, store.ErrConflict)
 	case s.d.IsForeignKeyViolation != nil && s.d.IsForeignKeyViolation(err):
 		return fmt.Errorf("store: %s: refers to a missing record: %w", op, store.ErrNotFound)
+	case s.d.IsUnavailable != nil && s.d.IsUnavailable(err):
+		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, unavailable{err})
 	}
 	return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, err)
 }
+
+// unavailable is a driver error that is also store.ErrUnavailable; its
+// text is the driver's.
+type unavailable struct{ err error }
+
+func (u unavailable) Error() string        { return u.err.Error() }
+func (u unavailable) Unwrap() error        { return u.err }
+func (u unavailable) Is(target error) bool { return target == store.ErrUnavailable }
 
 // affected returns ErrNotFound when res changed no row.
 func affected(res sql.Result) error {
