@@ -431,8 +431,15 @@ func (m *Manager) retryAllowed(started time.Time) bool {
 	if w == 0 {
 		w = defaultRetryWindow
 	}
-	return w > 0 && m.now().Sub(started) < w
+	age := m.now().Sub(started)
+	return w > 0 && age > -clockSkewAllowance && age < w
 }
+
+// clockSkewAllowance: an interrupted refresh that seems to start up to this
+// far in the future was started by a server whose clock is a little ahead.
+// Further ahead, this host's clock went back (a restart after a power loss,
+// before NTP set it right), and how long ago the refresh started is unknown.
+const clockSkewAllowance = 5 * time.Second
 
 // Recover handles refreshes that a stopped process left half done; call it
 // at start-up (Token does the same lazily).
@@ -445,7 +452,8 @@ func (m *Manager) retryAllowed(started time.Time) bool {
 // may not have presented R, and if it did, R2 is lost. So R may be
 // presented again only while the window is surely still open: within
 // RefreshRetryWindow (20 s, leaving margin for clock skew and latency) of
-// RefreshStartedAt, and then only from the original RefreshStartedAt, never
+// RefreshStartedAt (not seconds before it: a clock that went back makes the
+// age unknown), and then only from the original RefreshStartedAt, never
 // a new one, so retries cannot extend the window or loop. Past the window
 // the connection is marked needs_reauthorization with the reason.
 func (m *Manager) Recover(ctx context.Context) error {

@@ -334,6 +334,13 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 		{name: "died after the org rotated, young", presented: true, age: 2 * time.Second, wantStatus: store.StatusActive, wantPosts: 1},
 		{name: "too old to retry", presented: true, age: 25 * time.Second, wantStatus: store.StatusNeedsReauthorization},
 		{name: "retry disabled", age: time.Second, window: -1, wantStatus: store.StatusNeedsReauthorization},
+		// The host's clock went back an hour (a restart after a power loss,
+		// before NTP corrected the clock): how long ago the refresh started
+		// is unknown, so the refresh token is not presented again.
+		{name: "clock went back", presented: true, age: -time.Hour, wantStatus: store.StatusNeedsReauthorization},
+		// A little behind the server that started it (clock skew between
+		// servers) is still young.
+		{name: "clock slightly behind", presented: true, age: -2 * time.Second, wantStatus: store.StatusActive, wantPosts: 1},
 		{name: "live lease elsewhere", age: 25 * time.Second, otherLease: true, wantStatus: store.StatusActive, wantSet: true},
 		// A definite failure of the retry says nothing about the
 		// interrupted attempt: the marker stays, so the window still rules.
@@ -352,7 +359,9 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 					t.Fatalf("out-of-band refresh: %d %s", code, body)
 				}
 			}
-			e.emu.AdvanceClock(t, tt.age)
+			if tt.age > 0 {
+				e.emu.AdvanceClock(t, tt.age)
+			}
 			c.RefreshStartedAt = e.emu.Now().Add(-tt.age)
 			if err := e.store.UpdateConnection(ctx, c.ID, replaceWith(c)); err != nil {
 				t.Fatal(err)
