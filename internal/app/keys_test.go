@@ -203,6 +203,29 @@ func TestAPITokenFirstStart(t *testing.T) {
 	}
 }
 
+// TestAPITokenRestoredWithoutItsFile: a database restored onto a fresh
+// data directory without its api-token file keeps the generated token; the
+// start says where it was and how to replace it when it is lost.
+func TestAPITokenRestoredWithoutItsFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, _, _, err := newApp(t, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if err := os.Remove(filepath.Join(dir, "api-token")); err != nil {
+		t.Fatal(err)
+	}
+	_, logs, _, err := newApp(t, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := logs.String(); !strings.Contains(l, "restored from a backup") || !strings.Contains(l, "set CARDFLOW_API_TOKEN to a new token") {
+		t.Errorf("the start logs %q; want it to allow for a restored database and say how to replace a lost token", l)
+	}
+}
+
 func TestKeysRotate(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)

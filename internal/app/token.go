@@ -73,8 +73,10 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 				slog.String("path", path))
 		} else {
 			// Set with CARDFLOW_API_TOKEN, here or on another server
-			// sharing the database: no file here holds it.
-			log.Info("API token: the one last set with CARDFLOW_API_TOKEN (on this server or another one sharing the database); the data directory has no file holding it")
+			// sharing the database, or generated in a data directory whose
+			// api-token file was not restored with the database: no file
+			// here holds it.
+			log.Info("API token: the one last set with CARDFLOW_API_TOKEN (on this server or another one sharing the database), or, in a database restored from a backup, the one generated on its first start; the data directory has no file holding it: if it is lost, set CARDFLOW_API_TOKEN to a new token (at least 16 characters) to replace it")
 		}
 		return hash, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
