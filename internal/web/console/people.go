@@ -128,8 +128,12 @@ func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *reqStat
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "The token was not revoked: " + e.Message, Remedy: e.Remedy})
 	} else {
 		msg := "Revoked the token " + rec.Name + ". It no longer signs anything in."
-		if n := len(offspring); n > 0 {
-			msg = fmt.Sprintf("Revoked the token %s and the %d tokens created with it. They no longer sign anything in.", rec.Name, n)
+		switch n := len(offspring); n {
+		case 0:
+		case 1:
+			msg = "Revoked the token " + rec.Name + " and the token created with it, " + offspring[0].Name + ". Neither signs anything in any more."
+		default:
+			msg = fmt.Sprintf("Revoked the token %s and the %d tokens created with it. None of them signs anything in any more.", rec.Name, n)
 		}
 		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: msg})
 	}

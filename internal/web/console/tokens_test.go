@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -53,5 +54,34 @@ func TestTokenAuditSummaries(t *testing.T) {
 			got = append(got, ev.InputSummary)
 		}
 		t.Errorf("token.revoke summaries %q; want [%q], as the API writes it", got, want)
+	}
+}
+
+// TestRevokeTellsOfTheTokensCreatedWithIt: revoking a token on the Tokens
+// page revokes the tokens created with it too, and the page says so.
+func TestRevokeTellsOfTheTokensCreatedWithIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	now := time.Now()
+	parent := &store.APIToken{Name: "laptop", Hash: "h-laptop", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := e.store.CreateAPIToken(ctx, parent); err != nil {
+		t.Fatal(err)
+	}
+	child := &store.APIToken{Name: "ci", Hash: "h-ci", Role: "viewer", OwnerType: store.ActorBootstrap, CreatedAt: now, ExpiresAt: now.Add(time.Hour), ParentID: parent.ID}
+	if err := e.store.CreateAPIToken(ctx, child); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := post(t, c, e.url+"/tokens/"+parent.ID+"/revoke", url.Values{"csrf": {csrf}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke the token: status %d; want 303", resp.StatusCode)
+	}
+	if toks, err := e.store.ListAPITokens(ctx, "", ""); err != nil || len(toks) != 0 {
+		t.Errorf("tokens after revoking laptop: %v, %v; want none (ci was created with it)", toks, err)
+	}
+	_, page := get(t, c, e.url+"/tokens")
+	if want := "Revoked the token laptop and the token created with it, ci."; !strings.Contains(page, want) {
+		t.Errorf("the Tokens page after the revocation does not say %q:\n%s", want, page)
 	}
 }
