@@ -12,8 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/cardflow/cardflow/internal/store/sqlstore"
 )
@@ -24,6 +25,13 @@ const migrationLockKey int64 = 0x63617264666c6f77 // "cardflow"
 // maxConns bounds the connections of one handle, so that many servers
 // stay under the server's max_connections.
 const maxConns = 20
+
+// connectTimeout bounds a connection attempt whose DSN (or
+// PGCONNECT_TIMEOUT) sets no connect_timeout: a server that accepts the
+// connection and never answers, or a host whose firewall drops the
+// packets, would otherwise hold it for minutes or for ever, and a
+// cardflow starting against it would wait without a word.
+const connectTimeout = 10 * time.Second
 
 // Dialect is PostgreSQL's flavour of SQL and its error codes.
 var Dialect = sqlstore.Dialect{
@@ -78,10 +86,14 @@ func sqlState(err error) string {
 // key=value string) and applies pending migrations. Errors never repeat
 // the DSN, which may hold a password.
 func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, errors.New("postgres: the database address is not a valid DSN")
 	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)

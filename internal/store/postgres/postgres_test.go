@@ -1,10 +1,13 @@
 package postgres
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
@@ -47,6 +50,43 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 				t.Errorf("error %q contains the password", err)
 			}
 		})
+	}
+}
+
+// TestOpenGivesUpOnASilentServer: a server that accepts the connection
+// and never answers (a stopped or hung PostgreSQL, a proxy with nothing
+// behind it) makes Open fail after the connect timeout, saying so, rather
+// than wait for ever.
+func TestOpenGivesUpOnASilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		s, err := Open(context.Background(), "postgres://cardflow@"+ln.Addr().String()+"/cardflow?sslmode=disable")
+		if s != nil {
+			s.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "timeout") {
+			t.Errorf("Open against a silent server: %v; want an error that says it timed out", err)
+		}
+	case <-time.After(connectTimeout + 20*time.Second):
+		t.Fatalf("Open against a silent server still waits after %v", connectTimeout+20*time.Second)
 	}
 }
 
