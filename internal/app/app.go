@@ -121,6 +121,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := signOutOnSSOChange(ctx, &cfg, a.Store, log); err != nil {
+		return nil, err
+	}
 
 	a.url = publicURLFor(a.listener.Addr())
 	publicURL := cfg.PublicURL

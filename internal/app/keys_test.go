@@ -404,3 +404,73 @@ func TestKeysCommandsOnADirectoryWithoutDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestSSOChangeSignsOutItsSessions: a server restarted with other single
+// sign-on settings (another provider, app or group-to-role mapping, or
+// none) ends the console sessions people opened under the old ones, whose
+// roles came from them; the bootstrap admin's stay.
+func TestSSOChangeSignsOutItsSessions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sso := func(roles ...string) func(*Config) {
+		return func(c *Config) {
+			if len(roles) > 0 {
+				c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret, c.OIDCRoles = "https://idp.example.com", "0oacardflow", "secret", roles
+			}
+		}
+	}
+	sessions := func(a *App) {
+		t.Helper()
+		now := time.Now()
+		for _, ss := range []*store.Session{
+			{ID: "ada", Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Role: "admin"},
+			{ID: "bob", Actor: store.Actor{Type: store.ActorUser, Login: "bob@example.com"}, Role: "operator"},
+			{ID: "boot", Actor: store.Actor{Type: store.ActorBootstrap}, Role: "admin"},
+		} {
+			ss.CSRF, ss.CreatedAt, ss.ExpiresAt, ss.LastSeen = "csrf", now, now.Add(time.Hour), now
+			if err := a.Store.CreateSession(t.Context(), ss); err != nil && !errors.Is(err, store.ErrConflict) {
+				t.Fatal(err)
+			}
+		}
+	}
+	left := func(a *App) (ids []string) {
+		t.Helper()
+		for _, id := range []string{"ada", "bob", "boot"} {
+			if _, err := a.Store.GetSession(t.Context(), id); err == nil {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	steps := []struct {
+		name string
+		edit func(*Config)
+		want []string
+	}{
+		{"first start", sso("admin=cardflow-admins", "operator=cardflow-ops"), []string{"ada", "bob", "boot"}},
+		{"same settings", sso("operator=cardflow-ops", "admin=cardflow-admins"), []string{"ada", "bob", "boot"}},
+		{"a group no longer admin", sso("operator=cardflow-admins", "operator=cardflow-ops"), []string{"boot"}},
+		{"single sign-on off", sso(), []string{"boot"}},
+	}
+	for _, st := range steps {
+		a, logs, _, err := newApp(t, dir, st.edit)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if st.name == "first start" {
+			sessions(a)
+			a.Close()
+			if a, logs, _, err = newApp(t, dir, st.edit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := left(a); !slices.Equal(got, st.want) {
+			t.Errorf("%s: sessions left %v; want %v\n%s", st.name, got, st.want, logs)
+		}
+		if len(st.want) == 1 && !strings.Contains(logs.String(), "single sign-on settings changed") {
+			t.Errorf("%s: the start does not say why people were signed out:\n%s", st.name, logs)
+		}
+		sessions(a)
+		a.Close()
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -130,4 +131,43 @@ func writeFile0600(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// settingSSO holds a digest of the single sign-on settings that gave the
+// console sessions of people their roles.
+const settingSSO = "sso.settings"
+
+// signOutOnSSOChange ends the console sessions of people signed in with
+// single sign-on when the provider, its app or the group-to-role mapping
+// changed since the last start (or single sign-on was turned off): their
+// roles came from the old settings, perhaps taken back on purpose. The
+// bootstrap admin's sessions and personal API tokens are left alone.
+func signOutOnSSOChange(ctx context.Context, cfg *Config, st store.Store, log *slog.Logger) error {
+	var cur []byte
+	if cfg.OIDCIssuer != "" {
+		roles := slices.Sorted(slices.Values(cfg.OIDCRoles))
+		sum := sha256.Sum256([]byte(strings.Join(append([]string{cfg.OIDCIssuer, cfg.OIDCClientID}, roles...), "\n")))
+		cur = sum[:]
+	}
+	prev, err := st.GetSetting(ctx, settingSSO)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("read the single sign-on settings: %w", err)
+	}
+	if bytes.Equal(prev, cur) && (err == nil || cur == nil) {
+		return nil
+	}
+	if err == nil {
+		n, err := st.DeleteSessionsOf(ctx, store.Actor{Type: store.ActorUser})
+		if err != nil {
+			return fmt.Errorf("end the console sessions of the replaced single sign-on settings: %w", err)
+		}
+		if n > 0 {
+			log.Info("single sign-on settings changed (-oidc-issuer, -oidc-client-id or -oidc-role): ended the console sessions people signed in with under the old ones; they sign in again. Personal API tokens stay: revoke those the change should end (cardflow tokens list --all, cardflow tokens revoke)",
+				slog.Int("sessions", n))
+		}
+	}
+	if err := st.PutSetting(ctx, settingSSO, cur); err != nil {
+		return fmt.Errorf("store the single sign-on settings: %w", err)
+	}
+	return nil
 }

@@ -842,7 +842,8 @@ type Store interface {
 	// Console sessions. UpdateSession writes LastSeen and Flashes.
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is not after
 	// now or whose LastSeen is before idleBefore. DeleteSessionsOf removes
-	// every session of actor (its Type and Login) and returns how many.
+	// every session of actor (its Type and Login; an empty Login: every
+	// session of its Type) and returns how many.
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
 	UpdateSession(ctx context.Context, s *Session) error

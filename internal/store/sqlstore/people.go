@@ -142,9 +142,10 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.
 	return s.fail("delete expired sessions", err)
 }
 
-// DeleteSessionsOf removes every session of actor.
+// DeleteSessionsOf removes every session of actor (of its type, when it
+// has no login).
 func (s *Store) DeleteSessionsOf(ctx context.Context, actor store.Actor) (int, error) {
-	res, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE actor_type = ? AND actor_login = ?`, actor.Type, actor.Login)
+	res, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE actor_type = ? AND (? = '' OR actor_login = ?)`, actor.Type, actor.Login, actor.Login)
 	if err != nil {
 		return 0, s.fail("delete sessions of an actor", err)
 	}

@@ -105,6 +105,24 @@ func testSession(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("after DeleteSessionsOf(bootstrap), GetSession(%s) err = %v; want %v", tt.id, err, tt.want)
 		}
 	}
+	// An actor without a login: every session of its type.
+	noErr(t, s.CreateSession(ctx, &store.Session{ID: "bob", Actor: store.Actor{Type: store.ActorUser, Login: "bob@example.com"}, Role: "viewer",
+		CreatedAt: at(0), ExpiresAt: at(43200), LastSeen: at(100)}), "CreateSession")
+	noErr(t, s.CreateSession(ctx, &store.Session{ID: "boot3", Actor: boot, Role: "admin", CreatedAt: at(0), ExpiresAt: at(43200), LastSeen: at(100)}), "CreateSession")
+	n, err = s.DeleteSessionsOf(ctx, store.Actor{Type: store.ActorUser})
+	noErr(t, err, "DeleteSessionsOf(user)")
+	if n != 2 {
+		t.Errorf("DeleteSessionsOf(every user) = %d; want 2", n)
+	}
+	for _, tt := range []struct {
+		id   string
+		want error
+	}{{"s1", store.ErrNotFound}, {"bob", store.ErrNotFound}, {"boot3", nil}} {
+		if _, err := s.GetSession(ctx, tt.id); !errors.Is(err, tt.want) {
+			t.Errorf("after DeleteSessionsOf(every user), GetSession(%s) err = %v; want %v", tt.id, err, tt.want)
+		}
+	}
+	noErr(t, s.CreateSession(ctx, ss), "CreateSession(again)")
 	noErr(t, s.DeleteSession(ctx, "s1"), "DeleteSession")
 	_, err = s.GetSession(ctx, "s1")
 	wantErr(t, err, store.ErrNotFound, "GetSession(deleted)")
