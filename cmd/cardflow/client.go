@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -89,7 +90,20 @@ func (o *clientOpts) client() (*client, error) {
 	if c.token == "" {
 		return nil, usagef("%s", loginHint(c.base))
 	}
+	if u, _ := url.Parse(c.base); u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		fmt.Fprintf(o.e.stderr, "cardflow: warning: the API token goes to %s over plain http, readable by anyone on the way; use the server's https address\n", u.Host)
+	}
 	return c, nil
+}
+
+// loopbackHost reports whether host (a name or an IP address) is this
+// machine: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // anonymousClient returns a client without a token.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,31 @@ func TestActorText(t *testing.T) {
 	} {
 		if got := actorText(tt.a); got != tt.want {
 			t.Errorf("actorText(%+v) = %q; want %q", tt.a, got, tt.want)
+		}
+	}
+}
+
+// TestPlainHTTPWarning: a client that would send its token over plain http
+// to another machine warns; https and this machine's own addresses do not.
+func TestPlainHTTPWarning(t *testing.T) {
+	for server, warn := range map[string]bool{
+		"http://cardflow.example.com:8080": true,
+		"http://10.0.0.5:8080":             true,
+		"https://cardflow.example.com":     false,
+		"http://127.0.0.1:8080":            false,
+		"http://localhost:8080":            false,
+		"http://[::1]:8080":                false,
+	} {
+		var stderr strings.Builder
+		e := &env{stderr: &stderr, getenv: func(k string) string {
+			return map[string]string{"CARDFLOW_API_TOKEN": "cf_x", "CARDFLOW_SERVER": server}[k]
+		}}
+		_, o := newClientFlagSet(e, "test", "test")
+		if _, err := o.client(); err != nil {
+			t.Fatalf("%s: %v", server, err)
+		}
+		if got := strings.Contains(stderr.String(), "over plain http"); got != warn {
+			t.Errorf("%s: warned %t (%q); want %t", server, got, stderr.String(), warn)
 		}
 	}
 }
