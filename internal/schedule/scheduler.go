@@ -42,6 +42,7 @@ type Scheduler struct {
 
 	mu        sync.Mutex
 	schedules map[string]*flow.Schedule // trigger spec → its schedule
+	lastNow   time.Time                 // the wall clock at the last Tick; zero before the first
 }
 
 // Metrics counts ticks by outcome: "fired" (this server created the run),
@@ -140,9 +141,13 @@ const pageSize = 100
 // Tick fires every tick due now and returns when the next one is due
 // (zero when no flow is scheduled). Its work is one query per page of due
 // flows, one transaction per fired tick, and one query for the next tick:
-// it does not grow with idle flows or with past runs.
+// it does not grow with idle flows or with past runs (but for one read of
+// every flow at the first Tick and after the clock went back, pullBack).
 func (s *Scheduler) Tick(ctx context.Context) (time.Time, error) {
 	now := s.now()
+	if s.clockWentBack(now) {
+		s.pullBack(ctx, now)
+	}
 	fired := false
 	for {
 		due, err := s.Store.ListDueFlows(ctx, now, pageSize)
@@ -162,6 +167,53 @@ func (s *Scheduler) Tick(ctx context.Context) (time.Time, error) {
 		s.Runs.Wake()
 	}
 	return s.Store.NextDueAt(ctx)
+}
+
+// clockWentBack reports whether now is the first Tick's or earlier than
+// the last Tick's, by the wall clock: then a next tick computed before may
+// lie beyond the schedule's next one (see pullBack).
+func (s *Scheduler) clockWentBack(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	back := s.lastNow.IsZero() || now.UnixNano() < s.lastNow.UnixNano()
+	s.lastNow = now.Round(0) // the wall clock only: a jump does not move the monotonic one
+	return back
+}
+
+// pullBack moves the next tick of every enabled flow that lies beyond its
+// schedule's next tick after now to that one. A tick fired while the host's
+// clock ran ahead (then set right, perhaps after a restart) moved the next
+// tick as far ahead, and the flow would not run until the clock got there.
+// It reads every flow, so it runs only at the first Tick and after the
+// clock went back.
+func (s *Scheduler) pullBack(ctx context.Context, now time.Time) {
+	fls, err := s.Store.ListFlows(ctx)
+	if err != nil {
+		s.log().ErrorContext(ctx, "read the flows to check their next ticks against the clock", slog.Any("error", err))
+		return
+	}
+	for _, fl := range fls {
+		if !fl.Enabled || fl.NextRunAt.IsZero() {
+			continue
+		}
+		sch, err := s.schedule(fl.Trigger)
+		if err != nil || sch == nil {
+			continue // fire reports it when it is due
+		}
+		want := sch.Next(now)
+		if want.IsZero() || !fl.NextRunAt.After(want) {
+			continue
+		}
+		log := s.log().With(slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+		if err := s.Store.AdvanceSchedule(ctx, fl.ID, fl.NextRunAt, want, nil); err != nil {
+			if !errors.Is(err, store.ErrConflict) {
+				log.ErrorContext(ctx, "move back a next tick set while the clock ran ahead", slog.Any("error", err))
+			}
+			continue
+		}
+		log.WarnContext(ctx, "the flow's next tick was later than its schedule's next one: it was set while the clock ran ahead (check the host's time source); moved back",
+			slog.Time("was", fl.NextRunAt), slog.Time("next_run_at", want))
+	}
 }
 
 // maxCatchUp bounds the missed ticks counted one by one after a long

@@ -367,3 +367,44 @@ func TestRunWait(t *testing.T) {
 		})
 	}
 }
+
+// TestClockWentBack: the host's clock ran a year ahead for a while (a bad
+// time source) and a tick fired then moved the flow's next tick a year
+// ahead. Once the clock is set right, the next tick is again the schedule's
+// next one after now, whether the server saw the clock go back or was
+// restarted meanwhile, instead of nothing running for a year.
+func TestClockWentBack(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			st := openSQLite(t)
+			start := time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)
+			c := emutest.NewClock(start)
+			fl := scheduledFlow(t, st, "jumpy", "every: 15m", c.Now())
+			s := newScheduler(st, c)
+			if _, err := s.Tick(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			c.Advance(365 * 24 * time.Hour) // a year ahead
+			if _, err := s.Tick(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			c.Advance(-365 * 24 * time.Hour) // set right
+			if restart {
+				s = newScheduler(st, c)
+			}
+			next, err := s.Tick(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := time.Date(2025, 6, 1, 10, 15, 0, 0, time.UTC)
+			if !next.Equal(want) {
+				t.Errorf("next tick %v; want %v, the schedule's next after now", next, want)
+			}
+			c.Advance(15 * time.Minute)
+			if _, err := s.Tick(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			ticksOf(t, st, fl, []time.Time{time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC), want})
+		})
+	}
+}
