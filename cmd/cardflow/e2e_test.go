@@ -181,40 +181,13 @@ func TestCLIReauthorizeScopeSelection(t *testing.T) {
 func TestCLIConnections(t *testing.T) {
 	s := startServer(t)
 
-	// create waits for the authorization, which a "browser" finishes.
-	done := make(chan struct{})
-	var code int
-	var out, errOut string
-	go func() {
-		defer close(done)
-		code, out, errOut = runCLI(t, s.vars, "connections", "create", "--nickname", "Waited", "--domain", s.emu.URL,
-			"--client-id", oktaemu.DemoClientID, "--timeout", "20s")
-	}()
-	var authURL string
-	deadline := time.Now().Add(10 * time.Second)
-	for authURL == "" && time.Now().Before(deadline) {
-		_, list, _ := runCLI(t, s.vars, "connections", "list", "--json")
-		if strings.Contains(list, "Waited") {
-			// The URL is printed by the waiting command; re-issue one.
-			_, re, _ := runCLI(t, s.vars, "connections", "reauthorize", "Waited", "--no-wait", "--json")
-			var v struct {
-				AuthorizeURL string `json:"authorizeUrl"`
-			}
-			_ = json.Unmarshal([]byte(re), &v)
-			authURL = v.AuthorizeURL
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if authURL == "" {
-		t.Fatal("the connection never appeared")
-	}
-	loc := s.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
-	resp, err := s.emu.Client.Get(loc.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	<-done
+	// create waits for the authorization, which a "browser" finishes at
+	// the URL the command printed. The timeout only bounds a hang.
+	w := startWaiting(t, s.vars, "", "connections", "create", "--nickname", "Waited", "--domain", s.emu.URL,
+		"--client-id", oktaemu.DemoClientID, "--timeout", "10m")
+	s.signIn(t, w.authorizeURL, oktaemu.AdminLogin)
+	code := <-w.done
+	out, errOut := w.stdout.String(), w.stderr.String()
 	if code != exitOK || !strings.Contains(out, "Status:           active") || !strings.Contains(out, "admin@example.com") {
 		t.Fatalf("connections create: exit %d; want 0 and the active connection\n%s%s", code, out, errOut)
 	}
