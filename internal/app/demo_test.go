@@ -32,7 +32,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("Demo: %v", err)
 		}
 	}()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(out.String(), "cardflow: serving ") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the demo did not start:\n%s", out)
@@ -58,8 +58,8 @@ func TestDemo(t *testing.T) {
 	}
 
 	h := &harness{t: t, url: strings.TrimSuffix(consoleURL, "/"), logs: &emutest.SyncBuffer{},
-		emu:  &emutest.Server{URL: domain, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}},
-		http: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		emu:  &emutest.Server{URL: domain, Client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}},
+		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	body := map[string]any{"connector": "okta-devices", "nickname": "Demo org", "domain": domain,
 		"clientId": oktaemu.DemoClientID, "clientSecret": oktaemu.DemoClientSecret}
 	var created struct {
@@ -84,7 +84,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := browser.Get(h.url + "/signin/sso")
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("GET /signin/sso: %v %v", resp, err)
@@ -135,7 +135,7 @@ func runDemoOutput(t *testing.T, dc DemoConfig) (*harness, string, *emutest.Sync
 		}
 	}
 	t.Cleanup(stop)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(out.String(), "cardflow: serving ") {
 		select {
 		case err := <-done:
@@ -158,8 +158,8 @@ func runDemoOutput(t *testing.T, dc DemoConfig) (*harness, string, *emutest.Sync
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	domain := field(`Domain:\s+(\S+)`)
 	h := &harness{t: t, url: strings.TrimSuffix(field(`Console and API:\s+(\S+)`), "/"), logs: &emutest.SyncBuffer{},
-		emu:   &emutest.Server{URL: domain, Client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}},
-		http:  &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect},
+		emu:   &emutest.Server{URL: domain, Client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirect}},
+		http:  &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirect},
 		token: field(`API token:\s+(\S+)`)}
 	return h, domain, out, stop
 }

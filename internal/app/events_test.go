@@ -370,7 +370,7 @@ func TestEventDuringARoundThatReadTheFlowsBefore(t *testing.T) {
 	hold.Release()
 
 	for _, id := range []string{first, flowID} {
-		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
+		waitFor(t, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
 	}
 }
 
@@ -391,7 +391,7 @@ func TestTwoConnectionsToOneOrg(t *testing.T) {
 	d := enrollDevice(t, emu, "jonas.berg@example.com")
 	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
 	for _, id := range []string{first, flowID} {
-		waitForWithin(t, 20*time.Second, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
+		waitFor(t, "a run of flow "+id+" for the removal", func() bool { return len(h.runsOf(id)) == 1 })
 	}
 	// The event is stored once, under one of them, and listed for each.
 	for _, nick := range []string{"Prod devices", "Second"} {

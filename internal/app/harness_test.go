@@ -81,7 +81,7 @@ func startServer(t *testing.T, emu *emutest.Server, dataDir string, edit func(*C
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(h.stdout.String(), "cardflow: serving "+h.url) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the server did not print its serving line; stdout:\n%s", h.stdout)
