@@ -687,9 +687,10 @@ func TestBrowserFailedSubmitFocusesErrorSummary(t *testing.T) {
 	check := func(name, titlePrefix string, wantLinks []string, wantText ...string) {
 		t.Helper()
 		// The browser applies autofocus at a rendering update after the
-		// page has loaded, not at once: wait for it (bounded), then read.
+		// page has loaded, not at once: wait for it (bounded, for a loaded
+		// machine's browser renders late), then read.
 		_, _ = chromedp.Run(b.ctx, chromedp.Poll[bool](`document.activeElement && document.activeElement.id === 'error-summary'`,
-			chromedp.WithPollingTimeout(15*time.Second)))
+			chromedp.WithPollingTimeout(time.Minute)))
 		s := eval[focusedSummary](b, "read the focus", errorSummaryScript)
 		if s.FocusedID != "error-summary" {
 			b.fatalf("%s: focus is on %q; want the error summary", name, s.FocusedID)

@@ -77,7 +77,7 @@ func newEnvWith(t *testing.T, edit func(c *app.Config, orgURL string)) *env {
 			t.Logf("server log:\n%s", e.logs.String())
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(stdout.String(), "cardflow: serving "+e.url) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the server did not start; stdout:\n%s", stdout)
