@@ -70,8 +70,8 @@ func startChild(t *testing.T, emu *emutest.Server, dataDir, failpoint string, fl
 	case c.url = <-urls:
 	case <-c.exited:
 		t.Fatalf("the server process exited before serving: %v\n%s", c.err, c.stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the server process did not print its serving line\n%s", c.stderr)
+	case <-time.After(time.Minute):
+		t.Fatalf("the server process did not print its serving line within a minute\n%s", c.stderr)
 	}
 	return c
 }
@@ -97,13 +97,8 @@ func startRunToCrash(t *testing.T, h *harness, flowID string, body map[string]an
 }
 
 // waitKilled waits for the child to die and checks it died of SIGKILL.
+// The minute only bounds how long a failure takes to show.
 func (c *child) waitKilled() {
-	c.t.Helper()
-	c.waitKilledWithin(30 * time.Second)
-}
-
-// waitKilledWithin is waitKilled with a deadline of d.
-func (c *child) waitKilledWithin(d time.Duration) {
 	c.t.Helper()
 	select {
 	case <-c.exited:
@@ -116,8 +111,8 @@ func (c *child) waitKilledWithin(d time.Duration) {
 		if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 			c.t.Fatalf("child exited with %v; want killed by SIGKILL\n%s", err, c.stderr)
 		}
-	case <-time.After(d):
-		c.t.Fatalf("child still alive; want it killed at the failpoint\n%s", c.stderr)
+	case <-time.After(time.Minute):
+		c.t.Fatalf("child still alive a minute on; want it killed at the failpoint\n%s", c.stderr)
 	}
 }
 
