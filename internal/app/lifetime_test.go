@@ -165,19 +165,23 @@ func TestNinetyDays(t *testing.T) {
 		t.Fatal("no connection.needs_reauthorization notification reached the receiver")
 	}
 
-	// Reauthorizing starts a new 90 days.
+	// Reauthorizing starts a new 90 days (from the new sign-in, which
+	// happens between these two times).
 	var re struct {
 		AuthorizeURL string `json:"authorizeUrl"`
 	}
+	signInFrom = emu.Now().Truncate(time.Second)
 	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
 		t.Fatalf("reauthorize: %d %s", code, data)
 	}
 	if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK {
 		t.Fatalf("reauthorize sign-in: %d %s", code, page)
 	}
+	signInTo = emu.Now()
 	v = h.lifetime(c.ID)
-	if next := emu.Now().Add(90 * day); v.Status != "active" || v.RefreshTokenExpiresAt == nil || v.RefreshTokenExpiresAt.Sub(next).Abs() > 2*time.Second || v.ExpiresSoon {
-		t.Errorf("after reauthorizing: %+v; want active until %v", v, next)
+	if v.Status != "active" || v.RefreshTokenExpiresAt == nil || v.RefreshTokenExpiresAt.Before(signInFrom.Add(90*day)) ||
+		v.RefreshTokenExpiresAt.After(signInTo.Add(90*day)) || v.ExpiresSoon {
+		t.Errorf("after reauthorizing: %+v; want active until 90 days after the new sign-in (%v to %v)", v, signInFrom.Add(90*day), signInTo.Add(90*day))
 	}
 	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
 		t.Errorf("run after reauthorizing: %d %s %+v", code, r.Status, r.Error)
