@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -299,12 +301,21 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--json]")
+	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--as-scheduled] [--json]")
 	var inputs stringList
+	var scheduled bool
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
+	fs.BoolVar(&scheduled, "as-scheduled", false, "plan the run of the flow's next scheduled tick, with the inputs its on.inputs computes")
 	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
 	if err != nil {
 		return err
+	}
+	var trigger *api.PlanTrigger
+	if scheduled {
+		if len(inputs) > 0 {
+			return usagef("--as-scheduled plans a scheduled run, whose inputs come from on.inputs: leave out --input, or leave out --as-scheduled")
+		}
+		trigger = &api.PlanTrigger{Kind: "schedule"}
 	}
 	var raw json.RawMessage
 	src, err := os.ReadFile(arg)
@@ -317,7 +328,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in}, &raw); err != nil {
+		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return err
 		}
 	default:
@@ -329,7 +340,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowInputsRequest{Inputs: in}, &raw); err != nil {
+		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return err
 		}
 	}
@@ -361,6 +372,14 @@ func planErrors(p *api.Plan) int {
 
 func printPlan(w io.Writer, plan *api.Plan) {
 	fmt.Fprintf(w, "Plan of flow %s (nothing was changed):\n", plan.Flow)
+	if t := plan.Trigger; t != nil {
+		fmt.Fprintf(w, "  as the run of its schedule's next tick, %s, against the org as it is now\n", t.Time.Format("2006-01-02 15:04 MST"))
+		names := slices.Sorted(maps.Keys(plan.Inputs))
+		for _, n := range names {
+			v, _ := json.Marshal(plan.Inputs[n])
+			fmt.Fprintf(w, "  input %s = %s (on.inputs)\n", n, v)
+		}
+	}
 	for _, s := range plan.Steps {
 		fmt.Fprintf(w, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
 		for _, e := range s.Errors {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // planStoreFlow is a scheduled flow: storing a new version with the same
@@ -79,5 +83,86 @@ func TestCLIPlanStoresNothing(t *testing.T) {
 	code, out, errOut = runCLI(t, s.vars, "flows", "plan", other, "--input", "platfrom=IOS")
 	if code == exitOK || !strings.Contains(errOut, "platfrom") {
 		t.Errorf("flows plan with an unknown input: exit %d; want it refused, naming the input\n%s%s", code, out, errOut)
+	}
+}
+
+// TestCLIPlanAsScheduled: flows plan --as-scheduled plans the run the
+// schedule's next tick would start, with the inputs on.inputs computes
+// from that tick (the nightly example's cut-off date, 90 days before it),
+// stored or not, enabled or not; inputs given with it, and a flow without
+// a schedule, are refused with what to do instead.
+func TestCLIPlanAsScheduled(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	nightly := "../../examples/nightly-stale-cleanup.yaml"
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next 02:00 in Berlin after t, and the since on.inputs makes of it.
+	since := func(t time.Time) string {
+		b := t.In(berlin)
+		tick := time.Date(b.Year(), b.Month(), b.Day(), 2, 0, 0, 0, berlin)
+		if !tick.After(t) {
+			tick = time.Date(b.Year(), b.Month(), b.Day()+1, 2, 0, 0, 0, berlin)
+		}
+		return tick.Add(-2160 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	check := func(what string, args ...string) {
+		t.Helper()
+		before := time.Now()
+		code, out, errOut := runCLI(t, s.vars, args...)
+		after := time.Now()
+		if code != exitOK || !strings.Contains(out, "as the run of its schedule's next tick") ||
+			!strings.Contains(out, "step deactivate: okta-devices/deactivate-device (manage)") {
+			t.Fatalf("%s: exit %d; want the plan of the next tick's run\n%s%s", what, code, out, errOut)
+		}
+		if !strings.Contains(out, `input since = "`+since(before)+`" (on.inputs)`) && !strings.Contains(out, `input since = "`+since(after)+`" (on.inputs)`) {
+			t.Errorf("%s: the plan's since is not 90 days before the next 02:00 in Berlin (%s)\n%s", what, since(before), out)
+		}
+	}
+	check("plan --as-scheduled of the document", "flows", "plan", nightly, "--as-scheduled")
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", nightly); code != exitOK {
+		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
+	}
+	check("plan --as-scheduled of the stored, disabled flow", "flows", "plan", "nightly-stale-cleanup", "--as-scheduled")
+
+	code, out, errOut := runCLI(t, s.vars, "flows", "plan", "nightly-stale-cleanup", "--as-scheduled", "--json")
+	var plan struct {
+		Trigger struct{ Kind string } `json:"trigger"`
+		Inputs  map[string]any        `json:"inputs"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); code != exitOK || err != nil || plan.Trigger.Kind != "schedule" || plan.Inputs["since"] == nil {
+		t.Errorf("plan --as-scheduled --json: exit %d, %v\n%s%s; want its trigger and computed inputs", code, err, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, s.vars, "flows", "plan", "nightly-stale-cleanup", "--as-scheduled", "--input", "since=2026-01-01T00:00:00.000Z"); code != exitUsage ||
+		!strings.Contains(errOut, "leave out --input") {
+		t.Errorf("plan --as-scheduled with an input: exit %d\n%s; want a usage error saying what to leave out", code, errOut)
+	}
+	// Through the API: only the schedule's trigger, and no inputs with it.
+	for body, want := range map[string]string{
+		`{"trigger": {"kind": "event"}}`:                                     `a plan's trigger must be {\"kind\": \"schedule\"}`,
+		`{"trigger": {"kind": "schedule"}, "inputs": {"since": "x"}}`:        "a plan of one takes none",
+		`{"trigger": {"kind": "schedule", "eventUuid": "e1"}, "inputs": {}}`: "eventUuid",
+	} {
+		req, err := http.NewRequest("POST", s.url+"/api/v1/flows/nightly-stale-cleanup/plan", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+e2eToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), want) || !strings.Contains(string(b), `"remedy"`) {
+			t.Errorf("plan with %s: %d %s; want 400 saying %q, with a remedy", body, resp.StatusCode, b, want)
+		}
+	}
+	if code, _, errOut := runCLI(t, s.vars, "flows", "plan", "../../examples/offboard-user-devices.yaml", "--as-scheduled"); code != exitFailure ||
+		!strings.Contains(errOut, "has no on.schedule") || !strings.Contains(errOut, "--input") {
+		t.Errorf("plan --as-scheduled of a flow without a schedule: exit %d\n%s; want it refused with the remedy", code, errOut)
 	}
 }

@@ -143,10 +143,27 @@ type FlowIssue struct {
 type FlowPlanRequest struct {
 	Source string         `json:"source"`
 	Inputs map[string]any `json:"inputs"`
+	// Trigger, when set, plans the run the flow's trigger would start
+	// instead of one a person starts (see FlowPlanStoredRequest).
+	Trigger *PlanTrigger `json:"trigger,omitempty"`
 }
 
-// FlowInputsRequest is the body of POST /api/v1/flows/{id}/plan and
-// .../runs: the flow's inputs by name.
+// FlowPlanStoredRequest is the body of POST /api/v1/flows/{id}/plan: the
+// flow's inputs by name, or a Trigger to plan the run it would start.
+type FlowPlanStoredRequest struct {
+	Inputs  map[string]any `json:"inputs"`
+	Trigger *PlanTrigger   `json:"trigger,omitempty"`
+}
+
+// PlanTrigger asks for the plan of a triggered run: Kind "schedule" is the
+// run of the flow's next tick, with the inputs on.inputs computes from it
+// (no Inputs are given then).
+type PlanTrigger struct {
+	Kind string `json:"kind"`
+}
+
+// FlowInputsRequest is the body of POST /api/v1/flows/{id}/runs: the
+// flow's inputs by name.
 type FlowInputsRequest struct {
 	Inputs map[string]any `json:"inputs"`
 }
@@ -155,6 +172,10 @@ type FlowInputsRequest struct {
 type Plan struct {
 	Flow  string     `json:"flow"`
 	Steps []PlanStep `json:"steps"`
+	// Trigger and Inputs, for the plan of a triggered run, are the
+	// trigger (the tick planned) and the inputs on.inputs computed.
+	Trigger *FlowRunTrigger `json:"trigger,omitempty"`
+	Inputs  map[string]any  `json:"inputs,omitempty"`
 }
 
 // PlanStep is what one step would do. Items counts the items that would

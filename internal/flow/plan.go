@@ -12,6 +12,11 @@ import (
 type PlanResult struct {
 	Flow  string
 	Steps []PlanStep
+	// Trigger and Inputs, set by PlanFiring for a run a trigger would
+	// start, are that trigger and the inputs the plan ran with (defaults
+	// included); nil for a run a person starts, who gave the inputs.
+	Trigger *Firing
+	Inputs  map[string]any
 }
 
 // PlanStep is what one step would do. Items counts the items that would
@@ -56,6 +61,12 @@ type PlanError struct {
 // ({status: <to>, changed: true}, or {deleted: true}) unless PlanCard
 // returned one. Inputs are checked as by Run.
 func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any) (*PlanResult, error) {
+	return r.PlanFiring(ctx, doc, inputs, Firing{Kind: KindManual, Time: r.now()})
+}
+
+// PlanFiring is Plan of the run f would start: the steps see f as
+// `trigger` (a scheduled tick's time, say), as that run's would.
+func (r *Runner) PlanFiring(ctx context.Context, doc *Document, inputs map[string]any, f Firing) (*PlanResult, error) {
 	switch {
 	case doc == nil:
 		return nil, problem.New(problem.InvalidInput, "no flow document to plan")
@@ -69,8 +80,11 @@ func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any)
 	if err != nil {
 		return nil, err
 	}
-	x := newExecution(r, "", doc, in, Firing{Kind: KindManual, Time: r.now()}, true)
+	x := newExecution(r, "", doc, in, f, true)
 	res := &PlanResult{Flow: doc.Name, Steps: []PlanStep{}}
+	if f.Kind != KindManual {
+		res.Trigger, res.Inputs = &f, in
+	}
 	for _, st := range doc.Steps {
 		out, err := x.runStep(ctx, st)
 		if err != nil {

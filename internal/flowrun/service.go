@@ -230,6 +230,50 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 	return s.runner.Plan(ctx, doc, in)
 }
 
+// PlanScheduled plans the run the stored flow's on.schedule would start
+// at its next tick: on.inputs computes the inputs from that tick, and the
+// steps see it as trigger, as the scheduled run's would. The flow need not
+// be enabled.
+func (s *Service) PlanScheduled(ctx context.Context, idOrName string) (*flow.PlanResult, error) {
+	_, doc, err := s.Get(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(ctx, s.env); err != nil {
+		return nil, err
+	}
+	return s.planScheduled(ctx, doc)
+}
+
+// PlanDocumentScheduled is PlanScheduled of a flow document that is not
+// stored.
+func (s *Service) PlanDocumentScheduled(ctx context.Context, src []byte) (*flow.PlanResult, error) {
+	doc, err := s.Validate(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return s.planScheduled(ctx, doc)
+}
+
+func (s *Service) planScheduled(ctx context.Context, doc *flow.Document) (*flow.PlanResult, error) {
+	if doc.Trigger == nil || doc.Trigger.Schedule == nil {
+		return nil, problem.New(problem.InvalidInput, "flow %s has no on.schedule, so no scheduled run to plan", doc.Name).
+			WithRemedy("plan it as a person runs it, with its inputs (--input name=value)").WithDetail("field", "trigger")
+	}
+	sch := doc.Trigger.Schedule
+	tick := sch.Next(s.now())
+	if tick.IsZero() {
+		return nil, problem.New(problem.InvalidInput, "the schedule of flow %s has no tick in the next five years", doc.Name).
+			WithRemedy("fix on.schedule (a cron expression naming a day that exists, such as not February 30th)").WithDetail("field", "trigger")
+	}
+	f := flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())}
+	in, err := s.triggerInputs(ctx, doc, f)
+	if err != nil {
+		return nil, err
+	}
+	return s.runner.PlanFiring(ctx, doc, in, f)
+}
+
 // prepare reads a stored flow, validates it again (connections and scopes
 // may have changed since it was stored) and converts the inputs to its
 // declared types.

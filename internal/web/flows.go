@@ -35,6 +35,8 @@ type Flows interface {
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	List(ctx context.Context) ([]*store.Flow, error)
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
+	PlanScheduled(ctx context.Context, idOrName string) (*flow.PlanResult, error)
+	PlanDocumentScheduled(ctx context.Context, src []byte) (*flow.PlanResult, error)
 	// PlanDocument plans a flow document without storing it.
 	PlanDocument(ctx context.Context, src []byte, inputs map[string]any) (*flow.PlanResult, error)
 	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
@@ -304,12 +306,22 @@ func (s *Server) getFlowVersion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
-	var req api.FlowInputsRequest
+	var req api.FlowPlanStoredRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	plan, err := s.Flows.Plan(r.Context(), r.PathValue("id"), req.Inputs)
+	if err := checkPlanTrigger(req.Trigger, req.Inputs); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var plan *flow.PlanResult
+	var err error
+	if req.Trigger != nil {
+		plan, err = s.Flows.PlanScheduled(r.Context(), r.PathValue("id"))
+	} else {
+		plan, err = s.Flows.Plan(r.Context(), r.PathValue("id"), req.Inputs)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -335,7 +347,17 @@ func (s *Server) planDocument(w http.ResponseWriter, r *http.Request) {
 			WithRemedy("split the flow into smaller flows").WithDetail("field", "source"))
 		return
 	}
-	plan, err := s.Flows.PlanDocument(r.Context(), []byte(req.Source), req.Inputs)
+	if err := checkPlanTrigger(req.Trigger, req.Inputs); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var plan *flow.PlanResult
+	var err error
+	if req.Trigger != nil {
+		plan, err = s.Flows.PlanDocumentScheduled(r.Context(), []byte(req.Source))
+	} else {
+		plan, err = s.Flows.PlanDocument(r.Context(), []byte(req.Source), req.Inputs)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -572,8 +594,28 @@ func (s *Server) listFlowRunItems(w http.ResponseWriter, r *http.Request) {
 
 // planJSON converts a dry run to its public shape; lists stay null where
 // the plan has none, as they were always served.
+// checkPlanTrigger refuses a plan request's trigger other than the
+// schedule's, and inputs given with one (on.inputs computes them).
+func checkPlanTrigger(t *api.PlanTrigger, inputs map[string]any) error {
+	switch {
+	case t == nil:
+		return nil
+	case t.Kind != flow.KindSchedule:
+		return problem.New(problem.InvalidInput, "a plan's trigger must be {\"kind\": \"schedule\"}, not kind %q", t.Kind).
+			WithRemedy("plan the run of the flow's next scheduled tick with kind schedule, or leave trigger out to plan a run with inputs").WithDetail("field", "trigger")
+	case len(inputs) > 0:
+		return problem.New(problem.InvalidInput, "a scheduled run's inputs come from on.inputs, so a plan of one takes none").
+			WithRemedy("leave inputs out, or leave trigger out to plan a run with these inputs").WithDetail("field", "inputs")
+	}
+	return nil
+}
+
 func planJSON(p *flow.PlanResult) api.Plan {
 	out := api.Plan{Flow: p.Flow}
+	if p.Trigger != nil {
+		out.Trigger = &api.FlowRunTrigger{Kind: p.Trigger.Kind, Time: p.Trigger.Time, EventUUID: p.Trigger.EventUUID}
+		out.Inputs = p.Inputs
+	}
 	if p.Steps != nil {
 		out.Steps = make([]api.PlanStep, 0, len(p.Steps))
 	}
