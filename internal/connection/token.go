@@ -259,6 +259,8 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 		// Someone stored other tokens (a reauthorization); theirs win.
 		m.log.WarnContext(ctx, "tokens replaced during a refresh; using the stored ones", "connection", c.ID)
 		return nil, errRetry
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("", c.ID) // deleted meanwhile: nothing to store the answer in
 	case err != nil:
 		// Not committed, so not used. RefreshStartedAt stays set; the
 		// org's answer is kept for the next attempt (keepUnstored).

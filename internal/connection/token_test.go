@@ -704,3 +704,34 @@ func TestRefreshKeepsTokensTheStoreRefused(t *testing.T) {
 		t.Errorf("after the next refresh: status %q (%s); want active", c.Status, c.StatusReason)
 	}
 }
+
+// TestRefreshOfADeletedConnection: a connection deleted while its refresh
+// was at the org has nothing to store the answer in; the answer is not
+// kept for later, nor logged as tokens waiting for the database.
+func TestRefreshOfADeletedConnection(t *testing.T) {
+	var e *env
+	var id atomic.Value
+	h := &hookTransport{after: func(r *http.Request, resp *http.Response) (*http.Response, error) {
+		if v, _ := id.Load().(string); v != "" && r.URL.Path == "/oauth2/v1/token" {
+			if err := e.store.DeleteConnection(context.Background(), v); err != nil {
+				t.Errorf("delete the connection: %v", err)
+			}
+		}
+		return resp, nil
+	}}
+	e = newEnv(t, withHook(h))
+	v := e.connect(t, "Prod")
+	e.emu.AdvanceClock(t, time.Hour)
+	id.Store(v.ID)
+	if _, err := e.m.Token(context.Background(), v.ID); err == nil {
+		t.Fatal("Token of a connection deleted during its refresh: no error")
+	}
+	if strings.Contains(e.logs.String(), "keeping them in memory") {
+		t.Errorf("the refresh of a deleted connection is logged as tokens kept for the database:\n%s", e.logs)
+	}
+	e.m.unstoredMu.Lock()
+	defer e.m.unstoredMu.Unlock()
+	if len(e.m.unstored) != 0 {
+		t.Errorf("tokens kept for a deleted connection: %d", len(e.m.unstored))
+	}
+}
