@@ -301,21 +301,27 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--as-scheduled] [--json]")
+	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--as-scheduled | --event UUID] [--json]")
 	var inputs stringList
 	var scheduled bool
+	var event string
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
 	fs.BoolVar(&scheduled, "as-scheduled", false, "plan the run of the flow's next scheduled tick, with the inputs its on.inputs computes")
+	fs.StringVar(&event, "event", "", "plan the run the stored event with this uuid would start (cardflow events list), with the inputs its on.inputs computes")
 	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
 	if err != nil {
 		return err
 	}
 	var trigger *api.PlanTrigger
-	if scheduled {
-		if len(inputs) > 0 {
-			return usagef("--as-scheduled plans a scheduled run, whose inputs come from on.inputs: leave out --input, or leave out --as-scheduled")
-		}
+	switch {
+	case scheduled && event != "":
+		return usagef("--as-scheduled and --event plan different runs: give one of them")
+	case (scheduled || event != "") && len(inputs) > 0:
+		return usagef("a triggered run's inputs come from on.inputs: leave out --input, or leave out --as-scheduled and --event")
+	case scheduled:
 		trigger = &api.PlanTrigger{Kind: "schedule"}
+	case event != "":
+		trigger = &api.PlanTrigger{Kind: "event", EventUUID: event}
 	}
 	var raw json.RawMessage
 	src, err := os.ReadFile(arg)
@@ -373,7 +379,11 @@ func planErrors(p *api.Plan) int {
 func printPlan(w io.Writer, plan *api.Plan) {
 	fmt.Fprintf(w, "Plan of flow %s (nothing was changed):\n", plan.Flow)
 	if t := plan.Trigger; t != nil {
-		fmt.Fprintf(w, "  as the run of its schedule's next tick, %s, against the org as it is now\n", t.Time.Format("2006-01-02 15:04 MST"))
+		if t.Kind == "event" {
+			fmt.Fprintf(w, "  as the run of event %s (published %s), against the org as it is now\n", t.EventUUID, t.Time.Format("2006-01-02 15:04:05 MST"))
+		} else {
+			fmt.Fprintf(w, "  as the run of its schedule's next tick, %s, against the org as it is now\n", t.Time.Format("2006-01-02 15:04 MST"))
+		}
 		names := slices.Sorted(maps.Keys(plan.Inputs))
 		for _, n := range names {
 			v, _ := json.Marshal(plan.Inputs[n])

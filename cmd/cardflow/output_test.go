@@ -66,3 +66,19 @@ func TestPlainHTTPWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintPlanOfATriggeredRun: a plan of a triggered run says which run
+// it is and the inputs on.inputs computed, before the steps.
+func TestPrintPlanOfATriggeredRun(t *testing.T) {
+	var b strings.Builder
+	published := time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC)
+	printPlan(&b, &api.Plan{Flow: "on-enrollment", Trigger: &api.FlowRunTrigger{Kind: "event", Time: published, EventUUID: "e1"},
+		Inputs: map[string]any{"deviceId": "guo1", "a": 1}, Steps: []api.PlanStep{}})
+	want := "Plan of flow on-enrollment (nothing was changed):\n" +
+		"  as the run of event e1 (published 2026-12-05 10:30:00 UTC), against the org as it is now\n" +
+		"  input a = 1 (on.inputs)\n" +
+		"  input deviceId = \"guo1\" (on.inputs)\n"
+	if got := b.String(); !strings.HasPrefix(got, want) {
+		t.Errorf("printPlan:\n%s\nwant it to start\n%s", got, want)
+	}
+}

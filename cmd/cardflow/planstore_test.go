@@ -139,11 +139,17 @@ func TestCLIPlanAsScheduled(t *testing.T) {
 		!strings.Contains(errOut, "leave out --input") {
 		t.Errorf("plan --as-scheduled with an input: exit %d\n%s; want a usage error saying what to leave out", code, errOut)
 	}
+	if code, _, errOut := runCLI(t, s.vars, "flows", "plan", "nightly-stale-cleanup", "--as-scheduled", "--event", "e1"); code != exitUsage ||
+		!strings.Contains(errOut, "give one of them") {
+		t.Errorf("plan --as-scheduled --event: exit %d\n%s; want a usage error", code, errOut)
+	}
 	// Through the API: only the schedule's trigger, and no inputs with it.
 	for body, want := range map[string]string{
-		`{"trigger": {"kind": "event"}}`:                                     `a plan's trigger must be {\"kind\": \"schedule\"}`,
-		`{"trigger": {"kind": "schedule"}, "inputs": {"since": "x"}}`:        "a plan of one takes none",
-		`{"trigger": {"kind": "schedule", "eventUuid": "e1"}, "inputs": {}}`: "eventUuid",
+		`{"trigger": {"kind": "manual"}}`:                             "must be schedule or event",
+		`{"trigger": {"kind": "event"}}`:                              "needs the event's eventUuid",
+		`{"trigger": {"kind": "schedule", "eventUuid": "e1"}}`:        "takes no eventUuid",
+		`{"trigger": {"kind": "schedule"}, "inputs": {"since": "x"}}`: "a plan of one takes none",
+		`{"trigger": {"kind": "event", "eventUuid": "e1"}}`:           "has no on.event",
 	} {
 		req, err := http.NewRequest("POST", s.url+"/api/v1/flows/nightly-stale-cleanup/plan", strings.NewReader(body))
 		if err != nil {

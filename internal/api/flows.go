@@ -156,10 +156,12 @@ type FlowPlanStoredRequest struct {
 }
 
 // PlanTrigger asks for the plan of a triggered run: Kind "schedule" is the
-// run of the flow's next tick, with the inputs on.inputs computes from it
-// (no Inputs are given then).
+// run of the flow's next tick, Kind "event" the run the stored event
+// EventUUID would start; on.inputs computes the inputs from it (no Inputs
+// are given then).
 type PlanTrigger struct {
-	Kind string `json:"kind"`
+	Kind      string `json:"kind"`
+	EventUUID string `json:"eventUuid,omitempty"`
 }
 
 // FlowInputsRequest is the body of POST /api/v1/flows/{id}/runs: the

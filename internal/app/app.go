@@ -20,6 +20,7 @@ import (
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/events"
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/notify"
@@ -213,6 +214,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:   log,
 		Now:      cfg.Now,
 		Notifier: notifyAndWake{a.Outbox, a.Notifier},
+		EventFiring: func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error) {
+			return storedEventFiring(ctx, a.Store, doc, uuid)
+		},
 		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
 	})
 	a.Scheduler.Runs = a.Flows

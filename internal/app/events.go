@@ -396,3 +396,27 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger) *ev
 		Started: func(*store.FlowRun) { a.Flows.Wake() }}
 	return in
 }
+
+// storedEventFiring is the trigger of the run the stored event uuid would
+// start of doc, an event flow (a plan of that run): the event must be of
+// the type of the flow's event card.
+func storedEventFiring(ctx context.Context, st store.Store, doc *flow.Document, uuid string) (*flow.Firing, error) {
+	evs, err := st.ListEvents(ctx, store.EventFilter{UUID: uuid, Limit: 1})
+	if err != nil {
+		return nil, problem.New(problem.Internal, "read the event").Wrap(err)
+	}
+	if len(evs) == 0 {
+		return nil, problem.New(problem.NotFound, "there is no stored event %q", uuid).
+			WithRemedy("give the uuid of an event cardflow received (cardflow events list); events arrive once a flow they trigger is enabled").WithDetail("field", "trigger")
+	}
+	ev := evs[0]
+	c, ok := card.Lookup(doc.Trigger.Event.Card)
+	if !ok || c.Kind != card.KindEvent {
+		return nil, problem.New(problem.InvalidInput, "%s is not an event card", doc.Trigger.Event.Card)
+	}
+	if ev.EventType != c.EventType {
+		return nil, problem.New(problem.InvalidInput, "event %s is a %s; flow %s starts on %s (%s)", uuid, ev.EventType, doc.Name, doc.Trigger.Event.Card, c.EventType).
+			WithRemedy("give an event of type %s (cardflow events list)", c.EventType).WithDetail("field", "trigger")
+	}
+	return events.FiringOf(ev)
+}

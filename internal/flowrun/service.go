@@ -40,6 +40,10 @@ type Config struct {
 	Now func() time.Time
 	// Notifier enqueues flow_run.failed notifications; nil sends none.
 	Notifier Notifier
+	// EventFiring gives the trigger of the run the stored event uuid
+	// would start of doc (an event flow): for plans of event runs. Nil
+	// refuses them.
+	EventFiring func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error)
 	// OnChange is called after a flow is enabled or disabled here (the
 	// scheduler reads its next tick again); nil does nothing.
 	OnChange func()
@@ -75,8 +79,9 @@ type Service struct {
 	progress map[string]map[string]flow.Progress // run id → step id → latest progress
 	canceled map[string]bool                     // runs executing here → asked to stop
 
-	notifier Notifier
-	onChange func()
+	notifier    Notifier
+	onChange    func()
+	eventFiring func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error)
 }
 
 // New builds a Service from cfg.
@@ -95,7 +100,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
-		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, onChange: cfg.OnChange,
+		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
 		canceled: map[string]bool{}, ended: make(chan struct{}),
 	}
@@ -230,11 +235,19 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 	return s.runner.Plan(ctx, doc, in)
 }
 
-// PlanScheduled plans the run the stored flow's on.schedule would start
-// at its next tick: on.inputs computes the inputs from that tick, and the
-// steps see it as trigger, as the scheduled run's would. The flow need not
-// be enabled.
-func (s *Service) PlanScheduled(ctx context.Context, idOrName string) (*flow.PlanResult, error) {
+// PlanTrigger names the triggered run a plan is of: Kind
+// flow.KindSchedule is the run of the schedule's next tick, flow.KindEvent
+// the run the stored event EventUUID would start.
+type PlanTrigger struct {
+	Kind      string
+	EventUUID string
+}
+
+// PlanTriggered plans the run the stored flow's trigger would start: the
+// one of its schedule's next tick, or of a stored event. on.inputs
+// computes the inputs from it, and the steps see it as trigger, as that
+// run's would. The flow need not be enabled.
+func (s *Service) PlanTriggered(ctx context.Context, idOrName string, t PlanTrigger) (*flow.PlanResult, error) {
 	_, doc, err := s.Get(ctx, idOrName)
 	if err != nil {
 		return nil, err
@@ -242,20 +255,23 @@ func (s *Service) PlanScheduled(ctx context.Context, idOrName string) (*flow.Pla
 	if err := doc.Validate(ctx, s.env); err != nil {
 		return nil, err
 	}
-	return s.planScheduled(ctx, doc)
+	return s.planTriggered(ctx, doc, t)
 }
 
-// PlanDocumentScheduled is PlanScheduled of a flow document that is not
+// PlanDocumentTriggered is PlanTriggered of a flow document that is not
 // stored.
-func (s *Service) PlanDocumentScheduled(ctx context.Context, src []byte) (*flow.PlanResult, error) {
+func (s *Service) PlanDocumentTriggered(ctx context.Context, src []byte, t PlanTrigger) (*flow.PlanResult, error) {
 	doc, err := s.Validate(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	return s.planScheduled(ctx, doc)
+	return s.planTriggered(ctx, doc, t)
 }
 
-func (s *Service) planScheduled(ctx context.Context, doc *flow.Document) (*flow.PlanResult, error) {
+func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.PlanResult, error) {
+	if t.Kind == flow.KindEvent {
+		return s.planEvent(ctx, doc, t.EventUUID)
+	}
 	if doc.Trigger == nil || doc.Trigger.Schedule == nil {
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.schedule, so no scheduled run to plan", doc.Name).
 			WithRemedy("plan it as a person runs it, with its inputs (--input name=value)").WithDetail("field", "trigger")
@@ -266,7 +282,38 @@ func (s *Service) planScheduled(ctx context.Context, doc *flow.Document) (*flow.
 		return nil, problem.New(problem.InvalidInput, "the schedule of flow %s has no tick in the next five years", doc.Name).
 			WithRemedy("fix on.schedule (a cron expression naming a day that exists, such as not February 30th)").WithDetail("field", "trigger")
 	}
-	f := flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())}
+	return s.planFiring(ctx, doc, flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())})
+}
+
+// planEvent plans the run the stored event uuid would start, if the
+// flow's on.event.if accepts it.
+func (s *Service) planEvent(ctx context.Context, doc *flow.Document, uuid string) (*flow.PlanResult, error) {
+	switch {
+	case doc.Trigger == nil || doc.Trigger.Event == nil:
+		return nil, problem.New(problem.InvalidInput, "flow %s has no on.event, so no event's run to plan", doc.Name).
+			WithRemedy("plan it as a person runs it, with its inputs (--input name=value)").WithDetail("field", "trigger")
+	case s.eventFiring == nil:
+		return nil, problem.New(problem.Internal, "this server cannot plan event runs")
+	}
+	f, err := s.eventFiring(ctx, doc, uuid)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := doc.TriggerMatches(ctx, *f)
+	if err != nil {
+		return nil, problem.New(problem.InvalidInput, "on.event.if could not be evaluated for event %s: %v", uuid, err).
+			WithRemedy("fix the expression under on.event.if so that it gives true or false for every event (test a field with has() before reading it)")
+	}
+	if !ok {
+		return nil, problem.New(problem.InvalidInput, "flow %s would not run for event %s: its on.event.if is false for it", doc.Name, uuid).
+			WithRemedy("plan it with an event its on.event.if accepts (cardflow events list shows the stored events)").WithDetail("field", "trigger")
+	}
+	return s.planFiring(ctx, doc, *f)
+}
+
+// planFiring plans doc's run that f starts, with the inputs on.inputs
+// computes for it.
+func (s *Service) planFiring(ctx context.Context, doc *flow.Document, f flow.Firing) (*flow.PlanResult, error) {
 	in, err := s.triggerInputs(ctx, doc, f)
 	if err != nil {
 		return nil, err

@@ -480,7 +480,9 @@ type EventFilter struct {
 	// ConnectionIDs, when set, keeps the events stored under any of
 	// these connections.
 	ConnectionIDs []string
-	Limit         int // 0 means 100
+	// UUID, when set, keeps the event with that uuid.
+	UUID  string
+	Limit int // 0 means 100
 	// Before and BeforeUUID, when Before is set, are a cursor: the
 	// Published and UUID of the last event of the previous page; events
 	// after it in the order Published, then UUID, newest first.

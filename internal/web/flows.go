@@ -35,8 +35,8 @@ type Flows interface {
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	List(ctx context.Context) ([]*store.Flow, error)
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
-	PlanScheduled(ctx context.Context, idOrName string) (*flow.PlanResult, error)
-	PlanDocumentScheduled(ctx context.Context, src []byte) (*flow.PlanResult, error)
+	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger) (*flow.PlanResult, error)
+	PlanDocumentTriggered(ctx context.Context, src []byte, t flowrun.PlanTrigger) (*flow.PlanResult, error)
 	// PlanDocument plans a flow document without storing it.
 	PlanDocument(ctx context.Context, src []byte, inputs map[string]any) (*flow.PlanResult, error)
 	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
@@ -318,7 +318,7 @@ func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
 	var plan *flow.PlanResult
 	var err error
 	if req.Trigger != nil {
-		plan, err = s.Flows.PlanScheduled(r.Context(), r.PathValue("id"))
+		plan, err = s.Flows.PlanTriggered(r.Context(), r.PathValue("id"), flowrun.PlanTrigger{Kind: req.Trigger.Kind, EventUUID: req.Trigger.EventUUID})
 	} else {
 		plan, err = s.Flows.Plan(r.Context(), r.PathValue("id"), req.Inputs)
 	}
@@ -354,7 +354,7 @@ func (s *Server) planDocument(w http.ResponseWriter, r *http.Request) {
 	var plan *flow.PlanResult
 	var err error
 	if req.Trigger != nil {
-		plan, err = s.Flows.PlanDocumentScheduled(r.Context(), []byte(req.Source))
+		plan, err = s.Flows.PlanDocumentTriggered(r.Context(), []byte(req.Source), flowrun.PlanTrigger{Kind: req.Trigger.Kind, EventUUID: req.Trigger.EventUUID})
 	} else {
 		plan, err = s.Flows.PlanDocument(r.Context(), []byte(req.Source), req.Inputs)
 	}
@@ -594,17 +594,24 @@ func (s *Server) listFlowRunItems(w http.ResponseWriter, r *http.Request) {
 
 // planJSON converts a dry run to its public shape; lists stay null where
 // the plan has none, as they were always served.
-// checkPlanTrigger refuses a plan request's trigger other than the
-// schedule's, and inputs given with one (on.inputs computes them).
+// checkPlanTrigger refuses a plan request's trigger that is neither a
+// schedule's nor a stored event's, and inputs given with one (on.inputs
+// computes them).
 func checkPlanTrigger(t *api.PlanTrigger, inputs map[string]any) error {
 	switch {
 	case t == nil:
 		return nil
-	case t.Kind != flow.KindSchedule:
-		return problem.New(problem.InvalidInput, "a plan's trigger must be {\"kind\": \"schedule\"}, not kind %q", t.Kind).
-			WithRemedy("plan the run of the flow's next scheduled tick with kind schedule, or leave trigger out to plan a run with inputs").WithDetail("field", "trigger")
+	case t.Kind != flow.KindSchedule && t.Kind != flow.KindEvent:
+		return problem.New(problem.InvalidInput, "a plan's trigger kind must be schedule or event, not %q", t.Kind).
+			WithRemedy(`give {"kind": "schedule"} for the run of the next tick, {"kind": "event", "eventUuid": UUID} for a stored event's run, or leave trigger out to plan a run with inputs`).WithDetail("field", "trigger")
+	case t.Kind == flow.KindEvent && t.EventUUID == "":
+		return problem.New(problem.InvalidInput, "a plan of an event's run needs the event's eventUuid").
+			WithRemedy("give the uuid of a stored event (GET /api/v1/events, cardflow events list)").WithDetail("field", "trigger")
+	case t.Kind == flow.KindSchedule && t.EventUUID != "":
+		return problem.New(problem.InvalidInput, "a plan of a scheduled run takes no eventUuid").
+			WithRemedy(`give {"kind": "event", "eventUuid": UUID} to plan an event's run`).WithDetail("field", "trigger")
 	case len(inputs) > 0:
-		return problem.New(problem.InvalidInput, "a scheduled run's inputs come from on.inputs, so a plan of one takes none").
+		return problem.New(problem.InvalidInput, "a triggered run's inputs come from on.inputs, so a plan of one takes none").
 			WithRemedy("leave inputs out, or leave trigger out to plan a run with these inputs").WithDetail("field", "inputs")
 	}
 	return nil

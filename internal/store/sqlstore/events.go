@@ -81,6 +81,9 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 			c.args = append(c.args, id)
 		}
 	}
+	if f.UUID != "" {
+		c.add("uuid = ?", f.UUID)
+	}
 	if !f.Before.IsZero() {
 		c.add("published <= ?", ts(f.Before))
 		c.sql = append(c.sql, "(published < ? OR uuid < ?)")

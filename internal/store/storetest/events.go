@@ -55,6 +55,15 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 		order = append(order, e.UUID)
 	}
 	diff(t, "events of c2 and c1, newest first", []string{"e2", "e3", "e1", "x1"}, order)
+	got, err = s.ListEvents(ctx, store.EventFilter{UUID: "e1"})
+	noErr(t, err, "ListEvents(uuid e1)")
+	if len(got) != 1 {
+		t.Fatalf("ListEvents(uuid e1) = %d events; want e1", len(got))
+	}
+	diff(t, "e1 by its uuid", want, got[0])
+	got, err = s.ListEvents(ctx, store.EventFilter{UUID: "none"})
+	noErr(t, err, "ListEvents(uuid none)")
+	diff(t, "events of an unknown uuid", 0, len(got))
 
 	// Dispatch: oldest published first; a run per (event, flow) once.
 	und, err := s.UndispatchedEvents(ctx, "c1", 0)
