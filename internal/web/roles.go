@@ -80,6 +80,7 @@ var routeRoles = map[string]access.Role{
 	"GET /cards/{connector}/{card}":      access.Operator,
 	"POST /cards/{connector}/{card}":     access.Operator,
 	"POST /flows/{id}/plan":              access.Operator,
+	"POST /flows/{id}/plan-scheduled":    access.Operator,
 	"POST /flows/{id}/runs":              access.Operator,
 	"POST /flow-runs/{id}/cancel":        access.Operator,
 	"POST /flows/{id}/enable":            access.Admin,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -37,6 +38,8 @@ type FlowRunner interface {
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	// Plan dry-runs a flow: what its manage steps would change.
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
+	// PlanTriggered dry-runs the run a flow's trigger would start.
+	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger) (*flow.PlanResult, error)
 	// Start queues a run and returns it at once.
 	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
 	// Progress is the live progress of a run executing in this process.
@@ -61,6 +64,7 @@ func (c *Console) flowRoutes(mux *web.Mux) {
 	mux.Handle("GET /flow-runs/{id}", c.auth(c.showFlowRun))
 	if c.FlowRunner != nil {
 		mux.Handle("POST /flows/{id}/plan", c.auth(c.planFlow))
+		mux.Handle("POST /flows/{id}/plan-scheduled", c.auth(c.planScheduledFlow))
 		mux.Handle("POST /flows/{id}/runs", c.auth(c.startFlow))
 		mux.Handle("POST /flows/{id}/enable", c.auth(c.toggleFlow(true)))
 		mux.Handle("POST /flows/{id}/disable", c.auth(c.toggleFlow(false)))
@@ -374,6 +378,26 @@ func (c *Console) planFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 	status := http.StatusOK
 	title := "Plan of " + d.Flow.Name
 	d.Plan, err = c.FlowRunner.Plan(ctx, d.Flow.ID, flowInputs(d))
+	if err != nil {
+		st, e := c.publicError(ctx, err)
+		status, title = st, d.Flow.Name
+		d.setError(e)
+	}
+	c.render(w, r, s, status, "flow", title, d)
+}
+
+// planScheduledFlow plans the run of the flow's next scheduled tick, with
+// the inputs its on.inputs computes (none are given).
+func (c *Console) planScheduledFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
+	ctx := r.Context()
+	d, err := c.flowPage(ctx, r.PathValue("id"), nil)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	status := http.StatusOK
+	title := "Plan of the next scheduled run of " + d.Flow.Name
+	d.Plan, err = c.FlowRunner.PlanTriggered(ctx, d.Flow.ID, flowrun.PlanTrigger{Kind: flow.KindSchedule})
 	if err != nil {
 		st, e := c.publicError(ctx, err)
 		status, title = st, d.Flow.Name

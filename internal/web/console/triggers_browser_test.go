@@ -2,8 +2,10 @@ package console_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 const nightlyFlow = `name: nightly-read
@@ -43,6 +45,20 @@ func TestBrowserFlowTrigger(t *testing.T) {
 
 	b.click(link("nightly-read"))
 	b.wantText("Trigger", "Disabled", "it starts no runs until enabled")
+	// The next tick's run, planned before the flow is enabled: since is a
+	// day before the tick, as on.inputs computes it.
+	before := time.Now()
+	b.click(button("Plan the next scheduled run"))
+	got := b.text(`//*[@id="plan-trigger"]`)
+	m := regexp.MustCompile(`since\s*=\s*(\S+)\s`).FindStringSubmatch(got)
+	if !strings.HasPrefix(got, "As the scheduled run of ") || m == nil {
+		b.fatalf("the plan of the next scheduled run reads %q; want the tick and the computed since", got)
+	}
+	if since, err := time.Parse(time.RFC3339, m[1]); err != nil || !since.Add(24*time.Hour).After(before) || since.After(before) {
+		t.Errorf("since = %q (%v); want the day before a tick in the next 24 hours", m[1], err)
+	}
+	b.wantText("Step find")
+	b.screenshot("flow-plan-scheduled")
 	b.click(button("Enable"))
 	if got := b.text(`//section[@aria-labelledby="trigger-title"]`); !strings.Contains(got, "Enabled") || !strings.Contains(got, "next run") {
 		b.fatalf("after Enable the trigger section reads %q; want Enabled with the next run", got)
