@@ -56,7 +56,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	return &Metrics{Ticks: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_schedule_ticks_total",
-		Help: "Schedule ticks by outcome: fired, lost (fired by another server), skipped (missed while every server was down), error.",
+		Help: "Schedule ticks by outcome: fired, lost (fired by another server), skipped (missed while no server could fire them: every server down, or the database unreachable), error.",
 	}, []string{"outcome"})}
 }
 
@@ -272,7 +272,7 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 	log.InfoContext(ctx, "schedule tick fired", slog.Time("tick", last), slog.String("flow_run", run.ID), slog.Time("next_run_at", next))
 	if skipped > 0 {
 		s.count("skipped", skipped)
-		log.WarnContext(ctx, "missed schedule ticks skipped: every server was down; only the latest ran",
+		log.WarnContext(ctx, "missed schedule ticks skipped: no server could fire them in time (every server down, or the database unreachable); only the latest ran",
 			slog.Int("skipped", skipped), slog.Time("first_missed", first), slog.Time("ran", last))
 	}
 	return true
