@@ -29,6 +29,25 @@ type server struct {
 	vars map[string]string
 }
 
+// api sends a JSON request to the server's API with the test token and
+// returns the answer's status and body.
+func (s *server) api(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e2eToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func startServer(t *testing.T) *server {
 	t.Helper()
 	return startServerWith(t, oktaemu.Config{Devices: 12})
@@ -559,21 +578,7 @@ func TestCLIRunsListResolvesFilters(t *testing.T) {
 		}
 	}
 
-	call := func(method, path, body string) (int, string) {
-		req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+e2eToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	call := func(method, path, body string) (int, string) { return s.api(t, method, path, body) }
 	if code, body := call("GET", "/api/v1/runs?conection=x", ""); code != http.StatusBadRequest || !strings.Contains(body, `unknown query parameter \"conection\"`) {
 		t.Errorf("misspelled filter: %d %s; want 400 naming it", code, body)
 	}

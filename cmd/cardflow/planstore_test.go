@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -151,20 +150,9 @@ func TestCLIPlanAsScheduled(t *testing.T) {
 		`{"trigger": {"kind": "schedule"}, "inputs": {"since": "x"}}`: "a plan of one takes none",
 		`{"trigger": {"kind": "event", "eventUuid": "e1"}}`:           "has no on.event",
 	} {
-		req, err := http.NewRequest("POST", s.url+"/api/v1/flows/nightly-stale-cleanup/plan", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+e2eToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), want) || !strings.Contains(string(b), `"remedy"`) {
-			t.Errorf("plan with %s: %d %s; want 400 saying %q, with a remedy", body, resp.StatusCode, b, want)
+		code, b := s.api(t, "POST", "/api/v1/flows/nightly-stale-cleanup/plan", body)
+		if code != http.StatusBadRequest || !strings.Contains(b, want) || !strings.Contains(b, `"remedy"`) {
+			t.Errorf("plan with %s: %d %s; want 400 saying %q, with a remedy", body, code, b, want)
 		}
 	}
 	if code, _, errOut := runCLI(t, s.vars, "flows", "plan", "../../examples/offboard-user-devices.yaml", "--as-scheduled"); code != exitFailure ||

@@ -311,16 +311,29 @@ func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkPlanTrigger(req.Trigger, req.Inputs); err != nil {
+	id := r.PathValue("id")
+	s.answerPlan(w, r, req.Trigger, req.Inputs,
+		func(t flowrun.PlanTrigger) (*flow.PlanResult, error) {
+			return s.Flows.PlanTriggered(r.Context(), id, t)
+		},
+		func() (*flow.PlanResult, error) { return s.Flows.Plan(r.Context(), id, req.Inputs) })
+}
+
+// answerPlan answers a plan request: the plan of the run trigger t would
+// start when it is set (triggered), else the plan of a run with inputs
+// (manual).
+func (s *Server) answerPlan(w http.ResponseWriter, r *http.Request, t *api.PlanTrigger, inputs map[string]any,
+	triggered func(flowrun.PlanTrigger) (*flow.PlanResult, error), manual func() (*flow.PlanResult, error)) {
+	if err := checkPlanTrigger(t, inputs); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var plan *flow.PlanResult
 	var err error
-	if req.Trigger != nil {
-		plan, err = s.Flows.PlanTriggered(r.Context(), r.PathValue("id"), flowrun.PlanTrigger{Kind: req.Trigger.Kind, EventUUID: req.Trigger.EventUUID})
+	if t != nil {
+		plan, err = triggered(flowrun.PlanTrigger{Kind: t.Kind, EventUUID: t.EventUUID})
 	} else {
-		plan, err = s.Flows.Plan(r.Context(), r.PathValue("id"), req.Inputs)
+		plan, err = manual()
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -347,22 +360,12 @@ func (s *Server) planDocument(w http.ResponseWriter, r *http.Request) {
 			WithRemedy("split the flow into smaller flows").WithDetail("field", "source"))
 		return
 	}
-	if err := checkPlanTrigger(req.Trigger, req.Inputs); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var plan *flow.PlanResult
-	var err error
-	if req.Trigger != nil {
-		plan, err = s.Flows.PlanDocumentTriggered(r.Context(), []byte(req.Source), flowrun.PlanTrigger{Kind: req.Trigger.Kind, EventUUID: req.Trigger.EventUUID})
-	} else {
-		plan, err = s.Flows.PlanDocument(r.Context(), []byte(req.Source), req.Inputs)
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, planJSON(plan))
+	src := []byte(req.Source)
+	s.answerPlan(w, r, req.Trigger, req.Inputs,
+		func(t flowrun.PlanTrigger) (*flow.PlanResult, error) {
+			return s.Flows.PlanDocumentTriggered(r.Context(), src, t)
+		},
+		func() (*flow.PlanResult, error) { return s.Flows.PlanDocument(r.Context(), src, req.Inputs) })
 }
 
 func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
