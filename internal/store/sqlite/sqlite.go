@@ -38,6 +38,9 @@ var Dialect = sqlstore.Dialect{
 	// an fsync (synchronous=FULL): committing queued writes together
 	// costs one fsync for all of them.
 	GroupCommit: true,
+	// The busy handler polls on a timer: writers of one process take
+	// turns instead.
+	TakeTurns: true,
 	IsUniqueViolation: func(err error) bool {
 		c := code(err)
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY

@@ -137,11 +137,11 @@ func (s *Store) UpdateConnectionNotify(ctx context.Context, id string, fn func(c
 }
 
 func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *store.Connection) ([]*store.Notification, error)) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer end()
 	c, err := scanConnection(s.queryRow(ctx, tx, `SELECT `+connectionCols+` FROM connections WHERE id = ?`+s.d.ForUpdate, id))
 	if err != nil {
 		return err

@@ -42,11 +42,11 @@ func (s *Store) PutEvents(ctx context.Context, events []*store.Event, via string
 	default:
 		return 0, fmt.Errorf("store: put events: unknown way %q", via)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.begin(ctx)
 	if err != nil {
 		return 0, s.fail("put events", err)
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer end()
 	n := 0
 	for _, e := range events {
 		if e.UUID == "" || e.ConnectionID == "" {
@@ -151,11 +151,11 @@ func (s *Store) MarkEventDispatched(ctx context.Context, uuid string, at time.Ti
 func (s *Store) StartEventRun(ctx context.Context, eventUUID, flowID string, run *store.FlowRun) error {
 	fillID(&run.ID)
 	op := fmt.Sprintf("start run of flow %q for event %q", flowID, eventUUID)
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.begin(ctx)
 	if err != nil {
 		return s.fail(op, err)
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer end()
 	res, err := s.exec(ctx, tx, `INSERT INTO event_runs (event_uuid, flow_id, flow_run_id, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (event_uuid, flow_id) DO NOTHING`, eventUUID, flowID, run.ID, ts(run.CreatedAt))
 	if err != nil {

@@ -184,11 +184,11 @@ func (s *Store) NextDueAt(ctx context.Context) (time.Time, error) {
 // run, in one transaction.
 func (s *Store) AdvanceSchedule(ctx context.Context, id string, due, next time.Time, run *store.FlowRun) error {
 	op := fmt.Sprintf("advance the schedule of flow %q", id)
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.begin(ctx)
 	if err != nil {
 		return s.fail(op, err)
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer end()
 	res, err := s.exec(ctx, tx, `UPDATE flows SET next_run_at = ? WHERE id = ? AND next_run_at = ? AND enabled = 1`,
 		ts(next), id, ts(due))
 	if err == nil {

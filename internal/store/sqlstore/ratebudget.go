@@ -43,11 +43,11 @@ func (s *Store) UpdateRateBudget(ctx context.Context, key string, fn func(b *sto
 }
 
 func (s *Store) updateRateBudget(ctx context.Context, key string, fn func(b *store.RateBudget) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer end()
 	sel := `SELECT ` + rateBudgetCols + ` FROM rate_budgets WHERE name = ?` + s.d.ForUpdate
 	b, err := scanRateBudget(s.queryRow(ctx, tx, sel, key))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,12 @@ type Dialect struct {
 	// where every commit is an fsync and writers queue on one lock anyway
 	// (SQLite).
 	GroupCommit bool
+	// TakeTurns makes the store's own writers (its transactions and its
+	// single-statement writes) take the database's write lock in turn,
+	// first come first served, instead of each polling for it: SQLite's
+	// busy handler retries on a timer, so a writer committing in a loop
+	// could starve another past the busy timeout.
+	TakeTurns bool
 }
 
 // Store is a store.Store over a *sql.DB. It is safe for concurrent use,
@@ -66,6 +73,11 @@ type Store struct {
 	grouped atomic.Bool
 	group   groupCommit
 	stmts   map[string]*sql.Stmt // by query text; set at Open, then only read
+	// turn holds the one write turn while no writer has it (Dialect.
+	// TakeTurns); nil without turns. Blocked receivers of a channel are
+	// served in the order they came, so the turn passes first come, first
+	// served.
+	turn chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -76,6 +88,10 @@ var _ store.Store = (*Store)(nil)
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	s := &Store{db: db, d: d}
 	s.grouped.Store(d.GroupCommit)
+	if d.TakeTurns {
+		s.turn = make(chan struct{}, 1)
+		s.turn <- struct{}{}
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -135,6 +151,10 @@ func (s *Store) rebind(q string) string {
 }
 
 func (s *Store) exec(ctx context.Context, ex execer, q string, args ...any) (sql.Result, error) {
+	if db, ok := ex.(*sql.DB); ok && db == s.db {
+		// A statement of its own: a write, which takes its turn.
+		defer s.takeTurn(ctx)()
+	}
 	if st := s.prepared(ctx, ex, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -153,6 +173,43 @@ func (s *Store) queryRow(ctx context.Context, ex execer, q string, args ...any) 
 		return st.QueryRowContext(ctx, args...)
 	}
 	return ex.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+// turnWait is the longest a writer waits for its turn; then it goes on
+// without it and waits for the database's lock as it would without turns
+// (a transaction that waits for its own turn cannot end in a deadlock).
+const turnWait = 30 * time.Second
+
+// takeTurn waits for the store's write turn (Dialect.TakeTurns) and
+// returns its release, which is safe to call more than once. Without
+// turns, when ctx ends, or after turnWait, it returns at once with a
+// release that does nothing.
+func (s *Store) takeTurn(ctx context.Context) func() {
+	if s.turn == nil {
+		return func() {}
+	}
+	wait := time.NewTimer(turnWait)
+	defer wait.Stop()
+	select {
+	case <-s.turn:
+		var once sync.Once
+		return func() { once.Do(func() { s.turn <- struct{}{} }) }
+	case <-ctx.Done():
+	case <-wait.C:
+	}
+	return func() {}
+}
+
+// begin starts a transaction in the store's write turn; end rolls it back
+// unless it was committed, and then gives the turn back.
+func (s *Store) begin(ctx context.Context) (tx *sql.Tx, end func(), err error) {
+	release := s.takeTurn(ctx)
+	tx, err = s.db.BeginTx(ctx, nil)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return tx, func() { _ = tx.Rollback(); release() }, nil
 }
 
 // preparedQueries are the statements of every card run, prepared once at
