@@ -148,7 +148,7 @@ func TestCLIPlanAsScheduled(t *testing.T) {
 		`{"trigger": {"kind": "event"}}`:                              "needs the event's eventUuid",
 		`{"trigger": {"kind": "schedule", "eventUuid": "e1"}}`:        "takes no eventUuid",
 		`{"trigger": {"kind": "schedule"}, "inputs": {"since": "x"}}`: "a plan of one takes none",
-		`{"trigger": {"kind": "event", "eventUuid": "e1"}}`:           "has no on.event",
+		`{"trigger": {"kind": "event", "eventUuid": "e1"}}`:           "its trigger is on.schedule: plan the run of its next tick (--as-scheduled",
 	} {
 		code, b := s.api(t, "POST", "/api/v1/flows/nightly-stale-cleanup/plan", body)
 		if code != http.StatusBadRequest || !strings.Contains(b, want) || !strings.Contains(b, `"remedy"`) {

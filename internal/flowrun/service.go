@@ -274,7 +274,7 @@ func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanT
 	}
 	if doc.Trigger == nil || doc.Trigger.Schedule == nil {
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.schedule, so no scheduled run to plan", doc.Name).
-			WithRemedy("plan it as a person runs it, with its inputs (--input name=value)").WithDetail("field", "trigger")
+			WithRemedy("%s", otherPlan(doc)).WithDetail("field", "trigger")
 	}
 	sch := doc.Trigger.Schedule
 	tick := sch.Next(s.now())
@@ -285,13 +285,25 @@ func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanT
 	return s.planFiring(ctx, doc, flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())})
 }
 
+// otherPlan is the remedy of a plan asked for a trigger doc does not have:
+// the plan its own trigger, or a person, would start.
+func otherPlan(doc *flow.Document) string {
+	switch {
+	case doc.Trigger != nil && doc.Trigger.Schedule != nil:
+		return "its trigger is on.schedule: plan the run of its next tick (--as-scheduled; trigger kind schedule), or a run with its inputs (--input name=value)"
+	case doc.Trigger != nil && doc.Trigger.Event != nil:
+		return "its trigger is on.event: plan the run a stored event would start (--event UUID; trigger kind event), or a run with its inputs (--input name=value)"
+	}
+	return "plan it as a person runs it, with its inputs (--input name=value)"
+}
+
 // planEvent plans the run the stored event uuid would start, if the
 // flow's on.event.if accepts it.
 func (s *Service) planEvent(ctx context.Context, doc *flow.Document, uuid string) (*flow.PlanResult, error) {
 	switch {
 	case doc.Trigger == nil || doc.Trigger.Event == nil:
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.event, so no event's run to plan", doc.Name).
-			WithRemedy("plan it as a person runs it, with its inputs (--input name=value)").WithDetail("field", "trigger")
+			WithRemedy("%s", otherPlan(doc)).WithDetail("field", "trigger")
 	case s.eventFiring == nil:
 		return nil, problem.New(problem.Internal, "this server cannot plan event runs")
 	}
