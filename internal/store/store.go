@@ -21,6 +21,10 @@ var (
 	// the connection (restarted, failed over, the session terminated):
 	// the write may not have happened, and the same call may work later.
 	ErrUnavailable = errors.New("store: the database is unavailable")
+	// ErrFull means the database could not write because its disk (or
+	// its size limit) is full: nothing was written, and the same call
+	// works once space is freed.
+	ErrFull = errors.New("store: the database's disk is full")
 )
 
 // Connection statuses.

@@ -20,6 +20,11 @@ func publicError(ctx context.Context, err error) (int, api.Error) {
 			Details: map[string]any{"remedy": "check the id"}}
 	}
 	p := problem.Public(err)
+	if msg, remedy, ok := StoreTrouble(err); ok && p.Code == problem.Internal {
+		id := RequestID(ctx)
+		return http.StatusServiceUnavailable, api.Error{Code: string(problem.Internal), Message: msg + " (request id " + id + "); " + remedy,
+			Details: map[string]any{"requestId": id, "remedy": remedy}}
+	}
 	if p.Code == problem.Internal {
 		id := RequestID(ctx)
 		return http.StatusInternalServerError, api.Error{
@@ -40,6 +45,22 @@ func publicError(ctx context.Context, err error) (int, api.Error) {
 		status = http.StatusRequestEntityTooLarge
 	}
 	return status, api.Error{Code: string(p.Code), Message: p.Error(), Details: details}
+}
+
+// StoreTrouble is what a request that failed on cardflow's own database
+// tells its caller, for the two failures only the server's operator can
+// end: a database whose disk is full, and one that cannot be reached. ok
+// is false for any other failure, whose cause stays in the server log.
+func StoreTrouble(err error) (message, remedy string, ok bool) {
+	switch {
+	case errors.Is(err, store.ErrFull):
+		return "cardflow's database cannot write: its disk is full",
+			"ask the server's operator to free disk space where the database is (the server log has the details), then try again", true
+	case errors.Is(err, store.ErrUnavailable):
+		return "cardflow's database cannot be reached right now",
+			"try again shortly; if it persists, ask the server's operator to check the database (the server log has the details)", true
+	}
+	return "", "", false
 }
 
 // HTTPStatus is the HTTP status of a public error code, for the API and

@@ -56,6 +56,8 @@ var Dialect = sqlstore.Dialect{
 	IsUniqueViolation:     func(err error) bool { return sqlState(err) == "23505" },
 	IsForeignKeyViolation: func(err error) bool { return sqlState(err) == "23503" },
 	IsUnavailable:         isUnavailable,
+	// disk_full (53100): the server could not extend a file.
+	IsFull: func(err error) bool { return sqlState(err) == "53100" },
 }
 
 // isUnavailable reports an error of a server that could not be reached

@@ -46,6 +46,7 @@ var Dialect = sqlstore.Dialect{
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	},
 	IsForeignKeyViolation: func(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY },
+	IsFull:                func(err error) bool { return code(err)&0xff == sqlite3.SQLITE_FULL },
 }
 
 func code(err error) int {

@@ -50,6 +50,9 @@ type Dialect struct {
 	// reached or dropped the connection (store.ErrUnavailable); nil
 	// reports none.
 	IsUnavailable func(error) bool
+	// IsFull reports an error of a database whose disk is full
+	// (store.ErrFull); nil reports none.
+	IsFull func(error) bool
 	// GroupCommit commits the card runs, audit events and flow items that
 	// concurrent callers write together, one transaction for all that
 	// queued while the previous one committed (see groupCommit). It pays
@@ -271,6 +274,8 @@ func (s *Store) fail(op string, err error) error {
 		return fmt.Errorf("store: %s: refers to a missing record: %w", op, store.ErrNotFound)
 	case s.d.IsUnavailable != nil && s.d.IsUnavailable(err):
 		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, unavailable{err})
+	case s.d.IsFull != nil && s.d.IsFull(err):
+		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, full{err})
 	}
 	return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, err)
 }
@@ -282,6 +287,14 @@ type unavailable struct{ err error }
 func (u unavailable) Error() string        { return u.err.Error() }
 func (u unavailable) Unwrap() error        { return u.err }
 func (u unavailable) Is(target error) bool { return target == store.ErrUnavailable }
+
+// full is a driver error that is also store.ErrFull; its text is the
+// driver's.
+type full struct{ err error }
+
+func (f full) Error() string        { return f.err.Error() }
+func (f full) Unwrap() error        { return f.err }
+func (f full) Is(target error) bool { return target == store.ErrFull }
 
 // affected returns ErrNotFound when res changed no row.
 func affected(res sql.Result) error {
