@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -181,11 +183,7 @@ func (e *Executor) now() time.Time {
 func (e *Executor) Running() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ids := make([]string, 0, len(e.running))
-	for id := range e.running {
-		ids = append(ids, id)
-	}
-	return ids
+	return slices.Collect(maps.Keys(e.running))
 }
 
 func (e *Executor) track(id string) (untrack func()) {

@@ -248,11 +248,8 @@ type PlanTrigger struct {
 // computes the inputs from it, and the steps see it as trigger, as that
 // run's would. The flow need not be enabled.
 func (s *Service) PlanTriggered(ctx context.Context, idOrName string, t PlanTrigger) (*flow.PlanResult, error) {
-	_, doc, err := s.Get(ctx, idOrName)
+	_, doc, err := s.validated(ctx, idOrName)
 	if err != nil {
-		return nil, err
-	}
-	if err := doc.Validate(ctx, s.env); err != nil {
 		return nil, err
 	}
 	return s.planTriggered(ctx, doc, t)
@@ -333,15 +330,24 @@ func (s *Service) planFiring(ctx context.Context, doc *flow.Document, f flow.Fir
 	return s.runner.PlanFiring(ctx, doc, in, f)
 }
 
-// prepare reads a stored flow, validates it again (connections and scopes
-// may have changed since it was stored) and converts the inputs to its
-// declared types.
-func (s *Service) prepare(ctx context.Context, idOrName string, inputs map[string]any) (*store.Flow, *flow.Document, map[string]any, error) {
+// validated reads a stored flow and validates it again: connections and
+// scopes may have changed since it was stored.
+func (s *Service) validated(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
 	fl, doc, err := s.Get(ctx, idOrName)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := doc.Validate(ctx, s.env); err != nil {
+		return nil, nil, err
+	}
+	return fl, doc, nil
+}
+
+// prepare reads and validates a stored flow (validated) and converts the
+// inputs to its declared types.
+func (s *Service) prepare(ctx context.Context, idOrName string, inputs map[string]any) (*store.Flow, *flow.Document, map[string]any, error) {
+	fl, doc, err := s.validated(ctx, idOrName)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	in, err := coerceInputs(doc, inputs)

@@ -20,6 +20,11 @@ func runTrigger(run *store.FlowRun) *api.FlowRunTrigger {
 	if len(run.Trigger) > 0 {
 		_ = json.Unmarshal(run.Trigger, &f)
 	}
+	return triggerJSON(f)
+}
+
+// triggerJSON is a run's trigger in the API's shape.
+func triggerJSON(f flow.Firing) *api.FlowRunTrigger {
 	return &api.FlowRunTrigger{Kind: f.Kind, Time: f.Time, EventUUID: f.EventUUID}
 }
 

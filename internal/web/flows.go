@@ -623,7 +623,7 @@ func checkPlanTrigger(t *api.PlanTrigger, inputs map[string]any) error {
 func planJSON(p *flow.PlanResult) api.Plan {
 	out := api.Plan{Flow: p.Flow}
 	if p.Trigger != nil {
-		out.Trigger = &api.FlowRunTrigger{Kind: p.Trigger.Kind, Time: p.Trigger.Time, EventUUID: p.Trigger.EventUUID}
+		out.Trigger = triggerJSON(*p.Trigger)
 		out.Inputs = p.Inputs
 	}
 	if p.Steps != nil {

@@ -273,28 +273,20 @@ func (s *Store) fail(op string, err error) error {
 	case s.d.IsForeignKeyViolation != nil && s.d.IsForeignKeyViolation(err):
 		return fmt.Errorf("store: %s: refers to a missing record: %w", op, store.ErrNotFound)
 	case s.d.IsUnavailable != nil && s.d.IsUnavailable(err):
-		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, unavailable{err})
+		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, driverErr{err, store.ErrUnavailable})
 	case s.d.IsFull != nil && s.d.IsFull(err):
-		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, full{err})
+		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, driverErr{err, store.ErrFull})
 	}
 	return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, err)
 }
 
-// unavailable is a driver error that is also store.ErrUnavailable; its
-// text is the driver's.
-type unavailable struct{ err error }
+// driverErr is a driver error that is also one of the store's sentinels
+// (store.ErrUnavailable, store.ErrFull); its text is the driver's.
+type driverErr struct{ err, is error }
 
-func (u unavailable) Error() string        { return u.err.Error() }
-func (u unavailable) Unwrap() error        { return u.err }
-func (u unavailable) Is(target error) bool { return target == store.ErrUnavailable }
-
-// full is a driver error that is also store.ErrFull; its text is the
-// driver's.
-type full struct{ err error }
-
-func (f full) Error() string        { return f.err.Error() }
-func (f full) Unwrap() error        { return f.err }
-func (f full) Is(target error) bool { return target == store.ErrFull }
+func (d driverErr) Error() string        { return d.err.Error() }
+func (d driverErr) Unwrap() error        { return d.err }
+func (d driverErr) Is(target error) bool { return target == d.is }
 
 // affected returns ErrNotFound when res changed no row.
 func affected(res sql.Result) error {
