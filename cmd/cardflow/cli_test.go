@@ -65,6 +65,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "serve with a zero poll alert", args: []string{"serve", "-event-poll-alert-after", "0"}, wantCode: exitUsage, wantErr: "-event-poll-alert-after 0s"},
 		{name: "serve warning before expiry of 90 days", args: []string{"serve", "-expiry-warning", "2160h"}, wantCode: exitUsage, wantErr: "-expiry-warning 2160h0m0s: want less than 2160h (Okta's 90 days)"},
 		{name: "serve with no warning before expiry", args: []string{"serve", "-expiry-warning", "0"}, wantCode: exitUsage, wantErr: "-expiry-warning 0s: want a duration of at least 1m0s"},
+		{name: "serve repeating failures at once", args: []string{"serve", "-notify-repeat", "1s"}, wantCode: exitUsage, wantErr: "-notify-repeat 1s: want a duration of at least 1m0s, such as 24h"},
 		{name: "runs list with limit 0", args: []string{"runs", "list", "--limit", "0", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "--limit 0: want a number from 1 to 1000"},
 		{name: "audit with limit 5000", args: []string{"audit", "--limit", "5000", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "--limit 5000: want a number from 1 to 1000"},
 		{name: "events list with a negative limit", args: []string{"events", "list", "--limit", "-1", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "--limit -1: want a number from 1 to 1000"},

@@ -31,6 +31,7 @@ type serverFlags struct {
 	retain                         retainFlag
 	retainAudit                    auditRetainFlag
 	expiryWarning                  time.Duration
+	notifyRepeat                   time.Duration
 	oidcIssuer, oidcClientID       string
 	oidcRoles                      stringList
 }
@@ -94,6 +95,7 @@ func (f *serverFlags) checkDurations() error {
 		{"event-poll-interval", f.eventPoll, time.Second, 0, "30s"},
 		{"event-poll-alert-after", f.eventPollAlert, time.Second, 0, "15m"},
 		{"expiry-warning", f.expiryWarning, time.Minute, 90*24*time.Hour - time.Minute, "336h"},
+		{"notify-repeat", f.notifyRepeat, time.Minute, 0, "24h"},
 	} {
 		switch {
 		case d.v < d.min:
@@ -137,10 +139,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&f.trustedProxies, "trusted-proxy", "address or CIDR network of a reverse proxy in front of the server, whose X-Forwarded-For names the client for the sign-in limiter (repeatable)")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
-	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed, connection.needs_reauthorization, connection.expiring, events.poll_failing and _recovered, events.hook_failing and _recovered) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
+	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed and _recovered, connection.needs_reauthorization, connection.expiring, events.poll_failing and _recovered, events.hook_failing and _recovered) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	fs.DurationVar(&f.cardLease, "card-lease-ttl", 15*time.Second, "how long a server's lease on the card runs it executes lasts unrenewed; a card run started with POST /api/v1/runs whose server died ends interrupted after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
+	fs.DurationVar(&f.notifyRepeat, "notify-repeat", 24*time.Hour, "how often a flow whose runs keep failing with the same error is notified again (flow_run.failed): its first such failure is, then one per period while it lasts; flow_run.recovered follows its next successful run")
 	fs.DurationVar(&f.eventPollAlert, "event-poll-alert-after", 15*time.Minute, "how long a connection's System Log polls fail before events.poll_failing is sent to the -notify-url receivers")
 	fs.Var(&f.retain, "retain-runs", "how long flow runs and card runs are kept after they end (30d, 720h, or forever; default 30d); older ones are purged every hour")
 	fs.Var(&f.retainAudit, "retain-audit", "how long audit events are kept (365d, 8760h, or forever; default forever); older ones are purged every hour")
@@ -178,6 +181,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		NotifyURLs:          f.notifyURLs,
 		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
 		ExpiryWarning:       f.expiryWarning,
+		NotifyRepeat:        f.notifyRepeat,
 		OIDCIssuer:          f.oidcIssuer,
 		OIDCClientID:        f.oidcClientID,
 		OIDCClientSecret:    keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_OIDC_CLIENT_SECRET"))),

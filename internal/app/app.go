@@ -206,14 +206,15 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.Notifier = connectionNotifier{notifyAndWake{a.Outbox, a.Notifier}}
 	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}
 	a.Flows = flowrun.New(flowrun.Config{
-		Store:    a.Store,
-		Env:      flowEnv{m: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL)},
-		Cards:    flowrun.Cards{Executor: a.Executor, History: a.Store, Items: a.Store},
-		Owner:    cfg.Owner,
-		LeaseTTL: cfg.FlowLeaseTTL,
-		Logger:   log,
-		Now:      cfg.Now,
-		Notifier: notifyAndWake{a.Outbox, a.Notifier},
+		Store:         a.Store,
+		Env:           flowEnv{m: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL)},
+		Cards:         flowrun.Cards{Executor: a.Executor, History: a.Store, Items: a.Store},
+		Owner:         cfg.Owner,
+		LeaseTTL:      cfg.FlowLeaseTTL,
+		Logger:        log,
+		Now:           cfg.Now,
+		Notifier:      notifyAndWake{a.Outbox, a.Notifier},
+		RepeatFailure: cfg.NotifyRepeat,
 		EventFiring: func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error) {
 			return storedEventFiring(ctx, a.Store, doc, uuid)
 		},

@@ -92,6 +92,9 @@ type Config struct {
 	// NotifyMinBackoff and NotifyMaxBackoff bound the wait between attempts
 	// at a notification; zero means 1 s and 5 min.
 	NotifyMinBackoff, NotifyMaxBackoff time.Duration
+	// NotifyRepeat is how often a flow that keeps failing with the same
+	// error is notified again (-notify-repeat); zero means 24 h.
+	NotifyRepeat time.Duration
 	// SchedulePoll bounds how long the scheduler waits between two looks
 	// at the store; zero means 30 s.
 	SchedulePoll time.Duration

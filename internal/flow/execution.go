@@ -555,6 +555,7 @@ func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
 		case StatusFailed:
 			res.Failed++
 			if firstErr == "" {
+				res.FirstErrorCode = o.code
 				firstErr = o.msg
 				if st.forEach != nil {
 					firstErr = fmt.Sprintf("item %d: %s", i, o.msg)

@@ -70,6 +70,9 @@ type StepResult struct {
 	// Error says why the step failed or was skipped (for people; the
 	// items' own errors are in the StateStore).
 	Error string
+	// FirstErrorCode is the error code (problem.Code) of the step's first
+	// failed item; empty when none failed or it had none.
+	FirstErrorCode string
 }
 
 func (r *Runner) now() time.Time {

@@ -206,11 +206,11 @@ steps:
 	want := &RunResult{ID: "r", Status: StatusFailed, Steps: []StepResult{
 		{ID: "find", Status: StatusSucceeded, Items: 1, Succeeded: 1},
 		{ID: "suspend", Status: StatusFailed, Items: 10, Succeeded: 8, Failed: 2,
-			Error: "2 of 10 items failed; first: item 3: device guo0005: the org answered 500"},
+			Error: "2 of 10 items failed; first: item 3: device guo0005: the org answered 500", FirstErrorCode: "upstream_error"},
 		{ID: "serial", Status: StatusFailed, Items: 10, Failed: 10,
-			Error: `10 of 10 items failed; first: item 0: input.deviceId: ${{ item.profile.serialNumber }}: no such key: serialNumber`},
+			Error: `10 of 10 items failed; first: item 0: input.deviceId: ${{ item.profile.serialNumber }}: no such key: serialNumber`, FirstErrorCode: "invalid_input"},
 		{ID: "summary", Status: StatusSucceeded, Items: 1, Succeeded: 1},
-		{ID: "missing", Status: StatusFailed, Items: 1, Failed: 1, Error: `device "nope" not found`},
+		{ID: "missing", Status: StatusFailed, Items: 1, Failed: 1, Error: `device "nope" not found`, FirstErrorCode: "not_found"},
 		{ID: "uses-missing", Status: StatusSkipped, Error: `not run: it uses the output of step "missing", which failed`},
 	}}
 	if diff := cmp.Diff(want, res); diff != "" {
@@ -575,7 +575,7 @@ steps:
 	// Items 4 and 304 (ACTIVE devices) call their card; 599's input
 	// names a field its device does not have (it fails before its card
 	// is called); the 597 others are skipped.
-	want := StepResult{ID: "suspend", Status: StatusFailed, Items: 600, Succeeded: 2, Failed: 1, Skipped: 597}
+	want := StepResult{ID: "suspend", Status: StatusFailed, Items: 600, Succeeded: 2, Failed: 1, Skipped: 597, FirstErrorCode: "invalid_input"}
 	if diff := cmp.Diff(want, res.Steps[1], cmpopts.IgnoreFields(StepResult{}, "Error")); diff != "" {
 		t.Errorf("step result (-want +got):\n%s", diff)
 	}

@@ -38,8 +38,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Notifier enqueues flow_run.failed notifications; nil sends none.
+	// Notifier enqueues flow_run.failed and flow_run.recovered
+	// notifications; nil sends none.
 	Notifier Notifier
+	// RepeatFailure is how often a flow that keeps failing with the same
+	// error is notified again: its first such failure is, then the first
+	// in each later period of this length; zero means 24 h.
+	RepeatFailure time.Duration
 	// EventFiring gives the trigger of the run the stored event uuid
 	// would start of doc (an event flow): for plans of event runs. Nil
 	// refuses them.
@@ -80,6 +85,7 @@ type Service struct {
 	canceled map[string]bool                     // runs executing here → asked to stop
 
 	notifier    Notifier
+	repeat      time.Duration
 	onChange    func()
 	eventFiring func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error)
 }
@@ -98,9 +104,12 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.RepeatFailure <= 0 {
+		cfg.RepeatFailure = 24 * time.Hour
+	}
 	s := &Service{
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
-		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
+		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
 		canceled: map[string]bool{}, ended: make(chan struct{}),
 	}

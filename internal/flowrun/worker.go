@@ -1,11 +1,13 @@
 package flowrun
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -162,20 +164,27 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	} else if err != nil {
 		run.Status = flow.StatusFailed
 		run.Error = publicMessage(err)
+		run.Failure = run.Error
 		log.Warn("flow run failed", slog.String("error", run.Error), slog.Any("cause", err))
 	} else {
 		run.Status = res.Status
+		if run.Status == flow.StatusFailed {
+			run.Failure = stepsFailure(res)
+		}
 		log.Info("flow run finished", slog.String("status", res.Status))
 	}
 	wctx := context.WithoutCancel(ctx)
 	if run.Status != flow.StatusSucceeded {
 		s.closeSteps(wctx, run, log)
 	}
-	if run.Status == flow.StatusFailed {
-		// Enqueued before the outcome is stored: a crash in between
-		// resumes the run, which fails again the same way and enqueues the
-		// same message, which the outbox keeps once.
-		s.notifyFailed(wctx, run)
+	// Notifications are enqueued before the outcome is stored: a crash in
+	// between resumes the run, which ends again the same way and enqueues
+	// the same message, which the outbox keeps once.
+	switch run.Status {
+	case flow.StatusFailed:
+		s.notifyFailed(wctx, run, failureSummary(run, res), log)
+	case flow.StatusSucceeded:
+		s.notifyRecovered(wctx, run, log)
 	}
 	outcome := "success"
 	if run.Status != flow.StatusSucceeded {
@@ -309,25 +318,95 @@ func (s *Service) triggerInputs(ctx context.Context, doc *flow.Document, f flow.
 }
 
 // notifyFailed enqueues flow_run.failed for run, with an id derived from
-// the run's so that a repeat (after a crash) is the same message.
-func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun) {
+// the run's so that a repeat (after a crash) is the same message. A flow
+// that keeps failing with the same error (a connection waiting to be
+// reauthorized fails every scheduled run) is notified of its first such
+// failure and then once per repeat period while it lasts, not of every
+// run: each message says how long it has been failing.
+func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun, why string, log *slog.Logger) {
 	if s.notifier == nil {
 		return
 	}
+	text := fmt.Sprintf("flow %s: run %s failed: %s", run.FlowName, run.ID, why)
+	st, err := s.store.FailureStreak(ctx, store.StreakFilter{FlowID: run.FlowID, ExcludeID: run.ID, CreatedBefore: run.CreatedAt, SameFailure: &run.Failure})
+	switch {
+	case err != nil:
+		// Better a repeat than a failure nobody hears of.
+		log.WarnContext(ctx, "read the flow's earlier failures; notifying this one", slog.Any("error", err))
+	case st.Runs > 0 && !s.remindAt(st, run.FinishedAt):
+		log.InfoContext(ctx, "flow_run.failed not sent: the flow's runs have failed the same way since the last message",
+			slog.Int("failed_runs", st.Runs+1), slog.Time("since", st.First))
+		return
+	case st.Runs > 0:
+		text += fmt.Sprintf(" (still failing the same way: %d runs since %s)", st.Runs+1, st.First.UTC().Format(time.RFC3339))
+	}
+	s.enqueue(ctx, run, notify.TypeFlowRunFailed, text, log)
+}
+
+// remindAt reports whether a failure at t, after the streak st of the
+// same failure, falls in a later repeat period than the streak's last
+// failure, periods counted from its first (which was notified).
+func (s *Service) remindAt(st store.Streak, t time.Time) bool {
+	return t.Sub(st.First)/s.repeat > st.Last.Sub(st.First)/s.repeat
+}
+
+// notifyRecovered enqueues flow_run.recovered when run succeeded after
+// failed runs of its flow.
+func (s *Service) notifyRecovered(ctx context.Context, run *store.FlowRun, log *slog.Logger) {
+	if s.notifier == nil {
+		return
+	}
+	st, err := s.store.FailureStreak(ctx, store.StreakFilter{FlowID: run.FlowID, ExcludeID: run.ID, CreatedBefore: run.CreatedAt})
+	if err != nil {
+		log.WarnContext(ctx, "read the flow's earlier failures; flow_run.recovered not sent", slog.Any("error", err))
+		return
+	}
+	if st.Runs == 0 {
+		return
+	}
+	s.enqueue(ctx, run, notify.TypeFlowRunRecovered, fmt.Sprintf("flow %s: run %s succeeded after %d failed runs since %s",
+		run.FlowName, run.ID, st.Runs, st.First.UTC().Format(time.RFC3339)), log)
+}
+
+// enqueue enqueues a message of type typ about run, its id derived from
+// the run's and the type.
+func (s *Service) enqueue(ctx context.Context, run *store.FlowRun, typ, text string, log *slog.Logger) {
 	f, _ := firingOf(run)
 	err := s.notifier.Enqueue(ctx, notify.Message{
-		ID: "nt_flow_run_failed_" + run.ID, Type: notify.TypeFlowRunFailed, Time: run.FinishedAt,
-		Message: fmt.Sprintf("flow %s: run %s failed: %s", run.FlowName, run.ID, failureSummary(run)),
+		ID: "nt_" + strings.ReplaceAll(typ, ".", "_") + "_" + run.ID, Type: typ, Time: run.FinishedAt, Message: text,
 		FlowRun: &notify.FlowRunInfo{ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Error: run.Error, Trigger: f.Kind},
 	})
 	if err != nil {
-		s.log.ErrorContext(ctx, "enqueue the flow_run.failed notification", slog.String("flow_run", run.ID), slog.Any("error", err))
+		log.ErrorContext(ctx, "enqueue the "+typ+" notification", slog.Any("error", err))
 	}
 }
 
-func failureSummary(run *store.FlowRun) string {
+// stepsFailure is the Failure of a run that failed because steps did:
+// each failed step with its first item's error code (or, without one, the
+// step's error), the same for runs whose steps failed the same way
+// whichever items failed.
+func stepsFailure(res *flow.RunResult) string {
+	var parts []string
+	for _, st := range res.Steps {
+		if st.Status == flow.StatusFailed {
+			parts = append(parts, "step "+st.ID+": "+cmp.Or(st.FirstErrorCode, st.Error))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// failureSummary says why run failed: its error, or its first failed
+// step's.
+func failureSummary(run *store.FlowRun, res *flow.RunResult) string {
 	if run.Error != "" {
 		return truncateText(run.Error, 300)
+	}
+	if res != nil {
+		for _, st := range res.Steps {
+			if st.Status == flow.StatusFailed && st.Error != "" {
+				return truncateText("step "+st.ID+": "+st.Error, 300)
+			}
+		}
 	}
 	return "one or more items failed"
 }

@@ -13,7 +13,9 @@ import (
 
 // Message types.
 const (
-	TypeFlowRunFailed        = "flow_run.failed"
+	TypeFlowRunFailed = "flow_run.failed"
+	// TypeFlowRunRecovered: a flow's run succeeded after failed runs.
+	TypeFlowRunRecovered     = "flow_run.recovered"
 	TypeNeedsReauthorization = "connection.needs_reauthorization"
 	TypeConnectionExpiring   = "connection.expiring"
 	// TypePollFailing: a connection's System Log polls have failed for a

@@ -231,6 +231,27 @@ type RunFilter struct {
 	BeforeID string
 }
 
+// StreakFilter selects the failed runs of FlowID created before
+// CreatedBefore, not counting ExcludeID (the run being decided about),
+// that were created after the flow's last run that ran well. With
+// SameFailure nil, a run that ran well is one that succeeded; with
+// SameFailure set, it is also one that failed another way (its Failure
+// differs), and only failures whose Failure is *SameFailure count.
+// Canceled runs and unfinished ones are not looked at.
+type StreakFilter struct {
+	FlowID        string
+	ExcludeID     string
+	CreatedBefore time.Time
+	SameFailure   *string
+}
+
+// Streak is what FailureStreak found: how many runs, and when the first
+// and the last of them finished (zero when Runs is 0).
+type Streak struct {
+	Runs        int
+	First, Last time.Time
+}
+
 // FlowRunFilter selects flow runs; zero fields do not filter. Flow runs
 // come newest first (CreatedAt, then ID).
 type FlowRunFilter struct {
@@ -373,6 +394,9 @@ type FlowRun struct {
 	// CancelRequestedAt is when someone asked the run to stop
 	// (CancelFlowRun); zero when nobody did. Only CancelFlowRun sets it.
 	CancelRequestedAt time.Time
+	// Failure, of a failed run, is a key that is the same for runs that
+	// failed the same way (FailureStreak compares it); empty otherwise.
+	Failure string
 }
 
 // FlowRunCanceled is the status of a flow run stopped on request.
@@ -754,6 +778,9 @@ type Store interface {
 	CountFlowItems(ctx context.Context, runID, stepID string) (map[string]int, error)
 	// FindFlowRun returns the run of flowID with the given TriggerKey.
 	FindFlowRun(ctx context.Context, flowID, triggerKey string) (*FlowRun, error)
+	// FailureStreak describes the failed runs a flow has had since it last
+	// ran well (see StreakFilter).
+	FailureStreak(ctx context.Context, f StreakFilter) (Streak, error)
 
 	// Purge deletes what is older than before, oldest first, up to limit
 	// (0 means 100) of each kind: flow runs that succeeded, failed or were

@@ -246,7 +246,7 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 
 const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
 	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key, cancel_requested_at,
-	actor_type, actor_login, actor_token, flow_version, rerun_of`
+	actor_type, actor_login, actor_token, flow_version, rerun_of, failure`
 
 func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var r store.FlowRun
@@ -255,7 +255,7 @@ func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var caller string // the actor as text, kept for readers of the table
 	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &caller, &r.Error,
 		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName,
-		&r.FlowVersion, &r.RerunOf); err != nil {
+		&r.FlowVersion, &r.RerunOf, &r.Failure); err != nil {
 		return nil, err
 	}
 	r.CancelRequestedAt = fromTS(cancel)
@@ -279,10 +279,10 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		key = r.TriggerKey
 	}
 	_, err := s.exec(ctx, ex, `INSERT INTO flow_runs (`+flowRunCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key,
-		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.FlowVersion, r.RerunOf)
+		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.FlowVersion, r.RerunOf, r.Failure)
 	return err
 }
 
@@ -328,6 +328,31 @@ func (s *Store) FindFlowRun(ctx context.Context, flowID, triggerKey string) (*st
 	return r, nil
 }
 
+// FailureStreak counts the failed runs of f.FlowID since its last run
+// that ran well. Both parts walk the flow's runs by creation time from
+// the newest back, so the work is bounded by the streak's length.
+func (s *Store) FailureStreak(ctx context.Context, f store.StreakFilter) (store.Streak, error) {
+	breaks, counts := `status = 'succeeded'`, `status = 'failed'`
+	var same []any
+	if f.SameFailure != nil {
+		breaks = `(status = 'succeeded' OR (status = 'failed' AND failure <> ?))`
+		counts = `status = 'failed' AND failure = ?`
+		same = []any{*f.SameFailure}
+	}
+	of := []any{f.FlowID, ts(f.CreatedBefore), f.ExcludeID}
+	args := append(append(append(append([]any{}, of...), same...), of...), same...)
+	var n, first, last int64
+	err := s.queryRow(ctx, s.db, `SELECT COUNT(*), COALESCE(MIN(finished_at), 0), COALESCE(MAX(finished_at), 0) FROM flow_runs
+		WHERE flow_id = ? AND created_at < ? AND id <> ? AND finished_at > 0 AND `+counts+`
+		AND created_at > COALESCE((SELECT created_at FROM flow_runs
+			WHERE flow_id = ? AND created_at < ? AND id <> ? AND finished_at > 0 AND `+breaks+`
+			ORDER BY created_at DESC LIMIT 1), 0)`, args...).Scan(&n, &first, &last)
+	if err != nil {
+		return store.Streak{}, s.fail(fmt.Sprintf("read the failed runs of flow %q", f.FlowID), err)
+	}
+	return store.Streak{Runs: int(n), First: fromTS(first), Last: fromTS(last)}, nil
+}
+
 // UpdateFlowRun writes every field of r except Owner and LeaseUntil, which
 // only ClaimFlowRun and RenewFlowRunLease change.
 func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
@@ -348,10 +373,10 @@ func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, e *store.Au
 func (s *Store) updateFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
 	res, err := s.exec(ctx, ex, `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
 		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ?,
-		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ? WHERE id = ?`,
+		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ?, failure = ? WHERE id = ?`,
 		r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName,
-		r.FlowVersion, r.RerunOf, r.ID)
+		r.FlowVersion, r.RerunOf, r.Failure, r.ID)
 	if err == nil {
 		err = affected(res)
 	}

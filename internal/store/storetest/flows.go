@@ -93,7 +93,7 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	if len(events) != 0 {
 		t.Errorf("FinishFlowRun(missing) left audit events %+v", events)
 	}
-	r.Status, r.FinishedAt, r.Error = "failed", at(3), "boom"
+	r.Status, r.FinishedAt, r.Error, r.Failure = "failed", at(3), "boom", "step s: not_found"
 	e.InputSummary = "flow f, run r1"
 	noErr(t, s.FinishFlowRun(ctx, r, e), "FinishFlowRun")
 	got, err = s.GetFlowRun(ctx, "r1")
@@ -434,4 +434,55 @@ func testPutFlowItems(t *testing.T, open func(t *testing.T) store.Store) {
 	got, err = s.ListFlowItems(ctx, "r1", "suspend")
 	noErr(t, err, "ListFlowItems")
 	diff(t, "items after a refused put", first, got)
+}
+
+// testFailureStreak: the failed runs since a flow last ran well, by
+// creation order, with canceled and unfinished runs not looked at, other
+// flows' runs not counted, and the run being decided about left out.
+func testFailureStreak(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	run := func(id, flowID string, created int, status, failure string, finished int) {
+		t.Helper()
+		r := newFlowRun(id, created)
+		r.FlowID, r.Status, r.Failure = flowID, status, failure
+		if finished > 0 {
+			r.FinishedAt = at(finished)
+		}
+		noErr(t, s.CreateFlowRun(ctx, r), "CreateFlowRun "+id)
+	}
+	streak := func(same *string, createdBefore int, exclude string) store.Streak {
+		t.Helper()
+		st, err := s.FailureStreak(ctx, store.StreakFilter{FlowID: "f1", ExcludeID: exclude, CreatedBefore: at(createdBefore), SameFailure: same})
+		noErr(t, err, "FailureStreak")
+		return st
+	}
+	expired, gone := "token expired", "device gone"
+	if got := streak(nil, 100, ""); got.Runs != 0 || !got.First.IsZero() {
+		t.Errorf("a flow without runs: %+v; want no failures", got)
+	}
+	run("r1", "f1", 1, "failed", expired, 2)
+	run("r2", "f1", 3, "succeeded", "", 4)
+	run("r3", "f1", 5, "failed", gone, 6)
+	run("r4", "f1", 7, "failed", expired, 8)
+	run("r5", "f1", 9, store.FlowRunCanceled, "", 10)
+	run("r6", "f1", 11, "failed", expired, 14)
+	run("r7", "f1", 12, "running", "", 0)
+	run("x1", "f2", 13, "failed", expired, 13)
+	run("r8", "f1", 15, "failed", expired, 16)
+
+	want := func(what string, got store.Streak, n, first, last int) {
+		t.Helper()
+		if got.Runs != n || (n > 0 && (!got.First.Equal(at(first)) || !got.Last.Equal(at(last)))) {
+			t.Errorf("%s: %+v; want %d runs, finished from %v to %v", what, got, n, at(first), at(last))
+		}
+	}
+	want("every failure since the success", streak(nil, 100, ""), 4, 6, 16)
+	want("the same failure since another one", streak(&expired, 100, ""), 3, 8, 16)
+	want("another failure, just after r3", streak(&gone, 100, ""), 0, 0, 0)
+	want("the run decided about is left out", streak(&expired, 100, "r8"), 2, 8, 14)
+	want("only runs created before", streak(&expired, 11, ""), 1, 8, 8)
+	want("before the success", streak(nil, 3, ""), 1, 2, 2)
+	run("r9", "f1", 17, "succeeded", "", 18)
+	want("after a new success", streak(nil, 100, ""), 0, 0, 0)
 }

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"Flow", testFlow},
 		{"FlowRun", testFlowRun},
+		{"FailureStreak", testFailureStreak},
 		{"ClaimFlowRun", testClaimFlowRun},
 		{"ClaimFlowRunExactlyOnce", testClaimExactlyOnce},
 		{"FlowStep", testFlowStep},

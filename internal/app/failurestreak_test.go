@@ -1,0 +1,81 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// TestRepeatedFailureNotifiedOnce: a flow that keeps failing the same way
+// is notified of its first failure, not of each run, and again once a day
+// (-notify-repeat) while it lasts; a failure with another error is
+// notified at once; the first run that succeeds sends flow_run.recovered
+// naming how many runs failed; and a failure after it starts over.
+func TestRepeatedFailureNotifiedOnce(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now = emu.Now
+		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, make(chan map[string]any, 16))}, "a-long-random-notification-secret"
+	})
+	h.connect("Prod")
+	var put putAnswer
+	if code, data := h.postYAML("/api/v1/flows", readOneFlow, &put); code != http.StatusCreated {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	device := h.devicesWithStatus("Prod", "ACTIVE")[0]
+	run := func(deviceID, want string) string {
+		t.Helper()
+		var r flowRun
+		code, data := h.call("POST", "/api/v1/flows/"+put.Flow.ID+"/runs?wait=true", map[string]any{"inputs": map[string]any{"deviceId": deviceID}}, &r)
+		if code != http.StatusOK || r.Status != want {
+			t.Fatalf("run for %s: %d %s; want %s", deviceID, code, data, want)
+		}
+		emu.AdvanceClock(t, time.Hour)
+		return r.ID
+	}
+	missing, other := "guo0000000000000none", "../../users/me"
+	first := run(missing, "failed")
+	run(missing, "failed")
+	run(missing, "failed")
+	emu.AdvanceClock(t, 22*time.Hour) // the fourth run is 25 h after the first
+	reminder := run(missing, "failed")
+	run(missing, "failed")
+	otherError := run(other, "failed")
+	recovered := run(device, "succeeded")
+	run(device, "succeeded")
+	again := run(missing, "failed")
+
+	ns, err := h.app.Store.ListNotifications(t.Context(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range ns {
+		var m struct{ Message string }
+		if err := json.Unmarshal(n.Body, &m); err != nil {
+			t.Fatalf("notification %s: %v", n.ID, err)
+		}
+		got[n.ID] = m.Message
+	}
+	want := map[string]string{
+		"nt_flow_run_failed_" + first:        "failed: step device: ",
+		"nt_flow_run_failed_" + reminder:     "still failing the same way: 4 runs since ",
+		"nt_flow_run_failed_" + otherError:   other,
+		"nt_flow_run_recovered_" + recovered: "succeeded after 6 failed runs since ",
+		"nt_flow_run_failed_" + again:        missing,
+	}
+	for id, text := range want {
+		if !strings.Contains(got[id], text) {
+			t.Errorf("notification %s: %q; want it, saying %q", id, got[id], text)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("notifications %v; want only %d: %v", got, len(want), want)
+	}
+}
