@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		LeaseTTL:    cfg.CardLeaseTTL,
 	}
 	a.runLeases = &card.RunLeases{Store: a.Store, Owner: cfg.Owner, TTL: cfg.CardLeaseTTL, Now: cfg.Now, Logger: log, Running: a.Executor.Running}
-	a.Outbox = &notify.Outbox{Store: a.Store, URLs: cfg.NotifyURLs, Now: cfg.Now}
+	a.Outbox = &notify.Outbox{Store: a.Store, Receivers: cfg.notifyTo, Now: cfg.Now}
 	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_notification_attempts_total", Help: "Attempts at delivering notifications, by outcome (delivered, failed).",
 	}, []string{"outcome"})
@@ -191,7 +191,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 	a.Notifier = &notify.Sender{
-		Store: a.Store, Secret: []byte(cfg.NotifySecret), Owner: cfg.Owner, URLs: cfg.NotifyURLs, HTTP: notifyHTTPClient(cfg),
+		Store: a.Store, Secret: []byte(cfg.NotifySecret), Owner: cfg.Owner, Receivers: cfg.notifyTo, HTTP: notifyHTTPClient(cfg),
 		MinBackoff: cfg.NotifyMinBackoff, MaxBackoff: cfg.NotifyMaxBackoff, Logger: log, Now: cfg.Now,
 		Attempts: func(outcome string) { attempts.WithLabelValues(outcome).Inc() },
 	}
@@ -306,7 +306,7 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.Retention != nil {
 		work.Go(func() { a.Retention.Run(workCtx) })
 	}
-	if len(a.cfg.NotifyURLs) > 0 {
+	if len(a.cfg.notifyTo) > 0 {
 		work.Go(func() { a.Notifier.Run(workCtx) })
 	}
 	work.Go(func() { a.checkExpiries(workCtx) })

@@ -15,6 +15,7 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/notify"
 )
 
 // Config is everything the server needs; cmd/cardflow fills it from flags
@@ -86,7 +87,9 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
 	// NotifyURLs receive notifications (-notify-url); NotifySecret
-	// (CARDFLOW_NOTIFY_SECRET) signs them and is required with them.
+	// (CARDFLOW_NOTIFY_SECRET) signs them and is required with them. A
+	// receiver's URL is a credential (an incoming webhook's path is its
+	// key): the server shows one only as notify.Receiver does.
 	NotifyURLs   []string
 	NotifySecret keyring.Secret
 	// NotifyMinBackoff and NotifyMaxBackoff bound the wait between attempts
@@ -127,6 +130,7 @@ type Config struct {
 
 	oidcRoles      access.GroupRoles // parsed OIDCRoles
 	trustedProxies []netip.Prefix    // parsed TrustedProxies
+	notifyTo       []notify.Receiver // parsed NotifyURLs
 }
 
 // withDefaults checks c and fills in its defaults.
@@ -167,13 +171,11 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		c.TrustedOrigins[i] = n
 	}
-	for _, u := range c.NotifyURLs {
-		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return c, fmt.Errorf("-notify-url %q must be an http(s):// URL", u)
-		}
+	var err error
+	if c.notifyTo, err = notify.ParseReceivers(c.NotifyURLs); err != nil {
+		return c, fmt.Errorf("-notify-url: %w", err)
 	}
-	if len(c.NotifyURLs) > 0 && len(c.NotifySecret) == 0 {
+	if len(c.notifyTo) > 0 && len(c.NotifySecret) == 0 {
 		return c, errors.New("-notify-url needs CARDFLOW_NOTIFY_SECRET: set it to a long random secret that receivers use to check the X-Cardflow-Signature of each notification")
 	}
 	if len(c.OIDCRoles) > 0 && c.OIDCIssuer == "" {

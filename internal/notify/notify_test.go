@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -77,9 +78,19 @@ func setup(t *testing.T, statuses ...int) (*receiver, *Outbox, *Sender, *clock, 
 	srv := httptest.NewServer(rcv)
 	t.Cleanup(srv.Close)
 	c := &clock{now: time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)}
-	out := &Outbox{Store: st, URLs: []string{srv.URL + "/hook"}, Now: c.Now}
-	snd := &Sender{Store: st, Secret: rcv.secret, Owner: "test", Now: c.Now, MinBackoff: time.Second, MaxBackoff: 8 * time.Second}
+	to := receivers(t, srv.URL+"/hook")
+	out := &Outbox{Store: st, Receivers: to, Now: c.Now}
+	snd := &Sender{Store: st, Secret: rcv.secret, Owner: "test", Receivers: to, Now: c.Now, MinBackoff: time.Second, MaxBackoff: 8 * time.Second}
 	return rcv, out, snd, c, st
+}
+
+func receivers(t *testing.T, urls ...string) []Receiver {
+	t.Helper()
+	rs, err := ParseReceivers(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }
 
 func TestSignedDelivery(t *testing.T) {
@@ -183,7 +194,7 @@ func TestEnqueueTwiceSendsOnce(t *testing.T) {
 
 func TestNoReceiversEnqueuesNothing(t *testing.T) {
 	_, out, snd, _, st := setup(t)
-	out.URLs = nil
+	out.Receivers = nil
 	if err := out.Enqueue(t.Context(), Message{Type: TypeFlowRunFailed, Message: "m"}); err != nil {
 		t.Fatal(err)
 	}
@@ -202,38 +213,41 @@ func TestRemovedReceiverGetsNothing(t *testing.T) {
 	if err := out.Enqueue(t.Context(), Message{Type: TypeNeedsReauthorization, Message: "reauthorize Prod"}); err != nil {
 		t.Fatal(err)
 	}
-	snd.URLs = []string{"https://hooks.example.com/cardflow"}
+	snd.Receivers = receivers(t, "https://hooks.example.com/cardflow")
 	if snd.SendDue(t.Context()) {
 		t.Error("a message to a removed receiver was due")
 	}
 	if got := rcv.messages(); len(got) != 0 {
 		t.Errorf("the removed receiver got %+v; want nothing", got)
 	}
-	snd.URLs = out.URLs
+	snd.Receivers = out.Receivers
 	if !snd.SendDue(t.Context()) || len(rcv.messages()) != 1 {
 		t.Errorf("with the receiver configured again: received %d; want the message", len(rcv.messages()))
 	}
 }
 
-// A receiver URL may carry credentials (a password in its userinfo, a
-// token in its query); a failed delivery's log line and stored error name
-// the receiver without them.
-func TestFailedDeliveryKeepsReceiverCredentialsOutOfLogs(t *testing.T) {
+// A receiver URL is a credential: an incoming webhook's path or query is
+// its key, and a password may sit in its userinfo. A failed delivery's log
+// line and stored error name the receiver by scheme, host and fingerprint
+// only.
+func TestFailedDeliveryKeepsReceiverURLOutOfLogs(t *testing.T) {
 	down := httptest.NewServer(http.NotFoundHandler())
 	downURL := down.URL
 	down.Close()
-	for name, tc := range map[string]struct {
-		url  func(rcv string) string
-		host string
+	for _, tc := range []struct {
+		name string
+		base func(rcv string) string
 	}{
-		"receiver answers 500": {url: func(rcv string) string { return rcv }},
-		"receiver unreachable": {url: func(string) string { return downURL }},
+		{name: "receiver answers 500", base: func(rcv string) string { return rcv }},
+		{name: "receiver unreachable", base: func(string) string { return downURL }},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			_, out, snd, _, st := setup(t, 500)
-			base, _ := strings.CutSuffix(out.URLs[0], "/hook")
-			u := strings.Replace(tc.url(base), "http://", "http://alerts:pw-s3cret@", 1) + "/hook?token=tok-s3cret"
-			out.URLs, snd.URLs = []string{u}, []string{u}
+			rcvBase, _ := strings.CutSuffix(out.Receivers[0].url(), "/hook")
+			base := tc.base(rcvBase)
+			u := strings.Replace(base, "http://", "http://alerts:pw-s3cret@", 1) + "/services/T0/B0/path-s3cret?token=tok-s3cret"
+			out.Receivers = receivers(t, u)
+			snd.Receivers = out.Receivers
 			var logs strings.Builder
 			snd.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			if err := out.Enqueue(t.Context(), Message{Type: TypeFlowRunFailed, Message: "m"}); err != nil {
@@ -247,13 +261,53 @@ func TestFailedDeliveryKeepsReceiverCredentialsOutOfLogs(t *testing.T) {
 				t.Fatalf("outbox = %+v, %v; want one failed attempt", list, err)
 			}
 			for what, s := range map[string]string{"log": logs.String(), "stored error": list[0].LastError} {
-				if strings.Contains(s, "pw-s3cret") || strings.Contains(s, "tok-s3cret") {
-					t.Errorf("the %s shows the receiver's credentials: %s", what, s)
+				for _, secret := range []string{"pw-s3cret", "path-s3cret", "/services", "tok-s3cret"} {
+					if strings.Contains(s, secret) {
+						t.Errorf("the %s shows the receiver's %s: %s", what, secret, s)
+					}
 				}
 			}
-			if host := strings.TrimPrefix(tc.url(base), "http://"); !strings.Contains(logs.String(), host+"/hook") {
-				t.Errorf("the log does not name the receiver %s/hook: %s", host, logs.String())
+			sum := sha256.Sum256([]byte(u))
+			shown := base + "/… (receiver " + hex.EncodeToString(sum[:4]) + ")"
+			if !strings.Contains(logs.String(), `receiver="`+shown+`"`) {
+				t.Errorf("the log does not name the receiver %s: %s", shown, logs.String())
 			}
 		})
+	}
+}
+
+func TestReceiverShowsNoSecret(t *testing.T) {
+	const u = "https://ops:pw-s3cret@chat.example.com:8443/v1/spaces/path-s3cret/messages?key=key-s3cret&token=tok-s3cret#frag-s3cret"
+	r, err := ParseReceiver(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(u))
+	const want = "https://chat.example.com:8443/… (receiver "
+	if r.Digest() != hex.EncodeToString(sum[:]) || r.Fingerprint() != r.Digest()[:8] {
+		t.Errorf("digest %s, fingerprint %s; want the SHA-256 of the URL and its first 8 hex digits", r.Digest(), r.Fingerprint())
+	}
+	js, _ := json.Marshal(map[string]any{"r": r, "rs": []Receiver{r}})
+	var logs strings.Builder
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "receiver", r, "receivers", []Receiver{r})
+	type holder struct{ r Receiver }
+	for name, got := range map[string]string{
+		"String": r.String(), "%v": fmt.Sprintf("%v", r), "%+v": fmt.Sprintf("%+v", r), "%#v": fmt.Sprintf("%#v", r),
+		"%q": fmt.Sprintf("%q", r), "%x": fmt.Sprintf("%x", r), "%s of a slice": fmt.Sprintf("%s", []Receiver{r}),
+		"%+v of a struct": fmt.Sprintf("%+v", holder{r}), "%#v of a struct": fmt.Sprintf("%#v", holder{r}),
+		"JSON": string(js), "slog": logs.String(),
+	} {
+		if strings.Contains(got, "s3cret") || strings.Contains(got, "/v1") {
+			t.Errorf("%s shows the URL: %s", name, got)
+		}
+		if strings.HasPrefix(name, "%") && !strings.Contains(name, "struct") && !strings.Contains(got, want+r.Fingerprint()+")") {
+			t.Errorf("%s = %s; want %s%s)", name, got, want, r.Fingerprint())
+		}
+	}
+	for _, bad := range []string{"ftp://h/x-s3cret", "/relative/x-s3cret", "https:///x-s3cret", "https://h/%zz-s3cret", "mailto:x-s3cret@example.com"} {
+		_, err := ParseReceiver(bad)
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseReceiver(%q) = %v; want an error that does not quote the URL", bad, err)
+		}
 	}
 }

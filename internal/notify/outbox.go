@@ -66,13 +66,13 @@ type FlowRunInfo struct {
 	Trigger string `json:"trigger,omitempty"` // manual, schedule or event
 }
 
-// Outbox enqueues messages for every receiver. The zero value (no URLs)
-// enqueues nothing. It is safe for concurrent use.
+// Outbox enqueues messages for every receiver. The zero value (no
+// Receivers) enqueues nothing. It is safe for concurrent use.
 type Outbox struct {
-	// Store keeps the outbox (required when URLs is not empty).
+	// Store keeps the outbox (required when Receivers is not empty).
 	Store store.Store
-	// URLs are the receivers (-notify-url).
-	URLs []string
+	// Receivers are the receivers (-notify-url).
+	Receivers []Receiver
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -95,7 +95,7 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 // receiver (none without receivers), for a caller that stores them in the
 // same transaction as the change they report.
 func (o *Outbox) Notifications(m Message) ([]*store.Notification, error) {
-	if o == nil || len(o.URLs) == 0 {
+	if o == nil || len(o.Receivers) == 0 {
 		return nil, nil
 	}
 	now := time.Now()
@@ -113,9 +113,9 @@ func (o *Outbox) Notifications(m Message) ([]*store.Notification, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: encode %s: %w", m.Type, err)
 	}
-	ns := make([]*store.Notification, 0, len(o.URLs))
-	for _, u := range o.URLs {
-		ns = append(ns, &store.Notification{ID: m.ID, URL: u, Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now})
+	ns := make([]*store.Notification, 0, len(o.Receivers))
+	for _, r := range o.Receivers {
+		ns = append(ns, &store.Notification{ID: m.ID, URL: r.url(), Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now})
 	}
 	return ns, nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,10 +41,11 @@ type Sender struct {
 	HTTP *http.Client
 	// Owner names this server in leases (required).
 	Owner string
-	// URLs are the receivers it delivers to (-notify-url): a message to a
-	// receiver that is no longer among them stays undelivered. Nil
-	// delivers every message.
-	URLs []string
+	// Receivers are the receivers it delivers to (-notify-url): a message
+	// to a receiver that is not among them (removed from this server's
+	// configuration, or another server's) stays in the outbox for a
+	// server that has it. Nil delivers nothing.
+	Receivers []Receiver
 	// MinBackoff is the wait after a first failed attempt, doubled after
 	// each further one up to MaxBackoff; zero means 1 s and 5 min.
 	MinBackoff, MaxBackoff time.Duration
@@ -104,7 +106,14 @@ func (s *Sender) wakeChan() chan struct{} {
 // SendDue makes one attempt at one due message and reports whether there
 // was one.
 func (s *Sender) SendDue(ctx context.Context) bool {
-	n, err := s.Store.ClaimNotification(ctx, s.Owner, s.URLs, time.Minute, s.now())
+	if len(s.Receivers) == 0 {
+		return false
+	}
+	urls := make([]string, len(s.Receivers))
+	for i, r := range s.Receivers {
+		urls[i] = r.url()
+	}
+	n, err := s.Store.ClaimNotification(ctx, s.Owner, urls, time.Minute, s.now())
 	if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
 		return false
 	}
@@ -113,7 +122,8 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 		log.ErrorContext(ctx, "claim a notification", slog.Any("error", err))
 		return false
 	}
-	err = s.post(ctx, n)
+	r := s.Receivers[slices.Index(urls, n.URL)]
+	err = s.post(ctx, r, n)
 	n.Attempts++
 	if err == nil {
 		n.DeliveredAt, n.LastError = s.now(), ""
@@ -123,7 +133,7 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 		n.NextAttemptAt = s.now().Add(s.backoff(n.Attempts))
 		s.count("failed")
 		log.WarnContext(ctx, "notification not delivered; retrying later", slog.String("notification", n.ID),
-			slog.String("type", n.Type), slog.String("url", receiverForLog(n.URL)), slog.Int("attempts", n.Attempts),
+			slog.String("type", n.Type), slog.Any("receiver", r), slog.Int("attempts", n.Attempts),
 			slog.Time("next_attempt_at", n.NextAttemptAt), slog.String("error", n.LastError))
 	}
 	if err := s.Store.UpdateNotification(context.WithoutCancel(ctx), n); err != nil {
@@ -132,12 +142,15 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 	return true
 }
 
-func (s *Sender) post(ctx context.Context, n *store.Notification) error {
+// post sends n to r. Its error names r as r.String does, never by its
+// URL: the error is logged and stored.
+func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(n.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(), bytes.NewReader(n.Body))
 	if err != nil {
-		return fmt.Errorf("bad receiver URL: %w", err)
+		// ParseReceiver took the URL; NewRequest's error would quote it.
+		return fmt.Errorf("bad receiver URL %s", r)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "cardflow-notify")
@@ -150,7 +163,7 @@ func (s *Sender) post(ctx context.Context, n *store.Notification) error {
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			ue.URL = receiverForLog(n.URL)
+			ue.URL = r.String()
 		}
 		return fmt.Errorf("post: %w", err)
 	}
@@ -160,17 +173,6 @@ func (s *Sender) post(ctx context.Context, n *store.Notification) error {
 		return fmt.Errorf("the receiver answered %s", resp.Status)
 	}
 	return nil
-}
-
-// receiverForLog is a receiver URL as logs and stored errors show it:
-// scheme, host and path, without the userinfo and query that may carry
-// the receiver's credentials.
-func receiverForLog(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "an unparsable URL"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 }
 
 // backoff is the wait after the attempts-th failed attempt.

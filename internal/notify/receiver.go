@@ -1,0 +1,108 @@
+package notify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+)
+
+// Receiver is one notification receiver (-notify-url). Its URL is a
+// credential: an incoming webhook (Slack, Teams, Google Chat) posts
+// whatever it is sent, and its path or query is the only key. A Receiver
+// therefore shows itself (String, Format, GoString, MarshalText,
+// LogValue) as its scheme and host and its fingerprint only, e.g.
+// "https://hooks.slack.com/… (receiver 3f9a1c20)". The zero value is no
+// receiver.
+type Receiver struct {
+	// p is a pointer so that fmt, printing a struct that holds a Receiver
+	// in an unexported field (where it cannot call String), prints an
+	// address rather than the URL.
+	p *receiverURL
+}
+
+type receiverURL struct {
+	raw    string // the URL as configured: the secret
+	digest string // the hex SHA-256 of raw
+	shown  string // scheme://host/… (receiver FINGERPRINT)
+}
+
+// ParseReceiver checks that raw is an absolute http:// or https:// URL
+// with a host. Its error shows raw only by its fingerprint.
+func ParseReceiver(raw string) (Receiver, error) {
+	sum := sha256.Sum256([]byte(raw))
+	digest := hex.EncodeToString(sum[:])
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		// url.Parse's error quotes the URL: it is not wrapped.
+		return Receiver{}, fmt.Errorf("notification receiver %s is not an http:// or https:// URL with a host", fingerprintOf(digest))
+	}
+	return Receiver{&receiverURL{raw: raw, digest: digest, shown: u.Scheme + "://" + u.Host + "/… (receiver " + fingerprintOf(digest) + ")"}}, nil
+}
+
+// ParseReceivers parses each URL (ParseReceiver), leaving out repeats of
+// a URL, so that a receiver given twice gets each message once.
+func ParseReceivers(raws []string) ([]Receiver, error) {
+	var rs []Receiver
+	seen := map[string]bool{}
+	var errs []error
+	for _, raw := range raws {
+		r, err := ParseReceiver(raw)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !seen[r.Digest()] {
+			seen[r.Digest()] = true
+			rs = append(rs, r)
+		}
+	}
+	return rs, errors.Join(errs...)
+}
+
+func fingerprintOf(digest string) string { return digest[:8] }
+
+// Digest is the hex SHA-256 of the receiver's URL; "" for the zero
+// Receiver.
+func (r Receiver) Digest() string {
+	if r.p == nil {
+		return ""
+	}
+	return r.p.digest
+}
+
+// Fingerprint is the first 8 hex digits of Digest: enough to tell
+// receivers apart in logs, nothing to reach one with. An operator finds a
+// URL's with `printf %s URL | sha256sum | cut -c1-8`.
+func (r Receiver) Fingerprint() string {
+	if r.p == nil {
+		return ""
+	}
+	return fingerprintOf(r.p.digest)
+}
+
+// String is the receiver as logs and errors show it:
+// "scheme://host/… (receiver FINGERPRINT)".
+func (r Receiver) String() string {
+	if r.p == nil {
+		return "no receiver"
+	}
+	return r.p.shown
+}
+
+// GoString is String, for %#v.
+func (r Receiver) GoString() string { return r.String() }
+
+// Format writes String for every verb.
+func (r Receiver) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
+
+// MarshalText is String, for JSON and other encoders.
+func (r Receiver) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// LogValue makes slog record String.
+func (r Receiver) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// url is the receiver's URL, for the request only.
+func (r Receiver) url() string { return r.p.raw }
