@@ -1,7 +1,7 @@
 // Package notify tells receivers outside cardflow what happened
 // (flow_run.failed, connection.needs_reauthorization, connection.expiring)
 // through a durable outbox: Outbox.Enqueue writes a message to the store
-// once for every receiver URL, and Sender, on any server, claims due
+// once for every receiver, and Sender, on any server, claims due
 // messages, POSTs them as JSON signed with HMAC-SHA256
 // (X-Cardflow-Signature: sha256=<hex>) and retries with capped exponential
 // backoff until the receiver answers 2xx. A message keeps its id across
@@ -14,5 +14,11 @@
 // stores it in the transaction that stores the status: Outbox.Notifications
 // builds the rows and the store commits them (store.UpdateConnectionNotify,
 // SetPollStatus, PutEventHook). A Sender sends only to its own server's
-// receiver URLs.
+// receivers.
+//
+// A receiver's URL is a credential (an incoming webhook's path or query is
+// its key), so it lives only in the servers' configuration: the outbox
+// names a receiver by the SHA-256 of its URL (Receiver.Digest), and logs
+// and errors show it as scheme://host/… and a fingerprint
+// (Receiver.String).
 package notify

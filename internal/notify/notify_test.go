@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -63,13 +64,19 @@ func (r *receiver) messages() []Message {
 	return append([]Message(nil), r.got...)
 }
 
+// dbFiles holds each test's database file, for the tests that read it.
+var dbFiles = map[*testing.T]string{}
+
 type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
 func setup(t *testing.T, statuses ...int) (*receiver, *Outbox, *Sender, *clock, store.Store) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
+	path := sqlitetest.NewFile(t)
+	dbFiles[t] = path
+	t.Cleanup(func() { delete(dbFiles, t) })
+	st, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,4 +317,76 @@ func TestReceiverShowsNoSecret(t *testing.T) {
 			t.Errorf("ParseReceiver(%q) = %v; want an error that does not quote the URL", bad, err)
 		}
 	}
+}
+
+// TestOutboxHoldsNoReceiverURL: the outbox names a receiver by the
+// SHA-256 of its URL; nothing of the URL reaches the database, whose
+// backups would give the webhook away.
+func TestOutboxHoldsNoReceiverURL(t *testing.T) {
+	rcv, out, snd, c, st := setup(t, 500)
+	base, _ := strings.CutSuffix(out.Receivers[0].url(), "/hook")
+	u := base + "/services/T0/B0/path-s3cret?token=tok-s3cret"
+	out.Receivers = receivers(t, u)
+	snd.Receivers = out.Receivers
+	if err := out.Enqueue(t.Context(), Message{Type: TypeFlowRunFailed, Message: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if !snd.SendDue(t.Context()) {
+			t.Fatalf("attempt %d: nothing was due", i+1)
+		}
+		c.now = c.now.Add(time.Hour)
+	}
+	if len(rcv.messages()) != 2 {
+		t.Fatalf("received %d attempts; want a failed one and a delivery", len(rcv.messages()))
+	}
+	list, err := st.ListNotifications(t.Context(), 0)
+	if err != nil || len(list) != 1 || list[0].Receiver != sha256Hex(u) {
+		t.Fatalf("outbox = %+v, %v; want one row naming its receiver by the SHA-256 of its URL", list, err)
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(dbFiles[t] + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "/services/") {
+			t.Errorf("the database file cardflow.db%s holds the receiver's URL", suffix)
+		}
+	}
+}
+
+// TestServersSendToTheirOwnReceivers: servers sharing the database each
+// send the messages of the receivers they are configured with, and a
+// message waits for a server that has its receiver.
+func TestServersSendToTheirOwnReceivers(t *testing.T) {
+	rcvA, out, sndA, _, st := setup(t)
+	rcvB := &receiver{t: t, secret: rcvA.secret}
+	srvB := httptest.NewServer(rcvB)
+	t.Cleanup(srvB.Close)
+	a, b := out.Receivers[0], receivers(t, srvB.URL+"/other")[0]
+	out.Receivers = []Receiver{a, b}
+	sndB := &Sender{Store: st, Secret: rcvA.secret, Owner: "test-b", Receivers: []Receiver{b}}
+	sndA.Receivers = []Receiver{a}
+	if err := out.Enqueue(t.Context(), Message{ID: "nt_both", Type: TypeFlowRunFailed, Message: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	for sndA.SendDue(t.Context()) {
+	}
+	if len(rcvA.messages()) != 1 || len(rcvB.messages()) != 0 {
+		t.Fatalf("after server A: A got %d, B got %d; want 1 and 0", len(rcvA.messages()), len(rcvB.messages()))
+	}
+	for sndB.SendDue(t.Context()) {
+	}
+	if got := rcvB.messages(); len(got) != 1 || got[0].ID != "nt_both" || len(rcvA.messages()) != 1 {
+		t.Errorf("after server B: A got %d, B got %+v; want the message once each", len(rcvA.messages()), got)
+	}
+	list, err := st.ListNotifications(t.Context(), 0)
+	if err != nil || len(list) != 2 || list[0].DeliveredAt.IsZero() || list[1].DeliveredAt.IsZero() {
+		t.Errorf("outbox = %+v, %v; want both rows delivered", list, err)
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -115,7 +115,7 @@ func (o *Outbox) Notifications(m Message) ([]*store.Notification, error) {
 	}
 	ns := make([]*store.Notification, 0, len(o.Receivers))
 	for _, r := range o.Receivers {
-		ns = append(ns, &store.Notification{ID: m.ID, URL: r.url(), Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now})
+		ns = append(ns, &store.Notification{ID: m.ID, Receiver: r.Digest(), Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now})
 	}
 	return ns, nil
 }

@@ -1,12 +1,12 @@
 package notify
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // Receiver is one notification receiver (-notify-url). Its URL is a
@@ -14,8 +14,8 @@ import (
 // whatever it is sent, and its path or query is the only key. A Receiver
 // therefore shows itself (String, Format, GoString, MarshalText,
 // LogValue) as its scheme and host and its fingerprint only, e.g.
-// "https://hooks.slack.com/… (receiver 3f9a1c20)". The zero value is no
-// receiver.
+// "https://hooks.slack.com/… (receiver 3f9a1c20)", and the outbox names it
+// by its Digest. The zero value is no receiver.
 type Receiver struct {
 	// p is a pointer so that fmt, printing a struct that holds a Receiver
 	// in an unexported field (where it cannot call String), prints an
@@ -25,15 +25,14 @@ type Receiver struct {
 
 type receiverURL struct {
 	raw    string // the URL as configured: the secret
-	digest string // the hex SHA-256 of raw
+	digest string // store.ReceiverDigest(raw)
 	shown  string // scheme://host/… (receiver FINGERPRINT)
 }
 
 // ParseReceiver checks that raw is an absolute http:// or https:// URL
 // with a host. Its error shows raw only by its fingerprint.
 func ParseReceiver(raw string) (Receiver, error) {
-	sum := sha256.Sum256([]byte(raw))
-	digest := hex.EncodeToString(sum[:])
+	digest := store.ReceiverDigest(raw)
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
 		// url.Parse's error quotes the URL: it is not wrapped.
@@ -64,8 +63,8 @@ func ParseReceivers(raws []string) ([]Receiver, error) {
 
 func fingerprintOf(digest string) string { return digest[:8] }
 
-// Digest is the hex SHA-256 of the receiver's URL; "" for the zero
-// Receiver.
+// Digest names the receiver in the outbox: store.ReceiverDigest of its
+// URL, the hex SHA-256; "" for the zero Receiver.
 func (r Receiver) Digest() string {
 	if r.p == nil {
 		return ""

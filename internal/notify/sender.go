@@ -109,11 +109,11 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 	if len(s.Receivers) == 0 {
 		return false
 	}
-	urls := make([]string, len(s.Receivers))
+	digests := make([]string, len(s.Receivers))
 	for i, r := range s.Receivers {
-		urls[i] = r.url()
+		digests[i] = r.Digest()
 	}
-	n, err := s.Store.ClaimNotification(ctx, s.Owner, urls, time.Minute, s.now())
+	n, err := s.Store.ClaimNotification(ctx, s.Owner, digests, time.Minute, s.now())
 	if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
 		return false
 	}
@@ -122,7 +122,7 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 		log.ErrorContext(ctx, "claim a notification", slog.Any("error", err))
 		return false
 	}
-	r := s.Receivers[slices.Index(urls, n.URL)]
+	r := s.Receivers[slices.Index(digests, n.Receiver)]
 	err = s.post(ctx, r, n)
 	n.Attempts++
 	if err == nil {

@@ -59,7 +59,7 @@ func TestPurgerRunsByItself(t *testing.T) {
 	if err := st.MarkEventDispatched(ctx, "e-35", old); err != nil {
 		t.Fatal(err)
 	}
-	n := &store.Notification{ID: "n-35", URL: "http://receiver", Type: "flow_run.failed", Body: json.RawMessage(`{}`), NextAttemptAt: old, CreatedAt: old}
+	n := &store.Notification{ID: "n-35", Receiver: "rcv-receiver", Type: "flow_run.failed", Body: json.RawMessage(`{}`), NextAttemptAt: old, CreatedAt: old}
 	if err := st.EnqueueNotifications(ctx, []*store.Notification{n}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestPurgerRunsByItself(t *testing.T) {
 	}
 	// A notification of 20 days ago that its receiver never took.
 	stuck := start.Add(-20 * day)
-	if err := st.EnqueueNotifications(ctx, []*store.Notification{{ID: "n-stuck", URL: "http://gone", Type: "flow_run.failed",
+	if err := st.EnqueueNotifications(ctx, []*store.Notification{{ID: "n-stuck", Receiver: "rcv-gone", Type: "flow_run.failed",
 		Body: json.RawMessage(`{}`), NextAttemptAt: stuck, CreatedAt: stuck}}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -418,10 +420,15 @@ type Purged struct {
 func (p Purged) Empty() bool { return p == Purged{} }
 
 // Notification is one message of the outbox to one receiver: the pair
-// (ID, URL) is unique, and ID is the same for every receiver of a message.
+// (ID, Receiver) is unique, and ID is the same for every receiver of a
+// message.
 type Notification struct {
-	ID            string
-	URL           string
+	ID string
+	// Receiver names the receiver by ReceiverDigest of its URL: the URL
+	// of an incoming webhook is its key, and the outbox (and every backup
+	// of the database) must not hold it. Servers map digests back to the
+	// URLs they are configured with.
+	Receiver      string
 	Type          string          // "flow_run.failed", "connection.needs_reauthorization", ...
 	Body          json.RawMessage // the JSON posted
 	Attempts      int
@@ -431,6 +438,13 @@ type Notification struct {
 	Owner         string    // the server sending it now, empty when none
 	LeaseUntil    time.Time
 	CreatedAt     time.Time
+}
+
+// ReceiverDigest is how the outbox names a notification receiver: the
+// SHA-256 of its URL, in lower-case hex.
+func ReceiverDigest(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:])
 }
 
 // FlowStep is the persisted state of one step of a flow run.
@@ -804,16 +818,16 @@ type Store interface {
 	PurgeAudit(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Notifications. EnqueueNotifications stores messages in the outbox;
-	// an (ID, URL) pair already there is left as it is, so enqueueing a
-	// message again is harmless. ClaimNotification leases to owner one
+	// an (ID, Receiver) pair already there is left as it is, so enqueueing
+	// a message again is harmless. ClaimNotification leases to owner one
 	// undelivered message whose NextAttemptAt has come and whose lease is
-	// free or expired, to one of urls when there are any (ErrNotFound when
-	// none); UpdateNotification stores
+	// free or expired, to one of receivers (digests) when there are any
+	// (ErrNotFound when none); UpdateNotification stores
 	// the outcome of an attempt (Attempts, NextAttemptAt, DeliveredAt,
 	// LastError) and frees the lease. ListNotifications returns the newest
 	// first.
 	EnqueueNotifications(ctx context.Context, ns []*Notification) error
-	ClaimNotification(ctx context.Context, owner string, urls []string, ttl time.Duration, now time.Time) (*Notification, error)
+	ClaimNotification(ctx context.Context, owner string, receivers []string, ttl time.Duration, now time.Time) (*Notification, error)
 	UpdateNotification(ctx context.Context, n *Notification) error
 	ListNotifications(ctx context.Context, limit int) ([]*Notification, error)
 

@@ -142,3 +142,27 @@ func BenchmarkPutEvents(b *testing.B) {
 	b.Cleanup(func() { _ = s.Close() })
 	storetest.BenchPutEvents(b, s)
 }
+
+// TestUpgradeNamesNotificationReceiversByDigest: an outbox of before
+// migration 0017, which held each row's receiver URL, keeps every message
+// and holds no URL after the upgrade (storetest.NotificationsUpgrade).
+func TestUpgradeNamesNotificationReceiversByDigest(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	storetest.NotificationsUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+}

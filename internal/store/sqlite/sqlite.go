@@ -41,6 +41,9 @@ var Dialect = sqlstore.Dialect{
 	// The busy handler polls on a timer: writers of one process take
 	// turns instead.
 	TakeTurns: true,
+	// A migration that drops secrets zeroes their pages.
+	SecureDelete:    `PRAGMA secure_delete = ON`,
+	SecureDeleteOff: `PRAGMA secure_delete = OFF`,
 	IsUniqueViolation: func(err error) bool {
 		c := code(err)
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY

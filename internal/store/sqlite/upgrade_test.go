@@ -4,11 +4,14 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/storetest"
 )
 
 // TestUpgradeKeepsFlowsAndEndsStrandedRuns opens a database as the
@@ -105,5 +108,37 @@ func TestUpgradeKeepsFlowsAndEndsStrandedRuns(t *testing.T) {
 	r, err = s.GetRun(ctx, "old-interrupted")
 	if err != nil || r.ErrorCode != store.InterruptedCode || r.ErrorMessage != store.InterruptedDirectMessage {
 		t.Errorf("a run interrupted before the upgrade: %+v, %v; want code %q and its message kept", r, err, store.InterruptedCode)
+	}
+}
+
+// TestUpgradeNamesNotificationReceiversByDigest: an outbox of before
+// migration 0017, which held each row's receiver URL, keeps every message
+// and holds no URL after the upgrade (storetest.NotificationsUpgrade).
+func TestUpgradeNamesNotificationReceiversByDigest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	storetest.NotificationsUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+	// Nothing of the URLs is left in the file, not even in freed pages.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "s3cret") {
+		t.Errorf("the database file still holds a receiver's URL")
 	}
 }

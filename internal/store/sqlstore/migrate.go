@@ -2,14 +2,18 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 //go:embed migrations/*.sql
@@ -113,6 +117,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, repl.Replace(m.sql)); err != nil {
 			return s.fail("migrate: apply "+m.name, err)
 		}
+		if step := afterMigration[m.version]; step != nil {
+			if err := step(ctx, s, tx); err != nil {
+				return s.fail("migrate: apply "+m.name, err)
+			}
+		}
 		if _, err := s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 			m.version, m.name, time.Now().UnixNano()); err != nil {
 			return s.fail("migrate: record "+m.name, err)
@@ -122,4 +131,102 @@ func (s *Store) migrate(ctx context.Context) error {
 		return s.fail("migrate: commit", err)
 	}
 	return nil
+}
+
+// afterMigration holds, by version, the steps of migrations that SQL
+// cannot take on every backend. Each runs right after its migration's SQL,
+// in the same transaction: the schema change and the step are applied
+// together or not at all, and once only.
+var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) error{
+	17: moveNotificationsToReceivers,
+}
+
+// moveNotificationsToReceivers moves migration 0017's old outbox rows
+// (notifications_by_url) to the new table, naming each row's receiver by
+// store.ReceiverDigest of its URL, and drops the old table, its pages
+// overwritten where the dialect can (Dialect.SecureDelete). A stored error
+// that quotes the URL, or its scheme, host and path (as senders logged a
+// receiver before), quotes scheme://host/… and the fingerprint instead,
+// as notify.Receiver shows a receiver.
+func moveNotificationsToReceivers(ctx context.Context, s *Store, tx *sql.Tx) error {
+	urls, err := queryStrings(ctx, s, tx, `SELECT DISTINCT url FROM notifications_by_url`)
+	if err != nil {
+		return fmt.Errorf("read receivers: %w", err)
+	}
+	shown := map[string]*strings.Replacer{} // by digest
+	for _, u := range urls {
+		digest := store.ReceiverDigest(u)
+		if _, err := s.exec(ctx, tx, `INSERT INTO notifications (id, receiver, type, body, attempts, next_attempt_at,
+				delivered_at, last_error, owner, lease_until, created_at)
+			SELECT id, CAST(? AS TEXT), type, body, attempts, next_attempt_at, delivered_at, last_error, owner, lease_until, created_at
+			FROM notifications_by_url WHERE url = ?`, digest, u); err != nil {
+			return fmt.Errorf("move notifications: %w", err)
+		}
+		as := "(receiver " + digest[:8] + ")"
+		pairs := []string{u, as}
+		if p, err := url.Parse(u); err == nil && p.Host != "" {
+			as = p.Scheme + "://" + p.Host + "/… (receiver " + digest[:8] + ")"
+			pairs = []string{u, as}
+			if p.Path != "" {
+				pairs = append(pairs, (&url.URL{Scheme: p.Scheme, Host: p.Host, Path: p.Path, RawPath: p.RawPath}).String(), as)
+			}
+		}
+		shown[digest] = strings.NewReplacer(pairs...)
+	}
+	type failed struct{ id, receiver, lastError string }
+	var fix []failed
+	rows, err := s.query(ctx, tx, `SELECT id, receiver, last_error FROM notifications WHERE last_error <> ''`)
+	if err != nil {
+		return fmt.Errorf("read errors: %w", err)
+	}
+	for rows.Next() {
+		var f failed
+		if err := rows.Scan(&f.id, &f.receiver, &f.lastError); err != nil {
+			rows.Close()
+			return fmt.Errorf("read errors: %w", err)
+		}
+		if r := shown[f.receiver]; r != nil {
+			if e := r.Replace(f.lastError); e != f.lastError {
+				f.lastError = e
+				fix = append(fix, f)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read errors: %w", err)
+	}
+	for _, f := range fix {
+		if _, err := s.exec(ctx, tx, `UPDATE notifications SET last_error = ? WHERE id = ? AND receiver = ?`, f.lastError, f.id, f.receiver); err != nil {
+			return fmt.Errorf("update an error: %w", err)
+		}
+	}
+	if s.d.SecureDelete != "" {
+		if _, err := tx.ExecContext(ctx, s.d.SecureDelete); err != nil {
+			return fmt.Errorf("drop the old table: %w", err)
+		}
+		defer func() { _, _ = tx.ExecContext(context.WithoutCancel(ctx), s.d.SecureDeleteOff) }()
+	}
+	if _, err := s.exec(ctx, tx, `DROP TABLE notifications_by_url`); err != nil {
+		return fmt.Errorf("drop the old table: %w", err)
+	}
+	return nil
+}
+
+// queryStrings returns the one text column of q's rows.
+func queryStrings(ctx context.Context, s *Store, ex execer, q string, args ...any) ([]string, error) {
+	rows, err := s.query(ctx, ex, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

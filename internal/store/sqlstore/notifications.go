@@ -3,20 +3,19 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-const notificationCols = `id, url, type, body, attempts, next_attempt_at, delivered_at, last_error,
+const notificationCols = `id, receiver, type, body, attempts, next_attempt_at, delivered_at, last_error,
 	owner, lease_until, created_at`
 
 func scanNotification(sc scanner) (*store.Notification, error) {
 	var n store.Notification
 	var body string
 	var next, delivered, lease, created int64
-	if err := sc.Scan(&n.ID, &n.URL, &n.Type, &body, &n.Attempts, &next, &delivered, &n.LastError,
+	if err := sc.Scan(&n.ID, &n.Receiver, &n.Type, &body, &n.Attempts, &next, &delivered, &n.LastError,
 		&n.Owner, &lease, &created); err != nil {
 		return nil, err
 	}
@@ -36,8 +35,8 @@ func (s *Store) EnqueueNotifications(ctx context.Context, ns []*store.Notificati
 func (s *Store) insertNotifications(ctx context.Context, ex execer, ns []*store.Notification) error {
 	for _, n := range ns {
 		if _, err := s.exec(ctx, ex, `INSERT INTO notifications (`+notificationCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, url) DO NOTHING`,
-			n.ID, n.URL, n.Type, string(n.Body), n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, receiver) DO NOTHING`,
+			n.ID, n.Receiver, n.Type, string(n.Body), n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError,
 			n.Owner, ts(n.LeaseUntil), ts(n.CreatedAt)); err != nil {
 			return fmt.Errorf("notification %q: %w", n.ID, err)
 		}
@@ -45,23 +44,23 @@ func (s *Store) insertNotifications(ctx context.Context, ex execer, ns []*store.
 	return nil
 }
 
-// ClaimNotification leases the oldest due message (to one of urls, when
-// there are any) to owner in one statement (see ClaimFlowRun for how it
-// stays exclusive).
-func (s *Store) ClaimNotification(ctx context.Context, owner string, urls []string, ttl time.Duration, now time.Time) (*store.Notification, error) {
+// ClaimNotification leases the oldest due message (to one of receivers,
+// when there are any) to owner in one statement (see ClaimFlowRun for how
+// it stays exclusive).
+func (s *Store) ClaimNotification(ctx context.Context, owner string, receivers []string, ttl time.Duration, now time.Time) (*store.Notification, error) {
 	args := []any{owner, ts(now.Add(ttl)), ts(now), ts(now)}
 	only := ""
-	if len(urls) > 0 {
-		only = ` AND url IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(urls)), ", ") + `)`
-		for _, u := range urls {
-			args = append(args, u)
+	if len(receivers) > 0 {
+		only = ` AND receiver IN ` + inList(len(receivers))
+		for _, r := range receivers {
+			args = append(args, r)
 		}
 	}
 	args = append(args, ts(now))
 	n, err := scanNotification(s.queryRow(ctx, s.db, `UPDATE notifications SET owner = ?, lease_until = ?
-		WHERE (id, url) = (SELECT id, url FROM notifications
+		WHERE (id, receiver) = (SELECT id, receiver FROM notifications
 			WHERE delivered_at = 0 AND next_attempt_at <= ? AND lease_until <= ?`+only+`
-			ORDER BY next_attempt_at, created_at, id, url LIMIT 1`+s.d.SkipLocked+`)
+			ORDER BY next_attempt_at, created_at, id, receiver LIMIT 1`+s.d.SkipLocked+`)
 		AND delivered_at = 0 AND lease_until <= ?
 		RETURNING `+notificationCols, args...))
 	if err != nil {
@@ -73,8 +72,8 @@ func (s *Store) ClaimNotification(ctx context.Context, owner string, urls []stri
 // UpdateNotification stores the outcome of an attempt and frees the lease.
 func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) error {
 	res, err := s.exec(ctx, s.db, `UPDATE notifications SET attempts = ?, next_attempt_at = ?, delivered_at = ?,
-		last_error = ?, owner = '', lease_until = 0 WHERE id = ? AND url = ?`,
-		n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError, n.ID, n.URL)
+		last_error = ?, owner = '', lease_until = 0 WHERE id = ? AND receiver = ?`,
+		n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError, n.ID, n.Receiver)
 	if err == nil {
 		err = affected(res)
 	}
@@ -84,7 +83,7 @@ func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) e
 // ListNotifications returns the newest messages first.
 func (s *Store) ListNotifications(ctx context.Context, limit int) ([]*store.Notification, error) {
 	rows, err := s.query(ctx, s.db, `SELECT `+notificationCols+` FROM notifications
-		ORDER BY created_at DESC, id DESC, url LIMIT ?`, limitOr100(limit))
+		ORDER BY created_at DESC, id DESC, receiver LIMIT ?`, limitOr100(limit))
 	if err != nil {
 		return nil, s.fail("list notifications", err)
 	}

@@ -70,13 +70,13 @@ func (s *Store) Purge(ctx context.Context, before, eventsBefore time.Time, limit
 		// too (counted apart), unless a sender holds it now: otherwise a
 		// receiver that is gone for good would keep every message of the
 		// server's life, each attempted every few minutes.
-		const oldNotifications = `SELECT id, url, delivered_at FROM notifications
-			WHERE created_at < ? AND (delivered_at > 0 OR lease_until < ?) ORDER BY created_at, id, url LIMIT ?`
+		const oldNotifications = `SELECT id, receiver, delivered_at FROM notifications
+			WHERE created_at < ? AND (delivered_at > 0 OR lease_until < ?) ORDER BY created_at, id, receiver LIMIT ?`
 		if err := s.queryRow(ctx, ex, `SELECT COUNT(*) FROM (`+oldNotifications+`) old WHERE delivered_at = 0`,
 			ts(before), ts(before), limit).Scan(&p.Undelivered); err != nil {
 			return err
 		}
-		p.Notifications, err = s.deleteCount(ctx, ex, `DELETE FROM notifications WHERE (id, url) IN (SELECT id, url FROM (`+
+		p.Notifications, err = s.deleteCount(ctx, ex, `DELETE FROM notifications WHERE (id, receiver) IN (SELECT id, receiver FROM (`+
 			oldNotifications+`) old)`, ts(before), ts(before), limit)
 		return err
 	})

@@ -59,6 +59,12 @@ type Dialect struct {
 	// where every commit is an fsync and writers queue on one lock anyway
 	// (SQLite).
 	GroupCommit bool
+	// SecureDelete and SecureDeleteOff, when set, are the statements that
+	// make a connection overwrite what it deletes with zeros, and stop
+	// it: a migration that drops secrets runs between them, so that the
+	// file's free pages do not keep them (SQLite's PRAGMA secure_delete).
+	// Empty where a dropped table leaves nothing in the database's files.
+	SecureDelete, SecureDeleteOff string
 	// TakeTurns makes the store's own writers (its transactions and its
 	// single-statement writes) take the database's write lock in turn,
 	// first come first served, instead of each polling for it: SQLite's

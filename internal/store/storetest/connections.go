@@ -236,8 +236,8 @@ func testUpdateConnectionNotify(t *testing.T, open func(t *testing.T) store.Stor
 	noErr(t, s.CreateConnection(ctx, newConnection("c", "c")), "CreateConnection")
 	notice := func(id string) []*store.Notification {
 		return []*store.Notification{
-			{ID: id, URL: "http://a", Type: "connection.needs_reauthorization", Body: json.RawMessage(`{"id":"` + id + `"}`), NextAttemptAt: at(1), CreatedAt: at(1)},
-			{ID: id, URL: "http://b", Type: "connection.needs_reauthorization", Body: json.RawMessage(`{"id":"` + id + `"}`), NextAttemptAt: at(1), CreatedAt: at(1)},
+			{ID: id, Receiver: "rcv-a", Type: "connection.needs_reauthorization", Body: json.RawMessage(`{"id":"` + id + `"}`), NextAttemptAt: at(1), CreatedAt: at(1)},
+			{ID: id, Receiver: "rcv-b", Type: "connection.needs_reauthorization", Body: json.RawMessage(`{"id":"` + id + `"}`), NextAttemptAt: at(1), CreatedAt: at(1)},
 		}
 	}
 	errNo := errors.New("refused")

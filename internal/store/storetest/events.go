@@ -182,7 +182,7 @@ func testPollStatus(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.PutEventHook(ctx, hook), "PutEventHook")
 	alerted := failing
 	alerted.AlertedAt = at(6)
-	notice := []*store.Notification{{ID: "poll-c1", URL: "http://a", Type: "events.poll_failing", Body: json.RawMessage(`{"id":"poll-c1"}`), NextAttemptAt: at(6), CreatedAt: at(6)}}
+	notice := []*store.Notification{{ID: "poll-c1", Receiver: "rcv-a", Type: "events.poll_failing", Body: json.RawMessage(`{"id":"poll-c1"}`), NextAttemptAt: at(6), CreatedAt: at(6)}}
 	noErr(t, s.SetPollStatus(ctx, "c1", alerted, at(6), notice), "SetPollStatus(alerted)")
 	got, err = s.GetEventSource(ctx, "c1")
 	noErr(t, err, "GetEventSource")

@@ -280,9 +280,9 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 	event("caught-up", 30, 150, true) // published long ago, received late
 	event("undispatched", 40, 41, false)
 	event("young", 120, 121, true)
-	msg := func(id, url string, created int, delivered bool) {
+	msg := func(id, receiver string, created int, delivered bool) {
 		t.Helper()
-		n := &store.Notification{ID: id, URL: url, Type: "flow_run.failed", Body: json.RawMessage(`{}`),
+		n := &store.Notification{ID: id, Receiver: receiver, Type: "flow_run.failed", Body: json.RawMessage(`{}`),
 			NextAttemptAt: at(created), CreatedAt: at(created)}
 		noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{n}), "EnqueueNotifications "+id)
 		if delivered {
@@ -290,12 +290,12 @@ func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store
 			noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification "+id)
 		}
 	}
-	msg("n-old", "http://a", 10, true)
-	msg("n-pending", "http://a", 20, false)
-	msg("n-leased", "http://b", 25, false)
-	msg("n-young", "http://a", 120, true)
+	msg("n-old", "rcv-a", 10, true)
+	msg("n-pending", "rcv-a", 20, false)
+	msg("n-leased", "rcv-b", 25, false)
+	msg("n-young", "rcv-a", 120, true)
 	// A sender attempts n-leased as the purge runs.
-	leased, err := s.ClaimNotification(ctx, "server-1", []string{"http://b"}, time.Minute, at(100))
+	leased, err := s.ClaimNotification(ctx, "server-1", []string{"rcv-b"}, time.Minute, at(100))
 	noErr(t, err, "ClaimNotification")
 	diff(t, "claimed", "n-leased", leased.ID)
 

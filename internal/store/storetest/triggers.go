@@ -189,13 +189,13 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	_, err := s.ClaimNotification(ctx, "a", nil, time.Minute, at(0))
 	wantErr(t, err, store.ErrNotFound, "ClaimNotification(empty)")
-	msg := func(id, url string, created int) *store.Notification {
-		return &store.Notification{ID: id, URL: url, Type: "flow_run.failed", Body: json.RawMessage(`{"id":"` + id + `"}`),
+	msg := func(id, receiver string, created int) *store.Notification {
+		return &store.Notification{ID: id, Receiver: receiver, Type: "flow_run.failed", Body: json.RawMessage(`{"id":"` + id + `"}`),
 			NextAttemptAt: at(created), CreatedAt: at(created)}
 	}
-	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("n1", "http://a", 1), msg("n1", "http://b", 1), msg("n2", "http://a", 2)}), "EnqueueNotifications")
+	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("n1", "rcv-a", 1), msg("n1", "rcv-b", 1), msg("n2", "rcv-a", 2)}), "EnqueueNotifications")
 	// Enqueueing again changes nothing.
-	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("n1", "http://a", 9)}), "EnqueueNotifications(again)")
+	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("n1", "rcv-a", 9)}), "EnqueueNotifications(again)")
 	list, err := s.ListNotifications(ctx, 0)
 	noErr(t, err, "ListNotifications")
 	if len(list) != 3 || list[0].ID != "n2" {
@@ -211,12 +211,12 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	n.Attempts, n.NextAttemptAt, n.LastError = 1, at(100), "500 Internal Server Error"
 	noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification")
 	// Limited to receivers: only theirs.
-	_, err = s.ClaimNotification(ctx, "b", []string{"http://gone"}, time.Minute, at(6))
+	_, err = s.ClaimNotification(ctx, "b", []string{"rcv-gone"}, time.Minute, at(6))
 	wantErr(t, err, store.ErrNotFound, "ClaimNotification(another receiver)")
-	only, err := s.ClaimNotification(ctx, "b", []string{"http://gone", "http://b"}, time.Minute, at(6))
+	only, err := s.ClaimNotification(ctx, "b", []string{"rcv-gone", "rcv-b"}, time.Minute, at(6))
 	noErr(t, err, "ClaimNotification(receivers)")
-	if only.ID != "n1" || only.URL != "http://b" {
-		t.Errorf("claimed for http://gone and http://b: %+v; want n1 to http://b", only)
+	if only.ID != "n1" || only.Receiver != "rcv-b" {
+		t.Errorf("claimed for rcv-gone and rcv-b: %+v; want n1 to rcv-b", only)
 	}
 	noErr(t, s.UpdateNotification(ctx, only), "UpdateNotification")
 	seen := map[string]bool{}
@@ -226,14 +226,14 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 			break
 		}
 		noErr(t, err, "ClaimNotification")
-		seen[c.ID+" "+c.URL] = true
+		seen[c.ID+" "+c.Receiver] = true
 		c.DeliveredAt = at(6)
 		noErr(t, s.UpdateNotification(ctx, c), "UpdateNotification")
 	}
-	diff(t, "claimed at 6", map[string]bool{"n1 http://b": true, "n2 http://a": true}, seen)
+	diff(t, "claimed at 6", map[string]bool{"n1 rcv-b": true, "n2 rcv-a": true}, seen)
 	c, err := s.ClaimNotification(ctx, "b", nil, time.Minute, at(100))
 	noErr(t, err, "ClaimNotification(retry due)")
-	if c.ID != "n1" || c.URL != "http://a" || c.Attempts != 1 || c.LastError == "" {
+	if c.ID != "n1" || c.Receiver != "rcv-a" || c.Attempts != 1 || c.LastError == "" {
 		t.Errorf("retry = %+v", c)
 	}
 	// While b holds it, nobody else gets it; after its lease it is free.
@@ -244,5 +244,5 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	if c2.ID != "n1" || c2.Owner != "c" {
 		t.Errorf("after the lease expired: %+v; want n1 leased to c", c2)
 	}
-	wantErr(t, s.UpdateNotification(ctx, &store.Notification{ID: "nope", URL: "x"}), store.ErrNotFound, "UpdateNotification(missing)")
+	wantErr(t, s.UpdateNotification(ctx, &store.Notification{ID: "nope", Receiver: "x"}), store.ErrNotFound, "UpdateNotification(missing)")
 }

@@ -1,0 +1,132 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Receiver URLs of the outbox of before migration 0017, each with a secret
+// in its path or query, as incoming webhooks have.
+const (
+	oldSlack = "https://hooks.slack.com/services/T0/B0/path-s3cret"
+	oldChat  = "https://chat.example.com/v1/spaces/X/messages?key=key-s3cret&token=tok-s3cret"
+)
+
+// NotificationsUpgrade tests migration 0017 on a backend. open opens the
+// test's database, migrating it; the caller closes what it returns. exec
+// runs one statement (without parameters) on the database while no store
+// has it open. The database is taken back to the outbox of before 0017,
+// which held each row's receiver URL in plain text, with messages pending,
+// failing (their stored errors quoting the receiver as senders of before
+// did), leased and delivered; the upgrade keeps every one, names its
+// receiver by store.ReceiverDigest, and leaves no URL in the database.
+func NotificationsUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	ns := func(sec int) int64 { return at(sec).UnixNano() }
+	for _, q := range []string{
+		`DROP TABLE notifications`,
+		// As migration 0003 made it.
+		`CREATE TABLE notifications (
+			id              TEXT NOT NULL,
+			url             TEXT NOT NULL,
+			type            TEXT NOT NULL,
+			body            TEXT NOT NULL,
+			attempts        BIGINT NOT NULL,
+			next_attempt_at BIGINT NOT NULL,
+			delivered_at    BIGINT NOT NULL,
+			last_error      TEXT NOT NULL,
+			owner           TEXT NOT NULL,
+			lease_until     BIGINT NOT NULL,
+			created_at      BIGINT NOT NULL,
+			PRIMARY KEY (id, url))`,
+		`CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE delivered_at = 0`,
+		`DELETE FROM schema_migrations WHERE version = 17`,
+		row("n1", oldSlack, 0, ns(10), 0, "", "", 0, ns(10)),
+		row("n1", oldChat, 3, ns(40), 0, `post: Post "https://chat.example.com/v1/spaces/X/messages": dial tcp 192.0.2.1:443: i/o timeout`, "", 0, ns(10)),
+		row("n2", oldSlack, 2, ns(30), 0, `post: Post "https://hooks.slack.com/services/T0/B0/path-s3cret": EOF`, "server-1", ns(60), ns(20)),
+		row("n3", oldSlack, 1, ns(25), ns(26), "", "", 0, ns(25)),
+		row("n4", "https://alerts:pw-s3cret@hooks.example.com/x-s3cret", 1, ns(25), 0,
+			`bad receiver URL: parse "https://alerts:pw-s3cret@hooks.example.com/x-s3cret": whatever`, "", 0, ns(25)),
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	s := open(t)
+	defer func() { _ = s.Close() }()
+	list, err := s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	slack, chat := store.ReceiverDigest(oldSlack), store.ReceiverDigest(oldChat)
+	other := store.ReceiverDigest("https://alerts:pw-s3cret@hooks.example.com/x-s3cret")
+	body := func(id string) json.RawMessage { return json.RawMessage(`{"id":"` + id + `"}`) }
+	want := []*store.Notification{
+		{ID: "n4", Receiver: other, Type: "flow_run.failed", Body: body("n4"), Attempts: 1, NextAttemptAt: at(25),
+			LastError: `bad receiver URL: parse "https://hooks.example.com/… (receiver ` + other[:8] + `)": whatever`, CreatedAt: at(25)},
+		{ID: "n3", Receiver: slack, Type: "flow_run.failed", Body: body("n3"), Attempts: 1, NextAttemptAt: at(25), DeliveredAt: at(26), CreatedAt: at(25)},
+		{ID: "n2", Receiver: slack, Type: "flow_run.failed", Body: body("n2"), Attempts: 2, NextAttemptAt: at(30),
+			LastError: `post: Post "https://hooks.slack.com/… (receiver ` + slack[:8] + `)": EOF`, Owner: "server-1", LeaseUntil: at(60), CreatedAt: at(20)},
+		{ID: "n1", Receiver: slack, Type: "flow_run.failed", Body: body("n1"), NextAttemptAt: at(10), CreatedAt: at(10)},
+		{ID: "n1", Receiver: chat, Type: "flow_run.failed", Body: body("n1"), Attempts: 3, NextAttemptAt: at(40),
+			LastError: `post: Post "https://chat.example.com/… (receiver ` + chat[:8] + `)": dial tcp 192.0.2.1:443: i/o timeout`, CreatedAt: at(10)},
+	}
+	// ListNotifications orders a message's rows by receiver.
+	if want[3].Receiver > want[4].Receiver {
+		want[3], want[4] = want[4], want[3]
+	}
+	diff(t, "the outbox after the upgrade", want, list)
+	for _, n := range list {
+		if b, _ := json.Marshal(n); strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "/services") || strings.Contains(string(b), "/v1") {
+			t.Errorf("a row holds a receiver's URL after the upgrade: %s", b)
+		}
+	}
+	if err := exec(t, `SELECT 1 FROM notifications_by_url`); err == nil {
+		t.Errorf("the old outbox table, with the URLs, is still there")
+	}
+
+	// The servers of the receivers send what is due; a message stays the
+	// same message for every receiver.
+	got, err := s.ClaimNotification(ctx, "server-2", []string{slack}, time.Minute, at(61))
+	noErr(t, err, "ClaimNotification(slack)")
+	if got.ID != "n1" || got.Receiver != slack {
+		t.Errorf("claimed %s for %s; want n1", got.ID, got.Receiver)
+	}
+	got, err = s.ClaimNotification(ctx, "server-2", []string{chat}, time.Minute, at(61))
+	noErr(t, err, "ClaimNotification(chat)")
+	if got.ID != "n1" || got.Attempts != 3 {
+		t.Errorf("claimed %+v for the chat receiver; want n1 after 3 attempts", got)
+	}
+	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{{ID: "n1", Receiver: slack, Type: "flow_run.failed",
+		Body: body("again"), NextAttemptAt: at(70), CreatedAt: at(70)}}), "EnqueueNotifications(n1 again)")
+	if list, err := s.ListNotifications(ctx, 0); err != nil || len(list) != 5 {
+		t.Errorf("after enqueueing n1 again: %d rows, %v; want 5", len(list), err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Opening again changes nothing.
+	s = open(t)
+	if again, err := s.ListNotifications(context.WithoutCancel(ctx), 0); err != nil || len(again) != 5 {
+		t.Errorf("after opening again: %d rows, %v; want 5", len(again), err)
+	}
+}
+
+// row is an INSERT of an outbox row of before migration 0017.
+func row(id, url string, attempts int, next, delivered int64, lastError, owner string, lease, created int64) string {
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	return `INSERT INTO notifications (id, url, type, body, attempts, next_attempt_at, delivered_at, last_error, owner, lease_until, created_at)
+		VALUES (` + strings.Join([]string{q(id), q(url), q("flow_run.failed"), q(`{"id":"` + id + `"}`), itoa(int64(attempts)),
+		itoa(next), itoa(delivered), q(lastError), q(owner), itoa(lease), itoa(created)}, ", ") + `)`
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
