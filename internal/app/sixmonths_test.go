@@ -56,7 +56,7 @@ func TestSixMonthsUnattended(t *testing.T) {
 	t.Parallel()
 	// The half year starts on 2027-01-06, so that it has the last Sunday
 	// of March in it whatever the day the test runs.
-	shift := time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC).Sub(time.Now())
+	shift := time.Until(time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC))
 	emu := emutest.Start(t, oktaemu.Config{Devices: 4, Now: func() time.Time { return time.Now().Add(shift) }})
 	received := make(chan map[string]any, 64)
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
