@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +129,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		"Environment: CARDFLOW_API_TOKEN (the API token; generated on first start when unset),\n"+
 		"CARDFLOW_KEY (base64 sealing key; DIR/keyring is created when unset),\n"+
 		"CARDFLOW_NOTIFY_SECRET (signs notifications to -notify-url: X-Cardflow-Signature: sha256=<hex HMAC>),\n"+
+		"CARDFLOW_NOTIFY_URLS (notification receivers, whitespace-separated, besides -notify-url; a webhook\n"+
+		"URL whose path or query is its key stays out of the process list there),\n"+
 		"CARDFLOW_OIDC_CLIENT_SECRET (the single sign-on app's client secret, with -oidc-issuer).")
 	var f serverFlags
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve on (port 0 picks a free port)")
@@ -139,7 +143,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&f.trustedProxies, "trusted-proxy", "address or CIDR network of a reverse proxy in front of the server, whose X-Forwarded-For names the client for the sign-in limiter (repeatable)")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
-	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed and _recovered, connection.needs_reauthorization, connection.expiring, events.poll_failing and _recovered, events.hook_failing and _recovered) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable)")
+	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed and _recovered, connection.needs_reauthorization, connection.expiring, events.poll_failing and _recovered, events.hook_failing and _recovered) as signed JSON POSTs; needs CARDFLOW_NOTIFY_SECRET (repeatable; CARDFLOW_NOTIFY_URLS keeps a secret URL out of ps; the server logs each receiver at start as scheme://host/… and a fingerprint)")
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	fs.DurationVar(&f.cardLease, "card-lease-ttl", 15*time.Second, "how long a server's lease on the card runs it executes lasts unrenewed; a card run started with POST /api/v1/runs whose server died ends interrupted after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
@@ -151,7 +155,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "single sign-on: the OpenID Connect issuer (e.g. https://example.okta.com); its app's redirect URI is PUBLIC-URL/auth/callback")
 	fs.StringVar(&f.oidcClientID, "oidc-client-id", "", "single sign-on: the OIDC web app's client ID (secret in CARDFLOW_OIDC_CLIENT_SECRET)")
 	fs.Var(&f.oidcRoles, "oidc-role", "single sign-on: ROLE=GROUP gives the group's members the role viewer, operator or admin (repeatable)")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := parseServeArgs(fs, args); err != nil {
 		return err
 	}
 	if err := f.checkDurations(); err != nil {
@@ -178,7 +182,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		CardLeaseTTL:        f.cardLease,
 		EventPollInterval:   f.eventPoll,
 		EventPollAlertAfter: f.eventPollAlert,
-		NotifyURLs:          f.notifyURLs,
+		NotifyURLs:          append(slices.Clone(f.notifyURLs), strings.Fields(e.getenv("CARDFLOW_NOTIFY_URLS"))...),
 		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
 		ExpiryWarning:       f.expiryWarning,
 		NotifyRepeat:        f.notifyRepeat,
@@ -195,6 +199,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("cannot start: %w", err)
 	}
 	return a.Serve(ctx)
+}
+
+// parseServeArgs is parseNoArgs for serve, whose stray argument is often
+// a second receiver URL after one -notify-url: it is not quoted, as its
+// path may be a webhook's key.
+func parseServeArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil || len(pos) == 0 {
+		return err
+	}
+	if u, err := url.Parse(pos[0]); err == nil && u.Scheme != "" && u.Host != "" {
+		return usagef("unexpected argument %s://%s/…: give each notification receiver its own -notify-url, or list them in CARDFLOW_NOTIFY_URLS", u.Scheme, u.Host)
+	}
+	return usagef("unexpected argument %q", pos[0])
 }
 
 func cmdDemo(ctx context.Context, e *env, args []string) error {

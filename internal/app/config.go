@@ -86,7 +86,8 @@ type Config struct {
 	RefreshLeaseTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
-	// NotifyURLs receive notifications (-notify-url); NotifySecret
+	// NotifyURLs receive notifications (-notify-url,
+	// CARDFLOW_NOTIFY_URLS); a URL given twice receives once. NotifySecret
 	// (CARDFLOW_NOTIFY_SECRET) signs them and is required with them. A
 	// receiver's URL is a credential (an incoming webhook's path is its
 	// key): the server shows one only as notify.Receiver does.
@@ -173,10 +174,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	var err error
 	if c.notifyTo, err = notify.ParseReceivers(c.NotifyURLs); err != nil {
-		return c, fmt.Errorf("-notify-url: %w", err)
+		return c, fmt.Errorf("-notify-url or CARDFLOW_NOTIFY_URLS: %w", err)
 	}
 	if len(c.notifyTo) > 0 && len(c.NotifySecret) == 0 {
-		return c, errors.New("-notify-url needs CARDFLOW_NOTIFY_SECRET: set it to a long random secret that receivers use to check the X-Cardflow-Signature of each notification")
+		return c, errors.New("-notify-url (or CARDFLOW_NOTIFY_URLS) needs CARDFLOW_NOTIFY_SECRET: set it to a long random secret that receivers use to check the X-Cardflow-Signature of each notification")
 	}
 	if len(c.OIDCRoles) > 0 && c.OIDCIssuer == "" {
 		return c, errors.New("-oidc-role needs -oidc-issuer (and -oidc-client-id)")

@@ -3,8 +3,15 @@ package app
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 func sha256Hex(s string) string {
@@ -19,9 +26,62 @@ func sha256Hex(s string) string {
 func TestNotifyURLRefusedWithoutQuotingIt(t *testing.T) {
 	for _, u := range []string{"hooks.slack.com/services/T0/B0/path-s3cret", "ftp://hooks.example.com/path-s3cret", "https://hooks.example.com/%zz-s3cret"} {
 		_, err := Config{DataDir: t.TempDir(), NotifyURLs: []string{"https://ok.example.com/x", u}, NotifySecret: "a-long-random-secret"}.withDefaults()
-		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "-notify-url") ||
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "-notify-url or CARDFLOW_NOTIFY_URLS") ||
 			!strings.Contains(err.Error(), "receiver "+sha256Hex(u)[:8]) {
 			t.Errorf("withDefaults with -notify-url %s: %v; want an error naming it by its fingerprint only", u, err)
+		}
+	}
+}
+
+// TestNotifyReceiverURLStaysSecret: a receiver given as an incoming
+// webhook URL, its key in the path and query, is shown at start and on a
+// failed delivery as scheme://host/… and its fingerprint; the key is in
+// no log line, metric or database file.
+func TestNotifyReceiverURLStaysSecret(t *testing.T) {
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(rcv.Close)
+	u := rcv.URL + "/services/T0/B0/path-s3cret?token=tok-s3cret"
+	dir := t.TempDir()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, dir, func(c *Config) {
+		c.NotifyURLs, c.NotifySecret = []string{u, u}, "a-long-random-notification-secret"
+	})
+	shown := rcv.URL + "/… (receiver " + sha256Hex(u)[:8] + ")"
+	h.connect("Prod")
+	if code, data := h.postYAML("/api/v1/flows", failingFlow, nil); code != http.StatusCreated {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	if code, data := h.call("POST", "/api/v1/flows/read-missing/runs?wait=true", map[string]any{}, nil); code != http.StatusOK {
+		t.Fatalf("run: %d %s", code, data)
+	}
+	waitFor(t, "a failed delivery", func() bool { return strings.Contains(h.logs.String(), "notification not delivered") })
+	if list, err := h.app.Store.ListNotifications(t.Context(), 0); err != nil || len(list) != 1 || list[0].Receiver != sha256Hex(u) {
+		t.Errorf("outbox %+v, %v; want one row for the receiver given twice, named by its digest", list, err)
+	}
+	logs := h.logs.String()
+	for _, want := range []string{`"msg":"notification receiver","receiver":"` + shown + `"`, `"receiver":"` + shown + `"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs)
+		}
+	}
+	_, metrics := h.call("GET", "/metrics", nil, nil)
+	if !strings.Contains(string(metrics), `cardflow_notification_attempts_total{outcome="failed"}`) {
+		t.Errorf("metrics lack the failed attempt:\n%s", metrics)
+	}
+	for what, s := range map[string]string{"log": logs, "metrics": string(metrics)} {
+		if strings.Contains(s, "s3cret") || strings.Contains(s, "/services") {
+			t.Errorf("the %s shows the receiver's URL", what)
+		}
+	}
+	for _, f := range []string{"cardflow.db", "cardflow.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "/services") {
+			t.Errorf("%s holds the receiver's URL", f)
 		}
 	}
 }

@@ -51,7 +51,8 @@ type Sender struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Poll is how often the outbox is read when idle; zero means 2 s.
 	Poll time.Duration
-	// Logger receives one line per failed attempt; nil discards.
+	// Logger receives a line per receiver at start and one per failed
+	// attempt; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -78,8 +79,13 @@ func (s *Sender) Wake() {
 	}
 }
 
-// Run delivers due messages until ctx ends.
+// Run delivers due messages until ctx ends. It first logs each receiver
+// as String shows it, so that an operator can tell which fingerprint is
+// which receiver.
 func (s *Sender) Run(ctx context.Context) {
+	for _, r := range s.Receivers {
+		s.logger().InfoContext(ctx, "notification receiver", slog.Any("receiver", r))
+	}
 	poll := s.Poll
 	if poll <= 0 {
 		poll = 2 * time.Second
