@@ -26,7 +26,7 @@ var architecture = []struct {
 		"internal/web", "internal/web/console", "internal/access", "internal/sso",
 		"internal/flowrun", "internal/schedule", "internal/notify", "internal/events", "internal/retention",
 		"internal/connection", "internal/card", "internal/flow",
-		"internal/okta", "internal/keyring", "internal/ratebudget", "internal/problem", "internal/store",
+		"internal/okta", "internal/keyring", "internal/ratebudget", "internal/problem", "internal/outage", "internal/store",
 		"internal/store/sqlite", "internal/store/postgres",
 		"internal/oktaemu", // the demo's org
 	}},
@@ -41,15 +41,15 @@ var architecture = []struct {
 
 	// Services: flow runs, the scheduler, notifications, the event intake,
 	// retention.
-	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/store"}},
+	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/outage", "internal/store"}},
 	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store"}},
-	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/store"}},
+	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/outage", "internal/store"}},
 	{"internal/notify", []string{"internal/store"}},
-	{"internal/retention", []string{"internal/store"}},
+	{"internal/retention", []string{"internal/outage", "internal/store"}},
 
 	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).
 	{"internal/connection", []string{"internal/keyring", "internal/problem", "internal/store"}},
-	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/store"}},
+	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/store"}},
 	{"internal/flow", []string{"internal/inputtext", "internal/problem"}},
 
 	// Base. inputtext is the one rule for inputs given as text; api the
@@ -59,6 +59,7 @@ var architecture = []struct {
 	{"internal/okta", nil},
 	{"internal/keyring", nil},
 	{"internal/problem", nil},
+	{"internal/outage", nil},
 	{"internal/ratebudget", []string{"internal/okta", "internal/store"}},
 	{"internal/store", nil},
 	{"internal/store/sqlstore", []string{"internal/store"}},
