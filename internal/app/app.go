@@ -25,6 +25,7 @@ import (
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/retention"
 	"github.com/cardflow/cardflow/internal/schedule"
 	"github.com/cardflow/cardflow/internal/sso"
@@ -42,6 +43,8 @@ type App struct {
 	listener net.Listener
 	url      string
 	events   *eventIntake
+	// expiryOutage logs the failures of checkExpiries.
+	expiryOutage *outage.Log
 	// runLeases renews this server's card run leases and ends the direct
 	// card runs of servers that died.
 	runLeases *card.RunLeases
@@ -112,6 +115,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Store, err = openStore(ctx, &cfg, log); err != nil {
 		return nil, err
 	}
+	if cfg.wrapStore != nil {
+		a.Store = cfg.wrapStore(a.Store)
+	}
 	if cfg.Failpoint != "" {
 		a.Store = &failpointStore{Store: a.Store, point: cfg.Failpoint, log: log}
 	}
@@ -134,6 +140,17 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cardflow_background_failures_total",
+		Help: "Failed attempts of the server's background work, by loop: flow_runs (claiming queued runs), schedule (ticks), events (the event intake: reading flows, hooks, polls, dispatch), card_leases (renewing and ending card runs' leases), retention (purges), expiry_check (connections' expiries). A database down or full counts at every attempt; the log says it once and then every few minutes.",
+	}, []string{"loop"})
+	// outageLog logs and counts the failures of one background loop.
+	outageLog := func(loop string) *outage.Log {
+		return &outage.Log{Logger: log, Now: cfg.Now, Failed: failures.WithLabelValues(loop).Inc}
+	}
+	if err := a.Registry.Register(failures); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
 
 	policy := connection.DomainPolicy{ExtraSuffixes: cfg.ExtraDomainSuffixes, TrustedOrigins: cfg.TrustedOrigins}
 	httpClient := connection.NewHTTPClient(connection.GuardOptions{TrustedOrigins: cfg.TrustedOrigins})
@@ -181,7 +198,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Owner:       cfg.Owner,
 		LeaseTTL:    cfg.CardLeaseTTL,
 	}
-	a.runLeases = &card.RunLeases{Store: a.Store, Owner: cfg.Owner, TTL: cfg.CardLeaseTTL, Now: cfg.Now, Logger: log, Running: a.Executor.Running}
+	a.runLeases = &card.RunLeases{Store: a.Store, Owner: cfg.Owner, TTL: cfg.CardLeaseTTL, Now: cfg.Now, Logger: log, Running: a.Executor.Running,
+		Outage: outageLog("card_leases")}
 	a.Outbox = &notify.Outbox{Store: a.Store, Receivers: cfg.notifyTo, Now: cfg.Now}
 	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_notification_attempts_total", Help: "Attempts at delivering notifications, by outcome (delivered, failed).",
@@ -201,10 +219,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		a.Retention = &retention.Purger{Store: a.Store, Retain: cfg.RetainRuns, KeepEvents: events.LogRetention,
-			RetainAudit: cfg.RetainAudit, Now: cfg.Now, Logger: log, Metrics: m}
+			RetainAudit: cfg.RetainAudit, Now: cfg.Now, Logger: log, Metrics: m, Outage: outageLog("retention")}
 	}
 	a.Connections.Notifier = connectionNotifier{notifyAndWake{a.Outbox, a.Notifier}}
-	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics}
+	a.Scheduler = &schedule.Scheduler{Store: a.Store, Now: cfg.Now, Poll: cfg.SchedulePoll, Logger: log, Metrics: schedMetrics,
+		Outage: outageLog("schedule")}
 	a.Flows = flowrun.New(flowrun.Config{
 		Store:         a.Store,
 		Env:           flowEnv{m: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL)},
@@ -213,6 +232,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		LeaseTTL:      cfg.FlowLeaseTTL,
 		Logger:        log,
 		Now:           cfg.Now,
+		Outage:        outageLog("flow_runs"),
 		Notifier:      notifyAndWake{a.Outbox, a.Notifier},
 		RepeatFailure: cfg.NotifyRepeat,
 		EventFiring: func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error) {
@@ -223,7 +243,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Scheduler.Runs = a.Flows
 	a.Connections.NeedsReauthorizationNotice = needsReauthNotice(a.Outbox)
 	a.Connections.OnNotified = a.Notifier.Wake
-	a.events = newEventIntake(&cfg, a, publicURL, log)
+	a.events = newEventIntake(&cfg, a, publicURL, log, outageLog("events"))
+	a.expiryOutage = outageLog("expiry_check")
 	a.Connections.BeforeDelete = a.events.forget
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}

@@ -16,6 +16,7 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/notify"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // Config is everything the server needs; cmd/cardflow fills it from flags
@@ -121,6 +122,10 @@ type Config struct {
 	// wiring of the App before it serves: to measure an alternative path
 	// side by side with the real one.
 	rewire func(*App)
+	// wrapStore, when set (by tests in this package), wraps the opened
+	// store before anything uses it: to make it fail as a database that
+	// went down does.
+	wrapStore func(store.Store) store.Store
 	// ExpiryWarning is how long before a user connection's refresh token
 	// expires (Okta: 90 days after the sign-in) it is reported as expiring
 	// soon and a connection.expiring notification goes out; 0 means 336h.

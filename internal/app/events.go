@@ -15,6 +15,7 @@ import (
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -34,7 +35,10 @@ type eventIntake struct {
 	owner           string // this server's name in hook leases
 	now             func() time.Time
 	log             *slog.Logger
-	wake            chan struct{}
+	// outage logs the failures of the rounds' work, once each and then
+	// summarised while they last, and their recovery.
+	outage *outage.Log
+	wake   chan struct{}
 
 	mu     sync.Mutex
 	hooked map[string]bool // connections whose hook this server reconciled
@@ -81,15 +85,19 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			continue
 		}
 		v, err := in.conns.Resolve(ctx, ev.Connector(), ev.Connection)
+		const unread, gone = "events: reading the connection of an enabled flow", "events: the connection of an enabled flow is gone"
 		if err != nil {
+			// Logged once and summarised: every round reads it again.
 			if problem.CodeOf(err) != problem.NotFound {
 				partial = true
-				in.log.ErrorContext(ctx, "events: reading the connection of an enabled flow", slog.String("flow", fl.Name), slog.Any("error", err))
+				in.outage.Fail(ctx, unread, err, slog.String("flow", fl.Name))
 				continue
 			}
-			in.log.WarnContext(ctx, "events: the connection of an enabled flow is gone", slog.String("flow", fl.Name), slog.Any("error", err))
+			in.outage.Fail(ctx, gone, err, slog.String("flow", fl.Name))
 			continue
 		}
+		in.outage.OK(ctx, unread, slog.String("flow", fl.Name))
+		in.outage.OK(ctx, gone, slog.String("flow", fl.Name))
 		enabledAt, err := in.enabledAt(ctx, fl)
 		if err != nil {
 			return nil, false, err
@@ -145,9 +153,12 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 	readAt := in.now()
 	m, partial, err := in.scan(ctx)
 	if err != nil {
-		in.log.ErrorContext(ctx, "events: reading the enabled flows", slog.Any("error", err))
+		if ctx.Err() == nil {
+			in.outage.Fail(ctx, "events: reading the enabled flows", err)
+		}
 		return
 	}
+	in.outage.OK(ctx, "events: reading the enabled flows")
 	// An org's event is stored once, under the connection that received
 	// it first: each connection's events are dispatched to the flows of
 	// every connection to the same org.
@@ -164,10 +175,9 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 	}
 	in.mu.Unlock()
 	for _, id := range stale {
-		if ok, err := in.reconcileLeased(ctx, id, nil); err != nil || !ok {
-			if err != nil {
-				in.log.WarnContext(ctx, "events: deleting an event hook", slog.String("connection", id), slog.Any("error", err))
-			}
+		ok, err := in.reconcileLeased(ctx, id, nil)
+		in.result(ctx, "events: deleting an event hook", id, ok, err)
+		if err != nil || !ok {
 			continue
 		}
 		in.mu.Lock()
@@ -178,20 +188,17 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 		if len(cf.hookTypes) > 0 {
 			if poll {
 				// Once an interval: is the hook still active and verified at Okta?
-				if _, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err }); err != nil {
-					in.log.WarnContext(ctx, "events: checking the event hook at Okta", slog.String("connection", id), slog.Any("error", err))
-				}
+				ok, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err })
+				in.result(ctx, "events: checking the event hook at Okta", id, ok, err)
 			}
 			in.reconcile(ctx, id, cf.hookTypes)
 		}
 		if cf.poll && poll {
-			if _, err := in.poller.Poll(ctx, id, cf.since); err != nil {
-				in.log.WarnContext(ctx, "events: polling the System Log", slog.String("connection", id), slog.Any("error", err))
-			}
+			res, err := in.poller.Poll(ctx, id, cf.since)
+			in.result(ctx, "events: polling the System Log", id, res.Polled, err)
 		}
-		if _, err := in.dispatcher.Dispatch(ctx, id, orgFlows[cf.org], readAt); err != nil {
-			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", id), slog.Any("error", err))
-		}
+		_, err := in.dispatcher.Dispatch(ctx, id, orgFlows[cf.org], readAt)
+		in.result(ctx, "events: dispatching", id, true, err)
 	}
 	if poll && !partial {
 		// Once an interval, not at each hook delivery: a query for every
@@ -211,16 +218,33 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 func (in *eventIntake) dispatchWithoutFlows(ctx context.Context, m map[string]*connFlows, orgFlows map[string][]events.EventFlow, readAt time.Time) {
 	vs, err := in.conns.List(ctx)
 	if err != nil {
-		in.log.ErrorContext(ctx, "events: listing the connections", slog.Any("error", err))
+		if ctx.Err() == nil {
+			in.outage.Fail(ctx, "events: listing the connections", err)
+		}
 		return
 	}
+	in.outage.OK(ctx, "events: listing the connections")
 	for _, v := range vs {
 		if m[v.ID] != nil {
 			continue
 		}
-		if _, err := in.dispatcher.Dispatch(ctx, v.ID, orgFlows[v.Org()], readAt); err != nil {
-			in.log.ErrorContext(ctx, "events: dispatching", slog.String("connection", v.ID), slog.Any("error", err))
+		_, err := in.dispatcher.Dispatch(ctx, v.ID, orgFlows[v.Org()], readAt)
+		in.result(ctx, "events: dispatching", v.ID, true, err)
+	}
+}
+
+// result logs how a round's work for a connection fared through the
+// intake's outage log: a failure repeated every round is logged once and
+// then summarised. done says that this server did the work (err nil: it
+// worked); work left to the server holding its lease tells nothing.
+func (in *eventIntake) result(ctx context.Context, what, connectionID string, done bool, err error) {
+	switch {
+	case err == nil:
+		if done {
+			in.outage.OK(ctx, what, slog.String("connection", connectionID))
 		}
+	case ctx.Err() == nil:
+		in.outage.Fail(ctx, what, err, slog.String("connection", connectionID))
 	}
 }
 
@@ -236,9 +260,7 @@ func (in *eventIntake) reconcile(ctx context.Context, id string, types []string)
 		return
 	}
 	ok, err := in.reconcileLeased(ctx, id, types)
-	if err != nil {
-		in.log.WarnContext(ctx, "events: registering the event hook", slog.String("connection", id), slog.Any("error", err))
-	}
+	in.result(ctx, "events: registering the event hook", id, ok, err)
 	if !ok {
 		return // another server is at it; look again next round
 	}
@@ -372,7 +394,7 @@ func (in *eventIntake) Run(ctx context.Context) {
 }
 
 // newEventIntake wires the event intake of a.
-func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger) *eventIntake {
+func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fails *outage.Log) *eventIntake {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -387,7 +409,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger) *ev
 		orgs.template.Budget = okta.NewBudget()
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
-		interval: interval, owner: cfg.Owner, now: now, log: log, wake: make(chan struct{}, 1), hooked: map[string]bool{}}
+		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), hooked: map[string]bool{}}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.Wake() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -96,8 +95,12 @@ func (a *App) checkExpiries(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := a.Connections.CheckExpiries(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("checking connection expiries failed", slog.Any("error", err))
+		switch err := a.Connections.CheckExpiries(ctx); {
+		case ctx.Err() != nil:
+		case err != nil:
+			a.expiryOutage.Fail(ctx, "check connection expiries", err)
+		default:
+			a.expiryOutage.OK(ctx, "check connection expiries")
 		}
 		select {
 		case <-ctx.Done():

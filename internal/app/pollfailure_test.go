@@ -19,6 +19,7 @@ import (
 // failed for -event-poll-alert-after, the receivers get one
 // events.poll_failing; when the org answers again the status clears, they
 // get events.poll_recovered, and the event of the outage starts its flow.
+// The log says it once, then every few minutes, and the recovery.
 func TestPollFailureIsReported(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
 	received := make(chan map[string]any, 16)
@@ -98,6 +99,14 @@ func TestPollFailureIsReported(t *testing.T) {
 	case m := <-received:
 		t.Errorf("another notification: %v; want one alert and one all-clear", m)
 	default:
+	}
+	// The log has the first failure, one summary (after the clock moved
+	// 16 minutes) and the recovery, not a line per poll.
+	waitFor(t, "the log line of the recovery", func() bool { return len(h.logLines("events: polling the System Log: recovered")) == 1 })
+	for msg, want := range map[string]int{"events: polling the System Log": 1, "events: polling the System Log: still failing": 1} {
+		if got := h.logLines(msg); len(got) != want {
+			t.Errorf("%d lines %q: %v; want %d", len(got), msg, got, want)
+		}
 	}
 }
 

@@ -3,7 +3,10 @@ package card
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/outage"
 )
 
 // DefaultLeaseTTL is how long a server's lease on its card runs lasts
@@ -38,10 +41,17 @@ type RunLeases struct {
 	Now func() time.Time
 	// Logger gets a line per sweep that ends runs; nil discards.
 	Logger *slog.Logger
+	// Outage logs the failures of Run's renewals and sweeps (the
+	// database down): the first, a summary of repeats, and the recovery.
+	// Nil means one of Logger and Now.
+	Outage *outage.Log
 	// Running lists the card runs this server is executing
 	// (Executor.Running): the runs whose leases are renewed. Nil renews
 	// none.
 	Running func() []string
+
+	outageOnce    sync.Once
+	defaultOutage *outage.Log
 }
 
 func (l *RunLeases) ttl() time.Duration {
@@ -65,6 +75,14 @@ func (l *RunLeases) now() time.Time {
 	return l.Now()
 }
 
+func (l *RunLeases) outage() *outage.Log {
+	if l.Outage != nil {
+		return l.Outage
+	}
+	l.outageOnce.Do(func() { l.defaultOutage = &outage.Log{Logger: l.Logger, Now: l.Now} })
+	return l.defaultOutage
+}
+
 // Run renews and sweeps at once and then every TTL/3 until ctx ends.
 func (l *RunLeases) Run(ctx context.Context) {
 	t := time.NewTicker(l.ttl() / 3)
@@ -86,18 +104,24 @@ func (l *RunLeases) Round(ctx context.Context) []string {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	fails := l.outage()
 	if ids := l.running(); len(ids) > 0 {
-		if _, err := l.Store.RenewRunLeases(ctx, l.Owner, ids, l.now().Add(l.ttl())); err != nil && ctx.Err() == nil {
-			log.WarnContext(ctx, "could not renew the leases of this server's card runs", slog.Any("error", err))
+		const what = "renew the leases of this server's card runs"
+		if _, err := l.Store.RenewRunLeases(ctx, l.Owner, ids, l.now().Add(l.ttl())); err == nil {
+			fails.OK(ctx, what)
+		} else if ctx.Err() == nil {
+			fails.Fail(ctx, what, err)
 		}
 	}
+	const what = "end the card runs of servers that stopped"
 	ids, err := l.Store.InterruptLapsedRuns(ctx, l.now())
 	if err != nil {
 		if ctx.Err() == nil {
-			log.WarnContext(ctx, "could not end the card runs of servers that stopped", slog.Any("error", err))
+			fails.Fail(ctx, what, err)
 		}
 		return nil
 	}
+	fails.OK(ctx, what)
 	if len(ids) > 0 {
 		log.WarnContext(ctx, "card runs interrupted: the server running them stopped before they finished; whether their calls reached Okta is unknown",
 			slog.Int("runs", len(ids)), slog.Any("ids", ids))

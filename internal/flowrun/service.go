@@ -14,6 +14,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/notify"
+	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -38,6 +39,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Outage logs Work's failures to claim runs (the database down):
+	// once, summarised, and the recovery. Nil means one of Logger and Now.
+	Outage *outage.Log
 	// Notifier enqueues flow_run.failed and flow_run.recovered
 	// notifications; nil sends none.
 	Notifier Notifier
@@ -71,6 +75,7 @@ type Service struct {
 	maxRuns  int
 	log      *slog.Logger
 	now      func() time.Time
+	outage   *outage.Log
 
 	wake chan struct{}
 
@@ -107,9 +112,12 @@ func New(cfg Config) *Service {
 	if cfg.RepeatFailure <= 0 {
 		cfg.RepeatFailure = 24 * time.Hour
 	}
+	if cfg.Outage == nil {
+		cfg.Outage = &outage.Log{Logger: cfg.Logger, Now: cfg.Now}
+	}
 	s := &Service{
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
-		log: cfg.Logger, now: cfg.Now, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
+		log: cfg.Logger, now: cfg.Now, outage: cfg.Outage, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
 		canceled: map[string]bool{}, ended: make(chan struct{}),
 	}

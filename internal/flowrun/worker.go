@@ -31,12 +31,16 @@ func (s *Service) Work(ctx context.Context) {
 	for {
 		for len(slots) < cap(slots) {
 			run, err := s.store.ClaimFlowRun(ctx, s.owner, s.leaseTTL, s.now())
-			if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+			if ctx.Err() != nil {
 				break
 			}
-			if err != nil {
-				s.log.ErrorContext(ctx, "claim a flow run", slog.Any("error", err))
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				s.outage.Fail(ctx, "claim a flow run", err)
 				break
+			}
+			s.outage.OK(ctx, "claim a flow run")
+			if err != nil {
+				break // none queued
 			}
 			if s.executing(run.ID) {
 				// Its lease ran out while this server executes it (a slow

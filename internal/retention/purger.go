@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -55,6 +56,9 @@ type Purger struct {
 	Logger *slog.Logger
 	// Metrics counts what was removed; nil counts nothing.
 	Metrics *Metrics
+	// Outage logs Run's failed purges: the first, a summary of repeats,
+	// and the recovery. Nil means one of Logger and Now.
+	Outage *outage.Log
 	// Purged, when set, is called after each purge of Run with what it
 	// removed (also when nothing).
 	Purged func(Report)
@@ -118,10 +122,18 @@ func (p *Purger) Run(ctx context.Context) {
 	if after == nil {
 		after = time.After
 	}
+	fails := p.Outage
+	if fails == nil {
+		fails = &outage.Log{Logger: p.Logger, Now: p.Now}
+	}
 	for {
 		rep, err := p.Purge(ctx)
-		if err != nil && ctx.Err() == nil {
-			p.log().ErrorContext(ctx, "purge records past the retention period", slog.Any("error", err))
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			fails.Fail(ctx, "purge records past the retention period", err)
+		default:
+			fails.OK(ctx, "purge records past the retention period")
 		}
 		if p.Purged != nil && err == nil {
 			p.Purged(rep)

@@ -3,8 +3,10 @@ package retention
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,5 +182,75 @@ func TestPurgerAudit(t *testing.T) {
 	}
 	if rep, err := p.Purge(ctx); err != nil || !rep.Empty() {
 		t.Errorf("second purge = %+v, %v; want nothing", rep, err)
+	}
+}
+
+// downStore fails every purge, as a database that cannot be reached
+// does, while down is set.
+type downStore struct {
+	Store
+	down atomic.Bool
+}
+
+var errDown = fmt.Errorf("store: purge: postgres: dial tcp 10.255.0.1:5432: connect: connection refused: %w", store.ErrUnavailable)
+
+func (s *downStore) Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (store.Purged, error) {
+	if s.down.Load() {
+		return store.Purged{}, errDown
+	}
+	return s.Store.Purge(ctx, before, eventsBefore, limit)
+}
+
+// TestPurgerOutage: purges that fail while the database is down are
+// logged at ERROR once, then summarised with how long and how often they
+// failed, and the purge that works again logs the recovery.
+func TestPurgerOutage(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ds := &downStore{Store: st}
+	ds.down.Store(true)
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	clock := emutest.NewClock(start)
+	var logs emutest.SyncBuffer
+	ticks := make(chan time.Time)
+	waits := make(chan time.Duration)
+	p := &Purger{Store: ds, Retain: 24 * time.Hour, Now: clock.Now,
+		After:  func(time.Duration) <-chan time.Time { waits <- 0; return ticks },
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	runCtx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	purge := func() {
+		t.Helper()
+		clock.Advance(time.Hour)
+		ticks <- clock.Now()
+		<-waits
+	}
+	<-waits // the purge at start
+	purge()
+	purge()
+	ds.down.Store(false)
+	purge()
+
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		got = append(got, fmt.Sprint(m["level"], " ", m["msg"], " failures=", m["failures"], " failing_for=", m["failing_for"]))
+	}
+	want := []string{
+		"ERROR purge records past the retention period failures=<nil> failing_for=<nil>",
+		"ERROR purge records past the retention period: still failing failures=2 failing_for=<nil>",
+		"ERROR purge records past the retention period: still failing failures=3 failing_for=<nil>",
+		fmt.Sprintf("INFO purge records past the retention period: recovered failures=3 failing_for=%s", 3*time.Hour),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("logs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

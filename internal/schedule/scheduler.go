@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
+	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -36,9 +37,16 @@ type Scheduler struct {
 	Logger *slog.Logger
 	// Metrics counts ticks; nil counts nothing.
 	Metrics *Metrics
+	// Outage logs the failures of Run's ticks and of firing a flow's
+	// tick (the database down): once, summarised, and the recovery. Nil
+	// means one of Logger and Now.
+	Outage *outage.Log
 
 	once sync.Once
 	wake chan struct{}
+
+	outageOnce    sync.Once
+	defaultOutage *outage.Log
 
 	mu        sync.Mutex
 	schedules map[string]*flow.Schedule // trigger spec → its schedule
@@ -83,6 +91,14 @@ func (s *Scheduler) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+func (s *Scheduler) outage() *outage.Log {
+	if s.Outage != nil {
+		return s.Outage
+	}
+	s.outageOnce.Do(func() { s.defaultOutage = &outage.Log{Logger: s.Logger, Now: s.Now} })
+	return s.defaultOutage
+}
+
 func (s *Scheduler) wakeChan() chan struct{} {
 	s.once.Do(func() { s.wake = make(chan struct{}, 1) })
 	return s.wake
@@ -105,8 +121,12 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 	for {
 		next, err := s.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log().ErrorContext(ctx, "schedule tick", slog.Any("error", err))
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			s.outage().Fail(ctx, "schedule tick", err)
+		default:
+			s.outage().OK(ctx, "schedule tick")
 		}
 		wait := runWait(next, s.now(), poll)
 		t := time.NewTimer(wait)
@@ -226,10 +246,16 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 	log := s.log().With(slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
 	sch, err := s.schedule(fl.Trigger)
 	if err != nil || sch == nil {
-		log.ErrorContext(ctx, "the flow's stored schedule cannot be read; disable and enable it again", slog.Any("error", err))
+		if err == nil {
+			err = errors.New("the trigger has no schedule")
+		}
+		// Still due, so tried again every second until the flow changes.
+		s.outage().Fail(ctx, "the flow's stored schedule cannot be read; disable and enable it again", err,
+			slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
 		s.count("error", 1)
 		return false
 	}
+	s.outage().OK(ctx, "the flow's stored schedule cannot be read; disable and enable it again", slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
 	first := fl.NextRunAt
 	last, skipped := first, 0
 	if sch.Every > 0 {
@@ -264,10 +290,13 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 		s.count("lost", 1)
 		return false
 	case err != nil:
-		log.ErrorContext(ctx, "fire a schedule tick", slog.Time("tick", last), slog.Any("error", err))
+		if ctx.Err() == nil {
+			s.outage().Fail(ctx, "fire a schedule tick", err, slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+		}
 		s.count("error", 1)
 		return false
 	}
+	s.outage().OK(ctx, "fire a schedule tick", slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
 	s.count("fired", 1)
 	log.InfoContext(ctx, "schedule tick fired", slog.Time("tick", last), slog.String("flow_run", run.ID), slog.Time("next_run_at", next))
 	if skipped > 0 {

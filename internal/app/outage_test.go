@@ -1,0 +1,201 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// downStore fails the reads of the server's background loops, as a
+// database that cannot be reached does, while down is set.
+type downStore struct {
+	store.Store
+	down atomic.Bool
+}
+
+// errDown is what the store answers while down: a driver's connect error,
+// as store.ErrUnavailable.
+func errDown(op string) error {
+	return fmt.Errorf("store: %s: postgres: failed to connect to `user=cardflow database=cardflow`: dial tcp 10.255.0.1:5432: connect: connection refused: %w", op, store.ErrUnavailable)
+}
+
+func (s *downStore) ClaimFlowRun(ctx context.Context, owner string, ttl time.Duration, now time.Time) (*store.FlowRun, error) {
+	if s.down.Load() {
+		return nil, errDown("claim flow run")
+	}
+	return s.Store.ClaimFlowRun(ctx, owner, ttl, now)
+}
+
+func (s *downStore) ListDueFlows(ctx context.Context, now time.Time, limit int) ([]*store.Flow, error) {
+	if s.down.Load() {
+		return nil, errDown("list due flows")
+	}
+	return s.Store.ListDueFlows(ctx, now, limit)
+}
+
+func (s *downStore) ListFlows(ctx context.Context) ([]*store.Flow, error) {
+	if s.down.Load() {
+		return nil, errDown("list flows")
+	}
+	return s.Store.ListFlows(ctx)
+}
+
+func (s *downStore) InterruptLapsedRuns(ctx context.Context, now time.Time) ([]string, error) {
+	if s.down.Load() {
+		return nil, errDown("interrupt lapsed runs")
+	}
+	return s.Store.InterruptLapsedRuns(ctx, now)
+}
+
+func (s *downStore) ListConnections(ctx context.Context) ([]*store.Connection, error) {
+	if s.down.Load() {
+		return nil, errDown("list connections")
+	}
+	return s.Store.ListConnections(ctx)
+}
+
+// loopWork is, for each background loop, the work whose failure it logs
+// while the database is down.
+var loopWork = map[string]string{
+	"flow_runs":    "claim a flow run",
+	"schedule":     "schedule tick",
+	"events":       "events: reading the enabled flows",
+	"card_leases":  "end the card runs of servers that stopped",
+	"expiry_check": "check connection expiries",
+}
+
+// failures reads cardflow_background_failures_total of each loop.
+func (h *harness) failures() map[string]float64 {
+	h.t.Helper()
+	// The expiry gauge cannot be collected while the database is down;
+	// Gather returns the other metrics with its error.
+	mfs, _ := h.app.Registry.Gather()
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "cardflow_background_failures_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "loop" {
+					out[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// awaitFailures waits until every loop of loopWork has failed more than
+// past[loop]+n times.
+func (h *harness) awaitFailures(past map[string]float64, n float64) map[string]float64 {
+	h.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		got, short := h.failures(), ""
+		for loop := range loopWork {
+			if got[loop] < past[loop]+n {
+				short = loop
+			}
+		}
+		if short == "" {
+			return got
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("loop %s failed %v times; want over %v (counts %v)\nlogs:\n%s", short, got[short], past[short]+n, got, h.logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// logLines returns the server's log lines whose msg is msg.
+func (h *harness) logLines(msg string) []map[string]any {
+	h.t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(h.logs.String()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			h.t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		if l["msg"] == msg {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestDatabaseDownLogsOnceAndSummarises: the database goes down under a
+// running server whose loops each look at it every 100 ms. Each loop logs
+// its first failure once at ERROR with the error, then nothing until five
+// minutes have passed, then one summary; when the database is back, one
+// recovery line each. Every failure is counted.
+func TestDatabaseDownLogsOnceAndSummarises(t *testing.T) {
+	t.Parallel()
+	clock := emutest.NewClock(time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC))
+	ds := &downStore{}
+	h := startHarness(t, oktaemu.Config{}, func(c *Config) {
+		c.Now = clock.Now
+		c.wrapStore = func(st store.Store) store.Store { ds.Store = st; return ds }
+		c.FlowLeaseTTL = 300 * time.Millisecond
+		c.CardLeaseTTL = 300 * time.Millisecond
+		c.SchedulePoll = 100 * time.Millisecond
+		c.EventPollInterval = 100 * time.Millisecond
+		c.ExpiryCheckInterval = 100 * time.Millisecond
+	})
+	ds.down.Store(true)
+	start := clock.Now()
+	counts := h.awaitFailures(h.failures(), 5)
+	for loop, what := range loopWork {
+		first := h.logLines(what)
+		if len(first) != 1 || first[0]["level"] != "ERROR" || !strings.Contains(fmt.Sprint(first[0]["error"], first[0]["cause"]), "connection refused") {
+			t.Errorf("%s failed %v times and logged %q %d times: %v; want once, at ERROR, with the error", loop, counts[loop], what, len(first), first)
+		}
+		if s := h.logLines(what + ": still failing"); len(s) != 0 {
+			t.Errorf("%s: summaries %v before five minutes passed; want none", loop, s)
+		}
+	}
+
+	clock.Advance(5 * time.Minute)
+	h.awaitFailures(h.failures(), 2)
+	for loop, what := range loopWork {
+		if n := len(h.logLines(what)); n != 1 {
+			t.Errorf("%s: %q logged %d times; want still once", loop, what, n)
+		}
+		s := h.logLines(what + ": still failing")
+		if len(s) != 1 {
+			t.Errorf("%s: %d summaries five minutes on: %v; want 1", loop, len(s), s)
+			continue
+		}
+		if s[0]["failing_since"] != start.Format(time.RFC3339) || s[0]["failures"].(float64) < counts[loop] ||
+			!strings.Contains(fmt.Sprint(s[0]["error"], s[0]["cause"]), "connection refused") {
+			t.Errorf("%s: summary %v; want failing_since %v, failures at least %v, the error", loop, s[0], start, counts[loop])
+		}
+	}
+
+	clock.Advance(time.Minute)
+	ds.down.Store(false)
+	deadline := time.Now().Add(time.Minute)
+	for loop, what := range loopWork {
+		for len(h.logLines(what+": recovered")) == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		r := h.logLines(what + ": recovered")
+		if len(r) != 1 || r[0]["level"] != "INFO" || r[0]["failing_for"] == nil || r[0]["failures"].(float64) < counts[loop] {
+			t.Errorf("%s: recovery lines %v; want one at INFO with failures and failing_for", loop, r)
+		}
+	}
+	if t.Failed() {
+		t.Logf("logs:\n%s", h.logs)
+	}
+}
