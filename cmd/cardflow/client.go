@@ -10,9 +10,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
@@ -20,13 +22,21 @@ import (
 
 const defaultServer = "http://127.0.0.1:8080"
 
+// defaultRequestTimeout bounds an ordinary request (one that does not
+// wait for work at Okta) when neither --request-timeout nor
+// CARDFLOW_REQUEST_TIMEOUT sets another bound.
+const defaultRequestTimeout = 60 * time.Second
+
 // clientOpts are the flags every client command shares, and the flag set
 // that holds them.
 type clientOpts struct {
 	server string
 	json   bool
-	e      *env
-	fs     *flag.FlagSet
+	// requestTimeout is --request-timeout as given (its default
+	// CARDFLOW_REQUEST_TIMEOUT's), parsed by anonymousClient.
+	requestTimeout string
+	e              *env
+	fs             *flag.FlagSet
 }
 
 // newClientFlagSet is newFlagSet for a command that talks to the server:
@@ -41,6 +51,12 @@ func newClientFlagSet(e *env, name, usage string) (fs *flag.FlagSet, o *clientOp
 	}
 	fs.StringVar(&o.server, "server", def, "cardflow server URL (env CARDFLOW_SERVER)")
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts instead of text")
+	defTimeout := e.getenv("CARDFLOW_REQUEST_TIMEOUT")
+	if defTimeout == "" {
+		defTimeout = defaultRequestTimeout.String()
+	}
+	fs.StringVar(&o.requestTimeout, "request-timeout", defTimeout,
+		"how long to wait for the server's answer to a request, e.g. 2m; 0 waits as long as the connection lives (env CARDFLOW_REQUEST_TIMEOUT)")
 	return fs, o
 }
 
@@ -69,6 +85,10 @@ type client struct {
 	base  string
 	token string
 	http  *http.Client
+	// timeout bounds each request but those that wait for work at Okta
+	// (doWaiting), from sending it to the end of the answer; zero means
+	// none.
+	timeout time.Duration
 	// kept is the sign-in of cardflow login whose token the client sends,
 	// nil when the token came from CARDFLOW_API_TOKEN.
 	kept *credential
@@ -118,7 +138,32 @@ func (o *clientOpts) anonymousClient() (*client, error) {
 	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, usagef("--server %q has a path: give the server's address alone, %s://%s (--server or CARDFLOW_SERVER)", o.server, u.Scheme, u.Host)
 	}
-	return &client{base: u.String(), http: &http.Client{Timeout: 0}}, nil
+	timeout, err := time.ParseDuration(o.requestTimeout)
+	if err != nil || timeout < 0 {
+		return nil, usagef("--request-timeout %q is not a duration: give one such as 60s or 5m, or 0 for none (--request-timeout or CARDFLOW_REQUEST_TIMEOUT)", o.requestTimeout)
+	}
+	return &client{base: u.String(), http: newHTTPClient(), timeout: timeout}, nil
+}
+
+// connectTimeout bounds connecting to the server, and then its TLS
+// handshake: a server that does not answer a connection in that long is
+// not reached.
+const connectTimeout = 10 * time.Second
+
+// newHTTPClient is the client of the server's API. Connecting and the TLS
+// handshake are bounded; a connection that dies while a request waits for
+// its answer (the server's machine gone, the network cut) is found by TCP
+// keep-alive probes (and HTTP/2 pings) within about half a minute, so
+// that a request that may take long (doWaiting) ends then too.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	d := &net.Dialer{Timeout: connectTimeout, KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3,
+	}}
+	t.DialContext = d.DialContext
+	t.TLSHandshakeTimeout = connectTimeout
+	t.HTTP2 = &http.HTTP2Config{SendPingTimeout: 15 * time.Second, PingTimeout: 15 * time.Second}
+	return &http.Client{Transport: t}
 }
 
 // apiError is an error answer of the API: its HTTP status and its body.
@@ -128,8 +173,21 @@ type apiError struct {
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil).
-// body is JSON-encoded unless it is a []byte, which is sent as YAML.
+// body is JSON-encoded unless it is a []byte, which is sent as YAML. The
+// request, answer included, must end within the client's timeout.
 func (c *client) do(ctx context.Context, method, path string, body, out any) error {
+	return c.send(ctx, false, method, path, body, out)
+}
+
+// doWaiting is do for a request whose answer waits for work at Okta (a
+// card run, a plan, a connection test), which may take minutes when the
+// org's rate limit makes the server wait: it waits for the answer as long
+// as the connection lives, not only the client's timeout.
+func (c *client) doWaiting(ctx context.Context, method, path string, body, out any) error {
+	return c.send(ctx, true, method, path, body, out)
+}
+
+func (c *client) send(ctx context.Context, waiting bool, method, path string, body, out any) error {
 	var rd io.Reader
 	ct := ""
 	switch b := body.(type) {
@@ -143,7 +201,17 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		}
 		rd, ct = bytes.NewReader(data), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	rctx := ctx
+	if c.timeout > 0 && !waiting {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	// connected tells a server that could not be reached from one that
+	// was and then did not answer.
+	var connected atomic.Bool
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
+	req, err := http.NewRequestWithContext(rctx, method, c.base+path, rd)
 	if err != nil {
 		return err
 	}
@@ -159,12 +227,18 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("cannot reach the cardflow server at %s: %v; is `cardflow serve` running there? (set --server or CARDFLOW_SERVER)", c.base, unwrapURLError(err))
+		if !connected.Load() {
+			return fmt.Errorf("cannot reach the cardflow server at %s: %v; is `cardflow serve` running there? (set --server or CARDFLOW_SERVER)", c.base, unwrapURLError(err))
+		}
+		return c.noAnswer(rctx, method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("read the answer of %s %s: %w", method, path, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return c.noAnswer(rctx, method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var eb api.ErrorBody
@@ -183,6 +257,23 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("the server's answer to %s %s is not the expected JSON: %w", method, path, err)
 	}
 	return nil
+}
+
+// noAnswer is the error of a request whose answer did not come (whole)
+// over a connection to the server: the client's timeout ran out (rctx is
+// the request's context), or the connection broke.
+func (c *client) noAnswer(rctx context.Context, method, path string, err error) error {
+	unknown := ""
+	if method != http.MethodGet {
+		unknown = "; whether the server did it is unknown, so look before trying again"
+	}
+	if errors.Is(rctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the cardflow server at %s did not answer %s %s within %s (--request-timeout)%s; "+
+			"if it is busy or the network slow, allow longer with --request-timeout 5m or CARDFLOW_REQUEST_TIMEOUT=5m (0 for no limit); "+
+			"if it answers nothing at all, check that it runs and its log (is its database reachable?)", c.base, method, path, c.timeout, unknown)
+	}
+	return fmt.Errorf("the connection to the cardflow server at %s broke before %s %s was answered: %v%s; "+
+		"check that the server still runs (it may have restarted) and the network to it, then try again", c.base, method, path, unwrapURLError(err), unknown)
 }
 
 func unwrapURLError(err error) error {

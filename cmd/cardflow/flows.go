@@ -334,7 +334,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
+		if err := c.doWaiting(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return err
 		}
 	default:
@@ -346,7 +346,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
+		if err := c.doWaiting(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return err
 		}
 	}

@@ -342,7 +342,7 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 		// The replaced token is kept nowhere now: revoke it, with itself
 		// (it may be another person's). One already expired or revoked
 		// needs nothing.
-		old := &client{base: c.base, token: prev.Token, http: c.http}
+		old := &client{base: c.base, token: prev.Token, http: c.http, timeout: c.timeout}
 		if err := old.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(prev.TokenID), nil, nil); err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) || (ae.Status != http.StatusUnauthorized && ae.Status != http.StatusNotFound) {
