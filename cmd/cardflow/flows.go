@@ -301,27 +301,34 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--as-scheduled | --event UUID] [--json]")
+	fs, o := newClientFlagSet(e, "flows plan", "flows plan FILE|NAME [--input name=value ...] [--as-scheduled | --event UUID | --event-file FILE] [--json]")
 	var inputs stringList
 	var scheduled bool
-	var event string
+	var event, eventFile string
 	fs.Var(&inputs, "input", "flow input name=value or name:=JSON (repeatable)")
 	fs.BoolVar(&scheduled, "as-scheduled", false, "plan the run of the flow's next scheduled tick, with the inputs its on.inputs computes")
 	fs.StringVar(&event, "event", "", "plan the run the stored event with this uuid would start (cardflow events list), with the inputs its on.inputs computes")
+	fs.StringVar(&eventFile, "event-file", "", "plan the run the Okta event in this file would start (LogEvent JSON, as the System Log API answers it or the Admin Console's System Log shows it; - reads standard input), with the inputs its on.inputs computes")
 	arg, c, err := o.parseOneArg(args, "flow document (FILE) or stored flow name")
 	if err != nil {
 		return err
 	}
 	var trigger *api.PlanTrigger
-	switch {
-	case scheduled && event != "":
-		return usagef("--as-scheduled and --event plan different runs: give one of them")
-	case (scheduled || event != "") && len(inputs) > 0:
-		return usagef("a triggered run's inputs come from on.inputs: leave out --input, or leave out --as-scheduled and --event")
+	switch triggers := btoi(scheduled) + btoi(event != "") + btoi(eventFile != ""); {
+	case triggers > 1:
+		return usagef("--as-scheduled, --event and --event-file plan different runs: give one of them")
+	case triggers > 0 && len(inputs) > 0:
+		return usagef("a triggered run's inputs come from on.inputs: leave out --input, or leave out --as-scheduled, --event and --event-file")
 	case scheduled:
 		trigger = &api.PlanTrigger{Kind: "schedule"}
 	case event != "":
 		trigger = &api.PlanTrigger{Kind: "event", EventUUID: event}
+	case eventFile != "":
+		raw, err := readEventFile(e, eventFile)
+		if err != nil {
+			return err
+		}
+		trigger = &api.PlanTrigger{Kind: "event", Event: raw}
 	}
 	var raw json.RawMessage
 	src, err := os.ReadFile(arg)
@@ -365,6 +372,32 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("the plan is incomplete: %d item(s) could not be planned (see above); a run would fail there or act on what the plan could not see", n)
 	}
 	return nil
+}
+
+// readEventFile reads the Okta event of --event-file: a file, or standard
+// input for "-".
+func readEventFile(e *env, name string) (json.RawMessage, error) {
+	var b []byte
+	var err error
+	if name == "-" {
+		b, err = io.ReadAll(e.stdin)
+	} else {
+		b, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the event: %w", err)
+	}
+	if !json.Valid(b) {
+		return nil, usagef("--event-file %s is not JSON: give an Okta LogEvent as JSON (the System Log API's answer, or the Admin Console's System Log: expand the event, then JSON)", name)
+	}
+	return b, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // planErrors counts the items (or steps) that could not be planned.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
 // planStoreFlow is a scheduled flow: storing a new version with the same
@@ -142,13 +144,23 @@ func TestCLIPlanAsScheduled(t *testing.T) {
 		!strings.Contains(errOut, "give one of them") {
 		t.Errorf("plan --as-scheduled --event: exit %d\n%s; want a usage error", code, errOut)
 	}
+	notJSON := filepath.Join(t.TempDir(), "event.txt")
+	if err := os.WriteFile(notJSON, []byte("device.enrollment.create for emma"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, s.vars, "flows", "plan", "nightly-stale-cleanup", "--event-file", notJSON); code != exitUsage ||
+		!strings.Contains(errOut, "is not JSON") || !strings.Contains(errOut, "System Log") {
+		t.Errorf("plan --event-file of a file that is not JSON: exit %d\n%s; want a usage error saying what to give", code, errOut)
+	}
 	// Through the API: only the schedule's trigger, and no inputs with it.
 	for body, want := range map[string]string{
-		`{"trigger": {"kind": "manual"}}`:                             "must be schedule or event",
-		`{"trigger": {"kind": "event"}}`:                              "needs the event's eventUuid",
-		`{"trigger": {"kind": "schedule", "eventUuid": "e1"}}`:        "takes no eventUuid",
-		`{"trigger": {"kind": "schedule"}, "inputs": {"since": "x"}}`: "a plan of one takes none",
-		`{"trigger": {"kind": "event", "eventUuid": "e1"}}`:           "its trigger is on.schedule: plan the run of its next tick (--as-scheduled",
+		`{"trigger": {"kind": "manual"}}`:                                "must be schedule or event",
+		`{"trigger": {"kind": "event"}}`:                                 "needs either a stored event's eventUuid or an event",
+		`{"trigger": {"kind": "event", "eventUuid": "e1", "event": {}}}`: "not both",
+		`{"trigger": {"kind": "schedule", "eventUuid": "e1"}}`:           "takes no event",
+		`{"trigger": {"kind": "schedule", "event": {}}}`:                 "takes no event",
+		`{"trigger": {"kind": "schedule"}, "inputs": {"since": "x"}}`:    "a plan of one takes none",
+		`{"trigger": {"kind": "event", "eventUuid": "e1"}}`:              "its trigger is on.schedule: plan the run of its next tick (--as-scheduled",
 	} {
 		code, b := s.api(t, "POST", "/api/v1/flows/nightly-stale-cleanup/plan", body)
 		if code != http.StatusBadRequest || !strings.Contains(b, want) || !strings.Contains(b, `"remedy"`) {
@@ -158,5 +170,54 @@ func TestCLIPlanAsScheduled(t *testing.T) {
 	if code, _, errOut := runCLI(t, s.vars, "flows", "plan", "../../examples/offboard-user-devices.yaml", "--as-scheduled"); code != exitFailure ||
 		!strings.Contains(errOut, "has no on.schedule") || !strings.Contains(errOut, "--input") {
 		t.Errorf("plan --as-scheduled of a flow without a schedule: exit %d\n%s; want it refused with the remedy", code, errOut)
+	}
+}
+
+// TestCLIPlanEventFile: `flows plan FILE --event-file EVENT` plans the run
+// an Okta event copied from the System Log would start of an event flow
+// that nothing has triggered yet.
+func TestCLIPlanEventFile(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	resp, err := s.emu.ClientAs("SSWS " + oktaemu.DemoAPIToken).Get(s.emu.URL + `/api/v1/devices?search=status+eq+"ACTIVE"&limit=1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var devices []struct{ ID string }
+	err = json.NewDecoder(resp.Body).Decode(&devices)
+	resp.Body.Close()
+	if err != nil || len(devices) != 1 {
+		t.Fatalf("an ACTIVE device of the org: %v %v", devices, err)
+	}
+	dir := t.TempDir()
+	flowFile, eventFile := filepath.Join(dir, "quarantine.yaml"), filepath.Join(dir, "event.json")
+	writeFile(t, flowFile, `name: quarantine-new-devices
+inputs:
+  deviceId: {type: string, required: true}
+on:
+  event:
+    card: okta-devices/device-enrolled
+    connection: Demo org
+  inputs:
+    deviceId: ${{ trigger.event.device.id }}
+steps:
+  - id: quarantine
+    card: okta-devices/suspend-device
+    connection: Demo org
+    input: {deviceId: "${{ inputs.deviceId }}"}
+`)
+	writeFile(t, eventFile, `{"uuid":"5b0f0c7e-0000-4000-8000-0000000000e1","published":"2026-11-30T08:00:00.000Z",
+"eventType":"device.enrollment.create","target":[{"id":"`+devices[0].ID+`","type":"UDDevice","displayName":"Laptop"}]}`)
+	code, out, errOut := runCLI(t, s.vars, "flows", "plan", flowFile, "--event-file", eventFile)
+	if code != exitOK || !strings.Contains(out, "as the run of event 5b0f0c7e-0000-4000-8000-0000000000e1") ||
+		!strings.Contains(out, `input deviceId = "`+devices[0].ID+`" (on.inputs)`) || !strings.Contains(out, "ACTIVE → SUSPENDED") {
+		t.Errorf("plan --event-file: exit %d\n%s%s; want the plan of the event's run, suspending its device", code, out, errOut)
+	}
+}
+
+func writeFile(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

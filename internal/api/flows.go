@@ -157,11 +157,14 @@ type FlowPlanStoredRequest struct {
 
 // PlanTrigger asks for the plan of a triggered run: Kind "schedule" is the
 // run of the flow's next tick, Kind "event" the run the stored event
-// EventUUID would start; on.inputs computes the inputs from it (no Inputs
-// are given then).
+// EventUUID would start, or the run Event would start (an Okta LogEvent as
+// the System Log API answers it or an event hook delivers it: one event,
+// or a list or a hook delivery of one); on.inputs computes the inputs from
+// it (no Inputs are given then).
 type PlanTrigger struct {
-	Kind      string `json:"kind"`
-	EventUUID string `json:"eventUuid,omitempty"`
+	Kind      string          `json:"kind"`
+	EventUUID string          `json:"eventUuid,omitempty"`
+	Event     json.RawMessage `json:"event,omitempty"`
 }
 
 // FlowInputsRequest is the body of POST /api/v1/flows/{id}/runs: the

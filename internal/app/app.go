@@ -235,8 +235,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Outage:        outageLog("flow_runs"),
 		Notifier:      notifyAndWake{a.Outbox, a.Notifier},
 		RepeatFailure: cfg.NotifyRepeat,
-		EventFiring: func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error) {
-			return storedEventFiring(ctx, a.Store, doc, uuid)
+		EventFiring: func(ctx context.Context, doc *flow.Document, t flowrun.PlanTrigger) (*flow.Firing, error) {
+			now := time.Now
+			if cfg.Now != nil {
+				now = cfg.Now
+			}
+			return eventFiring(ctx, a.Store, doc, t, now())
 		},
 		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
 	})

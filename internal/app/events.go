@@ -1,7 +1,10 @@
 package app
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -419,26 +422,84 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 	return in
 }
 
-// storedEventFiring is the trigger of the run the stored event uuid would
-// start of doc, an event flow (a plan of that run): the event must be of
-// the type of the flow's event card.
-func storedEventFiring(ctx context.Context, st store.Store, doc *flow.Document, uuid string) (*flow.Firing, error) {
+// eventFiring is the trigger of the run the event of t would start of
+// doc, an event flow (a plan of that run): the stored event t.EventUUID,
+// or the Okta event t.Event. The event must be of the type of the flow's
+// event card.
+func eventFiring(ctx context.Context, st store.Store, doc *flow.Document, t flowrun.PlanTrigger, now time.Time) (*flow.Firing, error) {
+	var ev *store.Event
+	var err error
+	if len(t.Event) > 0 {
+		ev, err = givenEvent(t.Event, now)
+	} else {
+		ev, err = storedEvent(ctx, st, t.EventUUID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, ok := card.Lookup(doc.Trigger.Event.Card)
+	if !ok || c.Kind != card.KindEvent {
+		return nil, problem.New(problem.InvalidInput, "%s is not an event card", doc.Trigger.Event.Card)
+	}
+	if ev.EventType != c.EventType {
+		return nil, problem.New(problem.InvalidInput, "event %s is a %s; flow %s starts on %s (%s)", ev.UUID, ev.EventType, doc.Name, doc.Trigger.Event.Card, c.EventType).
+			WithRemedy("give an event of type %s (cardflow events list)", c.EventType).WithDetail("field", "trigger")
+	}
+	return events.FiringOf(ev)
+}
+
+// storedEvent reads the stored event uuid.
+func storedEvent(ctx context.Context, st store.Store, uuid string) (*store.Event, error) {
 	evs, err := st.ListEvents(ctx, store.EventFilter{UUID: uuid, Limit: 1})
 	if err != nil {
 		return nil, problem.New(problem.Internal, "read the event").Wrap(err)
 	}
 	if len(evs) == 0 {
 		return nil, problem.New(problem.NotFound, "there is no stored event %q", uuid).
-			WithRemedy("give the uuid of an event cardflow received (cardflow events list); events arrive once a flow they trigger is enabled").WithDetail("field", "trigger")
+			WithRemedy("give the uuid of an event cardflow received (cardflow events list); events arrive once a flow they trigger is enabled; or give the event itself (--event-file), copied from Okta's System Log").WithDetail("field", "trigger")
 	}
-	ev := evs[0]
-	c, ok := card.Lookup(doc.Trigger.Event.Card)
-	if !ok || c.Kind != card.KindEvent {
-		return nil, problem.New(problem.InvalidInput, "%s is not an event card", doc.Trigger.Event.Card)
+	return evs[0], nil
+}
+
+// givenEvent reads an Okta event given with a plan: a LogEvent as the
+// System Log API answers it, a list of one (the API's page), or an event
+// hook delivery of one. An event without a uuid is "sample", without a
+// published time published now.
+func givenEvent(raw json.RawMessage, now time.Time) (*store.Event, error) {
+	bad := func(format string, args ...any) error {
+		return problem.New(problem.InvalidInput, "the given event "+format, args...).
+			WithRemedy("give one Okta LogEvent as JSON, as the System Log API answers it (GET /api/v1/logs) or the Admin Console's System Log shows it (expand the event, then JSON); it needs at least eventType and the targets the flow reads").
+			WithDetail("field", "trigger.event")
 	}
-	if ev.EventType != c.EventType {
-		return nil, problem.New(problem.InvalidInput, "event %s is a %s; flow %s starts on %s (%s)", uuid, ev.EventType, doc.Name, doc.Trigger.Event.Card, c.EventType).
-			WithRemedy("give an event of type %s (cardflow events list)", c.EventType).WithDetail("field", "trigger")
+	var list []json.RawMessage
+	var hook struct {
+		Data *struct {
+			Events []json.RawMessage `json:"events"`
+		} `json:"data"`
 	}
-	return events.FiringOf(ev)
+	switch trimmed := bytes.TrimSpace(raw); {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return nil, bad("is not a JSON list of events: %v", err)
+		}
+	case json.Unmarshal(trimmed, &hook) == nil && hook.Data != nil:
+		list = hook.Data.Events
+	default:
+		list = []json.RawMessage{trimmed}
+	}
+	if len(list) != 1 {
+		return nil, bad("holds %d events; a plan is of one event's run", len(list))
+	}
+	var le okta.LogEvent
+	if err := json.Unmarshal(list[0], &le); err != nil {
+		return nil, bad("is not an Okta LogEvent: %v", err)
+	}
+	if le.EventType == "" {
+		return nil, bad("has no eventType")
+	}
+	ev := &store.Event{UUID: cmp.Or(le.UUID, "sample"), EventType: le.EventType, Published: le.Published.UTC(), Raw: le.Raw}
+	if le.Published.IsZero() {
+		ev.Published = now.UTC()
+	}
+	return ev, nil
 }

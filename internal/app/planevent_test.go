@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -125,5 +126,68 @@ func TestPlanEventRun(t *testing.T) {
 	code, body = h.call("POST", "/api/v1/flows/plan", map[string]any{"source": doc, "trigger": map[string]any{"kind": "event", "eventUuid": emma}}, nil)
 	if code != http.StatusBadRequest || !strings.Contains(string(body), "has no on.event") {
 		t.Errorf("plan an event's run of a flow without on.event: %d %s; want it refused", code, body)
+	}
+}
+
+// TestPlanGivenEvent: with no event stored (no flow of the connection
+// enabled yet), the plan of the run an Okta event would start takes the
+// event itself, as the System Log API answers it (one event or a list of
+// one) or a hook delivers it; what is not one event of the flow's type is
+// refused with what to give.
+func TestPlanGivenEvent(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	h.connect("Prod devices")
+	device := h.devicesWithStatus("Prod devices", "ACTIVE")[0]
+	if code, body := h.postYAML("/api/v1/flows", planEventFlow, nil); code/100 != 2 {
+		t.Fatalf("store the flow: %d %s", code, body)
+	}
+	event := func(eventType, login string) string {
+		return `{"uuid":"9c1f6f0e-0000-4000-8000-00000000e001","published":"2026-11-30T08:00:00.000Z","eventType":"` + eventType +
+			`","displayMessage":"Enroll device","actor":{"id":"00u1","type":"User","alternateId":"` + login + `"},"target":[{"id":"` + device +
+			`","type":"UDDevice","displayName":"Laptop"},{"id":"00u1","type":"User","alternateId":"` + login + `"}]}`
+	}
+	emma := event("device.enrollment.create", "emma.schmidt@example.com")
+	before := h.emu.Stats(t)
+	for name, given := range map[string]string{
+		"a LogEvent":        emma,
+		"a System Log page": "[" + emma + "]",
+		"a hook delivery":   `{"eventType":"com.okta.event_hook","data":{"events":[` + emma + `]}}`,
+	} {
+		var plan struct {
+			Trigger struct {
+				EventUUID string    `json:"eventUuid"`
+				Time      time.Time `json:"time"`
+			} `json:"trigger"`
+			Inputs map[string]any `json:"inputs"`
+			Steps  []struct {
+				Changes []struct {
+					DeviceID string `json:"deviceId"`
+					To       string `json:"to"`
+				} `json:"changes"`
+			} `json:"steps"`
+		}
+		code, body := h.call("POST", "/api/v1/flows/on-enrollment/plan", map[string]any{"trigger": map[string]any{"kind": "event", "event": json.RawMessage(given)}}, &plan)
+		if code != http.StatusOK || plan.Trigger.EventUUID != "9c1f6f0e-0000-4000-8000-00000000e001" || plan.Inputs["deviceId"] != device ||
+			len(plan.Steps) != 1 || len(plan.Steps[0].Changes) != 1 || plan.Steps[0].Changes[0].To != "SUSPENDED" {
+			t.Errorf("plan of %s: %d %s; want the device suspended", name, code, body)
+		}
+	}
+	for k, n := range h.emu.Stats(t) {
+		if strings.HasPrefix(k, "POST /api/v1/devices") && n != before[k] {
+			t.Errorf("the plan changed the org: %s went from %d to %d", k, before[k], n)
+		}
+	}
+	for _, tc := range []struct{ name, given, want string }{
+		{"the if refuses it", event("device.enrollment.create", "kim.larsen@example.com"), "would not run for event"},
+		{"another event type", event("device.user.add", "emma.schmidt@example.com"), "is a device.user.add"},
+		{"two events", "[" + emma + "," + emma + "]", "holds 2 events"},
+		{"no eventType", `{"uuid":"x"}`, "has no eventType"},
+		{"not an event", `"device.enrollment.create"`, "is not an Okta LogEvent"},
+	} {
+		code, body := h.call("POST", "/api/v1/flows/on-enrollment/plan", map[string]any{"trigger": map[string]any{"kind": "event", "event": json.RawMessage(tc.given)}}, nil)
+		if code != http.StatusBadRequest || !strings.Contains(string(body), tc.want) || !strings.Contains(string(body), `"remedy"`) {
+			t.Errorf("%s: %d %s; want 400 saying %q, with a remedy", tc.name, code, body, tc.want)
+		}
 	}
 }

@@ -49,10 +49,10 @@ type Config struct {
 	// error is notified again: its first such failure is, then the first
 	// in each later period of this length; zero means 24 h.
 	RepeatFailure time.Duration
-	// EventFiring gives the trigger of the run the stored event uuid
-	// would start of doc (an event flow): for plans of event runs. Nil
-	// refuses them.
-	EventFiring func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error)
+	// EventFiring gives the trigger of the run the event of t (stored, or
+	// given) would start of doc (an event flow): for plans of event runs.
+	// Nil refuses them.
+	EventFiring func(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.Firing, error)
 	// OnChange is called after a flow is enabled or disabled here (the
 	// scheduler reads its next tick again); nil does nothing.
 	OnChange func()
@@ -92,7 +92,7 @@ type Service struct {
 	notifier    Notifier
 	repeat      time.Duration
 	onChange    func()
-	eventFiring func(ctx context.Context, doc *flow.Document, uuid string) (*flow.Firing, error)
+	eventFiring func(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.Firing, error)
 }
 
 // New builds a Service from cfg.
@@ -254,10 +254,12 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 
 // PlanTrigger names the triggered run a plan is of: Kind
 // flow.KindSchedule is the run of the schedule's next tick, flow.KindEvent
-// the run the stored event EventUUID would start.
+// the run the stored event EventUUID would start or, when Event is set,
+// the run that Okta event (LogEvent JSON) would start.
 type PlanTrigger struct {
 	Kind      string
 	EventUUID string
+	Event     json.RawMessage
 }
 
 // PlanTriggered plans the run the stored flow's trigger would start: the
@@ -284,7 +286,7 @@ func (s *Service) PlanDocumentTriggered(ctx context.Context, src []byte, t PlanT
 
 func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.PlanResult, error) {
 	if t.Kind == flow.KindEvent {
-		return s.planEvent(ctx, doc, t.EventUUID)
+		return s.planEvent(ctx, doc, t)
 	}
 	if doc.Trigger == nil || doc.Trigger.Schedule == nil {
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.schedule, so no scheduled run to plan", doc.Name).
@@ -311,9 +313,9 @@ func otherPlan(doc *flow.Document) string {
 	return "plan it as a person runs it, with its inputs (--input name=value)"
 }
 
-// planEvent plans the run the stored event uuid would start, if the
-// flow's on.event.if accepts it.
-func (s *Service) planEvent(ctx context.Context, doc *flow.Document, uuid string) (*flow.PlanResult, error) {
+// planEvent plans the run the event of t would start, if the flow's
+// on.event.if accepts it.
+func (s *Service) planEvent(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.PlanResult, error) {
 	switch {
 	case doc.Trigger == nil || doc.Trigger.Event == nil:
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.event, so no event's run to plan", doc.Name).
@@ -321,10 +323,11 @@ func (s *Service) planEvent(ctx context.Context, doc *flow.Document, uuid string
 	case s.eventFiring == nil:
 		return nil, problem.New(problem.Internal, "this server cannot plan event runs")
 	}
-	f, err := s.eventFiring(ctx, doc, uuid)
+	f, err := s.eventFiring(ctx, doc, t)
 	if err != nil {
 		return nil, err
 	}
+	uuid := f.EventUUID
 	ok, err := doc.TriggerMatches(ctx, *f)
 	if err != nil {
 		return nil, problem.New(problem.InvalidInput, "on.event.if could not be evaluated for event %s: %v", uuid, err).
@@ -332,7 +335,7 @@ func (s *Service) planEvent(ctx context.Context, doc *flow.Document, uuid string
 	}
 	if !ok {
 		return nil, problem.New(problem.InvalidInput, "flow %s would not run for event %s: its on.event.if is false for it", doc.Name, uuid).
-			WithRemedy("plan it with an event its on.event.if accepts (cardflow events list shows the stored events)").WithDetail("field", "trigger")
+			WithRemedy("plan it with an event its on.event.if accepts (cardflow events list shows the stored events; --event-file takes one copied from Okta's System Log)").WithDetail("field", "trigger")
 	}
 	return s.planFiring(ctx, doc, *f)
 }

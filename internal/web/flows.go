@@ -331,7 +331,7 @@ func (s *Server) answerPlan(w http.ResponseWriter, r *http.Request, t *api.PlanT
 	var plan *flow.PlanResult
 	var err error
 	if t != nil {
-		plan, err = triggered(flowrun.PlanTrigger{Kind: t.Kind, EventUUID: t.EventUUID})
+		plan, err = triggered(flowrun.PlanTrigger{Kind: t.Kind, EventUUID: t.EventUUID, Event: t.Event})
 	} else {
 		plan, err = manual()
 	}
@@ -606,13 +606,13 @@ func checkPlanTrigger(t *api.PlanTrigger, inputs map[string]any) error {
 		return nil
 	case t.Kind != flow.KindSchedule && t.Kind != flow.KindEvent:
 		return problem.New(problem.InvalidInput, "a plan's trigger kind must be schedule or event, not %q", t.Kind).
-			WithRemedy(`give {"kind": "schedule"} for the run of the next tick, {"kind": "event", "eventUuid": UUID} for a stored event's run, or leave trigger out to plan a run with inputs`).WithDetail("field", "trigger")
-	case t.Kind == flow.KindEvent && t.EventUUID == "":
-		return problem.New(problem.InvalidInput, "a plan of an event's run needs the event's eventUuid").
-			WithRemedy("give the uuid of a stored event (GET /api/v1/events, cardflow events list)").WithDetail("field", "trigger")
-	case t.Kind == flow.KindSchedule && t.EventUUID != "":
-		return problem.New(problem.InvalidInput, "a plan of a scheduled run takes no eventUuid").
-			WithRemedy(`give {"kind": "event", "eventUuid": UUID} to plan an event's run`).WithDetail("field", "trigger")
+			WithRemedy(`give {"kind": "schedule"} for the run of the next tick, {"kind": "event", "eventUuid": UUID} for a stored event's run, {"kind": "event", "event": LogEvent} for the run of an Okta event you give, or leave trigger out to plan a run with inputs`).WithDetail("field", "trigger")
+	case t.Kind == flow.KindEvent && (t.EventUUID == "") == (len(t.Event) == 0):
+		return problem.New(problem.InvalidInput, "a plan of an event's run needs either a stored event's eventUuid or an event, not both").
+			WithRemedy(`give {"kind": "event", "eventUuid": UUID} for a stored event (GET /api/v1/events, cardflow events list), or {"kind": "event", "event": LogEvent} with an Okta event as the System Log API answers it`).WithDetail("field", "trigger")
+	case t.Kind == flow.KindSchedule && (t.EventUUID != "" || len(t.Event) > 0):
+		return problem.New(problem.InvalidInput, "a plan of a scheduled run takes no event").
+			WithRemedy(`give {"kind": "event", "eventUuid": UUID} or {"kind": "event", "event": LogEvent} to plan an event's run`).WithDetail("field", "trigger")
 	case len(inputs) > 0:
 		return problem.New(problem.InvalidInput, "a triggered run's inputs come from on.inputs, so a plan of one takes none").
 			WithRemedy("leave inputs out, or leave trigger out to plan a run with these inputs").WithDetail("field", "inputs")
