@@ -303,14 +303,17 @@ const (
 	ActionFlowRerun             = "flow.rerun"
 	ActionFlowRun               = "flow.run"
 	ActionFlowStore             = "flow.store"
-	ActionPersonSignIn          = "person.signin"
-	ActionPersonSignOut         = "person.signout"
-	ActionTokenCreate           = "token.create"
-	ActionTokenRevoke           = "token.revoke"
+	// ActionPersonRevoke is an admin ending everything one person holds:
+	// their console sessions and personal API tokens.
+	ActionPersonRevoke  = "person.revoke"
+	ActionPersonSignIn  = "person.signin"
+	ActionPersonSignOut = "person.signout"
+	ActionTokenCreate   = "token.create"
+	ActionTokenRevoke   = "token.revoke"
 )
 
 // AuditActions lists every audit action, sorted.
-var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
+var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
 
 // AuditFilter selects audit events; zero fields do not filter. Newest first.
 type AuditFilter struct {
@@ -897,6 +900,14 @@ type Store interface {
 	DeleteSession(ctx context.Context, id string) error
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error
 	DeleteSessionsOf(ctx context.Context, actor Actor) (int, error)
+	// ListSessionsOf returns every stored session of actor (as
+	// DeleteSessionsOf selects them), expired or not, oldest first.
+	ListSessionsOf(ctx context.Context, actor Actor) ([]*Session, error)
+	// DeletePersonAccess removes, in one transaction, every console
+	// session of the person login (ActorUser) and every API token they own
+	// (OwnerType ActorUser), and returns how many sessions and which tokens
+	// it removed, oldest first: both or neither.
+	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, err error)
 
 	// Single sign-on state. ConsumeSignInRequest deletes and returns the
 	// request in one step (single use); ErrNotFound for an unknown or used

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -182,4 +184,57 @@ func (s *Store) ConsumeSignInRequest(ctx context.Context, state string) (*store.
 func (s *Store) DeleteExpiredSignInRequests(ctx context.Context, now time.Time) error {
 	_, err := s.exec(ctx, s.db, `DELETE FROM sign_in_requests WHERE expires_at <= ?`, ts(now))
 	return s.fail("delete expired sign-in requests", err)
+}
+
+// ListSessionsOf returns every session of actor (of its type, when it has
+// no login), oldest first.
+func (s *Store) ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+sessionCols+` FROM sessions WHERE actor_type = ? AND (? = '' OR actor_login = ?)
+		ORDER BY created_at, id`, actor.Type, actor.Login, actor.Login)
+	if err != nil {
+		return nil, s.fail("list sessions of an actor", err)
+	}
+	out, err := collect(rows, scanSession)
+	if err == nil && out == nil {
+		out = []*store.Session{}
+	}
+	return out, s.fail("list sessions of an actor", err)
+}
+
+// DeletePersonAccess removes every console session and API token of the
+// person login in one transaction.
+func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, error) {
+	var sessions int
+	var tokens []*store.APIToken
+	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE actor_type = ? AND actor_login = ?`, store.ActorUser, login)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		sessions = int(n)
+		rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE owner_type = ? AND owner_login = ? RETURNING `+apiTokenCols,
+			store.ActorUser, login)
+		if err != nil {
+			return err
+		}
+		tokens, err = collect(rows, scanAPIToken)
+		return err
+	})
+	if err != nil {
+		return 0, nil, s.fail("delete the access of a person", err)
+	}
+	slices.SortFunc(tokens, func(a, b *store.APIToken) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if tokens == nil {
+		tokens = []*store.APIToken{}
+	}
+	return sessions, tokens, nil
 }

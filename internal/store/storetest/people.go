@@ -170,3 +170,75 @@ func testSignInRequestSingleUse(t *testing.T, open func(t *testing.T) store.Stor
 		t.Errorf("%d of %d concurrent consumers got the request; want exactly 1", got, n)
 	}
 }
+
+// testPersonAccess: a person's sessions are listed, and their sessions and
+// tokens end together, nobody else's.
+func testPersonAccess(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	ada := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	bob := store.Actor{Type: store.ActorUser, Login: "bob@example.com"}
+	boot := store.Actor{Type: store.ActorBootstrap}
+	session := func(id string, a store.Actor, created int) *store.Session {
+		ss := &store.Session{ID: id, Actor: a, Name: a.Login, Role: "admin", CSRF: "c-" + id,
+			CreatedAt: at(created), ExpiresAt: at(created + 3600), LastSeen: at(created + 5)}
+		noErr(t, s.CreateSession(ctx, ss), "CreateSession")
+		return ss
+	}
+	token := func(name, hash string, a store.Actor, created int, parent string) *store.APIToken {
+		owner := a.Type
+		tok := &store.APIToken{Name: name, Hash: hash, Role: "operator", OwnerType: owner, OwnerLogin: a.Login, ParentID: parent,
+			CreatedAt: at(created), ExpiresAt: at(created + 7200)}
+		noErr(t, s.CreateAPIToken(ctx, tok), "CreateAPIToken")
+		return tok
+	}
+	adaLaptop := session("ada-laptop", ada, 10)
+	adaPhone := session("ada-phone", ada, 5)
+	bobs := session("bob", bob, 1)
+	session("boot", boot, 2)
+	adaCLI := token("cardflow login", "h-ada-1", ada, 3, "")
+	adaCI := token("ci", "h-ada-2", ada, 4, adaCLI.ID)
+	bobCI := token("ci", "h-bob", bob, 6, "")
+	bootTok := token("robot", "h-boot", boot, 7, "")
+
+	got, err := s.ListSessionsOf(ctx, ada)
+	noErr(t, err, "ListSessionsOf(ada)")
+	diff(t, "ada's sessions, oldest first", []*store.Session{adaPhone, adaLaptop}, got)
+	got, err = s.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser})
+	noErr(t, err, "ListSessionsOf(every user)")
+	diff(t, "every person's sessions, oldest first", []*store.Session{bobs, adaPhone, adaLaptop}, got)
+	got, err = s.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser, Login: "carol@example.com"})
+	noErr(t, err, "ListSessionsOf(carol)")
+	if got == nil || len(got) != 0 {
+		t.Errorf("ListSessionsOf a person without sessions = %#v; want an empty, non-nil list", got)
+	}
+
+	n, toks, err := s.DeletePersonAccess(ctx, ada.Login)
+	noErr(t, err, "DeletePersonAccess(ada)")
+	if n != 2 {
+		t.Errorf("DeletePersonAccess(ada) ended %d sessions; want 2", n)
+	}
+	diff(t, "ada's revoked tokens, oldest first", []*store.APIToken{adaCLI, adaCI}, toks)
+	for _, id := range []string{adaLaptop.ID, adaPhone.ID} {
+		_, err := s.GetSession(ctx, id)
+		wantErr(t, err, store.ErrNotFound, "GetSession("+id+") after DeletePersonAccess")
+	}
+	for _, id := range []string{adaCLI.ID, adaCI.ID} {
+		_, err := s.GetAPIToken(ctx, id)
+		wantErr(t, err, store.ErrNotFound, "GetAPIToken("+id+") after DeletePersonAccess")
+	}
+	for _, id := range []string{bobs.ID, "boot"} {
+		_, err := s.GetSession(ctx, id)
+		noErr(t, err, "GetSession("+id+") of someone else after DeletePersonAccess(ada)")
+	}
+	for _, id := range []string{bobCI.ID, bootTok.ID} {
+		_, err := s.GetAPIToken(ctx, id)
+		noErr(t, err, "GetAPIToken("+id+") of someone else after DeletePersonAccess(ada)")
+	}
+
+	n, toks, err = s.DeletePersonAccess(ctx, ada.Login)
+	noErr(t, err, "DeletePersonAccess(ada, again)")
+	if n != 0 || toks == nil || len(toks) != 0 {
+		t.Errorf("DeletePersonAccess(ada, again) = %d, %#v; want 0 and an empty, non-nil list", n, toks)
+	}
+}

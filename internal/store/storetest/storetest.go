@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"APIToken", testAPIToken},
 		{"Session", testSession},
 		{"SessionSharedAcrossHandles", testSessionShared},
+		{"PersonAccess", testPersonAccess},
 		{"SignInRequestSingleUse", testSignInRequestSingleUse},
 		{"RateBudget", testRateBudget},
 		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},
