@@ -167,6 +167,10 @@
 //     DELETE /_emulator/devices/{id}/users/{login} add and remove a
 //     device's user, recording device.user.add and device.user.remove.
 //     The user is the actor of these events (they act in Okta Verify).
+//   - POST /_emulator/groups/{name}/users {"user": LOGIN} and
+//     DELETE /_emulator/groups/{name}/users/{login} put a user in a group
+//     (by name or id) and take them out: ID tokens and userinfo answered
+//     from then on name the groups they are in then.
 //   - POST /_emulator/reset restores the starting state (data, tokens,
 //     clock, faults, statistics, rate-limit windows, the System Log, event
 //     hooks and queued deliveries).

@@ -123,3 +123,54 @@ func TestFixtureGroupsValidated(t *testing.T) {
 		t.Errorf("a valid fixture with groups: %v", err)
 	}
 }
+
+// idTokenGroups signs login in to the console app and returns the groups
+// claim of the ID token.
+func idTokenGroups(t *testing.T, srv *emutest.Server, login string) []string {
+	t.Helper()
+	c := consoleClient(t, srv, "http://127.0.0.1:41234/auth/callback", "openid", "groups")
+	verifier, state, nonce := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()[:22], oauth2.GenerateVerifier()[:22]
+	u := srv.SignIn(t, c.conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), login, oktaemu.DemoPassword)
+	tok, err := c.conf.Exchange(t.Context(), u.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := c.provider.Verifier(&oidc.Config{ClientID: oktaemu.DemoConsoleClientID, Now: srv.Now}).Verify(t.Context(), raw)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	var claims struct {
+		Groups []string `json:"groups"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims.Groups
+}
+
+// TestGroupMembershipControl: the control endpoints put a user in a group
+// and take them out, and the next sign-in's ID token says so.
+func TestGroupMembershipControl(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Devices: -1})
+	srv.SetGroupMember(t, oktaemu.AdminsGroup, oktaemu.AdminLogin, false)
+	srv.SetGroupMember(t, oktaemu.ViewersGroup, oktaemu.AdminLogin, true)
+	if got, want := idTokenGroups(t, srv, oktaemu.AdminLogin), []string{oktaemu.ViewersGroup}; !cmp.Equal(got, want) {
+		t.Errorf("groups after moving %s to the viewers: %v; want %v", oktaemu.AdminLogin, got, want)
+	}
+	for _, tt := range []struct{ method, path, body string }{
+		{"POST", "/_emulator/groups/" + oktaemu.ViewersGroup + "/users", `{"user":"` + oktaemu.AdminLogin + `"}`}, // a member already
+		{"POST", "/_emulator/groups/" + oktaemu.ViewersGroup + "/users", `{}`},
+		{"POST", "/_emulator/groups/no-such-group/users", `{"user":"` + oktaemu.AdminLogin + `"}`},
+		{"POST", "/_emulator/groups/" + oktaemu.ViewersGroup + "/users", `{"user":"nobody@example.com"}`},
+		{"DELETE", "/_emulator/groups/" + oktaemu.AdminsGroup + "/users/" + oktaemu.AdminLogin, ``}, // not a member
+	} {
+		if r := emuControl(t, srv, tt.method, tt.path, tt.body); r.status/100 != 4 {
+			t.Errorf("%s %s %s: status %d; want a 4xx refusal", tt.method, tt.path, tt.body, r.status)
+		}
+	}
+	srv.Reset(t)
+	if got, want := idTokenGroups(t, srv, oktaemu.AdminLogin), []string{oktaemu.AdminsGroup}; !cmp.Equal(got, want) {
+		t.Errorf("groups after a reset: %v; want %v", got, want)
+	}
+}

@@ -291,6 +291,8 @@ func (o *Org) routes() {
 	o.mux.HandleFunc("POST /_emulator/devices", o.ctlEnroll)
 	o.mux.HandleFunc("POST /_emulator/devices/{deviceId}/users", o.ctlAddDeviceUser)
 	o.mux.HandleFunc("DELETE /_emulator/devices/{deviceId}/users/{user}", o.ctlRemoveDeviceUser)
+	o.mux.HandleFunc("POST /_emulator/groups/{group}/users", o.ctlAddGroupMember)
+	o.mux.HandleFunc("DELETE /_emulator/groups/{group}/users/{user}", o.ctlRemoveGroupMember)
 }
 
 // notFound answers any /api/ route the org does not implement.

@@ -237,6 +237,20 @@ func (s *Server) Stats(t testing.TB) map[string]int {
 	return v.Requests
 }
 
+// SetGroupMember puts the user login in the group (by name) or, with
+// member false, takes them out of it.
+func (s *Server) SetGroupMember(t testing.TB, group, login string, member bool) {
+	t.Helper()
+	if member {
+		s.control(t, "/_emulator/groups/"+url.PathEscape(group)+"/users", map[string]string{"user": login})
+		return
+	}
+	resp, body := s.do(t, "DELETE", s.URL+"/_emulator/groups/"+url.PathEscape(group)+"/users/"+url.PathEscape(login), "", nil)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("take %s out of the group %s: status %d: %s", login, group, resp.StatusCode, body)
+	}
+}
+
 // Reset restores the org's starting state.
 func (s *Server) Reset(t testing.TB) {
 	t.Helper()
