@@ -1,0 +1,187 @@
+package access
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// DefaultIdleTimeout ends a console session unused for this long, unless
+// the console is given another timeout.
+const DefaultIdleTimeout = 2 * time.Hour
+
+// PeopleStore is what People needs of the store.
+type PeopleStore interface {
+	ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error)
+	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
+	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*store.APIToken, err error)
+}
+
+// People tells admins who has access, person by person, and ends one
+// person's access at once. A person's access is what single sign-on gave
+// them and outlives their groups at the identity provider: their console
+// sessions and their personal API tokens (those of cardflow login among
+// them). Store is required; IdleTimeout is the console's (0 means
+// DefaultIdleTimeout); a nil Now means time.Now. Safe for concurrent use.
+type People struct {
+	Store       PeopleStore
+	IdleTimeout time.Duration
+	Now         func() time.Time
+}
+
+// Person is what one person holds now: live console sessions and
+// unexpired personal API tokens.
+type Person struct {
+	Login string
+	// Name is the display name of their newest session; may be empty.
+	Name string
+	// Role is the role they signed in with: their newest console
+	// session's; without a session, the highest of their tokens' (a
+	// token's role is at most its creator's, and cardflow login's token
+	// has the role of its sign-in).
+	Role     Role
+	Sessions int
+	// LastSeen is the last request of any of their sessions; zero
+	// without a session.
+	LastSeen time.Time
+	Tokens   int
+	// SoonestExpiry and LatestExpiry bound their tokens' expiries; zero
+	// without a token.
+	SoonestExpiry, LatestExpiry time.Time
+	// LastActivity is their latest request with a session or a token (a
+	// token never used counts from its creation; a token's use is recorded
+	// at most once a minute).
+	LastActivity time.Time
+}
+
+// Revoked is what revoking a person's access ended.
+type Revoked struct {
+	Login    string
+	Sessions int
+	// Tokens are the tokens revoked, oldest first, the expired ones left
+	// in the store among them.
+	Tokens []*store.APIToken
+}
+
+// List returns everyone who has access now, most recently active first
+// (then by login, descending, as page cursors need a total order). The
+// bootstrap admin is nobody's person: its sessions and tokens are not
+// listed. Only admins may list.
+func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
+	if !p.Role.Allows(Admin) {
+		return nil, problem.New(problem.Forbidden, "listing who has access needs the admin role; you have %s", p.Role).
+			WithDetail("requiredRole", string(Admin))
+	}
+	sessions, err := pp.Store.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser})
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := pp.Store.ListAPITokens(ctx, "", "") // everyone's, the bootstrap admin's among them
+	if err != nil {
+		return nil, err
+	}
+	now := pp.now()
+	idle := pp.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	byLogin := map[string]*Person{}
+	person := func(login string) *Person {
+		if byLogin[login] == nil {
+			byLogin[login] = &Person{Login: login}
+		}
+		return byLogin[login]
+	}
+	newest := map[string]time.Time{} // the newest session's start, by login
+	for _, ss := range sessions {    // oldest first
+		// As the console judges a session (currentSession).
+		if ss.Actor.Login == "" || !now.Before(ss.ExpiresAt) || now.Sub(ss.LastSeen) > idle {
+			continue
+		}
+		pr := person(ss.Actor.Login)
+		pr.Sessions++
+		if t, ok := newest[pr.Login]; !ok || !ss.CreatedAt.Before(t) {
+			newest[pr.Login] = ss.CreatedAt
+			pr.Name, pr.Role = ss.Name, Role(ss.Role)
+		}
+		pr.LastSeen = later(pr.LastSeen, ss.LastSeen)
+		pr.LastActivity = later(pr.LastActivity, ss.LastSeen)
+	}
+	for _, t := range tokens {
+		if t.OwnerType != store.ActorUser || t.OwnerLogin == "" || !now.Before(t.ExpiresAt) {
+			continue
+		}
+		pr := person(t.OwnerLogin)
+		pr.Tokens++
+		if pr.SoonestExpiry.IsZero() || t.ExpiresAt.Before(pr.SoonestExpiry) {
+			pr.SoonestExpiry = t.ExpiresAt
+		}
+		pr.LatestExpiry = later(pr.LatestExpiry, t.ExpiresAt)
+		pr.LastActivity = later(pr.LastActivity, later(t.CreatedAt, t.LastUsedAt))
+		if pr.Sessions == 0 && Role(t.Role).rank() > pr.Role.rank() {
+			pr.Role = Role(t.Role)
+		}
+	}
+	out := make([]*Person, 0, len(byLogin))
+	for _, pr := range byLogin {
+		out = append(out, pr)
+	}
+	slices.SortFunc(out, func(a, b *Person) int {
+		if c := b.LastActivity.Compare(a.LastActivity); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Login, a.Login)
+	})
+	return out, nil
+}
+
+// Revoke ends every console session of the person login, on every server,
+// and revokes every personal API token they own (the tokens their tokens
+// created among them), in one transaction; their next request with any of
+// them is refused. Signing in again gives them the role their groups give
+// then. Only admins may revoke. An admin revoking their own access (self
+// false) is refused: it ends the session or token in use and, with single
+// sign-on, may leave nobody but the bootstrap admin able to sign in as an
+// admin. A login that holds nothing is not found.
+func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bool) (*Revoked, error) {
+	if !p.Role.Allows(Admin) {
+		return nil, problem.New(problem.Forbidden, "revoking a person's access needs the admin role; you have %s", p.Role).
+			WithDetail("requiredRole", string(Admin))
+	}
+	if login == "" {
+		return nil, problem.New(problem.InvalidInput, "whose access to revoke? a login is required").
+			WithRemedy("name the person by their login, as GET /api/v1/people lists it").WithDetail("field", "login")
+	}
+	if ownerType, me := p.Owner(); ownerType == store.ActorUser && me == login && !self {
+		return nil, problem.New(problem.Conflict, "%s is you: revoking your own access ends the session or token you are using and every other one of yours, and you may be the only admin able to sign in", login).
+			WithRemedy("to do it anyway, confirm with self=true (cardflow people revoke %s --self); the server's API token (the bootstrap admin) keeps working", login).
+			WithDetail("field", "self")
+	}
+	sessions, tokens, err := pp.Store.DeletePersonAccess(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	if sessions == 0 && len(tokens) == 0 {
+		return nil, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token", login).
+			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare exactly, case included")
+	}
+	return &Revoked{Login: login, Sessions: sessions, Tokens: tokens}, nil
+}
+
+func (pp *People) now() time.Time {
+	if pp.Now != nil {
+		return pp.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,167 @@
+package access
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
+)
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func user(login string, role Role) Principal {
+	return Principal{Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: role}
+}
+
+func TestPeopleList(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := t0
+	clock := func() time.Time { return now }
+	tokens := &Tokens{Store: st, Now: clock}
+	people := &People{Store: st, Now: clock, IdleTimeout: time.Hour}
+	session := func(id, login, name string, role Role, created, seen time.Duration) {
+		t.Helper()
+		if err := st.CreateSession(ctx, &store.Session{ID: id, Actor: store.Actor{Type: store.ActorUser, Login: login}, Name: name, Role: string(role),
+			CreatedAt: t0.Add(created), ExpiresAt: t0.Add(created + 12*time.Hour), LastSeen: t0.Add(seen)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ada signed in as an admin twice (her newest session's role counts:
+	// she was an operator when she signed in first), and made a token.
+	session("ada-1", "ada@example.com", "Ada", Operator, 0, 10*time.Minute)
+	session("ada-2", "ada@example.com", "Ada Admin", Admin, 5*time.Minute, 20*time.Minute)
+	now = t0.Add(30 * time.Minute)
+	adaCI, err := tokens.Create(ctx, user("ada@example.com", Admin), "ci", Viewer, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bob has only tokens (cardflow login's and a weaker one it made);
+	// his session sat idle past the timeout, Carol's token expired, and
+	// the bootstrap admin is nobody's person.
+	bobCLI, err := tokens.Create(ctx, user("bob@example.com", Operator), "cardflow login", "", 48*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobP := bobCLI.APIToken
+	if _, err := tokens.Create(ctx, Principal{Actor: store.Actor{Type: store.ActorToken, Login: "bob@example.com", TokenName: bobP.Name},
+		Role: Operator, TokenID: bobP.ID, ExpiresAt: bobP.ExpiresAt}, "dashboard", Viewer, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	session("bob-idle", "bob@example.com", "Bob", Operator, 0, 0)
+	if _, err := tokens.Create(ctx, user("carol@example.com", Viewer), "old", "", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.Create(ctx, Bootstrap, "robot", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(70 * time.Minute)
+	if err := st.TouchAPIToken(ctx, bobP.ID, now); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := people.List(ctx, user("ada@example.com", Admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*Person{
+		{Login: "bob@example.com", Role: Operator, Tokens: 2, SoonestExpiry: t0.Add(90 * time.Minute), LatestExpiry: t0.Add(30*time.Minute + 48*time.Hour),
+			LastActivity: t0.Add(70 * time.Minute)},
+		{Login: "ada@example.com", Name: "Ada Admin", Role: Admin, Sessions: 2, LastSeen: t0.Add(20 * time.Minute), Tokens: 1,
+			SoonestExpiry: adaCI.ExpiresAt, LatestExpiry: adaCI.ExpiresAt, LastActivity: t0.Add(30 * time.Minute)},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("List (-want +got):\n%s", d)
+	}
+
+	if _, err := people.List(ctx, user("bob@example.com", Operator)); problem.CodeOf(err) != problem.Forbidden {
+		t.Errorf("an operator listing people: %v; want forbidden", err)
+	}
+}
+
+func TestPeopleRevoke(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	tokens := &Tokens{Store: st, Now: clock}
+	people := &People{Store: st, Now: clock}
+	admin := user("ada@example.com", Admin)
+	for _, login := range []string{"ada@example.com", "bob@example.com"} {
+		if err := st.CreateSession(ctx, &store.Session{ID: "s-" + login, Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: "admin",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeen: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bobCLI, err := tokens.Create(ctx, user("bob@example.com", Admin), "cardflow login", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A token Bob's token made: revoked with the rest of his.
+	bobCI, err := tokens.Create(ctx, Principal{Actor: store.Actor{Type: store.ActorToken, Login: "bob@example.com", TokenName: "cardflow login"},
+		Role: Admin, TokenID: bobCLI.ID, ExpiresAt: bobCLI.ExpiresAt}, "ci", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		p     Principal
+		login string
+		self  bool
+		code  problem.Code
+	}{
+		{"an operator", user("op@example.com", Operator), "bob@example.com", false, problem.Forbidden},
+		{"no login", admin, "", false, problem.InvalidInput},
+		{"oneself", admin, "ada@example.com", false, problem.Conflict},
+		{"oneself with a token", Principal{Actor: store.Actor{Type: store.ActorToken, Login: "ada@example.com", TokenName: "x"}, Role: Admin, TokenID: "x"},
+			"ada@example.com", false, problem.Conflict},
+		{"another case", admin, "Bob@example.com", false, problem.NotFound},
+		{"nobody", admin, "nobody@example.com", false, problem.NotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := people.Revoke(ctx, tt.p, tt.login, tt.self); problem.CodeOf(err) != tt.code {
+				t.Errorf("Revoke(%q): %v; want %s", tt.login, err, tt.code)
+			}
+		})
+	}
+	if ss, err := st.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser}); err != nil || len(ss) != 2 {
+		t.Fatalf("after the refused revocations: %d sessions, %v; want both kept", len(ss), err)
+	}
+
+	got, err := people.Revoke(ctx, admin, "bob@example.com", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Login != "bob@example.com" || got.Sessions != 1 || len(got.Tokens) != 2 || got.Tokens[0].ID != bobCLI.ID || got.Tokens[1].ID != bobCI.ID {
+		t.Errorf("Revoke(bob) = %+v; want his session and both his tokens", got)
+	}
+	for _, secret := range []string{bobCLI.Token, bobCI.Token} {
+		if _, err := tokens.Authenticate(ctx, secret); !errors.Is(err, ErrBadToken) {
+			t.Errorf("a revoked token authenticates: %v; want ErrBadToken", err)
+		}
+	}
+	if _, err := people.Revoke(ctx, admin, "bob@example.com", false); problem.CodeOf(err) != problem.NotFound {
+		t.Errorf("revoking bob again: %v; want not found", err)
+	}
+	got, err = people.Revoke(ctx, admin, "ada@example.com", true)
+	if err != nil || got.Sessions != 1 {
+		t.Errorf("an admin revoking herself, confirmed: %+v, %v; want her session ended", got, err)
+	}
+}
