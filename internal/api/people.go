@@ -57,3 +57,48 @@ type CLITokenRequest struct {
 	Nonce        string `json:"nonce"`
 	Name         string `json:"name"`
 }
+
+// Person is one entry of GET /api/v1/people: someone who has access now,
+// with what they hold.
+type Person struct {
+	Login string `json:"login"`
+	Name  string `json:"name,omitempty"`
+	// Role is the role they signed in with (their newest console
+	// session's; without one, the highest of their tokens').
+	Role     string         `json:"role"`
+	Sessions PersonSessions `json:"sessions"`
+	Tokens   PersonTokens   `json:"tokens"`
+	// LastActivity is their latest request with a session or a token.
+	LastActivity time.Time `json:"lastActivity"`
+}
+
+// PersonSessions are a person's live console sessions; LastSeen is null
+// without one.
+type PersonSessions struct {
+	Count    int        `json:"count"`
+	LastSeen *time.Time `json:"lastSeen"`
+}
+
+// PersonTokens are a person's unexpired personal API tokens; the expiries
+// are null without one.
+type PersonTokens struct {
+	Count         int        `json:"count"`
+	SoonestExpiry *time.Time `json:"soonestExpiry"`
+	LatestExpiry  *time.Time `json:"latestExpiry"`
+}
+
+// PeopleList is GET /api/v1/people, most recently active first; People is
+// never null.
+type PeopleList struct {
+	People []Person `json:"people"`
+	// Next, when the page is full, is the address of the next page:
+	// before (lastActivity) and beforeId (login) of the last person.
+	Next string `json:"next,omitempty"`
+}
+
+// PersonRevoked is POST /api/v1/people/{login}/revoke: what ended.
+type PersonRevoked struct {
+	Login         string `json:"login"`
+	SessionsEnded int    `json:"sessionsEnded"`
+	TokensRevoked int    `json:"tokensRevoked"`
+}

@@ -75,6 +75,8 @@ type App struct {
 	Console *console.Console
 	// Tokens manages personal API tokens.
 	Tokens *access.Tokens
+	// People lists who has access and ends a person's access.
+	People *access.People
 }
 
 // New opens the store, loads and verifies the keyring, sets up the API
@@ -252,10 +254,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.BeforeDelete = a.events.forget
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
+	a.People = &access.People{Store: a.Store, Now: cfg.Now}
 	limiter := &access.Limiter{TrustedProxies: cfg.trustedProxies}
 
 	a.Web = &web.Server{
 		Tokens:        a.Tokens,
+		People:        a.People,
 		Limiter:       limiter,
 		Connections:   a.Connections,
 		Cards:         cardService{a.Executor},

@@ -85,3 +85,27 @@ func TestMultiServerConsoleSessions(t *testing.T) {
 		t.Errorf("server a after signing out on b: status %d; want a redirect to sign in", resp.StatusCode)
 	}
 }
+
+// TestPeopleRevokeOnEveryServer: revoking a person's access on one server
+// ends their session and token on the other at once.
+func TestPeopleRevokeOnEveryServer(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 2})
+	a, b, _ := pgServers(t, emu, func(c *Config) { ssoConfig(c, emu.URL) })
+	riley := ssoBrowser(t, a, oktaemu.ReadOnlyLogin)
+	tok := cliLogin(t, a, oktaemu.ReadOnlyLogin)
+	if !riley.signedIn(a.url+"/connections") || !riley.signedIn(b.url+"/connections") {
+		t.Fatal("riley's session does not work on both servers")
+	}
+	if code, data := b.callWith(testAPIToken, "POST", "/api/v1/people/"+oktaemu.ReadOnlyLogin+"/revoke", nil, nil); code != http.StatusOK {
+		t.Fatalf("revoking riley on server b: status %d\n%s", code, data)
+	}
+	for _, h := range []*harness{a, b} {
+		if riley.signedIn(h.url + "/connections") {
+			t.Errorf("server %s accepts riley's session after the revocation", h.url)
+		}
+		if code, _ := h.callWith(tok.Token, "GET", "/api/v1/whoami", nil, nil); code != http.StatusUnauthorized {
+			t.Errorf("server %s with riley's token after the revocation: status %d; want 401", h.url, code)
+		}
+	}
+}

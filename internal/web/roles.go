@@ -52,6 +52,8 @@ var routeRoles = map[string]access.Role{
 	"POST /api/v1/flows/{id}/enable":            access.Admin,
 	"POST /api/v1/flows/{id}/disable":           access.Admin,
 	"DELETE /api/v1/flows/{id}":                 access.Admin,
+	"GET /api/v1/people":                        access.Admin,
+	"POST /api/v1/people/{login}/revoke":        access.Admin,
 
 	// Console.
 	"GET /static/":                       access.Anyone,

@@ -13,16 +13,18 @@ import (
 // other parameter is refused, as unknown JSON fields are, so that a
 // misspelled filter fails instead of silently matching everything.
 var queryParams = map[string][]string{
-	"GET /api/v1/flows/{id}/runs":      {"limit", "before", "beforeId"},
-	"GET /api/v1/flow-runs":            {"limit", "flow", "before", "beforeId"},
-	"GET /api/v1/flows/{id}/versions":  {"limit", "before"},
-	"GET /api/v1/flow-runs/{id}":       {"items", "limit"},
-	"GET /api/v1/flow-runs/{id}/items": {"step", "after", "limit"},
-	"POST /api/v1/flows/{id}/runs":     {"wait"},
-	"GET /api/v1/runs":                 {"card", "connection", "flowRun", "limit", "before", "beforeId"},
-	"GET /api/v1/audit":                {"action", "connection", "actor", "limit", "before"},
-	"GET /api/v1/tokens":               {"all", "limit", "before", "beforeId"},
-	"GET /api/v1/events":               {"connection", "limit", "before", "beforeId"},
+	"GET /api/v1/flows/{id}/runs":        {"limit", "before", "beforeId"},
+	"GET /api/v1/flow-runs":              {"limit", "flow", "before", "beforeId"},
+	"GET /api/v1/flows/{id}/versions":    {"limit", "before"},
+	"GET /api/v1/flow-runs/{id}":         {"items", "limit"},
+	"GET /api/v1/flow-runs/{id}/items":   {"step", "after", "limit"},
+	"POST /api/v1/flows/{id}/runs":       {"wait"},
+	"GET /api/v1/runs":                   {"card", "connection", "flowRun", "limit", "before", "beforeId"},
+	"GET /api/v1/audit":                  {"action", "connection", "actor", "limit", "before"},
+	"GET /api/v1/tokens":                 {"all", "limit", "before", "beforeId"},
+	"GET /api/v1/events":                 {"connection", "limit", "before", "beforeId"},
+	"GET /api/v1/people":                 {"limit", "before", "beforeId"},
+	"POST /api/v1/people/{login}/revoke": {"self"},
 }
 
 // checkQuery refuses a request with a query parameter its endpoint
@@ -100,6 +102,10 @@ func (s *Server) routes(mux *Mux) {
 		mux.HandleFunc("POST /api/v1/tokens", s.createToken)
 		mux.HandleFunc("GET /api/v1/tokens", s.listTokens)
 		mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.revokeToken)
+		if s.People != nil {
+			mux.HandleFunc("GET /api/v1/people", s.listPeople)
+			mux.HandleFunc("POST /api/v1/people/{login}/revoke", s.revokePerson)
+		}
 		if s.SSO != nil {
 			mux.HandleFunc("GET /api/v1/auth/config", s.authConfig)
 			mux.HandleFunc("POST /api/v1/auth/cli-token", s.cliToken)

@@ -43,6 +43,9 @@ type Server struct {
 	// Tokens checks and manages personal API tokens; nil accepts only the
 	// API token and leaves /api/v1/tokens answering 404.
 	Tokens *access.Tokens
+	// People lists who has access and ends a person's access at once
+	// (/api/v1/people); nil, or a nil Tokens, leaves it answering 404.
+	People *access.People
 	// SSO, when set, lets cardflow login exchange a single sign-on for a
 	// personal API token (/api/v1/auth/...); it needs Tokens.
 	SSO SSO

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
@@ -112,6 +113,9 @@ steps:
 		"token":                       TokenView(&store.APIToken{ID: "tok_1", Name: "ci", Hash: "h", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "a@example.com", CreatedAt: at, ExpiresAt: later, LastUsedAt: later}),
 		"token never used, bootstrap": TokenView(&store.APIToken{ID: "tok_2", Name: "b", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: at, ExpiresAt: later}),
 		"connectors":                  wireConnectors(card.Connectors()),
+		"person":                      PersonView(&access.Person{Login: "a@example.com", Name: "A", Role: access.Admin, Sessions: 2, LastSeen: later, Tokens: 1, SoonestExpiry: later, LatestExpiry: later, LastActivity: later}),
+		"person with tokens only":     PersonView(&access.Person{Login: "b@example.com", Role: access.Viewer, Tokens: 1, SoonestExpiry: later, LatestExpiry: later, LastActivity: at}),
+		"person revoked":              api.PersonRevoked{Login: "a@example.com", SessionsEnded: 2, TokensRevoked: 0},
 		"connection created":          api.ConnectionCreated{AuthorizeURL: "https://example.okta.com/oauth2/v1/authorize?x", Connection: connectionJSON(pending)},
 		"connection key":              api.ConnectionKey{Connection: connectionJSON(active), PublicJWK: json.RawMessage(`{"kty":"EC"}`)},
 		"connection test":             api.ConnectionTest{OK: false, Status: "error", StatusReason: "r", Remedy: "m"},

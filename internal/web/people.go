@@ -1,0 +1,107 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// PersonView converts a person's access to its public shape.
+func PersonView(p *access.Person) api.Person {
+	return api.Person{Login: p.Login, Name: p.Name, Role: string(p.Role),
+		Sessions:     api.PersonSessions{Count: p.Sessions, LastSeen: timePtr(p.LastSeen)},
+		Tokens:       api.PersonTokens{Count: p.Tokens, SoonestExpiry: timePtr(p.SoonestExpiry), LatestExpiry: timePtr(p.LatestExpiry)},
+		LastActivity: p.LastActivity}
+}
+
+func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalOf(r.Context())
+	q := r.URL.Query()
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	before, beforeID, err := pageCursor(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	people, err := s.People.List(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Most recently active first, paged by (lastActivity, login); the
+	// people holding access are few, so the page is cut here.
+	if !before.IsZero() {
+		people = slices.DeleteFunc(people, func(pr *access.Person) bool {
+			c := pr.LastActivity.Compare(before)
+			return c > 0 || c == 0 && (beforeID == "" || pr.Login >= beforeID)
+		})
+	}
+	n := pageLimit(limit)
+	out := api.PeopleList{People: make([]api.Person, 0, min(len(people), n))}
+	for _, pr := range people[:min(len(people), n)] {
+		out.People = append(out.People, PersonView(pr))
+	}
+	if len(people) > n {
+		last := people[n-1]
+		out.Next = nextPage(r, q, last.LastActivity, last.Login, "limit")
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalOf(r.Context())
+	login := r.PathValue("login")
+	self := false
+	switch v := r.URL.Query().Get("self"); v {
+	case "", "false":
+	case "true":
+		self = true
+	default:
+		s.writeError(w, r, problem.New(problem.InvalidInput, "self must be true or false, not %q", v).
+			WithRemedy("use self=true only to revoke your own access").WithDetail("field", "self"))
+		return
+	}
+	rev, err := s.People.Revoke(r.Context(), p, login, self)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonRevoke, InputSummary: RevokePersonSummary(login, rev)}, err)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.PersonRevoked{Login: rev.Login, SessionsEnded: rev.Sessions, TokensRevoked: len(rev.Tokens)})
+}
+
+// RevokePersonSummary is how a person.revoke audit event names the person
+// and what ended: "LOGIN: 2 console sessions ended, 1 token revoked
+// (cardflow login)", or only the login asked for when rev is nil.
+func RevokePersonSummary(login string, rev *access.Revoked) string {
+	out := truncate(login, 200)
+	if rev == nil {
+		return out
+	}
+	var names []string
+	for _, t := range rev.Tokens {
+		names = append(names, truncate(t.Name, 100))
+	}
+	out += fmt.Sprintf(": %s ended, %s revoked", count(rev.Sessions, "console session"), count(len(rev.Tokens), "token"))
+	if len(names) > 0 {
+		out += " (" + truncate(strings.Join(names, ", "), 400) + ")"
+	}
+	return out
+}
+
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
