@@ -288,6 +288,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		CheckToken:  a.Web.CheckToken,
 		Sessions:    a.Store,
 		Tokens:      a.Tokens,
+		People:      a.People,
 		Keyring:     a.Keyring,
 		Audit:       a.Store,
 		Limiter:     limiter,

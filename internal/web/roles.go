@@ -101,6 +101,9 @@ var routeRoles = map[string]access.Role{
 	"POST /connections/{id}/edit":        access.Admin,
 	"GET /connections/{id}/delete":       access.Admin,
 	"POST /connections/{id}/delete":      access.Admin,
+	"GET /people":                        access.Admin,
+	"GET /people/{login}/revoke":         access.Admin,
+	"POST /people/{login}/revoke":        access.Admin,
 }
 
 // RoleFor returns the least role that may use the route with the given

@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
@@ -590,6 +591,13 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 		t.Fatalf("create a token: %d %s", code, out)
 	}
 
+	// A person who signed in with single sign-on (cardflow login's token),
+	// so that the People page lists someone to revoke.
+	if _, err := e.app.Tokens.Create(context.Background(), access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: oktaemu.UserLogin}, Role: access.Viewer},
+		"cardflow login", "", 0); err != nil {
+		t.Fatal(err)
+	}
+
 	pending := e.connectionByNickname(t, "Half done")
 	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/connections/" + readOnly.ID, "/connections/" + expiring.ID,
 		"/connections/" + robot.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
@@ -755,7 +763,8 @@ func TestBrowserFailedSubmitFocusesErrorSummary(t *testing.T) {
 }
 
 // TestBrowserTopBarFitsADesktop: at 1280 px an admin's top bar holds every
-// section on one line; the last one (Tokens) wrapped under the others.
+// section on one line (People, an admin's only, last); the last one once
+// wrapped under the others.
 func TestBrowserTopBarFitsADesktop(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -767,8 +776,8 @@ func TestBrowserTopBarFitsADesktop(t *testing.T) {
 	if err != nil {
 		b.fatalf("read the top bar: %v", err)
 	}
-	if len(tops) != 7 {
-		b.fatalf("the admin's top bar has %d sections; want 7", len(tops))
+	if len(tops) != 8 {
+		b.fatalf("the admin's top bar has %d sections; want 8", len(tops))
 	}
 	for i, top := range tops {
 		if top != tops[0] {

@@ -86,6 +86,9 @@ type Console struct {
 	Sessions SessionStore
 	// Tokens manages personal API tokens; nil hides the Tokens page.
 	Tokens *access.Tokens
+	// People lists who has access and revokes a person's; nil hides the
+	// People page (shown to admins only).
+	People *access.People
 	// SSO signs people in with an OpenID Connect provider ("Sign in with
 	// SSO"); nil offers only the API token sign-in.
 	SSO web.SSO
@@ -104,7 +107,8 @@ type Console struct {
 	PublicURL string
 	// SessionTTL bounds a session's life; 0 means 12 h.
 	SessionTTL time.Duration
-	// IdleTimeout ends a session unused for this long; 0 means 2 h.
+	// IdleTimeout ends a session unused for this long; 0 means
+	// access.DefaultIdleTimeout (2 h).
 	IdleTimeout time.Duration
 	// Logger receives the console's logs; nil discards them.
 	Logger *slog.Logger
@@ -150,6 +154,7 @@ func (c *Console) Handler() http.Handler {
 	c.flowRoutes(mux)
 	c.eventRoutes(mux)
 	c.tokenRoutes(mux)
+	c.peopleRoutes(mux)
 	c.auditRoutes(mux)
 	mux.Handle("/", c.auth(func(w http.ResponseWriter, r *http.Request, s *reqState) {
 		c.notFound(w, r, s, "There is no console page at "+r.URL.Path+".")
@@ -300,7 +305,7 @@ func (c *Console) idleTimeout() time.Duration {
 	if c.IdleTimeout > 0 {
 		return c.IdleTimeout
 	}
-	return 2 * time.Hour
+	return access.DefaultIdleTimeout
 }
 
 // shownError is an error as a page shows it.

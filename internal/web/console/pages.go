@@ -38,6 +38,7 @@ type page struct {
 	HasFlows  bool
 	HasEvents bool
 	HasTokens bool
+	HasPeople bool
 	HasAudit  bool
 	Who       string // who is signed in
 	Role      access.Role
@@ -212,7 +213,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 	}
 	p := page{Title: title, Section: section(r.URL.Path), Data: data, RequestID: web.RequestID(r.Context()),
 		HasCards: c.Cards != nil && c.Catalog != nil, HasRuns: c.Runs != nil, HasFlows: c.Flows != nil, HasEvents: c.Events != nil,
-		HasTokens: c.Tokens != nil, HasAudit: c.Audit != nil}
+		HasTokens: c.Tokens != nil, HasPeople: c.People != nil, HasAudit: c.Audit != nil}
 	if f, ok := data.(failedForm); ok {
 		p.Errors = f.errorSummary()
 		if len(p.Errors) > 0 {
@@ -242,7 +243,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *reqState, st
 
 // section names the navigation entry a path belongs to.
 func section(path string) string {
-	for _, s := range []string{"connections", "cards", "runs", "flows", "events", "tokens", "audit"} {
+	for _, s := range []string{"connections", "cards", "runs", "flows", "events", "tokens", "people", "audit"} {
 		if path == "/"+s || strings.HasPrefix(path, "/"+s+"/") {
 			return s
 		}
