@@ -243,6 +243,7 @@ func TestUsageLinesNameWhatTheFlagsTake(t *testing.T) {
 		{[]string{"runs", "list", "-h"}, "Usage: cardflow runs list [--connection ID|NICKNAME]"},
 		{[]string{"audit", "-h"}, "Usage: cardflow audit [--connection ID|NICKNAME]"},
 		{[]string{"tokens", "revoke", "-h"}, "Usage: cardflow tokens revoke TOKEN_ID [--json]"},
+		{[]string{"people", "revoke", "-h"}, "Usage: cardflow people revoke LOGIN [--self] [--json]"},
 	} {
 		code, out, errOut := runCLI(t, nil, tc.args...)
 		if code != exitOK || !strings.Contains(out+errOut, tc.want) {

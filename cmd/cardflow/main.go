@@ -129,6 +129,10 @@ var commands = []*command{
 		{name: "list", summary: "list your tokens (--all: everyone's)", run: cmdTokensList},
 		{name: "revoke", summary: "revoke a token", run: cmdTokensRevoke},
 	}},
+	{name: "people", summary: "see who has access and end one person's access at once (admins)", subs: []*command{
+		{name: "list", summary: "list everyone who holds a console session or a personal API token", run: cmdPeopleList},
+		{name: "revoke", summary: "end a person's console sessions and revoke their tokens, on every server", run: cmdPeopleRevoke},
+	}},
 	{name: "backup", summary: "write a consistent copy of the server's SQLite database while it runs", run: cmdBackup},
 	{name: "keys", summary: "manage the sealing keys", subs: []*command{
 		{name: "list", summary: "list the keyring's keys and how many stored values each seals", run: cmdKeysList},

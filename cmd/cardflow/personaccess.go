@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
+)
+
+func cmdPeopleList(ctx context.Context, e *env, args []string) error {
+	_, o := newClientFlagSet(e, "people list", "people list [--json]")
+	c, err := o.parseNoArgs(args)
+	if err != nil {
+		return err
+	}
+	// Every page: the people holding access are few.
+	all := api.PeopleList{People: []api.Person{}}
+	for next := "/api/v1/people?limit=1000"; next != ""; {
+		var page api.PeopleList
+		if err := c.do(ctx, "GET", next, nil, &page); err != nil {
+			return err
+		}
+		all.People = append(all.People, page.People...)
+		next = page.Next
+	}
+	if o.json {
+		return printJSON(e.stdout, all)
+	}
+	if len(all.People) == 0 {
+		fmt.Fprintln(e.stdout, "Nobody holds a console session or a personal API token (the server's API token aside).")
+		return nil
+	}
+	t := newTable(e.stdout, "LOGIN", "ROLE", "SESSIONS", "LAST SEEN", "TOKENS", "TOKENS EXPIRE", "LAST ACTIVE")
+	for _, p := range all.People {
+		expire := "-"
+		if p.Tokens.SoonestExpiry != nil && p.Tokens.LatestExpiry != nil {
+			expire = when(*p.Tokens.SoonestExpiry)
+			if !p.Tokens.LatestExpiry.Equal(*p.Tokens.SoonestExpiry) {
+				expire += " to " + when(*p.Tokens.LatestExpiry)
+			}
+		}
+		t.row(p.Login, p.Role, fmt.Sprint(p.Sessions.Count), whenPtr(p.Sessions.LastSeen), fmt.Sprint(p.Tokens.Count), expire, when(p.LastActivity))
+	}
+	t.flush()
+	return nil
+}
+
+func whenPtr(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return when(*t)
+}
+
+func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
+	fs, o := newClientFlagSet(e, "people revoke", "people revoke LOGIN [--self] [--json]")
+	var self bool
+	fs.BoolVar(&self, "self", false, "confirm revoking your own access (it signs you out everywhere, and you may be the only admin who signs in with single sign-on)")
+	login, c, err := o.parseOneArg(args, "login")
+	if err != nil {
+		return err
+	}
+	path := "/api/v1/people/" + pathEscape(login) + "/revoke"
+	if self {
+		path += "?self=true"
+	}
+	return exchange(ctx, c, o, e.stdout, "POST", path, nil, func(w io.Writer, r *api.PersonRevoked) {
+		fmt.Fprintf(w, "Revoked the access of %s: %s ended, %s revoked, on every server. Signing in again gives them the role their groups give them then.\n",
+			r.Login, count(r.SessionsEnded, "console session"), count(r.TokensRevoked, "personal API token"))
+	})
+}

@@ -1,0 +1,68 @@
+package main
+
+// cardflow people list and revoke, against a real server with single
+// sign-on through the emulated org's cardflow app.
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+func TestPeopleListRevoke(t *testing.T) {
+	emu, url := startSSOServer(t)
+	riley := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	ada := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	for _, p := range []struct {
+		vars  map[string]string
+		login string
+	}{{riley, oktaemu.ReadOnlyLogin}, {ada, oktaemu.AdminLogin}} {
+		if code, out, errOut := runLogin(t, emu, p.vars, p.login); code != exitOK {
+			t.Fatalf("login as %s: exit %d\n%s%s", p.login, code, out, errOut)
+		}
+	}
+
+	code, out, errOut := runCLI(t, ada, "people", "list")
+	if code != exitOK {
+		t.Fatalf("people list: exit %d\n%s%s", code, out, errOut)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 {
+			rows[f[0]] = f
+		}
+	}
+	if f := rows[oktaemu.ReadOnlyLogin]; len(f) < 5 || f[1] != "operator" || f[2] != "0" || f[3] != "-" || f[4] != "1" {
+		t.Errorf("people list row of riley %q; want operator, no session, 1 token\n%s", f, out)
+	}
+	if f := rows[oktaemu.AdminLogin]; len(f) < 2 || f[1] != "admin" {
+		t.Errorf("people list row of ada %q; want admin\n%s", f, out)
+	}
+	if code, out, errOut := runCLI(t, riley, "people", "list"); code != exitFailure || !strings.Contains(errOut, "admin role") {
+		t.Errorf("people list as an operator: exit %d; want refused, naming the admin role\n%s%s", code, out, errOut)
+	}
+
+	code, out, errOut = runCLI(t, ada, "people", "revoke", oktaemu.ReadOnlyLogin)
+	if want := "Revoked the access of " + oktaemu.ReadOnlyLogin + ": 0 console sessions ended, 1 personal API token revoked"; code != exitOK || !strings.Contains(out, want) {
+		t.Fatalf("people revoke: exit %d; want %q\n%s%s", code, want, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, riley, "whoami"); code == exitOK {
+		t.Errorf("whoami with riley's revoked token: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, ada, "people", "revoke", "nobody@example.com"); code != exitFailure || !strings.Contains(errOut, `nobody signed in as "nobody@example.com"`) {
+		t.Errorf("people revoke of nobody: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, ada, "people", "revoke", oktaemu.AdminLogin); code != exitFailure || !strings.Contains(errOut, "--self") {
+		t.Errorf("people revoke of oneself without --self: exit %d; want refused, saying how to confirm\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, ada, "whoami"); code != exitOK {
+		t.Fatalf("whoami after the refused revocation of oneself: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, ada, "people", "revoke", oktaemu.AdminLogin, "--self"); code != exitOK || !strings.Contains(out, "1 personal API token revoked") {
+		t.Fatalf("people revoke of oneself with --self: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, ada, "whoami"); code == exitOK {
+		t.Errorf("whoami after revoking one's own access: exit %d\n%s%s", code, out, errOut)
+	}
+}
