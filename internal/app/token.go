@@ -162,7 +162,7 @@ func signOutOnSSOChange(ctx context.Context, cfg *Config, st store.Store, log *s
 			return fmt.Errorf("end the console sessions of the replaced single sign-on settings: %w", err)
 		}
 		if n > 0 {
-			log.Info("single sign-on settings changed (-oidc-issuer, -oidc-client-id or -oidc-role): ended the console sessions people signed in with under the old ones; they sign in again. Personal API tokens stay: revoke those the change should end (cardflow tokens list --all, cardflow tokens revoke)",
+			log.Info("single sign-on settings changed (-oidc-issuer, -oidc-client-id or -oidc-role): ended the console sessions people signed in with under the old ones; they sign in again. Personal API tokens stay: end the access the change should end (cardflow people list, cardflow people revoke LOGIN)",
 				slog.Int("sessions", n))
 		}
 	}
