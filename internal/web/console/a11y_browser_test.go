@@ -784,5 +784,14 @@ func TestBrowserTopBarFitsADesktop(t *testing.T) {
 			t.Errorf("section %d of the top bar is at %.0f px, the first at %.0f px: the top bar wraps at 1280 px", i+1, top, tops[0])
 		}
 	}
+	// Who is signed in (the bootstrap admin's is the longest name the
+	// console itself gives) and Sign out share the line.
+	bar, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`[document.querySelector('nav[aria-label="Main"]'), document.querySelector('.whoami'), document.querySelector('.signout')].map(e => e.getBoundingClientRect().bottom)`))
+	if err != nil {
+		b.fatalf("read the top bar: %v", err)
+	}
+	if bar[1] > bar[0] || bar[2] > bar[0]+8 {
+		t.Errorf("the top bar wraps at 1280 px: the sections end at %.0f px, who is signed in at %.0f px, Sign out at %.0f px", bar[0], bar[1], bar[2])
+	}
 	b.screenshot("topbar-desktop")
 }
