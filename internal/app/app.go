@@ -214,6 +214,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Store: a.Store, Secret: []byte(cfg.NotifySecret), Owner: cfg.Owner, Receivers: cfg.notifyTo, HTTP: notifyHTTPClient(cfg),
 		MinBackoff: cfg.NotifyMinBackoff, MaxBackoff: cfg.NotifyMaxBackoff, Logger: log, Now: cfg.Now,
 		Attempts: func(outcome string) { attempts.WithLabelValues(outcome).Inc() },
+		Outage:   outageLog("notifications"), Poll: cfg.notifyPoll,
 	}
 	if cfg.RetainRuns > 0 || cfg.RetainAudit > 0 {
 		m := retention.NewMetrics()

@@ -126,6 +126,9 @@ type Config struct {
 	// store before anything uses it: to make it fail as a database that
 	// went down does.
 	wrapStore func(store.Store) store.Store
+	// notifyPoll, when set (by tests in this package), is how often the
+	// notification sender reads the outbox when idle (2 s otherwise).
+	notifyPoll time.Duration
 	// ExpiryWarning is how long before a user connection's refresh token
 	// expires (Okta: 90 days after the sign-in) it is reported as expiring
 	// soon and a connection.expiring notification goes out; 0 means 336h.

@@ -56,6 +56,13 @@ func (s *downStore) InterruptLapsedRuns(ctx context.Context, now time.Time) ([]s
 	return s.Store.InterruptLapsedRuns(ctx, now)
 }
 
+func (s *downStore) ClaimNotification(ctx context.Context, owner string, receivers []string, ttl time.Duration, now time.Time) (*store.Notification, error) {
+	if s.down.Load() {
+		return nil, errDown("claim notification")
+	}
+	return s.Store.ClaimNotification(ctx, owner, receivers, ttl, now)
+}
+
 func (s *downStore) ListConnections(ctx context.Context) ([]*store.Connection, error) {
 	if s.down.Load() {
 		return nil, errDown("list connections")
@@ -66,11 +73,12 @@ func (s *downStore) ListConnections(ctx context.Context) ([]*store.Connection, e
 // loopWork is, for each background loop, the work whose failure it logs
 // while the database is down.
 var loopWork = map[string]string{
-	"flow_runs":    "claim a flow run",
-	"schedule":     "schedule tick",
-	"events":       "events: reading the enabled flows",
-	"card_leases":  "end the card runs of servers that stopped",
-	"expiry_check": "check connection expiries",
+	"flow_runs":     "claim a flow run",
+	"schedule":      "schedule tick",
+	"events":        "events: reading the enabled flows",
+	"card_leases":   "end the card runs of servers that stopped",
+	"notifications": "claim a notification",
+	"expiry_check":  "check connection expiries",
 }
 
 // failures reads cardflow_background_failures_total of each loop.
@@ -152,6 +160,7 @@ func TestDatabaseDownLogsOnceAndSummarises(t *testing.T) {
 		c.SchedulePoll = 100 * time.Millisecond
 		c.EventPollInterval = 100 * time.Millisecond
 		c.ExpiryCheckInterval = 100 * time.Millisecond
+		c.NotifyURLs, c.NotifySecret, c.notifyPoll = []string{"https://hooks.example.com/services/T0/B0/secret"}, "a-long-random-notification-secret", 100*time.Millisecond
 	})
 	ds.down.Store(true)
 	start := clock.Now()

@@ -390,3 +390,42 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestReceiverDownLogsOnce: a receiver that fails five attempts is logged
+// once at ERROR, not once per attempt (each attempt is at debug level and
+// in the outbox), and its recovery once at INFO.
+func TestReceiverDownLogsOnce(t *testing.T) {
+	_, out, snd, c, st := setup(t, 500, 500, 500, 500, 500)
+	var logs strings.Builder
+	snd.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	if err := out.Enqueue(t.Context(), Message{ID: "nt_down", Type: TypeFlowRunFailed, Message: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 1; ; attempt++ {
+		if !snd.SendDue(t.Context()) {
+			t.Fatalf("attempt %d: nothing due", attempt)
+		}
+		list, err := st.ListNotifications(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !list[0].DeliveredAt.IsZero() {
+			break
+		}
+		c.now = list[0].NextAttemptAt
+	}
+	count := func(msg string) (n int) {
+		for line := range strings.SplitSeq(logs.String(), "\n") {
+			if strings.Contains(line, `"msg":"`+msg+`"`) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count("deliver notifications"); n != 1 {
+		t.Errorf("the failing receiver was logged %d times; want once\n%s", n, logs.String())
+	}
+	if n := count("deliver notifications: recovered"); n != 1 || !strings.Contains(logs.String(), `"failures":5`) {
+		t.Errorf("the recovery was logged %d times; want once, naming 5 failures\n%s", n, logs.String())
+	}
+}

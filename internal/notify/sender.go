@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -59,9 +60,24 @@ type Sender struct {
 	// Attempts counts attempts by outcome ("delivered", "failed"); nil
 	// counts nothing.
 	Attempts func(outcome string)
+	// Outage logs the failures to read the outbox (the database down)
+	// and to deliver to a receiver (down, or refusing): the first, a
+	// summary of repeats, and the recovery. Nil means one of Logger and
+	// Now.
+	Outage *outage.Log
 
-	once sync.Once
-	wake chan struct{}
+	once          sync.Once
+	wake          chan struct{}
+	outageOnce    sync.Once
+	defaultOutage *outage.Log
+}
+
+func (s *Sender) outage() *outage.Log {
+	if s.Outage != nil {
+		return s.Outage
+	}
+	s.outageOnce.Do(func() { s.defaultOutage = &outage.Log{Logger: s.Logger, Now: s.Now} })
+	return s.defaultOutage
 }
 
 func (s *Sender) now() time.Time {
@@ -120,30 +136,40 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 		digests[i] = r.Digest()
 	}
 	n, err := s.Store.ClaimNotification(ctx, s.Owner, digests, time.Minute, s.now())
-	if errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return false
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.outage().Fail(ctx, "claim a notification", err)
+		return false
+	}
+	s.outage().OK(ctx, "claim a notification")
+	if err != nil {
+		return false // none due
 	}
 	log := s.logger()
-	if err != nil {
-		log.ErrorContext(ctx, "claim a notification", slog.Any("error", err))
-		return false
-	}
 	r := s.Receivers[slices.Index(digests, n.Receiver)]
 	err = s.post(ctx, r, n)
 	n.Attempts++
 	if err == nil {
 		n.DeliveredAt, n.LastError = s.now(), ""
 		s.count("delivered")
+		s.outage().OK(ctx, "deliver notifications", slog.Any("receiver", r))
 	} else {
 		n.LastError = err.Error()
 		n.NextAttemptAt = s.now().Add(s.backoff(n.Attempts))
 		s.count("failed")
-		log.WarnContext(ctx, "notification not delivered; retrying later", slog.String("notification", n.ID),
+		// The receiver's failure is logged once, then summarised; each
+		// message's attempts are at debug level and in the outbox.
+		s.outage().Fail(ctx, "deliver notifications", err, slog.Any("receiver", r))
+		log.DebugContext(ctx, "notification not delivered; retrying later", slog.String("notification", n.ID),
 			slog.String("type", n.Type), slog.Any("receiver", r), slog.Int("attempts", n.Attempts),
 			slog.Time("next_attempt_at", n.NextAttemptAt), slog.String("error", n.LastError))
 	}
 	if err := s.Store.UpdateNotification(context.WithoutCancel(ctx), n); err != nil {
-		log.ErrorContext(ctx, "store a notification's attempt", slog.Any("error", err))
+		s.outage().Fail(ctx, "store a notification's attempt", err)
+	} else {
+		s.outage().OK(ctx, "store a notification's attempt")
 	}
 	return true
 }
