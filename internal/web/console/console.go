@@ -101,6 +101,11 @@ type Console struct {
 	// Limiter slows down wrong sign-ins per client address; nil means 20
 	// failures a minute per address.
 	Limiter *access.Limiter
+	// SignInStarts bounds the single sign-ons one client address starts
+	// (each stores a sign-in request until it is finished or 10 minutes
+	// pass, so anyone could otherwise fill the database with them); nil
+	// means 30 a minute per address, counted behind Limiter's proxies.
+	SignInStarts *access.Limiter
 	// PublicURL is cardflow's external base URL. An https:// URL makes
 	// the session cookie Secure behind a TLS-terminating proxy, and its
 	// origin is accepted in the Origin header of form posts.
@@ -131,6 +136,9 @@ func (c *Console) Handler() http.Handler {
 		}
 		if c.Limiter == nil {
 			c.Limiter = &access.Limiter{}
+		}
+		if c.SignInStarts == nil {
+			c.SignInStarts = &access.Limiter{Burst: 30, TrustedProxies: c.Limiter.TrustedProxies}
 		}
 		c.pages = mustParsePages()
 	})

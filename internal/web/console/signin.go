@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,6 +95,15 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 func (c *Console) startSSO(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := c.now()
+	addr := c.SignInStarts.ClientAddr(r)
+	if ok, wait := c.SignInStarts.Allow(addr, now); !ok {
+		c.log.WarnContext(ctx, "console: too many single sign-ons started from one address; refusing it for a while", slog.String("client", addr))
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second).Seconds())+1))
+		c.signinFailed(w, r, http.StatusTooManyRequests, problem.New(problem.RateLimited,
+			"Too many sign-ins were started from your address. Wait a minute, then sign in again."))
+		return
+	}
+	c.SignInStarts.Fail(addr, now) // counts the start
 	if err := c.Sessions.DeleteExpiredSignInRequests(ctx, now); err != nil {
 		c.log.WarnContext(ctx, "console: could not remove expired sign-ins", slog.Any("cause", err))
 	}

@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/cardflow/cardflow/internal/app"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 func newSSOEnv(t *testing.T) *env {
@@ -182,5 +184,40 @@ func TestSSORefusedByTheProvider(t *testing.T) {
 		!strings.Contains(body, "How to fix it") || !strings.Contains(body, oktaemu.DemoConsoleClientID) {
 		t.Errorf("the provider's refusal: status %d; want 403 with its reason and how to fix it (assign the person to the app %s)\n%s",
 			resp.StatusCode, oktaemu.DemoConsoleClientID, body)
+	}
+}
+
+// TestSSOStartsAreLimited: each single sign-on started stores a sign-in
+// request, so one address may start 30 a minute; the next is refused with
+// 429 and what to do, the address's token sign-in still works, and a
+// minute later it may start again.
+func TestSSOStartsAreLimited(t *testing.T) {
+	t.Parallel()
+	clock := emutest.NewClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+	e := newEnvWith(t, func(c *app.Config, orgURL string) {
+		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = orgURL, oktaemu.DemoConsoleClientID, keyring.Secret(oktaemu.DemoConsoleClientSecret)
+		c.OIDCRoles = []string{"admin=" + oktaemu.AdminsGroup}
+		c.Now = clock.Now
+	})
+	c := client(t)
+	for i := range 30 {
+		if resp, _ := get(t, c, e.url+"/signin/sso"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("start %d: status %d; want 303 to the provider", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := get(t, c, e.url+"/signin/sso")
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many sign-ins were started") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("start 31: status %d, Retry-After %q; want 429 saying to wait\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if !strings.Contains(e.logs.String(), "too many single sign-ons started from one address") {
+		t.Errorf("the refusal is not logged:\n%s", e.logs.String())
+	}
+	_, page := get(t, c, e.url+"/signin")
+	if resp, _ := post(t, c, e.url+"/signin", url.Values{"csrf": {csrfOf(t, page)}, "token": {testToken}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a token sign-in from the same address: status %d; want 303 (only SSO starts are limited)", resp.StatusCode)
+	}
+	clock.Advance(time.Minute)
+	if resp, _ := get(t, c, e.url+"/signin/sso"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a start a minute later: status %d; want 303", resp.StatusCode)
 	}
 }
