@@ -149,7 +149,7 @@ var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) e
 // receiver before), quotes scheme://host/… and the fingerprint instead,
 // as notify.Receiver shows a receiver.
 func moveNotificationsToReceivers(ctx context.Context, s *Store, tx *sql.Tx) error {
-	urls, err := queryStrings(ctx, s, tx, `SELECT DISTINCT url FROM notifications_by_url`)
+	urls, err := s.texts(ctx, tx, `SELECT DISTINCT url FROM notifications_by_url`)
 	if err != nil {
 		return fmt.Errorf("read receivers: %w", err)
 	}
@@ -211,22 +211,4 @@ func moveNotificationsToReceivers(ctx context.Context, s *Store, tx *sql.Tx) err
 		return fmt.Errorf("drop the old table: %w", err)
 	}
 	return nil
-}
-
-// queryStrings returns the one text column of q's rows.
-func queryStrings(ctx context.Context, s *Store, ex execer, q string, args ...any) ([]string, error) {
-	rows, err := s.query(ctx, ex, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }

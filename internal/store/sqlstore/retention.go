@@ -121,14 +121,25 @@ func (s *Store) PurgeAudit(ctx context.Context, before time.Time, limit int) (in
 	return n, s.fail("purge audit events", err)
 }
 
-// firstColumn runs q and returns the first column of its rows.
+// firstColumn runs q and returns the first column of its rows (text), as
+// arguments for another statement.
 func (s *Store) firstColumn(ctx context.Context, ex execer, q string, args ...any) ([]any, error) {
+	vs, err := s.texts(ctx, ex, q, args...)
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out, err
+}
+
+// texts runs q and returns the first column of its rows, which is text.
+func (s *Store) texts(ctx context.Context, ex execer, q string, args ...any) ([]string, error) {
 	rows, err := s.query(ctx, ex, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []any
+	var out []string
 	for rows.Next() {
 		var v string
 		if err := rows.Scan(&v); err != nil {
