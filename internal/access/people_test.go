@@ -112,7 +112,10 @@ func TestPeopleRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A token Bob's token made: revoked with the rest of his.
+	// A token Bob's token made: revoked with the rest of his. A minute
+	// later, so that the tokens' order (oldest first) is not that of their
+	// random ids.
+	now = now.Add(time.Minute)
 	bobCI, err := tokens.Create(ctx, Principal{Actor: store.Actor{Type: store.ActorToken, Login: "bob@example.com", TokenName: "cardflow login"},
 		Role: Admin, TokenID: bobCLI.ID, ExpiresAt: bobCLI.ExpiresAt}, "ci", "", 0)
 	if err != nil {
