@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,5 +167,42 @@ func TestPeopleRevoke(t *testing.T) {
 	got, err = people.Revoke(ctx, admin, "ada@example.com", true)
 	if err != nil || got.Sessions != 1 {
 		t.Errorf("an admin revoking herself, confirmed: %+v, %v; want her session ended", got, err)
+	}
+}
+
+// A request authenticated just before its person's access was revoked
+// (a console session's, a token's) creates no token after it.
+func TestRevokeRefusesTokensOfRevokedCreators(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	tokens := &Tokens{Store: st, Now: func() time.Time { return now }}
+	people := &People{Store: st, Now: func() time.Time { return now }}
+	ada := user("ada@example.com", Admin)
+	if err := st.CreateSession(ctx, &store.Session{ID: "ada-laptop", Actor: ada.Actor, Role: string(Admin), CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeen: now}); err != nil {
+		t.Fatal(err)
+	}
+	onConsole := ada
+	onConsole.SessionID = "ada-laptop"
+	cli, err := tokens.Create(ctx, onConsole, "cardflow login", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withToken, err := tokens.Authenticate(ctx, cli.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := people.Revoke(ctx, Bootstrap, ada.Actor.Login, false); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]Principal{"on the console": onConsole, "with a token": withToken} {
+		_, err := tokens.Create(ctx, p, "late", "", 0)
+		if problem.CodeOf(err) != problem.Unauthenticated || !strings.Contains(err.Error(), "revoked") {
+			t.Errorf("creating a token %s after the revoke: %v; want it refused as revoked", name, err)
+		}
+	}
+	if left, err := st.ListAPITokens(ctx, store.ActorUser, ada.Actor.Login); err != nil || len(left) != 0 {
+		t.Errorf("ada's tokens after the revoke: %d, %v; want none", len(left), err)
 	}
 }

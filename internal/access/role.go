@@ -70,6 +70,11 @@ type Principal struct {
 	// expires; zero for a person signed in and for the bootstrap admin.
 	// Tokens it creates end by then.
 	ExpiresAt time.Time
+	// SessionID is the console session of a person signed in, and SignIn
+	// the sign-in in flight (Tokens.StartSignIn) of one signing in; empty
+	// otherwise. A token they create is refused once either has ended
+	// (a revoke), as one created with TokenID is once that token has.
+	SessionID, SignIn string
 }
 
 // Bootstrap is the principal of the server's API token.

@@ -38,7 +38,13 @@ type TokenStore interface {
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
 	DeleteAPIToken(ctx context.Context, id string) error
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+	StartSignIn(ctx context.Context, id string, expiresAt time.Time) error
+	EndSignIn(ctx context.Context, id string) error
 }
+
+// SignInTTL bounds a sign-in in flight: asking the identity provider who
+// signed in takes seconds.
+const SignInTTL = 10 * time.Minute
 
 // Tokens creates, lists, revokes and checks personal API tokens. Store is
 // required; a nil Now means time.Now and a nil Logger discards. Safe for
@@ -105,10 +111,15 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	ownerType, owner := p.Owner()
 	rec := &store.APIToken{Name: name, Hash: hashToken(secret), Role: string(role), OwnerType: ownerType, OwnerLogin: owner,
-		CreatedAt: now, ExpiresAt: expiresAt, ParentID: p.TokenID}
-	if err := t.Store.CreateAPIToken(ctx, rec); err != nil {
+		CreatedAt: now, ExpiresAt: expiresAt, ParentID: p.TokenID, SessionID: p.SessionID, SignIn: p.SignIn}
+	err := t.Store.CreateAPIToken(ctx, rec)
+	if errors.Is(err, store.ErrRevoked) {
+		return nil, RevokedMeanwhile(err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("store the token: %w", err)
 	}
+	rec.SessionID, rec.SignIn = "", ""
 	return &NewToken{APIToken: rec, Token: secret}, nil
 }
 
@@ -245,6 +256,39 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 		TokenID:   rec.ID,
 		ExpiresAt: rec.ExpiresAt,
 	}, nil
+}
+
+// StartSignIn records a sign-in in flight and returns its id, to be given
+// as Principal.SignIn (or store.Session.SignIn) to what it creates; call
+// it before asking the identity provider who signed in, so that a revoke
+// of their access meanwhile refuses what the sign-in would give. EndSignIn
+// forgets one that failed.
+func (t *Tokens) StartSignIn(ctx context.Context) (string, error) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("start a sign-in: %w", err)
+	}
+	id := hex.EncodeToString(raw[:])
+	if err := t.Store.StartSignIn(ctx, id, t.now().Add(SignInTTL)); err != nil {
+		return "", fmt.Errorf("start a sign-in: %w", err)
+	}
+	return id, nil
+}
+
+// EndSignIn forgets the sign-in in flight id, which gave nothing; one
+// already ended is no error.
+func (t *Tokens) EndSignIn(ctx context.Context, id string) {
+	if err := t.Store.EndSignIn(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) && t.Logger != nil {
+		t.Logger.WarnContext(ctx, "could not forget a failed sign-in", slog.Any("cause", err))
+	}
+}
+
+// RevokedMeanwhile is the error of a session or token refused because the
+// access it was created on the strength of was revoked (store.ErrRevoked)
+// while it was being created.
+func RevokedMeanwhile(err error) error {
+	return problem.New(problem.Unauthenticated, "your access was revoked while this was being done, so no session or token was created").
+		WithRemedy("sign in again; if you still have access, you get a new session or token").Wrap(err)
 }
 
 func (t *Tokens) now() time.Time {

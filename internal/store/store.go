@@ -27,6 +27,11 @@ var (
 	// its size limit) is full: nothing was written, and the same call
 	// works once space is freed.
 	ErrFull = errors.New("store: the database's disk is full")
+	// ErrRevoked means a console session or personal API token was not
+	// created because what it was created on the strength of ended
+	// meanwhile: its sign-in in flight, or its creator's console session
+	// or personal API token (a person's access revoked, DeletePersonAccess).
+	ErrRevoked = errors.New("store: revoked meanwhile")
 )
 
 // Connection statuses.
@@ -587,6 +592,12 @@ type APIToken struct {
 	// ParentID is the personal API token that created this one; empty
 	// when a person signed in or the bootstrap admin did.
 	ParentID string
+	// SessionID is the console session that creates the token, and
+	// SignIn the sign-in in flight (StartSignIn) it is the outcome of;
+	// either may be empty. Not stored: CreateAPIToken refuses with
+	// ErrRevoked when the session, the sign-in or the ParentID token no
+	// longer exists, and ends the sign-in.
+	SessionID, SignIn string
 }
 
 // Session is a signed-in console browser. Only the SHA-256 of the cookie
@@ -601,6 +612,11 @@ type Session struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time // absolute end
 	LastSeen  time.Time // for the idle timeout
+	// SignIn is the sign-in in flight (StartSignIn) the session is the
+	// outcome of; empty for a sign-in with the server's API token. Not
+	// stored: CreateSession ends it, and refuses with ErrRevoked when it
+	// no longer exists.
+	SignIn string
 }
 
 // SignInRequest is one pending single sign-on (the one-time state of an
@@ -879,7 +895,9 @@ type Store interface {
 	// ErrConflict when it changed meanwhile, ErrNotFound without a source.
 	ReplaceEventSecret(ctx context.Context, connectionID string, old, resealed []byte) error
 
-	// API tokens. CreateAPIToken returns ErrConflict for a taken hash;
+	// API tokens. CreateAPIToken returns ErrConflict for a taken hash,
+	// ErrRevoked when its creator's session, token or sign-in ended
+	// (APIToken.SessionID, ParentID, SignIn);
 	// ListAPITokens lists the tokens of one owner (every token when
 	// ownerType is empty), oldest first. TouchAPIToken sets LastUsedAt.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
@@ -906,8 +924,19 @@ type Store interface {
 	// DeletePersonAccess removes, in one transaction, every console
 	// session of the person login (ActorUser) and every API token they own
 	// (OwnerType ActorUser), and returns how many sessions and which tokens
-	// it removed, oldest first: both or neither.
+	// it removed, oldest first: both or neither. It also ends every
+	// sign-in in flight (whose person is not known yet), and waits for
+	// the person's sessions and tokens being created on the strength of
+	// one of theirs: nothing created concurrently outlives it.
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, err error)
+	// StartSignIn records a sign-in in flight with id, from before the
+	// identity provider is asked who signed in until CreateSession or
+	// CreateAPIToken (SignIn set) stores what it gives: a revoke
+	// meanwhile ends it, and they refuse. EndSignIn removes one that
+	// failed (ErrNotFound when it is gone); DeleteExpiredSignInRequests
+	// removes those whose expiresAt has come.
+	StartSignIn(ctx context.Context, id string, expiresAt time.Time) error
+	EndSignIn(ctx context.Context, id string) error
 
 	// Single sign-on state. ConsumeSignInRequest deletes and returns the
 	// request in one step (single use); ErrNotFound for an unknown or used

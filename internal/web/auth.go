@@ -60,19 +60,28 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 			WithRemedy("sign in with cardflow login, which listens on a loopback address").WithDetail("field", "redirectUri"))
 		return
 	}
+	// Started before the identity provider says who signed in, so that
+	// revoking their access meanwhile refuses the token.
+	signIn, err := s.Tokens.StartSignIn(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	id, err := s.SSO.Exchange(r.Context(), req.Code, req.CodeVerifier, req.RedirectURI, req.Nonce)
 	var noRole *sso.NoRoleError
 	switch {
 	case errors.As(err, &noRole):
+		s.Tokens.EndSignIn(r.Context(), signIn)
 		s.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: store.ActionPersonSignIn, InputSummary: "cardflow login"}, noRole.Problem())
 		s.writeError(w, r, noRole.Problem())
 		return
 	case err != nil:
+		s.Tokens.EndSignIn(r.Context(), signIn)
 		s.Limiter.Fail(addr, now)
 		s.writeError(w, r, err)
 		return
 	}
-	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name}
+	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn}
 	name := req.Name
 	if name == "" {
 		name = "cardflow login"

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,12 +24,55 @@ func scanAPIToken(sc scanner) (*store.APIToken, error) {
 	return &t, nil
 }
 
-// CreateAPIToken inserts t, filling in an empty ID.
+// CreateAPIToken inserts t, filling in an empty ID, once what creates it
+// is there still (see grantedBy).
 func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	fillID(&t.ID)
-	_, err := s.exec(ctx, s.db, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), t.ParentID)
+	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		if err := s.grantedBy(ctx, tx, t.SignIn, t.SessionID, t.ParentID); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), t.ParentID)
+		return err
+	})
 	return s.fail("create API token", err)
+}
+
+// grantedBy, in a transaction that goes on to store a session or a token,
+// ends the sign-in in flight signIn and makes sure the console session
+// sessionID and the token tokenID still exist (empty ones are not looked
+// at): ErrRevoked otherwise. Each is locked until the transaction ends,
+// and DeletePersonAccess ends sign-ins and locks the person's sessions
+// and tokens before it deletes them, so that of the two, whichever comes
+// second sees what the first did (PostgreSQL; SQLite's writers take turns
+// anyway).
+func (s *Store) grantedBy(ctx context.Context, tx execer, signIn, sessionID, tokenID string) error {
+	if signIn != "" {
+		res, err := s.exec(ctx, tx, `DELETE FROM sign_ins_in_flight WHERE id = ?`, signIn)
+		if err != nil {
+			return err
+		}
+		if err := affected(res); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("the sign-in ended meanwhile: %w", store.ErrRevoked)
+		} else if err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct{ what, table, id string }{{"console session", "sessions", sessionID}, {"API token", "api_tokens", tokenID}} {
+		if c.id == "" {
+			continue
+		}
+		var id string
+		err := s.queryRow(ctx, tx, `SELECT id FROM `+c.table+` WHERE id = ?`+s.d.ForUpdate, c.id).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("the creator's %s ended meanwhile: %w", c.what, store.ErrRevoked)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetAPIToken returns the token with id.
@@ -101,11 +145,18 @@ func scanSession(sc scanner) (*store.Session, error) {
 	return &ss, nil
 }
 
-// CreateSession inserts ss; a taken id is ErrConflict.
+// CreateSession inserts ss, ending its sign-in in flight (ErrRevoked when
+// it ended meanwhile); a taken id is ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ss.ID, ss.Actor.Type, ss.Actor.Login, ss.Actor.TokenName, ss.Name, ss.Role, ss.CSRF,
-		raw(ss.Flashes), ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen))
+	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		if err := s.grantedBy(ctx, tx, ss.SignIn, "", ""); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ss.ID, ss.Actor.Type, ss.Actor.Login, ss.Actor.TokenName, ss.Name, ss.Role, ss.CSRF,
+			raw(ss.Flashes), ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen))
+		return err
+	})
 	return s.fail("create session", err)
 }
 
@@ -180,10 +231,29 @@ func (s *Store) ConsumeSignInRequest(ctx context.Context, state string) (*store.
 	return &r, nil
 }
 
-// DeleteExpiredSignInRequests removes requests that expired by now.
+// DeleteExpiredSignInRequests removes requests, and sign-ins in flight,
+// that expired by now.
 func (s *Store) DeleteExpiredSignInRequests(ctx context.Context, now time.Time) error {
 	_, err := s.exec(ctx, s.db, `DELETE FROM sign_in_requests WHERE expires_at <= ?`, ts(now))
+	if err == nil {
+		_, err = s.exec(ctx, s.db, `DELETE FROM sign_ins_in_flight WHERE expires_at <= ?`, ts(now))
+	}
 	return s.fail("delete expired sign-in requests", err)
+}
+
+// StartSignIn records the sign-in in flight id; a taken id is ErrConflict.
+func (s *Store) StartSignIn(ctx context.Context, id string, expiresAt time.Time) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO sign_ins_in_flight (id, expires_at) VALUES (?, ?)`, id, ts(expiresAt))
+	return s.fail("start a sign-in", err)
+}
+
+// EndSignIn removes the sign-in in flight id.
+func (s *Store) EndSignIn(ctx context.Context, id string) error {
+	res, err := s.exec(ctx, s.db, `DELETE FROM sign_ins_in_flight WHERE id = ?`, id)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail("end a sign-in", err)
 }
 
 // ListSessionsOf returns every session of actor (of its type, when it has
@@ -207,6 +277,29 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 	var sessions int
 	var tokens []*store.APIToken
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		// First what grantedBy locks, so that a session or token being
+		// created on the strength of one of them is either refused or
+		// committed, and then deleted below (a statement sees what was
+		// committed before it began).
+		if _, err := s.exec(ctx, tx, `DELETE FROM sign_ins_in_flight`); err != nil {
+			return err
+		}
+		for _, q := range []string{`SELECT id FROM sessions WHERE actor_type = ? AND actor_login = ?`,
+			`SELECT id FROM api_tokens WHERE owner_type = ? AND owner_login = ?`} {
+			rows, err := s.query(ctx, tx, q+s.d.ForUpdate, store.ActorUser, login)
+			if err != nil {
+				return err
+			}
+			for rows.Next() { // read to the end: every row locked
+			}
+			err = rows.Err()
+			if cerr := rows.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		}
 		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE actor_type = ? AND actor_login = ?`, store.ActorUser, login)
 		if err != nil {
 			return err

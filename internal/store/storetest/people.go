@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -12,12 +13,15 @@ import (
 func testAPIToken(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
-	ada := &store.APIToken{Name: "ci", Hash: "h1", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com", ParentID: "laptop-token",
+	ada := &store.APIToken{Name: "ci", Hash: "h1", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com",
 		CreatedAt: at(0), ExpiresAt: at(3600)}
 	boot := &store.APIToken{Name: "robot", Hash: "h2", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: at(1), ExpiresAt: at(7200)}
 	bob := &store.APIToken{Name: "ci", Hash: "h3", Role: "viewer", OwnerType: store.ActorUser, OwnerLogin: "bob@example.com",
 		CreatedAt: at(2), ExpiresAt: at(7200)}
-	for _, tok := range []*store.APIToken{ada, boot, bob} {
+	for _, tok := range []*store.APIToken{boot, ada, bob} {
+		if tok == ada {
+			ada.ParentID = boot.ID // a token's creator must exist
+		}
 		noErr(t, s.CreateAPIToken(ctx, tok), "CreateAPIToken")
 		if tok.ID == "" {
 			t.Fatal("CreateAPIToken left ID empty")
@@ -240,5 +244,89 @@ func testPersonAccess(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "DeletePersonAccess(ada, again)")
 	if n != 0 || toks == nil || len(toks) != 0 {
 		t.Errorf("DeletePersonAccess(ada, again) = %d, %#v; want 0 and an empty, non-nil list", n, toks)
+	}
+}
+
+// testNothingOutlivesRevoke: a session or token created on the strength
+// of a sign-in in flight, a console session or a token that a revoke
+// ended is refused, and one created just before a revoke is revoked.
+func testNothingOutlivesRevoke(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	ada := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	session := func(id, signIn string) *store.Session {
+		return &store.Session{ID: id, Actor: ada, Role: "admin", CSRF: "c", SignIn: signIn, CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}
+	}
+	token := func(hash, sessionID, parentID, signIn string) *store.APIToken {
+		return &store.APIToken{Name: hash, Hash: hash, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: ada.Login,
+			SessionID: sessionID, ParentID: parentID, SignIn: signIn, CreatedAt: at(0), ExpiresAt: at(3600)}
+	}
+
+	// A sign-in is used once.
+	noErr(t, s.StartSignIn(ctx, "si-1", at(600)), "StartSignIn")
+	wantErr(t, s.StartSignIn(ctx, "si-1", at(600)), store.ErrConflict, "StartSignIn(same id)")
+	noErr(t, s.CreateSession(ctx, session("s1", "si-1")), "CreateSession(sign-in in flight)")
+	wantErr(t, s.CreateSession(ctx, session("s2", "si-1")), store.ErrRevoked, "CreateSession(sign-in used)")
+	noErr(t, s.StartSignIn(ctx, "si-2", at(600)), "StartSignIn")
+	cli := token("cli", "", "", "si-2")
+	noErr(t, s.CreateAPIToken(ctx, cli), "CreateAPIToken(sign-in in flight)")
+	noErr(t, s.StartSignIn(ctx, "si-failed", at(600)), "StartSignIn")
+	noErr(t, s.EndSignIn(ctx, "si-failed"), "EndSignIn")
+	wantErr(t, s.EndSignIn(ctx, "si-failed"), store.ErrNotFound, "EndSignIn(again)")
+	wantErr(t, s.CreateSession(ctx, session("s3", "si-failed")), store.ErrRevoked, "CreateSession(sign-in ended)")
+	noErr(t, s.StartSignIn(ctx, "si-expired", at(-1)), "StartSignIn")
+	noErr(t, s.DeleteExpiredSignInRequests(ctx, at(0)), "DeleteExpiredSignInRequests")
+	wantErr(t, s.CreateSession(ctx, session("s4", "si-expired")), store.ErrRevoked, "CreateSession(sign-in expired)")
+	noErr(t, s.CreateAPIToken(ctx, token("by-session", "s1", "", "")), "CreateAPIToken(by a session)")
+	noErr(t, s.CreateAPIToken(ctx, token("by-token", "", cli.ID, "")), "CreateAPIToken(by a token)")
+
+	// A revoke ends every sign-in in flight, whoever's it turns out to be.
+	noErr(t, s.StartSignIn(ctx, "si-3", at(600)), "StartSignIn")
+	n, toks, err := s.DeletePersonAccess(ctx, ada.Login)
+	noErr(t, err, "DeletePersonAccess")
+	if n != 1 || len(toks) != 3 {
+		t.Errorf("DeletePersonAccess ended %d sessions and %d tokens; want 1 and 3", n, len(toks))
+	}
+	wantErr(t, s.CreateSession(ctx, session("s5", "si-3")), store.ErrRevoked, "CreateSession(sign-in begun before the revoke)")
+	wantErr(t, s.CreateAPIToken(ctx, token("late-session", "s1", "", "")), store.ErrRevoked, "CreateAPIToken(by a revoked session)")
+	wantErr(t, s.CreateAPIToken(ctx, token("late-token", "", cli.ID, "")), store.ErrRevoked, "CreateAPIToken(by a revoked token)")
+	for _, id := range []string{"s2", "s3", "s4", "s5"} {
+		_, err := s.GetSession(ctx, id)
+		wantErr(t, err, store.ErrNotFound, "GetSession("+id+")")
+	}
+	left, err := s.ListAPITokens(ctx, store.ActorUser, ada.Login)
+	noErr(t, err, "ListAPITokens")
+	if len(left) != 0 {
+		t.Errorf("after the revoke ada has %d tokens; want none", len(left))
+	}
+}
+
+// testRevokeRacesCreation: tokens created on the strength of a session,
+// on two handles, while the session's person is revoked on another: none
+// is left once all are done.
+func testRevokeRacesCreation(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	ada := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	noErr(t, s1.CreateSession(ctx, &store.Session{ID: "s", Actor: ada, Role: "admin", CSRF: "c", CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}), "CreateSession")
+	const n = 20
+	parallel(n, func(i int) {
+		if i == n/2 {
+			if _, _, err := s2.DeletePersonAccess(ctx, ada.Login); err != nil {
+				t.Errorf("DeletePersonAccess: %v", err)
+			}
+			return
+		}
+		h := fmt.Sprintf("h%d", i)
+		err := alternate(i, s1, s2).CreateAPIToken(ctx, &store.APIToken{Name: h, Hash: h, Role: "admin", OwnerType: store.ActorUser,
+			OwnerLogin: ada.Login, SessionID: "s", CreatedAt: at(i), ExpiresAt: at(3600)})
+		if err != nil && !errors.Is(err, store.ErrRevoked) {
+			t.Errorf("CreateAPIToken: %v; want nil or ErrRevoked", err)
+		}
+	})
+	left, err := s1.ListAPITokens(ctx, store.ActorUser, ada.Login)
+	noErr(t, err, "ListAPITokens")
+	if len(left) != 0 {
+		t.Errorf("%d tokens created while ada was revoked outlived it; want none", len(left))
 	}
 }

@@ -73,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Session", testSession},
 		{"SessionSharedAcrossHandles", testSessionShared},
 		{"PersonAccess", testPersonAccess},
+		{"NothingOutlivesRevoke", testNothingOutlivesRevoke},
+		{"RevokeRacesCreation", testRevokeRacesCreation},
 		{"SignInRequestSingleUse", testSignInRequestSingleUse},
 		{"RateBudget", testRateBudget},
 		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},

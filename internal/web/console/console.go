@@ -255,7 +255,7 @@ func (c *Console) auth(h authedFunc) http.Handler {
 			c.forbidden(w, r, "Your console session has ended, so the form was not sent.")
 			return
 		}
-		s := &reqState{session: ss, csrf: ss.CSRF, principal: access.Principal{Actor: ss.Actor, Role: access.Role(ss.Role), Name: ss.Name}}
+		s := &reqState{session: ss, csrf: ss.CSRF, principal: access.Principal{Actor: ss.Actor, Role: access.Role(ss.Role), Name: ss.Name, SessionID: ss.ID}}
 		r = r.WithContext(web.WithPrincipal(r.Context(), s.principal))
 		if need, ok := web.RoleFor(r.Pattern); !ok || !s.principal.Role.Allows(need) {
 			c.refuseRole(w, r, s, need)

@@ -49,6 +49,8 @@ type SessionStore interface {
 	CreateSignInRequest(ctx context.Context, r *store.SignInRequest) error
 	ConsumeSignInRequest(ctx context.Context, state string) (*store.SignInRequest, error)
 	DeleteExpiredSignInRequests(ctx context.Context, now time.Time) error
+	StartSignIn(ctx context.Context, id string, expiresAt time.Time) error
+	EndSignIn(ctx context.Context, id string) error
 }
 
 // sessionKey is the stored id of a session: the hex SHA-256 of its cookie
@@ -59,7 +61,8 @@ func sessionKey(cookie string) string {
 }
 
 // startSession stores a new session for p and sets its cookie, ending the
-// browser's previous session if it had one.
+// browser's previous session if it had one and p's sign-in in flight
+// (p.SignIn; refused when a revoke ended it).
 func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	ctx := r.Context()
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
@@ -73,8 +76,10 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.
 	}
 	id := randomString(32)
 	ss := &store.Session{ID: sessionKey(id), Actor: p.Actor, Name: p.Name, Role: string(p.Role), CSRF: randomString(32),
-		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now}
-	if err := c.Sessions.CreateSession(ctx, ss); err != nil {
+		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now, SignIn: p.SignIn}
+	if err := c.Sessions.CreateSession(ctx, ss); errors.Is(err, store.ErrRevoked) {
+		return access.RevokedMeanwhile(err)
+	} else if err != nil {
 		return err
 	}
 	c.setCookie(w, r, sessionCookie, id, int(c.sessionTTL().Seconds()))

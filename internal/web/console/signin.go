@@ -169,7 +169,19 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, err)
 		return
 	}
+	// Started before the identity provider says who signed in, so that
+	// revoking their access meanwhile refuses the session.
+	signIn := randomString(16)
+	if err := c.Sessions.StartSignIn(ctx, signIn, c.now().Add(access.SignInTTL)); err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
 	id, err := c.SSO.Exchange(ctx, q.Get("code"), string(verifier), c.callbackURL(r), req.Nonce)
+	if err != nil {
+		if err := c.Sessions.EndSignIn(ctx, signIn); err != nil && !errors.Is(err, store.ErrNotFound) {
+			c.log.WarnContext(ctx, "console: could not forget a failed sign-in", slog.Any("cause", err))
+		}
+	}
 	var noRole *sso.NoRoleError
 	if errors.As(err, &noRole) {
 		p := noRole.Problem()
@@ -183,8 +195,12 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.signinFailed(w, r, 0, err)
 		return
 	}
-	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name}
-	if err := c.startSession(w, r, p); err != nil {
+	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn}
+	if err := c.startSession(w, r, p); errors.Is(err, store.ErrRevoked) {
+		c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role)}, err)
+		c.signinFailed(w, r, 0, err)
+		return
+	} else if err != nil {
 		c.fail(w, r, nil, err)
 		return
 	}
