@@ -270,6 +270,19 @@ type FlowRunFilter struct {
 	BeforeID string
 }
 
+// NamePage selects a page of a list ordered by name ignoring case, then
+// ID: at most Limit records (0 means 100) after the record named After
+// with ID AfterID, or from the first when AfterID is empty. The cursor is
+// the last record's own name and ID, not a position, so records stored or
+// deleted between pages neither shift the next page nor repeat one. Case
+// is folded by the database (lower(): ASCII letters on SQLite, every
+// letter on PostgreSQL), the same way for the cursor as for the rows.
+type NamePage struct {
+	After   string
+	AfterID string
+	Limit   int
+}
+
 // AuditEvent is one audited action. Events are append-only.
 type AuditEvent struct {
 	ID            int64 // assigned by the store
@@ -654,6 +667,9 @@ type Store interface {
 	GetConnection(ctx context.Context, id string) (*Connection, error)
 	GetConnectionByNickname(ctx context.Context, connector, nickname string) (*Connection, error)
 	ListConnections(ctx context.Context) ([]*Connection, error)
+	// ListConnectionsPage returns one page of every connector's
+	// connections by nickname ignoring case, then ID (see NamePage).
+	ListConnectionsPage(ctx context.Context, p NamePage) ([]*Connection, error)
 	UpdateConnection(ctx context.Context, id string, fn func(c *Connection) error) error
 	UpdateConnectionNotify(ctx context.Context, id string, fn func(c *Connection) ([]*Notification, error)) error
 	DeleteConnection(ctx context.Context, id string) error
@@ -720,6 +736,9 @@ type Store interface {
 	PutFlow(ctx context.Context, f *Flow) (bool, error)
 	GetFlow(ctx context.Context, idOrName string) (*Flow, error)
 	ListFlows(ctx context.Context) ([]*Flow, error)
+	// ListFlowsPage returns one page of the flows by name ignoring case,
+	// then ID (see NamePage).
+	ListFlowsPage(ctx context.Context, p NamePage) ([]*Flow, error)
 	DeleteFlow(ctx context.Context, id string) error
 	// GetFlowVersion returns one version of flow flowID with its Source;
 	// ListFlowVersions returns every version, newest first, without.

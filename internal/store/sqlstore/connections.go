@@ -117,6 +117,21 @@ func (s *Store) ListConnections(ctx context.Context) ([]*store.Connection, error
 	return out, s.fail("list connections", err)
 }
 
+// ListConnectionsPage returns a page of the connections by nickname
+// ignoring case, then id, after the cursor of p; it reads the index
+// connections_by_name.
+func (s *Store) ListConnectionsPage(ctx context.Context, p store.NamePage) ([]*store.Connection, error) {
+	var c conditions
+	c.afterName("lower(nickname)", p)
+	rows, err := s.query(ctx, s.db, `SELECT `+connectionCols+` FROM connections`+c.where()+
+		` ORDER BY lower(nickname), id LIMIT ?`, append(c.args, limitOr100(p.Limit))...)
+	if err != nil {
+		return nil, s.fail("list connections", err)
+	}
+	out, err := collect(rows, scanConnection)
+	return out, s.fail("list connections", err)
+}
+
 // UpdateConnection reads the connection under a lock (SELECT ... FOR
 // UPDATE on PostgreSQL; SQLite's immediate transactions hold the write lock
 // from BEGIN), lets fn change it and writes it back with Version

@@ -228,6 +228,20 @@ func (s *Store) ListFlows(ctx context.Context) ([]*store.Flow, error) {
 	return out, s.fail("list flows", err)
 }
 
+// ListFlowsPage returns a page of the flows by name ignoring case, then
+// id, after the cursor of p; it reads the index flows_by_name.
+func (s *Store) ListFlowsPage(ctx context.Context, p store.NamePage) ([]*store.Flow, error) {
+	var c conditions
+	c.afterName("lower(name)", p)
+	rows, err := s.query(ctx, s.db, `SELECT `+flowCols+` FROM flows`+c.where()+
+		` ORDER BY lower(name), id LIMIT ?`, append(c.args, limitOr100(p.Limit))...)
+	if err != nil {
+		return nil, s.fail("list flows", err)
+	}
+	out, err := collect(rows, scanFlow)
+	return out, s.fail("list flows", err)
+}
+
 // DeleteFlow removes the flow with id and its versions; its runs stay.
 func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {

@@ -443,6 +443,18 @@ func (c *conditions) add(cond string, arg any) {
 	c.args = append(c.args, arg)
 }
 
+// afterName adds the cursor of p for a list ordered by key (a name folded
+// by lower()), then id. The cursor's name is folded by the same lower() as
+// the rows', so it sorts exactly where its record did.
+func (c *conditions) afterName(key string, p store.NamePage) {
+	if p.AfterID == "" {
+		return
+	}
+	c.add(key+" >= lower(?)", p.After)
+	c.sql = append(c.sql, "("+key+" > lower(?) OR id > ?)")
+	c.args = append(c.args, p.After, p.AfterID)
+}
+
 // where returns " WHERE a AND b ...", or "" without conditions.
 func (c *conditions) where() string {
 	if len(c.sql) == 0 {

@@ -126,3 +126,107 @@ func testDeviceNames(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	}
 }
+
+// testNamePaging walks the connections and the flows page by page: by
+// name ignoring case, then id (connections of two connectors may share a
+// nickname, flows' names may differ only in case), every record once.
+// Between two pages, deleting the record the cursor names and storing
+// records on either side of it neither repeats nor loses one: those after
+// the cursor come on a later page, those before it do not.
+func testNamePaging(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	conn := func(id, connector, nickname string) {
+		t.Helper()
+		c := newConnection(id, nickname)
+		c.Connector = connector
+		noErr(t, s.CreateConnection(ctx, c), "CreateConnection "+nickname)
+	}
+	flow := func(id, name string) {
+		t.Helper()
+		putFlow(t, s, &store.Flow{ID: id, Name: name, Source: []byte("name: " + name + "\n"), CreatedAt: at(0), UpdatedAt: at(0)}, "PutFlow "+name)
+	}
+	// Stored out of order; "bravo" twice, told apart by id.
+	for _, r := range [][3]string{
+		{"c4", "okta-devices", "delta"}, {"c9", "okta-devices", "Bravo"}, {"c2", "okta-devices", "alpha"},
+		{"c1", "another-connector", "bravo"}, {"c7", "okta-devices", "CHARLIE"}, {"c3", "okta-devices", "Echo"},
+	} {
+		conn(r[0], r[1], r[2])
+	}
+	for _, r := range [][2]string{{"f4", "delta"}, {"f9", "Bravo"}, {"f2", "alpha"}, {"f1", "bravo"}, {"f7", "CHARLIE"}, {"f3", "Echo"}} {
+		flow(r[0], r[1])
+	}
+	connPage := func(last *store.Connection, first bool, size int) ([]*store.Connection, error) {
+		p := store.NamePage{Limit: size}
+		if !first {
+			p.After, p.AfterID = last.Nickname, last.ID
+		}
+		return s.ListConnectionsPage(ctx, p)
+	}
+	flowPage := func(last *store.Flow, first bool, size int) ([]*store.Flow, error) {
+		p := store.NamePage{Limit: size}
+		if !first {
+			p.After, p.AfterID = last.Name, last.ID
+		}
+		return s.ListFlowsPage(ctx, p)
+	}
+	connID := func(c *store.Connection) string { return c.ID }
+	flowID := func(f *store.Flow) string { return f.ID }
+	for _, size := range []int{1, 2, 4, 6, 7} {
+		t.Run(fmt.Sprintf("by %d", size), func(t *testing.T) {
+			got := walk(t, size, func(last *store.Connection, first bool) ([]*store.Connection, error) {
+				return connPage(last, first, size)
+			}, connID)
+			diff(t, "connections read page by page", []string{"c2", "c1", "c9", "c7", "c4", "c3"}, got)
+			gotFlows := walk(t, size, func(last *store.Flow, first bool) ([]*store.Flow, error) { return flowPage(last, first, size) }, flowID)
+			diff(t, "flows read page by page", []string{"f2", "f1", "f9", "f7", "f4", "f3"}, gotFlows)
+		})
+	}
+	all, err := s.ListConnectionsPage(ctx, store.NamePage{})
+	noErr(t, err, "ListConnectionsPage without a limit")
+	if len(all) != 6 {
+		t.Errorf("ListConnectionsPage without a limit: %d connections; want 6", len(all))
+	}
+
+	t.Run("changes between pages", func(t *testing.T) {
+		page, err := connPage(nil, true, 3) // alpha, bravo (c1), Bravo (c9)
+		noErr(t, err, "first page of connections")
+		last := page[len(page)-1]
+		noErr(t, s.DeleteConnection(ctx, last.ID), "DeleteConnection")
+		conn("c0", "okta-devices", "ALPHA-2")   // before the cursor
+		conn("c8", "okta-devices", "bravo-2")   // after it
+		conn("cz", "third-connector", "Bravo")  // the cursor's name, a greater id
+		conn("c5", "fourth-connector", "BRAVO") // the cursor's name, a smaller id
+		var got []string
+		for _, c := range page {
+			got = append(got, c.ID)
+		}
+		got = append(got, walk(t, 3, func(l *store.Connection, first bool) ([]*store.Connection, error) {
+			if first {
+				l = last
+			}
+			return connPage(l, false, 3)
+		}, connID)...)
+		diff(t, "connections read across changes", []string{"c2", "c1", "c9", "cz", "c8", "c7", "c4", "c3"}, got)
+
+		fpage, err := flowPage(nil, true, 3) // alpha, bravo (f1), Bravo (f9)
+		noErr(t, err, "first page of flows")
+		flast := fpage[len(fpage)-1]
+		noErr(t, s.DeleteFlow(ctx, flast.ID), "DeleteFlow")
+		flow("f0", "ALPHA-2")
+		flow("f8", "bravo-2")
+		flow("fz", "BRAVO")
+		flow("f5", "bRAVO")
+		got = nil
+		for _, f := range fpage {
+			got = append(got, f.ID)
+		}
+		got = append(got, walk(t, 3, func(l *store.Flow, first bool) ([]*store.Flow, error) {
+			if first {
+				l = flast
+			}
+			return flowPage(l, false, 3)
+		}, flowID)...)
+		diff(t, "flows read across changes", []string{"f2", "f1", "f9", "fz", "f8", "f7", "f4", "f3"}, got)
+	})
+}

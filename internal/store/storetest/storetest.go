@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunLeases", testRunLeases},
 		{"RunList", testRunList},
 		{"ListPaging", testListPaging},
+		{"NamePaging", testNamePaging},
 		{"DeviceNames", testDeviceNames},
 		{"RunFinish", testRunFinish},
 		{"RunConcurrentWrites", testRunConcurrentWrites},
