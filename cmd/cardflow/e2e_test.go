@@ -582,7 +582,7 @@ func TestCLIRunsListResolvesFilters(t *testing.T) {
 	if code, body := call("GET", "/api/v1/runs?conection=x", ""); code != http.StatusBadRequest || !strings.Contains(body, `unknown query parameter \"conection\"`) {
 		t.Errorf("misspelled filter: %d %s; want 400 naming it", code, body)
 	}
-	if code, body := call("GET", "/api/v1/connections?limit=5", ""); code != http.StatusBadRequest {
+	if code, body := call("GET", "/api/v1/connectors?limit=5", ""); code != http.StatusBadRequest {
 		t.Errorf("parameter on an endpoint that takes none: %d %s; want 400", code, body)
 	}
 	big := `{"card": "okta-devices/read-device", "connection": "Demo org", "input": {"deviceId": "` + strings.Repeat("x", 2<<20) + `"}}`

@@ -87,9 +87,13 @@ type EventSource struct {
 	PollFailingSince *time.Time `json:"pollFailingSince,omitempty"`
 }
 
-// ConnectionList is GET /api/v1/connections; Connections is never null.
+// ConnectionList is GET /api/v1/connections, by nickname ignoring case;
+// Connections is never null.
 type ConnectionList struct {
 	Connections []Connection `json:"connections"`
+	// Next, when more connections follow, is the address of the next
+	// page: after (the last connection's nickname) and afterId (its id).
+	Next string `json:"next,omitempty"`
 }
 
 // CreateConnectionRequest is the body of POST /api/v1/connections.

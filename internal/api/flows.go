@@ -54,9 +54,13 @@ type FlowStep struct {
 	ForEach    bool   `json:"forEach,omitempty"`
 }
 
-// FlowList is GET /api/v1/flows; Flows is never null.
+// FlowList is GET /api/v1/flows, by name ignoring case; Flows is never
+// null.
 type FlowList struct {
 	Flows []Flow `json:"flows"`
+	// Next, when more flows follow, is the address of the next page:
+	// after (the last flow's name) and afterId (its id).
+	Next string `json:"next,omitempty"`
 }
 
 // FlowDocument is the JSON form of a flow document request (POST

@@ -412,6 +412,21 @@ func (m *Manager) List(ctx context.Context) ([]*View, error) {
 	return out, nil
 }
 
+// ListPage returns one page of the connections by nickname ignoring case,
+// then id (store.NamePage).
+func (m *Manager) ListPage(ctx context.Context, p store.NamePage) ([]*View, error) {
+	m.init()
+	cs, err := m.Store.ListConnectionsPage(ctx, p)
+	if err != nil {
+		return nil, internal("list connections", err)
+	}
+	out := make([]*View, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, m.view(c))
+	}
+	return out, nil
+}
+
 // Nicknames maps the ids of vs to their nicknames: what the audit log,
 // which records connections by id, shows a person instead.
 func Nicknames(vs []*View) map[string]string {

@@ -223,9 +223,10 @@ func (s *Service) Delete(ctx context.Context, idOrName string, actor store.Actor
 	return fl, nil
 }
 
-// List returns the stored flows.
-func (s *Service) List(ctx context.Context) ([]*store.Flow, error) {
-	return s.store.ListFlows(ctx)
+// ListPage returns one page of the stored flows by name ignoring case,
+// then id (store.NamePage).
+func (s *Service) ListPage(ctx context.Context, p store.NamePage) ([]*store.Flow, error) {
+	return s.store.ListFlowsPage(ctx, p)
 }
 
 // Plan validates the stored flow again (connections and scopes may have

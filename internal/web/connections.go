@@ -21,6 +21,9 @@ type Connections interface {
 	Callback(ctx context.Context, q url.Values) (*connection.CallbackResult, error)
 	Get(ctx context.Context, idOrNickname string) (*connection.View, error)
 	List(ctx context.Context) ([]*connection.View, error)
+	// ListPage returns one page of the connections by nickname ignoring
+	// case, then id.
+	ListPage(ctx context.Context, p store.NamePage) ([]*connection.View, error)
 	Test(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.TestResult, error)
 	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
 	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)
@@ -96,14 +99,25 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
-	vs, err := s.Connections.List(r.Context())
+	q := r.URL.Query()
+	p, err := namePage(q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.ConnectionList{Connections: make([]api.Connection, 0, len(vs))}
-	for _, v := range vs {
+	n := pageLimit(p.Limit)
+	p.Limit = n + 1 // one more tells whether a next page follows
+	vs, err := s.Connections.ListPage(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := api.ConnectionList{Connections: make([]api.Connection, 0, min(len(vs), n))}
+	for _, v := range vs[:min(len(vs), n)] {
 		out.Connections = append(out.Connections, connectionJSON(v))
+	}
+	if len(vs) > n {
+		out.Next = nextAfter(r, q, vs[n-1].Nickname, vs[n-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

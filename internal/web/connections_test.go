@@ -50,6 +50,10 @@ func (c *recordingConnections) Get(context.Context, string) (*connection.View, e
 
 func (c *recordingConnections) List(context.Context) ([]*connection.View, error) { return nil, nil }
 
+func (c *recordingConnections) ListPage(context.Context, store.NamePage) ([]*connection.View, error) {
+	return nil, nil
+}
+
 func (c *recordingConnections) Test(context.Context, string, store.Actor) (*connection.TestResult, error) {
 	return nil, problem.New(problem.Internal, "not used")
 }

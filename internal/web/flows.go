@@ -33,7 +33,9 @@ type Flows interface {
 	Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
 	Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error)
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
-	List(ctx context.Context) ([]*store.Flow, error)
+	// ListPage returns one page of the flows by name ignoring case, then
+	// id.
+	ListPage(ctx context.Context, p store.NamePage) ([]*store.Flow, error)
 	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
 	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger) (*flow.PlanResult, error)
 	PlanDocumentTriggered(ctx context.Context, src []byte, t flowrun.PlanTrigger) (*flow.PlanResult, error)
@@ -201,17 +203,29 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.Flows.List(r.Context())
+	q := r.URL.Query()
+	p, err := namePage(q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.FlowList{Flows: make([]api.Flow, 0, len(fs))}
+	n := pageLimit(p.Limit)
+	p.Limit = n + 1 // one more tells whether a next page follows
+	fs, err := s.Flows.ListPage(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := api.FlowList{Flows: make([]api.Flow, 0, min(len(fs), n))}
+	if len(fs) > n {
+		fs = fs[:n]
+		out.Next = nextAfter(r, q, fs[n-1].Name, fs[n-1].ID)
+	}
 	for _, f := range fs {
 		doc, _ := flow.Parse(f.Source)
 		js := flowJSON(f, doc, false)
-		// Flows are few (an admin stores each): one read each for the
-		// last run, through the index of a flow's runs.
+		// One read each for the last run, through the index of a flow's
+		// runs: a page bounds them.
 		if js.LastRun, err = s.lastFlowRun(r.Context(), f.ID); err != nil {
 			s.writeError(w, r, err)
 			return

@@ -241,6 +241,32 @@ func pageCursor(q url.Values) (time.Time, string, error) {
 	return before, id, nil
 }
 
+// namePage parses the ?limit= and the cursor of a list by name: after
+// (the name of the previous page's last record) and afterId (its id),
+// given together.
+func namePage(q url.Values) (store.NamePage, error) {
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		return store.NamePage{}, err
+	}
+	p := store.NamePage{After: q.Get("after"), AfterID: q.Get("afterId"), Limit: limit}
+	if (p.After == "") != (p.AfterID == "") {
+		field := "afterId"
+		if p.After == "" {
+			field = "after"
+		}
+		return store.NamePage{}, problem.New(problem.InvalidInput, "after and afterId go together; %s is missing", field).
+			WithRemedy("give both, as the next address of the previous page does").WithDetail("field", field)
+	}
+	return p, nil
+}
+
+// nextAfter is the address of the page of a list by name after one whose
+// last record is named name with id id; it keeps ?limit=.
+func nextAfter(r *http.Request, q url.Values, name, id string) string {
+	return nextAddress(r, q, url.Values{"after": {name}, "afterId": {id}}, "limit")
+}
+
 // pageLimit is the page size a list answers for a parsed ?limit= value.
 func pageLimit(limit int) int {
 	if limit == 0 {

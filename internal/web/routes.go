@@ -13,6 +13,8 @@ import (
 // other parameter is refused, as unknown JSON fields are, so that a
 // misspelled filter fails instead of silently matching everything.
 var queryParams = map[string][]string{
+	"GET /api/v1/connections":            {"limit", "after", "afterId"},
+	"GET /api/v1/flows":                  {"limit", "after", "afterId"},
 	"GET /api/v1/flows/{id}/runs":        {"limit", "before", "beforeId"},
 	"GET /api/v1/flow-runs":              {"limit", "flow", "before", "beforeId"},
 	"GET /api/v1/flows/{id}/versions":    {"limit", "before"},
