@@ -122,14 +122,28 @@ func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/connections", func(w io.Writer, out *api.ConnectionList) {
-		t := newTable(w, "NICKNAME", "STATUS", "DOMAIN", "CONNECTOR", "AUTHORIZED BY", "ID")
-		for i := range out.Connections {
-			v := &out.Connections[i]
-			t.row(v.Nickname, statusText(v), v.Domain, v.Connector, orDash(authorizedLogin(v)), v.ID)
+	// Every page. The first asks for the server's default page size: a
+	// server from before the list was paged refuses ?limit= and answers
+	// every connection at once, without next.
+	all := api.ConnectionList{Connections: []api.Connection{}}
+	for next := "/api/v1/connections"; next != ""; {
+		var page api.ConnectionList
+		if err := c.do(ctx, "GET", next, nil, &page); err != nil {
+			return err
 		}
-		t.flush()
-	})
+		all.Connections = append(all.Connections, page.Connections...)
+		next = page.Next
+	}
+	if o.json {
+		return printJSON(e.stdout, all)
+	}
+	t := newTable(e.stdout, "NICKNAME", "STATUS", "DOMAIN", "CONNECTOR", "AUTHORIZED BY", "ID")
+	for i := range all.Connections {
+		v := &all.Connections[i]
+		t.row(v.Nickname, statusText(v), v.Domain, v.Connector, orDash(authorizedLogin(v)), v.ID)
+	}
+	t.flush()
+	return nil
 }
 
 // statusText is the status with a mark people can scan.

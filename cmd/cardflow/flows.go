@@ -771,13 +771,26 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/flows", func(w io.Writer, out *api.FlowList) {
-		t := newTable(w, "NAME", "TRIGGER", "STATE", "NEXT RUN", "LAST RUN", "UPDATED", "ID")
-		for _, f := range out.Flows {
-			t.row(f.Name, triggerText(&f), flowState(&f), nextRun(&f), lastRun(&f), when(f.UpdatedAt), f.ID)
+	// Every page, from the server's default page size (as connections
+	// list does, for a server from before the list was paged).
+	all := api.FlowList{Flows: []api.Flow{}}
+	for next := "/api/v1/flows"; next != ""; {
+		var page api.FlowList
+		if err := c.do(ctx, "GET", next, nil, &page); err != nil {
+			return err
 		}
-		t.flush()
-	})
+		all.Flows = append(all.Flows, page.Flows...)
+		next = page.Next
+	}
+	if o.json {
+		return printJSON(e.stdout, all)
+	}
+	t := newTable(e.stdout, "NAME", "TRIGGER", "STATE", "NEXT RUN", "LAST RUN", "UPDATED", "ID")
+	for _, f := range all.Flows {
+		t.row(f.Name, triggerText(&f), flowState(&f), nextRun(&f), lastRun(&f), when(f.UpdatedAt), f.ID)
+	}
+	t.flush()
+	return nil
 }
 
 // progress draws one self-overwriting status line on a terminal, and
