@@ -49,22 +49,16 @@ type connListData struct {
 	Pager pager
 }
 
-// connKey orders the connections list (connector, then nickname ignoring
-// case) and is its page cursor.
-func connKey(v *connection.View) string {
-	return v.Connector + "/" + strings.ToLower(v.Nickname) + "/" + v.ID
-}
-
 func (c *Console) listConnections(w http.ResponseWriter, r *http.Request, s *reqState) {
-	vs, err := c.Connections.List(r.Context())
+	// By nickname ignoring case, a page read at a time; the page bounds
+	// the per-row reads (last used).
+	vs, next, err := namePage(r.URL.Query().Get("after"), func(p store.NamePage) ([]*connection.View, error) {
+		return c.Connections.ListPage(r.Context(), p)
+	}, func(v *connection.View) (string, string) { return v.Nickname, v.ID })
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
-	// Connections are few (an admin makes each one): the page is cut from
-	// the whole list, and the per-row reads (last used) are bounded by it.
-	slices.SortFunc(vs, func(a, b *connection.View) int { return strings.Compare(connKey(a), connKey(b)) })
-	vs, next := pageAfter(vs, connKey, r.URL.Query().Get("after"))
 	d := connListData{Now: c.now(), Pager: newPager(r, "Connections", "after", next, false)}
 	for _, v := range vs {
 		d.Rows = append(d.Rows, connRow{V: v, ConnectorName: c.connectorName(v.Connector), LastUsed: c.lastUsed(r.Context(), v.ID)})

@@ -30,6 +30,9 @@ type Connections interface {
 	Reauthorize(ctx context.Context, idOrNickname string, sel *connection.ScopeSelection, actor store.Actor) (string, error)
 	Get(ctx context.Context, idOrNickname string) (*connection.View, error)
 	List(ctx context.Context) ([]*connection.View, error)
+	// ListPage returns one page of the connections by nickname ignoring
+	// case, then id.
+	ListPage(ctx context.Context, p store.NamePage) ([]*connection.View, error)
 	Test(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.TestResult, error)
 	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
 	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)

@@ -20,7 +20,7 @@ import (
 
 // Flows reads flows and their runs; store.Store satisfies it.
 type Flows interface {
-	ListFlows(ctx context.Context) ([]*store.Flow, error)
+	ListFlowsPage(ctx context.Context, p store.NamePage) ([]*store.Flow, error)
 	GetFlow(ctx context.Context, idOrName string) (*store.Flow, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*store.FlowRun, error)
 	ListFlowRunsPage(ctx context.Context, f store.FlowRunFilter) ([]*store.FlowRun, error)
@@ -177,14 +177,15 @@ func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, f
 
 func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
-	fs, err := c.Flows.ListFlows(ctx)
+	// By name ignoring case, a page read at a time; the page bounds the
+	// last-run read of each row.
+	fs, next, err := namePage(r.URL.Query().Get("after"), func(p store.NamePage) ([]*store.Flow, error) {
+		return c.Flows.ListFlowsPage(ctx, p)
+	}, func(f *store.Flow) (string, string) { return f.Name, f.ID })
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
-	// Flows are few (an admin stores each): the page is cut from the list
-	// (ordered by name), which bounds the last-run read of each row.
-	fs, next := pageAfter(fs, func(f *store.Flow) string { return f.Name }, r.URL.Query().Get("after"))
 	runs, runsPager, err := c.flowRunsPage(ctx, r.URL.Path, r.URL.Query(), "", "runs_before")
 	if err != nil {
 		c.fail(w, r, s, err)

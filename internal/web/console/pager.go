@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // listPageSize is how many records a page of a console list shows.
@@ -78,25 +80,27 @@ func parseTimeCursor(s string) (t time.Time, id string, ok bool) {
 	return time.Unix(0, ns).UTC(), id, true
 }
 
-// pageAfter returns the page of an alphabetical list (sorted by key) that
-// starts after the record whose key is after ("" for the first page),
-// and the cursor of the next page ("" when none follows).
-func pageAfter[T any](all []T, key func(T) string, after string) ([]T, string) {
-	start := 0
-	if after != "" {
-		start = len(all)
-		for i, v := range all {
-			if key(v) > after {
-				start = i
-				break
-			}
-		}
+// nameCursor is the cursor of a record in a list by name (ignoring case),
+// then id: the id, ":", the name. Ids hold no colon; names may.
+func nameCursor(name, id string) string {
+	return id + ":" + name
+}
+
+// namePage reads the page of a list by name that follows the record the
+// cursor after names (nameCursor; anything else, or "", gives the first
+// page) through list, and returns it with the cursor of the next page (""
+// when none follows). key names a record's name and id.
+func namePage[T any](after string, list func(store.NamePage) ([]T, error), key func(T) (name, id string)) ([]T, string, error) {
+	p := store.NamePage{Limit: listPageSize + 1}
+	if id, name, ok := strings.Cut(after, ":"); ok && id != "" {
+		p.After, p.AfterID = name, id
 	}
-	rest := all[start:]
-	if len(rest) <= listPageSize {
-		return rest, ""
+	recs, err := list(p)
+	if err != nil || len(recs) <= listPageSize {
+		return recs, "", err
 	}
-	return rest[:listPageSize], key(rest[listPageSize-1])
+	recs = recs[:listPageSize]
+	return recs, nameCursor(key(recs[listPageSize-1])), nil
 }
 
 // pageBefore is pageAfter for a list newest first (sorted by key from the

@@ -158,3 +158,53 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestConsoleNameListsPage: the Connections and Flows pages list by name
+// ignoring case, page by page through their Next page links, and a
+// record deleted after its page was shown (the one the link's cursor
+// names) neither loses nor repeats a record of the next page.
+func TestConsoleNameListsPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	st := e.store
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	const n = 57 // more than a page
+	var conns, flows []string
+	for i := range n {
+		// Every other name capitalised: by case the capitals would come
+		// first.
+		seed, name := "seed", "flow"
+		if i%2 == 0 {
+			seed, name = "Seed", "Flow"
+		}
+		id := fmt.Sprintf("conn_seed%03d", i)
+		must(t, st.CreateConnection(ctx, &store.Connection{ID: id, Connector: "okta-devices", Nickname: fmt.Sprintf("%s %03d", seed, i),
+			Domain: "seed.okta.com", Status: store.StatusActive, ScopeMode: "default", ClientID: "x", CreatedAt: at, UpdatedAt: at}))
+		conns = append(conns, id)
+		f := &store.Flow{Name: fmt.Sprintf("%s-%03d", name, i), CreatedAt: at, UpdatedAt: at}
+		f.Source = []byte("name: " + f.Name + "\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Seed 000\n")
+		_, err := st.PutFlow(ctx, f)
+		must(t, err)
+		flows = append(flows, f.Name)
+	}
+	c, _, _ := signInHTTP(t, e.url, "/connections")
+	connRe := regexp.MustCompile(`href="/connections/(conn_seed\d+)"`)
+	flowRe := regexp.MustCompile(`>((?i:flow)-\d+)</a></td>`)
+	if got, pages := walkPages(t, c, e.url, "/connections", "Connections", connRe, ""); !slices.Equal(got, conns) || len(pages) != 2 {
+		t.Errorf("connections in %d pages %v:\n%v\nwant in 2:\n%v", len(pages), pages, got, conns)
+	}
+	got, pages := walkPages(t, c, e.url, "/flows", "Flows", flowRe, "")
+	if !slices.Equal(got, flows) || len(pages) != 2 {
+		t.Errorf("flows in %d pages %v:\n%v\nwant in 2:\n%v", len(pages), pages, got, flows)
+	}
+
+	// The last flow of the first page goes; the second page is the same.
+	last, err := st.GetFlow(ctx, flows[49])
+	must(t, err)
+	must(t, st.DeleteFlow(ctx, last.ID))
+	rest, _ := walkPages(t, c, e.url, pages[1], "Flows", flowRe, "")
+	if !slices.Equal(rest, flows[50:]) {
+		t.Errorf("the second page after the first's last flow was deleted:\n%v\nwant:\n%v", rest, flows[50:])
+	}
+}
