@@ -105,19 +105,15 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	n := pageLimit(p.Limit)
-	p.Limit = n + 1 // one more tells whether a next page follows
-	vs, err := s.Connections.ListPage(r.Context(), p)
+	vs, next, err := byName(r, q, p, func(p store.NamePage) ([]*connection.View, error) { return s.Connections.ListPage(r.Context(), p) },
+		func(v *connection.View) (string, string) { return v.Nickname, v.ID })
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.ConnectionList{Connections: make([]api.Connection, 0, min(len(vs), n))}
-	for _, v := range vs[:min(len(vs), n)] {
+	out := api.ConnectionList{Connections: make([]api.Connection, 0, len(vs)), Next: next}
+	for _, v := range vs {
 		out.Connections = append(out.Connections, connectionJSON(v))
-	}
-	if len(vs) > n {
-		out.Next = nextAfter(r, q, vs[n-1].Nickname, vs[n-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -209,18 +209,14 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	n := pageLimit(p.Limit)
-	p.Limit = n + 1 // one more tells whether a next page follows
-	fs, err := s.Flows.ListPage(r.Context(), p)
+	var out api.FlowList
+	fs, next, err := byName(r, q, p, func(p store.NamePage) ([]*store.Flow, error) { return s.Flows.ListPage(r.Context(), p) },
+		func(f *store.Flow) (string, string) { return f.Name, f.ID })
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.FlowList{Flows: make([]api.Flow, 0, min(len(fs), n))}
-	if len(fs) > n {
-		fs = fs[:n]
-		out.Next = nextAfter(r, q, fs[n-1].Name, fs[n-1].ID)
-	}
+	out.Flows, out.Next = make([]api.Flow, 0, len(fs)), next
 	for _, f := range fs {
 		doc, _ := flow.Parse(f.Source)
 		js := flowJSON(f, doc, false)

@@ -241,6 +241,57 @@ func pageCursor(q url.Values) (time.Time, string, error) {
 	return before, id, nil
 }
 
+// timePage is the ?limit= and the cursor (before, beforeId) of a list
+// ordered newest first by (time, id).
+type timePage struct {
+	limit    int
+	before   time.Time
+	beforeID string
+}
+
+// readTimePage parses a timePage.
+func readTimePage(q url.Values) (timePage, error) {
+	limit, err := queryLimit(q.Get("limit"))
+	if err != nil {
+		return timePage{}, err
+	}
+	before, beforeID, err := pageCursor(q)
+	return timePage{limit: limit, before: before, beforeID: beforeID}, err
+}
+
+// cut is the page of items (all of a short list, newest first by the
+// (time, id) key gives) after the cursor, and the address of the next
+// page when more follow; it keeps the parameters of q named in keep.
+func cut[T any](p timePage, r *http.Request, q url.Values, items []T, key func(T) (time.Time, string), keep ...string) ([]T, string) {
+	if !p.before.IsZero() {
+		items = slices.DeleteFunc(items, func(it T) bool {
+			at, id := key(it)
+			c := at.Compare(p.before)
+			return c > 0 || c == 0 && (p.beforeID == "" || id >= p.beforeID)
+		})
+	}
+	n := pageLimit(p.limit)
+	if len(items) <= n {
+		return items, ""
+	}
+	at, id := key(items[n-1])
+	return items[:n], nextPage(r, q, at, id, keep...)
+}
+
+// byName answers one page of a list by name: list reads up to p.Limit
+// records (one more than the page, to tell whether another follows) and
+// name gives a record's name and id for the cursor.
+func byName[T any](r *http.Request, q url.Values, p store.NamePage, list func(store.NamePage) ([]T, error), name func(T) (string, string)) ([]T, string, error) {
+	n := pageLimit(p.Limit)
+	p.Limit = n + 1 // one more tells whether a next page follows
+	vs, err := list(p)
+	if err != nil || len(vs) <= n {
+		return vs, "", err
+	}
+	last, id := name(vs[n-1])
+	return vs[:n], nextAfter(r, q, last, id), nil
+}
+
 // namePage parses the ?limit= and the cursor of a list by name: after
 // (the name of the previous page's last record) and afterId (its id),
 // given together.

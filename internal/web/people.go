@@ -3,8 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
@@ -23,12 +23,7 @@ func PersonView(p *access.Person) api.Person {
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
 	q := r.URL.Query()
-	limit, err := queryLimit(q.Get("limit"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	before, beforeID, err := pageCursor(q)
+	page, err := readTimePage(q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -40,20 +35,11 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 	}
 	// Most recently active first, paged by (lastActivity, login); the
 	// people holding access are few, so the page is cut here.
-	if !before.IsZero() {
-		people = slices.DeleteFunc(people, func(pr *access.Person) bool {
-			c := pr.LastActivity.Compare(before)
-			return c > 0 || c == 0 && (beforeID == "" || pr.Login >= beforeID)
-		})
-	}
-	n := pageLimit(limit)
-	out := api.PeopleList{People: make([]api.Person, 0, min(len(people), n))}
-	for _, pr := range people[:min(len(people), n)] {
+	var out api.PeopleList
+	people, out.Next = cut(page, r, q, people, func(pr *access.Person) (time.Time, string) { return pr.LastActivity, pr.Login }, "limit")
+	out.People = make([]api.Person, 0, len(people))
+	for _, pr := range people {
 		out.People = append(out.People, PersonView(pr))
-	}
-	if len(people) > n {
-		last := people[n-1]
-		out.Next = nextPage(r, q, last.LastActivity, last.Login, "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }

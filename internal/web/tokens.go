@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -61,12 +60,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	limit, err := queryLimit(q.Get("limit"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	before, beforeID, err := pageCursor(q)
+	page, err := readTimePage(q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -78,19 +72,11 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	// Newest first (as List answers) and paged by (createdAt, id), as
 	// every other list. A person's tokens are few, so the page is cut here.
-	if !before.IsZero() {
-		toks = slices.DeleteFunc(toks, func(t *store.APIToken) bool {
-			c := t.CreatedAt.Compare(before)
-			return c > 0 || c == 0 && (beforeID == "" || t.ID >= beforeID)
-		})
-	}
-	out := api.TokenList{Tokens: make([]api.Token, 0, min(len(toks), pageLimit(limit)))}
-	for _, t := range toks[:min(len(toks), pageLimit(limit))] {
+	var out api.TokenList
+	toks, out.Next = cut(page, r, q, toks, func(t *store.APIToken) (time.Time, string) { return t.CreatedAt, t.ID }, "all", "limit")
+	out.Tokens = make([]api.Token, 0, len(toks))
+	for _, t := range toks {
 		out.Tokens = append(out.Tokens, TokenView(t))
-	}
-	if len(toks) > pageLimit(limit) {
-		last := toks[pageLimit(limit)-1]
-		out.Next = nextPage(r, q, last.CreatedAt, last.ID, "all", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }
