@@ -227,10 +227,12 @@ func (c *client) send(ctx context.Context, waiting bool, method, path string, bo
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !connected.Load() {
+		if !connected.Load() && !errors.Is(rctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("cannot reach the cardflow server at %s: %v; is `cardflow serve` running there? (set --server or CARDFLOW_SERVER)", c.base, unwrapURLError(err))
 		}
-		return c.noAnswer(rctx, method, path, err)
+		// The timeout may run out while connecting: then the request
+		// was not sent, and the server did nothing.
+		return c.noAnswer(rctx, connected.Load(), method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -238,7 +240,7 @@ func (c *client) send(ctx context.Context, waiting bool, method, path string, bo
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return c.noAnswer(rctx, method, path, err)
+		return c.noAnswer(rctx, true, method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var eb api.ErrorBody
@@ -261,10 +263,11 @@ func (c *client) send(ctx context.Context, waiting bool, method, path string, bo
 
 // noAnswer is the error of a request whose answer did not come (whole)
 // over a connection to the server: the client's timeout ran out (rctx is
-// the request's context), or the connection broke.
-func (c *client) noAnswer(rctx context.Context, method, path string, err error) error {
+// the request's context), or the connection broke. sent tells whether
+// the request may have reached the server (a connection was made).
+func (c *client) noAnswer(rctx context.Context, sent bool, method, path string, err error) error {
 	unknown := ""
-	if method != http.MethodGet {
+	if sent && method != http.MethodGet {
 		unknown = "; whether the server did it is unknown, so look before trying again"
 	}
 	if errors.Is(rctx.Err(), context.DeadlineExceeded) {

@@ -172,3 +172,17 @@ func TestWaitingRequest(t *testing.T) {
 		t.Errorf("a connection closed while waiting: %v; want it said, and that the outcome is unknown", err)
 	}
 }
+
+// TestRequestTimeoutBeforeConnecting: a timeout that runs out before the
+// connection is made says it was the timeout, not that the server could
+// not be reached (it could), and that nothing was done.
+func TestRequestTimeoutBeforeConnecting(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	c := &client{base: srv.URL, token: "t", http: newHTTPClient(), timeout: time.Nanosecond}
+	err := c.do(t.Context(), "POST", "/api/v1/flows", map[string]any{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "did not answer POST /api/v1/flows within 1ns (--request-timeout)") ||
+		strings.Contains(err.Error(), "cannot reach") || strings.Contains(err.Error(), "whether the server did it") {
+		t.Errorf("a request whose timeout ran out before it was sent: %v; want the timeout named, and no doubt about what the server did", err)
+	}
+}
