@@ -55,6 +55,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "bad flag", args: []string{"runs", "list", "--bogus"}, wantCode: exitUsage, wantErr: "flag provided but not defined: -bogus"},
 		{name: "server unreachable", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "cannot reach the cardflow server at http://127.0.0.1:1"},
 		{name: "keys remove without an id", args: []string{"keys", "remove"}, wantCode: exitUsage, wantErr: "missing key id"},
+		{name: "an empty argument", args: []string{"people", "revoke", ""}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x", "CARDFLOW_SERVER": "http://127.0.0.1:1"}, wantCode: exitUsage, wantErr: "missing login: the argument is empty"},
 		{name: "keys list of a directory never served", args: []string{"keys", "list", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "keys list: data directory"},
 		{name: "backup without a file", args: []string{"backup"}, wantCode: exitUsage, wantErr: "missing backup file name"},
 		{name: "backup of a directory never served", args: []string{"backup", "x.db", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "backup: data directory"},

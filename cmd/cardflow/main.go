@@ -244,10 +244,14 @@ func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch len(pos) {
-	case 1:
+	switch {
+	case len(pos) == 1 && strings.TrimSpace(pos[0]) == "":
+		// An unset shell variable ("$LOGIN"): a path with an empty
+		// segment would answer a puzzling "no API endpoint".
+		return "", usagef("missing %s: the argument is empty", what)
+	case len(pos) == 1:
 		return pos[0], nil
-	case 0:
+	case len(pos) == 0:
 		return "", usagef("missing %s", what)
 	default:
 		return "", usagef("unexpected argument %q (only one %s)", pos[1], what)
