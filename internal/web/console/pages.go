@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,10 @@ var funcs = template.FuncMap{
 	"field":      newFormField,
 	"sentence":   sentence,
 	"capital":    capital,
+	// pathSegment escapes a name that is not ours (a person's login: the
+	// identity provider's, which may hold '/', '#' or '?') as one segment
+	// of a link's path; html/template would leave those as they are.
+	"pathSegment": url.PathEscape,
 }
 
 // sentence joins the non-empty parts with "; " (a message and its remedy)
