@@ -208,3 +208,25 @@ func TestDatabaseDownLogsOnceAndSummarises(t *testing.T) {
 		t.Logf("logs:\n%s", h.logs)
 	}
 }
+
+// TestBackgroundFailuresHelp: the metric's help names every loop it
+// counts, so that whoever writes the alert knows what each label is.
+func TestBackgroundFailuresHelp(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
+	mfs, _ := h.app.Registry.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "cardflow_background_failures_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "loop" && !strings.Contains(mf.GetHelp(), l.GetValue()+" (") {
+					t.Errorf("the help of cardflow_background_failures_total does not say what loop %q is: %q", l.GetValue(), mf.GetHelp())
+				}
+			}
+		}
+		return
+	}
+	t.Fatal("no cardflow_background_failures_total")
+}
