@@ -195,6 +195,16 @@ func TestSixMonthsUnattended(t *testing.T) {
 		t.Errorf("a notification while everything worked: %v", m)
 	default:
 	}
+	// The sender delivers in its own time: the outbox says whether any
+	// message was meant to go out.
+	if ns, err := h.app.Store.ListNotifications(t.Context(), 10); err != nil || len(ns) != 0 {
+		for _, n := range ns {
+			t.Errorf("a notification in the outbox while everything worked: %s %s", n.Type, n.Body)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 // grantServiceScope grants scope to the demo API Services app at the org.
