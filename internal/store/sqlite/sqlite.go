@@ -44,6 +44,8 @@ var Dialect = sqlstore.Dialect{
 	// A migration that drops secrets zeroes their pages.
 	SecureDelete:    `PRAGMA secure_delete = ON`,
 	SecureDeleteOff: `PRAGMA secure_delete = OFF`,
+	// ... and writes the zeroes to the file at once (WAL mode).
+	Checkpoint: `PRAGMA wal_checkpoint(TRUNCATE)`,
 	IsUniqueViolation: func(err error) bool {
 		c := code(err)
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY

@@ -116,11 +116,22 @@ func TestUpgradeKeepsFlowsAndEndsStrandedRuns(t *testing.T) {
 // and holds no URL after the upgrade (storetest.NotificationsUpgrade).
 func TestUpgradeNamesNotificationReceiversByDigest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cardflow.db")
+	opened := 0 // the second open upgrades
 	storetest.NotificationsUpgrade(t,
 		func(t *testing.T) store.Store {
 			s, err := Open(t.Context(), path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if opened++; opened == 2 {
+				// While the upgraded server runs, not only once it
+				// stopped (its last connection's checkpoint).
+				for _, f := range []string{path, path + "-wal"} {
+					b, _ := os.ReadFile(f)
+					if strings.Contains(string(b), "s3cret") {
+						t.Errorf("right after the upgrade, %s still holds a receiver's URL", filepath.Base(f))
+					}
+				}
 			}
 			return s
 		},

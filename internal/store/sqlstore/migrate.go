@@ -110,6 +110,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 
 	repl := strings.NewReplacer("{{blob}}", s.d.Blob, "{{autoid}}", s.d.AutoID)
+	dropped := false // a Go step ran: 0017's drops the receivers' URLs
 	for _, m := range ms {
 		if applied[m.version] {
 			continue
@@ -121,6 +122,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err := step(ctx, s, tx); err != nil {
 				return s.fail("migrate: apply "+m.name, err)
 			}
+			dropped = true
 		}
 		if _, err := s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 			m.version, m.name, time.Now().UnixNano()); err != nil {
@@ -129,6 +131,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return s.fail("migrate: commit", err)
+	}
+	if dropped && s.d.Checkpoint != "" {
+		if _, err := conn.ExecContext(ctx, s.d.Checkpoint); err != nil {
+			return s.fail("migrate: checkpoint", err)
+		}
 	}
 	return nil
 }

@@ -65,6 +65,12 @@ type Dialect struct {
 	// file's free pages do not keep them (SQLite's PRAGMA secure_delete).
 	// Empty where a dropped table leaves nothing in the database's files.
 	SecureDelete, SecureDeleteOff string
+	// Checkpoint, when set, copies the write-ahead log into the database
+	// file and empties the log (SQLite's PRAGMA wal_checkpoint(TRUNCATE)).
+	// It runs after such a migration commits: until then the file would
+	// still hold the dropped pages as they were, and the log their past
+	// versions.
+	Checkpoint string
 	// TakeTurns makes the store's own writers (its transactions and its
 	// single-statement writes) take the database's write lock in turn,
 	// first come first served, instead of each polling for it: SQLite's
