@@ -27,8 +27,8 @@ func TestNotifyURLRefusedWithoutQuotingIt(t *testing.T) {
 	for _, u := range []string{"hooks.slack.com/services/T0/B0/path-s3cret", "ftp://hooks.example.com/path-s3cret", "https://hooks.example.com/%zz-s3cret"} {
 		_, err := Config{DataDir: t.TempDir(), NotifyURLs: []string{"https://ok.example.com/x", u}, NotifySecret: "a-long-random-secret"}.withDefaults()
 		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "-notify-url or CARDFLOW_NOTIFY_URLS") ||
-			!strings.Contains(err.Error(), "receiver "+sha256Hex(u)[:8]) {
-			t.Errorf("withDefaults with -notify-url %s: %v; want an error naming it by its fingerprint only", u, err)
+			!strings.Contains(err.Error(), "receiver "+sha256Hex(u)[:8]) || !strings.Contains(err.Error(), "printf %s 'URL' | sha256sum | cut -c1-8") {
+			t.Errorf("withDefaults with -notify-url %s: %v; want an error naming it by its fingerprint only, and how to tell which URL that is", u, err)
 		}
 	}
 }

@@ -36,7 +36,8 @@ func ParseReceiver(raw string) (Receiver, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
 		// url.Parse's error quotes the URL: it is not wrapped.
-		return Receiver{}, fmt.Errorf("notification receiver %s is not an http:// or https:// URL with a host", fingerprintOf(digest))
+		return Receiver{}, fmt.Errorf("notification receiver %s is not an http:// or https:// URL with a host: give it as https://host/path "+
+			"(%[1]s is the start of its SHA-256: printf %%s 'URL' | sha256sum | cut -c1-8 tells which of yours it is)", fingerprintOf(digest))
 	}
 	return Receiver{&receiverURL{raw: raw, digest: digest, shown: u.Scheme + "://" + u.Host + "/… (receiver " + fingerprintOf(digest) + ")"}}, nil
 }
