@@ -140,7 +140,11 @@ func (o *clientOpts) anonymousClient() (*client, error) {
 	}
 	timeout, err := time.ParseDuration(o.requestTimeout)
 	if err != nil || timeout < 0 {
-		return nil, usagef("--request-timeout %q is not a duration: give one such as 60s or 5m, or 0 for none (--request-timeout or CARDFLOW_REQUEST_TIMEOUT)", o.requestTimeout)
+		what := "is not a duration"
+		if err == nil {
+			what = "is negative"
+		}
+		return nil, usagef("--request-timeout %q %s: give one such as 60s or 5m, or 0 for none (--request-timeout or CARDFLOW_REQUEST_TIMEOUT)", o.requestTimeout, what)
 	}
 	return &client{base: u.String(), http: newHTTPClient(), timeout: timeout}, nil
 }

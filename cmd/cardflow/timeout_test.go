@@ -115,6 +115,10 @@ func TestRequestTimeoutDefault(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, `--request-timeout "soon" is not a duration`) {
 		t.Errorf("exit %d, stderr %q; want a usage error naming the timeout", code, errOut)
 	}
+	code, _, errOut = runCLI(t, map[string]string{"CARDFLOW_API_TOKEN": "x"}, "flows", "list", "--request-timeout", "-5s")
+	if code != exitUsage || !strings.Contains(errOut, `--request-timeout "-5s" is negative`) {
+		t.Errorf("exit %d, stderr %q; want a usage error saying the timeout is negative", code, errOut)
+	}
 }
 
 // TestWaitingRequest: a request that waits for work at Okta (a card run)
