@@ -168,7 +168,7 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	} else if err != nil {
 		run.Status = flow.StatusFailed
 		run.Error = publicMessage(err)
-		run.Failure = run.Error
+		run.Failure = failureOf(err, run.Error)
 		log.Warn("flow run failed", slog.String("error", run.Error), slog.Any("cause", err))
 	} else {
 		run.Status = res.Status
@@ -397,6 +397,24 @@ func stepsFailure(res *flow.RunResult) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// failureOf is the Failure of a run that failed with err before its
+// steps ran. A connection that is not active or lacks a scope is found by
+// the validation of a run queued after it changed, and by the first card
+// run of a run already running: both are "step ID: code" of the first
+// step it stops, as stepsFailure says it, so that the runs of a flow
+// waiting for a reauthorization fail the same way whichever found it.
+func failureOf(err error, public string) string {
+	p, ok := problem.As(err)
+	if !ok || (p.Code != problem.NeedsReauthorization && p.Code != problem.InsufficientScope) {
+		return public
+	}
+	issues, _ := p.Details["errors"].([]flow.Issue)
+	if len(issues) == 0 || issues[0].Step == "" {
+		return public // the event trigger's connection, which no step names
+	}
+	return "step " + issues[0].Step + ": " + string(p.Code)
 }
 
 // failureSummary says why run failed: its error, or its first failed
