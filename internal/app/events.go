@@ -445,7 +445,15 @@ func eventFiring(ctx context.Context, st store.Store, doc *flow.Document, t flow
 		return nil, problem.New(problem.InvalidInput, "event %s is a %s; flow %s starts on %s (%s)", ev.UUID, ev.EventType, doc.Name, doc.Trigger.Event.Card, c.EventType).
 			WithRemedy("give an event of type %s (cardflow events list)", c.EventType).WithDetail("field", "trigger")
 	}
-	return events.FiringOf(ev)
+	f, err := events.FiringOf(ev)
+	if err == nil && len(t.Event) > 0 {
+		if d, _ := f.Event["device"].(map[string]any); d["id"] == "" {
+			return nil, problem.New(problem.InvalidInput, "the given event has no device among its targets").
+				WithRemedy(`Okta's device events name the device as a target of type UDDevice ({"id": "guo...", "type": "UDDevice"}), which trigger.event.device reads: give the event as Okta wrote it`).
+				WithDetail("field", "trigger.event")
+		}
+	}
+	return f, err
 }
 
 // storedEvent reads the stored event uuid.

@@ -183,6 +183,7 @@ func TestPlanGivenEvent(t *testing.T) {
 		{"another event type", event("device.user.add", "emma.schmidt@example.com"), "is a device.user.add"},
 		{"two events", "[" + emma + "," + emma + "]", "holds 2 events"},
 		{"no eventType", `{"uuid":"x"}`, "has no eventType"},
+		{"no device", `{"eventType":"device.enrollment.create","target":[{"id":"00u1","type":"User"}]}`, "has no device among its targets"},
 		{"not an event", `"device.enrollment.create"`, "is not an Okta LogEvent"},
 	} {
 		code, body := h.call("POST", "/api/v1/flows/on-enrollment/plan", map[string]any{"trigger": map[string]any{"kind": "event", "event": json.RawMessage(tc.given)}}, nil)
