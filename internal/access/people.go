@@ -156,7 +156,7 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 		return nil, problem.New(problem.InvalidInput, "whose access to revoke? a login is required").
 			WithRemedy("name the person by their login, as GET /api/v1/people lists it").WithDetail("field", "login")
 	}
-	if ownerType, me := p.Owner(); ownerType == store.ActorUser && me == login && !self {
+	if ownerType, me := p.Owner(); ownerType == store.ActorUser && strings.EqualFold(me, login) && !self {
 		return nil, problem.New(problem.Conflict, "%s is you: revoking your own access ends the session or token you are using and every other one of yours, and you may be the only admin able to sign in", login).
 			WithRemedy("to do it anyway, confirm with self=true (cardflow people revoke %s --self); the server's API token (the bootstrap admin) keeps working", login).
 			WithDetail("field", "self")
@@ -167,7 +167,7 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	}
 	if sessions == 0 && len(tokens) == 0 {
 		return nil, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token", login).
-			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare exactly, case included")
+			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare ignoring case")
 	}
 	return &Revoked{Login: login, Sessions: sessions, Tokens: tokens}, nil
 }

@@ -135,7 +135,7 @@ func TestPeopleRevoke(t *testing.T) {
 		{"oneself", admin, "ada@example.com", false, problem.Conflict},
 		{"oneself with a token", Principal{Actor: store.Actor{Type: store.ActorToken, Login: "ada@example.com", TokenName: "x"}, Role: Admin, TokenID: "x"},
 			"ada@example.com", false, problem.Conflict},
-		{"another case", admin, "Bob@example.com", false, problem.NotFound},
+		{"oneself, in another case", admin, "Ada@Example.com", false, problem.Conflict},
 		{"nobody", admin, "nobody@example.com", false, problem.NotFound},
 	}
 	for _, tt := range tests {
@@ -149,11 +149,12 @@ func TestPeopleRevoke(t *testing.T) {
 		t.Fatalf("after the refused revocations: %d sessions, %v; want both kept", len(ss), err)
 	}
 
-	got, err := people.Revoke(ctx, admin, "bob@example.com", false)
+	// Logins compare ignoring case, as Okta's do.
+	got, err := people.Revoke(ctx, admin, "Bob@Example.com", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Login != "bob@example.com" || got.Sessions != 1 || len(got.Tokens) != 2 || got.Tokens[0].ID != bobCLI.ID || got.Tokens[1].ID != bobCI.ID {
+	if got.Login != "Bob@Example.com" || got.Sessions != 1 || len(got.Tokens) != 2 || got.Tokens[0].ID != bobCLI.ID || got.Tokens[1].ID != bobCI.ID {
 		t.Errorf("Revoke(bob) = %+v; want his session and both his tokens", got)
 	}
 	for _, secret := range []string{bobCLI.Token, bobCI.Token} {

@@ -941,8 +941,9 @@ type Store interface {
 	// DeleteSessionsOf selects them), expired or not, oldest first.
 	ListSessionsOf(ctx context.Context, actor Actor) ([]*Session, error)
 	// DeletePersonAccess removes, in one transaction, every console
-	// session of the person login (ActorUser) and every API token they own
-	// (OwnerType ActorUser), and returns how many sessions and which tokens
+	// session of the person login (ActorUser; logins compare ignoring
+	// case, as Okta's do) and every API token they own (OwnerType
+	// ActorUser), and returns how many sessions and which tokens
 	// it removed, oldest first: both or neither. It also ends every
 	// sign-in in flight (whose person is not known yet), and waits for
 	// the person's sessions and tokens being created on the strength of

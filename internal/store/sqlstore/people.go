@@ -284,8 +284,10 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		if _, err := s.exec(ctx, tx, `DELETE FROM sign_ins_in_flight`); err != nil {
 			return err
 		}
-		for _, q := range []string{`SELECT id FROM sessions WHERE actor_type = ? AND actor_login = ?`,
-			`SELECT id FROM api_tokens WHERE owner_type = ? AND owner_login = ?`} {
+		// In the order of their ids, so that two revokes of one person
+		// lock in the same order.
+		for _, q := range []string{`SELECT id FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?) ORDER BY id`,
+			`SELECT id FROM api_tokens WHERE owner_type = ? AND lower(owner_login) = lower(?) ORDER BY id`} {
 			rows, err := s.query(ctx, tx, q+s.d.ForUpdate, store.ActorUser, login)
 			if err != nil {
 				return err
@@ -300,7 +302,7 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 				return err
 			}
 		}
-		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE actor_type = ? AND actor_login = ?`, store.ActorUser, login)
+		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?)`, store.ActorUser, login)
 		if err != nil {
 			return err
 		}
@@ -309,7 +311,7 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 			return err
 		}
 		sessions = int(n)
-		rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE owner_type = ? AND owner_login = ? RETURNING `+apiTokenCols,
+		rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE owner_type = ? AND lower(owner_login) = lower(?) RETURNING `+apiTokenCols,
 			store.ActorUser, login)
 		if err != nil {
 			return err
