@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
@@ -32,7 +33,7 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "Nobody holds a console session or a personal API token (the server's API token aside).")
 		return nil
 	}
-	t := newTable(e.stdout, "LOGIN", "ROLE", "SESSIONS", "LAST SEEN", "TOKENS", "TOKENS EXPIRE", "LAST ACTIVE")
+	t := newTable(e.stdout, "LOGIN", "ROLE", "SESSIONS", "LAST SEEN", "TOKENS", "TOKENS EXPIRE", "LAST ACTIVE", "FLOWS ENABLED")
 	for _, p := range all.People {
 		expire := "-"
 		if p.Tokens.SoonestExpiry != nil && p.Tokens.LatestExpiry != nil {
@@ -41,7 +42,7 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 				expire += " to " + when(*p.Tokens.LatestExpiry)
 			}
 		}
-		t.row(p.Login, p.Role, fmt.Sprint(p.Sessions.Count), whenPtr(p.Sessions.LastSeen), fmt.Sprint(p.Tokens.Count), expire, when(p.LastActivity))
+		t.row(p.Login, p.Role, fmt.Sprint(p.Sessions.Count), whenPtr(p.Sessions.LastSeen), fmt.Sprint(p.Tokens.Count), expire, when(p.LastActivity), fmt.Sprint(len(p.EnabledFlows)))
 	}
 	t.flush()
 	return nil
@@ -66,8 +67,20 @@ func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
 	if self {
 		path += "?self=true"
 	}
-	return exchange(ctx, c, o, e.stdout, "POST", path, nil, func(w io.Writer, r *api.PersonRevoked) {
-		fmt.Fprintf(w, "Revoked the access of %s: %s ended, %s revoked, on every server. Signing in again gives them the role their groups give them then.\n",
-			r.Login, count(r.SessionsEnded, "console session"), count(r.TokensRevoked, "personal API token"))
-	})
+	return exchange(ctx, c, o, e.stdout, "POST", path, nil, printRevoked)
+}
+
+// printRevoked says what a revoke ended, and which flows the person
+// enabled keep running as them.
+func printRevoked(w io.Writer, r *api.PersonRevoked) {
+	fmt.Fprintf(w, "Revoked the access of %s: %s ended, %s revoked, on every server. Signing in again gives them the role their groups give them then.\n",
+		r.Login, count(r.SessionsEnded, "console session"), count(r.TokensRevoked, "personal API token"))
+	if n := len(r.EnabledFlows); n > 0 {
+		runs := "still run"
+		if n == 1 {
+			runs = "still runs"
+		}
+		fmt.Fprintf(w, "%s they enabled %s as them: %s. Disable them (cardflow flows disable NAME), or enable them again yourself to run them as you (cardflow flows enable NAME).\n",
+			count(n, "flow"), runs, strings.Join(r.EnabledFlows, ", "))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
@@ -64,5 +65,24 @@ func TestPeopleListRevoke(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, ada, "whoami"); code == exitOK {
 		t.Errorf("whoami after revoking one's own access: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestPrintRevokedNamesEnabledFlows: the flows a revoked person enabled,
+// which keep running as them, are named with what to do.
+func TestPrintRevokedNamesEnabledFlows(t *testing.T) {
+	for _, tt := range []struct {
+		flows []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"nightly"}, "1 flow they enabled still runs as them: nightly. Disable them"},
+		{[]string{"nightly", "offboard"}, "2 flows they enabled still run as them: nightly, offboard."},
+	} {
+		var b strings.Builder
+		printRevoked(&b, &api.PersonRevoked{Login: "bob@example.com", SessionsEnded: 1, EnabledFlows: tt.flows})
+		if got := b.String(); (tt.want == "") != !strings.Contains(got, "they enabled") || !strings.Contains(got, tt.want) {
+			t.Errorf("flows %v: %q; want %q", tt.flows, got, tt.want)
+		}
 	}
 }

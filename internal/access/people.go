@@ -19,6 +19,7 @@ type PeopleStore interface {
 	ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error)
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*store.APIToken, err error)
+	ListFlows(ctx context.Context) ([]*store.Flow, error)
 }
 
 // People tells admins who has access, person by person, and ends one
@@ -56,6 +57,10 @@ type Person struct {
 	// token never used counts from its creation; a token's use is recorded
 	// at most once a minute).
 	LastActivity time.Time
+	// EnabledFlows are the names of the enabled flows they enabled, by
+	// name: their triggered runs act as them, and go on doing so after
+	// their access is revoked.
+	EnabledFlows []string
 }
 
 // Revoked is what revoking a person's access ended.
@@ -65,6 +70,29 @@ type Revoked struct {
 	// Tokens are the tokens revoked, oldest first, the expired ones left
 	// in the store among them.
 	Tokens []*store.APIToken
+	// EnabledFlows are the names of the enabled flows the person enabled:
+	// a revoke leaves them running, as the person, until an admin
+	// disables them or enables them again as themself.
+	EnabledFlows []string
+}
+
+// enabledFlows maps a login (lower case) to the names of the enabled flows
+// it enabled, sorted.
+func (pp *People) enabledFlows(ctx context.Context) (map[string][]string, error) {
+	flows, err := pp.Store.ListFlows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, f := range flows {
+		if by := f.EnabledBy; f.Enabled && by.Login != "" && (by.Type == store.ActorUser || by.Type == store.ActorToken) {
+			out[strings.ToLower(by.Login)] = append(out[strings.ToLower(by.Login)], f.Name)
+		}
+	}
+	for _, names := range out {
+		slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	}
+	return out, nil
 }
 
 // List returns everyone who has access now, most recently active first
@@ -126,8 +154,13 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 			pr.Role = Role(t.Role)
 		}
 	}
+	enabled, err := pp.enabledFlows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*Person, 0, len(byLogin))
 	for _, pr := range byLogin {
+		pr.EnabledFlows = enabled[strings.ToLower(pr.Login)]
 		out = append(out, pr)
 	}
 	slices.SortFunc(out, func(a, b *Person) int {
@@ -169,7 +202,14 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 		return nil, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token", login).
 			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare ignoring case")
 	}
-	return &Revoked{Login: login, Sessions: sessions, Tokens: tokens}, nil
+	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens}
+	enabled, err := pp.enabledFlows(ctx)
+	if err != nil {
+		// The access is revoked; only the list of their flows is missing.
+		return rev, nil
+	}
+	rev.EnabledFlows = enabled[strings.ToLower(login)]
+	return rev, nil
 }
 
 func (pp *People) now() time.Time {

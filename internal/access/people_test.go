@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,9 @@ func TestPeopleList(t *testing.T) {
 	if err := st.TouchAPIToken(ctx, bobP.ID, now); err != nil {
 		t.Fatal(err)
 	}
+	enableFlow(t, st, "nightly", store.Actor{Type: store.ActorUser, Login: "bob@example.com"}, true)
+	enableFlow(t, st, "Offboard", store.Actor{Type: store.ActorToken, Login: "Bob@Example.com", TokenName: "ci"}, true)
+	enableFlow(t, st, "paused", store.Actor{Type: store.ActorUser, Login: "bob@example.com"}, false)
 
 	got, err := people.List(ctx, user("ada@example.com", Admin))
 	if err != nil {
@@ -82,7 +86,7 @@ func TestPeopleList(t *testing.T) {
 	}
 	want := []*Person{
 		{Login: "bob@example.com", Role: Operator, Tokens: 2, SoonestExpiry: t0.Add(90 * time.Minute), LatestExpiry: t0.Add(30*time.Minute + 48*time.Hour),
-			LastActivity: t0.Add(70 * time.Minute)},
+			LastActivity: t0.Add(70 * time.Minute), EnabledFlows: []string{"nightly", "Offboard"}},
 		{Login: "ada@example.com", Name: "Ada Admin", Role: Admin, Sessions: 2, LastSeen: t0.Add(20 * time.Minute), Tokens: 1,
 			SoonestExpiry: adaCI.ExpiresAt, LatestExpiry: adaCI.ExpiresAt, LastActivity: t0.Add(30 * time.Minute)},
 	}
@@ -149,10 +153,14 @@ func TestPeopleRevoke(t *testing.T) {
 		t.Fatalf("after the refused revocations: %d sessions, %v; want both kept", len(ss), err)
 	}
 
+	enableFlow(t, st, "nightly", store.Actor{Type: store.ActorUser, Login: "bob@example.com"}, true)
 	// Logins compare ignoring case, as Okta's do.
 	got, err := people.Revoke(ctx, admin, "Bob@Example.com", false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(got.EnabledFlows, []string{"nightly"}) {
+		t.Errorf("Revoke(bob) names the flows he enabled as %v; want [nightly], which keeps running as him", got.EnabledFlows)
 	}
 	if got.Login != "Bob@Example.com" || got.Sessions != 1 || len(got.Tokens) != 2 || got.Tokens[0].ID != bobCLI.ID || got.Tokens[1].ID != bobCI.ID {
 		t.Errorf("Revoke(bob) = %+v; want his session and both his tokens", got)
@@ -205,5 +213,18 @@ func TestRevokeRefusesTokensOfRevokedCreators(t *testing.T) {
 	}
 	if left, err := st.ListAPITokens(ctx, store.ActorUser, ada.Actor.Login); err != nil || len(left) != 0 {
 		t.Errorf("ada's tokens after the revoke: %d, %v; want none", len(left), err)
+	}
+}
+
+// enableFlow stores a scheduled flow name, enabled (or not) by who.
+func enableFlow(t *testing.T, st store.Store, name string, who store.Actor, on bool) {
+	t.Helper()
+	trigger := []byte(`{"every":"1h0m0s","kind":"schedule","timezone":"UTC"}`)
+	f := &store.Flow{Name: name, Source: []byte("name: " + name + "\n"), Trigger: trigger, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if _, err := st.PutFlow(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFlowEnabled(t.Context(), f.ID, trigger, on, time.Now().Add(time.Hour), who); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -70,6 +70,9 @@ type Person struct {
 	Tokens   PersonTokens   `json:"tokens"`
 	// LastActivity is their latest request with a session or a token.
 	LastActivity time.Time `json:"lastActivity"`
+	// EnabledFlows are the names of the enabled flows they enabled, whose
+	// triggered runs act as them (a revoke leaves those running).
+	EnabledFlows []string `json:"enabledFlows"`
 }
 
 // PersonSessions are a person's live console sessions; LastSeen is null
@@ -101,4 +104,8 @@ type PersonRevoked struct {
 	Login         string `json:"login"`
 	SessionsEnded int    `json:"sessionsEnded"`
 	TokensRevoked int    `json:"tokensRevoked"`
+	// EnabledFlows are the names of the enabled flows the person enabled:
+	// they keep running as the person until an admin disables them or
+	// enables them again as themself.
+	EnabledFlows []string `json:"enabledFlows"`
 }

@@ -114,6 +114,7 @@ type personJSON struct {
 		LatestExpiry  *time.Time `json:"latestExpiry"`
 	} `json:"tokens"`
 	LastActivity time.Time `json:"lastActivity"`
+	EnabledFlows []string  `json:"enabledFlows"`
 }
 
 // people lists who has access, following every page of size limit.
@@ -182,9 +183,10 @@ func TestPeopleRevokeAccess(t *testing.T) {
 		t.Fatal("riley's session ended before the revocation")
 	}
 	var rev struct {
-		Login         string `json:"login"`
-		SessionsEnded int    `json:"sessionsEnded"`
-		TokensRevoked int    `json:"tokensRevoked"`
+		Login         string   `json:"login"`
+		SessionsEnded int      `json:"sessionsEnded"`
+		TokensRevoked int      `json:"tokensRevoked"`
+		EnabledFlows  []string `json:"enabledFlows"`
 	}
 	if code, data := h.callWith(adaCLI.Token, "POST", "/api/v1/people/"+url.PathEscape(oktaemu.ReadOnlyLogin)+"/revoke", nil, &rev); code != http.StatusOK ||
 		rev.Login != oktaemu.ReadOnlyLogin || rev.SessionsEnded != 1 || rev.TokensRevoked != 2 {
@@ -252,8 +254,21 @@ func TestPeopleRevokeAccess(t *testing.T) {
 	})
 
 	t.Run("oneself, confirmed", func(t *testing.T) {
+		// A flow Ada enabled runs as her, and goes on doing so after her
+		// access is revoked: the answer names it.
+		h.connect("Prod")
+		var put putAnswer
+		if code, data := h.postYAML("/api/v1/flows", scheduledFlow, &put); code != http.StatusCreated {
+			t.Fatalf("store a scheduled flow: %d %s", code, data)
+		}
+		if code, data := h.callWith(adaCLI.Token, "POST", "/api/v1/flows/"+put.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
+			t.Fatalf("ada enabling the flow: %d %s", code, data)
+		}
+		if p := h.people(testAPIToken, 100)[oktaemu.AdminLogin]; len(p.EnabledFlows) != 1 || p.EnabledFlows[0] != put.Flow.Name {
+			t.Errorf("ada's enabled flows in the people list: %v; want [%s]", p.EnabledFlows, put.Flow.Name)
+		}
 		if code, data := h.callWith(adaCLI.Token, "POST", "/api/v1/people/"+oktaemu.AdminLogin+"/revoke?self=true", nil, &rev); code != http.StatusOK ||
-			rev.SessionsEnded != 1 || rev.TokensRevoked != 1 {
+			rev.SessionsEnded != 1 || rev.TokensRevoked != 1 || len(rev.EnabledFlows) != 1 || rev.EnabledFlows[0] != put.Flow.Name {
 			t.Fatalf("ada revoking herself with self=true: status %d %+v\n%s", code, rev, data)
 		}
 		if ada.signedIn(h.url + "/connections") {

@@ -17,7 +17,15 @@ func PersonView(p *access.Person) api.Person {
 	return api.Person{Login: p.Login, Name: p.Name, Role: string(p.Role),
 		Sessions:     api.PersonSessions{Count: p.Sessions, LastSeen: timePtr(p.LastSeen)},
 		Tokens:       api.PersonTokens{Count: p.Tokens, SoonestExpiry: timePtr(p.SoonestExpiry), LatestExpiry: timePtr(p.LatestExpiry)},
-		LastActivity: p.LastActivity}
+		LastActivity: p.LastActivity, EnabledFlows: orEmpty(p.EnabledFlows)}
+}
+
+// orEmpty is names, or an empty list for none (JSON [] rather than null).
+func orEmpty(names []string) []string {
+	if names == nil {
+		return []string{}
+	}
+	return names
 }
 
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +71,7 @@ func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.PersonRevoked{Login: rev.Login, SessionsEnded: rev.Sessions, TokensRevoked: len(rev.Tokens)})
+	writeJSON(w, http.StatusOK, api.PersonRevoked{Login: rev.Login, SessionsEnded: rev.Sessions, TokensRevoked: len(rev.Tokens), EnabledFlows: orEmpty(rev.EnabledFlows)})
 }
 
 // RevokePersonSummary is how a person.revoke audit event names the person

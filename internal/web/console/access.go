@@ -97,9 +97,13 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 		http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
 		return
 	}
-	c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: fmt.Sprintf(
-		"Revoked the access of %s: %s ended and %s revoked, on every server. Signing in again gives them the role their groups give them then.",
-		login, plural(rev.Sessions, "console session"), plural(len(rev.Tokens), "personal API token"))})
+	msg := fmt.Sprintf("Revoked the access of %s: %s ended and %s revoked, on every server. Signing in again gives them the role their groups give them then.",
+		login, plural(rev.Sessions, "console session"), plural(len(rev.Tokens), "personal API token"))
+	if n := len(rev.EnabledFlows); n > 0 {
+		msg += fmt.Sprintf(" %s they enabled still running as them: %s. Disable them, or enable them again yourself to run them as you.",
+			plural(n, "flow"), strings.Join(rev.EnabledFlows, ", "))
+	}
+	c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: msg})
 	http.Redirect(w, r, "/people", http.StatusSeeOther)
 }
 

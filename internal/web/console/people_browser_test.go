@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/oktaemu"
@@ -46,6 +47,18 @@ func TestBrowserRevokePersonAccess(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}
 
+	// A flow Riley enabled while an admin runs as Riley, and goes on
+	// doing so after the revocation: the confirmation and the outcome
+	// say so.
+	trigger := []byte(`{"every":"1h0m0s","kind":"schedule","timezone":"UTC"}`)
+	fl := &store.Flow{Name: "nightly-cleanup", Source: []byte("name: nightly-cleanup\n"), Trigger: trigger, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if _, err := e.store.PutFlow(t.Context(), fl); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetFlowEnabled(t.Context(), fl.ID, trigger, true, time.Now().Add(time.Hour), store.Actor{Type: store.ActorUser, Login: oktaemu.ReadOnlyLogin}); err != nil {
+		t.Fatal(err)
+	}
+
 	ada := newTab(t, e)
 	ada.ssoSignIn(oktaemu.AdminLogin)
 	ada.click(link("People"))
@@ -66,7 +79,8 @@ func TestBrowserRevokePersonAccess(t *testing.T) {
 	revoke := button("Revoke access")
 	rileysRevoke := `//button[@aria-label="Revoke access of ` + oktaemu.ReadOnlyLogin + `"]`
 	ada.click(rileysRevoke)
-	ada.wantText("Revoke the access of "+oktaemu.ReadOnlyLogin+"?", "their console session", "their personal API token", "cannot be restored")
+	ada.wantText("Revoke the access of "+oktaemu.ReadOnlyLogin+"?", "their console session", "their personal API token", "cannot be restored",
+		"1 flow they enabled keeps running as them: nightly-cleanup")
 	ada.screenshot("revoke-person-confirm")
 	ada.click(link("Cancel"))
 	riley.open("/connections")
@@ -76,7 +90,8 @@ func TestBrowserRevokePersonAccess(t *testing.T) {
 
 	ada.click(rileysRevoke)
 	ada.click(revoke)
-	ada.wantText("Revoked the access of " + oktaemu.ReadOnlyLogin + ": 1 console session ended and 1 personal API token revoked")
+	ada.wantText("Revoked the access of "+oktaemu.ReadOnlyLogin+": 1 console session ended and 1 personal API token revoked",
+		"1 flow they enabled still running as them: nightly-cleanup")
 	if strings.Contains(ada.text(`//table`), oktaemu.ReadOnlyLogin) {
 		ada.fatalf("riley is still listed after the revocation")
 	}
