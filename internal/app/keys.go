@@ -138,7 +138,10 @@ func sealedBy(ct []byte) string {
 	return id
 }
 
-// createKeyring makes a new keyring file at path (mode 0600).
+// createKeyring makes a new keyring file at path (mode 0600) and returns
+// the keyring read back from it, so that, as one loaded at a later start,
+// it learns the keys a `keys rotate` adds to the file while the server
+// runs.
 func createKeyring(path string) (*keyring.Keyring, error) {
 	k, err := keyring.Generate()
 	if err != nil {
@@ -151,5 +154,5 @@ func createKeyring(path string) (*keyring.Keyring, error) {
 	if err := kr.WriteFile(path); err != nil {
 		return nil, err
 	}
-	return kr, nil
+	return keyring.LoadFile(path)
 }
