@@ -260,6 +260,54 @@ func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
 // before eventsBefore; events not yet
 // dispatched stay whatever their age; notifications created before the
 // cutoff go, delivered or not (counted apart), but for one a sender holds.
+// testPurgeKeepsFailureStreakStart: the purge keeps the first run of the
+// failure streak a flow is in (FailureStreak with SameFailure), however
+// old, and only while the streak lasts and the flow exists; the streak's
+// other old runs, and older streaks, go.
+func testPurgeKeepsFailureStreakStart(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	run := func(id, flowID string, created int, status, failure string) {
+		t.Helper()
+		r := newFlowRun(id, created)
+		r.FlowID, r.Status, r.Failure, r.FinishedAt = flowID, status, failure, at(created+1)
+		noErr(t, s.CreateFlowRun(ctx, r), "CreateFlowRun "+id)
+	}
+	putFlow(t, s, &store.Flow{ID: "f1", Name: "failing", Source: []byte("name: failing\n")}, "PutFlow")
+	putFlow(t, s, &store.Flow{ID: "f2", Name: "recovered", Source: []byte("name: recovered\n")}, "PutFlow")
+	expired, gone := "step s: needs_reauthorization", "step s: not_found"
+	run("old-streak", "f1", 1, "failed", expired)
+	run("ok", "f1", 3, "succeeded", "")
+	run("other", "f1", 5, "failed", gone)
+	run("start", "f1", 7, "failed", expired)
+	run("second", "f1", 9, "failed", expired)
+	run("young", "f1", 200, "failed", expired)
+	run("f2-failed", "f2", 11, "failed", expired)
+	run("f2-ok", "f2", 13, "succeeded", "")
+	run("deleted-flow", "f3", 15, "failed", expired)
+
+	for range 2 { // the second purge finds nothing more
+		_, err := s.Purge(ctx, at(100), at(100), 100)
+		noErr(t, err, "Purge")
+	}
+	for _, id := range []string{"start", "young"} {
+		if _, err := s.GetFlowRun(ctx, id); err != nil {
+			t.Errorf("flow run %s: %v; want it kept", id, err)
+		}
+	}
+	for _, id := range []string{"old-streak", "ok", "other", "second", "f2-failed", "f2-ok", "deleted-flow"} {
+		if _, err := s.GetFlowRun(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("flow run %s: %v; want purged", id, err)
+		}
+	}
+	same := expired
+	st, err := s.FailureStreak(ctx, store.StreakFilter{FlowID: "f1", CreatedBefore: at(300), SameFailure: &same})
+	noErr(t, err, "FailureStreak")
+	if !st.First.Equal(at(8)) || st.Runs != 2 {
+		t.Errorf("the streak after the purge: %+v; want 2 runs from %v", st, at(8))
+	}
+}
+
 func testPurgeEventsAndNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ItemRuns", testItemRuns},
 		{"CancelFlowRun", testCancelFlowRun},
 		{"Purge", testPurge},
+		{"PurgeKeepsFailureStreakStart", testPurgeKeepsFailureStreakStart},
 		{"PurgeEventsAndNotifications", testPurgeEventsAndNotifications},
 		{"PurgeAudit", testPurgeAudit},
 		{"CreateFlowRunFrom", testCreateFlowRunFrom},
