@@ -231,3 +231,14 @@ func TestPGTwoServersHalfYear(t *testing.T) {
 		}
 	}
 }
+
+// TestPGUserConnectionTwoHundredDays is TestUserConnectionTwoHundredDays
+// with two servers on one PostgreSQL database, each checking expiries and
+// firing ticks: every announcement, end, failure and recovery is still
+// notified once, not once per server.
+func TestPGUserConnectionTwoHundredDays(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	a, _, _ := pgServers(t, emu, unattendedUser(t, emu))
+	userConnectionStory(t, emu, a)
+}

@@ -46,11 +46,25 @@ func nextMonThu(t time.Time) time.Time {
 func TestUserConnectionTwoHundredDays(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
-	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+	h := startServer(t, emu, t.TempDir(), unattendedUser(t, emu))
+	userConnectionStory(t, emu, h)
+}
+
+// unattendedUser configures a server for userConnectionStory.
+func unattendedUser(t *testing.T, emu *emutest.Server) func(*Config) {
+	receiver := notificationReceiver(t, make(chan map[string]any, 256))
+	return func(c *Config) {
 		c.Now, c.SchedulePoll, c.ExpiryCheckInterval = emu.Now, 20*time.Millisecond, 20*time.Millisecond
 		c.NotifyRepeat = 30 * day
-		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, make(chan map[string]any, 256))}, "a-long-random-notification-secret"
-	})
+		c.NotifyURLs, c.NotifySecret = []string{receiver}, "a-long-random-notification-secret"
+	}
+}
+
+// userConnectionStory tells the 200 days of TestUserConnectionTwoHundredDays
+// through server h, configured by unattendedUser (as any other server on
+// its database).
+func userConnectionStory(t *testing.T, emu *emutest.Server, h *harness) {
+	t.Helper()
 	c := h.connect("Person")
 	start := emu.Now()
 	firstEnd := *h.lifetime(c.ID).RefreshTokenExpiresAt
