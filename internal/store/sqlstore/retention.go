@@ -86,20 +86,20 @@ func (s *Store) Purge(ctx context.Context, before, eventsBefore time.Time, limit
 
 // streakStart holds for a flow run r that is the first of the failure
 // streak its flow is in now (FailureStreak with SameFailure): r failed,
-// no run of its flow since succeeded or failed another way, and no run
-// of that streak came before it. The purge keeps it while the streak
-// lasts, so that a flow that keeps failing longer than runs are kept is
-// still reminded of once per repeat period from its first failure: with
-// that run gone, the streak would seem to start a retention period ago
-// whichever day it was, and the reminders stop.
+// the run of its flow before it (canceled and unfinished ones aside) did
+// not fail the same way, and none since succeeded or failed another way.
+// The purge keeps it while the streak lasts, so that a flow that keeps
+// failing longer than runs are kept is still reminded of once per repeat
+// period from its first failure: with that run gone, the streak would
+// seem to start a retention period ago whichever day it was, and the
+// reminders stop. The run before r is read by the flow's index, newest
+// first, so only a streak's first run costs a look at the runs after it.
 const streakStart = `r.status = 'failed' AND EXISTS (SELECT 1 FROM flows f WHERE f.id = r.flow_id)
+	AND COALESCE((SELECT CASE WHEN p.status = 'failed' AND p.failure = r.failure THEN 1 ELSE 0 END FROM flow_runs p
+		WHERE p.flow_id = r.flow_id AND p.created_at < r.created_at AND p.finished_at > 0 AND p.status IN ('succeeded', 'failed')
+		ORDER BY p.created_at DESC LIMIT 1), 0) = 0
 	AND NOT EXISTS (SELECT 1 FROM flow_runs l WHERE l.flow_id = r.flow_id AND l.created_at > r.created_at
-		AND l.finished_at > 0 AND (l.status = 'succeeded' OR (l.status = 'failed' AND l.failure <> r.failure)))
-	AND NOT EXISTS (SELECT 1 FROM flow_runs e WHERE e.flow_id = r.flow_id AND e.created_at < r.created_at
-		AND e.finished_at > 0 AND e.status = 'failed' AND e.failure = r.failure
-		AND NOT EXISTS (SELECT 1 FROM flow_runs b WHERE b.flow_id = r.flow_id
-			AND b.created_at > e.created_at AND b.created_at < r.created_at AND b.finished_at > 0
-			AND (b.status = 'succeeded' OR (b.status = 'failed' AND b.failure <> r.failure))))`
+		AND l.finished_at > 0 AND (l.status = 'succeeded' OR (l.status = 'failed' AND l.failure <> r.failure)))`
 
 // PurgeAudit deletes the oldest audit events older than before: the
 // first limit events in id order, up to the first one that is not older.

@@ -280,6 +280,7 @@ func testPurgeKeepsFailureStreakStart(t *testing.T, open func(t *testing.T) stor
 	run("ok", "f1", 3, "succeeded", "")
 	run("other", "f1", 5, "failed", gone)
 	run("start", "f1", 7, "failed", expired)
+	run("canceled", "f1", 8, store.FlowRunCanceled, "") // not part of any streak
 	run("second", "f1", 9, "failed", expired)
 	run("young", "f1", 200, "failed", expired)
 	run("f2-failed", "f2", 11, "failed", expired)
@@ -295,7 +296,7 @@ func testPurgeKeepsFailureStreakStart(t *testing.T, open func(t *testing.T) stor
 			t.Errorf("flow run %s: %v; want it kept", id, err)
 		}
 	}
-	for _, id := range []string{"old-streak", "ok", "other", "second", "f2-failed", "f2-ok", "deleted-flow"} {
+	for _, id := range []string{"old-streak", "ok", "other", "canceled", "second", "f2-failed", "f2-ok", "deleted-flow"} {
 		if _, err := s.GetFlowRun(ctx, id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("flow run %s: %v; want purged", id, err)
 		}
