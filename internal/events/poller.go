@@ -227,7 +227,11 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr 
 		if st.FailingSince.IsZero() {
 			st.FailingSince = now
 		}
-		if st.AlertedAt.IsZero() && now.Sub(st.FailingSince) >= p.alertAfter() {
+		// A connection that needs reauthorization was notified as such
+		// (connection.needs_reauthorization, with its reason): its polls
+		// failing say nothing more, so they are not alerted (nor their
+		// recovery after the reauthorization).
+		if st.AlertedAt.IsZero() && now.Sub(st.FailingSince) >= p.alertAfter() && problem.CodeOf(pollErr) != problem.NeedsReauthorization {
 			st.AlertedAt, kind = now, notify.TypePollFailing
 		}
 	} else if !prev.AlertedAt.IsZero() {
