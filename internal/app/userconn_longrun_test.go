@@ -112,6 +112,12 @@ func userConnectionStory(t *testing.T, emu *emutest.Server, h *harness) {
 			return false
 		})
 		outcomes = append(outcomes, got)
+		// The server's own check, every 20 ms, announces each end.
+		for i, end := range []time.Time{firstEnd, secondEnd} {
+			if now := emu.Now(); !end.IsZero() && now.After(end.Add(-14*day)) && now.Before(end) {
+				waitFor(t, "connection.expiring", func() bool { return countActions(h.audit("connection="+c.ID), "connection.expiring") == i+1 })
+			}
+		}
 	}
 
 	// Every tick ran once; it failed only while the connection had ended.

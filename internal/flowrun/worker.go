@@ -404,17 +404,20 @@ func stepsFailure(res *flow.RunResult) string {
 // the validation of a run queued after it changed, and by the first card
 // run of a run already running: both are "step ID: code" of the first
 // step it stops, as stepsFailure says it, so that the runs of a flow
-// waiting for a reauthorization fail the same way whichever found it.
+// waiting for a reauthorization fail the same way whichever found it (an
+// event flow's trigger names the same connection, but no step).
 func failureOf(err error, public string) string {
 	p, ok := problem.As(err)
 	if !ok || (p.Code != problem.NeedsReauthorization && p.Code != problem.InsufficientScope) {
 		return public
 	}
 	issues, _ := p.Details["errors"].([]flow.Issue)
-	if len(issues) == 0 || issues[0].Step == "" {
-		return public // the event trigger's connection, which no step names
+	for _, i := range issues {
+		if i.Step != "" {
+			return "step " + i.Step + ": " + string(p.Code)
+		}
 	}
-	return "step " + issues[0].Step + ": " + string(p.Code)
+	return public
 }
 
 // failureSummary says why run failed: its error, or its first failed

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestUserConnectionEventsAcrossItsEnd: an event flow (hook+poll) on a
+// user connection, a device enrolled each week for 16 weeks, nobody
+// reauthorizing until day 100. Every enrollment starts one run: those
+// after the refresh token's end fail, and the outage is told once of
+// each kind (connection.expiring, connection.needs_reauthorization,
+// flow_run.failed) however many enrollments and polls meet it; after the
+// reauthorization the runs succeed again, with one flow_run.recovered.
+func TestUserConnectionEventsAcrossItsEnd(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now, c.EventPollInterval, c.ExpiryCheckInterval = emu.Now, 100*time.Millisecond, 20*time.Millisecond
+		c.NotifyRepeat = 30 * day
+		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, make(chan map[string]any, 256))}, "a-long-random-notification-secret"
+	})
+	c := h.connect("Person")
+	start := emu.Now()
+	end := *h.lifetime(c.ID).RefreshTokenExpiresAt
+	flowID := storeEnabledDoc(t, h, strings.ReplaceAll(enrolledFlow, "Robot", "Person"))
+	waitHookVerified(t, emu)
+
+	runs := map[string]triggeredRun{}
+	sent := map[string]*store.Notification{}
+	var reauthorized time.Time
+	for week := range 16 {
+		if reauthorized.IsZero() && emu.Now().After(start.Add(100*day)) {
+			var re struct {
+				AuthorizeURL string `json:"authorizeUrl"`
+			}
+			if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
+				t.Fatalf("reauthorize: %d %s", code, data)
+			}
+			if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK {
+				t.Fatalf("reauthorize sign-in: %d %s", code, page)
+			}
+			reauthorized = emu.Now()
+		}
+		enrollDevice(t, emu, oktaemu.AdminLogin)
+		waitFor(t, "the enrollment's run", func() bool {
+			rs := h.runsOf(flowID)
+			for _, r := range rs {
+				runs[r.ID] = r
+			}
+			return len(runs) >= week+1 && !slices.ContainsFunc(rs, func(r triggeredRun) bool { return r.Status != "succeeded" && r.Status != "failed" })
+		})
+		emu.AdvanceClock(t, 7*day)
+		if now := emu.Now(); now.After(end.Add(-14*day)) && now.Before(end) {
+			// The server's own check, every 20 ms, announces the end.
+			waitFor(t, "connection.expiring", func() bool { return countActions(h.audit("connection="+c.ID), "connection.expiring") == 1 })
+		}
+		ns, err := h.app.Store.ListNotifications(t.Context(), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ns {
+			sent[n.ID] = n // the purge empties the outbox too
+		}
+		if _, err := h.app.Retention.Purge(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(runs) != 16 {
+		t.Errorf("%d runs for 16 enrollments; want one each", len(runs))
+	}
+	for _, r := range runs {
+		want := "succeeded"
+		if r.Trigger.Time.After(end) && r.Trigger.Time.Before(reauthorized.Add(-day)) { // enrollments are a week apart
+			want = "failed"
+		}
+		if r.Status != want {
+			t.Errorf("run of the enrollment at %v: %s; want %s", r.Trigger.Time, r.Status, want)
+		}
+	}
+	got := map[string]int{}
+	for _, n := range sent {
+		got[n.Type]++
+		if n.Type == "flow_run.failed" {
+			var m struct{ Message string }
+			if err := json.Unmarshal(n.Body, &m); err != nil || !strings.Contains(m.Message, "reauthoriz") {
+				t.Errorf("flow_run.failed %s; want it to say the connection needs reauthorizing", n.Body)
+			}
+		}
+	}
+	want := map[string]int{"connection.expiring": 1, "connection.needs_reauthorization": 1, "flow_run.failed": 1, "flow_run.recovered": 1}
+	for typ, n := range want {
+		if got[typ] != n {
+			t.Errorf("%d %s notifications; want %d", got[typ], typ, n)
+		}
+	}
+	for typ, n := range got {
+		if want[typ] == 0 {
+			t.Errorf("%d %s notifications; want none", n, typ)
+		}
+	}
+}
