@@ -184,14 +184,35 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 }
 
 // doWaiting is do for a request whose answer waits for work at Okta (a
-// card run, a plan, a connection test), which may take minutes when the
+// card run, a plan, a connection test; and the requests waitsForOkta
+// names, whichever of do and doWaiting sends them), which may take minutes when the
 // org's rate limit makes the server wait: it waits for the answer as long
 // as the connection lives, not only the client's timeout.
 func (c *client) doWaiting(ctx context.Context, method, path string, body, out any) error {
 	return c.send(ctx, true, method, path, body, out)
 }
 
+// waitsForOkta reports whether the server answers method path only after
+// calls to the org that its rate limit may hold up, as doWaiting's
+// requests do: creating a connection (a service app's first token),
+// deleting one (its refresh token revoked, its event hook deleted) and
+// rotating a connection's key (a token with the new key).
+func waitsForOkta(method, path string) bool {
+	path, _, _ = strings.Cut(path, "?")
+	rest, ok := strings.CutPrefix(path, "/api/v1/connections")
+	switch {
+	case !ok:
+		return false
+	case method == http.MethodPost && rest == "":
+		return true
+	case method == http.MethodDelete && strings.Count(rest, "/") == 1:
+		return true
+	}
+	return method == http.MethodPost && strings.HasSuffix(rest, "/rotate-key")
+}
+
 func (c *client) send(ctx context.Context, waiting bool, method, path string, body, out any) error {
+	waiting = waiting || waitsForOkta(method, path)
 	var rd io.Reader
 	ct := ""
 	switch b := body.(type) {

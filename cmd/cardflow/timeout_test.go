@@ -190,3 +190,61 @@ func TestRequestTimeoutBeforeConnecting(t *testing.T) {
 		t.Errorf("a request whose timeout ran out before it was sent: %v; want the timeout named, and no doubt about what the server did", err)
 	}
 }
+
+// TestRequestsThatCallOkta: creating and deleting a connection and
+// rotating its key wait for calls to the org, so they wait as card runs
+// do; other requests keep the timeout.
+func TestRequestsThatCallOkta(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"POST", "/api/v1/connections", true},
+		{"DELETE", "/api/v1/connections/cn_1", true},
+		{"POST", "/api/v1/connections/cn_1/rotate-key", true},
+		{"GET", "/api/v1/connections", false},
+		{"GET", "/api/v1/connections?limit=1000", false},
+		{"GET", "/api/v1/connections/cn_1", false},
+		{"POST", "/api/v1/connections/cn_1/reauthorize", false},
+		{"DELETE", "/api/v1/flows/f1", false},
+		{"POST", "/api/v1/connectionsx", false},
+	} {
+		if got := waitsForOkta(tc.method, tc.path); got != tc.want {
+			t.Errorf("waitsForOkta(%s %s) = %v; want %v", tc.method, tc.path, got, tc.want)
+		}
+	}
+
+	// A delete the server answers after the timeout still gets its answer.
+	entered, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("DELETE /api/v1/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"cn_1","deleted":true}`))
+	})
+	mux.HandleFunc("GET /api/v1/flows", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c := &client{base: srv.URL, token: "t", http: newHTTPClient(), timeout: 300 * time.Millisecond}
+	done := make(chan error, 1)
+	var out struct{ Deleted bool }
+	go func() { done <- c.do(t.Context(), "DELETE", "/api/v1/connections/cn_1", nil, &out) }()
+	<-entered
+	// An ordinary request sent after it runs out of time first: the
+	// delete has waited longer than the timeout by then.
+	if err := c.do(t.Context(), "GET", "/api/v1/flows", nil, nil); err == nil || !strings.Contains(err.Error(), "within 300ms") {
+		t.Fatalf("GET of a server that does not answer: %v; want the timeout", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the delete ended before the server answered it: %v", err)
+	default:
+	}
+	close(release)
+	if err := <-done; err != nil || !out.Deleted {
+		t.Errorf("a connection delete answered after the request timeout: %v, %+v; want the answer", err, out)
+	}
+}
