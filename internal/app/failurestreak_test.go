@@ -65,7 +65,7 @@ func TestRepeatedFailureNotifiedOnce(t *testing.T) {
 	}
 	want := map[string]string{
 		"nt_flow_run_failed_" + first:        "failed: step device: ",
-		"nt_flow_run_failed_" + reminder:     "still failing the same way: 4 runs since ",
+		"nt_flow_run_failed_" + reminder:     "at least 4 runs)",
 		"nt_flow_run_failed_" + otherError:   other,
 		"nt_flow_run_recovered_" + recovered: "succeeded after 6 failed runs since ",
 		"nt_flow_run_failed_" + again:        missing,

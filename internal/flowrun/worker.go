@@ -342,7 +342,9 @@ func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun, why stri
 			slog.Int("failed_runs", st.Runs+1), slog.Time("since", st.First))
 		return
 	case st.Runs > 0:
-		text += fmt.Sprintf(" (still failing the same way: %d runs since %s)", st.Runs+1, st.First.UTC().Format(time.RFC3339))
+		// The purge keeps the streak's first run but not every one after
+		// it: the count is of the runs still in the history.
+		text += fmt.Sprintf(" (still failing the same way since %s: at least %d runs)", st.First.UTC().Format(time.RFC3339), st.Runs+1)
 	}
 	s.enqueue(ctx, run, notify.TypeFlowRunFailed, text, log)
 }
