@@ -6,6 +6,7 @@ package app
 // them); their next sign-in reads their groups afresh.
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
@@ -79,24 +78,9 @@ var roleTag = regexp.MustCompile(`Signed in as <strong>[^<]*</strong> · <span c
 // PKCE) and returns the personal API token the server answers.
 func cliLogin(t *testing.T, h *harness, login string) tokenJSON {
 	t.Helper()
-	var cfg struct {
-		AuthorizationEndpoint string   `json:"authorizationEndpoint"`
-		ClientID              string   `json:"clientId"`
-		Scopes                []string `json:"scopes"`
-	}
-	if code, data := h.callWith("", "GET", "/api/v1/auth/config", nil, &cfg); code != http.StatusOK {
-		t.Fatalf("auth config: status %d\n%s", code, data)
-	}
-	redirect := "http://127.0.0.1:41999/callback"
-	verifier, nonce := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
-	q := url.Values{"client_id": {cfg.ClientID}, "response_type": {"code"}, "scope": {strings.Join(cfg.Scopes, " ")},
-		"redirect_uri": {redirect}, "state": {"st-" + randomHex(t)}, "nonce": {nonce},
-		"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}
-	back := h.emu.SignIn(t, cfg.AuthorizationEndpoint+"?"+q.Encode(), login, oktaemu.DemoPassword)
 	var tok tokenJSON
-	if code, data := h.callWith("", "POST", "/api/v1/auth/cli-token", map[string]any{"code": back.Query().Get("code"), "codeVerifier": verifier,
-		"redirectUri": redirect, "nonce": nonce}, &tok); code != http.StatusCreated {
-		t.Fatalf("cardflow login as %s: status %d\n%s", login, code, data)
+	if code, data := h.callWith("", "POST", "/api/v1/auth/cli-token", json.RawMessage(cliLoginCode(t, h, login)), &tok); code != http.StatusCreated {
+		t.Fatalf("cli-token for %s: status %d\n%s", login, code, data)
 	}
 	return tok
 }
