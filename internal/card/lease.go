@@ -3,7 +3,6 @@ package card
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/outage"
@@ -50,8 +49,7 @@ type RunLeases struct {
 	// none.
 	Running func() []string
 
-	outageOnce    sync.Once
-	defaultOutage *outage.Log
+	fallback outage.Fallback
 }
 
 func (l *RunLeases) ttl() time.Duration {
@@ -76,11 +74,7 @@ func (l *RunLeases) now() time.Time {
 }
 
 func (l *RunLeases) outage() *outage.Log {
-	if l.Outage != nil {
-		return l.Outage
-	}
-	l.outageOnce.Do(func() { l.defaultOutage = &outage.Log{Logger: l.Logger, Now: l.Now} })
-	return l.defaultOutage
+	return l.fallback.Or(l.Outage, l.Logger, l.Now)
 }
 
 // Run renews and sweeps at once and then every TTL/3 until ctx ends.

@@ -66,18 +66,13 @@ type Sender struct {
 	// Now.
 	Outage *outage.Log
 
-	once          sync.Once
-	wake          chan struct{}
-	outageOnce    sync.Once
-	defaultOutage *outage.Log
+	once     sync.Once
+	wake     chan struct{}
+	fallback outage.Fallback
 }
 
 func (s *Sender) outage() *outage.Log {
-	if s.Outage != nil {
-		return s.Outage
-	}
-	s.outageOnce.Do(func() { s.defaultOutage = &outage.Log{Logger: s.Logger, Now: s.Now} })
-	return s.defaultOutage
+	return s.fallback.Or(s.Outage, s.Logger, s.Now)
 }
 
 func (s *Sender) now() time.Time {

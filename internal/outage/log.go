@@ -203,3 +203,22 @@ func shape(text string) string {
 	flush(len(text))
 	return b.String()
 }
+
+// Fallback is the Log of a component whose own Log field was left nil:
+// made on first use from the component's logger and clock, and kept, so
+// that the failures it follows are remembered between calls. The zero
+// value is ready; it is safe for concurrent use.
+type Fallback struct {
+	once sync.Once
+	log  *Log
+}
+
+// Or returns set when it is not nil, else the Fallback's Log of logger
+// and now.
+func (f *Fallback) Or(set *Log, logger *slog.Logger, now func() time.Time) *Log {
+	if set != nil {
+		return set
+	}
+	f.once.Do(func() { f.log = &Log{Logger: logger, Now: now} })
+	return f.log
+}

@@ -249,3 +249,17 @@ func TestShape(t *testing.T) {
 		}
 	}
 }
+
+// TestFallback: a component's own Log is used when set; otherwise one Log,
+// made on first use, serves every call, so repeats are remembered.
+func TestFallback(t *testing.T) {
+	var f Fallback
+	own := &Log{}
+	if got := f.Or(own, nil, nil); got != own {
+		t.Errorf("Or(own) = %p; want the component's own Log %p", got, own)
+	}
+	first := f.Or(nil, nil, nil)
+	if first == nil || f.Or(nil, nil, nil) != first {
+		t.Errorf("Or(nil) made %p, then %p; want one Log for every call", first, f.Or(nil, nil, nil))
+	}
+}

@@ -45,8 +45,7 @@ type Scheduler struct {
 	once sync.Once
 	wake chan struct{}
 
-	outageOnce    sync.Once
-	defaultOutage *outage.Log
+	fallback outage.Fallback
 
 	mu        sync.Mutex
 	schedules map[string]*flow.Schedule // trigger spec → its schedule
@@ -92,11 +91,7 @@ func (s *Scheduler) log() *slog.Logger {
 }
 
 func (s *Scheduler) outage() *outage.Log {
-	if s.Outage != nil {
-		return s.Outage
-	}
-	s.outageOnce.Do(func() { s.defaultOutage = &outage.Log{Logger: s.Logger, Now: s.Now} })
-	return s.defaultOutage
+	return s.fallback.Or(s.Outage, s.Logger, s.Now)
 }
 
 func (s *Scheduler) wakeChan() chan struct{} {
