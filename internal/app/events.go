@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -479,29 +478,14 @@ func givenEvent(raw json.RawMessage, now time.Time) (*store.Event, error) {
 			WithRemedy("give one Okta LogEvent as JSON, as the System Log API answers it (GET /api/v1/logs) or the Admin Console's System Log shows it (expand the event, then JSON); it needs at least eventType and the targets the flow reads").
 			WithDetail("field", "trigger.event")
 	}
-	var list []json.RawMessage
-	var hook struct {
-		Data *struct {
-			Events []json.RawMessage `json:"events"`
-		} `json:"data"`
-	}
-	switch trimmed := bytes.TrimSpace(raw); {
-	case len(trimmed) > 0 && trimmed[0] == '[':
-		if err := json.Unmarshal(trimmed, &list); err != nil {
-			return nil, bad("is not a JSON list of events: %v", err)
-		}
-	case json.Unmarshal(trimmed, &hook) == nil && hook.Data != nil:
-		list = hook.Data.Events
-	default:
-		list = []json.RawMessage{trimmed}
+	list, err := events.LogEventsOf(raw)
+	if err != nil {
+		return nil, bad("%v", err)
 	}
 	if len(list) != 1 {
 		return nil, bad("holds %d events; a plan is of one event's run", len(list))
 	}
-	var le okta.LogEvent
-	if err := json.Unmarshal(list[0], &le); err != nil {
-		return nil, bad("is not an Okta LogEvent: %v", err)
-	}
+	le := list[0]
 	if le.EventType == "" {
 		return nil, bad("has no eventType")
 	}

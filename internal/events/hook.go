@@ -1,9 +1,11 @@
 package events
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -71,6 +73,29 @@ type envelope struct {
 	Data      struct {
 		Events []okta.LogEvent `json:"events"`
 	} `json:"data"`
+}
+
+// LogEventsOf reads Okta events in the shapes Okta writes them: one
+// LogEvent, a System Log page (a list), or an event hook delivery
+// (envelope). Its errors say what the JSON is not.
+func LogEventsOf(raw []byte) ([]okta.LogEvent, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		var list []okta.LogEvent
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("is not a JSON list of Okta LogEvents: %w", err)
+		}
+		return list, nil
+	}
+	var env envelope
+	if json.Unmarshal(raw, &env) == nil && (env.EventType == "com.okta.event_hook" || len(env.Data.Events) > 0) {
+		return env.Data.Events, nil
+	}
+	var le okta.LogEvent
+	if err := json.Unmarshal(raw, &le); err != nil {
+		return nil, fmt.Errorf("is not an Okta LogEvent: %w", err)
+	}
+	return []okta.LogEvent{le}, nil
 }
 
 // ServeHTTP answers Okta's verification GET and stores delivered events.
