@@ -14,6 +14,16 @@ import (
 // the console is given another timeout.
 const DefaultIdleTimeout = 2 * time.Hour
 
+// SessionLive reports whether the console session ss still signs its
+// browser in at now: not past its end, and used within idle (zero means
+// DefaultIdleTimeout).
+func SessionLive(ss *store.Session, now time.Time, idle time.Duration) bool {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	return now.Before(ss.ExpiresAt) && now.Sub(ss.LastSeen) <= idle
+}
+
 // PeopleStore is what People needs of the store.
 type PeopleStore interface {
 	ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error)
@@ -113,10 +123,6 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 		return nil, err
 	}
 	now := pp.now()
-	idle := pp.IdleTimeout
-	if idle <= 0 {
-		idle = DefaultIdleTimeout
-	}
 	byLogin := map[string]*Person{}
 	person := func(login string) *Person {
 		if byLogin[login] == nil {
@@ -126,8 +132,7 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	}
 	newest := map[string]time.Time{} // the newest session's start, by login
 	for _, ss := range sessions {    // oldest first
-		// As the console judges a session (currentSession).
-		if ss.Actor.Login == "" || !now.Before(ss.ExpiresAt) || now.Sub(ss.LastSeen) > idle {
+		if ss.Actor.Login == "" || !SessionLive(ss, now, pp.IdleTimeout) {
 			continue
 		}
 		pr := person(ss.Actor.Login)

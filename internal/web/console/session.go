@@ -103,7 +103,7 @@ func (c *Console) currentSession(r *http.Request) *store.Session {
 		return nil
 	}
 	now := c.now()
-	if !now.Before(ss.ExpiresAt) || now.Sub(ss.LastSeen) > c.idleTimeout() {
+	if !access.SessionLive(ss, now, c.IdleTimeout) {
 		if err := c.Sessions.DeleteSession(ctx, ss.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			c.log.WarnContext(ctx, "console: could not delete an expired session", slog.Any("cause", err))
 		}
