@@ -288,17 +288,7 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		// lock in the same order.
 		for _, q := range []string{`SELECT id FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?) ORDER BY id`,
 			`SELECT id FROM api_tokens WHERE owner_type = ? AND lower(owner_login) = lower(?) ORDER BY id`} {
-			rows, err := s.query(ctx, tx, q+s.d.ForUpdate, store.ActorUser, login)
-			if err != nil {
-				return err
-			}
-			for rows.Next() { // read to the end: every row locked
-			}
-			err = rows.Err()
-			if cerr := rows.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			if _, err := s.texts(ctx, tx, q+s.d.ForUpdate, store.ActorUser, login); err != nil { // every row read: every row locked
 				return err
 			}
 		}
