@@ -283,6 +283,19 @@ type NamePage struct {
 	Limit   int
 }
 
+// ReadNamePage reads with list the page of at most p.Limit records after
+// p's cursor, asking for one more to learn whether another page follows:
+// then more is true and the page's last record is the next cursor.
+func ReadNamePage[T any](p NamePage, list func(NamePage) ([]T, error)) (page []T, more bool, err error) {
+	n := p.Limit
+	p.Limit = n + 1
+	page, err = list(p)
+	if err != nil || len(page) <= n {
+		return page, false, err
+	}
+	return page[:n], true, nil
+}
+
 // AuditEvent is one audited action. Events are append-only.
 type AuditEvent struct {
 	ID            int64 // assigned by the store

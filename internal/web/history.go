@@ -282,14 +282,13 @@ func cut[T any](p timePage, r *http.Request, q url.Values, items []T, key func(T
 // records (one more than the page, to tell whether another follows) and
 // name gives a record's name and id for the cursor.
 func byName[T any](r *http.Request, q url.Values, p store.NamePage, list func(store.NamePage) ([]T, error), name func(T) (string, string)) ([]T, string, error) {
-	n := pageLimit(p.Limit)
-	p.Limit = n + 1 // one more tells whether a next page follows
-	vs, err := list(p)
-	if err != nil || len(vs) <= n {
+	p.Limit = pageLimit(p.Limit)
+	vs, more, err := store.ReadNamePage(p, list)
+	if !more {
 		return vs, "", err
 	}
-	last, id := name(vs[n-1])
-	return vs[:n], nextAfter(r, q, last, id), nil
+	last, id := name(vs[len(vs)-1])
+	return vs, nextAfter(r, q, last, id), nil
 }
 
 // namePage parses the ?limit= and the cursor of a list by name: after

@@ -91,16 +91,15 @@ func nameCursor(name, id string) string {
 // page) through list, and returns it with the cursor of the next page (""
 // when none follows). key names a record's name and id.
 func namePage[T any](after string, list func(store.NamePage) ([]T, error), key func(T) (name, id string)) ([]T, string, error) {
-	p := store.NamePage{Limit: listPageSize + 1}
+	p := store.NamePage{Limit: listPageSize}
 	if id, name, ok := strings.Cut(after, ":"); ok && id != "" {
 		p.After, p.AfterID = name, id
 	}
-	recs, err := list(p)
-	if err != nil || len(recs) <= listPageSize {
+	recs, more, err := store.ReadNamePage(p, list)
+	if !more {
 		return recs, "", err
 	}
-	recs = recs[:listPageSize]
-	return recs, nameCursor(key(recs[listPageSize-1])), nil
+	return recs, nameCursor(key(recs[len(recs)-1])), nil
 }
 
 // pageBefore is pageAfter for a list newest first (sorted by key from the
