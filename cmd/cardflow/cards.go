@@ -168,7 +168,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	var raw json.RawMessage
 	body := api.RunRequest{Card: cd.Ref, Connection: connection, Input: input}
-	if err := c.doWaiting(ctx, "POST", "/api/v1/runs", body, &raw); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/runs", body, &raw); err != nil {
 		return err
 	}
 	var r api.Run

@@ -86,7 +86,7 @@ type client struct {
 	token string
 	http  *http.Client
 	// timeout bounds each request but those that wait for work at Okta
-	// (doWaiting), from sending it to the end of the answer; zero means
+	// (waitsForOkta), from sending it to the end of the answer; zero means
 	// none.
 	timeout time.Duration
 	// kept is the sign-in of cardflow login whose token the client sends,
@@ -158,7 +158,7 @@ const connectTimeout = 10 * time.Second
 // handshake are bounded; a connection that dies while a request waits for
 // its answer (the server's machine gone, the network cut) is found by TCP
 // keep-alive probes (and HTTP/2 pings) within about half a minute, so
-// that a request that may take long (doWaiting) ends then too.
+// that a request that may take long (waitsForOkta) ends then too.
 func newHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	d := &net.Dialer{Timeout: connectTimeout, KeepAliveConfig: net.KeepAliveConfig{
@@ -176,29 +176,18 @@ type apiError struct {
 	Body   api.Error
 }
 
-// do sends a request and decodes a JSON answer into out (when not nil).
-// body is JSON-encoded unless it is a []byte, which is sent as YAML. The
-// request, answer included, must end within the client's timeout.
-func (c *client) do(ctx context.Context, method, path string, body, out any) error {
-	return c.send(ctx, false, method, path, body, out)
-}
-
-// doWaiting is do for a request whose answer waits for work at Okta (a
-// card run, a plan, a connection test; and the requests waitsForOkta
-// names, whichever of do and doWaiting sends them), which may take minutes when the
-// org's rate limit makes the server wait: it waits for the answer as long
-// as the connection lives, not only the client's timeout.
-func (c *client) doWaiting(ctx context.Context, method, path string, body, out any) error {
-	return c.send(ctx, true, method, path, body, out)
-}
-
 // waitsForOkta reports whether the server answers method path only after
-// calls to the org that its rate limit may hold up, as doWaiting's
-// requests do: creating a connection (a service app's first token),
-// deleting one (its refresh token revoked, its event hook deleted) and
-// rotating a connection's key (a token with the new key).
+// work at Okta that the org's rate limit can hold up for minutes: a card
+// run, a plan, a connection test, creating a connection (a service app's
+// first token), deleting one (its refresh token revoked, its event hook
+// deleted) and rotating a connection's key (a token with the new key).
+// Such a request waits for its answer as long as the connection lives,
+// not only the client's timeout.
 func waitsForOkta(method, path string) bool {
 	path, _, _ = strings.Cut(path, "?")
+	if method == http.MethodPost && (path == "/api/v1/runs" || strings.HasPrefix(path, "/api/v1/flows/") && strings.HasSuffix(path, "/plan")) {
+		return true
+	}
 	rest, ok := strings.CutPrefix(path, "/api/v1/connections")
 	switch {
 	case !ok:
@@ -208,11 +197,15 @@ func waitsForOkta(method, path string) bool {
 	case method == http.MethodDelete && strings.Count(rest, "/") == 1:
 		return true
 	}
-	return method == http.MethodPost && strings.HasSuffix(rest, "/rotate-key")
+	return method == http.MethodPost && (strings.HasSuffix(rest, "/rotate-key") || strings.HasSuffix(rest, "/test"))
 }
 
-func (c *client) send(ctx context.Context, waiting bool, method, path string, body, out any) error {
-	waiting = waiting || waitsForOkta(method, path)
+// do sends a request and decodes a JSON answer into out (when not nil).
+// body is JSON-encoded unless it is a []byte, which is sent as YAML. The
+// request, answer included, must end within the client's timeout, unless
+// its answer waits for work at Okta (waitsForOkta).
+func (c *client) do(ctx context.Context, method, path string, body, out any) error {
+	waiting := waitsForOkta(method, path)
 	var rd io.Reader
 	ct := ""
 	switch b := body.(type) {

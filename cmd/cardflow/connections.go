@@ -439,7 +439,7 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var out api.ConnectionTest
-	if err := c.doWaiting(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/test", nil, &out); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/test", nil, &out); err != nil {
 		return err
 	}
 	if o.json {

@@ -341,7 +341,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.doWaiting(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
+		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return err
 		}
 	default:
@@ -353,7 +353,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.doWaiting(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
+		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return err
 		}
 	}

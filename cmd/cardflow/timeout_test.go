@@ -152,7 +152,7 @@ func TestWaitingRequest(t *testing.T) {
 
 	waited := make(chan error, 1)
 	var run struct{ Status string }
-	go func() { waited <- c.doWaiting(ctx, "POST", "/api/v1/runs", map[string]any{}, &run) }()
+	go func() { waited <- c.do(ctx, "POST", "/api/v1/runs", map[string]any{}, &run) }()
 	<-entered
 	// An ordinary request runs out of time meanwhile: the card run has
 	// been waiting longer than the timeout by then.
@@ -170,7 +170,7 @@ func TestWaitingRequest(t *testing.T) {
 		t.Errorf("the card run: %v, status %q; want the server's answer", err, run.Status)
 	}
 
-	err = c.doWaiting(ctx, "POST", "/api/v1/flows/plan", map[string]any{}, nil)
+	err = c.do(ctx, "POST", "/api/v1/flows/plan", map[string]any{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "the connection to the cardflow server at "+srv.URL+" broke before POST /api/v1/flows/plan was answered") ||
 		!strings.Contains(err.Error(), "whether the server did it is unknown") {
 		t.Errorf("a connection closed while waiting: %v; want it said, and that the outcome is unknown", err)
@@ -206,6 +206,11 @@ func TestRequestsThatCallOkta(t *testing.T) {
 		{"GET", "/api/v1/connections?limit=1000", false},
 		{"GET", "/api/v1/connections/cn_1", false},
 		{"POST", "/api/v1/connections/cn_1/reauthorize", false},
+		{"POST", "/api/v1/connections/cn_1/test", true},
+		{"POST", "/api/v1/runs", true},
+		{"POST", "/api/v1/flows/plan", true},
+		{"POST", "/api/v1/flows/f1/plan", true},
+		{"POST", "/api/v1/flows/f1/runs", false},
 		{"DELETE", "/api/v1/flows/f1", false},
 		{"POST", "/api/v1/connectionsx", false},
 	} {
