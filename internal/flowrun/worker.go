@@ -395,11 +395,16 @@ func stepsFailure(res *flow.RunResult) string {
 	var parts []string
 	for _, st := range res.Steps {
 		if st.Status == flow.StatusFailed {
-			parts = append(parts, "step "+st.ID+": "+cmp.Or(st.FirstErrorCode, st.Error))
+			parts = append(parts, stepFailure(st.ID, cmp.Or(st.FirstErrorCode, st.Error)))
 		}
 	}
 	return strings.Join(parts, "; ")
 }
+
+// stepFailure is how a Failure names a step that failed with what: the
+// same for a step stopped by a run's validation (failureOf) and by its
+// own card (stepsFailure), so that the two compare equal.
+func stepFailure(step, what string) string { return "step " + step + ": " + what }
 
 // failureOf is the Failure of a run that failed with err before its
 // steps ran. A connection that is not active or lacks a scope is found by
@@ -416,7 +421,7 @@ func failureOf(err error, public string) string {
 	issues, _ := p.Details["errors"].([]flow.Issue)
 	for _, i := range issues {
 		if i.Step != "" {
-			return "step " + i.Step + ": " + string(p.Code)
+			return stepFailure(i.Step, string(p.Code))
 		}
 	}
 	return public
