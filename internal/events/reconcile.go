@@ -67,6 +67,12 @@ func randomToken(n int) string {
 // stored source; a failure at Okta is recorded there (HookError with a
 // reason and a remedy) and also returned.
 func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types []string) (*store.EventSource, error) {
+	return r.reconcile(ctx, connectionID, types, false)
+}
+
+// reconcile is Reconcile; with reset it also sets the hook's channel (URI
+// and secret) at Okta back to this server's before verifying it.
+func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types []string, reset bool) (*store.EventSource, error) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	switch {
@@ -105,7 +111,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 		return src, err
 	}
 	want := okta.NewEventHook("cardflow "+connectionID, r.hookURI(src), string(secret), types)
-	err = r.apply(ctx, cl, src, want)
+	err = r.apply(ctx, cl, src, want, reset)
 	src.HookTypes = types
 	src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
 	if err != nil {
@@ -125,11 +131,14 @@ func (r *Reconciler) hookURI(src *store.EventSource) string {
 }
 
 // Check compares an active hook with what Okta shows: a hook Okta shows
-// deactivated is recorded as HookDeactivated, one that is unverified or
-// gone as HookError (the next Reconcile verifies or recreates it), each
-// with the reason and a remedy; one that sends to another URL than this
-// server's public URL is reconciled to it. Other sources are returned
-// unchanged.
+// deactivated is recorded as HookDeactivated, one that is gone as
+// HookError (the next Reconcile recreates it), each with the reason and a
+// remedy; one that sends to another URL than this server's public URL is
+// reconciled to it. One that is unverified had its channel changed at Okta
+// (Okta asks for a new verification then): its URI and secret are set
+// back to this server's and verified, since Okta would otherwise send the
+// changed secret, which the endpoint refuses, at every verification.
+// Other sources are returned unchanged.
 func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.EventSource, error) {
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	if err != nil || src.HookStatus != HookActive || src.HookID == "" {
@@ -152,9 +161,9 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		src.HookReason = "Okta shows the event hook " + h.ID + " as deactivated, so it sends no events"
 		src.HookRemedy = "disable and enable the flows that use it (cardflow flows disable NAME, then enable NAME) to register it again, or activate it in the Admin Console (Workflow > Event Hooks); flows with delivery hook+poll still get their events from the System Log"
 	case h.VerificationStatus != "VERIFIED":
-		src.HookStatus = HookError
-		src.HookReason = "Okta shows the event hook " + h.ID + " as unverified, so it sends no events"
-		src.HookRemedy = "nothing to do if the public URL is reachable: cardflow verifies it again at its next round"
+		// Someone changed its channel at Okta (its secret, say, in the
+		// Admin Console): Okta's answers never show the secret, so set it.
+		return r.reconcile(ctx, connectionID, src.HookTypes, true)
 	case h.Channel.Config.URI != r.hookURI(src):
 		// The server's public URL changed (-public-url, or -listen
 		// without it): the hook still sends to the old one.
@@ -205,8 +214,9 @@ func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.Even
 }
 
 // apply brings the hook at Okta to want: created, replaced when its
-// events or URI differ, activated, verified.
-func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.EventSource, want okta.EventHook) error {
+// events or URI differ (or, with reset, always: Okta does not show its
+// secret), activated, verified.
+func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.EventSource, want okta.EventHook, reset bool) error {
 	var cur *okta.EventHook
 	if src.HookID != "" {
 		h, err := cl.GetEventHook(ctx, src.HookID)
@@ -251,13 +261,17 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 		if err := r.audit(ctx, src.ConnectionID, "registered event hook "+h.ID+" for "+strings.Join(want.Events.Items, " ")); err != nil {
 			return err
 		}
-	} else if !slices.Equal(slices.Sorted(slices.Values(cur.Events.Items)), want.Events.Items) || cur.Channel.Config.URI != want.Channel.Config.URI {
+	} else if !slices.Equal(slices.Sorted(slices.Values(cur.Events.Items)), want.Events.Items) || cur.Channel.Config.URI != want.Channel.Config.URI || reset {
 		h, err := cl.ReplaceEventHook(ctx, cur.ID, want)
 		if err != nil {
 			return err
 		}
+		summary := "changed event hook " + h.ID + " to " + strings.Join(want.Events.Items, " ")
+		if slices.Equal(slices.Sorted(slices.Values(cur.Events.Items)), want.Events.Items) && cur.Channel.Config.URI == want.Channel.Config.URI {
+			summary = "set the URI and secret of event hook " + h.ID + " back to cardflow's: its channel was changed at Okta"
+		}
 		cur = h
-		if err := r.audit(ctx, src.ConnectionID, "changed event hook "+h.ID+" to "+strings.Join(want.Events.Items, " ")); err != nil {
+		if err := r.audit(ctx, src.ConnectionID, summary); err != nil {
 			return err
 		}
 	}

@@ -231,3 +231,44 @@ func TestCheckMovesHookToNewPublicURL(t *testing.T) {
 		t.Errorf("inbox after an enrollment: %d events; want 1, delivered to the new URL", n)
 	}
 }
+
+// TestCheckSetsBackAHookSecretChangedAtOkta: an admin changes the secret
+// of cardflow's hook in the Admin Console. Okta asks for a new
+// verification, and would send the changed secret with it, which the
+// endpoint refuses: verifying again alone fails at every round, with a
+// remedy about the public URL that does not help. The check sets the
+// hook's channel back to cardflow's secret and verifies it, with no
+// failure reported; deliveries then reach the inbox again.
+func TestCheckSetsBackAHookSecretChangedAtOkta(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	ctx := t.Context()
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL}
+	src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
+	if err != nil || src.HookStatus != HookActive {
+		t.Fatalf("reconcile: %v %+v", err, src)
+	}
+	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
+	changed := okta.NewEventHook("cardflow "+connID, in.hook.URL+HookPathPrefix+src.HookPath, "a secret typed in the Admin Console", src.HookTypes)
+	if h, err := cl.ReplaceEventHook(ctx, src.HookID, changed); err != nil || h.VerificationStatus == "VERIFIED" {
+		t.Fatalf("changing the hook's secret at Okta: %v %+v; want it unverified", err, h)
+	}
+
+	got, err := rec.Check(ctx, connID)
+	if err != nil || got.HookStatus != HookActive || got.HookID != src.HookID || got.HookReason != "" {
+		t.Fatalf("check after the secret was changed at Okta: %v; status %q reason %q remedy %q; want the same hook, active",
+			err, got.HookStatus, got.HookReason, got.HookRemedy)
+	}
+	h, err := cl.GetEventHook(ctx, src.HookID)
+	if err != nil || h.Status != "ACTIVE" || h.VerificationStatus != "VERIFIED" {
+		t.Fatalf("hook at the org: %v %+v; want ACTIVE VERIFIED", err, h)
+	}
+	in.control(t, "POST", "/_emulator/devices", `{"user":"kim.larsen@example.com"}`)
+	waitDeliveries(t, in.srv)
+	if n := len(in.inbox(t)); n != 1 {
+		t.Errorf("inbox after an enrollment: %d events; want 1, delivered with cardflow's secret", n)
+	}
+	events, err := in.st.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionEventHook})
+	if err != nil || len(events) == 0 || !strings.Contains(events[0].InputSummary, "secret of event hook "+src.HookID+" back") {
+		t.Errorf("latest audit of the hook: %v %+v; want the secret set back", err, events)
+	}
+}
