@@ -126,8 +126,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Keyring, err = loadKeyring(ctx, &cfg, a.Store, log); err != nil {
 		return nil, err
 	}
-	tokenHash, err := setupAPIToken(ctx, &cfg, a.Store, cfg.Stdout, log)
-	if err != nil {
+	if err := setupAPIToken(ctx, &cfg, a.Store, cfg.Stdout, log); err != nil {
 		return nil, err
 	}
 	if err := signOutOnSSOChange(ctx, &cfg, a.Store, log); err != nil {
@@ -268,7 +267,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		History:       a.Store,
 		Events:        a.Store,
 		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log, Stored: func(string) { a.events.Wake() }},
-		TokenHash:     tokenHash,
+		APIToken:      &access.APIToken{Store: a.Store},
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		PublicMetrics: cfg.PublicMetrics,
 		Health:        func(ctx context.Context) error { _, err := a.Store.ListConnections(ctx); return err },

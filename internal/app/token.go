@@ -15,38 +15,37 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-const (
-	settingTokenHash = "api.token.sha256"
-	tokenFile        = "api-token"
-)
+const tokenFile = "api-token"
 
-// setupAPIToken returns the SHA-256 of the API token. A token given in cfg
-// replaces the stored hash. Without one, the stored hash is used; on a first
-// start a token is generated, its hash stored, the token written 0600 to
-// DataDir/api-token and printed once to out.
-func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writer, log *slog.Logger) ([32]byte, error) {
-	var hash [32]byte
+// setupAPIToken stores the SHA-256 of the API token, which the API and the
+// console check against the stored hash at every use
+// (access.APIToken). A token given in cfg replaces the stored hash, on
+// every server sharing the database. Without one, the stored hash is kept;
+// on a first start a token is generated, its hash stored, the token
+// written 0600 to DataDir/api-token and printed once to out.
+func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writer, log *slog.Logger) error {
 	if cfg.APIToken != "" {
 		if len(cfg.APIToken) < 16 {
-			return hash, errors.New("CARDFLOW_API_TOKEN is too short: use at least 16 characters (e.g. from `openssl rand -base64 32`)")
+			return errors.New("CARDFLOW_API_TOKEN is too short: use at least 16 characters (e.g. from `openssl rand -base64 32`)")
 		}
-		hash = sha256.Sum256([]byte(cfg.APIToken.Reveal()))
-		stored, err := st.GetSetting(ctx, settingTokenHash)
+		hash := sha256.Sum256([]byte(cfg.APIToken.Reveal()))
+		stored, err := st.GetSetting(ctx, access.APITokenSetting)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return hash, fmt.Errorf("read the API token hash: %w", err)
+			return fmt.Errorf("read the API token hash: %w", err)
 		}
 		if !bytes.Equal(stored, hash[:]) {
-			if err := st.PutSetting(ctx, settingTokenHash, hash[:]); err != nil {
-				return hash, fmt.Errorf("store the API token hash: %w", err)
+			if err := st.PutSetting(ctx, access.APITokenSetting, hash[:]); err != nil {
+				return fmt.Errorf("store the API token hash: %w", err)
 			}
 			// Consoles signed in with the old token (perhaps leaked, the
 			// usual reason to replace it) are signed out with it.
 			n, err := st.DeleteSessionsOf(ctx, store.Actor{Type: store.ActorBootstrap})
 			if err != nil {
-				return hash, fmt.Errorf("end the console sessions of the replaced API token: %w", err)
+				return fmt.Errorf("end the console sessions of the replaced API token: %w", err)
 			}
 			if n > 0 {
 				log.Info("CARDFLOW_API_TOKEN replaces the API token: ended the console sessions signed in with the old one", slog.Int("sessions", n))
@@ -57,16 +56,17 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 		path := filepath.Join(cfg.DataDir, tokenFile)
 		if h, ok := fileTokenHash(path); ok && h != hash {
 			if err := os.Remove(path); err != nil {
-				return hash, fmt.Errorf("remove the replaced API token file: %w", err)
+				return fmt.Errorf("remove the replaced API token file: %w", err)
 			}
 			log.Info("CARDFLOW_API_TOKEN replaces the generated API token: removed its file", slog.String("path", path))
 		}
-		return hash, nil
+		return nil
 	}
 
-	stored, err := st.GetSetting(ctx, settingTokenHash)
+	stored, err := st.GetSetting(ctx, access.APITokenSetting)
 	switch {
-	case err == nil && len(stored) == len(hash):
+	case err == nil && len(stored) == sha256.Size:
+		var hash [32]byte
 		copy(hash[:], stored)
 		path := filepath.Join(cfg.DataDir, tokenFile)
 		if h, ok := fileTokenHash(path); ok && h == hash {
@@ -79,26 +79,26 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 			// here holds it.
 			log.Info("API token: the one last set with CARDFLOW_API_TOKEN (on this server or another one sharing the database), or, in a database restored from a backup, the one generated on its first start; the data directory has no file holding it: if it is lost, set CARDFLOW_API_TOKEN to a new token (at least 16 characters) to replace it")
 		}
-		return hash, nil
+		return nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return hash, fmt.Errorf("read the API token hash: %w", err)
+		return fmt.Errorf("read the API token hash: %w", err)
 	}
 
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return hash, fmt.Errorf("generate the API token: %w", err)
+		return fmt.Errorf("generate the API token: %w", err)
 	}
 	token := "cf_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	path := filepath.Join(cfg.DataDir, tokenFile)
 	if err := writeFile0600(path, []byte(token+"\n")); err != nil {
-		return hash, fmt.Errorf("write the API token file: %w", err)
+		return fmt.Errorf("write the API token file: %w", err)
 	}
-	hash = sha256.Sum256([]byte(token))
-	if err := st.PutSetting(ctx, settingTokenHash, hash[:]); err != nil {
-		return hash, fmt.Errorf("store the API token hash: %w", err)
+	hash := sha256.Sum256([]byte(token))
+	if err := st.PutSetting(ctx, access.APITokenSetting, hash[:]); err != nil {
+		return fmt.Errorf("store the API token hash: %w", err)
 	}
 	fmt.Fprintf(out, "cardflow: API token (shown once; also in %s): %s\n", path, token)
-	return hash, nil
+	return nil
 }
 
 // fileTokenHash returns the SHA-256 of the token in the api-token file at

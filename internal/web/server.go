@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,8 +15,8 @@ import (
 )
 
 // Server serves cardflow's HTTP surface. Fill in the fields, then serve
-// Handler(). A nil service field leaves its endpoints answering 404; the
-// zero TokenHash refuses every API token. Safe for concurrent use once
+// Handler(). A nil service field leaves its endpoints answering 404; a nil
+// APIToken refuses every API token. Safe for concurrent use once
 // Handler has been called; the fields must not change afterwards.
 type Server struct {
 	// Connections manages connections (internal/connection.Manager).
@@ -36,10 +34,10 @@ type Server struct {
 	// secret); nil answers 404.
 	Hooks http.Handler
 
-	// TokenHash is the SHA-256 of the API token (the bootstrap admin's).
-	// Requests to /api/ (and to /metrics unless PublicMetrics) must send
+	// APIToken checks the API token (the bootstrap admin's). Requests to
+	// /api/ (and to /metrics unless PublicMetrics) must send
 	// "Authorization: Bearer TOKEN" with it or a personal API token.
-	TokenHash [32]byte
+	APIToken *access.APIToken
 	// Tokens checks and manages personal API tokens; nil accepts only the
 	// API token and leaves /api/v1/tokens answering 404.
 	Tokens *access.Tokens
@@ -200,14 +198,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// CheckToken reports whether token is the API token, in constant time.
-func (s *Server) CheckToken(token string) bool {
-	var zero [32]byte
-	if token == "" || s.TokenHash == zero {
-		return false
-	}
-	h := sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(h[:], s.TokenHash[:]) == 1
+// CheckToken reports whether token is the API token (as the database
+// holds it now: one replaced on another server no longer is).
+func (s *Server) CheckToken(ctx context.Context, token string) (bool, error) {
+	return s.APIToken.Check(ctx, token)
 }
 
 // APIRoutes returns the patterns of the API's routes (after Handler).
@@ -292,10 +286,7 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 		return access.Principal{}, problem.New(problem.Unauthenticated, "this needs an API token").
 			WithRemedy("send the header \"Authorization: Bearer <token>\" with a personal API token (cardflow login, or cardflow tokens create) or the server's API token (printed when the server first started, and in the data directory's api-token file)")
 	}
-	if s.CheckToken(tok) {
-		return access.Bootstrap, nil
-	}
-	if s.Tokens != nil {
+	if s.Tokens != nil && strings.HasPrefix(tok, access.TokenPrefix) {
 		p, err := s.Tokens.Authenticate(r.Context(), tok)
 		if err == nil {
 			return p, nil
@@ -311,6 +302,16 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 				expired.Name, expired.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")).
 				WithRemedy("create a new token (cardflow tokens create, or Tokens in the console) or sign in again (cardflow login), and use it instead")
 		}
+	}
+	// A personal token's prefix spares its requests this read; an API
+	// token set with CARDFLOW_API_TOKEN may have any form, so a token with
+	// that prefix which is no personal one is checked here too.
+	ok, err := s.CheckToken(r.Context(), tok)
+	if err != nil {
+		return access.Principal{}, err
+	}
+	if ok {
+		return access.Bootstrap, nil
 	}
 	s.Limiter.Fail(addr, now)
 	return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token").

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -27,7 +29,7 @@ func newTestServer(t *testing.T, s *Server) (*httptest.Server, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
 	s.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s.TokenHash = sha256.Sum256([]byte(testToken))
+	s.APIToken = &access.APIToken{Store: tokenHash(sha256.Sum256([]byte(testToken)))}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, &logs
@@ -103,10 +105,23 @@ func TestAPIAuth(t *testing.T) {
 	}
 }
 
-func TestZeroTokenHashRefusesEverything(t *testing.T) {
-	s := &Server{}
-	if s.CheckToken("") || s.CheckToken("x") {
-		t.Errorf("got a token accepted by a server with no token hash; want none")
+// tokenHash is a store holding the API token's hash and no other setting.
+type tokenHash [32]byte
+
+func (h tokenHash) GetSetting(_ context.Context, key string) ([]byte, error) {
+	if key != access.APITokenSetting {
+		return nil, store.ErrNotFound
+	}
+	return h[:], nil
+}
+
+func TestNoAPITokenRefusesEverything(t *testing.T) {
+	for _, s := range []*Server{{}, {APIToken: &access.APIToken{}}} {
+		for _, tok := range []string{"", "x"} {
+			if ok, err := s.CheckToken(t.Context(), tok); ok || err != nil {
+				t.Errorf("CheckToken(%q) on a server without an API token = %v, %v; want false", tok, ok, err)
+			}
+		}
 	}
 }
 

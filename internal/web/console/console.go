@@ -82,9 +82,9 @@ type Console struct {
 	Events Events
 
 	// CheckToken reports whether a string is the API token (the API's own
-	// constant-time check of the token hash, web.Server.CheckToken): the
-	// bootstrap admin's sign-in.
-	CheckToken func(token string) bool
+	// check, web.Server.CheckToken, against the hash the database holds):
+	// the bootstrap admin's sign-in. Its error is the store's.
+	CheckToken func(ctx context.Context, token string) (bool, error)
 	// Sessions keeps sessions and pending sign-ins in the database.
 	Sessions SessionStore
 	// Tokens manages personal API tokens; nil hides the Tokens page.

@@ -88,7 +88,7 @@ func bareConsole(t *testing.T, edit func(*console.Console)) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &console.Console{CheckToken: func(tok string) bool { return tok == testToken }, Sessions: st}
+	c := &console.Console{CheckToken: func(_ context.Context, tok string) (bool, error) { return tok == testToken, nil }, Sessions: st}
 	if edit != nil {
 		edit(c)
 	}

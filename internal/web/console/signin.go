@@ -72,7 +72,14 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
-	if c.CheckToken == nil || !c.CheckToken(token) {
+	ok := false
+	if c.CheckToken != nil {
+		if ok, err = c.CheckToken(r.Context(), token); err != nil {
+			c.fail(w, r, nil, err)
+			return
+		}
+	}
+	if !ok {
 		c.Limiter.Fail(addr, now)
 		c.log.InfoContext(r.Context(), "console: sign-in with a wrong API token", slog.String("client", addr))
 		c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next,

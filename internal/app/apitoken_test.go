@@ -1,0 +1,83 @@
+package app
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// TestAPITokenReplacedOnAnotherServer: two servers share one database.
+// One restarted with a new CARDFLOW_API_TOKEN replaces the token on both
+// at once: the other, not restarted, refuses the old token on the API and
+// at the console's sign-in, and takes the new one.
+func TestAPITokenReplacedOnAnotherServer(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 1})
+	dir := t.TempDir()
+	a := startServer(t, emu, dir, nil)
+	b := startServer(t, emu, dir, nil)
+	for _, h := range []*harness{a, b} {
+		if code, body := h.callWith(testAPIToken, "GET", "/api/v1/connections", nil, nil); code != http.StatusOK {
+			t.Fatalf("the API token before it is replaced: %d %s; want 200", code, body)
+		}
+	}
+
+	const replacement = "replacement-token-0123456789"
+	b.stop()
+	b = startServer(t, emu, dir, func(c *Config) { c.APIToken = keyring.Secret(replacement) })
+	for name, h := range map[string]*harness{"the server not restarted": a, "the restarted server": b} {
+		if code, body := h.callWith(testAPIToken, "GET", "/api/v1/connections", nil, nil); code != http.StatusUnauthorized {
+			t.Errorf("%s, the replaced API token: %d %s; want 401", name, code, body)
+		}
+		if code, body := h.callWith(replacement, "GET", "/api/v1/connections", nil, nil); code != http.StatusOK {
+			t.Errorf("%s, the new API token: %d %s; want 200", name, code, body)
+		}
+		if code := consoleSignIn(t, h, testAPIToken); code != http.StatusUnauthorized {
+			t.Errorf("%s, console sign-in with the replaced API token: %d; want 401", name, code)
+		}
+		if code := consoleSignIn(t, h, replacement); code != http.StatusOK {
+			t.Errorf("%s, console sign-in with the new API token: %d; want 200 (the console after its redirect)", name, code)
+		}
+	}
+}
+
+// consoleSignIn signs in to h's console with an API token, as the sign-in
+// form does, and returns the status of the page it ends on.
+func consoleSignIn(t *testing.T, h *harness, token string) int {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.Get(h.url + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if err != nil || m == nil {
+		t.Fatalf("GET /signin: %v; no csrf field in\n%s", err, page)
+	}
+	req, err := http.NewRequest("POST", h.url+"/signin", strings.NewReader(url.Values{"csrf": {string(m[1])}, "next": {"/"}, "token": {token}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", h.url)
+	resp, err = browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
