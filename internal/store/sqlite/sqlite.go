@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -70,7 +73,11 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, below
+		}
+		return nil, fmt.Errorf("sqlite: open %s: %w%s", path, err, mayNotWrite(path, err))
 	}
 	_ = f.Close()
 
@@ -82,14 +89,32 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	db.SetMaxIdleConns(maxConns)
 	if err := firstConn(ctx, db); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w%s", path, err, mayNotWrite(path, err))
 	}
 	s, err := sqlstore.Open(ctx, db, Dialect)
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w%s", path, err, mayNotWrite(path, err))
 	}
 	return s, nil
+}
+
+// mayNotWrite is the remedy for an error of a database file, or of the
+// files SQLite keeps beside it, that this process may not write: "" for
+// any other error.
+func mayNotWrite(path string, err error) string {
+	dir := filepath.Dir(path)
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Sprintf("; %s is on a read-only file system: give the database a directory on a writable one", dir)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Sprintf("; the database must be readable and writable by the user this runs as (uid %d): give that user write access to %s and to its directory %s (chown or chmod), or run as the file's owner",
+			os.Getuid(), path, dir)
+	case code(err)&0xff == sqlite3.SQLITE_READONLY:
+		return fmt.Sprintf("; SQLite may not write the database or the files it keeps beside it (%[1]s-wal and %[1]s-shm, created in %[2]s): give the user this runs as (uid %[3]d) write access to the directory %[2]s and to those files, or run as their owner",
+			filepath.Base(path), dir, os.Getuid())
+	}
+	return ""
 }
 
 // firstConn opens db's first connection, trying again while SQLite answers
