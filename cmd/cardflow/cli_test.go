@@ -216,6 +216,10 @@ func TestRetainRunsFlag(t *testing.T) {
 	}
 }
 
+// TestPrintConnectionEventSource: polledAt is when the poll's cursor last
+// moved, which a poll that finds nothing new leaves: it is shown as the
+// last new events, as the console does, not as the last read of the
+// System Log (which a poll every 30 s would then seem to have stopped).
 func TestPrintConnectionEventSource(t *testing.T) {
 	var c api.ConnectionDetail
 	err := json.Unmarshal([]byte(`{"id":"conn_1","nickname":"Prod","status":"active","eventSource":{"hookStatus":"deactivated",
@@ -227,7 +231,7 @@ func TestPrintConnectionEventSource(t *testing.T) {
 	var b bytes.Buffer
 	printConnection(&b, &c)
 	for _, want := range []string{"Event hook:       deactivated (device.user.remove)", "Hook reason:      Okta deactivated the event hook",
-		"Hook remedy:      activate it in the Admin Console", "System Log read:  2026-12-04"} {
+		"Hook remedy:      activate it in the Admin Console", "System Log:       last new events 2026-12-04"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("connections show lacks %q:\n%s", want, b.String())
 		}

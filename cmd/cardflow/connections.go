@@ -104,7 +104,7 @@ func printConnection(w io.Writer, c *api.ConnectionDetail) {
 			}
 		}
 		if es.PolledAt != nil {
-			fmt.Fprintf(w, "System Log read:  %s\n", when(*es.PolledAt))
+			fmt.Fprintf(w, "System Log:       last new events %s\n", when(*es.PolledAt))
 		}
 		if es.PollFailingSince != nil {
 			fmt.Fprintf(w, "System Log poll:  failing since %s: %s\n", when(*es.PollFailingSince), es.PollError)
