@@ -251,7 +251,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.OnNotified = a.Notifier.Wake
 	a.events = newEventIntake(&cfg, a, publicURL, log, outageLog("events"))
 	a.expiryOutage = outageLog("expiry_check")
-	a.Connections.BeforeDelete = a.events.forget
+	a.Connections.BeforeDelete = a.beforeDelete
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
 	a.People = &access.People{Store: a.Store, Now: cfg.Now}
