@@ -172,7 +172,38 @@ func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, f
 		last := runs[len(runs)-1]
 		next = timeCursor(last.CreatedAt, last.ID)
 	}
+	if runs, err = c.explainFailures(ctx, runs); err != nil {
+		return nil, pager{}, err
+	}
 	return runs, newPagerAt(path, q, "Flow runs", param, next, true), nil
+}
+
+// explainFailures gives each failed run that has no error of its own (its
+// steps ran, and items of one failed) the error of its first failed step,
+// as the run's notification says it: a list of runs says why each failed
+// rather than leaving its Error column empty. The runs given are not
+// changed.
+func (c *Console) explainFailures(ctx context.Context, runs []*store.FlowRun) ([]*store.FlowRun, error) {
+	out := make([]*store.FlowRun, len(runs))
+	for i, run := range runs {
+		out[i] = run
+		if run.Status != flow.StatusFailed || run.Error != "" {
+			continue
+		}
+		steps, err := c.Flows.ListFlowSteps(ctx, run.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range steps {
+			if st.Status == flow.StatusFailed && st.Error != "" {
+				shown := *run
+				shown.Error = "step " + st.StepID + ": " + st.Error
+				out[i] = &shown
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState) {
