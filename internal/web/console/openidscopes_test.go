@@ -1,0 +1,48 @@
+package console_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestOpenIDScopesOfAPendingConnection: before the first sign-in nothing
+// is known of what the org grants; the connection page says so of the
+// Okta API scopes ("not yet known") and must not strike the OpenID scopes
+// through in red as refused. Once authorized, they show as granted.
+func TestOpenIDScopesOfAPendingConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	v, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: "Prod", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret)}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, _ := signInHTTP(t, e.url, "/connections")
+	para := regexp.MustCompile(`(?s)<p class="help" id="openid-scopes">.*?</p>`)
+	_, body := get(t, c, e.url+"/connections/"+v.ID)
+	got := para.FindString(body)
+	if !strings.Contains(got, "offline_access") {
+		t.Fatalf("the pending connection's page has no OpenID scopes paragraph:\n%s", body)
+	}
+	if strings.Contains(got, `class="no"`) || strings.Contains(got, "not granted") {
+		t.Errorf("the OpenID scopes of a pending connection read as refused: %s", got)
+	}
+
+	cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	if res, err := e.manager.Callback(ctx, cb.Query()); err != nil || !res.OK {
+		t.Fatalf("authorize: %v %+v", err, res)
+	}
+	_, body = get(t, c, e.url+"/connections/"+v.ID)
+	got = para.FindString(body)
+	if strings.Count(got, `class="yes"`) != len(connection.AutoGrantedScopes()) || strings.Contains(got, "not granted") {
+		t.Errorf("the OpenID scopes of the authorized connection read %s; want each granted", got)
+	}
+}
