@@ -43,7 +43,7 @@ type tokensData struct {
 	Role     string
 	Expires  string
 	Now      time.Time
-	Lifetime []string
+	Lifetime []tokenLifetime
 	Pager    pager
 }
 
@@ -52,7 +52,13 @@ func tokenKey(t *store.APIToken) string {
 	return fmt.Sprintf("%020d_%s", t.CreatedAt.UnixNano(), t.ID)
 }
 
-var tokenLifetimes = []string{"24h", "168h", "720h", "2160h", "8760h"}
+// tokenLifetime is a choice of how long a new token lasts: the form
+// sends Value (a Go duration, as the API takes it) and shows Label.
+type tokenLifetime struct{ Value, Label string }
+
+var tokenLifetimes = []tokenLifetime{
+	{"24h", "1 day"}, {"168h", "7 days"}, {"720h", "30 days"}, {"2160h", "90 days"}, {"8760h", "365 days"},
+}
 
 func (c *Console) listTokens(w http.ResponseWriter, r *http.Request, s *reqState) {
 	c.showTokens(w, r, s, http.StatusOK, tokensData{Expires: "720h"})

@@ -3,6 +3,8 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +85,34 @@ func TestRevokeTellsOfTheTokensCreatedWithIt(t *testing.T) {
 	_, page := get(t, c, e.url+"/tokens")
 	if want := "Revoked the token laptop and the token created with it, ci."; !strings.Contains(page, want) {
 		t.Errorf("the Tokens page after the revocation does not say %q:\n%s", want, page)
+	}
+}
+
+// TestTokenLifetimesReadInDays: the Tokens form offers how long a new
+// token lasts in days, not as Go durations ("720h"), and a choice sent
+// lasts that long.
+func TestTokenLifetimesReadInDays(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	_, body := get(t, c, e.url+"/tokens")
+	sel := regexp.MustCompile(`(?s)<select id="token-expires".*?</select>`).FindString(body)
+	var labels []string
+	for _, m := range regexp.MustCompile(`<option value="([^"]+)"( selected)?>([^<]*)</option>`).FindAllStringSubmatch(sel, -1) {
+		labels = append(labels, m[3]+m[2])
+	}
+	if want := []string{"1 day", "7 days", "30 days selected", "90 days", "365 days"}; !slices.Equal(labels, want) {
+		t.Errorf("the lifetimes offered read %q; want %q", labels, want)
+	}
+	resp, _ := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"quarterly audit"}, "role": {"viewer"}, "expiresIn": {"2160h"}}, nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create a token: status %d; want 201", resp.StatusCode)
+	}
+	toks, err := e.store.ListAPITokens(t.Context(), "", "")
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("tokens %v, %v; want the one created", toks, err)
+	}
+	if got := toks[0].ExpiresAt.Sub(toks[0].CreatedAt); got != 90*24*time.Hour {
+		t.Errorf("the token chosen to last 90 days lasts %v", got)
 	}
 }
