@@ -14,6 +14,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -284,6 +285,73 @@ type flowData struct {
 	Versions []*store.FlowVersion
 	Plan     *flow.PlanResult
 	Error    *shownError
+	// Broken are the connections the flow uses that cannot run cards
+	// now (not active, or gone), each with what uses it and the fix.
+	Broken []brokenConnection
+}
+
+// brokenConnection is a connection a flow uses that cannot run cards now.
+type brokenConnection struct {
+	Name    string // as the flow names it
+	ID      string // empty when no connection has the name
+	Status  string // "Needs reauthorization"; empty when gone
+	Reason  string
+	Remedy  string
+	Trigger bool     // the event trigger reads its events
+	Steps   []string // the steps that run cards with it
+}
+
+// brokenConnections finds the connections doc uses (its event trigger's and
+// its steps') that cannot run cards now: an enabled flow on such a
+// connection shows as enabled, and its runs fail until it is fixed.
+func (c *Console) brokenConnections(ctx context.Context, doc *flow.Document) ([]brokenConnection, error) {
+	if c.Connections == nil {
+		return nil, nil
+	}
+	var out []brokenConnection
+	index := map[string]int{} // name -> position in out, or -1 when fine
+	use := func(name string, step string) error {
+		i, seen := index[name]
+		if !seen {
+			v, err := c.Connections.Get(ctx, name)
+			var b brokenConnection
+			switch p, ok := problem.As(err); {
+			case err == nil && v.Status == store.StatusActive:
+				index[name] = -1
+				return nil
+			case err == nil:
+				b = brokenConnection{Name: name, ID: v.ID, Status: humanize(v.Status), Reason: v.StatusReason, Remedy: v.Remedy}
+			case ok && p.Code == problem.NotFound:
+				b = brokenConnection{Name: name, Reason: "no connection has this id or nickname",
+					Remedy: "create a connection named " + strconv.Quote(name) + ", or store a version of the flow that names one that exists"}
+			default:
+				return err
+			}
+			out = append(out, b)
+			i = len(out) - 1
+			index[name] = i
+		}
+		if i < 0 {
+			return nil
+		}
+		if step == "" {
+			out[i].Trigger = true
+		} else {
+			out[i].Steps = append(out[i].Steps, step)
+		}
+		return nil
+	}
+	if doc.Trigger != nil && doc.Trigger.Event != nil {
+		if err := use(doc.Trigger.Event.Connection, ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range doc.Steps {
+		if err := use(st.Connection, st.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // setError shows e on the page, and under each required input it names as
@@ -318,6 +386,9 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 		return nil, err
 	}
 	if d.Doc != nil {
+		if d.Broken, err = c.brokenConnections(ctx, d.Doc); err != nil {
+			return nil, err
+		}
 		for _, in := range d.Doc.Inputs {
 			fi := flowInput{InputDef: in, ID: "in." + in.Name}
 			if in.HasDefault {
