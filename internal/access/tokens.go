@@ -36,7 +36,7 @@ type TokenStore interface {
 	GetAPIToken(ctx context.Context, id string) (*store.APIToken, error)
 	GetAPITokenByHash(ctx context.Context, hash string) (*store.APIToken, error)
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
-	DeleteAPIToken(ctx context.Context, id string) error
+	DeleteAPIToken(ctx context.Context, id string) ([]*store.APIToken, error)
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 	StartSignIn(ctx context.Context, id string, expiresAt time.Time) error
 	EndSignIn(ctx context.Context, id string) error
@@ -168,29 +168,15 @@ func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (rec *store
 			WithRemedy("revoke it with a token of the %s role, signed in to the console, or as an admin", rec.Role).
 			WithDetail("requiredRole", rec.Role)
 	}
-	// The token first, so that it creates no more; then its offspring (a
-	// token's tokens belong to its owner).
-	if err := t.Store.DeleteAPIToken(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, nil, err
+	// The token and its offspring in one step, which a token being
+	// created with one of them meanwhile does not outlive.
+	offspring, err = t.Store.DeleteAPIToken(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// Revoked meanwhile, with its offspring, by another request.
+		return rec, nil, nil
 	}
-	toks, err := t.Store.ListAPITokens(ctx, rec.OwnerType, rec.OwnerLogin)
 	if err != nil {
-		return rec, nil, fmt.Errorf("revoked the token %q but could not list the tokens it created: %w", rec.Name, err)
-	}
-	parents := map[string]bool{rec.ID: true}
-	for grew := true; grew; {
-		grew = false
-		for _, tok := range toks {
-			if parents[tok.ParentID] && !parents[tok.ID] {
-				parents[tok.ID], grew = true, true
-				offspring = append(offspring, tok)
-			}
-		}
-	}
-	for _, tok := range offspring {
-		if err := t.Store.DeleteAPIToken(ctx, tok.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return rec, offspring, fmt.Errorf("revoked the token %q but not all the tokens it created: %w", rec.Name, err)
-		}
+		return nil, nil, err
 	}
 	return rec, offspring, nil
 }
@@ -237,8 +223,9 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 		return Principal{}, &ExpiredError{Name: rec.Name, ExpiresAt: rec.ExpiresAt}
 	}
 	if rec.ParentID != "" {
-		// Revoke removes a token's offspring after the token; one created
-		// meanwhile is refused here, its creator being gone.
+		// A revoke removes a token's offspring with it; a token whose
+		// creator is gone nonetheless (left by a revoke of an earlier
+		// version, which removed them one after the other) is refused.
 		if _, err := t.Store.GetAPIToken(ctx, rec.ParentID); errors.Is(err, store.ErrNotFound) {
 			return Principal{}, ErrBadToken
 		} else if err != nil {

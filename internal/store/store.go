@@ -936,7 +936,13 @@ type Store interface {
 	GetAPIToken(ctx context.Context, id string) (*APIToken, error)
 	GetAPITokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*APIToken, error)
-	DeleteAPIToken(ctx context.Context, id string) error
+	// DeleteAPIToken removes the token id and its offspring (the tokens
+	// created with it, ParentID, and theirs) in one transaction, and
+	// returns the offspring, oldest first; ErrNotFound when the token is
+	// not there. A token being created with one of them meanwhile is
+	// either committed first, and removed with them, or refused
+	// (ErrRevoked): none outlives the revoke.
+	DeleteAPIToken(ctx context.Context, id string) (offspring []*APIToken, err error)
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 
 	// Console sessions. UpdateSession writes LastSeen and Flashes.
@@ -1011,6 +1017,24 @@ func WithQueued(ctx context.Context, fn func()) context.Context {
 // Queued returns the function of WithQueued, or nil.
 func Queued(ctx context.Context) func() {
 	fn, _ := ctx.Value(queuedKey{}).(func())
+	return fn
+}
+
+// lockedKey carries the function of WithLocked.
+type lockedKey struct{}
+
+// WithLocked returns a context whose CreateAPIToken and DeleteAPIToken
+// call fn inside their transaction once they hold what they lock (the
+// creator's session or token; the tokens to delete), before they write:
+// a concurrent call fn starts comes after them. It lets tests start such
+// races at that point; fn must not wait for what it starts.
+func WithLocked(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, lockedKey{}, fn)
+}
+
+// Locked returns the function of WithLocked, or nil.
+func Locked(ctx context.Context) func() {
+	fn, _ := ctx.Value(lockedKey{}).(func())
 	return fn
 }
 

@@ -166,3 +166,120 @@ func TestUpgradeNamesNotificationReceiversByDigest(t *testing.T) {
 			return err
 		})
 }
+
+// TestTokenRevokeWaitsForCreation orders a revoke and the creation of a
+// token with one of the tokens it deletes, each way round, each one
+// waiting on the other's row lock (as pg_stat_activity shows) before the
+// other goes on: a token created with a token being revoked is refused,
+// and one created before the revoke took its locks is revoked with the
+// rest. The conformance suite (TokenRevokeRacesOffspring) starts the same
+// calls at the same points without waiting to see them blocked.
+func TestTokenRevokeWaitsForCreation(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	open := func() store.Store {
+		s, err := Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s1, s2 := open(), open()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	ctx := t.Context()
+	// blockedOrDone waits until a session of the database waits for a
+	// lock, or done is closed.
+	blockedOrDone := func(done <-chan struct{}) {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			var waiting int
+			if err := admin.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+				t.Error(err)
+				return
+			}
+			if waiting > 0 {
+				return
+			}
+		}
+	}
+	n := 0
+	token := func(name string, parent *store.APIToken) *store.APIToken {
+		n++
+		tok := &store.APIToken{Name: name, Hash: "h-" + name, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com",
+			CreatedAt: time.Unix(int64(n), 0).UTC(), ExpiresAt: time.Unix(3600, 0).UTC()}
+		if parent != nil {
+			tok.ParentID = parent.ID
+		}
+		return tok
+	}
+	create := func(tok *store.APIToken) *store.APIToken {
+		t.Helper()
+		if err := s1.CreateAPIToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+
+	// The revoke holds laptop and ci; a token created with ci waits for
+	// it, and is refused.
+	laptop := create(token("laptop", nil))
+	ci := create(token("ci", laptop))
+	created := make(chan error, 1)
+	done := make(chan struct{})
+	holding := store.WithLocked(ctx, func() {
+		go func() {
+			defer close(done)
+			created <- s2.CreateAPIToken(ctx, token("by-ci", ci))
+		}()
+		blockedOrDone(done)
+	})
+	if _, err := s1.DeleteAPIToken(holding, laptop.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-created; !errors.Is(err, store.ErrRevoked) {
+		t.Errorf("creating a token with ci while laptop's revoke held it: %v; want ErrRevoked", err)
+	}
+
+	// A creation holds deploy; the revoke of phone waits for it, and
+	// revokes the token it created.
+	phone := create(token("phone", nil))
+	deploy := create(token("deploy", phone))
+	type result struct {
+		offspring []*store.APIToken
+		err       error
+	}
+	revoked := make(chan result, 1)
+	done = make(chan struct{})
+	creating := store.WithLocked(ctx, func() {
+		go func() {
+			defer close(done)
+			off, err := s2.DeleteAPIToken(ctx, phone.ID)
+			revoked <- result{off, err}
+		}()
+		blockedOrDone(done)
+	})
+	if err := s1.CreateAPIToken(creating, token("late", deploy)); err != nil {
+		t.Fatal(err)
+	}
+	r := <-revoked
+	var names []string
+	for _, tok := range r.offspring {
+		names = append(names, tok.Name)
+	}
+	if r.err != nil || strings.Join(names, ",") != "deploy,late" {
+		t.Errorf("revoking phone while a token was being created with deploy: %v, %v; want deploy and late", names, r.err)
+	}
+	left, err := s1.ListAPITokens(ctx, store.ActorUser, "ada@example.com")
+	if err != nil || len(left) != 0 {
+		t.Errorf("tokens left after the revokes: %d, %v; want none", len(left), err)
+	}
+}

@@ -32,6 +32,9 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 		if err := s.grantedBy(ctx, tx, t.SignIn, t.SessionID, t.ParentID); err != nil {
 			return err
 		}
+		if fn := store.Locked(ctx); fn != nil {
+			fn()
+		}
 		_, err := s.exec(ctx, tx, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), t.ParentID)
 		return err
@@ -112,13 +115,80 @@ func (s *Store) ListAPITokens(ctx context.Context, ownerType, ownerLogin string)
 	return out, s.fail("list API tokens", err)
 }
 
-// DeleteAPIToken removes the token with id.
-func (s *Store) DeleteAPIToken(ctx context.Context, id string) error {
-	res, err := s.exec(ctx, s.db, `DELETE FROM api_tokens WHERE id = ?`, id)
-	if err == nil {
-		err = affected(res)
+// qTokenTree reads the ids of a token and of its offspring.
+const qTokenTree = `WITH RECURSIVE tree (id) AS (
+		SELECT id FROM api_tokens WHERE id = ?
+		UNION
+		SELECT t.id FROM api_tokens t JOIN tree ON t.parent_id = tree.id)
+	SELECT id FROM tree ORDER BY id`
+
+// DeleteAPIToken removes the token with id and its offspring in one
+// transaction. It locks the tokens it found and then reads the offspring
+// again, until a read finds none it has not locked: a token committed by
+// a creator that held one of them before the lock was taken is found by
+// the next read (on PostgreSQL each statement sees what was committed
+// before it began), and a creator that comes after the lock waits for the
+// revoke and then finds its creator gone (grantedBy). SQLite's writers
+// take turns anyway. Locks are taken a generation at a time in id order,
+// as DeletePersonAccess takes them.
+func (s *Store) DeleteAPIToken(ctx context.Context, id string) ([]*store.APIToken, error) {
+	var deleted []*store.APIToken
+	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		locked := map[string]bool{}
+		tree := []string{id}
+		for {
+			var fresh []any
+			for _, t := range tree {
+				if !locked[t] {
+					fresh = append(fresh, t)
+					locked[t] = true
+				}
+			}
+			if len(fresh) == 0 {
+				break
+			}
+			if _, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE id IN `+inList(len(fresh))+` ORDER BY id`+s.d.ForUpdate, fresh...); err != nil {
+				return err
+			}
+			var err error
+			if tree, err = s.texts(ctx, tx, qTokenTree, id); err != nil {
+				return err
+			}
+			if len(tree) == 0 {
+				return store.ErrNotFound
+			}
+		}
+		if fn := store.Locked(ctx); fn != nil {
+			fn()
+		}
+		args := make([]any, len(tree))
+		for i, t := range tree {
+			args[i] = t
+		}
+		rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE id IN `+inList(len(args))+` RETURNING `+apiTokenCols, args...)
+		if err != nil {
+			return err
+		}
+		deleted, err = collect(rows, scanAPIToken)
+		return err
+	})
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("delete API token %q", id), err)
 	}
-	return s.fail(fmt.Sprintf("delete API token %q", id), err)
+	offspring := slices.DeleteFunc(deleted, func(t *store.APIToken) bool { return t.ID == id })
+	slices.SortFunc(offspring, byCreation)
+	if offspring == nil {
+		offspring = []*store.APIToken{}
+	}
+	return offspring, nil
+}
+
+// byCreation orders tokens oldest first (CreatedAt, then ID).
+func byCreation(a, b *store.APIToken) int {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // TouchAPIToken records that the token with id was used at at.
@@ -312,12 +382,7 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 	if err != nil {
 		return 0, nil, s.fail("delete the access of a person", err)
 	}
-	slices.SortFunc(tokens, func(a, b *store.APIToken) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(tokens, byCreation)
 	if tokens == nil {
 		tokens = []*store.APIToken{}
 	}

@@ -57,8 +57,13 @@ func testAPIToken(t *testing.T, open func(t *testing.T) store.Store) {
 	if !got.LastUsedAt.Equal(at(60)) {
 		t.Errorf("LastUsedAt = %v; want %v", got.LastUsedAt, at(60))
 	}
-	noErr(t, s.DeleteAPIToken(ctx, ada.ID), "DeleteAPIToken")
-	wantErr(t, s.DeleteAPIToken(ctx, ada.ID), store.ErrNotFound, "DeleteAPIToken(again)")
+	offspring, err := s.DeleteAPIToken(ctx, ada.ID)
+	noErr(t, err, "DeleteAPIToken")
+	if offspring == nil || len(offspring) != 0 {
+		t.Errorf("DeleteAPIToken of a token that created none: offspring %#v; want an empty, non-nil list", offspring)
+	}
+	_, err = s.DeleteAPIToken(ctx, ada.ID)
+	wantErr(t, err, store.ErrNotFound, "DeleteAPIToken(again)")
 	_, err = s.GetAPITokenByHash(ctx, "h1")
 	wantErr(t, err, store.ErrNotFound, "GetAPITokenByHash(revoked)")
 	wantErr(t, s.TouchAPIToken(ctx, ada.ID, at(61)), store.ErrNotFound, "TouchAPIToken(revoked)")
@@ -331,4 +336,97 @@ func testRevokeRacesCreation(t *testing.T, open func(t *testing.T) store.Store) 
 	if len(left) != 0 {
 		t.Errorf("%d tokens created while ada was revoked outlived it; want none", len(left))
 	}
+}
+
+// testTokenOffspring: deleting a token deletes the tokens it created and
+// theirs, oldest first, and no other.
+func testTokenOffspring(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	token := func(name string, created int, parent *store.APIToken) *store.APIToken {
+		tok := &store.APIToken{Name: name, Hash: "h-" + name, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com",
+			CreatedAt: at(created), ExpiresAt: at(3600)}
+		if parent != nil {
+			tok.ParentID = parent.ID
+		}
+		noErr(t, s.CreateAPIToken(ctx, tok), "CreateAPIToken("+name+")")
+		return tok
+	}
+	laptop := token("laptop", 0, nil)
+	other := token("other", 1, nil)
+	ci := token("ci", 2, laptop)
+	nightly := token("nightly", 3, ci)
+	deploy := token("deploy", 4, laptop)
+	sibling := token("sibling", 5, other)
+	got, err := s.DeleteAPIToken(ctx, laptop.ID)
+	noErr(t, err, "DeleteAPIToken(laptop)")
+	diff(t, "laptop's offspring, oldest first", []*store.APIToken{ci, nightly, deploy}, got)
+	left, err := s.ListAPITokens(ctx, store.ActorUser, "ada@example.com")
+	noErr(t, err, "ListAPITokens")
+	diff(t, "the tokens left", []*store.APIToken{other, sibling}, left)
+}
+
+// testTokenRevokeRacesOffspring: a token created with one of the tokens a
+// revoke deletes, in another transaction while the revoke holds them, is
+// refused; one whose creator held its creator before the revoke came is
+// deleted with the rest. Either way none outlives the revoke.
+func testTokenRevokeRacesOffspring(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	n := 0
+	token := func(name string, parent *store.APIToken) *store.APIToken {
+		n++
+		tok := &store.APIToken{Name: name, Hash: "h-" + name, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: "ada@example.com",
+			CreatedAt: at(n), ExpiresAt: at(3600)}
+		if parent != nil {
+			tok.ParentID = parent.ID
+		}
+		return tok
+	}
+	create := func(tok *store.APIToken) *store.APIToken {
+		noErr(t, s1.CreateAPIToken(ctx, tok), "CreateAPIToken("+tok.Name+")")
+		return tok
+	}
+	other := create(token("other", nil))
+
+	// Tokens created with the revoked token and with its child while the
+	// revoke holds them.
+	laptop := create(token("laptop", nil))
+	ci := create(token("ci", laptop))
+	refused := make(chan error, 2)
+	during := store.WithLocked(ctx, func() {
+		for _, tok := range []*store.APIToken{token("by-laptop", laptop), token("by-ci", ci)} {
+			go func() { refused <- s2.CreateAPIToken(ctx, tok) }()
+		}
+	})
+	got, err := s1.DeleteAPIToken(during, laptop.ID)
+	noErr(t, err, "DeleteAPIToken(laptop)")
+	diff(t, "laptop's offspring", []*store.APIToken{ci}, got)
+	for range 2 {
+		wantErr(t, <-refused, store.ErrRevoked, "CreateAPIToken during the revoke of its creator")
+	}
+
+	// A revoke started while a token's creator is held by its creation.
+	phone := create(token("phone", nil))
+	deploy := create(token("deploy", phone))
+	late := token("late", deploy)
+	type result struct {
+		offspring []*store.APIToken
+		err       error
+	}
+	revoked := make(chan result, 1)
+	creating := store.WithLocked(ctx, func() {
+		go func() {
+			off, err := s2.DeleteAPIToken(ctx, phone.ID)
+			revoked <- result{off, err}
+		}()
+	})
+	noErr(t, s1.CreateAPIToken(creating, late), "CreateAPIToken(late)")
+	r := <-revoked
+	noErr(t, r.err, "DeleteAPIToken(phone)")
+	diff(t, "phone's offspring", []*store.APIToken{deploy, late}, r.offspring)
+
+	left, err := s1.ListAPITokens(ctx, store.ActorUser, "ada@example.com")
+	noErr(t, err, "ListAPITokens")
+	diff(t, "the tokens left after the revokes", []*store.APIToken{other}, left)
 }

@@ -72,6 +72,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Notifications", testNotifications},
 		{"Setting", testSetting},
 		{"APIToken", testAPIToken},
+		{"TokenOffspring", testTokenOffspring},
+		{"TokenRevokeRacesOffspring", testTokenRevokeRacesOffspring},
 		{"Session", testSession},
 		{"SessionSharedAcrossHandles", testSessionShared},
 		{"PersonAccess", testPersonAccess},

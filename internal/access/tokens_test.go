@@ -1,0 +1,101 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// racingTokens is a TokenStore on which, before each of the first deletes
+// asked of it, every token of tree still stored creates a token, as
+// requests that authenticated with them just before the revoke would:
+// whatever steps a revoke takes, tokens are created between them.
+type racingTokens struct {
+	TokenStore
+	t      *testing.T
+	tree   []*store.APIToken
+	rounds int
+}
+
+func (r *racingTokens) DeleteAPIToken(ctx context.Context, id string) ([]*store.APIToken, error) {
+	if r.rounds > 0 {
+		r.rounds--
+		for _, parent := range slices.Clone(r.tree) {
+			name := fmt.Sprintf("by-%s-%d", parent.Name, len(r.tree))
+			tok := &store.APIToken{Name: name, Hash: "h-" + name, Role: string(Admin), OwnerType: parent.OwnerType, OwnerLogin: parent.OwnerLogin,
+				ParentID: parent.ID, CreatedAt: parent.CreatedAt.Add(time.Duration(len(r.tree)) * time.Second), ExpiresAt: parent.ExpiresAt}
+			switch err := r.TokenStore.CreateAPIToken(ctx, tok); {
+			case err == nil:
+				r.tree = append(r.tree, tok)
+			case !errors.Is(err, store.ErrRevoked):
+				r.t.Errorf("CreateAPIToken(%s): %v", name, err)
+			}
+		}
+	}
+	return r.TokenStore.DeleteAPIToken(ctx, id)
+}
+
+// TestRevokeLeavesNoOffspring: tokens created with a token being revoked,
+// or with the tokens it created, while it is being revoked are revoked
+// with it or refused; none is left stored.
+func TestRevokeLeavesNoOffspring(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	direct := &Tokens{Store: st, Now: func() time.Time { return now }}
+	ada := user("ada@example.com", Admin)
+	laptop, err := direct.Create(ctx, ada, "laptop", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withLaptop, err := direct.Authenticate(ctx, laptop.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := direct.Create(ctx, withLaptop, "ci", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := direct.Create(ctx, ada, "other", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	racing := &racingTokens{TokenStore: st, t: t, tree: []*store.APIToken{laptop.APIToken, ci.APIToken}, rounds: 2}
+	tokens := &Tokens{Store: racing, Now: direct.Now}
+	rec, offspring, err := tokens.Revoke(ctx, ada, laptop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ID != laptop.ID {
+		t.Errorf("Revoke revoked %s; want laptop", rec.Name)
+	}
+	var revoked, want []string
+	for _, tok := range offspring {
+		revoked = append(revoked, tok.Name)
+	}
+	for _, tok := range racing.tree[1:] {
+		want = append(want, tok.Name)
+	}
+	slices.Sort(revoked)
+	slices.Sort(want)
+	if !slices.Equal(revoked, want) {
+		t.Errorf("Revoke(laptop) revoked the offspring %v; want every token created with laptop or its tokens before it ended, %v", revoked, want)
+	}
+	left, err := st.ListAPITokens(ctx, store.ActorUser, ada.Actor.Login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tok := range left {
+		names = append(names, tok.Name)
+	}
+	if !slices.Equal(names, []string{other.Name}) {
+		t.Errorf("ada's tokens after revoking laptop: %v; want only %s", names, other.Name)
+	}
+}
