@@ -66,15 +66,24 @@ func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutR
 	// Names that differ only in capitals would be two flows that people
 	// and scripts confuse (nicknames compare ignoring case for the same
 	// reason): storing one is refused, naming the flow that has the name.
+	// The store refuses it too (ErrConflict), when another server stored
+	// the other flow since this check.
 	if prev == nil {
 		if other := s.sameNameOtherCase(ctx, doc.Name); other != "" {
-			return &PutResult{Doc: doc}, problem.New(problem.Conflict, "flow %q already has that name in other capitals", other).
-				WithRemedy("name the document %q to store a new version of that flow, or choose another name", other).WithDetail("field", "name")
+			return &PutResult{Doc: doc}, nameInOtherCapitals(other, nil)
 		}
 	}
 	now := s.now()
 	fl := &store.Flow{Name: doc.Name, Source: src, Trigger: doc.Trigger.SpecJSON(), StoredBy: actor, CreatedAt: now, UpdatedAt: now}
 	added, err := s.store.PutFlow(ctx, fl)
+	if errors.Is(err, store.ErrConflict) {
+		if other := s.sameNameOtherCase(ctx, doc.Name); other != "" {
+			return &PutResult{Doc: doc}, nameInOtherCapitals(other, err)
+		}
+		return &PutResult{Doc: doc}, problem.New(problem.Conflict, "another flow was stored with that name in other capitals meanwhile").
+			WithRemedy("list the flows (cardflow flows list) and name the document as that flow to store a new version of it, or choose another name").
+			WithDetail("field", "name").Wrap(err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store flow: %w", err)
 	}
@@ -110,6 +119,17 @@ func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutR
 		res.Enablement, res.Message = EnablementNew, "stored disabled, as every flow with a trigger is: "+enable
 	}
 	return res, nil
+}
+
+// nameInOtherCapitals is the conflict of a document named as the stored
+// flow other in other capitals; cause, when set, is the store's refusal.
+func nameInOtherCapitals(other string, cause error) error {
+	p := problem.New(problem.Conflict, "flow %q already has that name in other capitals", other).
+		WithRemedy("name the document %q to store a new version of that flow, or choose another name", other).WithDetail("field", "name")
+	if cause != nil {
+		return p.Wrap(cause)
+	}
+	return p
 }
 
 // Enable validates the stored flow again (cards, connections and the scope

@@ -360,7 +360,7 @@ type AuditFilter struct {
 // state and next tick).
 type Flow struct {
 	ID     string
-	Name   string // unique
+	Name   string // unique, ignoring case
 	Source []byte // the YAML document of the latest version
 	// Version is the latest version's number: versions count from 1, so
 	// it is also how many versions the flow has.
@@ -742,8 +742,10 @@ type Store interface {
 	// f.UpdatedAt with it, and reports true; when the latest version's
 	// source is byte for byte f.Source it stores nothing and reports
 	// false. Either way f is filled with the flow as stored (ID,
-	// CreatedAt, UpdatedAt, Version, StoredBy, enabled state); ErrConflict
-	// never. GetFlow looks up by id first, then by name, and returns the
+	// CreatedAt, UpdatedAt, Version, StoredBy, enabled state). Names are
+	// unique ignoring case (strings.EqualFold): a new flow whose name is
+	// another's in other capitals is ErrConflict, also when the two are
+	// stored at once. GetFlow looks up by id first, then by name, and returns the
 	// latest version. ListFlows orders by name. Deleting a flow deletes its
 	// versions and keeps its runs.
 	PutFlow(ctx context.Context, f *Flow) (bool, error)
@@ -1025,8 +1027,9 @@ type lockedKey struct{}
 
 // WithLocked returns a context whose CreateAPIToken and DeleteAPIToken
 // call fn inside their transaction once they hold what they lock (the
-// creator's session or token; the tokens to delete), before they write:
-// a concurrent call fn starts comes after them. It lets tests start such
+// creator's session or token; the tokens to delete), before they write,
+// and whose PutFlow calls it once it wrote the flow, before it commits: a
+// concurrent call fn starts comes after them. It lets tests start such
 // races at that point; fn must not wait for what it starts.
 func WithLocked(ctx context.Context, fn func()) context.Context {
 	return context.WithValue(ctx, lockedKey{}, fn)

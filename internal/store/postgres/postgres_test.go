@@ -283,3 +283,27 @@ func TestTokenRevokeWaitsForCreation(t *testing.T) {
 		t.Errorf("tokens left after the revokes: %d, %v; want none", len(left), err)
 	}
 }
+
+// TestUpgradeRenamesFlowsNamedAlike: flows whose names differ only in
+// case, stored before the database held the rule, are renamed but the
+// first by migration 0022, which then holds it (storetest.FlowNamesUpgrade).
+func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	storetest.FlowNamesUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+}

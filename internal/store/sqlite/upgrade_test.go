@@ -153,3 +153,27 @@ func TestUpgradeNamesNotificationReceiversByDigest(t *testing.T) {
 		t.Errorf("the database file still holds a receiver's URL")
 	}
 }
+
+// TestUpgradeRenamesFlowsNamedAlike: flows whose names differ only in
+// case, stored before the database held the rule, are renamed but the
+// first by migration 0022, which then holds it (storetest.FlowNamesUpgrade).
+func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	storetest.FlowNamesUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+}

@@ -40,14 +40,38 @@ func scanFlow(sc scanner) (*store.Flow, error) {
 // and its version row are written in one transaction. On a new version
 // the stored ID and CreatedAt win, and the stored Enabled and NextRunAt
 // too when the trigger is unchanged (else the flow is stored disabled).
+// A new flow whose name folds as another's (name_key) is ErrConflict.
 func (s *Store) PutFlow(ctx context.Context, f *store.Flow) (bool, error) {
 	fillID(&f.ID)
 	op := fmt.Sprintf("put flow %q", f.Name)
+	in := *f
+	added, err := s.putFlow(ctx, f)
+	if err != nil && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err) {
+		*f = in
+		// On PostgreSQL the upsert checks its own key (name) before it
+		// inserts and the others (name_key) as it does: two stores of one
+		// new name at once may both find the name free, and the second
+		// then fail on name_key once the first commits. Again, it finds
+		// the first's flow and adds a version to it; a name that only
+		// folds as another's fails again.
+		added, err = s.putFlow(ctx, f)
+	}
+	if err != nil && s.d.IsUniqueViolation != nil && s.d.IsUniqueViolation(err) {
+		return false, fmt.Errorf("store: %s: another flow has that name in other capitals: %w", op, store.ErrConflict)
+	}
+	if err != nil {
+		return false, s.fail(op, err)
+	}
+	return added, nil
+}
+
+// putFlow is one attempt of PutFlow; its error is the driver's.
+func (s *Store) putFlow(ctx context.Context, f *store.Flow) (bool, error) {
 	sum := sha256.Sum256(f.Source)
 	var added bool
 	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
-		stored, err := scanFlow(s.queryRow(ctx, ex, `INSERT INTO flows (`+flowCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', '', 1, ?, ?, ?)
+		stored, err := scanFlow(s.queryRow(ctx, ex, `INSERT INTO flows (`+flowCols+`, name_key)
+			VALUES (?, ?, ?, ?, ?, ?, 0, 0, '', '', '', 1, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
 				enabled = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.enabled ELSE 0 END,
 				next_run_at = CASE WHEN flows.trigger_spec = excluded.trigger_spec THEN flows.next_run_at ELSE 0 END,
@@ -57,7 +81,7 @@ func (s *Store) PutFlow(ctx context.Context, f *store.Flow) (bool, error) {
 			WHERE flows.source <> excluded.source
 			RETURNING `+flowCols,
 			f.ID, f.Name, blob(f.Source), ts(f.CreatedAt), ts(f.UpdatedAt), string(f.Trigger),
-			f.StoredBy.Type, f.StoredBy.Login, f.StoredBy.TokenName))
+			f.StoredBy.Type, f.StoredBy.Login, f.StoredBy.TokenName, foldName(f.Name)))
 		if errors.Is(err, sql.ErrNoRows) {
 			// The latest version is this very source: nothing to store.
 			stored, err = scanFlow(s.queryRow(ctx, ex, `SELECT `+flowCols+` FROM flows WHERE name = ?`, f.Name))
@@ -75,12 +99,14 @@ func (s *Store) PutFlow(ctx context.Context, f *store.Flow) (bool, error) {
 			stored_at, stored_by_type, stored_by_login, stored_by_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			f.ID, f.Version, blob(f.Source), hex.EncodeToString(sum[:]), len(f.Source), ts(f.UpdatedAt),
 			f.StoredBy.Type, f.StoredBy.Login, f.StoredBy.TokenName)
+		if err == nil {
+			if fn := store.Locked(ctx); fn != nil {
+				fn()
+			}
+		}
 		return err
 	})
-	if err != nil {
-		return false, s.fail(op, err)
-	}
-	return added, nil
+	return added, err
 }
 
 const flowVersionCols = `flow_id, version, source_sha256, source_size, stored_at,

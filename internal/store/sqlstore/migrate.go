@@ -110,7 +110,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 
 	repl := strings.NewReplacer("{{blob}}", s.d.Blob, "{{autoid}}", s.d.AutoID)
-	dropped := false // a Go step ran: 0017's drops the receivers' URLs
+	dropped := false // 0017's step ran: it drops the receivers' URLs
 	for _, m := range ms {
 		if applied[m.version] {
 			continue
@@ -122,7 +122,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err := step(ctx, s, tx); err != nil {
 				return s.fail("migrate: apply "+m.name, err)
 			}
-			dropped = true
+			dropped = dropped || m.version == 17
 		}
 		if _, err := s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 			m.version, m.name, time.Now().UnixNano()); err != nil {
@@ -146,6 +146,59 @@ func (s *Store) migrate(ctx context.Context) error {
 // together or not at all, and once only.
 var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) error{
 	17: moveNotificationsToReceivers,
+	22: keyFlowNames,
+}
+
+// keyFlowNames sets migration 0022's name_key of every flow. Of flows
+// whose names fold alike, the first stored (created_at, then id) keeps
+// its name and each later one is renamed "NAME (ID)" (and again, while
+// that is taken), so that the unique index holds and no server refuses to
+// start; the flows are read in that order, so the outcome is the same
+// whichever server migrates.
+func keyFlowNames(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := s.query(ctx, tx, `SELECT id, name FROM flows ORDER BY created_at, id`)
+	if err != nil {
+		return fmt.Errorf("read flow names: %w", err)
+	}
+	type named struct{ id, name string }
+	var flows []named
+	for rows.Next() {
+		var f named
+		if err := rows.Scan(&f.id, &f.name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read flow names: %w", err)
+		}
+		flows = append(flows, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read flow names: %w", err)
+	}
+	// Every name's key is taken, so that a new name is nobody's name.
+	taken := make(map[string]bool, len(flows))
+	for _, f := range flows {
+		taken[foldName(f.name)] = true
+	}
+	kept := make(map[string]bool, len(flows))
+	for _, f := range flows {
+		key := foldName(f.name)
+		if !kept[key] {
+			kept[key] = true
+		} else {
+			for taken[key] {
+				f.name = fmt.Sprintf("%s (%s)", f.name, f.id)
+				key = foldName(f.name)
+			}
+			taken[key] = true
+			if _, err := s.exec(ctx, tx, `UPDATE flows SET name = ? WHERE id = ?`, f.name, f.id); err != nil {
+				return fmt.Errorf("rename flow %s: %w", f.id, err)
+			}
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE flows SET name_key = ? WHERE id = ?`, key, f.id); err != nil {
+			return fmt.Errorf("key flow %s: %w", f.id, err)
+		}
+	}
+	return nil
 }
 
 // moveNotificationsToReceivers moves migration 0017's old outbox rows

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,6 +68,29 @@ func TestFoldNickname(t *testing.T) {
 	for _, tt := range tests {
 		if got := foldNickname(tt.a) == foldNickname(tt.b); got != tt.same {
 			t.Errorf("fold(%q) == fold(%q) is %v; want %v", tt.a, tt.b, got, tt.same)
+		}
+	}
+}
+
+// TestFoldName: flow names have one key exactly when strings.EqualFold
+// finds them equal, the rule flowrun checks, whatever the letters.
+func TestFoldName(t *testing.T) {
+	tests := []struct {
+		a, b string
+	}{
+		{a: "Offboard", b: "offboard"},
+		{a: "ÄRGER", b: "ärger"},
+		{a: "Σίσυφος", b: "ΣΊΣΥΦΟΣ"},
+		{a: "\u212a-rotate", b: "k-rotate"}, // KELVIN SIGN
+		{a: "İstanbul", b: "istanbul"},      // a dotted capital I is not i's
+		{a: "ırmak", b: "Irmak"},            // nor a dotless i I's
+		{a: "straße", b: "strasse"},
+		{a: "Ｐrod", b: "Prod"},
+		{a: "prod", b: "prod "},
+	}
+	for _, tt := range tests {
+		if got, want := foldName(tt.a) == foldName(tt.b), strings.EqualFold(tt.a, tt.b); got != want {
+			t.Errorf("fold(%q) == fold(%q) is %v; want %v, as strings.EqualFold", tt.a, tt.b, got, want)
 		}
 	}
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LeaseExclusive", testLeaseExclusive},
 		{"FlowVersions", testFlowVersions},
 		{"FlowVersionsConcurrent", testFlowVersionsConcurrent},
+		{"FlowNameCase", testFlowNameCase},
 		{"Run", testRun},
 		{"RunLeases", testRunLeases},
 		{"RunList", testRunList},

@@ -130,3 +130,78 @@ func row(id, url string, attempts int, next, delivered int64, lastError, owner s
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// FlowNamesUpgrade tests migration 0022 on a backend, as
+// NotificationsUpgrade does 0017. The database is taken back to before
+// 0022 with flows whose names differ only in case, which servers of
+// before could store at the same moment: the upgrade keeps the first
+// stored's name (created_at, then id), renames each later one "NAME (ID)"
+// (again while that is some flow's name), and from then on the database
+// refuses a new flow named as another in other capitals.
+func FlowNamesUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	flow := func(id, name string, created int) string {
+		q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+		return `INSERT INTO flows (id, name, source, created_at, updated_at) VALUES (` +
+			strings.Join([]string{q(id), q(name), "NULL", itoa(at(created).UnixNano()), itoa(at(created).UnixNano())}, ", ") + `)`
+	}
+	for _, q := range []string{
+		`DROP INDEX flows_by_name_key`,
+		`ALTER TABLE flows DROP COLUMN name_key`,
+		`DELETE FROM schema_migrations WHERE version = 22`,
+		flow("f5", "offboard", 20),
+		flow("f1", "Offboard", 10),
+		flow("f4", "OFFBOARD", 20), // stored at the same time as f5, a smaller id
+		flow("f0", "Offboard (f5)", 5),
+		flow("f6", "Ärger", 30),
+		flow("f7", "äRGER", 40),
+		flow("f8", "nightly", 50),
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	s := open(t)
+	defer func() { _ = s.Close() }()
+	names := func(s store.Store) map[string]string {
+		t.Helper()
+		list, err := s.ListFlows(ctx)
+		noErr(t, err, "ListFlows")
+		got := map[string]string{}
+		for _, f := range list {
+			got[f.ID] = f.Name
+		}
+		return got
+	}
+	want := map[string]string{
+		"f0": "Offboard (f5)",
+		"f1": "Offboard",
+		"f4": "OFFBOARD (f4)",
+		"f5": "offboard (f5) (f5)",
+		"f6": "Ärger",
+		"f7": "äRGER (f7)",
+		"f8": "nightly",
+	}
+	diff(t, "the flows' names after the upgrade", want, names(s))
+
+	_, err := s.PutFlow(ctx, &store.Flow{Name: "offBOARD", Source: []byte("x"), CreatedAt: at(60), UpdatedAt: at(60)})
+	wantErr(t, err, store.ErrConflict, "PutFlow(offBOARD) after the upgrade")
+	_, err = s.PutFlow(ctx, &store.Flow{Name: "ärger", Source: []byte("x"), CreatedAt: at(60), UpdatedAt: at(60)})
+	wantErr(t, err, store.ErrConflict, "PutFlow(ärger) after the upgrade")
+	renamed := &store.Flow{Name: "OFFBOARD (f4)", Source: []byte("x"), CreatedAt: at(60), UpdatedAt: at(60)}
+	putFlow(t, s, renamed, "PutFlow(OFFBOARD (f4))")
+	if renamed.ID != "f4" {
+		t.Errorf("storing the renamed flow's new name stored flow %s; want a version of f4", renamed.ID)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Opening again changes nothing.
+	s = open(t)
+	diff(t, "the flows' names after opening again", want, names(s))
+}

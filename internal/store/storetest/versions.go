@@ -3,7 +3,9 @@ package storetest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -120,5 +122,87 @@ func testFlowVersionsConcurrent(t *testing.T, open func(t *testing.T) store.Stor
 	}
 	if len(seen) != n+1 {
 		t.Errorf("%d distinct sources among %d versions; want each store kept", len(seen), n+1)
+	}
+}
+
+// testFlowNameCase: flow names are unique ignoring case, every letter
+// folded alike on every backend: a new flow named as another in other
+// capitals is refused, also when the other is being stored at that moment
+// on another handle; stores of one name, new or not, add versions.
+func testFlowNameCase(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	flow := func(name, src string) *store.Flow {
+		return &store.Flow{Name: name, Source: []byte(src), CreatedAt: at(0), UpdatedAt: at(0)}
+	}
+	putFlow(t, s1, flow("Offboard", "a"), "PutFlow(Offboard)")
+	putFlow(t, s1, flow("Ärger", "a"), "PutFlow(Ärger)")
+	for _, name := range []string{"offboard", "OFFBOARD", "ärger", "ÄRGER"} {
+		_, err := s2.PutFlow(ctx, flow(name, "b"))
+		wantErr(t, err, store.ErrConflict, "PutFlow("+name+")")
+	}
+	if !putFlow(t, s2, flow("Offboard", "b"), "PutFlow(Offboard, again)") {
+		t.Errorf("storing another document under the same name added no version")
+	}
+
+	// Stored while the other is being stored, on another handle: the one
+	// committed first has the name.
+	var wg sync.WaitGroup
+	var second error
+	during := store.WithLocked(ctx, func() {
+		wg.Go(func() { _, second = s2.PutFlow(ctx, flow("NIGHTLY", "b")) })
+	})
+	_, err := s1.PutFlow(during, flow("Nightly", "a"))
+	noErr(t, err, "PutFlow(Nightly)")
+	wg.Wait()
+	wantErr(t, second, store.ErrConflict, "PutFlow(NIGHTLY) while Nightly was being stored")
+
+	// One new name stored twice at once: two versions of one flow.
+	same := store.WithLocked(ctx, func() {
+		wg.Go(func() { _, second = s2.PutFlow(ctx, flow("Weekly", "b")) })
+	})
+	_, err = s1.PutFlow(same, flow("Weekly", "a"))
+	noErr(t, err, "PutFlow(Weekly)")
+	wg.Wait()
+	noErr(t, second, "PutFlow(Weekly) while Weekly was being stored")
+	weekly, err := s1.GetFlow(ctx, "Weekly")
+	noErr(t, err, "GetFlow(Weekly)")
+	if weekly.Version != 2 {
+		t.Errorf("Weekly stored twice at once is at version %d; want 2", weekly.Version)
+	}
+
+	// Many at once, in two capitals, on two handles: every store of the
+	// capitals stored first is a version, every other one is refused.
+	const n = 10
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		name := []string{"Daily", "DAILY"}[i%2]
+		_, errs[i] = alternate(i, s1, s2).PutFlow(ctx, flow(name, fmt.Sprint(i)))
+	})
+	list, err := s1.ListFlows(ctx)
+	noErr(t, err, "ListFlows")
+	var daily *store.Flow
+	for _, f := range list {
+		if strings.EqualFold(f.Name, "daily") {
+			if daily != nil {
+				t.Fatalf("flows %q and %q both stored", daily.Name, f.Name)
+			}
+			daily = f
+		}
+	}
+	if daily == nil {
+		t.Fatal("neither Daily nor DAILY was stored")
+	}
+	for i, err := range errs {
+		name := []string{"Daily", "DAILY"}[i%2]
+		switch {
+		case name == daily.Name && err != nil:
+			t.Errorf("PutFlow(%s) of the name stored: %v; want a version", name, err)
+		case name != daily.Name && !errors.Is(err, store.ErrConflict):
+			t.Errorf("PutFlow(%s) next to %s: %v; want ErrConflict", name, daily.Name, err)
+		}
+	}
+	if daily.Version != n/2 {
+		t.Errorf("%s is at version %d after %d stores; want %d", daily.Name, daily.Version, n/2, n/2)
 	}
 }
