@@ -700,3 +700,23 @@ steps:
 		t.Errorf("flow runs after storing: %+v, want only the one started by name", runs.Runs)
 	}
 }
+
+// TestCLIFlowsRunsSaysWhyARunFailed: a run that failed because a step did
+// has no error of its own; flows runs names the failed step and its error
+// code instead of "-", which read as a failure without a reason.
+func TestCLIFlowsRunsSaysWhyARunFailed(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	file := t.TempDir() + "/read-missing.yaml"
+	doc := "name: read-missing\nsteps:\n  - id: read\n    card: okta-devices/read-device\n    connection: Demo org\n    input: {deviceId: guoNoSuchDevice0000}\n"
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "run", file); code == exitOK {
+		t.Fatalf("flows run of a flow reading a missing device: exit %d\n%s%s; want a failure", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, s.vars, "flows", "runs", "read-missing")
+	if code != exitOK || !regexp.MustCompile(`failed\s.*\sstep read: not_found`).MatchString(out) {
+		t.Errorf("flows runs: exit %d\n%s%s; want the failed run with its failed step", code, out, errOut)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -654,7 +655,9 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 			if r.Trigger != nil {
 				trigger = r.Trigger.Kind
 			}
-			t.row(r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(r.Error))
+			// A run whose steps failed has no error of its own: its
+			// failure names the steps.
+			t.row(r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(cmp.Or(r.Error, r.Failure)))
 		}
 		t.flush()
 	})

@@ -248,14 +248,18 @@ type FlowRun struct {
 	FlowVersion int `json:"flowVersion,omitempty"`
 	// RerunOf is the id of the run this one repeats; its trigger is the
 	// original's and its actor who asked for the rerun.
-	RerunOf    string          `json:"rerunOf,omitempty"`
-	Status     string          `json:"status"`
-	Actor      *Actor          `json:"actor"`
-	Inputs     json.RawMessage `json:"inputs,omitempty"`
-	Error      string          `json:"error,omitempty"`
-	CreatedAt  time.Time       `json:"createdAt"`
-	StartedAt  *time.Time      `json:"startedAt,omitempty"`
-	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	RerunOf string          `json:"rerunOf,omitempty"`
+	Status  string          `json:"status"`
+	Actor   *Actor          `json:"actor"`
+	Inputs  json.RawMessage `json:"inputs,omitempty"`
+	Error   string          `json:"error,omitempty"`
+	// Failure, of a failed run, says how it failed in short: its error,
+	// or each failed step with its first error code ("step ID: code"),
+	// which runs that failed the same way share.
+	Failure    string     `json:"failure,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// CancelRequestedAt is when someone asked the run to stop; the run
 	// ends canceled once its items in flight finish.
 	CancelRequestedAt *time.Time `json:"cancelRequestedAt,omitempty"`

@@ -40,7 +40,7 @@ func flowRunHeader(run *store.FlowRun) api.FlowRun {
 	return api.FlowRun{
 		ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, FlowVersion: run.FlowVersion, RerunOf: run.RerunOf,
 		Status: run.Status, Actor: actorJSON(run.Actor),
-		Inputs: rawOrNil(run.Inputs), Error: run.Error, CreatedAt: run.CreatedAt,
+		Inputs: rawOrNil(run.Inputs), Error: run.Error, Failure: run.Failure, CreatedAt: run.CreatedAt,
 		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt), Trigger: runTrigger(run),
 		CancelRequestedAt: timePtr(run.CancelRequestedAt),
 	}
