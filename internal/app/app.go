@@ -378,10 +378,21 @@ func (a *App) Close() {
 	}
 }
 
-// openStore opens the configured store.
+// openStore opens the configured store, applying any missing migrations.
 func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store, error) {
+	return openStoreWith(ctx, cfg, log, true)
+}
+
+// openStoreWith opens the configured store, applying any missing
+// migrations when migrate, refusing a database that lacks one otherwise
+// (a *store.SchemaBehindError).
+func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (store.Store, error) {
+	openPG, openSQLite := postgres.OpenCurrent, sqlite.OpenCurrent
+	if migrate {
+		openPG, openSQLite = postgres.Open, sqlite.Open
+	}
 	if cfg.DB != "" {
-		st, err := postgres.Open(ctx, cfg.DB)
+		st, err := openPG(ctx, cfg.DB)
 		if err != nil {
 			return nil, fmt.Errorf("open the PostgreSQL database: %w (check -db: the server must be running and reachable at that host and port, the database must exist, and the password comes from PGPASSWORD or ~/.pgpass)", err)
 		}
@@ -389,7 +400,7 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store,
 		return st, nil
 	}
 	path := filepath.Join(cfg.DataDir, "cardflow.db")
-	st, err := sqlite.Open(ctx, path)
+	st, err := openSQLite(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open the database: %w", err)
 	}

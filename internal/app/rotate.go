@@ -148,8 +148,11 @@ func resealEventSecret(ctx context.Context, st store.Store, kr *keyring.Keyring,
 }
 
 // openKeyed opens the store of cfg and its keyring, for the keys commands,
-// which run beside the servers: the database must have been started once.
-// what names the command in the error that says so.
+// which run beside the servers: the database must have been started once,
+// and it must have this binary's schema. Only a server's start migrates
+// it: the keys commands of a newer binary would change the schema under
+// the servers of the older version still running on it. what names the
+// command in the errors that say so.
 func openKeyed(ctx context.Context, cfg *Config, what string) (store.Store, *keyring.Keyring, error) {
 	if cfg.DataDir == "" {
 		return nil, nil, errors.New("the data directory is required (-data-dir)")
@@ -168,7 +171,12 @@ func openKeyed(ctx context.Context, cfg *Config, what string) (store.Store, *key
 			return nil, nil, fmt.Errorf("%s does not exist: check -data-dir (the server's data directory), or start the server once before %s", path, what)
 		}
 	}
-	st, err := openStore(ctx, cfg, cfg.Logger)
+	st, err := openStoreWith(ctx, cfg, cfg.Logger, false)
+	if behind := (*store.SchemaBehindError)(nil); errors.As(err, &behind) {
+		return nil, nil, fmt.Errorf("the database's schema is at version %d and this cardflow needs version %d: "+
+			"upgrade the servers to this version and restart them first (each server brings the database up to date as it starts), "+
+			"then run it again; or use the cardflow binary of the servers' version for %s", behind.Have, behind.Want, what)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

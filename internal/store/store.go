@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -33,6 +34,18 @@ var (
 	// or personal API token (a person's access revoked, DeletePersonAccess).
 	ErrRevoked = errors.New("store: revoked meanwhile")
 )
+
+// SchemaBehindError is the refusal of a backend opened without migrating
+// (sqlite.OpenCurrent, postgres.OpenCurrent) to use a database whose schema
+// lacks migrations the binary has.
+type SchemaBehindError struct {
+	Have int64 // the newest migration the database has; 0 for none
+	Want int64 // the newest migration the binary has
+}
+
+func (e *SchemaBehindError) Error() string {
+	return fmt.Sprintf("store: the database schema is at version %d, older than this cardflow's (%d)", e.Have, e.Want)
+}
 
 // Connection statuses.
 const (

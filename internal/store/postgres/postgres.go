@@ -88,6 +88,16 @@ func sqlState(err error) string {
 // key=value string) and applies pending migrations. Errors never repeat
 // the DSN, which may hold a password.
 func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+	return open(ctx, dsn, sqlstore.Open)
+}
+
+// OpenCurrent opens the database at dsn, which must have every migration
+// of this binary (see sqlstore.OpenCurrent): it applies none.
+func OpenCurrent(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+	return open(ctx, dsn, sqlstore.OpenCurrent)
+}
+
+func open(ctx context.Context, dsn string, openStore func(context.Context, *sql.DB, sqlstore.Dialect) (*sqlstore.Store, error)) (*sqlstore.Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, errors.New("postgres: the database address is not a valid DSN")
@@ -99,7 +109,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s, err := sqlstore.Open(ctx, db, Dialect)
+	s, err := openStore(ctx, db, Dialect)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)

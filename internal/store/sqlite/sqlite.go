@@ -68,6 +68,16 @@ func code(err error) int {
 // Open opens the database file at path, creating it with mode 0600 if it
 // does not exist, and applies pending migrations. The directory must exist.
 func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+	return open(ctx, path, sqlstore.Open)
+}
+
+// OpenCurrent opens the database file at path, which must have every
+// migration of this binary (see sqlstore.OpenCurrent): it applies none.
+func OpenCurrent(ctx context.Context, path string) (*sqlstore.Store, error) {
+	return open(ctx, path, sqlstore.OpenCurrent)
+}
+
+func open(ctx context.Context, path string, openStore func(context.Context, *sql.DB, sqlstore.Dialect) (*sqlstore.Store, error)) (*sqlstore.Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: database path %q must be non-empty and must not contain '?'", path)
 	}
@@ -91,7 +101,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w%s", path, err, mayNotWrite(path, err))
 	}
-	s, err := sqlstore.Open(ctx, db, Dialect)
+	s, err := openStore(ctx, db, Dialect)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w%s", path, err, mayNotWrite(path, err))

@@ -56,8 +56,10 @@ func loadMigrations() ([]migration, error) {
 
 // migrate brings the schema up to date. Several processes may call it at
 // once: the dialect's lock (or, on SQLite, the immediate transaction)
-// serializes them, and each applies only what is still missing.
-func (s *Store) migrate(ctx context.Context) error {
+// serializes them, and each applies only what is still missing. Unless
+// apply, it changes nothing and returns a *store.SchemaBehindError when a
+// migration is missing.
+func (s *Store) migrate(ctx context.Context, apply bool) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
@@ -107,6 +109,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if known := ms[len(ms)-1].version; newest > known {
 		return fmt.Errorf("store: the database schema is at version %d, newer than this cardflow knows (%d): upgrade cardflow", newest, known)
+	}
+	if !apply {
+		for _, m := range ms {
+			if !applied[m.version] {
+				return &store.SchemaBehindError{Have: newest, Want: ms[len(ms)-1].version}
+			}
+		}
+		return nil
 	}
 
 	repl := strings.NewReplacer("{{blob}}", s.d.Blob, "{{autoid}}", s.d.AutoID)

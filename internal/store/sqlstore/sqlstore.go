@@ -102,13 +102,26 @@ var _ store.Store = (*Store)(nil)
 // db (Close closes it). db must have been opened with the driver d
 // describes.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
+	return open(ctx, db, d, true)
+}
+
+// OpenCurrent is Open for a database that must already have every
+// migration of this binary: it applies none, and refuses a database that
+// lacks one with a *store.SchemaBehindError. It is for the commands that
+// run beside the servers (the keys commands): a server of an older version
+// may still be running on the database, and only the servers migrate it.
+func OpenCurrent(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
+	return open(ctx, db, d, false)
+}
+
+func open(ctx context.Context, db *sql.DB, d Dialect, apply bool) (*Store, error) {
 	s := &Store{db: db, d: d}
 	s.grouped.Store(d.GroupCommit)
 	if d.TakeTurns {
 		s.turn = make(chan struct{}, 1)
 		s.turn <- struct{}{}
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, apply); err != nil {
 		return nil, err
 	}
 	if err := s.rekeyNicknames(ctx); err != nil {
