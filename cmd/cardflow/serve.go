@@ -250,7 +250,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
 	fs, cfg := keysFlags(e, "keys rotate", "keys rotate [-data-dir DIR] [-db postgres://...]\n\n"+
 		"Adds a new primary key and re-seals every stored secret with it; older keys stay in\n"+
-		"the keyring so that servers still running with them keep working.\n"+
+		"the keyring so that values sealed with them keep opening. Within 10 s every running\n"+
+		"server whose keyring has the new key seals with it; one that lacks it stops sealing\n"+
+		"and fails /healthz until restarted with it.\n"+
 		"With CARDFLOW_KEY set, the new key comes from CARDFLOW_NEW_KEY (base64, 32 bytes).\n"+
 		"With several servers the safe order is: restart every server with\n"+
 		"CARDFLOW_KEY=OLD,NEW; then run CARDFLOW_KEY=OLD CARDFLOW_NEW_KEY=NEW cardflow keys rotate;\n"+
@@ -301,8 +303,8 @@ func cmdKeysList(ctx context.Context, e *env, args []string) error {
 func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
 	fs, cfg := keysFlags(e, "keys remove", "keys remove KEY_ID [-data-dir DIR] [-db postgres://...]\n\n"+
 		"Removes an older key from the data directory's keyring file once no stored value is\n"+
-		"sealed with it. Run it after keys rotate and after every server has restarted since:\n"+
-		"a running server seals with the primary key it started with. The primary key, a key\n"+
+		"sealed with it. Run it at least 10 s after keys rotate, once every running server has\n"+
+		"moved to the new key (or stopped sealing, lacking it). The primary key, a key\n"+
 		"still in use and keys given in CARDFLOW_KEY are refused. Authorizations started\n"+
 		"before the rotation and not finished yet must be started again.")
 	id, err := oneArg(fs, args, "key id (see cardflow keys list)")
@@ -394,12 +396,13 @@ func rotateAdvice(rep *app.RotateReport, sharedDB bool) string {
 		}
 		return b.String()
 	}
-	b.WriteString("Now restart every server with CARDFLOW_KEY=NEW,OLD (CARDFLOW_NEW_KEY's value, a comma, the old\n" +
-		"key): the new key seals from then on, and the old one still opens what a server on the old\n" +
-		"primary key may have sealed meanwhile.\n" +
+	b.WriteString("Running servers whose CARDFLOW_KEY holds the new key seal with it within 10 s.\n" +
+		"Now restart every server with CARDFLOW_KEY=NEW,OLD (CARDFLOW_NEW_KEY's value, a comma, the old\n" +
+		"key): the old one still opens what a server may have sealed with it before it saw the rotation.\n" +
 		"With several servers the safe order is: restart every server with CARDFLOW_KEY=OLD,NEW; rotate;\n" +
 		"restart every server with CARDFLOW_KEY=NEW,OLD. A server that was not restarted with\n" +
-		"CARDFLOW_KEY=OLD,NEW before this rotation cannot open the re-sealed values: restart it now.\n")
+		"CARDFLOW_KEY=OLD,NEW before this rotation cannot open the re-sealed values and has stopped\n" +
+		"sealing (its /healthz fails): restart it now.\n")
 	return b.String()
 }
 

@@ -16,7 +16,8 @@ type Error struct {
 }
 
 // Health is GET /healthz: Status "ok", or "unavailable" (HTTP 503) when
-// the server cannot do its work (its store is unreachable).
+// the server cannot do its work (its store is unreachable, or its keyring
+// lacks the key the database's secrets are now sealed with).
 type Health struct {
 	Status string `json:"status"`
 }

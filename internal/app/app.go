@@ -45,6 +45,8 @@ type App struct {
 	events   *eventIntake
 	// expiryOutage logs the failures of checkExpiries.
 	expiryOutage *outage.Log
+	// keyOutage logs the failures of checkSealingKey.
+	keyOutage *outage.Log
 	// runLeases renews this server's card run leases and ends the direct
 	// card runs of servers that died.
 	runLeases *card.RunLeases
@@ -143,7 +145,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_background_failures_total",
-		Help: "Failed attempts of the server's background work, by loop: flow_runs (claiming queued runs), schedule (ticks), events (the event intake: reading flows, hooks, polls, dispatch), card_leases (renewing and ending card runs' leases), retention (purges), expiry_check (connections' expiries), notifications (reading the outbox and delivering its messages: a receiver that refuses counts too). A database down or full counts at every attempt; the log says it once and then every few minutes.",
+		Help: "Failed attempts of the server's background work, by loop: flow_runs (claiming queued runs), schedule (ticks), events (the event intake: reading flows, hooks, polls, dispatch), card_leases (renewing and ending card runs' leases), retention (purges), expiry_check (connections' expiries), notifications (reading the outbox and delivering its messages: a receiver that refuses counts too), keyring (the check of the sealing key: a server whose keyring lacks the key the database moved to counts at every check until restarted). A database down or full counts at every attempt; the log says it once and then every few minutes.",
 	}, []string{"loop"})
 	// outageLog logs and counts the failures of one background loop.
 	outageLog := func(loop string) *outage.Log {
@@ -251,6 +253,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.OnNotified = a.Notifier.Wake
 	a.events = newEventIntake(&cfg, a, publicURL, log, outageLog("events"))
 	a.expiryOutage = outageLog("expiry_check")
+	a.keyOutage = outageLog("keyring")
 	a.Connections.BeforeDelete = a.beforeDelete
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
@@ -270,7 +273,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		APIToken:      &access.APIToken{Store: a.Store},
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		PublicMetrics: cfg.PublicMetrics,
-		Health:        func(ctx context.Context) error { _, err := a.Store.ListConnections(ctx); return err },
+		Health:        a.health,
 		Logger:        log,
 		Now:           cfg.Now,
 	}
@@ -304,6 +307,16 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		cfg.rewire(a)
 	}
 	return a, nil
+}
+
+// health reports whether the server can do its work: its keyring seals
+// (see checkSealingKey) and its store answers.
+func (a *App) health(ctx context.Context) error {
+	if err := a.Keyring.SealErr(); err != nil {
+		return err
+	}
+	_, err := a.Store.ListConnections(ctx)
+	return err
 }
 
 // URL is the address the server listens on, as http://host:port.
@@ -340,6 +353,7 @@ func (a *App) Serve(ctx context.Context) error {
 		work.Go(func() { a.Notifier.Run(workCtx) })
 	}
 	work.Go(func() { a.checkExpiries(workCtx) })
+	work.Go(func() { a.watchSealingKey(workCtx) })
 	go func() { work.Wait(); close(workDone) }()
 	// The flow workers stop (handing their runs back) before the store
 	// closes.

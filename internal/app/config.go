@@ -129,6 +129,9 @@ type Config struct {
 	// notifyPoll, when set (by tests in this package), is how often the
 	// notification sender reads the outbox when idle (2 s otherwise).
 	notifyPoll time.Duration
+	// keyCheckEvery, when set (by tests in this package), is how often the
+	// server reads the keyring check value (10 s otherwise).
+	keyCheckEvery time.Duration
 	// ExpiryWarning is how long before a user connection's refresh token
 	// expires (Okta: 90 days after the sign-in) it is reported as expiring
 	// soon and a connection.expiring notification goes out; 0 means 336h.

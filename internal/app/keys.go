@@ -63,14 +63,13 @@ func loadKeyring(ctx context.Context, cfg *Config, st store.Store, log *slog.Log
 	path := filepath.Join(cfg.DataDir, keyringFile)
 
 	var kr *keyring.Keyring
-	source := "CARDFLOW_KEY"
+	source := keySource(cfg)
 	switch {
 	case cfg.Key != "":
 		if kr, err = parseKeys(cfg.Key.Reveal()); err != nil {
 			return nil, err
 		}
 	default:
-		source = path
 		kr, err = keyring.LoadFile(path)
 		switch {
 		case err == nil:
@@ -104,6 +103,12 @@ func loadKeyring(ctx context.Context, cfg *Config, st store.Store, log *slog.Log
 	}
 	if err := verifyKeyring(kr, check, source); err != nil {
 		return nil, err
+	}
+	if moved, err := followCheckKey(kr, check); err != nil {
+		return nil, err
+	} else if moved {
+		log.Info("sealing with the database's current key, not the keyring's first: cardflow keys rotate moved the database to it",
+			slog.String("key_id", kr.PrimaryID()), slog.String("keyring", source))
 	}
 	return kr, nil
 }

@@ -41,8 +41,9 @@ func TestMultiServerKeyRotation(t *testing.T) {
 	}
 	runOn("after the rotation", a, b)
 
-	// A refresh on a running server seals the new tokens with its primary
-	// key (the old one); servers restarted with NEW,OLD open them.
+	// A refresh on a running server seals the new tokens with the old key
+	// until it has seen the rotation, with the new one after; servers
+	// restarted with NEW,OLD open them either way.
 	emu.AdvanceClock(t, 2*time.Hour)
 	runOn("after a refresh", b, a)
 

@@ -215,6 +215,11 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 	if err != nil {
 		return nil, unreadable("client secret", err)
 	}
+	if err := m.Keyring.SealErr(); err != nil {
+		// The org would rotate the refresh token, and the new one could
+		// not be stored: leave the refresh to a server that can seal.
+		return nil, internal("refresh a token", err)
+	}
 	if !retrying {
 		// Persist-before-use, part one: record that the refresh token is
 		// about to be presented, so a crash from here on is detectable.

@@ -6,7 +6,9 @@
 // string (a connection id and field name), so a ciphertext copied to another
 // row or field does not open. A Keyring holds one primary key, used to seal,
 // and any number of older keys, kept so that values sealed before a rotation
-// still open until they are re-sealed.
+// still open until they are re-sealed. Its owner may make another of its keys
+// the primary (SealWith), or stop it sealing (StopSealing), when the key it
+// seals with is no longer the one to use.
 //
 // The package also defines Secret, a string type that never prints itself.
 // It uses the standard library only.

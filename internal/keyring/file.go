@@ -89,7 +89,8 @@ func (k *Keyring) Rotate() (*Keyring, error) {
 // Without returns a keyring with every key of k but id, which must be an
 // older key: the primary cannot be removed.
 func (k *Keyring) Without(id string) (*Keyring, error) {
-	if id == k.primary {
+	primaryID := k.PrimaryID()
+	if id == primaryID {
 		return nil, fmt.Errorf("keyring: key %s is the primary key, which seals every new value; rotate to a new key first", id)
 	}
 	var primary Key
@@ -99,7 +100,7 @@ func (k *Keyring) Without(id string) (*Keyring, error) {
 		switch key.ID {
 		case id:
 			found = true
-		case k.primary:
+		case primaryID:
 			primary = key
 		default:
 			older = append(older, key)
@@ -246,18 +247,24 @@ func (k *Keyring) learn(id string) (cipher.AEAD, bool) {
 // allKeys returns the keyring's keys, the primary first, then the older
 // keys, then any learnt from its file.
 func (k *Keyring) allKeys() []Key {
-	if k.file == nil {
-		return k.keys
+	keys := slices.Clip(k.keys)
+	if k.file != nil {
+		k.file.mu.Lock()
+		keys = append(keys, k.file.keys...)
+		k.file.mu.Unlock()
 	}
-	k.file.mu.Lock()
-	defer k.file.mu.Unlock()
-	return append(slices.Clip(k.keys), k.file.keys...)
+	if primary := k.PrimaryID(); keys[0].ID != primary {
+		// SealWith made another key the primary.
+		i := slices.IndexFunc(keys, func(key Key) bool { return key.ID == primary })
+		keys = slices.Concat(keys[i:i+1], keys[:i], keys[i+1:])
+	}
+	return keys
 }
 
 // WriteFile stores the keyring at path with mode 0600, atomically: the file
 // is either the old one or the complete new one, even after a crash.
 func (k *Keyring) WriteFile(path string) (err error) {
-	f := fileFormat{Primary: k.primary}
+	f := fileFormat{Primary: k.PrimaryID()}
 	for _, key := range k.allKeys() {
 		f.Keys = append(f.Keys, fileKey{ID: key.ID, Key: base64.StdEncoding.EncodeToString(key.Bytes)})
 	}

@@ -266,3 +266,75 @@ func TestWithout(t *testing.T) {
 		t.Errorf("Open with the primary after Without = %q, %v", got, err)
 	}
 }
+
+// TestSealWithAndStopSealing: a keyring told to seal with another of its
+// keys (one learnt from its file too) seals with it, lists it first and
+// writes it as the primary; told to stop, it refuses to seal, still opens,
+// and seals again once told which key to use.
+func TestSealWithAndStopSealing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyring")
+	first := mustNew(t, mustGenerate(t))
+	if err := first.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	running, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := running.Seal([]byte("before"), "c/f")
+	rotated, err := first.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rotated.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := running.SealWith("k-none"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("SealWith a key the keyring lacks: %v; want ErrUnknownKey", err)
+	}
+	if err := running.SealWith(rotated.PrimaryID()); err != nil {
+		t.Fatalf("SealWith the key added to the file: %v", err)
+	}
+	ct, err := running.Seal([]byte("after"), "c/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := KeyIDOf(ct); id != rotated.PrimaryID() || running.PrimaryID() != id {
+		t.Errorf("sealed with %s, PrimaryID %s; want %s", id, running.PrimaryID(), rotated.PrimaryID())
+	}
+	if diff := cmp.Diff(rotated.IDs(), running.IDs()); diff != "" {
+		t.Errorf("IDs after SealWith (-want +got):\n%s", diff)
+	}
+	if !running.NeedsReseal(before) || running.NeedsReseal(ct) {
+		t.Errorf("NeedsReseal: of the old key's value %v, of the new key's %v; want true, false", running.NeedsReseal(before), running.NeedsReseal(ct))
+	}
+	copyPath := filepath.Join(t.TempDir(), "keyring")
+	if err := running.WriteFile(copyPath); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := LoadFile(copyPath); err != nil || again.PrimaryID() != rotated.PrimaryID() {
+		t.Errorf("the keyring written after SealWith: %v, primary %v; want primary %s", err, again, rotated.PrimaryID())
+	}
+
+	if running.SealErr() != nil {
+		t.Errorf("SealErr before StopSealing: %v", running.SealErr())
+	}
+	running.StopSealing("restart with the current keyring")
+	if _, err := running.Seal([]byte("x"), "c/f"); !errors.Is(err, ErrSealingStopped) || !strings.Contains(err.Error(), "restart with the current keyring") {
+		t.Errorf("Seal after StopSealing: %v; want ErrSealingStopped saying why", err)
+	}
+	if err := running.SealErr(); !errors.Is(err, ErrSealingStopped) {
+		t.Errorf("SealErr after StopSealing: %v; want ErrSealingStopped", err)
+	}
+	if pt, err := running.Open(before, "c/f"); err != nil || string(pt) != "before" {
+		t.Errorf("Open after StopSealing = %q, %v; want before", pt, err)
+	}
+	if err := running.SealWith(first.PrimaryID()); err != nil {
+		t.Fatal(err)
+	}
+	if ct, err := running.Seal([]byte("x"), "c/f"); err != nil || running.SealErr() != nil {
+		t.Errorf("Seal after SealWith: %v, SealErr %v; want it to seal", err, running.SealErr())
+	} else if id, _ := KeyIDOf(ct); id != first.PrimaryID() {
+		t.Errorf("sealed with %s; want %s", id, first.PrimaryID())
+	}
+}

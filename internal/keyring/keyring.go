@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 )
 
 // KeySize is the length in bytes of every key (AES-256).
@@ -27,6 +28,10 @@ var (
 	ErrIntegrity = errors.New("keyring: tampered, moved or wrong key")
 	// ErrMalformed means the bytes are not a keyring ciphertext at all.
 	ErrMalformed = errors.New("keyring: malformed ciphertext")
+	// ErrSealingStopped means Seal refuses to seal: StopSealing was called
+	// (the key the keyring sealed with is no longer the one to use, and
+	// the keyring lacks the one that is).
+	ErrSealingStopped = errors.New("keyring: sealing stopped")
 )
 
 // Key is one AES-256 key and its id. The id is stored in every ciphertext
@@ -53,13 +58,23 @@ func (k Key) MarshalJSON() ([]byte, error) {
 }
 
 // Keyring seals with its primary key and opens with any of its keys. It is
-// safe for concurrent use; only a keyring loaded from a file changes, by
-// learning keys later added to that file (see LoadFile).
+// safe for concurrent use. It changes only by learning keys later added to
+// the file it was loaded from (see LoadFile), and when told to seal with
+// another of its keys (SealWith) or to stop sealing (StopSealing).
 type Keyring struct {
-	primary string
-	keys    []Key // primary first, then the older keys in the order given
-	aeads   map[string]cipher.AEAD
-	file    *fileSource // set by LoadFile
+	keys  []Key // the first primary, then the older keys in the order given
+	aeads map[string]cipher.AEAD
+	file  *fileSource // set by LoadFile
+	// seal is the key Seal uses, or why it refuses to seal.
+	seal atomic.Pointer[sealState]
+}
+
+// sealState is the key a keyring seals with, and, when err is set, why it
+// refuses to seal.
+type sealState struct {
+	id   string
+	aead cipher.AEAD
+	err  error
 }
 
 // New returns a keyring that seals with primary and also opens values sealed
@@ -67,7 +82,7 @@ type Keyring struct {
 // [A-Za-z0-9._-], and every key must be KeySize bytes.
 func New(primary Key, older ...Key) (*Keyring, error) {
 	all := append([]Key{primary}, older...)
-	k := &Keyring{primary: primary.ID, aeads: make(map[string]cipher.AEAD, len(all))}
+	k := &Keyring{aeads: make(map[string]cipher.AEAD, len(all))}
 	for _, key := range all {
 		if err := validID(key.ID); err != nil {
 			return nil, err
@@ -85,6 +100,7 @@ func New(primary Key, older ...Key) (*Keyring, error) {
 		k.aeads[key.ID] = aead
 		k.keys = append(k.keys, Key{ID: key.ID, Bytes: append([]byte(nil), key.Bytes...)})
 	}
+	k.seal.Store(&sealState{id: primary.ID, aead: k.aeads[primary.ID]})
 	return k, nil
 }
 
@@ -109,8 +125,35 @@ func validID(id string) error {
 	return nil
 }
 
-// PrimaryID returns the id of the key that Seal uses.
-func (k *Keyring) PrimaryID() string { return k.primary }
+// PrimaryID returns the id of the key that Seal uses (or used before
+// StopSealing).
+func (k *Keyring) PrimaryID() string { return k.seal.Load().id }
+
+// SealWith makes key id, which the keyring holds (or finds in its file),
+// the primary key, and ends a StopSealing. It is for a server whose
+// database says which key seals: a running server follows a rotation to
+// a key it has.
+func (k *Keyring) SealWith(id string) error {
+	aead, ok := k.aeads[id]
+	if !ok {
+		aead, ok = k.learn(id)
+	}
+	if !ok {
+		return &keyError{kind: ErrUnknownKey, msg: fmt.Sprintf("keyring: there is no key %q (the keyring has %s)", id, strings.Join(quoteAll(k.IDs()), ", "))}
+	}
+	k.seal.Store(&sealState{id: id, aead: aead})
+	return nil
+}
+
+// StopSealing makes Seal fail with an error that wraps ErrSealingStopped
+// and says why, until SealWith is called; Open still works.
+func (k *Keyring) StopSealing(why string) {
+	cur := k.seal.Load()
+	k.seal.Store(&sealState{id: cur.id, aead: cur.aead, err: &keyError{kind: ErrSealingStopped, msg: why}})
+}
+
+// SealErr returns the error Seal returns while sealing is stopped, or nil.
+func (k *Keyring) SealErr() error { return k.seal.Load().err }
 
 // IDs returns the ids of every key, the primary first.
 func (k *Keyring) IDs() []string {
@@ -125,8 +168,12 @@ func (k *Keyring) IDs() []string {
 // Seal encrypts plaintext with the primary key, bound to aad (by
 // convention connectionID + "/" + field). Open must be given the same aad.
 func (k *Keyring) Seal(plaintext []byte, aad string) ([]byte, error) {
-	aead := k.aeads[k.primary]
-	hdr := header(k.primary)
+	st := k.seal.Load()
+	if st.err != nil {
+		return nil, st.err
+	}
+	aead := st.aead
+	hdr := header(st.id)
 	out := make([]byte, len(hdr), len(hdr)+nonceSize+len(plaintext)+aead.Overhead())
 	copy(out, hdr)
 	nonce := out[len(hdr) : len(hdr)+nonceSize]
@@ -150,17 +197,17 @@ func (k *Keyring) Open(ct []byte, aad string) ([]byte, error) {
 		aead, ok = k.learn(id)
 	}
 	if !ok {
-		return nil, &openError{kind: ErrUnknownKey, msg: fmt.Sprintf(
+		return nil, &keyError{kind: ErrUnknownKey, msg: fmt.Sprintf(
 			"keyring: value for %q was sealed with key %q, which this keyring does not have (it has %s): the keyring is wrong or missing a key",
 			aad, id, strings.Join(quoteAll(k.IDs()), ", "))}
 	}
 	rest := ct[hdrLen:]
 	if len(rest) < nonceSize+aead.Overhead() {
-		return nil, &openError{kind: ErrMalformed, msg: fmt.Sprintf("keyring: value for %q is truncated", aad)}
+		return nil, &keyError{kind: ErrMalformed, msg: fmt.Sprintf("keyring: value for %q is truncated", aad)}
 	}
 	pt, err := aead.Open(nil, rest[:nonceSize], rest[nonceSize:], additionalData(ct[:hdrLen], aad))
 	if err != nil {
-		return nil, &openError{kind: ErrIntegrity, msg: fmt.Sprintf(
+		return nil, &keyError{kind: ErrIntegrity, msg: fmt.Sprintf(
 			"keyring: cannot open value for %q with key %q: tampered, moved or wrong key", aad, id)}
 	}
 	return pt, nil
@@ -179,17 +226,18 @@ func KeyIDOf(ct []byte) (string, error) {
 // NeedsReseal reports whether ct should be opened and sealed again: it was
 // sealed with a key other than the primary, or it is not readable at all.
 func (k *Keyring) NeedsReseal(ct []byte) bool {
+	st := k.seal.Load()
 	id, n, err := parseHeader(ct)
-	return err != nil || id != k.primary || len(ct)-n < nonceSize+k.aeads[id].Overhead()
+	return err != nil || id != st.id || len(ct)-n < nonceSize+st.aead.Overhead()
 }
 
-type openError struct {
+type keyError struct {
 	kind error
 	msg  string
 }
 
-func (e *openError) Error() string { return e.msg }
-func (e *openError) Unwrap() error { return e.kind }
+func (e *keyError) Error() string { return e.msg }
+func (e *keyError) Unwrap() error { return e.kind }
 
 func header(id string) []byte {
 	return append([]byte{formatV1, byte(len(id))}, id...)
@@ -197,18 +245,18 @@ func header(id string) []byte {
 
 func parseHeader(ct []byte) (id string, n int, err error) {
 	if len(ct) < 2 {
-		return "", 0, &openError{kind: ErrMalformed, msg: "keyring: ciphertext is too short"}
+		return "", 0, &keyError{kind: ErrMalformed, msg: "keyring: ciphertext is too short"}
 	}
 	if ct[0] != formatV1 {
-		return "", 0, &openError{kind: ErrMalformed, msg: fmt.Sprintf("keyring: unknown ciphertext format version %d", ct[0])}
+		return "", 0, &keyError{kind: ErrMalformed, msg: fmt.Sprintf("keyring: unknown ciphertext format version %d", ct[0])}
 	}
 	l := int(ct[1])
 	if l == 0 || l > maxIDLen || len(ct) < 2+l {
-		return "", 0, &openError{kind: ErrMalformed, msg: "keyring: ciphertext has a bad key id"}
+		return "", 0, &keyError{kind: ErrMalformed, msg: "keyring: ciphertext has a bad key id"}
 	}
 	id = string(ct[2 : 2+l])
 	if validID(id) != nil {
-		return "", 0, &openError{kind: ErrMalformed, msg: "keyring: ciphertext has a bad key id"}
+		return "", 0, &keyError{kind: ErrMalformed, msg: "keyring: ciphertext has a bad key id"}
 	}
 	return id, 2 + l, nil
 }

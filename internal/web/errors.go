@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -20,7 +21,7 @@ func publicError(ctx context.Context, err error) (int, api.Error) {
 			Details: map[string]any{"remedy": "check the id"}}
 	}
 	p := problem.Public(err)
-	if msg, remedy, ok := StoreTrouble(err); ok && p.Code == problem.Internal {
+	if msg, remedy, ok := OperatorTrouble(err); ok && p.Code == problem.Internal {
 		id := RequestID(ctx)
 		return http.StatusServiceUnavailable, api.Error{Code: string(problem.Internal), Message: msg + " (request id " + id + "); " + remedy,
 			Details: map[string]any{"requestId": id, "remedy": remedy}}
@@ -47,12 +48,17 @@ func publicError(ctx context.Context, err error) (int, api.Error) {
 	return status, api.Error{Code: string(p.Code), Message: p.Error(), Details: details}
 }
 
-// StoreTrouble is what a request that failed on cardflow's own database
-// tells its caller, for the two failures only the server's operator can
-// end: a database whose disk is full, and one that cannot be reached. ok
-// is false for any other failure, whose cause stays in the server log.
-func StoreTrouble(err error) (message, remedy string, ok bool) {
+// OperatorTrouble is what a request that failed on cardflow's own
+// database or keyring tells its caller, for the failures only the server's
+// operator can end: a database whose disk is full, one that cannot be
+// reached, and a server whose keyring lacks the key the database's
+// secrets are now sealed with (keyring.ErrSealingStopped). ok is false for
+// any other failure, whose cause stays in the server log.
+func OperatorTrouble(err error) (message, remedy string, ok bool) {
 	switch {
+	case errors.Is(err, keyring.ErrSealingStopped):
+		return "this cardflow server cannot store secrets: its keyring lacks the key the database's secrets are now sealed with",
+			"try again (another server may answer); ask the server's operator to restart this server with the current keyring (the server log has the details)", true
 	case errors.Is(err, store.ErrFull):
 		return "cardflow's database cannot write: its disk is full",
 			"ask the server's operator to free disk space where the database is (the server log has the details), then try again", true

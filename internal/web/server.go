@@ -54,8 +54,8 @@ type Server struct {
 	Metrics http.Handler
 	// PublicMetrics lets /metrics be scraped without the API token.
 	PublicMetrics bool
-	// Health reports whether the server can do its work (store reachable);
-	// nil means always healthy.
+	// Health reports whether the server can do its work (store reachable,
+	// keyring sealing); nil means always healthy.
 	Health func(ctx context.Context) error
 	// Console serves the web console at "/" (everything outside /api/,
 	// /oauth/callback, /metrics and /healthz); nil answers 404.
@@ -328,7 +328,9 @@ func (s *Server) now() time.Time {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if s.Health != nil {
 		if err := s.Health(r.Context()); err != nil {
-			s.log.ErrorContext(r.Context(), "health check failed", slog.Any("cause", err))
+			// The work that meets the cause logs it, once (outage.Log);
+			// a load balancer's probe every few seconds would repeat it.
+			s.log.DebugContext(r.Context(), "health check failed", slog.Any("cause", err))
 			writeJSON(w, http.StatusServiceUnavailable, api.Health{Status: "unavailable"})
 			return
 		}

@@ -336,7 +336,7 @@ func (c *Console) publicError(ctx context.Context, err error) (int, shownError) 
 		return http.StatusNotFound, shownError{Code: string(problem.NotFound), Message: "Not found."}
 	}
 	p := problem.Public(err)
-	if msg, remedy, ok := web.StoreTrouble(err); ok && p.Code == problem.Internal {
+	if msg, remedy, ok := web.OperatorTrouble(err); ok && p.Code == problem.Internal {
 		c.log.ErrorContext(ctx, "console: request failed", slog.Any("cause", err))
 		return http.StatusServiceUnavailable, shownError{Code: string(problem.Internal),
 			Message: msg + " (request id " + web.RequestID(ctx) + ").", Remedy: remedy}

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+)
+
+// defaultKeyCheckEvery is how often a server reads the keyring check value
+// to learn of a rotation (Config.keyCheckEvery overrides it in tests).
+const defaultKeyCheckEvery = 10 * time.Second
+
+// keySource names where cfg's keyring comes from, for messages.
+func keySource(cfg *Config) string {
+	if cfg.Key != "" {
+		return "CARDFLOW_KEY"
+	}
+	return filepath.Join(cfg.DataDir, keyringFile)
+}
+
+// followCheckKey makes kr seal with the key that sealed the database's
+// check value, which kr has opened: that is the key `keys rotate` last
+// moved the database to, which every server seals with, whatever the
+// order of the keys in its keyring. It reports whether kr changed key.
+func followCheckKey(kr *keyring.Keyring, check []byte) (bool, error) {
+	id := sealedBy(check)
+	if id == kr.PrimaryID() && kr.SealErr() == nil {
+		return false, nil
+	}
+	if err := kr.SealWith(id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// watchSealingKey checks the sealing key (checkSealingKey) every
+// keyCheckEvery until ctx ends; failures go to the keyring outage log,
+// which logs the first at ERROR and counts each.
+func (a *App) watchSealingKey(ctx context.Context) {
+	every := a.cfg.keyCheckEvery
+	if every <= 0 {
+		every = defaultKeyCheckEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		switch err := a.checkSealingKey(ctx); {
+		case ctx.Err() != nil:
+		case err != nil:
+			a.keyOutage.Fail(ctx, "check the sealing key", err)
+		default:
+			a.keyOutage.OK(ctx, "check the sealing key")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// checkSealingKey reads the database's keyring check value and keeps the
+// server sealing with the key that sealed it: after a `keys rotate`, a
+// server whose keyring has the new key seals with it from then on; a
+// server whose keyring lacks it stops sealing (keyring.StopSealing), so
+// that it seals nothing the other servers, restarted without its key,
+// could not open, and reports itself unhealthy until it is restarted with
+// the current keyring (or its keyring file gains the key). A read that
+// fails changes nothing. One small read per call: no seal reads the
+// database.
+func (a *App) checkSealingKey(ctx context.Context) error {
+	check, err := a.Store.GetSetting(ctx, settingKeyCheck)
+	if err != nil {
+		return fmt.Errorf("read the keyring check value: %w", err)
+	}
+	kr := a.Keyring
+	was, stopped := kr.PrimaryID(), kr.SealErr() != nil
+	id := sealedBy(check)
+	if id == was && !stopped {
+		return nil
+	}
+	source := keySource(&a.cfg)
+	if verr := verifyKeyring(kr, check, source); verr != nil {
+		kr.StopSealing(fmt.Sprintf("this server has stopped sealing secrets: the database's are now sealed with key %s "+
+			"(cardflow keys rotate moved it there since this server started), which its keyring from %s (keys %s) cannot open; "+
+			"restart it with the current keyring: CARDFLOW_KEY holding key %s, or the data directory's keyring file as the rotation wrote it",
+			id, source, strings.Join(kr.IDs(), ", "), id))
+		return kr.SealErr()
+	}
+	if _, err := followCheckKey(kr, check); err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "sealing with the database's current key", slog.String("key_id", id), slog.String("was", was),
+		slog.Bool("had_stopped", stopped))
+	return nil
+}

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// healthy reports whether h's /healthz answers 200.
+func (h *harness) healthy() bool {
+	h.t.Helper()
+	code, _ := h.get(h.url + "/healthz")
+	return code == http.StatusOK
+}
+
+// keyIDOf is the id of a base64 key.
+func keyIDOf(t *testing.T, b64 string) string {
+	t.Helper()
+	k, err := keyring.FromBase64(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.ID
+}
+
+// TestRotationFollowedByTheRunningServer: a SQLite server with its keyring
+// file seals with the key keys rotate adds to the file from its next look
+// at the database on, not with the key it started with: so the old key can
+// be removed while it runs, at once, and it seals nothing with it after.
+// Started with CARDFLOW_KEY and rotated to a key it lacks, it stops
+// sealing and fails /healthz until restarted with the new key, which it
+// then seals with even if CARDFLOW_KEY lists it second.
+func TestRotationFollowedByTheRunningServer(t *testing.T) {
+	t.Parallel()
+	fast := func(c *Config) { c.keyCheckEvery = 20 * time.Millisecond }
+	h := startHarness(t, oktaemu.Config{Devices: 2}, fast)
+	c := h.connect("Prod")
+	oldID := h.app.Keyring.PrimaryID()
+	rep, err := RotateKeys(t.Context(), Config{DataDir: h.dataDir}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the server to seal with the new key", func() bool { return h.app.Keyring.PrimaryID() == rep.NewKeyID })
+	if _, err := RemoveKey(t.Context(), Config{DataDir: h.dataDir}, oldID); err != nil {
+		t.Fatalf("removing the old key once the server follows the rotation: %v", err)
+	}
+	// A token refresh after the removal seals with the new key.
+	h.emu.AdvanceClock(t, 2*time.Hour)
+	h.connectionWorks(c.ID, "after the removal")
+	keys, err := ListKeys(t.Context(), Config{DataDir: h.dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.Keys) != 1 || keys.Keys[0].ID != rep.NewKeyID {
+		t.Errorf("keys after the removal: %+v; want %s alone", keys.Keys, rep.NewKeyID)
+	}
+	if !h.healthy() {
+		t.Errorf("the server fails its health check after following the rotation")
+	}
+	h.stop()
+	h = startServer(t, h.emu, h.dataDir, fast)
+	h.connectionWorks(c.ID, "after a restart with the new key alone")
+	h.stop()
+
+	// With CARDFLOW_KEY, a rotation to a key the server lacks stops it
+	// sealing; a restart with the new key ends that.
+	oldKey, newKey := b64key(t), b64key(t)
+	withKey := func(key string) func(*Config) {
+		return func(c *Config) { fast(c); c.Key = keyring.Secret(key) }
+	}
+	h = startServer(t, h.emu, t.TempDir(), withKey(oldKey))
+	h.connect("Other")
+	if _, err := RotateKeys(t.Context(), Config{DataDir: h.dataDir, Key: keyring.Secret(oldKey)}, keyring.Secret(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the server to fail its health check", func() bool { return !h.healthy() })
+	if _, err := h.app.Keyring.Seal([]byte("x"), "c/f"); !errors.Is(err, keyring.ErrSealingStopped) {
+		t.Errorf("Seal on the server without the new key: %v; want ErrSealingStopped", err)
+	}
+	// Given both keys, the old one first, keys list and a restarted
+	// server take the one the database moved to as the primary.
+	listed, err := ListKeys(t.Context(), Config{DataDir: h.dataDir, Key: keyring.Secret(oldKey + "," + newKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed.Keys) != 2 || listed.Keys[0].ID != keyIDOf(t, newKey) || !listed.Keys[0].Primary || listed.Keys[1].Primary {
+		t.Errorf("keys list with CARDFLOW_KEY=OLD,NEW after the rotation: %+v; want %s first, the primary", listed.Keys, keyIDOf(t, newKey))
+	}
+	h.stop()
+	h = startServer(t, h.emu, h.dataDir, withKey(oldKey+","+newKey))
+	if !h.healthy() || h.app.Keyring.PrimaryID() != keyIDOf(t, newKey) {
+		t.Errorf("restarted with CARDFLOW_KEY=OLD,NEW: healthy %v, sealing with %s; want healthy, sealing with %s", h.healthy(), h.app.Keyring.PrimaryID(), keyIDOf(t, newKey))
+	}
+}
