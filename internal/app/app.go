@@ -247,6 +247,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return eventFiring(ctx, a.Store, doc, t, now())
 		},
 		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
+		Unfit:    a.Keyring.SealErr,
 	})
 	a.Scheduler.Runs = a.Flows
 	a.Connections.NeedsReauthorizationNotice = needsReauthNotice(a.Outbox)

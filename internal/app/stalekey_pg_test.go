@@ -20,13 +20,14 @@ import (
 // no token and stores no secret (503, saying to restart it with the
 // current keyring), logs it once at ERROR, counts it, and fails /healthz
 // until it has the key. So no value is sealed with OLD after the
-// rotation, and a server without OLD opens everything.
+// rotation, and a server without OLD opens everything. B claims no flow
+// run meanwhile: a server with NEW runs them.
 func TestMultiServerRotationPastAServer(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	oldKey, newKey := b64key(t), b64key(t)
 	fast := func(c *Config) { c.keyCheckEvery = 20 * time.Millisecond }
-	a, _, dsn := pgServersWithKey(t, emu, keyring.Secret(oldKey+","+newKey), fast)
+	a, a2, dsn := pgServersWithKey(t, emu, keyring.Secret(oldKey+","+newKey), fast)
 	b := startServer(t, emu, t.TempDir(), func(c *Config) {
 		c.DB, c.Key, c.Owner, c.PublicURL = dsn, keyring.Secret(oldKey), "server-b-old", a.url
 		fast(c)
@@ -80,6 +81,16 @@ func TestMultiServerRotationPastAServer(t *testing.T) {
 		t.Fatalf("read-device on A after the rotation: %d %+v", code, r.Error)
 	}
 
+	// B claims no flow run: one started while the servers with the new
+	// key are down waits for one that has it.
+	flowID := a.storeFlow("stale-check")
+	a.stop()
+	a2.stop()
+	var run flowRun
+	if code, data := b.call("POST", "/api/v1/flows/"+flowID+"/runs", map[string]any{}, &run); code != http.StatusAccepted {
+		t.Fatalf("start a flow run on B: %d %s", code, data)
+	}
+
 	// The old key seals nothing: a server without it opens everything.
 	keys, err := ListKeys(t.Context(), Config{DataDir: t.TempDir(), DB: dsn, Key: keyring.Secret(newKey + "," + oldKey)})
 	if err != nil {
@@ -95,6 +106,14 @@ func TestMultiServerRotationPastAServer(t *testing.T) {
 	})
 	if code, r := read(c); code != http.StatusCreated || r.Status != "succeeded" {
 		t.Errorf("read-device on a server with the new key alone: %d %+v", code, r.Error)
+	}
+	if done := waitFlowRun(t, c, run.ID, time.Minute); done.Status != "succeeded" {
+		t.Errorf("the flow run started on B: %+v; want it succeeded, run by a server with the new key", done)
+	}
+	if fr, err := openPG(t, dsn).GetFlowRun(t.Context(), run.ID); err != nil {
+		t.Error(err)
+	} else if fr.Owner != "server-c" {
+		t.Errorf("the flow run started on B was run by %q; want server-c", fr.Owner)
 	}
 	if t.Failed() {
 		t.Logf("B's logs:\n%s", b.logs)

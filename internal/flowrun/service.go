@@ -56,6 +56,12 @@ type Config struct {
 	// OnChange is called after a flow is enabled or disabled here (the
 	// scheduler reads its next tick again); nil does nothing.
 	OnChange func()
+	// Unfit, when set, says why this server cannot execute flow runs now
+	// (its keyring lacks the key the database's secrets are sealed with,
+	// so its cards could neither open nor refresh tokens), or nil when it
+	// can. While it says so, Work claims no run: other servers, or this
+	// one once fit again, execute them.
+	Unfit func() error
 }
 
 // Notifier enqueues notifications (notify.Outbox implements it).
@@ -93,6 +99,7 @@ type Service struct {
 	repeat      time.Duration
 	onChange    func()
 	eventFiring func(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.Firing, error)
+	unfit       func() error
 }
 
 // New builds a Service from cfg.
@@ -119,7 +126,7 @@ func New(cfg Config) *Service {
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
 		log: cfg.Logger, now: cfg.Now, outage: cfg.Outage, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
-		canceled: map[string]bool{}, ended: make(chan struct{}),
+		canceled: map[string]bool{}, ended: make(chan struct{}), unfit: cfg.Unfit,
 	}
 	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger,
 		Progress: s.record, Stopped: s.isCanceled}

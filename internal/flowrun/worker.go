@@ -29,7 +29,7 @@ func (s *Service) Work(ctx context.Context) {
 	poll := time.NewTicker(s.leaseTTL / 3)
 	defer poll.Stop()
 	for {
-		for len(slots) < cap(slots) {
+		for len(slots) < cap(slots) && !s.isUnfit() {
 			run, err := s.store.ClaimFlowRun(ctx, s.owner, s.leaseTTL, s.now())
 			if ctx.Err() != nil {
 				break
@@ -72,6 +72,10 @@ func (s *Service) Work(ctx context.Context) {
 		}
 	}
 }
+
+// isUnfit reports whether Config.Unfit says this server cannot execute
+// runs now; what it cannot do is logged where it is found out.
+func (s *Service) isUnfit() bool { return s.unfit != nil && s.unfit() != nil }
 
 // execute runs (or resumes) one claimed run while renewing its lease.
 func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
