@@ -138,18 +138,28 @@ func (r *Reconciler) hookURI(src *store.EventSource) string {
 // (Okta asks for a new verification then): its URI and secret are set
 // back to this server's and verified, since Okta would otherwise send the
 // changed secret, which the endpoint refuses, at every verification.
-// Other sources are returned unchanged.
+// A deactivated hook that someone activated again at Okta (its remedy
+// offers that) is active again, with events.hook_recovered. Other sources
+// are returned unchanged.
 func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.EventSource, error) {
 	src, err := r.Store.GetEventSource(ctx, connectionID)
-	if err != nil || src.HookStatus != HookActive || src.HookID == "" {
+	if err != nil || (src.HookStatus != HookActive && src.HookStatus != HookDeactivated) || src.HookID == "" {
 		return src, err
 	}
+	prev := src.HookStatus
 	cl, err := r.Orgs.Client(ctx, connectionID)
 	if err != nil {
 		return src, err
 	}
 	h, err := cl.GetEventHook(ctx, src.HookID)
 	switch {
+	case prev == HookDeactivated && (err != nil || h.Status != "ACTIVE"):
+		// Left so until its flows are enabled again (the remedy says
+		// so), also when it was deleted since.
+		if okta.IsNotFound(err) {
+			err = nil
+		}
+		return src, err
 	case okta.IsNotFound(err):
 		src.HookStatus = HookError
 		src.HookReason = "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
@@ -168,11 +178,14 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		// The server's public URL changed (-public-url, or -listen
 		// without it): the hook still sends to the old one.
 		return r.Reconcile(ctx, connectionID, src.HookTypes)
+	case prev == HookDeactivated:
+		// Activated again at Okta.
+		src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
 	default:
 		return src, nil
 	}
 	src.UpdatedAt = r.now()
-	return src, r.putStatus(ctx, HookActive, src)
+	return src, r.putStatus(ctx, prev, src)
 }
 
 // failing reports whether a hook status means Okta sends no events.

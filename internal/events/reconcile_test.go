@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
 	"golang.org/x/oauth2"
 
@@ -270,5 +271,72 @@ func TestCheckSetsBackAHookSecretChangedAtOkta(t *testing.T) {
 	events, err := in.st.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionEventHook})
 	if err != nil || len(events) == 0 || !strings.Contains(events[0].InputSummary, "secret of event hook "+src.HookID+" back") {
 		t.Errorf("latest audit of the hook: %v %+v; want the secret set back", err, events)
+	}
+}
+
+// TestCheckSeesAHookActivatedAgainAtOkta: a hook deactivated at Okta is
+// shown deactivated, with the remedy to activate it in the Admin Console.
+// Once someone does, the check shows it active again and sends
+// events.hook_recovered; before, it stayed "deactivated" for good. A hook
+// still deactivated, or deleted meanwhile, is left as it is.
+func TestCheckSeesAHookActivatedAgainAtOkta(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	ctx := t.Context()
+	receivers, err := notify.ParseReceivers([]string{"https://alerts.example.com/cardflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := &notify.Outbox{Store: in.st, Receivers: receivers}
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Outbox: outbox}
+	src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
+	if err != nil || src.HookStatus != HookActive {
+		t.Fatalf("reconcile: %v %+v", err, src)
+	}
+	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
+	if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated || !strings.Contains(got.HookRemedy, "activate it in the Admin Console") {
+		t.Fatalf("check of a deactivated hook: %v %+v", err, got)
+	}
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated {
+		t.Fatalf("second check of a hook still deactivated: %v %+v", err, got)
+	}
+
+	if _, err := cl.HookLifecycle(ctx, src.HookID, "activate"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rec.Check(ctx, connID)
+	if err != nil || got.HookStatus != HookActive || got.HookReason != "" || got.HookRemedy != "" {
+		t.Fatalf("check after the hook was activated at Okta: %v; status %q reason %q remedy %q; want active", err, got.HookStatus, got.HookReason, got.HookRemedy)
+	}
+	if stored, err := in.st.GetEventSource(ctx, connID); err != nil || stored.HookStatus != HookActive {
+		t.Fatalf("stored source: %v %+v; want active", err, stored)
+	}
+	ns, err := in.st.ListNotifications(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, n := range slices.Backward(ns) { // newest first
+		types = append(types, n.Type)
+	}
+	if want := []string{notify.TypeHookFailing, notify.TypeHookRecovered}; !slices.Equal(types, want) {
+		t.Errorf("notifications: %v; want %v", types, want)
+	}
+
+	// Deactivated and then deleted at Okta: left deactivated (its flows
+	// enabled again register a new one), not recreated behind the admin.
+	if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated {
+		t.Fatalf("check of a hook deactivated again: %v %+v", err, got)
+	}
+	if err := cl.DeleteEventHook(ctx, src.HookID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated {
+		t.Errorf("check of a deactivated hook deleted since: %v %+v; want it left deactivated", err, got)
 	}
 }
