@@ -33,9 +33,10 @@ steps:
 `
 
 // TestFlowPageNamesItsBrokenConnections: an enabled flow whose connection
-// needs reauthorization showed only "Enabled" while each run failed. The flow page
-// names the connection, its state, what of the flow uses it and the fix;
-// a connection of the flow that works is not named.
+// needs reauthorization showed only "Enabled" while each run failed. The
+// flow page names the connection, its state, what of the flow uses it and
+// the fix, and the flows list names it beside "enabled"; a connection of
+// the flow that works is not named.
 func TestFlowPageNamesItsBrokenConnections(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -50,6 +51,10 @@ func TestFlowPageNamesItsBrokenConnections(t *testing.T) {
 	_, body := get(t, c, e.url+"/flows/"+flowID)
 	if got := problems.FindString(body); got != "" {
 		t.Fatalf("the flow's connections work, yet its page reads %s", got)
+	}
+	_, body = get(t, c, e.url+"/flows")
+	if row := rowOf(body, "quarantine-on-enroll"); !strings.Contains(row, "enabled") || strings.Contains(row, "connection") {
+		t.Errorf("the flows list reads %q for the enabled flow whose connections work; want enabled, no connection named", row)
 	}
 
 	// Prod loses its tokens, as when Okta refuses its refresh token.
@@ -84,6 +89,10 @@ func TestFlowPageNamesItsBrokenConnections(t *testing.T) {
 	}
 	if strings.Contains(text, "Reader") {
 		t.Errorf("the flow page names the working connection Reader among its problems: %q", text)
+	}
+	_, body = get(t, c, e.url+"/flows")
+	if row := rowOf(body, "quarantine-on-enroll"); !strings.Contains(row, "enabled connection Prod: needs reauthorization") || strings.Contains(row, "Reader") {
+		t.Errorf("the flows list reads %q for the enabled flow; want it to name Prod, which needs reauthorization, and only Prod", row)
 	}
 
 	// A connection deleted while the flow names it.

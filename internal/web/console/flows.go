@@ -147,6 +147,9 @@ type flowRow struct {
 	Flow    *store.Flow
 	Trigger *triggerView
 	LastRun *store.FlowRun
+	// Broken are the connections an enabled flow uses that cannot run
+	// cards now (its page says more).
+	Broken []brokenConnection
 }
 
 type flowsData struct {
@@ -224,8 +227,19 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		return
 	}
 	rows := make([]flowRow, 0, len(fs))
+	seen := connectionLookup{}
 	for _, f := range fs {
 		row := flowRow{Flow: f, Trigger: triggerOf(f)}
+		if row.Trigger != nil && row.Trigger.Enabled {
+			// A stored document parses; one that no longer does (a
+			// newer server's) is shown without the check.
+			if doc, err := flow.Parse(f.Source); err == nil {
+				if row.Broken, err = c.brokenConnections(ctx, doc, seen); err != nil {
+					c.fail(w, r, s, err)
+					return
+				}
+			}
+		}
 		last, err := c.Flows.ListFlowRuns(ctx, f.ID, 1)
 		if err != nil {
 			c.fail(w, r, s, err)
@@ -295,44 +309,53 @@ type brokenConnection struct {
 	Name    string // as the flow names it
 	ID      string // empty when no connection has the name
 	Status  string // "Needs reauthorization"; empty when gone
+	State   string // "needs reauthorization", "no such connection"
 	Reason  string
 	Remedy  string
 	Trigger bool     // the event trigger reads its events
 	Steps   []string // the steps that run cards with it
 }
 
+// connectionLookup reads the connections flows name, each name once.
+type connectionLookup map[string]*brokenConnection // nil when it works
+
 // brokenConnections finds the connections doc uses (its event trigger's and
 // its steps') that cannot run cards now: an enabled flow on such a
-// connection shows as enabled, and its runs fail until it is fixed.
-func (c *Console) brokenConnections(ctx context.Context, doc *flow.Document) ([]brokenConnection, error) {
+// connection shows as enabled, and its runs fail until it is fixed. seen
+// keeps what earlier calls found (nil: a lookup for this call only).
+func (c *Console) brokenConnections(ctx context.Context, doc *flow.Document, seen connectionLookup) ([]brokenConnection, error) {
 	if c.Connections == nil {
 		return nil, nil
 	}
+	if seen == nil {
+		seen = connectionLookup{}
+	}
 	var out []brokenConnection
-	index := map[string]int{} // name -> position in out, or -1 when fine
+	index := map[string]int{} // name -> position in out
 	use := func(name string, step string) error {
-		i, seen := index[name]
-		if !seen {
+		b, known := seen[name]
+		if !known {
 			v, err := c.Connections.Get(ctx, name)
-			var b brokenConnection
 			switch p, ok := problem.As(err); {
 			case err == nil && v.Status == store.StatusActive:
-				index[name] = -1
-				return nil
 			case err == nil:
-				b = brokenConnection{Name: name, ID: v.ID, Status: humanize(v.Status), Reason: v.StatusReason, Remedy: v.Remedy}
+				b = &brokenConnection{Name: name, ID: v.ID, Status: humanize(v.Status), State: strings.ToLower(humanize(v.Status)), Reason: v.StatusReason, Remedy: v.Remedy}
 			case ok && p.Code == problem.NotFound:
-				b = brokenConnection{Name: name, Reason: "no connection has this id or nickname",
+				b = &brokenConnection{Name: name, State: "no such connection", Reason: "no connection has this id or nickname",
 					Remedy: "create a connection named " + strconv.Quote(name) + ", or store a version of the flow that names one that exists"}
 			default:
 				return err
 			}
-			out = append(out, b)
+			seen[name] = b
+		}
+		if b == nil {
+			return nil
+		}
+		i, ok := index[name]
+		if !ok {
+			out = append(out, brokenConnection{Name: b.Name, ID: b.ID, Status: b.Status, State: b.State, Reason: b.Reason, Remedy: b.Remedy})
 			i = len(out) - 1
 			index[name] = i
-		}
-		if i < 0 {
-			return nil
 		}
 		if step == "" {
 			out[i].Trigger = true
@@ -386,7 +409,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 		return nil, err
 	}
 	if d.Doc != nil {
-		if d.Broken, err = c.brokenConnections(ctx, d.Doc); err != nil {
+		if d.Broken, err = c.brokenConnections(ctx, d.Doc, nil); err != nil {
 			return nil, err
 		}
 		for _, in := range d.Doc.Inputs {
