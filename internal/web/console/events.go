@@ -99,16 +99,7 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		next = timeCursor(last.Published, last.UUID)
 	}
 	d.Pager = newPager(r, "Events", "before", next, true)
-	names := map[string]string{}
-	if c.Catalog != nil {
-		for _, k := range c.Catalog.Connectors() {
-			for _, cd := range k.Cards {
-				if cd.Kind == card.KindEvent {
-					names[cd.EventType] = cd.Name
-				}
-			}
-		}
-	}
+	names := c.eventCardNames()
 	for _, e := range evs {
 		row := eventRow{Event: e, Name: names[e.EventType], Connection: nick[e.ConnectionID], Dispatched: !e.DispatchedAt.IsZero()}
 		if row.Name == "" {
@@ -123,17 +114,7 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		case 2:
 			row.ReceivedVia = e.ReceivedVia[0] + " and " + e.ReceivedVia[1]
 		}
-		var lt logTargets
-		if json.Unmarshal(e.Raw, &lt) == nil {
-			for _, t := range lt.Target {
-				switch t.Type {
-				case "UDDevice":
-					row.Device, row.DeviceID = t.DisplayName, t.ID
-				case "User":
-					row.User = t.AlternateID
-				}
-			}
-		}
+		row.Device, row.DeviceID, row.User = eventTargets(e.Raw)
 		for _, id := range e.FlowRuns {
 			run := eventRun{ID: id}
 			if c.Flows != nil {
@@ -156,6 +137,72 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		title = "Events of " + d.Connection
 	}
 	c.render(w, r, s, http.StatusOK, "events", title, d)
+}
+
+// eventCardNames maps an event type (device.lifecycle.suspend) to its
+// event card's name (Device Suspended).
+func (c *Console) eventCardNames() map[string]string {
+	names := map[string]string{}
+	if c.Catalog != nil {
+		for _, k := range c.Catalog.Connectors() {
+			for _, cd := range k.Cards {
+				if cd.Kind == card.KindEvent {
+					names[cd.EventType] = cd.Name
+				}
+			}
+		}
+	}
+	return names
+}
+
+// eventTargets reads the device (its name and id) and the user (login)
+// an Okta LogEvent names; empty when it names none.
+func eventTargets(raw json.RawMessage) (device, deviceID, user string) {
+	var lt logTargets
+	if json.Unmarshal(raw, &lt) == nil {
+		for _, t := range lt.Target {
+			switch t.Type {
+			case "UDDevice":
+				device, deviceID = t.DisplayName, t.ID
+			case "User":
+				user = t.AlternateID
+			}
+		}
+	}
+	return device, deviceID, user
+}
+
+// runEvent is the Okta event that started a flow run, as the run's page
+// shows it.
+type runEvent struct {
+	Name                   string // the event card's name, or the event type
+	EventType              string
+	Device, DeviceID, User string
+	Published              time.Time
+	ConnectionID           string
+}
+
+// eventOfRun reads the event that started run from the inbox; nil for a
+// run no event started, or whose event is no longer kept.
+func (c *Console) eventOfRun(ctx context.Context, run *store.FlowRun) (*runEvent, error) {
+	var t struct {
+		Kind      string `json:"kind"`
+		EventUUID string `json:"eventUuid"`
+	}
+	if c.Events == nil || len(run.Trigger) == 0 || json.Unmarshal(run.Trigger, &t) != nil || t.EventUUID == "" {
+		return nil, nil
+	}
+	evs, err := c.Events.ListEvents(ctx, store.EventFilter{UUID: t.EventUUID, Limit: 1})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	e := evs[0]
+	v := &runEvent{Name: c.eventCardNames()[e.EventType], EventType: e.EventType, Published: e.Published, ConnectionID: e.ConnectionID}
+	if v.Name == "" {
+		v.Name = e.EventType
+	}
+	v.Device, v.DeviceID, v.User = eventTargets(e.Raw)
+	return v, nil
 }
 
 // hookView is a connection's event intake as its page shows it.

@@ -575,6 +575,7 @@ type flowItemView struct {
 
 type flowRunData struct {
 	Run      *store.FlowRun
+	Event    *runEvent // the Okta event that started the run; nil if none
 	Steps    []flowStepView
 	Finished bool
 	Duration time.Duration
@@ -605,6 +606,10 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 	finished := run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed || run.Status == flow.StatusCanceled
 	d := flowRunData{Run: run, Finished: finished,
 		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil}
+	if d.Event, err = c.eventOfRun(ctx, run); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
 	if d.Finished && !run.StartedAt.IsZero() && !run.FinishedAt.IsZero() {
 		d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)
 	}
