@@ -26,6 +26,9 @@ type callbackPage struct {
 	Warnings        []string
 	RequestID       string
 	Console         bool
+	// ConnectionID links the console's page of the connection, where its
+	// remedies (Change secret, Reauthorize) are; empty when unknown.
+	ConnectionID string
 }
 
 type missingScope struct {
@@ -75,7 +78,7 @@ small{color:#5b6472}
 {{if .Remedy}}<p><strong>How to fix it:</strong> {{stop .Remedy}}</p>{{end}}
 {{end}}
 {{range .Warnings}}<p class="warn">{{.}}</p>{{end}}
-<p>You can close this window{{if .Console}} or go back to the <a href="/">cardflow console</a>{{end}}.</p>
+<p>You can close this window{{if .Console}} or go back to {{if .ConnectionID}}<a href="/connections/{{.ConnectionID}}">the connection's page</a> in the cardflow console{{else}}the <a href="/">cardflow console</a>{{end}}{{end}}.</p>
 {{if .RequestID}}<p><small>Request id {{.RequestID}}</small></p>{{end}}
 </main>
 </body>
@@ -125,6 +128,7 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 
 func fillCallback(page *callbackPage, res *connection.CallbackResult) {
 	page.Nickname = res.Nickname
+	page.ConnectionID = res.ConnectionID
 	page.Reauthorization = res.Reauthorization
 	page.Warnings = res.Warnings
 	v := res.Connection
@@ -133,6 +137,9 @@ func fillCallback(page *callbackPage, res *connection.CallbackResult) {
 	}
 	if page.Nickname == "" {
 		page.Nickname = v.Nickname
+	}
+	if page.ConnectionID == "" {
+		page.ConnectionID = v.ID
 	}
 	if v.AuthorizedBy != nil {
 		page.ActingAs = v.AuthorizedBy.Login
