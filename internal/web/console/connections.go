@@ -212,10 +212,26 @@ func (c *Console) createConnection(w http.ResponseWriter, r *http.Request, s *re
 			f.Tab = "permissions"
 			f.Perm.Error = &e
 		}
+		// The connection's checks stop at the first problem; every field
+		// left empty is named, so that one send shows them all.
+		for _, req := range requiredConnFields {
+			if strings.TrimSpace(pf.Get(req.field)) == "" {
+				f.Errors[req.field] = shownError{Code: "invalid_input", Message: req.message, Remedy: req.remedy, Field: req.field}
+			}
+		}
 	} else {
 		f.General = &e
 	}
 	c.render(w, r, s, status, "new", "New "+k.Name+" connection", f)
+}
+
+// requiredConnFields are the fields of the new connection form that may
+// not be left empty, with what to say of each when it is.
+var requiredConnFields = []struct{ field, message, remedy string }{
+	{"nickname", "a nickname is required", `enter a short name for the connection, e.g. "Prod devices"`},
+	{"domain", "the domain is required", "enter your Okta org's domain, e.g. example.okta.com"},
+	{"clientId", "the client ID is required", "copy the client ID from the OAuth app's General tab in the Okta Admin Console"},
+	{"clientSecret", "the client secret is required", "copy the client secret from the OAuth app's General tab in the Okta Admin Console"},
 }
 
 // scopeRow is one Okta API scope on the connection page.

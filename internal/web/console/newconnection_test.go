@@ -1,0 +1,56 @@
+package console_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// TestNewConnectionNamesEveryEmptyField: a New Connection form sent with
+// fields left empty names each of them at once, in the error summary and
+// beside the field, instead of only the first, one send at a time.
+func TestNewConnectionNamesEveryEmptyField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _, csrf := signInHTTP(t, e.url, "/connections")
+	summary := regexp.MustCompile(`<li><a href="#([A-Za-z]+)">([^<]*)</a>`)
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		fields []string
+		first  string // the first item's text
+	}{
+		{"all empty", url.Values{}, []string{"nickname", "domain", "clientId", "clientSecret"}, "A nickname is required."},
+		{"only a nickname", url.Values{"nickname": {"Prod"}}, []string{"domain", "clientId", "clientSecret"}, "The domain is required."},
+		{"a wrong domain and no client ID", url.Values{"nickname": {"Prod"}, "domain": {"example-admin.okta.com"}, "clientSecret": {"s"}},
+			[]string{"domain", "clientId"}, "example-admin.okta.com is the Admin Console host, not the org's API host."},
+	} {
+		form := url.Values{"csrf": {csrf}, "connector": {"okta-devices"}}
+		for k, v := range tc.form {
+			form[k] = v
+		}
+		resp, body := post(t, c, e.url+"/connections", form, nil)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d; want 400", tc.name, resp.StatusCode)
+		}
+		var fields []string
+		var first string
+		for i, m := range summary.FindAllStringSubmatch(body, -1) {
+			fields = append(fields, m[1])
+			if i == 0 {
+				first = html.UnescapeString(m[2])
+			}
+		}
+		if !slices.Equal(fields, tc.fields) || first != tc.first {
+			t.Errorf("%s: the error summary names %q, first %q; want %q, first %q", tc.name, fields, first, tc.fields, tc.first)
+		}
+		for _, f := range tc.fields {
+			if !regexp.MustCompile(`<p class="field-error" id="` + f + `-error">`).MatchString(body) {
+				t.Errorf("%s: no error beside the field %s", tc.name, f)
+			}
+		}
+	}
+}
