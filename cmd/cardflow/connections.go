@@ -305,6 +305,11 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 		}
 		return fmt.Errorf("the authorization did not finish within %s; open the URL above, then run: cardflow connections show %s", timeout, id)
 	}
+	// lost is a failed poll (the server went away, say): the sign-in can
+	// still be finished, and the id is what the user needs to go on.
+	lost := func(err error) error {
+		return fmt.Errorf("%w\nThe authorization can still be finished: open the URL above, then run: cardflow connections show %s", err, id)
+	}
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
@@ -314,7 +319,7 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 			return stopped()
 		}
 		if err != nil {
-			return err
+			return lost(err)
 		}
 		var v api.ConnectionDetail
 		if err := json.Unmarshal(raw, &v); err != nil {
@@ -340,7 +345,7 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 		if reauth {
 			ev, err := lastAuthorizeEvent(ctx, c, id)
 			if err != nil && ctx.Err() == nil {
-				return err
+				return lost(err)
 			}
 			if err == nil && ev.ID > afterEvent && ev.Outcome == "failure" {
 				if v.Status == "active" {

@@ -510,7 +510,9 @@ func followFlowRun(ctx context.Context, e *env, c *client, id string) (*api.Flow
 			if ctx.Err() != nil {
 				return nil, stopped
 			}
-			return nil, err
+			// The run is the server's: a server that went away resumes it
+			// once it is back, so the id is what the user needs to go on.
+			return nil, fmt.Errorf("%w\nThe run %s goes on in the server (a restarted server resumes it): follow it with cardflow flows show-run %s", err, id, id)
 		}
 		if runFinished(&run) {
 			return &run, nil
