@@ -263,7 +263,14 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 	if resp.StatusCode >= 300 {
 		var eb api.ErrorBody
 		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-			return &apiError{Status: resp.StatusCode, Body: api.Error{Message: fmt.Sprintf("%s %s: HTTP %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(truncate(data, 200))))}}
+			// cardflow answers every API request with its own error body:
+			// this answer is another server's (the Okta org's address
+			// given for cardflow's, or a proxy whose backend is gone).
+			return &apiError{Status: resp.StatusCode, Body: api.Error{
+				Message: fmt.Sprintf("the server at %s answered %s %s with HTTP %d and no cardflow error (%s): it is not a cardflow server, or a proxy in front of one answered for it",
+					c.base, method, path, resp.StatusCode, strings.TrimSpace(string(truncate(data, 200)))),
+				Details: map[string]any{"remedy": "give cardflow's own address with --server or CARDFLOW_SERVER (what `cardflow serve` prints, not the Okta org's); behind a proxy, check that it reaches the cardflow server"},
+			}}
 		}
 		if resp.StatusCode == http.StatusUnauthorized && c.kept != nil {
 			eb.Error = c.kept.refused(c.base, eb.Error)
