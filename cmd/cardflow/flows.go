@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -212,6 +215,10 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 	switch {
 	case err == nil:
 		if err := c.do(ctx, "POST", "/api/v1/flows", src, &out); err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+				return storedAsIs(ctx, c, arg, src, err)
+			}
 			return nil, err
 		}
 		return &out.Flow, nil
@@ -229,6 +236,37 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 	default:
 		return nil, fmt.Errorf("read the flow document: %w", err)
 	}
+}
+
+// storedAsIs is the stored flow whose latest version is the document src
+// of file, for a caller that may run flows but not store them (an
+// operator): storing the same bytes would add nothing. Otherwise it
+// returns refused (the server's answer to storing) with what to do.
+func storedAsIs(ctx context.Context, c *client, file string, src []byte, refused error) (*api.Flow, error) {
+	var v api.FlowValidation
+	if err := c.do(ctx, "POST", "/api/v1/flows/validate", src, &v); err != nil || v.Flow == "" {
+		return nil, refused
+	}
+	var versions api.FlowVersionList
+	err := c.do(ctx, "GET", "/api/v1/flows/"+pathEscape(v.Flow)+"/versions?limit=1", nil, &versions)
+	var ae *apiError
+	if err != nil && (!errors.As(err, &ae) || ae.Status != http.StatusNotFound) {
+		return nil, err
+	}
+	sum := sha256.Sum256(src)
+	if err == nil && len(versions.Versions) > 0 && versions.Versions[0].SHA256 == hex.EncodeToString(sum[:]) {
+		var f api.Flow
+		if err := c.do(ctx, "GET", "/api/v1/flows/"+pathEscape(versions.FlowID), nil, &f); err != nil {
+			return nil, err
+		}
+		return &f, nil
+	}
+	what := "is not the latest stored version of flow " + v.Flow
+	if err != nil {
+		what = "is flow " + v.Flow + ", which is not stored"
+	}
+	return nil, fmt.Errorf("%w\nThe document %s %s, and running a document stores it first, which your role may not do: "+
+		"ask an admin to store it (cardflow flows store %s), then run it by name (cardflow flows run %s)", refused, file, what, file, v.Flow)
 }
 
 // flowInputs converts --input k=v by the flow's declared input types.
