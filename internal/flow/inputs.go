@@ -47,6 +47,14 @@ func parseInputText(in *InputDef, s string) (any, error) {
 	return normalize(v)
 }
 
+// CheckInputs reports the problems resolveInputs finds in inputs (unknown
+// names, missing required inputs, wrong types), so that a run can be
+// refused before it is queued, as its plan would be.
+func (d *Document) CheckInputs(inputs map[string]any) error {
+	_, err := d.resolveInputs(inputs)
+	return err
+}
+
 // resolveInputs checks a run's inputs against the document: unknown names,
 // missing required inputs and wrong types are invalid_input; absent
 // optional inputs take their default. The result holds every declared

@@ -389,8 +389,13 @@ func (s *Service) prepare(ctx context.Context, idOrName string, inputs map[strin
 // by actor (for a triggered run: who enabled the flow); a worker picks it
 // up at once. The run and each of its card runs record the actor.
 func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error) {
-	fl, _, in, err := s.prepare(ctx, idOrName, inputs)
+	fl, doc, in, err := s.prepare(ctx, idOrName, inputs)
 	if err != nil {
+		return nil, err
+	}
+	// Wrong types are refused here, as a plan refuses them, not recorded
+	// as a failed run.
+	if err := doc.CheckInputs(in); err != nil {
 		return nil, err
 	}
 	raw, err := json.Marshal(in)
