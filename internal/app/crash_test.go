@@ -218,20 +218,25 @@ func TestCrashMidFlowRun(t *testing.T) {
 		// interrupted is whether the crash must leave a card run that
 		// ends interrupted.
 		interrupted bool
+		// known gives the suspensions the status the search saw
+		// (status: ${{ item.status }}), which the retry of the item the
+		// crash cut off must not trust: that attempt changed it.
+		known bool
 	}{
-		{"after items", fpFlowAfterItems + "5", false},
-		{"after a card run before its item", fpFlowAfterCardRuns + "5", false},
-		{"after the call before its card run", fpFlowAfterLifecycle + "4", true},
+		{"after items", fpFlowAfterItems + "5", false, false},
+		{"after a card run before its item", fpFlowAfterCardRuns + "5", false, false},
+		{"after the call before its card run", fpFlowAfterLifecycle + "4", true, false},
+		{"after the call before its card run, known status", fpFlowAfterLifecycle + "4", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			crashMidFlowRun(t, tt.failpoint, tt.interrupted)
+			crashMidFlowRun(t, tt.failpoint, tt.interrupted, tt.known)
 		})
 	}
 }
 
-func crashMidFlowRun(t *testing.T, failpoint string, wantInterrupted bool) {
+func crashMidFlowRun(t *testing.T, failpoint string, wantInterrupted, known bool) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 80})
 	dir := t.TempDir()
 	// The card runs' leases outlast the test (the restarted server's
@@ -249,7 +254,11 @@ func crashMidFlowRun(t *testing.T, failpoint string, wantInterrupted bool) {
 	var stored struct {
 		Flow struct{ ID string } `json:"flow"`
 	}
-	if code, data := h1.postYAML("/api/v1/flows", strings.Replace(suspendActiveFlow, "concurrency: 3", "concurrency: 2", 1), &stored); code != 201 {
+	doc := strings.Replace(suspendActiveFlow, "concurrency: 3", "concurrency: 2", 1)
+	if known {
+		doc = strings.Replace(doc, "deviceId: ${{ item.id }}\n", "deviceId: ${{ item.id }}\n      status: ${{ item.status }}\n", 1)
+	}
+	if code, data := h1.postYAML("/api/v1/flows", doc, &stored); code != 201 {
 		t.Fatalf("store flow: %d %s", code, data)
 	}
 	inputs := map[string]any{"inputs": map[string]any{"platform": "WINDOWS"}}

@@ -39,6 +39,9 @@ type invocation struct {
 	// read the device (to decide, or to read it again after Okta
 	// contradicted its known status); "" otherwise.
 	deviceName string
+	// readDevice: the known status input is not to be trusted
+	// (Request.ReadDevice).
+	readDevice bool
 }
 
 func (iv *invocation) str(name string) string { s, _ := iv.in[name].(string); return s }
@@ -219,10 +222,10 @@ type deviceState struct {
 }
 
 // knownOrRead returns the device's state from the status input when the
-// run has one, else reads the device.
+// run has one (and may trust it), else reads the device.
 func knownOrRead(ctx context.Context, iv *invocation) (deviceState, error) {
 	id := iv.str("deviceId")
-	if s := iv.str("status"); s != "" {
+	if s := iv.str("status"); s != "" && !iv.readDevice {
 		return deviceState{id: id, status: s, basis: BasisKnown}, nil
 	}
 	return readState(ctx, iv, id)

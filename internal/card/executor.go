@@ -95,6 +95,12 @@ type Request struct {
 	// the caller knows it (a flow's earlier output); it is recorded with
 	// the run. Without it a run records the name its own output shows.
 	DeviceName string
+	// ReadDevice makes a lifecycle or delete card read the device even
+	// when the input gives its known status: the retry of an item whose
+	// interrupted attempt may have changed the device since the status
+	// was known, so that finding it changed credits that attempt
+	// (AlreadyDone) instead of calling Okta again.
+	ReadDevice bool
 }
 
 // Finished is a finished run and its audit event, to be stored by the
@@ -333,7 +339,7 @@ func (e *Executor) invocation(p *prepared, ids *requestIDs) (*invocation, *probl
 	if p.req.OnWait != nil {
 		cl.OnWait = p.req.OnWait
 	}
-	return &invocation{card: p.card, conn: p.conn, client: &cl, in: p.in}, nil
+	return &invocation{card: p.card, conn: p.conn, client: &cl, in: p.in, readDevice: p.req.ReadDevice}, nil
 }
 
 // orgURL returns the origin of a connection's domain.

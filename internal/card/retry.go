@@ -60,25 +60,30 @@ func earlierAttempts(ctx context.Context, history RunHistory, req Request, curre
 // card run was stored but before the item was), that attempt did the
 // work, and the item takes its output and its card run's id without
 // calling Okta again. It returns a nil output when there is no such
-// attempt.
-func Recorded(ctx context.Context, history RunHistory, req Request) (map[string]any, string, error) {
+// attempt, and then interrupted tells whether an earlier attempt was left
+// running or interrupted: it may have changed the device, so a status the
+// item's input gives predates it (the retry sets Request.ReadDevice).
+func Recorded(ctx context.Context, history RunHistory, req Request) (out map[string]any, runID string, interrupted bool, err error) {
 	runs, err := earlierAttempts(ctx, history, req, "")
 	if err != nil {
-		return nil, "", problem.New(problem.Internal, "the earlier attempts at this item could not be read").Wrap(err)
+		return nil, "", false, problem.New(problem.Internal, "the earlier attempts at this item could not be read").Wrap(err)
 	}
 	for _, r := range runs {
+		if r.Status == StatusRunning || r.Status == StatusInterrupted {
+			interrupted = true
+		}
 		if r.Status != StatusSucceeded {
 			continue
 		}
 		out := map[string]any{}
 		if len(r.Output) > 0 {
 			if err := json.Unmarshal(r.Output, &out); err != nil {
-				return nil, "", problem.New(problem.Internal, "the output of card run %s cannot be read", r.ID).Wrap(err)
+				return nil, "", false, problem.New(problem.Internal, "the output of card run %s cannot be read", r.ID).Wrap(err)
 			}
 		}
-		return out, r.ID, nil
+		return out, r.ID, false, nil
 	}
-	return nil, "", nil
+	return nil, "", interrupted, nil
 }
 
 // AlreadyDone handles the result res of an item run again after its flow

@@ -89,13 +89,14 @@ func (c Cards) runCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 	req := c.request(call)
 	retry := call.Retry && c.History != nil
 	if retry {
-		out, prev, err := card.Recorded(ctx, c.History, req)
+		out, prev, interrupted, err := card.Recorded(ctx, c.History, req)
 		if err != nil {
 			return flow.CardResult{}, err
 		}
 		if out != nil {
 			return flow.CardResult{Output: out, RunRef: prev}, nil
 		}
+		req.ReadDevice = interrupted
 	}
 	// A retry reads the history right after its run: it records first.
 	req.RecordLater = !retry && c.Items != nil
