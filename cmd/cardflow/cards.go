@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -169,6 +170,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	var raw json.RawMessage
 	body := api.RunRequest{Card: cd.Ref, Connection: connection, Input: input}
 	if err := c.do(ctx, "POST", "/api/v1/runs", body, &raw); err != nil {
+		var ua *unansweredError
+		if errors.As(err, &ua) && ua.maybeDone {
+			// The card run is recorded before the card calls Okta: its
+			// history says whether it ran and how it ended.
+			return fmt.Errorf("%w\nWhether the card ran shows in: cardflow runs list --card %s --connection %q (a run its server could not finish ends interrupted and says what to check)", err, cd.Ref, connection)
+		}
 		return err
 	}
 	var r api.Run

@@ -291,18 +291,29 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 // the request's context), or the connection broke. sent tells whether
 // the request may have reached the server (a connection was made).
 func (c *client) noAnswer(rctx context.Context, sent bool, method, path string, err error) error {
+	maybeDone := sent && method != http.MethodGet
 	unknown := ""
-	if sent && method != http.MethodGet {
+	if maybeDone {
 		unknown = "; whether the server did it is unknown, so look before trying again"
 	}
 	if errors.Is(rctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("the cardflow server at %s did not answer %s %s within %s (--request-timeout)%s; "+
+		return &unansweredError{maybeDone: maybeDone, msg: fmt.Sprintf("the cardflow server at %s did not answer %s %s within %s (--request-timeout)%s; "+
 			"if it is busy or the network slow, allow longer with --request-timeout 5m or CARDFLOW_REQUEST_TIMEOUT=5m (0 for no limit); "+
-			"if it answers nothing at all, check that it runs and its log (is its database reachable?)", c.base, method, path, c.timeout, unknown)
+			"if it answers nothing at all, check that it runs and its log (is its database reachable?)", c.base, method, path, c.timeout, unknown)}
 	}
-	return fmt.Errorf("the connection to the cardflow server at %s broke before %s %s was answered: %v%s; "+
-		"check that the server still runs (it may have restarted) and the network to it, then try again", c.base, method, path, unwrapURLError(err), unknown)
+	return &unansweredError{maybeDone: maybeDone, msg: fmt.Sprintf("the connection to the cardflow server at %s broke before %s %s was answered: %v%s; "+
+		"check that the server still runs (it may have restarted) and the network to it, then try again", c.base, method, path, unwrapURLError(err), unknown)}
 }
+
+// unansweredError is a request whose answer did not come (noAnswer);
+// maybeDone tells that the server may have done it, so that a command
+// can say where to look.
+type unansweredError struct {
+	msg       string
+	maybeDone bool
+}
+
+func (e *unansweredError) Error() string { return e.msg }
 
 func unwrapURLError(err error) error {
 	var ue *url.Error

@@ -16,12 +16,13 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
-// TestCLIFollowSaysHowToGoOnWhenTheServerIsLost: a command following a
-// run or an authorization whose server stops answering (it restarts, the
-// network goes) names what it was following and the command to pick it up:
-// the run goes on in the server and the sign-in can still be finished,
-// while the error alone ("cannot reach the cardflow server") left no id.
-func TestCLIFollowSaysHowToGoOnWhenTheServerIsLost(t *testing.T) {
+// TestCLISaysHowToGoOnWhenTheServerIsLost: a command whose server stops
+// answering (it restarts, the network goes) while it runs a card or
+// follows a run or an authorization names what it was doing and the
+// command to pick it up: the card run is in the history, the run goes on
+// in the server and the sign-in can still be finished, while the error
+// alone ("cannot reach the cardflow server") left no id.
+func TestCLISaysHowToGoOnWhenTheServerIsLost(t *testing.T) {
 	s := startServer(t)
 	s.connect(t, "Lost")
 	target, err := url.Parse(s.url)
@@ -72,6 +73,20 @@ func TestCLIFollowSaysHowToGoOnWhenTheServerIsLost(t *testing.T) {
 		}
 		if code != exitFailure || !strings.Contains(errOut, "the cardflow server at") || !strings.Contains(errOut, "cardflow flows show-run "+id[1]) {
 			t.Errorf("flows run whose server went away: exit %d; want exit 1, the server named and the command to follow run %s\n%s%s", code, id[1], out, errOut)
+		}
+	})
+
+	t.Run("run", func(t *testing.T) {
+		hold := s.emu.Hold(t, "GET", "/api/v1/devices/{deviceId}", 0)
+		code, out, errOut := follow(t, func(string) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			defer cancel()
+			return hold.Await(ctx, 1) == nil // the card is calling Okta
+		}, "run", "read-device", "--connection", "Lost", "--input", "deviceId=guolost")
+		hold.Release()
+		want := `cardflow runs list --card okta-devices/read-device --connection "Lost"`
+		if code != exitFailure || !strings.Contains(errOut, "whether the server did it is unknown") || !strings.Contains(errOut, want) {
+			t.Errorf("run whose server went away: exit %d; want exit 1 and where to see whether the card ran (%s)\n%s%s", code, want, out, errOut)
 		}
 	})
 
