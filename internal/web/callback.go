@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
@@ -40,7 +42,7 @@ type missingScope struct {
 	Delivery   string
 }
 
-var callbackTmpl = template.Must(template.New("callback").Funcs(template.FuncMap{"stop": fullStop}).Parse(`<!doctype html>
+var callbackTmpl = template.Must(template.New("callback").Funcs(template.FuncMap{"stop": fullStop, "capitalize": capitalize}).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -74,7 +76,7 @@ small{color:#5b6472}
 </dl>
 {{else}}
 <h1 class="fail">&#10007; {{.Title}}</h1>
-<p>{{if .Nickname}}The connection <strong>{{.Nickname}}</strong> was not {{if .Reauthorization}}reauthorized{{else}}authorized{{end}}: {{end}}{{stop .Message}}</p>
+<p>{{if .Nickname}}The connection <strong>{{.Nickname}}</strong> was not {{if .Reauthorization}}reauthorized{{else}}authorized{{end}}: {{stop .Message}}{{else}}{{stop (capitalize .Message)}}{{end}}</p>
 {{if .Remedy}}<p><strong>How to fix it:</strong> {{stop .Remedy}}</p>{{end}}
 {{end}}
 {{range .Warnings}}<p class="warn">{{.}}</p>{{end}}
@@ -173,6 +175,16 @@ func missingScopeOf(sc string, refs []string) missingScope {
 	slices.Sort(m.Cards)
 	slices.Sort(m.EventCards)
 	return m
+}
+
+// capitalize upper-cases the first letter of a message that starts the
+// page's sentence ("this sign-in response is unknown ...").
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if !unicode.IsLower(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // fullStop ends s with a full stop unless it ends a sentence already: the

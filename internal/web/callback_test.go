@@ -63,3 +63,20 @@ func TestCallbackPageFailureSentences(t *testing.T) {
 		}
 	}
 }
+
+// TestCallbackPageMessageStartsASentence: a refusal of no known connection
+// (an unknown or used sign-in response) opens the page's sentence with its
+// message, which starts with a capital ("this sign-in response ..." did
+// not).
+func TestCallbackPageMessageStartsASentence(t *testing.T) {
+	page := callbackPage{Title: "Authorization failed",
+		Message: "this sign-in response is unknown or was already used (each one works once)",
+		Remedy:  "start the authorization again from cardflow (reauthorize the connection) and finish it in one go"}
+	var b strings.Builder
+	if err := callbackTmpl.Execute(&b, page); err != nil {
+		t.Fatal(err)
+	}
+	if want := "<p>This sign-in response is unknown or was already used (each one works once).</p>"; !strings.Contains(b.String(), want) {
+		t.Errorf("the page lacks %q:\n%s", want, b.String())
+	}
+}
