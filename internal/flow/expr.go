@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -182,7 +185,7 @@ func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) 
 			return nil, errExprTimeout
 		}
 		msg := strings.TrimPrefix(err.Error(), "operation cancelled: ")
-		return nil, fmt.Errorf("${{%s}}: %s%s", e.src, msg, e.absentInputHint(msg, act))
+		return nil, fmt.Errorf("${{%s}}: %s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act))
 	}
 	v, err := fromCEL(out, 0)
 	if err != nil {
@@ -208,6 +211,44 @@ func (e *expression) absentInputHint(msg string, act map[string]any) string {
 	for _, r := range refsOf(e) {
 		if r.root == "inputs" && r.name == name {
 			return fmt.Sprintf(" (input %q was not given and has no default; give it a value, declare a default (default: ...) or test has(inputs.%s) first)", name, name)
+		}
+	}
+	return ""
+}
+
+// keysHint lists the keys there are when a "no such key" error comes
+// from a key selected right off item or a step's output (item.idd,
+// steps.find.output.device): a misspelt key is then fixed at a glance.
+func (e *expression) keysHint(msg string, act map[string]any) string {
+	const prefix = "no such key: "
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return ""
+	}
+	key := msg[i+len(prefix):]
+	selects := func(base string) bool {
+		re, err := regexp.Compile(base + `\.` + regexp.QuoteMeta(key) + `\b`)
+		return err == nil && re.MatchString(e.src)
+	}
+	hint := func(what string, m map[string]any) string {
+		if _, ok := m[key]; ok || len(m) == 0 {
+			return ""
+		}
+		return fmt.Sprintf(" (%s has %s)", what, strings.Join(slices.Sorted(maps.Keys(m)), ", "))
+	}
+	if item, ok := act["item"].(map[string]any); ok && selects(`\bitem`) {
+		return hint("item", item)
+	}
+	steps, _ := act["steps"].(map[string]any)
+	for _, r := range refsOf(e) {
+		st, _ := steps[r.name].(map[string]any)
+		out, ok := st["output"].(map[string]any)
+		if r.root != "steps" || r.field != "output" || !ok {
+			continue
+		}
+		name := regexp.QuoteMeta(r.name)
+		if selects(`\bsteps(\.` + name + `|\["` + name + `"\]|\['` + name + `'\])\.output`) {
+			return hint("steps."+r.name+".output", out)
 		}
 	}
 	return ""

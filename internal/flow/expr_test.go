@@ -177,3 +177,31 @@ func TestNormalize(t *testing.T) {
 		t.Error("normalize(func) succeeded; want an error")
 	}
 }
+
+// TestExpressionMisspeltKey: a key missing right off item or a step's
+// output is reported with the keys there are, so that a typo in a flow
+// (item.idd, steps.find.output.device) shows its fix; a key missing
+// deeper down is not blamed on them.
+func TestExpressionMisspeltKey(t *testing.T) {
+	act := map[string]any{"inputs": map[string]any{}, "index": int64(0),
+		"item":  map[string]any{"id": "guo1", "status": "ACTIVE", "profile": map[string]any{"displayName": "Mac"}},
+		"steps": map[string]any{"find": map[string]any{"output": map[string]any{"count": 1.0, "devices": []any{}}}}}
+	tests := []struct {
+		name, expr, want string
+	}{
+		{"item", `${{ item.idd }}`, "no such key: idd (item has id, profile, status)"},
+		{"step output", `${{ string(steps.find.output.device) }}`, "no such key: device (steps.find.output has count, devices)"},
+		{"step output by index", `${{ string(steps["find"].output.device) }}`, "no such key: device (steps.find.output has count, devices)"},
+		{"deeper down", `${{ item.profile.serialNumber }}`, "no such key: serialNumber"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := mustParse(t, "name: e\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: c\n"+
+				"  - id: a\n    card: okta-devices/read-device\n    connection: c\n    for_each: [x]\n    input:\n      deviceId: '"+tt.expr+"'\n")
+			_, err := doc.Steps[1].input.eval(context.Background(), act, "input")
+			if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+				t.Errorf("eval error = %v; want one ending in %q", err, tt.want)
+			}
+		})
+	}
+}
