@@ -38,6 +38,18 @@ func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
+	type ref struct{ connector, connection string }
+	// Flows name a few connections many times: each name is resolved once.
+	uses := map[ref]bool{}
+	usesIt := func(r ref) bool {
+		u, ok := uses[r]
+		if !ok {
+			v, err := a.Connections.Resolve(ctx, r.connector, r.connection)
+			u = err == nil && v.ID == id
+			uses[r] = u
+		}
+		return u
+	}
 	var names []string
 	for _, fl := range fls {
 		if !fl.Enabled {
@@ -47,7 +59,6 @@ func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]string, error
 		if err != nil {
 			continue
 		}
-		type ref struct{ connector, connection string }
 		var refs []ref
 		if tr := doc.Trigger; tr != nil && tr.Event != nil {
 			refs = append(refs, ref{tr.Event.Connector(), tr.Event.Connection})
@@ -55,10 +66,7 @@ func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]string, error
 		for _, s := range doc.Steps {
 			refs = append(refs, ref{s.Connector(), s.Connection})
 		}
-		if slices.ContainsFunc(refs, func(r ref) bool {
-			v, err := a.Connections.Resolve(ctx, r.connector, r.connection)
-			return err == nil && v.ID == id
-		}) {
+		if slices.ContainsFunc(refs, usesIt) {
 			names = append(names, fl.Name)
 		}
 	}
