@@ -500,6 +500,10 @@ func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
 	}
 	var started api.FlowRun
 	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/runs", api.FlowInputsRequest{Inputs: in}, &started); err != nil {
+		var ua *unansweredError
+		if errors.As(err, &ua) && ua.maybeDone {
+			return fmt.Errorf("%w\nWhether the run started shows in: cardflow flows runs %s", err, f.ID)
+		}
 		return err
 	}
 	return finishRun(ctx, e, c, o, &started, noWait)
