@@ -436,7 +436,13 @@ func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqS
 		_, e := c.publicError(r.Context(), err)
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: " + e.Message, Remedy: e.Remedy})
 	case res.OK:
-		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Health check passed: the connection refreshed its token and read devices."})
+		// A service connection has no refresh token: the org gives it a
+		// new access token for a request signed with its key.
+		how := "the connection refreshed its token"
+		if v, err := c.Connections.Get(r.Context(), id); err == nil && v.Auth == "service" {
+			how = "the org gave the connection a token for its key"
+		}
+		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Health check passed: " + how + " and read devices."})
 	default:
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: " + res.StatusReason, Remedy: res.Remedy})
 	}
