@@ -234,6 +234,17 @@ var requiredConnFields = []struct{ field, message, remedy string }{
 	{"clientSecret", "the client secret is required", "copy the client secret from the OAuth app's General tab in the Okta Admin Console"},
 }
 
+// consoleRemedy is v's remedy as the console offers it. That of a user
+// connection waiting for its sign-in says to open "the authorize URL",
+// which the CLI prints and the console never shows: here Reauthorize opens
+// the org's sign-in page again.
+func consoleRemedy(v *connection.View) string {
+	if v.Status == store.StatusPending && v.Auth != "service" {
+		return "reauthorize it (Reauthorize on the connection's page opens the org's sign-in page again) and sign in with an account assigned to the OAuth app (a super admin)"
+	}
+	return v.Remedy
+}
+
 // scopeRow is one Okta API scope on the connection page.
 type scopeRow struct {
 	Name        string
@@ -280,6 +291,7 @@ func (c *Console) showConnection(w http.ResponseWriter, r *http.Request, s *reqS
 		c.fail(w, r, s, err)
 		return
 	}
+	v.Remedy = consoleRemedy(v)
 	k, _ := c.connector(v.Connector)
 	d := connDetail{V: v, ConnectorName: c.connectorName(v.Connector), Now: c.now(), HasRuns: c.Runs != nil,
 		CanRun: c.Cards != nil && v.Status == store.StatusActive}

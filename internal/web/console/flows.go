@@ -339,7 +339,7 @@ func (c *Console) brokenConnections(ctx context.Context, doc *flow.Document, see
 			switch p, ok := problem.As(err); {
 			case err == nil && v.Status == store.StatusActive:
 			case err == nil:
-				b = &brokenConnection{Name: name, ID: v.ID, Status: humanize(v.Status), State: strings.ToLower(humanize(v.Status)), Reason: v.StatusReason, Remedy: v.Remedy}
+				b = &brokenConnection{Name: name, ID: v.ID, Status: humanize(v.Status), State: strings.ToLower(humanize(v.Status)), Reason: v.StatusReason, Remedy: consoleRemedy(v)}
 			case ok && p.Code == problem.NotFound:
 				b = &brokenConnection{Name: name, State: "no such connection", Reason: "no connection has this id or nickname",
 					Remedy: "create a connection named " + strconv.Quote(name) + ", or store a version of the flow that names one that exists"}

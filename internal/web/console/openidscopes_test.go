@@ -46,3 +46,23 @@ func TestOpenIDScopesOfAPendingConnection(t *testing.T) {
 		t.Errorf("the OpenID scopes of the authorized connection read %s; want each granted", got)
 	}
 }
+
+// TestPendingConnectionRemedyNamesReauthorize: the remedy of a user
+// connection waiting for its sign-in said to "open the authorize URL",
+// which only the CLI prints; the connection's page (its banner and each
+// card's fix) names Reauthorize instead.
+func TestPendingConnectionRemedyNamesReauthorize(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Staging", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret)}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, _ := signInHTTP(t, e.url, "/connections")
+	_, body := get(t, c, e.url+"/connections/"+v.ID)
+	const want = "Reauthorize on the connection&#39;s page opens the org&#39;s sign-in page again"
+	if strings.Contains(body, "authorize URL") || strings.Count(body, want) < 2 {
+		t.Errorf("the pending connection's page sends the admin to an authorize URL it does not show, or does not name Reauthorize in its banner and cards:\n%s", body)
+	}
+}
