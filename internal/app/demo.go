@@ -262,6 +262,11 @@ func printDemoService(w io.Writer, cmd, orgURL string) {
 	fmt.Fprintf(w, "  # add the public key it prints to the app, as Add key in the Admin Console does:\n")
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: SSWS %s' -H 'Content-Type: application/json' -d 'JWK' %s/api/v1/apps/%s/credentials/jwks\n",
 		oktaemu.DemoAPIToken, orgURL, oktaemu.DemoServiceAppID)
+	fmt.Fprintf(w, "  # for flows started by Okta events, grant the app the System Log and event hook scopes, as its Okta API Scopes tab does:\n")
+	for _, scope := range []string{"okta.logs.read", "okta.eventHooks.manage"} {
+		fmt.Fprintf(w, "  curl -s -H 'Authorization: SSWS %s' -H 'Content-Type: application/json' -d '{\"issuer\":\"%s\",\"scopeId\":\"%s\"}' %s/api/v1/apps/%s/grants\n",
+			oktaemu.DemoAPIToken, orgURL, scope, orgURL, oktaemu.DemoServiceAppID)
+	}
 	fmt.Fprintf(w, "  %s connections test Robot\n\n", cmd)
 }
 

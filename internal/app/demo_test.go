@@ -269,3 +269,75 @@ func TestDemoRestart(t *testing.T) {
 		t.Errorf("%s holds %q (%v); want the new address %s", emulatorAddrFile, b, err, domain3)
 	}
 }
+
+// TestDemoServiceConnectionTakesEventFlows follows the demo's printed
+// commands for a service connection, the connection to choose for flows
+// that run on their own, to the point of enabling a flow started by Okta
+// events: its preflight needs okta.logs.read, which the demo org's API
+// Services app is not granted, and the org has no Admin Console to grant
+// it in, so the output must say how.
+func TestDemoServiceConnectionTakesEventFlows(t *testing.T) {
+	out := &emutest.SyncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Demo(ctx, DemoConfig{Listen: "127.0.0.1:0", Devices: 3, Stdout: out}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Demo: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(out.String(), "cardflow: serving ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not start:\n%s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	text := out.String()
+	field := func(re string) string {
+		m := regexp.MustCompile(re).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("the demo output lacks %s:\n%s", re, text)
+		}
+		return m[1]
+	}
+	noRedirects := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	h := &harness{t: t, url: strings.TrimSuffix(field(`Console and API:\s+(\S+)`), "/"), token: field(`API token:\s+(\S+)`), logs: &emutest.SyncBuffer{},
+		emu:  &emutest.Server{URL: field(`Domain:\s+(\S+)`), Client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirects}},
+		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirects}}
+
+	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	// Each printed curl, as a newcomer pastes it (the JWK in place of JWK).
+	curls := regexp.MustCompile(`(?m)^  curl -s -H 'Authorization: SSWS (\S+)' -H 'Content-Type: application/json' -d '([^']*)' (\S+)$`).FindAllStringSubmatch(text, -1)
+	if len(curls) == 0 {
+		t.Fatalf("the demo output has no curl command:\n%s", text)
+	}
+	for _, m := range curls {
+		body := strings.Replace(m[2], "JWK", string(jwk), 1)
+		req, _ := http.NewRequest("POST", m[3], strings.NewReader(body))
+		req.Header.Set("Authorization", "SSWS "+m[1])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := h.emu.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("POST %s %s: %d", m[3], body, resp.StatusCode)
+		}
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
+		t.Fatalf("test the connection: %d %s", code, data)
+	}
+	doc := strings.ReplaceAll(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1), "Prod devices", "Robot")
+	var fl struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	if code, body := h.postYAML("/api/v1/flows", doc, &fl); code >= 300 {
+		t.Fatalf("store the event flow: %d %s", code, body)
+	}
+	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
+		t.Errorf("enable an event flow on the demo's service connection, set up as the demo says: %d %s", code, body)
+	}
+}

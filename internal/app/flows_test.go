@@ -38,7 +38,11 @@ steps:
 func (h *harness) postYAML(path, src string, out any) (int, []byte) {
 	h.t.Helper()
 	req, _ := http.NewRequest("POST", h.url+path, strings.NewReader(src))
-	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	token := h.token
+	if token == "" {
+		token = testAPIToken
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/yaml")
 	resp, err := h.http.Do(req)
 	if err != nil {
