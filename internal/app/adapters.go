@@ -90,6 +90,17 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 	return info, true
 }
 
+// CardRefs lists every card's reference, for flow.CardLister.
+func (e flowEnv) CardRefs() []string {
+	var refs []string
+	for _, c := range card.Connectors() {
+		for _, cd := range c.Cards {
+			refs = append(refs, cd.Ref)
+		}
+	}
+	return refs
+}
+
 func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (flow.ConnInfo, error) {
 	v, err := e.m.Resolve(ctx, connector, nameOrID)
 	if err != nil {

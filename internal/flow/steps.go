@@ -77,7 +77,11 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 		case "card":
 			card, _ := p.str(e.val, name, "card")
 			if !cardRefPattern.MatchString(card) {
-				p.iss.add(e.keyPos, name, "card %q is not a card reference: write connector/card, e.g. okta-devices/suspend-device", card)
+				example := "okta-devices/suspend-device"
+				if card != "" && !strings.ContainsAny(card, "/ ") {
+					example = "okta-devices/" + card // the short name cardflow run takes
+				}
+				p.iss.add(e.keyPos, name, "card %q is not a card reference: write connector/card, e.g. %s", card, example)
 				continue
 			}
 			st.Card, st.cardPos = card, p.pos(e.val)

@@ -328,6 +328,13 @@ func literalTypeProblem(info InputInfo, v *value) string {
 	return fmt.Sprintf("is %s; it must be a %s", kindOf(n), info.Type)
 }
 
+// CardLister is a ValidateEnv that can list its cards' references
+// ("okta-devices/x"), so that a misspelt card gets the nearest one as a
+// suggestion.
+type CardLister interface {
+	CardRefs() []string
+}
+
 // suggestCard proposes a known card close to ref.
 func suggestCard(env ValidateEnv, ref string) string {
 	conn, name, ok := strings.Cut(ref, "/")
@@ -342,7 +349,21 @@ func suggestCard(env ValidateEnv, ref string) string {
 			return fmt.Sprintf(" (did you mean %q?)", conn+"/"+guess)
 		}
 	}
-	return ""
+	l, ok := env.(CardLister)
+	if !ok {
+		return ""
+	}
+	best, bestDist := "", 3
+	for _, r := range l.CardRefs() {
+		c, n, _ := strings.Cut(r, "/")
+		if d := editDistance(strings.ToLower(name), n); c == conn && d < bestDist {
+			best, bestDist = r, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
 // checkEventTrigger checks on.event against env: the card is an event
