@@ -28,6 +28,11 @@ var (
 	// its size limit) is full: nothing was written, and the same call
 	// works once space is freed.
 	ErrFull = errors.New("store: the database's disk is full")
+	// ErrReadOnly means the database refuses to write: a file or mount
+	// made read-only, or a PostgreSQL server that is a standby or set
+	// read-only (after a failover to a replica): nothing was written, and
+	// the same call works once the database takes writes again.
+	ErrReadOnly = errors.New("store: the database is read-only")
 	// ErrRevoked means a console session or personal API token was not
 	// created because what it was created on the strength of ended
 	// meanwhile: its sign-in in flight, or its creator's console session

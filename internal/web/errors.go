@@ -50,8 +50,8 @@ func publicError(ctx context.Context, err error) (int, api.Error) {
 
 // OperatorTrouble is what a request that failed on cardflow's own
 // database or keyring tells its caller, for the failures only the server's
-// operator can end: a database whose disk is full, one that cannot be
-// reached, and a server whose keyring lacks the key the database's
+// operator can end: a database whose disk is full, one that refuses to
+// write, one that cannot be reached, and a server whose keyring lacks the key the database's
 // secrets are now sealed with (keyring.ErrSealingStopped). ok is false for
 // any other failure, whose cause stays in the server log.
 func OperatorTrouble(err error) (message, remedy string, ok bool) {
@@ -62,6 +62,9 @@ func OperatorTrouble(err error) (message, remedy string, ok bool) {
 	case errors.Is(err, store.ErrFull):
 		return "cardflow's database cannot write: its disk is full",
 			"ask the server's operator to free disk space where the database is (the server log has the details), then try again", true
+	case errors.Is(err, store.ErrReadOnly):
+		return "cardflow's database refuses to write: it is read-only",
+			"ask the server's operator to make the database writable again (a read-only file, directory or mount, or a PostgreSQL server that is a standby or set read-only; the server log has the details), then try again", true
 	case errors.Is(err, store.ErrUnavailable):
 		return "cardflow's database cannot be reached right now",
 			"try again shortly; if it persists, ask the server's operator to check the database (the server log has the details)", true

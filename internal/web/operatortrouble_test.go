@@ -13,7 +13,7 @@ import (
 )
 
 // TestOperatorTroubleIsExplained: a request that failed because cardflow's
-// database is full or cannot be reached, or because the server's keyring
+// database is full, read-only or cannot be reached, or because the server's keyring
 // lacks the key the database's secrets are now sealed with, answers 503
 // saying so, with what to do and the request id, and without the driver's
 // words; any other internal failure stays a plain 500.
@@ -27,6 +27,8 @@ func TestOperatorTroubleIsExplained(t *testing.T) {
 		{problem.New(problem.Internal, "store token").Wrap(fmt.Errorf("store: update connection: sqlite: database or disk is full (13): %w", store.ErrFull)),
 			http.StatusServiceUnavailable, "its disk is full"},
 		{fmt.Errorf("store: claim: postgres: %w", store.ErrUnavailable), http.StatusServiceUnavailable, "cannot be reached"},
+		{problem.New(problem.Internal, "store flow").Wrap(fmt.Errorf("store: put flow: postgres: cannot execute INSERT in a read-only transaction: %w", store.ErrReadOnly)),
+			http.StatusServiceUnavailable, "it is read-only"},
 		{problem.New(problem.Internal, "refresh a token").Wrap(fmt.Errorf("this server has stopped sealing secrets: %w", keyring.ErrSealingStopped)),
 			http.StatusServiceUnavailable, "its keyring lacks the key"},
 		{problem.New(problem.Internal, "boom").Wrap(fmt.Errorf("driver said no")), http.StatusInternalServerError, "internal error"},

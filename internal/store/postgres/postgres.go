@@ -58,6 +58,9 @@ var Dialect = sqlstore.Dialect{
 	IsUnavailable:         isUnavailable,
 	// disk_full (53100): the server could not extend a file.
 	IsFull: func(err error) bool { return sqlState(err) == "53100" },
+	// read_only_sql_transaction (25006): a standby (a failover that left
+	// the servers on a replica) or default_transaction_read_only.
+	IsReadOnly: func(err error) bool { return sqlState(err) == "25006" },
 }
 
 // isUnavailable reports an error of a server that could not be reached

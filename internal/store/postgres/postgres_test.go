@@ -307,3 +307,32 @@ func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
 			return err
 		})
 }
+
+// TestReadOnlyIsRecognised: the error of a write to a server that refuses
+// writes (default_transaction_read_only stands in for a standby the
+// servers were failed over to: both answer 25006) is one the dialect
+// names read-only, which the store reports as store.ErrReadOnly (see the
+// SQLite backend's TestReadOnlyDatabaseIsErrReadOnly) so that callers can
+// say so instead of "internal error"; other failures are not.
+func TestReadOnlyIsRecognised(t *testing.T) {
+	ctx := t.Context()
+	dsn := pgtest.NewSchema(t)
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("pgx", dsn+"&default_transaction_read_only=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('k', 'v')`)
+	if err == nil || !Dialect.IsReadOnly(err) || Dialect.IsUnavailable(err) || Dialect.IsFull(err) {
+		t.Fatalf("a write to a read-only server: %v; want it recognised as read-only (and only that)", err)
+	}
+	_, err = db.ExecContext(ctx, `SELECT * FROM no_such_table`)
+	if err == nil || Dialect.IsReadOnly(err) {
+		t.Errorf("another failure (%v) is taken as read-only", err)
+	}
+}

@@ -59,3 +59,42 @@ func TestFullDatabaseIsErrFull(t *testing.T) {
 		t.Errorf("reading back: %d events, %v; want the %d written", len(events), err, written)
 	}
 }
+
+// TestReadOnlyDatabaseIsErrReadOnly: a write to a database that refuses
+// writes (query_only stands in for a file or mount made read-only: both
+// answer SQLITE_READONLY) fails with store.ErrReadOnly, so that callers
+// can say so instead of "internal error"; reads still work.
+func TestReadOnlyDatabaseIsErrReadOnly(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendAudit(ctx, &store.AuditEvent{Time: time.Unix(1, 0), Action: store.ActionCardRun, Outcome: "success"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// One connection, made read-only once the store is open (opening
+	// begins a write transaction).
+	db, err := sql.Open("sqlite", path+dsnOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	ro, err := sqlstore.OpenCurrent(ctx, db, Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := db.ExecContext(ctx, `PRAGMA query_only = 1`); err != nil {
+		t.Fatal(err)
+	}
+	err = ro.AppendAudit(ctx, &store.AuditEvent{Time: time.Unix(2, 0), Action: store.ActionCardRun, Outcome: "success"})
+	if !errors.Is(err, store.ErrReadOnly) || errors.Is(err, store.ErrFull) {
+		t.Fatalf("a write: %v; want store.ErrReadOnly", err)
+	}
+	if events, err := ro.ListAudit(ctx, store.AuditFilter{Limit: 10}); err != nil || len(events) != 1 {
+		t.Errorf("reading back: %d events, %v; want the one written before", len(events), err)
+	}
+}

@@ -55,6 +55,10 @@ var Dialect = sqlstore.Dialect{
 	},
 	IsForeignKeyViolation: func(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY },
 	IsFull:                func(err error) bool { return code(err)&0xff == sqlite3.SQLITE_FULL },
+	// SQLITE_READONLY and its extended codes: a file, or a directory for
+	// the -wal and -shm files, the server may not write, or a mount made
+	// read-only.
+	IsReadOnly: func(err error) bool { return code(err)&0xff == sqlite3.SQLITE_READONLY },
 }
 
 func code(err error) int {

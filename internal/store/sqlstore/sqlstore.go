@@ -54,6 +54,9 @@ type Dialect struct {
 	// IsFull reports an error of a database whose disk is full
 	// (store.ErrFull); nil reports none.
 	IsFull func(error) bool
+	// IsReadOnly reports an error of a database that refuses writes
+	// (store.ErrReadOnly); nil reports none.
+	IsReadOnly func(error) bool
 	// GroupCommit commits the card runs, audit events and flow items that
 	// concurrent callers write together, one transaction for all that
 	// queued while the previous one committed (see groupCommit). It pays
@@ -302,12 +305,15 @@ func (s *Store) fail(op string, err error) error {
 		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, driverErr{err, store.ErrUnavailable})
 	case s.d.IsFull != nil && s.d.IsFull(err):
 		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, driverErr{err, store.ErrFull})
+	case s.d.IsReadOnly != nil && s.d.IsReadOnly(err):
+		return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, driverErr{err, store.ErrReadOnly})
 	}
 	return fmt.Errorf("store: %s: %s: %w", op, s.d.Name, err)
 }
 
 // driverErr is a driver error that is also one of the store's sentinels
-// (store.ErrUnavailable, store.ErrFull); its text is the driver's.
+// (store.ErrUnavailable, store.ErrFull, store.ErrReadOnly); its text is
+// the driver's.
 type driverErr struct{ err, is error }
 
 func (d driverErr) Error() string        { return d.err.Error() }
