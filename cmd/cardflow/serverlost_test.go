@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,11 +31,20 @@ func TestCLISaysHowToGoOnWhenTheServerIsLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// polls counts the answered requests for a flow run's progress: a
+	// command that made one is following the run.
+	var polls atomic.Int64
 	// follow runs the CLI against a proxy to the server until ready, then
 	// takes the proxy away, as a server going down does.
 	follow := func(t *testing.T, ready func(stdout string) bool, args ...string) (int, string, string) {
 		t.Helper()
-		proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+		rp := httputil.NewSingleHostReverseProxy(target)
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rp.ServeHTTP(w, r)
+			if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/flow-runs/") {
+				polls.Add(1)
+			}
+		}))
 		defer proxy.Close()
 		vars := map[string]string{"CARDFLOW_SERVER": proxy.URL, "CARDFLOW_API_TOKEN": e2eToken, "CARDFLOW_CLIENT_SECRET": oktaemu.DemoClientSecret}
 		stdout, stderr := &emutest.SyncBuffer{}, &emutest.SyncBuffer{}
@@ -63,7 +74,8 @@ func TestCLISaysHowToGoOnWhenTheServerIsLost(t *testing.T) {
 		code, out, errOut := follow(t, func(string) bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 			defer cancel()
-			return hold.Await(ctx, 1) == nil // the run is calling Okta
+			// The run is calling Okta, and the command follows it.
+			return hold.Await(ctx, 1) == nil && polls.Load() > 0
 		}, "flows", "run", file)
 		hold.Release()
 		_, runs := s.api(t, "GET", "/api/v1/flows/read-lost/runs", "")
