@@ -472,7 +472,9 @@ func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/connections/"+pathEscape(id), nil, func(w io.Writer, out *api.ConnectionDeleted) {
-		fmt.Fprintf(w, "Deleted connection %s.\n", id)
+		// The card runs stay, found by the connection's id only once its
+		// nickname is gone (a runs filter by it then answers not found).
+		fmt.Fprintf(w, "Deleted connection %s (%s); its card runs stay readable: cardflow runs list --connection %s\n", out.Nickname, out.ID, out.ID)
 		if out.Warning != "" {
 			fmt.Fprintf(w, "Warning: %s\n", out.Warning)
 		}
