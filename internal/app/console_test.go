@@ -9,7 +9,8 @@ import (
 )
 
 // TestConsoleMounted checks that the server serves the console at "/"
-// next to the API, and that the OAuth landing page links back to it.
+// next to the API, and that the OAuth landing page links back to it (to
+// the connection's page).
 func TestConsoleMounted(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
@@ -29,8 +30,8 @@ func TestConsoleMounted(t *testing.T) {
 	if code, _ := h.call("GET", "/api/v1/nothing", nil, nil); code != http.StatusNotFound {
 		t.Errorf("unknown API path: %d; want 404", code)
 	}
-	_, authURL := h.create("Console", oktaemu.DemoClientSecret, nil)
-	if _, page := h.signIn(authURL, oktaemu.AdminLogin); !strings.Contains(page, `href="/"`) {
-		t.Errorf("the landing page does not link to the console:\n%s", page)
+	conn, authURL := h.create("Console", oktaemu.DemoClientSecret, nil)
+	if _, page := h.signIn(authURL, oktaemu.AdminLogin); !strings.Contains(page, `href="/connections/`+conn.ID+`"`) {
+		t.Errorf("the landing page does not link to the connection's page in the console:\n%s", page)
 	}
 }
