@@ -21,7 +21,9 @@
 // flow item run again after a resume looks up its earlier attempts
 // (store.ListItemRuns, by flow run, step and index): Recorded takes a
 // finished attempt's output, and AlreadyDone credits an interrupted one
-// with the change the repeat finds already made.
+// with the change the repeat finds already made (the repeat reads the
+// device, Request.ReadDevice, rather than trust a status known before
+// that attempt).
 //
 // The package depends on connections and storage only through the small
 // interfaces it defines (Connections, Recorder, LeaseStore); StoreRecorder adapts a
