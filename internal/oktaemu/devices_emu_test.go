@@ -208,6 +208,27 @@ func TestDeviceListParameters(t *testing.T) {
 			}
 		}},
 		{name: "bad search", query: "search=" + url.QueryEscape(`status eq`), status: 400, code: "E0000031"},
+		// A date that is no date is an invalid search, not a comparison of
+		// texts under which "yesterday" comes after every date.
+		{name: "date that is no date", query: "search=" + url.QueryEscape(`lastUpdated lt "yesterday"`), status: 400, code: "E0000031"},
+		{name: "date as a number", query: "search=" + url.QueryEscape(`created gt 2024`), status: 400, code: "E0000031"},
+		{name: "date without milliseconds", query: "search=" + url.QueryEscape(`lastUpdated lt "`+strings.Replace(time90DaysAgo(s), ".000Z", "Z", 1)+`"`), status: 200,
+			check: func(t *testing.T, devs []map[string]any) {
+				cut := time90DaysAgo(s)
+				if len(devs) == 0 {
+					t.Error("no device last updated over 90 days ago")
+				}
+				for _, d := range devs {
+					if lu, _ := d["lastUpdated"].(string); lu >= cut {
+						t.Errorf("device %v last updated %s, not before %s", d["id"], lu, cut)
+					}
+				}
+			}},
+		{name: "date with an offset", query: "search=" + url.QueryEscape(`lastUpdated ge "2000-01-01T01:00:00+01:00"`), status: 200, check: func(t *testing.T, devs []map[string]any) {
+			if len(devs) == 0 {
+				t.Error("no device last updated since 2000")
+			}
+		}},
 		{name: "expand userSummary", query: "expand=userSummary", status: 200, check: func(t *testing.T, devs []map[string]any) {
 			withUsers := 0
 			for _, d := range devs {

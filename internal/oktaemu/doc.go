@@ -250,6 +250,11 @@
 //     device's users, records only device.lifecycle.deactivate.
 //   - The device target's type is "UDDevice" and device.user.* and
 //     enrollment events also carry the User target.
+//   - A device search comparing created or lastUpdated with anything but
+//     a date (Okta's YYYY-MM-DDTHH:mm:ss.SSSZ, or another RFC 3339 form,
+//     which compares as the instant it names) answers 400 E0000031, as a
+//     malformed filter does: a date such as "yesterday" is not compared as
+//     text, under which it would come after every date.
 //
 // # Rate limits
 //

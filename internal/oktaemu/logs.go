@@ -129,7 +129,7 @@ func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	var filter filterExpr
 	if v := q.Get("filter"); v != "" {
-		f, err := parseFilterWith(v, func(attr string) bool { return logAttrs[attr] }, true)
+		f, err := parseFilterWith(v, func(attr string) bool { return logAttrs[attr] }, true, nil)
 		if err == nil {
 			err = checkLogAttrs(f)
 		}

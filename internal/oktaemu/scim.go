@@ -25,6 +25,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -95,17 +96,23 @@ func lookupOp(w string) (cmpOp, bool) {
 	return 0, false
 }
 
+// dateAttrs are the device attributes that hold dates: a comparison of one
+// takes a date (Okta's YYYY-MM-DDTHH:mm:ss.SSSZ, or any RFC 3339 time),
+// and anything else is an invalid search, not a comparison of texts.
+var dateAttrs = map[string]bool{"created": true, "lastUpdated": true}
+
 // parseFilter parses a SCIM filter of the Devices API search. The error,
 // if any, is a *filterError.
 func parseFilter(s string) (filterExpr, error) {
-	return parseFilterWith(s, func(attr string) bool { return containsAttrs[attr] }, false)
+	return parseFilterWith(s, func(attr string) bool { return containsAttrs[attr] }, false, dateAttrs)
 }
 
 // parseFilterWith parses a SCIM filter in which `co` is allowed on the
 // attributes for which coAllowed reports true, and `ew` when ew is true
 // (the System Log accepts every operator; device search does not list ew).
-func parseFilterWith(s string, coAllowed func(attr string) bool, ew bool) (filterExpr, error) {
-	p := &filterParser{src: s, coAllowed: coAllowed, ew: ew}
+// Comparisons of the attributes in dates take a date (see dateAttrs).
+func parseFilterWith(s string, coAllowed func(attr string) bool, ew bool, dates map[string]bool) (filterExpr, error) {
+	p := &filterParser{src: s, coAllowed: coAllowed, ew: ew, dates: dates}
 	p.next()
 	e, err := p.parseOr(0)
 	if err != nil {
@@ -160,6 +167,7 @@ type filterParser struct {
 	tok       token
 	coAllowed func(attr string) bool
 	ew        bool
+	dates     map[string]bool
 }
 
 func (p *filterParser) errorf(format string, args ...any) error {
@@ -318,6 +326,16 @@ func (p *filterParser) parseComparison() (filterExpr, error) {
 		default:
 			return nil, p.errorf("operator %q needs a string or number value", opNames[op])
 		}
+	}
+	if p.dates[attr] && val != nil {
+		// Okta's own form, so that the attribute's texts (formatTime)
+		// compare in the order of their dates.
+		s, _ := val.(string)
+		at, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, p.errorf("%q takes a date such as \"2024-12-23T00:00:00.000Z\", not %s", attr, p.tok.describe())
+		}
+		val = formatTime(at)
 	}
 	p.next()
 	return cmpExpr{attr: attr, op: op, val: val}, nil
