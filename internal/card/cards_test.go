@@ -73,6 +73,15 @@ func TestSearchDevices(t *testing.T) {
 	if res.Error.Details["field"] != "search" {
 		t.Errorf("field = %v; want search", res.Error.Details["field"])
 	}
+	if strings.Contains(res.Error.Remedy, "dates") {
+		t.Errorf("remedy %q of a filter without a date speaks of dates", res.Error.Remedy)
+	}
+	// A date that is no date: the remedy gives the form dates must have.
+	res = e.run("okta-devices/search-devices", "Prod", map[string]any{"search": `lastUpdated lt "yesterday"`})
+	wantProblem(t, res, problem.InvalidInput, "Okta rejected the search filter", "Invalid search criteria")
+	if !strings.Contains(res.Error.Remedy, `"2024-12-23T00:00:00.000Z"`) {
+		t.Errorf("remedy %q of a filter with a malformed date does not give the form of a date", res.Error.Remedy)
+	}
 
 	res = e.run("okta-devices/search-devices", "Prod", map[string]any{"model": "Mac\xffBook"})
 	wantProblem(t, res, problem.InvalidInput, "model", "not valid UTF-8")

@@ -101,7 +101,7 @@ func searchDevices(ctx context.Context, iv *invocation) (map[string]any, error) 
 			var ae *okta.APIError
 			if errors.As(err, &ae) && ae.Code == okta.CodeInvalidSearch {
 				return nil, problem.New(problem.InvalidInput, "Okta rejected the search filter %q: %s", filter, ae.Summary).
-					WithRemedy("check the search expression (operators eq ne gt ge lt le sw pr co, and/or/not, quoted values)").
+					WithRemedy("%s", searchRemedy(filter)).
 					WithDetail("field", "search").WithDetail("filter", filter).WithDetail("oktaRequestId", ae.RequestID)
 			}
 			return nil, err
@@ -515,4 +515,15 @@ func planDelete(ctx context.Context, iv *invocation) (*Change, map[string]any, e
 	}
 	return &Change{DeviceID: ds.id, DeviceName: ds.name, From: ds.status, To: StatusDeleted},
 		map[string]any{"deviceId": ds.id, "deleted": true, "deactivated": deactivate, "basis": ds.basis}, nil
+}
+
+// searchRemedy is the remedy of a search filter Okta rejected; a filter on
+// a date attribute also gets the form its dates must have, the usual
+// mistake (a date computed in another form, or left as a placeholder).
+func searchRemedy(filter string) string {
+	const base = "check the search expression (operators eq ne gt ge lt le sw pr co, and/or/not, quoted values)"
+	if strings.Contains(filter, "lastUpdated") || strings.Contains(filter, "created") {
+		return base + `; dates compared with lastUpdated or created must be quoted in Okta's form, such as "2024-12-23T00:00:00.000Z"`
+	}
+	return base
 }
