@@ -199,6 +199,18 @@ type DeleteResult struct {
 	// Warning explains a revocation that failed, or an Okta event hook
 	// that could not be deleted (the deletion went on).
 	Warning string
+	// InUse is Manager.InUse's answer: what still used the connection and
+	// what to do about it ("" when nothing, or InUse is nil).
+	InUse string
+}
+
+// WarningAndInUse is Warning and InUse in one text, as the API answers
+// them.
+func (r *DeleteResult) WarningAndInUse() string {
+	if r.Warning == "" || r.InUse == "" {
+		return r.Warning + r.InUse
+	}
+	return r.Warning + "; " + r.InUse
 }
 
 // Delete revokes the connection's refresh token at the org (RFC 7009; a
@@ -222,6 +234,10 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 		// Before the lease below: what it does may refresh the token.
 		before = m.BeforeDelete(ctx, c.ID)
 	}
+	var inUse string
+	if m.InUse != nil {
+		inUse = m.InUse(ctx, c.ID)
+	}
 	// Wait briefly for a refresh in flight, so its new refresh token is the
 	// one revoked; proceed without the lease if it takes too long.
 	lctx, cancel := context.WithTimeout(ctx, 2*m.leaseTTL())
@@ -233,7 +249,7 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 			c = cur
 		}
 	}
-	res := &DeleteResult{ID: c.ID, Nickname: c.Nickname}
+	res := &DeleteResult{ID: c.ID, Nickname: c.Nickname, InUse: inUse}
 	if len(c.SealedRefreshToken) > 0 {
 		rt, err1 := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken))
 		secret, err2 := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
@@ -256,12 +272,13 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
 		return nil, p
 	}
-	if res.Warning != "" {
-		m.log.WarnContext(ctx, "connection deleted with a warning", "connection", c.ID, "warning", res.Warning)
+	warning := res.WarningAndInUse()
+	if warning != "" {
+		m.log.WarnContext(ctx, "connection deleted with a warning", "connection", c.ID, "warning", warning)
 	}
 	m.log.InfoContext(ctx, "connection deleted", "connection", c.ID, "revoked", res.Revoked)
 	ev := store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
-		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: res.Warning}
+		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: warning}
 	m.appendAudit(ctx, &ev)
 	return res, nil
 }

@@ -149,3 +149,36 @@ func TestUnreadableSecretsFailClearly(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteReportsInUseApart: Manager.InUse is asked while the
+// connection still exists, and its answer comes back apart from the
+// warning (DeleteResult.InUse), so that the console can say it in its own
+// terms; the API's text and the audit event hold both.
+func TestDeleteReportsInUseApart(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	var existed bool
+	e.m.InUse = func(ctx context.Context, id string) string {
+		_, err := e.store.GetConnection(ctx, id)
+		existed = err == nil && id == v.ID
+		return "the enabled flow nightly uses it"
+	}
+	e.emu.Fault(t, "POST", "/oauth2/v1/revoke", http.StatusServiceUnavailable, 1)
+	res, err := e.m.DeleteWithResult(ctx, v.ID, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !existed {
+		t.Error("InUse was not asked while the connection existed")
+	}
+	if res.InUse != "the enabled flow nightly uses it" || !strings.Contains(res.Warning, "could not be revoked") || strings.Contains(res.Warning, "nightly") {
+		t.Errorf("DeleteWithResult = %+v; want the revocation's warning and InUse apart", res)
+	}
+	if got, want := res.WarningAndInUse(), res.Warning+"; the enabled flow nightly uses it"; got != want {
+		t.Errorf("WarningAndInUse() = %q; want %q", got, want)
+	}
+	if evs := e.audit(t, v.ID); len(evs) == 0 || evs[0].Error != res.WarningAndInUse() {
+		t.Errorf("latest audit %+v; want its error to be %q", evs[0], res.WarningAndInUse())
+	}
+}

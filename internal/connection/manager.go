@@ -83,6 +83,12 @@ type Manager struct {
 	// (the app deletes the connection's Okta event hook there); a
 	// non-empty answer is a warning that Delete reports with its result.
 	BeforeDelete func(ctx context.Context, connectionID string) string
+	// InUse, when set, is called by Delete with the connection's id while
+	// the connection still exists: a non-empty answer says what still uses
+	// the connection and what to do about it, and Delete reports it apart
+	// from its Warning (DeleteResult.InUse), for callers that say it in
+	// their own terms.
+	InUse func(ctx context.Context, connectionID string) string
 
 	initOnce   sync.Once
 	client     *http.Client

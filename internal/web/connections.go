@@ -192,7 +192,7 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.ConnectionDeleted{ID: res.ID, Nickname: res.Nickname, Deleted: true, Revoked: res.Revoked, Warning: res.Warning})
+	writeJSON(w, http.StatusOK, api.ConnectionDeleted{ID: res.ID, Nickname: res.Nickname, Deleted: true, Revoked: res.Revoked, Warning: res.WarningAndInUse()})
 }
 
 // updateConnection answers PATCH /api/v1/connections/{id} with
