@@ -255,7 +255,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.events = newEventIntake(&cfg, a, publicURL, log, outageLog("events"))
 	a.expiryOutage = outageLog("expiry_check")
 	a.keyOutage = outageLog("keyring")
-	a.Connections.BeforeDelete = a.beforeDelete
+	a.Connections.BeforeDelete = a.events.forget
+	a.Connections.InUse = a.connectionInUse
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
 	a.People = &access.People{Store: a.Store, Now: cfg.Now}
@@ -282,23 +283,24 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.Web.SSO = ssoProvider
 	}
 	a.Console = &console.Console{
-		Connections: a.Connections,
-		Catalog:     cardService{a.Executor},
-		Cards:       a.Executor,
-		Runs:        a.Store,
-		Flows:       a.Store,
-		FlowRunner:  a.Flows,
-		Events:      a.Store,
-		CheckToken:  a.Web.CheckToken,
-		Sessions:    a.Store,
-		Tokens:      a.Tokens,
-		People:      a.People,
-		Keyring:     a.Keyring,
-		Audit:       a.Store,
-		Limiter:     limiter,
-		PublicURL:   publicURL,
-		Logger:      log,
-		Now:         cfg.Now,
+		Connections:     a.Connections,
+		Catalog:         cardService{a.Executor},
+		Cards:           a.Executor,
+		Runs:            a.Store,
+		Flows:           a.Store,
+		FlowRunner:      a.Flows,
+		Events:          a.Store,
+		ConnectionUsers: connectionUsers{a},
+		CheckToken:      a.Web.CheckToken,
+		Sessions:        a.Store,
+		Tokens:          a.Tokens,
+		People:          a.People,
+		Keyring:         a.Keyring,
+		Audit:           a.Store,
+		Limiter:         limiter,
+		PublicURL:       publicURL,
+		Logger:          log,
+		Now:             cfg.Now,
 	}
 	if ssoProvider != nil {
 		a.Console.SSO = ssoProvider

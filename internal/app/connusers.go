@@ -8,49 +8,53 @@ import (
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/web/console"
 )
 
-// beforeDelete is the connection manager's BeforeDelete: it deletes the
-// connection's Okta event hook and warns of the enabled flows that use the
-// connection, which run on their own and would otherwise fail (a
-// schedule's runs) or start nothing (an event trigger's) unnoticed.
-func (a *App) beforeDelete(ctx context.Context, id string) string {
-	warn := a.events.forget(ctx, id)
-	names, err := a.enabledFlowsUsing(ctx, id)
+// connectionInUse is the connection manager's InUse: it warns of the
+// enabled flows that use the connection being deleted, which run on their
+// own and would otherwise fail (a schedule's runs) or start nothing (an
+// event trigger's) unnoticed. It speaks in the API's and the command
+// line's terms; the console says it in its own (console.ConnectionUsers).
+func (a *App) connectionInUse(ctx context.Context, id string) string {
+	uses, err := a.enabledFlowsUsing(ctx, id)
 	if err != nil {
 		a.log.ErrorContext(ctx, "reading the flows that use a connection being deleted", slog.String("connection", id), slog.Any("error", err))
-		names, warn = nil, strings.TrimPrefix(warn+"; the enabled flows that use it could not be read: check cardflow flows list", "; ")
+		return "the enabled flows that use it could not be read: check cardflow flows list"
 	}
-	if len(names) > 0 {
-		what := "the enabled flow " + names[0] + " uses it"
-		if len(names) > 1 {
-			what = fmt.Sprintf("the enabled flows %s and %s use it", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+	if len(uses) == 0 {
+		return ""
+	}
+	what := "the enabled flow " + uses[0].Name + " uses it"
+	if len(uses) > 1 {
+		names := make([]string, len(uses))
+		for i, u := range uses {
+			names[i] = u.Name
 		}
-		warn = strings.TrimPrefix(warn+"; "+what+": until each such flow names another connection (store it again) or is disabled (cardflow flows disable NAME), its scheduled runs fail and Okta events start no run of it", "; ")
+		what = fmt.Sprintf("the enabled flows %s and %s use it", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 	}
-	return warn
+	return what + ": until each such flow names another connection (store it again) or is disabled (cardflow flows disable NAME), its scheduled runs fail and Okta events start no run of it"
 }
 
-// enabledFlowsUsing names, sorted, the enabled flows whose trigger or
-// steps name the connection id (by id or nickname).
-func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]string, error) {
+// connectionUsers is the app as console.ConnectionUsers.
+type connectionUsers struct{ a *App }
+
+func (u connectionUsers) EnabledFlowsUsing(ctx context.Context, connectionID string) ([]console.FlowUse, error) {
+	return u.a.enabledFlowsUsing(ctx, connectionID)
+}
+
+// enabledFlowsUsing lists, by name, the enabled flows whose trigger or
+// steps name the connection id (by id or nickname), and what of each does.
+func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]console.FlowUse, error) {
 	fls, err := a.Store.ListFlows(ctx)
 	if err != nil {
 		return nil, err
 	}
-	type ref struct{ connector, connection string }
-	// Flows name a few connections many times: each name is resolved once.
-	uses := map[ref]bool{}
-	usesIt := func(r ref) bool {
-		u, ok := uses[r]
-		if !ok {
-			v, err := a.Connections.Resolve(ctx, r.connector, r.connection)
-			u = err == nil && v.ID == id
-			uses[r] = u
-		}
-		return u
+	names := func(connector, connection string) bool {
+		v, err := a.Connections.Resolve(ctx, connector, connection)
+		return err == nil && v.ID == id
 	}
-	var names []string
+	var uses []console.FlowUse
 	for _, fl := range fls {
 		if !fl.Enabled {
 			continue
@@ -59,17 +63,19 @@ func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]string, error
 		if err != nil {
 			continue
 		}
-		var refs []ref
+		u := console.FlowUse{ID: fl.ID, Name: fl.Name}
 		if tr := doc.Trigger; tr != nil && tr.Event != nil {
-			refs = append(refs, ref{tr.Event.Connector(), tr.Event.Connection})
+			u.Trigger = names(tr.Event.Connector(), tr.Event.Connection)
 		}
 		for _, s := range doc.Steps {
-			refs = append(refs, ref{s.Connector(), s.Connection})
+			if names(s.Connector(), s.Connection) {
+				u.Steps = append(u.Steps, s.ID)
+			}
 		}
-		if slices.ContainsFunc(refs, usesIt) {
-			names = append(names, fl.Name)
+		if u.Trigger || len(u.Steps) > 0 {
+			uses = append(uses, u)
 		}
 	}
-	slices.Sort(names)
-	return names, nil
+	slices.SortFunc(uses, func(x, y console.FlowUse) int { return strings.Compare(x.Name, y.Name) })
+	return uses, nil
 }

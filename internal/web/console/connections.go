@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -549,6 +550,49 @@ func (c *Console) reauthorize(w http.ResponseWriter, r *http.Request, s *reqStat
 type deleteData struct {
 	V             *connection.View
 	ConnectorName string
+	// Uses are the enabled flows that use the connection; UsesUnread is
+	// true when they could not be read.
+	Uses       []FlowUse
+	UsesUnread bool
+}
+
+// What says what of the flow uses the connection: "the event trigger",
+// "step s", "the event trigger and steps a and b".
+func (u FlowUse) What() string {
+	var parts []string
+	if u.Trigger {
+		parts = append(parts, "the event trigger")
+	}
+	switch len(u.Steps) {
+	case 0:
+	case 1:
+		parts = append(parts, "step "+u.Steps[0])
+	default:
+		parts = append(parts, "steps "+andList(u.Steps))
+	}
+	return andList(parts)
+}
+
+// andList joins words as a list in prose: "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// connectionUses lists the enabled flows that use the connection; ok is
+// false when they could not be read (the error is logged).
+func (c *Console) connectionUses(ctx context.Context, id string) (uses []FlowUse, ok bool) {
+	if c.ConnectionUsers == nil {
+		return nil, true
+	}
+	uses, err := c.ConnectionUsers.EnabledFlowsUsing(ctx, id)
+	if err != nil {
+		c.log.ErrorContext(ctx, "console: reading the flows that use a connection", slog.String("connection", id), slog.Any("error", err))
+		return nil, false
+	}
+	return uses, true
 }
 
 func (c *Console) deletePage(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -557,7 +601,11 @@ func (c *Console) deletePage(w http.ResponseWriter, r *http.Request, s *reqState
 		c.fail(w, r, s, err)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "delete", "Delete "+v.Nickname, deleteData{V: v, ConnectorName: c.connectorName(v.Connector)})
+	d := deleteData{V: v, ConnectorName: c.connectorName(v.Connector)}
+	var ok bool
+	d.Uses, ok = c.connectionUses(r.Context(), v.ID)
+	d.UsesUnread = !ok
+	c.render(w, r, s, http.StatusOK, "delete", "Delete "+v.Nickname, d)
 }
 
 func (c *Console) deleteConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -567,6 +615,10 @@ func (c *Console) deleteConnection(w http.ResponseWriter, r *http.Request, s *re
 		c.fail(w, r, s, err)
 		return
 	}
+	// Read before the deletion: once the connection is gone no flow
+	// resolves to it. The API's words for the same (res.InUse) name the
+	// command line's commands, so the console says it in its own.
+	uses, usesRead := c.connectionUses(ctx, v.ID)
 	res, err := c.Connections.DeleteWithResult(ctx, v.ID, s.actor())
 	if err != nil {
 		_, e := c.publicError(ctx, err)
@@ -577,6 +629,21 @@ func (c *Console) deleteConnection(w http.ResponseWriter, r *http.Request, s *re
 	c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Deleted the connection " + v.Nickname + ". Its runs keep their history."})
 	if res != nil && res.Warning != "" {
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Warning: " + res.Warning + "."})
+	}
+	switch {
+	case !usesRead:
+		c.addFlash(r.Context(), s.session, flash{Kind: "error",
+			Message: "Warning: the enabled flows that used " + v.Nickname + " could not be read.",
+			Remedy:  "open Flows and disable, or store again naming another connection, each enabled flow that named it"})
+	case len(uses) > 0:
+		what := "the enabled flow below used"
+		if len(uses) > 1 {
+			what = "the enabled flows below used"
+		}
+		c.addFlash(r.Context(), s.session, flash{Kind: "error",
+			Message: "Warning: " + what + " " + v.Nickname + ": until disabled or stored again naming another connection, their scheduled runs fail and Okta events start no run of them.",
+			Remedy:  "open each flow's page and press Disable, or store the flow again naming another connection",
+			Flows:   uses})
 	}
 	http.Redirect(w, r, "/connections", http.StatusSeeOther)
 }

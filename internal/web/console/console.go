@@ -40,6 +40,24 @@ type Connections interface {
 	RotateKey(ctx context.Context, idOrNickname, alg string, actor store.Actor) (*connection.View, json.RawMessage, error)
 }
 
+// ConnectionUsers names the enabled flows that use a connection: they run
+// on their own, so deleting the connection breaks them unnoticed. The app
+// implements it with the rule the API's deletion warning uses.
+type ConnectionUsers interface {
+	// EnabledFlowsUsing lists the enabled flows whose event trigger or
+	// steps name the connection (by id or nickname), by name.
+	EnabledFlowsUsing(ctx context.Context, connectionID string) ([]FlowUse, error)
+}
+
+// FlowUse is an enabled flow that uses a connection, and what of it does.
+type FlowUse struct {
+	ID, Name string
+	// Trigger is true when the flow's event trigger names the connection.
+	Trigger bool
+	// Steps are the ids of the flow's steps that name the connection.
+	Steps []string
+}
+
 // Runs reads card-run history; store.Store satisfies it.
 type Runs interface {
 	GetRun(ctx context.Context, id string) (*store.Run, error)
@@ -80,6 +98,9 @@ type Console struct {
 	// Events reads the event inbox and each connection's event hook; nil
 	// hides the Events page and the connections' event hook status.
 	Events Events
+	// ConnectionUsers names the enabled flows that use a connection on its
+	// Delete confirmation and after the deletion; nil names none.
+	ConnectionUsers ConnectionUsers
 
 	// CheckToken reports whether a string is the API token (the API's own
 	// check, web.Server.CheckToken, against the hash the database holds):

@@ -35,6 +35,9 @@ type flash struct {
 	Kind    string // "ok" or "error"
 	Message string
 	Remedy  string
+	// Flows are the flows the message is about, listed under it with a
+	// link to each flow's page.
+	Flows []FlowUse `json:",omitempty"`
 }
 
 // SessionStore keeps console sessions and pending single sign-ons in the
@@ -126,7 +129,7 @@ func (c *Console) addFlash(ctx context.Context, ss *store.Session, f flash) {
 		_ = json.Unmarshal(ss.Flashes, &fs)
 	}
 	fs = append(fs, f)
-	b, _ := json.Marshal(fs) // flashes are strings only
+	b, _ := json.Marshal(fs) // flashes are strings, slices and bools only
 	ss.Flashes = b
 	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
 		c.log.WarnContext(ctx, "console: could not keep a message for the next page", slog.Any("cause", err))
