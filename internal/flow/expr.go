@@ -30,14 +30,44 @@ const maxExprLen = 4096
 // celEnvs holds the CEL environments of flow expressions: trigger (only
 // trigger, for on.inputs and on.event.if), base (also inputs and steps) and
 // item (also item and index, inside a for_each step). They are immutable
-// and shared by every document.
+// and shared by every document whose trigger is of the same kind.
 type celEnvs struct {
 	trigger, base, item *cel.Env
 }
 
-var sharedEnvs = sync.OnceValues(func() (*celEnvs, error) {
+// sharedEnvs are the environments of each kind of trigger a document may
+// have: "" (none), KindSchedule and KindEvent. In each, trigger has the
+// fields of that kind (triggerShape), so that the checker refuses a field
+// that no run of the flow has.
+var sharedEnvs = sync.OnceValues(func() (map[string]*celEnvs, error) {
+	out := map[string]*celEnvs{}
+	for _, kind := range []string{"", KindSchedule, KindEvent} {
+		envs, err := newEnvs(triggerShape(kind))
+		if err != nil {
+			return nil, err
+		}
+		out[kind] = envs
+	}
+	return out, nil
+})
+
+// envsFor returns the environments of doc's expressions.
+func envsFor(doc *Document) (*celEnvs, error) {
+	all, err := sharedEnvs()
+	if err != nil {
+		return nil, err
+	}
+	kind := ""
+	if doc.Trigger != nil {
+		kind = doc.Trigger.Kind()
+	}
+	return all[kind], nil
+}
+
+func newEnvs(shape *objectShape) (*celEnvs, error) {
 	trigger, err := cel.NewEnv(
-		cel.Variable("trigger", cel.MapType(cel.StringType, cel.DynType)),
+		cel.CustomTypeProvider(newTriggerTypes(shape)),
+		cel.Variable("trigger", cel.ObjectType(shape.typeName)),
 		cel.ParserExpressionSizeLimit(maxExprLen),
 		cel.CrossTypeNumericComparisons(true),
 		ext.Strings(),
@@ -63,7 +93,7 @@ var sharedEnvs = sync.OnceValues(func() (*celEnvs, error) {
 		return nil, fmt.Errorf("flow: cel item environment: %w", err)
 	}
 	return &celEnvs{trigger: trigger, base: base, item: item}, nil
-})
+}
 
 // typedEnvs extends the base and item environments with each declared
 // input as a variable of its type, named "inputs.NAME": CEL resolves the
@@ -148,6 +178,7 @@ func (e *expression) compile(env *cel.Env) []posMessage {
 		var out []posMessage
 		for _, ce := range iss.Errors() {
 			msg := strings.TrimSuffix(ce.Message, " (in container '')")
+			msg = explainField(env, e.src, msg, ce.Location.Line(), ce.Location.Column())
 			out = append(out, posMessage{pos: e.posAt(ce.Location.Line(), ce.Location.Column()), msg: msg})
 		}
 		return out

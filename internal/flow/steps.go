@@ -163,7 +163,7 @@ var missingStepKey = map[string]string{
 // compile compiles every expression of the document (once; programs are
 // kept on the document) and checks what each one refers to.
 func (p *docParser) compile(doc *Document) {
-	envs, err := sharedEnvs()
+	envs, err := envsFor(doc)
 	if err != nil {
 		p.iss.add(Pos{Line: 1, Column: 1}, "", "expressions are unavailable: %v", err)
 		return
