@@ -43,3 +43,28 @@ func TestCLIStoreEventFlowTypo(t *testing.T) {
 		t.Errorf("flows validate: exit %d\n%s%s; want the misspelt field reported", code, out, errOut)
 	}
 }
+
+// TestCLIPlanEventFlowWithoutInputs: the plan of an event flow given
+// neither its inputs nor an event names both ways to give them (and a
+// schedule flow's the run of its next tick).
+func TestCLIPlanEventFlowWithoutInputs(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	flowFile := filepath.Join(t.TempDir(), "quarantine.yaml")
+	writeFile(t, flowFile, quarantineFlow)
+	if code, _, errOut := runCLI(t, s.vars, "flows", "store", flowFile); code != exitOK {
+		t.Fatalf("flows store: exit %d\n%s", code, errOut)
+	}
+	for _, arg := range []string{flowFile, "quarantine-new-devices"} {
+		code, out, errOut := runCLI(t, s.vars, "flows", "plan", arg)
+		if code == exitOK || !strings.Contains(errOut, "missing required input(s) deviceId") ||
+			!strings.Contains(errOut, "--input name=value") || !strings.Contains(errOut, "--event-file EVENT.json") {
+			t.Errorf("flows plan %s without inputs: exit %d\n%s%s; want the remedy to name --input and --event-file", arg, code, out, errOut)
+		}
+	}
+	// A schedule flow's plan names the run of its next tick.
+	code, out, errOut := runCLI(t, s.vars, "flows", "plan", "../../examples/nightly-stale-cleanup.yaml")
+	if code == exitOK || !strings.Contains(errOut, "missing required input(s) since") || !strings.Contains(errOut, "--as-scheduled") {
+		t.Errorf("flows plan of a schedule flow without inputs: exit %d\n%s%s; want the remedy to name --as-scheduled", code, out, errOut)
+	}
+}

@@ -239,9 +239,13 @@ func (s *Service) ListPage(ctx context.Context, p store.NamePage) ([]*store.Flow
 // Plan validates the stored flow again (connections and scopes may have
 // changed) and dry-runs it.
 func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error) {
-	_, doc, in, err := s.prepare(ctx, idOrName, inputs)
+	_, doc, err := s.validated(ctx, idOrName)
 	if err != nil {
 		return nil, err
+	}
+	in, err := coerceInputs(doc, inputs)
+	if err != nil {
+		return nil, triggeredPlanRemedy(doc, err)
 	}
 	return s.runner.Plan(ctx, doc, in)
 }
@@ -255,9 +259,27 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 	}
 	in, err := coerceInputs(doc, inputs)
 	if err != nil {
-		return nil, err
+		return nil, triggeredPlanRemedy(doc, err)
 	}
 	return s.runner.Plan(ctx, doc, in)
+}
+
+// triggeredPlanRemedy adds to the remedy of a plan missing inputs the plan
+// of the run doc's trigger would start, whose on.inputs gives them: the
+// inputs of an event flow usually come from its event, which a person
+// planning it has no other way to give.
+func triggeredPlanRemedy(doc *flow.Document, err error) error {
+	p, ok := problem.As(err)
+	if !ok || p.Details["missing"] == nil || doc.Trigger == nil {
+		return err
+	}
+	switch {
+	case doc.Trigger.Event != nil:
+		p.WithRemedy("%s, or plan the run an Okta event would start, with the inputs its on.inputs computes: --event-file EVENT.json (the event's LogEvent JSON, as the System Log shows it) or --event UUID (a stored event: cardflow events list); trigger kind event", p.Remedy)
+	case doc.Trigger.Schedule != nil:
+		p.WithRemedy("%s, or plan the run of the next tick, with the inputs its on.inputs computes: --as-scheduled (trigger kind schedule)", p.Remedy)
+	}
+	return p
 }
 
 // PlanTrigger names the triggered run a plan is of: Kind
