@@ -77,11 +77,10 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		if !fl.Enabled || len(fl.Trigger) == 0 {
 			continue
 		}
-		doc, err := flow.Parse(fl.Source)
-		if err != nil || doc.Trigger == nil || doc.Trigger.Event == nil {
+		doc, ev := in.eventTrigger(ctx, fl)
+		if ev == nil {
 			continue
 		}
-		ev := doc.Trigger.Event
 		c, ok := card.Lookup(ev.Card)
 		if !ok || c.Kind != card.KindEvent {
 			continue
@@ -125,6 +124,30 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		}
 	}
 	return out, partial, nil
+}
+
+// eventTrigger returns an enabled flow's document and its event trigger,
+// or a nil trigger for a flow that has none. A flow whose stored document
+// this version no longer reads (a rule added since the flow was enabled)
+// is given its stored trigger and no document: its events still start
+// runs, which fail with the reasons and are notified as any failure,
+// rather than the flow going quiet while it looks enabled.
+func (in *eventIntake) eventTrigger(ctx context.Context, fl *store.Flow) (*flow.Document, *flow.EventTrigger) {
+	const unread = "events: an enabled event flow no longer validates; its events start runs that fail with the reasons until it is stored again"
+	doc, err := flow.Parse(fl.Source)
+	if err == nil {
+		in.outage.OK(ctx, unread, slog.String("flow", fl.Name))
+		if doc.Trigger == nil {
+			return doc, nil
+		}
+		return doc, doc.Trigger.Event
+	}
+	var spec struct{ Kind, Card, Connection, Delivery string }
+	if json.Unmarshal(fl.Trigger, &spec) != nil || spec.Kind != flow.KindEvent {
+		return nil, nil
+	}
+	in.outage.Fail(ctx, unread, err, slog.String("flow", fl.Name))
+	return nil, &flow.EventTrigger{Card: spec.Card, Connection: spec.Connection, Delivery: spec.Delivery}
 }
 
 // enabledAt returns when a flow's trigger was enabled (flowrun.Enable

@@ -303,6 +303,63 @@ func TestEventIfThatCannotBeEvaluated(t *testing.T) {
 	}
 }
 
+// TestEventFlowThatNoLongerValidates: an enabled event flow whose stored
+// document this version no longer accepts (a rule added since it was
+// enabled: here a misspelt trigger field, which the flow was stored with
+// before fields were checked) does not go quiet: its events start runs
+// that fail with the reason, and the failure is notified, until the flow
+// is stored again.
+func TestEventFlowThatNoLongerValidates(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
+	received := make(chan map[string]any, 16)
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond
+		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, received)}, "a-long-random-notification-secret"
+	})
+	h.connect("Prod devices")
+	flowID := storeEnabledDoc(t, h, strings.Replace(quarantineYAML, "DELIVERY", "poll", 1))
+	// The document as an older version stored it, trigger and all.
+	fl, err := h.app.Store.GetFlow(t.Context(), flowID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl.Source = []byte(strings.Replace(string(fl.Source), "trigger.event.device.id", "trigger.event.device.ident", 1))
+	if _, err := h.app.Store.PutFlow(t.Context(), fl); err != nil {
+		t.Fatal(err)
+	}
+	if fl, err = h.app.Store.GetFlow(t.Context(), flowID); err != nil || !fl.Enabled {
+		t.Fatalf("the flow after its document was replaced: %+v, %v; want it enabled", fl, err)
+	}
+	emu.AdvanceClock(t, time.Second)
+	d := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
+
+	var runs []triggeredRun
+	waitFor(t, "the event's run to fail", func() bool {
+		runs = h.runsOf(flowID)
+		return len(runs) == 1 && runs[0].Status == "failed"
+	})
+	m := waitNotification(t, received)
+	run, _ := m["flowRun"].(map[string]any)
+	if m["type"] != "flow_run.failed" || run["id"] != runs[0].ID || !strings.Contains(fmt.Sprint(run["error"]), "ident") {
+		t.Errorf("notification %v; want flow_run.failed for run %s naming the misspelt field", m, runs[0].ID)
+	}
+	if lines := h.logLines("events: an enabled event flow no longer validates; its events start runs that fail with the reasons until it is stored again"); len(lines) == 0 {
+		t.Errorf("the log does not say that the enabled flow no longer validates")
+	}
+	// It can still be read and disabled; enabling it says why not.
+	if code, body := h.call("GET", "/api/v1/flows/"+flowID, nil, nil); code != http.StatusOK {
+		t.Errorf("read the flow: %d %s; want 200", code, body)
+	}
+	if code, body := h.call("POST", "/api/v1/flows/"+flowID+"/disable", nil, nil); code != http.StatusOK {
+		t.Errorf("disable the flow: %d %s; want 200", code, body)
+	}
+	if code, body := h.call("POST", "/api/v1/flows/"+flowID+"/enable", nil, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "ident") {
+		t.Errorf("enable the flow: %d %s; want 400 naming the misspelt field", code, body)
+	}
+}
+
 // TestDeletingAConnectionDeletesItsHook: deleting a connection whose
 // enabled flow has an event hook deletes the hook at Okta, and its old
 // address no longer takes deliveries.

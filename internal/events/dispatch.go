@@ -17,7 +17,9 @@ import (
 type EventFlow struct {
 	Flow *store.Flow
 	// Doc is the parsed document; its on.event.if is evaluated per event
-	// (on.inputs when a worker starts the run).
+	// (on.inputs when a worker starts the run). Nil for a stored flow
+	// whose document no longer validates: each event starts a run, which
+	// its worker fails with the reasons.
 	Doc *flow.Document
 	// ConnectionID is the trigger's connection (the dispatcher matches an
 	// event to the flows it is given, whichever connection of the org
@@ -116,7 +118,10 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 				return err
 			}
 		}
-		ok, err := f.Doc.TriggerMatches(ctx, *fir)
+		ok, err := true, error(nil)
+		if f.Doc != nil {
+			ok, err = f.Doc.TriggerMatches(ctx, *fir)
+		}
 		if !ok && err == nil {
 			res.Skipped++
 			continue

@@ -187,7 +187,11 @@ func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, err
 	return flow.Check(ctx, src, s.env)
 }
 
-// Get returns a stored flow by id or name and its parsed document.
+// Get returns a stored flow by id or name and its parsed document. The
+// document is nil when this version no longer accepts the stored one (a
+// rule added since it was stored): such a flow can still be read, listed,
+// disabled and deleted, and its runs read; what needs the document
+// (parsed) answers why it is refused.
 func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
 	fl, err := s.store.GetFlow(ctx, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
@@ -196,11 +200,21 @@ func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := flow.Parse(fl.Source)
-	if err != nil {
+	doc, _ := flow.Parse(fl.Source)
+	return fl, doc, nil
+}
+
+// parsed is Get for what needs the document: a stored document this
+// version no longer accepts is refused with its problems.
+func (s *Service) parsed(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
+	fl, doc, err := s.Get(ctx, idOrName)
+	if err != nil || doc != nil {
+		return fl, doc, err
+	}
+	if _, err := flow.Parse(fl.Source); err != nil {
 		return nil, nil, err
 	}
-	return fl, doc, nil
+	return nil, nil, problem.New(problem.Internal, "flow %s cannot be read", fl.Name)
 }
 
 // Delete removes a stored flow (by id or name) on behalf of actor: its
@@ -383,7 +397,7 @@ func (s *Service) planFiring(ctx context.Context, doc *flow.Document, f flow.Fir
 // validated reads a stored flow and validates it again: connections and
 // scopes may have changed since it was stored.
 func (s *Service) validated(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
-	fl, doc, err := s.Get(ctx, idOrName)
+	fl, doc, err := s.parsed(ctx, idOrName)
 	if err != nil {
 		return nil, nil, err
 	}

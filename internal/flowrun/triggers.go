@@ -137,7 +137,7 @@ func nameInOtherCapitals(other string, cause error) error {
 // schedule's first tick is the next one from now. It refuses a flow
 // without a trigger.
 func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error) {
-	fl, doc, err := s.Get(ctx, idOrName)
+	fl, doc, err := s.parsed(ctx, idOrName)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -199,7 +199,7 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 		action = store.ActionFlowEnable
 	}
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: s.now(), Actor: actor, Action: action, Outcome: "success",
-		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, doc.Trigger.Kind())}); err != nil {
+		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, storedTriggerKind(fl))}); err != nil {
 		s.log.ErrorContext(ctx, "audit a flow's enabled state", slog.Any("error", err))
 	}
 	s.log.InfoContext(ctx, action, slog.String("flow", fl.Name), slog.Time("next_run_at", next))
@@ -207,6 +207,14 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 		s.onChange()
 	}
 	return nil
+}
+
+// storedTriggerKind is the kind of a stored flow's trigger, as stored (the
+// document may be one this version no longer accepts); empty for none.
+func storedTriggerKind(fl *store.Flow) string {
+	var spec struct{ Kind string }
+	_ = json.Unmarshal(fl.Trigger, &spec)
+	return spec.Kind
 }
 
 // TriggeredRun builds, without storing it, the queued run of the stored

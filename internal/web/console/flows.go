@@ -290,10 +290,13 @@ type flowInput struct {
 type flowData struct {
 	Flow    *store.Flow
 	Trigger *triggerView   // nil without a trigger
-	Doc     *flow.Document // nil without a FlowRunner
-	Inputs  []flowInput
-	Runs    []*store.FlowRun
-	Pager   pager // of the runs
+	Doc     *flow.Document // nil without a FlowRunner, or when Unreadable
+	// Unreadable says why this version no longer accepts the stored
+	// document (a rule added since it was stored); empty when it does.
+	Unreadable string
+	Inputs     []flowInput
+	Runs       []*store.FlowRun
+	Pager      pager // of the runs
 	// Versions are the flow's stored versions, newest first, without
 	// their sources.
 	Versions []*store.FlowVersion
@@ -400,6 +403,11 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 	}
 	if err != nil {
 		return nil, err
+	}
+	if c.FlowRunner != nil && d.Doc == nil {
+		if _, perr := flow.Parse(d.Flow.Source); perr != nil {
+			d.Unreadable = problem.Public(perr).Message
+		}
 	}
 	d.Trigger = triggerOf(d.Flow)
 	if d.Versions, err = c.Flows.ListFlowVersions(ctx, d.Flow.ID); err != nil {
