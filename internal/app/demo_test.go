@@ -22,31 +22,7 @@ import (
 // console URL, API token, org domain and credentials must be enough to
 // connect and run a card.
 func TestDemo(t *testing.T) {
-	out := &emutest.SyncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Demo(ctx, DemoConfig{Listen: "127.0.0.1:0", Devices: 10, Stdout: out}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Demo: %v", err)
-		}
-	}()
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(out.String(), "cardflow: serving ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo did not start:\n%s", out)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	text := out.String()
-	field := func(re string) string {
-		m := regexp.MustCompile(re).FindStringSubmatch(text)
-		if m == nil {
-			t.Fatalf("the demo output lacks %s:\n%s", re, text)
-		}
-		return m[1]
-	}
+	text, field := startDemo(t, 10)
 	consoleURL := field(`Console and API:\s+(\S+)`)
 	token := field(`API token:\s+(\S+)`)
 	domain := field(`Domain:\s+(\S+)`)
@@ -277,31 +253,7 @@ func TestDemoRestart(t *testing.T) {
 // Services app is not granted, and the org has no Admin Console to grant
 // it in, so the output must say how.
 func TestDemoServiceConnectionTakesEventFlows(t *testing.T) {
-	out := &emutest.SyncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Demo(ctx, DemoConfig{Listen: "127.0.0.1:0", Devices: 3, Stdout: out}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Demo: %v", err)
-		}
-	}()
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(out.String(), "cardflow: serving ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo did not start:\n%s", out)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	text := out.String()
-	field := func(re string) string {
-		m := regexp.MustCompile(re).FindStringSubmatch(text)
-		if m == nil {
-			t.Fatalf("the demo output lacks %s:\n%s", re, text)
-		}
-		return m[1]
-	}
+	text, field := startDemo(t, 3)
 	noRedirects := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	h := &harness{t: t, url: strings.TrimSuffix(field(`Console and API:\s+(\S+)`), "/"), token: field(`API token:\s+(\S+)`), logs: &emutest.SyncBuffer{},
 		emu:  &emutest.Server{URL: field(`Domain:\s+(\S+)`), Client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirects}},
@@ -339,5 +291,39 @@ func TestDemoServiceConnectionTakesEventFlows(t *testing.T) {
 	}
 	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
 		t.Errorf("enable an event flow on the demo's service connection, set up as the demo says: %d %s", code, body)
+	}
+}
+
+// startDemo runs the demo with an org of devices devices until the test
+// ends, and returns what it printed once it serves, and field, which
+// returns the first submatch of a regular expression in that text (and
+// fails the test when there is none).
+func startDemo(t *testing.T, devices int) (text string, field func(re string) string) {
+	t.Helper()
+	out := &emutest.SyncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Demo(ctx, DemoConfig{Listen: "127.0.0.1:0", Devices: devices, Stdout: out}) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Demo: %v", err)
+		}
+	})
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(out.String(), "cardflow: serving ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not start:\n%s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	text = out.String()
+	return text, func(re string) string {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("the demo output lacks %s:\n%s", re, text)
+		}
+		return m[1]
 	}
 }
