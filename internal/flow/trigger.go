@@ -63,8 +63,8 @@ type Schedule struct {
 	Timezone string
 
 	loc       *time.Location
-	spec      cron.Schedule
-	fixedTime bool // minute and hour fields do not start with *
+	spec      cron.Schedule // the cron fields read on the wall clock, in UTC
+	fixedTime bool          // minute and hour fields do not start with *
 }
 
 // Next is the first tick strictly after t, or the zero time when the
@@ -86,60 +86,122 @@ func (s *Schedule) Next(t time.Time) time.Time {
 		}
 		return time.Unix(0, next).UTC()
 	}
-	next := s.spec.Next(t)
-	// When clocks go back, a wall-clock time happens twice. As in cron, a
-	// job at a fixed time (minute and hour not starting with *) runs once,
-	// at the first occurrence: a tick whose wall-clock time is not after
-	// t's is the repeat and is skipped. Jobs with * run on through both.
-	for i := 0; s.fixedTime && i < 200 && !next.IsZero() && !wallClock(next, s.loc).After(wallClock(t, s.loc)); i++ {
-		next = s.spec.Next(next)
-	}
-	if next.IsZero() {
-		return next
-	}
-	if s.fixedTime {
-		if jump := s.skippedTick(t, next); !jump.IsZero() {
-			return jump
+	// The cron fields are matched on the wall clock (s.spec reads them in
+	// UTC, which never jumps), one stretch of the zone's offset at a time:
+	// within a stretch, a wall-clock time is one instant. robfig/cron's own
+	// arithmetic in a zone assumes offsets change by whole hours, and skips
+	// days where they change by half an hour (Australia/Lord_Howe).
+	limit := t.Add(maxSearch)
+	at, first := t, true // the stretch from at: after t, or from its start
+	for ; !at.After(limit); first = false {
+		off := offsetAt(at, s.loc)
+		stop := nextOffsetChange(at, s.loc, limit)
+		wall := at.UTC().Add(off)
+		if !first {
+			wall = wall.Add(-time.Nanosecond) // the stretch's first instant counts
 		}
+		for {
+			w := s.spec.Next(wall)
+			if w.IsZero() {
+				return time.Time{}
+			}
+			tick := w.Add(-off)
+			if !stop.IsZero() && !tick.Before(stop) {
+				break
+			}
+			if !s.fixedTime || !s.happenedBefore(w, tick) {
+				return tick
+			}
+			wall = w // a repeated wall-clock time: a fixed-time job ran at the first
+		}
+		// No tick in this stretch. A fixed-time job whose time the jump at
+		// its end skips runs right after the jump.
+		jump := offsetAt(stop, s.loc) - off
+		if s.fixedTime && jump > 0 && jump < maxDSTJump {
+			gap := stop.UTC().Add(off) // the wall-clock times [gap, gap+jump) do not happen
+			if w := s.spec.Next(gap.Add(-time.Nanosecond)); w.Before(gap.Add(jump)) {
+				return stop.UTC()
+			}
+		}
+		at = stop
 	}
-	return next.UTC()
+	return time.Time{}
 }
+
+// maxSearch is how far ahead Next looks for a tick.
+const maxSearch = 5 * 366 * 24 * time.Hour
 
 // maxDSTJump is the largest forward jump of a zone's clocks after which a
 // fixed-time job skipped by it still runs; larger ones are corrections of
 // the zone (a country moving across the date line), as in cron.
 const maxDSTJump = 3 * time.Hour
 
-// skippedTick is the moment, after t and before next, at which the clocks
-// of the schedule's zone jumped forward by less than maxDSTJump over a
-// wall-clock time the schedule fires at (02:30 when they go from 02:00 to
-// 03:00), or the zero time when no jump did. Cron runs such a job right
-// after the jump.
-func (s *Schedule) skippedTick(t, next time.Time) time.Time {
-	wall := withLocation(s.spec, time.UTC) // the schedule read on a clock that never jumps
-	for at := t; ; {
-		_, end := at.In(s.loc).ZoneBounds()
-		if end.IsZero() || !end.Before(next) {
-			return time.Time{}
+// maxOffset bounds how far an instant is from its wall-clock time read as
+// UTC, with room to spare: offsets run from -12:00 to +14:00, and the local
+// mean times of the past stay within a day.
+const maxOffset = 48 * time.Hour
+
+// happenedBefore reports whether the clocks of the schedule's zone showed
+// the wall-clock time w (read as UTC) before the instant tick, which shows
+// it: whether an earlier stretch of another offset covers it.
+func (s *Schedule) happenedBefore(w, tick time.Time) bool {
+	off := offsetAt(tick, s.loc)
+	for at := tick; at.After(w.Add(-maxOffset)); {
+		start, _ := at.In(s.loc).ZoneBounds()
+		if start.IsZero() || start.After(at) {
+			return false
 		}
-		_, before := end.Add(-time.Nanosecond).In(s.loc).Zone()
-		_, after := end.In(s.loc).Zone()
-		if jump := time.Duration(after-before) * time.Second; jump > 0 && jump < maxDSTJump {
-			// The wall-clock times [from, from+jump) did not happen.
-			from := end.UTC().Add(time.Duration(before) * time.Second)
-			if w := wall.Next(from.Add(-time.Second)); w.Before(from.Add(jump)) {
-				return end.UTC()
+		// The stretch before start may be reported in pieces and with no
+		// change of offset; the offset of the instant decides.
+		at = start.Add(-time.Nanosecond)
+		if o := offsetAt(at, s.loc); o != off {
+			if j := w.Add(-o); j.Before(tick) && offsetAt(j, s.loc) == o {
+				return true
 			}
+		}
+	}
+	return false
+}
+
+// offsetAt is loc's UTC offset at t.
+func offsetAt(t time.Time, loc *time.Location) time.Duration {
+	_, offset := t.In(loc).Zone()
+	return time.Duration(offset) * time.Second
+}
+
+// nextOffsetChange is the first instant after t at which loc's UTC offset
+// differs from t's, or the zero time when there is none up to limit.
+// ZoneBounds alone does not say: it may end a stretch where the offset
+// stays the same (at the end of a year, past the zone's table of changes),
+// and then sometimes before t itself (at the end of a leap year).
+func nextOffsetChange(t time.Time, loc *time.Location, limit time.Time) time.Time {
+	off := offsetAt(t, loc)
+	for at := t; !at.After(limit); {
+		_, end := at.In(loc).ZoneBounds()
+		switch {
+		case end.IsZero():
+			return time.Time{}
+		case !end.After(at):
+			end = at.Add(time.Hour)
+			if offsetAt(end, loc) != off {
+				// The change is within the hour: find its second.
+				lo, hi := at, end
+				for hi.Sub(lo) > time.Second {
+					mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Second)
+					if offsetAt(mid, loc) == off {
+						lo = mid
+					} else {
+						hi = mid
+					}
+				}
+				return hi.UTC()
+			}
+		case offsetAt(end, loc) != off:
+			return end.UTC()
 		}
 		at = end
 	}
-}
-
-// wallClock is t's reading on a clock in loc, as a UTC time.
-func wallClock(t time.Time, loc *time.Location) time.Time {
-	y, mo, d := t.In(loc).Date()
-	h, mi, sec := t.In(loc).Clock()
-	return time.Date(y, mo, d, h, mi, sec, 0, time.UTC)
+	return time.Time{}
 }
 
 // Location is the schedule's timezone.
@@ -431,7 +493,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 		fields := strings.Fields(cronText)
 		s.Cron = strings.Join(fields, " ")
 		s.fixedTime = !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
-		s.spec = withLocation(spec, s.loc)
+		s.spec = withLocation(spec, time.UTC)
 		if s.Next(time.Now()).IsZero() {
 			p.iss.add(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
 			return nil
@@ -659,6 +721,6 @@ func ScheduleFromSpec(spec []byte) (*Schedule, error) {
 		return nil, fmt.Errorf("flow: trigger spec: cron %q: %s", sp.Cron, msg)
 	}
 	fields := strings.Fields(sp.Cron)
-	s.spec, s.fixedTime = withLocation(spec2, loc), !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
+	s.spec, s.fixedTime = withLocation(spec2, time.UTC), !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
 	return s, nil
 }

@@ -85,10 +85,39 @@ func TestScheduleNext(t *testing.T) {
 		// Lord Howe Island moves its clocks half an hour, 02:00 to 02:30.
 		{"spring forward by half an hour", "cron: \"15 2 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2025, 10, 4, 12, 0, 0, 0, time.UTC),
 			[]time.Time{time.Date(2025, 10, 4, 15, 30, 0, 0, time.UTC), time.Date(2025, 10, 6, 2, 15, 0, 0, lordHowe)}},
+		// On 2026-04-05 Lord Howe's clocks go back from 02:00 to 01:30
+		// (+11:00 to +10:30, at 15:00 UTC); on 2026-10-04 forward from 02:00
+		// to 02:30. robfig/cron's arithmetic in the zone skipped days there.
+		{"half-hour fall back: midnight every day", "cron: \"0 0 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 4, 3, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2026, 4, 4, 0, 0, 0, 0, lordHowe), time.Date(2026, 4, 5, 0, 0, 0, 0, lordHowe), time.Date(2026, 4, 6, 0, 0, 0, 0, lordHowe), time.Date(2026, 4, 7, 0, 0, 0, 0, lordHowe)}},
+		{"half-hour fall back: a time after the repeat", "cron: \"15 2 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 4, 3, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2026, 4, 4, 2, 15, 0, 0, lordHowe), time.Date(2026, 4, 4, 15, 45, 0, 0, time.UTC), time.Date(2026, 4, 6, 2, 15, 0, 0, lordHowe)}},
+		{"half-hour fall back: the hour that ends at the change", "cron: \"0 2 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 4, 3, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2026, 4, 4, 2, 0, 0, 0, lordHowe), time.Date(2026, 4, 4, 15, 30, 0, 0, time.UTC), time.Date(2026, 4, 6, 2, 0, 0, 0, lordHowe)}},
+		{"half-hour fall back: a repeated time fires once, at the first", "cron: \"45 1 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 4, 3, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2026, 4, 4, 1, 45, 0, 0, lordHowe), time.Date(2026, 4, 4, 14, 45, 0, 0, time.UTC), time.Date(2026, 4, 6, 1, 45, 0, 0, lordHowe)}},
+		{"half-hour fall back: a * hour runs through both passes", "cron: \"*/30 * * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 4, 4, 14, 0, 0, 0, time.UTC),
+			[]time.Time{time.Date(2026, 4, 4, 14, 30, 0, 0, time.UTC), time.Date(2026, 4, 4, 15, 0, 0, 0, time.UTC), time.Date(2026, 4, 4, 15, 30, 0, 0, time.UTC), time.Date(2026, 4, 4, 16, 0, 0, 0, time.UTC)}},
+		{"half-hour spring forward: midnight every day", "cron: \"0 0 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 10, 2, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2026, 10, 3, 0, 0, 0, 0, lordHowe), time.Date(2026, 10, 4, 0, 0, 0, 0, lordHowe), time.Date(2026, 10, 5, 0, 0, 0, 0, lordHowe)}},
+		{"half-hour spring forward: a time before the gap fires once", "cron: \"45 1 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 10, 2, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2026, 10, 3, 1, 45, 0, 0, lordHowe), time.Date(2026, 10, 4, 1, 45, 0, 0, lordHowe), time.Date(2026, 10, 5, 1, 45, 0, 0, lordHowe)}},
+		{"half-hour spring forward: a time in the gap runs right after the jump", "cron: \"15 2 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 10, 2, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2026, 10, 3, 2, 15, 0, 0, lordHowe), time.Date(2026, 10, 3, 15, 30, 0, 0, time.UTC), time.Date(2026, 10, 5, 2, 15, 0, 0, lordHowe)}},
+		{"half-hour spring forward: a * hour skips the missing half hour", "cron: \"*/30 * * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2026, 10, 3, 14, 30, 0, 0, time.UTC),
+			[]time.Time{time.Date(2026, 10, 3, 15, 0, 0, 0, time.UTC), time.Date(2026, 10, 3, 15, 30, 0, 0, time.UTC), time.Date(2026, 10, 3, 16, 0, 0, 0, time.UTC)}},
 		// Samoa skipped 2011-12-30 to move across the date line: not a
 		// daylight saving change, so nothing runs for it.
 		{"a zone's day-long jump is no daylight saving change", "cron: \"0 12 * * *\"\n    timezone: Pacific/Apia", time.Date(2011, 12, 29, 13, 0, 0, 0, apia),
 			[]time.Time{time.Date(2011, 12, 31, 12, 0, 0, 0, apia)}},
+		// On 2012-04-01 Samoa's clocks went back from 04:00 to 03:00: the
+		// repeat of 03:00 is the instant of the change.
+		{"fall back: a repeat at the instant of the change", "cron: \"0 3 * * 0\"\n    timezone: Pacific/Apia", time.Date(2012, 3, 30, 0, 0, 0, 0, apia),
+			[]time.Time{time.Date(2012, 3, 31, 13, 0, 0, 0, time.UTC), time.Date(2012, 4, 8, 3, 0, 0, 0, apia)}},
+		// Past 2037 the zone database gives a rule, not a table; Go's
+		// time.ZoneBounds ends the last stretch of a leap year a day early.
+		{"the end of a leap year past the zone's table", "cron: \"0 2 * * *\"\n    timezone: Australia/Lord_Howe", time.Date(2040, 12, 30, 12, 0, 0, 0, lordHowe),
+			[]time.Time{time.Date(2040, 12, 31, 2, 0, 0, 0, lordHowe), time.Date(2041, 1, 1, 2, 0, 0, 0, lordHowe), time.Date(2041, 1, 2, 2, 0, 0, 0, lordHowe)}},
 		// 2025-10-26 02:30 happens twice in Berlin; it fires once, at the first.
 		{"fall back fires once", "cron: \"30 2 * * *\"\n    timezone: Europe/Berlin", time.Date(2025, 10, 25, 12, 0, 0, 0, berlin),
 			[]time.Time{time.Date(2025, 10, 26, 0, 30, 0, 0, time.UTC), time.Date(2025, 10, 27, 2, 30, 0, 0, berlin)}},
@@ -318,4 +347,107 @@ func mustZone(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// TestScheduleNextProperties follows cron schedules through several years
+// of zones with whole-hour, half-hour and 45-minute offsets, daylight
+// saving changes of an hour and of half an hour, and Samoa's day-long jump
+// across the date line. Ticks strictly increase; each falls on a wall-clock
+// time the fields match, or, for a job at a fixed time, is the jump over
+// one (less than three hours of clocks moved forward); every wall-clock
+// time the fields match that happens gets a tick, a fixed-time job's at
+// its first occurrence only; and so no day with such a time goes without.
+func TestScheduleNextProperties(t *testing.T) {
+	spans := []struct{ from, to time.Time }{
+		{time.Date(2011, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2012, 6, 1, 0, 0, 0, 0, time.UTC)}, // Samoa's jump and its summer time
+		{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{time.Date(2040, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2041, 2, 1, 0, 0, 0, 0, time.UTC)}, // past the zone tables, a leap year's end
+	}
+	zones := []string{"Australia/Lord_Howe", "Europe/Berlin", "America/New_York", "Pacific/Chatham", "Pacific/Apia", "Asia/Kathmandu", "UTC"}
+	specs := []string{"0 0 * * *", "15 2 * * *", "45 1 * * *", "30 2 * * *", "0 3 * * 0", "5 1,2,3 * * *", "*/30 * * * *", "15 * * * *"}
+	for _, zone := range zones {
+		for _, spec := range specs {
+			t.Run(zone+" "+spec, func(t *testing.T) {
+				sch, err := ScheduleFromSpec([]byte(`{"kind":"schedule","cron":"` + spec + `","timezone":"` + zone + `"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, span := range spans {
+					checkTicks(t, sch, span.from, span.to)
+				}
+			})
+		}
+	}
+}
+
+// checkTicks checks the ticks of sch from from to to (see
+// TestScheduleNextProperties).
+func checkTicks(t *testing.T, sch *Schedule, from, to time.Time) {
+	t.Helper()
+	loc := sch.Location()
+	fields, err := cronParser.Parse(sch.Cron) // read in UTC: the wall clock
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := !strings.HasPrefix(sch.Cron, "*") && !strings.HasPrefix(strings.Fields(sch.Cron)[1], "*")
+	matches := func(wall time.Time) bool { return fields.Next(wall.Add(-time.Nanosecond)).Equal(wall) }
+	ticksAt := map[time.Time]int{} // by wall-clock time, read as UTC
+	for prev, tick := from, sch.Next(from); tick.Before(to); prev, tick = tick, sch.Next(tick) {
+		if !tick.After(prev) || tick.Location() != time.UTC {
+			t.Fatalf("tick after %v = %v; want a later time in UTC", prev, tick)
+		}
+		wall := wallTime(tick, loc)
+		ticksAt[wall]++
+		switch {
+		case matches(wall):
+			if fixed {
+				// A fixed-time job fires at the first of two passes.
+				for back := 15 * time.Minute; back <= 3*time.Hour; back += 15 * time.Minute {
+					if wallTime(tick.Add(-back), loc).Equal(wall) {
+						t.Fatalf("tick %v (%s in %v) repeats the wall-clock time of %v", tick, wall.Format("2006-01-02 15:04"), loc, tick.Add(-back))
+					}
+				}
+			}
+		case fixed:
+			before, jump, ok := jumpAt(tick, loc)
+			if !ok || jump <= 0 || jump >= 3*time.Hour {
+				t.Fatalf("tick %v (%s in %v) neither matches %q nor follows a daylight saving jump", tick, wall.Format("2006-01-02 15:04"), loc, sch.Cron)
+			}
+			gap := tick.Add(before)
+			if w := fields.Next(gap.Add(-time.Nanosecond)); !w.Before(gap.Add(jump)) {
+				t.Fatalf("tick %v follows a jump over no time of %q", tick, sch.Cron)
+			}
+		default:
+			t.Fatalf("tick %v (%s in %v) does not match %q", tick, wall.Format("2006-01-02 15:04"), loc, sch.Cron)
+		}
+	}
+	// Every wall-clock time that matches and happens has its tick (a
+	// fixed-time job's once); so does every day that has one.
+	end := wallTime(to, loc).Add(-3 * time.Hour)
+	for wall := fields.Next(wallTime(from, loc).Add(3 * time.Hour)); wall.Before(end); wall = fields.Next(wall) {
+		at := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, loc)
+		if !wallTime(at, loc).Equal(wall) {
+			continue // skipped by the clocks
+		}
+		switch n := ticksAt[wall]; {
+		case n == 0:
+			t.Fatalf("no tick at %s in %v, which %q matches", wall.Format("2006-01-02 15:04 Mon"), loc, sch.Cron)
+		case fixed && n > 1:
+			t.Fatalf("%d ticks at %s in %v; want one", n, wall.Format("2006-01-02 15:04"), loc)
+		}
+	}
+}
+
+// wallTime is t's reading on the clocks of loc, as a UTC time.
+func wallTime(t time.Time, loc *time.Location) time.Time {
+	_, offset := t.In(loc).Zone()
+	return t.UTC().Add(time.Duration(offset) * time.Second)
+}
+
+// jumpAt reports whether loc's offset changes at the instant t, the
+// offset before it and by how much it changes.
+func jumpAt(t time.Time, loc *time.Location) (before, jump time.Duration, ok bool) {
+	_, off0 := t.Add(-time.Nanosecond).In(loc).Zone()
+	_, off1 := t.In(loc).Zone()
+	return time.Duration(off0) * time.Second, time.Duration(off1-off0) * time.Second, off0 != off1
 }
