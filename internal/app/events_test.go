@@ -277,6 +277,18 @@ func TestEventFlowEnabledAgain(t *testing.T) {
 // failure is notified (flow_run.failed) like any other.
 func TestEventIfThatCannotBeEvaluated(t *testing.T) {
 	t.Parallel()
+	emu, h, received := startNotifiedPoller(t)
+	doc := strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
+		`${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}`, `${{ trigger.event.raw.noSuchField == "x" }}`, 1)
+	flowID := storeEnabledDoc(t, h, doc)
+	removalFailsNotified(t, emu, h, received, flowID, "on.event.if")
+}
+
+// startNotifiedPoller starts an org and a server that polls its System
+// Log often and sends notifications to the returned channel, with the
+// connection "Prod devices".
+func startNotifiedPoller(t *testing.T) (*emutest.Server, *harness, chan map[string]any) {
+	t.Helper()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
 	received := make(chan map[string]any, 16)
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
@@ -284,9 +296,14 @@ func TestEventIfThatCannotBeEvaluated(t *testing.T) {
 		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, received)}, "a-long-random-notification-secret"
 	})
 	h.connect("Prod devices")
-	doc := strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
-		`${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}`, `${{ trigger.event.raw.noSuchField == "x" }}`, 1)
-	flowID := storeEnabledDoc(t, h, doc)
+	return emu, h, received
+}
+
+// removalFailsNotified removes a device's user at the org and checks that
+// the event starts one run of flowID, which fails, and that the failure is
+// notified (flow_run.failed) with an error naming want.
+func removalFailsNotified(t *testing.T, emu *emutest.Server, h *harness, received chan map[string]any, flowID, want string) {
+	t.Helper()
 	emu.AdvanceClock(t, time.Second)
 	d := enrollDevice(t, emu, "jonas.berg@example.com")
 	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
@@ -298,8 +315,8 @@ func TestEventIfThatCannotBeEvaluated(t *testing.T) {
 	})
 	m := waitNotification(t, received)
 	run, _ := m["flowRun"].(map[string]any)
-	if m["type"] != "flow_run.failed" || run["id"] != runs[0].ID || !strings.Contains(fmt.Sprint(run["error"]), "on.event.if") {
-		t.Errorf("notification %v; want flow_run.failed for run %s naming on.event.if", m, runs[0].ID)
+	if m["type"] != "flow_run.failed" || run["id"] != runs[0].ID || !strings.Contains(fmt.Sprint(run["error"]), want) {
+		t.Errorf("notification %v; want flow_run.failed for run %s naming %q", m, runs[0].ID, want)
 	}
 }
 
@@ -311,13 +328,7 @@ func TestEventIfThatCannotBeEvaluated(t *testing.T) {
 // is stored again.
 func TestEventFlowThatNoLongerValidates(t *testing.T) {
 	t.Parallel()
-	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
-	received := make(chan map[string]any, 16)
-	h := startServer(t, emu, t.TempDir(), func(c *Config) {
-		c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond
-		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, received)}, "a-long-random-notification-secret"
-	})
-	h.connect("Prod devices")
+	emu, h, received := startNotifiedPoller(t)
 	flowID := storeEnabledDoc(t, h, strings.Replace(quarantineYAML, "DELIVERY", "poll", 1))
 	// The document as an older version stored it, trigger and all.
 	fl, err := h.app.Store.GetFlow(t.Context(), flowID)
@@ -331,20 +342,7 @@ func TestEventFlowThatNoLongerValidates(t *testing.T) {
 	if fl, err = h.app.Store.GetFlow(t.Context(), flowID); err != nil || !fl.Enabled {
 		t.Fatalf("the flow after its document was replaced: %+v, %v; want it enabled", fl, err)
 	}
-	emu.AdvanceClock(t, time.Second)
-	d := enrollDevice(t, emu, "jonas.berg@example.com")
-	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
-
-	var runs []triggeredRun
-	waitFor(t, "the event's run to fail", func() bool {
-		runs = h.runsOf(flowID)
-		return len(runs) == 1 && runs[0].Status == "failed"
-	})
-	m := waitNotification(t, received)
-	run, _ := m["flowRun"].(map[string]any)
-	if m["type"] != "flow_run.failed" || run["id"] != runs[0].ID || !strings.Contains(fmt.Sprint(run["error"]), "ident") {
-		t.Errorf("notification %v; want flow_run.failed for run %s naming the misspelt field", m, runs[0].ID)
-	}
+	removalFailsNotified(t, emu, h, received, flowID, "ident")
 	if lines := h.logLines("events: an enabled event flow no longer validates; its events start runs that fail with the reasons until it is stored again"); len(lines) == 0 {
 		t.Errorf("the log does not say that the enabled flow no longer validates")
 	}

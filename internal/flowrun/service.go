@@ -193,28 +193,35 @@ func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, err
 // disabled and deleted, and its runs read; what needs the document
 // (parsed) answers why it is refused.
 func (s *Service) Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
-	fl, err := s.store.GetFlow(ctx, idOrName)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, s.flowNotFound(ctx, idOrName, "store it first (POST /api/v1/flows, or cardflow flows store FILE)")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	doc, _ := flow.Parse(fl.Source)
-	return fl, doc, nil
+	fl, doc, _, err := s.get(ctx, idOrName)
+	return fl, doc, err
 }
 
 // parsed is Get for what needs the document: a stored document this
 // version no longer accepts is refused with its problems.
 func (s *Service) parsed(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error) {
-	fl, doc, err := s.Get(ctx, idOrName)
-	if err != nil || doc != nil {
-		return fl, doc, err
+	fl, doc, parseErr, err := s.get(ctx, idOrName)
+	if err == nil {
+		err = parseErr
 	}
-	if _, err := flow.Parse(fl.Source); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
-	return nil, nil, problem.New(problem.Internal, "flow %s cannot be read", fl.Name)
+	return fl, doc, nil
+}
+
+// get reads a stored flow by id or name and parses its document; parseErr
+// is why this version does not accept the document (doc is nil then).
+func (s *Service) get(ctx context.Context, idOrName string) (fl *store.Flow, doc *flow.Document, parseErr, err error) {
+	fl, err = s.store.GetFlow(ctx, idOrName)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, s.flowNotFound(ctx, idOrName, "store it first (POST /api/v1/flows, or cardflow flows store FILE)")
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	doc, parseErr = flow.Parse(fl.Source)
+	return fl, doc, parseErr, nil
 }
 
 // Delete removes a stored flow (by id or name) on behalf of actor: its
