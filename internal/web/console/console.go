@@ -108,7 +108,8 @@ type Console struct {
 	CheckToken func(ctx context.Context, token string) (bool, error)
 	// Sessions keeps sessions and pending sign-ins in the database.
 	Sessions SessionStore
-	// Tokens manages personal API tokens; nil hides the Tokens page.
+	// Tokens manages personal API tokens; nil hides the Tokens page. It
+	// needs Keyring.
 	Tokens *access.Tokens
 	// People lists who has access and revokes a person's; nil hides the
 	// People page (shown to admins only).
@@ -116,8 +117,8 @@ type Console struct {
 	// SSO signs people in with an OpenID Connect provider ("Sign in with
 	// SSO"); nil offers only the API token sign-in.
 	SSO web.SSO
-	// Keyring seals the PKCE verifiers of pending sign-ins; required with
-	// SSO.
+	// Keyring seals the PKCE verifiers of pending sign-ins and a new API
+	// token on its way to the Tokens page; required with SSO or Tokens.
 	Keyring Sealer
 	// Audit records sign-ins and sign-outs and fills the Audit page; nil
 	// hides the page.
@@ -165,6 +166,9 @@ func (c *Console) Handler() http.Handler {
 			c.SignInStarts = &access.Limiter{Burst: 30, TrustedProxies: c.Limiter.TrustedProxies}
 		}
 		c.pages = mustParsePages()
+		if (c.Tokens != nil || c.SSO != nil) && c.Keyring == nil {
+			panic("console: Tokens and SSO need a Keyring")
+		}
 	})
 	mux := web.NewMux()
 	static, _ := fs.Sub(staticFS, "static")

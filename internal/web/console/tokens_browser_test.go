@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/store"
 	"github.com/chromedp/chromedp"
 )
 
@@ -83,5 +84,58 @@ func TestBrowserRevokeTokenAsksForConfirmation(t *testing.T) {
 	b.wantText("Revoked the token nightly export")
 	if works() {
 		t.Error("the token still works after the revocation was confirmed")
+	}
+}
+
+// TestBrowserReloadAfterCreatingATokenMakesNoOther: creating a token ends
+// on the Tokens page by a redirect (Post/Redirect/Get), so reloading that
+// page or going back to it makes no second token. The new token is shown
+// once: not again on a reload or back, not in the page's address, not in
+// the server's log, and not readable in the session that carries it to
+// the page.
+func TestBrowserReloadAfterCreatingATokenMakesNoOther(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/tokens")
+	b.fill("Name", "deploy script")
+	b.click(button("Create token"))
+	tok, err := chromedp.Run(b.ctx, chromedp.Value(labelled("New token")))
+	if err != nil || !strings.HasPrefix(tok, "cfp_") {
+		b.fatalf("the New token field holds %q (%v); want the new token", tok, err)
+	}
+	if loc := b.location(); loc != e.url+"/tokens" {
+		b.fatalf("after Create token the browser is at %s; want %s/tokens", loc, e.url)
+	}
+	sessions, err := e.store.ListSessionsOf(t.Context(), store.Actor{Type: store.ActorBootstrap})
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("sessions %v, %v; want the tab's", sessions, err)
+	}
+	if len(sessions[0].Flashes) != 0 {
+		t.Errorf("the session still holds %s after the token was shown; want nothing", sessions[0].Flashes)
+	}
+
+	count := func(when string) {
+		t.Helper()
+		toks, err := e.store.ListAPITokens(t.Context(), "", "")
+		if err != nil || len(toks) != 1 {
+			b.fatalf("%s: %d tokens (%v); want the one created", when, len(toks), err)
+		}
+		if body := b.text(`body`); strings.Contains(body, tok) || strings.Contains(body, "Copy it now") {
+			b.fatalf("%s the page shows the new token again:\n%s", when, body)
+		}
+		if got := b.text(`//table`); !strings.Contains(got, "deploy script") {
+			b.fatalf("%s the tokens list reads %q; want the token created", when, got)
+		}
+	}
+	b.do("reload", chromedp.Reload())
+	count("after a reload")
+	b.do("back", chromedp.NavigateBack())
+	count("back on the page of the form")
+	b.do("forward", chromedp.NavigateForward())
+	count("forward again")
+	if strings.Contains(e.logs.String(), tok) {
+		t.Error("the server log holds the new token")
 	}
 }

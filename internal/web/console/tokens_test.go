@@ -38,8 +38,8 @@ func TestTokenAuditSummaries(t *testing.T) {
 	}
 
 	resp, _ = post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"nightly export"}, "role": {"viewer"}, "expiresIn": {"24h"}}, nil)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create a token: status %d; want 201", resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create a token: status %d; want 303", resp.StatusCode)
 	}
 	toks, err := e.store.ListAPITokens(ctx, "", "")
 	if err != nil || len(toks) != 1 {
@@ -105,8 +105,8 @@ func TestTokenLifetimesReadInDays(t *testing.T) {
 		t.Errorf("the lifetimes offered read %q; want %q", labels, want)
 	}
 	resp, _ := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"quarterly audit"}, "role": {"viewer"}, "expiresIn": {"2160h"}}, nil)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create a token: status %d; want 201", resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create a token: status %d; want 303", resp.StatusCode)
 	}
 	toks, err := e.store.ListAPITokens(t.Context(), "", "")
 	if err != nil || len(toks) != 1 {
@@ -114,5 +114,42 @@ func TestTokenLifetimesReadInDays(t *testing.T) {
 	}
 	if got := toks[0].ExpiresAt.Sub(toks[0].CreatedAt); got != 90*24*time.Hour {
 		t.Errorf("the token chosen to last 90 days lasts %v", got)
+	}
+}
+
+// TestNewTokenWaitsSealed: between the form that creates a token and the
+// Tokens page it redirects to, the session holds the new token sealed
+// (the sessions table has no usable token), for that session only, and
+// the page shows it once.
+func TestNewTokenWaitsSealed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	resp, _ := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"ci"}, "role": {"viewer"}, "expiresIn": {"24h"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/tokens" {
+		t.Fatalf("create a token: status %d to %q; want 303 to /tokens", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	sessions, err := e.store.ListSessionsOf(t.Context(), store.Actor{Type: store.ActorBootstrap})
+	if err != nil || len(sessions) != 1 || len(sessions[0].Flashes) == 0 {
+		t.Fatalf("sessions %v, %v; want one holding the new token", sessions, err)
+	}
+	held := string(sessions[0].Flashes)
+
+	// Another session of the same person does not get it.
+	other, _, _ := signInHTTP(t, e.url, "/tokens")
+	if _, body := get(t, other, e.url+"/tokens"); strings.Contains(body, "cfp_") {
+		t.Errorf("another session's Tokens page shows a new token:\n%s", body)
+	}
+
+	_, body := get(t, c, e.url+"/tokens")
+	tok := regexp.MustCompile(`cfp_[A-Za-z0-9_-]+`).FindString(body)
+	if tok == "" {
+		t.Fatalf("the Tokens page after the redirect shows no new token:\n%s", body)
+	}
+	if strings.Contains(held, tok) || strings.Contains(held, strings.TrimPrefix(tok, "cfp_")) {
+		t.Errorf("the session held the new token readable: %s", held)
+	}
+	if _, body := get(t, c, e.url+"/tokens"); strings.Contains(body, tok) {
+		t.Error("the Tokens page shows the new token a second time")
 	}
 }
