@@ -554,6 +554,45 @@ type deleteData struct {
 	// true when they could not be read.
 	Uses       []FlowUse
 	UsesUnread bool
+	// Changed is true when the form came back because what the deletion
+	// breaks changed since the page the person confirmed.
+	Changed bool
+}
+
+// Breaks names each use of the connection the page lists, for the form to
+// send back what the person confirmed: "FLOW_ID trigger" and "FLOW_ID step
+// STEP_ID".
+func (d deleteData) Breaks() []string { return useKeys(d.Uses) }
+
+func useKeys(uses []FlowUse) []string {
+	var keys []string
+	for _, u := range uses {
+		if u.Trigger {
+			keys = append(keys, u.ID+" trigger")
+		}
+		for _, st := range u.Steps {
+			keys = append(keys, u.ID+" step "+st)
+		}
+	}
+	return keys
+}
+
+// confirmedAll reports whether the Delete form confirmed every use the
+// deletion now breaks: a flow enabled, or changed to use the connection,
+// after the confirmation was shown is one the person did not agree to
+// break. Fewer uses than confirmed need no new consent. Uses that could
+// not be read were confirmed only if the form said so too.
+func confirmedAll(form url.Values, uses []FlowUse, read bool) bool {
+	if !read {
+		return form.Get("usesUnread") == "1"
+	}
+	confirmed := form["breaks"]
+	for _, k := range useKeys(uses) {
+		if !slices.Contains(confirmed, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // What says what of the flow uses the connection: "the event trigger",
@@ -619,6 +658,11 @@ func (c *Console) deleteConnection(w http.ResponseWriter, r *http.Request, s *re
 	// resolves to it. The API's words for the same (res.InUse) name the
 	// command line's commands, so the console says it in its own.
 	uses, usesRead := c.connectionUses(ctx, v.ID)
+	if !confirmedAll(r.PostForm, uses, usesRead) {
+		c.render(w, r, s, http.StatusConflict, "delete", "Delete "+v.Nickname, deleteData{V: v, ConnectorName: c.connectorName(v.Connector),
+			Uses: uses, UsesUnread: !usesRead, Changed: true})
+		return
+	}
 	res, err := c.Connections.DeleteWithResult(ctx, v.ID, s.actor())
 	if err != nil {
 		_, e := c.publicError(ctx, err)

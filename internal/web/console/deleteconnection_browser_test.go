@@ -120,3 +120,64 @@ steps:
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
+
+// TestBrowserDeleteConnectionAsksAgainWhenItsFlowsChange: a flow enabled
+// after the Delete confirmation was shown is not broken on the strength of
+// a confirmation that did not name it: Delete shows the confirmation again
+// with the flows it now breaks, and only the Delete on that page deletes.
+// A flow disabled meanwhile needs no new confirmation.
+func TestBrowserDeleteConnectionAsksAgainWhenItsFlowsChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	prod := e.connect(t, "Prod", nil)
+	test := e.connect(t, "Test", nil)
+	enable := func(id, verb string) {
+		t.Helper()
+		if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+id+"/"+verb, "", ""); code != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", verb, id, code, out)
+		}
+	}
+	enable(e.storeFlow(t, scheduledFlow("nightly-sweep", map[string]string{"find": "Prod"})), "enable")
+	late := e.storeFlow(t, scheduledFlow("late-sweep", map[string]string{"s1": "Prod", "recount": prod.ID}))
+	gone := func(id string) bool {
+		t.Helper()
+		_, err := e.manager.Get(context.Background(), id)
+		return err != nil
+	}
+
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections/" + prod.ID + "/delete")
+	b.wantText("An enabled flow uses it", "nightly-sweep: step find")
+	enable(late, "enable") // while the confirmation is open
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(button("Delete")))
+	if err != nil {
+		b.fatalf("press Delete: %v", err)
+	}
+	if resp.Status != http.StatusConflict {
+		t.Errorf("Delete after another flow was enabled answers %d; want 409", resp.Status)
+	}
+	b.wantText("Nothing was deleted: the enabled flows that use Prod changed since this page was opened",
+		"2 enabled flows use it", "nightly-sweep: step find", "late-sweep: steps recount and s1")
+	b.screenshot("delete-connection-changed")
+	if gone(prod.ID) {
+		t.Fatal("the connection was deleted although the confirmation did not name late-sweep")
+	}
+	b.click(button("Delete"))
+	b.wantText("Deleted the connection Prod", "late-sweep: steps recount and s1")
+	if !gone(prod.ID) {
+		t.Error("the connection is still there after Delete on the confirmation that named every flow")
+	}
+
+	// Fewer flows than confirmed: the deletion goes ahead.
+	twice := e.storeFlow(t, scheduledFlow("test-sweep", map[string]string{"s1": "Test"}))
+	enable(twice, "enable")
+	b.open("/connections/" + test.ID + "/delete")
+	b.wantText("test-sweep: step s1")
+	enable(twice, "disable")
+	b.click(button("Delete"))
+	b.wantText("Deleted the connection Test")
+	if !gone(test.ID) {
+		t.Error("the connection is still there after Delete when a confirmed flow was disabled meanwhile")
+	}
+}
