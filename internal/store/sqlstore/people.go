@@ -115,72 +115,107 @@ func (s *Store) ListAPITokens(ctx context.Context, ownerType, ownerLogin string)
 	return out, s.fail("list API tokens", err)
 }
 
-// qTokenTree reads the ids of a token and of its offspring.
+// qTokenTree reads the ids of some tokens and of their offspring; it
+// ends with the list of the tokens' ids.
 const qTokenTree = `WITH RECURSIVE tree (id) AS (
-		SELECT id FROM api_tokens WHERE id = ?
+		SELECT id FROM api_tokens WHERE id IN %s
 		UNION
 		SELECT t.id FROM api_tokens t JOIN tree ON t.parent_id = tree.id)
 	SELECT id FROM tree ORDER BY id`
 
+// takeRevokeTurn, the first lock of a transaction that revokes tokens,
+// waits for any other such transaction to end (see migration 0024).
+func (s *Store) takeRevokeTurn(ctx context.Context, tx execer) error {
+	var turn int64
+	return s.queryRow(ctx, tx, `SELECT id FROM revoke_turn`+s.d.ForUpdate).Scan(&turn)
+}
+
+// lockTokenTree locks the tokens ids and their offspring, in a revoke's
+// transaction (after takeRevokeTurn), and returns the ids of those that
+// exist. It locks the tokens it found and then reads the offspring again,
+// until a read finds none it has not locked: a token committed by a
+// creator that held one of them before the lock was taken is found by the
+// next read (on PostgreSQL each statement sees what was committed before
+// it began), and a creator that comes after the lock waits for the revoke
+// and then finds its creator gone (grantedBy).
+func (s *Store) lockTokenTree(ctx context.Context, tx execer, ids []string) ([]string, error) {
+	locked := map[string]bool{}
+	tree := ids
+	for {
+		var fresh []any
+		for _, t := range tree {
+			if !locked[t] {
+				fresh = append(fresh, t)
+				locked[t] = true
+			}
+		}
+		if len(fresh) == 0 {
+			return tree, nil
+		}
+		if _, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE id IN `+inList(len(fresh))+` ORDER BY id`+s.d.ForUpdate, fresh...); err != nil {
+			return nil, err
+		}
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		var err error
+		if tree, err = s.texts(ctx, tx, fmt.Sprintf(qTokenTree, inList(len(args))), args...); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// deleteTokens deletes the tokens ids and returns them, oldest first.
+func (s *Store) deleteTokens(ctx context.Context, tx execer, ids []string) ([]*store.APIToken, error) {
+	if len(ids) == 0 {
+		return []*store.APIToken{}, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE id IN `+inList(len(args))+` RETURNING `+apiTokenCols, args...)
+	if err != nil {
+		return nil, err
+	}
+	deleted, err := collect(rows, scanAPIToken)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(deleted, byCreation)
+	if deleted == nil {
+		deleted = []*store.APIToken{}
+	}
+	return deleted, nil
+}
+
 // DeleteAPIToken removes the token with id and its offspring in one
-// transaction. It locks the tokens it found and then reads the offspring
-// again, until a read finds none it has not locked: a token committed by
-// a creator that held one of them before the lock was taken is found by
-// the next read (on PostgreSQL each statement sees what was committed
-// before it began), and a creator that comes after the lock waits for the
-// revoke and then finds its creator gone (grantedBy). SQLite's writers
-// take turns anyway. Locks are taken a generation at a time in id order,
-// as DeletePersonAccess takes them.
+// transaction, in the revokes' turn (takeRevokeTurn), holding each token
+// it deletes from when it finds it (lockTokenTree).
 func (s *Store) DeleteAPIToken(ctx context.Context, id string) ([]*store.APIToken, error) {
 	var deleted []*store.APIToken
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
-		locked := map[string]bool{}
-		tree := []string{id}
-		for {
-			var fresh []any
-			for _, t := range tree {
-				if !locked[t] {
-					fresh = append(fresh, t)
-					locked[t] = true
-				}
-			}
-			if len(fresh) == 0 {
-				break
-			}
-			if _, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE id IN `+inList(len(fresh))+` ORDER BY id`+s.d.ForUpdate, fresh...); err != nil {
-				return err
-			}
-			var err error
-			if tree, err = s.texts(ctx, tx, qTokenTree, id); err != nil {
-				return err
-			}
-			if len(tree) == 0 {
-				return store.ErrNotFound
-			}
+		if err := s.takeRevokeTurn(ctx, tx); err != nil {
+			return err
+		}
+		tree, err := s.lockTokenTree(ctx, tx, []string{id})
+		if err != nil {
+			return err
+		}
+		if len(tree) == 0 {
+			return store.ErrNotFound
 		}
 		if fn := store.Locked(ctx); fn != nil {
 			fn()
 		}
-		args := make([]any, len(tree))
-		for i, t := range tree {
-			args[i] = t
-		}
-		rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE id IN `+inList(len(args))+` RETURNING `+apiTokenCols, args...)
-		if err != nil {
-			return err
-		}
-		deleted, err = collect(rows, scanAPIToken)
+		deleted, err = s.deleteTokens(ctx, tx, tree)
 		return err
 	})
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("delete API token %q", id), err)
 	}
-	offspring := slices.DeleteFunc(deleted, func(t *store.APIToken) bool { return t.ID == id })
-	slices.SortFunc(offspring, byCreation)
-	if offspring == nil {
-		offspring = []*store.APIToken{}
-	}
-	return offspring, nil
+	return slices.DeleteFunc(deleted, func(t *store.APIToken) bool { return t.ID == id }), nil
 }
 
 // byCreation orders tokens oldest first (CreatedAt, then ID).
@@ -258,17 +293,26 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.fail("delete session", err)
 }
 
+// deleteSessions is the statement that deletes the sessions where cond
+// holds, which it locks in the order of their ids first, as
+// DeletePersonAccess does: deleting them in the order a scan meets them,
+// it could hold one the revoke waits for while it waits for one the
+// revoke holds.
+func (s *Store) deleteSessions(cond string) string {
+	return `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ` + cond + ` ORDER BY id` + s.d.ForUpdate + `)`
+}
+
 // DeleteExpiredSessions removes sessions past their absolute end or idle
 // since before idleBefore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error {
-	_, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?`, ts(now), ts(idleBefore))
+	_, err := s.exec(ctx, s.db, s.deleteSessions(`expires_at <= ? OR last_seen < ?`), ts(now), ts(idleBefore))
 	return s.fail("delete expired sessions", err)
 }
 
 // DeleteSessionsOf removes every session of actor (of its type, when it
 // has no login).
 func (s *Store) DeleteSessionsOf(ctx context.Context, actor store.Actor) (int, error) {
-	res, err := s.exec(ctx, s.db, `DELETE FROM sessions WHERE actor_type = ? AND (? = '' OR actor_login = ?)`, actor.Type, actor.Login, actor.Login)
+	res, err := s.exec(ctx, s.db, s.deleteSessions(`actor_type = ? AND (? = '' OR actor_login = ?)`), actor.Type, actor.Login, actor.Login)
 	if err != nil {
 		return 0, s.fail("delete sessions of an actor", err)
 	}
@@ -347,6 +391,9 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 	var sessions int
 	var tokens []*store.APIToken
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		if err := s.takeRevokeTurn(ctx, tx); err != nil {
+			return err
+		}
 		// First what grantedBy locks, so that a session or token being
 		// created on the strength of one of them is either refused or
 		// committed, and then deleted below (a statement sees what was
@@ -354,14 +401,18 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		if _, err := s.exec(ctx, tx, `DELETE FROM sign_ins_in_flight`); err != nil {
 			return err
 		}
-		// In the order of their ids, so that two revokes of one person
-		// lock in the same order.
-		for _, q := range []string{`SELECT id FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?) ORDER BY id`,
-			`SELECT id FROM api_tokens WHERE owner_type = ? AND lower(owner_login) = lower(?) ORDER BY id`} {
-			if _, err := s.texts(ctx, tx, q+s.d.ForUpdate, store.ActorUser, login); err != nil { // every row read: every row locked
-				return err
-			}
+		// In the order of their ids, as every statement that locks several
+		// sessions does.
+		if _, err := s.texts(ctx, tx, `SELECT id FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?) ORDER BY id`+s.d.ForUpdate,
+			store.ActorUser, login); err != nil { // every row read: every row locked
+			return err
 		}
+		owned, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE owner_type = ? AND lower(owner_login) = lower(?) ORDER BY id`+s.d.ForUpdate,
+			store.ActorUser, login)
+		if err != nil {
+			return err
+		}
+		tree := owned
 		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?)`, store.ActorUser, login)
 		if err != nil {
 			return err
@@ -371,20 +422,11 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 			return err
 		}
 		sessions = int(n)
-		rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE owner_type = ? AND lower(owner_login) = lower(?) RETURNING `+apiTokenCols,
-			store.ActorUser, login)
-		if err != nil {
-			return err
-		}
-		tokens, err = collect(rows, scanAPIToken)
+		tokens, err = s.deleteTokens(ctx, tx, tree)
 		return err
 	})
 	if err != nil {
 		return 0, nil, s.fail("delete the access of a person", err)
-	}
-	slices.SortFunc(tokens, byCreation)
-	if tokens == nil {
-		tokens = []*store.APIToken{}
 	}
 	return sessions, tokens, nil
 }
