@@ -982,8 +982,9 @@ type Store interface {
 	// DeletePersonAccess removes, in one transaction, every console
 	// session of the person login (ActorUser; logins compare ignoring
 	// case, as Okta's do) and every API token they own (OwnerType
-	// ActorUser), and returns how many sessions and which tokens
-	// it removed, oldest first: both or neither. It also ends every
+	// ActorUser) with their offspring (whoever owns them: no token
+	// outlives the token that created it), and returns how many sessions
+	// and which tokens it removed, oldest first: both or neither. It also ends every
 	// sign-in in flight (whose person is not known yet), and waits for
 	// the person's sessions and tokens being created on the strength of
 	// one of theirs: nothing created concurrently outlives it.

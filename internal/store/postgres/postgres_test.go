@@ -308,6 +308,30 @@ func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
 		})
 }
 
+// TestUpgradeDeletesTokenOrphans: tokens whose creator is gone, left by a
+// revoke of an earlier version, go with their offspring in migration
+// 0023 (storetest.TokenOrphansUpgrade).
+func TestUpgradeDeletesTokenOrphans(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	storetest.TokenOrphansUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+}
+
 // TestReadOnlyIsRecognised: the error of a write to a server that refuses
 // writes (default_transaction_read_only stands in for a standby the
 // servers were failed over to: both answer 25006) is one the dialect

@@ -177,3 +177,27 @@ func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
 			return err
 		})
 }
+
+// TestUpgradeDeletesTokenOrphans: tokens whose creator is gone, left by a
+// revoke of an earlier version, go with their offspring in migration
+// 0023 (storetest.TokenOrphansUpgrade).
+func TestUpgradeDeletesTokenOrphans(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	storetest.TokenOrphansUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+}

@@ -386,7 +386,8 @@ func (s *Store) ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store
 }
 
 // DeletePersonAccess removes every console session and API token of the
-// person login in one transaction.
+// person login, and the tokens' offspring, in one transaction, in the
+// revokes' turn (takeRevokeTurn).
 func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, error) {
 	var sessions int
 	var tokens []*store.APIToken
@@ -412,7 +413,12 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		if err != nil {
 			return err
 		}
-		tree := owned
+		// With their offspring, whatever their owner: no token outlives
+		// its creator.
+		tree, err := s.lockTokenTree(ctx, tx, owned)
+		if err != nil {
+			return err
+		}
 		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?)`, store.ActorUser, login)
 		if err != nil {
 			return err

@@ -366,6 +366,34 @@ func testTokenOffspring(t *testing.T, open func(t *testing.T) store.Store) {
 	diff(t, "the tokens left", []*store.APIToken{other, sibling}, left)
 }
 
+// testPersonRevokeTakesOffspring: revoking a person's access deletes
+// the offspring of their tokens with them, also one another owns (which
+// the store does not forbid), so that no token is left whose creator is
+// gone; the other owner's other tokens stay.
+func testPersonRevokeTakesOffspring(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	token := func(name, owner string, created int, parent *store.APIToken) *store.APIToken {
+		tok := &store.APIToken{Name: name, Hash: "h-" + name, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: owner,
+			CreatedAt: at(created), ExpiresAt: at(3600)}
+		if parent != nil {
+			tok.ParentID = parent.ID
+		}
+		noErr(t, s.CreateAPIToken(ctx, tok), "CreateAPIToken("+name+")")
+		return tok
+	}
+	laptop := token("laptop", "ada@example.com", 0, nil)
+	handed := token("handed", "bob@example.com", 1, laptop)
+	nightly := token("nightly", "bob@example.com", 2, handed)
+	bobs := token("bobs", "bob@example.com", 3, nil)
+	_, got, err := s.DeletePersonAccess(ctx, "ada@example.com")
+	noErr(t, err, "DeletePersonAccess(ada)")
+	diff(t, "the tokens ada's revoke deleted", []*store.APIToken{laptop, handed, nightly}, got)
+	left, err := s.ListAPITokens(ctx, "", "")
+	noErr(t, err, "ListAPITokens")
+	diff(t, "the tokens left", []*store.APIToken{bobs}, left)
+}
+
 // testTokenRevokeRacesOffspring: a token created with one of the tokens a
 // revoke deletes, in another transaction while the revoke holds them, is
 // refused; one whose creator held its creator before the revoke came is

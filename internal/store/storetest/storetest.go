@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Setting", testSetting},
 		{"APIToken", testAPIToken},
 		{"TokenOffspring", testTokenOffspring},
+		{"PersonRevokeTakesOffspring", testPersonRevokeTakesOffspring},
 		{"TokenRevokeRacesOffspring", testTokenRevokeRacesOffspring},
 		{"Session", testSession},
 		{"SessionSharedAcrossHandles", testSessionShared},

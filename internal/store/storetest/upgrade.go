@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,4 +205,60 @@ func FlowNamesUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec fu
 	// Opening again changes nothing.
 	s = open(t)
 	diff(t, "the flows' names after opening again", want, names(s))
+}
+
+// TokenOrphansUpgrade tests migration 0023 on a backend, as
+// NotificationsUpgrade does 0017. The database is taken back to before
+// 0023 with tokens whose creator is gone, as a revoke of an earlier
+// version could leave them (it deleted a token, then its offspring one
+// after the other): the upgrade deletes them and their offspring, and
+// leaves every token whose creator exists, and every token made without
+// one.
+func TokenOrphansUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	token := func(id, parent string) string {
+		return `INSERT INTO api_tokens (id, name, hash, role, owner_type, owner_login, created_at, expires_at, last_used_at, parent_id) VALUES ('` +
+			id + `', '` + id + `', 'h-` + id + `', 'admin', 'user', 'ada@example.com', ` + itoa(at(1).UnixNano()) + `, ` + itoa(at(3600).UnixNano()) + `, 0, '` + parent + `')`
+	}
+	for _, q := range []string{
+		`DROP INDEX api_tokens_by_parent`,
+		`DELETE FROM schema_migrations WHERE version = 23`,
+		token("laptop", ""),
+		token("ci", "laptop"),
+		token("nightly", "ci"),
+		token("orphan", "revoked"),
+		token("orphan-child", "orphan"),
+		token("orphan-grandchild", "orphan-child"),
+		token("phone", ""),
+		token("lost", "revoked-too"),
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	ids := func(s store.Store) []string {
+		t.Helper()
+		list, err := s.ListAPITokens(ctx, "", "")
+		noErr(t, err, "ListAPITokens")
+		var got []string
+		for _, tok := range list {
+			got = append(got, tok.ID)
+		}
+		slices.Sort(got)
+		return got
+	}
+	want := []string{"ci", "laptop", "nightly", "phone"}
+	s := open(t)
+	diff(t, "the tokens after the upgrade", want, ids(s))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Opening again changes nothing.
+	s = open(t)
+	defer func() { _ = s.Close() }()
+	diff(t, "the tokens after opening again", want, ids(s))
 }
