@@ -192,3 +192,49 @@ func TestSessionDeletesCannotDeadlock(t *testing.T) {
 		})
 	}
 }
+
+// TestEventIntakeCannotDeadlock: two servers storing the same events in
+// other orders (a hook delivery and a System Log poll, each in the order
+// it got them) end without a deadlock. Each waits for an event a third
+// transaction is inserting; before the intake stored a batch in the order
+// of the events' UUIDs, the first held e1 and then waited for e2, which
+// the second held while it waited for e1.
+func TestEventIntakeCannotDeadlock(t *testing.T) {
+	lt := newLockTest(t)
+	ctx := t.Context()
+	event := func(uuid string) *store.Event {
+		return &store.Event{UUID: uuid, ConnectionID: "c1", EventType: "device.user.remove", Published: time.Unix(10, 0).UTC(),
+			Raw: []byte(`{"uuid":"` + uuid + `"}`), ReceivedAt: time.Unix(20, 0).UTC()}
+	}
+	// A transaction inserting e3, still open.
+	other, err := lt.admin.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if _, err := other.ExecContext(ctx, `INSERT INTO events (uuid, connection_id, event_type, published, raw, via_hook, via_poll, received_at, dispatched_at)
+		VALUES ('e3', 'c1', 'device.user.remove', 0, NULL, 1, 0, 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	var hookErr, pollErr error
+	hook := async(func() {
+		_, hookErr = lt.s1.PutEvents(ctx, []*store.Event{event("e1"), event("e3"), event("e2")}, store.ViaHook)
+	})
+	lt.waiters(1, hook)
+	poll := async(func() { _, pollErr = lt.s2.PutEvents(ctx, []*store.Event{event("e2"), event("e1")}, store.ViaPoll) })
+	lt.waiters(2, hook, poll)
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	<-hook
+	<-poll
+	if hookErr != nil || pollErr != nil {
+		t.Fatalf("PutEvents by hook: %v; by poll: %v; want neither to fail", hookErr, pollErr)
+	}
+	for _, uuid := range []string{"e1", "e2"} {
+		got, err := lt.s1.ListEvents(ctx, store.EventFilter{UUID: uuid})
+		if err != nil || len(got) != 1 || len(got[0].ReceivedVia) != 2 {
+			t.Errorf("event %s: %+v, %v; want it received via hook and poll", uuid, got, err)
+		}
+	}
+}

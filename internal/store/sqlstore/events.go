@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -42,6 +44,11 @@ func (s *Store) PutEvents(ctx context.Context, events []*store.Event, via string
 	default:
 		return 0, fmt.Errorf("store: put events: unknown way %q", via)
 	}
+	// In the order of their UUIDs: a server storing the same events in
+	// another order (a hook delivery and a poll, each in the order it got
+	// them) waits for this one instead of holding one of them while it
+	// waits for another this one holds.
+	events = slices.SortedFunc(slices.Values(events), func(a, b *store.Event) int { return strings.Compare(a.UUID, b.UUID) })
 	tx, end, err := s.begin(ctx)
 	if err != nil {
 		return 0, s.fail("put events", err)
