@@ -29,7 +29,7 @@ func (s *Store) Purge(ctx context.Context, before, eventsBefore time.Time, limit
 	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
 		ids, err := s.firstColumn(ctx, ex, `SELECT id FROM flow_runs r
 			WHERE finished_at > 0 AND finished_at < ? AND status IN ('succeeded', 'failed', 'canceled')
-			AND NOT (`+streakStart+`)
+			AND NOT (`+streakStart+`) AND NOT (`+failingSince+`)
 			ORDER BY finished_at LIMIT ?`, ts(before), limit)
 		if err != nil {
 			return err
@@ -100,6 +100,22 @@ const streakStart = `r.status = 'failed' AND EXISTS (SELECT 1 FROM flows f WHERE
 		ORDER BY p.created_at DESC LIMIT 1), 0) = 0
 	AND NOT EXISTS (SELECT 1 FROM flow_runs l WHERE l.flow_id = r.flow_id AND l.created_at > r.created_at
 		AND l.finished_at > 0 AND (l.status = 'succeeded' OR (l.status = 'failed' AND l.failure <> r.failure)))`
+
+// failingSince holds for a flow run r that is the first failed run since
+// its flow last succeeded (FailureStreak without SameFailure), while the
+// flow has not succeeded since: r failed, the run of its flow before it
+// (canceled and unfinished ones aside) did not, and none since succeeded.
+// The purge keeps it for flow_run.recovered, which says since when the
+// flow failed: a flow failing in several ways by turns has a streak of
+// the same failure (streakStart) no longer than one run, and with the
+// first failed run gone the message would date the failures from the
+// oldest one kept, a retention period ago.
+const failingSince = `r.status = 'failed' AND EXISTS (SELECT 1 FROM flows f WHERE f.id = r.flow_id)
+	AND COALESCE((SELECT CASE WHEN p.status = 'failed' THEN 1 ELSE 0 END FROM flow_runs p
+		WHERE p.flow_id = r.flow_id AND p.created_at < r.created_at AND p.finished_at > 0 AND p.status IN ('succeeded', 'failed')
+		ORDER BY p.created_at DESC LIMIT 1), 0) = 0
+	AND NOT EXISTS (SELECT 1 FROM flow_runs l WHERE l.flow_id = r.flow_id AND l.created_at > r.created_at
+		AND l.finished_at > 0 AND l.status = 'succeeded')`
 
 // PurgeAudit deletes the oldest audit events older than before: the
 // first limit events in id order, up to the first one that is not older.

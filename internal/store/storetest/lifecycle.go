@@ -291,12 +291,13 @@ func testPurgeKeepsFailureStreakStart(t *testing.T, open func(t *testing.T) stor
 		_, err := s.Purge(ctx, at(100), at(100), 100)
 		noErr(t, err, "Purge")
 	}
-	for _, id := range []string{"start", "young"} {
+	// other stays as the first failure since ok (testPurgeKeepsFailingSince).
+	for _, id := range []string{"start", "young", "other"} {
 		if _, err := s.GetFlowRun(ctx, id); err != nil {
 			t.Errorf("flow run %s: %v; want it kept", id, err)
 		}
 	}
-	for _, id := range []string{"old-streak", "ok", "other", "canceled", "second", "f2-failed", "f2-ok", "deleted-flow"} {
+	for _, id := range []string{"old-streak", "ok", "canceled", "second", "f2-failed", "f2-ok", "deleted-flow"} {
 		if _, err := s.GetFlowRun(ctx, id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("flow run %s: %v; want purged", id, err)
 		}
@@ -306,6 +307,63 @@ func testPurgeKeepsFailureStreakStart(t *testing.T, open func(t *testing.T) stor
 	noErr(t, err, "FailureStreak")
 	if !st.First.Equal(at(8)) || st.Runs != 2 {
 		t.Errorf("the streak after the purge: %+v; want 2 runs from %v", st, at(8))
+	}
+}
+
+// testPurgeKeepsFailingSince: the purge keeps the first run a flow failed
+// since it last succeeded, however old, while it has not succeeded since,
+// even when the flow failed in other ways by turns (no streak of one
+// failure is longer than a run), so that FailureStreak (without
+// SameFailure, as flow_run.recovered reads it) still says since when the
+// flow has failed; the runs around it go.
+func testPurgeKeepsFailingSince(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	run := func(id string, created int, status, failure string) {
+		t.Helper()
+		r := newFlowRun(id, created)
+		r.FlowID, r.Status, r.Failure, r.FinishedAt = "f1", status, failure, at(created+1)
+		noErr(t, s.CreateFlowRun(ctx, r), "CreateFlowRun "+id)
+	}
+	putFlow(t, s, &store.Flow{ID: "f1", Name: "failing", Source: []byte("name: failing\n")}, "PutFlow")
+	expired, gone := "step s: needs_reauthorization", "step s: not_found"
+	run("old-failure", 1, "failed", gone)
+	run("ok", 3, "succeeded", "")
+	run("first", 5, "failed", expired)
+	run("second", 7, "failed", gone)
+	run("third", 9, "failed", expired)
+	run("fourth", 11, "failed", gone)
+	run("young", 200, "failed", expired)
+
+	for range 2 { // the second purge finds nothing more
+		_, err := s.Purge(ctx, at(100), at(100), 100)
+		noErr(t, err, "Purge")
+	}
+	for _, id := range []string{"first", "young"} {
+		if _, err := s.GetFlowRun(ctx, id); err != nil {
+			t.Errorf("flow run %s: %v; want it kept", id, err)
+		}
+	}
+	for _, id := range []string{"old-failure", "ok", "second", "third", "fourth"} {
+		if _, err := s.GetFlowRun(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("flow run %s: %v; want purged", id, err)
+		}
+	}
+	st, err := s.FailureStreak(ctx, store.StreakFilter{FlowID: "f1", CreatedBefore: at(300)})
+	noErr(t, err, "FailureStreak")
+	if !st.First.Equal(at(6)) || st.Runs != 2 {
+		t.Errorf("the failures after the purge: %+v; want 2 runs from %v", st, at(6))
+	}
+
+	// Once the flow succeeded, the first failure goes too.
+	run("recovered", 300, "succeeded", "")
+	run("recovered-young", 301, "succeeded", "") // keeps f1's history from being empty
+	_, err = s.Purge(ctx, at(250), at(250), 100)
+	noErr(t, err, "Purge")
+	for _, id := range []string{"first", "young"} {
+		if _, err := s.GetFlowRun(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("flow run %s after the flow succeeded: %v; want purged", id, err)
+		}
 	}
 }
 

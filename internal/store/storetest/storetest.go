@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CancelFlowRun", testCancelFlowRun},
 		{"Purge", testPurge},
 		{"PurgeKeepsFailureStreakStart", testPurgeKeepsFailureStreakStart},
+		{"PurgeKeepsFailingSince", testPurgeKeepsFailingSince},
 		{"PurgeEventsAndNotifications", testPurgeEventsAndNotifications},
 		{"PurgeAudit", testPurgeAudit},
 		{"CreateFlowRunFrom", testCreateFlowRunFrom},
