@@ -16,4 +16,12 @@
 // with a cursor (the last record's time and id, or its audit id;
 // store.RunFilter, FlowRunFilter, EventFilter, AuditFilter), never a whole
 // table.
+//
+// Transactions run at the database's default isolation (READ COMMITTED on
+// PostgreSQL, where no serialization failure can happen), and are not
+// retried: two transactions on PostgreSQL can deadlock only by taking
+// row locks in orders that disagree, so every write that locks several
+// rows of a table takes them in one order (sessions and tokens by id,
+// events by UUID), and the revokes, whose walk through a token's
+// offspring suits no such order, take turns on one row (revoke_turn).
 package sqlstore
