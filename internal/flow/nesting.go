@@ -73,20 +73,30 @@ func (s *nestingScan) run() (Pos, bool) {
 }
 
 // atLineEnd reports whether only a line break (or the end) is left on the
-// line at s.i.
+// line at s.i. A line break is "\n", "\r\n" or a "\r" alone, as for the
+// YAML parser.
 func (s *nestingScan) atLineEnd() bool {
-	return s.i >= len(s.src) || s.src[s.i] == '\n' || (s.src[s.i] == '\r' && (s.i+1 == len(s.src) || s.src[s.i+1] == '\n'))
+	return s.i >= len(s.src) || s.src[s.i] == '\n' || s.src[s.i] == '\r'
 }
 
 // skipLine moves past the next line break.
 func (s *nestingScan) skipLine() {
-	for s.i < len(s.src) && s.src[s.i] != '\n' {
+	for s.i < len(s.src) && s.src[s.i] != '\n' && s.src[s.i] != '\r' {
 		s.i++
 	}
-	if s.i < len(s.src) {
-		s.i++
-		s.line++
+	s.skipBreak()
+}
+
+// skipBreak moves past the line break at s.i, if there is one.
+func (s *nestingScan) skipBreak() {
+	if s.i >= len(s.src) || (s.src[s.i] != '\n' && s.src[s.i] != '\r') {
+		return
 	}
+	if s.src[s.i] == '\r' && s.i+1 < len(s.src) && s.src[s.i+1] == '\n' {
+		s.i++
+	}
+	s.i++
+	s.line++
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
@@ -232,12 +242,15 @@ func (s *nestingScan) skipPlain() {
 func (s *nestingScan) skipQuoted(q byte) bool {
 	for s.i++; s.i < len(s.src); s.i++ {
 		switch c := s.src[s.i]; {
-		case c == '\n':
+		case c == '\n' || (c == '\r' && (s.i+1 == len(s.src) || s.src[s.i+1] != '\n')):
 			s.line++
 			s.start = s.i + 1
 		case c == '\\' && q == '"':
 			s.i++
-			if s.i < len(s.src) && s.src[s.i] == '\n' {
+			if s.i+1 < len(s.src) && s.src[s.i] == '\r' && s.src[s.i+1] == '\n' {
+				s.i++
+			}
+			if s.i < len(s.src) && (s.src[s.i] == '\n' || s.src[s.i] == '\r') {
 				s.line++
 				s.start = s.i + 1
 			}
@@ -260,9 +273,8 @@ func (s *nestingScan) scanFlow() (Pos, bool) {
 	for s.i < len(s.src) {
 		c := s.src[s.i]
 		switch {
-		case c == '\n':
-			s.i++
-			s.line++
+		case c == '\n' || c == '\r':
+			s.skipBreak()
 			return Pos{}, false
 		case c == '[' || c == '{':
 			if s.depth+s.flow >= maxNesting {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -176,5 +177,52 @@ func TestNestingScanNeverUnderestimates(t *testing.T) {
 		"a: {b: [c, {d: [" + strings.Repeat("[", maxNesting) + "]}]}\n",
 	} {
 		checkNestingBound(t, []byte(src))
+	}
+}
+
+// TestNestingScanLoneCarriageReturn: the YAML parser takes a carriage
+// return not followed by a line feed (old Mac line ends, or one stray in a
+// pasted value) as a line break. The scan looped for ever on one that
+// ended a plain scalar, holding a server's processor for each request.
+func TestNestingScanLoneCarriageReturn(t *testing.T) {
+	var indented strings.Builder
+	indented.WriteString("name: f\r")
+	for i := range maxNesting + 1 {
+		indented.WriteString(strings.Repeat(" ", i+1) + "k:\r")
+	}
+	tests := []struct {
+		name string
+		src  string
+		deep bool
+	}{
+		{"after a plain scalar", "name: f\rsteps: []\r", false},
+		{"inside a plain scalar", "name: a\rb\n", false},
+		{"before an indented key", "a:\r  b: c\n", false},
+		{"in a flow", "a: [1,\r 2]\r", false},
+		{"in a quoted scalar", "a: 'x\ry'\rb: c\r", false},
+		{"after a block scalar header", "a: |\r  x\rb: c\r", false},
+		{"nesting on such lines", indented.String(), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			type result struct {
+				pos  Pos
+				deep bool
+			}
+			done := make(chan result, 1)
+			go func() {
+				p, deep := checkNesting([]byte(tc.src))
+				done <- result{p, deep}
+			}()
+			select {
+			case r := <-done:
+				if r.deep != tc.deep {
+					t.Errorf("checkNesting = %v, %v; want deep %v", r.pos, r.deep, tc.deep)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("checkNesting did not return within 10s")
+			}
+			checkNestingBound(t, []byte(tc.src))
+		})
 	}
 }
