@@ -4,7 +4,10 @@
 // once for every receiver, and Sender, on any server, claims due
 // messages, POSTs them as JSON signed with HMAC-SHA256
 // (X-Cardflow-Signature: sha256=<hex>) and retries with capped exponential
-// backoff until the receiver answers 2xx. A message keeps its id across
+// backoff until the receiver answers 2xx. The backoff holds the receiver
+// as well as the message: a receiver that failed gets one message again
+// when its backoff has passed, so one that is down costs no attempt per
+// waiting message and does not hold up the others. A message keeps its id across
 // attempts and servers, so receivers deduplicate on it; nothing is lost to
 // a crash, since a message leaves the outbox only once delivered.
 //

@@ -429,3 +429,66 @@ func TestReceiverDownLogsOnce(t *testing.T) {
 		t.Errorf("the recovery was logged %d times; want once, naming 5 failures\n%s", n, logs.String())
 	}
 }
+
+// TestDownReceiverIsTriedOncePerBackoff: a receiver that fails is tried
+// again with one message once its backoff has passed, not with every
+// message that is due meanwhile (each a timeout when it is unreachable),
+// and the other receivers' messages go out at once all the same.
+func TestDownReceiverIsTriedOncePerBackoff(t *testing.T) {
+	statuses := make([]int, 100)
+	for i := range statuses {
+		statuses[i] = http.StatusServiceUnavailable
+	}
+	down, out, snd, c, st := setup(t, statuses...)
+	up := &receiver{t: t, secret: down.secret}
+	srvUp := httptest.NewServer(up)
+	t.Cleanup(srvUp.Close)
+	out.Receivers = append(out.Receivers, receivers(t, srvUp.URL+"/up")[0])
+	snd.Receivers = out.Receivers
+	const n = 20
+	for i := range n {
+		if err := out.Enqueue(t.Context(), Message{ID: fmt.Sprintf("nt_%02d", i), Type: TypeFlowRunFailed, Message: "m"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for snd.SendDue(t.Context()) {
+	}
+	if got, tried := len(up.messages()), len(down.messages()); got != n || tried != 1 {
+		t.Fatalf("the receiver that is up got %d messages, the one that is down was tried %d times; want %d and 1", got, tried, n)
+	}
+	// Each backoff (1s, 2s, 4s, 8s, 8s) lets one message try again.
+	for i, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
+		c.now = c.now.Add(wait - time.Millisecond)
+		for snd.SendDue(t.Context()) {
+		}
+		if tried := len(down.messages()); tried != i+1 {
+			t.Fatalf("before backoff %d (%v) ended, the receiver that is down was tried %d times; want %d", i+1, wait, tried, i+1)
+		}
+		c.now = c.now.Add(time.Millisecond)
+		for snd.SendDue(t.Context()) {
+		}
+		if tried := len(down.messages()); tried != i+2 {
+			t.Fatalf("after backoff %d (%v), the receiver that is down was tried %d times; want %d", i+1, wait, tried, i+2)
+		}
+	}
+	// Back up: everything it missed arrives.
+	down.mu.Lock()
+	down.statuses = nil
+	down.mu.Unlock()
+	c.now = c.now.Add(time.Minute)
+	for snd.SendDue(t.Context()) {
+	}
+	list, err := st.ListNotifications(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := 0
+	for _, m := range list {
+		if !m.DeliveredAt.IsZero() {
+			delivered++
+		}
+	}
+	if delivered != 2*n {
+		t.Errorf("%d of %d outbox rows delivered once the receiver was back; want all", delivered, 2*n)
+	}
+}

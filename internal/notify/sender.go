@@ -48,7 +48,10 @@ type Sender struct {
 	// server that has it. Nil delivers nothing.
 	Receivers []Receiver
 	// MinBackoff is the wait after a first failed attempt, doubled after
-	// each further one up to MaxBackoff; zero means 1 s and 5 min.
+	// each further one up to MaxBackoff; zero means 1 s and 5 min. It
+	// applies to each message and to its receiver: a receiver whose last
+	// attempt failed gets no other message until its own backoff (of its
+	// consecutive failures) has passed.
 	MinBackoff, MaxBackoff time.Duration
 	// Poll is how often the outbox is read when idle; zero means 2 s.
 	Poll time.Duration
@@ -69,6 +72,16 @@ type Sender struct {
 	once     sync.Once
 	wake     chan struct{}
 	fallback outage.Fallback
+
+	mu   sync.Mutex
+	held map[string]receiverHold // by digest: receivers whose last attempt failed
+}
+
+// receiverHold is a receiver that failed its last attempts: it is tried
+// again, with one message, once until has come.
+type receiverHold struct {
+	fails int
+	until time.Time
 }
 
 func (s *Sender) outage() *outage.Log {
@@ -126,9 +139,13 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 	if len(s.Receivers) == 0 {
 		return false
 	}
-	digests := make([]string, len(s.Receivers))
-	for i, r := range s.Receivers {
-		digests[i] = r.Digest()
+	// A receiver that failed is left alone until its backoff has passed,
+	// whatever else is due for it: each attempt at one that is unreachable
+	// can take the post's whole timeout, and one attempt per queued message
+	// would hold up the other receivers' messages for as long.
+	digests := s.open(s.now())
+	if len(digests) == 0 {
+		return false
 	}
 	n, err := s.Store.ClaimNotification(ctx, s.Owner, digests, time.Minute, s.now())
 	switch {
@@ -143,9 +160,12 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 		return false // none due
 	}
 	log := s.logger()
-	r := s.Receivers[slices.Index(digests, n.Receiver)]
+	r := s.Receivers[slices.IndexFunc(s.Receivers, func(r Receiver) bool { return r.Digest() == n.Receiver })]
 	err = s.post(ctx, r, n)
 	n.Attempts++
+	if ctx.Err() == nil { // an attempt cut short by shutdown tells nothing of the receiver
+		s.attempted(n.Receiver, err == nil)
+	}
 	if err == nil {
 		n.DeliveredAt, n.LastError = s.now(), ""
 		s.count("delivered")
@@ -167,6 +187,38 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 		s.outage().OK(ctx, "store a notification's attempt")
 	}
 	return true
+}
+
+// open returns the digests of the receivers that are not held at now.
+func (s *Sender) open(now time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	digests := make([]string, 0, len(s.Receivers))
+	for _, r := range s.Receivers {
+		if h, ok := s.held[r.Digest()]; !ok || !now.Before(h.until) {
+			digests = append(digests, r.Digest())
+		}
+	}
+	return digests
+}
+
+// attempted records how an attempt at the receiver digest fared: ok
+// releases it, a failure holds it for the backoff of its consecutive
+// failures.
+func (s *Sender) attempted(digest string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		delete(s.held, digest)
+		return
+	}
+	if s.held == nil {
+		s.held = map[string]receiverHold{}
+	}
+	h := s.held[digest]
+	h.fails++
+	h.until = s.now().Add(s.backoff(h.fails))
+	s.held[digest] = h
 }
 
 // post sends n to r. Its error names r as r.String does, never by its
