@@ -492,3 +492,46 @@ func TestDownReceiverIsTriedOncePerBackoff(t *testing.T) {
 		t.Errorf("%d of %d outbox rows delivered once the receiver was back; want all", delivered, 2*n)
 	}
 }
+
+// TestRedirectIsNotFollowed: a receiver that answers with a redirect does
+// not get the message sent on to where it points (a signed message taken
+// elsewhere), and the attempt's error says to configure the address it
+// redirects to, naming only that address's scheme and host.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	_, out, snd, _, st := setup(t)
+	elsewhere := &receiver{t: t, secret: []byte("s3cret")}
+	srvElsewhere := httptest.NewServer(elsewhere)
+	t.Cleanup(srvElsewhere.Close)
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, srvElsewhere.URL+"/secret-path", code)
+		}))
+		t.Cleanup(redirecting.Close)
+		to := receivers(t, redirecting.URL+"/hook")
+		out.Receivers, snd.Receivers = to, to
+		id := fmt.Sprintf("nt_redirect_%d", code)
+		if err := out.Enqueue(t.Context(), Message{ID: id, Type: TypeFlowRunFailed, Message: "m"}); err != nil {
+			t.Fatal(err)
+		}
+		if !snd.SendDue(t.Context()) {
+			t.Fatalf("%d: nothing was due", code)
+		}
+		if n := len(elsewhere.messages()); n != 0 {
+			t.Fatalf("%d: the redirect's target got %d messages; want none", code, n)
+		}
+		list, err := st.ListNotifications(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range list {
+			if n.ID != id {
+				continue
+			}
+			host := strings.TrimPrefix(srvElsewhere.URL, "http://")
+			if !n.DeliveredAt.IsZero() || !strings.Contains(n.LastError, "redirect") || !strings.Contains(n.LastError, "http://"+host+"/…") ||
+				strings.Contains(n.LastError, "secret-path") {
+				t.Errorf("%d: outbox row delivered %v, error %q; want undelivered, the error naming the redirect's scheme and host only", code, n.DeliveredAt, n.LastError)
+			}
+		}
+	}
+}

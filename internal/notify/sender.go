@@ -39,6 +39,10 @@ type Sender struct {
 	// Secret signs every body (CARDFLOW_NOTIFY_SECRET; required).
 	Secret []byte
 	// HTTP posts the messages; nil means a client with a 10 s timeout.
+	// A redirect is an answer like any other that is not 2xx, never
+	// followed: give the client a CheckRedirect that does not follow
+	// (http.ErrUseLastResponse), or the signed message goes wherever the
+	// receiver points.
 	HTTP *http.Client
 	// Owner names this server in leases (required).
 	Owner string
@@ -236,7 +240,7 @@ func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) er
 	req.Header.Set(SignatureHeader, Sign(s.Secret, n.Body))
 	hc := s.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+		hc = defaultClient
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -248,11 +252,24 @@ func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) er
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		to := "elsewhere"
+		if loc, err := resp.Location(); err == nil && loc.Host != "" {
+			to = loc.Scheme + "://" + loc.Host + "/…" // not its path: it may be the key of a webhook
+		}
+		return fmt.Errorf("the receiver answered %s, to %s: cardflow does not follow redirects (they could take the signed message anywhere); give -notify-url as the address it redirects to", resp.Status, to)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("the receiver answered %s", resp.Status)
 	}
 	return nil
 }
+
+// defaultClient posts when Sender.HTTP is nil: a 10 s timeout, redirects
+// not followed.
+var defaultClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return http.ErrUseLastResponse
+}}
 
 // backoff is the wait after the attempts-th failed attempt.
 func (s *Sender) backoff(attempts int) time.Duration {
