@@ -24,8 +24,9 @@ import (
 
 // eventIntake runs the event intake of one server: every interval (and
 // when woken) it reads the enabled event-triggered flows, keeps each
-// connection's event hook in line with them, polls the System Logs of
-// connections with poll delivery, and dispatches stored events.
+// connection's event hook in line with them and polls the System Logs of
+// connections with poll delivery (atOkta), and, in a loop of its own,
+// dispatches stored events (dispatchAll).
 type eventIntake struct {
 	store           store.Store
 	conns           *connection.Manager
@@ -40,18 +41,23 @@ type eventIntake struct {
 	// outage logs the failures of the rounds' work, once each and then
 	// summarised while they last, and their recovery.
 	outage *outage.Log
-	wake   chan struct{}
+	// wake wakes the dispatch loop, wakeOkta the loop of the work at Okta.
+	wake, wakeOkta chan struct{}
 
 	mu     sync.Mutex
 	hooked map[string]bool // connections whose hook this server reconciled
 }
 
 // Wake makes the intake look again now (a flow was enabled or disabled,
-// or a hook stored new events). It never blocks.
+// or a hook or a poll stored new events): its dispatch round and its round
+// at Okta (which reconciles the hooks with the flows, without a call to
+// Okta when nothing changed). It never blocks.
 func (in *eventIntake) Wake() {
-	select {
-	case in.wake <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{in.wake, in.wakeOkta} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -168,15 +174,15 @@ func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time
 	return now, nil
 }
 
-// once runs one round of the intake; it polls System Logs and checks
-// hooks at Okta only when poll is set (the rounds of the interval), so
-// that events arriving by hook do not make a call each.
-func (in *eventIntake) once(ctx context.Context, poll bool) {
-	// Events received after this are left to the next round: one of them
-	// may be of a flow enabled after the scan (the event's arrival woke
-	// the intake, so that round comes).
-	readAt := in.now()
-	m, partial, err := in.scan(ctx)
+// atOkta runs one round of the intake's work at Okta: it keeps the event
+// hooks in line with the enabled flows and, when poll is set (the rounds
+// of the interval), checks each hook at Okta and polls System Logs, so
+// that events arriving by hook do not make a call each. It stores what it
+// reads; the dispatch rounds (dispatchAll) start the runs, apart from it,
+// so that a call to Okta that waits (a slow System Log, an exhausted rate
+// limit: minutes) holds up no event already received.
+func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
+	m, _, err := in.scan(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			in.outage.Fail(ctx, "events: reading the enabled flows", err)
@@ -184,13 +190,6 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 		return
 	}
 	in.outage.OK(ctx, "events: reading the enabled flows")
-	// An org's event is stored once, under the connection that received
-	// it first: each connection's events are dispatched to the flows of
-	// every connection to the same org.
-	orgFlows := map[string][]events.EventFlow{}
-	for _, cf := range m {
-		orgFlows[cf.org] = append(orgFlows[cf.org], cf.flows...)
-	}
 	in.mu.Lock()
 	var stale []string
 	for id := range in.hooked {
@@ -222,10 +221,37 @@ func (in *eventIntake) once(ctx context.Context, poll bool) {
 			res, err := in.poller.Poll(ctx, id, cf.since)
 			in.result(ctx, "events: polling the System Log", id, res.Polled, err)
 		}
+	}
+}
+
+// dispatchAll runs one dispatch round: it starts the runs of the stored
+// events of every connection with enabled event flows and, when all is
+// set (the rounds of the interval), of the connections without any.
+func (in *eventIntake) dispatchAll(ctx context.Context, all bool) {
+	// Events received after this are left to the next round: one of them
+	// may be of a flow enabled after the scan (the event's arrival woke
+	// the intake, so that round comes).
+	readAt := in.now()
+	m, partial, err := in.scan(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			in.outage.Fail(ctx, "events: reading the enabled flows", err)
+		}
+		return
+	}
+	in.outage.OK(ctx, "events: reading the enabled flows")
+	// An org's event is stored once, under the connection that received
+	// it first: each connection's events are dispatched to the flows of
+	// every connection to the same org.
+	orgFlows := map[string][]events.EventFlow{}
+	for _, cf := range m {
+		orgFlows[cf.org] = append(orgFlows[cf.org], cf.flows...)
+	}
+	for id, cf := range m {
 		_, err := in.dispatcher.Dispatch(ctx, id, orgFlows[cf.org], readAt)
 		in.result(ctx, "events: dispatching", id, true, err)
 	}
-	if poll && !partial {
+	if all && !partial {
 		// Once an interval, not at each hook delivery: a query for every
 		// connection, for events that are rare. A connection whose flows
 		// could not be read would look as if it had none.
@@ -400,20 +426,32 @@ func (in *eventIntake) dispatchLeftovers(ctx context.Context, id string) {
 	}
 }
 
-// Run runs rounds until ctx ends.
+// Run runs rounds until ctx ends: the rounds at Okta and the dispatch
+// rounds each in a loop of their own, every interval and when woken.
 func (in *eventIntake) Run(ctx context.Context) {
-	t := time.NewTicker(in.interval)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		loop(ctx, in.interval, in.wakeOkta, in.atOkta)
+	})
+	loop(ctx, in.interval, in.wake, in.dispatchAll)
+	wg.Wait()
+}
+
+// loop calls round at once and then until ctx ends: with true after each
+// interval, with false when woken.
+func loop(ctx context.Context, interval time.Duration, wake <-chan struct{}, round func(ctx context.Context, full bool)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
-	poll := true
+	full := true
 	for {
-		in.once(ctx, poll)
+		round(ctx, full)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			poll = true
-		case <-in.wake:
-			poll = false
+			full = true
+		case <-wake:
+			full = false
 		}
 	}
 }
@@ -434,7 +472,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 		orgs.template.Budget = okta.NewBudget()
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
-		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), hooked: map[string]bool{}}
+		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{}}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.Wake() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
