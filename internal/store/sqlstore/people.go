@@ -124,10 +124,15 @@ const qTokenTree = `WITH RECURSIVE tree (id) AS (
 	SELECT id FROM tree ORDER BY id`
 
 // takeRevokeTurn, the first lock of a transaction that revokes tokens,
-// waits for any other such transaction to end (see migration 0024).
+// waits for any other such transaction to end (see migration 0024). A
+// table that lost its row gets it back: without it, the revoke would find
+// nothing to lock and fail as if its token were gone.
 func (s *Store) takeRevokeTurn(ctx context.Context, tx execer) error {
+	if _, err := s.exec(ctx, tx, `INSERT INTO revoke_turn (id) VALUES (1) ON CONFLICT (id) DO NOTHING`); err != nil {
+		return err
+	}
 	var turn int64
-	return s.queryRow(ctx, tx, `SELECT id FROM revoke_turn`+s.d.ForUpdate).Scan(&turn)
+	return s.queryRow(ctx, tx, `SELECT id FROM revoke_turn WHERE id = 1`+s.d.ForUpdate).Scan(&turn)
 }
 
 // lockTokenTree locks the tokens ids and their offspring, in a revoke's
