@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -286,16 +288,64 @@ func (c *Console) notFound(w http.ResponseWriter, r *http.Request, s *reqState, 
 	})
 }
 
-// fail shows err as a page of its own.
+// fail shows err as a page of its own. When the page's own object (the
+// connection, flow or run its address names) no longer exists, the page
+// says so in the console's terms (gonePage).
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *reqState, err error) {
 	status, e := c.publicError(r.Context(), err)
 	heading := "Something went wrong"
+	d := messageData{Message: e.Message, Remedy: e.Remedy, Link: "/connections", LinkText: "Back to connections"}
 	if status == http.StatusNotFound {
 		heading = "Not found"
+		if g, ok := c.gonePage(r); ok {
+			d = g
+		}
 	}
-	c.render(w, r, s, status, "message", heading, messageData{
-		Heading: heading, Message: e.Message, Remedy: e.Remedy, Link: "/connections", LinkText: "Back to connections",
-	})
+	d.Heading = heading
+	c.render(w, r, s, status, "message", heading, d)
+}
+
+// gonePage is the message of a page (or form) about one connection, flow,
+// card run or flow run that does not exist (any more): what is gone, why
+// that happens, and a link to the list to pick another. ok is false when
+// the address names no such object, or the object exists (the error was
+// about something else).
+func (c *Console) gonePage(r *http.Request) (d messageData, ok bool) {
+	id := r.PathValue("id")
+	if id == "" {
+		return d, false
+	}
+	ctx := r.Context()
+	missing := func(err error) bool {
+		return problem.CodeOf(err) == problem.NotFound || errors.Is(err, store.ErrNotFound)
+	}
+	switch path := r.URL.Path; {
+	case strings.HasPrefix(path, "/connections/") && c.Connections != nil:
+		if _, err := c.Connections.Get(ctx, id); !missing(err) {
+			return d, false
+		}
+		return messageData{Message: fmt.Sprintf("There is no connection %q: it was deleted, or the address is wrong.", id),
+			Remedy: "Pick the connection again on the Connections page.", Link: "/connections", LinkText: "Go to connections"}, true
+	case strings.HasPrefix(path, "/flows/") && c.Flows != nil:
+		if _, err := c.Flows.GetFlow(ctx, id); !missing(err) {
+			return d, false
+		}
+		return messageData{Message: fmt.Sprintf("There is no flow %q: it was deleted, or the address is wrong.", id),
+			Remedy: "Pick the flow again on the Flows page.", Link: "/flows", LinkText: "Go to flows"}, true
+	case strings.HasPrefix(path, "/flow-runs/") && c.Flows != nil:
+		if _, err := c.Flows.GetFlowRun(ctx, id); !missing(err) {
+			return d, false
+		}
+		return messageData{Message: fmt.Sprintf("There is no flow run %q: runs are removed a set time after they end (the server's -retain-runs), or the address is wrong.", id),
+			Remedy: "Pick the run again from its flow's page.", Link: "/flows", LinkText: "Go to flows"}, true
+	case strings.HasPrefix(path, "/runs/") && c.Runs != nil:
+		if _, err := c.Runs.GetRun(ctx, id); !missing(err) {
+			return d, false
+		}
+		return messageData{Message: fmt.Sprintf("There is no card run %q: runs are removed a set time after they end (the server's -retain-runs), or the address is wrong.", id),
+			Remedy: "Pick the run again on the Runs page.", Link: "/runs", LinkText: "Go to runs"}, true
+	}
+	return d, false
 }
 
 // timeOf is the time a template passes as a time.Time or a *time.Time;
