@@ -742,9 +742,22 @@ func (c *Console) editConnection(w http.ResponseWriter, r *http.Request, s *reqS
 	in := connection.UpdateInput{ClientSecret: keyring.Secret(pf.Get("clientSecret"))}
 	if id := strings.TrimSpace(pf.Get("clientId")); id != v.ClientID {
 		in.ClientID = pf.Get("clientId")
-		if id == "" {
-			in.ClientID = " " // refused as empty, not taken as "keep"
-		}
+	}
+	// Empty fields are answered here, together: the manager takes an empty
+	// client ID as "keep it" and answers one field at a time.
+	empty := map[string]shownError{}
+	if strings.TrimSpace(pf.Get("clientId")) == "" {
+		empty["clientId"] = shownError{Code: string(problem.InvalidInput), Field: "clientId", Message: "the client ID is empty",
+			Remedy: "enter the client ID from the OAuth app's General tab in the Okta Admin Console, or " + v.ClientID + " to keep the app"}
+	}
+	if strings.TrimSpace(in.ClientSecret.Reveal()) == "" {
+		empty["clientSecret"] = shownError{Code: string(problem.InvalidInput), Field: "clientSecret", Message: "the new client secret is required",
+			Remedy: "copy the client secret from the OAuth app's General tab in the Okta Admin Console"}
+	}
+	if len(empty) > 0 {
+		c.render(w, r, s, http.StatusBadRequest, "edit", "Change the client secret of "+v.Nickname,
+			editForm{V: v, ClientID: pf.Get("clientId"), Errors: empty})
+		return
 	}
 	updated, err := c.Connections.Update(ctx, v.ID, in, s.actor())
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +53,53 @@ func TestNewConnectionNamesEveryEmptyField(t *testing.T) {
 				t.Errorf("%s: no error beside the field %s", tc.name, f)
 			}
 		}
+	}
+}
+
+// TestChangeSecretNamesEveryEmptyField: Change client secret sent with the
+// Client ID emptied and no secret names both at once, and says of the
+// emptied client ID that it is empty (not that it has spaces) and how to
+// keep the app; nothing changes.
+func TestChangeSecretNamesEveryEmptyField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	prod := e.connect(t, "Prod", nil)
+	c, _, csrf := signInHTTP(t, e.url, "/connections")
+	summary := regexp.MustCompile(`<li><a href="#([A-Za-z]+)">([^<]*)</a>`)
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		fields []string
+		first  string
+	}{
+		{"both empty", url.Values{"clientId": {" "}}, []string{"clientId", "clientSecret"}, "The client ID is empty."},
+		{"client ID emptied", url.Values{"clientId": {""}, "clientSecret": {"new-secret"}}, []string{"clientId"}, "The client ID is empty."},
+		{"no secret", url.Values{"clientId": {prod.ClientID}}, []string{"clientSecret"}, "The new client secret is required."},
+	} {
+		form := url.Values{"csrf": {csrf}}
+		for k, v := range tc.form {
+			form[k] = v
+		}
+		resp, body := post(t, c, e.url+"/connections/"+prod.ID+"/edit", form, nil)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d; want 400", tc.name, resp.StatusCode)
+		}
+		var fields []string
+		var first string
+		for i, m := range summary.FindAllStringSubmatch(body, -1) {
+			fields = append(fields, m[1])
+			if i == 0 {
+				first = html.UnescapeString(m[2])
+			}
+		}
+		if !slices.Equal(fields, tc.fields) || first != tc.first {
+			t.Errorf("%s: the error summary names %q, first %q; want %q, first %q", tc.name, fields, first, tc.fields, tc.first)
+		}
+		if slices.Contains(tc.fields, "clientId") && !strings.Contains(html.UnescapeString(body), "or "+prod.ClientID+" to keep the app") {
+			t.Errorf("%s: the page does not say how to keep the app:\n%s", tc.name, body)
+		}
+	}
+	if v, err := e.manager.Get(t.Context(), prod.ID); err != nil || v.Status != "active" || v.ClientID != prod.ClientID {
+		t.Errorf("after the refused changes the connection is %+v, %v; want it active with its client ID", v, err)
 	}
 }
