@@ -93,6 +93,7 @@ var routeRoles = map[string]access.Role{
 	"POST /connections":                  access.Admin,
 	"GET /connections/new-service":       access.Admin,
 	"POST /connections/service":          access.Admin,
+	"GET /connections/{id}/key":          access.Admin,
 	"POST /connections/{id}/test":        access.Admin,
 	"POST /connections/{id}/rotate-key":  access.Admin,
 	"GET /connections/{id}/reauthorize":  access.Admin,

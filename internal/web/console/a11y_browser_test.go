@@ -600,7 +600,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 
 	pending := e.connectionByNickname(t, "Half done")
 	start := append([]string{"/", "/connections/" + prod.ID, "/connections/" + pending.ID, "/connections/" + readOnly.ID, "/connections/" + expiring.ID,
-		"/connections/" + robot.ID, "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
+		"/connections/" + robot.ID, "/connections/" + robot.ID + "/key", "/flows/nightly-read", "/flows/suspend-everything"}, runPages...)
 	visited := b.crawl(routes, 1, parallelTests(), start...)
 	visited["/signin"] = true
 	visited["/signin/sso"] = true    // checked above: it leads to the org

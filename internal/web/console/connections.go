@@ -26,6 +26,7 @@ func (c *Console) connectionRoutes(mux *web.Mux) {
 	mux.Handle("POST /connections", c.auth(c.createConnection))
 	mux.Handle("GET /connections/new-service", c.auth(c.newServiceConnection))
 	mux.Handle("POST /connections/service", c.auth(c.createServiceConnection))
+	mux.Handle("GET /connections/{id}/key", c.auth(c.serviceKey))
 	mux.Handle("GET /connections/{id}", c.auth(c.showConnection))
 	mux.Handle("POST /connections/{id}/test", c.auth(c.testConnection))
 	mux.Handle("POST /connections/{id}/rotate-key", c.auth(c.rotateKey))

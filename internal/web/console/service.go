@@ -2,10 +2,12 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // serviceForm is the form of a new service connection (an Okta API
@@ -59,9 +61,11 @@ func (c *Console) createServiceConnection(w http.ResponseWriter, r *http.Request
 		Connector: pf.Get("connector"), Nickname: pf.Get("nickname"), Domain: pf.Get("domain"), ClientID: pf.Get("clientId"),
 		PrivateKey: keyring.Secret(pf.Get("privateKey")), KeyAlgorithm: pf.Get("keyAlgorithm"), DPoP: pf.Get("dpop") != "",
 	}
-	v, jwk, err := c.Connections.CreateService(r.Context(), in, s.actor())
+	v, _, err := c.Connections.CreateService(r.Context(), in, s.actor())
 	if err == nil {
-		c.render(w, r, s, http.StatusCreated, "servicekey", v.Nickname+": public key", serviceKeyPage{V: v, JWK: string(jwk)})
+		// Post/Redirect/Get: reloading the key page must not send the form
+		// again (which the taken nickname refuses, losing the page).
+		http.Redirect(w, r, "/connections/"+url.PathEscape(v.ID)+"/key", http.StatusSeeOther)
 		return
 	}
 	status, e := c.publicError(r.Context(), err)
@@ -73,4 +77,22 @@ func (c *Console) createServiceConnection(w http.ResponseWriter, r *http.Request
 		f.General = &e
 	}
 	c.render(w, r, s, status, "newservice", "New service connection", f)
+}
+
+// serviceKey shows a service connection's public key with the steps that
+// add it to the org's API Services app: the page a new service connection
+// leads to.
+func (c *Console) serviceKey(w http.ResponseWriter, r *http.Request, s *reqState) {
+	v, err := c.Connections.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	if v.Auth != store.AuthService {
+		c.render(w, r, s, http.StatusNotFound, "message", "Not found", messageData{Heading: "Not found",
+			Message: v.Nickname + " is a user connection: it signs in to the org with its client secret and has no key to add to an app.",
+			Link:    "/connections/" + url.PathEscape(v.ID), LinkText: "Go to " + v.Nickname})
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "servicekey", v.Nickname+": public key", serviceKeyPage{V: v, JWK: string(v.PublicJWK)})
 }

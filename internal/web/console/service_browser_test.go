@@ -133,3 +133,41 @@ func TestBrowserServiceKeyWithoutScript(t *testing.T) {
 	}
 	b.screenshot("service-key-without-script")
 }
+
+// TestBrowserReloadAfterCreatingAServiceConnection: a new service
+// connection's key page is reached by a redirect (Post/Redirect/Get), so
+// reloading it shows the same key and steps again: it sent the form
+// again, which the taken nickname refused, and the key page was lost.
+func TestBrowserReloadAfterCreatingAServiceConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections/new-service?connector=okta-devices")
+	b.fill("Nickname", "Robot")
+	b.fill("Domain", e.emu.URL)
+	b.fill("Client ID", oktaemu.DemoServiceClientID)
+	b.click(button("Create"))
+	robot := e.connectionByNickname(t, "Robot")
+	if loc := b.location(); loc != e.url+"/connections/"+robot.ID+"/key" {
+		b.fatalf("after Create the browser is at %s; want %s/connections/%s/key", loc, e.url, robot.ID)
+	}
+	b.wantText("Robot: add this public key to the app", "Not active yet", "In the Okta Admin Console")
+	first := b.keyField("public-jwk").Value
+	if !strings.Contains(first, `"kid"`) {
+		b.fatalf("public JWK %q; want the connection's", first)
+	}
+	b.do("reload", chromedp.Reload())
+	b.wantText("Robot: add this public key to the app", "Not active yet", "In the Okta Admin Console")
+	if again := b.keyField("public-jwk").Value; again != first {
+		t.Errorf("after a reload the page shows the key %q; want the same %q", again, first)
+	}
+	if got := b.mainText(); strings.Contains(got, "already") {
+		t.Errorf("the reloaded page reads:\n%s\nwant no refusal of a second connection", got)
+	}
+
+	// A user connection has no key page.
+	prod := e.connect(t, "Prod", nil)
+	b.open("/connections/" + prod.ID + "/key")
+	b.wantText("Prod is a user connection", "has no key")
+}
