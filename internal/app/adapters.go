@@ -102,7 +102,7 @@ func (e flowEnv) CardRefs() []string {
 }
 
 func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (flow.ConnInfo, error) {
-	v, err := e.m.Resolve(ctx, connector, nameOrID)
+	v, err := e.m.ResolveFresh(ctx, connector, nameOrID)
 	if err != nil {
 		return flow.ConnInfo{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
 const suspendActiveFlow = `name: suspend-active-macs
@@ -200,6 +201,30 @@ func TestFlowScopePreflight(t *testing.T) {
 	var e apiErr
 	if code, _ := h.postYAML("/api/v1/flows", suspendActiveFlow, &e); code != 403 || e.Error.Code != "insufficient_scope" {
 		t.Errorf("store: %d %+v; want 403 insufficient_scope", code, e)
+	}
+}
+
+// TestFlowScopePreflightAfterRevokedGrant: once the access token that
+// still carried a grant revoked on the OAuth app has expired, a flow's
+// scope preflight refreshes it and refuses the flow before anything runs.
+func TestFlowScopePreflightAfterRevokedGrant(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	h.connect("Prod")
+	var e apiErr
+	if code, data := h.postYAML("/api/v1/flows", suspendActiveFlow, nil); code != http.StatusCreated {
+		t.Fatalf("store: %d\n%s", code, data)
+	}
+	h.emu.RevokeGrant(t, "okta.devices.manage")
+	h.emu.AdvanceClock(t, time.Hour)
+	before := h.emu.Stats(t)["GET /api/v1/devices"]
+	code, _ := h.call("POST", "/api/v1/flows/suspend-active-macs/runs", map[string]any{"inputs": map[string]any{"platform": "MACOS"}}, &e)
+	if code != http.StatusForbidden || e.Error.Code != "insufficient_scope" || !strings.Contains(e.Error.Message, "okta.devices.manage") {
+		t.Errorf("run after the grant was revoked: %d %+v; want 403 insufficient_scope naming okta.devices.manage", code, e)
+	}
+	if n := h.emu.Stats(t)["GET /api/v1/devices"] - before; n != 0 {
+		t.Errorf("the refused run searched devices %d times; want none", n)
 	}
 }
 

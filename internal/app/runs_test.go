@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -150,6 +151,35 @@ func TestRunInsufficientScopeMakesNoCall(t *testing.T) {
 		if strings.Contains(k, "/api/v1/devices") && n != before[k] {
 			t.Errorf("the preflight let %d call(s) %s reach the org; want none", n-before[k], k)
 		}
+	}
+}
+
+// TestRunAfterRevokedGrant: a scope grant revoked on the OAuth app is left
+// out of the connection's next token, and from then on a card needing it
+// fails with Insufficient Scope before calling the org, and the connection
+// shows it missing.
+func TestRunAfterRevokedGrant(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	c := h.connect("Prod")
+	id := h.deviceWithStatus(c.ID, "ACTIVE")
+	h.emu.RevokeGrant(t, "okta.devices.manage")
+	h.emu.AdvanceClock(t, time.Hour) // the access token that still had it expires
+	before := h.emu.Stats(t)
+	code, r := h.run("okta-devices/suspend-device", "Prod", map[string]any{"deviceId": id})
+	if code != http.StatusCreated || r.Status != "failed" || r.Error == nil || r.Error.Code != "insufficient_scope" ||
+		!strings.Contains(r.Error.Message, "okta.devices.manage") || strings.Contains(r.Error.Message, "Okta refused") {
+		t.Fatalf("suspend after the grant was revoked: %d %+v; want a failed run with the preflight's insufficient_scope", code, r.Error)
+	}
+	after := h.emu.Stats(t)
+	for k, n := range after {
+		if strings.Contains(k, "/lifecycle/") && n != before[k] {
+			t.Errorf("the preflight let %d call(s) %s reach the org; want none", n-before[k], k)
+		}
+	}
+	if got := h.connection(c.ID); !slices.Equal(got.MissingScopes, []string{"okta.devices.manage"}) {
+		t.Errorf("connection after the refresh: missing %v; want [okta.devices.manage]", got.MissingScopes)
 	}
 }
 

@@ -562,3 +562,40 @@ func TestCallbackRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestResolveClientAfterRevokedGrant: once the access token that still
+// carried a revoked grant has expired, ResolveClient refreshes before it
+// answers, so a card's preflight sees the scopes its token will carry
+// (and fails with Insufficient Scope before calling Okta) rather than
+// the ones of the expired token.
+func TestResolveClientAfterRevokedGrant(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	e.emu.RevokeGrant(t, "okta.devices.manage")
+
+	// While the access token lasts it keeps the scope, and so does the
+	// connection.
+	got, _, err := e.m.ResolveClient(ctx, connector, v.ID)
+	if err != nil || !slices.Contains(got.GrantedScopes, "okta.devices.manage") {
+		t.Fatalf("ResolveClient with a live token: %v, granted %v; want okta.devices.manage still granted", err, got.GrantedScopes)
+	}
+	e.emu.AdvanceClock(t, time.Hour)
+	got, hc, err := e.m.ResolveClient(ctx, connector, v.ID)
+	if err != nil {
+		t.Fatalf("ResolveClient: %v", err)
+	}
+	if slices.Contains(got.GrantedScopes, "okta.devices.manage") || !slices.Equal(got.MissingScopes, []string{"okta.devices.manage"}) {
+		t.Errorf("after the token expired: granted %v, missing %v; want okta.devices.manage missing", got.GrantedScopes, got.MissingScopes)
+	}
+	// The client uses the token the refresh stored, without another.
+	posts := e.tokenPosts(t)
+	resp, err := hc.Get(e.emu.URL + "/api/v1/devices?limit=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || e.tokenPosts(t) != posts {
+		t.Errorf("call after ResolveClient: status %d, %d more token requests; want 200 and none", resp.StatusCode, e.tokenPosts(t)-posts)
+	}
+}

@@ -454,18 +454,58 @@ func (m *Manager) Resolve(ctx context.Context, connector, idOrNickname string) (
 	return m.view(c), nil
 }
 
-// ResolveClient is Resolve and HTTPClient in one: the connection, and a
-// client for calls to its org whose first request uses the access token
-// of the record Resolve just read instead of reading it again (when that
+// ResolveClient is ResolveFresh and HTTPClient in one: the connection,
+// and a client for calls to its org whose first request uses the access
+// token of the record just read instead of reading it again (when that
 // token is fresh; otherwise, and for every later request, it reads the
 // connection as HTTPClient's client does).
 func (m *Manager) ResolveClient(ctx context.Context, connector, idOrNickname string) (*View, *http.Client, error) {
-	m.init()
-	c, err := m.lookup(ctx, connector, idOrNickname)
+	c, err := m.lookupFresh(ctx, connector, idOrNickname)
 	if err != nil {
 		return nil, nil, err
 	}
 	return m.view(c), m.httpClientFor(c.ID, c), nil
+}
+
+// ResolveFresh is Resolve for a caller about to check the granted scopes
+// before calling the org (a card's or a flow's scope preflight): an active
+// user connection whose access token is due for a refresh is refreshed
+// first, and the view is of the refreshed connection. The granted scopes
+// are then those of the token the calls will carry; a scope grant revoked
+// on the OAuth app is left out of the refreshed token, so the preflight
+// fails before anything runs. A refresh that fails leaves the view as
+// read (a refresh that needs reauthorization: as it left the connection);
+// the first call meets the failure again and reports it.
+func (m *Manager) ResolveFresh(ctx context.Context, connector, idOrNickname string) (*View, error) {
+	c, err := m.lookupFresh(ctx, connector, idOrNickname)
+	if err != nil {
+		return nil, err
+	}
+	return m.view(c), nil
+}
+
+func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname string) (*store.Connection, error) {
+	m.init()
+	c, err := m.lookup(ctx, connector, idOrNickname)
+	if err != nil || c.Auth == store.AuthService || usable(c) != nil || m.refreshExpired(c) {
+		return c, err
+	}
+	if _, fresh := m.storedToken(c, ""); fresh {
+		return c, nil
+	}
+	if _, err := m.Token(ctx, c.ID); err != nil && !isNeedsReauth(err) {
+		return c, nil
+	}
+	if cur, err := m.Store.GetConnection(ctx, c.ID); err == nil {
+		c = cur
+	}
+	return c, nil
+}
+
+// isNeedsReauth reports whether err is a needs_reauthorization problem.
+func isNeedsReauth(err error) bool {
+	p, ok := problem.As(err)
+	return ok && p.Code == problem.NeedsReauthorization
 }
 
 // lookup finds a connection by id, then by nickname (within connector, or

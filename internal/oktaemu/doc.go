@@ -102,6 +102,17 @@
 // (iat within five minutes) are accepted against either the configured
 // clock or the emulator clock, since a client signs with its own clock.
 //
+// A scope grant revoked on the app (DELETE /api/v1/apps/{appId}/grants/{id})
+// ends no token: access tokens already issued keep their scopes until they
+// expire, and refresh tokens stay valid (Okta revokes tokens only when the
+// user, the app or the authorization server goes). A refresh leaves every
+// Okta API scope (okta.*) the app no longer grants out of the new access
+// token, and the answer's scope lists what the token carries; the refresh
+// token keeps the login's scopes, so a scope granted again comes back with
+// the next refresh. Okta documents that the grants are checked when a token
+// is requested, not what a refresh does after a revocation: this is the
+// likeliest behaviour, unconfirmed.
+//
 // For a service app with "dpop": true, a token request needs a DPoP proof
 // (RFC 9449: typ dpop+jwt, an RS or ES alg, the public jwk, htm, htu, iat,
 // a jti never used before, and the server's nonce: a proof without a

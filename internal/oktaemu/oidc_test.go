@@ -458,3 +458,38 @@ func refreshWithScope(t *testing.T, c *oidcClient, rt, scope string) (map[string
 	}
 	return body, r.status
 }
+
+// TestOIDCRefreshAfterRevokedGrant: an Okta API scope the app no longer
+// grants is left out of the access tokens a refresh mints (the answer's
+// scope says so), while the tokens issued before keep it and the refresh
+// token keeps working; granted again, it comes back with the next refresh.
+func TestOIDCRefreshAfterRevokedGrant(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Devices: 1})
+	c := newOIDCClient(t, srv)
+	l := c.signIn(t, oktaemu.AdminLogin)
+	srv.RevokeGrant(t, "okta.devices.manage")
+
+	body, code := refreshWithScope(t, c, l.token.RefreshToken, "")
+	scope, _ := body["scope"].(string)
+	if code != 200 || slices.Contains(strings.Fields(scope), "okta.devices.manage") || !slices.Contains(strings.Fields(scope), "okta.devices.read") {
+		t.Fatalf("refresh after revoking the grant: %d scope %q; want 200 without okta.devices.manage, with okta.devices.read", code, scope)
+	}
+	at, _ := body["access_token"].(string)
+	suspend := apiCall{method: "POST", path: "/api/v1/devices/guoNOPE/lifecycle/suspend", auth: "Bearer " + at}
+	status, hdr, _ := suspend.do(t, http.DefaultClient, srv.URL)
+	if status != 403 || !strings.Contains(hdr.Get("WWW-Authenticate"), `scope="okta.devices.manage"`) {
+		t.Errorf("manage with the refreshed token: %d %q; want 403 insufficient_scope", status, hdr.Get("WWW-Authenticate"))
+	}
+	// The access token issued before the revocation keeps its scopes.
+	suspend.auth = "Bearer " + l.token.AccessToken
+	if status, _, _ := suspend.do(t, http.DefaultClient, srv.URL); status != 404 {
+		t.Errorf("manage with the token issued before: %d; want 404 (allowed, unknown device)", status)
+	}
+
+	srv.AddGrant(t, "okta.devices.manage")
+	rt, _ := body["refresh_token"].(string)
+	body, code = refreshWithScope(t, c, rt, "")
+	if scope, _ := body["scope"].(string); code != 200 || !slices.Contains(strings.Fields(scope), "okta.devices.manage") {
+		t.Errorf("refresh after granting again: %d scope %q; want okta.devices.manage back", code, scope)
+	}
+}

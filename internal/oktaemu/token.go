@@ -240,6 +240,12 @@ func (o *Org) rotate(s *state, a *app, rt, scope string, now time.Time, iss stri
 			}
 		}
 	}
+	// An Okta API scope the app no longer grants is left out of the new
+	// access token; the refresh token keeps the login's scopes, so a scope
+	// granted again comes back with the next refresh (doc.go).
+	scopes = slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool {
+		return strings.HasPrefix(sc, "okta.") && a.grantFor(sc) == nil
+	})
 	resp, claims := o.issue(s, a, t.userID, scopes, t.family, now, iss)
 	if _, rotated := resp["refresh_token"]; rotated && t.rotatedAt.IsZero() {
 		t.rotatedAt = now
