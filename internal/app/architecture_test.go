@@ -48,7 +48,9 @@ var architecture = []struct {
 	{"internal/retention", []string{"internal/outage", "internal/store"}},
 
 	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).
-	{"internal/connection", []string{"internal/keyring", "internal/problem", "internal/store"}},
+	// connection reads the WWW-Authenticate challenge of a 401 with okta's
+	// parser.
+	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/store"}},
 	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/store"}},
 	{"internal/flow", []string{"internal/inputtext", "internal/problem"}},
 

@@ -49,6 +49,10 @@ func TestCardsOnFaultyAnswers(t *testing.T) {
 		{name: "read-device: a 200 without body", card: "read-device", status: okta.StatusActive,
 			fault:    emutest.FaultSpec{Method: "GET", Path: device, Status: 200, Body: "empty"},
 			wantCode: problem.UpstreamError, wantText: []string{"could not read Okta's answer: Okta answered 200 with an empty body"}},
+		{name: "read-device: a refused DPoP proof", card: "read-device", status: okta.StatusActive,
+			fault: emutest.FaultSpec{Method: "GET", Path: device, Status: 400, Body: "empty", Headers: map[string]string{
+				"WWW-Authenticate": `DPoP algs="ES256", error="invalid_dpop_proof", error_description="The DPoP proof JWT is issued more than five minutes in the past."`}},
+			wantCode: problem.UpstreamError, wantText: []string{"Okta refused the DPoP proof", "invalid_dpop_proof: The DPoP proof JWT is issued more than five minutes in the past."}},
 		{name: "read-device: connection reset once", card: "read-device", status: okta.StatusActive,
 			fault: emutest.FaultSpec{Method: "GET", Path: device, Body: "reset"}},
 		{name: "search-devices: second page answered 503", card: "search-devices", input: map[string]any{"resultSet": "all"},

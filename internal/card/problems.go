@@ -158,6 +158,10 @@ func apiProblem(ae *okta.APIError, iv *invocation) *problem.Error {
 	case okta.IsInvalidToken(ae):
 		return problem.New(problem.NeedsReauthorization, "Okta rejected the access token of connection %q even after a refresh (%s)", conn.Nickname, ae.Summary).
 			WithRemedy("reauthorize the connection").WithDetail("connection", conn.ID)
+	case okta.IsDPoPRefused(ae):
+		return problem.New(problem.UpstreamError, "Okta refused the DPoP proof of connection %q (%s: %s)", conn.Nickname, ae.Challenge, ae.Summary).
+			WithRemedy("check that this server's clock is right (Okta refuses a proof made more than five minutes away from its own time), then run the card again; if it keeps happening, quote Okta's request id %s to Okta support", orDefault(ae.RequestID, "", "(none)")).
+			WithDetail("connection", conn.ID)
 	case okta.IsForbidden(ae) && conn.ServiceClientID != "":
 		return problem.New(problem.Forbidden, "the API Services app %s of connection %q has no admin role that allows %s (card %s; the org answered E0000006)", conn.ServiceClientID, conn.Nickname, verb(c), c.Ref).
 			WithRemedy("in the Okta Admin Console open the app's Admin Roles tab and assign a role that may manage devices (Mobile Administrator or Super Administrator), then run it again").

@@ -26,14 +26,14 @@ type dpopClaims struct {
 
 // dpopProof signs a proof for a request to method and htu (scheme, host
 // and percent-decoded path, no query), with the hash of accessToken when
-// not empty and the org's cached nonce.
-func (m *Manager) dpopProof(key *jose.JSONWebKey, method, htu, accessToken, origin string) (string, error) {
+// not empty and nonce when not empty.
+func (m *Manager) dpopProof(key *jose.JSONWebKey, method, htu, accessToken, nonce string) (string, error) {
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(key.Algorithm), Key: key.Key},
 		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
 	if err != nil {
 		return "", err
 	}
-	c := dpopClaims{HTM: method, HTU: htu, IAT: jwt.NewNumericDate(m.now()), JTI: randomID(16), Nonce: m.dpopNonce(origin)}
+	c := dpopClaims{HTM: method, HTU: htu, IAT: jwt.NewNumericDate(m.now()), JTI: randomID(16), Nonce: nonce}
 	if accessToken != "" {
 		sum := sha256.Sum256([]byte(accessToken))
 		c.ATH = base64.RawURLEncoding.EncodeToString(sum[:])
@@ -54,6 +54,22 @@ func (m *Manager) setDPoPNonce(origin, nonce string) {
 	}
 }
 
+// resourceNonce is the latest nonce the org's resource server asked for
+// in the proofs of API calls (RFC 9449 §9), or "": Okta asks for none
+// today. It is kept apart from the authorization server's.
+func (m *Manager) resourceNonce(origin string) string {
+	if v, ok := m.rsNonces.Load(origin); ok {
+		return v.(string)
+	}
+	return ""
+}
+
+func (m *Manager) setResourceNonce(origin, nonce string) {
+	if nonce != "" {
+		m.rsNonces.Store(origin, nonce)
+	}
+}
+
 // dpopTokenTransport adds a fresh DPoP proof to each token request.
 type dpopTokenTransport struct {
 	m      *Manager
@@ -63,7 +79,7 @@ type dpopTokenTransport struct {
 }
 
 func (t *dpopTokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	proof, err := t.m.dpopProof(t.key, req.Method, req.URL.Scheme+"://"+req.URL.Host+req.URL.Path, "", t.origin)
+	proof, err := t.m.dpopProof(t.key, req.Method, req.URL.Scheme+"://"+req.URL.Host+req.URL.Path, "", t.m.dpopNonce(t.origin))
 	if err != nil {
 		closeBody(req)
 		return nil, err

@@ -97,7 +97,8 @@ type Manager struct {
 	flights    singleflight.Group
 	semMu      sync.Mutex
 	sems       map[string]*connSem
-	nonces     sync.Map // org origin -> its latest DPoP nonce
+	nonces     sync.Map // org origin -> its authorization server's latest DPoP nonce
+	rsNonces   sync.Map // org origin -> its resource server's latest DPoP nonce
 	unstoredMu sync.Mutex
 	unstored   map[string]*unstoredTokens // by connection id; see keepUnstored
 }

@@ -7,14 +7,18 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
 // HTTPClient returns a client that calls the connection's org with its
-// access token: it adds "Authorization: Bearer", refreshes the
-// token first when it is about to expire, and on a 401 refreshes once and
-// retries once (when the request body can be replayed). It sends the token
+// access token: it adds "Authorization: Bearer" (or DPoP and its proof),
+// refreshes the token first when it is about to expire, and on a 401 that
+// rejects the token (invalid_token, or Okta's E0000011 without a
+// challenge) refreshes once and retries once; on a DPoP resource server's
+// use_dpop_nonce it retries once with its nonce (when the request body
+// can be replayed). A refused DPoP proof is answered as it came. It sends the token
 // only to the connection's own origin, never follows redirects and uses the
 // guarded transport. Errors from Token (a needs_reauthorization problem, for
 // one) come back wrapped in the *url.Error; find them with problem.As.
@@ -71,40 +75,56 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, problem.New(problem.InvalidInput, "refusing to send the connection's token to %s://%s; it belongs to %s",
 			req.URL.Scheme, req.URL.Host, tok.BaseURL).WithRemedy("call only URLs under the connection's org")
 	}
-	first := req.Clone(ctx)
-	if err := t.m.authorize(first, tok); err != nil {
-		closeBody(req)
-		return nil, err
-	}
-	resp, err := t.base.RoundTrip(first)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	if !replayable {
-		return resp, nil
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	tok2, err := t.m.refresh(ctx, t.id, tok.AccessToken.Reveal())
-	if err != nil {
-		return nil, err
-	}
-	second := req.Clone(ctx)
-	if req.GetBody != nil {
-		if second.Body, err = req.GetBody(); err != nil {
+	nonceRetried, refreshed := false, false
+	for attempt := 0; ; attempt++ {
+		send := req.Clone(ctx)
+		if attempt > 0 && req.GetBody != nil {
+			if send.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		if err := t.m.authorize(send, tok); err != nil {
+			closeBody(send)
 			return nil, err
 		}
+		resp, err := t.base.RoundTrip(send)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable {
+			return resp, err
+		}
+		// A 401 says why in its challenge (RFC 6750 §3, RFC 9449 §7.1).
+		switch why := okta.ChallengeError(resp.Header); {
+		case why == "use_dpop_nonce" && tok.Type == "DPoP" && resp.Header.Get("DPoP-Nonce") != "" && !nonceRetried:
+			// The resource server wants its nonce in the proof (RFC 9449
+			// §9): the token is fine; send again once with the nonce.
+			nonceRetried = true
+			t.m.setResourceNonce(send.URL.Scheme+"://"+send.URL.Host, resp.Header.Get("DPoP-Nonce"))
+		case (why == "" || why == "invalid_token") && !refreshed:
+			// The access token is rejected (expired early, revoked):
+			// refresh once, unless another refresh already replaced it,
+			// and send again once.
+			refreshed = true
+			if tok, err = t.m.refresh(ctx, t.id, tok.AccessToken.Reveal()); err != nil {
+				drain(resp)
+				return nil, err
+			}
+		default:
+			// A refused DPoP proof, or a second 401 of its kind: no new
+			// token would help; the caller reports the answer.
+			return resp, nil
+		}
+		drain(resp)
 	}
-	if err := t.m.authorize(second, tok2); err != nil {
-		closeBody(second)
-		return nil, err
-	}
-	return t.base.RoundTrip(second)
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
 }
 
 // authorize sets the request's Authorization header, and for a DPoP-bound
-// token its DPoP proof (with ath; RFC 9449 §7).
+// token its DPoP proof (with ath and the resource server's nonce when it
+// asked for one; RFC 9449 §7, §9).
 func (m *Manager) authorize(req *http.Request, tok *Token) error {
 	if tok.Type != "DPoP" {
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken.Reveal())
@@ -115,7 +135,7 @@ func (m *Manager) authorize(req *http.Request, tok *Token) error {
 			WithRemedy("check the server's keyring; if the data was altered, delete the connection and create it again")
 	}
 	origin := req.URL.Scheme + "://" + req.URL.Host
-	proof, err := m.dpopProof(tok.dpopKey, req.Method, origin+req.URL.Path, tok.AccessToken.Reveal(), origin)
+	proof, err := m.dpopProof(tok.dpopKey, req.Method, origin+req.URL.Path, tok.AccessToken.Reveal(), m.resourceNonce(origin))
 	if err != nil {
 		return internal("sign DPoP proof", err)
 	}

@@ -30,7 +30,10 @@ const (
 
 // APIError is a non-2xx answer from Okta. Status is the HTTP status; Code,
 // Summary, Causes and ErrorID come from Okta's error body when it has one;
-// RequestID is the response's X-Okta-Request-Id. It never holds a credential.
+// RequestID is the response's X-Okta-Request-Id. Challenge is the error of
+// the answer's Bearer or DPoP WWW-Authenticate challenge ("invalid_token",
+// "invalid_dpop_proof", "use_dpop_nonce", ...), whose description becomes
+// Summary when the body has none. It never holds a credential.
 type APIError struct {
 	Status    int
 	Code      string
@@ -38,6 +41,7 @@ type APIError struct {
 	Causes    []string
 	RequestID string
 	ErrorID   string
+	Challenge string
 }
 
 // Error describes the failure in one line for logs.
@@ -46,6 +50,9 @@ func (e *APIError) Error() string {
 	fmt.Fprintf(&b, "okta: %d", e.Status)
 	if e.Code != "" {
 		b.WriteString(" " + e.Code)
+	}
+	if e.Challenge != "" && e.Challenge != e.Code {
+		b.WriteString(" " + e.Challenge)
 	}
 	if e.Summary != "" {
 		b.WriteString(" " + e.Summary)
@@ -110,10 +117,20 @@ func IsForbidden(err error) bool {
 }
 
 // IsInvalidToken reports whether Okta rejected the credential itself
-// (401, E0000011: bad, expired or revoked token).
+// (401, E0000011: bad, expired or revoked token). A 401 whose challenge
+// refuses something else (a DPoP proof, a missing nonce) is not.
 func IsInvalidToken(err error) bool {
 	e, ok := asAPIError(err)
-	return ok && (e.Status == http.StatusUnauthorized || e.Code == CodeInvalidToken)
+	return ok && (e.Status == http.StatusUnauthorized || e.Code == CodeInvalidToken) &&
+		(e.Challenge == "" || e.Challenge == "invalid_token")
+}
+
+// IsDPoPRefused reports whether Okta refused the DPoP proof of the call
+// (invalid_dpop_proof, or use_dpop_nonce still after the nonce was sent)
+// rather than the token or the request.
+func IsDPoPRefused(err error) bool {
+	e, ok := asAPIError(err)
+	return ok && (e.Challenge == "invalid_dpop_proof" || e.Challenge == "use_dpop_nonce")
 }
 
 // IsRateLimited reports whether err is a 429 (E0000047) that the client
@@ -162,10 +179,38 @@ func newResponseError(status int, h http.Header, body []byte) error {
 			}
 		}
 	}
+	if ch := authChallenge(h.Values("Www-Authenticate")); ch != nil {
+		e.Challenge = ch.Params["error"]
+		if e.Summary == "" {
+			e.Summary = ch.Params["error_description"]
+		}
+	}
 	if e.Summary == "" {
 		e.Summary = http.StatusText(status)
 	}
 	return e
+}
+
+// ChallengeError is the error of h's Bearer or DPoP WWW-Authenticate
+// challenge ("invalid_token", "use_dpop_nonce", "invalid_dpop_proof",
+// "insufficient_scope"), or "" when it has none (Okta's E0000011 comes
+// without one from SSWS calls).
+func ChallengeError(h http.Header) string {
+	if ch := authChallenge(h.Values("Www-Authenticate")); ch != nil {
+		return ch.Params["error"]
+	}
+	return ""
+}
+
+// authChallenge returns the first Bearer or DPoP challenge with an error
+// among the WWW-Authenticate values, or nil.
+func authChallenge(values []string) *Challenge {
+	for _, ch := range ParseWWWAuthenticate(values) {
+		if (strings.EqualFold(ch.Scheme, "Bearer") || strings.EqualFold(ch.Scheme, "DPoP")) && ch.Params["error"] != "" {
+			return &ch
+		}
+	}
+	return nil
 }
 
 // scopeErrorFromHeader returns the insufficient_scope challenge among the

@@ -1,6 +1,8 @@
 package okta
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -240,4 +242,45 @@ func FuzzParseLink(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestChallengeErrors: a 401 or 400 says why in its Bearer or DPoP
+// challenge; only a rejected token (invalid_token, or E0000011 without a
+// challenge) is IsInvalidToken, a refused DPoP proof is IsDPoPRefused,
+// and the challenge's description is the summary when the body is empty.
+func TestChallengeErrors(t *testing.T) {
+	hdr := func(v string) http.Header {
+		h := http.Header{}
+		if v != "" {
+			h.Set("WWW-Authenticate", v)
+		}
+		return h
+	}
+	e0000011 := []byte(`{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorCauses":[]}`)
+	tests := []struct {
+		name           string
+		status         int
+		header         string
+		body           []byte
+		invalid, dpop  bool
+		summary, chall string
+	}{
+		{"SSWS", 401, "", e0000011, true, false, "Invalid token provided", ""},
+		{"expired bearer", 401, `Bearer authorization_uri="x", error="invalid_token", error_description="The token has expired."`, e0000011, true, false, "Invalid token provided", "invalid_token"},
+		{"proof refused, RFC 9449", 401, `DPoP algs="ES256", error="invalid_dpop_proof", error_description="The DPoP proof JWT is issued more than five minutes in the past."`, nil, false, true, "The DPoP proof JWT is issued more than five minutes in the past.", "invalid_dpop_proof"},
+		{"proof refused, Okta", 400, `DPoP algs="ES256", error="invalid_dpop_proof", error_description="'htu' claim in the DPoP proof JWT is invalid."`, nil, false, true, "'htu' claim in the DPoP proof JWT is invalid.", "invalid_dpop_proof"},
+		{"nonce still wanted", 401, `DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof."`, nil, false, true, "Resource server requires nonce in DPoP proof.", "use_dpop_nonce"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := newResponseError(tc.status, hdr(tc.header), tc.body)
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.Summary != tc.summary || ae.Challenge != tc.chall || ChallengeError(hdr(tc.header)) != tc.chall {
+				t.Fatalf("error %#v; want summary %q, challenge %q", err, tc.summary, tc.chall)
+			}
+			if IsInvalidToken(err) != tc.invalid || IsDPoPRefused(err) != tc.dpop {
+				t.Errorf("IsInvalidToken %v, IsDPoPRefused %v; want %v, %v", IsInvalidToken(err), IsDPoPRefused(err), tc.invalid, tc.dpop)
+			}
+		})
+	}
 }

@@ -134,20 +134,37 @@ func (o *Org) authenticate(w http.ResponseWriter, r *http.Request) *principal {
 		s.mu.RLock()
 		t := s.tokens[cred]
 		var p *principal
+		var needNonce bool
 		if t != nil && t.kind == kindAccess && t.live(now) {
 			p = &principal{scopes: t.scopes, user: s.users[t.userID], clientID: t.clientID}
-			if p.user == nil {
-				p.app = s.byClient[t.clientID]
+			if a := s.byClient[t.clientID]; a != nil {
+				needNonce = a.dpopResourceNonce
+				if p.user == nil {
+					p.app = a
+				}
 			}
 		}
 		s.mu.RUnlock()
 		if p != nil && (p.user != nil || p.app != nil) {
-			if e := o.resourceDPoP(r, strings.ToLower(scheme), cred, t); e != nil {
-				writeDPoPResourceError(w, e)
+			if e := o.resourceDPoP(r, strings.ToLower(scheme), cred, t, needNonce); e != nil {
+				o.writeDPoPResourceError(w, e)
 				return nil
 			}
 			return p
 		}
+		// An OAuth access token Okta does not take: E0000011, and the
+		// reason in a challenge of the token's scheme.
+		desc := "The access token is invalid."
+		if t != nil && t.kind == kindAccess && !t.revoked {
+			desc = "The token has expired."
+		}
+		challenge := "Bearer"
+		if strings.EqualFold(scheme, "dpop") {
+			challenge = `DPoP algs="` + dpopAlgs + `",`
+		}
+		org := origin(r)
+		w.Header().Set("WWW-Authenticate", challenge+` authorization_uri="`+org+`/oauth2/v1/authorize", realm="`+org+
+			`", error="invalid_token", error_description="`+desc+`", resource="`+r.URL.Path+`"`)
 	}
 	writeError(w, http.StatusUnauthorized, "E0000011", "Invalid token provided")
 	return nil

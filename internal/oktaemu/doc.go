@@ -77,7 +77,9 @@
 // clientId is 0oaserviceclient or 0oaservicedpopclient) and uses the
 // client credentials grant only (one-hour access tokens, no refresh token;
 // every requested scope must be granted, else invalid_scope), acting with
-// its own roles; "dpop": true makes it require DPoP proofs. A redirect URI on 127.0.0.1, localhost or
+// its own roles; "dpop": true makes it require DPoP proofs
+// ("dpopResourceNonce": true: on API calls too, with the resource server's
+// nonce; see below). A redirect URI on 127.0.0.1, localhost or
 // [::1] without a port matches that URI on any port, a loopback origin
 // followed by "/*" (http://127.0.0.1/*) any path on any port; other redirect
 // URIs match exactly. groups name their members (logins or ids); ID tokens
@@ -121,7 +123,20 @@
 // has token_type DPoP and is bound to the proof key. Resource calls with it
 // need "Authorization: DPoP" and a proof with ath; refusals come as Okta's
 // invalid_dpop_proof / invalid_request / invalid_token in a
-// WWW-Authenticate: DPoP header with an empty body.
+// WWW-Authenticate: DPoP header with an empty body. With
+// "dpopResourceNonce": true as well, those proofs also need the resource
+// server's own nonce (not the authorization server's): without a current
+// one a call is answered 401 use_dpop_nonce with a DPoP-Nonce header
+// (RFC 9449 §9). Okta asks for none today ("the nonce parameter isn't
+// currently required"); the option is for clients that must cope when it
+// does.
+//
+// An API call with an access token that is expired, revoked or unknown is
+// answered 401 E0000011 with a challenge of the call's scheme (Bearer, or
+// DPoP with its algs) carrying error="invalid_token" and
+// error_description "The token has expired." or "The access token is
+// invalid." (the challenge is the likeliest form, unconfirmed; Okta's
+// body is E0000011 either way). A bad SSWS token gets E0000011 alone.
 //
 // GET and POST /api/v1/apps/{appId}/credentials/jwks list and add a
 // service app's public keys (a JWK with a unique kid), as an admin does on

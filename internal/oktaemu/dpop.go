@@ -56,28 +56,42 @@ type dpopClaims struct {
 	ATH   string           `json:"ath"`
 }
 
-// nonceAt is the server's DPoP nonce for the renewal period n (emulator
-// clock days since the epoch).
-func (s *state) nonceAt(n int64) string {
+// nonceServer is which server a DPoP nonce is of: the authorization
+// server (token requests) or the resource server (API calls). Each hands
+// out its own nonces (RFC 9449 §8, §9).
+type nonceServer byte
+
+const (
+	noNonce       nonceServer = iota // the proof needs no nonce
+	authzNonce                       // the authorization server's
+	resourceNonce                    // the resource server's
+)
+
+// nonceAt is server's DPoP nonce for the renewal period n (emulator clock
+// days since the epoch).
+func (s *state) nonceAt(server nonceServer, n int64) string {
 	mac := hmac.New(sha256.New, s.dpopSecret)
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(n))
+	var b [9]byte
+	b[0] = byte(server)
+	binary.BigEndian.PutUint64(b[1:], uint64(n))
 	mac.Write(b[:])
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:18])
 }
 
 func period(t time.Time) int64 { return t.Unix() / int64(dpopNonceRenewal/time.Second) }
 
-// currentNonce is the nonce to hand out now.
-func (o *Org) currentNonce() string { return o.st().nonceAt(period(o.now())) }
+// currentNonce is server's nonce to hand out now.
+func (o *Org) currentNonce(server nonceServer) string {
+	return o.st().nonceAt(server, period(o.now()))
+}
 
-// nonceValid reports whether nonce was handed out within the last three
-// days of the emulator clock.
-func (o *Org) nonceValid(nonce string) bool {
+// nonceValid reports whether server handed out nonce within the last
+// three days of the emulator clock.
+func (o *Org) nonceValid(server nonceServer, nonce string) bool {
 	s := o.st()
 	cur := period(o.now())
 	for n := cur; n > cur-int64(dpopNonceValidity/dpopNonceRenewal); n-- {
-		if hmac.Equal([]byte(nonce), []byte(s.nonceAt(n))) {
+		if hmac.Equal([]byte(nonce), []byte(s.nonceAt(server, n))) {
 			return true
 		}
 	}
@@ -86,10 +100,12 @@ func (o *Org) nonceValid(nonce string) bool {
 
 // verifyProof checks the DPoP proof of r for a request to method and htu
 // (the origin and the percent-decoded path). accessToken, when not empty,
-// must match the proof's ath; needNonce makes a missing or stale nonce a
-// use_dpop_nonce answer. It returns the SHA-256 thumbprint of the proof's
+// must match the proof's ath; a proof to a server that needs its nonce
+// (need) without a current one is answered use_dpop_nonce (400 from the
+// authorization server, 401 from the resource server); a nonce that
+// needs none must still be one of the org's. It returns the SHA-256 thumbprint of the proof's
 // key. The proof's jti is recorded only when every check passes.
-func (o *Org) verifyProof(r *http.Request, method, htu, accessToken string, needNonce bool) (string, *dpopError) {
+func (o *Org) verifyProof(r *http.Request, method, htu, accessToken string, need nonceServer) (string, *dpopError) {
 	vals := r.Header.Values("DPoP")
 	if len(vals) == 0 {
 		return "", badProof("The DPoP proof JWT header is missing.")
@@ -137,10 +153,12 @@ func (o *Org) verifyProof(r *http.Request, method, htu, accessToken string, need
 			return "", badProof("'ath' claim in the DPoP proof does not match the presented access_token.")
 		}
 	}
-	if needNonce && !o.nonceValid(c.Nonce) {
+	switch {
+	case need == authzNonce && !o.nonceValid(authzNonce, c.Nonce):
 		return "", &dpopError{status: http.StatusBadRequest, code: "use_dpop_nonce", desc: "Authorization server requires nonce in DPoP proof.", nonce: true}
-	}
-	if c.Nonce != "" && !needNonce && !o.nonceValid(c.Nonce) {
+	case need == resourceNonce && !o.nonceValid(resourceNonce, c.Nonce):
+		return "", &dpopError{status: http.StatusUnauthorized, code: "use_dpop_nonce", desc: "Resource server requires nonce in DPoP proof.", nonce: true}
+	case need == noNonce && c.Nonce != "" && !o.nonceValid(authzNonce, c.Nonce) && !o.nonceValid(resourceNonce, c.Nonce):
 		return "", badProof("'nonce' claim in the DPoP proof JWT is invalid.")
 	}
 	thumb, err := h.JSONWebKey.Thumbprint(crypto.SHA256)
@@ -185,14 +203,17 @@ func (s *state) pruneJTIs(now time.Time) {
 // writeDPoPTokenError answers a token request whose proof was refused.
 func (o *Org) writeDPoPTokenError(w http.ResponseWriter, e *dpopError) {
 	if e.nonce {
-		w.Header().Set("DPoP-Nonce", o.currentNonce())
+		w.Header().Set("DPoP-Nonce", o.currentNonce(authzNonce))
 	}
 	writeOAuthError(w, &oauthError{status: e.status, code: e.code, desc: e.desc})
 }
 
 // writeDPoPResourceError answers a resource call whose DPoP credentials
 // were refused: the error is in WWW-Authenticate, the body is empty.
-func writeDPoPResourceError(w http.ResponseWriter, e *dpopError) {
+func (o *Org) writeDPoPResourceError(w http.ResponseWriter, e *dpopError) {
+	if e.nonce {
+		w.Header().Set("DPoP-Nonce", o.currentNonce(resourceNonce))
+	}
 	w.Header().Set("WWW-Authenticate", `DPoP algs="`+dpopAlgs+`", error="`+e.code+`", error_description="`+e.desc+`"`)
 	w.WriteHeader(e.status)
 }
@@ -200,8 +221,9 @@ func writeDPoPResourceError(w http.ResponseWriter, e *dpopError) {
 // resourceDPoP checks the DPoP credentials of a resource call made with
 // access token rec (already found live): the scheme must match the token's
 // binding and the proof must be valid for this request and bound to the
-// token's key.
-func (o *Org) resourceDPoP(r *http.Request, scheme, token string, rec *tokenRec) *dpopError {
+// token's key, and carry the resource server's nonce when the token's app
+// asks for one (needNonce).
+func (o *Org) resourceDPoP(r *http.Request, scheme, token string, rec *tokenRec, needNonce bool) *dpopError {
 	switch {
 	case rec.jkt == "" && scheme == "dpop":
 		return &dpopError{status: http.StatusUnauthorized, code: "invalid_token", desc: "The access token is not DPoP bound."}
@@ -213,7 +235,11 @@ func (o *Org) resourceDPoP(r *http.Request, scheme, token string, rec *tokenRec)
 	case len(r.Header.Values("DPoP")) == 0:
 		return &dpopError{status: http.StatusBadRequest, code: "invalid_request", desc: "The resource request requires a DPoP proof."}
 	}
-	jkt, e := o.verifyProof(r, r.Method, origin(r)+r.URL.Path, token, false)
+	need := noNonce
+	if needNonce {
+		need = resourceNonce
+	}
+	jkt, e := o.verifyProof(r, r.Method, origin(r)+r.URL.Path, token, need)
 	if e != nil {
 		return e
 	}

@@ -287,3 +287,76 @@ func TestDPoPProofChecks(t *testing.T) {
 		t.Errorf("4-day-old nonce: %d %s; want use_dpop_nonce with a new nonce", r.status, r.body)
 	}
 }
+
+// TestDPoPResourceNonceAndExpiredTokens: an app set to dpopResourceNonce
+// has API calls with its DPoP tokens answered 401 use_dpop_nonce with the
+// resource server's own DPoP-Nonce until a proof carries that nonce
+// (RFC 9449 §9); an expired access token is answered 401 E0000011 with an
+// invalid_token challenge of its scheme saying it expired.
+func TestDPoPResourceNonceAndExpiredTokens(t *testing.T) {
+	_, jwks := serviceJWKS(t)
+	f := oktaemu.DemoFixture(2)
+	for i := range f.Apps {
+		if f.Apps[i].ClientID == oktaemu.DemoDPoPClientID {
+			f.Apps[i].DPoPResourceNonce = true
+		}
+	}
+	s := emutest.Start(t, oktaemu.Config{Fixture: f, ServiceAppJWKS: jwks})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dpopClient{t: t, s: s, key: key}
+	tokenURL := s.URL + "/oauth2/v1/token"
+	r := d.token(d.proof(proofOpts{htm: "POST", htu: tokenURL}))
+	asNonce := r.header.Get("DPoP-Nonce")
+	r = d.token(d.proof(proofOpts{htm: "POST", htu: tokenURL, nonce: asNonce}))
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &tok); err != nil || r.status != 200 {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	devices := s.URL + "/api/v1/devices"
+	call := func(authz, nonce string) emuResp {
+		req, _ := http.NewRequest("GET", devices, nil)
+		req.Header.Set("Authorization", authz)
+		if strings.HasPrefix(authz, "DPoP ") {
+			req.Header.Set("DPoP", d.proof(proofOpts{htm: "GET", htu: devices, ath: ath(tok.AccessToken), nonce: nonce, iat: s.Now()}))
+		}
+		return emuDo(t, s, req)
+	}
+	for _, nonce := range []string{"", asNonce} {
+		r = call("DPoP "+tok.AccessToken, nonce)
+		h := r.header.Get("WWW-Authenticate")
+		if r.status != 401 || !strings.HasPrefix(h, "DPoP ") || !strings.Contains(h, `error="use_dpop_nonce"`) || r.body != "" {
+			t.Fatalf("call with nonce %q: %d %q %s; want 401 use_dpop_nonce, empty body", nonce, r.status, h, r.body)
+		}
+	}
+	rsNonce := r.header.Get("DPoP-Nonce")
+	if rsNonce == "" || rsNonce == asNonce {
+		t.Fatalf("resource server nonce %q; want one of its own (the authorization server's is %q)", rsNonce, asNonce)
+	}
+	if r = call("DPoP "+tok.AccessToken, rsNonce); r.status != 200 {
+		t.Fatalf("call with the resource server's nonce: %d %q", r.status, r.header.Get("WWW-Authenticate"))
+	}
+
+	bearer, err := ccConfig(t, s, oktaemu.DemoServiceClientID, "okta.devices.read").Token(context.WithValue(context.Background(), oauth2.HTTPClient, s.Client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AdvanceClock(t, time.Hour)
+	for _, authz := range []string{"DPoP " + tok.AccessToken, "Bearer " + bearer.AccessToken, "Bearer unknown-token"} {
+		r = call(authz, rsNonce)
+		h := r.header.Get("WWW-Authenticate")
+		scheme, _, _ := strings.Cut(authz, " ")
+		desc := "The token has expired."
+		if strings.Contains(authz, "unknown") {
+			desc = "The access token is invalid."
+		}
+		if r.status != 401 || !strings.Contains(r.body, "E0000011") || !strings.HasPrefix(h, scheme+" ") ||
+			!strings.Contains(h, `error="invalid_token"`) || !strings.Contains(h, desc) {
+			t.Errorf("%s after an hour: %d %q %s; want 401 E0000011 with a %s invalid_token challenge %q", scheme, r.status, h, r.body, scheme, desc)
+		}
+	}
+}

@@ -108,6 +108,11 @@ type FixtureApp struct {
 	// requests, as Okta's "Require Demonstrating Proof of Possession"
 	// setting does.
 	DPoP bool `json:"dpop,omitempty"`
+	// DPoPResourceNonce makes the org's resource server ask for its own
+	// nonce in the DPoP proofs of API calls made with the app's tokens
+	// (RFC 9449 §9: 401 use_dpop_nonce with a DPoP-Nonce header), which
+	// Okta does not do today.
+	DPoPResourceNonce bool `json:"dpopResourceNonce,omitempty"`
 }
 
 // FixtureDevice is a device. Empty ID, Status, Created or LastUpdated get

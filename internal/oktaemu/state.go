@@ -66,6 +66,7 @@ type app struct {
 	jwks                              *jose.JSONWebKeySet // guarded by state.mu
 	keyMeta                           map[string]keyMeta  // by kid: when a key was added; guarded by state.mu
 	dpop                              bool                // token requests need DPoP proofs
+	dpopResourceNonce                 bool                // API calls with its DPoP tokens need the resource server's nonce
 }
 
 type keyMeta struct {
@@ -276,7 +277,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 
 func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, error) {
 	a := &app{id: fa.ID, label: fa.Label, kind: fa.Type, clientID: fa.ClientID, secret: fa.ClientSecret,
-		redirectURIs: fa.RedirectURIs, roles: fa.Roles, created: created, dpop: fa.DPoP, keyMeta: map[string]keyMeta{}}
+		redirectURIs: fa.RedirectURIs, roles: fa.Roles, created: created, dpop: fa.DPoP, dpopResourceNonce: fa.DPoPResourceNonce, keyMeta: map[string]keyMeta{}}
 	if a.id == "" || a.clientID == "" {
 		return nil, fmt.Errorf("id and clientId are required")
 	}
@@ -303,6 +304,9 @@ func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, 
 	}
 	if a.dpop && a.kind != "service" {
 		return nil, fmt.Errorf("dpop is for service apps")
+	}
+	if a.dpopResourceNonce && !a.dpop {
+		return nil, fmt.Errorf("dpopResourceNonce needs dpop")
 	}
 	for _, r := range a.roles {
 		if !slices.Contains(knownRoles, r) {

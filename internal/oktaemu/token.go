@@ -136,7 +136,7 @@ func (o *Org) token(w http.ResponseWriter, r *http.Request) {
 	jkt := ""
 	if a.kind == "service" && a.dpop {
 		var derr *dpopError
-		if jkt, derr = o.verifyProof(r, http.MethodPost, origin(r)+"/oauth2/v1/token", "", true); derr != nil {
+		if jkt, derr = o.verifyProof(r, http.MethodPost, origin(r)+"/oauth2/v1/token", "", authzNonce); derr != nil {
 			o.writeDPoPTokenError(w, derr)
 			return
 		}
