@@ -599,3 +599,30 @@ func TestResolveClientAfterRevokedGrant(t *testing.T) {
 		t.Errorf("call after ResolveClient: status %d, %d more token requests; want 200 and none", resp.StatusCode, e.tokenPosts(t)-posts)
 	}
 }
+
+// TestResolveClientAfterRevokedServiceGrant: the same for a service
+// connection: once its token has expired, the next one is minted before
+// ResolveClient answers, without the scope the API Services app no longer
+// grants.
+func TestResolveClientAfterRevokedServiceGrant(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoServiceClientID}, tester)
+	if err != nil {
+		t.Fatalf("CreateService: %v", err)
+	}
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatalf("first token: %v", err)
+	}
+	e.emu.RevokeAppGrant(t, oktaemu.DemoServiceAppID, "okta.devices.manage")
+	e.emu.AdvanceClock(t, time.Hour)
+	got, _, err := e.m.ResolveClient(ctx, connector, v.ID)
+	if err != nil {
+		t.Fatalf("ResolveClient: %v", err)
+	}
+	if slices.Contains(got.GrantedScopes, "okta.devices.manage") || !slices.Contains(got.GrantedScopes, "okta.devices.read") || got.Status != store.StatusActive {
+		t.Errorf("after the token expired: status %s, granted %v; want active without okta.devices.manage", got.Status, got.GrantedScopes)
+	}
+}

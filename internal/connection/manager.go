@@ -470,13 +470,14 @@ func (m *Manager) ResolveClient(ctx context.Context, connector, idOrNickname str
 
 // ResolveFresh is Resolve for a caller about to check the granted scopes
 // before calling the org (a card's or a flow's scope preflight): an active
-// user connection whose access token is due for a refresh is refreshed
-// first, and the view is of the refreshed connection. The granted scopes
-// are then those of the token the calls will carry; a scope grant revoked
-// on the OAuth app is left out of the refreshed token, so the preflight
-// fails before anything runs. A refresh that fails leaves the view as
-// read (a refresh that needs reauthorization: as it left the connection);
-// the first call meets the failure again and reports it.
+// connection whose access token is due for a refresh is refreshed (a
+// service connection's: minted) first, and the view is of the refreshed
+// connection. The granted scopes are then those of the token the calls
+// will carry; a scope grant revoked on the app is left out of the
+// refreshed token, so the preflight fails before anything runs. A refresh
+// that fails leaves the view as read (a refresh that needs
+// reauthorization: as it left the connection); the first call meets the
+// failure again and reports it.
 func (m *Manager) ResolveFresh(ctx context.Context, connector, idOrNickname string) (*View, error) {
 	c, err := m.lookupFresh(ctx, connector, idOrNickname)
 	if err != nil {
@@ -488,7 +489,7 @@ func (m *Manager) ResolveFresh(ctx context.Context, connector, idOrNickname stri
 func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname string) (*store.Connection, error) {
 	m.init()
 	c, err := m.lookup(ctx, connector, idOrNickname)
-	if err != nil || c.Auth == store.AuthService || usable(c) != nil || m.refreshExpired(c) {
+	if err != nil || c.Status != store.StatusActive || usable(c) != nil || m.refreshExpired(c) {
 		return c, err
 	}
 	if _, fresh := m.storedToken(c, ""); fresh {

@@ -283,7 +283,14 @@ func (s *Server) api(t testing.TB, method, path string, body any) (int, string) 
 // RevokeGrant revokes the demo app's grant of scope through the grants API.
 func (s *Server) RevokeGrant(t testing.TB, scope string) {
 	t.Helper()
-	code, body := s.api(t, "GET", "/api/v1/apps/"+oktaemu.DemoAppID+"/grants", nil)
+	s.RevokeAppGrant(t, oktaemu.DemoAppID, scope)
+}
+
+// RevokeAppGrant revokes the grant of scope to the app with appID through
+// the grants API.
+func (s *Server) RevokeAppGrant(t testing.TB, appID, scope string) {
+	t.Helper()
+	code, body := s.api(t, "GET", "/api/v1/apps/"+appID+"/grants", nil)
 	if code != http.StatusOK {
 		t.Fatalf("list grants: status %d: %s", code, body)
 	}
@@ -296,13 +303,13 @@ func (s *Server) RevokeGrant(t testing.TB, scope string) {
 	}
 	for _, g := range grants {
 		if g.ScopeID == scope {
-			if code, body := s.api(t, "DELETE", "/api/v1/apps/"+oktaemu.DemoAppID+"/grants/"+g.ID, nil); code != http.StatusNoContent {
+			if code, body := s.api(t, "DELETE", "/api/v1/apps/"+appID+"/grants/"+g.ID, nil); code != http.StatusNoContent {
 				t.Fatalf("revoke grant %s: status %d: %s", scope, code, body)
 			}
 			return
 		}
 	}
-	t.Fatalf("revoke grant: the demo app has no grant of %s", scope)
+	t.Fatalf("revoke grant: app %s has no grant of %s", appID, scope)
 }
 
 // AddGrant grants scope to the demo app through the grants API.
