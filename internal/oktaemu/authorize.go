@@ -128,8 +128,9 @@ func (o *Org) authorize(w http.ResponseWriter, r *http.Request) {
 	s := o.st()
 	s.mu.RLock()
 	a := s.byClient[f.Get("client_id")]
+	inactive := a != nil && a.inactive
 	s.mu.RUnlock()
-	if a == nil || a.kind != "web" {
+	if a == nil || a.kind != "web" || inactive {
 		errorPage(w, "invalid_client", "Invalid value for 'client_id' parameter.")
 		return
 	}

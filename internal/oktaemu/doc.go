@@ -142,6 +142,20 @@
 // service app's public keys (a JWK with a unique kid), as an admin does on
 // the app's Client Credentials section.
 //
+// A web app's client secrets are managed as in Okta: GET and POST
+// /api/v1/apps/{appId}/credentials/secrets (at most two; a new one is
+// active, generated unless client_secret is given), GET and DELETE
+// .../secrets/{secretId} (only an inactive one is deleted) and POST
+// .../secrets/{secretId}/lifecycle/{activate,deactivate} (never the only
+// active one). Any active secret authenticates the client; tokens are not
+// bound to a secret, so a refresh token lives on through a rotation. POST
+// /api/v1/apps/{appId}/lifecycle/deactivate makes an app INACTIVE and
+// revokes every token issued to it (Okta revokes refresh tokens when the
+// client app is deactivated); an inactive app's client authentication
+// fails (invalid_client) and its sign-ins end on the error page, until
+// POST .../lifecycle/activate. The secret listing shows the secrets in
+// full (Okta may mask them; unconfirmed).
+//
 // # Control endpoints
 //
 // Under /_emulator/ (never counted, faulted or rate limited):

@@ -116,8 +116,9 @@ func (o *Org) verifyAssertion(r *http.Request, assertion, clientID string) (*app
 	if a != nil && a.jwks != nil {
 		keys = slices.Clone(a.jwks.Keys)
 	}
+	inactive := a != nil && a.inactive
 	s.mu.RUnlock()
-	if a == nil || a.kind != "service" {
+	if a == nil || a.kind != "service" || inactive {
 		return bad("Client authentication failed. Either the client or the client credentials are invalid.")
 	}
 	var c assertionClaims

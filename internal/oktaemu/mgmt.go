@@ -115,8 +115,15 @@ func (o *Org) getApp(w http.ResponseWriter, r *http.Request) {
 		redirects = []string{}
 	}
 	self := org + "/api/v1/apps/" + a.id
+	status := "ACTIVE"
+	s := o.st()
+	s.mu.RLock()
+	if a.inactive {
+		status = "INACTIVE"
+	}
+	s.mu.RUnlock()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": a.id, "name": "oidc_client", "label": a.label, "status": "ACTIVE", "created": c, "lastUpdated": c,
+		"id": a.id, "name": "oidc_client", "label": a.label, "status": status, "created": c, "lastUpdated": c,
 		"signOnMode": "OPENID_CONNECT", "features": []string{},
 		"accessibility": map[string]any{"selfService": false, "errorRedirectUrl": nil, "loginRedirectUrl": nil},
 		"visibility":    map[string]any{"autoSubmitToolbar": false, "hide": map[string]bool{"iOS": true, "web": true}, "appLinks": map[string]bool{"oidc_client_link": true}},

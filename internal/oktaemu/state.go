@@ -57,16 +57,18 @@ type user struct {
 func (u *user) name() string { return strings.TrimSpace(u.firstName + " " + u.lastName) }
 
 type app struct {
-	id, label, kind, clientID, secret string
-	redirectURIs                      []string
-	created                           time.Time
-	assigned                          []assignment // guarded by state.mu
-	grants                            []*grant     // guarded by state.mu
-	roles                             []string
-	jwks                              *jose.JSONWebKeySet // guarded by state.mu
-	keyMeta                           map[string]keyMeta  // by kid: when a key was added; guarded by state.mu
-	dpop                              bool                // token requests need DPoP proofs
-	dpopResourceNonce                 bool                // API calls with its DPoP tokens need the resource server's nonce
+	id, label, kind, clientID string
+	secrets                   []*clientSecret // a web app's; guarded by state.mu
+	inactive                  bool            // deactivated; guarded by state.mu
+	redirectURIs              []string
+	created                   time.Time
+	assigned                  []assignment // guarded by state.mu
+	grants                    []*grant     // guarded by state.mu
+	roles                     []string
+	jwks                      *jose.JSONWebKeySet // guarded by state.mu
+	keyMeta                   map[string]keyMeta  // by kid: when a key was added; guarded by state.mu
+	dpop                      bool                // token requests need DPoP proofs
+	dpopResourceNonce         bool                // API calls with its DPoP tokens need the resource server's nonce
 }
 
 type keyMeta struct {
@@ -276,7 +278,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 }
 
 func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, error) {
-	a := &app{id: fa.ID, label: fa.Label, kind: fa.Type, clientID: fa.ClientID, secret: fa.ClientSecret,
+	a := &app{id: fa.ID, label: fa.Label, kind: fa.Type, clientID: fa.ClientID,
 		redirectURIs: fa.RedirectURIs, roles: fa.Roles, created: created, dpop: fa.DPoP, dpopResourceNonce: fa.DPoPResourceNonce, keyMeta: map[string]keyMeta{}}
 	if a.id == "" || a.clientID == "" {
 		return nil, fmt.Errorf("id and clientId are required")
@@ -289,9 +291,10 @@ func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, 
 	}
 	switch a.kind {
 	case "web":
-		if a.secret == "" {
+		if fa.ClientSecret == "" {
 			return nil, fmt.Errorf("a web app needs a clientSecret")
 		}
+		a.secrets = []*clientSecret{{id: stableID("ocs", a.id), value: fa.ClientSecret, created: created, updated: created}}
 	case "service":
 		a.jwks = new(jose.JSONWebKeySet)
 		if len(fa.JWKS) > 0 {

@@ -2,7 +2,6 @@ package oktaemu
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -112,8 +111,9 @@ func (o *Org) clientAuthDeferred(r *http.Request) (*app, *assertionUse, *oauthEr
 	}
 	s.mu.RLock()
 	a := s.byClient[id]
+	ok := a != nil && a.kind == "web" && !a.inactive && secret != "" && a.secretMatches(secret)
 	s.mu.RUnlock()
-	if a == nil || a.kind != "web" || secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(a.secret)) != 1 {
+	if !ok {
 		e := *errInvalidClient
 		e.wwwAuthBasic = basic
 		return nil, nil, &e
