@@ -430,7 +430,7 @@ func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err er
 	switch {
 	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
 		p = problem.New(problem.NeedsReauthorization, "the org does not accept the key of service connection %q (invalid_client: %s)", c.Nickname, cleanText(re.ErrorDescription, 200)).
-			WithRemedy("add the connection's public key (JWK) to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key, and check that %s is the client ID of an API Services app of %s; then test the connection", c.ClientID, c.ClientID, c.Domain)
+			WithRemedy("add the connection's public key (JWK) to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key, and check that %s is the client ID of an API Services app of %s; if the app was deactivated, activate it again in the Okta Admin Console (Applications); then test the connection", c.ClientID, c.ClientID, c.Domain)
 	case errors.As(err, &re) && re.ErrorCode == "invalid_scope":
 		p = problem.New(problem.InsufficientScope, "none of the requested scopes (%s) is granted to the API Services app %s (invalid_scope)", strings.Join(c.RequestedScopes, ", "), c.ClientID).
 			WithRemedy("grant them on the app's Okta API Scopes tab in the Okta Admin Console, then test the connection").WithDetail("requestedScopes", c.RequestedScopes)

@@ -374,8 +374,8 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 			reason, remedy = expiredReason(c), expiredRemedy
 		}
 		if oe.Code == "invalid_client" {
-			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client)"
-			remedy = fmt.Sprintf("if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page, or cardflow connections update %s --client-secret-stdin); it reauthorizes with it and keeps its id and history", c.ID)
+			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client): the OAuth app's client secret was changed, or the app was deactivated or deleted"
+			remedy = fmt.Sprintf("if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page, or cardflow connections update %s --client-secret-stdin); it reauthorizes with it and keeps its id and history. If the app was deactivated, activate it again in the Okta Admin Console (Applications), then reauthorize the connection", c.ID)
 		}
 		m.setNeedsReauth(ctx, c.ID, presented, reason, remedy)
 		return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -133,4 +134,56 @@ func TestHTTPClientRefreshesAnExpiredToken(t *testing.T) {
 	if c := e.conn(t, v.ID); c.Status != store.StatusActive {
 		t.Errorf("status %s (%s); want active", c.Status, c.StatusReason)
 	}
+}
+
+// deactivateApp deactivates the app with appID at the org, as an admin
+// does in the Admin Console (its tokens are revoked).
+func (e *env) deactivateApp(t *testing.T, appID string) {
+	t.Helper()
+	resp, err := e.emu.ClientAs(emutest.AdminAuthorization).Post(e.emu.URL+"/api/v1/apps/"+appID+"/lifecycle/deactivate", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("deactivate app %s: %d", appID, resp.StatusCode)
+	}
+}
+
+// TestDeactivatedAppIsNamed: when the org's app is deactivated, its
+// connections' next token request is refused (invalid_client) and the
+// reason and remedy name a deactivated app besides a changed secret or
+// key, with what to do about each.
+func TestDeactivatedAppIsNamed(t *testing.T) {
+	t.Run("user", func(t *testing.T) {
+		e := newEnv(t)
+		v := e.connect(t, "Prod")
+		e.deactivateApp(t, oktaemu.DemoAppID)
+		e.emu.AdvanceClock(t, time.Hour)
+		_, err := e.m.Token(context.Background(), v.ID)
+		p := wantProblem(t, err, problem.NeedsReauthorization, "deactivated")
+		if !strings.Contains(p.Remedy, "activate it again") || !strings.Contains(p.Remedy, "client secret") {
+			t.Errorf("remedy %q; want what to do for a deactivated app and for a rotated secret", p.Remedy)
+		}
+	})
+	t.Run("service", func(t *testing.T) {
+		e := newEnv(t)
+		ctx := context.Background()
+		v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+			ClientID: oktaemu.DemoServiceClientID}, tester)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+		if _, err := e.m.Token(ctx, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.deactivateApp(t, oktaemu.DemoServiceAppID)
+		e.emu.AdvanceClock(t, time.Hour)
+		_, err = e.m.Token(ctx, v.ID)
+		p := wantProblem(t, err, problem.NeedsReauthorization)
+		if !strings.Contains(p.Remedy, "activate it again") || !strings.Contains(p.Remedy, "public key") {
+			t.Errorf("remedy %q; want what to do for a deactivated app and for a missing key", p.Remedy)
+		}
+	})
 }
