@@ -2,11 +2,14 @@ package connection
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -186,4 +189,65 @@ func TestDeactivatedAppIsNamed(t *testing.T) {
 			t.Errorf("remedy %q; want what to do for a deactivated app and for a missing key", p.Remedy)
 		}
 	})
+}
+
+// rotateSecret rotates the demo web app's client secret at the org as an
+// admin does: a new secret, then the old one deactivated and deleted. It
+// returns the new secret.
+func (e *env) rotateSecret(t *testing.T) string {
+	t.Helper()
+	c := e.emu.ClientAs(emutest.AdminAuthorization)
+	base := e.emu.URL + "/api/v1/apps/" + oktaemu.DemoAppID + "/credentials/secrets"
+	do := func(method, u string, body string, want int, out any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, u, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d; want %d", method, u, resp.StatusCode, want)
+		}
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var list []struct {
+		ID string `json:"id"`
+	}
+	do("GET", base, "", http.StatusOK, &list)
+	var created struct {
+		Secret string `json:"client_secret"`
+	}
+	do("POST", base, "{}", http.StatusCreated, &created)
+	do("POST", base+"/"+list[0].ID+"/lifecycle/deactivate", "", http.StatusOK, nil)
+	do("DELETE", base+"/"+list[0].ID, "", http.StatusNoContent, nil)
+	e.secret = created.Secret
+	return created.Secret
+}
+
+// TestUpdateRevokesWithTheNewSecret: after the app's client secret was
+// rotated at the org (the old one deleted), Update still revokes the
+// refresh token it discards, with the new secret of the same client: a
+// token left alive would be usable for up to 90 days by whoever holds it.
+func TestUpdateRevokesWithTheNewSecret(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	old := e.open(t, e.conn(t, v.ID), "refresh_token")
+	secret := e.rotateSecret(t)
+	if _, err := e.m.Update(ctx, v.ID, UpdateInput{ClientSecret: keyring.Secret(secret)}, tester); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	code, body := e.oauthPost(t, "/oauth2/v1/introspect", url.Values{"token": {old}, "token_type_hint": {"refresh_token"}})
+	if code != http.StatusOK || !strings.Contains(body, `"active":false`) {
+		t.Errorf("the discarded refresh token at the org: %d %s; want it revoked (inactive)", code, body)
+	}
+	if strings.Contains(e.logs.String(), "could not revoke the discarded refresh token") {
+		t.Errorf("logs say the revocation failed:\n%s", e.logs.String())
+	}
 }

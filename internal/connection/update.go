@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,8 +33,9 @@ const (
 
 // Update replaces a user connection's client secret (and client ID, when
 // given), sealed. Tokens issued before are no longer trusted: they are
-// discarded (the refresh token revoked at the org with the previous
-// credentials, best effort) and the connection becomes
+// discarded (the refresh token revoked at the org, best effort, with the
+// previous credentials or, when the org no longer takes the previous
+// secret of the same client, the new one) and the connection becomes
 // needs_reauthorization until someone reauthorizes it. A service
 // connection has keys, not a secret: Update refuses it.
 func (m *Manager) Update(ctx context.Context, idOrNickname string, in UpdateInput, actor store.Actor) (*View, error) {
@@ -112,7 +114,7 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 		}
 		return nil, internal("store connection", err)
 	}
-	m.revokePrevious(ctx, prev)
+	m.revokePrevious(ctx, prev, cur)
 
 	changed := "client secret"
 	if clientID != prev.ClientID {
@@ -125,8 +127,12 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 }
 
 // revokePrevious revokes, best effort, the refresh token a connection had
-// before Update discarded it, with the credentials it was issued to.
-func (m *Manager) revokePrevious(ctx context.Context, prev *store.Connection) {
+// before Update discarded it, with the credentials it was issued to; when
+// the org refuses the previous secret of a client that stays (the secret
+// was rotated at the org and the old one deleted, the usual reason for
+// the update), with the new secret cur holds: a refresh token belongs to
+// the client, not to the secret.
+func (m *Manager) revokePrevious(ctx context.Context, prev, cur *store.Connection) {
 	if len(prev.SealedRefreshToken) == 0 {
 		return
 	}
@@ -136,7 +142,14 @@ func (m *Manager) revokePrevious(ctx context.Context, prev *store.Connection) {
 		m.log.WarnContext(ctx, "the discarded refresh token could not be revoked: it cannot be decrypted with the current keyring", "connection", prev.ID)
 		return
 	}
-	if err := m.revoke(context.WithoutCancel(ctx), prev, string(secret), string(rt)); err != nil {
+	err := m.revoke(context.WithoutCancel(ctx), prev, string(secret), string(rt))
+	var oe *oauthError
+	if errors.As(err, &oe) && oe.Code == "invalid_client" && cur.ClientID == prev.ClientID {
+		if secret, err2 = m.Keyring.Open(cur.SealedClientSecret, sealedAAD(cur.ID, fieldClientSecret)); err2 == nil {
+			err = m.revoke(context.WithoutCancel(ctx), prev, string(secret), string(rt))
+		}
+	}
+	if err != nil {
 		m.log.WarnContext(ctx, "could not revoke the discarded refresh token; it stops working when it expires", "connection", prev.ID, "error", err)
 	}
 }
