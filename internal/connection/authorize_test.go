@@ -626,3 +626,41 @@ func TestResolveClientAfterRevokedServiceGrant(t *testing.T) {
 		t.Errorf("after the token expired: status %s, granted %v; want active without okta.devices.manage", got.Status, got.GrantedScopes)
 	}
 }
+
+// TestResolveFreshDoesNotWaitForASlowOrg: while the org does not answer
+// the refresh ResolveFresh starts, it answers after FreshWait with the
+// connection as read (a flow's validation is not held up by an outage);
+// the refresh goes on, and the next call uses its token without another.
+func TestResolveFreshDoesNotWaitForASlowOrg(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	e.m.FreshWait = time.Millisecond
+	e.emu.AdvanceClock(t, time.Hour)
+	hold := e.emu.Hold(t, "POST", "/oauth2/v1/token", 0)
+	posts := e.tokenPosts(t)
+	type result struct {
+		v   *View
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		got, err := e.m.ResolveFresh(ctx, connector, v.ID)
+		done <- result{got, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.v.Status != store.StatusActive {
+			t.Fatalf("ResolveFresh while the org holds the refresh: %+v, %v; want the active connection", r.v, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ResolveFresh still waits for the refresh the org holds")
+	}
+	hold.Release()
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	if n := e.tokenPosts(t) - posts; n != 1 {
+		t.Errorf("%d token requests; want 1 (the refresh ResolveFresh started)", n)
+	}
+}

@@ -54,6 +54,9 @@ type Manager struct {
 	// be retried with the same refresh token (see Recover); zero means 20 s,
 	// negative means never retry.
 	RefreshRetryWindow time.Duration
+	// FreshWait bounds how long ResolveFresh waits for the refresh it
+	// starts (the refresh itself goes on); zero means 5 s.
+	FreshWait time.Duration
 	// RefreshLeaseTTL is how long the refresh lease of a connection lasts
 	// without renewal (renewed every third of it while held); zero means
 	// 6 s, short so that a process that died mid-refresh frees it well
@@ -486,6 +489,9 @@ func (m *Manager) ResolveFresh(ctx context.Context, connector, idOrNickname stri
 	return m.view(c), nil
 }
 
+// defaultFreshWait: see Manager.FreshWait.
+const defaultFreshWait = 5 * time.Second
+
 func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname string) (*store.Connection, error) {
 	m.init()
 	c, err := m.lookup(ctx, connector, idOrNickname)
@@ -495,7 +501,17 @@ func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname strin
 	if _, fresh := m.storedToken(c, ""); fresh {
 		return c, nil
 	}
-	if _, err := m.Token(ctx, c.ID); err != nil && !isNeedsReauth(err) {
+	// Wait for the refresh only briefly: an org that is slow or down must
+	// not hold up a flow's validation. The refresh goes on (and commits)
+	// without this caller, whose first call to the org then joins it.
+	wait := m.FreshWait
+	if wait <= 0 {
+		wait = defaultFreshWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	_, err = m.Token(wctx, c.ID)
+	cancel()
+	if err != nil && !isNeedsReauth(err) {
 		return c, nil
 	}
 	if cur, err := m.Store.GetConnection(ctx, c.ID); err == nil {
