@@ -104,7 +104,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := os.ReadFile(file)
+	src, err := readFlowFile(file)
 	if err != nil {
 		return fmt.Errorf("read the flow document: %w", err)
 	}
@@ -171,8 +171,9 @@ func issueInFile(i api.FlowIssue, file string) string {
 		if i.Column > 0 {
 			fmt.Fprintf(&b, ":%d", i.Column)
 		}
-		b.WriteString(": ")
+		b.WriteString(":")
 	}
+	b.WriteString(" ")
 	if i.Step != "" {
 		fmt.Fprintf(&b, "step %s: ", i.Step)
 	}
@@ -211,7 +212,7 @@ func runSummary(r *api.FlowRun) any {
 // argument that is not a file names a stored flow (id or name).
 func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 	var out api.FlowStored
-	src, err := os.ReadFile(arg)
+	src, err := readFlowFile(arg)
 	switch {
 	case err == nil:
 		if err := c.do(ctx, "POST", "/api/v1/flows", src, &out); err != nil {
@@ -307,7 +308,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := os.ReadFile(file)
+	src, err := readFlowFile(file)
 	if err != nil {
 		return fmt.Errorf("read the flow document: %w", err)
 	}
@@ -370,7 +371,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		trigger = &api.PlanTrigger{Kind: "event", Event: raw}
 	}
 	var raw json.RawMessage
-	src, err := os.ReadFile(arg)
+	src, err := readFlowFile(arg)
 	switch {
 	case err == nil:
 		// A document is planned as it is and not stored: planning an

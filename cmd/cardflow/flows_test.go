@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/flow"
 )
 
 func TestIssueInFile(t *testing.T) {
@@ -15,8 +19,8 @@ func TestIssueInFile(t *testing.T) {
 	}{
 		{name: "line and column", issue: api.FlowIssue{Line: 3, Column: 7, Step: "s", Message: "bad"}, want: "f.yaml:3:7: step s: bad"},
 		{name: "line only", issue: api.FlowIssue{Line: 3, Message: "bad"}, want: "f.yaml:3: bad"},
-		{name: "no position", issue: api.FlowIssue{Step: "s", Message: "bad"}, want: "f.yaml:step s: bad"},
-		{name: "a message that starts with line is kept", issue: api.FlowIssue{Message: "line breaks are not allowed"}, want: "f.yaml:line breaks are not allowed"},
+		{name: "no position", issue: api.FlowIssue{Step: "s", Message: "bad"}, want: "f.yaml: step s: bad"},
+		{name: "a message that starts with line is kept", issue: api.FlowIssue{Message: "line breaks are not allowed"}, want: "f.yaml: line breaks are not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,5 +47,43 @@ func TestFlowInputs(t *testing.T) {
 	_, err = flowInputs(&api.Flow{Name: "empty"}, []string{"x=1"})
 	if want := "flow empty takes no inputs"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got error %v; want it to contain %q", err, want)
+	}
+}
+
+// TestFlowFilesRefusedBeforeSending: a file no server could take as a flow
+// document is named with what to do, before anything is sent (the server
+// here is unreachable). A binary file sent to flows plan was a JSON string
+// with its bytes replaced, so the server answered about a document the
+// file did not hold; an empty one was "the request has no flow document".
+func TestFlowFilesRefusedBeforeSending(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	files := []struct {
+		name, path, want string
+	}{
+		{"a directory", dir, dir + " is a directory: give the path of a flow document"},
+		{"an empty file", write("empty.yaml", nil), "empty.yaml is empty: a flow document is YAML with a name and steps"},
+		{"a binary file", write("bin.yaml", []byte("name: x\n\xff\xfe\x00")), "bin.yaml is not UTF-8 text (at byte 8): a flow document is YAML"},
+		{"a file over the limit", write("huge.yaml", bytes.Repeat([]byte("#\n"), api.MaxFlowDocumentSize/2+1)), "huge.yaml is larger than 1048576 bytes (1 MiB), the limit of a flow document"},
+	}
+	vars := map[string]string{"CARDFLOW_API_TOKEN": "x", "CARDFLOW_SERVER": "http://127.0.0.1:1"}
+	for _, cmd := range [][]string{{"flows", "validate"}, {"flows", "plan"}, {"flows", "store"}, {"flows", "run"}} {
+		for _, f := range files {
+			t.Run(strings.Join(cmd, " ")+" of "+f.name, func(t *testing.T) {
+				code, _, stderr := runCLI(t, vars, append(cmd, f.path)...)
+				if code != exitFailure || !strings.Contains(stderr, f.want) {
+					t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitFailure, f.want)
+				}
+			})
+		}
+	}
+	if api.MaxFlowDocumentSize != flow.MaxDocumentSize {
+		t.Errorf("api.MaxFlowDocumentSize = %d; want flow.MaxDocumentSize, %d", api.MaxFlowDocumentSize, flow.MaxDocumentSize)
 	}
 }

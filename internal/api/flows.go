@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// MaxFlowDocumentSize is the largest flow document the server accepts, in
+// bytes (flow.MaxDocumentSize): the CLI names a larger file before sending
+// it.
+const MaxFlowDocumentSize = 1 << 20
+
 // Flow is a stored flow: the answer of GET /api/v1/flows/{id} (with
 // Source), of enable and disable, and an element of FlowList.
 type Flow struct {

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf8"
+
+	"github.com/cardflow/cardflow/internal/api"
+)
+
+// readFlowFile reads the flow document in file. What no server could take
+// (a directory, an empty file, a binary file, a file over the size limit)
+// is named with the file and what to do, before anything is sent; a file
+// that does not exist is an error wrapping fs.ErrNotExist, as os.ReadFile's.
+func readFlowFile(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: give the path of a flow document, a YAML file such as examples/offboard-user-devices.yaml", file)
+	}
+	// One byte past the limit tells a file over it, whatever its size
+	// (a device, a pipe, a log file given by mistake).
+	src, err := io.ReadAll(io.LimitReader(f, api.MaxFlowDocumentSize+1))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(src) > api.MaxFlowDocumentSize:
+		return nil, fmt.Errorf("%s is larger than %d bytes (1 MiB), the limit of a flow document: split the flow into smaller flows", file, api.MaxFlowDocumentSize)
+	case len(src) == 0:
+		return nil, fmt.Errorf("%s is empty: a flow document is YAML with a name and steps (see the examples/ directory of the cardflow repository)", file)
+	case !utf8.Valid(src):
+		return nil, fmt.Errorf("%s is not UTF-8 text (at byte %d): a flow document is YAML; give the right file, or save it as UTF-8", file, invalidUTF8At(src))
+	}
+	return src, nil
+}
+
+// invalidUTF8At is the offset of the first byte of src that is not valid
+// UTF-8.
+func invalidUTF8At(src []byte) int {
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(src)
+}
