@@ -134,11 +134,12 @@ func decodeProblem(err error, limit int64, v any) *problem.Error {
 			WithRemedy("fix the JSON at that byte")
 	case errors.As(err, &typ):
 		want := jsonKind(typ.Type.Kind().String())
+		got := jsonValueKind(typ.Value)
 		if typ.Field == "" {
-			return problem.New(problem.InvalidInput, "request body must be a JSON %s, not %s", want, typ.Value).
+			return problem.New(problem.InvalidInput, "request body must be %s, not %s", want, got).
 				WithRemedy("send %s", want)
 		}
-		return problem.New(problem.InvalidInput, "field %q must be %s, not %s", typ.Field, want, typ.Value).
+		return problem.New(problem.InvalidInput, "field %q must be %s, not %s", typ.Field, want, got).
 			WithRemedy("send %s as %s", typ.Field, want).WithDetail("field", typ.Field)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.New(problem.InvalidInput, "request body is truncated JSON").WithRemedy("send the whole JSON object")
@@ -178,6 +179,25 @@ func jsonFields(v any) []string {
 }
 
 // jsonKind names a Go kind as the JSON type a caller must send.
+// jsonValueKind names the kind of JSON value the decoder met
+// (json.UnmarshalTypeError's Value: "array", "string", "number 1.5") with
+// its article, or the number that does not fit.
+func jsonValueKind(value string) string {
+	kind, literal, _ := strings.Cut(value, " ")
+	if literal != "" {
+		return literal // a number that does not fit, such as 1.5 for a whole number
+	}
+	switch kind {
+	case "array", "object":
+		return "an " + kind
+	case "bool":
+		return "a boolean"
+	case "string", "number":
+		return "a " + kind
+	}
+	return value
+}
+
 func jsonKind(kind string) string {
 	switch kind {
 	case "string":
@@ -188,7 +208,9 @@ func jsonKind(kind string) string {
 		return "an array"
 	case "map", "struct", "ptr":
 		return "an object"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number"
+	case "float32", "float64":
 		return "a number"
 	case "interface":
 		return "a JSON value"
