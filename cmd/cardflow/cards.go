@@ -49,14 +49,18 @@ func printConnectors(w io.Writer, out *api.ConnectorList) {
 }
 
 // findCard resolves a card reference; "suspend-device" is accepted for
-// "okta-devices/suspend-device" when only one connector has it.
+// "okta-devices/suspend-device" when only one connector has it. An unknown
+// one is refused with the cards that run; an event card is found, for the
+// server to say why it does not run.
 func findCard(conns []api.Connector, ref string) (*api.Card, error) {
 	var found []*api.Card
 	var all []string
 	for i := range conns {
 		for j := range conns[i].Cards {
 			cd := &conns[i].Cards[j]
-			all = append(all, cd.Ref)
+			if cd.Kind != "event" { // event cards start flows; they are not run
+				all = append(all, cd.Ref)
+			}
 			if cd.Ref == ref || (!strings.Contains(ref, "/") && strings.HasSuffix(cd.Ref, "/"+ref)) {
 				found = append(found, cd)
 			}
