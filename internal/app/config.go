@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +68,7 @@ type Config struct {
 	// address, a first start's API token); nil means os.Stdout.
 	Stdout io.Writer
 	// Owner names this process in leases shared through the store; ""
-	// means host name and process id.
+	// means host name, process id and a random part.
 	Owner string
 	// Failpoint, for crash tests only, kills the process (SIGKILL) at a
 	// named point: refresh-before-request, refresh-after-response,
@@ -160,8 +161,11 @@ func (c Config) withDefaults() (Config, error) {
 		c.Stdout = os.Stdout
 	}
 	if c.Owner == "" {
+		// With a random part: two containers given one host name both run
+		// as process 1, and servers of one name would take each other's
+		// leases as their own (two refreshes of one token at once).
 		host, _ := os.Hostname()
-		c.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+		c.Owner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), rand.Text()[:8])
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
