@@ -47,6 +47,8 @@ type App struct {
 	expiryOutage *outage.Log
 	// keyOutage logs the failures of checkSealingKey.
 	keyOutage *outage.Log
+	// keyCheck serializes the checks of the sealing key (checkKey).
+	keyCheck sync.Mutex
 	// runLeases renews this server's card run leases and ends the direct
 	// card runs of servers that died.
 	runLeases *card.RunLeases
@@ -231,7 +233,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Flows = flowrun.New(flowrun.Config{
 		Store:         a.Store,
 		Env:           flowEnv{m: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL)},
-		Cards:         flowrun.Cards{Executor: a.Executor, History: a.Store, Items: a.Store},
+		Cards:         flowrun.Cards{Executor: a.Executor, History: a.Store, Items: a.Store, HandBack: a.keyringBehind},
 		Owner:         cfg.Owner,
 		LeaseTTL:      cfg.FlowLeaseTTL,
 		Logger:        log,

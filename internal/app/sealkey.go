@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -49,19 +50,45 @@ func (a *App) watchSealingKey(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		switch err := a.checkSealingKey(ctx); {
-		case ctx.Err() != nil:
-		case err != nil:
-			a.keyOutage.Fail(ctx, "check the sealing key", err)
-		default:
-			a.keyOutage.OK(ctx, "check the sealing key")
-		}
+		a.checkKey(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// checkKey checks the sealing key (checkSealingKey), one check at a time;
+// failures go to the keyring outage log, which logs the first at ERROR and
+// counts each.
+func (a *App) checkKey(ctx context.Context) {
+	a.keyCheck.Lock()
+	defer a.keyCheck.Unlock()
+	switch err := a.checkSealingKey(ctx); {
+	case ctx.Err() != nil:
+	case err != nil:
+		a.keyOutage.Fail(ctx, "check the sealing key", err)
+	default:
+		a.keyOutage.OK(ctx, "check the sealing key")
+	}
+}
+
+// keyringBehind reports whether err, which a card run of a flow run met,
+// comes of this server's keyring being behind the database's: a value
+// sealed with a key it lacks, or sealing stopped. It checks the sealing
+// key at once rather than at the next tick, so that the server stops
+// sealing (and claiming flow runs) as soon as a rotation past it shows,
+// and the flow run is handed back to a server that has the key
+// (flowrun.Cards.HandBack). A value that no server could open (a key
+// removed from every keyring) is not this server's fault: it fails the
+// run as before.
+func (a *App) keyringBehind(ctx context.Context, err error) bool {
+	if !errors.Is(err, keyring.ErrUnknownKey) && !errors.Is(err, keyring.ErrSealingStopped) {
+		return false
+	}
+	a.checkKey(ctx)
+	return a.Keyring.SealErr() != nil
 }
 
 // checkSealingKey reads the database's keyring check value and keeps the

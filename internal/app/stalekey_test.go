@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -94,5 +95,42 @@ func TestRotationFollowedByTheRunningServer(t *testing.T) {
 	h = startServer(t, h.emu, h.dataDir, withKey(oldKey+","+newKey))
 	if !h.healthy() || h.app.Keyring.PrimaryID() != keyIDOf(t, newKey) {
 		t.Errorf("restarted with CARDFLOW_KEY=OLD,NEW: healthy %v, sealing with %s; want healthy, sealing with %s", h.healthy(), h.app.Keyring.PrimaryID(), keyIDOf(t, newKey))
+	}
+}
+
+// TestKeyringBehindChecksAtOnce: a flow run's card error that comes of a
+// key the server lacks, or of sealing stopped, makes the server check the
+// database's key at once, not at its next look (an hour away here): it
+// answers true (hand the run back) only when the check finds its keyring
+// behind. A server whose keyring is current fails the run as before: an
+// unknown key then is no other server's either.
+func TestKeyringBehindChecksAtOnce(t *testing.T) {
+	t.Parallel()
+	oldKey, newKey := b64key(t), b64key(t)
+	h := startHarness(t, oktaemu.Config{Devices: 1}, func(c *Config) {
+		c.keyCheckEvery, c.Key = time.Hour, keyring.Secret(oldKey)
+	})
+	unknown := fmt.Errorf("open: %w", keyring.ErrUnknownKey)
+	stopped := fmt.Errorf("refresh: %w", keyring.ErrSealingStopped)
+	if h.app.keyringBehind(t.Context(), unknown) {
+		t.Errorf("keyringBehind before any rotation = true; want false (the run fails: no server has that key)")
+	}
+	if _, err := RotateKeys(t.Context(), Config{DataDir: h.dataDir, Key: keyring.Secret(oldKey)}, keyring.Secret(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	if h.app.keyringBehind(t.Context(), errors.New("the org answered 500")) {
+		t.Errorf("keyringBehind for an error of no key = true; want false")
+	}
+	if !h.healthy() {
+		t.Fatalf("the server checked the key for an error of no key, or before its next look")
+	}
+	if !h.app.keyringBehind(t.Context(), stopped) {
+		t.Errorf("keyringBehind after a rotation past the server = false; want true")
+	}
+	if h.healthy() {
+		t.Errorf("the server is healthy after keyringBehind found its keyring behind; want it to stop sealing at once")
+	}
+	if !h.app.keyringBehind(t.Context(), unknown) {
+		t.Errorf("keyringBehind for an unknown key on a server behind = false; want true")
 	}
 }

@@ -61,7 +61,7 @@ type itemOutcome struct {
 	started    time.Time
 	finished   time.Time
 	// stop, when set, is the error that stops the run instead of the
-	// item failing (ErrStateUnavailable).
+	// item failing (ErrStateUnavailable, ErrHandBack).
 	stop error
 }
 
@@ -191,7 +191,8 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 
 // runItems runs the pending items with the step's concurrency. A failed
 // item does not stop the others; a StateStore failure (or a card run that
-// could not be recorded, ErrStateUnavailable) or ctx ending does.
+// could not be recorded, ErrStateUnavailable; a card run this server
+// cannot go on after, ErrHandBack) or ctx ending does.
 func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending []int, outcomes []*itemOutcome, c *counter) error {
 	if len(pending) == 0 {
 		return nil
@@ -424,6 +425,14 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 	o := &itemOutcome{started: x.r.now()}
 	failed := func(err error) *itemOutcome {
 		if errors.Is(err, ErrStateUnavailable) {
+			return &itemOutcome{stop: fmt.Errorf("flow: item %d of step %s: %w", index, st.ID, err)}
+		}
+		if errors.Is(err, ErrHandBack) {
+			if o.pending != nil {
+				// Not saved: the server that resumes the run runs the
+				// item again; the card run that failed here is stored.
+				_ = o.pending.Store(context.WithoutCancel(ctx))
+			}
 			return &itemOutcome{stop: fmt.Errorf("flow: item %d of step %s: %w", index, st.ID, err)}
 		}
 		if isAbort(ctx, err) {

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,9 @@ type pendingCards struct {
 	*deviceCards
 	state *memState
 	fail  map[int]bool // items whose save fails
+	// handBack is the item whose card run this server cannot go on after
+	// (ErrHandBack); 0 for none.
+	handBack int
 
 	mu       sync.Mutex
 	outcomes map[int]string // item index -> "saved", "more", "alone"
@@ -72,6 +76,9 @@ func (c *pendingCards) RunCard(ctx context.Context, call Call) (CardResult, erro
 	res, err := c.deviceCards.RunCard(ctx, call)
 	if _, manage := targets[call.Card]; manage {
 		res.Pending = pendingRecord{c: c, index: call.Index}
+		if c.handBack != 0 && call.Index == c.handBack {
+			err = fmt.Errorf("%w: the access token cannot be decrypted", ErrHandBack)
+		}
 	}
 	return res, err
 }
@@ -137,5 +144,33 @@ func TestRunPendingSaveFails(t *testing.T) {
 	defer cards.mu.Unlock()
 	if n := cards.runCalls["okta-devices/suspend-device guo0004"] + cards.runCalls["okta-devices/suspend-device guo0005"]; n != 0 {
 		t.Errorf("%d calls after the failed save; want none (the next card waits for it)", n)
+	}
+}
+
+// TestRunHandedBack: a card run this server cannot go on after
+// (ErrHandBack) stops the run with that error instead of failing its item:
+// the item is not saved (the server that resumes the run runs it again),
+// its card run is stored alone, and the worker's next item is not called.
+func TestRunHandedBack(t *testing.T) {
+	doc := validated(t, strings.Replace(suspendFlow, "concurrency: 8", "concurrency: 1", 1))
+	state := newMemState()
+	cards := &pendingCards{deviceCards: newDeviceCards(12), state: state, outcomes: map[int]string{}, handBack: 2}
+	_, err := (&Runner{Cards: cards, State: state, Now: fixedNow}).Run(context.Background(), "r1", doc, nil)
+	if !errors.Is(err, ErrHandBack) {
+		t.Fatalf("Run error = %v; want ErrHandBack", err)
+	}
+	if it, ok := state.item("r1", "suspend", 2); ok {
+		t.Errorf("item 2 was saved as %s; want it left for the server that resumes the run", it.Status)
+	}
+	if _, ok := state.item("r1", "suspend", 1); !ok {
+		t.Errorf("item 1, which ran before, was not saved")
+	}
+	cards.mu.Lock()
+	defer cards.mu.Unlock()
+	if cards.outcomes[2] != "alone" {
+		t.Errorf("item 2's card run: %q; want it stored alone", cards.outcomes[2])
+	}
+	if n := cards.runCalls["okta-devices/suspend-device guo0005"] + cards.runCalls["okta-devices/suspend-device guo0008"] + cards.runCalls["okta-devices/suspend-device guo0009"]; n != 0 {
+		t.Errorf("%d calls after the item handed back; want none", n)
 	}
 }

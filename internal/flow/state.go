@@ -30,6 +30,14 @@ var ErrCanceled = errors.New("flow: run canceled")
 // after a StateStore failure.
 var ErrStateUnavailable = errors.New("flow: the run's state cannot be stored now")
 
+// ErrHandBack, wrapped in a CardRunner's error, says that this server
+// cannot go on with the run now though another can (its keyring lacks the
+// key the database's secrets are sealed with since a rotation): the item
+// is not recorded as failed (its card run is stored alone), and the run
+// stops with that error, for its executor to hand it back to be resumed
+// by a server that can.
+var ErrHandBack = errors.New("flow: this server cannot go on with the run")
+
 // ErrItemExists is returned (possibly wrapped) by StateStore.SaveItem when
 // the item was already recorded. The runner then uses the recorded item:
 // the item is done.

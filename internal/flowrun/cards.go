@@ -20,10 +20,17 @@ import (
 // Items, when set, is where a first attempt's card run is stored together
 // with its item (store.FinishFlowItem): one commit for both, which the
 // runner shares with the next item's card run (flow.CardResult.Pending).
+//
+// HandBack, when set, is asked about each card run's error: true means
+// this server cannot go on with the run though another server can (its
+// keyring lacks the key the database's secrets are now sealed with). The
+// run then stops (flow.ErrHandBack) and is handed back instead of its
+// item failing.
 type Cards struct {
 	Executor *card.Executor
 	History  card.RunHistory
 	Items    ItemStore
+	HandBack func(ctx context.Context, err error) bool
 }
 
 // ItemStore stores flow items with their card runs; store.Store
@@ -76,11 +83,15 @@ func (f finishedItem) Store(ctx context.Context) error {
 
 // RunCard runs one card. A card run that could not be recorded because
 // the database is unavailable stops the flow run (flow.ErrStateUnavailable)
-// rather than failing the item.
+// rather than failing the item, and so does one that failed because this
+// server cannot go on with the run (HandBack, flow.ErrHandBack).
 func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, error) {
 	res, err := c.runCard(ctx, call)
 	if errors.Is(err, store.ErrUnavailable) {
 		return flow.CardResult{RunRef: res.RunRef}, fmt.Errorf("%w: %w", flow.ErrStateUnavailable, err)
+	}
+	if err != nil && c.HandBack != nil && ctx.Err() == nil && c.HandBack(ctx, err) {
+		return res, fmt.Errorf("%w: %w", flow.ErrHandBack, err)
 	}
 	return res, err
 }

@@ -21,7 +21,10 @@
 // Cards); the run's outcome and its flow.run audit event in another
 // (store.FinishFlowRun). A run stopped because the store was unavailable
 // (store.ErrUnavailable: a dropped database session) is not failed: its
-// lease lapses and it is resumed as after a crash. Cancel ends a queued
+// lease lapses and it is resumed as after a crash. A run stopped because
+// this server cannot go on with it (flow.ErrHandBack: Cards.HandBack says
+// its keyring is behind the database's) is handed back at once, its lease
+// released, for a server that can. Cancel ends a queued
 // run at once or records the request on the run (store.CancelFlowRun):
 // the executing server learns it at once when it is the one asked,
 // otherwise at its next lease renewal, and its runner starts no further

@@ -156,6 +156,14 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		log.Info("flow run interrupted by shutdown; it resumes on the next start")
 		return
 	}
+	if errors.Is(err, flow.ErrHandBack) {
+		// This server cannot go on with the run (its keyring is behind
+		// the database's) and claims no run until it can: hand the run
+		// back at once for a server that can.
+		_ = s.store.RenewFlowRunLease(context.WithoutCancel(ctx), run.ID, s.owner, 0, s.now())
+		log.Warn("flow run handed back: this server cannot go on with it; a server that can resumes it", slog.Any("error", err))
+		return
+	}
 	if errors.Is(err, store.ErrUnavailable) {
 		// The database dropped the connection or could not be reached
 		// while the run's progress was stored: the run is not at fault.
