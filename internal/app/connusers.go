@@ -59,7 +59,7 @@ func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]console.FlowU
 		if !fl.Enabled {
 			continue
 		}
-		doc, err := flow.Parse(fl.Source)
+		doc, err := flow.Parser{Now: a.cfg.Now}.Parse(fl.Source)
 		if err != nil {
 			continue
 		}

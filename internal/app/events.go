@@ -140,7 +140,7 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 // rather than the flow going quiet while it looks enabled.
 func (in *eventIntake) eventTrigger(ctx context.Context, fl *store.Flow) (*flow.Document, *flow.EventTrigger) {
 	const unread = "events: an enabled event flow no longer validates; its events start runs that fail with the reasons until it is stored again"
-	doc, err := flow.Parse(fl.Source)
+	doc, err := flow.Parser{Now: in.now}.Parse(fl.Source)
 	if err == nil {
 		in.outage.OK(ctx, unread, slog.String("flow", fl.Name))
 		if doc.Trigger == nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
@@ -48,5 +49,34 @@ func TestFlowValidateOnePass(t *testing.T) {
 		if !found {
 			t.Errorf("no issue on line %d containing %q; got %+v", w.line, w.contains, v.Issues)
 		}
+	}
+}
+
+// TestFlowScheduleJudgedOnServerClock: whether a cron schedule ever fires
+// is judged on the server's clock (Config.Now), not the wall clock: on
+// 1 March 2097, February 29th at midnight does not fire within five years
+// (2100 is no leap year).
+func TestFlowScheduleJudgedOnServerClock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2097, 3, 1, 0, 0, 0, 0, time.UTC)
+	h := startHarness(t, oktaemu.Config{Devices: 1}, func(c *Config) { c.Now = func() time.Time { return now } })
+	src := "name: leap\ninputs:\n  since: {type: string, required: true}\n" +
+		"on:\n  schedule:\n    cron: \"0 0 29 2 *\"\n  inputs: {since: x}\n" +
+		"steps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Prod\n"
+	var v struct {
+		Valid  bool `json:"valid"`
+		Issues []struct {
+			Message string `json:"message"`
+		} `json:"issues"`
+	}
+	if code, data := h.postYAML("/api/v1/flows/validate", src, &v); code != 200 || v.Valid {
+		t.Fatalf("validate: %d %s; want invalid", code, data)
+	}
+	found := false
+	for _, is := range v.Issues {
+		found = found || strings.Contains(is.Message, "never fires")
+	}
+	if !found {
+		t.Errorf("issues %+v; want the schedule's never firing, on the server's clock", v.Issues)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -34,13 +35,30 @@ var celReserved = map[string]bool{
 	"null": true, "return": true, "true": true, "var": true, "void": true, "while": true,
 }
 
+// Parser reads flow documents. Its zero value is ready to use.
+type Parser struct {
+	// Now returns the current time, from which a cron schedule must fire
+	// within five years to be accepted; nil means time.Now.
+	Now func() time.Time
+}
+
+func (ps Parser) now() time.Time {
+	if ps.Now != nil {
+		return ps.Now()
+	}
+	return time.Now()
+}
+
+// Parse is Parser.Parse with the zero Parser (the time from time.Now).
+func Parse(src []byte) (*Document, error) { return Parser{}.Parse(src) }
+
 // Parse reads a flow document. It reports every problem it finds (YAML
 // syntax, unknown or missing keys, bad values, expressions that do not
 // compile, references to unknown inputs or to steps that do not run
 // before) as one *problem.Error with code invalid_input whose details list
 // each problem with its line and column.
-func Parse(src []byte) (*Document, error) {
-	doc, iss, err := parse(src)
+func (ps Parser) Parse(src []byte) (*Document, error) {
+	doc, iss, err := parse(src, ps.now())
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +72,9 @@ func Parse(src []byte) (*Document, error) {
 // read at all (too large, not UTF-8); every other problem is in the
 // issues. The document is nil when its structure has problems, and
 // returned (with its expressions not all compiled) when only expressions
-// do, so that Check can validate the rest.
-func parse(src []byte) (*Document, *issues, error) {
+// do, so that Check can validate the rest. now is when a cron schedule
+// must fire within five years of.
+func parse(src []byte, now time.Time) (*Document, *issues, error) {
 	if len(src) > MaxDocumentSize {
 		return nil, nil, problem.New(problem.InvalidInput, "the flow document is %d bytes; the limit is %d bytes", len(src), MaxDocumentSize).
 			WithRemedy("split the flow into smaller flows")
@@ -64,7 +83,7 @@ func parse(src []byte) (*Document, *issues, error) {
 		return nil, nil, problem.New(problem.InvalidInput, "the flow document is not valid UTF-8").
 			WithRemedy("save the file as UTF-8")
 	}
-	p := &docParser{}
+	p := &docParser{now: now}
 	if pos, deep := checkNesting(src); deep {
 		p.iss.add(pos, "", "the document nests more than %d levels deep here; a flow needs only a few levels: flatten the value or move it into a step of its own", maxNesting)
 		return nil, &p.iss, nil
@@ -105,6 +124,7 @@ func parseYAML(src []byte) (f *ast.File, err error) {
 // docParser turns the YAML tree into a Document, collecting issues.
 type docParser struct {
 	iss issues
+	now time.Time // see parse
 }
 
 func (p *docParser) syntaxError(err error) {

@@ -494,7 +494,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 		s.Cron = strings.Join(fields, " ")
 		s.fixedTime = !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
 		s.spec = withLocation(spec, time.UTC)
-		if s.Next(time.Now()).IsZero() {
+		if s.Next(p.now).IsZero() {
 			p.iss.add(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
 			return nil
 		}

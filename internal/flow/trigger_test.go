@@ -192,6 +192,29 @@ func TestTriggerParseErrors(t *testing.T) {
 	}
 }
 
+// TestParserNowNeverFires: whether a cron schedule fires within five years
+// is judged from Parser.Now, not the wall clock: February 29th at midnight
+// fires within five years of 2026, but not of March 2097 (2100 is no leap
+// year; the next one after 2096 is 2104).
+func TestParserNowNeverFires(t *testing.T) {
+	src := []byte("name: t\ninputs:\n  since: {type: string, required: true}\n" +
+		"on:\n  schedule:\n    cron: \"0 0 29 2 *\"\n  inputs: {since: x}\n" + triggerSteps)
+	at := func(s string) Parser {
+		now, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Parser{Now: func() time.Time { return now }}
+	}
+	if _, err := at("2026-12-06T00:00:00Z").Parse(src); err != nil {
+		t.Errorf("Parse on 2026-12-06: %v; want February 29th accepted", err)
+	}
+	_, err := at("2097-03-01T00:00:00Z").Parse(src)
+	checkIssues(t, err, []wantIssue{{6, 11, "", "never fires"}})
+	_, err = at("2097-03-01T00:00:00Z").Check(context.Background(), src, demoEnv())
+	checkIssues(t, err, []wantIssue{{6, 11, "", "never fires"}})
+}
+
 // eventEnv adds an event card to the test cards.
 type eventEnv struct{ *testEnv }
 

@@ -89,13 +89,18 @@ func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 	return nil
 }
 
+// Check is Parser.Check with the zero Parser (the time from time.Now).
+func Check(ctx context.Context, src []byte, env ValidateEnv) (*Document, error) {
+	return Parser{}.Check(ctx, src, env)
+}
+
 // Check parses src and validates it against env in one pass: when the
 // document's structure is sound but some expressions do not compile (or
 // refer to unknown inputs or steps), its cards, inputs, connections and
 // scopes are still checked, and every problem is reported together. It
 // returns the validated document, or an error as Parse and Validate do.
-func Check(ctx context.Context, src []byte, env ValidateEnv) (*Document, error) {
-	doc, iss, err := parse(src)
+func (ps Parser) Check(ctx context.Context, src []byte, env ValidateEnv) (*Document, error) {
+	doc, iss, err := parse(src, ps.now())
 	if err != nil {
 		return nil, err
 	}

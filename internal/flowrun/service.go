@@ -81,6 +81,7 @@ type Service struct {
 	maxRuns  int
 	log      *slog.Logger
 	now      func() time.Time
+	parser   flow.Parser // reads documents on the time from now
 	outage   *outage.Log
 
 	wake chan struct{}
@@ -126,7 +127,7 @@ func New(cfg Config) *Service {
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
 		log: cfg.Logger, now: cfg.Now, outage: cfg.Outage, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
-		canceled: map[string]bool{}, ended: make(chan struct{}), unfit: cfg.Unfit,
+		canceled: map[string]bool{}, ended: make(chan struct{}), unfit: cfg.Unfit, parser: flow.Parser{Now: cfg.Now},
 	}
 	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger,
 		Progress: s.record, Stopped: s.isCanceled}
@@ -184,7 +185,7 @@ func (s *Service) flowNotFound(ctx context.Context, idOrName, remedy string) err
 // Validate parses and validates a flow document (cards, references,
 // connections and scope preflight).
 func (s *Service) Validate(ctx context.Context, src []byte) (*flow.Document, error) {
-	return flow.Check(ctx, src, s.env)
+	return s.parser.Check(ctx, src, s.env)
 }
 
 // Get returns a stored flow by id or name and its parsed document. The
@@ -220,7 +221,7 @@ func (s *Service) get(ctx context.Context, idOrName string) (fl *store.Flow, doc
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	doc, parseErr = flow.Parse(fl.Source)
+	doc, parseErr = s.parser.Parse(fl.Source)
 	return fl, doc, parseErr, nil
 }
 
@@ -474,7 +475,7 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 		return nil, problem.New(problem.Conflict, "flow run %s is %s; only a finished run can be run again", runID, orig.Status).
 			WithRemedy("wait for it to finish, or cancel it (POST /api/v1/flow-runs/%s/cancel)", runID)
 	}
-	doc, err := flow.Parse(orig.Source)
+	doc, err := s.parser.Parse(orig.Source)
 	if err != nil {
 		return nil, err
 	}

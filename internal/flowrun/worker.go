@@ -281,7 +281,7 @@ func (s *Service) checkCanceled(ctx context.Context, id string, log *slog.Logger
 // may have changed since it was queued) and runs it in this goroutine,
 // skipping the items it finished before. The caller holds the run's lease.
 func (s *Service) Resume(ctx context.Context, run *store.FlowRun) (*flow.RunResult, error) {
-	doc, err := flow.Parse(run.Source)
+	doc, err := s.parser.Parse(run.Source)
 	if err != nil {
 		return nil, err
 	}
