@@ -57,6 +57,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "keys remove without an id", args: []string{"keys", "remove"}, wantCode: exitUsage, wantErr: "missing key id"},
 		{name: "an empty argument", args: []string{"people", "revoke", ""}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x", "CARDFLOW_SERVER": "http://127.0.0.1:1"}, wantCode: exitUsage, wantErr: "missing login: the argument is empty"},
 		{name: "keys list of a directory never served", args: []string{"keys", "list", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "keys list: data directory"},
+		{name: "keys reseal of a directory never served", args: []string{"keys", "reseal", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "keys reseal: data directory"},
+		{name: "keys reseal with an argument", args: []string{"keys", "reseal", "k123"}, wantCode: exitUsage, wantErr: `unexpected argument "k123"`},
 		{name: "backup without a file", args: []string{"backup"}, wantCode: exitUsage, wantErr: "missing backup file name"},
 		{name: "backup of a directory never served", args: []string{"backup", "x.db", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "backup: data directory"},
 		{name: "backup of PostgreSQL", args: []string{"backup", "x.db", "-db", "postgres://db.example.com/cardflow"}, wantCode: exitFailure, wantErr: "back it up with pg_dump"},

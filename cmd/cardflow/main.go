@@ -137,6 +137,7 @@ var commands = []*command{
 	{name: "keys", summary: "manage the sealing keys", subs: []*command{
 		{name: "list", summary: "list the keyring's keys and how many stored values each seals", run: cmdKeysList},
 		{name: "rotate", summary: "add a new key and re-seal every secret with it", run: cmdKeysRotate},
+		{name: "reseal", summary: "re-seal with the current key what an older key still seals", run: cmdKeysReseal},
 		{name: "remove", summary: "remove an older key that seals nothing any more", run: cmdKeysRemove},
 	}},
 }

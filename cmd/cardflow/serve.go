@@ -300,6 +300,24 @@ func cmdKeysList(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+func cmdKeysReseal(ctx context.Context, e *env, args []string) error {
+	fs, cfg := keysFlags(e, "keys reseal", "keys reseal [-data-dir DIR] [-db postgres://...]\n\n"+
+		"Re-seals with the database's current key (the one keys rotate last moved it to) every\n"+
+		"stored secret an older key still seals: a server may seal a refreshed token with the old\n"+
+		"key in the seconds before it sees a rotation, and keys remove refuses a key that still\n"+
+		"seals anything. It adds no key, and is safe while servers run.")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	rep, err := app.ResealKeys(ctx, *cfg)
+	if err != nil {
+		return fmt.Errorf("keys reseal: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Re-sealed %d value(s) in %d connection(s) with key %s; %d already used it.\n",
+		rep.Values, rep.Connections, rep.KeyID, rep.Unchanged)
+	return nil
+}
+
 func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
 	fs, cfg := keysFlags(e, "keys remove", "keys remove KEY_ID [-data-dir DIR] [-db postgres://...]\n\n"+
 		"Removes an older key from the data directory's keyring file once no stored value is\n"+

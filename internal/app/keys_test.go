@@ -271,7 +271,9 @@ func TestKeysRotate(t *testing.T) {
 
 // TestKeysRemove: keys list counts what each key seals, event hook secrets
 // included; keys rotate re-seals those too; an older key is removed only
-// once nothing is sealed with it, and the server starts and works without it.
+// once nothing is sealed with it (keys reseal re-seals what a server sealed
+// with it after the rotation, without adding a key), and the server starts
+// and works without it.
 func TestKeysRemove(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -320,18 +322,23 @@ func TestKeysRemove(t *testing.T) {
 	// A server that has not restarted since the rotation still seals with the old key.
 	putHookSecret(oldKeyring, "second")
 	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir}, oldID)
-	if err == nil || !strings.Contains(err.Error(), "still seals 1 stored value(s)") || !strings.Contains(err.Error(), "keys rotate") {
-		t.Fatalf("removing a key still in use: %v; want a refusal that says to rotate", err)
+	if err == nil || !strings.Contains(err.Error(), "still seals 1 stored value(s)") || !strings.Contains(err.Error(), "keys reseal") {
+		t.Fatalf("removing a key still in use: %v; want a refusal that says to re-seal", err)
 	}
-	if _, err := RotateKeys(ctx, Config{DataDir: h.dataDir}, ""); err != nil {
+	// keys reseal re-seals it with the database's current key, adding none.
+	resealed, err := ResealKeys(ctx, Config{DataDir: h.dataDir})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if resealed.KeyID != rep.NewKeyID || resealed.Values != 1 || resealed.EventHooks != 1 || resealed.Unchanged != 4 {
+		t.Errorf("re-seal report %+v; want the hook secret re-sealed with %s, the connection's 4 values unchanged", resealed, rep.NewKeyID)
 	}
 	after, err := RemoveKey(ctx, Config{DataDir: h.dataDir}, oldID)
 	if err != nil {
 		t.Fatalf("removing an unused key: %v", err)
 	}
-	if after.Removed != oldID || len(after.Keys) != 2 || slices.ContainsFunc(after.Keys, func(k KeyUse) bool { return k.ID == oldID }) {
-		t.Errorf("after removal: %+v; want the two newer keys only", after)
+	if after.Removed != oldID || len(after.Keys) != 1 || after.Keys[0].ID != rep.NewKeyID {
+		t.Errorf("after removal: %+v; want the new key alone", after)
 	}
 	kr, err := keyring.LoadFile(filepath.Join(h.dataDir, keyringFile))
 	if err != nil {
@@ -364,7 +371,7 @@ func TestKeysRemove(t *testing.T) {
 	for _, k := range file.Keys {
 		envKeys = append(envKeys, k.Key)
 	}
-	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir, Key: keyring.Secret(strings.Join(envKeys, ","))}, file.Keys[1].ID)
+	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir, Key: keyring.Secret(strings.Join(envKeys, ","))}, oldID)
 	if err == nil || !strings.Contains(err.Error(), "the keys come from CARDFLOW_KEY") {
 		t.Errorf("RemoveKey with CARDFLOW_KEY set: %v; want a refusal that says to edit CARDFLOW_KEY", err)
 	}

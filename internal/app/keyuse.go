@@ -41,10 +41,10 @@ func ListKeys(ctx context.Context, cfg Config) (*KeysReport, error) {
 // RemoveKey removes an older key from the data directory's keyring file
 // once no stored value is sealed with it (after keys rotate). It refuses
 // the primary key, a key still in use, and keys given in CARDFLOW_KEY,
-// which the operator edits. A server keeps sealing with the primary key it
-// started with, so the caller removes a key only after every server has
-// restarted since the rotation; the count catches a server that has sealed
-// with the old key since.
+// which the operator edits. A running server seals with the old key until
+// it next reads the database's check value (every 10 s), so the caller
+// removes a key only after that; the count catches a server that has
+// sealed with the old key since (ResealKeys then re-seals its values).
 func RemoveKey(ctx context.Context, cfg Config, id string) (*KeysReport, error) {
 	st, kr, err := openKeyed(ctx, &cfg, "removing a key")
 	if err != nil {
@@ -60,7 +60,8 @@ func RemoveKey(ctx context.Context, cfg Config, id string) (*KeysReport, error) 
 	}
 	for _, k := range rep.Keys {
 		if k.ID == id && !k.Primary && k.Values > 0 {
-			return nil, fmt.Errorf("key %s still seals %d stored value(s): run `cardflow keys rotate` (it re-seals them with the primary key) after every server has restarted, then remove the key", id, k.Values)
+			return nil, fmt.Errorf("key %s still seals %d stored value(s) (a server may have sealed a refreshed token with it in the seconds before it saw the rotation): "+
+				"run `cardflow keys reseal` (it re-seals them with the database's current key), then remove the key", id, k.Values)
 		}
 	}
 	w, err := kr.Without(id)

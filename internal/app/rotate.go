@@ -72,13 +72,59 @@ func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*Rotate
 	}
 	rep.NewKeyID, rep.KeyIDs = kr.PrimaryID(), kr.IDs()
 
+	counts, err := resealAll(ctx, &cfg, st, kr, "keys-rotate")
+	rep.Connections, rep.Values, rep.Unchanged, rep.EventHooks = counts.Connections, counts.Values, counts.Unchanged, counts.EventHooks
+	if err != nil {
+		return rep, err
+	}
+	check, err := kr.Seal([]byte(keyCheckValue), keyCheckAAD)
+	if err != nil {
+		return rep, err
+	}
+	if err := st.PutSetting(ctx, settingKeyCheck, check); err != nil {
+		return rep, fmt.Errorf("store the keyring check value: %w", err)
+	}
+	return rep, nil
+}
+
+// ResealReport says what ResealKeys did.
+type ResealReport struct {
+	KeyID       string // the database's current key, which re-sealed them
+	Connections int    // connections with at least one value re-sealed
+	Values      int    // values re-sealed, event hook secrets included
+	Unchanged   int    // connection values the current key sealed already
+	EventHooks  int    // event hook secrets re-sealed
+}
+
+// ResealKeys re-seals with the database's current key (the one that
+// sealed the keyring check value, which every server seals with) every
+// connection secret and event hook secret that another key sealed, and
+// adds no key: a server may seal a refreshed token with the old key in the
+// seconds before it sees a rotation, and keys remove refuses a key that
+// still seals anything. Like RotateKeys it is safe while servers run.
+func ResealKeys(ctx context.Context, cfg Config) (*ResealReport, error) {
+	st, kr, err := openKeyed(ctx, &cfg, "re-sealing")
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	rep, err := resealAll(ctx, &cfg, st, kr, "keys-reseal")
+	rep.KeyID = kr.PrimaryID()
+	return rep, err
+}
+
+// resealAll re-seals with kr's primary key every connection secret and
+// event hook secret another key sealed, under each connection's refresh
+// lease (taken as cfg.Owner, or as owner). It reports what it did up to a
+// failure.
+func resealAll(ctx context.Context, cfg *Config, st store.Store, kr *keyring.Keyring, owner string) (*ResealReport, error) {
+	rep := &ResealReport{}
 	conns, err := st.ListConnections(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list connections: %w", err)
+		return rep, fmt.Errorf("list connections: %w", err)
 	}
-	owner := cfg.Owner
-	if owner == "" {
-		owner = "keys-rotate"
+	if cfg.Owner != "" {
+		owner = cfg.Owner
 	}
 	m := &connection.Manager{Store: st, Keyring: kr, Owner: owner, Logger: cfg.Logger}
 	for _, c := range conns {
@@ -99,13 +145,6 @@ func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*Rotate
 			rep.EventHooks++
 			rep.Values++
 		}
-	}
-	check, err := kr.Seal([]byte(keyCheckValue), keyCheckAAD)
-	if err != nil {
-		return rep, err
-	}
-	if err := st.PutSetting(ctx, settingKeyCheck, check); err != nil {
-		return rep, fmt.Errorf("store the keyring check value: %w", err)
 	}
 	return rep, nil
 }
