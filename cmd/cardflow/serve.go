@@ -321,10 +321,10 @@ func cmdKeysReseal(ctx context.Context, e *env, args []string) error {
 func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
 	fs, cfg := keysFlags(e, "keys remove", "keys remove KEY_ID [-data-dir DIR] [-db postgres://...]\n\n"+
 		"Removes an older key from the data directory's keyring file once no stored value is\n"+
-		"sealed with it. Run it at least 10 s after keys rotate, once every running server has\n"+
-		"moved to the new key (or stopped sealing, lacking it). The primary key, a key\n"+
-		"still in use and keys given in CARDFLOW_KEY are refused. Authorizations started\n"+
-		"before the rotation and not finished yet must be started again.")
+		"sealed with it. It refuses to run until 12 s after keys rotate, when every running\n"+
+		"server has moved to the new key (or stopped sealing, lacking it). The primary key, a\n"+
+		"key still in use (keys reseal re-seals it) and keys given in CARDFLOW_KEY are refused.\n"+
+		"Authorizations started before the rotation and not finished yet must be started again.")
 	id, err := oneArg(fs, args, "key id (see cardflow keys list)")
 	if err != nil {
 		return err

@@ -18,9 +18,12 @@ import (
 // database.
 const (
 	settingKeyCheck = "keyring.check"
-	keyCheckAAD     = "settings/" + settingKeyCheck
-	keyCheckValue   = "cardflow keyring check v1"
-	keyringFile     = "keyring"
+	// settingKeyRotated is when keys rotate last moved the database to a
+	// new key (RFC 3339), which keys remove waits out (keyFollowWait).
+	settingKeyRotated = "keyring.rotated"
+	keyCheckAAD       = "settings/" + settingKeyCheck
+	keyCheckValue     = "cardflow keyring check v1"
+	keyringFile       = "keyring"
 )
 
 // parseKeys decodes CARDFLOW_KEY: one or more base64 keys separated by

@@ -312,28 +312,37 @@ func TestKeysRemove(t *testing.T) {
 		t.Errorf("removing the primary key: %v; want a refusal", err)
 	}
 
-	rep, err := RotateKeys(ctx, Config{DataDir: h.dataDir}, "")
+	rotated := time.Now()
+	at := func(d time.Duration) func() time.Time { return func() time.Time { return rotated.Add(d) } }
+	rep, err := RotateKeys(ctx, Config{DataDir: h.dataDir, Now: at(0)}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.EventHooks != 1 {
 		t.Errorf("rotation report %+v; want the event hook secret re-sealed", rep)
 	}
-	// A server that has not restarted since the rotation still seals with the old key.
+	// Until every running server has looked at the database again, one may
+	// still seal with the old key: its removal waits.
+	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir, Now: at(5 * time.Second)}, oldID)
+	if err == nil || !strings.Contains(err.Error(), "moved the database to key "+rep.NewKeyID+" 5s ago") || !strings.Contains(err.Error(), "run keys remove again in 8s") {
+		t.Errorf("removing the old key 5 s after the rotation: %v; want a refusal that says to wait 8 s more", err)
+	}
+	// A server that had not looked yet sealed with the old key.
 	putHookSecret(oldKeyring, "second")
-	_, err = RemoveKey(ctx, Config{DataDir: h.dataDir}, oldID)
+	later := Config{DataDir: h.dataDir, Now: at(keyFollowWait)}
+	_, err = RemoveKey(ctx, later, oldID)
 	if err == nil || !strings.Contains(err.Error(), "still seals 1 stored value(s)") || !strings.Contains(err.Error(), "keys reseal") {
 		t.Fatalf("removing a key still in use: %v; want a refusal that says to re-seal", err)
 	}
 	// keys reseal re-seals it with the database's current key, adding none.
-	resealed, err := ResealKeys(ctx, Config{DataDir: h.dataDir})
+	resealed, err := ResealKeys(ctx, later)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resealed.KeyID != rep.NewKeyID || resealed.Values != 1 || resealed.EventHooks != 1 || resealed.Unchanged != 4 {
 		t.Errorf("re-seal report %+v; want the hook secret re-sealed with %s, the connection's 4 values unchanged", resealed, rep.NewKeyID)
 	}
-	after, err := RemoveKey(ctx, Config{DataDir: h.dataDir}, oldID)
+	after, err := RemoveKey(ctx, later, oldID)
 	if err != nil {
 		t.Fatalf("removing an unused key: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
@@ -58,6 +59,9 @@ func RemoveKey(ctx context.Context, cfg Config, id string) (*KeysReport, error) 
 	if cfg.Key != "" {
 		return nil, errors.New("the keys come from CARDFLOW_KEY: remove the key from its value yourself once `cardflow keys list` shows that it seals nothing, and restart the servers")
 	}
+	if err := rotatedSince(ctx, &cfg, st, kr); err != nil {
+		return nil, err
+	}
 	for _, k := range rep.Keys {
 		if k.ID == id && !k.Primary && k.Values > 0 {
 			return nil, fmt.Errorf("key %s still seals %d stored value(s) (a server may have sealed a refreshed token with it in the seconds before it saw the rotation): "+
@@ -76,6 +80,37 @@ func RemoveKey(ctx context.Context, cfg Config, id string) (*KeysReport, error) 
 	}
 	rep.Removed = id
 	return rep, nil
+}
+
+// keyFollowWait is how long after a rotation every running server that
+// reaches the database has read its check value again (every
+// defaultKeyCheckEvery, plus a read in flight at the rotation) and seals
+// with the new key, or has stopped sealing.
+const keyFollowWait = defaultKeyCheckEvery + 2*time.Second
+
+// rotatedSince refuses a key removal less than keyFollowWait after keys
+// rotate moved the database to kr's primary key: a running server may
+// still seal with the old key until its next look, and what it sealed
+// with a removed key would not open after its restart.
+func rotatedSince(ctx context.Context, cfg *Config, st store.Store, kr *keyring.Keyring) error {
+	b, err := st.GetSetting(ctx, settingKeyRotated)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // never rotated, or rotated by a version that did not record it
+	}
+	if err != nil {
+		return fmt.Errorf("read the time of the last rotation: %w", err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(b))
+	if err != nil {
+		return nil
+	}
+	ago := cfg.now().Sub(at)
+	if wait := keyFollowWait - ago; wait > 0 {
+		return fmt.Errorf("keys rotate moved the database to key %s %s ago: a running server seals with its old key until it next reads the database (every %s), "+
+			"and a value it sealed with a removed key would not open after its restart; run keys remove again in %s",
+			kr.PrimaryID(), ago.Round(time.Second), defaultKeyCheckEvery, wait.Round(time.Second)+time.Second)
+	}
+	return nil
 }
 
 // keyUse counts the stored values each key of kr seals.
@@ -118,4 +153,12 @@ func keyUse(ctx context.Context, cfg *Config, st store.Store, kr *keyring.Keyrin
 		rep.Keys = append(rep.Keys, KeyUse{ID: id, Primary: id == kr.PrimaryID(), Values: count[id]})
 	}
 	return rep, nil
+}
+
+// now is c.Now, or time.Now when it is nil.
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/events"
@@ -80,6 +81,10 @@ func RotateKeys(ctx context.Context, cfg Config, newKey keyring.Secret) (*Rotate
 	check, err := kr.Seal([]byte(keyCheckValue), keyCheckAAD)
 	if err != nil {
 		return rep, err
+	}
+	// Stored before the move, so that keys remove never misses a move.
+	if err := st.PutSetting(ctx, settingKeyRotated, []byte(cfg.now().UTC().Format(time.RFC3339Nano))); err != nil {
+		return rep, fmt.Errorf("store the time of the rotation: %w", err)
 	}
 	if err := st.PutSetting(ctx, settingKeyCheck, check); err != nil {
 		return rep, fmt.Errorf("store the keyring check value: %w", err)

@@ -91,7 +91,7 @@ func TestKeyRotationUnattended(t *testing.T) {
 	for week := range 12 {
 		switch week {
 		case 4: // rotate while the server runs
-			if _, err := RotateKeys(t.Context(), Config{DataDir: dir}, ""); err != nil {
+			if _, err := RotateKeys(t.Context(), Config{DataDir: dir, Now: emu.Now}, ""); err != nil {
 				t.Fatalf("week 4: keys rotate: %v", err)
 			}
 		case 6, 10:
@@ -99,15 +99,15 @@ func TestKeyRotationUnattended(t *testing.T) {
 			h = startServer(t, emu, dir, edit)
 			proxy.route(t, h.url)
 		case 8: // remove the first key while the server runs
-			if _, err := RemoveKey(t.Context(), Config{DataDir: dir}, firstKey); err != nil {
+			if _, err := RemoveKey(t.Context(), Config{DataDir: dir, Now: emu.Now}, firstKey); err != nil {
 				if !strings.Contains(err.Error(), "still seals") {
 					t.Fatalf("week 8: keys remove %s: %v", firstKey, err)
 				}
-				if _, err := RotateKeys(t.Context(), Config{DataDir: dir}, ""); err != nil {
-					t.Fatalf("week 8: keys rotate again: %v", err)
+				if _, err := ResealKeys(t.Context(), Config{DataDir: dir, Now: emu.Now}); err != nil {
+					t.Fatalf("week 8: keys reseal: %v", err)
 				}
-				if _, err := RemoveKey(t.Context(), Config{DataDir: dir}, firstKey); err != nil {
-					t.Fatalf("week 8: keys remove %s after rotating again: %v", firstKey, err)
+				if _, err := RemoveKey(t.Context(), Config{DataDir: dir, Now: emu.Now}, firstKey); err != nil {
+					t.Fatalf("week 8: keys remove %s after re-sealing: %v", firstKey, err)
 				}
 			}
 		}

@@ -41,12 +41,14 @@ func TestRotationFollowedByTheRunningServer(t *testing.T) {
 	h := startHarness(t, oktaemu.Config{Devices: 2}, fast)
 	c := h.connect("Prod")
 	oldID := h.app.Keyring.PrimaryID()
-	rep, err := RotateKeys(t.Context(), Config{DataDir: h.dataDir}, "")
+	rotated := time.Now()
+	rep, err := RotateKeys(t.Context(), Config{DataDir: h.dataDir, Now: func() time.Time { return rotated }}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the server to seal with the new key", func() bool { return h.app.Keyring.PrimaryID() == rep.NewKeyID })
-	if _, err := RemoveKey(t.Context(), Config{DataDir: h.dataDir}, oldID); err != nil {
+	// keys remove waits as long as a server of the default check interval may take.
+	if _, err := RemoveKey(t.Context(), Config{DataDir: h.dataDir, Now: func() time.Time { return rotated.Add(keyFollowWait) }}, oldID); err != nil {
 		t.Fatalf("removing the old key once the server follows the rotation: %v", err)
 	}
 	// A token refresh after the removal seals with the new key.
