@@ -1,8 +1,15 @@
 package oktaemu_test
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
@@ -87,4 +94,61 @@ func TestClientSecretRotationAndAppLifecycle(t *testing.T) {
 		t.Errorf("refresh after the app is active again: %v; want invalid_grant (its tokens were revoked)", err)
 	}
 	c.signIn(t, oktaemu.AdminLogin)
+}
+
+// TestServiceAppKeyLifecycle: a service app's public key is deactivated
+// and deleted as in Okta (never the only active key, only an inactive key
+// deleted); a deactivated key signs no assertion, and activated again it
+// does.
+func TestServiceAppKeyLifecycle(t *testing.T) {
+	_, jwks := serviceJWKS(t)
+	srv := emutest.Start(t, oktaemu.Config{Devices: 1, ServiceAppJWKS: jwks})
+	hc := newSpecTransport(t).client()
+	keys := "/api/v1/apps/" + oktaemu.DemoServiceAppID + "/credentials/jwks"
+	call := func(method, path string, body any, want int) []byte {
+		t.Helper()
+		code, _, b := apiCall{method: method, path: path, auth: sswsAdmin, body: body}.do(t, hc, srv.URL)
+		if code != want {
+			t.Fatalf("%s %s: %d; want %d: %s", method, path, code, want, b)
+		}
+		return b
+	}
+	type key struct {
+		ID     string `json:"id"`
+		Kid    string `json:"kid"`
+		Status string `json:"status"`
+	}
+	var list []key
+	if err := json.Unmarshal(call("GET", keys, nil, 200), &list); err != nil || len(list) != 1 || list[0].Kid != serviceKeyID {
+		t.Fatalf("keys: %+v, %v; want the test key", list, err)
+	}
+	first := list[0].ID
+	call("POST", keys+"/"+first+"/lifecycle/deactivate", nil, 400) // the only active key
+	call("DELETE", keys+"/"+first, nil, 400)                       // active
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := jose.JSONWebKey{Key: other.Public(), KeyID: "second", Algorithm: "ES256", Use: "sig"}.MarshalJSON()
+	call("POST", keys, json.RawMessage(pub), 201)
+	call("POST", keys+"/"+first+"/lifecycle/deactivate", nil, 200)
+
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client)
+	if _, err := ccConfig(t, srv, oktaemu.DemoServiceClientID, "okta.devices.read").Token(ctx); oauthErrorCode(err) != "invalid_client" {
+		t.Errorf("assertion signed with the deactivated key: %v; want invalid_client", err)
+	}
+	var got key
+	if err := json.Unmarshal(call("GET", keys+"/"+first, nil, 200), &got); err != nil || got.Status != "INACTIVE" {
+		t.Errorf("deactivated key: %+v, %v; want INACTIVE", got, err)
+	}
+	call("POST", keys+"/"+first+"/lifecycle/activate", nil, 200)
+	if _, err := ccConfig(t, srv, oktaemu.DemoServiceClientID, "okta.devices.read").Token(ctx); err != nil {
+		t.Errorf("assertion signed with the key activated again: %v", err)
+	}
+	call("POST", keys+"/"+first+"/lifecycle/deactivate", nil, 200)
+	call("DELETE", keys+"/"+first, nil, 204)
+	call("GET", keys+"/"+first, nil, 404)
+	if err := json.Unmarshal(call("GET", keys, nil, 200), &list); err != nil || len(list) != 1 || list[0].Kid != "second" {
+		t.Errorf("keys after the delete: %+v, %v; want only the second", list, err)
+	}
 }

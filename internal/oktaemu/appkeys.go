@@ -33,18 +33,28 @@ func (k appKeyJSON) MarshalJSON() ([]byte, error) {
 func (o *Org) appKeyViews(a *app) []appKeyJSON {
 	out := []appKeyJSON{}
 	for _, k := range a.jwks.Keys {
-		b, err := k.Public().MarshalJSON()
-		if err != nil {
-			continue
-		}
-		meta := a.keyMeta[k.KeyID]
-		if meta.id == "" {
-			meta = keyMeta{id: stableID("pks", a.id+"/"+k.KeyID), created: a.created}
-		}
-		out = append(out, appKeyJSON{ID: meta.id, Status: "ACTIVE", Created: formatTime(meta.created),
-			LastUpdated: formatTime(meta.created), Key: b})
+		out = appendKeyView(out, a, k, "ACTIVE")
+	}
+	for _, k := range a.inactiveKeys {
+		out = appendKeyView(out, a, k, "INACTIVE")
 	}
 	return out
+}
+
+func appendKeyView(out []appKeyJSON, a *app, k jose.JSONWebKey, status string) []appKeyJSON {
+	b, err := k.Public().MarshalJSON()
+	if err != nil {
+		return out
+	}
+	meta := a.keyMeta[k.KeyID]
+	if meta.id == "" {
+		meta = keyMeta{id: stableID("pks", a.id+"/"+k.KeyID), created: a.created}
+	}
+	if meta.updated.IsZero() {
+		meta.updated = meta.created
+	}
+	return append(out, appKeyJSON{ID: meta.id, Status: status, Created: formatTime(meta.created),
+		LastUpdated: formatTime(meta.updated), Key: b})
 }
 
 // listAppKeys answers GET /api/v1/apps/{appId}/credentials/jwks: the
@@ -104,11 +114,12 @@ func (o *Org) addAppKey(w http.ResponseWriter, r *http.Request) {
 	now := o.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if slices.ContainsFunc(a.jwks.Keys, func(x jose.JSONWebKey) bool { return x.KeyID == k.KeyID }) {
+	sameKid := func(x jose.JSONWebKey) bool { return x.KeyID == k.KeyID }
+	if slices.ContainsFunc(a.jwks.Keys, sameKid) || slices.ContainsFunc(a.inactiveKeys, sameKid) {
 		invalid("All keys in the 'jwks' must have a unique `kid`.")
 		return
 	}
-	if len(a.jwks.Keys) >= maxAppKeys {
+	if len(a.jwks.Keys)+len(a.inactiveKeys) >= maxAppKeys {
 		invalid("The 'jwks' may hold at most 50 keys.")
 		return
 	}
@@ -117,4 +128,115 @@ func (o *Org) addAppKey(w http.ResponseWriter, r *http.Request) {
 	a.keyMeta[k.KeyID] = keyMeta{id: s.newID("pks"), created: now}
 	views := o.appKeyViews(a)
 	writeJSON(w, http.StatusCreated, views[len(views)-1])
+}
+
+// appKey runs fn on the key of the request's path (its "pks" id) under
+// s.mu and answers it, or the error fn returns (E0000001 with the cause).
+func (o *Org) appKey(w http.ResponseWriter, r *http.Request, need access, fn func(a *app, kid string, active bool) (int, string)) {
+	scope := "okta.apps.manage"
+	if need == accessRead {
+		scope = "okta.apps.read"
+	}
+	if o.authorizeAPI(w, r, scope, need) == nil {
+		return
+	}
+	s, a := o.app(w, r)
+	if a == nil {
+		return
+	}
+	id := r.PathValue("keyId")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a.jwks == nil {
+		writeNotFound(w, id, "JsonWebKey")
+		return
+	}
+	var kid string
+	active := false
+	for _, v := range o.appKeyViews(a) {
+		if v.ID == id {
+			var k struct {
+				Kid string `json:"kid"`
+			}
+			_ = json.Unmarshal(v.Key, &k)
+			kid, active = k.Kid, v.Status == "ACTIVE"
+		}
+	}
+	if kid == "" {
+		writeNotFound(w, id, "JsonWebKey")
+		return
+	}
+	status, cause := fn(a, kid, active)
+	switch {
+	case cause != "":
+		writeError(w, status, "E0000001", "Api validation failed: JsonWebKey", cause)
+	case status == http.StatusNoContent:
+		w.WriteHeader(status)
+	default:
+		for _, v := range o.appKeyViews(a) {
+			if v.ID == id {
+				writeJSON(w, status, v)
+			}
+		}
+	}
+}
+
+// moveKey moves the key kid from one of a's key lists to the other
+// (copy on write: verifyAssertion reads the active list after unlocking).
+func (o *Org) moveKey(a *app, kid string, activate bool) {
+	from, to := a.jwks.Keys, a.inactiveKeys
+	if activate {
+		from, to = a.inactiveKeys, a.jwks.Keys
+	}
+	i := slices.IndexFunc(from, func(k jose.JSONWebKey) bool { return k.KeyID == kid })
+	if i < 0 {
+		return
+	}
+	k := from[i]
+	from = slices.Delete(slices.Clone(from), i, i+1)
+	to = append(slices.Clone(to), k)
+	if activate {
+		a.inactiveKeys, a.jwks = from, &jose.JSONWebKeySet{Keys: to}
+	} else {
+		a.jwks, a.inactiveKeys = &jose.JSONWebKeySet{Keys: from}, to
+	}
+	m := a.keyMeta[kid]
+	if m.id == "" {
+		m = keyMeta{id: stableID("pks", a.id+"/"+kid), created: a.created}
+	}
+	m.updated = o.now()
+	a.keyMeta[kid] = m
+}
+
+func (o *Org) getAppKey(w http.ResponseWriter, r *http.Request) {
+	o.appKey(w, r, accessRead, func(*app, string, bool) (int, string) { return http.StatusOK, "" })
+}
+
+// appKeyLifecycle activates or deactivates a service app's public key; the
+// only active key of an app that authenticates with private_key_jwt
+// cannot be deactivated. A deactivated key signs no client assertion.
+func (o *Org) appKeyLifecycle(activate bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		o.appKey(w, r, accessSuper, func(a *app, kid string, active bool) (int, string) {
+			if !activate && active && len(a.jwks.Keys) == 1 {
+				return http.StatusBadRequest, "Can't deactivate the only active JSON Web Key when the value for `token_endpoint_auth_method` is `private_key_jwt`."
+			}
+			if active != activate {
+				o.moveKey(a, kid, activate)
+			}
+			return http.StatusOK, ""
+		})
+	}
+}
+
+// deleteAppKey deletes an inactive public key.
+func (o *Org) deleteAppKey(w http.ResponseWriter, r *http.Request) {
+	o.appKey(w, r, accessSuper, func(a *app, kid string, active bool) (int, string) {
+		if active {
+			return http.StatusBadRequest, "You can't delete an active JSON Web Key. Deactivate the key before deleting it."
+		}
+		a.inactiveKeys = slices.DeleteFunc(slices.Clone(a.inactiveKeys), func(k jose.JSONWebKey) bool { return k.KeyID == kid })
+		delete(a.keyMeta, kid)
+		return http.StatusNoContent, ""
+	})
 }

@@ -140,7 +140,10 @@
 //
 // GET and POST /api/v1/apps/{appId}/credentials/jwks list and add a
 // service app's public keys (a JWK with a unique kid), as an admin does on
-// the app's Client Credentials section.
+// the app's Client Credentials section; GET and DELETE .../jwks/{keyId}
+// and POST .../jwks/{keyId}/lifecycle/{activate,deactivate} (keyId is the
+// key's "pks" id) read, delete (only an inactive key) and switch a key
+// (never the only active one); a deactivated key signs no assertion.
 //
 // A web app's client secrets are managed as in Okta: GET and POST
 // /api/v1/apps/{appId}/credentials/secrets (at most two; a new one is

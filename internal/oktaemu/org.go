@@ -277,6 +277,10 @@ func (o *Org) routes() {
 	o.handle("POST /api/v1/apps/{appId}/credentials/secrets/{secretId}/lifecycle/deactivate", bucketApps, o.clientSecretLifecycle(false))
 	o.handle("GET /api/v1/apps/{appId}/credentials/jwks", bucketApps, o.listAppKeys)
 	o.handle("POST /api/v1/apps/{appId}/credentials/jwks", bucketApps, o.addAppKey)
+	o.handle("GET /api/v1/apps/{appId}/credentials/jwks/{keyId}", bucketApps, o.getAppKey)
+	o.handle("DELETE /api/v1/apps/{appId}/credentials/jwks/{keyId}", bucketApps, o.deleteAppKey)
+	o.handle("POST /api/v1/apps/{appId}/credentials/jwks/{keyId}/lifecycle/activate", bucketApps, o.appKeyLifecycle(true))
+	o.handle("POST /api/v1/apps/{appId}/credentials/jwks/{keyId}/lifecycle/deactivate", bucketApps, o.appKeyLifecycle(false))
 
 	// System Log and event hooks.
 	o.handle("GET /api/v1/logs", bucketLogs, o.listLogs)

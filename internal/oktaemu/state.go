@@ -67,13 +67,14 @@ type app struct {
 	roles                     []string
 	jwks                      *jose.JSONWebKeySet // guarded by state.mu
 	keyMeta                   map[string]keyMeta  // by kid: when a key was added; guarded by state.mu
+	inactiveKeys              []jose.JSONWebKey   // deactivated public keys, kept until deleted; guarded by state.mu
 	dpop                      bool                // token requests need DPoP proofs
 	dpopResourceNonce         bool                // API calls with its DPoP tokens need the resource server's nonce
 }
 
 type keyMeta struct {
-	id      string
-	created time.Time
+	id               string
+	created, updated time.Time
 }
 
 type group struct {
