@@ -73,6 +73,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "audit with limit 5000", args: []string{"audit", "--limit", "5000", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "--limit 5000: want a number from 1 to 1000"},
 		{name: "events list with a negative limit", args: []string{"events", "list", "--limit", "-1", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "--limit -1: want a number from 1 to 1000"},
 		{name: "flows runs with limit 0", args: []string{"flows", "runs", "nightly", "--limit", "0", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "--limit 0: want a number from 1 to 1000"},
+		{name: "demo with a negative number of devices", args: []string{"demo", "-devices", "-1", "-listen", "nonsense"}, wantCode: exitUsage, wantErr: "-devices -1: want a number of devices, 0 or more"},
 		{name: "help", args: []string{"help"}, wantCode: exitOK},
 	}
 	for _, tt := range tests {

@@ -231,6 +231,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	if devices < 0 {
+		return usagef("-devices %d: want a number of devices, 0 or more, such as 50", devices)
+	}
 	log, err := f.logger(e.stderr)
 	if err != nil {
 		return err
