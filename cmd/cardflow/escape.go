@@ -12,10 +12,24 @@ import (
 // run the escape sequences in them (retitle the window, hide text, fake
 // output). Line feeds and tabs pass, as the CLI's own layout needs them;
 // JSON output is already escaped by the encoder and passes unchanged.
-type escaper struct{ w io.Writer }
+//
+// It keeps the first error of a write, so that a command whose output was
+// lost (a full disk, a closed pipe) does not exit 0: outputError.
+type escaper struct {
+	w   io.Writer
+	err error
+}
 
 // Write escapes p and writes it; it reports len(p) on success.
 func (e *escaper) Write(p []byte) (int, error) {
+	n, err := e.write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+func (e *escaper) write(p []byte) (int, error) {
 	if !needsEscape(p) {
 		return e.w.Write(p)
 	}
@@ -72,6 +86,15 @@ func needsEscape(p []byte) bool {
 		i += size
 	}
 	return false
+}
+
+// outputError is the first error writing to w (an escaper) met, nil when
+// every write succeeded.
+func outputError(w io.Writer) error {
+	if e, ok := w.(*escaper); ok {
+		return e.err
+	}
+	return nil
 }
 
 // rawWriter returns the writer under an escaper, for output the CLI

@@ -149,7 +149,11 @@ func run(ctx context.Context, args []string, e *env) int {
 	e.stdout, e.stderr = &escaper{w: e.stdout}, &escaper{w: e.stderr}
 	err := dispatch(ctx, e, commands, nil, args)
 	if err == nil {
-		return exitOK
+		err = outputError(e.stdout)
+		if err == nil {
+			return exitOK
+		}
+		err = fmt.Errorf("the command ran, but its output could not be written: %w", err)
 	}
 	var ue *usageError
 	switch {

@@ -46,10 +46,28 @@ func cmdTokensCreate(ctx context.Context, e *env, args []string) error {
 		return usagef("--name is required (say what the token is for)")
 	}
 	body := api.TokenRequest{Name: name, Role: role, ExpiresIn: expiresIn}
-	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/tokens", body, func(w io.Writer, t *api.Token) {
-		fmt.Fprintf(w, "Created the token %s (%s, id %s), valid until %s.\nCopy it now; it is not shown again:\n\n  %s\n\n",
+	var raw json.RawMessage
+	if err := c.do(ctx, "POST", "/api/v1/tokens", body, &raw); err != nil {
+		return err
+	}
+	var t api.Token
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return fmt.Errorf("the server's answer to POST /api/v1/tokens is not the expected JSON: %w", err)
+	}
+	if o.json {
+		err = printJSON(e.stdout, raw)
+	} else {
+		fmt.Fprintf(e.stdout, "Created the token %s (%s, id %s), valid until %s.\nCopy it now; it is not shown again:\n\n  %s\n\n",
 			t.Name, t.Role, t.ID, when(t.ExpiresAt), t.Token)
-	})
+	}
+	if err == nil {
+		err = outputError(e.stdout)
+	}
+	if err != nil {
+		// The token is shown once: one that was not printed is of no use.
+		return fmt.Errorf("created the token %s (id %s), but could not print it (%w); it is not shown again: revoke it (cardflow tokens revoke %s) and create another", t.Name, t.ID, err, t.ID)
+	}
+	return nil
 }
 
 func cmdTokensList(ctx context.Context, e *env, args []string) error {
