@@ -44,8 +44,14 @@ type eventIntake struct {
 	// wake wakes the dispatch loop, wakeOkta the loop of the work at Okta.
 	wake, wakeOkta chan struct{}
 
+	// workers are the connections' work at Okta (atOktaFor), at most
+	// maxOktaWork at once (slots).
+	workers sync.WaitGroup
+	slots   chan struct{}
+
 	mu     sync.Mutex
 	hooked map[string]bool // connections whose hook this server reconciled
+	busy   map[string]bool // connections whose work at Okta is running
 }
 
 // Wake makes the intake look again now (a flow was enabled or disabled,
@@ -199,7 +205,11 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 	}
 	in.mu.Unlock()
 	for _, id := range stale {
+		if !in.claim(id) {
+			continue // its work of an earlier round is still at Okta: next round
+		}
 		ok, err := in.reconcileLeased(ctx, id, nil)
+		in.unclaim(id)
 		in.result(ctx, "events: deleting an event hook", id, ok, err)
 		if err != nil || !ok {
 			continue
@@ -208,19 +218,57 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 		delete(in.hooked, id)
 		in.mu.Unlock()
 	}
+	// Each connection's calls run on their own, and a round does not wait
+	// for them: one org that is slow to answer (or whose rate limit is
+	// exhausted) delays no other org's. A connection whose work of an
+	// earlier round still waits for Okta is left out of this one.
 	for id, cf := range m {
-		if len(cf.hookTypes) > 0 {
-			if poll {
-				// Once an interval: is the hook still active and verified at Okta?
-				ok, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err })
-				in.result(ctx, "events: checking the event hook at Okta", id, ok, err)
-			}
-			in.reconcile(ctx, id, cf.hookTypes)
+		if !in.claim(id) {
+			continue
 		}
-		if cf.poll && poll {
-			res, err := in.poller.Poll(ctx, id, cf.since)
-			in.result(ctx, "events: polling the System Log", id, res.Polled, err)
+		in.workers.Go(func() {
+			defer in.unclaim(id)
+			in.slots <- struct{}{}
+			defer func() { <-in.slots }()
+			in.atOktaFor(ctx, id, cf, poll)
+		})
+	}
+}
+
+// maxOktaWork bounds the connections whose work at Okta runs at once.
+const maxOktaWork = 8
+
+// claim marks the connection id's work at Okta as running; false when it
+// already is.
+func (in *eventIntake) claim(id string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.busy[id] {
+		return false
+	}
+	in.busy[id] = true
+	return true
+}
+
+func (in *eventIntake) unclaim(id string) {
+	in.mu.Lock()
+	delete(in.busy, id)
+	in.mu.Unlock()
+}
+
+// atOktaFor is atOkta's work for the connection id.
+func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, poll bool) {
+	if len(cf.hookTypes) > 0 {
+		if poll {
+			// Once an interval: is the hook still active and verified at Okta?
+			ok, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err })
+			in.result(ctx, "events: checking the event hook at Okta", id, ok, err)
 		}
+		in.reconcile(ctx, id, cf.hookTypes)
+	}
+	if cf.poll && poll {
+		res, err := in.poller.Poll(ctx, id, cf.since)
+		in.result(ctx, "events: polling the System Log", id, res.Polled, err)
 	}
 }
 
@@ -435,6 +483,7 @@ func (in *eventIntake) Run(ctx context.Context) {
 	})
 	loop(ctx, in.interval, in.wake, in.dispatchAll)
 	wg.Wait()
+	in.workers.Wait()
 }
 
 // loop calls round at once and then until ctx ends: with true after each
@@ -472,7 +521,8 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 		orgs.template.Budget = okta.NewBudget()
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
-		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{}}
+		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
+		busy: map[string]bool{}, slots: make(chan struct{}, maxOktaWork)}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.Wake() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
