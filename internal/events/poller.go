@@ -254,6 +254,10 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr 
 	if pollErr == nil {
 		p.logger().InfoContext(ctx, "events: the System Log poll works again", slog.String("connection", src.ConnectionID),
 			slog.Time("failing_since", prev.FailingSince))
+		if kept := now.Add(-LogRetention); prev.FailingSince.Before(kept) {
+			p.logger().WarnContext(ctx, "events: the System Log poll failed for longer than Okta keeps events: the events published before the start of Okta's 90 days started no runs",
+				slog.String("connection", src.ConnectionID), slog.Time("failing_since", prev.FailingSince), slog.Time("lost_before", kept))
+		}
 	}
 	if len(ns) > 0 && p.Notified != nil {
 		p.Notified()
@@ -319,6 +323,10 @@ func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, 
 	m.ID = fmt.Sprintf("nt_poll_recovered_%s_%d", connectionID, prev.FailingSince.UnixNano())
 	m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); the events it missed meanwhile are read now",
 		c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339))
+	if kept := now.Add(-LogRetention); prev.FailingSince.Before(kept) {
+		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); Okta keeps the System Log for 90 days, so the events published from %[2]s to %[3]s are gone and started no runs of its flows delivered by poll; the events since %[3]s are read now",
+			c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339), kept.UTC().Format(time.RFC3339))
+	}
 	return m
 }
 

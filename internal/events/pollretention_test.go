@@ -1,0 +1,80 @@
+package events
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/notify"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// TestPollRecoveredAfterOktasRetention: the events.poll_recovered notice
+// of polls that failed for longer than Okta keeps the System Log says
+// that the events of before its 90 days are gone, and since when events
+// are read again, rather than that every missed event is read now.
+func TestPollRecoveredAfterOktasRetention(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		failFor time.Duration
+		gone    bool
+	}{
+		{name: "failing for a day", failFor: 24 * time.Hour},
+		{name: "failing for 100 days", failFor: 100 * 24 * time.Hour, gone: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := newIntake(t, oktaemu.Config{Devices: 1})
+			receivers, err := notify.ParseReceivers([]string{"https://hooks.example.com/cardflow"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.poller.Now = in.srv.Now
+			in.poller.Outbox = &notify.Outbox{Store: in.st, Receivers: receivers, Now: in.srv.Now}
+			since := in.srv.Now()
+			in.enroll(t, 1)
+			in.pollUntilQuiet(t, since)
+
+			in.srv.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/logs", Status: 503, Count: 1000})
+			failingSince := in.srv.Now()
+			for _, wait := range []time.Duration{0, time.Hour, tt.failFor - time.Hour} {
+				in.srv.AdvanceClock(t, wait)
+				if _, err := in.poller.Poll(t.Context(), connID, since); err == nil {
+					t.Fatal("a poll worked while the System Log answered 503")
+				}
+			}
+			in.srv.ClearFaults(t)
+			in.enroll(t, 1)
+			if _, err := in.poller.Poll(t.Context(), connID, since); err != nil {
+				t.Fatalf("poll once the System Log answers: %v", err)
+			}
+			ns, err := in.st.ListNotifications(t.Context(), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recovered string
+			for _, n := range ns {
+				if n.Type == notify.TypePollRecovered {
+					var m notify.Message
+					if err := json.Unmarshal(n.Body, &m); err != nil {
+						t.Fatal(err)
+					}
+					recovered = m.Message
+				}
+			}
+			if recovered == "" {
+				t.Fatalf("no %s notification among %d", notify.TypePollRecovered, len(ns))
+			}
+			kept := in.srv.Now().Add(-LogRetention).UTC().Format(time.RFC3339)
+			if tt.gone {
+				gone := "published from " + failingSince.UTC().Format(time.RFC3339) + " to " + kept
+				if !strings.Contains(recovered, gone) || strings.Contains(recovered, "the events it missed meanwhile are read now") {
+					t.Errorf("recovered notice %q; want it to say that the events %s are gone at Okta", recovered, gone)
+				}
+			} else if !strings.Contains(recovered, "the events it missed meanwhile are read now") || !strings.Contains(recovered, failingSince.UTC().Format(time.RFC3339)) {
+				t.Errorf("recovered notice %q; want the events of the outage read now", recovered)
+			}
+		})
+	}
+}
