@@ -280,7 +280,25 @@ func (c *Console) auth(h authedFunc) http.Handler {
 				http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 				return
 			}
-			c.forbidden(w, r, "Your console session has ended, so the form was not sent.")
+			if r.Pattern == "POST /signout" {
+				// Nothing to end. Still refused, and no cookie is touched: a
+				// post from another site comes without the session cookie
+				// too, and must not sign anyone out.
+				c.render(w, r, nil, http.StatusForbidden, "message", "Signed out", messageData{
+					Heading:  "Signed out",
+					Message:  "Your console session has ended, so there was nothing to sign out of: you are signed out.",
+					Link:     "/signin",
+					LinkText: "Sign in again",
+				})
+				return
+			}
+			c.render(w, r, nil, http.StatusForbidden, "message", "Forbidden", messageData{
+				Heading:  "Request refused",
+				Message:  "Your console session has ended, so the form was not sent.",
+				Remedy:   "Sign in again, then repeat the action.",
+				Link:     "/signin?next=" + url.QueryEscape(formPage(r.URL.Path)),
+				LinkText: "Sign in again",
+			})
 			return
 		}
 		s := &reqState{session: ss, csrf: ss.CSRF, principal: access.Principal{Actor: ss.Actor, Role: access.Role(ss.Role), Name: ss.Name, SessionID: ss.ID}}
@@ -308,6 +326,25 @@ func (c *Console) auth(h authedFunc) http.Handler {
 		}
 		h(w, r, s)
 	})
+}
+
+// formPage is the console page whose form posts to path, to go back to
+// after signing in again: the page itself for the forms of a page of
+// their own (delete, revoke, edit, reauthorize, a card), else the page of
+// the object the action is on.
+func formPage(path string) string {
+	switch path {
+	case "/connections":
+		return "/connections/new"
+	case "/connections/service":
+		return "/connections/new-service"
+	}
+	i := strings.LastIndexByte(path, '/')
+	switch path[i+1:] {
+	case "runs", "plan", "plan-scheduled", "enable", "disable", "cancel", "test", "rotate-key":
+		return path[:i]
+	}
+	return path
 }
 
 // refuseRole answers 403 to a signed-in person whose role may not use the
