@@ -37,8 +37,8 @@ func (c *Console) auditRoutes(mux *web.Mux) {
 type tokensData struct {
 	Tokens   []*store.APIToken
 	All      bool
-	Roles    []access.Role      // the roles this person may give a token
-	New      []*access.NewToken // the tokens just created, shown once
+	Roles    []access.Role    // the roles this person may give a token
+	New      *access.NewToken // the token just created, shown once
 	Error    string
 	Name     string
 	Role     string
@@ -62,7 +62,7 @@ var tokenLifetimes = []tokenLifetime{
 }
 
 func (c *Console) listTokens(w http.ResponseWriter, r *http.Request, s *reqState) {
-	c.showTokens(w, r, s, http.StatusOK, tokensData{Expires: "720h", New: c.takeNewToken(r.Context(), s.session)})
+	c.showTokens(w, r, s, http.StatusOK, tokensData{Expires: "720h", New: c.takeNewToken(w, r, s)})
 }
 
 func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *reqState, status int, d tokensData) {
@@ -108,14 +108,11 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 	}
 	// Post/Redirect/Get: the Tokens page shows the new token once, so that
 	// reloading it does not send the form again and make a second token.
-	// The secret waits for that page in the session, sealed.
-	sealed, err := c.Keyring.Seal([]byte(tok.Token), createdTokenAAD(s.session.ID))
-	if err != nil {
+	if err := c.keepNewToken(w, r, s, tok); err != nil {
 		c.log.ErrorContext(r.Context(), "console: could not seal a new token for the next page; showing it on the form's answer", slog.Any("cause", err))
-		c.showTokens(w, r, s, http.StatusCreated, tokensData{New: []*access.NewToken{tok}, Expires: "720h"})
+		c.showTokens(w, r, s, http.StatusCreated, tokensData{New: tok, Expires: "720h"})
 		return
 	}
-	c.addFlash(r.Context(), s.session, flash{Token: &createdToken{ID: tok.ID, Name: tok.Name, Role: tok.Role, ExpiresAt: tok.ExpiresAt, Sealed: sealed}})
 	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
 }
 

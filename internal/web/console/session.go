@@ -38,24 +38,7 @@ type flash struct {
 	// Flows are the flows the message is about, listed under it with a
 	// link to each flow's page.
 	Flows []FlowUse `json:",omitempty"`
-	// Token is a token just created on the Tokens page, for the Tokens
-	// page the browser is sent to next (takeNewToken); other pages leave
-	// it queued.
-	Token *createdToken `json:",omitempty"`
 }
-
-// createdToken is a new API token on its way from the form that created
-// it to the page that shows it once. Its secret is sealed with the
-// keyring for this session only (createdTokenAAD), so the sessions table
-// holds no usable token.
-type createdToken struct {
-	ID, Name, Role string
-	ExpiresAt      time.Time
-	Sealed         []byte
-}
-
-// createdTokenAAD binds a sealed new token to its session.
-func createdTokenAAD(sessionID string) string { return "session/" + sessionID + "/new-token" }
 
 // SessionStore keeps console sessions and pending single sign-ons in the
 // database, so that every server accepts a session and signing out ends
@@ -153,55 +136,18 @@ func (c *Console) addFlash(ctx context.Context, ss *store.Session, f flash) {
 	}
 }
 
-// takeFlashes returns and clears the session's queued messages, but for
-// new tokens, which wait for the Tokens page (takeNewToken).
+// takeFlashes returns and clears the session's queued messages.
 func (c *Console) takeFlashes(ctx context.Context, ss *store.Session) []flash {
-	return c.takeFlashesIf(ctx, ss, func(f flash) bool { return f.Token == nil })
-}
-
-// takeNewToken returns and clears the tokens the session has created
-// since its last Tokens page, their secrets opened, oldest first.
-func (c *Console) takeNewToken(ctx context.Context, ss *store.Session) []*access.NewToken {
-	taken := c.takeFlashesIf(ctx, ss, func(f flash) bool { return f.Token != nil })
-	var toks []*access.NewToken
-	for _, f := range taken {
-		t := f.Token
-		secret, err := c.Keyring.Open(t.Sealed, createdTokenAAD(ss.ID))
-		if err != nil {
-			c.log.ErrorContext(ctx, "console: could not open a new token to show it", slog.String("token_id", t.ID), slog.Any("cause", err))
-			continue
-		}
-		toks = append(toks, &access.NewToken{APIToken: &store.APIToken{ID: t.ID, Name: t.Name, Role: t.Role, ExpiresAt: t.ExpiresAt}, Token: string(secret)})
-	}
-	return toks
-}
-
-// takeFlashesIf removes the session's queued messages that take reports
-// true of and returns them.
-func (c *Console) takeFlashesIf(ctx context.Context, ss *store.Session, take func(flash) bool) []flash {
 	if len(ss.Flashes) == 0 {
 		return nil
 	}
-	var fs, taken, kept []flash
+	var fs []flash
 	_ = json.Unmarshal(ss.Flashes, &fs)
-	for _, f := range fs {
-		if take(f) {
-			taken = append(taken, f)
-		} else {
-			kept = append(kept, f)
-		}
-	}
-	if len(taken) == 0 {
-		return nil
-	}
 	ss.Flashes = nil
-	if len(kept) > 0 {
-		ss.Flashes, _ = json.Marshal(kept)
-	}
 	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
 		c.log.WarnContext(ctx, "console: could not clear shown messages", slog.Any("cause", err))
 	}
-	return taken
+	return fs
 }
 
 // randomString returns n random bytes, base64url-encoded.
@@ -268,10 +214,15 @@ func (c *Console) secure(r *http.Request) bool { return c.scheme(r) == "https" }
 // setCookie sets an HttpOnly, SameSite=Lax cookie valid for the whole
 // console; maxAge < 0 deletes it.
 func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	c.setPathCookie(w, r, name, "/", value, maxAge)
+}
+
+// setPathCookie is setCookie for the pages under path only.
+func (c *Console) setPathCookie(w http.ResponseWriter, r *http.Request, name, path, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
 		Value:    value,
-		Path:     "/",
+		Path:     path,
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   c.secure(r),

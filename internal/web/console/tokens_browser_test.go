@@ -90,9 +90,8 @@ func TestBrowserRevokeTokenAsksForConfirmation(t *testing.T) {
 // TestBrowserReloadAfterCreatingATokenMakesNoOther: creating a token ends
 // on the Tokens page by a redirect (Post/Redirect/Get), so reloading that
 // page or going back to it makes no second token. The new token is shown
-// once: not again on a reload or back, not in the page's address, not in
-// the server's log, and not readable in the session that carries it to
-// the page.
+// once: not again on a reload or back, not in the page's address, the
+// server's log or the session.
 func TestBrowserReloadAfterCreatingATokenMakesNoOther(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

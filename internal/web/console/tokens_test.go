@@ -118,38 +118,70 @@ func TestTokenLifetimesReadInDays(t *testing.T) {
 }
 
 // TestNewTokenWaitsSealed: between the form that creates a token and the
-// Tokens page it redirects to, the session holds the new token sealed
-// (the sessions table has no usable token), for that session only, and
-// the page shows it once.
+// Tokens page it redirects to, the new token waits in a cookie of the
+// browser, sealed for that session only, for the Tokens page alone; not in
+// the sessions table, which the person's other tabs write back with every
+// request (a tab that read the session before the form was sent must not
+// take the token away). The page shows it once and deletes the cookie.
 func TestNewTokenWaitsSealed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	sessions, err := e.store.ListSessionsOf(t.Context(), store.Actor{Type: store.ActorBootstrap})
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("sessions %v, %v; want one", sessions, err)
+	}
+	otherTab := sessions[0] // as another tab's request read it
+
 	resp, _ := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"ci"}, "role": {"viewer"}, "expiresIn": {"24h"}}, nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/tokens" {
 		t.Fatalf("create a token: status %d to %q; want 303 to /tokens", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	sessions, err := e.store.ListSessionsOf(t.Context(), store.Actor{Type: store.ActorBootstrap})
-	if err != nil || len(sessions) != 1 || len(sessions[0].Flashes) == 0 {
-		t.Fatalf("sessions %v, %v; want one holding the new token", sessions, err)
+	var kept *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "cardflow_new_token" {
+			kept = ck
+		}
 	}
-	held := string(sessions[0].Flashes)
+	if kept == nil || kept.Path != "/tokens" || !kept.HttpOnly || kept.MaxAge <= 0 || kept.MaxAge > 600 {
+		t.Fatalf("the new token's cookie is %+v; want an HttpOnly cookie for /tokens of at most 10 minutes", kept)
+	}
+	if err := e.store.UpdateSession(t.Context(), otherTab); err != nil { // the other tab's request ends
+		t.Fatal(err)
+	}
 
-	// Another session of the same person does not get it.
+	// Another session of the same person cannot open it.
 	other, _, _ := signInHTTP(t, e.url, "/tokens")
+	u, _ := url.Parse(e.url + "/tokens")
+	other.Jar.SetCookies(u, []*http.Cookie{{Name: kept.Name, Value: kept.Value, Path: "/tokens"}})
 	if _, body := get(t, other, e.url+"/tokens"); strings.Contains(body, "cfp_") {
-		t.Errorf("another session's Tokens page shows a new token:\n%s", body)
+		t.Errorf("another session's Tokens page shows the new token:\n%s", body)
 	}
 
-	_, body := get(t, c, e.url+"/tokens")
+	resp, body := get(t, c, e.url+"/tokens")
 	tok := regexp.MustCompile(`cfp_[A-Za-z0-9_-]+`).FindString(body)
 	if tok == "" {
 		t.Fatalf("the Tokens page after the redirect shows no new token:\n%s", body)
 	}
-	if strings.Contains(held, tok) || strings.Contains(held, strings.TrimPrefix(tok, "cfp_")) {
-		t.Errorf("the session held the new token readable: %s", held)
+	if strings.Contains(kept.Value, strings.TrimPrefix(tok, "cfp_")) {
+		t.Errorf("the cookie holds the new token readable: %s", kept.Value)
+	}
+	if deleted := resp.Cookies(); len(deleted) != 1 || deleted[0].Name != "cardflow_new_token" || deleted[0].MaxAge >= 0 {
+		t.Errorf("the Tokens page that shows the token sets cookies %+v; want the new token's deleted", deleted)
 	}
 	if _, body := get(t, c, e.url+"/tokens"); strings.Contains(body, tok) {
 		t.Error("the Tokens page shows the new token a second time")
+	}
+	if strings.Contains(e.logs.String(), tok) {
+		t.Error("the server log holds the new token")
+	}
+	sessions, err = e.store.ListSessionsOf(t.Context(), store.Actor{Type: store.ActorBootstrap})
+	for _, ss := range sessions {
+		if len(ss.Flashes) != 0 {
+			t.Errorf("a session holds %s; want nothing", ss.Flashes)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
