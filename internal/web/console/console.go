@@ -313,8 +313,18 @@ func (c *Console) auth(h authedFunc) http.Handler {
 				c.forbidden(w, r, "The form was sent from another site.")
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if err := r.ParseForm(); err != nil {
+				if mb := (*http.MaxBytesError)(nil); errors.As(err, &mb) {
+					c.render(w, r, s, http.StatusRequestEntityTooLarge, "message", "Form too large", messageData{
+						Heading:  "Form too large",
+						Message:  "The form is larger than 1 MB, far more than any console form needs, so it was not sent: a field holds more than it asks for (a pasted file, or a paste repeated).",
+						Remedy:   "Go back, put only what the field asks for in it, and send the form again.",
+						Link:     formPage(r.URL.Path),
+						LinkText: "Back to the form",
+					})
+					return
+				}
 				c.forbidden(w, r, "The form could not be read.")
 				return
 			}
@@ -346,6 +356,9 @@ func formPage(path string) string {
 	}
 	return path
 }
+
+// maxFormBytes bounds a console form's body.
+const maxFormBytes = 1 << 20
 
 // refuseRole answers 403 to a signed-in person whose role may not use the
 // page or form.

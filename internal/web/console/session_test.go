@@ -354,3 +354,22 @@ func TestSessionsExpire(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedForm: a form larger than the console takes is answered 413
+// saying so and what to do, with a link back to the form's page, not
+// "could not be read".
+func TestOversizedForm(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _, csrf := signInHTTP(t, e.url, "/connections")
+	resp, body := post(t, c, e.url+"/connections/service", url.Values{"csrf": {csrf}, "nickname": {"Robot"},
+		"privateKey": {strings.Repeat("k", 2<<20)}}, nil)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MB form: status %d; want 413", resp.StatusCode)
+	}
+	for _, want := range []string{"The form is larger than 1 MB", "put only what the field asks for in it", `href="/connections/new-service"`} {
+		if !strings.Contains(html.UnescapeString(body), want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+}
