@@ -272,8 +272,12 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 				Details: map[string]any{"remedy": "give cardflow's own address with --server or CARDFLOW_SERVER (what `cardflow serve` prints, not the Okta org's); behind a proxy, check that it reaches the cardflow server"},
 			}}
 		}
-		if resp.StatusCode == http.StatusUnauthorized && c.kept != nil {
+		switch {
+		case resp.StatusCode != http.StatusUnauthorized:
+		case c.kept != nil:
 			eb.Error = c.kept.refused(c.base, eb.Error)
+		case c.token != "":
+			eb.Error = envTokenRefused(c.base, eb.Error)
 		}
 		return &apiError{Status: resp.StatusCode, Body: eb.Error}
 	}

@@ -280,3 +280,18 @@ func TestLoginWithoutSingleSignOn(t *testing.T) {
 		t.Errorf("login: exit %d\n%s%s\nwant exit 1 saying the server has no single sign-on and naming CARDFLOW_API_TOKEN", code, out, errOut)
 	}
 }
+
+// TestWrongEnvTokenNamesTheVariable: a token of CARDFLOW_API_TOKEN the
+// server refuses is named by the variable it came from; the server's own
+// remedy speaks of a request's Authorization header, which a person at
+// the command line never wrote.
+func TestWrongEnvTokenNamesTheVariable(t *testing.T) {
+	s := startServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": s.vars["CARDFLOW_SERVER"], "CARDFLOW_API_TOKEN": "cf_not_the_token_at_all"}
+	code, out, errOut := runCLI(t, vars, "connections", "list")
+	if code != exitFailure || !strings.Contains(errOut, "unauthenticated") ||
+		!strings.Contains(errOut, "Remedy: check CARDFLOW_API_TOKEN, the token sent to "+s.vars["CARDFLOW_SERVER"]) ||
+		strings.Contains(errOut, "Authorization: Bearer") {
+		t.Errorf("a command with a wrong CARDFLOW_API_TOKEN: exit %d\n%s%s; want the remedy to check the variable", code, out, errOut)
+	}
+}

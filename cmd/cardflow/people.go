@@ -221,6 +221,21 @@ func keptLogin(e *env, server string) (credential, bool) {
 // refused is the server's refusal of the kept sign-in's token (it expired
 // or was revoked), with the remedy that fits: signing in again.
 func (c *credential) refused(server string, e api.Error) api.Error {
+	return replaceRemedy(e, fmt.Sprintf("run `cardflow login` again: the sign-in of %s kept for %s (valid until %s) is no longer accepted",
+		orDash(c.Login), strings.TrimSuffix(server, "/"), when(c.ExpiresAt)))
+}
+
+// envTokenRefused is the server's refusal e of the token of
+// CARDFLOW_API_TOKEN, with a remedy that names the variable the token
+// came from: the server's own speaks of the request's header.
+func envTokenRefused(server string, e api.Error) api.Error {
+	return replaceRemedy(e, fmt.Sprintf("check CARDFLOW_API_TOKEN, the token sent to %s: set it to a personal API token (cardflow tokens create) "+
+		"or the server's API token (printed on its first start, and in its data directory's api-token file), or unset it to use the sign-in of cardflow login",
+		strings.TrimSuffix(server, "/")))
+}
+
+// replaceRemedy is e with remedy for its own, which its message ends with.
+func replaceRemedy(e api.Error, remedy string) api.Error {
 	old, _ := e.Details["remedy"].(string)
 	if old != "" {
 		e.Message = strings.TrimSuffix(e.Message, "; "+old)
@@ -229,8 +244,7 @@ func (c *credential) refused(server string, e api.Error) api.Error {
 	for k, v := range e.Details {
 		details[k] = v
 	}
-	details["remedy"] = fmt.Sprintf("run `cardflow login` again: the sign-in of %s kept for %s (valid until %s) is no longer accepted",
-		orDash(c.Login), strings.TrimSuffix(server, "/"), when(c.ExpiresAt))
+	details["remedy"] = remedy
 	e.Details = details
 	return e
 }
