@@ -252,6 +252,7 @@ func TestUsageLinesNameWhatTheFlagsTake(t *testing.T) {
 		{[]string{"audit", "-h"}, "Usage: cardflow audit [--connection ID|NICKNAME]"},
 		{[]string{"tokens", "revoke", "-h"}, "Usage: cardflow tokens revoke TOKEN_ID [--json]"},
 		{[]string{"people", "revoke", "-h"}, "Usage: cardflow people revoke LOGIN [--self] [--json]"},
+		{[]string{"connections", "create", "-h"}, "[--json]\n       cardflow connections create --auth service --nickname N"},
 	} {
 		code, out, errOut := runCLI(t, nil, tc.args...)
 		if code != exitOK || !strings.Contains(out+errOut, tc.want) {

@@ -190,7 +190,7 @@ func scopeSelection(flags []string) *[]string {
 func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "connections create",
 		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-stdin | --client-secret-file FILE] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n"+
-			"connections create --auth service --nickname N --domain example.okta.com --client-id ID [--private-key-file FILE|-] [--key-algorithm ES256|RS256] [--dpop] [--scope S ...] [--json]\n\n"+
+			"       cardflow connections create --auth service --nickname N --domain example.okta.com --client-id ID [--private-key-file FILE|-] [--key-algorithm ES256|RS256] [--dpop] [--scope S ...] [--json]\n\n"+
 			"A user connection (the default) signs in as a person: the client secret comes from\n"+
 			"stdin (--client-secret-stdin), a file (--client-secret-file), or the environment\n"+
 			"variable CARDFLOW_CLIENT_SECRET; never from the command line, where other users of\n"+
