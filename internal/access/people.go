@@ -123,23 +123,26 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 		return nil, err
 	}
 	now := pp.now()
+	// By login ignoring case, as Revoke takes them: one person whose
+	// login's capitals changed at the identity provider is one person.
 	byLogin := map[string]*Person{}
 	person := func(login string) *Person {
-		if byLogin[login] == nil {
-			byLogin[login] = &Person{Login: login}
+		key := strings.ToLower(login)
+		if byLogin[key] == nil {
+			byLogin[key] = &Person{Login: login}
 		}
-		return byLogin[login]
+		return byLogin[key]
 	}
-	newest := map[string]time.Time{} // the newest session's start, by login
-	for _, ss := range sessions {    // oldest first
+	newest := map[*Person]time.Time{} // the newest session's start
+	for _, ss := range sessions {     // oldest first
 		if ss.Actor.Login == "" || !SessionLive(ss, now, pp.IdleTimeout) {
 			continue
 		}
 		pr := person(ss.Actor.Login)
 		pr.Sessions++
-		if t, ok := newest[pr.Login]; !ok || !ss.CreatedAt.Before(t) {
-			newest[pr.Login] = ss.CreatedAt
-			pr.Name, pr.Role = ss.Name, Role(ss.Role)
+		if t, ok := newest[pr]; !ok || !ss.CreatedAt.Before(t) {
+			newest[pr] = ss.CreatedAt
+			pr.Login, pr.Name, pr.Role = ss.Actor.Login, ss.Name, Role(ss.Role)
 		}
 		pr.LastSeen = later(pr.LastSeen, ss.LastSeen)
 		pr.LastActivity = later(pr.LastActivity, ss.LastSeen)

@@ -228,3 +228,38 @@ func enableFlow(t *testing.T, st store.Store, name string, who store.Actor, on b
 		t.Fatal(err)
 	}
 }
+
+// TestPeopleListOneLoginInTwoCases: sessions and tokens whose logins
+// differ only in case (the login's capitals changed at the identity
+// provider) are one person, as Revoke takes them, named by their newest
+// session's login; they were listed as two, each with part of what
+// revoking either ends.
+func TestPeopleListOneLoginInTwoCases(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := t0
+	clock := func() time.Time { return now }
+	people := &People{Store: st, Now: clock, IdleTimeout: time.Hour}
+	for i, login := range []string{"Ada@Example.com", "ada@example.com"} {
+		if err := st.CreateSession(ctx, &store.Session{ID: login, Actor: store.Actor{Type: store.ActorUser, Login: login}, Name: "Ada",
+			Role: string(Admin), CreatedAt: t0.Add(time.Duration(i) * time.Minute), ExpiresAt: t0.Add(12 * time.Hour), LastSeen: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := (&Tokens{Store: st, Now: clock}).Create(ctx, user("ADA@example.com", Admin), "ci", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(2 * time.Minute)
+	got, err := people.List(ctx, user("bob@example.com", Admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Login != "ada@example.com" || got[0].Sessions != 2 || got[0].Tokens != 1 {
+		var listed []Person
+		for _, p := range got {
+			listed = append(listed, *p)
+		}
+		t.Errorf("List = %+v; want one person, ada@example.com, with 2 sessions and 1 token", listed)
+	}
+}
