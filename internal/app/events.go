@@ -281,13 +281,16 @@ func (in *eventIntake) dispatchAll(ctx context.Context, all bool) {
 	// the intake, so that round comes).
 	readAt := in.now()
 	m, partial, err := in.scan(ctx)
+	// Its own name, apart from atOkta's read: the two loops read at their
+	// own moments, and one's success reported between the other's
+	// failures would log a recovery, then the failure again, in an outage.
 	if err != nil {
 		if ctx.Err() == nil {
-			in.outage.Fail(ctx, "events: reading the enabled flows", err)
+			in.outage.Fail(ctx, "events: reading the enabled flows to dispatch events", err)
 		}
 		return
 	}
-	in.outage.OK(ctx, "events: reading the enabled flows")
+	in.outage.OK(ctx, "events: reading the enabled flows to dispatch events")
 	// An org's event is stored once, under the connection that received
 	// it first: each connection's events are dispatched to the flows of
 	// every connection to the same org.
