@@ -320,3 +320,37 @@ func TestParseTypeChecksInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestParseChecksTheKindOfForEachAndIf: a for_each or an if whose kind the
+// checker knows (a declared input's type, a literal) and that is not a list
+// or a bool is refused when the flow is validated; it failed on every run.
+// One known only when the run gets there (a step's output) is left to it.
+func TestParseChecksTheKindOfForEachAndIf(t *testing.T) {
+	head := "name: t\ninputs:\n  q: {type: string}\n  ok: {type: bool}\n  l: {type: list}\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: c\n  - id: a\n    card: okta-devices/read-device\n    connection: c\n    input: {deviceId: x}\n"
+	for _, tt := range []struct {
+		step string
+		want string // "" for valid
+	}{
+		{"    for_each: ${{ inputs.q }}\n", "for_each: ${{ inputs.q }} gives a string; it must give a list"},
+		{"    for_each: ${{ \"abc\" }}\n", "for_each: ${{ \"abc\" }} gives a string; it must give a list"},
+		{"    for_each: ${{ inputs.ok }}\n", "gives a bool; it must give a list"},
+		{"    if: ${{ inputs.q }}\n", "if: ${{ inputs.q }} gives a string; it must give true or false"},
+		{"    for_each: ${{ inputs.l }}\n    if: ${{ item }}\n", ""},
+		{"    for_each: ${{ inputs.l }}\n    if: ${{ index }}\n", "if: ${{ index }} gives a number; it must give true or false"},
+		{"    if: ${{ size(inputs.q) }}\n", "gives a number"},
+		{"    for_each: ${{ inputs.l }}\n", ""},
+		{"    for_each: ${{ steps.find.output.devices }}\n", ""},
+		{"    for_each: ${{ inputs.l.filter(x, x != \"\") }}\n", ""},
+		{"    if: ${{ inputs.ok }}\n", ""},
+		{"    if: ${{ steps.find.output.count > 0.0 }}\n", ""},
+		{"    if: ${{ steps.find.output.devices }}\n", ""}, // known when it runs
+	} {
+		_, err := Parse([]byte(head + tt.step))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v; want it valid", tt.step, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%q: %v; want %q", tt.step, err, tt.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -200,6 +201,8 @@ func (p *docParser) compile(doc *Document) {
 		}
 		st.forEach.walkExprs(check(envs.base, "for_each"))
 		st.cond.walkExprs(check(itemEnv, "if"))
+		p.checkKind(st, st.forEach, typed, false, types.ListKind, "for_each", "a list, e.g. for_each: ${{ steps.find.output.devices }}")
+		p.checkKind(st, st.cond, typed, st.forEach != nil, types.BoolKind, "if", `true or false, e.g. if: ${{ item.status == "ACTIVE" }}`)
 		st.input.walkExprs(check(itemEnv, "input"))
 		for _, d := range doc.Steps[:i] {
 			if deps[d.ID] {
@@ -207,6 +210,60 @@ func (p *docParser) compile(doc *Document) {
 			}
 		}
 	}
+}
+
+// checkKind refuses the expression v (a step's for_each or if, one
+// ${{ }}) when the checker knows it gives a value of another kind than
+// want, such as a string input given to for_each: the run would fail
+// there on every item. An expression whose kind is known only when it
+// runs (a step's output, an item's field) is left to the run. typed, when
+// not nil, has the declared inputs' types; inItem tells that v sees item.
+func (p *docParser) checkKind(st *Step, v *value, typed *celEnvs, inItem bool, want types.Kind, where, wantText string) {
+	if !v.isWholeExpr() {
+		return
+	}
+	e := v.tmpl.parts[0].expr
+	if e == nil || e.ast == nil {
+		return // it did not compile: that is reported
+	}
+	t := e.ast.OutputType()
+	if typed != nil {
+		te := typed.base
+		if inItem {
+			te = typed.item
+		}
+		if ast, iss := te.Compile(e.src); iss.Err() == nil {
+			t = ast.OutputType()
+		}
+	}
+	switch t.Kind() {
+	case want, types.DynKind, types.AnyKind, types.TypeParamKind, types.ErrorKind:
+		return
+	}
+	p.iss.add(e.pos, st.ID, "%s: ${{ %s }} gives %s; it must give %s", where, strings.TrimSpace(e.src), celKindText(t), wantText)
+}
+
+// celKindText names a CEL type as the flow's documents speak of values.
+func celKindText(t *cel.Type) string {
+	switch t.Kind() {
+	case types.StringKind:
+		return "a string"
+	case types.DoubleKind, types.IntKind, types.UintKind:
+		return "a number"
+	case types.BoolKind:
+		return "a bool"
+	case types.ListKind:
+		return "a list"
+	case types.MapKind, types.StructKind:
+		return "an object"
+	case types.NullTypeKind:
+		return "null"
+	case types.TimestampKind:
+		return "a timestamp"
+	case types.DurationKind:
+		return "a duration"
+	}
+	return t.String()
 }
 
 // explainCompile adds a hint to a CEL compile message where a common
