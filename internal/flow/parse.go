@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -90,7 +91,7 @@ func parse(src []byte, now time.Time) (*Document, *issues, error) {
 	}
 	file, err := parseYAML(src)
 	if err != nil {
-		p.syntaxError(err)
+		p.syntaxError(err, src)
 		return nil, &p.iss, nil
 	}
 	var body ast.Node
@@ -127,20 +128,56 @@ type docParser struct {
 	now time.Time // see parse
 }
 
-func (p *docParser) syntaxError(err error) {
+func (p *docParser) syntaxError(err error, src []byte) {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		msg := ye.GetMessage()
+		pos := tokenPos(ye.GetToken())
 		hint := "fix the YAML syntax"
-		if strings.Contains(msg, "'\t'") {
+		switch {
+		case strings.Contains(msg, "'\t'"):
 			hint = "indent with spaces, not tabs"
-		} else if strings.Contains(msg, "already defined") {
+		case strings.Contains(msg, "already defined"):
 			hint = "remove or rename the repeated key"
+		case unquotedExpr(lineOf(src, pos.Line)):
+			// A ${{ }} inside { } or [ ] reads to YAML as a
+			// collection of its own.
+			hint = `put each ${{ }} expression inside { } or [ ], or holding ": ", in quotes: {deviceId: "${{ item.id }}"}`
 		}
-		p.iss.add(tokenPos(ye.GetToken()), "", "YAML syntax error: %s; %s", msg, hint)
+		p.iss.add(pos, "", "YAML syntax error: %s; %s", msg, hint)
 		return
 	}
 	p.iss.add(Pos{Line: 1, Column: 1}, "", "YAML syntax error: %v; fix the YAML syntax", err)
+}
+
+// lineOf is the 1-based line n of src, without its line break.
+func lineOf(src []byte, n int) string {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(src, '\n')
+		if j < 0 {
+			return ""
+		}
+		src = src[j+1:]
+	}
+	if j := bytes.IndexByte(src, '\n'); j >= 0 {
+		src = src[:j]
+	}
+	return string(src)
+}
+
+// unquotedExpr reports whether line holds a ${{ that no quote opens.
+func unquotedExpr(line string) bool {
+	for i := strings.Index(line, "${{"); i >= 0; {
+		if before := strings.TrimRight(line[:i], " "); !strings.HasSuffix(before, `"`) && !strings.HasSuffix(before, "'") {
+			return true
+		}
+		next := strings.Index(line[i+3:], "${{")
+		if next < 0 {
+			return false
+		}
+		i += 3 + next
+	}
+	return false
 }
 
 func tokenPos(tk *token.Token) Pos {

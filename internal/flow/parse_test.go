@@ -138,6 +138,8 @@ func TestParseErrors(t *testing.T) {
 		{"syntax tab", "name: f\nsteps:\n\t- id: a\n", []wantIssue{{3, 1, "", "indent with spaces, not tabs"}}},
 		{"syntax duplicate key", "name: f\nname: g\n", []wantIssue{{2, 1, "", "remove or rename the repeated key"}}},
 		{"syntax unclosed", "name: [f\n", []wantIssue{{1, 7, "", "YAML syntax error"}}},
+		{"an expression in a flow mapping", head + step + "    input: {deviceId: ${{ inputs.x }}}\n", []wantIssue{{6, 24, "", `in quotes: {deviceId: "${{ item.id }}"}`}}},
+		{"an expression in a flow sequence", head + step + "    for_each: [\"${{ 1 }}\", ${{ inputs.x }}]\n", []wantIssue{{6, 29, "", `in quotes: {deviceId: "${{ item.id }}"}`}}},
 		{"empty document", "# nothing\n", []wantIssue{{1, 1, "", "the flow document is empty"}}},
 		{"two documents", "name: a\n---\nname: b\n", []wantIssue{{2, 1, "", "put each flow in a file of its own"}}},
 		{"not a mapping", "- a\n- b\n", []wantIssue{{1, 1, "", "a flow document must be a mapping"}}},
