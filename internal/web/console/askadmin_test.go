@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -60,5 +61,30 @@ func TestBrokenConnectionTellsOthersToAskAnAdmin(t *testing.T) {
 				t.Errorf("%s as %s: told to ask an admin = %v; want %v", path, tc.login, got, tc.ask)
 			}
 		}
+	}
+}
+
+// TestBrokenConnectionSaysItsFixOnce: the page of a connection that is not
+// active gives its fix once, in the banner (where a viewer is also told to
+// ask an admin), and each card says why it fails and where the fix is,
+// instead of the same fix on every one of the cards.
+func TestBrokenConnectionSaysItsFixOnce(t *testing.T) {
+	t.Parallel()
+	e := newSSOEnv(t)
+	prod := e.connect(t, "Prod", nil)
+	if err := e.store.UpdateConnection(context.Background(), prod.ID, func(c *store.Connection) error {
+		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, "Okta refused the refresh token (invalid_grant)", "reauthorize the connection"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := ssoSignInHTTP(t, e, oktaemu.UserLogin)
+	_, body := get(t, c, e.url+"/connections/"+prod.ID)
+	if n := strings.Count(strings.ToLower(body), "reauthorize the connection"); n != 1 {
+		t.Errorf("the page gives the fix %d times; want once, in the banner:\n%s", n, body)
+	}
+	cards := regexp.MustCompile(`(?s)<table[^>]*id="cards".*?</table>`).FindString(body)
+	if want := "The connection needs reauthorization. The fix is at the top of this page."; strings.Count(cards, want) < 9 {
+		t.Errorf("the cards table says %q %d times; want it on every card:\n%s", want, strings.Count(cards, want), cards)
 	}
 }

@@ -372,8 +372,7 @@ func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.
 		switch {
 		case v.Status != store.StatusActive:
 			row.Works = false
-			row.Why = statusSentence(v.Status)
-			row.Remedy = v.Remedy
+			row.Why = inactiveCard(v.Status)
 		case c.Cards != nil:
 			if err := c.Cards.Preflight(ctx, row.Ref, v.ID); err != nil {
 				_, e := c.publicError(ctx, err)
@@ -418,6 +417,14 @@ func statusSentence(status string) string {
 	return "The connection is " + strings.ToLower(humanize(status)) + "."
 }
 
+// inactiveCard says why a card fails on a connection that is not active.
+// The fix is the connection's, said once in the banner at the top of the
+// page (for a person who cannot apply it, with whom to ask), not on each
+// of the cards.
+func inactiveCard(status string) string {
+	return statusSentence(status) + " The fix is at the top of this page."
+}
+
 // eventCardRow says whether an event card can start flows on the
 // connection, and by which delivery.
 func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
@@ -426,8 +433,7 @@ func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
 	switch {
 	case v.Status != store.StatusActive:
 		row.Works = false
-		row.Why = statusSentence(v.Status)
-		row.Remedy = v.Remedy
+		row.Why = inactiveCard(v.Status)
 	case hook && poll:
 		row.Why = "Starts flows (on: event:) by hook, poll or both."
 	case poll:

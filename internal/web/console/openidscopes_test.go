@@ -49,8 +49,8 @@ func TestOpenIDScopesOfAPendingConnection(t *testing.T) {
 
 // TestPendingConnectionRemedyNamesReauthorize: the remedy of a user
 // connection waiting for its sign-in said to "open the authorize URL",
-// which only the CLI prints; the connection's page (its banner and each
-// card's fix) names Reauthorize instead.
+// which only the CLI prints; the connection's page (its banner, where the
+// cards send the reader for the fix) names Reauthorize instead.
 func TestPendingConnectionRemedyNamesReauthorize(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -62,7 +62,7 @@ func TestPendingConnectionRemedyNamesReauthorize(t *testing.T) {
 	c, _, _ := signInHTTP(t, e.url, "/connections")
 	_, body := get(t, c, e.url+"/connections/"+v.ID)
 	const want = "Reauthorize on the connection&#39;s page opens the org&#39;s sign-in page again"
-	if strings.Contains(body, "authorize URL") || strings.Count(body, want) < 2 {
-		t.Errorf("the pending connection's page sends the admin to an authorize URL it does not show, or does not name Reauthorize in its banner and cards:\n%s", body)
+	if strings.Contains(body, "authorize URL") || strings.Count(body, want) != 1 || !strings.Contains(body, "The fix is at the top of this page.") {
+		t.Errorf("the pending connection's page sends the admin to an authorize URL it does not show, or does not name Reauthorize in its banner, where the cards send the reader:\n%s", body)
 	}
 }
