@@ -168,6 +168,45 @@ func TestScheduledFlowEndToEnd(t *testing.T) {
 	}
 }
 
+// TestEnableAgainKeepsTheDueTick: enabling a schedule flow that is
+// enabled already (a deploy's flows store --enable) keeps its next tick,
+// so that a tick due but not yet fired still runs; it was moved to the
+// next tick from the moment of the enable, dropping that run.
+func TestEnableAgainKeepsTheDueTick(t *testing.T) {
+	t.Parallel()
+	clock := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
+	h := startHarness(t, oktaemu.Config{Devices: 2}, func(c *Config) {
+		// The scheduler looks when a flow is enabled, not on its own.
+		c.Now, c.SchedulePoll = clock.Now, time.Hour
+	})
+	h.connect("Prod")
+	var put putAnswer
+	if code, data := h.postYAML("/api/v1/flows", scheduledFlow, &put); code != http.StatusCreated {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	var on flowJSON
+	if code, data := h.call("POST", "/api/v1/flows/"+put.Flow.ID+"/enable", nil, &on); code != http.StatusOK {
+		t.Fatalf("enable: %d %s", code, data)
+	}
+	due := time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC)
+	if on.Trigger["nextRunAt"] != due.Format(time.RFC3339) {
+		t.Fatalf("enabled flow %+v; want the next run at %v", on, due)
+	}
+	// The ticks of 10:01 to 10:04 are due and not fired when it is
+	// enabled again.
+	clock.Advance(4 * time.Minute)
+	if code, data := h.call("POST", "/api/v1/flows/"+put.Flow.ID+"/enable", nil, &on); code != http.StatusOK {
+		t.Fatalf("enable again: %d %s", code, data)
+	}
+	if on.Trigger["nextRunAt"] != due.Format(time.RFC3339) {
+		t.Errorf("enabled again, the next run is at %v; want still %v", on.Trigger["nextRunAt"], due)
+	}
+	waitFor(t, "the due tick's run", func() bool {
+		runs := h.runsOf(put.Flow.ID)
+		return len(runs) == 1 && runs[0].Status == "succeeded"
+	})
+}
+
 func TestEnableRefusesMissingScopes(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)

@@ -152,6 +152,12 @@ func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor
 	var next time.Time
 	if sch := doc.Trigger.Schedule; sch != nil {
 		next = sch.Next(now)
+		if fl.Enabled && !fl.NextRunAt.IsZero() {
+			// Enabled already (flows store --enable at each deploy): its
+			// next tick stays, so that a tick due and not yet fired (or
+			// missed while every server was down) still runs.
+			next = fl.NextRunAt
+		}
 	}
 	if doc.Trigger.Event != nil && !fl.Enabled {
 		// Written before the flow is on, so that no event is matched
