@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +260,21 @@ func TestUsageLinesNameWhatTheFlagsTake(t *testing.T) {
 		if code != exitOK || !strings.Contains(out+errOut, tc.want) {
 			t.Errorf("cardflow %v: exit %d\n%s%s\nwant %q", tc.args, code, out, errOut, tc.want)
 		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		code, out, errOut := runCLI(t, nil, args...)
+		if code != exitOK || !strings.HasPrefix(out, "cardflow ") || !strings.Contains(out, runtime.Version()) {
+			t.Errorf("cardflow %v: exit %d, %q %q; want cardflow's version and Go's", args, code, out, errOut)
+		}
+	}
+	var b strings.Builder
+	printVersion(&b, &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "5a619ae0d9c1aaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, {Key: "vcs.time", Value: "2026-12-06T05:39:49Z"}, {Key: "vcs.modified", Value: "true"},
+	}})
+	if want := "cardflow v1.2.3, commit 5a619ae0d9c1 (2026-12-06T05:39:49Z) with uncommitted changes, " + runtime.Version(); !strings.HasPrefix(b.String(), want) {
+		t.Errorf("printVersion = %q; want it to start with %q", b.String(), want)
 	}
 }

@@ -140,6 +140,7 @@ var commands = []*command{
 		{name: "reseal", summary: "re-seal with the current key what an older key still seals", run: cmdKeysReseal},
 		{name: "remove", summary: "remove an older key that seals nothing any more", run: cmdKeysRemove},
 	}},
+	{name: "version", summary: "print what this cardflow binary was built from", run: cmdVersion},
 }
 
 // run executes the command line args and returns the exit code.
@@ -184,6 +185,9 @@ func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args 
 			return usagef("missing command")
 		}
 		return nil
+	}
+	if path == nil && (args[0] == "-version" || args[0] == "--version") {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range cmds {
 		if c.name != args[0] {
