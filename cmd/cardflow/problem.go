@@ -53,7 +53,21 @@ func detailLines(details map[string]any, msg, remedy string) []string {
 		return strings.Contains(msg, s) || (remedy != "" && strings.Contains(remedy, s)) || slices.Contains(out, s)
 	}
 	for _, k := range keys {
-		if s, ok := scalarText(details[k]); ok && s != "" && !said(k+": "+s) {
+		v := details[k]
+		if list, ok := v.([]any); ok {
+			// A list's sentences that the message already says are
+			// left out ("errors" holding the one error of the
+			// message); names ("missing": since) are kept, as a short
+			// one may be in the message by chance.
+			v = slices.DeleteFunc(slices.Clone(list), func(e any) bool {
+				s, ok := e.(string)
+				return ok && strings.Contains(s, " ") && said(s)
+			})
+			if len(v.([]any)) == 0 {
+				continue
+			}
+		}
+		if s, ok := scalarText(v); ok && s != "" && !said(k+": "+s) {
 			out = append(out, k+": "+s)
 		}
 	}

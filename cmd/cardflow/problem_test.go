@@ -47,6 +47,11 @@ func TestAPIErrorText(t *testing.T) {
 			want: "insufficient_scope: the trigger needs okta.logs.read\ncard: c\nscopes:\n  requiredScope: s2",
 		},
 		{
+			name: "list elements the message already says are left out",
+			body: `{"code":"invalid_input","message":"input \"n\": \"x\" is not a number; give n","details":{"remedy":"give n","errors":["input \"n\": \"x\" is not a number"],"missing":["a","b"]}}`,
+			want: "invalid_input: input \"n\": \"x\" is not a number\nRemedy: give n\nmissing: a, b",
+		},
+		{
 			name: "nested object",
 			body: `{"code":"conflict","message":"busy","details":{"lease":{"owner":"a","ttl":2}}}`,
 			want: "conflict: busy\nlease:\n  owner: a\n  ttl: 2",
