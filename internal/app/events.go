@@ -43,6 +43,9 @@ type eventIntake struct {
 	outage *outage.Log
 	// wake wakes the dispatch loop, wakeOkta the loop of the work at Okta.
 	wake, wakeOkta chan struct{}
+	// unfit says why this server cannot do work at Okta now (its keyring
+	// is behind the database's: keyring.Keyring.SealErr), or nil.
+	unfit func() error
 
 	// workers are the connections' work at Okta (atOktaFor), at most
 	// maxOktaWork at once (slots).
@@ -188,6 +191,14 @@ func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time
 // so that a call to Okta that waits (a slow System Log, an exhausted rate
 // limit: minutes) holds up no event already received.
 func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
+	if in.unfit != nil && in.unfit() != nil {
+		// This server cannot open the connections' tokens nor seal new
+		// ones (checkSealingKey says why): it leaves the System Log polls
+		// and the hooks to the servers that can. A poll lease it holds is
+		// not renewed, and another server takes it over once it lapses;
+		// polling on, it kept the lease and failed every poll.
+		return
+	}
 	m, _, err := in.scan(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -525,7 +536,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
 		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
-		busy: map[string]bool{}, slots: make(chan struct{}, maxOktaWork)}
+		busy: map[string]bool{}, slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.Wake() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,

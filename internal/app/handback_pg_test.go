@@ -71,3 +71,63 @@ func TestMultiServerStaleKeyringHandsRunBack(t *testing.T) {
 		t.Errorf("the flow run B handed back was run by %q; want server-c", fr.Owner)
 	}
 }
+
+// TestMultiServerStaleKeyringLeavesPolls: B, started first, polls the
+// System Log of a connection whose event flow has poll delivery, holding
+// the poll lease. After keys rotate moves the database to a key B lacks,
+// B stops polling (before, it kept the lease, failing every poll): its
+// lease lapses and A, which has the key, takes the polls over, so that an
+// event at the org still starts its run.
+func TestMultiServerStaleKeyringLeavesPolls(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	oldKey, newKey := b64key(t), b64key(t)
+	dsn := pgtest.NewDatabase(t)
+	server := func(owner, key, publicURL string) func(*Config) {
+		return func(c *Config) {
+			c.DB, c.Key, c.Owner, c.PublicURL = dsn, keyring.Secret(key), owner, publicURL
+			c.Now, c.EventPollInterval, c.keyCheckEvery = emu.Now, 100*time.Millisecond, 20*time.Millisecond
+		}
+	}
+	b := startServer(t, emu, t.TempDir(), server("server-b", oldKey, ""))
+	conn := b.connect("Prod devices")
+	const login = "jonas.berg@example.com"
+	device := enrollDevice(t, emu, login)
+	emu.AdvanceClock(t, time.Second)
+	flowID := storeEnabledFlow(t, b, "poll")
+	st := openPG(t, dsn)
+	waitFor(t, "B to poll the System Log", func() bool {
+		src, err := st.GetEventSource(t.Context(), conn.ID)
+		return err == nil && !src.PolledAt.IsZero()
+	})
+	a := startServer(t, emu, t.TempDir(), server("server-a", oldKey+","+newKey, b.url))
+
+	if _, err := RotateKeys(t.Context(), Config{DataDir: t.TempDir(), DB: dsn, Key: keyring.Secret(oldKey)}, keyring.Secret(newKey)); err != nil {
+		t.Fatalf("RotateKeys: %v", err)
+	}
+	waitFor(t, "B to stop sealing", func() bool { return !b.healthy() })
+	// B's key checks (every 20 ms) span several of its intake rounds
+	// (every 100 ms): none of them polls, so none fails. (A round before
+	// B saw the rotation may have.)
+	checks := b.failures()["keyring"]
+	waitFor(t, "B's further key checks", func() bool { return b.failures()["keyring"] >= checks+10 })
+	failed := b.failures()["events"]
+	waitFor(t, "B's further key checks", func() bool { return b.failures()["keyring"] >= checks+40 })
+	if n := b.failures()["events"] - failed; n != 0 {
+		t.Errorf("B, which cannot open the connection's tokens, failed %v more round(s) of its event intake; want it to leave them to A", n)
+	}
+	emu.AdvanceClock(t, time.Second)
+	removeDeviceUser(t, emu, device, login)
+	emu.AdvanceClock(t, 3*time.Minute) // past the poll lease B held
+	waitFor(t, "a run of the event, started by A's poll", func() bool {
+		for _, r := range a.runsOf(flowID) {
+			if r.Status == "succeeded" {
+				return true
+			}
+		}
+		return false
+	})
+	if t.Failed() {
+		t.Logf("B's logs:\n%s", b.logs)
+	}
+}
