@@ -84,6 +84,9 @@ func parse(src []byte, now time.Time) (*Document, *issues, error) {
 		return nil, nil, problem.New(problem.InvalidInput, "the flow document is not valid UTF-8").
 			WithRemedy("save the file as UTF-8")
 	}
+	// A byte order mark (Windows editors save one) may start a YAML
+	// stream; the YAML parser would read it as part of the first key.
+	src = bytes.TrimPrefix(src, []byte("\ufeff"))
 	p := &docParser{now: now}
 	if pos, deep := checkNesting(src); deep {
 		p.iss.add(pos, "", "the document nests more than %d levels deep here; a flow needs only a few levels: flatten the value or move it into a step of its own", maxNesting)

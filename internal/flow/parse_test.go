@@ -356,3 +356,21 @@ func TestParseChecksTheKindOfForEachAndIf(t *testing.T) {
 		}
 	}
 }
+
+// TestParseByteOrderMark: a document saved with a byte order mark (as
+// Windows editors do) is read as without one; its first key was
+// "\ufeffname", unknown.
+func TestParseByteOrderMark(t *testing.T) {
+	src := "\ufeffname: f\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: c\n    input: {deviceId: x}\n"
+	doc, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v; want the flow", err)
+	}
+	if doc.Name != "f" {
+		t.Errorf("name %q; want f", doc.Name)
+	}
+	_, err = Parse([]byte("\ufeffname: f\nsteps: []\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 2, column 1") {
+		t.Errorf("Parse: %v; want the issue at line 2, column 1", err)
+	}
+}
