@@ -260,7 +260,7 @@ func (s *Service) ListPage(ctx context.Context, p store.NamePage) ([]*store.Flow
 
 // Plan validates the stored flow again (connections and scopes may have
 // changed) and dry-runs it.
-func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error) {
+func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error) {
 	_, doc, err := s.validated(ctx, idOrName)
 	if err != nil {
 		return nil, err
@@ -269,12 +269,18 @@ func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]a
 	if err != nil {
 		return nil, triggeredPlanRemedy(doc, err)
 	}
-	return s.runner.Plan(ctx, doc, in)
+	return s.planManual(ctx, doc, in, actor)
+}
+
+// planManual plans doc's run a person (actor) starts with the inputs in:
+// the card runs of its read steps are recorded and audited under actor.
+func (s *Service) planManual(ctx context.Context, doc *flow.Document, in map[string]any, actor store.Actor) (*flow.PlanResult, error) {
+	return s.runner.PlanFiring(ctx, doc, in, flow.Firing{Kind: flow.KindManual, Time: s.now(), Actor: flow.Actor(actor)})
 }
 
 // PlanDocument validates a flow document (cards, connections, scope
 // preflight) and plans it with the inputs, without storing it.
-func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[string]any) (*flow.PlanResult, error) {
+func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error) {
 	doc, err := s.Validate(ctx, src)
 	if err != nil {
 		return nil, err
@@ -283,7 +289,7 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 	if err != nil {
 		return nil, triggeredPlanRemedy(doc, err)
 	}
-	return s.runner.Plan(ctx, doc, in)
+	return s.planManual(ctx, doc, in, actor)
 }
 
 // triggeredPlanRemedy adds to the remedy of a plan missing inputs the plan
@@ -318,27 +324,27 @@ type PlanTrigger struct {
 // one of its schedule's next tick, or of a stored event. on.inputs
 // computes the inputs from it, and the steps see it as trigger, as that
 // run's would. The flow need not be enabled.
-func (s *Service) PlanTriggered(ctx context.Context, idOrName string, t PlanTrigger) (*flow.PlanResult, error) {
+func (s *Service) PlanTriggered(ctx context.Context, idOrName string, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
 	_, doc, err := s.validated(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	return s.planTriggered(ctx, doc, t)
+	return s.planTriggered(ctx, doc, t, actor)
 }
 
 // PlanDocumentTriggered is PlanTriggered of a flow document that is not
 // stored.
-func (s *Service) PlanDocumentTriggered(ctx context.Context, src []byte, t PlanTrigger) (*flow.PlanResult, error) {
+func (s *Service) PlanDocumentTriggered(ctx context.Context, src []byte, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
 	doc, err := s.Validate(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	return s.planTriggered(ctx, doc, t)
+	return s.planTriggered(ctx, doc, t, actor)
 }
 
-func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.PlanResult, error) {
+func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
 	if t.Kind == flow.KindEvent {
-		return s.planEvent(ctx, doc, t)
+		return s.planEvent(ctx, doc, t, actor)
 	}
 	if doc.Trigger == nil || doc.Trigger.Schedule == nil {
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.schedule, so no scheduled run to plan", doc.Name).
@@ -350,7 +356,7 @@ func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanT
 		return nil, problem.New(problem.InvalidInput, "the schedule of flow %s has no tick in the next five years", doc.Name).
 			WithRemedy("fix on.schedule (a cron expression naming a day that exists, such as not February 30th)").WithDetail("field", "trigger")
 	}
-	return s.planFiring(ctx, doc, flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())})
+	return s.planFiring(ctx, doc, flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())}, actor)
 }
 
 // otherPlan is the remedy of a plan asked for a trigger doc does not have:
@@ -367,7 +373,7 @@ func otherPlan(doc *flow.Document) string {
 
 // planEvent plans the run the event of t would start, if the flow's
 // on.event.if accepts it.
-func (s *Service) planEvent(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.PlanResult, error) {
+func (s *Service) planEvent(ctx context.Context, doc *flow.Document, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
 	switch {
 	case doc.Trigger == nil || doc.Trigger.Event == nil:
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.event, so no event's run to plan", doc.Name).
@@ -389,12 +395,14 @@ func (s *Service) planEvent(ctx context.Context, doc *flow.Document, t PlanTrigg
 		return nil, problem.New(problem.InvalidInput, "flow %s would not run for event %s: its on.event.if is false for it", doc.Name, uuid).
 			WithRemedy("plan it with an event its on.event.if accepts (cardflow events list shows the stored events; --event-file takes one copied from Okta's System Log)").WithDetail("field", "trigger")
 	}
-	return s.planFiring(ctx, doc, *f)
+	return s.planFiring(ctx, doc, *f, actor)
 }
 
 // planFiring plans doc's run that f starts, with the inputs on.inputs
-// computes for it.
-func (s *Service) planFiring(ctx context.Context, doc *flow.Document, f flow.Firing) (*flow.PlanResult, error) {
+// computes for it; the card runs of its read steps are recorded and
+// audited under actor, who asked for the plan.
+func (s *Service) planFiring(ctx context.Context, doc *flow.Document, f flow.Firing, actor store.Actor) (*flow.PlanResult, error) {
+	f.Actor = flow.Actor(actor)
 	in, err := s.triggerInputs(ctx, doc, f)
 	if err != nil {
 		return nil, err

@@ -36,11 +36,11 @@ type Flows interface {
 	// ListPage returns one page of the flows by name ignoring case, then
 	// id.
 	ListPage(ctx context.Context, p store.NamePage) ([]*store.Flow, error)
-	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
-	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger) (*flow.PlanResult, error)
-	PlanDocumentTriggered(ctx context.Context, src []byte, t flowrun.PlanTrigger) (*flow.PlanResult, error)
+	Plan(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error)
+	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger, actor store.Actor) (*flow.PlanResult, error)
+	PlanDocumentTriggered(ctx context.Context, src []byte, t flowrun.PlanTrigger, actor store.Actor) (*flow.PlanResult, error)
 	// PlanDocument plans a flow document without storing it.
-	PlanDocument(ctx context.Context, src []byte, inputs map[string]any) (*flow.PlanResult, error)
+	PlanDocument(ctx context.Context, src []byte, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error)
 	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
 	Wait(ctx context.Context, runID string) (*store.FlowRun, error)
 	Cancel(ctx context.Context, runID string, actor store.Actor) (*store.FlowRun, error)
@@ -324,9 +324,9 @@ func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.answerPlan(w, r, req.Trigger, req.Inputs,
 		func(t flowrun.PlanTrigger) (*flow.PlanResult, error) {
-			return s.Flows.PlanTriggered(r.Context(), id, t)
+			return s.Flows.PlanTriggered(r.Context(), id, t, actor(r.Context()))
 		},
-		func() (*flow.PlanResult, error) { return s.Flows.Plan(r.Context(), id, req.Inputs) })
+		func() (*flow.PlanResult, error) { return s.Flows.Plan(r.Context(), id, req.Inputs, actor(r.Context())) })
 }
 
 // answerPlan answers a plan request: the plan of the run trigger t would
@@ -373,9 +373,11 @@ func (s *Server) planDocument(w http.ResponseWriter, r *http.Request) {
 	src := []byte(req.Source)
 	s.answerPlan(w, r, req.Trigger, req.Inputs,
 		func(t flowrun.PlanTrigger) (*flow.PlanResult, error) {
-			return s.Flows.PlanDocumentTriggered(r.Context(), src, t)
+			return s.Flows.PlanDocumentTriggered(r.Context(), src, t, actor(r.Context()))
 		},
-		func() (*flow.PlanResult, error) { return s.Flows.PlanDocument(r.Context(), src, req.Inputs) })
+		func() (*flow.PlanResult, error) {
+			return s.Flows.PlanDocument(r.Context(), src, req.Inputs, actor(r.Context()))
+		})
 }
 
 func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {

@@ -38,9 +38,9 @@ type FlowRunner interface {
 	// Get returns a stored flow with its parsed document.
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	// Plan dry-runs a flow: what its manage steps would change.
-	Plan(ctx context.Context, idOrName string, inputs map[string]any) (*flow.PlanResult, error)
+	Plan(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error)
 	// PlanTriggered dry-runs the run a flow's trigger would start.
-	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger) (*flow.PlanResult, error)
+	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger, actor store.Actor) (*flow.PlanResult, error)
 	// Start queues a run and returns it at once.
 	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
 	// Progress is the live progress of a run executing in this process.
@@ -511,7 +511,7 @@ func (c *Console) planFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 	}
 	status := http.StatusOK
 	title := "Plan of " + d.Flow.Name
-	d.Plan, err = c.FlowRunner.Plan(ctx, d.Flow.ID, flowInputs(d))
+	d.Plan, err = c.FlowRunner.Plan(ctx, d.Flow.ID, flowInputs(d), s.actor())
 	if err != nil {
 		st, e := c.publicError(ctx, err)
 		status, title = st, d.Flow.Name
@@ -531,7 +531,7 @@ func (c *Console) planScheduledFlow(w http.ResponseWriter, r *http.Request, s *r
 	}
 	status := http.StatusOK
 	title := "Plan of the next scheduled run of " + d.Flow.Name
-	d.Plan, err = c.FlowRunner.PlanTriggered(ctx, d.Flow.ID, flowrun.PlanTrigger{Kind: flow.KindSchedule})
+	d.Plan, err = c.FlowRunner.PlanTriggered(ctx, d.Flow.ID, flowrun.PlanTrigger{Kind: flow.KindSchedule}, s.actor())
 	if err != nil {
 		st, e := c.publicError(ctx, err)
 		status, title = st, d.Flow.Name
