@@ -148,23 +148,8 @@ func BenchmarkPutEvents(b *testing.B) {
 // and holds no URL after the upgrade (storetest.NotificationsUpgrade).
 func TestUpgradeNamesNotificationReceiversByDigest(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
-	storetest.NotificationsUpgrade(t,
-		func(t *testing.T) store.Store {
-			s, err := Open(t.Context(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		func(t *testing.T, q string) error {
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			_, err = db.ExecContext(t.Context(), q)
-			return err
-		})
+	open, exec := upgradeDB(dsn)
+	storetest.NotificationsUpgrade(t, open, exec)
 }
 
 // TestTokenRevokeWaitsForCreation orders a revoke and the creation of a
@@ -289,23 +274,8 @@ func TestTokenRevokeWaitsForCreation(t *testing.T) {
 // first by migration 0022, which then holds it (storetest.FlowNamesUpgrade).
 func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
-	storetest.FlowNamesUpgrade(t,
-		func(t *testing.T) store.Store {
-			s, err := Open(t.Context(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		func(t *testing.T, q string) error {
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			_, err = db.ExecContext(t.Context(), q)
-			return err
-		})
+	open, exec := upgradeDB(dsn)
+	storetest.FlowNamesUpgrade(t, open, exec)
 }
 
 // TestUpgradeDeletesTokenOrphans: tokens whose creator is gone, left by a
@@ -313,23 +283,8 @@ func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
 // 0023 (storetest.TokenOrphansUpgrade).
 func TestUpgradeDeletesTokenOrphans(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
-	storetest.TokenOrphansUpgrade(t,
-		func(t *testing.T) store.Store {
-			s, err := Open(t.Context(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		func(t *testing.T, q string) error {
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			_, err = db.ExecContext(t.Context(), q)
-			return err
-		})
+	open, exec := upgradeDB(dsn)
+	storetest.TokenOrphansUpgrade(t, open, exec)
 }
 
 // TestReadOnlyIsRecognised: the error of a write to a server that refuses
@@ -359,4 +314,27 @@ func TestReadOnlyIsRecognised(t *testing.T) {
 	if err == nil || Dialect.IsReadOnly(err) {
 		t.Errorf("another failure (%v) is taken as read-only", err)
 	}
+}
+
+// upgradeDB returns, for a storetest upgrade test of the database at dsn,
+// the function that opens it (migrating it) and the one that runs a
+// statement on it without migrating.
+func upgradeDB(dsn string) (func(*testing.T) store.Store, func(*testing.T, string) error) {
+	open := func(t *testing.T) store.Store {
+		s, err := Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	exec := func(t *testing.T, q string) error {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.ExecContext(t.Context(), q)
+		return err
+	}
+	return open, exec
 }

@@ -159,23 +159,8 @@ func TestUpgradeNamesNotificationReceiversByDigest(t *testing.T) {
 // first by migration 0022, which then holds it (storetest.FlowNamesUpgrade).
 func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cardflow.db")
-	storetest.FlowNamesUpgrade(t,
-		func(t *testing.T) store.Store {
-			s, err := Open(t.Context(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		func(t *testing.T, q string) error {
-			db, err := sql.Open("sqlite", path)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			_, err = db.ExecContext(t.Context(), q)
-			return err
-		})
+	open, exec := upgradeDB(path)
+	storetest.FlowNamesUpgrade(t, open, exec)
 }
 
 // TestUpgradeDeletesTokenOrphans: tokens whose creator is gone, left by a
@@ -183,21 +168,29 @@ func TestUpgradeRenamesFlowsNamedAlike(t *testing.T) {
 // 0023 (storetest.TokenOrphansUpgrade).
 func TestUpgradeDeletesTokenOrphans(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cardflow.db")
-	storetest.TokenOrphansUpgrade(t,
-		func(t *testing.T) store.Store {
-			s, err := Open(t.Context(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		func(t *testing.T, q string) error {
-			db, err := sql.Open("sqlite", path)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			_, err = db.ExecContext(t.Context(), q)
+	open, exec := upgradeDB(path)
+	storetest.TokenOrphansUpgrade(t, open, exec)
+}
+
+// upgradeDB returns, for a storetest upgrade test of the database at path,
+// the function that opens it (migrating it) and the one that runs a
+// statement on it without migrating.
+func upgradeDB(path string) (func(*testing.T) store.Store, func(*testing.T, string) error) {
+	open := func(t *testing.T) store.Store {
+		s, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	exec := func(t *testing.T, q string) error {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
 			return err
-		})
+		}
+		defer db.Close()
+		_, err = db.ExecContext(t.Context(), q)
+		return err
+	}
+	return open, exec
 }
