@@ -481,7 +481,7 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 	}
 	if !Finished(orig.Status) {
 		return nil, problem.New(problem.Conflict, "flow run %s is %s; only a finished run can be run again", runID, orig.Status).
-			WithRemedy("wait for it to finish, or cancel it (POST /api/v1/flow-runs/%s/cancel)", runID)
+			WithRemedy("wait for it to finish, or cancel it with POST /api/v1/flow-runs/%s/cancel (cardflow flows cancel %s)", runID, runID)
 	}
 	doc, err := s.parser.Parse(orig.Source)
 	if err != nil {

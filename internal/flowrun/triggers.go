@@ -143,7 +143,7 @@ func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor
 	}
 	if doc.Trigger == nil {
 		return nil, nil, problem.New(problem.InvalidInput, "flow %s has no trigger, so there is nothing to enable", fl.Name).
-			WithRemedy("add an on: section (on.schedule or on.event) and store the flow again; without one, start it with POST /api/v1/flows/%s/runs", fl.ID)
+			WithRemedy("add an on: section (on.schedule or on.event) and store the flow again; without one, start it with POST /api/v1/flows/%s/runs (cardflow flows run %s)", fl.ID, fl.Name)
 	}
 	if err := doc.Validate(ctx, s.env); err != nil {
 		return nil, nil, err

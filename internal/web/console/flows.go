@@ -270,6 +270,11 @@ func (c *Console) toggleFlow(on bool) func(http.ResponseWriter, *http.Request, *
 				return
 			}
 			status, e := c.publicError(ctx, err)
+			if on && d.Trigger == nil && e.Code == string(problem.InvalidInput) {
+				// A stale page's Enable of a flow stored again without
+				// a trigger: the server's remedy names the API and CLI.
+				e.Remedy = "add an on: section (on.schedule or on.event) and store the flow again; without one, start it with Run below"
+			}
 			d.Error = &e
 			c.render(w, r, s, status, "flow", d.Flow.Name, d)
 			return
