@@ -103,11 +103,11 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	defer cancel()
 	secret, err := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
 	if err != nil {
-		return a.fail(ctx, unreadable("client secret", err))
+		return a.fail(ctx, unreadable("client secret", c.SealedClientSecret, err))
 	}
 	verifier, err := m.Keyring.Open(ar.SealedVerifier, verifierAAD(c.ID, ar.State))
 	if err != nil {
-		return a.fail(ctx, unreadable("PKCE verifier", err))
+		return a.fail(ctx, unreadable("PKCE verifier", ar.SealedVerifier, err))
 	}
 	cfg := m.oauthConfig(c, string(secret), ar.RequestedScopes)
 	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)

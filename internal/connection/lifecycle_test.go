@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -122,12 +123,29 @@ func TestUnreadableSecretsFailClearly(t *testing.T) {
 	ctx := context.Background()
 	a := e.connect(t, "A")
 	b := e.connect(t, "B")
+	// A keyring this server does not have: another server's after
+	// `cardflow keys rotate`.
+	stranger, err := keyring.New(keyring.Key{ID: "k0123abcd", Bytes: make([]byte, keyring.KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	altered := []string{"refresh token cannot be decrypted", "tampered with or copied from another connection", "reauthorize the connection or create it again"}
 	tests := []struct {
-		name   string
-		change func(c *store.Connection)
+		name    string
+		change  func(c *store.Connection)
+		want    []string
+		notWant string
 	}{
-		{"flipped byte", func(c *store.Connection) { c.SealedRefreshToken[len(c.SealedRefreshToken)-1] ^= 1 }},
-		{"moved from another connection", func(c *store.Connection) { c.SealedRefreshToken = e.conn(t, b.ID).SealedRefreshToken }},
+		{"flipped byte", func(c *store.Connection) { c.SealedRefreshToken[len(c.SealedRefreshToken)-1] ^= 1 }, altered, "keyring"},
+		{"moved from another connection", func(c *store.Connection) { c.SealedRefreshToken = e.conn(t, b.ID).SealedRefreshToken }, altered, "keyring"},
+		{"sealed with a key this keyring lacks", func(c *store.Connection) {
+			sealed, err := stranger.Seal([]byte("rt"), sealedAAD(c.ID, fieldRefreshToken))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SealedRefreshToken = sealed
+		}, []string{`refresh token was sealed with key "k0123abcd", which this server's keyring does not have`,
+			"give this server the keyring the other servers use", "restart it"}, "reauthorize"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +157,9 @@ func TestUnreadableSecretsFailClearly(t *testing.T) {
 			}
 			posts := e.tokenPosts(t)
 			_, err := e.m.Token(ctx, a.ID)
-			wantProblem(t, err, problem.Internal, "refresh token cannot be decrypted", "tampered with, copied from another connection", "keyring")
+			if p := wantProblem(t, err, problem.Internal, tt.want...); strings.Contains(p.Error(), tt.notWant) {
+				t.Errorf("error %q; want no %q", p.Error(), tt.notWant)
+			}
 			if n := e.tokenPosts(t) - posts; n != 0 {
 				t.Errorf("token requests %d; want 0", n)
 			}

@@ -636,10 +636,20 @@ func notFound(connector, key string) *problem.Error {
 		WithRemedy("check the name; list the connections to see them all")
 }
 
-// unreadable explains a stored secret the keyring cannot open.
-func unreadable(what string, err error) *problem.Error {
-	return problem.New(problem.Internal, "the connection's stored %s cannot be decrypted: it was tampered with, copied from another connection, or sealed with a key this server does not have", what).
-		WithRemedy("check the server's keyring (the same key must be configured on every server); if the data was altered, reauthorize the connection or create it again").Wrap(err)
+// unreadable explains a stored secret the keyring cannot open. A value
+// sealed with a key the keyring lacks is the server's keyring falling
+// behind (`cardflow keys rotate` ran with another keyring), not damaged
+// data: nothing about the connection needs doing.
+func unreadable(what string, sealed []byte, err error) *problem.Error {
+	if errors.Is(err, keyring.ErrUnknownKey) {
+		id, _ := keyring.KeyIDOf(sealed)
+		return problem.New(problem.Internal, "the connection's stored %s was sealed with key %q, which this server's keyring does not have", what, id).
+			WithRemedy("give this server the keyring the other servers use (CARDFLOW_KEY listing key %q, or their keyring file) and restart it; the connection itself needs nothing", id).Wrap(err)
+	}
+	// A key id is derived from the key's bytes, so the key that opens no
+	// more is the right one: the stored value itself was changed.
+	return problem.New(problem.Internal, "the connection's stored %s cannot be decrypted: it was tampered with or copied from another connection", what).
+		WithRemedy("reauthorize the connection or create it again").Wrap(err)
 }
 
 func internal(what string, err error) *problem.Error {

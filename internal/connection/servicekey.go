@@ -171,7 +171,7 @@ func signerFor(k *jose.JSONWebKey, opts *jose.SignerOptions) (jose.Signer, error
 func (m *Manager) openKey(sealed []byte, id, field string) (*jose.JSONWebKey, error) {
 	b, err := m.Keyring.Open(sealed, sealedAAD(id, field))
 	if err != nil {
-		return nil, unreadable("private key", err)
+		return nil, unreadable("private key", sealed, err)
 	}
 	var k jose.JSONWebKey
 	if err := k.UnmarshalJSON(b); err != nil {

@@ -209,11 +209,11 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allSco
 func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool) (*Token, error) {
 	rt, err := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken))
 	if err != nil {
-		return nil, unreadable("refresh token", err)
+		return nil, unreadable("refresh token", c.SealedRefreshToken, err)
 	}
 	secret, err := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
 	if err != nil {
-		return nil, unreadable("client secret", err)
+		return nil, unreadable("client secret", c.SealedClientSecret, err)
 	}
 	if err := m.Keyring.SealErr(); err != nil {
 		// The org would rotate the refresh token, and the new one could
