@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -102,24 +103,31 @@ func (s *Server) connectionFilter(r *http.Request, v string) (string, error) {
 
 // cardFilter turns a ?card= value into a card reference: a short name
 // (suspend-device) is completed with its connector as `cardflow run` does;
-// an unknown card is refused.
+// an unknown card, and an event card (it starts flows and is never run),
+// are refused with the cards that run.
 func (s *Server) cardFilter(v string) (string, error) {
 	if v == "" || s.Cards == nil {
 		return v, nil
 	}
-	var found, all []string
+	var found []card.Card
+	var all []string
 	for _, cn := range s.Cards.Connectors() {
 		for _, cd := range cn.Cards {
-			all = append(all, cd.Ref)
+			if cd.Kind != card.KindEvent {
+				all = append(all, cd.Ref)
+			}
 			if cd.Ref == v || (!strings.Contains(v, "/") && strings.HasSuffix(cd.Ref, "/"+v)) {
-				found = append(found, cd.Ref)
+				found = append(found, cd)
 			}
 		}
 	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
+	switch {
+	case len(found) == 1 && found[0].Kind == card.KindEvent:
+		return "", problem.New(problem.InvalidInput, "card %s is an event card: it starts flows and is never run, so it has no runs", found[0].Ref).
+			WithRemedy("use one of %s", strings.Join(all, ", ")).WithDetail("field", "card")
+	case len(found) == 1:
+		return found[0].Ref, nil
+	case len(found) == 0:
 		return "", problem.New(problem.InvalidInput, "unknown card %q", v).
 			WithRemedy("use one of %s", strings.Join(all, ", ")).WithDetail("field", "card")
 	}
