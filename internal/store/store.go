@@ -647,12 +647,14 @@ type APIToken struct {
 // Session is a signed-in console browser. Only the SHA-256 of the cookie
 // value is kept, so the table holds nothing that signs anybody in.
 type Session struct {
-	ID        string // hex SHA-256 of the cookie value
-	Actor     Actor  // ActorUser or ActorBootstrap
-	Name      string // the person's name, for the page header
-	Role      string
-	CSRF      string
-	Flashes   json.RawMessage // messages for the next page, JSON; nil when none
+	ID    string // hex SHA-256 of the cookie value
+	Actor Actor  // ActorUser or ActorBootstrap
+	Name  string // the person's name, for the page header
+	Role  string
+	CSRF  string
+	// Flashes is how many one-time messages wait for the next page
+	// (AddSessionFlash, TakeSessionFlashes); not written by CreateSession.
+	Flashes   int
 	CreatedAt time.Time
 	ExpiresAt time.Time // absolute end
 	LastSeen  time.Time // for the idle timeout
@@ -965,14 +967,22 @@ type Store interface {
 	DeleteAPIToken(ctx context.Context, id string) (offspring []*APIToken, err error)
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 
-	// Console sessions. UpdateSession writes LastSeen and Flashes.
+	// Console sessions. TouchSession sets LastSeen alone, so that a
+	// request of one tab never writes back what another changed
+	// meanwhile. AddSessionFlash queues one message (a JSON value) for the
+	// session's next page; TakeSessionFlashes removes and returns those
+	// waiting, oldest first, in one step: of concurrent callers, each
+	// message goes to exactly one (none: an empty list, also for an
+	// unknown session).
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is not after
 	// now or whose LastSeen is before idleBefore. DeleteSessionsOf removes
 	// every session of actor (its Type and Login; an empty Login: every
 	// session of its Type) and returns how many.
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
-	UpdateSession(ctx context.Context, s *Session) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	AddSessionFlash(ctx context.Context, id string, flash json.RawMessage) error
+	TakeSessionFlashes(ctx context.Context, id string) ([]json.RawMessage, error)
 	DeleteSession(ctx context.Context, id string) error
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error
 	DeleteSessionsOf(ctx context.Context, actor Actor) (int, error)

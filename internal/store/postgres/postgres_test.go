@@ -287,6 +287,30 @@ func TestUpgradeDeletesTokenOrphans(t *testing.T) {
 	storetest.TokenOrphansUpgrade(t, open, exec)
 }
 
+// TestUpgradeMovesSessionFlashes: the messages waiting in a session's old
+// flashes list move to a row each in migration 0025
+// (storetest.SessionFlashesUpgrade).
+func TestUpgradeMovesSessionFlashes(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	storetest.SessionFlashesUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+}
+
 // TestReadOnlyIsRecognised: the error of a write to a server that refuses
 // writes (default_transaction_read_only stands in for a standby the
 // servers were failed over to: both answer 25006) is one the dialect

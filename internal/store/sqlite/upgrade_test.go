@@ -194,3 +194,27 @@ func upgradeDB(path string) (func(*testing.T) store.Store, func(*testing.T, stri
 	}
 	return open, exec
 }
+
+// TestUpgradeMovesSessionFlashes: the messages waiting in a session's old
+// flashes list move to a row each in migration 0025
+// (storetest.SessionFlashesUpgrade).
+func TestUpgradeMovesSessionFlashes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	storetest.SessionFlashesUpgrade(t,
+		func(t *testing.T) store.Store {
+			s, err := Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		func(t *testing.T, q string) error {
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.ExecContext(t.Context(), q)
+			return err
+		})
+}

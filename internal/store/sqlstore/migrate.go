@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -157,6 +158,45 @@ func (s *Store) migrate(ctx context.Context, apply bool) error {
 var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) error{
 	17: moveNotificationsToReceivers,
 	22: keyFlowNames,
+	25: moveSessionFlashes,
+}
+
+// moveSessionFlashes moves the messages waiting in migration 0025's old
+// sessions.flashes (a JSON list each) to session_flashes, a row each, in
+// their order, and empties the old column. A list that does not parse is
+// dropped: it held one-time messages only.
+func moveSessionFlashes(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := s.query(ctx, tx, `SELECT id, flashes FROM sessions WHERE flashes IS NOT NULL ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("read session messages: %w", err)
+	}
+	type waiting struct{ id, flashes string }
+	var all []waiting
+	for rows.Next() {
+		var w waiting
+		if err := rows.Scan(&w.id, &w.flashes); err != nil {
+			rows.Close()
+			return fmt.Errorf("read session messages: %w", err)
+		}
+		all = append(all, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read session messages: %w", err)
+	}
+	for _, w := range all {
+		var list []json.RawMessage
+		_ = json.Unmarshal([]byte(w.flashes), &list)
+		for _, f := range list {
+			if _, err := s.exec(ctx, tx, `INSERT INTO session_flashes (session_id, body) VALUES (?, ?)`, w.id, string(f)); err != nil {
+				return fmt.Errorf("move session messages: %w", err)
+			}
+		}
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE sessions SET flashes = NULL WHERE flashes IS NOT NULL`); err != nil {
+		return fmt.Errorf("empty the old session messages: %w", err)
+	}
+	return nil
 }
 
 // keyFlowNames sets migration 0022's name_key of every flow. Of flows

@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -240,17 +242,18 @@ func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) erro
 	return s.fail(fmt.Sprintf("touch API token %q", id), err)
 }
 
-const sessionCols = `id, actor_type, actor_login, actor_token, name, role, csrf, flashes, created_at, expires_at, last_seen`
+const sessionCols = `id, actor_type, actor_login, actor_token, name, role, csrf, created_at, expires_at, last_seen`
+
+// sessionSelect reads sessionCols and how many messages wait.
+const sessionSelect = `SELECT ` + sessionCols + `, (SELECT COUNT(*) FROM session_flashes f WHERE f.session_id = sessions.id) FROM sessions`
 
 func scanSession(sc scanner) (*store.Session, error) {
 	var ss store.Session
-	var flashes sql.NullString
 	var created, expires, seen int64
 	if err := sc.Scan(&ss.ID, &ss.Actor.Type, &ss.Actor.Login, &ss.Actor.TokenName, &ss.Name, &ss.Role, &ss.CSRF,
-		&flashes, &created, &expires, &seen); err != nil {
+		&created, &expires, &seen, &ss.Flashes); err != nil {
 		return nil, err
 	}
-	ss.Flashes = fromRaw(flashes)
 	ss.CreatedAt, ss.ExpiresAt, ss.LastSeen = fromTS(created), fromTS(expires), fromTS(seen)
 	return &ss, nil
 }
@@ -262,9 +265,9 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 		if err := s.grantedBy(ctx, tx, ss.SignIn, "", ""); err != nil {
 			return err
 		}
-		_, err := s.exec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.exec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ss.ID, ss.Actor.Type, ss.Actor.Login, ss.Actor.TokenName, ss.Name, ss.Role, ss.CSRF,
-			raw(ss.Flashes), ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen))
+			ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen))
 		return err
 	})
 	return s.fail("create session", err)
@@ -272,21 +275,58 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 
 // GetSession returns the session with id.
 func (s *Store) GetSession(ctx context.Context, id string) (*store.Session, error) {
-	ss, err := scanSession(s.queryRow(ctx, s.db, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	ss, err := scanSession(s.queryRow(ctx, s.db, sessionSelect+` WHERE id = ?`, id))
 	if err != nil {
 		return nil, s.fail("get session", err)
 	}
 	return ss, nil
 }
 
-// UpdateSession writes the session's LastSeen and Flashes.
-func (s *Store) UpdateSession(ctx context.Context, ss *store.Session) error {
-	res, err := s.exec(ctx, s.db, `UPDATE sessions SET last_seen = ?, flashes = ? WHERE id = ?`,
-		ts(ss.LastSeen), raw(ss.Flashes), ss.ID)
+// TouchSession sets the session's last_seen alone, so that a request
+// writes back nothing else it read.
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	res, err := s.exec(ctx, s.db, `UPDATE sessions SET last_seen = ? WHERE id = ?`, ts(at), id)
 	if err == nil {
 		err = affected(res)
 	}
-	return s.fail("update session", err)
+	return s.fail("touch session", err)
+}
+
+// AddSessionFlash inserts one message row: adding never rewrites the
+// messages already waiting.
+func (s *Store) AddSessionFlash(ctx context.Context, id string, flash json.RawMessage) error {
+	res, err := s.exec(ctx, s.db, `INSERT INTO session_flashes (session_id, body) SELECT id, ? FROM sessions WHERE id = ?`,
+		string(flash), id)
+	if err == nil {
+		err = affected(res)
+	}
+	return s.fail("add session message", err)
+}
+
+// TakeSessionFlashes deletes and returns the session's messages in one
+// statement, so that each goes to exactly one of concurrent callers.
+func (s *Store) TakeSessionFlashes(ctx context.Context, id string) ([]json.RawMessage, error) {
+	rows, err := s.query(ctx, s.db, `DELETE FROM session_flashes WHERE session_id = ? RETURNING id, body`, id)
+	if err != nil {
+		return nil, s.fail("take session messages", err)
+	}
+	type taken struct {
+		id   int64
+		body string
+	}
+	all, err := collect(rows, func(sc scanner) (*taken, error) {
+		var t taken
+		return &t, sc.Scan(&t.id, &t.body)
+	})
+	if err != nil {
+		return nil, s.fail("take session messages", err)
+	}
+	slices.SortFunc(all, func(a, b *taken) int { return cmp.Compare(a.id, b.id) })
+	var out []json.RawMessage
+	for _, t := range all {
+		out = append(out, json.RawMessage(t.body))
+	}
+	return out, nil
 }
 
 // DeleteSession removes the session with id.
@@ -378,7 +418,7 @@ func (s *Store) EndSignIn(ctx context.Context, id string) error {
 // ListSessionsOf returns every session of actor (of its type, when it has
 // no login), oldest first.
 func (s *Store) ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error) {
-	rows, err := s.query(ctx, s.db, `SELECT `+sessionCols+` FROM sessions WHERE actor_type = ? AND (? = '' OR actor_login = ?)
+	rows, err := s.query(ctx, s.db, sessionSelect+` WHERE actor_type = ? AND (? = '' OR actor_login = ?)
 		ORDER BY created_at, id`, actor.Type, actor.Login, actor.Login)
 	if err != nil {
 		return nil, s.fail("list sessions of an actor", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -81,11 +82,10 @@ func testSession(t *testing.T, open func(t *testing.T) store.Store) {
 	diff(t, "session", ss, got)
 
 	ss.LastSeen = at(100)
-	ss.Flashes = json.RawMessage(`[{"Kind":"ok","Message":"done"}]`)
-	noErr(t, s.UpdateSession(ctx, ss), "UpdateSession")
+	noErr(t, s.TouchSession(ctx, "s1", at(100)), "TouchSession")
 	got, err = s.GetSession(ctx, "s1")
 	noErr(t, err, "GetSession")
-	diff(t, "updated session", ss, got)
+	diff(t, "touched session", ss, got)
 
 	noErr(t, s.CreateSession(ctx, &store.Session{ID: "idle", Role: "viewer", CreatedAt: at(0), ExpiresAt: at(43200), LastSeen: at(10)}), "CreateSession")
 	noErr(t, s.CreateSession(ctx, &store.Session{ID: "old", Role: "viewer", CreatedAt: at(0), ExpiresAt: at(200), LastSeen: at(150)}), "CreateSession")
@@ -136,7 +136,102 @@ func testSession(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.DeleteSession(ctx, "s1"), "DeleteSession")
 	_, err = s.GetSession(ctx, "s1")
 	wantErr(t, err, store.ErrNotFound, "GetSession(deleted)")
-	wantErr(t, s.UpdateSession(ctx, ss), store.ErrNotFound, "UpdateSession(deleted)")
+	wantErr(t, s.TouchSession(ctx, "s1", at(200)), store.ErrNotFound, "TouchSession(deleted)")
+}
+
+// testSessionFlashes: a session's one-time messages are added and taken
+// on their own, on any handle: a touch of a session read before a message
+// was added keeps it, and of concurrent takers each message goes to
+// exactly one.
+func testSessionFlashes(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	ss := &store.Session{ID: "tabs", Actor: store.Actor{Type: store.ActorBootstrap}, Role: "admin", CSRF: "c",
+		CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}
+	noErr(t, s1.CreateSession(ctx, ss), "CreateSession")
+	msg := func(i int) json.RawMessage { return json.RawMessage(fmt.Sprintf(`{"Message":"m%d"}`, i)) }
+	take := func(s store.Store) []string {
+		t.Helper()
+		got, err := s.TakeSessionFlashes(ctx, "tabs")
+		noErr(t, err, "TakeSessionFlashes")
+		var out []string
+		for _, m := range got {
+			out = append(out, string(m))
+		}
+		return out
+	}
+
+	// One tab reads the session, another adds a message, the first one's
+	// request ends with its touch: the message waits.
+	if _, err := s1.GetSession(ctx, "tabs"); err != nil {
+		t.Fatal(err)
+	}
+	noErr(t, s2.AddSessionFlash(ctx, "tabs", msg(1)), "AddSessionFlash")
+	noErr(t, s2.AddSessionFlash(ctx, "tabs", msg(2)), "AddSessionFlash")
+	noErr(t, s1.TouchSession(ctx, "tabs", at(10)), "TouchSession")
+	got, err := s1.GetSession(ctx, "tabs")
+	noErr(t, err, "GetSession")
+	if got.Flashes != 2 || !got.LastSeen.Equal(at(10)) {
+		t.Errorf("after a touch, the session has %d messages, last seen %v; want 2, %v", got.Flashes, got.LastSeen, at(10))
+	}
+	diff(t, "messages taken", []string{`{"Message":"m1"}`, `{"Message":"m2"}`}, take(s2))
+	// A touch of a session read before the messages were taken brings
+	// none back.
+	noErr(t, s1.TouchSession(ctx, "tabs", at(20)), "TouchSession")
+	if got := take(s1); len(got) != 0 {
+		t.Errorf("messages taken a second time: %q; want none", got)
+	}
+
+	wantErr(t, s1.AddSessionFlash(ctx, "nobody", msg(0)), store.ErrNotFound, "AddSessionFlash(unknown session)")
+	if got, err := s1.TakeSessionFlashes(ctx, "nobody"); err != nil || len(got) != 0 {
+		t.Errorf("TakeSessionFlashes(unknown session) = %q, %v; want none, nil", got, err)
+	}
+
+	// Tabs add and take at once, on both handles: every message is taken
+	// once.
+	const n = 20
+	var mu sync.Mutex
+	seen := map[string]int{}
+	record := func(ms []json.RawMessage) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			seen[string(m)]++
+		}
+	}
+	parallel(2*n, func(i int) {
+		s := alternate(i/2, s1, s2)
+		if i%2 == 0 {
+			if err := s.AddSessionFlash(ctx, "tabs", msg(i/2)); err != nil {
+				t.Errorf("AddSessionFlash: %v", err)
+			}
+			return
+		}
+		got, err := s.TakeSessionFlashes(ctx, "tabs")
+		if err != nil {
+			t.Errorf("TakeSessionFlashes: %v", err)
+		}
+		record(got)
+	})
+	rest, err := s1.TakeSessionFlashes(ctx, "tabs")
+	noErr(t, err, "TakeSessionFlashes")
+	record(rest)
+	for i := range n {
+		if c := seen[string(msg(i))]; c != 1 {
+			t.Errorf("message %d was taken %d times; want once", i, c)
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct messages taken; want %d", len(seen), n)
+	}
+
+	// Signing out ends the messages with the session.
+	noErr(t, s1.AddSessionFlash(ctx, "tabs", msg(99)), "AddSessionFlash")
+	noErr(t, s2.DeleteSession(ctx, "tabs"), "DeleteSession")
+	noErr(t, s1.CreateSession(ctx, ss), "CreateSession(same id again)")
+	if got := take(s1); len(got) != 0 {
+		t.Errorf("a new session of a deleted one's id has messages %q; want none", got)
+	}
 }
 
 func testSessionShared(t *testing.T, open func(t *testing.T) store.Store) {

@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TokenRevokeRacesOffspring", testTokenRevokeRacesOffspring},
 		{"Session", testSession},
 		{"SessionSharedAcrossHandles", testSessionShared},
+		{"SessionFlashes", testSessionFlashes},
 		{"PersonAccess", testPersonAccess},
 		{"NothingOutlivesRevoke", testNothingOutlivesRevoke},
 		{"RevokeRacesCreation", testRevokeRacesCreation},

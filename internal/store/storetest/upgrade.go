@@ -262,3 +262,62 @@ func TokenOrphansUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec
 	defer func() { _ = s.Close() }()
 	diff(t, "the tokens after opening again", want, ids(s))
 }
+
+// SessionFlashesUpgrade tests migration 0025 on a backend, as
+// NotificationsUpgrade does 0017. The database is taken back to before
+// 0025 with messages waiting in sessions' old flashes lists: the upgrade
+// moves each message to its own row, in order, drops a list that does not
+// parse, and opening again brings none back.
+func SessionFlashesUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	session := func(id, flashes string) string {
+		return `INSERT INTO sessions (id, actor_type, actor_login, actor_token, name, role, csrf, flashes, created_at, expires_at, last_seen) VALUES ('` +
+			id + `', 'bootstrap', '', '', '', 'admin', 'c', ` + flashes + `, ` + itoa(at(0).UnixNano()) + `, ` + itoa(at(3600).UnixNano()) + `, ` + itoa(at(0).UnixNano()) + `)`
+	}
+	for _, q := range []string{
+		`DROP TABLE session_flashes`,
+		`DELETE FROM schema_migrations WHERE version = 25`,
+		session("waiting", `'[{"Kind":"ok","Message":"saved"},{"Kind":"error","Message":"failed"}]'`),
+		session("none", `NULL`),
+		session("garbled", `'[{"Kind":'`),
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	flashes := func(s store.Store, id string) []string {
+		t.Helper()
+		got, err := s.TakeSessionFlashes(ctx, id)
+		noErr(t, err, "TakeSessionFlashes")
+		var out []string
+		for _, m := range got {
+			out = append(out, string(m))
+		}
+		return out
+	}
+	s := open(t)
+	ss, err := s.GetSession(ctx, "waiting")
+	noErr(t, err, "GetSession")
+	if ss.Flashes != 2 {
+		t.Errorf("after the upgrade the session has %d messages waiting; want 2", ss.Flashes)
+	}
+	diff(t, "the messages after the upgrade", []string{`{"Kind":"ok","Message":"saved"}`, `{"Kind":"error","Message":"failed"}`}, flashes(s, "waiting"))
+	for _, id := range []string{"none", "garbled"} {
+		if got := flashes(s, id); len(got) != 0 {
+			t.Errorf("session %s has messages %q after the upgrade; want none", id, got)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Opening again brings none back.
+	s = open(t)
+	defer func() { _ = s.Close() }()
+	if got := flashes(s, "waiting"); len(got) != 0 {
+		t.Errorf("messages %q after opening again; want none", got)
+	}
+}

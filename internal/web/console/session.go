@@ -46,7 +46,9 @@ type flash struct {
 type SessionStore interface {
 	CreateSession(ctx context.Context, s *store.Session) error
 	GetSession(ctx context.Context, id string) (*store.Session, error)
-	UpdateSession(ctx context.Context, s *store.Session) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	AddSessionFlash(ctx context.Context, id string, flash json.RawMessage) error
+	TakeSessionFlashes(ctx context.Context, id string) ([]json.RawMessage, error)
 	DeleteSession(ctx context.Context, id string) error
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error
 	CreateSignInRequest(ctx context.Context, r *store.SignInRequest) error
@@ -112,8 +114,10 @@ func (c *Console) currentSession(r *http.Request) *store.Session {
 		}
 		return nil
 	}
+	// The touch writes the last-seen time alone: the session's messages
+	// may have changed since it was read, by another tab's request.
 	ss.LastSeen = now
-	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
+	if err := c.Sessions.TouchSession(ctx, ss.ID, now); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // signed out meanwhile
 		}
@@ -122,30 +126,37 @@ func (c *Console) currentSession(r *http.Request) *store.Session {
 	return ss
 }
 
-// addFlash queues a message for the session's next page.
+// addFlash queues a message for the session's next page. It is added on
+// its own, so that a request of another tab of the session, which read
+// the session before, neither drops it nor shows it twice.
 func (c *Console) addFlash(ctx context.Context, ss *store.Session, f flash) {
-	var fs []flash
-	if len(ss.Flashes) > 0 {
-		_ = json.Unmarshal(ss.Flashes, &fs)
-	}
-	fs = append(fs, f)
-	b, _ := json.Marshal(fs) // flashes are strings, slices and bools only
-	ss.Flashes = b
-	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
+	b, _ := json.Marshal(f) // flashes are strings, slices and bools only
+	if err := c.Sessions.AddSessionFlash(ctx, ss.ID, b); err != nil {
 		c.log.WarnContext(ctx, "console: could not keep a message for the next page", slog.Any("cause", err))
+		return
 	}
+	ss.Flashes++
 }
 
-// takeFlashes returns and clears the session's queued messages.
+// takeFlashes returns and removes the session's queued messages; it asks
+// the database only when the session had some when read (or added one
+// since), so that a page without messages writes nothing more.
 func (c *Console) takeFlashes(ctx context.Context, ss *store.Session) []flash {
-	if len(ss.Flashes) == 0 {
+	if ss.Flashes == 0 {
+		return nil
+	}
+	ss.Flashes = 0
+	raw, err := c.Sessions.TakeSessionFlashes(ctx, ss.ID)
+	if err != nil {
+		c.log.WarnContext(ctx, "console: could not take the messages for this page", slog.Any("cause", err))
 		return nil
 	}
 	var fs []flash
-	_ = json.Unmarshal(ss.Flashes, &fs)
-	ss.Flashes = nil
-	if err := c.Sessions.UpdateSession(ctx, ss); err != nil {
-		c.log.WarnContext(ctx, "console: could not clear shown messages", slog.Any("cause", err))
+	for _, b := range raw {
+		var f flash
+		if json.Unmarshal(b, &f) == nil {
+			fs = append(fs, f)
+		}
 	}
 	return fs
 }

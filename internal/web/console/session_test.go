@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/app"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/web/console"
 )
@@ -371,5 +373,92 @@ func TestOversizedForm(t *testing.T) {
 		if !strings.Contains(html.UnescapeString(body), want) {
 			t.Errorf("the page lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+// pausedSessions holds each request after it read its session until the
+// test lets it go on, as a slow request of another tab would be.
+type pausedSessions struct {
+	console.SessionStore
+	read, resume chan struct{}
+}
+
+func (p *pausedSessions) GetSession(ctx context.Context, id string) (*store.Session, error) {
+	ss, err := p.SessionStore.GetSession(ctx, id)
+	p.read <- struct{}{}
+	<-p.resume
+	return ss, err
+}
+
+// TestFlashesSurviveInterleavedTabs: two tabs of one session on two
+// servers. A request that read the session before the other tab's form
+// queued a message does not drop the message when it ends, and one that
+// read it before the message was shown does not show it again.
+func TestFlashesSurviveInterleavedTabs(t *testing.T) {
+	t.Parallel()
+	var dataDir string
+	e := newEnvWith(t, func(c *app.Config, _ string) { dataDir = c.DataDir })
+	st, err := sqlite.Open(t.Context(), filepath.Join(dataDir, "cardflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	paused := &pausedSessions{SessionStore: st, read: make(chan struct{}), resume: make(chan struct{})}
+	other := httptest.NewServer((&console.Console{Sessions: paused}).Handler())
+	t.Cleanup(other.Close)
+
+	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	// slowTab loads a page from the other server and returns its body
+	// once the test lets the request, which has read its session, go on.
+	slowTab := func() func() string {
+		t.Helper()
+		body := make(chan string, 1)
+		go func() {
+			resp, err := c.Get(other.URL + "/nowhere")
+			if err != nil {
+				body <- "GET: " + err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			body <- string(b)
+		}()
+		<-paused.read
+		return func() string {
+			paused.resume <- struct{}{}
+			return <-body
+		}
+	}
+	const msg = "The token was not revoked"
+	revoke := func() {
+		t.Helper()
+		if resp, _ := post(t, c, e.url+"/tokens/no-such-token/revoke", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("revoke: status %d; want 303", resp.StatusCode)
+		}
+	}
+
+	// The other tab's request reads the session; the form queues a
+	// message; the other request ends.
+	finish := slowTab()
+	revoke()
+	if body := finish(); strings.Contains(body, msg) {
+		t.Errorf("a page whose request read the session before the message was queued shows it:\n%s", body)
+	}
+	if _, body := get(t, c, e.url+"/tokens"); strings.Count(body, msg) != 1 {
+		t.Errorf("the page after the form shows %q %d times; want once:\n%s", msg, strings.Count(body, msg), body)
+	}
+
+	// A message waits; the other tab's request reads the session; this
+	// tab's page shows the message; the other request ends.
+	revoke()
+	finish = slowTab()
+	if _, body := get(t, c, e.url+"/tokens"); strings.Count(body, msg) != 1 {
+		t.Errorf("the page after the form shows %q %d times; want once:\n%s", msg, strings.Count(body, msg), body)
+	}
+	if body := finish(); strings.Contains(body, msg) {
+		t.Errorf("the other tab's page shows the message already shown:\n%s", body)
+	}
+	if _, body := get(t, c, e.url+"/tokens"); strings.Contains(body, msg) {
+		t.Errorf("the next page shows the message already shown:\n%s", body)
 	}
 }

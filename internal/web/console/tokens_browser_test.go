@@ -111,8 +111,8 @@ func TestBrowserReloadAfterCreatingATokenMakesNoOther(t *testing.T) {
 	if err != nil || len(sessions) != 1 {
 		t.Fatalf("sessions %v, %v; want the tab's", sessions, err)
 	}
-	if len(sessions[0].Flashes) != 0 {
-		t.Errorf("the session still holds %s after the token was shown; want nothing", sessions[0].Flashes)
+	if sessions[0].Flashes != 0 {
+		t.Errorf("the session still holds %d messages after the token was shown; want none", sessions[0].Flashes)
 	}
 
 	count := func(when string) {
