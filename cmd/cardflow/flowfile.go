@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +11,7 @@ import (
 )
 
 // readFlowFile reads the flow document in file. What no server could take
-// (a directory, an empty file, a binary file, a file over the size limit)
+// (a directory, an empty file or one of blank lines, a binary file, a file over the size limit)
 // is named with the file and what to do, before anything is sent; a file
 // that does not exist is an error wrapping fs.ErrNotExist, as os.ReadFile's.
 func readFlowFile(file string) ([]byte, error) {
@@ -31,7 +32,7 @@ func readFlowFile(file string) ([]byte, error) {
 	switch {
 	case len(src) > api.MaxFlowDocumentSize:
 		return nil, fmt.Errorf("%s is larger than %d bytes (1 MiB), the limit of a flow document: split the flow into smaller flows", file, api.MaxFlowDocumentSize)
-	case len(src) == 0:
+	case len(bytes.TrimSpace(src)) == 0:
 		return nil, fmt.Errorf("%s is empty: a flow document is YAML with a name and steps (see the examples/ directory of the cardflow repository)", file)
 	case !utf8.Valid(src):
 		return nil, fmt.Errorf("%s is not UTF-8 text (at byte %d): a flow document is YAML; give the right file, or save it as UTF-8", file, invalidUTF8At(src))
