@@ -54,7 +54,8 @@ func TestFlowInputs(t *testing.T) {
 // document is named with what to do, before anything is sent (the server
 // here is unreachable). A binary file sent to flows plan was a JSON string
 // with its bytes replaced, so the server answered about a document the
-// file did not hold; an empty one was "the request has no flow document".
+// file did not hold; an empty one (or one of blank lines) was "the
+// request has no flow document; send it as "source"".
 func TestFlowFilesRefusedBeforeSending(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
@@ -69,6 +70,7 @@ func TestFlowFilesRefusedBeforeSending(t *testing.T) {
 	}{
 		{"a directory", dir, dir + " is a directory: give the path of a flow document"},
 		{"an empty file", write("empty.yaml", nil), "empty.yaml is empty: a flow document is YAML with a name and steps"},
+		{"a file of blank lines", write("blank.yaml", []byte("\n  \r\n\t\n")), "blank.yaml is empty: a flow document is YAML with a name and steps"},
 		{"a binary file", write("bin.yaml", []byte("name: x\n\xff\xfe\x00")), "bin.yaml is not UTF-8 text (at byte 8): a flow document is YAML"},
 		{"a file over the limit", write("huge.yaml", bytes.Repeat([]byte("#\n"), api.MaxFlowDocumentSize/2+1)), "huge.yaml is larger than 1048576 bytes (1 MiB), the limit of a flow document"},
 	}
@@ -85,5 +87,20 @@ func TestFlowFilesRefusedBeforeSending(t *testing.T) {
 	}
 	if api.MaxFlowDocumentSize != flow.MaxDocumentSize {
 		t.Errorf("api.MaxFlowDocumentSize = %d; want flow.MaxDocumentSize, %d", api.MaxFlowDocumentSize, flow.MaxDocumentSize)
+	}
+}
+
+// TestRequiredInputs: a run lacking a required input is refused with the
+// --input flags that give it, not the API's "inputs".
+func TestRequiredInputs(t *testing.T) {
+	f := &api.Flow{Name: "offboard", Inputs: map[string]api.FlowInput{
+		"login": {Type: "string", Required: true}, "since": {Type: "string", Required: true}, "dryRun": {Type: "bool"}}}
+	err := requiredInputs(f, map[string]any{"dryRun": "true"})
+	want := "missing required input(s) login, since of flow offboard: give them with --input login=VALUE --input since=VALUE"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v; want %q", err, want)
+	}
+	if err := requiredInputs(f, map[string]any{"login": "a@example.com", "since": "P30D"}); err != nil {
+		t.Errorf("with every required input: %v; want nil", err)
 	}
 }
