@@ -262,16 +262,25 @@ func cmdRunsShow(ctx context.Context, e *env, args []string) error {
 // as after cardflow run, then who ran it and with what, then its outcome.
 func printRun(w io.Writer, r *api.Run) {
 	printRunHeadline(w, r)
-	fmt.Fprintf(w, "Started:  %s\nBy:       %s\nActing as: %s\n", when(r.StartedAt), actorText(r.Actor), orDash(r.ActingAs))
+	// The values start in one column, after the longest label (not with
+	// a tabwriter: a tab in org data, a device's name, would move it).
+	fields := [][2]string{{"Started:", when(r.StartedAt)}, {"By:", actorText(r.Actor)}, {"Acting as:", orDash(r.ActingAs)}}
 	if len(r.OktaRequestIDs) > 0 {
-		fmt.Fprintf(w, "Okta request ids: %s\n", strings.Join(r.OktaRequestIDs, " "))
+		fields = append(fields, [2]string{"Okta request ids:", strings.Join(r.OktaRequestIDs, " ")})
 	}
 	if r.DeviceName != "" {
 		var in struct {
 			DeviceID string `json:"deviceId"`
 		}
 		_ = json.Unmarshal(r.Input, &in)
-		fmt.Fprintf(w, "Device:   %s\n", deviceLabel(r.DeviceName, in.DeviceID))
+		fields = append(fields, [2]string{"Device:", deviceLabel(r.DeviceName, in.DeviceID)})
+	}
+	width := 0
+	for _, f := range fields {
+		width = max(width, len(f[0]))
+	}
+	for _, f := range fields {
+		fmt.Fprintf(w, "%-*s %s\n", width, f[0], f[1])
 	}
 	if len(r.Input) > 0 {
 		fmt.Fprintln(w, "Input:")

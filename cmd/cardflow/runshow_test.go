@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,5 +42,43 @@ func TestPrintRunHeadlineFirst(t *testing.T) {
 	}
 	if !strings.HasPrefix(b.String(), "Run 84cb failed (okta-devices/suspend-device on Demo org, 7ms)\n") {
 		t.Errorf("first line of:\n%s\nwant the run's headline", b.String())
+	}
+}
+
+// TestPrintRunFieldsInOneColumn: the values of runs show's fields start in
+// one column ("Acting as:" was one column out of line with "Started:" and
+// "By:"), the longest label's when a run has Okta request ids.
+func TestPrintRunFieldsInOneColumn(t *testing.T) {
+	started := time.Date(2026, 12, 5, 14, 6, 19, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		run    api.Run
+		labels []string
+	}{
+		{"a run", api.Run{ID: "84cb", Status: "running", Card: "okta-devices/suspend-device", Actor: &api.Actor{Type: "bootstrap"}, ActingAs: "admin@example.com", StartedAt: started},
+			[]string{"Started:", "By:", "Acting as:"}},
+		{"with a device and Okta request ids", api.Run{ID: "84cb", Status: "running", Card: "okta-devices/suspend-device", Actor: &api.Actor{Type: "bootstrap"}, StartedAt: started,
+			DeviceName: "Ada's\tMac", Input: []byte(`{"deviceId":"guo1"}`), OktaRequestIDs: []string{"req1"}},
+			[]string{"Started:", "By:", "Acting as:", "Okta request ids:", "Device:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			printRun(&b, &tc.run)
+			cols := map[int][]string{}
+			for _, line := range strings.Split(b.String(), "\n") {
+				for _, l := range tc.labels {
+					if rest, ok := strings.CutPrefix(line, l+" "); ok {
+						col := len(line) - len(strings.TrimLeft(rest, " "))
+						cols[col] = append(cols[col], l)
+					}
+				}
+			}
+			if len(cols) != 1 {
+				t.Errorf("the values start in columns %v; want one column:\n%s", cols, b.String())
+			}
+			if n := len(slices.Concat(slices.Collect(maps.Values(cols))...)); n != len(tc.labels) {
+				t.Errorf("%d of the labels %v printed; want all:\n%s", n, tc.labels, b.String())
+			}
+		})
 	}
 }
