@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -533,5 +534,59 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 				t.Errorf("%d: outbox row delivered %v, error %q; want undelivered, the error naming the redirect's scheme and host only", code, n.DeliveredAt, n.LastError)
 			}
 		}
+	}
+}
+
+// takenOver is a store on which, when the sender stores its attempt,
+// another server has meanwhile claimed the message (the attempt outlasted
+// the lease) and delivered it.
+type takenOver struct {
+	store.Store
+	t     *testing.T
+	clock *clock
+}
+
+func (s *takenOver) UpdateNotification(ctx context.Context, n *store.Notification) error {
+	s.t.Helper()
+	s.clock.now = s.clock.now.Add(2 * time.Minute)
+	other, err := s.Store.ClaimNotification(ctx, "other", nil, time.Minute, s.clock.now)
+	if err != nil {
+		s.t.Errorf("the other server's claim: %v", err)
+		return s.Store.UpdateNotification(ctx, n)
+	}
+	other.Attempts, other.DeliveredAt, other.LastError = other.Attempts+1, s.clock.now, ""
+	if err := s.Store.UpdateNotification(ctx, other); err != nil {
+		s.t.Errorf("the other server's delivery: %v", err)
+	}
+	return s.Store.UpdateNotification(ctx, n)
+}
+
+// TestAttemptAfterLostLeaseKeepsTheOtherServersOutcome: an attempt that
+// failed after its lease ran out and another server delivered the message
+// meanwhile stores nothing: the message stays delivered (it would be sent
+// again otherwise), and no store outage is reported.
+func TestAttemptAfterLostLeaseKeepsTheOtherServersOutcome(t *testing.T) {
+	_, out, snd, c, st := setup(t, 500)
+	var logs strings.Builder
+	snd.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	snd.Store = &takenOver{Store: st, t: t, clock: c}
+	if err := out.Enqueue(t.Context(), Message{ID: "nt_slow", Type: TypeFlowRunFailed, Message: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if !snd.SendDue(t.Context()) {
+		t.Fatal("nothing due")
+	}
+	list, err := st.ListNotifications(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 {
+		t.Fatalf("the outbox holds %d messages; want 1", len(list))
+	}
+	if n := list[0]; n.DeliveredAt.IsZero() || n.LastError != "" || n.Attempts != 1 {
+		t.Errorf("the outbox holds %+v; want the message delivered by the other server, 1 attempt", n)
+	}
+	if strings.Contains(logs.String(), "store a notification's attempt") {
+		t.Errorf("the lost lease is logged as a store failure:\n%s", logs.String())
 	}
 }

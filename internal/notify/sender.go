@@ -185,9 +185,15 @@ func (s *Sender) SendDue(ctx context.Context) bool {
 			slog.String("type", n.Type), slog.Any("receiver", r), slog.Int("attempts", n.Attempts),
 			slog.Time("next_attempt_at", n.NextAttemptAt), slog.String("error", n.LastError))
 	}
-	if err := s.Store.UpdateNotification(context.WithoutCancel(ctx), n); err != nil {
+	switch err := s.Store.UpdateNotification(context.WithoutCancel(ctx), n); {
+	case errors.Is(err, store.ErrConflict):
+		// The attempt outlasted the lease and another server took the
+		// message over: its attempt's outcome is the one kept.
+		log.InfoContext(ctx, "notification taken over by another server; this attempt's outcome is not stored",
+			slog.String("notification", n.ID), slog.Any("receiver", r))
+	case err != nil:
 		s.outage().Fail(ctx, "store a notification's attempt", err)
-	} else {
+	default:
 		s.outage().OK(ctx, "store a notification's attempt")
 	}
 	return true

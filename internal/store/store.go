@@ -897,8 +897,10 @@ type Store interface {
 	// free or expired, to one of receivers (digests) when there are any
 	// (ErrNotFound when none); UpdateNotification stores
 	// the outcome of an attempt (Attempts, NextAttemptAt, DeliveredAt,
-	// LastError) and frees the lease. ListNotifications returns the newest
-	// first.
+	// LastError) and frees the lease, if the claim's Owner still holds it:
+	// ErrConflict, changing nothing, when another owner claimed the
+	// message after the lease ran out (its outcome is the one kept).
+	// ListNotifications returns the newest first.
 	EnqueueNotifications(ctx context.Context, ns []*Notification) error
 	ClaimNotification(ctx context.Context, owner string, receivers []string, ttl time.Duration, now time.Time) (*Notification, error)
 	UpdateNotification(ctx context.Context, n *Notification) error

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -69,13 +71,23 @@ func (s *Store) ClaimNotification(ctx context.Context, owner string, receivers [
 	return n, nil
 }
 
-// UpdateNotification stores the outcome of an attempt and frees the lease.
+// UpdateNotification stores the outcome of an attempt and frees the lease,
+// if n.Owner still holds it.
 func (s *Store) UpdateNotification(ctx context.Context, n *store.Notification) error {
 	res, err := s.exec(ctx, s.db, `UPDATE notifications SET attempts = ?, next_attempt_at = ?, delivered_at = ?,
-		last_error = ?, owner = '', lease_until = 0 WHERE id = ? AND receiver = ?`,
-		n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError, n.ID, n.Receiver)
+		last_error = ?, owner = '', lease_until = 0 WHERE id = ? AND receiver = ? AND owner = ?`,
+		n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError, n.ID, n.Receiver, n.Owner)
 	if err == nil {
 		err = affected(res)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		var one int
+		switch e := s.queryRow(ctx, s.db, `SELECT 1 FROM notifications WHERE id = ? AND receiver = ?`, n.ID, n.Receiver).Scan(&one); {
+		case e == nil:
+			err = store.ErrConflict // another server claimed it
+		case !errors.Is(e, sql.ErrNoRows):
+			err = e
+		}
 	}
 	return s.fail(fmt.Sprintf("update notification %q", n.ID), err)
 }

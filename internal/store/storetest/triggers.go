@@ -244,5 +244,18 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	if c2.ID != "n1" || c2.Owner != "c" {
 		t.Errorf("after the lease expired: %+v; want n1 leased to c", c2)
 	}
+	// b's attempt outlasted its lease and c took the message over: b's
+	// outcome is refused, and c's kept.
+	c.Attempts, c.NextAttemptAt, c.LastError = 2, at(300), "timeout"
+	c2.Attempts, c2.DeliveredAt, c2.LastError = 2, at(100).Add(2*time.Minute), ""
+	noErr(t, s.UpdateNotification(ctx, c2), "UpdateNotification(new owner)")
+	wantErr(t, s.UpdateNotification(ctx, c), store.ErrConflict, "UpdateNotification(lease lost)")
+	list, err = s.ListNotifications(ctx, 0)
+	noErr(t, err, "ListNotifications")
+	for _, m := range list {
+		if m.ID == "n1" && m.Receiver == "rcv-a" && (!m.DeliveredAt.Equal(c2.DeliveredAt) || m.LastError != "" || m.Owner != "") {
+			t.Errorf("after the lost lease's attempt: %+v; want delivered by c, lease free", m)
+		}
+	}
 	wantErr(t, s.UpdateNotification(ctx, &store.Notification{ID: "nope", Receiver: "x"}), store.ErrNotFound, "UpdateNotification(missing)")
 }
