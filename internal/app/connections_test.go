@@ -140,7 +140,7 @@ func TestConnectionAuthorizationErrors(t *testing.T) {
 func TestCallbackStateErrors(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
-	_, authURL := h.create("State", oktaemu.DemoClientSecret, nil)
+	conn, authURL := h.create("Statewide", oktaemu.DemoClientSecret, nil)
 	loc := h.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
 
 	tokenRequests := func() int { return h.emu.Stats(t)["POST /oauth2/v1/token"] }
@@ -169,9 +169,16 @@ func TestCallbackStateErrors(t *testing.T) {
 		t.Fatalf("the real callback: status %d\n%s", code, page)
 	}
 	after := tokenRequests()
+	// A reload of the page says the authorization was completed, and
+	// nothing about the connection: whoever holds the URL sees it.
 	code, page := h.get(loc.String())
-	if code != 400 || !strings.Contains(page, "already used") {
-		t.Errorf("replayed callback: status %d; want 400 already used\n%s", code, page)
+	if code != http.StatusOK || !strings.Contains(page, "This authorization was completed already") || !strings.Contains(page, `href="/"`) {
+		t.Errorf("reloaded callback: status %d; want 200 saying it was completed already, with the console's link\n%s", code, page)
+	}
+	for _, secret := range []string{"Statewide", conn.ID, oktaemu.AdminLogin, "okta.devices"} {
+		if strings.Contains(page, secret) {
+			t.Errorf("reloaded callback shows %q; want nothing about the connection\n%s", secret, page)
+		}
 	}
 	if n := tokenRequests(); n != after {
 		t.Errorf("the replayed callback made a token request")

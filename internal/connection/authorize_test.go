@@ -498,11 +498,33 @@ func TestCallbackRefusals(t *testing.T) {
 			t.Fatalf("first callback: %+v, %v", res, err)
 		}
 		posts := e.tokenPosts(t)
-		_, err := e.m.Callback(ctx, cb.Query())
-		wantProblem(t, err, problem.InvalidInput, "already used")
+		// A reload of the page of an authorization that succeeded says
+		// so, and nothing else: whoever holds the URL gets the answer.
+		res, err := e.m.Callback(ctx, cb.Query())
+		if err != nil {
+			t.Fatalf("reloaded callback: %v; want the authorization completed already", err)
+		}
+		if diff := cmp.Diff(&CallbackResult{AlreadyCompleted: true}, res); diff != "" {
+			t.Errorf("reloaded callback (-want +got):\n%s", diff)
+		}
 		if n := e.tokenPosts(t); n != posts {
 			t.Errorf("token requests %d; want none", n-posts)
 		}
+		// Remembered for a day, then the state is only a used one.
+		e.emu.AdvanceClock(t, completionTTL)
+		_, err = e.m.Callback(ctx, cb.Query())
+		wantProblem(t, err, problem.InvalidInput, "already used")
+	})
+	t.Run("replayed failed callback", func(t *testing.T) {
+		_, authURL := e.create(t, "Replay failed", nil)
+		cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+		q := cb.Query()
+		q.Set("code", "not-the-code")
+		if res, err := e.m.Callback(ctx, q); err != nil || res.OK {
+			t.Fatalf("first callback: %+v, %v; want a failed authorization", res, err)
+		}
+		_, err := e.m.Callback(ctx, q)
+		wantProblem(t, err, problem.InvalidInput, "already used")
 	})
 	t.Run("replayed code with a new state", func(t *testing.T) {
 		_, authURL := e.create(t, "Code replay", nil)

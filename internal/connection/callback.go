@@ -2,6 +2,8 @@ package connection
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -32,12 +34,27 @@ type CallbackResult struct {
 	// Connection (MissingScopes, MissingScopeCards).
 	Warnings   []string
 	Connection *View
+	// AlreadyCompleted is set, and nothing else, when the state was used
+	// by an authorization that succeeded: the callback page was loaded
+	// again. Anyone holding the URL gets it, so it names nothing.
+	AlreadyCompleted bool
+}
+
+// completionTTL is how long a succeeded authorization's state is
+// remembered, for a reload of the callback page.
+const completionTTL = 24 * time.Hour
+
+// stateHash is what is stored of a succeeded authorization's state.
+func stateHash(state string) string {
+	h := sha256.Sum256([]byte("cardflow oauth state\x00" + state))
+	return hex.EncodeToString(h[:])
 }
 
 // Callback completes an authorization from the query of the request the org
 // redirected the browser to. A state that is missing,
 // unknown or already used is an error (a *problem.Error) and nothing else
-// happens. Once the state names a connection, the outcome — success or the
+// happens, except that the state of an authorization that succeeded in
+// the last completionTTL gives a result with AlreadyCompleted alone. Once the state names a connection, the outcome — success or the
 // reason and the fix — is in the result and err is nil; err is then only
 // set for internal failures. A failed reauthorization of an active
 // connection leaves it active with its working tokens.
@@ -54,6 +71,12 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	}
 	ar, err := m.Store.ConsumeAuthRequest(ctx, state)
 	if errors.Is(err, store.ErrNotFound) {
+		if done, err := m.Store.AuthCompleted(ctx, stateHash(state), m.now()); err != nil {
+			m.log.WarnContext(ctx, "cannot read whether an OAuth state was completed", "error", err)
+		} else if done {
+			m.log.InfoContext(ctx, "OAuth callback of a completed authorization loaded again")
+			return &CallbackResult{AlreadyCompleted: true}, nil
+		}
 		err := problem.New(problem.InvalidInput, "this sign-in response is unknown or was already used (each one works once)").
 			WithRemedy("start the authorization again from cardflow (reauthorize the connection) and finish it in one go")
 		m.log.WarnContext(ctx, "OAuth callback with an unknown or used state refused")
@@ -168,6 +191,10 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who, refreshExpires)
 	if err != nil {
 		return failRevoking(internal("store the authorization", err))
+	}
+	if err := m.Store.RecordAuthCompletion(ctx, stateHash(ar.State), m.now().Add(completionTTL)); err != nil {
+		// Only a reload of the page is the worse for it.
+		m.log.WarnContext(ctx, "cannot record the completed authorization", "connection", cur.ID, "error", err)
 	}
 	res := &CallbackResult{OK: true, ConnectionID: cur.ID, Nickname: cur.Nickname, Reauthorization: ar.Reauthorize}
 	if ar.Reauthorize {

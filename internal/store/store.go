@@ -713,6 +713,12 @@ type Store interface {
 	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
 	ConsumeAuthRequest(ctx context.Context, state string) (*AuthRequest, error)
 	DeleteExpiredAuthRequests(ctx context.Context, now time.Time) error
+	// RecordAuthCompletion remembers until expiresAt that the authorization
+	// whose state hashes to stateHash succeeded (recording it again moves
+	// expiresAt); AuthCompleted reports whether that is remembered at now.
+	// DeleteExpiredAuthRequests forgets the expired ones too.
+	RecordAuthCompletion(ctx context.Context, stateHash string, expiresAt time.Time) error
+	AuthCompleted(ctx context.Context, stateHash string, now time.Time) (bool, error)
 
 	// Leases: named, expiring locks shared by every process on the store.
 	// TryLease takes or renews the lease when it is free, expired or already

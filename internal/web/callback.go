@@ -16,8 +16,12 @@ import (
 
 // callbackPage is what the browser shows after the org redirects back.
 type callbackPage struct {
-	Title           string
-	OK              bool
+	Title string
+	OK    bool
+	// Completed: the page of an authorization that succeeded was loaded
+	// again; it shows nothing about the connection (see
+	// connection.CallbackResult.AlreadyCompleted).
+	Completed       bool
 	Reauthorization bool
 	Nickname        string
 	ActingAs        string
@@ -62,7 +66,10 @@ small{color:#5b6472}
 </head>
 <body>
 <main>
-{{if .OK}}
+{{if .Completed}}
+<h1 class="ok">&#10003; {{.Title}}</h1>
+<p>This authorization was completed already: there is nothing more to do here. {{if .Console}}Open the <a href="/">cardflow console</a> to see the connection.{{else}}Run <code>cardflow connections list</code> to see the connection.{{end}}</p>
+{{else if .OK}}
 <h1 class="ok">&#10003; {{.Title}}</h1>
 <p>The connection <strong>{{.Nickname}}</strong> is {{if .Reauthorization}}reauthorized{{else}}connected{{end}}{{if .ActingAs}} and acts as <strong>{{.ActingAs}}</strong>{{end}}.</p>
 <dl>
@@ -80,7 +87,7 @@ small{color:#5b6472}
 {{if .Remedy}}<p><strong>How to fix it:</strong> {{stop .Remedy}}</p>{{end}}
 {{end}}
 {{range .Warnings}}<p class="warn">{{.}}</p>{{end}}
-<p>You can close this window{{if .Console}} or go back to {{if .ConnectionID}}<a href="/connections/{{.ConnectionID}}">the connection's page</a> in the cardflow console{{else}}the <a href="/">cardflow console</a>{{end}}{{end}}.</p>
+{{if not .Completed}}<p>You can close this window{{if .Console}} or go back to {{if .ConnectionID}}<a href="/connections/{{.ConnectionID}}">the connection's page</a> in the cardflow console{{else}}the <a href="/">cardflow console</a>{{end}}{{end}}.</p>{{end}}
 {{if .RequestID}}<p><small>Request id {{.RequestID}}</small></p>{{end}}
 </main>
 </body>
@@ -107,6 +114,9 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.log.InfoContext(ctx, "oauth callback refused", slog.String("code", pub.Code), slog.String("message", pub.Message))
 		}
+	case res.AlreadyCompleted:
+		page.Title = "Authorization completed"
+		page.Completed = true
 	case res.OK:
 		page.Title = "Connected"
 		page.OK = true

@@ -80,3 +80,24 @@ func TestCallbackPageMessageStartsASentence(t *testing.T) {
 		t.Errorf("the page lacks %q:\n%s", want, b.String())
 	}
 }
+
+// TestCallbackPageCompleted: the reloaded page of an authorization that
+// succeeded gives the next step, the console's or the CLI's, and not the
+// "close this window" line of the page it replaces.
+func TestCallbackPageCompleted(t *testing.T) {
+	for _, tt := range []struct {
+		console bool
+		want    string
+	}{
+		{true, `Open the <a href="/">cardflow console</a> to see the connection.`},
+		{false, "Run <code>cardflow connections list</code> to see the connection."},
+	} {
+		var b strings.Builder
+		if err := callbackTmpl.Execute(&b, callbackPage{Title: "Authorization completed", Completed: true, Console: tt.console}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "This authorization was completed already") || !strings.Contains(b.String(), tt.want) || strings.Contains(b.String(), "close this window") {
+			t.Errorf("console %v: the page lacks %q or says to close the window:\n%s", tt.console, tt.want, b.String())
+		}
+	}
+}

@@ -247,7 +247,27 @@ func (s *Store) ConsumeAuthRequest(ctx context.Context, state string) (*store.Au
 // DeleteExpiredAuthRequests removes requests that expired at or before now.
 func (s *Store) DeleteExpiredAuthRequests(ctx context.Context, now time.Time) error {
 	_, err := s.exec(ctx, s.db, `DELETE FROM auth_requests WHERE expires_at <= ?`, ts(now))
+	if err == nil {
+		_, err = s.exec(ctx, s.db, `DELETE FROM auth_completions WHERE expires_at <= ?`, ts(now))
+	}
 	return s.fail("delete expired auth requests", err)
+}
+
+// RecordAuthCompletion remembers a succeeded authorization until expiresAt.
+func (s *Store) RecordAuthCompletion(ctx context.Context, stateHash string, expiresAt time.Time) error {
+	_, err := s.exec(ctx, s.db, `INSERT INTO auth_completions (state_hash, expires_at) VALUES (?, ?)
+		ON CONFLICT (state_hash) DO UPDATE SET expires_at = excluded.expires_at`, stateHash, ts(expiresAt))
+	return s.fail("record auth completion", err)
+}
+
+// AuthCompleted reports whether a succeeded authorization is remembered at now.
+func (s *Store) AuthCompleted(ctx context.Context, stateHash string, now time.Time) (bool, error) {
+	var n int64
+	err := s.queryRow(ctx, s.db, `SELECT COUNT(*) FROM auth_completions WHERE state_hash = ? AND expires_at > ?`, stateHash, ts(now)).Scan(&n)
+	if err != nil {
+		return false, s.fail("read auth completion", err)
+	}
+	return n > 0, nil
 }
 
 // TryLease takes or renews the named lease in one statement: the upsert

@@ -322,7 +322,35 @@ func testAuthRequest(t *testing.T, open func(t *testing.T) store.Store) {
 	_, err = s.ConsumeAuthRequest(ctx, "never-issued")
 	wantErr(t, err, store.ErrNotFound, "ConsumeAuthRequest(unknown)")
 
+	for _, tt := range []struct {
+		hash string
+		exp  int
+	}{{"h-old", -10}, {"h-now", 0}, {"h-later", 600}} {
+		noErr(t, s.RecordAuthCompletion(ctx, tt.hash, at(tt.exp)), "RecordAuthCompletion")
+	}
+	noErr(t, s.RecordAuthCompletion(ctx, "h-old", at(1)), "RecordAuthCompletion(again, later)")
+	for _, tt := range []struct {
+		hash string
+		at   int
+		want bool
+	}{{"h-old", 0, true}, {"h-old", 1, false}, {"h-now", -1, true}, {"h-now", 0, false}, {"h-later", 0, true}, {"never", 0, false}} {
+		got, err := s.AuthCompleted(ctx, tt.hash, at(tt.at))
+		noErr(t, err, "AuthCompleted")
+		if got != tt.want {
+			t.Errorf("AuthCompleted(%q, %d) = %v; want %v", tt.hash, tt.at, got, tt.want)
+		}
+	}
+
 	noErr(t, s.DeleteExpiredAuthRequests(ctx, at(0)), "DeleteExpiredAuthRequests")
+	for _, tt := range []struct {
+		hash string
+		want bool
+	}{{"h-old", true}, {"h-now", false}, {"h-later", true}} {
+		// Asked at a time before every expiry: only a deleted one is false.
+		if got, err := s.AuthCompleted(ctx, tt.hash, at(-100)); err != nil || got != tt.want {
+			t.Errorf("AuthCompleted(%q) after DeleteExpiredAuthRequests = %v, %v; want %v", tt.hash, got, err, tt.want)
+		}
+	}
 	for _, tt := range []struct {
 		state string
 		want  error
