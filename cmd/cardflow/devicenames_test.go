@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -88,7 +89,7 @@ func TestCLIShowsDeviceNames(t *testing.T) {
 		t.Fatalf("no card run suspended guonamed1:\n%s", out)
 	}
 	code, out, errOut = runCLI(t, s.vars, "runs", "show", runID)
-	if code != exitOK || !strings.Contains(out, "Device:   "+label) {
+	if code != exitOK || !regexp.MustCompile(`\nDevice: +`+regexp.QuoteMeta(label)+`\n`).MatchString(out) {
 		t.Errorf("runs show: exit %d; want Device: %s\n%s%s", code, label, out, errOut)
 	}
 	for _, text := range []string{out, errOut} {
@@ -156,7 +157,7 @@ func TestCLINamesDevicesTheCardRead(t *testing.T) {
 		t.Errorf("the card run's deviceName = %q; want the name of the device it read", direct.DeviceName)
 	}
 	code, out, errOut = runCLI(t, s.vars, "runs", "show", direct.ID)
-	if code != exitOK || !strings.Contains(out, "Device:   Ada's iPhone (guoread1)") {
+	if code != exitOK || !regexp.MustCompile(`\nDevice: +Ada's iPhone \(guoread1\)\n`).MatchString(out) {
 		t.Errorf("runs show: exit %d; want Device: Ada's iPhone (guoread1)\n%s%s", code, out, errOut)
 	}
 }
