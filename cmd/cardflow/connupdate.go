@@ -33,8 +33,7 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 	if noReauth && noWait {
 		return usagef("--no-wait is for the reauthorization, which --no-reauthorize skips: drop one")
 	}
-	secret, err := secretIn.read(e)
-	if err != nil {
+	if err := secretIn.check(); err != nil {
 		return err
 	}
 	c, err := o.client()
@@ -42,6 +41,15 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	before, err := fetchReauthTarget(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	// Before the secret is read: an empty one given to a service
+	// connection was refused as empty, not as a secret it never has.
+	if before.Auth == "service" {
+		return fmt.Errorf("connection %q is a service connection: it authenticates with a private key, not a client secret; to replace its key use rotate-key (cardflow connections rotate-key %s)", before.Nickname, before.ID)
+	}
+	secret, err := secretIn.read(e)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 }
 
 // TestCLIConnectionsUpdateRefusesService: a service connection has a key,
-// not a secret; update says to use rotate-key.
+// not a secret; update says to use rotate-key, whatever secret it is given.
 func TestCLIConnectionsUpdateRefusesService(t *testing.T) {
 	s := startServer(t)
 	if code, out, errOut := runCLI(t, s.vars, "connections", "create", "--auth", "service", "--nickname", "Robot",
@@ -88,6 +88,12 @@ func TestCLIConnectionsUpdateRefusesService(t *testing.T) {
 	code, out, errOut := runCLI(t, s.vars, "connections", "update", "Robot", "--no-reauthorize")
 	if code != exitFailure || !strings.Contains(errOut, "rotate-key") || !strings.Contains(errOut, "private key") {
 		t.Errorf("update of a service connection: exit %d stderr %q; want a refusal pointing to rotate-key\n%s", code, errOut, out)
+	}
+	// With an empty secret (stdin here is empty) too: it was refused as
+	// empty, as if a secret were what the connection lacked.
+	code, out, errOut = runCLI(t, s.vars, "connections", "update", "Robot", "--client-secret-stdin")
+	if code != exitFailure || !strings.Contains(errOut, "is a service connection") || !strings.Contains(errOut, "cardflow connections rotate-key") || strings.Contains(errOut, "empty") {
+		t.Errorf("update of a service connection with an empty secret: exit %d stderr %q; want a refusal pointing to rotate-key\n%s", code, errOut, out)
 	}
 }
 

@@ -32,15 +32,26 @@ func addSecretFlags(fs *flag.FlagSet, what string) *secretSource {
 // given reports whether any of the secret options was used.
 func (s *secretSource) given() bool { return s.stdin || s.file != "" || s.argv != "" }
 
+const secretRemedy = "use --client-secret-stdin, --client-secret-file FILE or the environment variable CARDFLOW_CLIENT_SECRET"
+
+// check refuses the options that no input could make right (a secret on
+// the command line, two sources), before anything is read or sent.
+func (s *secretSource) check() error {
+	if s.argv != "" {
+		return usagef("--client-secret VALUE puts %s on the command line, where other users of this machine and the shell history see it: %s", s.what, secretRemedy)
+	}
+	if s.stdin && s.file != "" {
+		return usagef("--client-secret-stdin and --client-secret-file contradict each other: use one")
+	}
+	return nil
+}
+
 // read returns the secret from the one source the options name, else from
 // CARDFLOW_CLIENT_SECRET.
 func (s *secretSource) read(e *env) (string, error) {
-	const remedy = "use --client-secret-stdin, --client-secret-file FILE or the environment variable CARDFLOW_CLIENT_SECRET"
-	if s.argv != "" {
-		return "", usagef("--client-secret VALUE puts %s on the command line, where other users of this machine and the shell history see it: %s", s.what, remedy)
-	}
-	if s.stdin && s.file != "" {
-		return "", usagef("--client-secret-stdin and --client-secret-file contradict each other: use one")
+	const remedy = secretRemedy
+	if err := s.check(); err != nil {
+		return "", err
 	}
 	var secret string
 	switch {
