@@ -453,6 +453,16 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 		}
 	} else if out.OK {
 		fmt.Fprintf(e.stdout, "OK: the connection works (status %s)\n", out.Status)
+		// A passed check may find that the org stopped granting a scope
+		// since the last sign-in: the cards needing it fail.
+		if m := missingScopes(&api.Connection{MissingScopes: out.MissingScopes, MissingScopeCards: out.MissingScopeCards}); len(m) > 0 {
+			next := "reauthorize the connection: cardflow connections reauthorize " + id
+			if out.Auth == "service" {
+				next = "test the connection again"
+			}
+			fmt.Fprintf(e.stdout, "Warning: the org does not grant these requested scopes: %s; grant them on the app's Okta API Scopes tab, then %s\n",
+				strings.Join(m, "; "), next)
+		}
 	} else {
 		fmt.Fprintf(e.stdout, "FAILED: status %s: %s\n", out.Status, out.StatusReason)
 		if out.Remedy != "" {

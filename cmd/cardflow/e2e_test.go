@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +245,40 @@ func TestCLIConnections(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, s.vars, "connections", "show", "nope"); code != exitFailure || !strings.Contains(errOut, "not_found") {
 		t.Errorf("show unknown: exit %d stderr %q; want the server's not_found message\n%s", code, errOut, out)
+	}
+}
+
+// TestCLIConnectionTestMissingScope: a connection whose org stopped
+// granting a scope since the last sign-in still passes the check (exit 0),
+// and the check says which scope, the cards it breaks and the fix, in
+// text and in JSON.
+func TestCLIConnectionTestMissingScope(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Prod")
+	s.emu.RevokeGrant(t, "okta.devices.manage")
+
+	code, out, errOut := runCLI(t, s.vars, "connections", "test", "Prod")
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0 (the check passes)\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"OK: the connection works", "Warning: the org does not grant these requested scopes: okta.devices.manage (cards that will fail: ",
+		"okta-devices/suspend-device", "then reauthorize the connection: cardflow connections reauthorize Prod"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, errOut = runCLI(t, s.vars, "connections", "test", "Prod", "--json")
+	var got struct {
+		OK                bool                `json:"ok"`
+		MissingScopes     []string            `json:"missingScopes"`
+		MissingScopeCards map[string][]string `json:"missingScopeCards"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("--json: exit %d; want 0 and JSON\n%s%s", code, out, errOut)
+	}
+	if !got.OK || !slices.Equal(got.MissingScopes, []string{"okta.devices.manage"}) || !slices.Contains(got.MissingScopeCards["okta.devices.manage"], "okta-devices/suspend-device") {
+		t.Errorf("--json = %+v; want ok, missing okta.devices.manage with suspend-device among its cards", got)
 	}
 }
 

@@ -150,6 +150,16 @@ type ConnectionTest struct {
 	Remedy       string `json:"remedy"`
 	Status       string `json:"status"`
 	StatusReason string `json:"statusReason"`
+	// MissingScopes are the scopes requested and not granted after a
+	// passed check (the org may have stopped granting one since the last
+	// sign-in), as in Connection; never null. MissingScopeCards names the
+	// cards each one breaks.
+	MissingScopes     []string            `json:"missingScopes"`
+	MissingScopeCards map[string][]string `json:"missingScopeCards"`
+	// Auth is "user" or "service", as in Connection: a user connection
+	// gains a scope granted again by a reauthorization, a service
+	// connection by its next token.
+	Auth string `json:"auth"`
 }
 
 // ConnectionDeleted answers DELETE /api/v1/connections/{id}. Revoked is

@@ -114,6 +114,15 @@ type TestResult struct {
 	Status       string
 	StatusReason string
 	Remedy       string
+	// MissingScopes are the scopes requested and not granted once the
+	// check is done, as in View: a passed check may find that the org
+	// stopped granting one since the last sign-in. MissingScopeCards
+	// names the cards each one breaks. Set only when OK.
+	MissingScopes     []string
+	MissingScopeCards map[string][]string
+	// Auth is the connection's kind (store.AuthUser or store.AuthService),
+	// which decides how a missing scope is fixed.
+	Auth string
 }
 
 // Test re-verifies a connection: it refreshes the access token
@@ -127,6 +136,17 @@ func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*Test
 		return nil, err
 	}
 	res := m.test(ctx, c)
+	res.Auth = store.AuthUser
+	if c.Auth == store.AuthService {
+		res.Auth = store.AuthService
+	}
+	if res.OK {
+		// The check stored what the org grants now.
+		if cur, err := m.Store.GetConnection(ctx, c.ID); err == nil {
+			v := m.view(cur)
+			res.MissingScopes, res.MissingScopeCards = v.MissingScopes, v.MissingScopeCards
+		}
+	}
 	ev := store.AuditEvent{Actor: actor, Action: store.ActionConnectionTest, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin, InputSummary: "health check"}
 	if res.OK {
 		m.audit(ctx, ev, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,6 +33,21 @@ func TestHealthCheck(t *testing.T) {
 	if e.open(t, e.conn(t, v.ID), "access_token") == before {
 		t.Error("health check did not store a new access token")
 	}
+	if len(res.MissingScopes) != 0 || res.Auth != store.AuthUser {
+		t.Errorf("Test = %+v; want no missing scopes, auth user", res)
+	}
+
+	// The org stops granting a scope: the check passes (devices are still
+	// read) and names the scope and the cards it breaks.
+	e.emu.RevokeGrant(t, "okta.devices.manage")
+	res, err = e.m.Test(ctx, v.ID, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || !slices.Equal(res.MissingScopes, []string{"okta.devices.manage"}) || len(res.MissingScopeCards["okta.devices.manage"]) == 0 {
+		t.Errorf("Test after the org stopped granting okta.devices.manage = %+v; want ok, naming the scope and its cards", res)
+	}
+	e.emu.AddGrant(t, "okta.devices.manage")
 
 	// Revoked at the org: the check finds out and says what to do.
 	e.revokeAtOrg(t, e.open(t, e.conn(t, v.ID), "refresh_token"), "refresh_token")
@@ -52,8 +68,8 @@ func TestHealthCheck(t *testing.T) {
 			}
 		}
 	}
-	if strings.Join(outcomes, ",") != "failure,success" {
-		t.Errorf("test audit outcomes %v; want failure, success (newest first)", outcomes)
+	if strings.Join(outcomes, ",") != "failure,success,success" {
+		t.Errorf("test audit outcomes %v; want failure, success, success (newest first)", outcomes)
 	}
 
 	// A pending connection is reported as it is.

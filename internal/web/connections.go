@@ -183,7 +183,15 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.ConnectionTest{OK: res.OK, Status: res.Status, StatusReason: res.StatusReason, Remedy: res.Remedy})
+	out := api.ConnectionTest{OK: res.OK, Status: res.Status, StatusReason: res.StatusReason, Remedy: res.Remedy,
+		MissingScopes: res.MissingScopes, MissingScopeCards: res.MissingScopeCards, Auth: res.Auth}
+	if out.MissingScopes == nil {
+		out.MissingScopes = []string{}
+	}
+	if out.MissingScopeCards == nil {
+		out.MissingScopeCards = map[string][]string{}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {

@@ -118,12 +118,14 @@ steps:
 		"person revoked":              api.PersonRevoked{Login: "a@example.com", SessionsEnded: 2, TokensRevoked: 0, EnabledFlows: []string{"nightly-cleanup"}},
 		"connection created":          api.ConnectionCreated{AuthorizeURL: "https://example.okta.com/oauth2/v1/authorize?x", Connection: connectionJSON(pending)},
 		"connection key":              api.ConnectionKey{Connection: connectionJSON(active), PublicJWK: json.RawMessage(`{"kty":"EC"}`)},
-		"connection test":             api.ConnectionTest{OK: false, Status: "error", StatusReason: "r", Remedy: "m"},
-		"connection deleted":          api.ConnectionDeleted{ID: "conn_1", Nickname: "Prod", Deleted: true, Revoked: false, Warning: "w"},
-		"flow stored":                 api.FlowStored{Flow: flowJSON(bare, nil, false), Enablement: &api.Enablement{Outcome: "new", Message: "m"}},
-		"flow deleted":                api.FlowDeleted{ID: "flow_1", Name: "wire", Deleted: true},
-		"flow invalid":                api.FlowValidation{Flow: "wire", Code: "invalid_input", Message: "m", Remedy: "r", Issues: []api.FlowIssue{{Line: 3, Column: 5, Step: "s", Message: "m"}}},
-		"flow valid":                  api.FlowValidation{Valid: true, Flow: "wire", Issues: []api.FlowIssue{}},
+		"connection test":             api.ConnectionTest{OK: false, Status: "error", StatusReason: "r", Remedy: "m", MissingScopes: []string{}, MissingScopeCards: map[string][]string{}, Auth: "user"},
+		"connection test missing scope": api.ConnectionTest{OK: true, Status: "active", MissingScopes: []string{"okta.devices.manage"},
+			MissingScopeCards: map[string][]string{"okta.devices.manage": {"okta-devices/suspend-device"}}, Auth: "user"},
+		"connection deleted": api.ConnectionDeleted{ID: "conn_1", Nickname: "Prod", Deleted: true, Revoked: false, Warning: "w"},
+		"flow stored":        api.FlowStored{Flow: flowJSON(bare, nil, false), Enablement: &api.Enablement{Outcome: "new", Message: "m"}},
+		"flow deleted":       api.FlowDeleted{ID: "flow_1", Name: "wire", Deleted: true},
+		"flow invalid":       api.FlowValidation{Flow: "wire", Code: "invalid_input", Message: "m", Remedy: "r", Issues: []api.FlowIssue{{Line: 3, Column: 5, Step: "s", Message: "m"}}},
+		"flow valid":         api.FlowValidation{Valid: true, Flow: "wire", Issues: []api.FlowIssue{}},
 	}
 }
 
