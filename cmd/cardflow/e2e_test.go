@@ -372,10 +372,12 @@ func TestCLIFlows(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &plan); err != nil || plan.Flow != "offboard-user-devices" || len(plan.Steps) != 2 {
 		t.Fatalf("flows plan --json: %v\n%s", err, out)
 	}
-	// A run without its required input is refused with the flag that
-	// gives it, not the API's "inputs".
-	if code, out, errOut := runCLI(t, s.vars, "flows", "run", file); code == exitOK || !strings.Contains(errOut, "give them with --input login=VALUE") || strings.Contains(errOut, `"inputs"`) {
-		t.Errorf("flows run without inputs: exit %d\n%s%s; want the --input flag that gives login", code, out, errOut)
+	// A run (and a stored flow's plan) without its required input is
+	// refused with the flag that gives it, not the API's "inputs".
+	for _, args := range [][]string{{"flows", "run", file}, {"flows", "plan", "offboard-user-devices"}} {
+		if code, out, errOut := runCLI(t, s.vars, args...); code == exitOK || !strings.Contains(errOut, "give them with --input login=VALUE") || strings.Contains(errOut, `"inputs"`) {
+			t.Errorf("%v without inputs: exit %d\n%s%s; want the --input flag that gives login", args, code, out, errOut)
+		}
 	}
 	code, out, errOut = runCLI(t, s.vars, "flows", "run", file, "--input", "login="+oktaemu.UserLogin, "--json")
 	if code != exitOK {

@@ -304,8 +304,8 @@ func flowInputs(f *api.Flow, kvs []string) (map[string]any, error) {
 
 // requiredInputs refuses a run that lacks a required input of f with the
 // --input flags that give them; the server's refusal names the API's
-// "inputs" too. (A plan is left to the server: its remedy also names the
-// triggered runs whose on.inputs give them.)
+// "inputs" too. (The plan of a flow with a trigger is left to the server:
+// its remedy also names the triggered runs whose on.inputs give them.)
 func requiredInputs(f *api.Flow, in map[string]any) error {
 	var missing, flags []string
 	for name, def := range f.Inputs {
@@ -413,6 +413,11 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		in, err := flowInputs(f, inputs)
 		if err != nil {
 			return err
+		}
+		if trigger == nil && f.Trigger == nil {
+			if err := requiredInputs(f, in); err != nil {
+				return err
+			}
 		}
 		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return err
