@@ -191,7 +191,7 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 	err := s.store.SetFlowEnabled(ctx, fl.ID, fl.Trigger, on, next, actor)
 	if errors.Is(err, store.ErrConflict) {
 		return problem.New(problem.Conflict, "flow %s was replaced with another trigger meanwhile", fl.Name).
-			WithRemedy("read it again (GET /api/v1/flows/%s) and retry", fl.ID)
+			WithRemedy("read it again with GET /api/v1/flows/%s (cardflow flows show %s) and retry", fl.ID, fl.Name)
 	}
 	if err != nil {
 		return fmt.Errorf("store flow state: %w", err)
