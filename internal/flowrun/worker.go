@@ -215,7 +215,12 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if err := s.store.FinishFlowRun(wctx, run, &store.AuditEvent{
 		Time: s.now(), Actor: run.Actor, Action: store.ActionFlowRun, Outcome: outcome, Error: why,
 		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
-	}); err != nil {
+	}); errors.Is(err, store.ErrConflict) {
+		// This server's lease lapsed (it was paused past it) and another
+		// server claimed the run: the outcome is that server's to store.
+		log.Warn("lost the lease of a flow run to another server before storing its outcome; the other server's stands", slog.Any("error", err))
+		return
+	} else if err != nil {
 		log.Error("store the flow run's outcome and its audit event", slog.Any("error", err))
 		return
 	}

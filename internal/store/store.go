@@ -815,6 +815,9 @@ type Store interface {
 	// FinishFlowRun stores an ended run's outcome (as UpdateFlowRun) and
 	// appends its audit event in one transaction: whoever sees the run
 	// ended finds its audit event, and a crash keeps both or neither.
+	// When r.Owner is set and another owner holds the run now (r's lease
+	// lapsed and another server claimed it), it stores neither and
+	// returns ErrConflict.
 	FinishFlowRun(ctx context.Context, r *FlowRun, e *AuditEvent) error
 	GetFlowRun(ctx context.Context, id string) (*FlowRun, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*FlowRun, error)

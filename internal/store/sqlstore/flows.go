@@ -399,10 +399,11 @@ func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 	return s.fail(fmt.Sprintf("update flow run %q", r.ID), s.updateFlowRun(ctx, s.db, r))
 }
 
-// FinishFlowRun stores an ended run's outcome with its audit event.
+// FinishFlowRun stores an ended run's outcome with its audit event; when
+// r.Owner is set, only while that owner still holds the run.
 func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, e *store.AuditEvent) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
-		if err := s.updateFlowRun(ctx, ex, r); err != nil {
+		if err := s.finishFlowRun(ctx, ex, r); err != nil {
 			return err
 		}
 		return s.insertAudit(ctx, ex, e)
@@ -421,6 +422,23 @@ func (s *Store) updateFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		err = affected(res)
 	}
 	return err
+}
+
+// finishFlowRun is updateFlowRun of an ended run, fenced by its owner: a
+// server whose lease lapsed and whose run another server has claimed
+// since (ErrConflict) must not overwrite what that server is doing.
+func (s *Store) finishFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
+	if r.Owner == "" {
+		return s.updateFlowRun(ctx, ex, r)
+	}
+	var owner string
+	if err := s.queryRow(ctx, ex, `SELECT owner FROM flow_runs WHERE id = ?`+s.d.ForUpdate, r.ID).Scan(&owner); err != nil {
+		return err
+	}
+	if owner != r.Owner {
+		return fmt.Errorf("flow run %q is held by another server now: %w", r.ID, store.ErrConflict)
+	}
+	return s.updateFlowRun(ctx, ex, r)
 }
 
 // GetFlowRun returns the flow run with id.

@@ -195,6 +195,26 @@ func testClaimFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	if got := claim("e", at(1000)); got != "second" {
 		t.Errorf("claim long after = %q; want second (first failed, done succeeded)", got)
 	}
+	// c, whose lease lapsed and whose run e claimed, cannot store an
+	// outcome over e's run, nor its audit event; e can.
+	second, err = s.GetFlowRun(ctx, "second")
+	noErr(t, err, "GetFlowRun")
+	staleC := *second
+	staleC.Owner, staleC.Status, staleC.Error = "c", "failed", "c's outcome"
+	e := &store.AuditEvent{Time: at(1001), Action: store.ActionFlowRun, Outcome: "failure", InputSummary: "flow f, run second"}
+	wantErr(t, s.FinishFlowRun(ctx, &staleC, e), store.ErrConflict, "FinishFlowRun(lost lease)")
+	if got, err := s.GetFlowRun(ctx, "second"); err != nil || got.Owner != "e" || got.Status != "running" {
+		t.Errorf("after a stale FinishFlowRun: %+v, %v; want e's running run", got, err)
+	}
+	if events, err := s.ListAudit(ctx, store.AuditFilter{}); err != nil || len(events) != 0 {
+		t.Errorf("a stale FinishFlowRun left audit events %+v, %v", events, err)
+	}
+	fromE := *second
+	fromE.Status = "succeeded"
+	noErr(t, s.FinishFlowRun(ctx, &fromE, e), "FinishFlowRun(owner)")
+	if got, err := s.GetFlowRun(ctx, "second"); err != nil || got.Status != "succeeded" {
+		t.Errorf("after the owner's FinishFlowRun: %+v, %v; want succeeded", got, err)
+	}
 }
 
 func testClaimExactlyOnce(t *testing.T, open func(t *testing.T) store.Store) {
