@@ -439,8 +439,9 @@ func TestCLIFlows(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &shown); code != exitOK || err != nil || len(shown.Steps) != 2 || len(shown.Steps[1].ItemResults) != run.Steps[1].Items {
 		t.Errorf("flows show-run --items --json: %d %v\n%s%s; want all %d items of step suspend", code, err, out, errOut, run.Steps[1].Items)
 	}
-	// A finished run cannot be canceled; the refusal says why.
-	if code, _, errOut := runCLI(t, s.vars, "flows", "cancel", run.ID); code == exitOK || !strings.Contains(errOut, "already ended succeeded") {
+	// A finished run cannot be canceled; the refusal says why, and how
+	// to run it again.
+	if code, _, errOut := runCLI(t, s.vars, "flows", "cancel", run.ID); code == exitOK || !strings.Contains(errOut, "already ended succeeded") || !strings.Contains(errOut, "cardflow flows rerun "+run.ID) {
 		t.Errorf("flows cancel of a finished run: exit %d\n%s; want a failure saying it already ended", code, errOut)
 	}
 	if code, out, errOut := runCLI(t, s.vars, "flows", "runs", "offboard-user-devices"); code != exitOK || !strings.Contains(out, run.ID) || !strings.Contains(out, "manual") {

@@ -628,7 +628,7 @@ func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*st
 		return nil, flowRunNotFound(id)
 	case errors.Is(err, store.ErrConflict) && run != nil:
 		return nil, problem.New(problem.Conflict, "flow run %s already ended %s", id, run.Status).
-			WithRemedy("only a queued or running run can be canceled; to run it again, rerun it")
+			WithRemedy("only a queued or running run can be canceled; to run it again, rerun it with POST /api/v1/flow-runs/%s/rerun (cardflow flows rerun %s)", id, id)
 	case err != nil:
 		return nil, err
 	}

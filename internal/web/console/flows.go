@@ -102,6 +102,14 @@ func (c *Console) deleteFlow(w http.ResponseWriter, r *http.Request, s *reqState
 // cancelFlowRun asks a flow run to stop and shows the run again.
 func (c *Console) cancelFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 	if _, err := c.FlowRunner.Cancel(r.Context(), r.PathValue("id"), s.actor()); err != nil {
+		if p, ok := problem.As(err); ok && p.Code == problem.Conflict {
+			// A stale page's Cancel of a run that has ended: the
+			// server's remedy names the API's and CLI's rerun.
+			c.render(w, r, s, http.StatusConflict, "message", "Not canceled", messageData{Heading: "Not canceled", Message: p.Message,
+				Remedy: "only a queued or running run can be canceled; to run the flow again, press Run on its page",
+				Link:   "/flow-runs/" + url.PathEscape(r.PathValue("id")), LinkText: "Back to the run"})
+			return
+		}
 		c.fail(w, r, s, err)
 		return
 	}
