@@ -37,7 +37,19 @@ func readFlowFile(file string) ([]byte, error) {
 	case !utf8.Valid(src):
 		return nil, fmt.Errorf("%s is not UTF-8 text (at byte %d): a flow document is YAML; give the right file, or save it as UTF-8", file, invalidUTF8At(src))
 	}
+	if i := controlAt(src); i >= 0 {
+		return nil, fmt.Errorf("%s is not a text file (a control character, 0x%02x, at byte %d): a flow document is YAML; give the right file", file, src[i], i)
+	}
 	return src, nil
+}
+
+// controlAt is the offset of the first control character of src that
+// YAML does not allow (all but tab, line feed and carriage return), or -1.
+// A binary file is often valid UTF-8 (NUL bytes are).
+func controlAt(src []byte) int {
+	return bytes.IndexFunc(src, func(r rune) bool {
+		return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
+	})
 }
 
 // invalidUTF8At is the offset of the first byte of src that is not valid

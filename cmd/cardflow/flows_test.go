@@ -72,6 +72,7 @@ func TestFlowFilesRefusedBeforeSending(t *testing.T) {
 		{"an empty file", write("empty.yaml", nil), "empty.yaml is empty: a flow document is YAML with a name and steps"},
 		{"a file of blank lines", write("blank.yaml", []byte("\n  \r\n\t\n")), "blank.yaml is empty: a flow document is YAML with a name and steps"},
 		{"a binary file", write("bin.yaml", []byte("name: x\n\xff\xfe\x00")), "bin.yaml is not UTF-8 text (at byte 8): a flow document is YAML"},
+		{"a binary file that is valid UTF-8", write("nul.yaml", []byte("\x00\x01binary")), "nul.yaml is not a text file (a control character, 0x00, at byte 0): a flow document is YAML"},
 		{"a file over the limit", write("huge.yaml", bytes.Repeat([]byte("#\n"), api.MaxFlowDocumentSize/2+1)), "huge.yaml is larger than 1048576 bytes (1 MiB), the limit of a flow document"},
 	}
 	vars := map[string]string{"CARDFLOW_API_TOKEN": "x", "CARDFLOW_SERVER": "http://127.0.0.1:1"}
