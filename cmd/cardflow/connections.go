@@ -290,7 +290,7 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 	}
 	fmt.Fprintf(msgOut, "Open this URL in a browser and sign in as an administrator of the org:\n\n  %s\n\n", authorizeURL)
 	if noWait {
-		fmt.Fprintf(msgOut, "Then check the connection with: cardflow connections show %s\n", id)
+		fmt.Fprintf(msgOut, "Then check the connection with: cardflow connections show %s\n", shellArg(id))
 		return nil
 	}
 	fmt.Fprintf(msgOut, "Waiting up to %s for the authorization to finish...\n", timeout)
@@ -301,14 +301,14 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 	// authorization can still be finished in the browser.
 	stopped := func() error {
 		if interrupted.Err() != nil {
-			return fmt.Errorf("stopped waiting; the authorization can still be finished: open the URL above, then run: cardflow connections show %s", id)
+			return fmt.Errorf("stopped waiting; the authorization can still be finished: open the URL above, then run: cardflow connections show %s", shellArg(id))
 		}
-		return fmt.Errorf("the authorization did not finish within %s; open the URL above, then run: cardflow connections show %s", timeout, id)
+		return fmt.Errorf("the authorization did not finish within %s; open the URL above, then run: cardflow connections show %s", timeout, shellArg(id))
 	}
 	// lost is a failed poll (the server went away, say): the sign-in can
 	// still be finished, and the id is what the user needs to go on.
 	lost := func(err error) error {
-		return fmt.Errorf("%w\nThe authorization can still be finished: open the URL above, then run: cardflow connections show %s", err, id)
+		return fmt.Errorf("%w\nThe authorization can still be finished: open the URL above, then run: cardflow connections show %s", err, shellArg(id))
 	}
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
@@ -351,7 +351,7 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 				if v.Status == "active" {
 					return fmt.Errorf("the reauthorization failed: %s (the connection keeps working with its previous authorization)", ev.Error)
 				}
-				return fmt.Errorf("the reauthorization failed: %s (the connection is %s; fix the cause, then run: cardflow connections reauthorize %s)", ev.Error, strings.ReplaceAll(v.Status, "_", " "), id)
+				return fmt.Errorf("the reauthorization failed: %s (the connection is %s; fix the cause, then run: cardflow connections reauthorize %s)", ev.Error, strings.ReplaceAll(v.Status, "_", " "), shellArg(id))
 			}
 		}
 		select {
@@ -456,7 +456,7 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 		// A passed check may find that the org stopped granting a scope
 		// since the last sign-in: the cards needing it fail.
 		if m := missingScopes(&api.Connection{MissingScopes: out.MissingScopes, MissingScopeCards: out.MissingScopeCards}); len(m) > 0 {
-			next := "reauthorize the connection: cardflow connections reauthorize " + id
+			next := "reauthorize the connection: cardflow connections reauthorize " + shellArg(id)
 			if out.Auth == "service" {
 				next = "test the connection again"
 			}
@@ -551,7 +551,7 @@ func printServiceKey(w io.Writer, v *api.Connection, jwk json.RawMessage) {
 		fmt.Fprintf(w, "In the Okta Admin Console, open the API Services app %s: on the General tab set\n"+
 			"Client authentication to \"Public key / Private key\" and add the key above; grant the\n"+
 			"connection's scopes on Okta API Scopes; assign an admin role that may manage devices on\n"+
-			"Admin Roles. Then run: cardflow connections test %s\n", v.ClientID, v.Nickname)
+			"Admin Roles. Then run: cardflow connections test %s\n", v.ClientID, shellArg(v.Nickname))
 	}
 }
 
@@ -576,6 +576,6 @@ func cmdConnectionsRotateKey(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "New public key (JWK) of %s:\n\n%s\n\n", out.Connection.Nickname, compactJSON(out.PublicJWK))
 	fmt.Fprintf(e.stdout, "Add it to the API Services app %s (General tab › Client Credentials › Add key). cardflow\n"+
 		"switches to it with its next token request that the org accepts (run: cardflow connections test %s);\n"+
-		"then remove the old key from the app.\n", out.Connection.ClientID, out.Connection.Nickname)
+		"then remove the old key from the app.\n", out.Connection.ClientID, shellArg(out.Connection.Nickname))
 	return nil
 }

@@ -251,24 +251,25 @@ func TestCLIConnections(t *testing.T) {
 // TestCLIConnectionTestMissingScope: a connection whose org stopped
 // granting a scope since the last sign-in still passes the check (exit 0),
 // and the check says which scope, the cards it breaks and the fix, in
-// text and in JSON.
+// text and in JSON; the fix's command quotes the nickname, which has a
+// space.
 func TestCLIConnectionTestMissingScope(t *testing.T) {
 	s := startServer(t)
-	s.connect(t, "Prod")
+	s.connect(t, "Prod org")
 	s.emu.RevokeGrant(t, "okta.devices.manage")
 
-	code, out, errOut := runCLI(t, s.vars, "connections", "test", "Prod")
+	code, out, errOut := runCLI(t, s.vars, "connections", "test", "Prod org")
 	if code != exitOK {
 		t.Fatalf("exit %d; want 0 (the check passes)\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{"OK: the connection works", "Warning: the org does not grant these requested scopes: okta.devices.manage (cards that will fail: ",
-		"okta-devices/suspend-device", "then reauthorize the connection: cardflow connections reauthorize Prod"} {
+		"okta-devices/suspend-device", "then reauthorize the connection: cardflow connections reauthorize 'Prod org'"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 
-	code, out, errOut = runCLI(t, s.vars, "connections", "test", "Prod", "--json")
+	code, out, errOut = runCLI(t, s.vars, "connections", "test", "Prod org", "--json")
 	var got struct {
 		OK                bool                `json:"ok"`
 		MissingScopes     []string            `json:"missingScopes"`

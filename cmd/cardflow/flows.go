@@ -119,7 +119,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	f := &stored.Flow
 	if enable {
 		if f.Trigger == nil {
-			return usagef("flow %s is stored, but it has no trigger (on:) to enable; run it with: cardflow flows run %s", f.Name, f.Name)
+			return usagef("flow %s is stored, but it has no trigger (on:) to enable; run it with: cardflow flows run %s", f.Name, shellArg(f.Name))
 		}
 		var enabled json.RawMessage
 		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/enable", nil, &enabled); err != nil {
@@ -139,7 +139,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Stored flow %s (id %s) as version %d.\n", f.Name, f.ID, f.Version)
 	}
 	if f.Trigger == nil {
-		fmt.Fprintf(e.stdout, "It has no trigger; run it with: cardflow flows run %s\n", f.Name)
+		fmt.Fprintf(e.stdout, "It has no trigger; run it with: cardflow flows run %s\n", shellArg(f.Name))
 	} else {
 		fmt.Fprintf(e.stdout, "Trigger: %s, %s%s\n", triggerText(f), flowState(f), nextRunText(f))
 	}
@@ -267,7 +267,7 @@ func storedAsIs(ctx context.Context, c *client, file string, src []byte, refused
 		what = "is flow " + v.Flow + ", which is not stored"
 	}
 	return nil, fmt.Errorf("%w\nThe document %s %s, and running a document stores it first, which your role may not do: "+
-		"ask an admin to store it (cardflow flows store %s), then run it by name (cardflow flows run %s)", refused, file, what, file, v.Flow)
+		"ask an admin to store it (cardflow flows store %s), then run it by name (cardflow flows run %s)", refused, file, what, shellArg(file), shellArg(v.Flow))
 }
 
 // flowInputs converts --input k=v by the flow's declared input types.
