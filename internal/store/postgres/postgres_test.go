@@ -292,23 +292,8 @@ func TestUpgradeDeletesTokenOrphans(t *testing.T) {
 // (storetest.SessionFlashesUpgrade).
 func TestUpgradeMovesSessionFlashes(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
-	storetest.SessionFlashesUpgrade(t,
-		func(t *testing.T) store.Store {
-			s, err := Open(t.Context(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		func(t *testing.T, q string) error {
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			_, err = db.ExecContext(t.Context(), q)
-			return err
-		})
+	open, exec := upgradeDB(dsn)
+	storetest.SessionFlashesUpgrade(t, open, exec)
 }
 
 // TestReadOnlyIsRecognised: the error of a write to a server that refuses

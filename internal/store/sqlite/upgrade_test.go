@@ -200,21 +200,6 @@ func upgradeDB(path string) (func(*testing.T) store.Store, func(*testing.T, stri
 // (storetest.SessionFlashesUpgrade).
 func TestUpgradeMovesSessionFlashes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cardflow.db")
-	storetest.SessionFlashesUpgrade(t,
-		func(t *testing.T) store.Store {
-			s, err := Open(t.Context(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		func(t *testing.T, q string) error {
-			db, err := sql.Open("sqlite", path)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			_, err = db.ExecContext(t.Context(), q)
-			return err
-		})
+	open, exec := upgradeDB(path)
+	storetest.SessionFlashesUpgrade(t, open, exec)
 }
