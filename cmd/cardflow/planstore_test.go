@@ -191,21 +191,7 @@ func TestCLIPlanEventFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	flowFile, eventFile := filepath.Join(dir, "quarantine.yaml"), filepath.Join(dir, "event.json")
-	writeFile(t, flowFile, `name: quarantine-new-devices
-inputs:
-  deviceId: {type: string, required: true}
-on:
-  event:
-    card: okta-devices/device-enrolled
-    connection: Demo org
-  inputs:
-    deviceId: ${{ trigger.event.device.id }}
-steps:
-  - id: quarantine
-    card: okta-devices/suspend-device
-    connection: Demo org
-    input: {deviceId: "${{ inputs.deviceId }}"}
-`)
+	writeFile(t, flowFile, quarantineFlow)
 	writeFile(t, eventFile, `{"uuid":"5b0f0c7e-0000-4000-8000-0000000000e1","published":"2026-11-30T08:00:00.000Z",
 "eventType":"device.enrollment.create","target":[{"id":"`+devices[0].ID+`","type":"UDDevice","displayName":"Laptop"}]}`)
 	code, out, errOut := runCLI(t, s.vars, "flows", "plan", flowFile, "--event-file", eventFile)
