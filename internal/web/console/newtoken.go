@@ -15,9 +15,8 @@ import (
 // page the form redirects to (Post/Redirect/Get), which shows it once and
 // deletes the cookie. It holds the token sealed with the keyring for the
 // session that created it (newTokenAAD), is sent only to /tokens and
-// lives a few minutes. The browser keeps it, not the sessions table: the
-// session is written back by every request of the person's other tabs,
-// which could bring a taken token back, or drop it before it is shown.
+// lives a few minutes. The browser keeps it, not the database, so that no
+// token secret is stored beside its hash, even sealed.
 const newTokenCookie = "cardflow_new_token"
 
 // newTokenLifetime bounds how long a new token waits for its page.
