@@ -459,7 +459,7 @@ func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqS
 		// A service connection has no refresh token: the org gives it a
 		// new access token for a request signed with its key.
 		how := "the connection refreshed its token"
-		if v, err := c.Connections.Get(r.Context(), id); err == nil && v.Auth == "service" {
+		if res.Auth == store.AuthService {
 			how = "the org gave the connection a token for its key"
 		}
 		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Health check passed: " + how + " and read devices."})
