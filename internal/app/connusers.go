@@ -50,9 +50,18 @@ func (a *App) enabledFlowsUsing(ctx context.Context, id string) ([]console.FlowU
 	if err != nil {
 		return nil, err
 	}
+	type ref struct{ connector, connection string }
+	// Flows name a few connections many times: each name is resolved once.
+	resolved := map[ref]bool{}
 	names := func(connector, connection string) bool {
-		v, err := a.Connections.Resolve(ctx, connector, connection)
-		return err == nil && v.ID == id
+		r := ref{connector, connection}
+		u, ok := resolved[r]
+		if !ok {
+			v, err := a.Connections.Resolve(ctx, connector, connection)
+			u = err == nil && v.ID == id
+			resolved[r] = u
+		}
+		return u
 	}
 	var uses []console.FlowUse
 	for _, fl := range fls {

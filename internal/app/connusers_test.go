@@ -1,12 +1,16 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestDeletingAConnectionNamesTheEnabledFlowsUsingIt: deleting a
@@ -61,5 +65,52 @@ func TestDeletingAConnectionNamesTheEnabledFlowsUsingIt(t *testing.T) {
 	out.Warning = ""
 	if code, body := h.call("DELETE", "/api/v1/connections/"+other.ID, nil, &out); code != http.StatusOK || out.Warning != "" {
 		t.Errorf("delete a connection no enabled flow uses: %d %s; want no warning", code, body)
+	}
+}
+
+// countedReads is a store that counts its reads of connections.
+type countedReads struct {
+	store.Store
+	n *atomic.Int64
+}
+
+func (c countedReads) GetConnection(ctx context.Context, id string) (*store.Connection, error) {
+	c.n.Add(1)
+	return c.Store.GetConnection(ctx, id)
+}
+
+func (c countedReads) GetConnectionByNickname(ctx context.Context, connector, nickname string) (*store.Connection, error) {
+	c.n.Add(1)
+	return c.Store.GetConnectionByNickname(ctx, connector, nickname)
+}
+
+// TestEnabledFlowsUsingReadsEachConnectionNameOnce: the enabled flows
+// name a connection in many steps; the check of the flows that use it
+// reads the connection once per name, not once per step of every flow.
+func TestEnabledFlowsUsingReadsEachConnectionNameOnce(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 1})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	prod := h.connect("Prod devices")
+	for _, name := range []string{"a", "b", "c"} {
+		doc := "name: nightly-" + name + "\non:\n  schedule:\n    cron: \"0 2 * * *\"\nsteps:\n"
+		for _, step := range []string{"s1", "s2"} {
+			doc += "  - id: " + step + "\n    card: okta-devices/search-devices\n    connection: Prod devices\n    input: {search: 'status eq \"ACTIVE\"'}\n"
+		}
+		storeEnabledDoc(t, h, doc)
+	}
+
+	var reads atomic.Int64
+	a := &App{Store: h.app.Store, cfg: h.app.cfg,
+		Connections: &connection.Manager{Store: countedReads{h.app.Store, &reads}, Keyring: h.app.Keyring}}
+	uses, err := a.enabledFlowsUsing(context.Background(), prod.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(uses) != 3 || len(uses[0].Steps) != 2 {
+		t.Fatalf("flows using the connection: %+v; want the three flows, two steps each", uses)
+	}
+	if n := reads.Load(); n != 1 {
+		t.Errorf("connection reads: %d; want 1 (one name)", n)
 	}
 }
