@@ -17,7 +17,6 @@ func TestNewConnectionNamesEveryEmptyField(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	c, _, csrf := signInHTTP(t, e.url, "/connections")
-	summary := regexp.MustCompile(`<li><a href="#([A-Za-z]+)">([^<]*)</a>`)
 	for _, tc := range []struct {
 		name   string
 		form   url.Values
@@ -37,14 +36,7 @@ func TestNewConnectionNamesEveryEmptyField(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("%s: status %d; want 400", tc.name, resp.StatusCode)
 		}
-		var fields []string
-		var first string
-		for i, m := range summary.FindAllStringSubmatch(body, -1) {
-			fields = append(fields, m[1])
-			if i == 0 {
-				first = html.UnescapeString(m[2])
-			}
-		}
+		fields, first := errorSummary(body)
 		if !slices.Equal(fields, tc.fields) || first != tc.first {
 			t.Errorf("%s: the error summary names %q, first %q; want %q, first %q", tc.name, fields, first, tc.fields, tc.first)
 		}
@@ -65,7 +57,6 @@ func TestChangeSecretNamesEveryEmptyField(t *testing.T) {
 	e := newEnv(t)
 	prod := e.connect(t, "Prod", nil)
 	c, _, csrf := signInHTTP(t, e.url, "/connections")
-	summary := regexp.MustCompile(`<li><a href="#([A-Za-z]+)">([^<]*)</a>`)
 	for _, tc := range []struct {
 		name   string
 		form   url.Values
@@ -84,14 +75,7 @@ func TestChangeSecretNamesEveryEmptyField(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("%s: status %d; want 400", tc.name, resp.StatusCode)
 		}
-		var fields []string
-		var first string
-		for i, m := range summary.FindAllStringSubmatch(body, -1) {
-			fields = append(fields, m[1])
-			if i == 0 {
-				first = html.UnescapeString(m[2])
-			}
-		}
+		fields, first := errorSummary(body)
 		if !slices.Equal(fields, tc.fields) || first != tc.first {
 			t.Errorf("%s: the error summary names %q, first %q; want %q, first %q", tc.name, fields, first, tc.fields, tc.first)
 		}
@@ -102,4 +86,20 @@ func TestChangeSecretNamesEveryEmptyField(t *testing.T) {
 	if v, err := e.manager.Get(t.Context(), prod.ID); err != nil || v.Status != "active" || v.ClientID != prod.ClientID {
 		t.Errorf("after the refused changes the connection is %+v, %v; want it active with its client ID", v, err)
 	}
+}
+
+// errorSummaryItem is one item of a form page's error summary: the field
+// it links to and its text.
+var errorSummaryItem = regexp.MustCompile(`<li><a href="#([A-Za-z]+)">([^<]*)</a>`)
+
+// errorSummary returns the fields a form page's error summary names, in
+// order, and the text of its first item.
+func errorSummary(body string) (fields []string, first string) {
+	for i, m := range errorSummaryItem.FindAllStringSubmatch(body, -1) {
+		fields = append(fields, m[1])
+		if i == 0 {
+			first = html.UnescapeString(m[2])
+		}
+	}
+	return fields, first
 }
