@@ -147,6 +147,7 @@ func (s *Store) takeRevokeTurn(ctx context.Context, tx execer) error {
 // and then finds its creator gone (grantedBy).
 func (s *Store) lockTokenTree(ctx context.Context, tx execer, ids []string) ([]string, error) {
 	locked := map[string]bool{}
+	args := anys(ids)
 	tree := ids
 	for {
 		var fresh []any
@@ -162,10 +163,6 @@ func (s *Store) lockTokenTree(ctx context.Context, tx execer, ids []string) ([]s
 		if _, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE id IN `+inList(len(fresh))+` ORDER BY id`+s.d.ForUpdate, fresh...); err != nil {
 			return nil, err
 		}
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
 		var err error
 		if tree, err = s.texts(ctx, tx, fmt.Sprintf(qTokenTree, inList(len(args))), args...); err != nil {
 			return nil, err
@@ -178,11 +175,7 @@ func (s *Store) deleteTokens(ctx context.Context, tx execer, ids []string) ([]*s
 	if len(ids) == 0 {
 		return []*store.APIToken{}, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE id IN `+inList(len(args))+` RETURNING `+apiTokenCols, args...)
+	rows, err := s.query(ctx, tx, `DELETE FROM api_tokens WHERE id IN `+inList(len(ids))+` RETURNING `+apiTokenCols, anys(ids)...)
 	if err != nil {
 		return nil, err
 	}

@@ -159,11 +159,16 @@ func (s *Store) PurgeAudit(ctx context.Context, before time.Time, limit int) (in
 // arguments for another statement.
 func (s *Store) firstColumn(ctx context.Context, ex execer, q string, args ...any) ([]any, error) {
 	vs, err := s.texts(ctx, ex, q, args...)
+	return anys(vs), err
+}
+
+// anys returns vs as statement arguments.
+func anys(vs []string) []any {
 	out := make([]any, len(vs))
 	for i, v := range vs {
 		out[i] = v
 	}
-	return out, err
+	return out
 }
 
 // texts runs q and returns the first column of its rows, which is text.
