@@ -498,8 +498,8 @@ func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname strin
 	if err != nil || c.Status != store.StatusActive || usable(c) != nil || m.refreshExpired(c) {
 		return c, err
 	}
-	if len(c.SealedAccessToken) > 0 && c.AccessTokenExpiry.Sub(m.now()) > refreshSkew {
-		return c, nil // fresh, as storedToken judges it (without opening it)
+	if m.accessTokenFresh(c) {
+		return c, nil
 	}
 	// Wait for the refresh only briefly: an org that is slow or down must
 	// not hold up a flow's validation. The refresh goes on (and commits)

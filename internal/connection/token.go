@@ -585,10 +585,16 @@ func (m *Manager) updateIfToken(ctx context.Context, id string, presented []byte
 	return stored
 }
 
+// accessTokenFresh reports whether c has a stored access token with more
+// than the skew left (without opening it).
+func (m *Manager) accessTokenFresh(c *store.Connection) bool {
+	return len(c.SealedAccessToken) > 0 && c.AccessTokenExpiry.Sub(m.now()) > refreshSkew
+}
+
 // storedToken returns the stored access token when it has more than the
 // skew left and is not the rejected one.
 func (m *Manager) storedToken(c *store.Connection, rejected string) (*Token, bool) {
-	if len(c.SealedAccessToken) == 0 || c.AccessTokenExpiry.Sub(m.now()) <= refreshSkew {
+	if !m.accessTokenFresh(c) {
 		return nil, false
 	}
 	at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken))
