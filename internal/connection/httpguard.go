@@ -113,8 +113,7 @@ func (t *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if u, err := resp.Location(); err == nil && u.Host != "" {
 			loc = u.Scheme + "://" + u.Host
 		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		_ = resp.Body.Close()
+		drain(resp)
 		return nil, &RedirectError{Status: resp.StatusCode, Location: loc}
 	}
 	resp.Body = &cappedBody{rc: resp.Body, left: t.max}

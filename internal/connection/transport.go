@@ -117,6 +117,8 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// drain reads what is left of resp's body (up to 64 KiB, so that the
+// connection can be reused) and closes it.
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
