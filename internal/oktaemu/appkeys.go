@@ -41,15 +41,23 @@ func (o *Org) appKeyViews(a *app) []appKeyJSON {
 	return out
 }
 
+// metaOf is the metadata of a's key kid: a key of the fixture has none
+// stored, and its id is derived from the app's and its kid, its creation
+// is the app's. The caller holds s.mu.
+func (a *app) metaOf(kid string) keyMeta {
+	m := a.keyMeta[kid]
+	if m.id == "" {
+		m = keyMeta{id: stableID("pks", a.id+"/"+kid), created: a.created}
+	}
+	return m
+}
+
 func appendKeyView(out []appKeyJSON, a *app, k jose.JSONWebKey, status string) []appKeyJSON {
 	b, err := k.Public().MarshalJSON()
 	if err != nil {
 		return out
 	}
-	meta := a.keyMeta[k.KeyID]
-	if meta.id == "" {
-		meta = keyMeta{id: stableID("pks", a.id+"/"+k.KeyID), created: a.created}
-	}
+	meta := a.metaOf(k.KeyID)
 	if meta.updated.IsZero() {
 		meta.updated = meta.created
 	}
@@ -200,10 +208,7 @@ func (o *Org) moveKey(a *app, kid string, activate bool) {
 	} else {
 		a.jwks, a.inactiveKeys = &jose.JSONWebKeySet{Keys: from}, to
 	}
-	m := a.keyMeta[kid]
-	if m.id == "" {
-		m = keyMeta{id: stableID("pks", a.id+"/"+kid), created: a.created}
-	}
+	m := a.metaOf(kid)
 	m.updated = o.now()
 	a.keyMeta[kid] = m
 }
