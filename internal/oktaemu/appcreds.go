@@ -126,14 +126,19 @@ func (o *Org) createClientSecret(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, v)
 }
 
+// appsScope is the scope an app's credentials API call needs for need:
+// okta.apps.read to read, okta.apps.manage to change.
+func appsScope(need access) string {
+	if need == accessRead {
+		return "okta.apps.read"
+	}
+	return "okta.apps.manage"
+}
+
 // withClientSecret runs fn on the secret of the request's path under s.mu and
 // answers it, or the error fn returns.
 func (o *Org) withClientSecret(w http.ResponseWriter, r *http.Request, need access, fn func(s *state, a *app, cs *clientSecret) (int, []string)) {
-	scope := "okta.apps.manage"
-	if need == accessRead {
-		scope = "okta.apps.read"
-	}
-	if o.authorizeAPI(w, r, scope, need) == nil {
+	if o.authorizeAPI(w, r, appsScope(need), need) == nil {
 		return
 	}
 	s, a := o.webApp(w, r)

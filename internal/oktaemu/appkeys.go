@@ -141,11 +141,7 @@ func (o *Org) addAppKey(w http.ResponseWriter, r *http.Request) {
 // appKey runs fn on the key of the request's path (its "pks" id) under
 // s.mu and answers it, or the error fn returns (E0000001 with the cause).
 func (o *Org) appKey(w http.ResponseWriter, r *http.Request, need access, fn func(a *app, kid string, active bool) (int, string)) {
-	scope := "okta.apps.manage"
-	if need == accessRead {
-		scope = "okta.apps.read"
-	}
-	if o.authorizeAPI(w, r, scope, need) == nil {
+	if o.authorizeAPI(w, r, appsScope(need), need) == nil {
 		return
 	}
 	s, a := o.app(w, r)
