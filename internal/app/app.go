@@ -242,11 +242,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Notifier:      notifyAndWake{a.Outbox, a.Notifier},
 		RepeatFailure: cfg.NotifyRepeat,
 		EventFiring: func(ctx context.Context, doc *flow.Document, t flowrun.PlanTrigger) (*flow.Firing, error) {
-			now := time.Now
-			if cfg.Now != nil {
-				now = cfg.Now
-			}
-			return eventFiring(ctx, a.Store, doc, t, now())
+			return eventFiring(ctx, a.Store, doc, t, cfg.now())
 		},
 		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
 		Unfit:    a.Keyring.SealErr,
