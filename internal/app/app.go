@@ -269,7 +269,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Flows:         a.Flows,
 		History:       a.Store,
 		Events:        a.Store,
-		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log, Stored: func(string) { a.events.Wake() }},
+		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log, Stored: func(string) { a.events.WakeDispatch() }},
 		APIToken:      &access.APIToken{Store: a.Store},
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		PublicMetrics: cfg.PublicMetrics,

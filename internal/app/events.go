@@ -57,16 +57,24 @@ type eventIntake struct {
 	busy   map[string]bool // connections whose work at Okta is running
 }
 
-// Wake makes the intake look again now (a flow was enabled or disabled,
-// or a hook or a poll stored new events): its dispatch round and its round
-// at Okta (which reconciles the hooks with the flows, without a call to
-// Okta when nothing changed). It never blocks.
+// Wake makes the intake look again now (a flow was enabled or disabled):
+// its dispatch round and its round at Okta (which reconciles the hooks with
+// the flows, without a call to Okta when nothing changed). It never blocks.
 func (in *eventIntake) Wake() {
-	for _, ch := range []chan struct{}{in.wake, in.wakeOkta} {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	in.WakeDispatch()
+	select {
+	case in.wakeOkta <- struct{}{}:
+	default:
+	}
+}
+
+// WakeDispatch makes the intake's dispatch round look again now (a hook or
+// a poll stored new events: the flows, and so the hooks, are unchanged, and
+// the round at Okta need not read them again). It never blocks.
+func (in *eventIntake) WakeDispatch() {
+	select {
+	case in.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -538,7 +546,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
 		busy: map[string]bool{}, slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
-		Stored: func(string) { in.Wake() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
+		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
 		Outbox: a.Outbox, Notified: a.Notifier.Wake}
 	in.dispatcher = &events.Dispatcher{Store: a.Store, Runs: a.Flows, Now: cfg.Now,
