@@ -54,12 +54,13 @@ func printConnectors(w io.Writer, out *api.ConnectorList) {
 // server to say why it does not run.
 func findCard(conns []api.Connector, ref string) (*api.Card, error) {
 	var found []*api.Card
-	var all []string
+	var all, names []string
 	for i := range conns {
 		for j := range conns[i].Cards {
 			cd := &conns[i].Cards[j]
 			if cd.Kind != "event" { // event cards start flows; they are not run
 				all = append(all, cd.Ref)
+				names = append(names, cd.Ref[strings.Index(cd.Ref, "/")+1:])
 			}
 			if cd.Ref == ref || (!strings.Contains(ref, "/") && strings.HasSuffix(cd.Ref, "/"+ref)) {
 				found = append(found, cd)
@@ -70,6 +71,15 @@ func findCard(conns []api.Connector, ref string) (*api.Card, error) {
 	case 1:
 		return found[0], nil
 	case 0:
+		// A misspelt card is suggested as it was written: connector/card
+		// for connector/card, the card alone for the card alone.
+		hint := didYouMean(ref, all, "")
+		if !strings.Contains(ref, "/") {
+			hint = didYouMean(ref, names, "")
+		}
+		if hint != "" {
+			return nil, usagef("unknown card %q%s", ref, hint)
+		}
 		sort.Strings(all)
 		return nil, usagef("unknown card %q; cards: %s", ref, strings.Join(all, ", "))
 	default:
@@ -106,6 +116,9 @@ func parseTypedInputs(owner string, names []string, kvs []string) (map[string]an
 		}
 		name, isJSON := strings.CutSuffix(k, ":")
 		if !declared[name] && len(declared) > 0 {
+			if hint := didYouMean(name, names, ""); hint != "" {
+				return nil, usagef("%s has no input %q%s", owner, name, hint)
+			}
 			return nil, usagef("%s has no input %q; its inputs: %s", owner, name, strings.Join(names, ", "))
 		}
 		if !isJSON {

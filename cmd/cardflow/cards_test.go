@@ -25,4 +25,15 @@ func TestFindCard(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("findCard(melt-device) = %v; want %q", err, want)
 	}
+
+	for _, tt := range []struct{ ref, want string }{
+		{"suspnd-device", `unknown card "suspnd-device"; did you mean suspend-device?`},
+		{"okta-devices/raed-device", `unknown card "okta-devices/raed-device"; did you mean okta-devices/read-device?`},
+		{"okta-device/read-device", `unknown card "okta-device/read-device"; did you mean okta-devices/read-device?`},
+		{"suspend", `unknown card "suspend"; did you mean suspend-device?`},
+	} {
+		if _, err := findCard(conns, tt.ref); err == nil || err.Error() != tt.want {
+			t.Errorf("findCard(%q) = %v; want %q", tt.ref, err, tt.want)
+		}
+	}
 }

@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/cardflow/cardflow/internal/spelling"
 )
 
 // Exit codes.
@@ -199,7 +201,25 @@ func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args 
 		return c.run(ctx, e, args[1:])
 	}
 	printCommands(e.stderr, path, cmds)
-	return usagef("unknown command %q", strings.Join(append(path, args[0]), " "))
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.name
+	}
+	return usagef("unknown command %q%s", strings.Join(append(path, args[0]), " "), didYouMean(args[0], names, ""))
+}
+
+// didYouMean is "; did you mean X?" (or "X or Y") when word is probably a
+// misspelling of one of known, each shown with prefix ("--" for a flag);
+// empty when none is near.
+func didYouMean(word string, known []string, prefix string) string {
+	near := spelling.Closest(word, known)
+	if len(near) == 0 {
+		return ""
+	}
+	for i, n := range near {
+		near[i] = prefix + n
+	}
+	return "; did you mean " + strings.Join(near, " or ") + "?"
 }
 
 func printCommands(w io.Writer, path []string, cmds []*command) {
@@ -221,7 +241,13 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, &usageError{msg: err.Error()}
+			msg := err.Error()
+			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+				var names []string
+				fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+				msg += didYouMean(strings.TrimPrefix(name, "-"), names, "--")
+			}
+			return nil, &usageError{msg: msg}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

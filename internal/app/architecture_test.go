@@ -17,7 +17,7 @@ var architecture = []struct {
 	mayImport []string
 }{
 	// Entry points: flags, environment, signals, exit codes.
-	{"cmd/cardflow", []string{"internal/app", "internal/api", "internal/keyring"}},
+	{"cmd/cardflow", []string{"internal/app", "internal/api", "internal/keyring", "internal/spelling"}},
 	{"cmd/oktaemu", []string{"internal/oktaemu"}},
 
 	// Wiring: the one place that knows every concrete type, the storage
@@ -52,11 +52,13 @@ var architecture = []struct {
 	// parser.
 	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/store"}},
 	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/store"}},
-	{"internal/flow", []string{"internal/inputtext", "internal/problem"}},
+	{"internal/flow", []string{"internal/inputtext", "internal/problem", "internal/spelling"}},
 
 	// Base. inputtext is the one rule for inputs given as text; api the
-	// HTTP API's request and response types, shared by web and the CLI.
+	// HTTP API's request and response types, shared by web and the CLI;
+	// spelling the "did you mean" of flow validation and the CLI.
 	{"internal/inputtext", nil},
+	{"internal/spelling", nil},
 	{"internal/api", nil},
 	{"internal/okta", nil},
 	{"internal/keyring", nil},

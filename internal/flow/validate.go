@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/spelling"
 )
 
 // ValidateEnv is what validation needs to know about the world: the cards
@@ -361,7 +362,7 @@ func suggestCard(env ValidateEnv, ref string) string {
 	best, bestDist := "", 3
 	for _, r := range l.CardRefs() {
 		c, n, _ := strings.Cut(r, "/")
-		if d := editDistance(strings.ToLower(name), n); c == conn && d < bestDist {
+		if d := spelling.Distance(strings.ToLower(name), n); c == conn && d < bestDist {
 			best, bestDist = r, d
 		}
 	}
