@@ -207,7 +207,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		printRunResult(e.stdout, &r)
 	}
 	if r.Status != "succeeded" {
-		return errReported
+		if r.Error != nil {
+			return &reportedError{body: *r.Error}
+		}
+		return reported("", fmt.Sprintf("card run %s ended %s", r.ID, r.Status), "")
 	}
 	return nil
 }

@@ -246,7 +246,7 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 			return ctx.Err()
 		}
 		if !connected.Load() && !errors.Is(rctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("cannot reach the cardflow server at %s: %v; is `cardflow serve` running there? (set --server or CARDFLOW_SERVER)", c.base, unwrapURLError(err))
+			return &unreachableError{msg: fmt.Sprintf("cannot reach the cardflow server at %s: %v; is `cardflow serve` running there? (set --server or CARDFLOW_SERVER)", c.base, unwrapURLError(err))}
 		}
 		// The timeout may run out while connecting: then the request
 		// was not sent, and the server did nothing.
@@ -318,6 +318,12 @@ type unansweredError struct {
 }
 
 func (e *unansweredError) Error() string { return e.msg }
+
+// unreachableError is a request that could not be sent: no connection to
+// the server could be made.
+type unreachableError struct{ msg string }
+
+func (e *unreachableError) Error() string { return e.msg }
 
 func unwrapURLError(err error) error {
 	var ue *url.Error

@@ -338,7 +338,7 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 				printConnection(e.stdout, &v)
 			}
 			if v.Status != "active" {
-				return errReported
+				return reported(codeFailed, fmt.Sprintf("connection %s is %s: %s", v.Nickname, v.Status, v.StatusReason), v.Remedy)
 			}
 			return nil
 		}
@@ -470,7 +470,7 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !out.OK {
-		return errReported
+		return reported(codeFailed, fmt.Sprintf("connection %s failed its check: status %s: %s", id, out.Status, out.StatusReason), out.Remedy)
 	}
 	return nil
 }

@@ -356,7 +356,11 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !out.Valid {
-		return errReported
+		msg := out.Message
+		if msg == "" {
+			msg = fmt.Sprintf("%s is not a valid flow document (%d issue(s))", file, len(out.Issues))
+		}
+		return reported(out.Code, msg, out.Remedy)
 	}
 	return nil
 }
@@ -561,7 +565,11 @@ func finishRun(ctx context.Context, e *env, c *client, o *clientOpts, started *a
 		printFlowRun(e.stdout, run)
 	}
 	if run.Status != "succeeded" {
-		return errReported
+		msg := fmt.Sprintf("flow run %s ended %s", run.ID, run.Status)
+		if run.Error != "" {
+			msg += ": " + run.Error
+		}
+		return reported("", msg, "")
 	}
 	return nil
 }

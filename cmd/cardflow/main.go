@@ -55,6 +55,13 @@ type env struct {
 	// openURL opens a URL in the user's browser (cardflow login); nil
 	// only prints it.
 	openURL func(string) error
+	// jsonErrors is set by run when the command line asks for JSON: a
+	// failure is then reported as JSON (printJSONError), and a wrong
+	// command line without the usage text around it.
+	jsonErrors bool
+	// helpAsked is set by run when the command line has -h, -help or
+	// --help: the usage is then printed even with jsonErrors.
+	helpAsked bool
 }
 
 // selfCommand is how printed examples should invoke cardflow: "go run
@@ -150,6 +157,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	// Everything printed may carry org data: show its control characters
 	// instead of letting the terminal obey them.
 	e.stdout, e.stderr = &escaper{w: e.stdout}, &escaper{w: e.stderr}
+	e.jsonErrors, e.helpAsked = scanArgs(args)
 	err := dispatch(ctx, e, commands, nil, args)
 	if err == nil {
 		err = outputError(e.stdout)
@@ -158,20 +166,26 @@ func run(ctx context.Context, args []string, e *env) int {
 		}
 		err = fmt.Errorf("the command ran, but its output could not be written: %w", err)
 	}
-	var ue *usageError
-	switch {
-	case errors.Is(err, flag.ErrHelp):
+	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
+	}
+	var ue *usageError
+	code := exitFailure
+	switch {
 	case errors.As(err, &ue):
+		code = exitUsage
+	case ctx.Err() != nil:
+		code = exitInterrupted
+	}
+	switch {
+	case e.jsonErrors:
+		printJSONError(e.stderr, newJSONError(ctx, err, code))
+	case ue != nil:
 		fmt.Fprintf(e.stderr, "cardflow: %s\n", ue.msg)
-		return exitUsage
 	case !errors.Is(err, errReported):
 		fmt.Fprintf(e.stderr, "cardflow: %s\n", err)
 	}
-	if ctx.Err() != nil {
-		return exitInterrupted
-	}
-	return exitFailure
+	return code
 }
 
 // errReported means the command has already told the user what failed.
@@ -200,7 +214,9 @@ func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args 
 		}
 		return c.run(ctx, e, args[1:])
 	}
-	printCommands(e.stderr, path, cmds)
+	if !e.jsonErrors {
+		printCommands(e.stderr, path, cmds)
+	}
 	names := make([]string, len(cmds))
 	for i, c := range cmds {
 		names[i] = c.name
@@ -297,10 +313,17 @@ func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
 // prints its usage to e.stderr.
 func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// The flag package's own report of a wrong flag is left out: the
+	// error returned says it once, after the usage.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
+		if e.jsonErrors && !e.helpAsked {
+			return // a wrong flag: the JSON error alone
+		}
 		fmt.Fprintf(e.stderr, "Usage: cardflow %s\n\nFlags:\n", usage)
+		fs.SetOutput(e.stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
