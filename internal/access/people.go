@@ -86,7 +86,7 @@ type Revoked struct {
 	EnabledFlows []string
 }
 
-// enabledFlows maps a login (lower case) to the names of the enabled flows
+// enabledFlows maps a login's key (store.FoldCase) to the names of the enabled flows
 // it enabled, sorted.
 func (pp *People) enabledFlows(ctx context.Context) (map[string][]string, error) {
 	flows, err := pp.Store.ListFlows(ctx)
@@ -96,7 +96,8 @@ func (pp *People) enabledFlows(ctx context.Context) (map[string][]string, error)
 	out := map[string][]string{}
 	for _, f := range flows {
 		if by := f.EnabledBy; f.Enabled && by.Login != "" && (by.Type == store.ActorUser || by.Type == store.ActorToken) {
-			out[strings.ToLower(by.Login)] = append(out[strings.ToLower(by.Login)], f.Name)
+			key := store.FoldCase(by.Login)
+			out[key] = append(out[key], f.Name)
 		}
 	}
 	for _, names := range out {
@@ -123,11 +124,12 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 		return nil, err
 	}
 	now := pp.now()
-	// By login ignoring case, as Revoke takes them: one person whose
-	// login's capitals changed at the identity provider is one person.
+	// By login ignoring case, as Revoke takes them (store.FoldCase, the
+	// store's rule): one person whose login's capitals changed at the
+	// identity provider is one person.
 	byLogin := map[string]*Person{}
 	person := func(login string) *Person {
-		key := strings.ToLower(login)
+		key := store.FoldCase(login)
 		if byLogin[key] == nil {
 			byLogin[key] = &Person{Login: login}
 		}
@@ -168,7 +170,7 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	}
 	out := make([]*Person, 0, len(byLogin))
 	for _, pr := range byLogin {
-		pr.EnabledFlows = enabled[strings.ToLower(pr.Login)]
+		pr.EnabledFlows = enabled[store.FoldCase(pr.Login)]
 		out = append(out, pr)
 	}
 	slices.SortFunc(out, func(a, b *Person) int {
@@ -216,7 +218,7 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 		// The access is revoked; only the list of their flows is missing.
 		return rev, nil
 	}
-	rev.EnabledFlows = enabled[strings.ToLower(login)]
+	rev.EnabledFlows = enabled[store.FoldCase(login)]
 	return rev, nil
 }
 

@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -261,5 +262,72 @@ func TestPeopleListOneLoginInTwoCases(t *testing.T) {
 			listed = append(listed, *p)
 		}
 		t.Errorf("List = %+v; want one person, ada@example.com, with 2 sessions and 1 token", listed)
+	}
+}
+
+// TestPeopleAgreeBeyondASCII: logins that differ only in case beyond ASCII
+// (an accented capital; a Greek word ending in final sigma) are one person
+// to the people list, to a revoke and to a person's own tokens, on SQLite
+// as on PostgreSQL: the list folded case with strings.ToLower (which
+// keeps σ and ς apart) and SQLite's lower() only ASCII letters, so that
+// a revoke of ÉVA left éva's tokens and the list showed Odysseas twice.
+func TestPeopleAgreeBeyondASCII(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	tokens := &Tokens{Store: st, Now: clock}
+	people := &People{Store: st, Now: clock}
+	for _, login := range []string{"Éva@example.com", "ΟΔΥΣΣΕΑΣ@example.com"} {
+		if err := st.CreateSession(ctx, &store.Session{ID: "s-" + login, Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: string(Admin),
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeen: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eva := user("éva@example.com", Operator)
+	evaCI, err := tokens.Create(ctx, eva, "ci", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.Create(ctx, user("οδυσσεας@example.com", Viewer), "ci", "", 0); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := people.List(ctx, Bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, p := range got {
+		listed = append(listed, fmt.Sprintf("%s: %d session(s), %d token(s)", p.Login, p.Sessions, p.Tokens))
+	}
+	slices.Sort(listed)
+	if want := []string{"Éva@example.com: 1 session(s), 1 token(s)", "ΟΔΥΣΣΕΑΣ@example.com: 1 session(s), 1 token(s)"}; !slices.Equal(listed, want) {
+		t.Errorf("List = %q; want %q", listed, want)
+	}
+
+	// Éva, signed in as "Éva", lists and revokes the token she made as "éva".
+	asEva := user("Éva@example.com", Operator)
+	mine, err := tokens.List(ctx, asEva, false)
+	if err != nil || len(mine) != 1 || mine[0].ID != evaCI.ID {
+		t.Errorf("Éva's own tokens: %d, %v; want the token she made as éva", len(mine), err)
+	}
+	if _, _, err := tokens.Revoke(ctx, asEva, evaCI.ID); err != nil {
+		t.Errorf("Éva revoking the token she made as éva: %v", err)
+	}
+
+	rev, err := people.Revoke(ctx, Bootstrap, "οδυσσεασ@EXAMPLE.COM", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev.Sessions != 1 || len(rev.Tokens) != 1 {
+		t.Errorf("revoking οδυσσεασ ended %d session(s) and %d token(s); want ΟΔΥΣΣΕΑΣ's session and οδυσσεας's token", rev.Sessions, len(rev.Tokens))
+	}
+	rev, err = people.Revoke(ctx, Bootstrap, "ÉVA@example.com", false)
+	if err != nil || rev.Sessions != 1 {
+		t.Errorf("revoking ÉVA: %+v, %v; want Éva's session ended", rev, err)
+	}
+	if left, err := people.List(ctx, Bootstrap); err != nil || len(left) != 0 {
+		t.Errorf("people after the revokes: %d, %v; want none", len(left), err)
 	}
 }

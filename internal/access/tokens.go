@@ -181,9 +181,11 @@ func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (rec *store
 	return rec, offspring, nil
 }
 
+// owns reports whether rec is p's own token: its owner's login ignoring
+// case, as the store lists a person's tokens and a revoke takes them.
 func (p Principal) owns(rec *store.APIToken) bool {
 	ownerType, owner := p.Owner()
-	return rec.OwnerType == ownerType && rec.OwnerLogin == owner
+	return rec.OwnerType == ownerType && strings.EqualFold(rec.OwnerLogin, owner)
 }
 
 // ErrBadToken means a presented token is not a live personal API token.

@@ -18,6 +18,8 @@ import (
 // TestRevokeDuringSignIn: a console sign-in and a cardflow login that
 // asked the identity provider who signed in before an admin revoked the
 // person, and got the answer after, give neither a session nor a token.
+// Another person's sign-in in flight at the revoke finishes: a revoke
+// refused every sign-in in flight, whoever's it turned out to be.
 func TestRevokeDuringSignIn(t *testing.T) {
 	t.Parallel()
 	h := startSSOHarness(t, nil)
@@ -49,20 +51,25 @@ func TestRevokeDuringSignIn(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		console <- answer{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(body)}
 	}()
-	cli := make(chan answer, 1)
-	redeem := cliLoginCode(t, h, oktaemu.ReadOnlyLogin)
-	go func() {
-		client := &http.Client{Timeout: 30 * time.Second}
-		resp, err := client.Post(h.url+"/api/v1/auth/cli-token", "application/json", bytes.NewReader(redeem))
-		if err != nil {
-			cli <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		cli <- answer{status: resp.StatusCode, body: string(body)}
-	}()
-	if err := hold.Await(t.Context(), 2); err != nil {
+	cliLoginAsync := func(login string) <-chan answer {
+		cli := make(chan answer, 1)
+		redeem := cliLoginCode(t, h, login)
+		go func() {
+			client := &http.Client{Timeout: 30 * time.Second}
+			resp, err := client.Post(h.url+"/api/v1/auth/cli-token", "application/json", bytes.NewReader(redeem))
+			if err != nil {
+				cli <- answer{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			cli <- answer{status: resp.StatusCode, body: string(body)}
+		}()
+		return cli
+	}
+	cli := cliLoginAsync(oktaemu.ReadOnlyLogin)
+	other := cliLoginAsync(oktaemu.UserLogin) // someone else signing in meanwhile
+	if err := hold.Await(t.Context(), 3); err != nil {
 		t.Fatalf("the sign-ins never asked the identity provider: %v", err)
 	}
 
@@ -87,6 +94,13 @@ func TestRevokeDuringSignIn(t *testing.T) {
 	}
 	if got.status != http.StatusUnauthorized || !strings.Contains(got.body, "revoked") {
 		t.Errorf("cardflow login finished after the revoke: status %d; want 401 saying the access was revoked\n%s", got.status, got.body)
+	}
+	got = <-other
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	if got.status != http.StatusCreated {
+		t.Errorf("another person's cardflow login in flight at the revoke: status %d; want 201, a token\n%s", got.status, got.body)
 	}
 	if riley.signedIn(h.url + "/connections") {
 		t.Error("riley's first session works after the revoke")

@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Sentinel errors. Backends wrap them; callers test with errors.Is.
@@ -108,6 +110,23 @@ func (a Actor) String() string {
 		return "cardflow"
 	}
 	return ""
+}
+
+// FoldCase is the key under which logins (and flow names) compare
+// ignoring case: each letter folded to the least rune of its Unicode case
+// orbit (unicode.SimpleFold), so that two strings have one key exactly
+// when strings.EqualFold finds them equal. It is computed by cardflow, the
+// same for every backend and every caller, rather than by SQL lower(),
+// which folds only ASCII letters on SQLite (and on PostgreSQL follows the
+// database's collation).
+func FoldCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
+			least = min(least, o)
+		}
+		return least
+	}, s)
 }
 
 // Connection is one authorized (or being authorized) connection to an Okta
@@ -640,7 +659,8 @@ type APIToken struct {
 	// SignIn the sign-in in flight (StartSignIn) it is the outcome of;
 	// either may be empty. Not stored: CreateAPIToken refuses with
 	// ErrRevoked when the session, the sign-in or the ParentID token no
-	// longer exists, and ends the sign-in.
+	// longer exists or a revoke of OwnerLogin marked the sign-in, and
+	// ends the sign-in.
 	SessionID, SignIn string
 }
 
@@ -661,7 +681,7 @@ type Session struct {
 	// SignIn is the sign-in in flight (StartSignIn) the session is the
 	// outcome of; empty for a sign-in with the server's API token. Not
 	// stored: CreateSession ends it, and refuses with ErrRevoked when it
-	// no longer exists.
+	// no longer exists or a revoke of the Actor's login marked it.
 	SignIn string
 }
 
@@ -962,9 +982,11 @@ type Store interface {
 
 	// API tokens. CreateAPIToken returns ErrConflict for a taken hash,
 	// ErrRevoked when its creator's session, token or sign-in ended
-	// (APIToken.SessionID, ParentID, SignIn);
-	// ListAPITokens lists the tokens of one owner (every token when
-	// ownerType is empty), oldest first. TouchAPIToken sets LastUsedAt.
+	// (APIToken.SessionID, ParentID, SignIn), or a revoke of its owner's
+	// access marked the sign-in;
+	// ListAPITokens lists the tokens of one owner (its login ignoring
+	// case, FoldCase; every token when ownerType is empty), oldest first.
+	// TouchAPIToken sets LastUsedAt.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	GetAPIToken(ctx context.Context, id string) (*APIToken, error)
 	GetAPITokenByHash(ctx context.Context, hash string) (*APIToken, error)
@@ -987,8 +1009,9 @@ type Store interface {
 	// unknown session).
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is not after
 	// now or whose LastSeen is before idleBefore. DeleteSessionsOf removes
-	// every session of actor (its Type and Login; an empty Login: every
-	// session of its Type) and returns how many.
+	// every session of actor (its Type and Login, ignoring case as
+	// FoldCase does; an empty Login: every session of its Type) and
+	// returns how many.
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (*Session, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
@@ -1002,18 +1025,20 @@ type Store interface {
 	ListSessionsOf(ctx context.Context, actor Actor) ([]*Session, error)
 	// DeletePersonAccess removes, in one transaction, every console
 	// session of the person login (ActorUser; logins compare ignoring
-	// case, as Okta's do) and every API token they own (OwnerType
-	// ActorUser) with their offspring (whoever owns them: no token
-	// outlives the token that created it), and returns how many sessions
-	// and which tokens it removed, oldest first: both or neither. It also ends every
-	// sign-in in flight (whose person is not known yet), and waits for
-	// the person's sessions and tokens being created on the strength of
-	// one of theirs: nothing created concurrently outlives it.
+	// case, as Okta's do, by FoldCase on every backend) and every API
+	// token they own (OwnerType ActorUser) with their offspring (whoever
+	// owns them: no token outlives the token that created it), and
+	// returns how many sessions and which tokens it removed, oldest
+	// first: both or neither. It also marks every sign-in in flight
+	// (whose person is not known yet) with the login, so that what the
+	// sign-in gives is refused if it is theirs (and only then), and waits
+	// for the person's sessions and tokens being created on the strength
+	// of one of theirs: nothing created concurrently outlives it.
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, err error)
 	// StartSignIn records a sign-in in flight with id, from before the
 	// identity provider is asked who signed in until CreateSession or
-	// CreateAPIToken (SignIn set) stores what it gives: a revoke
-	// meanwhile ends it, and they refuse. EndSignIn removes one that
+	// CreateAPIToken (SignIn set) stores what it gives: a revoke of that
+	// person's access meanwhile marks it, and they refuse. EndSignIn removes one that
 	// failed (ErrNotFound when it is gone); DeleteExpiredSignInRequests
 	// removes those whose expiresAt has come.
 	StartSignIn(ctx context.Context, id string, expiresAt time.Time) error
@@ -1065,9 +1090,11 @@ func Queued(ctx context.Context) func() {
 // lockedKey carries the function of WithLocked.
 type lockedKey struct{}
 
-// WithLocked returns a context whose CreateAPIToken and DeleteAPIToken
-// call fn inside their transaction once they hold what they lock (the
-// creator's session or token; the tokens to delete), before they write,
+// WithLocked returns a context whose CreateAPIToken, DeleteAPIToken and
+// DeletePersonAccess call fn inside their transaction once they hold what
+// they lock (the creator's session, token or sign-in; the tokens to
+// delete; the sign-ins in flight, marked, and the person's sessions and
+// tokens), before they write (delete),
 // and whose PutFlow calls it once it wrote the flow, before it commits: a
 // concurrent call fn starts comes after them. It lets tests start such
 // races at that point; fn must not wait for what it starts.

@@ -203,3 +203,12 @@ func TestUpgradeMovesSessionFlashes(t *testing.T) {
 	open, exec := upgradeDB(path)
 	storetest.SessionFlashesUpgrade(t, open, exec)
 }
+
+// TestUpgradeKeysLogins: sessions and tokens of logins that differ only in
+// case beyond ASCII, stored before migration 0027, are one person's after
+// it (storetest.LoginKeysUpgrade).
+func TestUpgradeKeysLogins(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	open, exec := upgradeDB(path)
+	storetest.LoginKeysUpgrade(t, open, exec)
+}

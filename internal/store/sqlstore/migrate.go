@@ -159,6 +159,27 @@ var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) e
 	17: moveNotificationsToReceivers,
 	22: keyFlowNames,
 	25: moveSessionFlashes,
+	27: keyLogins,
+}
+
+// keyLogins sets migration 0027's keys of the logins of every session
+// and API token (store.FoldCase), a login at a time.
+func keyLogins(ctx context.Context, s *Store, tx *sql.Tx) error {
+	for _, c := range []struct{ table, login, key string }{
+		{"sessions", "actor_login", "login_key"},
+		{"api_tokens", "owner_login", "owner_key"},
+	} {
+		logins, err := s.texts(ctx, tx, `SELECT DISTINCT `+c.login+` FROM `+c.table+` WHERE `+c.login+` <> ''`)
+		if err != nil {
+			return fmt.Errorf("read the logins of %s: %w", c.table, err)
+		}
+		for _, l := range logins {
+			if _, err := s.exec(ctx, tx, `UPDATE `+c.table+` SET `+c.key+` = ? WHERE `+c.login+` = ?`, store.FoldCase(l), l); err != nil {
+				return fmt.Errorf("key the logins of %s: %w", c.table, err)
+			}
+		}
+	}
+	return nil
 }
 
 // moveSessionFlashes moves the messages waiting in migration 0025's old

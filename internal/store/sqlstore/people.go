@@ -31,36 +31,61 @@ func scanAPIToken(sc scanner) (*store.APIToken, error) {
 func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	fillID(&t.ID)
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
-		if err := s.grantedBy(ctx, tx, t.SignIn, t.SessionID, t.ParentID); err != nil {
+		if err := s.grantedBy(ctx, tx, t.SignIn, t.OwnerLogin, t.SessionID, t.ParentID); err != nil {
 			return err
 		}
 		if fn := store.Locked(ctx); fn != nil {
 			fn()
 		}
-		_, err := s.exec(ctx, tx, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), t.ParentID)
+		_, err := s.exec(ctx, tx, `INSERT INTO api_tokens (`+apiTokenCols+`, owner_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.Hash, t.Role, t.OwnerType, t.OwnerLogin, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), t.ParentID,
+			store.FoldCase(t.OwnerLogin))
 		return err
 	})
 	return s.fail("create API token", err)
 }
 
-// grantedBy, in a transaction that goes on to store a session or a token,
-// ends the sign-in in flight signIn and makes sure the console session
-// sessionID and the token tokenID still exist (empty ones are not looked
-// at): ErrRevoked otherwise. Each is locked until the transaction ends,
-// and DeletePersonAccess ends sign-ins and locks the person's sessions
-// and tokens before it deletes them, so that of the two, whichever comes
-// second sees what the first did (PostgreSQL; SQLite's writers take turns
-// anyway).
-func (s *Store) grantedBy(ctx context.Context, tx execer, signIn, sessionID, tokenID string) error {
+// byLogin is the condition that a row's login (column col, with its key
+// in column key) is a login ignoring case: the row's key is the login's
+// (store.FoldCase), or, for a row a server of an earlier version wrote
+// without a key, lower() finds them equal, as before migration 0027. Its
+// arguments are loginArgs(login).
+func byLogin(col, key string) string {
+	return "(" + key + " = ? OR " + key + " = '' AND lower(" + col + ") = lower(?))"
+}
+
+// loginArgs are the arguments of a byLogin condition.
+func loginArgs(login string) []any { return []any{store.FoldCase(login), login} }
+
+// grantedBy, in a transaction that goes on to store a session or a token
+// of the person login, ends the sign-in in flight signIn and makes sure
+// the console session sessionID and the token tokenID still exist (empty
+// ones are not looked at): ErrRevoked otherwise, or when a revoke of
+// login's access marked the sign-in. Each is locked until the transaction
+// ends, and DeletePersonAccess locks the sign-ins in flight (to mark them)
+// and the person's sessions and tokens before it deletes them, so that of
+// the two, whichever comes second sees what the first did (PostgreSQL;
+// SQLite's writers take turns anyway).
+func (s *Store) grantedBy(ctx context.Context, tx execer, signIn, login, sessionID, tokenID string) error {
 	if signIn != "" {
-		res, err := s.exec(ctx, tx, `DELETE FROM sign_ins_in_flight WHERE id = ?`, signIn)
+		var id string
+		err := s.queryRow(ctx, tx, `SELECT id FROM sign_ins_in_flight WHERE id = ?`+s.d.ForUpdate, signIn).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("the sign-in ended meanwhile: %w", store.ErrRevoked)
+		}
 		if err != nil {
 			return err
 		}
-		if err := affected(res); errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("the sign-in ended meanwhile: %w", store.ErrRevoked)
-		} else if err != nil {
+		// Read once the sign-in is held: a revoke that marked it has
+		// committed by then.
+		marked, err := s.texts(ctx, tx, `SELECT login_key FROM sign_in_revokes WHERE sign_in = ? AND login_key = ?`, signIn, store.FoldCase(login))
+		if err != nil {
+			return err
+		}
+		if len(marked) > 0 {
+			return fmt.Errorf("the access of %s was revoked during the sign-in: %w", login, store.ErrRevoked)
+		}
+		if _, err := s.exec(ctx, tx, `DELETE FROM sign_ins_in_flight WHERE id = ?`, signIn); err != nil {
 			return err
 		}
 	}
@@ -104,7 +129,8 @@ func (s *Store) ListAPITokens(ctx context.Context, ownerType, ownerLogin string)
 	var c conditions
 	if ownerType != "" {
 		c.add("owner_type = ?", ownerType)
-		c.add("owner_login = ?", ownerLogin)
+		c.sql = append(c.sql, byLogin("owner_login", "owner_key"))
+		c.args = append(c.args, loginArgs(ownerLogin)...)
 	}
 	rows, err := s.query(ctx, s.db, `SELECT `+apiTokenCols+` FROM api_tokens`+c.where()+` ORDER BY created_at, id`, c.args...)
 	if err != nil {
@@ -255,12 +281,12 @@ func scanSession(sc scanner) (*store.Session, error) {
 // it ended meanwhile); a taken id is ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
-		if err := s.grantedBy(ctx, tx, ss.SignIn, "", ""); err != nil {
+		if err := s.grantedBy(ctx, tx, ss.SignIn, ss.Actor.Login, "", ""); err != nil {
 			return err
 		}
-		_, err := s.exec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.exec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ss.ID, ss.Actor.Type, ss.Actor.Login, ss.Actor.TokenName, ss.Name, ss.Role, ss.CSRF,
-			ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen))
+			ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen), store.FoldCase(ss.Actor.Login))
 		return err
 	})
 	return s.fail("create session", err)
@@ -347,10 +373,20 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.
 	return s.fail("delete expired sessions", err)
 }
 
+// sessionsOf is the condition and arguments that select the sessions of
+// actor: of its type, and of its login ignoring case when it has one.
+func sessionsOf(actor store.Actor) (string, []any) {
+	if actor.Login == "" {
+		return `actor_type = ?`, []any{actor.Type}
+	}
+	return `actor_type = ? AND ` + byLogin("actor_login", "login_key"), append([]any{actor.Type}, loginArgs(actor.Login)...)
+}
+
 // DeleteSessionsOf removes every session of actor (of its type, when it
 // has no login).
 func (s *Store) DeleteSessionsOf(ctx context.Context, actor store.Actor) (int, error) {
-	res, err := s.exec(ctx, s.db, s.deleteSessions(`actor_type = ? AND (? = '' OR actor_login = ?)`), actor.Type, actor.Login, actor.Login)
+	cond, args := sessionsOf(actor)
+	res, err := s.exec(ctx, s.db, s.deleteSessions(cond), args...)
 	if err != nil {
 		return 0, s.fail("delete sessions of an actor", err)
 	}
@@ -384,11 +420,12 @@ func (s *Store) ConsumeSignInRequest(ctx context.Context, state string) (*store.
 }
 
 // DeleteExpiredSignInRequests removes requests, and sign-ins in flight,
-// that expired by now.
+// that expired by now. The sign-ins are locked in the order of their ids
+// first, as DeletePersonAccess locks them.
 func (s *Store) DeleteExpiredSignInRequests(ctx context.Context, now time.Time) error {
 	_, err := s.exec(ctx, s.db, `DELETE FROM sign_in_requests WHERE expires_at <= ?`, ts(now))
 	if err == nil {
-		_, err = s.exec(ctx, s.db, `DELETE FROM sign_ins_in_flight WHERE expires_at <= ?`, ts(now))
+		_, err = s.exec(ctx, s.db, `DELETE FROM sign_ins_in_flight WHERE id IN (SELECT id FROM sign_ins_in_flight WHERE expires_at <= ? ORDER BY id`+s.d.ForUpdate+`)`, ts(now))
 	}
 	return s.fail("delete expired sign-in requests", err)
 }
@@ -411,8 +448,8 @@ func (s *Store) EndSignIn(ctx context.Context, id string) error {
 // ListSessionsOf returns every session of actor (of its type, when it has
 // no login), oldest first.
 func (s *Store) ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error) {
-	rows, err := s.query(ctx, s.db, sessionSelect+` WHERE actor_type = ? AND (? = '' OR actor_login = ?)
-		ORDER BY created_at, id`, actor.Type, actor.Login, actor.Login)
+	cond, args := sessionsOf(actor)
+	rows, err := s.query(ctx, s.db, sessionSelect+` WHERE `+cond+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, s.fail("list sessions of an actor", err)
 	}
@@ -425,10 +462,12 @@ func (s *Store) ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store
 
 // DeletePersonAccess removes every console session and API token of the
 // person login, and the tokens' offspring, in one transaction, in the
-// revokes' turn (takeRevokeTurn).
+// revokes' turn (takeRevokeTurn), and marks every sign-in in flight with
+// the login's key.
 func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, error) {
 	var sessions int
 	var tokens []*store.APIToken
+	key := store.FoldCase(login)
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
 		if err := s.takeRevokeTurn(ctx, tx); err != nil {
 			return err
@@ -436,18 +475,29 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		// First what grantedBy locks, so that a session or token being
 		// created on the strength of one of them is either refused or
 		// committed, and then deleted below (a statement sees what was
-		// committed before it began).
-		if _, err := s.exec(ctx, tx, `DELETE FROM sign_ins_in_flight`); err != nil {
+		// committed before it began). Whose a sign-in in flight is is not
+		// known yet: each is marked, and refuses only this person.
+		inFlight, err := s.texts(ctx, tx, `SELECT id FROM sign_ins_in_flight ORDER BY id`+s.d.ForUpdate)
+		if err != nil {
 			return err
+		}
+		// The ones locked, not any begun since: those could be gone by
+		// the insert.
+		for chunk := range slices.Chunk(inFlight, 500) {
+			if _, err := s.exec(ctx, tx, `INSERT INTO sign_in_revokes (sign_in, login_key)
+				SELECT id, CAST(? AS TEXT) FROM sign_ins_in_flight WHERE id IN `+inList(len(chunk))+` ON CONFLICT DO NOTHING`,
+				append([]any{key}, anys(chunk)...)...); err != nil {
+				return err
+			}
 		}
 		// In the order of their ids, as every statement that locks several
 		// sessions does.
-		if _, err := s.texts(ctx, tx, `SELECT id FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?) ORDER BY id`+s.d.ForUpdate,
-			store.ActorUser, login); err != nil { // every row read: every row locked
+		mine, args := sessionsOf(store.Actor{Type: store.ActorUser, Login: login})
+		if _, err := s.texts(ctx, tx, `SELECT id FROM sessions WHERE `+mine+` ORDER BY id`+s.d.ForUpdate, args...); err != nil { // every row read: every row locked
 			return err
 		}
-		owned, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE owner_type = ? AND lower(owner_login) = lower(?) ORDER BY id`+s.d.ForUpdate,
-			store.ActorUser, login)
+		owned, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE owner_type = ? AND `+byLogin("owner_login", "owner_key")+` ORDER BY id`+s.d.ForUpdate,
+			append([]any{store.ActorUser}, loginArgs(login)...)...)
 		if err != nil {
 			return err
 		}
@@ -457,7 +507,10 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		if err != nil {
 			return err
 		}
-		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE actor_type = ? AND lower(actor_login) = lower(?)`, store.ActorUser, login)
+		if fn := store.Locked(ctx); fn != nil {
+			fn()
+		}
+		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE `+mine, args...)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -424,19 +423,9 @@ func foldNickname(s string) string {
 	return strings.ToLower(strings.ToUpper(norm.NFKC.String(s)))
 }
 
-// foldName is a flow name's key (flows.name_key): each letter folded to
-// the least rune of its case orbit (unicode.SimpleFold), so that two names
-// have one key exactly when strings.EqualFold finds them equal, the rule
-// flowrun checks before it stores a flow.
-func foldName(s string) string {
-	return strings.Map(func(r rune) rune {
-		least := r
-		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
-			least = min(least, o)
-		}
-		return least
-	}, s)
-}
+// foldName is a flow name's key (flows.name_key): store.FoldCase, the
+// rule of strings.EqualFold, which flowrun checks before it stores a flow.
+func foldName(s string) string { return store.FoldCase(s) }
 
 // rekeyNicknames brings the nickname keys of connections stored before
 // the keys were NFKC-folded up to date. A key that would collide with

@@ -382,17 +382,32 @@ func testNothingOutlivesRevoke(t *testing.T, open func(t *testing.T) store.Store
 	noErr(t, s.CreateAPIToken(ctx, token("by-session", "s1", "", "")), "CreateAPIToken(by a session)")
 	noErr(t, s.CreateAPIToken(ctx, token("by-token", "", cli.ID, "")), "CreateAPIToken(by a token)")
 
-	// A revoke ends every sign-in in flight, whoever's it turns out to be.
-	noErr(t, s.StartSignIn(ctx, "si-3", at(600)), "StartSignIn")
+	// A revoke refuses what a sign-in in flight gives when it turns out
+	// to be the revoked person's (their login in any case), and only then.
+	for _, id := range []string{"si-3", "si-4", "si-5", "si-6", "si-7"} {
+		noErr(t, s.StartSignIn(ctx, id, at(600)), "StartSignIn")
+	}
 	n, toks, err := s.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess")
 	if n != 1 || len(toks) != 3 {
 		t.Errorf("DeletePersonAccess ended %d sessions and %d tokens; want 1 and 3", n, len(toks))
 	}
 	wantErr(t, s.CreateSession(ctx, session("s5", "si-3")), store.ErrRevoked, "CreateSession(sign-in begun before the revoke)")
+	upper := session("s6", "si-4")
+	upper.Actor.Login = "ADA@Example.com"
+	wantErr(t, s.CreateSession(ctx, upper), store.ErrRevoked, "CreateSession(sign-in begun before the revoke, login in capitals)")
+	late := token("late-cli", "", "", "si-5")
+	wantErr(t, s.CreateAPIToken(ctx, late), store.ErrRevoked, "CreateAPIToken(sign-in begun before the revoke)")
+	bob := session("bob", "si-6")
+	bob.Actor.Login = "bob@example.com"
+	noErr(t, s.CreateSession(ctx, bob), "CreateSession(someone else's sign-in begun before the revoke)")
+	bobCLI := token("bob-cli", "", "", "si-7")
+	bobCLI.OwnerLogin = "bob@example.com"
+	noErr(t, s.CreateAPIToken(ctx, bobCLI), "CreateAPIToken(someone else's sign-in begun before the revoke)")
+	wantErr(t, s.CreateSession(ctx, session("s7", "si-6")), store.ErrRevoked, "CreateSession(someone else's sign-in, used)")
 	wantErr(t, s.CreateAPIToken(ctx, token("late-session", "s1", "", "")), store.ErrRevoked, "CreateAPIToken(by a revoked session)")
 	wantErr(t, s.CreateAPIToken(ctx, token("late-token", "", cli.ID, "")), store.ErrRevoked, "CreateAPIToken(by a revoked token)")
-	for _, id := range []string{"s2", "s3", "s4", "s5"} {
+	for _, id := range []string{"s2", "s3", "s4", "s5", "s6", "s7"} {
 		_, err := s.GetSession(ctx, id)
 		wantErr(t, err, store.ErrNotFound, "GetSession("+id+")")
 	}
@@ -401,6 +416,76 @@ func testNothingOutlivesRevoke(t *testing.T, open func(t *testing.T) store.Store
 	if len(left) != 0 {
 		t.Errorf("after the revoke ada has %d tokens; want none", len(left))
 	}
+}
+
+// testLoginsFoldAlike: logins that differ only in case, beyond ASCII too,
+// are one person on every backend: their sessions and tokens are listed
+// and revoked together, as store.FoldCase (strings.EqualFold) has it;
+// a login that folds otherwise is someone else.
+func testLoginsFoldAlike(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	session := func(id, login string) *store.Session {
+		ss := &store.Session{ID: id, Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: "admin", CSRF: "c",
+			CreatedAt: at(len(id)), ExpiresAt: at(3600), LastSeen: at(0)}
+		noErr(t, s.CreateSession(ctx, ss), "CreateSession("+login+")")
+		return ss
+	}
+	token := func(name, login string) *store.APIToken {
+		tok := &store.APIToken{Name: name, Hash: "h-" + name, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: login,
+			CreatedAt: at(len(name)), ExpiresAt: at(3600)}
+		noErr(t, s.CreateAPIToken(ctx, tok), "CreateAPIToken("+login+")")
+		return tok
+	}
+	eva := session("s-eva", "Éva@example.com")
+	evaLower := session("s-eva-2", "éva@example.com")
+	other := session("s-other", "eva@example.com") // no accent: another login
+	sigma := session("s-sigma", "ΣΟΦΙΑ@example.com")
+	final := session("s-sigma-final", "σοφις@example.com") // not the same letters
+	evaTok := token("t-eva", "ÉVA@EXAMPLE.COM")
+	evaTok2 := token("t-eva-two", "éva@example.com")
+	otherTok := token("t-other", "eva@example.com")
+
+	got, err := s.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser, Login: "éVA@example.com"})
+	noErr(t, err, "ListSessionsOf(éVA)")
+	diff(t, "Éva's sessions", []*store.Session{eva, evaLower}, got)
+	mine, err := s.ListAPITokens(ctx, store.ActorUser, "Éva@Example.com")
+	noErr(t, err, "ListAPITokens(Éva)")
+	diff(t, "Éva's tokens", []*store.APIToken{evaTok, evaTok2}, mine)
+
+	n, toks, err := s.DeletePersonAccess(ctx, "ÉVA@example.com")
+	noErr(t, err, "DeletePersonAccess(ÉVA)")
+	if n != 2 {
+		t.Errorf("DeletePersonAccess(ÉVA) ended %d sessions; want 2 (Éva's and éva's)", n)
+	}
+	diff(t, "Éva's revoked tokens", []*store.APIToken{evaTok, evaTok2}, toks)
+	for _, id := range []string{other.ID, sigma.ID, final.ID} {
+		_, err := s.GetSession(ctx, id)
+		noErr(t, err, "GetSession("+id+") of someone else after DeletePersonAccess(ÉVA)")
+	}
+	_, err = s.GetAPIToken(ctx, otherTok.ID)
+	noErr(t, err, "GetAPIToken(eva's) after DeletePersonAccess(ÉVA)")
+
+	n, _, err = s.DeletePersonAccess(ctx, "σοφια@EXAMPLE.COM")
+	noErr(t, err, "DeletePersonAccess(σοφια)")
+	if n != 1 {
+		t.Errorf("DeletePersonAccess(σοφια) ended %d sessions; want 1 (ΣΟΦΙΑ's)", n)
+	}
+	if _, err := s.GetSession(ctx, final.ID); err != nil {
+		t.Errorf("σοφις's session after DeletePersonAccess(σοφια): %v; want it kept", err)
+	}
+
+	// A revoke marks the sign-ins in flight with the login ignoring case.
+	noErr(t, s.StartSignIn(ctx, "si-other", at(600)), "StartSignIn")
+	noErr(t, s.StartSignIn(ctx, "si-eva", at(600)), "StartSignIn")
+	_, _, err = s.DeletePersonAccess(ctx, "éva@example.com")
+	noErr(t, err, "DeletePersonAccess(éva)")
+	back := &store.Session{ID: "s-eva-3", Actor: store.Actor{Type: store.ActorUser, Login: "Éva@example.com"}, Role: "admin", CSRF: "c",
+		SignIn: "si-eva", CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}
+	wantErr(t, s.CreateSession(ctx, back), store.ErrRevoked, "CreateSession(Éva's sign-in begun before the revoke of éva)")
+	plain := &store.Session{ID: "s-other-2", Actor: store.Actor{Type: store.ActorUser, Login: "eva@example.com"}, Role: "admin", CSRF: "c",
+		SignIn: "si-other", CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}
+	noErr(t, s.CreateSession(ctx, plain), "CreateSession(eva's sign-in begun before the revoke of éva)")
 }
 
 // testRevokeRacesCreation: tokens created on the strength of a session,

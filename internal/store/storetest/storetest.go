@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SessionFlashes", testSessionFlashes},
 		{"PersonAccess", testPersonAccess},
 		{"NothingOutlivesRevoke", testNothingOutlivesRevoke},
+		{"LoginsFoldAlike", testLoginsFoldAlike},
 		{"RevokeRacesCreation", testRevokeRacesCreation},
 		{"SignInRequestSingleUse", testSignInRequestSingleUse},
 		{"RateBudget", testRateBudget},

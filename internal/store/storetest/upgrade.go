@@ -321,3 +321,74 @@ func SessionFlashesUpgrade(t *testing.T, open func(t *testing.T) store.Store, ex
 		t.Errorf("messages %q after opening again; want none", got)
 	}
 }
+
+// LoginKeysUpgrade tests migration 0027 on a backend, as
+// NotificationsUpgrade does 0017. The database is taken back to before
+// 0027 with sessions and tokens of logins that differ only in case beyond
+// ASCII: the upgrade keys them, so that one revoke ends them all, on
+// SQLite as on PostgreSQL. A session and a token a server of an earlier
+// version writes after the upgrade, without a key, are still found by
+// their login ignoring ASCII case, as that server would.
+func LoginKeysUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	session := func(id, login string) string {
+		return `INSERT INTO sessions (id, actor_type, actor_login, actor_token, name, role, csrf, created_at, expires_at, last_seen) VALUES ('` +
+			id + `', 'user', '` + login + `', '', '', 'admin', 'c', ` + itoa(at(0).UnixNano()) + `, ` + itoa(at(3600).UnixNano()) + `, ` + itoa(at(0).UnixNano()) + `)`
+	}
+	token := func(id, login string) string {
+		return `INSERT INTO api_tokens (id, name, hash, role, owner_type, owner_login, created_at, expires_at, last_used_at, parent_id) VALUES ('` +
+			id + `', '` + id + `', 'h-` + id + `', 'admin', 'user', '` + login + `', ` + itoa(at(1).UnixNano()) + `, ` + itoa(at(3600).UnixNano()) + `, 0, '')`
+	}
+	for _, q := range []string{
+		`DROP TABLE sign_in_revokes`,
+		`DROP INDEX sessions_by_login_key`,
+		`DROP INDEX api_tokens_by_owner_key`,
+		`ALTER TABLE sessions DROP COLUMN login_key`,
+		`ALTER TABLE api_tokens DROP COLUMN owner_key`,
+		`DELETE FROM schema_migrations WHERE version = 27`,
+		session("s-upper", "Éva@example.com"),
+		session("s-lower", "éva@example.com"),
+		session("s-other", "eva@example.com"),
+		token("t-upper", "ÉVA@EXAMPLE.COM"),
+		token("t-lower", "éva@example.com"),
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s := open(t)
+	defer func() { _ = s.Close() }()
+	// Written by a server of an earlier version during the upgrade.
+	for _, q := range []string{session("s-old-server", "Eva.B@example.com"), token("t-old-server", "EVA.B@example.com")} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	got, err := s.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser, Login: "éva@example.com"})
+	noErr(t, err, "ListSessionsOf(éva)")
+	if len(got) != 2 {
+		t.Errorf("éva's sessions after the upgrade: %d; want 2 (Éva's and éva's)", len(got))
+	}
+	n, toks, err := s.DeletePersonAccess(ctx, "éVA@example.com")
+	noErr(t, err, "DeletePersonAccess(éVA)")
+	if n != 2 || len(toks) != 2 {
+		t.Errorf("DeletePersonAccess(éVA) after the upgrade ended %d sessions and %d tokens; want 2 and 2", n, len(toks))
+	}
+	if _, err := s.GetSession(ctx, "s-other"); err != nil {
+		t.Errorf("eva's session (no accent) after the revoke of éva: %v; want it kept", err)
+	}
+	mine, err := s.ListAPITokens(ctx, store.ActorUser, "eva.b@example.com")
+	noErr(t, err, "ListAPITokens(eva.b)")
+	if len(mine) != 1 {
+		t.Errorf("the tokens of eva.b, one written without a key: %d; want 1", len(mine))
+	}
+	n, toks, err = s.DeletePersonAccess(ctx, "eva.b@EXAMPLE.com")
+	noErr(t, err, "DeletePersonAccess(eva.b)")
+	if n != 1 || len(toks) != 1 {
+		t.Errorf("DeletePersonAccess of rows written without a key ended %d sessions and %d tokens; want 1 and 1", n, len(toks))
+	}
+}
