@@ -243,7 +243,7 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return c.interrupted(connected.Load(), method, path)
 		}
 		if !connected.Load() && !errors.Is(rctx.Err(), context.DeadlineExceeded) {
 			return &unreachableError{msg: fmt.Sprintf("cannot reach the cardflow server at %s: %v; is `cardflow serve` running there? (set --server or CARDFLOW_SERVER)", c.base, unwrapURLError(err))}
@@ -256,7 +256,7 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return c.interrupted(true, method, path)
 		}
 		return c.noAnswer(rctx, true, method, path, err)
 	}
@@ -307,6 +307,18 @@ func (c *client) noAnswer(rctx context.Context, sent bool, method, path string, 
 	}
 	return &unansweredError{maybeDone: maybeDone, msg: fmt.Sprintf("the connection to the cardflow server at %s broke before %s %s was answered: %v%s; "+
 		"check that the server still runs (it may have restarted) and the network to it, then try again", c.base, method, path, unwrapURLError(err), unknown)}
+}
+
+// interrupted is the error of a request whose answer the command stopped
+// waiting for (Ctrl-C, SIGTERM): sent tells whether the request may have
+// reached the server, which may then have done it.
+func (c *client) interrupted(sent bool, method, path string) error {
+	maybeDone := sent && method != http.MethodGet
+	msg := fmt.Sprintf("interrupted before the cardflow server at %s answered %s %s", c.base, method, path)
+	if maybeDone {
+		msg += "; whether the server did it is unknown, so look before trying again"
+	}
+	return &unansweredError{maybeDone: maybeDone, msg: msg}
 }
 
 // unansweredError is a request whose answer did not come (noAnswer);

@@ -87,4 +87,19 @@ func TestCLIInterruptedWaitSaysHowToGoOn(t *testing.T) {
 			t.Errorf("flows cancel %s: exit %d; want the run stopping\n%s%s", m[1], code, out, errOut)
 		}
 	})
+
+	t.Run("run", func(t *testing.T) {
+		s.connect(t, "Card held")
+		hold := s.emu.Hold(t, "GET", "/api/v1/devices/{deviceId}", 0)
+		defer hold.Release()
+		code, out, errOut := interruptible(t, s.vars, func(string) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			defer cancel()
+			return hold.Await(ctx, 1) == nil // the card is calling Okta
+		}, "run", "read-device", "--connection", "Card held", "--input", "deviceId=guoheld")
+		if code != exitInterrupted || strings.Contains(errOut, "context canceled") || !strings.Contains(errOut, "interrupted before the cardflow server") ||
+			!strings.Contains(errOut, `cardflow runs list --card okta-devices/read-device --connection "Card held"`) {
+			t.Errorf("interrupted run: exit %d; want exit 130 and the command that shows whether the card ran\n%s%s", code, out, errOut)
+		}
+	})
 }

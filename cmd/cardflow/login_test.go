@@ -295,3 +295,18 @@ func TestWrongEnvTokenNamesTheVariable(t *testing.T) {
 		t.Errorf("a command with a wrong CARDFLOW_API_TOKEN: exit %d\n%s%s; want the remedy to check the variable", code, out, errOut)
 	}
 }
+
+// TestLoginInterrupted: Ctrl-C while login waits for the browser says that
+// nothing was kept and how to start again, not "context canceled".
+func TestLoginInterrupted(t *testing.T) {
+	_, url := startSSOServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	ctx, interrupt := context.WithCancel(t.Context())
+	var out, errOut bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] },
+		openURL: func(string) error { interrupt(); return nil }} // the person presses Ctrl-C instead of signing in
+	code := run(ctx, []string{"login"}, e)
+	if code != exitInterrupted || strings.Contains(errOut.String(), "context canceled") || !strings.Contains(errOut.String(), "run cardflow login again") {
+		t.Errorf("interrupted login: exit %d\n%s%s; want 130 and how to start again", code, out.String(), errOut.String())
+	}
+}

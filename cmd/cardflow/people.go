@@ -347,7 +347,7 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	select {
 	case res = <-done:
 	case <-ctx.Done():
-		return ctx.Err()
+		return errors.New("stopped waiting for the sign-in; nothing was kept: run cardflow login again")
 	case <-time.After(10 * time.Minute):
 		return errors.New("no sign-in within 10 minutes; run cardflow login again")
 	}
