@@ -49,7 +49,7 @@ func TestJSONErrorsLocal(t *testing.T) {
 			wantMsg: "missing connection id or nickname"},
 		{name: "a value of the wrong type", args: []string{"runs", "list", "--json", "--limit", "many"},
 			want:    jsonError{Code: codeUsage, ExitCode: exitUsage, ExitClass: "usage"},
-			wantMsg: `invalid value "many" for flag -limit`},
+			wantMsg: `--limit "many": want a whole number, such as 20`},
 		{name: "a missing file", args: []string{"flows", "validate", "none.yaml", "--json"},
 			want:    jsonError{Code: codeFailed, ExitCode: exitFailure, ExitClass: "failure"},
 			wantMsg: "read the flow document: open none.yaml: no such file or directory"},

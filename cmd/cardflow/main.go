@@ -16,8 +16,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/spelling"
 )
@@ -262,6 +264,8 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 				var names []string
 				fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 				msg += didYouMean(strings.TrimPrefix(name, "-"), names, "--")
+			} else if m := badFlagValue.FindStringSubmatch(msg); m != nil {
+				msg = flagValueError(fs, m[1], m[2], m[3])
 			}
 			return nil, &usageError{msg: msg}
 		}
@@ -275,6 +279,43 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// badFlagValue is the flag package's error for a value that its flag's
+// type cannot take: the value, the flag and "parse error" or "value out
+// of range", which say nothing of what the flag wants.
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-(\S+): (parse error|value out of range)$`)
+
+// flagValueError says what flag name (of fs) wants instead of value (as
+// quoted by the flag package), by the flag's type.
+func flagValueError(fs *flag.FlagSet, value, name, reason string) string {
+	want := "another value"
+	if f := fs.Lookup(name); f != nil {
+		if g, ok := f.Value.(flag.Getter); ok {
+			switch g.Get().(type) {
+			case int, int64, uint, uint64:
+				want = "a whole number, such as " + orDefault(f.DefValue, "10")
+			case float64:
+				want = "a number, such as 1.5"
+			case bool:
+				want = "true or false (or the flag alone for true)"
+			case time.Duration:
+				want = "a duration with its unit, such as 30s, 5m or 2h"
+			}
+		}
+	}
+	if reason == "value out of range" {
+		return fmt.Sprintf("--%s %s is out of range: want %s", name, value, want)
+	}
+	return fmt.Sprintf("--%s %s: want %s", name, value, want)
+}
+
+// orDefault is s, or def when s is empty or "0".
+func orDefault(s, def string) string {
+	if s == "" || s == "0" {
+		return def
+	}
+	return s
 }
 
 // parseNoArgs parses flags and refuses positional arguments.
