@@ -274,6 +274,22 @@ func TestUsageLinesNameWhatTheFlagsTake(t *testing.T) {
 	}
 }
 
+// TestHelpIsOutput: help asked for is printed on stdout (so that it can be
+// paged or searched), whichever way it is asked for, as "cardflow help"
+// is; the usage after a wrong flag goes to stderr with the error.
+func TestHelpIsOutput(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"run", "-h"}, {"run", "--help"}, {"help", "run"}, {"flows", "plan", "-help"}, {"help", "flows", "plan"}, {"keys", "rotate", "-h"}} {
+		code, out, errOut := runCLI(t, nil, args...)
+		if code != exitOK || !strings.HasPrefix(out, "Usage: cardflow") || errOut != "" {
+			t.Errorf("cardflow %q: exit %d, stdout %q, stderr %q; want 0 and the usage on stdout alone", args, code, out, errOut)
+		}
+	}
+	code, out, errOut := runCLI(t, nil, "run", "--bogus")
+	if code != exitUsage || out != "" || !strings.HasPrefix(errOut, "Usage: cardflow run") {
+		t.Errorf("cardflow run --bogus: exit %d, stdout %q, stderr %q; want 2 and the usage on stderr", code, out, errOut)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
 		code, out, errOut := runCLI(t, nil, args...)

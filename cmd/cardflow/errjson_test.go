@@ -82,8 +82,8 @@ func TestJSONErrorsLocal(t *testing.T) {
 		}
 	}
 	// --help with --json prints the usage and succeeds.
-	if code, _, errOut := runCLI(t, vars, "runs", "list", "--json", "--help"); code != exitOK || !strings.HasPrefix(errOut, "Usage: cardflow runs list") {
-		t.Errorf("runs list --json --help: exit %d, stderr %q; want 0 and the usage", code, errOut)
+	if code, out, _ := runCLI(t, vars, "runs", "list", "--json", "--help"); code != exitOK || !strings.HasPrefix(out, "Usage: cardflow runs list") {
+		t.Errorf("runs list --json --help: exit %d, stdout %q; want 0 and the usage", code, out)
 	}
 }
 

@@ -61,8 +61,9 @@ type env struct {
 	// failure is then reported as JSON (printJSONError), and a wrong
 	// command line without the usage text around it.
 	jsonErrors bool
-	// helpAsked is set by run when the command line has -h, -help or
-	// --help: the usage is then printed even with jsonErrors.
+	// helpAsked is set when the command line asks for help (-h, -help,
+	// --help, "cardflow help COMMAND"): the usage is then the output, on
+	// stdout, even with jsonErrors.
 	helpAsked bool
 }
 
@@ -196,6 +197,7 @@ var errReported = errors.New("failure reported")
 func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args []string) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		if len(args) > 1 && args[0] == "help" {
+			e.helpAsked = true
 			return dispatch(ctx, e, cmds, path, append(args[1:], "-help"))
 		}
 		printCommands(e.stdout, path, cmds)
@@ -358,11 +360,17 @@ func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	// error returned says it once, after the usage.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		if e.jsonErrors && !e.helpAsked {
+		// Help asked for is the output, as "cardflow help" is; the usage
+		// after a wrong flag goes with the error.
+		w := e.stderr
+		switch {
+		case e.helpAsked:
+			w = e.stdout
+		case e.jsonErrors:
 			return // a wrong flag: the JSON error alone
 		}
-		fmt.Fprintf(e.stderr, "Usage: cardflow %s\n\nFlags:\n", usage)
-		fs.SetOutput(e.stderr)
+		fmt.Fprintf(w, "Usage: cardflow %s\n\nFlags:\n", usage)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}

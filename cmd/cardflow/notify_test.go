@@ -43,7 +43,7 @@ func TestServeNotifyReceivers(t *testing.T) {
 			}
 		})
 	}
-	code, _, help := runCLI(t, nil, "serve", "-h")
+	code, help, _ := runCLI(t, nil, "serve", "-h")
 	if code != exitOK || !strings.Contains(help, "CARDFLOW_NOTIFY_URLS (notification receivers, whitespace-separated") {
 		t.Errorf("serve -h: exit %d\n%s\nwant CARDFLOW_NOTIFY_URLS explained", code, help)
 	}
