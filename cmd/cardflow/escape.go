@@ -11,7 +11,10 @@ import (
 // org data (user names, device names, error text), and a terminal would
 // run the escape sequences in them (retitle the window, hide text, fake
 // output). Line feeds and tabs pass, as the CLI's own layout needs them;
-// JSON output is already escaped by the encoder and passes unchanged.
+// JSON output is already escaped by the encoder and passes unchanged, but
+// for what the encoder leaves as it is (DEL, C1, the bidirectional
+// controls), escaped as \u007f, \u009b, \u202e: a JSON string's own
+// escapes, so that JSON output stays valid and decodes to what was sent.
 //
 // It keeps the first error of a write, so that a command whose output was
 // lost (a full disk, a closed pipe) does not exit 0: outputError.
@@ -39,7 +42,7 @@ func (e *escaper) write(p []byte) (int, error) {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			out = fmt.Appendf(out, `\x%02x`, p[i])
-		case escapeRune(r) && r < 0x80:
+		case escapeRune(r) && r < 0x7f:
 			out = fmt.Appendf(out, `\x%02x`, r)
 		case escapeRune(r):
 			out = fmt.Appendf(out, `\u%04x`, r)
