@@ -243,7 +243,14 @@
 // DESCENDING it is bounded: published in [since, until), default the 7
 // days before now, with a next link only while more remain. since more
 // than 180 days back is 400 E0000053; events older than 90 days are not
-// served. Persistence time and publication time are the same here.
+// served. Persistence time and publication time are the same here. An
+// after that is not a cursor the org served is 400 E0000001 (Api
+// validation failed: after). Okta documents no age limit for a polling
+// cursor; the likeliest is that one is a since in disguise: a polling
+// cursor is stamped with the time its next link was served, and one
+// served more than 180 days ago is refused as such a since is, 400
+// E0000001 with the cause "after: The after cursor is more than 180 days
+// old; start again with since." (unconfirmed).
 //
 // # Event hooks
 //

@@ -878,3 +878,24 @@ func TestDeviceControlEndpoints(t *testing.T) {
 		t.Errorf("removing a user the device does not have: %d; want 404", r.status)
 	}
 }
+
+// TestSystemLogPollingCursorAge: a polling cursor is refused, as a since
+// that far back is, once its next link was served more than 180 days ago;
+// one kept in use (each page's next link) is never too old.
+func TestSystemLogPollingCursorAge(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Devices: 3})
+	hc := newSpecTransport(t).client()
+	_, kept := listLogs(t, hc, srv, url.Values{"since": {srv.Org.Now().Format(time.RFC3339Nano)}}.Encode())
+	used := kept
+	for range 4 { // a page every 50 days: each next link is fresh
+		srv.AdvanceClock(t, 50*24*time.Hour)
+		_, used = listLogs(t, hc, srv, used)
+	}
+	if used == "" {
+		t.Fatal("polling page without a next link")
+	}
+	code, _, body := apiCall{method: "GET", path: "/api/v1/logs?" + kept, auth: sswsAdmin}.do(t, hc, srv.URL)
+	if code != 400 || oktaErrorCode(body) != "E0000001" || !strings.Contains(string(body), "180 days") {
+		t.Errorf("a cursor served 200 days ago: %d %s; want 400 E0000001 naming its age", code, body)
+	}
+}

@@ -2,6 +2,7 @@ package oktaemu
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -25,8 +26,11 @@ const (
 type logCursor struct {
 	polling bool
 	seq     int64
-	at      int64 // bounded: published of the last event served (Unix ns)
-	since   int64 // Unix ns; 0 = none
+	// at is, for bounded requests, the publication of the last event
+	// served; for polling requests, when the next link was served (the
+	// persistence time up to which the log was read). Unix ns.
+	at    int64
+	since int64 // Unix ns; 0 = none
 }
 
 func (c logCursor) encode() string {
@@ -126,6 +130,12 @@ func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 			bad("after", "The after cursor is not valid; follow the next link of a previous response.")
 			return
 		}
+		// A polling cursor is a since in disguise: one from further back
+		// than a since may reach is refused as such a since is.
+		if pos := cmp.Or(cur.at, cur.since); cur.polling && now.Sub(time.Unix(0, pos)) > maxSinceAge {
+			bad("after", "The after cursor is more than 180 days old; start again with since.")
+			return
+		}
 	}
 	var filter filterExpr
 	if v := q.Get("filter"); v != "" {
@@ -188,6 +198,7 @@ func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		n := cur
+		n.at = now.UnixNano()
 		if len(page) > 0 {
 			n.seq = page[len(page)-1].seq
 		} else if limit > 0 {
