@@ -356,7 +356,11 @@ const (
 	ActionConnectionDelete    = "connection.delete"
 	// ActionConnectionEventHook is cardflow registering, changing or
 	// deleting the connection's event hook at the org.
-	ActionConnectionEventHook   = "connection.event-hook"
+	ActionConnectionEventHook = "connection.event-hook"
+	// ActionConnectionEventPoll is cardflow reading the connection's
+	// System Log anew from a point in time rather than from its cursor
+	// (refused by Okta, or older than Okta keeps events).
+	ActionConnectionEventPoll   = "connection.event-poll"
 	ActionConnectionExpired     = "connection.expired"
 	ActionConnectionExpiring    = "connection.expiring"
 	ActionConnectionKeyRotated  = "connection.key-rotated"
@@ -381,7 +385,7 @@ const (
 )
 
 // AuditActions lists every audit action, sorted.
-var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
+var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionEventPoll, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
 
 // AuditFilter selects audit events; zero fields do not filter. Newest first.
 type AuditFilter struct {
@@ -509,6 +513,13 @@ type Notification struct {
 	Owner         string    // the server sending it now, empty when none
 	LeaseUntil    time.Time
 	CreatedAt     time.Time
+	// Thread, when set, orders the messages of one matter (a
+	// connection's System Log polls, its event hook): a message is not
+	// claimed while an older one of its thread (CreatedAt, then ID) to
+	// the same receiver is undelivered, so that a receiver never gets a
+	// recovery before the failure it ends. A message given up (purged)
+	// no longer holds the next.
+	Thread string
 }
 
 // ReceiverDigest is how the outbox names a notification receiver: the
@@ -615,6 +626,11 @@ type PollStatus struct {
 	// AlertedAt is when the events.poll_failing notification of this
 	// failure was enqueued; zero before.
 	AlertedAt time.Time
+	// ReadTo is how far the polls have read: every event Okta stored
+	// before it was read (the time of the last poll that read to the end
+	// of the log, stored at most hourly, or the publication of the last
+	// event a catch-up read); zero before the first poll.
+	ReadTo time.Time
 }
 
 // EventSource is what a connection's event intake keeps: its System Log
@@ -923,7 +939,8 @@ type Store interface {
 	// an (ID, Receiver) pair already there is left as it is, so enqueueing
 	// a message again is harmless. ClaimNotification leases to owner one
 	// undelivered message whose NextAttemptAt has come and whose lease is
-	// free or expired, to one of receivers (digests) when there are any
+	// free or expired, to one of receivers (digests) when there are any,
+	// and that no older message of its Thread to its receiver waits for
 	// (ErrNotFound when none); UpdateNotification stores
 	// the outcome of an attempt (Attempts, NextAttemptAt, DeliveredAt,
 	// LastError) and frees the lease, if the claim's Owner still holds it:

@@ -180,20 +180,21 @@ func (s *Store) StartEventRun(ctx context.Context, eventUUID, flowID string, run
 }
 
 const eventSourceCols = `connection_id, poll_next, polled_at, hook_path, hook_id, sealed_secret, hook_types,
-	hook_status, hook_reason, hook_remedy, updated_at, poll_error, poll_remedy, poll_failing_since, poll_alerted_at`
+	hook_status, hook_reason, hook_remedy, updated_at, poll_error, poll_remedy, poll_failing_since, poll_alerted_at,
+	poll_read_to`
 
 func scanEventSource(sc scanner) (*store.EventSource, error) {
 	var e store.EventSource
-	var polled, updated, failing, alerted int64
+	var polled, updated, failing, alerted, readTo int64
 	var types string
 	var secret []byte
 	if err := sc.Scan(&e.ConnectionID, &e.PollNext, &polled, &e.HookPath, &e.HookID, &secret, &types,
-		&e.HookStatus, &e.HookReason, &e.HookRemedy, &updated, &e.Poll.Error, &e.Poll.Remedy, &failing, &alerted); err != nil {
+		&e.HookStatus, &e.HookReason, &e.HookRemedy, &updated, &e.Poll.Error, &e.Poll.Remedy, &failing, &alerted, &readTo); err != nil {
 		return nil, err
 	}
 	e.SealedSecret = fromBlob(secret)
 	e.PolledAt, e.UpdatedAt = fromTS(polled), fromTS(updated)
-	e.Poll.FailingSince, e.Poll.AlertedAt = fromTS(failing), fromTS(alerted)
+	e.Poll.FailingSince, e.Poll.AlertedAt, e.Poll.ReadTo = fromTS(failing), fromTS(alerted), fromTS(readTo)
 	if types != "" {
 		var err error
 		if e.HookTypes, err = parseList(types); err != nil {
@@ -236,11 +237,12 @@ func (s *Store) SetPollCursor(ctx context.Context, connectionID, next string, at
 // enqueues ns with it.
 func (s *Store) SetPollStatus(ctx context.Context, connectionID string, st store.PollStatus, at time.Time, ns []*store.Notification) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
-		if _, err := s.exec(ctx, tx, `INSERT INTO event_sources (connection_id, poll_error, poll_remedy, poll_failing_since, poll_alerted_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)
+		if _, err := s.exec(ctx, tx, `INSERT INTO event_sources (connection_id, poll_error, poll_remedy, poll_failing_since, poll_alerted_at,
+			poll_read_to, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (connection_id) DO UPDATE SET poll_error = excluded.poll_error, poll_remedy = excluded.poll_remedy,
-			poll_failing_since = excluded.poll_failing_since, poll_alerted_at = excluded.poll_alerted_at, updated_at = excluded.updated_at`,
-			connectionID, st.Error, st.Remedy, ts(st.FailingSince), ts(st.AlertedAt), ts(at)); err != nil {
+			poll_failing_since = excluded.poll_failing_since, poll_alerted_at = excluded.poll_alerted_at,
+			poll_read_to = excluded.poll_read_to, updated_at = excluded.updated_at`,
+			connectionID, st.Error, st.Remedy, ts(st.FailingSince), ts(st.AlertedAt), ts(st.ReadTo), ts(at)); err != nil {
 			return err
 		}
 		return s.insertNotifications(ctx, tx, ns)

@@ -11,14 +11,14 @@ import (
 )
 
 const notificationCols = `id, receiver, type, body, attempts, next_attempt_at, delivered_at, last_error,
-	owner, lease_until, created_at`
+	owner, lease_until, created_at, thread`
 
 func scanNotification(sc scanner) (*store.Notification, error) {
 	var n store.Notification
 	var body string
 	var next, delivered, lease, created int64
 	if err := sc.Scan(&n.ID, &n.Receiver, &n.Type, &body, &n.Attempts, &next, &delivered, &n.LastError,
-		&n.Owner, &lease, &created); err != nil {
+		&n.Owner, &lease, &created, &n.Thread); err != nil {
 		return nil, err
 	}
 	n.Body = []byte(body)
@@ -37,9 +37,9 @@ func (s *Store) EnqueueNotifications(ctx context.Context, ns []*store.Notificati
 func (s *Store) insertNotifications(ctx context.Context, ex execer, ns []*store.Notification) error {
 	for _, n := range ns {
 		if _, err := s.exec(ctx, ex, `INSERT INTO notifications (`+notificationCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, receiver) DO NOTHING`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, receiver) DO NOTHING`,
 			n.ID, n.Receiver, n.Type, string(n.Body), n.Attempts, ts(n.NextAttemptAt), ts(n.DeliveredAt), n.LastError,
-			n.Owner, ts(n.LeaseUntil), ts(n.CreatedAt)); err != nil {
+			n.Owner, ts(n.LeaseUntil), ts(n.CreatedAt), n.Thread); err != nil {
 			return fmt.Errorf("notification %q: %w", n.ID, err)
 		}
 	}
@@ -48,7 +48,8 @@ func (s *Store) insertNotifications(ctx context.Context, ex execer, ns []*store.
 
 // ClaimNotification leases the oldest due message (to one of receivers,
 // when there are any) to owner in one statement (see ClaimFlowRun for how
-// it stays exclusive).
+// it stays exclusive); a message of a thread waits while an older one of
+// its thread to the same receiver is undelivered.
 func (s *Store) ClaimNotification(ctx context.Context, owner string, receivers []string, ttl time.Duration, now time.Time) (*store.Notification, error) {
 	args := []any{owner, ts(now.Add(ttl)), ts(now), ts(now)}
 	only := ""
@@ -60,8 +61,11 @@ func (s *Store) ClaimNotification(ctx context.Context, owner string, receivers [
 	}
 	args = append(args, ts(now))
 	n, err := scanNotification(s.queryRow(ctx, s.db, `UPDATE notifications SET owner = ?, lease_until = ?
-		WHERE (id, receiver) = (SELECT id, receiver FROM notifications
+		WHERE (id, receiver) = (SELECT id, receiver FROM notifications n
 			WHERE delivered_at = 0 AND next_attempt_at <= ? AND lease_until <= ?`+only+`
+			AND NOT EXISTS (SELECT 1 FROM notifications p WHERE n.thread <> '' AND p.thread = n.thread
+				AND p.receiver = n.receiver AND p.delivered_at = 0
+				AND (p.created_at < n.created_at OR p.created_at = n.created_at AND p.id < n.id))
 			ORDER BY next_attempt_at, created_at, id, receiver LIMIT 1`+s.d.SkipLocked+`)
 		AND delivered_at = 0 AND lease_until <= ?
 		RETURNING `+notificationCols, args...))

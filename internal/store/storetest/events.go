@@ -195,10 +195,10 @@ func testPollStatus(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("notifications after the alert: %+v; want the one enqueued with the status", list)
 	}
 
-	noErr(t, s.SetPollStatus(ctx, "c1", store.PollStatus{}, at(7), nil), "SetPollStatus(recovered)")
+	noErr(t, s.SetPollStatus(ctx, "c1", store.PollStatus{ReadTo: at(7)}, at(7), nil), "SetPollStatus(recovered)")
 	got, err = s.GetEventSource(ctx, "c1")
 	noErr(t, err, "GetEventSource")
-	want.Poll, want.UpdatedAt = store.PollStatus{}, at(7)
+	want.Poll, want.UpdatedAt = store.PollStatus{ReadTo: at(7)}, at(7)
 	diff(t, "event source after a poll that worked", &want, got)
 }
 

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AdvanceSchedule", testAdvanceSchedule},
 		{"AdvanceScheduleExactlyOnce", testAdvanceScheduleOnce},
 		{"Notifications", testNotifications},
+		{"NotificationThreads", testNotificationThreads},
 		{"Setting", testSetting},
 		{"APIToken", testAPIToken},
 		{"TokenOffspring", testTokenOffspring},

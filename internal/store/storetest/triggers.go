@@ -259,3 +259,43 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	wantErr(t, s.UpdateNotification(ctx, &store.Notification{ID: "nope", Receiver: "x"}), store.ErrNotFound, "UpdateNotification(missing)")
 }
+
+// testNotificationThreads: a message of a thread is not claimed while an
+// older one of its thread to the same receiver is undelivered, even when
+// it is due first (the older one waits for its retry); other threads,
+// other receivers and messages without a thread are not held.
+func testNotificationThreads(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	msg := func(id, receiver, thread string, created int) *store.Notification {
+		return &store.Notification{ID: id, Receiver: receiver, Type: "events.poll_failing", Body: json.RawMessage(`{}`),
+			NextAttemptAt: at(created), CreatedAt: at(created), Thread: thread}
+	}
+	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("failing", "rcv-a", "poll/c1", 1), msg("failing", "rcv-b", "poll/c1", 1)}), "EnqueueNotifications")
+	n, err := s.ClaimNotification(ctx, "a", []string{"rcv-a"}, time.Minute, at(2))
+	noErr(t, err, "ClaimNotification")
+	if n.Thread != "poll/c1" {
+		t.Errorf("claimed %+v; want its thread", n)
+	}
+	// Its attempt failed: due again at 100.
+	n.Attempts, n.NextAttemptAt, n.LastError = 1, at(100), "502 Bad Gateway"
+	noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification")
+	noErr(t, s.EnqueueNotifications(ctx, []*store.Notification{msg("recovered", "rcv-a", "poll/c1", 3), msg("recovered", "rcv-b", "poll/c1", 3),
+		msg("other", "rcv-a", "poll/c2", 4), msg("plain", "rcv-a", "", 5)}), "EnqueueNotifications(later)")
+	claimAll := func(now int, receivers ...string) []string {
+		var got []string
+		for {
+			c, err := s.ClaimNotification(ctx, "a", receivers, time.Minute, at(now))
+			if errors.Is(err, store.ErrNotFound) {
+				return got
+			}
+			noErr(t, err, "ClaimNotification")
+			got = append(got, c.ID)
+			c.DeliveredAt = at(now)
+			noErr(t, s.UpdateNotification(ctx, c), "UpdateNotification")
+		}
+	}
+	diff(t, "claimed for rcv-a at 10", []string{"other", "plain"}, claimAll(10, "rcv-a"))
+	diff(t, "claimed for rcv-b at 10", []string{"failing", "recovered"}, claimAll(10, "rcv-b"))
+	diff(t, "claimed for rcv-a at 100", []string{"failing", "recovered"}, claimAll(100, "rcv-a"))
+}

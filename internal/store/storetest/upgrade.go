@@ -51,7 +51,8 @@ func NotificationsUpgrade(t *testing.T, open func(t *testing.T) store.Store, exe
 			created_at      BIGINT NOT NULL,
 			PRIMARY KEY (id, url))`,
 		`CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE delivered_at = 0`,
-		`DELETE FROM schema_migrations WHERE version = 17`,
+		// And to before 0030, which added a column to the table 0017 made.
+		`DELETE FROM schema_migrations WHERE version IN (17, 30)`,
 		row("n1", oldSlack, 0, ns(10), 0, "", "", 0, ns(10)),
 		row("n1", oldChat, 3, ns(40), 0, `post: Post "https://chat.example.com/v1/spaces/X/messages": dial tcp 192.0.2.1:443: i/o timeout`, "", 0, ns(10)),
 		row("n2", oldSlack, 2, ns(30), 0, `post: Post "https://hooks.slack.com/services/T0/B0/path-s3cret": EOF`, "server-1", ns(60), ns(20)),
