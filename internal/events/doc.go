@@ -23,7 +23,12 @@
 // the device event types of the event cards), one page at a time, and
 // keeps the next link in the store; one server at a time polls a
 // connection, under a store lease, and its calls go through the Okta
-// client's shared rate budget.
+// client's shared rate budget. It also keeps how far the polls read
+// (PollStatus.ReadTo): a cursor Okta refuses, or one left for longer than
+// Okta keeps events, is dropped for a since from there (or from as far
+// back as Okta keeps events), with an events.poll_restarted notice that
+// names the stretch of events that is gone, rather than failing every poll
+// for good or reading past the gone events without a word.
 //
 // Every server runs an intake (wired by the app): once an interval it reads
 // the enabled event-triggered flows per connection, polls System Logs,

@@ -116,6 +116,13 @@ type PollResult struct {
 	Pages  int
 	Events int // events received
 	New    int // of which new to the inbox
+
+	// readTo is how far the poll read (see store.PollStatus.ReadTo);
+	// zero when it read nothing.
+	readTo time.Time
+	// restarted says that the poll read on from a point in time rather
+	// than from the cursor (its notice was stored).
+	restarted bool
 }
 
 // Poll reads a connection's System Log from its stored cursor (or, on the
@@ -124,6 +131,15 @@ type PollResult struct {
 // read, storing each page's events before its cursor. Only the server
 // holding the connection's poll lease polls; others get Polled false.
 // How the poll fared is stored as the source's Poll status (see Outbox).
+//
+// A cursor Okta refuses (a 400: too old, or malformed) is not asked for
+// again: the poll reads on from just before where the polls had read to
+// (store.PollStatus.ReadTo), or from LogRetention ago, whichever is later,
+// with an events.poll_restarted notice (and an audit event and a warning)
+// that names the stretch of events possibly missed. So does a poll whose
+// connection was last read longer ago than Okta keeps events (every server
+// down for months), rather than following its cursor past events that are
+// gone without a word.
 func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time) (PollResult, error) {
 	var res PollResult
 	ok, err := p.Store.TryLease(ctx, pollLease(connectionID), p.Owner, 2*p.interval()+time.Minute, p.now())
@@ -140,11 +156,42 @@ func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time)
 	}
 	res, err = p.poll(ctx, src, since, res)
 	if ctx.Err() == nil { // a poll cut short by shutdown tells nothing
-		if serr := p.setStatus(ctx, src, err); serr != nil {
+		if serr := p.setStatus(ctx, src, res, err); serr != nil {
 			p.logger().WarnContext(ctx, "events: storing how the System Log poll fared", slog.String("connection", connectionID), slog.Any("error", serr))
 		}
 	}
 	return res, err
+}
+
+// restartMargin is how far before where the polls had read a poll whose
+// cursor Okta refused reads again: Okta stamps persistence with its own
+// clock. What it reads twice is stored once (by uuid).
+const restartMargin = 10 * time.Minute
+
+// pollRestart is a poll that reads on from a point in time instead of its
+// cursor.
+type pollRestart struct {
+	refused error     // Okta's refusal of the cursor; nil: the polls read nothing for longer than Okta keeps events
+	readTo  time.Time // how far the polls had read; zero: never since the flows were enabled (since)
+	since   time.Time // where reading starts again
+	// The events published from gapFrom to gapTo are gone at Okta and
+	// were not read; none when gapFrom is not before gapTo.
+	gapFrom, gapTo time.Time
+}
+
+// restartAt returns the restart of src's polls for its flows enabled
+// since, reading from no earlier than from.
+func restartAt(src *store.EventSource, since, from, now time.Time, refused error) *pollRestart {
+	floor := now.Add(-LogRetention)
+	rs := &pollRestart{refused: refused, readTo: src.Poll.ReadTo, since: latest(from, floor), gapFrom: latest(since, src.Poll.ReadTo), gapTo: floor}
+	return rs
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // poll reads src's System Log pages.
@@ -154,6 +201,7 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 	if err != nil {
 		return res, err
 	}
+	now := p.now()
 	next := src.PollNext
 	if next != "" && src.PolledAt.Before(since) {
 		// The cursor stopped before every flow polled for now was
@@ -162,11 +210,25 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		// be a large part of Okta's 90 days). Start over from since.
 		next = ""
 	}
-	if floor := p.now().Add(-LogRetention); next == "" && since.Before(floor) {
-		// The first poll comes long after the flows were enabled (their
-		// polls failed until now): the events of before are gone at Okta,
-		// and asking for them would fail every poll from 180 days on.
-		since = floor
+	var rs *pollRestart
+	switch floor := now.Add(-LogRetention); {
+	case next != "" && !src.Poll.ReadTo.IsZero() && src.Poll.ReadTo.Before(floor):
+		// The polls have read nothing for longer than Okta keeps events
+		// (every server was down, say): the events after the cursor
+		// that are older than that are gone. Okta may refuse so old a
+		// cursor, and would serve only what it keeps anyway: read what
+		// it keeps, and say what is gone.
+		rs = restartAt(src, since, since, now, nil)
+	case next == "" && since.Before(floor):
+		// The first poll comes long after the flows were enabled (every
+		// server was down, or the polls failed until now): the events of
+		// before are gone at Okta, and asking for them would fail every
+		// poll from 180 days on.
+		rs = restartAt(src, since, since, now, nil)
+	}
+	if rs != nil {
+		next, since = "", rs.since
+		res.restarted, res.readTo = true, rs.since
 	}
 	limit, maxPages := p.PageSize, p.MaxPages
 	if limit <= 0 {
@@ -176,9 +238,35 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		maxPages = 100
 	}
 	for res.Pages < maxPages {
+		asked := p.now()
 		page, err := cl.PollLogs(ctx, next, since, pollFilter(), limit)
+		if err != nil && next != "" && !res.restarted && cursorRefused(err) {
+			// Asking again with the same cursor would fail every poll for
+			// good: read on from where the polls had read to.
+			readTo := latest(src.Poll.ReadTo, res.readTo)
+			from := since
+			if !readTo.IsZero() {
+				from = latest(since, readTo.Add(-restartMargin))
+			}
+			rs = restartAt(src, since, from, p.now(), err)
+			rs.readTo = readTo
+			rs.gapFrom = latest(since, readTo)
+			next, since = "", rs.since
+			res.restarted, res.readTo = true, latest(res.readTo, rs.since)
+			asked = p.now()
+			page, err = cl.PollLogs(ctx, next, since, pollFilter(), limit)
+		}
 		if err != nil {
 			return res, fmt.Errorf("events: polling the System Log of %s: %w", connectionID, err)
+		}
+		if rs != nil {
+			// Said once Okta answers from the new point on (a poll that
+			// fails before is tried again, and says nothing yet), before
+			// anything of the answer is stored.
+			if err := p.restart(ctx, src, rs, p.now()); err != nil {
+				return res, err
+			}
+			rs = nil
 		}
 		res.Pages++
 		if len(page.Events) > 0 {
@@ -209,15 +297,99 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		}
 		next = page.Next
 		if len(page.Events) == 0 {
+			// Read to the end: everything Okta stored before the request.
+			res.readTo = latest(res.readTo, asked)
 			break
 		}
+		// In persistence order: everything Okta stored before the last
+		// event was read, and it was stored no earlier than published.
+		res.readTo = latest(res.readTo, page.Events[len(page.Events)-1].Published)
 	}
 	return res, nil
 }
 
+// cursorRefused reports whether err is Okta's refusal of a System Log
+// request's cursor (the after of a next link): a 400, which the same
+// cursor would get again.
+func cursorRefused(err error) bool {
+	var ae *okta.APIError
+	var re *okta.RequestError
+	return errors.As(err, &ae) && ae.Status == 400 || errors.As(err, &re) && re.Field == "next"
+}
+
+// restart stores src's poll restart rs: how far the polls read (rs.since,
+// from where they read on), with the events.poll_restarted notification,
+// before the first answer from there is stored, so that a crash does not
+// read past the stretch unannounced; an audit event and a warning in the
+// log. A
+// restart noticed by the events.poll_recovered of a failure longer than
+// Okta's 90 days, which names the same stretch, has no notification of its
+// own.
+func (p *Poller) restart(ctx context.Context, src *store.EventSource, rs *pollRestart, now time.Time) error {
+	gap := rs.gapFrom.Before(rs.gapTo)
+	if rs.refused == nil && !gap {
+		return nil // since is within Okta's 90 days: nothing to say
+	}
+	c := connectionNotice(ctx, p.Store, src.ConnectionID)
+	var why string
+	switch {
+	case rs.refused != nil:
+		msg, _ := pollProblem(rs.refused)
+		why = fmt.Sprintf("Okta refused the System Log position cardflow kept for connection %s (%s)", c.Nickname, msg)
+	case rs.readTo.IsZero():
+		why = fmt.Sprintf("the System Log of connection %s was not read since its flows delivered by poll were enabled (%s), longer ago than Okta keeps events (90 days)",
+			c.Nickname, rs.gapFrom.UTC().Format(time.RFC3339))
+	default:
+		why = fmt.Sprintf("the System Log of connection %s was last read up to %s, longer ago than Okta keeps events (90 days)",
+			c.Nickname, rs.readTo.UTC().Format(time.RFC3339))
+	}
+	text := why + fmt.Sprintf(", so cardflow reads it anew from %s (events read before start no second run)", rs.since.UTC().Format(time.RFC3339))
+	if gap {
+		text += fmt.Sprintf("; any event published from %s to %s that cardflow had not read yet is gone at Okta and started no run of its flows delivered by poll: look them up in a copy of the org's System Log, if one is kept (a SIEM), should they matter",
+			rs.gapFrom.UTC().Format(time.RFC3339), rs.gapTo.UTC().Format(time.RFC3339))
+	} else {
+		text += "; no event is missed"
+	}
+	attrs := []any{slog.String("connection", src.ConnectionID), slog.Time("since", rs.since)}
+	if gap {
+		attrs = append(attrs, slog.Time("gone_from", rs.gapFrom), slog.Time("gone_to", rs.gapTo))
+	}
+	p.logger().WarnContext(ctx, "events: the System Log poll reads anew from a point in time: "+text, attrs...)
+	var ns []*store.Notification
+	if rs.refused != nil || src.Poll.AlertedAt.IsZero() || !src.Poll.FailingSince.Before(rs.gapTo) {
+		var err error
+		ns, err = p.Outbox.Notifications(notify.Message{
+			ID:   fmt.Sprintf("nt_poll_restarted_%s_%d", src.ConnectionID, rs.gapFrom.UnixNano()),
+			Type: notify.TypePollRestarted, Time: now, Connection: c, Message: text})
+		if err != nil {
+			return err
+		}
+	}
+	st := src.Poll
+	st.ReadTo = rs.since
+	if err := p.Store.SetPollStatus(ctx, src.ConnectionID, st, now, ns); err != nil {
+		return err
+	}
+	src.Poll = st
+	if err := p.Store.AppendAudit(context.WithoutCancel(ctx), &store.AuditEvent{Time: now, Actor: store.ServerActor,
+		Action: store.ActionConnectionEventPoll, ConnectionID: src.ConnectionID, InputSummary: text, Outcome: "success"}); err != nil {
+		return err
+	}
+	if len(ns) > 0 && p.Notified != nil {
+		p.Notified()
+	}
+	return nil
+}
+
+// readToEvery is how often, at most, how far the polls read
+// (PollStatus.ReadTo) is stored while they keep up: one write an hour
+// rather than one a poll. It only makes the stretch a restart names, and
+// the events read again, longer by as much.
+const readToEvery = time.Hour
+
 // setStatus stores how a poll of src fared (pollErr nil: it worked) when
 // that changes what src says, with the alert or the all-clear due.
-func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr error) error {
+func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, res PollResult, pollErr error) error {
 	now, prev := p.now(), src.Poll
 	var st store.PollStatus
 	kind := ""
@@ -236,6 +408,10 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, pollErr 
 		}
 	} else if !prev.AlertedAt.IsZero() {
 		kind = notify.TypePollRecovered
+	}
+	st.ReadTo = prev.ReadTo
+	if res.readTo.After(prev.ReadTo) && (prev.ReadTo.IsZero() || res.readTo.Sub(prev.ReadTo) >= readToEvery) {
+		st.ReadTo = res.readTo
 	}
 	if st == prev {
 		return nil

@@ -24,6 +24,11 @@ const (
 	// TypePollFailing).
 	TypePollFailing   = "events.poll_failing"
 	TypePollRecovered = "events.poll_recovered"
+	// TypePollRestarted: a connection's System Log poll read on from a
+	// point in time instead of its cursor (Okta refused the cursor, or it
+	// was older than Okta's 90 days); the message names the stretch of
+	// events that may have started no runs, if any.
+	TypePollRestarted = "events.poll_restarted"
 	// TypeHookFailing: a connection's Okta event hook stopped working
 	// (deactivated at Okta, unverified, gone, or its registration
 	// failed); TypeHookRecovered: it works again.

@@ -1,0 +1,201 @@
+package events
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/notify"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// withNotices gives in's poller the emulator's clock and an outbox with
+// one receiver.
+func (in *intake) withNotices(t *testing.T) {
+	t.Helper()
+	receivers, err := notify.ParseReceivers([]string{"https://hooks.example.com/cardflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.poller.Now = in.srv.Now
+	in.poller.Outbox = &notify.Outbox{Store: in.st, Receivers: receivers, Now: in.srv.Now}
+}
+
+// notices returns the messages of type kind in the outbox, oldest first.
+func (in *intake) notices(t *testing.T, kind string) []notify.Message {
+	t.Helper()
+	ns, err := in.st.ListNotifications(t.Context(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []notify.Message
+	for i := len(ns) - 1; i >= 0; i-- {
+		if ns[i].Type != kind {
+			continue
+		}
+		var m notify.Message
+		if err := json.Unmarshal(ns[i].Body, &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// audits returns the summaries of the connection.event-poll audit events.
+func (in *intake) audits(t *testing.T) []string {
+	t.Helper()
+	evs, err := in.st.ListAudit(t.Context(), store.AuditFilter{Action: store.ActionConnectionEventPoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.InputSummary)
+	}
+	return out
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// TestPollCursorRefusedByOkta: a stored System Log cursor that Okta
+// refuses (400: one it never served, or one served more than 180 days
+// ago, kept by a version that did not record how far its polls had read)
+// does not fail every poll from then on: the same poll reads on from a
+// point in time (just before where the polls had read to, or as far back
+// as Okta keeps events), stores every event published since exactly once,
+// and says so in an events.poll_restarted notice and the audit log, naming
+// the stretch of events that are gone, if any. The polls after it read on
+// from the new cursor, without a second notice.
+func TestPollCursorRefusedByOkta(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		spoil func(t *testing.T, in *intake)
+		gone  bool // the notice names events that are gone
+	}{
+		{name: "a cursor Okta never served", spoil: func(t *testing.T, in *intake) {
+			if err := in.st.SetPollCursor(t.Context(), connID, "/api/v1/logs?limit=100&after=bm90LWEtY3Vyc29y", in.srv.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "a cursor served 200 days ago, from before polls recorded how far they read", gone: true, spoil: func(t *testing.T, in *intake) {
+			src, err := in.st.GetEventSource(t.Context(), connID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := src.Poll
+			st.ReadTo = time.Time{}
+			if err := in.st.SetPollStatus(t.Context(), connID, st, in.srv.Now(), nil); err != nil {
+				t.Fatal(err)
+			}
+			in.srv.AdvanceClock(t, 200*24*time.Hour)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := newIntake(t, oktaemu.Config{Devices: 1})
+			in.withNotices(t)
+			since := in.srv.Now()
+			in.enroll(t, 1)
+			in.pollUntilQuiet(t, since)
+			tt.spoil(t, in)
+			in.srv.AdvanceClock(t, time.Minute)
+			in.enroll(t, 2)
+
+			res, err := in.poller.Poll(t.Context(), connID, since)
+			if err != nil {
+				t.Fatalf("poll with a refused cursor: %v; want it to read on from a point in time", err)
+			}
+			if res.New != 4 {
+				t.Errorf("the poll stored %d new events; want the 4 of the enrollments after the cursor", res.New)
+			}
+			src, err := in.st.GetEventSource(t.Context(), connID)
+			if err != nil || src.Poll.Error != "" || strings.Contains(src.PollNext, "bm90LWEtY3Vyc29y") {
+				t.Fatalf("event source after the poll: %+v, %v; want a new cursor and no poll error", src, err)
+			}
+			notices := in.notices(t, notify.TypePollRestarted)
+			if len(notices) != 1 {
+				t.Fatalf("%d %s notices; want 1", len(notices), notify.TypePollRestarted)
+			}
+			msg := notices[0].Message
+			if !strings.Contains(msg, "Okta refused the System Log position") {
+				t.Errorf("notice %q; want it to say that Okta refused the cursor", msg)
+			}
+			kept := rfc3339(in.srv.Now().Add(-LogRetention))
+			if tt.gone {
+				if want := "any event published from " + rfc3339(since) + " to " + kept + " that cardflow had not read yet is gone"; !strings.Contains(msg, want) {
+					t.Errorf("notice %q; want %q", msg, want)
+				}
+			} else if !strings.Contains(msg, "no event is missed") {
+				t.Errorf("notice %q; want it to say that no event is missed", msg)
+			}
+			if a := in.audits(t); len(a) != 1 || a[0] != msg {
+				t.Errorf("audit %q; want the notice's words once", a)
+			}
+
+			in.srv.AdvanceClock(t, time.Minute)
+			in.enroll(t, 1)
+			if res, err := in.poller.Poll(t.Context(), connID, since); err != nil || res.New != 2 {
+				t.Errorf("next poll: %+v, %v; want the 2 new events", res, err)
+			}
+			if n := len(in.notices(t, notify.TypePollRestarted)); n != 1 {
+				t.Errorf("%d %s notices after the next poll; want still 1", n, notify.TypePollRestarted)
+			}
+		})
+	}
+}
+
+// TestPollResumedAfterOktasRetention: a connection whose System Log was
+// last read longer ago than Okta keeps events (every server down for 100
+// days) reads what Okta still keeps, and an events.poll_restarted notice,
+// the audit log and a warning name the stretch of events that are gone and
+// started no runs, from where the polls had read to; it did not follow its
+// cursor past them without a word.
+func TestPollResumedAfterOktasRetention(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	in.withNotices(t)
+	since := in.srv.Now()
+	in.enroll(t, 1)
+	in.pollUntilQuiet(t, since)
+	src, err := in.st.GetEventSource(t.Context(), connID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readTo := src.Poll.ReadTo
+	if d := in.srv.Now().Sub(readTo); d < 0 || d > time.Minute {
+		t.Fatalf("the polls read to %s, %s before now; want the last poll's time", readTo, d)
+	}
+
+	// Every server is down.
+	in.srv.AdvanceClock(t, time.Hour)
+	in.enroll(t, 1) // gone by the time a server is back
+	in.srv.AdvanceClock(t, 100*24*time.Hour)
+	in.enroll(t, 1)
+
+	res, err := in.poller.Poll(t.Context(), connID, since)
+	if err != nil {
+		t.Fatalf("poll after 100 days: %v", err)
+	}
+	if res.New != 2 {
+		t.Errorf("the poll stored %d new events; want the 2 Okta still keeps", res.New)
+	}
+	notices := in.notices(t, notify.TypePollRestarted)
+	if len(notices) != 1 {
+		t.Fatalf("%d %s notices; want 1", len(notices), notify.TypePollRestarted)
+	}
+	want := "any event published from " + rfc3339(readTo) + " to " + rfc3339(in.srv.Now().Add(-LogRetention)) + " that cardflow had not read yet is gone"
+	if msg := notices[0].Message; !strings.Contains(msg, want) || !strings.Contains(msg, "longer ago than Okta keeps events") {
+		t.Errorf("notice %q; want %q and why", msg, want)
+	}
+	if a := in.audits(t); len(a) != 1 {
+		t.Errorf("audit %q; want one event", a)
+	}
+	in.srv.AdvanceClock(t, time.Minute)
+	if _, err := in.poller.Poll(t.Context(), connID, since); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(in.notices(t, notify.TypePollRestarted)); n != 1 {
+		t.Errorf("%d %s notices after the next poll; want still 1", n, notify.TypePollRestarted)
+	}
+}
