@@ -360,7 +360,7 @@ func (p *Poller) restart(ctx context.Context, src *store.EventSource, rs *pollRe
 		var err error
 		ns, err = p.Outbox.Notifications(notify.Message{
 			ID:   fmt.Sprintf("nt_poll_restarted_%s_%d", src.ConnectionID, rs.gapFrom.UnixNano()),
-			Type: notify.TypePollRestarted, Time: now, Connection: c, Message: text})
+			Type: notify.TypePollRestarted, Time: now, Connection: c, Message: text, Thread: pollThread(src.ConnectionID)})
 		if err != nil {
 			return err
 		}
@@ -380,6 +380,11 @@ func (p *Poller) restart(ctx context.Context, src *store.EventSource, rs *pollRe
 	}
 	return nil
 }
+
+// pollThread is the notification thread of a connection's System Log
+// polls: its failing, recovered and restarted notices reach each receiver
+// in the order they were made.
+func pollThread(connectionID string) string { return "events.poll/" + connectionID }
 
 // readToEvery is how often, at most, how far the polls read
 // (PollStatus.ReadTo) is stored while they keep up: one write an hour
@@ -486,7 +491,7 @@ func pollProblem(err error) (message, remedy string) {
 // Its id is stable per failure, so a repeated one is delivered once.
 func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, prev store.PollStatus, now time.Time) notify.Message {
 	c := connectionNotice(ctx, p.Store, connectionID)
-	m := notify.Message{Type: kind, Time: now, Connection: c}
+	m := notify.Message{Type: kind, Time: now, Connection: c, Thread: pollThread(connectionID)}
 	if kind == notify.TypePollFailing {
 		m.ID = fmt.Sprintf("nt_poll_failing_%s_%d", connectionID, st.FailingSince.UnixNano())
 		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s has failed since %s, so its event flows delivered by poll start no runs: %s",

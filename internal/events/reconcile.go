@@ -188,6 +188,10 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 	return src, r.putStatus(ctx, prev, src)
 }
 
+// hookThread is the notification thread of a connection's event hook:
+// its failing and recovered notices reach each receiver in order.
+func hookThread(connectionID string) string { return "events.hook/" + connectionID }
+
 // failing reports whether a hook status means Okta sends no events.
 func failing(status string) bool { return status == HookError || status == HookDeactivated }
 
@@ -205,7 +209,7 @@ func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.Even
 	if m == nil || r.Outbox == nil {
 		return r.Store.PutEventHook(ctx, src)
 	}
-	m.Time = src.UpdatedAt
+	m.Time, m.Thread = src.UpdatedAt, hookThread(src.ConnectionID)
 	m.Connection = connectionNotice(ctx, r.Store, src.ConnectionID)
 	if m.Type == notify.TypeHookFailing {
 		m.Message = fmt.Sprintf("the Okta event hook of connection %s does not work: %s; %s. Its flows with delivery hook start no runs meanwhile (hook+poll flows get their events from the System Log)",

@@ -17,7 +17,10 @@
 // stores it in the transaction that stores the status: Outbox.Notifications
 // builds the rows and the store commits them (store.UpdateConnectionNotify,
 // SetPollStatus, PutEventHook). A Sender sends only to its own server's
-// receivers.
+// receivers. Messages of one thread (Message.Thread: a connection's
+// System Log polls, its event hook) reach each receiver in the order they
+// were enqueued: a recovery waits for the failure it ends, also while
+// that failure waits for a retry.
 //
 // A receiver's URL is a credential (an incoming webhook's path or query is
 // its key), so it lives only in the servers' configuration: the outbox

@@ -48,6 +48,11 @@ type Message struct {
 	Message    string       `json:"message"`
 	Connection *Connection  `json:"connection,omitempty"`
 	FlowRun    *FlowRunInfo `json:"flowRun,omitempty"`
+	// Thread, when set, names the matter the message is one of (not
+	// sent): each receiver gets the messages of a thread in the order
+	// they were enqueued, a later one waiting until the earlier ones were
+	// delivered or given up (store.Notification.Thread).
+	Thread string `json:"-"`
 }
 
 // Connection names the connection a message is about.
@@ -120,7 +125,7 @@ func (o *Outbox) Notifications(m Message) ([]*store.Notification, error) {
 	}
 	ns := make([]*store.Notification, 0, len(o.Receivers))
 	for _, r := range o.Receivers {
-		ns = append(ns, &store.Notification{ID: m.ID, Receiver: r.Digest(), Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now})
+		ns = append(ns, &store.Notification{ID: m.ID, Receiver: r.Digest(), Type: m.Type, Body: body, NextAttemptAt: now, CreatedAt: now, Thread: m.Thread})
 	}
 	return ns, nil
 }
