@@ -150,14 +150,22 @@ func scopeRemedies(scopes []scopeIssue) string {
 // suggest returns ` (did you mean "x"?)` when key is close to one of the
 // known keys.
 func suggest(key string, known ...string) string {
+	best := Nearest(key, known...)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// Nearest returns the known name closest to key (compared lower-cased),
+// when it is fewer than three edits away: the "did you mean" of a
+// misspelt name. "" when none is that close.
+func Nearest(key string, known ...string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
 		if d := spelling.Distance(strings.ToLower(key), k); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best
 }

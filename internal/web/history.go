@@ -14,6 +14,7 @@ import (
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -101,37 +102,79 @@ func (s *Server) connectionFilter(r *http.Request, v string) (string, error) {
 	return "", err
 }
 
-// cardFilter turns a ?card= value into a card reference: a short name
-// (suspend-device) is completed with its connector as `cardflow run` does;
-// an unknown card, and an event card (it starts flows and is never run),
-// are refused with the cards that run.
+// cardFilter turns a ?card= value into a card reference (CardFilter).
 func (s *Server) cardFilter(v string) (string, error) {
 	if v == "" || s.Cards == nil {
 		return v, nil
 	}
+	return CardFilter(s.Cards.Connectors(), v)
+}
+
+// CardFilter turns a card filter of the run lists into a card reference: a
+// short name (suspend-device) is completed with its connector as `cardflow
+// run` does; an unknown card, and an event card (it starts flows and is
+// never run), are refused (invalid_input) with the cards that run, and a
+// misspelt card with the nearest one (NearestRunCard) as well. The API and
+// the console share it, so that both read a filter alike.
+func CardFilter(conns []card.Connector, v string) (string, error) {
+	if v == "" {
+		return v, nil
+	}
 	var found []card.Card
-	var all []string
-	for _, cn := range s.Cards.Connectors() {
+	for _, cn := range conns {
 		for _, cd := range cn.Cards {
-			if cd.Kind != card.KindEvent {
-				all = append(all, cd.Ref)
-			}
 			if cd.Ref == v || (!strings.Contains(v, "/") && strings.HasSuffix(cd.Ref, "/"+v)) {
 				found = append(found, cd)
 			}
 		}
 	}
+	all := strings.Join(RunCardRefs(conns), ", ")
 	switch {
 	case len(found) == 1 && found[0].Kind == card.KindEvent:
 		return "", problem.New(problem.InvalidInput, "card %s is an event card: it starts flows and is never run, so it has no runs", found[0].Ref).
-			WithRemedy("use one of %s", strings.Join(all, ", ")).WithDetail("field", "card")
+			WithRemedy("use one of %s", all).WithDetail("field", "card")
 	case len(found) == 1:
 		return found[0].Ref, nil
 	case len(found) == 0:
-		return "", problem.New(problem.InvalidInput, "unknown card %q", v).
-			WithRemedy("use one of %s", strings.Join(all, ", ")).WithDetail("field", "card")
+		p := problem.New(problem.InvalidInput, "unknown card %q", v).WithDetail("field", "card")
+		if near := NearestRunCard(conns, v); near != "" {
+			return "", p.WithRemedy("did you mean %s? The cards that run: %s", near, all).WithDetail("suggestion", near)
+		}
+		return "", p.WithRemedy("use one of %s", all)
 	}
 	return "", problem.New(problem.InvalidInput, "card %q is ambiguous", v).WithRemedy("write it as connector/card").WithDetail("field", "card")
+}
+
+// RunCardRefs returns the references of the cards that run (all but event
+// cards), in the connectors' order.
+func RunCardRefs(conns []card.Connector) []string {
+	var refs []string
+	for _, cn := range conns {
+		for _, cd := range cn.Cards {
+			if cd.Kind != card.KindEvent {
+				refs = append(refs, cd.Ref)
+			}
+		}
+	}
+	return refs
+}
+
+// NearestRunCard returns the reference of the card that runs whose
+// reference (or, for a short name, whose name) is closest to v, when it is
+// close enough to be a misspelling of it; "" otherwise.
+func NearestRunCard(conns []card.Connector, v string) string {
+	refs := RunCardRefs(conns)
+	if strings.Contains(v, "/") {
+		return flow.Nearest(v, refs...)
+	}
+	names := make([]string, len(refs))
+	for i, ref := range refs {
+		_, names[i], _ = strings.Cut(ref, "/")
+	}
+	if near := flow.Nearest(v, names...); near != "" {
+		return refs[slices.Index(names, near)]
+	}
+	return ""
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {

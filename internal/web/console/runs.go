@@ -2,10 +2,14 @@ package console
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
@@ -28,7 +32,23 @@ type runsData struct {
 	Card           string
 	Now            time.Time
 	Pager          pager
+	// FilterError says why a filter names nothing to list (an unknown or
+	// misspelt card or connection); the page then lists no runs.
+	FilterError *filterError
 }
+
+// filterError is a run list's filter that names no card or connection,
+// with what to pick instead.
+type filterError struct {
+	Message, Remedy string
+	// Suggestion is the address of the list filtered by the nearest name
+	// (the "did you mean"), SuggestionText that name; "" when none is close.
+	Suggestion, SuggestionText string
+	// Cards are the cards that run, each with its list's address.
+	Cards []filterChoice
+}
+
+type filterChoice struct{ Name, URL string }
 
 func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) {
 	q := r.URL.Query()
@@ -37,9 +57,32 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 	if d.Connection != "" && c.Connections != nil {
 		// By id or nickname; the runs of a deleted connection are found by
 		// its id.
-		if v, err := c.Connections.Get(r.Context(), d.Connection); err == nil {
+		v, err := c.Connections.Get(r.Context(), d.Connection)
+		switch {
+		case err == nil:
 			f.ConnectionID, d.ConnectionName = v.ID, v.Nickname
+		case problem.CodeOf(err) != problem.NotFound:
+			c.fail(w, r, s, err)
+			return
+		case !strings.HasPrefix(strings.ToLower(d.Connection), "conn_"):
+			fe, err := c.unknownConnection(r, d.Connection)
+			if err != nil {
+				c.fail(w, r, s, err)
+				return
+			}
+			d.FilterError = fe
 		}
+	}
+	if d.Card != "" && c.Catalog != nil && d.FilterError == nil {
+		ref, err := web.CardFilter(c.Catalog.Connectors(), d.Card)
+		if err != nil {
+			d.FilterError = c.unknownCard(r, d.Card, err)
+		}
+		f.Card = ref
+	}
+	if d.FilterError != nil {
+		c.render(w, r, s, http.StatusBadRequest, "runs", "Error: Runs", d)
+		return
 	}
 	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get("before"))
 	runs, err := c.Runs.ListRuns(r.Context(), f)
@@ -111,6 +154,56 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 	// The title tells runs of one card apart: name, status, start.
 	title := d.CardName + " run · " + strings.ToLower(humanize(run.Status)) + " · " + when(run.StartedAt)
 	c.render(w, r, s, http.StatusOK, "rundetail", title, d)
+}
+
+// unknownCard is the Runs page's answer to a card filter that names no
+// card that runs (err, web.CardFilter's): the cards that do, as links, and
+// the nearest one first.
+func (c *Console) unknownCard(r *http.Request, v string, err error) *filterError {
+	p := problem.Public(err)
+	fe := &filterError{Message: p.Message, Remedy: "Pick one of the cards that run below."}
+	conns := c.Catalog.Connectors()
+	if near := web.NearestRunCard(conns, v); near != "" {
+		fe.Suggestion, fe.SuggestionText = runsURL(r, "card", near), near
+	}
+	for _, ref := range web.RunCardRefs(conns) {
+		fe.Cards = append(fe.Cards, filterChoice{Name: ref, URL: runsURL(r, "card", ref)})
+	}
+	return fe
+}
+
+// unknownConnection is the Runs page's answer to a connection filter that
+// names no connection (a nickname that no connection has; the runs of a
+// deleted connection are asked for by its id).
+func (c *Console) unknownConnection(r *http.Request, v string) (*filterError, error) {
+	vs, err := c.Connections.List(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	fe := &filterError{Message: fmt.Sprintf("No connection has the nickname %q.", v),
+		Remedy: "Check the nickname, or pick the connection on the Connections page: its page links to its runs."}
+	lower := make([]string, len(vs))
+	for i, cv := range vs {
+		lower[i] = strings.ToLower(cv.Nickname)
+	}
+	if near := flow.Nearest(v, lower...); near != "" {
+		nick := vs[slices.Index(lower, near)].Nickname
+		fe.Suggestion, fe.SuggestionText = runsURL(r, "connection", nick), nick
+	}
+	return fe, nil
+}
+
+// runsURL is the Runs page's address with the query's key set to v (the
+// other filter kept).
+func runsURL(r *http.Request, key, v string) string {
+	q := url.Values{}
+	for _, k := range []string{"connection", "card"} {
+		if x := r.URL.Query().Get(k); x != "" {
+			q.Set(k, x)
+		}
+	}
+	q.Set(key, v)
+	return "/runs?" + q.Encode()
 }
 
 // connectorOf and cardOf split a card reference "connector/card".
