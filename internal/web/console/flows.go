@@ -162,7 +162,7 @@ type flowRow struct {
 
 type flowsData struct {
 	Flows     []flowRow
-	Runs      []*store.FlowRun
+	Runs      []flowRunRow
 	Now       time.Time
 	Pager     pager // of the flows
 	RunsPager pager // of the flow runs
@@ -171,7 +171,7 @@ type flowsData struct {
 // flowRunsPage reads the page of flow runs (of flowID, or of every flow)
 // that the cursor parameter param of the query q names, and the
 // navigation of the list at path.
-func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, flowID, param string) ([]*store.FlowRun, pager, error) {
+func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, flowID, param string) ([]flowRunRow, pager, error) {
 	f := store.FlowRunFilter{FlowID: flowID, Limit: listPageSize + 1}
 	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get(param))
 	runs, err := c.Flows.ListFlowRunsPage(ctx, f)
@@ -187,7 +187,7 @@ func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, f
 	if runs, err = c.explainFailures(ctx, runs); err != nil {
 		return nil, pager{}, err
 	}
-	return runs, newPagerAt(path, q, "Flow runs", param, next, true), nil
+	return flowRunRows(runs), newPagerAt(path, q, "Flow runs", param, next, true), nil
 }
 
 // explainFailures gives each failed run that has no error of its own (its
@@ -308,7 +308,7 @@ type flowData struct {
 	// document (a rule added since it was stored); empty when it does.
 	Unreadable string
 	Inputs     []flowInput
-	Runs       []*store.FlowRun
+	Runs       []flowRunRow
 	Pager      pager // of the runs
 	// Versions are the flow's stored versions, newest first, without
 	// their sources.
@@ -596,6 +596,7 @@ type flowItemView struct {
 
 type flowRunData struct {
 	Run      *store.FlowRun
+	Start    runStart
 	Event    *runEvent // the Okta event that started the run; nil if none
 	Steps    []flowStepView
 	Finished bool
@@ -625,7 +626,7 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		return
 	}
 	finished := run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed || run.Status == flow.StatusCanceled
-	d := flowRunData{Run: run, Finished: finished,
+	d := flowRunData{Run: run, Start: startOf(run, nil), Finished: finished,
 		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil}
 	if d.Event, err = c.eventOfRun(ctx, run); err != nil {
 		c.fail(w, r, s, err)

@@ -180,19 +180,6 @@ func keyField(id, label string, jwk any) publicKeyField {
 	return f
 }
 
-// runTrigger says what started a flow run: "manual", or the trigger's
-// kind and time, e.g. "schedule (2025-06-01 02:00 UTC)".
-func runTrigger(r *store.FlowRun) string {
-	var t struct {
-		Kind string    `json:"kind"`
-		Time time.Time `json:"time"`
-	}
-	if len(r.Trigger) == 0 || json.Unmarshal(r.Trigger, &t) != nil || t.Kind == "" || t.Kind == "manual" {
-		return "manual"
-	}
-	return t.Kind + " (" + t.Time.UTC().Format("2006-01-02 15:04 MST") + ")"
-}
-
 func mustParsePages() *pageSet {
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	entries, err := templateFS.ReadDir("templates")

@@ -81,7 +81,7 @@ func TestBrowserFlowTrigger(t *testing.T) {
 	if got := b.text(row); strings.Contains(got, "never run") {
 		t.Errorf("flows row after a run = %q; want its last run", got)
 	}
-	if got := b.text(`//table[.//th[normalize-space(.)="Started by"]]`); !strings.Contains(got, "manual") {
+	if got := b.text(`//table[.//th[normalize-space(.)="Started by"]]`); !strings.Contains(got, "bootstrap admin") {
 		t.Errorf("recent runs = %q; want the manual run", got)
 	}
 }
