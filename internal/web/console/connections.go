@@ -63,6 +63,7 @@ func (c *Console) listConnections(w http.ResponseWriter, r *http.Request, s *req
 	}
 	d := connListData{Now: c.now(), Pager: newPager(r, "Connections", "after", next, false)}
 	for _, v := range vs {
+		v.Remedy = consoleRemedy(v)
 		d.Rows = append(d.Rows, connRow{V: v, ConnectorName: c.connectorName(v.Connector), LastUsed: c.lastUsed(r.Context(), v.ID)})
 	}
 	c.render(w, r, s, http.StatusOK, "connections", "Connections", d)
@@ -244,7 +245,7 @@ func consoleRemedy(v *connection.View) string {
 	if v.Status == store.StatusPending && v.Auth != "service" {
 		return "reauthorize it (Reauthorize on the connection's page opens the org's sign-in page again) and sign in with an account assigned to the OAuth app (a super admin)"
 	}
-	return v.Remedy
+	return inConsole(v.Remedy)
 }
 
 // scopeRow is one Okta API scope on the connection page.
@@ -729,7 +730,7 @@ func (c *Console) editPage(w http.ResponseWriter, r *http.Request, s *reqState) 
 	}
 	if v.Auth == store.AuthService {
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: v.Nickname + " is a service connection: it authenticates with a private key, not a client secret.",
-			Remedy: "to replace its key use rotate-key (cardflow connections rotate-key " + v.Nickname + ")"})
+			Remedy: "to replace its key, press Make a new key on its page"})
 		http.Redirect(w, r, "/connections/"+url.PathEscape(v.ID), http.StatusSeeOther)
 		return
 	}

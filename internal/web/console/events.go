@@ -9,6 +9,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -50,6 +51,9 @@ type eventsData struct {
 	Connection string // the nickname filtered by, if any
 	HasFlows   bool
 	Pager      pager
+	// FilterError says why the connection filter names nothing; the page
+	// then lists no events.
+	FilterError *filterError
 }
 
 // logTargets is what the Events page reads of a LogEvent.
@@ -79,6 +83,18 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		}
 		if q := r.URL.Query().Get("connection"); q != "" {
 			v, err := c.Connections.Get(ctx, q)
+			if problem.CodeOf(err) == problem.NotFound {
+				// Console advice, not the API's: the nearest nickname and
+				// the Connections page.
+				fe, err := c.unknownConnection(r, q, "events")
+				if err != nil {
+					c.fail(w, r, s, err)
+					return
+				}
+				d.FilterError, d.Connection = fe, q
+				c.render(w, r, s, http.StatusNotFound, "events", "Error: Events", d)
+				return
+			}
 			if err != nil {
 				c.fail(w, r, s, err)
 				return
@@ -229,6 +245,6 @@ func (c *Console) eventSource(ctx context.Context, connectionID string) (*hookVi
 	if err != nil {
 		return nil, err
 	}
-	return &hookView{Status: src.HookStatus, Reason: src.HookReason, Remedy: src.HookRemedy,
+	return &hookView{Status: src.HookStatus, Reason: src.HookReason, Remedy: inConsole(src.HookRemedy),
 		EventTypes: src.HookTypes, UpdatedAt: src.UpdatedAt, PolledAt: src.PolledAt, Poll: src.Poll}, nil
 }

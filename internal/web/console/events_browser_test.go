@@ -153,10 +153,13 @@ func TestBrowserEvents(t *testing.T) {
 	waitUntil(t, "the server to see the hook deactivated", func() bool { return e.hookStatus(t, prod.ID) == "deactivated" })
 	b.open("/connections/" + prod.ID)
 	got = b.text(`//section[@id="event-intake"]`)
-	for _, want := range []string{"deactivated at Okta", "sends no events", "How to fix it", "disable and enable"} {
+	for _, want := range []string{"deactivated at Okta", "sends no events", "How to fix it", "disable and enable", "Disable, then Enable, on each flow's page"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("after the deactivation the Okta events section reads %q; want %q in it", got, want)
 		}
+	}
+	if strings.Contains(got, "cardflow flows") {
+		t.Errorf("the Okta events section gives command-line steps in the console: %q", got)
 	}
 	b.screenshot("connection-hook-deactivated")
 }

@@ -65,4 +65,9 @@ func TestPendingConnectionRemedyNamesReauthorize(t *testing.T) {
 	if strings.Contains(body, "authorize URL") || strings.Count(body, want) != 1 || !strings.Contains(body, "The fix is at the top of this page.") {
 		t.Errorf("the pending connection's page sends the admin to an authorize URL it does not show, or does not name Reauthorize in its banner, where the cards send the reader:\n%s", body)
 	}
+	// The connections list's status details give the same fix.
+	_, body = get(t, c, e.url+"/connections")
+	if row := rowOf(body, "Staging"); strings.Contains(row, "authorize URL") || !strings.Contains(row, "Reauthorize on the connection's page") {
+		t.Errorf("the connections list's row of the pending connection reads %q; want its fix to name Reauthorize", row)
+	}
 }

@@ -54,6 +54,7 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 	q := r.URL.Query()
 	d := runsData{Connection: q.Get("connection"), Card: q.Get("card"), Now: c.now()}
 	f := store.RunFilter{ConnectionID: d.Connection, Card: d.Card, Limit: listPageSize + 1}
+	status := http.StatusBadRequest // of a filter error
 	if d.Connection != "" && c.Connections != nil {
 		// By id or nickname; the runs of a deleted connection are found by
 		// its id.
@@ -65,12 +66,12 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 			c.fail(w, r, s, err)
 			return
 		case !strings.HasPrefix(strings.ToLower(d.Connection), "conn_"):
-			fe, err := c.unknownConnection(r, d.Connection)
+			fe, err := c.unknownConnection(r, d.Connection, "runs")
 			if err != nil {
 				c.fail(w, r, s, err)
 				return
 			}
-			d.FilterError = fe
+			d.FilterError, status = fe, http.StatusNotFound
 		}
 	}
 	if d.Card != "" && c.Catalog != nil && d.FilterError == nil {
@@ -81,7 +82,7 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		f.Card = ref
 	}
 	if d.FilterError != nil {
-		c.render(w, r, s, http.StatusBadRequest, "runs", "Error: Runs", d)
+		c.render(w, r, s, status, "runs", "Error: Runs", d)
 		return
 	}
 	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get("before"))
@@ -164,38 +165,39 @@ func (c *Console) unknownCard(r *http.Request, v string, err error) *filterError
 	fe := &filterError{Message: p.Message, Remedy: "Pick one of the cards that run below."}
 	conns := c.Catalog.Connectors()
 	if near := web.NearestRunCard(conns, v); near != "" {
-		fe.Suggestion, fe.SuggestionText = runsURL(r, "card", near), near
+		fe.Suggestion, fe.SuggestionText = listURL(r, "card", near), near
 	}
 	for _, ref := range web.RunCardRefs(conns) {
-		fe.Cards = append(fe.Cards, filterChoice{Name: ref, URL: runsURL(r, "card", ref)})
+		fe.Cards = append(fe.Cards, filterChoice{Name: ref, URL: listURL(r, "card", ref)})
 	}
 	return fe
 }
 
-// unknownConnection is the Runs page's answer to a connection filter that
-// names no connection (a nickname that no connection has; the runs of a
-// deleted connection are asked for by its id).
-func (c *Console) unknownConnection(r *http.Request, v string) (*filterError, error) {
+// unknownConnection is the answer of a list page (runs or events) to a
+// connection filter that names no connection (a nickname that no
+// connection has; the runs of a deleted connection are asked for by its
+// id): the nearest nickname, and the Connections page.
+func (c *Console) unknownConnection(r *http.Request, v, list string) (*filterError, error) {
 	vs, err := c.Connections.List(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	fe := &filterError{Message: fmt.Sprintf("No connection has the nickname %q.", v),
-		Remedy: "Check the nickname, or pick the connection on the Connections page: its page links to its runs."}
+	fe := &filterError{Message: fmt.Sprintf("No connection has the id or nickname %q.", v),
+		Remedy: "Check the nickname, or pick the connection on the Connections page: its page links to its " + list + "."}
 	lower := make([]string, len(vs))
 	for i, cv := range vs {
 		lower[i] = strings.ToLower(cv.Nickname)
 	}
 	if near := flow.Nearest(v, lower...); near != "" {
 		nick := vs[slices.Index(lower, near)].Nickname
-		fe.Suggestion, fe.SuggestionText = runsURL(r, "connection", nick), nick
+		fe.Suggestion, fe.SuggestionText = listURL(r, "connection", nick), nick
 	}
 	return fe, nil
 }
 
-// runsURL is the Runs page's address with the query's key set to v (the
-// other filter kept).
-func runsURL(r *http.Request, key, v string) string {
+// listURL is the address of the list page r asked for with the query's
+// key set to v (the other filter kept).
+func listURL(r *http.Request, key, v string) string {
 	q := url.Values{}
 	for _, k := range []string{"connection", "card"} {
 		if x := r.URL.Query().Get(k); x != "" {
@@ -203,7 +205,7 @@ func runsURL(r *http.Request, key, v string) string {
 		}
 	}
 	q.Set(key, v)
-	return "/runs?" + q.Encode()
+	return r.URL.Path + "?" + q.Encode()
 }
 
 // connectorOf and cardOf split a card reference "connector/card".

@@ -1,0 +1,36 @@
+package console
+
+import (
+	"regexp"
+	"strings"
+)
+
+// consoleSteps are the command-line steps the server's remedies name
+// (they are written for the API and the CLI) with what does the same in
+// the console, for a remedy shown on a console page.
+var consoleSteps = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\(cardflow flows disable NAME, then enable NAME\)`), "(Disable, then Enable, on each flow's page)"},
+	{regexp.MustCompile(`\(cardflow connections test\)`), "(Test on the connection's page)"},
+	{regexp.MustCompile(`read it again with GET /api/v1/flows/\S+ \(cardflow flows show [^)]*\) and retry`), "reload the flow's page and try again"},
+	// "Change secret on its console page, or cardflow connections update ..."
+	{regexp.MustCompile(`, or cardflow [^;()]*`), ""},
+	// Any other command, in brackets of its own: the console's pages and
+	// buttons are the way there.
+	{regexp.MustCompile(` \((or )?cardflow [a-z]+ [^()]*\)`), ""},
+}
+
+// inConsole is a remedy of the server's as a console page shows it: the
+// command-line steps it names put in the console's words (consoleSteps),
+// since the person reading it is in the browser.
+func inConsole(remedy string) string {
+	if !strings.Contains(remedy, "cardflow ") {
+		return remedy
+	}
+	for _, s := range consoleSteps {
+		remedy = s.re.ReplaceAllString(remedy, s.with)
+	}
+	return remedy
+}

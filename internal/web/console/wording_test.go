@@ -1,0 +1,35 @@
+package console
+
+import "testing"
+
+// TestInConsole: the server's remedies that name command-line steps read,
+// on a console page, as the console's steps; others are left as they are.
+func TestInConsole(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"hook deactivated",
+			"disable and enable the flows that use it (cardflow flows disable NAME, then enable NAME) to register it again, or activate it in the Admin Console (Workflow > Event Hooks)",
+			"disable and enable the flows that use it (Disable, then Enable, on each flow's page) to register it again, or activate it in the Admin Console (Workflow > Event Hooks)"},
+		{"hook registration failed",
+			"check the connection (cardflow connections test), then enable the flow again",
+			"check the connection (Test on the connection's page), then enable the flow again"},
+		{"client secret rejected on refresh",
+			"if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page, or cardflow connections update conn_x --client-secret-stdin); it reauthorizes with it",
+			"if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page); it reauthorizes with it"},
+		{"client secret rejected at the callback",
+			"copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console and give them to this connection: Change secret on its console page, or cardflow connections update conn_x --client-secret-stdin [--client-id ID]; it reauthorizes with them",
+			"copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console and give them to this connection: Change secret on its console page; it reauthorizes with them"},
+		{"flow changed meanwhile",
+			"read it again with GET /api/v1/flows/flow_1 (cardflow flows show nightly) and retry",
+			"reload the flow's page and try again"},
+		{"another command",
+			"list the flows (cardflow flows list) and name the document as that flow",
+			"list the flows and name the document as that flow"},
+		{"no command", "reauthorize the connection", "reauthorize the connection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := inConsole(tc.in); got != tc.want {
+				t.Errorf("inConsole(%q)\n= %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
