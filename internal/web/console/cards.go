@@ -114,6 +114,15 @@ var irreversibleCards = map[string]string{
 	"okta-devices/deactivate-device": "Deactivating removes the device's users; activating it again does not bring them back.",
 }
 
+// nearestCard is the card that runs whose reference is nearest ref, when
+// ref looks like a misspelling of it; "" otherwise.
+func (c *Console) nearestCard(ref string) string {
+	if c.Catalog == nil {
+		return ""
+	}
+	return web.NearestRunCard(c.Catalog.Connectors(), ref)
+}
+
 func (c *Console) lookupCard(w http.ResponseWriter, r *http.Request, s *reqState) (card.Connector, card.Card, bool) {
 	k, ok := c.connector(r.PathValue("connector"))
 	if ok {
@@ -121,7 +130,12 @@ func (c *Console) lookupCard(w http.ResponseWriter, r *http.Request, s *reqState
 			return k, cd, true
 		}
 	}
-	c.notFound(w, r, s, "There is no card "+r.PathValue("connector")+"/"+r.PathValue("card")+".")
+	ref := r.PathValue("connector") + "/" + r.PathValue("card")
+	d := messageData{Message: "There is no card " + ref + ".", Remedy: "Pick the card on the Cards page.", Link: "/cards", LinkText: "Go to cards"}
+	if near := c.nearestCard(ref); near != "" {
+		d.Remedy, d.Link, d.LinkText = "Did you mean "+near+"? Its page is linked below.", "/cards/"+near, "Go to "+near
+	}
+	c.notFoundAt(w, r, s, d)
 	return card.Connector{}, card.Card{}, false
 }
 

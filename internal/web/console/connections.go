@@ -156,7 +156,8 @@ func (c *Console) newConnection(w http.ResponseWriter, r *http.Request, s *reqSt
 	}
 	k, ok := c.connector(id)
 	if !ok {
-		c.notFound(w, r, s, "There is no connector named "+id+".")
+		c.notFoundAt(w, r, s, messageData{Message: "There is no connector named " + id + ".", Remedy: "Pick the connector again.",
+			Link: "/connections/new", LinkText: "Choose a connector"})
 		return
 	}
 	f := connForm{Connector: k, Perm: permissionsFor(k, connection.ScopeModeDefault, nil), Tab: "connection"}

@@ -491,14 +491,21 @@ func (c *Console) showFlowVersion(w http.ResponseWriter, r *http.Request, s *req
 		c.fail(w, r, s, err)
 		return
 	}
+	has := fmt.Sprintf("its versions are 1 to %d", f.Version)
+	if f.Version == 1 {
+		has = "it has only version 1"
+	}
+	back := messageData{Remedy: "Pick the version on the flow's page.", Link: "/flows/" + url.PathEscape(f.ID), LinkText: "Back to " + f.Name}
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 {
-		c.notFound(w, r, s, fmt.Sprintf("A flow version is a whole number from 1; flow %s has versions 1 to %d.", f.Name, f.Version))
+		back.Message = fmt.Sprintf("A flow version is a whole number from 1; flow %s: %s.", f.Name, has)
+		c.notFoundAt(w, r, s, back)
 		return
 	}
 	v, err := c.Flows.GetFlowVersion(ctx, f.ID, n)
 	if errors.Is(err, store.ErrNotFound) {
-		c.notFound(w, r, s, fmt.Sprintf("Flow %s has no version %d; its versions are 1 to %d.", f.Name, n, f.Version))
+		back.Message = fmt.Sprintf("Flow %s has no version %d: %s.", f.Name, n, has)
+		c.notFoundAt(w, r, s, back)
 		return
 	}
 	if err != nil {

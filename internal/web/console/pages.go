@@ -270,9 +270,14 @@ func (c *Console) forbidden(w http.ResponseWriter, r *http.Request, why string) 
 
 // notFound answers 404.
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request, s *reqState, why string) {
-	c.render(w, r, s, http.StatusNotFound, "message", "Not found", messageData{
-		Heading: "Not found", Message: why, Link: "/connections", LinkText: "Back to connections",
-	})
+	c.notFoundAt(w, r, s, messageData{Message: why, Link: "/connections", LinkText: "Back to connections"})
+}
+
+// notFoundAt answers 404 with d's message, remedy and link: the page to
+// pick again from.
+func (c *Console) notFoundAt(w http.ResponseWriter, r *http.Request, s *reqState, d messageData) {
+	d.Heading = "Not found"
+	c.render(w, r, s, http.StatusNotFound, "message", "Not found", d)
 }
 
 // fail shows err as a page of its own. When the page's own object (the

@@ -50,7 +50,7 @@ func TestBrowserFlowVersions(t *testing.T) {
 	}
 
 	b.open("/flows/" + flowID + "/versions/9")
-	b.wantText("Not found", "has no version 9; its versions are 1 to 2")
+	b.wantText("Not found", "has no version 9: its versions are 1 to 2", "Back to versioned")
 	b.open("/flows/" + flowID + "/versions/latest")
 	b.wantText("Not found", "whole number from 1")
 }

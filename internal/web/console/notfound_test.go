@@ -1,0 +1,43 @@
+package console_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestNotFoundLeadsBack: a page about a card, connector or flow version
+// that does not exist links to where to pick one again (with the nearest
+// card when the address is misspelt), not to the connections.
+func TestNotFoundLeadsBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	flowID := e.storeFlow(t, versionedFlow("one"))
+	c, _, _ := signInHTTP(t, e.url, "/cards")
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		{"/cards/okta-devices/read-devices", []string{"There is no card okta-devices/read-devices.", "Did you mean okta-devices/read-device?",
+			`<a href="/cards/okta-devices/read-device">Go to okta-devices/read-device</a>`}},
+		{"/cards/okta-devices/nothing-like-it", []string{"There is no card okta-devices/nothing-like-it.", "Pick the card on the Cards page.",
+			`<a href="/cards">Go to cards</a>`}},
+		{"/connections/new?connector=okta-device", []string{"There is no connector named okta-device.", `<a href="/connections/new">Choose a connector</a>`}},
+		{"/flows/" + flowID + "/versions/3", []string{"Flow versioned has no version 3: it has only version 1.", `<a href="/flows/` + flowID + `">Back to versioned</a>`}},
+		{"/flows/" + flowID + "/versions/x", []string{"A flow version is a whole number from 1", `<a href="/flows/` + flowID + `">Back to versioned</a>`}},
+	} {
+		resp, body := get(t, c, e.url+tc.path)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d; want 404", tc.path, resp.StatusCode)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %s:\n%s", tc.path, w, body)
+			}
+		}
+		if strings.Contains(body, "Back to connections") {
+			t.Errorf("%s sends the reader back to the connections", tc.path)
+		}
+	}
+}
