@@ -142,7 +142,7 @@ func unknownInput(doc *Document, name string) string {
 	if len(names) == 0 {
 		return fmt.Sprintf("the flow has no input %q (it takes no inputs)", name)
 	}
-	return fmt.Sprintf("the flow has no input %q; its inputs are %s", name, strings.Join(names, ", "))
+	return fmt.Sprintf("the flow has no input %q; its inputs are %s%s", name, strings.Join(names, ", "), suggest(name, names...))
 }
 
 // inputsProblem is the invalid_input problem of a run's inputs, with the

@@ -395,7 +395,8 @@ steps:
 		{"json number", map[string]any{"since": "x", "days": json.Number("1.5")}, "", `lastUpdated lt "x" 1.5 false []`},
 		{"missing required", map[string]any{}, `input "since" is required: give it a string value`, ""},
 		{"wrong type", map[string]any{"since": "x", "days": "ninety"}, `input "days": got a string; want a number`, ""},
-		{"unknown input", map[string]any{"since": "x", "sinse": "y"}, `the flow has no input "sinse"; its inputs are since, days, force, ids`, ""},
+		{"unknown input", map[string]any{"since": "x", "colour": "y"}, `the flow has no input "colour"; its inputs are since, days, force, ids`, ""},
+		{"misspelt input", map[string]any{"since": "x", "sinse": "y"}, `the flow has no input "sinse"; its inputs are since, days, force, ids (did you mean "since"?)`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
