@@ -115,6 +115,10 @@ func parseTypedInputs(owner string, names []string, kvs []string) (map[string]an
 			return nil, usagef("--input %q: want name=value (or name:=JSON)", kv)
 		}
 		name, isJSON := strings.CutSuffix(k, ":")
+		if _, twice := out[name]; twice {
+			// The later value would silently replace the earlier one.
+			return nil, usagef("--input %s is given twice: give each input once (a list as name=a,b,c or name:='[\"a\",\"b\"]')", name)
+		}
 		if !declared[name] && len(declared) > 0 {
 			if hint := didYouMean(name, names, ""); hint != "" {
 				return nil, usagef("%s has no input %q%s", owner, name, hint)

@@ -155,6 +155,8 @@ func TestParseInputs(t *testing.T) {
 		{name: "misspelt input", kvs: []string{"deviceID=guo1"}, wantErr: `card okta-devices/x has no input "deviceID"; did you mean deviceId?`},
 		{name: "misspelt json input", kvs: []string{"tagz:=[]"}, wantErr: `card okta-devices/x has no input "tagz"; did you mean tags?`},
 		{name: "no equals", kvs: []string{"deviceId"}, wantErr: "want name=value"},
+		{name: "given twice", kvs: []string{"tags=a", "tags=b"}, wantErr: `--input tags is given twice: give each input once (a list as name=a,b,c or name:='["a","b"]')`},
+		{name: "given twice, once as JSON", kvs: []string{"limit=1", "limit:=2"}, wantErr: "--input limit is given twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
