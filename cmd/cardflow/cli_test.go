@@ -65,6 +65,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "misspelt subcommand", args: []string{"flows", "plna", "x.yaml"}, wantCode: exitUsage, wantErr: `unknown command "flows plna"; did you mean plan?`},
 		{name: "command near two", args: []string{"runz"}, wantCode: exitUsage, wantErr: `unknown command "runz"; did you mean run or runs?`},
 		{name: "server unreachable", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitFailure, wantErr: "cannot reach the cardflow server at http://127.0.0.1:1"},
+		{name: "a token with a line break in it", args: []string{"connections", "list", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "cf_one\ncf_two"}, wantCode: exitUsage,
+			wantErr: "CARDFLOW_API_TOKEN holds a control character (byte 6, 0x0a), which no request can carry; it was not sent"},
 		{name: "keys remove without an id", args: []string{"keys", "remove"}, wantCode: exitUsage, wantErr: "missing key id"},
 		{name: "an empty argument", args: []string{"people", "revoke", ""}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x", "CARDFLOW_SERVER": "http://127.0.0.1:1"}, wantCode: exitUsage, wantErr: "missing login: the argument is empty"},
 		{name: "keys list of a directory never served", args: []string{"keys", "list", "-data-dir", "testdata/none"}, wantCode: exitFailure, wantErr: "keys list: data directory"},

@@ -110,6 +110,11 @@ func (o *clientOpts) client() (*client, error) {
 	if c.token == "" {
 		return nil, usagef("%s", loginHint(c.base))
 	}
+	if i := strings.IndexFunc(c.token, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 && c.kept == nil {
+		// No HTTP request can carry it: the transport would refuse to
+		// send it, which reads as a server that cannot be reached.
+		return nil, usagef("CARDFLOW_API_TOKEN holds a control character (byte %d, 0x%02x), which no request can carry; it was not sent: set the variable to the one token alone", i, c.token[i])
+	}
 	if u, _ := url.Parse(c.base); u.Scheme == "http" && !loopbackHost(u.Hostname()) {
 		fmt.Fprintf(o.e.stderr, "cardflow: warning: the API token goes to %s over plain http, readable by anyone on the way; use the server's https address\n", u.Host)
 	}
