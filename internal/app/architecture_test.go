@@ -41,7 +41,7 @@ var architecture = []struct {
 
 	// Services: flow runs, the scheduler, notifications, the event intake,
 	// retention.
-	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/outage", "internal/store"}},
+	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store"}},
 	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/outage", "internal/store"}},
 	{"internal/notify", []string{"internal/outage", "internal/store"}},
@@ -50,7 +50,7 @@ var architecture = []struct {
 	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).
 	// connection reads the WWW-Authenticate challenge of a 401 with okta's
 	// parser.
-	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/spelling", "internal/store"}},
 	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/store"}},
 	{"internal/flow", []string{"internal/inputtext", "internal/problem", "internal/spelling"}},
 

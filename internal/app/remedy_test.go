@@ -78,6 +78,15 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	if code != http.StatusNotFound || e.Error.Details["remedy"] != `flow names are exact: did you mean "find"?` {
 		t.Errorf("GET FIND's runs: %d; want 404 asking whether find was meant\n%s", code, data)
 	}
+	// A misspelt flow name or nickname is pointed at the nearest one.
+	code, data = h.call("GET", "/api/v1/flows/fnd/runs", nil, &e)
+	if code != http.StatusNotFound || e.Error.Details["remedy"] != `did you mean "find"?` {
+		t.Errorf("GET fnd's runs: %d; want 404 asking whether find was meant\n%s", code, data)
+	}
+	code, data = h.call("GET", "/api/v1/connections/Prd", nil, &e)
+	if code != http.StatusNotFound || e.Error.Details["remedy"] != `did you mean "Prod"?` {
+		t.Errorf("GET the connection Prd: %d; want 404 asking whether Prod was meant\n%s", code, data)
+	}
 	// An audit action misspelt is refused with the actions there are,
 	// not answered with an empty list.
 	code, data = h.call("GET", "/api/v1/audit?action=card.runs", nil, &e)

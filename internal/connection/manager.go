@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -564,7 +566,7 @@ func (m *Manager) lookup(ctx context.Context, connector, idOrNickname string) (*
 				return nil, internal("read connection", err)
 			}
 		}
-		return nil, notFound(connector, key)
+		return nil, m.nearestOrNotFound(ctx, connector, key, nil)
 	}
 	all, err := m.Store.ListConnections(ctx)
 	if err != nil {
@@ -578,7 +580,7 @@ func (m *Manager) lookup(ctx context.Context, connector, idOrNickname string) (*
 	}
 	switch len(found) {
 	case 0:
-		return nil, notFound("", key)
+		return nil, m.nearestOrNotFound(ctx, "", key, all)
 	case 1:
 		return found[0], nil
 	}
@@ -625,6 +627,35 @@ func hasIDPrefix(s string) bool {
 func nicknameTaken(connector, existing string) *problem.Error {
 	return problem.New(problem.Conflict, "the %s connection %q already has that nickname (nicknames are unique per connector, ignoring case)", connector, existing).
 		WithRemedy("choose another nickname, or reauthorize the existing connection").WithDetail("field", "nickname")
+}
+
+// nearestOrNotFound is notFound for key, whose remedy names the
+// connections (of connector, when set) whose nicknames are nearest to it,
+// if any is near: a misspelt nickname. all are the connections when the
+// caller has read them already (nil: they are read here; when they cannot
+// be, nothing is suggested).
+func (m *Manager) nearestOrNotFound(ctx context.Context, connector, key string, all []*store.Connection) *problem.Error {
+	p := notFound(connector, key)
+	if all == nil {
+		var err error
+		if all, err = m.Store.ListConnections(ctx); err != nil {
+			return p
+		}
+	}
+	var names []string
+	for _, c := range all {
+		if connector == "" || c.Connector == connector {
+			names = append(names, c.Nickname)
+		}
+	}
+	near := spelling.Closest(key, names)
+	if len(near) == 0 {
+		return p
+	}
+	for i, n := range near {
+		near[i] = strconv.Quote(n)
+	}
+	return p.WithRemedy("did you mean %s?", strings.Join(near, " or "))
 }
 
 func notFound(connector, key string) *problem.Error {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -80,5 +81,26 @@ func TestResolveClientReadsOnce(t *testing.T) {
 	get(client)
 	if n := e.tokenPosts(t) - posts; n != 1 {
 		t.Errorf("token requests %d; want 1 refresh of the expiring token", n)
+	}
+}
+
+// TestNotFoundSuggestsNearestNickname: a misspelt nickname is refused with
+// the nearest nicknames as the remedy, with or without a connector; a name
+// near none keeps the plain remedy.
+func TestNotFoundSuggestsNearestNickname(t *testing.T) {
+	e := newEnv(t)
+	e.connect(t, "Prod devices")
+	m := e.manager(t, e.store, "process-1")
+	ctx := context.Background()
+	for _, tt := range []struct{ connector, key, remedy string }{
+		{connector, "Prod devics", `did you mean "Prod devices"?`},
+		{"", "prod-devices", `did you mean "Prod devices"?`},
+		{connector, "Staging", "check the name; list the connections to see them all"},
+	} {
+		_, err := m.Resolve(ctx, tt.connector, tt.key)
+		p, ok := problem.As(err)
+		if !ok || p.Code != problem.NotFound || p.Remedy != tt.remedy {
+			t.Errorf("Resolve(%q, %q) = %v; want not_found with the remedy %q", tt.connector, tt.key, err, tt.remedy)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -173,11 +175,26 @@ func (s *Service) sameNameOtherCase(ctx context.Context, name string) string {
 
 // flowNotFound is the not_found problem of a flow id or name: its remedy
 // points at a stored flow of that name in other capitals when there is
-// one, and is otherwise remedy.
+// one, else at the stored flows whose names are nearest to it (a misspelt
+// name), and is otherwise remedy.
 func (s *Service) flowNotFound(ctx context.Context, idOrName, remedy string) error {
 	p := problem.New(problem.NotFound, "no flow has the id or name %q", idOrName)
-	if other := s.sameNameOtherCase(ctx, idOrName); other != "" {
-		return p.WithRemedy("flow names are exact: did you mean %q?", other)
+	fls, err := s.store.ListFlows(ctx)
+	if err != nil {
+		return p.WithRemedy("%s", remedy)
+	}
+	var names []string
+	for _, fl := range fls {
+		if fl.Name != idOrName && strings.EqualFold(fl.Name, idOrName) {
+			return p.WithRemedy("flow names are exact: did you mean %q?", fl.Name)
+		}
+		names = append(names, fl.Name)
+	}
+	if near := spelling.Closest(idOrName, names); len(near) > 0 {
+		for i, n := range near {
+			near[i] = strconv.Quote(n)
+		}
+		return p.WithRemedy("did you mean %s?", strings.Join(near, " or "))
 	}
 	return p.WithRemedy("%s", remedy)
 }
