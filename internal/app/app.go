@@ -255,6 +255,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.keyOutage = outageLog("keyring")
 	a.Connections.BeforeDelete = a.events.forget
 	a.Connections.InUse = a.connectionInUse
+	a.Connections.KeyringBehind = a.keyringBehind
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
 	a.People = &access.People{Store: a.Store, Now: cfg.Now}

@@ -74,12 +74,14 @@ func (a *App) checkKey(ctx context.Context) {
 	}
 }
 
-// keyringBehind reports whether err, which a card run of a flow run met,
-// comes of this server's keyring being behind the database's: a value
-// sealed with a key it lacks, or sealing stopped. It checks the sealing
-// key at once rather than at the next tick, so that the server stops
-// sealing (and claiming flow runs) as soon as a rotation past it shows,
-// and the flow run is handed back to a server that has the key
+// keyringBehind reports whether err, which a card run met (getting its
+// connection's access token, or in a flow run), comes of this server's
+// keyring being behind the database's: a value sealed with a key it lacks,
+// or sealing stopped. It checks the sealing key at once rather than at the
+// next tick, so that the server stops sealing (and claiming flow runs) as
+// soon as a rotation past it shows; the card run is then refused before
+// it starts (connection.Manager.KeyringBehind: the API answers 503 naming
+// the key), and a flow run is handed back to a server that has the key
 // (flowrun.Cards.HandBack). A value that no server could open (a key
 // removed from every keyring) is not this server's fault: it fails the
 // run as before.
@@ -113,7 +115,7 @@ func (a *App) checkSealingKey(ctx context.Context) error {
 	}
 	source := keySource(&a.cfg)
 	if verr := verifyKeyring(kr, check, source); verr != nil {
-		kr.StopSealing(fmt.Sprintf("this server has stopped sealing secrets: the database's are now sealed with key %s "+
+		kr.StopSealing(id, fmt.Sprintf("this server has stopped sealing secrets: the database's are now sealed with key %s "+
 			"(cardflow keys rotate moved it there since this server started), which its keyring from %s (keys %s) cannot open; "+
 			"restart it with the current keyring: CARDFLOW_KEY holding key %s, or the data directory's keyring file as the rotation wrote it",
 			id, source, strings.Join(kr.IDs(), ", "), id))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,74 @@ func TestKeyringBehindChecksAtOnce(t *testing.T) {
 	}
 	if !h.app.keyringBehind(t.Context(), unknown) {
 		t.Errorf("keyringBehind for an unknown key on a server behind = false; want true")
+	}
+}
+
+// TestStaleServerRefusesCardRunsRetryably: a server started with
+// CARDFLOW_KEY=OLD when keys rotate moves the database to NEW, before its
+// next look at the database (an hour away here), is asked to run a card on
+// a connection whose tokens are now sealed with NEW. It refuses the run
+// before it starts, as one to try again on another server (503 naming the
+// key it lacks and the fix), records no failed run, and stops sealing at
+// once (its /healthz fails); an expired access token, which it cannot
+// refresh, is refused the same way. Restarted with CARDFLOW_KEY=OLD,NEW,
+// as the README's rotation says, it runs the card. Before, it recorded the
+// run as failed with an internal error, against the rotation procedure.
+func TestStaleServerRefusesCardRunsRetryably(t *testing.T) {
+	t.Parallel()
+	oldKey, newKey := b64key(t), b64key(t)
+	withKey := func(key string) func(*Config) {
+		return func(c *Config) { c.keyCheckEvery, c.Key = time.Hour, keyring.Secret(key) }
+	}
+	h := startHarness(t, oktaemu.Config{Devices: 2}, withKey(oldKey))
+	h.connect("Prod")
+	device := h.deviceWithStatus("Prod", "ACTIVE")
+	runs := func() int {
+		t.Helper()
+		var list struct {
+			Runs []runJSON `json:"runs"`
+		}
+		if code, data := h.call("GET", "/api/v1/runs", nil, &list); code != http.StatusOK {
+			t.Fatalf("GET /api/v1/runs: %d %s", code, data)
+		}
+		return len(list.Runs)
+	}
+	before := runs()
+	if _, err := RotateKeys(t.Context(), Config{DataDir: h.dataDir, Key: keyring.Secret(oldKey)}, keyring.Secret(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	if !h.healthy() {
+		t.Fatalf("the server fails its health check before it looked at the database again")
+	}
+	newID := keyIDOf(t, newKey)
+	for _, when := range []string{"with a fresh access token", "with an expired access token"} {
+		if when == "with an expired access token" {
+			h.emu.AdvanceClock(t, 2*time.Hour)
+		}
+		var e struct {
+			Error struct {
+				Code    string         `json:"code"`
+				Message string         `json:"message"`
+				Details map[string]any `json:"details"`
+			} `json:"error"`
+		}
+		code, data := h.call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/read-device", "connection": "Prod",
+			"input": map[string]any{"deviceId": device}}, &e)
+		remedy, _ := e.Error.Details["remedy"].(string)
+		if code != http.StatusServiceUnavailable || !strings.Contains(e.Error.Message, "lacks key "+newID) ||
+			!strings.Contains(remedy, "try again") || !strings.Contains(remedy, "restart this server with the current keyring") {
+			t.Errorf("a card run %s on the server without the new key: %d %s; want 503 naming key %s, to try again and the fix", when, code, data, newID)
+		}
+		if n := runs(); n != before {
+			t.Errorf("%d run(s) recorded %s; want none (the run never started)", n-before, when)
+		}
+	}
+	if h.healthy() {
+		t.Errorf("the server is healthy after it refused a run for a key it lacks; want it to have checked the database's key at once")
+	}
+	h.stop()
+	h = startServer(t, h.emu, h.dataDir, withKey(oldKey+","+newKey))
+	if code, r := h.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": device}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Errorf("read-device after a restart with CARDFLOW_KEY=OLD,NEW: %d %+v", code, r.Error)
 	}
 }

@@ -94,6 +94,14 @@ type Manager struct {
 	// from its Warning (DeleteResult.InUse), for callers that say it in
 	// their own terms.
 	InUse func(ctx context.Context, connectionID string) string
+	// KeyringBehind, when set, is asked by ResolveClient about an error
+	// of the keyring met getting a connection's access token (a value
+	// sealed with a key the keyring lacks, or sealing stopped): true means
+	// this server's keyring is behind the database's (a key rotation
+	// passed it; the app checks the database's key at once) though other
+	// servers can go on, so the card run is refused before it starts
+	// rather than failed. nil: never.
+	KeyringBehind func(ctx context.Context, err error) bool
 
 	initOnce   sync.Once
 	client     *http.Client
@@ -465,12 +473,53 @@ func (m *Manager) Resolve(ctx context.Context, connector, idOrNickname string) (
 // token of the record just read instead of reading it again (when that
 // token is fresh; otherwise, and for every later request, it reads the
 // connection as HTTPClient's client does).
+//
+// On a server whose keyring is behind the database's (KeyringBehind), a
+// connection whose access token this server cannot open, or cannot get a
+// fresh one of, is refused with the keyring's error (ErrSealingStopped,
+// naming the key it lacks and the fix): the caller (a card run) can be
+// tried again on a server that has the key, and fails nothing here.
 func (m *Manager) ResolveClient(ctx context.Context, connector, idOrNickname string) (*View, *http.Client, error) {
-	c, err := m.lookupFresh(ctx, connector, idOrNickname)
+	c, tokenErr, err := m.lookupFresh(ctx, connector, idOrNickname)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := m.keyringBehind(ctx, c, tokenErr); err != nil {
+		return nil, nil, err
+	}
 	return m.view(c), m.httpClientFor(c.ID, c), nil
+}
+
+// keyringBehind returns the error of a connection c that this server
+// cannot use now because its keyring is behind the database's, or nil:
+// its fresh access token (and DPoP key) is sealed with a key the keyring
+// lacks, or getting a fresh one failed on the keyring (tokenErr), and
+// KeyringBehind says that this server, not the connection, is at fault.
+func (m *Manager) keyringBehind(ctx context.Context, c *store.Connection, tokenErr error) error {
+	if m.KeyringBehind == nil || c.Status != store.StatusActive {
+		return nil
+	}
+	err := tokenErr
+	if err == nil && m.accessTokenFresh(c) {
+		if _, oerr := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); oerr != nil {
+			err = unreadable("access token", c.SealedAccessToken, oerr)
+		} else if strings.EqualFold(c.AccessTokenType, "DPoP") {
+			if _, kerr := m.openKey(c.SealedDPoPKey, c.ID, fieldDPoPKey); kerr != nil {
+				err = kerr
+			}
+		}
+	}
+	if err == nil || !errors.Is(err, keyring.ErrUnknownKey) && !errors.Is(err, keyring.ErrSealingStopped) || !m.KeyringBehind(ctx, err) {
+		return nil
+	}
+	stopped := m.Keyring.SealErr()
+	if stopped == nil {
+		stopped = err
+	}
+	id := keyring.MissingKey(stopped)
+	return problem.New(problem.Internal, "this server cannot use connection %q now: its keyring lacks key %s, which the database's secrets are sealed with since a key rotation", c.Nickname, id).
+		WithRemedy("try again: a server with the key answers; the operator restarts this server with the current keyring (CARDFLOW_KEY listing key %s, or the keyring file the rotation wrote)", id).
+		Wrap(fmt.Errorf("%w (%w)", stopped, err))
 }
 
 // ResolveFresh is Resolve for a caller about to check the granted scopes
@@ -484,7 +533,7 @@ func (m *Manager) ResolveClient(ctx context.Context, connector, idOrNickname str
 // reauthorization: as it left the connection); the first call meets the
 // failure again and reports it.
 func (m *Manager) ResolveFresh(ctx context.Context, connector, idOrNickname string) (*View, error) {
-	c, err := m.lookupFresh(ctx, connector, idOrNickname)
+	c, _, err := m.lookupFresh(ctx, connector, idOrNickname)
 	if err != nil {
 		return nil, err
 	}
@@ -494,14 +543,16 @@ func (m *Manager) ResolveFresh(ctx context.Context, connector, idOrNickname stri
 // defaultFreshWait: see Manager.FreshWait.
 const defaultFreshWait = 5 * time.Second
 
-func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname string) (*store.Connection, error) {
+// lookupFresh is ResolveFresh's read of the connection; tokenErr is why
+// the refresh it waited for failed, if it did.
+func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname string) (_ *store.Connection, tokenErr, _ error) {
 	m.init()
 	c, err := m.lookup(ctx, connector, idOrNickname)
 	if err != nil || c.Status != store.StatusActive || usable(c) != nil || m.refreshExpired(c) {
-		return c, err
+		return c, nil, err
 	}
 	if m.accessTokenFresh(c) {
-		return c, nil
+		return c, nil, nil
 	}
 	// Wait for the refresh only briefly: an org that is slow or down must
 	// not hold up a flow's validation. The refresh goes on (and commits)
@@ -511,15 +562,15 @@ func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname strin
 		wait = defaultFreshWait
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
-	_, err = m.Token(wctx, c.ID)
+	_, tokenErr = m.Token(wctx, c.ID)
 	cancel()
-	if err != nil && !isNeedsReauth(err) {
-		return c, nil
+	if tokenErr != nil && !isNeedsReauth(tokenErr) {
+		return c, tokenErr, nil
 	}
 	if cur, err := m.Store.GetConnection(ctx, c.ID); err == nil {
 		c = cur
 	}
-	return c, nil
+	return c, tokenErr, nil
 }
 
 // isNeedsReauth reports whether err is a needs_reauthorization problem.

@@ -3,6 +3,7 @@ package keyring
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -319,9 +320,11 @@ func TestSealWithAndStopSealing(t *testing.T) {
 	if running.SealErr() != nil {
 		t.Errorf("SealErr before StopSealing: %v", running.SealErr())
 	}
-	running.StopSealing("restart with the current keyring")
+	running.StopSealing("k-next", "restart with the current keyring")
 	if _, err := running.Seal([]byte("x"), "c/f"); !errors.Is(err, ErrSealingStopped) || !strings.Contains(err.Error(), "restart with the current keyring") {
 		t.Errorf("Seal after StopSealing: %v; want ErrSealingStopped saying why", err)
+	} else if id := MissingKey(fmt.Errorf("refresh: %w", err)); id != "k-next" {
+		t.Errorf("MissingKey of the error of Seal after StopSealing = %q; want k-next, the key it would seal with", id)
 	}
 	if err := running.SealErr(); !errors.Is(err, ErrSealingStopped) {
 		t.Errorf("SealErr after StopSealing: %v; want ErrSealingStopped", err)

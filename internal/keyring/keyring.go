@@ -139,17 +139,31 @@ func (k *Keyring) SealWith(id string) error {
 		aead, ok = k.learn(id)
 	}
 	if !ok {
-		return &keyError{kind: ErrUnknownKey, msg: fmt.Sprintf("keyring: there is no key %q (the keyring has %s)", id, strings.Join(quoteAll(k.IDs()), ", "))}
+		return &keyError{kind: ErrUnknownKey, key: id, msg: fmt.Sprintf("keyring: there is no key %q (the keyring has %s)", id, strings.Join(quoteAll(k.IDs()), ", "))}
 	}
 	k.seal.Store(&sealState{id: id, aead: aead})
 	return nil
 }
 
 // StopSealing makes Seal fail with an error that wraps ErrSealingStopped
-// and says why, until SealWith is called; Open still works.
-func (k *Keyring) StopSealing(why string) {
+// and says why, until SealWith is called; Open still works. want is the
+// id of the key the keyring lacks and would have to seal with (MissingKey
+// names it).
+func (k *Keyring) StopSealing(want, why string) {
 	cur := k.seal.Load()
-	k.seal.Store(&sealState{id: cur.id, aead: cur.aead, err: &keyError{kind: ErrSealingStopped, msg: why}})
+	k.seal.Store(&sealState{id: cur.id, aead: cur.aead, err: &keyError{kind: ErrSealingStopped, msg: why, key: want}})
+}
+
+// MissingKey returns the id of the key an error of the keyring lacks: the
+// key that sealed a value that would not open (ErrUnknownKey), or the one
+// to seal with of a keyring that stopped sealing (ErrSealingStopped); ""
+// for any other error.
+func MissingKey(err error) string {
+	var ke *keyError
+	if errors.As(err, &ke) && (ke.kind == ErrUnknownKey || ke.kind == ErrSealingStopped) {
+		return ke.key
+	}
+	return ""
 }
 
 // SealErr returns the error Seal returns while sealing is stopped, or nil.
@@ -197,7 +211,7 @@ func (k *Keyring) Open(ct []byte, aad string) ([]byte, error) {
 		aead, ok = k.learn(id)
 	}
 	if !ok {
-		return nil, &keyError{kind: ErrUnknownKey, msg: fmt.Sprintf(
+		return nil, &keyError{kind: ErrUnknownKey, key: id, msg: fmt.Sprintf(
 			"keyring: value for %q was sealed with key %q, which this keyring does not have (it has %s): the keyring is wrong or missing a key",
 			aad, id, strings.Join(quoteAll(k.IDs()), ", "))}
 	}
@@ -234,6 +248,7 @@ func (k *Keyring) NeedsReseal(ct []byte) bool {
 type keyError struct {
 	kind error
 	msg  string
+	key  string // the key it lacks (MissingKey)
 }
 
 func (e *keyError) Error() string { return e.msg }

@@ -258,6 +258,11 @@ func TestRotate(t *testing.T) {
 	}
 	if _, err := old.Open(after, "c/f"); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("old keyring opening a new value: err = %v; want ErrUnknownKey", err)
+	} else if id := MissingKey(err); id != k.PrimaryID() {
+		t.Errorf("MissingKey of the old keyring's error = %q; want %q, the key it lacks", id, k.PrimaryID())
+	}
+	if id := MissingKey(errors.New("other")); id != "" {
+		t.Errorf("MissingKey of another error = %q; want none", id)
 	}
 }
 

@@ -57,8 +57,12 @@ func publicError(ctx context.Context, err error) (int, api.Error) {
 func OperatorTrouble(err error) (message, remedy string, ok bool) {
 	switch {
 	case errors.Is(err, keyring.ErrSealingStopped):
-		return "this cardflow server cannot store secrets: its keyring lacks the key the database's secrets are now sealed with",
-			"try again (another server may answer); ask the server's operator to restart this server with the current keyring (the server log has the details)", true
+		key := "the key"
+		if id := keyring.MissingKey(err); id != "" {
+			key = "key " + id + ","
+		}
+		return "this cardflow server cannot use or store secrets now: its keyring lacks " + key + " which the database's secrets are now sealed with (a key rotation passed it)",
+			"try again: another server, which has the key, answers (this one fails its health check); ask the server's operator to restart this server with the current keyring (the server log has the details)", true
 	case errors.Is(err, store.ErrFull):
 		return "cardflow's database cannot write: its disk is full",
 			"ask the server's operator to free disk space where the database is (the server log has the details), then try again", true

@@ -19,6 +19,12 @@ import (
 // words; any other internal failure stays a plain 500.
 func TestOperatorTroubleIsExplained(t *testing.T) {
 	ctx := context.Background()
+	kr, err := keyring.New(keyring.Key{ID: "k-old", Bytes: make([]byte, keyring.KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr.StopSealing("k-new", "this server has stopped sealing secrets")
+	_, stopped := kr.Seal([]byte("x"), "c/f")
 	for _, tc := range []struct {
 		err    error
 		status int
@@ -31,6 +37,8 @@ func TestOperatorTroubleIsExplained(t *testing.T) {
 			http.StatusServiceUnavailable, "it is read-only"},
 		{problem.New(problem.Internal, "refresh a token").Wrap(fmt.Errorf("this server has stopped sealing secrets: %w", keyring.ErrSealingStopped)),
 			http.StatusServiceUnavailable, "its keyring lacks the key"},
+		{problem.New(problem.Internal, "use a connection").Wrap(fmt.Errorf("refresh: %w", stopped)),
+			http.StatusServiceUnavailable, "its keyring lacks key k-new, which the database's secrets are now sealed with"},
 		{problem.New(problem.Internal, "boom").Wrap(fmt.Errorf("driver said no")), http.StatusInternalServerError, "internal error"},
 	} {
 		status, body := publicError(ctx, tc.err)
