@@ -653,6 +653,14 @@ type EventSource struct {
 	HookStatus   string   // "active", "pending", "error"; empty when there is none
 	HookReason   string
 	HookRemedy   string
+	// HookFailures counts the attempts in a row to bring the hook in line
+	// that failed other than by an outage at Okta (a verification or a
+	// registration Okta refused), for HookRetryKey (what they were for:
+	// the flows and the connection); HookRetryAt is when the next is due.
+	// Zero while the hook works.
+	HookFailures int
+	HookRetryAt  time.Time
+	HookRetryKey string
 	UpdatedAt    time.Time
 }
 
