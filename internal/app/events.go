@@ -3,6 +3,8 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,8 +85,25 @@ type connFlows struct {
 	org       string // the connection's org (its domain)
 	flows     []events.EventFlow
 	hookTypes []string
+	// hookFlows names the hook flows, the version and enabling of each,
+	// and conn the connection as far as its hook depends on it: a change
+	// to either makes a hook that keeps failing be tried at once
+	// (hookKey).
+	hookFlows []string
+	conn      string
 	poll      bool
 	since     time.Time // the earliest EnabledAt of its poll flows
+}
+
+// hookKey names what the connection's hook attempts are for (see
+// events.Reconciler.Attempt): its hook flows and the connection.
+func (cf *connFlows) hookKey() string {
+	h := sha256.New()
+	for _, f := range slices.Sorted(slices.Values(cf.hookFlows)) {
+		fmt.Fprintf(h, "%s\n", f)
+	}
+	fmt.Fprintf(h, "%s\n", cf.conn)
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // scan reads the enabled event flows, by connection. partial says that
@@ -128,7 +147,11 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		}
 		cf := out[v.ID]
 		if cf == nil {
-			cf = &connFlows{org: v.Org()}
+			var authorized time.Time
+			if v.AuthorizedAt != nil {
+				authorized = *v.AuthorizedAt
+			}
+			cf = &connFlows{org: v.Org(), conn: fmt.Sprint(v.Domain, " ", v.ClientID, " ", v.Status, " ", authorized.UnixNano(), " ", v.GrantedScopes)}
 			out[v.ID] = cf
 		}
 		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: enabledAt})
@@ -138,6 +161,7 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		}
 		if delivery == card.DeliveryHook || delivery == card.DeliveryHookPoll {
 			cf.hookTypes = append(cf.hookTypes, c.EventType)
+			cf.hookFlows = append(cf.hookFlows, fmt.Sprint(fl.ID, " ", fl.Version, " ", enabledAt.UnixNano()))
 		}
 		if delivery == card.DeliveryPoll || delivery == card.DeliveryHookPoll {
 			if !cf.poll || enabledAt.Before(cf.since) {
@@ -283,7 +307,7 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 			ok, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err })
 			in.result(ctx, "events: checking the event hook at Okta", id, ok, err)
 		}
-		in.reconcile(ctx, id, cf.hookTypes)
+		in.reconcile(ctx, id, cf.hookTypes, cf.hookKey())
 	}
 	if cf.poll && poll {
 		res, err := in.poller.Poll(ctx, id, cf.since)
@@ -370,8 +394,10 @@ func (in *eventIntake) result(ctx context.Context, what, connectionID string, do
 }
 
 // reconcile brings a connection's hook in line when its event types or
-// its status call for it.
-func (in *eventIntake) reconcile(ctx context.Context, id string, types []string) {
+// its status call for it. A hook that keeps failing (Okta cannot verify
+// it, say) is tried again with a backoff, not at every round, and at once
+// when key (its flows, the connection) changes: events.Due.
+func (in *eventIntake) reconcile(ctx context.Context, id string, types []string, key string) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := in.store.GetEventSource(ctx, id)
 	if err == nil && (src.HookStatus == events.HookActive || src.HookStatus == events.HookDeactivated) && slices.Equal(src.HookTypes, types) {
@@ -380,7 +406,17 @@ func (in *eventIntake) reconcile(ctx context.Context, id string, types []string)
 		in.mu.Unlock()
 		return
 	}
-	ok, err := in.reconcileLeased(ctx, id, types)
+	if err == nil && !events.Due(src, key, in.now()) {
+		// The connection shows when it is tried again (its remedy).
+		in.mu.Lock()
+		in.hooked[id] = true
+		in.mu.Unlock()
+		return
+	}
+	ok, err := in.hookLeased(ctx, id, func() error {
+		_, err := in.reconciler.Attempt(ctx, id, types, key)
+		return err
+	})
 	in.result(ctx, "events: registering the event hook", id, ok, err)
 	if !ok {
 		return // another server is at it; look again next round

@@ -35,8 +35,11 @@
 // checks that each hook is still active and verified at Okta (the
 // Reconciler; hook changes happen under a per-connection store lease, so
 // that two servers never register two hooks), and dispatches; a hook
-// delivery wakes it at once, to dispatch only. How each poll fared is
-// stored beside its cursor (SetPollStatus) and each hook's status with
+// delivery wakes it at once, to dispatch only. A hook Okta will not take
+// (verification or registration refused) is tried again with a backoff
+// (Reconciler.Attempt, Due), at once when its flows or the connection
+// change. How each poll fared is stored beside its cursor
+// (SetPollStatus) and each hook's status with
 // PutEventHook, with the events.poll_* or events.hook_* notification in the
 // same transaction when the intake stops or starts working again.
 //

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -47,6 +48,47 @@ type Reconciler struct {
 	// Notified, when set, is called after a notification was stored; it
 	// must not block.
 	Notified func()
+	// RetryAfter is the wait after the first failed Attempt for the same
+	// key (not an outage at Okta), doubled after each further one up to
+	// RetryCap; zero means DefaultHookRetryAfter and DefaultHookRetryCap.
+	RetryAfter, RetryCap time.Duration
+}
+
+// Defaults of Reconciler.RetryAfter and RetryCap: a hook Okta cannot
+// verify is tried again after 1, 2, 4, ... minutes, then hourly.
+const (
+	DefaultHookRetryAfter = time.Minute
+	DefaultHookRetryCap   = time.Hour
+)
+
+// retryWait is the wait after the failures-th failed attempt in a row.
+func (r *Reconciler) retryWait(failures int) time.Duration {
+	d, hi := cmp.Or(r.RetryAfter, DefaultHookRetryAfter), cmp.Or(r.RetryCap, DefaultHookRetryCap)
+	for i := 1; i < failures && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
+}
+
+// shortDuration is d as time.Duration.String writes it, without zero
+// minutes and seconds: 1h, not 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// Due reports whether an Attempt for key on src is due at now: unless
+// src's hook failed (other than by an outage at Okta) for the same key
+// and its backoff has not passed. A new key (a flow using the hook, or
+// the connection, changed) is due at once.
+func Due(src *store.EventSource, key string, now time.Time) bool {
+	return src.HookStatus != HookError || src.HookFailures == 0 || src.HookRetryKey != key || !now.Before(src.HookRetryAt)
 }
 
 func (r *Reconciler) now() time.Time {
@@ -67,12 +109,25 @@ func randomToken(n int) string {
 // stored source; a failure at Okta is recorded there (HookError with a
 // reason and a remedy) and also returned.
 func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types []string) (*store.EventSource, error) {
-	return r.reconcile(ctx, connectionID, types, false)
+	return r.reconcile(ctx, connectionID, types, false, nil)
+}
+
+// Attempt is Reconcile for the intake's rounds, which try a hook that
+// keeps failing less and less often: a failure other than an outage at
+// Okta (Okta could not verify the hook, refused it, the connection may
+// not manage hooks) counts as one more in a row for key (what the attempt
+// is for: the flows and the connection), and sets when the next is due
+// (HookRetryAt, see Due), doubling from RetryAfter up to RetryCap; the
+// remedy shown on the connection says when. A success, or an outage,
+// clears the count.
+func (r *Reconciler) Attempt(ctx context.Context, connectionID string, types []string, key string) (*store.EventSource, error) {
+	return r.reconcile(ctx, connectionID, types, false, &key)
 }
 
 // reconcile is Reconcile; with reset it also sets the hook's channel (URI
-// and secret) at Okta back to this server's before verifying it.
-func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types []string, reset bool) (*store.EventSource, error) {
+// and secret) at Okta back to this server's before verifying it. With a
+// key, a failure backs off as Attempt says.
+func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types []string, reset bool, key *string) (*store.EventSource, error) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	switch {
@@ -114,9 +169,24 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 	err = r.apply(ctx, cl, src, want, reset)
 	src.HookTypes = types
 	src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
+	failures, retryKey := src.HookFailures, src.HookRetryKey
+	src.HookFailures, src.HookRetryAt, src.HookRetryKey = 0, time.Time{}, ""
 	if err != nil {
 		src.HookStatus = HookError
 		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI)
+		if key != nil && !okta.Unsure(err) {
+			if retryKey != *key {
+				failures = 0
+			}
+			src.HookFailures, src.HookRetryKey = failures+1, *key
+			src.HookRetryAt = r.now().Add(r.retryWait(src.HookFailures))
+			attempts := "a failed attempt"
+			if src.HookFailures > 1 {
+				attempts = fmt.Sprintf("%d failed attempts in a row", src.HookFailures)
+			}
+			src.HookRemedy += fmt.Sprintf(" (cardflow tries again at %s, after %s: the wait doubles after each, up to %s; at once when a flow using the hook, or the connection, changes)",
+				src.HookRetryAt.UTC().Format(time.RFC3339), attempts, shortDuration(cmp.Or(r.RetryCap, DefaultHookRetryCap)))
+		}
 	}
 	src.UpdatedAt = r.now()
 	if perr := r.putStatus(ctx, prev, src); perr != nil {
@@ -173,7 +243,9 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 	case h.VerificationStatus != "VERIFIED":
 		// Someone changed its channel at Okta (its secret, say, in the
 		// Admin Console): Okta's answers never show the secret, so set it.
-		return r.reconcile(ctx, connectionID, src.HookTypes, true)
+		// A failure backs off as the rounds' attempts do.
+		key := src.HookRetryKey
+		return r.reconcile(ctx, connectionID, src.HookTypes, true, &key)
 	case h.Channel.Config.URI != r.hookURI(src):
 		// The server's public URL changed (-public-url, or -listen
 		// without it): the hook still sends to the old one.

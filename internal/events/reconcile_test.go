@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
@@ -338,5 +339,44 @@ func TestCheckSeesAHookActivatedAgainAtOkta(t *testing.T) {
 	}
 	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated {
 		t.Errorf("check of a deactivated hook deleted since: %v %+v; want it left deactivated", err, got)
+	}
+}
+
+// TestAttemptBacksOff: each failed Attempt for the same key (Okta refuses
+// to verify the hook) doubles the wait before the next is due, up to
+// RetryCap; another key (a flow or the connection changed) starts over,
+// an outage at Okta (a 503) sets no wait, and a success clears it all.
+func TestAttemptBacksOff(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	ctx := t.Context()
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Now: in.srv.Now,
+		RetryAfter: time.Minute, RetryCap: 4 * time.Minute}
+	types := []string{"device.enrollment.create"}
+	verify := emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", Status: 400, Count: 100}
+	in.srv.Inject(t, verify)
+	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 4 * time.Minute} {
+		src, err := rec.Attempt(ctx, connID, types, "k1")
+		if err == nil || src.HookStatus != HookError || src.HookFailures != i+1 || src.HookRetryKey != "k1" {
+			t.Fatalf("attempt %d: %v; status %q, %d failures, key %q", i+1, err, src.HookStatus, src.HookFailures, src.HookRetryKey)
+		}
+		if got := src.HookRetryAt.Sub(in.srv.Now()); got <= want-time.Second || got > want {
+			t.Errorf("attempt %d: next due in %s; want %s", i+1, got, want)
+		}
+		if Due(src, "k1", in.srv.Now()) || !Due(src, "k2", in.srv.Now()) || !Due(src, "k1", src.HookRetryAt) {
+			t.Errorf("attempt %d: due now for k1 %t, for k2 %t, at the retry time %t; want false, true, true", i+1,
+				Due(src, "k1", in.srv.Now()), Due(src, "k2", in.srv.Now()), Due(src, "k1", src.HookRetryAt))
+		}
+	}
+	if src, _ := rec.Attempt(ctx, connID, types, "k2"); src.HookFailures != 1 {
+		t.Errorf("a failed attempt for another key: %d failures; want the count started over", src.HookFailures)
+	}
+	in.srv.ClearFaults(t)
+	in.srv.Inject(t, emutest.FaultSpec{Method: "POST", Path: verify.Path, Status: 503, Count: 100})
+	if src, err := rec.Attempt(ctx, connID, types, "k2"); err == nil || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || !Due(src, "k2", in.srv.Now()) {
+		t.Errorf("an attempt that met an outage: %v, %d failures, next at %s; want no wait", err, src.HookFailures, src.HookRetryAt)
+	}
+	in.srv.ClearFaults(t)
+	if src, err := rec.Attempt(ctx, connID, types, "k2"); err != nil || src.HookStatus != HookActive || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || src.HookRetryKey != "" {
+		t.Errorf("an attempt that worked: %v, %+v; want active, no backoff", err, src)
 	}
 }

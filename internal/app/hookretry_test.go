@@ -1,0 +1,99 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/events"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// TestUnverifiableHookBacksOff: a hook Okta cannot verify is not tried
+// again at every round of the intake (every 100 ms here, 30 s by
+// default), each time a call to verify it and its System Log event at the
+// org: the next attempt comes after a minute, the one after that two
+// minutes later, and so on; the connection's remedy says when. A flow
+// using the hook disabled and enabled again tries at once, and once Okta
+// verifies it the hook is active and the backoff is gone.
+func TestUnverifiableHookBacksOff(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond
+	})
+	conn := h.connect("Prod devices")
+	const verify = "POST /api/v1/eventHooks/{eventHookId}/lifecycle/verify"
+	emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", Status: http.StatusBadRequest, Count: 1000})
+	flowID := storeEnabledFlow(t, h, "hook+poll")
+
+	source := func() *api.EventSource {
+		t.Helper()
+		var d api.ConnectionDetail
+		if code, body := h.call("GET", "/api/v1/connections/"+conn.ID, nil, &d); code != http.StatusOK {
+			t.Fatalf("GET the connection: %d %s", code, body)
+		}
+		if d.EventSource == nil {
+			return &api.EventSource{}
+		}
+		return d.EventSource
+	}
+	attempts := func() int { return emu.Stats(t)[verify] }
+	// rounds waits for n more rounds of the intake (each polls the
+	// System Log) and returns the verification attempts by then.
+	rounds := func(n int) int {
+		t.Helper()
+		polls := func() int { return emu.Stats(t)["GET /api/v1/logs"] }
+		until := polls() + n
+		waitFor(t, "rounds of the intake", func() bool { return polls() >= until })
+		return attempts()
+	}
+	waitFor(t, "a first failed verification", func() bool { return source().HookStatus == events.HookError })
+	if got := rounds(5); got != 1 {
+		t.Fatalf("%d verification attempts in the 5 rounds after the first failed; want only the first", got)
+	}
+	src, err := h.app.Store.GetEventSource(t.Context(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wait := src.HookRetryAt.Sub(emu.Now()); wait <= 0 || wait > time.Minute {
+		t.Errorf("next attempt at %s, in %s; want within a minute", src.HookRetryAt, wait)
+	}
+	remedy := source().Remedy
+	if want := "cardflow tries again at " + src.HookRetryAt.UTC().Format(time.RFC3339) + ", after a failed attempt"; !strings.Contains(remedy, want) {
+		t.Errorf("remedy %q; want it to say %q", remedy, want)
+	}
+
+	// A minute on: the second attempt; then two minutes to the third.
+	for i, step := range []struct {
+		advance time.Duration
+		want    int
+	}{{time.Minute, 2}, {time.Minute, 2}, {time.Minute + time.Second, 3}} {
+		emu.AdvanceClock(t, step.advance)
+		if step.want > attempts() {
+			waitFor(t, "the next verification attempt", func() bool { return attempts() >= step.want })
+		}
+		if got := rounds(5); got != step.want {
+			t.Fatalf("step %d: %d verification attempts; want %d", i, got, step.want)
+		}
+	}
+	if remedy := source().Remedy; !strings.Contains(remedy, "after 3 failed attempts in a row") {
+		t.Errorf("remedy %q; want it to count 3 failed attempts", remedy)
+	}
+
+	// The flow disabled and enabled again: tried at once, and verified.
+	emu.ClearFaults(t)
+	if code, body := h.call("POST", "/api/v1/flows/"+flowID+"/disable", nil, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d %s", code, body)
+	}
+	if code, body := h.call("POST", "/api/v1/flows/"+flowID+"/enable", nil, nil); code != http.StatusOK {
+		t.Fatalf("enable: %d %s", code, body)
+	}
+	waitFor(t, "the hook verified after the flow was enabled again", func() bool { return source().HookStatus == events.HookActive })
+	src, err = h.app.Store.GetEventSource(t.Context(), conn.ID)
+	if err != nil || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || src.HookRemedy != "" {
+		t.Errorf("the active hook's source: %+v, %v; want no failures and no retry time", src, err)
+	}
+}
