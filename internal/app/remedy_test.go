@@ -90,8 +90,12 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	// An audit action misspelt is refused with the actions there are,
 	// not answered with an empty list.
 	code, data = h.call("GET", "/api/v1/audit?action=card.runs", nil, &e)
-	if r, _ := e.Error.Details["remedy"].(string); code != http.StatusBadRequest || !strings.Contains(r, "card.run, connection.authorize,") {
-		t.Errorf("GET the audit of card.runs: %d; want 400 listing the actions\n%s", code, data)
+	if r, _ := e.Error.Details["remedy"].(string); code != http.StatusBadRequest || !strings.HasPrefix(r, "did you mean card.run? The actions: card.run, connection.authorize,") {
+		t.Errorf("GET the audit of card.runs: %d; want 400 suggesting card.run and listing the actions\n%s", code, data)
+	}
+	code, data = h.call("GET", "/api/v1/audit?action=reboot", nil, &e)
+	if r, _ := e.Error.Details["remedy"].(string); code != http.StatusBadRequest || !strings.HasPrefix(r, "use one of card.run, connection.authorize,") {
+		t.Errorf("GET the audit of reboot: %d; want 400 listing the actions\n%s", code, data)
 	}
 	// A card named without its connector is pointed at its full name.
 	code, data = h.call("POST", "/api/v1/runs", map[string]any{"card": "read-device", "connection": "Prod", "input": map[string]any{"deviceId": "x"}}, &e)

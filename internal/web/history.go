@@ -226,8 +226,13 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.AuditFilter{Action: q.Get("action"), ActorLogin: q.Get("actor")}
 	if f.Action != "" && !slices.Contains(store.AuditActions, f.Action) {
-		s.writeError(w, r, problem.New(problem.InvalidInput, "there is no audit action %q", f.Action).
-			WithRemedy("use one of %s", strings.Join(store.AuditActions, ", ")).WithDetail("field", "action"))
+		p := problem.New(problem.InvalidInput, "there is no audit action %q", f.Action).WithDetail("field", "action")
+		if near := flow.Nearest(f.Action, store.AuditActions...); near != "" {
+			p.WithRemedy("did you mean %s? The actions: %s", near, strings.Join(store.AuditActions, ", ")).WithDetail("suggestion", near)
+		} else {
+			p.WithRemedy("use one of %s", strings.Join(store.AuditActions, ", "))
+		}
+		s.writeError(w, r, p)
 		return
 	}
 	var err error
