@@ -90,12 +90,6 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 		return err
 	}
 	orgURL := "http://" + ln.Addr().String()
-	if !temp {
-		if err := os.WriteFile(filepath.Join(dataDir, emulatorAddrFile), []byte(ln.Addr().String()+"\n"), 0o600); err != nil {
-			ln.Close()
-			return fmt.Errorf("remember the emulated org's address: %w", err)
-		}
-	}
 	orgSrv := &http.Server{Handler: org, ReadHeaderTimeout: 10 * time.Second}
 	orgErr := make(chan error, 1)
 	go func() { orgErr <- orgSrv.Serve(ln) }()
@@ -134,6 +128,16 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 		if err := markRestartedOrg(ctx, a.Store, "http://"+prevAddr, orgURL, dc.Logger); err != nil {
 			a.Close()
 			return err
+		}
+	}
+	// The org's address is remembered only now that this demo serves: a
+	// start that failed (the server's port taken, by the demo still
+	// running on this directory most often) must not move the org of the
+	// next start away from the address its connections name.
+	if !temp {
+		if err := os.WriteFile(filepath.Join(dataDir, emulatorAddrFile), []byte(ln.Addr().String()+"\n"), 0o600); err != nil {
+			a.Close()
+			return fmt.Errorf("remember the emulated org's address: %w", err)
 		}
 	}
 	conns, err := a.Store.ListConnections(ctx)

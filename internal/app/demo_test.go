@@ -246,6 +246,33 @@ func TestDemoRestart(t *testing.T) {
 	}
 }
 
+// TestDemoFailedStartKeepsTheOrgAddress: a second demo started on the data
+// directory of one that runs fails (the server's port is taken) and must
+// leave the org's address alone: the next start, once the first has
+// stopped, serves the org where the connections expect it.
+func TestDemoFailedStartKeepsTheOrgAddress(t *testing.T) {
+	dir := t.TempDir()
+	dc := DemoConfig{DataDir: dir, Devices: 3, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h, domain, stop := runDemo(t, dc)
+	c := h.connect("Demo org")
+
+	second := dc
+	second.Listen, second.Stdout = strings.TrimPrefix(h.url, "http://"), io.Discard
+	if err := Demo(context.Background(), second); err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("a second demo on the server's address: %v; want it refused", err)
+	}
+	stop()
+
+	h, domain2, stop := runDemo(t, dc)
+	defer stop()
+	if domain2 != domain {
+		t.Errorf("after a failed start the org is at %s; want its address %s, which the connections name", domain2, domain)
+	}
+	if got := h.connection(c.ID); got.Status != "needs_reauthorization" {
+		t.Errorf("the kept connection is %q (%s); want needs_reauthorization, its org restarted at its address", got.Status, got.StatusReason)
+	}
+}
+
 // TestDemoServiceConnectionTakesEventFlows follows the demo's printed
 // commands for a service connection, the connection to choose for flows
 // that run on their own, to the point of enabling a flow started by Okta
