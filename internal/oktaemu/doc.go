@@ -247,8 +247,9 @@
 // after that is not a cursor the org served is 400 E0000001 (Api
 // validation failed: after). Okta documents no age limit for a polling
 // cursor; the likeliest is that one is a since in disguise: a polling
-// cursor is stamped with the time its next link was served, and one
-// served more than 180 days ago is refused as such a since is, 400
+// cursor is stamped with the time its position last moved (a page that
+// finds nothing new links on with the cursor it was asked with), and one
+// stamped more than 180 days ago is refused as such a since is, 400
 // E0000001 with the cause "after: The after cursor is more than 180 days
 // old; start again with since." (unconfirmed).
 //

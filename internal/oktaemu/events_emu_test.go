@@ -7,6 +7,7 @@ package oktaemu_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -880,22 +881,28 @@ func TestDeviceControlEndpoints(t *testing.T) {
 }
 
 // TestSystemLogPollingCursorAge: a polling cursor is refused, as a since
-// that far back is, once its next link was served more than 180 days ago;
-// one kept in use (each page's next link) is never too old.
+// that far back is, once its position last moved more than 180 days ago;
+// one kept in use (each page's next link, in an org that records events)
+// is never too old. A page that finds nothing new links on with the
+// cursor it was asked with.
 func TestSystemLogPollingCursorAge(t *testing.T) {
 	srv := emutest.Start(t, oktaemu.Config{Devices: 3})
 	hc := newSpecTransport(t).client()
 	_, kept := listLogs(t, hc, srv, url.Values{"since": {srv.Org.Now().Format(time.RFC3339Nano)}}.Encode())
+	if _, again := listLogs(t, hc, srv, kept); again != kept {
+		t.Errorf("a page with nothing new linked on to %q; want the cursor it was asked with, %q", again, kept)
+	}
 	used := kept
-	for range 4 { // a page every 50 days: each next link is fresh
+	for i := range 4 { // an event and a page every 50 days: each next link is fresh
 		srv.AdvanceClock(t, 50*24*time.Hour)
+		emuControl(t, srv, "POST", "/_emulator/devices", fmt.Sprintf(`{"user":"admin@example.com","displayName":"Laptop %d"}`, i))
 		_, used = listLogs(t, hc, srv, used)
 	}
-	if used == "" {
-		t.Fatal("polling page without a next link")
+	if used == "" || used == kept {
+		t.Fatalf("polling next link %q; want a new one", used)
 	}
 	code, _, body := apiCall{method: "GET", path: "/api/v1/logs?" + kept, auth: sswsAdmin}.do(t, hc, srv.URL)
 	if code != 400 || oktaErrorCode(body) != "E0000001" || !strings.Contains(string(body), "180 days") {
-		t.Errorf("a cursor served 200 days ago: %d %s; want 400 E0000001 naming its age", code, body)
+		t.Errorf("a cursor of 200 days ago: %d %s; want 400 E0000001 naming its age", code, body)
 	}
 }

@@ -27,7 +27,7 @@ type logCursor struct {
 	polling bool
 	seq     int64
 	// at is, for bounded requests, the publication of the last event
-	// served; for polling requests, when the next link was served (the
+	// served; for polling requests, when its position last moved (the
 	// persistence time up to which the log was read). Unix ns.
 	at    int64
 	since int64 // Unix ns; 0 = none
@@ -198,12 +198,16 @@ func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		n := cur
-		n.at = now.UnixNano()
 		if len(page) > 0 {
 			n.seq = page[len(page)-1].seq
 		} else if limit > 0 {
 			// Nothing new: move past what was scanned, keeping since.
 			n.seq = int64(len(events))
+		}
+		if n.seq != cur.seq || after == "" {
+			// Stamped when its position moves: the next link of a
+			// request that read nothing new is the one it was asked with.
+			n.at = now.UnixNano()
 		}
 		next = &n
 	} else {
