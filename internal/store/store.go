@@ -391,7 +391,7 @@ var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConn
 type AuditFilter struct {
 	ConnectionID string
 	Action       string
-	ActorLogin   string // events whose actor is, or whose token belongs to, this login
+	ActorLogin   string // events whose actor is, or whose token belongs to, this login (ignoring case, FoldCase)
 	Limit        int    // 0 means 100
 	BeforeID     int64
 }

@@ -356,3 +356,12 @@ func TestUpgradeKeysLogins(t *testing.T) {
 	open, exec := upgradeDB(dsn)
 	storetest.LoginKeysUpgrade(t, open, exec)
 }
+
+// TestUpgradeKeysAuditActors: audit events of logins that differ only in
+// case beyond ASCII, stored before migration 0032, are found by the actor
+// filter with any of them after it (storetest.AuditActorKeysUpgrade).
+func TestUpgradeKeysAuditActors(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	open, exec := upgradeDB(dsn)
+	storetest.AuditActorKeysUpgrade(t, open, exec)
+}

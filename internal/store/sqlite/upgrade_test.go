@@ -212,3 +212,12 @@ func TestUpgradeKeysLogins(t *testing.T) {
 	open, exec := upgradeDB(path)
 	storetest.LoginKeysUpgrade(t, open, exec)
 }
+
+// TestUpgradeKeysAuditActors: audit events of logins that differ only in
+// case beyond ASCII, stored before migration 0032, are found by the actor
+// filter with any of them after it (storetest.AuditActorKeysUpgrade).
+func TestUpgradeKeysAuditActors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	open, exec := upgradeDB(path)
+	storetest.AuditActorKeysUpgrade(t, open, exec)
+}

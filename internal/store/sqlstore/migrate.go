@@ -160,23 +160,33 @@ var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) e
 	22: keyFlowNames,
 	25: moveSessionFlashes,
 	27: keyLogins,
+	32: keyAuditActors,
 }
 
 // keyLogins sets migration 0027's keys of the logins of every session
-// and API token (store.FoldCase), a login at a time.
+// and API token.
 func keyLogins(ctx context.Context, s *Store, tx *sql.Tx) error {
-	for _, c := range []struct{ table, login, key string }{
-		{"sessions", "actor_login", "login_key"},
-		{"api_tokens", "owner_login", "owner_key"},
-	} {
-		logins, err := s.texts(ctx, tx, `SELECT DISTINCT `+c.login+` FROM `+c.table+` WHERE `+c.login+` <> ''`)
-		if err != nil {
-			return fmt.Errorf("read the logins of %s: %w", c.table, err)
-		}
-		for _, l := range logins {
-			if _, err := s.exec(ctx, tx, `UPDATE `+c.table+` SET `+c.key+` = ? WHERE `+c.login+` = ?`, store.FoldCase(l), l); err != nil {
-				return fmt.Errorf("key the logins of %s: %w", c.table, err)
-			}
+	if err := keyColumn(ctx, s, tx, "sessions", "actor_login", "login_key"); err != nil {
+		return err
+	}
+	return keyColumn(ctx, s, tx, "api_tokens", "owner_login", "owner_key")
+}
+
+// keyAuditActors sets migration 0032's keys of the audit events' actors.
+func keyAuditActors(ctx context.Context, s *Store, tx *sql.Tx) error {
+	return keyColumn(ctx, s, tx, "audit_events", "actor_login", "actor_key")
+}
+
+// keyColumn sets the column key of table to the key (store.FoldCase) of
+// its column login, a login at a time.
+func keyColumn(ctx context.Context, s *Store, tx *sql.Tx, table, login, key string) error {
+	logins, err := s.texts(ctx, tx, `SELECT DISTINCT `+login+` FROM `+table+` WHERE `+login+` <> ''`)
+	if err != nil {
+		return fmt.Errorf("read the logins of %s: %w", table, err)
+	}
+	for _, l := range logins {
+		if _, err := s.exec(ctx, tx, `UPDATE `+table+` SET `+key+` = ? WHERE `+login+` = ?`, store.FoldCase(l), l); err != nil {
+			return fmt.Errorf("key the logins of %s: %w", table, err)
 		}
 	}
 	return nil

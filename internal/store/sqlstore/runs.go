@@ -64,8 +64,8 @@ const (
 	qFinishRun = `UPDATE runs SET status = ?, output = ?, error_code = ?, error_message = ?, remedy = ?,
 		okta_request_ids = ?, finished_at = ?, device_name = ? WHERE id = ?`
 	qInsertAudit = `INSERT INTO audit_events (time, caller, action, connection_id,
-		acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token, actor_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
 // UpdateRun replaces the stored run with r.
@@ -170,7 +170,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 func (s *Store) insertAudit(ctx context.Context, ex execer, e *store.AuditEvent) error {
 	return s.queryRow(ctx, ex, qInsertAudit,
 		ts(e.Time), e.Actor.String(), e.Action, e.ConnectionID, e.ActingAs, e.Card,
-		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID, e.Actor.Type, e.Actor.Login, e.Actor.TokenName).Scan(&e.ID)
+		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID, e.Actor.Type, e.Actor.Login, e.Actor.TokenName, store.FoldCase(e.Actor.Login)).Scan(&e.ID)
 }
 
 // ListAudit returns events newest (highest id) first.
@@ -183,7 +183,11 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 		c.add("action = ?", f.Action)
 	}
 	if f.ActorLogin != "" {
-		c.add("actor_login = ?", f.ActorLogin)
+		// By its key, ignoring case (store.FoldCase), as people are
+		// listed and revoked; an event a server of an earlier version
+		// wrote without a key, by its login as given.
+		c.sql = append(c.sql, "(actor_key = ? OR actor_key = '' AND actor_login = ?)")
+		c.args = append(c.args, store.FoldCase(f.ActorLogin), f.ActorLogin)
 	}
 	if f.BeforeID > 0 {
 		c.add("id < ?", f.BeforeID)

@@ -107,6 +107,10 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 			Card: "okta-devices/suspend-device", InputSummary: "deviceId=guo1", Outcome: "failure",
 			Error: "device is DEACTIVATED", OktaRequestID: "req-9"},
 		{Time: at(3), Actor: store.Actor{Type: store.ActorBootstrap}, Action: store.ActionConnectionCreate, ConnectionID: "c2", Outcome: "success"},
+		// Logins compare ignoring case, beyond ASCII too, as people do.
+		{Time: at(4), Actor: store.Actor{Type: store.ActorUser, Login: "Éva@Example.com"}, Action: store.ActionPersonSignIn, Outcome: "success"},
+		{Time: at(5), Actor: store.Actor{Type: store.ActorToken, Login: "éva@example.com", TokenName: "ci"}, Action: store.ActionCardRun, Outcome: "success"},
+		{Time: at(6), Actor: store.Actor{Type: store.ActorUser, Login: "eva@example.com"}, Action: store.ActionPersonSignIn, Outcome: "success"},
 	}
 	var last int64
 	for _, e := range events {
@@ -125,7 +129,7 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	all, err := s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
-	diff(t, "audit events, newest first", []*store.AuditEvent{events[3], events[2], events[1], events[0]}, all)
+	diff(t, "audit events, newest first", []*store.AuditEvent{events[6], events[5], events[4], events[3], events[2], events[1], events[0]}, all)
 
 	tests := []struct {
 		name   string
@@ -135,8 +139,10 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		{name: "connection", filter: store.AuditFilter{ConnectionID: "c1"}, want: ids(events[:3])},
 		{name: "action", filter: store.AuditFilter{Action: store.ActionConnectionCreate}, want: []int64{events[0].ID, events[3].ID}},
 		{name: "before id", filter: store.AuditFilter{BeforeID: events[2].ID}, want: ids(events[:2])},
-		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[3].ID}},
+		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[6].ID}},
 		{name: "actor login", filter: store.AuditFilter{ActorLogin: "ada@example.com"}, want: ids(events[:3])},
+		{name: "actor login in capitals", filter: store.AuditFilter{ActorLogin: "ADA@example.COM"}, want: ids(events[:3])},
+		{name: "actor login beyond ASCII", filter: store.AuditFilter{ActorLogin: "ÉVA@example.com"}, want: ids(events[4:6])},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -393,3 +393,50 @@ func LoginKeysUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec fu
 		t.Errorf("DeletePersonAccess of rows written without a key ended %d sessions and %d tokens; want 1 and 1", n, len(toks))
 	}
 }
+
+// AuditActorKeysUpgrade tests migration 0032 on a backend, as
+// NotificationsUpgrade does 0017. The database is taken back to before
+// 0032 with audit events of logins that differ only in case beyond ASCII:
+// after the upgrade the actor filter finds them all by any of them. An
+// event a server of an earlier version writes after the upgrade, without
+// a key, is still found by its login as given, as that server would.
+func AuditActorKeysUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	event := func(sec int, login string) string {
+		return `INSERT INTO audit_events (time, caller, action, connection_id, acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token) VALUES (` +
+			itoa(at(sec).UnixNano()) + `, '` + login + `', 'person.signin', '', '', '', '', 'success', '', '', 'user', '` + login + `', '')`
+	}
+	for _, q := range []string{
+		`DROP INDEX audit_events_actor_key`,
+		`ALTER TABLE audit_events DROP COLUMN actor_key`,
+		`DELETE FROM schema_migrations WHERE version = 32`,
+		event(1, "Éva@example.com"),
+		event(2, "éva@EXAMPLE.com"),
+		event(3, "eva@example.com"),
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s := open(t)
+	defer func() { _ = s.Close() }()
+	if err := exec(t, event(4, "Éva.B@example.com")); err != nil { // by a server of an earlier version
+		t.Fatal(err)
+	}
+	logins := func(login string) []string {
+		t.Helper()
+		evs, err := s.ListAudit(ctx, store.AuditFilter{ActorLogin: login})
+		noErr(t, err, "ListAudit")
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Actor.Login)
+		}
+		return out
+	}
+	diff(t, "the events of ÉVA after the upgrade", []string{"éva@EXAMPLE.com", "Éva@example.com"}, logins("ÉVA@example.com"))
+	diff(t, "the event written without a key", []string{"Éva.B@example.com"}, logins("Éva.B@example.com"))
+}
