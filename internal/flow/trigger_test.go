@@ -311,6 +311,10 @@ func TestEventTrigger(t *testing.T) {
 		{6, 11, "", "card okta-devices/read-device is not an event card"},
 		{14, 11, "suspend", "is an event card: it starts flows and cannot run as a step"},
 	})
+
+	// An unknown event card names where the event cards are listed.
+	_, err = Check(context.Background(), []byte(strings.ReplaceAll(src("poll"), "card: okta-devices/device-removed-from-user", "card: okta-devices/device-melted")), env)
+	checkIssues(t, err, []wantIssue{{6, 11, "", `unknown event card "okta-devices/device-melted"; cardflow connectors lists the event cards (mode event; "kind": "event" in GET /api/v1/connectors)`}})
 }
 
 func TestManualRunSeesTrigger(t *testing.T) {

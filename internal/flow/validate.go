@@ -152,7 +152,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 	for i, st := range d.Steps {
 		card, ok := env.Card(st.Card)
 		if !ok {
-			iss.add(st.cardPos, st.ID, "unknown card %q%s; list the cards with cardflow's connectors page or GET /api/v1/connectors", st.Card, suggestCard(env, st.Card))
+			iss.add(st.cardPos, st.ID, "unknown card %q%s; list the cards with cardflow connectors (or the console's Cards page, or GET /api/v1/connectors)", st.Card, suggestCard(env, st.Card))
 			continue
 		}
 		if card.Mode == ModeEvent {
@@ -381,7 +381,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 	card, ok := env.Card(ev.Card)
 	switch {
 	case !ok:
-		iss.add(ev.cardPos, "", "unknown event card %q%s; the event cards are listed with \"kind\": \"event\" by GET /api/v1/connectors", ev.Card, suggestCard(env, ev.Card))
+		iss.add(ev.cardPos, "", "unknown event card %q%s; cardflow connectors lists the event cards (mode event; \"kind\": \"event\" in GET /api/v1/connectors)", ev.Card, suggestCard(env, ev.Card))
 		return "", nil
 	case card.Mode != ModeEvent:
 		iss.add(ev.cardPos, "", "card %s is not an event card: on.event.card takes one of the connector's event cards (\"kind\": \"event\" in GET /api/v1/connectors)", ev.Card)

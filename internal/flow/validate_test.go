@@ -28,7 +28,7 @@ func TestValidate(t *testing.T) {
 		{"unknown card", head + "  - id: a\n    card: okta-devices/suspend-devices\n    connection: Demo org\n", problem.InvalidInput,
 			[]wantIssue{{4, 11, "a", `unknown card "okta-devices/suspend-devices" (did you mean "okta-devices/suspend-device"?)`}}},
 		{"unknown connector", head + "  - id: a\n    card: okta-users/list-users\n    connection: Demo org\n", problem.InvalidInput,
-			[]wantIssue{{4, 11, "a", `unknown card "okta-users/list-users"`}}},
+			[]wantIssue{{4, 11, "a", `unknown card "okta-users/list-users"; list the cards with cardflow connectors (or the console's Cards page, or GET /api/v1/connectors)`}}},
 		{"unknown card input", head + search("Demo org") + "    input:\n      serch: x\n", problem.InvalidInput,
 			[]wantIssue{{7, 14, "find", `card okta-devices/search-devices has no input "serch"; its inputs are status, platform`}}},
 		{"missing required input", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n", problem.InvalidInput,
