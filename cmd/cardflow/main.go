@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -225,7 +226,36 @@ func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args 
 	for i, c := range cmds {
 		names[i] = c.name
 	}
+	if strings.HasPrefix(args[0], "-") {
+		// A flag before the command (cardflow --json connections list):
+		// the flags are the command's, after it.
+		return usagef("%q is not a command: flags go after the command they belong to, e.g. %s", args[0], flagsAfter(cmds, path, args))
+	}
 	return usagef("unknown command %q%s", strings.Join(append(path, args[0]), " "), didYouMean(args[0], names, ""))
+}
+
+// flagsAfter is the command line args (flags first) as it should be: the
+// leading flags moved after the command the words that follow them name;
+// the usual form when they name none.
+func flagsAfter(cmds []*command, path, args []string) string {
+	n := 0 // the leading flags
+	for n < len(args) && strings.HasPrefix(args[n], "-") {
+		n++
+	}
+	line := append([]string{"cardflow"}, path...)
+	rest := args[n:]
+	for len(rest) > 0 {
+		i := slices.IndexFunc(cmds, func(c *command) bool { return c.name == rest[0] })
+		if i < 0 {
+			break
+		}
+		line, rest = append(line, cmds[i].name), rest[1:]
+		if cmds[i].subs == nil {
+			return strings.Join(append(append(line, rest...), args[:n]...), " ")
+		}
+		cmds = cmds[i].subs
+	}
+	return strings.Join(append(line, "COMMAND", "--flag"), " ")
 }
 
 // didYouMean is "; did you mean X?" (or "X or Y") when word is probably a
