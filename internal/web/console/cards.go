@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/inputtext"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/web"
 )
 
@@ -211,6 +213,15 @@ func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
 		return
 	}
 	res, err := c.Cards.Run(ctx, card.Request{Card: cardRef(k, cd), Connection: conn, Input: input, Actor: s.actor()})
+	if err != nil && problem.CodeOf(err) == problem.NotFound && c.connectionGone(ctx, conn) {
+		// Deleted since the form was opened: the form's list no longer
+		// offers it, so say so at the list rather than the server's
+		// "no connection has the id ..." and its command-line remedy.
+		f.Confirm = nil
+		f.ConnError = "The connection you chose no longer exists: it was deleted after this page was opened. Choose another connection."
+		c.render(w, r, s, http.StatusNotFound, "run", cd.Name, f)
+		return
+	}
 	if err != nil {
 		status, e := c.publicError(ctx, err)
 		f.Error = &e
@@ -229,6 +240,16 @@ func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
 		status, f.Error = st, &e
 	}
 	c.render(w, r, s, status, "run", cd.Name, f)
+}
+
+// connectionGone reports whether no connection has the id or nickname
+// conn (any more).
+func (c *Console) connectionGone(ctx context.Context, conn string) bool {
+	if c.Connections == nil {
+		return false
+	}
+	_, err := c.Connections.Get(ctx, conn)
+	return problem.CodeOf(err) == problem.NotFound
 }
 
 // readInputs converts the form's values to the card's typed input; bad is
