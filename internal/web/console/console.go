@@ -419,7 +419,7 @@ func (c *Console) publicError(ctx context.Context, err error) (int, shownError) 
 	if p.Code != problem.Internal {
 		field, _ := p.Details["field"].(string)
 		missing, _ := p.Details["missing"].([]string)
-		return web.HTTPStatus(p.Code), shownError{Code: string(p.Code), Message: p.Message, Remedy: inConsole(p.Remedy), Field: field, Missing: missing}
+		return web.HTTPStatus(p.Code), shownError{Code: string(p.Code), Message: inConsole(p.Message), Remedy: inConsole(p.Remedy), Field: field, Missing: missing}
 	}
 	cause := err.Error()
 	if ip, ok := problem.As(err); ok && ip.Err != nil {

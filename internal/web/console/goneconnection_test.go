@@ -48,3 +48,31 @@ func TestRunCardWithDeletedConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanFlowWithDeletedConnection: Plan and Run of a flow whose step
+// names a connection deleted since say to create it with the console's New
+// Connection, not with the command line's cardflow connections create.
+func TestPlanFlowWithDeletedConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	temp := e.connect(t, "Temp", nil)
+	flowID := e.storeFlow(t, `name: read-one
+inputs:
+  deviceId: {type: string, required: true}
+steps:
+  - id: device
+    card: okta-devices/read-device
+    connection: Temp
+    input: {deviceId: "${{ inputs.deviceId }}"}
+`)
+	if _, err := e.manager.DeleteWithResult(context.Background(), temp.ID, store.Actor{Type: store.ActorUser, Login: "test"}); err != nil {
+		t.Fatalf("delete Temp: %v", err)
+	}
+	c, _, csrf := signInHTTP(t, e.url, "/flows")
+	for _, action := range []string{"plan", "runs"} {
+		_, body := post(t, c, e.url+"/flows/"+flowID+"/"+action, url.Values{"csrf": {csrf}, "in.deviceId": {"guo1"}}, nil)
+		if !strings.Contains(body, `there is no okta-devices connection &#34;Temp&#34;; create it (New Connection on the Connections page)`) || strings.Contains(body, "cardflow connections") {
+			t.Errorf("%s: the page does not name New Connection, or names the command line:\n%s", action, body)
+		}
+	}
+}

@@ -14,6 +14,8 @@ var consoleSteps = []struct {
 }{
 	{regexp.MustCompile(`\(cardflow flows disable NAME, then enable NAME\)`), "(Disable, then Enable, on each flow's page)"},
 	{regexp.MustCompile(`\(cardflow connections test\)`), "(Test on the connection's page)"},
+	{regexp.MustCompile(`\(cardflow connections create\)`), "(New Connection on the Connections page)"},
+	{regexp.MustCompile(`what cardflow connections show ("[^"]*") reports`), "what the page of connection $1 reports"},
 	{regexp.MustCompile(`read it again with GET /api/v1/flows/\S+ \(cardflow flows show [^)]*\) and retry`), "reload the flow's page and try again"},
 	// "Change secret on its console page, or cardflow connections update ..."
 	{regexp.MustCompile(`, or cardflow [^;()]*`), ""},
@@ -22,9 +24,9 @@ var consoleSteps = []struct {
 	{regexp.MustCompile(` \((or )?cardflow [a-z]+ [^()]*\)`), ""},
 }
 
-// inConsole is a remedy of the server's as a console page shows it: the
-// command-line steps it names put in the console's words (consoleSteps),
-// since the person reading it is in the browser.
+// inConsole is a message or remedy of the server's as a console page shows
+// it: the command-line steps it names put in the console's words
+// (consoleSteps), since the person reading it is in the browser.
 func inConsole(remedy string) string {
 	if !strings.Contains(remedy, "cardflow ") {
 		return remedy

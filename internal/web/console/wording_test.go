@@ -24,6 +24,12 @@ func TestInConsole(t *testing.T) {
 		{"another command",
 			"list the flows (cardflow flows list) and name the document as that flow",
 			"list the flows and name the document as that flow"},
+		{"flow names a missing connection",
+			`step "device": there is no okta-devices connection "Temp"; create it (cardflow connections create) or use the nickname or id of an existing one`,
+			`step "device": there is no okta-devices connection "Temp"; create it (New Connection on the Connections page) or use the nickname or id of an existing one`},
+		{"flow names a broken connection",
+			`fix what cardflow connections show "Prod" reports and test the connection`,
+			`fix what the page of connection "Prod" reports and test the connection`},
 		{"no command", "reauthorize the connection", "reauthorize the connection"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
