@@ -52,6 +52,11 @@ func TestAPIErrorText(t *testing.T) {
 			want: "invalid_input: input \"n\": \"x\" is not a number\nRemedy: give n\nmissing: a, b",
 		},
 		{
+			name: "a long value the message quotes is not repeated",
+			body: `{"code":"invalid_input","message":"Okta rejected the search filter \"status eq \\\"ACTIVE\\\" and profile.displayName sw \\\"Sales\\\"\"; check the search expression","details":{"remedy":"check the search expression","field":"search","filter":"status eq \"ACTIVE\" and profile.displayName sw \"Sales\"","oktaRequestId":"req1"}}`,
+			want: "invalid_input: Okta rejected the search filter \"status eq \\\"ACTIVE\\\" and profile.displayName sw \\\"Sales\\\"\"\nRemedy: check the search expression\nfield: search\noktaRequestId: req1",
+		},
+		{
 			name: "nested object",
 			body: `{"code":"conflict","message":"busy","details":{"lease":{"owner":"a","ttl":2}}}`,
 			want: "conflict: busy\nlease:\n  owner: a\n  ttl: 2",
