@@ -87,6 +87,11 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	if code != http.StatusNotFound || e.Error.Details["remedy"] != `did you mean "Prod"?` {
 		t.Errorf("GET the connection Prd: %d; want 404 asking whether Prod was meant\n%s", code, data)
 	}
+	// A misspelt query parameter is pointed at the one meant.
+	code, data = h.call("GET", "/api/v1/runs?conection=Prod", nil, &e)
+	if code != http.StatusBadRequest || e.Error.Details["remedy"] != "did you mean connection?" {
+		t.Errorf("GET runs?conection=: %d; want 400 suggesting connection\n%s", code, data)
+	}
 	// An audit action misspelt is refused with the actions there are,
 	// not answered with an empty list.
 	code, data = h.call("GET", "/api/v1/audit?action=card.runs", nil, &e)

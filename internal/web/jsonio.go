@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -98,7 +99,7 @@ func exactFields(body []byte, v any) error {
 
 // unknownField refuses a body's field name that is none of fields (the
 // JSON fields of the request, nil when unknown), pointing at the one it
-// names in other capitals if any.
+// names in other capitals if any, else at the nearest one (a misspelling).
 func unknownField(name string, fields []string) *problem.Error {
 	p := problem.New(problem.InvalidInput, "unknown field %q", name).WithDetail("field", name)
 	for _, f := range fields {
@@ -108,6 +109,9 @@ func unknownField(name string, fields []string) *problem.Error {
 	}
 	if len(fields) == 0 {
 		return p.WithRemedy("remove it or fix its spelling")
+	}
+	if near := flow.Nearest(name, fields...); near != "" {
+		return p.WithRemedy("did you mean %q? The fields are %s", near, strings.Join(fields, ", "))
 	}
 	return p.WithRemedy("remove it or fix its spelling; the fields are %s", strings.Join(fields, ", "))
 }

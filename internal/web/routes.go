@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -50,8 +51,11 @@ func checkQuery(pattern string, r *http.Request) error {
 	if len(allowed) > 0 {
 		takes = "only " + strings.Join(allowed, ", ")
 	}
-	return problem.New(problem.InvalidInput, "unknown query parameter %q: %s takes %s", unknown[0], pattern, takes).
-		WithRemedy("remove it or fix its spelling").WithDetail("field", unknown[0])
+	p := problem.New(problem.InvalidInput, "unknown query parameter %q: %s takes %s", unknown[0], pattern, takes).WithDetail("field", unknown[0])
+	if near := flow.Nearest(unknown[0], allowed...); near != "" {
+		return p.WithRemedy("did you mean %s?", near)
+	}
+	return p.WithRemedy("remove it or fix its spelling")
 }
 
 // routes registers the JSON API. Endpoints whose service is nil are not

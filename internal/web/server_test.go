@@ -249,6 +249,8 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "ok", in: `{"name":"a","count":1}`},
 		{name: "unknown field", in: `{"name":"a","colour":"red"}`, wantMsg: `unknown field "colour"`, wantField: "colour",
 			wantRemedy: "remove it or fix its spelling; the fields are name, count, scopes"},
+		{name: "a misspelt field", in: `{"name":"a","scoeps":[]}`, wantMsg: `unknown field "scoeps"`, wantField: "scoeps",
+			wantRemedy: `did you mean "scopes"? The fields are name, count, scopes`},
 		{name: "a field in other capitals", in: `{"Name":"a"}`, wantMsg: `unknown field "Name"`, wantField: "Name",
 			wantRemedy: `field names are exact: write "name"`},
 		{name: "wrong type", in: `{"count":"x"}`, wantMsg: `field "count" must be a whole number, not a string`, wantField: "count"},
