@@ -151,7 +151,7 @@ func TestCanceledRunNotResumed(t *testing.T) {
 		{RunID: run.ID, StepID: "find", Status: flow.StatusSucceeded, Items: 1, Succeeded: 1, StartedAt: now, FinishedAt: now},
 		{RunID: run.ID, StepID: "suspend", Status: flow.StatusRunning, StartedAt: now},
 	} {
-		if err := st.PutFlowStep(ctx, fs); err != nil {
+		if err := st.PutFlowStep(ctx, "", fs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func TestCanceledRunNotResumed(t *testing.T) {
 		{RunID: run.ID, StepID: "suspend", Index: 0, Status: flow.StatusSucceeded, Input: json.RawMessage(`{"deviceId":"guo1"}`),
 			Output: json.RawMessage(`{"changed":true}`), StartedAt: now, FinishedAt: now},
 	} {
-		if err := st.PutFlowItem(ctx, it); err != nil {
+		if err := st.PutFlowItem(ctx, "", it); err != nil {
 			t.Fatal(err)
 		}
 	}

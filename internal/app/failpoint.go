@@ -165,8 +165,8 @@ func (s *failpointStore) StartEventRun(ctx context.Context, eventUUID, flowID st
 	return err
 }
 
-func (s *failpointStore) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
-	if err := s.Store.PutFlowItem(ctx, it); err != nil {
+func (s *failpointStore) PutFlowItem(ctx context.Context, owner string, it *store.FlowItem) error {
+	if err := s.Store.PutFlowItem(ctx, owner, it); err != nil {
 		return err
 	}
 	if countTo(s.point, fpFlowAfterItems, &s.items) {

@@ -26,6 +26,15 @@ func (n notifyAndWake) Enqueue(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
+// Notifications is m as outbox rows, for a caller that commits them with
+// the change they report and then calls Notified.
+func (n notifyAndWake) Notifications(m notify.Message) ([]*store.Notification, error) {
+	return n.outbox.Notifications(m)
+}
+
+// Notified wakes the sender once rows from Notifications are committed.
+func (n notifyAndWake) Notified() { n.sender.Wake() }
+
 // needsReauthNotice is the connection.needs_reauthorization message of a
 // connection that stops working until someone signs in again, as outbox
 // rows stored with the status change. Its id is stable per change.

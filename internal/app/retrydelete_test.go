@@ -57,7 +57,9 @@ func (h *harness) devicesWithStatus(connection, status string) []string {
 // deleted as usual.
 func TestResumedDeleteAlreadyDone(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t, oktaemu.Config{Devices: 40}, nil)
+	// The server resumes the run as its claimant after a crash (its writes
+	// are fenced by the run's owner).
+	h := startHarness(t, oktaemu.Config{Devices: 40}, func(c *Config) { c.Owner = "this-server" })
 	h.connect("Prod")
 	ids := h.devicesWithStatus("Prod", "DEACTIVATED")
 	if len(ids) < 3 {
@@ -68,12 +70,12 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 	inputs, _ := json.Marshal(map[string]any{"ids": list})
 	now := time.Now()
 	run := &store.FlowRun{ID: "fr_resumed", FlowName: "delete-listed", Source: []byte(deleteListFlow), Inputs: inputs,
-		Status: flow.StatusRunning, Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Owner: "crashed-server", LeaseUntil: now.Add(time.Hour),
+		Status: flow.StatusRunning, Actor: store.Actor{Type: store.ActorUser, Login: "test"}, Owner: "this-server", LeaseUntil: now.Add(time.Hour),
 		CreatedAt: now, StartedAt: now}
 	if err := st.CreateFlowRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutFlowStep(ctx, &store.FlowStep{RunID: run.ID, StepID: "del", Status: flow.StatusRunning, Items: len(list), StartedAt: now}); err != nil {
+	if err := st.PutFlowStep(ctx, "", &store.FlowStep{RunID: run.ID, StepID: "del", Status: flow.StatusRunning, Items: len(list), StartedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	// Item 0: the interrupted attempt deleted the device and recorded its

@@ -61,7 +61,7 @@ type itemOutcome struct {
 	started    time.Time
 	finished   time.Time
 	// stop, when set, is the error that stops the run instead of the
-	// item failing (ErrStateUnavailable, ErrHandBack).
+	// item failing (ErrStateUnavailable, ErrHandBack, ErrRunTaken).
 	stop error
 }
 
@@ -192,7 +192,8 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 // runItems runs the pending items with the step's concurrency. A failed
 // item does not stop the others; a StateStore failure (or a card run that
 // could not be recorded, ErrStateUnavailable; a card run this server
-// cannot go on after, ErrHandBack) or ctx ending does.
+// cannot go on after, ErrHandBack; a run another server took over,
+// ErrRunTaken) or ctx ending does.
 func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending []int, outcomes []*itemOutcome, c *counter) error {
 	if len(pending) == 0 {
 		return nil
@@ -427,7 +428,7 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 		if errors.Is(err, ErrStateUnavailable) {
 			return &itemOutcome{stop: fmt.Errorf("flow: item %d of step %s: %w", index, st.ID, err)}
 		}
-		if errors.Is(err, ErrHandBack) {
+		if errors.Is(err, ErrHandBack) || errors.Is(err, ErrRunTaken) {
 			if o.pending != nil {
 				// Not saved: the server that resumes the run runs the
 				// item again; the card run that failed here is stored.

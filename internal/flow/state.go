@@ -38,6 +38,14 @@ var ErrStateUnavailable = errors.New("flow: the run's state cannot be stored now
 // by a server that can.
 var ErrHandBack = errors.New("flow: this server cannot go on with the run")
 
+// ErrRunTaken, wrapped in a CardRunner's error, says that another server
+// has taken the run over (this server's claim on it lapsed): the item is
+// not recorded (its card run, if any, is stored alone), and the run stops
+// with that error at once, to go on on the other server. A StateStore
+// refuses writes of such a run with an error of its own, which stops the
+// run as every StateStore error does.
+var ErrRunTaken = errors.New("flow: another server has taken the run over")
+
 // ErrItemExists is returned (possibly wrapped) by StateStore.SaveItem when
 // the item was already recorded. The runner then uses the recorded item:
 // the item is done.

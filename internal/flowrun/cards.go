@@ -65,6 +65,14 @@ func (f finishedItem) SaveItem(ctx context.Context, it flow.ItemState, next func
 		wctx = store.WithQueued(store.WithCanWait(ctx), next)
 	}
 	err := f.st.FinishFlowItem(wctx, &rec, f.fin.Run, f.fin.Event)
+	if errors.Is(err, store.ErrLeaseLost) {
+		// Another server took the run over: the item is its to record;
+		// the card run, which did call the org, is stored alone.
+		if ferr := f.st.FinishRun(ctx, f.fin.Run, f.fin.Event); ferr != nil {
+			return ferr
+		}
+		return err
+	}
 	if !errors.Is(err, store.ErrConflict) {
 		return err
 	}
@@ -84,9 +92,14 @@ func (f finishedItem) Store(ctx context.Context) error {
 // RunCard runs one card. A card run that could not be recorded because
 // the database is unavailable stops the flow run (flow.ErrStateUnavailable)
 // rather than failing the item, and so does one that failed because this
-// server cannot go on with the run (HandBack, flow.ErrHandBack).
+// server cannot go on with the run (HandBack, flow.ErrHandBack) or no
+// longer holds it (store.ErrLeaseLost, flow.ErrRunTaken: the card run is
+// not recorded and the card not called when its record is refused).
 func (c Cards) RunCard(ctx context.Context, call flow.Call) (flow.CardResult, error) {
 	res, err := c.runCard(ctx, call)
+	if errors.Is(err, store.ErrLeaseLost) {
+		return res, fmt.Errorf("%w: %w", flow.ErrRunTaken, err)
+	}
 	if errors.Is(err, store.ErrUnavailable) {
 		return flow.CardResult{RunRef: res.RunRef}, fmt.Errorf("%w: %w", flow.ErrStateUnavailable, err)
 	}

@@ -18,11 +18,16 @@
 // it, first ends the card runs that server left running as interrupted
 // (store.InterruptRuns). Each item's finished card run, its audit event and
 // the item are stored in one transaction (store.FinishFlowItem, through
-// Cards); the run's outcome and its flow.run audit event in another
-// (store.FinishFlowRun). A run stopped because the store was unavailable
-// (store.ErrUnavailable: a dropped database session) is not failed: its
-// lease lapses and it is resumed as after a crash. A run stopped because
-// this server cannot go on with it (flow.ErrHandBack: Cards.HandBack says
+// Cards); the run's outcome, its flow.run audit event and its
+// flow_run.failed or flow_run.recovered notification in another
+// (store.FinishFlowRun). Every write of the run's card runs, items, steps
+// and outcome is fenced by this server's claim on it: a server paused past
+// its lease, whose run another server has claimed since, has its next
+// write refused (store.ErrLeaseLost) and stops the run at once, calling
+// no further card and queuing no notification. A run stopped because the
+// store was unavailable (store.ErrUnavailable: a dropped database session)
+// is not failed: its lease lapses and it is resumed as after a crash. A
+// run stopped because this server cannot go on with it (flow.ErrHandBack: Cards.HandBack says
 // its keyring is behind the database's) is handed back at once, its lease
 // released, for a server that can. Cancel ends a queued
 // run at once or records the request on the run (store.CancelFlowRun):

@@ -44,8 +44,8 @@ type Config struct {
 	// Outage logs Work's failures to claim runs (the database down):
 	// once, summarised, and the recovery. Nil means one of Logger and Now.
 	Outage *outage.Log
-	// Notifier enqueues flow_run.failed and flow_run.recovered
-	// notifications; nil sends none.
+	// Notifier makes flow_run.failed and flow_run.recovered
+	// notifications, stored with the run's outcome; nil sends none.
 	Notifier Notifier
 	// RepeatFailure is how often a flow that keeps failing with the same
 	// error is notified again: its first such failure is, then the first
@@ -66,9 +66,12 @@ type Config struct {
 	Unfit func() error
 }
 
-// Notifier enqueues notifications (notify.Outbox implements it).
+// Notifier makes the outbox rows of a notification, which the run's
+// outcome stores with it (store.FinishFlowRun), and is told once they are
+// committed (notify.Outbox makes them; Notified may wake a sender).
 type Notifier interface {
-	Enqueue(ctx context.Context, m notify.Message) error
+	Notifications(m notify.Message) ([]*store.Notification, error)
+	Notified()
 }
 
 // Service stores, validates, plans and runs flows. Runs are queued in the
@@ -131,7 +134,7 @@ func New(cfg Config) *Service {
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
 		canceled: map[string]bool{}, ended: make(chan struct{}), unfit: cfg.Unfit, parser: flow.Parser{Now: cfg.Now},
 	}
-	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store}, Now: cfg.Now, Logger: cfg.Logger,
+	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store, cfg.Owner}, Now: cfg.Now, Logger: cfg.Logger,
 		Progress: s.record, Stopped: s.isCanceled}
 	return s
 }

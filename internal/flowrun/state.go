@@ -10,17 +10,22 @@ import (
 )
 
 // flowState adapts the store to flow.StateStore. The flow and store
-// records have the same fields, so they convert directly.
-type flowState struct{ st store.Store }
+// records have the same fields, so they convert directly. Its writes are
+// fenced by owner, this server: a run another server took over is not
+// written to (store.ErrLeaseLost).
+type flowState struct {
+	st    store.Store
+	owner string
+}
 
 func (s flowState) SaveStep(ctx context.Context, st flow.StepState) error {
 	rec := store.FlowStep(st)
-	return s.st.PutFlowStep(ctx, &rec)
+	return s.st.PutFlowStep(ctx, s.owner, &rec)
 }
 
 func (s flowState) SaveItem(ctx context.Context, it flow.ItemState) error {
 	rec := store.FlowItem(it)
-	return itemExists(s.st.PutFlowItem(ctx, &rec))
+	return itemExists(s.st.PutFlowItem(ctx, s.owner, &rec))
 }
 
 func (s flowState) SaveItems(ctx context.Context, its []flow.ItemState) error {
@@ -29,13 +34,14 @@ func (s flowState) SaveItems(ctx context.Context, its []flow.ItemState) error {
 		rec := store.FlowItem(it)
 		recs[i] = &rec
 	}
-	return itemExists(s.st.PutFlowItems(ctx, recs))
+	return itemExists(s.st.PutFlowItems(ctx, s.owner, recs))
 }
 
 // itemExists is err, a store's answer to recording items, with a conflict
-// (an item recorded before) also wrapping flow.ErrItemExists.
+// (an item recorded before) also wrapping flow.ErrItemExists; a lost
+// lease stays an error that stops the run.
 func itemExists(err error) error {
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrLeaseLost) {
 		return fmt.Errorf("%w: %w", flow.ErrItemExists, err)
 	}
 	return err

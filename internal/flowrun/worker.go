@@ -121,7 +121,10 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if run.StartedAt.IsZero() {
 		run.StartedAt = s.now()
 	}
-	if err := s.store.UpdateFlowRun(rctx, run); err != nil {
+	if err := s.store.UpdateFlowRun(rctx, run); errors.Is(err, store.ErrLeaseLost) {
+		s.taken(log, err)
+		return
+	} else if err != nil {
 		log.Error("mark flow run running", slog.Any("error", err))
 		return
 	}
@@ -149,6 +152,12 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	case <-lost:
 		return
 	default:
+	}
+	if errors.Is(err, store.ErrLeaseLost) {
+		// Paused past its lease (the renewals stopped too): a write of
+		// the run was refused, and the run stopped at once.
+		s.taken(log, err)
+		return
 	}
 	if err != nil && ctx.Err() != nil {
 		// Shutting down: hand the run back for the next server.
@@ -193,14 +202,14 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if run.Status != flow.StatusSucceeded {
 		s.closeSteps(wctx, run, log)
 	}
-	// Notifications are enqueued before the outcome is stored: a crash in
-	// between resumes the run, which ends again the same way and enqueues
-	// the same message, which the outbox keeps once.
+	// Notifications are stored with the outcome, by the run's owner
+	// only: a server that lost the run queues none.
+	var notes []*store.Notification
 	switch run.Status {
 	case flow.StatusFailed:
-		s.notifyFailed(wctx, run, failureSummary(run, res), log)
+		notes = s.notifyFailed(wctx, run, failureSummary(run, res), log)
 	case flow.StatusSucceeded:
-		s.notifyRecovered(wctx, run, log)
+		notes = s.notifyRecovered(wctx, run, log)
 	}
 	outcome := "success"
 	if run.Status != flow.StatusSucceeded {
@@ -215,17 +224,27 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if err := s.store.FinishFlowRun(wctx, run, &store.AuditEvent{
 		Time: s.now(), Actor: run.Actor, Action: store.ActionFlowRun, Outcome: outcome, Error: why,
 		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
-	}); errors.Is(err, store.ErrConflict) {
+	}, notes); errors.Is(err, store.ErrLeaseLost) {
 		// This server's lease lapsed (it was paused past it) and another
 		// server claimed the run: the outcome is that server's to store.
-		log.Warn("lost the lease of a flow run to another server before storing its outcome; the other server's stands", slog.Any("error", err))
+		s.taken(log, err)
 		return
 	} else if err != nil {
 		log.Error("store the flow run's outcome and its audit event", slog.Any("error", err))
 		return
 	}
+	if len(notes) > 0 {
+		s.notifier.Notified()
+	}
 	_ = s.store.RenewFlowRunLease(wctx, run.ID, s.owner, 0, s.now())
 	s.runEnded()
+}
+
+// taken logs that another server has taken over a run executing here,
+// which stops here at once: that server goes on with it and stores its
+// outcome.
+func (s *Service) taken(log *slog.Logger, err error) {
+	log.Warn("another server owns this flow run now (this server's lease on it lapsed); stopping it here", slog.Any("error", err))
 }
 
 // closeSteps ends the steps of a canceled or failed run that are still
@@ -255,7 +274,9 @@ func (s *Service) closeSteps(ctx context.Context, run *store.FlowRun, log *slog.
 			st.Status, st.Error = flow.StatusFailed, "the run failed before every item ran: "+run.Error
 		}
 		st.FinishedAt = s.now()
-		if err := s.store.PutFlowStep(ctx, st); err != nil {
+		if err := s.store.PutFlowStep(ctx, s.owner, st); errors.Is(err, store.ErrLeaseLost) {
+			return // the outcome's write says so
+		} else if err != nil {
 			log.Error("end a step of an ended flow run", slog.String("step", st.StepID), slog.Any("error", err))
 			return
 		}
@@ -338,15 +359,15 @@ func (s *Service) triggerInputs(ctx context.Context, doc *flow.Document, f flow.
 	return coerceInputs(doc, raw)
 }
 
-// notifyFailed enqueues flow_run.failed for run, with an id derived from
+// notifyFailed makes flow_run.failed for run, with an id derived from
 // the run's so that a repeat (after a crash) is the same message. A flow
 // that keeps failing with the same error (a connection waiting to be
 // reauthorized fails every scheduled run) is notified of its first such
 // failure and then once per repeat period while it lasts, not of every
 // run: each message says how long it has been failing.
-func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun, why string, log *slog.Logger) {
+func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun, why string, log *slog.Logger) []*store.Notification {
 	if s.notifier == nil {
-		return
+		return nil
 	}
 	text := fmt.Sprintf("flow %s: run %s failed: %s", run.FlowName, run.ID, why)
 	st, err := s.store.FailureStreak(ctx, store.StreakFilter{FlowID: run.FlowID, ExcludeID: run.ID, CreatedBefore: run.CreatedAt, SameFailure: &run.Failure})
@@ -357,13 +378,13 @@ func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun, why stri
 	case st.Runs > 0 && !s.remindAt(st, run.FinishedAt):
 		log.InfoContext(ctx, "flow_run.failed not sent: the flow's runs have failed the same way since the last message",
 			slog.Int("failed_runs", st.Runs+1), slog.Time("since", st.First))
-		return
+		return nil
 	case st.Runs > 0:
 		// The purge keeps the streak's first run but not every one after
 		// it: the count is of the runs still in the history.
 		text += fmt.Sprintf(" (still failing the same way since %s: at least %d runs)", st.First.UTC().Format(time.RFC3339), st.Runs+1)
 	}
-	s.enqueue(ctx, run, notify.TypeFlowRunFailed, text, log)
+	return s.message(ctx, run, notify.TypeFlowRunFailed, text, log)
 }
 
 // remindAt reports whether a failure at t, after the streak st of the
@@ -373,35 +394,37 @@ func (s *Service) remindAt(st store.Streak, t time.Time) bool {
 	return t.Sub(st.First)/s.repeat > st.Last.Sub(st.First)/s.repeat
 }
 
-// notifyRecovered enqueues flow_run.recovered when run succeeded after
+// notifyRecovered makes flow_run.recovered when run succeeded after
 // failed runs of its flow.
-func (s *Service) notifyRecovered(ctx context.Context, run *store.FlowRun, log *slog.Logger) {
+func (s *Service) notifyRecovered(ctx context.Context, run *store.FlowRun, log *slog.Logger) []*store.Notification {
 	if s.notifier == nil {
-		return
+		return nil
 	}
 	st, err := s.store.FailureStreak(ctx, store.StreakFilter{FlowID: run.FlowID, ExcludeID: run.ID, CreatedBefore: run.CreatedAt})
 	if err != nil {
 		log.WarnContext(ctx, "read the flow's earlier failures; flow_run.recovered not sent", slog.Any("error", err))
-		return
+		return nil
 	}
 	if st.Runs == 0 {
-		return
+		return nil
 	}
-	s.enqueue(ctx, run, notify.TypeFlowRunRecovered, fmt.Sprintf("flow %s: run %s succeeded after %d failed runs since %s",
+	return s.message(ctx, run, notify.TypeFlowRunRecovered, fmt.Sprintf("flow %s: run %s succeeded after %d failed runs since %s",
 		run.FlowName, run.ID, st.Runs, st.First.UTC().Format(time.RFC3339)), log)
 }
 
-// enqueue enqueues a message of type typ about run, its id derived from
-// the run's and the type.
-func (s *Service) enqueue(ctx context.Context, run *store.FlowRun, typ, text string, log *slog.Logger) {
+// message is the outbox rows of a message of type typ about run, its id
+// derived from the run's and the type, so that a repeat (after a crash)
+// is the same message, which the outbox keeps once.
+func (s *Service) message(ctx context.Context, run *store.FlowRun, typ, text string, log *slog.Logger) []*store.Notification {
 	f, _ := firingOf(run)
-	err := s.notifier.Enqueue(ctx, notify.Message{
+	ns, err := s.notifier.Notifications(notify.Message{
 		ID: "nt_" + strings.ReplaceAll(typ, ".", "_") + "_" + run.ID, Type: typ, Time: run.FinishedAt, Message: text,
 		FlowRun: &notify.FlowRunInfo{ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Error: run.Error, Trigger: f.Kind},
 	})
 	if err != nil {
-		log.ErrorContext(ctx, "enqueue the "+typ+" notification", slog.Any("error", err))
+		log.ErrorContext(ctx, "make the "+typ+" notification", slog.Any("error", err))
 	}
+	return ns
 }
 
 // stepsFailure is the Failure of a run that failed because steps did:

@@ -42,7 +42,7 @@ func TestPurgerRunsByItself(t *testing.T) {
 		if err := st.CreateRun(ctx, card); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.PutFlowItem(ctx, &store.FlowItem{RunID: id, StepID: "find", Status: "succeeded", Output: card.Output, RunRef: card.ID}); err != nil {
+		if err := st.PutFlowItem(ctx, "", &store.FlowItem{RunID: id, StepID: "find", Status: "succeeded", Output: card.Output, RunRef: card.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,6 +40,11 @@ var (
 	// meanwhile: its sign-in in flight, or its creator's console session
 	// or personal API token (a person's access revoked, DeletePersonAccess).
 	ErrRevoked = errors.New("store: revoked meanwhile")
+	// ErrLeaseLost means a write made for the server holding a flow run
+	// was refused because another server holds the run now: the writer's
+	// lease lapsed (it was paused past it) and the run was claimed
+	// again. Nothing was written. It is also ErrConflict.
+	ErrLeaseLost = fmt.Errorf("%w: another server holds the flow run now", ErrConflict)
 )
 
 // SchemaBehindError is the refusal of a backend opened without migrating
@@ -777,7 +782,10 @@ type Store interface {
 	// end sets (Status, Output, ErrorCode, ErrorMessage, Remedy,
 	// OktaRequestIDs, FinishedAt, DeviceName; the rest stays as CreateRun
 	// stored it) and appends the audit event in one atomic step: both are
-	// stored or neither is.
+	// stored or neither is. CreateRun of a flow run's card run (FlowRunID
+	// and Owner set) stores it only while Owner holds the flow run
+	// (ErrLeaseLost otherwise): a server that lost the run records no
+	// card run of it, and so calls no card.
 	CreateRun(ctx context.Context, r *Run) error
 	UpdateRun(ctx context.Context, r *Run) error
 	FinishRun(ctx context.Context, r *Run, e *AuditEvent) error
@@ -854,15 +862,21 @@ type Store interface {
 	// LeaseUntil, which only ClaimFlowRun and RenewFlowRunLease change.
 	// ListFlowRuns lists newest first (CreatedAt, then ID), of every flow
 	// when flowID is empty.
+	//
+	// The writes of a run's executor are fenced by its owner: an owner
+	// that is set (r.Owner; the owner argument of PutFlowStep,
+	// PutFlowItem and PutFlowItems; the card run's Owner for
+	// FinishFlowItem) must hold the run when the write commits, or the
+	// write stores nothing and returns ErrLeaseLost. An empty owner
+	// writes unfenced.
 	CreateFlowRun(ctx context.Context, r *FlowRun) error
 	UpdateFlowRun(ctx context.Context, r *FlowRun) error
-	// FinishFlowRun stores an ended run's outcome (as UpdateFlowRun) and
-	// appends its audit event in one transaction: whoever sees the run
-	// ended finds its audit event, and a crash keeps both or neither.
-	// When r.Owner is set and another owner holds the run now (r's lease
-	// lapsed and another server claimed it), it stores neither and
-	// returns ErrConflict.
-	FinishFlowRun(ctx context.Context, r *FlowRun, e *AuditEvent) error
+	// FinishFlowRun stores an ended run's outcome (as UpdateFlowRun),
+	// appends its audit event and enqueues the notifications ns (as
+	// EnqueueNotifications) in one transaction: whoever sees the run
+	// ended finds its audit event, a crash keeps all or none, and a
+	// server that lost the run (ErrLeaseLost) stores none of them.
+	FinishFlowRun(ctx context.Context, r *FlowRun, e *AuditEvent, ns []*Notification) error
 	GetFlowRun(ctx context.Context, id string) (*FlowRun, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*FlowRun, error)
 	// ListFlowRunsPage is ListFlowRuns with a cursor (FlowRunFilter); it
@@ -894,19 +908,19 @@ type Store interface {
 	CancelFlowRun(ctx context.Context, id string, now time.Time) (*FlowRun, error)
 	// PutFlowStep creates or replaces a step; ListFlowSteps returns steps
 	// in the order they were first put. PutFlowStep and PutFlowItem return
-	// ErrNotFound when the run does not exist.
-	PutFlowStep(ctx context.Context, s *FlowStep) error
+	// ErrNotFound when the run does not exist. Both are fenced by owner.
+	PutFlowStep(ctx context.Context, owner string, s *FlowStep) error
 	// PutFlowItems records several items in one transaction: all of them
 	// or none (ErrConflict when one of them was recorded before).
-	PutFlowItems(ctx context.Context, items []*FlowItem) error
+	PutFlowItems(ctx context.Context, owner string, items []*FlowItem) error
 	ListFlowSteps(ctx context.Context, runID string) ([]*FlowStep, error)
 	// PutFlowItem records a finished item; recording the same (run, step,
 	// index) twice returns ErrConflict.
-	PutFlowItem(ctx context.Context, it *FlowItem) error
+	PutFlowItem(ctx context.Context, owner string, it *FlowItem) error
 	// FinishFlowItem stores the item's finished card run r with its audit
-	// event e (FinishRun) and the item (PutFlowItem) in one transaction:
-	// all of them or, on any error (ErrConflict for an item recorded
-	// before), none.
+	// event e (FinishRun) and the item (PutFlowItem, fenced by r.Owner) in
+	// one transaction: all of them or, on any error (ErrConflict for an
+	// item recorded before, ErrLeaseLost), none.
 	FinishFlowItem(ctx context.Context, it *FlowItem, r *Run, e *AuditEvent) error
 	// ListFlowItems returns the step's items ordered by Index.
 	ListFlowItems(ctx context.Context, runID, stepID string) ([]*FlowItem, error)

@@ -71,7 +71,7 @@ func benchPutFlowItems(b *testing.B, parallel bool) {
 	}
 	var next atomic.Int64
 	put := func() error {
-		return s.PutFlowItem(ctx, &store.FlowItem{RunID: "r", StepID: "suspend", Index: int(next.Add(1)),
+		return s.PutFlowItem(ctx, "", &store.FlowItem{RunID: "r", StepID: "suspend", Index: int(next.Add(1)),
 			Status: "succeeded", Input: []byte(`{"deviceId":"guo4a1b2c3d4e5f6g7"}`),
 			Output: []byte(`{"status":"SUSPENDED","changed":true}`), RunRef: "0123456789abcdef0123456789abcdef"})
 	}

@@ -133,7 +133,7 @@ func TestItemOutputStoredOnce(t *testing.T) {
 	if err := s.CreateRun(ctx, &store.Run{ID: "search", Status: "succeeded", Output: big, FlowRunID: "fr", StepID: "find"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutFlowItem(ctx, &store.FlowItem{RunID: "fr", StepID: "find", Status: "succeeded", Output: big, RunRef: "search"}); err != nil {
+	if err := s.PutFlowItem(ctx, "", &store.FlowItem{RunID: "fr", StepID: "find", Status: "succeeded", Output: big, RunRef: "search"}); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", path+dsnOptions)

@@ -394,51 +394,72 @@ func (s *Store) FailureStreak(ctx context.Context, f store.StreakFilter) (store.
 }
 
 // UpdateFlowRun writes every field of r except Owner and LeaseUntil, which
-// only ClaimFlowRun and RenewFlowRunLease change.
+// only ClaimFlowRun and RenewFlowRunLease change; when r.Owner is set,
+// only while that owner still holds the run (ErrLeaseLost).
 func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 	return s.fail(fmt.Sprintf("update flow run %q", r.ID), s.updateFlowRun(ctx, s.db, r))
 }
 
-// FinishFlowRun stores an ended run's outcome with its audit event; when
-// r.Owner is set, only while that owner still holds the run.
-func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, e *store.AuditEvent) error {
+// FinishFlowRun stores an ended run's outcome with its audit event and
+// notifications; when r.Owner is set, only while that owner still holds
+// the run.
+func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, e *store.AuditEvent, ns []*store.Notification) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
-		if err := s.finishFlowRun(ctx, ex, r); err != nil {
+		if err := s.updateFlowRun(ctx, ex, r); err != nil {
 			return err
 		}
-		return s.insertAudit(ctx, ex, e)
+		if err := s.insertAudit(ctx, ex, e); err != nil {
+			return err
+		}
+		return s.insertNotifications(ctx, ex, ns)
 	})
 	return s.fail(fmt.Sprintf("finish flow run %q", r.ID), err)
 }
 
+// updateFlowRun writes r, fenced by r.Owner when it is set: a server
+// whose lease lapsed and whose run another server has claimed since must
+// not overwrite what that server is doing. The condition on the owner is
+// checked again on PostgreSQL after a concurrent claim commits.
 func (s *Store) updateFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
-	res, err := s.exec(ctx, ex, `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
+	q := `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
 		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ?,
-		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ?, failure = ? WHERE id = ?`,
-		r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
+		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ?, failure = ? WHERE id = ?`
+	args := []any{r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName,
-		r.FlowVersion, r.RerunOf, r.Failure, r.ID)
+		r.FlowVersion, r.RerunOf, r.Failure, r.ID}
+	if r.Owner != "" {
+		q += ` AND owner = ?`
+		args = append(args, r.Owner)
+	}
+	res, err := s.exec(ctx, ex, q, args...)
 	if err == nil {
 		err = affected(res)
+	}
+	if errors.Is(err, store.ErrNotFound) && r.Owner != "" {
+		return s.notHeld(ctx, ex, r.ID)
 	}
 	return err
 }
 
-// finishFlowRun is updateFlowRun of an ended run, fenced by its owner: a
-// server whose lease lapsed and whose run another server has claimed
-// since (ErrConflict) must not overwrite what that server is doing.
-func (s *Store) finishFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
-	if r.Owner == "" {
-		return s.updateFlowRun(ctx, ex, r)
-	}
+// heldBy is the SQL condition that the flow run of the first argument is
+// held by the owner of the second: the fence of a write made for a run's
+// owner. On PostgreSQL it keeps the run's row from changing until the
+// transaction ends (FOR SHARE), so that no claim commits between the
+// check and the commit of the write it guards; a claim committed before
+// is seen (the check waits for it). SQLite's writers take turns.
+func (s *Store) heldBy() string {
+	return `EXISTS (SELECT 1 FROM flow_runs WHERE id = ? AND owner = ?` + s.d.ForShare + `)`
+}
+
+// notHeld is the error of a fenced write of flow run runID that wrote
+// nothing: ErrLeaseLost when the run is held by another owner,
+// ErrNotFound when there is no such run.
+func (s *Store) notHeld(ctx context.Context, ex execer, runID string) error {
 	var owner string
-	if err := s.queryRow(ctx, ex, `SELECT owner FROM flow_runs WHERE id = ?`+s.d.ForUpdate, r.ID).Scan(&owner); err != nil {
+	if err := s.queryRow(ctx, ex, `SELECT owner FROM flow_runs WHERE id = ?`, runID).Scan(&owner); err != nil {
 		return err
 	}
-	if owner != r.Owner {
-		return fmt.Errorf("flow run %q is held by another server now: %w", r.ID, store.ErrConflict)
-	}
-	return s.updateFlowRun(ctx, ex, r)
+	return fmt.Errorf("flow run %q is held by %q now: %w", runID, owner, store.ErrLeaseLost)
 }
 
 // GetFlowRun returns the flow run with id.
@@ -544,19 +565,37 @@ func (s *Store) CancelFlowRun(ctx context.Context, id string, now time.Time) (*s
 const flowStepCols = `run_id, step_id, status, items, succeeded, failed, skipped,
 	output, error, started_at, finished_at`
 
-// PutFlowStep creates or replaces the step's state. Steps keep the order
-// in which they were first put.
-func (s *Store) PutFlowStep(ctx context.Context, step *store.FlowStep) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO flow_steps (`+flowStepCols+`, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			(SELECT COALESCE(MAX(seq), 0) + 1 FROM flow_steps WHERE run_id = ?))
+// PutFlowStep creates or replaces the step's state, fenced by owner
+// (unless ""). Steps keep the order in which they were first put.
+func (s *Store) PutFlowStep(ctx context.Context, owner string, step *store.FlowStep) error {
+	cond, fence := s.fence(owner, step.RunID)
+	// The row is a SELECT's, so that the fence's condition can keep it
+	// from being written: an upsert writes nothing then.
+	res, err := s.exec(ctx, s.db, `INSERT INTO flow_steps (`+flowStepCols+`, seq)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			(SELECT COALESCE(MAX(seq), 0) + 1 FROM flow_steps WHERE run_id = ?)
+		WHERE `+cond+`
 		ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, items = excluded.items,
 			succeeded = excluded.succeeded, failed = excluded.failed, skipped = excluded.skipped,
 			output = excluded.output, error = excluded.error,
 			started_at = excluded.started_at, finished_at = excluded.finished_at`,
-		step.RunID, step.StepID, step.Status, step.Items, step.Succeeded, step.Failed, step.Skipped,
-		raw(step.Output), step.Error, ts(step.StartedAt), ts(step.FinishedAt), step.RunID)
+		append([]any{step.RunID, step.StepID, step.Status, step.Items, step.Succeeded, step.Failed, step.Skipped,
+			raw(step.Output), step.Error, ts(step.StartedAt), ts(step.FinishedAt), step.RunID}, fence...)...)
+	if err == nil && owner != "" {
+		if err = affected(res); errors.Is(err, store.ErrNotFound) {
+			err = s.notHeld(ctx, s.db, step.RunID)
+		}
+	}
 	return s.fail(fmt.Sprintf("put flow step %q", step.StepID), err)
+}
+
+// fence is the condition (and its arguments) that a write for owner of
+// flow run runID is made while owner holds it; with no owner, none.
+func (s *Store) fence(owner, runID string) (string, []any) {
+	if owner == "" {
+		return "1 = 1", nil
+	}
+	return s.heldBy(), []any{runID, owner}
 }
 
 // ListFlowSteps returns the run's steps in the order they were first put.
@@ -591,6 +630,17 @@ const qInsertFlowItem = `INSERT INTO flow_items (run_id, step_id, item_index, st
 		?, ?, ?, ?, ?,
 		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN 1 ELSE 0 END, ?)`
 
+// qInsertFlowItemHeld is qInsertFlowItem for the flow run's owner, to be
+// followed by the condition heldBy (see Store.queries): the row is a
+// SELECT's, which the condition keeps from being written.
+const qInsertFlowItemHeld = `INSERT INTO flow_items (run_id, step_id, item_index, status, input, output,
+		error_code, error, run_ref, started_at, finished_at, output_in_run, device_name)
+	SELECT ?, ?, ?, ?, ?,
+		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN NULL ELSE ? END,
+		?, ?, ?, ?, ?,
+		CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ? AND output = ?) THEN 1 ELSE 0 END, ?
+	WHERE `
+
 // flowItemCols reads an item, its output from its card run when it is
 // kept there (fi is flow_items, r the LEFT JOINed runs of flowItemJoin).
 const flowItemCols = `fi.run_id, fi.step_id, fi.item_index, fi.status, fi.input,
@@ -599,19 +649,19 @@ const flowItemCols = `fi.run_id, fi.step_id, fi.item_index, fi.status, fi.input,
 
 const flowItemJoin = ` FROM flow_items fi LEFT JOIN runs r ON fi.output_in_run = 1 AND r.id = fi.run_ref `
 
-// PutFlowItem records a finished item once; a second record of the same
-// (run, step, index) is ErrConflict.
-func (s *Store) PutFlowItem(ctx context.Context, it *store.FlowItem) error {
-	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.insertFlowItem(ctx, ex, it) })
+// PutFlowItem records a finished item once, fenced by owner (unless ""); a
+// second record of the same (run, step, index) is ErrConflict.
+func (s *Store) PutFlowItem(ctx context.Context, owner string, it *store.FlowItem) error {
+	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.insertFlowItem(ctx, ex, owner, it) })
 	return s.fail(fmt.Sprintf("put flow item %s/%d", it.StepID, it.Index), err)
 }
 
 // PutFlowItems records items in one transaction, all or none; one of
 // them recorded before is ErrConflict.
-func (s *Store) PutFlowItems(ctx context.Context, items []*store.FlowItem) error {
+func (s *Store) PutFlowItems(ctx context.Context, owner string, items []*store.FlowItem) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
 		for _, it := range items {
-			if err := s.insertFlowItem(ctx, ex, it); err != nil {
+			if err := s.insertFlowItem(ctx, ex, owner, it); err != nil {
 				return err
 			}
 		}
@@ -620,24 +670,37 @@ func (s *Store) PutFlowItems(ctx context.Context, items []*store.FlowItem) error
 	return s.fail(fmt.Sprintf("put %d flow items", len(items)), err)
 }
 
-func (s *Store) insertFlowItem(ctx context.Context, ex execer, it *store.FlowItem) error {
+// insertFlowItem inserts it, fenced by owner (unless ""): the fence is a
+// condition of the insert itself, no statement of its own.
+func (s *Store) insertFlowItem(ctx context.Context, ex execer, owner string, it *store.FlowItem) error {
 	out := raw(it.Output)
-	_, err := s.exec(ctx, ex, qInsertFlowItem,
-		it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), it.RunRef, out, out, it.ErrorCode, it.Error,
-		it.RunRef, ts(it.StartedAt), ts(it.FinishedAt), it.RunRef, out, it.DeviceName)
+	args := []any{it.RunID, it.StepID, it.Index, it.Status, raw(it.Input), it.RunRef, out, out, it.ErrorCode, it.Error,
+		it.RunRef, ts(it.StartedAt), ts(it.FinishedAt), it.RunRef, out, it.DeviceName}
+	if owner == "" {
+		_, err := s.exec(ctx, ex, qInsertFlowItem, args...)
+		return err
+	}
+	res, err := s.exec(ctx, ex, s.q.insertFlowItemHeld, append(args, it.RunID, owner)...)
+	if err == nil {
+		err = affected(res)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return s.notHeld(ctx, ex, it.RunID)
+	}
 	return err
 }
 
-// FinishFlowItem is FinishRun and PutFlowItem in one transaction.
+// FinishFlowItem is FinishRun and PutFlowItem, fenced by r.Owner, in one
+// transaction.
 func (s *Store) FinishFlowItem(ctx context.Context, it *store.FlowItem, r *store.Run, e *store.AuditEvent) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		if err := s.insertFlowItem(ctx, ex, r.Owner, it); err != nil {
+			return err
+		}
 		if err := s.finishRun(ctx, ex, r); err != nil {
 			return err
 		}
-		if err := s.insertAudit(ctx, ex, e); err != nil {
-			return err
-		}
-		return s.insertFlowItem(ctx, ex, it)
+		return s.insertAudit(ctx, ex, e)
 	})
 	return s.fail(fmt.Sprintf("finish flow item %s/%d with run %q", it.StepID, it.Index, r.ID), err)
 }

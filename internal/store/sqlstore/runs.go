@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,7 +42,8 @@ func runArgs(r *store.Run) []any {
 		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.DeviceName}
 }
 
-// CreateRun inserts r, filling in an empty ID.
+// CreateRun inserts r, filling in an empty ID; a card run of a flow run
+// with an owner only while that owner holds the flow run (ErrLeaseLost).
 func (s *Store) CreateRun(ctx context.Context, r *store.Run) error {
 	fillID(&r.ID)
 	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.insertRun(ctx, ex, r) })
@@ -49,13 +51,30 @@ func (s *Store) CreateRun(ctx context.Context, r *store.Run) error {
 }
 
 func (s *Store) insertRun(ctx context.Context, ex execer, r *store.Run) error {
-	_, err := s.exec(ctx, ex, qInsertRun, append(append([]any{r.ID}, runArgs(r)...), r.Owner, ts(r.LeaseUntil))...)
+	args := append(append([]any{r.ID}, runArgs(r)...), r.Owner, ts(r.LeaseUntil))
+	if r.FlowRunID == "" || r.Owner == "" {
+		_, err := s.exec(ctx, ex, qInsertRun, args...)
+		return err
+	}
+	// The fence is a condition of the insert itself (see heldBy).
+	res, err := s.exec(ctx, ex, s.q.insertRunHeld, append(args, r.FlowRunID, r.Owner)...)
+	if err == nil {
+		err = affected(res)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return s.notHeld(ctx, ex, r.FlowRunID)
+	}
 	return err
 }
 
 const (
 	qInsertRun = `INSERT INTO runs (` + runCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qInsertRunHeld is qInsertRun of a flow run's card run, to be
+	// followed by the condition heldBy (see Store.queries).
+	qInsertRunHeld = `INSERT INTO runs (` + runCols + `)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE `
 	qUpdateRun = `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
 		caller = ?, acting_as = ?, status = ?, input = ?, output = ?, error_code = ?, error_message = ?,
 		remedy = ?, okta_request_ids = ?, flow_run_id = ?, step_id = ?, item_index = ?,

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,11 @@ type Dialect struct {
 	// that concurrent transactions wait for each other; empty where a
 	// transaction holds the write lock from its start (SQLite).
 	ForUpdate string
+	// ForShare ends a select of rows that must not change until the
+	// transaction ends (a flow run's owner, which a write it fences
+	// checks); empty where a transaction holds the write lock from its
+	// start (SQLite).
+	ForShare string
 	// LockMigrations, when set, holds a lock across processes on conn
 	// while migrations run and returns its release. When nil, the
 	// migration transaction must itself exclude other writers.
@@ -91,6 +97,7 @@ type Store struct {
 	grouped atomic.Bool
 	group   groupCommit
 	stmts   map[string]*sql.Stmt // by query text; set at Open, then only read
+	q       queries
 	// turn holds the one write turn while no writer has it (Dialect.
 	// TakeTurns); nil without turns. Blocked receivers of a channel are
 	// served in the order they came, so the turn passes first come, first
@@ -118,6 +125,7 @@ func OpenCurrent(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 
 func open(ctx context.Context, db *sql.DB, d Dialect, apply bool) (*Store, error) {
 	s := &Store{db: db, d: d}
+	s.q = queries{insertRunHeld: qInsertRunHeld + s.heldBy(), insertFlowItemHeld: qInsertFlowItemHeld + s.heldBy()}
 	s.grouped.Store(d.GroupCommit)
 	if d.TakeTurns {
 		s.turn = make(chan struct{}, 1)
@@ -254,10 +262,18 @@ func (s *Store) begin(ctx context.Context) (tx *sql.Tx, end func(), err error) {
 var preparedQueries = []string{qGetConnection, qGetConnectionByNickname,
 	qInsertRun, qFinishRun, qInsertAudit, qInsertFlowItem}
 
-// prepare prepares preparedQueries on the database.
+// queries are the statements whose text depends on the dialect, made at
+// Open: the writes fenced by a flow run's owner (heldBy).
+type queries struct {
+	insertRunHeld, insertFlowItemHeld string
+}
+
+// prepare prepares preparedQueries and the queries of s.q on the
+// database.
 func (s *Store) prepare(ctx context.Context) error {
-	s.stmts = make(map[string]*sql.Stmt, len(preparedQueries))
-	for _, q := range preparedQueries {
+	qs := append(slices.Clone(preparedQueries), s.q.insertRunHeld, s.q.insertFlowItemHeld)
+	s.stmts = make(map[string]*sql.Stmt, len(qs))
+	for _, q := range qs {
 		st, err := s.db.PrepareContext(ctx, s.rebind(q))
 		if err != nil {
 			return s.fail("prepare statements", err)

@@ -75,9 +75,10 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 
 	claimed, err := s.ClaimFlowRun(ctx, "server-a", time.Minute, at(1))
 	noErr(t, err, "ClaimFlowRun")
-	// UpdateFlowRun leaves the lease alone, even when given stale lease fields.
+	// UpdateFlowRun leaves the lease alone, even when given stale lease
+	// fields (its owner's is the fence of the write, see FencedWrites).
 	r.Status, r.StartedAt, r.Error = "running", at(2), ""
-	r.Owner, r.LeaseUntil = "someone-else", at(99999)
+	r.Owner, r.LeaseUntil = claimed.Owner, at(99999)
 	noErr(t, s.UpdateFlowRun(ctx, r), "UpdateFlowRun")
 	got, err = s.GetFlowRun(ctx, "r1")
 	noErr(t, err, "GetFlowRun")
@@ -87,7 +88,7 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	// FinishFlowRun stores the outcome and its audit event together; for
 	// an unknown run, neither.
 	e := &store.AuditEvent{Time: at(4), Action: store.ActionFlowRun, Outcome: "failure", Error: "boom", InputSummary: "flow f, run missing"}
-	wantErr(t, s.FinishFlowRun(ctx, &store.FlowRun{ID: "missing"}, e), store.ErrNotFound, "FinishFlowRun(missing)")
+	wantErr(t, s.FinishFlowRun(ctx, &store.FlowRun{ID: "missing"}, e, nil), store.ErrNotFound, "FinishFlowRun(missing)")
 	events, err := s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
 	if len(events) != 0 {
@@ -95,7 +96,7 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	r.Status, r.FinishedAt, r.Error, r.Failure = "failed", at(3), "boom", "step s: not_found"
 	e.InputSummary = "flow f, run r1"
-	noErr(t, s.FinishFlowRun(ctx, r, e), "FinishFlowRun")
+	noErr(t, s.FinishFlowRun(ctx, r, e, nil), "FinishFlowRun")
 	got, err = s.GetFlowRun(ctx, "r1")
 	noErr(t, err, "GetFlowRun")
 	diff(t, "finished flow run", r, got)
@@ -202,7 +203,7 @@ func testClaimFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	staleC := *second
 	staleC.Owner, staleC.Status, staleC.Error = "c", "failed", "c's outcome"
 	e := &store.AuditEvent{Time: at(1001), Action: store.ActionFlowRun, Outcome: "failure", InputSummary: "flow f, run second"}
-	wantErr(t, s.FinishFlowRun(ctx, &staleC, e), store.ErrConflict, "FinishFlowRun(lost lease)")
+	wantErr(t, s.FinishFlowRun(ctx, &staleC, e, nil), store.ErrConflict, "FinishFlowRun(lost lease)")
 	if got, err := s.GetFlowRun(ctx, "second"); err != nil || got.Owner != "e" || got.Status != "running" {
 		t.Errorf("after a stale FinishFlowRun: %+v, %v; want e's running run", got, err)
 	}
@@ -211,7 +212,7 @@ func testClaimFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	fromE := *second
 	fromE.Status = "succeeded"
-	noErr(t, s.FinishFlowRun(ctx, &fromE, e), "FinishFlowRun(owner)")
+	noErr(t, s.FinishFlowRun(ctx, &fromE, e, nil), "FinishFlowRun(owner)")
 	if got, err := s.GetFlowRun(ctx, "second"); err != nil || got.Status != "succeeded" {
 		t.Errorf("after the owner's FinishFlowRun: %+v, %v; want succeeded", got, err)
 	}
@@ -262,7 +263,7 @@ func testFlowStep(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	noErr(t, s.CreateFlowRun(ctx, newFlowRun("r1", 0)), "CreateFlowRun")
-	wantErr(t, s.PutFlowStep(ctx, &store.FlowStep{RunID: "missing", StepID: "x"}), store.ErrNotFound, "PutFlowStep(missing run)")
+	wantErr(t, s.PutFlowStep(ctx, "", &store.FlowStep{RunID: "missing", StepID: "x"}), store.ErrNotFound, "PutFlowStep(missing run)")
 
 	steps := []*store.FlowStep{
 		{RunID: "r1", StepID: "stale", Status: "running", StartedAt: at(1)},
@@ -270,15 +271,15 @@ func testFlowStep(t *testing.T, open func(t *testing.T) store.Store) {
 		{RunID: "r1", StepID: "notify", Status: "pending"},
 	}
 	for _, st := range steps {
-		noErr(t, s.PutFlowStep(ctx, st), "PutFlowStep")
+		noErr(t, s.PutFlowStep(ctx, "", st), "PutFlowStep")
 	}
 	// Replacing a step keeps its place.
 	steps[0].Status, steps[0].Items, steps[0].Succeeded = "succeeded", 1, 1
 	steps[0].Output, steps[0].FinishedAt = json.RawMessage(`{"devices":[]}`), at(2)
-	noErr(t, s.PutFlowStep(ctx, steps[0]), "PutFlowStep(replace)")
+	noErr(t, s.PutFlowStep(ctx, "", steps[0]), "PutFlowStep(replace)")
 	steps[1].Status, steps[1].Items, steps[1].Succeeded, steps[1].Failed, steps[1].Skipped = "failed", 10, 7, 2, 1
 	steps[1].Error = "2 items failed"
-	noErr(t, s.PutFlowStep(ctx, steps[1]), "PutFlowStep(replace)")
+	noErr(t, s.PutFlowStep(ctx, "", steps[1]), "PutFlowStep(replace)")
 
 	got, err := s.ListFlowSteps(ctx, "r1")
 	noErr(t, err, "ListFlowSteps")
@@ -294,7 +295,7 @@ func testFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	noErr(t, s.CreateFlowRun(ctx, newFlowRun("r1", 0)), "CreateFlowRun")
-	wantErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: "missing", StepID: "x"}), store.ErrNotFound, "PutFlowItem(missing run)")
+	wantErr(t, s.PutFlowItem(ctx, "", &store.FlowItem{RunID: "missing", StepID: "x"}), store.ErrNotFound, "PutFlowItem(missing run)")
 
 	var want []*store.FlowItem
 	for _, i := range []int{2, 0, 10, 1} {
@@ -304,13 +305,13 @@ func testFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
 		if i == 10 {
 			it.Status, it.Output, it.ErrorCode, it.Error = "failed", nil, "upstream_error", "okta said no"
 		}
-		noErr(t, s.PutFlowItem(ctx, it), "PutFlowItem")
+		noErr(t, s.PutFlowItem(ctx, "", it), "PutFlowItem")
 		want = append(want, it)
 	}
-	noErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: "r1", StepID: "other", Index: 0, Status: "skipped"}), "PutFlowItem(other step)")
+	noErr(t, s.PutFlowItem(ctx, "", &store.FlowItem{RunID: "r1", StepID: "other", Index: 0, Status: "skipped"}), "PutFlowItem(other step)")
 	dup := *want[0]
 	dup.Status = "failed"
-	wantErr(t, s.PutFlowItem(ctx, &dup), store.ErrConflict, "PutFlowItem(duplicate)")
+	wantErr(t, s.PutFlowItem(ctx, "", &dup), store.ErrConflict, "PutFlowItem(duplicate)")
 
 	got, err := s.ListFlowItems(ctx, "r1", "suspend")
 	noErr(t, err, "ListFlowItems")
@@ -334,8 +335,8 @@ func testFlowItem(t *testing.T, open func(t *testing.T) store.Store) {
 		Output: big, FlowRunID: "r1", StepID: "find", StartedAt: at(1), FinishedAt: at(2)}), "CreateRun")
 	same := &store.FlowItem{RunID: "r1", StepID: "find", Index: 0, Status: "succeeded", Output: big, RunRef: "search-run", StartedAt: at(1), FinishedAt: at(2)}
 	other := &store.FlowItem{RunID: "r1", StepID: "find", Index: 1, Status: "succeeded", Output: json.RawMessage(`{"note":"mine"}`), RunRef: "search-run", StartedAt: at(1), FinishedAt: at(2)}
-	noErr(t, s.PutFlowItem(ctx, same), "PutFlowItem(output of its run)")
-	noErr(t, s.PutFlowItem(ctx, other), "PutFlowItem(output of its own)")
+	noErr(t, s.PutFlowItem(ctx, "", same), "PutFlowItem(output of its run)")
+	noErr(t, s.PutFlowItem(ctx, "", other), "PutFlowItem(output of its own)")
 	got, err = s.ListFlowItems(ctx, "r1", "find")
 	noErr(t, err, "ListFlowItems(find)")
 	diff(t, "items sharing their run's output", []*store.FlowItem{same, other}, got)
@@ -357,7 +358,7 @@ func testFlowItemConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
 	wins := 0
 	parallel(n, func(i int) {
 		s := alternate(i, s1, s2)
-		err := s.PutFlowItem(ctx, &store.FlowItem{RunID: "r1", StepID: "s", Index: 3, Status: "succeeded", RunRef: fmt.Sprint(i)})
+		err := s.PutFlowItem(ctx, "", &store.FlowItem{RunID: "r1", StepID: "s", Index: 3, Status: "succeeded", RunRef: fmt.Sprint(i)})
 		switch {
 		case err == nil:
 			mu.Lock()
@@ -444,13 +445,13 @@ func testPutFlowItems(t *testing.T, open func(t *testing.T) store.Store) {
 			Input: json.RawMessage(fmt.Sprintf(`{"deviceId":"guo%d"}`, i)), StartedAt: at(i), FinishedAt: at(i)}
 	}
 	first := []*store.FlowItem{item(0), item(1), item(2)}
-	noErr(t, s.PutFlowItems(ctx, first), "PutFlowItems")
+	noErr(t, s.PutFlowItems(ctx, "", first), "PutFlowItems")
 	got, err := s.ListFlowItems(ctx, "r1", "suspend")
 	noErr(t, err, "ListFlowItems")
 	diff(t, "items put together", first, got)
 
 	// Item 2 is recorded already: 3 and 4 are not recorded either.
-	wantErr(t, s.PutFlowItems(ctx, []*store.FlowItem{item(3), item(2), item(4)}), store.ErrConflict, "PutFlowItems(one recorded before)")
+	wantErr(t, s.PutFlowItems(ctx, "", []*store.FlowItem{item(3), item(2), item(4)}), store.ErrConflict, "PutFlowItems(one recorded before)")
 	got, err = s.ListFlowItems(ctx, "r1", "suspend")
 	noErr(t, err, "ListFlowItems")
 	diff(t, "items after a refused put", first, got)

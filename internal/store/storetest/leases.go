@@ -3,6 +3,7 @@ package storetest
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -13,6 +14,11 @@ import (
 func testRunLeases(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
+	// The flow run fr1 is b's: its card runs are recorded only while b
+	// holds it (see FencedWrites).
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("fr1", 0)), "CreateFlowRun")
+	_, err := s.ClaimFlowRun(ctx, "b", time.Hour, at(0))
+	noErr(t, err, "ClaimFlowRun")
 	runs := []*store.Run{
 		{ID: "a-live", Status: store.RunRunning, Owner: "a", LeaseUntil: at(10), StartedAt: at(0)},
 		{ID: "a-given-up", Status: store.RunRunning, Owner: "a", LeaseUntil: at(10), StartedAt: at(0)},

@@ -139,12 +139,12 @@ func testPurge(t *testing.T, open func(t *testing.T) store.Store) {
 			r.FinishedAt = at(finished)
 		}
 		noErr(t, s.CreateFlowRun(ctx, r), "CreateFlowRun "+id)
-		noErr(t, s.PutFlowStep(ctx, &store.FlowStep{RunID: id, StepID: "s", Status: "succeeded"}), "PutFlowStep")
+		noErr(t, s.PutFlowStep(ctx, "", &store.FlowStep{RunID: id, StepID: "s", Status: "succeeded"}), "PutFlowStep")
 		for i := range 2 {
 			card := &store.Run{Card: "okta-devices/suspend-device", Status: "succeeded", Output: []byte(`{"changed":true}`),
 				FlowRunID: id, StepID: "s", ItemIndex: i, StartedAt: at(1), FinishedAt: at(2)}
 			noErr(t, s.CreateRun(ctx, card), "CreateRun")
-			noErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: id, StepID: "s", Index: i, Status: "succeeded",
+			noErr(t, s.PutFlowItem(ctx, "", &store.FlowItem{RunID: id, StepID: "s", Index: i, Status: "succeeded",
 				Output: []byte(`{"changed":true}`), RunRef: card.ID}), "PutFlowItem")
 		}
 	}
@@ -229,7 +229,7 @@ func testCreateFlowRunFrom(t *testing.T, open func(t *testing.T) store.Store) {
 		{RunID: "orig", StepID: "act", Index: 1, Status: "skipped", StartedAt: at(3), FinishedAt: at(4)},
 	}
 	for _, it := range items {
-		noErr(t, s.PutFlowItem(ctx, it), "PutFlowItem")
+		noErr(t, s.PutFlowItem(ctx, "", it), "PutFlowItem")
 	}
 	again := newFlowRun("again", 10)
 	n, err := s.CreateFlowRunFrom(ctx, again, "orig", []string{"succeeded", "skipped"})

@@ -114,7 +114,7 @@ func testDeviceNames(t *testing.T, open func(t *testing.T) store.Store) {
 	diff(t, "run device name", "Ada's Mac", got.DeviceName)
 
 	noErr(t, s.CreateFlowRun(ctx, newFlowRun("from", 1)), "CreateFlowRun")
-	noErr(t, s.PutFlowItem(ctx, &store.FlowItem{RunID: "from", StepID: "s", Index: 0, Status: "succeeded", RunRef: "named",
+	noErr(t, s.PutFlowItem(ctx, "", &store.FlowItem{RunID: "from", StepID: "s", Index: 0, Status: "succeeded", RunRef: "named",
 		Input: []byte(`{"deviceId":"guo1"}`), Output: []byte(`{}`), DeviceName: "Ada's Mac", StartedAt: at(1), FinishedAt: at(2)}), "PutFlowItem")
 	_, err = s.CreateFlowRunFrom(ctx, newFlowRun("again", 3), "from", []string{"succeeded"})
 	noErr(t, err, "CreateFlowRunFrom")

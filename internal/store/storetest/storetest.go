@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FlowItemConcurrentPut", testFlowItemConcurrent},
 		{"PutFlowItems", testPutFlowItems},
 		{"FinishFlowItem", testFinishFlowItem},
+		{"FencedWrites", testFencedWrites},
 		{"FlowEnabled", testFlowEnabled},
 		{"DueFlows", testDueFlows},
 		{"AdvanceSchedule", testAdvanceSchedule},
