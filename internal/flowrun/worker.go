@@ -131,8 +131,11 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if resumed {
 		// The card runs the previous owner left running will never be
 		// finished by it: say so, and let the resumed items find them.
-		n, err := s.store.InterruptRuns(rctx, run.ID, s.now())
-		if err != nil {
+		n, err := s.store.InterruptRuns(rctx, run.ID, s.owner, s.now())
+		if errors.Is(err, store.ErrLeaseLost) {
+			s.taken(log, err)
+			return
+		} else if err != nil {
 			log.Error("mark the interrupted card runs of a resumed flow run", slog.Any("error", err))
 			return
 		}

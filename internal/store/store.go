@@ -794,8 +794,11 @@ type Store interface {
 	// InterruptRuns marks the card runs of flow run flowRunID that are
 	// still RunRunning as RunInterrupted (finished at at, with
 	// InterruptedMessage) and returns how many it marked. The flow run's
-	// new owner calls it when it resumes the run.
-	InterruptRuns(ctx context.Context, flowRunID string, at time.Time) (int, error)
+	// new owner calls it when it resumes the run; when owner is set, only
+	// while owner holds the flow run (ErrLeaseLost otherwise, marking
+	// none): a server that lost the run does not end the card runs its
+	// new owner is running.
+	InterruptRuns(ctx context.Context, flowRunID, owner string, at time.Time) (int, error)
 	// RenewRunLeases sets the lease of the card runs ids of owner still
 	// RunRunning to end at until and returns how many it renewed: those
 	// its server still executes, not a run it gave up on.

@@ -221,16 +221,24 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 }
 
 // InterruptRuns marks the card runs of flowRunID still recorded as running
-// as interrupted.
-func (s *Store) InterruptRuns(ctx context.Context, flowRunID string, at time.Time) (int, error) {
+// as interrupted, fenced by owner (unless "").
+func (s *Store) InterruptRuns(ctx context.Context, flowRunID, owner string, at time.Time) (int, error) {
 	op := fmt.Sprintf("interrupt the card runs of flow run %q", flowRunID)
+	cond, fence := s.fence(owner, flowRunID)
 	res, err := s.exec(ctx, s.db, `UPDATE runs SET status = ?, finished_at = ?, error_code = ?, error_message = ?
-		WHERE flow_run_id = ? AND status = ?`,
-		store.RunInterrupted, ts(at), store.InterruptedCode, store.InterruptedMessage, flowRunID, store.RunRunning)
+		WHERE flow_run_id = ? AND status = ? AND `+cond,
+		append([]any{store.RunInterrupted, ts(at), store.InterruptedCode, store.InterruptedMessage, flowRunID, store.RunRunning}, fence...)...)
 	if err != nil {
 		return 0, s.fail(op, err)
 	}
 	n, err := res.RowsAffected()
+	if err == nil && n == 0 && owner != "" {
+		// None running, or the run is another server's now.
+		var holder string
+		if err = s.queryRow(ctx, s.db, `SELECT owner FROM flow_runs WHERE id = ?`, flowRunID).Scan(&holder); err == nil && holder != owner {
+			err = fmt.Errorf("flow run %q is held by %q now: %w", flowRunID, holder, store.ErrLeaseLost)
+		}
+	}
 	return int(n), s.fail(op, err)
 }
 

@@ -11,8 +11,9 @@ import (
 // testFencedWrites drives two owners of one flow run step by step: a
 // claims it and writes; its lease lapses and b claims the run; every
 // write a then makes (a card run, an item with or without its card run,
-// items together, a step, the run, its outcome with a notification) is
-// refused with ErrLeaseLost and stores nothing, while b's are stored.
+// items together, a step, the run, its outcome with a notification, the
+// end of the run's running card runs) is refused with ErrLeaseLost and
+// stores nothing, while b's are stored.
 func testFencedWrites(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
@@ -112,11 +113,24 @@ func testFencedWrites(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, s.PutFlowItem(ctx, "a", &store.FlowItem{RunID: "missing", StepID: "s"}), store.ErrNotFound, "PutFlowItem(a, missing run)")
 	wantErr(t, s.PutFlowStep(ctx, "a", &store.FlowStep{RunID: "missing", StepID: "s"}), store.ErrNotFound, "PutFlowStep(a, missing run)")
 
-	// b's writes are stored.
+	// b's writes are stored: it ends the card run a left running, and
+	// runs the item again.
 	runB := *claimed
 	noErr(t, s.UpdateFlowRun(ctx, &runB), "UpdateFlowRun(b)")
+	n, err := s.InterruptRuns(ctx, "fr", "b", at(6))
+	noErr(t, err, "InterruptRuns(b)")
+	if n != 1 {
+		t.Errorf("b's InterruptRuns marked %d card runs; want 1, the one a left running", n)
+	}
 	again := cardRun("again", "b", 1)
 	noErr(t, s.CreateRun(ctx, again), "CreateRun(b)")
+	// a, going on as if it had just claimed the run, does not end the
+	// card run b is running.
+	_, err = s.InterruptRuns(ctx, "fr", "a", at(6))
+	lost(err, "InterruptRuns(a, lost)")
+	if got, err := s.GetRun(ctx, again.ID); err != nil || got.Status != store.RunRunning {
+		t.Errorf("b's card run after a's refused InterruptRuns: %+v, %v; want running", got, err)
+	}
 	done, e = finished(again)
 	noErr(t, s.FinishFlowItem(ctx, item(1, again.ID), done, e), "FinishFlowItem(b)")
 	noErr(t, s.PutFlowItems(ctx, "b", []*store.FlowItem{item(2, ""), item(3, "")}), "PutFlowItems(b)")

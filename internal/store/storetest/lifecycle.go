@@ -41,7 +41,7 @@ func testItemRuns(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "ListItemRuns(no runs)")
 	diff(t, "runs of an item without runs", []string{}, ids(got))
 
-	n, err := s.InterruptRuns(ctx, "f1", at(30))
+	n, err := s.InterruptRuns(ctx, "f1", "", at(30))
 	noErr(t, err, "InterruptRuns")
 	if n != 2 {
 		t.Errorf("InterruptRuns marked %d runs; want 2 (f1's running ones)", n)
@@ -60,7 +60,7 @@ func testItemRuns(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("interrupted run %s: finished %v, error %q; want %v and InterruptedMessage", id, r.FinishedAt, r.ErrorMessage, at(30))
 		}
 	}
-	n, err = s.InterruptRuns(ctx, "f1", at(40))
+	n, err = s.InterruptRuns(ctx, "f1", "", at(40))
 	noErr(t, err, "InterruptRuns again")
 	if n != 0 {
 		t.Errorf("InterruptRuns again marked %d runs; want 0", n)
