@@ -338,7 +338,7 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 				printConnection(e.stdout, &v)
 			}
 			if v.Status != "active" {
-				return reported(codeFailed, fmt.Sprintf("connection %s is %s: %s", v.Nickname, v.Status, v.StatusReason), v.Remedy)
+				return reported(codeFailed, fmt.Sprintf("connection %s did not become active (status %s): %s", v.Nickname, v.Status, v.StatusReason), v.Remedy)
 			}
 			return nil
 		}

@@ -153,7 +153,8 @@ func startWaiting(t *testing.T, vars map[string]string, stdin string, args ...st
 			t.Fatalf("%s ended (exit %d) before the sign-in\n%s%s", strings.Join(args[:2], " "), code, w.stdout, w.stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
-		if m := authorizeURLRe.FindStringSubmatch(w.stdout.String()); m != nil {
+		// With --json the URL, for a person, is on stderr.
+		if m := authorizeURLRe.FindStringSubmatch(w.stdout.String() + w.stderr.String()); m != nil {
 			w.authorizeURL = m[1]
 		}
 	}

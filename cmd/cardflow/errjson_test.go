@@ -155,3 +155,21 @@ func TestJSONErrorsServer(t *testing.T) {
 		t.Errorf("a nickname taken: exit %d, %+v; want conflict, 409", code, got)
 	}
 }
+
+// TestJSONErrorsAuthorizationFailed: connections create --json of a
+// sign-in the org refuses prints the connection on stdout and ends stderr
+// with why it did not become active and the remedy.
+func TestJSONErrorsAuthorizationFailed(t *testing.T) {
+	s := startServer(t)
+	w := startWaiting(t, s.vars, "", "connections", "create", "--nickname", "Refused", "--domain", s.emu.URL, "--client-id", oktaemu.DemoClientID, "--json")
+	s.signIn(t, w.authorizeURL, oktaemu.UserLogin)
+	if code := <-w.done; code != exitFailure {
+		t.Fatalf("connections create: exit %d; want %d\n%s%s", code, exitFailure, w.stdout, w.stderr)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(w.stderr.String(), "\n"), "\n")
+	got := jsonErrorOf(t, lines[len(lines)-1]+"\n")
+	if got.Code != codeFailed || !strings.HasPrefix(got.Message, "connection Refused did not become active (status error): ") ||
+		!strings.Contains(got.Message, "not an administrator") || !strings.Contains(got.Remedy, "super admin") {
+		t.Errorf("got %+v; want why the connection did not become active and the remedy", got)
+	}
+}
