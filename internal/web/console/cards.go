@@ -12,6 +12,7 @@ import (
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/inputtext"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
 
@@ -146,12 +147,46 @@ func (c *Console) cardForm(w http.ResponseWriter, r *http.Request, s *reqState) 
 	if !ok {
 		return
 	}
-	f, err := c.newRunForm(r, k, cd, r.URL.Query().Get("connection"), nil)
+	q := r.URL.Query()
+	f, err := c.newRunForm(r, k, cd, q.Get("connection"), nil)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
+	// An input given in the address (a run's "Edit and run again") fills
+	// its field; the others keep their defaults.
+	for i := range f.Fields {
+		if q.Has(f.Fields[i].ID) {
+			f.Fields[i].Value = q.Get(f.Fields[i].ID)
+		}
+	}
 	c.render(w, r, s, http.StatusOK, "run", cd.Name, f)
+}
+
+// maxAgainURL bounds the address of a run's "Edit and run again": an
+// input larger than that (a long request body) is not carried over.
+const maxAgainURL = 8000
+
+// againURL is the address of the card's form filled with run's connection
+// and input, to change and run again; "" when the input does not fit in an
+// address or is not an object.
+func againURL(run *store.Run) string {
+	var in map[string]any
+	if json.Unmarshal(run.Input, &in) != nil {
+		return ""
+	}
+	q := url.Values{}
+	if run.ConnectionID != "" {
+		q.Set("connection", run.ConnectionID)
+	}
+	for name, v := range in {
+		q.Set("in."+name, defaultText(v))
+	}
+	u := "/cards/" + run.Card + "?" + q.Encode()
+	if len(u) > maxAgainURL {
+		return ""
+	}
+	return u
 }
 
 // newRunForm builds a run form; values nil means each input's default.

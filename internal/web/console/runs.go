@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -113,6 +114,9 @@ type runData struct {
 	// Note is the output's "note": what a card that succeeded wants read
 	// (a change Okta made though its answer was a 5xx or lost).
 	Note string
+	// Again is the card's form filled with this run's connection and
+	// input, to change and run again; "" for a card that no longer runs.
+	Again string
 }
 
 // outputNote is a card output's "note"; "" when it has none.
@@ -143,6 +147,9 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 	if k, ok := c.connector(connectorOf(run.Card)); ok {
 		if cd, ok := findCard(k, cardOf(run.Card)); ok {
 			d.CardName = cd.Name
+			if c.Cards != nil && cd.Kind != card.KindEvent {
+				d.Again = againURL(run)
+			}
 		}
 	}
 	if run.ConnectionID != "" && c.Connections != nil {
