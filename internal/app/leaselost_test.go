@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,6 +144,113 @@ func TestPausedServerStopsAtItsNextWrite(t *testing.T) {
 			}
 			if fr, err := b.app.Store.GetFlowRun(t.Context(), run.ID); err != nil || fr.Owner != "server-b" {
 				t.Errorf("the run after A went on: %+v, %v; want it held by server-b", fr, err)
+			}
+		})
+	}
+}
+
+// pausedStreak pauses a server as it reads a flow's earlier failures (the
+// read that decides whether the failure of a run it ends is notified)
+// until resume is closed; paused is closed when it waits.
+type pausedStreak struct {
+	store.Store
+	once   sync.Once
+	paused chan struct{}
+	resume chan struct{}
+}
+
+func (s *pausedStreak) FailureStreak(ctx context.Context, f store.StreakFilter) (store.Streak, error) {
+	s.once.Do(func() {
+		close(s.paused)
+		<-s.resume
+	})
+	return s.Store.FailureStreak(ctx, f)
+}
+
+// TestPausedServerQueuesNoNotification: server A ends a flow run failed and
+// is paused past its lease before it stores the outcome. The run is
+// canceled meanwhile and server B, whose clock is past A's lease, claims it
+// and ends it canceled. When A goes on, it stores neither its outcome nor
+// its flow_run.failed notification: receivers are not told that a run
+// failed which ended canceled. On SQLite and on PostgreSQL.
+func TestPausedServerQueuesNoNotification(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"SQLite", "PostgreSQL"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+			dirA, dirB, db := t.TempDir(), t.TempDir(), ""
+			if backend == "SQLite" {
+				dirB = dirA
+			} else {
+				db = pgtest.NewDatabase(t)
+			}
+			receiver := notificationReceiver(t, make(chan map[string]any, 16))
+			pause := &pausedStreak{paused: make(chan struct{}), resume: make(chan struct{})}
+			var resumed atomic.Bool
+			t.Cleanup(func() {
+				if !resumed.Load() {
+					close(pause.resume)
+				}
+			})
+			server := func(owner string, edit func(*Config)) func(*Config) {
+				return func(c *Config) {
+					c.DB, c.Owner, c.FlowLeaseTTL = db, owner, time.Hour
+					c.NotifyURLs, c.NotifySecret = []string{receiver}, "a-long-random-notification-secret"
+					edit(c)
+				}
+			}
+			a := startServer(t, emu, dirA, server("server-a", func(c *Config) {
+				c.wrapStore = func(st store.Store) store.Store { pause.Store = st; return pause }
+			}))
+			if backend == "PostgreSQL" {
+				copyKeyring(t, dirA, dirB)
+			}
+			a.connect("Prod")
+			var stored putAnswer
+			if code, data := a.postYAML("/api/v1/flows", readOneFlow, &stored); code != http.StatusCreated {
+				t.Fatalf("store the flow: %d %s", code, data)
+			}
+			var run flowRun
+			if code, data := a.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", map[string]any{"inputs": map[string]any{"deviceId": "guo0000000000000none"}}, &run); code != http.StatusAccepted {
+				t.Fatalf("start the run on A: %d %s", code, data)
+			}
+			select {
+			case <-pause.paused:
+			case <-time.After(time.Minute):
+				t.Fatalf("A did not end the run\n%s", a.logs)
+			}
+			if code, data := a.call("POST", "/api/v1/flow-runs/"+run.ID+"/cancel", nil, nil); code != http.StatusOK && code != http.StatusAccepted {
+				t.Fatalf("cancel the run: %d %s", code, data)
+			}
+			clock := &shiftedClock{}
+			clock.advance(2 * time.Hour)
+			b := startServer(t, emu, dirB, server("server-b", func(c *Config) { c.PublicURL, c.Now = a.url, clock.now }))
+			var ended flowRun
+			waitFor(t, "B to end the run canceled", func() bool {
+				b.call("GET", "/api/v1/flow-runs/"+run.ID, nil, &ended)
+				return ended.Status == "canceled"
+			})
+
+			resumed.Store(true)
+			close(pause.resume)
+			waitFor(t, "A to stop the run", func() bool {
+				return strings.Contains(a.logs.String(), "another server owns this flow run now") ||
+					strings.Contains(a.logs.String(), "lost the lease of a flow run")
+			})
+			ns, err := b.app.Store.ListNotifications(t.Context(), 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range ns {
+				if strings.Contains(n.ID, run.ID) {
+					t.Errorf("notification %s (%s) of the run B ended canceled; want none", n.ID, n.Type)
+				}
+			}
+			var after flowRun
+			b.call("GET", "/api/v1/flow-runs/"+run.ID, nil, &after)
+			if after.Status != "canceled" {
+				t.Errorf("the run after A went on is %s; want canceled, as B ended it", after.Status)
 			}
 		})
 	}
