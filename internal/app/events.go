@@ -96,13 +96,15 @@ type connFlows struct {
 }
 
 // hookKey names what the connection's hook attempts are for (see
-// events.Reconciler.Attempt): its hook flows and the connection.
-func (cf *connFlows) hookKey() string {
+// events.Reconciler.Attempt): its hook flows, the connection, and the
+// server's public URL, which the hook sends to (a server restarted with
+// the -public-url its remedy asked for tries at once).
+func (cf *connFlows) hookKey(publicURL string) string {
 	h := sha256.New()
 	for _, f := range slices.Sorted(slices.Values(cf.hookFlows)) {
 		fmt.Fprintf(h, "%s\n", f)
 	}
-	fmt.Fprintf(h, "%s\n", cf.conn)
+	fmt.Fprintf(h, "%s\n%s\n", cf.conn, publicURL)
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
@@ -307,7 +309,7 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 			ok, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err })
 			in.result(ctx, "events: checking the event hook at Okta", id, ok, err)
 		}
-		in.reconcile(ctx, id, cf.hookTypes, cf.hookKey())
+		in.reconcile(ctx, id, cf.hookTypes, cf.hookKey(in.reconciler.PublicURL))
 	}
 	if cf.poll && poll {
 		res, err := in.poller.Poll(ctx, id, cf.since)

@@ -18,12 +18,13 @@ import (
 // org: the next attempt comes after a minute, the one after that two
 // minutes later, and so on; the connection's remedy says when. A flow
 // using the hook disabled and enabled again tries at once, and once Okta
-// verifies it the hook is active and the backoff is gone.
+// verifies it the hook is active and the backoff is gone. A server
+// restarted at another public URL tries at once too.
 func TestUnverifiableHookBacksOff(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
-	h := startServer(t, emu, t.TempDir(), func(c *Config) {
-		c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond
-	})
+	dataDir := t.TempDir()
+	cfg := func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond }
+	h := startServer(t, emu, dataDir, cfg)
 	conn := h.connect("Prod devices")
 	const verify = "POST /api/v1/eventHooks/{eventHookId}/lifecycle/verify"
 	emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", Status: http.StatusBadRequest, Count: 1000})
@@ -82,6 +83,13 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 	if remedy := source().Remedy; !strings.Contains(remedy, "after 3 failed attempts in a row") {
 		t.Errorf("remedy %q; want it to count 3 failed attempts", remedy)
 	}
+
+	// A server started again at another public URL (the remedy asks to
+	// set -public-url, and a server without one takes -listen's port,
+	// here a new one): tried at once, not after the four minutes due.
+	h.stop()
+	h = startServer(t, emu, dataDir, cfg)
+	waitFor(t, "a verification attempt at the new public URL", func() bool { return attempts() == 4 })
 
 	// The flow disabled and enabled again: tried at once, and verified.
 	emu.ClearFaults(t)
