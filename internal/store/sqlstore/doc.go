@@ -24,4 +24,10 @@
 // rows of a table takes them in one order (sessions and tokens by id,
 // events by UUID), and the revokes, whose walk through a token's
 // offspring suits no such order, take turns on one row (revoke_turn).
+// The writes fenced by a flow run's owner (heldBy) share-lock the run's
+// row, and a fence that fails (another server holds the run) locks
+// nothing. Share locks wait for no other share lock, and what updates a
+// run's row (a claim, a renewal, a cancel: single statements; its
+// outcome) locks no card run or item a fenced write then waits for, so
+// no cycle can form.
 package sqlstore
