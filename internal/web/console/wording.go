@@ -19,6 +19,7 @@ var consoleSteps = []struct {
 	{regexp.MustCompile(`read it again with GET /api/v1/flows/\S+ \(cardflow flows show [^)]*\) and retry`), "reload the flow's page and try again"},
 	// "Change secret on its console page, or cardflow connections update ..."
 	{regexp.MustCompile(`, or cardflow [^;()]*`), ""},
+	{regexp.MustCompile(`Change secret on its console page`), "Change secret on the connection's page"},
 	// Any other command, in brackets of its own: the console's pages and
 	// buttons are the way there.
 	{regexp.MustCompile(` \((or )?cardflow [a-z]+ [^()]*\)`), ""},
