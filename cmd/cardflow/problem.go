@@ -39,7 +39,8 @@ func (e *apiError) Error() string {
 // then lists of objects one per line (a flow document's issues as "line L,
 // column C: step "x": message", others as "key: value" pairs) and nested
 // objects. What the message, the remedy or an earlier line already says,
-// a long value the message quotes, and empty strings, are left out.
+// a long value the message or the remedy quotes, and empty strings, are
+// left out.
 func detailLines(details map[string]any, msg, remedy string) []string {
 	keys := make([]string, 0, len(details))
 	for k := range details {
@@ -67,9 +68,10 @@ func detailLines(details map[string]any, msg, remedy string) []string {
 				continue
 			}
 		}
-		// A long value the message quotes already (a search filter
-		// Okta refused) is not printed again: it can be kilobytes.
-		if s, ok := scalarText(v); ok && s != "" && !said(k+": "+s) && !(len(s) >= quotedLen && (strings.Contains(msg, s) || strings.Contains(msg, strconv.Quote(s)))) {
+		// A long value the message or the remedy quotes already (a
+		// search filter Okta refused, the card a remedy suggests) is not
+		// printed again: it can be kilobytes.
+		if s, ok := scalarText(v); ok && s != "" && !said(k+": "+s) && !(len(s) >= quotedLen && quoted(s, msg, remedy)) {
 			out = append(out, k+": "+s)
 		}
 	}
@@ -101,6 +103,16 @@ func detailLines(details map[string]any, msg, remedy string) []string {
 // quotedLen is the length from which a detail's value that the message
 // contains is taken as quoted there, not named by chance (an id, a word).
 const quotedLen = 24
+
+// quoted reports whether s is in one of texts, as it is or quoted.
+func quoted(s string, texts ...string) bool {
+	for _, t := range texts {
+		if t != "" && (strings.Contains(t, s) || strings.Contains(t, strconv.Quote(s))) {
+			return true
+		}
+	}
+	return false
+}
 
 // itemText is one element of a detail list on one line; the pairs of an
 // object that said reports as already said are left out.

@@ -57,6 +57,11 @@ func TestAPIErrorText(t *testing.T) {
 			want: "invalid_input: Okta rejected the search filter \"status eq \\\"ACTIVE\\\" and profile.displayName sw \\\"Sales\\\"\"\nRemedy: check the search expression\nfield: search\noktaRequestId: req1",
 		},
 		{
+			name: "a long value the remedy quotes is not repeated",
+			body: `{"code":"invalid_input","message":"unknown card \"suspnd-device\"; did you mean okta-devices/suspend-device? The cards that run: a, b","details":{"remedy":"did you mean okta-devices/suspend-device? The cards that run: a, b","field":"card","suggestion":"okta-devices/suspend-device"}}`,
+			want: "invalid_input: unknown card \"suspnd-device\"\nRemedy: did you mean okta-devices/suspend-device? The cards that run: a, b\nfield: card",
+		},
+		{
 			name: "nested object",
 			body: `{"code":"conflict","message":"busy","details":{"lease":{"owner":"a","ttl":2}}}`,
 			want: "conflict: busy\nlease:\n  owner: a\n  ttl: 2",
