@@ -295,6 +295,9 @@ func TestCustomAPIAction(t *testing.T) {
 			if res.Error.Details["field"] != tt.field {
 				t.Errorf("field = %v; want %s (%v)", res.Error.Details["field"], tt.field, res.Error)
 			}
+			if res.Error.Remedy == "" {
+				t.Errorf("%v has no remedy", res.Error)
+			}
 		})
 	}
 	if n := e.apiRequests() - before; n != 0 {

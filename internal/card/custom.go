@@ -54,7 +54,8 @@ func parseCustom(in map[string]any) (*customRequest, error) {
 		for k, v := range m {
 			vals, err := stringValues(v)
 			if err != nil {
-				return nil, invalidField("query", "query parameter %q %s", k, err)
+				return nil, invalidField("query", "query parameter %q %s", k, err).
+					WithRemedy(`give each query parameter a value or a list of values, e.g. {"limit": 20, "expand": ["user"]}`)
 			}
 			for _, s := range vals {
 				cr.query.Add(k, s)
@@ -65,7 +66,8 @@ func parseCustom(in map[string]any) (*customRequest, error) {
 		for k, v := range m {
 			vals, err := stringValues(v)
 			if err != nil {
-				return nil, invalidField("headers", "header %q %s", k, err)
+				return nil, invalidField("headers", "header %q %s", k, err).
+					WithRemedy(`give each header a value or a list of values, e.g. {"Accept": "application/json"}`)
 			}
 			cr.header[k] = append(cr.header[k], vals...)
 		}
@@ -76,7 +78,7 @@ func parseCustom(in map[string]any) (*customRequest, error) {
 		cr.body = []byte(b)
 	default:
 		if cr.body, err = json.Marshal(b); err != nil {
-			return nil, invalidField("body", "body is not JSON: %v", err)
+			return nil, invalidField("body", "body is not JSON: %v", err).WithRemedy("give the body as a JSON value or as text")
 		}
 	}
 	return cr, nil
@@ -133,7 +135,8 @@ func customAPIAction(ctx context.Context, iv *invocation) (map[string]any, error
 	if err != nil {
 		var re *okta.RequestError
 		if errors.As(err, &re) {
-			return nil, invalidField(re.Field, "input %s: %s", re.Field, re.Message)
+			return nil, invalidField(re.Field, "input %s: %s", re.Field, re.Message).
+				WithRemedy("correct %s and run the card again", re.Field)
 		}
 		return nil, err
 	}
