@@ -88,6 +88,9 @@ func TestSearchDevices(t *testing.T) {
 	if res.Error.Details["field"] != "model" {
 		t.Errorf("field = %v; want model", res.Error.Details["field"])
 	}
+	if want := "give model as the device's value shows it in Okta (UTF-8 text, at most 1024 bytes), or leave it out"; res.Error.Remedy != want {
+		t.Errorf("remedy %q; want %q", res.Error.Remedy, want)
+	}
 
 	_, err := e.exec.Run(context.Background(), Request{Card: "okta-devices/search-devices", Connection: "Prod", Input: map[string]any{"status": "LOST"}})
 	if p, ok := problem.As(err); !ok || p.Code != problem.InvalidInput || p.Details["field"] != "status" || !strings.Contains(p.Message, "CREATED, ACTIVE, SUSPENDED, DEACTIVATED") {

@@ -83,7 +83,8 @@ func searchDevices(ctx context.Context, iv *invocation) (map[string]any, error) 
 	if err != nil {
 		var fe *FilterError
 		if errors.As(err, &fe) {
-			return nil, invalidField(fe.Field, "input %s of card %s: %s", fe.Field, iv.card.Ref, fe.Reason)
+			return nil, invalidField(fe.Field, "input %s of card %s: %s", fe.Field, iv.card.Ref, fe.Reason).
+				WithRemedy("give %s as the device's value shows it in Okta (UTF-8 text, at most %d bytes), or leave it out", fe.Field, maxFilterValue)
 		}
 		return nil, err
 	}
