@@ -10,6 +10,7 @@ import (
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 func TestSearchDevices(t *testing.T) {
@@ -386,5 +387,36 @@ func TestCardsRetryOnlyIdempotentCalls(t *testing.T) {
 				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestCardRunCancelledWhileCalling: a run whose caller goes away while
+// Okta holds the call (Ctrl-C in the CLI) fails saying that whether the
+// call reached Okta is unknown, and how to find out.
+func TestCardRunCancelledWhileCalling(t *testing.T) {
+	e := newEnv(t, oktaemu.Config{Devices: 3})
+	id := e.device(okta.StatusActive)
+	hold := e.srv.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Result, 1)
+	go func() {
+		res, err := e.exec.Run(ctx, Request{Card: "okta-devices/suspend-device", Connection: "Prod", Input: map[string]any{"deviceId": id}, Actor: testActor})
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- res
+	}()
+	if err := hold.Await(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	res := <-done
+	hold.Release()
+	if res == nil {
+		return
+	}
+	wantProblem(t, res, problem.Internal, "whether the call reached Okta is unknown")
+	if res.Error.Remedy != store.InterruptedDirectRemedy {
+		t.Errorf("remedy %q; want %q", res.Error.Remedy, store.InterruptedDirectRemedy)
 	}
 }

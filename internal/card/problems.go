@@ -10,6 +10,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // insufficientScope is the C8 problem: the card needs scope, the
@@ -141,7 +142,10 @@ func toProblem(err error, iv *invocation) *problem.Error {
 		return problem.New(problem.UpstreamError, "Okta's answer was larger than %d bytes; cardflow does not read it", tl.Limit).Wrap(err)
 	}
 	if errors.Is(err, context.Canceled) {
-		return problem.New(problem.Internal, "the run was cancelled before Okta answered").Wrap(err)
+		// Its caller went away (a CLI stopped with Ctrl-C, a closed
+		// connection): the call may have reached Okta all the same.
+		return problem.New(problem.Internal, "the run was cancelled before Okta answered; whether the call reached Okta is unknown").
+			WithRemedy("%s", store.InterruptedDirectRemedy).Wrap(err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return problem.New(problem.UpstreamError, "Okta did not answer in time").
