@@ -219,6 +219,9 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	if err := checkWaitTimeout(timeout, noWait); err != nil {
+		return err
+	}
 	// Say every missing flag at once, before asking for a secret or the
 	// server, which would name them one at a time.
 	var missing []string
@@ -271,6 +274,16 @@ func lastAuthorizeEvent(ctx context.Context, c *client, id string) (api.AuditEve
 		return api.AuditEvent{}, nil
 	}
 	return out.Events[0], nil
+}
+
+// checkWaitTimeout refuses a --timeout that would end the wait for a
+// sign-in before it began (zero or negative), before anything is started
+// at the server; with --no-wait there is no wait to bound.
+func checkWaitTimeout(timeout time.Duration, noWait bool) error {
+	if timeout <= 0 && !noWait {
+		return usagef("--timeout %s: want how long to wait for the sign-in, such as 5m (or --no-wait not to wait)", timeout)
+	}
+	return nil
 }
 
 // awaitAuthorization prints the authorize URL and, unless noWait, polls the
@@ -382,6 +395,9 @@ func cmdConnectionsReauthorize(ctx context.Context, e *env, args []string) error
 	scopes := scopeSelection(scopeFlags)
 	if defaultScopes && scopes != nil {
 		return usagef("--default-scopes and --scope contradict each other: use one or the other")
+	}
+	if err := checkWaitTimeout(timeout, noWait); err != nil {
+		return err
 	}
 	c, err := o.client()
 	if err != nil {

@@ -33,6 +33,9 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 	if noReauth && noWait {
 		return usagef("--no-wait is for the reauthorization, which --no-reauthorize skips: drop one")
 	}
+	if err := checkWaitTimeout(timeout, noWait || noReauth); err != nil {
+		return err
+	}
 	if err := secretIn.check(); err != nil {
 		return err
 	}
