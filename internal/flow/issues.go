@@ -157,15 +157,12 @@ func suggest(key string, known ...string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// Nearest returns the known name closest to key (compared lower-cased),
-// when it is fewer than three edits away: the "did you mean" of a
-// misspelt name. "" when none is that close.
+// Nearest returns the known name closest to key, the first of those
+// spelling.Closest finds (the rule of every "did you mean" of cardflow):
+// the "did you mean" of a misspelt name. "" when none is that close.
 func Nearest(key string, known ...string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := spelling.Distance(strings.ToLower(key), k); d < bestDist {
-			best, bestDist = k, d
-		}
+	if near := spelling.Closest(key, known); len(near) > 0 {
+		return near[0]
 	}
-	return best
+	return ""
 }

@@ -31,6 +31,8 @@ func TestValidate(t *testing.T) {
 			[]wantIssue{{4, 11, "a", `unknown card "okta-users/list-users"; list the cards with cardflow connectors (or the console's Cards page, or GET /api/v1/connectors)`}}},
 		{"unknown card input", head + search("Demo org") + "    input:\n      serch: x\n", problem.InvalidInput,
 			[]wantIssue{{7, 14, "find", `card okta-devices/search-devices has no input "serch"; its inputs are status, platform`}}},
+		{"misspelt card input in other capitals", head + search("Demo org") + "    input:\n      securehardwarepresnt: true\n", problem.InvalidInput,
+			[]wantIssue{{7, 29, "find", `has no input "securehardwarepresnt"; its inputs are status, platform, manufacturer, model, osVersion, registered, secureHardwarePresent, diskEncryptionType, search, expand, resultSet (did you mean "secureHardwarePresent"?)`}}},
 		{"missing required input", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n", problem.InvalidInput,
 			[]wantIssue{{3, 5, "a", `card okta-devices/suspend-device needs input "deviceId": add it under input:`}}},
 		{"literal of the wrong type", head + "  - id: a\n    card: okta-devices/delete-device\n    connection: Demo org\n    input:\n      deviceId: guo1\n      deactivateFirst: sure\n", problem.InvalidInput,
