@@ -244,6 +244,11 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 // operator): storing the same bytes would add nothing. Otherwise it
 // returns refused (the server's answer to storing) with what to do.
 func storedAsIs(ctx context.Context, c *client, file string, src []byte, refused error) (*api.Flow, error) {
+	var who api.Whoami
+	if err := c.do(ctx, "GET", "/api/v1/whoami", nil, &who); err == nil && who.Role == "viewer" {
+		// Storing the document first or not, a viewer may not run it.
+		return nil, fmt.Errorf("%w\nRunning a flow needs the operator role (and running a document, which stores it first, the admin role); your role is viewer", refused)
+	}
 	var v api.FlowValidation
 	if err := c.do(ctx, "POST", "/api/v1/flows/validate", src, &v); err != nil || v.Flow == "" {
 		return nil, refused

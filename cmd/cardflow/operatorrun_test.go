@@ -49,4 +49,16 @@ func TestCLIOperatorRunsStoredDocument(t *testing.T) {
 	if strings.Contains(runs, `"version": 2`) {
 		t.Errorf("the operator's edited document was stored: %s", runs)
 	}
+
+	// A viewer may run no flow: the advice to have the document stored
+	// and run it by name is not given.
+	status, body = s.api(t, "POST", "/api/v1/tokens", `{"name":"view","role":"viewer","expiresIn":"1h"}`)
+	if err := json.Unmarshal([]byte(body), &tok); status != 201 || err != nil {
+		t.Fatalf("create a viewer token: %d %s", status, body)
+	}
+	viewer := map[string]string{"CARDFLOW_SERVER": s.url, "CARDFLOW_API_TOKEN": tok.Token}
+	code, out, errOut = runCLI(t, viewer, "flows", "run", edited)
+	if code != exitFailure || strings.Contains(errOut, "then run it by name") || !strings.Contains(errOut, "Running a flow needs the operator role") {
+		t.Errorf("viewer's flows run of a document: exit %d; want exit 1 saying running needs the operator role\n%s%s", code, out, errOut)
+	}
 }
