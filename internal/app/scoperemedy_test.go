@@ -19,7 +19,9 @@ func TestScopeRemedyFollowsConnection(t *testing.T) {
 	if code, page := h.signIn(authURL, oktaemu.AdminLogin); code != http.StatusOK {
 		t.Fatalf("authorize: %d\n%s", code, page)
 	}
-	want := `reauthorize connection "ReadOnly" with okta.devices.manage ticked (Customize scopes), or with the default scopes`
+	// The command it names asks for the scopes asked for before, and the
+	// one missing (--scope replaces the selection).
+	want := `reauthorize connection "ReadOnly" with okta.devices.manage ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it (cardflow connections reauthorize "ReadOnly" --scope okta.devices.read,okta.devices.manage, or --default-scopes)`
 	id := h.deviceWithStatus(c.ID, "ACTIVE")
 	code, r := h.run("okta-devices/suspend-device", "ReadOnly", map[string]any{"deviceId": id})
 	if code != http.StatusCreated || r.Error == nil || r.Error.Code != "insufficient_scope" {

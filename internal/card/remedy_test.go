@@ -25,19 +25,19 @@ func TestInsufficientScopeRemedy(t *testing.T) {
 		{
 			name: "custom scopes without the scope", mode: "custom",
 			requested: []string{"openid", "offline_access", ScopeRead},
-			want:      `reauthorize connection "Narrow" with okta.devices.manage ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it`,
+			want:      `reauthorize connection "Narrow" with okta.devices.manage ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it (cardflow connections reauthorize "Narrow" --scope okta.devices.read,okta.devices.manage, or --default-scopes)`,
 			notWant:   "Okta API Scopes tab",
 		},
 		{
 			name: "custom scopes that asked for it", mode: "custom",
 			requested: []string{"openid", "offline_access", ScopeRead, ScopeManage},
-			want:      `grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "Narrow"`,
+			want:      `grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "Narrow" (cardflow connections reauthorize "Narrow")`,
 			notWant:   "tick",
 		},
 		{
 			name: "default scopes the app did not grant", mode: "default",
 			requested: []string{"openid", "offline_access", ScopeRead, ScopeManage},
-			want:      `grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "Narrow"`,
+			want:      `grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "Narrow" (cardflow connections reauthorize "Narrow")`,
 			notWant:   "tick",
 		},
 	}

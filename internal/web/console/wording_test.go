@@ -30,6 +30,12 @@ func TestInConsole(t *testing.T) {
 		{"flow names a broken connection",
 			`fix what cardflow connections show "Prod" reports and test the connection`,
 			`fix what the page of connection "Prod" reports and test the connection`},
+		{"scope not ticked",
+			`reauthorize connection "RO" with okta.devices.manage ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it (cardflow connections reauthorize "RO" --scope okta.devices.read,okta.devices.manage, or --default-scopes)`,
+			`reauthorize connection "RO" with okta.devices.manage ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it`},
+		{"scope not granted",
+			`grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "RO" (cardflow connections reauthorize "RO")`,
+			`grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "RO"`},
 		{"no command", "reauthorize the connection", "reauthorize the connection"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
