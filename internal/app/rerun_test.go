@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
@@ -55,6 +56,19 @@ func TestRerunFailedOnly(t *testing.T) {
 	h.call("GET", "/api/v1/runs?flowRun="+again.ID, nil, &runs)
 	if len(runs.Runs) != 3 {
 		t.Errorf("the rerun made %d card runs; want 3", len(runs.Runs))
+	}
+	// A run that succeeded has nothing failed to run again: refused, with
+	// the rerun of all of it as the remedy, and nothing queued.
+	var refused struct {
+		Error struct {
+			Code    string         `json:"code"`
+			Details map[string]any `json:"details"`
+		} `json:"error"`
+	}
+	if code, data := h.call("POST", "/api/v1/flow-runs/"+done.ID+"/rerun", map[string]any{"failedOnly": true}, &refused); code != http.StatusConflict || refused.Error.Code != "conflict" {
+		t.Errorf("failed-only rerun of a succeeded run: %d %s; want 409 conflict", code, data)
+	} else if remedy, _ := refused.Error.Details["remedy"].(string); !strings.Contains(remedy, "cardflow flows rerun "+done.ID) {
+		t.Errorf("remedy %q does not name the rerun of all of it", remedy)
 	}
 	// An unknown run is not found.
 	if code, _ := h.call("POST", "/api/v1/flow-runs/fr_none/rerun", nil, nil); code != http.StatusNotFound {

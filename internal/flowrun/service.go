@@ -503,6 +503,11 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 		return nil, problem.New(problem.Conflict, "flow run %s is %s; only a finished run can be run again", runID, orig.Status).
 			WithRemedy("wait for it to finish, or cancel it with POST /api/v1/flow-runs/%s/cancel (cardflow flows cancel %s)", runID, runID)
 	}
+	if failedOnly && orig.Status == flow.StatusSucceeded {
+		// Every step and item of it would be kept: a run that does nothing.
+		return nil, problem.New(problem.Conflict, "flow run %s succeeded: nothing in it failed, so a rerun of the failed items only would do nothing", runID).
+			WithRemedy("to run all of it again, rerun it without failedOnly: POST /api/v1/flow-runs/%s/rerun (cardflow flows rerun %s)", runID, runID)
+	}
 	doc, err := s.parser.Parse(orig.Source)
 	if err != nil {
 		return nil, err
