@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -195,6 +196,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Failpoint:           e.getenv("CARDFLOW_FAILPOINT"),
 	}
 	a, err := app.New(ctx, cfg)
+	if ce := (*app.ConfigError)(nil); errors.As(err, &ce) {
+		// A wrong command line: exit 2, as a flag the parser refuses.
+		return usagef("cannot start: %v", ce)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot start: %w", err)
 	}

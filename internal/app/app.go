@@ -89,7 +89,7 @@ type App struct {
 func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	cfg, err = cfg.withDefaults()
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{err}
 	}
 	log := slog.New(web.ContextHandler{Handler: cfg.Logger.Handler()})
 	// What the configuration alone can refuse (single sign-on's settings,

@@ -147,6 +147,14 @@ type Config struct {
 }
 
 // withDefaults checks c and fills in its defaults.
+// ConfigError is a Config that New refuses as it is, before it starts
+// anything: a wrong flag or environment variable, which the operator fixes
+// on the command line.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 func (c Config) withDefaults() (Config, error) {
 	if c.DataDir == "" {
 		return c, errors.New("the data directory is required (-data-dir)")

@@ -17,7 +17,7 @@ func listenError(addr string, err error) error {
 		return fmt.Errorf("listen on %s: %w: ports below 1024 need privileges; use a higher port with -listen (e.g. 127.0.0.1:8080) behind the TLS proxy", addr, err)
 	}
 	if _, _, serr := net.SplitHostPort(addr); serr != nil {
-		return fmt.Errorf("listen on %q: %w; -listen wants HOST:PORT, e.g. 127.0.0.1:8080 (port 0 picks a free port)", addr, err)
+		return &ConfigError{fmt.Errorf("listen on %q: %w; -listen wants HOST:PORT, e.g. 127.0.0.1:8080 (port 0 picks a free port)", addr, err)}
 	}
 	return fmt.Errorf("listen on %s: %w", addr, err)
 }
