@@ -58,22 +58,9 @@ func scopeRemedy(conn ConnectionInfo, scope string) string {
 		return fmt.Sprintf("grant %s to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection %q (cardflow connections reauthorize %q)", scope, conn.Nickname, conn.Nickname)
 	}
 	if defaults, _ := DefaultScopes(ConnectorID); ScopeGranted(scope, defaults) {
-		return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it (%s, or --default-scopes)", conn.Nickname, scope, reauthorizeAdding(conn.Nickname, conn.RequestedScopes, scope))
+		return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), or with the default scopes, and make sure the OAuth app grants it (%s, or --default-scopes)", conn.Nickname, scope, problem.ReauthorizeAdding(conn.Nickname, conn.RequestedScopes, scope))
 	}
-	return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), and make sure the OAuth app grants it (%s)", conn.Nickname, scope, reauthorizeAdding(conn.Nickname, conn.RequestedScopes, scope))
-}
-
-// reauthorizeAdding is the command that reauthorizes a connection with
-// custom scopes asking for the Okta API scopes it requested and scope:
-// --scope replaces the selection, so it names them all.
-func reauthorizeAdding(nickname string, requested []string, scope string) string {
-	var scopes []string
-	for _, s := range requested {
-		if strings.HasPrefix(s, "okta.") && s != scope {
-			scopes = append(scopes, s)
-		}
-	}
-	return fmt.Sprintf("cardflow connections reauthorize %q --scope %s", nickname, strings.Join(append(scopes, scope), ","))
+	return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), and make sure the OAuth app grants it (%s)", conn.Nickname, scope, problem.ReauthorizeAdding(conn.Nickname, conn.RequestedScopes, scope))
 }
 
 // scopeNotNamed stands for the scope of a 403 insufficient_scope answer

@@ -7,6 +7,7 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code is a public, stable error code.
@@ -114,4 +115,18 @@ func Public(err error) *Error {
 		return &Error{Code: p.Code, Message: p.Message, Remedy: p.Remedy, Details: details}
 	}
 	return &Error{Code: Internal, Message: InternalMessage}
+}
+
+// ReauthorizeAdding is the command line, for an insufficient_scope remedy,
+// that reauthorizes the connection of that nickname with custom scopes
+// asking for the Okta API scopes it requested and scope too: --scope
+// replaces the selection, so it names them all.
+func ReauthorizeAdding(nickname string, requested []string, scope string) string {
+	var scopes []string
+	for _, s := range requested {
+		if strings.HasPrefix(s, "okta.") && s != scope {
+			scopes = append(scopes, s)
+		}
+	}
+	return fmt.Sprintf("cardflow connections reauthorize %q --scope %s", nickname, strings.Join(append(scopes, scope), ","))
 }

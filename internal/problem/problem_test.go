@@ -55,3 +55,17 @@ func TestErrorChain(t *testing.T) {
 		t.Errorf("got code %q for a plain error; want %q", got, Internal)
 	}
 }
+
+// TestReauthorizeAdding: the command keeps the Okta API scopes asked for
+// before (not OpenID Connect's, which every sign-in asks for), adds the
+// missing one once, and quotes the nickname.
+func TestReauthorizeAdding(t *testing.T) {
+	got := ReauthorizeAdding("Demo org", []string{"openid", "offline_access", "okta.devices.read", "okta.logs.read"}, "okta.devices.manage")
+	want := `cardflow connections reauthorize "Demo org" --scope okta.devices.read,okta.logs.read,okta.devices.manage`
+	if got != want {
+		t.Errorf("ReauthorizeAdding = %s; want %s", got, want)
+	}
+	if got := ReauthorizeAdding("RO", []string{"okta.devices.manage"}, "okta.devices.manage"); got != `cardflow connections reauthorize "RO" --scope okta.devices.manage` {
+		t.Errorf("ReauthorizeAdding of a scope asked for already = %s", got)
+	}
+}
