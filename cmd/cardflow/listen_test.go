@@ -25,13 +25,14 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 		args    []string
 		want    []string
 		notWant string
+		usage   bool // a wrong command line: exit 2
 	}{
 		{name: "serve on a port in use", args: []string{"serve", "-listen", taken.Addr().String()},
 			want: []string{"address already in use", "another process", "-listen (127.0.0.1:0 picks a free port)"}},
 		{name: "demo on a port in use", args: []string{"demo", "-listen", taken.Addr().String()},
 			want: []string{"address already in use", "-listen (127.0.0.1:0 picks a free port)"}},
 		{name: "serve on an address without a port", args: []string{"serve", "-listen", "localhost"},
-			want: []string{`listen on "localhost"`, "-listen wants HOST:PORT, e.g. 127.0.0.1:8080"}, notWant: "another process"},
+			want: []string{`listen on "localhost"`, "-listen wants HOST:PORT, e.g. 127.0.0.1:8080"}, notWant: "another process", usage: true},
 		{name: "serve with single sign-on but no client secret", args: []string{"serve", "-listen", "127.0.0.1:0", "-oidc-issuer", "https://example.okta.com", "-oidc-client-id", "0oa1", "-oidc-role", "admin=cardflow-admins"},
 			want: []string{"CARDFLOW_OIDC_CLIENT_SECRET is required with -oidc-issuer"}},
 	}
@@ -44,8 +45,12 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 			if _, err := os.Stat(data); (tc.args[0] == "serve" && !errors.Is(err, fs.ErrNotExist)) || strings.Contains(out, "API token") {
 				t.Errorf("the refused start made its data directory (%v) or printed an API token:\n%s", err, out)
 			}
-			if code != exitFailure {
-				t.Errorf("exit %d; want %d", code, exitFailure)
+			wantCode := exitFailure
+			if tc.usage {
+				wantCode = exitUsage
+			}
+			if code != wantCode {
+				t.Errorf("exit %d; want %d", code, wantCode)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(errOut, w) {

@@ -20,9 +20,9 @@ func TestServeNotifyReceivers(t *testing.T) {
 		want     []string
 	}{
 		{name: "receivers in the environment need the secret", vars: map[string]string{"CARDFLOW_NOTIFY_URLS": "\n" + slack + "  " + chat + "\n"},
-			wantCode: exitFailure, want: []string{"-notify-url (or CARDFLOW_NOTIFY_URLS) needs CARDFLOW_NOTIFY_SECRET"}},
+			wantCode: exitUsage, want: []string{"-notify-url (or CARDFLOW_NOTIFY_URLS) needs CARDFLOW_NOTIFY_SECRET"}},
 		{name: "a receiver in the environment that is no URL", vars: map[string]string{"CARDFLOW_NOTIFY_URLS": slack + " hooks.slack.com/services/T0/B0/x-s3cret", "CARDFLOW_NOTIFY_SECRET": "a-long-random-secret"},
-			wantCode: exitFailure, want: []string{"-notify-url or CARDFLOW_NOTIFY_URLS: notification receiver ", "is not an http:// or https:// URL"}},
+			wantCode: exitUsage, want: []string{"-notify-url or CARDFLOW_NOTIFY_URLS: notification receiver ", "is not an http:// or https:// URL"}},
 		{name: "a second URL after one -notify-url", args: []string{"-notify-url", chat, slack},
 			wantCode: exitUsage, want: []string{"unexpected argument https://hooks.slack.com/…: give each notification receiver its own -notify-url, or list them in CARDFLOW_NOTIFY_URLS"}},
 	}
