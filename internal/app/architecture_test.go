@@ -51,7 +51,7 @@ var architecture = []struct {
 	// connection reads the WWW-Authenticate challenge of a 401 with okta's
 	// parser.
 	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/spelling", "internal/store"}},
-	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/store"}},
+	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/flow", []string{"internal/inputtext", "internal/problem", "internal/spelling"}},
 
 	// Base. inputtext is the one rule for inputs given as text; api the

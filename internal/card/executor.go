@@ -15,6 +15,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -266,7 +267,27 @@ func unknownCard(ref string) *problem.Error {
 	if len(same) == 1 {
 		return p.WithRemedy("write it as connector/card: %s", same[0])
 	}
+	if near := nearestCard(ref, refs); near != "" {
+		return p.WithRemedy("did you mean %s? The cards: %s", near, strings.Join(refs, ", ")).WithDetail("suggestion", near)
+	}
 	return p.WithRemedy("use one of %s", strings.Join(refs, ", "))
+}
+
+// nearestCard is the card of refs that a misspelt ref probably meant,
+// compared as written: connector/card with the references, a bare name
+// with the cards' names. "" when none is near.
+func nearestCard(ref string, refs []string) string {
+	names := refs
+	if !strings.Contains(ref, "/") {
+		names = make([]string, len(refs))
+		for i, r := range refs {
+			_, names[i], _ = strings.Cut(r, "/")
+		}
+	}
+	if near := spelling.Closest(ref, names); len(near) > 0 {
+		return refs[slices.Index(names, near[0])]
+	}
+	return ""
 }
 
 // RequiredScope returns the Okta scope a run of the card with input needs:

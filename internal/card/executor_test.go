@@ -387,3 +387,29 @@ func TestEventCardDoesNotRun(t *testing.T) {
 		t.Errorf("running an event card: %v; want invalid_input naming the event card", err)
 	}
 }
+
+// TestUnknownCardSuggestion: a misspelt card is answered with the card it
+// probably meant, as written (connector/card or a bare name), and one
+// nothing is near lists the cards.
+func TestUnknownCardSuggestion(t *testing.T) {
+	e := newEnv(t, oktaemu.Config{Devices: 1})
+	for _, tt := range []struct{ card, want string }{
+		{"okta-devices/suspnd-device", "did you mean okta-devices/suspend-device? The cards: "},
+		{"okta-devices/raed-device", "did you mean okta-devices/read-device?"},
+		{"supsend-device", "did you mean okta-devices/suspend-device?"},
+		{"okta-devices/reboot-device", "use one of okta-devices/"},
+	} {
+		_, err := e.exec.Run(t.Context(), Request{Card: tt.card, Connection: "Prod"})
+		p, ok := problem.As(err)
+		if !ok || p.Code != problem.InvalidInput || !strings.Contains(p.Remedy, tt.want) {
+			t.Errorf("Run(%s) = %v (remedy %q); want invalid_input with %q", tt.card, err, remedyOf(p), tt.want)
+		}
+	}
+}
+
+func remedyOf(p *problem.Error) string {
+	if p == nil {
+		return ""
+	}
+	return p.Remedy
+}
