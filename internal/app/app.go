@@ -355,6 +355,11 @@ func (a *App) Serve(ctx context.Context) error {
 		work.Go(func() { a.Notifier.Run(workCtx) })
 	}
 	work.Go(func() { a.checkExpiries(workCtx) })
+	// The first check of the sealing key is done before the server
+	// serves, not whenever its watcher first runs: a rotation after that
+	// is met by the watcher's next look or by a card that needs the key
+	// (keyringBehind), never by a late first look.
+	a.checkKey(workCtx)
 	work.Go(func() { a.watchSealingKey(workCtx) })
 	go func() { work.Wait(); close(workDone) }()
 	// The flow workers stop (handing their runs back) before the store

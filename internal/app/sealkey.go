@@ -41,7 +41,8 @@ func followCheckKey(kr *keyring.Keyring, check []byte) (bool, error) {
 
 // watchSealingKey checks the sealing key (checkSealingKey) every
 // keyCheckEvery until ctx ends; failures go to the keyring outage log,
-// which logs the first at ERROR and counts each.
+// which logs the first at ERROR and counts each. Serve checks it once
+// before (a rotation since New loaded the keyring), before it serves.
 func (a *App) watchSealingKey(ctx context.Context) {
 	every := a.cfg.keyCheckEvery
 	if every <= 0 {
@@ -50,12 +51,12 @@ func (a *App) watchSealingKey(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		a.checkKey(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		a.checkKey(ctx)
 	}
 }
 
