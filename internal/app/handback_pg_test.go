@@ -23,12 +23,9 @@ func TestMultiServerStaleKeyringHandsRunBack(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	oldKey, newKey := b64key(t), b64key(t)
 	dsn := pgtest.NewDatabase(t)
-	server := func(owner, key, publicURL string) func(*Config) {
-		return func(c *Config) {
-			c.DB, c.Key, c.Owner, c.PublicURL = dsn, keyring.Secret(key), owner, publicURL
-			c.keyCheckEvery = time.Hour // B learns of the rotation only from the failure
-		}
-	}
+	server := keyServers(dsn, func(c *Config) {
+		c.keyCheckEvery = time.Hour // B learns of the rotation only from the failure
+	})
 	a := startServer(t, emu, t.TempDir(), server("server-a", oldKey+","+newKey, ""))
 	b := startServer(t, emu, t.TempDir(), server("server-b", oldKey, a.url))
 	a.connect("Prod")
@@ -83,12 +80,9 @@ func TestMultiServerStaleKeyringLeavesPolls(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	oldKey, newKey := b64key(t), b64key(t)
 	dsn := pgtest.NewDatabase(t)
-	server := func(owner, key, publicURL string) func(*Config) {
-		return func(c *Config) {
-			c.DB, c.Key, c.Owner, c.PublicURL = dsn, keyring.Secret(key), owner, publicURL
-			c.Now, c.EventPollInterval, c.keyCheckEvery = emu.Now, 100*time.Millisecond, 20*time.Millisecond
-		}
-	}
+	server := keyServers(dsn, func(c *Config) {
+		c.Now, c.EventPollInterval, c.keyCheckEvery = emu.Now, 100*time.Millisecond, 20*time.Millisecond
+	})
 	b := startServer(t, emu, t.TempDir(), server("server-b", oldKey, ""))
 	conn := b.connect("Prod devices")
 	const login = "jonas.berg@example.com"
@@ -129,5 +123,17 @@ func TestMultiServerStaleKeyringLeavesPolls(t *testing.T) {
 	})
 	if t.Failed() {
 		t.Logf("B's logs:\n%s", b.logs)
+	}
+}
+
+// keyServers gives the options of the stale-keyring tests' servers: each
+// on database dsn, with key as its CARDFLOW_KEY, its lease owner and its
+// public URL, and the test's own timings (tune).
+func keyServers(dsn string, tune func(*Config)) func(owner, key, publicURL string) func(*Config) {
+	return func(owner, key, publicURL string) func(*Config) {
+		return func(c *Config) {
+			c.DB, c.Key, c.Owner, c.PublicURL = dsn, keyring.Secret(key), owner, publicURL
+			tune(c)
+		}
 	}
 }

@@ -25,13 +25,10 @@ func TestMultiServerStaleKeyringTriggeredRuns(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
 	oldKey, newKey := b64key(t), b64key(t)
 	dsn := pgtest.NewDatabase(t)
-	server := func(owner, key, publicURL string) func(*Config) {
-		return func(c *Config) {
-			c.DB, c.Key, c.Owner, c.PublicURL = dsn, keyring.Secret(key), owner, publicURL
-			c.Now, c.SchedulePoll, c.EventPollInterval = emu.Now, 20*time.Millisecond, time.Hour
-			c.keyCheckEvery = time.Hour // B learns of the rotation only from the runs
-		}
-	}
+	server := keyServers(dsn, func(c *Config) {
+		c.Now, c.SchedulePoll, c.EventPollInterval = emu.Now, 20*time.Millisecond, time.Hour
+		c.keyCheckEvery = time.Hour // B learns of the rotation only from the runs
+	})
 	a := startServer(t, emu, t.TempDir(), server("server-a", oldKey+","+newKey, ""))
 	b := startServer(t, emu, t.TempDir(), server("server-b", oldKey, a.url))
 	conn := a.connect("Prod devices")
