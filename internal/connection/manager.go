@@ -501,11 +501,14 @@ func (m *Manager) keyringBehind(ctx context.Context, c *store.Connection, tokenE
 	}
 	err := tokenErr
 	if err == nil && m.accessTokenFresh(c) {
-		if _, oerr := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); oerr != nil {
+		// Only whether this keyring has the keys that sealed them: the
+		// card's transport opens them (a second decryption here would
+		// be on every card run's path).
+		if oerr := m.Keyring.CanOpen(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); oerr != nil {
 			err = unreadable("access token", c.SealedAccessToken, oerr)
 		} else if strings.EqualFold(c.AccessTokenType, "DPoP") {
-			if _, kerr := m.openKey(c.SealedDPoPKey, c.ID, fieldDPoPKey); kerr != nil {
-				err = kerr
+			if kerr := m.Keyring.CanOpen(c.SealedDPoPKey, sealedAAD(c.ID, fieldDPoPKey)); kerr != nil {
+				err = unreadable("private key", c.SealedDPoPKey, kerr)
 			}
 		}
 	}

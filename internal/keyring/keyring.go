@@ -202,18 +202,9 @@ func (k *Keyring) Seal(plaintext []byte, aad string) ([]byte, error) {
 // same aad. Errors wrap ErrUnknownKey, ErrIntegrity or ErrMalformed, name
 // the key id and aad, and never contain plaintext.
 func (k *Keyring) Open(ct []byte, aad string) ([]byte, error) {
-	id, hdrLen, err := parseHeader(ct)
+	aead, id, hdrLen, err := k.aeadFor(ct, aad)
 	if err != nil {
 		return nil, err
-	}
-	aead, ok := k.aeads[id]
-	if !ok {
-		aead, ok = k.learn(id)
-	}
-	if !ok {
-		return nil, &keyError{kind: ErrUnknownKey, key: id, msg: fmt.Sprintf(
-			"keyring: value for %q was sealed with key %q, which this keyring does not have (it has %s): the keyring is wrong or missing a key",
-			aad, id, strings.Join(quoteAll(k.IDs()), ", "))}
 	}
 	rest := ct[hdrLen:]
 	if len(rest) < nonceSize+aead.Overhead() {
@@ -225,6 +216,33 @@ func (k *Keyring) Open(ct []byte, aad string) ([]byte, error) {
 			"keyring: cannot open value for %q with key %q: tampered, moved or wrong key", aad, id)}
 	}
 	return pt, nil
+}
+
+// CanOpen reports, without decrypting it, whether ct was sealed with a
+// key of the keyring: nil, or the error Open gives for a key it lacks
+// (ErrUnknownKey) or a header it cannot read (ErrMalformed).
+func (k *Keyring) CanOpen(ct []byte, aad string) error {
+	_, _, _, err := k.aeadFor(ct, aad)
+	return err
+}
+
+// aeadFor returns the AEAD of the key that sealed ct, its id and the
+// length of ct's header.
+func (k *Keyring) aeadFor(ct []byte, aad string) (cipher.AEAD, string, int, error) {
+	id, hdrLen, err := parseHeader(ct)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	aead, ok := k.aeads[id]
+	if !ok {
+		aead, ok = k.learn(id)
+	}
+	if !ok {
+		return nil, id, 0, &keyError{kind: ErrUnknownKey, key: id, msg: fmt.Sprintf(
+			"keyring: value for %q was sealed with key %q, which this keyring does not have (it has %s): the keyring is wrong or missing a key",
+			aad, id, strings.Join(quoteAll(k.IDs()), ", "))}
+	}
+	return aead, id, hdrLen, nil
 }
 
 // KeyID returns the id of the key that sealed ct (see KeyIDOf).

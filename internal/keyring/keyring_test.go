@@ -277,3 +277,27 @@ func TestKeyNeverPrintsBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestCanOpen: CanOpen tells a value sealed with a key the keyring lacks
+// (Open's ErrUnknownKey) or of a malformed header from one it has the key
+// of, without decrypting: a value whose ciphertext was changed still
+// passes, and Open alone finds that.
+func TestCanOpen(t *testing.T) {
+	sealer := mustNew(t, testKey(t, "k1", 1))
+	ct, _ := sealer.Seal([]byte("secret"), "c/f")
+	if err := sealer.CanOpen(ct, "c/f"); err != nil {
+		t.Errorf("CanOpen of its own value: %v", err)
+	}
+	tampered := bytes.Clone(ct)
+	tampered[len(tampered)-1] ^= 1
+	if err := sealer.CanOpen(tampered, "c/f"); err != nil {
+		t.Errorf("CanOpen of a changed value of its key: %v; want nil (it does not decrypt)", err)
+	}
+	other := mustNew(t, testKey(t, "k2", 1))
+	if err := other.CanOpen(ct, "c/f"); !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), `"k1"`) {
+		t.Errorf("CanOpen without the key: %v; want ErrUnknownKey naming k1", err)
+	}
+	if err := sealer.CanOpen([]byte("x"), "c/f"); !errors.Is(err, ErrMalformed) {
+		t.Errorf("CanOpen of a malformed value: %v; want ErrMalformed", err)
+	}
+}
