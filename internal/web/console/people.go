@@ -83,8 +83,10 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *reqState
 			d.Roles = append(d.Roles, role)
 		}
 	}
-	if d.Role == "" {
-		d.Role = string(s.principal.Role)
+	// The least role first: a token does only what its script needs, and
+	// a person asks for more when it does more.
+	if d.Role == "" && len(d.Roles) > 0 {
+		d.Role = string(d.Roles[0])
 	}
 	c.render(w, r, s, status, "tokens", "API tokens", d)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -183,5 +184,34 @@ func TestNewTokenWaitsSealed(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTokenFormOffersLeastRoleFirst: the Tokens form picks the least
+// role (viewer) for a new token, whoever fills it in, and offers no role
+// above the person's own.
+func TestTokenFormOffersLeastRoleFirst(t *testing.T) {
+	t.Parallel()
+	e := newSSOEnv(t)
+	bootstrap, _, _ := signInHTTP(t, e.url, "/tokens")
+	for _, tc := range []struct {
+		who  string
+		c    *http.Client
+		want []string
+	}{
+		{"the bootstrap admin", bootstrap, []string{"viewer selected", "operator", "admin"}},
+		{"an admin", ssoSignInHTTP(t, e, oktaemu.AdminLogin), []string{"viewer selected", "operator", "admin"}},
+		{"an operator", ssoSignInHTTP(t, e, oktaemu.ReadOnlyLogin), []string{"viewer selected", "operator"}},
+		{"a viewer", ssoSignInHTTP(t, e, oktaemu.UserLogin), []string{"viewer selected"}},
+	} {
+		_, body := get(t, tc.c, e.url+"/tokens")
+		sel := regexp.MustCompile(`(?s)<select id="token-role".*?</select>`).FindString(body)
+		var got []string
+		for _, m := range regexp.MustCompile(`<option value="([^"]+)"( selected)?>`).FindAllStringSubmatch(sel, -1) {
+			got = append(got, m[1]+m[2])
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("the roles the Tokens form offers %s read %q; want %q", tc.who, got, tc.want)
+		}
 	}
 }
