@@ -75,6 +75,10 @@ type EventSource struct {
 	HookStatus string `json:"hookStatus"`
 	Reason     string `json:"reason,omitempty"`
 	Remedy     string `json:"remedy,omitempty"`
+	// HookRetryAt, while the hook keeps failing ("error"), is when cardflow
+	// tries it again (the remedy says so in words); absent otherwise. A
+	// flow using the hook, or the connection, changed tries at once.
+	HookRetryAt *time.Time `json:"hookRetryAt,omitempty"`
 	// EventTypes is never null.
 	EventTypes []string   `json:"eventTypes"`
 	PolledAt   *time.Time `json:"polledAt"`

@@ -16,7 +16,8 @@ import (
 // again at every round of the intake (every 100 ms here, 30 s by
 // default), each time a call to verify it and its System Log event at the
 // org: the next attempt comes after a minute, the one after that two
-// minutes later, and so on; the connection's remedy says when. A flow
+// minutes later, and so on; the connection's remedy says when, and the
+// API's eventSource.hookRetryAt. A flow
 // using the hook disabled and enabled again tries at once, and once Okta
 // verifies it the hook is active and the backoff is gone. A server
 // restarted at another public URL tries at once too.
@@ -62,6 +63,9 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 	if wait := src.HookRetryAt.Sub(emu.Now()); wait <= 0 || wait > time.Minute {
 		t.Errorf("next attempt at %s, in %s; want within a minute", src.HookRetryAt, wait)
 	}
+	if at := source().HookRetryAt; at == nil || !at.Equal(src.HookRetryAt) {
+		t.Errorf("the API's hookRetryAt is %v; want %s", at, src.HookRetryAt)
+	}
 	remedy := source().Remedy
 	if want := "cardflow tries again at " + src.HookRetryAt.UTC().Format(time.RFC3339) + ", after a failed attempt"; !strings.Contains(remedy, want) {
 		t.Errorf("remedy %q; want it to say %q", remedy, want)
@@ -103,5 +107,8 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 	src, err = h.app.Store.GetEventSource(t.Context(), conn.ID)
 	if err != nil || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || src.HookRemedy != "" {
 		t.Errorf("the active hook's source: %+v, %v; want no failures and no retry time", src, err)
+	}
+	if at := source().HookRetryAt; at != nil {
+		t.Errorf("the API's hookRetryAt of the active hook is %s; want none", at)
 	}
 }

@@ -38,6 +38,9 @@ func (s *Server) eventSource(ctx context.Context, id string) (*api.EventSource, 
 	if !src.PolledAt.IsZero() {
 		out.PolledAt = &src.PolledAt
 	}
+	if !src.HookRetryAt.IsZero() {
+		out.HookRetryAt = &src.HookRetryAt
+	}
 	if p := src.Poll; !p.FailingSince.IsZero() {
 		out.PollError, out.PollRemedy, out.PollFailingSince = p.Error, p.Remedy, &p.FailingSince
 	}
