@@ -150,6 +150,7 @@ func TestConnectionNotActive(t *testing.T) {
 
 func TestRejectedRequests(t *testing.T) {
 	e := newEnv(t, oktaemu.Config{Devices: 10})
+	before := e.srv.Stats(t)
 	tests := []struct {
 		name  string
 		req   Request
@@ -159,6 +160,9 @@ func TestRejectedRequests(t *testing.T) {
 		{"unknown card", Request{Card: "okta-devices/reboot-device", Connection: "Prod"}, problem.InvalidInput, "card"},
 		{"no connector", Request{Card: "read-device", Connection: "Prod"}, problem.InvalidInput, "card"},
 		{"missing input", Request{Card: "okta-devices/read-device", Connection: "Prod"}, problem.InvalidInput, "deviceId"},
+		{"empty input", Request{Card: "okta-devices/suspend-device", Connection: "Prod", Input: map[string]any{"deviceId": ""}}, problem.InvalidInput, "deviceId"},
+		{"blank input", Request{Card: "okta-devices/suspend-device", Connection: "Prod", Input: map[string]any{"deviceId": "  "}}, problem.InvalidInput, "deviceId"},
+		{"blank relativeUrl", Request{Card: "okta-devices/custom-api-action", Connection: "Prod", Input: map[string]any{"method": "GET", "relativeUrl": " "}}, problem.InvalidInput, "relativeUrl"},
 		{"unknown input", Request{Card: "okta-devices/read-device", Connection: "Prod", Input: map[string]any{"deviceId": "guo1", "force": true}}, problem.InvalidInput, "force"},
 		{"unknown connection", Request{Card: "okta-devices/read-device", Connection: "Nope", Input: map[string]any{"deviceId": "guo1"}}, problem.NotFound, ""},
 	}
@@ -174,6 +178,13 @@ func TestRejectedRequests(t *testing.T) {
 	runs, err := e.st.ListRuns(context.Background(), store.RunFilter{})
 	if err != nil || len(runs) != 0 {
 		t.Errorf("recorded %d runs (%v); want none for rejected requests", len(runs), err)
+	}
+	// A plan (what flows plan asks for each item) refuses them alike.
+	if _, err := e.exec.Plan(context.Background(), Request{Card: "okta-devices/delete-device", Connection: "Prod", Input: map[string]any{"deviceId": " "}}); err == nil {
+		t.Errorf("Plan with a blank deviceId: no error; want it refused")
+	}
+	if diff := cmp.Diff(before, e.srv.Stats(t)); diff != "" {
+		t.Errorf("the org saw requests (-before +after):\n%s", diff)
 	}
 }
 

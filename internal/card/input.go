@@ -29,10 +29,9 @@ func (c Card) CheckInput(in map[string]any) (map[string]any, error) {
 	}
 	for _, spec := range c.Inputs {
 		v, present := in[spec.Name]
-		if !present || v == nil || v == "" {
+		if !present || v == nil || v == "" || spec.Type == TypeString && blank(v) {
 			if spec.Required {
-				return nil, invalidField(spec.Name, "card %s needs input %q: %s", c.Ref, spec.Name, spec.Description).
-					WithRemedy("give %s %s", spec.Name, valueKind(spec))
+				return nil, requiredInput(c, spec, present && v != nil)
 			}
 			if spec.Default != nil {
 				out[spec.Name] = spec.Default
@@ -47,6 +46,29 @@ func (c Card) CheckInput(in map[string]any) (map[string]any, error) {
 		out[spec.Name] = nv
 	}
 	return out, nil
+}
+
+// blank reports whether v is text of spaces only, which a string input
+// reads as empty (its value is trimmed).
+func blank(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.TrimSpace(s) == ""
+}
+
+// requiredInput is the problem of a required input that is absent or, when
+// given, empty: refused before the card's run is recorded or Okta is
+// called.
+func requiredInput(c Card, spec Input, given bool) *problem.Error {
+	remedy := spec.Remedy
+	if remedy == "" {
+		remedy = "give " + spec.Name + " " + valueKind(spec)
+	}
+	if given {
+		return invalidField(spec.Name, "input %q of card %s is empty: the card needs it", spec.Name, c.Ref).
+			WithRemedy("%s", remedy)
+	}
+	return invalidField(spec.Name, "card %s needs input %q: %s", c.Ref, spec.Name, spec.Description).
+		WithRemedy("%s", remedy)
 }
 
 func invalidField(field, format string, args ...any) *problem.Error {

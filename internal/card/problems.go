@@ -121,7 +121,7 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	if errors.As(err, &re) {
 		p := invalidField(re.Field, "input %s: %s", re.Field, re.Message)
 		if re.Field == "deviceId" {
-			p = p.WithRemedy("give the device's Okta id (such as guo1a2b3c4D5e6F7g8h9), as Search Devices answers it or the device's page in the Admin Console shows it")
+			p = p.WithRemedy("%s", deviceIDRemedy)
 		} else {
 			p = p.WithRemedy("correct %s and run the card again", re.Field)
 		}

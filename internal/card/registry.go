@@ -93,7 +93,8 @@ type Card struct {
 
 // Input describes one input of a card, for forms and validation. Default
 // is applied when the input is absent; Enum, when set, lists the accepted
-// values.
+// values; Remedy, when set, says how to give a required input that is
+// missing or empty (else "give NAME" and the kind of value it takes).
 type Input struct {
 	Name        string
 	Type        string
@@ -101,10 +102,14 @@ type Input struct {
 	Description string
 	Enum        []string
 	Default     any
+	Remedy      string
 }
 
+// deviceIDRemedy says where a device's id comes from.
+const deviceIDRemedy = "give the device's Okta id (such as guo1a2b3c4D5e6F7g8h9), as Search Devices answers it or the device's page in the Admin Console shows it"
+
 var deviceID = Input{Name: "deviceId", Type: TypeString, Required: true,
-	Description: "The id of the device in Okta (guo...)."}
+	Description: "The id of the device in Okta (guo...).", Remedy: deviceIDRemedy}
 
 // connectors is the registry. It is built once and never changed; every
 // exported accessor returns copies.

@@ -125,6 +125,7 @@ func TestCheckInput(t *testing.T) {
 		want  map[string]any
 		field string // the field of an expected invalid_input
 		fix   string // what its remedy says, when it is not empty
+		msg   string // what its message says, when it is not empty
 	}{
 		{name: "defaults", card: search, in: nil, want: map[string]any{"resultSet": "first200"}},
 		{name: "enum spelling normalised", card: search, in: map[string]any{"platform": "macos", "expand": "USERSUMMARY", "resultSet": "All"},
@@ -136,8 +137,13 @@ func TestCheckInput(t *testing.T) {
 			want: map[string]any{"method": "GET", "relativeUrl": "/api/v1/devices", "query": map[string]any{"limit": "2"}}},
 		{name: "body of any type", card: custom, in: map[string]any{"method": "POST", "relativeUrl": "/api/v1/x", "body": []any{1.0}},
 			want: map[string]any{"method": "POST", "relativeUrl": "/api/v1/x", "body": []any{1.0}}},
-		{name: "missing required", card: del, in: map[string]any{"deactivateFirst": true}, field: "deviceId", fix: "give deviceId a string"},
-		{name: "empty required", card: del, in: map[string]any{"deviceId": ""}, field: "deviceId"},
+		{name: "missing required", card: del, in: map[string]any{"deactivateFirst": true}, field: "deviceId", fix: deviceIDRemedy},
+		{name: "empty required", card: del, in: map[string]any{"deviceId": ""}, field: "deviceId", fix: deviceIDRemedy, msg: `input "deviceId" of card okta-devices/delete-device is empty`},
+		{name: "blank required", card: del, in: map[string]any{"deviceId": " \t"}, field: "deviceId", fix: deviceIDRemedy, msg: `input "deviceId" of card okta-devices/delete-device is empty`},
+		{name: "blank required without a remedy of its own", card: custom, in: map[string]any{"method": "GET", "relativeUrl": " "}, field: "relativeUrl", fix: "give relativeUrl a string"},
+		{name: "blank optional filter", card: search, in: map[string]any{"model": " ", "platform": " ", "search": ""}, want: map[string]any{"resultSet": "first200"}},
+		{name: "blank text body", card: custom, in: map[string]any{"method": "POST", "relativeUrl": "/api/v1/x", "body": " "},
+			want: map[string]any{"method": "POST", "relativeUrl": "/api/v1/x", "body": " "}},
 		{name: "unknown input", card: del, in: map[string]any{"deviceId": "guo1", "force": true}, field: "force",
 			fix: "remove it or fix its spelling; the card's inputs are deviceId, status, deactivateFirst"},
 		{name: "wrong type", card: del, in: map[string]any{"deviceId": 42.0}, field: "deviceId"},
@@ -150,7 +156,7 @@ func TestCheckInput(t *testing.T) {
 			got, err := tt.card.CheckInput(tt.in)
 			if tt.field != "" {
 				p, ok := problem.As(err)
-				if !ok || p.Code != problem.InvalidInput || p.Details["field"] != tt.field || !strings.Contains(p.Message, tt.field) {
+				if !ok || p.Code != problem.InvalidInput || p.Details["field"] != tt.field || !strings.Contains(p.Message, tt.field) || !strings.Contains(p.Message, tt.msg) {
 					t.Errorf("CheckInput(%v) error = %v; want invalid_input naming %s", tt.in, err, tt.field)
 				}
 				// Every refusal says how to fix it.

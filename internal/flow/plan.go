@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/problem"
 )
@@ -136,8 +137,9 @@ func DeviceLabel(name, id string) string {
 	return name + " (" + id + ")"
 }
 
-// deviceIDOf is an item input's deviceId; "" when it has none.
+// deviceIDOf is an item input's deviceId, trimmed as the card reads it;
+// "" when it has none or it is blank.
 func deviceIDOf(input map[string]any) string {
 	id, _ := input["deviceId"].(string)
-	return id
+	return strings.TrimSpace(id)
 }
