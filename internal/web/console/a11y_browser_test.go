@@ -376,9 +376,11 @@ func TestMatchRoute(t *testing.T) {
 	}
 }
 
-// linksScript lists where the page's links and GET forms lead.
+// linksScript lists where the page's links and GET forms lead. A form's
+// address is read from its attribute: a field named "action" (the Audit
+// page's filter) hides the form's action property.
 const linksScript = `[...document.querySelectorAll('a[href]')].map(a => a.href)
-  .concat([...document.querySelectorAll('form')].filter(f => (f.getAttribute('method') || 'get').toLowerCase() === 'get').map(f => f.action))`
+  .concat([...document.querySelectorAll('form')].filter(f => (f.getAttribute('method') || 'get').toLowerCase() === 'get').map(f => new URL(f.getAttribute('action') || '', document.baseURI).href))`
 
 // crawl visits the pages start names and every console page reachable
 // from them by links and GET forms (at most perRoute addresses for each

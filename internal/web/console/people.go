@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
@@ -158,17 +160,77 @@ func (c *Console) revokeToken(w http.ResponseWriter, r *http.Request, s *reqStat
 // auditData is the Audit page.
 type auditData struct {
 	Events []*store.AuditEvent
-	Actor  string
-	Pager  pager
+	// Action, Connection and Actor are the filters as asked for (the
+	// connection by id or nickname, the actor by login); "" for any.
+	Action, Connection, Actor string
+	// ConnectionName is the nickname of the connection filtered by (""
+	// when it has been deleted since).
+	ConnectionName string
+	// Actions are the audit actions the form offers, Nicknames the
+	// connections' nicknames it suggests.
+	Actions, Nicknames []string
+	Pager              pager
 	// Live maps the ids of the connections that still exist to their
 	// nicknames: only those are links.
 	Live map[string]string
+	// FilterError says why a filter names nothing to list (an unknown or
+	// misspelt action or connection); the page then lists no events.
+	FilterError *filterError
+	// UnknownConnection is set when that filter is the connection's.
+	UnknownConnection bool
 }
+
+// Filtered reports whether any filter is set.
+func (d auditData) Filtered() bool { return d.Action != "" || d.Connection != "" || d.Actor != "" }
 
 func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState) {
 	q := r.URL.Query()
-	d := auditData{Actor: q.Get("actor")}
-	f := store.AuditFilter{ActorLogin: d.Actor, Limit: listPageSize + 1}
+	d := auditData{Action: strings.TrimSpace(q.Get("action")), Connection: strings.TrimSpace(q.Get("connection")),
+		Actor: strings.TrimSpace(q.Get("actor")), Actions: store.AuditActions}
+	f := store.AuditFilter{Action: d.Action, ConnectionID: d.Connection, ActorLogin: d.Actor, Limit: listPageSize + 1}
+	status := http.StatusBadRequest // of a filter error
+	if c.Connections != nil {
+		conns, err := c.Connections.List(r.Context())
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		d.Live = connection.Nicknames(conns)
+		for _, v := range conns {
+			d.Nicknames = append(d.Nicknames, v.Nickname)
+		}
+		slices.SortFunc(d.Nicknames, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	}
+	if d.Action != "" && !slices.Contains(store.AuditActions, d.Action) {
+		d.FilterError = &filterError{Message: fmt.Sprintf("unknown audit action %q", d.Action),
+			Remedy: "Pick an action from the Action list above."}
+		if near := flow.Nearest(d.Action, store.AuditActions...); near != "" {
+			d.FilterError.Suggestion, d.FilterError.SuggestionText = listURL(r, "action", near), near
+		}
+	}
+	if d.Connection != "" && c.Connections != nil && d.FilterError == nil {
+		// By id or nickname; the events of a deleted connection are found
+		// by its id.
+		v, err := c.Connections.Get(r.Context(), d.Connection)
+		switch {
+		case err == nil:
+			f.ConnectionID, d.ConnectionName = v.ID, v.Nickname
+		case problem.CodeOf(err) != problem.NotFound:
+			c.fail(w, r, s, err)
+			return
+		case !strings.HasPrefix(strings.ToLower(d.Connection), "conn_"):
+			fe, err := c.unknownConnection(r, d.Connection, "audit trail")
+			if err != nil {
+				c.fail(w, r, s, err)
+				return
+			}
+			d.FilterError, d.UnknownConnection, status = fe, true, http.StatusNotFound
+		}
+	}
+	if d.FilterError != nil {
+		c.render(w, r, s, status, "audit", "Error: Audit", d)
+		return
+	}
 	if id, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && id > 0 {
 		f.BeforeID = id
 	}
@@ -182,14 +244,13 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 		events = events[:listPageSize]
 		next = strconv.FormatInt(events[len(events)-1].ID, 10)
 	}
-	d.Events, d.Pager = events, newPager(r, "Audit events", "before", next, true)
-	if c.Connections != nil {
-		conns, err := c.Connections.List(r.Context())
-		if err != nil {
-			c.fail(w, r, s, err)
-			return
+	// The pages keep the filters set, not the empty fields of the form.
+	keep := url.Values{}
+	for k, v := range map[string]string{"action": d.Action, "connection": d.Connection, "actor": d.Actor, "before": q.Get("before")} {
+		if v != "" {
+			keep.Set(k, v)
 		}
-		d.Live = connection.Nicknames(conns)
 	}
+	d.Events, d.Pager = events, newPagerAt(r.URL.Path, keep, "Audit events", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", d)
 }

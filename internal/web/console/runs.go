@@ -202,12 +202,12 @@ func (c *Console) unknownConnection(r *http.Request, v, list string) (*filterErr
 	return fe, nil
 }
 
-// listURL is the address of the list page r asked for with the query's
-// key set to v (the other filter kept).
+// listURL is the address of the first page of the list r asked for with
+// the query's key set to v (the other filters set kept).
 func listURL(r *http.Request, key, v string) string {
 	q := url.Values{}
-	for _, k := range []string{"connection", "card"} {
-		if x := r.URL.Query().Get(k); x != "" {
+	for k := range r.URL.Query() {
+		if x := r.URL.Query().Get(k); x != "" && k != "before" {
 			q.Set(k, x)
 		}
 	}
