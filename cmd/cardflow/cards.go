@@ -31,7 +31,7 @@ func cmdConnectors(ctx context.Context, e *env, args []string) error {
 func printConnectors(w io.Writer, out *api.ConnectorList) {
 	for _, cn := range out.Connectors {
 		fmt.Fprintf(w, "%s (%s), default scopes: %s\n\n", cn.Name, cn.ID, strings.Join(cn.DefaultScopes, " "))
-		t := newTable(w, "CARD", "MODE", "SCOPE", "INPUTS")
+		t := newTable(w, "CARD", "MODE", "SCOPE", "OUTPUTS", "INPUTS")
 		for _, cd := range cn.Cards {
 			var in []string
 			for _, i := range cd.Inputs {
@@ -41,10 +41,14 @@ func printConnectors(w io.Writer, out *api.ConnectorList) {
 				}
 				in = append(in, s)
 			}
-			t.row(cd.Ref, cd.Mode, orDash(cd.Scope), strings.Join(in, " "))
+			outputs := strings.ReplaceAll(cd.Outputs, ", ", " ")
+			if cd.Kind == "event" {
+				outputs = "trigger.event" // its fields are in the card's description (--json)
+			}
+			t.row(cd.Ref, cd.Mode, orDash(cd.Scope), outputs, strings.Join(in, " "))
 		}
 		t.flush()
-		fmt.Fprintln(w, "\n(name:type! marks a required input)")
+		fmt.Fprintln(w, "\n(name:type! marks a required input; OUTPUTS are the keys of steps.ID.output in a flow)")
 	}
 }
 

@@ -331,7 +331,7 @@ func TestCLIRunCards(t *testing.T) {
 		{name: "unknown card", args: []string{"run", "melt-device", "--connection", "Prod"}, wantCode: exitUsage, wantErr: `unknown card "melt-device"`},
 		{name: "unknown connection", args: []string{"run", "read-device", "--connection", "Nope", "--input", "deviceId=" + id}, wantCode: exitFailure, wantErr: "not_found"},
 		{name: "runs list", args: []string{"runs", "list"}, wantOut: "okta-devices/suspend-device"},
-		{name: "connectors", args: []string{"connectors"}, wantOut: "okta-devices/delete-device"},
+		{name: "connectors", args: []string{"connectors"}, wantOut: "deviceId deleted deactivated basis note"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

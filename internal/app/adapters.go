@@ -79,7 +79,7 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 	if !ok {
 		return flow.CardInfo{}, false
 	}
-	info := flow.CardInfo{Ref: c.Ref, Mode: c.Mode, Scope: c.Scope}
+	info := flow.CardInfo{Ref: c.Ref, Mode: c.Mode, Scope: c.Scope, Outputs: c.OutputKeys}
 	if c.Kind == card.KindEvent {
 		info.DeliveryScopes = maps.Clone(c.DeliveryScopes)
 		info.DefaultDelivery = e.defaultDelivery

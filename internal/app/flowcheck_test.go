@@ -52,6 +52,30 @@ func TestFlowValidateOnePass(t *testing.T) {
 	}
 }
 
+// TestFlowValidateOutputKeys: a step's output is checked against the keys
+// its card declares, so a misspelt key is refused when the flow is
+// validated (and stored or enabled), not when a run reaches it.
+func TestFlowValidateOutputKeys(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
+	h.connect("Prod")
+	src := strings.Replace(suspendActiveFlow, "steps.find.output.devices", "steps.find.output.device", 1)
+	var v struct {
+		Valid  bool `json:"valid"`
+		Issues []struct {
+			Line    int    `json:"line"`
+			Message string `json:"message"`
+		} `json:"issues"`
+	}
+	if code, data := h.postYAML("/api/v1/flows/validate", src, &v); code != 200 || v.Valid {
+		t.Fatalf("validate: %d %s; want invalid", code, data)
+	}
+	want := `steps.find.output.device: step "find" (okta-devices/search-devices) has no output "device" (did you mean "devices"?); its output has devices, count`
+	if len(v.Issues) != 1 || v.Issues[0].Line != 15 || v.Issues[0].Message != want {
+		t.Errorf("issues %+v; want one on line 15: %s", v.Issues, want)
+	}
+}
+
 // TestFlowScheduleJudgedOnServerClock: whether a cron schedule ever fires
 // is judged on the server's clock (Config.Now), not the wall clock: on
 // 1 March 2097, February 29th at midnight does not fire within five years

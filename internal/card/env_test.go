@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -189,7 +190,23 @@ func (e *env) run(ref, conn string, input map[string]any) *Result {
 	if err != nil {
 		e.t.Fatalf("Run(%s): %v", ref, err)
 	}
+	checkOutputKeys(e.t, ref, res.Output)
 	return res
+}
+
+// checkOutputKeys fails the test when out has a key that card ref does not
+// declare in its OutputKeys: flows are validated against them.
+func checkOutputKeys(t testing.TB, ref string, out map[string]any) {
+	t.Helper()
+	c, ok := Lookup(ref)
+	if !ok {
+		return
+	}
+	for k := range out {
+		if !slices.Contains(c.OutputKeys, k) {
+			t.Errorf("%s: output key %q is not among its OutputKeys %v", ref, k, c.OutputKeys)
+		}
+	}
 }
 
 // mutations counts the POST and DELETE requests the org served.

@@ -325,6 +325,9 @@ func TestPlan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tt.card != "custom-api-action" { // its plan says what it would call (wouldCall)
+				checkOutputKeys(t, "okta-devices/"+tt.card, res.Output)
+			}
 			if tt.code != "" {
 				wantProblem(t, res, tt.code)
 				return

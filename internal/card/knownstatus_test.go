@@ -278,6 +278,7 @@ func TestPlanKnownStatus(t *testing.T) {
 			if len(calls) != 0 {
 				t.Errorf("plan made Okta calls %v; want none", calls)
 			}
+			checkOutputKeys(t, "okta-devices/"+tt.card, res.Output)
 			if tt.code != "" {
 				wantProblem(t, res, tt.code, "(its known status)")
 				return

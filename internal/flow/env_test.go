@@ -17,6 +17,8 @@ func deviceInput() []InputInfo {
 	return []InputInfo{{Name: "deviceId", Type: "string", Required: true}}
 }
 
+var lifecycleOutputs = []string{"deviceId", "status", "changed", "basis", "note"}
+
 // lifecycleInput: the device and, optionally, its known status.
 func lifecycleInput() []InputInfo {
 	return []InputInfo{{Name: "deviceId", Type: "string", Required: true}, {Name: "status", Type: "string"}}
@@ -28,13 +30,13 @@ var testCards = map[string]CardInfo{
 		{Name: "model", Type: "string"}, {Name: "osVersion", Type: "string"}, {Name: "registered", Type: "bool"},
 		{Name: "secureHardwarePresent", Type: "bool"}, {Name: "diskEncryptionType", Type: "string"},
 		{Name: "search", Type: "string"}, {Name: "expand", Type: "string"}, {Name: "resultSet", Type: "string"},
-	}},
-	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput()},
-	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput()},
-	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
-	"okta-devices/deactivate-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
-	"okta-devices/suspend-device":    {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
-	"okta-devices/unsuspend-device":  {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput()},
+	}, Outputs: []string{"devices", "count"}},
+	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Outputs: []string{"device"}},
+	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Outputs: []string{"users", "count"}},
+	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
+	"okta-devices/deactivate-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
+	"okta-devices/suspend-device":    {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
+	"okta-devices/unsuspend-device":  {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
 	"okta-devices/delete-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: []InputInfo{
 		{Name: "deviceId", Type: "string", Required: true}, {Name: "status", Type: "string"}, {Name: "deactivateFirst", Type: "bool"},
 	}},

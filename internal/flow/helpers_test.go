@@ -254,7 +254,7 @@ func (c *deviceCards) run(call Call) (map[string]any, error) {
 	case "okta-devices/read-device":
 		id, _ := call.Input["deviceId"].(string)
 		if d := c.find(id); d != nil {
-			return clone(d), nil
+			return map[string]any{"device": clone(d)}, nil
 		}
 		return nil, problem.New(problem.NotFound, "device %q not found", id)
 	}

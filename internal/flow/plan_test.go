@@ -84,7 +84,7 @@ steps:
   - id: after-one
     card: okta-devices/read-device
     connection: Demo org
-    input: {deviceId: "${{ steps.one.output.id }}"}
+    input: {deviceId: "${{ steps.one.output.device.id }}"}
 `)
 	res, err := (&Runner{Cards: newDeviceCards(4)}).Plan(context.Background(), doc, nil)
 	if err != nil {

@@ -130,7 +130,7 @@ steps:
   - id: after-read
     card: okta-devices/read-device
     connection: Demo org
-    input: {deviceId: "${{ steps.read.output.id }}"}
+    input: {deviceId: "${{ steps.read.output.device.id }}"}
   - id: count
     card: okta-devices/read-device
     connection: Demo org
@@ -193,7 +193,7 @@ steps:
   - id: uses-missing
     card: okta-devices/read-device
     connection: Demo org
-    input: {deviceId: "${{ steps.missing.output.id }}"}
+    input: {deviceId: "${{ steps.missing.output.device.id }}"}
 `)
 	cards := newDeviceCards(20) // ACTIVE: 0 1 4 5 8 9 12 13 16 17
 	cards.failIDs["guo0005"] = true
@@ -327,10 +327,10 @@ steps:
   - id: next
     card: okta-devices/read-device
     connection: Demo org
-    input: {deviceId: "${{ steps.read.output.id }}"}
+    input: {deviceId: "${{ steps.read.output.device.id }}"}
 `)
 	mem := newMemState()
-	mem.items["r/read/0"] = ItemState{RunID: "r", StepID: "read", Index: 0, Status: StatusSucceeded, Output: []byte(`{"id":"guo0001"}`)}
+	mem.items["r/read/0"] = ItemState{RunID: "r", StepID: "read", Index: 0, Status: StatusSucceeded, Output: []byte(`{"device":{"id":"guo0001"}}`)}
 	cards := newDeviceCards(2)
 	var got []string
 	rec := &recordingCards{CardRunner: cards, inputs: &got}

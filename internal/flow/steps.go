@@ -295,10 +295,7 @@ func explainCompile(msg, src string, doc *Document, where string) string {
 func (p *docParser) checkRefs(doc *Document, i int, index map[string]int, e *expression, deps map[string]bool) {
 	st := doc.Steps[i]
 	for _, r := range refsOf(e) {
-		pos := e.pos
-		if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(r.id); loc.Line() > 0 {
-			pos = e.posAt(loc.Line(), loc.Column())
-		}
+		pos := e.refPos(r)
 		if r.root == "inputs" {
 			if _, ok := doc.Input(r.name); !ok {
 				p.iss.add(pos, st.ID, "inputs.%s: the flow has no input %q; %s", r.name, r.name, declaredInputs(doc))
@@ -332,6 +329,14 @@ func (p *docParser) checkRefs(doc *Document, i int, index map[string]int, e *exp
 			p.iss.add(pos, st.ID, "steps.%s.%s: step %q has one output: write steps.%s.output", r.name, r.field, r.name, r.name)
 		}
 	}
+}
+
+// refPos is where reference r of e is written in the document.
+func (e *expression) refPos(r exprRef) Pos {
+	if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(r.id); loc.Line() > 0 {
+		return e.posAt(loc.Line(), loc.Column())
+	}
+	return e.pos
 }
 
 func declaredInputs(doc *Document) string {

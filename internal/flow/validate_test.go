@@ -53,6 +53,13 @@ func TestValidate(t *testing.T) {
 				{6, 5, "suspend", "needs scope okta.devices.manage"},
 				{13, 11, "x", `unknown card "okta-devices/nope"`},
 			}},
+		{"misspelt output key", head + search("Demo org") + "  - id: count\n    card: okta-devices/read-device\n    connection: Demo org\n    if: ${{ steps.find.output.cont > 0 }}\n    input:\n      deviceId: ${{ steps.find.output.device[0].id }}\n", problem.InvalidInput,
+			[]wantIssue{
+				{9, 13, "count", `steps.find.output.cont: step "find" (okta-devices/search-devices) has no output "cont" (did you mean "count"?); its output has devices, count`},
+				{11, 21, "count", `steps.find.output.device: step "find" (okta-devices/search-devices) has no output "device" (did you mean "devices"?); its output has devices, count`},
+			}},
+		{"output keys by index, in has() and in a comprehension", head + search("Demo org") + "  - id: one\n    card: okta-devices/suspend-device\n    connection: Demo org\n    if: ${{ has(steps.find.output.count) && steps.find.output[\"devices\"].exists(d, d.id != \"\") }}\n    input:\n      deviceId: ${{ steps[\"find\"].output.devices.map(d, d.id)[0] }}\n" +
+			"  - id: two\n    card: okta-devices/read-device\n    connection: Demo org\n    if: ${{ steps.one.output.changed && steps.one.output.note == \"\" }}\n    input:\n      deviceId: ${{ steps.one.output.deviceId }}\n", "", nil},
 		{"expression input is not checked", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n    input: \"${{ {'deviceId': 'guo1'} }}\"\n", "", nil},
 		{"connection by id and case-insensitive nickname", head + search("conn_demo") + suspend("demo ORG"), "", nil},
 	}
