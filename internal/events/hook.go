@@ -100,9 +100,11 @@ func LogEventsOf(raw []byte) ([]okta.LogEvent, error) {
 
 // ServeHTTP answers Okta's verification GET and stores delivered events.
 // Answers: 404 for an unknown hook path, 401 without the right secret, 400
-// for a malformed delivery, 413 for one over the cap, 503 when the store
-// fails (Okta retries a 5xx once; the poller, if on, catches up), and 200
-// once the events are committed.
+// for a body that is not an event hook delivery, 413 for one over the cap,
+// 503 when the store fails (Okta retries a 5xx once; the poller, if on,
+// catches up), and 200 once the events are committed. An event of the
+// delivery that cardflow cannot use is left out and reported
+// (reportMalformed); the others are stored and answered 200.
 func (h *HookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path, ok := strings.CutPrefix(r.URL.Path, HookPathPrefix)
 	if !ok || path == "" || strings.Contains(path, "/") {
@@ -163,18 +165,18 @@ func (h *HookHandler) deliver(w http.ResponseWriter, r *http.Request, connID str
 		http.Error(w, "reading the body failed", http.StatusBadRequest)
 		return
 	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil || env.EventType != "com.okta.event_hook" {
+	var d delivery
+	if err := json.Unmarshal(body, &d); err != nil || d.EventType != "com.okta.event_hook" {
 		h.logger().Warn("event hook: malformed delivery refused", "connection", connID)
 		http.Error(w, "not an Okta event hook delivery", http.StatusBadRequest)
 		return
 	}
-	evs, err := toStore(connID, env.Data.Events, h.now())
-	if err != nil {
-		h.logger().Warn("event hook: delivery with an unusable event refused", "connection", connID, "error", err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
+	// An event cardflow cannot use is left out, the others stored and
+	// the delivery answered 200: Okta sends no delivery again after a
+	// 4xx, and only once after a 5xx, with the same event as unusable,
+	// so refusing the delivery would lose the events it can use.
+	les, bad := decodeEvents(d.Data.Events)
+	evs, _ := toStore(connID, les, h.now()) // each usable: decodeEvents checked
 	n, err := h.Store.PutEvents(r.Context(), evs, store.ViaHook)
 	if err != nil {
 		h.logger().Error("event hook: storing events", "connection", connID, "error", err)
@@ -184,21 +186,24 @@ func (h *HookHandler) deliver(w http.ResponseWriter, r *http.Request, connID str
 	if n > 0 && h.Stored != nil {
 		h.Stored(connID)
 	}
+	where := "event hook delivery " + d.EventID
+	if err := reportMalformed(r.Context(), h.Store, h.logger(), connID, where, len(d.Data.Events), bad, h.now()); err != nil {
+		// Okta sends it once more: its events are stored once.
+		h.logger().Error("event hook: recording the events left out of a delivery", "connection", connID, "error", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// toStore turns Okta events into inbox records of a connection.
-func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, error) {
-	out := make([]*store.Event, 0, len(in))
-	for i := range in {
-		e := &in[i]
-		if e.UUID == "" || e.EventType == "" || e.Published.IsZero() {
-			return nil, errors.New("an event lacks its uuid, eventType or published time")
-		}
-		out = append(out, &store.Event{UUID: e.UUID, ConnectionID: connID, EventType: e.EventType,
-			Published: e.Published.UTC(), Raw: e.Raw, ReceivedAt: now})
-	}
-	return out, nil
+// delivery is an event hook delivery as the endpoint reads it: its
+// events one by one (decodeEvents).
+type delivery struct {
+	EventType string `json:"eventType"`
+	EventID   string `json:"eventId"`
+	Data      struct {
+		Events []json.RawMessage `json:"events"`
+	} `json:"data"`
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

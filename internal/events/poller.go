@@ -270,12 +270,14 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		}
 		res.Pages++
 		if len(page.Events) > 0 {
-			evs, err := toStore(connectionID, page.Events, p.now())
-			if err != nil {
-				return res, fmt.Errorf("events: System Log of %s: %w", connectionID, err)
-			}
+			// An event cardflow cannot use is left out (and said), not
+			// the page: the same event would fail every poll for good.
+			evs, bad := toStore(connectionID, page.Events, p.now())
 			n, err := p.Store.PutEvents(ctx, evs, store.ViaPoll)
 			if err != nil {
+				return res, err
+			}
+			if err := reportMalformed(ctx, p.Store, p.logger(), connectionID, "System Log page", len(page.Events), bad, p.now()); err != nil {
 				return res, err
 			}
 			res.Events += len(evs)

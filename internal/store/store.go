@@ -362,6 +362,12 @@ const (
 	// ActionConnectionEventHook is cardflow registering, changing or
 	// deleting the connection's event hook at the org.
 	ActionConnectionEventHook = "connection.event-hook"
+	// ActionConnectionEventMalformed is cardflow leaving out an Okta event
+	// that reached it (by hook or System Log poll) but that it cannot use
+	// (not a LogEvent, or without its uuid, eventType or published time):
+	// the event starts no run; the others of its delivery or page do.
+	ActionConnectionEventMalformed = "connection.event-malformed"
+
 	// ActionConnectionEventPoll is cardflow reading the connection's
 	// System Log anew from a point in time rather than from its cursor
 	// (refused by Okta, or older than Okta keeps events).
@@ -390,7 +396,7 @@ const (
 )
 
 // AuditActions lists every audit action, sorted.
-var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionEventPoll, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
+var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionEventMalformed, ActionConnectionEventPoll, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
 
 // AuditFilter selects audit events; zero fields do not filter. Newest first.
 type AuditFilter struct {
