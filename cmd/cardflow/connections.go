@@ -543,7 +543,10 @@ func readKeyFile(e *env, file string) (string, error) {
 		b, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return "", fmt.Errorf("read the private key: %w", err)
+		if file == "-" {
+			return "", fmt.Errorf("read the private key from standard input: %w", err)
+		}
+		return "", argFileError("--private-key-file", err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

@@ -726,7 +726,7 @@ steps:
 	if code, out, _ := runCLI(t, s.vars, "flows", "run", "offboard-user-devices", "--input", "login="+oktaemu.UserLogin, "--no-wait"); code != exitOK {
 		t.Errorf("the stored flow does not run by name: exit %d\n%s", code, out)
 	}
-	if code, out, errOut := runCLI(t, s.vars, "flows", "store", "missing.yaml"); code != exitFailure || !strings.Contains(errOut, "read the flow document") {
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", "missing.yaml"); code != exitUsage || !strings.Contains(errOut, "read the flow document") {
 		t.Errorf("flows store of a missing file: exit %d\n%s%s", code, out, errOut)
 	}
 

@@ -51,7 +51,7 @@ func TestJSONErrorsLocal(t *testing.T) {
 			want:    jsonError{Code: codeUsage, ExitCode: exitUsage, ExitClass: "usage"},
 			wantMsg: `--limit "many": want a whole number, such as 20`},
 		{name: "a missing file", args: []string{"flows", "validate", "none.yaml", "--json"},
-			want:    jsonError{Code: codeFailed, ExitCode: exitFailure, ExitClass: "failure"},
+			want:    jsonError{Code: codeUsage, ExitCode: exitUsage, ExitClass: "usage"},
 			wantMsg: "read the flow document: open none.yaml: no such file or directory"},
 		{name: "no server", args: []string{"connections", "list", "--json"},
 			want:    jsonError{Code: codeUnreachable, ExitCode: exitFailure, ExitClass: "failure"},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"unicode/utf8"
@@ -12,8 +11,9 @@ import (
 
 // readFlowFile reads the flow document in file. What no server could take
 // (a directory, an empty file or one of blank lines, a binary file, a file over the size limit)
-// is named with the file and what to do, before anything is sent; a file
-// that does not exist is an error wrapping fs.ErrNotExist, as os.ReadFile's.
+// is named with the file and what to do, before anything is sent, as a
+// wrong command line; a file that cannot be opened is os.Open's error
+// (fs.ErrNotExist: it may name a stored flow), for argFileError.
 func readFlowFile(file string) ([]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -21,7 +21,7 @@ func readFlowFile(file string) ([]byte, error) {
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory: give the path of a flow document, a YAML file such as examples/offboard-user-devices.yaml", file)
+		return nil, usagef("%s is a directory: give the path of a flow document, a YAML file such as examples/offboard-user-devices.yaml", file)
 	}
 	// One byte past the limit tells a file over it, whatever its size
 	// (a device, a pipe, a log file given by mistake).
@@ -31,14 +31,14 @@ func readFlowFile(file string) ([]byte, error) {
 	}
 	switch {
 	case len(src) > api.MaxFlowDocumentSize:
-		return nil, fmt.Errorf("%s is larger than %d bytes (1 MiB), the limit of a flow document: split the flow into smaller flows", file, api.MaxFlowDocumentSize)
+		return nil, usagef("%s is larger than %d bytes (1 MiB), the limit of a flow document: split the flow into smaller flows", file, api.MaxFlowDocumentSize)
 	case len(bytes.TrimSpace(src)) == 0:
-		return nil, fmt.Errorf("%s is empty: a flow document is YAML with a name and steps (see the examples/ directory of the cardflow repository)", file)
+		return nil, usagef("%s is empty: a flow document is YAML with a name and steps (see the examples/ directory of the cardflow repository)", file)
 	case !utf8.Valid(src):
-		return nil, fmt.Errorf("%s is not UTF-8 text (at byte %d): a flow document is YAML; give the right file, or save it as UTF-8", file, invalidUTF8At(src))
+		return nil, usagef("%s is not UTF-8 text (at byte %d): a flow document is YAML; give the right file, or save it as UTF-8", file, invalidUTF8At(src))
 	}
 	if i := controlAt(src); i >= 0 {
-		return nil, fmt.Errorf("%s is not a text file (a control character, 0x%02x, at byte %d): a flow document is YAML; give the right file", file, src[i], i)
+		return nil, usagef("%s is not a text file (a control character, 0x%02x, at byte %d): a flow document is YAML; give the right file", file, src[i], i)
 	}
 	return src, nil
 }

@@ -106,7 +106,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	}
 	src, err := readFlowFile(file)
 	if err != nil {
-		return fmt.Errorf("read the flow document: %w", err)
+		return argFileError("read the flow document", err)
 	}
 	var raw json.RawMessage
 	if err := c.do(ctx, "POST", "/api/v1/flows", src, &raw); err != nil {
@@ -233,9 +233,9 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 		// The demo's and the README's commands name examples/ of the
 		// repository: say where the path was looked for.
 		wd, _ := os.Getwd()
-		return nil, fmt.Errorf("read the flow document: %w (a path relative to the current directory, %s; the examples are in the examples/ directory of the cardflow repository)", err, wd)
+		return nil, &usageError{msg: fmt.Sprintf("read the flow document: %v (a path relative to the current directory, %s; the examples are in the examples/ directory of the cardflow repository)", err, wd), err: err}
 	default:
-		return nil, fmt.Errorf("read the flow document: %w", err)
+		return nil, argFileError("read the flow document", err)
 	}
 }
 
@@ -336,7 +336,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	}
 	src, err := readFlowFile(file)
 	if err != nil {
-		return fmt.Errorf("read the flow document: %w", err)
+		return argFileError("read the flow document", err)
 	}
 	c, err := o.client()
 	if err != nil {
@@ -460,7 +460,10 @@ func readEventFile(e *env, name string) (json.RawMessage, error) {
 		b, err = os.ReadFile(name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the event: %w", err)
+		if name == "-" {
+			return nil, fmt.Errorf("read the event from standard input: %w", err)
+		}
+		return nil, argFileError("--event-file", err)
 	}
 	if !json.Valid(b) {
 		return nil, usagef("--event-file %s is not JSON: give an Okta LogEvent as JSON (the System Log API's answer, or the Admin Console's System Log: expand the event, then JSON)", name)

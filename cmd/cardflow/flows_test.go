@@ -80,8 +80,8 @@ func TestFlowFilesRefusedBeforeSending(t *testing.T) {
 		for _, f := range files {
 			t.Run(strings.Join(cmd, " ")+" of "+f.name, func(t *testing.T) {
 				code, _, stderr := runCLI(t, vars, append(cmd, f.path)...)
-				if code != exitFailure || !strings.Contains(stderr, f.want) {
-					t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitFailure, f.want)
+				if code != exitUsage || !strings.Contains(stderr, f.want) {
+					t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitUsage, f.want)
 				}
 			})
 		}

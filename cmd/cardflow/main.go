@@ -77,10 +77,16 @@ func selfCommand(arg0 string) string {
 	return "cardflow"
 }
 
-// usageError is a mistake on the command line (exit code 2).
-type usageError struct{ msg string }
+// usageError is a mistake on the command line (exit code 2); err, when
+// set, is the error that shows it (a file it names that does not exist).
+type usageError struct {
+	msg string
+	err error
+}
 
 func (e *usageError) Error() string { return e.msg }
+
+func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}

@@ -64,7 +64,7 @@ func (s *secretSource) read(e *env) (string, error) {
 	case s.file != "":
 		b, err := os.ReadFile(s.file)
 		if err != nil {
-			return "", fmt.Errorf("read %s: %w", s.what, err)
+			return "", argFileError("--client-secret-file", err)
 		}
 		secret = strings.TrimSpace(string(b))
 	case e.getenv("CARDFLOW_CLIENT_SECRET") != "":
