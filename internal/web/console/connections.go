@@ -279,7 +279,7 @@ type connDetail struct {
 	APIScopes     []scopeRow
 	AutoScopes    []scopeRow
 	Cards         []cardRow
-	Runs          []*store.Run
+	Runs          []runRow
 	HasRuns       bool
 	CanRun        bool
 	// Events is the connection's event hook and System Log intake; nil
@@ -307,7 +307,10 @@ func (c *Console) showConnection(w http.ResponseWriter, r *http.Request, s *reqS
 	}
 	d.HasEvents = c.Events != nil
 	if c.Runs != nil {
-		d.Runs, err = c.Runs.ListRuns(ctx, store.RunFilter{ConnectionID: v.ID, Limit: 10})
+		runs, err := c.Runs.ListRuns(ctx, store.RunFilter{ConnectionID: v.ID, Limit: 10})
+		if err == nil {
+			d.Runs, err = c.runRows(ctx, runs)
+		}
 		if err != nil {
 			c.fail(w, r, s, err)
 			return

@@ -25,7 +25,7 @@ func (c *Console) runRoutes(mux *web.Mux) {
 }
 
 type runsData struct {
-	Runs       []*store.Run
+	Runs       []runRow
 	Connection string // as asked for: an id or a nickname
 	// ConnectionName is the nickname of that connection ("" when it has
 	// been deleted since).
@@ -98,7 +98,11 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		last := runs[len(runs)-1]
 		next = timeCursor(last.StartedAt, last.ID)
 	}
-	d.Runs, d.Pager = runs, newPager(r, "Runs", "before", next, true)
+	if d.Runs, err = c.runRows(r.Context(), runs); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d.Pager = newPager(r, "Runs", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "runs", "Runs", d)
 }
 
@@ -117,6 +121,8 @@ type runData struct {
 	// Again is the card's form filled with this run's connection and
 	// input, to change and run again; "" for a card that no longer runs.
 	Again string
+	// Start is who or what started the run, as the run lists say.
+	Start runStart
 }
 
 // outputNote is a card output's "note"; "" when it has none.
@@ -152,6 +158,12 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 			}
 		}
 	}
+	rows, err := c.runRows(r.Context(), []*store.Run{run})
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d.Start = rows[0].Start
 	if run.ConnectionID != "" && c.Connections != nil {
 		_, err := c.Connections.Get(r.Context(), run.ConnectionID)
 		d.ConnectionGone = problem.CodeOf(err) == problem.NotFound

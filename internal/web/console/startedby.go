@@ -1,7 +1,9 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -114,4 +116,44 @@ func runTrigger(r *store.FlowRun) string {
 		return "Okta event published " + at
 	}
 	return t.Kind + " (" + at + ")"
+}
+
+// runRow is a card run as the run lists show it.
+type runRow struct {
+	*store.Run
+	// Start is who or what started the run: the person who ran the card,
+	// or for a run of a flow run, what started that (its person, its
+	// rerun, its schedule or event), as the flow run lists say.
+	Start runStart
+}
+
+// runRows makes the rows of card runs; each flow run they belong to is
+// read once. A flow run that cannot be read (deleted since) leaves the
+// card run's own actor.
+func (c *Console) runRows(ctx context.Context, runs []*store.Run) ([]runRow, error) {
+	flowRuns := map[string]*runStart{}
+	schedules := map[string]string{}
+	rows := make([]runRow, len(runs))
+	for i, run := range runs {
+		rows[i] = runRow{Run: run, Start: runStart{By: actorName(run.Actor)}}
+		if run.FlowRunID == "" || c.Flows == nil {
+			continue
+		}
+		st, ok := flowRuns[run.FlowRunID]
+		if !ok {
+			fr, err := c.Flows.GetFlowRun(ctx, run.FlowRunID)
+			switch {
+			case err == nil:
+				s := startOf(fr, schedules)
+				st = &s
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, err
+			}
+			flowRuns[run.FlowRunID] = st
+		}
+		if st != nil {
+			rows[i].Start = *st
+		}
+	}
+	return rows, nil
 }
