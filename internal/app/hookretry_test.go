@@ -112,3 +112,72 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 		t.Errorf("the API's hookRetryAt of the active hook is %s; want none", at)
 	}
 }
+
+// TestHookOutageBacksOff: a hook whose verification meets an outage at
+// Okta (503s) is not tried at every round either: the next attempt comes
+// a minute later, the API's eventSource says when; a flow using it
+// disabled and enabled again tries at once; and once Okta answers again
+// the hook works at its next attempt, minutes later at most.
+func TestHookOutageBacksOff(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond })
+	conn := h.connect("Prod devices")
+	const verify = "POST /api/v1/eventHooks/{eventHookId}/lifecycle/verify"
+	emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", Status: http.StatusServiceUnavailable, Count: 100000})
+	flowID := storeEnabledFlow(t, h, "hook+poll")
+	source := func() *api.EventSource {
+		t.Helper()
+		var d api.ConnectionDetail
+		if code, body := h.call("GET", "/api/v1/connections/"+conn.ID, nil, &d); code != http.StatusOK {
+			t.Fatalf("GET the connection: %d %s", code, body)
+		}
+		if d.EventSource == nil {
+			return &api.EventSource{}
+		}
+		return d.EventSource
+	}
+	attempts := func() int { return emu.Stats(t)[verify] }
+	rounds := func(n int) int {
+		t.Helper()
+		polls := func() int { return emu.Stats(t)["GET /api/v1/logs"] }
+		until := polls() + n
+		waitFor(t, "rounds of the intake", func() bool { return polls() >= until })
+		return attempts()
+	}
+	waitFor(t, "a first verification that met the outage", func() bool { return source().HookStatus == events.HookError })
+	first := attempts()
+	if got := rounds(5); got != first {
+		t.Fatalf("%d verification attempts in the 5 rounds after the first met the outage; want none", got-first)
+	}
+	src := source()
+	if src.HookRetryAt == nil || src.HookRetryAt.Sub(emu.Now()) > time.Minute || !strings.Contains(src.Remedy, "after an attempt Okta did not answer") {
+		t.Fatalf("event source %+v; want the next attempt within a minute, and the remedy saying so", src)
+	}
+	emu.AdvanceClock(t, time.Minute)
+	waitFor(t, "the second attempt a minute on", func() bool { return attempts() > first })
+	second := attempts()
+	if got := rounds(5); got != second {
+		t.Fatalf("%d verification attempts in the 5 rounds after the second; want none", got-second)
+	}
+
+	// A flow using the hook disabled and enabled again: tried at once.
+	for _, op := range []string{"disable", "enable"} {
+		if code, body := h.call("POST", "/api/v1/flows/"+flowID+"/"+op, nil, nil); code != http.StatusOK {
+			t.Fatalf("%s: %d %s", op, code, body)
+		}
+	}
+	waitFor(t, "an attempt once the flow was enabled again", func() bool { return attempts() > second })
+
+	// Okta answers again: the hook works at the next attempt, due within
+	// minutes, not hours.
+	emu.ClearFaults(t)
+	at := source().HookRetryAt
+	if at == nil || at.Sub(emu.Now()) > events.DefaultHookOutageRetryCap {
+		t.Fatalf("next attempt at %v; want within %s", at, events.DefaultHookOutageRetryCap)
+	}
+	emu.AdvanceClock(t, at.Sub(emu.Now())+time.Second)
+	waitFor(t, "the hook active once Okta answers", func() bool { return source().HookStatus == events.HookActive })
+	if s := source(); s.HookRetryAt != nil || s.Remedy != "" {
+		t.Errorf("the active hook's source %+v; want no retry time nor remedy", s)
+	}
+}

@@ -47,7 +47,9 @@
 // that two servers never register two hooks), and dispatches; a hook
 // delivery wakes it at once, to dispatch only. A hook Okta will not take
 // (verification or registration refused) is tried again with a backoff
-// (Reconciler.Attempt, Due), at once when its flows or the connection
+// (Reconciler.Attempt, Due), up to hourly, and so is one whose attempts
+// meet an outage at Okta, up to every 5 minutes, so that it works again
+// soon after Okta does; either at once when its flows or the connection
 // change. How each poll fared is stored beside its cursor
 // (SetPollStatus) and each hook's status with
 // PutEventHook, with the events.poll_* or events.hook_* notification in the

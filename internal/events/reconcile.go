@@ -49,22 +49,27 @@ type Reconciler struct {
 	// must not block.
 	Notified func()
 	// RetryAfter is the wait after the first failed Attempt for the same
-	// key (not an outage at Okta), doubled after each further one up to
-	// RetryCap; zero means DefaultHookRetryAfter and DefaultHookRetryCap.
-	RetryAfter, RetryCap time.Duration
+	// key, doubled after each further one up to RetryCap (Okta refused
+	// the hook) or OutageRetryCap (Okta did not answer, or answered 5xx);
+	// zero means DefaultHookRetryAfter, DefaultHookRetryCap and
+	// DefaultHookOutageRetryCap.
+	RetryAfter, RetryCap, OutageRetryCap time.Duration
 }
 
-// Defaults of Reconciler.RetryAfter and RetryCap: a hook Okta cannot
-// verify is tried again after 1, 2, 4, ... minutes, then hourly.
+// Defaults of Reconciler.RetryAfter, RetryCap and OutageRetryCap: a hook
+// Okta cannot verify is tried again after 1, 2, 4, ... minutes, then
+// hourly; one whose attempts meet an outage at Okta after 1, 2, 4
+// minutes, then every 5, so that it works again within minutes of Okta.
 const (
-	DefaultHookRetryAfter = time.Minute
-	DefaultHookRetryCap   = time.Hour
+	DefaultHookRetryAfter     = time.Minute
+	DefaultHookRetryCap       = time.Hour
+	DefaultHookOutageRetryCap = 5 * time.Minute
 )
 
-// retryWait is the wait after the failures-th failed attempt in a row.
-func (r *Reconciler) retryWait(failures int) time.Duration {
-	d, hi := cmp.Or(r.RetryAfter, DefaultHookRetryAfter), cmp.Or(r.RetryCap, DefaultHookRetryCap)
-	for i := 1; i < failures && d < hi; i++ {
+// retryWait is the wait after the n-th failed attempt in a row, up to hi.
+func (r *Reconciler) retryWait(n int, hi time.Duration) time.Duration {
+	d := cmp.Or(r.RetryAfter, DefaultHookRetryAfter)
+	for i := 1; i < n && d < hi; i++ {
 		d *= 2
 	}
 	return min(d, hi)
@@ -84,11 +89,11 @@ func shortDuration(d time.Duration) string {
 }
 
 // Due reports whether an Attempt for key on src is due at now: unless
-// src's hook failed (other than by an outage at Okta) for the same key
-// and its backoff has not passed. A new key (a flow using the hook, or
-// the connection, changed) is due at once.
+// src's hook failed for the same key and its backoff has not passed. A
+// new key (a flow using the hook, or the connection, changed) is due at
+// once.
 func Due(src *store.EventSource, key string, now time.Time) bool {
-	return src.HookStatus != HookError || src.HookFailures == 0 || src.HookRetryKey != key || !now.Before(src.HookRetryAt)
+	return src.HookStatus != HookError || src.HookFailures == 0 && src.HookOutages == 0 || src.HookRetryKey != key || !now.Before(src.HookRetryAt)
 }
 
 func (r *Reconciler) now() time.Time {
@@ -113,13 +118,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 }
 
 // Attempt is Reconcile for the intake's rounds, which try a hook that
-// keeps failing less and less often: a failure other than an outage at
-// Okta (Okta could not verify the hook, refused it, the connection may
-// not manage hooks) counts as one more in a row for key (what the attempt
-// is for: the flows and the connection), and sets when the next is due
-// (HookRetryAt, see Due), doubling from RetryAfter up to RetryCap; the
-// remedy shown on the connection says when. A success, or an outage,
-// clears the count.
+// keeps failing less and less often: a failure counts as one more in a
+// row for key (what the attempt is for: the flows and the connection),
+// and sets when the next is due (HookRetryAt, see Due), doubling from
+// RetryAfter; the remedy shown on the connection says when. Okta
+// refusing (it could not verify the hook, refused it, the connection may
+// not manage hooks) doubles up to RetryCap (HookFailures); an outage at
+// Okta (no answer, or a 5xx), which passes without anyone's help, up to
+// the shorter OutageRetryCap (HookOutages, counted apart, so that an
+// outage does not lengthen the wait of a refusal after it, nor the other
+// way round). A success clears the counts.
 func (r *Reconciler) Attempt(ctx context.Context, connectionID string, types []string, key string) (*store.EventSource, error) {
 	return r.reconcile(ctx, connectionID, types, false, &key)
 }
@@ -169,23 +177,35 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 	err = r.apply(ctx, cl, src, want, reset)
 	src.HookTypes = types
 	src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
-	failures, retryKey := src.HookFailures, src.HookRetryKey
-	src.HookFailures, src.HookRetryAt, src.HookRetryKey = 0, time.Time{}, ""
+	failures, outages, retryKey := src.HookFailures, src.HookOutages, src.HookRetryKey
+	src.HookFailures, src.HookOutages, src.HookRetryAt, src.HookRetryKey = 0, 0, time.Time{}, ""
 	if err != nil {
 		src.HookStatus = HookError
 		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI)
-		if key != nil && !okta.Unsure(err) {
+		if key != nil {
 			if retryKey != *key {
-				failures = 0
+				failures, outages = 0, 0
 			}
-			src.HookFailures, src.HookRetryKey = failures+1, *key
-			src.HookRetryAt = r.now().Add(r.retryWait(src.HookFailures))
-			attempts := "a failed attempt"
-			if src.HookFailures > 1 {
-				attempts = fmt.Sprintf("%d failed attempts in a row", src.HookFailures)
+			n, hi, attempts := 0, time.Duration(0), ""
+			if okta.Unsure(err) {
+				outages++
+				n, hi = outages, cmp.Or(r.OutageRetryCap, DefaultHookOutageRetryCap)
+				attempts = "an attempt Okta did not answer"
+				if n > 1 {
+					attempts = fmt.Sprintf("%d attempts in a row Okta did not answer", n)
+				}
+			} else {
+				failures, outages = failures+1, 0
+				n, hi = failures, cmp.Or(r.RetryCap, DefaultHookRetryCap)
+				attempts = "a failed attempt"
+				if n > 1 {
+					attempts = fmt.Sprintf("%d failed attempts in a row", n)
+				}
 			}
+			src.HookFailures, src.HookOutages, src.HookRetryKey = failures, outages, *key
+			src.HookRetryAt = r.now().Add(r.retryWait(n, hi))
 			src.HookRemedy += fmt.Sprintf(" (cardflow tries again at %s, after %s: the wait doubles after each, up to %s; at once when a flow using the hook, or the connection, changes)",
-				src.HookRetryAt.UTC().Format(time.RFC3339), attempts, shortDuration(cmp.Or(r.RetryCap, DefaultHookRetryCap)))
+				src.HookRetryAt.UTC().Format(time.RFC3339), attempts, shortDuration(hi))
 		}
 	}
 	src.UpdatedAt = r.now()
@@ -438,7 +458,7 @@ func explain(err error, uri string) (reason, remedy string) {
 			fmt.Sprintf("grant %s to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll", scope)
 	case errors.As(err, &de):
 		return "registering the event hook failed: could not read Okta's answer: " + de.Reason(),
-			"nothing to do if it passes: cardflow tries again at its next round; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
+			"nothing to do if it passes: cardflow tries again; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
 	case okta.Unsure(err):
 		// An outage at Okta, or a lost answer: nothing about the hook.
 		what := "could not reach the org: " + okta.RootCause(err).Error()
@@ -450,7 +470,7 @@ func explain(err error, uri string) (reason, remedy string) {
 			step = "verifying the event hook"
 		}
 		return step + " failed: " + what,
-			"nothing to do if it passes: cardflow tries again at its next round (flows with delivery hook+poll get their events from the System Log meanwhile); if it keeps happening, check the org's status (status.okta.com)"
+			"nothing to do if it passes: cardflow tries again (flows with delivery hook+poll get their events from the System Log meanwhile); if it keeps happening, check the org's status (status.okta.com) and the network between cardflow and the org"
 	case errors.As(err, &ve):
 		return fmt.Sprintf("Okta could not verify the event hook at %s: %v", uri, ve.err),
 			"make the server's public URL reachable from Okta over https (set -public-url to it), or use delivery: poll"

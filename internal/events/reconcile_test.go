@@ -345,7 +345,7 @@ func TestCheckSeesAHookActivatedAgainAtOkta(t *testing.T) {
 // TestAttemptBacksOff: each failed Attempt for the same key (Okta refuses
 // to verify the hook) doubles the wait before the next is due, up to
 // RetryCap; another key (a flow or the connection changed) starts over,
-// an outage at Okta (a 503) sets no wait, and a success clears it all.
+// and a success clears it all.
 func TestAttemptBacksOff(t *testing.T) {
 	in := newIntake(t, oktaemu.Config{Devices: 1})
 	ctx := t.Context()
@@ -371,12 +371,80 @@ func TestAttemptBacksOff(t *testing.T) {
 		t.Errorf("a failed attempt for another key: %d failures; want the count started over", src.HookFailures)
 	}
 	in.srv.ClearFaults(t)
-	in.srv.Inject(t, emutest.FaultSpec{Method: "POST", Path: verify.Path, Status: 503, Count: 100})
-	if src, err := rec.Attempt(ctx, connID, types, "k2"); err == nil || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || !Due(src, "k2", in.srv.Now()) {
-		t.Errorf("an attempt that met an outage: %v, %d failures, next at %s; want no wait", err, src.HookFailures, src.HookRetryAt)
-	}
-	in.srv.ClearFaults(t)
 	if src, err := rec.Attempt(ctx, connID, types, "k2"); err != nil || src.HookStatus != HookActive || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || src.HookRetryKey != "" {
 		t.Errorf("an attempt that worked: %v, %+v; want active, no backoff", err, src)
 	}
 }
+
+// TestAttemptBacksOffInOutages: an Attempt that meets an outage at Okta (a
+// 503, or no answer at all) is not tried again at every round either: the
+// wait doubles from RetryAfter up to OutageRetryCap, shorter than a
+// refusal's RetryCap, so that the hook works again soon after Okta does,
+// and the remedy says when. Outages are counted apart from refusals: a
+// refusal after them waits as long as it would have without them. Another
+// key tries at once, and a success clears it all.
+func TestAttemptBacksOffInOutages(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	ctx := t.Context()
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Now: in.srv.Now,
+		RetryAfter: time.Minute, RetryCap: time.Hour, OutageRetryCap: 4 * time.Minute}
+	types := []string{"device.enrollment.create"}
+	const verifyPath = "/api/v1/eventHooks/{eventHookId}/lifecycle/verify"
+	verifies := func() int { return in.srv.Stats(t)["POST "+verifyPath] }
+	refuse := emutest.FaultSpec{Method: "POST", Path: verifyPath, Status: 400, Count: 1}
+	in.srv.Inject(t, refuse)
+	if src, err := rec.Attempt(ctx, connID, types, "k1"); err == nil || src.HookFailures != 1 || src.HookOutages != 0 {
+		t.Fatalf("a refused attempt: %v, %+v", err, src)
+	}
+	outages := []emutest.FaultSpec{
+		{Method: "POST", Path: verifyPath, Status: 503, Count: 100},
+		{Method: "POST", Path: verifyPath, Body: "reset", Count: 100},
+	}
+	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 4 * time.Minute} {
+		in.srv.ClearFaults(t)
+		in.srv.Inject(t, outages[i%2])
+		before := verifies()
+		src, err := rec.Attempt(ctx, connID, types, "k1")
+		if err == nil || !okta.Unsure(err) || src.HookStatus != HookError || src.HookOutages != i+1 || src.HookFailures != 1 {
+			t.Fatalf("attempt %d in the outage: %v; status %q, %d outages, %d failures; want %d outages, the refusal still counted",
+				i+1, err, src.HookStatus, src.HookOutages, src.HookFailures, i+1)
+		}
+		if verifies() == before {
+			t.Fatalf("attempt %d in the outage did not reach the verification", i+1)
+		}
+		if got := src.HookRetryAt.Sub(in.srv.Now()); !about(got, want) {
+			t.Errorf("attempt %d in the outage: next due in %s; want %s", i+1, got, want)
+		}
+		if Due(src, "k1", in.srv.Now()) || !Due(src, "k2", in.srv.Now()) || !Due(src, "k1", src.HookRetryAt) {
+			t.Errorf("attempt %d in the outage: due now for k1 %t, for k2 %t, at the retry time %t; want false, true, true", i+1,
+				Due(src, "k1", in.srv.Now()), Due(src, "k2", in.srv.Now()), Due(src, "k1", src.HookRetryAt))
+		}
+		if wantText := "cardflow tries again at " + src.HookRetryAt.UTC().Format(time.RFC3339); !strings.Contains(src.HookRemedy, wantText) ||
+			!strings.Contains(src.HookRemedy, "up to 4m;") {
+			t.Errorf("attempt %d in the outage: remedy %q; want it to say %q, up to 4m", i+1, src.HookRemedy, wantText)
+		}
+		in.srv.AdvanceClock(t, want)
+	}
+	// Okta answers again, and refuses: the second refusal in a row, as
+	// without the outage between them (two minutes, not an hour).
+	in.srv.ClearFaults(t)
+	in.srv.Inject(t, refuse)
+	src, err := rec.Attempt(ctx, connID, types, "k1")
+	if err == nil || src.HookFailures != 2 || src.HookOutages != 0 || !about(src.HookRetryAt.Sub(in.srv.Now()), 2*time.Minute) {
+		t.Errorf("a refusal after the outage: %v; %d failures, %d outages, next in %s; want 2, 0, 2m",
+			err, src.HookFailures, src.HookOutages, src.HookRetryAt.Sub(in.srv.Now()))
+	}
+	// Another outage for another key starts over.
+	in.srv.Inject(t, outages[0])
+	if src, _ := rec.Attempt(ctx, connID, types, "k2"); src.HookOutages != 1 || src.HookFailures != 0 || !about(src.HookRetryAt.Sub(in.srv.Now()), time.Minute) {
+		t.Errorf("an outage for another key: %d outages, %d failures, next in %s; want 1, 0, 1m", src.HookOutages, src.HookFailures, src.HookRetryAt.Sub(in.srv.Now()))
+	}
+	in.srv.ClearFaults(t)
+	if src, err := rec.Attempt(ctx, connID, types, "k2"); err != nil || src.HookStatus != HookActive || src.HookOutages != 0 || !src.HookRetryAt.IsZero() || src.HookRemedy != "" {
+		t.Errorf("an attempt that worked: %v, %+v; want active, no backoff", err, src)
+	}
+}
+
+// about reports whether the wait got is want, less the moments the attempt
+// took (the org's clock runs on).
+func about(got, want time.Duration) bool { return got > want-time.Second && got <= want }

@@ -667,9 +667,11 @@ type EventSource struct {
 	// HookFailures counts the attempts in a row to bring the hook in line
 	// that failed other than by an outage at Okta (a verification or a
 	// registration Okta refused), for HookRetryKey (what they were for:
-	// the flows and the connection); HookRetryAt is when the next is due.
-	// Zero while the hook works.
+	// the flows and the connection); HookOutages those since that failed
+	// by an outage at Okta (no answer, or a 5xx); HookRetryAt is when the
+	// next is due. Zero while the hook works.
 	HookFailures int
+	HookOutages  int
 	HookRetryAt  time.Time
 	HookRetryKey string
 	UpdatedAt    time.Time

@@ -181,7 +181,7 @@ func (s *Store) StartEventRun(ctx context.Context, eventUUID, flowID string, run
 
 const eventSourceCols = `connection_id, poll_next, polled_at, hook_path, hook_id, sealed_secret, hook_types,
 	hook_status, hook_reason, hook_remedy, updated_at, poll_error, poll_remedy, poll_failing_since, poll_alerted_at,
-	poll_read_to, hook_failures, hook_retry_at, hook_retry_key`
+	poll_read_to, hook_failures, hook_retry_at, hook_retry_key, hook_outages`
 
 func scanEventSource(sc scanner) (*store.EventSource, error) {
 	var e store.EventSource
@@ -190,7 +190,7 @@ func scanEventSource(sc scanner) (*store.EventSource, error) {
 	var secret []byte
 	if err := sc.Scan(&e.ConnectionID, &e.PollNext, &polled, &e.HookPath, &e.HookID, &secret, &types,
 		&e.HookStatus, &e.HookReason, &e.HookRemedy, &updated, &e.Poll.Error, &e.Poll.Remedy, &failing, &alerted, &readTo,
-		&e.HookFailures, &retryAt, &e.HookRetryKey); err != nil {
+		&e.HookFailures, &retryAt, &e.HookRetryKey, &e.HookOutages); err != nil {
 		return nil, err
 	}
 	e.SealedSecret = fromBlob(secret)
@@ -260,14 +260,15 @@ func (s *Store) PutEventHook(ctx context.Context, e *store.EventSource, ns ...*s
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
 		if _, err := s.exec(ctx, tx, `INSERT INTO event_sources (connection_id, hook_path, hook_id, sealed_secret, hook_types,
-			hook_status, hook_reason, hook_remedy, hook_failures, hook_retry_at, hook_retry_key, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			hook_status, hook_reason, hook_remedy, hook_failures, hook_retry_at, hook_retry_key, hook_outages, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (connection_id) DO UPDATE SET hook_path = excluded.hook_path, hook_id = excluded.hook_id,
 			sealed_secret = excluded.sealed_secret, hook_types = excluded.hook_types, hook_status = excluded.hook_status,
 			hook_reason = excluded.hook_reason, hook_remedy = excluded.hook_remedy, hook_failures = excluded.hook_failures,
-			hook_retry_at = excluded.hook_retry_at, hook_retry_key = excluded.hook_retry_key, updated_at = excluded.updated_at`,
+			hook_retry_at = excluded.hook_retry_at, hook_retry_key = excluded.hook_retry_key, hook_outages = excluded.hook_outages,
+			updated_at = excluded.updated_at`,
 			e.ConnectionID, e.HookPath, e.HookID, blob(e.SealedSecret), types, e.HookStatus, e.HookReason, e.HookRemedy,
-			e.HookFailures, ts(e.HookRetryAt), e.HookRetryKey, ts(e.UpdatedAt)); err != nil {
+			e.HookFailures, ts(e.HookRetryAt), e.HookRetryKey, e.HookOutages, ts(e.UpdatedAt)); err != nil {
 			return err
 		}
 		return s.insertNotifications(ctx, tx, ns)

@@ -150,7 +150,7 @@ func testEventSource(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=abc", at(5)), "SetPollCursor")
 	hook := &store.EventSource{ConnectionID: "c1", HookPath: "p1", HookID: "who1", SealedSecret: []byte{1, 2, 3},
 		HookTypes: []string{"device.user.remove"}, HookStatus: "error", HookReason: "Okta could not verify the event hook",
-		HookFailures: 3, HookRetryAt: at(60), HookRetryKey: "k1", UpdatedAt: at(6)}
+		HookFailures: 3, HookOutages: 2, HookRetryAt: at(60), HookRetryKey: "k1", UpdatedAt: at(6)}
 	noErr(t, s.PutEventHook(ctx, hook), "PutEventHook")
 	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=def", at(7)), "SetPollCursor(again)")
 	got, err := s.GetEventSource(ctx, "c1")
