@@ -79,7 +79,7 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 	if !ok {
 		return flow.CardInfo{}, false
 	}
-	info := flow.CardInfo{Ref: c.Ref, Mode: c.Mode, Scope: c.Scope, Outputs: c.OutputKeys}
+	info := flow.CardInfo{Ref: c.Ref, Mode: c.Mode, Scope: c.Scope, Output: flowShape(c.Output)}
 	if c.Kind == card.KindEvent {
 		info.DeliveryScopes = maps.Clone(c.DeliveryScopes)
 		info.DefaultDelivery = e.defaultDelivery
@@ -88,6 +88,24 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 		info.Inputs = append(info.Inputs, flow.InputInfo{Name: in.Name, Type: in.Type, Required: in.Required})
 	}
 	return info, true
+}
+
+// flowShape is a card's output shape as flow validation takes it.
+func flowShape(s *card.Shape) *flow.Shape {
+	names, item := s.Names(), s.Item()
+	if names == nil && item == nil {
+		return nil
+	}
+	out := &flow.Shape{Keys: names, Item: flowShape(item)}
+	for _, n := range names {
+		if v, _ := s.Field(n); v != nil {
+			if out.Values == nil {
+				out.Values = map[string]*flow.Shape{}
+			}
+			out.Values[n] = flowShape(v)
+		}
+	}
+	return out
 }
 
 // CardRefs lists every card's reference, for flow.CardLister.

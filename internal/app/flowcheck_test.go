@@ -52,27 +52,38 @@ func TestFlowValidateOnePass(t *testing.T) {
 	}
 }
 
-// TestFlowValidateOutputKeys: a step's output is checked against the keys
-// its card declares, so a misspelt key is refused when the flow is
+// TestFlowValidateOutputFields: what a step selects from a card's output,
+// and from the items of a for_each over one, is checked against the keys
+// the card declares, so a misspelt key is refused when the flow is
 // validated (and stored or enabled), not when a run reaches it.
-func TestFlowValidateOutputKeys(t *testing.T) {
+func TestFlowValidateOutputFields(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
 	h.connect("Prod")
-	src := strings.Replace(suspendActiveFlow, "steps.find.output.devices", "steps.find.output.device", 1)
-	var v struct {
-		Valid  bool `json:"valid"`
-		Issues []struct {
-			Line    int    `json:"line"`
-			Message string `json:"message"`
-		} `json:"issues"`
-	}
-	if code, data := h.postYAML("/api/v1/flows/validate", src, &v); code != 200 || v.Valid {
-		t.Fatalf("validate: %d %s; want invalid", code, data)
-	}
-	want := `steps.find.output.device: step "find" (okta-devices/search-devices) has no output "device" (did you mean "devices"?); its output has devices, count`
-	if len(v.Issues) != 1 || v.Issues[0].Line != 15 || v.Issues[0].Message != want {
-		t.Errorf("issues %+v; want one on line 15: %s", v.Issues, want)
+	for _, tt := range []struct {
+		old, new string
+		line     int
+		want     string
+	}{
+		{"steps.find.output.devices", "steps.find.output.device", 15,
+			`steps.find.output.device: step "find" (okta-devices/search-devices) has no output "device" (did you mean "devices"?); its output has devices, count`},
+		{"item.id", "item.profile.displayname", 18,
+			`item.profile.displayname: item.profile has no field "displayname" (did you mean "displayName"?); its fields are displayName, platform, registered, manufacturer, model, osVersion, serialNumber, imei, meid, udid, sid, tpmPublicKeyHash, diskEncryptionType, secureHardwarePresent, integrityJailbreak, managed`},
+	} {
+		var v struct {
+			Valid  bool `json:"valid"`
+			Issues []struct {
+				Line    int    `json:"line"`
+				Message string `json:"message"`
+			} `json:"issues"`
+		}
+		src := strings.Replace(suspendActiveFlow, tt.old, tt.new, 1)
+		if code, data := h.postYAML("/api/v1/flows/validate", src, &v); code != 200 || v.Valid {
+			t.Fatalf("validate with %s: %d %s; want invalid", tt.new, code, data)
+		}
+		if len(v.Issues) != 1 || v.Issues[0].Line != tt.line || v.Issues[0].Message != tt.want {
+			t.Errorf("issues %+v; want one on line %d: %s", v.Issues, tt.line, tt.want)
+		}
 	}
 }
 

@@ -2,9 +2,9 @@ package card
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,17 +194,40 @@ func (e *env) run(ref, conn string, input map[string]any) *Result {
 	return res
 }
 
-// checkOutputKeys fails the test when out has a key that card ref does not
-// declare in its OutputKeys: flows are validated against them.
+// checkOutputKeys fails the test when out has a key, at any depth, that
+// the Output shape of card ref does not list: flows are validated against
+// it.
 func checkOutputKeys(t testing.TB, ref string, out map[string]any) {
 	t.Helper()
 	c, ok := Lookup(ref)
 	if !ok {
 		return
 	}
-	for k := range out {
-		if !slices.Contains(c.OutputKeys, k) {
-			t.Errorf("%s: output key %q is not among its OutputKeys %v", ref, k, c.OutputKeys)
+	checkShape(t, ref+" output", c.Output, out)
+}
+
+func checkShape(t testing.TB, path string, s *Shape, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		names := s.Names()
+		if names == nil {
+			return
+		}
+		for k, x := range v {
+			sub, ok := s.Field(k)
+			if !ok {
+				t.Errorf("%s: key %q is not in its shape %v", path, k, names)
+				continue
+			}
+			checkShape(t, path+"."+k, sub, x)
+		}
+	case []any:
+		if s.Item() == nil {
+			return
+		}
+		for i, x := range v {
+			checkShape(t, fmt.Sprintf("%s[%d]", path, i), s.Item(), x)
 		}
 	}
 }

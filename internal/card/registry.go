@@ -73,10 +73,10 @@ type ScopeInfo struct {
 // (see RequiredScope), and for event cards, whose scopes depend on the
 // delivery (DeliveryScopes). Mode is ModeRead, ModeManage or ModeEvent;
 // Kind is KindAction or KindEvent. EventType is the Okta System Log event
-// type an event card reacts to. OutputKeys are, for an action card, every
-// key its output may have (some only in some answers, such as note);
-// Outputs describes the output for people: for an action card, OutputKeys
-// joined.
+// type an event card reacts to. Output is, for an action card, the shape
+// of its output (every key it may have, some only in some answers, such as
+// note); Outputs describes the output for people: for an action card, the
+// keys of Output.
 type Card struct {
 	ID             string
 	Ref            string
@@ -87,7 +87,7 @@ type Card struct {
 	Mode           string
 	Inputs         []Input
 	Outputs        string
-	OutputKeys     []string
+	Output         *Shape
 	EventType      string
 	DeliveryScopes map[string]string
 
@@ -132,10 +132,10 @@ var connectors = []Connector{{
 		searchDevicesCard(),
 		{ID: "read-device", Name: "Read Device", Scope: ScopeRead, Mode: ModeRead,
 			Description: "Read one device, fresh from Okta.",
-			Inputs:      []Input{deviceID}, OutputKeys: []string{"device"}, run: readDevice},
+			Inputs:      []Input{deviceID}, Output: object("device").with("device", deviceShape), run: readDevice},
 		{ID: "list-device-users", Name: "List Device Users", Scope: ScopeRead, Mode: ModeRead,
 			Description: "List every user of a device (all of them, not only the first 20).",
-			Inputs:      []Input{deviceID}, OutputKeys: []string{"users", "count"}, run: listDeviceUsers},
+			Inputs:      []Input{deviceID}, Output: object("users", "count").with("users", listOf(deviceUserShape)), run: listDeviceUsers},
 		lifecycleCard("activate-device", "Activate Device", "Activate a device (from CREATED or DEACTIVATED to ACTIVE)."),
 		lifecycleCard("deactivate-device", "Deactivate Device", "Deactivate a device (from ACTIVE or SUSPENDED to DEACTIVATED); this removes its users."),
 		lifecycleCard("suspend-device", "Suspend Device", "Suspend a device (from ACTIVE to SUSPENDED)."),
@@ -144,7 +144,7 @@ var connectors = []Connector{{
 			Description: "Delete a device. Okta deletes only DEACTIVATED devices; set deactivateFirst to deactivate an ACTIVE or SUSPENDED one first.",
 			Inputs: []Input{deviceID, knownStatus, {Name: "deactivateFirst", Type: TypeBool, Default: false,
 				Description: "Deactivate the device first when it is ACTIVE or SUSPENDED."}},
-			OutputKeys: []string{"deviceId", "deleted", "deactivated", "basis", "note"}, run: deleteDevice, plan: planDelete},
+			Output: object("deviceId", "deleted", "deactivated", "basis", "note"), run: deleteDevice, plan: planDelete},
 		customAPIActionCard(),
 		eventCard("device-activated", "Device Activated", "device.lifecycle.activate", "a device is activated"),
 		eventCard("device-deactivated", "Device Deactivated", "device.lifecycle.deactivate", "a device is deactivated"),
@@ -176,7 +176,7 @@ func init() {
 				c.Kind = KindAction
 			}
 			if c.Kind == KindAction {
-				c.Outputs = strings.Join(c.OutputKeys, ", ")
+				c.Outputs = outputsText(c.Output)
 			}
 		}
 	}
@@ -225,7 +225,6 @@ func Connectors() []Connector {
 func (c Card) clone() Card {
 	c.DeliveryScopes = maps.Clone(c.DeliveryScopes)
 	c.Inputs = slices.Clone(c.Inputs)
-	c.OutputKeys = slices.Clone(c.OutputKeys)
 	for i := range c.Inputs {
 		c.Inputs[i].Enum = slices.Clone(c.Inputs[i].Enum)
 	}

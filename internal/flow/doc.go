@@ -1,6 +1,7 @@
 // Package flow owns cardflow's flow documents: parsing YAML with
 // line and column positions, validation (schema, references to inputs and
-// earlier steps, cards, connections and scope preflight), CEL expressions
+// earlier steps, cards, connections and scope preflight, the keys
+// expressions select from cards' outputs against each card's Shape), CEL expressions
 // inside ${{ }}, plans (dry runs) and the runner, which executes steps with
 // bounded for_each concurrency and commits every finished item through a
 // StateStore so that an interrupted run resumes without repeating work.

@@ -17,7 +17,15 @@ func deviceInput() []InputInfo {
 	return []InputInfo{{Name: "deviceId", Type: "string", Required: true}}
 }
 
-var lifecycleOutputs = []string{"deviceId", "status", "changed", "basis", "note"}
+var lifecycleOutput = object([]string{"deviceId", "status", "changed", "basis", "note"}, nil)
+
+// testDevice is the shape of a device, as card.DeviceValue makes it.
+var testDevice = object([]string{"id", "status", "created", "lastUpdated", "profile", "resourceType", "resourceId", "resourceAlternateId", "resourceDisplayName", "_embedded"},
+	map[string]*Shape{"profile": object([]string{"displayName", "platform", "registered", "manufacturer", "model", "osVersion", "serialNumber"}, nil)})
+
+func object(keys []string, values map[string]*Shape) *Shape {
+	return &Shape{Keys: keys, Values: values}
+}
 
 // lifecycleInput: the device and, optionally, its known status.
 func lifecycleInput() []InputInfo {
@@ -30,13 +38,13 @@ var testCards = map[string]CardInfo{
 		{Name: "model", Type: "string"}, {Name: "osVersion", Type: "string"}, {Name: "registered", Type: "bool"},
 		{Name: "secureHardwarePresent", Type: "bool"}, {Name: "diskEncryptionType", Type: "string"},
 		{Name: "search", Type: "string"}, {Name: "expand", Type: "string"}, {Name: "resultSet", Type: "string"},
-	}, Outputs: []string{"devices", "count"}},
-	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Outputs: []string{"device"}},
-	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Outputs: []string{"users", "count"}},
-	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
-	"okta-devices/deactivate-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
-	"okta-devices/suspend-device":    {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
-	"okta-devices/unsuspend-device":  {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Outputs: lifecycleOutputs},
+	}, Output: object([]string{"devices", "count"}, map[string]*Shape{"devices": {Item: testDevice}})},
+	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"device"}, map[string]*Shape{"device": testDevice})},
+	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"users", "count"}, nil)},
+	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Output: lifecycleOutput},
+	"okta-devices/deactivate-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Output: lifecycleOutput},
+	"okta-devices/suspend-device":    {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Output: lifecycleOutput},
+	"okta-devices/unsuspend-device":  {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Output: lifecycleOutput},
 	"okta-devices/delete-device": {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: []InputInfo{
 		{Name: "deviceId", Type: "string", Required: true}, {Name: "status", Type: "string"}, {Name: "deactivateFirst", Type: "bool"},
 	}},

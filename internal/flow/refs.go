@@ -12,7 +12,6 @@ type exprRef struct {
 	root  string // "inputs" or "steps"
 	name  string
 	field string // for steps: the selected field ("output", "outputs"), if any
-	key   string // for steps.X.output.KEY: KEY
 	id    int64  // the CEL expression id, for its position
 }
 
@@ -64,15 +63,6 @@ func fieldOf(x celast.Expr) (string, celast.Expr, bool) {
 func walkRefs(x celast.Expr, shadow map[string]int, out *[]exprRef, depth int) {
 	if x == nil || depth > 500 {
 		return
-	}
-	// steps.X.output.KEY
-	if key, op, ok := fieldOf(x); ok {
-		if f, op2, ok := fieldOf(op); ok && f == "output" {
-			if name, id, ok := rootName(op2, "steps", shadow); ok {
-				*out = append(*out, exprRef{root: "steps", name: name, field: f, key: key, id: id})
-				return
-			}
-		}
 	}
 	// steps.X.field
 	if f, op, ok := fieldOf(x); ok {

@@ -565,7 +565,7 @@ steps:
     connection: Demo org
     for_each: ${{ steps.find.output.devices }}
     if: ${{ index % 300 == 4 || index == 599 }}
-    input: {deviceId: "${{ index == 599 ? item.nothing : item.id }}"}
+    input: {deviceId: "${{ index == 599 ? item.profile.serialNumber : item.id }}"}
 `)
 	cards := newDeviceCards(600)
 	state := newMemState()
@@ -574,8 +574,8 @@ steps:
 		t.Fatalf("Run: %v", err)
 	}
 	// Items 4 and 304 (ACTIVE devices) call their card; 599's input
-	// names a field its device does not have (it fails before its card
-	// is called); the 597 others are skipped.
+	// names a field its device does not have (no serial number: it fails
+	// before its card is called); the 597 others are skipped.
 	want := StepResult{ID: "suspend", Status: StatusFailed, Items: 600, Succeeded: 2, Failed: 1, Skipped: 597, FirstErrorCode: "invalid_input"}
 	if diff := cmp.Diff(want, res.Steps[1], cmpopts.IgnoreFields(StepResult{}, "Error")); diff != "" {
 		t.Errorf("step result (-want +got):\n%s", diff)

@@ -28,9 +28,10 @@ type CardInfo struct {
 	Mode   string // ModeRead or ModeManage; ModeEvent for an event card
 	Scope  string // the Okta scope the card needs; empty when unknown in advance
 	Inputs []InputInfo
-	// Outputs are, for an action card, every key its output may have
-	// (steps.X.output.KEY is checked against them); nil when unknown.
-	Outputs []string
+	// Output is, for an action card, the shape of its output (the keys
+	// steps.X.output.KEY and item.KEY are checked against); nil when
+	// unknown.
+	Output *Shape
 	// DeliveryScopes are, for an event card, the scopes each delivery
 	// needs (DeliveryHook and DeliveryPoll; hook+poll needs both).
 	DeliveryScopes map[string]string
@@ -190,41 +191,8 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 			})
 		}
 	}
-	d.checkOutputRefs(iss, env)
+	d.checkShapes(iss, env)
 	return modes, connIDs, nil
-}
-
-// checkOutputRefs refuses steps.X.output.KEY where X's card declares its
-// outputs and KEY is not one of them: the run would fail there with "no
-// such key". Other problems of the reference (an unknown step, a for_each
-// step's output) are reported when the document is parsed.
-func (d *Document) checkOutputRefs(iss *issues, env ValidateEnv) {
-	byID := map[string]*Step{}
-	for _, st := range d.Steps {
-		byID[st.ID] = st
-	}
-	for _, st := range d.Steps {
-		check := func(e *expression) {
-			if e.ast == nil {
-				return
-			}
-			for _, r := range refsOf(e) {
-				target, ok := byID[r.name]
-				if r.key == "" || !ok || target.forEach != nil {
-					continue
-				}
-				card, ok := env.Card(target.Card)
-				if !ok || len(card.Outputs) == 0 || slices.Contains(card.Outputs, r.key) {
-					continue
-				}
-				iss.add(e.refPos(r), st.ID, "steps.%s.output.%s: step %q (%s) has no output %q%s; its output has %s",
-					r.name, r.key, r.name, card.Ref, r.key, suggest(r.key, card.Outputs...), strings.Join(card.Outputs, ", "))
-			}
-		}
-		st.forEach.walkExprs(check)
-		st.cond.walkExprs(check)
-		st.input.walkExprs(check)
-	}
 }
 
 // scopeGranted reports whether scope is among granted; okta.X.manage also

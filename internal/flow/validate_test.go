@@ -60,6 +60,20 @@ func TestValidate(t *testing.T) {
 			}},
 		{"output keys by index, in has() and in a comprehension", head + search("Demo org") + "  - id: one\n    card: okta-devices/suspend-device\n    connection: Demo org\n    if: ${{ has(steps.find.output.count) && steps.find.output[\"devices\"].exists(d, d.id != \"\") }}\n    input:\n      deviceId: ${{ steps[\"find\"].output.devices.map(d, d.id)[0] }}\n" +
 			"  - id: two\n    card: okta-devices/read-device\n    connection: Demo org\n    if: ${{ steps.one.output.changed && steps.one.output.note == \"\" }}\n    input:\n      deviceId: ${{ steps.one.output.deviceId }}\n", "", nil},
+		{"misspelt item fields", head + search("Demo org") + "  - id: s\n    card: okta-devices/suspend-device\n    connection: Demo org\n    for_each: ${{ steps.find.output.devices }}\n    if: ${{ item.profile.platfrom == \"IOS\" }}\n    input:\n      deviceId: ${{ item.Id }}\n      status: ${{ item[\"stauts\"] }}\n", problem.InvalidInput,
+			[]wantIssue{
+				{10, 13, "s", `item.profile.platfrom: item.profile has no field "platfrom" (did you mean "platform"?); its fields are displayName, platform, registered`},
+				{12, 21, "s", `item.Id: item has no field "Id" (did you mean "id"?); its fields are id, status`},
+				{13, 19, "s", `item.stauts: item has no field "stauts" (did you mean "status"?)`},
+			}},
+		{"misspelt fields in macros and for_each outputs", head + search("Demo org") + "  - id: s\n    card: okta-devices/suspend-device\n    connection: Demo org\n    for_each: ${{ steps.find.output.devices.filter(d, d.profile.modle == \"x\") }}\n    input:\n      deviceId: ${{ item.id }}\n" +
+			"  - id: r\n    card: okta-devices/read-device\n    connection: Demo org\n    if: ${{ steps.s.outputs.exists(o, o.chnaged) && steps.s.outputs[0].changed }}\n    input:\n      deviceId: ${{ steps.find.output.devices[0].profile.displayname }}\n", problem.InvalidInput,
+			[]wantIssue{
+				{9, 55, "s", `d.profile.modle: d.profile has no field "modle" (did you mean "model"?)`},
+				{15, 39, "r", `o.chnaged: o has no field "chnaged" (did you mean "changed"?); its fields are deviceId, status, changed, basis, note`},
+				{17, 21, "r", `steps.find.output.devices[…].profile.displayname: steps.find.output.devices[…].profile has no field "displayname" (did you mean "displayName"?)`},
+			}},
+		{"fields that are known, and names that hide item and steps", head + search("Demo org") + "  - id: s\n    card: okta-devices/suspend-device\n    connection: Demo org\n    for_each: ${{ steps.find.output.devices }}\n    if: '${{ has(item.profile.serialNumber) && item._embedded.size() >= 0 && [{\"x\": 1}].all(item, item.x == 1) && [{\"output\": 1}].all(steps, steps.output == 1) }}'\n    input:\n      deviceId: ${{ item[\"id\"] }}\n      status: '${{ item.profile.displayName != \"\" ? item.status : \"\" }}'\n", "", nil},
 		{"expression input is not checked", head + "  - id: a\n    card: okta-devices/suspend-device\n    connection: Demo org\n    input: \"${{ {'deviceId': 'guo1'} }}\"\n", "", nil},
 		{"connection by id and case-insensitive nickname", head + search("conn_demo") + suspend("demo ORG"), "", nil},
 	}

@@ -1,0 +1,100 @@
+package card
+
+import "strings"
+
+// Shape describes a card output value for checking flows before they run:
+// an object's keys, in order, or a list's items. A nil *Shape, or one with
+// neither, is a value not described further (a string, a number, or
+// something whose keys are not known in advance, such as a Custom API
+// Action's body). Shapes are shared and never change.
+type Shape struct {
+	fields []field
+	item   *Shape
+}
+
+// field is one key of an object and the shape of its value. A key may be
+// absent from some values (an empty profile field is left out), but no
+// value has a key its shape does not list.
+type field struct {
+	name  string
+	value *Shape
+}
+
+// object is the Shape of an object with the given keys, none described
+// further.
+func object(names ...string) *Shape {
+	s := &Shape{}
+	for _, n := range names {
+		s.fields = append(s.fields, field{name: n})
+	}
+	return s
+}
+
+// with sets the shape of key name, which s must have.
+func (s *Shape) with(name string, v *Shape) *Shape {
+	for i := range s.fields {
+		if s.fields[i].name == name {
+			s.fields[i].value = v
+			return s
+		}
+	}
+	panic("card: shape has no key " + name)
+}
+
+// listOf is the Shape of a list of item.
+func listOf(item *Shape) *Shape { return &Shape{item: item} }
+
+// Names lists the keys of an object shape, in order; nil when s is not an
+// object with known keys.
+func (s *Shape) Names() []string {
+	if s == nil || len(s.fields) == 0 {
+		return nil
+	}
+	out := make([]string, len(s.fields))
+	for i, f := range s.fields {
+		out[i] = f.name
+	}
+	return out
+}
+
+// Field returns the shape of key name and whether s has that key.
+func (s *Shape) Field(name string) (*Shape, bool) {
+	if s == nil {
+		return nil, false
+	}
+	for _, f := range s.fields {
+		if f.name == name {
+			return f.value, true
+		}
+	}
+	return nil, false
+}
+
+// Item is the shape of a list's items; nil when s is not a list of
+// described items.
+func (s *Shape) Item() *Shape {
+	if s == nil {
+		return nil
+	}
+	return s.item
+}
+
+// The shapes of what DeviceValue and DeviceUserValue build: they and these
+// change together (the card tests check every output against its card's
+// shape).
+var (
+	deviceUserShape = object("user", "created", "managementStatus", "screenLockType").
+			with("user", object("id", "status", "realmId", "created", "activated", "statusChanged", "lastLogin",
+			"lastUpdated", "passwordChanged", "profile").
+			with("profile", object("login", "email", "firstName", "lastName", "displayName", "secondEmail", "mobilePhone")))
+	deviceShape = object("id", "status", "created", "lastUpdated", "profile", "resourceType", "resourceId",
+		"resourceAlternateId", "resourceDisplayName", "_embedded").
+		with("profile", object("displayName", "platform", "registered", "manufacturer", "model", "osVersion",
+			"serialNumber", "imei", "meid", "udid", "sid", "tpmPublicKeyHash", "diskEncryptionType",
+			"secureHardwarePresent", "integrityJailbreak", "managed")).
+		with("resourceDisplayName", object("value", "sensitive")).
+		with("_embedded", object("users").with("users", listOf(deviceUserShape)))
+)
+
+// outputsText is an output shape's keys as the Outputs text of a card.
+func outputsText(s *Shape) string { return strings.Join(s.Names(), ", ") }

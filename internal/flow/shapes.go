@@ -1,0 +1,209 @@
+package flow
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
+	"cel.dev/cel-go/common/types"
+)
+
+// Shape is what validation knows of a card's output value: an object's
+// keys (Keys, in order, each with the shape of its value in Values, nil
+// when not described further) or a list's items (Item). A nil *Shape is a
+// value nothing is known of.
+type Shape struct {
+	Keys   []string
+	Values map[string]*Shape
+	Item   *Shape
+}
+
+func (s *Shape) has(key string) bool {
+	return s != nil && slices.Contains(s.Keys, key)
+}
+
+func (s *Shape) item() *Shape {
+	if s == nil {
+		return nil
+	}
+	return s.Item
+}
+
+// shapeChecker checks the keys one step's expressions select from values
+// whose shape is known: a step's output (steps.X.output.KEY), the items of
+// a for_each over one (item.profile.KEY) and the variables of a list macro
+// over one (steps.find.output.devices.filter(d, d.KEY ...)).
+type shapeChecker struct {
+	iss     *issues
+	step    *Step
+	byID    map[string]*Step
+	outputs map[string]*Shape // step id → its card's output
+	cards   map[string]string // step id → its card's reference
+	e       *expression
+}
+
+// checkShapes adds an issue for every key a step's expressions select from
+// a value whose keys are known and that it never has: the run would fail
+// there ("no such key"). Problems of the references themselves (an unknown
+// step, a for_each step's output) are reported when the document is parsed.
+func (d *Document) checkShapes(iss *issues, env ValidateEnv) {
+	c := shapeChecker{iss: iss, byID: map[string]*Step{}, outputs: map[string]*Shape{}, cards: map[string]string{}}
+	for _, st := range d.Steps {
+		c.byID[st.ID] = st
+		if card, ok := env.Card(st.Card); ok {
+			c.outputs[st.ID], c.cards[st.ID] = card.Output, card.Ref
+		}
+	}
+	for _, st := range d.Steps {
+		c.step = st
+		var item *Shape
+		st.forEach.walkExprs(func(e *expression) {
+			if s := c.check(e, nil); st.forEach.isWholeExpr() {
+				item = s.item()
+			}
+		})
+		var bound map[string]*Shape
+		if st.forEach != nil {
+			bound = map[string]*Shape{"item": item}
+		}
+		st.cond.walkExprs(func(e *expression) { c.check(e, bound) })
+		st.input.walkExprs(func(e *expression) { c.check(e, bound) })
+	}
+}
+
+// check checks e with the names in bound (a nil shape: a name bound to a
+// value nothing is known of) and returns the shape of its value.
+func (c *shapeChecker) check(e *expression, bound map[string]*Shape) *Shape {
+	if e.ast == nil {
+		return nil
+	}
+	c.e = e
+	s, _, _ := c.shapeOf(e.ast.NativeRep().Expr(), bound, 0)
+	return s
+}
+
+// shapeOf returns the shape of x's value, the path that names it
+// ("item.profile") and the id of the path's first name, for positions;
+// path is "" when x is not a path to a value whose shape is known.
+func (c *shapeChecker) shapeOf(x celast.Expr, bound map[string]*Shape, depth int) (*Shape, string, int64) {
+	if x == nil || depth > 500 {
+		return nil, "", 0
+	}
+	switch x.Kind() {
+	case celast.IdentKind:
+		if s, ok := bound[x.AsIdent()]; ok && s != nil {
+			return s, x.AsIdent(), x.ID()
+		}
+		return nil, "", 0
+	case celast.SelectKind:
+		return c.selected(x, x.AsSelect().Operand(), x.AsSelect().FieldName(), bound, depth)
+	case celast.CallKind:
+		call := x.AsCall()
+		if call.FunctionName() == operators.Index && len(call.Args()) == 2 {
+			target, key := call.Args()[0], call.Args()[1]
+			if key.Kind() == celast.LiteralKind {
+				if k, ok := key.AsLiteral().(types.String); ok {
+					return c.selected(x, target, string(k), bound, depth)
+				}
+			}
+			s, path, id := c.shapeOf(target, bound, depth+1)
+			c.shapeOf(key, bound, depth+1)
+			if s.item() != nil {
+				return s.item(), path + "[…]", id
+			}
+			return nil, "", 0
+		}
+		if call.IsMemberFunction() {
+			c.shapeOf(call.Target(), bound, depth+1)
+		}
+		for _, a := range call.Args() {
+			c.shapeOf(a, bound, depth+1)
+		}
+	case celast.ListKind:
+		for _, el := range x.AsList().Elements() {
+			c.shapeOf(el, bound, depth+1)
+		}
+	case celast.MapKind:
+		for _, en := range x.AsMap().Entries() {
+			if en.Kind() == celast.MapEntryKind {
+				c.shapeOf(en.AsMapEntry().Key(), bound, depth+1)
+				c.shapeOf(en.AsMapEntry().Value(), bound, depth+1)
+			}
+		}
+	case celast.StructKind:
+		for _, f := range x.AsStruct().Fields() {
+			if f.Kind() == celast.StructFieldKind {
+				c.shapeOf(f.AsStructField().Value(), bound, depth+1)
+			}
+		}
+	case celast.ComprehensionKind:
+		comp := x.AsComprehension()
+		rng, _, _ := c.shapeOf(comp.IterRange(), bound, depth+1)
+		c.shapeOf(comp.AccuInit(), bound, depth+1)
+		inner := maps.Clone(bound)
+		if inner == nil {
+			inner = map[string]*Shape{}
+		}
+		// One variable over a list is its items; over a map, its keys. With
+		// two, the first is the index or key and the second the value.
+		if comp.HasIterVar2() {
+			inner[comp.IterVar()], inner[comp.IterVar2()] = nil, rng.item()
+		} else {
+			inner[comp.IterVar()] = rng.item()
+		}
+		inner[comp.AccuVar()] = nil
+		c.shapeOf(comp.LoopCondition(), inner, depth+1)
+		c.shapeOf(comp.LoopStep(), inner, depth+1)
+		c.shapeOf(comp.Result(), inner, depth+1)
+	}
+	return nil, "", 0
+}
+
+// selected is the shape of key selected from operand (x is operand.key or
+// operand["key"]); a key the operand's shape does not have is an issue.
+func (c *shapeChecker) selected(x, operand celast.Expr, key string, bound map[string]*Shape, depth int) (*Shape, string, int64) {
+	// steps.X.output and steps.X.outputs, unless a macro's variable is
+	// named steps.
+	if name, op, ok := fieldOf(operand); ok && op.Kind() == celast.IdentKind && op.AsIdent() == "steps" {
+		if _, shadowed := bound["steps"]; !shadowed {
+			target, ok := c.byID[name]
+			switch {
+			case !ok:
+			case key == "output" && target.forEach == nil:
+				return c.outputs[name], "steps." + name + ".output", op.ID()
+			case key == "outputs" && target.forEach != nil:
+				if out := c.outputs[name]; out != nil {
+					return &Shape{Item: out}, "steps." + name + ".outputs", op.ID()
+				}
+			}
+			return nil, "", 0
+		}
+	}
+	s, path, id := c.shapeOf(operand, bound, depth+1)
+	if path == "" || s == nil || len(s.Keys) == 0 {
+		return nil, "", 0
+	}
+	if !s.has(key) {
+		pos := c.e.pos
+		if loc := c.e.ast.NativeRep().SourceInfo().GetStartLocation(id); loc.Line() > 0 {
+			pos = c.e.posAt(loc.Line(), loc.Column())
+		}
+		c.iss.add(pos, c.step.ID, "%s", c.missing(path, key, s))
+		return nil, "", 0
+	}
+	return s.Values[key], path + "." + key, id
+}
+
+// missing says that the value at path (of shape s) has no key.
+func (c *shapeChecker) missing(path, key string, s *Shape) string {
+	near := suggest(key, s.Keys...)
+	if name, ok := strings.CutPrefix(path, "steps."); ok && strings.HasSuffix(name, ".output") {
+		name = strings.TrimSuffix(name, ".output")
+		return fmt.Sprintf("%s.%s: step %q (%s) has no output %q%s; its output has %s",
+			path, key, name, c.cards[name], key, near, strings.Join(s.Keys, ", "))
+	}
+	return fmt.Sprintf("%s.%s: %s has no field %q%s; its fields are %s", path, key, path, key, near, strings.Join(s.Keys, ", "))
+}
