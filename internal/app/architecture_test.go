@@ -44,7 +44,7 @@ var architecture = []struct {
 	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store"}},
 	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/outage", "internal/store"}},
-	{"internal/notify", []string{"internal/outage", "internal/store"}},
+	{"internal/notify", []string{"internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/retention", []string{"internal/outage", "internal/store"}},
 
 	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).

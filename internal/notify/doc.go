@@ -27,4 +27,9 @@
 // names a receiver by the SHA-256 of its URL (Receiver.Digest), and logs
 // and errors show it as scheme://host/… and a fingerprint
 // (Receiver.String).
+//
+// A chat service's incoming webhook (Slack, Google Chat, Teams) refuses
+// cardflow's JSON: a receiver on such a host, or one whose -notify-url
+// names the body (slack=https://…), gets the message as that service's
+// chat post (Receiver.Body, postBody).
 package notify

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
+	"strings"
 
+	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -27,11 +30,52 @@ type receiverURL struct {
 	raw    string // the URL as configured: the secret
 	digest string // store.ReceiverDigest(raw)
 	shown  string // scheme://host/… (receiver FINGERPRINT)
+	body   string // BodyCardflow, BodySlack, BodyGoogleChat or BodyTeams
+}
+
+// The bodies a receiver takes: cardflow's signed JSON message, or the
+// message as a chat post, which an incoming webhook of a chat service
+// takes (it refuses cardflow's JSON: Slack answers 400 no_text).
+const (
+	BodyCardflow   = "cardflow"
+	BodySlack      = "slack"      // {"text": ...}
+	BodyGoogleChat = "googlechat" // {"text": ...}
+	BodyTeams      = "teams"      // a message with one Adaptive Card
+)
+
+var bodies = []string{BodyCardflow, BodySlack, BodyGoogleChat, BodyTeams}
+
+// bodyFor is the body a receiver at host takes when its -notify-url names
+// none: the chat services' webhook hosts take their chat post.
+func bodyFor(host string) string {
+	host = strings.ToLower(host)
+	switch {
+	case host == "hooks.slack.com":
+		return BodySlack
+	case host == "chat.googleapis.com":
+		return BodyGoogleChat
+	case strings.HasSuffix(host, ".webhook.office.com"), strings.HasSuffix(host, ".logic.azure.com"),
+		strings.HasSuffix(host, ".powerplatform.com"), strings.HasSuffix(host, ".powerautomate.com"):
+		return BodyTeams
+	}
+	return BodyCardflow
 }
 
 // ParseReceiver checks that raw is an absolute http:// or https:// URL
-// with a host. Its error shows raw only by its fingerprint.
+// with a host, optionally after the body it takes and "="
+// ("slack=https://…"); without one, the body is the chat post of a chat
+// service's webhook host (hooks.slack.com, chat.googleapis.com, Teams'
+// and Power Automate's), else cardflow's JSON. Its error shows raw only
+// by its fingerprint.
 func ParseReceiver(raw string) (Receiver, error) {
+	body := ""
+	if name, rest, ok := strings.Cut(raw, "="); ok && !strings.ContainsAny(name, ":/?#") {
+		if !slices.Contains(bodies, name) {
+			return Receiver{}, fmt.Errorf("notification receiver %s=… names the body %q, which cardflow does not know%s: give one of %s before the URL (%s=https://…), or the URL alone",
+				name, name, spellingHint(name), strings.Join(bodies, ", "), BodySlack)
+		}
+		body, raw = name, rest
+	}
 	digest := store.ReceiverDigest(raw)
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
@@ -39,7 +83,26 @@ func ParseReceiver(raw string) (Receiver, error) {
 		return Receiver{}, fmt.Errorf("notification receiver %s is not an http:// or https:// URL with a host: give it as https://host/path "+
 			"(%[1]s is the start of its SHA-256: printf %%s 'URL' | sha256sum | cut -c1-8 tells which of yours it is)", fingerprintOf(digest))
 	}
-	return Receiver{&receiverURL{raw: raw, digest: digest, shown: u.Scheme + "://" + u.Host + "/… (receiver " + fingerprintOf(digest) + ")"}}, nil
+	if body == "" {
+		body = bodyFor(u.Hostname())
+	}
+	return Receiver{&receiverURL{raw: raw, digest: digest, body: body, shown: u.Scheme + "://" + u.Host + "/… (receiver " + fingerprintOf(digest) + ")"}}, nil
+}
+
+func spellingHint(name string) string {
+	if near := spelling.Closest(strings.ToLower(name), bodies); len(near) > 0 {
+		return fmt.Sprintf(" (did you mean %s?)", near[0])
+	}
+	return ""
+}
+
+// Body is the body the receiver takes: BodyCardflow, BodySlack,
+// BodyGoogleChat or BodyTeams.
+func (r Receiver) Body() string {
+	if r.p == nil {
+		return ""
+	}
+	return r.p.body
 }
 
 // ParseReceivers parses each URL (ParseReceiver), leaving out repeats of

@@ -112,7 +112,7 @@ func (s *Sender) Wake() {
 // which receiver.
 func (s *Sender) Run(ctx context.Context) {
 	for _, r := range s.Receivers {
-		s.logger().InfoContext(ctx, "notification receiver", slog.Any("receiver", r))
+		s.logger().InfoContext(ctx, "notification receiver", slog.Any("receiver", r), slog.String("body", r.Body()))
 	}
 	poll := s.Poll
 	if poll <= 0 {
@@ -236,14 +236,18 @@ func (s *Sender) attempted(digest string, ok bool) {
 func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(), bytes.NewReader(n.Body))
+	body, err := postBody(r, n.Body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(), bytes.NewReader(body))
 	if err != nil {
 		// ParseReceiver took the URL; NewRequest's error would quote it.
 		return fmt.Errorf("bad receiver URL %s", r)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "cardflow-notify")
-	req.Header.Set(SignatureHeader, Sign(s.Secret, n.Body))
+	req.Header.Set(SignatureHeader, Sign(s.Secret, body))
 	hc := s.HTTP
 	if hc == nil {
 		hc = defaultClient

@@ -1,0 +1,102 @@
+package notify
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
+)
+
+// TestChatBodies: a chat service's webhook gets the message as its chat
+// post (Slack's and Google Chat's {"text"}, an Adaptive Card for Teams),
+// which it takes, instead of cardflow's JSON, which it refuses.
+func TestChatBodies(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got[r.URL.Path] = string(b)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	to := receivers(t, "slack="+srv.URL+"/slack", "googlechat="+srv.URL+"/chat", "teams="+srv.URL+"/teams", srv.URL+"/json")
+	now := func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC) }
+	out := &Outbox{Store: st, Receivers: to, Now: now}
+	snd := &Sender{Store: st, Secret: []byte("s"), Owner: "test", Receivers: to, Now: now}
+	text := `flow x: run r1 failed: step "s": <device> & more`
+	if err := out.Enqueue(t.Context(), Message{Type: TypeFlowRunFailed, Message: text}); err != nil {
+		t.Fatal(err)
+	}
+	for snd.SendDue(t.Context()) {
+	}
+	line := "cardflow flow_run.failed: " + text
+	want := map[string]string{
+		"/slack": mustJSON(t, map[string]string{"text": `cardflow flow_run.failed: flow x: run r1 failed: step "s": &lt;device&gt; &amp; more`}),
+		"/chat":  mustJSON(t, map[string]string{"text": line}),
+		"/teams": mustJSON(t, map[string]any{"type": "message", "attachments": []any{map[string]any{
+			"contentType": "application/vnd.microsoft.card.adaptive",
+			"content": map[string]any{"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
+				"body": []any{map[string]any{"type": "TextBlock", "text": line, "wrap": true}}}}}}),
+	}
+	for path, w := range want {
+		if got[path] != w {
+			t.Errorf("%s got %s\nwant %s", path, got[path], w)
+		}
+	}
+	var m Message
+	if err := json.Unmarshal([]byte(got["/json"]), &m); err != nil || m.Message != text || m.Type != TypeFlowRunFailed {
+		t.Errorf("/json got %s (%v); want cardflow's message", got["/json"], err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestReceiverBody: a chat service's webhook host takes its chat post
+// unless the -notify-url names another body; naming the body keeps the
+// receiver's digest (its waiting messages are still its own), and an
+// unknown body is refused without showing the URL.
+func TestReceiverBody(t *testing.T) {
+	for _, tt := range []struct{ raw, want string }{
+		{"https://hooks.slack.com/services/T0/B0/XXXX", BodySlack},
+		{"https://chat.googleapis.com/v1/spaces/AAA/messages?key=k&token=t", BodyGoogleChat},
+		{"https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/x/y", BodyTeams},
+		{"https://prod-01.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=s", BodyTeams},
+		{"https://example.com/hook?a=b", BodyCardflow},
+		{"cardflow=https://hooks.slack.com/services/T0/B0/XXXX", BodyCardflow},
+		{"slack=https://relay.example.com/slack", BodySlack},
+	} {
+		r, err := ParseReceiver(tt.raw)
+		if err != nil || r.Body() != tt.want {
+			t.Errorf("ParseReceiver(%s): body %q, %v; want %q", tt.raw, r.Body(), err, tt.want)
+		}
+	}
+	plain, _ := ParseReceiver("https://hooks.slack.com/services/T0/B0/XXXX")
+	named, _ := ParseReceiver("slack=https://hooks.slack.com/services/T0/B0/XXXX")
+	if plain.Digest() != named.Digest() {
+		t.Error("naming the body changed the receiver's digest")
+	}
+	_, err := ParseReceiver("slak=https://hooks.slack.com/services/T0/B0/SECRETPART")
+	if err == nil || !strings.Contains(err.Error(), "did you mean slack?") || strings.Contains(err.Error(), "SECRETPART") {
+		t.Errorf("unknown body: %v; want a did you mean, without the URL", err)
+	}
+}
