@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
-	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -74,8 +73,8 @@ func (c *Console) confirmRevokePerson(w http.ResponseWriter, r *http.Request, s 
 	login := r.PathValue("login")
 	i := slices.IndexFunc(people, func(p *access.Person) bool { return p.Login == login })
 	if i < 0 {
-		c.fail(w, r, s, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token; their access may have ended already", login).
-			WithRemedy("pick the person again on the People page"))
+		c.notFoundAt(w, r, s, messageData{Message: fmt.Sprintf("Nobody signed in as %q has a console session or a personal API token: their access may have ended already.", login),
+			Remedy: "Pick the person again on the People page.", Link: "/people", LinkText: "Go to people"})
 		return
 	}
 	d := revokePersonData{Person: people[i], Self: login == myLogin(s.principal)}

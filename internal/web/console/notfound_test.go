@@ -41,3 +41,34 @@ func TestNotFoundLeadsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeOfNobodyLeadsBack: the confirmation page of revoking a token
+// or a person's access that is not there says so in sentences and links
+// to the list to pick again, not to the connections.
+func TestRevokeOfNobodyLeadsBack(t *testing.T) {
+	t.Parallel()
+	e := newSSOEnv(t)
+	c, _, _ := signInHTTP(t, e.url, "/tokens")
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		{"/tokens/tok_gone/revoke", []string{`No token of yours has the id &#34;tok_gone&#34;: it may have been revoked already.`,
+			"Pick the token again on the API tokens page.", `<a href="/tokens">Go to API tokens</a>`}},
+		{"/people/left%40example.com/revoke", []string{`Nobody signed in as &#34;left@example.com&#34; has a console session or a personal API token: their access may have ended already.`,
+			"Pick the person again on the People page.", `<a href="/people">Go to people</a>`}},
+	} {
+		resp, body := get(t, c, e.url+tc.path)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d; want 404", tc.path, resp.StatusCode)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %s:\n%s", tc.path, w, body)
+			}
+		}
+		if strings.Contains(body, "Back to connections") {
+			t.Errorf("%s sends the reader back to the connections", tc.path)
+		}
+	}
+}

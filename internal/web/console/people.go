@@ -130,8 +130,8 @@ func (c *Console) confirmRevokeToken(w http.ResponseWriter, r *http.Request, s *
 	}
 	i := slices.IndexFunc(toks, func(t *store.APIToken) bool { return t.ID == r.PathValue("id") })
 	if i < 0 {
-		c.fail(w, r, s, problem.New(problem.NotFound, "no token of yours has the id %q; it may have been revoked already", r.PathValue("id")).
-			WithRemedy("pick the token again on the API tokens page"))
+		c.notFoundAt(w, r, s, messageData{Message: fmt.Sprintf("No token of yours has the id %q: it may have been revoked already.", r.PathValue("id")),
+			Remedy: "Pick the token again on the API tokens page.", Link: "/tokens", LinkText: "Go to API tokens"})
 		return
 	}
 	c.render(w, r, s, http.StatusOK, "revoketoken", "Revoke "+toks[i].Name, toks[i])
