@@ -108,11 +108,11 @@ func (p *Poller) interval() time.Duration {
 	return DefaultPollInterval
 }
 
-func pollLease(connID string) string { return "events-poll/" + connID }
-
 // PollResult says what one poll did.
 type PollResult struct {
-	Polled bool // false when another server holds the connection's lease
+	// Polled is false when another server holds the connection's lease,
+	// or took it over while this poll ran (store.ErrLeaseLost).
+	Polled bool
 	Pages  int
 	Events int // events received
 	New    int // of which new to the inbox
@@ -142,7 +142,7 @@ type PollResult struct {
 // gone without a word.
 func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time) (PollResult, error) {
 	var res PollResult
-	ok, err := p.Store.TryLease(ctx, pollLease(connectionID), p.Owner, 2*p.interval()+time.Minute, p.now())
+	ok, err := p.Store.TryLease(ctx, store.PollLease(connectionID), p.Owner, 2*p.interval()+time.Minute, p.now())
 	if err != nil || !ok {
 		return res, err
 	}
@@ -155,10 +155,22 @@ func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time)
 		return res, err
 	}
 	res, err = p.poll(ctx, src, since, res)
-	if ctx.Err() == nil { // a poll cut short by shutdown tells nothing
-		if serr := p.setStatus(ctx, src, res, err); serr != nil {
+	if !errors.Is(err, store.ErrLeaseLost) && ctx.Err() == nil { // a poll cut short by shutdown tells nothing
+		switch serr := p.setStatus(ctx, src, res, err); {
+		case errors.Is(serr, store.ErrLeaseLost):
+			err = serr
+		case serr != nil:
 			p.logger().WarnContext(ctx, "events: storing how the System Log poll fared", slog.String("connection", connectionID), slog.Any("error", serr))
 		}
+	}
+	if errors.Is(err, store.ErrLeaseLost) {
+		// This server was paused past its lease and another one polls
+		// now: it stops at once, writing nothing more (the store refused
+		// its cursor or status, which would have moved the polls back).
+		p.logger().InfoContext(ctx, "events: another server took over the System Log poll; this one stops", slog.String("connection", connectionID),
+			slog.Any("error", err))
+		res.Polled = false
+		return res, nil
 	}
 	return res, err
 }
@@ -293,7 +305,7 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 				WithRemedy("nothing to do if it passes: cardflow polls again from where it stopped; if it keeps happening, check what stands between cardflow and the org (a proxy dropping the Link header)")
 		}
 		if page.Next != next || next == "" {
-			if err := p.Store.SetPollCursor(ctx, connectionID, page.Next, p.now()); err != nil {
+			if err := p.Store.SetPollCursor(ctx, connectionID, p.Owner, page.Next, p.now()); err != nil {
 				return res, err
 			}
 		}
@@ -369,7 +381,7 @@ func (p *Poller) restart(ctx context.Context, src *store.EventSource, rs *pollRe
 	}
 	st := src.Poll
 	st.ReadTo = rs.since
-	if err := p.Store.SetPollStatus(ctx, src.ConnectionID, st, now, ns); err != nil {
+	if err := p.Store.SetPollStatus(ctx, src.ConnectionID, p.Owner, st, now, ns); err != nil {
 		return err
 	}
 	src.Poll = st
@@ -430,7 +442,7 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, res Poll
 			return err
 		}
 	}
-	if err := p.Store.SetPollStatus(ctx, src.ConnectionID, st, now, ns); err != nil {
+	if err := p.Store.SetPollStatus(ctx, src.ConnectionID, p.Owner, st, now, ns); err != nil {
 		return err
 	}
 	src.Poll = st

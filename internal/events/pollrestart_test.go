@@ -76,7 +76,7 @@ func TestPollCursorRefusedByOkta(t *testing.T) {
 		gone  bool // the notice names events that are gone
 	}{
 		{name: "a cursor Okta never served", spoil: func(t *testing.T, in *intake) {
-			if err := in.st.SetPollCursor(t.Context(), connID, "/api/v1/logs?limit=100&after=bm90LWEtY3Vyc29y", in.srv.Now()); err != nil {
+			if err := in.st.SetPollCursor(t.Context(), connID, "", "/api/v1/logs?limit=100&after=bm90LWEtY3Vyc29y", in.srv.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -87,7 +87,7 @@ func TestPollCursorRefusedByOkta(t *testing.T) {
 			}
 			st := src.Poll
 			st.ReadTo = time.Time{}
-			if err := in.st.SetPollStatus(t.Context(), connID, st, in.srv.Now(), nil); err != nil {
+			if err := in.st.SetPollStatus(t.Context(), connID, "", st, in.srv.Now(), nil); err != nil {
 				t.Fatal(err)
 			}
 			in.srv.AdvanceClock(t, 200*24*time.Hour)

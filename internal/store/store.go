@@ -40,11 +40,12 @@ var (
 	// meanwhile: its sign-in in flight, or its creator's console session
 	// or personal API token (a person's access revoked, DeletePersonAccess).
 	ErrRevoked = errors.New("store: revoked meanwhile")
-	// ErrLeaseLost means a write made for the server holding a flow run
-	// was refused because another server holds the run now: the writer's
-	// lease lapsed (it was paused past it) and the run was claimed
-	// again. Nothing was written. It is also ErrConflict.
-	ErrLeaseLost = fmt.Errorf("%w: another server holds the flow run now", ErrConflict)
+	// ErrLeaseLost means a write made for the server holding a lease (a
+	// flow run's, a connection's System Log poll's, PollLease) was
+	// refused because that server holds it no longer: its lease lapsed
+	// (it was paused past it) and another server took it. Nothing was
+	// written. It is also ErrConflict.
+	ErrLeaseLost = fmt.Errorf("%w: another server holds the lease now", ErrConflict)
 )
 
 // SchemaBehindError is the refusal of a backend opened without migrating
@@ -677,6 +678,11 @@ type EventSource struct {
 	UpdatedAt    time.Time
 }
 
+// PollLease is the name of the lease (TryLease) under which one server at
+// a time polls the System Log of the connection connectionID; it fences
+// that server's SetPollCursor and SetPollStatus.
+func PollLease(connectionID string) string { return "events-poll/" + connectionID }
+
 // APIToken is a personal API token. Only the SHA-256 of the
 // token is kept; the token itself is shown once, when it is created.
 type APIToken struct {
@@ -1016,13 +1022,19 @@ type Store interface {
 	// SetPollCursor writes only the poll fields; PutEventHook writes only
 	// the hook fields (HookPath must stay unique: ErrConflict otherwise),
 	// and enqueues ns in the same transaction.
-	// Both create the source when missing.
+	// Both create the source when missing. SetPollCursor and
+	// SetPollStatus made for an owner store only while owner holds the
+	// connection's lease PollLease (ErrLeaseLost otherwise, writing and
+	// enqueueing nothing), checked in the write's own statement: a poller
+	// paused past its lease, whose polls another server took over, moves
+	// no cursor back and writes no stale status. An empty owner is not
+	// fenced.
 	GetEventSource(ctx context.Context, connectionID string) (*EventSource, error)
 	GetEventSourceByHookPath(ctx context.Context, hookPath string) (*EventSource, error)
-	SetPollCursor(ctx context.Context, connectionID, next string, at time.Time) error
+	SetPollCursor(ctx context.Context, connectionID, owner, next string, at time.Time) error
 	// SetPollStatus stores how the last System Log poll fared (only the
 	// Poll fields) and enqueues ns in the same transaction.
-	SetPollStatus(ctx context.Context, connectionID string, st PollStatus, at time.Time, ns []*Notification) error
+	SetPollStatus(ctx context.Context, connectionID, owner string, st PollStatus, at time.Time, ns []*Notification) error
 	PutEventHook(ctx context.Context, src *EventSource, ns ...*Notification) error
 	DeleteEventSource(ctx context.Context, connectionID string) error
 	// ReplaceEventSecret swaps a source's sealed hook secret for the same

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -226,20 +227,23 @@ func (s *Store) GetEventSourceByHookPath(ctx context.Context, hookPath string) (
 	return e, nil
 }
 
-// SetPollCursor stores a connection's System Log next link.
-func (s *Store) SetPollCursor(ctx context.Context, connectionID, next string, at time.Time) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO event_sources (connection_id, poll_next, polled_at, updated_at) VALUES (?, ?, ?, ?)
+// SetPollCursor stores a connection's System Log next link, fenced by
+// owner's poll lease (unless owner is "").
+func (s *Store) SetPollCursor(ctx context.Context, connectionID, owner, next string, at time.Time) error {
+	err := s.pollWrite(ctx, s.db, connectionID, owner, `INSERT INTO event_sources (connection_id, poll_next, polled_at, updated_at)
+		SELECT ?, ?, ?, ? WHERE `, `
 		ON CONFLICT (connection_id) DO UPDATE SET poll_next = excluded.poll_next, polled_at = excluded.polled_at,
 		updated_at = excluded.updated_at`, connectionID, next, ts(at), ts(at))
 	return s.fail(fmt.Sprintf("set poll cursor of %q", connectionID), err)
 }
 
 // SetPollStatus stores how a connection's last System Log poll fared and
-// enqueues ns with it.
-func (s *Store) SetPollStatus(ctx context.Context, connectionID string, st store.PollStatus, at time.Time, ns []*store.Notification) error {
+// enqueues ns with it, fenced by owner's poll lease (unless owner is "").
+func (s *Store) SetPollStatus(ctx context.Context, connectionID, owner string, st store.PollStatus, at time.Time, ns []*store.Notification) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
-		if _, err := s.exec(ctx, tx, `INSERT INTO event_sources (connection_id, poll_error, poll_remedy, poll_failing_since, poll_alerted_at,
-			poll_read_to, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		if err := s.pollWrite(ctx, tx, connectionID, owner, `INSERT INTO event_sources (connection_id, poll_error, poll_remedy,
+			poll_failing_since, poll_alerted_at, poll_read_to, updated_at)
+			SELECT ?, ?, ?, ?, ?, ?, ? WHERE `, `
 			ON CONFLICT (connection_id) DO UPDATE SET poll_error = excluded.poll_error, poll_remedy = excluded.poll_remedy,
 			poll_failing_since = excluded.poll_failing_since, poll_alerted_at = excluded.poll_alerted_at,
 			poll_read_to = excluded.poll_read_to, updated_at = excluded.updated_at`,
@@ -249,6 +253,38 @@ func (s *Store) SetPollStatus(ctx context.Context, connectionID string, st store
 		return s.insertNotifications(ctx, tx, ns)
 	})
 	return s.fail(fmt.Sprintf("set poll status of %q", connectionID), err)
+}
+
+// pollWrite runs the upsert of a connection's poll fields insert (an
+// INSERT ... SELECT of args ending in WHERE) + the condition that owner
+// holds the connection's poll lease (none when owner is "") + upsert (its
+// ON CONFLICT clause): one statement, so that the check and the write are
+// one step. On PostgreSQL the condition keeps the lease's row from changing
+// until the transaction ends (FOR SHARE): a TryLease of another owner
+// waits for the write to commit, and a write after one that committed
+// sees the new owner and writes nothing. SQLite's writers take turns. A
+// write that stored nothing is ErrLeaseLost.
+func (s *Store) pollWrite(ctx context.Context, ex execer, connectionID, owner, insert, upsert string, args ...any) error {
+	cond := "1 = 1"
+	if owner != "" {
+		cond = `EXISTS (SELECT 1 FROM leases WHERE name = ? AND owner = ?` + s.d.ForShare + `)`
+		args = append(args, store.PollLease(connectionID), owner)
+	}
+	res, err := s.exec(ctx, ex, insert+cond+upsert, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 || owner == "" {
+		return err
+	}
+	var holder string
+	switch err := s.queryRow(ctx, ex, `SELECT owner FROM leases WHERE name = ?`, store.PollLease(connectionID)).Scan(&holder); {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("the System Log poll of %q is no longer held by %q: %w", connectionID, owner, store.ErrLeaseLost)
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("the System Log poll of %q is held by %q now, not %q: %w", connectionID, holder, owner, store.ErrLeaseLost)
 }
 
 // PutEventHook stores a connection's event hook fields and enqueues ns

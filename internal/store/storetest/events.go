@@ -147,12 +147,12 @@ func testEventSource(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, err, store.ErrNotFound, "GetEventSource(missing)")
 	_, err = s.GetEventSourceByHookPath(ctx, "")
 	wantErr(t, err, store.ErrNotFound, "GetEventSourceByHookPath(empty)")
-	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=abc", at(5)), "SetPollCursor")
+	noErr(t, s.SetPollCursor(ctx, "c1", "", "/api/v1/logs?after=abc", at(5)), "SetPollCursor")
 	hook := &store.EventSource{ConnectionID: "c1", HookPath: "p1", HookID: "who1", SealedSecret: []byte{1, 2, 3},
 		HookTypes: []string{"device.user.remove"}, HookStatus: "error", HookReason: "Okta could not verify the event hook",
 		HookFailures: 3, HookOutages: 2, HookRetryAt: at(60), HookRetryKey: "k1", UpdatedAt: at(6)}
 	noErr(t, s.PutEventHook(ctx, hook), "PutEventHook")
-	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=def", at(7)), "SetPollCursor(again)")
+	noErr(t, s.SetPollCursor(ctx, "c1", "", "/api/v1/logs?after=def", at(7)), "SetPollCursor(again)")
 	got, err := s.GetEventSource(ctx, "c1")
 	noErr(t, err, "GetEventSource")
 	want := *hook
@@ -173,18 +173,18 @@ func testPollStatus(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	failing := store.PollStatus{Error: "the org refused the System Log", Remedy: "grant okta.logs.read", FailingSince: at(3)}
-	noErr(t, s.SetPollStatus(ctx, "c1", failing, at(3), nil), "SetPollStatus(new source)")
+	noErr(t, s.SetPollStatus(ctx, "c1", "", failing, at(3), nil), "SetPollStatus(new source)")
 	got, err := s.GetEventSource(ctx, "c1")
 	noErr(t, err, "GetEventSource")
 	diff(t, "event source with a failing poll", &store.EventSource{ConnectionID: "c1", Poll: failing, UpdatedAt: at(3)}, got)
 
-	noErr(t, s.SetPollCursor(ctx, "c1", "/api/v1/logs?after=abc", at(4)), "SetPollCursor")
+	noErr(t, s.SetPollCursor(ctx, "c1", "", "/api/v1/logs?after=abc", at(4)), "SetPollCursor")
 	hook := &store.EventSource{ConnectionID: "c1", HookPath: "p1", HookID: "who1", HookTypes: []string{"device.user.remove"}, HookStatus: "active", UpdatedAt: at(5)}
 	noErr(t, s.PutEventHook(ctx, hook), "PutEventHook")
 	alerted := failing
 	alerted.AlertedAt = at(6)
 	notice := []*store.Notification{{ID: "poll-c1", Receiver: "rcv-a", Type: "events.poll_failing", Body: json.RawMessage(`{"id":"poll-c1"}`), NextAttemptAt: at(6), CreatedAt: at(6)}}
-	noErr(t, s.SetPollStatus(ctx, "c1", alerted, at(6), notice), "SetPollStatus(alerted)")
+	noErr(t, s.SetPollStatus(ctx, "c1", "", alerted, at(6), notice), "SetPollStatus(alerted)")
 	got, err = s.GetEventSource(ctx, "c1")
 	noErr(t, err, "GetEventSource")
 	want := *hook
@@ -196,7 +196,7 @@ func testPollStatus(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("notifications after the alert: %+v; want the one enqueued with the status", list)
 	}
 
-	noErr(t, s.SetPollStatus(ctx, "c1", store.PollStatus{ReadTo: at(7)}, at(7), nil), "SetPollStatus(recovered)")
+	noErr(t, s.SetPollStatus(ctx, "c1", "", store.PollStatus{ReadTo: at(7)}, at(7), nil), "SetPollStatus(recovered)")
 	got, err = s.GetEventSource(ctx, "c1")
 	noErr(t, err, "GetEventSource")
 	want.Poll, want.UpdatedAt = store.PollStatus{ReadTo: at(7)}, at(7)

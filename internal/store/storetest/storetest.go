@@ -94,6 +94,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReplaceEventSecret", testReplaceEventSecret},
 		{"EventSource", testEventSource},
 		{"PollStatus", testPollStatus},
+		{"PollFence", testPollFence},
+		{"PollFenceConcurrent", testPollFenceConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ func TestBrowserPollFailureShown(t *testing.T) {
 	v := e.connect(t, "Prod", nil)
 	since := time.Date(2026, 11, 30, 8, 15, 0, 0, time.UTC)
 	failing := store.PollStatus{Error: "Okta refused the System Log request (E0000006)", Remedy: "grant the app okta.logs.read, then reauthorize", FailingSince: since}
-	if err := e.store.SetPollStatus(t.Context(), v.ID, failing, since, nil); err != nil {
+	if err := e.store.SetPollStatus(t.Context(), v.ID, "", failing, since, nil); err != nil {
 		t.Fatal(err)
 	}
 	b := newTab(t, e)
@@ -25,7 +25,7 @@ func TestBrowserPollFailureShown(t *testing.T) {
 	b.open("/connections/" + v.ID)
 	b.wantText("System Log polling has failed since 2026-11-30 08:15:00 UTC", failing.Error,
 		"start no runs until it works again", "How to fix it: "+failing.Remedy)
-	if err := e.store.SetPollStatus(t.Context(), v.ID, store.PollStatus{}, since.Add(time.Hour), nil); err != nil {
+	if err := e.store.SetPollStatus(t.Context(), v.ID, "", store.PollStatus{}, since.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	b.open("/connections/" + v.ID)
