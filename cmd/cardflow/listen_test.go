@@ -23,6 +23,7 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
+		vars    map[string]string
 		want    []string
 		notWant string
 		usage   bool // a wrong command line: exit 2
@@ -34,12 +35,22 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 		{name: "serve on an address without a port", args: []string{"serve", "-listen", "localhost"},
 			want: []string{`listen on "localhost"`, "-listen wants HOST:PORT, e.g. 127.0.0.1:8080"}, notWant: "another process", usage: true},
 		{name: "serve with single sign-on but no client secret", args: []string{"serve", "-listen", "127.0.0.1:0", "-oidc-issuer", "https://example.okta.com", "-oidc-client-id", "0oa1", "-oidc-role", "admin=cardflow-admins"},
-			want: []string{"CARDFLOW_OIDC_CLIENT_SECRET is required with -oidc-issuer"}},
+			want: []string{"CARDFLOW_OIDC_CLIENT_SECRET is required with -oidc-issuer"}, usage: true},
+		{name: "serve with single sign-on but no client ID", args: []string{"serve", "-listen", "127.0.0.1:0", "-oidc-issuer", "https://example.okta.com", "-oidc-role", "admin=cardflow-admins"},
+			want: []string{"-oidc-client-id is required with -oidc-issuer"}, usage: true},
+		{name: "serve with single sign-on but no role", args: []string{"serve", "-listen", "127.0.0.1:0", "-oidc-issuer", "https://example.okta.com", "-oidc-client-id", "0oa1"},
+			vars: map[string]string{"CARDFLOW_OIDC_CLIENT_SECRET": "s"}, want: []string{"-oidc-role is required with -oidc-issuer"}, usage: true},
+		{name: "serve with single sign-on at an issuer that is no URL", args: []string{"serve", "-listen", "127.0.0.1:0", "-oidc-issuer", "example.okta.com", "-oidc-client-id", "0oa1", "-oidc-role", "admin=cardflow-admins"},
+			want: []string{`-oidc-issuer "example.okta.com" must be the provider's issuer URL`}, usage: true},
+		// On an address in use: a server that ignored the flag would not
+		// start either.
+		{name: "serve with a single sign-on client ID but no issuer", args: []string{"serve", "-listen", taken.Addr().String(), "-oidc-client-id", "0oa1"},
+			want: []string{"-oidc-client-id needs -oidc-issuer"}, usage: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "cardflow-data")
-			code, out, errOut := runCLI(t, nil, append(tc.args, "-data-dir", data)...)
+			code, out, errOut := runCLI(t, tc.vars, append(tc.args, "-data-dir", data)...)
 			// The demo makes its data directory (and its org) before the
 			// server; serve must not make anything.
 			if _, err := os.Stat(data); (tc.args[0] == "serve" && !errors.Is(err, fs.ErrNotExist)) || strings.Contains(out, "API token") {

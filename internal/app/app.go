@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			Roles: cfg.oidcRoles, Now: cfg.Now,
 		}); err != nil {
-			return nil, err
+			return nil, &ConfigError{err}
 		}
 	}
 	a := &App{cfg: cfg, log: log}

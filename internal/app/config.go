@@ -205,6 +205,9 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.OIDCRoles) > 0 && c.OIDCIssuer == "" {
 		return c, errors.New("-oidc-role needs -oidc-issuer (and -oidc-client-id)")
 	}
+	if c.OIDCClientID != "" && c.OIDCIssuer == "" {
+		return c, errors.New("-oidc-client-id needs -oidc-issuer (the single sign-on provider's issuer URL, e.g. https://example.okta.com) and -oidc-role")
+	}
 	c.oidcRoles = access.GroupRoles{}
 	for _, v := range c.OIDCRoles {
 		role, group, err := access.ParseGroupRole(v)
