@@ -152,6 +152,9 @@ var commands = []*command{
 		{name: "list", summary: "list everyone who holds a console session or a personal API token", run: cmdPeopleList},
 		{name: "revoke", summary: "end a person's console sessions and revoke their tokens, on every server", run: cmdPeopleRevoke},
 	}},
+	{name: "notifications", summary: "check the notification receivers (-notify-url) of the server (admins)", subs: []*command{
+		{name: "test", summary: "post a test message to every receiver and show how each answered", run: cmdNotificationsTest},
+	}},
 	{name: "backup", summary: "write a consistent copy of the server's SQLite database while it runs", run: cmdBackup},
 	{name: "keys", summary: "manage the sealing keys", subs: []*command{
 		{name: "list", summary: "list the keyring's keys and how many stored values each seals", run: cmdKeysList},

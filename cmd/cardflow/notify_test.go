@@ -1,9 +1,16 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/cardflow/cardflow/internal/app"
+	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
 // TestServeNotifyReceivers: notification receivers may come from
@@ -23,6 +30,8 @@ func TestServeNotifyReceivers(t *testing.T) {
 			wantCode: exitUsage, want: []string{"-notify-url (or CARDFLOW_NOTIFY_URLS) needs CARDFLOW_NOTIFY_SECRET"}},
 		{name: "a receiver in the environment that is no URL", vars: map[string]string{"CARDFLOW_NOTIFY_URLS": slack + " hooks.slack.com/services/T0/B0/x-s3cret", "CARDFLOW_NOTIFY_SECRET": "a-long-random-secret"},
 			wantCode: exitUsage, want: []string{"-notify-url or CARDFLOW_NOTIFY_URLS: notification receiver ", "is not an http:// or https:// URL"}},
+		{name: "a receiver whose body is misspelt", vars: map[string]string{"CARDFLOW_NOTIFY_URLS": "slak=" + slack, "CARDFLOW_NOTIFY_SECRET": "a-long-random-secret"},
+			wantCode: exitUsage, want: []string{`names the body "slak", which cardflow does not know (did you mean slack?): give one of cardflow, slack, googlechat, teams`}},
 		{name: "a second URL after one -notify-url", args: []string{"-notify-url", chat, slack},
 			wantCode: exitUsage, want: []string{"unexpected argument https://hooks.slack.com/…: give each notification receiver its own -notify-url, or list them in CARDFLOW_NOTIFY_URLS"}},
 	}
@@ -46,5 +55,58 @@ func TestServeNotifyReceivers(t *testing.T) {
 	code, help, _ := runCLI(t, nil, "serve", "-h")
 	if code != exitOK || !strings.Contains(help, "CARDFLOW_NOTIFY_URLS (notification receivers, whitespace-separated") {
 		t.Errorf("serve -h: exit %d\n%s\nwant CARDFLOW_NOTIFY_URLS explained", code, help)
+	}
+}
+
+// TestCLINotificationsTest: cardflow notifications test posts a test
+// message to every receiver of the server and shows how each answered,
+// exiting 1 with the fix when one refused it; a server without receivers
+// says how to give it some.
+func TestCLINotificationsTest(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	took := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+	}))
+	t.Cleanup(took.Close)
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no_text", http.StatusBadRequest)
+	}))
+	t.Cleanup(refusing.Close)
+	s := startServerWith(t, oktaemu.Config{Devices: 1}, func(c *app.Config) {
+		c.NotifyURLs, c.NotifySecret = []string{took.URL + "/hook", "slack=" + refusing.URL + "/services/T0/B0/s3cret-token"}, "a-long-random-notification-secret"
+	})
+	code, out, errOut := runCLI(t, s.vars, "notifications", "test")
+	if code != exitFailure {
+		t.Errorf("exit %d; want %d\n%s%s", code, exitFailure, out, errOut)
+	}
+	for _, w := range []string{"cardflow  took the test message", "slack     refused: the receiver answered 400 Bad Request: no_text"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q\n%s", w, out)
+		}
+	}
+	if !strings.Contains(errOut, "1 of 2 notification receivers did not take the test message") || !strings.Contains(errOut, "Remedy: fix each refused receiver's -notify-url") {
+		t.Errorf("stderr %s; want the count and the fix", errOut)
+	}
+	if strings.Contains(out+errOut, "s3cret") {
+		t.Errorf("the output quotes a receiver's URL:\n%s%s", out, errOut)
+	}
+	mu.Lock()
+	if len(got) != 1 || !strings.Contains(got[0], `"type":"notification.test"`) || !strings.Contains(got[0], "bootstrap admin") {
+		t.Errorf("the receiver got %q; want one notification.test naming who sent it", got)
+	}
+	mu.Unlock()
+	code, out, _ = runCLI(t, s.vars, "audit", "--action", "notification.test")
+	if code != exitOK || !strings.Contains(out, "notification.test") || !strings.Contains(out, "did not take the test message") {
+		t.Errorf("audit: exit %d\n%s; want the test recorded with its failure", code, out)
+	}
+
+	bare := startServerWith(t, oktaemu.Config{Devices: 1})
+	code, _, errOut = runCLI(t, bare.vars, "notifications", "test")
+	if code != exitFailure || !strings.Contains(errOut, "this server has no notification receivers") || !strings.Contains(errOut, "-notify-url") {
+		t.Errorf("without receivers: exit %d\n%s; want the way to add one", code, errOut)
 	}
 }

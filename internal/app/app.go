@@ -270,6 +270,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Flows:         a.Flows,
 		History:       a.Store,
 		Events:        a.Store,
+		Notifications: notificationTester{a.Notifier},
 		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log, Stored: func(string) { a.events.WakeDispatch() }},
 		APIToken:      &access.APIToken{Store: a.Store},
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),

@@ -9,6 +9,7 @@ import (
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
 // notifyAndWake enqueues a notification and wakes this server's sender,
@@ -74,4 +75,16 @@ func (n connectionNotifier) Notify(ctx context.Context, c connection.Notificatio
 		Connection: &notify.Connection{ID: c.ConnectionID, Nickname: c.Nickname, Status: "active",
 			ExpiresAt: &exp},
 	})
+}
+
+// notificationTester is the sender as web.Notifications.
+type notificationTester struct{ sender *notify.Sender }
+
+func (t notificationTester) Test(ctx context.Context, by string) []web.NotificationResult {
+	results := t.sender.Test(ctx, by)
+	out := make([]web.NotificationResult, len(results))
+	for i, r := range results {
+		out[i] = web.NotificationResult{Receiver: r.Receiver.String(), Body: r.Receiver.Body(), Err: r.Err}
+	}
+	return out
 }

@@ -100,3 +100,33 @@ func TestReceiverBody(t *testing.T) {
 		t.Errorf("unknown body: %v; want a did you mean, without the URL", err)
 	}
 }
+
+// TestTestMessage: Test posts a notification.test message to every
+// receiver at once and says how each answered, with the start of a
+// refusal's answer (Slack's reason) but nothing of the receiver's URL that
+// the answer quotes.
+func TestTestMessage(t *testing.T) {
+	rcv, _, snd, _, st := setup(t)
+	const secretPath = "/services/T0AAAA/B0BBBB/SECRETTOKEN123"
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, "Cannot POST "+r.URL.Path+"\n(no_text)")
+	}))
+	t.Cleanup(refusing.Close)
+	snd.Receivers = append(snd.Receivers, receivers(t, "slack="+refusing.URL+secretPath)...)
+	res := snd.Test(t.Context(), "admin@example.com")
+	if len(res) != 2 || res[0].Err != nil || res[1].Err == nil {
+		t.Fatalf("results %+v; want the first receiver to take it and the second to refuse", res)
+	}
+	got := rcv.messages()
+	if len(got) != 1 || got[0].Type != TypeTest || !strings.Contains(got[0].Message, "admin@example.com") {
+		t.Errorf("received %+v; want one signed notification.test naming who sent it", got)
+	}
+	msg := res[1].Err.Error()
+	if want := "the receiver answered 404 Not Found: Cannot POST /…/…/…/… (no_text)"; msg != want {
+		t.Errorf("error %q; want %q", msg, want)
+	}
+	if list, err := st.ListNotifications(t.Context(), 0); err != nil || len(list) != 0 {
+		t.Errorf("outbox %+v, %v; want nothing stored", list, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
@@ -166,6 +167,41 @@ func (r Receiver) MarshalText() ([]byte, error) { return []byte(r.String()), nil
 
 // LogValue makes slog record String.
 func (r Receiver) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// excerpt is the start of a receiver's answer to show in an error
+// (": no_text", Slack's reason for a 400), "" for none or an HTML page.
+// Every part of the receiver's path and query that could be its key is
+// left out, in case the answer quotes the request.
+func (r Receiver) excerpt(answer []byte) string {
+	text := strings.TrimSpace(strings.ToValidUTF8(string(answer), ""))
+	if text == "" || strings.HasPrefix(text, "<") {
+		return ""
+	}
+	text = strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return ' '
+		}
+		return c
+	}, text)
+	if u, err := url.Parse(r.url()); err == nil {
+		parts := strings.FieldsFunc(u.EscapedPath()+"&"+u.RawQuery, func(c rune) bool { return strings.ContainsRune("/?&=", c) })
+		for _, p := range parts {
+			if len(p) >= 6 {
+				text = strings.ReplaceAll(text, p, "…")
+				if un, err := url.PathUnescape(p); err == nil && len(un) >= 6 {
+					text = strings.ReplaceAll(text, un, "…")
+				}
+			}
+		}
+	}
+	if n := 200; len(text) > n {
+		for n > 0 && !utf8.RuneStart(text[n]) {
+			n--
+		}
+		text = text[:n] + "…"
+	}
+	return ": " + text
+}
 
 // url is the receiver's URL, for the request only.
 func (r Receiver) url() string { return r.p.raw }

@@ -261,7 +261,7 @@ func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) er
 		return fmt.Errorf("post: %w", err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 		to := "elsewhere"
 		if loc, err := resp.Location(); err == nil && loc.Host != "" {
@@ -270,7 +270,7 @@ func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) er
 		return fmt.Errorf("the receiver answered %s, to %s: cardflow does not follow redirects (they could take the signed message anywhere); give -notify-url as the address it redirects to", resp.Status, to)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("the receiver answered %s", resp.Status)
+		return fmt.Errorf("the receiver answered %s%s", resp.Status, r.excerpt(answer))
 	}
 	return nil
 }

@@ -387,6 +387,9 @@ const (
 	ActionFlowRerun             = "flow.rerun"
 	ActionFlowRun               = "flow.run"
 	ActionFlowStore             = "flow.store"
+	// ActionNotificationTest is a test message posted to every
+	// notification receiver (cardflow notifications test).
+	ActionNotificationTest = "notification.test"
 	// ActionPersonRevoke is an admin ending everything one person holds:
 	// their console sessions and personal API tokens.
 	ActionPersonRevoke  = "person.revoke"
@@ -397,7 +400,7 @@ const (
 )
 
 // AuditActions lists every audit action, sorted.
-var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionEventMalformed, ActionConnectionEventPoll, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
+var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionEventMalformed, ActionConnectionEventPoll, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionNotificationTest, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
 
 // AuditFilter selects audit events; zero fields do not filter. Newest first.
 type AuditFilter struct {

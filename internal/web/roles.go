@@ -54,6 +54,7 @@ var routeRoles = map[string]access.Role{
 	"DELETE /api/v1/flows/{id}":                 access.Admin,
 	"GET /api/v1/people":                        access.Admin,
 	"POST /api/v1/people/{login}/revoke":        access.Admin,
+	"POST /api/v1/notifications/test":           access.Admin, // posts to the receivers
 
 	// Console.
 	"GET /static/":                       access.Anyone,

@@ -104,6 +104,9 @@ func (s *Server) routes(mux *Mux) {
 		mux.HandleFunc("GET /api/v1/audit", s.listAudit)
 	}
 	mux.HandleFunc("GET /api/v1/whoami", s.whoami)
+	if s.Notifications != nil {
+		mux.HandleFunc("POST /api/v1/notifications/test", s.testNotifications)
+	}
 	if s.Tokens != nil {
 		mux.HandleFunc("POST /api/v1/tokens", s.createToken)
 		mux.HandleFunc("GET /api/v1/tokens", s.listTokens)

@@ -29,6 +29,8 @@ type Server struct {
 	History History
 	// Events reads the event inbox (the store); nil answers 404.
 	Events Events
+	// Notifications tests the notification receivers; nil answers 404.
+	Notifications Notifications
 	// Hooks serves the Okta event hook endpoint under /hooks/okta/
 	// (outside the API token: Okta authenticates with the hook's own
 	// secret); nil answers 404.

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cardflow/cardflow/internal/api"
+)
+
+func cmdNotificationsTest(ctx context.Context, e *env, args []string) error {
+	_, o := newClientFlagSet(e, "notifications test", "notifications test [--json]")
+	c, err := o.parseNoArgs(args)
+	if err != nil {
+		return err
+	}
+	var out api.NotificationTest
+	if err := c.do(ctx, "POST", "/api/v1/notifications/test", nil, &out); err != nil {
+		return err
+	}
+	refused := 0
+	for _, r := range out.Receivers {
+		if !r.Delivered {
+			refused++
+		}
+	}
+	if o.json {
+		if err := printJSON(e.stdout, out); err != nil {
+			return err
+		}
+	} else {
+		t := newTable(e.stdout, "RECEIVER", "BODY", "RESULT")
+		for _, r := range out.Receivers {
+			result := "took the test message"
+			if !r.Delivered {
+				result = "refused: " + r.Error
+			}
+			t.row(r.Receiver, r.Body, result)
+		}
+		t.flush()
+	}
+	if refused == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d of %d notification receivers did not take the test message", refused, len(out.Receivers))
+	remedy := "fix each refused receiver's -notify-url (a chat webhook's URL as its service gave it, or BODY=URL to name the body it takes) and restart the server, then test again"
+	if !o.json {
+		fmt.Fprintf(e.stderr, "cardflow: %s\nRemedy: %s\n", msg, remedy)
+	}
+	return reported(codeFailed, msg, remedy)
+}

@@ -1,0 +1,18 @@
+package api
+
+// NotificationTest answers POST /api/v1/notifications/test: how each
+// notification receiver of the server that answered took a test message.
+type NotificationTest struct {
+	Receivers []NotificationTestResult `json:"receivers"`
+}
+
+// NotificationTestResult is one receiver's answer. Receiver names it as
+// the server's logs do (scheme://host/… and a fingerprint, never its
+// URL); Body is what it is sent (cardflow, slack, googlechat or teams);
+// Error, when it did not take the message, says why.
+type NotificationTestResult struct {
+	Receiver  string `json:"receiver"`
+	Body      string `json:"body"`
+	Delivered bool   `json:"delivered"`
+	Error     string `json:"error,omitempty"`
+}

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// Notifications sends test notifications to the server's receivers
+// (-notify-url), outside the outbox.
+type Notifications interface {
+	// Test posts a test message naming by to every receiver and says
+	// how each answered; none without receivers.
+	Test(ctx context.Context, by string) []NotificationResult
+}
+
+// NotificationResult is how one receiver answered a test message:
+// Receiver as logs show it, the Body it is sent, and Err when it did not
+// take the message (an error that names the receiver only as Receiver
+// does).
+type NotificationResult struct {
+	Receiver, Body string
+	Err            error
+}
+
+// testNotifications answers POST /api/v1/notifications/test: a test
+// message to every receiver of this server, with how each answered, so
+// that a receiver that would refuse every notification is found now rather
+// than at the first failed flow run.
+func (s *Server) testNotifications(w http.ResponseWriter, r *http.Request) {
+	p, _ := PrincipalOf(r.Context())
+	results := s.Notifications.Test(r.Context(), p.Actor.String())
+	if len(results) == 0 {
+		s.writeError(w, r, problem.New(problem.Conflict, "this server has no notification receivers").
+			WithRemedy("start cardflow serve with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again"))
+		return
+	}
+	out := api.NotificationTest{Receivers: make([]api.NotificationTestResult, len(results))}
+	refused := 0
+	for i, res := range results {
+		out.Receivers[i] = api.NotificationTestResult{Receiver: res.Receiver, Body: res.Body, Delivered: res.Err == nil}
+		if res.Err != nil {
+			out.Receivers[i].Error = res.Err.Error()
+			refused++
+		}
+	}
+	var err error
+	if refused > 0 {
+		err = problem.New(problem.UpstreamError, "%d of %d notification receivers did not take the test message", refused, len(results))
+	}
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionNotificationTest,
+		InputSummary: fmt.Sprintf("%d receivers", len(results))}, err)
+	writeJSON(w, http.StatusOK, out)
+}
