@@ -12,6 +12,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/chromedp/chromedp"
 )
 
 // startedByOf is the Started by cell of the card run list row of body
@@ -98,6 +99,38 @@ func TestCardRunsStartedBy(t *testing.T) {
 		_, detail := get(t, c, e.url+"/runs/"+tc.id)
 		if w := `<dt>Started by</dt><dd id="run-started-by">` + tc.want + `</dd>`; !strings.Contains(detail, w) {
 			t.Errorf("%s: the run's page lacks %s:\n%s", tc.name, w, detail)
+		}
+	}
+}
+
+// TestBrowserRunTimesOnOneLine: at 1280 px the card run lists (Runs, a
+// connection's recent runs) show each run's start on one line, as the
+// audit log and the flow run lists do, beside the Started by column.
+func TestBrowserRunTimesOnOneLine(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	prod := e.connect(t, "Prod", nil)
+	flowID := e.storeFlow(t, testFlow)
+	if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs?wait=true", "application/json", `{}`); code != http.StatusOK {
+		t.Fatalf("run the flow: %d %s", code, out)
+	}
+	b := newTab(t, e)
+	b.signIn()
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
+	for name, path := range map[string]string{"runs": "/runs", "connection": "/connections/" + prod.ID} {
+		b.open(path)
+		lines := eval[[]int](b, "count the lines of the Started cells", `[...document.querySelectorAll('td[data-label="Started"]')].map(td => {
+			const r = document.createRange(); r.selectNodeContents(td); return new Set([...r.getClientRects()].map(c => Math.round(c.top))).size })`)
+		if len(lines) == 0 {
+			b.fatalf("%s lists no runs", path)
+		}
+		b.screenshot("run-list-desktop-" + name)
+		for i, n := range lines {
+			if n != 1 {
+				b.screenshot("run-times-wrap")
+				t.Errorf("%s: the start of run %d takes %d lines; want 1", path, i+1, n)
+				break
+			}
 		}
 	}
 }
