@@ -23,12 +23,7 @@ func TestFlowValidateSuggestsCards(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var v struct {
-				Valid  bool `json:"valid"`
-				Issues []struct {
-					Message string `json:"message"`
-				} `json:"issues"`
-			}
+			var v flowValidation
 			doc := strings.Replace(suspendActiveFlow, tt.from, tt.to, 1)
 			code, data := h.postYAML("/api/v1/flows/validate", doc, &v)
 			if code != 200 || v.Valid || len(v.Issues) == 0 || !strings.Contains(v.Issues[0].Message, tt.want) {

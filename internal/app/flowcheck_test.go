@@ -20,14 +20,7 @@ func TestFlowValidateOnePass(t *testing.T) {
 		"connection: Prod\n    for_each", "connection: Staging\n    for_each",
 		`"${{ inputs.platform }}"`, `"${{ inputs.platform + }}"`,
 	).Replace(suspendActiveFlow)
-	var v struct {
-		Valid  bool `json:"valid"`
-		Issues []struct {
-			Line    int    `json:"line"`
-			Column  int    `json:"column"`
-			Message string `json:"message"`
-		} `json:"issues"`
-	}
+	var v flowValidation
 	if code, data := h.postYAML("/api/v1/flows/validate", src, &v); code != 200 || v.Valid {
 		t.Fatalf("validate: %d %s; want invalid", code, data)
 	}
@@ -70,13 +63,7 @@ func TestFlowValidateOutputFields(t *testing.T) {
 		{"item.id", "item.profile.displayname", 18,
 			`item.profile.displayname: item.profile has no field "displayname" (did you mean "displayName"?); its fields are displayName, platform, registered, manufacturer, model, osVersion, serialNumber, imei, meid, udid, sid, tpmPublicKeyHash, diskEncryptionType, secureHardwarePresent, integrityJailbreak, managed`},
 	} {
-		var v struct {
-			Valid  bool `json:"valid"`
-			Issues []struct {
-				Line    int    `json:"line"`
-				Message string `json:"message"`
-			} `json:"issues"`
-		}
+		var v flowValidation
 		src := strings.Replace(suspendActiveFlow, tt.old, tt.new, 1)
 		if code, data := h.postYAML("/api/v1/flows/validate", src, &v); code != 200 || v.Valid {
 			t.Fatalf("validate with %s: %d %s; want invalid", tt.new, code, data)
@@ -98,12 +85,7 @@ func TestFlowScheduleJudgedOnServerClock(t *testing.T) {
 	src := "name: leap\ninputs:\n  since: {type: string, required: true}\n" +
 		"on:\n  schedule:\n    cron: \"0 0 29 2 *\"\n  inputs: {since: x}\n" +
 		"steps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Prod\n"
-	var v struct {
-		Valid  bool `json:"valid"`
-		Issues []struct {
-			Message string `json:"message"`
-		} `json:"issues"`
-	}
+	var v flowValidation
 	if code, data := h.postYAML("/api/v1/flows/validate", src, &v); code != 200 || v.Valid {
 		t.Fatalf("validate: %d %s; want invalid", code, data)
 	}

@@ -35,6 +35,17 @@ steps:
       deviceId: ${{ item.id }}
 `
 
+// flowValidation is the answer of POST /api/v1/flows/validate.
+type flowValidation struct {
+	Valid  bool `json:"valid"`
+	Issues []struct {
+		Line    int    `json:"line"`
+		Column  int    `json:"column"`
+		Step    string `json:"step"`
+		Message string `json:"message"`
+	} `json:"issues"`
+}
+
 // postYAML sends a flow document.
 func (h *harness) postYAML(path, src string, out any) (int, []byte) {
 	h.t.Helper()
@@ -99,13 +110,7 @@ func TestFlowValidatePlanRun(t *testing.T) {
 	h.connect("Prod")
 
 	// Validation problems name their line.
-	var v struct {
-		Valid  bool `json:"valid"`
-		Issues []struct {
-			Line    int    `json:"line"`
-			Message string `json:"message"`
-		} `json:"issues"`
-	}
+	var v flowValidation
 	bad := strings.Replace(suspendActiveFlow, "okta-devices/suspend-device", "okta-devices/suspend-devise", 1)
 	if code, data := h.postYAML("/api/v1/flows/validate", bad, &v); code != 200 || v.Valid || len(v.Issues) == 0 || v.Issues[0].Line != 13 {
 		t.Errorf("validate a misspelt card: %d %s; want invalid with an issue on line 13 (the card)", code, data)
