@@ -294,6 +294,20 @@ func TestWrongEnvTokenNamesTheVariable(t *testing.T) {
 		strings.Contains(errOut, "Authorization: Bearer") {
 		t.Errorf("a command with a wrong CARDFLOW_API_TOKEN: exit %d\n%s%s; want the remedy to check the variable", code, out, errOut)
 	}
+	// The 20th wrong token from this address: the variable's token, once
+	// right, is refused too for the rest of the minute, and the remedy says so.
+	for range 18 {
+		runCLI(t, vars, "connections", "list")
+	}
+	code, out, errOut = runCLI(t, vars, "connections", "list")
+	if code != exitFailure || !strings.Contains(errOut, "Remedy: wait until ") ||
+		!strings.Contains(errOut, "every request from this address is refused until then, even with the right token; then check CARDFLOW_API_TOKEN") {
+		t.Errorf("the 20th wrong CARDFLOW_API_TOKEN: exit %d\n%s%s; want the remedy to say until when every token is refused", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "connections", "list")
+	if code != exitFailure || !strings.Contains(errOut, "rate_limited") || !strings.Contains(errOut, "even with the right token") {
+		t.Errorf("the right token after 20 wrong ones: exit %d\n%s%s; want it refused, saying until when", code, out, errOut)
+	}
 }
 
 // TestLoginInterrupted: Ctrl-C while login waits for the browser says that

@@ -235,7 +235,14 @@ func envTokenRefused(server string, e api.Error) api.Error {
 }
 
 // replaceRemedy is e with remedy for its own, which its message ends with.
+// A refusal that used up the address's limit on wrong tokens says first
+// how long the server refuses every token from it.
 func replaceRemedy(e api.Error, remedy string) api.Error {
+	if s, _ := e.Details["refusedUntil"].(string); s != "" {
+		if until, err := time.Parse(time.RFC3339, s); err == nil {
+			remedy = fmt.Sprintf("wait until %s: every request from this address is refused until then, even with the right token; then %s", when(until), remedy)
+		}
+	}
 	old, _ := e.Details["remedy"].(string)
 	if old != "" {
 		e.Message = strings.TrimSuffix(e.Message, "; "+old)

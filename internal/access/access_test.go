@@ -63,11 +63,19 @@ func TestGroupRoles(t *testing.T) {
 func TestLimiterPerAddress(t *testing.T) {
 	l := &Limiter{Window: time.Minute, Burst: 3}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for range 3 {
+	for i := range 3 {
 		if ok, _ := l.Allow("192.0.2.1", now); !ok {
 			t.Fatal("refused before the burst was used")
 		}
-		l.Fail("192.0.2.1", now)
+		// The failure that uses up the burst says how long the address
+		// is refused from then on; the others, that it is not.
+		want := time.Duration(0)
+		if i == 2 {
+			want = 55 * time.Second
+		}
+		if got := l.Fail("192.0.2.1", now.Add(time.Duration(i)*2500*time.Millisecond)); got != want {
+			t.Errorf("failure %d: Fail = %v; want %v", i+1, got, want)
+		}
 	}
 	if ok, wait := l.Allow("192.0.2.1", now.Add(10*time.Second)); ok || wait != 50*time.Second {
 		t.Errorf("after 3 failures: allowed %v, wait %v; want refused for 50s", ok, wait)

@@ -50,8 +50,11 @@ func (l *Limiter) Allow(addr string, now time.Time) (bool, time.Duration) {
 	return false, f.start.Add(l.window()).Sub(now)
 }
 
-// Fail records a failed attempt from addr at now.
-func (l *Limiter) Fail(addr string, now time.Time) {
+// Fail records a failed attempt from addr at now and returns how long
+// addr is refused from now on (Allow says no, whatever it sends): 0 while
+// it may try again, the rest of the window once this failure used up its
+// burst.
+func (l *Limiter) Fail(addr string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.addrs == nil {
@@ -66,6 +69,10 @@ func (l *Limiter) Fail(addr string, now time.Time) {
 		l.addrs[addr] = f
 	}
 	f.n++
+	if f.n < l.burst() {
+		return 0
+	}
+	return f.start.Add(l.window()).Sub(now)
 }
 
 func (l *Limiter) pruneLocked(now time.Time) {

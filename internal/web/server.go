@@ -269,11 +269,26 @@ func (s *Server) allowAddr(r *http.Request) (string, time.Time, error) {
 	addr, now := s.Limiter.ClientAddr(r), s.now()
 	if ok, wait := s.Limiter.Allow(addr, now); !ok {
 		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
+		wait, until := refusedUntil(now, wait)
 		return addr, now, problem.New(problem.RateLimited, "too many wrong API tokens from your address").
-			WithRemedy("wait %s, then try again with the right token", wait.Round(time.Second))
+			WithRemedy("wait %s (until %s): every request from your address is refused until then, even with the right token; then try again with the right token", wait, until.Format(untilLayout)).
+			WithDetail("refusedUntil", until.Format(time.RFC3339))
 	}
 	return addr, now, nil
 }
+
+// refusedUntil is when an address refused for wait from now may try again,
+// and wait rounded up to the second: rounded down, a client that waits as
+// told would be refused once more.
+func refusedUntil(now time.Time, wait time.Duration) (time.Duration, time.Time) {
+	if r := wait % time.Second; r != 0 {
+		wait += time.Second - r
+	}
+	return wait, now.Add(wait).UTC()
+}
+
+// untilLayout writes the time a refused address may try again.
+const untilLayout = "15:04:05 UTC"
 
 // authenticate returns the principal of the request's bearer token: the
 // API token (the bootstrap admin) or a live personal API token. Wrong
@@ -315,9 +330,16 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 	if ok {
 		return access.Bootstrap, nil
 	}
-	s.Limiter.Fail(addr, now)
-	return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token").
-		WithRemedy("send the header \"Authorization: Bearer <token>\" with a personal API token (cardflow login, or cardflow tokens create) or the server's API token (printed when the server first started, and in the data directory's api-token file)")
+	const remedy = "send the header \"Authorization: Bearer <token>\" with a personal API token (cardflow login, or cardflow tokens create) or the server's API token (printed when the server first started, and in the data directory's api-token file)"
+	if wait := s.Limiter.Fail(addr, now); wait > 0 {
+		// This failure used up the address's limit: the right token is
+		// refused as well until it ends.
+		wait, until := refusedUntil(now, wait)
+		return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token, one too many from your address").
+			WithRemedy("wait %s (until %s): every request from your address is refused until then, even with the right token; then %s", wait, until.Format(untilLayout), remedy).
+			WithDetail("refusedUntil", until.Format(time.RFC3339))
+	}
+	return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token").WithRemedy("%s", remedy)
 }
 
 func (s *Server) now() time.Time {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
@@ -417,5 +418,56 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(bad.Body.Bytes(), &problemBody); err != nil || bad.Code != http.StatusInternalServerError ||
 		problemBody.Error.Code != "internal" || strings.Contains(bad.Body.String(), "ratio") {
 		t.Errorf("unencodable answer: %d %q; want 500 with the internal problem only", bad.Code, bad.Body.String())
+	}
+}
+
+// TestWrongTokensSayWhenRefusalEnds: the wrong token that uses up an
+// address's limit says that the right token is refused too, until when;
+// so does every refusal after it, rounded up to the second, and the
+// right token works from then on.
+func TestWrongTokensSayWhenRefusalEnds(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "m 1") })
+	ts, _ := newTestServer(t, &Server{Metrics: metrics, Now: func() time.Time { return now }})
+	get := func(token string) (int, api.Error) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", ts.URL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var eb api.ErrorBody
+		if resp.StatusCode != http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
+				t.Fatalf("status %d: %v", resp.StatusCode, err)
+			}
+		}
+		return resp.StatusCode, eb.Error
+	}
+	for i := range 19 {
+		code, e := get(fmt.Sprintf("wrong-%d", i))
+		if code != http.StatusUnauthorized || e.Details["refusedUntil"] != nil || strings.Contains(fmt.Sprint(e.Details["remedy"]), "refused") {
+			t.Fatalf("wrong token %d: %d %+v; want 401 with the usual remedy", i+1, code, e)
+		}
+		now = now.Add(time.Second)
+	}
+	// The 20th, 19 s after the first: the address is refused for the 41 s
+	// left of its minute.
+	code, e := get("wrong-20")
+	const until = "until 10:01:00 UTC"
+	if remedy := fmt.Sprint(e.Details["remedy"]); code != http.StatusUnauthorized || e.Details["refusedUntil"] != "2026-03-01T10:01:00Z" ||
+		!strings.Contains(remedy, "wait 41s ("+until+")") || !strings.Contains(remedy, "even with the right token") || !strings.Contains(remedy, "Authorization: Bearer") {
+		t.Errorf("the 20th wrong token: %d %+v; want 401 saying that every token is refused %s", code, e, until)
+	}
+	now = now.Add(40*time.Second + 500*time.Millisecond)
+	code, e = get(testToken)
+	if code != http.StatusTooManyRequests || !strings.Contains(fmt.Sprint(e.Details["remedy"]), "wait 1s ("+until+")") {
+		t.Errorf("the right token half a second before the end: %d %+v; want 429 saying to wait 1s", code, e)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if code, e := get(testToken); code != http.StatusOK {
+		t.Errorf("the right token %s: %d %+v; want 200", until, code, e)
 	}
 }
