@@ -25,14 +25,17 @@ func postBody(r Receiver, body []byte) ([]byte, error) {
 	case BodyGoogleChat:
 		return json.Marshal(map[string]string{"text": text})
 	default: // BodyTeams: what Teams' incoming webhooks and Workflows' "when a webhook request is received" take
+		// summary satisfies the older connectors, which refuse a post
+		// without one ("Summary or Text is required").
 		return json.Marshal(map[string]any{
-			"type": "message",
+			"type":    "message",
+			"summary": text,
 			"attachments": []any{map[string]any{
 				"contentType": "application/vnd.microsoft.card.adaptive",
 				"content": map[string]any{
 					"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
 					"type":    "AdaptiveCard",
-					"version": "1.4",
+					"version": "1.2",
 					"body":    []any{map[string]any{"type": "TextBlock", "text": text, "wrap": true}},
 				},
 			}},

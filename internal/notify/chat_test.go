@@ -46,9 +46,9 @@ func TestChatBodies(t *testing.T) {
 	want := map[string]string{
 		"/slack": mustJSON(t, map[string]string{"text": `cardflow flow_run.failed: flow x: run r1 failed: step "s": &lt;device&gt; &amp; more`}),
 		"/chat":  mustJSON(t, map[string]string{"text": line}),
-		"/teams": mustJSON(t, map[string]any{"type": "message", "attachments": []any{map[string]any{
+		"/teams": mustJSON(t, map[string]any{"type": "message", "summary": line, "attachments": []any{map[string]any{
 			"contentType": "application/vnd.microsoft.card.adaptive",
-			"content": map[string]any{"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
+			"content": map[string]any{"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.2",
 				"body": []any{map[string]any{"type": "TextBlock", "text": line, "wrap": true}}}}}}),
 	}
 	for path, w := range want {
