@@ -19,11 +19,12 @@
 // does no other work before answering, so it answers within Okta's 3 s
 // even when the flow engine is busy.
 //
-// An event that cardflow cannot use (not an Okta LogEvent, or without its
-// uuid, eventType or published time) costs none of the others of its
-// delivery or System Log page: it is left out, with a warning in the log
-// and a connection.event-malformed audit event that name it (place, uuid
-// and type, none of its other values), and the rest is stored as usual.
+// An event that cardflow cannot use (not an Okta LogEvent, such as one
+// with a field of the wrong JSON type, or without its uuid, eventType or
+// published time) costs none of the others of its delivery or System Log
+// page: it is left out, with a warning in the log and a
+// connection.event-malformed audit event that name it (place, uuid and
+// type, none of its other values), and the rest is stored as usual.
 // Refusing the delivery would lose them all: Okta sends no delivery again
 // after a 4xx answer, only once after a 5xx, and each time with the same
 // event. A System Log page is not failed either, which would fail every

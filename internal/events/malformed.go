@@ -33,13 +33,7 @@ func decodeEvents(raws []json.RawMessage) ([]okta.LogEvent, []malformed) {
 	for i, raw := range raws {
 		var le okta.LogEvent
 		if err := json.Unmarshal(raw, &le); err != nil {
-			m := malformed{index: i, reason: "it is not an Okta LogEvent: " + decodeReason(err)}
-			var ids struct{ UUID, EventType any }
-			if json.Unmarshal(raw, &ids) == nil {
-				m.uuid, _ = ids.UUID.(string)
-				m.eventType, _ = ids.EventType.(string)
-			}
-			bad = append(bad, m)
+			bad = append(bad, undecodable(i, raw, err))
 			continue
 		}
 		if reason := lacks(&le); reason != "" {
@@ -49,6 +43,18 @@ func decodeEvents(raws []json.RawMessage) ([]okta.LogEvent, []malformed) {
 		good = append(good, le)
 	}
 	return good, bad
+}
+
+// undecodable is the event raw, at index, that does not decode as a
+// LogEvent (err), named by its uuid and eventType when it has them.
+func undecodable(index int, raw json.RawMessage, err error) malformed {
+	m := malformed{index: index, reason: "it is not an Okta LogEvent: " + decodeReason(err)}
+	var ids struct{ UUID, EventType any }
+	if json.Unmarshal(raw, &ids) == nil {
+		m.uuid, _ = ids.UUID.(string)
+		m.eventType, _ = ids.EventType.(string)
+	}
+	return m
 }
 
 // lacks says what e lacks of what the inbox needs (its uuid, eventType,
@@ -97,10 +103,40 @@ func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, 
 			bad = append(bad, malformed{index: i, uuid: e.UUID, eventType: e.EventType, reason: reason})
 			continue
 		}
-		out = append(out, &store.Event{UUID: e.UUID, ConnectionID: connID, EventType: e.EventType,
-			Published: e.Published.UTC(), Raw: e.Raw, ReceivedAt: now})
+		out = append(out, inboxEvent(connID, e, now))
 	}
 	return out, bad
+}
+
+// pageEvents turns a System Log page into inbox records of a connection;
+// the events that did not decode as a LogEvent and those lacking a uuid,
+// eventType or published time are returned apart, each by its place in
+// the page.
+func pageEvents(connID string, page *okta.LogPage, now time.Time) ([]*store.Event, []malformed) {
+	out := make([]*store.Event, 0, len(page.Events))
+	var bad []malformed
+	evs, undecoded := page.Events, page.Undecodable
+	for i := range page.Len() {
+		if len(undecoded) > 0 && (undecoded[0].Index == i || len(evs) == 0) {
+			bad = append(bad, undecodable(i, undecoded[0].Raw, undecoded[0].Err))
+			undecoded = undecoded[1:]
+			continue
+		}
+		e := &evs[0]
+		evs = evs[1:]
+		if reason := lacks(e); reason != "" {
+			bad = append(bad, malformed{index: i, uuid: e.UUID, eventType: e.EventType, reason: reason})
+			continue
+		}
+		out = append(out, inboxEvent(connID, e, now))
+	}
+	return out, bad
+}
+
+// inboxEvent is the inbox record of a connection's event e.
+func inboxEvent(connID string, e *okta.LogEvent, now time.Time) *store.Event {
+	return &store.Event{UUID: e.UUID, ConnectionID: connID, EventType: e.EventType,
+		Published: e.Published.UTC(), Raw: e.Raw, ReceivedAt: now}
 }
 
 // maxNamed bounds the malformed events one audit event names.

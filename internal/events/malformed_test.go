@@ -147,39 +147,13 @@ func TestHookDeliveryWithMalformedEvent(t *testing.T) {
 func TestPollSkipsMalformedEvent(t *testing.T) {
 	in := newIntake(t, oktaemu.Config{Devices: 5})
 	since := in.srv.Org.Now()
-	target, _ := url.Parse(in.srv.URL)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.Transport = in.srv.Client.Transport
-	rp.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.URL.Path != "/api/v1/logs" || resp.StatusCode != 200 {
-			return nil
+	proxy := logsProxy(t, in, func(e map[string]any) {
+		if e["eventType"] == "device.user.add" {
+			delete(e, "published")
 		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		var evs []map[string]any
-		if err := json.Unmarshal(b, &evs); err != nil {
-			return err
-		}
-		for _, e := range evs {
-			if e["eventType"] == "device.user.add" {
-				delete(e, "published")
-			}
-		}
-		if b, err = json.Marshal(evs); err != nil {
-			return err
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(b))
-		resp.ContentLength = int64(len(b))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
-		return nil
-	}
-	proxy := httptest.NewServer(rp)
-	t.Cleanup(proxy.Close)
+	})
 	var logs syncBuffer
-	in.poller.Orgs = proxyOrgs{url: proxy.URL}
+	in.poller.Orgs = proxyOrgs{url: proxy}
 	in.poller.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 
 	in.enroll(t, 2) // two enrollments, two users added
@@ -219,4 +193,122 @@ func (o proxyOrgs) Client(context.Context, string) (*okta.Client, error) {
 		return nil, err
 	}
 	return &okta.Client{BaseURL: u, HTTP: &http.Client{Transport: ssws{http.DefaultTransport}}, RetryBackoff: 1}, nil
+}
+
+// TestPollSkipsEventOfWrongType: a System Log page holding events whose
+// fields have the wrong JSON type (a published that is a number, an actor
+// that is a string; here made so by a proxy) does not fail the page, which
+// would fail every poll at the same cursor: the page's other events are
+// stored, the poll reads on to the end (also past a page holding nothing
+// else) and moves the cursor, and the events are named in the log and
+// connection.event-malformed audit events, with what is wrong with them.
+func TestPollSkipsEventOfWrongType(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		pageSize int
+		pages    int // the pages of the poll, the last one empty
+		audits   []string
+	}{
+		{"one page", 100, 2, []string{"System Log page: left out 2 of its 4 events"}},
+		{"a page each", 1, 5, []string{"System Log page: left out 1 of its 1 events", "System Log page: left out 1 of its 1 events"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := newIntake(t, oktaemu.Config{Devices: 5})
+			since := in.srv.Org.Now()
+			proxy := logsProxy(t, in, func(e map[string]any) {
+				if e["eventType"] != "device.user.add" {
+					return
+				}
+				for _, tg := range e["target"].([]any) {
+					switch tg.(map[string]any)["displayName"] {
+					case "Laptop 0":
+						e["published"] = 12
+					case "Laptop 1":
+						e["actor"] = "x"
+					}
+				}
+			})
+			var logs syncBuffer
+			in.poller.Orgs = proxyOrgs{url: proxy}
+			in.poller.PageSize = tt.pageSize
+			in.poller.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+
+			in.enroll(t, 2) // two enrollments, two users added
+			res, err := in.poller.Poll(t.Context(), connID, since)
+			if err != nil || !res.Polled || res.Events != 2 || res.Pages != tt.pages {
+				t.Fatalf("poll: %+v, %v; want the 2 enrollments stored from %d pages", res, err, tt.pages)
+			}
+			inbox := in.inbox(t)
+			for _, e := range inbox {
+				if e.EventType != "device.enrollment.create" {
+					t.Errorf("inbox holds a %s", e.EventType)
+				}
+			}
+			src, err := in.st.GetEventSource(t.Context(), connID)
+			if err != nil || src.PollNext == "" || src.Poll.Error != "" {
+				t.Fatalf("event source %+v, %v; want the cursor moved on and no poll error", src, err)
+			}
+			// The next poll reads on from there: nothing again.
+			if res, err := in.poller.Poll(t.Context(), connID, since); err != nil || res.Events != 0 || res.Pages != 1 {
+				t.Errorf("second poll: %+v, %v; want one empty page", res, err)
+			}
+			audits := malformedAudits(t, in.st)
+			if len(audits) != len(tt.audits) {
+				t.Fatalf("%d connection.event-malformed audit events; want %d", len(audits), len(tt.audits))
+			}
+			text := ""
+			for i, a := range audits {
+				if !strings.Contains(a.InputSummary, tt.audits[i]) || a.ConnectionID != connID || a.Outcome != "failure" {
+					t.Errorf("audit event %+v; want a failure saying %q", a, tt.audits[i])
+				}
+				text += a.InputSummary + "\n"
+			}
+			for _, want := range []string{"device.user.add): it is not an Okta LogEvent: its published is a JSON number",
+				"device.user.add): it is not an Okta LogEvent: its actor is a JSON string"} {
+				if strings.Count(text, want) != 1 {
+					t.Errorf("audit events %q; want them to say once %q", text, want)
+				}
+			}
+			if n := strings.Count(logs.String(), "it is not an Okta LogEvent"); n != 2 {
+				t.Errorf("%d warnings in the log; want one per event left out, 2:\n%s", n, logs.String())
+			}
+		})
+	}
+}
+
+// logsProxy serves in's org through a proxy that changes each event of a
+// System Log page with alter, and returns its URL.
+func logsProxy(t *testing.T, in *intake, alter func(map[string]any)) string {
+	t.Helper()
+	target, _ := url.Parse(in.srv.URL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.Transport = in.srv.Client.Transport
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != "/api/v1/logs" || resp.StatusCode != 200 {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var evs []map[string]any
+		if err := json.Unmarshal(b, &evs); err != nil {
+			return err
+		}
+		for _, e := range evs {
+			alter(e)
+		}
+		if b, err = json.Marshal(evs); err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	proxy := httptest.NewServer(rp)
+	t.Cleanup(proxy.Close)
+	return proxy.URL
 }

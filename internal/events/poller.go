@@ -281,15 +281,15 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 			rs = nil
 		}
 		res.Pages++
-		if len(page.Events) > 0 {
+		if page.Len() > 0 {
 			// An event cardflow cannot use is left out (and said), not
 			// the page: the same event would fail every poll for good.
-			evs, bad := toStore(connectionID, page.Events, p.now())
+			evs, bad := pageEvents(connectionID, page, p.now())
 			n, err := p.Store.PutEvents(ctx, evs, store.ViaPoll)
 			if err != nil {
 				return res, err
 			}
-			if err := reportMalformed(ctx, p.Store, p.logger(), connectionID, "System Log page", len(page.Events), bad, p.now()); err != nil {
+			if err := reportMalformed(ctx, p.Store, p.logger(), connectionID, "System Log page", page.Len(), bad, p.now()); err != nil {
 				return res, err
 			}
 			res.Events += len(evs)
@@ -310,14 +310,17 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 			}
 		}
 		next = page.Next
-		if len(page.Events) == 0 {
+		if page.Len() == 0 {
 			// Read to the end: everything Okta stored before the request.
 			res.readTo = latest(res.readTo, asked)
 			break
 		}
-		// In persistence order: everything Okta stored before the last
-		// event was read, and it was stored no earlier than published.
-		res.readTo = latest(res.readTo, page.Events[len(page.Events)-1].Published)
+		if n := len(page.Events); n > 0 {
+			// In persistence order: everything Okta stored before the
+			// last event was read, and it was stored no earlier than
+			// published.
+			res.readTo = latest(res.readTo, page.Events[n-1].Published)
+		}
 	}
 	return res, nil
 }

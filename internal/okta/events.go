@@ -3,10 +3,12 @@ package okta
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -211,16 +213,57 @@ type LogTarget struct {
 	DisplayName string `json:"displayName"`
 }
 
-// UnmarshalJSON decodes a LogEvent and keeps its raw JSON.
+// UnmarshalJSON decodes a LogEvent and keeps its raw JSON. A field of the
+// wrong JSON type is a *json.UnmarshalTypeError naming it (published too).
 func (e *LogEvent) UnmarshalJSON(b []byte) error {
+	if err := e.decode(b); err != nil {
+		return err
+	}
+	e.Raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// decode decodes the event b into e, but for Raw.
+func (e *LogEvent) decode(b []byte) error {
 	type plain LogEvent
 	var p plain
 	if err := json.Unmarshal(b, &p); err != nil {
-		return err
+		return publishedTypeError(b, err)
 	}
 	*e = LogEvent(p)
-	e.Raw = append(json.RawMessage(nil), b...)
 	return nil
+}
+
+// publishedTypeError returns, for the error err of decoding the event b,
+// the *json.UnmarshalTypeError of its published when that is no JSON
+// string: time.Time's decoder says only that "input is not a JSON string",
+// naming no field. Any other err is returned as it is.
+func publishedTypeError(b []byte, err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	if errors.As(err, &te) || errors.As(err, &se) {
+		return err
+	}
+	var probe struct {
+		Published json.RawMessage `json:"published"`
+	}
+	if json.Unmarshal(b, &probe) != nil || len(probe.Published) == 0 {
+		return err
+	}
+	var kind string
+	switch c := probe.Published[0]; {
+	case c == '"' || c == 'n': // a string, or null: not what failed
+		return err
+	case c == '{':
+		kind = "object"
+	case c == '[':
+		kind = "array"
+	case c == 't' || c == 'f':
+		kind = "bool"
+	default:
+		kind = "number"
+	}
+	return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeFor[time.Time](), Field: "published"}
 }
 
 // TargetOf returns the first target of the given type (UDDevice, User).
@@ -235,15 +278,65 @@ func (e *LogEvent) TargetOf(typ string) (LogTarget, bool) {
 
 // LogPage is one page of a System Log polling request.
 type LogPage struct {
+	// Events are the page's events that decode as a LogEvent, in the
+	// page's order.
 	Events []LogEvent
+	// Undecodable are the page's other events (not a JSON object, or a
+	// field of the wrong JSON type), in the page's order: they are set
+	// apart rather than failing the page, which a poll would then ask for
+	// again and again.
+	Undecodable []LogEventError
 	// Next is the page to ask for next (path and query of Okta's
 	// rel="next" link). A polling request always has one.
 	Next string
 }
 
+// Len is the number of events Okta sent in the page.
+func (p *LogPage) Len() int { return len(p.Events) + len(p.Undecodable) }
+
+// decode reads the JSON array of a page's events one event at a time, so
+// that one that does not decode as a LogEvent costs none of the others.
+func (p *LogPage) decode(r io.Reader) error {
+	p.Events, p.Undecodable = p.Events[:0], p.Undecodable[:0] // a retried request decodes again
+	i := 0
+	return decodeArray(r, func(dec *json.Decoder) error {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err // not JSON: the body, not the event, is broken
+		}
+		var e LogEvent
+		if err := e.decode(raw); err != nil {
+			p.Undecodable = append(p.Undecodable, LogEventError{Index: i, Raw: raw, Err: err})
+		} else {
+			e.Raw = raw
+			p.Events = append(p.Events, e)
+		}
+		i++
+		return nil
+	})
+}
+
+// LogEventError is an event of a System Log page that does not decode as
+// a LogEvent.
+type LogEventError struct {
+	Index int             // its place in the page, from 0
+	Raw   json.RawMessage // the event's JSON as received
+	// Err is why it does not decode: a *json.UnmarshalTypeError for a
+	// field of the wrong type, a *time.ParseError for a published that
+	// is no time.
+	Err error
+}
+
+func (e *LogEventError) Error() string {
+	return fmt.Sprintf("okta: System Log event %d of the page: %v", e.Index+1, e.Err)
+}
+
+func (e *LogEventError) Unwrap() error { return e.Err }
+
 // PollLogs reads one page of the System Log in polling mode: from the
 // stored next link, or (when next is "") from since with filter. Events
-// come in the order Okta persisted them.
+// come in the order Okta persisted them; one that does not decode as a
+// LogEvent is in the page's Undecodable, not an error of the page.
 func (c *Client) PollLogs(ctx context.Context, next string, since time.Time, filter string, limit int) (*LogPage, error) {
 	var u *url.URL
 	var err error
@@ -273,7 +366,7 @@ func (c *Client) PollLogs(ctx context.Context, next string, since time.Time, fil
 	}
 	page := &LogPage{}
 	res, err := c.send(ctx, call{op: "ListLogEvents", method: http.MethodGet, url: u, retry: true,
-		stream: decodeInto(&page.Events)})
+		stream: page.decode})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,18 @@
 package okta
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +126,87 @@ func TestPollLogs(t *testing.T) {
 	var se *ScopeError
 	if !errors.As(err, &se) || se.Scope != "okta.logs.read" {
 		t.Errorf("without okta.logs.read: %v; want a ScopeError naming it", err)
+	}
+}
+
+// TestPollLogsSetsApartUndecodableEvents: a System Log page whose events
+// include one with a published that is a number, one with an actor that is
+// a string and one that is no object (made so by a proxy in front of the
+// org) is not an error: the others are its Events, these its Undecodable,
+// each with its place, its JSON and a type error naming the field. A body
+// that is not JSON still fails the page.
+func TestPollLogsSetsApartUndecodableEvents(t *testing.T) {
+	srv, c := startOrg(t, oktaemu.Config{Devices: 5})
+	since := srv.Org.Now().Add(-time.Minute)
+	for range 3 {
+		req, _ := http.NewRequest("POST", srv.URL+"/_emulator/devices", strings.NewReader(`{"user":"admin@example.com"}`))
+		resp, err := srv.Client.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("enroll: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+	altered := []string{1: `{"uuid":"u-1","eventType":"device.user.add","published":12}`,
+		3: `{"uuid":"u-3","eventType":"device.user.add","published":"2026-03-02T10:00:00.000Z","actor":"x"}`,
+		4: `"not an event"`}
+	var broken atomic.Bool
+	target, _ := url.Parse(srv.URL)
+	proxy := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host // the org's links name the proxy
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			var evs []json.RawMessage
+			if err := json.NewDecoder(resp.Body).Decode(&evs); err != nil {
+				return err
+			}
+			resp.Body.Close()
+			for i, a := range altered {
+				if a != "" && i < len(evs) {
+					evs[i] = json.RawMessage(a)
+				}
+			}
+			b, _ := json.Marshal(evs)
+			if broken.Load() {
+				b = b[:len(b)-1]
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+			resp.ContentLength = int64(len(b))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+			return nil
+		},
+	})
+	t.Cleanup(proxy.Close)
+	c.BaseURL, _ = url.Parse(proxy.URL)
+
+	page, err := c.PollLogs(t.Context(), "", since, "", 100)
+	if err != nil {
+		t.Fatalf("PollLogs: %v; want the page with its undecodable events set apart", err)
+	}
+	if page.Len() != 6 || len(page.Events) != 3 || len(page.Undecodable) != 3 || page.Next == "" {
+		t.Fatalf("page of %d events: %d events, %d undecodable, next %q; want 3 and 3, and a next link",
+			page.Len(), len(page.Events), len(page.Undecodable), page.Next)
+	}
+	for _, e := range page.Events {
+		if e.UUID == "" || e.Published.IsZero() || len(e.Raw) == 0 {
+			t.Errorf("event %+v; want it decoded, with its JSON", e)
+		}
+	}
+	for i, want := range []struct {
+		index        int
+		field, value string
+	}{{1, "published", "number"}, {3, "actor", "string"}, {4, "", "string"}} {
+		u := page.Undecodable[i]
+		var te *json.UnmarshalTypeError
+		if u.Index != want.index || string(u.Raw) != altered[want.index] || !errors.As(&u, &te) || te.Field != want.field || te.Value != want.value {
+			t.Errorf("undecodable %d: index %d, %s, %v; want event %d, a JSON %s as its %q", i, u.Index, u.Raw, u.Err, want.index, want.value, want.field)
+		}
+	}
+
+	broken.Store(true)
+	var de *DecodeError
+	if _, err := c.PollLogs(t.Context(), page.Next, time.Time{}, "", 0); !errors.As(err, &de) {
+		t.Errorf("a page that breaks off: %v; want a DecodeError", err)
 	}
 }
