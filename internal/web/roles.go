@@ -86,6 +86,7 @@ var routeRoles = map[string]access.Role{
 	"POST /flows/{id}/plan-scheduled":    access.Operator,
 	"POST /flows/{id}/runs":              access.Operator,
 	"POST /flow-runs/{id}/cancel":        access.Operator,
+	"POST /flow-runs/{id}/rerun":         access.Operator,
 	"POST /flows/{id}/enable":            access.Admin,
 	"POST /flows/{id}/disable":           access.Admin,
 	"GET /flows/{id}/delete":             access.Admin,

@@ -53,6 +53,10 @@ type FlowRunner interface {
 	Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error)
 	// Cancel asks a queued or running flow run to stop.
 	Cancel(ctx context.Context, runID string, actor store.Actor) (*store.FlowRun, error)
+	// Rerun queues a finished run again (its version, inputs and
+	// trigger); failedOnly takes over the items that succeeded or were
+	// skipped and runs only the others.
+	Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error)
 }
 
 func (c *Console) flowRoutes(mux *web.Mux) {
@@ -70,6 +74,7 @@ func (c *Console) flowRoutes(mux *web.Mux) {
 		mux.Handle("POST /flows/{id}/enable", c.auth(c.toggleFlow(true)))
 		mux.Handle("POST /flows/{id}/disable", c.auth(c.toggleFlow(false)))
 		mux.Handle("POST /flow-runs/{id}/cancel", c.auth(c.cancelFlowRun))
+		mux.Handle("POST /flow-runs/{id}/rerun", c.auth(c.rerunFlowRun))
 		mux.Handle("GET /flows/{id}/delete", c.auth(c.confirmDeleteFlow))
 		mux.Handle("POST /flows/{id}/delete", c.auth(c.deleteFlow))
 	}
@@ -114,6 +119,26 @@ func (c *Console) cancelFlowRun(w http.ResponseWriter, r *http.Request, s *reqSt
 		return
 	}
 	http.Redirect(w, r, "/flow-runs/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+}
+
+// rerunFlowRun queues a finished flow run again, all of it or (the form's
+// failedOnly) its failed items only, and shows the new run.
+func (c *Console) rerunFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
+	id := r.PathValue("id")
+	run, err := c.FlowRunner.Rerun(r.Context(), id, r.PostForm.Get("failedOnly") == "true", s.actor())
+	if err != nil {
+		if p, ok := problem.As(err); ok && p.Code == problem.Conflict {
+			// A stale page: the run is not finished, or it succeeded and
+			// has no failed items (the server's remedy names the API's).
+			c.render(w, r, s, http.StatusConflict, "message", "Not run again", messageData{Heading: "Not run again", Message: p.Message,
+				Remedy: "a run can be run again once it has finished, and its failed items only when some failed; the run's page offers what it can",
+				Link:   "/flow-runs/" + url.PathEscape(id), LinkText: "Back to the run"})
+			return
+		}
+		c.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/flow-runs/"+url.PathEscape(run.ID), http.StatusSeeOther)
 }
 
 // triggerView is a flow's trigger for people.
@@ -611,6 +636,10 @@ type flowRunData struct {
 	// CanCancel says whether the page offers Cancel: the run goes on and
 	// nobody asked it to stop yet.
 	CanCancel bool
+	// CanRerun says whether the page offers Rerun (a finished run), and
+	// HasFailed whether it offers Rerun failed items as well (a run that
+	// did not succeed).
+	CanRerun, HasFailed bool
 	// Reloading says the page of a run that goes on reloads itself (the
 	// Refresh header: no script). Each reload puts the focus and a screen
 	// reader back at the top of the page, so the page first offers to stop
@@ -634,7 +663,8 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 	}
 	finished := run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed || run.Status == flow.StatusCanceled
 	d := flowRunData{Run: run, Start: startOf(run, nil), Finished: finished,
-		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil}
+		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil,
+		CanRerun:  finished && c.FlowRunner != nil, HasFailed: finished && run.Status != flow.StatusSucceeded}
 	if d.Event, err = c.eventOfRun(ctx, run); err != nil {
 		c.fail(w, r, s, err)
 		return
