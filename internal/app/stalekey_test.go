@@ -206,3 +206,51 @@ func TestStaleServerRefusesCardRunsRetryably(t *testing.T) {
 		t.Errorf("read-device after a restart with CARDFLOW_KEY=OLD,NEW: %d %+v", code, r.Error)
 	}
 }
+
+// TestStaleServerRefusesConnectionTestRetryably: a server whose keyring
+// keys rotate left behind (before its next look at the database) is asked
+// to test a user connection and a service connection whose secrets are
+// now sealed with the new key: it refuses each test as it refuses a card
+// run (503 naming the key it lacks, to try again, and the fix), changes
+// and records nothing of the connections, and stops sealing at once. It
+// answered 200 with the check failed, as if the connection were at fault.
+func TestStaleServerRefusesConnectionTestRetryably(t *testing.T) {
+	t.Parallel()
+	oldKey, newKey := b64key(t), b64key(t)
+	h := startHarness(t, oktaemu.Config{Devices: 1}, func(c *Config) { c.keyCheckEvery, c.Key = time.Hour, keyring.Secret(oldKey) })
+	user := h.connect("Prod")
+	robot, _ := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	if _, err := RotateKeys(t.Context(), Config{DataDir: h.dataDir, Key: keyring.Secret(oldKey)}, keyring.Secret(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	newID := keyIDOf(t, newKey)
+	for _, c := range []struct{ id, nickname string }{{user.ID, "Prod"}, {robot.ID, "Robot"}} {
+		before := h.serviceConn(c.id)
+		var e struct {
+			Error struct {
+				Message string         `json:"message"`
+				Details map[string]any `json:"details"`
+			} `json:"error"`
+		}
+		code, data := h.call("POST", "/api/v1/connections/"+c.id+"/test", nil, &e)
+		remedy, _ := e.Error.Details["remedy"].(string)
+		if code != http.StatusServiceUnavailable || !strings.Contains(e.Error.Message, "lacks key "+newID) ||
+			!strings.Contains(remedy, "try again") || !strings.Contains(remedy, "restart this server with the current keyring") {
+			t.Errorf("testing %s on the server without the new key: %d %s; want 503 naming key %s, to try again and the fix", c.nickname, code, data, newID)
+		}
+		if after := h.serviceConn(c.id); after.Status != before.Status || after.StatusReason != before.StatusReason {
+			t.Errorf("%s after the refused test: %s %q; want it as before, %s %q", c.nickname, after.Status, after.StatusReason, before.Status, before.StatusReason)
+		}
+		if h.healthy() {
+			t.Errorf("the server is healthy after it refused testing %s for a key it lacks; want it to have checked the database's key at once", c.nickname)
+		}
+	}
+	var audit struct {
+		Events []struct {
+			Action string `json:"action"`
+		} `json:"events"`
+	}
+	if code, data := h.call("GET", "/api/v1/audit?action=connection.test", nil, &audit); code != http.StatusOK || len(audit.Events) != 0 {
+		t.Errorf("audit of connection tests: %d %s; want none recorded for the refused tests", code, data)
+	}
+}

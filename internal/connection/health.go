@@ -135,6 +135,12 @@ func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*Test
 	if err != nil {
 		return nil, err
 	}
+	// On a server whose keyring is behind, the check is refused as a card
+	// run is (503, to try again on a server that has the key): it would
+	// fail here, or seal what the other servers cannot open.
+	if err := m.sealedBehind(ctx, c); err != nil {
+		return nil, err
+	}
 	res := m.test(ctx, c)
 	res.Auth = store.AuthUser
 	if c.Auth == store.AuthService {

@@ -512,6 +512,44 @@ func (m *Manager) keyringBehind(ctx context.Context, c *store.Connection, tokenE
 			}
 		}
 	}
+	return m.behindProblem(ctx, c, err)
+}
+
+// sealedBehind is keyringBehind for a health check, which opens c's
+// secrets and seals new ones whatever its access token's age (a service
+// connection's whatever its status, as a test activates one): any of c's
+// sealed secrets sealed with a key this keyring lacks, or sealing stopped,
+// is this server's fault when KeyringBehind says so. Refreshing then
+// would at best fail the check on a connection that needs nothing.
+func (m *Manager) sealedBehind(ctx context.Context, c *store.Connection) error {
+	if m.KeyringBehind == nil || c.Auth != store.AuthService && c.Status != store.StatusActive {
+		return nil
+	}
+	err := m.Keyring.SealErr()
+	for _, s := range []struct {
+		what, field string
+		sealed      []byte
+	}{
+		{"client secret", fieldClientSecret, c.SealedClientSecret}, {"refresh token", fieldRefreshToken, c.SealedRefreshToken},
+		{"access token", fieldAccessToken, c.SealedAccessToken}, {"private key", fieldPrivateKey, c.SealedPrivateKey},
+		{"private key", fieldDPoPKey, c.SealedDPoPKey},
+	} {
+		if err != nil {
+			break
+		}
+		if len(s.sealed) > 0 {
+			if oerr := m.Keyring.CanOpen(s.sealed, sealedAAD(c.ID, s.field)); oerr != nil {
+				err = unreadable(s.what, s.sealed, oerr)
+			}
+		}
+	}
+	return m.behindProblem(ctx, c, err)
+}
+
+// behindProblem is the error of connection c on this server when err, met
+// with one of c's secrets, comes of the server's keyring being behind the
+// database's (KeyringBehind), or nil.
+func (m *Manager) behindProblem(ctx context.Context, c *store.Connection, err error) error {
 	if err == nil || !errors.Is(err, keyring.ErrUnknownKey) && !errors.Is(err, keyring.ErrSealingStopped) || !m.KeyringBehind(ctx, err) {
 		return nil
 	}
