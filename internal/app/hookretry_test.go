@@ -166,7 +166,11 @@ func TestHookOutageBacksOff(t *testing.T) {
 			t.Fatalf("%s: %d %s", op, code, body)
 		}
 	}
-	waitFor(t, "an attempt once the flow was enabled again", func() bool { return attempts() > second })
+	// The org counts the attempt when it gets it; the server records its
+	// outcome (the next attempt's time) a moment later.
+	waitFor(t, "an attempt once the flow was enabled again, and its outcome", func() bool {
+		return attempts() > second && source().HookRetryAt != nil
+	})
 
 	// Okta answers again: the hook works at the next attempt, due within
 	// minutes, not hours.
