@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -195,11 +194,7 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 			c.fail(w, r, s, err)
 			return
 		}
-		d.Live = connection.Nicknames(conns)
-		for _, v := range conns {
-			d.Nicknames = append(d.Nicknames, v.Nickname)
-		}
-		slices.SortFunc(d.Nicknames, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+		d.Live, d.Nicknames = connection.Nicknames(conns), sortedNicknames(conns)
 	}
 	if d.Action != "" && !slices.Contains(store.AuditActions, d.Action) {
 		d.FilterError = &filterError{Message: fmt.Sprintf("unknown audit action %q", d.Action),
@@ -245,12 +240,6 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 		next = strconv.FormatInt(events[len(events)-1].ID, 10)
 	}
 	// The pages keep the filters set, not the empty fields of the form.
-	keep := url.Values{}
-	for k, v := range map[string]string{"action": d.Action, "connection": d.Connection, "actor": d.Actor, "before": q.Get("before")} {
-		if v != "" {
-			keep.Set(k, v)
-		}
-	}
-	d.Events, d.Pager = events, newPagerAt(r.URL.Path, keep, "Audit events", "before", next, true)
+	d.Events, d.Pager = events, newPagerAt(r.URL.Path, setValues(q, "action", "connection", "actor", "before"), "Audit events", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", d)
 }

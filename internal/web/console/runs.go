@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -31,8 +32,14 @@ type runsData struct {
 	// been deleted since).
 	ConnectionName string
 	Card           string
-	Now            time.Time
-	Pager          pager
+	// CardRef is the card filtered by as connector/card (Card may be a
+	// short name).
+	CardRef string
+	// Cards are the cards that run and Nicknames the connections'
+	// nicknames: the filter form's choices.
+	Cards, Nicknames []string
+	Now              time.Time
+	Pager            pager
 	// FilterError says why a filter names nothing to list (an unknown or
 	// misspelt card or connection); the page then lists no runs.
 	FilterError *filterError
@@ -53,9 +60,20 @@ type filterChoice struct{ Name, URL string }
 
 func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) {
 	q := r.URL.Query()
-	d := runsData{Connection: q.Get("connection"), Card: q.Get("card"), Now: c.now()}
+	d := runsData{Connection: strings.TrimSpace(q.Get("connection")), Card: strings.TrimSpace(q.Get("card")), Now: c.now()}
 	f := store.RunFilter{ConnectionID: d.Connection, Card: d.Card, Limit: listPageSize + 1}
 	status := http.StatusBadRequest // of a filter error
+	if c.Catalog != nil {
+		d.Cards = web.RunCardRefs(c.Catalog.Connectors())
+	}
+	if c.Connections != nil {
+		conns, err := c.Connections.List(r.Context())
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		d.Nicknames = sortedNicknames(conns)
+	}
 	if d.Connection != "" && c.Connections != nil {
 		// By id or nickname; the runs of a deleted connection are found by
 		// its id.
@@ -80,7 +98,7 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		if err != nil {
 			d.FilterError = c.unknownCard(r, d.Card, err)
 		}
-		f.Card = ref
+		f.Card, d.CardRef = ref, ref
 	}
 	if d.FilterError != nil {
 		c.render(w, r, s, status, "runs", "Error: Runs", d)
@@ -102,7 +120,8 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		c.fail(w, r, s, err)
 		return
 	}
-	d.Pager = newPager(r, "Runs", "before", next, true)
+	// The pages keep the filters set, not the empty fields of the form.
+	d.Pager = newPagerAt(r.URL.Path, setValues(q, "card", "connection", "before"), "Runs", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "runs", "Runs", d)
 }
 
@@ -231,3 +250,26 @@ func listURL(r *http.Request, key, v string) string {
 func connectorOf(ref string) string { k, _, _ := strings.Cut(ref, "/"); return k }
 
 func cardOf(ref string) string { _, cd, _ := strings.Cut(ref, "/"); return cd }
+
+// sortedNicknames are the connections' nicknames, ignoring case, for a
+// filter form to suggest.
+func sortedNicknames(conns []*connection.View) []string {
+	out := make([]string, 0, len(conns))
+	for _, v := range conns {
+		out = append(out, v.Nickname)
+	}
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return out
+}
+
+// setValues are the parameters of q named in keys that are set (not
+// empty), trimmed.
+func setValues(q url.Values, keys ...string) url.Values {
+	out := url.Values{}
+	for _, k := range keys {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
