@@ -33,12 +33,12 @@
 // The poller reads a connection's System Log in polling mode (filtered to
 // the device event types of the event cards), one page at a time, and
 // keeps the next link in the store; one server at a time polls a
-// connection, under a store lease (store.PollLease), and its calls go
-// through the Okta client's shared rate budget. The lease fences the
-// poll's writes of its cursor and status: a server paused past it, whose
-// polls another server took over, has its next write refused
-// (store.ErrLeaseLost), so that it moves no cursor back and writes no
-// stale status, and stops polling at once. It also keeps how far the polls read
+// connection, under a store lease (store.PollLease) renewed before each
+// page, and its calls go through the Okta client's shared rate budget.
+// The lease fences the poll's writes of its cursor and status: a server
+// paused past it, whose polls another server took over, has its next
+// write or renewal refused (store.ErrLeaseLost), so that it moves no
+// cursor back and writes no stale status, and stops polling at once. It also keeps how far the polls read
 // (PollStatus.ReadTo): a cursor Okta refuses, or one left for longer than
 // Okta keeps events, is dropped for a since from there (or from as far
 // back as Okta keeps events), with an events.poll_restarted notice that

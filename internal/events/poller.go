@@ -108,6 +108,24 @@ func (p *Poller) interval() time.Duration {
 	return DefaultPollInterval
 }
 
+// leaseTTL is how long a poll lease lasts unrenewed: two intervals and a
+// minute.
+func (p *Poller) leaseTTL() time.Duration { return 2*p.interval() + time.Minute }
+
+// renewLease extends this server's poll lease of connectionID before it
+// reads a further page; store.ErrLeaseLost when another server took the
+// polls over meanwhile.
+func (p *Poller) renewLease(ctx context.Context, connectionID string) error {
+	ok, err := p.Store.RenewLease(ctx, store.PollLease(connectionID), p.Owner, p.leaseTTL(), p.now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("events: renewing the System Log poll lease of %s: %w", connectionID, store.ErrLeaseLost)
+	}
+	return nil
+}
+
 // PollResult says what one poll did.
 type PollResult struct {
 	// Polled is false when another server holds the connection's lease,
@@ -129,7 +147,9 @@ type PollResult struct {
 // first poll or when the cursor was last moved before since, from since,
 // or from LogRetention ago if that is later) until a page comes back empty or MaxPages were
 // read, storing each page's events before its cursor. Only the server
-// holding the connection's poll lease polls; others get Polled false.
+// holding the connection's poll lease polls; others get Polled false. The
+// lease is renewed before each further page, and a poll whose lease
+// another server took over stops there, with Polled false.
 // How the poll fared is stored as the source's Poll status (see Outbox).
 //
 // A cursor Okta refuses (a 400: too old, or malformed) is not asked for
@@ -142,7 +162,7 @@ type PollResult struct {
 // gone without a word.
 func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time) (PollResult, error) {
 	var res PollResult
-	ok, err := p.Store.TryLease(ctx, store.PollLease(connectionID), p.Owner, 2*p.interval()+time.Minute, p.now())
+	ok, err := p.Store.TryLease(ctx, store.PollLease(connectionID), p.Owner, p.leaseTTL(), p.now())
 	if err != nil || !ok {
 		return res, err
 	}
@@ -250,6 +270,16 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		maxPages = 100
 	}
 	for res.Pages < maxPages {
+		if res.Pages > 0 {
+			// A catch-up of many pages may outlast the lease taken at
+			// its start: it is renewed before each further page. A
+			// server that lost it (paused while another took over)
+			// stops at once, asking Okta for nothing more; it may not
+			// take it again, its cursor being behind the other's.
+			if err := p.renewLease(ctx, connectionID); err != nil {
+				return res, err
+			}
+		}
 		asked := p.now()
 		page, err := cl.PollLogs(ctx, next, since, pollFilter(), limit)
 		if err != nil && next != "" && !res.restarted && cursorRefused(err) {

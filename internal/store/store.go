@@ -681,9 +681,9 @@ type EventSource struct {
 	UpdatedAt    time.Time
 }
 
-// PollLease is the name of the lease (TryLease) under which one server at
-// a time polls the System Log of the connection connectionID; it fences
-// that server's SetPollCursor and SetPollStatus.
+// PollLease is the name of the lease (TryLease, RenewLease) under which
+// one server at a time polls the System Log of the connection
+// connectionID; it fences that server's SetPollCursor and SetPollStatus.
 func PollLease(connectionID string) string { return "events-poll/" + connectionID }
 
 // APIToken is a personal API token. Only the SHA-256 of the
@@ -792,6 +792,12 @@ type Store interface {
 	// at now+ttl of its last successful TryLease. ReleaseLease does nothing
 	// unless owner holds the lease.
 	TryLease(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (bool, error)
+	// RenewLease extends owner's lease to now+ttl only while owner still
+	// holds it (even past its expiry, as long as nobody took it since), and
+	// reports whether it did: unlike TryLease it never takes the lease
+	// again once another owner took it, even if that one's has lapsed too,
+	// nor once it was released.
+	RenewLease(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (bool, error)
 	ReleaseLease(ctx context.Context, name, owner string) error
 
 	// Runs. ListRuns returns newest first (StartedAt, then ID); Before

@@ -287,6 +287,19 @@ func (s *Store) TryLease(ctx context.Context, name, owner string, ttl time.Durat
 	return n > 0, nil
 }
 
+// RenewLease extends the lease while owner holds it.
+func (s *Store) RenewLease(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (bool, error) {
+	res, err := s.exec(ctx, s.db, `UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?`, ts(now.Add(ttl)), name, owner)
+	if err != nil {
+		return false, s.fail(fmt.Sprintf("renew lease %q", name), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.fail(fmt.Sprintf("renew lease %q", name), err)
+	}
+	return n > 0, nil
+}
+
 // ReleaseLease gives up the lease if owner holds it; otherwise it does
 // nothing.
 func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {

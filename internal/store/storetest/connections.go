@@ -423,6 +423,45 @@ func testLease(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.ReleaseLease(ctx, "never-taken", "x"), "ReleaseLease(unknown)")
 }
 
+// testRenewLease: RenewLease extends a lease only while its owner holds
+// it, also past its expiry while nobody took it; never once another owner
+// took it (even lapsed since), or it was released.
+func testRenewLease(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	ttl := 30 * time.Second
+	try := func(what, owner string, now time.Time, want bool) {
+		t.Helper()
+		got, err := s.TryLease(ctx, "poll/c1", owner, ttl, now)
+		noErr(t, err, what)
+		if got != want {
+			t.Errorf("%s: TryLease(%s) = %v; want %v", what, owner, got, want)
+		}
+	}
+	renew := func(what, name, owner string, now time.Time, want bool) {
+		t.Helper()
+		got, err := s.RenewLease(ctx, name, owner, ttl, now)
+		noErr(t, err, what)
+		if got != want {
+			t.Errorf("%s: RenewLease(%s) = %v; want %v", what, owner, got, want)
+		}
+	}
+	renew("never taken", "poll/c1", "a", at(0), false)
+	try("free", "a", at(0), true)
+	renew("held", "poll/c1", "a", at(20), true)
+	try("renewed past the first ttl", "b", at(40), false)
+	renew("by another owner", "poll/c1", "b", at(41), false)
+	renew("past its expiry, nobody took it", "poll/c1", "a", at(100), true)
+	try("renewed past its expiry", "b", at(110), false)
+	try("lapsed", "b", at(130), true)
+	renew("taken over", "poll/c1", "a", at(131), false)
+	renew("taken over, lapsed again", "poll/c1", "a", at(500), false)
+	try("still b's, lapsed", "a", at(501), true) // TryLease takes it
+	renew("of another name", "poll/c2", "a", at(502), false)
+	noErr(t, s.ReleaseLease(ctx, "poll/c1", "a"), "ReleaseLease(a)")
+	renew("released", "poll/c1", "a", at(503), false)
+}
+
 func testLeaseExclusive(t *testing.T, open func(t *testing.T) store.Store) {
 	s1, s2 := open(t), open(t)
 	ctx := t.Context()

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuthRequest", testAuthRequest},
 		{"AuthRequestSingleUse", testAuthRequestSingleUse},
 		{"Lease", testLease},
+		{"RenewLease", testRenewLease},
 		{"LeaseExclusive", testLeaseExclusive},
 		{"FlowVersions", testFlowVersions},
 		{"FlowVersionsConcurrent", testFlowVersionsConcurrent},
