@@ -271,7 +271,18 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 	err = s.Store.AdvanceSchedule(ctx, fl.ID, first, next, run)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		if prev, ferr := s.Store.FindFlowRun(ctx, fl.ID, key); ferr == nil {
+		prev, ferr := s.Store.FindFlowRun(ctx, fl.ID, key)
+		if errors.Is(ferr, store.ErrNotFound) {
+			// A version of the flow stored since it was read (with the
+			// same trigger, so the tick is still due) refused the run of
+			// the version read: the tick runs the current one.
+			if cur, gerr := s.Store.GetFlow(ctx, fl.ID); gerr == nil && cur.Enabled && cur.NextRunAt.Equal(first) && cur.Version > fl.Version {
+				log.InfoContext(ctx, "the flow has a newer version than the one read for its schedule tick: firing the tick with it",
+					slog.Int("version_read", fl.Version), slog.Int("version", cur.Version))
+				return s.fire(ctx, cur, now)
+			}
+		}
+		if ferr == nil {
 			// The tick has its run already: the flow was enabled again by a
 			// server whose clock lags, at a tick another server had fired.
 			// Move the schedule past it, or it stays due for good.

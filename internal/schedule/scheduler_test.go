@@ -408,3 +408,103 @@ func TestClockWentBack(t *testing.T) {
 		})
 	}
 }
+
+// pausingStore runs pause once, after the scheduler's first read of the
+// due flows: what happens while a server is paused between reading a flow
+// and firing its tick.
+type pausingStore struct {
+	store.Store
+	once  sync.Once
+	pause func()
+}
+
+func (p *pausingStore) ListDueFlows(ctx context.Context, now time.Time, limit int) ([]*store.Flow, error) {
+	due, err := p.Store.ListDueFlows(ctx, now, limit)
+	p.once.Do(p.pause)
+	return due, err
+}
+
+// TestTickRunsTheCurrentVersion: a server paused between reading a due
+// flow and firing its tick, while a new version of the flow with the same
+// schedule is stored, fires the tick with the new version, not the one it
+// read; and when another server fired the tick meanwhile (with the new
+// version), it fires nothing. On SQLite and PostgreSQL.
+func TestTickRunsTheCurrentVersion(t *testing.T) {
+	for _, backend := range []struct {
+		name string
+		open func(t *testing.T) (store.Store, store.Store) // two servers' stores of one database
+	}{
+		{"SQLite", func(t *testing.T) (store.Store, store.Store) {
+			file := sqlitetest.NewFile(t)
+			open := func() store.Store {
+				st, err := sqlite.Open(t.Context(), file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = st.Close() })
+				return st
+			}
+			return open(), open()
+		}},
+		{"PostgreSQL", func(t *testing.T) (store.Store, store.Store) {
+			dsn := pgtest.NewSchema(t)
+			return openPostgres(t, dsn), openPostgres(t, dsn)
+		}},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			st1, st2 := backend.open(t)
+			c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
+			fl := scheduledFlow(t, st1, "every-minute", "every: 1m", c.Now())
+			version := 1
+			storeVersion := func() {
+				version++
+				src := append(append([]byte(nil), fl.Source...), fmt.Sprintf("    input: {resultSet: first}\n# version %d\n", version)...)
+				v := &store.Flow{Name: fl.Name, Source: src, Trigger: fl.Trigger, CreatedAt: c.Now(), UpdatedAt: c.Now()}
+				if added, err := st2.PutFlow(t.Context(), v); err != nil || !added || v.Version != version || !v.Enabled {
+					t.Fatalf("store version %d: added %v, %v; got version %d, enabled %v", version, added, err, v.Version, v.Enabled)
+				}
+			}
+			runOf := func(tick time.Time) *store.FlowRun {
+				t.Helper()
+				r, err := st2.FindFlowRun(t.Context(), fl.ID, flowrun.ScheduleKey(tick))
+				if err != nil {
+					t.Fatalf("the run of tick %v: %v", tick, err)
+				}
+				return r
+			}
+
+			// Paused while version 2 is stored.
+			paused := newScheduler(&pausingStore{Store: st1, pause: storeVersion}, c)
+			c.Advance(time.Minute)
+			if _, err := paused.Tick(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			tick := time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC)
+			if r := runOf(tick); r.FlowVersion != 2 || !strings.Contains(string(r.Source), "# version 2") {
+				t.Errorf("the run of tick %v is of version %d; want 2, stored before the tick fired\n%s", tick, r.FlowVersion, r.Source)
+			}
+
+			// Paused while version 3 is stored and another server fires
+			// the tick with it.
+			other := newScheduler(st2, c)
+			paused = newScheduler(&pausingStore{Store: st1, pause: func() {
+				storeVersion()
+				if _, err := other.Tick(t.Context()); err != nil {
+					t.Error(err)
+				}
+			}}, c)
+			c.Advance(time.Minute)
+			if _, err := paused.Tick(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			tick = tick.Add(time.Minute)
+			if r := runOf(tick); r.FlowVersion != 3 {
+				t.Errorf("the run of tick %v is of version %d; want 3", tick, r.FlowVersion)
+			}
+			ticksOf(t, st2, fl, minutes(time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC), 2))
+			if fired, lost := testutil.ToFloat64(paused.Metrics.Ticks.WithLabelValues("fired")), testutil.ToFloat64(paused.Metrics.Ticks.WithLabelValues("lost")); fired != 0 || lost != 1 {
+				t.Errorf("the paused server fired %v and lost %v ticks; want 0 and 1 (the other server fired it)", fired, lost)
+			}
+		})
+	}
+}

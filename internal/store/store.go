@@ -881,7 +881,8 @@ type Store interface {
 	// moves NextRunAt from due to next and, when run is not nil, creates
 	// it (its TriggerKey naming the tick). ErrConflict when NextRunAt is
 	// no longer due (another server fired it, or the flow was disabled or
-	// replaced) or the run's key is taken; then nothing changes.
+	// replaced), when run is not of the flow's latest version (one stored
+	// since run was built) or the run's key is taken; then nothing changes.
 	AdvanceSchedule(ctx context.Context, id string, due, next time.Time, run *FlowRun) error
 
 	// Flow runs. UpdateFlowRun writes every field except Owner and

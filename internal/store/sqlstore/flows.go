@@ -207,7 +207,7 @@ func (s *Store) NextDueAt(ctx context.Context) (time.Time, error) {
 }
 
 // AdvanceSchedule moves the flow's next tick from due to next and creates
-// run, in one transaction.
+// run, of the flow's latest version, in one transaction.
 func (s *Store) AdvanceSchedule(ctx context.Context, id string, due, next time.Time, run *store.FlowRun) error {
 	op := fmt.Sprintf("advance the schedule of flow %q", id)
 	tx, end, err := s.begin(ctx)
@@ -215,13 +215,18 @@ func (s *Store) AdvanceSchedule(ctx context.Context, id string, due, next time.T
 		return s.fail(op, err)
 	}
 	defer end()
-	res, err := s.exec(ctx, tx, `UPDATE flows SET next_run_at = ? WHERE id = ? AND next_run_at = ? AND enabled = 1`,
-		ts(next), id, ts(due))
+	q, args := `UPDATE flows SET next_run_at = ? WHERE id = ? AND next_run_at = ? AND enabled = 1`, []any{ts(next), id, ts(due)}
+	if run != nil {
+		// A version stored since the run was built (its trigger the
+		// same, so the tick still due) is the one the tick must run.
+		q, args = q+` AND version = ?`, append(args, run.FlowVersion)
+	}
+	res, err := s.exec(ctx, tx, q, args...)
 	if err == nil {
 		err = affected(res)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("store: %s: the tick %s is no longer due: %w", op, due.UTC().Format(time.RFC3339), store.ErrConflict)
+		return fmt.Errorf("store: %s: the tick %s is no longer due (or the flow has a newer version): %w", op, due.UTC().Format(time.RFC3339), store.ErrConflict)
 	}
 	if err != nil {
 		return s.fail(op, err)

@@ -97,14 +97,14 @@ func testDueFlows(t *testing.T, open func(t *testing.T) store.Store) {
 var enabler = store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
 
 func tickRun(flowID string, tick time.Time) *store.FlowRun {
-	return &store.FlowRun{FlowID: flowID, FlowName: "tick", Source: []byte("v1"), Status: "queued", Actor: enabler,
+	return &store.FlowRun{FlowID: flowID, FlowName: "tick", Source: []byte("v1"), FlowVersion: 1, Status: "queued", Actor: enabler,
 		CreatedAt: tick, Trigger: json.RawMessage(`{"kind":"schedule"}`), TriggerKey: "schedule:" + tick.Format(time.RFC3339Nano)}
 }
 
 func testAdvanceSchedule(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
-	putFlow(t, s, &store.Flow{ID: "f1", Name: "tick", Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}, "PutFlow")
+	putFlow(t, s, &store.Flow{ID: "f1", Name: "tick", Source: []byte("v1"), Trigger: hourly, CreatedAt: at(0), UpdatedAt: at(0)}, "PutFlow")
 	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(disabled)")
 	noErr(t, s.SetFlowEnabled(ctx, "f1", hourly, true, at(10), enabler), "SetFlowEnabled")
 	run := tickRun("f1", at(10))
@@ -128,12 +128,36 @@ func testAdvanceSchedule(t *testing.T, open func(t *testing.T) store.Store) {
 	if !f.NextRunAt.Equal(at(20)) {
 		t.Errorf("next run at %v after a failed advance; want %v unchanged", f.NextRunAt, at(20))
 	}
+	// A version stored since the run was built, with the same trigger,
+	// keeps the tick due: the run of the old version is refused, and the
+	// tick fires with the new one.
+	f.Source = []byte("v2")
+	if !putFlow(t, s, f, "PutFlow(v2)") {
+		t.Fatalf("PutFlow of a new document added no version")
+	}
+	f, err = s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	if f.Version != 2 || !f.Enabled || !f.NextRunAt.Equal(at(20)) {
+		t.Fatalf("flow after its version 2 = version %d, enabled %v, next run at %v; want 2, enabled, %v", f.Version, f.Enabled, f.NextRunAt, at(20))
+	}
+	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(20), at(30), tickRun("f1", at(20))), store.ErrConflict, "AdvanceSchedule(run of version 1)")
+	f, err = s.GetFlow(ctx, "f1")
+	noErr(t, err, "GetFlow")
+	if !f.NextRunAt.Equal(at(20)) {
+		t.Errorf("next run at %v after the run of an old version was refused; want %v unchanged", f.NextRunAt, at(20))
+	}
+	if _, err := s.FindFlowRun(ctx, "f1", tickRun("f1", at(20)).TriggerKey); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("FindFlowRun of the refused tick: %v; want ErrNotFound", err)
+	}
+	v2 := tickRun("f1", at(20))
+	v2.FlowVersion, v2.Source = 2, []byte("v2")
+	noErr(t, s.AdvanceSchedule(ctx, "f1", at(20), at(30), v2), "AdvanceSchedule(run of version 2)")
 	// Skipping a tick creates no run.
-	noErr(t, s.AdvanceSchedule(ctx, "f1", at(20), at(30), nil), "AdvanceSchedule(skip)")
+	noErr(t, s.AdvanceSchedule(ctx, "f1", at(30), at(40), nil), "AdvanceSchedule(skip)")
 	runs, err := s.ListFlowRuns(ctx, "f1", 0)
 	noErr(t, err, "ListFlowRuns")
-	if len(runs) != 1 {
-		t.Errorf("%d runs; want 1", len(runs))
+	if len(runs) != 2 {
+		t.Errorf("%d runs; want 2", len(runs))
 	}
 	// Keys are per flow; runs without a key never conflict.
 	other := tickRun("f2", at(10))
