@@ -8,7 +8,7 @@ import (
 
 // TestRunsFilterForm: the Runs page filters by card and connection in a
 // form, as the Audit page does, which keeps what was asked (a card's short
-// name as the card it names).
+// name as the card it names), and says in a sentence what it lists.
 func TestRunsFilterForm(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -31,6 +31,8 @@ func TestRunsFilterForm(t *testing.T) {
 			`run of okta-devices/search-devices`, `run of okta-devices/read-device`}, []string{" selected>"}},
 		{"short card name", "card=search-devices&connection=", []string{`<option value="okta-devices/search-devices" selected>`, `run of okta-devices/search-devices`},
 			[]string{`run of okta-devices/read-device`}},
+		{"card and connection", "card=okta-devices/search-devices&connection=Prod", []string{`Filtered by connection Prod and card <code>okta-devices/search-devices</code>`}, nil},
+		{"card", "card=okta-devices/search-devices", []string{`Filtered by card <code>okta-devices/search-devices</code>`}, nil},
 		{"connection", "card=&connection=prod", []string{`id="runs-connection" name="connection" type="text" value="prod"`, `Filtered by connection Prod `,
 			`run of okta-devices/read-device`}, nil},
 	} {
