@@ -127,15 +127,21 @@ func (c *Console) rerunFlowRun(w http.ResponseWriter, r *http.Request, s *reqSta
 	id := r.PathValue("id")
 	run, err := c.FlowRunner.Rerun(r.Context(), id, r.PostForm.Get("failedOnly") == "true", s.actor())
 	if err != nil {
-		if p, ok := problem.As(err); ok && p.Code == problem.Conflict {
-			// A stale page: the run is not finished, or it succeeded and
-			// has no failed items (the server's remedy names the API's).
-			c.render(w, r, s, http.StatusConflict, "message", "Not run again", messageData{Heading: "Not run again", Message: p.Message,
-				Remedy: "a run can be run again once it has finished, and its failed items only when some failed; the run's page offers what it can",
-				Link:   "/flow-runs/" + url.PathEscape(id), LinkText: "Back to the run"})
+		status, e := c.publicError(r.Context(), err)
+		if status == http.StatusNotFound || status >= 500 {
+			c.fail(w, r, s, err)
 			return
 		}
-		c.fail(w, r, s, err)
+		// The version the run ran no longer validates (a connection to
+		// reauthorize, say), or a stale page: the run is not finished, or
+		// it succeeded and has no failed items (whose remedy names the
+		// API's).
+		remedy := e.Remedy
+		if problem.CodeOf(err) == problem.Conflict {
+			remedy = "a run can be run again once it has finished, and its failed items only when some failed; the run's page offers what it can"
+		}
+		c.render(w, r, s, status, "message", "Not run again", messageData{Heading: "Not run again", Message: e.Message, Remedy: remedy,
+			Link: "/flow-runs/" + url.PathEscape(id), LinkText: "Back to the run"})
 		return
 	}
 	http.Redirect(w, r, "/flow-runs/"+url.PathEscape(run.ID), http.StatusSeeOther)

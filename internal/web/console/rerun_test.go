@@ -20,7 +20,7 @@ func TestRerunFlowRun(t *testing.T) {
 	t.Parallel()
 	e := newSSOEnv(t)
 	ctx := context.Background()
-	e.connect(t, "Prod", nil)
+	prod := e.connect(t, "Prod", nil)
 	flowID := e.storeFlow(t, testFlow)
 	// Devices that are not active cannot be suspended: their items fail.
 	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs?wait=true", "application/json", `{}`)
@@ -89,5 +89,24 @@ func TestRerunFlowRun(t *testing.T) {
 	resp, _ = post(t, c, e.url+"/flow-runs/"+good.ID+"/rerun", url.Values{"csrf": {csrf}}, nil)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/flow-runs/") || loc == "/flow-runs/"+good.ID {
 		t.Errorf("Rerun of the run that succeeded: status %d to %q; want 303 to the new run", resp.StatusCode, loc)
+	}
+
+	// A version that no longer validates (its connection needs
+	// reauthorizing) is not run again: the page says why and leads back to
+	// the run.
+	if err := e.store.UpdateConnection(ctx, prod.ID, func(c *store.Connection) error {
+		c.Status, c.StatusReason = store.StatusNeedsReauthorization, "Okta refused the refresh token (invalid_grant)"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = post(t, c, e.url+"/flow-runs/"+good.ID+"/rerun", url.Values{"csrf": {csrf}}, nil)
+	for _, w := range []string{"<h1>Not run again</h1>", `connection &#34;Prod&#34; needs reauthorization`, `<a href="/flow-runs/` + good.ID + `">Back to the run</a>`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("Rerun of a version whose connection needs reauthorizing (status %d) lacks %s:\n%s", resp.StatusCode, w, body)
+		}
+	}
+	if resp.StatusCode/100 != 4 {
+		t.Errorf("Rerun of a version whose connection needs reauthorizing: status %d; want 4xx", resp.StatusCode)
 	}
 }
