@@ -9,8 +9,8 @@ import (
 )
 
 // TestCancelOfAnEndedRun: Cancel sent from a stale page of a run that has
-// ended is refused in the console's terms (Run on the flow's page, a link
-// back to the run), not with the API's and the command line's rerun.
+// ended is refused in the console's terms (Rerun on the run's page, a link
+// back to it), not with the API's and the command line's rerun.
 func TestCancelOfAnEndedRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -23,9 +23,9 @@ func TestCancelOfAnEndedRun(t *testing.T) {
 	}
 	c, _, csrf := signInHTTP(t, e.url, "/flow-runs/"+run.ID)
 	resp, body := post(t, c, e.url+"/flow-runs/"+run.ID+"/cancel", url.Values{"csrf": {csrf}}, nil)
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already ended") || !strings.Contains(body, "press Run on its page") ||
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already ended") || !strings.Contains(body, "press Rerun on its page") ||
 		!strings.Contains(body, `<a href="/flow-runs/`+run.ID+`"`) {
-		t.Errorf("status %d; want 409 saying the run ended, to press Run, and a link back to the run:\n%s", resp.StatusCode, body)
+		t.Errorf("status %d; want 409 saying the run ended, to press Rerun, and a link back to the run:\n%s", resp.StatusCode, body)
 	}
 	if strings.Contains(body, "/api/v1/") || strings.Contains(body, "cardflow flows") {
 		t.Errorf("the page gives the API's or command line's advice:\n%s", body)

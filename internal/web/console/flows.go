@@ -111,7 +111,7 @@ func (c *Console) cancelFlowRun(w http.ResponseWriter, r *http.Request, s *reqSt
 			// A stale page's Cancel of a run that has ended: the
 			// server's remedy names the API's and CLI's rerun.
 			c.render(w, r, s, http.StatusConflict, "message", "Not canceled", messageData{Heading: "Not canceled", Message: p.Message,
-				Remedy: "only a queued or running run can be canceled; to run the flow again, press Run on its page",
+				Remedy: "only a queued or running run can be canceled; to run it again, press Rerun on its page",
 				Link:   "/flow-runs/" + url.PathEscape(r.PathValue("id")), LinkText: "Back to the run"})
 			return
 		}
