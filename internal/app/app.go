@@ -296,6 +296,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Tokens:          a.Tokens,
 		People:          a.People,
 		Keyring:         a.Keyring,
+		KeyringBehind:   a.sealErrIfBehind,
 		Audit:           a.Store,
 		Limiter:         limiter,
 		PublicURL:       publicURL,

@@ -94,6 +94,16 @@ func (a *App) keyringBehind(ctx context.Context, err error) bool {
 	return a.Keyring.SealErr() != nil
 }
 
+// sealErrIfBehind is keyringBehind for the console: the keyring's error
+// (naming the key it lacks) when err comes of this server's keyring being
+// behind the database's, else nil.
+func (a *App) sealErrIfBehind(ctx context.Context, err error) error {
+	if a.keyringBehind(ctx, err) {
+		return a.Keyring.SealErr()
+	}
+	return nil
+}
+
 // checkSealingKey reads the database's keyring check value and keeps the
 // server sealing with the key that sealed it: after a `keys rotate`, a
 // server whose keyring has the new key seals with it from then on; a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,48 @@ func TestStaleServerRefusesConnectionTestRetryably(t *testing.T) {
 	}
 	if code, data := h.call("GET", "/api/v1/audit?action=connection.test", nil, &audit); code != http.StatusOK || len(audit.Events) != 0 {
 		t.Errorf("audit of connection tests: %d %s; want none recorded for the refused tests", code, data)
+	}
+}
+
+// TestStaleServerRefusesSignInCallbackRetryably: a person starts a single
+// sign-on on a server that has the key a rotation moved the database to,
+// and the identity provider sends them back to one that lacks it (both on
+// one database; the stale one has not looked since the rotation). The
+// callback is answered 503 naming the key it lacks and to try again, as a
+// card run is, and the server stops sealing at once: it was a plain 500.
+func TestStaleServerRefusesSignInCallbackRetryably(t *testing.T) {
+	t.Parallel()
+	oldKey, newKey := b64key(t), b64key(t)
+	stale := startHarness(t, oktaemu.Config{Devices: 1}, func(c *Config) {
+		ssoConfig(c, c.TrustedOrigins[0]) // the org of the harness
+		c.keyCheckEvery, c.Key = time.Hour, keyring.Secret(oldKey)
+	})
+	if _, err := RotateKeys(t.Context(), Config{DataDir: stale.dataDir, Key: keyring.Secret(oldKey)}, keyring.Secret(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	// The current server's public URL is the stale one's: the provider
+	// sends the browser back there.
+	current := startServer(t, stale.emu, stale.dataDir, func(c *Config) {
+		ssoConfig(c, stale.emu.URL)
+		c.Key, c.PublicURL = keyring.Secret(newKey+","+oldKey), stale.url
+	})
+	jar, _ := cookiejar.New(nil) // cookies are per host, not per port: both servers see them
+	b := &consoleBrowser{t: t, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	code, loc, _ := b.get(current.url + "/signin/sso")
+	if code != http.StatusSeeOther {
+		t.Fatalf("GET /signin/sso on the current server: status %d", code)
+	}
+	callback := stale.emu.SignIn(t, loc, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	if !strings.HasPrefix(callback.String(), stale.url+"/auth/callback") {
+		t.Fatalf("the org sent the browser to %s; want the stale server's callback", callback)
+	}
+	code, _, body := b.get(callback.String())
+	newID := keyIDOf(t, newKey)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "lacks key "+newID) || !strings.Contains(body, "try again") {
+		t.Errorf("the sign-in callback on the server without the new key: status %d; want 503 naming key %s and to try again\n%s", code, newID, body)
+	}
+	if stale.healthy() {
+		t.Errorf("the stale server is healthy after the callback met a key it lacks; want it to have checked the database's key at once")
 	}
 }

@@ -120,6 +120,11 @@ type Console struct {
 	// Keyring seals the PKCE verifiers of pending sign-ins and a new API
 	// token on its way to the Tokens page; required with SSO or Tokens.
 	Keyring Sealer
+	// KeyringBehind, when set, is asked about an error of Keyring.Open
+	// (a sign-in's verifier sealed with a key this server lacks): it
+	// returns the keyring's error (keyring.ErrSealingStopped, answered
+	// 503) when this server's keyring is behind the database's, else nil.
+	KeyringBehind func(ctx context.Context, err error) error
 	// Audit records sign-ins and sign-outs and fills the Audit page; nil
 	// hides the page.
 	Audit Audit

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -173,6 +174,13 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	verifier, err := c.Keyring.Open(req.SealedVerifier, verifierAAD(state))
 	if err != nil {
+		// Sealed by a server with a key this one lacks: a key rotation
+		// passed it, and a server with the key answers the next sign-in.
+		if c.KeyringBehind != nil {
+			if behind := c.KeyringBehind(ctx, err); behind != nil {
+				err = fmt.Errorf("%w (%w)", behind, err)
+			}
+		}
 		c.fail(w, r, nil, err)
 		return
 	}
