@@ -183,6 +183,35 @@ func TestRunAfterRevokedGrant(t *testing.T) {
 	}
 }
 
+// TestOktaRefusedScopeNamesScopesNow: when the org refuses a token this
+// server still took for fresh (revoked, or expired by the org's clock),
+// the connection refreshes it during the call and the new token lacks a
+// scope revoked meanwhile; Okta's insufficient_scope then lists the
+// connection's granted scopes as they are after that refresh, not the
+// ones read before the run, which still had the scope Okta refused.
+func TestOktaRefusedScopeNamesScopesNow(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
+	start := emu.Now()
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = func() time.Time { return start } })
+	c := h.connect("Prod")
+	id := h.deviceWithStatus(c.ID, "ACTIVE")
+	h.emu.RevokeGrant(t, "okta.devices.manage")
+	h.emu.AdvanceClock(t, time.Hour) // the org's clock only: this server still takes the token for fresh
+	code, r := h.run("okta-devices/suspend-device", "Prod", map[string]any{"deviceId": id})
+	if code != http.StatusCreated || r.Status != "failed" || r.Error == nil || r.Error.Code != "insufficient_scope" ||
+		!strings.Contains(r.Error.Message, "Okta refused") {
+		t.Fatalf("suspend: %d %+v; want a failed run with Okta's insufficient_scope", code, r.Error)
+	}
+	_, granted, _ := strings.Cut(r.Error.Message, "was granted")
+	if granted, _, _ = strings.Cut(granted, ")"); strings.Contains(granted, "okta.devices.manage") {
+		t.Errorf("message: %q; want the granted scopes without okta.devices.manage", r.Error.Message)
+	}
+	if g, _ := r.Error.Details["grantedScopes"].([]any); slices.Contains(g, any("okta.devices.manage")) {
+		t.Errorf("grantedScopes: %v; want them without okta.devices.manage", g)
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)

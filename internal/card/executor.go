@@ -445,7 +445,7 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 		iv.emit = emit
 		var err error
 		if out, err = p.card.run(ctx, iv); err != nil {
-			perr = toProblem(err, iv)
+			perr = e.toProblem(ctx, err, iv)
 		}
 	}
 	res := &Result{RunID: rec.ID, Status: StatusSucceeded, Output: out, Error: perr, RequestIDs: ids.list()}
@@ -542,14 +542,14 @@ func (e *Executor) Plan(ctx context.Context, req Request) (*Result, error) {
 	if p.card.plan == nil {
 		cr, err := parseCustom(p.in)
 		if err != nil {
-			return &Result{Status: StatusFailed, Error: toProblem(err, iv)}, nil
+			return &Result{Status: StatusFailed, Error: e.toProblem(ctx, err, iv)}, nil
 		}
 		call := cr.method + " " + cr.path
 		return &Result{Status: StatusSucceeded, Output: map[string]any{"wouldCall": call}, Unsimulated: call}, nil
 	}
 	change, out, err := p.card.plan(ctx, iv)
 	if err != nil {
-		return &Result{Status: StatusFailed, Error: toProblem(err, iv), RequestIDs: ids.list()}, nil
+		return &Result{Status: StatusFailed, Error: e.toProblem(ctx, err, iv), RequestIDs: ids.list()}, nil
 	}
 	return &Result{Status: StatusSucceeded, Output: out, Change: change, RequestIDs: ids.list()}, nil
 }

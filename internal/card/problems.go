@@ -102,6 +102,21 @@ func verb(c *Card) string {
 	return "this API call"
 }
 
+// toProblem is the package's toProblem with, for Okta's insufficient_scope,
+// the connection's granted scopes as they are now: the token the org
+// refused may have been refreshed during the call (after a 401), and the
+// scopes read before the run would still list the one Okta refused.
+func (e *Executor) toProblem(ctx context.Context, err error, iv *invocation) *problem.Error {
+	if _, ok := okta.IsInsufficientScope(err); ok && iv.conn.ID != "" {
+		if now, rerr := e.Connections.Resolve(ctx, ConnectorID, iv.conn.ID); rerr == nil {
+			fresh := *iv
+			fresh.conn.GrantedScopes = now.GrantedScopes
+			return toProblem(err, &fresh)
+		}
+	}
+	return toProblem(err, iv)
+}
+
 // toProblem maps an error from a card to its public problem. Problems pass
 // through (the connection's transport raises needs_reauthorization itself);
 // Okta's answers map by meaning; anything else is an upstream error.
