@@ -193,6 +193,11 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		run.Status = flow.StatusFailed
 		run.Error = publicMessage(err)
 		run.Failure = failureOf(err, run.Error)
+		if resumed {
+			// The server that stopped had run some of it: a rerun of
+			// the whole would do those items again.
+			run.Error += fmt.Sprintf("\n(resuming it after its server stopped; the items it had finished are kept: once this is fixed, run only the rest with cardflow flows rerun %s --failed-only)", run.ID)
+		}
 		log.Warn("flow run failed", slog.String("error", run.Error), slog.Any("cause", err))
 	} else {
 		run.Status = res.Status
