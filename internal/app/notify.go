@@ -38,14 +38,20 @@ func (n notifyAndWake) Notified() { n.sender.Wake() }
 
 // needsReauthNotice is the connection.needs_reauthorization message of a
 // connection that stops working until someone signs in again, as outbox
-// rows stored with the status change. Its id is stable per change.
+// rows stored with the status change. Its id is stable per change. Its
+// message ends with the fix, as a connection.expiring one does: whoever
+// reads it where it arrives learns what to do without opening cardflow.
 func needsReauthNotice(o *notify.Outbox) func(*store.Connection) ([]*store.Notification, error) {
 	return func(c *store.Connection) ([]*store.Notification, error) {
+		msg := fmt.Sprintf("connection %s needs reauthorization: %s", c.Nickname, c.StatusReason)
+		if c.Remedy != "" {
+			msg += "; " + c.Remedy
+		}
 		return o.Notifications(notify.Message{
 			ID:      fmt.Sprintf("nt_needs_reauth_%s_%d", c.ID, c.UpdatedAt.UnixNano()),
 			Type:    notify.TypeNeedsReauthorization,
 			Time:    c.UpdatedAt,
-			Message: fmt.Sprintf("connection %s needs reauthorization: %s", c.Nickname, c.StatusReason),
+			Message: msg,
 			Connection: &notify.Connection{ID: c.ID, Nickname: c.Nickname, Domain: c.Domain,
 				Status: c.Status, StatusReason: c.StatusReason},
 		})
