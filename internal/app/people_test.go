@@ -400,3 +400,30 @@ func TestRevokingATokenRevokesWhatItCreated(t *testing.T) {
 		t.Errorf("alice's tokens after laptop created one after its revocation: %v; want [other]", got)
 	}
 }
+
+// TestCLILoginRefusalSaysWhenItEnds: after 20 failed cardflow login
+// redemptions from one address, the refusal says how long to wait, rounded
+// up to the second, and until when: rounded down, a login retried as told
+// was refused again.
+func TestCLILoginRefusalSaysWhenItEnds(t *testing.T) {
+	t.Parallel()
+	clk := emutest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	h := startHarness(t, oktaemu.Config{Devices: 1}, func(c *Config) { ssoConfig(c, c.TrustedOrigins[0]); c.Now = clk.Now })
+	bad := map[string]any{"code": "not-a-code", "codeVerifier": "v", "nonce": "n", "redirectUri": "http://127.0.0.1:1/callback"}
+	for i := range 20 {
+		if code, data := h.callWith("", "POST", "/api/v1/auth/cli-token", bad, nil); code == http.StatusCreated || code == http.StatusTooManyRequests {
+			t.Fatalf("failed redemption %d: status %d\n%s", i+1, code, data)
+		}
+	}
+	clk.Advance(29*time.Second + 600*time.Millisecond)
+	var e struct {
+		Error struct {
+			Details map[string]any `json:"details"`
+		} `json:"error"`
+	}
+	code, data := h.callWith("", "POST", "/api/v1/auth/cli-token", bad, &e)
+	if remedy := fmt.Sprint(e.Error.Details["remedy"]); code != http.StatusTooManyRequests || !strings.Contains(remedy, "wait 31s (until 10:01:00 UTC)") ||
+		e.Error.Details["refusedUntil"] != "2026-03-01T10:01:00Z" {
+		t.Errorf("the 21st redemption 30.4 s before the minute ends: %d %s; want 429 saying to wait 31s, until 10:01:00 UTC", code, data)
+	}
+}

@@ -43,7 +43,9 @@ const CLITokenLifetime = 30 * 24 * time.Hour
 func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	addr, now := s.Limiter.ClientAddr(r), s.now()
 	if ok, wait := s.Limiter.Allow(addr, now); !ok {
-		s.writeError(w, r, problem.New(problem.RateLimited, "too many failed sign-ins from your address").WithRemedy("wait %s, then try again", wait.Round(time.Second)))
+		wait, until := refusedUntil(now, wait)
+		s.writeError(w, r, problem.New(problem.RateLimited, "too many failed sign-ins from your address").
+			WithRemedy("wait %s (until %s), then sign in again", wait, until.Format(untilLayout)).WithDetail("refusedUntil", until.Format(time.RFC3339)))
 		return
 	}
 	var req api.CLITokenRequest
