@@ -67,8 +67,10 @@ type DispatchResult struct {
 	Events  int // events dispatched
 	Started int // runs started
 	Skipped int // (event, flow) pairs the trigger's if turned down
-	// Deferred is true when events received after the flows were read
-	// were left to the next round.
+	// Deferred is true when events were left to the next round: events
+	// received after the flows were read, or every event from the first
+	// that would have started a run of a flow changed since it was read
+	// (disabled, deleted, or a newer version stored).
 	Deferred bool
 }
 
@@ -95,7 +97,13 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 				res.Deferred = true
 				return res, nil
 			}
-			if err := d.dispatchOne(ctx, e, flows, &res); err != nil {
+			if err := d.dispatchOne(ctx, e, flows, &res); errors.Is(err, store.ErrFlowChanged) {
+				// The next round reads the flows again: it starts this
+				// event's runs of the flows as they are then (the runs
+				// started already are not started again).
+				res.Deferred = true
+				return res, nil
+			} else if err != nil {
 				return res, err
 			}
 			if err := d.Store.MarkEventDispatched(ctx, e.UUID, d.now()); err != nil {
@@ -132,6 +140,8 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 		// is not lost without a word.
 		run := d.Runs.TriggeredRun(f.Flow, *fir, EventKey(e.UUID))
 		switch err := d.Store.StartEventRun(ctx, e.UUID, f.Flow.ID, run); {
+		case errors.Is(err, store.ErrFlowChanged):
+			return err
 		case errors.Is(err, store.ErrConflict):
 			// Another dispatch started it already.
 		case err != nil:

@@ -242,3 +242,71 @@ func TestDispatchEnabledInTheEventsMillisecond(t *testing.T) {
 		t.Errorf("runs started for %v, %d events dispatched; want one, for u0 (published in the enabling millisecond), and both dispatched", started, res.Events)
 	}
 }
+
+// TestDispatchFlowChangedSinceRead: a flow changed between the round's
+// read of the flows and the start of an event's run (a new version
+// stored, or the flow disabled: a server paused in between) starts no
+// run of the flow as it was read; the event is left to the next round,
+// which starts the run of the flow as it is then, or none.
+func TestDispatchFlowChangedSinceRead(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	ctx := t.Context()
+	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	putEvent := func(uuid string, published time.Time) {
+		t.Helper()
+		raw := `{"uuid":"` + uuid + `","eventType":"device.enrollment.create","published":"` + published.Format(time.RFC3339Nano) +
+			`","target":[{"id":"guo1","type":"UDDevice"}]}`
+		if _, err := in.st.PutEvents(ctx, []*store.Event{{UUID: uuid, ConnectionID: connID, EventType: "device.enrollment.create",
+			Published: published, Raw: json.RawMessage(raw), ReceivedAt: published}}, store.ViaHook); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc, err := flow.Parse([]byte(welcomeFlow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trigger := []byte(`{"kind":"event"}`)
+	if _, err := in.st.PutFlow(ctx, &store.Flow{ID: "f-welcome", Name: doc.Name, Source: []byte(welcomeFlow), Trigger: trigger}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.st.SetFlowEnabled(ctx, "f-welcome", trigger, true, time.Time{}, store.Actor{Type: store.ActorUser, Login: "ada@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() []EventFlow {
+		t.Helper()
+		fl, err := in.st.GetFlow(ctx, "f-welcome")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []EventFlow{{Flow: fl, Doc: doc, ConnectionID: connID, EventType: "device.enrollment.create", EnabledAt: base}}
+	}
+	var started []*store.FlowRun
+	d := &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st}), Started: func(r *store.FlowRun) { started = append(started, r) }}
+
+	putEvent("u1", base.Add(time.Second))
+	asRead := read()
+	v2 := welcomeFlow + "# version 2\n"
+	if _, err := in.st.PutFlow(ctx, &store.Flow{ID: "f-welcome", Name: doc.Name, Source: []byte(v2), Trigger: trigger}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Dispatch(ctx, connID, asRead, time.Time{})
+	if err != nil || !res.Deferred || res.Started != 0 || res.Events != 0 || len(started) != 0 {
+		t.Fatalf("dispatch with version 1 as read after version 2 was stored: %+v, %v; want the event left to the next round", res, err)
+	}
+	res, err = d.Dispatch(ctx, connID, read(), time.Time{})
+	if err != nil || res.Started != 1 || len(started) != 1 || started[0].FlowVersion != 2 || string(started[0].Source) != v2 {
+		t.Fatalf("the next round: %+v, %v, started %+v; want the run of version 2", res, err, started)
+	}
+
+	putEvent("u2", base.Add(2*time.Second))
+	asRead = read()
+	if err := in.st.SetFlowEnabled(ctx, "f-welcome", trigger, false, time.Time{}, store.Actor{Type: store.ActorUser, Login: "ada@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = d.Dispatch(ctx, connID, asRead, time.Time{}); err != nil || !res.Deferred || len(started) != 1 {
+		t.Fatalf("dispatch of a flow disabled since it was read: %+v, %v; want no run, the event left to the next round", res, err)
+	}
+	if res, err = d.Dispatch(ctx, connID, nil, time.Time{}); err != nil || res.Events != 1 || res.Started != 0 || len(started) != 1 {
+		t.Fatalf("the next round, which reads no enabled flow: %+v, %v; want the event dispatched with no run", res, err)
+	}
+}

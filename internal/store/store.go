@@ -46,6 +46,11 @@ var (
 	// (it was paused past it) and another server took it. Nothing was
 	// written. It is also ErrConflict.
 	ErrLeaseLost = fmt.Errorf("%w: another server holds the lease now", ErrConflict)
+	// ErrFlowChanged means a run built from a flow as it was read was not
+	// started because the flow changed since: it was disabled or deleted,
+	// or a newer version was stored. Nothing was written; read the flow
+	// again. It is also ErrConflict.
+	ErrFlowChanged = fmt.Errorf("%w: the flow changed since it was read", ErrConflict)
 )
 
 // SchemaBehindError is the refusal of a backend opened without migrating
@@ -1020,7 +1025,9 @@ type Store interface {
 	// first (then UUID). StartEventRun creates run and records it as the
 	// run event started for flowID in one transaction; when the event
 	// already started a run of that flow it creates nothing and returns
-	// ErrConflict.
+	// ErrConflict. A run with a FlowVersion is started only while the flow
+	// is enabled and that version is its latest: otherwise nothing is
+	// created and the error is ErrFlowChanged.
 	PutEvents(ctx context.Context, events []*Event, via string) (int, error)
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
 	UndispatchedEvents(ctx context.Context, connectionID string, limit int) ([]*Event, error)

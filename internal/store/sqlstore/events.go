@@ -164,6 +164,24 @@ func (s *Store) StartEventRun(ctx context.Context, eventUUID, flowID string, run
 		return s.fail(op, err)
 	}
 	defer end()
+	if run.FlowVersion > 0 {
+		// The flow as it was read when the run was built: still enabled,
+		// and that version its latest. On PostgreSQL the flow's row keeps
+		// until the commit (FOR SHARE): a disable or a new version waits
+		// for this run, and one committed before is seen.
+		var version int
+		var enabled bool
+		switch err := s.queryRow(ctx, tx, `SELECT version, enabled FROM flows WHERE id = ?`+s.d.ForShare, flowID).Scan(&version, &enabled); {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("store: %s: the flow was deleted: %w", op, store.ErrFlowChanged)
+		case err != nil:
+			return s.fail(op, err)
+		case !enabled:
+			return fmt.Errorf("store: %s: the flow was disabled: %w", op, store.ErrFlowChanged)
+		case version != run.FlowVersion:
+			return fmt.Errorf("store: %s: the flow's latest version is %d, not %d: %w", op, version, run.FlowVersion, store.ErrFlowChanged)
+		}
+	}
 	res, err := s.exec(ctx, tx, `INSERT INTO event_runs (event_uuid, flow_id, flow_run_id, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (event_uuid, flow_id) DO NOTHING`, eventUUID, flowID, run.ID, ts(run.CreatedAt))
 	if err != nil {

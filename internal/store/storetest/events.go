@@ -91,6 +91,28 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("a refused StartEventRun created its run: %v", err)
 	}
 	noErr(t, s.StartEventRun(ctx, "e1", "f2", &store.FlowRun{FlowID: "f2", Status: "queued", CreatedAt: at(1003)}), "StartEventRun(other flow)")
+
+	// A run of a version (a triggered run, built from the flow as the
+	// dispatcher read it) starts only while the flow is enabled and that
+	// version is its latest.
+	flowChanged := func(flowID string, version int, what string) {
+		t.Helper()
+		r := &store.FlowRun{FlowID: flowID, FlowVersion: version, Status: "queued", CreatedAt: at(1003)}
+		wantErr(t, s.StartEventRun(ctx, "e3", flowID, r), store.ErrFlowChanged, what)
+		if _, err := s.GetFlowRun(ctx, r.ID); r.ID != "" && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s created its run: %v", what, err)
+		}
+	}
+	putFlow(t, s, &store.Flow{ID: "f3", Name: "on-event", Source: []byte("v1"), Trigger: hourly}, "PutFlow(f3)")
+	flowChanged("f3", 1, "StartEventRun(disabled flow)")
+	noErr(t, s.SetFlowEnabled(ctx, "f3", hourly, true, at(2000), enabler), "SetFlowEnabled(f3)")
+	putFlow(t, s, &store.Flow{ID: "f3", Name: "on-event", Source: []byte("v2"), Trigger: hourly}, "PutFlow(f3 v2)")
+	flowChanged("f3", 1, "StartEventRun(run of version 1 after version 2)")
+	putFlow(t, s, &store.Flow{ID: "f4", Name: "gone", Source: []byte("v1"), Trigger: hourly}, "PutFlow(f4)")
+	noErr(t, s.SetFlowEnabled(ctx, "f4", hourly, true, at(2000), enabler), "SetFlowEnabled(f4)")
+	noErr(t, s.DeleteFlow(ctx, "f4"), "DeleteFlow(f4)")
+	flowChanged("f4", 1, "StartEventRun(deleted flow)")
+	noErr(t, s.StartEventRun(ctx, "e3", "f3", &store.FlowRun{FlowID: "f3", FlowVersion: 2, Status: "queued", CreatedAt: at(1003)}), "StartEventRun(latest version)")
 	noErr(t, s.MarkEventDispatched(ctx, "e1", at(1004)), "MarkEventDispatched")
 	wantErr(t, s.MarkEventDispatched(ctx, "missing", at(1004)), store.ErrNotFound, "MarkEventDispatched(missing)")
 	und, err = s.UndispatchedEvents(ctx, "c1", 0)
