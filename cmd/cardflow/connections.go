@@ -148,18 +148,20 @@ func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 
 // statusText is the status with a mark people can scan.
 func statusText(v *api.Connection) string {
+	var marks []string
 	if v.Status == "active" {
-		var marks []string
 		if len(v.MissingScopes) > 0 {
 			marks = append(marks, "missing scopes")
 		}
 		if v.ExpiresSoon && v.RefreshTokenExpiresAt != nil {
 			marks = append(marks, "expires "+v.RefreshTokenExpiresAt.UTC().Format("2006-01-02"))
 		}
-		if len(marks) > 0 {
-			return "active (" + strings.Join(marks, ", ") + ")"
-		}
-		return "active"
+	}
+	if v.PollError != "" {
+		marks = append(marks, "System Log polls failing")
+	}
+	if len(marks) > 0 {
+		return v.Status + " (" + strings.Join(marks, ", ") + ")"
 	}
 	return v.Status
 }

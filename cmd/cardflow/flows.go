@@ -52,6 +52,30 @@ func flowState(f *api.Flow) string {
 	return "disabled"
 }
 
+// flowListState is flowState with, for an enabled flow, what stops it:
+// "enabled — connection Prod needs reauthorization".
+func flowListState(f *api.Flow) string {
+	st := flowState(f)
+	if !f.Enabled || len(f.Problems) == 0 {
+		return st
+	}
+	var ps []string
+	for _, p := range f.Problems {
+		c := "connection " + p.Connection
+		switch p.Problem {
+		case "needs reauthorization":
+			ps = append(ps, c+" needs reauthorization")
+		case "no such connection":
+			ps = append(ps, c+" does not exist")
+		case "System Log polls failing":
+			ps = append(ps, c+": System Log polls failing")
+		default:
+			ps = append(ps, c+" is "+p.Problem)
+		}
+	}
+	return st + " — " + strings.Join(ps, "; ")
+}
+
 // nextRunText is ", next run: TIME" for a scheduled flow, and nothing for
 // one that events start (it has no next run to speak of).
 func nextRunText(f *api.Flow) string {
@@ -880,7 +904,7 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	}
 	t := newTable(e.stdout, "NAME", "TRIGGER", "STATE", "NEXT RUN", "LAST RUN", "UPDATED", "ID")
 	for _, f := range all.Flows {
-		t.row(f.Name, triggerText(&f), flowState(&f), nextRun(&f), lastRun(&f), when(f.UpdatedAt), f.ID)
+		t.row(f.Name, triggerText(&f), flowListState(&f), nextRun(&f), lastRun(&f), when(f.UpdatedAt), f.ID)
 	}
 	t.flush()
 	return nil

@@ -43,8 +43,11 @@ type Connection struct {
 	// rotated in. Absent for a user connection.
 	PublicJWK     json.RawMessage `json:"publicJwk,omitempty"`
 	NextPublicJWK json.RawMessage `json:"nextPublicJwk,omitempty"`
-	CreatedAt     time.Time       `json:"createdAt"`
-	UpdatedAt     time.Time       `json:"updatedAt"`
+	// PollError says why the connection's System Log polls fail; absent
+	// while they work (EventSource says since when, and the fix).
+	PollError string    `json:"pollError,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // AuthorizedBy is who the connection acts as: a person (Type "user") or,

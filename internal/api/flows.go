@@ -37,9 +37,26 @@ type Flow struct {
 	// flow's most recent run (by when it was queued) without its steps;
 	// absent when it never ran (or its runs are past the retention
 	// period).
-	LastRun   *FlowRun  `json:"lastRun,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	LastRun *FlowRun `json:"lastRun,omitempty"`
+	// Problems, in the list of stored flows, say why an enabled flow
+	// starts no runs now or its runs fail: a connection it uses (its event
+	// trigger's or a step's) that cannot run cards, or whose System Log
+	// polls fail while its event trigger reads them; absent when there is
+	// none.
+	Problems  []FlowProblem `json:"problems,omitempty"`
+	CreatedAt time.Time     `json:"createdAt"`
+	UpdatedAt time.Time     `json:"updatedAt"`
+}
+
+// FlowProblem is a connection an enabled flow uses that stops it: Problem
+// is the connection's status in words ("needs reauthorization",
+// "pending"), "no such connection", or "System Log polls failing"; Reason
+// and Remedy say why and the fix.
+type FlowProblem struct {
+	Connection string `json:"connection"`
+	Problem    string `json:"problem"`
+	Reason     string `json:"reason,omitempty"`
+	Remedy     string `json:"remedy,omitempty"`
 }
 
 // FlowInput is one declared input of a flow (its name is its key in

@@ -113,7 +113,17 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	out := api.ConnectionList{Connections: make([]api.Connection, 0, len(vs)), Next: next}
 	for _, v := range vs {
-		out.Connections = append(out.Connections, connectionJSON(v))
+		js := connectionJSON(v)
+		// One read each, bounded by the page.
+		src, err := s.eventSource(r.Context(), v.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if src != nil {
+			js.PollError = src.PollError
+		}
+		out.Connections = append(out.Connections, js)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -129,7 +139,11 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.ConnectionDetail{Connection: connectionJSON(v), EventSource: src})
+	js := connectionJSON(v)
+	if src != nil {
+		js.PollError = src.PollError
+	}
+	writeJSON(w, http.StatusOK, api.ConnectionDetail{Connection: js, EventSource: src})
 }
 
 // scopeSelection turns the body of POST .../reauthorize into the manager's
