@@ -51,6 +51,19 @@ func (c *Console) showSignin(w http.ResponseWriter, r *http.Request, status int,
 	c.render(w, r, nil, status, "signin", "Sign in", d)
 }
 
+// refusedUntil is when an address refused for wait from now may sign in
+// again, and wait rounded up to the second (as the API says it): rounded
+// down, one who waits as told would be refused once more.
+func refusedUntil(now time.Time, wait time.Duration) (time.Duration, time.Time) {
+	if r := wait % time.Second; r != 0 {
+		wait += time.Second - r
+	}
+	return wait, now.Add(wait).UTC()
+}
+
+// untilLayout writes the time a refused address may sign in again.
+const untilLayout = "15:04:05 UTC"
+
 // signin checks the API token (the bootstrap admin's) and starts a
 // session.
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
@@ -67,9 +80,12 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	addr, now := c.Limiter.ClientAddr(r), c.now()
-	if ok, _ := c.Limiter.Allow(addr, now); !ok {
+	if ok, wait := c.Limiter.Allow(addr, now); !ok {
 		c.log.WarnContext(r.Context(), "console: too many failed sign-ins from one address; refusing it for a while", slog.String("client", addr))
-		c.showSignin(w, r, http.StatusTooManyRequests, signinData{Next: next, Error: "Too many failed sign-ins. Wait a minute, then try again."})
+		wait, until := refusedUntil(now, wait)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
+		c.showSignin(w, r, http.StatusTooManyRequests, signinData{Next: next,
+			Error: "Too many wrong API tokens from your address: every sign-in from it, with the right token too, is refused until " + until.Format(untilLayout) + ". Then try again."})
 		return
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
@@ -81,10 +97,17 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		c.Limiter.Fail(addr, now)
+		wait := c.Limiter.Fail(addr, now)
 		c.log.InfoContext(r.Context(), "console: sign-in with a wrong API token", slog.String("client", addr))
-		c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next,
-			Error: "That is not this server's API token. It was printed when the server first started and is in the data directory's api-token file."})
+		msg := "That is not this server's API token. It was printed when the server first started and is in the data directory's api-token file."
+		if wait > 0 {
+			// This failure used up the address's limit: the right token
+			// is refused as well until it ends.
+			_, until := refusedUntil(now, wait)
+			msg = "That is not this server's API token, and it was one too many from your address: every sign-in from it, with the right token too, is refused until " +
+				until.Format(untilLayout) + ". The token was printed when the server first started and is in the data directory's api-token file."
+		}
+		c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next, Error: msg})
 		return
 	}
 	if err := c.startSession(w, r, access.Bootstrap); err != nil {
