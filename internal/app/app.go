@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_background_failures_total",
-		Help: "Failed attempts of the server's background work, by loop: flow_runs (claiming queued runs), schedule (ticks), events (the event intake: reading flows, hooks, polls, dispatch), card_leases (renewing and ending card runs' leases), retention (purges), expiry_check (connections' expiries), notifications (reading the outbox and delivering its messages: a receiver that refuses counts too), keyring (the check of the sealing key: a server whose keyring lacks the key the database moved to counts at every check until restarted). A database down or full counts at every attempt; the log says it once and then every few minutes.",
+		Help: "Failed attempts of the server's background work, by loop: flow_runs (claiming queued runs), schedule (ticks), events (the event intake: reading flows, hooks, polls, dispatch), card_leases (renewing and ending card runs' leases), retention (purges), expiry_check (connections' expiries, and the background tests of service connections in error), notifications (reading the outbox and delivering its messages: a receiver that refuses counts too), keyring (the check of the sealing key: a server whose keyring lacks the key the database moved to counts at every check until restarted). A database down or full counts at every attempt; the log says it once and then every few minutes.",
 	}, []string{"loop"})
 	// outageLog logs and counts the failures of one background loop.
 	outageLog := func(loop string) *outage.Log {

@@ -86,7 +86,8 @@ func (c connectionExpiryCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // checkExpiries runs the connections' expiry check now and then every
-// ExpiryCheckInterval until ctx ends.
+// ExpiryCheckInterval until ctx ends, and with it the background tests of
+// failed service connections (connection.Manager.RetryFailedServices).
 func (a *App) checkExpiries(ctx context.Context) {
 	every := a.cfg.ExpiryCheckInterval
 	if every <= 0 {
@@ -95,7 +96,11 @@ func (a *App) checkExpiries(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		switch err := a.Connections.CheckExpiries(ctx); {
+		err := a.Connections.CheckExpiries(ctx)
+		if err == nil {
+			err = a.Connections.RetryFailedServices(ctx)
+		}
+		switch {
 		case ctx.Err() != nil:
 		case err != nil:
 			a.expiryOutage.Fail(ctx, "check connection expiries", err)

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+// removeServiceKey removes the public key kid from the demo API Services
+// app at the org, as an admin does (deactivated, then deleted).
+func removeServiceKey(t *testing.T, emu *emutest.Server, kid string) {
+	t.Helper()
+	c := emu.ClientAs(emutest.AdminAuthorization)
+	base := emu.URL + "/api/v1/apps/" + oktaemu.DemoServiceAppID + "/credentials/jwks"
+	resp, err := c.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []struct {
+		ID  string `json:"id"`
+		Kid string `json:"kid"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&keys)
+	_ = resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.Kid != kid {
+			continue
+		}
+		resp, err := c.Post(base+"/"+k.ID+"/lifecycle/deactivate", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		req, _ := http.NewRequest(http.MethodDelete, base+"/"+k.ID, nil)
+		resp2, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp2.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp2.StatusCode != http.StatusNoContent {
+			t.Fatalf("remove key %s: %d, %d", kid, resp.StatusCode, resp2.StatusCode)
+		}
+		return
+	}
+	t.Fatalf("key %s not found at the org", kid)
+}
+
+// TestServiceConnectionRecoversByItself: a service connection whose key was
+// removed at the org fails its card runs and goes to error; once the key
+// is added back, the server's background test makes it active again, with
+// nobody running a test, and its cards run.
+func TestServiceConnectionRecoversByItself(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.ExpiryCheckInterval = emu.Now, 20*time.Millisecond })
+	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	var key struct {
+		Kid string `json:"kid"`
+	}
+	_ = json.Unmarshal(jwk, &key)
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
+		t.Fatalf("test: %d %s", code, data)
+	}
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("card run: %d %s %+v", code, r.Status, r.Error)
+	}
+	removeServiceKey(t, emu, key.Kid)
+	emu.AdvanceClock(t, time.Hour)
+	if _, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); r.Status == "succeeded" {
+		t.Fatal("card run with the key removed at the org succeeded")
+	}
+	if got := h.serviceConn(c.ID); got.Status != "error" {
+		t.Fatalf("status %s; want error", got.Status)
+	}
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	emu.AdvanceClock(t, 2*time.Minute)
+	waitFor(t, "the connection to be active again", func() bool { return h.serviceConn(c.ID).Status == "active" })
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("card run after the recovery: %d %s %+v", code, r.Status, r.Error)
+	}
+	checkServerActed(t, h.audit("connection="+c.ID), "connection.authorize")
+}

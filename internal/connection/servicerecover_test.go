@@ -1,0 +1,158 @@
+package connection
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// removeAppKey removes the public key kid from the demo API Services app
+// at the org, as an admin does (deactivated, then deleted).
+func (e *env) removeAppKey(t *testing.T, kid string) {
+	t.Helper()
+	c := e.emu.ClientAs(emutest.AdminAuthorization)
+	base := e.emu.URL + "/api/v1/apps/" + oktaemu.DemoServiceAppID + "/credentials/jwks"
+	resp, err := c.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []struct {
+		ID  string `json:"id"`
+		Kid string `json:"kid"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&keys)
+	_ = resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.Kid != kid {
+			continue
+		}
+		resp, err := c.Post(base+"/"+k.ID+"/lifecycle/deactivate", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		req, _ := http.NewRequest(http.MethodDelete, base+"/"+k.ID, nil)
+		resp2, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp2.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp2.StatusCode != http.StatusNoContent {
+			t.Fatalf("remove key %s: %d, %d", kid, resp.StatusCode, resp2.StatusCode)
+		}
+		return
+	}
+	t.Fatalf("key %s not found at the org: %+v", kid, keys)
+}
+
+// TestFailedServiceConnectionRecovers: a service connection whose key the
+// org stopped accepting goes to error; tested again in the background
+// (after 1 min, then 2, 4, ... up to 30 min between tests, by one of the
+// servers sharing the store at a time), it becomes active by itself once
+// the key is back, audited as the app's token accepted.
+func TestFailedServiceConnectionRecovers(t *testing.T) {
+	e := newEnv(t)
+	other := e.manager(t, e.openStore(t), "process-2")
+	ctx := context.Background()
+	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoServiceClientID}, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key struct {
+		Kid string `json:"kid"`
+	}
+	_ = json.Unmarshal(jwk, &key)
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	// Another key of the app's, so that the connection's may be removed.
+	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.removeAppKey(t, key.Kid)
+	e.emu.AdvanceClock(t, time.Hour)
+	if _, err := e.m.Token(ctx, v.ID); err == nil {
+		t.Fatal("Token with the key removed at the org: want an error")
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusError {
+		t.Fatalf("status %s; want error", c.Status)
+	}
+	// retry runs both servers' background round and counts the token
+	// requests it made.
+	retry := func() int {
+		t.Helper()
+		before := e.tokenPosts(t)
+		for _, m := range []*Manager{e.m, other} {
+			if err := m.RetryFailedServices(ctx); err != nil {
+				t.Fatalf("RetryFailedServices: %v", err)
+			}
+		}
+		return e.tokenPosts(t) - before
+	}
+	if n := retry(); n != 0 {
+		t.Fatalf("%d token requests at once; want the first test after a minute", n)
+	}
+	// Tests at 1, 3, 7, 15, 31, 61, 91 minutes: one request each, by
+	// either server, never more.
+	var at []int
+	for minute := 1; minute <= 91; minute++ {
+		e.emu.AdvanceClock(t, time.Minute)
+		switch n := retry(); n {
+		case 0:
+		case 1:
+			at = append(at, minute)
+		default:
+			t.Fatalf("minute %d: %d token requests; want at most one", minute, n)
+		}
+	}
+	want := []int{1, 3, 7, 15, 31, 61, 91}
+	if len(at) != len(want) {
+		t.Fatalf("tests at minutes %v; want %v", at, want)
+	}
+	for i := range want {
+		if at[i] != want[i] {
+			t.Fatalf("tests at minutes %v; want %v", at, want)
+		}
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusError {
+		t.Fatalf("status %s; want error while the org refuses the key", c.Status)
+	}
+	// The key is back: the next test makes the connection active.
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	for i := 0; i < 30 && e.conn(t, v.ID).Status != store.StatusActive; i++ {
+		e.emu.AdvanceClock(t, time.Minute)
+		retry()
+	}
+	c := e.conn(t, v.ID)
+	if c.Status != store.StatusActive || c.StatusReason != "" {
+		t.Fatalf("status %s (%s); want active once the org accepts the key again", c.Status, c.StatusReason)
+	}
+	authorized := 0
+	for _, ev := range e.audit(t, v.ID) {
+		if ev.Action == store.ActionConnectionAuthorize && ev.Actor.Type == store.ActorServer {
+			authorized++
+		}
+	}
+	if authorized != 2 {
+		t.Errorf("%d connection.authorize events by the server; want 2 (the first token, the recovery)", authorized)
+	}
+	if n := retry(); n != 0 {
+		t.Errorf("%d token requests for an active connection; want none", n)
+	}
+}
