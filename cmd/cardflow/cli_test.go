@@ -274,7 +274,7 @@ func TestPrintConnectionEventSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	printConnection(&b, &c)
+	printConnection(&b, &c, nil)
 	for _, want := range []string{"Event hook:       deactivated (device.user.remove)", "Hook reason:      Okta deactivated the event hook",
 		"Hook remedy:      activate it in the Admin Console", "System Log:       last new events 2026-12-04"} {
 		if !strings.Contains(b.String(), want) {

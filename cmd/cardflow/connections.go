@@ -13,13 +13,60 @@ import (
 	"github.com/cardflow/cardflow/internal/api"
 )
 
+// cardIndex is the server's cards by ref (GET /api/v1/connectors); nil
+// when they could not be read.
+type cardIndex map[string]api.Card
+
+// fetchCards reads the server's cards; nil when it cannot, which only
+// makes missingScopes less precise.
+func fetchCards(ctx context.Context, c *client) cardIndex {
+	cs, err := fetchConnectors(ctx, c)
+	if err != nil {
+		return nil
+	}
+	out := cardIndex{}
+	for _, cn := range cs {
+		for _, cd := range cn.Cards {
+			out[cd.Ref] = cd
+		}
+	}
+	return out
+}
+
 // missingScopes describes the missing scopes: "scope (cards that will
-// fail: ...)".
-func missingScopes(c *api.Connection) []string {
+// fail: ...; flows cannot start from these event cards with poll
+// delivery: ...)". An event card that needs the scope only for one
+// delivery (its deliveryScopes in cards) does not fail: the other
+// delivery may still bring its events.
+func missingScopes(c *api.Connection, cards cardIndex) []string {
 	var out []string
 	for _, sc := range c.MissingScopes {
-		if cards := c.MissingScopeCards[sc]; len(cards) > 0 {
-			out = append(out, fmt.Sprintf("%s (cards that will fail: %s)", sc, strings.Join(cards, ", ")))
+		var fail, events []string
+		delivery := ""
+		for _, ref := range c.MissingScopeCards[sc] {
+			d := ""
+			if cd, ok := cards[ref]; ok && cd.Scope != sc {
+				for dd, ds := range cd.DeliveryScopes {
+					if ds == sc {
+						d = dd
+					}
+				}
+			}
+			if d == "" {
+				fail = append(fail, ref)
+				continue
+			}
+			events, delivery = append(events, ref), d
+		}
+		var parts []string
+		if len(fail) > 0 {
+			parts = append(parts, "cards that will fail: "+strings.Join(fail, ", "))
+		}
+		if len(events) > 0 {
+			parts = append(parts, "flows cannot start from these event cards with "+delivery+" delivery: "+strings.Join(events, ", "))
+		}
+		if len(parts) > 0 {
+			out = append(out, sc+" ("+strings.Join(parts, "; ")+")")
 		} else {
 			out = append(out, sc)
 		}
@@ -45,7 +92,7 @@ func authorizedLogin(c *api.Connection) string {
 	return c.AuthorizedBy.Login
 }
 
-func printConnection(w io.Writer, c *api.ConnectionDetail) {
+func printConnection(w io.Writer, c *api.ConnectionDetail, cards cardIndex) {
 	fmt.Fprintf(w, "ID:               %s\n", c.ID)
 	fmt.Fprintf(w, "Nickname:         %s\n", c.Nickname)
 	fmt.Fprintf(w, "Connector:        %s\n", c.Connector)
@@ -60,7 +107,7 @@ func printConnection(w io.Writer, c *api.ConnectionDetail) {
 	fmt.Fprintf(w, "Scopes:           %s\n", orDash(c.ScopeMode))
 	fmt.Fprintf(w, "Requested scopes: %s\n", orDash(strings.Join(c.RequestedScopes, " ")))
 	fmt.Fprintf(w, "Granted scopes:   %s\n", orDash(strings.Join(c.GrantedScopes, " ")))
-	if m := missingScopes(&c.Connection); len(m) > 0 {
+	if m := missingScopes(&c.Connection, cards); len(m) > 0 {
 		fmt.Fprintf(w, "Missing scopes:   %s\n", strings.Join(m, "; "))
 	}
 	fmt.Fprintf(w, "Auth:             %s\n", orDash(c.Auth))
@@ -172,7 +219,9 @@ func cmdConnectionsShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/connections/"+pathEscape(id), printConnection)
+	return fetch(ctx, c, o, e.stdout, "/api/v1/connections/"+pathEscape(id), func(w io.Writer, v *api.ConnectionDetail) {
+		printConnection(w, v, fetchCards(ctx, c))
+	})
 }
 
 // scopeSelection returns the scopes of repeated --scope flags (commas and
@@ -350,7 +399,7 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 					return err
 				}
 			} else {
-				printConnection(e.stdout, &v)
+				printConnection(e.stdout, &v, fetchCards(ctx, c))
 			}
 			if v.Status != "active" {
 				return reported(codeFailed, fmt.Sprintf("connection %s did not become active (status %s): %s", v.Nickname, v.Status, v.StatusReason), v.Remedy)
@@ -473,7 +522,7 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "OK: the connection works (status %s)\n", out.Status)
 		// A passed check may find that the org stopped granting a scope
 		// since the last sign-in: the cards needing it fail.
-		if m := missingScopes(&api.Connection{MissingScopes: out.MissingScopes, MissingScopeCards: out.MissingScopeCards}); len(m) > 0 {
+		if m := missingScopes(&api.Connection{MissingScopes: out.MissingScopes, MissingScopeCards: out.MissingScopeCards}, fetchCards(ctx, c)); len(m) > 0 {
 			next := "reauthorize the connection: cardflow connections reauthorize " + shellArg(id)
 			if out.Auth == "service" {
 				next = "test the connection again"
@@ -566,7 +615,7 @@ func compactJSON(raw json.RawMessage) string {
 // printServiceKey prints a service connection, its public JWK and what to
 // do with it.
 func printServiceKey(w io.Writer, v *api.Connection, jwk json.RawMessage) {
-	printConnection(w, &api.ConnectionDetail{Connection: *v})
+	printConnection(w, &api.ConnectionDetail{Connection: *v}, nil) // a new key: no scope granted yet
 	fmt.Fprintf(w, "\nPublic key (JWK) of the connection, to add to the app:\n\n%s\n\n", compactJSON(jwk))
 	if v.Status != "active" {
 		fmt.Fprintf(w, "In the Okta Admin Console, open the API Services app %s: on the General tab set\n"+

@@ -69,7 +69,7 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 		if o.json {
 			return printJSON(e.stdout, out.Connection)
 		}
-		printConnection(e.stdout, &api.ConnectionDetail{Connection: out.Connection})
+		printConnection(e.stdout, &api.ConnectionDetail{Connection: out.Connection}, fetchCards(ctx, c))
 		fmt.Fprintf(msgOut, "\nThe new credentials are stored. Reauthorize the connection to use them: cardflow connections reauthorize %s\n", before.ID)
 		return nil
 	}

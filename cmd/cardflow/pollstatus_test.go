@@ -15,7 +15,7 @@ func TestShowFailingPoll(t *testing.T) {
 	c := api.ConnectionDetail{Connection: api.Connection{ID: "conn_1", Nickname: "Prod", Status: "active"},
 		EventSource: &api.EventSource{EventTypes: []string{}, PollError: "Okta refused the request", PollRemedy: "grant okta.logs.read", PollFailingSince: &since}}
 	var b strings.Builder
-	printConnection(&b, &c)
+	printConnection(&b, &c, nil)
 	for _, want := range []string{"System Log poll:  failing since " + when(since) + ": Okta refused the request", "Poll remedy:      grant okta.logs.read"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("connections show lacks %q:\n%s", want, b.String())
@@ -23,7 +23,7 @@ func TestShowFailingPoll(t *testing.T) {
 	}
 	c.EventSource.PollError, c.EventSource.PollRemedy, c.EventSource.PollFailingSince = "", "", nil
 	b.Reset()
-	printConnection(&b, &c)
+	printConnection(&b, &c, nil)
 	if strings.Contains(b.String(), "System Log poll") || strings.Contains(b.String(), "Poll remedy") {
 		t.Errorf("a working poll prints a failure:\n%s", b.String())
 	}
