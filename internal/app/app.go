@@ -254,6 +254,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.expiryOutage = outageLog("expiry_check")
 	a.keyOutage = outageLog("keyring")
 	a.Connections.BeforeDelete = a.events.forget
+	a.Connections.OnActive = a.events.WakeConnection
 	a.Connections.InUse = a.connectionInUse
 	a.Connections.KeyringBehind = a.keyringBehind
 

@@ -57,6 +57,9 @@ type eventIntake struct {
 	mu     sync.Mutex
 	hooked map[string]bool // connections whose hook this server reconciled
 	busy   map[string]bool // connections whose work at Okta is running
+	// pollNow names the connections to poll at the next round, woken or
+	// not (WakeConnection).
+	pollNow map[string]bool
 }
 
 // Wake makes the intake look again now (a flow was enabled or disabled):
@@ -64,6 +67,20 @@ type eventIntake struct {
 // the flows, without a call to Okta when nothing changed). It never blocks.
 func (in *eventIntake) Wake() {
 	in.WakeDispatch()
+	select {
+	case in.wakeOkta <- struct{}{}:
+	default:
+	}
+}
+
+// WakeConnection makes the intake's round at Okta run now and poll the
+// connection id's System Log in it (it became active again: its poll
+// status, which said it cannot be used, is brought up to date at once
+// rather than at the next interval). It never blocks.
+func (in *eventIntake) WakeConnection(id string) {
+	in.mu.Lock()
+	in.pollNow[id] = true
+	in.mu.Unlock()
 	select {
 	case in.wakeOkta <- struct{}{}:
 	default:
@@ -267,15 +284,26 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 	// for them: one org that is slow to answer (or whose rate limit is
 	// exhausted) delays no other org's. A connection whose work of an
 	// earlier round still waits for Okta is left out of this one.
+	in.mu.Lock()
+	for id := range in.pollNow {
+		if m[id] == nil {
+			delete(in.pollNow, id) // no flow reads its events
+		}
+	}
+	in.mu.Unlock()
 	for id, cf := range m {
 		if !in.claim(id) {
-			continue
+			continue // a woken poll waits for the next round too
 		}
+		in.mu.Lock()
+		pollNow := poll || in.pollNow[id]
+		delete(in.pollNow, id)
+		in.mu.Unlock()
 		in.workers.Go(func() {
 			defer in.unclaim(id)
 			in.slots <- struct{}{}
 			defer func() { <-in.slots }()
-			in.atOktaFor(ctx, id, cf, poll)
+			in.atOktaFor(ctx, id, cf, pollNow)
 		})
 	}
 }
@@ -582,7 +610,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
 		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
-		busy: map[string]bool{}, slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
+		busy: map[string]bool{}, pollNow: map[string]bool{}, slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,

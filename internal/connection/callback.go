@@ -259,6 +259,9 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 	if err != nil {
 		return nil, "", err
 	}
+	if m.OnActive != nil {
+		m.OnActive(cur.ID)
+	}
 	return cur, old, nil
 }
 

@@ -76,6 +76,11 @@ type Manager struct {
 	// not block.
 	NeedsReauthorizationNotice func(c *store.Connection) ([]*store.Notification, error)
 	OnNotified                 func()
+	// OnActive, when set, is called with a connection's id after it is
+	// stored active from another status (a reauthorization, a service
+	// connection the org accepts again) or authorized anew (the app
+	// wakes its System Log poll). It must not block.
+	OnActive func(connectionID string)
 	// ExpiryWarning is how long before a user connection's refresh token
 	// expires it is reported as expiring soon (and notified); zero means
 	// DefaultExpiryWarning (336h).

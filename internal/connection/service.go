@@ -298,6 +298,9 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 	if !wasActive {
 		m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionAuthorize, ConnectionID: c.ID, ActingAs: serviceActor(c.ClientID),
 			InputSummary: "service app token; granted " + strings.Join(granted, " ")}, nil)
+		if m.OnActive != nil {
+			m.OnActive(c.ID)
+		}
 	}
 	return m.tokenOf(stored, access), nil
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ func (e *env) removeAppKey(t *testing.T, kid string) {
 func TestFailedServiceConnectionRecovers(t *testing.T) {
 	e := newEnv(t)
 	other := e.manager(t, e.openStore(t), "process-2")
+	var activated atomic.Int32
+	e.m.OnActive = func(string) { activated.Add(1) }
+	other.OnActive = e.m.OnActive
 	ctx := context.Background()
 	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
 		ClientID: oktaemu.DemoServiceClientID}, tester)
@@ -142,6 +146,9 @@ func TestFailedServiceConnectionRecovers(t *testing.T) {
 	c := e.conn(t, v.ID)
 	if c.Status != store.StatusActive || c.StatusReason != "" {
 		t.Fatalf("status %s (%s); want active once the org accepts the key again", c.Status, c.StatusReason)
+	}
+	if n := activated.Load(); n != 2 {
+		t.Errorf("OnActive called %d times; want 2 (the first token, the recovery)", n)
 	}
 	authorized := 0
 	for _, ev := range e.audit(t, v.ID) {
