@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/app"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
@@ -69,5 +70,32 @@ func TestCLIListsWhatStopsEnabledFlows(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, s.vars, "flows", "list", "--json"); code != exitOK || !strings.Contains(out, `"problem": "needs reauthorization"`) {
 		t.Errorf("flows list --json: exit %d\n%s; want problems", code, out)
+	}
+}
+
+// TestFlowListState: each problem the API names reads as a sentence
+// beside "enabled"; a disabled flow names none.
+func TestFlowListState(t *testing.T) {
+	tests := []struct {
+		name     string
+		enabled  bool
+		problems []api.FlowProblem
+		want     string
+	}{
+		{"none", true, nil, "enabled"},
+		{"disabled", false, []api.FlowProblem{{Connection: "Prod", Problem: "error"}}, "disabled"},
+		{"needs reauthorization", true, []api.FlowProblem{{Connection: "Prod", Problem: "needs reauthorization"}}, "enabled — connection Prod needs reauthorization"},
+		{"pending", true, []api.FlowProblem{{Connection: "Prod", Problem: "pending"}}, "enabled — connection Prod is pending (not authorized yet)"},
+		{"error", true, []api.FlowProblem{{Connection: "Prod", Problem: "error"}}, "enabled — connection Prod is in error"},
+		{"gone and polls", true, []api.FlowProblem{{Connection: "Old", Problem: "no such connection"}, {Connection: "Prod", Problem: "System Log polls failing"}},
+			"enabled — connection Old does not exist; connection Prod: System Log polls failing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := api.Flow{Enabled: tt.enabled, Trigger: map[string]any{"kind": "schedule"}, Problems: tt.problems}
+			if got := flowListState(&f); got != tt.want {
+				t.Errorf("got %q; want %q", got, tt.want)
+			}
+		})
 	}
 }

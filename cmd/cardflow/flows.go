@@ -67,10 +67,12 @@ func flowListState(f *api.Flow) string {
 			ps = append(ps, c+" needs reauthorization")
 		case "no such connection":
 			ps = append(ps, c+" does not exist")
-		case "System Log polls failing":
-			ps = append(ps, c+": System Log polls failing")
+		case "pending":
+			ps = append(ps, c+" is pending (not authorized yet)")
+		case "error":
+			ps = append(ps, c+" is in error")
 		default:
-			ps = append(ps, c+" is "+p.Problem)
+			ps = append(ps, c+": "+p.Problem)
 		}
 	}
 	return st + " — " + strings.Join(ps, "; ")
