@@ -381,7 +381,7 @@ func (p *Poller) restart(ctx context.Context, src *store.EventSource, rs *pollRe
 	var why string
 	switch {
 	case rs.refused != nil:
-		msg, _ := pollProblem(rs.refused)
+		msg, _ := pollProblem(rs.refused, "")
 		why = fmt.Sprintf("Okta refused the System Log position cardflow kept for connection %s (%s)", c.Nickname, msg)
 	case rs.readTo.IsZero():
 		why = fmt.Sprintf("the System Log of connection %s was not read since its flows delivered by poll were enabled (%s), longer ago than Okta keeps events (90 days)",
@@ -446,7 +446,11 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, res Poll
 	var st store.PollStatus
 	kind := ""
 	if pollErr != nil {
-		msg, remedy := pollProblem(pollErr)
+		auth := ""
+		if c, err := p.Store.GetConnection(ctx, src.ConnectionID); err == nil {
+			auth = c.Auth
+		}
+		msg, remedy := pollProblem(pollErr, auth)
 		st = store.PollStatus{Error: msg, Remedy: remedy, FailingSince: prev.FailingSince, AlertedAt: prev.AlertedAt}
 		if st.FailingSince.IsZero() {
 			st.FailingSince = now
@@ -496,16 +500,24 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, res Poll
 // pollProblem says why a poll failed and what to do, in words for the
 // console, the API and a notification: Okta's answers by meaning, the
 // connection's own problems (needs reauthorization) as they are, and
-// anything else as an internal error that names no detail.
-func pollProblem(err error) (message, remedy string) {
+// anything else as an internal error that names no detail. auth is the
+// connection's kind (store.AuthUser or store.AuthService; "" when
+// unknown), which decides how a missing scope or role is given.
+func pollProblem(err error, auth string) (message, remedy string) {
 	const waits = "cardflow polls again every interval and reads on from where it stopped, so no event of the meantime is lost (Okta keeps 90 days)"
 	if p, ok := problem.As(err); ok {
 		pub := problem.Public(p)
 		return pub.Message, pub.Remedy
 	}
 	if se, ok := okta.IsInsufficientScope(err); ok {
-		return fmt.Sprintf("the connection was not granted %s, which System Log polls need", se.Scope),
-			fmt.Sprintf("grant %s to the org's app (Okta API Scopes tab) and reauthorize the connection (a service connection: test it), or use delivery: hook", se.Scope)
+		msg := fmt.Sprintf("the connection was not granted %s, which System Log polls need", se.Scope)
+		switch auth {
+		case store.AuthUser:
+			return msg, fmt.Sprintf("grant %s to the connection's OIDC app (Okta API Scopes tab) and reauthorize the connection with it, or use delivery: hook", se.Scope)
+		case store.AuthService:
+			return msg, fmt.Sprintf("grant %s on the API Services app's Okta API Scopes tab in the Okta Admin Console, then test the connection, or use delivery: hook", se.Scope)
+		}
+		return msg, fmt.Sprintf("grant %s to the org's app (Okta API Scopes tab) and reauthorize the connection (a service connection: test it), or use delivery: hook", se.Scope)
 	}
 	var ae *okta.APIError
 	var de *okta.DecodeError
@@ -514,8 +526,14 @@ func pollProblem(err error) (message, remedy string) {
 		return "could not read Okta's answer to the System Log request: " + de.Reason(),
 			"nothing to do if it passes: " + waits + "; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
 	case errors.As(err, &ae) && okta.IsForbidden(ae):
-		return "the connection's Okta account or app may not read the System Log (" + ae.Summary + ")",
-			"reauthorize the connection with an administrator who may read the System Log (a super, org or read-only administrator), or give the API Services app such a role"
+		msg := "the connection's Okta account or app may not read the System Log (" + ae.Summary + ")"
+		switch auth {
+		case store.AuthUser:
+			return msg, "reauthorize the connection with an administrator who may read the System Log (a super, org or read-only administrator)"
+		case store.AuthService:
+			return msg, "assign the API Services app a role that may read the System Log (a super, org or read-only administrator) on its Admin Roles tab in the Okta Admin Console"
+		}
+		return msg, "reauthorize the connection with an administrator who may read the System Log (a super, org or read-only administrator), or give the API Services app such a role"
 	case errors.As(err, &ae) && okta.IsRateLimited(ae):
 		return "the org's rate limit for the System Log was still exhausted after waiting for its resets",
 			"nothing to do if it passes: " + waits + "; if it keeps happening, poll less often (-event-poll-interval) or find what else reads the org's System Log"

@@ -41,7 +41,7 @@ func TestPollProblem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg, remedy := pollProblem(tt.err)
+			msg, remedy := pollProblem(tt.err, "")
 			if !strings.Contains(msg, tt.message) || !strings.Contains(remedy, tt.remedy) {
 				t.Errorf("pollProblem = %q, %q; want a message with %q and a remedy with %q", msg, remedy, tt.message, tt.remedy)
 			}
