@@ -189,6 +189,10 @@ type flowRow struct {
 	// Broken are the connections an enabled flow uses that cannot run
 	// cards now (its page says more).
 	Broken []brokenConnection
+	// PollFailing names the connection of an enabled event flow (with
+	// poll delivery, or hook+poll) whose System Log polls fail; empty
+	// when they work.
+	PollFailing string
 }
 
 type flowsData struct {
@@ -266,7 +270,7 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		return
 	}
 	rows := make([]flowRow, 0, len(fs))
-	seen := connectionLookup{}
+	seen, polls := connectionLookup{}, map[string]bool{}
 	for _, f := range fs {
 		row := flowRow{Flow: f, Trigger: triggerOf(f)}
 		if row.Trigger != nil && row.Trigger.Enabled {
@@ -274,6 +278,10 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 			// newer server's) is shown without the check.
 			if doc, err := flow.Parse(f.Source); err == nil {
 				if row.Broken, err = c.brokenConnections(ctx, doc, seen); err != nil {
+					c.fail(w, r, s, err)
+					return
+				}
+				if row.PollFailing, err = c.pollFailing(ctx, doc, polls); err != nil {
 					c.fail(w, r, s, err)
 					return
 				}
@@ -422,6 +430,35 @@ func (c *Console) brokenConnections(ctx context.Context, doc *flow.Document, see
 		}
 	}
 	return out, nil
+}
+
+// pollFailing returns the name of doc's event trigger's connection when
+// the trigger reads the System Log and that connection's polls fail; ""
+// otherwise. polls keeps each name's answer across the rows of a page.
+func (c *Console) pollFailing(ctx context.Context, doc *flow.Document, polls map[string]bool) (string, error) {
+	if c.Events == nil || c.Connections == nil || doc.Trigger == nil || doc.Trigger.Event == nil || doc.Trigger.Event.Delivery == flow.DeliveryHook {
+		return "", nil
+	}
+	name := doc.Trigger.Event.Connection
+	failing, known := polls[name]
+	if !known {
+		v, err := c.Connections.Get(ctx, name)
+		if p, ok := problem.As(err); ok && p.Code == problem.NotFound {
+			return "", nil // named among the broken connections
+		} else if err != nil {
+			return "", err
+		}
+		src, err := c.Events.GetEventSource(ctx, v.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", err
+		}
+		failing = err == nil && !src.Poll.FailingSince.IsZero()
+		polls[name] = failing
+	}
+	if !failing {
+		return "", nil
+	}
+	return name, nil
 }
 
 // setError shows e on the page, and under each required input it names as
