@@ -12,7 +12,6 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/flow"
-	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -204,21 +203,16 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 		}
 	}
 	if d.Connection != "" && c.Connections != nil && d.FilterError == nil {
-		// By id or nickname; the events of a deleted connection are found
-		// by its id.
-		v, err := c.Connections.Get(r.Context(), d.Connection)
-		switch {
-		case err == nil:
-			f.ConnectionID, d.ConnectionName = v.ID, v.Nickname
-		case problem.CodeOf(err) != problem.NotFound:
+		var (
+			fe  *filterError
+			err error
+		)
+		f.ConnectionID, d.ConnectionName, fe, err = c.connectionFilter(r, d.Connection, "audit trail")
+		if err != nil {
 			c.fail(w, r, s, err)
 			return
-		case !strings.HasPrefix(strings.ToLower(d.Connection), "conn_"):
-			fe, err := c.unknownConnection(r, d.Connection, "audit trail")
-			if err != nil {
-				c.fail(w, r, s, err)
-				return
-			}
+		}
+		if fe != nil {
 			d.FilterError, d.UnknownConnection, status = fe, true, http.StatusNotFound
 		}
 	}

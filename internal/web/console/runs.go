@@ -75,21 +75,16 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		d.Nicknames = sortedNicknames(conns)
 	}
 	if d.Connection != "" && c.Connections != nil {
-		// By id or nickname; the runs of a deleted connection are found by
-		// its id.
-		v, err := c.Connections.Get(r.Context(), d.Connection)
-		switch {
-		case err == nil:
-			f.ConnectionID, d.ConnectionName = v.ID, v.Nickname
-		case problem.CodeOf(err) != problem.NotFound:
+		var (
+			fe  *filterError
+			err error
+		)
+		f.ConnectionID, d.ConnectionName, fe, err = c.connectionFilter(r, d.Connection, "runs")
+		if err != nil {
 			c.fail(w, r, s, err)
 			return
-		case !strings.HasPrefix(strings.ToLower(d.Connection), "conn_"):
-			fe, err := c.unknownConnection(r, d.Connection, "runs")
-			if err != nil {
-				c.fail(w, r, s, err)
-				return
-			}
+		}
+		if fe != nil {
 			d.FilterError, status = fe, http.StatusNotFound
 		}
 	}
@@ -215,6 +210,25 @@ func (c *Console) unknownCard(r *http.Request, v string, err error) *filterError
 // connection filter that names no connection (a nickname that no
 // connection has; the runs of a deleted connection are asked for by its
 // id): the nearest nickname, and the Connections page.
+// connectionFilter resolves a list's connection filter v, by id or
+// nickname: the connection's id and nickname, or the filterError of an
+// unknown one (list names the list, for its message). An id no connection
+// has any more filters as it is (the records of a deleted connection are
+// found by its id), with no nickname.
+func (c *Console) connectionFilter(r *http.Request, v, list string) (id, nickname string, fe *filterError, err error) {
+	conn, err := c.Connections.Get(r.Context(), v)
+	switch {
+	case err == nil:
+		return conn.ID, conn.Nickname, nil, nil
+	case problem.CodeOf(err) != problem.NotFound:
+		return "", "", nil, err
+	case strings.HasPrefix(strings.ToLower(v), "conn_"):
+		return v, "", nil, nil
+	}
+	fe, err = c.unknownConnection(r, v, list)
+	return v, "", fe, err
+}
+
 func (c *Console) unknownConnection(r *http.Request, v, list string) (*filterError, error) {
 	vs, err := c.Connections.List(r.Context())
 	if err != nil {
