@@ -48,19 +48,20 @@ func (g *gate) count() int {
 	return g.requests
 }
 
-// gatedOrgs gives every connection the emulated org's client, through g.
-type gatedOrgs struct {
+// throughOrgs gives every connection the emulated org's client, its
+// requests through rt.
+type throughOrgs struct {
 	srv *emutest.Server
-	g   *gate
+	rt  http.RoundTripper
 }
 
-func (o gatedOrgs) Client(context.Context, string) (*okta.Client, error) {
+func (o throughOrgs) Client(context.Context, string) (*okta.Client, error) {
 	u, err := url.Parse(o.srv.URL)
 	if err != nil {
 		return nil, err
 	}
-	// No retries: each System Log call is one request through g.
-	return &okta.Client{BaseURL: u, HTTP: &http.Client{Transport: ssws{o.g}}, MaxRetries: -1}, nil
+	// No retries: each System Log call is one request through rt.
+	return &okta.Client{BaseURL: u, HTTP: &http.Client{Transport: ssws{o.rt}}, MaxRetries: -1}, nil
 }
 
 // TestPausedPollerIsFenced drives two servers' pollers of one connection
@@ -83,7 +84,7 @@ func TestPausedPollerIsFenced(t *testing.T) {
 			since := in.srv.Org.Now()
 			in.enroll(t, 2)
 			g := newGate(in.srv.Client.Transport)
-			one := &Poller{Store: in.st, Orgs: gatedOrgs{in.srv, g}, Owner: "server-1", PageSize: 100, Now: in.srv.Now}
+			one := &Poller{Store: in.st, Orgs: throughOrgs{in.srv, g}, Owner: "server-1", PageSize: 100, Now: in.srv.Now}
 			two := &Poller{Store: in.st, Orgs: emuOrgs{in.srv}, Owner: "server-2", PageSize: 100, Now: in.srv.Now}
 
 			type outcome struct {

@@ -3,14 +3,11 @@ package events
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/oktaemu"
-	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -38,20 +35,6 @@ func (o *onLogs) count() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.n
-}
-
-// onLogsOrgs gives every connection the emulated org's client, through o.
-type onLogsOrgs struct {
-	srv *emutest.Server
-	o   *onLogs
-}
-
-func (g onLogsOrgs) Client(context.Context, string) (*okta.Client, error) {
-	u, err := url.Parse(g.srv.URL)
-	if err != nil {
-		return nil, err
-	}
-	return &okta.Client{BaseURL: u, HTTP: &http.Client{Transport: ssws{g.o}}, MaxRetries: -1}, nil
 }
 
 // pausedAfterCursor is the store of a server paused right after it stored
@@ -93,7 +76,7 @@ func TestLongPollRenewsItsLease(t *testing.T) {
 			took = append(took, n)
 		}
 	}}
-	one := &Poller{Store: in.st, Orgs: onLogsOrgs{in.srv, o}, Owner: "server-1", Interval: 30 * time.Second, PageSize: 1, Now: in.srv.Now}
+	one := &Poller{Store: in.st, Orgs: throughOrgs{in.srv, o}, Owner: "server-1", Interval: 30 * time.Second, PageSize: 1, Now: in.srv.Now}
 
 	res, err := one.Poll(t.Context(), connID, since)
 	if err != nil || !res.Polled || res.Pages != 9 || res.New != 8 {
@@ -137,7 +120,7 @@ func TestPollStopsWhenItsLeaseIsLost(t *testing.T) {
 		in.srv.AdvanceClock(t, ttl+time.Second) // server-2 stopped
 	}}
 	o := &onLogs{base: in.srv.Client.Transport, each: func(int) {}}
-	one := &Poller{Store: paused, Orgs: onLogsOrgs{in.srv, o}, Owner: "server-1", PageSize: 1, Now: in.srv.Now}
+	one := &Poller{Store: paused, Orgs: throughOrgs{in.srv, o}, Owner: "server-1", PageSize: 1, Now: in.srv.Now}
 
 	res, err := one.Poll(t.Context(), connID, since)
 	if err != nil || res.Polled {
