@@ -284,6 +284,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.Web.SSO = ssoProvider
 	}
 	a.Console = &console.Console{
+		Notifications:   notificationTester{a.Notifier},
 		Connections:     a.Connections,
 		Catalog:         cardService{a.Executor},
 		Cards:           a.Executor,

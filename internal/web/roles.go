@@ -107,6 +107,7 @@ var routeRoles = map[string]access.Role{
 	"GET /people":                        access.Admin,
 	"GET /people/{login}/revoke":         access.Admin,
 	"POST /people/{login}/revoke":        access.Admin,
+	"POST /notifications/test":           access.Admin, // posts to the receivers
 }
 
 // RoleFor returns the least role that may use the route with the given

@@ -98,6 +98,10 @@ type Console struct {
 	// Events reads the event inbox and each connection's event hook; nil
 	// hides the Events page and the connections' event hook status.
 	Events Events
+	// Notifications sends a test notification to the server's receivers
+	// (the Flows page's Send a test notification, for admins); nil hides
+	// it.
+	Notifications web.Notifications
 	// ConnectionUsers names the enabled flows that use a connection on its
 	// Delete confirmation and after the deletion; nil names none.
 	ConnectionUsers ConnectionUsers
@@ -197,6 +201,7 @@ func (c *Console) Handler() http.Handler {
 	c.tokenRoutes(mux)
 	c.peopleRoutes(mux)
 	c.auditRoutes(mux)
+	c.notificationRoutes(mux)
 	mux.Handle("/", c.auth(func(w http.ResponseWriter, r *http.Request, s *reqState) {
 		c.notFound(w, r, s, "There is no console page at "+r.URL.Path+".")
 	}))

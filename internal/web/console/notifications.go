@@ -1,0 +1,50 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
+)
+
+func (c *Console) notificationRoutes(mux *web.Mux) {
+	if c.Notifications == nil {
+		return
+	}
+	mux.Handle("POST /notifications/test", c.auth(c.testNotifications))
+}
+
+// testNotifications posts a test message to every notification receiver
+// of this server (as cardflow notifications test does) and says on the
+// Flows page how each answered.
+func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *reqState) {
+	results := c.Notifications.Test(r.Context(), s.actor().String())
+	var refused []string
+	for _, res := range results {
+		if res.Err != nil {
+			refused = append(refused, res.Receiver+" refused it: "+res.Err.Error())
+		}
+	}
+	switch {
+	case len(results) == 0:
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "This server has no notification receivers.",
+			Remedy: "Start cardflow serve with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again."})
+	case len(refused) == 0:
+		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: fmt.Sprintf("Test notification sent: each of the %d receivers took it.", len(results))})
+	default:
+		c.addFlash(r.Context(), s.session, flash{Kind: "error",
+			Message: fmt.Sprintf("%d of %d notification receivers did not take the test notification: %s.", len(refused), len(results), strings.Join(refused, "; ")),
+			Remedy:  "Fix each refused receiver's -notify-url (a chat webhook's URL as its service gave it, or BODY=URL to name the body it takes), restart the server, then test again."})
+	}
+	if len(results) > 0 {
+		var err error
+		if len(refused) > 0 {
+			err = problem.New(problem.UpstreamError, "%d of %d notification receivers did not take the test message", len(refused), len(results))
+		}
+		c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionNotificationTest, InputSummary: fmt.Sprintf("%d receivers", len(results))}, err)
+	}
+	http.Redirect(w, r, "/flows", http.StatusSeeOther)
+}
