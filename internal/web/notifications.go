@@ -27,6 +27,29 @@ type NotificationResult struct {
 	Err            error
 }
 
+// NoNotificationReceivers is the error of a test on a server without
+// notification receivers.
+func NoNotificationReceivers() error {
+	return problem.New(problem.Conflict, "this server has no notification receivers").
+		WithRemedy("start cardflow serve with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again")
+}
+
+// NotificationTestAudit is the audit event of a test by actor that had
+// results, with its error: nil when every receiver took the message.
+func NotificationTestAudit(actor store.Actor, results []NotificationResult) (store.AuditEvent, error) {
+	refused := 0
+	for _, res := range results {
+		if res.Err != nil {
+			refused++
+		}
+	}
+	var err error
+	if refused > 0 {
+		err = problem.New(problem.UpstreamError, "%d of %d notification receivers did not take the test message", refused, len(results))
+	}
+	return store.AuditEvent{Actor: actor, Action: store.ActionNotificationTest, InputSummary: fmt.Sprintf("%d receivers", len(results))}, err
+}
+
 // testNotifications answers POST /api/v1/notifications/test: a test
 // message to every receiver of this server, with how each answered, so
 // that a receiver that would refuse every notification is found now rather
@@ -35,24 +58,17 @@ func (s *Server) testNotifications(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
 	results := s.Notifications.Test(r.Context(), p.Actor.String())
 	if len(results) == 0 {
-		s.writeError(w, r, problem.New(problem.Conflict, "this server has no notification receivers").
-			WithRemedy("start cardflow serve with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again"))
+		s.writeError(w, r, NoNotificationReceivers())
 		return
 	}
 	out := api.NotificationTest{Receivers: make([]api.NotificationTestResult, len(results))}
-	refused := 0
 	for i, res := range results {
 		out.Receivers[i] = api.NotificationTestResult{Receiver: res.Receiver, Body: res.Body, Delivered: res.Err == nil}
 		if res.Err != nil {
 			out.Receivers[i].Error = res.Err.Error()
-			refused++
 		}
 	}
-	var err error
-	if refused > 0 {
-		err = problem.New(problem.UpstreamError, "%d of %d notification receivers did not take the test message", refused, len(results))
-	}
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionNotificationTest,
-		InputSummary: fmt.Sprintf("%d receivers", len(results))}, err)
+	e, err := NotificationTestAudit(p.Actor, results)
+	s.audit(r, e, err)
 	writeJSON(w, http.StatusOK, out)
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/cardflow/cardflow/internal/problem"
-	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
 
@@ -30,8 +28,8 @@ func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *r
 	}
 	switch {
 	case len(results) == 0:
-		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "This server has no notification receivers.",
-			Remedy: "Start cardflow serve with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again."})
+		_, e := c.publicError(r.Context(), web.NoNotificationReceivers())
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: e.Message, Remedy: e.Remedy})
 	case len(refused) == 0:
 		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: fmt.Sprintf("Test notification sent: each of the %d receivers took it.", len(results))})
 	default:
@@ -40,11 +38,8 @@ func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *r
 			Remedy:  "Fix each refused receiver's -notify-url (a chat webhook's URL as its service gave it, or BODY=URL to name the body it takes), restart the server, then test again."})
 	}
 	if len(results) > 0 {
-		var err error
-		if len(refused) > 0 {
-			err = problem.New(problem.UpstreamError, "%d of %d notification receivers did not take the test message", len(refused), len(results))
-		}
-		c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionNotificationTest, InputSummary: fmt.Sprintf("%d receivers", len(results))}, err)
+		e, err := web.NotificationTestAudit(s.actor(), results)
+		c.audit(r, e, err)
 	}
 	http.Redirect(w, r, "/flows", http.StatusSeeOther)
 }
