@@ -195,6 +195,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	var raw json.RawMessage
 	body := api.RunRequest{Card: cd.Ref, Connection: connection, Input: input}
 	if err := c.do(ctx, "POST", "/api/v1/runs", body, &raw); err != nil {
+		err = inputRefused(err, anyRefusal)
 		var ua *unansweredError
 		if errors.As(err, &ua) && ua.maybeDone {
 			// The card run is recorded before the card calls Okta: its

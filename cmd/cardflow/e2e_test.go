@@ -325,7 +325,7 @@ func TestCLIRunCards(t *testing.T) {
 		{name: "typed bool input", args: []string{"run", "delete-device", "--connection", "Prod", "--input", "deviceId=" + id, "--input", "deactivateFirst=false"},
 			wantCode: exitFailure, wantOut: "SUSPENDED"},
 		{name: "bad bool", args: []string{"run", "delete-device", "--connection", "Prod", "--input", "deviceId=x", "--input", "deactivateFirst=perhaps"},
-			wantCode: exitFailure, wantErr: `"perhaps" is not true or false`},
+			wantCode: exitUsage, wantErr: `"perhaps" is not true or false`},
 		{name: "bool as yes, read by the server", args: []string{"run", "delete-device", "--connection", "Prod", "--input", "deviceId=" + id, "--input", "deactivateFirst=no"},
 			wantCode: exitFailure, wantOut: "SUSPENDED"},
 		{name: "unknown card", args: []string{"run", "melt-device", "--connection", "Prod"}, wantCode: exitUsage, wantErr: `unknown card "melt-device"`},

@@ -17,8 +17,8 @@ func TestEmptyRequiredInput(t *testing.T) {
 
 	for _, v := range []string{"", "  "} {
 		code, out, errOut := runCLI(t, s.vars, "run", "suspend-device", "--connection", "Prod", "--input", "deviceId="+v)
-		if code != exitFailure || !strings.Contains(errOut, named) || !strings.Contains(errOut, "Remedy: "+fix) || strings.Contains(out, "Run ") {
-			t.Errorf("run suspend-device --input deviceId=%q: exit %d\n%s%s; want %d, %q and its remedy, no run", v, code, out, errOut, exitFailure, named)
+		if code != exitUsage || !strings.Contains(errOut, named) || !strings.Contains(errOut, "Remedy: "+fix) || strings.Contains(out, "Run ") {
+			t.Errorf("run suspend-device --input deviceId=%q: exit %d\n%s%s; want %d, %q and its remedy, no run", v, code, out, errOut, exitUsage, named)
 		}
 		status, body := s.api(t, "POST", "/api/v1/runs", `{"card": "okta-devices/suspend-device", "connection": "Prod", "input": {"deviceId": "`+v+`"}}`)
 		if status != 400 || !strings.Contains(body, `"code": "invalid_input"`) && !strings.Contains(body, `"code":"invalid_input"`) || !strings.Contains(body, `"field":"deviceId"`) && !strings.Contains(body, `"field": "deviceId"`) {

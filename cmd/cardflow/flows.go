@@ -438,7 +438,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
-			return err
+			return planRefused(err, trigger)
 		}
 	default:
 		f, err := loadFlow(ctx, c, arg)
@@ -455,7 +455,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
-			return err
+			return planRefused(err, trigger)
 		}
 	}
 	var plan api.Plan
@@ -473,6 +473,16 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("the plan is incomplete: %d item(s) could not be planned (see above); a run would fail there or act on what the plan could not see", n)
 	}
 	return nil
+}
+
+// planRefused is the error of a plan's request: a refusal of the inputs
+// given with --input is a wrong command line; a triggered run's inputs
+// are the flow's on.inputs, not the command line's.
+func planRefused(err error, trigger *api.PlanTrigger) error {
+	if trigger != nil {
+		return err
+	}
+	return inputRefused(err, flowInputsRefusal)
 }
 
 // readEventFile reads the Okta event of --event-file: a file, or standard
@@ -568,6 +578,7 @@ func cmdFlowsRun(ctx context.Context, e *env, args []string) error {
 	}
 	var started api.FlowRun
 	if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/runs", api.FlowInputsRequest{Inputs: in}, &started); err != nil {
+		err = inputRefused(err, flowInputsRefusal)
 		var ua *unansweredError
 		if errors.As(err, &ua) && ua.maybeDone {
 			return fmt.Errorf("%w\nWhether the run started shows in: cardflow flows runs %s", err, f.ID)

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/spelling"
 )
 
@@ -421,3 +423,42 @@ type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// inputRefused is err as a usage error (exit 2), the server's message
+// kept, when it is the server's refusal of what the command line gave: a
+// 400 invalid_input that fromCommandLine accepts. The server reads the
+// values of --input by their declared types and finds a missing or blank
+// required one; that is as much a wrong command line as an unknown input
+// name, which the CLI refuses itself. Other errors are returned as they are.
+func inputRefused(err error, fromCommandLine func(*api.Error) bool) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && ae.Body.Code == "invalid_input" && fromCommandLine(&ae.Body) {
+		return &usageError{msg: err.Error(), err: err}
+	}
+	return err
+}
+
+// anyRefusal accepts every refusal: all of a card run's request (card,
+// connection, inputs) is the command line's, and the server refuses it
+// before any run is recorded.
+func anyRefusal(*api.Error) bool { return true }
+
+// flowInputsRefusal accepts the server's refusal of a flow run's inputs:
+// the names of missing required ones (details.missing), or its problems
+// with them as sentences (details.errors: strings), where the problems of
+// the flow document itself are issues (objects with a line and column).
+func flowInputsRefusal(b *api.Error) bool {
+	if _, ok := b.Details["missing"]; ok {
+		return true
+	}
+	list, ok := b.Details["errors"].([]any)
+	if !ok || len(list) == 0 {
+		return false
+	}
+	for _, e := range list {
+		if _, ok := e.(string); !ok {
+			return false
+		}
+	}
+	return true
+}
