@@ -129,9 +129,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "serve", "serve [-listen 127.0.0.1:8080] [-data-dir DIR] [-public-url URL] [-trust-origin ORIGIN ...] [-allow-domain-suffix SUFFIX ...] [-db postgres://...]\n\n"+
 		"Environment: CARDFLOW_API_TOKEN (the API token; generated on first start when unset),\n"+
 		"CARDFLOW_KEY (base64 sealing key; DIR/keyring is created when unset),\n"+
-		"CARDFLOW_NOTIFY_SECRET (signs notifications to -notify-url: X-Cardflow-Signature: sha256=<hex HMAC>),\n"+
-		"CARDFLOW_NOTIFY_URLS (notification receivers, whitespace-separated, besides -notify-url; a webhook\n"+
-		"URL whose path or query is its key stays out of the process list there),\n"+
+		notifyEnvHelp+",\n"+
 		"CARDFLOW_OIDC_CLIENT_SECRET (the single sign-on app's client secret, with -oidc-issuer).")
 	var f serverFlags
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve on (port 0 picks a free port)")
@@ -144,7 +142,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&f.trustedProxies, "trusted-proxy", "address or CIDR network of a reverse proxy in front of the server, whose X-Forwarded-For names the client for the sign-in limiter (repeatable)")
 	fs.BoolVar(&f.publicMetrics, "public-metrics", false, "serve /metrics without the API token")
-	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed and _recovered, connection.needs_reauthorization, connection.expiring, events.poll_failing and _recovered, events.hook_failing and _recovered) as signed JSON POSTs, or as a chat post to a Slack, Google Chat or Teams webhook (by its host; BODY=URL names it: cardflow, slack, googlechat or teams); needs CARDFLOW_NOTIFY_SECRET (repeatable; CARDFLOW_NOTIFY_URLS keeps a secret URL out of ps; the server logs each receiver at start as scheme://host/… and a fingerprint)")
+	f.notifyFlag(fs)
 	fs.DurationVar(&f.flowLease, "flow-lease-ttl", 15*time.Second, "how long a server's claim on a flow run lasts unrenewed; a crashed server's runs resume after it")
 	fs.DurationVar(&f.cardLease, "card-lease-ttl", 15*time.Second, "how long a server's lease on the card runs it executes lasts unrenewed; a card run started with POST /api/v1/runs whose server died ends interrupted after it")
 	fs.DurationVar(&f.eventPoll, "event-poll-interval", 30*time.Second, "how often the System Log of a connection with poll delivery is read (one server polls each connection)")
@@ -183,8 +181,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		CardLeaseTTL:        f.cardLease,
 		EventPollInterval:   f.eventPoll,
 		EventPollAlertAfter: f.eventPollAlert,
-		NotifyURLs:          append(slices.Clone(f.notifyURLs), strings.Fields(e.getenv("CARDFLOW_NOTIFY_URLS"))...),
-		NotifySecret:        keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET")),
+		NotifyURLs:          f.notifyReceivers(e),
+		NotifySecret:        notifySecret(e),
 		ExpiryWarning:       f.expiryWarning,
 		NotifyRepeat:        f.notifyRepeat,
 		OIDCIssuer:          f.oidcIssuer,
@@ -196,14 +194,42 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Failpoint:           e.getenv("CARDFLOW_FAILPOINT"),
 	}
 	a, err := app.New(ctx, cfg)
-	if ce := (*app.ConfigError)(nil); errors.As(err, &ce) {
-		// A wrong command line: exit 2, as a flag the parser refuses.
-		return usagef("cannot start: %v", ce)
-	}
 	if err != nil {
-		return fmt.Errorf("cannot start: %w", err)
+		return startError(err)
 	}
 	return a.Serve(ctx)
+}
+
+// startError is the error of a server that could not start: a
+// configuration it refuses is a wrong command line (exit 2), as a flag the
+// parser refuses.
+func startError(err error) error {
+	if ce := (*app.ConfigError)(nil); errors.As(err, &ce) {
+		return usagef("cannot start: %v", ce)
+	}
+	return fmt.Errorf("cannot start: %w", err)
+}
+
+// notifyEnvHelp is what serve's and demo's usage say of the environment
+// variables of notifications.
+const notifyEnvHelp = "CARDFLOW_NOTIFY_SECRET (signs notifications to -notify-url: X-Cardflow-Signature: sha256=<hex HMAC>),\n" +
+	"CARDFLOW_NOTIFY_URLS (notification receivers, whitespace-separated, besides -notify-url; a webhook\n" +
+	"URL whose path or query is its key stays out of the process list there)"
+
+// notifyFlag defines -notify-url, the same for serve and demo.
+func (f *serverFlags) notifyFlag(fs *flag.FlagSet) {
+	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed and _recovered, connection.needs_reauthorization, connection.expiring, events.poll_failing and _recovered, events.hook_failing and _recovered) as signed JSON POSTs, or as a chat post to a Slack, Google Chat or Teams webhook (by its host; BODY=URL names it: cardflow, slack, googlechat or teams); needs CARDFLOW_NOTIFY_SECRET (repeatable; CARDFLOW_NOTIFY_URLS keeps a secret URL out of ps; the server logs each receiver at start as scheme://host/… and a fingerprint)")
+}
+
+// notifyReceivers is the receivers of -notify-url, then those of
+// CARDFLOW_NOTIFY_URLS.
+func (f *serverFlags) notifyReceivers(e *env) []string {
+	return append(slices.Clone(f.notifyURLs), strings.Fields(e.getenv("CARDFLOW_NOTIFY_URLS"))...)
+}
+
+// notifySecret is CARDFLOW_NOTIFY_SECRET, which signs notifications.
+func notifySecret(e *env) keyring.Secret {
+	return keyring.Secret(e.getenv("CARDFLOW_NOTIFY_SECRET"))
 }
 
 // parseServeArgs is parseNoArgs for serve, whose stray argument is often
@@ -221,9 +247,10 @@ func parseServeArgs(fs *flag.FlagSet, args []string) error {
 }
 
 func cmdDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "demo [-listen 127.0.0.1:8080] [-data-dir DIR] [-devices 50]\n\n"+
+	fs := newFlagSet(e, "demo", "demo [-listen 127.0.0.1:8080] [-data-dir DIR] [-devices 50] [-notify-url URL ...]\n\n"+
 		"Starts an emulated Okta org (the demo org) and the cardflow server in one process,\n"+
-		"with the org's origin trusted, and prints everything needed to try it.")
+		"with the org's origin trusted, and prints everything needed to try it.\n\n"+
+		"Environment: "+notifyEnvHelp+".")
 	var f serverFlags
 	var devices int
 	var orgListen string
@@ -233,7 +260,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&devices, "devices", 50, "number of devices in the emulated org")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	if err := parseNoArgs(fs, args); err != nil {
+	f.notifyFlag(fs)
+	if err := parseServeArgs(fs, args); err != nil {
 		return err
 	}
 	if devices < 0 {
@@ -243,16 +271,22 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return app.Demo(ctx, app.DemoConfig{
-		Listen:    f.listen,
-		OrgListen: orgListen,
-		DataDir:   f.dataDir,
-		Devices:   devices,
-		Logger:    log,
-		Stdout:    e.stdout,
-		APIToken:  keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_API_TOKEN"))),
-		Command:   e.self,
+	err = app.Demo(ctx, app.DemoConfig{
+		Listen:       f.listen,
+		OrgListen:    orgListen,
+		DataDir:      f.dataDir,
+		Devices:      devices,
+		Logger:       log,
+		Stdout:       e.stdout,
+		APIToken:     keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_API_TOKEN"))),
+		Command:      e.self,
+		NotifyURLs:   f.notifyReceivers(e),
+		NotifySecret: notifySecret(e),
 	})
+	if ce := (*app.ConfigError)(nil); errors.As(err, &ce) {
+		return startError(err)
+	}
+	return err
 }
 
 func cmdKeysRotate(ctx context.Context, e *env, args []string) error {

@@ -42,6 +42,10 @@ type DemoConfig struct {
 	Logger *slog.Logger
 	// Stdout receives the demo's instructions; nil means os.Stdout.
 	Stdout io.Writer
+	// NotifyURLs and NotifySecret are the server's notification receivers
+	// and the secret that signs what they receive, as Config's.
+	NotifyURLs   []string
+	NotifySecret keyring.Secret
 }
 
 // Demo runs the demo org of oktaemu and a cardflow server that trusts it,
@@ -111,6 +115,8 @@ func Demo(ctx context.Context, dc DemoConfig) error {
 		OIDCClientID:     oktaemu.DemoConsoleClientID,
 		OIDCClientSecret: keyring.Secret(oktaemu.DemoConsoleClientSecret),
 		OIDCRoles:        demoRoles,
+		NotifyURLs:       dc.NotifyURLs,
+		NotifySecret:     dc.NotifySecret,
 	}
 	if temp {
 		// The data go away with the process; so can the key.
@@ -248,6 +254,9 @@ Single sign-on ("Sign in with SSO" in the console, or %[12]s login), same passwo
 	fmt.Fprintf(w, "  %s flows run examples/offboard-user-devices.yaml --input login=%s\n\n", cmd, oktaemu.UserLogin)
 	if !slices.ContainsFunc(conns, func(c *store.Connection) bool { return c.Auth == store.AuthService }) {
 		printDemoService(w, cmd, orgURL)
+	}
+	if len(dc.NotifyURLs) > 0 {
+		fmt.Fprintf(w, "Notifications go to the receivers of -notify-url and CARDFLOW_NOTIFY_URLS; send each a test message:\n\n  %s notifications test\n\n", cmd)
 	}
 	if temp {
 		fmt.Fprintf(w, "Data: %s (removed on exit). Press Ctrl-C to stop.\n", dataDir)
