@@ -249,6 +249,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	})
 	a.Scheduler.Runs = a.Flows
 	a.Connections.NeedsReauthorizationNotice = needsReauthNotice(a.Outbox)
+	a.Connections.ServiceStatusNotice = serviceStatusNotice(a.Outbox)
 	a.Connections.OnNotified = a.Notifier.Wake
 	a.events = newEventIntake(&cfg, a, publicURL, log, outageLog("events"))
 	a.expiryOutage = outageLog("expiry_check")

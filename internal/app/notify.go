@@ -58,6 +58,37 @@ func needsReauthNotice(o *notify.Outbox) func(*store.Connection) ([]*store.Notif
 	}
 }
 
+// serviceStatusNotice is the connection.failing message of a service
+// connection stored in error (prev was not), or the connection.recovered
+// one of a service connection stored active from error, as outbox rows
+// stored with the status change. Its id is stable per change; both are of
+// one thread per connection, so a recovery never arrives before the
+// failure it ends. A failing message ends with the fix, as a
+// connection.needs_reauthorization one does.
+func serviceStatusNotice(o *notify.Outbox) func(prev, c *store.Connection) ([]*store.Notification, error) {
+	return func(prev, c *store.Connection) ([]*store.Notification, error) {
+		m := notify.Message{
+			Time:   c.UpdatedAt,
+			Thread: "connection.status/" + c.ID,
+			Connection: &notify.Connection{ID: c.ID, Nickname: c.Nickname, Domain: c.Domain,
+				Status: c.Status, StatusReason: c.StatusReason},
+		}
+		if c.Status == store.StatusError {
+			m.ID = fmt.Sprintf("nt_conn_failing_%s_%d", c.ID, c.UpdatedAt.UnixNano())
+			m.Type = notify.TypeConnectionFailing
+			m.Message = fmt.Sprintf("service connection %s stopped working: %s; its cards and flows fail until it works again (cardflow tests it again in the background, after a minute and then at most every 30 minutes, and says so when it does)", c.Nickname, c.StatusReason)
+			if c.Remedy != "" {
+				m.Message += "; " + c.Remedy
+			}
+		} else {
+			m.ID = fmt.Sprintf("nt_conn_recovered_%s_%d", c.ID, c.UpdatedAt.UnixNano())
+			m.Type = notify.TypeConnectionRecovered
+			m.Message = fmt.Sprintf("service connection %s works again: the org accepts it (it was in error: %s); its cards and flows run again, and flow runs that failed meanwhile can be run again with cardflow flows rerun RUN_ID", c.Nickname, prev.StatusReason)
+		}
+		return o.Notifications(m)
+	}
+}
+
 // notifyHTTPClient posts notifications. Receivers are the operator's own
 // endpoints (often on the same host), so unlike org calls they are not
 // held to the org domain policy.

@@ -1,11 +1,15 @@
 package app
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,13 +62,20 @@ func removeServiceKey(t *testing.T, emu *emutest.Server, kid string) {
 }
 
 // TestServiceConnectionRecoversByItself: a service connection whose key was
-// removed at the org fails its card runs and goes to error; once the key
-// is added back, the server's background test makes it active again, with
-// nobody running a test, and its cards run.
+// removed at the org fails its card runs and goes to error, which is
+// notified (connection.failing, ending with the fix); once the key is
+// added back, the server's background test makes it active again, with
+// nobody running a test, its cards run, and that is notified too
+// (connection.recovered).
 func TestServiceConnectionRecoversByItself(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
-	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.ExpiryCheckInterval = emu.Now, 20*time.Millisecond })
+	received := make(chan map[string]any, 16)
+	receiver := notificationReceiver(t, received)
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now, c.ExpiryCheckInterval = emu.Now, 20*time.Millisecond
+		c.NotifyURLs, c.NotifySecret = []string{receiver}, "a-long-random-notification-secret"
+	})
 	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
 	var key struct {
 		Kid string `json:"kid"`
@@ -85,8 +96,15 @@ func TestServiceConnectionRecoversByItself(t *testing.T) {
 	if _, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); r.Status == "succeeded" {
 		t.Fatal("card run with the key removed at the org succeeded")
 	}
-	if got := h.serviceConn(c.ID); got.Status != "error" {
-		t.Fatalf("status %s; want error", got.Status)
+	failed := h.serviceConn(c.ID)
+	if failed.Status != "error" {
+		t.Fatalf("status %s; want error", failed.Status)
+	}
+	m := waitNotification(t, received)
+	conn, _ := m["connection"].(map[string]any)
+	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.failing" || conn["id"] != c.ID || conn["status"] != "error" ||
+		!strings.Contains(msg, "Robot") || !strings.Contains(msg, failed.StatusReason) || !strings.HasSuffix(msg, failed.Remedy) {
+		t.Fatalf("notification %v; want connection.failing for %s with its reason and, at the end, its fix (%q)", m, c.ID, failed.Remedy)
 	}
 	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
 	// The server's first test is due a minute after its background check
@@ -104,4 +122,21 @@ func TestServiceConnectionRecoversByItself(t *testing.T) {
 		t.Fatalf("card run after the recovery: %d %s %+v", code, r.Status, r.Error)
 	}
 	checkServerActed(t, h.audit("connection="+c.ID), "connection.authorize")
+	m = waitNotification(t, received)
+	conn, _ = m["connection"].(map[string]any)
+	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.recovered" || conn["id"] != c.ID || conn["status"] != "active" ||
+		!strings.Contains(msg, "works again") || !strings.Contains(msg, failed.StatusReason) {
+		t.Fatalf("notification %v; want connection.recovered for %s naming what failed", m, c.ID)
+	}
+	ns, err := h.app.Store.ListNotifications(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, n := range ns {
+		types = append(types, n.Type)
+	}
+	if slices.Sort(types); strings.Join(types, " ") != "connection.failing connection.recovered" {
+		t.Errorf("outbox %v; want one connection.failing and one connection.recovered", types)
+	}
 }

@@ -76,6 +76,13 @@ type Manager struct {
 	// not block.
 	NeedsReauthorizationNotice func(c *store.Connection) ([]*store.Notification, error)
 	OnNotified                 func()
+	// ServiceStatusNotice, when set, returns the outbox messages that
+	// report a service connection stored in error from another status
+	// (the org stopped accepting it) or stored active from error (it
+	// works again); prev is the connection as it was before. They are
+	// committed in the transaction that stores the status, as
+	// NeedsReauthorizationNotice's are, and OnNotified is called after.
+	ServiceStatusNotice func(prev, c *store.Connection) ([]*store.Notification, error)
 	// OnActive, when set, is called with a connection's id after it is
 	// stored active from another status (a reauthorization, a service
 	// connection the org accepts again) or authorized anew (the app

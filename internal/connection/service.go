@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -268,15 +269,35 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 			return nil, internal("seal private key", err)
 		}
 	}
+	// A connection in error becomes active again only once it can do
+	// what it is for: the org may issue tokens to an app whose admin role
+	// was taken away (a test put it in error for that), and marking it
+	// active would only make its cards fail with forbidden.
+	var roleless *problem.Error
+	if c.Status == store.StatusError && hasDeviceRead(granted) {
+		var probeKey *jose.JSONWebKey
+		if tokType == "DPoP" {
+			probeKey = dpopKey
+		}
+		if m.serviceLacksRole(ctx, c, &Token{AccessToken: keyring.Secret(access), Type: tokType, BaseURL: OriginOf(c.Domain), dpopKey: probeKey}) {
+			roleless = noAdminRole(c.Nickname, c.ClientID)
+		}
+	}
 	wasActive := false
 	var stored *store.Connection
-	err = m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+	err = m.updateConnection(ctx, c.ID, func(cur *store.Connection) error {
 		now := m.now()
 		cur.SealedAccessToken, cur.AccessTokenExpiry, cur.AccessTokenType = sealedAccess, ts.Expiry.UTC(), tokType
 		cur.GrantedScopes, cur.DPoP = granted, useDPoP
 		if promoted {
 			cur.SealedPrivateKey, cur.SealedNextPrivateKey = sealedKey, nil
 		}
+		if roleless != nil && cur.Status == store.StatusError {
+			cur.StatusReason, cur.Remedy, cur.UpdatedAt = roleless.Message, roleless.Remedy, now
+			stored = cur
+			return nil
+		}
+		roleless = nil
 		wasActive = cur.Status == store.StatusActive
 		cur.Status, cur.StatusReason, cur.Remedy = store.StatusActive, "", ""
 		cur.AuthorizedLogin = serviceActor(cur.ClientID)
@@ -289,6 +310,10 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 	})
 	if err != nil {
 		return nil, internal("store token", err)
+	}
+	if roleless != nil {
+		m.log.InfoContext(ctx, "service connection still in error: the org issues its tokens, but its app has no admin role", "connection", c.ID)
+		return nil, roleless.WithDetail("connection", c.ID)
 	}
 	if promoted {
 		m.log.InfoContext(ctx, "the org accepted the new key; the old key is dropped", "connection", c.ID, "kid", next.KeyID)
@@ -464,9 +489,9 @@ func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err er
 }
 
 // updateService applies change to the stored connection (in its locked
-// update).
+// update, with the notice of the status change it makes).
 func (m *Manager) updateService(ctx context.Context, id string, change func(*store.Connection)) {
-	err := m.Store.UpdateConnection(ctx, id, func(c *store.Connection) error {
+	err := m.updateConnection(ctx, id, func(c *store.Connection) error {
 		change(c)
 		c.UpdatedAt = m.now()
 		return nil
@@ -519,6 +544,43 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 		})
 	}
 	return m.testFailure(ctx, c.ID, p)
+}
+
+// serviceLacksRole reports whether the org answers a read-only device
+// call with tok (a new token of service connection c, not stored yet) with
+// E0000006: its app has no admin role that allows it. Any other answer,
+// or none, is false: the token works, and what else fails is for the
+// cards to report.
+func (m *Manager) serviceLacksRole(ctx context.Context, c *store.Connection, tok *Token) bool {
+	pctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
+	defer cancel()
+	for attempt := 0; attempt < 2; attempt++ {
+		req, err := http.NewRequestWithContext(pctx, http.MethodGet, OriginOf(c.Domain)+"/api/v1/devices?limit=1", nil)
+		if err != nil {
+			return false
+		}
+		req.Header.Set("Accept", "application/json")
+		if err := m.authorize(req, tok); err != nil {
+			return false
+		}
+		resp, err := m.httpClient().Do(req)
+		if err != nil {
+			return false
+		}
+		body, _ := ReadCapped(resp.Body, 64<<10)
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized && tok.Type == "DPoP" && attempt == 0 &&
+			okta.ChallengeError(resp.Header) == "use_dpop_nonce" && resp.Header.Get("DPoP-Nonce") != "" {
+			m.setResourceNonce(req.URL.Scheme+"://"+req.URL.Host, resp.Header.Get("DPoP-Nonce"))
+			continue
+		}
+		var oe struct {
+			ErrorCode string `json:"errorCode"`
+		}
+		_ = json.Unmarshal(body, &oe)
+		return resp.StatusCode == http.StatusForbidden && oe.ErrorCode == "E0000006"
+	}
+	return false
 }
 
 // noAdminRole is the problem of a service app whose admin roles do not

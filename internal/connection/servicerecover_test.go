@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -161,5 +162,56 @@ func TestFailedServiceConnectionRecovers(t *testing.T) {
 	}
 	if n := retry(); n != 0 {
 		t.Errorf("%d token requests for an active connection; want none", n)
+	}
+}
+
+// TestServiceWithoutRoleStaysInError: a service connection whose app has
+// no admin role is put in error by a test; the background tests that
+// follow get tokens from the org (which issues them whatever the app's
+// roles) but leave it in error, and report no recovery, since its cards
+// would still be forbidden.
+func TestServiceWithoutRoleStaysInError(t *testing.T) {
+	e := newEnv(t, func(s *envSetup) {
+		fx := oktaemu.DemoFixture(3)
+		for i := range fx.Apps {
+			if fx.Apps[i].ID == oktaemu.DemoServiceAppID {
+				fx.Apps[i].Roles = nil
+			}
+		}
+		s.cfg = oktaemu.Config{Fixture: fx}
+	})
+	var notices []string
+	e.m.ServiceStatusNotice = func(prev, c *store.Connection) ([]*store.Notification, error) {
+		notices = append(notices, prev.Status+">"+c.Status)
+		return nil, nil
+	}
+	ctx := context.Background()
+	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoServiceClientID}, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.m.Test(ctx, v.ID, tester); err != nil || res.OK || !strings.Contains(res.StatusReason, "no admin role") {
+		t.Fatalf("test: %+v, %v; want the missing admin role", res, err)
+	}
+	before := e.tokenPosts(t)
+	for range 8 {
+		e.emu.AdvanceClock(t, time.Minute)
+		if err := e.m.RetryFailedServices(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.tokenPosts(t) == before {
+		t.Fatal("no background test in 8 minutes")
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusError || !strings.Contains(c.StatusReason, "no admin role") || !strings.Contains(c.Remedy, "Admin Roles") {
+		t.Errorf("after the background tests: %s (%s; %s); want error naming the missing admin role and its fix", c.Status, c.StatusReason, c.Remedy)
+	}
+	if strings.Join(notices, " ") != "active>error" {
+		t.Errorf("status notices %v; want only active>error", notices)
 	}
 }

@@ -536,19 +536,26 @@ func (m *Manager) setNeedsReauth(ctx context.Context, id string, presented []byt
 }
 
 // updateConnection is Store.UpdateConnection that also stores, in the same
-// transaction, the connection.needs_reauthorization notice of a
-// connection fn moves into that status.
+// transaction, the notice of a status change fn makes: the
+// connection.needs_reauthorization of a connection fn moves into that
+// status, and the ServiceStatusNotice of a service connection fn moves
+// into error or out of it to active.
 func (m *Manager) updateConnection(ctx context.Context, id string, fn func(c *store.Connection) error) error {
 	notified := false
 	err := m.Store.UpdateConnectionNotify(ctx, id, func(c *store.Connection) ([]*store.Notification, error) {
-		was := c.Status
+		prev := *c
 		if err := fn(c); err != nil {
 			return nil, err
 		}
-		if was == store.StatusNeedsReauthorization || c.Status != store.StatusNeedsReauthorization || m.NeedsReauthorizationNotice == nil {
-			return nil, nil
+		var ns []*store.Notification
+		var err error
+		switch was := prev.Status; {
+		case was != store.StatusNeedsReauthorization && c.Status == store.StatusNeedsReauthorization && m.NeedsReauthorizationNotice != nil:
+			ns, err = m.NeedsReauthorizationNotice(c)
+		case c.Auth == store.AuthService && m.ServiceStatusNotice != nil &&
+			(was != store.StatusError && c.Status == store.StatusError || was == store.StatusError && c.Status == store.StatusActive):
+			ns, err = m.ServiceStatusNotice(&prev, c)
 		}
-		ns, err := m.NeedsReauthorizationNotice(c)
 		notified = len(ns) > 0
 		return ns, err
 	})

@@ -1,5 +1,6 @@
 // Package notify tells receivers outside cardflow what happened
-// (flow_run.failed, connection.needs_reauthorization, connection.expiring)
+// (flow_run.failed, connection.needs_reauthorization, connection.failing,
+// connection.expiring and the others of the Type constants)
 // through a durable outbox: Outbox.Enqueue writes a message to the store
 // once for every receiver, and Sender, on any server, claims due
 // messages, POSTs them as JSON signed with HMAC-SHA256
@@ -18,7 +19,7 @@
 // builds the rows and the store commits them (store.UpdateConnectionNotify,
 // SetPollStatus, PutEventHook). A Sender sends only to its own server's
 // receivers. Messages of one thread (Message.Thread: a connection's
-// System Log polls, its event hook) reach each receiver in the order they
+// System Log polls, its event hook, a service connection's status) reach each receiver in the order they
 // were enqueued: a recovery waits for the failure it ends, also while
 // that failure waits for a retry.
 //

@@ -18,6 +18,13 @@ const (
 	TypeFlowRunRecovered     = "flow_run.recovered"
 	TypeNeedsReauthorization = "connection.needs_reauthorization"
 	TypeConnectionExpiring   = "connection.expiring"
+	// TypeConnectionFailing: a service connection went into error (the
+	// org stopped accepting its key, its app was deactivated or lost its
+	// admin role), so its cards and flows fail until it works again;
+	// TypeConnectionRecovered: it works again (sent only after a
+	// TypeConnectionFailing, in the same thread).
+	TypeConnectionFailing   = "connection.failing"
+	TypeConnectionRecovered = "connection.recovered"
 	// TypePollFailing: a connection's System Log polls have failed for a
 	// while, so its poll-delivered event flows start no runs;
 	// TypePollRecovered: they work again (sent only after a
