@@ -387,7 +387,7 @@ func (b *tab) signIn() {
 func (b *tab) createConnection(nickname string, custom []string) {
 	b.t.Helper()
 	b.open("/connections")
-	b.click(button("New Connection"))
+	b.click(link("New Connection"))
 	b.click(link("Okta Devices"))
 	b.fill("Nickname", nickname)
 	b.fill("Domain", b.e.emu.URL)

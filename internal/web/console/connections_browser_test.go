@@ -35,7 +35,7 @@ func TestBrowserNewConnectionWithDefaultScopes(t *testing.T) {
 	b.wantText("No connections yet")
 	b.screenshot("connections-empty")
 
-	b.click(button("New Connection"))
+	b.click(link("New Connection"))
 	b.wantText("Okta Devices")
 	b.screenshot("new-connection-choose")
 	b.click(link("Okta Devices"))
@@ -174,7 +174,7 @@ func TestBrowserReauthorizeAfterRevokedGrant(t *testing.T) {
 	e.emu.RevokeGrant(t, "okta.devices.manage")
 	v := e.connectionByNickname(t, "Prod")
 	b.open("/connections/" + v.ID)
-	b.click(button("Reauthorize"))
+	b.click(link("Reauthorize"))
 	keep, err := chromedp.Run(b.ctx, chromedp.JavascriptAttribute[bool](labelled("Keep the current scopes"), "checked"))
 	if err != nil || !keep {
 		t.Fatalf("Keep the current scopes checked = %v (%v); want it chosen by default", keep, err)
@@ -221,7 +221,7 @@ func TestBrowserDeleteAsksForConfirmation(t *testing.T) {
 	v := e.connectionByNickname(t, "Old org")
 
 	b.open("/connections/" + v.ID)
-	b.click(button("Delete"))
+	b.click(link("Delete"))
 	b.wantText("Delete Old org?")
 	b.screenshot("delete-confirm")
 	if _, err := e.manager.Get(context.Background(), v.ID); err != nil {
@@ -419,7 +419,7 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 	b := newTab(t, e)
 	b.signIn()
 	b.open("/connections")
-	b.click(button("New Connection"))
+	b.click(link("New Connection"))
 	b.click(link("Okta Devices"))
 	b.fill("Nickname", "Rotated")
 	b.fill("Domain", e.emu.URL)
@@ -433,7 +433,7 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 	}
 
 	b.open("/connections/" + v.ID)
-	b.click(button("Change secret"))
+	b.click(link("Change secret"))
 	for _, label := range []string{"Client ID", "New client secret"} {
 		b.do("find the field labelled "+label, chromedp.WaitVisible(labelled(label)))
 	}

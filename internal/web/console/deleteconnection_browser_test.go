@@ -64,7 +64,7 @@ steps:
 	b.signIn()
 	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
 	b.open("/connections/" + prod.ID)
-	b.click(button("Delete"))
+	b.click(link("Delete"))
 	b.wantText("Delete Prod?", "2 enabled flows use it",
 		"removal-watch: the event trigger", "nightly-sweep: steps find and recount",
 		"their scheduled runs fail and Okta events start no run of them",

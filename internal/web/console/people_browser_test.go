@@ -77,7 +77,7 @@ func TestBrowserRevokePersonAccess(t *testing.T) {
 	ada.screenshot("people")
 
 	revoke := button("Revoke access")
-	rileysRevoke := `//button[@aria-label="Revoke access of ` + oktaemu.ReadOnlyLogin + `"]`
+	rileysRevoke := `//a[@aria-label="Revoke access of ` + oktaemu.ReadOnlyLogin + `"]`
 	ada.click(rileysRevoke)
 	ada.wantText("Revoke the access of "+oktaemu.ReadOnlyLogin+"?", "their console session", "their personal API token", "cannot be restored",
 		"1 flow they enabled keeps running as them: nightly-cleanup")
@@ -106,7 +106,7 @@ func TestBrowserRevokePersonAccess(t *testing.T) {
 
 	// Oneself: the page says so, and confirming signs out.
 	ada.open("/people")
-	ada.click(`//button[@aria-label="Revoke access of ` + oktaemu.AdminLogin + `"]`)
+	ada.click(`//a[@aria-label="Revoke access of ` + oktaemu.AdminLogin + `"]`)
 	ada.wantText("This is you.")
 	ada.screenshot("revoke-own-access-confirm")
 	ada.click(button("Revoke my own access"))

@@ -28,10 +28,10 @@ func TestPeoplePageOddLogins(t *testing.T) {
 	}
 	c, _, csrf := signInHTTP(t, e.url, "/people")
 	_, page := get(t, c, e.url+"/people")
-	want := `action="/people/` + url.PathEscape(odd) + `/revoke"`
-	if !strings.Contains(page, want) {
+	if want := `href="/people/` + url.PathEscape(odd) + `/revoke"`; !strings.Contains(page, want) {
 		t.Fatalf("the People page has no %s\n%s", want, page)
 	}
+	want := `action="/people/` + url.PathEscape(odd) + `/revoke"`
 	resp, confirm := get(t, c, e.url+"/people/"+url.PathEscape(odd)+"/revoke")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(confirm, want) {
 		t.Fatalf("confirming the revoke of %s: status %d, want a form with %s\n%s", odd, resp.StatusCode, want, confirm)

@@ -382,7 +382,7 @@ func TestBrowserDeleteFlow(t *testing.T) {
 	b := newTab(t, e)
 	b.signIn()
 	b.open("/flows/" + flowID)
-	b.click(button("Delete"))
+	b.click(link("Delete"))
 	b.wantText("Delete many-items?", "Its runs keep their history")
 	b.click(button("Delete"))
 	if loc := b.location(); !strings.HasSuffix(loc, "/flows") {

@@ -66,7 +66,7 @@ func TestBrowserNewServiceConnection(t *testing.T) {
 	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
 		t.Fatalf("give the page the window's focus: %v", err)
 	}
-	b.click(button("New Connection"))
+	b.click(link("New Connection"))
 	b.click(`#new-service`)
 	b.fill("Nickname", "Robot")
 	b.fill("Domain", e.emu.URL)

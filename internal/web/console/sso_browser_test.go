@@ -60,7 +60,7 @@ func TestBrowserSSO(t *testing.T) {
 		if who := strings.ToLower(b.text(".whoami")); !strings.Contains(who, "ada admin") || !strings.Contains(who, "admin") {
 			b.fatalf("the header says %q; want Ada Admin, admin", who)
 		}
-		b.do("see New Connection", chromedp.WaitVisible(button("New Connection")))
+		b.do("see New Connection", chromedp.WaitVisible(link("New Connection")))
 		b.screenshot("sso-admin")
 		b.click(button("Sign out"))
 		b.open("/connections")

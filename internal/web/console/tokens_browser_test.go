@@ -69,7 +69,7 @@ func TestBrowserRevokeTokenAsksForConfirmation(t *testing.T) {
 	b := newTab(t, e)
 	b.signIn()
 	b.open("/tokens")
-	b.click(revoke)
+	b.click(link("Revoke"))
 	b.wantText("Revoke the token nightly export?", "cannot be restored")
 	b.screenshot("revoke-token-confirm")
 	if !works() {
@@ -79,7 +79,7 @@ func TestBrowserRevokeTokenAsksForConfirmation(t *testing.T) {
 	if got := b.text(`//table`); !strings.Contains(got, "nightly export") {
 		b.fatalf("after Cancel the tokens list reads %q; want the token still there", got)
 	}
-	b.click(revoke)
+	b.click(link("Revoke"))
 	b.click(revoke)
 	b.wantText("Revoked the token nightly export")
 	if works() {

@@ -40,7 +40,7 @@ func TestFlowPageOfAnUnreadableFlow(t *testing.T) {
 	if !strings.Contains(notice, "no longer accepts") || !strings.Contains(notice, "ident") || !strings.Contains(notice, "every run its trigger starts fails") {
 		t.Errorf("the page's notice %q; want it to say the document is no longer accepted, why, and that every triggered run fails", notice)
 	}
-	for _, want := range []string{`action="/flows/` + flowID + `/disable"`, `action="/flows/` + flowID + `/delete"`} {
+	for _, want := range []string{`action="/flows/` + flowID + `/disable"`, `href="/flows/` + flowID + `/delete"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page has no %s", want)
 		}
