@@ -41,20 +41,25 @@ type Flow struct {
 	// Problems, in the list of stored flows, say why an enabled flow
 	// starts no runs now or its runs fail: a connection it uses (its event
 	// trigger's or a step's) that cannot run cards, or whose System Log
-	// polls fail while its event trigger reads them; absent when there is
-	// none.
+	// polls fail while its event trigger reads them (a warning when the
+	// trigger also reads the event hook, which works); absent when there
+	// is none.
 	Problems  []FlowProblem `json:"problems,omitempty"`
 	CreatedAt time.Time     `json:"createdAt"`
 	UpdatedAt time.Time     `json:"updatedAt"`
 }
 
-// FlowProblem is a connection an enabled flow uses that stops it: Problem
-// is the connection's status in words ("needs reauthorization",
-// "pending"), "no such connection", or "System Log polls failing"; Reason
-// and Remedy say why and the fix.
+// FlowProblem is a connection an enabled flow uses that stops it, or
+// makes it work less well: Problem is the connection's status in words
+// ("needs reauthorization", "pending"), "no such connection", "System Log
+// polls failing", or "System Log polls fail; events arrive only by the
+// event hook" (a trigger with delivery hook+poll whose hook works);
+// Severity is "error" when the flow starts no runs or its runs fail, and
+// "warning" when it still runs; Reason and Remedy say why and the fix.
 type FlowProblem struct {
 	Connection string `json:"connection"`
 	Problem    string `json:"problem"`
+	Severity   string `json:"severity"`
 	Reason     string `json:"reason,omitempty"`
 	Remedy     string `json:"remedy,omitempty"`
 }

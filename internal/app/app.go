@@ -281,6 +281,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:        log,
 		Now:           cfg.Now,
 	}
+	// The flows list reads from it whether an event flow that names no
+	// delivery also gets events by the hook (see flowEnv).
+	a.Web.DefaultDelivery = defaultDeliveryFor(publicURL)
 	if ssoProvider != nil {
 		a.Web.SSO = ssoProvider
 	}
@@ -293,6 +296,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Flows:           a.Store,
 		FlowRunner:      a.Flows,
 		Events:          a.Store,
+		DefaultDelivery: defaultDeliveryFor(publicURL),
 		ConnectionUsers: connectionUsers{a},
 		CheckToken:      a.Web.CheckToken,
 		Sessions:        a.Store,

@@ -217,12 +217,13 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out.Flows, out.Next = make([]api.Flow, 0, len(fs)), next
-	seen := map[string][]api.FlowProblem{}
+	// One lookup for the page: each connection is read once.
+	fp := &FlowProblems{Connections: s.Connections, Events: s.Events, DefaultDelivery: s.DefaultDelivery}
 	for _, f := range fs {
 		doc, _ := flow.Parse(f.Source)
 		js := flowJSON(f, doc, false)
 		if f.Enabled && doc != nil && doc.Trigger != nil {
-			if js.Problems, err = s.flowProblems(r.Context(), doc, seen); err != nil {
+			if js.Problems, err = apiFlowProblems(r.Context(), fp, doc); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -238,59 +239,20 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// flowProblems finds the connections doc uses that stop it: not active,
-// gone, or (its event trigger's, unless it reads only the hook) with
-// failing System Log polls. seen keeps each name's problems across the
-// flows of a page, so each connection is read once.
-func (s *Server) flowProblems(ctx context.Context, doc *flow.Document, seen map[string][]api.FlowProblem) ([]api.FlowProblem, error) {
-	if s.Connections == nil {
-		return nil, nil
+// apiFlowProblems is what FlowProblems finds of an enabled flow, in the
+// API's words.
+func apiFlowProblems(ctx context.Context, fp *FlowProblems, doc *flow.Document) ([]api.FlowProblem, error) {
+	ps, err := fp.Find(ctx, doc, true)
+	if err != nil {
+		return nil, err
 	}
 	var out []api.FlowProblem
-	use := func(name string, trigger bool) error {
-		key := name
-		if trigger {
-			key = "\x00" + name // the trigger's also reads the polls
+	for _, p := range ps {
+		sev := "error"
+		if !p.Stops {
+			sev = "warning"
 		}
-		ps, known := seen[key]
-		if !known {
-			v, err := s.Connections.Get(ctx, name)
-			switch p, ok := problem.As(err); {
-			case err == nil && v.Status != store.StatusActive:
-				ps = append(ps, api.FlowProblem{Connection: name, Problem: strings.ReplaceAll(v.Status, "_", " "), Reason: v.StatusReason, Remedy: v.Remedy})
-			case err == nil && trigger:
-				src, err := s.eventSource(ctx, v.ID)
-				if err != nil {
-					return err
-				}
-				if src != nil && src.PollError != "" {
-					ps = append(ps, api.FlowProblem{Connection: name, Problem: "System Log polls failing", Reason: src.PollError, Remedy: src.PollRemedy})
-				}
-			case err == nil:
-			case ok && p.Code == problem.NotFound:
-				ps = append(ps, api.FlowProblem{Connection: name, Problem: "no such connection", Reason: "no connection has this id or nickname",
-					Remedy: "create a connection named " + strconv.Quote(name) + ", or store a version of the flow that names one that exists"})
-			default:
-				return err
-			}
-			seen[key] = ps
-		}
-		for _, p := range ps {
-			if !slices.ContainsFunc(out, func(q api.FlowProblem) bool { return q.Connection == p.Connection && q.Problem == p.Problem }) {
-				out = append(out, p)
-			}
-		}
-		return nil
-	}
-	if e := doc.Trigger.Event; e != nil {
-		if err := use(e.Connection, e.Delivery != flow.DeliveryHook); err != nil {
-			return nil, err
-		}
-	}
-	for _, st := range doc.Steps {
-		if err := use(st.Connection, false); err != nil {
-			return nil, err
-		}
+		out = append(out, api.FlowProblem{Connection: p.Connection, Problem: p.Problem, Severity: sev, Reason: p.Reason, Remedy: p.Remedy})
 	}
 	return out, nil
 }

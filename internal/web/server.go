@@ -29,6 +29,11 @@ type Server struct {
 	History History
 	// Events reads the event inbox (the store); nil answers 404.
 	Events Events
+	// DefaultDelivery is the delivery of an event trigger that names none
+	// (flow.DeliveryHookPoll or flow.DeliveryPoll); empty means poll. The
+	// flows list reads from it whether such a flow still gets events while
+	// its connection's System Log polls fail.
+	DefaultDelivery string
 	// Notifications tests the notification receivers; nil answers 404.
 	Notifications Notifications
 	// Hooks serves the Okta event hook endpoint under /hooks/okta/

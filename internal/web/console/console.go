@@ -98,6 +98,9 @@ type Console struct {
 	// Events reads the event inbox and each connection's event hook; nil
 	// hides the Events page and the connections' event hook status.
 	Events Events
+	// DefaultDelivery is the delivery of an event trigger that names none,
+	// as web.Server.DefaultDelivery; empty means poll.
+	DefaultDelivery string
 	// Notifications sends a test notification to the server's receivers
 	// (the Flows page's Send a test notification, for admins); nil hides
 	// it.

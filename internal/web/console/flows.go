@@ -186,13 +186,9 @@ type flowRow struct {
 	Flow    *store.Flow
 	Trigger *triggerView
 	LastRun *store.FlowRun
-	// Broken are the connections an enabled flow uses that cannot run
-	// cards now (its page says more).
-	Broken []brokenConnection
-	// PollFailing names the connection of an enabled event flow (with
-	// poll delivery, or hook+poll) whose System Log polls fail; empty
-	// when they work.
-	PollFailing string
+	// Problems are the connections that stop an enabled flow, or make it
+	// work less well (its page says more).
+	Problems []flowProblem
 }
 
 type flowsData struct {
@@ -270,18 +266,14 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		return
 	}
 	rows := make([]flowRow, 0, len(fs))
-	seen, polls := connectionLookup{}, map[string]bool{}
+	fp := c.flowProblems() // one lookup for the page
 	for _, f := range fs {
 		row := flowRow{Flow: f, Trigger: triggerOf(f)}
 		if row.Trigger != nil && row.Trigger.Enabled {
 			// A stored document parses; one that no longer does (a
 			// newer server's) is shown without the check.
 			if doc, err := flow.Parse(f.Source); err == nil {
-				if row.Broken, err = c.brokenConnections(ctx, doc, seen); err != nil {
-					c.fail(w, r, s, err)
-					return
-				}
-				if row.PollFailing, err = c.pollFailing(ctx, doc, polls); err != nil {
+				if row.Problems, err = findFlowProblems(ctx, fp, doc, true); err != nil {
 					c.fail(w, r, s, err)
 					return
 				}
@@ -354,111 +346,53 @@ type flowData struct {
 	Versions []*store.FlowVersion
 	Plan     *flow.PlanResult
 	Error    *shownError
-	// Broken are the connections the flow uses that cannot run cards
-	// now (not active, or gone), each with what uses it and the fix.
-	Broken []brokenConnection
+	// Problems are the connections the flow uses that cannot run cards
+	// now (not active, or gone) and, while its trigger is enabled, its
+	// event trigger's connection whose System Log polls fail, each with
+	// what uses it and the fix.
+	Problems []flowProblem
 }
 
-// brokenConnection is a connection a flow uses that cannot run cards now.
-type brokenConnection struct {
-	Name    string // as the flow names it
-	ID      string // empty when no connection has the name
-	Status  string // "Needs reauthorization"; empty when gone
-	State   string // "needs reauthorization", "no such connection"
-	Reason  string
-	Remedy  string
-	Trigger bool     // the event trigger reads its events
-	Steps   []string // the steps that run cards with it
+// Stops says that one of the flow's problems stops it; the others only
+// make it work less well.
+func (d *flowData) Stops() bool {
+	return slices.ContainsFunc(d.Problems, func(p flowProblem) bool { return p.Stops })
 }
 
-// connectionLookup reads the connections flows name, each name once.
-type connectionLookup map[string]*brokenConnection // nil when it works
+// flowProblem is a connection that stops a flow (web.FlowProblem), as the
+// console words it.
+type flowProblem struct {
+	web.FlowProblem
+	ID     string // the connection's; empty when no connection has the name
+	Status string // "Needs reauthorization", for a connection that is not active
+	Remedy string // the fix, in the console's words
+}
 
-// brokenConnections finds the connections doc uses (its event trigger's and
-// its steps') that cannot run cards now: an enabled flow on such a
-// connection shows as enabled, and its runs fail until it is fixed. seen
-// keeps what earlier calls found (nil: a lookup for this call only).
-func (c *Console) brokenConnections(ctx context.Context, doc *flow.Document, seen connectionLookup) ([]brokenConnection, error) {
-	if c.Connections == nil {
-		return nil, nil
+// flowProblems is a lookup of what stops flows, the one the API's flows
+// list uses, so that the console and the API name the same problems.
+func (c *Console) flowProblems() *web.FlowProblems {
+	return &web.FlowProblems{Connections: c.Connections, Events: c.Events, DefaultDelivery: c.DefaultDelivery}
+}
+
+// findFlowProblems is what fp finds of doc (enabled: its trigger is on),
+// in the console's words.
+func findFlowProblems(ctx context.Context, fp *web.FlowProblems, doc *flow.Document, enabled bool) ([]flowProblem, error) {
+	ps, err := fp.Find(ctx, doc, enabled)
+	if err != nil {
+		return nil, err
 	}
-	if seen == nil {
-		seen = connectionLookup{}
-	}
-	var out []brokenConnection
-	index := map[string]int{} // name -> position in out
-	use := func(name string, step string) error {
-		b, known := seen[name]
-		if !known {
-			v, err := c.Connections.Get(ctx, name)
-			switch p, ok := problem.As(err); {
-			case err == nil && v.Status == store.StatusActive:
-			case err == nil:
-				b = &brokenConnection{Name: name, ID: v.ID, Status: humanize(v.Status), State: strings.ToLower(humanize(v.Status)), Reason: v.StatusReason, Remedy: consoleRemedy(v)}
-			case ok && p.Code == problem.NotFound:
-				b = &brokenConnection{Name: name, State: "no such connection", Reason: "no connection has this id or nickname",
-					Remedy: "create a connection named " + strconv.Quote(name) + ", or store a version of the flow that names one that exists"}
-			default:
-				return err
-			}
-			seen[name] = b
+	out := make([]flowProblem, 0, len(ps))
+	for _, p := range ps {
+		fp := flowProblem{FlowProblem: p, Remedy: inConsole(p.Remedy)}
+		if p.View != nil {
+			fp.ID = p.View.ID
 		}
-		if b == nil {
-			return nil
+		if p.Kind == web.FlowProblemStatus {
+			fp.Status, fp.Remedy = humanize(p.View.Status), consoleRemedy(p.View)
 		}
-		i, ok := index[name]
-		if !ok {
-			out = append(out, brokenConnection{Name: b.Name, ID: b.ID, Status: b.Status, State: b.State, Reason: b.Reason, Remedy: b.Remedy})
-			i = len(out) - 1
-			index[name] = i
-		}
-		if step == "" {
-			out[i].Trigger = true
-		} else {
-			out[i].Steps = append(out[i].Steps, step)
-		}
-		return nil
-	}
-	if doc.Trigger != nil && doc.Trigger.Event != nil {
-		if err := use(doc.Trigger.Event.Connection, ""); err != nil {
-			return nil, err
-		}
-	}
-	for _, st := range doc.Steps {
-		if err := use(st.Connection, st.ID); err != nil {
-			return nil, err
-		}
+		out = append(out, fp)
 	}
 	return out, nil
-}
-
-// pollFailing returns the name of doc's event trigger's connection when
-// the trigger reads the System Log and that connection's polls fail; ""
-// otherwise. polls keeps each name's answer across the rows of a page.
-func (c *Console) pollFailing(ctx context.Context, doc *flow.Document, polls map[string]bool) (string, error) {
-	if c.Events == nil || c.Connections == nil || doc.Trigger == nil || doc.Trigger.Event == nil || doc.Trigger.Event.Delivery == flow.DeliveryHook {
-		return "", nil
-	}
-	name := doc.Trigger.Event.Connection
-	failing, known := polls[name]
-	if !known {
-		v, err := c.Connections.Get(ctx, name)
-		if p, ok := problem.As(err); ok && p.Code == problem.NotFound {
-			return "", nil // named among the broken connections
-		} else if err != nil {
-			return "", err
-		}
-		src, err := c.Events.GetEventSource(ctx, v.ID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return "", err
-		}
-		failing = err == nil && !src.Poll.FailingSince.IsZero()
-		polls[name] = failing
-	}
-	if !failing {
-		return "", nil
-	}
-	return name, nil
 }
 
 // setError shows e on the page, and under each required input it names as
@@ -498,7 +432,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 		return nil, err
 	}
 	if d.Doc != nil {
-		if d.Broken, err = c.brokenConnections(ctx, d.Doc, nil); err != nil {
+		if d.Problems, err = findFlowProblems(ctx, c.flowProblems(), d.Doc, d.Flow.Enabled); err != nil {
 			return nil, err
 		}
 		for _, in := range d.Doc.Inputs {
