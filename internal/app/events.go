@@ -58,8 +58,14 @@ type eventIntake struct {
 	hooked map[string]bool // connections whose hook this server reconciled
 	busy   map[string]bool // connections whose work at Okta is running
 	// pollNow names the connections to poll at the next round, woken or
-	// not (WakeConnection).
+	// not (noticeActive).
 	pollNow map[string]bool
+
+	// checkConns wakes the watch of the connections (watchConnections);
+	// authorized is what its last read saw of each connection
+	// (authorizedKey), nil before the first read. Only the watch uses it.
+	checkConns chan struct{}
+	authorized map[string]string
 }
 
 // Wake makes the intake look again now (a flow was enabled or disabled):
@@ -73,17 +79,83 @@ func (in *eventIntake) Wake() {
 	}
 }
 
-// WakeConnection makes the intake's round at Okta run now and poll the
-// connection id's System Log in it (it became active again: its poll
-// status, which said it cannot be used, is brought up to date at once
-// rather than at the next interval). It never blocks.
-func (in *eventIntake) WakeConnection(id string) {
-	in.mu.Lock()
-	in.pollNow[id] = true
-	in.mu.Unlock()
+// WakeConnection says that the connection id was stored active again
+// (reauthorized, or a service connection the org accepts again): the
+// watch of the connections reads them now, and the round at Okta polls
+// the connection's System Log at once (noticeActive), so that its poll
+// status, which said it cannot be used, is brought up to date rather than
+// at the next interval. The other servers learn of it from the store
+// within connCheckEvery, which is what reaches the one holding the poll
+// lease when that is not this one. It never blocks.
+func (in *eventIntake) WakeConnection(string) {
 	select {
-	case in.wakeOkta <- struct{}{}:
+	case in.checkConns <- struct{}{}:
 	default:
+	}
+}
+
+// connCheckEvery is how often each server reads the connections to learn
+// of one stored active again on any server (noticeActive): a read of the
+// connections table, without a call to Okta.
+const connCheckEvery = 2 * time.Second
+
+// authorizedKey is what noticeActive compares of a connection: its status
+// and when it was last authorized, which a reauthorization, and a service
+// connection the org accepts again, change; a token refresh does not.
+func authorizedKey(c *store.Connection) string {
+	return fmt.Sprint(c.Status, " ", c.AuthorizedAt.UnixNano())
+}
+
+// noticeActive reads the connections and has the round at Okta poll at
+// once each one that is active and was not, or was authorized anew, since
+// the previous read, wherever that happened: only the server holding the
+// connection's poll lease polls, and it may not be the one where the
+// connection was reauthorized. The first read only records what it sees
+// (the first round at Okta polls every connection anyway).
+func (in *eventIntake) noticeActive(ctx context.Context) {
+	const what = "events: reading the connections to learn of reauthorizations"
+	cs, err := in.store.ListConnections(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			in.outage.Fail(ctx, what, err)
+		}
+		return
+	}
+	in.outage.OK(ctx, what)
+	seen := make(map[string]string, len(cs))
+	woke := false
+	for _, c := range cs {
+		k := authorizedKey(c)
+		seen[c.ID] = k
+		if in.authorized != nil && in.authorized[c.ID] != k && c.Status == store.StatusActive {
+			in.mu.Lock()
+			in.pollNow[c.ID] = true
+			in.mu.Unlock()
+			woke = true
+		}
+	}
+	in.authorized = seen
+	if woke {
+		select {
+		case in.wakeOkta <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// watchConnections runs noticeActive every connCheckEvery and when woken
+// (WakeConnection) until ctx ends.
+func (in *eventIntake) watchConnections(ctx context.Context) {
+	t := time.NewTicker(connCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-in.checkConns:
+		}
+		in.noticeActive(ctx)
 	}
 }
 
@@ -565,7 +637,11 @@ func (in *eventIntake) dispatchLeftovers(ctx context.Context, id string) {
 // Run runs rounds until ctx ends: the rounds at Okta and the dispatch
 // rounds each in a loop of their own, every interval and when woken.
 func (in *eventIntake) Run(ctx context.Context) {
+	// What the connections are before the first round, which polls them
+	// all: a reauthorization from here on wakes a poll.
+	in.noticeActive(ctx)
 	var wg sync.WaitGroup
+	wg.Go(func() { in.watchConnections(ctx) })
 	wg.Go(func() {
 		loop(ctx, in.interval, in.wakeOkta, in.atOkta)
 	})
@@ -610,7 +686,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
 		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
-		busy: map[string]bool{}, pollNow: map[string]bool{}, slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
+		busy: map[string]bool{}, pollNow: map[string]bool{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,

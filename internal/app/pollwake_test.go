@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,4 +61,66 @@ func TestReauthorizationWakesThePoll(t *testing.T) {
 		s := source()
 		return s.PollError == "" && s.PollFailingSince == nil
 	})
+}
+
+// TestReauthorizationOnAnotherServerWakesThePoll: two servers on one
+// database, server-1 holding the connection's System Log poll lease. The
+// connection is reauthorized through server-2, which may not poll it:
+// server-1 learns of it from the store and polls at once, and the poll
+// status clears without waiting for the next poll interval (an hour here).
+func TestReauthorizationOnAnotherServerWakesThePoll(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	dir := t.TempDir() // one SQLite database, one keyring
+	config := func(owner string) func(*Config) {
+		return func(c *Config) { c.Now, c.EventPollInterval, c.Owner = emu.Now, time.Hour, owner }
+	}
+	one := startServer(t, emu, dir, config("server-1"))
+	conn := one.connect("Prod devices")
+	storeEnabledFlow(t, one, "poll")
+	err := one.app.Store.UpdateConnection(t.Context(), conn.ID, func(c *store.Connection) error {
+		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, "the refresh token was revoked", "reauthorize the connection"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Restarted, server-1 polls at once (its first round) under its
+	// lease, and the poll status says the connection cannot be used.
+	one.stop()
+	one = startServer(t, emu, dir, config("server-1"))
+	source := func() *store.EventSource {
+		t.Helper()
+		src, err := one.app.Store.GetEventSource(t.Context(), conn.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return &store.EventSource{} // not polled yet
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	waitFor(t, "the poll status to say the connection cannot be used", func() bool {
+		return strings.Contains(source().Poll.Error, "needs_reauthorization")
+	})
+	two := startServer(t, emu, dir, config("server-2"))
+
+	var re struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if code, data := two.call("POST", "/api/v1/connections/"+conn.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
+		t.Fatalf("reauthorize: %d %s", code, data)
+	}
+	if code, page := two.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK || !strings.Contains(page, "reauthorized") {
+		t.Fatalf("reauthorization callback: %d\n%s", code, page)
+	}
+	waitFor(t, "the poll status to clear after the reauthorization on the other server", func() bool {
+		p := source().Poll
+		return p.Error == "" && p.FailingSince.IsZero()
+	})
+	// server-1 polled, under the lease it still holds: server-2 did not
+	// take the polls over.
+	if ok, err := two.app.Store.TryLease(t.Context(), store.PollLease(conn.ID), "server-2", time.Minute, emu.Now()); err != nil || ok {
+		t.Errorf("server-2 could take the poll lease (%v, %v); want it held by server-1", ok, err)
+	}
 }
