@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -753,12 +754,27 @@ func givenEvent(raw json.RawMessage, now time.Time) (*store.Event, error) {
 			WithRemedy("give one Okta LogEvent as JSON, as the System Log API answers it (GET /api/v1/logs) or the Admin Console's System Log shows it (expand the event, then JSON); it needs at least eventType and the targets the flow reads").
 			WithDetail("field", "trigger.event")
 	}
-	list, err := events.LogEventsOf(raw)
+	list, unusable, err := events.LogEventsOf(raw)
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	if len(list) != 1 {
-		return nil, bad("holds %d events; a plan is of one event's run", len(list))
+	// A plan is of one event's run: an event cardflow cannot use is named
+	// (its place, uuid and type, and what is wrong) and refused, not left
+	// out as the intake does, which would plan another run than the one
+	// asked for without a word.
+	switch total := len(list) + len(unusable); {
+	case total == 1 && len(unusable) == 1:
+		m := unusable[0]
+		return nil, bad("%scannot be used: %s", strings.TrimPrefix(m.Names()+" ", " "), m.Reason)
+	case total != 1 && len(unusable) > 0:
+		named := make([]string, len(unusable))
+		for i, m := range unusable {
+			named[i] = m.String()
+		}
+		return nil, bad("holds %d events; a plan is of one event's run, and cardflow cannot use %d of them (its intake leaves such an event out): %s",
+			total, len(unusable), strings.Join(named, "; "))
+	case total != 1:
+		return nil, bad("holds %d events; a plan is of one event's run", total)
 	}
 	le := list[0]
 	if le.EventType == "" {

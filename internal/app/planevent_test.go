@@ -133,7 +133,8 @@ func TestPlanEventRun(t *testing.T) {
 // enabled yet), the plan of the run an Okta event would start takes the
 // event itself, as the System Log API answers it (one event or a list of
 // one) or a hook delivers it; what is not one event of the flow's type is
-// refused with what to give.
+// refused with what to give; an event cardflow cannot use is named, by
+// its place in a list, with what is wrong.
 func TestPlanGivenEvent(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
@@ -185,6 +186,12 @@ func TestPlanGivenEvent(t *testing.T) {
 		{"no eventType", `{"uuid":"x"}`, "has no eventType"},
 		{"no device", `{"eventType":"device.enrollment.create","target":[{"id":"00u1","type":"User"}]}`, "has no device among its targets"},
 		{"not an event", `"device.enrollment.create"`, "is not an Okta LogEvent"},
+		{"a malformed event", strings.Replace(emma, `"2026-11-30T08:00:00.000Z"`, "12", 1),
+			"the given event (uuid 9c1f6f0e-0000-4000-8000-00000000e001, device.enrollment.create) cannot be used: it is not an Okta LogEvent: its published is a JSON number"},
+		{"a hook delivery of a malformed event", `{"eventType":"com.okta.event_hook","data":{"events":[` + strings.Replace(emma, `"target":[`, `"target":{"x":[`, 1) + `}]}}`,
+			"the given event (uuid 9c1f6f0e-0000-4000-8000-00000000e001, device.enrollment.create) cannot be used: it is not an Okta LogEvent: its target is a JSON object"},
+		{"a page with a malformed event", "[" + emma + `,{"uuid":"u-2","eventType":"device.user.add","actor":"x"}]`,
+			"holds 2 events; a plan is of one event's run, and cardflow cannot use 1 of them (its intake leaves such an event out): event 2 (uuid u-2, device.user.add): it is not an Okta LogEvent: its actor is a JSON string"},
 	} {
 		code, body := h.call("POST", "/api/v1/flows/on-enrollment/plan", map[string]any{"trigger": map[string]any{"kind": "event", "event": json.RawMessage(tc.given)}}, nil)
 		if code != http.StatusBadRequest || !strings.Contains(string(body), tc.want) || !strings.Contains(string(body), `"remedy"`) {

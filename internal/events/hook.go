@@ -66,36 +66,45 @@ func (h *HookHandler) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// envelope is Okta's event hook delivery.
-type envelope struct {
-	EventType string `json:"eventType"`
-	EventID   string `json:"eventId"`
-	Data      struct {
-		Events []okta.LogEvent `json:"events"`
-	} `json:"data"`
-}
-
 // LogEventsOf reads Okta events in the shapes Okta writes them: one
-// LogEvent, a System Log page (a list), or an event hook delivery
-// (envelope). Its errors say what the JSON is not.
-func LogEventsOf(raw []byte) ([]okta.LogEvent, error) {
+// LogEvent, a System Log page (a list), or an event hook delivery. Each
+// event is read on its own, as the intake reads a delivery or a page: one
+// that is not an Okta LogEvent (a field of the wrong JSON type, say) is
+// returned in bad, by its place, and costs none of the others. It does not
+// ask for a uuid or a published time (a plan does without them). Its
+// error says what the JSON as a whole is not.
+func LogEventsOf(raw []byte) (good []okta.LogEvent, bad []Malformed, err error) {
 	raw = bytes.TrimSpace(raw)
+	var raws []json.RawMessage
 	if len(raw) > 0 && raw[0] == '[' {
-		var list []okta.LogEvent
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, fmt.Errorf("is not a JSON list of Okta LogEvents: %w", err)
+		if err := json.Unmarshal(raw, &raws); err != nil {
+			return nil, nil, fmt.Errorf("is not a JSON list: %w", err)
 		}
-		return list, nil
+	} else {
+		// A delivery by its eventType or its data.events; an event with
+		// a field of the wrong type must not make it read as one event
+		// of type com.okta.event_hook.
+		var d struct {
+			EventType any `json:"eventType"`
+			Data      struct {
+				Events []json.RawMessage `json:"events"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(raw, &d) == nil && (d.EventType == "com.okta.event_hook" || len(d.Data.Events) > 0) {
+			raws = d.Data.Events
+		} else {
+			raws = []json.RawMessage{raw}
+		}
 	}
-	var env envelope
-	if json.Unmarshal(raw, &env) == nil && (env.EventType == "com.okta.event_hook" || len(env.Data.Events) > 0) {
-		return env.Data.Events, nil
+	for i, r := range raws {
+		le, m := decodeEvent(i, r)
+		if m != nil {
+			bad = append(bad, *m)
+			continue
+		}
+		good = append(good, le)
 	}
-	var le okta.LogEvent
-	if err := json.Unmarshal(raw, &le); err != nil {
-		return nil, fmt.Errorf("is not an Okta LogEvent: %w", err)
-	}
-	return []okta.LogEvent{le}, nil
+	return good, bad, nil
 }
 
 // ServeHTTP answers Okta's verification GET and stores delivered events.

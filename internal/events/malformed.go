@@ -13,31 +13,32 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// malformed is an event of a hook delivery or a System Log page that
-// cardflow cannot use, and leaves out: it is not an Okta LogEvent, or it
-// lacks its uuid, eventType or published time. Its uuid and eventType, as
-// far as they could be read, let someone find it in the org's System Log.
-type malformed struct {
-	index           int // its place in the delivery or page, from 0
-	uuid, eventType string
-	reason          string // what is wrong, without any of its values
+// Malformed is an event of a hook delivery, a System Log page or a list
+// given to plan (LogEventsOf) that cardflow cannot use, and leaves out: it
+// is not an Okta LogEvent, or (in the intake) it lacks its uuid, eventType
+// or published time. Its UUID and EventType, as far as they could be read,
+// let someone find it in the org's System Log.
+type Malformed struct {
+	Index           int // its place in the delivery, page or list, from 0
+	UUID, EventType string
+	Reason          string // what is wrong, without any of its values
 }
 
 // decodeEvents reads the events of a hook delivery one at a time, so that
 // one cardflow cannot use costs none of the others: those that do not
 // decode as a LogEvent, and those toStore would leave out, are returned
 // apart.
-func decodeEvents(raws []json.RawMessage) ([]okta.LogEvent, []malformed) {
+func decodeEvents(raws []json.RawMessage) ([]okta.LogEvent, []Malformed) {
 	var good []okta.LogEvent
-	var bad []malformed
+	var bad []Malformed
 	for i, raw := range raws {
-		var le okta.LogEvent
-		if err := json.Unmarshal(raw, &le); err != nil {
-			bad = append(bad, undecodable(i, raw, err))
+		le, m := decodeEvent(i, raw)
+		if m != nil {
+			bad = append(bad, *m)
 			continue
 		}
 		if reason := lacks(&le); reason != "" {
-			bad = append(bad, malformed{index: i, uuid: le.UUID, eventType: le.EventType, reason: reason})
+			bad = append(bad, Malformed{Index: i, UUID: le.UUID, EventType: le.EventType, Reason: reason})
 			continue
 		}
 		good = append(good, le)
@@ -45,14 +46,25 @@ func decodeEvents(raws []json.RawMessage) ([]okta.LogEvent, []malformed) {
 	return good, bad
 }
 
+// decodeEvent decodes the event raw, at index, as a LogEvent; the
+// Malformed is set when it does not decode.
+func decodeEvent(index int, raw json.RawMessage) (okta.LogEvent, *Malformed) {
+	var le okta.LogEvent
+	if err := json.Unmarshal(raw, &le); err != nil {
+		m := undecodable(index, raw, err)
+		return le, &m
+	}
+	return le, nil
+}
+
 // undecodable is the event raw, at index, that does not decode as a
 // LogEvent (err), named by its uuid and eventType when it has them.
-func undecodable(index int, raw json.RawMessage, err error) malformed {
-	m := malformed{index: index, reason: "it is not an Okta LogEvent: " + decodeReason(err)}
+func undecodable(index int, raw json.RawMessage, err error) Malformed {
+	m := Malformed{Index: index, Reason: "it is not an Okta LogEvent: " + decodeReason(err)}
 	var ids struct{ UUID, EventType any }
 	if json.Unmarshal(raw, &ids) == nil {
-		m.uuid, _ = ids.UUID.(string)
-		m.eventType, _ = ids.EventType.(string)
+		m.UUID, _ = ids.UUID.(string)
+		m.EventType, _ = ids.EventType.(string)
 	}
 	return m
 }
@@ -94,13 +106,13 @@ func decodeReason(err error) string {
 
 // toStore turns Okta events into inbox records of a connection; those
 // lacking a uuid, eventType or published time are returned apart.
-func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, []malformed) {
+func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, []Malformed) {
 	out := make([]*store.Event, 0, len(in))
-	var bad []malformed
+	var bad []Malformed
 	for i := range in {
 		e := &in[i]
 		if reason := lacks(e); reason != "" {
-			bad = append(bad, malformed{index: i, uuid: e.UUID, eventType: e.EventType, reason: reason})
+			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason})
 			continue
 		}
 		out = append(out, inboxEvent(connID, e, now))
@@ -112,9 +124,9 @@ func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, 
 // the events that did not decode as a LogEvent and those lacking a uuid,
 // eventType or published time are returned apart, each by its place in
 // the page.
-func pageEvents(connID string, page *okta.LogPage, now time.Time) ([]*store.Event, []malformed) {
+func pageEvents(connID string, page *okta.LogPage, now time.Time) ([]*store.Event, []Malformed) {
 	out := make([]*store.Event, 0, len(page.Events))
-	var bad []malformed
+	var bad []Malformed
 	evs, undecoded := page.Events, page.Undecodable
 	for i := range page.Len() {
 		if len(undecoded) > 0 && (undecoded[0].Index == i || len(evs) == 0) {
@@ -125,7 +137,7 @@ func pageEvents(connID string, page *okta.LogPage, now time.Time) ([]*store.Even
 		e := &evs[0]
 		evs = evs[1:]
 		if reason := lacks(e); reason != "" {
-			bad = append(bad, malformed{index: i, uuid: e.UUID, eventType: e.EventType, reason: reason})
+			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason})
 			continue
 		}
 		out = append(out, inboxEvent(connID, e, now))
@@ -146,15 +158,15 @@ const maxNamed = 10
 // of total events) visible: a warning in the log for each, and one
 // connection.event-malformed audit event naming them. It says nothing of
 // the events' contents beyond their uuid and type.
-func reportMalformed(ctx context.Context, st store.Store, log *slog.Logger, connID, where string, total int, bad []malformed, now time.Time) error {
+func reportMalformed(ctx context.Context, st store.Store, log *slog.Logger, connID, where string, total int, bad []Malformed, now time.Time) error {
 	if len(bad) == 0 {
 		return nil
 	}
 	named := make([]string, 0, min(len(bad), maxNamed))
 	for i, m := range bad {
 		log.WarnContext(ctx, "events: an Okta event cardflow cannot use was left out; it starts no run",
-			slog.String("connection", connID), slog.String("in", where), slog.Int("index", m.index),
-			slog.String("uuid", m.uuid), slog.String("event_type", m.eventType), slog.String("reason", m.reason))
+			slog.String("connection", connID), slog.String("in", where), slog.Int("index", m.Index),
+			slog.String("uuid", m.UUID), slog.String("event_type", m.EventType), slog.String("reason", m.Reason))
 		if i < maxNamed {
 			named = append(named, m.String())
 		}
@@ -166,21 +178,27 @@ func reportMalformed(ctx context.Context, st store.Store, log *slog.Logger, conn
 	}
 	return st.AppendAudit(context.WithoutCancel(ctx), &store.AuditEvent{Time: now, Actor: store.ServerActor,
 		Action: store.ActionConnectionEventMalformed, ConnectionID: connID, InputSummary: summary, Outcome: "failure",
-		Error: "an Okta event cardflow cannot use (" + bad[0].reason + ")"})
+		Error: "an Okta event cardflow cannot use (" + bad[0].Reason + ")"})
 }
 
-// String names m for people: its place, uuid and type, and what is wrong.
-func (m malformed) String() string {
-	s := fmt.Sprintf("event %d", m.index+1)
+// String names m for people: its place (from 1), uuid and type, and what
+// is wrong.
+func (m Malformed) String() string {
+	return fmt.Sprintf("event %d%s: %s", m.Index+1, m.Names(), m.Reason)
+}
+
+// Names is " (uuid U, TYPE)" of m, as far as it has them; "" when it has
+// neither.
+func (m Malformed) Names() string {
 	var ids []string
-	if m.uuid != "" {
-		ids = append(ids, "uuid "+m.uuid)
+	if m.UUID != "" {
+		ids = append(ids, "uuid "+m.UUID)
 	}
-	if m.eventType != "" {
-		ids = append(ids, m.eventType)
+	if m.EventType != "" {
+		ids = append(ids, m.EventType)
 	}
-	if len(ids) > 0 {
-		s += " (" + strings.Join(ids, ", ") + ")"
+	if len(ids) == 0 {
+		return ""
 	}
-	return s + ": " + m.reason
+	return " (" + strings.Join(ids, ", ") + ")"
 }

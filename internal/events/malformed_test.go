@@ -312,3 +312,44 @@ func logsProxy(t *testing.T, in *intake, alter func(map[string]any)) string {
 	t.Cleanup(proxy.Close)
 	return proxy.URL
 }
+
+// TestLogEventsOf: events given to plan a run are read one at a time, as
+// the intake reads a delivery or a page: one that is not an Okta LogEvent
+// is named by its place, uuid and type with what is wrong, and the others
+// are read; a delivery holding such an event is still read as a delivery,
+// not as one event of type com.okta.event_hook.
+func TestLogEventsOf(t *testing.T) {
+	const good = `{"uuid":"u-good","eventType":"device.user.add","published":"2026-11-30T08:00:00.000Z"}`
+	const bad = `{"uuid":"u-bad","eventType":"device.user.remove","published":12}`
+	for _, tt := range []struct {
+		name, raw string
+		good      []string // the uuids read
+		bad       []string // the events that cannot be used, as named
+	}{
+		{"one event", good, []string{"u-good"}, nil},
+		{"one malformed event", bad, nil, []string{"event 1 (uuid u-bad, device.user.remove): it is not an Okta LogEvent: its published is a JSON number"}},
+		{"not an object", `"device.user.add"`, nil, []string{"event 1: it is not an Okta LogEvent: it is a JSON string, not an object"}},
+		{"a page", "[" + bad + "," + good + "]", []string{"u-good"}, []string{"event 1 (uuid u-bad, device.user.remove): it is not an Okta LogEvent: its published is a JSON number"}},
+		{"a delivery", `{"eventType":"com.okta.event_hook","data":{"events":[` + good + "," + bad + `]}}`,
+			[]string{"u-good"}, []string{"event 2 (uuid u-bad, device.user.remove): it is not an Okta LogEvent: its published is a JSON number"}},
+		{"a delivery of a malformed event", `{"eventType":"com.okta.event_hook","data":{"events":[` + bad + `]}}`,
+			nil, []string{"event 1 (uuid u-bad, device.user.remove): it is not an Okta LogEvent: its published is a JSON number"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, unusable, err := LogEventsOf([]byte(tt.raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var uuids, named []string
+			for _, e := range evs {
+				uuids = append(uuids, e.UUID)
+			}
+			for _, m := range unusable {
+				named = append(named, m.String())
+			}
+			if strings.Join(uuids, ",") != strings.Join(tt.good, ",") || strings.Join(named, "\n") != strings.Join(tt.bad, "\n") {
+				t.Errorf("got %q and unusable %q; want %q and %q", uuids, named, tt.good, tt.bad)
+			}
+		})
+	}
+}
