@@ -24,7 +24,10 @@
 // published time) costs none of the others of its delivery or System Log
 // page: it is left out, with a warning in the log and a
 // connection.event-malformed audit event that name it (place, uuid and
-// type, none of its other values), and the rest is stored as usual.
+// type, none of its other values), and the rest is stored as usual. The
+// audit event names an event once per connection (store.NoteMalformedEvents,
+// by its uuid), however often it arrives: a delivery Okta sends again, the
+// poll reading what the hook delivered.
 // Refusing the delivery would lose them all: Okta sends no delivery again
 // after a 4xx answer, only once after a 5xx, and each time with the same
 // event. A System Log page is not failed either, which would fail every

@@ -2,6 +2,8 @@ package events
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +24,20 @@ type Malformed struct {
 	Index           int // its place in the delivery, page or list, from 0
 	UUID, EventType string
 	Reason          string // what is wrong, without any of its values
+
+	// key names it among the connection's events that cardflow cannot
+	// use, so that it is audited once however often it arrives: its
+	// uuid, or a hash of its JSON for one without.
+	key string
+}
+
+// malformedKey is the key of a Malformed event with uuid and JSON raw.
+func malformedKey(uuid string, raw []byte) string {
+	if uuid != "" {
+		return uuid
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 // decodeEvents reads the events of a hook delivery one at a time, so that
@@ -38,7 +54,7 @@ func decodeEvents(raws []json.RawMessage) ([]okta.LogEvent, []Malformed) {
 			continue
 		}
 		if reason := lacks(&le); reason != "" {
-			bad = append(bad, Malformed{Index: i, UUID: le.UUID, EventType: le.EventType, Reason: reason})
+			bad = append(bad, Malformed{Index: i, UUID: le.UUID, EventType: le.EventType, Reason: reason, key: malformedKey(le.UUID, raw)})
 			continue
 		}
 		good = append(good, le)
@@ -66,6 +82,7 @@ func undecodable(index int, raw json.RawMessage, err error) Malformed {
 		m.UUID, _ = ids.UUID.(string)
 		m.EventType, _ = ids.EventType.(string)
 	}
+	m.key = malformedKey(m.UUID, raw)
 	return m
 }
 
@@ -112,7 +129,7 @@ func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, 
 	for i := range in {
 		e := &in[i]
 		if reason := lacks(e); reason != "" {
-			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason})
+			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason, key: malformedKey(e.UUID, e.Raw)})
 			continue
 		}
 		out = append(out, inboxEvent(connID, e, now))
@@ -137,7 +154,7 @@ func pageEvents(connID string, page *okta.LogPage, now time.Time) ([]*store.Even
 		e := &evs[0]
 		evs = evs[1:]
 		if reason := lacks(e); reason != "" {
-			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason})
+			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason, key: malformedKey(e.UUID, e.Raw)})
 			continue
 		}
 		out = append(out, inboxEvent(connID, e, now))
@@ -156,29 +173,53 @@ const maxNamed = 10
 
 // reportMalformed makes the events left out of a delivery or page (where,
 // of total events) visible: a warning in the log for each, and one
-// connection.event-malformed audit event naming them. It says nothing of
+// connection.event-malformed audit event naming those not named before.
+// An event is audited once per connection, by its uuid (or its JSON, for
+// one without), however often it arrives: a hook delivery retried, and
+// the System Log poll reading what the hook delivered. It says nothing of
 // the events' contents beyond their uuid and type.
 func reportMalformed(ctx context.Context, st store.Store, log *slog.Logger, connID, where string, total int, bad []Malformed, now time.Time) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	named := make([]string, 0, min(len(bad), maxNamed))
+	keys := make([]string, len(bad))
 	for i, m := range bad {
 		log.WarnContext(ctx, "events: an Okta event cardflow cannot use was left out; it starts no run",
 			slog.String("connection", connID), slog.String("in", where), slog.Int("index", m.Index),
 			slog.String("uuid", m.UUID), slog.String("event_type", m.EventType), slog.String("reason", m.Reason))
-		if i < maxNamed {
+		keys[i] = m.key
+	}
+	return st.NoteMalformedEvents(context.WithoutCancel(ctx), connID, keys, now, func(fresh []string) *store.AuditEvent {
+		unnamed := make(map[string]bool, len(fresh))
+		for _, k := range fresh {
+			unnamed[k] = true
+		}
+		var news []Malformed
+		for _, m := range bad {
+			if unnamed[m.key] {
+				news = append(news, m)
+				delete(unnamed, m.key) // an event twice in one delivery is named once
+			}
+		}
+		if len(news) == 0 {
+			return nil // each was audited when it first arrived
+		}
+		named := make([]string, 0, min(len(news), maxNamed))
+		for _, m := range news[:min(len(news), maxNamed)] {
 			named = append(named, m.String())
 		}
-	}
-	summary := fmt.Sprintf("%s: left out %d of its %d events, which start no run (the others were stored): %s",
-		where, len(bad), total, strings.Join(named, "; "))
-	if len(bad) > maxNamed {
-		summary += fmt.Sprintf("; and %d more (see the log)", len(bad)-maxNamed)
-	}
-	return st.AppendAudit(context.WithoutCancel(ctx), &store.AuditEvent{Time: now, Actor: store.ServerActor,
-		Action: store.ActionConnectionEventMalformed, ConnectionID: connID, InputSummary: summary, Outcome: "failure",
-		Error: "an Okta event cardflow cannot use (" + bad[0].Reason + ")"})
+		summary := fmt.Sprintf("%s: left out %d of its %d events, which start no run (the others were stored): %s",
+			where, len(bad), total, strings.Join(named, "; "))
+		if len(news) > maxNamed {
+			summary += fmt.Sprintf("; and %d more (see the log)", len(news)-maxNamed)
+		}
+		if before := len(bad) - len(news); before > 0 {
+			summary += fmt.Sprintf("; %d more arrived before and were named then", before)
+		}
+		return &store.AuditEvent{Time: now, Actor: store.ServerActor,
+			Action: store.ActionConnectionEventMalformed, ConnectionID: connID, InputSummary: summary, Outcome: "failure",
+			Error: "an Okta event cardflow cannot use (" + news[0].Reason + ")"}
+	})
 }
 
 // String names m for people: its place (from 1), uuid and type, and what

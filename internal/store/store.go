@@ -975,7 +975,8 @@ type Store interface {
 	// received before it and published before eventsBefore (an event is
 	// its own duplicate check: one gone while Okta still has it would be
 	// new to a System Log poll that reads it again), with their links to
-	// the runs they started; notifications created before it, delivered to their
+	// the runs they started; the records of NoteMalformedEvents made before
+	// both (not counted); notifications created before it, delivered to their
 	// receiver or not (a receiver that failed or was dropped from the
 	// configuration for that long is given up on), but not one a sender
 	// holds the lease of. Queued and running runs and events not yet
@@ -1033,6 +1034,14 @@ type Store interface {
 	UndispatchedEvents(ctx context.Context, connectionID string, limit int) ([]*Event, error)
 	MarkEventDispatched(ctx context.Context, uuid string, at time.Time) error
 	StartEventRun(ctx context.Context, eventUUID, flowID string, run *FlowRun) error
+	// NoteMalformedEvents records the keys of a connection's events that
+	// cardflow cannot use (their uuids) and, in the same transaction,
+	// appends the audit event that audit makes of the keys not recorded
+	// before (fresh, each once; nothing is appended when it returns nil),
+	// so that an event that arrives again is audited once. audit may be
+	// called more than once and must only build the event. Purge removes
+	// the keys recorded before its events cutoff.
+	NoteMalformedEvents(ctx context.Context, connectionID string, keys []string, at time.Time, audit func(fresh []string) *AuditEvent) error
 
 	// Event sources. GetEventSource returns ErrNotFound when the connection
 	// has none; GetEventSourceByHookPath looks one up by its hook path.

@@ -79,6 +79,36 @@ func (s *Store) PutEvents(ctx context.Context, events []*store.Event, via string
 	return n, nil
 }
 
+// NoteMalformedEvents records the keys not recorded yet and appends the
+// audit event of those, in one transaction.
+func (s *Store) NoteMalformedEvents(ctx context.Context, connectionID string, keys []string, at time.Time, audit func(fresh []string) *store.AuditEvent) error {
+	// In order, as PutEvents: two servers noting the same events wait
+	// for each other rather than each holding one the other needs.
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		var fresh []string
+		for _, k := range keys {
+			res, err := s.exec(ctx, ex, `INSERT INTO malformed_events (connection_id, event_key, noted_at) VALUES (?, ?, ?)
+				ON CONFLICT (connection_id, event_key) DO NOTHING`, connectionID, k, ts(at))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				fresh = append(fresh, k)
+			}
+		}
+		if e := audit(fresh); e != nil {
+			return s.insertAudit(ctx, ex, e)
+		}
+		return nil
+	})
+	return s.fail("note malformed events", err)
+}
+
 // ListEvents returns events newest published first, with the flow runs
 // each started.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error) {

@@ -10,8 +10,9 @@ import (
 // Purge deletes, in one transaction, up to limit of each: flow runs that
 // ended before before (with their steps, items and card runs), direct card
 // runs that finished before it, dispatched events received before it and
-// published before eventsBefore (with their event_runs) and notifications
-// created before it that no sender holds, delivered or not.
+// published before eventsBefore (with their event_runs), the records of
+// malformed events noted before both, and notifications created before it
+// that no sender holds, delivered or not.
 //
 // An event goes only once it was received before the cutoff too, so that
 // one that a System Log poll catching up on an outage reads late is kept
@@ -65,6 +66,14 @@ func (s *Store) Purge(ctx context.Context, before, eventsBefore time.Time, limit
 			if p.Events, err = s.deleteIn(ctx, ex, `DELETE FROM events WHERE uuid IN `, uuids); err != nil {
 				return err
 			}
+		}
+
+		// The record of an event cardflow could not use goes as an event
+		// would (it is not counted: there are few).
+		if _, err := s.deleteCount(ctx, ex, `DELETE FROM malformed_events WHERE (connection_id, event_key) IN
+			(SELECT connection_id, event_key FROM malformed_events WHERE noted_at < ? AND noted_at < ? ORDER BY noted_at LIMIT ?)`,
+			ts(eventsBefore), ts(before), limit); err != nil {
+			return err
 		}
 
 		// A notification not delivered in the whole retention period goes

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -240,4 +241,49 @@ func testReplaceEventSecret(t *testing.T, open func(t *testing.T) store.Store) {
 	if got.HookPath != "p1" {
 		t.Errorf("hook path %q after ReplaceEventSecret; want it unchanged", got.HookPath)
 	}
+}
+
+// testMalformedEventsOnce: servers noting the same malformed events of a
+// connection at once, each with one of its own, append one audit event
+// each, and the shared events are fresh to exactly one of them; per
+// connection; an audit that makes nothing appends nothing; Purge removes
+// the records made before its cutoffs, after which an event is fresh again.
+func testMalformedEventsOnce(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	note := func(s store.Store, conn string, keys []string, when int) []string {
+		t.Helper()
+		var got []string
+		err := s.NoteMalformedEvents(ctx, conn, keys, at(when), func(fresh []string) *store.AuditEvent {
+			got = fresh
+			if len(fresh) == 0 {
+				return nil
+			}
+			return &store.AuditEvent{Time: at(when), Actor: store.ServerActor, Action: store.ActionConnectionEventMalformed,
+				ConnectionID: conn, InputSummary: strings.Join(fresh, " "), Outcome: "failure"}
+		})
+		noErr(t, err, "NoteMalformedEvents")
+		return got
+	}
+	parallel(16, func(i int) {
+		note(alternate(i, s1, s2), "c1", []string{"k2", "k1", fmt.Sprintf("own%02d", i), "k1"}, 10+i)
+	})
+	audits, err := s1.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionEventMalformed, Limit: 100})
+	noErr(t, err, "ListAudit")
+	all := ""
+	for _, a := range audits {
+		all += a.InputSummary + "\n"
+	}
+	if len(audits) != 16 || strings.Count(all, "k1") != 1 || strings.Count(all, "k2") != 1 {
+		t.Errorf("%d audit events naming\n%s; want 16 (one per server's own event), k1 and k2 in one of them once", len(audits), all)
+	}
+	diff(t, "fresh of c2", []string{"k1"}, note(s1, "c2", []string{"k1"}, 30))
+	diff(t, "fresh of c1 again", []string(nil), note(s2, "c1", []string{"k1", "own03"}, 31))
+	if after, err := s1.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionEventMalformed, Limit: 100}); err != nil || len(after) != 17 {
+		t.Errorf("%d audit events, %v; want 17: none for events noted before", len(after), err)
+	}
+	_, err = s1.Purge(ctx, at(100), at(28), 100)
+	noErr(t, err, "Purge")
+	diff(t, "fresh of c1 after the purge", []string{"k1"}, note(s1, "c1", []string{"k1"}, 40))
+	diff(t, "fresh of c2 after the purge", []string(nil), note(s1, "c2", []string{"k1"}, 41))
 }

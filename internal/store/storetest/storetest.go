@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},
 		{"Events", testEvents},
 		{"EventRunExactlyOnce", testEventRunExactlyOnce},
+		{"MalformedEventsOnce", testMalformedEventsOnce},
 		{"ReplaceEventSecret", testReplaceEventSecret},
 		{"EventSource", testEventSource},
 		{"PollStatus", testPollStatus},
