@@ -373,8 +373,11 @@ func pathEscape(s string) string { return url.PathEscape(s) }
 
 // fetch GETs path and prints the answer: as the server sent it with
 // --json, else decoded into a T and printed for people by human.
+// A GET asks only what the command line says (an id, the filters of a
+// list): the server's refusal of it (runs list --card nope, audit --action
+// nope) is a wrong command line, as a --limit out of range is.
 func fetch[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer, path string, human func(io.Writer, *T)) error {
-	return exchange(ctx, c, o, w, "GET", path, nil, human)
+	return inputRefused(exchange(ctx, c, o, w, "GET", path, nil, human), anyRefusal)
 }
 
 // exchange is fetch for any method, with a request body.

@@ -611,16 +611,17 @@ func TestCLIRunsListResolvesFilters(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		args []string
-		want string
+		args     []string
+		wantCode int
+		want     string
 	}{
-		{[]string{"--connection", "Nope"}, "Nope"},
-		{[]string{"--card", "suspend"}, "unknown card"},
-		{[]string{"--card", "device-suspended"}, "is an event card"},
+		{[]string{"--connection", "Nope"}, exitFailure, "Nope"},
+		{[]string{"--card", "suspend"}, exitUsage, "unknown card"},
+		{[]string{"--card", "device-suspended"}, exitUsage, "is an event card"},
 	} {
 		code, out, errOut := runCLI(t, s.vars, append([]string{"runs", "list"}, tt.args...)...)
-		if code != exitFailure || !strings.Contains(errOut, tt.want) {
-			t.Errorf("runs list %v: exit %d stderr %q; want a failure naming %q\n%s", tt.args, code, errOut, tt.want, out)
+		if code != tt.wantCode || !strings.Contains(errOut, tt.want) {
+			t.Errorf("runs list %v: exit %d stderr %q; want %d naming %q\n%s", tt.args, code, errOut, tt.wantCode, tt.want, out)
 		}
 		// The cards offered are those that run: event cards have no runs.
 		if _, remedy, _ := strings.Cut(errOut, "Remedy:"); tt.args[0] == "--card" && (!strings.Contains(remedy, "okta-devices/search-devices") || strings.Contains(remedy, "device-suspended")) {

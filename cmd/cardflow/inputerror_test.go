@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
 // TestInputErrorsAreUsageErrors: every --input the command line gets
@@ -73,5 +75,30 @@ func TestInputErrorsAreUsageErrors(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, s.vars, "run", "search-devices", "--connection", "Demo org", "--input", "search=bogus"); code != exitFailure || !strings.Contains(out, "Okta rejected the search filter") {
 		t.Errorf("run search-devices with a filter Okta refuses: exit %d\n%s%s; want %d and the failed run", code, out, errOut, exitFailure)
+	}
+}
+
+// TestListFiltersTheServerRefusesAreUsageErrors: a list's filter the
+// server refuses (a card or an audit action that does not exist) is a
+// wrong command line, exit 2, as a --limit out of range is; a filter
+// naming what is not there (a connection) and an id nothing has are
+// failures, exit 1.
+func TestListFiltersTheServerRefusesAreUsageErrors(t *testing.T) {
+	s := startServerWith(t, oktaemu.Config{Devices: 1})
+	for _, tc := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"runs", "list", "--card", "suspnd-device"}, exitUsage, `unknown card "suspnd-device"`},
+		{[]string{"runs", "list", "--card", "okta-devices/device-enrolled"}, exitUsage, "is an event card"},
+		{[]string{"audit", "--action", "card.runs"}, exitUsage, `there is no audit action "card.runs"`},
+		{[]string{"runs", "list", "--connection", "Nope"}, exitFailure, `no connection has the id or nickname "Nope"`},
+		{[]string{"runs", "show", "nope"}, exitFailure, `no run with id "nope"`},
+	} {
+		code, out, errOut := runCLI(t, s.vars, tc.args...)
+		if code != tc.wantCode || !strings.Contains(errOut, tc.want) {
+			t.Errorf("cardflow %q: exit %d\n%s%s; want %d and %q", tc.args, code, out, errOut, tc.wantCode, tc.want)
+		}
 	}
 }

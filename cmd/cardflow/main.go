@@ -438,9 +438,9 @@ func inputRefused(err error, fromCommandLine func(*api.Error) bool) error {
 	return err
 }
 
-// anyRefusal accepts every refusal: all of a card run's request (card,
-// connection, inputs) is the command line's, and the server refuses it
-// before any run is recorded.
+// anyRefusal accepts every refusal, for a request that is all the
+// command line's: a card run's (card, connection, inputs), which the
+// server refuses before any run is recorded, or a GET's (see fetch).
 func anyRefusal(*api.Error) bool { return true }
 
 // flowInputsRefusal accepts the server's refusal of a flow run's inputs:
