@@ -93,7 +93,7 @@ func TestPersonalTokens(t *testing.T) {
 		if code, _ := h.callWith(tok.Token, "POST", "/api/v1/runs", map[string]any{}, &e); code != http.StatusForbidden {
 			t.Errorf("viewer token running a card: status %d; want 403", code)
 		}
-		for _, bad := range []map[string]any{{"name": ""}, {"name": "x", "expiresIn": "soon"}, {"name": "x", "expiresIn": "10000h"}, {"name": "x", "role": "root"}} {
+		for _, bad := range []map[string]any{{"name": ""}, {"name": "x", "expiresIn": "soon"}, {"name": "x", "expiresIn": "10000h"}, {"name": "x", "expiresIn": "0"}, {"name": "x", "expiresIn": "0s"}, {"name": "x", "role": "root"}} {
 			if code, data := h.callWith(alice.Token, "POST", "/api/v1/tokens", bad, &e); code != http.StatusBadRequest || e.Error.Code != "invalid_input" {
 				t.Errorf("create %v: status %d; want 400 invalid_input\n%s", bad, code, data)
 			}

@@ -34,6 +34,13 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 				WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn"))
 			return
 		}
+		if d == 0 {
+			// Tokens.Create reads 0 as "not given": a token asked to
+			// last "0" would last the default 720h without a word.
+			s.writeError(w, r, problem.New(problem.InvalidInput, "expiresIn %q is no lifetime: a token lasts from 1m to %s", req.ExpiresIn, access.MaxTokenLifetime).
+				WithRemedy("give a Go duration such as \"24h\" or \"720h\", or leave expiresIn out for the default").WithDetail("field", "expiresIn"))
+			return
+		}
 		expiresIn = d
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
