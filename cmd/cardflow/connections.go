@@ -309,7 +309,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	}
 	var out api.ConnectionCreated
 	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
-		return err
+		return inputRefused(err, anyRefusal)
 	}
 	return awaitAuthorization(ctx, e, o, c, out.Connection.ID, out.AuthorizeURL, time.Time{}, -1, timeout, noWait)
 }
@@ -493,9 +493,9 @@ func (t *reauthTarget) reauthorize(ctx context.Context, e *env, o *clientOpts, c
 	var out api.Reauthorization
 	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(t.ID)+"/reauthorize", body, &out); err != nil {
 		if failedStart != "" {
-			return fmt.Errorf("%s: %w", failedStart, err)
+			err = fmt.Errorf("%s: %w", failedStart, err)
 		}
-		return err
+		return inputRefused(err, anyRefusal)
 	}
 	since := authorizedAt(&t.Connection)
 	if since.IsZero() {
@@ -576,7 +576,7 @@ func createServiceConnection(ctx context.Context, e *env, o *clientOpts, connect
 	}
 	var out api.ConnectionKey
 	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
-		return err
+		return inputRefused(err, anyRefusal)
 	}
 	if o.json {
 		return printJSON(e.stdout, out)
@@ -638,7 +638,7 @@ func cmdConnectionsRotateKey(ctx context.Context, e *env, args []string) error {
 	}
 	var out api.ConnectionKey
 	if err := c.do(ctx, "POST", "/api/v1/connections/"+pathEscape(id)+"/rotate-key", api.RotateKeyRequest{KeyAlgorithm: alg}, &out); err != nil {
-		return err
+		return inputRefused(err, anyRefusal)
 	}
 	if o.json {
 		return printJSON(e.stdout, out)

@@ -59,7 +59,7 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 	body := api.UpdateConnectionRequest{ClientID: clientID, ClientSecret: api.Secret(secret)}
 	var out api.ConnectionUpdated
 	if err := c.do(ctx, "PATCH", "/api/v1/connections/"+pathEscape(before.ID), body, &out); err != nil {
-		return err
+		return inputRefused(err, anyRefusal)
 	}
 	msgOut := e.stdout
 	if o.json {

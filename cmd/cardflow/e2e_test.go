@@ -288,8 +288,8 @@ func TestCLIConnectionCreateRefused(t *testing.T) {
 	s := startServer(t)
 	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", "Bad", "--domain", "example-admin.okta.com",
 		"--client-id", "x", "--no-wait")
-	if code != exitFailure || !strings.Contains(errOut, "not example-admin.okta.com") {
-		t.Errorf("exit %d stderr %q; want failure naming the -admin mistake\n%s", code, errOut, out)
+	if code != exitUsage || !strings.Contains(errOut, "not example-admin.okta.com") {
+		t.Errorf("exit %d stderr %q; want exit 2 naming the -admin mistake\n%s", code, errOut, out)
 	}
 }
 

@@ -102,3 +102,35 @@ func TestListFiltersTheServerRefusesAreUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagValuesTheServerRefusesAreUsageErrors: a flag's value the
+// server refuses (a nickname or a domain it does not take, an unknown
+// scope or role, a token lifetime that is none) is a wrong command line,
+// exit 2, as a flag value the CLI refuses itself is; a nickname already
+// taken (a conflict with what is stored) is a failure, exit 1.
+func TestFlagValuesTheServerRefusesAreUsageErrors(t *testing.T) {
+	s := startServerWith(t, oktaemu.Config{Devices: 1})
+	s.connect(t, "Prod")
+	create := []string{"connections", "create", "--client-id", oktaemu.DemoClientID, "--no-wait"}
+	for _, tc := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{append(create, "--nickname", "conn_x", "--domain", s.emu.URL), exitUsage, `nickname "conn_x" may not start with conn_`},
+		{append(create, "--nickname", "Other", "--domain", "example.com"), exitUsage, "example.com is not an Okta org domain"},
+		{append(create, "--nickname", "prod", "--domain", s.emu.URL), exitFailure, `already has that nickname`},
+		{[]string{"connections", "reauthorize", "Prod", "--scope", "okta.nope", "--no-wait"}, exitUsage, `unknown scope "okta.nope"`},
+		{[]string{"tokens", "create", "--name", "ci", "--role", "boss"}, exitUsage, `unknown role "boss"`},
+		{[]string{"tokens", "create", "--name", "ci", "--expires-in", "5x"}, exitUsage, `expiresIn "5x" is not a duration`},
+		{[]string{"tokens", "create", "--name", "ci", "--expires-in", "0"}, exitUsage, `expiresIn "0" is no lifetime`},
+	} {
+		code, out, errOut := runCLI(t, s.vars, tc.args...)
+		if code != tc.wantCode || !strings.Contains(errOut, tc.want) {
+			t.Errorf("cardflow %q: exit %d\n%s%s; want %d and %q", tc.args, code, out, errOut, tc.wantCode, tc.want)
+		}
+	}
+	if code, out, _ := runCLI(t, s.vars, "tokens", "list", "--all"); code != exitOK || strings.Contains(out, "ci") {
+		t.Errorf("tokens list --all: exit %d\n%s; want no token made by the refused commands", code, out)
+	}
+}

@@ -440,7 +440,10 @@ func inputRefused(err error, fromCommandLine func(*api.Error) bool) error {
 
 // anyRefusal accepts every refusal, for a request that is all the
 // command line's: a card run's (card, connection, inputs), which the
-// server refuses before any run is recorded, or a GET's (see fetch).
+// server refuses before any run is recorded, a GET's (see fetch), and
+// the flags of connections create, reauthorize, update and rotate-key and
+// of tokens create (a nickname or domain the server refuses, an unknown
+// scope or role, a lifetime that is not a duration).
 func anyRefusal(*api.Error) bool { return true }
 
 // flowInputsRefusal accepts the server's refusal of a flow run's inputs:

@@ -48,7 +48,7 @@ func cmdTokensCreate(ctx context.Context, e *env, args []string) error {
 	body := api.TokenRequest{Name: name, Role: role, ExpiresIn: expiresIn}
 	var raw json.RawMessage
 	if err := c.do(ctx, "POST", "/api/v1/tokens", body, &raw); err != nil {
-		return err
+		return inputRefused(err, anyRefusal)
 	}
 	var t api.Token
 	if err := json.Unmarshal(raw, &t); err != nil {

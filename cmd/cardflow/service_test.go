@@ -89,13 +89,13 @@ func TestCLIServiceConnection(t *testing.T) {
 	}{
 		{name: "public key given", args: []string{"connections", "create", "--auth", "service", "--nickname", "Bad key", "--domain", s.emu.URL,
 			"--client-id", oktaemu.DemoServiceClientID, "--private-key-file", badKey},
-			wantCode: exitFailure, wantErr: []string{"not a private key", "PEM", "generate"}},
+			wantCode: exitUsage, wantErr: []string{"not a private key", "PEM", "generate"}},
 		{name: "client secret given", args: []string{"connections", "create", "--auth", "service", "--nickname", "Secret", "--domain", s.emu.URL,
 			"--client-id", oktaemu.DemoServiceClientID, "--client-secret", "x"},
 			wantCode: exitUsage, wantErr: []string{"private key, not a client secret"}},
 		{name: "unknown algorithm", args: []string{"connections", "create", "--auth", "service", "--nickname", "Odd", "--domain", s.emu.URL,
 			"--client-id", oktaemu.DemoServiceClientID, "--key-algorithm", "HS256"},
-			wantCode: exitFailure, wantErr: []string{"ES256 or RS256"}},
+			wantCode: exitUsage, wantErr: []string{"ES256 or RS256"}},
 		{name: "key options on a user connection", args: []string{"connections", "create", "--nickname", "User", "--domain", s.emu.URL,
 			"--client-id", oktaemu.DemoClientID, "--dpop"},
 			wantCode: exitUsage, wantErr: []string{"are for --auth service"}},
@@ -114,8 +114,8 @@ func TestCLIServiceConnection(t *testing.T) {
 		})
 	}
 	s.connect(t, "Person")
-	if code, _, errOut := runCLI(t, s.vars, "connections", "rotate-key", "Person"); code != exitFailure || !strings.Contains(errOut, "reauthoriz") {
-		t.Errorf("rotate-key of a user connection: exit %d stderr %q; want a failure saying to reauthorize instead", code, errOut)
+	if code, _, errOut := runCLI(t, s.vars, "connections", "rotate-key", "Person"); code != exitUsage || !strings.Contains(errOut, "reauthoriz") {
+		t.Errorf("rotate-key of a user connection: exit %d stderr %q; want exit 2 (a command that does not apply to that connection) saying to reauthorize instead", code, errOut)
 	}
 }
 
