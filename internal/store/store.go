@@ -247,7 +247,34 @@ type Run struct {
 	// when the run knew it without asking Okta (its flow's search or
 	// read output, or the card's own output); "" when unknown.
 	DeviceName string
+	// Plan names the flow plan the run was made for (a read step of
+	// `cardflow flows plan`, run for real); zero for every other run.
+	Plan PlanRef
 }
+
+// PlanRef names the flow a plan was of, on the card runs its read steps
+// made and their audit events: a plan runs read cards for real (as its
+// actor, who asked for the plan) and changes nothing. Zero for a run or
+// event of no plan.
+type PlanRef struct {
+	FlowID   string // the stored flow's id; "" for a document planned without being stored
+	FlowName string // the document's name
+}
+
+// IsZero reports whether p names no plan.
+func (p PlanRef) IsZero() bool { return p == PlanRef{} }
+
+// PlanFilter selects runs and audit events by whether a flow's plan made
+// them (PlanRef): PlansAll (the zero value) does not filter, PlansExclude
+// leaves them out, PlansOnly keeps only them.
+type PlanFilter string
+
+// The plan filters.
+const (
+	PlansAll     PlanFilter = ""
+	PlansExclude PlanFilter = "exclude"
+	PlansOnly    PlanFilter = "only"
+)
 
 // Card run statuses the store itself sets.
 const (
@@ -278,6 +305,7 @@ type RunFilter struct {
 	ConnectionID string
 	Card         string
 	FlowRunID    string
+	Plans        PlanFilter
 	Limit        int // 0 means 100
 	// Before keeps runs started strictly before it; with BeforeID it is a
 	// cursor (the last run of the previous page): runs that come after
@@ -357,6 +385,9 @@ type AuditEvent struct {
 	Outcome       string // "success" or "failure"
 	Error         string // public message, never a secret
 	OktaRequestID string
+	// Plan, on a card.run event, names the flow plan the card ran for
+	// (Run.Plan); zero otherwise.
+	Plan PlanRef
 }
 
 // The audit actions: what an AuditEvent's Action names.
@@ -412,7 +443,8 @@ type AuditFilter struct {
 	ConnectionID string
 	Action       string
 	ActorLogin   string // events whose actor is, or whose token belongs to, this login (ignoring case, FoldCase)
-	Limit        int    // 0 means 100
+	Plans        PlanFilter
+	Limit        int // 0 means 100
 	BeforeID     int64
 }
 

@@ -13,7 +13,7 @@ import (
 const runCols = `id, card, connection_id, connection_nickname, caller, acting_as, status,
 	input, output, error_code, error_message, remedy, okta_request_ids,
 	flow_run_id, step_id, item_index, started_at, finished_at, actor_type, actor_login, actor_token, device_name,
-	owner, lease_until`
+	plan_flow_id, plan_flow_name, owner, lease_until`
 
 func scanRun(sc scanner) (*store.Run, error) {
 	var r store.Run
@@ -24,7 +24,7 @@ func scanRun(sc scanner) (*store.Run, error) {
 	err := sc.Scan(&r.ID, &r.Card, &r.ConnectionID, &r.ConnectionNickname, &caller, &r.ActingAs, &r.Status,
 		&input, &output, &r.ErrorCode, &r.ErrorMessage, &r.Remedy, &ids,
 		&r.FlowRunID, &r.StepID, &r.ItemIndex, &started, &finished, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName,
-		&r.DeviceName, &r.Owner, &lease)
+		&r.DeviceName, &r.Plan.FlowID, &r.Plan.FlowName, &r.Owner, &lease)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,8 @@ func scanRun(sc scanner) (*store.Run, error) {
 func runArgs(r *store.Run) []any {
 	return []any{r.Card, r.ConnectionID, r.ConnectionNickname, r.Actor.String(), r.ActingAs, r.Status,
 		raw(r.Input), raw(r.Output), r.ErrorCode, r.ErrorMessage, r.Remedy, list(r.OktaRequestIDs),
-		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.DeviceName}
+		r.FlowRunID, r.StepID, r.ItemIndex, ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.DeviceName,
+		r.Plan.FlowID, r.Plan.FlowName}
 }
 
 // CreateRun inserts r, filling in an empty ID; a card run of a flow run
@@ -69,22 +70,24 @@ func (s *Store) insertRun(ctx context.Context, ex execer, r *store.Run) error {
 
 const (
 	qInsertRun = `INSERT INTO runs (` + runCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// qInsertRunHeld is qInsertRun of a flow run's card run, to be
 	// followed by the condition heldBy (see Store.queries).
 	qInsertRunHeld = `INSERT INTO runs (` + runCols + `)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE `
 	qUpdateRun = `UPDATE runs SET card = ?, connection_id = ?, connection_nickname = ?,
 		caller = ?, acting_as = ?, status = ?, input = ?, output = ?, error_code = ?, error_message = ?,
 		remedy = ?, okta_request_ids = ?, flow_run_id = ?, step_id = ?, item_index = ?,
-		started_at = ?, finished_at = ?, actor_type = ?, actor_login = ?, actor_token = ?, device_name = ? WHERE id = ?`
+		started_at = ?, finished_at = ?, actor_type = ?, actor_login = ?, actor_token = ?, device_name = ?,
+		plan_flow_id = ?, plan_flow_name = ? WHERE id = ?`
 	// qFinishRun is what the end of a run sets (store.Store.FinishRun).
 	qFinishRun = `UPDATE runs SET status = ?, output = ?, error_code = ?, error_message = ?, remedy = ?,
 		okta_request_ids = ?, finished_at = ?, device_name = ? WHERE id = ?`
 	qInsertAudit = `INSERT INTO audit_events (time, caller, action, connection_id,
-		acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token, actor_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token, actor_key,
+		plan_flow_id, plan_flow_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
 // UpdateRun replaces the stored run with r.
@@ -146,6 +149,7 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, 
 	if f.FlowRunID != "" {
 		c.add("flow_run_id = ?", f.FlowRunID)
 	}
+	c.plans(f.Plans)
 	switch {
 	case !f.Before.IsZero() && f.BeforeID != "":
 		// The <= bound lets the index start at the cursor.
@@ -165,14 +169,16 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*store.Run, 
 }
 
 const auditCols = `id, time, caller, action, connection_id, acting_as, card,
-	input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token`
+	input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token,
+	plan_flow_id, plan_flow_name`
 
 func scanAudit(sc scanner) (*store.AuditEvent, error) {
 	var e store.AuditEvent
 	var t int64
 	var caller string // the actor as text, kept for readers of the table
 	if err := sc.Scan(&e.ID, &t, &caller, &e.Action, &e.ConnectionID, &e.ActingAs, &e.Card,
-		&e.InputSummary, &e.Outcome, &e.Error, &e.OktaRequestID, &e.Actor.Type, &e.Actor.Login, &e.Actor.TokenName); err != nil {
+		&e.InputSummary, &e.Outcome, &e.Error, &e.OktaRequestID, &e.Actor.Type, &e.Actor.Login, &e.Actor.TokenName,
+		&e.Plan.FlowID, &e.Plan.FlowName); err != nil {
 		return nil, err
 	}
 	e.Time = fromTS(t)
@@ -189,7 +195,8 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 func (s *Store) insertAudit(ctx context.Context, ex execer, e *store.AuditEvent) error {
 	return s.queryRow(ctx, ex, qInsertAudit,
 		ts(e.Time), e.Actor.String(), e.Action, e.ConnectionID, e.ActingAs, e.Card,
-		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID, e.Actor.Type, e.Actor.Login, e.Actor.TokenName, store.FoldCase(e.Actor.Login)).Scan(&e.ID)
+		e.InputSummary, e.Outcome, e.Error, e.OktaRequestID, e.Actor.Type, e.Actor.Login, e.Actor.TokenName, store.FoldCase(e.Actor.Login),
+		e.Plan.FlowID, e.Plan.FlowName).Scan(&e.ID)
 }
 
 // ListAudit returns events newest (highest id) first.
@@ -208,6 +215,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 		c.sql = append(c.sql, "(actor_key = ? OR actor_key = '' AND actor_login = ?)")
 		c.args = append(c.args, store.FoldCase(f.ActorLogin), f.ActorLogin)
 	}
+	c.plans(f.Plans)
 	if f.BeforeID > 0 {
 		c.add("id < ?", f.BeforeID)
 	}

@@ -500,6 +500,18 @@ func (c *conditions) afterName(key string, p store.NamePage) {
 	c.args = append(c.args, p.After, p.AfterID)
 }
 
+// plans adds the plan filter f of runs or audit events. The condition is
+// written as the partial indexes of migration 0035 are, so that a list of
+// plan reads alone can use them.
+func (c *conditions) plans(f store.PlanFilter) {
+	switch f {
+	case store.PlansExclude:
+		c.sql = append(c.sql, "plan_flow_name = ''")
+	case store.PlansOnly:
+		c.sql = append(c.sql, "plan_flow_name <> ''")
+	}
+}
+
 // where returns " WHERE a AND b ...", or "" without conditions.
 func (c *conditions) where() string {
 	if len(c.sql) == 0 {

@@ -40,6 +40,21 @@ func testRun(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "GetRun")
 	diff(t, "updated run", r, got)
 
+	// The read of a plan names the flow planned.
+	plan := &store.Run{ID: "r2", Card: "okta-devices/search-devices", ConnectionID: "c1", Status: "running", StartedAt: at(1),
+		Actor: store.Actor{Type: store.ActorBootstrap}, Plan: store.PlanRef{FlowID: "flow_1", FlowName: "stale-macs"}}
+	noErr(t, s.CreateRun(ctx, plan), "CreateRun(plan)")
+	plan.Status, plan.FinishedAt = "succeeded", at(2)
+	noErr(t, s.FinishRun(ctx, plan, &store.AuditEvent{Time: at(2), Action: store.ActionCardRun, Plan: plan.Plan, Outcome: "success"}), "FinishRun(plan)")
+	got, err = s.GetRun(ctx, "r2")
+	noErr(t, err, "GetRun(plan)")
+	diff(t, "run of a plan", plan, got)
+	plan.Plan = store.PlanRef{FlowName: "not-stored"}
+	noErr(t, s.UpdateRun(ctx, plan), "UpdateRun(plan)")
+	got, err = s.GetRun(ctx, "r2")
+	noErr(t, err, "GetRun(plan)")
+	diff(t, "run of a plan updated", plan, got)
+
 	noRun := &store.Run{Card: "okta-devices/read-device", StartedAt: at(1)}
 	noErr(t, s.CreateRun(ctx, noRun), "CreateRun(no id)")
 	if noRun.ID == "" {
@@ -56,6 +71,8 @@ func testRunList(t *testing.T, open func(t *testing.T) store.Store) {
 		{ID: "c", Card: "okta-devices/read-device", ConnectionID: "c2", StartedAt: at(30), FlowRunID: "f1"},
 		{ID: "d", Card: "okta-devices/read-device", ConnectionID: "c1", StartedAt: at(30)},
 		{ID: "e", Card: "okta-devices/delete-device", ConnectionID: "c2", StartedAt: at(40)},
+		{ID: "p1", Card: "okta-devices/read-device", ConnectionID: "c1", StartedAt: at(25), Plan: store.PlanRef{FlowID: "flow_1", FlowName: "f"}},
+		{ID: "p2", Card: "okta-devices/search-devices", ConnectionID: "c2", StartedAt: at(35), Plan: store.PlanRef{FlowName: "g"}},
 	}
 	for _, r := range runs {
 		noErr(t, s.CreateRun(ctx, r), "CreateRun")
@@ -65,12 +82,16 @@ func testRunList(t *testing.T, open func(t *testing.T) store.Store) {
 		filter store.RunFilter
 		want   []string
 	}{
-		{name: "all, newest first", want: []string{"e", "d", "c", "b", "a"}},
-		{name: "connection", filter: store.RunFilter{ConnectionID: "c1"}, want: []string{"d", "b", "a"}},
-		{name: "card", filter: store.RunFilter{Card: "okta-devices/read-device"}, want: []string{"d", "c", "a"}},
+		{name: "all, newest first", want: []string{"e", "p2", "d", "c", "p1", "b", "a"}},
+		{name: "connection", filter: store.RunFilter{ConnectionID: "c1"}, want: []string{"d", "p1", "b", "a"}},
+		{name: "card", filter: store.RunFilter{Card: "okta-devices/read-device"}, want: []string{"d", "c", "p1", "a"}},
 		{name: "flow run", filter: store.RunFilter{FlowRunID: "f1"}, want: []string{"c", "b"}},
-		{name: "limit", filter: store.RunFilter{Limit: 2}, want: []string{"e", "d"}},
-		{name: "before", filter: store.RunFilter{Before: at(30)}, want: []string{"b", "a"}},
+		{name: "limit", filter: store.RunFilter{Limit: 2}, want: []string{"e", "p2"}},
+		{name: "before", filter: store.RunFilter{Before: at(30)}, want: []string{"p1", "b", "a"}},
+		{name: "plans excluded", filter: store.RunFilter{Plans: store.PlansExclude}, want: []string{"e", "d", "c", "b", "a"}},
+		{name: "plans only", filter: store.RunFilter{Plans: store.PlansOnly}, want: []string{"p2", "p1"}},
+		{name: "plans only, before", filter: store.RunFilter{Plans: store.PlansOnly, Before: at(35), BeforeID: "p2"}, want: []string{"p1"}},
+		{name: "plans only of a card", filter: store.RunFilter{Plans: store.PlansOnly, Card: "okta-devices/read-device"}, want: []string{"p1"}},
 		{name: "combined", filter: store.RunFilter{ConnectionID: "c1", Card: "okta-devices/read-device", Limit: 1}, want: []string{"d"}},
 		{name: "none", filter: store.RunFilter{ConnectionID: "nope"}, want: nil},
 	}
@@ -111,6 +132,9 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		{Time: at(4), Actor: store.Actor{Type: store.ActorUser, Login: "Éva@Example.com"}, Action: store.ActionPersonSignIn, Outcome: "success"},
 		{Time: at(5), Actor: store.Actor{Type: store.ActorToken, Login: "éva@example.com", TokenName: "ci"}, Action: store.ActionCardRun, Outcome: "success"},
 		{Time: at(6), Actor: store.Actor{Type: store.ActorUser, Login: "eva@example.com"}, Action: store.ActionPersonSignIn, Outcome: "success"},
+		// The read of a plan names the flow planned.
+		{Time: at(7), Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Action: store.ActionCardRun, ConnectionID: "c1",
+			Card: "okta-devices/search-devices", Outcome: "success", Plan: store.PlanRef{FlowID: "flow_1", FlowName: "stale-macs"}},
 	}
 	var last int64
 	for _, e := range events {
@@ -129,19 +153,22 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	all, err := s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
-	diff(t, "audit events, newest first", []*store.AuditEvent{events[6], events[5], events[4], events[3], events[2], events[1], events[0]}, all)
+	diff(t, "audit events, newest first", []*store.AuditEvent{events[7], events[6], events[5], events[4], events[3], events[2], events[1], events[0]}, all)
 
 	tests := []struct {
 		name   string
 		filter store.AuditFilter
 		want   []int64
 	}{
-		{name: "connection", filter: store.AuditFilter{ConnectionID: "c1"}, want: ids(events[:3])},
+		{name: "connection", filter: store.AuditFilter{ConnectionID: "c1"}, want: append(ids(events[:3]), events[7].ID)},
 		{name: "action", filter: store.AuditFilter{Action: store.ActionConnectionCreate}, want: []int64{events[0].ID, events[3].ID}},
 		{name: "before id", filter: store.AuditFilter{BeforeID: events[2].ID}, want: ids(events[:2])},
-		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[6].ID}},
-		{name: "actor login", filter: store.AuditFilter{ActorLogin: "ada@example.com"}, want: ids(events[:3])},
-		{name: "actor login in capitals", filter: store.AuditFilter{ActorLogin: "ADA@example.COM"}, want: ids(events[:3])},
+		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[7].ID}},
+		{name: "actor login", filter: store.AuditFilter{ActorLogin: "ada@example.com"}, want: append(ids(events[:3]), events[7].ID)},
+		{name: "actor login in capitals", filter: store.AuditFilter{ActorLogin: "ADA@example.COM"}, want: append(ids(events[:3]), events[7].ID)},
+		{name: "plans excluded", filter: store.AuditFilter{Plans: store.PlansExclude}, want: ids(events[:7])},
+		{name: "plans only", filter: store.AuditFilter{Plans: store.PlansOnly}, want: []int64{events[7].ID}},
+		{name: "card runs of no plan", filter: store.AuditFilter{Action: store.ActionCardRun, Plans: store.PlansExclude}, want: []int64{events[2].ID, events[5].ID}},
 		{name: "actor login beyond ASCII", filter: store.AuditFilter{ActorLogin: "ÉVA@example.com"}, want: ids(events[4:6])},
 	}
 	for _, tt := range tests {
