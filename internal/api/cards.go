@@ -90,6 +90,18 @@ type Run struct {
 	// it was known without asking Okta (its flow's search or read output,
 	// or the run's own output); absent otherwise.
 	DeviceName string `json:"deviceName,omitempty"`
+	// Plan, on a run a flow's plan made (its read steps run for real,
+	// as Actor, who asked for the plan), names the flow planned; absent
+	// on every other run.
+	Plan *PlanRef `json:"plan,omitempty"`
+}
+
+// PlanRef names the flow a plan was of: FlowID is the stored flow's id,
+// absent for a document planned without being stored (cardflow flows plan
+// FILE); FlowName is the document's name.
+type PlanRef struct {
+	FlowID   string `json:"flowId,omitempty"`
+	FlowName string `json:"flowName"`
 }
 
 // ConnectionRef names the connection a run used.
@@ -130,4 +142,7 @@ type AuditEvent struct {
 	Outcome            string `json:"outcome"`
 	Error              string `json:"error,omitempty"`
 	OktaRequestID      string `json:"oktaRequestId,omitempty"`
+	// Plan, on the card.run event of a run a flow's plan made, names the
+	// flow planned (Run.Plan); absent otherwise.
+	Plan *PlanRef `json:"plan,omitempty"`
 }

@@ -96,6 +96,10 @@ type Request struct {
 	// the caller knows it (a flow's earlier output); it is recorded with
 	// the run. Without it a run records the name its own output shows.
 	DeviceName string
+	// Plan names the flow plan the request is made for (a read step of
+	// `cardflow flows plan`): its run, when recorded, and the run's
+	// audit event say so. Zero for every other run.
+	Plan store.PlanRef
 	// ReadDevice makes a lifecycle or delete card read the device even
 	// when the input gives its known status: the retry of an item whose
 	// interrupted attempt may have changed the device since the status
@@ -416,7 +420,7 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 		Card: p.card.Ref, ConnectionID: p.conn.ID, ConnectionNickname: p.conn.Nickname,
 		Actor: p.req.Actor, ActingAs: p.conn.ActingAs, Status: StatusRunning,
 		Input: recordedInput(p.card, p.in), FlowRunID: p.req.FlowRunID, StepID: p.req.StepID,
-		ItemIndex: p.req.ItemIndex, StartedAt: start, DeviceName: p.req.DeviceName,
+		ItemIndex: p.req.ItemIndex, StartedAt: start, DeviceName: p.req.DeviceName, Plan: p.req.Plan,
 	}
 	if e.Owner != "" {
 		ttl := e.LeaseTTL
@@ -508,6 +512,7 @@ func (e *Executor) finished(rec *store.Run, p *prepared, res *Result) (*Finished
 	ev := &store.AuditEvent{
 		Time: rec.FinishedAt, Actor: rec.Actor, Action: store.ActionCardRun, ConnectionID: rec.ConnectionID,
 		ActingAs: rec.ActingAs, Card: rec.Card, InputSummary: summarizeInput(p.card, p.in), Outcome: "success",
+		Plan: rec.Plan,
 	}
 	if res.Error != nil {
 		ev.Outcome, ev.Error = "failure", res.Error.Message
@@ -521,7 +526,8 @@ func (e *Executor) finished(rec *store.Run, p *prepared, res *Result) (*Finished
 }
 
 // Plan says what a run would do without changing anything. A read card
-// (and custom-api-action with GET) simply runs, recorded like Run. A
+// (and custom-api-action with GET) simply runs, recorded like Run (as of
+// req.Plan, the flow plan it is made for). A
 // manage card reads the device and returns the Change it would make (none
 // when the device is already there) or the problem the run would fail
 // with; nothing is posted, deleted or recorded. custom-api-action with

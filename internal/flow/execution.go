@@ -17,6 +17,7 @@ type execution struct {
 	runID      string
 	doc        *Document
 	plan       bool
+	planOf     PlanRef // of a plan: the flow planned (Call.Plan)
 	inputs     map[string]any
 	actor      Actor             // Firing.Actor
 	trigger    map[string]any    // the "trigger" name of expressions
@@ -479,7 +480,7 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 	}
 	o.deviceName = x.deviceName(item, o.input, nil)
 	call := Call{DeviceName: o.deviceName, FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
-		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor, Ready: ready,
+		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor, Plan: x.planOf, Ready: ready,
 		OnWait: func(d time.Duration) {
 			if d > 0 {
 				x.report(st, c, "", d)

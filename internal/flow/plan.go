@@ -20,6 +20,15 @@ type PlanResult struct {
 	Inputs  map[string]any
 }
 
+// PlanRef names the flow a plan is of, on the calls of its steps
+// (Call.Plan): FlowID is the stored flow's id ("" for a document planned
+// without being stored), FlowName the document's name. Its fields are the
+// store's PlanRef's.
+type PlanRef struct {
+	FlowID   string
+	FlowName string
+}
+
 // PlanStep is what one step would do. Items counts the items that would
 // run the card (items skipped by if are not counted); Changes lists, for a
 // manage step, each device it would change. Errors, present only when some
@@ -58,16 +67,20 @@ type PlanError struct {
 // Plan is a dry run of a validated document: read steps run their cards
 // for real (through CardRunner.PlanCard), manage steps ask PlanCard for
 // the change they would make and change nothing; RunCard is never called
-// and nothing is saved. Later steps see a manage step's predicted output
+// and nothing is saved (the card runs of read steps are the CardRunner's
+// to record, as the plan's: Call.Plan). Later steps see a manage step's predicted output
 // ({status: <to>, changed: true}, or {deleted: true}) unless PlanCard
 // returned one. Inputs are checked as by Run.
 func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any) (*PlanResult, error) {
-	return r.PlanFiring(ctx, doc, inputs, Firing{Kind: KindManual, Time: r.now()})
+	return r.PlanFiring(ctx, doc, "", inputs, Firing{Kind: KindManual, Time: r.now()})
 }
 
 // PlanFiring is Plan of the run f would start: the steps see f as
-// `trigger` (a scheduled tick's time, say), as that run's would.
-func (r *Runner) PlanFiring(ctx context.Context, doc *Document, inputs map[string]any, f Firing) (*PlanResult, error) {
+// `trigger` (a scheduled tick's time, say), as that run's would. flowID
+// is the id doc is stored under ("" when it is not stored): the calls
+// name the plan with it and doc's name (Call.Plan), and f.Actor as who
+// asked for it (Call.Actor).
+func (r *Runner) PlanFiring(ctx context.Context, doc *Document, flowID string, inputs map[string]any, f Firing) (*PlanResult, error) {
 	switch {
 	case doc == nil:
 		return nil, problem.New(problem.InvalidInput, "no flow document to plan")
@@ -82,6 +95,7 @@ func (r *Runner) PlanFiring(ctx context.Context, doc *Document, inputs map[strin
 		return nil, err
 	}
 	x := newExecution(r, "", doc, in, f, true)
+	x.planOf = PlanRef{FlowID: flowID, FlowName: doc.Name}
 	res := &PlanResult{Flow: doc.Name, Steps: []PlanStep{}}
 	if f.Kind != KindManual {
 		res.Trigger, res.Inputs = &f, in

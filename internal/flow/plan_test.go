@@ -131,3 +131,39 @@ func TestChangeString(t *testing.T) {
 		t.Errorf("String() = %q; want %q", got, want)
 	}
 }
+
+// TestPlanCallsNameThePlan: every call of a plan names the flow planned
+// and who asked for it, so that a read card's run is recorded as the
+// plan's; a run's calls name no plan.
+func TestPlanCallsNameThePlan(t *testing.T) {
+	doc := validated(t, "name: reads\nsteps:\n  - id: a\n    card: okta-devices/read-device\n    connection: Demo org\n    input: {deviceId: guo1}\n  - id: b\n    card: okta-devices/suspend-device\n    connection: Demo org\n    input: {deviceId: guo1}\n")
+	var calls []Call
+	r := &Runner{Cards: &captureCards{calls: &calls}, State: newMemState()}
+	who := Actor{Type: "user", Login: "ops@example.com"}
+	if _, err := r.PlanFiring(context.Background(), doc, "flow_1", nil, Firing{Kind: KindManual, Actor: who}); err != nil {
+		t.Fatalf("PlanFiring: %v", err)
+	}
+	if _, err := r.Plan(context.Background(), doc, nil); err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	if _, err := r.RunTriggered(context.Background(), "r", doc, nil, Firing{Kind: KindManual, Actor: who}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	type seen struct {
+		Step  string
+		Plan  PlanRef
+		Actor Actor
+	}
+	var got []seen
+	for _, c := range calls {
+		got = append(got, seen{c.StepID, c.Plan, c.Actor})
+	}
+	want := []seen{
+		{"a", PlanRef{FlowID: "flow_1", FlowName: "reads"}, who}, {"b", PlanRef{FlowID: "flow_1", FlowName: "reads"}, who},
+		{"a", PlanRef{FlowName: "reads"}, Actor{}}, {"b", PlanRef{FlowName: "reads"}, Actor{}},
+		{"a", PlanRef{}, who}, {"b", PlanRef{}, who},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}

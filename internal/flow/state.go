@@ -127,8 +127,12 @@ type Call struct {
 	// input's deviceId) when the flow knows it; "" otherwise.
 	DeviceName string
 	// Actor is who the run acts for (Firing.Actor): card runs are
-	// recorded and audited under it. Zero for a plan.
+	// recorded and audited under it. Of a plan, who asked for it.
 	Actor Actor
+	// Plan, set for a call of a plan (Runner.PlanFiring), names the flow
+	// planned: a read card runs for real and is recorded as that plan's.
+	// Zero for a call of a run.
+	Plan PlanRef
 	// OnWait, set by the runner, is to be called whenever the card waits
 	// d for the org's rate limit; the wait shows up as a Progress with
 	// Wait set. It is safe to call from any goroutine.

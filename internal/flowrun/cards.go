@@ -43,7 +43,7 @@ type ItemStore interface {
 func (c Cards) request(call flow.Call) card.Request {
 	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Actor: store.Actor(call.Actor),
 		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait, BeforeCall: call.Ready,
-		DeviceName: call.DeviceName}
+		DeviceName: call.DeviceName, Plan: store.PlanRef(call.Plan)}
 }
 
 // finishedItem is a card run's outcome to be stored with its flow item.
@@ -151,7 +151,8 @@ func (c Cards) runCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 	return out, nil
 }
 
-// PlanCard plans one card.
+// PlanCard plans one card. A read card runs, recorded and audited as of
+// the plan (flow.Call.Plan) under whoever asked for it.
 func (c Cards) PlanCard(ctx context.Context, call flow.Call) (map[string]any, *flow.Change, error) {
 	res, err := c.Executor.Plan(ctx, c.request(call))
 	if err != nil {

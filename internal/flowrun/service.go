@@ -279,9 +279,10 @@ func (s *Service) ListPage(ctx context.Context, p store.NamePage) ([]*store.Flow
 }
 
 // Plan validates the stored flow again (connections and scopes may have
-// changed) and dry-runs it.
+// changed) and dry-runs it. The card runs of its read steps are recorded
+// as of a plan of the flow (store.PlanRef), under actor.
 func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error) {
-	_, doc, err := s.validated(ctx, idOrName)
+	fl, doc, err := s.validated(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
@@ -289,13 +290,14 @@ func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]a
 	if err != nil {
 		return nil, triggeredPlanRemedy(doc, err)
 	}
-	return s.planManual(ctx, doc, in, actor)
+	return s.planManual(ctx, doc, fl.ID, in, actor)
 }
 
-// planManual plans doc's run a person (actor) starts with the inputs in:
-// the card runs of its read steps are recorded and audited under actor.
-func (s *Service) planManual(ctx context.Context, doc *flow.Document, in map[string]any, actor store.Actor) (*flow.PlanResult, error) {
-	return s.runner.PlanFiring(ctx, doc, in, flow.Firing{Kind: flow.KindManual, Time: s.now(), Actor: flow.Actor(actor)})
+// planManual plans doc (stored as flowID, or "" when not stored) as the
+// run a person (actor) starts with the inputs in: the card runs of its
+// read steps are recorded and audited as of the plan, under actor.
+func (s *Service) planManual(ctx context.Context, doc *flow.Document, flowID string, in map[string]any, actor store.Actor) (*flow.PlanResult, error) {
+	return s.runner.PlanFiring(ctx, doc, flowID, in, flow.Firing{Kind: flow.KindManual, Time: s.now(), Actor: flow.Actor(actor)})
 }
 
 // PlanDocument validates a flow document (cards, connections, scope
@@ -309,7 +311,7 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 	if err != nil {
 		return nil, triggeredPlanRemedy(doc, err)
 	}
-	return s.planManual(ctx, doc, in, actor)
+	return s.planManual(ctx, doc, "", in, actor)
 }
 
 // triggeredPlanRemedy adds to the remedy of a plan missing inputs the plan
@@ -345,11 +347,11 @@ type PlanTrigger struct {
 // computes the inputs from it, and the steps see it as trigger, as that
 // run's would. The flow need not be enabled.
 func (s *Service) PlanTriggered(ctx context.Context, idOrName string, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
-	_, doc, err := s.validated(ctx, idOrName)
+	fl, doc, err := s.validated(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	return s.planTriggered(ctx, doc, t, actor)
+	return s.planTriggered(ctx, doc, fl.ID, t, actor)
 }
 
 // PlanDocumentTriggered is PlanTriggered of a flow document that is not
@@ -359,12 +361,14 @@ func (s *Service) PlanDocumentTriggered(ctx context.Context, src []byte, t PlanT
 	if err != nil {
 		return nil, err
 	}
-	return s.planTriggered(ctx, doc, t, actor)
+	return s.planTriggered(ctx, doc, "", t, actor)
 }
 
-func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
+// planTriggered plans the run t names of doc, stored as flowID ("" when
+// not stored).
+func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, flowID string, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
 	if t.Kind == flow.KindEvent {
-		return s.planEvent(ctx, doc, t, actor)
+		return s.planEvent(ctx, doc, flowID, t, actor)
 	}
 	if doc.Trigger == nil || doc.Trigger.Schedule == nil {
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.schedule, so no scheduled run to plan", doc.Name).
@@ -376,7 +380,7 @@ func (s *Service) planTriggered(ctx context.Context, doc *flow.Document, t PlanT
 		return nil, problem.New(problem.InvalidInput, "the schedule of flow %s has no tick in the next five years", doc.Name).
 			WithRemedy("fix on.schedule (a cron expression naming a day that exists, such as not February 30th)").WithDetail("field", "trigger")
 	}
-	return s.planFiring(ctx, doc, flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())}, actor)
+	return s.planFiring(ctx, doc, flowID, flow.Firing{Kind: flow.KindSchedule, Time: tick.In(sch.Location())}, actor)
 }
 
 // otherPlan is the remedy of a plan asked for a trigger doc does not have:
@@ -393,7 +397,7 @@ func otherPlan(doc *flow.Document) string {
 
 // planEvent plans the run the event of t would start, if the flow's
 // on.event.if accepts it.
-func (s *Service) planEvent(ctx context.Context, doc *flow.Document, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
+func (s *Service) planEvent(ctx context.Context, doc *flow.Document, flowID string, t PlanTrigger, actor store.Actor) (*flow.PlanResult, error) {
 	switch {
 	case doc.Trigger == nil || doc.Trigger.Event == nil:
 		return nil, problem.New(problem.InvalidInput, "flow %s has no on.event, so no event's run to plan", doc.Name).
@@ -415,19 +419,20 @@ func (s *Service) planEvent(ctx context.Context, doc *flow.Document, t PlanTrigg
 		return nil, problem.New(problem.InvalidInput, "flow %s would not run for event %s: its on.event.if is false for it", doc.Name, uuid).
 			WithRemedy("plan it with an event its on.event.if accepts (cardflow events list shows the stored events; --event-file takes one copied from Okta's System Log)").WithDetail("field", "trigger")
 	}
-	return s.planFiring(ctx, doc, *f, actor)
+	return s.planFiring(ctx, doc, flowID, *f, actor)
 }
 
 // planFiring plans doc's run that f starts, with the inputs on.inputs
 // computes for it; the card runs of its read steps are recorded and
-// audited under actor, who asked for the plan.
-func (s *Service) planFiring(ctx context.Context, doc *flow.Document, f flow.Firing, actor store.Actor) (*flow.PlanResult, error) {
+// audited as of the plan of doc (stored as flowID, "" when not stored),
+// under actor, who asked for it.
+func (s *Service) planFiring(ctx context.Context, doc *flow.Document, flowID string, f flow.Firing, actor store.Actor) (*flow.PlanResult, error) {
 	f.Actor = flow.Actor(actor)
 	in, err := s.triggerInputs(ctx, doc, f)
 	if err != nil {
 		return nil, err
 	}
-	return s.runner.PlanFiring(ctx, doc, in, f)
+	return s.runner.PlanFiring(ctx, doc, flowID, in, f)
 }
 
 // validated reads a stored flow and validates it again: connections and

@@ -35,6 +35,29 @@ func actorJSON(a store.Actor) *api.Actor {
 	return &api.Actor{Type: a.Type, Login: a.Login, TokenName: a.TokenName}
 }
 
+// planRefJSON converts a stored plan reference; nil for none.
+func planRefJSON(p store.PlanRef) *api.PlanRef {
+	if p.IsZero() {
+		return nil
+	}
+	return &api.PlanRef{FlowID: p.FlowID, FlowName: p.FlowName}
+}
+
+// PlanFilter reads the plans filter of the run list and the audit log:
+// "" or "include" (plan reads listed with the rest), "exclude" or "only".
+// The API and the console share it.
+func PlanFilter(v string) (store.PlanFilter, error) {
+	switch v {
+	case "", "include":
+		return store.PlansAll, nil
+	case string(store.PlansExclude), string(store.PlansOnly):
+		return store.PlanFilter(v), nil
+	}
+	return "", problem.New(problem.InvalidInput, "plans must be include, exclude or only, not %q", v).
+		WithRemedy("use plans=exclude to leave out the card runs of flow plans (their reads), plans=only to list only them").
+		WithDetail("field", "plans")
+}
+
 // runJSON converts a stored run to its public shape.
 func runJSON(r *store.Run) api.Run {
 	out := api.Run{
@@ -51,6 +74,7 @@ func runJSON(r *store.Run) api.Run {
 		StartedAt:      r.StartedAt,
 		FinishedAt:     timePtr(r.FinishedAt),
 		DeviceName:     r.DeviceName,
+		Plan:           planRefJSON(r.Plan),
 	}
 	if r.ConnectionID != "" {
 		out.Connection = &api.ConnectionRef{ID: r.ConnectionID, Nickname: r.ConnectionNickname}
@@ -189,6 +213,10 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if f.Plans, err = PlanFilter(q.Get("plans")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -207,7 +235,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		out.Runs = append(out.Runs, runJSON(run))
 	}
 	if last := len(runs) - 1; last >= 0 && len(runs) == pageLimit(f.Limit) {
-		out.Next = nextPage(r, q, runs[last].StartedAt, runs[last].ID, "card", "connection", "flowRun", "limit")
+		out.Next = nextPage(r, q, runs[last].StartedAt, runs[last].ID, "card", "connection", "flowRun", "plans", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -240,6 +268,10 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if f.Plans, err = PlanFilter(q.Get("plans")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -268,12 +300,12 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 			ID: e.ID, Time: e.Time, Actor: actorJSON(e.Actor), Action: e.Action, ConnectionID: e.ConnectionID,
 			ConnectionNickname: nicknames[e.ConnectionID],
 			ActingAs:           e.ActingAs, Card: e.Card, InputSummary: e.InputSummary, Outcome: e.Outcome,
-			Error: e.Error, OktaRequestID: e.OktaRequestID,
+			Error: e.Error, OktaRequestID: e.OktaRequestID, Plan: planRefJSON(e.Plan),
 		})
 	}
 	if last := len(events) - 1; last >= 0 && len(events) == pageLimit(f.Limit) {
 		// Audit event ids only grow, so the last id alone is the cursor.
-		out.Next = nextAddress(r, q, url.Values{"before": {strconv.FormatInt(events[last].ID, 10)}}, "action", "connection", "actor", "limit")
+		out.Next = nextAddress(r, q, url.Values{"before": {strconv.FormatInt(events[last].ID, 10)}}, "action", "connection", "actor", "plans", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }
