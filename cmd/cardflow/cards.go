@@ -246,12 +246,43 @@ func printRunOutcome(w io.Writer, r *api.Run) {
 	}
 }
 
+// plansUsage is the help of the --plans flag of runs list and audit.
+const plansUsage = "the card runs of flow plans (their read steps): include (listed with the rest), exclude or only"
+
+// checkPlans checks a --plans value; the server reads it (plans=).
+func checkPlans(v string) error {
+	switch v {
+	case "", "include", "exclude", "only":
+		return nil
+	}
+	return usagef("--plans %q: want include, exclude or only", v)
+}
+
+// planCard is the card of a run or audit event as the lists show it: of a
+// flow plan's read, followed by "(plan of NAME)".
+func planCard(card string, p *api.PlanRef) string {
+	if p == nil {
+		return card
+	}
+	return card + " (plan of " + p.FlowName + ")"
+}
+
+// planText says which flow plan a run was made for: "plan of flow NAME",
+// and "(not stored)" for a document planned without being stored.
+func planText(p *api.PlanRef) string {
+	if p.FlowID == "" {
+		return "plan of flow " + p.FlowName + " (not stored)"
+	}
+	return "plan of flow " + p.FlowName
+}
+
 func cmdRunsList(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "runs list", "runs list [--connection ID|NICKNAME] [--card REF] [--limit N] [--json]")
-	var connection, card string
+	fs, o := newClientFlagSet(e, "runs list", "runs list [--connection ID|NICKNAME] [--card REF] [--plans include|exclude|only] [--limit N] [--json]")
+	var connection, card, plans string
 	var limit int
 	fs.StringVar(&connection, "connection", "", "only runs of this connection (id or nickname)")
 	fs.StringVar(&card, "card", "", "only runs of this card (connector/card or the card alone, e.g. suspend-device)")
+	fs.StringVar(&plans, "plans", "", plansUsage)
 	fs.IntVar(&limit, "limit", 20, "how many runs (1-1000)")
 	c, err := o.parseNoArgs(args)
 	if err != nil {
@@ -260,7 +291,10 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 	if err := checkLimit(limit); err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/runs", limit, "connection", connection, "card", card), func(w io.Writer, out *api.RunList) {
+	if err := checkPlans(plans); err != nil {
+		return err
+	}
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/runs", limit, "connection", connection, "card", card, "plans", plans), func(w io.Writer, out *api.RunList) {
 		t := newTable(w, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
 		for i := range out.Runs {
 			r := &out.Runs[i]
@@ -268,7 +302,7 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 			if r.Error != nil {
 				errText = r.Error.Code
 			}
-			t.row(r.ID, r.Card, runConnection(r), r.Status, when(r.StartedAt), runDuration(r), errText)
+			t.row(r.ID, planCard(r.Card, r.Plan), runConnection(r), r.Status, when(r.StartedAt), runDuration(r), errText)
 		}
 		t.flush()
 	})
@@ -289,7 +323,11 @@ func printRun(w io.Writer, r *api.Run) {
 	printRunHeadline(w, r)
 	// The values start in one column, after the longest label (not with
 	// a tabwriter: a tab in org data, a device's name, would move it).
-	fields := [][2]string{{"Started:", when(r.StartedAt)}, {"By:", actorText(r.Actor)}, {"Acting as:", orDash(r.ActingAs)}}
+	fields := [][2]string{{"Started:", when(r.StartedAt)}, {"By:", actorText(r.Actor)}}
+	if r.Plan != nil {
+		fields = append(fields, [2]string{"For:", planText(r.Plan)})
+	}
+	fields = append(fields, [2]string{"Acting as:", orDash(r.ActingAs)})
 	if len(r.OktaRequestIDs) > 0 {
 		fields = append(fields, [2]string{"Okta request ids:", strings.Join(r.OktaRequestIDs, " ")})
 	}
@@ -315,12 +353,13 @@ func printRun(w io.Writer, r *api.Run) {
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID|NICKNAME] [--action ACTION] [--actor LOGIN] [--limit N] [--json]")
-	var connection, action, actor string
+	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID|NICKNAME] [--action ACTION] [--actor LOGIN] [--plans include|exclude|only] [--limit N] [--json]")
+	var connection, action, actor, plans string
 	var limit int
 	fs.StringVar(&connection, "connection", "", "only events of this connection (id or nickname)")
 	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
 	fs.StringVar(&actor, "actor", "", "only events of this person (login), their tokens included")
+	fs.StringVar(&plans, "plans", "", plansUsage)
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
 	c, err := o.parseNoArgs(args)
 	if err != nil {
@@ -329,7 +368,10 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if err := checkLimit(limit); err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor), printAudit)
+	if err := checkPlans(plans); err != nil {
+		return err
+	}
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor, "plans", plans), printAudit)
 }
 
 // actorText names an actor: a login, "token NAME of LOGIN", "bootstrap
@@ -363,7 +405,7 @@ func printAudit(w io.Writer, out *api.AuditList) {
 			conn = orDash(ev.ConnectionID)
 		}
 		t.row(when(ev.Time), ev.Action, ev.Outcome, actorText(ev.Actor), conn, orDash(ev.ActingAs),
-			orDash(ev.Card), orDash(ev.InputSummary), orDash(ev.OktaRequestID), orDash(ev.Error))
+			orDash(planCard(ev.Card, ev.Plan)), orDash(ev.InputSummary), orDash(ev.OktaRequestID), orDash(ev.Error))
 	}
 	t.flush()
 }
