@@ -41,9 +41,9 @@ type Flow struct {
 	// Problems, in the list of stored flows, say why an enabled flow
 	// starts no runs now or its runs fail: a connection it uses (its event
 	// trigger's or a step's) that cannot run cards, or whose System Log
-	// polls fail while its event trigger reads them (a warning when the
-	// trigger also reads the event hook, which works); absent when there
-	// is none.
+	// polls or event hook fail while its event trigger reads them (a
+	// warning when the trigger reads both and the other works); absent
+	// when there is none.
 	Problems  []FlowProblem `json:"problems,omitempty"`
 	CreatedAt time.Time     `json:"createdAt"`
 	UpdatedAt time.Time     `json:"updatedAt"`
@@ -52,10 +52,12 @@ type Flow struct {
 // FlowProblem is a connection an enabled flow uses that stops it, or
 // makes it work less well: Problem is the connection's status in words
 // ("needs reauthorization", "pending"), "no such connection", "System Log
-// polls failing", or "System Log polls fail; events arrive only by the
-// event hook" (a trigger with delivery hook+poll whose hook works);
-// Severity is "error" when the flow starts no runs or its runs fail, and
-// "warning" when it still runs; Reason and Remedy say why and the fix.
+// polls failing", "event hook not working", or, for a trigger with
+// delivery hook+poll of which one way works, "System Log polls fail;
+// events arrive only by the event hook" or "event hook not working;
+// events arrive only by the System Log polls"; Severity is "error" when
+// the flow starts no runs or its runs fail, and "warning" when it still
+// runs; Reason and Remedy say why and the fix.
 type FlowProblem struct {
 	Connection string `json:"connection"`
 	Problem    string `json:"problem"`

@@ -22,13 +22,20 @@ const (
 	// FlowProblemPolls: the System Log polls of the event trigger's
 	// connection fail while the trigger reads them.
 	FlowProblemPolls = "polls"
+	// FlowProblemHook: the event hook of the event trigger's connection
+	// does not work (in error, or deactivated at Okta) while the trigger
+	// reads it, and the polls, if the trigger reads them, work.
+	FlowProblemHook = "hook"
 )
 
 // The Problem of a FlowProblemPolls: the trigger gets no events, or gets
-// them only by the event hook.
+// them only by the event hook; of a FlowProblemHook: the trigger gets no
+// events, or gets them only by the System Log polls.
 const (
 	PollsFailing         = "System Log polls failing"
 	PollsFailingHookOnly = "System Log polls fail; events arrive only by the event hook"
+	HookFailing          = "event hook not working"
+	HookFailingPollsOnly = "event hook not working; events arrive only by the System Log polls"
 )
 
 // FlowProblem is a connection a flow uses that stops it (its runs fail,
@@ -43,15 +50,18 @@ type FlowProblem struct {
 	Kind       string // FlowProblemStatus, FlowProblemGone or FlowProblemPolls
 	// Problem says it in a few words: the connection's status
 	// ("needs reauthorization", "pending", "error"), "no such
-	// connection", PollsFailing or PollsFailingHookOnly.
+	// connection", PollsFailing, PollsFailingHookOnly, HookFailing or
+	// HookFailingPollsOnly.
 	Problem string
-	// Stops is false only for PollsFailingHookOnly: the trigger reads
-	// both the event hook, which works, and the System Log.
+	// Stops is false only for PollsFailingHookOnly and
+	// HookFailingPollsOnly: the trigger reads both the event hook and the
+	// System Log, and one of them works.
 	Stops bool
 	// Reason and Remedy say why and the fix, as the API words them.
 	Reason, Remedy string
-	// Delivery is, for FlowProblemPolls, the trigger's delivery (poll or
-	// hook+poll); HookStatus its connection's event hook status then.
+	// Delivery is, for FlowProblemPolls and FlowProblemHook, the
+	// trigger's delivery (hook, poll or hook+poll); HookStatus its
+	// connection's event hook status then.
 	Delivery, HookStatus string
 	// Trigger is true when the flow's event trigger uses the connection;
 	// Steps are the ids of the steps that run cards with it.
@@ -113,7 +123,7 @@ func (f *FlowProblems) Find(ctx context.Context, doc *flow.Document, enabled boo
 			return nil, err
 		}
 		if !broken && enabled {
-			if p, broken, err = f.pollProblem(ctx, p, ev.Delivery); err != nil {
+			if p, broken, err = f.eventProblem(ctx, p, ev.Delivery); err != nil {
 				return nil, err
 			}
 		}
@@ -160,18 +170,18 @@ func (f *FlowProblems) connectionProblem(ctx context.Context, name string) (p Fl
 	return p, false, nil
 }
 
-// pollProblem is p (an active connection) with the problem of its System
-// Log polls for a trigger of delivery, when the trigger reads them and
-// they fail. With hook+poll delivery and an event hook that works, the
-// events still arrive (by the hook alone): the flow is not stopped.
-func (f *FlowProblems) pollProblem(ctx context.Context, p FlowProblem, delivery string) (FlowProblem, bool, error) {
+// eventProblem is p (an active connection) with the problem of the ways
+// a trigger of delivery gets its events from it (its System Log polls,
+// its event hook), when one it reads fails. With hook+poll delivery the
+// events still arrive while either works: the flow is not stopped.
+func (f *FlowProblems) eventProblem(ctx context.Context, p FlowProblem, delivery string) (FlowProblem, bool, error) {
 	if delivery == "" {
 		delivery = f.DefaultDelivery
 	}
 	if delivery == "" {
 		delivery = flow.DeliveryPoll
 	}
-	if f.Events == nil || delivery == flow.DeliveryHook {
+	if f.Events == nil {
 		return p, false, nil
 	}
 	if f.srcs == nil {
@@ -189,17 +199,36 @@ func (f *FlowProblems) pollProblem(ctx context.Context, p FlowProblem, delivery 
 		}
 		f.srcs[p.View.ID] = src
 	}
-	if src == nil || src.Poll.FailingSince.IsZero() {
+	if src == nil {
 		return p, false, nil
 	}
-	p.Kind, p.Problem, p.Reason, p.Remedy = FlowProblemPolls, PollsFailing, src.Poll.Error, src.Poll.Remedy
 	p.Delivery, p.HookStatus = delivery, src.HookStatus
-	if delivery == flow.DeliveryHookPoll && src.HookStatus == hookActive {
-		p.Problem, p.Stops = PollsFailingHookOnly, false
+	pollsFail := delivery != flow.DeliveryHook && !src.Poll.FailingSince.IsZero()
+	// A hook being registered (pending), or not yet, is not counted as
+	// failing: the intake registers it at its next round.
+	hookFails := delivery != flow.DeliveryPoll && (src.HookStatus == hookError || src.HookStatus == hookDeactivated)
+	switch {
+	case pollsFail:
+		p.Kind, p.Problem, p.Reason, p.Remedy = FlowProblemPolls, PollsFailing, src.Poll.Error, src.Poll.Remedy
+		if delivery == flow.DeliveryHookPoll && src.HookStatus == hookActive {
+			p.Problem, p.Stops = PollsFailingHookOnly, false
+		}
+	case hookFails:
+		p.Kind, p.Problem, p.Reason, p.Remedy = FlowProblemHook, HookFailing, src.HookReason, src.HookRemedy
+		if delivery == flow.DeliveryHookPoll {
+			p.Problem, p.Stops = HookFailingPollsOnly, false
+		}
+	default:
+		return p, false, nil
 	}
 	return p, true, nil
 }
 
-// hookActive is store.EventSource.HookStatus of an event hook that Okta
-// verified and delivers to.
-const hookActive = "active"
+// The values of store.EventSource.HookStatus read here: an event hook
+// that Okta verified and delivers to; one whose registration or check
+// failed; one deactivated at Okta.
+const (
+	hookActive      = "active"
+	hookError       = "error"
+	hookDeactivated = "deactivated"
+)

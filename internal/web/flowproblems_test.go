@@ -32,31 +32,40 @@ func (s *oneSource) GetEventSource(_ context.Context, id string) (*store.EventSo
 	return &src, nil
 }
 
-// TestFlowProblemsPollDelivery: the failing System Log polls of an event
-// trigger's connection stop the flow when the trigger reads only them, or
-// the event hook too and it does not work; with hook+poll delivery (named,
-// or the server's default for a trigger that names none) and a hook that
-// works, the flow still gets events: a warning. A trigger that reads only
-// the hook, or a disabled flow, has no poll problem.
-func TestFlowProblemsPollDelivery(t *testing.T) {
+// TestFlowProblemsEventDelivery: the failing System Log polls, or event
+// hook, of an event trigger's connection stop the flow when the trigger
+// reads only them, or both and neither works; with hook+poll delivery
+// (named, or the server's default for a trigger that names none) and one
+// of them working, the flow still gets events: a warning. A hook being
+// registered is not counted as failing; a disabled flow has no such
+// problem.
+func TestFlowProblemsEventDelivery(t *testing.T) {
 	failing := store.PollStatus{Error: "Okta answered 400", Remedy: "check the org", FailingSince: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	const hookReason, hookRemedy = "Okta shows the event hook as deactivated", "enable the flows again"
 	tests := []struct {
 		name            string
 		delivery        string // the trigger's; "" names none
 		defaultDelivery string
+		pollsFail       bool
 		hook            string
 		enabled         bool
 		want            string // Problem, and "(warning)" when it does not stop the flow; "" for none
 	}{
-		{"poll", "poll", "", "active", true, PollsFailing},
-		{"hook+poll, hook active", "hook+poll", "", "active", true, PollsFailingHookOnly + " (warning)"},
-		{"hook+poll, hook in error", "hook+poll", "", "error", true, PollsFailing},
-		{"hook+poll, hook pending", "hook+poll", "", "pending", true, PollsFailing},
-		{"default hook+poll, hook active", "", "hook+poll", "active", true, PollsFailingHookOnly + " (warning)"},
-		{"default poll", "", "poll", "active", true, PollsFailing},
-		{"no default", "", "", "active", true, PollsFailing},
-		{"hook", "hook", "", "active", true, ""},
-		{"disabled", "poll", "", "active", false, ""},
+		{"poll", "poll", "", true, "active", true, PollsFailing},
+		{"poll, polls working", "poll", "", false, "deactivated", true, ""},
+		{"hook+poll, hook active", "hook+poll", "", true, "active", true, PollsFailingHookOnly + " (warning)"},
+		{"hook+poll, hook in error", "hook+poll", "", true, "error", true, PollsFailing},
+		{"hook+poll, hook pending", "hook+poll", "", true, "pending", true, PollsFailing},
+		{"hook+poll, hook deactivated, polls working", "hook+poll", "", false, "deactivated", true, HookFailingPollsOnly + " (warning)"},
+		{"hook+poll, hook pending, polls working", "hook+poll", "", false, "pending", true, ""},
+		{"default hook+poll, hook active", "", "hook+poll", true, "active", true, PollsFailingHookOnly + " (warning)"},
+		{"default poll", "", "poll", true, "active", true, PollsFailing},
+		{"no default", "", "", true, "active", true, PollsFailing},
+		{"hook, polls failing", "hook", "", true, "active", true, ""},
+		{"hook, hook in error", "hook", "", false, "error", true, HookFailing},
+		{"hook, hook deactivated", "hook", "", true, "deactivated", true, HookFailing},
+		{"hook, hook pending", "hook", "", false, "pending", true, ""},
+		{"disabled", "poll", "", true, "deactivated", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,16 +78,26 @@ func TestFlowProblemsPollDelivery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fp := &FlowProblems{Connections: oneConnection{}, Events: &oneSource{ConnectionID: "c1", Poll: failing, HookStatus: tt.hook},
-				DefaultDelivery: tt.defaultDelivery}
+			es := &oneSource{ConnectionID: "c1", HookStatus: tt.hook}
+			if tt.pollsFail {
+				es.Poll = failing
+			}
+			if tt.hook == "error" || tt.hook == "deactivated" {
+				es.HookReason, es.HookRemedy = hookReason, hookRemedy
+			}
+			fp := &FlowProblems{Connections: oneConnection{}, Events: es, DefaultDelivery: tt.defaultDelivery}
 			ps, err := fp.Find(t.Context(), doc, tt.enabled)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := ""
 			for _, p := range ps {
-				if p.Connection != "Prod" || p.Kind != FlowProblemPolls || !p.Trigger || len(p.Steps) != 0 || p.Reason != failing.Error || p.Remedy != failing.Remedy {
-					t.Errorf("problem %+v; want Prod's polls, of the trigger only, with the poll's error and remedy", p)
+				reason, remedy := failing.Error, failing.Remedy
+				if p.Kind == FlowProblemHook {
+					reason, remedy = hookReason, hookRemedy
+				}
+				if p.Connection != "Prod" || (p.Kind != FlowProblemPolls && p.Kind != FlowProblemHook) || !p.Trigger || len(p.Steps) != 0 || p.Reason != reason || p.Remedy != remedy {
+					t.Errorf("problem %+v; want Prod's polls or hook, of the trigger only, with their reason and remedy", p)
 				}
 				got = p.Problem
 				if !p.Stops {

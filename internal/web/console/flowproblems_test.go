@@ -210,3 +210,70 @@ func TestHookPollFlowWhosePollsFailStillRuns(t *testing.T) {
 		t.Errorf("with the hook deactivated too, the flow page's problems (%s) read %q; want an error with %q", class, text, w)
 	}
 }
+
+// TestFlowWhoseEventHookFails: an enabled flow whose trigger reads only
+// the event hook starts no runs once the hook stops working (deactivated
+// at Okta), yet the API and the console said only "enabled"; they now
+// name it, and, for a flow with delivery hook+poll, which still gets its
+// events from the System Log, say so as a warning.
+func TestFlowWhoseEventHookFails(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, func(c *app.Config, _ string) { c.EventPollInterval = 100 * time.Millisecond })
+	prod := e.connect(t, "Prod", nil)
+	hookOnly := strings.NewReplacer("name: quarantine-on-user-removal", "name: hook-only", "delivery: hook+poll", "delivery: hook").Replace(quarantineFlow)
+	for _, src := range []string{quarantineFlow, hookOnly} {
+		if code, body := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", src); code != http.StatusCreated {
+			t.Fatalf("store the flow: %d %s", code, body)
+		}
+	}
+	for _, name := range []string{"quarantine-on-user-removal", "hook-only"} {
+		if code, body := e.api(t, http.MethodPost, "/api/v1/flows/"+name+"/enable", "", ""); code != http.StatusOK {
+			t.Fatalf("enable %s: %d %s", name, code, body)
+		}
+	}
+	waitUntil(t, "the event hook to be active", func() bool { return e.hookStatus(t, prod.ID) == "active" })
+	c, _, _ := signInHTTP(t, e.url, "/flows")
+	for _, name := range []string{"quarantine-on-user-removal", "hook-only"} {
+		if got := e.apiProblems(t, name); got != nil {
+			t.Errorf("with the hook active, the API names %q for %s; want none", got, name)
+		}
+	}
+
+	// Someone deactivates the hook at Okta.
+	src, err := e.store.GetEventSource(context.Background(), prod.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.emu.URL+"/api/v1/eventHooks/"+src.HookID+"/lifecycle/deactivate", nil)
+	req.Header.Set("Authorization", "SSWS "+oktaemu.DemoAPIToken)
+	resp, err := e.emu.Client.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("deactivate the hook: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	waitUntil(t, "the server to see the hook deactivated", func() bool { return e.hookStatus(t, prod.ID) == "deactivated" })
+
+	for _, tt := range []struct {
+		name, want, class, page string
+	}{
+		{"hook-only", "connection Prod: event hook not working (error)", "flash-error",
+			"This flow's trigger reads its events from the event hook only: it starts no runs until the hook works again."},
+		{"quarantine-on-user-removal", "connection Prod: event hook not working; events arrive only by the System Log polls (warning)", "flash-warning",
+			"they still arrive from the System Log, each at the next poll rather than at once."},
+	} {
+		if got := e.apiProblems(t, tt.name); !slices.Equal(got, []string{tt.want}) {
+			t.Errorf("%s: the API's problems are %q; want %q", tt.name, got, tt.want)
+		}
+		_, body := get(t, c, e.url+"/flows")
+		if got := listProblems(body, tt.name); !slices.Equal(got, []string{tt.want}) {
+			t.Errorf("%s: the console's flows list names %q; want %q", tt.name, got, tt.want)
+		}
+		_, body = get(t, c, e.url+"/flows/"+tt.name)
+		text, class := pageProblems(body)
+		for _, w := range []string{"Connection Prod: event hook not working: Okta shows the event hook", tt.page, "How to fix it:", "(Disable, then Enable, on each flow's page)"} {
+			if class != tt.class || !strings.Contains(text, w) {
+				t.Errorf("%s: the flow page's problems (%s) read %q; want %s with %q", tt.name, class, text, tt.class, w)
+			}
+		}
+	}
+}
