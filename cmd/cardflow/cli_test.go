@@ -63,6 +63,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "flows store of a file not here", args: []string{"flows", "store", "testdata/none.yaml", "--server", "http://127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage,
 			wantErr: "read the flow document: open testdata/none.yaml: no such file or directory"},
 		{name: "server URL with the API's path", args: []string{"connections", "list", "--server", "http://127.0.0.1:1/api/v1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: `--server "http://127.0.0.1:1/api/v1" has a path: give the server's address alone, http://127.0.0.1:1`},
+		{name: "server URL with a password", args: []string{"connections", "list", "--server", "http://ops:pw-s3cret@127.0.0.1:1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "--server has a user name or password in it (http://…@127.0.0.1:1): cardflow signs in with its API token"},
+		{name: "server URL with a query", args: []string{"connections", "list", "--server", "http://127.0.0.1:1?x=1"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: `--server "http://127.0.0.1:1?x=1" has a query or fragment: give the server's address alone, http://127.0.0.1:1`},
 		{name: "server URL without a scheme", args: []string{"connections", "list", "--server", "127.0.0.1:8080"}, vars: map[string]string{"CARDFLOW_API_TOKEN": "x"}, wantCode: exitUsage, wantErr: "e.g. http://127.0.0.1:8080"},
 		{name: "bad flag", args: []string{"runs", "list", "--bogus"}, wantCode: exitUsage, wantErr: "flag provided but not defined: -bogus\n"},
 		{name: "misspelt flag", args: []string{"runs", "list", "--conection", "Prod"}, wantCode: exitUsage, wantErr: "cardflow: flag provided but not defined: -conection; did you mean --connection?\n"},
@@ -122,6 +124,9 @@ func TestUsageErrors(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tt.wantErr) {
 				t.Errorf("stderr %q; want it to contain %q", stderr, tt.wantErr)
+			}
+			if strings.Contains(stderr, "s3cret") {
+				t.Errorf("stderr %q shows a password", stderr)
 			}
 		})
 	}

@@ -137,11 +137,21 @@ func (o *clientOpts) anonymousClient() (*client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usagef("--server %q is not an http(s) URL: give the server's address, e.g. http://127.0.0.1:8080 (--server or CARDFLOW_SERVER)", o.server)
 	}
+	// A user name and password are never sent (the API token is, in the
+	// Authorization header they would go in), but every message naming
+	// the server would print them: refused without quoting them.
+	if u.User != nil {
+		return nil, usagef("--server has a user name or password in it (%s://…@%s): cardflow signs in with its API token, not with those; give the server's address alone, %s://%s (--server or CARDFLOW_SERVER)", u.Scheme, u.Host, u.Scheme, u.Host)
+	}
 	// A server is served at the root of its host (serve refuses a public
 	// URL with a path), so a path here is a mistake such as the API's
 	// /api/v1, which every request would then carry twice.
 	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, usagef("--server %q has a path: give the server's address alone, %s://%s (--server or CARDFLOW_SERVER)", o.server, u.Scheme, u.Host)
+		what := "a path"
+		if u.Path == "" {
+			what = "a query or fragment"
+		}
+		return nil, usagef("--server %q has %s: give the server's address alone, %s://%s (--server or CARDFLOW_SERVER)", o.server, what, u.Scheme, u.Host)
 	}
 	timeout, err := time.ParseDuration(o.requestTimeout)
 	if err != nil || timeout < 0 {
