@@ -106,7 +106,7 @@ func TestCLINotificationsTest(t *testing.T) {
 
 	bare := startServerWith(t, oktaemu.Config{Devices: 1})
 	code, _, errOut = runCLI(t, bare.vars, "notifications", "test")
-	if code != exitFailure || !strings.Contains(errOut, "this server has no notification receivers") || !strings.Contains(errOut, "-notify-url") {
+	if code != exitFailure || !strings.Contains(errOut, "this server has no notification receivers") || !strings.Contains(errOut, "cardflow serve, or cardflow demo) with -notify-url") {
 		t.Errorf("without receivers: exit %d\n%s; want the way to add one", code, errOut)
 	}
 }

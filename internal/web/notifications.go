@@ -31,7 +31,7 @@ type NotificationResult struct {
 // notification receivers.
 func NoNotificationReceivers() error {
 	return problem.New(problem.Conflict, "this server has no notification receivers").
-		WithRemedy("start cardflow serve with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again")
+		WithRemedy("start the server (cardflow serve, or cardflow demo) with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again")
 }
 
 // NotificationTestAudit is the audit event of a test by actor that had
