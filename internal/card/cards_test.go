@@ -416,7 +416,38 @@ func TestCardRunCancelledWhileCalling(t *testing.T) {
 		return
 	}
 	wantProblem(t, res, problem.Internal, "whether the call reached Okta is unknown")
-	if res.Error.Remedy != store.InterruptedDirectRemedy {
-		t.Errorf("remedy %q; want %q", res.Error.Remedy, store.InterruptedDirectRemedy)
+	if res.Error.Remedy != store.InterruptedChangeRemedy {
+		t.Errorf("remedy %q; want %q", res.Error.Remedy, store.InterruptedChangeRemedy)
+	}
+}
+
+// TestReadCardRunCancelledWhileCalling: a read card cancelled while its
+// call is in flight changed nothing, and its remedy says to run it again,
+// not to check whether a change took effect.
+func TestReadCardRunCancelledWhileCalling(t *testing.T) {
+	e := newEnv(t, oktaemu.Config{Devices: 3})
+	id := e.device(okta.StatusActive)
+	hold := e.srv.Hold(t, "GET", "/api/v1/devices/{deviceId}", 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Result, 1)
+	go func() {
+		res, err := e.exec.Run(ctx, Request{Card: "okta-devices/read-device", Connection: "Prod", Input: map[string]any{"deviceId": id}, Actor: testActor})
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- res
+	}()
+	if err := hold.Await(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	res := <-done
+	hold.Release()
+	if res == nil {
+		return
+	}
+	wantProblem(t, res, problem.Internal, "whether the call reached Okta is unknown")
+	if res.Error.Remedy != store.InterruptedReadRemedy {
+		t.Errorf("remedy %q; want %q", res.Error.Remedy, store.InterruptedReadRemedy)
 	}
 }

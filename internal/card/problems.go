@@ -159,8 +159,12 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	if errors.Is(err, context.Canceled) {
 		// Its caller went away (a CLI stopped with Ctrl-C, a closed
 		// connection): the call may have reached Okta all the same.
+		remedy := store.InterruptedChangeRemedy
+		if c.ModeFor(iv.in) == ModeRead {
+			remedy = store.InterruptedReadRemedy
+		}
 		return problem.New(problem.Internal, "the run was cancelled before Okta answered; whether the call reached Okta is unknown").
-			WithRemedy("%s", store.InterruptedDirectRemedy).Wrap(err)
+			WithRemedy("%s", remedy).Wrap(err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return problem.New(problem.UpstreamError, "Okta did not answer in time").

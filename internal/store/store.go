@@ -290,14 +290,20 @@ const InterruptedCode = "internal"
 // marked RunInterrupted. It is marked when the flow run is claimed again,
 // before it is known whether the run resumes or ends canceled.
 const InterruptedMessage = "the server running this card stopped before it finished; whether the call reached Okta is unknown " +
-	"(a resumed flow run runs the item again; a canceled one does not: read the device to see whether the change took effect)"
+	"(a resumed flow run runs the item again; a canceled one does not: for a step that changes devices, read the device to see whether the change took effect)"
 
 // InterruptedDirectMessage and InterruptedDirectRemedy are the error
 // message and remedy of a direct card run (of no flow run) marked
-// RunInterrupted: nobody runs it again.
+// RunInterrupted: nobody runs it again. The runs of every card are marked
+// at once, so the remedy covers both kinds; a run cancelled while its
+// server runs it gets the remedy of its own kind (InterruptedReadRemedy
+// for a card that reads).
 const (
 	InterruptedDirectMessage = "the server running this card stopped before it finished; whether the call reached Okta is unknown"
-	InterruptedDirectRemedy  = "read the device (okta-devices/read-device) to see whether the change took effect, and run the card again if it did not"
+	InterruptedDirectRemedy  = "a card that changes devices: read the device (okta-devices/read-device) to see whether the change took effect, " +
+		"and run the card again if it did not; a card that reads changed nothing: run it again"
+	InterruptedChangeRemedy = "read the device (okta-devices/read-device) to see whether the change took effect, and run the card again if it did not"
+	InterruptedReadRemedy   = "the card only reads, so it changed nothing: run it again"
 )
 
 // RunFilter selects runs; zero fields do not filter. Runs come newest first.
