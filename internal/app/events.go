@@ -366,7 +366,13 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 	in.mu.Unlock()
 	for id, cf := range m {
 		if !in.claim(id) {
-			continue // a woken poll waits for the next round too
+			in.mu.Lock()
+			woken := in.pollNow[id]
+			in.mu.Unlock()
+			if woken {
+				in.log.DebugContext(ctx, "events: a woken System Log poll waits for the connection's work at Okta of an earlier round", slog.String("connection", id))
+			}
+			continue // a woken poll follows it (unclaim)
 		}
 		in.mu.Lock()
 		pollNow := poll || in.pollNow[id]
@@ -396,10 +402,20 @@ func (in *eventIntake) claim(id string) bool {
 	return true
 }
 
+// unclaim marks the connection id's work at Okta as done, and runs a round
+// at once when a poll of it was woken meanwhile (noticeActive), which the
+// running work kept from starting: it waited for the next interval.
 func (in *eventIntake) unclaim(id string) {
 	in.mu.Lock()
 	delete(in.busy, id)
+	woken := in.pollNow[id]
 	in.mu.Unlock()
+	if woken {
+		select {
+		case in.wakeOkta <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // atOktaFor is atOkta's work for the connection id.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -123,4 +124,52 @@ func TestReauthorizationOnAnotherServerWakesThePoll(t *testing.T) {
 	if ok, err := two.app.Store.TryLease(t.Context(), store.PollLease(conn.ID), "server-2", time.Minute, emu.Now()); err != nil || ok {
 		t.Errorf("server-2 could take the poll lease (%v, %v); want it held by server-1", ok, err)
 	}
+}
+
+// TestReauthorizationWhilePollWaitsAtOkta: a connection reauthorized while
+// its System Log poll waits for Okta's answer is polled again as soon as
+// that poll ends, not at the next poll interval (an hour here): the wake
+// came while the connection's work at Okta ran, which kept a second poll
+// from starting beside it.
+func TestReauthorizationWhilePollWaitsAtOkta(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	dir := t.TempDir()
+	edit := func(c *Config) { c.Now, c.EventPollInterval, c.Owner = emu.Now, time.Hour, "server-1" }
+	h := startServer(t, emu, dir, edit)
+	conn := h.connect("Prod devices")
+	storeEnabledFlow(t, h, "poll")
+	// Restarted, the server polls at once (its first round): the poll
+	// waits at Okta.
+	h.stop()
+	hold := emu.Hold(t, "GET", "/api/v1/logs", 0)
+	h = startServer(t, emu, dir, edit)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := hold.Await(ctx, 1); err != nil {
+		t.Fatalf("no System Log poll came: %v", err)
+	}
+
+	var re struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+conn.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
+		t.Fatalf("reauthorize: %d %s", code, data)
+	}
+	if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK || !strings.Contains(page, "reauthorized") {
+		t.Fatalf("reauthorization callback: %d\n%s", code, page)
+	}
+	waitFor(t, "the woken poll to wait for the one at Okta", func() bool {
+		return len(h.logLines("events: a woken System Log poll waits for the connection's work at Okta of an earlier round")) > 0
+	})
+	pollNow := func() bool {
+		h.app.events.mu.Lock()
+		defer h.app.events.mu.Unlock()
+		return h.app.events.pollNow[conn.ID]
+	}
+	if !pollNow() {
+		t.Fatal("the woken poll is not pending")
+	}
+	hold.Release()
+	waitFor(t, "the woken poll to run once the one at Okta ended", func() bool { return !pollNow() })
 }
