@@ -89,6 +89,8 @@ func TestFlowListState(t *testing.T) {
 		{"error", true, []api.FlowProblem{{Connection: "Prod", Problem: "error"}}, "enabled — connection Prod is in error"},
 		{"gone and polls", true, []api.FlowProblem{{Connection: "Old", Problem: "no such connection"}, {Connection: "Prod", Problem: "System Log polls failing"}},
 			"enabled — connection Old does not exist; connection Prod: System Log polls failing"},
+		{"hook works, polls fail", true, []api.FlowProblem{{Connection: "Prod", Problem: "System Log polls fail; events arrive only by the event hook", Severity: "warning"}},
+			"enabled — warning: connection Prod: System Log polls fail; events arrive only by the event hook"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,7 +53,8 @@ func flowState(f *api.Flow) string {
 }
 
 // flowListState is flowState with, for an enabled flow, what stops it:
-// "enabled — connection Prod needs reauthorization".
+// "enabled — connection Prod needs reauthorization", or what makes it
+// work less well, marked as a warning.
 func flowListState(f *api.Flow) string {
 	st := flowState(f)
 	if !f.Enabled || len(f.Problems) == 0 {
@@ -73,6 +74,10 @@ func flowListState(f *api.Flow) string {
 			ps = append(ps, c+" is in error")
 		default:
 			ps = append(ps, c+": "+p.Problem)
+		}
+		if p.Severity == "warning" {
+			// The flow still runs: one way of its events works.
+			ps[len(ps)-1] = "warning: " + ps[len(ps)-1]
 		}
 	}
 	return st + " — " + strings.Join(ps, "; ")
