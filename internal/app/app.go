@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}()
 	if a.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, listenError(cfg.Listen, err)
+		return nil, listenError("-listen", cfg.Listen, err)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)

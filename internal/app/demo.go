@@ -352,7 +352,7 @@ func listenOrg(dc DemoConfig, prevAddr string) (net.Listener, error) {
 	}
 	ln, err := net.Listen("tcp", dc.OrgListen)
 	if err != nil {
-		return nil, fmt.Errorf("listen for the emulated org on %s: %w", dc.OrgListen, err)
+		return nil, fmt.Errorf("the emulated org: %w", listenError("-org-listen", dc.OrgListen, err))
 	}
 	return ln, nil
 }
