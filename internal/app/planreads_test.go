@@ -100,8 +100,8 @@ func TestPlanReadsNameTheirPlan(t *testing.T) {
 	if got := h.audit("action=card.run&plans=exclude"); len(got) != 1 || got[0]["plan"] != nil {
 		t.Errorf("audit?action=card.run&plans=exclude: %v; want the direct run's event alone", got)
 	}
-	if got := h.audit("plans=only"); len(got) != 2 {
-		t.Errorf("audit?plans=only: %v; want the two plans' reads", got)
+	if got := h.audit("plans=only"); len(got) != 4 {
+		t.Errorf("audit?plans=only: %v; want the two plans' reads and the two plans (flow.plan)", got)
 	}
 	if code, _ := h.call("GET", "/api/v1/audit?plans=hide", nil, &bad); code != http.StatusBadRequest {
 		t.Errorf("audit?plans=hide: %d; want 400", code)

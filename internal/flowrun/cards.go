@@ -152,12 +152,15 @@ func (c Cards) runCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 }
 
 // PlanCard plans one card. A read card runs, recorded and audited as of
-// the plan (flow.Call.Plan) under whoever asked for it.
+// the plan (flow.Call.Plan) under whoever asked for it; it, and a manage
+// card's prediction that read the device at Okta, are counted in the
+// plan's audit event (Service.plan).
 func (c Cards) PlanCard(ctx context.Context, call flow.Call) (map[string]any, *flow.Change, error) {
 	res, err := c.Executor.Plan(ctx, c.request(call))
 	if err != nil {
 		return nil, nil, err
 	}
+	countPlanCall(ctx, call.Connection, res.RunID != "", len(res.RequestIDs))
 	if res.Error != nil {
 		return nil, nil, res.Error
 	}

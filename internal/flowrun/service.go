@@ -297,7 +297,7 @@ func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]a
 // run a person (actor) starts with the inputs in: the card runs of its
 // read steps are recorded and audited as of the plan, under actor.
 func (s *Service) planManual(ctx context.Context, doc *flow.Document, flowID string, in map[string]any, actor store.Actor) (*flow.PlanResult, error) {
-	return s.runner.PlanFiring(ctx, doc, flowID, in, flow.Firing{Kind: flow.KindManual, Time: s.now(), Actor: flow.Actor(actor)})
+	return s.plan(ctx, doc, flowID, in, flow.Firing{Kind: flow.KindManual, Time: s.now(), Actor: flow.Actor(actor)})
 }
 
 // PlanDocument validates a flow document (cards, connections, scope
@@ -432,7 +432,7 @@ func (s *Service) planFiring(ctx context.Context, doc *flow.Document, flowID str
 	if err != nil {
 		return nil, err
 	}
-	return s.runner.PlanFiring(ctx, doc, flowID, in, f)
+	return s.plan(ctx, doc, flowID, in, f)
 }
 
 // validated reads a stored flow and validates it again: connections and

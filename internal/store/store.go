@@ -392,7 +392,8 @@ type AuditEvent struct {
 	Error         string // public message, never a secret
 	OktaRequestID string
 	// Plan, on a card.run event, names the flow plan the card ran for
-	// (Run.Plan); zero otherwise.
+	// (Run.Plan) and, on a flow.plan event, the flow planned; zero
+	// otherwise.
 	Plan PlanRef
 }
 
@@ -426,9 +427,13 @@ const (
 	ActionFlowDelete            = "flow.delete"
 	ActionFlowDisable           = "flow.disable"
 	ActionFlowEnable            = "flow.enable"
-	ActionFlowRerun             = "flow.rerun"
-	ActionFlowRun               = "flow.run"
-	ActionFlowStore             = "flow.store"
+	// ActionFlowPlan is a flow's dry run (cardflow flows plan), one event
+	// per connection its steps use: it runs read cards and reads devices
+	// at Okta to predict changes with that connection's token.
+	ActionFlowPlan  = "flow.plan"
+	ActionFlowRerun = "flow.rerun"
+	ActionFlowRun   = "flow.run"
+	ActionFlowStore = "flow.store"
 	// ActionNotificationTest is a test message posted to every
 	// notification receiver (cardflow notifications test).
 	ActionNotificationTest = "notification.test"
@@ -442,7 +447,7 @@ const (
 )
 
 // AuditActions lists every audit action, sorted.
-var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionEventMalformed, ActionConnectionEventPoll, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionNotificationTest, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
+var AuditActions = []string{ActionCardRun, ActionConnectionAuthorize, ActionConnectionCreate, ActionConnectionDelete, ActionConnectionEventHook, ActionConnectionEventMalformed, ActionConnectionEventPoll, ActionConnectionExpired, ActionConnectionExpiring, ActionConnectionKeyRotated, ActionConnectionReauthorize, ActionConnectionRotateKey, ActionConnectionTest, ActionConnectionUpdate, ActionFlowCancel, ActionFlowDelete, ActionFlowDisable, ActionFlowEnable, ActionFlowPlan, ActionFlowRerun, ActionFlowRun, ActionFlowStore, ActionNotificationTest, ActionPersonRevoke, ActionPersonSignIn, ActionPersonSignOut, ActionTokenCreate, ActionTokenRevoke}
 
 // AuditFilter selects audit events; zero fields do not filter. Newest first.
 type AuditFilter struct {
