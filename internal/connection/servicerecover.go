@@ -8,10 +8,12 @@ import (
 )
 
 // Service connections the org stopped accepting (status error: its key
-// removed from the app, the app deactivated, its admin role taken away)
-// are tested again in the background, since nobody has to sign in for
-// them to work again: the first time a minute after the failure is seen,
-// then after twice the wait each time, up to serviceRetryMax.
+// removed from the app, the app deactivated, its admin role taken away),
+// and those it has not accepted yet (status pending: created before the
+// admin added the public key to the app), are tested again in the
+// background, since nobody has to sign in for them to work: the first
+// time a minute after the failure is seen, then after twice the wait each
+// time, up to serviceRetryMax.
 const (
 	serviceRetryFirst = time.Minute
 	serviceRetryMax   = 30 * time.Minute
@@ -30,11 +32,12 @@ type serviceRetry struct {
 }
 
 // RetryFailedServices tests again each service connection in status error
-// whose wait is over (see serviceRetryFirst): one the org accepts again
-// becomes active (audited as the service app's token first accepted,
-// connection.authorize) without anyone running a test. User connections
-// are left alone: one that needs reauthorization needs a person to sign
-// in. Call it periodically (the server does every minute).
+// or pending whose wait is over (see serviceRetryFirst): one the org
+// accepts (again) becomes active (audited as the service app's token first
+// accepted, connection.authorize) without anyone running a test. User
+// connections are left alone: one that needs reauthorization, or is
+// pending its first sign-in, needs a person to sign in. Call it
+// periodically (the server does every minute).
 func (m *Manager) RetryFailedServices(ctx context.Context) error {
 	m.init()
 	cs, err := m.Store.ListConnections(ctx)
@@ -43,7 +46,7 @@ func (m *Manager) RetryFailedServices(ctx context.Context) error {
 	}
 	failed := map[string]bool{}
 	for _, c := range cs {
-		if c.Auth == store.AuthService && c.Status == store.StatusError && len(c.SealedPrivateKey) > 0 {
+		if c.Auth == store.AuthService && (c.Status == store.StatusError || c.Status == store.StatusPending) && len(c.SealedPrivateKey) > 0 {
 			failed[c.ID] = true
 			if err := m.retryService(ctx, c); err != nil {
 				return err
@@ -60,8 +63,8 @@ func (m *Manager) RetryFailedServices(ctx context.Context) error {
 	return nil
 }
 
-// retryService tests the failed service connection c if its wait is over
-// and no other server tested it within its own wait.
+// retryService tests the failed or pending service connection c if its
+// wait is over and no other server tested it within its own wait.
 func (m *Manager) retryService(ctx context.Context, c *store.Connection) error {
 	now := m.now()
 	m.retryMu.Lock()
@@ -104,7 +107,11 @@ func (m *Manager) retryService(ctx context.Context, c *store.Connection) error {
 		return nil // a server with the database's key tests it
 	}
 	if _, err := m.refreshScopes(ctx, c.ID, "", true); err != nil {
-		m.log.InfoContext(ctx, "service connection still refused by the org; testing again later", "connection", c.ID, "next", now.Add(wait), "error", err)
+		m.log.InfoContext(ctx, "service connection still refused by the org; testing again later", "connection", c.ID, "status", c.Status, "next", now.Add(wait), "error", err)
+		return nil
+	}
+	if c.Status == store.StatusPending {
+		m.log.InfoContext(ctx, "service connection active: the org accepts its key", "connection", c.ID, "nickname", c.Nickname)
 		return nil
 	}
 	m.log.InfoContext(ctx, "service connection recovered: the org accepts its key again", "connection", c.ID, "nickname", c.Nickname)

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -213,5 +214,72 @@ func TestServiceWithoutRoleStaysInError(t *testing.T) {
 	}
 	if strings.Join(notices, " ") != "active>error" {
 		t.Errorf("status notices %v; want only active>error", notices)
+	}
+}
+
+// TestPendingServiceConnectionActivates: a service connection created
+// before the admin added its public key to the app is pending; the
+// background tests (after 1, 3, 7 ... minutes, as for one in error) make
+// it active by themselves once the key is added, audited as the app's
+// token accepted, with no status notice (it never worked before).
+func TestPendingServiceConnectionActivates(t *testing.T) {
+	e := newEnv(t)
+	var notices []string
+	e.m.ServiceStatusNotice = func(prev, c *store.Connection) ([]*store.Notification, error) {
+		notices = append(notices, prev.Status+">"+c.Status)
+		return nil, nil
+	}
+	ctx := context.Background()
+	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoServiceClientID}, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != store.StatusPending {
+		t.Fatalf("created with the key unknown to the org: %s; want pending", v.Status)
+	}
+	retry := func() int {
+		t.Helper()
+		before := e.tokenPosts(t)
+		if err := e.m.RetryFailedServices(ctx); err != nil {
+			t.Fatalf("RetryFailedServices: %v", err)
+		}
+		return e.tokenPosts(t) - before
+	}
+	if n := retry(); n != 0 {
+		t.Fatalf("%d token requests at once; want the first test after a minute", n)
+	}
+	var at []int
+	for minute := 1; minute <= 7; minute++ {
+		e.emu.AdvanceClock(t, time.Minute)
+		if retry() > 0 {
+			at = append(at, minute)
+		}
+	}
+	if fmt.Sprint(at) != "[1 3 7]" {
+		t.Fatalf("tests at minutes %v; want [1 3 7]", at)
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusPending {
+		t.Fatalf("status %s; want pending while the org does not know the key", c.Status)
+	}
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	for i := 0; i < 8 && e.conn(t, v.ID).Status != store.StatusActive; i++ {
+		e.emu.AdvanceClock(t, time.Minute)
+		retry()
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusActive || c.StatusReason != "" {
+		t.Fatalf("status %s (%s); want active once the org knows the key", c.Status, c.StatusReason)
+	}
+	authorized := 0
+	for _, ev := range e.audit(t, v.ID) {
+		if ev.Action == store.ActionConnectionAuthorize && ev.Actor.Type == store.ActorServer {
+			authorized++
+		}
+	}
+	if authorized != 1 {
+		t.Errorf("%d connection.authorize events by the server; want 1", authorized)
+	}
+	if len(notices) != 0 {
+		t.Errorf("status notices %v; want none", notices)
 	}
 }
