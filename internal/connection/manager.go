@@ -126,8 +126,6 @@ type Manager struct {
 	rsNonces   sync.Map // org origin -> its resource server's latest DPoP nonce
 	unstoredMu sync.Mutex
 	unstored   map[string]*unstoredTokens // by connection id; see keepUnstored
-	retryMu    sync.Mutex
-	retries    map[string]*serviceRetry // failed service connections; see RetryFailedServices
 }
 
 func (m *Manager) init() {

@@ -300,6 +300,7 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 		roleless = nil
 		wasActive = cur.Status == store.StatusActive
 		cur.Status, cur.StatusReason, cur.Remedy = store.StatusActive, "", ""
+		cur.ServiceRetries, cur.ServiceRetryAt = 0, time.Time{}
 		cur.AuthorizedLogin = serviceActor(cur.ClientID)
 		if !wasActive || cur.AuthorizedAt.IsZero() {
 			cur.AuthorizedAt = now

@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -19,16 +20,24 @@ const (
 	serviceRetryMax   = 30 * time.Minute
 )
 
-// serviceRetryLease is the lease a background test of a service connection
-// takes for its wait: each test takes it under an owner of its own and
-// never releases it, so that of all the servers sharing the store one
-// tests at a time, and none again before the wait is over.
-func serviceRetryLease(id string) string { return "service-retry:" + id }
+// errNotDue: the connection's background test is not due, or another
+// server took it.
+var errNotDue = errors.New("service connection test not due")
 
-// serviceRetry is this server's backoff for one failed service connection.
-type serviceRetry struct {
-	tries int
-	next  time.Time
+// serviceRetryWait is the wait after a connection's background test when
+// tries tests came before it: 2 minutes after the first, doubling up to
+// serviceRetryMax.
+func serviceRetryWait(tries int) time.Duration {
+	if tries >= 5 {
+		return serviceRetryMax
+	}
+	return min(serviceRetryFirst<<(tries+1), serviceRetryMax)
+}
+
+// retriable reports whether c is a service connection the background
+// tests are for.
+func retriable(c *store.Connection) bool {
+	return c.Auth == store.AuthService && (c.Status == store.StatusError || c.Status == store.StatusPending) && len(c.SealedPrivateKey) > 0
 }
 
 // RetryFailedServices tests again each service connection in status error
@@ -36,72 +45,65 @@ type serviceRetry struct {
 // accepts (again) becomes active (audited as the service app's token first
 // accepted, connection.authorize) without anyone running a test. User
 // connections are left alone: one that needs reauthorization, or is
-// pending its first sign-in, needs a person to sign in. Call it
-// periodically (the server does every minute).
+// pending its first sign-in, needs a person to sign in. The backoff is
+// kept on the connection (Connection.ServiceRetries, ServiceRetryAt), so
+// it is shared by every server on the store, of which one makes each
+// test, and survives restarts. Call it periodically (the server does
+// every minute).
 func (m *Manager) RetryFailedServices(ctx context.Context) error {
 	m.init()
 	cs, err := m.Store.ListConnections(ctx)
 	if err != nil {
 		return internal("list connections", err)
 	}
-	failed := map[string]bool{}
 	for _, c := range cs {
-		if c.Auth == store.AuthService && (c.Status == store.StatusError || c.Status == store.StatusPending) && len(c.SealedPrivateKey) > 0 {
-			failed[c.ID] = true
+		if retriable(c) {
 			if err := m.retryService(ctx, c); err != nil {
 				return err
 			}
 		}
 	}
-	m.retryMu.Lock()
-	for id := range m.retries {
-		if !failed[id] {
-			delete(m.retries, id)
-		}
-	}
-	m.retryMu.Unlock()
 	return nil
 }
 
 // retryService tests the failed or pending service connection c if its
-// wait is over and no other server tested it within its own wait.
+// wait is over, taking the test in the connection's row first so that no
+// other server makes it too.
 func (m *Manager) retryService(ctx context.Context, c *store.Connection) error {
 	now := m.now()
-	m.retryMu.Lock()
-	if m.retries == nil {
-		m.retries = map[string]*serviceRetry{}
-	}
-	r := m.retries[c.ID]
-	if r == nil {
+	if c.ServiceRetryAt.IsZero() {
 		// Seen failed now: the first test waits a minute, whatever made
 		// it fail having just been tried.
-		r = &serviceRetry{next: now.Add(serviceRetryFirst)}
-		m.retries[c.ID] = r
-	}
-	due := !now.Before(r.next)
-	wait := serviceRetryMax
-	if r.tries < 5 {
-		wait = min(serviceRetryFirst<<(r.tries+1), serviceRetryMax)
-	}
-	m.retryMu.Unlock()
-	if !due {
+		err := m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+			if !retriable(cur) || !cur.ServiceRetryAt.IsZero() {
+				return errNotDue
+			}
+			cur.ServiceRetryAt = now.Add(serviceRetryFirst)
+			return nil
+		})
+		if err != nil && !errors.Is(err, errNotDue) && !errors.Is(err, store.ErrNotFound) {
+			return internal("schedule the service connection's test", err)
+		}
 		return nil
 	}
-	ok, err := m.Store.TryLease(ctx, serviceRetryLease(c.ID), m.leaseOwner+"/"+randomID(6), wait, now)
-	if err != nil {
-		return internal("take the service retry lease", err)
-	}
-	m.retryMu.Lock()
-	if ok {
-		r.tries++
-		r.next = now.Add(wait)
-	} else {
-		// Another server tested it within its wait: look again later.
-		r.next = now.Add(serviceRetryFirst)
-	}
-	m.retryMu.Unlock()
-	if !ok {
+	if now.Before(c.ServiceRetryAt) {
 		return nil
+	}
+	var wait time.Duration
+	err := m.Store.UpdateConnection(ctx, c.ID, func(cur *store.Connection) error {
+		if !retriable(cur) || !cur.ServiceRetryAt.Equal(c.ServiceRetryAt) {
+			return errNotDue // another server took this test
+		}
+		wait = serviceRetryWait(cur.ServiceRetries)
+		cur.ServiceRetries++
+		cur.ServiceRetryAt = now.Add(wait)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNotDue), errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return internal("take the service connection's test", err)
 	}
 	if err := m.sealedBehind(ctx, c); err != nil {
 		return nil // a server with the database's key tests it

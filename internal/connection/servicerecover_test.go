@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -281,5 +282,53 @@ func TestPendingServiceConnectionActivates(t *testing.T) {
 	}
 	if len(notices) != 0 {
 		t.Errorf("status notices %v; want none", notices)
+	}
+}
+
+// TestServiceRetryBackoffIsKept: the backoff between background tests is
+// kept in the store: a server started anew (or another server) goes on
+// where the last test left it, rather than testing again a minute after
+// it starts; and a deleted connection leaves nothing of its tests behind
+// in the store.
+func TestServiceRetryBackoffIsKept(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v, _, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoServiceClientID}, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := e.m
+	var at []int
+	for minute := 0; minute <= 31; minute++ {
+		if minute == 10 {
+			m = e.manager(t, e.openStore(t), "restarted") // a restart
+		}
+		before := e.tokenPosts(t)
+		if err := m.RetryFailedServices(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if e.tokenPosts(t) > before {
+			at = append(at, minute)
+		}
+		e.emu.AdvanceClock(t, time.Minute)
+	}
+	if fmt.Sprint(at) != "[1 3 7 15 31]" {
+		t.Fatalf("tests at minutes %v; want [1 3 7 15 31] across the restart at minute 10", at)
+	}
+	if err := m.Delete(ctx, v.ID, tester); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", e.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM leases WHERE name LIKE ?`, "%"+v.ID+"%").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d leases naming the deleted connection left in the store; want none", n)
 	}
 }

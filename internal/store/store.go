@@ -195,6 +195,13 @@ type Connection struct {
 	// AccessTokenType is the stored access token's type, "Bearer" or
 	// "DPoP"; empty means Bearer.
 	AccessTokenType string
+	// ServiceRetries is how many background tests a service connection
+	// in error or pending has had since it was last active, and
+	// ServiceRetryAt when the next is due (zero: none scheduled yet); the
+	// backoff between them is shared by every server and kept across
+	// restarts.
+	ServiceRetries int
+	ServiceRetryAt time.Time
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -83,6 +83,7 @@ func testConnectionCRUD(t *testing.T, open func(t *testing.T) store.Store) {
 		c.GrantedScopes = []string{"okta.devices.read"}
 		c.Nickname = "ALPHA prime"
 		c.UpdatedAt = at(10)
+		c.ServiceRetries, c.ServiceRetryAt = 2, at(180)
 		updated = *c
 		return nil
 	}), "UpdateConnection")
@@ -129,6 +130,7 @@ func testConnectionRoundTrip(t *testing.T, open func(t *testing.T) store.Store) 
 			GrantedScopes: []string{"okta.devices.read"}, ClientID: "0oaserviceclient", Auth: store.AuthService,
 			SealedPrivateKey: []byte("pk"), SealedNextPrivateKey: []byte("nk"), SealedDPoPKey: []byte("dk"), DPoP: true,
 			SealedAccessToken: []byte("at"), AccessTokenExpiry: at(3600), AccessTokenType: "DPoP", CreatedAt: at(0), UpdatedAt: at(0),
+			ServiceRetries: 3, ServiceRetryAt: at(420),
 		}},
 	}
 	for _, tt := range tests {
