@@ -66,6 +66,10 @@ func run(args []string) error {
 	if *devices < 0 {
 		return usageError{errors.New("-devices must not be negative")}
 	}
+	if *rate < 0 {
+		// The org would take it for 0 and limit nothing, without a word.
+		return usageError{fmt.Errorf("-rate-limit-per-minute %d: want requests per minute per API bucket, such as 600, or 0 for no limit", *rate)}
+	}
 	cfg := oktaemu.Config{Devices: *devices, RateLimitPerMinute: *rate}
 	if *devices == 0 {
 		cfg.Devices = -1

@@ -99,6 +99,7 @@ func TestBadArguments(t *testing.T) {
 		{"argument", []string{"9090"}, 2, "every option is a flag"},
 		{"missing fixture", []string{"-fixture", filepath.Join(t.TempDir(), "none.json")}, 1, "fixture"},
 		{"negative devices", []string{"-devices", "-1"}, 2, "-devices"},
+		{"negative rate limit", []string{"-rate-limit-per-minute", "-1"}, 2, "-rate-limit-per-minute -1: want requests per minute"},
 		{"bad listen", []string{"-listen", "256.0.0.1:x"}, 1, "-listen wants HOST:PORT"},
 		{"port in use", []string{"-listen", taken.Addr().String()}, 1, "another process has the port; stop it, or choose another address with -listen"},
 	}
