@@ -101,6 +101,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "backup of PostgreSQL", args: []string{"backup", "x.db", "-db", "postgres://db.example.com/cardflow"}, wantCode: exitFailure, wantErr: "back it up with pg_dump"},
 		{name: "serve with a public URL with a path", args: []string{"serve", "-data-dir", "testdata/never-created", "-public-url", "https://cardflow.example.com/cf"}, wantCode: exitUsage, wantErr: "must be http(s)://host[:port] (no path)"},
 		{name: "serve with a database it cannot use", args: []string{"serve", "-data-dir", "testdata/never-created", "-db", "mysql://db.example.com/cardflow"}, wantCode: exitUsage, wantErr: "-db must be empty"},
+		{name: "serve accepting a top-level domain", args: []string{"serve", "-data-dir", "testdata/never-created", "-allow-domain-suffix", ".com"}, wantCode: exitUsage, wantErr: `-allow-domain-suffix ".com" would accept every domain under com: give the org's custom domain`},
+		{name: "serve accepting an empty domain", args: []string{"serve", "-data-dir", "testdata/never-created", "-allow-domain-suffix", " "}, wantCode: exitUsage, wantErr: `-allow-domain-suffix " " names no domain`},
 		{name: "serve with an address without a port", args: []string{"serve", "-data-dir", "testdata/never-created", "-listen", "nonsense"}, wantCode: exitUsage, wantErr: "-listen wants HOST:PORT"},
 		{name: "serve with a zero lease", args: []string{"serve", "-flow-lease-ttl", "0s"}, wantCode: exitUsage, wantErr: "-flow-lease-ttl 0s: want a duration of at least 1s, such as 15s"},
 		{name: "serve with a negative poll interval", args: []string{"serve", "-event-poll-interval", "-30s"}, wantCode: exitUsage, wantErr: "-event-poll-interval -30s: want a duration of at least 1s"},

@@ -188,6 +188,17 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	}
+	for _, suffix := range c.ExtraDomainSuffixes {
+		// An entry accepts that domain and every one under it: a single
+		// label (a top-level domain such as com) would let connections
+		// send client secrets to any host under it.
+		switch d := strings.Trim(strings.ToLower(strings.TrimSpace(suffix)), "."); {
+		case d == "":
+			return c, fmt.Errorf("-allow-domain-suffix %q names no domain: give the org's custom domain, such as login.example.com", suffix)
+		case !strings.Contains(d, "."):
+			return c, fmt.Errorf("-allow-domain-suffix %q would accept every domain under %s: give the org's custom domain, such as login.example.com", suffix, d)
+		}
+	}
 	for i, o := range c.TrustedOrigins {
 		n, err := connection.ParseTrustedOrigin(o)
 		if err != nil {
