@@ -323,7 +323,7 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 		// polling on, it kept the lease and failed every poll.
 		return
 	}
-	m, _, err := in.scan(ctx)
+	m, partial, err := in.scan(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			in.outage.Fail(ctx, "events: reading the enabled flows", err)
@@ -331,14 +331,28 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 		return
 	}
 	in.outage.OK(ctx, "events: reading the enabled flows")
+	if partial {
+		// A flow whose connection could not be read is missing from m:
+		// the hook of that connection may be needed. No hook is deleted
+		// until a round reads them all.
+		in.log.DebugContext(ctx, "events: the connection of an enabled flow could not be read; no event hook is deleted in this round")
+	}
 	in.mu.Lock()
 	var stale []string
 	for id := range in.hooked {
-		if m[id] == nil || len(m[id].hookTypes) == 0 {
+		if !partial && (m[id] == nil || len(m[id].hookTypes) == 0) {
 			stale = append(stale, id)
 		}
 	}
 	in.mu.Unlock()
+	if poll && !partial {
+		// Once an interval (and at the start), the hooks this server did
+		// not see in use too: one registered by another server, or whose
+		// deletion a server stopped in the middle of (its last hook flow
+		// was disabled meanwhile), stayed at Okta for good otherwise.
+		stale = append(stale, in.unneededHooks(ctx, m)...)
+		stale = slices.Compact(slices.Sorted(slices.Values(stale)))
+	}
 	for _, id := range stale {
 		if !in.claim(id) {
 			continue // its work of an earlier round is still at Okta: next round
@@ -385,6 +399,28 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 			in.atOktaFor(ctx, id, cf, pollNow)
 		})
 	}
+}
+
+// unneededHooks returns the connections whose event source holds a hook
+// (at Okta, or being registered) though no enabled flow of theirs in m
+// needs one.
+func (in *eventIntake) unneededHooks(ctx context.Context, m map[string]*connFlows) []string {
+	const what = "events: listing the event sources"
+	srcs, err := in.store.ListEventSources(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			in.outage.Fail(ctx, what, err)
+		}
+		return nil
+	}
+	in.outage.OK(ctx, what)
+	var ids []string
+	for _, src := range srcs {
+		if (src.HookID != "" || src.HookPath != "") && (m[src.ConnectionID] == nil || len(m[src.ConnectionID].hookTypes) == 0) {
+			ids = append(ids, src.ConnectionID)
+		}
+	}
+	return ids
 }
 
 // maxOktaWork bounds the connections whose work at Okta runs at once.

@@ -1106,6 +1106,9 @@ type Store interface {
 	// no cursor back and writes no stale status. An empty owner is not
 	// fenced.
 	GetEventSource(ctx context.Context, connectionID string) (*EventSource, error)
+	// ListEventSources returns every connection's event source, by
+	// connection id.
+	ListEventSources(ctx context.Context) ([]*EventSource, error)
 	GetEventSourceByHookPath(ctx context.Context, hookPath string) (*EventSource, error)
 	SetPollCursor(ctx context.Context, connectionID, owner, next string, at time.Time) error
 	// SetPollStatus stores how the last System Log poll fared (only the

@@ -263,6 +263,19 @@ func (s *Store) GetEventSource(ctx context.Context, connectionID string) (*store
 	return e, nil
 }
 
+// ListEventSources returns every event source, by connection id.
+func (s *Store) ListEventSources(ctx context.Context) ([]*store.EventSource, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+eventSourceCols+` FROM event_sources ORDER BY connection_id`)
+	if err != nil {
+		return nil, s.fail("list event sources", err)
+	}
+	out, err := collect(rows, scanEventSource)
+	if err != nil {
+		return nil, s.fail("list event sources", err)
+	}
+	return out, nil
+}
+
 // GetEventSourceByHookPath returns the event source whose hook has path.
 func (s *Store) GetEventSourceByHookPath(ctx context.Context, hookPath string) (*store.EventSource, error) {
 	if hookPath == "" {

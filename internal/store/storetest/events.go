@@ -185,6 +185,11 @@ func testEventSource(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "GetEventSourceByHookPath")
 	diff(t, "event source by hook path", &want, byPath)
 	wantErr(t, s.PutEventHook(ctx, &store.EventSource{ConnectionID: "c2", HookPath: "p1"}), store.ErrConflict, "PutEventHook(taken path)")
+	noErr(t, s.SetPollCursor(ctx, "c0", "", "/api/v1/logs?after=ghi", at(8)), "SetPollCursor(c0)")
+	all, err := s.ListEventSources(ctx)
+	noErr(t, err, "ListEventSources")
+	c0 := &store.EventSource{ConnectionID: "c0", PollNext: "/api/v1/logs?after=ghi", PolledAt: at(8), UpdatedAt: at(8)}
+	diff(t, "event sources", []*store.EventSource{c0, &want}, all)
 	noErr(t, s.DeleteEventSource(ctx, "c1"), "DeleteEventSource")
 	wantErr(t, s.DeleteEventSource(ctx, "c1"), store.ErrNotFound, "DeleteEventSource(again)")
 }
