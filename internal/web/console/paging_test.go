@@ -88,7 +88,10 @@ func TestConsoleListsPage(t *testing.T) {
 	for i := range many {
 		at := base.Add(time.Duration(i/4) * time.Second) // four records a second
 		id := fmt.Sprintf("seedrun%03d", i)
-		must(t, st.CreateRun(ctx, &store.Run{ID: id, Card: "okta-devices/read-device", ConnectionID: "conn_seed000", Status: "succeeded", StartedAt: at, FinishedAt: at}))
+		// The runs of conn_seed000 are a plan's reads: the plans filter
+		// keeps them alone, page by page.
+		must(t, st.CreateRun(ctx, &store.Run{ID: id, Card: "okta-devices/read-device", ConnectionID: "conn_seed000", Status: "succeeded", StartedAt: at, FinishedAt: at,
+			Plan: store.PlanRef{FlowName: "seed-plan"}}))
 		runs = append(runs, id)
 		// Runs of another connection, which the filter leaves out.
 		must(t, st.CreateRun(ctx, &store.Run{ID: fmt.Sprintf("otherrun%03d", i), Card: "okta-devices/read-device", ConnectionID: "conn_seed001", Status: "succeeded", StartedAt: at, FinishedAt: at}))
@@ -101,7 +104,7 @@ func TestConsoleListsPage(t *testing.T) {
 			Published: at, Raw: json.RawMessage(raw), ReceivedAt: at})
 		events = append(events, fmt.Sprintf("seed-device-%03d", i))
 		ev := &store.AuditEvent{Time: at, Actor: store.Actor{Type: store.ActorUser, Login: "pager@example.com"}, Action: "test.pager",
-			InputSummary: fmt.Sprintf("seed-audit-%03d", i), Outcome: "success"}
+			InputSummary: fmt.Sprintf("seed-audit-%03d", i), Outcome: "success", Plan: store.PlanRef{FlowName: "seed-plan"}}
 		must(t, st.AppendAudit(ctx, ev))
 		audit = append(audit, ev.InputSummary)
 	}
@@ -125,11 +128,13 @@ func TestConsoleListsPage(t *testing.T) {
 		{name: "connections", path: "/connections", idRe: `href="/connections/(conn_seed\d+)"`, label: "Connections", want: conns, pages: 2},
 		{name: "card runs of a connection", path: "/runs?connection=conn_seed000", idRe: `href="/runs/((?:seed|other)run\d+)"`, keep: "connection=conn_seed000", label: "Runs", want: runs, pages: 3},
 		{name: "card runs of a connection by nickname", path: "/runs?connection=Seed+000", idRe: `href="/runs/((?:seed|other)run\d+)"`, keep: "connection=Seed", label: "Runs", want: runs, pages: 3},
+		{name: "card runs of plans", path: "/runs?plans=only", idRe: `href="/runs/((?:seed|other)run\d+)"`, keep: "plans=only", label: "Runs", want: runs, pages: 3},
 		{name: "flows", path: "/flows", idRe: `>(seed-flow-\d+)</a></td>`, label: "Flows", want: flows, pages: 2},
 		{name: "flow runs of every flow", path: "/flows", idRe: `href="/flow-runs/(seedfr\d+)">[^<]*<span class="vh"> run of`, label: "Flow runs", want: flowRuns, pages: 3},
 		{name: "flow runs of a flow", path: "/flows/" + seedFlow.ID, idRe: `href="/flow-runs/(seedfr\d+)">[^<]*<span class="vh"> run of`, label: "Flow runs", want: flowRuns, pages: 3},
 		{name: "events of a connection", path: "/events?connection=conn_seed000", idRe: `(seed-device-\d+)`, keep: "connection=conn_seed000", label: "Events", want: events, pages: 3},
 		{name: "audit of a person", path: "/audit?actor=pager%40example.com", idRe: `(seed-audit-\d+)`, keep: "actor=pager", label: "Audit events", want: audit, pages: 3},
+		{name: "audit of plans", path: "/audit?plans=only", idRe: `(seed-audit-\d+)`, keep: "plans=only", label: "Audit events", want: audit, pages: 3},
 		{name: "tokens", path: "/tokens", idRe: `aria-label="Revoke (seed-tok-\d+)"`, label: "Tokens", want: tokens, pages: 2},
 	}
 	for _, tt := range tests {

@@ -176,16 +176,26 @@ type auditData struct {
 	FilterError *filterError
 	// UnknownConnection is set when that filter is the connection's.
 	UnknownConnection bool
+	// Plans is the plans filter as asked for: "" (include), "exclude"
+	// or "only" (store.PlanFilter).
+	Plans string
 }
 
 // Filtered reports whether any filter is set.
-func (d auditData) Filtered() bool { return d.Action != "" || d.Connection != "" || d.Actor != "" }
+func (d auditData) Filtered() bool {
+	return d.Action != "" || d.Connection != "" || d.Actor != "" || d.Plans != ""
+}
+
+// PlansText says what the plans filter keeps, for the sentence above the
+// list: "" when it keeps everything.
+func (d auditData) PlansText() string { return plansText(d.Plans, "flow plans and their reads") }
 
 func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState) {
 	q := r.URL.Query()
 	d := auditData{Action: strings.TrimSpace(q.Get("action")), Connection: strings.TrimSpace(q.Get("connection")),
-		Actor: strings.TrimSpace(q.Get("actor")), Actions: store.AuditActions}
+		Actor: strings.TrimSpace(q.Get("actor")), Actions: store.AuditActions, Plans: strings.TrimSpace(q.Get("plans"))}
 	f := store.AuditFilter{Action: d.Action, ConnectionID: d.Connection, ActorLogin: d.Actor, Limit: listPageSize + 1}
+	f.Plans, d.FilterError = plansFilter(d.Plans)
 	status := http.StatusBadRequest // of a filter error
 	if c.Connections != nil {
 		conns, err := c.Connections.List(r.Context())
@@ -195,7 +205,7 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 		}
 		d.Live, d.Nicknames = connection.Nicknames(conns), sortedNicknames(conns)
 	}
-	if d.Action != "" && !slices.Contains(store.AuditActions, d.Action) {
+	if d.Action != "" && !slices.Contains(store.AuditActions, d.Action) && d.FilterError == nil {
 		d.FilterError = &filterError{Message: fmt.Sprintf("unknown audit action %q", d.Action),
 			Remedy: "Pick an action from the Action list above."}
 		if near := flow.Nearest(d.Action, store.AuditActions...); near != "" {
@@ -234,6 +244,6 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 		next = strconv.FormatInt(events[len(events)-1].ID, 10)
 	}
 	// The pages keep the filters set, not the empty fields of the form.
-	d.Events, d.Pager = events, newPagerAt(r.URL.Path, setValues(q, "action", "connection", "actor", "before"), "Audit events", "before", next, true)
+	d.Events, d.Pager = events, newPagerAt(r.URL.Path, setValues(q, "action", "connection", "actor", "plans", "before"), "Audit events", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", d)
 }

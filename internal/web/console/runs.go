@@ -43,6 +43,41 @@ type runsData struct {
 	// FilterError says why a filter names nothing to list (an unknown or
 	// misspelt card or connection); the page then lists no runs.
 	FilterError *filterError
+	// Plans is the plans filter as asked for: "" (include), "exclude"
+	// or "only" (store.PlanFilter).
+	Plans string
+}
+
+// Filtered reports whether any filter is set.
+func (d runsData) Filtered() bool { return d.Connection != "" || d.Card != "" || d.Plans != "" }
+
+// PlansText says what the plans filter keeps, for the sentence above the
+// list: "" when it keeps everything.
+func (d runsData) PlansText() string { return plansText(d.Plans, "flow plans' reads") }
+
+// plansText says what a plans filter of value v keeps of what plans
+// (named what) made.
+func plansText(v, what string) string {
+	switch store.PlanFilter(v) {
+	case store.PlansExclude:
+		return what + " left out"
+	case store.PlansOnly:
+		return what + " only"
+	case store.PlansAll:
+		return ""
+	}
+	return fmt.Sprintf("plans %q", v) // refused: the page says why
+}
+
+// plansFilter reads the plans filter of a list (web.PlanFilter), or the
+// filter error of a value it does not take.
+func plansFilter(v string) (store.PlanFilter, *filterError) {
+	pf, err := web.PlanFilter(v)
+	if err != nil {
+		return "", &filterError{Message: fmt.Sprintf("unknown plans filter %q", v),
+			Remedy: "Pick Include, Exclude or Only from the Flow plans list above."}
+	}
+	return pf, nil
 }
 
 // filterError is a run list's filter that names no card or connection,
@@ -60,8 +95,10 @@ type filterChoice struct{ Name, URL string }
 
 func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) {
 	q := r.URL.Query()
-	d := runsData{Connection: strings.TrimSpace(q.Get("connection")), Card: strings.TrimSpace(q.Get("card")), Now: c.now()}
+	d := runsData{Connection: strings.TrimSpace(q.Get("connection")), Card: strings.TrimSpace(q.Get("card")), Now: c.now(),
+		Plans: strings.TrimSpace(q.Get("plans"))}
 	f := store.RunFilter{ConnectionID: d.Connection, Card: d.Card, Limit: listPageSize + 1}
+	f.Plans, d.FilterError = plansFilter(d.Plans)
 	status := http.StatusBadRequest // of a filter error
 	if c.Catalog != nil {
 		d.Cards = web.RunCardRefs(c.Catalog.Connectors())
@@ -74,7 +111,7 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		}
 		d.Nicknames = sortedNicknames(conns)
 	}
-	if d.Connection != "" && c.Connections != nil {
+	if d.Connection != "" && c.Connections != nil && d.FilterError == nil {
 		var (
 			fe  *filterError
 			err error
@@ -116,7 +153,7 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		return
 	}
 	// The pages keep the filters set, not the empty fields of the form.
-	d.Pager = newPagerAt(r.URL.Path, setValues(q, "card", "connection", "before"), "Runs", "before", next, true)
+	d.Pager = newPagerAt(r.URL.Path, setValues(q, "card", "connection", "plans", "before"), "Runs", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "runs", "Runs", d)
 }
 
