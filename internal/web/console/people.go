@@ -191,6 +191,10 @@ func (d auditData) Filtered() bool {
 func (d auditData) PlansText() string { return plansText(d.Plans, "flow plans and their reads") }
 
 func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState) {
+	if clean, ok := cleanFilterAddress(r.URL); ok {
+		http.Redirect(w, r, clean, http.StatusFound)
+		return
+	}
 	q := r.URL.Query()
 	d := auditData{Action: strings.TrimSpace(q.Get("action")), Connection: strings.TrimSpace(q.Get("connection")),
 		Actor: strings.TrimSpace(q.Get("actor")), Actions: store.AuditActions, Plans: strings.TrimSpace(q.Get("plans"))}

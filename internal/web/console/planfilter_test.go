@@ -65,3 +65,31 @@ func TestPlansFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterAddressIsClean: a Runs or Audit address with the empty fields
+// a filter form submits (or plans=include, the default, or a value with
+// spaces around it) is redirected to the address of the filters set
+// alone, which is shown as it is.
+func TestFilterAddressIsClean(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	c, _, _ := signInHTTP(t, e.url, "/runs")
+	for _, tc := range []struct{ path, clean string }{
+		{"/runs?card=&connection=&plans=", "/runs"},
+		{"/runs?card=&connection=Prod&plans=", "/runs?connection=Prod"},
+		{"/runs?card=okta-devices%2Fread-device&connection=&plans=only", "/runs?card=okta-devices%2Fread-device&plans=only"},
+		{"/runs?plans=include&connection=+Prod+", "/runs?connection=Prod"},
+		{"/audit?action=&connection=&actor=&plans=", "/audit"},
+		{"/audit?action=flow.plan&connection=&actor=&plans=only", "/audit?action=flow.plan&plans=only"},
+		{"/audit?action=&connection=&actor=admin%40example.com&plans=&before=", "/audit?actor=admin%40example.com"},
+	} {
+		resp, body := get(t, c, e.url+tc.path)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != tc.clean {
+			t.Errorf("%s: status %d, Location %q; want 302 to %s\n%s", tc.path, resp.StatusCode, loc, tc.clean, body)
+		}
+		if resp, body := get(t, c, e.url+tc.clean); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d; want 200\n%s", tc.clean, resp.StatusCode, body)
+		}
+	}
+}

@@ -80,6 +80,36 @@ func plansFilter(v string) (store.PlanFilter, *filterError) {
 	return pf, nil
 }
 
+// cleanFilterAddress is the address of a filtered list without the empty
+// parameters a filter form submits for the fields left unset (and without
+// plans=include, what an unset plans filter does), with values trimmed;
+// ok is false when u is that address already. The lists redirect to it,
+// so that what the address bar shows, keeps and shares names only the
+// filters set, without a script in the page.
+func cleanFilterAddress(u *url.URL) (clean string, ok bool) {
+	q := u.Query()
+	out := url.Values{}
+	changed := false
+	for k, vs := range q {
+		for _, v := range vs {
+			t := strings.TrimSpace(v)
+			if t == "" || (k == "plans" && t == "include") {
+				changed = true
+				continue
+			}
+			changed = changed || t != v
+			out.Add(k, t)
+		}
+	}
+	if !changed {
+		return "", false
+	}
+	if len(out) == 0 {
+		return u.Path, true
+	}
+	return u.Path + "?" + out.Encode(), true
+}
+
 // filterError is a run list's filter that names no card or connection,
 // with what to pick instead.
 type filterError struct {
@@ -94,6 +124,10 @@ type filterError struct {
 type filterChoice struct{ Name, URL string }
 
 func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) {
+	if clean, ok := cleanFilterAddress(r.URL); ok {
+		http.Redirect(w, r, clean, http.StatusFound)
+		return
+	}
 	q := r.URL.Query()
 	d := runsData{Connection: strings.TrimSpace(q.Get("connection")), Card: strings.TrimSpace(q.Get("card")), Now: c.now(),
 		Plans: strings.TrimSpace(q.Get("plans"))}
