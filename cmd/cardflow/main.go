@@ -46,6 +46,8 @@ func main() {
 		getenv:  os.Getenv,
 		self:    selfCommand(os.Args[0]),
 		openURL: openBrowser,
+		// A secret asked for on a terminal is typed or pasted there.
+		readSecret: terminalSecretReader(os.Stdin, os.Stderr),
 	})
 	stop()
 	os.Exit(code)
@@ -64,6 +66,10 @@ type env struct {
 	// failure is then reported as JSON (printJSONError), and a wrong
 	// command line without the usage text around it.
 	jsonErrors bool
+	// readSecret reads a secret typed at the terminal that stdin is,
+	// after printing prompt, without echoing it; nil when stdin is not a
+	// terminal (a pipe, a file), which is read to its end.
+	readSecret func(prompt string) (string, error)
 	// helpAsked is set when the command line asks for help (-h, -help,
 	// --help, "cardflow help COMMAND"): the usage is then the output, on
 	// stdout, even with jsonErrors.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 // secretSource is where a command reads a client secret from: stdin, a
@@ -55,6 +57,14 @@ func (s *secretSource) read(e *env) (string, error) {
 	}
 	var secret string
 	switch {
+	case (s.stdin || s.file == "-") && e.readSecret != nil:
+		// Read to its end, a terminal would wait for Ctrl-D after the
+		// secret, silently, and show it as it is typed.
+		v, err := e.readSecret(fmt.Sprintf("Paste %s (it is not shown), then press Enter: ", s.what))
+		if err != nil {
+			return "", fmt.Errorf("read %s from the terminal: %w", s.what, err)
+		}
+		secret = strings.TrimSpace(v)
 	case s.stdin || s.file == "-":
 		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
 		if err != nil {
@@ -76,4 +86,19 @@ func (s *secretSource) read(e *env) (string, error) {
 		return "", usagef("%s is empty: give the OAuth app's client secret", s.what)
 	}
 	return secret, nil
+}
+
+// terminalSecretReader is env.readSecret for stdin: nil unless stdin is a
+// terminal, else a reader that prompts on w and reads one line without
+// echo.
+func terminalSecretReader(stdin *os.File, w io.Writer) func(string) (string, error) {
+	if !term.IsTerminal(int(stdin.Fd())) {
+		return nil
+	}
+	return func(prompt string) (string, error) {
+		fmt.Fprint(w, prompt)
+		b, err := term.ReadPassword(int(stdin.Fd()))
+		fmt.Fprintln(w) // the Enter that ended it was not echoed
+		return string(b), err
+	}
 }

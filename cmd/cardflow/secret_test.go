@@ -71,3 +71,36 @@ func TestSecretSources(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretFromTerminal: --client-secret-stdin (or --client-secret-file
+// -) on a terminal asks for the secret on stderr and reads the one line
+// typed, unechoed, where reading stdin to its end waited silently for
+// Ctrl-D and showed the secret; a pipe or a file is read to its end.
+func TestSecretFromTerminal(t *testing.T) {
+	for _, args := range [][]string{{"--client-secret-stdin"}, {"--client-secret-file", "-"}} {
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		src := addSecretFlags(fs, "the new client secret")
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		var prompts []string
+		e := &env{stdin: strings.NewReader("never read"), getenv: func(string) string { return "" },
+			readSecret: func(prompt string) (string, error) {
+				prompts = append(prompts, prompt)
+				return " typed-secret ", nil
+			}}
+		got, err := src.read(e)
+		if err != nil || got != "typed-secret" || len(prompts) != 1 || !strings.Contains(prompts[0], "Paste the new client secret (it is not shown), then press Enter") {
+			t.Errorf("%v on a terminal: read = %q, %v, prompts %q; want the typed secret after one prompt", args, got, err, prompts)
+		}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if terminalSecretReader(r, io.Discard) != nil {
+		t.Error("terminalSecretReader of a pipe is not nil: a piped secret would be asked for")
+	}
+}
