@@ -245,7 +245,7 @@ func TestConsoleHidesWhatARoleMayNotDo(t *testing.T) {
 		{"/connections", map[access.Role][]string{access.Admin: {"New Connection"}}},
 		{"/connections/" + conn.ID, map[access.Role][]string{access.Admin: {">Test<", ">Reauthorize<", ">Delete<"}, access.Operator: {`href="/cards/okta-devices/`}}},
 		{"/cards", map[access.Role][]string{access.Operator: {`href="/cards/okta-devices/suspend-device`}}},
-		{fl, map[access.Role][]string{access.Admin: {`action="` + fl + `/enable"`, `action="` + fl + `/delete"`}, access.Operator: {`action="` + fl + `/runs"`, `formaction="` + fl + `/plan"`}}},
+		{fl, map[access.Role][]string{access.Admin: {`action="` + fl + `/enable"`, `href="` + fl + `/delete"`}, access.Operator: {`action="` + fl + `/runs"`, `formaction="` + fl + `/plan"`}}},
 		// A token's role is at most its creator's: the form offers no more.
 		{"/tokens", map[access.Role][]string{access.Viewer: {`<option value="viewer"`}, access.Operator: {`<option value="operator"`}, access.Admin: {`<option value="admin"`}}},
 	}
