@@ -50,7 +50,9 @@ func cmdConnectionsUpdate(ctx context.Context, e *env, args []string) error {
 	// Before the secret is read: an empty one given to a service
 	// connection was refused as empty, not as a secret it never has.
 	if before.Auth == "service" {
-		return fmt.Errorf("connection %q is a service connection: it authenticates with a private key, not a client secret; to replace its key use rotate-key (cardflow connections rotate-key %s)", before.Nickname, before.ID)
+		// A command that does not apply to the connection named, as
+		// rotate-key of a user connection (which the server refuses).
+		return usagef("connection %q is a service connection: it authenticates with a private key, not a client secret; to replace its key use rotate-key (cardflow connections rotate-key %s)", before.Nickname, before.ID)
 	}
 	secret, err := secretIn.read(e)
 	if err != nil {

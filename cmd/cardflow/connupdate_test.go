@@ -78,7 +78,9 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 }
 
 // TestCLIConnectionsUpdateRefusesService: a service connection has a key,
-// not a secret; update says to use rotate-key, whatever secret it is given.
+// not a secret; update says to use rotate-key, whatever secret it is
+// given, as a wrong command line (exit 2), as rotate-key of a user
+// connection is.
 func TestCLIConnectionsUpdateRefusesService(t *testing.T) {
 	s := startServer(t)
 	if code, out, errOut := runCLI(t, s.vars, "connections", "create", "--auth", "service", "--nickname", "Robot",
@@ -86,13 +88,13 @@ func TestCLIConnectionsUpdateRefusesService(t *testing.T) {
 		t.Fatalf("create service: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut := runCLI(t, s.vars, "connections", "update", "Robot", "--no-reauthorize")
-	if code != exitFailure || !strings.Contains(errOut, "rotate-key") || !strings.Contains(errOut, "private key") {
+	if code != exitUsage || !strings.Contains(errOut, "rotate-key") || !strings.Contains(errOut, "private key") {
 		t.Errorf("update of a service connection: exit %d stderr %q; want a refusal pointing to rotate-key\n%s", code, errOut, out)
 	}
 	// With an empty secret (stdin here is empty) too: it was refused as
 	// empty, as if a secret were what the connection lacked.
 	code, out, errOut = runCLI(t, s.vars, "connections", "update", "Robot", "--client-secret-stdin")
-	if code != exitFailure || !strings.Contains(errOut, "is a service connection") || !strings.Contains(errOut, "cardflow connections rotate-key") || strings.Contains(errOut, "empty") {
+	if code != exitUsage || !strings.Contains(errOut, "is a service connection") || !strings.Contains(errOut, "cardflow connections rotate-key") || strings.Contains(errOut, "empty") {
 		t.Errorf("update of a service connection with an empty secret: exit %d stderr %q; want a refusal pointing to rotate-key\n%s", code, errOut, out)
 	}
 }
