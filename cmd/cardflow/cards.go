@@ -261,7 +261,8 @@ func checkPlans(v string) error {
 // planCard is the card of a run or audit event as the lists show it: of a
 // flow plan's read, followed by "(plan of NAME)".
 func planCard(card string, p *api.PlanRef) string {
-	if p == nil {
+	if p == nil || card == "" {
+		// An event of no card (flow.plan) names its flow in its summary.
 		return card
 	}
 	return card + " (plan of " + p.FlowName + ")"

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
@@ -58,6 +59,25 @@ func TestCLIPlanReadsSayTheirPlan(t *testing.T) {
 		code, _, errOut := runCLI(t, s.vars, append(cmd, "--plans", "hide")...)
 		if code != exitUsage || !strings.Contains(errOut, `--plans "hide": want include, exclude or only`) {
 			t.Errorf("%v --plans hide: exit %d %s; want a usage error", cmd, code, errOut)
+		}
+	}
+}
+
+// TestPlanCard: a plan's read names its plan beside the card; an event of
+// no card (flow.plan) shows no card, not a bare "(plan of NAME)".
+func TestPlanCard(t *testing.T) {
+	p := &api.PlanRef{FlowID: "f1", FlowName: "offboard"}
+	for _, tt := range []struct {
+		card string
+		plan *api.PlanRef
+		want string
+	}{
+		{"okta-devices/read-device", nil, "okta-devices/read-device"},
+		{"okta-devices/read-device", p, "okta-devices/read-device (plan of offboard)"},
+		{"", p, ""},
+	} {
+		if got := planCard(tt.card, tt.plan); got != tt.want {
+			t.Errorf("planCard(%q, %v) = %q; want %q", tt.card, tt.plan, got, tt.want)
 		}
 	}
 }

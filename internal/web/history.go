@@ -54,7 +54,7 @@ func PlanFilter(v string) (store.PlanFilter, error) {
 		return store.PlanFilter(v), nil
 	}
 	return "", problem.New(problem.InvalidInput, "plans must be include, exclude or only, not %q", v).
-		WithRemedy("use plans=exclude to leave out the card runs of flow plans (their reads), plans=only to list only them").
+		WithRemedy("use plans=exclude to leave out what flow plans did (the card runs of their reads, and in the audit log their flow.plan events), plans=only to list only that").
 		WithDetail("field", "plans")
 }
 
