@@ -187,8 +187,19 @@ func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) err
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *api.Flow) {
+	err = exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *api.Flow) {
+		if f.Trigger == nil {
+			fmt.Fprintf(w, "flow %s has no trigger (on:), so nothing starts it but a run: cardflow flows run %s\n", f.Name, shellArg(f.Name))
+			return
+		}
 		fmt.Fprintf(w, "flow %s: %s (trigger: %s%s)\n", f.Name, flowState(f), triggerText(f), nextRunText(f))
+	})
+	// Enabling a flow without a trigger is a command that does not apply
+	// to it, as flows store --enable of it is; the problems of its
+	// document (details.errors) are the flow's.
+	return inputRefused(err, func(b *api.Error) bool {
+		_, problems := b.Details["errors"]
+		return !problems
 	})
 }
 

@@ -105,3 +105,34 @@ func TestRequiredInputs(t *testing.T) {
 		t.Errorf("with every required input: %v; want nil", err)
 	}
 }
+
+// TestCLIEnableFlowWithoutTrigger: enabling a flow that has no trigger is
+// a wrong command line (exit 2), as flows store --enable of it is, and
+// disabling it says that nothing starts it but a run, where it printed
+// "flow NAME: - (trigger: -)"; a flow whose document no longer
+// validates (its connection deleted) fails to enable with exit 1.
+func TestCLIEnableFlowWithoutTrigger(t *testing.T) {
+	s := startServer(t)
+	s.connect(t, "Demo org")
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", "../../examples/offboard-user-devices.yaml"); code != exitOK {
+		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "enable", "offboard-user-devices"); code != exitUsage || !strings.Contains(errOut, "has no trigger, so there is nothing to enable") {
+		t.Errorf("flows enable of a flow without a trigger: exit %d\n%s%s; want %d and the reason", code, out, errOut, exitUsage)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "disable", "offboard-user-devices"); code != exitOK || out != "flow offboard-user-devices has no trigger (on:), so nothing starts it but a run: cardflow flows run offboard-user-devices\n" {
+		t.Errorf("flows disable of a flow without a trigger: exit %d\n%s%s; want it to say that nothing starts it", code, out, errOut)
+	}
+
+	file := filepath.Join(t.TempDir(), "quarantine.yaml")
+	writeFile(t, file, quarantineFlow)
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", file); code != exitOK {
+		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Demo org"); code != exitOK {
+		t.Fatalf("connections delete: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "enable", "quarantine-new-devices"); code != exitFailure || !strings.Contains(errOut, `there is no okta-devices connection "Demo org"`) {
+		t.Errorf("flows enable of a flow whose connection is gone: exit %d\n%s%s; want %d and the document's problem", code, out, errOut, exitFailure)
+	}
+}
