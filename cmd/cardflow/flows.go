@@ -507,6 +507,10 @@ func readEventFile(e *env, name string) (json.RawMessage, error) {
 	var b []byte
 	var err error
 	if name == "-" {
+		if e.stdinTTY {
+			// Read to its end, a terminal waits for Ctrl-D: say so.
+			fmt.Fprintln(e.stderr, "Paste the Okta event (its LogEvent JSON), then press Ctrl-D on a line of its own:")
+		}
 		b, err = io.ReadAll(e.stdin)
 	} else {
 		b, err = os.ReadFile(name)

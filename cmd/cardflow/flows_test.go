@@ -136,3 +136,20 @@ func TestCLIEnableFlowWithoutTrigger(t *testing.T) {
 		t.Errorf("flows enable of a flow whose connection is gone: exit %d\n%s%s; want %d and the document's problem", code, out, errOut, exitFailure)
 	}
 }
+
+// TestEventFileFromTerminal: --event-file - on a terminal says what to
+// paste and how to end it, where it waited silently for Ctrl-D; piped,
+// it reads the event without a word.
+func TestEventFileFromTerminal(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		var errOut bytes.Buffer
+		e := &env{stdin: strings.NewReader(`{"uuid": "e1"}`), stderr: &errOut, stdinTTY: tty}
+		got, err := readEventFile(e, "-")
+		if err != nil || string(got) != `{"uuid": "e1"}` {
+			t.Errorf("readEventFile (terminal %v) = %s, %v; want the event", tty, got, err)
+		}
+		if asked := strings.Contains(errOut.String(), "Paste the Okta event (its LogEvent JSON), then press Ctrl-D"); asked != tty {
+			t.Errorf("readEventFile (terminal %v) wrote %q to stderr; want the prompt only on a terminal", tty, errOut.String())
+		}
+	}
+}

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/spelling"
 )
@@ -48,6 +50,7 @@ func main() {
 		openURL: openBrowser,
 		// A secret asked for on a terminal is typed or pasted there.
 		readSecret: terminalSecretReader(os.Stdin, os.Stderr),
+		stdinTTY:   term.IsTerminal(int(os.Stdin.Fd())),
 	})
 	stop()
 	os.Exit(code)
@@ -70,6 +73,9 @@ type env struct {
 	// after printing prompt, without echoing it; nil when stdin is not a
 	// terminal (a pipe, a file), which is read to its end.
 	readSecret func(prompt string) (string, error)
+	// stdinTTY is set when stdin is a terminal: what is read from it to
+	// its end is asked for first.
+	stdinTTY bool
 	// helpAsked is set when the command line asks for help (-h, -help,
 	// --help, "cardflow help COMMAND"): the usage is then the output, on
 	// stdout, even with jsonErrors.
