@@ -651,9 +651,10 @@ func TestCLIFlowsStore(t *testing.T) {
 	nightly := "../../examples/nightly-stale-cleanup.yaml"
 
 	code, out, errOut := runCLI(t, s.vars, "flows", "store", nightly)
-	if code != exitOK || !strings.Contains(out, "Stored flow nightly-stale-cleanup") || !strings.Contains(out, "disabled") ||
-		!strings.Contains(out, "cardflow flows enable nightly-stale-cleanup") {
-		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
+	if code != exitOK || !strings.Contains(out, "Stored flow nightly-stale-cleanup") ||
+		!strings.Contains(out, "Stored disabled, as every flow with a trigger is; enable it with: cardflow flows enable nightly-stale-cleanup\n") ||
+		strings.Contains(out, "/api/v1/") {
+		t.Fatalf("flows store: exit %d\n%s%s; want the command that enables it, and no API path", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, s.vars, "flows", "store", nightly, "--enable")
 	if code != exitOK || !strings.Contains(out, "Trigger: cron 0 2 * * * Europe/Berlin, enabled, next run: 20") {

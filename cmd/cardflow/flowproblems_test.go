@@ -101,3 +101,26 @@ func TestFlowListState(t *testing.T) {
 		})
 	}
 }
+
+// TestEnablementText: storing a flow says how to enable it with the
+// command line, not the API; other outcomes keep the server's words.
+func TestEnablementText(t *testing.T) {
+	trig := map[string]any{"kind": "schedule"}
+	for _, tt := range []struct {
+		outcome, message string
+		trigger          map[string]any
+		want             string
+	}{
+		{"new", "stored disabled, as every flow with a trigger is: enable it with POST /api/v1/flows/f1/enable", trig,
+			"Stored disabled, as every flow with a trigger is; enable it with: cardflow flows enable 'night ly'"},
+		{"disabled", "disabled: the trigger changed; check it and enable it with POST /api/v1/flows/f1/enable again", trig,
+			"Disabled: the trigger changed; check it and enable it again with: cardflow flows enable 'night ly'"},
+		{"disabled", "disabled: the new version has no trigger", nil, "disabled: the new version has no trigger"},
+		{"kept", "still enabled: the trigger is unchanged", trig, "still enabled: the trigger is unchanged"},
+	} {
+		f := &api.Flow{Name: "night ly", Trigger: tt.trigger}
+		if got := enablementText(&api.Enablement{Outcome: tt.outcome, Message: tt.message}, f); got != tt.want {
+			t.Errorf("%s: got %q; want %q", tt.outcome, got, tt.want)
+		}
+	}
+}

@@ -175,9 +175,26 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Trigger: %s, %s%s\n", triggerText(f), flowState(f), nextRunText(f))
 	}
 	if stored.Enablement != nil {
-		fmt.Fprintln(e.stdout, stored.Enablement.Message)
+		fmt.Fprintln(e.stdout, enablementText(stored.Enablement, f))
 	}
 	return nil
+}
+
+// enablementText is what storing flow f did to its enabled state, as the
+// server words it, with the command line's way to enable it where the
+// server names the API's first (a flow stored disabled, or disabled by a
+// changed trigger).
+func enablementText(en *api.Enablement, f *api.Flow) string {
+	enable := "cardflow flows enable " + shellArg(f.Name)
+	switch en.Outcome {
+	case "new":
+		return "Stored disabled, as every flow with a trigger is; enable it with: " + enable
+	case "disabled":
+		if f.Trigger != nil {
+			return "Disabled: the trigger changed; check it and enable it again with: " + enable
+		}
+	}
+	return en.Message
 }
 
 // setFlowEnabled runs flows enable or flows disable.
