@@ -78,7 +78,9 @@ func (s *secretSource) read(e *env) (string, error) {
 		}
 		secret = strings.TrimSpace(string(b))
 	case e.getenv("CARDFLOW_CLIENT_SECRET") != "":
-		secret = e.getenv("CARDFLOW_CLIENT_SECRET")
+		// Trimmed as a file's is: "$(cat secret.txt)" of a file saved
+		// with Windows line ends keeps its carriage return.
+		secret = strings.TrimSpace(e.getenv("CARDFLOW_CLIENT_SECRET"))
 	default:
 		return "", usagef("missing client secret: %s", remedy)
 	}

@@ -35,6 +35,8 @@ func TestSecretSources(t *testing.T) {
 		{name: "file", args: []string{"--client-secret-file", file}, want: "from-file"},
 		{name: "a file beats the environment", args: []string{"--client-secret-file", file}, envVar: "from-env", want: "from-file"},
 		{name: "environment", envVar: "from-env", want: "from-env"},
+		{name: "environment with a Windows line end", envVar: "from-env\r\n", want: "from-env"},
+		{name: "environment of spaces", envVar: "  ", wantErr: "is empty"},
 		{name: "command line refused", args: []string{"--client-secret", "s3cr3t-canary"}, envVar: "from-env", wantErr: "command line"},
 		{name: "two sources", args: []string{"--client-secret-stdin", "--client-secret-file", file}, wantErr: "contradict"},
 		{name: "empty", args: []string{"--client-secret-file", empty}, wantErr: "is empty"},
