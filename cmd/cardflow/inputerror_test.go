@@ -40,6 +40,9 @@ func TestInputErrorsAreUsageErrors(t *testing.T) {
 		{"stored flow plan: missing required input", []string{"flows", "plan", "offboard-user-devices"}, `missing required input(s) login`},
 		{"stored flow plan: wrong type", []string{"flows", "plan", "offboard-user-devices", "--input", "login:=5"}, `input "login": got a number; want a string`},
 		{"flow run: missing required input", []string{"flows", "run", offboard}, `missing required input(s) login`},
+		{"flow run: empty required input", []string{"flows", "run", "offboard-user-devices", "--input", "login="}, `input "login" of flow offboard-user-devices is empty`},
+		{"flow document run: blank required input", []string{"flows", "run", offboard, "--input", "login=  "}, `input "login" of flow offboard-user-devices is empty`},
+		{"stored flow plan: blank required input", []string{"flows", "plan", "offboard-user-devices", "--input", "login= "}, `input "login" of flow offboard-user-devices is empty`},
 		{"flow run: wrong type", []string{"flows", "run", offboard, "--input", "login:=[1]"}, `input "login": got a list; want a string`},
 	}
 	for _, tt := range tests {

@@ -458,22 +458,10 @@ func inputRefused(err error, fromCommandLine func(*api.Error) bool) error {
 // scope or role, a lifetime that is not a duration).
 func anyRefusal(*api.Error) bool { return true }
 
-// flowInputsRefusal accepts the server's refusal of a flow run's inputs:
-// the names of missing required ones (details.missing), or its problems
-// with them as sentences (details.errors: strings), where the problems of
-// the flow document itself are issues (objects with a line and column).
+// flowInputsRefusal accepts the server's refusal of a flow run's inputs,
+// which it marks with details.field "inputs"; the problems of the flow
+// document itself (details.errors of issues with a line and column) are
+// not the command line's.
 func flowInputsRefusal(b *api.Error) bool {
-	if _, ok := b.Details["missing"]; ok {
-		return true
-	}
-	list, ok := b.Details["errors"].([]any)
-	if !ok || len(list) == 0 {
-		return false
-	}
-	for _, e := range list {
-		if _, ok := e.(string); !ok {
-			return false
-		}
-	}
-	return true
+	return b.Details["field"] == "inputs"
 }

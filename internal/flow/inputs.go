@@ -56,7 +56,8 @@ func (d *Document) CheckInputs(inputs map[string]any) error {
 }
 
 // resolveInputs checks a run's inputs against the document: unknown names,
-// missing required inputs and wrong types are invalid_input; absent
+// missing required inputs, required strings given empty or as spaces and
+// wrong types are invalid_input; absent
 // optional inputs take their default. The result holds every declared
 // input that has a value.
 func (d *Document) resolveInputs(given map[string]any) (map[string]any, error) {
@@ -81,6 +82,12 @@ func (d *Document) resolveInputs(given map[string]any) (map[string]any, error) {
 		c, err := coerceInput(in, v)
 		if err != nil {
 			probs = append(probs, fmt.Sprintf("input %q: %v", in.Name, err))
+			continue
+		}
+		if s, ok := c.(string); ok && in.Required && strings.TrimSpace(s) == "" {
+			// As a card refuses a required input given empty: a run
+			// would only fail at its first use, or act on "".
+			probs = append(probs, fmt.Sprintf("input %q of flow %s is empty: the flow needs it", in.Name, d.Name))
 			continue
 		}
 		out[in.Name] = c
@@ -145,11 +152,16 @@ func unknownInput(doc *Document, name string) string {
 	return fmt.Sprintf("the flow has no input %q; its inputs are %s%s", name, strings.Join(names, ", "), suggest(name, names...))
 }
 
+// InputsField is the details.field of every refusal of a run's inputs,
+// which tells it from a refusal of the flow document (details.errors of
+// issues with a line and column).
+const InputsField = "inputs"
+
 // inputsProblem is the invalid_input problem of a run's inputs, with the
 // remedy that lists what the flow takes: "give the inputs the flow
 // declares: login (string, required), dryRun (bool)".
 func inputsProblem(doc *Document, probs []string) *problem.Error {
-	p := problem.New(problem.InvalidInput, "%s", strings.Join(probs, "; ")).WithDetail("errors", probs)
+	p := problem.New(problem.InvalidInput, "%s", strings.Join(probs, "; ")).WithDetail("errors", probs).WithDetail("field", InputsField)
 	if len(doc.Inputs) == 0 {
 		return p.WithRemedy("give no inputs: the flow declares none")
 	}

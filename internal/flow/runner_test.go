@@ -394,6 +394,8 @@ steps:
 		{"all given", map[string]any{"since": "x", "days": 7, "force": true, "ids": []string{"a", "b"}}, "", `lastUpdated lt "x" 7 true ["a","b"]`},
 		{"json number", map[string]any{"since": "x", "days": json.Number("1.5")}, "", `lastUpdated lt "x" 1.5 false []`},
 		{"missing required", map[string]any{}, `input "since" is required: give it a string value`, ""},
+		{"empty required", map[string]any{"since": ""}, `input "since" of flow inputs is empty: the flow needs it`, ""},
+		{"blank required", map[string]any{"since": "  "}, `input "since" of flow inputs is empty: the flow needs it`, ""},
 		{"wrong type", map[string]any{"since": "x", "days": "ninety"}, `input "days": got a string; want a number`, ""},
 		{"unknown input", map[string]any{"since": "x", "colour": "y"}, `the flow has no input "colour"; its inputs are since, days, force, ids`, ""},
 		{"misspelt input", map[string]any{"since": "x", "sinse": "y"}, `the flow has no input "sinse"; its inputs are since, days, force, ids (did you mean "since"?)`, ""},
@@ -406,6 +408,9 @@ steps:
 			if tt.wantErr != "" {
 				if problem.CodeOf(err) != problem.InvalidInput || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Run error = %v; want invalid_input containing %q", err, tt.wantErr)
+				}
+				if p, _ := problem.As(err); p.Details["field"] != InputsField {
+					t.Errorf("Run error details = %v; want field %q, which tells it from a document's problems", p.Details, InputsField)
 				}
 				return
 			}

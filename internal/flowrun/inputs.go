@@ -42,7 +42,7 @@ func coerceInputs(doc *flow.Document, inputs map[string]any) (map[string]any, er
 	}
 	if len(missing) > 0 {
 		return nil, problem.New(problem.InvalidInput, "missing required input(s) %s of flow %s", strings.Join(missing, ", "), doc.Name).
-			WithRemedy("give them as --input name=value (or in \"inputs\")").WithDetail("missing", missing)
+			WithRemedy("give them as --input name=value (or in \"inputs\")").WithDetail("missing", missing).WithDetail("field", flow.InputsField)
 	}
 	return out, nil
 }
