@@ -282,6 +282,11 @@ func TestCustomAPIAction(t *testing.T) {
 	wantProblem(t, res, problem.NotFound, "404")
 
 	before := e.apiRequests()
+	all, err := e.st.ListRuns(context.Background(), store.RunFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := len(all)
 	for _, tt := range []struct {
 		name  string
 		input map[string]any
@@ -294,18 +299,26 @@ func TestCustomAPIAction(t *testing.T) {
 		{"bad query value", map[string]any{"method": "GET", "relativeUrl": "/api/v1/devices", "query": map[string]any{"a": map[string]any{}}}, "query"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := e.run(ref, "Prod", tt.input)
-			wantProblem(t, res, problem.InvalidInput)
-			if res.Error.Details["field"] != tt.field {
-				t.Errorf("field = %v; want %s (%v)", res.Error.Details["field"], tt.field, res.Error)
+			// Refused as every card refuses a wrong input: before a run is
+			// recorded.
+			res, err := e.exec.Run(context.Background(), Request{Card: ref, Connection: "Prod", Input: tt.input, Actor: testActor})
+			p, ok := problem.As(err)
+			if res != nil || !ok || p.Code != problem.InvalidInput {
+				t.Fatalf("Run = %v, %v; want no run and invalid_input", res, err)
 			}
-			if res.Error.Remedy == "" {
-				t.Errorf("%v has no remedy", res.Error)
+			if p.Details["field"] != tt.field {
+				t.Errorf("field = %v; want %s (%v)", p.Details["field"], tt.field, p)
+			}
+			if p.Remedy == "" {
+				t.Errorf("%v has no remedy", p)
 			}
 		})
 	}
 	if n := e.apiRequests() - before; n != 0 {
 		t.Errorf("refused calls made %d requests; want 0", n)
+	}
+	if runs, err := e.st.ListRuns(context.Background(), store.RunFilter{}); err != nil || len(runs) != recorded {
+		t.Errorf("%d runs recorded (%v); want %d: a refused input records none", len(runs), err, recorded)
 	}
 
 	// Headers are redacted in the run record.

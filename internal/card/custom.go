@@ -24,7 +24,8 @@ func customAPIActionCard() Card {
 			{Name: "headers", Type: TypeObject, Description: "Request headers: name to a value or a list of values (never Authorization or Host)."},
 			{Name: "body", Type: TypeAny, Description: "The request body: JSON (an object or a list), or text sent as is."},
 		},
-		Output: object("status", "headers", "body"), run: customAPIAction}
+		Output: object("status", "headers", "body"), run: customAPIAction,
+		check: func(in map[string]any) error { _, err := parseCustom(in); return err }}
 }
 
 // customRequest is a checked custom-api-action input.
@@ -70,6 +71,14 @@ func parseCustom(in map[string]any) (*customRequest, error) {
 					WithRemedy(`give each header a value or a list of values, e.g. {"Accept": "application/json"}`)
 			}
 			cr.header[k] = append(cr.header[k], vals...)
+		}
+		if _, err := okta.CheckHeaders(cr.header); err != nil {
+			var re *okta.RequestError
+			if errors.As(err, &re) {
+				return nil, invalidField("headers", "%s", re.Message).
+					WithRemedy("leave out the headers the connection or the HTTP client sets (Authorization, Host, Cookie, Content-Length, ...)")
+			}
+			return nil, err
 		}
 	}
 	switch b := in["body"].(type) {

@@ -163,6 +163,9 @@ func TestRejectedRequests(t *testing.T) {
 		{"empty input", Request{Card: "okta-devices/suspend-device", Connection: "Prod", Input: map[string]any{"deviceId": ""}}, problem.InvalidInput, "deviceId"},
 		{"blank input", Request{Card: "okta-devices/suspend-device", Connection: "Prod", Input: map[string]any{"deviceId": "  "}}, problem.InvalidInput, "deviceId"},
 		{"blank relativeUrl", Request{Card: "okta-devices/custom-api-action", Connection: "Prod", Input: map[string]any{"method": "GET", "relativeUrl": " "}}, problem.InvalidInput, "relativeUrl"},
+		{"full URL as relativeUrl", Request{Card: "okta-devices/custom-api-action", Connection: "Prod", Input: map[string]any{"method": "GET", "relativeUrl": "https://evil.example/api/v1/devices"}}, problem.InvalidInput, "relativeUrl"},
+		{"relativeUrl outside /api/v1/", Request{Card: "okta-devices/custom-api-action", Connection: "Prod", Input: map[string]any{"method": "POST", "relativeUrl": "/api/v2/devices"}}, problem.InvalidInput, "relativeUrl"},
+		{"query value not a value", Request{Card: "okta-devices/custom-api-action", Connection: "Prod", Input: map[string]any{"method": "GET", "relativeUrl": "/api/v1/devices", "query": map[string]any{"limit": map[string]any{}}}}, problem.InvalidInput, "query"},
 		{"unknown input", Request{Card: "okta-devices/read-device", Connection: "Prod", Input: map[string]any{"deviceId": "guo1", "force": true}}, problem.InvalidInput, "force"},
 		{"unknown connection", Request{Card: "okta-devices/read-device", Connection: "Nope", Input: map[string]any{"deviceId": "guo1"}}, problem.NotFound, ""},
 	}
@@ -182,6 +185,9 @@ func TestRejectedRequests(t *testing.T) {
 	// A plan (what flows plan asks for each item) refuses them alike.
 	if _, err := e.exec.Plan(context.Background(), Request{Card: "okta-devices/delete-device", Connection: "Prod", Input: map[string]any{"deviceId": " "}}); err == nil {
 		t.Errorf("Plan with a blank deviceId: no error; want it refused")
+	}
+	if _, err := e.exec.Plan(context.Background(), Request{Card: "okta-devices/custom-api-action", Connection: "Prod", Input: map[string]any{"method": "DELETE", "relativeUrl": "/oauth2/v1/keys"}}); err == nil {
+		t.Errorf("Plan with a relativeUrl outside /api/v1/: no error; want it refused")
 	}
 	if diff := cmp.Diff(before, e.srv.Stats(t)); diff != "" {
 		t.Errorf("the org saw requests (-before +after):\n%s", diff)

@@ -45,6 +45,11 @@ func (c Card) CheckInput(in map[string]any) (map[string]any, error) {
 		}
 		out[spec.Name] = nv
 	}
+	if c.check != nil {
+		if err := c.check(out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

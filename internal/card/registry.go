@@ -93,6 +93,10 @@ type Card struct {
 
 	run  func(context.Context, *invocation) (map[string]any, error)
 	plan func(context.Context, *invocation) (*Change, map[string]any, error)
+	// check, when set, checks the input CheckInput has normalised further
+	// (what no single input's spec says), so that its problems refuse the
+	// request before a run is recorded.
+	check func(in map[string]any) error
 }
 
 // Input describes one input of a card, for forms and validation. Default

@@ -99,7 +99,7 @@ func (c *Client) Do(ctx context.Context, method, apiPath string, query url.Value
 	for k, vs := range query {
 		q[k] = append(q[k], vs...)
 	}
-	h, err := checkHeaders(header)
+	h, err := CheckHeaders(header)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +120,10 @@ func (c *Client) Do(ctx context.Context, method, apiPath string, query url.Value
 	return out, err
 }
 
-// checkHeaders validates caller headers and returns them canonicalised.
-func checkHeaders(header http.Header) (http.Header, error) {
+// CheckHeaders validates the headers of a custom request as Do does (no
+// credentials, target or framing headers, no line breaks) and returns them
+// canonicalised, so that a caller can refuse them before it records the call.
+func CheckHeaders(header http.Header) (http.Header, error) {
 	h := http.Header{}
 	for k, vs := range header {
 		name := http.CanonicalHeaderKey(strings.TrimSpace(k))
