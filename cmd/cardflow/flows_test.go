@@ -106,10 +106,9 @@ func TestRequiredInputs(t *testing.T) {
 	}
 }
 
-// TestCLIEnableFlowWithoutTrigger: enabling a flow that has no trigger is
-// a wrong command line (exit 2), as flows store --enable of it is, and
-// disabling it says that nothing starts it but a run, where it printed
-// "flow NAME: - (trigger: -)"; a flow whose document no longer
+// TestCLIEnableFlowWithoutTrigger: enabling or disabling a flow that has
+// no trigger is a wrong command line (exit 2), as flows store --enable of
+// it is, saying that nothing starts it but a run; a flow whose document no longer
 // validates (its connection deleted) fails to enable with exit 1.
 func TestCLIEnableFlowWithoutTrigger(t *testing.T) {
 	s := startServer(t)
@@ -120,8 +119,11 @@ func TestCLIEnableFlowWithoutTrigger(t *testing.T) {
 	if code, out, errOut := runCLI(t, s.vars, "flows", "enable", "offboard-user-devices"); code != exitUsage || !strings.Contains(errOut, "has no trigger, so there is nothing to enable") {
 		t.Errorf("flows enable of a flow without a trigger: exit %d\n%s%s; want %d and the reason", code, out, errOut, exitUsage)
 	}
-	if code, out, errOut := runCLI(t, s.vars, "flows", "disable", "offboard-user-devices"); code != exitOK || out != "flow offboard-user-devices has no trigger (on:), so nothing starts it but a run: cardflow flows run offboard-user-devices\n" {
-		t.Errorf("flows disable of a flow without a trigger: exit %d\n%s%s; want it to say that nothing starts it", code, out, errOut)
+	if code, out, errOut := runCLI(t, s.vars, "flows", "disable", "offboard-user-devices"); code != exitUsage || !strings.Contains(errOut, "nothing to disable: nothing starts it but a run") || !strings.Contains(errOut, "cardflow flows run offboard-user-devices") {
+		t.Errorf("flows disable of a flow without a trigger: exit %d\n%s%s; want %d, that nothing starts it but a run, and the command that runs it", code, out, errOut, exitUsage)
+	}
+	if code, out, errOut := runCLI(t, s.vars, "audit", "--action", "flow.disable"); code != exitOK || strings.Contains(out, "offboard-user-devices") {
+		t.Errorf("audit --action flow.disable: exit %d\n%s%s; want no event of the refused disable", code, out, errOut)
 	}
 
 	file := filepath.Join(t.TempDir(), "quarantine.yaml")

@@ -34,6 +34,15 @@ func TestRemediesNameTheCommand(t *testing.T) {
 	}
 	_, _, err = s.Enable(t.Context(), fl.Name, store.Actor{Type: store.ActorBootstrap})
 	remedyHas(t, "Enable of a flow without a trigger", err, "POST /api/v1/flows/"+fl.ID+"/runs (cardflow flows run offboard-user-devices)")
+	_, _, err = s.Disable(t.Context(), fl.Name, store.Actor{Type: store.ActorBootstrap})
+	remedyHas(t, "Disable of a flow without a trigger", err, "POST /api/v1/flows/"+fl.ID+"/runs (cardflow flows run offboard-user-devices)")
+	if problem.CodeOf(err) != problem.InvalidInput {
+		t.Errorf("Disable of a flow without a trigger: %v; want invalid_input, as Enable of it is", err)
+	}
+	audit, err := st.ListAudit(t.Context(), store.AuditFilter{})
+	if err != nil || len(audit) != 0 {
+		t.Errorf("audit after refused Enable and Disable: %d events (%v); want none", len(audit), err)
+	}
 
 	run := &store.FlowRun{FlowID: fl.ID, FlowName: fl.Name, Source: src, FlowVersion: 1, Inputs: []byte(`{}`), Status: "queued", CreatedAt: now}
 	if err := st.CreateFlowRun(t.Context(), run); err != nil {

@@ -175,11 +175,18 @@ func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor
 }
 
 // Disable turns the flow's trigger off. Runs already started go on; manual
-// runs stay possible.
+// runs stay possible. It refuses a flow without a trigger, as Enable
+// does, unless the flow is enabled (which storing a document without a
+// trigger undoes): there is nothing to turn off. A flow whose stored
+// document this version no longer accepts can always be disabled.
 func (s *Service) Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error) {
 	fl, doc, err := s.Get(ctx, idOrName)
 	if err != nil {
 		return nil, nil, err
+	}
+	if doc != nil && doc.Trigger == nil && !fl.Enabled {
+		return nil, nil, problem.New(problem.InvalidInput, "flow %s has no trigger, so there is nothing to disable: nothing starts it but a run", fl.Name).
+			WithRemedy("leave it as it is; start it with POST /api/v1/flows/%s/runs (cardflow flows run %s), or add an on: section (on.schedule or on.event) and store the flow again to start it by a trigger", fl.ID, fl.Name)
 	}
 	if err := s.setEnabled(ctx, fl, doc, false, time.Time{}, actor); err != nil {
 		return nil, nil, err
