@@ -467,11 +467,49 @@ func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqS
 		if res.Auth == store.AuthService {
 			how = "the org gave the connection a token for its key"
 		}
-		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: "Health check passed: " + how + " and read devices."})
+		f := flash{Kind: "ok", Message: "Health check passed: " + how + " and read devices."}
+		if len(res.MissingScopes) > 0 {
+			// The check passes on the devices read alone; a requested scope
+			// the org stopped granting since the sign-in fails the cards
+			// that need it, which a passed check in green hid.
+			f = missingScopesFlash(how, res)
+		}
+		c.addFlash(r.Context(), s.session, f)
 	default:
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: " + res.StatusReason, Remedy: res.Remedy})
 	}
 	http.Redirect(w, r, "/connections/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// missingScopesFlash warns that a passed health check found requested
+// scopes the org does not grant (it stopped, or never did for a service
+// app), and names the cards that fail without them.
+func missingScopesFlash(how string, res *connection.TestResult) flash {
+	them := "them"
+	if len(res.MissingScopes) == 1 {
+		them = "it"
+	}
+	// An event card needing a scope for one delivery only still starts
+	// flows by the other: it is not named among the cards that fail.
+	var cards []string
+	for _, sc := range res.MissingScopes {
+		for _, ref := range res.MissingScopeCards[sc] {
+			cd, ok := card.Lookup(ref)
+			if !ok || cd.Scope != sc || slices.Contains(cards, cd.Name) {
+				continue
+			}
+			cards = append(cards, cd.Name)
+		}
+	}
+	msg := "Health check passed: " + how + " and read devices, but the org does not grant " + strings.Join(res.MissingScopes, ", ") + ", which the connection asked for"
+	if len(cards) > 0 {
+		msg += ": " + strings.Join(cards, ", ") + " will fail"
+	}
+	remedy := "grant " + them + " on the OAuth app's Okta API Scopes tab, then reauthorize"
+	if res.Auth == store.AuthService {
+		remedy = "grant " + them + " on the API Services app's Okta API Scopes tab, then test the connection again"
+	}
+	return flash{Kind: "warning", Message: msg + ".", Remedy: remedy}
 }
 
 // rotateKey makes a service connection's next key pair: the page shows its

@@ -31,7 +31,9 @@ func TestHealthCheckSaysWhatItDid(t *testing.T) {
 		id, want string
 	}{
 		{user.ID, "Health check passed: the connection refreshed its token and read devices."},
-		{robot.ID, "Health check passed: the org gave the connection a token for its key and read devices."},
+		// The demo's API Services app grants no event scopes: the check
+		// passes with a warning (TestHealthCheckWarnsOfMissingScopes).
+		{robot.ID, "Health check passed: the org gave the connection a token for its key and read devices"},
 	} {
 		resp, _ := post(t, c, e.url+"/connections/"+tc.id+"/test", url.Values{"csrf": {csrf}}, nil)
 		if resp.StatusCode != http.StatusSeeOther {
@@ -40,6 +42,52 @@ func TestHealthCheckSaysWhatItDid(t *testing.T) {
 		_, body := get(t, c, e.url+"/connections/"+tc.id)
 		if !strings.Contains(body, tc.want) {
 			t.Errorf("after Test the page of %s lacks %q", tc.id, tc.want)
+		}
+	}
+}
+
+// TestHealthCheckWarnsOfMissingScopes: a check that passes while the org
+// does not grant a requested scope (revoked since the sign-in, or never
+// granted to a service app) says so beside its pass, with the cards that
+// fail and the fix, where it read as a plain pass in green.
+func TestHealthCheckWarnsOfMissingScopes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	user := e.connect(t, "Prod", nil)
+	e.emu.RevokeGrant(t, "okta.devices.manage")
+	robot, _, err := e.manager.CreateService(ctx, connection.ServiceInput{Connector: "okta-devices", Nickname: "Robot",
+		Domain: e.emu.URL, ClientID: oktaemu.DemoServiceClientID}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatalf("create the service connection: %v", err)
+	}
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, robot.PublicJWK)
+	c, _, csrf := signInHTTP(t, e.url, "/connections")
+	for _, tc := range []struct {
+		name, id string
+		want     []string
+	}{
+		{"user connection, grant revoked", user.ID, []string{
+			"Health check passed: the connection refreshed its token and read devices, but the org does not grant okta.devices.manage, which the connection asked for: Activate Device, Deactivate Device, Suspend Device, Unsuspend Device, Delete Device will fail.",
+			"<strong>How to fix it:</strong> grant it on the OAuth app&#39;s Okta API Scopes tab, then reauthorize.",
+		}},
+		{"service connection, event scopes not granted", robot.ID, []string{
+			"Health check passed: the org gave the connection a token for its key and read devices, but the org does not grant okta.eventHooks.manage, okta.logs.read, which the connection asked for.",
+			"<strong>How to fix it:</strong> grant them on the API Services app&#39;s Okta API Scopes tab, then test the connection again.",
+		}},
+	} {
+		resp, _ := post(t, c, e.url+"/connections/"+tc.id+"/test", url.Values{"csrf": {csrf}}, nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: test: status %d; want 303", tc.name, resp.StatusCode)
+		}
+		_, body := get(t, c, e.url+"/connections/"+tc.id)
+		for _, want := range append(tc.want, `<div class="flash flash-warning" role="status">`) {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: after Test the page lacks %q", tc.name, want)
+			}
+		}
+		if strings.Contains(body, "flash-ok") {
+			t.Errorf("%s: after Test the page shows a plain pass; want a warning", tc.name)
 		}
 	}
 }
