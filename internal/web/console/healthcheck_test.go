@@ -74,6 +74,8 @@ func TestHealthCheckWarnsOfMissingScopes(t *testing.T) {
 		{"service connection, event scopes not granted", robot.ID, []string{
 			"Health check passed: the org gave the connection a token for its key and read devices, but the org does not grant okta.eventHooks.manage, okta.logs.read, which the connection asked for.",
 			"<strong>How to fix it:</strong> grant them on the API Services app&#39;s Okta API Scopes tab, then test the connection again.",
+			// Two scopes are "them" throughout the page's missing scopes line.
+			"The API Services app did not grant them; grant them on the app's Okta API Scopes tab, then test the connection.",
 		}},
 	} {
 		resp, _ := post(t, c, e.url+"/connections/"+tc.id+"/test", url.Values{"csrf": {csrf}}, nil)
