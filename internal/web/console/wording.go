@@ -18,7 +18,9 @@ var consoleSteps = []struct {
 	{regexp.MustCompile(`what cardflow connections show ("[^"]*") reports`), "what the page of connection $1 reports"},
 	{regexp.MustCompile(`read it again with GET /api/v1/flows/\S+ \(cardflow flows show [^)]*\) and retry`), "reload the flow's page and try again"},
 	// "Change secret on its console page, or cardflow connections update ..."
-	{regexp.MustCompile(`, or cardflow [^;()]*`), ""},
+	// A command with a page of its own in the console; not "cardflow serve,
+	// or cardflow demo", how to start the server, which no page does.
+	{regexp.MustCompile(`, or cardflow (?:connections|flows|runs|tokens|people|audit|run|notifications)\b[^;()]*`), ""},
 	{regexp.MustCompile(`Change secret on its console page`), "Change secret on the connection's page"},
 	// Any other command, in brackets of its own: the console's pages and
 	// buttons are the way there.

@@ -36,6 +36,9 @@ func TestInConsole(t *testing.T) {
 		{"scope not granted",
 			`grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "RO" (cardflow connections reauthorize "RO")`,
 			`grant okta.devices.manage to the OAuth app in Okta (Okta API Scopes tab), then reauthorize connection "RO"`},
+		{"no notification receivers",
+			"start the server (cardflow serve, or cardflow demo) with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again",
+			"start the server (cardflow serve, or cardflow demo) with -notify-url URL (or CARDFLOW_NOTIFY_URLS) and CARDFLOW_NOTIFY_SECRET, then test again"},
 		{"no command", "reauthorize the connection", "reauthorize the connection"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
