@@ -47,7 +47,7 @@ func TestReauthorizationWakesThePoll(t *testing.T) {
 	}
 	waitFor(t, "the poll status to say the connection cannot be used", func() bool {
 		s := source()
-		return s != nil && strings.Contains(s.PollError, "needs_reauthorization")
+		return s != nil && strings.Contains(s.PollError, "needs reauthorization")
 	})
 	var re struct {
 		AuthorizeURL string `json:"authorizeUrl"`
@@ -102,7 +102,7 @@ func TestReauthorizationOnAnotherServerWakesThePoll(t *testing.T) {
 		return src
 	}
 	waitFor(t, "the poll status to say the connection cannot be used", func() bool {
-		return strings.Contains(source().Poll.Error, "needs_reauthorization")
+		return strings.Contains(source().Poll.Error, "needs reauthorization")
 	})
 	two := startServer(t, emu, dir, config("server-2"))
 

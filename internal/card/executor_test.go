@@ -125,7 +125,7 @@ func TestInvalidTokenNeedsReauthorization(t *testing.T) {
 	for _, conn := range []string{"Expired", "Bogus"} {
 		for _, ref := range []string{"okta-devices/read-device", "okta-devices/suspend-device"} {
 			res := e.run(ref, conn, map[string]any{"deviceId": id})
-			wantProblem(t, res, problem.NeedsReauthorization, `connection "`+conn+`"`, "Invalid token provided", "reauthorize the connection")
+			wantProblem(t, res, problem.NeedsReauthorization, `connection "`+conn+`"`, "Invalid token provided", `reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "`+conn+`")`)
 		}
 	}
 	if got := e.status(id); got != okta.StatusActive {
@@ -140,6 +140,18 @@ func TestConnectionNotActive(t *testing.T) {
 	before := e.apiRequests()
 	res := e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
 	wantProblem(t, res, problem.NeedsReauthorization, "the refresh token was revoked", "reauthorize the connection in cardflow")
+	// Worded as the refresh that found it words it (connection.Manager),
+	// so that the items of one plan say the same.
+	if want := `connection "Prod" needs reauthorization: the refresh token was revoked`; res.Error.Message != want {
+		t.Errorf("message %q; want %q", res.Error.Message, want)
+	}
+	e.setStatus("Prod", store.StatusNeedsReauthorization, "the refresh token was revoked", "")
+	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
+	wantProblem(t, res, problem.NeedsReauthorization, `reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")`)
+	e.setStatus("Prod", store.StatusPending, "", "")
+	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
+	wantProblem(t, res, problem.NeedsReauthorization, `connection "Prod" cannot run cards: it is pending`)
+	e.setStatus("Prod", store.StatusNeedsReauthorization, "the refresh token was revoked", "reauthorize the connection in cardflow")
 	if err := e.exec.Preflight(context.Background(), "okta-devices/read-device", "Prod"); problem.CodeOf(err) != problem.NeedsReauthorization {
 		t.Errorf("Preflight = %v; want needs_reauthorization", err)
 	}

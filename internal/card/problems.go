@@ -75,9 +75,15 @@ func notUsable(conn ConnectionInfo) *problem.Error {
 	}
 	remedy := conn.Remedy
 	if remedy == "" {
-		remedy = "reauthorize the connection"
+		remedy = problem.Reauthorize(conn.Nickname)
 	}
-	return problem.New(problem.NeedsReauthorization, "connection %q cannot run cards: %s", conn.Nickname, reason).
+	msg := fmt.Sprintf("connection %q cannot run cards: %s", conn.Nickname, reason)
+	if conn.Status == store.StatusNeedsReauthorization {
+		// Worded as the refresh that found it says it, so that a plan's
+		// first item and the ones after it say the same.
+		msg = problem.NeedsReauthorizationMessage(conn.Nickname, reason)
+	}
+	return problem.New(problem.NeedsReauthorization, "%s", msg).
 		WithRemedy("%s", remedy).WithDetail("connection", conn.ID).WithDetail("status", conn.Status)
 }
 
@@ -180,7 +186,7 @@ func apiProblem(ae *okta.APIError, iv *invocation) *problem.Error {
 	switch {
 	case okta.IsInvalidToken(ae):
 		return problem.New(problem.NeedsReauthorization, "Okta rejected the access token of connection %q even after a refresh (%s)", conn.Nickname, ae.Summary).
-			WithRemedy("reauthorize the connection").WithDetail("connection", conn.ID)
+			WithRemedy("%s", problem.Reauthorize(conn.Nickname)).WithDetail("connection", conn.ID)
 	case okta.IsDPoPRefused(ae):
 		return problem.New(problem.UpstreamError, "Okta refused the DPoP proof of connection %q (%s: %s)", conn.Nickname, ae.Challenge, ae.Summary).
 			WithRemedy("check that this server's clock is right (Okta refuses a proof made more than five minutes away from its own time), then run the card again; if it keeps happening, quote Okta's request id %s to Okta support", orDefault(ae.RequestID, "", "(none)")).

@@ -52,7 +52,7 @@ func (m *Manager) probe(ctx context.Context, c *store.Connection, access, login 
 			WithRemedy("grant okta.devices.read on the app's Okta API Scopes tab, then reauthorize")
 	case resp.StatusCode == http.StatusUnauthorized:
 		p = problem.New(problem.NeedsReauthorization, "the org rejected the connection's access token (%s)", orDefault(oe.ErrorCode, "HTTP 401")).
-			WithRemedy("reauthorize the connection")
+			WithRemedy("%s", problem.Reauthorize(c.Nickname))
 	case resp.StatusCode == http.StatusTooManyRequests:
 		p = problem.New(problem.RateLimited, "the org's rate limit was reached while checking the account's permissions").
 			WithRemedy("wait a minute, then try again")

@@ -79,7 +79,10 @@ func expiredReason(c *store.Connection) string {
 		c.RefreshTokenExpiresAt.UTC().Format(dateFormat), signIn)
 }
 
-const expiredRemedy = "reauthorize the connection (a new sign-in starts a new 90 days); for unattended flows consider a service connection (auth \"service\"), which has no 90-day limit"
+// expiredRemedy is the remedy of a connection whose refresh token expired.
+func expiredRemedy(nickname string) string {
+	return problem.Reauthorize(nickname) + " (a new sign-in starts a new 90 days); for unattended flows consider a service connection (auth \"service\"), which has no 90-day limit"
+}
 
 // expire marks c needs_reauthorization because its refresh token reached
 // its expiry, and returns the problem to report. Of several callers that
@@ -94,7 +97,7 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 		if !moved {
 			return // another caller was first; its reason stays
 		}
-		cur.Status, cur.StatusReason, cur.Remedy = store.StatusNeedsReauthorization, reason, expiredRemedy
+		cur.Status, cur.StatusReason, cur.Remedy = store.StatusNeedsReauthorization, reason, expiredRemedy(c.Nickname)
 		cur.RefreshStartedAt = time.Time{}
 	})
 	if stored != nil && moved {
@@ -102,8 +105,8 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 		m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpired, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 			InputSummary: "refresh token expired " + c.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}, nil)
 	}
-	return problem.New(problem.NeedsReauthorization, "connection %q needs reauthorization: %s", c.Nickname, reason).
-		WithRemedy("%s", expiredRemedy).WithDetail("status", store.StatusNeedsReauthorization).WithDetail("connection", c.ID)
+	return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).
+		WithRemedy("%s", expiredRemedy(c.Nickname)).WithDetail("status", store.StatusNeedsReauthorization).WithDetail("connection", c.ID)
 }
 
 // introspectExpiry asks the org when refresh token rt expires (RFC 7662;

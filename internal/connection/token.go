@@ -253,7 +253,7 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 		// token: leave RefreshStartedAt set, as after a lost answer.
 		m.log.ErrorContext(ctx, "unusable token refresh response", "connection", c.ID, "error", err)
 		return nil, problem.New(problem.UpstreamError, "the org's token refresh response is not usable: %s", err.Error()).
-			WithRemedy("try again shortly; if it persists, reauthorize the connection")
+			WithRemedy("try again shortly; if it persists, %s", problem.Reauthorize(c.Nickname))
 	}
 	if ts.Refresh == "" {
 		ts.Refresh = string(rt) // no rotation: the old refresh token stays valid
@@ -369,16 +369,16 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		}
 		reason := "the org rejected the refresh token (invalid_grant: " + orDefault(oe.Description, "it is invalid, expired or revoked") +
 			"); it was revoked, expired, or reused"
-		remedy := "reauthorize the connection"
+		remedy := problem.Reauthorize(c.Nickname)
 		if m.refreshExpired(c) {
-			reason, remedy = expiredReason(c), expiredRemedy
+			reason, remedy = expiredReason(c), expiredRemedy(c.Nickname)
 		}
 		if oe.Code == "invalid_client" {
 			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client): the OAuth app's client secret was changed, or the app was deactivated or deleted"
-			remedy = fmt.Sprintf("if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page, or cardflow connections update %s --client-secret-stdin); it reauthorizes with it and keeps its id and history. If the app was deactivated, activate it again in the Okta Admin Console (Applications), then reauthorize the connection", c.ID)
+			remedy = fmt.Sprintf("if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page, or cardflow connections update %s --client-secret-stdin); it reauthorizes with it and keeps its id and history. If the app was deactivated, activate it again in the Okta Admin Console (Applications), then %s", c.ID, problem.Reauthorize(c.Nickname))
 		}
 		m.setNeedsReauth(ctx, c.ID, presented, reason, remedy)
-		return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).
+		return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).
 			WithRemedy("%s", remedy).Wrap(oe)
 	case answered && oe.Code == "" && oe.Status >= 500:
 		// An error page that is no OAuth error (a proxy's HTML, a
@@ -520,9 +520,9 @@ func (m *Manager) recoverOne(ctx context.Context, id string) error {
 func (m *Manager) markInterrupted(ctx context.Context, c *store.Connection) error {
 	reason := fmt.Sprintf("a token refresh started at %s got no answer from the org or was interrupted, and was not retried in time; the org may have rotated the refresh token, and presenting it again could make Okta detect reuse and revoke every token of the connection",
 		c.RefreshStartedAt.UTC().Format(time.RFC3339))
-	remedy := "reauthorize the connection to be safe"
+	remedy := "to be safe, " + problem.Reauthorize(c.Nickname)
 	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, reason, remedy)
-	return problem.New(problem.NeedsReauthorization, "connection %s needs reauthorization: %s", c.Nickname, reason).WithRemedy("%s", remedy)
+	return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).WithRemedy("%s", remedy)
 }
 
 // setNeedsReauth marks the connection needs_reauthorization, unless its
@@ -656,7 +656,11 @@ func usable(c *store.Connection) error {
 		reason = "it is " + c.Status
 	}
 	if remedy == "" {
-		remedy = "reauthorize the connection"
+		remedy = problem.Reauthorize(c.Nickname)
+	}
+	if c.Status == store.StatusNeedsReauthorization {
+		return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).
+			WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
 	}
 	return problem.New(problem.NeedsReauthorization, "connection %q cannot be used (status %s): %s", c.Nickname, c.Status, reason).
 		WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)

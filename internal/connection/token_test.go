@@ -150,7 +150,7 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 	}
 	posts := e.tokenPosts(t)
 	_, err = e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices")
-	wantProblem(t, err, problem.NeedsReauthorization, "needs_reauthorization")
+	wantProblem(t, err, problem.NeedsReauthorization, `connection "Prod" needs reauthorization: the org rejected the refresh token`, `reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")`)
 	if n := e.tokenPosts(t) - posts; n != 0 {
 		t.Errorf("%d token requests for a connection that needs reauthorization; want 0", n)
 	}
@@ -389,7 +389,7 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 				t.Errorf("RefreshStartedAt set %v; want %v", set, tt.wantSet)
 			}
 			if tt.wantStatus == store.StatusNeedsReauthorization {
-				if !strings.Contains(got.StatusReason, "got no answer from the org or was interrupted") || got.Remedy != "reauthorize the connection to be safe" {
+				if !strings.Contains(got.StatusReason, "got no answer from the org or was interrupted") || got.Remedy != `to be safe, reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")` {
 					t.Errorf("reason %q remedy %q; want the interrupted refresh explained", got.StatusReason, got.Remedy)
 				}
 			}
@@ -416,7 +416,7 @@ func TestTokenRecoversLazily(t *testing.T) {
 	e.emu.AdvanceClock(t, time.Hour) // the token expired long after the interrupted refresh
 	posts := e.tokenPosts(t)
 	_, err := e.m.Token(ctx, v.ID)
-	wantProblem(t, err, problem.NeedsReauthorization, "interrupted", "reauthorize the connection to be safe")
+	wantProblem(t, err, problem.NeedsReauthorization, "interrupted", `to be safe, reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")`)
 	if n := e.tokenPosts(t) - posts; n != 0 {
 		t.Errorf("token requests %d; want 0 (never reuse outside the window)", n)
 	}
@@ -605,7 +605,7 @@ func TestRefreshGatewayErrorMayHaveRotated(t *testing.T) {
 			e.emu.AdvanceClock(t, time.Minute) // past the grace window
 			posts := e.tokenPosts(t)
 			_, err = e.m.Token(ctx, v.ID)
-			wantProblem(t, err, problem.NeedsReauthorization, "interrupted", "reauthorize the connection to be safe")
+			wantProblem(t, err, problem.NeedsReauthorization, "interrupted", `to be safe, reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")`)
 			if n := e.tokenPosts(t) - posts; n != 0 {
 				t.Errorf("token requests %d after the window; want 0 (never present a possibly rotated refresh token)", n)
 			}

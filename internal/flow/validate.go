@@ -247,7 +247,7 @@ func inactiveRemedy(conn *ConnInfo) string {
 	if conn.ServiceClientID != "" {
 		return fmt.Sprintf("fix what cardflow connections show %q reports and test the connection", conn.Nickname)
 	}
-	return "reauthorize it"
+	return problem.Reauthorize(conn.Nickname)
 }
 
 func grantedList(granted []string) string {

@@ -40,7 +40,7 @@ func TestValidate(t *testing.T) {
 		{"missing connection", head + search("Prod org"), problem.InvalidInput,
 			[]wantIssue{{3, 5, "find", `there is no okta-devices connection "Prod org"; create it`}}},
 		{"connection needs reauthorization", head + search("Old org"), problem.NeedsReauthorization, // as a card run answers
-			[]wantIssue{{3, 5, "find", `connection "Old org" needs reauthorization, not active; reauthorize it`}}},
+			[]wantIssue{{3, 5, "find", `connection "Old org" needs reauthorization, not active; reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before running this flow`}}},
 		{"connection needs reauthorization and another problem", head + search("Old org") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
 			[]wantIssue{
 				{3, 5, "find", `connection "Old org" needs reauthorization`},

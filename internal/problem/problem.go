@@ -117,6 +117,20 @@ func Public(err error) *Error {
 	return &Error{Code: Internal, Message: InternalMessage}
 }
 
+// Reauthorize is the remedy of a connection that needs reauthorization,
+// naming both ways to do it, the console's button and the command, in the
+// form the console shortens to its own way.
+func Reauthorize(nickname string) string {
+	return fmt.Sprintf("reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize %q)", nickname)
+}
+
+// NeedsReauthorizationMessage is the message of a connection that needs
+// reauthorization, alike wherever it is found: "connection "Prod" needs
+// reauthorization: REASON".
+func NeedsReauthorizationMessage(nickname, reason string) string {
+	return fmt.Sprintf("connection %q needs reauthorization: %s", nickname, reason)
+}
+
 // ReauthorizeAdding is the command line, for an insufficient_scope remedy,
 // that reauthorizes the connection of that nickname with custom scopes
 // asking for the Okta API scopes it requested and scope too: --scope
