@@ -254,7 +254,11 @@ func TestEventFlowEnabledAgain(t *testing.T) {
 	// way, the server too), a device loses its user.
 	h.stop()
 	off := removal()
-	emu.AdvanceClock(t, time.Second)
+	// The stopped server held the connection's System Log poll lease (two
+	// intervals and a minute): the org's clock moves past it, so that the
+	// restarted server, another owner, polls at once rather than after a
+	// minute of the wall clock.
+	emu.AdvanceClock(t, 2*time.Minute)
 
 	h = startServer(t, emu, dataDir, cfg)
 	if code, body := h.call("POST", "/api/v1/flows/"+id+"/enable", nil, nil); code != http.StatusOK {
