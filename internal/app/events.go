@@ -61,6 +61,9 @@ type eventIntake struct {
 	// pollNow names the connections to poll at the next round, woken or
 	// not (noticeActive).
 	pollNow map[string]bool
+	// polled is what the last round at Okta read of each connection's
+	// flows that read its System Log (pollFlows).
+	polled map[string]events.PollFlows
 
 	// checkConns wakes the watch of the connections (watchConnections);
 	// authorized is what its last read saw of each connection
@@ -183,6 +186,9 @@ type connFlows struct {
 	conn      string
 	poll      bool
 	since     time.Time // the earliest EnabledAt of its poll flows
+	// polled names its flows that read its System Log, by delivery, for
+	// the poll notices (events.Poller.Flows).
+	polled events.PollFlows
 }
 
 // hookKey names what the connection's hook attempts are for (see
@@ -254,6 +260,12 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		if delivery == card.DeliveryHook || delivery == card.DeliveryHookPoll {
 			cf.hookTypes = append(cf.hookTypes, c.EventType)
 			cf.hookFlows = append(cf.hookFlows, fmt.Sprint(fl.ID, " ", fl.Version, " ", enabledAt.UnixNano()))
+		}
+		switch delivery {
+		case card.DeliveryPoll:
+			cf.polled.Poll = append(cf.polled.Poll, fl.Name)
+		case card.DeliveryHookPoll:
+			cf.polled.HookPoll = append(cf.polled.HookPoll, fl.Name)
 		}
 		if delivery == card.DeliveryPoll || delivery == card.DeliveryHookPoll {
 			if !cf.poll || enabledAt.Before(cf.since) {
@@ -338,6 +350,9 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 		in.log.DebugContext(ctx, "events: the connection of an enabled flow could not be read; no event hook is deleted in this round")
 	}
 	in.mu.Lock()
+	for id, cf := range m {
+		in.polled[id] = cf.polled
+	}
 	var stale []string
 	for id := range in.hooked {
 		if !partial && (m[id] == nil || len(m[id].hookTypes) == 0) {
@@ -421,6 +436,14 @@ func (in *eventIntake) unneededHooks(ctx context.Context, m map[string]*connFlow
 		}
 	}
 	return ids
+}
+
+// pollFlows names the connection id's flows that read its System Log, as
+// the last round at Okta read them, for the poll notices.
+func (in *eventIntake) pollFlows(id string) events.PollFlows {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.polled[id]
 }
 
 // maxOktaWork bounds the connections whose work at Okta runs at once.
@@ -652,6 +675,7 @@ func (in *eventIntake) forget(ctx context.Context, id string) string {
 	}
 	in.mu.Lock()
 	delete(in.hooked, id)
+	delete(in.polled, id)
 	in.mu.Unlock()
 	if rerr != nil && src.HookID != "" {
 		in.log.WarnContext(ctx, "events: deleting the event hook of a connection being deleted", slog.String("connection", id), slog.Any("error", rerr))
@@ -739,9 +763,10 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
 		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
-		busy: map[string]bool{}, pollNow: map[string]bool{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
+		busy: map[string]bool{}, pollNow: map[string]bool{}, polled: map[string]events.PollFlows{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
-		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake}
+		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake,
+		Flows: in.pollFlows}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
 		Outbox: a.Outbox, Notified: a.Notifier.Wake}
 	in.dispatcher = &events.Dispatcher{Store: a.Store, Runs: a.Flows, Now: cfg.Now,

@@ -85,6 +85,65 @@ type Poller struct {
 	// Notified, when set, is called after a notification was stored; it
 	// must not block.
 	Notified func()
+	// Flows, when set, names a connection's enabled flows that read its
+	// System Log, for the notices to say which of them a failing poll
+	// leaves without events; nil (or none named) says "its flows
+	// delivered by poll". It must be safe for concurrent use.
+	Flows func(connectionID string) PollFlows
+}
+
+// PollFlows names the enabled flows that read a connection's System Log:
+// Poll those with delivery poll, which get its events by the polls alone,
+// and HookPoll those with delivery hook+poll, which also get them by the
+// connection's event hook.
+type PollFlows struct{ Poll, HookPoll []string }
+
+func (p *Poller) flows(connectionID string) PollFlows {
+	if p.Flows == nil {
+		return PollFlows{}
+	}
+	return p.Flows(connectionID)
+}
+
+// nameFlows lists flow names for a notice: a few, then how many more.
+func nameFlows(names []string) string {
+	const most = 5
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:most], ", "), len(names)-most)
+}
+
+// startNoRuns says which flows start no runs while the polls fail: those
+// with delivery poll, while those with hook+poll still get the events
+// the connection's event hook delivers.
+func (pf PollFlows) startNoRuns() string {
+	poll, both := nameFlows(pf.Poll), nameFlows(pf.HookPoll)
+	switch {
+	case poll != "" && both != "":
+		return fmt.Sprintf("its flows with delivery poll (%s) start no runs, and those with delivery hook+poll (%s) start runs only for the events its event hook delivers", poll, both)
+	case poll != "":
+		return fmt.Sprintf("its flows with delivery poll (%s) start no runs", poll)
+	case both != "":
+		return fmt.Sprintf("its flows with delivery hook+poll (%s) start runs only for the events its event hook delivers", both)
+	}
+	return "its event flows delivered by poll start no runs"
+}
+
+// startedNoRuns says which flows events gone at Okta unread started no
+// runs of: those with delivery poll, and those with hook+poll unless the
+// connection's event hook delivered the event.
+func (pf PollFlows) startedNoRuns() string {
+	poll, both := nameFlows(pf.Poll), nameFlows(pf.HookPoll)
+	switch {
+	case poll != "" && both != "":
+		return fmt.Sprintf("started no run of its flows with delivery poll (%s), nor of those with delivery hook+poll (%s) unless its event hook delivered them", poll, both)
+	case poll != "":
+		return fmt.Sprintf("started no run of its flows with delivery poll (%s)", poll)
+	case both != "":
+		return fmt.Sprintf("started no run of its flows with delivery hook+poll (%s) unless its event hook delivered them", both)
+	}
+	return "started no run of its flows delivered by poll"
 }
 
 func (p *Poller) alertAfter() time.Duration {
@@ -392,8 +451,8 @@ func (p *Poller) restart(ctx context.Context, src *store.EventSource, rs *pollRe
 	}
 	text := why + fmt.Sprintf(", so cardflow reads it anew from %s (events read before start no second run)", rs.since.UTC().Format(time.RFC3339))
 	if gap {
-		text += fmt.Sprintf("; any event published from %s to %s that cardflow had not read yet is gone at Okta and started no run of its flows delivered by poll: look them up in a copy of the org's System Log, if one is kept (a SIEM), should they matter",
-			rs.gapFrom.UTC().Format(time.RFC3339), rs.gapTo.UTC().Format(time.RFC3339))
+		text += fmt.Sprintf("; any event published from %s to %s that cardflow had not read yet is gone at Okta and %s: look them up in a copy of the org's System Log, if one is kept (a SIEM), should they matter",
+			rs.gapFrom.UTC().Format(time.RFC3339), rs.gapTo.UTC().Format(time.RFC3339), p.flows(src.ConnectionID).startedNoRuns())
 	} else {
 		text += "; no event is missed"
 	}
@@ -559,8 +618,8 @@ func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, 
 	m := notify.Message{Type: kind, Time: now, Connection: c, Thread: pollThread(connectionID)}
 	if kind == notify.TypePollFailing {
 		m.ID = fmt.Sprintf("nt_poll_failing_%s_%d", connectionID, st.FailingSince.UnixNano())
-		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s has failed since %s, so its event flows delivered by poll start no runs: %s",
-			c.Nickname, st.FailingSince.UTC().Format(time.RFC3339), st.Error)
+		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s has failed since %s, so %s: %s",
+			c.Nickname, st.FailingSince.UTC().Format(time.RFC3339), p.flows(connectionID).startNoRuns(), st.Error)
 		if st.Remedy != "" {
 			m.Message += "; " + st.Remedy
 		}
@@ -570,8 +629,8 @@ func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, 
 	m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); the events it missed meanwhile are read now",
 		c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339))
 	if kept := now.Add(-LogRetention); prev.FailingSince.Before(kept) {
-		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); Okta keeps the System Log for 90 days, so the events published from %[2]s to %[3]s are gone and started no runs of its flows delivered by poll; the events since %[3]s are read now",
-			c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339), kept.UTC().Format(time.RFC3339))
+		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); Okta keeps the System Log for 90 days, so the events published from %[2]s to %[3]s are gone and %[4]s; the events since %[3]s are read now",
+			c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339), kept.UTC().Format(time.RFC3339), p.flows(connectionID).startedNoRuns())
 	}
 	return m
 }
