@@ -62,8 +62,10 @@ type eventIntake struct {
 	// not (noticeActive).
 	pollNow map[string]bool
 	// polled is what the last round at Okta read of each connection's
-	// flows that read its System Log (pollFlows).
-	polled map[string]events.PollFlows
+	// flows that read its System Log (pollFlows), and pollEnablings the
+	// enablings of those flows (connFlows.pollEnablings).
+	polled        map[string]events.PollFlows
+	pollEnablings map[string][]string
 
 	// checkConns wakes the watch of the connections (watchConnections);
 	// authorized is what its last read saw of each connection
@@ -74,7 +76,9 @@ type eventIntake struct {
 
 // Wake makes the intake look again now (a flow was enabled or disabled):
 // its dispatch round and its round at Okta (which reconciles the hooks with
-// the flows, without a call to Okta when nothing changed). It never blocks.
+// the flows, without a call to Okta when nothing changed, and polls the
+// System Log of a connection a poll or hook+poll flow was just enabled on,
+// so that its poll status shows at once). It never blocks.
 func (in *eventIntake) Wake() {
 	in.WakeDispatch()
 	select {
@@ -189,6 +193,9 @@ type connFlows struct {
 	// polled names its flows that read its System Log, by delivery, for
 	// the poll notices (events.Poller.Flows).
 	polled events.PollFlows
+	// pollEnablings names its poll flows and the enabling of each: one
+	// the last round at Okta did not see was just enabled (newPollFlow).
+	pollEnablings []string
 }
 
 // hookKey names what the connection's hook attempts are for (see
@@ -268,6 +275,7 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			cf.polled.HookPoll = append(cf.polled.HookPoll, fl.Name)
 		}
 		if delivery == card.DeliveryPoll || delivery == card.DeliveryHookPoll {
+			cf.pollEnablings = append(cf.pollEnablings, fmt.Sprint(fl.ID, " ", enabledAt.UnixNano()))
 			if !cf.poll || enabledAt.Before(cf.since) {
 				cf.since = enabledAt
 			}
@@ -352,6 +360,19 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 	in.mu.Lock()
 	for id, cf := range m {
 		in.polled[id] = cf.polled
+		if !poll && slices.ContainsFunc(cf.pollEnablings, func(e string) bool { return !slices.Contains(in.pollEnablings[id], e) }) {
+			// A flow was just enabled that polls the connection: its
+			// poll status is brought up to date now (a System Log the
+			// connection cannot read shows at once), not at the next
+			// interval. Events since its enabling are read either way.
+			in.pollNow[id] = true
+		}
+		in.pollEnablings[id] = cf.pollEnablings
+	}
+	for id := range in.pollEnablings {
+		if m[id] == nil && !partial {
+			delete(in.pollEnablings, id)
+		}
 	}
 	var stale []string
 	for id := range in.hooked {
@@ -676,6 +697,7 @@ func (in *eventIntake) forget(ctx context.Context, id string) string {
 	in.mu.Lock()
 	delete(in.hooked, id)
 	delete(in.polled, id)
+	delete(in.pollEnablings, id)
 	in.mu.Unlock()
 	if rerr != nil && src.HookID != "" {
 		in.log.WarnContext(ctx, "events: deleting the event hook of a connection being deleted", slog.String("connection", id), slog.Any("error", rerr))
@@ -763,7 +785,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
 		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
-		busy: map[string]bool{}, pollNow: map[string]bool{}, polled: map[string]events.PollFlows{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
+		busy: map[string]bool{}, pollNow: map[string]bool{}, polled: map[string]events.PollFlows{}, pollEnablings: map[string][]string{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake,
 		Flows: in.pollFlows}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -235,9 +236,11 @@ func TestCrashAroundEvents(t *testing.T) {
 			proxy := startProxy(t)
 			dir := t.TempDir()
 			flags := []string{"-public-url", proxy.url, "-flow-lease-ttl", "2s", "-event-poll-interval"}
-			// The first server polls only when it starts (before any flow
-			// exists), so the first removal reaches it by hook alone; the
-			// second polls often and catches up what the first lost.
+			// The first server polls when it starts (before any flow
+			// exists) and when the flow is enabled (before the removals),
+			// then not for an hour, so the first removal reaches it by
+			// hook alone; the second polls often and catches up what the
+			// first lost.
 			c1 := startChild(t, emu, dir, fp, append(flags, "1h")...)
 			proxy.route(t, c1.url)
 			h1 := c1.harness(emu, dir)
@@ -258,7 +261,12 @@ func TestCrashAroundEvents(t *testing.T) {
 			removeDeviceUser(t, emu, devices[0], login)
 			c1.waitKilled()
 
-			c2 := startChild(t, emu, dir, "", append(flags, "200ms")...)
+			// The second server's clock runs past the poll lease the first
+			// took at the enabling (two of its intervals and a minute), so
+			// that it takes the polls over at once.
+			clock := filepath.Join(t.TempDir(), "clock")
+			moveClocks(t, clock, "2h2m")
+			c2 := startChild(t, emu, dir, "", append(flags, "200ms", "-clock-file", clock)...)
 			proxy.route(t, c2.url)
 			h2 := c2.harness(emu, dir)
 			h2.url = proxy.url

@@ -173,3 +173,45 @@ func TestReauthorizationWhilePollWaitsAtOkta(t *testing.T) {
 	hold.Release()
 	waitFor(t, "the woken poll to run once the one at Okta ended", func() bool { return !pollNow() })
 }
+
+// TestEnablingPollsAtOnce: enabling a flow with delivery poll polls its
+// connection's System Log at once, not at the next poll interval (an hour
+// here), so that a connection whose polls fail shows it right after the
+// enabling, and one whose polls work again shows that after the next.
+func TestEnablingPollsAtOnce(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, time.Hour })
+	conn := h.connect("Prod devices")
+	source := func() *api.EventSource {
+		t.Helper()
+		var d api.ConnectionDetail
+		if code, body := h.call("GET", "/api/v1/connections/"+conn.ID, nil, &d); code != http.StatusOK {
+			t.Fatalf("GET the connection: %d %s", code, body)
+		}
+		return d.EventSource
+	}
+	// The server's first round (at its start) found no flow to poll for.
+	// The org's System Log answers are cut short from now on.
+	emu.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/logs", Status: 200, Body: "truncated", Count: 1_000_000})
+	id := storeEnabledFlow(t, h, "poll")
+	waitFor(t, "the poll status to show the failing System Log after the enabling", func() bool {
+		s := source()
+		return s != nil && s.PollError != "" && s.PollFailingSince != nil
+	})
+
+	// Disabled and enabled again once the org answers: polled at once
+	// again, the status clears.
+	emu.ClearFaults(t)
+	if code, body := h.call("POST", "/api/v1/flows/"+id+"/disable", nil, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d %s", code, body)
+	}
+	emu.AdvanceClock(t, time.Second)
+	if code, body := h.call("POST", "/api/v1/flows/"+id+"/enable", nil, nil); code != http.StatusOK {
+		t.Fatalf("enable: %d %s", code, body)
+	}
+	waitFor(t, "the poll status to clear after the enabling again", func() bool {
+		s := source()
+		return s.PollError == "" && s.PollFailingSince == nil && s.PolledAt != nil
+	})
+}
