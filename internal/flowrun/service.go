@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/notify"
@@ -297,6 +299,9 @@ func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]a
 // run a person (actor) starts with the inputs in: the card runs of its
 // read steps are recorded and audited as of the plan, under actor.
 func (s *Service) planManual(ctx context.Context, doc *flow.Document, flowID string, in map[string]any, actor store.Actor) (*flow.PlanResult, error) {
+	if err := noEventByHand(doc, "plan"); err != nil {
+		return nil, err
+	}
 	return s.plan(ctx, doc, flowID, in, flow.Firing{Kind: flow.KindManual, Time: s.now(), Actor: flow.Actor(actor)})
 }
 
@@ -312,6 +317,26 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 		return nil, triggeredPlanRemedy(doc, err)
 	}
 	return s.planManual(ctx, doc, "", in, actor)
+}
+
+// noEventByHand refuses to run or plan (what) by hand an event flow whose
+// steps read the Okta event that starts its runs: a run started by hand
+// has none, and would fail at that step after running the ones before it.
+func noEventByHand(doc *flow.Document, what string) error {
+	reads := doc.EventReads()
+	if len(reads) == 0 {
+		return nil
+	}
+	r := reads[0]
+	name := shellWord(doc.Name)
+	p := problem.New(problem.Conflict, "flow %s reads the Okta event that starts its runs (step %s, %s: ${{ %s }}), which a run started by hand does not have",
+		doc.Name, r.Step, r.Pos, r.Expr)
+	if what == "plan" {
+		return p.WithRemedy("plan the run an Okta event would start: cardflow flows plan %s --event UUID (a stored event: cardflow events list) or --event-file EVENT.json", name).
+			WithDetail("field", "trigger")
+	}
+	return p.WithRemedy("its runs start from Okta events once it is enabled (cardflow flows enable %s); to run it again for an event it ran for, rerun that run (cardflow flows rerun RUN_ID); "+
+		"to run it by hand as well, compute inputs from the event under on.inputs and read inputs.NAME in its steps", name)
 }
 
 // triggeredPlanRemedy adds to the remedy of a plan missing inputs the plan
@@ -468,6 +493,9 @@ func (s *Service) prepare(ctx context.Context, idOrName string, inputs map[strin
 func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error) {
 	fl, doc, in, err := s.prepare(ctx, idOrName, inputs)
 	if err != nil {
+		return nil, err
+	}
+	if err := noEventByHand(doc, "run"); err != nil {
 		return nil, err
 	}
 	// Wrong types are refused here, as a plan refuses them, not recorded
@@ -701,3 +729,15 @@ func (s *Service) isCanceled(id string) bool {
 // Shutdown makes Wait return: the server is stopping. It is safe to call
 // more than once.
 func (s *Service) Shutdown() { s.stopOnce.Do(func() { close(s.stopping) }) }
+
+// shellWord is s as one word of a shell command line: as it is when it
+// holds only letters, digits and ._-@, else in single quotes.
+func shellWord(s string) string {
+	plain := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-@", r)))
+	}) < 0
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
