@@ -351,6 +351,9 @@ type flowData struct {
 	// event trigger's connection whose System Log polls fail, each with
 	// what uses it and the fix.
 	Problems []flowProblem
+	// EventRead is where a step of an event flow reads its event, which a
+	// run started by hand does not have (no Run form then); nil when none.
+	EventRead *flow.EventRead
 }
 
 // Stops says that one of the flow's problems stops it; the others only
@@ -432,6 +435,9 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 		return nil, err
 	}
 	if d.Doc != nil {
+		if reads := d.Doc.EventReads(); len(reads) > 0 {
+			d.EventRead = &reads[0]
+		}
 		if d.Problems, err = findFlowProblems(ctx, c.flowProblems(), d.Doc, d.Flow.Enabled); err != nil {
 			return nil, err
 		}
