@@ -403,64 +403,43 @@ func TestCardsRetryOnlyIdempotentCalls(t *testing.T) {
 	}
 }
 
-// TestCardRunCancelledWhileCalling: a run whose caller goes away while
-// Okta holds the call (Ctrl-C in the CLI) fails saying that whether the
-// call reached Okta is unknown, and how to find out.
+// TestCardRunCancelledWhileCalling: a run whose caller goes away while its
+// call to Okta is in flight says that whether the call reached Okta is
+// unknown, and what to do: a manage card's, how to find out whether the
+// change took effect; a read card's, that it changed nothing.
 func TestCardRunCancelledWhileCalling(t *testing.T) {
-	e := newEnv(t, oktaemu.Config{Devices: 3})
-	id := e.device(okta.StatusActive)
-	hold := e.srv.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan *Result, 1)
-	go func() {
-		res, err := e.exec.Run(ctx, Request{Card: "okta-devices/suspend-device", Connection: "Prod", Input: map[string]any{"deviceId": id}, Actor: testActor})
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		done <- res
-	}()
-	if err := hold.Await(context.Background(), 1); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	res := <-done
-	hold.Release()
-	if res == nil {
-		return
-	}
-	wantProblem(t, res, problem.Internal, "whether the call reached Okta is unknown")
-	if res.Error.Remedy != store.InterruptedChangeRemedy {
-		t.Errorf("remedy %q; want %q", res.Error.Remedy, store.InterruptedChangeRemedy)
-	}
-}
-
-// TestReadCardRunCancelledWhileCalling: a read card cancelled while its
-// call is in flight changed nothing, and its remedy says to run it again,
-// not to check whether a change took effect.
-func TestReadCardRunCancelledWhileCalling(t *testing.T) {
-	e := newEnv(t, oktaemu.Config{Devices: 3})
-	id := e.device(okta.StatusActive)
-	hold := e.srv.Hold(t, "GET", "/api/v1/devices/{deviceId}", 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan *Result, 1)
-	go func() {
-		res, err := e.exec.Run(ctx, Request{Card: "okta-devices/read-device", Connection: "Prod", Input: map[string]any{"deviceId": id}, Actor: testActor})
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		done <- res
-	}()
-	if err := hold.Await(context.Background(), 1); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	res := <-done
-	hold.Release()
-	if res == nil {
-		return
-	}
-	wantProblem(t, res, problem.Internal, "whether the call reached Okta is unknown")
-	if res.Error.Remedy != store.InterruptedReadRemedy {
-		t.Errorf("remedy %q; want %q", res.Error.Remedy, store.InterruptedReadRemedy)
+	for _, tt := range []struct {
+		card, method, path, remedy string
+	}{
+		{"okta-devices/suspend-device", "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", store.InterruptedChangeRemedy},
+		{"okta-devices/read-device", "GET", "/api/v1/devices/{deviceId}", store.InterruptedReadRemedy},
+	} {
+		t.Run(tt.card, func(t *testing.T) {
+			e := newEnv(t, oktaemu.Config{Devices: 3})
+			id := e.device(okta.StatusActive)
+			hold := e.srv.Hold(t, tt.method, tt.path, 0)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan *Result, 1)
+			go func() {
+				res, err := e.exec.Run(ctx, Request{Card: tt.card, Connection: "Prod", Input: map[string]any{"deviceId": id}, Actor: testActor})
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+				done <- res
+			}()
+			if err := hold.Await(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			res := <-done
+			hold.Release()
+			if res == nil {
+				return
+			}
+			wantProblem(t, res, problem.Internal, "whether the call reached Okta is unknown")
+			if res.Error.Remedy != tt.remedy {
+				t.Errorf("remedy %q; want %q", res.Error.Remedy, tt.remedy)
+			}
+		})
 	}
 }
