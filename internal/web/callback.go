@@ -46,7 +46,7 @@ type missingScope struct {
 	Delivery   string
 }
 
-var callbackTmpl = template.Must(template.New("callback").Funcs(template.FuncMap{"stop": fullStop, "capitalize": capitalize}).Parse(`<!doctype html>
+var callbackTmpl = template.Must(template.New("callback").Funcs(template.FuncMap{"stop": fullStop, "capitalize": capitalize, "cmds": Commands, "cmd": Command, "cmdcss": func() template.CSS { return CommandCSS }}).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -59,6 +59,7 @@ h1{margin-top:0;font-size:1.6rem}
 .ok{color:#17703a}.fail{color:#b3261e}
 .warn{background:#fff6e0;border-left:4px solid #e0a100;padding:.5rem .75rem}
 code{background:#eef0f3;padding:0 .25rem;border-radius:3px}
+{{cmdcss}}
 dt{font-weight:600;margin-top:.5rem}
 dd+dd{margin-top:.4rem}
 small{color:#5b6472}
@@ -68,7 +69,7 @@ small{color:#5b6472}
 <main>
 {{if .Completed}}
 <h1 class="ok">&#10003; {{.Title}}</h1>
-<p>This authorization was completed already: there is nothing more to do here. {{if .Console}}Open the <a href="/">cardflow console</a> to see the connection.{{else}}Run <code>cardflow connections list</code> to see the connection.{{end}}</p>
+<p>This authorization was completed already: there is nothing more to do here. {{if .Console}}Open the <a href="/">cardflow console</a> to see the connection.{{else}}Run {{cmd "cardflow connections list"}} to see the connection.{{end}}</p>
 {{else if .OK}}
 <h1 class="ok">&#10003; {{.Title}}</h1>
 <p>The connection <strong>{{.Nickname}}</strong> is {{if .Reauthorization}}reauthorized{{else}}connected{{end}}{{if .ActingAs}} and acts as <strong>{{.ActingAs}}</strong>{{end}}.</p>
@@ -83,8 +84,8 @@ small{color:#5b6472}
 </dl>
 {{else}}
 <h1 class="fail">&#10007; {{.Title}}</h1>
-<p>{{if .Nickname}}The connection <strong>{{.Nickname}}</strong> was not {{if .Reauthorization}}reauthorized{{else}}authorized{{end}}: {{stop .Message}}{{else}}{{stop (capitalize .Message)}}{{end}}</p>
-{{if .Remedy}}<p><strong>How to fix it:</strong> {{stop .Remedy}}</p>{{end}}
+<p>{{if .Nickname}}The connection <strong>{{.Nickname}}</strong> was not {{if .Reauthorization}}reauthorized{{else}}authorized{{end}}: {{cmds (stop .Message)}}{{else}}{{cmds (stop (capitalize .Message))}}{{end}}</p>
+{{if .Remedy}}<p><strong>How to fix it:</strong> {{cmds (stop .Remedy)}}</p>{{end}}
 {{end}}
 {{range .Warnings}}<p class="warn">{{.}}</p>{{end}}
 {{if not .Completed}}<p>You can close this window{{if .Console}} or go back to {{if .ConnectionID}}<a href="/connections/{{.ConnectionID}}">the connection's page</a> in the cardflow console{{else}}the <a href="/">cardflow console</a>{{end}}{{end}}.</p>{{end}}

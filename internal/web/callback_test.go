@@ -90,7 +90,7 @@ func TestCallbackPageCompleted(t *testing.T) {
 		want    string
 	}{
 		{true, `Open the <a href="/">cardflow console</a> to see the connection.`},
-		{false, "Run <code>cardflow connections list</code> to see the connection."},
+		{false, "Run <code class=\"cmd\"><span>cardflow</span> <span>connections</span> <span>list</span></code> to see the connection."},
 	} {
 		var b strings.Builder
 		if err := callbackTmpl.Execute(&b, callbackPage{Title: "Authorization completed", Completed: true, Console: tt.console}); err != nil {
