@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -747,6 +748,28 @@ func (in *eventIntake) Run(ctx context.Context) {
 	loop(ctx, in.interval, in.wake, in.dispatchAll)
 	wg.Wait()
 	in.workers.Wait()
+	in.releasePolls(ctx)
+}
+
+// releaseTimeout bounds how long a stopping server spends giving up its
+// poll leases; a lease it could not give up lapses as after a crash.
+const releaseTimeout = 5 * time.Second
+
+// releasePolls gives up the System Log poll leases this server holds, once
+// its polls have returned (ctx ended), so that the next server polls at
+// once rather than two poll intervals and a minute later. A lease another
+// server holds is left alone.
+func (in *eventIntake) releasePolls(ctx context.Context) {
+	in.mu.Lock()
+	ids := slices.Sorted(maps.Keys(in.polled))
+	in.mu.Unlock()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	for _, id := range ids {
+		if err := in.poller.Release(rctx, id); err != nil {
+			in.log.WarnContext(rctx, "events: giving up the System Log poll lease; it lapses instead", slog.String("connection", id), slog.Any("error", err))
+		}
+	}
 }
 
 // loop calls round at once and then until ctx ends: with true after each

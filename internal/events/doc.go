@@ -37,7 +37,9 @@
 // the device event types of the event cards), one page at a time, and
 // keeps the next link in the store; one server at a time polls a
 // connection, under a store lease (store.PollLease) renewed before each
-// page, and its calls go through the Okta client's shared rate budget.
+// page (and given up, Poller.Release, by a server that stops cleanly, so
+// that the next one polls at once), and its calls go through the Okta
+// client's shared rate budget.
 // The lease fences the poll's writes of its cursor and status: a server
 // paused past it, whose polls another server took over, has its next
 // write or renewal refused (store.ErrLeaseLost), so that it moves no

@@ -185,6 +185,15 @@ func (p *Poller) renewLease(ctx context.Context, connectionID string) error {
 	return nil
 }
 
+// Release gives up this server's poll lease of connectionID, if it still
+// holds it (another server's is left alone), so that the next server to
+// try, or this one restarted under another owner, polls at once rather
+// than once the lease lapses. For a server that stops cleanly, once its
+// polls have returned.
+func (p *Poller) Release(ctx context.Context, connectionID string) error {
+	return p.Store.ReleaseLease(ctx, store.PollLease(connectionID), p.Owner)
+}
+
 // PollResult says what one poll did.
 type PollResult struct {
 	// Polled is false when another server holds the connection's lease,
