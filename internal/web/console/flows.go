@@ -218,7 +218,7 @@ func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, f
 	if runs, err = c.explainFailures(ctx, runs); err != nil {
 		return nil, pager{}, err
 	}
-	return flowRunRows(runs), newPagerAt(path, q, "Flow runs", param, next, true), nil
+	return flowRunRows(runs, c.personNamer(ctx)), newPagerAt(path, q, "Flow runs", param, next, true), nil
 }
 
 // explainFailures gives each failed run that has no error of its own (its
@@ -645,7 +645,7 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		return
 	}
 	finished := run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed || run.Status == flow.StatusCanceled
-	d := flowRunData{Run: run, Start: startOf(run, nil), Finished: finished,
+	d := flowRunData{Run: run, Start: startOf(run, nil, c.personNamer(ctx)), Finished: finished,
 		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil,
 		CanRerun:  finished && c.FlowRunner != nil, HasFailed: finished && run.Status != flow.StatusSucceeded}
 	if d.Event, err = c.eventOfRun(ctx, run); err != nil {

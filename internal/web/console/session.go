@@ -50,6 +50,9 @@ type SessionStore interface {
 	AddSessionFlash(ctx context.Context, id string, flash json.RawMessage) error
 	TakeSessionFlashes(ctx context.Context, id string) ([]json.RawMessage, error)
 	DeleteSession(ctx context.Context, id string) error
+	// ListSessionsOf returns the stored sessions of actor, oldest first:
+	// the newest has the name pages show for the person (personNamer).
+	ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error)
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) error
 	CreateSignInRequest(ctx context.Context, r *store.SignInRequest) error
 	ConsumeSignInRequest(ctx context.Context, state string) (*store.SignInRequest, error)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -19,6 +20,10 @@ type runStart struct {
 	// audit names actors; of a run its trigger started, the trigger:
 	// "schedule (cron 0 2 * * * UTC)", "event device.lifecycle.suspend".
 	By string
+	// Person is the actor of the run named as pages name people
+	// (personNamer): who started it by hand or asked for the rerun, or of
+	// a run a trigger started, who enabled the flow.
+	Person string
 	// Triggered is set for a run a schedule or an event started (not a
 	// rerun of one): it acts as Actor, who enabled the flow.
 	Triggered bool
@@ -30,31 +35,40 @@ type flowRunRow struct {
 	Start runStart
 }
 
-// flowRunRows makes the rows of runs; the schedule of each flow version
-// is read from its document once.
-func flowRunRows(runs []*store.FlowRun) []flowRunRow {
+// flowRunRows makes the rows of runs, naming people with name; the
+// schedule of each flow version is read from its document once.
+func flowRunRows(runs []*store.FlowRun, name func(store.Actor) string) []flowRunRow {
 	schedules := map[string]string{}
 	rows := make([]flowRunRow, len(runs))
 	for i, run := range runs {
-		rows[i] = flowRunRow{FlowRun: run, Start: startOf(run, schedules)}
+		rows[i] = flowRunRow{FlowRun: run, Start: startOf(run, schedules, name)}
 	}
 	return rows
 }
 
-// startOf says who or what started run. schedules, when not nil, keeps
-// the schedule text of the flow versions already read.
-func startOf(run *store.FlowRun, schedules map[string]string) runStart {
+// startOf says who or what started run, naming people with name.
+// schedules, when not nil, keeps the schedule text of the flow versions
+// already read.
+func startOf(run *store.FlowRun, schedules map[string]string, name func(store.Actor) string) runStart {
+	st := startOfRun(run, schedules)
+	st.Person = name(run.Actor)
+	if !st.Triggered {
+		st.By = st.Person
+		if run.RerunOf != "" {
+			st.By += " (rerun)"
+		}
+	}
+	return st
+}
+
+func startOfRun(run *store.FlowRun, schedules map[string]string) runStart {
 	var t struct {
 		Kind  string         `json:"kind"`
 		Event map[string]any `json:"event"`
 	}
 	_ = json.Unmarshal(run.Trigger, &t)
 	if run.RerunOf != "" || t.Kind == "" || t.Kind == flow.KindManual {
-		by := actorName(run.Actor)
-		if run.RerunOf != "" {
-			by += " (rerun)"
-		}
-		return runStart{By: by}
+		return runStart{}
 	}
 	switch t.Kind {
 	case flow.KindSchedule:
@@ -133,9 +147,11 @@ type runRow struct {
 func (c *Console) runRows(ctx context.Context, runs []*store.Run) ([]runRow, error) {
 	flowRuns := map[string]*runStart{}
 	schedules := map[string]string{}
+	name := c.personNamer(ctx)
 	rows := make([]runRow, len(runs))
 	for i, run := range runs {
-		rows[i] = runRow{Run: run, Start: runStart{By: actorName(run.Actor)}}
+		by := name(run.Actor)
+		rows[i] = runRow{Run: run, Start: runStart{By: by, Person: by}}
 		if run.FlowRunID == "" || c.Flows == nil {
 			continue
 		}
@@ -144,7 +160,7 @@ func (c *Console) runRows(ctx context.Context, runs []*store.Run) ([]runRow, err
 			fr, err := c.Flows.GetFlowRun(ctx, run.FlowRunID)
 			switch {
 			case err == nil:
-				s := startOf(fr, schedules)
+				s := startOf(fr, schedules, name)
 				st = &s
 			case !errors.Is(err, store.ErrNotFound):
 				return nil, err
@@ -156,4 +172,41 @@ func (c *Console) runRows(ctx context.Context, runs []*store.Run) ([]runRow, err
 		}
 	}
 	return rows, nil
+}
+
+// personNamer names actors as the page header and the People page name
+// people: a person by the name of their newest session with their login,
+// "Rey Reader (readonly@example.com)", or by login alone when no session
+// gives a name; a personal token as "token NAME of" its owner so named.
+// Each login is read once per namer (one page).
+func (c *Console) personNamer(ctx context.Context) func(store.Actor) string {
+	names := map[string]string{}
+	person := func(login string) string {
+		name, ok := names[login]
+		if !ok && c.Sessions != nil {
+			ss, err := c.Sessions.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser, Login: login})
+			if err != nil {
+				c.log.WarnContext(ctx, "read the sessions of a person for their name", slog.String("login", login), slog.Any("cause", err))
+			}
+			for _, s := range ss {
+				if s.Name != "" {
+					name = s.Name // oldest first: the newest with a name wins
+				}
+			}
+			names[login] = name
+		}
+		if name == "" || name == login {
+			return login
+		}
+		return name + " (" + login + ")"
+	}
+	return func(a store.Actor) string {
+		switch {
+		case a.Type == store.ActorUser && a.Login != "":
+			return person(a.Login)
+		case a.Type == store.ActorToken && a.Login != "":
+			return "token " + a.TokenName + " of " + person(a.Login)
+		}
+		return actorName(a)
+	}
 }
