@@ -475,6 +475,11 @@ func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqS
 			f = missingScopesFlash(how, res)
 		}
 		c.addFlash(r.Context(), s.session, f)
+	case res.Status != store.StatusActive:
+		// The connection's page shows the reason and the fix in its status
+		// banner, which stays until the connection works again: the flash
+		// answers the click and points there, not saying them twice.
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: why, and how to fix it, is said below."})
 	default:
 		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "Health check failed: " + res.StatusReason, Remedy: res.Remedy})
 	}
