@@ -13,7 +13,7 @@ func TestEmptyFlowsSaysHowToStore(t *testing.T) {
 	e := newEnv(t)
 	c, _, _ := signInHTTP(t, e.url, "/flows")
 	_, page := get(t, c, e.url+"/flows")
-	want := "No flows stored yet. Store a flow document with <code>cardflow flows store FILE</code>"
+	want := `No flows stored yet. Store a flow document with <code class="cmd"><span>cardflow</span> <span>flows</span> <span>store</span> <span>FILE</span></code>`
 	if !strings.Contains(page, want) {
 		t.Errorf("the empty Flows page lacks %q", want)
 	}

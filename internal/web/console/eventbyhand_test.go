@@ -30,7 +30,7 @@ steps:
 		t.Error("the page of a flow that reads its event offers a Run form")
 	}
 	for _, want := range []string{`id="by-hand"`, "its step <code>suspend</code> reads the event", "<code>${{ trigger.event.device.id }}</code>, line 8",
-		"cardflow flows plan suspend-on-enroll --event UUID"} {
+		`<code class="cmd"><span>cardflow</span> <span>flows</span> <span>plan</span> <span>suspend-on-enroll</span> <span>--event</span> <span>UUID</span></code>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the flow page lacks %q", want)
 		}

@@ -77,6 +77,7 @@ var funcs = template.FuncMap{
 	"add":        func(a, b int) int { return a + b },
 	"runTrigger": runTrigger,
 	"actor":      actorName,
+	"cmd":        web.Command,
 	"keyField":   keyField,
 	"field":      newFormField,
 	"sentence":   sentence,
