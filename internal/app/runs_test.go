@@ -352,6 +352,12 @@ steps:
 	if ids, _ := pageAll(t, h, "/api/v1/flow-runs?flow="+put.Flow.ID, "runs", "id"); len(ids) != 5 {
 		t.Errorf("the deleted flow's runs by its id: %d; want 5", len(ids))
 	}
+	// By its name, which no stored flow has now, the answer says where
+	// its runs are.
+	want := `the flow \"find\" was deleted; its runs stay readable by its id: cardflow flows runs ` + put.Flow.ID
+	if code, data := h.call("GET", "/api/v1/flow-runs?flow=find", nil, nil); code != http.StatusNotFound || !strings.Contains(string(data), want) {
+		t.Errorf("?flow= of a deleted flow's name: %d %s; want 404 with %s", code, data, want)
+	}
 
 	var evs []*store.Event
 	for i := range 5 {

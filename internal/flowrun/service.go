@@ -180,8 +180,9 @@ func (s *Service) sameNameOtherCase(ctx context.Context, name string) string {
 
 // flowNotFound is the not_found problem of a flow id or name: its remedy
 // points at a stored flow of that name in other capitals when there is
-// one, else at the stored flows whose names are nearest to it (a misspelt
-// name), and is otherwise remedy.
+// one, else at the runs of a deleted flow of that name, else at the
+// stored flows whose names are nearest to it (a misspelt name), and is
+// otherwise remedy.
 func (s *Service) flowNotFound(ctx context.Context, idOrName, remedy string) error {
 	p := problem.New(problem.NotFound, "no flow has the id or name %q", idOrName)
 	fls, err := s.store.ListFlows(ctx)
@@ -195,6 +196,9 @@ func (s *Service) flowNotFound(ctx context.Context, idOrName, remedy string) err
 		}
 		names = append(names, fl.Name)
 	}
+	if gone := s.deletedFlow(ctx, idOrName); gone != "" {
+		return p.WithRemedy("%s", gone)
+	}
 	if near := spelling.Closest(idOrName, names); len(near) > 0 {
 		for i, n := range near {
 			near[i] = strconv.Quote(n)
@@ -202,6 +206,18 @@ func (s *Service) flowNotFound(ctx context.Context, idOrName, remedy string) err
 		return p.WithRemedy("did you mean %s?", strings.Join(near, " or "))
 	}
 	return p.WithRemedy("%s", remedy)
+}
+
+// deletedFlow is the remedy for a name no stored flow has when runs of a
+// flow of that name exist: the flow was deleted (a flow keeps its name for
+// life) and its runs stay readable by its id. It is "" otherwise.
+func (s *Service) deletedFlow(ctx context.Context, name string) string {
+	runs, err := s.store.ListFlowRunsPage(ctx, store.FlowRunFilter{FlowName: name, Limit: 1})
+	if err != nil || len(runs) == 0 {
+		return ""
+	}
+	id := runs[0].FlowID
+	return fmt.Sprintf("the flow %q was deleted; its runs stay readable by its id: cardflow flows runs %s (GET /api/v1/flow-runs?flow=%s). To run it again, store its document again (cardflow flows store FILE)", name, id, id)
 }
 
 // Validate parses and validates a flow document (cards, references,

@@ -352,7 +352,10 @@ type Streak struct {
 // come newest first (CreatedAt, then ID).
 type FlowRunFilter struct {
 	FlowID string
-	Limit  int // 0 means 100
+	// FlowName, when set, selects the runs of flows of this exact name
+	// when they ran (a flow's runs keep the name it had then).
+	FlowName string
+	Limit    int // 0 means 100
 	// Before and BeforeID, when Before is set, are a cursor: the
 	// CreatedAt and ID of the last run of the previous page.
 	Before   time.Time

@@ -488,6 +488,9 @@ func (s *Store) ListFlowRunsPage(ctx context.Context, f store.FlowRunFilter) ([]
 	if f.FlowID != "" {
 		c.add("flow_id = ?", f.FlowID)
 	}
+	if f.FlowName != "" {
+		c.add("flow_name = ?", f.FlowName)
+	}
 	if !f.Before.IsZero() {
 		c.add("created_at <= ?", ts(f.Before))
 		c.sql = append(c.sql, "(created_at < ? OR id < ?)")
