@@ -128,6 +128,20 @@ func asOAuthError(err error) (*oauthError, bool) {
 	return newOAuthError(status, re.ErrorCode, re.ErrorDescription), true
 }
 
+// withoutBody drops the answer's body from a token endpoint's error
+// (oauth2.RetrieveError), so that no log or problem holds it: the error's
+// text repeats the body of an answer without an OAuth error code, and a
+// proxy's or a firewall's page may repeat the request, its client secret,
+// refresh token, code verifier or client assertion included. The parsed
+// error code, description and the response's headers stay.
+func withoutBody(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		re.Body = nil
+	}
+	return err
+}
+
 // newOAuthError keeps what may be shown of the org's error code and
 // description (untrusted text).
 func newOAuthError(status int, code, description string) *oauthError {

@@ -136,6 +136,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	tok, err := cfg.Exchange(m.oauthContext(tctx), code, oauth2.VerifierOption(string(verifier)))
 	cancel()
+	err = withoutBody(err)
 	if err != nil {
 		return a.fail(ctx, exchangeError(ar, OriginOf(c.Domain), err))
 	}

@@ -396,6 +396,7 @@ func (m *Manager) clientCredentials(ctx context.Context, c *store.Connection, ke
 		tctx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, hc), tokenCallTimeout)
 		tok, err := cfg.Token(tctx)
 		cancel()
+		err = withoutBody(err)
 		if err == nil {
 			return tok, nil
 		}

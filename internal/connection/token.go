@@ -244,6 +244,7 @@ func (m *Manager) redeem(ctx context.Context, c *store.Connection, retrying bool
 	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	tok, err := m.oauthConfig(c, string(secret), nil).TokenSource(m.oauthContext(tctx), &oauth2.Token{RefreshToken: string(rt)}).Token()
 	cancel()
+	err = withoutBody(err)
 	if err != nil {
 		return nil, m.refreshFailed(ctx, c, presented, retrying, err)
 	}

@@ -177,8 +177,10 @@
 //     second page of a listing). "body" picks the kind of answer: "json" (the default above), "html"
 //     (an HTML error page, as a proxy or Okta's edge serves), "empty" (no
 //     body), "truncated" (the body cut in half, with a matching
-//     Content-Length), "cut" (the whole body declared, half sent, then
-//     the connection reset), "reset" (the connection reset, no answer;
+//     Content-Length), "echo" (a plain-text page repeating the request's
+//     line, headers and body, credentials included, as a proxy's or a
+//     firewall's diagnostic page does), "cut" (the whole body declared,
+//     half sent, then the connection reset), "reset" (the connection reset, no answer;
 //     no status) or "hang" (no answer until the client gives up; no
 //     status). "after": true serves the request first, so its change is
 //     made (a refresh token rotated, a device suspended), and then

@@ -3,6 +3,7 @@ package oktaemu
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -32,6 +33,10 @@ const (
 	// faultHang sends no answer and keeps the connection open until the
 	// client gives up.
 	faultHang = "hang"
+	// faultEcho is a plain-text error page that repeats the request (its
+	// request line, headers and body), as a proxy's or a firewall's
+	// diagnostic page does: credentials the client sent come back in it.
+	faultEcho = "echo"
 )
 
 // fault changes the next Count answers to requests matching Method and
@@ -65,9 +70,9 @@ type fault struct {
 // check returns what is wrong with f, or "".
 func (f *fault) check() string {
 	switch f.Body {
-	case "", faultJSON, faultHTML, faultEmpty, faultTruncated, faultCut, faultReset, faultHang:
+	case "", faultJSON, faultHTML, faultEmpty, faultTruncated, faultCut, faultReset, faultHang, faultEcho:
 	default:
-		return "body must be json, html, empty, truncated, cut, reset or hang"
+		return "body must be json, html, empty, truncated, cut, reset, hang or echo"
 	}
 	noAnswer := f.Body == faultReset || f.Body == faultHang
 	switch {
@@ -160,6 +165,10 @@ func (r *recorder) WriteHeader(status int) {
 // serveFault answers r as fault f says. serve answers r as the org does
 // (rate limit included); it runs first when f.After is set.
 func (o *Org) serveFault(w http.ResponseWriter, r *http.Request, f fault, serve func(http.ResponseWriter)) {
+	var echo []byte
+	if f.Body == faultEcho {
+		echo = requestDump(r)
+	}
 	var rec *recorder
 	if f.After {
 		rec = &recorder{header: w.Header().Clone()}
@@ -188,6 +197,10 @@ func (o *Org) serveFault(w http.ResponseWriter, r *http.Request, f fault, serve 
 		return
 	}
 	status, header, body := o.faultAnswer(w, r, f, rec)
+	if f.Body == faultEcho && f.Status != 0 {
+		header.Set("Content-Type", "text/plain; charset=utf-8")
+		body = append(fmt.Appendf(nil, "%d %s\n\nThe request was:\n\n", status, http.StatusText(status)), echo...)
+	}
 	if f.ResetIn != "" {
 		d, _ := time.ParseDuration(f.ResetIn)
 		header.Set("X-Rate-Limit-Reset", strconv.FormatInt(o.now().Add(d).Unix(), 10))
@@ -296,6 +309,22 @@ func (o *Org) faultAnswer(w http.ResponseWriter, r *http.Request, f fault, rec *
 	}
 	e.ErrorLink = e.ErrorCode
 	return f.Status, header, encodeJSON(e)
+}
+
+// requestDump is r's request line, headers and body as text, r's body
+// left readable for the org's own answer.
+func requestDump(r *http.Request) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s %s\r\nHost: %s\r\n", r.Method, r.URL.RequestURI(), r.Proto, r.Host)
+	_ = r.Header.Write(&b)
+	b.WriteString("\r\n")
+	if r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		b.Write(body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return b.Bytes()
 }
 
 // hijack takes over r's connection, or returns nil when the server does

@@ -35,6 +35,12 @@ func TestFaultAnswers(t *testing.T) {
 				t.Errorf("%s %q; want an HTML page", r.header.Get("Content-Type"), r.body)
 			}
 		}},
+		{name: "echo", fault: emutest.FaultSpec{Status: 403, Body: "echo"}, status: 403, check: func(t *testing.T, r emuResp) {
+			if !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") || !strings.Contains(r.body, "The request was:") ||
+				!strings.Contains(r.body, "GET /api/v1/devices/guo") || !strings.Contains(r.body, "Authorization: "+sswsAdmin) {
+				t.Errorf("%s %q; want a text page repeating the request and its Authorization header", r.header.Get("Content-Type"), r.body)
+			}
+		}},
 		{name: "empty", fault: emutest.FaultSpec{Status: 500, Body: "empty"}, status: 500, check: func(t *testing.T, r emuResp) {
 			if r.body != "" {
 				t.Errorf("body %q; want none", r.body)

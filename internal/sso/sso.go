@@ -203,6 +203,14 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 	tok, err := p.oauth2Config(op, redirectURI).Exchange(hctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			// The error's text repeats the answer's body when it has no
+			// OAuth error code, and a proxy's page may repeat the request:
+			// the client secret (sent in the form when the Basic header
+			// was refused), the code and its verifier. The log keeps the
+			// status and the parsed error only.
+			re.Body = nil
+		}
 		var redirect *RedirectError
 		if errors.As(err, &redirect) {
 			return nil, redirectProblem(redirect.Error(), err)

@@ -313,3 +313,27 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenEndpointPageRepeatingTheRequest: a token endpoint that answers
+// with a page repeating the request (a proxy's or a firewall's) gets the
+// client secret (in the form, once the Basic header was refused), the
+// code and the PKCE verifier; the error of the sign-in, its internal
+// cause included (which the server logs), holds none of them.
+func TestTokenEndpointPageRepeatingTheRequest(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{})
+	p := newProvider(t, emu, nil)
+	s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+	emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/oauth2/v1/token", Status: http.StatusInternalServerError, Body: "echo", Count: 2})
+	_, err := p.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
+	wantProblem(t, err, problem.UpstreamError, "did not answer the code exchange")
+	text := err.Error()
+	if pe, ok := problem.As(err); ok && pe.Err != nil {
+		text += "\n" + pe.Err.Error()
+	}
+	for what, secret := range map[string]string{"the repeated request": "The request was:", "the client secret": oktaemu.DemoConsoleClientSecret,
+		"the code": s.code, "the code verifier": s.verifier} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the error or its cause holds %s: %s", what, text)
+		}
+	}
+}

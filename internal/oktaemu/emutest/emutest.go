@@ -190,7 +190,7 @@ func (s *Server) Fault(t testing.TB, method, path string, status, count int) {
 // FaultSpec is a fault of POST /_emulator/faults with every option (see
 // the oktaemu package documentation): Skip lets that many matching
 // requests through first; Body is json, html, empty,
-// truncated, cut, reset or hang; After serves the request before the fault
+// truncated, echo, cut, reset or hang; After serves the request before the fault
 // replaces or loses its answer; Headers set (or, empty, remove) answer
 // headers; ResetIn places X-Rate-Limit-Reset on the org's clock.
 type FaultSpec struct {
