@@ -96,6 +96,7 @@ func TestListFiltersTheServerRefusesAreUsageErrors(t *testing.T) {
 		{[]string{"runs", "list", "--card", "suspnd-device"}, exitUsage, `unknown card "suspnd-device"`},
 		{[]string{"runs", "list", "--card", "okta-devices/device-enrolled"}, exitUsage, "is an event card"},
 		{[]string{"audit", "--action", "card.runs"}, exitUsage, `there is no audit action "card.runs"`},
+		{[]string{"audit", "--action", "flow.plan", "--plans", "exclude"}, exitUsage, `every flow.plan event is a flow plan's`},
 		{[]string{"runs", "list", "--connection", "Nope"}, exitFailure, `no connection has the id or nickname "Nope"`},
 		{[]string{"runs", "show", "nope"}, exitFailure, `no run with id "nope"`},
 	} {

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
@@ -69,7 +70,13 @@ func TestPlanIsAudited(t *testing.T) {
 	if got := h.audit("action=card.run&plans=only"); len(got) != 0 {
 		t.Errorf("card.run events of plans: %v; want none (the flow has no read step)", got)
 	}
-	if got := h.audit("action=flow.plan&plans=exclude"); len(got) != 0 {
-		t.Errorf("audit?action=flow.plan&plans=exclude: %v; want none", got)
+	// A filter no event can match is refused, saying why.
+	for q, want := range map[string]string{
+		"action=flow.plan&plans=exclude":      "every flow.plan event is a flow plan's: plans=exclude leaves them all out",
+		"action=connection.create&plans=only": "no connection.create event is a flow plan's: flow plans make only card.run and flow.plan events",
+	} {
+		if code, data := h.call("GET", "/api/v1/audit?"+q, nil, nil); code != http.StatusBadRequest || !strings.Contains(string(data), want) || !strings.Contains(string(data), `"field": "plans"`) {
+			t.Errorf("audit?%s: %d %s; want 400 saying %q", q, code, data, want)
+		}
 	}
 }

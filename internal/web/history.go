@@ -58,6 +58,23 @@ func PlanFilter(v string) (store.PlanFilter, error) {
 		WithDetail("field", "plans")
 }
 
+// AuditPlansMismatch says why an audit filter of action and plans can
+// match no event, or is nil when it can: flow plans make only card.run
+// events (their reads) and flow.plan events, and every flow.plan event is
+// a plan's. The API refuses such a filter; the console says why it lists
+// nothing.
+func AuditPlansMismatch(action string, plans store.PlanFilter) *problem.Error {
+	switch {
+	case plans == store.PlansExclude && action == store.ActionFlowPlan:
+		return problem.New(problem.InvalidInput, "every %s event is a flow plan's: plans=exclude leaves them all out", action).
+			WithRemedy("drop plans=exclude to list the %s events, or pick another action", action).WithDetail("field", "plans")
+	case plans == store.PlansOnly && action != "" && action != store.ActionCardRun && action != store.ActionFlowPlan:
+		return problem.New(problem.InvalidInput, "no %s event is a flow plan's: flow plans make only %s and %s events", action, store.ActionCardRun, store.ActionFlowPlan).
+			WithRemedy("drop plans=only to list the %s events, or pick action %s or %s", action, store.ActionCardRun, store.ActionFlowPlan).WithDetail("field", "plans")
+	}
+	return nil
+}
+
 // runJSON converts a stored run to its public shape.
 func runJSON(r *store.Run) api.Run {
 	out := api.Run{
@@ -270,6 +287,10 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Plans, err = PlanFilter(q.Get("plans")); err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if p := AuditPlansMismatch(f.Action, f.Plans); p != nil {
+		s.writeError(w, r, p)
 		return
 	}
 	if f.Limit, err = queryLimit(q.Get("limit")); err != nil {

@@ -216,6 +216,9 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 			d.FilterError.Suggestion, d.FilterError.SuggestionText = listURL(r, "action", near), near
 		}
 	}
+	if web.AuditPlansMismatch(d.Action, f.Plans) != nil && d.FilterError == nil {
+		d.FilterError = auditPlansMismatch(d.Action, f.Plans)
+	}
 	if d.Connection != "" && c.Connections != nil && d.FilterError == nil {
 		var (
 			fe  *filterError
@@ -250,4 +253,15 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 	// The pages keep the filters set, not the empty fields of the form.
 	d.Events, d.Pager = events, newPagerAt(r.URL.Path, setValues(q, "action", "connection", "actor", "plans", "before"), "Audit events", "before", next, true)
 	c.render(w, r, s, http.StatusOK, "audit", "Audit", d)
+}
+
+// auditPlansMismatch is the console's wording of web.AuditPlansMismatch:
+// why the audit filter of action and plans lists no event.
+func auditPlansMismatch(action string, plans store.PlanFilter) *filterError {
+	if plans == store.PlansExclude {
+		return &filterError{Message: fmt.Sprintf("every %s event is a flow plan's, so Exclude under Flow plans leaves them all out", action),
+			Remedy: "Pick Include under Flow plans, or another action."}
+	}
+	return &filterError{Message: fmt.Sprintf("no %s event is a flow plan's: flow plans make only %s and %s events", action, store.ActionCardRun, store.ActionFlowPlan),
+		Remedy: fmt.Sprintf("Pick Include under Flow plans, or the action %s or %s.", store.ActionCardRun, store.ActionFlowPlan)}
 }

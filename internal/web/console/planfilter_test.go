@@ -58,6 +58,15 @@ func TestPlansFilter(t *testing.T) {
 			}
 		})
 	}
+	for path, want := range map[string]string{
+		"/audit?action=flow.plan&plans=exclude":      "Every flow.plan event is a flow plan&#39;s, so Exclude under Flow plans leaves them all out.",
+		"/audit?action=connection.create&plans=only": "No connection.create event is a flow plan&#39;s: flow plans make only card.run and flow.plan events.",
+	} {
+		resp, body := get(t, c, e.url+path)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) || !strings.Contains(body, "Pick Include under Flow plans, or ") {
+			t.Errorf("%s: status %d; want 400 and %s with what to pick:\n%s", path, resp.StatusCode, want, body)
+		}
+	}
 	for _, path := range []string{"/runs?plans=hide", "/audit?plans=hide"} {
 		resp, body := get(t, c, e.url+path)
 		if w := `Unknown plans filter &#34;hide&#34;.`; resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, w) || !strings.Contains(body, "Pick Include, Exclude or Only from the Flow plans list above.") {
