@@ -551,7 +551,7 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, res Poll
 		return err
 	}
 	src.Poll = st
-	if pollErr == nil {
+	if pollErr == nil && !prev.FailingSince.IsZero() {
 		p.logger().InfoContext(ctx, "events: the System Log poll works again", slog.String("connection", src.ConnectionID),
 			slog.Time("failing_since", prev.FailingSince))
 		if kept := now.Add(-LogRetention); prev.FailingSince.Before(kept) {

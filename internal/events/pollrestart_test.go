@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -207,5 +208,37 @@ func TestPollResumedAfterOktasRetention(t *testing.T) {
 	}
 	if n := len(in.notices(t, notify.TypePollRestarted)); n != 1 {
 		t.Errorf("%d %s notices after the next poll; want still 1", n, notify.TypePollRestarted)
+	}
+}
+
+// TestPollLogsRecoveryOnlyAfterFailing: the log says a connection's System
+// Log poll works again only after polls failed, once; not of its first
+// poll, nor when a working poll stores how far it read (hourly), where it
+// said so and warned that events older than Okta's 90 days were lost.
+func TestPollLogsRecoveryOnlyAfterFailing(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	var logs syncBuffer
+	in.poller.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	since := in.srv.Now()
+	in.enroll(t, 1)
+	poll := func(wantErr bool) {
+		t.Helper()
+		if _, err := in.poller.Poll(t.Context(), connID, since); (err != nil) != wantErr {
+			t.Fatalf("poll: %v; want an error: %v", err, wantErr)
+		}
+	}
+	poll(false)
+	in.srv.AdvanceClock(t, 2*time.Hour) // the next poll stores how far it read
+	poll(false)
+	if l := logs.String(); strings.Contains(l, "works again") || strings.Contains(l, "level=WARN") {
+		t.Fatalf("polls that never failed logged:\n%s", l)
+	}
+	in.fault(t, `{"method":"GET","path":"/api/v1/logs","status":403,"count":1}`)
+	poll(true)
+	in.srv.AdvanceClock(t, time.Minute)
+	poll(false)
+	poll(false)
+	if l := logs.String(); strings.Count(l, "works again") != 1 || strings.Contains(l, "longer than Okta keeps events") {
+		t.Errorf("after one failed poll and two that worked the log reads:\n%s\nwant one line saying it works again, and no loss", l)
 	}
 }

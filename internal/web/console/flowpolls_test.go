@@ -21,6 +21,20 @@ func TestFlowsListNamesFailingPolls(t *testing.T) {
 	if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/enable", "", ""); code != http.StatusOK {
 		t.Fatalf("enable the flow: %d %s", code, out)
 	}
+	// Enabling the flow polls Prod's System Log at once: that poll, which
+	// works, is awaited (it stores how far it read) before the failing
+	// status is stored, or it would store that the polls work over it.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		src, err := e.store.GetEventSource(t.Context(), prod.ID)
+		if err == nil && !src.Poll.ReadTo.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("enabling the flow polled no System Log in a minute (%v)", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	since := time.Date(2026, 11, 30, 8, 15, 0, 0, time.UTC)
 	failing := store.PollStatus{Error: "Okta refused the System Log request (E0000006)", Remedy: "grant the app okta.logs.read, then reauthorize", FailingSince: since}
 	if err := e.store.SetPollStatus(t.Context(), prod.ID, "", failing, since, nil); err != nil {
