@@ -37,11 +37,20 @@ func TestPollRecoveredAfterOktasRetention(t *testing.T) {
 			in.pollUntilQuiet(t, since)
 
 			in.srv.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/logs", Status: 503, Count: 1000})
-			failingSince := in.srv.Now()
+			var failingSince time.Time // the first failed poll's time, as the poller stored it
 			for _, wait := range []time.Duration{0, time.Hour, tt.failFor - time.Hour} {
 				in.srv.AdvanceClock(t, wait)
 				if _, err := in.poller.Poll(t.Context(), connID, since); err == nil {
 					t.Fatal("a poll worked while the System Log answered 503")
+				}
+				if failingSince.IsZero() {
+					src, err := in.st.GetEventSource(t.Context(), connID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if failingSince = src.Poll.FailingSince; failingSince.IsZero() {
+						t.Fatal("a failed poll stored no time since when the polls fail")
+					}
 				}
 			}
 			in.srv.ClearFaults(t)
