@@ -183,6 +183,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
+		if err == nil && u.User != nil {
+			// Browsers, Okta's redirect and the event hook would be given
+			// the password, and the API and the log would show it.
+			return c, fmt.Errorf("public URL %s must not hold a user name or password: give it as http(s)://host[:port]", u.Redacted())
+		}
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			return c, fmt.Errorf("public URL %q must be http(s)://host[:port] (no path)", c.PublicURL)
 		}

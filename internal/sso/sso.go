@@ -59,6 +59,11 @@ type Provider struct {
 // New checks cfg and returns a Provider.
 func New(cfg Config) (*Provider, error) {
 	u, err := url.Parse(cfg.Issuer)
+	if err == nil && u.User != nil {
+		// The issuer is answered to anyone (GET /api/v1/auth/config) and
+		// named in errors; no provider's issuer holds a password.
+		return nil, fmt.Errorf("-oidc-issuer %s must not hold a user name or password: give the provider's issuer URL, e.g. https://example.okta.com", u.Redacted())
+	}
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("-oidc-issuer %q must be the provider's issuer URL, e.g. https://example.okta.com", cfg.Issuer)
 	}

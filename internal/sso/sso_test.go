@@ -123,6 +123,7 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		{"issuer not a URL", func(c *sso.Config) { c.Issuer = "example.okta.com" }, "must be the provider's issuer URL"},
 		{"issuer with a query", func(c *sso.Config) { c.Issuer = "https://example.okta.com?x=1" }, "must be the provider's issuer URL"},
 		{"issuer of another scheme", func(c *sso.Config) { c.Issuer = "ftp://example.okta.com" }, "must be the provider's issuer URL"},
+		{"issuer with a password", func(c *sso.Config) { c.Issuer = "https://admin:s3cret@example.okta.com" }, "-oidc-issuer https://admin:xxxxx@example.okta.com must not hold a user name or password"},
 		{"no client ID", func(c *sso.Config) { c.ClientID = "" }, "-oidc-client-id is required"},
 		{"no client secret", func(c *sso.Config) { c.ClientSecret = "" }, "CARDFLOW_OIDC_CLIENT_SECRET is required"},
 		{"no roles", func(c *sso.Config) { c.Roles = nil }, "-oidc-role is required"},
