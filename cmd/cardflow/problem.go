@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -28,7 +29,15 @@ func (e *apiError) Error() string {
 	if remedy != "" {
 		b.WriteString("\nRemedy: " + remedy)
 	}
-	for _, line := range detailLines(e.Body.Details, msg, remedy) {
+	details := e.Body.Details
+	if _, ok := details["errors"]; ok && e.Body.Code == "needs_reauthorization" {
+		// A flow refused for connections that are not active lists them
+		// step by step in details.errors; its message says each once, with
+		// its steps, and the remedy the fix.
+		details = maps.Clone(details)
+		delete(details, "errors")
+	}
+	for _, line := range detailLines(details, msg, remedy) {
 		b.WriteString("\n" + line)
 	}
 	return b.String()

@@ -125,7 +125,7 @@ func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (fl
 		return flow.ConnInfo{}, err
 	}
 	defaults, _ := card.DefaultScopes(connector)
-	info := flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, ScopeMode: v.ScopeMode,
+	info := flow.ConnInfo{ID: v.ID, Nickname: v.Nickname, Status: v.Status, StatusReason: v.StatusReason, ScopeMode: v.ScopeMode,
 		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, DefaultScopes: defaults}
 	if v.Auth == "service" {
 		info.ServiceClientID = v.ClientID

@@ -29,8 +29,17 @@ type Issue struct {
 	Step    string `json:"step"`
 	Message string `json:"message"`
 
-	scope  *scopeIssue // set for a scope preflight failure
-	reauth bool        // set for a connection that is not active
+	scope    *scopeIssue    // set for a scope preflight failure
+	inactive *inactiveIssue // set for a connection that is not active
+}
+
+// inactiveIssue is the connection part of an issue of a connection that is
+// not active: what it says of the connection ("connection "Prod" needs
+// reauthorization: REASON") and its fix, alike for every step that uses it.
+type inactiveIssue struct {
+	Connection string
+	Message    string
+	Remedy     string // with "before running this flow" or "before enabling this flow"
 }
 
 // String formats the issue with its position, as shown to a person.
@@ -88,10 +97,13 @@ func (is *issues) err() error {
 		} else {
 			scopes = append(scopes, *i.scope)
 		}
-		onlyReauth = onlyReauth && i.reauth
+		onlyReauth = onlyReauth && i.inactive != nil
 	}
 	if onlyScopes {
 		return scopeProblem(list, scopes)
+	}
+	if onlyReauth {
+		return inactiveProblem(list)
 	}
 	var b strings.Builder
 	if len(list) == 1 {
@@ -103,15 +115,71 @@ func (is *issues) err() error {
 		b.WriteString("\n  ")
 		b.WriteString(i.String())
 	}
-	code := problem.InvalidInput
-	if onlyReauth {
-		code = problem.NeedsReauthorization
-	}
-	p := problem.New(code, "%s", b.String()).WithDetail("errors", list)
+	p := problem.New(problem.InvalidInput, "%s", b.String()).WithDetail("errors", list)
 	if len(scopes) > 0 {
 		p.WithDetail("scopes", scopes).WithRemedy("%s", scopeRemedies(scopes))
 	}
 	return p
+}
+
+// inactiveProblem is the needs_reauthorization error of a document whose
+// only problems are connections that are not active (the code a card run
+// answers for them): each connection is said once, as a card run on it says
+// it, with the steps (or the event trigger) that use it, and its fix is the
+// remedy. The document itself has nothing to fix, so the problems are not
+// called the document's; details.errors lists them step by step (the steps
+// a failed run's notification compares).
+func inactiveProblem(list []Issue) *problem.Error {
+	type conn struct {
+		issue *inactiveIssue
+		steps []string
+		on    bool // the event trigger uses it
+	}
+	var conns []*conn
+	byName := map[string]*conn{}
+	for _, i := range list {
+		c := byName[i.inactive.Connection]
+		if c == nil {
+			c = &conn{issue: i.inactive}
+			byName[i.inactive.Connection] = c
+			conns = append(conns, c)
+		}
+		if i.Step == "" {
+			c.on = true
+			c.issue = i.inactive // its fix comes before enabling the flow
+		} else if !slices.Contains(c.steps, i.Step) {
+			c.steps = append(c.steps, i.Step)
+		}
+	}
+	var msg strings.Builder
+	var remedies []string
+	for n, c := range conns {
+		if n > 0 {
+			msg.WriteString("\n")
+		}
+		var users []string
+		if c.on {
+			users = append(users, "on.event")
+		}
+		switch len(c.steps) {
+		case 0:
+		case 1:
+			users = append(users, "step "+c.steps[0])
+		default:
+			users = append(users, "steps "+strings.Join(c.steps, ", "))
+		}
+		fmt.Fprintf(&msg, "%s (used by %s)", c.issue.Message, strings.Join(users, " and "))
+		// The fix of each of several connections names it: the console
+		// leaves the command, which names it, out.
+		if len(conns) > 1 {
+			remedies = append(remedies, fmt.Sprintf("for %q, %s", c.issue.Connection, c.issue.Remedy))
+		} else {
+			remedies = append(remedies, c.issue.Remedy)
+		}
+	}
+	return problem.New(problem.NeedsReauthorization, "%s", msg.String()).
+		WithRemedy("%s", strings.Join(remedies, "; ")).
+		WithDetail("errors", list)
 }
 
 // scopeProblem is the scope preflight's insufficient_scope error for a whole document.

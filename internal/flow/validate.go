@@ -58,6 +58,7 @@ type ConnInfo struct {
 	ID              string
 	Nickname        string
 	Status          string // "active", "pending", "needs_reauthorization", "error"
+	StatusReason    string // why it is not active, as the connection says it
 	ScopeMode       string
 	RequestedScopes []string
 	GrantedScopes   []string
@@ -177,7 +178,9 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		connIDs[i] = conn.ID
 		if conn.Status != "" && conn.Status != "active" {
 			iss.add(st.Pos, st.ID, "connection %q %s, not active; %s before running this flow", st.Connection, statusText(conn.Status), inactiveRemedy(conn))
-			iss.list[len(iss.list)-1].reauth = true // a card run answers needs_reauthorization for any status but active
+			// A card run answers needs_reauthorization for any status but active.
+			iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
+				Remedy: inactiveRemedy(conn) + " before running this flow"}
 			continue
 		}
 		if card.Scope != "" && !scopeGranted(card.Scope, conn.GrantedScopes) {
@@ -241,6 +244,20 @@ func statusText(status string) string {
 		return "is in error"
 	}
 	return "is " + status
+}
+
+// inactiveMessage says what is wrong with conn as a card run on it says
+// it: "connection "Prod" needs reauthorization: REASON", or "connection
+// "Robot" is in error: REASON".
+func inactiveMessage(conn *ConnInfo) string {
+	if conn.Status == "needs_reauthorization" && conn.StatusReason != "" {
+		return problem.NeedsReauthorizationMessage(conn.Nickname, conn.StatusReason)
+	}
+	msg := fmt.Sprintf("connection %q %s", conn.Nickname, statusText(conn.Status))
+	if conn.StatusReason != "" {
+		msg += ": " + conn.StatusReason
+	}
+	return msg
 }
 
 func inactiveRemedy(conn *ConnInfo) string {
@@ -402,7 +419,8 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 	}
 	if conn.Status != "" && conn.Status != "active" {
 		iss.add(ev.pos, "", "%s: connection %q %s, not active; %s before enabling this flow", where, ev.Connection, statusText(conn.Status), inactiveRemedy(conn))
-		iss.list[len(iss.list)-1].reauth = true
+		iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
+			Remedy: inactiveRemedy(conn) + " before enabling this flow"}
 		return conn.ID, nil
 	}
 	delivery := ev.Delivery

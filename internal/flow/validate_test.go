@@ -39,8 +39,6 @@ func TestValidate(t *testing.T) {
 			[]wantIssue{{8, 24, "a", `input "deactivateFirst" of card okta-devices/delete-device is a string; it must be a bool`}}},
 		{"missing connection", head + search("Prod org"), problem.InvalidInput,
 			[]wantIssue{{3, 5, "find", `there is no okta-devices connection "Prod org"; create it`}}},
-		{"connection needs reauthorization", head + search("Old org"), problem.NeedsReauthorization, // as a card run answers
-			[]wantIssue{{3, 5, "find", `connection "Old org" needs reauthorization, not active; reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before running this flow`}}},
 		{"connection needs reauthorization and another problem", head + search("Old org") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
 			[]wantIssue{
 				{3, 5, "find", `connection "Old org" needs reauthorization`},
@@ -99,6 +97,59 @@ func TestValidate(t *testing.T) {
 			checkIssues(t, err, tt.want)
 			if doc.Validated() {
 				t.Error("Validated() = true after a failure")
+			}
+		})
+	}
+}
+
+// TestValidateInactiveConnections: a document whose only problems are
+// connections that are not active is refused needs_reauthorization, as a
+// card run is, saying each connection once, with its reason and the steps
+// (or the trigger) that use it, and its fix as the remedy; the document has
+// nothing to fix. details.errors lists the issues step by step.
+func TestValidateInactiveConnections(t *testing.T) {
+	env := demoEnv()
+	for i := range env.conns {
+		if env.conns[i].Nickname == "Old org" {
+			env.conns[i].StatusReason = "its refresh token expired"
+		}
+	}
+	env.conns = append(env.conns,
+		ConnInfo{ID: "conn_robot", Nickname: "Robot", Status: "error", StatusReason: "the org refused the key", ServiceClientID: "0oarobot"},
+		ConnInfo{ID: "conn_new", Nickname: "New org", Status: "pending"})
+	const head = "name: f\nsteps:\n"
+	step := func(id, conn string) string {
+		return "  - id: " + id + "\n    card: okta-devices/search-devices\n    connection: " + conn + "\n"
+	}
+	tests := []struct {
+		name, src, msg, remedy, firstStep string
+	}{
+		{"one connection, two steps", head + step("find", "Old org") + step("again", "old org"),
+			`connection "Old org" needs reauthorization: its refresh token expired (used by steps find, again)`,
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before running this flow`, "find"},
+		{"three connections", head + step("a", "Robot") + step("b", "Old org") + step("c", "New org"),
+			"connection \"Robot\" is in error: the org refused the key (used by step a)\n" +
+				"connection \"Old org\" needs reauthorization: its refresh token expired (used by step b)\n" +
+				`connection "New org" is pending (used by step c)`,
+			`for "Robot", fix what cardflow connections show "Robot" reports and test the connection before running this flow; ` +
+				`for "Old org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before running this flow; ` +
+				`for "New org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "New org") before running this flow`, "a"},
+		{"the event trigger's and a step's", "name: f\non:\n  event:\n    card: okta-devices/device-removed-from-user\n    connection: Old org\n    delivery: poll\nsteps:\n" + step("find", "Old org"),
+			`connection "Old org" needs reauthorization: its refresh token expired (used by on.event and step find)`,
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before enabling this flow`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := mustParse(t, tt.src).Validate(context.Background(), eventEnv{env})
+			p, ok := problem.As(err)
+			if !ok || p.Code != problem.NeedsReauthorization {
+				t.Fatalf("Validate error = %v; want needs_reauthorization", err)
+			}
+			if p.Message != tt.msg || p.Remedy != tt.remedy {
+				t.Errorf("message:\n%s\nremedy:\n%s\nwant\n%s\nand\n%s", p.Message, p.Remedy, tt.msg, tt.remedy)
+			}
+			if list, _ := p.Details["errors"].([]Issue); len(list) < 1 || list[0].Step != tt.firstStep {
+				t.Errorf("details.errors = %v; want the issues, step by step, from %q", p.Details["errors"], tt.firstStep)
 			}
 		})
 	}

@@ -396,21 +396,26 @@ func TestBrowserDeleteFlow(t *testing.T) {
 	b.wantText("many-items", "Succeeded")
 }
 
-// TestBrowserFlowProblemsOneALine: a flow document with several problems
-// (here two steps on a connection that needs reauthorization) lists them
-// in the error summary one a line, not run together into one sentence.
+// TestBrowserFlowProblemsOneALine: a flow with several problems (here its
+// two steps on two connections that need reauthorization) lists them in
+// the error summary one a line, not run together into one sentence; each
+// connection is named once, with the steps that use it.
 func TestBrowserFlowProblemsOneALine(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	v := e.connect(t, "Prod", nil)
-	if code, out := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", testFlow); code != http.StatusCreated {
+	prod := e.connect(t, "Prod", nil)
+	backup := e.connect(t, "Backup", nil)
+	twoConnections := strings.Replace(testFlow, "card: okta-devices/suspend-device\n    connection: Prod", "card: okta-devices/suspend-device\n    connection: Backup", 1)
+	if code, out := e.api(t, http.MethodPost, "/api/v1/flows", "application/yaml", twoConnections); code != http.StatusCreated {
 		t.Fatalf("store the flow: %d %s", code, out)
 	}
-	if err := e.store.UpdateConnection(context.Background(), v.ID, func(c *store.Connection) error {
-		c.Status, c.StatusReason = store.StatusNeedsReauthorization, "the refresh token was revoked"
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{prod.ID, backup.ID} {
+		if err := e.store.UpdateConnection(context.Background(), id, func(c *store.Connection) error {
+			c.Status, c.StatusReason = store.StatusNeedsReauthorization, "the refresh token was revoked"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b := newTab(t, e)
 	b.signIn()
@@ -420,12 +425,19 @@ func TestBrowserFlowProblemsOneALine(t *testing.T) {
 	summary := eval[string](b, "read the error summary", `document.querySelector('#error-summary li').innerText`)
 	var problems []string
 	for _, l := range strings.Split(summary, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "line ") {
-			problems = append(problems, l)
+		if _, problem, ok := strings.Cut(l, `connection "`); ok && !strings.HasPrefix(l, "How to fix it") {
+			problems = append(problems, `connection "`+strings.TrimSpace(problem))
 		}
 	}
-	if len(problems) != 2 {
-		b.fatalf("the error summary shows %d lines that start with a problem's position; want 2 (one a step):\n%s", len(problems), summary)
+	want := []string{
+		`connection "Prod" needs reauthorization: the refresh token was revoked (used by step find)`,
+		`connection "Backup" needs reauthorization: the refresh token was revoked (used by step suspend)`,
+	}
+	if !slices.Equal(problems, want) {
+		b.fatalf("the error summary's lines that name a connection are %q; want %q:\n%s", problems, want, summary)
+	}
+	if !strings.Contains(summary, `for "Prod", reauthorize the connection (Reauthorize on its console page) before running this flow; for "Backup", `) {
+		b.fatalf("the error summary's fix does not say which connection each reauthorization is for:\n%s", summary)
 	}
 	b.screenshot("flow-problems")
 }
