@@ -30,9 +30,26 @@ func TestAPITokenReplacedOnAnotherServer(t *testing.T) {
 		}
 	}
 
+	// A personal token the bootstrap admin made with the old API token
+	// (whoever held it, if it leaked) stays valid, and the replacement
+	// says so in the log with what to do.
+	var made struct {
+		Token string `json:"token"`
+	}
+	if code, body := a.callWith(testAPIToken, "POST", "/api/v1/tokens", map[string]any{"name": "made with the old token", "role": "admin"}, &made); code != http.StatusCreated {
+		t.Fatalf("create a personal token with the API token: %d %s", code, body)
+	}
+
 	const replacement = "replacement-token-0123456789"
 	b.stop()
 	b = startServer(t, emu, dir, func(c *Config) { c.APIToken = keyring.Secret(replacement) })
+	if line := grepLines(b.logs.String(), "personal API tokens the bootstrap admin made"); !strings.Contains(line, `"level":"WARN"`) ||
+		!strings.Contains(line, `"tokens":1`) || !strings.Contains(line, "cardflow tokens list --all") {
+		t.Errorf("the replacement's log line %q; want a warning of the 1 personal token made with the old API token, naming cardflow tokens list --all", line)
+	}
+	if code, body := b.callWith(made.Token, "GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+		t.Errorf("the personal token made with the old API token: %d %s; want 200 (it stays valid, as the log says)", code, body)
+	}
 	for name, h := range map[string]*harness{"the server not restarted": a, "the restarted server": b} {
 		if code, body := h.callWith(testAPIToken, "GET", "/api/v1/connections", nil, nil); code != http.StatusUnauthorized {
 			t.Errorf("%s, the replaced API token: %d %s; want 401", name, code, body)

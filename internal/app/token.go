@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/store"
@@ -49,6 +50,9 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 			}
 			if n > 0 {
 				log.Info("CARDFLOW_API_TOKEN replaces the API token: ended the console sessions signed in with the old one", slog.Int("sessions", n))
+			}
+			if err := warnBootstrapTokens(ctx, cfg, st, log); err != nil {
+				return err
 			}
 		}
 		// A generated token left in the api-token file no longer works:
@@ -98,6 +102,29 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 		return fmt.Errorf("store the API token hash: %w", err)
 	}
 	fmt.Fprintf(out, "cardflow: API token (shown once; also in %s): %s\n", path, token)
+	return nil
+}
+
+// warnBootstrapTokens says, when the API token is replaced, how many
+// personal API tokens the bootstrap admin holds: they were made with the
+// old API token (or on a console signed in with it) and stay valid, as
+// the operator's scripts need them to; whoever held a leaked API token may
+// have made some of them.
+func warnBootstrapTokens(ctx context.Context, cfg *Config, st store.Store, log *slog.Logger) error {
+	toks, err := st.ListAPITokens(ctx, store.ActorBootstrap, "")
+	if err != nil {
+		return fmt.Errorf("list the bootstrap admin's personal API tokens: %w", err)
+	}
+	now := time.Now()
+	if cfg.Now != nil {
+		now = cfg.Now()
+	}
+	live := slices.DeleteFunc(toks, func(t *store.APIToken) bool { return !now.Before(t.ExpiresAt) })
+	if len(live) > 0 {
+		log.Warn("CARDFLOW_API_TOKEN replaces the API token, but the personal API tokens the bootstrap admin made with the old one stay valid until they expire or are revoked; "+
+			"if the old API token leaked, list them (cardflow tokens list --all, owner the bootstrap admin) and revoke those you did not make (cardflow tokens revoke ID)",
+			slog.Int("tokens", len(live)))
+	}
 	return nil
 }
 
