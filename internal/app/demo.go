@@ -237,16 +237,10 @@ Single sign-on ("Sign in with SSO" in the console, or %[12]s login), same passwo
 		fmt.Fprintf(w, "  # open the URL it prints and sign in as %s / %s, then:\n", oktaemu.AdminLogin, oktaemu.DemoPassword)
 	} else {
 		fmt.Fprintf(w, "  # the connections kept in the data directory:\n")
-		nickname = conns[0].Nickname
 		for _, c := range conns {
-			fmt.Fprintf(w, "  #   %q is %s%s\n", c.Nickname, c.Status, demoConnectionAdvice(c, orgURL, cmd))
+			fmt.Fprintf(w, "  #   %q %s%s\n", c.Nickname, demoStatusText(c.Status), demoConnectionAdvice(c, orgURL, cmd))
 		}
-		for _, c := range conns {
-			if c.Status == store.StatusActive {
-				nickname = c.Nickname
-				break
-			}
-		}
+		nickname = demoRunConnection(conns)
 	}
 	fmt.Fprintf(w, "  %s run okta-devices/search-devices --connection %q --input status=ACTIVE --input resultSet=first200\n", cmd, nickname)
 	fmt.Fprintf(w, "  # from the cardflow repository's directory, which holds examples/:\n")
@@ -281,6 +275,33 @@ func printDemoService(w io.Writer, cmd, orgURL string) {
 			oktaemu.DemoAPIToken, orgURL, scope, orgURL, oktaemu.DemoServiceAppID)
 	}
 	fmt.Fprintf(w, "  %s connections test Robot\n\n", cmd)
+}
+
+// demoStatusText says a kept connection's status in words: "is active",
+// "needs reauthorization", "is in error", "is pending".
+func demoStatusText(status string) string {
+	switch status {
+	case store.StatusNeedsReauthorization:
+		return "needs reauthorization"
+	case store.StatusError:
+		return "is in error"
+	}
+	return "is " + status
+}
+
+// demoRunConnection is the kept connection the banner's card run names:
+// an active one, else one that worked before the restart (it needs
+// reauthorization: its tokens are gone), else the first. A pending one was
+// never signed in to, and one in error may have a wrong client secret.
+func demoRunConnection(conns []*store.Connection) string {
+	for _, status := range []string{store.StatusActive, store.StatusNeedsReauthorization} {
+		for _, c := range conns {
+			if c.Status == status {
+				return c.Nickname
+			}
+		}
+	}
+	return conns[0].Nickname
 }
 
 // demoNickname is the nickname the demo's instructions give a new
