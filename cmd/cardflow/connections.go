@@ -415,7 +415,14 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 				if v.Status == "active" {
 					return fmt.Errorf("the reauthorization failed: %s (the connection keeps working with its previous authorization)", ev.Error)
 				}
-				return fmt.Errorf("the reauthorization failed: %s (the connection is %s; fix the cause, then run: cardflow connections reauthorize %s)", ev.Error, strings.ReplaceAll(v.Status, "_", " "), shellArg(id))
+				status := "is " + v.Status
+				switch v.Status {
+				case "needs_reauthorization":
+					status = "needs reauthorization"
+				case "error":
+					status = "is in error"
+				}
+				return fmt.Errorf("the reauthorization failed: %s (the connection %s; fix the cause, then run: cardflow connections reauthorize %s)", ev.Error, status, shellArg(id))
 			}
 		}
 		select {

@@ -547,6 +547,31 @@ func TestCLIReauthorizeStopsWhenSignInFails(t *testing.T) {
 	}
 }
 
+// TestCLIReauthorizeOfAConnectionInError: a connection in error (its
+// sign-in was by an account without device permissions) whose
+// reauthorization fails too says its status in words, where it said "the
+// connection is error".
+func TestCLIReauthorizeOfAConnectionInError(t *testing.T) {
+	s := startServer(t)
+	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", "Demo org", "--domain", s.emu.URL,
+		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json")
+	var started struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if err := json.Unmarshal([]byte(out), &started); code != exitOK || err != nil {
+		t.Fatalf("connections create: exit %d %v\n%s%s", code, err, out, errOut)
+	}
+	s.signIn(t, started.AuthorizeURL, oktaemu.UserLogin)
+	w := startWaiting(t, s.vars, "", "connections", "reauthorize", "Demo org", "--timeout", "10m")
+	s.signIn(t, w.authorizeURL, oktaemu.UnassignedLogin)
+	if code := <-w.done; code != exitFailure {
+		t.Errorf("reauthorize: exit %d; want %d", code, exitFailure)
+	}
+	if errOut := w.stderr.String(); !strings.Contains(errOut, "(the connection is in error; fix the cause, then run: cardflow connections reauthorize ") {
+		t.Errorf("reauthorize stderr %q; want the connection's status in words", errOut)
+	}
+}
+
 // TestCLIEscapesOrgData gives the org a user and a device whose names
 // carry terminal escape sequences: the CLI shows them escaped, never
 // raw, in human output and in JSON.
