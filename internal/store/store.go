@@ -1177,7 +1177,10 @@ type Store interface {
 	// (whose person is not known yet) with the login, so that what the
 	// sign-in gives is refused if it is theirs (and only then), and waits
 	// for the person's sessions and tokens being created on the strength
-	// of one of theirs: nothing created concurrently outlives it.
+	// of one of theirs: nothing created concurrently outlives it. The
+	// authorizations of connections they started (AuthRequest.Actor of
+	// type ActorUser or ActorToken with their login) and had not finished
+	// are deleted too, so that their authorize URLs no longer complete.
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, err error)
 	// StartSignIn records a sign-in in flight with id, from before the
 	// identity provider is asked who signed in until CreateSession or

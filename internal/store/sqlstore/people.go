@@ -460,6 +460,41 @@ func (s *Store) ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store
 	return out, s.fail("list sessions of an actor", err)
 }
 
+// deleteAuthRequestsOf deletes the pending authorizations of connections
+// that the person whose FoldCase login is key started (on the console, or
+// with one of their tokens): a revoked person must not finish one with its
+// authorize URL. auth_requests keeps no folded key, so the few pending
+// ones (each lasts minutes) are compared here, as FoldCase does.
+func (s *Store) deleteAuthRequestsOf(ctx context.Context, tx execer, key string) error {
+	rows, err := s.query(ctx, tx, `SELECT state, actor_login FROM auth_requests WHERE actor_type IN (?, ?) ORDER BY state`+s.d.ForUpdate,
+		store.ActorUser, store.ActorToken)
+	if err != nil {
+		return err
+	}
+	var theirs []string
+	for rows.Next() {
+		var state, login string
+		if err := rows.Scan(&state, &login); err != nil {
+			rows.Close()
+			return err
+		}
+		if login != "" && store.FoldCase(login) == key {
+			theirs = append(theirs, state)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	rows.Close()
+	for chunk := range slices.Chunk(theirs, 500) {
+		if _, err := s.exec(ctx, tx, `DELETE FROM auth_requests WHERE state IN `+inList(len(chunk)), anys(chunk)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeletePersonAccess removes every console session and API token of the
 // person login, and the tokens' offspring, in one transaction, in the
 // revokes' turn (takeRevokeTurn), and marks every sign-in in flight with
@@ -509,6 +544,9 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		}
 		if fn := store.Locked(ctx); fn != nil {
 			fn()
+		}
+		if err := s.deleteAuthRequestsOf(ctx, tx, key); err != nil {
+			return err
 		}
 		res, err := s.exec(ctx, tx, `DELETE FROM sessions WHERE `+mine, args...)
 		if err != nil {

@@ -305,6 +305,16 @@ func testPersonAccess(t *testing.T, open func(t *testing.T) store.Store) {
 	adaCI := token("ci", "h-ada-2", ada, 4, adaCLI.ID)
 	bobCI := token("ci", "h-bob", bob, 6, "")
 	bootTok := token("robot", "h-boot", boot, 7, "")
+	// Authorizations of connections in flight: Ada's (on the console, and
+	// with a token of hers, her login in another case) end with her
+	// access, the others' stay.
+	authorizing := map[string]store.Actor{
+		"ada-console": ada, "ada-token": {Type: store.ActorToken, Login: "Ada@Example.com", TokenName: "ci"},
+		"bob-console": bob, "boot-console": boot, "boot-token": {Type: store.ActorToken, TokenName: "robot"},
+	}
+	for state, a := range authorizing {
+		noErr(t, s.CreateAuthRequest(ctx, &store.AuthRequest{State: state, ConnectionID: "c-" + state, Actor: a, CreatedAt: at(0), ExpiresAt: at(600)}), "CreateAuthRequest("+state+")")
+	}
 
 	got, err := s.ListSessionsOf(ctx, ada)
 	noErr(t, err, "ListSessionsOf(ada)")
@@ -340,6 +350,14 @@ func testPersonAccess(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, id := range []string{bobCI.ID, bootTok.ID} {
 		_, err := s.GetAPIToken(ctx, id)
 		noErr(t, err, "GetAPIToken("+id+") of someone else after DeletePersonAccess(ada)")
+	}
+	for state := range authorizing {
+		_, err := s.ConsumeAuthRequest(ctx, state)
+		if strings.HasPrefix(state, "ada-") {
+			wantErr(t, err, store.ErrNotFound, "ConsumeAuthRequest("+state+") of Ada's authorization after DeletePersonAccess(ada)")
+		} else {
+			noErr(t, err, "ConsumeAuthRequest("+state+") of someone else's authorization after DeletePersonAccess(ada)")
+		}
 	}
 
 	n, toks, err = s.DeletePersonAccess(ctx, ada.Login)
