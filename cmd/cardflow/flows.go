@@ -150,7 +150,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	f := &stored.Flow
 	if enable {
 		if f.Trigger == nil {
-			return usagef("flow %s is stored, but it has no trigger (on:) to enable; run it with: cardflow flows run %s", f.Name, shellArg(f.Name))
+			return usagef("flow %s is stored, but it has no trigger (on:) to enable; run it with: %s", f.Name, runCommand(f))
 		}
 		var enabled json.RawMessage
 		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/enable", nil, &enabled); err != nil {
@@ -170,7 +170,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Stored flow %s (id %s) as version %d.\n", f.Name, f.ID, f.Version)
 	}
 	if f.Trigger == nil {
-		fmt.Fprintf(e.stdout, "It has no trigger; run it with: cardflow flows run %s\n", shellArg(f.Name))
+		fmt.Fprintf(e.stdout, "It has no trigger; run it with: %s\n", runCommand(f))
 	} else {
 		fmt.Fprintf(e.stdout, "Trigger: %s, %s%s\n", triggerText(f), flowState(f), nextRunText(f))
 	}
@@ -218,6 +218,18 @@ func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) err
 		_, problems := b.Details["errors"]
 		return !problems
 	})
+}
+
+// runCommand is the command that runs stored flow f, with an --input for
+// each input it must be given (required, without a default).
+func runCommand(f *api.Flow) string {
+	cmd := "cardflow flows run " + shellArg(f.Name)
+	for _, name := range slices.Sorted(maps.Keys(f.Inputs)) {
+		if in := f.Inputs[name]; in.Required && in.Default == nil {
+			cmd += " --input " + shellArg(name+"=VALUE")
+		}
+	}
+	return cmd
 }
 
 // issueInFile formats an issue as found in file, "FILE:LINE:COLUMN: step
