@@ -124,6 +124,7 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		{"issuer with a query", func(c *sso.Config) { c.Issuer = "https://example.okta.com?x=1" }, "must be the provider's issuer URL"},
 		{"issuer of another scheme", func(c *sso.Config) { c.Issuer = "ftp://example.okta.com" }, "must be the provider's issuer URL"},
 		{"issuer with a password", func(c *sso.Config) { c.Issuer = "https://admin:s3cret@example.okta.com" }, "-oidc-issuer https://admin:xxxxx@example.okta.com must not hold a user name or password"},
+		{"issuer with a password that does not parse", func(c *sso.Config) { c.Issuer = "https://admin:s3cret@example.okta.com:bad" }, `-oidc-issuer "https://xxxxx@example.okta.com:bad" must be the provider's issuer URL`},
 		{"no client ID", func(c *sso.Config) { c.ClientID = "" }, "-oidc-client-id is required"},
 		{"no client secret", func(c *sso.Config) { c.ClientSecret = "" }, "CARDFLOW_OIDC_CLIENT_SECRET is required"},
 		{"no roles", func(c *sso.Config) { c.Roles = nil }, "-oidc-role is required"},
@@ -131,8 +132,12 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := good
 			tc.change(&cfg)
-			if _, err := sso.New(cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			_, err := sso.New(cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("New: %v; want an error containing %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("New: %v; want the password left out", err)
 			}
 		})
 	}
