@@ -336,11 +336,26 @@ func TestVersion(t *testing.T) {
 			t.Errorf("cardflow %v: exit %d, %q %q; want cardflow's version and Go's", args, code, out, errOut)
 		}
 	}
-	var b strings.Builder
-	printVersion(&b, &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+	built := readBuild(&debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
 		{Key: "vcs.revision", Value: "5a619ae0d9c1aaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, {Key: "vcs.time", Value: "2026-12-06T05:39:49Z"}, {Key: "vcs.modified", Value: "true"},
 	}})
+	var b strings.Builder
+	printVersion(&b, built)
 	if want := "cardflow v1.2.3, commit 5a619ae0d9c1 (2026-12-06T05:39:49Z) with uncommitted changes, " + runtime.Version(); !strings.HasPrefix(b.String(), want) {
 		t.Errorf("printVersion = %q; want it to start with %q", b.String(), want)
+	}
+	b.Reset()
+	if err := printJSON(&b, built); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &got); err != nil || got["version"] != "v1.2.3" || got["commit"] != "5a619ae0d9c1aaaaaaaaaaaaaaaaaaaaaaaaaaaa" ||
+		got["time"] != "2026-12-06T05:39:49Z" || got["modified"] != true || got["go"] != runtime.Version() || got["os"] != runtime.GOOS || got["arch"] != runtime.GOARCH {
+		t.Errorf("version as JSON: %s (%v); want every field of the build", b.String(), err)
+	}
+	// The binary under test prints the same fields.
+	code, out, errOut := runCLI(t, nil, "version", "--json")
+	if err := json.Unmarshal([]byte(out), &got); code != exitOK || err != nil || got["go"] != runtime.Version() || got["version"] == nil {
+		t.Errorf("cardflow version --json: exit %d, %q %q (%v); want the build as JSON", code, out, errOut, err)
 	}
 }
