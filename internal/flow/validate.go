@@ -127,6 +127,10 @@ func (ps Parser) Check(ctx context.Context, src []byte, env ValidateEnv) (*Docum
 func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]string, []string, error) {
 	type connKey struct{ connector, name string }
 	conns := map[connKey]*ConnInfo{}
+	// near holds, for a name no connection has, " (did you mean "X"?)"
+	// when env's answer names the nearest nicknames, as it does to
+	// --connection.
+	near := map[connKey]string{}
 	resolve := func(connector, name string) (*ConnInfo, error) {
 		key := connKey{connector, strings.ToLower(name)}
 		conn, seen := conns[key]
@@ -135,6 +139,9 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 			if err != nil {
 				switch problem.CodeOf(err) {
 				case problem.NotFound, problem.InvalidInput:
+					if p, ok := problem.As(err); ok && strings.HasPrefix(p.Remedy, "did you mean ") {
+						near[key] = " (" + p.Remedy + ")"
+					}
 				default:
 					return nil, err
 				}
@@ -148,7 +155,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 	modes := make([]string, len(d.Steps))
 	connIDs := make([]string, len(d.Steps)+1) // the last: the event trigger's
 	if d.Trigger != nil && d.Trigger.Event != nil {
-		id, err := checkEventTrigger(iss, d.Trigger.Event, env, resolve)
+		id, err := checkEventTrigger(iss, d.Trigger.Event, env, resolve, func(connector, name string) string { return near[connKey{connector, strings.ToLower(name)}] })
 		if err != nil {
 			return nil, nil, err
 		}
@@ -172,7 +179,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 			return nil, nil, err
 		}
 		if conn == nil {
-			iss.add(st.Pos, st.ID, "there is no %s connection %q; create it (cardflow connections create) or use the nickname or id of an existing one", st.Connector(), st.Connection)
+			iss.add(st.Pos, st.ID, "there is no %s connection %q%s; create it (cardflow connections create) or use the nickname or id of an existing one", st.Connector(), st.Connection, near[connKey{st.Connector(), strings.ToLower(st.Connection)}])
 			continue
 		}
 		connIDs[i] = conn.ID
@@ -397,8 +404,9 @@ func suggestCard(env ValidateEnv, ref string) string {
 // checkEventTrigger checks on.event against env: the card is an event
 // card, the connection exists and is active, and (scope preflight) it was
 // granted the scopes of the trigger's delivery. It returns the
-// connection's id.
-func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve func(connector, name string) (*ConnInfo, error)) (string, error) {
+// connection's id; near is the nearest nicknames of a connection that does
+// not exist, as resolve found them.
+func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve func(connector, name string) (*ConnInfo, error), near func(connector, name string) string) (string, error) {
 	const where = "on.event"
 	card, ok := env.Card(ev.Card)
 	switch {
@@ -414,7 +422,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 		return "", err
 	}
 	if conn == nil {
-		iss.add(ev.pos, "", "%s: there is no %s connection %q; create it (cardflow connections create) or use the nickname or id of an existing one", where, ev.Connector(), ev.Connection)
+		iss.add(ev.pos, "", "%s: there is no %s connection %q%s; create it (cardflow connections create) or use the nickname or id of an existing one", where, ev.Connector(), ev.Connection, near(ev.Connector(), ev.Connection))
 		return "", nil
 	}
 	if conn.Status != "" && conn.Status != "active" {
