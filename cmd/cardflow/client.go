@@ -161,7 +161,26 @@ func (o *clientOpts) anonymousClient() (*client, error) {
 		}
 		return nil, usagef("--request-timeout %q %s: give one such as 60s or 5m, or 0 for none (--request-timeout or CARDFLOW_REQUEST_TIMEOUT)", o.requestTimeout, what)
 	}
-	return &client{base: u.String(), http: newHTTPClient(), timeout: timeout}, nil
+	hc := newHTTPClient()
+	hc.CheckRedirect = stayOn(u)
+	return &client{base: u.String(), http: hc, timeout: timeout}, nil
+}
+
+// stayOn follows a redirect only to the server's own origin (base's
+// scheme, host and port): the API token goes along with the request to
+// the same host on another port or scheme (http too) and to its
+// subdomains, and a 307 or 308 sends the body again (a client secret,
+// say) to any host. The redirect answer is then the request's answer.
+func stayOn(base *url.URL) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != base.Scheme || !strings.EqualFold(req.URL.Host, base.Host) {
+			return http.ErrUseLastResponse
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // connectTimeout bounds connecting to the server, and then its TLS
@@ -277,6 +296,15 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	if resp.StatusCode >= 300 {
 		var eb api.ErrorBody
+		if loc, lerr := resp.Location(); resp.StatusCode < 400 && lerr == nil {
+			// A redirect elsewhere (stayOn): the server never answers
+			// the API with one.
+			return &apiError{Status: resp.StatusCode, Body: api.Error{
+				Message: fmt.Sprintf("the server at %s answered %s %s with a redirect to %s://%s, which cardflow does not follow: the API token (and the request) would go there",
+					c.base, method, path, loc.Scheme, loc.Host),
+				Details: map[string]any{"remedy": "give cardflow's own address with --server or CARDFLOW_SERVER (what `cardflow serve` prints; its https address behind a proxy that redirects to it)"},
+			}}
+		}
 		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
 			// cardflow answers every API request with its own error body:
 			// this answer is another server's (the Okta org's address
