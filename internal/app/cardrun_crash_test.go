@@ -59,7 +59,7 @@ func interruptedRun(t *testing.T, h *harness, emu *emutest.Server, device string
 	})
 	r := runs.Runs[0]
 	if r.Status != store.RunInterrupted || r.Error == nil || r.Error.Code != store.InterruptedCode || !strings.Contains(r.Error.Message, "whether the call reached Okta is unknown") ||
-		r.Error.Details["remedy"] != store.InterruptedDirectRemedy {
+		r.Error.Details["remedy"] != store.InterruptedChangeRemedy {
 		t.Errorf("the dead server's card run: %+v %+v; want interrupted, saying the call may have reached Okta, with a remedy", r, r.Error)
 	}
 	// Here the call did reach Okta: the remedy's read would show it.

@@ -2,6 +2,7 @@ package card
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -243,4 +244,25 @@ func orDefault(s, unset, def string) string {
 		return def
 	}
 	return s
+}
+
+// RunRemedy is the remedy of stored card run r. The sweep that ends the
+// direct card runs of a dead server ends those of every card at once with
+// the remedy of either kind (store.InterruptedDirectRemedy); for a card
+// cardflow knows, it is the remedy of that card's kind, as a run cancelled
+// while its server runs it gets.
+func RunRemedy(r *store.Run) string {
+	if r.Remedy != store.InterruptedDirectRemedy {
+		return r.Remedy
+	}
+	c, ok := Lookup(r.Card)
+	if !ok {
+		return r.Remedy
+	}
+	var input map[string]any
+	_ = json.Unmarshal(r.Input, &input) // the mode of a custom call reads its method; none: the card's
+	if c.ModeFor(input) == ModeRead {
+		return store.InterruptedReadRemedy
+	}
+	return store.InterruptedChangeRemedy
 }

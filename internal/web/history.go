@@ -110,9 +110,9 @@ func runJSON(r *store.Run) api.Run {
 // message followed by the remedy, as for every other error.
 func errorFromRun(r *store.Run) *api.Error {
 	e := &api.Error{Code: r.ErrorCode, Message: r.ErrorMessage}
-	if r.Remedy != "" {
-		e.Message += "; " + r.Remedy
-		e.Details = map[string]any{"remedy": r.Remedy}
+	if remedy := card.RunRemedy(r); remedy != "" {
+		e.Message += "; " + remedy
+		e.Details = map[string]any{"remedy": remedy}
 	}
 	return e
 }
