@@ -12,7 +12,8 @@ import (
 // connection that needs reauthorization is refused with that connection
 // named once, with its reason, the steps that use it and the fix as the
 // remedy, as a card run on it says; not as problems of the flow document,
-// which has none, one line per step.
+// which has none, one line per step. The remedy is the same whether the
+// flow is run, planned or stored.
 func TestCLIFlowOfConnectionToReauthorize(t *testing.T) {
 	s := startServerWith(t, oktaemu.Config{Devices: 2})
 	s.connect(t, "Demo org")
@@ -24,6 +25,7 @@ func TestCLIFlowOfConnectionToReauthorize(t *testing.T) {
 	for _, cmd := range [][]string{
 		{"flows", "run", "../../examples/offboard-user-devices.yaml", "--input", "login=user@example.com"},
 		{"flows", "plan", "../../examples/offboard-user-devices.yaml", "--input", "login=user@example.com"},
+		{"flows", "store", "../../examples/offboard-user-devices.yaml"},
 	} {
 		code, out, errOut := runCLI(t, s.vars, cmd...)
 		if code != exitFailure {
@@ -32,7 +34,7 @@ func TestCLIFlowOfConnectionToReauthorize(t *testing.T) {
 		for _, want := range []string{
 			`cardflow: needs_reauthorization: connection "Demo org" needs reauthorization: the client secret was changed`,
 			`(used by steps find, suspend)`,
-			"\nRemedy: reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize \"Demo org\") before running this flow\n",
+			"\nRemedy: reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize \"Demo org\")\n",
 		} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("%s with its connection to reauthorize: stderr lacks %q\n%s", cmd[:2], want, errOut)

@@ -39,7 +39,7 @@ type Issue struct {
 type inactiveIssue struct {
 	Connection string
 	Message    string
-	Remedy     string // with "before running this flow" or "before enabling this flow"
+	Remedy     string // the same whether the flow is stored, run, planned or enabled
 }
 
 // String formats the issue with its position, as shown to a person.
@@ -146,7 +146,6 @@ func inactiveProblem(list []Issue) *problem.Error {
 		}
 		if i.Step == "" {
 			c.on = true
-			c.issue = i.inactive // its fix comes before enabling the flow
 		} else if !slices.Contains(c.steps, i.Step) {
 			c.steps = append(c.steps, i.Step)
 		}

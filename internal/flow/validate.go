@@ -187,7 +187,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 			iss.add(st.Pos, st.ID, "connection %q %s, not active; %s before running this flow", st.Connection, statusText(conn.Status), inactiveRemedy(conn))
 			// A card run answers needs_reauthorization for any status but active.
 			iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
-				Remedy: inactiveRemedy(conn) + " before running this flow"}
+				Remedy: inactiveRemedy(conn)}
 			continue
 		}
 		if card.Scope != "" && !scopeGranted(card.Scope, conn.GrantedScopes) {
@@ -428,7 +428,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 	if conn.Status != "" && conn.Status != "active" {
 		iss.add(ev.pos, "", "%s: connection %q %s, not active; %s before enabling this flow", where, ev.Connection, statusText(conn.Status), inactiveRemedy(conn))
 		iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
-			Remedy: inactiveRemedy(conn) + " before enabling this flow"}
+			Remedy: inactiveRemedy(conn)}
 		return conn.ID, nil
 	}
 	delivery := ev.Delivery

@@ -126,17 +126,17 @@ func TestValidateInactiveConnections(t *testing.T) {
 	}{
 		{"one connection, two steps", head + step("find", "Old org") + step("again", "old org"),
 			`connection "Old org" needs reauthorization: its refresh token expired (used by steps find, again)`,
-			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before running this flow`, "find"},
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, "find"},
 		{"three connections", head + step("a", "Robot") + step("b", "Old org") + step("c", "New org"),
 			"connection \"Robot\" is in error: the org refused the key (used by step a)\n" +
 				"connection \"Old org\" needs reauthorization: its refresh token expired (used by step b)\n" +
 				`connection "New org" is pending (used by step c)`,
-			`for "Robot", fix what cardflow connections show "Robot" reports and test the connection before running this flow; ` +
-				`for "Old org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before running this flow; ` +
-				`for "New org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "New org") before running this flow`, "a"},
+			`for "Robot", fix what cardflow connections show "Robot" reports and test the connection; ` +
+				`for "Old org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org"); ` +
+				`for "New org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "New org")`, "a"},
 		{"the event trigger's and a step's", "name: f\non:\n  event:\n    card: okta-devices/device-removed-from-user\n    connection: Old org\n    delivery: poll\nsteps:\n" + step("find", "Old org"),
 			`connection "Old org" needs reauthorization: its refresh token expired (used by on.event and step find)`,
-			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org") before enabling this flow`, ""},
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

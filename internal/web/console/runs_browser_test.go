@@ -436,7 +436,7 @@ func TestBrowserFlowProblemsOneALine(t *testing.T) {
 	if !slices.Equal(problems, want) {
 		b.fatalf("the error summary's lines that name a connection are %q; want %q:\n%s", problems, want, summary)
 	}
-	if !strings.Contains(summary, `for "Prod", reauthorize the connection (Reauthorize on its console page) before running this flow; for "Backup", `) {
+	if !strings.Contains(summary, `for "Prod", reauthorize the connection (Reauthorize on its console page); for "Backup", `) {
 		b.fatalf("the error summary's fix does not say which connection each reauthorization is for:\n%s", summary)
 	}
 	b.screenshot("flow-problems")
