@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // Server serves cardflow's HTTP surface. Fill in the fields, then serve
@@ -253,10 +255,16 @@ func (s *Server) authAPI(next http.Handler) http.Handler {
 	})
 }
 
-// Forbidden is the error for a principal whose role is below need.
+// Forbidden is the error for a principal whose role is below need. No
+// admin can give a role: a token keeps the one it was created with, and a
+// person has the one their identity provider's groups give at sign-in.
 func Forbidden(p access.Principal, need access.Role) error {
+	remedy := fmt.Sprintf("ask a cardflow admin to do it; to have the %s role yourself, ask your identity provider's administrator to put you in a group that gives it, then sign in again: roles come from those groups at sign-in", need)
+	if p.Actor.Type == store.ActorToken {
+		remedy = fmt.Sprintf("a token keeps the role it was created with: use a token of the %[1]s role, created by someone who has it (cardflow tokens create --role %[1]s), or ask a cardflow admin to do it", need)
+	}
 	return problem.New(problem.Forbidden, "this needs the %s role; %s has the %s role", need, describe(p), p.Role).
-		WithRemedy("ask a cardflow admin for the %s role", need).WithDetail("requiredRole", string(need))
+		WithRemedy("%s", remedy).WithDetail("requiredRole", string(need))
 }
 
 // describe names a principal in a message.

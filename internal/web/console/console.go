@@ -378,9 +378,10 @@ const maxFormBytes = 1 << 20
 func (c *Console) refuseRole(w http.ResponseWriter, r *http.Request, s *reqState, need access.Role) {
 	c.log.InfoContext(r.Context(), "console: refused for lack of role", slog.String("route", r.Pattern), slog.String("role", string(s.principal.Role)), slog.String("needs", string(need)))
 	c.render(w, r, s, http.StatusForbidden, "message", "Forbidden", messageData{
-		Heading:  "Not allowed",
-		Message:  "This needs the " + string(need) + " role; you have the " + string(s.principal.Role) + " role.",
-		Remedy:   "Ask a cardflow admin for the " + string(need) + " role.",
+		Heading: "Not allowed",
+		Message: "This needs the " + string(need) + " role; you have the " + string(s.principal.Role) + " role.",
+		Remedy: "Ask a cardflow admin to do it. To have the " + string(need) + " role yourself, ask your identity provider's administrator to put you in a group that gives it, " +
+			"then sign out and sign in again: roles come from those groups at sign-in.",
 		Link:     "/connections",
 		LinkText: "Back to connections",
 	})
