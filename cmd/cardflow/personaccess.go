@@ -75,6 +75,9 @@ func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
 func printRevoked(w io.Writer, r *api.PersonRevoked) {
 	fmt.Fprintf(w, "Revoked the access of %s: %s ended, %s revoked, on every server. Signing in again gives them the role their groups give them then.\n",
 		r.Login, count(r.SessionsEnded, "console session"), count(r.TokensRevoked, "personal API token"))
+	if r.SubjectForgotten {
+		fmt.Fprintf(w, "The login is no longer bound to an account at the identity provider: the next sign-in as %s binds it anew.\n", r.Login)
+	}
 	if n := len(r.EnabledFlows); n > 0 {
 		runs := "still run"
 		if n == 1 {

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type PeopleStore interface {
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*store.APIToken, err error)
 	ListFlows(ctx context.Context) ([]*store.Flow, error)
+	PersonSubject(ctx context.Context, login string) (string, error)
+	ListPersonSubjects(ctx context.Context) (map[string]string, error)
 }
 
 // People tells admins who has access, person by person, and ends one
@@ -71,6 +74,10 @@ type Person struct {
 	// name: their triggered runs act as them, and go on doing so after
 	// their access is revoked.
 	EnabledFlows []string
+	// Subject is the account at the identity provider (the ID token's
+	// sub) their login is bound to; empty when they have not signed in
+	// since subjects were kept.
+	Subject string
 }
 
 // Revoked is what revoking a person's access ended.
@@ -84,6 +91,10 @@ type Revoked struct {
 	// a revoke leaves them running, as the person, until an admin
 	// disables them or enables them again as themself.
 	EnabledFlows []string
+	// Unbound is whether the login was bound to an account at the
+	// identity provider (a subject), which the revoke forgot: the next
+	// sign-in binds the login anew.
+	Unbound bool
 }
 
 // enabledFlows maps a login's key (store.FoldCase) to the names of the enabled flows
@@ -168,9 +179,14 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	if err != nil {
 		return nil, err
 	}
+	subjects, err := pp.Store.ListPersonSubjects(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*Person, 0, len(byLogin))
 	for _, pr := range byLogin {
 		pr.EnabledFlows = enabled[store.FoldCase(pr.Login)]
+		pr.Subject = subjects[store.FoldCase(pr.Login)]
 		out = append(out, pr)
 	}
 	slices.SortFunc(out, func(a, b *Person) int {
@@ -189,7 +205,10 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 // then. Only admins may revoke. An admin revoking their own access (self
 // false) is refused: it ends the session or token in use and, with single
 // sign-on, may leave nobody but the bootstrap admin able to sign in as an
-// admin. A login that holds nothing is not found.
+// admin. Revoking also forgets the account at the identity provider the
+// login is bound to (store.PersonSubject): the next sign-in as login binds
+// it anew, which is how a replaced account gets the login back. A login
+// that holds nothing and is bound to no account is not found.
 func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bool) (*Revoked, error) {
 	if !p.Role.Allows(Admin) {
 		return nil, problem.New(problem.Forbidden, "revoking a person's access needs the admin role; you have %s", p.Role).
@@ -204,15 +223,22 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 			WithRemedy("to do it anyway, confirm with self=true (cardflow people revoke %s --self); the server's API token (the bootstrap admin) keeps working", login).
 			WithDetail("field", "self")
 	}
+	// Read before the revoke, which deletes it: only whether the revoke
+	// found anything at all depends on it.
+	_, err := pp.Store.PersonSubject(ctx, login)
+	bound := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	sessions, tokens, err := pp.Store.DeletePersonAccess(ctx, login)
 	if err != nil {
 		return nil, err
 	}
-	if sessions == 0 && len(tokens) == 0 {
+	if sessions == 0 && len(tokens) == 0 && !bound {
 		return nil, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token", login).
 			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare ignoring case")
 	}
-	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens}
+	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens, Unbound: bound}
 	enabled, err := pp.enabledFlows(ctx)
 	if err != nil {
 		// The access is revoked; only the list of their flows is missing.

@@ -331,3 +331,55 @@ func TestPeopleAgreeBeyondASCII(t *testing.T) {
 		t.Errorf("people after the revokes: %d, %v; want none", len(left), err)
 	}
 }
+
+// TestSubjectBinding: a sign-in's token binds its login to the sign-in's
+// subject, which the people list shows; a sign-in of another subject as
+// the login is refused with a forbidden problem naming the remedy; a
+// revoke of a login that holds nothing but the binding forgets it, and
+// one of a login bound to nobody that holds nothing is not found.
+func TestSubjectBinding(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	tokens := &Tokens{Store: st, Now: clock}
+	people := &People{Store: st, Now: clock}
+	admin := user("root@example.com", Admin)
+	signIn := func(subject string) Principal {
+		t.Helper()
+		id, err := tokens.StartSignIn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := user("Ada@example.com", Operator)
+		p.SignIn, p.Subject = id, subject
+		return p
+	}
+	tok, err := tokens.Create(ctx, signIn("sub-ada"), "cardflow login", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := people.List(ctx, admin)
+	if err != nil || len(list) != 1 || list[0].Subject != "sub-ada" {
+		t.Fatalf("people after ada's sign-in: %+v, %v; want ada with subject sub-ada", list, err)
+	}
+	_, err = tokens.Create(ctx, signIn("sub-other"), "cardflow login", "", 0)
+	var pe *problem.Error
+	if !errors.As(err, &pe) || pe.Code != problem.Forbidden || !errors.Is(err, store.ErrSubjectTaken) ||
+		!strings.Contains(pe.Message, "Ada@example.com belongs to another account") || !strings.Contains(pe.Remedy, "cardflow people revoke Ada@example.com") {
+		t.Fatalf("another subject signing in as ada: %v; want a forbidden problem naming the revoke", err)
+	}
+	if _, _, err := tokens.Revoke(ctx, user("Ada@example.com", Operator), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := people.Revoke(ctx, admin, "ada@example.com", false)
+	if err != nil || rev.Sessions != 0 || len(rev.Tokens) != 0 || !rev.Unbound {
+		t.Fatalf("revoking ada, who holds only her binding: %+v, %v; want the binding forgotten", rev, err)
+	}
+	if _, err := tokens.Create(ctx, signIn("sub-other"), "cardflow login", "", 0); err != nil {
+		t.Errorf("another subject signing in as ada after the revoke: %v; want it bound", err)
+	}
+	if _, err := people.Revoke(ctx, admin, "nobody@example.com", false); problem.CodeOf(err) != problem.NotFound {
+		t.Errorf("revoking a login bound to nobody that holds nothing: %v; want not found", err)
+	}
+}

@@ -75,6 +75,11 @@ type Principal struct {
 	// otherwise. A token they create is refused once either has ended
 	// (a revoke), as one created with TokenID is once that token has.
 	SessionID, SignIn string
+	// Subject is the identity provider's subject (the ID token's sub) of
+	// one signing in (with SignIn): what the sign-in creates binds their
+	// login to it, and is refused when the login is bound to another
+	// (store.ErrSubjectTaken, SubjectTaken).
+	Subject string
 }
 
 // Bootstrap is the principal of the server's API token.

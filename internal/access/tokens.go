@@ -111,15 +111,18 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	ownerType, owner := p.Owner()
 	rec := &store.APIToken{Name: name, Hash: hashToken(secret), Role: string(role), OwnerType: ownerType, OwnerLogin: owner,
-		CreatedAt: now, ExpiresAt: expiresAt, ParentID: p.TokenID, SessionID: p.SessionID, SignIn: p.SignIn}
+		CreatedAt: now, ExpiresAt: expiresAt, ParentID: p.TokenID, SessionID: p.SessionID, SignIn: p.SignIn, Subject: p.Subject}
 	err := t.Store.CreateAPIToken(ctx, rec)
 	if errors.Is(err, store.ErrRevoked) {
 		return nil, RevokedMeanwhile(err)
 	}
+	if errors.Is(err, store.ErrSubjectTaken) {
+		return nil, SubjectTaken(owner, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store the token: %w", err)
 	}
-	rec.SessionID, rec.SignIn = "", ""
+	rec.SessionID, rec.SignIn, rec.Subject = "", "", ""
 	return &NewToken{APIToken: rec, Token: secret}, nil
 }
 
@@ -278,6 +281,16 @@ func (t *Tokens) EndSignIn(ctx context.Context, id string) {
 func RevokedMeanwhile(err error) error {
 	return problem.New(problem.Unauthenticated, "your access was revoked while this was being done, so no session or token was created").
 		WithRemedy("sign in again; if you still have access, you get a new session or token").Wrap(err)
+}
+
+// SubjectTaken is the refusal of a sign-in whose login is bound to
+// another account at the identity provider (store.ErrSubjectTaken): the
+// login is a claim some identity providers let a person change, and
+// another account signed in with it first.
+func SubjectTaken(login string, err error) error {
+	return problem.New(problem.Forbidden, "the login %s belongs to another account at the identity provider (a different subject), so this sign-in gives no session or token", login).
+		WithRemedy("if the account was replaced, a cardflow admin removes the person's access first (cardflow people revoke %s), and the next sign-in binds the login anew; otherwise ask the identity provider's administrator why your account signs in as %s", login, login).
+		Wrap(err)
 }
 
 func (t *Tokens) now() time.Time {

@@ -73,6 +73,11 @@ type Person struct {
 	// EnabledFlows are the names of the enabled flows they enabled, whose
 	// triggered runs act as them (a revoke leaves those running).
 	EnabledFlows []string `json:"enabledFlows"`
+	// Subject is the account at the identity provider (the ID token's
+	// sub) their login is bound to: a sign-in as the login with another
+	// subject is refused. Absent when they have not signed in since
+	// cardflow kept subjects.
+	Subject string `json:"subject,omitempty"`
 }
 
 // PersonSessions are a person's live console sessions; LastSeen is null
@@ -108,4 +113,8 @@ type PersonRevoked struct {
 	// they keep running as the person until an admin disables them or
 	// enables them again as themself.
 	EnabledFlows []string `json:"enabledFlows"`
+	// SubjectForgotten is whether the login was bound to an account at
+	// the identity provider (the subject of its first sign-in), which the
+	// revoke forgot: the next sign-in as the login binds it anew.
+	SubjectForgotten bool `json:"subjectForgotten"`
 }

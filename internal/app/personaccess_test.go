@@ -99,6 +99,7 @@ type personJSON struct {
 	} `json:"tokens"`
 	LastActivity time.Time `json:"lastActivity"`
 	EnabledFlows []string  `json:"enabledFlows"`
+	Subject      string    `json:"subject"`
 }
 
 // people lists who has access, following every page of size limit.
@@ -195,7 +196,7 @@ func TestPeopleRevokeAccess(t *testing.T) {
 		actor, _ := ev["actor"].(map[string]any)
 		summaries = append(summaries, actor["type"].(string)+" "+actor["login"].(string)+": "+ev["inputSummary"].(string)+" "+ev["outcome"].(string))
 	}
-	if want := "token " + oktaemu.AdminLogin + ": " + oktaemu.ReadOnlyLogin + ": 1 console session ended, 2 tokens revoked (cardflow login, ci) success"; len(summaries) != 1 || summaries[0] != want {
+	if want := "token " + oktaemu.AdminLogin + ": " + oktaemu.ReadOnlyLogin + ": 1 console session ended, 2 tokens revoked (cardflow login, ci), its subject forgotten success"; len(summaries) != 1 || summaries[0] != want {
 		t.Errorf("person.revoke audit events %q; want [%q]", summaries, want)
 	}
 

@@ -216,6 +216,13 @@
 //     DELETE /_emulator/groups/{name}/users/{login} put a user in a group
 //     (by name or id) and take them out: ID tokens and userinfo answered
 //     from then on name the groups they are in then.
+//   - POST /_emulator/users/{login}/claims {"preferred_username": CLAIM,
+//     "email": CLAIM} makes the ID tokens and userinfo answered for the
+//     user from then on claim those (either may be left out; "" goes back
+//     to the user's login or email), as an identity provider where people
+//     or lesser admins change these claims does: a test can make one user
+//     claim another's login while its sub stays its own. The user still
+//     signs in with their login; the claims stay until a reset.
 //   - POST /_emulator/reset restores the starting state (data, tokens,
 //     clock, faults, statistics, rate-limit windows, the System Log, event
 //     hooks and queued deliveries).

@@ -174,3 +174,45 @@ func TestGroupMembershipControl(t *testing.T) {
 		t.Errorf("groups after a reset: %v; want %v", got, want)
 	}
 }
+
+// TestUserClaimsControl: a user made to claim another's login and email
+// gets ID tokens and userinfo that say so, with their own sub; a reset
+// gives back their own claims.
+func TestUserClaimsControl(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Devices: -1})
+	srv.SetClaims(t, oktaemu.ReadOnlyLogin, oktaemu.AdminLogin, "ada@example.com")
+	c := newOIDCClient(t, srv)
+	claimsOf := func() (sub, login, email string) {
+		t.Helper()
+		l := c.signIn(t, oktaemu.ReadOnlyLogin)
+		var claims struct {
+			Email             string `json:"email"`
+			PreferredUsername string `json:"preferred_username"`
+		}
+		if err := l.idToken.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.provider.UserInfo(t.Context(), oauth2.StaticTokenSource(l.token))
+		if err != nil || info.Subject != l.idToken.Subject || info.Email != claims.Email {
+			t.Errorf("userinfo %+v, %v; want the ID token's sub %s and email %s", info, err, l.idToken.Subject, claims.Email)
+		}
+		return l.idToken.Subject, claims.PreferredUsername, claims.Email
+	}
+	if sub, login, email := claimsOf(); sub != oktaemu.ReadOnlyUserID || login != oktaemu.AdminLogin || email != "ada@example.com" {
+		t.Errorf("claims after the change: sub %s, preferred_username %s, email %s; want %s, %s, ada@example.com", sub, login, email, oktaemu.ReadOnlyUserID, oktaemu.AdminLogin)
+	}
+	for _, tt := range []struct{ path, body string }{
+		{"/_emulator/users/nobody@example.com/claims", `{"preferred_username":"x"}`},
+		{"/_emulator/users/" + oktaemu.ReadOnlyLogin + "/claims", `{}`},
+		{"/_emulator/users/" + oktaemu.ReadOnlyLogin + "/claims", `not json`},
+	} {
+		if r := emuControl(t, srv, "POST", tt.path, tt.body); r.status/100 != 4 {
+			t.Errorf("POST %s %s: status %d; want a 4xx refusal", tt.path, tt.body, r.status)
+		}
+	}
+	srv.Reset(t)
+	c = newOIDCClient(t, srv)
+	if sub, login, _ := claimsOf(); sub != oktaemu.ReadOnlyUserID || login != oktaemu.ReadOnlyLogin {
+		t.Errorf("claims after a reset: sub %s, preferred_username %s; want %s, %s", sub, login, oktaemu.ReadOnlyUserID, oktaemu.ReadOnlyLogin)
+	}
+}

@@ -305,6 +305,7 @@ func (o *Org) routes() {
 	o.mux.HandleFunc("DELETE /_emulator/devices/{deviceId}/users/{user}", o.ctlRemoveDeviceUser)
 	o.mux.HandleFunc("POST /_emulator/groups/{group}/users", o.ctlAddGroupMember)
 	o.mux.HandleFunc("DELETE /_emulator/groups/{group}/users/{user}", o.ctlRemoveGroupMember)
+	o.mux.HandleFunc("POST /_emulator/users/{user}/claims", o.ctlUserClaims)
 }
 
 // notFound answers any /api/ route the org does not implement.

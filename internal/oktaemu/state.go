@@ -1,6 +1,7 @@
 package oktaemu
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -52,9 +53,19 @@ type user struct {
 	id, login, firstName, lastName, email, password string
 	roles                                           []string
 	created                                         time.Time
+	// claimLogin and claimEmail, when set (POST /_emulator/users/{user}/claims),
+	// are what the user's ID tokens and userinfo claim as
+	// preferred_username and email instead of login and email.
+	claimLogin, claimEmail string
 }
 
 func (u *user) name() string { return strings.TrimSpace(u.firstName + " " + u.lastName) }
+
+// preferredUsername is the user's preferred_username claim.
+func (u *user) preferredUsername() string { return cmp.Or(u.claimLogin, u.login) }
+
+// emailClaim is the user's email claim.
+func (u *user) emailClaim() string { return cmp.Or(u.claimEmail, u.email) }
 
 type app struct {
 	id, label, kind, clientID string

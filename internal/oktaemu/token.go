@@ -306,7 +306,7 @@ func (o *Org) issue(s *state, a *app, userID string, scopes []string, fam *famil
 	}
 	c := &idClaims{Issuer: iss, Subject: u.id, Audience: a.clientID, IssuedAt: now.Unix(), Expiry: now.Add(accessLifetime).Unix(),
 		AuthTime: fam.authTime.Unix(), Version: 1, ID: "ID." + randomToken(32), AMR: []string{"pwd"}, IDP: stableID("00o", "org"),
-		Name: u.name(), PreferredUsername: u.login, Email: u.email}
+		Name: u.name(), PreferredUsername: u.preferredUsername(), Email: u.emailClaim()}
 	if slices.Contains(scopes, "groups") {
 		c.Groups = s.groupsOf(u.id)
 	}
@@ -361,13 +361,13 @@ func (o *Org) userinfo(w http.ResponseWriter, r *http.Request) {
 		info["name"] = u.name()
 		info["given_name"] = u.firstName
 		info["family_name"] = u.lastName
-		info["preferred_username"] = u.login
+		info["preferred_username"] = u.preferredUsername()
 		info["locale"] = "en_US"
 		info["zoneinfo"] = "America/Los_Angeles"
 		info["updated_at"] = u.created.Unix()
 	}
 	if slices.Contains(t.scopes, "email") {
-		info["email"] = u.email
+		info["email"] = u.emailClaim()
 		info["email_verified"] = true
 	}
 	if slices.Contains(t.scopes, "groups") {

@@ -206,8 +206,10 @@ func (p *Provider) AuthURL(ctx context.Context, redirectURI, state, nonce, verif
 
 // Identity is a person who signed in.
 type Identity struct {
+	// Subject is the ID token's sub: the account at the provider, which
+	// the person's login is bound to (access.Principal.Subject).
 	Subject string
-	Login   string // preferred_username, else email, else sub
+	Login   string // preferred_username, else email, else sub; a claim some providers let people change
 	Name    string
 	Email   string
 	Groups  []string

@@ -40,6 +40,11 @@ var (
 	// meanwhile: its sign-in in flight, or its creator's console session
 	// or personal API token (a person's access revoked, DeletePersonAccess).
 	ErrRevoked = errors.New("store: revoked meanwhile")
+	// ErrSubjectTaken means a console session or personal API token of a
+	// sign-in was not created because its login is bound to another
+	// subject at the identity provider (Session.Subject, APIToken.Subject):
+	// another account claims the login. Nothing was written.
+	ErrSubjectTaken = errors.New("store: the login is bound to another subject")
 	// ErrLeaseLost means a write made for the server holding a lease (a
 	// flow run's, a connection's System Log poll's, PollLease) was
 	// refused because that server holds it no longer: its lease lapsed
@@ -766,6 +771,12 @@ type APIToken struct {
 	// longer exists or a revoke of OwnerLogin marked the sign-in, and
 	// ends the sign-in.
 	SessionID, SignIn string
+	// Subject is the identity provider's subject (the ID token's sub) of
+	// the sign-in SignIn; empty for none. Not stored on the token: with
+	// SignIn, CreateAPIToken binds OwnerLogin to it (PersonSubject) when
+	// the login is bound to none, and refuses with ErrSubjectTaken when it
+	// is bound to another.
+	Subject string
 }
 
 // Session is a signed-in console browser. Only the SHA-256 of the cookie
@@ -787,6 +798,10 @@ type Session struct {
 	// stored: CreateSession ends it, and refuses with ErrRevoked when it
 	// no longer exists or a revoke of the Actor's login marked it.
 	SignIn string
+	// Subject is the identity provider's subject of the sign-in SignIn,
+	// bound to the Actor's login as APIToken.Subject is to its owner's
+	// (ErrSubjectTaken). Not stored on the session.
+	Subject string
 }
 
 // SignInRequest is one pending single sign-on (the one-time state of an
@@ -1180,8 +1195,18 @@ type Store interface {
 	// of one of theirs: nothing created concurrently outlives it. The
 	// authorizations of connections they started (AuthRequest.Actor of
 	// type ActorUser or ActorToken with their login) and had not finished
-	// are deleted too, so that their authorize URLs no longer complete.
+	// are deleted too, so that their authorize URLs no longer complete,
+	// and so is the login's subject (PersonSubject): their next sign-in
+	// binds it anew.
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, err error)
+	// PersonSubject returns the identity provider's subject the login
+	// (ignoring case, FoldCase) is bound to: the subject of its first
+	// sign-in since its access was last revoked (CreateSession or
+	// CreateAPIToken with SignIn and Subject); ErrNotFound when it is
+	// bound to none. ListPersonSubjects returns every binding, by the
+	// login's FoldCase key.
+	PersonSubject(ctx context.Context, login string) (string, error)
+	ListPersonSubjects(ctx context.Context) (map[string]string, error)
 	// StartSignIn records a sign-in in flight with id, from before the
 	// identity provider is asked who signed in until CreateSession or
 	// CreateAPIToken (SignIn set) stores what it gives: a revoke of that

@@ -83,13 +83,19 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn}
+	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn, Subject: id.Subject}
 	name := req.Name
 	if name == "" {
 		name = "cardflow login"
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, name, id.Role, CLITokenLifetime)
 	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "cardflow login; " + CreateTokenSummary(name, string(id.Role), tok)}, err)
+	if errors.Is(err, store.ErrSubjectTaken) {
+		// Refused before the token was stored: the sign-in is still in
+		// flight.
+		s.Tokens.EndSignIn(r.Context(), signIn)
+		s.log.WarnContext(r.Context(), "cardflow login refused: the login is bound to another subject", slog.String("login", id.Login))
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

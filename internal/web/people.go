@@ -17,7 +17,7 @@ func PersonView(p *access.Person) api.Person {
 	return api.Person{Login: p.Login, Name: p.Name, Role: string(p.Role),
 		Sessions:     api.PersonSessions{Count: p.Sessions, LastSeen: timePtr(p.LastSeen)},
 		Tokens:       api.PersonTokens{Count: p.Tokens, SoonestExpiry: timePtr(p.SoonestExpiry), LatestExpiry: timePtr(p.LatestExpiry)},
-		LastActivity: p.LastActivity, EnabledFlows: orEmpty(p.EnabledFlows)}
+		LastActivity: p.LastActivity, EnabledFlows: orEmpty(p.EnabledFlows), Subject: p.Subject}
 }
 
 // orEmpty is names, or an empty list for none (JSON [] rather than null).
@@ -71,12 +71,15 @@ func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.PersonRevoked{Login: rev.Login, SessionsEnded: rev.Sessions, TokensRevoked: len(rev.Tokens), EnabledFlows: orEmpty(rev.EnabledFlows)})
+	writeJSON(w, http.StatusOK, api.PersonRevoked{Login: rev.Login, SessionsEnded: rev.Sessions, TokensRevoked: len(rev.Tokens), EnabledFlows: orEmpty(rev.EnabledFlows),
+		SubjectForgotten: rev.Unbound})
 }
 
 // RevokePersonSummary is how a person.revoke audit event names the person
 // and what ended: "LOGIN: 2 console sessions ended, 1 token revoked
-// (cardflow login)", or only the login asked for when rev is nil.
+// (cardflow login)", then ", its subject forgotten" when the login was
+// bound to an account at the identity provider, or only the login asked
+// for when rev is nil.
 func RevokePersonSummary(login string, rev *access.Revoked) string {
 	out := truncate(login, 200)
 	if rev == nil {
@@ -89,6 +92,9 @@ func RevokePersonSummary(login string, rev *access.Revoked) string {
 	out += fmt.Sprintf(": %s ended, %s revoked", count(rev.Sessions, "console session"), count(len(rev.Tokens), "token"))
 	if len(names) > 0 {
 		out += " (" + truncate(strings.Join(names, ", "), 400) + ")"
+	}
+	if rev.Unbound {
+		out += ", its subject forgotten"
 	}
 	return out
 }

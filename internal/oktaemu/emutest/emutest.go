@@ -251,6 +251,15 @@ func (s *Server) SetGroupMember(t testing.TB, group, login string, member bool) 
 	}
 }
 
+// SetClaims makes the ID tokens and userinfo of login's next sign-ins
+// claim preferredUsername as preferred_username and email as email ("":
+// their own), as an identity provider that lets people change those
+// claims does; their sub stays theirs.
+func (s *Server) SetClaims(t testing.TB, login, preferredUsername, email string) {
+	t.Helper()
+	s.control(t, "/_emulator/users/"+url.PathEscape(login)+"/claims", map[string]string{"preferred_username": preferredUsername, "email": email})
+}
+
 // Reset restores the org's starting state.
 func (s *Server) Reset(t testing.TB) {
 	t.Helper()

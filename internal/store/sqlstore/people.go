@@ -34,6 +34,11 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 		if err := s.grantedBy(ctx, tx, t.SignIn, t.OwnerLogin, t.SessionID, t.ParentID); err != nil {
 			return err
 		}
+		if t.SignIn != "" {
+			if err := s.bindSubject(ctx, tx, t.OwnerLogin, t.Subject, t.CreatedAt); err != nil {
+				return err
+			}
+		}
 		if fn := store.Locked(ctx); fn != nil {
 			fn()
 		}
@@ -103,6 +108,63 @@ func (s *Store) grantedBy(ctx context.Context, tx execer, signIn, login, session
 		}
 	}
 	return nil
+}
+
+// bindSubject, in the transaction of a sign-in's session or token (after
+// grantedBy, which holds the sign-in), binds login to the identity
+// provider's subject when it is bound to none, and refuses with
+// ErrSubjectTaken when it is bound to another. Of two sign-ins binding
+// the same login at once, the second's insert waits for the first's
+// commit (PostgreSQL; SQLite's writers take turns) and then reads its
+// subject. An empty subject binds nothing and is refused by no binding.
+func (s *Store) bindSubject(ctx context.Context, tx execer, login, subject string, at time.Time) error {
+	if subject == "" {
+		return nil
+	}
+	key := store.FoldCase(login)
+	if _, err := s.exec(ctx, tx, `INSERT INTO person_subjects (login_key, login, subject, bound_at) VALUES (?, ?, ?, ?) ON CONFLICT (login_key) DO NOTHING`,
+		key, login, subject, ts(at)); err != nil {
+		return err
+	}
+	var bound string
+	if err := s.queryRow(ctx, tx, `SELECT subject FROM person_subjects WHERE login_key = ?`+s.d.ForUpdate, key).Scan(&bound); err != nil {
+		return err
+	}
+	if bound != subject {
+		return fmt.Errorf("%s is bound to another subject: %w", login, store.ErrSubjectTaken)
+	}
+	return nil
+}
+
+// PersonSubject returns the subject login is bound to.
+func (s *Store) PersonSubject(ctx context.Context, login string) (string, error) {
+	var subject string
+	err := s.queryRow(ctx, s.db, `SELECT subject FROM person_subjects WHERE login_key = ?`, store.FoldCase(login)).Scan(&subject)
+	if err != nil {
+		return "", s.fail("get the subject of a person", err)
+	}
+	return subject, nil
+}
+
+// ListPersonSubjects returns every login's subject by the login's key.
+func (s *Store) ListPersonSubjects(ctx context.Context) (map[string]string, error) {
+	rows, err := s.query(ctx, s.db, `SELECT login_key, subject FROM person_subjects`)
+	if err != nil {
+		return nil, s.fail("list the subjects of people", err)
+	}
+	type binding struct{ key, subject string }
+	all, err := collect(rows, func(sc scanner) (*binding, error) {
+		var b binding
+		return &b, sc.Scan(&b.key, &b.subject)
+	})
+	if err != nil {
+		return nil, s.fail("list the subjects of people", err)
+	}
+	out := make(map[string]string, len(all))
+	for _, b := range all {
+		out[b.key] = b.subject
+	}
+	return out, nil
 }
 
 // GetAPIToken returns the token with id.
@@ -283,6 +345,11 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
 		if err := s.grantedBy(ctx, tx, ss.SignIn, ss.Actor.Login, "", ""); err != nil {
 			return err
+		}
+		if ss.SignIn != "" {
+			if err := s.bindSubject(ctx, tx, ss.Actor.Login, ss.Subject, ss.CreatedAt); err != nil {
+				return err
+			}
 		}
 		_, err := s.exec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ss.ID, ss.Actor.Type, ss.Actor.Login, ss.Actor.TokenName, ss.Name, ss.Role, ss.CSRF,
@@ -497,8 +564,8 @@ func (s *Store) deleteAuthRequestsOf(ctx context.Context, tx execer, key string)
 
 // DeletePersonAccess removes every console session and API token of the
 // person login, and the tokens' offspring, in one transaction, in the
-// revokes' turn (takeRevokeTurn), and marks every sign-in in flight with
-// the login's key.
+// revokes' turn (takeRevokeTurn), marks every sign-in in flight with
+// the login's key, and forgets the login's subject.
 func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, error) {
 	var sessions int
 	var tokens []*store.APIToken
@@ -557,7 +624,12 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 			return err
 		}
 		sessions = int(n)
-		tokens, err = s.deleteTokens(ctx, tx, tree)
+		if tokens, err = s.deleteTokens(ctx, tx, tree); err != nil {
+			return err
+		}
+		// Last, after the sign-ins in flight are marked: a sign-in that
+		// would bind the login again is refused.
+		_, err = s.exec(ctx, tx, `DELETE FROM person_subjects WHERE login_key = ?`, key)
 		return err
 	})
 	if err != nil {

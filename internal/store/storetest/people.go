@@ -656,3 +656,119 @@ func testTokenRevokeRacesOffspring(t *testing.T, open func(t *testing.T) store.S
 	noErr(t, err, "ListAPITokens")
 	diff(t, "the tokens left after the revokes", []*store.APIToken{other}, left)
 }
+
+// testPersonSubject: a sign-in's session or token binds its login
+// (ignoring case) to the identity provider's subject when the login is
+// bound to none, a sign-in with another subject is refused and creates
+// nothing, a login stored before (no binding) is bound by its next
+// sign-in, and a revoke forgets the binding. Of concurrent sign-ins with
+// two subjects, on two handles, those of one subject alone succeed.
+func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	ada := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	session := func(id, login, signIn, subject string) *store.Session {
+		return &store.Session{ID: id, Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: "admin", CSRF: "c",
+			SignIn: signIn, Subject: subject, CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}
+	}
+	token := func(hash, login, signIn, subject string) *store.APIToken {
+		return &store.APIToken{Name: hash, Hash: hash, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: login,
+			SignIn: signIn, Subject: subject, CreatedAt: at(0), ExpiresAt: at(3600)}
+	}
+	signIn := func(id string) string {
+		noErr(t, s1.StartSignIn(ctx, id, at(600)), "StartSignIn")
+		return id
+	}
+
+	// Stored before subjects were kept: a session and a token of ada,
+	// bound to nobody.
+	noErr(t, s1.CreateSession(ctx, session("s-old", ada.Login, "", "")), "CreateSession(before subjects)")
+	noErr(t, s1.CreateAPIToken(ctx, token("h-old", ada.Login, "", "")), "CreateAPIToken(before subjects)")
+	_, err := s1.PersonSubject(ctx, ada.Login)
+	wantErr(t, err, store.ErrNotFound, "PersonSubject(ada, never signed in with a subject)")
+
+	// Her next sign-in binds the login; another with the same subject and
+	// other capitals is hers.
+	noErr(t, s1.CreateSession(ctx, session("s-ada", "Ada@Example.com", signIn("si-1"), "sub-ada")), "CreateSession(ada's sign-in)")
+	for _, h := range []store.Store{s1, s2} {
+		sub, err := h.PersonSubject(ctx, "ADA@example.com")
+		noErr(t, err, "PersonSubject(ada)")
+		if sub != "sub-ada" {
+			t.Errorf("PersonSubject(ada) = %q; want sub-ada", sub)
+		}
+	}
+	noErr(t, s2.CreateAPIToken(ctx, token("h-ada", "ADA@example.com", signIn("si-2"), "sub-ada")), "CreateAPIToken(ada's cardflow login)")
+	all, err := s2.ListPersonSubjects(ctx)
+	noErr(t, err, "ListPersonSubjects")
+	if len(all) != 1 || all[store.FoldCase(ada.Login)] != "sub-ada" {
+		t.Errorf("ListPersonSubjects = %v; want ada's key bound to sub-ada", all)
+	}
+
+	// Another account claiming her login gets neither a session nor a
+	// token, on either handle.
+	wantErr(t, s2.CreateSession(ctx, session("s-mallory", ada.Login, signIn("si-3"), "sub-mallory")), store.ErrSubjectTaken, "CreateSession(another subject)")
+	wantErr(t, s1.CreateAPIToken(ctx, token("h-mallory", "ada@EXAMPLE.com", signIn("si-4"), "sub-mallory")), store.ErrSubjectTaken, "CreateAPIToken(another subject)")
+	_, err = s1.GetSession(ctx, "s-mallory")
+	wantErr(t, err, store.ErrNotFound, "GetSession(the refused session)")
+	_, err = s1.GetAPITokenByHash(ctx, "h-mallory")
+	wantErr(t, err, store.ErrNotFound, "GetAPITokenByHash(the refused token)")
+	if sub, err := s1.PersonSubject(ctx, ada.Login); err != nil || sub != "sub-ada" {
+		t.Errorf("PersonSubject(ada) after the refusals = %q, %v; want sub-ada", sub, err)
+	}
+	// What is created without a sign-in (a token made with a session)
+	// binds nothing and is refused by nothing.
+	noErr(t, s1.CreateAPIToken(ctx, &store.APIToken{Name: "ci", Hash: "h-ci", Role: "admin", OwnerType: store.ActorUser, OwnerLogin: ada.Login,
+		SessionID: "s-ada", Subject: "sub-other", CreatedAt: at(1), ExpiresAt: at(3600)}), "CreateAPIToken(with ada's session)")
+
+	// A revoke forgets the binding, with nothing else held as well: the
+	// next sign-in binds the login anew.
+	_, _, err = s2.DeletePersonAccess(ctx, ada.Login)
+	noErr(t, err, "DeletePersonAccess(ada)")
+	_, err = s1.PersonSubject(ctx, ada.Login)
+	wantErr(t, err, store.ErrNotFound, "PersonSubject(ada) after the revoke")
+	noErr(t, s1.CreateSession(ctx, session("s-new", ada.Login, signIn("si-5"), "sub-new")), "CreateSession(a new account after the revoke)")
+	n, toks, err := s1.DeletePersonAccess(ctx, ada.Login)
+	noErr(t, err, "DeletePersonAccess(ada, again)")
+	if n != 1 || len(toks) != 0 {
+		t.Errorf("the second revoke ended %d sessions, %d tokens; want 1, 0", n, len(toks))
+	}
+	n, toks, err = s1.DeletePersonAccess(ctx, ada.Login)
+	noErr(t, err, "DeletePersonAccess(ada, holding nothing)")
+	if n != 0 || len(toks) != 0 {
+		t.Errorf("a revoke of nothing ended %d sessions, %d tokens", n, len(toks))
+	}
+	_, err = s1.PersonSubject(ctx, ada.Login)
+	wantErr(t, err, store.ErrNotFound, "PersonSubject(ada) after the second revoke")
+
+	// Two accounts signing in as bo at once: one subject wins.
+	const races = 16
+	ids := make([]string, races)
+	for i := range ids {
+		ids[i] = signIn(fmt.Sprintf("si-bo-%d", i))
+	}
+	var won [2]atomic.Int32
+	parallel(races, func(i int) {
+		sub := fmt.Sprintf("sub-bo-%d", i%2)
+		var err error
+		if i%4 < 2 {
+			err = alternate(i/2, s1, s2).CreateSession(ctx, session(fmt.Sprintf("s-bo-%d", i), "bo@example.com", ids[i], sub))
+		} else {
+			err = alternate(i/2, s1, s2).CreateAPIToken(ctx, token(fmt.Sprintf("h-bo-%d", i), "BO@example.com", ids[i], sub))
+		}
+		switch {
+		case err == nil:
+			won[i%2].Add(1)
+		case !errors.Is(err, store.ErrSubjectTaken):
+			t.Errorf("sign-in %d of %s: %v; want nil or ErrSubjectTaken", i, sub, err)
+		}
+	})
+	sub, err := s2.PersonSubject(ctx, "bo@example.com")
+	noErr(t, err, "PersonSubject(bo)")
+	winner := 0
+	if sub == "sub-bo-1" {
+		winner = 1
+	}
+	if got := [2]int32{won[0].Load(), won[1].Load()}; got[winner] != races/2 || got[1-winner] != 0 || sub != fmt.Sprintf("sub-bo-%d", winner) {
+		t.Errorf("concurrent sign-ins of bo: %v succeeded by subject, bound to %q; want all of one subject's (%d), none of the other's", got, sub, races/2)
+	}
+}

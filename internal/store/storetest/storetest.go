@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NothingOutlivesRevoke", testNothingOutlivesRevoke},
 		{"LoginsFoldAlike", testLoginsFoldAlike},
 		{"RevokeRacesCreation", testRevokeRacesCreation},
+		{"PersonSubject", testPersonSubject},
 		{"SignInRequestSingleUse", testSignInRequestSingleUse},
 		{"RateBudget", testRateBudget},
 		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},

@@ -98,6 +98,9 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 	}
 	msg := fmt.Sprintf("Revoked the access of %s: %s ended and %s revoked, on every server. Signing in again gives them the role their groups give them then.",
 		login, plural(rev.Sessions, "console session"), plural(len(rev.Tokens), "personal API token"))
+	if rev.Unbound {
+		msg += " The login is no longer bound to an account at the identity provider: the next sign-in as " + login + " binds it anew."
+	}
 	if n := len(rev.EnabledFlows); n > 0 {
 		msg += fmt.Sprintf(" %s they enabled still running as them: %s. Disable them, or enable them again yourself to run them as you.",
 			plural(n, "flow"), strings.Join(rev.EnabledFlows, ", "))

@@ -70,7 +70,8 @@ func sessionKey(cookie string) string {
 
 // startSession stores a new session for p and sets its cookie, ending the
 // browser's previous session if it had one and p's sign-in in flight
-// (p.SignIn; refused when a revoke ended it).
+// (p.SignIn; refused when a revoke ended it, or when p.Subject is not the
+// subject p's login is bound to).
 func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	ctx := r.Context()
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
@@ -84,9 +85,11 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.
 	}
 	id := randomString(32)
 	ss := &store.Session{ID: sessionKey(id), Actor: p.Actor, Name: p.Name, Role: string(p.Role), CSRF: randomString(32),
-		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now, SignIn: p.SignIn}
+		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now, SignIn: p.SignIn, Subject: p.Subject}
 	if err := c.Sessions.CreateSession(ctx, ss); errors.Is(err, store.ErrRevoked) {
 		return access.RevokedMeanwhile(err)
+	} else if errors.Is(err, store.ErrSubjectTaken) {
+		return access.SubjectTaken(p.Actor.Login, err)
 	} else if err != nil {
 		return err
 	}
