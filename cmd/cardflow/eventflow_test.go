@@ -61,6 +61,11 @@ func TestCLIPlanEventFlowWithoutInputs(t *testing.T) {
 			!strings.Contains(errOut, "--input name=value") || !strings.Contains(errOut, "--event-file EVENT.json") {
 			t.Errorf("flows plan %s without inputs: exit %d\n%s%s; want the remedy to name --input and --event-file", arg, code, out, errOut)
 		}
+		// The kind of the API's trigger is in brackets, as a schedule's is.
+		if !strings.Contains(errOut, "or plan the run an Okta event would start (trigger kind event), with the inputs its on.inputs computes: ") ||
+			strings.Contains(errOut, "; trigger kind event") {
+			t.Errorf("flows plan %s without inputs: the remedy ends on a stray \"; trigger kind event\"\n%s", arg, errOut)
+		}
 	}
 	// A schedule flow's plan names the run of its next tick.
 	code, out, errOut := runCLI(t, s.vars, "flows", "plan", "../../examples/nightly-stale-cleanup.yaml")

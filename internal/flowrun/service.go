@@ -366,7 +366,7 @@ func triggeredPlanRemedy(doc *flow.Document, err error) error {
 	}
 	switch {
 	case doc.Trigger.Event != nil:
-		p.WithRemedy("%s, or plan the run an Okta event would start, with the inputs its on.inputs computes: --event-file EVENT.json (the event's LogEvent JSON, as the System Log shows it) or --event UUID (a stored event: cardflow events list); trigger kind event", p.Remedy)
+		p.WithRemedy("%s, or plan the run an Okta event would start (trigger kind event), with the inputs its on.inputs computes: --event-file EVENT.json (the event's LogEvent JSON, as the System Log shows it) or --event UUID (a stored event: cardflow events list)", p.Remedy)
 	case doc.Trigger.Schedule != nil:
 		p.WithRemedy("%s, or plan the run of the next tick, with the inputs its on.inputs computes: --as-scheduled (trigger kind schedule)", p.Remedy)
 	}
