@@ -94,7 +94,8 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		// Refused before the token was stored: the sign-in is still in
 		// flight.
 		s.Tokens.EndSignIn(r.Context(), signIn)
-		s.log.WarnContext(r.Context(), "cardflow login refused: the login is bound to another subject", slog.String("login", id.Login))
+		s.log.WarnContext(r.Context(), "cardflow login refused: the login is bound to another subject",
+			slog.String("login", id.Login), slog.String("subject", id.Subject))
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -241,7 +241,8 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 			if err := c.Sessions.EndSignIn(ctx, signIn); err != nil && !errors.Is(err, store.ErrNotFound) {
 				c.log.WarnContext(ctx, "console: could not forget a refused sign-in", slog.Any("cause", err))
 			}
-			c.log.WarnContext(ctx, "console: sign-in refused: the login is bound to another subject", slog.String("login", id.Login))
+			c.log.WarnContext(ctx, "console: sign-in refused: the login is bound to another subject",
+				slog.String("login", id.Login), slog.String("subject", id.Subject))
 		}
 		c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role)}, err)
 		c.signinFailed(w, r, 0, err)
