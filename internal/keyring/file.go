@@ -53,7 +53,7 @@ func DeriveID(key []byte) string {
 func FromBase64(s string) (Key, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Key{}, fmt.Errorf("keyring: key is empty; want %d bytes encoded in base64", KeySize)
+		return Key{}, fmt.Errorf("keyring: key is empty; want %d bytes encoded in base64 (e.g. from `openssl rand -base64 32`)", KeySize)
 	}
 	var b []byte
 	var err error
@@ -66,7 +66,7 @@ func FromBase64(s string) (Key, error) {
 		return Key{}, fmt.Errorf("keyring: key is not valid base64; want %d bytes encoded in base64 (e.g. from `openssl rand -base64 32`)", KeySize)
 	}
 	if len(b) != KeySize {
-		return Key{}, fmt.Errorf("keyring: key decodes to %d bytes; want %d", len(b), KeySize)
+		return Key{}, fmt.Errorf("keyring: key decodes to %d bytes; want %d bytes encoded in base64 (e.g. from `openssl rand -base64 32`)", len(b), KeySize)
 	}
 	return Key{ID: DeriveID(b), Bytes: b}, nil
 }

@@ -111,9 +111,9 @@ func TestFromBase64(t *testing.T) {
 		{name: "raw std", in: base64.RawStdEncoding.EncodeToString(raw)},
 		{name: "url", in: base64.URLEncoding.EncodeToString(raw)},
 		{name: "raw url", in: base64.RawURLEncoding.EncodeToString(raw)},
-		{name: "empty", in: "  ", wantErr: "empty"},
+		{name: "empty", in: "  ", wantErr: "key is empty; want 32 bytes encoded in base64 (e.g. from `openssl rand -base64 32`)"},
 		{name: "not base64", in: "not*base64*at*all", wantErr: "not valid base64"},
-		{name: "too short", in: base64.StdEncoding.EncodeToString(raw[:16]), wantErr: "16 bytes"},
+		{name: "too short", in: base64.StdEncoding.EncodeToString(raw[:16]), wantErr: "key decodes to 16 bytes; want 32 bytes encoded in base64 (e.g. from `openssl rand -base64 32`)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
