@@ -97,4 +97,10 @@ func TestFlowRunItemPages(t *testing.T) {
 	if code, _ := h.call("GET", "/api/v1/flow-runs/fr_none/items?step=suspend", nil, nil); code != http.StatusNotFound {
 		t.Errorf("items of an unknown run: %d; want 404", code)
 	}
+	// A step the run does not have is not found, naming those it has,
+	// where its items were an empty page, as of a step not run yet.
+	if code, data := h.call("GET", "/api/v1/flow-runs/"+run.ID+"/items?step=suspnd", nil, nil); code != http.StatusNotFound ||
+		!strings.Contains(string(data), `has no step \"suspnd\"; its steps are find, suspend`) {
+		t.Errorf("items of a step the run does not have: %d %s; want 404 naming its steps", code, data)
+	}
 }

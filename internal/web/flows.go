@@ -624,6 +624,19 @@ func (s *Server) listFlowRunItems(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// A step the run does not have is not an empty page of items, as one
+	// not run yet is.
+	if doc, err := flow.Parse(run.Source); err == nil {
+		var ids []string
+		for _, st := range doc.Steps {
+			ids = append(ids, st.ID)
+		}
+		if !slices.Contains(ids, step) {
+			s.writeError(w, r, problem.New(problem.NotFound, "flow run %s has no step %q; its steps are %s", run.ID, step, strings.Join(ids, ", ")).
+				WithRemedy("give one of them as ?step=ID").WithDetail("field", "step"))
+			return
+		}
+	}
 	items, next, err := s.itemPage(r.Context(), run.ID, step, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
