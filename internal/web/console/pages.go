@@ -86,6 +86,17 @@ var funcs = template.FuncMap{
 	// identity provider's, which may hold '/', '#' or '?') as one segment
 	// of a link's path; html/template would leave those as they are.
 	"pathSegment": url.PathEscape,
+	"login":       breakableLogin,
+}
+
+// breakableLogin is a person's login as HTML that a narrow cell wraps
+// before its "@" (readonly / @example.com) rather than at any letter.
+func breakableLogin(login string) template.HTML {
+	local, domain, ok := strings.Cut(login, "@")
+	if !ok || local == "" {
+		return template.HTML(template.HTMLEscapeString(login))
+	}
+	return template.HTML(template.HTMLEscapeString(local) + "<wbr>@" + template.HTMLEscapeString(domain))
 }
 
 // sentence joins the non-empty parts with "; " (a message and its remedy)

@@ -31,6 +31,13 @@ func TestPeoplePageOddLogins(t *testing.T) {
 	if want := `href="/people/` + url.PathEscape(odd) + `/revoke"`; !strings.Contains(page, want) {
 		t.Fatalf("the People page has no %s\n%s", want, page)
 	}
+	// The login is shown escaped, and may wrap before its "@" (on a phone,
+	// a@example.com wraps there rather than at any letter).
+	for _, want := range []string{`<td role="cell" class="lead">a/b#c?d%e<wbr>@example.com`, `<td role="cell" class="lead">a<wbr>@example.com`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the People page has no %s\n%s", want, page)
+		}
+	}
 	want := `action="/people/` + url.PathEscape(odd) + `/revoke"`
 	resp, confirm := get(t, c, e.url+"/people/"+url.PathEscape(odd)+"/revoke")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(confirm, want) {

@@ -28,3 +28,26 @@ func TestSentenceJoinsARemedy(t *testing.T) {
 		t.Errorf("sentence = %q; want %q", got, want)
 	}
 }
+
+// TestBreakableLogin: a login is escaped and may wrap before its "@"; a
+// login that is no email address is only escaped.
+func TestBreakableLogin(t *testing.T) {
+	for login, want := range map[string]string{
+		"readonly@example.com":     "readonly<wbr>@example.com",
+		"<i>x</i>@example.com":     "&lt;i&gt;x&lt;/i&gt;<wbr>@example.com",
+		"ada":                      "ada",
+		"@handle":                  "@handle",
+		`"a@b"@example.com`:        "&#34;a<wbr>@b&#34;@example.com",
+		"x@<script>.example.com":   "x<wbr>@&lt;script&gt;.example.com",
+		"plain & simple":           "plain &amp; simple",
+		"two@at@example.com":       "two<wbr>@at@example.com",
+		"":                         "",
+		"trailing@":                "trailing<wbr>@",
+		"ümlaut@example.com":       "ümlaut<wbr>@example.com",
+		"tab\tseparated@host.test": "tab\tseparated<wbr>@host.test",
+	} {
+		if got := string(breakableLogin(login)); got != want {
+			t.Errorf("breakableLogin(%q) = %q; want %q", login, got, want)
+		}
+	}
+}
