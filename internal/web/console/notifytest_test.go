@@ -39,6 +39,10 @@ func TestSendTestNotification(t *testing.T) {
 	if !strings.Contains(page, `<form method="post" action="/notifications/test">`) {
 		t.Fatalf("the admin's Flows page has no Send a test notification:\n%s", page)
 	}
+	// The flag is shown as a command's word, which breaks at no "-".
+	if want := `which its <code class="cmd"><span>-notify-url</span></code> flags name`; !strings.Contains(page, want) {
+		t.Errorf("the Flows page names the receivers' flag without %s:\n%s", want, page)
+	}
 	resp, _ := post(t, c, e.url+"/notifications/test", url.Values{"csrf": {csrfOf(t, page)}}, nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/flows" {
 		t.Fatalf("POST /notifications/test: %d to %q; want to the Flows page", resp.StatusCode, resp.Header.Get("Location"))
