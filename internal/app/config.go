@@ -189,7 +189,7 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("public URL %s must not hold a user name or password: give it as http(s)://host[:port]", u.Redacted())
 		}
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return c, fmt.Errorf("public URL %q must be http(s)://host[:port] (no path)", connection.RedactURL(c.PublicURL))
+			return c, fmt.Errorf("public URL %q must be http(s)://host[:port] (no path)", keyring.RedactURL(c.PublicURL))
 		}
 		c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -220,33 +221,12 @@ func ParseTrustedOrigin(s string) (string, error) {
 	const want = "want http(s)://host[:port] and nothing else, e.g. http://127.0.0.1:9090"
 	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(s), "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", fmt.Errorf("trusted origin %q: %s", RedactURL(s), want)
+		return "", fmt.Errorf("trusted origin %q: %s", keyring.RedactURL(s), want)
 	}
 	if u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return "", fmt.Errorf("trusted origin %q: %s", RedactURL(s), want)
+		return "", fmt.Errorf("trusted origin %q: %s", keyring.RedactURL(s), want)
 	}
 	return normOrigin(u.Scheme + "://" + u.Host), nil
-}
-
-// RedactURL is s as a message may quote it: its password, or for a URL
-// that does not parse all that may be user information, replaced by
-// "xxxxx", so that refusing a URL given with credentials does not print
-// them.
-func RedactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if j := strings.LastIndex(rest[:end], "@"); j >= 0 {
-			return s[:i+3] + "xxxxx" + rest[j:]
-		}
-	}
-	return s
 }
 
 // normOrigin lower-cases an origin and drops a trailing "/"; it returns ""

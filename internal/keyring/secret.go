@@ -3,6 +3,8 @@ package keyring
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 )
 
 const redacted = "[redacted]"
@@ -35,3 +37,24 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // LogValue makes slog record "[redacted]".
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// RedactURL is s as a message may quote it: its password, or for a URL
+// that does not parse all that may be user information, replaced by
+// "xxxxx", so that refusing a URL given with credentials does not print
+// them.
+func RedactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if j := strings.LastIndex(rest[:end], "@"); j >= 0 {
+			return s[:i+3] + "xxxxx" + rest[j:]
+		}
+	}
+	return s
+}

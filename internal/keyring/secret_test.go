@@ -89,3 +89,25 @@ func TestSecretRevealAndDecode(t *testing.T) {
 		t.Errorf("String = %q; want [redacted]", got)
 	}
 }
+
+// TestRedactURL: a URL quoted in a message shows no password, also when
+// it does not parse (then all that may be user information is hidden).
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://example.okta.com":                  "https://example.okta.com",
+		"https://ada:s3cret@cardflow.example.com":   "https://ada:xxxxx@cardflow.example.com",
+		"https://ada@cardflow.example.com/x":        "https://ada@cardflow.example.com/x",
+		"https://ada:s3cret@host:bad port/path":     "https://xxxxx@host:bad port/path",
+		"https://a:b@c@host%zz/p?q=1":               "https://xxxxx@host%zz/p?q=1",
+		"not a url at all":                          "not%20a%20url%20at%20all", // parsed as a path
+		"https://host%zz/no-credentials":            "https://host%zz/no-credentials",
+		"https://user:pa%zzss@host/with-bad-escape": "https://xxxxx@host/with-bad-escape",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q; want %q", in, got, want)
+		}
+		if strings.Contains(RedactURL(in), "s3cret") || strings.Contains(RedactURL(in), "pa%zzss") {
+			t.Errorf("RedactURL(%q) shows the password", in)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func New(cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("-oidc-issuer %s must not hold a user name or password: give the provider's issuer URL, e.g. https://example.okta.com", u.Redacted())
 	}
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("-oidc-issuer %q must be the provider's issuer URL, e.g. https://example.okta.com", redactedURL(cfg.Issuer))
+		return nil, fmt.Errorf("-oidc-issuer %q must be the provider's issuer URL, e.g. https://example.okta.com", keyring.RedactURL(cfg.Issuer))
 	}
 	if cfg.ClientID == "" {
 		return nil, errors.New("-oidc-client-id is required with -oidc-issuer")
@@ -87,25 +87,6 @@ func New(cfg Config) (*Provider, error) {
 	hc.CheckRedirect = refuseRedirect
 	cfg.HTTP = hc
 	return &Provider{cfg: cfg}, nil
-}
-
-// redactedURL is s as an error may quote it, its password hidden (all
-// that may be user information in a URL that does not parse).
-func redactedURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if j := strings.LastIndex(rest[:end], "@"); j >= 0 {
-			return s[:i+3] + "xxxxx" + rest[j:]
-		}
-	}
-	return s
 }
 
 // RedirectError is a provider's answer that redirects elsewhere. cardflow
