@@ -600,7 +600,7 @@ func (in *eventIntake) result(ctx context.Context, what, connectionID string, do
 func (in *eventIntake) reconcile(ctx context.Context, id string, types []string, key string) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := in.store.GetEventSource(ctx, id)
-	if err == nil && (src.HookStatus == events.HookActive || src.HookStatus == events.HookDeactivated) && slices.Equal(src.HookTypes, types) {
+	if err == nil && (src.HookStatus == store.HookActive || src.HookStatus == store.HookDeactivated) && slices.Equal(src.HookTypes, types) {
 		in.mu.Lock()
 		in.hooked[id] = true
 		in.mu.Unlock()

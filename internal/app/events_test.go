@@ -14,6 +14,7 @@ import (
 	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestEventHookThroughTheServer: a connection's event hook, registered
@@ -28,7 +29,7 @@ func TestEventHookThroughTheServer(t *testing.T) {
 	orgs := eventOrgs{m: h.app.Connections}
 	rec := &events.Reconciler{Store: h.app.Store, Orgs: orgs, Keyring: h.app.Keyring, PublicURL: h.url}
 	src, err := rec.Reconcile(ctx, c.ID, []string{"device.enrollment.create", "device.user.add"})
-	if err != nil || src.HookStatus != events.HookActive {
+	if err != nil || src.HookStatus != store.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
 	}
 	var conn struct {

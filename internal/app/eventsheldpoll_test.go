@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestHookEventRunsWhileAPollWaitsAtOkta: an event the hook delivers
@@ -23,7 +23,7 @@ func TestHookEventRunsWhileAPollWaitsAtOkta(t *testing.T) {
 	flowID := storeEnabledFlow(t, h, "hook+poll")
 	waitFor(t, "the event hook and a System Log poll", func() bool {
 		src, err := h.app.Store.GetEventSource(t.Context(), c.ID)
-		return err == nil && src.HookStatus == events.HookActive && !src.PolledAt.IsZero()
+		return err == nil && src.HookStatus == store.HookActive && !src.PolledAt.IsZero()
 	})
 
 	hold := emu.Hold(t, "GET", "/api/v1/logs", 0)

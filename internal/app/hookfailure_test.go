@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestHookFailureIsNotified: when a connection's working event hook stops
@@ -38,7 +38,7 @@ func TestHookFailureIsNotified(t *testing.T) {
 			hookID := ""
 			waitFor(t, "the event hook to be active", func() bool {
 				src, err := h.app.Store.GetEventSource(t.Context(), conn.ID)
-				if err == nil && src.HookStatus == events.HookActive {
+				if err == nil && src.HookStatus == store.HookActive {
 					hookID = src.HookID
 				}
 				return hookID != ""
@@ -74,14 +74,14 @@ func TestHookFailureIsNotified(t *testing.T) {
 					t.Errorf("notification %v; want events.hook_recovered", m)
 				}
 				src, err := h.app.Store.GetEventSource(t.Context(), conn.ID)
-				if err != nil || src.HookStatus != events.HookActive || src.HookID == hookID {
+				if err != nil || src.HookStatus != store.HookActive || src.HookID == hookID {
 					t.Errorf("after the recovery: %+v %v; want a new active hook", src, err)
 				}
 				return
 			}
 			waitFor(t, "the intake's next round", func() bool {
 				src, err := h.app.Store.GetEventSource(t.Context(), conn.ID)
-				return err == nil && src.HookStatus == events.HookDeactivated
+				return err == nil && src.HookStatus == store.HookDeactivated
 			})
 			select {
 			case m := <-received:

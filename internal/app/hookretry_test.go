@@ -10,6 +10,7 @@ import (
 	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestUnverifiableHookBacksOff: a hook Okta cannot verify is not tried
@@ -52,7 +53,7 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 		waitFor(t, "rounds of the intake", func() bool { return polls() >= until })
 		return attempts()
 	}
-	waitFor(t, "a first failed verification", func() bool { return source().HookStatus == events.HookError })
+	waitFor(t, "a first failed verification", func() bool { return source().HookStatus == store.HookError })
 	if got := rounds(5); got != 1 {
 		t.Fatalf("%d verification attempts in the 5 rounds after the first failed; want only the first", got)
 	}
@@ -103,7 +104,7 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 	if code, body := h.call("POST", "/api/v1/flows/"+flowID+"/enable", nil, nil); code != http.StatusOK {
 		t.Fatalf("enable: %d %s", code, body)
 	}
-	waitFor(t, "the hook verified after the flow was enabled again", func() bool { return source().HookStatus == events.HookActive })
+	waitFor(t, "the hook verified after the flow was enabled again", func() bool { return source().HookStatus == store.HookActive })
 	src, err = h.app.Store.GetEventSource(t.Context(), conn.ID)
 	if err != nil || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || src.HookRemedy != "" {
 		t.Errorf("the active hook's source: %+v, %v; want no failures and no retry time", src, err)
@@ -144,7 +145,7 @@ func TestHookOutageBacksOff(t *testing.T) {
 		waitFor(t, "rounds of the intake", func() bool { return polls() >= until })
 		return attempts()
 	}
-	waitFor(t, "a first verification that met the outage", func() bool { return source().HookStatus == events.HookError })
+	waitFor(t, "a first verification that met the outage", func() bool { return source().HookStatus == store.HookError })
 	first := attempts()
 	if got := rounds(5); got != first {
 		t.Fatalf("%d verification attempts in the 5 rounds after the first met the outage; want none", got-first)
@@ -180,7 +181,7 @@ func TestHookOutageBacksOff(t *testing.T) {
 		t.Fatalf("next attempt at %v; want within %s", at, events.DefaultHookOutageRetryCap)
 	}
 	emu.AdvanceClock(t, at.Sub(emu.Now())+time.Second)
-	waitFor(t, "the hook active once Okta answers", func() bool { return source().HookStatus == events.HookActive })
+	waitFor(t, "the hook active once Okta answers", func() bool { return source().HookStatus == store.HookActive })
 	if s := source(); s.HookRetryAt != nil || s.Remedy != "" {
 		t.Errorf("the active hook's source %+v; want no retry time nor remedy", s)
 	}

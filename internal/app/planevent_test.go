@@ -44,7 +44,7 @@ func TestPlanEventRun(t *testing.T) {
 	c := h.connect("Prod devices")
 	ctx := t.Context()
 	rec := &events.Reconciler{Store: h.app.Store, Orgs: eventOrgs{m: h.app.Connections}, Keyring: h.app.Keyring, PublicURL: h.url}
-	if src, err := rec.Reconcile(ctx, c.ID, []string{"device.enrollment.create", "device.user.add"}); err != nil || src.HookStatus != events.HookActive {
+	if src, err := rec.Reconcile(ctx, c.ID, []string{"device.enrollment.create", "device.user.add"}); err != nil || src.HookStatus != store.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
 	}
 	for _, login := range []string{"emma.schmidt@example.com", "kim.larsen@example.com"} {

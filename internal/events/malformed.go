@@ -54,12 +54,18 @@ func decodeEvents(raws []json.RawMessage) ([]okta.LogEvent, []Malformed) {
 			continue
 		}
 		if reason := lacks(&le); reason != "" {
-			bad = append(bad, Malformed{Index: i, UUID: le.UUID, EventType: le.EventType, Reason: reason, key: malformedKey(le.UUID, raw)})
+			bad = append(bad, lacking(i, &le, reason))
 			continue
 		}
 		good = append(good, le)
 	}
 	return good, bad
+}
+
+// lacking is the event e, at index, that decoded but lacks what the
+// intake needs (reason, from lacks).
+func lacking(index int, e *okta.LogEvent, reason string) Malformed {
+	return Malformed{Index: index, UUID: e.UUID, EventType: e.EventType, Reason: reason, key: malformedKey(e.UUID, e.Raw)}
 }
 
 // decodeEvent decodes the event raw, at index, as a LogEvent; the
@@ -129,7 +135,7 @@ func toStore(connID string, in []okta.LogEvent, now time.Time) ([]*store.Event, 
 	for i := range in {
 		e := &in[i]
 		if reason := lacks(e); reason != "" {
-			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason, key: malformedKey(e.UUID, e.Raw)})
+			bad = append(bad, lacking(i, e, reason))
 			continue
 		}
 		out = append(out, inboxEvent(connID, e, now))
@@ -154,7 +160,7 @@ func pageEvents(connID string, page *okta.LogPage, now time.Time) ([]*store.Even
 		e := &evs[0]
 		evs = evs[1:]
 		if reason := lacks(e); reason != "" {
-			bad = append(bad, Malformed{Index: i, UUID: e.UUID, EventType: e.EventType, Reason: reason, key: malformedKey(e.UUID, e.Raw)})
+			bad = append(bad, lacking(i, e, reason))
 			continue
 		}
 		out = append(out, inboxEvent(connID, e, now))

@@ -13,6 +13,7 @@ import (
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // flakyReceiver takes notifications while up and answers 503 while down.
@@ -78,14 +79,14 @@ func TestRecoveredNoticeComesAfterItsFailure(t *testing.T) {
 		{name: "event hook", failed: notify.TypeHookFailing, healthy: notify.TypeHookRecovered,
 			fail: func(t *testing.T, in *intake, rec *Reconciler) {
 				src, err := rec.Reconcile(t.Context(), connID, []string{"device.enrollment.create"})
-				if err != nil || src.HookStatus != HookActive {
+				if err != nil || src.HookStatus != store.HookActive {
 					t.Fatalf("reconcile: %v %+v", err, src)
 				}
 				cl, _ := emuOrgs{in.srv}.Client(t.Context(), connID)
 				if _, err := cl.HookLifecycle(t.Context(), src.HookID, "deactivate"); err != nil {
 					t.Fatal(err)
 				}
-				if got, err := rec.Check(t.Context(), connID); err != nil || got.HookStatus != HookDeactivated {
+				if got, err := rec.Check(t.Context(), connID); err != nil || got.HookStatus != store.HookDeactivated {
 					t.Fatalf("check of a deactivated hook: %v %+v", err, got)
 				}
 			},
@@ -95,7 +96,7 @@ func TestRecoveredNoticeComesAfterItsFailure(t *testing.T) {
 				if _, err := cl.HookLifecycle(t.Context(), src.HookID, "activate"); err != nil {
 					t.Fatal(err)
 				}
-				if got, err := rec.Check(t.Context(), connID); err != nil || got.HookStatus != HookActive {
+				if got, err := rec.Check(t.Context(), connID); err != nil || got.HookStatus != store.HookActive {
 					t.Fatalf("check of a hook activated again: %v %+v", err, got)
 				}
 			}},

@@ -16,17 +16,6 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// Hook statuses shown on a connection.
-const (
-	HookActive  = "active"  // registered, verified and active at Okta
-	HookPending = "pending" // being registered
-	HookError   = "error"   // see the reason and the remedy
-	// HookDeactivated: someone (or Okta) deactivated the hook at Okta.
-	// cardflow leaves it so until the event types its flows need change
-	// (a flow disabled and enabled again), see the remedy.
-	HookDeactivated = "deactivated"
-)
-
 // Reconciler keeps one Okta event hook per connection in line with the
 // event types its enabled hook-delivery flows need: it creates, verifies,
 // updates, reactivates and deletes the hook, and records the outcome (with
@@ -93,7 +82,7 @@ func shortDuration(d time.Duration) string {
 // new key (a flow using the hook, or the connection, changed) is due at
 // once.
 func Due(src *store.EventSource, key string, now time.Time) bool {
-	return src.HookStatus != HookError || src.HookFailures == 0 && src.HookOutages == 0 || src.HookRetryKey != key || !now.Before(src.HookRetryAt)
+	return src.HookStatus != store.HookError || src.HookFailures == 0 && src.HookOutages == 0 || src.HookRetryKey != key || !now.Before(src.HookRetryAt)
 }
 
 func (r *Reconciler) now() time.Time {
@@ -111,7 +100,7 @@ func randomToken(n int) string {
 
 // Reconcile makes the connection's hook subscribe to exactly types (sorted
 // and deduplicated); with no types it deletes the hook. It returns the
-// stored source; a failure at Okta is recorded there (HookError with a
+// stored source; a failure at Okta is recorded there (store.HookError with a
 // reason and a remedy) and also returned.
 func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types []string) (*store.EventSource, error) {
 	return r.reconcile(ctx, connectionID, types, false, nil)
@@ -164,7 +153,7 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 		}
 		src.HookID = ""
 		// Stored first, so that the endpoint answers Okta's verification.
-		src.HookStatus, src.UpdatedAt = HookPending, r.now()
+		src.HookStatus, src.UpdatedAt = store.HookPending, r.now()
 		if err := r.Store.PutEventHook(ctx, src); err != nil {
 			return src, err
 		}
@@ -176,11 +165,11 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 	want := okta.NewEventHook("cardflow "+connectionID, r.hookURI(src), string(secret), types)
 	err = r.apply(ctx, cl, src, want, reset)
 	src.HookTypes = types
-	src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
+	src.HookStatus, src.HookReason, src.HookRemedy = store.HookActive, "", ""
 	failures, outages, retryKey := src.HookFailures, src.HookOutages, src.HookRetryKey
 	src.HookFailures, src.HookOutages, src.HookRetryAt, src.HookRetryKey = 0, 0, time.Time{}, ""
 	if err != nil {
-		src.HookStatus = HookError
+		src.HookStatus = store.HookError
 		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI)
 		if key != nil {
 			if retryKey != *key {
@@ -221,8 +210,8 @@ func (r *Reconciler) hookURI(src *store.EventSource) string {
 }
 
 // Check compares an active hook with what Okta shows: a hook Okta shows
-// deactivated is recorded as HookDeactivated, one that is gone as
-// HookError (the next Reconcile recreates it), each with the reason and a
+// deactivated is recorded as store.HookDeactivated, one that is gone as
+// store.HookError (the next Reconcile recreates it), each with the reason and a
 // remedy; one that sends to another URL than this server's public URL is
 // reconciled to it. One that is unverified had its channel changed at Okta
 // (Okta asks for a new verification then): its URI and secret are set
@@ -233,7 +222,7 @@ func (r *Reconciler) hookURI(src *store.EventSource) string {
 // are returned unchanged.
 func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.EventSource, error) {
 	src, err := r.Store.GetEventSource(ctx, connectionID)
-	if err != nil || (src.HookStatus != HookActive && src.HookStatus != HookDeactivated) || src.HookID == "" {
+	if err != nil || (src.HookStatus != store.HookActive && src.HookStatus != store.HookDeactivated) || src.HookID == "" {
 		return src, err
 	}
 	prev := src.HookStatus
@@ -243,7 +232,7 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 	}
 	h, err := cl.GetEventHook(ctx, src.HookID)
 	switch {
-	case prev == HookDeactivated && (err != nil || h.Status != "ACTIVE"):
+	case prev == store.HookDeactivated && (err != nil || h.Status != "ACTIVE"):
 		// Left so until its flows are enabled again (the remedy says
 		// so), also when it was deleted since.
 		if okta.IsNotFound(err) {
@@ -251,13 +240,13 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		}
 		return src, err
 	case okta.IsNotFound(err):
-		src.HookStatus = HookError
+		src.HookStatus = store.HookError
 		src.HookReason = "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
 		src.HookRemedy = "nothing to do: cardflow registers a new one at its next round; meanwhile hook+poll flows get their events from the System Log"
 	case err != nil:
 		return src, err
 	case h.Status != "ACTIVE":
-		src.HookStatus = HookDeactivated
+		src.HookStatus = store.HookDeactivated
 		src.HookReason = "Okta shows the event hook " + h.ID + " as deactivated, so it sends no events"
 		src.HookRemedy = "disable and enable the flows that use it (cardflow flows disable NAME, then enable NAME) to register it again, or activate it in the Admin Console (Workflow > Event Hooks); flows with delivery hook+poll still get their events from the System Log"
 	case h.VerificationStatus != "VERIFIED":
@@ -270,9 +259,9 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		// The server's public URL changed (-public-url, or -listen
 		// without it): the hook still sends to the old one.
 		return r.Reconcile(ctx, connectionID, src.HookTypes)
-	case prev == HookDeactivated:
+	case prev == store.HookDeactivated:
 		// Activated again at Okta.
-		src.HookStatus, src.HookReason, src.HookRemedy = HookActive, "", ""
+		src.HookStatus, src.HookReason, src.HookRemedy = store.HookActive, "", ""
 	default:
 		return src, nil
 	}
@@ -285,7 +274,7 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 func hookThread(connectionID string) string { return "events.hook/" + connectionID }
 
 // failing reports whether a hook status means Okta sends no events.
-func failing(status string) bool { return status == HookError || status == HookDeactivated }
+func failing(status string) bool { return status == store.HookError || status == store.HookDeactivated }
 
 // putStatus stores src's hook, whose status was prev before, with the
 // notification its change calls for: events.hook_failing when it stops
@@ -295,7 +284,7 @@ func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.Even
 	switch {
 	case failing(src.HookStatus) && !failing(prev):
 		m = &notify.Message{ID: fmt.Sprintf("nt_hook_failing_%s_%d", src.ConnectionID, src.UpdatedAt.UnixNano()), Type: notify.TypeHookFailing}
-	case src.HookStatus == HookActive && failing(prev):
+	case src.HookStatus == store.HookActive && failing(prev):
 		m = &notify.Message{ID: fmt.Sprintf("nt_hook_recovered_%s_%d", src.ConnectionID, src.UpdatedAt.UnixNano()), Type: notify.TypeHookRecovered}
 	}
 	if m == nil || r.Outbox == nil {

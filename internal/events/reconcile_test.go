@@ -50,7 +50,7 @@ func TestReconcileHook(t *testing.T) {
 	}
 
 	src, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"})
-	if err != nil || src.HookStatus != HookActive || src.HookID == "" || src.HookPath == "" {
+	if err != nil || src.HookStatus != store.HookActive || src.HookID == "" || src.HookPath == "" {
 		t.Fatalf("first reconcile: %v %+v", err, src)
 	}
 	if got := hooks(); len(got) != 1 || got[0] != src.HookID+" ACTIVE VERIFIED device.user.remove" {
@@ -68,7 +68,7 @@ func TestReconcileHook(t *testing.T) {
 		t.Errorf("inbox after an enrollment: %d events; want 1 (device.user.add is not subscribed)", n)
 	}
 	// An active hook Okta shows active: Check changes nothing.
-	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookActive || got.HookReason != "" {
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookActive || got.HookReason != "" {
 		t.Fatalf("check of an active hook: %v %+v", err, got)
 	}
 	// Deactivated by an admin: Check shows it with the reason and a
@@ -78,7 +78,7 @@ func TestReconcileHook(t *testing.T) {
 	}
 	got, err := rec.Check(ctx, connID)
 	stored, gerr := in.st.GetEventSource(ctx, connID)
-	if err != nil || gerr != nil || stored.HookStatus != HookDeactivated || got.HookStatus != HookDeactivated ||
+	if err != nil || gerr != nil || stored.HookStatus != store.HookDeactivated || got.HookStatus != store.HookDeactivated ||
 		!strings.Contains(stored.HookReason, "deactivated") || !strings.Contains(stored.HookRemedy, "enable") {
 		t.Fatalf("check of a deactivated hook: %v %v; stored %+v", err, gerr, stored)
 	}
@@ -138,7 +138,7 @@ func TestReconcileFailures(t *testing.T) {
 	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.srv.URL + "/elsewhere"}
 	_, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"})
 	src, gerr := in.st.GetEventSource(ctx, connID)
-	if err == nil || gerr != nil || src.HookStatus != HookError || !strings.Contains(src.HookReason, "could not verify") || !strings.Contains(src.HookRemedy, "delivery: poll") {
+	if err == nil || gerr != nil || src.HookStatus != store.HookError || !strings.Contains(src.HookReason, "could not verify") || !strings.Contains(src.HookRemedy, "delivery: poll") {
 		t.Errorf("unverifiable hook: %v; source %+v (%v)", err, src, gerr)
 	}
 	// A token without okta.eventHooks.manage.
@@ -207,7 +207,7 @@ func TestCheckMovesHookToNewPublicURL(t *testing.T) {
 	ctx := t.Context()
 	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL}
 	src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
-	if err != nil || src.HookStatus != HookActive {
+	if err != nil || src.HookStatus != store.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
 	}
 	in.hook.Close() // the old address serves no more
@@ -216,7 +216,7 @@ func TestCheckMovesHookToNewPublicURL(t *testing.T) {
 	t.Cleanup(moved.Close)
 	rec = &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: moved.URL}
 	got, err := rec.Check(ctx, connID)
-	if err != nil || got.HookStatus != HookActive || got.HookID != src.HookID {
+	if err != nil || got.HookStatus != store.HookActive || got.HookID != src.HookID {
 		t.Fatalf("check after the public URL changed: %v %+v; want the same hook, active", err, got)
 	}
 	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
@@ -246,7 +246,7 @@ func TestCheckSetsBackAHookSecretChangedAtOkta(t *testing.T) {
 	ctx := t.Context()
 	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL}
 	src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
-	if err != nil || src.HookStatus != HookActive {
+	if err != nil || src.HookStatus != store.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
 	}
 	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
@@ -256,7 +256,7 @@ func TestCheckSetsBackAHookSecretChangedAtOkta(t *testing.T) {
 	}
 
 	got, err := rec.Check(ctx, connID)
-	if err != nil || got.HookStatus != HookActive || got.HookID != src.HookID || got.HookReason != "" {
+	if err != nil || got.HookStatus != store.HookActive || got.HookID != src.HookID || got.HookReason != "" {
 		t.Fatalf("check after the secret was changed at Okta: %v; status %q reason %q remedy %q; want the same hook, active",
 			err, got.HookStatus, got.HookReason, got.HookRemedy)
 	}
@@ -290,17 +290,17 @@ func TestCheckSeesAHookActivatedAgainAtOkta(t *testing.T) {
 	outbox := &notify.Outbox{Store: in.st, Receivers: receivers}
 	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Outbox: outbox}
 	src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
-	if err != nil || src.HookStatus != HookActive {
+	if err != nil || src.HookStatus != store.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
 	}
 	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
 	if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated || !strings.Contains(got.HookRemedy, "activate it in the Admin Console") {
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookDeactivated || !strings.Contains(got.HookRemedy, "activate it in the Admin Console") {
 		t.Fatalf("check of a deactivated hook: %v %+v", err, got)
 	}
-	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated {
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookDeactivated {
 		t.Fatalf("second check of a hook still deactivated: %v %+v", err, got)
 	}
 
@@ -308,10 +308,10 @@ func TestCheckSeesAHookActivatedAgainAtOkta(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := rec.Check(ctx, connID)
-	if err != nil || got.HookStatus != HookActive || got.HookReason != "" || got.HookRemedy != "" {
+	if err != nil || got.HookStatus != store.HookActive || got.HookReason != "" || got.HookRemedy != "" {
 		t.Fatalf("check after the hook was activated at Okta: %v; status %q reason %q remedy %q; want active", err, got.HookStatus, got.HookReason, got.HookRemedy)
 	}
-	if stored, err := in.st.GetEventSource(ctx, connID); err != nil || stored.HookStatus != HookActive {
+	if stored, err := in.st.GetEventSource(ctx, connID); err != nil || stored.HookStatus != store.HookActive {
 		t.Fatalf("stored source: %v %+v; want active", err, stored)
 	}
 	ns, err := in.st.ListNotifications(ctx, 10)
@@ -331,13 +331,13 @@ func TestCheckSeesAHookActivatedAgainAtOkta(t *testing.T) {
 	if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated {
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookDeactivated {
 		t.Fatalf("check of a hook deactivated again: %v %+v", err, got)
 	}
 	if err := cl.DeleteEventHook(ctx, src.HookID); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != HookDeactivated {
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookDeactivated {
 		t.Errorf("check of a deactivated hook deleted since: %v %+v; want it left deactivated", err, got)
 	}
 }
@@ -356,7 +356,7 @@ func TestAttemptBacksOff(t *testing.T) {
 	in.srv.Inject(t, verify)
 	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 4 * time.Minute} {
 		src, err := rec.Attempt(ctx, connID, types, "k1")
-		if err == nil || src.HookStatus != HookError || src.HookFailures != i+1 || src.HookRetryKey != "k1" {
+		if err == nil || src.HookStatus != store.HookError || src.HookFailures != i+1 || src.HookRetryKey != "k1" {
 			t.Fatalf("attempt %d: %v; status %q, %d failures, key %q", i+1, err, src.HookStatus, src.HookFailures, src.HookRetryKey)
 		}
 		if got := src.HookRetryAt.Sub(in.srv.Now()); got <= want-time.Second || got > want {
@@ -371,7 +371,7 @@ func TestAttemptBacksOff(t *testing.T) {
 		t.Errorf("a failed attempt for another key: %d failures; want the count started over", src.HookFailures)
 	}
 	in.srv.ClearFaults(t)
-	if src, err := rec.Attempt(ctx, connID, types, "k2"); err != nil || src.HookStatus != HookActive || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || src.HookRetryKey != "" {
+	if src, err := rec.Attempt(ctx, connID, types, "k2"); err != nil || src.HookStatus != store.HookActive || src.HookFailures != 0 || !src.HookRetryAt.IsZero() || src.HookRetryKey != "" {
 		t.Errorf("an attempt that worked: %v, %+v; want active, no backoff", err, src)
 	}
 }
@@ -405,7 +405,7 @@ func TestAttemptBacksOffInOutages(t *testing.T) {
 		in.srv.Inject(t, outages[i%2])
 		before := verifies()
 		src, err := rec.Attempt(ctx, connID, types, "k1")
-		if err == nil || !okta.Unsure(err) || src.HookStatus != HookError || src.HookOutages != i+1 || src.HookFailures != 1 {
+		if err == nil || !okta.Unsure(err) || src.HookStatus != store.HookError || src.HookOutages != i+1 || src.HookFailures != 1 {
 			t.Fatalf("attempt %d in the outage: %v; status %q, %d outages, %d failures; want %d outages, the refusal still counted",
 				i+1, err, src.HookStatus, src.HookOutages, src.HookFailures, i+1)
 		}
@@ -440,7 +440,7 @@ func TestAttemptBacksOffInOutages(t *testing.T) {
 		t.Errorf("an outage for another key: %d outages, %d failures, next in %s; want 1, 0, 1m", src.HookOutages, src.HookFailures, src.HookRetryAt.Sub(in.srv.Now()))
 	}
 	in.srv.ClearFaults(t)
-	if src, err := rec.Attempt(ctx, connID, types, "k2"); err != nil || src.HookStatus != HookActive || src.HookOutages != 0 || !src.HookRetryAt.IsZero() || src.HookRemedy != "" {
+	if src, err := rec.Attempt(ctx, connID, types, "k2"); err != nil || src.HookStatus != store.HookActive || src.HookOutages != 0 || !src.HookRetryAt.IsZero() || src.HookRemedy != "" {
 		t.Errorf("an attempt that worked: %v, %+v; want active, no backoff", err, src)
 	}
 }

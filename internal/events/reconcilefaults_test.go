@@ -8,6 +8,7 @@ import (
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // orgHooks lists the event hooks at the org.
@@ -63,7 +64,7 @@ func TestReconcileAfterFaultyAnswers(t *testing.T) {
 				t.Fatal(gerr)
 			}
 			text := src.HookReason + "; " + src.HookRemedy
-			if src.HookStatus != HookError || strings.ContainsAny(text, "<>") || tt.notReason != "" && strings.Contains(text, tt.notReason) {
+			if src.HookStatus != store.HookError || strings.ContainsAny(text, "<>") || tt.notReason != "" && strings.Contains(text, tt.notReason) {
 				t.Errorf("status %s: %q; want error, no HTML, not %q", src.HookStatus, text, tt.notReason)
 			}
 			for _, w := range tt.wantReason {
@@ -72,7 +73,7 @@ func TestReconcileAfterFaultyAnswers(t *testing.T) {
 				}
 			}
 			src, err = rec.Reconcile(ctx, connID, []string{"device.user.remove"})
-			if err != nil || src.HookStatus != HookActive {
+			if err != nil || src.HookStatus != store.HookActive {
 				t.Fatalf("second round: %v, status %s (%s)", err, src.HookStatus, src.HookReason)
 			}
 			hs := orgHooks(t, in)

@@ -728,7 +728,7 @@ type EventSource struct {
 	HookID       string   // Okta's event hook id; empty until created
 	SealedSecret []byte   // the Authorization header Okta sends, sealed
 	HookTypes    []string // the event types the hook subscribes to
-	HookStatus   string   // "active", "pending", "error"; empty when there is none
+	HookStatus   string   // HookActive, HookPending, HookError or HookDeactivated; empty when there is none
 	HookReason   string
 	HookRemedy   string
 	// HookFailures counts the attempts in a row to bring the hook in line
@@ -743,6 +743,17 @@ type EventSource struct {
 	HookRetryKey string
 	UpdatedAt    time.Time
 }
+
+// The statuses of a connection's event hook (EventSource.HookStatus).
+const (
+	HookActive  = "active"  // registered, verified and active at Okta
+	HookPending = "pending" // being registered
+	HookError   = "error"   // see the reason and the remedy
+	// HookDeactivated: someone (or Okta) deactivated the hook at Okta.
+	// cardflow leaves it so until the event types its flows need change
+	// (a flow disabled and enabled again), see the remedy.
+	HookDeactivated = "deactivated"
+)
 
 // PollLease is the name of the lease (TryLease, RenewLease) under which
 // one server at a time polls the System Log of the connection

@@ -206,11 +206,11 @@ func (f *FlowProblems) eventProblem(ctx context.Context, p FlowProblem, delivery
 	pollsFail := delivery != flow.DeliveryHook && !src.Poll.FailingSince.IsZero()
 	// A hook being registered (pending), or not yet, is not counted as
 	// failing: the intake registers it at its next round.
-	hookFails := delivery != flow.DeliveryPoll && (src.HookStatus == hookError || src.HookStatus == hookDeactivated)
+	hookFails := delivery != flow.DeliveryPoll && (src.HookStatus == store.HookError || src.HookStatus == store.HookDeactivated)
 	switch {
 	case pollsFail:
 		p.Kind, p.Problem, p.Reason, p.Remedy = FlowProblemPolls, PollsFailing, src.Poll.Error, src.Poll.Remedy
-		if delivery == flow.DeliveryHookPoll && src.HookStatus == hookActive {
+		if delivery == flow.DeliveryHookPoll && src.HookStatus == store.HookActive {
 			p.Problem, p.Stops = PollsFailingHookOnly, false
 		}
 	case hookFails:
@@ -223,12 +223,3 @@ func (f *FlowProblems) eventProblem(ctx context.Context, p FlowProblem, delivery
 	}
 	return p, true, nil
 }
-
-// The values of store.EventSource.HookStatus read here: an event hook
-// that Okta verified and delivers to; one whose registration or check
-// failed; one deactivated at Okta.
-const (
-	hookActive      = "active"
-	hookError       = "error"
-	hookDeactivated = "deactivated"
-)

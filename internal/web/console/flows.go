@@ -386,14 +386,14 @@ func findFlowProblems(ctx context.Context, fp *web.FlowProblems, doc *flow.Docum
 	}
 	out := make([]flowProblem, 0, len(ps))
 	for _, p := range ps {
-		fp := flowProblem{FlowProblem: p, Remedy: inConsole(p.Remedy)}
+		cp := flowProblem{FlowProblem: p, Remedy: inConsole(p.Remedy)}
 		if p.View != nil {
-			fp.ID = p.View.ID
+			cp.ID = p.View.ID
 		}
 		if p.Kind == web.FlowProblemStatus {
-			fp.Status, fp.Remedy = humanize(p.View.Status), consoleRemedy(p.View)
+			cp.Status, cp.Remedy = humanize(p.View.Status), consoleRemedy(p.View)
 		}
-		out = append(out, fp)
+		out = append(out, cp)
 	}
 	return out, nil
 }
