@@ -765,10 +765,10 @@ func (m *Manager) nearestOrNotFound(ctx context.Context, connector, key string, 
 func notFound(connector, key string) *problem.Error {
 	if connector != "" {
 		return problem.New(problem.NotFound, "no %s connection has the id or nickname %q", connector, truncate(key, 100)).
-			WithRemedy("check the name; list the connections to see them all")
+			WithRemedy("check the name, or list them all (cardflow connections list; GET /api/v1/connections)")
 	}
 	return problem.New(problem.NotFound, "no connection has the id or nickname %q", truncate(key, 100)).
-		WithRemedy("check the name; list the connections to see them all")
+		WithRemedy("check the name, or list them all (cardflow connections list; GET /api/v1/connections)")
 }
 
 // unreadable explains a stored secret the keyring cannot open. A value

@@ -95,7 +95,7 @@ func TestNotFoundSuggestsNearestNickname(t *testing.T) {
 	for _, tt := range []struct{ connector, key, remedy string }{
 		{connector, "Prod devics", `did you mean "Prod devices"?`},
 		{"", "prod-devices", `did you mean "Prod devices"?`},
-		{connector, "Staging", "check the name; list the connections to see them all"},
+		{connector, "Staging", "check the name, or list them all (cardflow connections list; GET /api/v1/connections)"},
 	} {
 		_, err := m.Resolve(ctx, tt.connector, tt.key)
 		p, ok := problem.As(err)
