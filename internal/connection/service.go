@@ -517,29 +517,16 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 	if !hasDeviceRead(tok.Scopes) {
 		return &TestResult{OK: true, Status: store.StatusActive}
 	}
-	pctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(pctx, http.MethodGet, OriginOf(c.Domain)+"/api/v1/devices?limit=1", nil)
-	if err != nil {
-		return m.testFailure(ctx, c.ID, internal("build probe request", err))
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := m.HTTPClient(c.ID).Do(req)
+	status, code, err := readOneDevice(ctx, m.HTTPClient(c.ID), c.Domain)
 	if err != nil {
 		return m.testFailure(ctx, c.ID, problem.New(problem.UpstreamError, "could not check the app's permissions: %s", transportCause(err)).
 			WithRemedy("check that the org is reachable, then try again"))
 	}
-	defer func() { _ = resp.Body.Close() }()
-	body, _ := ReadCapped(resp.Body, 64<<10)
-	var oe struct {
-		ErrorCode string `json:"errorCode"`
-	}
-	_ = json.Unmarshal(body, &oe)
-	if resp.StatusCode == http.StatusOK {
+	if status == http.StatusOK {
 		return &TestResult{OK: true, Status: store.StatusActive}
 	}
-	p := problem.New(problem.UpstreamError, "the org answered HTTP %d to a read-only device call", resp.StatusCode).WithRemedy("try again")
-	if resp.StatusCode == http.StatusForbidden && oe.ErrorCode == "E0000006" {
+	p := problem.New(problem.UpstreamError, "the org answered HTTP %d to a read-only device call", status).WithRemedy("try again")
+	if status == http.StatusForbidden && code == okta.CodeForbidden {
 		p = noAdminRole(c.Nickname, c.ClientID)
 		m.updateService(ctx, c.ID, func(cur *store.Connection) {
 			cur.Status, cur.StatusReason, cur.Remedy = store.StatusError, p.Message, p.Remedy
@@ -554,35 +541,32 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 // or none, is false: the token works, and what else fails is for the
 // cards to report.
 func (m *Manager) serviceLacksRole(ctx context.Context, c *store.Connection, tok *Token) bool {
+	status, code, err := readOneDevice(ctx, m.clientWithToken(tok), c.Domain)
+	return err == nil && status == http.StatusForbidden && code == okta.CodeForbidden
+}
+
+// readOneDevice makes the read-only device call that tells whether a
+// token's app may read devices (GET /api/v1/devices?limit=1 at domain,
+// with client): the answer's status and Okta's error code.
+func readOneDevice(ctx context.Context, client *http.Client, domain string) (status int, errorCode string, err error) {
 	pctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	defer cancel()
-	for attempt := 0; attempt < 2; attempt++ {
-		req, err := http.NewRequestWithContext(pctx, http.MethodGet, OriginOf(c.Domain)+"/api/v1/devices?limit=1", nil)
-		if err != nil {
-			return false
-		}
-		req.Header.Set("Accept", "application/json")
-		if err := m.authorize(req, tok); err != nil {
-			return false
-		}
-		resp, err := m.httpClient().Do(req)
-		if err != nil {
-			return false
-		}
-		body, _ := ReadCapped(resp.Body, 64<<10)
-		_ = resp.Body.Close()
-		if resp.StatusCode == http.StatusUnauthorized && tok.Type == "DPoP" && attempt == 0 &&
-			okta.ChallengeError(resp.Header) == "use_dpop_nonce" && resp.Header.Get("DPoP-Nonce") != "" {
-			m.setResourceNonce(req.URL.Scheme+"://"+req.URL.Host, resp.Header.Get("DPoP-Nonce"))
-			continue
-		}
-		var oe struct {
-			ErrorCode string `json:"errorCode"`
-		}
-		_ = json.Unmarshal(body, &oe)
-		return resp.StatusCode == http.StatusForbidden && oe.ErrorCode == "E0000006"
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, OriginOf(domain)+"/api/v1/devices?limit=1", nil)
+	if err != nil {
+		return 0, "", err
 	}
-	return false
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := ReadCapped(resp.Body, 64<<10)
+	var oe struct {
+		ErrorCode string `json:"errorCode"`
+	}
+	_ = json.Unmarshal(body, &oe)
+	return resp.StatusCode, oe.ErrorCode, nil
 }
 
 // noAdminRole is the problem of a service app whose admin roles do not

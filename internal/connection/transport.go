@@ -27,14 +27,25 @@ func (m *Manager) HTTPClient(id string) *http.Client { return m.httpClientFor(id
 // httpClientFor is HTTPClient whose first request may use primed, the
 // connection as its caller just read it.
 func (m *Manager) httpClientFor(id string, primed *store.Connection) *http.Client {
-	base := m.httpClient()
-	rt := base.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	t := &bearerTransport{m: m, id: id, base: rt}
+	t := &bearerTransport{m: m, id: id}
 	if primed != nil {
 		t.primed.Store(primed)
+	}
+	return m.bearerClient(t)
+}
+
+// clientWithToken is HTTPClient for a token that is not stored (yet): its
+// requests carry tok alone, which is never refreshed.
+func (m *Manager) clientWithToken(tok *Token) *http.Client {
+	return m.bearerClient(&bearerTransport{m: m, fixed: tok})
+}
+
+// bearerClient is a client of t over the guarded transport.
+func (m *Manager) bearerClient(t *bearerTransport) *http.Client {
+	base := m.httpClient()
+	t.base = base.Transport
+	if t.base == nil {
+		t.base = http.DefaultTransport
 	}
 	return &http.Client{
 		Transport:     t,
@@ -50,11 +61,16 @@ type bearerTransport struct {
 	// primed is the connection as read just before the client was made;
 	// the first request takes it.
 	primed atomic.Pointer[store.Connection]
+	// fixed, when set, is the only token sent (clientWithToken).
+	fixed *Token
 }
 
-// token is the access token for a request: the primed record's, once, when
-// it is usable and fresh; otherwise Token's.
+// token is the access token for a request: fixed when set; the primed
+// record's, once, when it is usable and fresh; otherwise Token's.
 func (t *bearerTransport) token(ctx context.Context) (*Token, error) {
+	if t.fixed != nil {
+		return t.fixed, nil
+	}
 	if c := t.primed.Swap(nil); c != nil && usable(c) == nil && !t.m.refreshExpired(c) {
 		if tok, ok := t.m.storedToken(c, ""); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
 			return tok, nil
@@ -99,7 +115,7 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// §9): the token is fine; send again once with the nonce.
 			nonceRetried = true
 			t.m.setResourceNonce(send.URL.Scheme+"://"+send.URL.Host, resp.Header.Get("DPoP-Nonce"))
-		case (why == "" || why == "invalid_token") && !refreshed:
+		case (why == "" || why == "invalid_token") && !refreshed && t.fixed == nil:
 			// The access token is rejected (expired early, revoked):
 			// refresh once, unless another refresh already replaced it,
 			// and send again once.
