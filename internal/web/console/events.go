@@ -51,9 +51,12 @@ type eventsData struct {
 	Connection string // the nickname filtered by, if any
 	HasFlows   bool
 	Pager      pager
-	// FilterError says why the connection filter names nothing; the page
-	// then lists no events.
+	// FilterError says why the connection filter names nothing, or why
+	// the page asked for (before) is not one; the page then lists no
+	// events.
 	FilterError *filterError
+	// UnknownConnection is set when the error is the connection filter's.
+	UnknownConnection bool
 }
 
 // logTargets is what the Events page reads of a LogEvent.
@@ -69,7 +72,6 @@ type logTargets struct {
 func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
 	f := store.EventFilter{Limit: listPageSize + 1}
-	f.Before, f.BeforeUUID, _ = parseTimeCursor(r.URL.Query().Get("before"))
 	d := eventsData{HasFlows: c.Flows != nil}
 	nick := map[string]string{}
 	if c.Connections != nil {
@@ -91,7 +93,7 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 					c.fail(w, r, s, err)
 					return
 				}
-				d.FilterError, d.Connection = fe, q
+				d.FilterError, d.Connection, d.UnknownConnection = fe, q, true
 				c.render(w, r, s, http.StatusNotFound, "events", "Error: Events", d)
 				return
 			}
@@ -101,6 +103,15 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 			}
 			// The events of its org, whichever connection to it received them.
 			f.ConnectionIDs, d.Connection = connection.SameOrg(vs, v), v.Nickname
+		}
+	}
+	if v := r.URL.Query().Get("before"); v != "" {
+		var ok bool
+		if f.Before, f.BeforeUUID, ok = parseTimeCursor(v); !ok {
+			d.FilterError = badCursor(r.URL.Path, setValues(r.URL.Query(), "connection"), "before", v,
+				"the events", timeCursorText("an event's"), "Show the newest events")
+			c.render(w, r, s, http.StatusBadRequest, "events", "Error: Events", d)
+			return
 		}
 	}
 	evs, err := c.Events.ListEvents(ctx, f)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -69,6 +70,12 @@ func timeCursor(t time.Time, id string) string {
 	return strconv.FormatInt(t.UnixNano(), 10) + "_" + id
 }
 
+// timeCursorText says what a timeCursor looks like, for a notice about
+// one that is not: whose is whose id it ends with ("an event's").
+func timeCursorText(whose string) string {
+	return "a time in Unix nanoseconds, \"_\" and " + whose + " id, such as 1767225600000000000_abc123"
+}
+
 // parseTimeCursor reads a timeCursor; ok is false for anything else (the
 // list then starts at its first page).
 func parseTimeCursor(s string) (t time.Time, id string, ok bool) {
@@ -78,6 +85,22 @@ func parseTimeCursor(s string) (t time.Time, id string, ok bool) {
 		return time.Time{}, "", false
 	}
 	return time.Unix(0, ns).UTC(), id, true
+}
+
+// badCursor is the notice of a list asked for with a cursor that is not
+// one (a hand-edited or cut address): what the cursor must look like
+// (want), and a link to the list's first page, its other filters kept.
+// The page answers 400 and lists nothing, as the API refuses such a
+// cursor, where it showed the first page as if the cursor were absent.
+func badCursor(path string, q url.Values, param, value, list, want, first string) *filterError {
+	if r := []rune(value); len(r) > 40 {
+		value = string(r[:40]) + "…"
+	}
+	return &filterError{
+		Message: fmt.Sprintf("%s=%q in this address is not a page of %s: %s is %s, as the Older link writes it", param, value, list, param, want),
+		Remedy:  "Page with the Older link at the foot of the list, which writes " + param + " for you, rather than by editing the address.",
+		Link:    pageURL(path, q, param, ""), LinkText: first,
+	}
 }
 
 // nameCursor is the cursor of a record in a list by name (ignoring case),

@@ -233,12 +233,17 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 			d.FilterError, d.UnknownConnection, status = fe, true, http.StatusNotFound
 		}
 	}
+	if v := q.Get("before"); v != "" && d.FilterError == nil {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			f.BeforeID = id
+		} else {
+			d.FilterError = badCursor(r.URL.Path, setValues(q, "action", "connection", "actor", "plans"), "before", v,
+				"the audit trail", "an audit event's id, a whole number such as 4180", "Show the newest audit events")
+		}
+	}
 	if d.FilterError != nil {
 		c.render(w, r, s, status, "audit", "Error: Audit", d)
 		return
-	}
-	if id, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && id > 0 {
-		f.BeforeID = id
 	}
 	events, err := c.Audit.ListAudit(r.Context(), f)
 	if err != nil {

@@ -119,6 +119,9 @@ type filterError struct {
 	Suggestion, SuggestionText string
 	// Cards are the cards that run, each with its list's address.
 	Cards []filterChoice
+	// Link, when set, is the address that fixes it (the list's first
+	// page, its filters kept), LinkText the link's words.
+	Link, LinkText string
 }
 
 type filterChoice struct{ Name, URL string }
@@ -166,11 +169,17 @@ func (c *Console) listRuns(w http.ResponseWriter, r *http.Request, s *reqState) 
 		}
 		f.Card, d.CardRef = ref, ref
 	}
+	if v := q.Get("before"); v != "" && d.FilterError == nil {
+		var ok bool
+		if f.Before, f.BeforeID, ok = parseTimeCursor(v); !ok {
+			d.FilterError = badCursor(r.URL.Path, setValues(q, "card", "connection", "plans"), "before", v,
+				"the runs", timeCursorText("a run's"), "Show the newest runs")
+		}
+	}
 	if d.FilterError != nil {
 		c.render(w, r, s, status, "runs", "Error: Runs", d)
 		return
 	}
-	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get("before"))
 	runs, err := c.Runs.ListRuns(r.Context(), f)
 	if err != nil {
 		c.fail(w, r, s, err)
