@@ -41,6 +41,10 @@ func (n notifyAndWake) Notified() { n.sender.Wake() }
 // rows stored with the status change. Its id is stable per change. Its
 // message ends with the fix, as a connection.expiring one does: whoever
 // reads it where it arrives learns what to do without opening cardflow.
+// It goes out when the connection moves into the status only, unlike a
+// service connection's connection.failing: nothing tests such a connection
+// again while it waits (so no other cause is found), and whatever the
+// reason, its fix is the same sign-in.
 func needsReauthNotice(o *notify.Outbox) func(*store.Connection) ([]*store.Notification, error) {
 	return func(c *store.Connection) ([]*store.Notification, error) {
 		msg := fmt.Sprintf("connection %s needs reauthorization: %s", c.Nickname, c.StatusReason)
@@ -59,12 +63,15 @@ func needsReauthNotice(o *notify.Outbox) func(*store.Connection) ([]*store.Notif
 }
 
 // serviceStatusNotice is the connection.failing message of a service
-// connection stored in error (prev was not), or the connection.recovered
-// one of a service connection stored active from error, as outbox rows
-// stored with the status change. Its id is stable per change; both are of
-// one thread per connection, so a recovery never arrives before the
-// failure it ends. A failing message ends with the fix, as a
-// connection.needs_reauthorization one does.
+// connection stored in error (prev was not), or still in error but for
+// another kind of failure (the connection manager calls it then only),
+// or the connection.recovered one of a service connection stored active
+// from error, as outbox rows stored with the status change. Its id is
+// stable per change; all are of one thread per connection, so a recovery
+// never arrives before the failures it ends. A failing message ends with
+// the fix, as a connection.needs_reauthorization one does: for another
+// failure the new one, which whoever waited on the first (the org's fault,
+// say) would otherwise never learn.
 func serviceStatusNotice(o *notify.Outbox) func(prev, c *store.Connection) ([]*store.Notification, error) {
 	return func(prev, c *store.Connection) ([]*store.Notification, error) {
 		m := notify.Message{
@@ -77,6 +84,9 @@ func serviceStatusNotice(o *notify.Outbox) func(prev, c *store.Connection) ([]*s
 			m.ID = fmt.Sprintf("nt_conn_failing_%s_%d", c.ID, c.UpdatedAt.UnixNano())
 			m.Type = notify.TypeConnectionFailing
 			m.Message = fmt.Sprintf("service connection %s stopped working: %s; its cards and flows fail until it works again (cardflow tests it again in the background, after a minute and then at most every 30 minutes, and says so when it does)", c.Nickname, c.StatusReason)
+			if prev.Status == store.StatusError {
+				m.Message = fmt.Sprintf("service connection %s still does not work, now for another reason: %s (before: %s); its cards and flows fail until it works again (cardflow goes on testing it in the background, at most every 30 minutes, and says so when it works)", c.Nickname, c.StatusReason, prev.StatusReason)
+			}
 			if c.Remedy != "" {
 				m.Message += "; " + c.Remedy
 			}

@@ -140,3 +140,137 @@ func TestServiceConnectionRecoversByItself(t *testing.T) {
 		t.Errorf("outbox %v; want one connection.failing and one connection.recovered", types)
 	}
 }
+
+// TestServiceConnectionFailingForAnotherReason: a service connection in
+// error whose background test finds it failing for another kind of reason
+// is notified again (connection.failing, in the same thread, ending with
+// the new fix), since the fix of the first failure no longer helps; one
+// failing for the same kind of reason, even in other words (the org's
+// error description), is not. The recovery names the last reason.
+func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	received := make(chan map[string]any, 16)
+	receiver := notificationReceiver(t, received)
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now, c.ExpiryCheckInterval = emu.Now, 20*time.Millisecond
+		c.NotifyURLs, c.NotifySecret = []string{receiver}, "a-long-random-notification-secret"
+	})
+	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	var key struct {
+		Kid string `json:"kid"`
+	}
+	_ = json.Unmarshal(jwk, &key)
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	// The app keeps a key of another once the connection's is removed
+	// (Okta refuses to deactivate the only active key of an app).
+	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
+		t.Fatalf("test: %d %s", code, data)
+	}
+	outbox := func() string {
+		t.Helper()
+		ns, err := h.app.Store.ListNotifications(context.Background(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, n := range ns {
+			types = append(types, n.Type)
+		}
+		slices.Sort(types)
+		return strings.Join(types, " ")
+	}
+	// testedUntil moves the clock a minute at a time until the server's
+	// background test has made cond true.
+	testedUntil := func(what string, cond func(serviceConnJSON) bool) serviceConnJSON {
+		t.Helper()
+		var v serviceConnJSON
+		waitFor(t, what, func() bool {
+			if v = h.serviceConn(c.ID); cond(v) {
+				return true
+			}
+			emu.AdvanceClock(t, time.Minute)
+			return false
+		})
+		return v
+	}
+
+	// The org no longer accepts the key.
+	removeServiceKey(t, emu, key.Kid)
+	emu.AdvanceClock(t, time.Hour)
+	if _, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); r.Status == "succeeded" {
+		t.Fatal("card run with the key removed at the org succeeded")
+	}
+	keyless := h.serviceConn(c.ID)
+	if keyless.Status != "error" {
+		t.Fatalf("status %s; want error", keyless.Status)
+	}
+	m := waitNotification(t, received)
+	conn, _ := m["connection"].(map[string]any)
+	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.failing" || conn["id"] != c.ID ||
+		!strings.Contains(msg, keyless.StatusReason) || !strings.HasSuffix(msg, keyless.Remedy) {
+		t.Fatalf("notification %v; want connection.failing for %s with its reason and, at the end, its fix (%q)", m, c.ID, keyless.Remedy)
+	}
+	firstID := m["id"]
+
+	// Still not accepted, in the org's other words (the app is
+	// deactivated too): the same fix, so no new message.
+	admin := emu.ClientAs(emutest.AdminAuthorization)
+	lifecycle := func(verb string) {
+		t.Helper()
+		resp, err := admin.Post(emu.URL+"/api/v1/apps/"+oktaemu.DemoServiceAppID+"/lifecycle/"+verb, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s the service app: %d", verb, resp.StatusCode)
+		}
+	}
+	lifecycle("deactivate")
+	inactive := testedUntil("a background test of the deactivated app", func(v serviceConnJSON) bool {
+		return v.StatusReason != keyless.StatusReason
+	})
+	if inactive.Status != "error" || inactive.Remedy != keyless.Remedy {
+		t.Fatalf("after the app's deactivation: %s (%s; %s); want error with the fix of the key not accepted (%s)",
+			inactive.Status, inactive.StatusReason, inactive.Remedy, keyless.Remedy)
+	}
+	if got := outbox(); got != "connection.failing" {
+		t.Fatalf("outbox %q after a failure of the same kind; want the first connection.failing only", got)
+	}
+
+	// The org accepts the key again, but the app has lost its admin role
+	// (Okta answers the device call E0000006): another fix.
+	lifecycle("activate")
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	emu.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/devices", Status: http.StatusForbidden, Count: 1000})
+	roleless := testedUntil("a background test to find the admin role missing", func(v serviceConnJSON) bool {
+		return strings.Contains(v.StatusReason, "no admin role")
+	})
+	if roleless.Status != "error" || roleless.Remedy == keyless.Remedy {
+		t.Fatalf("without an admin role: %s (%s; %s); want error with another fix", roleless.Status, roleless.StatusReason, roleless.Remedy)
+	}
+	m = waitNotification(t, received)
+	conn, _ = m["connection"].(map[string]any)
+	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.failing" || m["id"] == firstID || conn["id"] != c.ID || conn["status"] != "error" ||
+		conn["statusReason"] != roleless.StatusReason || !strings.Contains(msg, "another reason: "+roleless.StatusReason) ||
+		!strings.HasSuffix(msg, roleless.Remedy) {
+		t.Fatalf("notification %v; want a new connection.failing for %s saying it fails for another reason (%q) and, at the end, its fix (%q)",
+			m, c.ID, roleless.StatusReason, roleless.Remedy)
+	}
+
+	// The role is assigned again.
+	emu.ClearFaults(t)
+	testedUntil("the connection to be active again", func(v serviceConnJSON) bool { return v.Status == "active" })
+	m = waitNotification(t, received)
+	conn, _ = m["connection"].(map[string]any)
+	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.recovered" || conn["id"] != c.ID || !strings.Contains(msg, roleless.StatusReason) {
+		t.Fatalf("notification %v; want connection.recovered for %s naming the last reason (%q)", m, c.ID, roleless.StatusReason)
+	}
+	if got := outbox(); got != "connection.failing connection.failing connection.recovered" {
+		t.Errorf("outbox %q; want two connection.failing and one connection.recovered", got)
+	}
+}

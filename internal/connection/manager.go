@@ -78,8 +78,10 @@ type Manager struct {
 	OnNotified                 func()
 	// ServiceStatusNotice, when set, returns the outbox messages that
 	// report a service connection stored in error from another status
-	// (the org stopped accepting it) or stored active from error (it
-	// works again); prev is the connection as it was before. They are
+	// (the org stopped accepting it), stored in error from error for
+	// another kind of failure (its Remedy changed: the admin has
+	// something else to do; see failsOtherwise), or stored active from
+	// error (it works again); prev is the connection as it was before. They are
 	// committed in the transaction that stores the status, as
 	// NeedsReauthorizationNotice's are, and OnNotified is called after.
 	ServiceStatusNotice func(prev, c *store.Connection) ([]*store.Notification, error)

@@ -503,6 +503,18 @@ func (m *Manager) updateService(ctx context.Context, id string, change func(*sto
 	}
 }
 
+// failsOtherwise reports whether service connection c, in error before
+// (prev) and still, fails now for another kind of reason. The kind is the
+// remedy: each way a service connection goes to error has its own (the
+// org does not accept its key, none of its scopes is granted, its app has
+// no admin role), naming what the admin has to do, while the reason's
+// text may differ from one test to the next for the same cause (the
+// org's error description).
+func failsOtherwise(prev, c *store.Connection) bool {
+	return c.Auth == store.AuthService && prev.Status == store.StatusError && c.Status == store.StatusError &&
+		prev.Remedy != c.Remedy
+}
+
 // serviceTest checks a service connection: a new token, then the
 // read-only device call, which tells whether the app has an admin role.
 func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestResult {

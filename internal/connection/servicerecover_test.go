@@ -332,3 +332,68 @@ func TestServiceRetryBackoffIsKept(t *testing.T) {
 		t.Errorf("%d leases naming the deleted connection left in the store; want none", n)
 	}
 }
+
+// TestServiceFailingOtherwiseNotified: a service connection in error
+// whose background test fails for another kind of reason (another
+// remedy) is reported again with its status notice; one that fails for
+// the same kind of reason is not, whatever the org's words.
+func TestServiceFailingOtherwiseNotified(t *testing.T) {
+	e := newEnv(t)
+	var notices []string
+	e.m.ServiceStatusNotice = func(prev, c *store.Connection) ([]*store.Notification, error) {
+		notices = append(notices, prev.Status+">"+c.Status)
+		return nil, nil
+	}
+	ctx := context.Background()
+	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoServiceClientID}, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key struct {
+		Kid string `json:"kid"`
+	}
+	_ = json.Unmarshal(jwk, &key)
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.removeAppKey(t, key.Kid)
+	e.emu.AdvanceClock(t, time.Hour)
+	if _, err := e.m.Token(ctx, v.ID); err == nil {
+		t.Fatal("Token with the key removed at the org: want an error")
+	}
+	keyless := e.conn(t, v.ID)
+	// testedUntil runs the background tests a minute apart until cond.
+	testedUntil := func(what string, cond func(*store.Connection) bool) *store.Connection {
+		t.Helper()
+		for range 40 {
+			if c := e.conn(t, v.ID); cond(c) {
+				return c
+			}
+			e.emu.AdvanceClock(t, time.Minute)
+			if err := e.m.RetryFailedServices(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Fatalf("no background test found %s", what)
+		return nil
+	}
+	testedUntil("the key refused again", func(c *store.Connection) bool { return c.UpdatedAt.After(keyless.UpdatedAt) })
+	if strings.Join(notices, " ") != "active>error" {
+		t.Fatalf("status notices %v after a test that failed as before; want only active>error", notices)
+	}
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	e.emu.RevokeAppGrant(t, oktaemu.DemoServiceAppID, "okta.devices.manage")
+	e.emu.RevokeAppGrant(t, oktaemu.DemoServiceAppID, "okta.devices.read")
+	c := testedUntil("the scope not granted", func(c *store.Connection) bool { return c.Remedy != keyless.Remedy })
+	if c.Status != store.StatusError || !strings.Contains(c.StatusReason, "invalid_scope") {
+		t.Fatalf("status %s (%s); want error for the scope not granted", c.Status, c.StatusReason)
+	}
+	if strings.Join(notices, " ") != "active>error error>error" {
+		t.Errorf("status notices %v; want active>error, then error>error for the scope not granted", notices)
+	}
+}

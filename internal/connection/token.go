@@ -540,7 +540,8 @@ func (m *Manager) setNeedsReauth(ctx context.Context, id string, presented []byt
 // transaction, the notice of a status change fn makes: the
 // connection.needs_reauthorization of a connection fn moves into that
 // status, and the ServiceStatusNotice of a service connection fn moves
-// into error or out of it to active.
+// into error, out of it to active, or keeps in error for another kind of
+// failure (failsOtherwise).
 func (m *Manager) updateConnection(ctx context.Context, id string, fn func(c *store.Connection) error) error {
 	notified := false
 	err := m.Store.UpdateConnectionNotify(ctx, id, func(c *store.Connection) ([]*store.Notification, error) {
@@ -554,7 +555,8 @@ func (m *Manager) updateConnection(ctx context.Context, id string, fn func(c *st
 		case was != store.StatusNeedsReauthorization && c.Status == store.StatusNeedsReauthorization && m.NeedsReauthorizationNotice != nil:
 			ns, err = m.NeedsReauthorizationNotice(c)
 		case c.Auth == store.AuthService && m.ServiceStatusNotice != nil &&
-			(was != store.StatusError && c.Status == store.StatusError || was == store.StatusError && c.Status == store.StatusActive):
+			(was != store.StatusError && c.Status == store.StatusError || was == store.StatusError && c.Status == store.StatusActive ||
+				failsOtherwise(&prev, c)):
 			ns, err = m.ServiceStatusNotice(&prev, c)
 		}
 		notified = len(ns) > 0
