@@ -87,6 +87,16 @@ var funcs = template.FuncMap{
 	// of a link's path; html/template would leave those as they are.
 	"pathSegment": url.PathEscape,
 	"login":       breakableLogin,
+	"flowRunTable": func(rows []flowRunRow, oneFlow bool) flowRunTable {
+		return flowRunTable{Rows: rows, OneFlow: oneFlow}
+	},
+}
+
+// flowRunTable is a table of flow runs: OneFlow, on a flow's own page,
+// leaves out the Flow column, which would repeat the page's heading.
+type flowRunTable struct {
+	Rows    []flowRunRow
+	OneFlow bool
 }
 
 // breakableLogin is a person's login as HTML that a narrow cell wraps

@@ -59,9 +59,11 @@ func TestFlowRunsStartedBy(t *testing.T) {
 	_, page := get(t, c, e.url+"/flows/"+nightly)
 	_, all := get(t, c, e.url+"/flows")
 	for _, tc := range []struct{ page, name, startedBy string }{
-		{page, "flow page", "nightly-read bootstrap admin 20"},
-		{page, "flow page", "nightly-read schedule (cron 0 2 * * * Europe/Berlin) "},
-		{page, "flow page", "nightly-read bootstrap admin (rerun) "},
+		// The flow's page has no Flow column: Started by follows the
+		// status link, whose hidden words end on the time it was queued.
+		{page, "flow page", "UTC bootstrap admin 20"},
+		{page, "flow page", "UTC schedule (cron 0 2 * * * Europe/Berlin) "},
+		{page, "flow page", "UTC bootstrap admin (rerun) "},
 		{all, "flows page", "schedule (cron 0 2 * * * Europe/Berlin)"},
 		{all, "flows page", "quarantine-on-user-removal event device.user.remove "},
 	} {
