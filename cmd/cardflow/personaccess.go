@@ -70,11 +70,15 @@ func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
 	return exchange(ctx, c, o, e.stdout, "POST", path, nil, printRevoked)
 }
 
-// printRevoked says what a revoke ended, and which flows the person
-// enabled keep running as them.
+// printRevoked says what a revoke ended, how many flow runs of the
+// person's it canceled, and which flows the person enabled keep running as
+// them.
 func printRevoked(w io.Writer, r *api.PersonRevoked) {
-	fmt.Fprintf(w, "Revoked the access of %s: %s ended, %s revoked, on every server. Signing in again gives them the role their groups give them then.\n",
-		r.Login, count(r.SessionsEnded, "console session"), count(r.TokensRevoked, "personal API token"))
+	fmt.Fprintf(w, "Revoked the access of %s: %s ended, %s revoked, %s they started canceled, on every server. Signing in again gives them the role their groups give them then.\n",
+		r.Login, count(r.SessionsEnded, "console session"), count(r.TokensRevoked, "personal API token"), count(r.FlowRunsCanceled, "flow run"))
+	if r.Warning != "" {
+		fmt.Fprintf(w, "But %s.\n", r.Warning)
+	}
 	if r.SubjectForgotten {
 		fmt.Fprintf(w, "The login is no longer bound to an account at the identity provider: the next sign-in as %s binds it anew.\n", r.Login)
 	}

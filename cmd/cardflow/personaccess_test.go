@@ -45,7 +45,7 @@ func TestPeopleListRevoke(t *testing.T) {
 	}
 
 	code, out, errOut = runCLI(t, ada, "people", "revoke", oktaemu.ReadOnlyLogin)
-	if want := "Revoked the access of " + oktaemu.ReadOnlyLogin + ": 0 console sessions ended, 1 personal API token revoked"; code != exitOK || !strings.Contains(out, want) {
+	if want := "Revoked the access of " + oktaemu.ReadOnlyLogin + ": 0 console sessions ended, 1 personal API token revoked, 0 flow runs they started canceled, on every server"; code != exitOK || !strings.Contains(out, want) {
 		t.Fatalf("people revoke: exit %d; want %q\n%s%s", code, want, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, riley, "whoami"); code == exitOK {

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -35,14 +36,23 @@ type PeopleStore interface {
 	ListPersonSubjects(ctx context.Context) (map[string]string, error)
 }
 
+// RunCanceler stops the flow runs a person started by hand, still queued
+// or running, on every server (flowrun.Service.CancelStartedBy): by is the
+// admin revoking them. It returns how many it asked to stop.
+type RunCanceler interface {
+	CancelStartedBy(ctx context.Context, login string, by store.Actor) (int, error)
+}
+
 // People tells admins who has access, person by person, and ends one
 // person's access at once. A person's access is what single sign-on gave
 // them and outlives their groups at the identity provider: their console
 // sessions and their personal API tokens (those of cardflow login among
-// them). Store is required; IdleTimeout is the console's (0 means
+// them). Store is required; Runs stops the flow runs a revoked person
+// started (nil stops none); IdleTimeout is the console's (0 means
 // DefaultIdleTimeout); a nil Now means time.Now. Safe for concurrent use.
 type People struct {
 	Store       PeopleStore
+	Runs        RunCanceler
 	IdleTimeout time.Duration
 	Now         func() time.Time
 }
@@ -95,6 +105,26 @@ type Revoked struct {
 	// identity provider (a subject), which the revoke forgot: the next
 	// sign-in binds the login anew.
 	Unbound bool
+	// RunsCanceled counts the flow runs the person started by hand (runs
+	// and reruns) that were queued or running, which the revoke asked to
+	// stop: a queued one ends at once, a running one starts no further
+	// item, on whichever server runs it.
+	RunsCanceled int
+	// CancelFailed, when not nil, stopped the canceling of their runs
+	// (the store's error, for the log): RunsCanceled were asked to stop,
+	// the others were not. The access is revoked all the same; revoking
+	// again cancels the rest.
+	CancelFailed error
+}
+
+// CancelWarning is what the answer to a revoke says when the runs of
+// the person could not all be canceled, or "" when they were.
+func (r *Revoked) CancelWarning() string {
+	if r == nil || r.CancelFailed == nil {
+		return ""
+	}
+	return fmt.Sprintf("not every flow run %s started could be canceled (%d were): revoke their access again to cancel the rest (cardflow people revoke %s), or cancel each with cardflow flows cancel RUN_ID",
+		r.Login, r.RunsCanceled, r.Login)
 }
 
 // enabledFlows maps a login's key (store.FoldCase) to the names of the enabled flows
@@ -207,8 +237,13 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 // sign-on, may leave nobody but the bootstrap admin able to sign in as an
 // admin. Revoking also forgets the account at the identity provider the
 // login is bound to (store.PersonSubject): the next sign-in as login binds
-// it anew, which is how a replaced account gets the login back. A login
-// that holds nothing and is bound to no account is not found.
+// it anew, which is how a replaced account gets the login back. Then the
+// flow runs the person started by hand and that are still queued or
+// running are canceled (Runs), each audited as by p: a revoked person's
+// bulk job stops with their access. A login that holds nothing, is bound
+// to no account and started no such run is not found. When the runs
+// cannot all be canceled, the access is revoked all the same, and
+// Revoked.CancelFailed says so.
 func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bool) (*Revoked, error) {
 	if !p.Role.Allows(Admin) {
 		return nil, problem.New(problem.Forbidden, "revoking a person's access needs the admin role; you have %s", p.Role).
@@ -234,11 +269,18 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	if err != nil {
 		return nil, err
 	}
-	if sessions == 0 && len(tokens) == 0 && !bound {
-		return nil, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token", login).
+	// After the access ends, so that no run the person starts with it
+	// is left out (but for a request let in before the revoke that stores
+	// its run after this read).
+	canceled, cancelErr := 0, error(nil)
+	if pp.Runs != nil {
+		canceled, cancelErr = pp.Runs.CancelStartedBy(ctx, login, p.Actor)
+	}
+	if sessions == 0 && len(tokens) == 0 && !bound && canceled == 0 && cancelErr == nil {
+		return nil, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token, or a flow run they started that has not ended", login).
 			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare ignoring case")
 	}
-	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens, Unbound: bound}
+	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens, Unbound: bound, RunsCanceled: canceled, CancelFailed: cancelErr}
 	enabled, err := pp.enabledFlows(ctx)
 	if err != nil {
 		// The access is revoked; only the list of their flows is missing.

@@ -117,4 +117,11 @@ type PersonRevoked struct {
 	// the identity provider (the subject of its first sign-in), which the
 	// revoke forgot: the next sign-in as the login binds it anew.
 	SubjectForgotten bool `json:"subjectForgotten"`
+	// FlowRunsCanceled counts the flow runs the person started by hand
+	// (runs and reruns, not those of a schedule or an event) that were
+	// queued or running and that the revoke canceled.
+	FlowRunsCanceled int `json:"flowRunsCanceled"`
+	// Warning, when not empty, says that not every such run could be
+	// canceled, and how to cancel the rest; the access is revoked.
+	Warning string `json:"warning,omitempty"`
 }

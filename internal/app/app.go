@@ -260,7 +260,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.KeyringBehind = a.keyringBehind
 
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
-	a.People = &access.People{Store: a.Store, Now: cfg.Now}
+	a.People = &access.People{Store: a.Store, Runs: a.Flows, Now: cfg.Now}
 	limiter := &access.Limiter{TrustedProxies: cfg.trustedProxies}
 
 	a.Web = &web.Server{

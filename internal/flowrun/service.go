@@ -696,6 +696,11 @@ func Finished(status string) bool {
 // executes it, and no server resumes it. Canceling a canceled run changes
 // nothing; a run that ended otherwise is a conflict.
 func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*store.FlowRun, error) {
+	return s.cancel(ctx, id, actor, "")
+}
+
+// cancel is Cancel, its audit event saying why when why is not empty.
+func (s *Service) cancel(ctx context.Context, id string, actor store.Actor, why string) (*store.FlowRun, error) {
 	run, err := s.store.CancelFlowRun(ctx, id, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -713,14 +718,78 @@ func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*st
 		}
 		s.mu.Unlock()
 	}
-	s.log.InfoContext(ctx, "flow run cancel requested", slog.String("flow_run", id), slog.String("status", run.Status), slog.String("actor", actor.String()))
+	summary := fmt.Sprintf("flow %s, run %s", run.FlowName, run.ID)
+	attrs := []any{slog.String("flow_run", id), slog.String("status", run.Status), slog.String("actor", actor.String())}
+	if why != "" {
+		summary += ": " + why
+		attrs = append(attrs, slog.String("reason", why))
+	}
+	s.log.InfoContext(ctx, "flow run cancel requested", attrs...)
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Actor: actor, Action: store.ActionFlowCancel, Outcome: "success",
-		InputSummary: fmt.Sprintf("flow %s, run %s", run.FlowName, run.ID),
+		Time: s.now(), Actor: actor, Action: store.ActionFlowCancel, Outcome: "success", InputSummary: summary,
 	}); err != nil {
 		return nil, fmt.Errorf("audit the cancel: %w", err)
 	}
 	return run, nil
+}
+
+// CancelStartedBy cancels, as Cancel does, every flow run still queued or
+// running, and not yet asked to stop, that the person login (compared
+// ignoring case, store.FoldCase) started by hand, with a console session
+// or a token of theirs: their runs and reruns. The runs a schedule or an Okta event started act as
+// whoever enabled the flow but were not started by them, and go on. Each
+// cancel is audited as by, saying that the run's starter's access was
+// revoked. It returns how many runs it asked to stop; on an error, the
+// runs before it were asked to stop and the rest were not.
+func (s *Service) CancelStartedBy(ctx context.Context, login string, by store.Actor) (int, error) {
+	if login == "" {
+		return 0, nil
+	}
+	key := store.FoldCase(login)
+	var theirs []*store.FlowRun
+	f := store.FlowRunFilter{Unfinished: true, Limit: 500}
+	for {
+		page, err := s.store.ListFlowRunsPage(ctx, f)
+		if err != nil {
+			return 0, fmt.Errorf("list the unfinished flow runs: %w", err)
+		}
+		for _, r := range page {
+			if r.CancelRequestedAt.IsZero() && startedByHand(r) && (r.Actor.Type == store.ActorUser || r.Actor.Type == store.ActorToken) &&
+				r.Actor.Login != "" && store.FoldCase(r.Actor.Login) == key {
+				theirs = append(theirs, r)
+			}
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		last := page[len(page)-1]
+		f.Before, f.BeforeID = last.CreatedAt, last.ID
+	}
+	why := fmt.Sprintf("its starter %s's access was revoked", login)
+	n := 0
+	for _, r := range theirs {
+		_, err := s.cancel(ctx, r.ID, by, why)
+		var p *problem.Error
+		if errors.As(err, &p) && (p.Code == problem.Conflict || p.Code == problem.NotFound) {
+			continue // it ended, or was deleted with its flow, since the list was read
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// startedByHand reports whether a person started run: a run (or a rerun
+// of any run) asked for with POST .../runs or .../rerun, not one a
+// schedule or an event started.
+func startedByHand(run *store.FlowRun) bool {
+	if run.RerunOf != "" {
+		return true
+	}
+	f, err := firingOf(run)
+	return err == nil && (f.Kind == "" || f.Kind == flow.KindManual)
 }
 
 // Canceling reports whether run id executes here and was asked to stop.

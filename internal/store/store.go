@@ -360,7 +360,10 @@ type FlowRunFilter struct {
 	// FlowName, when set, selects the runs of flows of this exact name
 	// when they ran (a flow's runs keep the name it had then).
 	FlowName string
-	Limit    int // 0 means 100
+	// Unfinished, when set, selects only the runs that have not ended:
+	// queued or running.
+	Unfinished bool
+	Limit      int // 0 means 100
 	// Before and BeforeID, when Before is set, are a cursor: the
 	// CreatedAt and ID of the last run of the previous page.
 	Before   time.Time

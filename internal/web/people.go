@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -71,15 +72,20 @@ func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if rev.CancelFailed != nil {
+		s.log.ErrorContext(r.Context(), "revoked a person's access, but could not cancel every flow run they started", slog.String("login", login),
+			slog.Int("canceled", rev.RunsCanceled), slog.Any("error", rev.CancelFailed))
+	}
 	writeJSON(w, http.StatusOK, api.PersonRevoked{Login: rev.Login, SessionsEnded: rev.Sessions, TokensRevoked: len(rev.Tokens), EnabledFlows: orEmpty(rev.EnabledFlows),
-		SubjectForgotten: rev.Unbound})
+		SubjectForgotten: rev.Unbound, FlowRunsCanceled: rev.RunsCanceled, Warning: rev.CancelWarning()})
 }
 
 // RevokePersonSummary is how a person.revoke audit event names the person
 // and what ended: "LOGIN: 2 console sessions ended, 1 token revoked
 // (cardflow login)", then ", its subject forgotten" when the login was
-// bound to an account at the identity provider, or only the login asked
-// for when rev is nil.
+// bound to an account at the identity provider, then ", 3 flow runs
+// canceled" when the revoke canceled runs they started (each has its
+// flow.cancel event), or only the login asked for when rev is nil.
 func RevokePersonSummary(login string, rev *access.Revoked) string {
 	out := truncate(login, 200)
 	if rev == nil {
@@ -95,6 +101,12 @@ func RevokePersonSummary(login string, rev *access.Revoked) string {
 	}
 	if rev.Unbound {
 		out += ", its subject forgotten"
+	}
+	if rev.RunsCanceled > 0 || rev.CancelFailed != nil {
+		out += ", " + count(rev.RunsCanceled, "flow run") + " canceled"
+	}
+	if rev.CancelFailed != nil {
+		out += " (the others could not be)"
 	}
 	return out
 }

@@ -491,6 +491,9 @@ func (s *Store) ListFlowRunsPage(ctx context.Context, f store.FlowRunFilter) ([]
 	if f.FlowName != "" {
 		c.add("flow_name = ?", f.FlowName)
 	}
+	if f.Unfinished {
+		c.sql = append(c.sql, "status IN ('queued', 'running')")
+	}
 	if !f.Before.IsZero() {
 		c.add("created_at <= ?", ts(f.Before))
 		c.sql = append(c.sql, "(created_at < ? OR id < ?)")

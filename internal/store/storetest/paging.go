@@ -98,6 +98,37 @@ func testListPaging(t *testing.T, open func(t *testing.T) store.Store) {
 	if len(fr) != 0 {
 		t.Errorf("flow runs of another flow: %d; want none", len(fr))
 	}
+
+	// Unfinished: the queued and running runs only, page by page.
+	var unfinished []string
+	for i, id := range flowRunIDs {
+		r, err := s.GetFlowRun(ctx, id)
+		noErr(t, err, "GetFlowRun")
+		switch i % 4 {
+		case 0:
+			unfinished = append(unfinished, id) // stays queued
+			continue
+		case 1:
+			r.Status = "running"
+			unfinished = append(unfinished, id)
+		case 2:
+			r.Status, r.FinishedAt = "succeeded", at(30)
+		case 3:
+			r.Status, r.FinishedAt = store.FlowRunCanceled, at(30)
+			if i%8 == 7 {
+				r.Status = "failed"
+			}
+		}
+		noErr(t, s.UpdateFlowRun(ctx, r), "UpdateFlowRun")
+	}
+	got := walk(t, 2, func(last *store.FlowRun, first bool) ([]*store.FlowRun, error) {
+		f := store.FlowRunFilter{Unfinished: true, Limit: 2}
+		if !first {
+			f.Before, f.BeforeID = last.CreatedAt, last.ID
+		}
+		return s.ListFlowRunsPage(ctx, f)
+	}, func(r *store.FlowRun) string { return r.ID })
+	diff(t, "unfinished flow runs read page by page", unfinished, got)
 }
 
 // testDeviceNames: a card run and a flow item keep the display name of

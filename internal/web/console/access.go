@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,14 +97,21 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 		http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
 		return
 	}
-	msg := fmt.Sprintf("Revoked the access of %s: %s ended and %s revoked, on every server. Signing in again gives them the role their groups give them then.",
-		login, plural(rev.Sessions, "console session"), plural(len(rev.Tokens), "personal API token"))
+	msg := fmt.Sprintf("Revoked the access of %s: %s ended, %s revoked and %s they started canceled, on every server. Signing in again gives them the role their groups give them then.",
+		login, plural(rev.Sessions, "console session"), plural(len(rev.Tokens), "personal API token"), plural(rev.RunsCanceled, "flow run"))
 	if rev.Unbound {
 		msg += " The login is no longer bound to an account at the identity provider: the next sign-in as " + login + " binds it anew."
 	}
 	if n := len(rev.EnabledFlows); n > 0 {
 		msg += fmt.Sprintf(" %s they enabled still running as them: %s. Disable them, or enable them again yourself to run them as you.",
 			plural(n, "flow"), strings.Join(rev.EnabledFlows, ", "))
+	}
+	if warning := rev.CancelWarning(); warning != "" {
+		c.log.ErrorContext(r.Context(), "console: revoked a person's access, but could not cancel every flow run they started", slog.String("login", login),
+			slog.Int("canceled", rev.RunsCanceled), slog.Any("error", rev.CancelFailed))
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: msg, Remedy: "But " + warning + "."})
+		http.Redirect(w, r, "/people", http.StatusSeeOther)
+		return
 	}
 	c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: msg})
 	http.Redirect(w, r, "/people", http.StatusSeeOther)

@@ -90,7 +90,7 @@ func TestBrowserRevokePersonAccess(t *testing.T) {
 
 	ada.click(rileysRevoke)
 	ada.click(revoke)
-	ada.wantText("Revoked the access of "+oktaemu.ReadOnlyLogin+": 1 console session ended and 1 personal API token revoked",
+	ada.wantText("Revoked the access of "+oktaemu.ReadOnlyLogin+": 1 console session ended, 1 personal API token revoked and 0 flow runs they started canceled",
 		"1 flow they enabled still running as them: nightly-cleanup")
 	if strings.Contains(ada.text(`//table`), oktaemu.ReadOnlyLogin) {
 		ada.fatalf("riley is still listed after the revocation")
