@@ -107,6 +107,9 @@ type runForm struct {
 type runConfirm struct {
 	Connection string // the chosen connection's nickname
 	Why        string // what cannot be undone
+	// Device is the device the card acts on, read through the connection
+	// for the question; nil for a card whose input names no device.
+	Device *confirmDevice
 }
 
 // irreversibleCards are the cards whose effect cannot be undone, with
@@ -243,6 +246,11 @@ func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
 			if o.Selected {
 				f.Confirm.Connection = o.Nickname
 			}
+		}
+		// Which device it is, as Okta has it now: a recorded read-device
+		// run. The question is asked whether or not the read works.
+		if id, _ := input["deviceId"].(string); id != "" {
+			f.Confirm.Device = c.readConfirmDevice(ctx, conn, id, s.actor())
 		}
 		c.render(w, r, s, http.StatusOK, "run", cd.Name+"?", f)
 		return

@@ -1,0 +1,183 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/keyring"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// activeDevice is a device of the org's as search-devices shows it.
+type activeDevice struct {
+	ID      string `json:"id"`
+	Profile struct {
+		DisplayName string `json:"displayName"`
+		Platform    string `json:"platform"`
+	} `json:"profile"`
+}
+
+// activeDevices returns the org's ACTIVE devices, read through Prod.
+func (e *env) activeDevices(t *testing.T) []activeDevice {
+	t.Helper()
+	code, out := e.api(t, http.MethodPost, "/api/v1/runs", "application/json", `{"card":"okta-devices/search-devices","connection":"Prod","input":{"status":"ACTIVE"}}`)
+	var search struct {
+		Output struct {
+			Devices []activeDevice `json:"devices"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(out), &search); code != http.StatusCreated || err != nil || len(search.Output.Devices) < 3 {
+		t.Fatalf("find three active devices: %d %s", code, out)
+	}
+	return search.Output.Devices
+}
+
+// TestBrowserDeleteDeviceShowsTheDevice: the question before Delete Device
+// shows which device it is (its name, status, platform, as Okta has it
+// now), read through the chosen connection by a Read Device run that the
+// run history and the audit log record as the person's, where it showed
+// only the id. When the read fails (the device is gone, Okta refuses the
+// read for its scope, the connection is in error) the question says why
+// and still runs the delete by id.
+func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	prod := e.connect(t, "Prod", nil)
+	devs := e.activeDevices(t)
+	ctx := context.Background()
+
+	b := newTab(t, e)
+	b.signIn()
+	ask := func(connID, deviceID, shot string) string {
+		t.Helper()
+		b.open("/cards/okta-devices/delete-device?connection=" + connID)
+		b.fill("deviceId", deviceID)
+		b.do("tick deactivateFirst", chromedp.Click(labelled("deactivateFirst")))
+		b.click(button("Run"))
+		got := b.text(`//*[@id="confirm"]`)
+		b.screenshot("delete-device-confirm-" + shot + "-desktop")
+		return got
+	}
+	readRuns := func(deviceID string) []*store.Run {
+		t.Helper()
+		runs, err := e.store.ListRuns(ctx, store.RunFilter{Card: "okta-devices/read-device", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*store.Run
+		for _, r := range runs {
+			if strings.Contains(string(r.Input), deviceID) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	confirm := func(want string) {
+		t.Helper()
+		b.click(`//*[@id="confirm"]` + button("Run"))
+		if got := b.runStatus(); got != want {
+			b.fatalf("the confirmed delete's status is %q; want %s", got, want)
+		}
+		b.wantText("Delete Device")
+	}
+
+	// A device that is there: its name, status and platform, and the
+	// recorded read behind them.
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
+	d := devs[0]
+	got := ask(prod.ID, d.ID, "read")
+	for _, want := range []string{"Delete Device with Prod?", "Check the device and the input", d.Profile.DisplayName, "Status", "ACTIVE",
+		"Platform", d.Profile.Platform, "Read from Okta through Prod just now", "a Read Device run", d.ID} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the question reads %q; want %q in it", got, want)
+		}
+	}
+	runs := readRuns(d.ID)
+	if len(runs) != 1 || runs[0].Status != "succeeded" || runs[0].Actor.Type != store.ActorBootstrap || runs[0].ConnectionID != prod.ID {
+		t.Fatalf("the question's read was recorded as %+v; want one succeeded read-device run of the bootstrap admin through Prod", runs)
+	}
+	if href := eval[string](b, "read the run link", `document.querySelector('#confirm-device a').getAttribute('href')`); href != "/runs/"+runs[0].ID {
+		t.Errorf("the read's link goes to %q; want /runs/%s", href, runs[0].ID)
+	}
+	audit, err := e.store.ListAudit(ctx, store.AuditFilter{Action: store.ActionCardRun, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := false
+	for _, ev := range audit {
+		audited = audited || ev.Card == "okta-devices/read-device" && strings.Contains(ev.InputSummary, d.ID) && ev.Outcome == "success"
+	}
+	if !audited {
+		t.Errorf("the audit log has no card.run of the question's read of %s", d.ID)
+	}
+	b.setWidth(phoneWidth)
+	b.screenshot("delete-device-confirm-read-phone")
+	b.checkPage("delete-device-confirm-read")
+	confirm("Succeeded")
+
+	// The same device, gone now: why it cannot be shown, and the delete
+	// still runs (and fails as Okta says).
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
+	got = ask(prod.ID, d.ID, "gone")
+	for _, want := range []string{"Could not show which device this is", "was not found", "The card can still run by the device id below", "the failed read is recorded", d.ID} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the question about a gone device reads %q; want %q in it", got, want)
+		}
+	}
+	if runs := readRuns(d.ID); len(runs) != 2 || runs[0].Status != "failed" {
+		t.Errorf("the failed read was recorded as %+v; want a second, failed read-device run", runs)
+	}
+	b.setWidth(phoneWidth)
+	b.screenshot("delete-device-confirm-gone-phone")
+	b.checkPage("delete-device-confirm-gone")
+	confirm("Failed")
+
+	// Okta refuses the read for its scope (once): the delete still goes
+	// through.
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
+	e.emu.Inject(t, emutest.FaultSpec{Method: http.MethodGet, Path: "/api/v1/devices/{deviceId}", Status: http.StatusForbidden, Count: 1, Body: "empty",
+		Headers: map[string]string{"WWW-Authenticate": `Bearer authorization_uri="http://localhost/oauth2/v1/authorize", realm="http://localhost", scope="okta.devices.read", error="insufficient_scope", error_description="The access token provided does not contain the required scopes."`}})
+	got = ask(prod.ID, devs[1].ID, "scope")
+	for _, want := range []string{"Could not show which device this is", "okta.devices.read", "The card can still run by the device id below"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the question whose read Okta refused reads %q; want %q in it", got, want)
+		}
+	}
+	if strings.Contains(got, devs[1].Profile.DisplayName) {
+		t.Errorf("the question whose read Okta refused names the device %q", devs[1].Profile.DisplayName)
+	}
+	confirm("Succeeded")
+
+	// A connection in error (its client secret is wrong): its reads and
+	// its delete fail alike, and the question still asks.
+	_, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: "Broken", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret("not-the-secret")}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
+	if res, err := e.manager.Callback(ctx, cb.Query()); err == nil && res.OK {
+		t.Fatal("a connection with a wrong client secret was authorized")
+	}
+	broken := e.connectionByNickname(t, "Broken")
+	if broken.Status != store.StatusError {
+		t.Fatalf("the connection with a wrong secret is %q; want error", broken.Status)
+	}
+	got = ask(broken.ID, devs[2].ID, "connection-error")
+	for _, want := range []string{"Delete Device with Broken?", "Could not show which device this is", "Broken", "The card can still run by the device id below"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the question through a connection in error reads %q; want %q in it", got, want)
+		}
+	}
+	b.setWidth(phoneWidth)
+	b.screenshot("delete-device-confirm-connection-error-phone")
+	confirm("Failed")
+}
