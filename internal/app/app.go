@@ -43,6 +43,8 @@ type App struct {
 	listener net.Listener
 	url      string
 	events   *eventIntake
+	// hooks serves the event hook endpoint (on Web).
+	hooks *events.HookHandler
 	// expiryOutage logs the failures of checkExpiries.
 	expiryOutage *outage.Log
 	// keyOutage logs the failures of checkSealingKey.
@@ -259,6 +261,16 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.InUse = a.connectionInUse
 	a.Connections.KeyringBehind = a.keyringBehind
 
+	hookRefused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cardflow_event_hook_unauthorized_total",
+		Help: "Requests to a connection's event hook refused (401) for a wrong or missing secret, by connection id; the log says the first at once and the next ones at most once a minute per hook.",
+	}, []string{"connection"})
+	if err := a.Registry.Register(hookRefused); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	a.hooks = &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log, Stored: func(string) { a.events.WakeDispatch() },
+		Unauthorized: func(connID string) { hookRefused.WithLabelValues(connID).Inc() }}
+
 	a.Tokens = &access.Tokens{Store: a.Store, Now: cfg.Now, Logger: log}
 	a.People = &access.People{Store: a.Store, Runs: a.Flows, Now: cfg.Now}
 	limiter := &access.Limiter{TrustedProxies: cfg.trustedProxies}
@@ -273,7 +285,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		History:       a.Store,
 		Events:        a.Store,
 		Notifications: notificationTester{a.Notifier},
-		Hooks:         &events.HookHandler{Store: a.Store, Keyring: a.Keyring, Now: cfg.Now, Logger: log, Stored: func(string) { a.events.WakeDispatch() }},
+		Hooks:         a.hooks,
 		APIToken:      &access.APIToken{Store: a.Store},
 		Metrics:       promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
 		PublicMetrics: cfg.PublicMetrics,
@@ -364,6 +376,7 @@ func (a *App) Serve(ctx context.Context) error {
 		work.Go(func() { a.Notifier.Run(workCtx) })
 	}
 	work.Go(func() { a.checkExpiries(workCtx) })
+	work.Go(func() { a.hooks.LogRefusals(workCtx, a.cfg.hookLogTick) })
 	// The first check of the sealing key is done before the server
 	// serves, not whenever its watcher first runs: a rotation after that
 	// is met by the watcher's next look or by a card that needs the key

@@ -133,6 +133,10 @@ type Config struct {
 	// keyCheckEvery, when set (by tests in this package), is how often the
 	// server reads the keyring check value (10 s otherwise).
 	keyCheckEvery time.Duration
+	// hookLogTick, when set (by tests in this package), is how often the
+	// server looks for the summaries of event hook requests refused for
+	// their secret that are due (5 s otherwise).
+	hookLogTick time.Duration
 	// ExpiryWarning is how long before a user connection's refresh token
 	// expires (Okta: 90 days after the sign-in) it is reported as expiring
 	// soon and a connection.expiring notification goes out; 0 means 336h.

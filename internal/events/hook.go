@@ -45,11 +45,25 @@ type HookHandler struct {
 	MaxBody int64
 	// Now stamps received events; nil means time.Now.
 	Now func() time.Time
-	// Logger gets one line per refused or failed request; nil discards.
+	// Logger gets one line per refused or failed request, but for the
+	// requests refused for their secret (anyone who can reach a hook's
+	// URL can send them): the first to a hook is logged at once, the next
+	// ones in one line at most every RefusalLogEvery (LogRefusals logs
+	// the last of a burst); nil discards.
 	Logger *slog.Logger
+	// RefusalLogEvery is the least time between two lines about one
+	// hook's requests refused for their secret; zero means
+	// DefaultRefusalLogEvery.
+	RefusalLogEvery time.Duration
+	// Unauthorized, when set, is called for every request refused for
+	// its secret (401), with the hook's connection (to count it in a
+	// metric); it must not block.
+	Unauthorized func(connectionID string)
 	// Stored, when set, is called after new events of a connection were
 	// committed (to wake the dispatcher); it must not block.
 	Stored func(connectionID string)
+
+	refused refusals
 }
 
 func (h *HookHandler) now() time.Time {
@@ -137,8 +151,7 @@ func (h *HookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), secret) != 1 {
-		h.logger().Warn("event hook: request without the hook's secret refused", "connection", src.ConnectionID)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		h.refuse(w, r, src.ConnectionID)
 		return
 	}
 	switch r.Method {
