@@ -32,8 +32,8 @@ type PeopleStore interface {
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*store.APIToken, err error)
 	ListFlows(ctx context.Context) ([]*store.Flow, error)
-	PersonSubject(ctx context.Context, login string) (string, error)
-	ListPersonSubjects(ctx context.Context) (map[string]string, error)
+	PersonBinding(ctx context.Context, login string) (*store.PersonBinding, error)
+	ListPersonBindings(ctx context.Context) ([]*store.PersonBinding, error)
 }
 
 // RunCanceler stops the flow runs a person started by hand, still queued
@@ -86,8 +86,10 @@ type Person struct {
 	EnabledFlows []string
 	// Subject is the account at the identity provider (the ID token's
 	// sub) their login is bound to; empty when they have not signed in
-	// since subjects were kept.
-	Subject string
+	// since subjects were kept. Issuer is the identity provider it
+	// belongs to (the ID token's iss); empty when they have not signed in
+	// since issuers were kept either.
+	Subject, Issuer string
 }
 
 // Revoked is what revoking a person's access ended.
@@ -209,14 +211,18 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	if err != nil {
 		return nil, err
 	}
-	subjects, err := pp.Store.ListPersonSubjects(ctx)
+	bindings, err := pp.Store.ListPersonBindings(ctx)
 	if err != nil {
 		return nil, err
+	}
+	for _, b := range bindings {
+		if pr := byLogin[store.FoldCase(b.Login)]; pr != nil {
+			pr.Subject, pr.Issuer = b.Subject, b.Issuer
+		}
 	}
 	out := make([]*Person, 0, len(byLogin))
 	for _, pr := range byLogin {
 		pr.EnabledFlows = enabled[store.FoldCase(pr.Login)]
-		pr.Subject = subjects[store.FoldCase(pr.Login)]
 		out = append(out, pr)
 	}
 	slices.SortFunc(out, func(a, b *Person) int {
@@ -228,6 +234,34 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	return out, nil
 }
 
+// Unheld returns the bindings of the logins bound to an account at the
+// identity provider that hold no access now (none of List's people: no
+// live console session, no unexpired token), by login ignoring case. A
+// binding outlives its access, so that a person coming back is known by
+// their account; it is all a revoke of such a login forgets. Only admins
+// may list them.
+func (pp *People) Unheld(ctx context.Context, p Principal) ([]*store.PersonBinding, error) {
+	people, err := pp.List(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	holding := make(map[string]bool, len(people))
+	for _, pr := range people {
+		holding[store.FoldCase(pr.Login)] = true
+	}
+	bindings, err := pp.Store.ListPersonBindings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.PersonBinding, 0, len(bindings))
+	for _, b := range bindings {
+		if !holding[store.FoldCase(b.Login)] {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
 // Revoke ends every console session of the person login, on every server,
 // and revokes every personal API token they own (the tokens their tokens
 // created among them), in one transaction; their next request with any of
@@ -236,7 +270,7 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 // false) is refused: it ends the session or token in use and, with single
 // sign-on, may leave nobody but the bootstrap admin able to sign in as an
 // admin. Revoking also forgets the account at the identity provider the
-// login is bound to (store.PersonSubject): the next sign-in as login binds
+// login is bound to (store.PersonBinding): the next sign-in as login binds
 // it anew, which is how a replaced account gets the login back. Then the
 // flow runs the person started by hand and that are still queued or
 // running are canceled (Runs), each audited as by p: a revoked person's
@@ -260,7 +294,7 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	}
 	// Read before the revoke, which deletes it: only whether the revoke
 	// found anything at all depends on it.
-	_, err := pp.Store.PersonSubject(ctx, login)
+	_, err := pp.Store.PersonBinding(ctx, login)
 	bound := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err

@@ -383,3 +383,78 @@ func TestSubjectBinding(t *testing.T) {
 		t.Errorf("revoking a login bound to nobody that holds nothing: %v; want not found", err)
 	}
 }
+
+// TestIssuerBinding: a login is bound with the issuer of its sign-in; a
+// sign-in from another issuer is refused, whatever its subject, with a
+// forbidden problem naming both issuers and the revoke that forgets the
+// binding; one from the same issuer with another subject keeps the
+// refusal of another subject. The people list shows the issuer, and
+// Unheld lists, to admins, the bound logins that hold nothing.
+func TestIssuerBinding(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	tokens := &Tokens{Store: st, Now: clock}
+	people := &People{Store: st, Now: clock}
+	admin := user("root@example.com", Admin)
+	const oldIdP, newIdP = "https://old.example.com", "https://new.example.com"
+	signIn := func(login, subject, issuer string) Principal {
+		t.Helper()
+		id, err := tokens.StartSignIn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := user(login, Operator)
+		p.SignIn, p.Subject, p.Issuer = id, subject, issuer
+		return p
+	}
+	tok, err := tokens.Create(ctx, signIn("ada@example.com", "sub-ada", oldIdP), "cardflow login", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.Create(ctx, signIn("bo@example.com", "sub-bo", oldIdP), "cardflow login", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	list, err := people.List(ctx, admin)
+	if err != nil || len(list) != 2 || list[0].Issuer != oldIdP || list[0].Subject == "" {
+		t.Fatalf("people after the sign-ins: %+v, %v; want both with their subject at %s", list, err, oldIdP)
+	}
+
+	for _, subject := range []string{"sub-ada", "sub-other"} {
+		_, err = tokens.Create(ctx, signIn("ada@example.com", subject, newIdP), "cardflow login", "", 0)
+		var pe *problem.Error
+		if !errors.As(err, &pe) || pe.Code != problem.Forbidden || !errors.Is(err, store.ErrSubjectTaken) ||
+			!strings.Contains(pe.Message, "ada@example.com was bound at the identity provider "+oldIdP+", and this sign-in comes from "+newIdP) ||
+			!strings.Contains(pe.Remedy, "cardflow people revoke ada@example.com") || !strings.Contains(pe.Remedy, "sign in again") ||
+			strings.Contains(pe.Message, "different subject") {
+			t.Errorf("ada signing in from another issuer with subject %s: %v; want a forbidden problem naming both issuers and the revoke", subject, err)
+		}
+	}
+	_, err = tokens.Create(ctx, signIn("ada@example.com", "sub-other", oldIdP), "cardflow login", "", 0)
+	if pe := (*problem.Error)(nil); !errors.As(err, &pe) || !strings.Contains(pe.Message, "belongs to another account at the identity provider (a different subject)") {
+		t.Errorf("another subject at ada's issuer: %v; want the refusal of another subject", err)
+	}
+
+	// Ada's token is revoked by her: she holds nothing but her binding,
+	// which only admins see among the unheld.
+	if _, _, err := tokens.Revoke(ctx, user("ada@example.com", Operator), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	unheld, err := people.Unheld(ctx, admin)
+	if err != nil || len(unheld) != 1 || unheld[0].Login != "ada@example.com" || unheld[0].Issuer != oldIdP || !unheld[0].BoundAt.Equal(now) {
+		t.Fatalf("unheld bindings: %+v, %v; want ada's alone, at %s since %s", unheld, err, oldIdP, now)
+	}
+	if _, err := people.Unheld(ctx, user("op@example.com", Operator)); problem.CodeOf(err) != problem.Forbidden {
+		t.Errorf("an operator listing the unheld bindings: %v; want forbidden", err)
+	}
+	if _, err := people.Revoke(ctx, admin, "ada@example.com", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.Create(ctx, signIn("ada@example.com", "sub-new", newIdP), "cardflow login", "", 0); err != nil {
+		t.Errorf("ada signing in from the new issuer after the revoke: %v; want it bound there", err)
+	}
+	if unheld, err := people.Unheld(ctx, admin); err != nil || len(unheld) != 0 {
+		t.Errorf("unheld bindings after ada signed in again: %+v, %v; want none", unheld, err)
+	}
+}

@@ -80,6 +80,10 @@ type Principal struct {
 	// login to it, and is refused when the login is bound to another
 	// (store.ErrSubjectTaken, SubjectTaken).
 	Subject string
+	// Issuer is the identity provider (the ID token's iss) of Subject,
+	// bound with it: a login bound at another issuer is refused
+	// (store.IssuerChangedError, SubjectTaken).
+	Issuer string
 }
 
 // Bootstrap is the principal of the server's API token.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -111,7 +112,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	ownerType, owner := p.Owner()
 	rec := &store.APIToken{Name: name, Hash: hashToken(secret), Role: string(role), OwnerType: ownerType, OwnerLogin: owner,
-		CreatedAt: now, ExpiresAt: expiresAt, ParentID: p.TokenID, SessionID: p.SessionID, SignIn: p.SignIn, Subject: p.Subject}
+		CreatedAt: now, ExpiresAt: expiresAt, ParentID: p.TokenID, SessionID: p.SessionID, SignIn: p.SignIn, Subject: p.Subject, Issuer: p.Issuer}
 	err := t.Store.CreateAPIToken(ctx, rec)
 	if errors.Is(err, store.ErrRevoked) {
 		return nil, RevokedMeanwhile(err)
@@ -122,7 +123,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	if err != nil {
 		return nil, fmt.Errorf("store the token: %w", err)
 	}
-	rec.SessionID, rec.SignIn, rec.Subject = "", "", ""
+	rec.SessionID, rec.SignIn, rec.Subject, rec.Issuer = "", "", "", ""
 	return &NewToken{APIToken: rec, Token: secret}, nil
 }
 
@@ -286,8 +287,18 @@ func RevokedMeanwhile(err error) error {
 // SubjectTaken is the refusal of a sign-in whose login is bound to
 // another account at the identity provider (store.ErrSubjectTaken): the
 // login is a claim some identity providers let a person change, and
-// another account signed in with it first.
+// another account signed in with it first. When the login was bound at
+// another issuer (store.IssuerChangedError), typically because the
+// server's -oidc-issuer moved to another identity provider, the refusal
+// names both issuers and the remedy, whatever the subject.
 func SubjectTaken(login string, err error) error {
+	var moved *store.IssuerChangedError
+	if errors.As(err, &moved) {
+		return problem.New(problem.Forbidden, "the login %s was bound at the identity provider %s, and this sign-in comes from %s, so it gives no session or token: an account is known by its identity provider and its subject together", login, moved.Bound, moved.Issuer).
+			WithRemedy("if cardflow's single sign-on moved to %s (-oidc-issuer) on purpose, a cardflow admin forgets the login's binding by revoking the person's access (cardflow people revoke %s, POST /api/v1/people/%s/revoke, or Forget binding on the console's People page), then sign in again: the sign-in binds the login at %s", moved.Issuer, login, url.PathEscape(login), moved.Issuer).
+			WithDetail("boundIssuer", moved.Bound).WithDetail("issuer", moved.Issuer).
+			Wrap(err)
+	}
 	return problem.New(problem.Forbidden, "the login %s belongs to another account at the identity provider (a different subject), so this sign-in gives no session or token", login).
 		WithRemedy("if the account was replaced, a cardflow admin removes the person's access first (cardflow people revoke %s), and the next sign-in binds the login anew; otherwise ask the identity provider's administrator why your account signs in as %s", login, login).
 		Wrap(err)

@@ -78,6 +78,11 @@ type Person struct {
 	// subject is refused. Absent when they have not signed in since
 	// cardflow kept subjects.
 	Subject string `json:"subject,omitempty"`
+	// Issuer is the identity provider the subject belongs to (the ID
+	// token's iss): a sign-in as the login from another issuer is refused
+	// too. Absent when they have not signed in since cardflow kept
+	// issuers.
+	Issuer string `json:"issuer,omitempty"`
 }
 
 // PersonSessions are a person's live console sessions; LastSeen is null

@@ -100,6 +100,7 @@ type personJSON struct {
 	LastActivity time.Time `json:"lastActivity"`
 	EnabledFlows []string  `json:"enabledFlows"`
 	Subject      string    `json:"subject"`
+	Issuer       string    `json:"issuer"`
 }
 
 // people lists who has access, following every page of size limit.

@@ -48,13 +48,13 @@ func TestSignInRefusesAnotherSubject(t *testing.T) {
 	if _, err := h.app.Tokens.Create(ctx, access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: ada}, Role: access.Admin}, "old laptop", "", 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.PersonSubject(ctx, ada); err == nil {
+	if _, err := st.PersonBinding(ctx, ada); err == nil {
 		t.Fatal("a login stored before subjects were kept is bound")
 	}
 	// Her next sign-in binds it to her account.
 	adaConsole := ssoBrowser(t, h, ada)
-	if sub, err := st.PersonSubject(ctx, ada); err != nil || sub != oktaemu.AdminUserID {
-		t.Fatalf("ada's subject after her sign-in: %q, %v; want %s", sub, err, oktaemu.AdminUserID)
+	if b, err := st.PersonBinding(ctx, ada); err != nil || b.Subject != oktaemu.AdminUserID {
+		t.Fatalf("ada's binding after her sign-in: %+v, %v; want %s", b, err, oktaemu.AdminUserID)
 	}
 	if p := h.people(testAPIToken, 100)[ada]; p.Subject != oktaemu.AdminUserID || p.Sessions.Count != 1 || p.Tokens.Count != 1 {
 		t.Errorf("ada in the people list: %+v; want her subject %s, 1 session, 1 token", p, oktaemu.AdminUserID)
@@ -108,8 +108,8 @@ func TestSignInRefusesAnotherSubject(t *testing.T) {
 	if _, code, body := ssoSignIn(t, h, oktaemu.ReadOnlyLogin); code != http.StatusSeeOther {
 		t.Fatalf("the new account signing in as %s after the revoke: status %d\n%s", ada, code, body)
 	}
-	if sub, err := st.PersonSubject(ctx, ada); err != nil || sub != oktaemu.ReadOnlyUserID {
-		t.Errorf("%s's subject after the new account's sign-in: %q, %v; want %s", ada, sub, err, oktaemu.ReadOnlyUserID)
+	if b, err := st.PersonBinding(ctx, ada); err != nil || b.Subject != oktaemu.ReadOnlyUserID {
+		t.Errorf("%s's binding after the new account's sign-in: %+v, %v; want %s", ada, b, err, oktaemu.ReadOnlyUserID)
 	}
 	if _, code, _ := ssoSignIn(t, h, ada); code != http.StatusForbidden {
 		t.Errorf("the old account signing in after the new one was bound: status %d; want 403", code)

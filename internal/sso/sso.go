@@ -190,11 +190,16 @@ type Identity struct {
 	// Subject is the ID token's sub: the account at the provider, which
 	// the person's login is bound to (access.Principal.Subject).
 	Subject string
-	Login   string // preferred_username, else email, else sub; a claim some providers let people change
-	Name    string
-	Email   string
-	Groups  []string
-	Role    access.Role
+	// Issuer is the ID token's iss, the provider the subject belongs to
+	// (a subject is unique only within it): the configured issuer, which
+	// the token was verified against. Bound with the subject
+	// (access.Principal.Issuer).
+	Issuer string
+	Login  string // preferred_username, else email, else sub; a claim some providers let people change
+	Name   string
+	Email  string
+	Groups []string
+	Role   access.Role
 }
 
 // Exchange redeems an authorization code at the provider, verifies the ID
@@ -256,7 +261,7 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 	if err := idt.Claims(&claims); err != nil {
 		return nil, problem.New(problem.UpstreamError, "the ID token's claims could not be read").Wrap(err)
 	}
-	id := &Identity{Subject: idt.Subject, Login: claims.PreferredUsername, Name: claims.Name, Email: claims.Email, Groups: claims.Groups}
+	id := &Identity{Subject: idt.Subject, Issuer: idt.Issuer, Login: claims.PreferredUsername, Name: claims.Name, Email: claims.Email, Groups: claims.Groups}
 	if id.Login == "" {
 		id.Login = id.Email
 	}

@@ -171,6 +171,10 @@ func TestSignInMapsGroupsToRoles(t *testing.T) {
 			if id.Login != tc.login || id.Role != tc.role || id.Subject == "" || id.Name == "" {
 				t.Errorf("identity %+v; want login %s, role %s, a subject and a name", id, tc.login, tc.role)
 			}
+			// The subject is the provider's: it comes with the issuer.
+			if id.Issuer != emu.URL {
+				t.Errorf("identity's issuer %q; want the provider's, %s", id.Issuer, emu.URL)
+			}
 			if len(id.Groups) != 1 || id.Groups[0] != tc.group {
 				t.Errorf("groups %v; want [%s]", id.Groups, tc.group)
 			}

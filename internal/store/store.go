@@ -42,8 +42,10 @@ var (
 	ErrRevoked = errors.New("store: revoked meanwhile")
 	// ErrSubjectTaken means a console session or personal API token of a
 	// sign-in was not created because its login is bound to another
-	// subject at the identity provider (Session.Subject, APIToken.Subject):
-	// another account claims the login. Nothing was written.
+	// account at the identity provider (Session.Subject, APIToken.Subject):
+	// another subject claims the login, or the sign-in comes from another
+	// issuer than the one the login was bound at (an *IssuerChangedError,
+	// which wraps it). Nothing was written.
 	ErrSubjectTaken = errors.New("store: the login is bound to another subject")
 	// ErrLeaseLost means a write made for the server holding a lease (a
 	// flow run's, a connection's System Log poll's, PollLease) was
@@ -791,6 +793,11 @@ type APIToken struct {
 	// the login is bound to none, and refuses with ErrSubjectTaken when it
 	// is bound to another.
 	Subject string
+	// Issuer is the identity provider (the ID token's iss) of the sign-in
+	// SignIn, bound with Subject (PersonBinding.Issuer): a login bound at
+	// another issuer is refused with an *IssuerChangedError. Not stored on
+	// the token.
+	Issuer string
 }
 
 // Session is a signed-in console browser. Only the SHA-256 of the cookie
@@ -814,9 +821,40 @@ type Session struct {
 	SignIn string
 	// Subject is the identity provider's subject of the sign-in SignIn,
 	// bound to the Actor's login as APIToken.Subject is to its owner's
-	// (ErrSubjectTaken). Not stored on the session.
-	Subject string
+	// (ErrSubjectTaken), with its Issuer as APIToken.Issuer. Not stored on
+	// the session.
+	Subject, Issuer string
 }
+
+// PersonBinding is the account at an identity provider a login is bound
+// to: the subject (the ID token's sub) and issuer (its iss) of the
+// login's first sign-in since its access was last revoked.
+type PersonBinding struct {
+	Login   string // as the binding sign-in spelt it
+	Subject string
+	// Issuer is empty for a login bound before cardflow kept issuers
+	// (migration 0038) and not signed in to since: the next sign-in with
+	// the login's subject fills it in.
+	Issuer  string
+	BoundAt time.Time
+}
+
+// IssuerChangedError is the ErrSubjectTaken of a sign-in from another
+// identity provider than the one its login was bound at: a subject is
+// unique only within its issuer, so whatever the subject, it is not the
+// account the login is bound to. Typically the server's -oidc-issuer
+// moved to another provider.
+type IssuerChangedError struct {
+	Login string
+	// Bound is the issuer the login was bound at, Issuer the sign-in's.
+	Bound, Issuer string
+}
+
+func (e *IssuerChangedError) Error() string {
+	return fmt.Sprintf("%s is bound at the issuer %s, and the sign-in comes from %s", e.Login, e.Bound, e.Issuer)
+}
+
+func (e *IssuerChangedError) Unwrap() error { return ErrSubjectTaken }
 
 // SignInRequest is one pending single sign-on (the one-time state of an
 // OpenID Connect authorization code flow started by the console).
@@ -1210,17 +1248,17 @@ type Store interface {
 	// authorizations of connections they started (AuthRequest.Actor of
 	// type ActorUser or ActorToken with their login) and had not finished
 	// are deleted too, so that their authorize URLs no longer complete,
-	// and so is the login's subject (PersonSubject): their next sign-in
+	// and so is the login's binding (PersonBinding): their next sign-in
 	// binds it anew.
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, err error)
-	// PersonSubject returns the identity provider's subject the login
-	// (ignoring case, FoldCase) is bound to: the subject of its first
-	// sign-in since its access was last revoked (CreateSession or
-	// CreateAPIToken with SignIn and Subject); ErrNotFound when it is
-	// bound to none. ListPersonSubjects returns every binding, by the
-	// login's FoldCase key.
-	PersonSubject(ctx context.Context, login string) (string, error)
-	ListPersonSubjects(ctx context.Context) (map[string]string, error)
+	// PersonBinding returns the account at the identity provider the
+	// login (ignoring case, FoldCase) is bound to: the subject and issuer
+	// of its first sign-in since its access was last revoked
+	// (CreateSession or CreateAPIToken with SignIn, Subject and Issuer);
+	// ErrNotFound when it is bound to none. ListPersonBindings returns
+	// every binding, by login ignoring case.
+	PersonBinding(ctx context.Context, login string) (*PersonBinding, error)
+	ListPersonBindings(ctx context.Context) ([]*PersonBinding, error)
 	// StartSignIn records a sign-in in flight with id, from before the
 	// identity provider is asked who signed in until CreateSession or
 	// CreateAPIToken (SignIn set) stores what it gives: a revoke of that

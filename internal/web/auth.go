@@ -83,7 +83,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn, Subject: id.Subject}
+	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn, Subject: id.Subject, Issuer: id.Issuer}
 	name := req.Name
 	if name == "" {
 		name = "cardflow login"
@@ -94,8 +94,8 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		// Refused before the token was stored: the sign-in is still in
 		// flight.
 		s.Tokens.EndSignIn(r.Context(), signIn)
-		s.log.WarnContext(r.Context(), "cardflow login refused: the login is bound to another subject",
-			slog.String("login", id.Login), slog.String("subject", id.Subject))
+		why, attrs := SubjectTakenWarning(id, err)
+		s.log.WarnContext(r.Context(), "cardflow login refused: "+why, attrs...)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -105,4 +105,18 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	out := TokenView(tok.APIToken)
 	out.Token = tok.Token
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// SubjectTakenWarning is what the server's log says of a sign-in refused
+// because its login is bound to another account (store.ErrSubjectTaken):
+// why, and the login with the refused account's subject and issuer, for
+// tracing who tried, and the issuer the login is bound at when the
+// sign-in comes from another (store.IssuerChangedError).
+func SubjectTakenWarning(id *sso.Identity, err error) (string, []any) {
+	attrs := []any{slog.String("login", id.Login), slog.String("subject", id.Subject), slog.String("issuer", id.Issuer)}
+	var moved *store.IssuerChangedError
+	if errors.As(err, &moved) {
+		return "the login is bound at another identity provider", append(attrs, slog.String("boundIssuer", moved.Bound))
+	}
+	return "the login is bound to another subject", attrs
 }

@@ -18,7 +18,7 @@ func PersonView(p *access.Person) api.Person {
 	return api.Person{Login: p.Login, Name: p.Name, Role: string(p.Role),
 		Sessions:     api.PersonSessions{Count: p.Sessions, LastSeen: timePtr(p.LastSeen)},
 		Tokens:       api.PersonTokens{Count: p.Tokens, SoonestExpiry: timePtr(p.SoonestExpiry), LatestExpiry: timePtr(p.LatestExpiry)},
-		LastActivity: p.LastActivity, EnabledFlows: orEmpty(p.EnabledFlows), Subject: p.Subject}
+		LastActivity: p.LastActivity, EnabledFlows: orEmpty(p.EnabledFlows), Subject: p.Subject, Issuer: p.Issuer}
 }
 
 // orEmpty is names, or an empty list for none (JSON [] rather than null).

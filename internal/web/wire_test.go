@@ -113,7 +113,7 @@ steps:
 		"token":                       TokenView(&store.APIToken{ID: "tok_1", Name: "ci", Hash: "h", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "a@example.com", CreatedAt: at, ExpiresAt: later, LastUsedAt: later}),
 		"token never used, bootstrap": TokenView(&store.APIToken{ID: "tok_2", Name: "b", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: at, ExpiresAt: later}),
 		"connectors":                  wireConnectors(card.Connectors()),
-		"person":                      PersonView(&access.Person{Login: "a@example.com", Name: "A", Role: access.Admin, Sessions: 2, LastSeen: later, Tokens: 1, SoonestExpiry: later, LatestExpiry: later, LastActivity: later, EnabledFlows: []string{"nightly-cleanup"}, Subject: "00u1a2b3c4d5e6f7g8h9"}),
+		"person":                      PersonView(&access.Person{Login: "a@example.com", Name: "A", Role: access.Admin, Sessions: 2, LastSeen: later, Tokens: 1, SoonestExpiry: later, LatestExpiry: later, LastActivity: later, EnabledFlows: []string{"nightly-cleanup"}, Subject: "00u1a2b3c4d5e6f7g8h9", Issuer: "https://example.okta.com"}),
 		"person with tokens only":     PersonView(&access.Person{Login: "b@example.com", Role: access.Viewer, Tokens: 1, SoonestExpiry: later, LatestExpiry: later, LastActivity: at}),
 		"person revoked":              api.PersonRevoked{Login: "a@example.com", SessionsEnded: 2, TokensRevoked: 0, EnabledFlows: []string{"nightly-cleanup"}, SubjectForgotten: true, FlowRunsCanceled: 3},
 		"person revoked, runs left":   api.PersonRevoked{Login: "b@example.com", SessionsEnded: 1, TokensRevoked: 1, EnabledFlows: []string{}, FlowRunsCanceled: 1, Warning: "w"},

@@ -365,3 +365,12 @@ func TestUpgradeKeysAuditActors(t *testing.T) {
 	open, exec := upgradeDB(dsn)
 	storetest.AuditActorKeysUpgrade(t, open, exec)
 }
+
+// TestUpgradeBindsIssuers: a login bound before migration 0038 is bound
+// at no issuer, and its next sign-in with its subject fills it in
+// (storetest.PersonIssuersUpgrade).
+func TestUpgradeBindsIssuers(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	open, exec := upgradeDB(dsn)
+	storetest.PersonIssuersUpgrade(t, open, exec)
+}

@@ -221,3 +221,12 @@ func TestUpgradeKeysAuditActors(t *testing.T) {
 	open, exec := upgradeDB(path)
 	storetest.AuditActorKeysUpgrade(t, open, exec)
 }
+
+// TestUpgradeBindsIssuers: a login bound before migration 0038 is bound
+// at no issuer, and its next sign-in with its subject fills it in
+// (storetest.PersonIssuersUpgrade).
+func TestUpgradeBindsIssuers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	open, exec := upgradeDB(path)
+	storetest.PersonIssuersUpgrade(t, open, exec)
+}

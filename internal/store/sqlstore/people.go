@@ -35,7 +35,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 			return err
 		}
 		if t.SignIn != "" {
-			if err := s.bindSubject(ctx, tx, t.OwnerLogin, t.Subject, t.CreatedAt); err != nil {
+			if err := s.bindSubject(ctx, tx, t.OwnerLogin, t.Subject, t.Issuer, t.CreatedAt); err != nil {
 				return err
 			}
 		}
@@ -112,59 +112,76 @@ func (s *Store) grantedBy(ctx context.Context, tx execer, signIn, login, session
 
 // bindSubject, in the transaction of a sign-in's session or token (after
 // grantedBy, which holds the sign-in), binds login to the identity
-// provider's subject when it is bound to none, and refuses with
-// ErrSubjectTaken when it is bound to another. Of two sign-ins binding
+// provider's subject and issuer when it is bound to none, and refuses
+// with ErrSubjectTaken when it is bound to another subject, or with an
+// *IssuerChangedError when it is bound at another issuer (whatever the
+// subject: subjects are unique only within their issuer). A binding of
+// no issuer (made before issuers were kept, migration 0038) takes the
+// issuer of the first sign-in with its subject. Of two sign-ins binding
 // the same login at once, the second's insert waits for the first's
 // commit (PostgreSQL; SQLite's writers take turns) and then reads its
-// subject. An empty subject binds nothing and is refused by no binding.
-func (s *Store) bindSubject(ctx context.Context, tx execer, login, subject string, at time.Time) error {
+// binding. An empty subject binds nothing and is refused by no binding.
+func (s *Store) bindSubject(ctx context.Context, tx execer, login, subject, issuer string, at time.Time) error {
 	if subject == "" {
 		return nil
 	}
 	key := store.FoldCase(login)
-	if _, err := s.exec(ctx, tx, `INSERT INTO person_subjects (login_key, login, subject, bound_at) VALUES (?, ?, ?, ?) ON CONFLICT (login_key) DO NOTHING`,
-		key, login, subject, ts(at)); err != nil {
+	if _, err := s.exec(ctx, tx, `INSERT INTO person_subjects (login_key, login, subject, issuer, bound_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (login_key) DO NOTHING`,
+		key, login, subject, issuer, ts(at)); err != nil {
 		return err
 	}
-	var bound string
-	if err := s.queryRow(ctx, tx, `SELECT subject FROM person_subjects WHERE login_key = ?`+s.d.ForUpdate, key).Scan(&bound); err != nil {
+	var bound, boundIssuer string
+	if err := s.queryRow(ctx, tx, `SELECT subject, issuer FROM person_subjects WHERE login_key = ?`+s.d.ForUpdate, key).Scan(&bound, &boundIssuer); err != nil {
 		return err
 	}
-	if bound != subject {
+	switch {
+	case boundIssuer != "" && issuer != "" && boundIssuer != issuer:
+		return &store.IssuerChangedError{Login: login, Bound: boundIssuer, Issuer: issuer}
+	case bound != subject:
 		return fmt.Errorf("%s is bound to another subject: %w", login, store.ErrSubjectTaken)
+	case boundIssuer == "" && issuer != "":
+		_, err := s.exec(ctx, tx, `UPDATE person_subjects SET issuer = ? WHERE login_key = ?`, issuer, key)
+		return err
 	}
 	return nil
 }
 
-// PersonSubject returns the subject login is bound to.
-func (s *Store) PersonSubject(ctx context.Context, login string) (string, error) {
-	var subject string
-	err := s.queryRow(ctx, s.db, `SELECT subject FROM person_subjects WHERE login_key = ?`, store.FoldCase(login)).Scan(&subject)
-	if err != nil {
-		return "", s.fail("get the subject of a person", err)
+const personBindingCols = `login, subject, issuer, bound_at`
+
+func scanPersonBinding(sc scanner) (*store.PersonBinding, error) {
+	var b store.PersonBinding
+	var at int64
+	if err := sc.Scan(&b.Login, &b.Subject, &b.Issuer, &at); err != nil {
+		return nil, err
 	}
-	return subject, nil
+	b.BoundAt = fromTS(at)
+	return &b, nil
 }
 
-// ListPersonSubjects returns every login's subject by the login's key.
-func (s *Store) ListPersonSubjects(ctx context.Context) (map[string]string, error) {
-	rows, err := s.query(ctx, s.db, `SELECT login_key, subject FROM person_subjects`)
+// PersonBinding returns the account login is bound to.
+func (s *Store) PersonBinding(ctx context.Context, login string) (*store.PersonBinding, error) {
+	b, err := scanPersonBinding(s.queryRow(ctx, s.db, `SELECT `+personBindingCols+` FROM person_subjects WHERE login_key = ?`, store.FoldCase(login)))
 	if err != nil {
-		return nil, s.fail("list the subjects of people", err)
+		return nil, s.fail("get the binding of a person", err)
 	}
-	type binding struct{ key, subject string }
-	all, err := collect(rows, func(sc scanner) (*binding, error) {
-		var b binding
-		return &b, sc.Scan(&b.key, &b.subject)
+	return b, nil
+}
+
+// ListPersonBindings returns every login's binding, by the login's key
+// (sorted here: the databases' collations differ).
+func (s *Store) ListPersonBindings(ctx context.Context) ([]*store.PersonBinding, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+personBindingCols+` FROM person_subjects`)
+	if err != nil {
+		return nil, s.fail("list the bindings of people", err)
+	}
+	all, err := collect(rows, scanPersonBinding)
+	if err != nil {
+		return nil, s.fail("list the bindings of people", err)
+	}
+	slices.SortFunc(all, func(a, b *store.PersonBinding) int {
+		return strings.Compare(store.FoldCase(a.Login), store.FoldCase(b.Login))
 	})
-	if err != nil {
-		return nil, s.fail("list the subjects of people", err)
-	}
-	out := make(map[string]string, len(all))
-	for _, b := range all {
-		out[b.key] = b.subject
-	}
-	return out, nil
+	return all, nil
 }
 
 // GetAPIToken returns the token with id.
@@ -347,7 +364,7 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 			return err
 		}
 		if ss.SignIn != "" {
-			if err := s.bindSubject(ctx, tx, ss.Actor.Login, ss.Subject, ss.CreatedAt); err != nil {
+			if err := s.bindSubject(ctx, tx, ss.Actor.Login, ss.Subject, ss.Issuer, ss.CreatedAt); err != nil {
 				return err
 			}
 		}
@@ -565,7 +582,7 @@ func (s *Store) deleteAuthRequestsOf(ctx context.Context, tx execer, key string)
 // DeletePersonAccess removes every console session and API token of the
 // person login, and the tokens' offspring, in one transaction, in the
 // revokes' turn (takeRevokeTurn), marks every sign-in in flight with
-// the login's key, and forgets the login's subject.
+// the login's key, and forgets the login's binding.
 func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, error) {
 	var sessions int
 	var tokens []*store.APIToken

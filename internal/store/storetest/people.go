@@ -684,25 +684,21 @@ func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
 	// bound to nobody.
 	noErr(t, s1.CreateSession(ctx, session("s-old", ada.Login, "", "")), "CreateSession(before subjects)")
 	noErr(t, s1.CreateAPIToken(ctx, token("h-old", ada.Login, "", "")), "CreateAPIToken(before subjects)")
-	_, err := s1.PersonSubject(ctx, ada.Login)
-	wantErr(t, err, store.ErrNotFound, "PersonSubject(ada, never signed in with a subject)")
+	_, err := s1.PersonBinding(ctx, ada.Login)
+	wantErr(t, err, store.ErrNotFound, "PersonBinding(ada, never signed in with a subject)")
 
 	// Her next sign-in binds the login; another with the same subject and
 	// other capitals is hers.
 	noErr(t, s1.CreateSession(ctx, session("s-ada", "Ada@Example.com", signIn("si-1"), "sub-ada")), "CreateSession(ada's sign-in)")
 	for _, h := range []store.Store{s1, s2} {
-		sub, err := h.PersonSubject(ctx, "ADA@example.com")
-		noErr(t, err, "PersonSubject(ada)")
-		if sub != "sub-ada" {
-			t.Errorf("PersonSubject(ada) = %q; want sub-ada", sub)
-		}
+		b, err := h.PersonBinding(ctx, "ADA@example.com")
+		noErr(t, err, "PersonBinding(ada)")
+		diff(t, "ada's binding", &store.PersonBinding{Login: "Ada@Example.com", Subject: "sub-ada", BoundAt: at(0)}, b)
 	}
 	noErr(t, s2.CreateAPIToken(ctx, token("h-ada", "ADA@example.com", signIn("si-2"), "sub-ada")), "CreateAPIToken(ada's cardflow login)")
-	all, err := s2.ListPersonSubjects(ctx)
-	noErr(t, err, "ListPersonSubjects")
-	if len(all) != 1 || all[store.FoldCase(ada.Login)] != "sub-ada" {
-		t.Errorf("ListPersonSubjects = %v; want ada's key bound to sub-ada", all)
-	}
+	all, err := s2.ListPersonBindings(ctx)
+	noErr(t, err, "ListPersonBindings")
+	diff(t, "the bindings", []*store.PersonBinding{{Login: "Ada@Example.com", Subject: "sub-ada", BoundAt: at(0)}}, all)
 
 	// Another account claiming her login gets neither a session nor a
 	// token, on either handle.
@@ -712,8 +708,8 @@ func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, err, store.ErrNotFound, "GetSession(the refused session)")
 	_, err = s1.GetAPITokenByHash(ctx, "h-mallory")
 	wantErr(t, err, store.ErrNotFound, "GetAPITokenByHash(the refused token)")
-	if sub, err := s1.PersonSubject(ctx, ada.Login); err != nil || sub != "sub-ada" {
-		t.Errorf("PersonSubject(ada) after the refusals = %q, %v; want sub-ada", sub, err)
+	if b, err := s1.PersonBinding(ctx, ada.Login); err != nil || b.Subject != "sub-ada" {
+		t.Errorf("PersonBinding(ada) after the refusals = %+v, %v; want sub-ada", b, err)
 	}
 	// What is created without a sign-in (a token made with a session)
 	// binds nothing and is refused by nothing.
@@ -724,8 +720,8 @@ func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
 	// next sign-in binds the login anew.
 	_, _, err = s2.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess(ada)")
-	_, err = s1.PersonSubject(ctx, ada.Login)
-	wantErr(t, err, store.ErrNotFound, "PersonSubject(ada) after the revoke")
+	_, err = s1.PersonBinding(ctx, ada.Login)
+	wantErr(t, err, store.ErrNotFound, "PersonBinding(ada) after the revoke")
 	noErr(t, s1.CreateSession(ctx, session("s-new", ada.Login, signIn("si-5"), "sub-new")), "CreateSession(a new account after the revoke)")
 	n, toks, err := s1.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess(ada, again)")
@@ -737,8 +733,8 @@ func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
 	if n != 0 || len(toks) != 0 {
 		t.Errorf("a revoke of nothing ended %d sessions, %d tokens", n, len(toks))
 	}
-	_, err = s1.PersonSubject(ctx, ada.Login)
-	wantErr(t, err, store.ErrNotFound, "PersonSubject(ada) after the second revoke")
+	_, err = s1.PersonBinding(ctx, ada.Login)
+	wantErr(t, err, store.ErrNotFound, "PersonBinding(ada) after the second revoke")
 
 	// Two accounts signing in as bo at once: one subject wins.
 	const races = 16
@@ -762,8 +758,9 @@ func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("sign-in %d of %s: %v; want nil or ErrSubjectTaken", i, sub, err)
 		}
 	})
-	sub, err := s2.PersonSubject(ctx, "bo@example.com")
-	noErr(t, err, "PersonSubject(bo)")
+	bo, err := s2.PersonBinding(ctx, "bo@example.com")
+	noErr(t, err, "PersonBinding(bo)")
+	sub := bo.Subject
 	winner := 0
 	if sub == "sub-bo-1" {
 		winner = 1
@@ -771,4 +768,87 @@ func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
 	if got := [2]int32{won[0].Load(), won[1].Load()}; got[winner] != races/2 || got[1-winner] != 0 || sub != fmt.Sprintf("sub-bo-%d", winner) {
 		t.Errorf("concurrent sign-ins of bo: %v succeeded by subject, bound to %q; want all of one subject's (%d), none of the other's", got, sub, races/2)
 	}
+}
+
+// testPersonBindingIssuer: a login is bound to the subject and the issuer
+// of its first sign-in. A sign-in from another issuer is refused with an
+// IssuerChangedError naming both, whatever its subject (subjects are
+// unique only within an issuer), and creates nothing; one from the same
+// issuer with another subject is refused as before. A binding of no
+// issuer (made before issuers were kept) refuses another subject as
+// before, and the first sign-in with its subject fills in its issuer.
+func testPersonBindingIssuer(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	const oldIdP, newIdP = "https://old.example.com", "https://new.example.com/oauth2/default"
+	session := func(id, login, signIn, subject, issuer string, sec int) *store.Session {
+		return &store.Session{ID: id, Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: "admin", CSRF: "c",
+			SignIn: signIn, Subject: subject, Issuer: issuer, CreatedAt: at(sec), ExpiresAt: at(sec + 3600), LastSeen: at(sec)}
+	}
+	token := func(hash, login, signIn, subject, issuer string, sec int) *store.APIToken {
+		return &store.APIToken{Name: hash, Hash: hash, Role: "admin", OwnerType: store.ActorUser, OwnerLogin: login,
+			SignIn: signIn, Subject: subject, Issuer: issuer, CreatedAt: at(sec), ExpiresAt: at(sec + 3600)}
+	}
+	signIn := func(id string) string {
+		noErr(t, s1.StartSignIn(ctx, id, at(600)), "StartSignIn")
+		return id
+	}
+	binding := func(h store.Store, login string) *store.PersonBinding {
+		t.Helper()
+		b, err := h.PersonBinding(ctx, login)
+		noErr(t, err, "PersonBinding("+login+")")
+		return b
+	}
+	issuerChanged := func(err error, bound, issuer, what string) {
+		t.Helper()
+		var ice *store.IssuerChangedError
+		if !errors.As(err, &ice) || !errors.Is(err, store.ErrSubjectTaken) {
+			t.Fatalf("%s: err = %v; want an IssuerChangedError, which is ErrSubjectTaken", what, err)
+		}
+		if ice.Bound != bound || ice.Issuer != issuer || store.FoldCase(ice.Login) != store.FoldCase("ada@example.com") {
+			t.Errorf("%s: %+v; want ada bound at %s, the sign-in from %s", what, ice, bound, issuer)
+		}
+	}
+	subjectTaken := func(err error, what string) {
+		t.Helper()
+		var ice *store.IssuerChangedError
+		if !errors.Is(err, store.ErrSubjectTaken) || errors.As(err, &ice) {
+			t.Fatalf("%s: err = %v; want ErrSubjectTaken of another subject, not of another issuer", what, err)
+		}
+	}
+
+	// Bound before issuers were kept: a subject, no issuer.
+	noErr(t, s1.CreateSession(ctx, session("s-0", "ada@example.com", signIn("si-0"), "sub-ada", "", 0)), "CreateSession(before issuers)")
+	diff(t, "the binding made before issuers were kept", &store.PersonBinding{Login: "ada@example.com", Subject: "sub-ada", BoundAt: at(0)}, binding(s2, "ada@example.com"))
+	// Another subject is refused as before, and leaves the issuer unknown.
+	subjectTaken(s2.CreateSession(ctx, session("s-x", "ada@example.com", signIn("si-x"), "sub-mallory", oldIdP, 10)), "another subject, the binding's issuer unknown")
+	// Her own subject fills in the issuer of her sign-in; the binding
+	// keeps its time.
+	noErr(t, s2.CreateAPIToken(ctx, token("h-1", "ADA@example.com", signIn("si-1"), "sub-ada", oldIdP, 20)), "CreateAPIToken(her subject)")
+	want := &store.PersonBinding{Login: "ada@example.com", Subject: "sub-ada", Issuer: oldIdP, BoundAt: at(0)}
+	diff(t, "the binding after her sign-in", want, binding(s1, "ada@example.com"))
+	noErr(t, s1.CreateSession(ctx, session("s-2", "ada@example.com", signIn("si-2"), "sub-ada", oldIdP, 30)), "CreateSession(her subject, her issuer)")
+
+	// The server moved to another identity provider: her sign-ins there
+	// are refused whether the subject is hers (the same org behind
+	// another authorization server) or not, and create nothing.
+	issuerChanged(s2.CreateSession(ctx, session("s-3", "ada@example.com", signIn("si-3"), "sub-ada", newIdP, 40)), oldIdP, newIdP, "CreateSession(her subject at another issuer)")
+	issuerChanged(s1.CreateAPIToken(ctx, token("h-4", "Ada@Example.com", signIn("si-4"), "sub-new", newIdP, 50)), oldIdP, newIdP, "CreateAPIToken(another subject at another issuer)")
+	_, err := s1.GetSession(ctx, "s-3")
+	wantErr(t, err, store.ErrNotFound, "GetSession(the refused session)")
+	_, err = s1.GetAPITokenByHash(ctx, "h-4")
+	wantErr(t, err, store.ErrNotFound, "GetAPITokenByHash(the refused token)")
+	// Another subject at her issuer is refused as before.
+	subjectTaken(s2.CreateAPIToken(ctx, token("h-5", "ada@example.com", signIn("si-5"), "sub-mallory", oldIdP, 60)), "another subject at her issuer")
+	diff(t, "the binding after the refusals", want, binding(s2, "ada@example.com"))
+
+	// A revoke forgets it; the next sign-in binds the login at the new
+	// issuer, which refuses the old one.
+	_, _, err = s1.DeletePersonAccess(ctx, "ada@example.com")
+	noErr(t, err, "DeletePersonAccess(ada)")
+	noErr(t, s2.CreateSession(ctx, session("s-6", "ada@example.com", signIn("si-6"), "sub-new", newIdP, 70)), "CreateSession(at the new issuer after the revoke)")
+	all, err := s1.ListPersonBindings(ctx)
+	noErr(t, err, "ListPersonBindings")
+	diff(t, "the binding at the new issuer", []*store.PersonBinding{{Login: "ada@example.com", Subject: "sub-new", Issuer: newIdP, BoundAt: at(70)}}, all)
+	issuerChanged(s1.CreateSession(ctx, session("s-7", "ada@example.com", signIn("si-7"), "sub-ada", oldIdP, 80)), newIdP, oldIdP, "CreateSession(at the old issuer)")
 }

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LoginsFoldAlike", testLoginsFoldAlike},
 		{"RevokeRacesCreation", testRevokeRacesCreation},
 		{"PersonSubject", testPersonSubject},
+		{"PersonBindingIssuer", testPersonBindingIssuer},
 		{"SignInRequestSingleUse", testSignInRequestSingleUse},
 		{"RateBudget", testRateBudget},
 		{"RateBudgetExactUnderConcurrency", testRateBudgetExact},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,4 +440,44 @@ func AuditActorKeysUpgrade(t *testing.T, open func(t *testing.T) store.Store, ex
 	}
 	diff(t, "the events of ÉVA after the upgrade", []string{"éva@EXAMPLE.com", "Éva@example.com"}, logins("ÉVA@example.com"))
 	diff(t, "the event written without a key", []string{"Éva.B@example.com"}, logins("Éva.B@example.com"))
+}
+
+// PersonIssuersUpgrade tests migration 0038 on a backend, as
+// AuditActorKeysUpgrade does 0032: a login bound to a subject before
+// issuers were kept is bound at no issuer after it, still refuses another
+// subject, and the first sign-in with its subject fills in the issuer
+// that sign-in comes from.
+func PersonIssuersUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`ALTER TABLE person_subjects DROP COLUMN issuer`,
+		`DELETE FROM schema_migrations WHERE version = 38`,
+		`INSERT INTO person_subjects (login_key, login, subject, bound_at) VALUES ('` + store.FoldCase("Ada@example.com") + `', 'Ada@example.com', 'sub-ada', ` + itoa(at(1).UnixNano()) + `)`,
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s := open(t)
+	defer func() { _ = s.Close() }()
+	b, err := s.PersonBinding(ctx, "ada@example.com")
+	noErr(t, err, "PersonBinding after the upgrade")
+	diff(t, "the binding after the upgrade", &store.PersonBinding{Login: "Ada@example.com", Subject: "sub-ada", BoundAt: at(1)}, b)
+	session := func(id, signIn, subject string) *store.Session {
+		noErr(t, s.StartSignIn(ctx, signIn, at(600)), "StartSignIn")
+		return &store.Session{ID: id, Actor: store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, Role: "admin", CSRF: "c",
+			SignIn: signIn, Subject: subject, Issuer: "https://idp.example.com", CreatedAt: at(10), ExpiresAt: at(3600), LastSeen: at(10)}
+	}
+	var ice *store.IssuerChangedError
+	if err := s.CreateSession(ctx, session("s-other", "si-1", "sub-other")); !errors.Is(err, store.ErrSubjectTaken) || errors.As(err, &ice) {
+		t.Fatalf("another subject's sign-in after the upgrade: %v; want ErrSubjectTaken of another subject", err)
+	}
+	noErr(t, s.CreateSession(ctx, session("s-ada", "si-2", "sub-ada")), "CreateSession(her subject after the upgrade)")
+	b, err = s.PersonBinding(ctx, "ada@example.com")
+	noErr(t, err, "PersonBinding after her sign-in")
+	diff(t, "the binding after her sign-in", &store.PersonBinding{Login: "Ada@example.com", Subject: "sub-ada", Issuer: "https://idp.example.com", BoundAt: at(1)}, b)
 }

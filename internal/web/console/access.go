@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,13 @@ type peopleData struct {
 	Me     string // the signed-in person's login; "" for the bootstrap admin
 	Now    time.Time
 	Pager  pager
+	// Bound are the logins bound to an account at the identity provider
+	// that hold no access (access.People.Unheld), by login ignoring case,
+	// paged with "boundAfter"; Issuer is the server's -oidc-issuer, ""
+	// without single sign-on.
+	Bound      []*store.PersonBinding
+	BoundPager pager
+	Issuer     string
 }
 
 // personKey orders the People page (most recently active first) and is
@@ -44,8 +52,51 @@ func (c *Console) listPeople(w http.ResponseWriter, r *http.Request, s *reqState
 	}
 	slices.SortFunc(people, func(a, b *access.Person) int { return strings.Compare(personKey(b), personKey(a)) })
 	people, next := pageBefore(people, personKey, r.URL.Query().Get("before"))
-	d := peopleData{People: people, Me: myLogin(s.principal), Now: c.now(), Pager: newPager(r, "People", "before", next, true)}
+	bound, err := c.People.Unheld(r.Context(), s.principal)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	bound, boundNext := bindingsAfter(bound, r.URL.Query().Get("boundAfter"))
+	d := peopleData{People: people, Me: myLogin(s.principal), Now: c.now(), Pager: newPager(r, "People", "before", next, true),
+		Bound: bound, BoundPager: newPager(r, "Bound sign-ins", "boundAfter", boundNext, false)}
+	if c.SSO != nil {
+		d.Issuer = c.SSO.Issuer()
+	}
 	c.render(w, r, s, http.StatusOK, "people", "People", d)
+}
+
+// bindingsAfter is the page of bindings (sorted by login ignoring case)
+// that follows the login whose key (store.FoldCase) is after, and the
+// cursor of the page after it ("" when none follows).
+func bindingsAfter(all []*store.PersonBinding, after string) ([]*store.PersonBinding, string) {
+	start := 0
+	if after != "" {
+		start = len(all)
+		for i, b := range all {
+			if store.FoldCase(b.Login) > after {
+				start = i
+				break
+			}
+		}
+	}
+	rest := all[start:]
+	if len(rest) <= listPageSize {
+		return rest, ""
+	}
+	return rest[:listPageSize], store.FoldCase(rest[listPageSize-1].Login)
+}
+
+// issuerName is an identity provider's issuer as the People page shows
+// it: its host, and its path when it has one (an Okta org's custom
+// authorization server, example.okta.com/oauth2/default, is another
+// issuer than the org's own).
+func issuerName(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return issuer
+	}
+	return u.Host + strings.TrimSuffix(u.Path, "/")
 }
 
 // myLogin is the login of the person p acts for; "" for the bootstrap
@@ -84,11 +135,30 @@ func (c *Console) confirmRevokePerson(w http.ResponseWriter, r *http.Request, s 
 
 func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqState) {
 	login := r.PathValue("login")
+	forget := r.PostForm.Get("forget") == "binding"
+	if forget && c.holdsAccess(w, r, s, login) {
+		return
+	}
 	rev, err := c.People.Revoke(r.Context(), s.principal, login, r.PostForm.Get("self") == "true")
 	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionPersonRevoke, InputSummary: web.RevokePersonSummary(login, rev)}, err)
 	if err != nil {
 		_, e := c.publicError(r.Context(), err)
-		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "The access of " + login + " was not revoked: " + e.Message, Remedy: e.Remedy})
+		what := "The access of " + login + " was not revoked: "
+		if forget {
+			what = "The binding of " + login + " was not forgotten: "
+		}
+		c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: what + e.Message, Remedy: e.Remedy})
+		http.Redirect(w, r, "/people", http.StatusSeeOther)
+		return
+	}
+	if forget && rev.Sessions == 0 && len(rev.Tokens) == 0 && rev.RunsCanceled == 0 && rev.CancelFailed == nil {
+		// Nothing but the binding: what else a revoke ends (what they
+		// signed in with meanwhile, their runs) is said as for any revoke.
+		msg := "Forgot the account at the identity provider that " + login + " was bound to: the next sign-in as " + login + " binds it anew, at the identity provider cardflow signs in with then."
+		if !rev.Unbound {
+			msg = login + " was bound to no account at the identity provider any more: the next sign-in as " + login + " binds it."
+		}
+		c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: msg})
 		http.Redirect(w, r, "/people", http.StatusSeeOther)
 		return
 	}
@@ -115,6 +185,25 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 	}
 	c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: msg})
 	http.Redirect(w, r, "/people", http.StatusSeeOther)
+}
+
+// holdsAccess refuses, with a message on the People page, to forget the
+// binding of a login that signed in since the page listed it among those
+// that hold nothing: forgetting it is a revoke, which would end what they
+// hold now. It reports whether it refused.
+func (c *Console) holdsAccess(w http.ResponseWriter, r *http.Request, s *reqState, login string) bool {
+	people, err := c.People.List(r.Context(), s.principal)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return true
+	}
+	if !slices.ContainsFunc(people, func(p *access.Person) bool { return store.FoldCase(p.Login) == store.FoldCase(login) }) {
+		return false
+	}
+	c.addFlash(r.Context(), s.session, flash{Kind: "error", Message: "The binding of " + login + " was not forgotten: " + login + " holds access now (signed in since the page was shown).",
+		Remedy: "To end their access and forget the binding, use Revoke access in Who has access."})
+	http.Redirect(w, r, "/people", http.StatusSeeOther)
+	return true
 }
 
 func plural(n int, thing string) string {

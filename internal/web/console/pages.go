@@ -87,6 +87,7 @@ var funcs = template.FuncMap{
 	// of a link's path; html/template would leave those as they are.
 	"pathSegment": url.PathEscape,
 	"login":       breakableLogin,
+	"issuerName":  issuerName,
 	"flowRunTable": func(rows []flowRunRow, oneFlow bool) flowRunTable {
 		return flowRunTable{Rows: rows, OneFlow: oneFlow}
 	},

@@ -85,7 +85,7 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.
 	}
 	id := randomString(32)
 	ss := &store.Session{ID: sessionKey(id), Actor: p.Actor, Name: p.Name, Role: string(p.Role), CSRF: randomString(32),
-		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now, SignIn: p.SignIn, Subject: p.Subject}
+		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now, SignIn: p.SignIn, Subject: p.Subject, Issuer: p.Issuer}
 	if err := c.Sessions.CreateSession(ctx, ss); errors.Is(err, store.ErrRevoked) {
 		return access.RevokedMeanwhile(err)
 	} else if errors.Is(err, store.ErrSubjectTaken) {

@@ -15,6 +15,7 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/sso"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
 const (
@@ -233,7 +234,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.signinFailed(w, r, 0, err)
 		return
 	}
-	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn, Subject: id.Subject}
+	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn, Subject: id.Subject, Issuer: id.Issuer}
 	if err := c.startSession(w, r, p); errors.Is(err, store.ErrRevoked) || errors.Is(err, store.ErrSubjectTaken) {
 		if errors.Is(err, store.ErrSubjectTaken) {
 			// Refused before the session was stored: the sign-in is
@@ -241,8 +242,8 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 			if err := c.Sessions.EndSignIn(ctx, signIn); err != nil && !errors.Is(err, store.ErrNotFound) {
 				c.log.WarnContext(ctx, "console: could not forget a refused sign-in", slog.Any("cause", err))
 			}
-			c.log.WarnContext(ctx, "console: sign-in refused: the login is bound to another subject",
-				slog.String("login", id.Login), slog.String("subject", id.Subject))
+			why, attrs := web.SubjectTakenWarning(id, err)
+			c.log.WarnContext(ctx, "console: sign-in refused: "+why, attrs...)
 		}
 		c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role)}, err)
 		c.signinFailed(w, r, 0, err)

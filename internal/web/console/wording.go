@@ -14,6 +14,7 @@ var consoleSteps = []struct {
 }{
 	{regexp.MustCompile(`\(cardflow flows disable NAME, then enable NAME\)`), "(Disable, then Enable, on each flow's page)"},
 	{regexp.MustCompile(`\(cardflow connections test\)`), "(Test on the connection's page)"},
+	{regexp.MustCompile(`\(cardflow people revoke [^()]*, or Forget binding on the console's People page\)`), "(Forget binding under Bound sign-ins on the People page)"},
 	{regexp.MustCompile(`\(cardflow connections create\)`), "(New Connection on the Connections page)"},
 	{regexp.MustCompile(`what cardflow connections show ("[^"]*") reports`), "what the page of connection $1 reports"},
 	{regexp.MustCompile(`read it again with GET /api/v1/flows/\S+ \(cardflow flows show [^)]*\) and retry`), "reload the flow's page and try again"},
