@@ -3,14 +3,16 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 )
 
-// TestBrowserBadPageCursor: a list asked for with a before= that is not a
-// page of it (an address edited or cut short) answers 400 with a notice
+// TestBrowserBadPageCursor: a list asked for with a before= (the Flows
+// page's flow runs: runs_before=) that is not a page of it (an address
+// edited or cut short) answers 400 with a notice
 // that says what before must look like and links to the list's first page
 // with its other filters kept, as the API refuses such a cursor; the pages
 // showed the newest entries as if before were absent. A real cursor still
@@ -23,12 +25,22 @@ func TestBrowserBadPageCursor(t *testing.T) {
 		`{"card":"okta-devices/search-devices","connection":"Prod","input":{"status":"ACTIVE"}}`); code != http.StatusCreated {
 		t.Fatalf("run a card: %d %s", code, out)
 	}
+	flowID := e.storeFlow(t, missingDeviceFlow)
+	if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs?wait=true", "application/json", `{}`); code != http.StatusOK {
+		t.Fatalf("run the flow: %d %s", code, out)
+	}
 	tests := []struct {
 		name, path string
 		want       []string
 		first      string // the fix link's address
 		good       string // a real cursor of the list: still a page
 	}{
+		{name: "flows", path: "/flows?runs_before=page2",
+			want:  []string{`runs_before="page2" in this address is not a page of the flow runs`, `"_" and a flow run's id`, "Show the newest flow runs", "read-a-gone-device"},
+			first: "/flows", good: "/flows?runs_before=4102444800000000000_x"},
+		{name: "flow", path: "/flows/" + flowID + "?before=" + strings.Repeat("9", 60),
+			want:  []string{`before="` + strings.Repeat("9", 40) + `…" in this address is not a page of the flow runs`, "Show the newest flow runs", "Steps"},
+			first: "/flows/" + flowID, good: "/flows/" + flowID + "?before=4102444800000000000_x"},
 		{name: "audit", path: "/audit?action=card.run&plans=exclude&before=yesterday",
 			want:  []string{`before="yesterday" in this address is not a page of the audit trail`, "an audit event's id, a whole number", "Show the newest audit events"},
 			first: "/audit?action=card.run&plans=exclude", good: "/audit?action=card.run&before=999999"},
@@ -47,7 +59,7 @@ func TestBrowserBadPageCursor(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: GET %s: status %d; want 400", tt.name, tt.path, resp.StatusCode)
 		}
-		if strings.Contains(body, `rel="next"`) || strings.Contains(body, `<table`) {
+		if strings.Contains(body, `rel="next"`) || regexp.MustCompile(`aria-label="(Audit events|Events|Runs|Flow runs)"`).MatchString(body) {
 			t.Errorf("%s: GET %s lists entries as if before were absent", tt.name, tt.path)
 		}
 		// The connection filter is known: no advice about connections.
@@ -80,8 +92,12 @@ func TestBrowserBadPageCursor(t *testing.T) {
 		}
 	}
 	b.setWidth(phoneWidth)
-	b.open(tests[0].path)
-	b.checkPage("audit-bad-cursor")
-	b.open(tests[2].path)
-	b.checkPage("events-bad-cursor")
+	for _, name := range []string{"audit", "events", "flow"} {
+		for _, tt := range tests {
+			if tt.name == name {
+				b.open(tt.path)
+				b.checkPage(name + "-bad-cursor")
+			}
+		}
+	}
 }

@@ -197,17 +197,26 @@ type flowsData struct {
 	Now       time.Time
 	Pager     pager // of the flows
 	RunsPager pager // of the flow runs
+	// RunsError says why the page of flow runs asked for (runs_before)
+	// is not one; the page then lists no runs.
+	RunsError *filterError
 }
 
 // flowRunsPage reads the page of flow runs (of flowID, or of every flow)
 // that the cursor parameter param of the query q names, and the
-// navigation of the list at path.
-func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, flowID, param string) ([]flowRunRow, pager, error) {
+// navigation of the list at path; a cursor that is not one gets the
+// notice that says so (badCursor) and no runs.
+func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, flowID, param string) ([]flowRunRow, pager, *filterError, error) {
 	f := store.FlowRunFilter{FlowID: flowID, Limit: listPageSize + 1}
-	f.Before, f.BeforeID, _ = parseTimeCursor(q.Get(param))
+	if v := q.Get(param); v != "" {
+		var ok bool
+		if f.Before, f.BeforeID, ok = parseTimeCursor(v); !ok {
+			return nil, pager{}, badCursor(path, q, param, v, "the flow runs", timeCursorText("a flow run's"), "Show the newest flow runs"), nil
+		}
+	}
 	runs, err := c.Flows.ListFlowRunsPage(ctx, f)
 	if err != nil {
-		return nil, pager{}, err
+		return nil, pager{}, nil, err
 	}
 	next := ""
 	if len(runs) > listPageSize {
@@ -216,9 +225,9 @@ func (c *Console) flowRunsPage(ctx context.Context, path string, q url.Values, f
 		next = timeCursor(last.CreatedAt, last.ID)
 	}
 	if runs, err = c.explainFailures(ctx, runs); err != nil {
-		return nil, pager{}, err
+		return nil, pager{}, nil, err
 	}
-	return flowRunRows(runs, c.personNamer(ctx)), newPagerAt(path, q, "Flow runs", param, next, true), nil
+	return flowRunRows(runs, c.personNamer(ctx)), newPagerAt(path, q, "Flow runs", param, next, true), nil, nil
 }
 
 // explainFailures gives each failed run that has no error of its own (its
@@ -260,7 +269,7 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		c.fail(w, r, s, err)
 		return
 	}
-	runs, runsPager, err := c.flowRunsPage(ctx, r.URL.Path, r.URL.Query(), "", "runs_before")
+	runs, runsPager, runsError, err := c.flowRunsPage(ctx, r.URL.Path, r.URL.Query(), "", "runs_before")
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
@@ -289,8 +298,12 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 		}
 		rows = append(rows, row)
 	}
-	c.render(w, r, s, http.StatusOK, "flows", "Flows", flowsData{Flows: rows, Runs: runs, Now: c.now(),
-		Pager: newPager(r, "Flows", "after", next, false), RunsPager: runsPager})
+	status, title := http.StatusOK, "Flows"
+	if runsError != nil {
+		status, title = http.StatusBadRequest, "Error: Flows"
+	}
+	c.render(w, r, s, status, "flows", title, flowsData{Flows: rows, Runs: runs, Now: c.now(),
+		Pager: newPager(r, "Flows", "after", next, false), RunsPager: runsPager, RunsError: runsError})
 }
 
 // toggleFlow enables or disables a flow's trigger and shows the flow page
@@ -341,6 +354,9 @@ type flowData struct {
 	Inputs     []flowInput
 	Runs       []flowRunRow
 	Pager      pager // of the runs
+	// RunsError says why the page of runs asked for (before) is not
+	// one; the page then lists no runs.
+	RunsError *filterError
 	// Versions are the flow's stored versions, newest first, without
 	// their sources.
 	Versions []*store.FlowVersion
@@ -431,7 +447,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 	if d.Versions, err = c.Flows.ListFlowVersions(ctx, d.Flow.ID); err != nil {
 		return nil, err
 	}
-	if d.Runs, d.Pager, err = c.flowRunsPage(ctx, "/flows/"+url.PathEscape(d.Flow.ID), url.Values{}, d.Flow.ID, "before"); err != nil {
+	if d.Runs, d.Pager, _, err = c.flowRunsPage(ctx, "/flows/"+url.PathEscape(d.Flow.ID), url.Values{}, d.Flow.ID, "before"); err != nil {
 		return nil, err
 	}
 	if d.Doc != nil {
@@ -473,13 +489,17 @@ func (c *Console) showFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 		c.fail(w, r, s, err)
 		return
 	}
+	status, title := http.StatusOK, d.Flow.Name
 	if q := r.URL.Query(); q.Get("before") != "" { // a later page of its runs
-		if d.Runs, d.Pager, err = c.flowRunsPage(r.Context(), r.URL.Path, q, d.Flow.ID, "before"); err != nil {
+		if d.Runs, d.Pager, d.RunsError, err = c.flowRunsPage(r.Context(), r.URL.Path, q, d.Flow.ID, "before"); err != nil {
 			c.fail(w, r, s, err)
 			return
 		}
+		if d.RunsError != nil {
+			status, title = http.StatusBadRequest, "Error: "+d.Flow.Name
+		}
 	}
-	c.render(w, r, s, http.StatusOK, "flow", d.Flow.Name, d)
+	c.render(w, r, s, status, "flow", title, d)
 }
 
 // flowVersionData is the page of one stored version of a flow.
