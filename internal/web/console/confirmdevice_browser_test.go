@@ -41,7 +41,7 @@ func (e *env) activeDevices(t *testing.T) []activeDevice {
 }
 
 // TestBrowserDeleteDeviceShowsTheDevice: the question before Delete Device
-// shows which device it is (its name, status, platform, as Okta has it
+// (and Deactivate Device) shows which device it is (its name, status, platform, as Okta has it
 // now), read through the chosen connection by a Read Device run that the
 // run history and the audit log record as the person's, where it showed
 // only the id. When the read fails (the device is gone, Okta refuses the
@@ -84,9 +84,8 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 		t.Helper()
 		b.click(`//*[@id="confirm"]` + button("Run"))
 		if got := b.runStatus(); got != want {
-			b.fatalf("the confirmed delete's status is %q; want %s", got, want)
+			b.fatalf("the confirmed run's status is %q; want %s", got, want)
 		}
-		b.wantText("Delete Device")
 	}
 
 	// A device that is there: its name, status and platform, and the
@@ -180,4 +179,17 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 	b.setWidth(phoneWidth)
 	b.screenshot("delete-device-confirm-connection-error-phone")
 	confirm("Failed")
+
+	// Deactivate Device, the other card that asks first, shows the device
+	// the same way.
+	b.open("/cards/okta-devices/deactivate-device?connection=" + prod.ID)
+	b.fill("deviceId", devs[2].ID)
+	b.click(button("Run"))
+	got = b.text(`//*[@id="confirm"]`)
+	for _, want := range []string{"Deactivate Device with Prod?", devs[2].Profile.DisplayName, "ACTIVE", "a Read Device run"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the question before Deactivate Device reads %q; want %q in it", got, want)
+		}
+	}
+	confirm("Succeeded")
 }
