@@ -303,9 +303,9 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	if err != nil {
 		return nil, err
 	}
-	// After the access ends, so that no run the person starts with it
-	// is left out (but for a request let in before the revoke that stores
-	// its run after this read).
+	// After the access ends: a run being started with one of their
+	// sessions or tokens was stored before they were deleted, and is
+	// found here, or is refused (store.FlowRun.SessionID, TokenID).
 	canceled, cancelErr := 0, error(nil)
 	if pp.Runs != nil {
 		canceled, cancelErr = pp.Runs.CancelStartedBy(ctx, login, p.Actor)

@@ -146,3 +146,58 @@ func TestPeopleRevokeCancelsTheirRuns(t *testing.T) {
 		t.Errorf("revoke again: %d %s; want 404", code, data)
 	}
 }
+
+// revokesMeanwhile runs meanwhile before it stores a flow run started with
+// a personal token: between the request's sign-in and its run's write.
+type revokesMeanwhile struct {
+	store.Store
+	meanwhile func()
+}
+
+func (s *revokesMeanwhile) CreateFlowRun(ctx context.Context, r *store.FlowRun) error {
+	if r.TokenID != "" && s.meanwhile != nil {
+		s.meanwhile()
+	}
+	return s.Store.CreateFlowRun(ctx, r)
+}
+
+// TestPeopleRevokeRefusesARunBeingStarted: a run that a person's request,
+// let in before their access was revoked, stores after the revoke has
+// looked for their runs is refused, not left running: it is stored only
+// while the token it was started with exists.
+func TestPeopleRevokeRefusesARunBeingStarted(t *testing.T) {
+	t.Parallel()
+	wrapped := &revokesMeanwhile{}
+	emu := emutest.Start(t, oktaemu.Config{Devices: 4})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		ssoConfig(c, emu.URL)
+		c.wrapStore = func(st store.Store) store.Store { wrapped.Store = st; return wrapped }
+	})
+	h.connect("Prod")
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	h.postYAML("/api/v1/flows", suspendActiveFlow, &stored)
+	ada := cliLogin(t, h, oktaemu.AdminLogin)
+	revoked := 0
+	wrapped.meanwhile = func() {
+		var rev struct {
+			FlowRunsCanceled int `json:"flowRunsCanceled"`
+		}
+		if code, data := h.call("POST", "/api/v1/people/"+url.PathEscape(oktaemu.AdminLogin)+"/revoke", nil, &rev); code != http.StatusOK || rev.FlowRunsCanceled != 0 {
+			t.Errorf("revoke while the run is being started: %d %s; want 200, no run to cancel yet", code, data)
+		}
+		revoked++
+	}
+	code, data := h.callWith(ada.Token, "POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", map[string]any{"inputs": map[string]any{"platform": "ANDROID"}}, nil)
+	if revoked != 1 {
+		t.Fatalf("the revoke ran %d times; want once, while the run was being started", revoked)
+	}
+	if code != http.StatusUnauthorized || !strings.Contains(string(data), "access was revoked while this was being done") {
+		t.Errorf("the run started as the access was revoked: %d %s; want 401 saying the access was revoked meanwhile", code, data)
+	}
+	runs, err := h.app.Store.ListFlowRunsPage(t.Context(), store.FlowRunFilter{FlowID: stored.Flow.ID})
+	if err != nil || len(runs) != 0 {
+		t.Errorf("runs of the flow after the refused start: %d %v; want none", len(runs), err)
+	}
+}

@@ -48,7 +48,7 @@ func TestRemediesNameTheCommand(t *testing.T) {
 	if err := st.CreateFlowRun(t.Context(), run); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Rerun(t.Context(), run.ID, false, store.Actor{Type: store.ActorBootstrap})
+	_, err = s.Rerun(t.Context(), run.ID, false, flowrun.Starter{Actor: store.Actor{Type: store.ActorBootstrap}})
 	remedyHas(t, "Rerun of a queued run", err, "POST /api/v1/flow-runs/"+run.ID+"/cancel (cardflow flows cancel "+run.ID+")")
 }
 

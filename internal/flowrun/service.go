@@ -503,10 +503,23 @@ func (s *Service) prepare(ctx context.Context, idOrName string, inputs map[strin
 	return fl, doc, in, nil
 }
 
+// Starter is who starts a run by hand (Start, Rerun): the actor the run
+// and its card runs record, and the console session or personal API token
+// they start it with, which must still exist when the run is stored
+// (store.FlowRun.SessionID, TokenID), so that no run outlives a revoke of
+// their access unseen; both are empty for the bootstrap admin.
+type Starter struct {
+	Actor     store.Actor
+	SessionID string
+	TokenID   string
+}
+
 // Start validates the stored flow and its inputs and queues a run started
-// by actor (for a triggered run: who enabled the flow); a worker picks it
-// up at once. The run and each of its card runs record the actor.
-func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error) {
+// by by; a worker picks it up at once. The run and each of its card runs
+// record by's actor. A run whose starter's session or token ended
+// meanwhile (a revoke) is refused.
+func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]any, by Starter) (*store.FlowRun, error) {
+	actor := by.Actor
 	fl, doc, in, err := s.prepare(ctx, idOrName, inputs)
 	if err != nil {
 		return nil, err
@@ -527,9 +540,11 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 	trig, _ := json.Marshal(flow.Firing{Kind: flow.KindManual, Time: now}) // a Firing always marshals
 	run := &store.FlowRun{
 		FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version, Inputs: raw,
-		Status: "queued", Actor: actor, CreatedAt: now, Trigger: trig,
+		Status: "queued", Actor: actor, CreatedAt: now, Trigger: trig, SessionID: by.SessionID, TokenID: by.TokenID,
 	}
-	if err := s.store.CreateFlowRun(ctx, run); err != nil {
+	if err := s.store.CreateFlowRun(ctx, run); errors.Is(err, store.ErrRevoked) {
+		return nil, revokedMeanwhile(err)
+	} else if err != nil {
 		return nil, fmt.Errorf("store flow run: %w", err)
 	}
 	s.log.InfoContext(ctx, "flow run queued", slog.String("flow_run", run.ID), slog.String("flow", fl.Name))
@@ -537,13 +552,14 @@ func (s *Service) Start(ctx context.Context, idOrName string, inputs map[string]
 	return run, nil
 }
 
-// Rerun queues a new run of a finished run on behalf of actor: the same
+// Rerun queues a new run of a finished run on behalf of by (as Start): the same
 // flow version (the document the original ran, whatever was stored
 // since), inputs and trigger, with RerunOf naming the original. With
 // failedOnly, the original's succeeded and skipped items are copied into
 // the new run, which runs only the rest: the failed items and any it never
 // reached.
-func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error) {
+func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, by Starter) (*store.FlowRun, error) {
+	actor := by.Actor
 	orig, err := s.GetRun(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -567,14 +583,16 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 	run := &store.FlowRun{
 		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, FlowVersion: orig.FlowVersion,
 		Inputs: orig.Inputs, Status: "queued", Actor: actor, CreatedAt: s.now(), Trigger: orig.Trigger,
-		RerunOf: orig.ID,
+		RerunOf: orig.ID, SessionID: by.SessionID, TokenID: by.TokenID,
 	}
 	var keep []string
 	if failedOnly {
 		keep = []string{flow.StatusSucceeded, flow.StatusSkipped}
 	}
 	n, err := s.store.CreateFlowRunFrom(ctx, run, orig.ID, keep)
-	if err != nil {
+	if errors.Is(err, store.ErrRevoked) {
+		return nil, revokedMeanwhile(err)
+	} else if err != nil {
 		return nil, fmt.Errorf("store flow run: %w", err)
 	}
 	s.log.InfoContext(ctx, "flow run queued again", slog.String("flow_run", run.ID), slog.String("of", orig.ID),
@@ -587,6 +605,14 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, acto
 	}
 	s.Wake()
 	return run, nil
+}
+
+// revokedMeanwhile is the refusal of a run whose starter's session or
+// token ended while it was being started (store.ErrRevoked): their access
+// was revoked.
+func revokedMeanwhile(err error) error {
+	return problem.New(problem.Unauthenticated, "your access was revoked while this was being done, so the flow run was not started").
+		WithRemedy("sign in again; if you still have access, start it again").Wrap(err)
 }
 
 // Wake makes the workers look for queued runs now rather than at their

@@ -35,10 +35,11 @@ var (
 	// read-only (after a failover to a replica): nothing was written, and
 	// the same call works once the database takes writes again.
 	ErrReadOnly = errors.New("store: the database is read-only")
-	// ErrRevoked means a console session or personal API token was not
-	// created because what it was created on the strength of ended
-	// meanwhile: its sign-in in flight, or its creator's console session
-	// or personal API token (a person's access revoked, DeletePersonAccess).
+	// ErrRevoked means a console session, personal API token or flow run
+	// was not created because what it was created on the strength of
+	// ended meanwhile: its sign-in in flight, or its creator's console
+	// session or personal API token (a person's access revoked,
+	// DeletePersonAccess).
 	ErrRevoked = errors.New("store: revoked meanwhile")
 	// ErrSubjectTaken means a console session or personal API token of a
 	// sign-in was not created because its login is bound to another
@@ -557,6 +558,14 @@ type FlowRun struct {
 	// Failure, of a failed run, is a key that is the same for runs that
 	// failed the same way (FailureStreak compares it); empty otherwise.
 	Failure string
+	// SessionID and TokenID, not stored, are the console session or the
+	// personal API token a person starts the run with by hand: when set,
+	// CreateFlowRun and CreateFlowRunFrom store the run only while it
+	// still exists (ErrRevoked otherwise), as a token is created only
+	// while its creator's session or token exists. A revoke of the
+	// person (DeletePersonAccess, then the cancel of their runs) thus
+	// comes before the run, which is refused, or after it, and finds it.
+	SessionID, TokenID string
 }
 
 // FlowRunCanceled is the status of a flow run stopped on request.

@@ -41,10 +41,10 @@ type Flows interface {
 	PlanDocumentTriggered(ctx context.Context, src []byte, t flowrun.PlanTrigger, actor store.Actor) (*flow.PlanResult, error)
 	// PlanDocument plans a flow document without storing it.
 	PlanDocument(ctx context.Context, src []byte, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error)
-	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
+	Start(ctx context.Context, idOrName string, inputs map[string]any, by flowrun.Starter) (*store.FlowRun, error)
 	Wait(ctx context.Context, runID string) (*store.FlowRun, error)
 	Cancel(ctx context.Context, runID string, actor store.Actor) (*store.FlowRun, error)
-	Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error)
+	Rerun(ctx context.Context, runID string, failedOnly bool, by flowrun.Starter) (*store.FlowRun, error)
 	GetRun(ctx context.Context, runID string) (*store.FlowRun, error)
 	ListRuns(ctx context.Context, f store.FlowRunFilter) ([]*store.FlowRun, error)
 	Steps(ctx context.Context, runID string) ([]*store.FlowStep, error)
@@ -421,7 +421,7 @@ func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
 		}
 		wait = v == "true"
 	}
-	run, err := s.Flows.Start(r.Context(), r.PathValue("id"), req.Inputs, actor(r.Context()))
+	run, err := s.Flows.Start(r.Context(), r.PathValue("id"), req.Inputs, starter(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -537,7 +537,7 @@ func (s *Server) rerunFlowRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	run, err := s.Flows.Rerun(r.Context(), r.PathValue("id"), req.FailedOnly, actor(r.Context()))
+	run, err := s.Flows.Rerun(r.Context(), r.PathValue("id"), req.FailedOnly, starter(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

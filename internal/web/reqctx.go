@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -47,6 +48,13 @@ func WithPrincipal(ctx context.Context, p access.Principal) context.Context {
 func actor(ctx context.Context) store.Actor {
 	p, _ := PrincipalOf(ctx)
 	return p.Actor
+}
+
+// starter is who starts a flow run with the request: its actor and the
+// personal API token (or console session) it acts with.
+func starter(ctx context.Context) flowrun.Starter {
+	p, _ := PrincipalOf(ctx)
+	return flowrun.Starter{Actor: p.Actor, SessionID: p.SessionID, TokenID: p.TokenID}
 }
 
 func newRequestID() string {

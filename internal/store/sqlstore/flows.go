@@ -314,7 +314,15 @@ func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 
 // CreateFlowRun inserts r, filling in an empty ID.
 func (s *Store) CreateFlowRun(ctx context.Context, r *store.FlowRun) error {
-	return s.fail("create flow run", s.insertFlowRun(ctx, s.db, r))
+	if r.SessionID == "" && r.TokenID == "" {
+		return s.fail("create flow run", s.insertFlowRun(ctx, s.db, r))
+	}
+	return s.fail("create flow run", s.inTx(ctx, func(ctx context.Context, tx execer) error {
+		if err := s.grantedBy(ctx, tx, "", r.Actor.Login, r.SessionID, r.TokenID); err != nil {
+			return err
+		}
+		return s.insertFlowRun(ctx, tx, r)
+	}))
 }
 
 func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
@@ -338,6 +346,9 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 func (s *Store) CreateFlowRunFrom(ctx context.Context, r *store.FlowRun, fromRunID string, keep []string) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
+		if err := s.grantedBy(ctx, ex, "", r.Actor.Login, r.SessionID, r.TokenID); err != nil {
+			return err
+		}
 		if err := s.insertFlowRun(ctx, ex, r); err != nil {
 			return err
 		}

@@ -399,6 +399,16 @@ func testNothingOutlivesRevoke(t *testing.T, open func(t *testing.T) store.Store
 	wantErr(t, s.CreateSession(ctx, session("s4", "si-expired")), store.ErrRevoked, "CreateSession(sign-in expired)")
 	noErr(t, s.CreateAPIToken(ctx, token("by-session", "s1", "", "")), "CreateAPIToken(by a session)")
 	noErr(t, s.CreateAPIToken(ctx, token("by-token", "", cli.ID, "")), "CreateAPIToken(by a token)")
+	// So is a flow run started with a session or a token of hers.
+	run := func(id, sessionID, tokenID string) *store.FlowRun {
+		r := newFlowRun(id, 1)
+		r.Actor, r.SessionID, r.TokenID = ada, sessionID, tokenID
+		return r
+	}
+	noErr(t, s.CreateFlowRun(ctx, run("fr-session", "s1", "")), "CreateFlowRun(with a session)")
+	noErr(t, s.CreateFlowRun(ctx, run("fr-token", "", cli.ID)), "CreateFlowRun(with a token)")
+	_, err := s.CreateFlowRunFrom(ctx, run("fr-rerun", "s1", ""), "fr-session", nil)
+	noErr(t, err, "CreateFlowRunFrom(with a session)")
 
 	// A revoke refuses what a sign-in in flight gives when it turns out
 	// to be the revoked person's (their login in any case), and only then.
@@ -425,6 +435,17 @@ func testNothingOutlivesRevoke(t *testing.T, open func(t *testing.T) store.Store
 	wantErr(t, s.CreateSession(ctx, session("s7", "si-6")), store.ErrRevoked, "CreateSession(someone else's sign-in, used)")
 	wantErr(t, s.CreateAPIToken(ctx, token("late-session", "s1", "", "")), store.ErrRevoked, "CreateAPIToken(by a revoked session)")
 	wantErr(t, s.CreateAPIToken(ctx, token("late-token", "", cli.ID, "")), store.ErrRevoked, "CreateAPIToken(by a revoked token)")
+	wantErr(t, s.CreateFlowRun(ctx, run("fr-late-session", "s1", "")), store.ErrRevoked, "CreateFlowRun(with a revoked session)")
+	wantErr(t, s.CreateFlowRun(ctx, run("fr-late-token", "", cli.ID)), store.ErrRevoked, "CreateFlowRun(with a revoked token)")
+	_, err = s.CreateFlowRunFrom(ctx, run("fr-late-rerun", "", cli.ID), "fr-session", nil)
+	wantErr(t, err, store.ErrRevoked, "CreateFlowRunFrom(with a revoked token)")
+	for _, id := range []string{"fr-late-session", "fr-late-token", "fr-late-rerun"} {
+		_, err := s.GetFlowRun(ctx, id)
+		wantErr(t, err, store.ErrNotFound, "GetFlowRun("+id+") refused")
+	}
+	bobRun := run("fr-bob", "bob", "")
+	bobRun.Actor = bob.Actor
+	noErr(t, s.CreateFlowRun(ctx, bobRun), "CreateFlowRun(with someone else's session)")
 	for _, id := range []string{"s2", "s3", "s4", "s5", "s6", "s7"} {
 		_, err := s.GetSession(ctx, id)
 		wantErr(t, err, store.ErrNotFound, "GetSession("+id+")")

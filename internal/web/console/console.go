@@ -15,6 +15,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
@@ -271,6 +272,12 @@ type reqState struct {
 
 // actor is who the request acts as, for the audit.
 func (s *reqState) actor() store.Actor { return s.principal.Actor }
+
+// starter is who starts a flow run with the request: the person and the
+// console session they act with.
+func (s *reqState) starter() flowrun.Starter {
+	return flowrun.Starter{Actor: s.principal.Actor, SessionID: s.principal.SessionID, TokenID: s.principal.TokenID}
+}
 
 // authedFunc is a handler for signed-in requests.
 type authedFunc func(w http.ResponseWriter, r *http.Request, s *reqState)

@@ -42,7 +42,7 @@ type FlowRunner interface {
 	// PlanTriggered dry-runs the run a flow's trigger would start.
 	PlanTriggered(ctx context.Context, idOrName string, t flowrun.PlanTrigger, actor store.Actor) (*flow.PlanResult, error)
 	// Start queues a run and returns it at once.
-	Start(ctx context.Context, idOrName string, inputs map[string]any, actor store.Actor) (*store.FlowRun, error)
+	Start(ctx context.Context, idOrName string, inputs map[string]any, by flowrun.Starter) (*store.FlowRun, error)
 	// Progress is the live progress of a run executing in this process.
 	Progress(runID string) map[string]flow.Progress
 	// Enable validates a flow again and turns its trigger on; Disable
@@ -56,7 +56,7 @@ type FlowRunner interface {
 	// Rerun queues a finished run again (its version, inputs and
 	// trigger); failedOnly takes over the items that succeeded or were
 	// skipped and runs only the others.
-	Rerun(ctx context.Context, runID string, failedOnly bool, actor store.Actor) (*store.FlowRun, error)
+	Rerun(ctx context.Context, runID string, failedOnly bool, by flowrun.Starter) (*store.FlowRun, error)
 }
 
 func (c *Console) flowRoutes(mux *web.Mux) {
@@ -125,7 +125,7 @@ func (c *Console) cancelFlowRun(w http.ResponseWriter, r *http.Request, s *reqSt
 // failedOnly) its failed items only, and shows the new run.
 func (c *Console) rerunFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 	id := r.PathValue("id")
-	run, err := c.FlowRunner.Rerun(r.Context(), id, r.PostForm.Get("failedOnly") == "true", s.actor())
+	run, err := c.FlowRunner.Rerun(r.Context(), id, r.PostForm.Get("failedOnly") == "true", s.starter())
 	if err != nil {
 		status, e := c.publicError(r.Context(), err)
 		if status == http.StatusNotFound || status >= 500 {
@@ -595,7 +595,7 @@ func (c *Console) startFlow(w http.ResponseWriter, r *http.Request, s *reqState)
 		c.fail(w, r, s, err)
 		return
 	}
-	run, err := c.FlowRunner.Start(ctx, d.Flow.ID, flowInputs(d), s.actor())
+	run, err := c.FlowRunner.Start(ctx, d.Flow.ID, flowInputs(d), s.starter())
 	if err != nil {
 		status, e := c.publicError(ctx, err)
 		d.setError(e)

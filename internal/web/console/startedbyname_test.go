@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -36,7 +37,7 @@ steps:
       resultSet: first
 `
 	e.storeFlow(t, doc)
-	run, err := e.app.Flows.Start(ctx, "find-active", nil, reader)
+	run, err := e.app.Flows.Start(ctx, "find-active", nil, flowrun.Starter{Actor: reader})
 	if err != nil {
 		t.Fatalf("start the flow as %s: %v", reader.Login, err)
 	}
