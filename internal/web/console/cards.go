@@ -251,6 +251,7 @@ func (c *Console) runCard(w http.ResponseWriter, r *http.Request, s *reqState) {
 		// run. The question is asked whether or not the read works.
 		if id, _ := input["deviceId"].(string); id != "" {
 			f.Confirm.Device = c.readConfirmDevice(ctx, conn, id, s.actor())
+			c.predict(ctx, f.Confirm.Device, cardRef(k, cd), conn, input, s.actor())
 		}
 		c.render(w, r, s, http.StatusOK, "run", cd.Name+"?", f)
 		return

@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -12,6 +14,9 @@ import (
 // readDeviceCard is the card the confirmation of a card that cannot be
 // undone runs to show the device it acts on.
 const readDeviceCard = card.ConnectorID + "/read-device"
+
+// statusDeactivated is Okta's status of a deactivated device.
+const statusDeactivated = "DEACTIVATED"
 
 // confirmReadTimeout bounds the read of the device a confirmation shows.
 const confirmReadTimeout = 15 * time.Second
@@ -32,6 +37,12 @@ type confirmDevice struct {
 	// Error and Remedy say why the device could not be shown, when not
 	// Read: the confirmation still goes on by id.
 	Error, Remedy string
+	// Will is what the run would do to the device as read (its plan from
+	// the status read, which asks Okta nothing more); Refused, with
+	// RefusedRemedy, the problem it would fail with instead, such as
+	// deleting an ACTIVE device without deactivateFirst. Both "" when
+	// the device could not be read or the plan could not be made.
+	Will, Refused, RefusedRemedy string
 }
 
 // readConfirmDevice reads the device id through the connection conn as
@@ -73,6 +84,36 @@ func (c *Console) readConfirmDevice(ctx context.Context, conn, id string, actor 
 		}
 	}
 	return d
+}
+
+// predict sets d.Will or d.Refused: what the run of cardRef with input
+// would do to the device d read, planned from the status read (a plan
+// with a known status makes no call and records nothing). It changes
+// nothing when d was not read or the plan cannot be made.
+func (c *Console) predict(ctx context.Context, d *confirmDevice, cardRef, conn string, input map[string]any, actor store.Actor) {
+	if !d.Read || d.Status == "" {
+		return
+	}
+	in := maps.Clone(input)
+	in["status"] = d.Status
+	ctx, cancel := context.WithTimeout(ctx, confirmReadTimeout)
+	defer cancel()
+	res, err := c.Cards.Run(ctx, card.Request{Card: cardRef, Connection: conn, Input: in, Actor: actor, DryRun: true})
+	switch {
+	case err != nil || res == nil:
+		return
+	case res.Error != nil:
+		_, e := c.publicError(ctx, res.Error)
+		d.Refused, d.RefusedRemedy = e.Message, e.Remedy
+	case res.Change == nil:
+		d.Will = fmt.Sprintf("Nothing: the device is already %s, so the run changes nothing.", d.Status)
+	case res.Change.To == card.StatusDeleted && res.Change.From != statusDeactivated:
+		d.Will = fmt.Sprintf("Deactivate the device (it is %s), then delete it.", res.Change.From)
+	case res.Change.To == card.StatusDeleted:
+		d.Will = "Delete the device."
+	default:
+		d.Will = fmt.Sprintf("Change its status from %s to %s.", res.Change.From, res.Change.To)
+	}
 }
 
 // outputText is v when it is a string, else "".

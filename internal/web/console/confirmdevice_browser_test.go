@@ -94,7 +94,8 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 	d := devs[0]
 	got := ask(prod.ID, d.ID, "read")
 	for _, want := range []string{"Delete Device with Prod?", "Check the device and the input", d.Profile.DisplayName, "Status", "ACTIVE",
-		"Platform", d.Profile.Platform, "Read from Okta through Prod just now", "a Read Device run", d.ID} {
+		"Platform", d.Profile.Platform, "The run will: Deactivate the device (it is ACTIVE), then delete it.",
+		"Read from Okta through Prod just now", "a Read Device run", d.ID} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the question reads %q; want %q in it", got, want)
 		}
@@ -120,6 +121,40 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 	b.setWidth(phoneWidth)
 	b.screenshot("delete-device-confirm-read-phone")
 	b.checkPage("delete-device-confirm-read")
+
+	// Without deactivateFirst, Okta would refuse to delete the ACTIVE
+	// device: the question says so, with the fix, before anything runs.
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
+	before := e.emu.Stats(t)
+	b.open("/cards/okta-devices/delete-device?connection=" + prod.ID)
+	b.fill("deviceId", d.ID)
+	b.click(button("Run"))
+	refused := b.text(`//*[@id="confirm"]`)
+	after := e.emu.Stats(t)
+	b.screenshot("delete-device-confirm-refused-desktop")
+	for _, want := range []string{d.Profile.DisplayName, "Okta would refuse this run", "Okta deletes only DEACTIVATED devices", "deactivateFirst", "Running it anyway changes nothing"} {
+		if !strings.Contains(refused, want) {
+			t.Errorf("the question about deleting an ACTIVE device without deactivateFirst reads %q; want %q in it", refused, want)
+		}
+	}
+	if strings.Contains(refused, "The run will:") {
+		t.Errorf("the question about a delete Okta would refuse says what the run will do: %q", refused)
+	}
+	// The question's one call is its recorded read: what the run would do
+	// is planned from the status read, with no call of its own.
+	for k, n := range after {
+		want := before[k]
+		if k == "GET /api/v1/devices/{deviceId}" {
+			want++
+		}
+		if strings.Contains(k, "/api/v1/devices") && n != want {
+			t.Errorf("the question called %s %d times; want %d (its read alone)", k, n-before[k], want-before[k])
+		}
+	}
+	got = ask(prod.ID, d.ID, "read-again")
+	if !strings.Contains(got, "The run will: Deactivate the device (it is ACTIVE), then delete it.") {
+		t.Errorf("the question with deactivateFirst ticked reads %q; want what the run will do", got)
+	}
 	confirm("Succeeded")
 
 	// The same device, gone now: why it cannot be shown, and the delete
@@ -131,8 +166,8 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 			t.Errorf("the question about a gone device reads %q; want %q in it", got, want)
 		}
 	}
-	if runs := readRuns(d.ID); len(runs) != 2 || runs[0].Status != "failed" {
-		t.Errorf("the failed read was recorded as %+v; want a second, failed read-device run", runs)
+	if runs := readRuns(d.ID); len(runs) != 4 || runs[0].Status != "failed" {
+		t.Errorf("the failed read was recorded as %+v; want a fourth, failed read-device run", runs)
 	}
 	b.setWidth(phoneWidth)
 	b.screenshot("delete-device-confirm-gone-phone")
@@ -186,7 +221,7 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 	b.fill("deviceId", devs[2].ID)
 	b.click(button("Run"))
 	got = b.text(`//*[@id="confirm"]`)
-	for _, want := range []string{"Deactivate Device with Prod?", devs[2].Profile.DisplayName, "ACTIVE", "a Read Device run"} {
+	for _, want := range []string{"Deactivate Device with Prod?", devs[2].Profile.DisplayName, "ACTIVE", "The run will: Change its status from ACTIVE to DEACTIVATED.", "a Read Device run"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the question before Deactivate Device reads %q; want %q in it", got, want)
 		}
