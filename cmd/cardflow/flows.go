@@ -684,6 +684,13 @@ func followFlowRun(ctx context.Context, e *env, c *client, id string) (*api.Flow
 			if ctx.Err() != nil {
 				return nil, stopped
 			}
+			// A sign-in no longer accepted may be a revoked person's, and
+			// revoking a person cancels the runs they started: the run
+			// may have ended with it.
+			var ae *apiError
+			if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+				return nil, fmt.Errorf("%w\nThe run %s was canceled if your access was revoked (a revoke cancels the flow runs you started), else it goes on in the server: see which with cardflow flows show-run %s, signed in again", err, id, id)
+			}
 			// The run is the server's: a server that went away resumes it
 			// once it is back, so the id is what the user needs to go on.
 			return nil, fmt.Errorf("%w\nThe run %s goes on in the server (a restarted server resumes it): follow it with cardflow flows show-run %s", err, id, id)
