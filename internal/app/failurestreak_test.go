@@ -79,3 +79,50 @@ func TestRepeatedFailureNotifiedOnce(t *testing.T) {
 		t.Errorf("notifications %v; want only %d: %v", got, len(want), want)
 	}
 }
+
+// TestRecoveredAfterOneFailedRun: flow_run.recovered after a single failed
+// run says "1 failed run", where it said "1 failed runs".
+func TestRecoveredAfterOneFailedRun(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now = emu.Now
+		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, make(chan map[string]any, 16))}, "a-long-random-notification-secret"
+	})
+	h.connect("Prod")
+	var put putAnswer
+	if code, data := h.postYAML("/api/v1/flows", readOneFlow, &put); code != http.StatusCreated {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	var recovered string
+	for _, tt := range []struct{ deviceID, want string }{
+		{"guo0000000000000none", "failed"},
+		{h.devicesWithStatus("Prod", "ACTIVE")[0], "succeeded"},
+	} {
+		var r flowRun
+		code, data := h.call("POST", "/api/v1/flows/"+put.Flow.ID+"/runs?wait=true", map[string]any{"inputs": map[string]any{"deviceId": tt.deviceID}}, &r)
+		if code != http.StatusOK || r.Status != tt.want {
+			t.Fatalf("run for %s: %d %s; want %s", tt.deviceID, code, data, tt.want)
+		}
+		emu.AdvanceClock(t, time.Hour)
+		recovered = r.ID
+	}
+	ns, err := h.app.Store.ListNotifications(t.Context(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.ID != "nt_flow_run_recovered_"+recovered {
+			continue
+		}
+		var m struct{ Message string }
+		if err := json.Unmarshal(n.Body, &m); err != nil {
+			t.Fatalf("notification %s: %v", n.ID, err)
+		}
+		if !strings.Contains(m.Message, "succeeded after 1 failed run since ") {
+			t.Errorf("flow_run.recovered after one failed run: %q; want it to say \"after 1 failed run since\"", m.Message)
+		}
+		return
+	}
+	t.Errorf("no flow_run.recovered for run %s among %d notifications", recovered, len(ns))
+}

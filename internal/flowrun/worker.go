@@ -416,8 +416,12 @@ func (s *Service) notifyRecovered(ctx context.Context, run *store.FlowRun, log *
 	if st.Runs == 0 {
 		return nil
 	}
-	return s.message(ctx, run, notify.TypeFlowRunRecovered, fmt.Sprintf("flow %s: run %s succeeded after %d failed runs since %s",
-		run.FlowName, run.ID, st.Runs, st.First.UTC().Format(time.RFC3339)), log)
+	failed := "1 failed run"
+	if st.Runs != 1 {
+		failed = fmt.Sprintf("%d failed runs", st.Runs)
+	}
+	return s.message(ctx, run, notify.TypeFlowRunRecovered, fmt.Sprintf("flow %s: run %s succeeded after %s since %s",
+		run.FlowName, run.ID, failed, st.First.UTC().Format(time.RFC3339)), log)
 }
 
 // message is the outbox rows of a message of type typ about run, its id
