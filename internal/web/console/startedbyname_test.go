@@ -54,7 +54,7 @@ steps:
 	c, _, _ := signInHTTP(t, e.url, "/flow-runs")
 	for _, tc := range []struct{ name, path, want string }{
 		{"the flow run's page", "/flow-runs/" + run.ID, "<dt>Started by</dt><dd>" + want + "</dd>"},
-		{"the Recent flow runs list", "/flows", `data-label="Started by">` + want + "</td>"},
+		{"the Recent flow runs list", "/flows", `data-label="Started by">Rey Reader (readonly<wbr>@example.com)</td>`},
 		{"the card run's page", "/runs/" + cardRuns[0].ID, `<dd id="run-started-by">` + want + "</dd>"},
 		{"the Runs list", "/runs", `data-label="Started by">` + want + "</td>"},
 	} {
