@@ -292,6 +292,13 @@ type FlowRun struct {
 	// CancelRequestedAt is when someone asked the run to stop; the run
 	// ends canceled once its items in flight finish.
 	CancelRequestedAt *time.Time `json:"cancelRequestedAt,omitempty"`
+	// CancelRequestedBy is who asked the run to stop (absent for runs
+	// asked before it was recorded).
+	CancelRequestedBy *Actor `json:"cancelRequestedBy,omitempty"`
+	// CancelReason says why, when the asker did not decide it on their
+	// own: "its starter LOGIN's access was revoked" (revoking a person
+	// cancels the runs they started by hand).
+	CancelReason string `json:"cancelReason,omitempty"`
 	// Trigger is what started the run.
 	Trigger *FlowRunTrigger `json:"trigger"`
 	// Steps is absent in lists of runs.

@@ -725,9 +725,10 @@ func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*st
 	return s.cancel(ctx, id, actor, "")
 }
 
-// cancel is Cancel, its audit event saying why when why is not empty.
+// cancel is Cancel, the run's request and its audit event saying why
+// when why is not empty.
 func (s *Service) cancel(ctx context.Context, id string, actor store.Actor, why string) (*store.FlowRun, error) {
-	run, err := s.store.CancelFlowRun(ctx, id, s.now())
+	run, err := s.store.CancelFlowRun(ctx, id, actor, why, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, flowRunNotFound(id)
@@ -757,6 +758,38 @@ func (s *Service) cancel(ctx context.Context, id string, actor store.Actor, why 
 		return nil, fmt.Errorf("audit the cancel: %w", err)
 	}
 	return run, nil
+}
+
+// CancelCause says who asked run to stop, and why when they did not
+// decide it on their own, naming the asker with name (Actor.String when
+// nil): "asked by admin@example.com", "its starter ada@example.com's
+// access was revoked by admin@example.com". It is empty for a run nobody
+// asked to stop, and for one asked before who asked was recorded.
+func CancelCause(run *store.FlowRun, name func(store.Actor) string) string {
+	by := run.CancelRequestedBy
+	if run.CancelRequestedAt.IsZero() || by.Type == "" {
+		return ""
+	}
+	who := by.String()
+	if name != nil {
+		who = name(by)
+	}
+	why := "asked"
+	if run.CancelReason != "" {
+		why = run.CancelReason
+	}
+	return why + " by " + who
+}
+
+// canceledText is the error of a canceled run's flow.run audit event:
+// "canceled: CAUSE at TIME" (CancelCause), or "canceled" when who asked
+// is not recorded.
+func canceledText(run *store.FlowRun) string {
+	cause := CancelCause(run, nil)
+	if cause == "" {
+		return "canceled"
+	}
+	return "canceled: " + cause + " at " + run.CancelRequestedAt.UTC().Format(time.RFC3339)
 }
 
 // CancelStartedBy cancels, as Cancel does, every flow run still queued or

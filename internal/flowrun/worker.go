@@ -188,7 +188,8 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	run.FinishedAt = s.now()
 	if errors.Is(err, flow.ErrCanceled) {
 		run.Status = flow.StatusCanceled
-		log.Info("flow run canceled")
+		s.readCancelRequest(context.WithoutCancel(ctx), run, log)
+		log.Info("flow run canceled", slog.String("by", run.CancelRequestedBy.String()), slog.String("reason", run.CancelReason))
 	} else if err != nil {
 		run.Status = flow.StatusFailed
 		run.Error = publicMessage(err)
@@ -225,7 +226,7 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	}
 	why := run.Error
 	if run.Status == flow.StatusCanceled {
-		why = "canceled"
+		why = canceledText(run)
 	}
 	// The outcome and its audit event are stored together: whoever sees
 	// the run ended (a caller waiting for it) finds the audit event too.
@@ -289,6 +290,19 @@ func (s *Service) closeSteps(ctx context.Context, run *store.FlowRun, log *slog.
 			return
 		}
 	}
+}
+
+// readCancelRequest copies into run, which was read when it was claimed,
+// the cancel request stored since (by this server or another): when, by
+// whom and why, for its audit event. A failed read leaves run as it is,
+// and the event then says only that the run was canceled.
+func (s *Service) readCancelRequest(ctx context.Context, run *store.FlowRun, log *slog.Logger) {
+	r, err := s.store.GetFlowRun(ctx, run.ID)
+	if err != nil {
+		log.Warn("could not read who asked a canceled flow run to stop", slog.Any("error", err))
+		return
+	}
+	run.CancelRequestedAt, run.CancelRequestedBy, run.CancelReason = r.CancelRequestedAt, r.CancelRequestedBy, r.CancelReason
 }
 
 // checkCanceled notes a cancel request made on another server for run id,

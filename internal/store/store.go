@@ -553,8 +553,17 @@ type FlowRun struct {
 	// returns ErrConflict for a key already used.
 	TriggerKey string
 	// CancelRequestedAt is when someone asked the run to stop
-	// (CancelFlowRun); zero when nobody did. Only CancelFlowRun sets it.
+	// (CancelFlowRun); zero when nobody did. Only CancelFlowRun sets it,
+	// with CancelRequestedBy and CancelReason, each of the first request.
 	CancelRequestedAt time.Time
+	// CancelRequestedBy is who asked the run to stop; zero when nobody
+	// did, and for runs asked to stop before it was recorded (migration
+	// 0039).
+	CancelRequestedBy Actor
+	// CancelReason says why the run was asked to stop when the asker did
+	// not decide it on their own ("its starter LOGIN's access was
+	// revoked"); empty otherwise.
+	CancelReason string
 	// Failure, of a failed run, is a key that is the same for runs that
 	// failed the same way (FailureStreak compares it); empty otherwise.
 	Failure string
@@ -1058,15 +1067,17 @@ type Store interface {
 	// (a run resumed with them does not run them); it returns how many it
 	// copied. Copied items keep their RunRef and their Output.
 	CreateFlowRunFrom(ctx context.Context, r *FlowRun, fromRunID string, keep []string) (int, error)
-	// CancelFlowRun asks run id to stop: a queued run whose lease nobody
-	// holds becomes FlowRunCanceled at once (FinishedAt now); otherwise
-	// CancelRequestedAt is set to now (kept when already set) and the
-	// run's owner, or whichever server claims it next, ends it. It returns
-	// the run as stored after the change; a run already canceled comes
-	// back unchanged; a run that ended otherwise comes back with
-	// ErrConflict; ErrNotFound for an unknown run. UpdateFlowRun leaves
-	// CancelRequestedAt as it is.
-	CancelFlowRun(ctx context.Context, id string, now time.Time) (*FlowRun, error)
+	// CancelFlowRun asks run id to stop on behalf of by, saying why when
+	// reason is not empty: a queued run whose lease nobody holds becomes
+	// FlowRunCanceled at once (FinishedAt now); otherwise
+	// CancelRequestedAt is set to now, CancelRequestedBy to by and
+	// CancelReason to reason (all three kept when a request was made
+	// before), and the run's owner, or whichever server claims it next,
+	// ends it. It returns the run as stored after the change; a run
+	// already canceled comes back unchanged; a run that ended otherwise
+	// comes back with ErrConflict; ErrNotFound for an unknown run.
+	// UpdateFlowRun leaves the request as it is.
+	CancelFlowRun(ctx context.Context, id string, by Actor, reason string, now time.Time) (*FlowRun, error)
 	// PutFlowStep creates or replaces a step; ListFlowSteps returns steps
 	// in the order they were first put. PutFlowStep and PutFlowItem return
 	// ErrNotFound when the run does not exist. Both are fenced by owner.

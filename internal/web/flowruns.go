@@ -42,7 +42,8 @@ func flowRunHeader(run *store.FlowRun) api.FlowRun {
 		Status: run.Status, Actor: actorJSON(run.Actor),
 		Inputs: rawOrNil(run.Inputs), Error: run.Error, Failure: run.Failure, CreatedAt: run.CreatedAt,
 		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt), Trigger: runTrigger(run),
-		CancelRequestedAt: timePtr(run.CancelRequestedAt),
+		CancelRequestedAt: timePtr(run.CancelRequestedAt), CancelRequestedBy: actorJSON(run.CancelRequestedBy),
+		CancelReason: run.CancelReason,
 	}
 }
 

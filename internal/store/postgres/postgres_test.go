@@ -374,3 +374,11 @@ func TestUpgradeBindsIssuers(t *testing.T) {
 	open, exec := upgradeDB(dsn)
 	storetest.PersonIssuersUpgrade(t, open, exec)
 }
+
+// TestUpgradeKeepsCancelRequests: runs asked to stop before migration
+// 0039 keep when, with nobody recorded (storetest.CancelRequestsUpgrade).
+func TestUpgradeKeepsCancelRequests(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	open, exec := upgradeDB(dsn)
+	storetest.CancelRequestsUpgrade(t, open, exec)
+}

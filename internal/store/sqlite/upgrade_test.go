@@ -230,3 +230,11 @@ func TestUpgradeBindsIssuers(t *testing.T) {
 	open, exec := upgradeDB(path)
 	storetest.PersonIssuersUpgrade(t, open, exec)
 }
+
+// TestUpgradeKeepsCancelRequests: runs asked to stop before migration
+// 0039 keep when, with nobody recorded (storetest.CancelRequestsUpgrade).
+func TestUpgradeKeepsCancelRequests(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	open, exec := upgradeDB(path)
+	storetest.CancelRequestsUpgrade(t, open, exec)
+}

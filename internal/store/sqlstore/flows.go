@@ -291,7 +291,8 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 
 const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
 	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key, cancel_requested_at,
-	actor_type, actor_login, actor_token, flow_version, rerun_of, failure`
+	actor_type, actor_login, actor_token, flow_version, rerun_of, failure,
+	cancel_actor_type, cancel_actor_login, cancel_actor_token, cancel_reason`
 
 func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var r store.FlowRun
@@ -300,7 +301,8 @@ func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var caller string // the actor as text, kept for readers of the table
 	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &caller, &r.Error,
 		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName,
-		&r.FlowVersion, &r.RerunOf, &r.Failure); err != nil {
+		&r.FlowVersion, &r.RerunOf, &r.Failure,
+		&r.CancelRequestedBy.Type, &r.CancelRequestedBy.Login, &r.CancelRequestedBy.TokenName, &r.CancelReason); err != nil {
 		return nil, err
 	}
 	r.CancelRequestedAt = fromTS(cancel)
@@ -332,10 +334,11 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		key = r.TriggerKey
 	}
 	_, err := s.exec(ctx, ex, `INSERT INTO flow_runs (`+flowRunCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key,
-		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.FlowVersion, r.RerunOf, r.Failure)
+		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.FlowVersion, r.RerunOf, r.Failure,
+		r.CancelRequestedBy.Type, r.CancelRequestedBy.Login, r.CancelRequestedBy.TokenName, r.CancelReason)
 	return err
 }
 
@@ -557,17 +560,23 @@ func (s *Store) RenewFlowRunLease(ctx context.Context, runID, owner string, ttl 
 }
 
 // CancelFlowRun asks the run to stop in one statement: a queued run that
-// no server holds ends canceled at once; otherwise the request is noted
-// for the run's owner. A run already canceled comes back as it is.
-func (s *Store) CancelFlowRun(ctx context.Context, id string, now time.Time) (*store.FlowRun, error) {
+// no server holds ends canceled at once; otherwise the request (when, by
+// whom, why) is noted for the run's owner, the first request kept. A run
+// already canceled comes back as it is.
+func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, reason string, now time.Time) (*store.FlowRun, error) {
 	op := fmt.Sprintf("cancel flow run %q", id)
+	// Every SET expression reads the row as it was before the statement.
 	r, err := scanFlowRun(s.queryRow(ctx, s.db, `UPDATE flow_runs SET
 			status = CASE WHEN status = 'queued' AND lease_until <= ? THEN 'canceled' ELSE status END,
 			finished_at = CASE WHEN status = 'queued' AND lease_until <= ? THEN ? ELSE finished_at END,
-			cancel_requested_at = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_requested_at END
+			cancel_requested_at = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_requested_at END,
+			cancel_actor_type = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_actor_type END,
+			cancel_actor_login = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_actor_login END,
+			cancel_actor_token = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_actor_token END,
+			cancel_reason = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_reason END
 		WHERE id = ? AND status IN ('queued', 'running')
 		RETURNING `+flowRunCols,
-		ts(now), ts(now), ts(now), ts(now), id))
+		ts(now), ts(now), ts(now), ts(now), by.Type, by.Login, by.TokenName, reason, id))
 	if err == nil {
 		return r, nil
 	}

@@ -68,25 +68,34 @@ func testItemRuns(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 // testCancelFlowRun: a free queued run ends canceled at once; a run a
-// server holds (queued or running) keeps its status and gets the request,
-// which UpdateFlowRun leaves alone and ClaimFlowRun hands over; finished
+// server holds (queued or running) keeps its status and gets the request
+// (when, by whom, why), which UpdateFlowRun and FinishFlowRun leave alone
+// and ClaimFlowRun hands over; a second request keeps the first's; finished
 // runs refuse.
 func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
-	_, err := s.CancelFlowRun(ctx, "missing", at(0))
+	admin := store.Actor{Type: store.ActorUser, Login: "admin@example.com"}
+	bot := store.Actor{Type: store.ActorToken, Login: "ops@example.com", TokenName: "laptop"}
+	const revoked = "its starter ada@example.com's access was revoked"
+	_, err := s.CancelFlowRun(ctx, "missing", admin, "", at(0))
 	wantErr(t, err, store.ErrNotFound, "CancelFlowRun(missing)")
 
 	free := newFlowRun("free", 0)
 	noErr(t, s.CreateFlowRun(ctx, free), "CreateFlowRun")
-	got, err := s.CancelFlowRun(ctx, "free", at(5))
+	got, err := s.CancelFlowRun(ctx, "free", bot, "", at(5))
 	noErr(t, err, "CancelFlowRun(free queued)")
-	if got.Status != store.FlowRunCanceled || !got.FinishedAt.Equal(at(5)) || !got.CancelRequestedAt.Equal(at(5)) {
-		t.Errorf("canceled queued run = %s finished %v requested %v; want canceled at %v", got.Status, got.FinishedAt, got.CancelRequestedAt, at(5))
+	if got.Status != store.FlowRunCanceled || !got.FinishedAt.Equal(at(5)) || !got.CancelRequestedAt.Equal(at(5)) ||
+		got.CancelRequestedBy != bot || got.CancelReason != "" {
+		t.Errorf("canceled queued run = %s finished %v requested %v by %+v (%q); want canceled at %v by %+v, no reason",
+			got.Status, got.FinishedAt, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(5), bot)
 	}
-	again, err := s.CancelFlowRun(ctx, "free", at(9))
+	again, err := s.CancelFlowRun(ctx, "free", admin, revoked, at(9))
 	noErr(t, err, "CancelFlowRun(canceled)")
 	diff(t, "a canceled run canceled again", got, again)
+	stored, err := s.GetFlowRun(ctx, "free")
+	noErr(t, err, "GetFlowRun(free)")
+	diff(t, "the canceled run as read back", got, stored)
 	if _, err := s.ClaimFlowRun(ctx, "a", time.Minute, at(10)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("ClaimFlowRun after the only run was canceled: %v; want ErrNotFound", err)
 	}
@@ -95,32 +104,46 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.CreateFlowRun(ctx, held), "CreateFlowRun")
 	claimed, err := s.ClaimFlowRun(ctx, "a", time.Minute, at(21))
 	noErr(t, err, "ClaimFlowRun")
-	got, err = s.CancelFlowRun(ctx, "held", at(22))
+	got, err = s.CancelFlowRun(ctx, "held", admin, revoked, at(22))
 	noErr(t, err, "CancelFlowRun(held queued)")
-	if got.Status != "queued" || !got.CancelRequestedAt.Equal(at(22)) || !got.FinishedAt.IsZero() {
-		t.Errorf("held queued run after cancel = %s requested %v finished %v; want queued, requested at %v", got.Status, got.CancelRequestedAt, got.FinishedAt, at(22))
+	if got.Status != "queued" || !got.CancelRequestedAt.Equal(at(22)) || !got.FinishedAt.IsZero() ||
+		got.CancelRequestedBy != admin || got.CancelReason != revoked {
+		t.Errorf("held queued run after cancel = %s requested %v by %+v (%q) finished %v; want queued, requested at %v by %+v (%q)",
+			got.Status, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, got.FinishedAt, at(22), admin, revoked)
 	}
-	// The owner writes its state; the request stays.
+	// The owner writes its state, which knows no request; the request stays.
 	claimed.Status = "running"
 	noErr(t, s.UpdateFlowRun(ctx, claimed), "UpdateFlowRun")
-	got, err = s.CancelFlowRun(ctx, "held", at(30))
+	got, err = s.CancelFlowRun(ctx, "held", bot, "", at(30))
 	noErr(t, err, "CancelFlowRun(running)")
-	if got.Status != "running" || !got.CancelRequestedAt.Equal(at(22)) {
-		t.Errorf("running run after a second cancel = %s requested %v; want running, first request %v kept", got.Status, got.CancelRequestedAt, at(22))
+	if got.Status != "running" || !got.CancelRequestedAt.Equal(at(22)) || got.CancelRequestedBy != admin || got.CancelReason != revoked {
+		t.Errorf("running run after a second cancel = %s requested %v by %+v (%q); want running, first request %v by %+v (%q) kept",
+			got.Status, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(22), admin, revoked)
 	}
 	// Its owner died: the next claimer gets the request with the run.
 	next, err := s.ClaimFlowRun(ctx, "b", time.Minute, at(200))
 	noErr(t, err, "ClaimFlowRun(expired)")
-	if next.ID != "held" || !next.CancelRequestedAt.Equal(at(22)) {
-		t.Errorf("claimed %s with request %v; want held with %v", next.ID, next.CancelRequestedAt, at(22))
+	if next.ID != "held" || !next.CancelRequestedAt.Equal(at(22)) || next.CancelRequestedBy != admin || next.CancelReason != revoked {
+		t.Errorf("claimed %s with request %v by %+v (%q); want held with %v by %+v (%q)",
+			next.ID, next.CancelRequestedAt, next.CancelRequestedBy, next.CancelReason, at(22), admin, revoked)
+	}
+	// It ends canceled; its outcome, written by a server that read the run
+	// before the request, keeps the request.
+	claimed.Owner, claimed.Status, claimed.FinishedAt = "b", store.FlowRunCanceled, at(210)
+	noErr(t, s.FinishFlowRun(ctx, claimed, &store.AuditEvent{Time: at(210), Actor: claimed.Actor, Action: store.ActionFlowRun, Outcome: "failure"}, nil), "FinishFlowRun")
+	got, err = s.GetFlowRun(ctx, "held")
+	noErr(t, err, "GetFlowRun(held)")
+	if got.Status != store.FlowRunCanceled || !got.CancelRequestedAt.Equal(at(22)) || got.CancelRequestedBy != admin || got.CancelReason != revoked {
+		t.Errorf("held run ended = %s requested %v by %+v (%q); want canceled, requested at %v by %+v (%q)",
+			got.Status, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(22), admin, revoked)
 	}
 
 	done := newFlowRun("done", 40)
 	done.Status = "succeeded"
 	noErr(t, s.CreateFlowRun(ctx, done), "CreateFlowRun")
-	got, err = s.CancelFlowRun(ctx, "done", at(41))
+	got, err = s.CancelFlowRun(ctx, "done", admin, "", at(41))
 	wantErr(t, err, store.ErrConflict, "CancelFlowRun(succeeded)")
-	if got == nil || got.Status != "succeeded" || !got.CancelRequestedAt.IsZero() {
+	if got == nil || got.Status != "succeeded" || !got.CancelRequestedAt.IsZero() || got.CancelRequestedBy != (store.Actor{}) {
 		t.Errorf("finished run after a refused cancel = %+v; want it unchanged", got)
 	}
 }

@@ -481,3 +481,62 @@ func PersonIssuersUpgrade(t *testing.T, open func(t *testing.T) store.Store, exe
 	noErr(t, err, "PersonBinding after her sign-in")
 	diff(t, "the binding after her sign-in", &store.PersonBinding{Login: "Ada@example.com", Subject: "sub-ada", Issuer: "https://idp.example.com", BoundAt: at(1)}, b)
 }
+
+// CancelRequestsUpgrade tests migration 0039 on a backend, as
+// PersonIssuersUpgrade does 0038: a run canceled, and one asked to stop,
+// before it keep when they were asked and have nobody and no reason
+// recorded, and a request made after it records both.
+func CancelRequestsUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	s := open(t)
+	admin := store.Actor{Type: store.ActorUser, Login: "admin@example.com"}
+	noErr(t, s.CreateFlowRun(ctx, newFlowRun("asked", 0)), "CreateFlowRun")
+	_, err := s.ClaimFlowRun(ctx, "server-1", time.Hour, at(1))
+	noErr(t, err, "ClaimFlowRun")
+	for _, id := range []string{"canceled", "later"} {
+		noErr(t, s.CreateFlowRun(ctx, newFlowRun(id, 2)), "CreateFlowRun")
+	}
+	free, held := "canceled", "asked"
+	_, err = s.CancelFlowRun(ctx, free, admin, "", at(5))
+	noErr(t, err, "CancelFlowRun(free)")
+	_, err = s.CancelFlowRun(ctx, held, admin, "its starter ada@example.com's access was revoked", at(6))
+	noErr(t, err, "CancelFlowRun(held)")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`ALTER TABLE flow_runs DROP COLUMN cancel_actor_type`,
+		`ALTER TABLE flow_runs DROP COLUMN cancel_actor_login`,
+		`ALTER TABLE flow_runs DROP COLUMN cancel_actor_token`,
+		`ALTER TABLE flow_runs DROP COLUMN cancel_reason`,
+		`DELETE FROM schema_migrations WHERE version = 39`,
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s = open(t)
+	defer func() { _ = s.Close() }()
+	for id, want := range map[string]struct {
+		status string
+		asked  time.Time
+	}{free: {store.FlowRunCanceled, at(5)}, held: {"queued", at(6)}} {
+		r, err := s.GetFlowRun(ctx, id)
+		noErr(t, err, "GetFlowRun after the upgrade")
+		if r.Status != want.status || !r.CancelRequestedAt.Equal(want.asked) || r.CancelRequestedBy != (store.Actor{}) || r.CancelReason != "" {
+			t.Errorf("run %s after the upgrade = %s asked at %v by %+v (%q); want %s asked at %v by nobody recorded, no reason",
+				id, r.Status, r.CancelRequestedAt, r.CancelRequestedBy, r.CancelReason, want.status, want.asked)
+		}
+	}
+	r, err := s.CancelFlowRun(ctx, held, admin, "", at(7))
+	noErr(t, err, "CancelFlowRun(asked before the upgrade)")
+	if !r.CancelRequestedAt.Equal(at(6)) || r.CancelRequestedBy != (store.Actor{}) {
+		t.Errorf("a run asked to stop before the upgrade, asked again = asked at %v by %+v; want the first request kept (%v, nobody recorded)", r.CancelRequestedAt, r.CancelRequestedBy, at(6))
+	}
+	r, err = s.CancelFlowRun(ctx, "later", admin, "", at(8))
+	noErr(t, err, "CancelFlowRun(after the upgrade)")
+	if !r.CancelRequestedAt.Equal(at(8)) || r.CancelRequestedBy != admin {
+		t.Errorf("a run asked to stop after the upgrade = asked at %v by %+v; want %v by %+v", r.CancelRequestedAt, r.CancelRequestedBy, at(8), admin)
+	}
+}
