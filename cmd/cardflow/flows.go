@@ -716,6 +716,18 @@ func versionText(n int) string {
 	return fmt.Sprintf("version %d", n)
 }
 
+// cancelCause says who asked run r to stop, and why when they did not
+// decide it on their own: "asked by admin@example.com", "its starter
+// ada@example.com's access was revoked by admin@example.com"; empty when
+// nobody did, or nobody was recorded (a run asked to stop by an older
+// server).
+func cancelCause(r *api.FlowRun) string {
+	if r.CancelRequestedAt == nil || r.CancelRequestedBy == nil {
+		return ""
+	}
+	return cmp.Or(r.CancelReason, "asked") + " by " + actorText(r.CancelRequestedBy)
+}
+
 func printFlowRun(w io.Writer, r *api.FlowRun) {
 	fmt.Fprintf(w, "Flow run %s (%s, %s): %s\n", r.ID, r.Flow, versionText(r.FlowVersion), r.Status)
 	trigger := "manual"
@@ -728,6 +740,18 @@ func printFlowRun(w io.Writer, r *api.FlowRun) {
 	fmt.Fprintf(w, "Trigger: %s; actor: %s\n", trigger, actorText(r.Actor))
 	if r.RerunOf != "" {
 		fmt.Fprintf(w, "Rerun of: %s (same version, inputs and trigger)\n", r.RerunOf)
+	}
+	if cause := cancelCause(r); cause != "" {
+		switch r.Status {
+		case "canceled":
+			fmt.Fprintf(w, "Canceled: %s at %s\n", cause, when(*r.CancelRequestedAt))
+		case "queued", "running":
+			fmt.Fprintf(w, "Cancel requested: %s at %s; the items in flight finish, then the run ends canceled\n", cause, when(*r.CancelRequestedAt))
+		default:
+			// Asked while the last of its items were in flight: they
+			// decided how it ended.
+			fmt.Fprintf(w, "Cancel requested: %s at %s, while its last items were in flight; it ended %s\n", cause, when(*r.CancelRequestedAt), r.Status)
+		}
 	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", r.Error)
@@ -839,8 +863,15 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 				trigger = r.Trigger.Kind
 			}
 			// A run whose steps failed has no error of its own: its
-			// failure names the steps.
-			t.row(r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(cmp.Or(r.Error, r.Failure)))
+			// failure names the steps. A canceled one says who asked.
+			why := cmp.Or(r.Error, r.Failure)
+			if cause := cancelCause(&r); why == "" && cause != "" {
+				why = "cancel requested: " + cause
+				if r.Status == "canceled" {
+					why = "canceled: " + cause
+				}
+			}
+			t.row(r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(why))
 		}
 		t.flush()
 	})
