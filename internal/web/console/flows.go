@@ -639,6 +639,10 @@ type flowRunData struct {
 	// CanCancel says whether the page offers Cancel: the run goes on and
 	// nobody asked it to stop yet.
 	CanCancel bool
+	// Cancel says who asked the run to stop and why (flowrun.CancelCause,
+	// people named as the page names them); empty when nobody did, or
+	// nobody was recorded (a run asked to stop before 0039).
+	Cancel string
 	// CanRerun says whether the page offers Rerun (a finished run), and
 	// HasFailed whether it offers Rerun failed items as well (a run that
 	// did not succeed).
@@ -665,7 +669,8 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		return
 	}
 	finished := run.Status == flow.StatusSucceeded || run.Status == flow.StatusFailed || run.Status == flow.StatusCanceled
-	d := flowRunData{Run: run, Start: startOf(run, nil, c.personNamer(ctx)), Finished: finished,
+	namer := c.personNamer(ctx)
+	d := flowRunData{Run: run, Start: startOf(run, nil, namer), Finished: finished, Cancel: flowrun.CancelCause(run, namer),
 		CanCancel: !finished && run.CancelRequestedAt.IsZero() && c.FlowRunner != nil,
 		CanRerun:  finished && c.FlowRunner != nil, HasFailed: finished && run.Status != flow.StatusSucceeded}
 	if d.Event, err = c.eventOfRun(ctx, run); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -33,6 +34,9 @@ type runStart struct {
 type flowRunRow struct {
 	*store.FlowRun
 	Start runStart
+	// Cancel says who asked the run to stop and why (flowrun.CancelCause);
+	// empty when nobody did or nobody was recorded.
+	Cancel string
 }
 
 // flowRunRows makes the rows of runs, naming people with name; the
@@ -41,7 +45,7 @@ func flowRunRows(runs []*store.FlowRun, name func(store.Actor) string) []flowRun
 	schedules := map[string]string{}
 	rows := make([]flowRunRow, len(runs))
 	for i, run := range runs {
-		rows[i] = flowRunRow{FlowRun: run, Start: startOf(run, schedules, name)}
+		rows[i] = flowRunRow{FlowRun: run, Start: startOf(run, schedules, name), Cancel: flowrun.CancelCause(run, name)}
 	}
 	return rows
 }

@@ -1,0 +1,94 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// TestBrowserCanceledRunSaysWhoAsked: a flow run Rey (an operator)
+// started, held at the org, and canceled by Ada from its page, says on its
+// page, while it stops and once it is canceled, and in its flow's run
+// list, that Ada asked and when; another run of Rey's, canceled because
+// Rey's access was revoked, says that and who revoked it. Both said only
+// "Canceled".
+func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
+	t.Parallel()
+	e := newSSOEnv(t)
+	e.connect(t, "Prod", nil)
+	flowID := e.storeFlow(t, testFlow)
+	rey := newTab(t, e)
+	rey.ssoSignIn(oktaemu.ReadOnlyLogin)
+	ada := newTab(t, e)
+	ada.ssoSignIn(oktaemu.AdminLogin)
+	// started has Rey run the flow from its page and waits until two of
+	// its suspensions wait at the org.
+	started := func() (string, func()) {
+		t.Helper()
+		hold := e.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
+		rey.open("/flows/" + flowID)
+		rey.click(button("Run"))
+		loc := rey.location()
+		if err := hold.Await(rey.ctx, 2); err != nil {
+			rey.fatalf("two suspensions never waited at the org: %v", err)
+		}
+		return loc, hold.Release
+	}
+	cancelNote := func(b *tab) string { return b.text(`//*[@id="flow-run-cancel"]`) }
+	const byAda = "asked by Ada Admin (" + oktaemu.AdminLogin + ")"
+
+	first, release := started()
+	ada.open(first)
+	ada.click(button("Cancel run"))
+	if got := cancelNote(ada); !strings.HasPrefix(got, "Cancel requested ") || !strings.Contains(got, byAda+": the items in flight finish") {
+		ada.fatalf("the page of a run Ada asked to stop says %q; want when and that she asked", got)
+	}
+	release()
+	e.waitFlowRunEnd(t, first)
+	ada.do("reload", chromedp.Reload())
+	if status := ada.text(`//*[@id="flow-run-status"]`); status != "Canceled" {
+		ada.fatalf("flow run status %q; want Canceled", status)
+	}
+	if got := cancelNote(ada); !strings.HasPrefix(got, "Canceled 20") || !strings.HasSuffix(got, ": "+byAda+".") {
+		ada.fatalf("the canceled run's page says %q; want when and that Ada asked", got)
+	}
+	ada.screenshot("flowrun-canceled-asked")
+
+	second, release := started()
+	revoke := "/api/v1/people/" + url.PathEscape(oktaemu.ReadOnlyLogin) + "/revoke"
+	if code, body := e.api(t, http.MethodPost, revoke, "application/json", ""); code != http.StatusOK {
+		t.Fatalf("revoke Rey: %d %s", code, body)
+	}
+	release()
+	e.waitFlowRunEnd(t, second)
+	ada.open(second)
+	byRevoke := "its starter " + oktaemu.ReadOnlyLogin + "'s access was revoked by "
+	if got := cancelNote(ada); !strings.HasPrefix(got, "Canceled 20") || !strings.Contains(got, ": "+byRevoke) {
+		ada.fatalf("the page of the run canceled by the revoke says %q; want when and that Rey's access was revoked, by whom", got)
+	}
+	ada.screenshot("flowrun-canceled-revoked")
+
+	// The flow's run list says it beside each status.
+	ada.open("/flows/" + flowID)
+	for _, loc := range []string{first, second} {
+		id := path.Base(loc)
+		row := ada.text(`//tr[td/a[@href="/flow-runs/` + id + `"]]`)
+		want := "Canceled: " + byAda
+		if loc == second {
+			want = "Canceled: " + byRevoke
+		}
+		if !strings.Contains(row, want) {
+			ada.fatalf("the flow's run list shows run %s as %q; want %q", id, row, want)
+		}
+	}
+	ada.screenshot("flow-runs-canceled")
+	ada.setWidth(390)
+	ada.do("reload", chromedp.Reload())
+	ada.screenshot("flow-runs-canceled-390")
+}
