@@ -16,25 +16,57 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Every page: the people holding access are few.
-	all := api.PeopleList{People: []api.Person{}}
-	for next := "/api/v1/people?limit=1000"; next != ""; {
+	// Every page of both lists: the people holding access are few, and
+	// each answer holds a page of the bound logins too (its first unless
+	// asked for another).
+	all := api.PeopleList{People: []api.Person{}, Bound: []api.BoundSignIn{}}
+	boundNext := ""
+	for next, first := "/api/v1/people?limit=1000", true; next != ""; first = false {
 		var page api.PeopleList
 		if err := c.do(ctx, "GET", next, nil, &page); err != nil {
 			return err
 		}
 		all.People = append(all.People, page.People...)
+		if first {
+			all.Bound, boundNext = append(all.Bound, page.Bound...), page.BoundNext
+		}
 		next = page.Next
+	}
+	for boundNext != "" {
+		var page api.PeopleList
+		if err := c.do(ctx, "GET", boundNext, nil, &page); err != nil {
+			return err
+		}
+		all.Bound = append(all.Bound, page.Bound...)
+		boundNext = page.BoundNext
 	}
 	if o.json {
 		return printJSON(e.stdout, all)
 	}
 	if len(all.People) == 0 {
 		fmt.Fprintln(e.stdout, "Nobody holds a console session or a personal API token (the server's API token aside).")
-		return nil
+	} else {
+		printPeople(e.stdout, all.People)
 	}
-	t := newTable(e.stdout, "LOGIN", "ROLE", "SESSIONS", "LAST SEEN", "TOKENS", "TOKENS EXPIRE", "LAST ACTIVE", "FLOWS ENABLED")
-	for _, p := range all.People {
+	if len(all.Bound) > 0 {
+		fmt.Fprintln(e.stdout, "\nBound sign-ins: logins that hold nothing but their binding to an account at the identity provider (a sign-in as one by another account, or from another issuer, is refused; cardflow people revoke LOGIN forgets the binding).")
+		t := newTable(e.stdout, "LOGIN", "ISSUER", "BOUND SINCE")
+		for _, b := range all.Bound {
+			issuer := b.Issuer
+			if issuer == "" {
+				issuer = "not recorded"
+			}
+			t.row(b.Login, issuer, when(b.BoundSince))
+		}
+		t.flush()
+	}
+	return nil
+}
+
+// printPeople is the table of the people holding access.
+func printPeople(w io.Writer, people []api.Person) {
+	t := newTable(w, "LOGIN", "ROLE", "SESSIONS", "LAST SEEN", "TOKENS", "TOKENS EXPIRE", "LAST ACTIVE", "FLOWS ENABLED")
+	for _, p := range people {
 		expire := "-"
 		if p.Tokens.SoonestExpiry != nil && p.Tokens.LatestExpiry != nil {
 			expire = when(*p.Tokens.SoonestExpiry)
@@ -45,7 +77,6 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 		t.row(p.Login, p.Role, fmt.Sprint(p.Sessions.Count), whenPtr(p.Sessions.LastSeen), fmt.Sprint(p.Tokens.Count), expire, when(p.LastActivity), fmt.Sprint(len(p.EnabledFlows)))
 	}
 	t.flush()
-	return nil
 }
 
 func whenPtr(t *time.Time) string {
@@ -80,7 +111,11 @@ func printRevoked(w io.Writer, r *api.PersonRevoked) {
 		fmt.Fprintf(w, "But %s.\n", r.Warning)
 	}
 	if r.SubjectForgotten {
-		fmt.Fprintf(w, "The login is no longer bound to an account at the identity provider: the next sign-in as %s binds it anew.\n", r.Login)
+		at := r.Issuer
+		if at == "" {
+			at = "the identity provider" // bound before issuers were kept
+		}
+		fmt.Fprintf(w, "The login is no longer bound to its account at %s: the next sign-in as %s binds it anew.\n", at, r.Login)
 	}
 	if n := len(r.EnabledFlows); n > 0 {
 		runs := "still run"

@@ -4,6 +4,7 @@ package main
 // sign-on through the emulated org's cardflow app.
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -65,6 +66,62 @@ func TestPeopleListRevoke(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, ada, "whoami"); code == exitOK {
 		t.Errorf("whoami after revoking one's own access: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestPeopleListBoundSignIns: people list shows, after who has access,
+// the logins that hold nothing but their binding (here riley's, signed
+// out), with the issuer they are bound at and since when, in its table and
+// its JSON; revoking one says which issuer's binding it forgot.
+func TestPeopleListBoundSignIns(t *testing.T) {
+	emu, url := startSSOServer(t)
+	riley := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	ada := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	for _, p := range []struct {
+		vars  map[string]string
+		login string
+	}{{riley, oktaemu.ReadOnlyLogin}, {ada, oktaemu.AdminLogin}} {
+		if code, out, errOut := runLogin(t, emu, p.vars, p.login); code != exitOK {
+			t.Fatalf("login as %s: exit %d\n%s%s", p.login, code, out, errOut)
+		}
+	}
+	if code, out, errOut := runCLI(t, riley, "logout"); code != exitOK {
+		t.Fatalf("logout of riley: exit %d\n%s%s", code, out, errOut)
+	}
+
+	code, out, errOut := runCLI(t, ada, "people", "list")
+	if code != exitOK {
+		t.Fatalf("people list: exit %d\n%s%s", code, out, errOut)
+	}
+	people, bound, ok := strings.Cut(out, "\nBound sign-ins: ")
+	if !ok || strings.Contains(people, oktaemu.ReadOnlyLogin) || !strings.Contains(people, oktaemu.AdminLogin) {
+		t.Fatalf("people list: want ada among who has access, then riley under Bound sign-ins\n%s", out)
+	}
+	var row []string
+	for _, line := range strings.Split(bound, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == oktaemu.ReadOnlyLogin {
+			row = f
+		}
+	}
+	if len(row) < 3 || row[1] != emu.URL || !strings.HasPrefix(row[2], "20") {
+		t.Errorf("riley's Bound sign-ins row %q; want the issuer %s and since when\n%s", row, emu.URL, out)
+	}
+
+	code, out, errOut = runCLI(t, ada, "people", "list", "--json")
+	var list api.PeopleList
+	if code != exitOK || json.Unmarshal([]byte(out), &list) != nil {
+		t.Fatalf("people list --json: exit %d\n%s%s", code, out, errOut)
+	}
+	if len(list.Bound) != 1 || list.Bound[0].Login != oktaemu.ReadOnlyLogin || list.Bound[0].Issuer != emu.URL || list.Bound[0].Subject == "" || list.Bound[0].BoundSince.IsZero() {
+		t.Errorf("people list --json: bound %+v; want riley's binding at %s\n%s", list.Bound, emu.URL, out)
+	}
+
+	code, out, errOut = runCLI(t, ada, "people", "revoke", oktaemu.ReadOnlyLogin)
+	if want := "The login is no longer bound to its account at " + emu.URL + ": the next sign-in as " + oktaemu.ReadOnlyLogin + " binds it anew."; code != exitOK || !strings.Contains(out, want) {
+		t.Errorf("people revoke of riley: exit %d; want %q\n%s%s", code, want, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, ada, "people", "list"); code != exitOK || strings.Contains(out, "Bound sign-ins") {
+		t.Errorf("people list after forgetting riley's binding: exit %d; want no Bound sign-ins\n%s%s", code, out, errOut)
 	}
 }
 

@@ -107,6 +107,10 @@ type Revoked struct {
 	// identity provider (a subject), which the revoke forgot: the next
 	// sign-in binds the login anew.
 	Unbound bool
+	// Issuer, when Unbound, is the identity provider of the binding
+	// forgotten (store.PersonBinding.Issuer): empty for a binding made
+	// before issuers were kept.
+	Issuer string
 	// RunsCanceled counts the flow runs the person started by hand (runs
 	// and reruns) that were queued or running, which the revoke asked to
 	// stop: a queued one ends at once, a running one starts no further
@@ -154,17 +158,25 @@ func (pp *People) enabledFlows(ctx context.Context) (map[string][]string, error)
 // bootstrap admin is nobody's person: its sessions and tokens are not
 // listed. Only admins may list.
 func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
+	people, _, err := pp.ListBound(ctx, p)
+	return people, err
+}
+
+// ListBound returns List's people and Unheld's bindings, from one read:
+// a login that holds access is among the people, one that holds nothing
+// but its binding among the bindings, never both.
+func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*store.PersonBinding, error) {
 	if !p.Role.Allows(Admin) {
-		return nil, problem.New(problem.Forbidden, "listing who has access needs the admin role; you have %s", p.Role).
+		return nil, nil, problem.New(problem.Forbidden, "listing who has access needs the admin role; you have %s", p.Role).
 			WithDetail("requiredRole", string(Admin))
 	}
 	sessions, err := pp.Store.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tokens, err := pp.Store.ListAPITokens(ctx, "", "") // everyone's, the bootstrap admin's among them
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := pp.now()
 	// By login ignoring case, as Revoke takes them (store.FoldCase, the
@@ -209,15 +221,18 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	}
 	enabled, err := pp.enabledFlows(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bindings, err := pp.Store.ListPersonBindings(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	unheld := make([]*store.PersonBinding, 0, len(bindings))
 	for _, b := range bindings {
 		if pr := byLogin[store.FoldCase(b.Login)]; pr != nil {
 			pr.Subject, pr.Issuer = b.Subject, b.Issuer
+		} else {
+			unheld = append(unheld, b)
 		}
 	}
 	out := make([]*Person, 0, len(byLogin))
@@ -231,7 +246,7 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 		}
 		return strings.Compare(b.Login, a.Login)
 	})
-	return out, nil
+	return out, unheld, nil
 }
 
 // Unheld returns the bindings of the logins bound to an account at the
@@ -241,25 +256,8 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 // their account; it is all a revoke of such a login forgets. Only admins
 // may list them.
 func (pp *People) Unheld(ctx context.Context, p Principal) ([]*store.PersonBinding, error) {
-	people, err := pp.List(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	holding := make(map[string]bool, len(people))
-	for _, pr := range people {
-		holding[store.FoldCase(pr.Login)] = true
-	}
-	bindings, err := pp.Store.ListPersonBindings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*store.PersonBinding, 0, len(bindings))
-	for _, b := range bindings {
-		if !holding[store.FoldCase(b.Login)] {
-			out = append(out, b)
-		}
-	}
-	return out, nil
+	_, unheld, err := pp.ListBound(ctx, p)
+	return unheld, err
 }
 
 // Revoke ends every console session of the person login, on every server,
@@ -292,9 +290,9 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 			WithRemedy("to do it anyway, confirm with self=true (cardflow people revoke %s --self); the server's API token (the bootstrap admin) keeps working", login).
 			WithDetail("field", "self")
 	}
-	// Read before the revoke, which deletes it: only whether the revoke
-	// found anything at all depends on it.
-	_, err := pp.Store.PersonBinding(ctx, login)
+	// Read before the revoke, which deletes it: whether the revoke found
+	// anything at all depends on it, and the answer names its issuer.
+	binding, err := pp.Store.PersonBinding(ctx, login)
 	bound := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -315,6 +313,9 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare ignoring case")
 	}
 	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens, Unbound: bound, RunsCanceled: canceled, CancelFailed: cancelErr}
+	if bound {
+		rev.Issuer = binding.Issuer
+	}
 	enabled, err := pp.enabledFlows(ctx)
 	if err != nil {
 		// The access is revoked; only the list of their flows is missing.

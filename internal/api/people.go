@@ -107,6 +107,32 @@ type PeopleList struct {
 	// Next, when the page is full, is the address of the next page:
 	// before (lastActivity) and beforeId (login) of the last person.
 	Next string `json:"next,omitempty"`
+	// Bound are the logins that hold nothing now (none of People's, on
+	// any page) but stay bound to the account at the identity provider
+	// they were first signed in with, by login ignoring case, paged apart
+	// from People: the page after boundAfter (a login), the first without
+	// it. Never null.
+	Bound []BoundSignIn `json:"bound"`
+	// BoundNext, when Bound's page is full, is the address of its next
+	// page: boundAfter is the last login of Bound (People's page kept).
+	BoundNext string `json:"boundNext,omitempty"`
+}
+
+// BoundSignIn is a login that holds nothing but its binding to an account
+// at an identity provider: a sign-in as the login by another account, or
+// from another identity provider, is refused until a revoke forgets it
+// (POST /api/v1/people/{login}/revoke).
+type BoundSignIn struct {
+	Login string `json:"login"`
+	// Subject is the account at the identity provider (the ID token's
+	// sub) the login is bound to.
+	Subject string `json:"subject"`
+	// Issuer is the identity provider the subject belongs to (the ID
+	// token's iss); absent for a login bound before cardflow kept issuers
+	// and not signed in to since.
+	Issuer string `json:"issuer,omitempty"`
+	// BoundSince is the sign-in that bound it.
+	BoundSince time.Time `json:"boundSince"`
 }
 
 // PersonRevoked is POST /api/v1/people/{login}/revoke: what ended.
@@ -122,6 +148,10 @@ type PersonRevoked struct {
 	// the identity provider (the subject of its first sign-in), which the
 	// revoke forgot: the next sign-in as the login binds it anew.
 	SubjectForgotten bool `json:"subjectForgotten"`
+	// Issuer, when SubjectForgotten, is the identity provider the
+	// forgotten binding was at (the ID token's iss); absent for a binding
+	// made before cardflow kept issuers.
+	Issuer string `json:"issuer,omitempty"`
 	// FlowRunsCanceled counts the flow runs the person started by hand
 	// (runs and reruns, not those of a schedule or an event) that were
 	// queued or running and that the revoke canceled.

@@ -197,7 +197,7 @@ func TestPeopleRevokeAccess(t *testing.T) {
 		actor, _ := ev["actor"].(map[string]any)
 		summaries = append(summaries, actor["type"].(string)+" "+actor["login"].(string)+": "+ev["inputSummary"].(string)+" "+ev["outcome"].(string))
 	}
-	if want := "token " + oktaemu.AdminLogin + ": " + oktaemu.ReadOnlyLogin + ": 1 console session ended, 2 tokens revoked (cardflow login, ci), its subject forgotten success"; len(summaries) != 1 || summaries[0] != want {
+	if want := "token " + oktaemu.AdminLogin + ": " + oktaemu.ReadOnlyLogin + ": 1 console session ended, 2 tokens revoked (cardflow login, ci), its binding to " + h.emu.URL + " forgotten success"; len(summaries) != 1 || summaries[0] != want {
 		t.Errorf("person.revoke audit events %q; want [%q]", summaries, want)
 	}
 

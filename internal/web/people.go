@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +39,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	people, err := s.People.List(r.Context(), p)
+	people, bound, err := s.People.ListBound(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -45,12 +47,32 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 	// Most recently active first, paged by (lastActivity, login); the
 	// people holding access are few, so the page is cut here.
 	var out api.PeopleList
-	people, out.Next = cut(page, r, q, people, func(pr *access.Person) (time.Time, string) { return pr.LastActivity, pr.Login }, "limit")
+	people, out.Next = cut(page, r, q, people, func(pr *access.Person) (time.Time, string) { return pr.LastActivity, pr.Login }, "limit", "boundAfter")
 	out.People = make([]api.Person, 0, len(people))
 	for _, pr := range people {
 		out.People = append(out.People, PersonView(pr))
 	}
+	// The logins holding nothing but their binding, by login ignoring
+	// case (as the store lists them), paged on their own.
+	if after := q.Get("boundAfter"); after != "" {
+		key := store.FoldCase(after)
+		bound = slices.DeleteFunc(bound, func(b *store.PersonBinding) bool { return store.FoldCase(b.Login) <= key })
+	}
+	if n := pageLimit(page.limit); len(bound) > n {
+		bound = bound[:n]
+		out.BoundNext = nextAddress(r, q, url.Values{"boundAfter": {bound[n-1].Login}}, "limit", "before", "beforeId")
+	}
+	out.Bound = make([]api.BoundSignIn, 0, len(bound))
+	for _, b := range bound {
+		out.Bound = append(out.Bound, BoundSignInView(b))
+	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// BoundSignInView converts the binding of a login that holds nothing else
+// to its public shape.
+func BoundSignInView(b *store.PersonBinding) api.BoundSignIn {
+	return api.BoundSignIn{Login: b.Login, Subject: b.Subject, Issuer: b.Issuer, BoundSince: b.BoundAt}
 }
 
 func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
@@ -77,13 +99,14 @@ func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
 			slog.Int("canceled", rev.RunsCanceled), slog.Any("error", rev.CancelFailed))
 	}
 	writeJSON(w, http.StatusOK, api.PersonRevoked{Login: rev.Login, SessionsEnded: rev.Sessions, TokensRevoked: len(rev.Tokens), EnabledFlows: orEmpty(rev.EnabledFlows),
-		SubjectForgotten: rev.Unbound, FlowRunsCanceled: rev.RunsCanceled, Warning: rev.CancelWarning()})
+		SubjectForgotten: rev.Unbound, Issuer: rev.Issuer, FlowRunsCanceled: rev.RunsCanceled, Warning: rev.CancelWarning()})
 }
 
 // RevokePersonSummary is how a person.revoke audit event names the person
 // and what ended: "LOGIN: 2 console sessions ended, 1 token revoked
-// (cardflow login)", then ", its subject forgotten" when the login was
-// bound to an account at the identity provider, then ", 3 flow runs
+// (cardflow login)", then ", its binding to ISSUER forgotten" when the
+// login was bound to an account at the identity provider ISSUER (", its
+// binding forgotten" for one bound before issuers were kept), then ", 3 flow runs
 // canceled" when the revoke canceled runs they started (each has its
 // flow.cancel event), or only the login asked for when rev is nil.
 func RevokePersonSummary(login string, rev *access.Revoked) string {
@@ -99,8 +122,10 @@ func RevokePersonSummary(login string, rev *access.Revoked) string {
 	if len(names) > 0 {
 		out += " (" + truncate(strings.Join(names, ", "), 400) + ")"
 	}
-	if rev.Unbound {
-		out += ", its subject forgotten"
+	if rev.Unbound && rev.Issuer != "" {
+		out += ", its binding to " + truncate(rev.Issuer, 200) + " forgotten"
+	} else if rev.Unbound {
+		out += ", its binding forgotten"
 	}
 	if rev.RunsCanceled > 0 || rev.CancelFailed != nil {
 		out += ", " + count(rev.RunsCanceled, "flow run") + " canceled"

@@ -45,18 +45,13 @@ func personKey(p *access.Person) string {
 }
 
 func (c *Console) listPeople(w http.ResponseWriter, r *http.Request, s *reqState) {
-	people, err := c.People.List(r.Context(), s.principal)
+	people, bound, err := c.People.ListBound(r.Context(), s.principal)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
 	slices.SortFunc(people, func(a, b *access.Person) int { return strings.Compare(personKey(b), personKey(a)) })
 	people, next := pageBefore(people, personKey, r.URL.Query().Get("before"))
-	bound, err := c.People.Unheld(r.Context(), s.principal)
-	if err != nil {
-		c.fail(w, r, s, err)
-		return
-	}
 	bound, boundNext := bindingsAfter(bound, r.URL.Query().Get("boundAfter"))
 	d := peopleData{People: people, Me: myLogin(s.principal), Now: c.now(), Pager: newPager(r, "People", "before", next, true),
 		Bound: bound, BoundPager: newPager(r, "Bound sign-ins", "boundAfter", boundNext, false)}
@@ -154,7 +149,7 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 	if forget && rev.Sessions == 0 && len(rev.Tokens) == 0 && rev.RunsCanceled == 0 && rev.CancelFailed == nil {
 		// Nothing but the binding: what else a revoke ends (what they
 		// signed in with meanwhile, their runs) is said as for any revoke.
-		msg := "Forgot the account at the identity provider that " + login + " was bound to: the next sign-in as " + login + " binds it anew, at the identity provider cardflow signs in with then."
+		msg := "Forgot the binding of " + login + " to its account at " + boundAt(rev) + ": the next sign-in as " + login + " binds it anew, at the identity provider cardflow signs in with then."
 		if !rev.Unbound {
 			msg = login + " was bound to no account at the identity provider any more: the next sign-in as " + login + " binds it."
 		}
@@ -170,7 +165,7 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 	msg := fmt.Sprintf("Revoked the access of %s: %s ended, %s revoked and %s they started canceled, on every server. Signing in again gives them the role their groups give them then.",
 		login, plural(rev.Sessions, "console session"), plural(len(rev.Tokens), "personal API token"), plural(rev.RunsCanceled, "flow run"))
 	if rev.Unbound {
-		msg += " The login is no longer bound to an account at the identity provider: the next sign-in as " + login + " binds it anew."
+		msg += " The login is no longer bound to its account at " + boundAt(rev) + ": the next sign-in as " + login + " binds it anew."
 	}
 	if n := len(rev.EnabledFlows); n > 0 {
 		msg += fmt.Sprintf(" %s they enabled still running as them: %s. Disable them, or enable them again yourself to run them as you.",
@@ -185,6 +180,16 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 	}
 	c.addFlash(r.Context(), s.session, flash{Kind: "ok", Message: msg})
 	http.Redirect(w, r, "/people", http.StatusSeeOther)
+}
+
+// boundAt names the identity provider of the binding a revoke forgot:
+// its issuer, or "the identity provider" for a binding made before
+// issuers were kept.
+func boundAt(rev *access.Revoked) string {
+	if rev.Issuer == "" {
+		return "the identity provider"
+	}
+	return rev.Issuer
 }
 
 // holdsAccess refuses, with a message on the People page, to forget the

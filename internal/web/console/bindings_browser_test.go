@@ -12,10 +12,35 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
+// issuerBreaksScript lists where the identity providers of the People
+// page's Bound sign-ins (each in a span titled with its issuer) break
+// onto another line, as "before|after" (a few letters each side), but for
+// a break after a "." or a "/".
+const issuerBreaksScript = `(() => {
+  const breaks = [];
+  for (const cell of document.querySelectorAll('td[data-label="Identity provider"] > span[title]')) {
+    const chars = [];
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      for (let i = 0; i < n.data.length; i++) chars.push([n, i]);
+    }
+    let text = chars.map(([n, i]) => n.data[i]).join(''), top = null;
+    chars.forEach(([n, i], k) => {
+      const r = document.createRange();
+      r.setStart(n, i); r.setEnd(n, i + 1);
+      const t = Math.round(r.getBoundingClientRect().top);
+      if (top !== null && t > top && !'./'.includes(text[k - 1])) breaks.push(text.slice(Math.max(0, k - 6), k) + '|' + text.slice(k, k + 6));
+      top = t;
+    });
+  }
+  return breaks;
+})()`
+
 // TestBrowserForgetBinding: the People page lists, under Bound sign-ins,
 // the logins that hold nothing but stay bound to an account at an
-// identity provider, with the provider and since when, and an admin
-// forgets one with Forget binding (audited as a revoke by them); a login
+// identity provider, with the provider (which wraps only after a "." or
+// a "/") and since when, and an admin forgets one with Forget binding
+// (audited as a revoke by them, and said, naming the provider); a login
 // that signed in again since the page was shown is not forgotten.
 func TestBrowserForgetBinding(t *testing.T) {
 	t.Parallel()
@@ -82,6 +107,9 @@ func TestBrowserForgetBinding(t *testing.T) {
 	}
 	for _, w := range []int64{1280, 390} {
 		ada.setWidth(w)
+		if breaks := eval[[]string](ada, "find where the issuers break", issuerBreaksScript); len(breaks) > 0 {
+			ada.fatalf("at %d px the identity providers break at %q; want breaks only after a \".\" or a \"/\"", w, breaks)
+		}
 		ada.checkWidth("the People page", int(w))
 		ada.checkAxe(fmt.Sprintf("the People page at %d px", w))
 		ada.screenshot(fmt.Sprintf("people-bound-%d", w))
@@ -101,7 +129,7 @@ func TestBrowserForgetBinding(t *testing.T) {
 	}
 
 	ada.click(`//button[.="Forget binding of bo@example.com"]`)
-	ada.wantText("Forgot the account at the identity provider that bo@example.com was bound to: the next sign-in as bo@example.com binds it anew")
+	ada.wantText("Forgot the binding of bo@example.com to its account at https://old-idp.example.com/oauth2/default: the next sign-in as bo@example.com binds it anew")
 	if section := ada.text(bound); strings.Contains(section, "bo@example.com") || !strings.Contains(section, "cy@example.com") {
 		ada.fatalf("Bound sign-ins after forgetting bo's binding:\n%s", section)
 	}
@@ -117,7 +145,7 @@ func TestBrowserForgetBinding(t *testing.T) {
 	for _, ev := range evs {
 		got = append(got, fmt.Sprintf("%s %s: %s", ev.Actor.Login, ev.Outcome, ev.InputSummary))
 	}
-	if want := oktaemu.AdminLogin + " success: bo@example.com: 0 console sessions ended, 0 tokens revoked, its subject forgotten"; len(got) != 1 || got[0] != want {
+	if want := oktaemu.AdminLogin + " success: bo@example.com: 0 console sessions ended, 0 tokens revoked, its binding to https://old-idp.example.com/oauth2/default forgotten"; len(got) != 1 || got[0] != want {
 		t.Errorf("person.revoke audit events: %q; want [%s]", got, want)
 	}
 }

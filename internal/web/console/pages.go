@@ -87,7 +87,7 @@ var funcs = template.FuncMap{
 	// of a link's path; html/template would leave those as they are.
 	"pathSegment": url.PathEscape,
 	"login":       breakableLogin,
-	"issuerName":  issuerName,
+	"issuer":      breakableIssuer,
 	"flowRunTable": func(rows []flowRunRow, oneFlow bool) flowRunTable {
 		return flowRunTable{Rows: rows, OneFlow: oneFlow}
 	},
@@ -108,6 +108,31 @@ func breakableLogin(login string) template.HTML {
 		return template.HTML(template.HTMLEscapeString(login))
 	}
 	return template.HTML(template.HTMLEscapeString(local) + "<wbr>@" + template.HTMLEscapeString(domain))
+}
+
+// breakableIssuer is an identity provider's issuer as the People page
+// shows it (issuerName: old-idp.example.com/oauth2/default) as HTML that
+// a narrow cell wraps only after a "." or a "/": each part up to one is a
+// span that does not break (console.css), unless it alone is wider than
+// the cell, where a hyphen would split a host name in two.
+func breakableIssuer(issuer string) template.HTML {
+	var b strings.Builder
+	b.WriteString(`<span class="issuer">`)
+	rest := issuerName(issuer)
+	for rest != "" {
+		i := strings.IndexAny(rest, "./")
+		part := rest
+		if i >= 0 {
+			part = rest[:i+1]
+		}
+		rest = rest[len(part):]
+		b.WriteString("<span>" + template.HTMLEscapeString(part) + "</span>")
+		if rest != "" {
+			b.WriteString("<wbr>")
+		}
+	}
+	b.WriteString("</span>")
+	return template.HTML(b.String())
 }
 
 // sentence joins the non-empty parts with "; " (a message and its remedy)

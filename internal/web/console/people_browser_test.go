@@ -13,8 +13,9 @@ import (
 
 // TestBrowserRevokePersonAccess: an admin signed in with single sign-on
 // sees on the People page who has access, and Revoke access, once
-// confirmed, ends the person's console session and tokens; a person who
-// is not an admin sees no People page.
+// confirmed, ends the person's console session and tokens and forgets
+// their binding, naming its identity provider; a person who is not an
+// admin sees no People page.
 func TestBrowserRevokePersonAccess(t *testing.T) {
 	t.Parallel()
 	e := newSSOEnv(t)
@@ -91,7 +92,8 @@ func TestBrowserRevokePersonAccess(t *testing.T) {
 	ada.click(rileysRevoke)
 	ada.click(revoke)
 	ada.wantText("Revoked the access of "+oktaemu.ReadOnlyLogin+": 1 console session ended, 1 personal API token revoked and 0 flow runs they started canceled",
-		"1 flow they enabled still running as them: nightly-cleanup")
+		"1 flow they enabled still running as them: nightly-cleanup",
+		"The login is no longer bound to its account at "+e.emu.URL+": the next sign-in as "+oktaemu.ReadOnlyLogin+" binds it anew.")
 	if strings.Contains(ada.text(`//table`), oktaemu.ReadOnlyLogin) {
 		ada.fatalf("riley is still listed after the revocation")
 	}
