@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -22,6 +23,20 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 	if code, out, _ := runCLI(t, s.vars, "connections", "show", "Rotated"); code != exitOK || !strings.Contains(out, "error") {
 		t.Fatalf("after a sign-in with the wrong secret: exit %d; want the connection in error\n%s", code, out)
 	}
+	reasonCode := func(when string) string {
+		t.Helper()
+		code, out, errOut := runCLI(t, s.vars, "connections", "show", "Rotated", "--json")
+		var v struct {
+			StatusReasonCode *string `json:"statusReasonCode"`
+		}
+		if err := json.Unmarshal([]byte(out), &v); code != exitOK || err != nil || v.StatusReasonCode == nil {
+			t.Fatalf("connections show --json %s: exit %d (%v); want the connection with its statusReasonCode\n%s%s", when, code, err, out, errOut)
+		}
+		return *v.StatusReasonCode
+	}
+	if got := reasonCode("after the wrong secret"); got != "client_secret_refused" {
+		t.Errorf("statusReasonCode after a sign-in with the wrong secret: %q; want client_secret_refused", got)
+	}
 	noEnv := maps.Clone(s.vars)
 	delete(noEnv, "CARDFLOW_CLIENT_SECRET")
 
@@ -39,6 +54,9 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 	// Until the sign-in, the connection waits for its reauthorization.
 	if _, show, _ := runCLI(t, s.vars, "connections", "show", "Rotated"); !strings.Contains(show, "needs_reauthorization") || !strings.Contains(show, "client secret was changed") {
 		t.Errorf("after update, before the sign-in: want needs_reauthorization with the reason\n%s", show)
+	}
+	if got := reasonCode("after the update"); got != "credentials_changed" {
+		t.Errorf("statusReasonCode after the update, before the sign-in: %q; want credentials_changed", got)
 	}
 	s.signIn(t, w.authorizeURL, oktaemu.AdminLogin)
 	if code := <-w.done; code != exitOK || !strings.Contains(w.stdout.String(), "Status:           active") {

@@ -17,6 +17,13 @@ type Connection struct {
 	Status       string `json:"status"`
 	StatusReason string `json:"statusReason"`
 	Remedy       string `json:"remedy"`
+	// StatusReasonCode is the stable code of why the connection is not
+	// active (key_refused, scope_not_granted, no_admin_role,
+	// refresh_token_expired ...; README lists them), to tell failures
+	// apart by where statusReason and remedy are words that may change;
+	// "" while active, and for a connection stored in another status by
+	// a cardflow that kept no codes (until its status changes again).
+	StatusReasonCode string `json:"statusReasonCode"`
 	// ScopeMode is "default" or "custom".
 	ScopeMode string `json:"scopeMode"`
 	// RequestedScopes, GrantedScopes and MissingScopes are never null.
@@ -157,6 +164,9 @@ type ConnectionTest struct {
 	Remedy       string `json:"remedy"`
 	Status       string `json:"status"`
 	StatusReason string `json:"statusReason"`
+	// StatusReasonCode is the connection's, as in Connection, when the
+	// check leaves it in another status than active.
+	StatusReasonCode string `json:"statusReasonCode"`
 	// MissingScopes are the scopes requested and not granted after a
 	// passed check (the org may have stopped granting one since the last
 	// sign-in), as in Connection; never null. MissingScopeCards names the

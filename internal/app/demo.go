@@ -404,7 +404,7 @@ func markRestartedOrg(ctx context.Context, st store.Store, prevOrigin, orgURL st
 			continue
 		}
 		err := st.UpdateConnection(ctx, c.ID, func(c *store.Connection) error {
-			c.Status, c.StatusReason, c.Remedy = status, orgRestartedReason, remedy
+			c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode = status, orgRestartedReason, remedy, store.ReasonOrgRestarted
 			c.RefreshStartedAt = time.Time{}
 			c.UpdatedAt = time.Now().UTC()
 			return nil

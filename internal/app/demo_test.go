@@ -198,9 +198,9 @@ func TestDemoRestart(t *testing.T) {
 		t.Fatalf("restarted org at %s; want the previous origin %s", domain2, domain)
 	}
 	got := h.connection(c.ID)
-	if got.Status != "needs_reauthorization" || got.StatusReason != orgRestartedReason || got.Remedy != orgRestartedRemedy {
-		t.Errorf("after a restart on the same port: status %q reason %q remedy %q; want needs_reauthorization, %q, %q",
-			got.Status, got.StatusReason, got.Remedy, orgRestartedReason, orgRestartedRemedy)
+	if got.Status != "needs_reauthorization" || got.StatusReason != orgRestartedReason || got.Remedy != orgRestartedRemedy || got.StatusReasonCode != "org_restarted" {
+		t.Errorf("after a restart on the same port: status %q reason %q remedy %q code %q; want needs_reauthorization, %q, %q, org_restarted",
+			got.Status, got.StatusReason, got.Remedy, got.StatusReasonCode, orgRestartedReason, orgRestartedRemedy)
 	}
 	var failed runJSON
 	if code, data := h.call("POST", "/api/v1/runs", search, &failed); failed.Status != "failed" || !strings.Contains(string(data), orgRestartedReason) {
@@ -237,9 +237,9 @@ func TestDemoRestart(t *testing.T) {
 		t.Errorf("logs lack the new-port line:\n%s", logs)
 	}
 	got = h.connection(c.ID)
-	if got.Status != "error" || got.StatusReason != orgRestartedReason || !strings.Contains(got.Remedy, domain3) {
-		t.Errorf("after a restart on a new port: status %q reason %q remedy %q; want error, %q, a remedy naming %s",
-			got.Status, got.StatusReason, got.Remedy, orgRestartedReason, domain3)
+	if got.Status != "error" || got.StatusReason != orgRestartedReason || !strings.Contains(got.Remedy, domain3) || got.StatusReasonCode != "org_restarted" {
+		t.Errorf("after a restart on a new port: status %q reason %q remedy %q code %q; want error, %q, a remedy naming %s, org_restarted",
+			got.Status, got.StatusReason, got.Remedy, got.StatusReasonCode, orgRestartedReason, domain3)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, emulatorAddrFile)); err != nil || strings.TrimSpace(string(b)) != strings.TrimPrefix(domain3, "http://") {
 		t.Errorf("%s holds %q (%v); want the new address %s", emulatorAddrFile, b, err, domain3)

@@ -146,6 +146,7 @@ type connJSON struct {
 	Status            string              `json:"status"`
 	StatusReason      string              `json:"statusReason"`
 	Remedy            string              `json:"remedy"`
+	StatusReasonCode  string              `json:"statusReasonCode"`
 	ScopeMode         string              `json:"scopeMode"`
 	RequestedScopes   []string            `json:"requestedScopes"`
 	GrantedScopes     []string            `json:"grantedScopes"`

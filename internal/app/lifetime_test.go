@@ -158,8 +158,9 @@ func TestNinetyDays(t *testing.T) {
 	case m := <-received:
 		conn, _ := m["connection"].(map[string]any)
 		if m["type"] != "connection.needs_reauthorization" || conn["id"] != c.ID || conn["status"] != "needs_reauthorization" ||
+			conn["statusReasonCode"] != "refresh_token_expired" ||
 			!strings.Contains(fmt.Sprint(conn["statusReason"]), "90 days") || !strings.Contains(fmt.Sprint(m["message"]), "a new sign-in starts a new 90 days") {
-			t.Errorf("notification %v; want connection.needs_reauthorization for %s naming the 90-day limit, and in its message the fix", m, c.ID)
+			t.Errorf("notification %v; want connection.needs_reauthorization for %s, refresh_token_expired, naming the 90-day limit, and in its message the fix", m, c.ID)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no connection.needs_reauthorization notification reached the receiver")

@@ -57,7 +57,7 @@ func needsReauthNotice(o *notify.Outbox) func(*store.Connection) ([]*store.Notif
 			Time:    c.UpdatedAt,
 			Message: msg,
 			Connection: &notify.Connection{ID: c.ID, Nickname: c.Nickname, Domain: c.Domain,
-				Status: c.Status, StatusReason: c.StatusReason},
+				Status: c.Status, StatusReason: c.StatusReason, StatusReasonCode: c.StatusReasonCode},
 		})
 	}
 }
@@ -78,7 +78,7 @@ func serviceStatusNotice(o *notify.Outbox) func(prev, c *store.Connection) ([]*s
 			Time:   c.UpdatedAt,
 			Thread: "connection.status/" + c.ID,
 			Connection: &notify.Connection{ID: c.ID, Nickname: c.Nickname, Domain: c.Domain,
-				Status: c.Status, StatusReason: c.StatusReason},
+				Status: c.Status, StatusReason: c.StatusReason, StatusReasonCode: c.StatusReasonCode},
 		}
 		if c.Status == store.StatusError {
 			m.ID = fmt.Sprintf("nt_conn_failing_%s_%d", c.ID, c.UpdatedAt.UnixNano())

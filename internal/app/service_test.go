@@ -25,20 +25,31 @@ import (
 
 // serviceConnJSON is the API's view of a service connection.
 type serviceConnJSON struct {
-	ID            string   `json:"id"`
-	Nickname      string   `json:"nickname"`
-	Status        string   `json:"status"`
-	StatusReason  string   `json:"statusReason"`
-	Remedy        string   `json:"remedy"`
-	Auth          string   `json:"auth"`
-	DPoP          bool     `json:"dpop"`
-	GrantedScopes []string `json:"grantedScopes"`
-	MissingScopes []string `json:"missingScopes"`
-	AuthorizedBy  *struct {
+	ID           string `json:"id"`
+	Nickname     string `json:"nickname"`
+	Status       string `json:"status"`
+	StatusReason string `json:"statusReason"`
+	Remedy       string `json:"remedy"`
+	// StatusReasonCode is a pointer to tell the field's absence apart.
+	StatusReasonCode *string  `json:"statusReasonCode"`
+	Auth             string   `json:"auth"`
+	DPoP             bool     `json:"dpop"`
+	GrantedScopes    []string `json:"grantedScopes"`
+	MissingScopes    []string `json:"missingScopes"`
+	AuthorizedBy     *struct {
 		Type     string `json:"type"`
 		ClientID string `json:"clientId"`
 	} `json:"authorizedBy"`
 	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
+	UpdatedAt             time.Time  `json:"updatedAt"`
+}
+
+// reasonCode is v's statusReasonCode, "(absent)" when the API left it out.
+func (v serviceConnJSON) reasonCode() string {
+	if v.StatusReasonCode == nil {
+		return "(absent)"
+	}
+	return *v.StatusReasonCode
 }
 
 // createService creates a service connection through the API.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // removeServiceKey removes the public key kid from the demo API Services
@@ -205,14 +206,14 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 		t.Fatal("card run with the key removed at the org succeeded")
 	}
 	keyless := h.serviceConn(c.ID)
-	if keyless.Status != "error" {
-		t.Fatalf("status %s; want error", keyless.Status)
+	if keyless.Status != "error" || keyless.reasonCode() != "key_refused" {
+		t.Fatalf("status %s (statusReasonCode %s); want error, key_refused", keyless.Status, keyless.reasonCode())
 	}
 	m := waitNotification(t, received)
 	conn, _ := m["connection"].(map[string]any)
-	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.failing" || conn["id"] != c.ID ||
+	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.failing" || conn["id"] != c.ID || conn["statusReasonCode"] != "key_refused" ||
 		!strings.Contains(msg, keyless.StatusReason) || !strings.HasSuffix(msg, keyless.Remedy) {
-		t.Fatalf("notification %v; want connection.failing for %s with its reason and, at the end, its fix (%q)", m, c.ID, keyless.Remedy)
+		t.Fatalf("notification %v; want connection.failing for %s, key_refused, with its reason and, at the end, its fix (%q)", m, c.ID, keyless.Remedy)
 	}
 	firstID := m["id"]
 
@@ -234,12 +235,33 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 	inactive := testedUntil("a background test of the deactivated app", func(v serviceConnJSON) bool {
 		return v.StatusReason != keyless.StatusReason
 	})
-	if inactive.Status != "error" || inactive.Remedy != keyless.Remedy {
-		t.Fatalf("after the app's deactivation: %s (%s; %s); want error with the fix of the key not accepted (%s)",
-			inactive.Status, inactive.StatusReason, inactive.Remedy, keyless.Remedy)
+	if inactive.Status != "error" || inactive.Remedy != keyless.Remedy || inactive.reasonCode() != "key_refused" {
+		t.Fatalf("after the app's deactivation: %s (%s; %s; statusReasonCode %s); want error, key_refused, with the fix of the key not accepted (%s)",
+			inactive.Status, inactive.StatusReason, inactive.Remedy, inactive.reasonCode(), keyless.Remedy)
 	}
 	if got := outbox(); got != "connection.failing" {
 		t.Fatalf("outbox %q after a failure of the same kind; want the first connection.failing only", got)
+	}
+
+	// A server of another version, during a rolling upgrade, words the
+	// same fix otherwise: still the same kind of failure (its code), so
+	// no new message either.
+	var rewordedAt time.Time
+	if err := h.app.Store.UpdateConnection(context.Background(), c.ID, func(sc *store.Connection) error {
+		sc.Remedy = "add the connection's public key to the API Services app again, then test the connection"
+		rewordedAt = sc.UpdatedAt
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	reworded := testedUntil("a background test after another version's words", func(v serviceConnJSON) bool {
+		return v.UpdatedAt.After(rewordedAt)
+	})
+	if reworded.Status != "error" || reworded.reasonCode() != "key_refused" {
+		t.Fatalf("after another version's words: %s (statusReasonCode %s); want error, key_refused", reworded.Status, reworded.reasonCode())
+	}
+	if got := outbox(); got != "connection.failing" {
+		t.Fatalf("outbox %q after a failure of the same kind stored in other words; want the first connection.failing only", got)
 	}
 
 	// The org accepts the key again, but the app has lost its admin role
@@ -250,13 +272,14 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 	roleless := testedUntil("a background test to find the admin role missing", func(v serviceConnJSON) bool {
 		return strings.Contains(v.StatusReason, "no admin role")
 	})
-	if roleless.Status != "error" || roleless.Remedy == keyless.Remedy {
-		t.Fatalf("without an admin role: %s (%s; %s); want error with another fix", roleless.Status, roleless.StatusReason, roleless.Remedy)
+	if roleless.Status != "error" || roleless.Remedy == keyless.Remedy || roleless.reasonCode() != "no_admin_role" {
+		t.Fatalf("without an admin role: %s (%s; %s; statusReasonCode %s); want error, no_admin_role, with another fix",
+			roleless.Status, roleless.StatusReason, roleless.Remedy, roleless.reasonCode())
 	}
 	m = waitNotification(t, received)
 	conn, _ = m["connection"].(map[string]any)
 	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.failing" || m["id"] == firstID || conn["id"] != c.ID || conn["status"] != "error" ||
-		conn["statusReason"] != roleless.StatusReason || !strings.Contains(msg, "another reason: "+roleless.StatusReason) ||
+		conn["statusReason"] != roleless.StatusReason || conn["statusReasonCode"] != "no_admin_role" || !strings.Contains(msg, "another reason: "+roleless.StatusReason) ||
 		!strings.HasSuffix(msg, roleless.Remedy) {
 		t.Fatalf("notification %v; want a new connection.failing for %s saying it fails for another reason (%q) and, at the end, its fix (%q)",
 			m, c.ID, roleless.StatusReason, roleless.Remedy)
@@ -264,10 +287,12 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 
 	// The role is assigned again.
 	emu.ClearFaults(t)
-	testedUntil("the connection to be active again", func(v serviceConnJSON) bool { return v.Status == "active" })
+	if v := testedUntil("the connection to be active again", func(v serviceConnJSON) bool { return v.Status == "active" }); v.reasonCode() != "" {
+		t.Errorf("active again: statusReasonCode %s; want empty", v.reasonCode())
+	}
 	m = waitNotification(t, received)
 	conn, _ = m["connection"].(map[string]any)
-	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.recovered" || conn["id"] != c.ID || !strings.Contains(msg, roleless.StatusReason) {
+	if msg := fmt.Sprint(m["message"]); m["type"] != "connection.recovered" || conn["id"] != c.ID || !strings.Contains(msg, roleless.StatusReason) || conn["statusReasonCode"] != nil {
 		t.Fatalf("notification %v; want connection.recovered for %s naming the last reason (%q)", m, c.ID, roleless.StatusReason)
 	}
 	if got := outbox(); got != "connection.failing connection.failing connection.recovered" {

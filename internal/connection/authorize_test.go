@@ -26,8 +26,8 @@ func TestCreateAuthorizeDefaultScopes(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	v, authURL := e.create(t, "Prod devices", nil)
-	if v.Status != store.StatusPending || v.StatusReason == "" || v.Remedy == "" {
-		t.Errorf("new connection status %q reason %q remedy %q; want pending with reason and remedy", v.Status, v.StatusReason, v.Remedy)
+	if v.Status != store.StatusPending || v.StatusReason == "" || v.Remedy == "" || v.StatusReasonCode != store.ReasonAwaitingSignIn {
+		t.Errorf("new connection status %q reason %q remedy %q code %q; want pending with reason, remedy and %s", v.Status, v.StatusReason, v.Remedy, v.StatusReasonCode, store.ReasonAwaitingSignIn)
 	}
 	if v.AuthorizedBy != nil || v.AuthorizedAt != nil {
 		t.Errorf("pending connection has authorizedBy %v at %v; want none", v.AuthorizedBy, v.AuthorizedAt)
@@ -63,8 +63,8 @@ func TestCreateAuthorizeDefaultScopes(t *testing.T) {
 		t.Fatalf("callback result %+v; want OK without warnings", res)
 	}
 	got := res.Connection
-	if got.ID != v.ID || got.Status != store.StatusActive || got.StatusReason != "" || got.Remedy != "" {
-		t.Errorf("after callback: id %s status %q reason %q; want %s active without reason", got.ID, got.Status, got.StatusReason, v.ID)
+	if got.ID != v.ID || got.Status != store.StatusActive || got.StatusReason != "" || got.Remedy != "" || got.StatusReasonCode != "" {
+		t.Errorf("after callback: id %s status %q reason %q code %q; want %s active without reason", got.ID, got.Status, got.StatusReason, got.StatusReasonCode, v.ID)
 	}
 	if diff := cmp.Diff(allDefault, got.RequestedScopes); diff != "" {
 		t.Errorf("requested scopes (-want +got):\n%s", diff)
@@ -336,20 +336,21 @@ func TestAuthorizationFailures(t *testing.T) {
 		setup    func(*env)
 		secret   string
 		code     problem.Code
+		reason   string   // the connection's StatusReasonCode
 		want     []string // in message + remedy
 		tokenReq int      // token POSTs the attempt may make
 	}{
-		{name: "unassigned account", login: oktaemu.UnassignedLogin, code: problem.Forbidden,
+		{name: "unassigned account", login: oktaemu.UnassignedLogin, code: problem.Forbidden, reason: store.ReasonAccountNotAssigned,
 			want: []string{"not assigned to the OAuth app", "User is not assigned to the client application", "Assignments", "assigned super admin"}},
-		{name: "account without admin role", login: oktaemu.UserLogin, code: problem.Forbidden, tokenReq: 1,
+		{name: "account without admin role", login: oktaemu.UserLogin, code: problem.Forbidden, reason: store.ReasonNoAdminRole, tokenReq: 1,
 			want: []string{"account user@example.com is not an administrator with device permissions", "authorize with a super admin (a dedicated service account is recommended)"}},
-		{name: "groups no longer granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope,
+		{name: "groups no longer granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope, reason: store.ReasonScopeNotGranted,
 			setup: func(e *env) { e.emu.RevokeGrant(t, "groups") },
 			want:  []string{"the OAuth app no longer grants groups", "grant groups again on the app's Okta API Scopes tab, then reauthorize"}},
-		{name: "no device scope granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope,
+		{name: "no device scope granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope, reason: store.ReasonScopeNotGranted,
 			setup: func(e *env) { e.emu.RevokeGrant(t, "okta.devices.read"); e.emu.RevokeGrant(t, "okta.devices.manage") },
 			want:  []string{"none of the requested Okta API scopes", "okta.devices.read, okta.devices.manage", "consent_required", "Okta API Scopes tab"}},
-		{name: "wrong client secret", login: oktaemu.AdminLogin, secret: "not-the-secret", code: problem.InvalidInput, tokenReq: 1,
+		{name: "wrong client secret", login: oktaemu.AdminLogin, secret: "not-the-secret", code: problem.InvalidInput, reason: store.ReasonClientSecretRefused, tokenReq: 1,
 			want: []string{"the client secret was rejected", "invalid_client", "General tab", "Change secret on its console page", "cardflow connections update conn_"}},
 	}
 	for _, tt := range tests {
@@ -377,8 +378,8 @@ func TestAuthorizationFailures(t *testing.T) {
 				}
 			}
 			got := res.Connection
-			if got == nil || got.Status != store.StatusError || got.StatusReason != res.Message || got.Remedy != res.Remedy {
-				t.Errorf("connection %+v; want status error with the result's reason and remedy", got)
+			if got == nil || got.Status != store.StatusError || got.StatusReason != res.Message || got.Remedy != res.Remedy || got.StatusReasonCode != tt.reason {
+				t.Errorf("connection %+v; want status error with the result's reason and remedy, code %s", got, tt.reason)
 			}
 			if n := e.tokenPosts(t) - posts; n != tt.tokenReq {
 				t.Errorf("token requests %d; want %d", n, tt.tokenReq)

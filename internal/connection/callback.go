@@ -97,15 +97,16 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	}
 	a := &attempt{m: m, ar: ar, c: c}
 	if m.now().After(ar.ExpiresAt) {
-		return a.fail(ctx, problem.New(problem.InvalidInput, "the sign-in took longer than %d minutes and its request expired", int(AuthRequestTTL/time.Minute)).
+		return a.fail(ctx, store.ReasonSignInExpired, problem.New(problem.InvalidInput, "the sign-in took longer than %d minutes and its request expired", int(AuthRequestTTL/time.Minute)).
 			WithRemedy("reauthorize the connection to start again"))
 	}
 	if e := q.Get("error"); e != "" {
-		return a.fail(ctx, authorizeError(ar, cleanText(e, 64), cleanText(q.Get("error_description"), 300)))
+		code, p := authorizeError(ar, cleanText(e, 64), cleanText(q.Get("error_description"), 300))
+		return a.fail(ctx, code, p)
 	}
 	code := q.Get("code")
 	if code == "" {
-		return a.fail(ctx, problem.New(problem.UpstreamError, "the org sent neither an authorization code nor an error").
+		return a.fail(ctx, store.ReasonOrgAnswerUnusable, problem.New(problem.UpstreamError, "the org sent neither an authorization code nor an error").
 			WithRemedy("reauthorize the connection to start again"))
 	}
 	return a.complete(ctx, code)
@@ -126,11 +127,11 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	defer cancel()
 	secret, err := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
 	if err != nil {
-		return a.fail(ctx, unreadable("client secret", c.SealedClientSecret, err))
+		return a.fail(ctx, store.ReasonStoredSecretUnreadable, unreadable("client secret", c.SealedClientSecret, err))
 	}
 	verifier, err := m.Keyring.Open(ar.SealedVerifier, verifierAAD(c.ID, ar.State))
 	if err != nil {
-		return a.fail(ctx, unreadable("PKCE verifier", ar.SealedVerifier, err))
+		return a.fail(ctx, store.ReasonStoredSecretUnreadable, unreadable("PKCE verifier", ar.SealedVerifier, err))
 	}
 	cfg := m.oauthConfig(c, string(secret), ar.RequestedScopes)
 	tctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
@@ -138,49 +139,50 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	cancel()
 	err = withoutBody(err)
 	if err != nil {
-		return a.fail(ctx, exchangeError(ar, OriginOf(c.Domain), err))
+		code, p := exchangeError(ar, OriginOf(c.Domain), err)
+		return a.fail(ctx, code, p)
 	}
 	ts, err := parseTokenResponse(tok, m.now(), ar.RequestedScopes)
 	if err != nil {
 		if tok.RefreshToken != "" {
 			m.revokeQuietly(ctx, c, string(secret), tok.RefreshToken)
 		}
-		return a.fail(ctx, problem.New(problem.UpstreamError, "the org's token response is not usable: %s", err.Error()).
+		return a.fail(ctx, store.ReasonOrgAnswerUnusable, problem.New(problem.UpstreamError, "the org's token response is not usable: %s", err.Error()).
 			WithRemedy("reauthorize the connection; if it happens again, check the OAuth app's settings"))
 	}
 	// From here on the org has issued tokens; a failure revokes them.
-	failRevoking := func(p *problem.Error) (*CallbackResult, error) {
+	failRevoking := func(code string, p *problem.Error) (*CallbackResult, error) {
 		if ts.Refresh != "" {
 			m.revokeQuietly(ctx, c, string(secret), ts.Refresh)
 		}
-		return a.fail(ctx, p)
+		return a.fail(ctx, code, p)
 	}
 	if lost := missingAutoGranted(ts.Scopes); len(lost) > 0 {
-		return failRevoking(revokedAutoScope(lost))
+		return failRevoking(store.ReasonScopeNotGranted, revokedAutoScope(lost))
 	}
 	if ts.Refresh == "" {
-		return failRevoking(revokedAutoScope([]string{"offline_access"}))
+		return failRevoking(store.ReasonScopeNotGranted, revokedAutoScope([]string{"offline_access"}))
 	}
 	if len(apiScopes(ar.RequestedScopes)) > 0 && len(apiScopes(ar.RequestedScopes)) == len(missingScopes(ar.RequestedScopes, ts.Scopes)) {
-		return failRevoking(consentRequired(ar))
+		return failRevoking(store.ReasonScopeNotGranted, consentRequired(ar))
 	}
 	if ts.IDToken == "" {
-		return failRevoking(problem.New(problem.UpstreamError, "the org returned no ID token although openid was requested").
+		return failRevoking(store.ReasonOrgAnswerUnusable, problem.New(problem.UpstreamError, "the org returned no ID token although openid was requested").
 			WithRemedy("check that the OAuth app is an OpenID Connect app, then reauthorize"))
 	}
 	who, err := m.verifyIDToken(ctx, c, ar.Nonce, ts)
 	var me *metadataError
 	if errors.As(err, &me) {
-		return failRevoking(problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", me.msg).
+		return failRevoking(store.ReasonIDTokenUnverified, problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", me.msg).
 			WithRemedy("authorize again in a moment; if it keeps happening, check the org's status (status.okta.com) and what stands between cardflow and the org").Wrap(err))
 	}
 	if err != nil {
-		return failRevoking(problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", err.Error()).
+		return failRevoking(store.ReasonIDTokenUnverified, problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", err.Error()).
 			WithRemedy("check that the domain is the org's own domain, then reauthorize").Wrap(err))
 	}
 	if hasDeviceRead(ts.Scopes) {
 		if p := m.probe(ctx, c, ts.Access, who.Login); p != nil {
-			return failRevoking(p)
+			return failRevoking(probeReasonCode(p), p)
 		}
 	}
 	refreshExpires, err := m.introspectExpiry(ctx, c, string(secret), ts.Refresh)
@@ -191,7 +193,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	}
 	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who, refreshExpires)
 	if err != nil {
-		return failRevoking(internal("store the authorization", err))
+		return failRevoking(store.ReasonInternalError, internal("store the authorization", err))
 	}
 	if err := m.Store.RecordAuthCompletion(ctx, stateHash(ar.State), m.now().Add(completionTTL)); err != nil {
 		// Only a reload of the page is the worse for it.
@@ -248,7 +250,7 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 			return err
 		}
 		now := m.now()
-		c.Status, c.StatusReason, c.Remedy = store.StatusActive, "", ""
+		c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode = store.StatusActive, "", "", ""
 		c.ScopeMode, c.RequestedScopes, c.GrantedScopes = ar.ScopeMode, ar.RequestedScopes, ts.Scopes
 		c.RefreshStartedAt = time.Time{}
 		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, c.AuthorizedAt = who.Subject, who.Login, who.Name, now
@@ -290,9 +292,9 @@ func (m *Manager) sealTokens(c *store.Connection, ts *tokenSet) error {
 }
 
 // fail records a failed attempt: the connection goes to status error with
-// the reason and remedy, except that an active connection being
-// reauthorized stays active with its working tokens.
-func (a *attempt) fail(ctx context.Context, p *problem.Error) (*CallbackResult, error) {
+// the reason, remedy and code (a store.Reason*), except that an active
+// connection being reauthorized stays active with its working tokens.
+func (a *attempt) fail(ctx context.Context, code string, p *problem.Error) (*CallbackResult, error) {
 	m := a.m
 	res := &CallbackResult{ConnectionID: a.c.ID, Nickname: a.c.Nickname, Reauthorization: a.ar.Reauthorize,
 		Code: p.Code, Message: p.Message, Remedy: p.Remedy}
@@ -302,7 +304,7 @@ func (a *attempt) fail(ctx context.Context, p *problem.Error) (*CallbackResult, 
 		if a.ar.Reauthorize && c.Status == store.StatusActive {
 			return errKeepWorking
 		}
-		c.Status, c.StatusReason, c.Remedy, c.UpdatedAt = store.StatusError, p.Message, p.Remedy, m.now()
+		c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode, c.UpdatedAt = store.StatusError, p.Message, p.Remedy, code, m.now()
 		return nil
 	})
 	switch {
@@ -384,8 +386,9 @@ func missingAutoGranted(granted []string) []string {
 	return out
 }
 
-// authorizeError explains an error the org sent back to the redirect URI.
-func authorizeError(ar *store.AuthRequest, code, desc string) *problem.Error {
+// authorizeError explains an error the org sent back to the redirect URI,
+// with its store.Reason*.
+func authorizeError(ar *store.AuthRequest, code, desc string) (string, *problem.Error) {
 	said := code
 	if desc != "" {
 		said += ": " + desc
@@ -393,26 +396,26 @@ func authorizeError(ar *store.AuthRequest, code, desc string) *problem.Error {
 	switch code {
 	case "access_denied":
 		if strings.Contains(strings.ToLower(desc), "not assigned") {
-			return problem.New(problem.Forbidden, "the account you signed in with is not assigned to the OAuth app (Okta said %q)", said).
+			return store.ReasonAccountNotAssigned, problem.New(problem.Forbidden, "the account you signed in with is not assigned to the OAuth app (Okta said %q)", said).
 				WithRemedy("assign that account to the OAuth app (in Workflows: Okta Workflows OAuth) on the app's Assignments tab, or sign in with an assigned super admin, then reauthorize")
 		}
-		return problem.New(problem.Forbidden, "the org denied the authorization (Okta said %q)", said).
+		return store.ReasonAccessDenied, problem.New(problem.Forbidden, "the org denied the authorization (Okta said %q)", said).
 			WithRemedy("sign in with a super admin assigned to the OAuth app and allow access, then reauthorize")
 	case "consent_required":
-		return consentRequired(ar)
+		return store.ReasonScopeNotGranted, consentRequired(ar)
 	case "invalid_scope":
 		if lost := namedAutoScopes(desc); len(lost) > 0 {
-			return revokedAutoScope(lost)
+			return store.ReasonScopeNotGranted, revokedAutoScope(lost)
 		}
-		return problem.New(problem.InsufficientScope, "the org rejected the requested scopes (Okta said %q)", said).
+		return store.ReasonScopeNotGranted, problem.New(problem.InsufficientScope, "the org rejected the requested scopes (Okta said %q)", said).
 			WithRemedy("check the grants on the app's Okta API Scopes tab (with custom scopes, tick only granted ones), then reauthorize")
 	}
-	return problem.New(problem.UpstreamError, "the org refused the authorization (Okta said %q)", said).
+	return store.ReasonAuthorizationRefused, problem.New(problem.UpstreamError, "the org refused the authorization (Okta said %q)", said).
 		WithRemedy("fix what Okta names, then reauthorize the connection")
 }
 
-// exchangeError explains a failed code exchange.
-func exchangeError(ar *store.AuthRequest, origin string, err error) *problem.Error {
+// exchangeError explains a failed code exchange, with its store.Reason*.
+func exchangeError(ar *store.AuthRequest, origin string, err error) (string, *problem.Error) {
 	oe, ok := asOAuthError(err)
 	if !ok {
 		cause := transportCause(err)
@@ -420,20 +423,20 @@ func exchangeError(ar *store.AuthRequest, origin string, err error) *problem.Err
 		if cause == causeBroke || cause == causeUnusable {
 			remedy = "reauthorize the connection (an authorization code is good for one try); if it happens again, check what stands between cardflow and the org"
 		}
-		return problem.New(problem.UpstreamError, "could not finish the authorization with the org at %s: %s", origin, cause).
+		return store.ReasonOrgUnreachable, problem.New(problem.UpstreamError, "could not finish the authorization with the org at %s: %s", origin, cause).
 			WithRemedy("%s", remedy).Wrap(err)
 	}
 	switch oe.Code {
 	case "invalid_client":
-		return problem.New(problem.InvalidInput, "the client secret was rejected by the org (invalid_client): the client ID or secret does not match the OAuth app").
+		return store.ReasonClientSecretRefused, problem.New(problem.InvalidInput, "the client secret was rejected by the org (invalid_client): the client ID or secret does not match the OAuth app").
 			WithRemedy("copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console and give them to this connection: Change secret on its console page, or cardflow connections update %s --client-secret-stdin [--client-id ID]; it reauthorizes with them", ar.ConnectionID).Wrap(oe)
 	case "invalid_grant":
-		return problem.New(problem.InvalidInput, "the org rejected the authorization code (invalid_grant: it expired, was already used, or belongs to another request)").
+		return store.ReasonCodeRefused, problem.New(problem.InvalidInput, "the org rejected the authorization code (invalid_grant: it expired, was already used, or belongs to another request)").
 			WithRemedy("reauthorize the connection to start again").Wrap(oe)
 	case "consent_required", "invalid_scope":
 		return authorizeError(ar, oe.Code, oe.Description)
 	}
-	return problem.New(problem.UpstreamError, "the org refused to exchange the authorization code (%s)", oe.Error()).
+	return store.ReasonAuthorizationRefused, problem.New(problem.UpstreamError, "the org refused to exchange the authorization code (%s)", oe.Error()).
 		WithRemedy("reauthorize the connection; if it fails again, check the OAuth app's settings").Wrap(oe)
 }
 

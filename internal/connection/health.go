@@ -66,6 +66,21 @@ func (m *Manager) probe(ctx context.Context, c *store.Connection, access, login 
 	return p
 }
 
+// probeReasonCode is the store.Reason* of a problem probe reported.
+func probeReasonCode(p *problem.Error) string {
+	switch {
+	case p.Code == problem.Forbidden:
+		return store.ReasonNoAdminRole
+	case p.Code == problem.InsufficientScope:
+		return store.ReasonScopeNotGranted
+	case p.Code == problem.NeedsReauthorization:
+		return store.ReasonTokenRefused
+	case p.Code == problem.UpstreamError && p.Err != nil:
+		return store.ReasonOrgUnreachable
+	}
+	return store.ReasonPermissionCheckFailed
+}
+
 // revoke revokes a refresh token at the org (RFC 7009), authenticating
 // with the client secret (client_secret_basic).
 func (m *Manager) revoke(ctx context.Context, c *store.Connection, secret, token string) error {
@@ -114,6 +129,9 @@ type TestResult struct {
 	Status       string
 	StatusReason string
 	Remedy       string
+	// StatusReasonCode is the stored code of a connection left in
+	// another status than active (as in View); empty otherwise.
+	StatusReasonCode string
 	// MissingScopes are the scopes requested and not granted once the
 	// check is done, as in View: a passed check may find that the org
 	// stopped granting one since the last sign-in. MissingScopeCards
@@ -167,7 +185,7 @@ func (m *Manager) test(ctx context.Context, c *store.Connection) *TestResult {
 		return m.serviceTest(ctx, c)
 	}
 	if c.Status != store.StatusActive {
-		return &TestResult{Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy}
+		return &TestResult{Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy, StatusReasonCode: c.StatusReasonCode}
 	}
 	current := ""
 	if at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); err == nil {
@@ -188,7 +206,7 @@ func (m *Manager) test(ctx context.Context, c *store.Connection) *TestResult {
 			if p.Code == problem.Forbidden || p.Code == problem.NeedsReauthorization || p.Code == problem.InsufficientScope {
 				cur, err := m.Store.GetConnection(ctx, c.ID)
 				if err == nil {
-					m.setNeedsReauth(ctx, c.ID, cur.SealedRefreshToken, p.Message, p.Remedy)
+					m.setNeedsReauth(ctx, c.ID, cur.SealedRefreshToken, probeReasonCode(p), p.Message, p.Remedy)
 				}
 			}
 			return m.testFailure(ctx, c.ID, p)
@@ -203,7 +221,7 @@ func (m *Manager) testFailure(ctx context.Context, id string, err error) *TestRe
 	if cur, gerr := m.Store.GetConnection(ctx, id); gerr == nil {
 		res.Status = cur.Status
 		if cur.Status != store.StatusActive {
-			res.StatusReason, res.Remedy = cur.StatusReason, cur.Remedy
+			res.StatusReason, res.Remedy, res.StatusReasonCode = cur.StatusReason, cur.Remedy, cur.StatusReasonCode
 			return res
 		}
 	}

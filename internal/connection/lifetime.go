@@ -97,7 +97,7 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 		if !moved {
 			return // another caller was first; its reason stays
 		}
-		cur.Status, cur.StatusReason, cur.Remedy = store.StatusNeedsReauthorization, reason, expiredRemedy(c.Nickname)
+		cur.Status, cur.StatusReason, cur.Remedy, cur.StatusReasonCode = store.StatusNeedsReauthorization, reason, expiredRemedy(c.Nickname), store.ReasonRefreshTokenExpired
 		cur.RefreshStartedAt = time.Time{}
 	})
 	if stored != nil && moved {

@@ -39,7 +39,7 @@ func TestExpiryIsRecordedOnce(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d connection.expired audit events; want 1", n)
 	}
-	if c := e.conn(t, v.ID); c.Status != store.StatusNeedsReauthorization {
-		t.Errorf("status %s; want needs_reauthorization", c.Status)
+	if c := e.conn(t, v.ID); c.Status != store.StatusNeedsReauthorization || c.StatusReasonCode != store.ReasonRefreshTokenExpired {
+		t.Errorf("status %s (code %q); want needs_reauthorization, %s", c.Status, c.StatusReasonCode, store.ReasonRefreshTokenExpired)
 	}
 }

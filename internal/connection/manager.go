@@ -79,8 +79,8 @@ type Manager struct {
 	// ServiceStatusNotice, when set, returns the outbox messages that
 	// report a service connection stored in error from another status
 	// (the org stopped accepting it), stored in error from error for
-	// another kind of failure (its Remedy changed: the admin has
-	// something else to do; see failsOtherwise), or stored active from
+	// another kind of failure (its StatusReasonCode changed: the admin
+	// has something else to do; see failsOtherwise), or stored active from
 	// error (it works again); prev is the connection as it was before. They are
 	// committed in the transaction that stores the status, as
 	// NeedsReauthorizationNotice's are, and OnNotified is called after.
@@ -168,14 +168,19 @@ type View struct {
 	Domain    string
 	// ClientID is the org app's client ID (the OAuth app, or a service
 	// connection's API Services app). Not a secret.
-	ClientID        string
-	Status          string
-	StatusReason    string
-	Remedy          string
-	ScopeMode       string
-	RequestedScopes []string
-	GrantedScopes   []string
-	MissingScopes   []string
+	ClientID     string
+	Status       string
+	StatusReason string
+	Remedy       string
+	// StatusReasonCode is the stable code of why the connection is not
+	// active (a store.Reason*: key_refused, scope_not_granted ...); empty
+	// while active, and for one stored in another status by a cardflow
+	// that kept no codes.
+	StatusReasonCode string
+	ScopeMode        string
+	RequestedScopes  []string
+	GrantedScopes    []string
+	MissingScopes    []string
 	// MissingScopeCards names, for each missing scope, the cards that fail
 	// without it.
 	MissingScopeCards map[string][]string
@@ -232,7 +237,7 @@ type AuthorizedBy struct {
 func (m *Manager) view(c *store.Connection) *View {
 	v := &View{
 		ID: c.ID, Connector: c.Connector, Nickname: c.Nickname, Domain: c.Domain, ClientID: c.ClientID,
-		Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy, ScopeMode: c.ScopeMode,
+		Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy, StatusReasonCode: c.StatusReasonCode, ScopeMode: c.ScopeMode,
 		RequestedScopes:   nonNil(c.RequestedScopes),
 		GrantedScopes:     nonNil(c.GrantedScopes),
 		MissingScopes:     []string{},
@@ -329,7 +334,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 	now := m.now()
 	c := &store.Connection{
 		ID: idPrefix + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain,
-		Status: store.StatusPending, StatusReason: pendingReason, Remedy: pendingRemedy,
+		Status: store.StatusPending, StatusReason: pendingReason, Remedy: pendingRemedy, StatusReasonCode: store.ReasonAwaitingSignIn,
 		ScopeMode: mode, RequestedScopes: scopes, ClientID: clientID, CreatedAt: now, UpdatedAt: now,
 	}
 	if c.SealedClientSecret, err = m.Keyring.Seal([]byte(secret), sealedAAD(c.ID, fieldClientSecret)); err != nil {

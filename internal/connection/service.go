@@ -113,7 +113,7 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, actor stor
 	now := m.now()
 	c := &store.Connection{
 		ID: idPrefix + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain, Auth: store.AuthService,
-		Status: store.StatusPending, StatusReason: servicePendingReason, Remedy: serviceSteps,
+		Status: store.StatusPending, StatusReason: servicePendingReason, Remedy: serviceSteps, StatusReasonCode: store.ReasonAwaitingKey,
 		ScopeMode: mode, RequestedScopes: scopes, ClientID: clientID, DPoP: in.DPoP, CreatedAt: now, UpdatedAt: now,
 	}
 	if c.SealedPrivateKey, err = m.sealKey(key, c.ID, fieldPrivateKey); err != nil {
@@ -293,13 +293,13 @@ func (m *Manager) mintService(ctx context.Context, c *store.Connection, allScope
 			cur.SealedPrivateKey, cur.SealedNextPrivateKey = sealedKey, nil
 		}
 		if roleless != nil && cur.Status == store.StatusError {
-			cur.StatusReason, cur.Remedy, cur.UpdatedAt = roleless.Message, roleless.Remedy, now
+			cur.StatusReason, cur.Remedy, cur.StatusReasonCode, cur.UpdatedAt = roleless.Message, roleless.Remedy, store.ReasonNoAdminRole, now
 			stored = cur
 			return nil
 		}
 		roleless = nil
 		wasActive = cur.Status == store.StatusActive
-		cur.Status, cur.StatusReason, cur.Remedy = store.StatusActive, "", ""
+		cur.Status, cur.StatusReason, cur.Remedy, cur.StatusReasonCode = store.StatusActive, "", "", ""
 		cur.ServiceRetries, cur.ServiceRetryAt = 0, time.Time{}
 		cur.AuthorizedLogin = serviceActor(cur.ClientID)
 		if !wasActive || cur.AuthorizedAt.IsZero() {
@@ -457,11 +457,14 @@ func passingTokenFailure(err error, now time.Time) (time.Duration, bool) {
 func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err error) error {
 	var p *problem.Error
 	var re *oauth2.RetrieveError
+	code := ""
 	switch {
 	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
+		code = store.ReasonKeyRefused
 		p = problem.New(problem.NeedsReauthorization, "the org does not accept the key of service connection %q (invalid_client: %s)", c.Nickname, cleanText(re.ErrorDescription, 200)).
 			WithRemedy("add the connection's public key (JWK) to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key, and check that %s is the client ID of an API Services app of %s; if the app was deactivated, activate it again in the Okta Admin Console (Applications); then test the connection", c.ClientID, c.ClientID, c.Domain)
 	case errors.As(err, &re) && re.ErrorCode == "invalid_scope":
+		code = store.ReasonScopeNotGranted
 		p = problem.New(problem.InsufficientScope, "none of the requested scopes (%s) is granted to the API Services app %s (invalid_scope)", strings.Join(c.RequestedScopes, ", "), c.ClientID).
 			WithRemedy("grant them on the app's Okta API Scopes tab in the Okta Admin Console, then test the connection").WithDetail("requestedScopes", c.RequestedScopes)
 	case errors.As(err, &re) && (re.ErrorCode == "unauthorized_client" || re.ErrorCode == "invalid_dpop_proof"):
@@ -477,13 +480,13 @@ func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err er
 		return problem.New(problem.UpstreamError, "could not get a token from the org at %s: %s", OriginOf(c.Domain), transportCause(err)).
 			WithRemedy("check that the domain is right and the org is reachable, then try again").Wrap(err)
 	}
-	if p.Code != problem.UpstreamError {
+	if code != "" {
 		status := store.StatusError
 		if c.Status == store.StatusPending {
 			status = store.StatusPending
 		}
 		m.updateService(ctx, c.ID, func(cur *store.Connection) {
-			cur.Status, cur.StatusReason, cur.Remedy = status, p.Message, p.Remedy
+			cur.Status, cur.StatusReason, cur.Remedy, cur.StatusReasonCode = status, p.Message, p.Remedy, code
 		})
 	}
 	m.log.WarnContext(ctx, "service token request failed", "connection", c.ID, "reason", p.Message)
@@ -504,15 +507,22 @@ func (m *Manager) updateService(ctx context.Context, id string, change func(*sto
 }
 
 // failsOtherwise reports whether service connection c, in error before
-// (prev) and still, fails now for another kind of reason. The kind is the
-// remedy: each way a service connection goes to error has its own (the
-// org does not accept its key, none of its scopes is granted, its app has
-// no admin role), naming what the admin has to do, while the reason's
-// text may differ from one test to the next for the same cause (the
-// org's error description).
+// (prev) and still, fails now for another kind of reason: its
+// StatusReasonCode differs (the org does not accept its key, none of its
+// scopes is granted, its app has no admin role), while the reason's text
+// may differ from one test to the next for the same cause (the org's
+// error description), and the remedy's from one cardflow version to the
+// next. A connection stored in error before the codes were kept (migration
+// 0040) has none: with it, as the versions before did, the kind is the
+// remedy, each way having its own.
 func failsOtherwise(prev, c *store.Connection) bool {
-	return c.Auth == store.AuthService && prev.Status == store.StatusError && c.Status == store.StatusError &&
-		prev.Remedy != c.Remedy
+	if c.Auth != store.AuthService || prev.Status != store.StatusError || c.Status != store.StatusError {
+		return false
+	}
+	if prev.StatusReasonCode == "" || c.StatusReasonCode == "" {
+		return prev.Remedy != c.Remedy
+	}
+	return prev.StatusReasonCode != c.StatusReasonCode
 }
 
 // serviceTest checks a service connection: a new token, then the
@@ -541,7 +551,7 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 	if status == http.StatusForbidden && code == okta.CodeForbidden {
 		p = noAdminRole(c.Nickname, c.ClientID)
 		m.updateService(ctx, c.ID, func(cur *store.Connection) {
-			cur.Status, cur.StatusReason, cur.Remedy = store.StatusError, p.Message, p.Remedy
+			cur.Status, cur.StatusReason, cur.Remedy, cur.StatusReasonCode = store.StatusError, p.Message, p.Remedy, store.ReasonNoAdminRole
 		})
 	}
 	return m.testFailure(ctx, c.ID, p)

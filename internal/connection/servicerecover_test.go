@@ -197,8 +197,8 @@ func TestServiceWithoutRoleStaysInError(t *testing.T) {
 	if _, err := e.m.Token(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := e.m.Test(ctx, v.ID, tester); err != nil || res.OK || !strings.Contains(res.StatusReason, "no admin role") {
-		t.Fatalf("test: %+v, %v; want the missing admin role", res, err)
+	if res, err := e.m.Test(ctx, v.ID, tester); err != nil || res.OK || !strings.Contains(res.StatusReason, "no admin role") || res.StatusReasonCode != store.ReasonNoAdminRole {
+		t.Fatalf("test: %+v, %v; want the missing admin role (%s)", res, err, store.ReasonNoAdminRole)
 	}
 	before := e.tokenPosts(t)
 	for range 8 {
@@ -210,8 +210,8 @@ func TestServiceWithoutRoleStaysInError(t *testing.T) {
 	if e.tokenPosts(t) == before {
 		t.Fatal("no background test in 8 minutes")
 	}
-	if c := e.conn(t, v.ID); c.Status != store.StatusError || !strings.Contains(c.StatusReason, "no admin role") || !strings.Contains(c.Remedy, "Admin Roles") {
-		t.Errorf("after the background tests: %s (%s; %s); want error naming the missing admin role and its fix", c.Status, c.StatusReason, c.Remedy)
+	if c := e.conn(t, v.ID); c.Status != store.StatusError || !strings.Contains(c.StatusReason, "no admin role") || !strings.Contains(c.Remedy, "Admin Roles") || c.StatusReasonCode != store.ReasonNoAdminRole {
+		t.Errorf("after the background tests: %s (%s; %s; code %q); want error naming the missing admin role and its fix, %s", c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode, store.ReasonNoAdminRole)
 	}
 	if strings.Join(notices, " ") != "active>error" {
 		t.Errorf("status notices %v; want only active>error", notices)
@@ -236,8 +236,8 @@ func TestPendingServiceConnectionActivates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Status != store.StatusPending {
-		t.Fatalf("created with the key unknown to the org: %s; want pending", v.Status)
+	if v.Status != store.StatusPending || v.StatusReasonCode != store.ReasonKeyRefused {
+		t.Fatalf("created with the key unknown to the org: %s (code %q); want pending, %s", v.Status, v.StatusReasonCode, store.ReasonKeyRefused)
 	}
 	retry := func() int {
 		t.Helper()
@@ -367,6 +367,9 @@ func TestServiceFailingOtherwiseNotified(t *testing.T) {
 		t.Fatal("Token with the key removed at the org: want an error")
 	}
 	keyless := e.conn(t, v.ID)
+	if keyless.Status != store.StatusError || keyless.StatusReasonCode != store.ReasonKeyRefused {
+		t.Fatalf("with the key removed: %s (code %q); want error, %s", keyless.Status, keyless.StatusReasonCode, store.ReasonKeyRefused)
+	}
 	// testedUntil runs the background tests a minute apart until cond.
 	testedUntil := func(what string, cond func(*store.Connection) bool) *store.Connection {
 		t.Helper()
@@ -390,10 +393,119 @@ func TestServiceFailingOtherwiseNotified(t *testing.T) {
 	e.emu.RevokeAppGrant(t, oktaemu.DemoServiceAppID, "okta.devices.manage")
 	e.emu.RevokeAppGrant(t, oktaemu.DemoServiceAppID, "okta.devices.read")
 	c := testedUntil("the scope not granted", func(c *store.Connection) bool { return c.Remedy != keyless.Remedy })
-	if c.Status != store.StatusError || !strings.Contains(c.StatusReason, "invalid_scope") {
-		t.Fatalf("status %s (%s); want error for the scope not granted", c.Status, c.StatusReason)
+	if c.Status != store.StatusError || !strings.Contains(c.StatusReason, "invalid_scope") || c.StatusReasonCode != store.ReasonScopeNotGranted {
+		t.Fatalf("status %s (%s; code %q); want error for the scope not granted, %s", c.Status, c.StatusReason, c.StatusReasonCode, store.ReasonScopeNotGranted)
 	}
 	if strings.Join(notices, " ") != "active>error error>error" {
 		t.Errorf("status notices %v; want active>error, then error>error for the scope not granted", notices)
+	}
+}
+
+// TestServiceFailingAlikeInOtherWordsNotNotified: a service connection in
+// error whose background test fails for the same kind of reason is not
+// reported again when its stored remedy is worded otherwise (a server of
+// another version stored it during a rolling upgrade): the kind is its
+// StatusReasonCode. One stored in error before the codes were kept is
+// told apart by its remedy, and the test stores its code.
+func TestServiceFailingAlikeInOtherWordsNotNotified(t *testing.T) {
+	e := newEnv(t)
+	var notices []string
+	e.m.ServiceStatusNotice = func(prev, c *store.Connection) ([]*store.Notification, error) {
+		notices = append(notices, prev.Status+">"+c.Status)
+		return nil, nil
+	}
+	ctx := context.Background()
+	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoServiceClientID}, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key struct {
+		Kid string `json:"kid"`
+	}
+	_ = json.Unmarshal(jwk, &key)
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.removeAppKey(t, key.Kid)
+	e.emu.AdvanceClock(t, time.Hour)
+	if _, err := e.m.Token(ctx, v.ID); err == nil {
+		t.Fatal("Token with the key removed at the org: want an error")
+	}
+	keyless := e.conn(t, v.ID)
+	if keyless.StatusReasonCode != store.ReasonKeyRefused {
+		t.Fatalf("with the key removed: code %q; want %s", keyless.StatusReasonCode, store.ReasonKeyRefused)
+	}
+	// stored rewrites the stored connection as another server would have
+	// written it, then runs the background tests a minute apart until one
+	// stored its outcome.
+	stored := func(what string, as func(*store.Connection)) *store.Connection {
+		t.Helper()
+		if err := e.store.UpdateConnection(ctx, v.ID, func(c *store.Connection) error { as(c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		before := e.conn(t, v.ID)
+		for range 40 {
+			e.emu.AdvanceClock(t, time.Minute)
+			if err := e.m.RetryFailedServices(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if c := e.conn(t, v.ID); c.UpdatedAt.After(before.UpdatedAt) {
+				return c
+			}
+		}
+		t.Fatalf("no background test of the connection %s", what)
+		return nil
+	}
+	c := stored("with its remedy in another version's words", func(c *store.Connection) {
+		c.Remedy = "add the public key to the app again (General tab), then test the connection"
+	})
+	if c.Status != store.StatusError || c.StatusReasonCode != store.ReasonKeyRefused {
+		t.Fatalf("after the test: %s (code %q); want error, %s", c.Status, c.StatusReasonCode, store.ReasonKeyRefused)
+	}
+	if strings.Join(notices, " ") != "active>error" {
+		t.Fatalf("status notices %v after a test that failed as before, stored in other words; want only active>error", notices)
+	}
+	c = stored("stored before the codes were kept", func(c *store.Connection) { c.StatusReasonCode = "" })
+	if c.StatusReasonCode != store.ReasonKeyRefused {
+		t.Errorf("a connection stored without a code, tested again: code %q; want %s", c.StatusReasonCode, store.ReasonKeyRefused)
+	}
+	if strings.Join(notices, " ") != "active>error" {
+		t.Errorf("status notices %v after a test that failed as before, stored without a code; want only active>error", notices)
+	}
+}
+
+// TestFailsOtherwise: another kind of failure is another StatusReasonCode;
+// the remedy tells them apart only when either side has no code (stored
+// before the codes were kept).
+func TestFailsOtherwise(t *testing.T) {
+	conn := func(auth, status, code, remedy string) *store.Connection {
+		return &store.Connection{Auth: auth, Status: status, StatusReasonCode: code, Remedy: remedy}
+	}
+	svc, errored := store.AuthService, store.StatusError
+	tests := []struct {
+		name    string
+		prev, c *store.Connection
+		want    bool
+	}{
+		{"same code, same remedy", conn(svc, errored, store.ReasonKeyRefused, "add the key"), conn(svc, errored, store.ReasonKeyRefused, "add the key"), false},
+		{"same code, other words", conn(svc, errored, store.ReasonKeyRefused, "add the key"), conn(svc, errored, store.ReasonKeyRefused, "add the public key, then test"), false},
+		{"other code", conn(svc, errored, store.ReasonKeyRefused, "add the key"), conn(svc, errored, store.ReasonScopeNotGranted, "grant the scopes"), true},
+		{"other code, same words", conn(svc, errored, store.ReasonKeyRefused, "fix the app"), conn(svc, errored, store.ReasonNoAdminRole, "fix the app"), true},
+		{"no code before, other remedy", conn(svc, errored, "", "add the key"), conn(svc, errored, store.ReasonScopeNotGranted, "grant the scopes"), true},
+		{"no code before, same remedy", conn(svc, errored, "", "add the key"), conn(svc, errored, store.ReasonKeyRefused, "add the key"), false},
+		{"no code now, other remedy", conn(svc, errored, store.ReasonKeyRefused, "add the key"), conn(svc, errored, "", "grant the scopes"), true},
+		{"pending before", conn(svc, store.StatusPending, store.ReasonKeyRefused, "add the key"), conn(svc, errored, store.ReasonScopeNotGranted, "grant"), false},
+		{"active now", conn(svc, errored, store.ReasonKeyRefused, "add the key"), conn(svc, store.StatusActive, "", ""), false},
+		{"user connection", conn(store.AuthUser, errored, store.ReasonAccessDenied, "a"), conn(store.AuthUser, errored, store.ReasonCodeRefused, "b"), false},
+	}
+	for _, tt := range tests {
+		if got := failsOtherwise(tt.prev, tt.c); got != tt.want {
+			t.Errorf("%s: failsOtherwise = %v; want %v", tt.name, got, tt.want)
+		}
 	}
 }

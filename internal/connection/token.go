@@ -370,15 +370,16 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		}
 		reason := "the org rejected the refresh token (invalid_grant: " + orDefault(oe.Description, "it is invalid, expired or revoked") +
 			"); it was revoked, expired, or reused"
-		remedy := problem.Reauthorize(c.Nickname)
+		remedy, code := problem.Reauthorize(c.Nickname), store.ReasonRefreshTokenRefused
 		if m.refreshExpired(c) {
-			reason, remedy = expiredReason(c), expiredRemedy(c.Nickname)
+			reason, remedy, code = expiredReason(c), expiredRemedy(c.Nickname), store.ReasonRefreshTokenExpired
 		}
 		if oe.Code == "invalid_client" {
+			code = store.ReasonClientSecretRefused
 			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client): the OAuth app's client secret was changed, or the app was deactivated or deleted"
 			remedy = fmt.Sprintf("if the OAuth app's client secret was rotated, give the connection the new one (Change secret on its console page, or cardflow connections update %s --client-secret-stdin); it reauthorizes with it and keeps its id and history. If the app was deactivated, activate it again in the Okta Admin Console (Applications), then %s", c.ID, problem.Reauthorize(c.Nickname))
 		}
-		m.setNeedsReauth(ctx, c.ID, presented, reason, remedy)
+		m.setNeedsReauth(ctx, c.ID, presented, code, reason, remedy)
 		return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).
 			WithRemedy("%s", remedy).Wrap(oe)
 	case answered && oe.Code == "" && oe.Status >= 500:
@@ -522,15 +523,16 @@ func (m *Manager) markInterrupted(ctx context.Context, c *store.Connection) erro
 	reason := fmt.Sprintf("a token refresh started at %s got no answer from the org or was interrupted, and was not retried in time; the org may have rotated the refresh token, and presenting it again could make Okta detect reuse and revoke every token of the connection",
 		c.RefreshStartedAt.UTC().Format(time.RFC3339))
 	remedy := "to be safe, " + problem.Reauthorize(c.Nickname)
-	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, reason, remedy)
+	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, store.ReasonRefreshInterrupted, reason, remedy)
 	return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).WithRemedy("%s", remedy)
 }
 
-// setNeedsReauth marks the connection needs_reauthorization, unless its
-// refresh token is no longer the one that failed.
-func (m *Manager) setNeedsReauth(ctx context.Context, id string, presented []byte, reason, remedy string) {
+// setNeedsReauth marks the connection needs_reauthorization for the kind
+// of reason code (a store.Reason*), unless its refresh token is no longer
+// the one that failed.
+func (m *Manager) setNeedsReauth(ctx context.Context, id string, presented []byte, code, reason, remedy string) {
 	m.updateIfToken(ctx, id, presented, func(c *store.Connection) {
-		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, reason, remedy
+		c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode = store.StatusNeedsReauthorization, reason, remedy, code
 		c.RefreshStartedAt = time.Time{}
 	})
 	m.log.WarnContext(ctx, "connection needs reauthorization", "connection", id, "reason", reason)

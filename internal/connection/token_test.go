@@ -142,8 +142,9 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != store.StatusNeedsReauthorization || !strings.Contains(got.StatusReason, "invalid_grant") || got.Remedy == "" {
-		t.Errorf("status %q reason %q remedy %q; want needs_reauthorization with the reason and a remedy", got.Status, got.StatusReason, got.Remedy)
+	if got.Status != store.StatusNeedsReauthorization || !strings.Contains(got.StatusReason, "invalid_grant") || got.Remedy == "" ||
+		got.StatusReasonCode != store.ReasonRefreshTokenRefused {
+		t.Errorf("status %q reason %q remedy %q code %q; want needs_reauthorization with the reason, a remedy and %s", got.Status, got.StatusReason, got.Remedy, got.StatusReasonCode, store.ReasonRefreshTokenRefused)
 	}
 	if !e.conn(t, v.ID).RefreshStartedAt.IsZero() {
 		t.Error("RefreshStartedAt left set")
@@ -160,8 +161,8 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := e.signIn(t, authURL, "admin@example.com"); !res.OK || res.Connection.Status != store.StatusActive {
-		t.Fatalf("reauthorization: %+v", res)
+	if res := e.signIn(t, authURL, "admin@example.com"); !res.OK || res.Connection.Status != store.StatusActive || res.Connection.StatusReasonCode != "" {
+		t.Fatalf("reauthorization: %+v; want active without a reason code", res)
 	}
 }
 
@@ -392,6 +393,9 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 				if !strings.Contains(got.StatusReason, "got no answer from the org or was interrupted") || got.Remedy != `to be safe, reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")` {
 					t.Errorf("reason %q remedy %q; want the interrupted refresh explained", got.StatusReason, got.Remedy)
 				}
+				if got.StatusReasonCode != store.ReasonRefreshInterrupted {
+					t.Errorf("StatusReasonCode %q; want %s", got.StatusReasonCode, store.ReasonRefreshInterrupted)
+				}
 			}
 			if tt.wantStatus == store.StatusActive && !tt.wantSet {
 				resp, err := e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices?limit=1")
@@ -561,8 +565,8 @@ func TestRefreshInvalidClientPointsToUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != store.StatusNeedsReauthorization || got.Remedy != p.Remedy {
-		t.Errorf("status %q remedy %q; want needs_reauthorization with the remedy %q", got.Status, got.Remedy, p.Remedy)
+	if got.Status != store.StatusNeedsReauthorization || got.Remedy != p.Remedy || got.StatusReasonCode != store.ReasonClientSecretRefused {
+		t.Errorf("status %q remedy %q code %q; want needs_reauthorization with the remedy %q and %s", got.Status, got.Remedy, got.StatusReasonCode, p.Remedy, store.ReasonClientSecretRefused)
 	}
 }
 

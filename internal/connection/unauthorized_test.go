@@ -240,8 +240,10 @@ func TestUpdateRevokesWithTheNewSecret(t *testing.T) {
 	v := e.connect(t, "Prod")
 	old := e.open(t, e.conn(t, v.ID), "refresh_token")
 	secret := e.rotateSecret(t)
-	if _, err := e.m.Update(ctx, v.ID, UpdateInput{ClientSecret: keyring.Secret(secret)}, tester); err != nil {
+	if u, err := e.m.Update(ctx, v.ID, UpdateInput{ClientSecret: keyring.Secret(secret)}, tester); err != nil {
 		t.Fatalf("Update: %v", err)
+	} else if u.Status != store.StatusNeedsReauthorization || u.StatusReasonCode != store.ReasonCredentialsChanged {
+		t.Errorf("after Update: %s (code %q); want needs_reauthorization, %s", u.Status, u.StatusReasonCode, store.ReasonCredentialsChanged)
 	}
 	code, body := e.oauthPost(t, "/oauth2/v1/introspect", url.Values{"token": {old}, "token_type_hint": {"refresh_token"}})
 	if code != http.StatusOK || !strings.Contains(body, `"active":false`) {

@@ -102,7 +102,7 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 		sc.AccessTokenExpiry, sc.RefreshStartedAt = time.Time{}, time.Time{}
 		sc.RefreshTokenExpiresAt, sc.ExpiryNotifiedAt = time.Time{}, time.Time{}
 		sc.AccessTokenType = ""
-		sc.Status, sc.StatusReason, sc.Remedy = store.StatusNeedsReauthorization, reason, updatedRemedy
+		sc.Status, sc.StatusReason, sc.Remedy, sc.StatusReasonCode = store.StatusNeedsReauthorization, reason, updatedRemedy, store.ReasonCredentialsChanged
 		sc.UpdatedAt = m.now()
 		cur = sc
 		return nil

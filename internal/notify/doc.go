@@ -15,7 +15,8 @@
 // The caller may make a message's id stable, so that a repeated warning is
 // delivered once. A status change that warrants a message (a connection
 // that needs reauthorization, a service connection that fails, fails for
-// another kind of reason or recovers, an event intake that fails or
+// another kind of reason (another Connection.StatusReasonCode, which the
+// message carries) or recovers, an event intake that fails or
 // recovers) stores it in the transaction that stores the status: Outbox.Notifications
 // builds the rows and the store commits them (store.UpdateConnectionNotify,
 // SetPollStatus, PutEventHook). A Sender sends only to its own server's

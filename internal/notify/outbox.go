@@ -69,6 +69,11 @@ type Connection struct {
 	Domain       string `json:"domain,omitempty"`
 	Status       string `json:"status,omitempty"`
 	StatusReason string `json:"statusReason,omitempty"`
+	// StatusReasonCode is, for connection.needs_reauthorization and
+	// connection.failing, the stable code of the reason (as the API's
+	// statusReasonCode: key_refused, scope_not_granted ...); absent when
+	// the connection's row was stored without one.
+	StatusReasonCode string `json:"statusReasonCode,omitempty"`
 	// ExpiresAt is, for connection.expiring, when its refresh token ends.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }

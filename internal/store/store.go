@@ -81,6 +81,40 @@ const (
 	StatusError                = "error"
 )
 
+// Why a connection is not active (Connection.StatusReasonCode): one code
+// per kind of failure, each with its own remedy. The API shows them as
+// statusReasonCode.
+const (
+	// Waiting for the first success (status pending).
+	ReasonAwaitingSignIn = "awaiting_sign_in" // a user connection's administrator has not finished signing in
+	ReasonAwaitingKey    = "awaiting_key"     // a new service connection's first token request got neither a token nor a refusal of its key or scopes
+
+	// The org refuses what the connection is or holds.
+	ReasonKeyRefused          = "key_refused"           // invalid_client for a service app's key (not added, removed, the app deactivated or not an API Services app)
+	ReasonClientSecretRefused = "client_secret_refused" // invalid_client for a user connection's client ID and secret (changed, or the app deactivated)
+	ReasonScopeNotGranted     = "scope_not_granted"     // the app does not grant the scopes asked for (invalid_scope, consent_required, an always-requested scope missing, a device read refused for lack of scope)
+	ReasonNoAdminRole         = "no_admin_role"         // the account or service app has no admin role that may read devices (E0000006)
+	ReasonTokenRefused        = "token_refused"         // the org rejected a token it had just issued (HTTP 401 on a device read)
+
+	// A user connection's sign-in or its tokens.
+	ReasonSignInExpired          = "sign_in_expired"          // the sign-in took longer than its request lives
+	ReasonAccountNotAssigned     = "account_not_assigned"     // the account signed in with is not assigned to the OAuth app
+	ReasonAccessDenied           = "access_denied"            // the org or the person denied the authorization
+	ReasonAuthorizationRefused   = "authorization_refused"    // the org refused the authorization or the code exchange for another reason it named
+	ReasonCodeRefused            = "code_refused"             // the authorization code expired, was used or is another request's (invalid_grant)
+	ReasonOrgAnswerUnusable      = "org_answer_unusable"      // no code nor error, an unusable token response, no ID token
+	ReasonIDTokenUnverified      = "id_token_unverified"      // the org's ID token could not be verified
+	ReasonOrgUnreachable         = "org_unreachable"          // the org did not answer the code exchange or the permission check
+	ReasonPermissionCheckFailed  = "permission_check_failed"  // the read-only device call after a sign-in got another error
+	ReasonStoredSecretUnreadable = "stored_secret_unreadable" // a sealed secret of the connection cannot be opened by this server's keyring
+	ReasonInternalError          = "internal_error"           // the authorization could not be stored
+	ReasonRefreshTokenRefused    = "refresh_token_refused"    // invalid_grant on a refresh: revoked, expired or reused
+	ReasonRefreshTokenExpired    = "refresh_token_expired"    // the refresh token reached its end (90 days after the sign-in)
+	ReasonRefreshInterrupted     = "refresh_interrupted"      // a refresh got no answer and was not retried in time
+	ReasonCredentialsChanged     = "credentials_changed"      // the client secret (and ID) were replaced, the tokens discarded
+	ReasonOrgRestarted           = "org_restarted"            // the demo's emulated org restarted and forgot the connection
+)
+
 // Connection kinds (Connection.Auth).
 const (
 	AuthUser    = "user"
@@ -159,6 +193,16 @@ type Connection struct {
 	Status       string
 	StatusReason string
 	Remedy       string
+	// StatusReasonCode is the stable code of why the connection is not
+	// active (one of the Reason* constants), kept with its status:
+	// StatusReason and Remedy are words for a person, which may differ
+	// from one failure of the same kind to the next and from one cardflow
+	// version to the next. Empty while active, and for a connection stored
+	// in another status before the codes were kept (migration 0040) or
+	// updated since by a cardflow that keeps none (a rolling upgrade: the
+	// store reads a code as empty unless the update that wrote it is the
+	// row's latest).
+	StatusReasonCode string
 
 	ScopeMode       string // "default" or "custom"
 	RequestedScopes []string

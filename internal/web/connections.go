@@ -35,7 +35,7 @@ type Connections interface {
 func connectionJSON(v *connection.View) api.Connection {
 	out := api.Connection{
 		ID: v.ID, Connector: v.Connector, Nickname: v.Nickname, Domain: v.Domain, ClientID: v.ClientID,
-		Status: v.Status, StatusReason: v.StatusReason, Remedy: v.Remedy, ScopeMode: v.ScopeMode,
+		Status: v.Status, StatusReason: v.StatusReason, Remedy: v.Remedy, StatusReasonCode: v.StatusReasonCode, ScopeMode: v.ScopeMode,
 		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, MissingScopes: v.MissingScopes,
 		MissingScopeCards: v.MissingScopeCards, AuthorizedAt: v.AuthorizedAt, Auth: v.Auth,
 		RefreshTokenExpiresAt: v.RefreshTokenExpiresAt, ExpiresSoon: v.ExpiresSoon, DPoP: v.DPoP,
@@ -197,7 +197,7 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := api.ConnectionTest{OK: res.OK, Status: res.Status, StatusReason: res.StatusReason, Remedy: res.Remedy,
+	out := api.ConnectionTest{OK: res.OK, Status: res.Status, StatusReason: res.StatusReason, StatusReasonCode: res.StatusReasonCode, Remedy: res.Remedy,
 		MissingScopes: res.MissingScopes, MissingScopeCards: res.MissingScopeCards, Auth: res.Auth}
 	if out.MissingScopes == nil {
 		out.MissingScopes = []string{}

@@ -48,7 +48,7 @@ func wireSamples(t *testing.T) map[string]any {
 	pending := &connection.View{ID: "conn_1", Connector: "okta-devices", Nickname: "Prod", Domain: "example.okta.com",
 		ClientID: "0oa1", Status: "pending", ScopeMode: "default", Auth: "user", CreatedAt: at, UpdatedAt: at}
 	active := &connection.View{ID: "conn_2", Connector: "okta-devices", Nickname: "Svc", Domain: "example.okta.com",
-		ClientID: "0oa2", Status: "active", StatusReason: "r", Remedy: "m", ScopeMode: "custom",
+		ClientID: "0oa2", Status: "active", StatusReason: "r", Remedy: "m", StatusReasonCode: "key_refused", ScopeMode: "custom",
 		RequestedScopes: []string{"okta.devices.read", "okta.devices.manage"}, GrantedScopes: []string{"okta.devices.read"},
 		MissingScopes: []string{"okta.devices.manage"}, MissingScopeCards: map[string][]string{"okta.devices.manage": {"okta-devices/suspend-device"}},
 		AuthorizedBy: &connection.AuthorizedBy{Type: "service", ClientID: "0oa2"}, AuthorizedAt: &at, Auth: "service",
@@ -124,7 +124,7 @@ steps:
 		"person revoked, runs left": api.PersonRevoked{Login: "b@example.com", SessionsEnded: 1, TokensRevoked: 1, EnabledFlows: []string{}, FlowRunsCanceled: 1, Warning: "w"},
 		"connection created":        api.ConnectionCreated{AuthorizeURL: "https://example.okta.com/oauth2/v1/authorize?x", Connection: connectionJSON(pending)},
 		"connection key":            api.ConnectionKey{Connection: connectionJSON(active), PublicJWK: json.RawMessage(`{"kty":"EC"}`)},
-		"connection test":           api.ConnectionTest{OK: false, Status: "error", StatusReason: "r", Remedy: "m", MissingScopes: []string{}, MissingScopeCards: map[string][]string{}, Auth: "user"},
+		"connection test":           api.ConnectionTest{OK: false, Status: "error", StatusReason: "r", StatusReasonCode: "no_admin_role", Remedy: "m", MissingScopes: []string{}, MissingScopeCards: map[string][]string{}, Auth: "user"},
 		"connection test missing scope": api.ConnectionTest{OK: true, Status: "active", MissingScopes: []string{"okta.devices.manage"},
 			MissingScopeCards: map[string][]string{"okta.devices.manage": {"okta-devices/suspend-device"}}, Auth: "user"},
 		"connection deleted": api.ConnectionDeleted{ID: "conn_1", Nickname: "Prod", Deleted: true, Revoked: false, Warning: "w"},

@@ -382,3 +382,13 @@ func TestUpgradeKeepsCancelRequests(t *testing.T) {
 	open, exec := upgradeDB(dsn)
 	storetest.CancelRequestsUpgrade(t, open, exec)
 }
+
+// TestUpgradeKeepsConnectionsWithoutReasonCodes: a connection stored in
+// error before migration 0040 keeps its status, reason and remedy with no
+// code, and its next update stores one
+// (storetest.ConnectionReasonCodesUpgrade).
+func TestUpgradeKeepsConnectionsWithoutReasonCodes(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	open, exec := upgradeDB(dsn)
+	storetest.ConnectionReasonCodesUpgrade(t, open, exec)
+}

@@ -238,3 +238,13 @@ func TestUpgradeKeepsCancelRequests(t *testing.T) {
 	open, exec := upgradeDB(path)
 	storetest.CancelRequestsUpgrade(t, open, exec)
 }
+
+// TestUpgradeKeepsConnectionsWithoutReasonCodes: a connection stored in
+// error before migration 0040 keeps its status, reason and remedy with no
+// code, and its next update stores one
+// (storetest.ConnectionReasonCodesUpgrade).
+func TestUpgradeKeepsConnectionsWithoutReasonCodes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	open, exec := upgradeDB(path)
+	storetest.ConnectionReasonCodesUpgrade(t, open, exec)
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-const connectionCols = `id, connector, nickname, domain, status, status_reason, remedy,
+const connectionCols = `id, connector, nickname, domain, status, status_reason, remedy, status_reason_code, status_reason_code_version,
 	scope_mode, requested_scopes, granted_scopes, client_id,
 	sealed_client_secret, sealed_refresh_token, sealed_access_token, sealed_id_token,
 	access_token_expiry, refresh_started_at,
@@ -24,8 +24,8 @@ const connectionCols = `id, connector, nickname, domain, status, status_reason, 
 func scanConnection(sc scanner) (*store.Connection, error) {
 	var c store.Connection
 	var requested, granted string
-	var expiry, refreshStarted, authorizedAt, lastUsed, created, updated, refreshExpires, notified, dpop, retryAt int64
-	err := sc.Scan(&c.ID, &c.Connector, &c.Nickname, &c.Domain, &c.Status, &c.StatusReason, &c.Remedy,
+	var expiry, refreshStarted, authorizedAt, lastUsed, created, updated, refreshExpires, notified, dpop, retryAt, codeVersion int64
+	err := sc.Scan(&c.ID, &c.Connector, &c.Nickname, &c.Domain, &c.Status, &c.StatusReason, &c.Remedy, &c.StatusReasonCode, &codeVersion,
 		&c.ScopeMode, &requested, &granted, &c.ClientID,
 		&c.SealedClientSecret, &c.SealedRefreshToken, &c.SealedAccessToken, &c.SealedIDToken,
 		&expiry, &refreshStarted,
@@ -61,6 +61,11 @@ func scanConnection(sc scanner) (*store.Connection, error) {
 	c.SealedDPoPKey = fromBlob(c.SealedDPoPKey)
 	c.DPoP = dpop != 0
 	c.ServiceRetryAt = fromTS(retryAt)
+	if codeVersion != c.Version {
+		// A cardflow that keeps no codes updated the row since (a rolling
+		// upgrade): the code is no longer its status's.
+		c.StatusReasonCode = ""
+	}
 	return &c, nil
 }
 
@@ -69,8 +74,8 @@ func scanConnection(sc scanner) (*store.Connection, error) {
 func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error {
 	fillID(&c.ID)
 	_, err := s.exec(ctx, s.db, `INSERT INTO connections (`+connectionCols+`, nickname_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Connector, c.Nickname, c.Domain, c.Status, c.StatusReason, c.Remedy,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Connector, c.Nickname, c.Domain, c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode, 1,
 		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
 		blob(c.SealedClientSecret), blob(c.SealedRefreshToken), blob(c.SealedAccessToken), blob(c.SealedIDToken),
 		ts(c.AccessTokenExpiry), ts(c.RefreshStartedAt),
@@ -173,7 +178,7 @@ func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *stor
 		return fmt.Errorf("the update changed the connection's id to %q", c.ID)
 	}
 	if _, err := s.exec(ctx, tx, `UPDATE connections SET
-		connector = ?, nickname = ?, nickname_key = ?, domain = ?, status = ?, status_reason = ?, remedy = ?,
+		connector = ?, nickname = ?, nickname_key = ?, domain = ?, status = ?, status_reason = ?, remedy = ?, status_reason_code = ?, status_reason_code_version = version + 1,
 		scope_mode = ?, requested_scopes = ?, granted_scopes = ?, client_id = ?,
 		sealed_client_secret = ?, sealed_refresh_token = ?, sealed_access_token = ?, sealed_id_token = ?,
 		access_token_expiry = ?, refresh_started_at = ?,
@@ -184,7 +189,7 @@ func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *stor
 		service_retries = ?, service_retry_at = ?,
 		version = version + 1
 		WHERE id = ?`,
-		c.Connector, c.Nickname, foldNickname(c.Nickname), c.Domain, c.Status, c.StatusReason, c.Remedy,
+		c.Connector, c.Nickname, foldNickname(c.Nickname), c.Domain, c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode,
 		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
 		blob(c.SealedClientSecret), blob(c.SealedRefreshToken), blob(c.SealedAccessToken), blob(c.SealedIDToken),
 		ts(c.AccessTokenExpiry), ts(c.RefreshStartedAt),

@@ -84,6 +84,7 @@ func testConnectionCRUD(t *testing.T, open func(t *testing.T) store.Store) {
 		c.Nickname = "ALPHA prime"
 		c.UpdatedAt = at(10)
 		c.ServiceRetries, c.ServiceRetryAt = 2, at(180)
+		c.StatusReasonCode = store.ReasonNoAdminRole
 		updated = *c
 		return nil
 	}), "UpdateConnection")
@@ -117,7 +118,8 @@ func testConnectionRoundTrip(t *testing.T, open func(t *testing.T) store.Store) 
 		{name: "full", c: &store.Connection{
 			ID: "full", Connector: "okta-devices", Nickname: "Prod devices ✓", Domain: "http://127.0.0.1:9090",
 			Status: store.StatusNeedsReauthorization, StatusReason: "refresh token revoked", Remedy: "reauthorize",
-			ScopeMode: "custom", RequestedScopes: []string{"openid", "okta.devices.manage"}, GrantedScopes: []string{},
+			StatusReasonCode: store.ReasonRefreshTokenRefused,
+			ScopeMode:        "custom", RequestedScopes: []string{"openid", "okta.devices.manage"}, GrantedScopes: []string{},
 			ClientID: "0oaworkflowsclient", SealedClientSecret: []byte{1, 2, 0, 255}, SealedRefreshToken: []byte("rt"),
 			SealedAccessToken: []byte("at"), SealedIDToken: []byte("it"), AccessTokenExpiry: at(3600),
 			RefreshStartedAt: at(5), AuthorizedUserID: "00u1", AuthorizedLogin: "admin@example.com",

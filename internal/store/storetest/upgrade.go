@@ -540,3 +540,73 @@ func CancelRequestsUpgrade(t *testing.T, open func(t *testing.T) store.Store, ex
 		t.Errorf("a run asked to stop after the upgrade = asked at %v by %+v; want %v by %+v", r.CancelRequestedAt, r.CancelRequestedBy, at(8), admin)
 	}
 }
+
+// ConnectionReasonCodesUpgrade tests migration 0040 on a backend, as
+// PersonIssuersUpgrade does 0038: a connection stored in error before
+// the codes were kept reads back with its status, reason and remedy and
+// no code, and the next update stores one; a code reads as none once a
+// cardflow that keeps no codes (a server not yet upgraded) updated the
+// row's status after it.
+func ConnectionReasonCodesUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	s := open(t)
+	c := &store.Connection{ID: "svc", Connector: "okta-devices", Nickname: "Robot", Domain: "example.okta.com", Auth: store.AuthService,
+		Status: store.StatusError, StatusReason: "the org does not accept the key", Remedy: "add the key",
+		StatusReasonCode: store.ReasonKeyRefused, ClientID: "0oaservice", CreatedAt: at(0), UpdatedAt: at(1)}
+	noErr(t, s.CreateConnection(ctx, c), "CreateConnection")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`ALTER TABLE connections DROP COLUMN status_reason_code`,
+		`ALTER TABLE connections DROP COLUMN status_reason_code_version`,
+		`DELETE FROM schema_migrations WHERE version = 40`,
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s = open(t)
+	defer func() { _ = s.Close() }()
+	got, err := s.GetConnection(ctx, "svc")
+	noErr(t, err, "GetConnection after the upgrade")
+	want := *c
+	want.StatusReasonCode, want.Version = "", 1
+	diff(t, "the connection after the upgrade", &want, got)
+	noErr(t, s.UpdateConnection(ctx, "svc", func(c *store.Connection) error {
+		c.StatusReason, c.Remedy, c.StatusReasonCode = "no scope is granted", "grant them", store.ReasonScopeNotGranted
+		return nil
+	}), "UpdateConnection after the upgrade")
+	got, err = s.GetConnection(ctx, "svc")
+	noErr(t, err, "GetConnection after the update")
+	if got.StatusReasonCode != store.ReasonScopeNotGranted {
+		t.Errorf("StatusReasonCode after the update = %q; want %q", got.StatusReasonCode, store.ReasonScopeNotGranted)
+	}
+	// A server of the previous version makes it active, then puts it in
+	// error for another reason, writing every column it knows.
+	for _, q := range []string{
+		`UPDATE connections SET status = 'active', status_reason = '', remedy = '', version = version + 1 WHERE id = 'svc'`,
+		`UPDATE connections SET status = 'error', status_reason = 'no admin role', remedy = 'assign a role', version = version + 1 WHERE id = 'svc'`,
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		got, err = s.GetConnection(ctx, "svc")
+		noErr(t, err, "GetConnection after an update by the previous version")
+		if got.StatusReasonCode != "" {
+			t.Errorf("after %s: StatusReasonCode %q; want none (not this status's)", q, got.StatusReasonCode)
+		}
+	}
+	var seen string
+	noErr(t, s.UpdateConnection(ctx, "svc", func(c *store.Connection) error {
+		seen = c.StatusReasonCode
+		c.StatusReasonCode = store.ReasonNoAdminRole
+		return nil
+	}), "UpdateConnection after the previous version's")
+	got, err = s.GetConnection(ctx, "svc")
+	noErr(t, err, "GetConnection after the update")
+	if seen != "" || got.StatusReasonCode != store.ReasonNoAdminRole {
+		t.Errorf("the update after the previous version's saw code %q and stored %q; want none, then %q", seen, got.StatusReasonCode, store.ReasonNoAdminRole)
+	}
+}
