@@ -106,7 +106,7 @@ func (c *Console) predict(ctx context.Context, d *confirmDevice, cardRef, conn s
 		_, e := c.publicError(ctx, res.Error)
 		d.Refused, d.RefusedRemedy = e.Message, e.Remedy
 	case res.Change == nil:
-		d.Will = fmt.Sprintf("Nothing: the device is already %s, so the run changes nothing.", d.Status)
+		d.Will = fmt.Sprintf("Leave the device as it is (it is already %s).", d.Status)
 	case res.Change.To == card.StatusDeleted && res.Change.From != statusDeactivated:
 		d.Will = fmt.Sprintf("Deactivate the device (it is %s), then delete it.", res.Change.From)
 	case res.Change.To == card.StatusDeleted:

@@ -227,4 +227,14 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 		}
 	}
 	confirm("Succeeded")
+
+	// Asked again, the device is DEACTIVATED: the run leaves it as it is,
+	// said once, where it read "The run will: Nothing: the device is
+	// already DEACTIVATED, so the run changes nothing."
+	b.open("/cards/okta-devices/deactivate-device?connection=" + prod.ID)
+	b.fill("deviceId", devs[2].ID)
+	b.click(button("Run"))
+	if got, want := b.text(`//*[@id="confirm"]`), "The run will: Leave the device as it is (it is already DEACTIVATED)."; !strings.Contains(got, want) {
+		t.Errorf("the question before Deactivate Device of a DEACTIVATED device reads %q; want %q in it", got, want)
+	}
 }
