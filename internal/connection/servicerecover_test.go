@@ -333,17 +333,20 @@ func TestServiceRetryBackoffIsKept(t *testing.T) {
 	}
 }
 
-// TestServiceFailingOtherwiseNotified: a service connection in error
-// whose background test fails for another kind of reason (another
-// remedy) is reported again with its status notice; one that fails for
-// the same kind of reason is not, whatever the org's words.
-func TestServiceFailingOtherwiseNotified(t *testing.T) {
-	e := newEnv(t)
-	var notices []string
+// serviceKeyRefused makes a service connection that worked (its key and
+// a spare one added to the app) and is then in error because its key was
+// removed at the org: the env, the connection, its public key, the
+// connection as stored in error and the status notices seen so far
+// (prev>new status, in order, space-separated).
+func serviceKeyRefused(t *testing.T) (e *env, v *View, jwk json.RawMessage, keyless *store.Connection, notices func() string) {
+	t.Helper()
+	e = newEnv(t)
+	var seen []string
 	e.m.ServiceStatusNotice = func(prev, c *store.Connection) ([]*store.Notification, error) {
-		notices = append(notices, prev.Status+">"+c.Status)
+		seen = append(seen, prev.Status+">"+c.Status)
 		return nil, nil
 	}
+	notices = func() string { return strings.Join(seen, " ") }
 	ctx := context.Background()
 	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
 		ClientID: oktaemu.DemoServiceClientID}, tester)
@@ -366,7 +369,16 @@ func TestServiceFailingOtherwiseNotified(t *testing.T) {
 	if _, err := e.m.Token(ctx, v.ID); err == nil {
 		t.Fatal("Token with the key removed at the org: want an error")
 	}
-	keyless := e.conn(t, v.ID)
+	return e, v, jwk, e.conn(t, v.ID), notices
+}
+
+// TestServiceFailingOtherwiseNotified: a service connection in error
+// whose background test fails for another kind of reason (another
+// remedy) is reported again with its status notice; one that fails for
+// the same kind of reason is not, whatever the org's words.
+func TestServiceFailingOtherwiseNotified(t *testing.T) {
+	e, v, jwk, keyless, notices := serviceKeyRefused(t)
+	ctx := context.Background()
 	if keyless.Status != store.StatusError || keyless.StatusReasonCode != store.ReasonKeyRefused {
 		t.Fatalf("with the key removed: %s (code %q); want error, %s", keyless.Status, keyless.StatusReasonCode, store.ReasonKeyRefused)
 	}
@@ -386,8 +398,8 @@ func TestServiceFailingOtherwiseNotified(t *testing.T) {
 		return nil
 	}
 	testedUntil("the key refused again", func(c *store.Connection) bool { return c.UpdatedAt.After(keyless.UpdatedAt) })
-	if strings.Join(notices, " ") != "active>error" {
-		t.Fatalf("status notices %v after a test that failed as before; want only active>error", notices)
+	if notices() != "active>error" {
+		t.Fatalf("status notices %v after a test that failed as before; want only active>error", notices())
 	}
 	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
 	e.emu.RevokeAppGrant(t, oktaemu.DemoServiceAppID, "okta.devices.manage")
@@ -396,8 +408,8 @@ func TestServiceFailingOtherwiseNotified(t *testing.T) {
 	if c.Status != store.StatusError || !strings.Contains(c.StatusReason, "invalid_scope") || c.StatusReasonCode != store.ReasonScopeNotGranted {
 		t.Fatalf("status %s (%s; code %q); want error for the scope not granted, %s", c.Status, c.StatusReason, c.StatusReasonCode, store.ReasonScopeNotGranted)
 	}
-	if strings.Join(notices, " ") != "active>error error>error" {
-		t.Errorf("status notices %v; want active>error, then error>error for the scope not granted", notices)
+	if notices() != "active>error error>error" {
+		t.Errorf("status notices %v; want active>error, then error>error for the scope not granted", notices())
 	}
 }
 
@@ -408,35 +420,8 @@ func TestServiceFailingOtherwiseNotified(t *testing.T) {
 // StatusReasonCode. One stored in error before the codes were kept is
 // told apart by its remedy, and the test stores its code.
 func TestServiceFailingAlikeInOtherWordsNotNotified(t *testing.T) {
-	e := newEnv(t)
-	var notices []string
-	e.m.ServiceStatusNotice = func(prev, c *store.Connection) ([]*store.Notification, error) {
-		notices = append(notices, prev.Status+">"+c.Status)
-		return nil, nil
-	}
+	e, v, _, keyless, notices := serviceKeyRefused(t)
 	ctx := context.Background()
-	v, jwk, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: "Robot", Domain: e.emu.URL,
-		ClientID: oktaemu.DemoServiceClientID}, tester)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var key struct {
-		Kid string `json:"kid"`
-	}
-	_ = json.Unmarshal(jwk, &key)
-	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
-	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
-	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
-	if _, err := e.m.Token(ctx, v.ID); err != nil {
-		t.Fatal(err)
-	}
-	e.removeAppKey(t, key.Kid)
-	e.emu.AdvanceClock(t, time.Hour)
-	if _, err := e.m.Token(ctx, v.ID); err == nil {
-		t.Fatal("Token with the key removed at the org: want an error")
-	}
-	keyless := e.conn(t, v.ID)
 	if keyless.StatusReasonCode != store.ReasonKeyRefused {
 		t.Fatalf("with the key removed: code %q; want %s", keyless.StatusReasonCode, store.ReasonKeyRefused)
 	}
@@ -467,15 +452,15 @@ func TestServiceFailingAlikeInOtherWordsNotNotified(t *testing.T) {
 	if c.Status != store.StatusError || c.StatusReasonCode != store.ReasonKeyRefused {
 		t.Fatalf("after the test: %s (code %q); want error, %s", c.Status, c.StatusReasonCode, store.ReasonKeyRefused)
 	}
-	if strings.Join(notices, " ") != "active>error" {
-		t.Fatalf("status notices %v after a test that failed as before, stored in other words; want only active>error", notices)
+	if notices() != "active>error" {
+		t.Fatalf("status notices %v after a test that failed as before, stored in other words; want only active>error", notices())
 	}
 	c = stored("stored before the codes were kept", func(c *store.Connection) { c.StatusReasonCode = "" })
 	if c.StatusReasonCode != store.ReasonKeyRefused {
 		t.Errorf("a connection stored without a code, tested again: code %q; want %s", c.StatusReasonCode, store.ReasonKeyRefused)
 	}
-	if strings.Join(notices, " ") != "active>error" {
-		t.Errorf("status notices %v after a test that failed as before, stored without a code; want only active>error", notices)
+	if notices() != "active>error" {
+		t.Errorf("status notices %v after a test that failed as before, stored without a code; want only active>error", notices())
 	}
 }
 
