@@ -132,7 +132,7 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 	refused := b.text(`//*[@id="confirm"]`)
 	after := e.emu.Stats(t)
 	b.screenshot("delete-device-confirm-refused-desktop")
-	for _, want := range []string{d.Profile.DisplayName, "Okta would refuse this run", "Okta deletes only DEACTIVATED devices", "deactivateFirst", "Running it anyway changes nothing"} {
+	for _, want := range []string{d.Profile.DisplayName, "This run would fail", "Okta deletes only DEACTIVATED devices", "deactivateFirst", "Running it anyway changes nothing"} {
 		if !strings.Contains(refused, want) {
 			t.Errorf("the question about deleting an ACTIVE device without deactivateFirst reads %q; want %q in it", refused, want)
 		}
@@ -189,6 +189,21 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 		t.Errorf("the question whose read Okta refused names the device %q", devs[1].Profile.DisplayName)
 	}
 	confirm("Succeeded")
+
+	// A connection granted only the read scope: the device shows, and
+	// the question says the run would fail for the scope cardflow checks
+	// before any call, not that Okta would refuse it.
+	read := []string{"okta.devices.read"}
+	reader := e.connect(t, "Reader", &read)
+	got = ask(reader.ID, devs[2].ID, "no-manage-scope")
+	for _, want := range []string{devs[2].Profile.DisplayName, "This run would fail", "okta.devices.manage", "Running it anyway changes nothing"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the question through a connection without the manage scope reads %q; want %q in it", got, want)
+		}
+	}
+	if strings.Contains(got, "Okta would refuse") {
+		t.Errorf("the question blames Okta for a refusal cardflow makes itself: %q", got)
+	}
 
 	// A connection in error (its client secret is wrong): its reads and
 	// its delete fail alike, and the question still asks.
