@@ -7,6 +7,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"html"
+	"io"
 	"net/http"
 	neturl "net/url"
 	"os"
@@ -44,20 +46,33 @@ func startSSOServer(t *testing.T) (*emutest.Server, string) {
 // as login and follows the redirect to the loopback address.
 func runLogin(t *testing.T, emu *emutest.Server, vars map[string]string, login string) (int, string, string) {
 	t.Helper()
+	code, out, errOut, _ := runLoginPage(t, emu, vars, login)
+	return code, out, errOut
+}
+
+// runLoginPage is runLogin that also returns the page the browser's tab
+// shows at the end.
+func runLoginPage(t *testing.T, emu *emutest.Server, vars map[string]string, login string) (int, string, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
+	page := make(chan string, 1)
 	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] },
 		openURL: func(u string) error {
 			go func() {
 				loc := emu.SignIn(t, u, login, oktaemu.DemoPassword)
 				resp, err := http.Get(loc.String())
-				if err == nil {
-					resp.Body.Close()
+				if err != nil {
+					page <- "no page: " + err.Error()
+					return
 				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				page <- html.UnescapeString(string(b))
 			}()
 			return nil
 		}}
 	code := run(t.Context(), []string{"login"}, e)
-	return code, out.String(), errOut.String()
+	return code, out.String(), errOut.String(), <-page
 }
 
 func TestLoginLogout(t *testing.T) {
@@ -65,9 +80,12 @@ func TestLoginLogout(t *testing.T) {
 	config := t.TempDir()
 	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": config}
 
-	code, out, errOut := runLogin(t, emu, vars, oktaemu.ReadOnlyLogin)
+	code, out, errOut, page := runLoginPage(t, emu, vars, oktaemu.ReadOnlyLogin)
 	if code != exitOK || !strings.Contains(out, "Signed in to "+url+" as "+oktaemu.ReadOnlyLogin+" (operator)") {
 		t.Fatalf("login: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(page, "You are signed in to cardflow as "+oktaemu.ReadOnlyLogin+" (operator)") {
+		t.Errorf("the browser's tab after the sign-in reads %q; want who is signed in", page)
 	}
 	path := filepath.Join(config, "cardflow", "credentials.json")
 	fi, err := os.Stat(path)
@@ -136,9 +154,14 @@ func TestLoginLogout(t *testing.T) {
 func TestLoginRefusesAPersonInNoGroup(t *testing.T) {
 	emu, url := startSSOServer(t)
 	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
-	code, out, errOut := runLogin(t, emu, vars, oktaemu.UnassignedLogin)
+	code, out, errOut, page := runLoginPage(t, emu, vars, oktaemu.UnassignedLogin)
 	if code != exitFailure || !strings.Contains(errOut, "none of the groups that give a cardflow role") {
 		t.Errorf("login of a person in no group: exit %d\n%s%s", code, out, errOut)
+	}
+	// The browser's tab says so too, where it said "You are signed in"
+	// before the server had been asked.
+	if strings.Contains(page, "You are signed in") || !strings.Contains(page, "cardflow login failed") || !strings.Contains(page, "none of the groups that give a cardflow role") {
+		t.Errorf("the browser's tab after a refused sign-in reads %q; want that login failed and why", page)
 	}
 }
 

@@ -298,9 +298,13 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	oc := &oauth2.Config{ClientID: cfg.ClientID, Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthorizationEndpoint}, RedirectURL: redirect, Scopes: cfg.Scopes}
 	authURL := oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
 
+	// result is the browser's answer at the callback. A code is answered
+	// in the browser only once the server has taken it (answer): the tab
+	// must not say "signed in" to a sign-in the server then refuses.
 	type result struct {
-		code string
-		err  error
+		code   string
+		err    error
+		answer chan string
 	}
 	done := make(chan result, 1)
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -317,7 +321,7 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 			_ = loginPage.Execute(w, "This is not the sign-in cardflow login is waiting for: it carries a state that login did not send. Use the URL the terminal shows.")
 			return
 		}
-		var res result
+		res := result{answer: make(chan string, 1)}
 		switch {
 		case q.Get("error") == "access_denied":
 			// Okta's answer to a person not assigned to the sign-in app.
@@ -331,18 +335,29 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 		default:
 			res.code = q.Get("code")
 		}
-		msg := "You are signed in to cardflow. You can close this tab and go back to the terminal."
-		if res.err != nil {
-			msg = "cardflow login failed: " + res.err.Error()
-		}
-		_ = loginPage.Execute(w, msg)
 		select {
 		case done <- res:
 		default:
+			_ = loginPage.Execute(w, "cardflow login is already finishing another sign-in: go back to the terminal.")
+			return
+		}
+		if res.err != nil {
+			_ = loginPage.Execute(w, "cardflow login failed: "+res.err.Error())
+			return
+		}
+		select {
+		case msg := <-res.answer:
+			_ = loginPage.Execute(w, msg)
+		case <-r.Context().Done():
 		}
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() {
+		// Let the tab's answer be written before the listener goes.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 
 	fmt.Fprintf(e.stderr, "Sign in to cardflow at %s in your browser:\n\n  %s\n\n", c.base, authURL)
 	if !noBrowser && e.openURL != nil {
@@ -361,21 +376,35 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	if res.err != nil {
 		return res.err
 	}
-	machine, _ := os.Hostname()
-	var tok api.Token
-	if err := c.do(ctx, "POST", "/api/v1/auth/cli-token", api.CLITokenRequest{
-		Code: res.code, CodeVerifier: verifier, RedirectURI: redirect, Nonce: nonce, Name: "cardflow login on " + orDash(machine),
-	}, &tok); err != nil {
+	tok, path, err := keepLogin(ctx, e, c, api.CLITokenRequest{Code: res.code, CodeVerifier: verifier, RedirectURI: redirect, Nonce: nonce})
+	if err != nil {
+		res.answer <- "cardflow login failed: " + err.Error()
 		return err
+	}
+	res.answer <- fmt.Sprintf("You are signed in to cardflow as %s (%s). You can close this tab and go back to the terminal.", ownerLogin(tok), tok.Role)
+	fmt.Fprintf(e.stdout, "Signed in to %s as %s (%s) until %s. The token is kept in %s.\n",
+		c.base, ownerLogin(tok), tok.Role, when(tok.ExpiresAt), path)
+	return nil
+}
+
+// keepLogin exchanges the sign-in's code for a personal token at the
+// server, keeps it in the credentials file and revokes the one it
+// replaces; it returns the token and the file's path.
+func keepLogin(ctx context.Context, e *env, c *client, req api.CLITokenRequest) (*api.Token, string, error) {
+	machine, _ := os.Hostname()
+	req.Name = "cardflow login on " + orDash(machine)
+	var tok api.Token
+	if err := c.do(ctx, "POST", "/api/v1/auth/cli-token", req, &tok); err != nil {
+		return nil, "", err
 	}
 	creds, path, err := loadCredentials(e)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	prev, hadPrev := creds.Servers[c.base]
 	creds.Servers[c.base] = credential{Token: tok.Token, TokenID: tok.ID, Login: ownerLogin(&tok), Role: tok.Role, ExpiresAt: tok.ExpiresAt}
 	if err := creds.save(path); err != nil {
-		return fmt.Errorf("keep the sign-in in %s: %w", path, err)
+		return nil, "", fmt.Errorf("keep the sign-in in %s: %w", path, err)
 	}
 	if hadPrev && prev.TokenID != "" && prev.TokenID != tok.ID {
 		// The replaced token is kept nowhere now: revoke it, with itself
@@ -389,9 +418,7 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "Signed in to %s as %s (%s) until %s. The token is kept in %s.\n",
-		c.base, ownerLogin(&tok), tok.Role, when(tok.ExpiresAt), path)
-	return nil
+	return &tok, path, nil
 }
 
 func cmdLogout(ctx context.Context, e *env, args []string) error {
