@@ -41,6 +41,8 @@ type PeopleStore interface {
 // admin revoking them. It returns how many it asked to stop.
 type RunCanceler interface {
 	CancelStartedBy(ctx context.Context, login string, by store.Actor) (int, error)
+	// StartedBy returns the runs CancelStartedBy would cancel now.
+	StartedBy(ctx context.Context, login string) ([]*store.FlowRun, error)
 }
 
 // People tells admins who has access, person by person, and ends one
@@ -323,6 +325,20 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	}
 	rev.EnabledFlows = enabled[store.FoldCase(login)]
 	return rev, nil
+}
+
+// RunsGoing returns the flow runs a revoke of login would cancel now:
+// those they started by hand that are queued or running (none without
+// Runs). It needs the admin role, as Revoke does.
+func (pp *People) RunsGoing(ctx context.Context, p Principal, login string) ([]*store.FlowRun, error) {
+	if !p.Role.Allows(Admin) {
+		return nil, problem.New(problem.Forbidden, "seeing whose flow runs a revoke would cancel needs the admin role; you have %s", p.Role).
+			WithDetail("requiredRole", string(Admin))
+	}
+	if pp.Runs == nil {
+		return nil, nil
+	}
+	return pp.Runs.StartedBy(ctx, login)
 }
 
 func (pp *People) now() time.Time {

@@ -801,28 +801,9 @@ func canceledText(run *store.FlowRun) string {
 // revoked. It returns how many runs it asked to stop; on an error, the
 // runs before it were asked to stop and the rest were not.
 func (s *Service) CancelStartedBy(ctx context.Context, login string, by store.Actor) (int, error) {
-	if login == "" {
-		return 0, nil
-	}
-	key := store.FoldCase(login)
-	var theirs []*store.FlowRun
-	f := store.FlowRunFilter{Unfinished: true, Limit: 500}
-	for {
-		page, err := s.store.ListFlowRunsPage(ctx, f)
-		if err != nil {
-			return 0, fmt.Errorf("list the unfinished flow runs: %w", err)
-		}
-		for _, r := range page {
-			if r.CancelRequestedAt.IsZero() && startedByHand(r) && (r.Actor.Type == store.ActorUser || r.Actor.Type == store.ActorToken) &&
-				r.Actor.Login != "" && store.FoldCase(r.Actor.Login) == key {
-				theirs = append(theirs, r)
-			}
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		last := page[len(page)-1]
-		f.Before, f.BeforeID = last.CreatedAt, last.ID
+	theirs, err := s.StartedBy(ctx, login)
+	if err != nil {
+		return 0, err
 	}
 	why := fmt.Sprintf("its starter %s's access was revoked", login)
 	n := 0
@@ -838,6 +819,36 @@ func (s *Service) CancelStartedBy(ctx context.Context, login string, by store.Ac
 		n++
 	}
 	return n, nil
+}
+
+// StartedBy returns the flow runs login started by hand (runs and reruns,
+// as a person or with their tokens; logins compare ignoring case) that are
+// queued or running and that nobody has asked to stop yet, newest first:
+// those CancelStartedBy cancels.
+func (s *Service) StartedBy(ctx context.Context, login string) ([]*store.FlowRun, error) {
+	if login == "" {
+		return nil, nil
+	}
+	key := store.FoldCase(login)
+	var theirs []*store.FlowRun
+	f := store.FlowRunFilter{Unfinished: true, Limit: 500}
+	for {
+		page, err := s.store.ListFlowRunsPage(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list the unfinished flow runs: %w", err)
+		}
+		for _, r := range page {
+			if r.CancelRequestedAt.IsZero() && startedByHand(r) && (r.Actor.Type == store.ActorUser || r.Actor.Type == store.ActorToken) &&
+				r.Actor.Login != "" && store.FoldCase(r.Actor.Login) == key {
+				theirs = append(theirs, r)
+			}
+		}
+		if len(page) < f.Limit {
+			return theirs, nil
+		}
+		last := page[len(page)-1]
+		f.Before, f.BeforeID = last.CreatedAt, last.ID
+	}
 }
 
 // startedByHand reports whether a person started run: a run (or a rerun

@@ -103,10 +103,28 @@ func myLogin(p access.Principal) string {
 	return ""
 }
 
-// revokePersonData is the page that confirms revoking a person's access.
+// revokePersonData is the page that confirms revoking a person's access,
+// or forgetting the binding of a login that holds nothing else.
 type revokePersonData struct {
 	*access.Person
 	Self bool // the admin revoking is this person
+	// Runs are the flow runs they started by hand that are queued or
+	// running now: the revoke cancels them.
+	Runs []*store.FlowRun
+	// Forget asks about forgetting a binding (the People page's Forget
+	// binding) that would also cancel Runs.
+	Forget bool
+}
+
+// runsGoing is RunsGoing for a question: a failed read leaves the runs
+// out (the question says in general words that they are canceled), logged.
+func (c *Console) runsGoing(r *http.Request, s *reqState, login string) []*store.FlowRun {
+	runs, err := c.People.RunsGoing(r.Context(), s.principal, login)
+	if err != nil {
+		c.log.WarnContext(r.Context(), "console: could not list the flow runs a revoke would cancel", slog.String("login", login), slog.Any("error", err))
+		return nil
+	}
+	return runs
 }
 
 // confirmRevokePerson asks whether to end a person's access, saying what
@@ -124,7 +142,7 @@ func (c *Console) confirmRevokePerson(w http.ResponseWriter, r *http.Request, s 
 			Remedy: "Pick the person again on the People page.", Link: "/people", LinkText: "Go to people"})
 		return
 	}
-	d := revokePersonData{Person: people[i], Self: login == myLogin(s.principal)}
+	d := revokePersonData{Person: people[i], Self: login == myLogin(s.principal), Runs: c.runsGoing(r, s, login)}
 	c.render(w, r, s, http.StatusOK, "revokeperson", "Revoke the access of "+login, d)
 }
 
@@ -133,6 +151,15 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 	forget := r.PostForm.Get("forget") == "binding"
 	if forget && c.holdsAccess(w, r, s, login) {
 		return
+	}
+	if forget && r.PostForm.Get("confirmed") != "yes" {
+		// Forgetting a binding is a revoke: when it would also cancel
+		// runs they started, ask first, naming them.
+		if runs := c.runsGoing(r, s, login); len(runs) > 0 {
+			d := revokePersonData{Person: &access.Person{Login: login}, Runs: runs, Forget: true}
+			c.render(w, r, s, http.StatusOK, "revokeperson", "Forget the binding of "+login, d)
+			return
+		}
 	}
 	rev, err := c.People.Revoke(r.Context(), s.principal, login, r.PostForm.Get("self") == "true")
 	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionPersonRevoke, InputSummary: web.RevokePersonSummary(login, rev)}, err)
