@@ -421,6 +421,18 @@ func (a *App) Close() {
 	}
 }
 
+// schemaAheadError says what to do about a database a newer cardflow has
+// migrated: nothing migrates it back.
+type schemaAheadError struct{ *store.SchemaAheadError }
+
+func (e schemaAheadError) Error() string {
+	return fmt.Sprintf("its schema is at version %d, newer than this cardflow knows (%d): a cardflow of a later version has upgraded it, "+
+		"and a database is never migrated back; run that version (or a later one), or, to go back to this version, "+
+		"restore the backup taken before the upgrade (what changed since is lost)", e.Have, e.Knows)
+}
+
+func (e schemaAheadError) Unwrap() error { return e.SchemaAheadError }
+
 // openStore opens the configured store, applying any missing migrations.
 func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store, error) {
 	return openStoreWith(ctx, cfg, log, true)
@@ -436,6 +448,13 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 	}
 	if cfg.DB != "" {
 		st, err := openPG(ctx, cfg.DB)
+		if ahead := (*store.SchemaAheadError)(nil); errors.As(err, &ahead) {
+			return nil, fmt.Errorf("open the PostgreSQL database: %w", schemaAheadError{ahead})
+		}
+		if behind := (*store.SchemaBehindError)(nil); errors.As(err, &behind) {
+			// The database was reached: the hint below would mislead.
+			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open the PostgreSQL database: %w (check -db: the server must be running and reachable at that host and port, the database must exist, and the password comes from PGPASSWORD or ~/.pgpass)", err)
 		}
@@ -444,6 +463,9 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 	}
 	path := filepath.Join(cfg.DataDir, "cardflow.db")
 	st, err := openSQLite(ctx, path)
+	if ahead := (*store.SchemaAheadError)(nil); errors.As(err, &ahead) {
+		return nil, fmt.Errorf("open the database %s: %w", path, schemaAheadError{ahead})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open the database: %w", err)
 	}

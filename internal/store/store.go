@@ -73,6 +73,18 @@ func (e *SchemaBehindError) Error() string {
 	return fmt.Sprintf("store: the database schema is at version %d, older than this cardflow's (%d)", e.Have, e.Want)
 }
 
+// SchemaAheadError is the refusal of every backend to open a database
+// whose schema a newer cardflow has migrated past the migrations the
+// binary has: it would read and write tables it does not know.
+type SchemaAheadError struct {
+	Have  int64 // the newest migration the database has
+	Knows int64 // the newest migration the binary has
+}
+
+func (e *SchemaAheadError) Error() string {
+	return fmt.Sprintf("store: the database schema is at version %d, newer than this cardflow knows (%d)", e.Have, e.Knows)
+}
+
 // Connection statuses.
 const (
 	StatusPending              = "pending"

@@ -59,7 +59,8 @@ func loadMigrations() ([]migration, error) {
 // once: the dialect's lock (or, on SQLite, the immediate transaction)
 // serializes them, and each applies only what is still missing. Unless
 // apply, it changes nothing and returns a *store.SchemaBehindError when a
-// migration is missing.
+// migration is missing. A database with a migration newer than the
+// binary's is refused with a *store.SchemaAheadError, changed in nothing.
 func (s *Store) migrate(ctx context.Context, apply bool) error {
 	ms, err := loadMigrations()
 	if err != nil {
@@ -109,7 +110,7 @@ func (s *Store) migrate(ctx context.Context, apply bool) error {
 		return s.fail("migrate: read versions", err)
 	}
 	if known := ms[len(ms)-1].version; newest > known {
-		return fmt.Errorf("store: the database schema is at version %d, newer than this cardflow knows (%d): upgrade cardflow", newest, known)
+		return &store.SchemaAheadError{Have: newest, Knows: known}
 	}
 	if !apply {
 		for _, m := range ms {
