@@ -339,6 +339,9 @@ const emulatorAddrFile = "emulator-addr"
 const (
 	orgRestartedReason = "this demo's emulated org was restarted; its tokens are gone"
 	orgRestartedRemedy = "reauthorize the connection (or delete and recreate it)"
+	// Of a service connection, whose key the restarted org has forgotten;
+	// %s is its client ID.
+	orgRestartedServiceRemedy = "add the connection's public key (JWK; cardflow connections show prints it) to the API Services app %s again, then test the connection"
 )
 
 // readEmulatorAddr returns the emulated org's address of the demo's last
@@ -402,6 +405,11 @@ func markRestartedOrg(ctx context.Context, st store.Store, prevOrigin, orgURL st
 			// A pending authorization works with the new org; other
 			// statuses already say what to do.
 			continue
+		}
+		remedy := remedy
+		if sameOrigin && c.Auth == store.AuthService {
+			// Nobody signs in to a service connection: reauthorize refuses it.
+			remedy = fmt.Sprintf(orgRestartedServiceRemedy, c.ClientID)
 		}
 		err := st.UpdateConnection(ctx, c.ID, func(c *store.Connection) error {
 			c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode = status, orgRestartedReason, remedy, store.ReasonOrgRestarted

@@ -190,6 +190,11 @@ func TestDemoRestart(t *testing.T) {
 
 	h, domain, stop := runDemo(t, dc)
 	c := h.connect("Demo org")
+	robot, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	h.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	if code, data := h.call("POST", "/api/v1/connections/"+robot.ID+"/test", nil, nil); code != http.StatusOK {
+		t.Fatalf("test the service connection: %d %s", code, data)
+	}
 	stop()
 
 	// Same port: the connection needs reauthorization, and says why.
@@ -201,6 +206,23 @@ func TestDemoRestart(t *testing.T) {
 	if got.Status != "needs_reauthorization" || got.StatusReason != orgRestartedReason || got.Remedy != orgRestartedRemedy || got.StatusReasonCode != "org_restarted" {
 		t.Errorf("after a restart on the same port: status %q reason %q remedy %q code %q; want needs_reauthorization, %q, %q, org_restarted",
 			got.Status, got.StatusReason, got.Remedy, got.StatusReasonCode, orgRestartedReason, orgRestartedRemedy)
+	}
+	// A service connection is not reauthorized (the API refuses it): its
+	// remedy says what the banner does, and following it works.
+	if got := h.serviceConn(robot.ID); got.Status != "needs_reauthorization" || strings.Contains(got.Remedy, "reauthorize") ||
+		!strings.Contains(got.Remedy, "public key") || !strings.Contains(got.Remedy, oktaemu.DemoServiceClientID) || !strings.Contains(got.Remedy, "test the connection") {
+		t.Errorf("the service connection after a restart on the same port: status %q remedy %q; want needs_reauthorization and a remedy saying to add its public key to %s again and test it, not to reauthorize it",
+			got.Status, got.Remedy, oktaemu.DemoServiceClientID)
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+robot.ID+"/reauthorize", nil, nil); code != http.StatusBadRequest {
+		t.Errorf("reauthorize the service connection: %d %s; want it refused (400), as its remedy must not say to do", code, data)
+	}
+	h.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	if code, data := h.call("POST", "/api/v1/connections/"+robot.ID+"/test", nil, nil); code != http.StatusOK {
+		t.Errorf("test the service connection after adding its key again: %d %s", code, data)
+	}
+	if got := h.serviceConn(robot.ID); got.Status != "active" {
+		t.Errorf("the service connection after following its remedy: %q (%s); want active", got.Status, got.StatusReason)
 	}
 	var failed runJSON
 	if code, data := h.call("POST", "/api/v1/runs", search, &failed); failed.Status != "failed" || !strings.Contains(string(data), orgRestartedReason) {
