@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -458,6 +459,7 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 		if err != nil {
 			return nil, fmt.Errorf("open the PostgreSQL database: %w (check -db: the server must be running and reachable at that host and port, the database must exist, and the password comes from PGPASSWORD or ~/.pgpass)", err)
 		}
+		logMigrated(log, st.Migrated(), "the PostgreSQL database")
 		log.Debug("opened the PostgreSQL database")
 		return st, nil
 	}
@@ -469,6 +471,18 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 	if err != nil {
 		return nil, fmt.Errorf("open the database: %w", err)
 	}
+	logMigrated(log, st.Migrated(), path)
 	log.Debug("opened the database", slog.String("path", path))
 	return st, nil
+}
+
+// logMigrated says what opening the database db applied, if anything: an
+// upgrade's schema change is worth a line in the server's log (a new
+// database's first schema is not).
+func logMigrated(log *slog.Logger, m store.Migration, db string) {
+	if len(m.Applied) == 0 || m.From == 0 {
+		return
+	}
+	log.Info("upgraded the database schema", slog.String("database", db), slog.Int64("from", m.From), slog.Int64("to", m.To),
+		slog.String("applied", strings.Join(m.Applied, ", ")))
 }

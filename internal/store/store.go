@@ -73,6 +73,14 @@ func (e *SchemaBehindError) Error() string {
 	return fmt.Sprintf("store: the database schema is at version %d, older than this cardflow's (%d)", e.Have, e.Want)
 }
 
+// Migration is what opening a database applied: the schema versions it
+// found (0 for a new database) and left, and the names of the migrations
+// applied, in order; none when the schema was current.
+type Migration struct {
+	From, To int64
+	Applied  []string
+}
+
 // SchemaAheadError is the refusal of every backend to open a database
 // whose schema a newer cardflow has migrated past the migrations the
 // binary has: it would read and write tables it does not know.

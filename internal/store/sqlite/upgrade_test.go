@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,4 +248,51 @@ func TestUpgradeKeepsConnectionsWithoutReasonCodes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cardflow.db")
 	open, exec := upgradeDB(path)
 	storetest.ConnectionReasonCodesUpgrade(t, open, exec)
+}
+
+// TestMigratedSaysWhatItApplied: Open reports what it applied, for the
+// server's log: every migration to a new database (from 0), nothing to a
+// current one, and the missing one to a database without migration 0040.
+func TestMigratedSaysWhatItApplied(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := s.Migrated()
+	s.Close()
+	if fresh.From != 0 || fresh.To < 40 || len(fresh.Applied) < 30 || fresh.Applied[0] != "0001_initial.sql" ||
+		!strings.HasPrefix(fresh.Applied[len(fresh.Applied)-1], fmt.Sprintf("%04d_", fresh.To)) {
+		t.Fatalf("a new database: %+v; want from 0 to the latest, every migration applied in order", fresh)
+	}
+	latest := fresh.To
+	if s, err = Open(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Migrated(); len(m.Applied) != 0 || m.From != latest || m.To != latest {
+		t.Errorf("a current database: %+v; want nothing applied at %d", m, latest)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		// Undo migration 0040, as a database of the release before it.
+		`ALTER TABLE connections DROP COLUMN status_reason_code`,
+		`ALTER TABLE connections DROP COLUMN status_reason_code_version`,
+		`DELETE FROM schema_migrations WHERE version = 40`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	if s, err = Open(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if m := s.Migrated(); m.To != latest || len(m.Applied) != 1 || m.Applied[0] != "0040_connection_status_reason_codes.sql" {
+		t.Errorf("a database without migration 0040: %+v; want it alone applied, up to %d", m, latest)
+	}
 }

@@ -123,10 +123,13 @@ func (s *Store) migrate(ctx context.Context, apply bool) error {
 
 	repl := strings.NewReplacer("{{blob}}", s.d.Blob, "{{autoid}}", s.d.AutoID)
 	dropped := false // 0017's step ran: it drops the receivers' URLs
+	done := store.Migration{From: newest, To: newest}
 	for _, m := range ms {
 		if applied[m.version] {
 			continue
 		}
+		done.Applied = append(done.Applied, m.name)
+		done.To = max(done.To, m.version)
 		if _, err := tx.ExecContext(ctx, repl.Replace(m.sql)); err != nil {
 			return s.fail("migrate: apply "+m.name, err)
 		}
@@ -144,6 +147,7 @@ func (s *Store) migrate(ctx context.Context, apply bool) error {
 	if err := tx.Commit(); err != nil {
 		return s.fail("migrate: commit", err)
 	}
+	s.migrated = done
 	if dropped && s.d.Checkpoint != "" {
 		if _, err := conn.ExecContext(ctx, s.d.Checkpoint); err != nil {
 			return s.fail("migrate: checkpoint", err)

@@ -103,7 +103,14 @@ type Store struct {
 	// served in the order they came, so the turn passes first come, first
 	// served.
 	turn chan struct{}
+	// migrated is what Open applied (Migrated).
+	migrated store.Migration
 }
+
+// Migrated returns what Open applied to the database; its Applied is
+// empty when the schema was current (or another process applied the
+// migrations first).
+func (s *Store) Migrated() store.Migration { return s.migrated }
 
 var _ store.Store = (*Store)(nil)
 
