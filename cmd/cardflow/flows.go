@@ -718,12 +718,15 @@ func versionText(n int) string {
 
 // cancelCause says who asked run r to stop, and why when they did not
 // decide it on their own: "asked by admin@example.com", "its starter
-// ada@example.com's access was revoked by admin@example.com"; empty when
-// nobody did, or nobody was recorded (a run asked to stop by an older
-// server).
+// ada@example.com's access was revoked by admin@example.com"; for a
+// request a server of an earlier version stored, which kept only its time,
+// that who asked is not recorded; empty when nobody asked.
 func cancelCause(r *api.FlowRun) string {
-	if r.CancelRequestedAt == nil || r.CancelRequestedBy == nil {
+	if r.CancelRequestedAt == nil {
 		return ""
+	}
+	if r.CancelRequestedBy == nil {
+		return "asked (by whom is not recorded: a cardflow of an earlier version took the request)"
 	}
 	return cmp.Or(r.CancelReason, "asked") + " by " + actorText(r.CancelRequestedBy)
 }

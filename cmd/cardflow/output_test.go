@@ -82,3 +82,26 @@ func TestPrintPlanOfATriggeredRun(t *testing.T) {
 		t.Errorf("printPlan:\n%s\nwant it to start\n%s", got, want)
 	}
 }
+
+// TestPrintFlowRunCancelOfAnEarlierServer: a run asked to stop through a
+// cardflow of an earlier version, which kept only when (a rolling
+// upgrade), says so and when, where show-run said nothing of the request
+// while the run was stopping.
+func TestPrintFlowRunCancelOfAnEarlierServer(t *testing.T) {
+	at := time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
+	for status, want := range map[string]string{
+		"running":  "Cancel requested: asked (by whom is not recorded: a cardflow of an earlier version took the request) at " + when(at) + "; the items in flight finish",
+		"canceled": "Canceled: asked (by whom is not recorded: a cardflow of an earlier version took the request) at " + when(at) + "\n",
+	} {
+		var b strings.Builder
+		printFlowRun(&b, &api.FlowRun{ID: "r1", Flow: "bulk", FlowVersion: 1, Status: status, CancelRequestedAt: &at})
+		if got := b.String(); !strings.Contains(got, want) {
+			t.Errorf("show-run of a %s run asked to stop by an earlier server:\n%s\nwant %q in it", status, got, want)
+		}
+	}
+	var b strings.Builder
+	printFlowRun(&b, &api.FlowRun{ID: "r2", Flow: "bulk", FlowVersion: 1, Status: "running"})
+	if got := b.String(); strings.Contains(got, "ancel") {
+		t.Errorf("show-run of a run nobody asked to stop:\n%s\nwant no cancel line", got)
+	}
+}
