@@ -49,18 +49,28 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 		printPeople(e.stdout, all.People)
 	}
 	if len(all.Bound) > 0 {
-		fmt.Fprintln(e.stdout, "\nBound sign-ins: logins that hold nothing but their binding to an account at the identity provider (a sign-in as one by another account, or from another issuer, is refused; cardflow people revoke LOGIN forgets the binding).")
-		t := newTable(e.stdout, "LOGIN", "ISSUER", "BOUND SINCE")
-		for _, b := range all.Bound {
-			issuer := b.Issuer
-			if issuer == "" {
-				issuer = "not recorded"
-			}
-			t.row(b.Login, issuer, when(b.BoundSince))
-		}
-		t.flush()
+		printBound(e.stdout, all.Bound)
 	}
 	return nil
+}
+
+// printBound is the table of the logins that hold nothing but their
+// binding, each with its identity provider (marked when it is not the one
+// the server signs in with now).
+func printBound(w io.Writer, bound []api.BoundSignIn) {
+	fmt.Fprintln(w, "\nBound sign-ins: logins that hold nothing but their binding to an account at the identity provider (a sign-in as one by another account, or from another issuer, is refused; cardflow people revoke LOGIN forgets the binding).")
+	t := newTable(w, "LOGIN", "ISSUER", "BOUND SINCE")
+	for _, b := range bound {
+		issuer := b.Issuer
+		switch {
+		case issuer == "":
+			issuer = "not recorded"
+		case b.IssuerNotCurrent:
+			issuer += " (not current: the server signs in with another)"
+		}
+		t.row(b.Login, issuer, when(b.BoundSince))
+	}
+	t.flush()
 }
 
 // printPeople is the table of the people holding access.

@@ -143,3 +143,35 @@ func TestPrintRevokedNamesEnabledFlows(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintBoundMarksAnotherIssuer: people list marks a binding at an
+// identity provider the server no longer signs in with, as the console's
+// People page does ("not current"), and says which were bound before
+// issuers were kept.
+func TestPrintBoundMarksAnotherIssuer(t *testing.T) {
+	var b strings.Builder
+	printBound(&b, []api.BoundSignIn{
+		{Login: "bo@example.com", Issuer: "https://old-idp.example.com", IssuerNotCurrent: true},
+		{Login: "cy@example.com"},
+		{Login: "dee@example.com", Issuer: "https://idp.example.com"},
+	})
+	out := b.String()
+	for login, want := range map[string]string{
+		"bo@example.com":  "https://old-idp.example.com (not current: the server signs in with another)",
+		"cy@example.com":  "not recorded",
+		"dee@example.com": "https://idp.example.com ",
+	} {
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, login) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, want) {
+			t.Errorf("the row of %s reads %q; want %q in it\n%s", login, line, want, out)
+		}
+	}
+	if strings.Count(out, "not current") != 1 {
+		t.Errorf("people list marks %d bindings not current; want Bo's alone\n%s", strings.Count(out, "not current"), out)
+	}
+}

@@ -131,6 +131,10 @@ type BoundSignIn struct {
 	// token's iss); absent for a login bound before cardflow kept issuers
 	// and not signed in to since.
 	Issuer string `json:"issuer,omitempty"`
+	// IssuerNotCurrent is set when Issuer is not the identity provider
+	// the server signs in with now (its -oidc-issuer moved): every sign-in
+	// as the login is refused until its binding is forgotten.
+	IssuerNotCurrent bool `json:"issuerNotCurrent,omitempty"`
 	// BoundSince is the sign-in that bound it.
 	BoundSince time.Time `json:"boundSince"`
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/sso"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
@@ -47,7 +48,7 @@ func TestPeopleListsBoundSignIns(t *testing.T) {
 		}
 	}
 	ts, _ := newTestServer(t, &Server{Tokens: &access.Tokens{Store: st}, People: &access.People{Store: st, Now: func() time.Time { return now.Add(5 * time.Minute) }},
-		Limiter: &access.Limiter{}, History: st})
+		Limiter: &access.Limiter{}, History: st, SSO: &idpSSO{id: &sso.Identity{Issuer: "https://idp.example.com"}}})
 	list := func(path string) api.PeopleList {
 		t.Helper()
 		req, _ := http.NewRequest("GET", ts.URL+path, nil)
@@ -81,8 +82,13 @@ func TestPeopleListsBoundSignIns(t *testing.T) {
 	if bo := all.Bound[0]; bo.Subject != "00u-Bo@example.com" || bo.Issuer != oldIdP || !bo.BoundSince.Equal(now.Add(time.Minute)) {
 		t.Errorf("Bo's binding: %+v; want subject 00u-Bo@example.com, issuer %s, bound since %s", bo, oldIdP, now.Add(time.Minute))
 	}
-	if cy := all.Bound[1]; cy.Issuer != "" {
-		t.Errorf("cy's binding: %+v; want no issuer", cy)
+	if cy := all.Bound[1]; cy.Issuer != "" || cy.IssuerNotCurrent {
+		t.Errorf("cy's binding: %+v; want no issuer, not marked", cy)
+	}
+	// Bo's binding is at an identity provider the server no longer signs
+	// in with; dee's at the current one.
+	if bo, dee := all.Bound[0], all.Bound[2]; !bo.IssuerNotCurrent || dee.IssuerNotCurrent {
+		t.Errorf("bindings %+v and %+v; want Bo's marked issuerNotCurrent (%s is not the server's issuer), dee's not", bo, dee, oldIdP)
 	}
 
 	first := list("/api/v1/people?limit=2")

@@ -63,16 +63,23 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 		out.BoundNext = nextAddress(r, q, url.Values{"boundAfter": {bound[n-1].Login}}, "limit", "before", "beforeId")
 	}
 	out.Bound = make([]api.BoundSignIn, 0, len(bound))
+	current := ""
+	if s.SSO != nil {
+		current = s.SSO.Issuer()
+	}
 	for _, b := range bound {
-		out.Bound = append(out.Bound, BoundSignInView(b))
+		out.Bound = append(out.Bound, BoundSignInView(b, current))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // BoundSignInView converts the binding of a login that holds nothing else
-// to its public shape.
-func BoundSignInView(b *store.PersonBinding) api.BoundSignIn {
-	return api.BoundSignIn{Login: b.Login, Subject: b.Subject, Issuer: b.Issuer, BoundSince: b.BoundAt}
+// to its API form; current is the issuer the server signs in with now
+// ("" without single sign-on), which a binding elsewhere is marked
+// against.
+func BoundSignInView(b *store.PersonBinding, current string) api.BoundSignIn {
+	return api.BoundSignIn{Login: b.Login, Subject: b.Subject, Issuer: b.Issuer, BoundSince: b.BoundAt,
+		IssuerNotCurrent: current != "" && b.Issuer != "" && b.Issuer != current}
 }
 
 func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
