@@ -164,9 +164,12 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	return people, err
 }
 
-// ListBound returns List's people and Unheld's bindings, from one read:
-// a login that holds access is among the people, one that holds nothing
-// but its binding among the bindings, never both.
+// ListBound returns List's people and the bindings of the logins bound to
+// an account at the identity provider that hold no access now (no live
+// console session, no unexpired token), by login ignoring case, from one
+// read: a login is among the people or the bindings, never both. A
+// binding outlives its access, so that a person coming back is known by
+// their account; it is all a revoke of such a login forgets.
 func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*store.PersonBinding, error) {
 	if !p.Role.Allows(Admin) {
 		return nil, nil, problem.New(problem.Forbidden, "listing who has access needs the admin role; you have %s", p.Role).
@@ -249,17 +252,6 @@ func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*sto
 		return strings.Compare(b.Login, a.Login)
 	})
 	return out, unheld, nil
-}
-
-// Unheld returns the bindings of the logins bound to an account at the
-// identity provider that hold no access now (none of List's people: no
-// live console session, no unexpired token), by login ignoring case. A
-// binding outlives its access, so that a person coming back is known by
-// their account; it is all a revoke of such a login forgets. Only admins
-// may list them.
-func (pp *People) Unheld(ctx context.Context, p Principal) ([]*store.PersonBinding, error) {
-	_, unheld, err := pp.ListBound(ctx, p)
-	return unheld, err
 }
 
 // Revoke ends every console session of the person login, on every server,
