@@ -129,3 +129,70 @@ func TestCanceledRunSaysWhoAndWhy(t *testing.T) {
 		t.Errorf("flow.run event of the run canceled by the revoke: %v; want error %q", ev, wantErr)
 	}
 }
+
+// TestCancelRequestedWhileLastItemsInFlight: a run asked to stop, on
+// another server than the one running it, while its last two suspensions
+// wait at the org ends as they end it (succeeded), and its flow.run audit
+// event says that the cancel was requested, by whom, when, and that the
+// run ended succeeded anyway, where it said nothing of the request.
+func TestCancelRequestedWhileLastItemsInFlight(t *testing.T) {
+	t.Parallel()
+	lease := func(c *Config) { c.FlowLeaseTTL = 600 * time.Millisecond }
+	h := startHarness(t, oktaemu.Config{Devices: -1}, lease)
+	h.connect("Prod")
+	// The org's only devices: two active Android phones, the run's last
+	// (and only) two suspensions.
+	for range 2 {
+		resp, err := h.emu.Client.Post(h.emu.URL+"/_emulator/devices", "application/json", stringsReader(`{"user":"emma.schmidt@example.com","platform":"ANDROID"}`))
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("enroll an Android phone: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	h.postYAML("/api/v1/flows", strings.Replace(suspendActiveFlow, "concurrency: 3", "concurrency: 2", 1), &stored)
+	hold := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
+	var run flowRun
+	if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", map[string]any{"inputs": map[string]any{"platform": "ANDROID"}}, &run); code != http.StatusAccepted {
+		t.Fatalf("start: %d %s", code, data)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	if err := hold.Await(ctx, 2); err != nil {
+		t.Fatalf("the two suspensions never waited at the org: %v", err)
+	}
+	// Another server takes the request (its clock a minute behind, so that
+	// it claims no run: see TestCancelFlowRun).
+	h2 := startServer(t, h.emu, h.dataDir, func(c *Config) {
+		lease(c)
+		c.Now = func() time.Time { return time.Now().Add(-time.Minute) }
+	})
+	var asked canceledRun
+	if code, data := h2.call("POST", "/api/v1/flow-runs/"+run.ID+"/cancel", nil, &asked); code != http.StatusAccepted || asked.CancelRequestedAt == nil {
+		t.Fatalf("cancel the run: %d %s; want 202 with cancelRequestedAt", code, data)
+	}
+	h2.stop()
+	for !h.app.Flows.Canceling(run.ID) {
+		if ctx.Err() != nil {
+			t.Fatal("the server running the run never saw the cancel request")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hold.Release()
+	if got := h.waitFlowRun(ctx, run.ID, "canceled", "succeeded", "failed"); got.Status != "succeeded" {
+		t.Fatalf("the run ended %s; want succeeded, its last items having run", got.Status)
+	}
+	var ev map[string]any
+	for _, e := range h.audit("action=flow.run") {
+		if s, _ := e["inputSummary"].(string); strings.Contains(s, "run "+run.ID+",") {
+			ev = e
+		}
+	}
+	want := "cancel requested: asked by bootstrap admin at " + asked.CancelRequestedAt.UTC().Format(time.RFC3339) +
+		", while its last items were in flight; it ended succeeded"
+	if ev == nil || ev["outcome"] != "success" || ev["error"] != want {
+		t.Errorf("flow.run event of the run = %v; want a success with error %q", ev, want)
+	}
+}

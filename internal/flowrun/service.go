@@ -792,6 +792,43 @@ func canceledText(run *store.FlowRun) string {
 	return "canceled: " + cause + " at " + run.CancelRequestedAt.UTC().Format(time.RFC3339)
 }
 
+// endedText is the error of an ended run's flow.run audit event: its
+// error, or canceledText for a canceled run. A run asked to stop while its
+// last items were in flight, which they ended otherwise, says so after its
+// error: "cancel requested: CAUSE at TIME, while its last items were in
+// flight; it ended STATUS".
+func endedText(run *store.FlowRun) string {
+	if run.Status == flow.StatusCanceled {
+		return canceledText(run)
+	}
+	if run.CancelRequestedAt.IsZero() {
+		return run.Error
+	}
+	cause := CancelCause(run, nil)
+	if cause == "" {
+		cause = "asked (by whom is not recorded: a cardflow of an earlier version took the request)"
+	}
+	note := "cancel requested: " + cause + " at " + run.CancelRequestedAt.UTC().Format(time.RFC3339) +
+		", while its last items were in flight; it ended " + run.Status
+	if run.Error == "" {
+		return note
+	}
+	return run.Error + "\n(" + note + ")"
+}
+
+// runEvent is the flow.run audit event of run, ended: by its starter,
+// a success when it succeeded, its error as endedText says it.
+func (s *Service) runEvent(run *store.FlowRun) *store.AuditEvent {
+	outcome := "success"
+	if run.Status != flow.StatusSucceeded {
+		outcome = "failure"
+	}
+	return &store.AuditEvent{
+		Time: s.now(), Actor: run.Actor, Action: store.ActionFlowRun, Outcome: outcome, Error: endedText(run),
+		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
+	}
+}
+
 // CancelStartedBy cancels, as Cancel does, every flow run still queued or
 // running, and not yet asked to stop, that the person login (compared
 // ignoring case, store.FoldCase) started by hand, with a console session

@@ -188,8 +188,6 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	run.FinishedAt = s.now()
 	if errors.Is(err, flow.ErrCanceled) {
 		run.Status = flow.StatusCanceled
-		s.readCancelRequest(context.WithoutCancel(ctx), run, log)
-		log.Info("flow run canceled", slog.String("by", run.CancelRequestedBy.String()), slog.String("reason", run.CancelReason))
 	} else if err != nil {
 		run.Status = flow.StatusFailed
 		run.Error = publicMessage(err)
@@ -220,20 +218,11 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	case flow.StatusSucceeded:
 		notes = s.notifyRecovered(wctx, run, log)
 	}
-	outcome := "success"
-	if run.Status != flow.StatusSucceeded {
-		outcome = "failure"
-	}
-	why := run.Error
-	if run.Status == flow.StatusCanceled {
-		why = canceledText(run)
-	}
 	// The outcome and its audit event are stored together: whoever sees
-	// the run ended (a caller waiting for it) finds the audit event too.
-	if err := s.store.FinishFlowRun(wctx, run, &store.AuditEvent{
-		Time: s.now(), Actor: run.Actor, Action: store.ActionFlowRun, Outcome: outcome, Error: why,
-		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
-	}, notes); errors.Is(err, store.ErrLeaseLost) {
+	// the run ended (a caller waiting for it) finds the audit event too,
+	// which names the cancel request stored by then (the one that ended
+	// it, or one made while its last items were in flight).
+	if err := s.store.FinishFlowRun(wctx, run, s.runEvent, notes); errors.Is(err, store.ErrLeaseLost) {
 		// This server's lease lapsed (it was paused past it) and another
 		// server claimed the run: the outcome is that server's to store.
 		s.taken(log, err)
@@ -241,6 +230,9 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	} else if err != nil {
 		log.Error("store the flow run's outcome and its audit event", slog.Any("error", err))
 		return
+	}
+	if run.Status == flow.StatusCanceled {
+		log.Info("flow run canceled", slog.String("by", run.CancelRequestedBy.String()), slog.String("reason", run.CancelReason))
 	}
 	if len(notes) > 0 {
 		s.notifier.Notified()
@@ -290,19 +282,6 @@ func (s *Service) closeSteps(ctx context.Context, run *store.FlowRun, log *slog.
 			return
 		}
 	}
-}
-
-// readCancelRequest copies into run, which was read when it was claimed,
-// the cancel request stored since (by this server or another): when, by
-// whom and why, for its audit event. A failed read leaves run as it is,
-// and the event then says only that the run was canceled.
-func (s *Service) readCancelRequest(ctx context.Context, run *store.FlowRun, log *slog.Logger) {
-	r, err := s.store.GetFlowRun(ctx, run.ID)
-	if err != nil {
-		log.Warn("could not read who asked a canceled flow run to stop", slog.Any("error", err))
-		return
-	}
-	run.CancelRequestedAt, run.CancelRequestedBy, run.CancelReason = r.CancelRequestedAt, r.CancelRequestedBy, r.CancelReason
 }
 
 // checkCanceled notes a cancel request made on another server for run id,

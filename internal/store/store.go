@@ -1109,8 +1109,13 @@ type Store interface {
 	// appends its audit event and enqueues the notifications ns (as
 	// EnqueueNotifications) in one transaction: whoever sees the run
 	// ended finds its audit event, a crash keeps all or none, and a
-	// server that lost the run (ErrLeaseLost) stores none of them.
-	FinishFlowRun(ctx context.Context, r *FlowRun, e *AuditEvent, ns []*Notification) error
+	// server that lost the run (ErrLeaseLost) stores none of them. The
+	// audit event is event's, called in the transaction with r once its
+	// CancelRequestedAt, CancelRequestedBy and CancelReason are the
+	// request as stored: one made before the outcome is in them, and one
+	// made after is refused as made of an ended run, so that the event can
+	// say whether the run was asked to stop.
+	FinishFlowRun(ctx context.Context, r *FlowRun, event func(*FlowRun) *AuditEvent, ns []*Notification) error
 	GetFlowRun(ctx context.Context, id string) (*FlowRun, error)
 	ListFlowRuns(ctx context.Context, flowID string, limit int) ([]*FlowRun, error)
 	// ListFlowRunsPage is ListFlowRuns with a cursor (FlowRunFilter); it

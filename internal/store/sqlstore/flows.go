@@ -421,13 +421,23 @@ func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 
 // FinishFlowRun stores an ended run's outcome with its audit event and
 // notifications; when r.Owner is set, only while that owner still holds
-// the run.
-func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, e *store.AuditEvent, ns []*store.Notification) error {
+// the run. The cancel request is read into r after the run's row is
+// written: on PostgreSQL the write locks the row, so a request committed
+// before is seen and one made after waits for the commit and finds the
+// run ended; SQLite's writers take turns.
+func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, event func(*store.FlowRun) *store.AuditEvent, ns []*store.Notification) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
 		if err := s.updateFlowRun(ctx, ex, r); err != nil {
 			return err
 		}
-		if err := s.insertAudit(ctx, ex, e); err != nil {
+		var asked int64
+		if err := s.queryRow(ctx, ex, `SELECT cancel_requested_at, cancel_actor_type, cancel_actor_login, cancel_actor_token, cancel_reason
+			FROM flow_runs WHERE id = ?`, r.ID).Scan(&asked, &r.CancelRequestedBy.Type, &r.CancelRequestedBy.Login,
+			&r.CancelRequestedBy.TokenName, &r.CancelReason); err != nil {
+			return err
+		}
+		r.CancelRequestedAt = fromTS(asked)
+		if err := s.insertAudit(ctx, ex, event(r)); err != nil {
 			return err
 		}
 		return s.insertNotifications(ctx, ex, ns)

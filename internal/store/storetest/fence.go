@@ -98,7 +98,7 @@ func testFencedWrites(t *testing.T, open func(t *testing.T) store.Store) {
 	note := []*store.Notification{{ID: "nt_flow_run_failed_fr", Receiver: "r1", Type: "flow_run.failed", Body: []byte(`{}`),
 		NextAttemptAt: at(5), CreatedAt: at(5)}}
 	runA.FinishedAt = at(5)
-	lost(s.FinishFlowRun(ctx, &runA, &store.AuditEvent{Time: at(5), Action: store.ActionFlowRun, Outcome: "failure"}, note),
+	lost(s.FinishFlowRun(ctx, &runA, event(&store.AuditEvent{Time: at(5), Action: store.ActionFlowRun, Outcome: "failure"}), note),
 		"FinishFlowRun(a, lost)")
 	if got, err := s.GetFlowRun(ctx, "fr"); err != nil || got.Status != "running" || got.Owner != "b" {
 		t.Errorf("the run after a's refused writes: %+v, %v; want b's running run", got, err)
@@ -136,7 +136,7 @@ func testFencedWrites(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.PutFlowItems(ctx, "b", []*store.FlowItem{item(2, ""), item(3, "")}), "PutFlowItems(b)")
 	noErr(t, s.PutFlowStep(ctx, "b", step("succeeded")), "PutFlowStep(b)")
 	runB.Status, runB.FinishedAt = "failed", at(6)
-	noErr(t, s.FinishFlowRun(ctx, &runB, &store.AuditEvent{Time: at(6), Action: store.ActionFlowRun, Outcome: "failure"}, note), "FinishFlowRun(b)")
+	noErr(t, s.FinishFlowRun(ctx, &runB, event(&store.AuditEvent{Time: at(6), Action: store.ActionFlowRun, Outcome: "failure"}), note), "FinishFlowRun(b)")
 	if items, err := s.ListFlowItems(ctx, "fr", "suspend"); err != nil || len(items) != 4 {
 		t.Errorf("items after b's writes: %d, %v; want 4", len(items), err)
 	}

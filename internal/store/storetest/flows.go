@@ -88,7 +88,7 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	// FinishFlowRun stores the outcome and its audit event together; for
 	// an unknown run, neither.
 	e := &store.AuditEvent{Time: at(4), Action: store.ActionFlowRun, Outcome: "failure", Error: "boom", InputSummary: "flow f, run missing"}
-	wantErr(t, s.FinishFlowRun(ctx, &store.FlowRun{ID: "missing"}, e, nil), store.ErrNotFound, "FinishFlowRun(missing)")
+	wantErr(t, s.FinishFlowRun(ctx, &store.FlowRun{ID: "missing"}, event(e), nil), store.ErrNotFound, "FinishFlowRun(missing)")
 	events, err := s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
 	if len(events) != 0 {
@@ -96,7 +96,7 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	r.Status, r.FinishedAt, r.Error, r.Failure = "failed", at(3), "boom", "step s: not_found"
 	e.InputSummary = "flow f, run r1"
-	noErr(t, s.FinishFlowRun(ctx, r, e, nil), "FinishFlowRun")
+	noErr(t, s.FinishFlowRun(ctx, r, event(e), nil), "FinishFlowRun")
 	got, err = s.GetFlowRun(ctx, "r1")
 	noErr(t, err, "GetFlowRun")
 	diff(t, "finished flow run", r, got)
@@ -203,7 +203,7 @@ func testClaimFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	staleC := *second
 	staleC.Owner, staleC.Status, staleC.Error = "c", "failed", "c's outcome"
 	e := &store.AuditEvent{Time: at(1001), Action: store.ActionFlowRun, Outcome: "failure", InputSummary: "flow f, run second"}
-	wantErr(t, s.FinishFlowRun(ctx, &staleC, e, nil), store.ErrConflict, "FinishFlowRun(lost lease)")
+	wantErr(t, s.FinishFlowRun(ctx, &staleC, event(e), nil), store.ErrConflict, "FinishFlowRun(lost lease)")
 	if got, err := s.GetFlowRun(ctx, "second"); err != nil || got.Owner != "e" || got.Status != "running" {
 		t.Errorf("after a stale FinishFlowRun: %+v, %v; want e's running run", got, err)
 	}
@@ -212,7 +212,7 @@ func testClaimFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	fromE := *second
 	fromE.Status = "succeeded"
-	noErr(t, s.FinishFlowRun(ctx, &fromE, e, nil), "FinishFlowRun(owner)")
+	noErr(t, s.FinishFlowRun(ctx, &fromE, event(e), nil), "FinishFlowRun(owner)")
 	if got, err := s.GetFlowRun(ctx, "second"); err != nil || got.Status != "succeeded" {
 		t.Errorf("after the owner's FinishFlowRun: %+v, %v; want succeeded", got, err)
 	}

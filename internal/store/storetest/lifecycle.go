@@ -128,9 +128,21 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 			next.ID, next.CancelRequestedAt, next.CancelRequestedBy, next.CancelReason, at(22), admin, revoked)
 	}
 	// It ends canceled; its outcome, written by a server that read the run
-	// before the request, keeps the request.
+	// before the request, keeps the request, and its audit event is made
+	// knowing it.
 	claimed.Owner, claimed.Status, claimed.FinishedAt = "b", store.FlowRunCanceled, at(210)
-	noErr(t, s.FinishFlowRun(ctx, claimed, &store.AuditEvent{Time: at(210), Actor: claimed.Actor, Action: store.ActionFlowRun, Outcome: "failure"}, nil), "FinishFlowRun")
+	noErr(t, s.FinishFlowRun(ctx, claimed, func(r *store.FlowRun) *store.AuditEvent {
+		e := &store.AuditEvent{Time: at(210), Actor: r.Actor, Action: store.ActionFlowRun, Outcome: "failure"}
+		if !r.CancelRequestedAt.IsZero() {
+			e.Error = "canceled: " + r.CancelReason + " by " + r.CancelRequestedBy.Login + " at " + r.CancelRequestedAt.UTC().Format(time.RFC3339)
+		}
+		return e
+	}, nil), "FinishFlowRun")
+	events, err := s.ListAudit(ctx, store.AuditFilter{})
+	noErr(t, err, "ListAudit")
+	if want := "canceled: " + revoked + " by admin@example.com at " + at(22).UTC().Format(time.RFC3339); len(events) != 1 || events[0].Error != want {
+		t.Errorf("audit events after FinishFlowRun of a run asked to stop after it was read: %+v; want one with error %q", events, want)
+	}
 	got, err = s.GetFlowRun(ctx, "held")
 	noErr(t, err, "GetFlowRun(held)")
 	if got.Status != store.FlowRunCanceled || !got.CancelRequestedAt.Equal(at(22)) || got.CancelRequestedBy != admin || got.CancelReason != revoked {

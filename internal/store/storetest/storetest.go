@@ -184,6 +184,12 @@ func putFlow(t *testing.T, s store.Store, f *store.Flow, what string) bool {
 	return added
 }
 
+// event is the audit event of a FinishFlowRun or CancelFlowRun that
+// stores e whatever the run.
+func event(e *store.AuditEvent) func(*store.FlowRun) *store.AuditEvent {
+	return func(*store.FlowRun) *store.AuditEvent { return e }
+}
+
 func noErr(t *testing.T, err error, what string) {
 	t.Helper()
 	if err != nil {
