@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +23,18 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	// An issuer whose discovery document places its keys on another host.
+	offHost := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		self := "http://" + r.Host
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": self, "authorization_endpoint": self + "/authorize",
+			"token_endpoint": self + "/token", "jwks_uri": "https://keys.example.net/keys"})
+	}))
+	defer offHost.Close()
+	sso := func(issuer string, more ...string) []string {
+		return append([]string{"serve", "-listen", "127.0.0.1:0", "-oidc-issuer", issuer, "-oidc-client-id", "0oa1", "-oidc-role", "admin=cardflow-admins"}, more...)
+	}
+	secret := map[string]string{"CARDFLOW_OIDC_CLIENT_SECRET": "s"}
 	tests := []struct {
 		name    string
 		args    []string
@@ -50,6 +65,13 @@ func TestServeListenErrorsSayWhatToDo(t *testing.T) {
 		// start either.
 		{name: "serve with a single sign-on client ID but no issuer", args: []string{"serve", "-listen", taken.Addr().String(), "-oidc-client-id", "0oa1"},
 			want: []string{"-oidc-client-id needs -oidc-issuer"}, usage: true},
+		{name: "serve allowing a single sign-on host but no issuer", args: []string{"serve", "-listen", taken.Addr().String(), "-oidc-allow-host", "keys.example.net"},
+			want: []string{"-oidc-allow-host needs -oidc-issuer"}, usage: true},
+		{name: "serve allowing a single sign-on host that names none", args: sso("https://example.okta.com", "-oidc-allow-host", "https://*.example.net"), vars: secret,
+			want: []string{`-oidc-allow-host "https://*.example.net" must name one host of the single sign-on provider`}, usage: true},
+		{name: "serve with single sign-on whose keys are on another host", args: sso(offHost.URL), vars: secret,
+			want: []string{"cannot start: the single sign-on provider's discovery document " + offHost.URL + "/.well-known/openid-configuration places its jwks_uri on the host https://keys.example.net, not on the issuer's host " + offHost.URL,
+				"start the server with -oidc-allow-host https://keys.example.net;"}, usage: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

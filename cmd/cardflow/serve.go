@@ -36,7 +36,7 @@ type serverFlags struct {
 	expiryWarning                  time.Duration
 	notifyRepeat                   time.Duration
 	oidcIssuer, oidcClientID       string
-	oidcRoles                      stringList
+	oidcRoles, oidcAllowHosts      stringList
 }
 
 // retainFlag is -retain-runs: days ("30d"), a Go duration ("720h"), or
@@ -154,6 +154,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "single sign-on: the OpenID Connect issuer (e.g. https://example.okta.com); its app's redirect URI is PUBLIC-URL/auth/callback")
 	fs.StringVar(&f.oidcClientID, "oidc-client-id", "", "single sign-on: the OIDC web app's client ID (secret in CARDFLOW_OIDC_CLIENT_SECRET)")
 	fs.Var(&f.oidcRoles, "oidc-role", "single sign-on: ROLE=GROUP gives the group's members the role viewer, operator or admin (repeatable)")
+	fs.Var(&f.oidcAllowHosts, "oidc-allow-host", "single sign-on: a host besides the issuer's where the provider's discovery document may place its token endpoint, keys or authorization endpoint, as https://HOST[:PORT] (repeatable); a document that places one elsewhere is refused at start")
 	if err := parseServeArgs(fs, args); err != nil {
 		return err
 	}
@@ -189,6 +190,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		OIDCClientID:        f.oidcClientID,
 		OIDCClientSecret:    keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_OIDC_CLIENT_SECRET"))),
 		OIDCRoles:           f.oidcRoles,
+		OIDCAllowedHosts:    f.oidcAllowHosts,
 		Logger:              log,
 		Stdout:              e.stdout,
 		Failpoint:           e.getenv("CARDFLOW_FAILPOINT"),

@@ -103,8 +103,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.OIDCIssuer != "" {
 		if ssoProvider, err = sso.New(sso.Config{
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
-			Roles: cfg.oidcRoles, Now: cfg.Now,
+			Roles: cfg.oidcRoles, Now: cfg.Now, AllowedHosts: cfg.OIDCAllowedHosts,
 		}); err != nil {
+			return nil, &ConfigError{err}
+		}
+		if err := discoverAtStart(ctx, ssoProvider, log); err != nil {
 			return nil, &ConfigError{err}
 		}
 	}

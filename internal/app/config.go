@@ -55,6 +55,11 @@ type Config struct {
 	OIDCClientID     string
 	OIDCClientSecret keyring.Secret
 	OIDCRoles        []string
+	// OIDCAllowedHosts are hosts besides the issuer's where the provider's
+	// discovery document may place the endpoints cardflow uses
+	// (-oidc-allow-host, repeatable; sso.ParseAllowedHost): one that
+	// places them elsewhere is refused at start.
+	OIDCAllowedHosts []string
 	// TrustedProxies are the addresses or CIDR networks of reverse proxies
 	// in front of the server (-trusted-proxy, repeatable): the sign-in
 	// limiter counts their requests against the client address in
@@ -224,6 +229,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if len(c.OIDCRoles) > 0 && c.OIDCIssuer == "" {
 		return c, errors.New("-oidc-role needs -oidc-issuer (and -oidc-client-id)")
+	}
+	if len(c.OIDCAllowedHosts) > 0 && c.OIDCIssuer == "" {
+		return c, errors.New("-oidc-allow-host needs -oidc-issuer (and -oidc-client-id and -oidc-role)")
 	}
 	if c.OIDCClientID != "" && c.OIDCIssuer == "" {
 		return c, errors.New("-oidc-client-id needs -oidc-issuer (the single sign-on provider's issuer URL, e.g. https://example.okta.com) and -oidc-role")

@@ -2,7 +2,10 @@
 // (typically the admins' own Okta org): the authorization request with
 // PKCE, state and nonce, the code exchange, ID token verification
 // (signature, issuer, audience, expiry, nonce), and the mapping of the
-// ID token's groups claim to a cardflow role.
+// ID token's groups claim to a cardflow role. The provider is called only
+// on the issuer's host and the hosts the operator allowed: a discovery
+// document that places an endpoint cardflow uses anywhere else is refused
+// (EndpointHostError), and redirects are not followed.
 package sso
 
 import (
@@ -44,13 +47,22 @@ type Config struct {
 	HTTP *http.Client
 	// Now is the clock ID tokens are checked against; nil means time.Now.
 	Now func() time.Time
+	// AllowedHosts are hosts besides the issuer's where the discovery
+	// document may place the endpoints cardflow uses (-oidc-allow-host,
+	// repeatable), each as ParseAllowedHost takes it. A document that
+	// places one elsewhere is refused.
+	AllowedHosts []string
 }
 
 // Provider is an OpenID Connect relying party. Discovery happens on first
-// use (and again after a failure), so a server starts while its provider
-// is unreachable. Safe for concurrent use.
+// use (or Discover) and again after a failure, so a server starts while
+// its provider is unreachable. A discovery document that places an
+// endpoint cardflow uses on another host than the issuer's (and those of
+// Config.AllowedHosts) is refused (EndpointHostError), at every discovery.
+// Safe for concurrent use.
 type Provider struct {
-	cfg Config
+	cfg     Config
+	allowed []origin // parsed AllowedHosts
 
 	mu sync.Mutex
 	p  *oidc.Provider
@@ -76,6 +88,14 @@ func New(cfg Config) (*Provider, error) {
 	if len(cfg.Roles) == 0 {
 		return nil, errors.New("-oidc-role is required with -oidc-issuer: map at least one group to a role, e.g. -oidc-role admin=cardflow-admins")
 	}
+	var allowed []origin
+	for _, v := range cfg.AllowedHosts {
+		o, err := parseAllowedHost(v)
+		if err != nil {
+			return nil, err
+		}
+		allowed = append(allowed, o)
+	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = DefaultScopes
 	}
@@ -86,7 +106,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	hc.CheckRedirect = refuseRedirect
 	cfg.HTTP = hc
-	return &Provider{cfg: cfg}, nil
+	return &Provider{cfg: cfg, allowed: allowed}, nil
 }
 
 // RedirectError is a provider's answer that redirects elsewhere. cardflow
@@ -151,8 +171,26 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 		return nil, problem.New(problem.UpstreamError, "the single sign-on provider %s cannot be reached or is not an OpenID Connect issuer", p.cfg.Issuer).
 			WithRemedy("check -oidc-issuer (it must serve /.well-known/openid-configuration) and the network, then try again").Wrap(err)
 	}
+	if err := p.checkEndpoints(op); err != nil {
+		var eh *EndpointHostError
+		if errors.As(err, &eh) {
+			return nil, eh.Problem()
+		}
+		return nil, problem.New(problem.UpstreamError, "the single sign-on provider's discovery document at %s could not be read", p.cfg.Issuer).
+			WithRemedy("check -oidc-issuer and the provider's configuration").Wrap(err)
+	}
 	p.p = op
 	return op, nil
+}
+
+// Discover reads the provider's discovery document now, unless it was
+// read already, and returns the problem that sign-ins would meet: the
+// server does it at start to refuse a document that places endpoints on
+// other hosts (an EndpointHostError, found with errors.As) before anyone
+// signs in.
+func (p *Provider) Discover(ctx context.Context) error {
+	_, err := p.provider(ctx)
+	return err
 }
 
 func (p *Provider) oauth2Config(op *oidc.Provider, redirectURI string) *oauth2.Config {

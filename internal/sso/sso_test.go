@@ -2,11 +2,15 @@ package sso_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -346,4 +350,228 @@ func TestTokenEndpointPageRepeatingTheRequest(t *testing.T) {
 			t.Errorf("the error or its cause holds %s: %s", what, text)
 		}
 	}
+}
+
+// split serves an emulated org as an issuer whose discovery document
+// places some endpoints on another host: the front is the issuer, other
+// the other host; both pass requests to the org as asked of the front (the
+// org names its issuer, and signs ID tokens, by the host asked).
+type split struct {
+	issuer, other string
+
+	mu    sync.Mutex
+	moved []string // the document's endpoints placed on other
+	asked []string // "METHOD /path" of the requests other received
+}
+
+func splitIssuer(t *testing.T, emu *emutest.Server, moved ...string) *split {
+	t.Helper()
+	target, err := url.Parse(emu.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &split{moved: moved}
+	var frontHost string
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = frontHost
+	}}
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		proxy.ServeHTTP(rec, r)
+		var doc map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		s.mu.Lock()
+		for _, name := range s.moved {
+			doc[name] = strings.Replace(doc[name].(string), s.issuer, s.other, 1)
+		}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+	}))
+	t.Cleanup(front.Close)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.asked = append(s.asked, r.Method+" "+r.URL.Path)
+		s.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(other.Close)
+	frontHost = strings.TrimPrefix(front.URL, "http://")
+	s.issuer, s.other = front.URL, other.URL
+	return s
+}
+
+// move places the named endpoints on the other host from the next
+// discovery on; none puts them all back on the issuer's.
+func (s *split) move(names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.moved = names
+}
+
+// requests returns what the other host was asked.
+func (s *split) requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.asked)
+}
+
+// TestDiscoveryRefusesEndpointsOnAnotherHost: a discovery document that
+// places the token endpoint, the keys or the authorization endpoint on
+// another host than the issuer's is refused, naming the endpoint, the host
+// found, the issuer's host and the flag that allows it, before anything
+// is sent there; the refusal is not kept, so a corrected document is
+// taken at the next discovery.
+func TestDiscoveryRefusesEndpointsOnAnotherHost(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		moved []string
+		want  string
+	}{
+		{"token endpoint", []string{"token_endpoint"}, "places its token_endpoint on the host OTHER, not on the issuer's host ISSUER"},
+		{"keys", []string{"jwks_uri"}, "places its jwks_uri on the host OTHER, not on the issuer's host ISSUER"},
+		{"authorization endpoint", []string{"authorization_endpoint"}, "places its authorization_endpoint on the host OTHER, not on the issuer's host ISSUER"},
+		{"token endpoint and keys", []string{"token_endpoint", "jwks_uri"}, "places its token_endpoint on the host OTHER and its jwks_uri on the host OTHER, not on the issuer's host ISSUER"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			emu := emutest.Start(t, oktaemu.Config{})
+			s := splitIssuer(t, emu, tc.moved...)
+			p := newProvider(t, emu, func(c *sso.Config) { c.Issuer = s.issuer })
+			want := strings.NewReplacer("OTHER", s.other, "ISSUER", s.issuer).Replace(tc.want)
+			wantRemedy := "start the server with -oidc-allow-host " + s.other + ";"
+
+			err := p.Discover(t.Context())
+			wantProblem(t, err, problem.UpstreamError, want)
+			if pe, _ := problem.As(err); pe == nil || !strings.Contains(pe.Remedy, wantRemedy) {
+				t.Errorf("remedy of %v; want it to say %q", err, wantRemedy)
+			}
+			var eh *sso.EndpointHostError
+			if !errors.As(err, &eh) || len(eh.Endpoints) != len(tc.moved) || eh.Endpoints[0].Host != s.other || eh.Issuer != s.issuer {
+				t.Errorf("error %#v; want an EndpointHostError naming %v on %s", eh, tc.moved, s.other)
+			}
+			if !strings.Contains(err.Error(), s.issuer+"/.well-known/openid-configuration") {
+				t.Errorf("error %v; want it to name the discovery document", err)
+			}
+			// Every use is refused the same way, and nothing reaches
+			// the other host: not the code exchange, not the keys.
+			_, err = p.AuthURL(t.Context(), redirectURI, "state", "nonce", oauth2.GenerateVerifier())
+			wantProblem(t, err, problem.UpstreamError, want)
+			_, err = p.Exchange(t.Context(), "a-code", oauth2.GenerateVerifier(), redirectURI, "nonce")
+			wantProblem(t, err, problem.UpstreamError, want)
+			if got := s.requests(); len(got) != 0 {
+				t.Errorf("the other host was asked %v; want nothing", got)
+			}
+
+			// The provider puts its endpoints back: the next discovery
+			// takes the document, and people sign in.
+			s.move()
+			si := startSignIn(t, emu, p, oktaemu.AdminLogin)
+			if _, err := p.Exchange(t.Context(), si.code, si.verifier, redirectURI, si.nonce); err != nil {
+				t.Fatalf("Exchange once the document places its endpoints on the issuer's host: %v", err)
+			}
+		})
+	}
+}
+
+// TestAllowedHostTakesEndpoints: with the other host allowed
+// (-oidc-allow-host), a document placing the token endpoint and the keys
+// there is taken, and people sign in through it; another host is still
+// refused, and the message says which hosts are allowed.
+func TestAllowedHostTakesEndpoints(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{})
+	s := splitIssuer(t, emu, "token_endpoint", "jwks_uri")
+	p := newProvider(t, emu, func(c *sso.Config) {
+		c.Issuer, c.AllowedHosts = s.issuer, []string{"https://keys.example.com", strings.ToUpper(s.other) + "/"}
+	})
+	si := startSignIn(t, emu, p, oktaemu.AdminLogin)
+	id, err := p.Exchange(t.Context(), si.code, si.verifier, redirectURI, si.nonce)
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	if id.Role != access.Admin || id.Issuer != s.issuer {
+		t.Errorf("identity %+v; want an admin of the issuer %s", id, s.issuer)
+	}
+	if got := s.requests(); !slices.Contains(got, "POST /oauth2/v1/token") || !slices.Contains(got, "GET /oauth2/v1/keys") {
+		t.Errorf("the allowed host was asked %v; want the code exchange and the keys", got)
+	}
+
+	// A host given bare means https: the other host's http origin is not
+	// allowed by its host and port alone.
+	bare := newProvider(t, emu, func(c *sso.Config) {
+		c.Issuer, c.AllowedHosts = s.issuer, []string{strings.TrimPrefix(s.other, "http://")}
+	})
+	err = bare.Discover(t.Context())
+	wantProblem(t, err, problem.UpstreamError, "places its token_endpoint on the host "+s.other)
+	host := strings.TrimPrefix(s.other, "http://")
+	wantProblem(t, err, problem.UpstreamError, "cardflow uses a provider only on the issuer's host and those of -oidc-allow-host (https://"+host+")")
+}
+
+func TestParseAllowedHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"keys.example.com":               "https://keys.example.com",
+		"keys.example.com:8443":          "https://keys.example.com:8443",
+		"https://KEYS.example.com:443/":  "https://keys.example.com",
+		"http://127.0.0.1:9090":          "http://127.0.0.1:9090",
+		"http://idp.example.com:80":      "http://idp.example.com",
+		" https://[::1]:8443 ":           "https://[::1]:8443",
+		"https://www.googleapis.com":     "https://www.googleapis.com",
+		"HTTPS://oauth2.googleapis.com/": "https://oauth2.googleapis.com",
+	} {
+		if got, err := sso.ParseAllowedHost(in); err != nil || got != want {
+			t.Errorf("ParseAllowedHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "*.example.com", "https://*.example.com", "https://keys.example.com/oauth2/v1/keys",
+		"https://admin:s3cret@keys.example.com", "ftp://keys.example.com", "https://keys.example.com?x=1", "https://"} {
+		if got, err := sso.ParseAllowedHost(in); err == nil || !strings.Contains(err.Error(), "-oidc-allow-host") || !strings.Contains(err.Error(), "must name one host") {
+			t.Errorf("ParseAllowedHost(%q) = %q, %v; want an error naming the flag", in, got, err)
+		}
+	}
+	_, err := sso.New(sso.Config{Issuer: "https://example.okta.com", ClientID: "c", ClientSecret: "s", Roles: roles(), AllowedHosts: []string{"*.example.com"}})
+	if err == nil || !strings.Contains(err.Error(), `-oidc-allow-host "*.example.com" must name one host`) {
+		t.Errorf("New with a wildcard allowed host: %v; want it refused", err)
+	}
+}
+
+// TestDiscoveryTakesTheIssuersHostHoweverWritten: endpoints on the
+// issuer's host are taken whatever the case of the scheme and host and
+// whether the default port is written.
+func TestDiscoveryTakesTheIssuersHostHoweverWritten(t *testing.T) {
+	var issuer string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		up := strings.ToUpper(issuer)
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": issuer, "authorization_endpoint": up + "/authorize",
+			"token_endpoint": issuer + "/token", "jwks_uri": up + "/keys"})
+	}))
+	defer srv.Close()
+	issuer = srv.URL
+	p, err := sso.New(sso.Config{Issuer: issuer, ClientID: "c", ClientSecret: "s", Roles: roles(), HTTP: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Discover(t.Context()); err != nil {
+		t.Errorf("Discover: %v; want the document taken", err)
+	}
+	// A document without keys is refused too: the server would not know
+	// where to take them from.
+	issuer2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		self := "http://" + r.Host
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": self, "authorization_endpoint": self + "/authorize", "token_endpoint": self + "/token"})
+	}))
+	defer issuer2.Close()
+	p, err = sso.New(sso.Config{Issuer: issuer2.URL, ClientID: "c", ClientSecret: "s", Roles: roles(), HTTP: issuer2.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, p.Discover(t.Context()), problem.UpstreamError, `places its jwks_uri at "", which is no http(s) URL`)
 }
