@@ -101,6 +101,9 @@ func printConnection(w io.Writer, c *api.ConnectionDetail, cards cardIndex) {
 	if c.StatusReason != "" {
 		fmt.Fprintf(w, "Reason:           %s\n", c.StatusReason)
 	}
+	if c.StatusReasonCode != "" {
+		fmt.Fprintf(w, "Reason code:      %s\n", c.StatusReasonCode)
+	}
 	if c.Remedy != "" {
 		fmt.Fprintf(w, "Remedy:           %s\n", c.Remedy)
 	}
@@ -193,9 +196,13 @@ func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// statusText is the status with a mark people can scan.
+// statusText is the status with a mark people can scan: the reason code
+// of a connection that is not active, what an active one lacks.
 func statusText(v *api.Connection) string {
 	var marks []string
+	if v.Status != "active" && v.StatusReasonCode != "" {
+		marks = append(marks, v.StatusReasonCode)
+	}
 	if v.Status == "active" {
 		if len(v.MissingScopes) > 0 {
 			marks = append(marks, "missing scopes")
@@ -539,6 +546,9 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 		}
 	} else {
 		fmt.Fprintf(e.stdout, "FAILED: status %s: %s\n", out.Status, out.StatusReason)
+		if out.StatusReasonCode != "" {
+			fmt.Fprintf(e.stdout, "Reason code: %s\n", out.StatusReasonCode)
+		}
 		if out.Remedy != "" {
 			fmt.Fprintf(e.stdout, "Remedy: %s\n", out.Remedy)
 		}
