@@ -261,3 +261,73 @@ func TestRunNotExecutedTwiceAfterSlowRenewal(t *testing.T) {
 		}
 	}
 }
+
+// TestCanceledQueuedRunAuditedOnce: a queued run that no server holds,
+// canceled on two servers at once, ends canceled at once with one flow.run
+// audit event, by its starter, saying who asked and when, as a run its
+// server ends canceled has, beside the two flow.cancel events of the
+// requests; it had none.
+func TestCanceledQueuedRunAuditedOnce(t *testing.T) {
+	t.Parallel()
+	// Leases of an hour: a worker looks for queued runs only when woken
+	// or every 20 minutes, and nothing wakes one for a run written to the
+	// store, so that no server claims the run before it is canceled.
+	lease := func(c *Config) { c.FlowLeaseTTL = time.Hour }
+	h := startHarness(t, oktaemu.Config{Devices: 10}, lease)
+	h2 := startServer(t, h.emu, h.dataDir, lease)
+	h.connect("Prod")
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	h.postYAML("/api/v1/flows", suspendActiveFlow, &stored)
+	ctx := t.Context()
+	now := time.Now()
+	manual, _ := json.Marshal(flow.Firing{Kind: flow.KindManual, Time: now})
+	ada := store.Actor{Type: store.ActorToken, Login: oktaemu.AdminLogin, TokenName: "cli"}
+	run := &store.FlowRun{ID: "fr_queued", FlowID: stored.Flow.ID, FlowName: "suspend-active-macs", Source: []byte(suspendActiveFlow),
+		Inputs: json.RawMessage(`{"platform":"IOS"}`), Status: "queued", Actor: ada, Trigger: manual, CreatedAt: now}
+	if err := h.app.Store.CreateFlowRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		code   int
+		status string
+		data   []byte
+	}
+	answers := make(chan answer, 2)
+	for _, s := range []*harness{h, h2} {
+		go func() {
+			var got struct {
+				Status string `json:"status"`
+			}
+			code, data := s.call("POST", "/api/v1/flow-runs/"+run.ID+"/cancel", nil, &got)
+			answers <- answer{code, got.Status, data}
+		}()
+	}
+	for range 2 {
+		if a := <-answers; a.code != http.StatusOK || a.status != "canceled" {
+			t.Fatalf("cancel the queued run: %d %s; want 200, canceled at once", a.code, a.data)
+		}
+	}
+	got, err := h.app.Store.GetFlowRun(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []map[string]any
+	for _, ev := range h.audit("action=flow.run") {
+		if s, _ := ev["inputSummary"].(string); strings.Contains(s, "run "+run.ID+",") {
+			runs = append(runs, ev)
+		}
+	}
+	want := "canceled: asked by bootstrap admin at " + got.CancelRequestedAt.UTC().Format(time.RFC3339)
+	if len(runs) != 1 {
+		t.Fatalf("flow.run audit events of the run: %v; want one", runs)
+	}
+	if actor, _ := runs[0]["actor"].(map[string]any); runs[0]["error"] != want || runs[0]["outcome"] != "failure" ||
+		actor["login"] != oktaemu.AdminLogin || runs[0]["inputSummary"] != `flow suspend-active-macs, run fr_queued, inputs {"platform":"IOS"}` {
+		t.Errorf("flow.run audit event of the run: %v; want Ada's, a failure with error %q", runs[0], want)
+	}
+	if cancels := h.audit("action=flow.cancel"); len(cancels) != 2 {
+		t.Errorf("flow.cancel audit events: %v; want one per request", cancels)
+	}
+}

@@ -726,9 +726,11 @@ func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*st
 }
 
 // cancel is Cancel, the run's request and its audit event saying why
-// when why is not empty.
+// when why is not empty. A queued run it ends at once gets its flow.run
+// audit event with it, as a run its server ends does; only the request
+// that ended it stores one, whichever server took it.
 func (s *Service) cancel(ctx context.Context, id string, actor store.Actor, why string) (*store.FlowRun, error) {
-	run, err := s.store.CancelFlowRun(ctx, id, actor, why, s.now())
+	run, err := s.store.CancelFlowRun(ctx, id, actor, why, s.now(), s.runEvent)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, flowRunNotFound(id)

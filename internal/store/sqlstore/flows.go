@@ -570,15 +570,21 @@ func (s *Store) RenewFlowRunLease(ctx context.Context, runID, owner string, ttl 
 }
 
 // CancelFlowRun asks the run to stop in one statement: a queued run that
-// no server holds ends canceled at once; otherwise the request (when, by
+// no server holds ends canceled at once, its owner cleared, with the audit
+// event of ended in the same transaction; otherwise the request (when, by
 // whom, why) is noted for the run's owner, the first request kept. A run
 // already canceled comes back as it is.
-func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, reason string, now time.Time) (*store.FlowRun, error) {
+func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, reason string, now time.Time, ended func(*store.FlowRun) *store.AuditEvent) (*store.FlowRun, error) {
 	op := fmt.Sprintf("cancel flow run %q", id)
-	// Every SET expression reads the row as it was before the statement.
-	r, err := scanFlowRun(s.queryRow(ctx, s.db, `UPDATE flow_runs SET
+	var r *store.FlowRun
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		// Every SET expression reads the row as it was before the
+		// statement.
+		var err error
+		r, err = scanFlowRun(s.queryRow(ctx, ex, `UPDATE flow_runs SET
 			status = CASE WHEN status = 'queued' AND lease_until <= ? THEN 'canceled' ELSE status END,
 			finished_at = CASE WHEN status = 'queued' AND lease_until <= ? THEN ? ELSE finished_at END,
+			owner = CASE WHEN status = 'queued' AND lease_until <= ? THEN '' ELSE owner END,
 			cancel_requested_at = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_requested_at END,
 			cancel_actor_type = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_actor_type END,
 			cancel_actor_login = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_actor_login END,
@@ -586,12 +592,27 @@ func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, re
 			cancel_reason = CASE WHEN cancel_requested_at = 0 THEN ? ELSE cancel_reason END
 		WHERE id = ? AND status IN ('queued', 'running')
 		RETURNING `+flowRunCols,
-		ts(now), ts(now), ts(now), ts(now), by.Type, by.Login, by.TokenName, reason, id))
-	if err == nil {
-		return r, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+			ts(now), ts(now), ts(now), ts(now), ts(now), by.Type, by.Login, by.TokenName, reason, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			r = nil // it ended before: read below
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// The row was queued or running: canceled now, by this statement.
+		if r.Status == store.FlowRunCanceled && ended != nil {
+			if e := ended(r); e != nil {
+				return s.insertAudit(ctx, ex, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, s.fail(op, err)
+	}
+	if r != nil {
+		return r, nil
 	}
 	r, err = s.GetFlowRun(ctx, id)
 	if err != nil {

@@ -67,32 +67,51 @@ func testItemRuns(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-// testCancelFlowRun: a free queued run ends canceled at once; a run a
-// server holds (queued or running) keeps its status and gets the request
-// (when, by whom, why), which UpdateFlowRun and FinishFlowRun leave alone
-// and ClaimFlowRun hands over; a second request keeps the first's; finished
-// runs refuse.
+// testCancelFlowRun: a free queued run ends canceled at once, with the
+// audit event of the request that ended it alone; a run a server holds
+// (queued or running) keeps its status and gets the request (when, by
+// whom, why), with no audit event, which UpdateFlowRun and FinishFlowRun
+// leave alone and ClaimFlowRun hands over; a second request keeps the
+// first's; finished runs refuse.
 func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
 	admin := store.Actor{Type: store.ActorUser, Login: "admin@example.com"}
 	bot := store.Actor{Type: store.ActorToken, Login: "ops@example.com", TokenName: "laptop"}
 	const revoked = "its starter ada@example.com's access was revoked"
-	_, err := s.CancelFlowRun(ctx, "missing", admin, "", at(0))
+	// ended is the audit event of a run a request ended, naming the run
+	// as the request saw it; events lists those stored.
+	ended := func(r *store.FlowRun) *store.AuditEvent {
+		return &store.AuditEvent{Time: r.FinishedAt, Actor: r.Actor, Action: store.ActionFlowRun, Outcome: "failure",
+			Error: "canceled by " + r.CancelRequestedBy.Login, InputSummary: "run " + r.ID + " of " + r.Owner}
+	}
+	events := func(want ...string) {
+		t.Helper()
+		evs, err := s.ListAudit(ctx, store.AuditFilter{Action: store.ActionFlowRun})
+		noErr(t, err, "ListAudit")
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.InputSummary+": "+e.Error)
+		}
+		diff(t, "flow.run audit events", want, got)
+	}
+	_, err := s.CancelFlowRun(ctx, "missing", admin, "", at(0), ended)
 	wantErr(t, err, store.ErrNotFound, "CancelFlowRun(missing)")
 
 	free := newFlowRun("free", 0)
 	noErr(t, s.CreateFlowRun(ctx, free), "CreateFlowRun")
-	got, err := s.CancelFlowRun(ctx, "free", bot, "", at(5))
+	got, err := s.CancelFlowRun(ctx, "free", bot, "", at(5), ended)
 	noErr(t, err, "CancelFlowRun(free queued)")
 	if got.Status != store.FlowRunCanceled || !got.FinishedAt.Equal(at(5)) || !got.CancelRequestedAt.Equal(at(5)) ||
 		got.CancelRequestedBy != bot || got.CancelReason != "" {
 		t.Errorf("canceled queued run = %s finished %v requested %v by %+v (%q); want canceled at %v by %+v, no reason",
 			got.Status, got.FinishedAt, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(5), bot)
 	}
-	again, err := s.CancelFlowRun(ctx, "free", admin, revoked, at(9))
+	events("run free of : canceled by ops@example.com")
+	again, err := s.CancelFlowRun(ctx, "free", admin, revoked, at(9), ended)
 	noErr(t, err, "CancelFlowRun(canceled)")
 	diff(t, "a canceled run canceled again", got, again)
+	events("run free of : canceled by ops@example.com")
 	stored, err := s.GetFlowRun(ctx, "free")
 	noErr(t, err, "GetFlowRun(free)")
 	diff(t, "the canceled run as read back", got, stored)
@@ -104,7 +123,7 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.CreateFlowRun(ctx, held), "CreateFlowRun")
 	claimed, err := s.ClaimFlowRun(ctx, "a", time.Minute, at(21))
 	noErr(t, err, "ClaimFlowRun")
-	got, err = s.CancelFlowRun(ctx, "held", admin, revoked, at(22))
+	got, err = s.CancelFlowRun(ctx, "held", admin, revoked, at(22), ended)
 	noErr(t, err, "CancelFlowRun(held queued)")
 	if got.Status != "queued" || !got.CancelRequestedAt.Equal(at(22)) || !got.FinishedAt.IsZero() ||
 		got.CancelRequestedBy != admin || got.CancelReason != revoked {
@@ -114,12 +133,13 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	// The owner writes its state, which knows no request; the request stays.
 	claimed.Status = "running"
 	noErr(t, s.UpdateFlowRun(ctx, claimed), "UpdateFlowRun")
-	got, err = s.CancelFlowRun(ctx, "held", bot, "", at(30))
+	got, err = s.CancelFlowRun(ctx, "held", bot, "", at(30), ended)
 	noErr(t, err, "CancelFlowRun(running)")
 	if got.Status != "running" || !got.CancelRequestedAt.Equal(at(22)) || got.CancelRequestedBy != admin || got.CancelReason != revoked {
 		t.Errorf("running run after a second cancel = %s requested %v by %+v (%q); want running, first request %v by %+v (%q) kept",
 			got.Status, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(22), admin, revoked)
 	}
+	events("run free of : canceled by ops@example.com")
 	// Its owner died: the next claimer gets the request with the run.
 	next, err := s.ClaimFlowRun(ctx, "b", time.Minute, at(200))
 	noErr(t, err, "ClaimFlowRun(expired)")
@@ -132,17 +152,13 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	// knowing it.
 	claimed.Owner, claimed.Status, claimed.FinishedAt = "b", store.FlowRunCanceled, at(210)
 	noErr(t, s.FinishFlowRun(ctx, claimed, func(r *store.FlowRun) *store.AuditEvent {
-		e := &store.AuditEvent{Time: at(210), Actor: r.Actor, Action: store.ActionFlowRun, Outcome: "failure"}
+		e := &store.AuditEvent{Time: at(210), Actor: r.Actor, Action: store.ActionFlowRun, Outcome: "failure", InputSummary: "run " + r.ID}
 		if !r.CancelRequestedAt.IsZero() {
 			e.Error = "canceled: " + r.CancelReason + " by " + r.CancelRequestedBy.Login + " at " + r.CancelRequestedAt.UTC().Format(time.RFC3339)
 		}
 		return e
 	}, nil), "FinishFlowRun")
-	events, err := s.ListAudit(ctx, store.AuditFilter{})
-	noErr(t, err, "ListAudit")
-	if want := "canceled: " + revoked + " by admin@example.com at " + at(22).UTC().Format(time.RFC3339); len(events) != 1 || events[0].Error != want {
-		t.Errorf("audit events after FinishFlowRun of a run asked to stop after it was read: %+v; want one with error %q", events, want)
-	}
+	events("run held: canceled: "+revoked+" by admin@example.com at "+at(22).UTC().Format(time.RFC3339), "run free of : canceled by ops@example.com")
 	got, err = s.GetFlowRun(ctx, "held")
 	noErr(t, err, "GetFlowRun(held)")
 	if got.Status != store.FlowRunCanceled || !got.CancelRequestedAt.Equal(at(22)) || got.CancelRequestedBy != admin || got.CancelReason != revoked {
@@ -150,10 +166,34 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 			got.Status, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(22), admin, revoked)
 	}
 
+	// A claimant whose lease lapsed before it marked its run running (a
+	// paused server) finds the run canceled at once held by no one: its
+	// writes are refused, and the run stays canceled with one event.
+	paused := newFlowRun("paused", 300)
+	noErr(t, s.CreateFlowRun(ctx, paused), "CreateFlowRun")
+	claimed, err = s.ClaimFlowRun(ctx, "c", time.Minute, at(301))
+	noErr(t, err, "ClaimFlowRun(paused)")
+	got, err = s.CancelFlowRun(ctx, "paused", bot, "", at(400), ended)
+	noErr(t, err, "CancelFlowRun(lapsed claim)")
+	if got.Status != store.FlowRunCanceled || got.Owner != "" {
+		t.Errorf("a queued run whose claim lapsed, canceled = %s held by %q; want canceled, held by no one", got.Status, got.Owner)
+	}
+	claimed.Status = "running"
+	wantErr(t, s.UpdateFlowRun(ctx, claimed), store.ErrLeaseLost, "UpdateFlowRun(lapsed claimant)")
+	claimed.Status, claimed.FinishedAt = "succeeded", at(410)
+	wantErr(t, s.FinishFlowRun(ctx, claimed, ended, nil), store.ErrLeaseLost, "FinishFlowRun(lapsed claimant)")
+	got, err = s.GetFlowRun(ctx, "paused")
+	noErr(t, err, "GetFlowRun(paused)")
+	if got.Status != store.FlowRunCanceled || !got.FinishedAt.Equal(at(400)) {
+		t.Errorf("the run canceled under a lapsed claimant = %s finished %v; want canceled at %v", got.Status, got.FinishedAt, at(400))
+	}
+	events("run paused of : canceled by ops@example.com",
+		"run held: canceled: "+revoked+" by admin@example.com at "+at(22).UTC().Format(time.RFC3339), "run free of : canceled by ops@example.com")
+
 	done := newFlowRun("done", 40)
 	done.Status = "succeeded"
 	noErr(t, s.CreateFlowRun(ctx, done), "CreateFlowRun")
-	got, err = s.CancelFlowRun(ctx, "done", admin, "", at(41))
+	got, err = s.CancelFlowRun(ctx, "done", admin, "", at(41), ended)
 	wantErr(t, err, store.ErrConflict, "CancelFlowRun(succeeded)")
 	if got == nil || got.Status != "succeeded" || !got.CancelRequestedAt.IsZero() || got.CancelRequestedBy != (store.Actor{}) {
 		t.Errorf("finished run after a refused cancel = %+v; want it unchanged", got)
