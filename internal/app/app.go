@@ -367,9 +367,13 @@ func (a *App) Serve(ctx context.Context) error {
 	// Requests waiting for a flow run to finish return at shutdown.
 	srv.RegisterOnShutdown(a.Flows.Shutdown)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	// The card calls of flow runs in flight at shutdown go on until they
+	// end or the shutdown's time is up (stopCalls), and are recorded.
+	callsCtx, stopCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCalls()
 	var work sync.WaitGroup
 	workDone := make(chan struct{})
-	work.Go(func() { a.Flows.Work(workCtx) })
+	work.Go(func() { a.Flows.Work(workCtx, callsCtx) })
 	work.Go(func() { a.runLeases.Run(workCtx) })
 	work.Go(func() { a.Scheduler.Run(workCtx) })
 	work.Go(func() { a.events.Run(workCtx) })
@@ -390,7 +394,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { work.Wait(); close(workDone) }()
 	// The flow workers stop (handing their runs back) before the store
 	// closes.
-	stop := func() { stopWork(); <-workDone; a.Close() }
+	stop := func() { stopWork(); stopCalls(); <-workDone; a.Close() }
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.listener) }()
@@ -403,11 +407,17 @@ func (a *App) Serve(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
+	// Flow runs start no new item from now on; the card calls they have
+	// in flight get the shutdown's time to finish, as requests do.
+	stopWork()
+	defer context.AfterFunc(sctx, stopCalls)()
+	a.log.Info("shutting down", slog.Int("card_calls_in_flight", a.Executor.InFlight()),
+		slog.Duration("timeout", a.cfg.ShutdownTimeout))
 	err := srv.Shutdown(sctx)
-	stop()
+	<-workDone
+	a.Close()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down: %w", err)
 	}

@@ -264,16 +264,34 @@ func TestExampleFlowsRun(t *testing.T) {
 	}
 }
 
-// TestFlowRunHandedBackAtShutdown stops a server gracefully mid-run: the
-// run is handed back at once and the next server resumes it without
-// waiting for the lease to expire and without repeating items. The org
-// holds the fourth suspension, so the shutdown always meets the run
-// mid-item, however fast or slow the machine. The lease is half an hour:
-// a run not handed back could not resume before the test gives up.
-func TestFlowRunHandedBackAtShutdown(t *testing.T) {
-	t.Parallel()
-	lease := func(c *Config) { c.FlowLeaseTTL = 30 * time.Minute }
-	h := startHarness(t, oktaemu.Config{Devices: 400}, lease)
+// shutdownRunStatuses lists the card runs of flow run id by status.
+func shutdownRunStatuses(h *harness, id string) map[string][]string {
+	var runs struct {
+		Runs []struct {
+			Status string `json:"status"`
+			Error  *struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		} `json:"runs"`
+	}
+	h.call("GET", "/api/v1/runs?limit=1000&flowRun="+id, nil, &runs)
+	out := map[string][]string{}
+	for _, r := range runs.Runs {
+		msg := ""
+		if r.Error != nil {
+			msg = r.Error.Message
+		}
+		out[r.Status] = append(out[r.Status], msg)
+	}
+	return out
+}
+
+// startShutdownRun stores the suspend flow (concurrency 1) and starts it
+// with the org holding every suspension after the first three; it
+// returns the run, how many devices the run suspends, the hold (one call
+// waiting at it) and the lifecycle calls made before the run.
+func startShutdownRun(t *testing.T, h *harness) (flowRun, int, *oktaemu.Hold, int) {
+	t.Helper()
 	h.connect("Prod")
 	var stored struct {
 		Flow struct{ ID string } `json:"flow"`
@@ -292,7 +310,6 @@ func TestFlowRunHandedBackAtShutdown(t *testing.T) {
 	}
 	before := lifecycleCalls(h.emu.Stats(t))
 	hold := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 3)
-
 	var run flowRun
 	h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
@@ -300,8 +317,80 @@ func TestFlowRunHandedBackAtShutdown(t *testing.T) {
 	if err := hold.Await(ctx, 1); err != nil {
 		t.Fatalf("the run's fourth suspension never reached the org: %v", err)
 	}
+	return run, want, hold, before
+}
+
+// resumeShutdownRun starts a second server on h's data and waits for it
+// to resume run and finish it.
+func resumeShutdownRun(t *testing.T, h *harness, id string, edit func(*Config)) (*harness, flowRun) {
+	t.Helper()
+	h2 := startServer(t, h.emu, h.dataDir, edit)
+	var r flowRun
+	waitFor(t, "the run to resume and finish (the lease is half an hour)", func() bool {
+		h2.call("GET", "/api/v1/flow-runs/"+id+"?items=false", nil, &r)
+		return r.Status == "succeeded" || r.Status == "failed"
+	})
+	if !strings.Contains(h2.logs.String(), "resuming an interrupted flow run") {
+		t.Errorf("the second server does not log that it resumed the run")
+	}
+	return h2, r
+}
+
+// TestFlowRunHandedBackAtShutdown stops a server gracefully mid-run: the
+// run starts no new item, the card call in flight finishes and is
+// recorded (not cut off with its effect unknown), the run is handed back
+// at once and the next server resumes it without waiting for the lease
+// to expire and without repeating items. The org holds the fourth
+// suspension until the server is shutting down, so the shutdown always
+// meets the run mid-call, however fast or slow the machine. The lease is
+// half an hour: a run not handed back could not resume before the test
+// gives up.
+func TestFlowRunHandedBackAtShutdown(t *testing.T) {
+	t.Parallel()
+	lease := func(c *Config) { c.FlowLeaseTTL = 30 * time.Minute; c.ShutdownTimeout = 10 * time.Minute }
+	h := startHarness(t, oktaemu.Config{Devices: 400}, lease)
+	run, want, hold, before := startShutdownRun(t, h)
+
+	stopped := make(chan struct{})
+	go func() { h.stop(); close(stopped) }()
+	waitFor(t, "the server to log that it is shutting down", func() bool {
+		return strings.Contains(h.logs.String(), `"msg":"shutting down","card_calls_in_flight":1`)
+	})
+	// The org answers the call in flight only now that the server is
+	// stopping: the server waits for it, records it and starts no other.
+	hold.Release()
+	<-stopped
+	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != 4 {
+		t.Fatalf("%d lifecycle calls before the shutdown; want 4: the 3 let through and the one in flight, and no new one", n)
+	}
+	if !strings.Contains(h.logs.String(), "flow run interrupted by shutdown") {
+		t.Errorf("the server does not log that it handed the run back")
+	}
+
+	h2, r := resumeShutdownRun(t, h, run.ID, lease)
+	if r.Status != "succeeded" || r.Steps[1].Succeeded != want {
+		t.Errorf("resumed run: %+v; want succeeded with %d items", r, want)
+	}
+	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != want {
+		t.Errorf("%d lifecycle calls for %d devices; want one each: the call in flight at the shutdown was recorded with its item", n, want)
+	}
+	if got := shutdownRunStatuses(h2, run.ID); len(got) != 1 || len(got["succeeded"]) != want+1 {
+		t.Errorf("card runs by status: %v; want the search and %d suspensions, all succeeded", got, want)
+	}
+}
+
+// TestFlowRunShutdownTimeoutCutsCall: a card call still in flight when the
+// shutdown's time is up is cut off, recorded as such, and its item run
+// again by the server that resumes the run.
+func TestFlowRunShutdownTimeoutCutsCall(t *testing.T) {
+	t.Parallel()
+	lease := func(c *Config) { c.FlowLeaseTTL = 30 * time.Minute; c.ShutdownTimeout = time.Millisecond }
+	h := startHarness(t, oktaemu.Config{Devices: 400}, lease)
+	run, want, hold, before := startShutdownRun(t, h)
 	h.stop()
 	// The stopped server gave up its call: the org drops it unserved.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
 	if err := hold.Await(ctx, 0); err != nil {
 		t.Fatalf("the stopped server's call is still waiting at the org: %v", err)
 	}
@@ -310,24 +399,16 @@ func TestFlowRunHandedBackAtShutdown(t *testing.T) {
 		t.Fatalf("%d lifecycle calls before the shutdown; want the 3 let through", n)
 	}
 
-	h2 := startServer(t, h.emu, h.dataDir, lease)
-	var r flowRun
-	h2.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
-	for r.Status != "succeeded" && r.Status != "failed" {
-		if ctx.Err() != nil {
-			t.Fatalf("the run did not resume and finish within 2 min (the lease is half an hour): %+v", r)
-		}
-		time.Sleep(20 * time.Millisecond)
-		h2.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
-	}
+	h2, r := resumeShutdownRun(t, h, run.ID, lease)
 	if r.Status != "succeeded" || r.Steps[1].Succeeded != want {
 		t.Errorf("resumed run: %+v; want succeeded with %d items", r, want)
 	}
 	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != want {
 		t.Errorf("%d lifecycle calls for %d devices; want one each", n, want)
 	}
-	if !strings.Contains(h2.logs.String(), "resuming an interrupted flow run") {
-		t.Errorf("the second server does not log that it resumed the run")
+	got := shutdownRunStatuses(h2, run.ID)
+	if len(got["failed"]) != 1 || !strings.Contains(got["failed"][0], "cancelled before Okta answered") || len(got["succeeded"]) != want+1 {
+		t.Errorf("card runs by status: %v; want the call cut off failed, saying so, and the search and %d suspensions succeeded", got, want)
 	}
 }
 

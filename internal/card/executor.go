@@ -211,6 +211,22 @@ func (e *Executor) track(id string) (untrack func()) {
 	}
 }
 
+// StopWaiting returns ctx whose card runs, once stop ends, send no call
+// to Okta that would first wait (for the org's rate limit, or to try
+// again), and fail with that said, while the calls they have sent go on
+// under ctx (okta.WithStopWaiting).
+func StopWaiting(ctx, stop context.Context) context.Context {
+	return okta.WithStopWaiting(ctx, stop)
+}
+
+// InFlight is how many of this executor's card runs are recorded as
+// running and not finished yet (tracked with an Owner; 0 without).
+func (e *Executor) InFlight() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.running)
+}
+
 func (e *Executor) limiter() okta.Limiter {
 	e.once.Do(func() {
 		e.budget = e.Budget

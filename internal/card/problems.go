@@ -163,6 +163,12 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	if errors.As(err, &tl) {
 		return problem.New(problem.UpstreamError, "Okta's answer was larger than %d bytes; cardflow does not read it", tl.Limit).Wrap(err)
 	}
+	if errors.Is(err, okta.ErrStopped) {
+		// The server is shutting down (okta.WithStopWaiting): the call
+		// that waited was never sent.
+		return problem.New(problem.Internal, "the server stopped while this run waited to send a call to Okta (for the org's rate limit, or to try again); that call was not sent").
+			WithRemedy("run the card again; a flow run resumes by itself, with this item, when a server starts").Wrap(err)
+	}
 	if errors.Is(err, context.Canceled) {
 		// Its caller went away (a CLI stopped with Ctrl-C, a closed
 		// connection): the call may have reached Okta all the same.

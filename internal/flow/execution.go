@@ -194,11 +194,15 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 // item does not stop the others; a StateStore failure (or a card run that
 // could not be recorded, ErrStateUnavailable; a card run this server
 // cannot go on after, ErrHandBack; a run another server took over,
-// ErrRunTaken) or ctx ending does.
+// ErrRunTaken) or ctx ending does. When ctx ends no item starts; the
+// cards already called go on until their call context (WithCallContext)
+// ends, and an item whose card succeeded meanwhile is saved.
 func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending []int, outcomes []*itemOutcome, c *counter) error {
 	if len(pending) == 0 {
 		return nil
 	}
+	calls, cancelCalls := context.WithCancel(callContext(ctx))
+	defer cancelCalls()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -223,6 +227,7 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 		}
 		mu.Unlock()
 		cancel()
+		cancelCalls()
 	}
 	// Each worker saves its finished item in the background while it
 	// starts its next one: the save commits with the next item's card run
@@ -248,7 +253,7 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 			}()
 			i, ok := take()
 			for ok {
-				o := x.runItem(ctx, st, c, i, items[i], prev.ready())
+				o := x.runItem(ctx, calls, st, c, i, items[i], prev.ready())
 				if o == nil {
 					return // the run is stopping
 				}
@@ -420,10 +425,12 @@ func (x *execution) itemState(st *Step, index int, o *itemOutcome) (ItemState, e
 	return it, nil
 }
 
-// runItem evaluates an item's if and input and runs its card. It returns
-// nil when the run is stopping (the item is then not recorded, so a resume
-// runs it again).
-func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int, item any, ready func() error) *itemOutcome {
+// runItem evaluates an item's if and input and runs its card, under
+// calls (see WithCallContext): a card already called when ctx ends goes
+// on. It returns nil when the run is stopping (ctx ended; the item is
+// then not recorded, so a resume runs it again), and so calls no card
+// once ctx has ended.
+func (x *execution) runItem(ctx, calls context.Context, st *Step, c *counter, index int, item any, ready func() error) *itemOutcome {
 	o := &itemOutcome{started: x.r.now()}
 	failed := func(err error) *itemOutcome {
 		if errors.Is(err, ErrStateUnavailable) {
@@ -486,18 +493,21 @@ func (x *execution) runItem(ctx context.Context, st *Step, c *counter, index int
 				x.report(st, c, "", d)
 			}
 		}}
+	if ctx.Err() != nil {
+		return nil // stopping: the card is not called
+	}
 	var out map[string]any
 	var encoded json.RawMessage
 	var err error
 	o.called = true
 	if x.plan {
-		out, o.change, err = x.r.Cards.PlanCard(ctx, call)
+		out, o.change, err = x.r.Cards.PlanCard(calls, call)
 		if err == nil && st.mode == ModeManage && out == nil {
 			out = predictOutput(o.change)
 		}
 	} else {
 		var res CardResult
-		res, err = x.r.Cards.RunCard(ctx, call)
+		res, err = x.r.Cards.RunCard(calls, call)
 		out, encoded, o.runRef, o.pending = res.Output, res.Encoded, res.RunRef, res.Pending
 		if o.deviceName == "" {
 			o.deviceName = res.DeviceName

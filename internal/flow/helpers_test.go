@@ -123,6 +123,7 @@ type deviceCards struct {
 	maxFlight  int
 	gate       int           // when > 0, the first calls wait until this many run at once
 	gateOpen   chan struct{} // closed when gate calls run at once
+	atGate     func()        // when set, called as the gate opens
 	afterCalls int           // when > 0, cancel() is called once this many RunCards completed
 	cancel     func()
 	completed  int
@@ -191,6 +192,9 @@ func (c *deviceCards) enter(ctx context.Context, card string) error {
 	_, manage := targets[card]
 	gated := c.gate > 0 && manage
 	if gated && c.inFlight >= c.gate {
+		if c.atGate != nil {
+			c.atGate()
+		}
 		close(c.gateOpen)
 		c.gate = 0
 	}

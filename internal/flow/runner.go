@@ -167,6 +167,28 @@ func exprError(err error) error {
 	return problem.New(problem.InvalidInput, "%s", err.Error()).Wrap(err)
 }
 
+type callKey struct{}
+
+// WithCallContext returns ctx whose items call their cards under calls:
+// when ctx ends the run starts no new item, while the cards already
+// called go on until calls ends (a server shutting down lets the calls
+// in flight finish, and records their outcome, instead of cutting them
+// off with their effect unknown). An item whose card failed after ctx
+// ended is not recorded (a resume runs it again); one whose card
+// succeeded is. Without it, cards are called under ctx.
+func WithCallContext(ctx, calls context.Context) context.Context {
+	return context.WithValue(ctx, callKey{}, calls)
+}
+
+// callContext is the context the items of a run under ctx call their
+// cards in (WithCallContext).
+func callContext(ctx context.Context) context.Context {
+	if calls, ok := ctx.Value(callKey{}).(context.Context); ok {
+		return calls
+	}
+	return ctx
+}
+
 // isAbort reports whether err ended an item because the run is stopping
 // rather than because the item failed.
 func isAbort(ctx context.Context, err error) bool {

@@ -556,6 +556,48 @@ func TestRunStopped(t *testing.T) {
 	}
 }
 
+// TestRunCallsGoOnAfterStop: when the run's context ends (its server
+// shutting down) no item starts, while the cards called before it ended
+// go on under their call context (WithCallContext): they finish and their
+// items are saved, so that a resume neither repeats nor loses them.
+func TestRunCallsGoOnAfterStop(t *testing.T) {
+	doc := validated(t, suspendFlow)
+	cards := newDeviceCards(600) // 300 ACTIVE
+	cards.gate = 8               // the first suspends wait until 8 are in flight
+	state := newMemState()
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	cards.atGate = stop
+	r := &Runner{Cards: cards, State: state, Now: fixedNow}
+	_, err := r.Run(WithCallContext(ctx, t.Context()), "run1", doc, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v; want interrupted (context.Canceled)", err)
+	}
+	if cards.entered != 9 || cards.completed != 9 {
+		t.Errorf("%d card calls made, %d completed; want the search and the 8 suspends in flight, all completed", cards.entered, cards.completed)
+	}
+	if state.saves != 9 {
+		t.Errorf("%d items saved; want 9: the search and the 8 suspends that finished after the stop", state.saves)
+	}
+	for i := range 8 {
+		if it, ok := state.item("run1", "suspend", i); !ok || it.Status != StatusSucceeded {
+			t.Errorf("suspend item %d = %+v (saved %v); want saved as succeeded", i, it, ok)
+		}
+	}
+	if st := state.step("run1", "suspend"); st.Status != StatusRunning {
+		t.Errorf("suspend step saved as %q; want still running, for a resume", st.Status)
+	}
+
+	// Resumed: the other 292 ACTIVE devices, none of the 8 again.
+	res, err := r.Run(t.Context(), "run1", doc, nil)
+	if err != nil || res.Status != StatusSucceeded || res.Steps[1].Succeeded != 300 {
+		t.Fatalf("resumed run = %+v, %v; want succeeded with 300 items", res, err)
+	}
+	if cards.completed != 9+292 {
+		t.Errorf("%d card calls in all; want 301: the search, 8 before the stop and the rest once", cards.completed)
+	}
+}
+
 // TestRunQuietItemsSaveTogether: items that invoke no card (skipped by
 // their if, or failed before their card was called) are saved a batch at a
 // time, one commit for many; items whose card ran are saved one by one.

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -20,9 +21,13 @@ import (
 
 // Work claims queued runs (and runs whose owner's lease expired, such as
 // runs of a crashed server) and executes up to MaxRuns at once, until ctx
-// ends. Runs still executing then are handed back (their lease released
-// at once) so that the next server resumes them.
-func (s *Service) Work(ctx context.Context) {
+// ends. Then no run and no item starts, and the card calls in flight go
+// on until they end or calls ends (see flow.WithCallContext): their
+// outcome is recorded, not cut off unknown, and a call still waiting for
+// the org's rate limit is not sent (okta.WithStopWaiting). Runs still
+// executing are then handed back (their lease released at once) so that
+// the next server resumes them.
+func (s *Service) Work(ctx, calls context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	slots := make(chan struct{}, s.maxRuns)
@@ -61,7 +66,7 @@ func (s *Service) Work(ctx context.Context) {
 					// this one; look again now rather than at the next tick.
 					s.Wake()
 				}()
-				s.execute(ctx, run)
+				s.execute(ctx, calls, run)
 			}()
 		}
 		select {
@@ -77,12 +82,19 @@ func (s *Service) Work(ctx context.Context) {
 // runs now; what it cannot do is logged where it is found out.
 func (s *Service) isUnfit() bool { return s.unfit != nil && s.unfit() != nil }
 
-// execute runs (or resumes) one claimed run while renewing its lease.
-func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
+// execute runs (or resumes) one claimed run while renewing its lease. The
+// run stops when ctx ends; its card calls in flight end with calls (see
+// Work), and the lease is renewed until they have.
+func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 	log := s.log.With(slog.String("flow_run", run.ID), slog.String("flow", run.FlowName))
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	cctx, endCalls := context.WithCancel(context.WithoutCancel(rctx))
+	defer context.AfterFunc(calls, endCalls)()
+	defer endCalls()
+	lctx := context.WithoutCancel(rctx)
 	lost := make(chan struct{})
+	finished := make(chan struct{})
 	renewDone := make(chan struct{})
 	go func() {
 		defer close(renewDone)
@@ -90,24 +102,25 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 		defer t.Stop()
 		for {
 			select {
-			case <-rctx.Done():
+			case <-finished:
 				return
 			case <-t.C:
-				s.checkCanceled(rctx, run.ID, log)
-				err := s.store.RenewFlowRunLease(rctx, run.ID, s.owner, s.leaseTTL, s.now())
+				s.checkCanceled(lctx, run.ID, log)
+				err := s.store.RenewFlowRunLease(lctx, run.ID, s.owner, s.leaseTTL, s.now())
 				if errors.Is(err, store.ErrConflict) {
 					log.Warn("lost the lease of a flow run to another server; stopping here", slog.Any("error", err))
 					close(lost)
 					cancel()
 					return
 				}
-				if err != nil && rctx.Err() == nil {
+				if err != nil {
 					log.Warn("could not renew a flow run's lease", slog.Any("error", err))
 				}
 			}
 		}
 	}()
 	defer func() {
+		close(finished)
 		cancel()
 		<-renewDone
 		s.mu.Lock()
@@ -149,7 +162,7 @@ func (s *Service) execute(ctx context.Context, run *store.FlowRun) {
 	if s.isCanceled(run.ID) {
 		err = flow.ErrCanceled // asked to stop before it started (or while its server was down)
 	} else {
-		res, err = s.Resume(rctx, run)
+		res, err = s.Resume(flow.WithCallContext(rctx, card.StopWaiting(cctx, rctx)), run)
 	}
 	select {
 	case <-lost:

@@ -89,8 +89,9 @@ func NewBudget() *Budget {
 }
 
 // SleepContext waits for d or until ctx is done, and returns ctx's error in
-// the latter case. It is what the Sleep fields of Client and Budget default
-// to, for other Limiters to share.
+// the latter case, or ErrStopped when ctx's stop (WithStopWaiting) ends
+// first. It is what the Sleep fields of Client and Budget default to, for
+// other Limiters to share.
 func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -100,6 +101,8 @@ func SleepContext(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-stopOf(ctx):
+		return ErrStopped
 	case <-t.C:
 		return nil
 	}

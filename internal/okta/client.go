@@ -138,10 +138,12 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.OnWait != nil {
 		c.OnWait(d)
 	}
+	wctx, end := stoppable(ctx)
+	defer end()
 	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
+		return stoppedOr(wctx, c.Sleep(wctx, d))
 	}
-	return SleepContext(ctx, d)
+	return stoppedOr(wctx, SleepContext(wctx, d))
 }
 
 func (c *Client) maxRetries() int {
