@@ -43,7 +43,7 @@ func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname st
 	}
 	info := card.ConnectionInfo{
 		ID: v.ID, Nickname: v.Nickname, Domain: v.Domain, Status: v.Status, StatusReason: v.StatusReason,
-		Remedy: v.Remedy, ScopeMode: v.ScopeMode, RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes,
+		Remedy: v.Remedy, StatusReasonCode: v.StatusReasonCode, ScopeMode: v.ScopeMode, RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes,
 		HTTP: hc,
 	}
 	if v.AuthorizedBy != nil {
@@ -56,6 +56,17 @@ func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname st
 }
 
 func (c cardConnections) HTTPClient(id string) *http.Client { return c.m.HTTPClient(id) }
+
+// CardForbidden checks a connection whose card call Okta refused with
+// E0000006 (card.ForbiddenChecker): connection.Manager.CardForbidden.
+func (c cardConnections) CardForbidden(ctx context.Context, id string) (card.ConnectionInfo, bool) {
+	v, stopped := c.m.CardForbidden(ctx, id)
+	if !stopped {
+		return card.ConnectionInfo{}, false
+	}
+	return card.ConnectionInfo{ID: v.ID, Nickname: v.Nickname, Domain: v.Domain, Status: v.Status, StatusReason: v.StatusReason,
+		Remedy: v.Remedy, StatusReasonCode: v.StatusReasonCode}, true
+}
 
 // flowEnv is the card registry and the connection manager as
 // flow.ValidateEnv. defaultDelivery is the delivery of event triggers that

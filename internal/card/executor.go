@@ -26,16 +26,19 @@ import (
 // connection asked Okta for, so an insufficient_scope remedy can say
 // whether to tick the scope or to grant it to the OAuth app.
 type ConnectionInfo struct {
-	ID              string
-	Nickname        string
-	Domain          string
-	Status          string // "active", "pending", "needs_reauthorization", "error"
-	StatusReason    string
-	Remedy          string
-	ScopeMode       string // "default", "custom", or empty when unknown
-	RequestedScopes []string
-	GrantedScopes   []string
-	ActingAs        string
+	ID           string
+	Nickname     string
+	Domain       string
+	Status       string // "active", "pending", "needs_reauthorization", "error"
+	StatusReason string
+	Remedy       string
+	// StatusReasonCode is the stable code of why it is not active
+	// (store.Reason*); "" while active.
+	StatusReasonCode string
+	ScopeMode        string // "default", "custom", or empty when unknown
+	RequestedScopes  []string
+	GrantedScopes    []string
+	ActingAs         string
 	// HTTP, when set, is the client for this run's calls to the org,
 	// which Resolve may have primed with what it read (sparing a second
 	// read of the connection); nil means Connections.HTTPClient(ID).
@@ -52,6 +55,19 @@ type ConnectionInfo struct {
 type Connections interface {
 	Resolve(ctx context.Context, connector, idOrNickname string) (ConnectionInfo, error)
 	HTTPClient(id string) *http.Client
+}
+
+// ForbiddenChecker is implemented by Connections that can tell whether a
+// connection whose card call Okta refused with E0000006 (no admin role
+// that allows it) can do its job at all. CardForbidden checks connection
+// id as connections test does, with the read-only device call; when the
+// org refuses that too, it stores the connection as not active (reason
+// code no_admin_role) and returns it as stored, and true. A refusal that
+// concerns the call alone (a role that may read devices but not change
+// them, a device outside the role's resource set) leaves the connection
+// as it is: false.
+type ForbiddenChecker interface {
+	CardForbidden(ctx context.Context, id string) (ConnectionInfo, bool)
 }
 
 // Recorder persists runs and their audit events. StartRun stores the run

@@ -121,7 +121,28 @@ func (e *Executor) toProblem(ctx context.Context, err error, iv *invocation) *pr
 			return toProblem(err, &fresh)
 		}
 	}
-	return toProblem(err, iv)
+	p := toProblem(err, iv)
+	if okta.IsForbidden(err) && iv.conn.ID != "" {
+		if fc, ok := e.Connections.(ForbiddenChecker); ok {
+			if now, stopped := fc.CardForbidden(ctx, iv.conn.ID); stopped {
+				p = connectionForbidden(p, now)
+			}
+		}
+	}
+	return p
+}
+
+// connectionForbidden is p, the problem of a card call Okta refused with
+// E0000006, once the connection was found unable to read devices either
+// and stored as not active (ForbiddenChecker): it says so, and its remedy
+// is the connection's, which ends with testing it (service) or
+// reauthorizing it (user) rather than running the card again, which the
+// connection's status now refuses.
+func connectionForbidden(p *problem.Error, conn ConnectionInfo) *problem.Error {
+	p.Message += fmt.Sprintf("; the read-only device call that connections test makes is refused too, so connection %q is now %s (%s)",
+		conn.Nickname, conn.Status, conn.StatusReasonCode)
+	return p.WithRemedy("%s", conn.Remedy).WithDetail("connection", conn.ID).
+		WithDetail("connectionStatus", conn.Status).WithDetail("statusReasonCode", conn.StatusReasonCode)
 }
 
 // toProblem maps an error from a card to its public problem. Problems pass

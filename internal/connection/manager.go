@@ -128,6 +128,9 @@ type Manager struct {
 	rsNonces   sync.Map // org origin -> its resource server's latest DPoP nonce
 	unstoredMu sync.Mutex
 	unstored   map[string]*unstoredTokens // by connection id; see keepUnstored
+	// forbiddenAt is when CardForbidden last checked each connection.
+	forbiddenMu sync.Mutex
+	forbiddenAt map[string]time.Time
 }
 
 func (m *Manager) init() {
