@@ -844,7 +844,7 @@ func (s *Service) CancelStartedBy(ctx context.Context, login string, by store.Ac
 	if err != nil {
 		return 0, err
 	}
-	why := fmt.Sprintf("its starter %s's access was revoked", login)
+	why := RevokedReason(login)
 	n := 0
 	for _, r := range theirs {
 		_, err := s.cancel(ctx, r.ID, by, why)
@@ -858,6 +858,13 @@ func (s *Service) CancelStartedBy(ctx context.Context, login string, by store.Ac
 		n++
 	}
 	return n, nil
+}
+
+// RevokedReason is the CancelReason of the runs CancelStartedBy cancels
+// when the access of login, who started them, is revoked: "its starter
+// LOGIN's access was revoked".
+func RevokedReason(login string) string {
+	return fmt.Sprintf("its starter %s's access was revoked", login)
 }
 
 // StartedBy returns the flow runs login started by hand (runs and reruns,

@@ -17,7 +17,8 @@ import (
 // page, while it stops and once it is canceled, and in its flow's run
 // list, that Ada asked and when; another run of Rey's, canceled because
 // Rey's access was revoked, says that and who revoked it. Both said only
-// "Canceled".
+// "Canceled". The Flows page's Last run cell says it in brief ("Canceled by
+// Ada Admin", "Canceled: access revoked"), where it said only "Canceled".
 func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	t.Parallel()
 	e := newSSOEnv(t)
@@ -59,6 +60,15 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 		ada.fatalf("the canceled run's page says %q; want when and that Ada asked", got)
 	}
 	ada.screenshot("flowrun-canceled-asked")
+	// The Flows page's Last run cell says it in brief.
+	lastRun := func() string {
+		ada.open("/flows")
+		return ada.text(`//tr[td/a[@href="/flows/` + flowID + `"]]/td[@data-label="Last run"]/a`)
+	}
+	if got := lastRun(); !strings.HasPrefix(got, "Canceled by Ada Admin") {
+		ada.fatalf("the Flows page's Last run cell says %q; want Canceled by Ada Admin", got)
+	}
+	ada.screenshot("flows-last-run-canceled-asked")
 
 	second, release := started()
 	revoke := "/api/v1/people/" + url.PathEscape(oktaemu.ReadOnlyLogin) + "/revoke"
@@ -73,6 +83,10 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 		ada.fatalf("the page of the run canceled by the revoke says %q; want when and that Rey's access was revoked, by whom", got)
 	}
 	ada.screenshot("flowrun-canceled-revoked")
+	if got := lastRun(); !strings.HasPrefix(got, "Canceled: access revoked") {
+		ada.fatalf("the Flows page's Last run cell says %q; want Canceled: access revoked", got)
+	}
+	ada.screenshot("flows-last-run-canceled-revoked")
 
 	// The flow's run list says it beside each status.
 	ada.open("/flows/" + flowID)
@@ -91,4 +105,6 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	ada.setWidth(390)
 	ada.do("reload", chromedp.Reload())
 	ada.screenshot("flow-runs-canceled-390")
+	lastRun()
+	ada.screenshot("flows-last-run-canceled-390")
 }

@@ -186,6 +186,9 @@ type flowRow struct {
 	Flow    *store.Flow
 	Trigger *triggerView
 	LastRun *store.FlowRun
+	// LastRunStatus is the last run's status as the Last run cell says
+	// it (lastRunStatus).
+	LastRunStatus string
 	// Problems are the connections that stop an enabled flow, or make it
 	// work less well (its page says more).
 	Problems []flowProblem
@@ -276,6 +279,7 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 	}
 	rows := make([]flowRow, 0, len(fs))
 	fp := c.flowProblems() // one lookup for the page
+	_, brief := c.personNamers(ctx)
 	for _, f := range fs {
 		row := flowRow{Flow: f, Trigger: triggerOf(f)}
 		if row.Trigger != nil && row.Trigger.Enabled {
@@ -294,7 +298,7 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 			return
 		}
 		if len(last) > 0 {
-			row.LastRun = last[0]
+			row.LastRun, row.LastRunStatus = last[0], lastRunStatus(last[0], brief)
 		}
 		rows = append(rows, row)
 	}
@@ -304,6 +308,26 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 	}
 	c.render(w, r, s, status, "flows", title, flowsData{Flows: rows, Runs: runs, Now: c.now(),
 		Pager: newPager(r, "Flows", "after", next, false), RunsPager: runsPager, RunsError: runsError})
+}
+
+// lastRunStatus is run's status as the Flows page's Last run cell says it:
+// of a canceled run, in brief, who asked (named with brief) or why, as its
+// page says it in full: "Canceled by Ada Admin", "Canceled: access
+// revoked" for a run canceled because its starter's access was revoked
+// (flowrun.RevokedReason), "Canceled: REASON" for another reason, and
+// "Canceled" when who asked is not recorded.
+func lastRunStatus(run *store.FlowRun, brief func(store.Actor) string) string {
+	status := humanize(run.Status)
+	if run.Status != flow.StatusCanceled || flowrun.CancelCause(run, nil) == "" {
+		return status
+	}
+	switch {
+	case run.CancelReason == "":
+		return status + " by " + brief(run.CancelRequestedBy)
+	case strings.EqualFold(run.CancelReason, flowrun.RevokedReason(run.Actor.Login)):
+		return status + ": access revoked"
+	}
+	return status + ": " + run.CancelReason
 }
 
 // toggleFlow enables or disables a flow's trigger and shows the flow page

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -184,8 +185,17 @@ func (c *Console) runRows(ctx context.Context, runs []*store.Run) ([]runRow, err
 // gives a name; a personal token as "token NAME of" its owner so named.
 // Each login is read once per namer (one page).
 func (c *Console) personNamer(ctx context.Context) func(store.Actor) string {
+	full, _ := c.personNamers(ctx)
+	return full
+}
+
+// personNamers returns personNamer's namer and a brief one for a cell with
+// room for little, which names a person, and the owner of a personal
+// token, by name alone ("Rey Reader"; the login when no session gives a
+// name), and others as the full one does. Both read a login once.
+func (c *Console) personNamers(ctx context.Context) (full, brief func(store.Actor) string) {
 	names := map[string]string{}
-	person := func(login string) string {
+	nameOf := func(login string) string {
 		name, ok := names[login]
 		if !ok && c.Sessions != nil {
 			ss, err := c.Sessions.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser, Login: login})
@@ -199,12 +209,16 @@ func (c *Console) personNamer(ctx context.Context) func(store.Actor) string {
 			}
 			names[login] = name
 		}
+		return name
+	}
+	person := func(login string) string {
+		name := nameOf(login)
 		if name == "" || name == login {
 			return login
 		}
 		return name + " (" + login + ")"
 	}
-	return func(a store.Actor) string {
+	full = func(a store.Actor) string {
 		switch {
 		case a.Type == store.ActorUser && a.Login != "":
 			return person(a.Login)
@@ -213,4 +227,11 @@ func (c *Console) personNamer(ctx context.Context) func(store.Actor) string {
 		}
 		return actorName(a)
 	}
+	brief = func(a store.Actor) string {
+		if (a.Type == store.ActorUser || a.Type == store.ActorToken) && a.Login != "" {
+			return cmp.Or(nameOf(a.Login), a.Login)
+		}
+		return actorName(a)
+	}
+	return full, brief
 }
