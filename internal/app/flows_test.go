@@ -292,6 +292,23 @@ func shutdownRunStatuses(h *harness, id string) map[string][]string {
 // waiting at it) and the lifecycle calls made before the run.
 func startShutdownRun(t *testing.T, h *harness) (flowRun, int, *oktaemu.Hold, int) {
 	t.Helper()
+	var hold *oktaemu.Hold
+	run, want, before := startShutdownRunWith(t, h, func() {
+		hold = h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 3)
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := hold.Await(ctx, 1); err != nil {
+		t.Fatalf("the run's fourth suspension never reached the org: %v", err)
+	}
+	return run, want, hold, before
+}
+
+// startShutdownRunWith stores the suspend flow (concurrency 1), calls
+// obstruct, starts the run and returns it, how many devices it suspends
+// and the lifecycle calls made before it.
+func startShutdownRunWith(t *testing.T, h *harness, obstruct func()) (flowRun, int, int) {
+	t.Helper()
 	h.connect("Prod")
 	var stored struct {
 		Flow struct{ ID string } `json:"flow"`
@@ -309,15 +326,10 @@ func startShutdownRun(t *testing.T, h *harness) (flowRun, int, *oktaemu.Hold, in
 		t.Fatalf("the plan suspends %d devices; the test needs more than the 3 let through", want)
 	}
 	before := lifecycleCalls(h.emu.Stats(t))
-	hold := h.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 3)
+	obstruct()
 	var run flowRun
 	h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", inputs, &run)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := hold.Await(ctx, 1); err != nil {
-		t.Fatalf("the run's fourth suspension never reached the org: %v", err)
-	}
-	return run, want, hold, before
+	return run, want, before
 }
 
 // resumeShutdownRun starts a second server on h's data and waits for it
@@ -407,8 +419,54 @@ func TestFlowRunShutdownTimeoutCutsCall(t *testing.T) {
 		t.Errorf("%d lifecycle calls for %d devices; want one each", n, want)
 	}
 	got := shutdownRunStatuses(h2, run.ID)
-	if len(got["failed"]) != 1 || !strings.Contains(got["failed"][0], "cancelled before Okta answered") || len(got["succeeded"]) != want+1 {
-		t.Errorf("card runs by status: %v; want the call cut off failed, saying so, and the search and %d suspensions succeeded", got, want)
+	if len(got["interrupted"]) != 1 || !strings.Contains(got["interrupted"][0], "cancelled before Okta answered") || len(got["succeeded"]) != want+1 {
+		t.Errorf("card runs by status: %v; want the call cut off interrupted, saying so, and the search and %d suspensions succeeded", got, want)
+	}
+}
+
+// TestFlowRunShutdownCutCallCredited: a call cut off at the shutdown's end
+// that Okta had carried out (its answer lost) is credited with the change
+// when the resumed run finds the device already suspended: the item says
+// changed, names the cut attempt, and no suspension is sent twice.
+func TestFlowRunShutdownCutCallCredited(t *testing.T) {
+	t.Parallel()
+	lease := func(c *Config) { c.FlowLeaseTTL = 30 * time.Minute; c.ShutdownTimeout = time.Millisecond }
+	h := startHarness(t, oktaemu.Config{Devices: 400}, lease)
+	const suspend = "/api/v1/devices/{deviceId}/lifecycle/suspend"
+	run, want, before := startShutdownRunWith(t, h, func() {
+		// The fourth suspension is carried out, then its answer never comes.
+		h.emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: suspend, Skip: 3, Count: 1, After: true, Body: "hang"})
+	})
+	waitFor(t, "the fourth suspension to reach the org", func() bool { return lifecycleCalls(h.emu.Stats(t))-before == 4 })
+	h.stop()
+
+	h2, r := resumeShutdownRun(t, h, run.ID, lease)
+	if r.Status != "succeeded" || r.Steps[1].Succeeded != want {
+		t.Errorf("resumed run: %+v; want succeeded with %d items", r, want)
+	}
+	if n := lifecycleCalls(h.emu.Stats(t)) - before; n != want {
+		t.Errorf("%d lifecycle calls for %d devices; want one each (the cut one not sent again)", n, want)
+	}
+	var detail flowRun
+	h2.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=true", nil, &detail)
+	credited := 0
+	for _, it := range detail.Steps[1].ItemResults {
+		var out map[string]any
+		if err := json.Unmarshal(it.Output, &out); err != nil {
+			t.Fatalf("item %d output %s: %v", it.Index, it.Output, err)
+		}
+		if out["changed"] != true {
+			t.Errorf("item %d output %s; want changed: every device was suspended by this run", it.Index, it.Output)
+		}
+		if out["note"] == "changed by the interrupted attempt" {
+			credited++
+		}
+	}
+	if credited != 1 {
+		t.Errorf("%d items credited to an interrupted attempt; want the one whose call was cut off", credited)
+	}
+	if got := shutdownRunStatuses(h2, run.ID); len(got["interrupted"]) != 1 {
+		t.Errorf("card runs by status: %v; want the cut call interrupted", got)
 	}
 }
 

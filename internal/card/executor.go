@@ -477,16 +477,27 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 		}
 	}
 	var out map[string]any
+	// cut: the run's caller went away while the card called Okta (a CLI
+	// stopped with Ctrl-C, a server's shutdown out of time). Whether the
+	// call reached Okta is unknown: the run ends interrupted, as one whose
+	// server died does, so that an item run again after its flow run
+	// resumes reads the device first and credits this attempt with a
+	// change it finds made (Recorded, AlreadyDone).
+	var cut bool
 	if perr == nil {
 		iv.emit = emit
 		var err error
 		if out, err = p.card.run(ctx, iv); err != nil {
 			perr = e.toProblem(ctx, err, iv)
+			cut = errors.Is(err, context.Canceled) && ctx.Err() != nil
 		}
 	}
 	res := &Result{RunID: rec.ID, Status: StatusSucceeded, Output: out, Error: perr, RequestIDs: ids.list()}
 	if perr != nil {
 		res.Status, res.Output = StatusFailed, nil
+		if cut {
+			res.Status = StatusInterrupted
+		}
 	}
 	res.DeviceName = p.req.DeviceName
 	if res.DeviceName == "" && iv != nil {
