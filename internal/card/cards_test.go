@@ -404,9 +404,10 @@ func TestCardsRetryOnlyIdempotentCalls(t *testing.T) {
 }
 
 // TestCardRunCancelledWhileCalling: a run whose caller goes away while its
-// call to Okta is in flight says that whether the call reached Okta is
-// unknown, and what to do: a manage card's, how to find out whether the
-// change took effect; a read card's, that it changed nothing.
+// call to Okta is in flight ends interrupted (as one whose server died)
+// and says that whether the call reached Okta is unknown, and what to do:
+// a manage card's, how to find out whether the change took effect; a read
+// card's, that it changed nothing.
 func TestCardRunCancelledWhileCalling(t *testing.T) {
 	for _, tt := range []struct {
 		card, method, path, remedy string
@@ -436,6 +437,10 @@ func TestCardRunCancelledWhileCalling(t *testing.T) {
 			if res == nil {
 				return
 			}
+			if res.Status != StatusInterrupted {
+				t.Errorf("result status %s; want %s", res.Status, StatusInterrupted)
+			}
+			res.Status = StatusFailed // for wantProblem, which checks the rest
 			wantProblem(t, res, problem.Internal, "whether the call reached Okta is unknown")
 			if res.Error.Remedy != tt.remedy {
 				t.Errorf("remedy %q; want %q", res.Error.Remedy, tt.remedy)
