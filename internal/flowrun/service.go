@@ -726,11 +726,22 @@ func (s *Service) Cancel(ctx context.Context, id string, actor store.Actor) (*st
 }
 
 // cancel is Cancel, the run's request and its audit event saying why
-// when why is not empty. A queued run it ends at once gets its flow.run
-// audit event with it, as a run its server ends does; only the request
-// that ended it stores one, whichever server took it.
+// when why is not empty. The flow.cancel event of the request is stored
+// in the transaction that makes it, one per request: a request that is
+// stored is audited, whatever happens to the server then. A queued run it
+// ends at once gets its flow.run audit event with it, as a run its server
+// ends does; only the request that ended it stores one, whichever server
+// took it.
 func (s *Service) cancel(ctx context.Context, id string, actor store.Actor, why string) (*store.FlowRun, error) {
-	run, err := s.store.CancelFlowRun(ctx, id, actor, why, s.now(), s.runEvent)
+	now := s.now()
+	asked := func(run *store.FlowRun) *store.AuditEvent {
+		summary := fmt.Sprintf("flow %s, run %s", run.FlowName, run.ID)
+		if why != "" {
+			summary += ": " + why
+		}
+		return &store.AuditEvent{Time: now, Actor: actor, Action: store.ActionFlowCancel, Outcome: "success", InputSummary: summary}
+	}
+	run, err := s.store.CancelFlowRun(ctx, id, actor, why, now, asked, s.runEvent)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, flowRunNotFound(id)
@@ -747,18 +758,11 @@ func (s *Service) cancel(ctx context.Context, id string, actor store.Actor, why 
 		}
 		s.mu.Unlock()
 	}
-	summary := fmt.Sprintf("flow %s, run %s", run.FlowName, run.ID)
 	attrs := []any{slog.String("flow_run", id), slog.String("status", run.Status), slog.String("actor", actor.String())}
 	if why != "" {
-		summary += ": " + why
 		attrs = append(attrs, slog.String("reason", why))
 	}
 	s.log.InfoContext(ctx, "flow run cancel requested", attrs...)
-	if err := s.store.AppendAudit(ctx, &store.AuditEvent{
-		Time: s.now(), Actor: actor, Action: store.ActionFlowCancel, Outcome: "success", InputSummary: summary,
-	}); err != nil {
-		return nil, fmt.Errorf("audit the cancel: %w", err)
-	}
 	return run, nil
 }
 

@@ -1145,12 +1145,16 @@ type Store interface {
 	// ends it. It returns the run as stored after the change; a run
 	// already canceled comes back unchanged; a run that ended otherwise
 	// comes back with ErrConflict; ErrNotFound for an unknown run.
-	// UpdateFlowRun leaves the request as it is. A run it ends at once is
-	// held by no owner any more (a claimant whose lease lapsed before it
-	// marked the run running gets ErrLeaseLost for its writes), and its
-	// audit event, ended's (nil: none), is appended in the same
-	// transaction: only the request that ended the run stores one.
-	CancelFlowRun(ctx context.Context, id string, by Actor, reason string, now time.Time, ended func(*FlowRun) *AuditEvent) (*FlowRun, error)
+	// UpdateFlowRun leaves the request as it is. The request's own audit
+	// event, asked's (nil: none), given the run as it returns it, is
+	// appended in the transaction that makes the request, for every
+	// request that finds the run queued, running or canceled: one per
+	// request, stored if and only if the request is. A run it ends at once
+	// is held by no owner any more (a claimant whose lease lapsed before
+	// it marked the run running gets ErrLeaseLost for its writes), and its
+	// audit event, ended's (nil: none), is appended after asked's in the
+	// same transaction: only the request that ended the run stores one.
+	CancelFlowRun(ctx context.Context, id string, by Actor, reason string, now time.Time, asked, ended func(*FlowRun) *AuditEvent) (*FlowRun, error)
 	// PutFlowStep creates or replaces a step; ListFlowSteps returns steps
 	// in the order they were first put. PutFlowStep and PutFlowItem return
 	// ErrNotFound when the run does not exist. Both are fenced by owner.

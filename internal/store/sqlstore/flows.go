@@ -570,13 +570,15 @@ func (s *Store) RenewFlowRunLease(ctx context.Context, runID, owner string, ttl 
 }
 
 // CancelFlowRun asks the run to stop in one statement: a queued run that
-// no server holds ends canceled at once, its owner cleared, with the audit
-// event of ended in the same transaction; otherwise the request (when, by
-// whom, why) is noted for the run's owner, the first request kept. A run
-// already canceled comes back as it is.
-func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, reason string, now time.Time, ended func(*store.FlowRun) *store.AuditEvent) (*store.FlowRun, error) {
+// no server holds ends canceled at once, its owner cleared; otherwise the
+// request (when, by whom, why) is noted for the run's owner, the first
+// request kept. A run already canceled comes back as it is, read in the
+// same transaction. The request's audit event (asked's), and that of a
+// run it ended (ended's), are stored in that transaction.
+func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, reason string, now time.Time, asked, ended func(*store.FlowRun) *store.AuditEvent) (*store.FlowRun, error) {
 	op := fmt.Sprintf("cancel flow run %q", id)
 	var r *store.FlowRun
+	requested := false // the run was queued or running: the statement asked it to stop
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
 		// Every SET expression reads the row as it was before the
 		// statement.
@@ -593,35 +595,46 @@ func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, re
 		WHERE id = ? AND status IN ('queued', 'running')
 		RETURNING `+flowRunCols,
 			ts(now), ts(now), ts(now), ts(now), ts(now), by.Type, by.Login, by.TokenName, reason, id))
+		requested = err == nil
 		if errors.Is(err, sql.ErrNoRows) {
-			r = nil // it ended before: read below
-			return nil
+			// It ended before (an ended run stays as it ended), or is
+			// unknown.
+			r, err = scanFlowRun(s.queryRow(ctx, ex, `SELECT `+flowRunCols+` FROM flow_runs WHERE id = ?`, id))
+			if errors.Is(err, sql.ErrNoRows) {
+				r = nil
+				return nil
+			}
 		}
 		if err != nil {
 			return err
 		}
-		// The row was queued or running: canceled now, by this statement.
-		if r.Status == store.FlowRunCanceled && ended != nil {
+		if !requested && r.Status != store.FlowRunCanceled {
+			return nil // it ended otherwise: refused, and not audited
+		}
+		if asked != nil {
+			if e := asked(r); e != nil {
+				if err := s.insertAudit(ctx, ex, e); err != nil {
+					return err
+				}
+			}
+		}
+		// Canceled now, by this statement.
+		if requested && r.Status == store.FlowRunCanceled && ended != nil {
 			if e := ended(r); e != nil {
 				return s.insertAudit(ctx, ex, e)
 			}
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, s.fail(op, err)
+	case r == nil:
+		return nil, s.fail(op, sql.ErrNoRows)
+	case !requested && r.Status != store.FlowRunCanceled:
+		return r, fmt.Errorf("store: %s: it already ended %s: %w", op, r.Status, store.ErrConflict)
 	}
-	if r != nil {
-		return r, nil
-	}
-	r, err = s.GetFlowRun(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if r.Status == store.FlowRunCanceled {
-		return r, nil
-	}
-	return r, fmt.Errorf("store: %s: it already ended %s: %w", op, r.Status, store.ErrConflict)
+	return r, nil
 }
 
 const flowStepCols = `run_id, step_id, status, items, succeeded, failed, skipped,

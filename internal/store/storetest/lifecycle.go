@@ -70,9 +70,11 @@ func testItemRuns(t *testing.T, open func(t *testing.T) store.Store) {
 // testCancelFlowRun: a free queued run ends canceled at once, with the
 // audit event of the request that ended it alone; a run a server holds
 // (queued or running) keeps its status and gets the request (when, by
-// whom, why), with no audit event, which UpdateFlowRun and FinishFlowRun
+// whom, why), with no such event, which UpdateFlowRun and FinishFlowRun
 // leave alone and ClaimFlowRun hands over; a second request keeps the
-// first's; finished runs refuse.
+// first's; finished runs refuse. Every request that is not refused
+// stores its own audit event, given the run as it comes back; a refused
+// one stores none.
 func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx := t.Context()
@@ -95,12 +97,33 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		diff(t, "flow.run audit events", want, got)
 	}
-	_, err := s.CancelFlowRun(ctx, "missing", admin, "", at(0), ended)
+	// asked is the audit event of a request by by, naming the run as it
+	// comes back; requests lists those stored, newest first.
+	asked := func(by store.Actor) func(*store.FlowRun) *store.AuditEvent {
+		return func(r *store.FlowRun) *store.AuditEvent {
+			return &store.AuditEvent{Actor: by, Action: store.ActionFlowCancel, Outcome: "success",
+				InputSummary: by.Login + " asked " + r.ID + ", " + r.Status + ", first by " + r.CancelRequestedBy.Login}
+		}
+	}
+	var requests []string
+	requested := func(want ...string) {
+		t.Helper()
+		requests = append(want, requests...)
+		evs, err := s.ListAudit(ctx, store.AuditFilter{Action: store.ActionFlowCancel})
+		noErr(t, err, "ListAudit")
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.InputSummary)
+		}
+		diff(t, "flow.cancel audit events", requests, got)
+	}
+	_, err := s.CancelFlowRun(ctx, "missing", admin, "", at(0), asked(admin), ended)
 	wantErr(t, err, store.ErrNotFound, "CancelFlowRun(missing)")
+	requested()
 
 	free := newFlowRun("free", 0)
 	noErr(t, s.CreateFlowRun(ctx, free), "CreateFlowRun")
-	got, err := s.CancelFlowRun(ctx, "free", bot, "", at(5), ended)
+	got, err := s.CancelFlowRun(ctx, "free", bot, "", at(5), asked(bot), ended)
 	noErr(t, err, "CancelFlowRun(free queued)")
 	if got.Status != store.FlowRunCanceled || !got.FinishedAt.Equal(at(5)) || !got.CancelRequestedAt.Equal(at(5)) ||
 		got.CancelRequestedBy != bot || got.CancelReason != "" {
@@ -108,10 +131,12 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 			got.Status, got.FinishedAt, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(5), bot)
 	}
 	events("run free of : canceled by ops@example.com")
-	again, err := s.CancelFlowRun(ctx, "free", admin, revoked, at(9), ended)
+	requested("ops@example.com asked free, canceled, first by ops@example.com")
+	again, err := s.CancelFlowRun(ctx, "free", admin, revoked, at(9), asked(admin), ended)
 	noErr(t, err, "CancelFlowRun(canceled)")
 	diff(t, "a canceled run canceled again", got, again)
 	events("run free of : canceled by ops@example.com")
+	requested("admin@example.com asked free, canceled, first by ops@example.com")
 	stored, err := s.GetFlowRun(ctx, "free")
 	noErr(t, err, "GetFlowRun(free)")
 	diff(t, "the canceled run as read back", got, stored)
@@ -123,7 +148,7 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.CreateFlowRun(ctx, held), "CreateFlowRun")
 	claimed, err := s.ClaimFlowRun(ctx, "a", time.Minute, at(21))
 	noErr(t, err, "ClaimFlowRun")
-	got, err = s.CancelFlowRun(ctx, "held", admin, revoked, at(22), ended)
+	got, err = s.CancelFlowRun(ctx, "held", admin, revoked, at(22), asked(admin), ended)
 	noErr(t, err, "CancelFlowRun(held queued)")
 	if got.Status != "queued" || !got.CancelRequestedAt.Equal(at(22)) || !got.FinishedAt.IsZero() ||
 		got.CancelRequestedBy != admin || got.CancelReason != revoked {
@@ -133,13 +158,14 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	// The owner writes its state, which knows no request; the request stays.
 	claimed.Status = "running"
 	noErr(t, s.UpdateFlowRun(ctx, claimed), "UpdateFlowRun")
-	got, err = s.CancelFlowRun(ctx, "held", bot, "", at(30), ended)
+	got, err = s.CancelFlowRun(ctx, "held", bot, "", at(30), asked(bot), ended)
 	noErr(t, err, "CancelFlowRun(running)")
 	if got.Status != "running" || !got.CancelRequestedAt.Equal(at(22)) || got.CancelRequestedBy != admin || got.CancelReason != revoked {
 		t.Errorf("running run after a second cancel = %s requested %v by %+v (%q); want running, first request %v by %+v (%q) kept",
 			got.Status, got.CancelRequestedAt, got.CancelRequestedBy, got.CancelReason, at(22), admin, revoked)
 	}
 	events("run free of : canceled by ops@example.com")
+	requested("ops@example.com asked held, running, first by admin@example.com", "admin@example.com asked held, queued, first by admin@example.com")
 	// Its owner died: the next claimer gets the request with the run.
 	next, err := s.ClaimFlowRun(ctx, "b", time.Minute, at(200))
 	noErr(t, err, "ClaimFlowRun(expired)")
@@ -173,7 +199,7 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.CreateFlowRun(ctx, paused), "CreateFlowRun")
 	claimed, err = s.ClaimFlowRun(ctx, "c", time.Minute, at(301))
 	noErr(t, err, "ClaimFlowRun(paused)")
-	got, err = s.CancelFlowRun(ctx, "paused", bot, "", at(400), ended)
+	got, err = s.CancelFlowRun(ctx, "paused", bot, "", at(400), asked(bot), ended)
 	noErr(t, err, "CancelFlowRun(lapsed claim)")
 	if got.Status != store.FlowRunCanceled || got.Owner != "" {
 		t.Errorf("a queued run whose claim lapsed, canceled = %s held by %q; want canceled, held by no one", got.Status, got.Owner)
@@ -182,6 +208,7 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, s.UpdateFlowRun(ctx, claimed), store.ErrLeaseLost, "UpdateFlowRun(lapsed claimant)")
 	claimed.Status, claimed.FinishedAt = "succeeded", at(410)
 	wantErr(t, s.FinishFlowRun(ctx, claimed, ended, nil), store.ErrLeaseLost, "FinishFlowRun(lapsed claimant)")
+	requested("ops@example.com asked paused, canceled, first by ops@example.com")
 	got, err = s.GetFlowRun(ctx, "paused")
 	noErr(t, err, "GetFlowRun(paused)")
 	if got.Status != store.FlowRunCanceled || !got.FinishedAt.Equal(at(400)) {
@@ -193,11 +220,92 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	done := newFlowRun("done", 40)
 	done.Status = "succeeded"
 	noErr(t, s.CreateFlowRun(ctx, done), "CreateFlowRun")
-	got, err = s.CancelFlowRun(ctx, "done", admin, "", at(41), ended)
+	got, err = s.CancelFlowRun(ctx, "done", admin, "", at(41), asked(admin), ended)
 	wantErr(t, err, store.ErrConflict, "CancelFlowRun(succeeded)")
 	if got == nil || got.Status != "succeeded" || !got.CancelRequestedAt.IsZero() || got.CancelRequestedBy != (store.Actor{}) {
 		t.Errorf("finished run after a refused cancel = %+v; want it unchanged", got)
 	}
+	requested()
+}
+
+// testCancelFlowRunAudited: a cancel request's audit event is made and
+// stored in the request's transaction: while it is made, another handle
+// (another server) sees neither the request nor the event; once the call
+// returns, both. Requests made at once by several servers of a free queued
+// run and of a held one store one event each, and the run that ended
+// canceled one flow.run event; a request whose asked makes no event stores
+// none.
+func testCancelFlowRunAudited(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	ctx := t.Context()
+	admin := store.Actor{Type: store.ActorUser, Login: "admin@example.com"}
+	count := func(action string) int {
+		t.Helper()
+		evs, err := s2.ListAudit(ctx, store.AuditFilter{Action: action, Limit: 1000})
+		noErr(t, err, "ListAudit")
+		return len(evs)
+	}
+	noErr(t, s1.CreateFlowRun(ctx, newFlowRun("free", 0)), "CreateFlowRun")
+	seen := false
+	r, err := s1.CancelFlowRun(ctx, "free", admin, "", at(5), func(r *store.FlowRun) *store.AuditEvent {
+		// Inside the transaction: not committed yet.
+		seen = true
+		other, err := s2.GetFlowRun(ctx, "free")
+		noErr(t, err, "GetFlowRun(from another handle, during the cancel)")
+		if other.Status != "queued" || !other.CancelRequestedAt.IsZero() {
+			t.Errorf("the run read by another handle while its cancel's event is made = %s asked at %v; want queued, not asked: the event made after the cancel committed",
+				other.Status, other.CancelRequestedAt)
+		}
+		if n := count(store.ActionFlowCancel); n != 0 {
+			t.Errorf("%d flow.cancel events seen by another handle while the event is made; want none", n)
+		}
+		return &store.AuditEvent{Time: at(5), Actor: admin, Action: store.ActionFlowCancel, Outcome: "success", InputSummary: "run " + r.ID}
+	}, nil)
+	noErr(t, err, "CancelFlowRun")
+	if !seen || r.Status != store.FlowRunCanceled {
+		t.Fatalf("CancelFlowRun = %s, asked called %v; want canceled, asked called", r.Status, seen)
+	}
+	if n := count(store.ActionFlowCancel); n != 1 {
+		t.Errorf("%d flow.cancel events after the cancel; want 1", n)
+	}
+
+	// A request whose asked makes no event stores none.
+	noErr(t, s1.CreateFlowRun(ctx, newFlowRun("quiet", 1)), "CreateFlowRun")
+	_, err = s1.CancelFlowRun(ctx, "quiet", admin, "", at(6), func(*store.FlowRun) *store.AuditEvent { return nil }, nil)
+	noErr(t, err, "CancelFlowRun(no event)")
+	if n := count(store.ActionFlowCancel); n != 1 {
+		t.Errorf("%d flow.cancel events after a request that makes none; want still 1", n)
+	}
+
+	// Many requests at once, from two servers.
+	noErr(t, s1.CreateFlowRun(ctx, newFlowRun("held", 10)), "CreateFlowRun")
+	claimed, err := s1.ClaimFlowRun(ctx, "a", time.Hour, at(11))
+	noErr(t, err, "ClaimFlowRun")
+	if claimed.ID != "held" {
+		t.Fatalf("claimed %s; want held, the only queued run", claimed.ID)
+	}
+	noErr(t, s1.CreateFlowRun(ctx, newFlowRun("idle", 20)), "CreateFlowRun")
+	const requests = 8
+	event := func(r *store.FlowRun) *store.AuditEvent {
+		return &store.AuditEvent{Time: at(30), Actor: admin, Action: store.ActionFlowCancel, Outcome: "success", InputSummary: "run " + r.ID}
+	}
+	ended := func(r *store.FlowRun) *store.AuditEvent {
+		return &store.AuditEvent{Time: at(30), Actor: r.Actor, Action: store.ActionFlowRun, Outcome: "failure", InputSummary: "run " + r.ID}
+	}
+	parallel(2*requests, func(i int) {
+		id := []string{"idle", "held"}[i%2]
+		if _, err := alternate(i/2, s1, s2).CancelFlowRun(ctx, id, admin, "", at(30), event, ended); err != nil {
+			t.Errorf("CancelFlowRun(%s): %v", id, err)
+		}
+	})
+	evs, err := s2.ListAudit(ctx, store.AuditFilter{Limit: 1000})
+	noErr(t, err, "ListAudit")
+	got := map[string]int{}
+	for _, e := range evs {
+		got[e.Action+" "+e.InputSummary]++
+	}
+	want := map[string]int{"flow.cancel run free": 1, "flow.cancel run idle": requests, "flow.cancel run held": requests, "flow.run run idle": 1}
+	diff(t, "audit events after concurrent requests", want, got)
 }
 
 // testPurge: runs that ended before the cutoff go, with their steps,

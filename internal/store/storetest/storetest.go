@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunConcurrentWrites", testRunConcurrentWrites},
 		{"ItemRuns", testItemRuns},
 		{"CancelFlowRun", testCancelFlowRun},
+		{"CancelFlowRunAudited", testCancelFlowRunAudited},
 		{"Purge", testPurge},
 		{"PurgeKeepsFailureStreakStart", testPurgeKeepsFailureStreakStart},
 		{"PurgeKeepsFailingSince", testPurgeKeepsFailingSince},

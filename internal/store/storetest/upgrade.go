@@ -498,9 +498,9 @@ func CancelRequestsUpgrade(t *testing.T, open func(t *testing.T) store.Store, ex
 		noErr(t, s.CreateFlowRun(ctx, newFlowRun(id, 2)), "CreateFlowRun")
 	}
 	free, held := "canceled", "asked"
-	_, err = s.CancelFlowRun(ctx, free, admin, "", at(5), nil)
+	_, err = s.CancelFlowRun(ctx, free, admin, "", at(5), nil, nil)
 	noErr(t, err, "CancelFlowRun(free)")
-	_, err = s.CancelFlowRun(ctx, held, admin, "its starter ada@example.com's access was revoked", at(6), nil)
+	_, err = s.CancelFlowRun(ctx, held, admin, "its starter ada@example.com's access was revoked", at(6), nil, nil)
 	noErr(t, err, "CancelFlowRun(held)")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -529,12 +529,12 @@ func CancelRequestsUpgrade(t *testing.T, open func(t *testing.T) store.Store, ex
 				id, r.Status, r.CancelRequestedAt, r.CancelRequestedBy, r.CancelReason, want.status, want.asked)
 		}
 	}
-	r, err := s.CancelFlowRun(ctx, held, admin, "", at(7), nil)
+	r, err := s.CancelFlowRun(ctx, held, admin, "", at(7), nil, nil)
 	noErr(t, err, "CancelFlowRun(asked before the upgrade)")
 	if !r.CancelRequestedAt.Equal(at(6)) || r.CancelRequestedBy != (store.Actor{}) {
 		t.Errorf("a run asked to stop before the upgrade, asked again = asked at %v by %+v; want the first request kept (%v, nobody recorded)", r.CancelRequestedAt, r.CancelRequestedBy, at(6))
 	}
-	r, err = s.CancelFlowRun(ctx, "later", admin, "", at(8), nil)
+	r, err = s.CancelFlowRun(ctx, "later", admin, "", at(8), nil, nil)
 	noErr(t, err, "CancelFlowRun(after the upgrade)")
 	if !r.CancelRequestedAt.Equal(at(8)) || r.CancelRequestedBy != admin {
 		t.Errorf("a run asked to stop after the upgrade = asked at %v by %+v; want %v by %+v", r.CancelRequestedAt, r.CancelRequestedBy, at(8), admin)
