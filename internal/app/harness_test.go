@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -68,10 +69,14 @@ func startServer(t *testing.T, emu *emutest.Server, dataDir string, edit func(*C
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
 	var once sync.Once
+	// A test that gives the shutdown next to no time (to have it cut the
+	// card calls in flight) may find requests still being answered then
+	// (an event hook delivery): Serve says so, as it should.
+	outOfTime := cfg.ShutdownTimeout > 0 && cfg.ShutdownTimeout < 10*time.Millisecond
 	h.stop = func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
+			if err := <-done; err != nil && !(outOfTime && errors.Is(err, context.DeadlineExceeded)) {
 				t.Errorf("Serve: %v", err)
 			}
 		})

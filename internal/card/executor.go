@@ -229,11 +229,19 @@ func (e *Executor) track(id string) (untrack func()) {
 
 // StopWaiting returns ctx whose card runs, once stop ends, send no call
 // to Okta that would first wait (for the org's rate limit, or to try
-// again), and fail with that said, while the calls they have sent go on
-// under ctx (okta.WithStopWaiting).
+// again), and fail saying so, while the calls they have sent go on under
+// ctx (okta.WithStopWaiting). A *StopReason as stop's cause
+// (context.Cause) gives their error its why and remedy.
 func StopWaiting(ctx, stop context.Context) context.Context {
 	return okta.WithStopWaiting(ctx, stop)
 }
+
+// StopReason is why the stop of StopWaiting ended, for the error of the
+// card runs it stopped: Why completes "this run did not send its call to
+// Okta: ..."; Remedy is the error's remedy.
+type StopReason struct{ Why, Remedy string }
+
+func (r *StopReason) Error() string { return r.Why }
 
 // InFlight is how many of this executor's card runs are recorded as
 // running and not finished yet (tracked with an Owner; 0 without).

@@ -184,11 +184,15 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	if errors.As(err, &tl) {
 		return problem.New(problem.UpstreamError, "Okta's answer was larger than %d bytes; cardflow does not read it", tl.Limit).Wrap(err)
 	}
-	if errors.Is(err, okta.ErrStopped) {
-		// The server is shutting down (okta.WithStopWaiting): the call
-		// that waited was never sent.
-		return problem.New(problem.Internal, "the server stopped while this run waited to send a call to Okta (for the org's rate limit, or to try again); that call was not sent").
-			WithRemedy("run the card again; a flow run resumes by itself, with this item, when a server starts").Wrap(err)
+	if se := (*okta.StoppedError)(nil); errors.As(err, &se) {
+		// Stopped while waiting to send (StopWaiting): the call that
+		// waited was never sent.
+		why, remedy := "it was stopped", "run the card again"
+		if r := (*StopReason)(nil); errors.As(se.Cause, &r) {
+			why, remedy = r.Why, r.Remedy
+		}
+		return problem.New(problem.Internal, "this run did not send its call to Okta: %s while it waited (for the org's rate limit, or to try again)", why).
+			WithRemedy("%s", remedy).Wrap(err)
 	}
 	if errors.Is(err, context.Canceled) {
 		// Its caller went away (a CLI stopped with Ctrl-C, a closed

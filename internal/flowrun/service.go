@@ -102,6 +102,8 @@ type Service struct {
 	mu       sync.Mutex
 	progress map[string]map[string]flow.Progress // run id → step id → latest progress
 	canceled map[string]bool                     // runs executing here → asked to stop
+	// stopWaits ends the rate-limit waits of a run executing here.
+	stopWaits map[string]func()
 
 	notifier    Notifier
 	repeat      time.Duration
@@ -134,7 +136,7 @@ func New(cfg Config) *Service {
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
 		log: cfg.Logger, now: cfg.Now, outage: cfg.Outage, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
-		canceled: map[string]bool{}, ended: make(chan struct{}), unfit: cfg.Unfit, parser: flow.Parser{Now: cfg.Now},
+		canceled: map[string]bool{}, stopWaits: map[string]func(){}, ended: make(chan struct{}), unfit: cfg.Unfit, parser: flow.Parser{Now: cfg.Now},
 	}
 	s.runner = &flow.Runner{Cards: cfg.Cards, State: flowState{cfg.Store, cfg.Owner}, Now: cfg.Now, Logger: cfg.Logger,
 		Progress: s.record, Stopped: s.isCanceled}
@@ -752,11 +754,7 @@ func (s *Service) cancel(ctx context.Context, id string, actor store.Actor, why 
 		return nil, err
 	}
 	if run.Status != flow.StatusCanceled {
-		s.mu.Lock()
-		if _, here := s.canceled[id]; here {
-			s.canceled[id] = true
-		}
-		s.mu.Unlock()
+		s.markCanceled(id)
 	}
 	attrs := []any{slog.String("flow_run", id), slog.String("status", run.Status), slog.String("actor", actor.String())}
 	if why != "" {

@@ -87,11 +87,25 @@ func (s *Service) isUnfit() bool { return s.unfit != nil && s.unfit() != nil }
 // Work), and the lease is renewed until they have.
 func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 	log := s.log.With(slog.String("flow_run", run.ID), slog.String("flow", run.FlowName))
-	rctx, cancel := context.WithCancel(ctx)
+	rctx, cancelRun := context.WithCancelCause(ctx)
+	cancel := func() { cancelRun(nil) }
 	defer cancel()
 	cctx, endCalls := context.WithCancel(context.WithoutCancel(rctx))
 	defer context.AfterFunc(calls, endCalls)()
 	defer endCalls()
+	// The run's card calls stop waiting for the rate limit (their calls
+	// not sent) once it is asked to stop or stops here.
+	waits, stopWaits := context.WithCancelCause(context.WithoutCancel(rctx))
+	defer context.AfterFunc(rctx, func() {
+		if errors.Is(context.Cause(rctx), errRunTaken) {
+			stopWaits(stopTaken)
+		} else {
+			stopWaits(stopShutdown)
+		}
+	})()
+	s.mu.Lock()
+	s.stopWaits[run.ID] = func() { stopWaits(stopCanceled(run.ID)) }
+	s.mu.Unlock()
 	lctx := context.WithoutCancel(rctx)
 	lost := make(chan struct{})
 	finished := make(chan struct{})
@@ -110,7 +124,7 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 				if errors.Is(err, store.ErrConflict) {
 					log.Warn("lost the lease of a flow run to another server; stopping here", slog.Any("error", err))
 					close(lost)
-					cancel()
+					cancelRun(errRunTaken)
 					return
 				}
 				if err != nil {
@@ -126,7 +140,9 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 		s.mu.Lock()
 		delete(s.progress, run.ID)
 		delete(s.canceled, run.ID)
+		delete(s.stopWaits, run.ID)
 		s.mu.Unlock()
+		stopWaits(nil)
 	}()
 
 	resumed := run.Status == flow.StatusRunning
@@ -162,7 +178,7 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 	if s.isCanceled(run.ID) {
 		err = flow.ErrCanceled // asked to stop before it started (or while its server was down)
 	} else {
-		res, err = s.Resume(flow.WithCallContext(rctx, card.StopWaiting(cctx, rctx)), run)
+		res, err = s.Resume(flow.WithCallContext(rctx, card.StopWaiting(cctx, waits)), run)
 	}
 	select {
 	case <-lost:
@@ -311,10 +327,42 @@ func (s *Service) checkCanceled(ctx context.Context, id string, log *slog.Logger
 		return
 	}
 	if !r.CancelRequestedAt.IsZero() {
-		s.mu.Lock()
-		s.canceled[id] = true
-		s.mu.Unlock()
+		s.markCanceled(id)
 	}
+}
+
+// markCanceled notes that run id, executing here, was asked to stop: no
+// item starts, and its card calls waiting for the rate limit are not sent.
+func (s *Service) markCanceled(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, here := s.canceled[id]; !here {
+		return
+	}
+	s.canceled[id] = true
+	if stop := s.stopWaits[id]; stop != nil {
+		stop()
+	}
+}
+
+// errRunTaken is the cause of a run's end here when another server took
+// it over.
+var errRunTaken = errors.New("another server took the flow run over")
+
+// The reasons a run's card calls stop waiting for the rate limit
+// (card.StopWaiting).
+var (
+	stopShutdown = &card.StopReason{Why: "its server is shutting down",
+		Remedy: "nothing was changed by this call; the flow run resumes by itself, with this item, when a server starts"}
+	stopTaken = &card.StopReason{Why: "another server took its flow run over",
+		Remedy: "nothing was changed by this call; the server that runs the flow run now runs this item again"}
+)
+
+// stopCanceled is why the calls of run id stop waiting once it is asked to
+// stop.
+func stopCanceled(id string) *card.StopReason {
+	return &card.StopReason{Why: "its flow run was asked to stop",
+		Remedy: fmt.Sprintf("nothing was changed by this call; if the change is still wanted, rerun the run's failed items (cardflow flows rerun %s --failed-only)", id)}
 }
 
 // Resume validates a run's stored document again (connections and scopes

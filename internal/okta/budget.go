@@ -89,8 +89,8 @@ func NewBudget() *Budget {
 }
 
 // SleepContext waits for d or until ctx is done, and returns ctx's error in
-// the latter case, or ErrStopped when ctx's stop (WithStopWaiting) ends
-// first. It is what the Sleep fields of Client and Budget default to, for
+// the latter case, or a *StoppedError when ctx's stop (WithStopWaiting)
+// ends first. It is what the Sleep fields of Client and Budget default to, for
 // other Limiters to share.
 func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -101,8 +101,8 @@ func SleepContext(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-stopOf(ctx):
-		return ErrStopped
+	case <-stopDone(ctx):
+		return stoppedErr(ctx)
 	case <-t.C:
 		return nil
 	}

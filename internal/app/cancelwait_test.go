@@ -1,0 +1,86 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+)
+
+const suspendAllFlow = `name: suspend-all-active
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Prod
+    input:
+      search: 'status eq "ACTIVE"'
+      resultSet: all
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Prod
+    for_each: ${{ steps.find.output.devices }}
+    concurrency: 1
+    input:
+      deviceId: ${{ item.id }}
+      status: ${{ item.status }}
+`
+
+// TestCancelStopsRateLimitWait: a flow run asked to stop while its card
+// waits for the org's rate limit does not send that call when the window
+// resets: the wait ends at once, the item fails saying the call was not
+// sent and why, and the run ends canceled with nothing more changed. The
+// org allows 5 Devices API calls a minute and its clock stands at the
+// start of a window, so a call past them would wait the whole minute.
+func TestCancelStopsRateLimitWait(t *testing.T) {
+	t.Parallel()
+	clock := emutest.NewClock(time.Now().Truncate(time.Minute).Add(500 * time.Millisecond))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 40, RateLimitPerMinute: 5, Now: clock.Now})
+	h := startServer(t, emu, t.TempDir(), nil)
+	h.connect("Prod")
+	var stored struct {
+		Flow struct{ ID string } `json:"flow"`
+	}
+	if code, data := h.postYAML("/api/v1/flows", suspendAllFlow, &stored); code != 201 {
+		t.Fatalf("store flow: %d %s", code, data)
+	}
+	before := lifecycleCalls(emu.Stats(t))
+	var run flowRun
+	if code, data := h.call("POST", "/api/v1/flows/"+stored.Flow.ID+"/runs", map[string]any{}, &run); code/100 != 2 {
+		t.Fatalf("start run: %d %s", code, data)
+	}
+	waitFor(t, "a suspension of the run to wait for the rate limit", func() bool {
+		var r struct {
+			Steps []struct {
+				ID            string `json:"id"`
+				RateLimitWait string `json:"rateLimitWait"`
+			} `json:"steps"`
+		}
+		h.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
+		return len(r.Steps) == 2 && r.Steps[1].RateLimitWait != ""
+	})
+	sent := lifecycleCalls(emu.Stats(t)) - before
+	if sent < 1 {
+		t.Fatalf("%d suspensions before the wait; want some", sent)
+	}
+	if code, data := h.call("POST", "/api/v1/flow-runs/"+run.ID+"/cancel", nil, nil); code/100 != 2 {
+		t.Fatalf("cancel: %d %s", code, data)
+	}
+	var r flowRun
+	waitFor(t, "the run to end canceled (within seconds, not at the window's reset a minute away)", func() bool {
+		h.call("GET", "/api/v1/flow-runs/"+run.ID+"?items=false", nil, &r)
+		return r.Status == "canceled"
+	})
+	if n := lifecycleCalls(emu.Stats(t)) - before; n != sent {
+		t.Errorf("%d suspensions in all; want the %d before the cancel", n, sent)
+	}
+	if r.Steps[1].Succeeded != sent || r.Steps[1].Failed != 1 {
+		t.Errorf("suspend step: %+v; want %d succeeded and the waiting one failed", r.Steps[1], sent)
+	}
+	got := shutdownRunStatuses(h, run.ID)
+	if len(got["failed"]) != 1 || !strings.Contains(got["failed"][0], "did not send its call to Okta: its flow run was asked to stop") ||
+		!strings.Contains(got["failed"][0], "flows rerun "+run.ID+" --failed-only") {
+		t.Errorf("card runs by status: %v; want the waiting one failed, saying its call was not sent because the run was asked to stop, and how to run it again", got)
+	}
+}
