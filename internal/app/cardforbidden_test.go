@@ -42,16 +42,21 @@ func startServiceOrg(t *testing.T, received chan map[string]any, roles ...string
 }
 
 // TestCardForbiddenStopsServiceConnection: a card that Okta answers
-// E0000006 on an active service connection whose app has no admin role
-// fails with forbidden, and, the read-only device call being refused too,
-// puts the connection in error as connections test does: no_admin_role,
-// the test's reason and fix (the card's remedy too), and a
-// connection.failing notification; its next card is refused before any
-// call to Okta.
+// E0000006 on an active service connection whose app no longer has an
+// admin role (an admin took it away through the role assignment API; its
+// cards worked until then) fails with forbidden, and, the read-only
+// device call being refused too, puts the connection in error as
+// connections test does: no_admin_role, the test's reason and fix (the
+// card's remedy too), and a connection.failing notification; its next
+// card is refused before any call to Okta.
 func TestCardForbiddenStopsServiceConnection(t *testing.T) {
 	t.Parallel()
 	received := make(chan map[string]any, 16)
-	h, id := startServiceOrg(t, received)
+	h, id := startServiceOrg(t, received, "SUPER_ADMIN")
+	if code, r := h.run("okta-devices/search-devices", id, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("card run as a super admin app: %d %s %+v; want it to succeed", code, r.Status, r.Error)
+	}
+	h.emu.UnassignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
 	code, r := h.run("okta-devices/search-devices", id, map[string]any{})
 	if code != http.StatusCreated || r.Status != "failed" || r.Error == nil || r.Error.Code != "forbidden" {
 		t.Fatalf("card run with no admin role: %d %s %+v; want failed, forbidden", code, r.Status, r.Error)

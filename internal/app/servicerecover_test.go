@@ -265,10 +265,11 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 	}
 
 	// The org accepts the key again, but the app has lost its admin role
-	// (Okta answers the device call E0000006): another fix.
+	// (an admin took it away on its Admin Roles tab; Okta answers the
+	// device call E0000006): another fix.
 	lifecycle("activate")
 	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
-	emu.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/api/v1/devices", Status: http.StatusForbidden, Count: 1000})
+	emu.UnassignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
 	roleless := testedUntil("a background test to find the admin role missing", func(v serviceConnJSON) bool {
 		return strings.Contains(v.StatusReason, "no admin role")
 	})
@@ -286,7 +287,7 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 	}
 
 	// The role is assigned again.
-	emu.ClearFaults(t)
+	emu.AssignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
 	if v := testedUntil("the connection to be active again", func(v serviceConnJSON) bool { return v.Status == "active" }); v.reasonCode() != "" {
 		t.Errorf("active again: statusReasonCode %s; want empty", v.reasonCode())
 	}

@@ -2,7 +2,6 @@ package connection
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -46,12 +45,13 @@ func (e *env) activeService(t *testing.T) *View {
 }
 
 // TestCardForbiddenServiceWithoutRole: a card's E0000006 on an active
-// service connection whose app has no admin role at all puts it in error
-// as connections test does (no_admin_role, the test's reason and remedy,
-// connection.failing), since the read-only device call is refused too; a
-// connection no longer active is left alone.
+// service connection whose app no longer has an admin role at all (taken
+// away through Okta's role assignment API after its token was issued)
+// puts it in error as connections test does (no_admin_role, the test's
+// reason and remedy, connection.failing), since the read-only device call
+// is refused too; a connection no longer active is left alone.
 func TestCardForbiddenServiceWithoutRole(t *testing.T) {
-	e := newEnv(t, withServiceRoles())
+	e := newEnv(t)
 	var notices []string
 	e.m.ServiceStatusNotice = func(prev, c *store.Connection) ([]*store.Notification, error) {
 		notices = append(notices, prev.Status+">"+c.Status+" "+c.StatusReasonCode)
@@ -59,6 +59,12 @@ func TestCardForbiddenServiceWithoutRole(t *testing.T) {
 	}
 	ctx := context.Background()
 	v := e.activeService(t)
+	if got, stopped := e.m.CardForbidden(ctx, v.ID); stopped || got != nil {
+		t.Fatalf("CardForbidden while the app is a super admin: %+v, %v; want the connection left active", got, stopped)
+	}
+	e.emu.AdvanceClock(t, time.Minute)
+	tokens := e.tokenPosts(t)
+	e.emu.UnassignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
 	got, stopped := e.m.CardForbidden(ctx, v.ID)
 	if !stopped || got == nil || got.Status != store.StatusError || got.StatusReasonCode != store.ReasonNoAdminRole {
 		t.Fatalf("CardForbidden: %+v, %v; want the connection stopped in error, %s", got, stopped, store.ReasonNoAdminRole)
@@ -70,6 +76,9 @@ func TestCardForbiddenServiceWithoutRole(t *testing.T) {
 	}
 	if strings.Join(notices, ",") != "active>error "+store.ReasonNoAdminRole {
 		t.Errorf("status notices %q; want one active>error %s", notices, store.ReasonNoAdminRole)
+	}
+	if n := e.tokenPosts(t) - tokens; n != 0 {
+		t.Errorf("%d token requests for the check; want none (the token issued before the role went away is refused)", n)
 	}
 	// As the test would: the background test leaves it in error, the org
 	// still refusing its device reads.
@@ -127,7 +136,8 @@ func TestCardForbiddenReadOnlyRole(t *testing.T) {
 
 // TestCardForbiddenUserConnection: a card's E0000006 on a user connection
 // whose account the org then refuses the read-only device call too (its
-// admin role taken away) makes it needs_reauthorization as connections
+// admin role taken away through Okta's role assignment API, the access
+// token issued before it) makes it needs_reauthorization as connections
 // test does (no_admin_role, connection.needs_reauthorization); while the
 // device call works, it stays active.
 func TestCardForbiddenUserConnection(t *testing.T) {
@@ -138,15 +148,28 @@ func TestCardForbiddenUserConnection(t *testing.T) {
 		return nil, nil
 	}
 	ctx := context.Background()
-	v := e.connect(t, "Prod")
+	e.emu.AssignRole(t, oktaemu.UserLogin, "MOBILE_ADMIN")
+	_, u := e.create(t, "Prod", nil)
+	res := e.signIn(t, u, oktaemu.UserLogin)
+	if !res.OK {
+		t.Fatalf("authorization as a mobile admin failed: %s; %s", res.Message, res.Remedy)
+	}
+	v := res.Connection
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, stopped := e.m.CardForbidden(ctx, v.ID); stopped {
 		t.Fatal("CardForbidden while the account may read devices: want the connection left active")
 	}
 	e.emu.AdvanceClock(t, time.Minute)
-	e.emu.Fault(t, http.MethodGet, "/api/v1/devices", http.StatusForbidden, 1)
+	tokens := e.tokenPosts(t)
+	e.emu.UnassignRole(t, oktaemu.UserLogin, "MOBILE_ADMIN")
 	got, stopped := e.m.CardForbidden(ctx, v.ID)
 	if !stopped || got.Status != store.StatusNeedsReauthorization || got.StatusReasonCode != store.ReasonNoAdminRole {
-		t.Fatalf("CardForbidden with the device read refused: %+v, %v; want needs_reauthorization, %s", got, stopped, store.ReasonNoAdminRole)
+		t.Fatalf("CardForbidden with the admin role taken away: %+v, %v; want needs_reauthorization, %s", got, stopped, store.ReasonNoAdminRole)
+	}
+	if n := e.tokenPosts(t) - tokens; n != 0 {
+		t.Errorf("%d token requests for the check; want none (the access token issued before the role went away is refused)", n)
 	}
 	c := e.conn(t, v.ID)
 	if c.Status != store.StatusNeedsReauthorization || !strings.Contains(c.StatusReason, "not an administrator with device permissions") ||

@@ -42,13 +42,10 @@ type principal struct {
 	app      *app     // the service app, for client credentials tokens
 	clientID string   // the OAuth client of a Bearer token; "" for SSWS
 	scopes   []string // nil means every scope (SSWS)
-}
-
-func (p *principal) roles() []string {
-	if p.user != nil {
-		return p.user.roles
-	}
-	return p.app.roles
+	// roles are the admin roles of the user or the service app as the
+	// call was authenticated: Okta checks roles at call time, so a role
+	// taken away binds tokens issued before.
+	roles []string
 }
 
 // hasScope reports whether the token carries scope; okta.X.manage also
@@ -76,7 +73,7 @@ const (
 )
 
 func (p *principal) may(a access) bool {
-	for _, r := range p.roles() {
+	for _, r := range p.roles {
 		switch r {
 		case "SUPER_ADMIN":
 			return true
@@ -87,7 +84,7 @@ func (p *principal) may(a access) bool {
 		}
 	}
 	if a == accessRead {
-		return len(p.roles()) > 0
+		return len(p.roles) > 0
 	}
 	return false
 }
@@ -124,10 +121,13 @@ func (o *Org) authenticate(w http.ResponseWriter, r *http.Request) *principal {
 	switch strings.ToLower(scheme) {
 	case "ssws":
 		s.mu.RLock()
-		uid, ok := s.apiTokens[cred]
+		var p *principal
+		if uid, ok := s.apiTokens[cred]; ok {
+			p = &principal{user: s.users[uid], roles: roleTypes(s.userRoles[uid])}
+		}
 		s.mu.RUnlock()
-		if ok {
-			return &principal{user: s.users[uid]}
+		if p != nil {
+			return p
 		}
 	case "bearer", "dpop":
 		now := o.now()
@@ -141,7 +141,11 @@ func (o *Org) authenticate(w http.ResponseWriter, r *http.Request) *principal {
 				needNonce = a.dpopResourceNonce
 				if p.user == nil {
 					p.app = a
+					p.roles = roleTypes(a.roles)
 				}
+			}
+			if p.user != nil {
+				p.roles = roleTypes(s.userRoles[p.user.id])
 			}
 		}
 		s.mu.RUnlock()

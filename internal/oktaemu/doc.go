@@ -1,7 +1,8 @@
 // Package oktaemu emulates the parts of an Okta org that cardflow uses, as
 // an http.Handler: the org authorization server (discovery, authorize with
 // a sign-in form, token, keys, userinfo, introspect, revoke), the Devices
-// API with SCIM search and Link paging, users, admin roles, apps, app users
+// API with SCIM search and Link paging, users, admin roles (assigned and
+// taken away with Okta's role assignment API), apps, app users
 // and scope grants, with Okta's error bodies, SSWS and Bearer
 // authentication, scope and admin-role checks and per-bucket rate limits,
 // the System Log and event hooks with their deliveries.
@@ -158,6 +159,66 @@
 // fails (invalid_client) and its sign-ins end on the error page, until
 // POST .../lifecycle/activate. The secret listing shows the secrets in
 // full (Okta may mask them; unconfirmed).
+//
+// # Admin roles
+//
+// The admin roles of a user (SSWS tokens and user access tokens act with
+// the user's) or of a service app (client credentials tokens) decide what
+// an API call may do: SUPER_ADMIN everything; ORG_ADMIN and MOBILE_ADMIN
+// everything but what only a super admin does (grant scopes, add or
+// switch a service app's keys, manage event hooks, assign roles); any
+// other role reads; no role nothing. A refusal is 403 E0000006. Roles are
+// checked when a call is made, from the roles held then, as Okta does: a
+// role assigned or taken away decides the next call, with access tokens
+// issued before too (tokens are issued whatever the roles).
+//
+// Okta's role assignment API, for standard roles, of users and of client
+// apps ({userId} is a user's id or login, {clientId} an app's client ID):
+//
+//   - GET /api/v1/users/{userId}/roles and GET
+//     /oauth2/v1/clients/{clientId}/roles list the assignments
+//     (okta.roles.read; any admin role); GET .../roles/{roleAssignmentId}
+//     reads one.
+//   - POST .../roles {"type": ROLE} assigns a standard role
+//     (okta.roles.manage; a super admin only): 201 for a user, 200 for a
+//     client app, as Okta's document has it, with the assignment {id,
+//     label, type, status ACTIVE, created, lastUpdated, assignmentType
+//     USER or CLIENT, _links.assignee}. A role the holder has already is
+//     409 E0000090 "The role specified is already assigned to the user.".
+//   - DELETE .../roles/{roleAssignmentId} takes it away (204; a super
+//     admin only).
+//
+// An unknown user, client or assignment is 404 E0000007; a body that is
+// not JSON 400 E0000003. These calls count in the users-and-roles
+// rate-limit bucket; a fault on /oauth2/v1/clients/ answers Okta's error
+// body, as on the rest of the management API. POST /_emulator/reset
+// brings back the fixture's roles.
+//
+// Choices where Okta's documentation is silent (the likeliest behaviour,
+// UNCONFIRMED):
+//   - Only a super admin assigns and takes away roles, whoever the
+//     holder (Okta's help: only super admins edit or revoke admins). A
+//     super admin may take away their own roles.
+//   - The org keeps one user with SUPER_ADMIN (Okta's help: the last
+//     individually assigned super admin's role cannot be revoked):
+//     DELETE of that assignment is 400 E0000001 with a cause saying so;
+//     Okta's code for it is not documented. A client app's SUPER_ADMIN
+//     does not count.
+//   - A type that is not a standard role (CUSTOM, the IAM-based
+//     ACCESS_CERTIFICATIONS_ADMIN and ACCESS_REQUESTS_ADMIN, anything
+//     unknown) is 400 E0000001 "Api validation failed: type": custom
+//     roles, resource sets, group assignments and role targets are not
+//     emulated. MOBILE_ADMIN is taken though Okta's document leaves it out
+//     of the request's enum (it lists it among the roles a user has).
+//   - Only an API Services app (type "service") takes a role; a role for
+//     a web app's client is 400 E0000001.
+//   - A client app's assignment id is the base32 of its type, as in
+//     Okta's examples (JBCUYUC7IRCVGS27IFCE2SKO for HELP_DESK_ADMIN), and
+//     its assignee link the client's roles URL, as there; a user's new
+//     assignment has a new ra1 id. The 409 summary says "user" for a
+//     client app too.
+//   - Role changes are not recorded in the System Log (Okta records
+//     user.account.privilege.grant and revoke events).
 //
 // # Control endpoints
 //
@@ -321,7 +382,8 @@
 // With Config.RateLimitPerMinute > 0 every /api/v1 response carries
 // X-Rate-Limit-Limit, X-Rate-Limit-Remaining and X-Rate-Limit-Reset (epoch
 // seconds of the end of the current minute on the emulator clock) and Date
-// (emulator clock); each bucket (devices; users and roles; apps and grants;
+// (emulator clock); each bucket (devices; users and roles, with the role
+// assignments of client apps; apps and grants;
 // System Log; event hooks) allows that many requests per window and then
 // answers 429 E0000047.
 package oktaemu

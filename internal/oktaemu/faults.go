@@ -285,7 +285,7 @@ func (o *Org) faultAnswer(w http.ResponseWriter, r *http.Request, f fault, rec *
 	}
 	header.Set("Content-Type", "application/json")
 	header.Set("Cache-Control", "no-cache, no-store")
-	if strings.HasPrefix(r.URL.Path, "/oauth2/") {
+	if strings.HasPrefix(r.URL.Path, "/oauth2/") && !strings.HasPrefix(r.URL.Path, "/oauth2/v1/clients/") {
 		code := "server_error"
 		if f.Status == http.StatusServiceUnavailable {
 			code = "temporarily_unavailable"

@@ -37,54 +37,6 @@ func (o *Org) getUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u.full(origin(r)))
 }
 
-var roleLabels = map[string]string{
-	"SUPER_ADMIN":                 "Super Administrator",
-	"ORG_ADMIN":                   "Organizational Administrator",
-	"READ_ONLY_ADMIN":             "Read Only Administrator",
-	"HELP_DESK_ADMIN":             "Help Desk Administrator",
-	"MOBILE_ADMIN":                "Mobile Administrator",
-	"APP_ADMIN":                   "Application Administrator",
-	"USER_ADMIN":                  "Group Administrator",
-	"GROUP_MEMBERSHIP_ADMIN":      "Group Membership Administrator",
-	"API_ACCESS_MANAGEMENT_ADMIN": "API Access Management Administrator",
-	"REPORT_ADMIN":                "Report Administrator",
-	"WORKFLOWS_ADMIN":             "Workflows Administrator",
-}
-
-type roleJSON struct {
-	ID             string `json:"id"`
-	Label          string `json:"label"`
-	Type           string `json:"type"`
-	Status         string `json:"status"`
-	Created        string `json:"created"`
-	LastUpdated    string `json:"lastUpdated"`
-	AssignmentType string `json:"assignmentType"`
-	Links          struct {
-		Assignee link `json:"assignee"`
-	} `json:"_links"`
-}
-
-func (o *Org) userRoles(w http.ResponseWriter, r *http.Request) {
-	if o.authorizeAPI(w, r, "okta.roles.read", accessRead) == nil {
-		return
-	}
-	id := r.PathValue("userId")
-	u := o.st().lookupUser(id)
-	if u == nil {
-		writeNotFound(w, id, "User")
-		return
-	}
-	out := make([]roleJSON, 0, len(u.roles))
-	for _, t := range u.roles {
-		c := formatTime(u.created)
-		rj := roleJSON{ID: stableID("ra1", u.id+"/"+t), Label: roleLabels[t], Type: t, Status: "ACTIVE",
-			Created: c, LastUpdated: c, AssignmentType: "USER"}
-		rj.Links.Assignee = link{Href: origin(r) + "/api/v1/users/" + u.id}
-		out = append(out, rj)
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
 // app returns the app named by the request path, or answers 404.
 func (o *Org) app(w http.ResponseWriter, r *http.Request) (*state, *app) {
 	id := r.PathValue("appId")

@@ -110,6 +110,11 @@ func moduleRoot() (string, error) {
 //     It is made nullable.
 //   - ApplicationAccessibility.errorRedirectUrl and loginRedirectUrl: the
 //     same; the document's own app examples show both as null.
+//   - Role assignments: the RoleType enum and the discriminators of a
+//     client app's roles and of a user's new role leave out MOBILE_ADMIN,
+//     a standard role (Mobile Administrator) that the list of a user's
+//     roles maps to StandardRole. It is added to the enum and mapped to
+//     StandardRole there too.
 func adjustSpec(doc *openapi3.T) error {
 	status := doc.Components.Schemas["DeviceStatus"]
 	if status == nil || status.Value == nil {
@@ -137,6 +142,53 @@ func adjustSpec(doc *openapi3.T) error {
 			return fmt.Errorf("property ApplicationAccessibility.%s not found", name)
 		}
 		p.Value.Nullable = true
+	}
+	return addMobileAdmin(doc)
+}
+
+// addMobileAdmin adds the role type MOBILE_ADMIN to RoleType and maps it
+// to StandardRole in the role assignment answers whose discriminator
+// leaves it out (the assignments of a client app, a user's new
+// assignment), as the list of a user's roles has it.
+func addMobileAdmin(doc *openapi3.T) error {
+	rt := doc.Components.Schemas["RoleType"]
+	if rt == nil || rt.Value == nil {
+		return errors.New("schema RoleType not found")
+	}
+	if !slices.Contains(rt.Value.Enum, any("MOBILE_ADMIN")) {
+		rt.Value.Enum = append(rt.Value.Enum, "MOBILE_ADMIN")
+	}
+	n := 0
+	for path, item := range doc.Paths.Map() {
+		if !strings.Contains(path, "/roles") {
+			continue
+		}
+		for _, op := range item.Operations() {
+			for _, resp := range op.Responses.Map() {
+				if resp.Value == nil {
+					continue
+				}
+				for _, mt := range resp.Value.Content {
+					sc := mt.Schema
+					if sc != nil && sc.Value != nil && sc.Value.Items != nil {
+						sc = sc.Value.Items
+					}
+					if sc == nil || sc.Value == nil || sc.Value.Discriminator == nil {
+						continue
+					}
+					m := sc.Value.Discriminator.Mapping
+					if std, ok := m["SUPER_ADMIN"]; ok {
+						if _, ok := m["MOBILE_ADMIN"]; !ok {
+							m["MOBILE_ADMIN"] = std
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return errors.New("no role assignment answer without MOBILE_ADMIN found")
 	}
 	return nil
 }
@@ -230,7 +282,7 @@ func (st *specTransport) client() *http.Client { return &http.Client{Transport: 
 
 func (st *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := st.base.RoundTrip(req)
-	if err != nil || !strings.HasPrefix(req.URL.Path, "/api/v1/") {
+	if err != nil || !strings.HasPrefix(req.URL.Path, "/api/v1/") && !strings.HasPrefix(req.URL.Path, "/oauth2/v1/clients/") {
 		return resp, err
 	}
 	body, err := io.ReadAll(resp.Body)

@@ -258,7 +258,14 @@ func (o *Org) routes() {
 
 	// Users, roles, apps, app users, grants.
 	o.handle("GET /api/v1/users/{userId}", bucketUsers, o.getUser)
-	o.handle("GET /api/v1/users/{userId}/roles", bucketUsers, o.userRoles)
+	o.handle("GET /api/v1/users/{userId}/roles", bucketUsers, o.listRoles)
+	o.handle("POST /api/v1/users/{userId}/roles", bucketUsers, o.assignRole)
+	o.handle("GET /api/v1/users/{userId}/roles/{roleAssignmentId}", bucketUsers, o.getRole)
+	o.handle("DELETE /api/v1/users/{userId}/roles/{roleAssignmentId}", bucketUsers, o.unassignRole)
+	o.handle("GET /oauth2/v1/clients/{clientId}/roles", bucketUsers, o.listRoles)
+	o.handle("POST /oauth2/v1/clients/{clientId}/roles", bucketUsers, o.assignRole)
+	o.handle("GET /oauth2/v1/clients/{clientId}/roles/{roleAssignmentId}", bucketUsers, o.getRole)
+	o.handle("DELETE /oauth2/v1/clients/{clientId}/roles/{roleAssignmentId}", bucketUsers, o.unassignRole)
 	o.handle("GET /api/v1/users/{userId}/devices", bucketUsers, o.userDevices)
 	o.handle("GET /api/v1/apps/{appId}", bucketApps, o.getApp)
 	o.handle("GET /api/v1/apps/{appId}/users", bucketApps, o.listAppUsers)

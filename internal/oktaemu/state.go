@@ -32,6 +32,9 @@ type state struct {
 	apps      map[string]*app // by id
 	byClient  map[string]*app // by client id
 	groups    []*group
+	// userRoles are the users' admin roles by user id; guarded by mu, a
+	// user's slice replaced, never changed.
+	userRoles map[string][]roleAssignment
 
 	devices map[string]*device
 	order   []string // device ids, sorted
@@ -51,7 +54,6 @@ type state struct {
 
 type user struct {
 	id, login, firstName, lastName, email, password string
-	roles                                           []string
 	created                                         time.Time
 	// claimLogin and claimEmail, when set (POST /_emulator/users/{user}/claims),
 	// are what the user's ID tokens and userinfo claim as
@@ -73,9 +75,9 @@ type app struct {
 	inactive                  bool            // deactivated; guarded by state.mu
 	redirectURIs              []string
 	created                   time.Time
-	assigned                  []assignment // guarded by state.mu
-	grants                    []*grant     // guarded by state.mu
-	roles                     []string
+	assigned                  []assignment        // guarded by state.mu
+	grants                    []*grant            // guarded by state.mu
+	roles                     []roleAssignment    // guarded by state.mu; replaced, never changed
 	jwks                      *jose.JSONWebKeySet // guarded by state.mu
 	keyMeta                   map[string]keyMeta  // by kid: when a key was added; guarded by state.mu
 	inactiveKeys              []jose.JSONWebKey   // deactivated public keys, kept until deleted; guarded by state.mu
@@ -183,7 +185,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 		apiTokens: map[string]string{}, apps: map[string]*app{}, byClient: map[string]*app{},
 		devices: map[string]*device{}, txns: map[string]*authTxn{}, codes: map[string]*authCode{},
 		tokens: map[string]*tokenRec{}, jtis: map[string]time.Time{}, dpopJTIs: map[string]time.Time{},
-		hooks:      map[string]*eventHook{},
+		hooks: map[string]*eventHook{}, userRoles: map[string][]roleAssignment{},
 		dpopSecret: make([]byte, 32),
 	}
 	for i := range s.dpopSecret {
@@ -195,17 +197,21 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 			return nil, fmt.Errorf("fixture: users[%d]: login is required", i)
 		}
 		u := &user{id: fu.ID, login: fu.Login, firstName: fu.FirstName, lastName: fu.LastName,
-			email: fu.Email, password: fu.Password, roles: fu.Roles, created: created}
+			email: fu.Email, password: fu.Password, created: created}
 		if u.id == "" {
 			u.id = stableID("00u", fu.Login)
 		}
 		if u.email == "" {
 			u.email = u.login
 		}
-		for _, r := range u.roles {
+		for _, r := range fu.Roles {
 			if !slices.Contains(knownRoles, r) {
 				return nil, fmt.Errorf("fixture: user %s: unknown role %q", u.login, r)
 			}
+			if slices.Contains(roleTypes(s.userRoles[u.id]), r) {
+				return nil, fmt.Errorf("fixture: user %s: role %s twice", u.login, r)
+			}
+			s.userRoles[u.id] = append(s.userRoles[u.id], roleAssignment{id: stableID("ra1", u.id+"/"+r), typ: r, created: created})
 		}
 		if _, dup := s.users[u.id]; dup {
 			return nil, fmt.Errorf("fixture: duplicate user id %s", u.id)
@@ -225,7 +231,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 	}
 	creator := ""
 	for _, fu := range fx.Users {
-		if u := s.byLogin[strings.ToLower(fu.Login)]; creator == "" && slices.Contains(u.roles, "SUPER_ADMIN") {
+		if u := s.byLogin[strings.ToLower(fu.Login)]; creator == "" && slices.Contains(roleTypes(s.userRoles[u.id]), "SUPER_ADMIN") {
 			creator = u.id
 		}
 	}
@@ -291,7 +297,7 @@ func newState(fx *Fixture, jwks []byte, now time.Time) (*state, error) {
 
 func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, error) {
 	a := &app{id: fa.ID, label: fa.Label, kind: fa.Type, clientID: fa.ClientID,
-		redirectURIs: fa.RedirectURIs, roles: fa.Roles, created: created, dpop: fa.DPoP, dpopResourceNonce: fa.DPoPResourceNonce, keyMeta: map[string]keyMeta{}}
+		redirectURIs: fa.RedirectURIs, created: created, dpop: fa.DPoP, dpopResourceNonce: fa.DPoPResourceNonce, keyMeta: map[string]keyMeta{}}
 	if a.id == "" || a.clientID == "" {
 		return nil, fmt.Errorf("id and clientId are required")
 	}
@@ -323,10 +329,14 @@ func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, 
 	if a.dpopResourceNonce && !a.dpop {
 		return nil, fmt.Errorf("dpopResourceNonce needs dpop")
 	}
-	for _, r := range a.roles {
+	for _, r := range fa.Roles {
 		if !slices.Contains(knownRoles, r) {
 			return nil, fmt.Errorf("unknown role %q", r)
 		}
+		if slices.Contains(roleTypes(a.roles), r) {
+			return nil, fmt.Errorf("role %s twice", r)
+		}
+		a.roles = append(a.roles, roleAssignment{id: clientRoleID(r), typ: r, created: created})
 	}
 	for _, l := range fa.Users {
 		u := s.lookupUser(l)

@@ -1,8 +1,8 @@
 // Package emutest starts an emulated Okta org (oktaemu) for tests, on the
 // loopback network or in memory (for testing/synctest bubbles), and drives
 // it: signing in like a browser, moving its clock, injecting faults,
-// holding requests, reading its request statistics and changing the demo
-// app's scope grants. It also holds the small helpers the tests of several
+// holding requests, reading its request statistics, changing the demo
+// app's scope grants and assigning or taking away admin roles. It also holds the small helpers the tests of several
 // packages share (ClientAs, SyncBuffer).
 package emutest
 
@@ -339,4 +339,67 @@ func (s *Server) AddAppKey(t testing.TB, appID string, jwk []byte) {
 	if code != http.StatusCreated {
 		t.Fatalf("add key to app %s: status %d: %s", appID, code, body)
 	}
+}
+
+// AssignRole assigns the admin role (a standard role type such as
+// SUPER_ADMIN, MOBILE_ADMIN or READ_ONLY_ADMIN) to the user login through
+// the role assignment API, as the demo super admin. The user's next API
+// call, with a token issued before too, acts with it.
+func (s *Server) AssignRole(t testing.TB, login, role string) {
+	t.Helper()
+	s.assignRole(t, "/api/v1/users/"+url.PathEscape(login)+"/roles", role, http.StatusCreated)
+}
+
+// UnassignRole takes the admin role away from the user login through the
+// role assignment API, as the demo super admin: the user's next API call,
+// with a token issued before too, acts without it.
+func (s *Server) UnassignRole(t testing.TB, login, role string) {
+	t.Helper()
+	s.unassignRole(t, "/api/v1/users/"+url.PathEscape(login)+"/roles", role)
+}
+
+// AssignClientRole assigns the admin role to the API Services app with
+// clientID through the role assignment API, as the demo super admin.
+func (s *Server) AssignClientRole(t testing.TB, clientID, role string) {
+	t.Helper()
+	s.assignRole(t, "/oauth2/v1/clients/"+url.PathEscape(clientID)+"/roles", role, http.StatusOK)
+}
+
+// UnassignClientRole takes the admin role away from the API Services app
+// with clientID through the role assignment API, as the demo super admin:
+// the app's next API call, with a token issued before too, acts without it.
+func (s *Server) UnassignClientRole(t testing.TB, clientID, role string) {
+	t.Helper()
+	s.unassignRole(t, "/oauth2/v1/clients/"+url.PathEscape(clientID)+"/roles", role)
+}
+
+func (s *Server) assignRole(t testing.TB, path, role string, want int) {
+	t.Helper()
+	if code, body := s.api(t, "POST", path, map[string]string{"type": role}); code != want {
+		t.Fatalf("POST %s %s: status %d: %s", path, role, code, body)
+	}
+}
+
+func (s *Server) unassignRole(t testing.TB, path, role string) {
+	t.Helper()
+	code, body := s.api(t, "GET", path, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", path, code, body)
+	}
+	var roles []struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal([]byte(body), &roles); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	for _, r := range roles {
+		if r.Type == role {
+			if code, body := s.api(t, "DELETE", path+"/"+r.ID, nil); code != http.StatusNoContent {
+				t.Fatalf("DELETE %s/%s (%s): status %d: %s", path, r.ID, role, code, body)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s: no %s assigned", path, role)
 }
