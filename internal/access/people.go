@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,9 +29,8 @@ func SessionLive(ss *store.Session, now time.Time, idle time.Duration) bool {
 type PeopleStore interface {
 	ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error)
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
-	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*store.APIToken, err error)
+	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*store.APIToken, binding *store.PersonBinding, err error)
 	ListFlows(ctx context.Context) ([]*store.Flow, error)
-	PersonBinding(ctx context.Context, login string) (*store.PersonBinding, error)
 	ListPersonBindings(ctx context.Context) ([]*store.PersonBinding, error)
 }
 
@@ -262,8 +260,10 @@ func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*sto
 // false) is refused: it ends the session or token in use and, with single
 // sign-on, may leave nobody but the bootstrap admin able to sign in as an
 // admin. Revoking also forgets the account at the identity provider the
-// login is bound to (store.PersonBinding): the next sign-in as login binds
-// it anew, which is how a replaced account gets the login back. Then the
+// login is bound to (store.PersonBinding), in the same transaction, and
+// Revoked names the binding that transaction removed, a binding made by a
+// sign-in that ended just before among them: the next sign-in as login
+// binds it anew, which is how a replaced account gets the login back. Then the
 // flow runs the person started by hand and that are still queued or
 // running are canceled (Runs), each audited as by p: a revoked person's
 // bulk job stops with their access. A login that holds nothing, is bound
@@ -284,17 +284,14 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 			WithRemedy("to do it anyway, confirm with self=true (cardflow people revoke %s --self); the server's API token (the bootstrap admin) keeps working", login).
 			WithDetail("field", "self")
 	}
-	// Read before the revoke, which deletes it: whether the revoke found
-	// anything at all depends on it, and the answer names its issuer.
-	binding, err := pp.Store.PersonBinding(ctx, login)
-	bound := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	sessions, tokens, err := pp.Store.DeletePersonAccess(ctx, login)
+	// The binding is the one the revoke deleted, read in its transaction:
+	// whether the revoke found anything at all depends on it, and the
+	// answer names its issuer.
+	sessions, tokens, binding, err := pp.Store.DeletePersonAccess(ctx, login)
 	if err != nil {
 		return nil, err
 	}
+	bound := binding != nil
 	// After the access ends: a run being started with one of their
 	// sessions or tokens was stored before they were deleted, and is
 	// found here, or is refused (store.FlowRun.SessionID, TokenID).

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -456,5 +457,46 @@ func TestIssuerBinding(t *testing.T) {
 	}
 	if _, unheld, err := people.ListBound(ctx, admin); err != nil || len(unheld) != 0 {
 		t.Errorf("unheld bindings after ada signed in again: %+v, %v; want none", unheld, err)
+	}
+}
+
+// signsInFirst is a store in which the person revoked completes a sign-in
+// just before the revoke's transaction: their login is bound then, by an
+// account at the identity provider bound to nothing when Revoke began.
+type signsInFirst struct {
+	store.Store
+	t *testing.T
+}
+
+func (s signsInFirst) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, *store.PersonBinding, error) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	if err := s.StartSignIn(ctx, "si-late", now.Add(time.Hour)); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.CreateSession(ctx, &store.Session{ID: "s-late", Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: "operator",
+		SignIn: "si-late", Subject: "sub-late", Issuer: "https://idp.test", CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeen: now}); err != nil {
+		s.t.Fatal(err)
+	}
+	return s.Store.DeletePersonAccess(ctx, login)
+}
+
+// TestRevokeNamesTheBindingItRemoved: a binding made by a sign-in that
+// ends after the revoke began and before its transaction is removed by
+// the revoke, and its answer names it (Unbound, Issuer) with the session
+// it made, as the person.revoke audit event does (RevokePersonSummary).
+func TestRevokeNamesTheBindingItRemoved(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	people := &People{Store: signsInFirst{st, t}}
+	rev, err := people.Revoke(ctx, user("root@example.com", Admin), "ada@example.com", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev.Sessions != 1 || !rev.Unbound || rev.Issuer != "https://idp.test" {
+		t.Errorf("revoke of ada, who signed in as it began: %d sessions, unbound %v at %q; want her session ended and her binding at https://idp.test forgotten",
+			rev.Sessions, rev.Unbound, rev.Issuer)
+	}
+	if b, err := st.PersonBinding(ctx, "ada@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ada's binding after the revoke: %+v, %v; want none", b, err)
 	}
 }

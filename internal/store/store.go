@@ -1337,7 +1337,9 @@ type Store interface {
 	// token they own (OwnerType ActorUser) with their offspring (whoever
 	// owns them: no token outlives the token that created it), and
 	// returns how many sessions and which tokens it removed, oldest
-	// first: both or neither. It also marks every sign-in in flight
+	// first, and the binding it removed (nil when the login was bound to
+	// none): all or nothing, read in the transaction that removes them,
+	// so that what it returns is exactly what is gone. It also marks every sign-in in flight
 	// (whose person is not known yet) with the login, so that what the
 	// sign-in gives is refused if it is theirs (and only then), and waits
 	// for the person's sessions and tokens being created on the strength
@@ -1347,7 +1349,7 @@ type Store interface {
 	// are deleted too, so that their authorize URLs no longer complete,
 	// and so is the login's binding (PersonBinding): their next sign-in
 	// binds it anew.
-	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, err error)
+	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, binding *PersonBinding, err error)
 	// PersonBinding returns the account at the identity provider the
 	// login (ignoring case, FoldCase) is bound to: the subject and issuer
 	// of its first sign-in since its access was last revoked

@@ -103,7 +103,7 @@ func TestRevokesCannotDeadlock(t *testing.T) {
 	// A token being created with tok-1 holds it while both revokes start,
 	// the person's first.
 	creating := store.WithLocked(ctx, func() {
-		person = async(func() { _, personToks, personErr = lt.s2.DeletePersonAccess(ctx, "ada@example.com") })
+		person = async(func() { _, personToks, _, personErr = lt.s2.DeletePersonAccess(ctx, "ada@example.com") })
 		lt.waiters(1, person)
 		tokenRevoke = async(func() { _, tokenErr = lt.s1.DeleteAPIToken(ctx, "tok-9") })
 		lt.waiters(2, person, tokenRevoke)
@@ -171,7 +171,7 @@ func TestSessionDeletesCannotDeadlock(t *testing.T) {
 			// A token being created with s-1 holds it while the revoke
 			// and then the delete start.
 			creating := store.WithLocked(ctx, func() {
-				person = async(func() { _, _, personErr = lt.s2.DeletePersonAccess(ctx, "ada@example.com") })
+				person = async(func() { _, _, _, personErr = lt.s2.DeletePersonAccess(ctx, "ada@example.com") })
 				lt.waiters(1, person)
 				deleting = async(func() { deleteErr = tt.delete(lt.s1) })
 				lt.waiters(2, person, deleting)

@@ -39,7 +39,7 @@ func TestRevokeRefusesOnlyItsPersonsSignIns(t *testing.T) {
 		revoke    <-chan struct{}
 	)
 	creating := store.WithLocked(ctx, func() {
-		revoke = async(func() { _, revoked, revokeErr = lt.s2.DeletePersonAccess(ctx, "ADA@example.com") })
+		revoke = async(func() { _, revoked, _, revokeErr = lt.s2.DeletePersonAccess(ctx, "ADA@example.com") })
 		lt.waiters(1, revoke)
 	})
 	first := token("first", "ada@example.com", "si-ada-first")
@@ -66,7 +66,7 @@ func TestRevokeRefusesOnlyItsPersonsSignIns(t *testing.T) {
 		bob = async(func() { bobErr = lt.s1.CreateAPIToken(ctx, token("bob", "bob@example.com", "si-bob")) })
 		lt.waiters(2, ada, bob)
 	})
-	if _, _, err := lt.s2.DeletePersonAccess(marking, "ada@example.com"); err != nil {
+	if _, _, _, err := lt.s2.DeletePersonAccess(marking, "ada@example.com"); err != nil {
 		t.Fatalf("DeletePersonAccess: %v", err)
 	}
 	<-ada

@@ -582,10 +582,12 @@ func (s *Store) deleteAuthRequestsOf(ctx context.Context, tx execer, key string)
 // DeletePersonAccess removes every console session and API token of the
 // person login, and the tokens' offspring, in one transaction, in the
 // revokes' turn (takeRevokeTurn), marks every sign-in in flight with
-// the login's key, and forgets the login's binding.
-func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, error) {
+// the login's key, and forgets the login's binding, returning it as the
+// delete found it.
+func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, *store.PersonBinding, error) {
 	var sessions int
 	var tokens []*store.APIToken
+	var binding *store.PersonBinding
 	key := store.FoldCase(login)
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
 		if err := s.takeRevokeTurn(ctx, tx); err != nil {
@@ -646,11 +648,14 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		}
 		// Last, after the sign-ins in flight are marked: a sign-in that
 		// would bind the login again is refused.
-		_, err = s.exec(ctx, tx, `DELETE FROM person_subjects WHERE login_key = ?`, key)
+		binding, err = scanPersonBinding(s.queryRow(ctx, tx, `DELETE FROM person_subjects WHERE login_key = ? RETURNING `+personBindingCols, key))
+		if errors.Is(err, sql.ErrNoRows) {
+			binding, err = nil, nil
+		}
 		return err
 	})
 	if err != nil {
-		return 0, nil, s.fail("delete the access of a person", err)
+		return 0, nil, nil, s.fail("delete the access of a person", err)
 	}
-	return sessions, tokens, nil
+	return sessions, tokens, binding, nil
 }

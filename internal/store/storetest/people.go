@@ -329,7 +329,7 @@ func testPersonAccess(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 
 	// Logins compare ignoring case, as Okta's do.
-	n, toks, err := s.DeletePersonAccess(ctx, strings.ToUpper(ada.Login))
+	n, toks, _, err := s.DeletePersonAccess(ctx, strings.ToUpper(ada.Login))
 	noErr(t, err, "DeletePersonAccess(ADA)")
 	if n != 2 {
 		t.Errorf("DeletePersonAccess(ada) ended %d sessions; want 2", n)
@@ -360,7 +360,7 @@ func testPersonAccess(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	}
 
-	n, toks, err = s.DeletePersonAccess(ctx, ada.Login)
+	n, toks, _, err = s.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess(ada, again)")
 	if n != 0 || toks == nil || len(toks) != 0 {
 		t.Errorf("DeletePersonAccess(ada, again) = %d, %#v; want 0 and an empty, non-nil list", n, toks)
@@ -415,7 +415,7 @@ func testNothingOutlivesRevoke(t *testing.T, open func(t *testing.T) store.Store
 	for _, id := range []string{"si-3", "si-4", "si-5", "si-6", "si-7"} {
 		noErr(t, s.StartSignIn(ctx, id, at(600)), "StartSignIn")
 	}
-	n, toks, err := s.DeletePersonAccess(ctx, ada.Login)
+	n, toks, _, err := s.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess")
 	if n != 1 || len(toks) != 3 {
 		t.Errorf("DeletePersonAccess ended %d sessions and %d tokens; want 1 and 3", n, len(toks))
@@ -492,7 +492,7 @@ func testLoginsFoldAlike(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, err, "ListAPITokens(Éva)")
 	diff(t, "Éva's tokens", []*store.APIToken{evaTok, evaTok2}, mine)
 
-	n, toks, err := s.DeletePersonAccess(ctx, "ÉVA@example.com")
+	n, toks, _, err := s.DeletePersonAccess(ctx, "ÉVA@example.com")
 	noErr(t, err, "DeletePersonAccess(ÉVA)")
 	if n != 2 {
 		t.Errorf("DeletePersonAccess(ÉVA) ended %d sessions; want 2 (Éva's and éva's)", n)
@@ -505,7 +505,7 @@ func testLoginsFoldAlike(t *testing.T, open func(t *testing.T) store.Store) {
 	_, err = s.GetAPIToken(ctx, otherTok.ID)
 	noErr(t, err, "GetAPIToken(eva's) after DeletePersonAccess(ÉVA)")
 
-	n, _, err = s.DeletePersonAccess(ctx, "σοφια@EXAMPLE.COM")
+	n, _, _, err = s.DeletePersonAccess(ctx, "σοφια@EXAMPLE.COM")
 	noErr(t, err, "DeletePersonAccess(σοφια)")
 	if n != 1 {
 		t.Errorf("DeletePersonAccess(σοφια) ended %d sessions; want 1 (ΣΟΦΙΑ's)", n)
@@ -517,7 +517,7 @@ func testLoginsFoldAlike(t *testing.T, open func(t *testing.T) store.Store) {
 	// A revoke marks the sign-ins in flight with the login ignoring case.
 	noErr(t, s.StartSignIn(ctx, "si-other", at(600)), "StartSignIn")
 	noErr(t, s.StartSignIn(ctx, "si-eva", at(600)), "StartSignIn")
-	_, _, err = s.DeletePersonAccess(ctx, "éva@example.com")
+	_, _, _, err = s.DeletePersonAccess(ctx, "éva@example.com")
 	noErr(t, err, "DeletePersonAccess(éva)")
 	back := &store.Session{ID: "s-eva-3", Actor: store.Actor{Type: store.ActorUser, Login: "Éva@example.com"}, Role: "admin", CSRF: "c",
 		SignIn: "si-eva", CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}
@@ -538,7 +538,7 @@ func testRevokeRacesCreation(t *testing.T, open func(t *testing.T) store.Store) 
 	const n = 20
 	parallel(n, func(i int) {
 		if i == n/2 {
-			if _, _, err := s2.DeletePersonAccess(ctx, ada.Login); err != nil {
+			if _, _, _, err := s2.DeletePersonAccess(ctx, ada.Login); err != nil {
 				t.Errorf("DeletePersonAccess: %v", err)
 			}
 			return
@@ -605,7 +605,7 @@ func testPersonRevokeTakesOffspring(t *testing.T, open func(t *testing.T) store.
 	handed := token("handed", "bob@example.com", 1, laptop)
 	nightly := token("nightly", "bob@example.com", 2, handed)
 	bobs := token("bobs", "bob@example.com", 3, nil)
-	_, got, err := s.DeletePersonAccess(ctx, "ada@example.com")
+	_, got, _, err := s.DeletePersonAccess(ctx, "ada@example.com")
 	noErr(t, err, "DeletePersonAccess(ada)")
 	diff(t, "the tokens ada's revoke deleted", []*store.APIToken{laptop, handed, nightly}, got)
 	left, err := s.ListAPITokens(ctx, "", "")
@@ -737,25 +737,52 @@ func testPersonSubject(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s1.CreateAPIToken(ctx, &store.APIToken{Name: "ci", Hash: "h-ci", Role: "admin", OwnerType: store.ActorUser, OwnerLogin: ada.Login,
 		SessionID: "s-ada", Subject: "sub-other", CreatedAt: at(1), ExpiresAt: at(3600)}), "CreateAPIToken(with ada's session)")
 
-	// A revoke forgets the binding, with nothing else held as well: the
-	// next sign-in binds the login anew.
-	_, _, err = s2.DeletePersonAccess(ctx, ada.Login)
+	// A revoke forgets the binding, with nothing else held as well, and
+	// returns it: the next sign-in binds the login anew.
+	_, _, forgot, err := s2.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess(ada)")
+	diff(t, "the binding the revoke forgot", &store.PersonBinding{Login: "Ada@Example.com", Subject: "sub-ada", BoundAt: at(0)}, forgot)
 	_, err = s1.PersonBinding(ctx, ada.Login)
 	wantErr(t, err, store.ErrNotFound, "PersonBinding(ada) after the revoke")
 	noErr(t, s1.CreateSession(ctx, session("s-new", ada.Login, signIn("si-5"), "sub-new")), "CreateSession(a new account after the revoke)")
-	n, toks, err := s1.DeletePersonAccess(ctx, ada.Login)
+	n, toks, forgot, err := s1.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess(ada, again)")
-	if n != 1 || len(toks) != 0 {
-		t.Errorf("the second revoke ended %d sessions, %d tokens; want 1, 0", n, len(toks))
+	if n != 1 || len(toks) != 0 || forgot == nil || forgot.Subject != "sub-new" {
+		t.Errorf("the second revoke ended %d sessions, %d tokens, forgot %+v; want 1, 0, sub-new", n, len(toks), forgot)
 	}
-	n, toks, err = s1.DeletePersonAccess(ctx, ada.Login)
+	n, toks, forgot, err = s1.DeletePersonAccess(ctx, ada.Login)
 	noErr(t, err, "DeletePersonAccess(ada, holding nothing)")
-	if n != 0 || len(toks) != 0 {
-		t.Errorf("a revoke of nothing ended %d sessions, %d tokens", n, len(toks))
+	if n != 0 || len(toks) != 0 || forgot != nil {
+		t.Errorf("a revoke of nothing ended %d sessions, %d tokens, forgot %+v; want nothing", n, len(toks), forgot)
 	}
 	_, err = s1.PersonBinding(ctx, ada.Login)
 	wantErr(t, err, store.ErrNotFound, "PersonBinding(ada) after the second revoke")
+
+	// A sign-in begun while a revoke holds what it locks (after it
+	// marked the sign-ins in flight) binds the login before the revoke's
+	// delete, which returns the binding, or after it, which leaves it:
+	// the revoke returns the binding if and only if it removed it.
+	signedIn := make(chan error, 1)
+	revoking := store.WithLocked(ctx, func() {
+		go func() {
+			err := s1.StartSignIn(ctx, "si-6", at(600))
+			if err == nil {
+				err = s1.CreateSession(ctx, session("s-during", ada.Login, "si-6", "sub-during"))
+			}
+			signedIn <- err
+		}()
+	})
+	_, _, forgot, err = s2.DeletePersonAccess(revoking, ada.Login)
+	noErr(t, err, "DeletePersonAccess(ada, while she signs in)")
+	noErr(t, <-signedIn, "CreateSession(ada, while she is revoked)")
+	left, err := s1.PersonBinding(ctx, ada.Login)
+	if errors.Is(err, store.ErrNotFound) {
+		left, err = nil, nil
+	}
+	noErr(t, err, "PersonBinding(ada) after a revoke during her sign-in")
+	if (forgot == nil) == (left == nil) || forgot != nil && forgot.Subject != "sub-during" || left != nil && left.Subject != "sub-during" {
+		t.Errorf("a revoke during a sign-in returned the binding %+v and left %+v; want the sign-in's, in one of them", forgot, left)
+	}
 
 	// Two accounts signing in as bo at once: one subject wins.
 	const races = 16
@@ -865,7 +892,7 @@ func testPersonBindingIssuer(t *testing.T, open func(t *testing.T) store.Store) 
 
 	// A revoke forgets it; the next sign-in binds the login at the new
 	// issuer, which refuses the old one.
-	_, _, err = s1.DeletePersonAccess(ctx, "ada@example.com")
+	_, _, _, err = s1.DeletePersonAccess(ctx, "ada@example.com")
 	noErr(t, err, "DeletePersonAccess(ada)")
 	noErr(t, s2.CreateSession(ctx, session("s-6", "ada@example.com", signIn("si-6"), "sub-new", newIdP, 70)), "CreateSession(at the new issuer after the revoke)")
 	all, err := s1.ListPersonBindings(ctx)

@@ -375,7 +375,7 @@ func LoginKeysUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec fu
 	if len(got) != 2 {
 		t.Errorf("éva's sessions after the upgrade: %d; want 2 (Éva's and éva's)", len(got))
 	}
-	n, toks, err := s.DeletePersonAccess(ctx, "éVA@example.com")
+	n, toks, _, err := s.DeletePersonAccess(ctx, "éVA@example.com")
 	noErr(t, err, "DeletePersonAccess(éVA)")
 	if n != 2 || len(toks) != 2 {
 		t.Errorf("DeletePersonAccess(éVA) after the upgrade ended %d sessions and %d tokens; want 2 and 2", n, len(toks))
@@ -388,7 +388,7 @@ func LoginKeysUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec fu
 	if len(mine) != 1 {
 		t.Errorf("the tokens of eva.b, one written without a key: %d; want 1", len(mine))
 	}
-	n, toks, err = s.DeletePersonAccess(ctx, "eva.b@EXAMPLE.com")
+	n, toks, _, err = s.DeletePersonAccess(ctx, "eva.b@EXAMPLE.com")
 	noErr(t, err, "DeletePersonAccess(eva.b)")
 	if n != 1 || len(toks) != 1 {
 		t.Errorf("DeletePersonAccess of rows written without a key ended %d sessions and %d tokens; want 1 and 1", n, len(toks))
