@@ -18,7 +18,9 @@ import (
 // list, that Ada asked and when; another run of Rey's, canceled because
 // Rey's access was revoked, says that and who revoked it. Both said only
 // "Canceled". The Flows page's Last run cell says it in brief ("Canceled by
-// Ada Admin", "Canceled: access revoked"), where it said only "Canceled".
+// Ada Admin", "Canceled: access revoked"), where it said only "Canceled",
+// and, while the run stops, that it is stopping ("Stopping (cancel
+// requested by Ada Admin)"), where it said only "Running".
 func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	t.Parallel()
 	e := newSSOEnv(t)
@@ -43,6 +45,11 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	}
 	cancelNote := func(b *tab) string { return b.text(`//*[@id="flow-run-cancel"]`) }
 	const byAda = "asked by Ada Admin (" + oktaemu.AdminLogin + ")"
+	// lastRun is the Flows page's Last run cell of the flow.
+	lastRun := func() string {
+		ada.open("/flows")
+		return ada.text(`//tr[td/a[@href="/flows/` + flowID + `"]]/td[@data-label="Last run"]/a`)
+	}
 
 	first, release := started()
 	ada.open(first)
@@ -50,9 +57,19 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	if got := cancelNote(ada); !strings.HasPrefix(got, "Cancel requested ") || !strings.Contains(got, byAda+": the items in flight finish") {
 		ada.fatalf("the page of a run Ada asked to stop says %q; want when and that she asked", got)
 	}
+	// While its last items are in flight, the Flows page says the run is
+	// stopping and who asked, where it said only "Running".
+	if got := lastRun(); !strings.HasPrefix(got, "Stopping (cancel requested by Ada Admin)") {
+		ada.fatalf("the Flows page's Last run cell of the stopping run says %q; want Stopping (cancel requested by Ada Admin)", got)
+	}
+	ada.screenshot("flows-last-run-stopping")
+	ada.setWidth(390)
+	ada.checkWidth("the Flows page of a stopping run", 390)
+	ada.screenshot("flows-last-run-stopping-390")
+	ada.do("emulate the screen", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
 	release()
 	e.waitFlowRunEnd(t, first)
-	ada.do("reload", chromedp.Reload())
+	ada.open(first)
 	if status := ada.text(`//*[@id="flow-run-status"]`); status != "Canceled" {
 		ada.fatalf("flow run status %q; want Canceled", status)
 	}
@@ -61,10 +78,6 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	}
 	ada.screenshot("flowrun-canceled-asked")
 	// The Flows page's Last run cell says it in brief.
-	lastRun := func() string {
-		ada.open("/flows")
-		return ada.text(`//tr[td/a[@href="/flows/` + flowID + `"]]/td[@data-label="Last run"]/a`)
-	}
 	if got := lastRun(); !strings.HasPrefix(got, "Canceled by Ada Admin") {
 		ada.fatalf("the Flows page's Last run cell says %q; want Canceled by Ada Admin", got)
 	}
@@ -74,6 +87,9 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	revoke := "/api/v1/people/" + url.PathEscape(oktaemu.ReadOnlyLogin) + "/revoke"
 	if code, body := e.api(t, http.MethodPost, revoke, "application/json", ""); code != http.StatusOK {
 		t.Fatalf("revoke Rey: %d %s", code, body)
+	}
+	if got := lastRun(); !strings.HasPrefix(got, "Stopping (cancel requested: access revoked)") {
+		ada.fatalf("the Flows page's Last run cell of the run stopping after the revoke says %q; want Stopping (cancel requested: access revoked)", got)
 	}
 	release()
 	e.waitFlowRunEnd(t, second)

@@ -315,19 +315,35 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 // page says it in full: "Canceled by Ada Admin", "Canceled: access
 // revoked" for a run canceled because its starter's access was revoked
 // (flowrun.RevokedReason), "Canceled: REASON" for another reason, and
-// "Canceled" when who asked is not recorded.
+// "Canceled" when who asked is not recorded. A run that has not ended
+// though asked to stop (its last items in flight) is stopping, said so
+// with the request as the run lists say it: "Stopping (cancel requested by
+// Ada Admin)", "Stopping (cancel requested: access revoked)", "Stopping
+// (cancel requested)" when who asked is not recorded.
 func lastRunStatus(run *store.FlowRun, brief func(store.Actor) string) string {
-	status := humanize(run.Status)
-	if run.Status != flow.StatusCanceled || flowrun.CancelCause(run, nil) == "" {
-		return status
+	stopping := !flowrun.Finished(run.Status) && !run.CancelRequestedAt.IsZero()
+	if stopping {
+		return "Stopping (cancel requested" + cancelBrief(run, brief) + ")"
 	}
+	if run.Status == flow.StatusCanceled {
+		return humanize(run.Status) + cancelBrief(run, brief)
+	}
+	return humanize(run.Status)
+}
+
+// cancelBrief says in brief who asked run to stop (named with brief) or
+// why, to follow a status: " by Ada Admin", ": access revoked", ":
+// REASON"; empty when who asked is not recorded.
+func cancelBrief(run *store.FlowRun, brief func(store.Actor) string) string {
 	switch {
+	case flowrun.CancelCause(run, nil) == "":
+		return ""
 	case run.CancelReason == "":
-		return status + " by " + brief(run.CancelRequestedBy)
+		return " by " + brief(run.CancelRequestedBy)
 	case strings.EqualFold(run.CancelReason, flowrun.RevokedReason(run.Actor.Login)):
-		return status + ": access revoked"
+		return ": access revoked"
 	}
-	return status + ": " + run.CancelReason
+	return ": " + run.CancelReason
 }
 
 // toggleFlow enables or disables a flow's trigger and shows the flow page

@@ -8,7 +8,9 @@ import (
 )
 
 // TestLastRunStatus: the Flows page's Last run cell says of a canceled run
-// in brief who asked or why, and of other runs their status alone.
+// in brief who asked or why, of a run still stopping that a cancel is
+// requested and in brief by whom or why, and of other runs their status
+// alone.
 func TestLastRunStatus(t *testing.T) {
 	at := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
 	ada := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
@@ -35,6 +37,17 @@ func TestLastRunStatus(t *testing.T) {
 		{"canceled for another reason", store.FlowRun{Status: "canceled", Actor: rey, CancelRequestedAt: at, CancelRequestedBy: ada,
 			CancelReason: "its starter ada@example.com's access was revoked"}, "Canceled: its starter ada@example.com's access was revoked"},
 		{"canceled before who asked was recorded", store.FlowRun{Status: "canceled", Actor: rey, CancelRequestedAt: at}, "Canceled"},
+		{"running", store.FlowRun{Status: "running", Actor: rey}, "Running"},
+		{"stopping, asked by a person", store.FlowRun{Status: "running", Actor: rey, CancelRequestedAt: at, CancelRequestedBy: ada},
+			"Stopping (cancel requested by Ada Admin)"},
+		{"stopping, asked with a token", store.FlowRun{Status: "running", Actor: rey, CancelRequestedAt: at, CancelRequestedBy: adaToken},
+			"Stopping (cancel requested by Ada Admin)"},
+		{"stopping after a revoke", store.FlowRun{Status: "running", Actor: rey, CancelRequestedAt: at, CancelRequestedBy: ada,
+			CancelReason: "its starter rey@example.com's access was revoked"}, "Stopping (cancel requested: access revoked)"},
+		{"stopping for another reason", store.FlowRun{Status: "running", Actor: rey, CancelRequestedAt: at, CancelRequestedBy: ada,
+			CancelReason: "the flow was deleted"}, "Stopping (cancel requested: the flow was deleted)"},
+		{"stopping, who asked not recorded", store.FlowRun{Status: "running", Actor: rey, CancelRequestedAt: at}, "Stopping (cancel requested)"},
+		{"failed after a cancel request", store.FlowRun{Status: "failed", Actor: rey, CancelRequestedAt: at, CancelRequestedBy: ada}, "Failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := lastRunStatus(&tc.run, brief); got != tc.want {

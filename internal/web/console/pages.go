@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -88,6 +89,7 @@ var funcs = template.FuncMap{
 	"pathSegment": url.PathEscape,
 	"login":       breakableLogin,
 	"issuer":      breakableIssuer,
+	"breakable":   breakableText,
 	"flowRunTable": func(rows []flowRunRow, oneFlow bool) flowRunTable {
 		return flowRunTable{Rows: rows, OneFlow: oneFlow}
 	},
@@ -112,27 +114,89 @@ func breakableLogin(login string) template.HTML {
 
 // breakableIssuer is an identity provider's issuer as the People page
 // shows it (issuerName: old-idp.example.com/oauth2/default) as HTML that
-// a narrow cell wraps only after a "." or a "/": each part up to one is a
-// span that does not break (console.css), unless it alone is wider than
-// the cell, where a hyphen would split a host name in two.
+// a narrow cell wraps only after a "." or a "/" (breakable), not at the
+// hyphen of a host name.
 func breakableIssuer(issuer string) template.HTML {
+	return breakable(issuerName(issuer), "./")
+}
+
+// tokenBreaks are the characters after which breakableText lets a long
+// token wrap: an email address after its "@" and its dots, a path after
+// its "/", a name after its "-" or "_".
+const tokenBreaks = "@./-_"
+
+// breakableText is text such as a flow run's error as HTML that a narrow
+// cell wraps between its words, and inside a token only after one of
+// tokenBreaks (breakable): "admin@" / "example.com", where the cell broke
+// it at whatever letter reached its edge ("admin@example.c" / "om").
+func breakableText(text string) template.HTML {
+	return breakable(text, tokenBreaks)
+}
+
+// breakable is text as HTML that a narrow cell wraps at its white space
+// (kept as it is, for a cell whose white-space keeps line breaks) and
+// inside a word only after a run of the characters in after: each word
+// that has such a place is a span of parts, each part up to one a span
+// that does not break (console.css: span.parts > span), unless it alone
+// is wider than the cell, with <wbr> between them. A run of them at a
+// word's start or end is no place to break ("--failed-only" keeps its
+// "--", "(x.)" its "."), nor is a hyphen before a digit (2026-12-06,
+// -5). A word without such a place is only escaped.
+func breakable(text, after string) template.HTML {
 	var b strings.Builder
-	b.WriteString(`<span class="issuer">`)
-	rest := issuerName(issuer)
-	for rest != "" {
-		i := strings.IndexAny(rest, "./")
-		part := rest
-		if i >= 0 {
-			part = rest[:i+1]
+	for text != "" {
+		i := strings.IndexFunc(text, unicode.IsSpace)
+		if i == 0 {
+			j := strings.IndexFunc(text, func(r rune) bool { return !unicode.IsSpace(r) })
+			if j < 0 {
+				j = len(text)
+			}
+			b.WriteString(text[:j])
+			text = text[j:]
+			continue
 		}
-		rest = rest[len(part):]
-		b.WriteString("<span>" + template.HTMLEscapeString(part) + "</span>")
-		if rest != "" {
+		if i < 0 {
+			i = len(text)
+		}
+		breakableWord(&b, text[:i], after)
+		text = text[i:]
+	}
+	return template.HTML(b.String())
+}
+
+// breakableWord writes word as breakable does.
+func breakableWord(b *strings.Builder, word, after string) {
+	var parts []string
+	start := 0
+	for i := 0; i < len(word); i++ {
+		if !strings.ContainsRune(after, rune(word[i])) {
+			continue
+		}
+		// The end of this run of them: a place to break when letters come
+		// before the run and after it.
+		j := i
+		for j+1 < len(word) && strings.ContainsRune(after, rune(word[j+1])) {
+			j++
+		}
+		if i > start && j+1 < len(word) && !(word[j] == '-' && word[j+1] >= '0' && word[j+1] <= '9') {
+			parts = append(parts, word[start:j+1])
+			start = j + 1
+		}
+		i = j
+	}
+	if len(parts) == 0 {
+		b.WriteString(template.HTMLEscapeString(word))
+		return
+	}
+	parts = append(parts, word[start:])
+	b.WriteString(`<span class="parts">`)
+	for k, part := range parts {
+		if k > 0 {
 			b.WriteString("<wbr>")
 		}
+		b.WriteString("<span>" + template.HTMLEscapeString(part) + "</span>")
 	}
 	b.WriteString("</span>")
-	return template.HTML(b.String())
 }
 
 // sentence joins the non-empty parts with "; " (a message and its remedy)

@@ -51,3 +51,40 @@ func TestBreakableLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakable: a word wraps only after a run of the characters given,
+// each part up to one a span that does not break, and not after such a
+// run at its start or end or a hyphen before a digit; white space is kept
+// as it is, a word without such a place is only escaped, and everything
+// is escaped.
+func TestBreakable(t *testing.T) {
+	for _, tc := range []struct{ name, in, after, want string }{
+		{"an email address in a sentence", "asked by Ada Admin (admin@example.com)", tokenBreaks,
+			`asked by Ada Admin <span class="parts"><span>(admin@</span><wbr><span>example.</span><wbr><span>com)</span></span>`},
+		{"a possessive after a login", "its starter rey@example.com's access", tokenBreaks,
+			`its starter <span class="parts"><span>rey@</span><wbr><span>example.</span><wbr><span>com&#39;s</span></span> access`},
+		{"lines and spaces kept", "step find: failed\n  (run it  again)", tokenBreaks, "step find: failed\n  (run it  again)"},
+		{"a run of them breaks once, not at the ends", "--failed-only) e.g. /api/v1/devices/", tokenBreaks,
+			`<span class="parts"><span>--failed-</span><wbr><span>only)</span></span> <span class="parts"><span>e.</span><wbr><span>g.</span></span> <span class="parts"><span>/api/</span><wbr><span>v1/</span><wbr><span>devices/</span></span>`},
+		{"a URL", "https://dev-1.okta.com/api", tokenBreaks,
+			`<span class="parts"><span>https://</span><wbr><span>dev-1.</span><wbr><span>okta.</span><wbr><span>com/</span><wbr><span>api</span></span>`},
+		{"no hyphen before a digit", "at 2026-12-06T19:45:47Z, -5", tokenBreaks, "at 2026-12-06T19:45:47Z, -5"},
+		{"snake case", "ops_team-oncall", tokenBreaks, `<span class="parts"><span>ops_</span><wbr><span>team-</span><wbr><span>oncall</span></span>`},
+		{"an id has no place to break", "rerun 0123456789abcdef0123456789abcdef", tokenBreaks, "rerun 0123456789abcdef0123456789abcdef"},
+		{"escaped", `<b>x</b>&y@"z".test`, tokenBreaks,
+			`<span class="parts"><span>&lt;b&gt;x&lt;/</span><wbr><span>b&gt;&amp;y@</span><wbr><span>&#34;z&#34;.</span><wbr><span>test</span></span>`},
+		{"an issuer breaks at its dots and slashes only", "old-idp.example.com/oauth2/default", "./",
+			`<span class="parts"><span>old-idp.</span><wbr><span>example.</span><wbr><span>com/</span><wbr><span>oauth2/</span><wbr><span>default</span></span>`},
+		{"not ASCII", "ümlaut@exämple.com", tokenBreaks, `<span class="parts"><span>ümlaut@</span><wbr><span>exämple.</span><wbr><span>com</span></span>`},
+		{"empty", "", tokenBreaks, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(breakable(tc.in, tc.after)); got != tc.want {
+				t.Errorf("breakable(%q, %q) =\n%s\nwant\n%s", tc.in, tc.after, got, tc.want)
+			}
+		})
+	}
+	if got, want := string(breakableIssuer("https://old-idp.example.com/oauth2/default/")), string(breakable("old-idp.example.com/oauth2/default", "./")); got != want {
+		t.Errorf("breakableIssuer = %s; want %s", got, want)
+	}
+}
