@@ -504,7 +504,13 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 	if len(cf.hookTypes) > 0 {
 		if poll {
 			// Once an interval: is the hook still active and verified at Okta?
-			ok, err := in.hookLeased(ctx, id, func() error { _, err := in.reconciler.Check(ctx, id); return err })
+			ok, err := in.hookLeased(ctx, id, func() error {
+				_, err := in.reconciler.Check(ctx, id)
+				if errors.Is(err, store.ErrNotFound) {
+					return nil // no hook registered yet: reconcile, next, registers it
+				}
+				return err
+			})
 			in.result(ctx, "events: checking the event hook at Okta", id, ok, err)
 		}
 		in.reconcile(ctx, id, cf.hookTypes, cf.hookKey(in.reconciler.PublicURL))

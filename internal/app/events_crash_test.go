@@ -253,8 +253,13 @@ func TestCrashAroundEvents(t *testing.T) {
 				devices = append(devices, enrollDevice(t, emu, login))
 			}
 			emu.AdvanceClock(t, time.Second)
+			polls := func() int { return emu.Stats(t)["GET /api/v1/logs"] }
+			polled := polls()
 			flowID := storeEnabledFlow(t, h1, "hook+poll")
 			waitHookVerified(t, emu)
+			// The poll at the enabling reads the System Log before the
+			// first removal: the removal reaches this server by hook alone.
+			waitFor(t, "the poll at the enabling", func() bool { return polls() > polled })
 			emu.AdvanceClock(t, time.Second)
 
 			// The first removal's delivery or dispatch kills the server.

@@ -195,6 +195,13 @@ func TestEventTriggeredFlow(t *testing.T) {
 					t.Errorf("device %s is %s; want SUSPENDED by the flow", d, dev.Status)
 				}
 			}
+			// Nothing went wrong: nothing is logged as an error (the
+			// enabling's first look at a hook not registered yet included).
+			for line := range strings.Lines(h.logs.String()) {
+				if strings.Contains(line, `"level":"ERROR"`) {
+					t.Errorf("logged an error where all went well: %s", line)
+				}
+			}
 		})
 	}
 }
