@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -428,10 +429,19 @@ func TestKeysCommandsOnADirectoryWithoutDatabase(t *testing.T) {
 func TestSSOChangeSignsOutItsSessions(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	// Each start reads the provider's discovery document: its issuer is
+	// a closed port here, which refuses at once, where a name to look up
+	// would wait on the machine's DNS.
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + closed.Addr().String()
+	closed.Close()
 	sso := func(roles ...string) func(*Config) {
 		return func(c *Config) {
 			if len(roles) > 0 {
-				c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret, c.OIDCRoles = "https://idp.example.com", "0oacardflow", "secret", roles
+				c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret, c.OIDCRoles = issuer, "0oacardflow", "secret", roles
 			}
 		}
 	}
@@ -485,6 +495,9 @@ func TestSSOChangeSignsOutItsSessions(t *testing.T) {
 		}
 		if len(st.want) == 1 && !strings.Contains(logs.String(), "single sign-on settings changed") {
 			t.Errorf("%s: the start does not say why people were signed out:\n%s", st.name, logs)
+		}
+		if a.cfg.OIDCIssuer != "" && !strings.Contains(logs.String(), "connection refused") {
+			t.Errorf("%s: the start's discovery was not refused at once by %s:\n%s", st.name, issuer, logs)
 		}
 		sessions(a)
 		a.Close()
