@@ -27,14 +27,12 @@ steps:
       status: ${{ item.status }}
 `
 
-// TestCancelStopsRateLimitWait: a flow run asked to stop while its card
-// waits for the org's rate limit does not send that call when the window
-// resets: the wait ends at once, the item fails saying the call was not
-// sent and why, and the run ends canceled with nothing more changed. The
-// org allows 5 Devices API calls a minute and its clock stands at the
-// start of a window, so a call past them would wait the whole minute.
-func TestCancelStopsRateLimitWait(t *testing.T) {
-	t.Parallel()
+// startWaitingRun starts a server and the suspend-all flow against an org
+// that allows 5 Devices API calls a minute, its clock at the start of a
+// window, and returns once a suspension waits for the rate limit (a whole
+// minute): the server, the org, the run and the suspensions sent.
+func startWaitingRun(t *testing.T) (*harness, *emutest.Server, flowRun, int) {
+	t.Helper()
 	clock := emutest.NewClock(time.Now().Truncate(time.Minute).Add(500 * time.Millisecond))
 	emu := emutest.Start(t, oktaemu.Config{Devices: 40, RateLimitPerMinute: 5, Now: clock.Now})
 	h := startServer(t, emu, t.TempDir(), nil)
@@ -64,6 +62,19 @@ func TestCancelStopsRateLimitWait(t *testing.T) {
 	if sent < 1 {
 		t.Fatalf("%d suspensions before the wait; want some", sent)
 	}
+	return h, emu, run, sent
+}
+
+// TestCancelStopsRateLimitWait: a flow run asked to stop while its card
+// waits for the org's rate limit does not send that call when the window
+// resets: the wait ends at once, the item fails saying the call was not
+// sent and why, and the run ends canceled with nothing more changed. The
+// org allows 5 Devices API calls a minute and its clock stands at the
+// start of a window, so a call past them would wait the whole minute.
+func TestCancelStopsRateLimitWait(t *testing.T) {
+	t.Parallel()
+	h, emu, run, sent := startWaitingRun(t)
+	before := lifecycleCalls(emu.Stats(t)) - sent
 	if code, data := h.call("POST", "/api/v1/flow-runs/"+run.ID+"/cancel", nil, nil); code/100 != 2 {
 		t.Fatalf("cancel: %d %s", code, data)
 	}
@@ -82,5 +93,31 @@ func TestCancelStopsRateLimitWait(t *testing.T) {
 	if len(got["failed"]) != 1 || !strings.Contains(got["failed"][0], "did not send its call to Okta: its flow run was asked to stop") ||
 		!strings.Contains(got["failed"][0], "flows rerun "+run.ID+" --failed-only") {
 		t.Errorf("card runs by status: %v; want the waiting one failed, saying its call was not sent because the run was asked to stop, and how to run it again", got)
+	}
+}
+
+// TestShutdownStopsRateLimitWait: a server that stops while a flow run's
+// card waits for the org's rate limit does not send that call: the card
+// run fails saying so and that the run resumes with the item, nothing
+// more is changed, and the run is handed back, still running, for the
+// next server.
+func TestShutdownStopsRateLimitWait(t *testing.T) {
+	t.Parallel()
+	h, emu, run, sent := startWaitingRun(t)
+	before := lifecycleCalls(emu.Stats(t)) - sent
+	h.stop()
+	if n := lifecycleCalls(emu.Stats(t)) - before; n != sent {
+		t.Errorf("%d suspensions in all; want the %d before the shutdown", n, sent)
+	}
+	if !strings.Contains(h.logs.String(), "flow run interrupted by shutdown") {
+		t.Errorf("the server does not log that it handed the run back")
+	}
+	// The next server resumes the run (its suspensions wait for the
+	// minute again); the card run the shutdown stopped says why.
+	h2 := startServer(t, emu, h.dataDir, nil)
+	got := shutdownRunStatuses(h2, run.ID)
+	if len(got["failed"]) != 1 || !strings.Contains(got["failed"][0], "did not send its call to Okta: its server began shutting down while the call waited") ||
+		!strings.Contains(got["failed"][0], "the flow run resumes by itself, with this item") {
+		t.Errorf("card runs by status: %v; want the waiting one failed, saying its call was not sent because the server stopped, and that the run resumes with it", got)
 	}
 }

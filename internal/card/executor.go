@@ -238,7 +238,8 @@ func StopWaiting(ctx, stop context.Context) context.Context {
 
 // StopReason is why the stop of StopWaiting ended, for the error of the
 // card runs it stopped: Why completes "this run did not send its call to
-// Okta: ..."; Remedy is the error's remedy.
+// Okta: ... while the call waited" (an event: "its flow run was asked to
+// stop"); Remedy is the error's remedy.
 type StopReason struct{ Why, Remedy string }
 
 func (r *StopReason) Error() string { return r.Why }

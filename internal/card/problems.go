@@ -191,7 +191,7 @@ func toProblem(err error, iv *invocation) *problem.Error {
 		if r := (*StopReason)(nil); errors.As(se.Cause, &r) {
 			why, remedy = r.Why, r.Remedy
 		}
-		return problem.New(problem.Internal, "this run did not send its call to Okta: %s while it waited (for the org's rate limit, or to try again)", why).
+		return problem.New(problem.Internal, "this run did not send its call to Okta: %s while the call waited (for the org's rate limit, or to be sent again)", why).
 			WithRemedy("%s", remedy).Wrap(err)
 	}
 	if errors.Is(err, context.Canceled) {

@@ -352,7 +352,7 @@ var errRunTaken = errors.New("another server took the flow run over")
 // The reasons a run's card calls stop waiting for the rate limit
 // (card.StopWaiting).
 var (
-	stopShutdown = &card.StopReason{Why: "its server is shutting down",
+	stopShutdown = &card.StopReason{Why: "its server began shutting down",
 		Remedy: "nothing was changed by this call; the flow run resumes by itself, with this item, when a server starts"}
 	stopTaken = &card.StopReason{Why: "another server took its flow run over",
 		Remedy: "nothing was changed by this call; the server that runs the flow run now runs this item again"}
