@@ -33,7 +33,7 @@ func (o *Org) ctlEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := o.st()
-	u := s.lookupUser(req.User)
+	u := s.findUser(req.User)
 	if u == nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no user " + req.User})
 		return
@@ -68,8 +68,8 @@ func (o *Org) deviceAndUser(w http.ResponseWriter, r *http.Request, login string
 	id := r.PathValue("deviceId")
 	s.mu.RLock()
 	d := s.devices[id]
-	s.mu.RUnlock()
 	u := s.lookupUser(login)
+	s.mu.RUnlock()
 	switch {
 	case d == nil:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no device " + id})

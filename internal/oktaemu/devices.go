@@ -246,7 +246,7 @@ func (o *Org) userDevices(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("userId")
 	s := o.st()
-	u := s.lookupUser(id)
+	u := s.findUser(id)
 	if u == nil {
 		writeNotFound(w, id, "User")
 		return

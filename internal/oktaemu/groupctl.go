@@ -17,8 +17,8 @@ func (o *Org) groupAndUser(w http.ResponseWriter, r *http.Request, login string)
 	if i >= 0 {
 		g = s.groups[i]
 	}
-	s.mu.RUnlock()
 	u := s.lookupUser(login)
+	s.mu.RUnlock()
 	switch {
 	case g == nil:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no group " + name})

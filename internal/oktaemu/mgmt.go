@@ -29,7 +29,7 @@ func (o *Org) getUser(w http.ResponseWriter, r *http.Request) {
 	if o.authorizeAPI(w, r, "okta.users.read", accessRead) == nil {
 		return
 	}
-	u := o.st().lookupUser(id)
+	u := o.st().findUser(id)
 	if u == nil {
 		writeNotFound(w, id, "User")
 		return
@@ -124,12 +124,19 @@ func (o *Org) listAppUsers(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
+	type assignedUser struct {
+		u       *user
+		created time.Time
+	}
 	s.mu.RLock()
-	as := slices.Clone(a.assigned)
+	as := make([]assignedUser, 0, len(a.assigned))
+	for _, x := range a.assigned {
+		as = append(as, assignedUser{s.users[x.userID], x.created})
+	}
 	s.mu.RUnlock()
 	out := make([]appUserJSON, 0, len(as))
 	for _, x := range as {
-		out = append(out, appUser(origin(r), a, s.users[x.userID], x.created))
+		out = append(out, appUser(origin(r), a, x.u, x.created))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -149,7 +156,7 @@ func (o *Org) assignAppUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "E0000001", "Api validation failed: id", "id: The user id is required.")
 		return
 	}
-	u := s.lookupUser(body.ID)
+	u := s.findUser(body.ID)
 	if u == nil {
 		writeNotFound(w, body.ID, "User")
 		return

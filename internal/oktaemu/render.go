@@ -182,11 +182,12 @@ type deviceUserJSON struct {
 	User             any    `json:"user"`
 }
 
-// deviceUsersJSON renders a device's users, in full or as summaries.
+// deviceUsersJSON renders a device's users, in full or as summaries; the
+// caller does not hold s.mu.
 func deviceUsersJSON(s *state, d *device, origin string, summary bool) []deviceUserJSON {
 	out := make([]deviceUserJSON, 0, len(d.users))
 	for _, du := range d.users {
-		u := s.users[du.userID]
+		u := s.userByID(du.userID)
 		if u == nil {
 			continue
 		}

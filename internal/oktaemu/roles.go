@@ -77,7 +77,8 @@ func (o *Org) roleView(h roleHolder, ra roleAssignment) roleJSON {
 }
 
 // roleHolder finds the user ({userId}: an id or a login) or the client app
-// ({clientId}) the request path names, or answers 404.
+// ({clientId}) the request path names, or answers 404; the caller holds
+// s.mu.
 func (o *Org) roleHolder(w http.ResponseWriter, r *http.Request, s *state) (roleHolder, bool) {
 	if id := r.PathValue("userId"); id != "" {
 		u := s.lookupUser(id)

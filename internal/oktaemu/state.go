@@ -26,12 +26,12 @@ type state struct {
 	rnd *rand.Rand // ids of new objects; guarded by mu
 
 	start     time.Time
-	users     map[string]*user // by id
-	byLogin   map[string]*user // by lower-case login
+	users     map[string]*user // by id; guarded by mu, a user replaced, never changed
+	byLogin   map[string]*user // by lower-case login; guarded by mu
 	apiTokens map[string]string
 	apps      map[string]*app // by id
 	byClient  map[string]*app // by client id
-	groups    []*group
+	groups    []*group        // a group's members guarded by mu
 	// userRoles are the users' admin roles by user id; guarded by mu, a
 	// user's slice replaced, never changed.
 	userRoles map[string][]roleAssignment
@@ -413,12 +413,29 @@ func (s *state) newDevice(fd FixtureDevice) (*device, error) {
 	return d, nil
 }
 
-// lookupUser finds a user by id or login.
+// lookupUser finds a user by id or login; the caller holds s.mu.
 func (s *state) lookupUser(idOrLogin string) *user {
 	if u, ok := s.users[idOrLogin]; ok {
 		return u
 	}
 	return s.byLogin[strings.ToLower(idOrLogin)]
+}
+
+// findUser is lookupUser for a caller not holding s.mu: the user map
+// changes (POST /_emulator/users/{user}/claims stores a changed copy), the
+// user found does not.
+func (s *state) findUser(idOrLogin string) *user {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lookupUser(idOrLogin)
+}
+
+// userByID returns the user with id, nil when none; the caller does not
+// hold s.mu.
+func (s *state) userByID(id string) *user {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.users[id]
 }
 
 // newID returns prefix + 17 base62 characters; callers hold mu (or own s).
