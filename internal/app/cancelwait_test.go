@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,24 +9,6 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
-
-const suspendAllFlow = `name: suspend-all-active
-steps:
-  - id: find
-    card: okta-devices/search-devices
-    connection: Prod
-    input:
-      search: 'status eq "ACTIVE"'
-      resultSet: all
-  - id: suspend
-    card: okta-devices/suspend-device
-    connection: Prod
-    for_each: ${{ steps.find.output.devices }}
-    concurrency: 1
-    input:
-      deviceId: ${{ item.id }}
-      status: ${{ item.status }}
-`
 
 // startWaitingRun starts a server and the suspend-all flow against an org
 // that allows 5 Devices API calls a minute, its clock at the start of a
@@ -40,7 +23,7 @@ func startWaitingRun(t *testing.T) (*harness, *emutest.Server, flowRun, int) {
 	var stored struct {
 		Flow struct{ ID string } `json:"flow"`
 	}
-	if code, data := h.postYAML("/api/v1/flows", suspendAllFlow, &stored); code != 201 {
+	if code, data := h.postYAML("/api/v1/flows", fmt.Sprintf(bulkFlowTemplate, 1), &stored); code != 201 {
 		t.Fatalf("store flow: %d %s", code, data)
 	}
 	before := lifecycleCalls(emu.Stats(t))

@@ -116,20 +116,27 @@ func (h roleHolder) setAssignments(s *state, ras []roleAssignment) {
 	h.app.roles = ras
 }
 
-// listRoles answers GET /api/v1/users/{userId}/roles and
-// GET /oauth2/v1/clients/{clientId}/roles.
-func (o *Org) listRoles(w http.ResponseWriter, r *http.Request) {
+// readRoles authorizes a read of the role assignments of the request's
+// user or client app and returns the holder and its assignments; false
+// when it answered the request already (refused, or no such holder).
+func (o *Org) readRoles(w http.ResponseWriter, r *http.Request) (roleHolder, []roleAssignment, bool) {
 	if o.authorizeAPI(w, r, "okta.roles.read", accessRead) == nil {
-		return
+		return roleHolder{}, nil, false
 	}
 	s := o.st()
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	h, ok := o.roleHolder(w, r, s)
-	var ras []roleAssignment
-	if ok {
-		ras = h.assignments(s)
+	if !ok {
+		return roleHolder{}, nil, false
 	}
-	s.mu.RUnlock()
+	return h, h.assignments(s), true
+}
+
+// listRoles answers GET /api/v1/users/{userId}/roles and
+// GET /oauth2/v1/clients/{clientId}/roles.
+func (o *Org) listRoles(w http.ResponseWriter, r *http.Request) {
+	h, ras, ok := o.readRoles(w, r)
 	if !ok {
 		return
 	}
@@ -142,21 +149,11 @@ func (o *Org) listRoles(w http.ResponseWriter, r *http.Request) {
 
 // getRole answers GET .../roles/{roleAssignmentId}.
 func (o *Org) getRole(w http.ResponseWriter, r *http.Request) {
-	if o.authorizeAPI(w, r, "okta.roles.read", accessRead) == nil {
-		return
-	}
-	s := o.st()
-	id := r.PathValue("roleAssignmentId")
-	s.mu.RLock()
-	h, ok := o.roleHolder(w, r, s)
-	var ras []roleAssignment
-	if ok {
-		ras = h.assignments(s)
-	}
-	s.mu.RUnlock()
+	h, ras, ok := o.readRoles(w, r)
 	if !ok {
 		return
 	}
+	id := r.PathValue("roleAssignmentId")
 	i := slices.IndexFunc(ras, func(ra roleAssignment) bool { return ra.id == id })
 	if i < 0 {
 		writeNotFound(w, id, "Role")
