@@ -133,10 +133,17 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 			}
 		}
 	}()
-	defer func() {
-		close(finished)
-		cancel()
+	// stopRenewing ends the renewals: before the lease is given up, so
+	// that no renewal takes it back after (the next server would wait
+	// for it to lapse), and at the end.
+	var stopOnce sync.Once
+	stopRenewing := func() {
+		stopOnce.Do(func() { close(finished) })
 		<-renewDone
+	}
+	defer func() {
+		stopRenewing()
+		cancel()
 		s.mu.Lock()
 		delete(s.progress, run.ID)
 		delete(s.canceled, run.ID)
@@ -193,6 +200,7 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 	}
 	if err != nil && ctx.Err() != nil {
 		// Shutting down: hand the run back for the next server.
+		stopRenewing()
 		_ = s.store.RenewFlowRunLease(context.WithoutCancel(ctx), run.ID, s.owner, 0, s.now())
 		log.Info("flow run interrupted by shutdown; it resumes on the next start")
 		return
@@ -201,6 +209,7 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 		// This server cannot go on with the run (its keyring is behind
 		// the database's) and claims no run until it can: hand the run
 		// back at once for a server that can.
+		stopRenewing()
 		_ = s.store.RenewFlowRunLease(context.WithoutCancel(ctx), run.ID, s.owner, 0, s.now())
 		log.Warn("flow run handed back: this server cannot go on with it; a server that can resumes it", slog.Any("error", err))
 		return
