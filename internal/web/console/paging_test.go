@@ -104,7 +104,7 @@ func TestConsoleListsPage(t *testing.T) {
 			Published: at, Raw: json.RawMessage(raw), ReceivedAt: at})
 		events = append(events, fmt.Sprintf("seed-device-%03d", i))
 		ev := &store.AuditEvent{Time: at, Actor: store.Actor{Type: store.ActorUser, Login: "pager@example.com"}, Action: "test.pager",
-			InputSummary: fmt.Sprintf("seed-audit-%03d", i), Outcome: "success", Plan: store.PlanRef{FlowName: "seed-plan"}}
+			InputSummary: fmt.Sprintf("seedaudit%03d", i), Outcome: "success", Plan: store.PlanRef{FlowName: "seed-plan"}}
 		must(t, st.AppendAudit(ctx, ev))
 		audit = append(audit, ev.InputSummary)
 	}
@@ -133,8 +133,8 @@ func TestConsoleListsPage(t *testing.T) {
 		{name: "flow runs of every flow", path: "/flows", idRe: `href="/flow-runs/(seedfr\d+)">[^<]*<span class="vh"> run of`, label: "Flow runs", want: flowRuns, pages: 3},
 		{name: "flow runs of a flow", path: "/flows/" + seedFlow.ID, idRe: `href="/flow-runs/(seedfr\d+)">[^<]*<span class="vh"> run of`, label: "Flow runs", want: flowRuns, pages: 3},
 		{name: "events of a connection", path: "/events?connection=conn_seed000", idRe: `(seed-device-\d+)`, keep: "connection=conn_seed000", label: "Events", want: events, pages: 3},
-		{name: "audit of a person", path: "/audit?actor=pager%40example.com", idRe: `(seed-audit-\d+)`, keep: "actor=pager", label: "Audit events", want: audit, pages: 3},
-		{name: "audit of plans", path: "/audit?plans=only", idRe: `(seed-audit-\d+)`, keep: "plans=only", label: "Audit events", want: audit, pages: 3},
+		{name: "audit of a person", path: "/audit?actor=pager%40example.com", idRe: `(seedaudit\d+)`, keep: "actor=pager", label: "Audit events", want: audit, pages: 3},
+		{name: "audit of plans", path: "/audit?plans=only", idRe: `(seedaudit\d+)`, keep: "plans=only", label: "Audit events", want: audit, pages: 3},
 		{name: "tokens", path: "/tokens", idRe: `aria-label="Revoke (seed-tok-\d+)"`, label: "Tokens", want: tokens, pages: 2},
 	}
 	for _, tt := range tests {

@@ -38,6 +38,11 @@ type flowRunRow struct {
 	// Cancel says who asked the run to stop and why (flowrun.CancelCause);
 	// empty when nobody did or nobody was recorded.
 	Cancel string
+	// CancelUnrecorded is set for a run asked to stop, not ended yet, whose
+	// request does not record who asked (a server of an earlier version
+	// stored it): its Error cell says a cancel is requested, by whom not
+	// recorded, where it was empty.
+	CancelUnrecorded bool
 }
 
 // flowRunRows makes the rows of runs, naming people with name; the
@@ -47,6 +52,7 @@ func flowRunRows(runs []*store.FlowRun, name func(store.Actor) string) []flowRun
 	rows := make([]flowRunRow, len(runs))
 	for i, run := range runs {
 		rows[i] = flowRunRow{FlowRun: run, Start: startOf(run, schedules, name), Cancel: flowrun.CancelCause(run, name)}
+		rows[i].CancelUnrecorded = rows[i].Cancel == "" && !run.CancelRequestedAt.IsZero() && !flowrun.Finished(run.Status)
 	}
 	return rows
 }
