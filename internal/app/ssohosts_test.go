@@ -9,17 +9,13 @@ package app
 // stop it.
 
 import (
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/keyring"
@@ -27,51 +23,11 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
 
-// offHostIssuer serves an emulated org as an issuer at its own origin,
-// whose discovery document places the endpoints named in moved on
-// another origin that serves the org too and counts what it is asked.
-func offHostIssuer(t *testing.T, emu *emutest.Server, moved ...string) (issuer, other string, otherHits *atomic.Int32) {
-	t.Helper()
-	target, err := url.Parse(emu.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frontHost string
-	// The org names its issuer, and signs ID tokens, by the host asked.
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target); r.Out.Host = frontHost }}
-	otherHits = &atomic.Int32{}
-	otherSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		otherHits.Add(1)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(otherSrv.Close)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/.well-known/openid-configuration" {
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		proxy.ServeHTTP(rec, r)
-		var doc map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		for _, name := range moved {
-			doc[name] = strings.Replace(doc[name].(string), "http://"+frontHost, otherSrv.URL, 1)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(doc)
-	}))
-	t.Cleanup(front.Close)
-	frontHost = strings.TrimPrefix(front.URL, "http://")
-	return front.URL, otherSrv.URL, otherHits
-}
-
 func TestSSODiscoveryOnAnotherHostStopsTheStart(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 1})
-	issuer, other, hits := offHostIssuer(t, emu, "token_endpoint", "jwks_uri")
+	split := emu.SplitIssuer(t, "token_endpoint", "jwks_uri")
+	issuer, other := split.Issuer, split.Other
 	dataDir := filepath.Join(t.TempDir(), "data")
 	cfg := Config{Listen: "127.0.0.1:0", DataDir: dataDir, APIToken: keyring.Secret(testAPIToken), Stdout: &emutest.SyncBuffer{}}
 	ssoConfig(&cfg, issuer)
@@ -90,7 +46,7 @@ func TestSSODiscoveryOnAnotherHostStopsTheStart(t *testing.T) {
 			t.Errorf("New: %v; want a configuration error saying %q", err, want)
 		}
 	}
-	if n := hits.Load(); n != 0 {
+	if n := len(split.Requests()); n != 0 {
 		t.Errorf("the other host was asked %d times; want never", n)
 	}
 	if _, err := os.Stat(dataDir); !errors.Is(err, fs.ErrNotExist) {
@@ -101,7 +57,8 @@ func TestSSODiscoveryOnAnotherHostStopsTheStart(t *testing.T) {
 func TestSSOAllowedHostStartsAndSignsIn(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 1})
-	issuer, other, hits := offHostIssuer(t, emu, "token_endpoint", "jwks_uri")
+	split := emu.SplitIssuer(t, "token_endpoint", "jwks_uri")
+	issuer, other := split.Issuer, split.Other
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
 		ssoConfig(c, issuer)
 		c.OIDCAllowedHosts = []string{other}
@@ -110,7 +67,7 @@ func TestSSOAllowedHostStartsAndSignsIn(t *testing.T) {
 	if !b.signedIn(h.url + "/connections") {
 		t.Error("the admin is not signed in after signing in through the allowed host")
 	}
-	if n := hits.Load(); n < 2 {
+	if n := len(split.Requests()); n < 2 {
 		t.Errorf("the allowed host was asked %d times; want the code exchange and the keys", n)
 	}
 }

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -352,78 +350,6 @@ func TestTokenEndpointPageRepeatingTheRequest(t *testing.T) {
 	}
 }
 
-// split serves an emulated org as an issuer whose discovery document
-// places some endpoints on another host: the front is the issuer, other
-// the other host; both pass requests to the org as asked of the front (the
-// org names its issuer, and signs ID tokens, by the host asked).
-type split struct {
-	issuer, other string
-
-	mu    sync.Mutex
-	moved []string // the document's endpoints placed on other
-	asked []string // "METHOD /path" of the requests other received
-}
-
-func splitIssuer(t *testing.T, emu *emutest.Server, moved ...string) *split {
-	t.Helper()
-	target, err := url.Parse(emu.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &split{moved: moved}
-	var frontHost string
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(target)
-		r.Out.Host = frontHost
-	}}
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/.well-known/openid-configuration" {
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		proxy.ServeHTTP(rec, r)
-		var doc map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		s.mu.Lock()
-		for _, name := range s.moved {
-			doc[name] = strings.Replace(doc[name].(string), s.issuer, s.other, 1)
-		}
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(doc)
-	}))
-	t.Cleanup(front.Close)
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.asked = append(s.asked, r.Method+" "+r.URL.Path)
-		s.mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(other.Close)
-	frontHost = strings.TrimPrefix(front.URL, "http://")
-	s.issuer, s.other = front.URL, other.URL
-	return s
-}
-
-// move places the named endpoints on the other host from the next
-// discovery on; none puts them all back on the issuer's.
-func (s *split) move(names ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.moved = names
-}
-
-// requests returns what the other host was asked.
-func (s *split) requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.asked)
-}
-
 // TestDiscoveryRefusesEndpointsOnAnotherHost: a discovery document that
 // places the token endpoint, the keys or the authorization endpoint on
 // another host than the issuer's is refused, naming the endpoint, the host
@@ -443,10 +369,10 @@ func TestDiscoveryRefusesEndpointsOnAnotherHost(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			emu := emutest.Start(t, oktaemu.Config{})
-			s := splitIssuer(t, emu, tc.moved...)
-			p := newProvider(t, emu, func(c *sso.Config) { c.Issuer = s.issuer })
-			want := strings.NewReplacer("OTHER", s.other, "ISSUER", s.issuer).Replace(tc.want)
-			wantRemedy := "start the server with -oidc-allow-host " + s.other + ";"
+			s := emu.SplitIssuer(t, tc.moved...)
+			p := newProvider(t, emu, func(c *sso.Config) { c.Issuer = s.Issuer })
+			want := strings.NewReplacer("OTHER", s.Other, "ISSUER", s.Issuer).Replace(tc.want)
+			wantRemedy := "start the server with -oidc-allow-host " + s.Other + ";"
 
 			err := p.Discover(t.Context())
 			wantProblem(t, err, problem.UpstreamError, want)
@@ -454,10 +380,10 @@ func TestDiscoveryRefusesEndpointsOnAnotherHost(t *testing.T) {
 				t.Errorf("remedy of %v; want it to say %q", err, wantRemedy)
 			}
 			var eh *sso.EndpointHostError
-			if !errors.As(err, &eh) || len(eh.Endpoints) != len(tc.moved) || eh.Endpoints[0].Host != s.other || eh.Issuer != s.issuer {
-				t.Errorf("error %#v; want an EndpointHostError naming %v on %s", eh, tc.moved, s.other)
+			if !errors.As(err, &eh) || len(eh.Endpoints) != len(tc.moved) || eh.Endpoints[0].Host != s.Other || eh.Issuer != s.Issuer {
+				t.Errorf("error %#v; want an EndpointHostError naming %v on %s", eh, tc.moved, s.Other)
 			}
-			if !strings.Contains(err.Error(), s.issuer+"/.well-known/openid-configuration") {
+			if !strings.Contains(err.Error(), s.Issuer+"/.well-known/openid-configuration") {
 				t.Errorf("error %v; want it to name the discovery document", err)
 			}
 			// Every use is refused the same way, and nothing reaches
@@ -466,13 +392,13 @@ func TestDiscoveryRefusesEndpointsOnAnotherHost(t *testing.T) {
 			wantProblem(t, err, problem.UpstreamError, want)
 			_, err = p.Exchange(t.Context(), "a-code", oauth2.GenerateVerifier(), redirectURI, "nonce")
 			wantProblem(t, err, problem.UpstreamError, want)
-			if got := s.requests(); len(got) != 0 {
+			if got := s.Requests(); len(got) != 0 {
 				t.Errorf("the other host was asked %v; want nothing", got)
 			}
 
 			// The provider puts its endpoints back: the next discovery
 			// takes the document, and people sign in.
-			s.move()
+			s.Move()
 			si := startSignIn(t, emu, p, oktaemu.AdminLogin)
 			if _, err := p.Exchange(t.Context(), si.code, si.verifier, redirectURI, si.nonce); err != nil {
 				t.Fatalf("Exchange once the document places its endpoints on the issuer's host: %v", err)
@@ -487,30 +413,30 @@ func TestDiscoveryRefusesEndpointsOnAnotherHost(t *testing.T) {
 // refused, and the message says which hosts are allowed.
 func TestAllowedHostTakesEndpoints(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{})
-	s := splitIssuer(t, emu, "token_endpoint", "jwks_uri")
+	s := emu.SplitIssuer(t, "token_endpoint", "jwks_uri")
 	p := newProvider(t, emu, func(c *sso.Config) {
-		c.Issuer, c.AllowedHosts = s.issuer, []string{"https://keys.example.com", strings.ToUpper(s.other) + "/"}
+		c.Issuer, c.AllowedHosts = s.Issuer, []string{"https://keys.example.com", strings.ToUpper(s.Other) + "/"}
 	})
 	si := startSignIn(t, emu, p, oktaemu.AdminLogin)
 	id, err := p.Exchange(t.Context(), si.code, si.verifier, redirectURI, si.nonce)
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)
 	}
-	if id.Role != access.Admin || id.Issuer != s.issuer {
-		t.Errorf("identity %+v; want an admin of the issuer %s", id, s.issuer)
+	if id.Role != access.Admin || id.Issuer != s.Issuer {
+		t.Errorf("identity %+v; want an admin of the issuer %s", id, s.Issuer)
 	}
-	if got := s.requests(); !slices.Contains(got, "POST /oauth2/v1/token") || !slices.Contains(got, "GET /oauth2/v1/keys") {
+	if got := s.Requests(); !slices.Contains(got, "POST /oauth2/v1/token") || !slices.Contains(got, "GET /oauth2/v1/keys") {
 		t.Errorf("the allowed host was asked %v; want the code exchange and the keys", got)
 	}
 
 	// A host given bare means https: the other host's http origin is not
 	// allowed by its host and port alone.
 	bare := newProvider(t, emu, func(c *sso.Config) {
-		c.Issuer, c.AllowedHosts = s.issuer, []string{strings.TrimPrefix(s.other, "http://")}
+		c.Issuer, c.AllowedHosts = s.Issuer, []string{strings.TrimPrefix(s.Other, "http://")}
 	})
 	err = bare.Discover(t.Context())
-	wantProblem(t, err, problem.UpstreamError, "places its token_endpoint on the host "+s.other)
-	host := strings.TrimPrefix(s.other, "http://")
+	wantProblem(t, err, problem.UpstreamError, "places its token_endpoint on the host "+s.Other)
+	host := strings.TrimPrefix(s.Other, "http://")
 	wantProblem(t, err, problem.UpstreamError, "cardflow uses a provider only on the issuer's host and those of -oidc-allow-host (https://"+host+")")
 }
 
