@@ -13,6 +13,18 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
+// waitCanceling waits until this server, executing run id, has seen the
+// request to stop it (until ctx ends: the test fails then).
+func (h *harness) waitCanceling(ctx context.Context, id string) {
+	h.t.Helper()
+	for !h.app.Flows.Canceling(id) {
+		if ctx.Err() != nil {
+			h.t.Fatalf("the server executing run %s never saw the request to stop it", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // waitFlowRun polls a flow run until its status is one of want.
 func (h *harness) waitFlowRun(ctx context.Context, id string, want ...string) flowRun {
 	h.t.Helper()
@@ -80,12 +92,7 @@ func TestCancelFlowRun(t *testing.T) {
 	}
 	h2.stop()
 	// The executing server stops starting items before the held ones end.
-	for !h.app.Flows.Canceling(run.ID) {
-		if ctx.Err() != nil {
-			t.Fatal("the executing server never saw the cancel request")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitCanceling(ctx, run.ID)
 	hold.Release()
 	got := h.waitFlowRun(ctx, run.ID, "canceled", "succeeded", "failed")
 	if got.Status != "canceled" {

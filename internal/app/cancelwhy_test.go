@@ -72,12 +72,7 @@ func TestCanceledRunSaysWhoAndWhy(t *testing.T) {
 	// request, and returns the run as it ended and its flow.run event.
 	ended := func(id string, release func()) (canceledRun, map[string]any) {
 		t.Helper()
-		for !h.app.Flows.Canceling(id) {
-			if ctx.Err() != nil {
-				t.Fatalf("the server running %s never saw the cancel request", id)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		h.waitCanceling(ctx, id)
 		release()
 		h.waitFlowRun(ctx, id, "canceled", "succeeded", "failed")
 		var got canceledRun
@@ -174,12 +169,7 @@ func TestCancelRequestedWhileLastItemsInFlight(t *testing.T) {
 		t.Fatalf("cancel the run: %d %s; want 202 with cancelRequestedAt", code, data)
 	}
 	h2.stop()
-	for !h.app.Flows.Canceling(run.ID) {
-		if ctx.Err() != nil {
-			t.Fatal("the server running the run never saw the cancel request")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitCanceling(ctx, run.ID)
 	hold.Release()
 	if got := h.waitFlowRun(ctx, run.ID, "canceled", "succeeded", "failed"); got.Status != "succeeded" {
 		t.Fatalf("the run ended %s; want succeeded, its last items having run", got.Status)

@@ -90,12 +90,7 @@ func TestPeopleRevokeCancelsTheirRuns(t *testing.T) {
 		t.Fatalf("revoke: %d %s; want 200, 1 token revoked, 2 flow runs canceled", code, data)
 	}
 	h2.stop()
-	for !h.app.Flows.Canceling(run.ID) {
-		if ctx.Err() != nil {
-			t.Fatal("the server running the revoked person's run never saw it canceled")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitCanceling(ctx, run.ID)
 	hold.Release()
 	if got := h.waitFlowRun(ctx, run.ID, "canceled", "succeeded", "failed"); got.Status != "canceled" {
 		t.Fatalf("the revoked person's run ended %s; want canceled", got.Status)
