@@ -3,10 +3,8 @@ package connection
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
-	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -43,8 +41,7 @@ func (m *Manager) CardForbidden(ctx context.Context, id string) (*View, bool) {
 	}
 	var p *problem.Error
 	if c.Auth == store.AuthService {
-		status, code, err := readOneDevice(ctx, m.HTTPClient(id), c.Domain)
-		if err != nil || status != http.StatusForbidden || code != okta.CodeForbidden {
+		if !refusedForRole(readOneDevice(ctx, m.HTTPClient(id), c.Domain)) {
 			return nil, false
 		}
 		p = noAdminRole(c.Nickname, c.ClientID)

@@ -548,7 +548,7 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 		return &TestResult{OK: true, Status: store.StatusActive}
 	}
 	p := problem.New(problem.UpstreamError, "the org answered HTTP %d to a read-only device call", status).WithRemedy("try again")
-	if status == http.StatusForbidden && code == okta.CodeForbidden {
+	if refusedForRole(status, code, nil) {
 		p = noAdminRole(c.Nickname, c.ClientID)
 		m.updateService(ctx, c.ID, func(cur *store.Connection) {
 			cur.Status, cur.StatusReason, cur.Remedy, cur.StatusReasonCode = store.StatusError, p.Message, p.Remedy, store.ReasonNoAdminRole
@@ -563,8 +563,13 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 // or none, is false: the token works, and what else fails is for the
 // cards to report.
 func (m *Manager) serviceLacksRole(ctx context.Context, c *store.Connection, tok *Token) bool {
-	status, code, err := readOneDevice(ctx, m.clientWithToken(tok), c.Domain)
-	return err == nil && status == http.StatusForbidden && code == okta.CodeForbidden
+	return refusedForRole(readOneDevice(ctx, m.clientWithToken(tok), c.Domain))
+}
+
+// refusedForRole reports whether readOneDevice's answer is E0000006: the
+// token's app or account has no admin role that may read devices.
+func refusedForRole(status int, errorCode string, err error) bool {
+	return err == nil && status == http.StatusForbidden && errorCode == okta.CodeForbidden
 }
 
 // readOneDevice makes the read-only device call that tells whether a
