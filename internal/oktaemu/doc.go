@@ -188,6 +188,14 @@
 //   - DELETE .../roles/{roleAssignmentId} takes it away (204; a super
 //     admin only).
 //
+// An assignment made or taken away is recorded in the System Log (see
+// below): user.account.privilege.grant and user.account.privilege.revoke
+// for a user, app.oauth2.client.privilege.grant and
+// app.oauth2.client.privilege.revoke for a client app (the names of
+// Okta's event catalogue, which makes all four eligible for event hooks;
+// Okta's 2025.05.0 release notes the client one). A refused call, a role
+// held already and the last super admin's kept role record nothing.
+//
 // An unknown user, client or assignment is 404 E0000007; a body that is
 // not JSON 400 E0000003. These calls count in the users-and-roles
 // rate-limit bucket; a fault on /oauth2/v1/clients/ answers Okta's error
@@ -217,8 +225,16 @@
 //     its assignee link the client's roles URL, as there; a user's new
 //     assignment has a new ra1 id. The 409 summary says "user" for a
 //     client app too.
-//   - Role changes are not recorded in the System Log (Okta records
-//     user.account.privilege.grant and revoke events).
+//   - A privilege event's targets are the holder (a user as
+//     {id, type "User", alternateId: login, displayName}, a client app
+//     as it acts, {id: client ID, type "PublicClientApp", alternateId:
+//     client ID, displayName: label}) and the role as {id: assignment id,
+//     type "ROLE", alternateId: role type, displayName: label}, with the
+//     label in debugData's privilegeGranted or privilegeRevoked; the
+//     display messages are "Grant user privilege", "Revoke user
+//     privilege", "Grant client privilege" and "Revoke client privilege".
+//     A client app's events are recorded for every role, not only for
+//     SUPER_ADMIN, which is all Okta's release note names.
 //
 // # Control endpoints
 //
@@ -294,9 +310,12 @@
 // serves the events the org recorded: every device lifecycle change
 // (device.lifecycle.activate, deactivate, suspend, unsuspend, delete),
 // enrollment (device.enrollment.create), device-user change
-// (device.user.add, device.user.remove) and the event hook administration
-// events (event_hook.created, updated, activated, deactivated, deleted,
-// verified, and event_hook.delivery for a delivery given up). The actor
+// (device.user.add, device.user.remove), every admin role assigned or
+// taken away (user.account.privilege.grant and revoke,
+// app.oauth2.client.privilege.grant and revoke; see Admin roles) and the
+// event hook administration events (event_hook.created, updated,
+// activated, deactivated, deleted, verified, and event_hook.delivery for
+// a delivery given up). The actor
 // is the caller: the user of an SSWS token or of an access token (type
 // User), or the service app of a client credentials token (type
 // PublicClientApp, id = client ID). Targets: the device as

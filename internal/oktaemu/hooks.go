@@ -30,6 +30,13 @@ var DeviceEventTypes = []string{
 	"device.user.remove",
 }
 
+// roleEventTypes are the System Log event types the org records when an
+// admin role is assigned or taken away; all are eligible for event hooks.
+var roleEventTypes = []string{
+	"user.account.privilege.grant", "user.account.privilege.revoke",
+	"app.oauth2.client.privilege.grant", "app.oauth2.client.privilege.revoke",
+}
+
 // otherEligibleTypes are further event-hook-eligible types of Okta's
 // catalogue that an event hook may subscribe to (the org never records
 // them).
@@ -43,7 +50,7 @@ var otherEligibleTypes = []string{
 }
 
 func eligibleEventType(t string) bool {
-	return slices.Contains(DeviceEventTypes, t) || slices.Contains(otherEligibleTypes, t)
+	return slices.Contains(DeviceEventTypes, t) || slices.Contains(roleEventTypes, t) || slices.Contains(otherEligibleTypes, t)
 }
 
 // reservedHookHeaders may not be set as an event hook's custom headers.

@@ -166,7 +166,8 @@ func (o *Org) getRole(w http.ResponseWriter, r *http.Request) {
 // assigns admin roles; a user answers 201, a client app 200, as Okta's
 // document says.
 func (o *Org) assignRole(w http.ResponseWriter, r *http.Request) {
-	if o.authorizeAPI(w, r, "okta.roles.manage", accessSuper) == nil {
+	p := o.authorizeAPI(w, r, "okta.roles.manage", accessSuper)
+	if p == nil {
 		return
 	}
 	var body struct {
@@ -191,6 +192,7 @@ func (o *Org) assignRole(w http.ResponseWriter, r *http.Request) {
 	case http.StatusBadRequest:
 		writeError(w, status, "E0000001", "Api validation failed: type", problem)
 	default:
+		o.recordPrivilege(r, p, h, ra, "grant")
 		writeJSON(w, status, o.roleView(h, ra))
 	}
 }
@@ -224,7 +226,8 @@ func (o *Org) addRole(s *state, h roleHolder, t string) (int, roleAssignment, st
 // last user who holds it. Calls with tokens already issued are checked
 // against the roles left from then on.
 func (o *Org) unassignRole(w http.ResponseWriter, r *http.Request) {
-	if o.authorizeAPI(w, r, "okta.roles.manage", accessSuper) == nil {
+	p := o.authorizeAPI(w, r, "okta.roles.manage", accessSuper)
+	if p == nil {
 		return
 	}
 	s := o.st()
@@ -238,7 +241,9 @@ func (o *Org) unassignRole(w http.ResponseWriter, r *http.Request) {
 	ras := h.assignments(s)
 	i := slices.IndexFunc(ras, func(ra roleAssignment) bool { return ra.id == id })
 	last := i >= 0 && h.user != nil && ras[i].typ == "SUPER_ADMIN" && s.superAdmins() == 1
+	var removed roleAssignment
 	if i >= 0 && !last {
+		removed = ras[i]
 		h.setAssignments(s, slices.Delete(slices.Clone(ras), i, i+1))
 	}
 	s.mu.Unlock()
@@ -249,8 +254,26 @@ func (o *Org) unassignRole(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "E0000001", "Api validation failed: roleAssignmentId",
 			"roleAssignmentId: The org's last super admin keeps the role; assign it to another user first.")
 	default:
+		o.recordPrivilege(r, p, h, removed, "revoke")
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// recordPrivilege records in the System Log that p's call granted or
+// revoked (change) the assignment ra of h: user.account.privilege.* for
+// a user, app.oauth2.client.privilege.* for a client app, with the holder
+// and the role as targets and the role's label in debugData's
+// privilegeGranted or privilegeRevoked.
+func (o *Org) recordPrivilege(r *http.Request, p *principal, h roleHolder, ra roleAssignment, change string) {
+	eventType, holder := "user.account.privilege."+change, logTargetJSON{}
+	if h.user != nil {
+		holder = userTarget(h.user)
+	} else {
+		eventType, holder = "app.oauth2.client.privilege."+change, clientTarget(h.app)
+	}
+	key := map[string]string{"grant": "privilegeGranted", "revoke": "privilegeRevoked"}[change]
+	o.recordEvent(r, actorOf(p), p.clientID, eventType, "SUCCESS", map[string]any{key: roleLabels[ra.typ]},
+		[]logTargetJSON{holder, roleTarget(ra)})
 }
 
 // superAdmins counts the users assigned SUPER_ADMIN; the caller holds s.mu.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -263,6 +265,118 @@ func TestClientRoleAssignment(t *testing.T) {
 		if seen[want] == 0 {
 			t.Errorf("no validated response for %q; validated: %v", want, seen)
 		}
+	}
+}
+
+// TestRoleChangesInSystemLog: a role assigned or taken away through the
+// role assignment API is recorded in the System Log, as
+// user.account.privilege.grant and revoke for a user and
+// app.oauth2.client.privilege.grant and revoke for a client app, with the
+// caller as actor, the holder and the role as targets, SUCCESS, published
+// on the emulator clock; a refused or conflicting call records nothing.
+// The events are filtered and paged as any other, and reach the event
+// hooks subscribed to their types.
+func TestRoleChangesInSystemLog(t *testing.T) {
+	srv := emutest.Start(t, oktaemu.Config{Fixture: fixtureWithTokens(1), Now: stoppedClock})
+	st := newSpecTransport(t)
+	hc := st.client()
+	rcv := newHookReceiver(t)
+	createVerifiedHook(t, hc, srv, rcv, "device.lifecycle.suspend", "user.account.privilege.grant",
+		"user.account.privilege.revoke", "app.oauth2.client.privilege.revoke")
+	users := roleCalls{t: t, hc: hc, base: srv.URL, path: "/api/v1/users/" + oktaemu.UserUserID + "/roles"}
+	clients := roleCalls{t: t, hc: hc, base: srv.URL, path: "/oauth2/v1/clients/" + oktaemu.DemoServiceClientID + "/roles"}
+	start := srv.Now()
+
+	mobile := users.assign("MOBILE_ADMIN", 201)
+	users.assign("MOBILE_ADMIN", 409)
+	users.call("POST", users.path, "SSWS "+readOnlyAPIToken, map[string]string{"type": "SUPER_ADMIN"}, 403)
+	srv.AdvanceClock(t, time.Minute)
+	users.call("DELETE", users.path+"/"+mobile.ID, sswsAdmin, nil, 204)
+	users.call("DELETE", users.path+"/"+mobile.ID, sswsAdmin, nil, 404)
+	admin := roleCalls{t: t, hc: hc, base: srv.URL, path: "/api/v1/users/" + oktaemu.AdminUserID + "/roles"}
+	unassigned := roleCalls{t: t, hc: hc, base: srv.URL, path: "/api/v1/users/" + oktaemu.UnassignedUserID + "/roles"}
+	unassigned.call("DELETE", unassigned.path+"/"+unassigned.list()[0].ID, sswsAdmin, nil, 204)
+	admin.call("DELETE", admin.path+"/"+admin.list()[0].ID, sswsAdmin, nil, 400) // the last super admin's
+	svc := clients.list()[0]
+	clients.call("DELETE", clients.path+"/"+svc.ID, sswsAdmin, nil, 204)
+	back := clients.assign("SUPER_ADMIN", 200)
+
+	privilege := url.Values{"filter": {`eventType co ".privilege."`}}
+	evs, _ := listLogs(t, hc, srv, privilege.Encode())
+	type want struct {
+		eventType, holderType, holder, role, roleType string
+		published                                     time.Time
+	}
+	later := start.Add(time.Minute)
+	wants := []want{
+		{"user.account.privilege.grant", "User", oktaemu.UserUserID, mobile.ID, "MOBILE_ADMIN", start},
+		{"user.account.privilege.revoke", "User", oktaemu.UserUserID, mobile.ID, "MOBILE_ADMIN", later},
+		{"user.account.privilege.revoke", "User", oktaemu.UnassignedUserID, "", "SUPER_ADMIN", later},
+		{"app.oauth2.client.privilege.revoke", "PublicClientApp", oktaemu.DemoServiceClientID, svc.ID, "SUPER_ADMIN", later},
+		{"app.oauth2.client.privilege.grant", "PublicClientApp", oktaemu.DemoServiceClientID, back.ID, "SUPER_ADMIN", later},
+	}
+	if len(evs) != len(wants) {
+		t.Fatalf("privilege events %+v; want %d", evs, len(wants))
+	}
+	for i, w := range wants {
+		e := evs[i]
+		published, err := time.Parse(time.RFC3339, e.Published)
+		if e.EventType != w.eventType || err != nil || !published.Equal(w.published) || e.Outcome.Result != "SUCCESS" || e.DisplayMessage == "" {
+			t.Errorf("event %d: %s published %s (%v), %s, %q; want %s published %s, SUCCESS, a message",
+				i, e.EventType, e.Published, err, e.Outcome.Result, e.DisplayMessage, w.eventType, w.published.Format(time.RFC3339))
+		}
+		if e.Actor.ID != oktaemu.AdminUserID || e.Actor.Type != "User" || e.Actor.AlternateID != oktaemu.AdminLogin {
+			t.Errorf("event %d: actor %+v; want the caller, %s", i, e.Actor, oktaemu.AdminLogin)
+		}
+		if len(e.Target) != 2 || e.target(w.holderType) != w.holder {
+			t.Errorf("event %d: targets %+v; want the %s %s and the role", i, e.Target, w.holderType, w.holder)
+			continue
+		}
+		role := e.Target[1]
+		if role.Type != "ROLE" || (w.role != "" && role.ID != w.role) || role.AlternateID != w.roleType || role.DisplayName == "" {
+			t.Errorf("event %d: role target %+v; want ROLE %s %s with its label", i, role, w.role, w.roleType)
+		}
+	}
+
+	// Filters and paging: by target (the client's two events), by type,
+	// one event a page.
+	byClient, _ := listLogs(t, hc, srv, url.Values{"filter": {`target.id eq "` + oktaemu.DemoServiceClientID + `"`}}.Encode())
+	if len(byClient) != 2 || byClient[0].UUID != evs[3].UUID || byClient[1].UUID != evs[4].UUID {
+		t.Errorf("events targeting the client: %+v; want its revoke and grant", byClient)
+	}
+	grants, _ := listLogs(t, hc, srv, url.Values{"filter": {`eventType ew ".privilege.grant"`}}.Encode())
+	if len(grants) != 2 || grants[0].UUID != evs[0].UUID || grants[1].UUID != evs[4].UUID {
+		t.Errorf("grant events: %+v; want the user's and the client's", grants)
+	}
+	privilege.Set("limit", "1")
+	var paged []string
+	for q, i := privilege.Encode(), 0; i < 10; i++ {
+		page, next := listLogs(t, hc, srv, q)
+		if len(page) == 0 {
+			break
+		}
+		if len(page) != 1 {
+			t.Fatalf("a page of limit 1 with %d events", len(page))
+		}
+		paged = append(paged, page[0].UUID)
+		q = next
+	}
+	if len(paged) != len(evs) || paged[0] != evs[0].UUID || paged[len(paged)-1] != evs[len(evs)-1].UUID {
+		t.Errorf("paged one by one: %v; want the %d events in order", paged, len(evs))
+	}
+
+	// The hook receives the types it subscribes to, and no other.
+	waitDeliveries(t, srv)
+	var delivered []string
+	for _, e := range rcv.events() {
+		delivered = append(delivered, e.EventType)
+	}
+	if want := []string{"user.account.privilege.grant", "user.account.privilege.revoke", "user.account.privilege.revoke",
+		"app.oauth2.client.privilege.revoke"}; !slices.Equal(delivered, want) {
+		t.Errorf("delivered %v; want %v", delivered, want)
+	}
+	if st.seen()["listLogEvents 200"] == 0 {
+		t.Errorf("no validated System Log response; validated %v", st.seen())
 	}
 }
 

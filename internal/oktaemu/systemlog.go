@@ -132,21 +132,25 @@ type logEventJSON struct {
 // displayMessages are the System Log messages of the events the org
 // records.
 var displayMessages = map[string]string{
-	"device.lifecycle.activate":   "Activate device",
-	"device.lifecycle.deactivate": "Deactivate device",
-	"device.lifecycle.suspend":    "Suspend device",
-	"device.lifecycle.unsuspend":  "Unsuspend device",
-	"device.lifecycle.delete":     "Delete device",
-	"device.enrollment.create":    "Enroll device",
-	"device.user.add":             "Add user to device",
-	"device.user.remove":          "Remove user from device",
-	"event_hook.created":          "Event hook created",
-	"event_hook.updated":          "Event hook updated",
-	"event_hook.activated":        "Event hook activated",
-	"event_hook.deactivated":      "Event hook deactivated",
-	"event_hook.deleted":          "Event hook deleted",
-	"event_hook.verified":         "Event hook verified",
-	"event_hook.delivery":         "Event hook delivery failed",
+	"device.lifecycle.activate":          "Activate device",
+	"device.lifecycle.deactivate":        "Deactivate device",
+	"device.lifecycle.suspend":           "Suspend device",
+	"device.lifecycle.unsuspend":         "Unsuspend device",
+	"device.lifecycle.delete":            "Delete device",
+	"device.enrollment.create":           "Enroll device",
+	"device.user.add":                    "Add user to device",
+	"device.user.remove":                 "Remove user from device",
+	"event_hook.created":                 "Event hook created",
+	"event_hook.updated":                 "Event hook updated",
+	"event_hook.activated":               "Event hook activated",
+	"event_hook.deactivated":             "Event hook deactivated",
+	"event_hook.deleted":                 "Event hook deleted",
+	"event_hook.verified":                "Event hook verified",
+	"event_hook.delivery":                "Event hook delivery failed",
+	"user.account.privilege.grant":       "Grant user privilege",
+	"user.account.privilege.revoke":      "Revoke user privilege",
+	"app.oauth2.client.privilege.grant":  "Grant client privilege",
+	"app.oauth2.client.privilege.revoke": "Revoke client privilege",
 }
 
 // actorOf is who an API call acts as, in System Log form.
@@ -181,6 +185,17 @@ func userTarget(u *user) logTargetJSON {
 	return logTargetJSON{ID: u.id, Type: "User", AlternateID: u.login, DisplayName: u.name()}
 }
 
+// clientTarget is a client app as the target of an event, in the shape of
+// a client app acting (actorOf).
+func clientTarget(a *app) logTargetJSON {
+	return logTargetJSON{ID: a.clientID, Type: "PublicClientApp", AlternateID: a.clientID, DisplayName: a.label}
+}
+
+// roleTarget is a role assignment as the target of a privilege event.
+func roleTarget(ra roleAssignment) logTargetJSON {
+	return logTargetJSON{ID: ra.id, Type: "ROLE", AlternateID: ra.typ, DisplayName: roleLabels[ra.typ]}
+}
+
 // clientIP is the caller's address without the port.
 func clientIP(r *http.Request) string {
 	if r == nil {
@@ -203,6 +218,12 @@ func (o *Org) record(r *http.Request, actor logActorJSON, clientID, eventType st
 
 // recordOutcome is record with the event's outcome.result.
 func (o *Org) recordOutcome(r *http.Request, actor logActorJSON, clientID, eventType, result string, targets ...logTargetJSON) {
+	o.recordEvent(r, actor, clientID, eventType, result, nil, targets)
+}
+
+// recordEvent is recordOutcome with entries added to the event's
+// debugContext.debugData.
+func (o *Org) recordEvent(r *http.Request, actor logActorJSON, clientID, eventType, result string, debug map[string]any, targets []logTargetJSON) {
 	s := o.st()
 	now := o.now()
 	uuid := newUUID()
@@ -237,6 +258,9 @@ func (o *Org) recordOutcome(r *http.Request, actor logActorJSON, clientID, event
 	} else {
 		ev.Transaction.Type = "JOB"
 		ev.Transaction.ID = newRequestID()
+	}
+	for k, v := range debug {
+		ev.DebugContext.DebugData[k] = v
 	}
 	if ev.Target == nil {
 		ev.Target = []logTargetJSON{}
