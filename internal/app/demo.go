@@ -274,6 +274,13 @@ func printDemoService(w io.Writer, cmd, orgURL string) {
 		fmt.Fprintf(w, "  curl -s -H 'Authorization: SSWS %s' -H 'Content-Type: application/json' -d '{\"issuer\":\"%s\",\"scopeId\":\"%s\"}' %s/api/v1/apps/%s/grants\n",
 			oktaemu.DemoAPIToken, orgURL, scope, orgURL, oktaemu.DemoServiceAppID)
 	}
+	fmt.Fprintf(w, "  %s connections test Robot\n", cmd)
+	roles := orgURL + "/oauth2/v1/clients/" + oktaemu.DemoServiceClientID + "/roles"
+	fmt.Fprintf(w, "  # take the app's SUPER_ADMIN role away, as its Admin Roles tab does: the test then fails, reason code no_admin_role:\n")
+	fmt.Fprintf(w, "  curl -s -X DELETE -H 'Authorization: SSWS %s' %s/%s\n", oktaemu.DemoAPIToken, roles, oktaemu.ClientRoleAssignmentID("SUPER_ADMIN"))
+	fmt.Fprintf(w, "  %s connections test Robot\n", cmd)
+	fmt.Fprintf(w, "  # give the role back, then test again:\n")
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: SSWS %s' -H 'Content-Type: application/json' -d '{\"type\":\"SUPER_ADMIN\"}' %s\n", oktaemu.DemoAPIToken, roles)
 	fmt.Fprintf(w, "  %s connections test Robot\n\n", cmd)
 }
 

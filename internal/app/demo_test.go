@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -300,7 +301,10 @@ func TestDemoFailedStartKeepsTheOrgAddress(t *testing.T) {
 // that run on their own, to the point of enabling a flow started by Okta
 // events: its preflight needs okta.logs.read, which the demo org's API
 // Services app is not granted, and the org has no Admin Console to grant
-// it in, so the output must say how.
+// it in, so the output must say how. On the way, the steps that take the
+// app's SUPER_ADMIN role away and give it back through the org's role API
+// put the connection in error with reason code no_admin_role, as they say,
+// and back to active.
 func TestDemoServiceConnectionTakesEventFlows(t *testing.T) {
 	text, field := startDemo(t, 3)
 	noRedirects := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -309,27 +313,39 @@ func TestDemoServiceConnectionTakesEventFlows(t *testing.T) {
 		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirects}}
 
 	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
-	// Each printed curl, as a newcomer pastes it (the JWK in place of JWK).
-	curls := regexp.MustCompile(`(?m)^  curl -s -H 'Authorization: SSWS (\S+)' -H 'Content-Type: application/json' -d '([^']*)' (\S+)$`).FindAllStringSubmatch(text, -1)
-	if len(curls) == 0 {
-		t.Fatalf("the demo output has no curl command:\n%s", text)
+	// Each line of the service connection's steps, in order, as a newcomer
+	// pastes it: the curl commands (the JWK in place of JWK), and each
+	// connections test.
+	i := strings.Index(text, "\nA service connection")
+	if i < 0 {
+		t.Fatalf("the demo output has no service connection steps:\n%s", text)
 	}
-	for _, m := range curls {
-		body := strings.Replace(m[2], "JWK", string(jwk), 1)
-		req, _ := http.NewRequest("POST", m[3], strings.NewReader(body))
-		req.Header.Set("Authorization", "SSWS "+m[1])
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := h.emu.Client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			t.Fatalf("POST %s %s: %d", m[3], body, resp.StatusCode)
+	steps, _, _ := strings.Cut(text[i:], "\nData: ")
+	var curls int
+	var tests []string
+	for _, line := range strings.Split(steps, "\n") {
+		switch line = strings.TrimSpace(line); {
+		case strings.HasPrefix(line, "curl "):
+			curls++
+			if code := pasteCurl(t, h.emu.Client, strings.Replace(line, "'JWK'", "'"+string(jwk)+"'", 1)); code >= 300 {
+				t.Fatalf("%s: status %d", line, code)
+			}
+		case line == "cardflow connections test Robot":
+			h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil)
+			got := h.serviceConn(c.ID)
+			if got.StatusReasonCode != nil && *got.StatusReasonCode != "" {
+				got.Status += " " + *got.StatusReasonCode
+			}
+			tests = append(tests, got.Status)
 		}
 	}
-	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
-		t.Fatalf("test the connection: %d %s", code, data)
+	// Set up, the connection works; without the role it is in error for
+	// that reason, as the comment before says; with it again it works.
+	if want := []string{"active", "error no_admin_role", "active"}; curls != 5 || !slices.Equal(tests, want) {
+		t.Fatalf("pasted %d curl commands and %d tests, which found %q; want 5 and %q:\n%s", curls, len(tests), tests, want, steps)
+	}
+	if !strings.Contains(steps, "reason code no_admin_role") {
+		t.Errorf("the steps do not say the reason code the test finds:\n%s", steps)
 	}
 	doc := strings.ReplaceAll(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1), "Prod devices", "Robot")
 	var fl struct {
@@ -341,6 +357,67 @@ func TestDemoServiceConnectionTakesEventFlows(t *testing.T) {
 	if code, body := h.call("POST", "/api/v1/flows/"+fl.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
 		t.Errorf("enable an event flow on the demo's service connection, set up as the demo says: %d %s", code, body)
 	}
+}
+
+// pasteCurl sends the request of a curl command line as the demo prints
+// it (-s, -X METHOD, -H 'Name: value', -d 'BODY' and the URL, single-quoted
+// words read as a shell reads them) and returns the answer's status.
+func pasteCurl(t *testing.T, c *http.Client, line string) int {
+	t.Helper()
+	var words []string
+	for rest := line; rest != ""; rest = strings.TrimLeft(rest, " ") {
+		if rest[0] == '\'' {
+			end := strings.IndexByte(rest[1:], '\'')
+			if end < 0 {
+				t.Fatalf("an unclosed quote in %s", line)
+			}
+			words, rest = append(words, rest[1:end+1]), rest[end+2:]
+			continue
+		}
+		end := strings.IndexByte(rest, ' ')
+		if end < 0 {
+			end = len(rest)
+		}
+		words, rest = append(words, rest[:end]), rest[end:]
+	}
+	method, header, body, target := "", http.Header{}, "", ""
+	for i := 1; i < len(words); i++ {
+		switch w := words[i]; {
+		case w == "-s":
+		case (w == "-X" || w == "-H" || w == "-d") && i+1 < len(words):
+			i++
+			switch w {
+			case "-X":
+				method = words[i]
+			case "-H":
+				name, value, _ := strings.Cut(words[i], ": ")
+				header.Add(name, value)
+			case "-d":
+				body = words[i]
+			}
+		case strings.HasPrefix(w, "http") && target == "":
+			target = w
+		default:
+			t.Fatalf("%q in %s: not a word of the demo's curl commands", w, line)
+		}
+	}
+	if method == "" {
+		method = "GET"
+		if body != "" {
+			method = "POST"
+		}
+	}
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // startDemo runs the demo with an org of devices devices until the test

@@ -25,10 +25,11 @@ func roleTypes(ras []roleAssignment) []string {
 	return out
 }
 
-// clientRoleID is the id of a client app's assignment of role type t:
-// Okta's examples show a standard role assigned to a client under the
-// base32 of its type (JBCUYUC7IRCVGS27IFCE2SKO for HELP_DESK_ADMIN).
-func clientRoleID(t string) string {
+// ClientRoleAssignmentID is the id of a client app's assignment of the
+// standard role type t, the same whenever it is assigned: Okta's examples
+// show a standard role assigned to a client under the base32 of its type
+// (JBCUYUC7IRCVGS27IFCE2SKO for HELP_DESK_ADMIN).
+func ClientRoleAssignmentID(t string) string {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString([]byte(t))
 }
 
@@ -213,7 +214,7 @@ func (o *Org) addRole(s *state, h roleHolder, t string) (int, roleAssignment, st
 	ra := roleAssignment{typ: t, created: o.now()}
 	status := http.StatusCreated
 	if h.app != nil {
-		ra.id, status = clientRoleID(t), http.StatusOK
+		ra.id, status = ClientRoleAssignmentID(t), http.StatusOK
 	} else {
 		ra.id = s.newID("ra1")
 	}

@@ -336,7 +336,7 @@ func (s *state) newApp(fa FixtureApp, created time.Time, creator string) (*app, 
 		if slices.Contains(roleTypes(a.roles), r) {
 			return nil, fmt.Errorf("role %s twice", r)
 		}
-		a.roles = append(a.roles, roleAssignment{id: clientRoleID(r), typ: r, created: created})
+		a.roles = append(a.roles, roleAssignment{id: ClientRoleAssignmentID(r), typ: r, created: created})
 	}
 	for _, l := range fa.Users {
 		u := s.lookupUser(l)
