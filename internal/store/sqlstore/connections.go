@@ -92,26 +92,55 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error
 	return nil
 }
 
-// GetConnection returns the connection with id.
+// GetConnection returns the connection with id. It reads only the
+// connection's version when it has read that version before (connCache).
 func (s *Store) GetConnection(ctx context.Context, id string) (*store.Connection, error) {
-	c, err := scanConnection(s.queryRow(ctx, s.db, qGetConnection, id))
+	var version int64
+	err := s.queryRow(ctx, s.db, qConnectionVersion, id).Scan(&version)
+	if err == nil {
+		if c := s.conns.get(id, version); c != nil {
+			return c, nil
+		}
+	}
+	var c *store.Connection
+	if err == nil {
+		c, err = scanConnection(s.queryRow(ctx, s.db, qGetConnection, id))
+	}
 	if err != nil {
+		s.conns.drop(id)
 		return nil, s.fail(fmt.Sprintf("get connection %q", id), err)
 	}
+	s.conns.put(c)
 	return c, nil
 }
 
 const (
 	qGetConnection           = `SELECT ` + connectionCols + ` FROM connections WHERE id = ?`
+	qConnectionVersion       = `SELECT version FROM connections WHERE id = ?`
 	qGetConnectionByNickname = `SELECT ` + connectionCols + ` FROM connections WHERE connector = ? AND nickname_key = ?`
+	qConnectionByNickname    = `SELECT id, version FROM connections WHERE connector = ? AND nickname_key = ?`
 )
 
 // GetConnectionByNickname finds a connection by nickname, ignoring case.
+// Like GetConnection, it reads only the id and version of a connection it
+// has read at that version before.
 func (s *Store) GetConnectionByNickname(ctx context.Context, connector, nickname string) (*store.Connection, error) {
-	c, err := scanConnection(s.queryRow(ctx, s.db, qGetConnectionByNickname, connector, foldNickname(nickname)))
+	var id string
+	var version int64
+	err := s.queryRow(ctx, s.db, qConnectionByNickname, connector, foldNickname(nickname)).Scan(&id, &version)
+	if err == nil {
+		if c := s.conns.get(id, version); c != nil {
+			return c, nil
+		}
+	}
+	var c *store.Connection
+	if err == nil {
+		c, err = scanConnection(s.queryRow(ctx, s.db, qGetConnectionByNickname, connector, foldNickname(nickname)))
+	}
 	if err != nil {
 		return nil, s.fail(fmt.Sprintf("get connection by nickname %q", nickname), err)
 	}
+	s.conns.put(c)
 	return c, nil
 }
 
@@ -213,6 +242,7 @@ func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *stor
 
 // DeleteConnection removes the connection with id.
 func (s *Store) DeleteConnection(ctx context.Context, id string) error {
+	s.conns.drop(id)
 	res, err := s.exec(ctx, s.db, `DELETE FROM connections WHERE id = ?`, id)
 	if err == nil {
 		err = affected(res)

@@ -97,6 +97,7 @@ type Store struct {
 	grouped atomic.Bool
 	group   groupCommit
 	stmts   map[string]*sql.Stmt // by query text; set at Open, then only read
+	conns   connCache
 	q       queries
 	// turn holds the one write turn while no writer has it (Dialect.
 	// TakeTurns); nil without turns. Blocked receivers of a channel are
@@ -266,7 +267,7 @@ func (s *Store) begin(ctx context.Context) (tx *sql.Tx, end func(), err error) {
 // (database/sql closes them once Row.Scan returns, or the caller does;
 // the driver then resets the statement), so it sees what other processes
 // committed since, a refreshed token for one.
-var preparedQueries = []string{qGetConnection, qGetConnectionByNickname,
+var preparedQueries = []string{qGetConnection, qGetConnectionByNickname, qConnectionVersion, qConnectionByNickname,
 	qInsertRun, qFinishRun, qInsertAudit, qInsertFlowItem}
 
 // queries are the statements whose text depends on the dialect, made at
