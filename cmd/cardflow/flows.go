@@ -266,6 +266,7 @@ func runSummary(r *api.FlowRun) any {
 		Succeeded int    `json:"succeeded"`
 		Failed    int    `json:"failed"`
 		Skipped   int    `json:"skipped"`
+		NotRun    int    `json:"notRun"`
 	}
 	out := struct {
 		ID     string `json:"id"`
@@ -274,7 +275,7 @@ func runSummary(r *api.FlowRun) any {
 		Steps  []step `json:"steps"`
 	}{ID: r.ID, Status: r.Status, Error: r.Error, Steps: []step{}}
 	for _, s := range r.Steps {
-		out.Steps = append(out.Steps, step{s.ID, s.Status, s.Items, s.Succeeded, s.Failed, s.Skipped})
+		out.Steps = append(out.Steps, step{s.ID, s.Status, s.Items, s.Succeeded, s.Failed, s.Skipped, s.NotRun})
 	}
 	return out
 }
@@ -759,9 +760,9 @@ func printFlowRun(w io.Writer, r *api.FlowRun) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", r.Error)
 	}
-	t := newTable(w, "STEP", "STATUS", "ITEMS", "SUCCEEDED", "FAILED", "SKIPPED", "ERROR")
+	t := newTable(w, "STEP", "STATUS", "ITEMS", "SUCCEEDED", "FAILED", "SKIPPED", "NOT RUN", "ERROR")
 	for _, s := range r.Steps {
-		t.row(s.ID, s.Status, fmt.Sprint(s.Items), fmt.Sprint(s.Succeeded), fmt.Sprint(s.Failed), fmt.Sprint(s.Skipped), orDash(s.Error))
+		t.row(s.ID, s.Status, fmt.Sprint(s.Items), fmt.Sprint(s.Succeeded), fmt.Sprint(s.Failed), fmt.Sprint(s.Skipped), fmt.Sprint(s.NotRun), orDash(s.Error))
 	}
 	t.flush()
 }

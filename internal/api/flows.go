@@ -322,7 +322,11 @@ type FlowRunStep struct {
 	Succeeded int    `json:"succeeded"`
 	Failed    int    `json:"failed"`
 	Skipped   int    `json:"skipped"`
-	Error     string `json:"error,omitempty"`
+	// NotRun counts the items of a finished step that did not run: a
+	// canceled run never started them or stopped them before their card
+	// sent its call (a failed run never reached them). None is recorded.
+	NotRun int    `json:"notRun"`
+	Error  string `json:"error,omitempty"`
 	// RateLimitWait is how long a card of the step last waited for the
 	// org's rate limit, while the step runs in the answering server.
 	RateLimitWait string     `json:"rateLimitWait,omitempty"`

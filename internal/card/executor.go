@@ -159,6 +159,11 @@ type Result struct {
 	// the request gave it, the card read it or its output shows it
 	// (recorded with the run); "" when none of them had it.
 	DeviceName string
+	// NotSent says that the run failed having changed nothing at the org:
+	// a stop (StopWaiting) ended its wait to send a call, and no request
+	// it had sent before was anything but a read (GET). A flow item its
+	// run's cancel stopped so did not run.
+	NotSent bool
 }
 
 // Executor runs cards through connections. Set its fields before first use;
@@ -360,10 +365,31 @@ func (c Card) ModeFor(input map[string]any) string {
 	return c.Mode
 }
 
-// requestIDs collects Okta's request ids of one run.
+// requestIDs collects Okta's request ids of one run, and whether it sent
+// a request that may change the org.
 type requestIDs struct {
-	mu  sync.Mutex
-	ids []string
+	mu      sync.Mutex
+	ids     []string
+	changes bool
+}
+
+// sent notes a request about to be sent (okta.Client.OnSend): any but a
+// GET may change the org, whatever its answer (or none) says.
+func (r *requestIDs) sent(method string) {
+	if method == http.MethodGet {
+		return
+	}
+	r.mu.Lock()
+	r.changes = true
+	r.mu.Unlock()
+}
+
+// changeSent reports whether the run sent a request that may change the
+// org.
+func (r *requestIDs) changeSent() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.changes
 }
 
 func (r *requestIDs) add(ri okta.ResponseInfo) {
@@ -402,6 +428,7 @@ func (e *Executor) invocation(p *prepared, ids *requestIDs) (*invocation, *probl
 	}
 	cl.Budget = e.limiter()
 	cl.OnResponse = ids.add
+	cl.OnSend = ids.sent
 	if p.req.OnWait != nil {
 		cl.OnWait = p.req.OnWait
 	}
@@ -492,16 +519,17 @@ func (e *Executor) run(ctx context.Context, p *prepared, emit func(map[string]an
 	// server died does, so that an item run again after its flow run
 	// resumes reads the device first and credits this attempt with a
 	// change it finds made (Recorded, AlreadyDone).
-	var cut bool
+	var cut, notSent bool
 	if perr == nil {
 		iv.emit = emit
 		var err error
 		if out, err = p.card.run(ctx, iv); err != nil {
 			perr = e.toProblem(ctx, err, iv)
 			cut = errors.Is(err, context.Canceled) && ctx.Err() != nil
+			notSent = errors.Is(err, okta.ErrStopped) && !ids.changeSent()
 		}
 	}
-	res := &Result{RunID: rec.ID, Status: StatusSucceeded, Output: out, Error: perr, RequestIDs: ids.list()}
+	res := &Result{RunID: rec.ID, Status: StatusSucceeded, Output: out, Error: perr, RequestIDs: ids.list(), NotSent: notSent}
 	if perr != nil {
 		res.Status, res.Output = StatusFailed, nil
 		if cut {

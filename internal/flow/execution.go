@@ -429,7 +429,8 @@ func (x *execution) itemState(st *Step, index int, o *itemOutcome) (ItemState, e
 // calls (see WithCallContext): a card already called when ctx ends goes
 // on. It returns nil when the run is stopping (ctx ended; the item is
 // then not recorded, so a resume runs it again), and so calls no card
-// once ctx has ended.
+// once ctx has ended; also when the run was asked to stop and its card
+// sent nothing that could change the org (ErrNotSent).
 func (x *execution) runItem(ctx, calls context.Context, st *Step, c *counter, index int, item any, ready func() error) *itemOutcome {
 	o := &itemOutcome{started: x.r.now()}
 	failed := func(err error) *itemOutcome {
@@ -444,9 +445,12 @@ func (x *execution) runItem(ctx, calls context.Context, st *Step, c *counter, in
 			}
 			return &itemOutcome{stop: fmt.Errorf("flow: item %d of step %s: %w", index, st.ID, err)}
 		}
-		if isAbort(ctx, err) {
+		if isAbort(ctx, err) || errors.Is(err, ErrNotSent) && x.r.stopped(x.runID) {
+			// Not saved: its card run's outcome is stored alone. An item
+			// the run's cancel stopped before its card sent its call did
+			// not run, as those never started: its step is saved
+			// canceled, and a rerun of the failed items runs it.
 			if o.pending != nil {
-				// Not saved: its card run's outcome is stored alone.
 				_ = o.pending.Store(context.WithoutCancel(ctx))
 			}
 			return nil

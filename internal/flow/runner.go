@@ -45,8 +45,10 @@ type Runner struct {
 	Progress func(Progress)
 	// Stopped, when set, reports whether run runID was asked to stop
 	// (canceled). Once it says so no new step or item starts; the items in
-	// flight finish and are recorded, the step they belong to is saved as
-	// StatusCanceled, and Run returns ErrCanceled. It must return quickly.
+	// flight finish and are recorded (but for those whose card sent no
+	// call that could change the org, ErrNotSent, which did not run), the
+	// step they belong to is saved as StatusCanceled, and Run returns
+	// ErrCanceled. It must return quickly.
 	Stopped func(runID string) bool
 }
 

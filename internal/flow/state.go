@@ -46,6 +46,14 @@ var ErrHandBack = errors.New("flow: this server cannot go on with the run")
 // run as every StateStore error does.
 var ErrRunTaken = errors.New("flow: another server has taken the run over")
 
+// ErrNotSent, wrapped in a CardRunner's error, says that the card changed
+// nothing at the org: the run's stop ended its wait to send a call (for the
+// rate limit), and it had sent nothing but reads. An item of a run asked to
+// stop (Runner.Stopped) that ends so is not recorded (its card run is
+// stored alone): it did not run, as the items that never started, and its
+// step is canceled with them. Without the stop the item fails.
+var ErrNotSent = errors.New("flow: the card sent no call that could change the org")
+
 // ErrItemExists is returned (possibly wrapped) by StateStore.SaveItem when
 // the item was already recorded. The runner then uses the recorded item:
 // the item is done.

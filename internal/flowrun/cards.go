@@ -142,7 +142,11 @@ func (c Cards) runCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 		}
 	}
 	if res.Error != nil {
-		return flow.CardResult{RunRef: res.RunID, Pending: pending, DeviceName: res.DeviceName}, res.Error
+		var err error = res.Error
+		if res.NotSent {
+			err = fmt.Errorf("%w: %w", flow.ErrNotSent, res.Error)
+		}
+		return flow.CardResult{RunRef: res.RunID, Pending: pending, DeviceName: res.DeviceName}, err
 	}
 	out := flow.CardResult{Output: res.Output, RunRef: res.RunID, Pending: pending, DeviceName: res.DeviceName}
 	if res.Finished != nil {

@@ -371,7 +371,7 @@ var (
 // stop.
 func stopCanceled(id string) *card.StopReason {
 	return &card.StopReason{Why: "its flow run was asked to stop",
-		Remedy: fmt.Sprintf("nothing was changed by this call; if the change is still wanted, rerun the run's failed items (cardflow flows rerun %s --failed-only)", id)}
+		Remedy: fmt.Sprintf("nothing was changed by this call; if the change is still wanted, rerun the run's items that failed or did not run (cardflow flows rerun %s --failed-only)", id)}
 }
 
 // Resume validates a run's stored document again (connections and scopes

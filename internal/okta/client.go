@@ -73,6 +73,11 @@ type Client struct {
 	// (retries included) with its request id; callers use it to attribute
 	// their work (audit, run records). It must be safe for concurrent use.
 	OnResponse func(ResponseInfo)
+	// OnSend, when set, is called with the method of every request just
+	// before it is sent (each attempt, whatever comes of it): a caller
+	// knows from it whether a call that failed may have reached the org.
+	// It must be safe for concurrent use.
+	OnSend func(method string)
 }
 
 // ResponseInfo describes one response received from Okta.
@@ -283,6 +288,9 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, cl call, done fun
 	}
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
+	}
+	if c.OnSend != nil {
+		c.OnSend(cl.method)
 	}
 	start := time.Now()
 	resp, err := hc.Do(req)

@@ -709,6 +709,17 @@ type FlowStep struct {
 	FinishedAt time.Time
 }
 
+// NotRun is how many of a finished step's items did not run: those a
+// canceled run never started or stopped before their card sent its call,
+// and those a failed run never reached (none are recorded). 0 while the
+// step is pending or running.
+func (s *FlowStep) NotRun() int {
+	if s.Status == "pending" || s.Status == "running" {
+		return 0
+	}
+	return max(s.Items-s.Succeeded-s.Failed-s.Skipped, 0)
+}
+
 // FlowItem is one completed item of a step (a step without for_each has one
 // item, index 0). An item is written once, when it finishes; its presence is
 // what makes a resumed run skip it. An Output equal byte for byte to the

@@ -88,6 +88,7 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int)
 	for _, js := range order {
 		if st, ok := byID[js.ID]; ok {
 			js.Status, js.Items, js.Succeeded, js.Failed, js.Skipped = st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped
+			js.NotRun = st.NotRun()
 			js.Error, js.StartedAt, js.FinishedAt = st.Error, timePtr(st.StartedAt), timePtr(st.FinishedAt)
 			if withItems && single[js.ID] {
 				// Runs stored by earlier versions keep the step's output.
@@ -96,7 +97,7 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int)
 		}
 		if p, ok := live[js.ID]; ok && !flowrun.Finished(run.Status) && js.Status != flow.StatusSucceeded && js.Status != flow.StatusFailed && js.Status != flow.StatusSkipped {
 			js.Status = flow.StatusRunning
-			js.Items, js.Succeeded, js.Failed, js.Skipped = p.Total, p.Succeeded, p.Failed, p.Skipped
+			js.Items, js.Succeeded, js.Failed, js.Skipped, js.NotRun = p.Total, p.Succeeded, p.Failed, p.Skipped, 0
 			if p.Wait > 0 {
 				js.RateLimitWait = p.Wait.Round(time.Millisecond).String()
 			}
