@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,16 +31,49 @@ func TestExpiryIsRecordedOnce(t *testing.T) {
 		m.init()
 		wantProblem(t, m.expire(ctx, seen), problem.NeedsReauthorization, "90 days")
 	}
-	n := 0
-	for _, ev := range e.audit(t, v.ID) {
-		if ev.Action == "connection.expired" {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := countExpired(e.audit(t, v.ID)); n != 1 {
 		t.Errorf("%d connection.expired audit events; want 1", n)
 	}
 	if c := e.conn(t, v.ID); c.Status != store.StatusNeedsReauthorization || c.StatusReasonCode != store.ReasonRefreshTokenExpired {
 		t.Errorf("status %s (code %q); want needs_reauthorization, %s", c.Status, c.StatusReasonCode, store.ReasonRefreshTokenExpired)
 	}
+}
+
+// TestExpiryByTheOrgsClock: a host whose clock is behind the org's presents
+// the refresh token after its 90 days have ended by the org's clock but not
+// yet by its own. The org refuses it (invalid_grant), and the connection's
+// reason is the 90-day end with the sign-in date, as when the host's clock
+// sees the expiry first, not an unexplained refusal ("revoked, expired, or
+// reused"): the answer's Date is the org's time, the expiry's clock.
+func TestExpiryByTheOrgsClock(t *testing.T) {
+	e := newEnv(t)
+	e.m.Now = func() time.Time { return e.emu.Now().Add(-time.Minute) }
+	v := e.connect(t, "Prod")
+	e.emu.AdvanceClock(t, 90*24*time.Hour+30*time.Second)
+	if c := e.conn(t, v.ID); e.m.refreshExpired(c) {
+		t.Fatalf("refresh token expiry %v is past already by the host's clock %v; the test needs it ahead", c.RefreshTokenExpiresAt, e.m.now())
+	}
+
+	_, err := e.m.Token(context.Background(), v.ID)
+	wantProblem(t, err, problem.NeedsReauthorization, "90 days", "the sign-in on ")
+	c := e.conn(t, v.ID)
+	if c.Status != store.StatusNeedsReauthorization || c.StatusReasonCode != store.ReasonRefreshTokenExpired {
+		t.Errorf("status %s (code %q, %q); want needs_reauthorization, %s", c.Status, c.StatusReasonCode, c.StatusReason, store.ReasonRefreshTokenExpired)
+	}
+	if !strings.Contains(c.Remedy, "service connection") {
+		t.Errorf("remedy %q; want the 90-day remedy, which names service connections", c.Remedy)
+	}
+	if n := countExpired(e.audit(t, v.ID)); n != 1 {
+		t.Errorf("%d connection.expired audit events; want 1", n)
+	}
+}
+
+func countExpired(events []*store.AuditEvent) int {
+	n := 0
+	for _, ev := range events {
+		if ev.Action == store.ActionConnectionExpired {
+			n++
+		}
+	}
+	return n
 }

@@ -356,6 +356,20 @@ func (m *Manager) commitUnstored(ctx context.Context, c *store.Connection) (bool
 	return true, nil
 }
 
+// expiredAtOrg reports whether the org's refusal err of c's refresh token
+// came when, by the org's own clock (the answer's Date), the token had
+// reached the expiry the org gave it. The expiry is the org's time too, so
+// a host clock behind the org's does not turn a token's 90-day end into an
+// unexplained refusal.
+func expiredAtOrg(c *store.Connection, err error) bool {
+	var re *oauth2.RetrieveError
+	if c.Auth == store.AuthService || c.RefreshTokenExpiresAt.IsZero() || !errors.As(err, &re) || re.Response == nil {
+		return false
+	}
+	at, perr := http.ParseTime(re.Response.Header.Get("Date"))
+	return perr == nil && !at.Before(c.RefreshTokenExpiresAt.Truncate(time.Second))
+}
+
 // errTokensReplaced: the stored refresh token is no longer the one presented.
 var errTokensReplaced = errors.New("the connection's tokens were replaced")
 
@@ -368,12 +382,12 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		if gerr == nil && !bytes.Equal(cur.SealedRefreshToken, presented) {
 			return errRetry // another process stored a newer token: use that
 		}
+		if oe.Code == "invalid_grant" && (m.refreshExpired(c) || expiredAtOrg(c, err)) {
+			return m.expire(ctx, c) // its 90 days are over, by this host's clock or the org's
+		}
 		reason := "the org rejected the refresh token (invalid_grant: " + orDefault(oe.Description, "it is invalid, expired or revoked") +
 			"); it was revoked, expired, or reused"
 		remedy, code := problem.Reauthorize(c.Nickname), store.ReasonRefreshTokenRefused
-		if m.refreshExpired(c) {
-			reason, remedy, code = expiredReason(c), expiredRemedy(c.Nickname), store.ReasonRefreshTokenExpired
-		}
 		if oe.Code == "invalid_client" {
 			code = store.ReasonClientSecretRefused
 			reason = "the org rejected the connection's client secret while refreshing the token (invalid_client): the OAuth app's client secret was changed, or the app was deactivated or deleted"
