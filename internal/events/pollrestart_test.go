@@ -127,17 +127,7 @@ func TestPollCursorRefusedByOkta(t *testing.T) {
 				t.Errorf("notice %q; want it to say that Okta refused the cursor", msg)
 			}
 			if tt.gone {
-				// The gone stretch ends where Okta's 90 days began when the
-				// poll ran (the org's clock moves on while it runs).
-				m := regexp.MustCompile(`any event published from (\S+) to (\S+) that cardflow had not read yet is gone`).FindStringSubmatch(msg)
-				var to time.Time
-				if m != nil {
-					to, err = time.Parse(time.RFC3339, m[2])
-				}
-				earliest := before.Add(-LogRetention).Truncate(time.Second)
-				if m == nil || err != nil || m[1] != rfc3339(since) || to.Before(earliest) || to.After(after.Add(-LogRetention)) {
-					t.Errorf("notice %q; want the events published from %s to between %s and %s gone", msg, rfc3339(since), rfc3339(earliest), rfc3339(after.Add(-LogRetention)))
-				}
+				checkGone(t, msg, since, before, after)
 			} else if !strings.Contains(msg, "no event is missed") {
 				t.Errorf("notice %q; want it to say that no event is missed", msg)
 			}
@@ -184,7 +174,9 @@ func TestPollResumedAfterOktasRetention(t *testing.T) {
 	in.srv.AdvanceClock(t, 100*24*time.Hour)
 	in.enroll(t, 1)
 
+	before := in.srv.Now()
 	res, err := in.poller.Poll(t.Context(), connID, since)
+	after := in.srv.Now()
 	if err != nil {
 		t.Fatalf("poll after 100 days: %v", err)
 	}
@@ -195,9 +187,10 @@ func TestPollResumedAfterOktasRetention(t *testing.T) {
 	if len(notices) != 1 {
 		t.Fatalf("%d %s notices; want 1", len(notices), notify.TypePollRestarted)
 	}
-	want := "any event published from " + rfc3339(readTo) + " to " + rfc3339(in.srv.Now().Add(-LogRetention)) + " that cardflow had not read yet is gone"
-	if msg := notices[0].Message; !strings.Contains(msg, want) || !strings.Contains(msg, "longer ago than Okta keeps events") {
-		t.Errorf("notice %q; want %q and why", msg, want)
+	msg := notices[0].Message
+	checkGone(t, msg, readTo, before, after)
+	if !strings.Contains(msg, "longer ago than Okta keeps events") {
+		t.Errorf("notice %q; want it to say why", msg)
 	}
 	if a := in.audits(t); len(a) != 1 {
 		t.Errorf("audit %q; want one event", a)
@@ -240,5 +233,22 @@ func TestPollLogsRecoveryOnlyAfterFailing(t *testing.T) {
 	poll(false)
 	if l := logs.String(); strings.Count(l, "works again") != 1 || strings.Contains(l, "longer than Okta keeps events") {
 		t.Errorf("after one failed poll and two that worked the log reads:\n%s\nwant one line saying it works again, and no loss", l)
+	}
+}
+
+// checkGone checks that the notice msg names the events published from
+// from to where Okta's 90 days began when the poll ran, between before and
+// after on the org's clock (which moves on while the poll runs), as gone.
+func checkGone(t *testing.T, msg string, from, before, after time.Time) {
+	t.Helper()
+	m := regexp.MustCompile(`any event published from (\S+) to (\S+) that cardflow had not read yet is gone`).FindStringSubmatch(msg)
+	var to time.Time
+	var err error
+	if m != nil {
+		to, err = time.Parse(time.RFC3339, m[2])
+	}
+	earliest := before.Add(-LogRetention).Truncate(time.Second)
+	if m == nil || err != nil || m[1] != rfc3339(from) || to.Before(earliest) || to.After(after.Add(-LogRetention)) {
+		t.Errorf("notice %q; want the events published from %s to between %s and %s gone", msg, rfc3339(from), rfc3339(earliest), rfc3339(after.Add(-LogRetention)))
 	}
 }
