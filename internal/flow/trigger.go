@@ -65,6 +65,7 @@ type Schedule struct {
 	loc       *time.Location
 	spec      cron.Schedule // the cron fields read on the wall clock, in UTC
 	fixedTime bool          // minute and hour fields do not start with *
+	zonePos   Pos           // where the document names timezone; zero when it does not
 }
 
 // Next is the first tick strictly after t, or the zero time when the
@@ -468,7 +469,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 				good = false
 				continue
 			}
-			s.Timezone, s.loc = loc.String(), loc
+			s.Timezone, s.loc, s.zonePos = loc.String(), loc, p.pos(e.val)
 		default:
 			p.iss.add(e.keyPos, "", "unknown key %q in on.schedule; a schedule has cron or every, and timezone%s", e.key, suggest(e.key, "cron", "every", "timezone"))
 			good = false
@@ -500,6 +501,22 @@ func (p *docParser) schedule(se entry) *Schedule {
 		}
 	}
 	return s
+}
+
+// checkEveryZone adds to iss the problem of a schedule that names a zone
+// other than UTC for every: the interval's ticks are counted from the Unix
+// epoch whatever the zone, so the zone would change nothing but what the
+// flow seems to say (every: 24h in Europe/Berlin fires at 01:00 there in
+// winter, not at midnight). Check applies it to the documents it is given;
+// a stored flow that names one keeps running, as it always did.
+func checkEveryZone(t *Trigger, iss *issues) {
+	if t == nil || t.Schedule == nil || t.Schedule.Every == 0 || t.Schedule.Timezone == "UTC" || t.Schedule.zonePos == (Pos{}) {
+		return
+	}
+	s := t.Schedule
+	iss.add(s.zonePos, "", "timezone %s has no effect with every: its ticks are the multiples of %s counted from 1970-01-01 00:00 UTC, whatever the zone; "+
+		"remove timezone, or for times of day in %[1]s write cron instead (e.g. cron: \"0 0 * * *\" with timezone %[1]s for midnight there every day)",
+		s.Timezone, IntervalText(s.Every.String()))
 }
 
 // parseCron parses five cron fields, returning a message for a person on

@@ -478,3 +478,35 @@ func jumpAt(t time.Time, loc *time.Location) (before, jump time.Duration, ok boo
 	_, off1 := t.In(loc).Zone()
 	return time.Duration(off0) * time.Second, time.Duration(off1-off0) * time.Second, off0 != off1
 }
+
+// TestEveryRefusesAZone: a timezone beside every changes nothing (its ticks
+// are counted from the Unix epoch), so a document that names one other than
+// UTC is refused with where and what to write instead, rather than seeming
+// to run in that zone (every: 24h in Europe/Berlin fires at 01:00 there).
+// A stored flow that names one still parses and keeps its ticks.
+func TestEveryRefusesAZone(t *testing.T) {
+	doc := func(schedule string) []byte {
+		return []byte("name: t\ninputs:\n  since: {type: string, required: true}\n" +
+			"on:\n  schedule:\n" + schedule + "  inputs: {since: x}\n" + triggerSteps)
+	}
+	berlin := doc("    every: 24h\n    timezone: Europe/Berlin\n")
+	_, err := Check(context.Background(), berlin, demoEnv())
+	checkIssues(t, err, []wantIssue{{7, 15, "", `timezone Europe/Berlin has no effect with every: its ticks are the multiples of 24h counted from 1970-01-01 00:00 UTC`}})
+	if p, _ := problem.As(err); p == nil || !strings.Contains(p.Error(), `cron: "0 0 * * *" with timezone Europe/Berlin`) {
+		t.Errorf("error %v; want it to say to write cron with the zone instead", err)
+	}
+
+	stored, err := Parse(berlin)
+	if err != nil {
+		t.Fatalf("Parse of a stored flow with every and a zone: %v; want it read as before", err)
+	}
+	if s := stored.Trigger.Schedule; s.Every != 24*time.Hour || !s.Next(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)).Equal(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("stored schedule %+v; want every 24h ticking at 00:00 UTC", s)
+	}
+
+	for _, ok := range []string{"    every: 24h\n", "    every: 15m\n    timezone: UTC\n", "    cron: \"0 0 * * *\"\n    timezone: Europe/Berlin\n"} {
+		if _, err := Check(context.Background(), doc(ok), demoEnv()); err != nil {
+			t.Errorf("Check of schedule %q: %v; want it accepted", ok, err)
+		}
+	}
+}

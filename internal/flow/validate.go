@@ -110,6 +110,9 @@ func (ps Parser) Check(ctx context.Context, src []byte, env ValidateEnv) (*Docum
 	if err != nil {
 		return nil, err
 	}
+	if doc != nil {
+		checkEveryZone(doc.Trigger, iss)
+	}
 	switch {
 	case doc == nil:
 		return nil, iss.err()
