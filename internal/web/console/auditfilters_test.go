@@ -11,11 +11,11 @@ import (
 )
 
 // auditActions are the actions of the events an Audit page lists, in its
-// order.
+// order (a long one written with <wbr> after its "." to wrap there).
 func auditActions(body string) []string {
 	var out []string
-	for _, m := range regexp.MustCompile(`<td role="cell" class="lead"><code>([^<]+)</code>`).FindAllStringSubmatch(body, -1) {
-		out = append(out, m[1])
+	for _, m := range regexp.MustCompile(`<td role="cell" class="lead"><code>((?:[^<]|<wbr>)+)</code>`).FindAllStringSubmatch(body, -1) {
+		out = append(out, strings.ReplaceAll(m[1], "<wbr>", ""))
 	}
 	return out
 }

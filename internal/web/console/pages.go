@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -90,6 +91,7 @@ var funcs = template.FuncMap{
 	"login":       breakableLogin,
 	"issuer":      breakableIssuer,
 	"breakable":   breakableText,
+	"action":      breakableAction,
 	"flowRunTable": func(rows []flowRunRow, oneFlow bool) flowRunTable {
 		return flowRunTable{Rows: rows, OneFlow: oneFlow}
 	},
@@ -110,6 +112,19 @@ func breakableLogin(login string) template.HTML {
 		return template.HTML(template.HTMLEscapeString(login))
 	}
 	return template.HTML(template.HTMLEscapeString(local) + "<wbr>@" + template.HTMLEscapeString(domain))
+}
+
+// breakableAction is an audit event's action as HTML that a narrow column
+// wraps after its "." when it is longer than person.signout
+// (connection. / authorize) and nowhere else: the Audit page's Action
+// column is then as wide as its actions need, up to a short one's width,
+// and leaves the rest to Outcome.
+func breakableAction(action string) template.HTML {
+	s := template.HTMLEscapeString(action)
+	if len(action) <= len("person.signout") {
+		return template.HTML(s)
+	}
+	return template.HTML(strings.ReplaceAll(s, ".", ".<wbr>"))
 }
 
 // breakableIssuer is an identity provider's issuer as the People page
@@ -185,6 +200,10 @@ func breakableWord(b *strings.Builder, word, after string) {
 		i = j
 	}
 	if len(parts) == 0 {
+		if utf8.RuneCountInString(word) > longToken {
+			b.WriteString(`<span class="long">` + template.HTMLEscapeString(word) + "</span>")
+			return
+		}
 		b.WriteString(template.HTMLEscapeString(word))
 		return
 	}
@@ -194,10 +213,21 @@ func breakableWord(b *strings.Builder, word, after string) {
 		if k > 0 {
 			b.WriteString("<wbr>")
 		}
+		if utf8.RuneCountInString(part) > longToken {
+			b.WriteString(`<span class="long">` + template.HTMLEscapeString(part) + "</span>")
+			continue
+		}
 		b.WriteString("<span>" + template.HTMLEscapeString(part) + "</span>")
 	}
 	b.WriteString("</span>")
 }
+
+// longToken is the length (in characters) beyond which breakable marks a
+// word or part without a place to break as long (class "long"): an id,
+// which may break anywhere, where a shorter one is kept whole. A table
+// that sizes its columns to their content (the Audit page's) makes a
+// column as wide as its longest token, but not as wide as a long one.
+const longToken = 24
 
 // sentence joins the non-empty parts with "; " (a message and its remedy)
 // and shows them as a sentence: a leading article capitalized (see

@@ -55,8 +55,8 @@ func TestBreakableLogin(t *testing.T) {
 // TestBreakable: a word wraps only after a run of the characters given,
 // each part up to one a span that does not break, and not after such a
 // run at its start or end or a hyphen before a digit; white space is kept
-// as it is, a word without such a place is only escaped, and everything
-// is escaped.
+// as it is, a word without such a place is only escaped, a word or part
+// longer than longToken is marked long, and everything is escaped.
 func TestBreakable(t *testing.T) {
 	for _, tc := range []struct{ name, in, after, want string }{
 		{"an email address in a sentence", "asked by Ada Admin (admin@example.com)", tokenBreaks,
@@ -70,7 +70,10 @@ func TestBreakable(t *testing.T) {
 			`<span class="parts"><span>https://</span><wbr><span>dev-1.</span><wbr><span>okta.</span><wbr><span>com/</span><wbr><span>api</span></span>`},
 		{"no hyphen before a digit", "at 2026-12-06T19:45:47Z, -5", tokenBreaks, "at 2026-12-06T19:45:47Z, -5"},
 		{"snake case", "ops_team-oncall", tokenBreaks, `<span class="parts"><span>ops_</span><wbr><span>team-</span><wbr><span>oncall</span></span>`},
-		{"an id has no place to break", "rerun 0123456789abcdef0123456789abcdef", tokenBreaks, "rerun 0123456789abcdef0123456789abcdef"},
+		{"an id has no place to break", "rerun 0123456789abcdef01234567", tokenBreaks, "rerun 0123456789abcdef01234567"},
+		{"a long id is marked long", "rerun 0123456789abcdef0123456789abcdef", tokenBreaks, `rerun <span class="long">0123456789abcdef0123456789abcdef</span>`},
+		{"a long part too", "deviceId=guo1a2b3c4d5e6f7g8h9i0j1/users", tokenBreaks,
+			`<span class="parts"><span class="long">deviceId=guo1a2b3c4d5e6f7g8h9i0j1/</span><wbr><span>users</span></span>`},
 		{"escaped", `<b>x</b>&y@"z".test`, tokenBreaks,
 			`<span class="parts"><span>&lt;b&gt;x&lt;/</span><wbr><span>b&gt;&amp;y@</span><wbr><span>&#34;z&#34;.</span><wbr><span>test</span></span>`},
 		{"an issuer breaks at its dots and slashes only", "old-idp.example.com/oauth2/default", "./",
@@ -86,5 +89,10 @@ func TestBreakable(t *testing.T) {
 	}
 	if got, want := string(breakableIssuer("https://old-idp.example.com/oauth2/default/")), string(breakable("old-idp.example.com/oauth2/default", "./")); got != want {
 		t.Errorf("breakableIssuer = %s; want %s", got, want)
+	}
+	for in, want := range map[string]string{"person.signout": "person.signout", "connection.authorize": "connection.<wbr>authorize"} {
+		if got := string(breakableAction(in)); got != want {
+			t.Errorf("breakableAction(%q) = %q; want %q", in, got, want)
+		}
 	}
 }
