@@ -211,8 +211,9 @@ func (r *Reconciler) hookURI(src *store.EventSource) string {
 
 // Check compares an active hook with what Okta shows: a hook Okta shows
 // deactivated is recorded as store.HookDeactivated, one that is gone as
-// store.HookError (the next Reconcile recreates it), each with the reason and a
-// remedy; one that sends to another URL than this server's public URL is
+// store.HookError (the next Reconcile recreates it), as is one the
+// connection may no longer read (a scope taken away), each with the reason
+// and a remedy; one that sends to another URL than this server's public URL is
 // reconciled to it. One that is unverified had its channel changed at Okta
 // (Okta asks for a new verification then): its URI and secret are set
 // back to this server's and verified, since Okta would otherwise send the
@@ -243,6 +244,15 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		src.HookStatus = store.HookError
 		src.HookReason = "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
 		src.HookRemedy = "nothing to do: cardflow registers a new one at its next round; meanwhile hook+poll flows get their events from the System Log"
+	case isScopeError(err):
+		// The connection may no longer read its hook (the scope was
+		// taken away at Okta, or an org that forgot its grants): cardflow
+		// can neither see the hook nor keep it, so it is not shown active
+		// with its flows said to get their events from it. The rounds try
+		// it again as any hook in error, at once when the connection
+		// changes (its scope granted and tested).
+		src.HookStatus = store.HookError
+		src.HookReason, src.HookRemedy = explain(err, r.hookURI(src))
 	case err != nil:
 		return src, err
 	case h.Status != "ACTIVE":
@@ -267,6 +277,11 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 	}
 	src.UpdatedAt = r.now()
 	return src, r.putStatus(ctx, prev, src)
+}
+
+func isScopeError(err error) bool {
+	_, ok := okta.IsInsufficientScope(err)
+	return ok
 }
 
 // hookThread is the notification thread of a connection's event hook:

@@ -448,3 +448,50 @@ func TestAttemptBacksOffInOutages(t *testing.T) {
 // about reports whether the wait got is want, less the moments the attempt
 // took (the org's clock runs on).
 func about(got, want time.Duration) bool { return got > want-time.Second && got <= want }
+
+// TestCheckShowsAHookTheConnectionMayNoLongerRead: the connection's
+// okta.eventHooks.manage was taken away at Okta (or an org forgot its
+// grants) after its hook was registered. The check cannot read the hook
+// (403 insufficient scope), and the hook is shown in error with the scope
+// to grant, with events.hook_failing, rather than staying "active" while
+// its flows are said to get their events from it; once the scope is back,
+// a round's attempt makes it active again.
+func TestCheckShowsAHookTheConnectionMayNoLongerRead(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	ctx := t.Context()
+	receivers, err := notify.ParseReceivers([]string{"https://alerts.example.com/cardflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := &notify.Outbox{Store: in.st, Receivers: receivers}
+	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Outbox: outbox}
+	if src, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"}); err != nil || src.HookStatus != store.HookActive {
+		t.Fatalf("reconcile: %v %+v", err, src)
+	}
+
+	noScope := &Reconciler{Store: in.st, Orgs: bearerOrgs{srv: in.srv, token: accessToken(t, in.srv, "okta.logs.read")},
+		Keyring: in.kr, PublicURL: in.hook.URL, Outbox: outbox}
+	if _, err := noScope.Check(ctx, connID); err != nil {
+		t.Fatalf("check without the scope: %v; want the hook's status stored, no error", err)
+	}
+	stored, err := in.st.GetEventSource(ctx, connID)
+	if err != nil || stored.HookStatus != store.HookError || !strings.Contains(stored.HookReason, "okta.eventHooks.manage") ||
+		!strings.Contains(stored.HookRemedy, "grant okta.eventHooks.manage") {
+		t.Fatalf("stored source after the check without the scope: %v; status %q reason %q remedy %q; want error naming the scope", err, stored.HookStatus, stored.HookReason, stored.HookRemedy)
+	}
+
+	if src, err := rec.Attempt(ctx, connID, []string{"device.user.remove"}, "flows"); err != nil || src.HookStatus != store.HookActive || src.HookReason != "" {
+		t.Fatalf("attempt with the scope granted again: %v %+v; want active", err, src)
+	}
+	ns, err := in.st.ListNotifications(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, n := range slices.Backward(ns) { // newest first
+		types = append(types, n.Type)
+	}
+	if want := []string{notify.TypeHookFailing, notify.TypeHookRecovered}; !slices.Equal(types, want) {
+		t.Errorf("notifications: %v; want %v", types, want)
+	}
+}
