@@ -170,7 +170,7 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 	src.HookFailures, src.HookOutages, src.HookRetryAt, src.HookRetryKey = 0, 0, time.Time{}, ""
 	if err != nil {
 		src.HookStatus = store.HookError
-		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI)
+		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI, r.auth(ctx, connectionID))
 		if key != nil {
 			if retryKey != *key {
 				failures, outages = 0, 0
@@ -252,7 +252,7 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		// it again as any hook in error, at once when the connection
 		// changes (its scope granted and tested).
 		src.HookStatus = store.HookError
-		src.HookReason, src.HookRemedy = explain(err, r.hookURI(src))
+		src.HookReason, src.HookRemedy = explain(err, r.hookURI(src), r.auth(ctx, connectionID))
 	case err != nil:
 		return src, err
 	case h.Status != "ACTIVE":
@@ -277,6 +277,16 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 	}
 	src.UpdatedAt = r.now()
 	return src, r.putStatus(ctx, prev, src)
+}
+
+// auth is the kind of the connection id (store.AuthUser or
+// store.AuthService; "" when it cannot be read), which decides how a
+// missing scope or role is given.
+func (r *Reconciler) auth(ctx context.Context, id string) string {
+	if c, err := r.Store.GetConnection(ctx, id); err == nil {
+		return c.Auth
+	}
+	return ""
 }
 
 func isScopeError(err error) bool {
@@ -445,7 +455,7 @@ func (e *verifyError) Unwrap() error { return e.err }
 
 // explain turns a failure at Okta into the reason and remedy shown on the
 // connection.
-func explain(err error, uri string) (reason, remedy string) {
+func explain(err error, uri, auth string) (reason, remedy string) {
 	var se *okta.ScopeError
 	var ve *verifyError
 	var ae *okta.APIError
@@ -458,8 +468,11 @@ func explain(err error, uri string) (reason, remedy string) {
 		if scope == "okta.eventHooks.read" || scope == "" {
 			scope = "okta.eventHooks.manage"
 		}
-		return fmt.Sprintf("the connection was not granted %s, which event hooks need", scope),
-			fmt.Sprintf("grant %s to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll", scope)
+		msg := fmt.Sprintf("the connection was not granted %s, which event hooks need", scope)
+		if auth == store.AuthService {
+			return msg, fmt.Sprintf("grant %s on the API Services app's Okta API Scopes tab in the Okta Admin Console, then test the connection, or use delivery: poll", scope)
+		}
+		return msg, fmt.Sprintf("grant %s to the org's OAuth app (Okta API Scopes tab) and reauthorize the connection, or use delivery: poll", scope)
 	case errors.As(err, &de):
 		return "registering the event hook failed: could not read Okta's answer: " + de.Reason(),
 			"nothing to do if it passes: cardflow tries again; if it keeps happening, check what stands between cardflow and the org (a proxy answering for it)"
@@ -479,6 +492,10 @@ func explain(err error, uri string) (reason, remedy string) {
 		return fmt.Sprintf("Okta could not verify the event hook at %s: %v", uri, ve.err),
 			"make the server's public URL reachable from Okta over https (set -public-url to it), or use delivery: poll"
 	case errors.As(err, &ae) && ae.Status == 403:
+		if auth == store.AuthService {
+			return "the connection's API Services app may not manage event hooks (" + ae.Summary + ")",
+				"assign the app the Super Administrator role on its Admin Roles tab in the Okta Admin Console, then test the connection, or use delivery: poll"
+		}
 		return "the connection's Okta account may not manage event hooks (" + ae.Summary + ")",
 			"reauthorize the connection with a super administrator, or use delivery: poll"
 	case errors.As(err, &ae) && ae.Status == 400:
