@@ -366,6 +366,24 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 			asked = p.now()
 			page, err = cl.PollLogs(ctx, next, since, pollFilter(), limit)
 		}
+		if orgNow := refusedAsTooOld(err, next, since); !orgNow.IsZero() {
+			// Okta refused the point in time as further back than it
+			// serves by its own clock, which is ahead of this host's by
+			// more than the 90 days it keeps (or an emulated org's clock
+			// was moved ahead): asking again from the same point would
+			// fail every poll for good. Read from as far back as Okta
+			// keeps events by its clock, and say what is gone.
+			if rs == nil {
+				rs = restartAt(src, since, since, orgNow, err)
+			} else {
+				floor := orgNow.Add(-LogRetention)
+				rs.since, rs.gapTo = latest(rs.since, floor), latest(rs.gapTo, floor)
+			}
+			since = rs.since
+			res.restarted, res.readTo = true, latest(res.readTo, since)
+			asked = p.now()
+			page, err = cl.PollLogs(ctx, "", since, pollFilter(), limit)
+		}
 		if err != nil {
 			return res, fmt.Errorf("events: polling the System Log of %s: %w", connectionID, err)
 		}
@@ -430,6 +448,19 @@ func cursorRefused(err error) bool {
 	var ae *okta.APIError
 	var re *okta.RequestError
 	return errors.As(err, &ae) && ae.Status == 400 || errors.As(err, &re) && re.Field == "next"
+}
+
+// refusedAsTooOld returns the org's time of its answer err (a 400 with a
+// Date) to a request of the System Log from since (no cursor) when that
+// time is more than Okta's 90 days after since: Okta refuses a since too far
+// back by its own clock, which this host's clock may be behind. It is the
+// zero time otherwise.
+func refusedAsTooOld(err error, next string, since time.Time) time.Time {
+	var ae *okta.APIError
+	if err == nil || next != "" || !errors.As(err, &ae) || ae.Status != 400 || ae.Date.IsZero() || !since.Before(ae.Date.Add(-LogRetention)) {
+		return time.Time{}
+	}
+	return ae.Date
 }
 
 // restart stores src's poll restart rs: how far the polls read (rs.since,

@@ -252,3 +252,44 @@ func checkGone(t *testing.T, msg string, from, before, after time.Time) {
 		t.Errorf("notice %q; want the events published from %s to between %s and %s gone", msg, rfc3339(from), rfc3339(earliest), rfc3339(after.Add(-LogRetention)))
 	}
 }
+
+// TestPollRestartByTheOrgsClock: the org's clock is more than Okta's 90 days
+// ahead of this host's (an emulated org's clock moved 200 days ahead), so
+// the cursor is refused and so is the point in time the host's clock gives
+// for reading anew (400: since too far back). The same poll reads from as
+// far back as Okta keeps events by the org's clock (the refusal's Date),
+// stores what is published since, and says what is gone, rather than every
+// poll failing from then on with a remedy that says to wait.
+func TestPollRestartByTheOrgsClock(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	in.withNotices(t)
+	start := in.srv.Now()
+	in.poller.Now = func() time.Time { return start } // the host's clock stays behind
+	since := start
+	in.enroll(t, 1)
+	in.pollUntilQuiet(t, since)
+
+	in.srv.AdvanceClock(t, 200*24*time.Hour)
+	in.enroll(t, 1)
+	res, err := in.poller.Poll(t.Context(), connID, since)
+	if err != nil {
+		t.Fatalf("poll with the org 200 days ahead: %v; want it to read from as far back as Okta keeps events", err)
+	}
+	if res.New != 2 {
+		t.Errorf("the poll stored %d new events; want the 2 of the enrollment after the jump", res.New)
+	}
+	src, err := in.st.GetEventSource(t.Context(), connID)
+	if err != nil || src.Poll.Error != "" {
+		t.Fatalf("event source after the poll: %+v, %v; want no poll error", src, err)
+	}
+	notices := in.notices(t, notify.TypePollRestarted)
+	if len(notices) != 1 || !strings.Contains(notices[0].Message, "is gone") {
+		t.Fatalf("%s notices %+v; want 1 naming what is gone", notify.TypePollRestarted, notices)
+	}
+
+	in.srv.AdvanceClock(t, time.Minute)
+	in.enroll(t, 1)
+	if res, err := in.poller.Poll(t.Context(), connID, since); err != nil || res.New != 2 {
+		t.Errorf("next poll: %+v, %v; want the 2 new events", res, err)
+	}
+}

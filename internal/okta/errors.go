@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Okta error codes the client and its callers act on (OKTA.md §2). Only the
@@ -42,6 +43,9 @@ type APIError struct {
 	RequestID string
 	ErrorID   string
 	Challenge string
+	// Date is the answer's Date header, the org's clock when it answered;
+	// zero when it had none.
+	Date time.Time
 }
 
 // Error describes the failure in one line for logs.
@@ -168,6 +172,9 @@ func newResponseError(status int, h http.Header, body []byte) error {
 		}
 	}
 	e := &APIError{Status: status, RequestID: reqID}
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		e.Date = d
+	}
 	var eb errorBody
 	if len(body) > 0 && json.Unmarshal(body, &eb) == nil {
 		e.Code = eb.ErrorCode
