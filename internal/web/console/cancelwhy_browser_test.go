@@ -52,6 +52,24 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 	}
 
 	first, release := started()
+	// While the two suspensions wait at the org, the run's page lists them
+	// as running items, each with its device and card run, where the step
+	// showed no item until one ended; the search, done, says its count
+	// once, where it said "1 of 1 items done." above it as well.
+	ada.open(first + "?reload=off")
+	inFlight := eval[[]string](ada, "read the suspend step's rows", `Array.from(document.querySelectorAll('#step-suspend tbody tr')).map(tr => [tr.querySelector('[data-label="Status"]').textContent.trim(), tr.querySelector('[data-label="Device"]').textContent.trim(), tr.querySelector('a[href^="/runs/"]') ? 'card run' : 'no card run'].join(' | '))`)
+	if len(inFlight) != 2 {
+		ada.fatalf("the suspend step, two items waiting at the org, lists %d items %q; want the 2 in flight", len(inFlight), inFlight)
+	}
+	for _, row := range inFlight {
+		if !strings.HasPrefix(row, "Running | ") || !strings.HasSuffix(row, " | card run") || strings.Contains(row, "—") {
+			ada.fatalf("an item in flight is listed as %q; want Running, its device and a link to its card run", row)
+		}
+	}
+	if find := ada.text(`//section[@id="step-find"]`); strings.Contains(find, "items done") {
+		ada.fatalf("the finished search step of the running run says %q; want its count once, without the progress line", find)
+	}
+	ada.screenshot("flowrun-items-in-flight")
 	ada.open(first)
 	ada.click(button("Cancel run"))
 	if got := cancelNote(ada); !strings.HasPrefix(got, "Cancel requested ") || !strings.Contains(got, byAda+": the items in flight finish") {

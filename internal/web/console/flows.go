@@ -737,6 +737,9 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 	// Items name their card run (RunRef); the card runs of the flow run
 	// are read only for an item that does not.
 	var cardRuns map[itemKey]string
+	// The items in flight have no stored item until they end: their card
+	// runs, running, stand for them while the run goes on.
+	var inFlight map[string][]*store.Run
 	pageStep, after := r.URL.Query().Get("step"), -1
 	if n, err := strconv.Atoi(r.URL.Query().Get("after")); err == nil && n >= -1 {
 		after = n
@@ -777,6 +780,12 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 			}
 			v.ItemList = append(v.ItemList, iv)
 		}
+		if !d.Finished && st.Status == flow.StatusRunning {
+			if inFlight == nil {
+				inFlight = c.inFlightRunsOf(ctx, run.ID)
+			}
+			v.ItemList = withInFlight(v.ItemList, inFlight[st.StepID], from, v.Next != "")
+		}
 		if p, ok := progress[st.StepID]; ok {
 			v.Progress = &p
 		}
@@ -797,6 +806,53 @@ type itemKey struct {
 
 // maxItemRuns bounds the card runs looked up to link a flow run's items.
 const maxItemRuns = 2000
+
+// inFlightRunsOf returns the running card runs of a flow run, by step.
+func (c *Console) inFlightRunsOf(ctx context.Context, flowRunID string) map[string][]*store.Run {
+	out := map[string][]*store.Run{}
+	if c.Runs == nil {
+		return out
+	}
+	runs, err := c.Runs.ListRuns(ctx, store.RunFilter{FlowRunID: flowRunID, Limit: maxItemRuns})
+	if err != nil {
+		c.log.WarnContext(ctx, "console: list the card runs of a flow run", "flow_run", flowRunID, "cause", err.Error())
+		return out
+	}
+	for _, r := range runs {
+		if r.Status == store.RunRunning && r.StepID != "" {
+			out[r.StepID] = append(out[r.StepID], r)
+		}
+	}
+	return out
+}
+
+// withInFlight adds to a page of a step's stored items (those after index
+// from; more follows when more is set) the items in flight that belong on
+// it, shown as running with their card run, in the order of their index.
+func withInFlight(items []flowItemView, running []*store.Run, from int, more bool) []flowItemView {
+	stored := make(map[int]bool, len(items))
+	for _, it := range items {
+		stored[it.Index] = true
+	}
+	added := false
+	for _, r := range running {
+		i := r.ItemIndex
+		if i <= from || stored[i] || more && len(items) > 0 && i > items[len(items)-1].Index {
+			continue
+		}
+		stored[i] = true // one row per item: the newest attempt (runs come newest first)
+		items = append(items, flowItemView{
+			FlowItem: &store.FlowItem{RunID: r.FlowRunID, StepID: r.StepID, Index: i, Status: flow.StatusRunning, Input: r.Input, RunRef: r.ID, StartedAt: r.StartedAt, DeviceName: r.DeviceName},
+			Run:      r.ID,
+			DeviceID: inputDeviceID(r.Input),
+		})
+		added = true
+	}
+	if added {
+		slices.SortFunc(items, func(a, b flowItemView) int { return a.Index - b.Index })
+	}
+	return items
+}
 
 // cardRunsOf maps the items of a flow run to the card runs they made.
 func (c *Console) cardRunsOf(ctx context.Context, flowRunID string) map[itemKey]string {
