@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/api"
 )
@@ -18,9 +20,13 @@ func cmdNotificationsTest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	refused := 0
+	var remedies []string
 	for _, r := range out.Receivers {
 		if !r.Delivered {
 			refused++
+			if r.Remedy != "" && !slices.Contains(remedies, r.Remedy) {
+				remedies = append(remedies, r.Remedy)
+			}
 		}
 	}
 	if o.json {
@@ -31,7 +37,10 @@ func cmdNotificationsTest(ctx context.Context, e *env, args []string) error {
 		t := newTable(e.stdout, "RECEIVER", "BODY", "RESULT")
 		for _, r := range out.Receivers {
 			result := "took the test message"
-			if !r.Delivered {
+			switch {
+			case r.Unreached:
+				result = "not reached: " + r.Error
+			case !r.Delivered:
 				result = "refused: " + r.Error
 			}
 			t.row(r.Receiver, r.Body, result)
@@ -43,6 +52,9 @@ func cmdNotificationsTest(ctx context.Context, e *env, args []string) error {
 	}
 	msg := fmt.Sprintf("%d of %d notification receivers did not take the test message", refused, len(out.Receivers))
 	remedy := "fix each refused receiver's -notify-url (a chat webhook's URL as its service gave it, or BODY=URL to name the body it takes) and restart the server, then test again"
+	if len(remedies) > 0 {
+		remedy = "for each receiver that did not take it, " + strings.Join(remedies, "; or ") + "; then test again"
+	}
 	if !o.json {
 		fmt.Fprintf(e.stderr, "cardflow: %s\nRemedy: %s\n", msg, remedy)
 	}

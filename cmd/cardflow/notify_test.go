@@ -76,20 +76,24 @@ func TestCLINotificationsTest(t *testing.T) {
 		http.Error(w, "no_text", http.StatusBadRequest)
 	}))
 	t.Cleanup(refusing.Close)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // a receiver that is down: its URL is right, nothing answers
 	s := startServerWith(t, oktaemu.Config{Devices: 1}, func(c *app.Config) {
-		c.NotifyURLs, c.NotifySecret = []string{took.URL + "/hook", "slack=" + refusing.URL + "/services/T0/B0/s3cret-token"}, "a-long-random-notification-secret"
+		c.NotifyURLs, c.NotifySecret = []string{took.URL + "/hook", "slack=" + refusing.URL + "/services/T0/B0/s3cret-token", down.URL + "/down"}, "a-long-random-notification-secret"
 	})
 	code, out, errOut := runCLI(t, s.vars, "notifications", "test")
 	if code != exitFailure {
 		t.Errorf("exit %d; want %d\n%s%s", code, exitFailure, out, errOut)
 	}
-	for _, w := range []string{"cardflow  took the test message", "slack     refused: the receiver answered 400 Bad Request: no_text"} {
+	for _, w := range []string{"cardflow  took the test message", "slack     refused: the receiver answered 400 Bad Request: no_text", "cardflow  not reached: post: "} {
 		if !strings.Contains(out, w) {
 			t.Errorf("stdout lacks %q\n%s", w, out)
 		}
 	}
-	if !strings.Contains(errOut, "1 of 2 notification receivers did not take the test message") || !strings.Contains(errOut, "Remedy: fix each refused receiver's -notify-url") {
-		t.Errorf("stderr %s; want the count and the fix", errOut)
+	if !strings.Contains(errOut, "2 of 3 notification receivers did not take the test message") ||
+		!strings.Contains(errOut, "Remedy: for each receiver that did not take it, fix the receiver's -notify-url") ||
+		!strings.Contains(errOut, "; or start the receiver, or fix the network") {
+		t.Errorf("stderr %s; want the count and the fix of each kind (a receiver that refused, one that could not be reached)", errOut)
 	}
 	if strings.Contains(out+errOut, "s3cret") {
 		t.Errorf("the output quotes a receiver's URL:\n%s%s", out, errOut)

@@ -9,10 +9,14 @@ type NotificationTest struct {
 // NotificationTestResult is one receiver's answer. Receiver names it as
 // the server's logs do (scheme://host/… and a fingerprint, never its
 // URL); Body is what it is sent (cardflow, slack, googlechat or teams);
-// Error, when it did not take the message, says why.
+// Error, when it did not take the message, says why; Unreached, that no
+// answer came (the receiver down, its host unknown, a timeout: its URL
+// may be right); Remedy, what to do.
 type NotificationTestResult struct {
 	Receiver  string `json:"receiver"`
 	Body      string `json:"body"`
 	Delivered bool   `json:"delivered"`
 	Error     string `json:"error,omitempty"`
+	Unreached bool   `json:"unreached,omitempty"`
+	Remedy    string `json:"remedy,omitempty"`
 }

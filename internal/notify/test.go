@@ -3,7 +3,9 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 
 	"github.com/cardflow/cardflow/internal/store"
@@ -17,6 +19,14 @@ const TypeTest = "notification.test"
 type TestResult struct {
 	Receiver Receiver
 	Err      error
+}
+
+// Unreached reports whether err, of a post to a receiver, got no answer
+// (the receiver down, its host unknown, a timeout), so that its URL may
+// well be right, rather than an answer that refused the message.
+func Unreached(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue)
 }
 
 // Test posts a notification.test message, naming who asked for it (by),

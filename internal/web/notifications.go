@@ -25,6 +25,20 @@ type Notifications interface {
 type NotificationResult struct {
 	Receiver, Body string
 	Err            error
+	// Unreached says that Err is no answer (the receiver down, its host
+	// unknown, a timeout) rather than an answer refusing the message.
+	Unreached bool
+}
+
+// NotificationTestRemedy is what to do about a receiver that did not
+// take the test message: one that could not be reached is started (its
+// URL may be right, and restarting cardflow would change nothing), one that
+// answered with a refusal is given another -notify-url.
+func NotificationTestRemedy(unreached bool) string {
+	if unreached {
+		return "start the receiver, or fix the network or name lookup between this server and it (its -notify-url may be right): cardflow keeps its notifications and sends them once it answers"
+	}
+	return "fix the receiver's -notify-url (a chat webhook's URL as its service gave it, or BODY=URL to name the body it takes) and restart the server"
 }
 
 // NoNotificationReceivers is the error of a test on a server without
@@ -66,6 +80,7 @@ func (s *Server) testNotifications(w http.ResponseWriter, r *http.Request) {
 		out.Receivers[i] = api.NotificationTestResult{Receiver: res.Receiver, Body: res.Body, Delivered: res.Err == nil}
 		if res.Err != nil {
 			out.Receivers[i].Error = res.Err.Error()
+			out.Receivers[i].Unreached, out.Receivers[i].Remedy = res.Unreached, NotificationTestRemedy(res.Unreached)
 		}
 	}
 	e, err := NotificationTestAudit(p.Actor, results)

@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/web"
@@ -20,10 +21,18 @@ func (c *Console) notificationRoutes(mux *web.Mux) {
 // Flows page how each answered.
 func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *reqState) {
 	results := c.Notifications.Test(r.Context(), s.actor().String())
-	var refused []string
+	var refused, remedies []string
 	for _, res := range results {
-		if res.Err != nil {
+		switch {
+		case res.Unreached:
+			refused = append(refused, res.Receiver+" could not be reached: "+res.Err.Error())
+		case res.Err != nil:
 			refused = append(refused, res.Receiver+" refused it: "+res.Err.Error())
+		default:
+			continue
+		}
+		if r := web.NotificationTestRemedy(res.Unreached); !slices.Contains(remedies, r) {
+			remedies = append(remedies, r)
 		}
 	}
 	switch {
@@ -35,7 +44,7 @@ func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *r
 	default:
 		c.addFlash(r.Context(), s.session, flash{Kind: "error",
 			Message: fmt.Sprintf("%d of %d notification receivers did not take the test notification: %s.", len(refused), len(results), strings.Join(refused, "; ")),
-			Remedy:  "Fix each refused receiver's -notify-url (a chat webhook's URL as its service gave it, or BODY=URL to name the body it takes), restart the server, then test again."})
+			Remedy:  "For each receiver that did not take it, " + strings.Join(remedies, "; or ") + "; then test again."})
 	}
 	if len(results) > 0 {
 		e, err := web.NotificationTestAudit(s.actor(), results)

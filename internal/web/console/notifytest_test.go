@@ -30,8 +30,10 @@ func TestSendTestNotification(t *testing.T) {
 		http.Error(w, "no_text", http.StatusBadRequest)
 	}))
 	t.Cleanup(refusing.Close)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // a receiver that is down: its URL is right, nothing answers
 	e := newEnvWith(t, func(c *app.Config, _ string) {
-		c.NotifyURLs = []string{ok.URL + "/hook", "slack=" + refusing.URL + "/services/T0/B0/s3cret-token"}
+		c.NotifyURLs = []string{ok.URL + "/hook", "slack=" + refusing.URL + "/services/T0/B0/s3cret-token", down.URL + "/down"}
 		c.NotifySecret = "a-long-random-notification-secret"
 	})
 	c, _, _ := signInHTTP(t, e.url, "/flows")
@@ -48,8 +50,9 @@ func TestSendTestNotification(t *testing.T) {
 		t.Fatalf("POST /notifications/test: %d to %q; want to the Flows page", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body := get(t, c, e.url+"/flows")
-	for _, w := range []string{"1 of 2 notification receivers did not take the test notification",
-		"refused it: the receiver answered 400 Bad Request: no_text", "Fix each refused receiver&#39;s -notify-url"} {
+	for _, w := range []string{"2 of 3 notification receivers did not take the test notification",
+		"refused it: the receiver answered 400 Bad Request: no_text", "could not be reached: post: ",
+		"For each receiver that did not take it, fix the receiver&#39;s -notify-url", "; or start the receiver, or fix the network"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("the Flows page after the test lacks %q", w)
 		}
