@@ -284,6 +284,19 @@ func printDemoService(w io.Writer, cmd, orgURL string) {
 	fmt.Fprintf(w, "  %s connections test Robot\n\n", cmd)
 }
 
+// demoRegrants are the scopes a kept service connection had been granted
+// that the demo org does not grant its service apps at its start (those
+// of event flows): a restarted org has forgotten them.
+func demoRegrants(c *store.Connection) []string {
+	var out []string
+	for _, s := range []string{"okta.logs.read", "okta.eventHooks.manage"} {
+		if slices.Contains(c.GrantedScopes, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // demoStatusText says a kept connection's status in words: "is active",
 // "needs reauthorization", "is in error", "is pending".
 func demoStatusText(status string) string {
@@ -321,8 +334,18 @@ const demoNickname = "Demo org"
 func demoConnectionAdvice(c *store.Connection, orgURL, cmd string) string {
 	switch {
 	case c.Auth == store.AuthService && connection.OriginOf(c.Domain) == orgURL:
-		// The restarted org has forgotten the keys added to its apps.
-		return fmt.Sprintf("; add its public key to the app again (%s connections show %q prints it), then %s connections test %q", cmd, c.Nickname, cmd, c.Nickname)
+		// The restarted org has forgotten the keys added to its apps, and
+		// the scopes granted to them beyond the demo's own.
+		advice := fmt.Sprintf("; add its public key to the app again (%s connections show %q prints it)", cmd, c.Nickname)
+		if again := demoRegrants(c); len(again) > 0 {
+			app := map[string]string{oktaemu.DemoServiceClientID: oktaemu.DemoServiceAppID, oktaemu.DemoDPoPClientID: oktaemu.DemoDPoPAppID}[c.ClientID]
+			if app == "" {
+				app = "APP_ID"
+			}
+			advice += fmt.Sprintf(" and grant it %s again, which the org forgot too (POST %s/api/v1/apps/%s/grants {\"issuer\":\"%s\",\"scopeId\":SCOPE}, as the first start's banner shows)",
+				strings.Join(again, " and "), orgURL, app, orgURL)
+		}
+		return advice + fmt.Sprintf(", then %s connections test %q", cmd, c.Nickname)
 	case c.Status == store.StatusActive:
 		return ": use it as it is"
 	case c.Status == store.StatusPending:
