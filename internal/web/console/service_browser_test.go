@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -104,6 +106,32 @@ func TestBrowserNewServiceConnection(t *testing.T) {
 	}
 	if v := e.connectionByNickname(t, "Robot"); v.Status != "active" || v.Auth != "service" {
 		t.Errorf("connection %+v; want an active service connection", v)
+	}
+
+	// A card run's page says whom it acted as: the service app of a
+	// service connection, and of a user connection nobody signed in to
+	// yet, that it had no account, where "Acting as" was left empty.
+	actingAs := func(connection string) string {
+		t.Helper()
+		code, body := e.api(t, http.MethodPost, "/api/v1/runs", "application/json",
+			`{"card":"okta-devices/search-devices","connection":"`+connection+`","input":{"resultSet":"first200"}}`)
+		var run struct{ ID string }
+		if err := json.Unmarshal([]byte(body), &run); err != nil || run.ID == "" {
+			t.Fatalf("run a card on %s: %d %s", connection, code, body)
+		}
+		b.open("/runs/" + run.ID)
+		return b.text(`#run-acting-as`)
+	}
+	if got, want := actingAs("Robot"), "service app "+oktaemu.DemoServiceClientID; got != want {
+		b.fatalf("a service connection's card run acted as %q; want %q", got, want)
+	}
+	b.screenshot("run-acting-as-service-app")
+	if code, body := e.api(t, http.MethodPost, "/api/v1/connections", "application/json",
+		`{"connector":"okta-devices","nickname":"Unsigned","domain":"`+e.emu.URL+`","clientId":"0oaworkflowsclient","clientSecret":"demo-workflows-secret"}`); code != http.StatusCreated {
+		t.Fatalf("create a user connection: %d %s", code, body)
+	}
+	if got, want := actingAs("Unsigned"), "nobody: the connection had no authorized account when the run started"; got != want {
+		b.fatalf("a card run of a connection nobody authorized acted as %q; want %q", got, want)
 	}
 }
 
