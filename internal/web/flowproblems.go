@@ -36,6 +36,10 @@ const (
 	PollsFailingHookOnly = "System Log polls fail; events arrive only by the event hook"
 	HookFailing          = "event hook not working"
 	HookFailingPollsOnly = "event hook not working; events arrive only by the System Log polls"
+	// PollsAndHookFailing: a hook+poll trigger whose polls fail and whose
+	// event hook does not work either (Kind FlowProblemPolls; Reason and
+	// Remedy say both).
+	PollsAndHookFailing = "System Log polls failing and event hook not working"
 )
 
 // FlowProblem is a connection a flow uses that stops it (its runs fail,
@@ -208,6 +212,13 @@ func (f *FlowProblems) eventProblem(ctx context.Context, p FlowProblem, delivery
 	// failing: the intake registers it at its next round.
 	hookFails := delivery != flow.DeliveryPoll && (src.HookStatus == store.HookError || src.HookStatus == store.HookDeactivated)
 	switch {
+	case pollsFail && hookFails:
+		p.Kind, p.Problem = FlowProblemPolls, PollsAndHookFailing
+		p.Reason = "System Log polls: " + src.Poll.Error + "; event hook: " + src.HookReason
+		p.Remedy = src.Poll.Remedy
+		if src.HookRemedy != "" && src.HookRemedy != src.Poll.Remedy {
+			p.Remedy = strings.TrimSuffix(p.Remedy, ".") + "; for the event hook: " + src.HookRemedy
+		}
 	case pollsFail:
 		p.Kind, p.Problem, p.Reason, p.Remedy = FlowProblemPolls, PollsFailing, src.Poll.Error, src.Poll.Remedy
 		if delivery == flow.DeliveryHookPoll && src.HookStatus == store.HookActive {

@@ -54,7 +54,8 @@ func TestFlowProblemsEventDelivery(t *testing.T) {
 		{"poll", "poll", "", true, "active", true, PollsFailing},
 		{"poll, polls working", "poll", "", false, "deactivated", true, ""},
 		{"hook+poll, hook active", "hook+poll", "", true, "active", true, PollsFailingHookOnly + " (warning)"},
-		{"hook+poll, hook in error", "hook+poll", "", true, "error", true, PollsFailing},
+		{"hook+poll, hook in error", "hook+poll", "", true, "error", true, PollsAndHookFailing},
+		{"hook+poll, hook deactivated", "hook+poll", "", true, "deactivated", true, PollsAndHookFailing},
 		{"hook+poll, hook pending", "hook+poll", "", true, "pending", true, PollsFailing},
 		{"hook+poll, hook deactivated, polls working", "hook+poll", "", false, "deactivated", true, HookFailingPollsOnly + " (warning)"},
 		{"hook+poll, hook pending, polls working", "hook+poll", "", false, "pending", true, ""},
@@ -93,8 +94,12 @@ func TestFlowProblemsEventDelivery(t *testing.T) {
 			got := ""
 			for _, p := range ps {
 				reason, remedy := failing.Error, failing.Remedy
-				if p.Kind == FlowProblemHook {
+				switch {
+				case p.Kind == FlowProblemHook:
 					reason, remedy = hookReason, hookRemedy
+				case p.Problem == PollsAndHookFailing:
+					reason = "System Log polls: " + failing.Error + "; event hook: " + hookReason
+					remedy = failing.Remedy + "; for the event hook: " + hookRemedy
 				}
 				if p.Connection != "Prod" || (p.Kind != FlowProblemPolls && p.Kind != FlowProblemHook) || !p.Trigger || len(p.Steps) != 0 || p.Reason != reason || p.Remedy != remedy {
 					t.Errorf("problem %+v; want Prod's polls or hook, of the trigger only, with their reason and remedy", p)
