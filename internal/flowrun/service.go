@@ -827,9 +827,15 @@ func (s *Service) runEvent(run *store.FlowRun) *store.AuditEvent {
 	if run.Status != flow.StatusSucceeded {
 		outcome = "failure"
 	}
+	inputs := truncateText(string(run.Inputs), 200)
+	if len(run.Inputs) == 0 {
+		// A triggered run computes its inputs when it first executes; it
+		// can end before (on.event.if failing for its event).
+		inputs = "not computed (the run ended before its trigger's inputs were)"
+	}
 	return &store.AuditEvent{
 		Time: s.now(), Actor: run.Actor, Action: store.ActionFlowRun, Outcome: outcome, Error: endedText(run),
-		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, truncateText(string(run.Inputs), 200)),
+		InputSummary: fmt.Sprintf("flow %s, run %s, inputs %s", run.FlowName, run.ID, inputs),
 	}
 }
 
