@@ -127,6 +127,8 @@ func (n connectionNotifier) Notify(ctx context.Context, c connection.Notificatio
 // notificationTester is the sender as web.Notifications.
 type notificationTester struct{ sender *notify.Sender }
 
+func (t notificationTester) Receivers() int { return len(t.sender.Receivers) }
+
 func (t notificationTester) Test(ctx context.Context, by string) []web.NotificationResult {
 	results := t.sender.Test(ctx, by)
 	out := make([]web.NotificationResult, len(results))

@@ -16,6 +16,8 @@ type Notifications interface {
 	// Test posts a test message naming by to every receiver and says
 	// how each answered; none without receivers.
 	Test(ctx context.Context, by string) []NotificationResult
+	// Receivers is how many receivers the server has.
+	Receivers() int
 }
 
 // NotificationResult is how one receiver answered a test message:

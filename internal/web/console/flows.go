@@ -203,6 +203,8 @@ type flowsData struct {
 	// RunsError says why the page of flow runs asked for (runs_before)
 	// is not one; the page then lists no runs.
 	RunsError *filterError
+	// Receivers is how many notification receivers the server has.
+	Receivers int
 }
 
 // flowRunsPage reads the page of flow runs (of flowID, or of every flow)
@@ -306,7 +308,7 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 	if runsError != nil {
 		status, title = http.StatusBadRequest, "Error: Flows"
 	}
-	c.render(w, r, s, status, "flows", title, flowsData{Flows: rows, Runs: runs, Now: c.now(),
+	c.render(w, r, s, status, "flows", title, flowsData{Flows: rows, Runs: runs, Now: c.now(), Receivers: c.notificationReceivers(),
 		Pager: newPager(r, "Flows", "after", next, false), RunsPager: runsPager, RunsError: runsError})
 }
 
@@ -872,4 +874,13 @@ func (c *Console) cardRunsOf(ctx context.Context, flowRunID string) map[itemKey]
 		}
 	}
 	return out
+}
+
+// notificationReceivers is how many notification receivers the server
+// has; 0 without a notification sender.
+func (c *Console) notificationReceivers() int {
+	if c.Notifications == nil {
+		return 0
+	}
+	return c.Notifications.Receivers()
 }
