@@ -141,7 +141,8 @@ func TestConsoleAndAPINameTheSameFlowProblems(t *testing.T) {
 // delivery hook+poll gets its events by the event hook while the System
 // Log polls fail. The API and the console flagged it as stopped ("System
 // Log polls failing"); they now say it as a warning, that events arrive
-// only by the hook, until the hook stops working too.
+// only by the hook, until the hook stops working too, and then that both
+// stopped.
 func TestHookPollFlowWhosePollsFailStillRuns(t *testing.T) {
 	t.Parallel()
 	e := newEnvWith(t, func(c *app.Config, _ string) { c.EventPollInterval = 100 * time.Millisecond })
@@ -196,7 +197,7 @@ func TestHookPollFlowWhosePollsFailStillRuns(t *testing.T) {
 	}
 	resp.Body.Close()
 	waitUntil(t, "the server to see the hook deactivated", func() bool { return e.hookStatus(t, prod.ID) == "deactivated" })
-	want = []string{"connection Prod: System Log polls failing (error)"}
+	want = []string{"connection Prod: System Log polls failing and event hook not working (error)"}
 	if got := e.apiProblems(t, name); !slices.Equal(got, want) {
 		t.Errorf("with the hook deactivated too, the API's problems are %q; want %q", got, want)
 	}
