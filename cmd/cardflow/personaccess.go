@@ -19,7 +19,7 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 	// Every page of both lists: the people holding access are few, and
 	// each answer holds a page of the bound logins too (its first unless
 	// asked for another).
-	all := api.PeopleList{People: []api.Person{}, Bound: []api.BoundSignIn{}}
+	all := api.PeopleList{People: []api.Person{}, Bound: []api.BoundSignIn{}, FlowsWithoutAccess: []api.FlowsActingAs{}}
 	boundNext := ""
 	for next, first := "/api/v1/people?limit=1000", true; next != ""; first = false {
 		var page api.PeopleList
@@ -29,6 +29,7 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 		all.People = append(all.People, page.People...)
 		if first {
 			all.Bound, boundNext = append(all.Bound, page.Bound...), page.BoundNext
+			all.FlowsWithoutAccess = page.FlowsWithoutAccess
 		}
 		next = page.Next
 	}
@@ -51,7 +52,21 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 	if len(all.Bound) > 0 {
 		printBound(e.stdout, all.Bound)
 	}
+	if len(all.FlowsWithoutAccess) > 0 {
+		printFlowsWithoutAccess(e.stdout, all.FlowsWithoutAccess)
+	}
 	return nil
+}
+
+// printFlowsWithoutAccess is the table of the logins without access whose
+// enabled flows act as them.
+func printFlowsWithoutAccess(w io.Writer, acting []api.FlowsActingAs) {
+	fmt.Fprintln(w, "\nFlows that act as people without access: their triggered runs act as the login that enabled them, who holds no console session or token now (cardflow flows disable NAME stops one; enabling it again makes it act as you).")
+	t := newTable(w, "LOGIN", "FLOWS ENABLED")
+	for _, a := range acting {
+		t.row(a.Login, strings.Join(a.EnabledFlows, ", "))
+	}
+	t.flush()
 }
 
 // printBound is the table of the logins that hold nothing but their

@@ -134,23 +134,34 @@ func (r *Revoked) CancelWarning() string {
 }
 
 // enabledFlows maps a login's key (store.FoldCase) to the names of the enabled flows
-// it enabled, sorted.
-func (pp *People) enabledFlows(ctx context.Context) (map[string][]string, error) {
+// it enabled, sorted; logins maps the key to the login as the latest
+// of those flows' enablings wrote it.
+func (pp *People) enabledFlows(ctx context.Context) (names map[string][]string, logins map[string]string, _ error) {
 	flows, err := pp.Store.ListFlows(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := map[string][]string{}
+	names, logins = map[string][]string{}, map[string]string{}
 	for _, f := range flows {
 		if by := f.EnabledBy; f.Enabled && by.Login != "" && (by.Type == store.ActorUser || by.Type == store.ActorToken) {
 			key := store.FoldCase(by.Login)
-			out[key] = append(out[key], f.Name)
+			names[key] = append(names[key], f.Name)
+			logins[key] = by.Login
 		}
 	}
-	for _, names := range out {
-		slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	for _, ns := range names {
+		slices.SortFunc(ns, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	}
-	return out, nil
+	return names, logins, nil
+}
+
+// FlowsActingAs is a login that holds no access now (no live console
+// session, no unexpired token) whose enabled flows still act as them: a
+// revoke leaves the flows a person enabled running, and so does their
+// signing out or their tokens expiring.
+type FlowsActingAs struct {
+	Login        string
+	EnabledFlows []string // sorted
 }
 
 // List returns everyone who has access now, most recently active first
@@ -158,28 +169,50 @@ func (pp *People) enabledFlows(ctx context.Context) (map[string][]string, error)
 // bootstrap admin is nobody's person: its sessions and tokens are not
 // listed. Only admins may list.
 func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
-	people, _, err := pp.ListBound(ctx, p)
-	return people, err
+	l, err := pp.ListAll(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return l.People, nil
 }
 
-// ListBound returns List's people and the bindings of the logins bound to
+// Listing is what ListAll finds: People (List's), Bound (ListBound's
+// bindings) and FlowsWithoutAccess, the logins that are not among People
+// whose enabled flows act as them, by login ignoring case.
+type Listing struct {
+	People             []*Person
+	Bound              []*store.PersonBinding
+	FlowsWithoutAccess []FlowsActingAs
+}
+
+// ListBound returns ListAll's People and Bound.
+func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*store.PersonBinding, error) {
+	l, err := pp.ListAll(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.People, l.Bound, nil
+}
+
+// ListAll returns List's people, the bindings of the logins bound to
 // an account at the identity provider that hold no access now (no live
-// console session, no unexpired token), by login ignoring case, from one
+// console session, no unexpired token), by login ignoring case, and the
+// logins that hold no access now whose enabled flows act as them, from one
 // read: a login is among the people or the bindings, never both. A
 // binding outlives its access, so that a person coming back is known by
 // their account; it is all a revoke of such a login forgets.
-func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*store.PersonBinding, error) {
+func (pp *People) ListAll(ctx context.Context, p Principal) (*Listing, error) {
 	if !p.Role.Allows(Admin) {
-		return nil, nil, problem.New(problem.Forbidden, "listing who has access needs the admin role; you have %s", p.Role).
+		return nil, problem.New(problem.Forbidden, "listing who has access needs the admin role; you have %s", p.Role).
 			WithDetail("requiredRole", string(Admin))
 	}
 	sessions, err := pp.Store.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tokens, err := pp.Store.ListAPITokens(ctx, "", "") // everyone's, the bootstrap admin's among them
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	now := pp.now()
 	// By login ignoring case, as Revoke takes them (store.FoldCase, the
@@ -222,13 +255,13 @@ func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*sto
 			pr.Role = Role(t.Role)
 		}
 	}
-	enabled, err := pp.enabledFlows(ctx)
+	enabled, enablers, err := pp.enabledFlows(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	bindings, err := pp.Store.ListPersonBindings(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	unheld := make([]*store.PersonBinding, 0, len(bindings))
 	for _, b := range bindings {
@@ -249,7 +282,14 @@ func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*sto
 		}
 		return strings.Compare(b.Login, a.Login)
 	})
-	return out, unheld, nil
+	acting := []FlowsActingAs{}
+	for key, names := range enabled {
+		if byLogin[key] == nil {
+			acting = append(acting, FlowsActingAs{Login: enablers[key], EnabledFlows: names})
+		}
+	}
+	slices.SortFunc(acting, func(a, b FlowsActingAs) int { return strings.Compare(store.FoldCase(a.Login), store.FoldCase(b.Login)) })
+	return &Listing{People: out, Bound: unheld, FlowsWithoutAccess: acting}, nil
 }
 
 // Revoke ends every console session of the person login, on every server,
@@ -307,7 +347,7 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	if bound {
 		rev.Issuer = binding.Issuer
 	}
-	enabled, err := pp.enabledFlows(ctx)
+	enabled, _, err := pp.enabledFlows(ctx)
 	if err != nil {
 		// The access is revoked; only the list of their flows is missing.
 		return rev, nil

@@ -175,6 +175,20 @@ func TestPeopleRevoke(t *testing.T) {
 	if _, err := people.Revoke(ctx, admin, "bob@example.com", false); problem.CodeOf(err) != problem.NotFound {
 		t.Errorf("revoking bob again: %v; want not found", err)
 	}
+	// Bob holds nothing now, but his flow still acts as him: the listing
+	// says so, where he vanished from it.
+	all, err := people.ListAll(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []FlowsActingAs{{Login: "bob@example.com", EnabledFlows: []string{"nightly"}}}; !cmp.Equal(all.FlowsWithoutAccess, want) ||
+		slices.ContainsFunc(all.People, func(p *Person) bool { return p.Login == "bob@example.com" }) {
+		t.Errorf("after the revoke: people %v, flows without access %+v; want bob only among the latter, with %+v", all.People, all.FlowsWithoutAccess, want)
+	}
+	enableFlow(t, st, "nightly", store.Actor{Type: store.ActorUser, Login: "ada@example.com"}, true)
+	if all, err := people.ListAll(ctx, admin); err != nil || len(all.FlowsWithoutAccess) != 0 {
+		t.Errorf("after ada enabled bob's flow again: %+v, %v; want no flow without access", all, err)
+	}
 	got, err = people.Revoke(ctx, admin, "ada@example.com", true)
 	if err != nil || got.Sessions != 1 {
 		t.Errorf("an admin revoking herself, confirmed: %+v, %v; want her session ended", got, err)

@@ -116,6 +116,19 @@ type PeopleList struct {
 	// BoundNext, when Bound's page is full, is the address of its next
 	// page: boundAfter is the last login of Bound (People's page kept).
 	BoundNext string `json:"boundNext,omitempty"`
+	// FlowsWithoutAccess are the logins that hold no access now (none of
+	// People's, on any page) whose enabled flows still act as them (a
+	// revoke, signing out or tokens expiring leave them running), by
+	// login ignoring case; every page has them all. Never null.
+	FlowsWithoutAccess []FlowsActingAs `json:"flowsWithoutAccess"`
+}
+
+// FlowsActingAs is a login without access whose enabled flows act as
+// them: disable the flows, or enable them again as someone who holds
+// access, to have them act as that person.
+type FlowsActingAs struct {
+	Login        string   `json:"login"`
+	EnabledFlows []string `json:"enabledFlows"`
 }
 
 // BoundSignIn is a login that holds nothing but its binding to an account

@@ -47,6 +47,15 @@ func TestPeopleListsBoundSignIns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Bo, signed out, enabled a flow, which acts as him still.
+	trigger := []byte(`{"every":"1h0m0s","kind":"schedule","timezone":"UTC"}`)
+	nightly := &store.Flow{Name: "nightly", Source: []byte("name: nightly\n"), Trigger: trigger, CreatedAt: now, UpdatedAt: now}
+	if _, err := st.PutFlow(ctx, nightly); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFlowEnabled(ctx, nightly.ID, trigger, true, now.Add(time.Hour), store.Actor{Type: store.ActorUser, Login: "Bo@example.com"}); err != nil {
+		t.Fatal(err)
+	}
 	ts, _ := newTestServer(t, &Server{Tokens: &access.Tokens{Store: st}, People: &access.People{Store: st, Now: func() time.Time { return now.Add(5 * time.Minute) }},
 		Limiter: &access.Limiter{}, History: st, SSO: &idpSSO{id: &sso.Identity{Issuer: "https://idp.example.com"}}})
 	list := func(path string) api.PeopleList {
@@ -75,6 +84,9 @@ func TestPeopleListsBoundSignIns(t *testing.T) {
 	all := list("/api/v1/people")
 	if len(all.People) != 1 || all.People[0].Login != "ada@example.com" {
 		t.Errorf("people: %+v; want ada alone", all.People)
+	}
+	if f := all.FlowsWithoutAccess; len(f) != 1 || f[0].Login != "Bo@example.com" || len(f[0].EnabledFlows) != 1 || f[0].EnabledFlows[0] != "nightly" {
+		t.Errorf("flows without access: %+v; want Bo's nightly", f)
 	}
 	if got := logins(all.Bound); got != "Bo@example.com cy@example.com dee@example.com" || all.BoundNext != "" {
 		t.Fatalf("bound: %q, boundNext %q; want Bo, cy and dee, on one page", got, all.BoundNext)

@@ -39,11 +39,12 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	people, bound, err := s.People.ListBound(r.Context(), p)
+	all, err := s.People.ListAll(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	people, bound := all.People, all.Bound
 	// Most recently active first, paged by (lastActivity, login); the
 	// people holding access are few, so the page is cut here.
 	var out api.PeopleList
@@ -69,6 +70,10 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, b := range bound {
 		out.Bound = append(out.Bound, BoundSignInView(b, current))
+	}
+	out.FlowsWithoutAccess = make([]api.FlowsActingAs, 0, len(all.FlowsWithoutAccess))
+	for _, f := range all.FlowsWithoutAccess {
+		out.FlowsWithoutAccess = append(out.FlowsWithoutAccess, api.FlowsActingAs{Login: f.Login, EnabledFlows: f.EnabledFlows})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -36,6 +36,9 @@ type peopleData struct {
 	Bound      []*store.PersonBinding
 	BoundPager pager
 	Issuer     string
+	// FlowsWithoutAccess are the logins without access whose enabled
+	// flows act as them.
+	FlowsWithoutAccess []access.FlowsActingAs
 }
 
 // personKey orders the People page (most recently active first) and is
@@ -45,16 +48,17 @@ func personKey(p *access.Person) string {
 }
 
 func (c *Console) listPeople(w http.ResponseWriter, r *http.Request, s *reqState) {
-	people, bound, err := c.People.ListBound(r.Context(), s.principal)
+	all, err := c.People.ListAll(r.Context(), s.principal)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
+	people, bound := all.People, all.Bound
 	slices.SortFunc(people, func(a, b *access.Person) int { return strings.Compare(personKey(b), personKey(a)) })
 	people, next := pageBefore(people, personKey, r.URL.Query().Get("before"))
 	bound, boundNext := bindingsAfter(bound, r.URL.Query().Get("boundAfter"))
 	d := peopleData{People: people, Me: myLogin(s.principal), Now: c.now(), Pager: newPager(r, "People", "before", next, true),
-		Bound: bound, BoundPager: newPager(r, "Bound sign-ins", "boundAfter", boundNext, false)}
+		Bound: bound, BoundPager: newPager(r, "Bound sign-ins", "boundAfter", boundNext, false), FlowsWithoutAccess: all.FlowsWithoutAccess}
 	if c.SSO != nil {
 		d.Issuer = c.SSO.Issuer()
 	}

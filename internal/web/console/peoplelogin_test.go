@@ -51,3 +51,29 @@ func TestPeoplePageOddLogins(t *testing.T) {
 		t.Errorf("sessions left %v, %v; want only a@example.com's", left, err)
 	}
 }
+
+// TestPeoplePageFlowsWithoutAccess: the People page names the logins that
+// hold no access but whose enabled flows act as them, each flow a link,
+// where such a person vanished from the page while their flows ran on.
+func TestPeoplePageFlowsWithoutAccess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	now := time.Now()
+	trigger := []byte(`{"every":"1h0m0s","kind":"schedule","timezone":"UTC"}`)
+	f := &store.Flow{Name: "nightly cleanup", Source: []byte("name: nightly cleanup\n"), Trigger: trigger, CreatedAt: now, UpdatedAt: now}
+	if _, err := e.store.PutFlow(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetFlowEnabled(ctx, f.ID, trigger, true, now.Add(time.Hour), store.Actor{Type: store.ActorUser, Login: "gone@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	c, _, _ := signInHTTP(t, e.url, "/people")
+	_, page := get(t, c, e.url+"/people")
+	for _, want := range []string{`<h2 id="flows-without-access">Flows that act as people without access</h2>`,
+		`<td role="cell" class="lead">gone<wbr>@example.com</td>`, `<a href="/flows/nightly%20cleanup">nightly cleanup</a>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the People page has no %s\n%s", want, page)
+		}
+	}
+}
