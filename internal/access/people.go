@@ -134,8 +134,8 @@ func (r *Revoked) CancelWarning() string {
 }
 
 // enabledFlows maps a login's key (store.FoldCase) to the names of the enabled flows
-// it enabled, sorted; logins maps the key to the login as the latest
-// of those flows' enablings wrote it.
+// it enabled, sorted; logins maps the key to the login as one of those
+// flows' enablings wrote it (logins differing only in case are one).
 func (pp *People) enabledFlows(ctx context.Context) (names map[string][]string, logins map[string]string, _ error) {
 	flows, err := pp.Store.ListFlows(ctx)
 	if err != nil {
