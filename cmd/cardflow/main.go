@@ -163,7 +163,7 @@ var commands = []*command{
 		{name: "revoke", summary: "revoke a token", run: cmdTokensRevoke},
 	}},
 	{name: "people", summary: "see who has access and end one person's access at once (admins)", subs: []*command{
-		{name: "list", summary: "list everyone who holds a console session or a personal API token", run: cmdPeopleList},
+		{name: "list", summary: "list everyone who holds a console session or a personal API token, and whose enabled flows act as people who hold neither", run: cmdPeopleList},
 		{name: "revoke", summary: "end a person's console sessions and revoke their tokens, on every server", run: cmdPeopleRevoke},
 	}},
 	{name: "notifications", summary: "check the notification receivers (-notify-url) of the server (admins)", subs: []*command{
