@@ -48,7 +48,7 @@ func TestFlowsListNamesFailingPolls(t *testing.T) {
 	if err := e.store.SetPollStatus(t.Context(), prod.ID, "", store.PollStatus{}, since.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := get(t, c, e.url+"/flows"); strings.Contains(rowOf(body, "quarantine-on-enroll"), "System Log") {
+	if _, body := get(t, c, e.url+"/flows"); strings.Contains(rowOf(body, "quarantine-on-enroll"), "System Log polls failing") {
 		t.Errorf("after a poll that worked, the flows list reads %q", rowOf(body, "quarantine-on-enroll"))
 	}
 }

@@ -132,7 +132,7 @@ func TestConsoleAndAPINameTheSameFlowProblems(t *testing.T) {
 		"Connection Prod (Needs reauthorization): Okta refused the refresh token (invalid_grant).",
 		"This flow uses it for its trigger's events and step suspend: its runs fail until the connection works again.",
 	}, "flash-error")
-	if _, body := get(t, c, e.url+"/flows/"+flowID); strings.Contains(body, "System Log polls") {
+	if _, body := get(t, c, e.url+"/flows/"+flowID); strings.Contains(body, "System Log polls failing") {
 		t.Errorf("the flow page names the failing polls of a connection to reauthorize beside it")
 	}
 }

@@ -150,13 +150,14 @@ func (c *Console) rerunFlowRun(w http.ResponseWriter, r *http.Request, s *reqSta
 // triggerView is a flow's trigger for people.
 type triggerView struct {
 	Kind    string // "schedule" or "event"
-	Text    string // "cron 0 2 * * * (Europe/Berlin)", "every 15m0s (UTC)", "event okta-devices/x on Prod"
+	Text    string // "cron 0 2 * * * (Europe/Berlin)", "every 15m0s (UTC)", "event okta-devices/x on Prod, by System Log polls"
 	Enabled bool
 	NextRun time.Time // zero when none
 }
 
-// triggerOf reads a stored flow's trigger; nil without one.
-func triggerOf(f *store.Flow) *triggerView {
+// triggerOf reads a stored flow's trigger; nil without one. An event
+// trigger that names no delivery has defaultDelivery ("" means poll).
+func triggerOf(f *store.Flow, defaultDelivery string) *triggerView {
 	if len(f.Trigger) == 0 {
 		return nil
 	}
@@ -169,7 +170,11 @@ func triggerOf(f *store.Flow) *triggerView {
 	t := &triggerView{Kind: sp.Kind, Enabled: f.Enabled}
 	switch {
 	case sp.Kind == flow.KindEvent:
-		t.Text = fmt.Sprintf("event %s on %s", sp.Card, sp.Connection)
+		delivery := sp.Delivery
+		if delivery == "" {
+			delivery = defaultDelivery
+		}
+		t.Text = fmt.Sprintf("event %s on %s, by %s", sp.Card, sp.Connection, deliveryText(delivery))
 	case sp.Cron != "":
 		t.Text = fmt.Sprintf("cron %s (%s)", sp.Cron, sp.Timezone)
 	default:
@@ -179,6 +184,18 @@ func triggerOf(f *store.Flow) *triggerView {
 		t.NextRun = f.NextRunAt
 	}
 	return t
+}
+
+// deliveryText says how an event trigger's events arrive.
+func deliveryText(delivery string) string {
+	switch delivery {
+	case flow.DeliveryHook:
+		return "event hook"
+	case flow.DeliveryHookPoll:
+		return "event hook and System Log polls"
+	default:
+		return "System Log polls"
+	}
 }
 
 // flowRow is one line of the flows list.
@@ -283,7 +300,7 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 	fp := c.flowProblems() // one lookup for the page
 	_, brief := c.personNamers(ctx)
 	for _, f := range fs {
-		row := flowRow{Flow: f, Trigger: triggerOf(f)}
+		row := flowRow{Flow: f, Trigger: triggerOf(f, c.DefaultDelivery)}
 		if row.Trigger != nil && row.Trigger.Enabled {
 			// A stored document parses; one that no longer does (a
 			// newer server's) is shown without the check.
@@ -485,7 +502,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 			d.Unreadable = problem.Public(perr).Message
 		}
 	}
-	d.Trigger = triggerOf(d.Flow)
+	d.Trigger = triggerOf(d.Flow, c.DefaultDelivery)
 	if d.Versions, err = c.Flows.ListFlowVersions(ctx, d.Flow.ID); err != nil {
 		return nil, err
 	}

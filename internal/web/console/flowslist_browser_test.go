@@ -11,7 +11,8 @@ import (
 // 1280 px, beside an enabled event flow's long trigger, keeps each flow's
 // name (up to 12rem long, as the flow run tables do) from breaking at its
 // hyphens and its Next run and Updated times on one line, where they broke
-// into "offboard-user-" / "devices" and "2026-12-06" / "17:14:53 UTC".
+// into "offboard-user-" / "devices" and "2026-12-06" / "17:14:53 UTC". An
+// event trigger says how its events arrive (by System Log polls).
 func TestBrowserFlowsListKeepsNamesAndTimesWhole(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -30,6 +31,11 @@ func TestBrowserFlowsListKeepsNamesAndTimesWhole(t *testing.T) {
 	b.do("emulate the screen", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
 	b.open("/flows")
 	b.screenshot("flows-list-desktop")
+	// The event trigger says how its events arrive, where it named the
+	// card and the connection only.
+	if got, want := b.text(`//tr[td/a[normalize-space(.)="quarantine-on-user-removal"]]/td[@data-label="Trigger"]`), "event okta-devices/device-removed-from-user on Prod, by System Log polls"; got != want {
+		b.fatalf("the event flow's trigger reads %q; want %q", got, want)
+	}
 	lines := eval[map[string]int](b, "count the lines of the names and times", `(() => { const out = {};
 		for (const tr of document.querySelectorAll('[aria-label="Flows"] tbody tr')) {
 			const name = tr.querySelector('td').innerText.trim();
