@@ -37,6 +37,10 @@ func TestBrowserCanceledRunSaysWhoAsked(t *testing.T) {
 		hold := e.emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
 		rey.open("/flows/" + flowID)
 		rey.click(button("Run"))
+		// The run's page, not the flow's page the click left: on a busy
+		// machine the location was read before the browser followed the
+		// redirect.
+		rey.do("see the run's page", chromedp.WaitVisible(chromedp.CSS(`#flow-run-status`)))
 		loc := rey.location()
 		if err := hold.Await(rey.ctx, 2); err != nil {
 			rey.fatalf("two suspensions never waited at the org: %v", err)
