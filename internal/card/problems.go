@@ -186,13 +186,12 @@ func toProblem(err error, iv *invocation) *problem.Error {
 	}
 	if se := (*okta.StoppedError)(nil); errors.As(err, &se) {
 		// Stopped while waiting to send (StopWaiting): the call that
-		// waited was never sent.
+		// waited was not sent (again).
 		why, remedy := "it was stopped", "run the card again"
 		if r := (*StopReason)(nil); errors.As(se.Cause, &r) {
 			why, remedy = r.Why, r.Remedy
 		}
-		return problem.New(problem.Internal, "this run did not send its call to Okta: %s while the call waited (for the org's rate limit, or to be sent again)", why).
-			WithRemedy("%s", remedy).Wrap(err)
+		return stoppedProblem(c, iv, se, why, remedy).Wrap(err)
 	}
 	if errors.Is(err, context.Canceled) {
 		// Its caller went away (a CLI stopped with Ctrl-C, a closed
@@ -296,4 +295,45 @@ func RunRemedy(r *store.Run) string {
 		return store.InterruptedReadRemedy
 	}
 	return store.InterruptedChangeRemedy
+}
+
+// stoppedProblem is the problem of a call stopped (why; remedy the
+// stop's) while it waited to be sent: never sent, it changed nothing;
+// sent before and refused for the org's rate limit (429), Okta did
+// nothing with it; sent before and failed otherwise (a 5xx, no answer),
+// whether it changed anything is unknown, as with a run interrupted.
+func stoppedProblem(c *Card, iv *invocation, se *okta.StoppedError, why, remedy string) *problem.Error {
+	switch {
+	case se.Attempts == 0:
+		return problem.New(problem.Internal, "this run did not send its call to Okta: %s while the call waited (for the org's rate limit, or to be sent again)", why).
+			WithRemedy("%s", remedy)
+	case se.LastStatus == http.StatusTooManyRequests:
+		return problem.New(problem.UpstreamError, "Okta refused this run's call for the org's rate limit (429: it did nothing with it), and the call was not sent again: %s while it waited for the limit", why).
+			WithRemedy("%s", remedy)
+	}
+	last := "got no answer"
+	if se.LastStatus != 0 {
+		last = fmt.Sprintf("was answered %d", se.LastStatus)
+	}
+	if se.Method == http.MethodGet {
+		return problem.New(problem.UpstreamError, "this run sent a read to Okta %s; the last %s, and it was not sent again: %s while it waited to be; a read changes nothing at the org",
+			times(se.Attempts), last, why).WithRemedy("%s", remedy)
+	}
+	interrupted := store.InterruptedChangeRemedy
+	if c.ModeFor(iv.in) == ModeRead {
+		interrupted = store.InterruptedReadRemedy
+	}
+	return problem.New(problem.UpstreamError, "this run sent its call to Okta %s; the last %s, and it was not sent again: %s while it waited to be; whether the call changed anything at the org is unknown",
+		times(se.Attempts), last, why).WithRemedy("%s", interrupted)
+}
+
+// times is "once", "twice" or "N times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }

@@ -96,6 +96,12 @@ func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	select {
+	case <-stopDone(ctx):
+		// Stopped already: however short the wait, the call is not sent.
+		return stoppedErr(ctx)
+	default:
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -213,13 +213,15 @@ func (c *Client) send(ctx context.Context, cl call) (*response, error) {
 		return nil, err
 	}
 	key := Key{Org: org.String(), Bucket: BucketFor(cl.url.Path)}
-	retries, waits := 0, 0
+	retries, waits, attempts := 0, 0, 0
+	var last *response
 	for {
 		done, err := c.waitBudget(ctx, key)
 		if err != nil {
-			return nil, err
+			return nil, afterAttempts(err, cl.method, attempts, last)
 		}
 		res, err := c.attempt(ctx, hc, cl, done)
+		attempts, last = attempts+1, res
 		if err == nil {
 			return res, nil
 		}
@@ -237,14 +239,14 @@ func (c *Client) send(ctx context.Context, cl call) (*response, error) {
 			waits++
 			c.Metrics.rateLimited(cl.op, wait)
 			if err := c.sleep(ctx, wait); err != nil {
-				return nil, err
+				return nil, afterAttempts(err, cl.method, attempts, last)
 			}
 		case cl.retry && retries < c.maxRetries() && (res != nil && res.status >= 500 || res == nil && isTransient(err)):
 			// Idempotent calls only: a 5xx, or a network error before or
 			// while reading the response.
 			c.Metrics.retried(cl.op)
 			if err := c.sleep(ctx, c.backoff(retries)); err != nil {
-				return nil, err
+				return nil, afterAttempts(err, cl.method, attempts, last)
 			}
 			retries++
 		default:

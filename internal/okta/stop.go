@@ -13,8 +13,16 @@ import (
 var ErrStopped = errors.New("okta: stopped waiting to send the request")
 
 // StoppedError is ErrStopped with the cause of the stop's end
-// (context.Cause of the stop given to WithStopWaiting).
-type StoppedError struct{ Cause error }
+// (context.Cause of the stop given to WithStopWaiting). Attempts counts
+// the times the call was sent before the wait the stop ended (0: never);
+// LastStatus is the status of the last attempt's answer, 0 when it got
+// none (a network error, no answer in time); Method is the call's.
+type StoppedError struct {
+	Cause      error
+	Attempts   int
+	LastStatus int
+	Method     string
+}
 
 func (e *StoppedError) Error() string {
 	return ErrStopped.Error() + ": " + e.Cause.Error()
@@ -64,6 +72,20 @@ func stoppable(ctx context.Context) (_ context.Context, end func()) {
 	wctx, cancel := context.WithCancelCause(ctx)
 	unhook := context.AfterFunc(stop, func() { cancel(stoppedErr(ctx)) })
 	return wctx, func() { unhook(); cancel(nil) }
+}
+
+// afterAttempts is err with the attempts made before it when it is a
+// *StoppedError (see StoppedError), and err otherwise.
+func afterAttempts(err error, method string, attempts int, last *response) error {
+	se := (*StoppedError)(nil)
+	if attempts == 0 || !errors.As(err, &se) {
+		return err
+	}
+	out := &StoppedError{Cause: se.Cause, Attempts: attempts, Method: method}
+	if last != nil {
+		out.LastStatus = last.status
+	}
+	return out
 }
 
 // stoppedOr returns the *StoppedError when the wait under wctx (see

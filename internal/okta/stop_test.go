@@ -75,3 +75,18 @@ func TestRateLimitWaitStops(t *testing.T) {
 		t.Errorf("device %s is %s; want ACTIVE (the org refused the only suspension)", id, d.Status)
 	}
 }
+
+// TestRetryWaitStopsAfterAnAttempt: a read answered 503 waits to be sent
+// again; when its stop ends meanwhile it is not, and the error says that
+// it was sent once, answered 503, and what it was.
+func TestRetryWaitStopsAfterAnAttempt(t *testing.T) {
+	srv, c := startOrg(t, oktaemu.Config{Devices: 10})
+	id := firstDevice(t, c, StatusActive)
+	const route = "/api/v1/devices/{deviceId}"
+	srv.Inject(t, emutest.FaultSpec{Method: "GET", Path: route, Status: http.StatusServiceUnavailable, Count: 1})
+	_, err := c.GetDevice(WithStopWaiting(context.Background(), stopped()), id)
+	se := (*StoppedError)(nil)
+	if !errors.As(err, &se) || se.Attempts != 1 || se.LastStatus != http.StatusServiceUnavailable || se.Method != "GET" {
+		t.Fatalf("GetDevice after a 503 under an ended stop = %#v; want a StoppedError after 1 GET answered 503", err)
+	}
+}
