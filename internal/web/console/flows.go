@@ -754,7 +754,9 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		progress = c.FlowRunner.Progress(run.ID)
 	}
 	// Items name their card run (RunRef); the card runs of the flow run
-	// are read only for an item that does not.
+	// are read (once) only for an item that does not, or for a running
+	// step.
+	runsOf := &flowCardRuns{c: c, flowRunID: run.ID}
 	var cardRuns map[itemKey]string
 	// The items in flight have no stored item until they end: their card
 	// runs, running, stand for them while the run goes on.
@@ -793,7 +795,7 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 			iv := flowItemView{FlowItem: it, Run: it.RunRef, DeviceID: inputDeviceID(it.Input)}
 			if iv.Run == "" {
 				if cardRuns == nil {
-					cardRuns = c.cardRunsOf(ctx, run.ID)
+					cardRuns = runsOf.byItem(ctx)
 				}
 				iv.Run = cardRuns[itemKey{it.StepID, it.Index}]
 			}
@@ -801,7 +803,7 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 		}
 		if !d.Finished && st.Status == flow.StatusRunning {
 			if inFlight == nil {
-				inFlight = c.inFlightRunsOf(ctx, run.ID)
+				inFlight = runsOf.inFlight(ctx)
 			}
 			v.ItemList = withInFlight(v.ItemList, inFlight[st.StepID], from, v.Next != "")
 		}
@@ -826,18 +828,33 @@ type itemKey struct {
 // maxItemRuns bounds the card runs looked up to link a flow run's items.
 const maxItemRuns = 2000
 
-// inFlightRunsOf returns the running card runs of a flow run, by step.
-func (c *Console) inFlightRunsOf(ctx context.Context, flowRunID string) map[string][]*store.Run {
-	out := map[string][]*store.Run{}
-	if c.Runs == nil {
-		return out
+// flowCardRuns reads the card runs of a flow run (newest first, up to
+// maxItemRuns) once, for the maps of a flow run page: the card run of
+// each item, and the running ones by step.
+type flowCardRuns struct {
+	c         *Console
+	flowRunID string
+	runs      []*store.Run
+	read      bool
+}
+
+func (f *flowCardRuns) list(ctx context.Context) []*store.Run {
+	if f.read || f.c.Runs == nil {
+		return f.runs
 	}
-	runs, err := c.Runs.ListRuns(ctx, store.RunFilter{FlowRunID: flowRunID, Limit: maxItemRuns})
+	f.read = true
+	runs, err := f.c.Runs.ListRuns(ctx, store.RunFilter{FlowRunID: f.flowRunID, Limit: maxItemRuns})
 	if err != nil {
-		c.log.WarnContext(ctx, "console: list the card runs of a flow run", "flow_run", flowRunID, "cause", err.Error())
-		return out
+		f.c.log.WarnContext(ctx, "console: list the card runs of a flow run", "flow_run", f.flowRunID, "cause", err.Error())
 	}
-	for _, r := range runs {
+	f.runs = runs
+	return f.runs
+}
+
+// inFlight returns the running card runs of the flow run, by step.
+func (f *flowCardRuns) inFlight(ctx context.Context) map[string][]*store.Run {
+	out := map[string][]*store.Run{}
+	for _, r := range f.list(ctx) {
 		if r.Status == store.RunRunning && r.StepID != "" {
 			out[r.StepID] = append(out[r.StepID], r)
 		}
@@ -873,18 +890,10 @@ func withInFlight(items []flowItemView, running []*store.Run, from int, more boo
 	return items
 }
 
-// cardRunsOf maps the items of a flow run to the card runs they made.
-func (c *Console) cardRunsOf(ctx context.Context, flowRunID string) map[itemKey]string {
+// byItem maps the items of the flow run to the card runs they made.
+func (f *flowCardRuns) byItem(ctx context.Context) map[itemKey]string {
 	out := map[itemKey]string{}
-	if c.Runs == nil {
-		return out
-	}
-	runs, err := c.Runs.ListRuns(ctx, store.RunFilter{FlowRunID: flowRunID, Limit: maxItemRuns})
-	if err != nil {
-		c.log.WarnContext(ctx, "console: list the card runs of a flow run", "flow_run", flowRunID, "cause", err.Error())
-		return out
-	}
-	for _, r := range runs {
+	for _, r := range f.list(ctx) {
 		k := itemKey{r.StepID, r.ItemIndex}
 		if _, seen := out[k]; !seen { // newest first: keep the latest attempt
 			out[k] = r.ID
