@@ -36,9 +36,9 @@ func TestNotSent(t *testing.T) {
 		{"it read, then its suspension answered 429", suspend, 0, nil, false, refused},
 		{"its suspension (status known) answered 429", suspend, 0, map[string]any{"status": okta.StatusActive}, false, refused},
 		{"its read answered 503", read, http.StatusServiceUnavailable, nil, true,
-			"this run sent a read to Okta once; the last was answered 503, and it was not sent again: its flow run was asked to stop while it waited to be; a read changes nothing at the org"},
+			"this run sent a read to Okta once (answered 503) and did not send it again: its flow run was asked to stop while it waited to; a read changes nothing at the org"},
 		{"its suspension (status known) answered 503", suspend, http.StatusServiceUnavailable, map[string]any{"status": okta.StatusActive}, false,
-			"this run sent its call to Okta once; the last was answered 503, and it was not sent again: its flow run was asked to stop while it waited to be; whether the call changed anything at the org is unknown"},
+			"this run sent its call to Okta once (answered 503) and did not send it again: its flow run was asked to stop while it waited to; whether the call changed anything at the org is unknown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -311,20 +311,25 @@ func stoppedProblem(c *Card, iv *invocation, se *okta.StoppedError, why, remedy 
 		return problem.New(problem.UpstreamError, "Okta refused this run's call for the org's rate limit (429: it did nothing with it), and the call was not sent again: %s while it waited for the limit", why).
 			WithRemedy("%s", remedy)
 	}
-	last := "got no answer"
+	// "once (answered 503)", "3 times (the last got no answer)".
+	outcome := "got no answer"
 	if se.LastStatus != 0 {
-		last = fmt.Sprintf("was answered %d", se.LastStatus)
+		outcome = fmt.Sprintf("answered %d", se.LastStatus)
 	}
+	if se.Attempts > 1 {
+		outcome = "the last " + outcome
+	}
+	sent := times(se.Attempts) + " (" + outcome + ")"
 	if se.Method == http.MethodGet {
-		return problem.New(problem.UpstreamError, "this run sent a read to Okta %s; the last %s, and it was not sent again: %s while it waited to be; a read changes nothing at the org",
-			times(se.Attempts), last, why).WithRemedy("%s", remedy)
+		return problem.New(problem.UpstreamError, "this run sent a read to Okta %s and did not send it again: %s while it waited to; a read changes nothing at the org",
+			sent, why).WithRemedy("%s", remedy)
 	}
 	interrupted := store.InterruptedChangeRemedy
 	if c.ModeFor(iv.in) == ModeRead {
 		interrupted = store.InterruptedReadRemedy
 	}
-	return problem.New(problem.UpstreamError, "this run sent its call to Okta %s; the last %s, and it was not sent again: %s while it waited to be; whether the call changed anything at the org is unknown",
-		times(se.Attempts), last, why).WithRemedy("%s", interrupted)
+	return problem.New(problem.UpstreamError, "this run sent its call to Okta %s and did not send it again: %s while it waited to; whether the call changed anything at the org is unknown",
+		sent, why).WithRemedy("%s", interrupted)
 }
 
 // times is "once", "twice" or "N times".
