@@ -109,3 +109,29 @@ func TestServeUnreachableDatabase(t *testing.T) {
 		t.Errorf("exit %d\n%s%s\nwant exit 1, what to check, and no password", code, out, errOut)
 	}
 }
+
+// TestDatabaseURLErrorsSayWhatIsWrong gives serve and the keys commands a
+// -db that is no PostgreSQL URL or does not parse: each says so and how
+// to write it, never that a server it never dialled must be running, and
+// never repeats the password.
+func TestDatabaseURLErrorsSayWhatIsWrong(t *testing.T) {
+	bad := "postgres://cardflow:pw-not-shown@127.0.0.1:1/cardflow?sslmode=bogus"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"serve with an unparsable URL", []string{"serve", "-listen", "127.0.0.1:0", "-data-dir", t.TempDir(), "-db", bad}, "write it as postgres://USER@HOST:PORT/DATABASE?sslmode=MODE"},
+		{"keys list with an unparsable URL", []string{"keys", "list", "-data-dir", t.TempDir(), "-db", bad}, "write it as postgres://USER@HOST:PORT/DATABASE?sslmode=MODE"},
+		{"keys list with another database's URL", []string{"keys", "list", "-data-dir", t.TempDir(), "-db", "mysql://cardflow@db/cardflow"}, "-db must be empty (SQLite in the data directory) or a postgres:// URL"},
+		{"keys rotate with a file name", []string{"keys", "rotate", "-data-dir", t.TempDir(), "-db", "cardflow.db"}, "-db must be empty (SQLite in the data directory) or a postgres:// URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"CARDFLOW_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "CARDFLOW_NEW_KEY": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}
+			code, out, errOut := runCLI(t, vars, tc.args...)
+			if code != exitFailure || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "must be running") || strings.Contains(errOut+out, "pw-not-shown") {
+				t.Errorf("exit %d\n%s%s\nwant exit 1, %q, no reachability hint and no password", code, out, errOut, tc.want)
+			}
+		})
+	}
+}

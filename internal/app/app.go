@@ -461,7 +461,14 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 		openPG, openSQLite = postgres.Open, sqlite.Open
 	}
 	if cfg.DB != "" {
+		if err := checkDBURL(cfg.DB); err != nil {
+			return nil, err
+		}
 		st, err := openPG(ctx, cfg.DB)
+		if errors.Is(err, postgres.ErrInvalidDSN) {
+			// Nothing was dialled: the hint below would mislead.
+			return nil, fmt.Errorf("open the PostgreSQL database: %w (check -db)", err)
+		}
 		if ahead := (*store.SchemaAheadError)(nil); errors.As(err, &ahead) {
 			return nil, fmt.Errorf("open the PostgreSQL database: %w", schemaAheadError{ahead})
 		}

@@ -252,10 +252,19 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		c.trustedProxies = append(c.trustedProxies, p)
 	}
-	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
-		return c, fmt.Errorf("-db must be empty (SQLite in the data directory) or a postgres:// URL")
+	if err := checkDBURL(c.DB); err != nil {
+		return c, err
 	}
 	return c, nil
+}
+
+// checkDBURL refuses a -db that is neither empty nor a PostgreSQL URL,
+// for serve and for the commands that open the database themselves (keys).
+func checkDBURL(db string) error {
+	if db != "" && !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+		return fmt.Errorf("-db must be empty (SQLite in the data directory) or a postgres:// URL")
+	}
+	return nil
 }
 
 // DefaultRetainRuns is how long runs are kept unless configured: 30 days,

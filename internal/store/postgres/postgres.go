@@ -88,6 +88,11 @@ func sqlState(err error) string {
 	return ""
 }
 
+// ErrInvalidDSN is Open's error for a DSN that does not parse.
+var ErrInvalidDSN = errors.New("postgres: the database address is not a valid PostgreSQL URL: " +
+	"write it as postgres://USER@HOST:PORT/DATABASE?sslmode=MODE, with the port a number and MODE " +
+	"one of disable, allow, prefer, require, verify-ca, verify-full, and the password in PGPASSWORD or ~/.pgpass")
+
 // Open connects to the database named by dsn (a postgres:// URL or
 // key=value string) and applies pending migrations. Errors never repeat
 // the DSN, which may hold a password.
@@ -104,7 +109,9 @@ func OpenCurrent(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 func open(ctx context.Context, dsn string, openStore func(context.Context, *sql.DB, sqlstore.Dialect) (*sqlstore.Store, error)) (*sqlstore.Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, errors.New("postgres: the database address is not a valid DSN")
+		// pgx's error repeats the DSN, and the URL parser's error its
+		// password: say what is wrong without either.
+		return nil, ErrInvalidDSN
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = connectTimeout
