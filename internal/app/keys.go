@@ -87,8 +87,15 @@ func loadKeyring(ctx context.Context, cfg *Config, st store.Store, log *slog.Log
 				slog.String("path", path), slog.String("key_id", kr.PrimaryID()))
 		case errors.Is(err, fs.ErrNotExist):
 			id := sealedBy(check)
+			peer := ""
+			if cfg.DB != "" {
+				// A server joining others on a shared database has
+				// no backup of its own to restore: its peers' file is
+				// the one.
+				peer = fmt.Sprintf(" (a server joining others on this PostgreSQL database: copy the keyring file of one of them, 0600, to %s)", path)
+			}
 			return nil, fmt.Errorf("no keyring: the database holds secrets sealed with key %s, but %s does not exist and CARDFLOW_KEY is not set; "+
-				"restore %s from its backup or set CARDFLOW_KEY to the key %s (there is no plaintext fallback)", id, path, path, id)
+				"restore %s from its backup%s or set CARDFLOW_KEY to the key %s (there is no plaintext fallback)", id, path, path, peer, id)
 		default:
 			return nil, fmt.Errorf("load the keyring: %w", err)
 		}
