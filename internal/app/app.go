@@ -464,6 +464,10 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 		if err := checkDBURL(cfg.DB); err != nil {
 			return nil, err
 		}
+		if dbURLHasPassword(cfg.DB) {
+			log.WarnContext(ctx, "the -db URL holds a password, which every user of this machine can read in the process list",
+				"remedy", "give the password in PGPASSWORD or a ~/.pgpass line and take it out of -db")
+		}
 		st, err := openPG(ctx, cfg.DB)
 		if errors.Is(err, postgres.ErrInvalidDSN) {
 			// Nothing was dialled: the hint below would mislead.

@@ -267,6 +267,17 @@ func checkDBURL(db string) error {
 	return nil
 }
 
+// dbURLHasPassword reports whether the PostgreSQL URL db carries a
+// password (postgres://USER:PASSWORD@HOST/...), or a password parameter.
+func dbURLHasPassword(db string) bool {
+	u, err := url.Parse(db)
+	if err != nil {
+		return false
+	}
+	_, set := u.User.Password()
+	return set || u.Query().Has("password")
+}
+
 // DefaultRetainRuns is how long runs are kept unless configured: 30 days,
 // as Okta Workflows keeps execution history for production orgs.
 const DefaultRetainRuns = 30 * 24 * time.Hour
