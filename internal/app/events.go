@@ -261,10 +261,7 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			out[v.ID] = cf
 		}
 		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: enabledAt})
-		delivery := ev.Delivery
-		if delivery == "" {
-			delivery = in.defaultDelivery
-		}
+		delivery := flow.DeliveryOf(ev.Delivery, in.defaultDelivery)
 		if delivery == card.DeliveryHook || delivery == card.DeliveryHookPoll {
 			cf.hookTypes = append(cf.hookTypes, c.EventType)
 			cf.hookFlows = append(cf.hookFlows, fmt.Sprint(fl.ID, " ", fl.Version, " ", enabledAt.UnixNano()))

@@ -242,9 +242,10 @@ func StopWaiting(ctx, stop context.Context) context.Context {
 }
 
 // StopReason is why the stop of StopWaiting ended, for the error of the
-// card runs it stopped: Why completes "this run did not send its call to
-// Okta: ... while the call waited" (an event: "its flow run was asked to
-// stop"); Remedy is the error's remedy.
+// card runs it stopped: Why says it after "... not sent (again):" (an
+// event: "its flow run was asked to stop"); Remedy is the error's remedy
+// when the stopped call changed nothing (never sent, refused 429, a read),
+// while one whose effect is unknown gives the interrupted run's.
 type StopReason struct{ Why, Remedy string }
 
 func (r *StopReason) Error() string { return r.Why }

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,13 @@ const (
 	DeliveryPoll     = "poll"
 	DeliveryHookPoll = "hook+poll"
 )
+
+// DeliveryOf is the delivery of an event trigger that names delivery
+// named ("" when it names none) on a server whose default is
+// serverDefault ("" meaning poll).
+func DeliveryOf(named, serverDefault string) string {
+	return cmp.Or(named, serverDefault, DeliveryPoll)
+}
 
 // MinEvery is the shortest interval of an on.schedule.every.
 const MinEvery = time.Minute

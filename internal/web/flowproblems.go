@@ -179,12 +179,7 @@ func (f *FlowProblems) connectionProblem(ctx context.Context, name string) (p Fl
 // its event hook), when one it reads fails. With hook+poll delivery the
 // events still arrive while either works: the flow is not stopped.
 func (f *FlowProblems) eventProblem(ctx context.Context, p FlowProblem, delivery string) (FlowProblem, bool, error) {
-	if delivery == "" {
-		delivery = f.DefaultDelivery
-	}
-	if delivery == "" {
-		delivery = flow.DeliveryPoll
-	}
+	delivery = flow.DeliveryOf(delivery, f.DefaultDelivery)
 	if f.Events == nil {
 		return p, false, nil
 	}

@@ -170,11 +170,7 @@ func triggerOf(f *store.Flow, defaultDelivery string) *triggerView {
 	t := &triggerView{Kind: sp.Kind, Enabled: f.Enabled}
 	switch {
 	case sp.Kind == flow.KindEvent:
-		delivery := sp.Delivery
-		if delivery == "" {
-			delivery = defaultDelivery
-		}
-		t.Text = fmt.Sprintf("event %s on %s, by %s", sp.Card, sp.Connection, deliveryText(delivery))
+		t.Text = fmt.Sprintf("event %s on %s, by %s", sp.Card, sp.Connection, deliveryText(flow.DeliveryOf(sp.Delivery, defaultDelivery)))
 	case sp.Cron != "":
 		t.Text = fmt.Sprintf("cron %s (%s)", sp.Cron, sp.Timezone)
 	default:
