@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -29,8 +30,9 @@ func TestFlowRunItemPages(t *testing.T) {
 	}
 
 	type item struct {
-		Index int    `json:"index"`
-		RunID string `json:"runId"`
+		Index  int    `json:"index"`
+		RunID  string `json:"runId"`
+		Output any    `json:"output"`
 	}
 	var paged struct {
 		Steps []struct {
@@ -44,7 +46,19 @@ func TestFlowRunItemPages(t *testing.T) {
 		t.Fatalf("get: %d %s", code, data)
 	}
 	if len(paged.Steps[0].ItemResults) != 1 || paged.Steps[0].NextItems != "" || paged.Steps[0].Output == nil {
-		t.Errorf("search step: %d items, next %q, output %v; want its one item and output, no next page", len(paged.Steps[0].ItemResults), paged.Steps[0].NextItems, paged.Steps[0].Output != nil)
+		t.Fatalf("search step: %d items, next %q, output %v; want its one item and output, no next page", len(paged.Steps[0].ItemResults), paged.Steps[0].NextItems, paged.Steps[0].Output != nil)
+	}
+	if paged.Steps[0].ItemResults[0].Output != nil {
+		t.Errorf("search step: its item carries the output the step has; want it once in the answer")
+	}
+	var searchItems struct {
+		Items []item `json:"items"`
+	}
+	if code, data := h.call("GET", "/api/v1/flow-runs/"+run.ID+"/items?step="+paged.Steps[0].ID, nil, &searchItems); code != http.StatusOK {
+		t.Fatalf("get the search step's items: %d %s", code, data)
+	}
+	if len(searchItems.Items) != 1 || !reflect.DeepEqual(searchItems.Items[0].Output, paged.Steps[0].Output) {
+		t.Errorf("search step's item page: %+v; want its one item with the step's output", searchItems.Items)
 	}
 	step := paged.Steps[1]
 	if len(step.ItemResults) != 4 || step.NextItems == "" || step.Output != nil {
@@ -76,6 +90,9 @@ func TestFlowRunItemPages(t *testing.T) {
 		}
 		if it.RunID == "" {
 			t.Errorf("item %d names no card run", it.Index)
+		}
+		if it.Output == nil {
+			t.Errorf("item %d has no output; a for_each step's items carry theirs", it.Index)
 		}
 	}
 

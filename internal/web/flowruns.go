@@ -121,6 +121,11 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int)
 				// for_each step's outputs are its items', paged with them.
 				js.Output = items[0].Output
 			}
+			if js.Output != nil && single[js.ID] && len(items) == 1 {
+				// Once in the answer: a search's output can be thousands
+				// of devices. The item's page (/items) has it too.
+				items[0].Output = nil
+			}
 		}
 		out.Steps = append(out.Steps, js)
 	}
