@@ -275,7 +275,6 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 	if len(notes) > 0 {
 		s.notifier.Notified()
 	}
-	_ = s.store.RenewFlowRunLease(wctx, run.ID, s.owner, 0, s.now())
 	s.runEnded()
 }
 

@@ -1117,8 +1117,9 @@ type Store interface {
 	CreateFlowRun(ctx context.Context, r *FlowRun) error
 	UpdateFlowRun(ctx context.Context, r *FlowRun) error
 	// FinishFlowRun stores an ended run's outcome (as UpdateFlowRun),
-	// appends its audit event and enqueues the notifications ns (as
-	// EnqueueNotifications) in one transaction: whoever sees the run
+	// ends its lease (LeaseUntil zero), appends its audit event and
+	// enqueues the notifications ns (as EnqueueNotifications) in one
+	// transaction: whoever sees the run
 	// ended finds its audit event, a crash keeps all or none, and a
 	// server that lost the run (ErrLeaseLost) stores none of them. The
 	// audit event is event's, called in the transaction with r once its

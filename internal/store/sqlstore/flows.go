@@ -420,8 +420,8 @@ func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 }
 
 // FinishFlowRun stores an ended run's outcome with its audit event and
-// notifications; when r.Owner is set, only while that owner still holds
-// the run. The cancel request is read into r after the run's row is
+// notifications, and ends its lease; when r.Owner is set, only while that
+// owner still holds the run. The cancel request is read into r after the run's row is
 // written: on PostgreSQL the write locks the row, so a request committed
 // before is seen and one made after waits for the commit and finds the
 // run ended; SQLite's writers take turns.
@@ -430,6 +430,11 @@ func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, event func(
 		if err := s.updateFlowRun(ctx, ex, r); err != nil {
 			return err
 		}
+		// An ended run is claimed by no one: its lease ends with it.
+		if _, err := s.exec(ctx, ex, `UPDATE flow_runs SET lease_until = 0 WHERE id = ?`, r.ID); err != nil {
+			return err
+		}
+		r.LeaseUntil = time.Time{}
 		var asked int64
 		if err := s.queryRow(ctx, ex, `SELECT cancel_requested_at, cancel_actor_type, cancel_actor_login, cancel_actor_token, cancel_reason
 			FROM flow_runs WHERE id = ?`, r.ID).Scan(&asked, &r.CancelRequestedBy.Type, &r.CancelRequestedBy.Login,

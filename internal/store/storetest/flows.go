@@ -99,6 +99,9 @@ func testFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.FinishFlowRun(ctx, r, event(e), nil), "FinishFlowRun")
 	got, err = s.GetFlowRun(ctx, "r1")
 	noErr(t, err, "GetFlowRun")
+	if !got.LeaseUntil.IsZero() || !r.LeaseUntil.IsZero() {
+		t.Errorf("finished flow run's lease until %v (given run: %v); want it ended with the run", got.LeaseUntil, r.LeaseUntil)
+	}
 	diff(t, "finished flow run", r, got)
 	events, err = s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
