@@ -6,8 +6,9 @@
 // audit log, and managing personal API tokens. Every page works without
 // JavaScript. The one script, static/copy.js (same origin, as the
 // Content-Security-Policy requires; no inline script), only adds a Copy
-// button beside the read-only fields that show a service connection's
-// public key, which can be selected and copied by hand without it.
+// button beside the read-only fields that show a value to paste elsewhere
+// (a service connection's public key, a new API token), which can be
+// selected and copied by hand without it.
 // internal/web mounts the console at "/" through Server.Console, and each
 // page and form needs the role internal/web's route table gives it.
 //

@@ -81,6 +81,7 @@ var funcs = template.FuncMap{
 	"actor":      actorName,
 	"cmd":        web.Command,
 	"keyField":   keyField,
+	"copyTarget": func(id, label string) copyTarget { return copyTarget{ID: id, Label: label} },
 	"field":      newFormField,
 	"sentence":   sentence,
 	"capital":    capital,
@@ -300,6 +301,13 @@ func newFormField(id, label, value, help string, errs map[string]shownError, opt
 		}
 	}
 	return f, nil
+}
+
+// copyTarget is the data of the "copybutton" template: the id of the
+// read-only field whose value the button copies, and the field's label,
+// which the button's accessible name repeats.
+type copyTarget struct {
+	ID, Label string
 }
 
 // publicKeyField is the data of the "publickey" template: a read-only

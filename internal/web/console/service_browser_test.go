@@ -38,6 +38,45 @@ func (b *tab) keyField(id string) keyFieldState {
 	return eval[keyFieldState](b, "read the key field "+id, keyFieldScript+`("`+id+`")`)
 }
 
+// allowClipboard lets the console's pages in the tab write to the
+// clipboard and the test read it back: the clipboard is the person's.
+func (b *tab) allowClipboard() {
+	b.t.Helper()
+	bctx := chromedp.FromContext(b.ctx).BrowserContextID
+	// writeText asks for the sanitized write, readText for the read.
+	for _, p := range []cdpbrowser.PermissionDescriptor{
+		{Name: "clipboard-write"},
+		{Name: "clipboard-read", AllowWithoutSanitization: true},
+	} {
+		if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &p, Setting: "granted", Origin: b.e.url, BrowserContextID: bctx}); err != nil {
+			b.t.Fatalf("grant %s: %v", p.Name, err)
+		}
+	}
+	// A headless browser's page never has the window's focus, and the
+	// clipboard refuses a page without it; the person's window has it.
+	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		b.t.Fatalf("give the page the window's focus: %v", err)
+	}
+}
+
+// clipboard is the clipboard's text.
+func (b *tab) clipboard() string {
+	b.t.Helper()
+	return eval[string](b, "read the clipboard", `navigator.clipboard.readText()`, chromedp.EvalAwaitPromise)
+}
+
+// pressCopy presses the Copy button of the field id and waits for its
+// status to say what it did.
+func (b *tab) pressCopy(id string) keyFieldState {
+	b.t.Helper()
+	b.do("press Copy of "+id, chromedp.Click(`button[data-copy="`+id+`"]`, chromedp.NodeVisible))
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelector('button[data-copy="`+id+`"]').parentElement.querySelector('.copy-status').textContent !== ''`)); err != nil {
+		b.fatalf("wait for the copy of %s: %v", id, err)
+	}
+	return b.keyField(id)
+}
+
 // TestBrowserNewServiceConnection: from "New Connection" to a service
 // connection with a generated key: the page shows the public JWK (no
 // private member) in a labelled read-only field with a Copy button that
@@ -50,24 +89,7 @@ func TestBrowserNewServiceConnection(t *testing.T) {
 	b := newTab(t, e)
 	b.open("/")
 	b.signIn()
-	// The clipboard is the person's: let the console's origin write to it
-	// and the test read it back.
-	bctx := chromedp.FromContext(b.ctx).BrowserContextID
-	// writeText asks for the sanitized write, readText for the read.
-	for _, p := range []cdpbrowser.PermissionDescriptor{
-		{Name: "clipboard-write"},
-		{Name: "clipboard-read", AllowWithoutSanitization: true},
-	} {
-		if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
-			Permission: &p, Setting: "granted", Origin: e.url, BrowserContextID: bctx}); err != nil {
-			t.Fatalf("grant %s: %v", p.Name, err)
-		}
-	}
-	// A headless browser's page never has the window's focus, and the
-	// clipboard refuses a page without it; the person's window has it.
-	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
-		t.Fatalf("give the page the window's focus: %v", err)
-	}
+	b.allowClipboard()
 	b.click(link("New Connection"))
 	b.click(`#new-service`)
 	b.fill("Nickname", "Robot")
@@ -84,16 +106,11 @@ func TestBrowserNewServiceConnection(t *testing.T) {
 	if !f.ReadOnly || f.Label == "" || !f.ButtonShow {
 		t.Errorf("key field %+v; want read-only, labelled, with its Copy button shown", f)
 	}
-	b.do("press Copy", chromedp.Click(`button[data-copy="public-jwk"]`))
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelector('.copy-status').textContent !== ''`)); err != nil {
-		b.fatalf("wait for the copy: %v", err)
-	}
-	if f := b.keyField("public-jwk"); f.Status != "Copied to the clipboard." || !f.Selected {
+	if f := b.pressCopy("public-jwk"); f.Status != "Copied to the clipboard." || !f.Selected {
 		t.Errorf("after Copy: %+v; want copied, and the whole field selected", f)
 	}
-	clip, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
-	if err != nil || clip != f.Value {
-		t.Errorf("clipboard %q (%v); want the public JWK %q", clip, err, f.Value)
+	if clip := b.clipboard(); clip != f.Value {
+		t.Errorf("clipboard %q; want the public JWK %q", clip, f.Value)
 	}
 
 	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, []byte(f.Value))

@@ -33,6 +33,61 @@ func TestBrowserNewTokenOnAPhone(t *testing.T) {
 	b.screenshot("phone-token-created")
 }
 
+// TestBrowserNewTokenCopyButton: the token a person has just created,
+// shown once, has a Copy button (the one a service connection's public
+// key has) that puts it on the clipboard and says so; where the browser
+// gives the page no clipboard (plain http from another host than
+// localhost) it selects the token and says to press Ctrl+C. The field
+// had no button: the token had to be selected by hand.
+func TestBrowserNewTokenCopyButton(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.allowClipboard()
+	create := func(name string) string {
+		t.Helper()
+		b.open("/tokens")
+		b.fill("Name", name)
+		b.click(button("Create token"))
+		f := b.keyField("new-token")
+		if !strings.HasPrefix(f.Value, "cfp_") || !f.ReadOnly || f.Label != "New token" {
+			b.fatalf("the new token's field: %+v; want the token, read-only, labelled New token", f)
+		}
+		if !f.ButtonShow {
+			b.fatalf("the new token's field has no Copy button shown: %+v", f)
+		}
+		return f.Value
+	}
+
+	tok := create("deploy script")
+	f := b.pressCopy("new-token")
+	if f.Status != "Copied to the clipboard." || !f.Selected {
+		t.Errorf("after Copy: %+v; want copied, and the whole token selected", f)
+	}
+	if clip := b.clipboard(); clip != tok {
+		t.Errorf("clipboard %q; want the new token %q", clip, tok)
+	}
+	if name := eval[string](b, "read the button's name", `document.querySelector('button[data-copy="new-token"]').textContent`); name != "Copy New token" {
+		t.Errorf("the Copy button is named %q; want %q", name, "Copy New token")
+	}
+	b.screenshot("token-copied")
+	b.setWidth(phoneWidth)
+	b.checkWidth("token-copied", phoneWidth)
+	b.screenshot("phone-token-copied")
+
+	// A page without the clipboard API (as over plain http from a host
+	// that is not localhost) gets the token selected and the keys to press.
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
+	tok = create("backup job")
+	b.do("take the clipboard away", chromedp.Evaluate[chromedp.Void](`Object.defineProperty(navigator, 'clipboard', {value: undefined}); void 0`))
+	f = b.pressCopy("new-token")
+	if f.Status != "Selected: press Ctrl+C (\u2318C on a Mac) to copy." || !f.Selected || f.Value != tok {
+		t.Errorf("after Copy without a clipboard: %+v; want the token %q selected and the keys to press", f, tok)
+	}
+	b.screenshot("token-copy-selected")
+}
+
 // width is the rendered width in CSS pixels of the element sel.
 func (b *tab) width(sel string) float64 {
 	b.t.Helper()
