@@ -4,11 +4,13 @@
 // creating, reauthorizing, checking and deleting connections, running
 // cards, planning and running flows, reading run and flow history and the
 // audit log, and managing personal API tokens. Every page works without
-// JavaScript. The one script, static/copy.js (same origin, as the
-// Content-Security-Policy requires; no inline script), only adds a Copy
-// button beside the read-only fields that show a value to paste elsewhere
-// (a service connection's public key, a new API token), which can be
-// selected and copied by hand without it.
+// JavaScript. Its two scripts (same origin, as the
+// Content-Security-Policy requires; no inline script) only add to a page:
+// static/copy.js a Copy button beside the read-only fields that show a
+// value to paste elsewhere (a service connection's public key, a new API
+// token), which can be selected and copied by hand without it;
+// static/charcount.js a count of the characters typed into a field near
+// its maxlength, whose help says the limit without it.
 // internal/web mounts the console at "/" through Server.Console, and each
 // page and form needs the role internal/web's route table gives it.
 //
