@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -332,31 +333,99 @@ func TestBrowserSignOut(t *testing.T) {
 	}
 }
 
+// TestBrowserListShowsWhyAConnectionIsNotActive: the connections list
+// and each connection's page show a status by one look (connStatus): an
+// active connection green; a pending one (created, not authorized yet) a
+// grey ring and "Pending" beside it, with a yellow banner on its page; a
+// broken one (needs reauthorization, error) red, on both. Pending had the
+// red of a broken connection, so red did not mean broken. The list's
+// status opens to the reason and the fix.
 func TestBrowserListShowsWhyAConnectionIsNotActive(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.connect(t, "Working", nil)
 	// Created but never authorized: pending.
-	if _, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Half done",
-		Domain: e.emu.URL, ClientID: "0oaworkflowsclient", ClientSecret: "demo-workflows-secret"}, store.Actor{Type: store.ActorUser, Login: "test"}); err != nil {
+	pending, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Half done",
+		Domain: e.emu.URL, ClientID: "0oaworkflowsclient", ClientSecret: "demo-workflows-secret"}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := e.connect(t, "Broken", nil)
+	if err := e.store.UpdateConnection(context.Background(), broken.ID, func(c *store.Connection) error {
+		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, "Okta refused the refresh token (invalid_grant)", "reauthorize the connection"
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	b := newTab(t, e)
 	b.signIn()
-	row := `//tr[.//a[normalize-space(.)="Half done"]]`
-	title, err := chromedp.Run(b.ctx, chromedp.AttributeValue(row+`//span[contains(@class,"dot-bad")]`, "title"))
-	if err != nil || !strings.Contains(title.Value, "Pending") {
-		t.Errorf("red status icon title = %q (%v); want the status and its reason", title.Value, err)
+	red := eval[string](b, "read the console's red", `getComputedStyle(document.documentElement).getPropertyValue('--bad').trim()`)
+	// look reads the status dot of the element sel: its classes, its fill
+	// and ring colours, and the text beside it.
+	type look struct {
+		Class  string `json:"class"`
+		Fill   string `json:"fill"`
+		Border string `json:"border"`
+		Title  string `json:"title"`
+		Text   string `json:"text"`
 	}
-	if _, err := chromedp.Run(b.ctx, chromedp.Nodes(`//tr[.//a[normalize-space(.)="Working"]]//span[contains(@class,"dot-ok")]`)); err != nil {
-		t.Errorf("no green icon on the active connection: %v", err)
+	lookOf := func(sel string) look {
+		t.Helper()
+		return eval[look](b, "read the status of "+sel, `((sel) => {
+  const box = document.evaluate(sel, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+  const dot = box && box.querySelector('.dot');
+  if (!dot) { return {}; }
+  const s = getComputedStyle(dot);
+  return {class: dot.className, fill: s.backgroundColor, border: parseFloat(s.borderTopWidth) > 0 ? s.borderTopColor : '', title: dot.title || '', text: (box.querySelector('summary') || box).textContent.trim()};
+})(`+strconv.Quote(sel)+`)`)
 	}
-	b.do("expand the reason", chromedp.Click(row+`//summary`))
-	reason := b.text(row + `//details`)
+	redRGB := eval[string](b, "resolve the red", `(() => { const d = document.createElement('div'); d.style.color = `+strconv.Quote(red)+`; document.body.append(d); const c = getComputedStyle(d).color; d.remove(); return c; })()`)
+	isRed := func(l look) bool { return l.Fill == redRGB || l.Border == redRGB }
+
+	row := func(nickname string) string {
+		return `//tr[.//a[normalize-space(.)="` + nickname + `"]]//td[@data-label="Status"]`
+	}
+	if l := lookOf(row("Half done")); !strings.Contains(l.Class, "dot-pending") || isRed(l) || l.Text != "Pending" || !strings.Contains(l.Title, "Pending") {
+		t.Errorf("the pending connection's status in the list: %+v; want the grey pending ring (not red %s), labelled Pending, its title the reason", l, redRGB)
+	}
+	if l := lookOf(row("Broken")); !strings.Contains(l.Class, "dot-bad") || !isRed(l) || l.Text != "Needs reauthorization" {
+		t.Errorf("the broken connection's status in the list: %+v; want red, labelled Needs reauthorization", l)
+	}
+	if l := lookOf(row("Working")); !strings.Contains(l.Class, "dot-ok") || isRed(l) || l.Text != "Active" {
+		t.Errorf("the active connection's status in the list: %+v; want green, labelled Active", l)
+	}
+	b.do("expand the reason", chromedp.Click(`//tr[.//a[normalize-space(.)="Half done"]]//summary`))
+	reason := b.text(`//tr[.//a[normalize-space(.)="Half done"]]//details`)
 	if !strings.Contains(reason, "Fix:") {
 		t.Errorf("expanded status %q; want the reason and the fix", reason)
 	}
 	b.screenshot("connections-pending")
+	b.setWidth(phoneWidth)
+	b.open("/connections")
+	b.screenshot("phone-connections-pending")
+
+	// A connection's page shows its status as the list does, and the
+	// banner saying why it is not active is red only when it is broken.
+	for _, tc := range []struct {
+		id, class, label, flash string
+	}{
+		{pending.ID, "pending", "Pending", "flash-warning"},
+		{broken.ID, "bad", "Needs reauthorization", "flash-error"},
+	} {
+		b.open("/connections/" + tc.id)
+		l := lookOf(`//*[@id="connection-status"]`)
+		badge := eval[string](b, "read the badge's class", `document.getElementById('connection-status').className`)
+		if !strings.Contains(l.Class, "dot-"+tc.class) || !strings.Contains(badge, "badge-"+tc.class) || l.Text != tc.label || isRed(l) != (tc.class == "bad") {
+			t.Errorf("%s's page: badge %q, dot %+v; want dot-%s and badge-%s, labelled %s, red only if broken", tc.label, badge, l, tc.class, tc.class, tc.label)
+		}
+		if banner := eval[string](b, "read the banner's class", `document.getElementById('status-reason').className`); !strings.Contains(banner, tc.flash) {
+			t.Errorf("%s's page: the banner's class is %q; want %s", tc.label, banner, tc.flash)
+		}
+		b.screenshot("phone-connection-" + tc.class)
+	}
+	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
+	b.open("/connections/" + pending.ID)
+	b.screenshot("connection-pending")
 }
 
 func TestBrowserReauthorizeCustomScopes(t *testing.T) {

@@ -13,7 +13,8 @@ import (
 // warning of its refresh token's end is marked in the list and has a
 // banner that names the date, the 90-day limit and the fix; once the end
 // has passed, the connection needs reauthorization with a reason naming
-// the 90-day limit and the sign-in date.
+// the 90-day limit and the sign-in date. Its badge is yellow, as its mark
+// in the list is.
 func TestBrowserExpiringConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -41,6 +42,10 @@ func TestBrowserExpiringConnection(t *testing.T) {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner %q lacks %q", banner, want)
 		}
+	}
+	// Its badge is yellow, as its mark in the list is (connStatus).
+	if badge := eval[string](b, "read the badge's class", `document.getElementById('connection-status').className`); !strings.Contains(badge, "badge-warn") {
+		t.Errorf("the expiring connection's badge has the class %q; want badge-warn, as its dot-warn in the list", badge)
 	}
 	b.screenshot("connection-expiring")
 

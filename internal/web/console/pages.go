@@ -74,7 +74,7 @@ var funcs = template.FuncMap{
 	"prettyJSON": prettyJSON,
 	"join":       strings.Join,
 	"contains":   slices.Contains[[]string],
-	"statusOK":   func(s string) bool { return s == "active" || s == "succeeded" },
+	"connStatus": connStatus,
 	"humanize":   humanize,
 	"add":        func(a, b int) int { return a + b },
 	"runTrigger": runTrigger,
