@@ -86,3 +86,39 @@ func TestBrowserAuditWrapsAtTokenBreaks(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserAuditFirstRowOnAPhone: at 390 px, where each audit event is
+// a block, the first event's action starts at the top of the table as the
+// others start at the top of theirs, where a gap as tall as a line stood
+// above it: the form spacing of class "stack" gave the table's body a top
+// margin once the phone layout made it a block.
+func TestBrowserAuditFirstRowOnAPhone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	b := newTab(t, e)
+	b.signIn()
+	b.setWidth(phoneWidth)
+	b.open("/audit")
+	type box struct {
+		Region float64   `json:"region"`
+		Rows   []float64 `json:"rows"`
+		Leads  []float64 `json:"leads"`
+	}
+	got := eval[box](b, "measure the audit rows", `(() => {
+  const region = document.querySelector('[aria-label="Audit events"]');
+  const rows = [...region.querySelectorAll('tbody tr')].slice(0, 2);
+  return {region: region.getBoundingClientRect().top,
+    rows: rows.map(r => r.getBoundingClientRect().top),
+    leads: rows.map(r => r.querySelector('td.lead').getBoundingClientRect().top)};
+})()`)
+	b.screenshot("phone-audit-first-row")
+	if len(got.Rows) != 2 {
+		b.fatalf("the audit page lists %d events; want at least 2", len(got.Rows))
+	}
+	above, others := got.Leads[0]-got.Region, got.Leads[1]-got.Rows[1]
+	if got.Rows[0]-got.Region > 1 || above > others+1 {
+		t.Errorf("at %d px the first event starts %.1f px below the table's top and its action %.1f px below it; want the action as far below as the second event's is below its row's top (%.1f px)",
+			phoneWidth, got.Rows[0]-got.Region, above, others)
+	}
+}
