@@ -2,38 +2,28 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/web/console"
 )
 
-// connectionInUse is the connection manager's InUse: it warns of the
-// enabled flows that use the connection being deleted, which run on their
-// own and would otherwise fail (a schedule's runs) or start nothing (an
-// event trigger's) unnoticed. It speaks in the API's and the command
-// line's terms; the console says it in its own (console.ConnectionUsers).
-func (a *App) connectionInUse(ctx context.Context, id string) string {
+// flowsUsingConnection is the connection manager's FlowsUsing: the
+// enabled flows that use the connection, by name, which the API and the
+// command line name when it is deleted (or refuse its deletion for); the
+// console says it in its own terms (console.ConnectionUsers).
+func (a *App) flowsUsingConnection(ctx context.Context, id string) ([]connection.UsingFlow, error) {
 	uses, err := a.enabledFlowsUsing(ctx, id)
 	if err != nil {
-		a.log.ErrorContext(ctx, "reading the flows that use a connection being deleted", slog.String("connection", id), slog.Any("error", err))
-		return "the enabled flows that use it could not be read: check cardflow flows list"
+		return nil, err
 	}
-	if len(uses) == 0 {
-		return ""
+	out := make([]connection.UsingFlow, len(uses))
+	for i, u := range uses {
+		out[i] = connection.UsingFlow{ID: u.ID, Name: u.Name}
 	}
-	what := "the enabled flow " + uses[0].Name + " uses it"
-	if len(uses) > 1 {
-		names := make([]string, len(uses))
-		for i, u := range uses {
-			names[i] = u.Name
-		}
-		what = fmt.Sprintf("the enabled flows %s and %s use it", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
-	}
-	return what + ": until each such flow names another connection (store it again) or is disabled (cardflow flows disable NAME), its scheduled runs fail and Okta events start no run of it"
+	return out, nil
 }
 
 // connectionUsers is the app as console.ConnectionUsers.

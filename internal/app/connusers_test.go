@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,5 +115,101 @@ func TestEnabledFlowsUsingReadsEachConnectionNameOnce(t *testing.T) {
 	}
 	if n := reads.Load(); n != 1 {
 		t.Errorf("connection reads: %d; want 1 (one name)", n)
+	}
+}
+
+// TestDeleteIfUnused: DELETE /api/v1/connections/{id}?ifUnused=true of a
+// connection that enabled flows use (an event trigger's on its hook, a
+// schedule's step by id) deletes nothing: 409 conflict with the stable
+// reasonCode, naming the flows by id and name and the ways on, audited
+// as a refused connection.delete; the connection stays and works, its
+// refresh token is not revoked and its event hook stays at the org. A
+// value other than true or false is 400, deleting nothing. Once the flows
+// are disabled, and for a connection no flow uses, ifUnused=true deletes.
+func TestDeleteIfUnused(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
+	prod := h.connect("Prod devices")
+	spare := h.connect("Spare")
+	hooked := storeEnabledFlow(t, h, "hook") // quarantine-on-user-removal, by nickname
+	waitHookVerified(t, emu)
+	nightly := storeEnabledDoc(t, h, "name: nightly\non:\n  schedule:\n    cron: \"0 2 * * *\"\nsteps:\n  - id: s\n    card: okta-devices/search-devices\n    connection: "+
+		prod.ID+"\n    input: {search: 'status eq \"ACTIVE\"'}\n")
+	orgCalls := func() map[string]int {
+		s := emu.Stats(t)
+		return map[string]int{"revoke": s["POST /oauth2/v1/revoke"], "hook deactivate": s["POST /api/v1/eventHooks/{eventHookId}/lifecycle/deactivate"],
+			"hook delete": s["DELETE /api/v1/eventHooks/{eventHookId}"]}
+	}
+	before := orgCalls()
+
+	var refused struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Details struct {
+				ReasonCode string              `json:"reasonCode"`
+				Connection string              `json:"connection"`
+				Flows      []map[string]string `json:"flows"`
+				Remedy     string              `json:"remedy"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	code, body := h.call("DELETE", "/api/v1/connections/"+url.PathEscape("Prod devices")+"?ifUnused=true", nil, &refused)
+	e := refused.Error
+	if code != http.StatusConflict || e.Code != "conflict" || e.Details.ReasonCode != "connection_in_use" || e.Details.Connection != prod.ID {
+		t.Fatalf("delete in use with ifUnused=true: %d %s; want 409 conflict, reasonCode connection_in_use", code, body)
+	}
+	wantFlows := []map[string]string{{"id": nightly, "name": "nightly"}, {"id": hooked, "name": "quarantine-on-user-removal"}}
+	if !reflect.DeepEqual(e.Details.Flows, wantFlows) {
+		t.Errorf("details.flows %v; want %v", e.Details.Flows, wantFlows)
+	}
+	for _, want := range []string{"nightly (" + nightly + ")", "quarantine-on-user-removal (" + hooked + ")", "was not deleted"} {
+		if !strings.Contains(e.Message, want) {
+			t.Errorf("message %q; want it to contain %q", e.Message, want)
+		}
+	}
+	for _, want := range []string{"cardflow flows disable NAME", "naming another connection", "without ifUnused=true", "--force"} {
+		if !strings.Contains(e.Details.Remedy, want) {
+			t.Errorf("remedy %q; want it to contain %q", e.Details.Remedy, want)
+		}
+	}
+	if evs := h.audit("action=connection.delete&connection=" + prod.ID); len(evs) != 1 || evs[0]["outcome"] != "failure" || !strings.Contains(fmt.Sprint(evs[0]["error"]), "nightly") {
+		t.Errorf("audit of the refused delete: %v; want one failed connection.delete naming the flows", evs)
+	}
+
+	if code, body := h.call("DELETE", "/api/v1/connections/"+prod.ID+"?ifUnused=perhaps", nil, nil); code != http.StatusBadRequest ||
+		!strings.Contains(string(body), "ifUnused must be true or false") {
+		t.Errorf("delete with ifUnused=perhaps: %d %s; want 400 naming the allowed values", code, body)
+	}
+
+	if got := h.connection(prod.ID); got.Status != "active" {
+		t.Errorf("connection after the refusals: status %q; want active", got.Status)
+	}
+	h.connectionWorks(prod.ID, "after the refused deletions")
+	var run struct{ Status string }
+	if code, body := h.call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": "Prod devices", "input": map[string]any{}}, &run); code != http.StatusCreated || run.Status != "succeeded" {
+		t.Errorf("card run after the refused deletions: %d %s; want it to succeed", code, body)
+	}
+	if after := orgCalls(); !reflect.DeepEqual(after, before) {
+		t.Errorf("calls to the org before the refusals %v, after %v; want none (nothing revoked, the hook kept)", before, after)
+	}
+	if hs := orgHooks(t, emu); len(hs) != 1 || hs[0].Status != "ACTIVE" {
+		t.Errorf("event hooks at the org after the refusals: %+v; want the connection's, active", hs)
+	}
+
+	for _, id := range []string{hooked, nightly} {
+		if code, body := h.call("POST", "/api/v1/flows/"+id+"/disable", nil, nil); code != http.StatusOK {
+			t.Fatalf("disable: %d %s", code, body)
+		}
+	}
+	for _, c := range []connJSON{prod, spare} {
+		var out struct {
+			Deleted, Revoked bool
+			Warning          string
+		}
+		if code, body := h.call("DELETE", "/api/v1/connections/"+c.ID+"?ifUnused=true", nil, &out); code != http.StatusOK || !out.Deleted || !out.Revoked || out.Warning != "" {
+			t.Errorf("delete %s, which no enabled flow uses, with ifUnused=true: %d %s; want deleted and revoked, no warning", c.Nickname, code, body)
+		}
 	}
 }

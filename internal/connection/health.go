@@ -243,8 +243,9 @@ type DeleteResult struct {
 	// Warning explains a revocation that failed, or an Okta event hook
 	// that could not be deleted (the deletion went on).
 	Warning string
-	// InUse is Manager.InUse's answer: what still used the connection and
-	// what to do about it ("" when nothing, or InUse is nil).
+	// InUse names the enabled flows that still used the connection
+	// (Manager.FlowsUsing) and what to do about them, in the API's and the
+	// command line's terms ("" when none, or FlowsUsing is nil).
 	InUse string
 }
 
@@ -257,6 +258,15 @@ func (r *DeleteResult) WarningAndInUse() string {
 	return r.Warning + "; " + r.InUse
 }
 
+// UsingFlow names an enabled flow that uses a connection
+// (Manager.FlowsUsing).
+type UsingFlow struct{ ID, Name string }
+
+// ReasonConnectionInUse is the details.reasonCode of DeleteIfUnused's
+// refusal: its code is conflict, as of every 409, and this stable code
+// tells it from other conflicts, whose messages are words that may change.
+const ReasonConnectionInUse = "connection_in_use"
+
 // Delete revokes the connection's refresh token at the org (RFC 7009; a
 // failure is logged and audited, not fatal) and deletes the connection and
 // its secrets. Runs that referenced it keep their history.
@@ -265,22 +275,45 @@ func (m *Manager) Delete(ctx context.Context, id string, actor store.Actor) erro
 	return err
 }
 
-// DeleteWithResult is Delete, also reporting whether the revocation worked.
+// DeleteWithResult is Delete, also reporting whether the revocation worked
+// and which enabled flows used the connection.
 func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.Actor) (*DeleteResult, error) {
+	return m.delete(ctx, id, false, actor)
+}
+
+// DeleteIfUnused is DeleteWithResult for a connection that no enabled flow
+// uses (Manager.FlowsUsing). A connection they use is not deleted and
+// nothing of it changes at the org (its refresh token and event hook
+// stay): the answer is a conflict (details.reasonCode
+// ReasonConnectionInUse) naming the flows by id and name (details.flows)
+// and how to go on, audited as a failed connection.delete as the other
+// refusals of a connection's actions are. A flow that comes to use the
+// connection while it is being deleted is not refused (see delete).
+func (m *Manager) DeleteIfUnused(ctx context.Context, id string, actor store.Actor) (*DeleteResult, error) {
+	return m.delete(ctx, id, true, actor)
+}
+
+func (m *Manager) delete(ctx context.Context, id string, ifUnused bool, actor store.Actor) (*DeleteResult, error) {
 	m.init()
 	c, err := m.lookup(ctx, "", id)
 	if err != nil {
 		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, InputSummary: "connection " + truncate(id, 100)}, err)
 		return nil, err
 	}
+	if ifUnused {
+		// Before anything is done at the org (the hook's deletion below,
+		// the revocation): a refused deletion leaves the connection as
+		// it was.
+		if err := m.refuseInUse(ctx, c); err != nil {
+			m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+				InputSummary: "nickname " + c.Nickname + ", if unused"}, err)
+			return nil, err
+		}
+	}
 	var before string
 	if m.BeforeDelete != nil {
 		// Before the lease below: what it does may refresh the token.
 		before = m.BeforeDelete(ctx, c.ID)
-	}
-	var inUse string
-	if m.InUse != nil {
-		inUse = m.InUse(ctx, c.ID)
 	}
 	// Wait briefly for a refresh in flight, so its new refresh token is the
 	// one revoked; proceed without the lease if it takes too long.
@@ -293,7 +326,7 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 			c = cur
 		}
 	}
-	res := &DeleteResult{ID: c.ID, Nickname: c.Nickname, InUse: inUse}
+	res := &DeleteResult{ID: c.ID, Nickname: c.Nickname}
 	if len(c.SealedRefreshToken) > 0 {
 		rt, err1 := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken))
 		secret, err2 := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
@@ -311,6 +344,17 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 	if before != "" {
 		res.Warning = strings.TrimPrefix(res.Warning+"; "+before, "; ")
 	}
+	// The flows are read as late as the connection still exists (once it
+	// is gone no flow resolves to it). ifUnused's check above cannot be
+	// this late: it must come before the org's calls. Nothing holds the
+	// flows back between the two (a flow names its connection inside its
+	// document, which the deletion's transaction cannot check), so a flow
+	// stored or enabled meanwhile, on this server or another, while the
+	// hook was deleted and the token revoked (as long as the org takes to
+	// answer, and the few seconds at most that the leases above wait),
+	// loses its connection all the same: it is named here, as without
+	// ifUnused.
+	res.InUse = m.inUse(ctx, c.ID)
 	if err := m.Store.DeleteConnection(ctx, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p := internal("delete connection", err)
 		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, p)
@@ -325,6 +369,65 @@ func (m *Manager) DeleteWithResult(ctx context.Context, id string, actor store.A
 		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: warning}
 	m.appendAudit(ctx, &ev)
 	return res, nil
+}
+
+// inUse says which enabled flows use the connection and what to do about
+// them, for DeleteResult.InUse.
+func (m *Manager) inUse(ctx context.Context, id string) string {
+	if m.FlowsUsing == nil {
+		return ""
+	}
+	flows, err := m.FlowsUsing(ctx, id)
+	if err != nil {
+		m.log.ErrorContext(ctx, "reading the flows that use a connection being deleted", "connection", id, "error", err)
+		return "the enabled flows that use it could not be read: check cardflow flows list"
+	}
+	if len(flows) == 0 {
+		return ""
+	}
+	names := make([]string, len(flows))
+	for i, f := range flows {
+		names[i] = f.Name
+	}
+	return usedBy(names) + ": until each such flow names another connection (store it again) or is disabled (cardflow flows disable NAME), its scheduled runs fail and Okta events start no run of it"
+}
+
+// refuseInUse is DeleteIfUnused's refusal of connection c when enabled
+// flows use it (or they cannot be read); nil when none does.
+func (m *Manager) refuseInUse(ctx context.Context, c *store.Connection) error {
+	if m.FlowsUsing == nil {
+		return nil
+	}
+	flows, err := m.FlowsUsing(ctx, c.ID)
+	if err != nil {
+		return internal("read the enabled flows that use the connection", err)
+	}
+	if len(flows) == 0 {
+		return nil
+	}
+	names := make([]string, len(flows))
+	list := make([]map[string]string, len(flows))
+	for i, f := range flows {
+		names[i] = f.Name + " (" + f.ID + ")"
+		list[i] = map[string]string{"id": f.ID, "name": f.Name}
+	}
+	them := "their scheduled runs would fail and Okta events would start no run of them"
+	if len(flows) == 1 {
+		them = "its scheduled runs would fail and Okta events would start no run of it"
+	}
+	return problem.New(problem.Conflict, "connection %q was not deleted: %s; without the connection %s", c.Nickname, usedBy(names), them).
+		WithRemedy("disable each such flow (cardflow flows disable NAME) or store it again naming another connection, then delete the connection again; "+
+			"or delete it anyway, without ifUnused=true (cardflow connections delete %q --force)", c.Nickname).
+		WithDetail("reasonCode", ReasonConnectionInUse).WithDetail("connection", c.ID).WithDetail("flows", list)
+}
+
+// usedBy is "the enabled flow A uses it" or "the enabled flows A, B and C
+// use it".
+func usedBy(names []string) string {
+	if len(names) == 1 {
+		return "the enabled flow " + names[0] + " uses it"
+	}
+	return fmt.Sprintf("the enabled flows %s and %s use it", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 }
 
 // audit records an action: outcome success when err is nil,

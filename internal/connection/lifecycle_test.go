@@ -2,8 +2,10 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -186,8 +188,8 @@ func TestUnreadableSecretsFailClearly(t *testing.T) {
 	}
 }
 
-// TestDeleteReportsInUseApart: Manager.InUse is asked while the
-// connection still exists, and its answer comes back apart from the
+// TestDeleteReportsInUseApart: Manager.FlowsUsing is asked while the
+// connection still exists, and what it names comes back apart from the
 // warning (DeleteResult.InUse), so that the console can say it in its own
 // terms; the API's text and the audit event hold both.
 func TestDeleteReportsInUseApart(t *testing.T) {
@@ -195,10 +197,10 @@ func TestDeleteReportsInUseApart(t *testing.T) {
 	ctx := context.Background()
 	v := e.connect(t, "Prod")
 	var existed bool
-	e.m.InUse = func(ctx context.Context, id string) string {
+	e.m.FlowsUsing = func(ctx context.Context, id string) ([]UsingFlow, error) {
 		_, err := e.store.GetConnection(ctx, id)
 		existed = err == nil && id == v.ID
-		return "the enabled flow nightly uses it"
+		return []UsingFlow{{ID: "flow_1", Name: "nightly"}}, nil
 	}
 	e.emu.Fault(t, "POST", "/oauth2/v1/revoke", http.StatusServiceUnavailable, 1)
 	res, err := e.m.DeleteWithResult(ctx, v.ID, tester)
@@ -206,15 +208,70 @@ func TestDeleteReportsInUseApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !existed {
-		t.Error("InUse was not asked while the connection existed")
+		t.Error("FlowsUsing was not asked while the connection existed")
 	}
-	if res.InUse != "the enabled flow nightly uses it" || !strings.Contains(res.Warning, "could not be revoked") || strings.Contains(res.Warning, "nightly") {
+	const inUse = "the enabled flow nightly uses it: until each such flow names another connection (store it again) or is disabled (cardflow flows disable NAME), its scheduled runs fail and Okta events start no run of it"
+	if res.InUse != inUse || !strings.Contains(res.Warning, "could not be revoked") || strings.Contains(res.Warning, "nightly") {
 		t.Errorf("DeleteWithResult = %+v; want the revocation's warning and InUse apart", res)
 	}
-	if got, want := res.WarningAndInUse(), res.Warning+"; the enabled flow nightly uses it"; got != want {
+	if got, want := res.WarningAndInUse(), res.Warning+"; "+inUse; got != want {
 		t.Errorf("WarningAndInUse() = %q; want %q", got, want)
 	}
 	if evs := e.audit(t, v.ID); len(evs) == 0 || evs[0].Error != res.WarningAndInUse() {
 		t.Errorf("latest audit %+v; want its error to be %q", evs[0], res.WarningAndInUse())
+	}
+}
+
+// TestDeleteIfUnused: DeleteIfUnused of a connection that enabled flows
+// use deletes nothing and does nothing at the org (no hook deletion, no
+// revocation): it answers a conflict naming the flows by id and name,
+// with the stable reason code, and is audited as a failed
+// connection.delete. When the flows cannot be read it deletes nothing
+// either. Once no enabled flow uses it, it deletes as DeleteWithResult.
+func TestDeleteIfUnused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	var flows []UsingFlow
+	var flowsErr error
+	e.m.FlowsUsing = func(context.Context, string) ([]UsingFlow, error) { return flows, flowsErr }
+	var before int
+	e.m.BeforeDelete = func(context.Context, string) string { before++; return "" }
+	revokes := e.emu.Stats(t)["POST /oauth2/v1/revoke"]
+
+	flows = []UsingFlow{{ID: "flow_1", Name: "nightly"}, {ID: "flow_2", Name: "quarantine"}}
+	_, err := e.m.DeleteIfUnused(ctx, "prod", tester)
+	p := wantProblem(t, err, problem.Conflict, `connection "Prod" was not deleted: the enabled flows nightly (flow_1) and quarantine (flow_2) use it`,
+		"without the connection their scheduled runs would fail", "cardflow flows disable NAME", `cardflow connections delete "Prod" --force`, "without ifUnused=true")
+	wantFlows := []map[string]string{{"id": "flow_1", "name": "nightly"}, {"id": "flow_2", "name": "quarantine"}}
+	if p != nil && (p.Details["reasonCode"] != ReasonConnectionInUse || p.Details["connection"] != v.ID || !reflect.DeepEqual(p.Details["flows"], wantFlows)) {
+		t.Errorf("details %v; want reasonCode %s, the connection's id and the flows", p.Details, ReasonConnectionInUse)
+	}
+	if evs := e.audit(t, v.ID); len(evs) == 0 || evs[0].Action != "connection.delete" || evs[0].Outcome != "failure" ||
+		!strings.Contains(evs[0].Error, "nightly (flow_1)") || evs[0].ActingAs != "admin@example.com" {
+		t.Errorf("latest audit %+v; want the refused connection.delete as a failure naming the flows", evs)
+	}
+
+	flows, flowsErr = nil, errors.New("database gone")
+	_, err = e.m.DeleteIfUnused(ctx, v.ID, tester)
+	wantProblem(t, err, problem.Internal)
+
+	if _, err := e.store.GetConnection(ctx, v.ID); err != nil {
+		t.Fatalf("connection after the refused deletions: %v; want it kept", err)
+	}
+	if n := e.emu.Stats(t)["POST /oauth2/v1/revoke"] - revokes; n != 0 || before != 0 {
+		t.Errorf("after the refused deletions: %d revocations, BeforeDelete called %d times; want none", n, before)
+	}
+	if res, err := e.m.Test(ctx, v.ID, tester); err != nil || !res.OK {
+		t.Errorf("Test after the refused deletions = %+v, %v; want the connection working", res, err)
+	}
+
+	flowsErr = nil
+	res, err := e.m.DeleteIfUnused(ctx, v.ID, tester)
+	if err != nil || !res.Revoked || res.InUse != "" {
+		t.Fatalf("DeleteIfUnused of a connection no enabled flow uses = %+v, %v; want it deleted and revoked", res, err)
+	}
+	if _, err := e.store.GetConnection(ctx, v.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("connection after DeleteIfUnused: %v; want not found", err)
 	}
 }

@@ -102,12 +102,14 @@ type Manager struct {
 	// (the app deletes the connection's Okta event hook there); a
 	// non-empty answer is a warning that Delete reports with its result.
 	BeforeDelete func(ctx context.Context, connectionID string) string
-	// InUse, when set, is called by Delete with the connection's id while
-	// the connection still exists: a non-empty answer says what still uses
-	// the connection and what to do about it, and Delete reports it apart
-	// from its Warning (DeleteResult.InUse), for callers that say it in
-	// their own terms.
-	InUse func(ctx context.Context, connectionID string) string
+	// FlowsUsing, when set, lists by name the enabled flows whose trigger
+	// or steps name the connection of that id, which run on their own and,
+	// once it is gone, fail (a schedule's runs) or start nothing (an event
+	// trigger's) with nobody watching. It is asked while the connection
+	// still exists: DeleteWithResult names them apart from its Warning
+	// (DeleteResult.InUse), and DeleteIfUnused refuses to delete a
+	// connection they use. nil: no flow uses a connection.
+	FlowsUsing func(ctx context.Context, connectionID string) ([]UsingFlow, error)
 	// KeyringBehind, when set, is asked by ResolveClient about an error
 	// of the keyring met getting a connection's access token (a value
 	// sealed with a key the keyring lacks, or sealing stopped): true means

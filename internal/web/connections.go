@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/connection"
@@ -26,6 +27,9 @@ type Connections interface {
 	ListPage(ctx context.Context, p store.NamePage) ([]*connection.View, error)
 	Test(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.TestResult, error)
 	DeleteWithResult(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
+	// DeleteIfUnused is DeleteWithResult, refusing (409, nothing done) to
+	// delete a connection that enabled flows use.
+	DeleteIfUnused(ctx context.Context, idOrNickname string, actor store.Actor) (*connection.DeleteResult, error)
 	CreateService(ctx context.Context, in connection.ServiceInput, actor store.Actor) (*connection.View, json.RawMessage, error)
 	RotateKey(ctx context.Context, idOrNickname, alg string, actor store.Actor) (*connection.View, json.RawMessage, error)
 	Update(ctx context.Context, idOrNickname string, in connection.UpdateInput, actor store.Actor) (*connection.View, error)
@@ -208,8 +212,26 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// deleteConnection answers DELETE /api/v1/connections/{id}[?ifUnused=]:
+// ifUnused=true refuses to delete a connection that enabled flows use;
+// without it (or false) such a connection is deleted and the answer's
+// warning names them, as SPEC C12 has it.
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
-	res, err := s.Connections.DeleteWithResult(r.Context(), r.PathValue("id"), actor(r.Context()))
+	del := s.Connections.DeleteWithResult
+	if v, ok := r.URL.Query()["ifUnused"]; ok {
+		// Strict, an empty value included: a script's ifUnused=$CHECK
+		// whose variable is empty must not delete what it meant to keep.
+		if len(v) != 1 || (v[0] != "true" && v[0] != "false") {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "ifUnused must be true or false, not %q", strings.Join(v, ",")).
+				WithRemedy("use ifUnused=true to delete the connection only if no enabled flow uses it; ifUnused=false, or none, deletes it anyway").
+				WithDetail("field", "ifUnused"))
+			return
+		}
+		if v[0] == "true" {
+			del = s.Connections.DeleteIfUnused
+		}
+	}
+	res, err := del(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

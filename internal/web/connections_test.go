@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/connection"
@@ -17,6 +18,9 @@ import (
 type recordingConnections struct {
 	sel    *connection.ScopeSelection
 	called bool
+	// deleted is the delete method called: "DeleteWithResult" or
+	// "DeleteIfUnused".
+	deleted string
 }
 
 func (c *recordingConnections) Create(context.Context, connection.CreateInput, store.Actor) (*connection.View, string, error) {
@@ -59,6 +63,12 @@ func (c *recordingConnections) Test(context.Context, string, store.Actor) (*conn
 }
 
 func (c *recordingConnections) DeleteWithResult(_ context.Context, idOrNickname string, _ store.Actor) (*connection.DeleteResult, error) {
+	c.deleted = "DeleteWithResult"
+	return &connection.DeleteResult{ID: "conn_abc", Nickname: idOrNickname, Revoked: true}, nil
+}
+
+func (c *recordingConnections) DeleteIfUnused(_ context.Context, idOrNickname string, _ store.Actor) (*connection.DeleteResult, error) {
+	c.deleted = "DeleteIfUnused"
 	return &connection.DeleteResult{ID: "conn_abc", Nickname: idOrNickname, Revoked: true}, nil
 }
 
@@ -113,5 +123,46 @@ func TestDeleteByNicknameAnswersWithTheID(t *testing.T) {
 	want := map[string]any{"id": "conn_abc", "nickname": "Prod", "deleted": true, "revoked": true}
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+}
+
+// TestDeleteIfUnusedParameter: DELETE /api/v1/connections/{id} deletes as
+// it always did without ifUnused or with ifUnused=false, refuses to
+// delete a connection in use only with ifUnused=true, and answers any
+// other value (an empty one, a repeated one) 400 naming the allowed
+// values, deleting nothing.
+func TestDeleteIfUnusedParameter(t *testing.T) {
+	tests := []struct {
+		query, want string // want: the method called, or the 400's field
+	}{
+		{"", "DeleteWithResult"},
+		{"?ifUnused=false", "DeleteWithResult"},
+		{"?ifUnused=true", "DeleteIfUnused"},
+		{"?ifUnused=yes", "ifUnused"},
+		{"?ifUnused=", "ifUnused"},
+		{"?ifUnused=TRUE", "ifUnused"},
+		{"?ifUnused=true&ifUnused=true", "ifUnused"},
+		{"?ifunused=true", "ifunused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			conns := &recordingConnections{}
+			ts, _ := newTestServer(t, &Server{Connections: conns, History: emptyHistory{}})
+			resp, m := do(t, "DELETE", ts.URL+"/api/v1/connections/Prod"+tt.query, testToken, "")
+			if strings.HasPrefix(tt.want, "Delete") {
+				if resp.StatusCode != 200 || conns.deleted != tt.want {
+					t.Errorf("status %d, called %q, body %v; want 200 from %s", resp.StatusCode, conns.deleted, m, tt.want)
+				}
+				return
+			}
+			e, _ := m["error"].(map[string]any)
+			details, _ := e["details"].(map[string]any)
+			if resp.StatusCode != 400 || conns.deleted != "" || details["field"] != tt.want {
+				t.Fatalf("status %d, called %q, body %v; want 400 for field %s and nothing deleted", resp.StatusCode, conns.deleted, m, tt.want)
+			}
+			if msg, _ := e["message"].(string); tt.want == "ifUnused" && !strings.Contains(msg, "ifUnused must be true or false") {
+				t.Errorf("message %q; want it to name the allowed values", msg)
+			}
+		})
 	}
 }

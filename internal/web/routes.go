@@ -22,6 +22,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/flow-runs/{id}":         {"items", "limit"},
 	"GET /api/v1/flow-runs/{id}/items":   {"step", "after", "limit"},
 	"POST /api/v1/flows/{id}/runs":       {"wait"},
+	"DELETE /api/v1/connections/{id}":    {"ifUnused"},
 	"GET /api/v1/runs":                   {"card", "connection", "flowRun", "plans", "limit", "before", "beforeId"},
 	"GET /api/v1/audit":                  {"action", "connection", "actor", "plans", "limit", "before"},
 	"GET /api/v1/tokens":                 {"all", "limit", "before", "beforeId"},
