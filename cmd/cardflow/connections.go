@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -560,12 +562,18 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
-	_, o := newClientFlagSet(e, "connections delete", "connections delete ID|NICKNAME [--json]")
+	fs, o := newClientFlagSet(e, "connections delete", "connections delete ID|NICKNAME [--force] [--json]")
+	var force bool
+	fs.BoolVar(&force, "force", false, "delete the connection even if enabled flows use it, whose scheduled runs then fail and whose Okta events start no run; without --force such a connection is not deleted (exit 1) and the flows are named")
 	id, c, err := o.parseOneArg(args, "connection id or nickname")
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/connections/"+pathEscape(id), nil, func(w io.Writer, out *api.ConnectionDeleted) {
+	path := "/api/v1/connections/" + pathEscape(id)
+	if !force {
+		path += "?ifUnused=true"
+	}
+	err = exchange(ctx, c, o, e.stdout, "DELETE", path, nil, func(w io.Writer, out *api.ConnectionDeleted) {
 		// The card runs stay, found by the connection's id only once its
 		// nickname is gone (a runs filter by it then answers not found).
 		fmt.Fprintf(w, "Deleted connection %s (%s); its card runs stay readable: cardflow runs list --connection %s\n", out.Nickname, out.ID, out.ID)
@@ -573,6 +581,57 @@ func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(w, "Warning: %s\n", out.Warning)
 		}
 	})
+	if o.json {
+		return err // the server's refusal as it is
+	}
+	return connectionInUse(err, id)
+}
+
+// inUseError is the server's refusal to delete a connection that enabled
+// flows use, said for the command line: the flows one per line and
+// --force, where the server's remedy names ifUnused too.
+type inUseError struct {
+	text string
+	err  *apiError
+}
+
+func (e *inUseError) Error() string { return e.text }
+func (e *inUseError) Unwrap() error { return e.err }
+
+// connectionInUse is err as an inUseError when it is the server's
+// refusal (409, details.reasonCode connection_in_use) to delete the
+// connection arg names, or a server's that is older than ifUnused; any
+// other error as it is.
+func connectionInUse(err error, arg string) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && ae.Body.Details["field"] == "ifUnused" && strings.HasPrefix(ae.Body.Message, "unknown query parameter") {
+		// A server older than this command, which deletes without asking
+		// first.
+		return &inUseError{err: ae, text: fmt.Sprintf("connection %q was not deleted: this server cannot check first that no enabled flow uses it (it is older than this cardflow)\n"+
+			"Remedy: check cardflow flows list for enabled flows that name it, then delete it with cardflow connections delete %s --force", arg, shellArg(arg))}
+	}
+	if ae == nil || ae.Status != http.StatusConflict || ae.Body.Details["reasonCode"] != "connection_in_use" {
+		return err
+	}
+	flows, _ := ae.Body.Details["flows"].([]any)
+	var lines []string
+	for _, f := range flows {
+		m, _ := f.(map[string]any)
+		id, _ := m["id"].(string)
+		name, _ := m["name"].(string)
+		lines = append(lines, "  "+name+" ("+id+")")
+	}
+	if len(lines) == 0 {
+		return err
+	}
+	use := "use"
+	if len(lines) == 1 {
+		use = "uses"
+	}
+	text := fmt.Sprintf("connection %q was not deleted: %s %s it (once it is gone, a flow's scheduled runs fail and its Okta events start no run):\n%s\n"+
+		"Remedy: disable each (cardflow flows disable NAME) or store it again naming another connection, then delete the connection again; or delete it anyway: cardflow connections delete %s --force",
+		arg, count(len(lines), "enabled flow"), use, strings.Join(lines, "\n"), shellArg(arg))
+	return &inUseError{text: text, err: ae}
 }
 
 // createServiceConnection creates a service connection and prints the

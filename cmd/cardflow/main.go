@@ -126,7 +126,7 @@ var commands = []*command{
 		{name: "reauthorize", summary: "reauthorize a connection (same or new scopes)", run: cmdConnectionsReauthorize},
 		{name: "update", summary: "change a connection's client secret (and client ID), then reauthorize it", run: cmdConnectionsUpdate},
 		{name: "test", summary: "check that a connection works", run: cmdConnectionsTest},
-		{name: "delete", summary: "revoke and delete a connection", run: cmdConnectionsDelete},
+		{name: "delete", summary: "revoke and delete a connection that no enabled flow uses (--force: even if one does)", run: cmdConnectionsDelete},
 		{name: "rotate-key", summary: "give a service connection a new key pair and print its public JWK", run: cmdConnectionsRotateKey},
 	}},
 	{name: "run", summary: "run one card: run CARD --connection X --input k=v ...", run: cmdRun},
