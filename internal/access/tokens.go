@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -70,7 +71,7 @@ type NewToken struct {
 // default the new token ends when p's does.
 func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role, expiresIn time.Duration) (*NewToken, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+	if name == "" || utf8.RuneCountInString(name) > 100 || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return nil, problem.New(problem.InvalidInput, "a token needs a name of 1 to 100 printable characters").
 			WithRemedy("name it after where it is used, e.g. \"ci\"").WithDetail("field", "name")
 	}

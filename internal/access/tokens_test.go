@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,31 @@ func TestRevokeLeavesNoOffspring(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{other.Name}) {
 		t.Errorf("ada's tokens after revoking laptop: %v; want only %s", names, other.Name)
+	}
+}
+
+// TestTokenNameLimitIsInCharacters: a token's name may have 100
+// characters, however many bytes they take (the console's field counts
+// characters too); the 101st, a blank or a control character is refused.
+func TestTokenNameLimitIsInCharacters(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	tokens := &Tokens{Store: st, Now: func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }}
+	ada := user("ada@example.com", Admin)
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{strings.Repeat("é", 100), true},
+		{strings.Repeat("ü", 50) + strings.Repeat("x", 50), true},
+		{strings.Repeat("é", 101), false},
+		{strings.Repeat("x", 101), false},
+		{"   ", false},
+		{"ci\x07", false},
+	} {
+		_, err := tokens.Create(ctx, ada, tt.name, "", 0)
+		if (err == nil) != tt.ok {
+			t.Errorf("Create(name of %d characters, %d bytes) = %v; want ok %v", len([]rune(tt.name)), len(tt.name), err, tt.ok)
+		}
 	}
 }
