@@ -47,6 +47,18 @@ type serviceKeyPage struct {
 	JWK string
 }
 
+// AwaitsKey says whether the connection is not active because the org
+// does not accept its key yet (or has not answered), which the page's
+// steps fix; another reason (a missing role or scope, say) is shown with
+// its own remedy, as on the connection's page.
+func (p serviceKeyPage) AwaitsKey() bool {
+	switch p.V.StatusReasonCode {
+	case "", store.ReasonAwaitingKey, store.ReasonKeyRefused:
+		return true
+	}
+	return false
+}
+
 func (c *Console) newServiceConnection(w http.ResponseWriter, r *http.Request, s *reqState) {
 	f := serviceForm{Connector: r.URL.Query().Get("connector"), KeyAlgorithm: connection.AlgES256}
 	if f.Connector == "" {

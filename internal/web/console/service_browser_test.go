@@ -216,3 +216,37 @@ func TestBrowserReloadAfterCreatingAServiceConnection(t *testing.T) {
 	b.open("/connections/" + prod.ID + "/key")
 	b.wantText("Prod is a user connection", "has no key")
 }
+
+// TestBrowserKeyPageSaysWhyOnceTheKeyIsAdded: a service connection whose
+// key the org accepts but whose app has lost its admin role is not
+// "waiting for its key" on its key page: the page says why it is not
+// active (no_admin_role) and how to fix it, as the connection's page
+// does, where it kept asking for the key to be added.
+func TestBrowserKeyPageSaysWhyOnceTheKeyIsAdded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signIn()
+	b.open("/connections/new-service?connector=okta-devices")
+	b.fill("Nickname", "Robot")
+	b.fill("Domain", e.emu.URL)
+	b.fill("Client ID", oktaemu.DemoServiceClientID)
+	b.click(button("Create"))
+	b.wantText("Not active yet", "add it to the API Services app")
+	robot := e.connectionByNickname(t, "Robot")
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, []byte(b.keyField("public-jwk").Value))
+	e.emu.UnassignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
+	if code, body := e.api(t, http.MethodPost, "/api/v1/connections/"+robot.ID+"/test", "application/json", ""); code != http.StatusOK || !strings.Contains(body, "no_admin_role") {
+		t.Fatalf("test the connection without its role: %d %s; want no_admin_role", code, body)
+	}
+
+	b.open("/connections/" + robot.ID + "/key")
+	b.wantText("no_admin_role", "How to fix it:")
+	if got := b.text("#status-reason"); strings.Contains(got, "Not active yet") || strings.Contains(got, "until you add it") {
+		t.Errorf("the key page of a connection whose key the org accepts reads %q; want the reason it is not active, not to add the key", got)
+	}
+	if got := b.text("#status-reason-code"); got != "no_admin_role" {
+		t.Errorf("reason code on the key page %q; want no_admin_role", got)
+	}
+	b.screenshot("service-key-page-no-role")
+}
