@@ -77,6 +77,16 @@ func (b *tab) pressCopy(id string) keyFieldState {
 	return b.keyField(id)
 }
 
+// fillNewService opens the New Connection form of a service connection
+// and fills it in for the demo org's API Services app, named nickname.
+func (b *tab) fillNewService(nickname string) {
+	b.t.Helper()
+	b.open("/connections/new-service?connector=okta-devices")
+	b.fill("Nickname", nickname)
+	b.fill("Domain", b.e.emu.URL)
+	b.fill("Client ID", oktaemu.DemoServiceClientID)
+}
+
 // TestBrowserNewServiceConnection: from "New Connection" to a service
 // connection with a generated key: the page shows the public JWK (no
 // private member) in a labelled read-only field with a Copy button that
@@ -188,10 +198,7 @@ func TestBrowserReloadAfterCreatingAServiceConnection(t *testing.T) {
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
-	b.open("/connections/new-service?connector=okta-devices")
-	b.fill("Nickname", "Robot")
-	b.fill("Domain", e.emu.URL)
-	b.fill("Client ID", oktaemu.DemoServiceClientID)
+	b.fillNewService("Robot")
 	b.click(button("Create"))
 	robot := e.connectionByNickname(t, "Robot")
 	if loc := b.location(); loc != e.url+"/connections/"+robot.ID+"/key" {
@@ -227,10 +234,7 @@ func TestBrowserKeyPageSaysWhyOnceTheKeyIsAdded(t *testing.T) {
 	e := newEnv(t)
 	b := newTab(t, e)
 	b.signIn()
-	b.open("/connections/new-service?connector=okta-devices")
-	b.fill("Nickname", "Robot")
-	b.fill("Domain", e.emu.URL)
-	b.fill("Client ID", oktaemu.DemoServiceClientID)
+	b.fillNewService("Robot")
 	b.click(button("Create"))
 	b.wantText("Not active yet", "add it to the API Services app")
 	robot := e.connectionByNickname(t, "Robot")
