@@ -23,7 +23,11 @@ import (
 // verifies it the hook is active and the backoff is gone. A server
 // restarted at another public URL tries at once too.
 func TestUnverifiableHookBacksOff(t *testing.T) {
-	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	// The org's clock moves only when the test moves it: on the wall
+	// clock, a run slower than a minute (a loaded machine) would see
+	// attempts the test does not expect yet.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3, Now: clock.Now})
 	dataDir := t.TempDir()
 	cfg := func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond }
 	h := startServer(t, emu, dataDir, cfg)

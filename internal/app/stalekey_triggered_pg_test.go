@@ -22,7 +22,11 @@ import (
 // both to success.
 func TestMultiServerStaleKeyringTriggeredRuns(t *testing.T) {
 	t.Parallel()
-	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	// The org's clock, which the servers use, moves only when the test
+	// moves it: on the wall clock, a minute's tick could come while a
+	// loaded machine sets the servers up, and start a third run.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3, Now: clock.Now})
 	oldKey, newKey := b64key(t), b64key(t)
 	dsn := pgtest.NewDatabase(t)
 	server := keyServers(dsn, func(c *Config) {
