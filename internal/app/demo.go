@@ -353,7 +353,9 @@ func demoConnectionAdvice(c *store.Connection, orgURL, cmd string) string {
 	case connection.OriginOf(c.Domain) == orgURL:
 		return fmt.Sprintf("; reauthorize it: %s connections reauthorize %q (sign in as %s)", cmd, c.Nickname, oktaemu.AdminLogin)
 	default:
-		return fmt.Sprintf("; its org is gone: %s connections delete %q, then create it again with --domain %s", cmd, c.Nickname, orgURL)
+		// --force: the connection cannot work again, and the enabled flows
+		// that name it by its nickname use the new one once it is created.
+		return fmt.Sprintf("; its org is gone: %s connections delete %q --force, then create it again with the same nickname and --domain %s (flows that name it by nickname use the new one)", cmd, c.Nickname, orgURL)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestDemo runs the demo as its README instructions use it: the printed
@@ -451,5 +452,19 @@ func startDemo(t *testing.T, devices int) (text string, field func(re string) st
 			t.Fatalf("the demo output lacks %s:\n%s", re, text)
 		}
 		return m[1]
+	}
+}
+
+// TestDemoAdviceForAConnectionWhoseOrgIsGone: a kept connection of an org
+// the restarted demo could not serve at its old address is to be deleted
+// with --force (enabled flows that use it would otherwise have the delete
+// refused, though it can never work again) and created again with the
+// same nickname, which the flows naming it find.
+func TestDemoAdviceForAConnectionWhoseOrgIsGone(t *testing.T) {
+	c := &store.Connection{Nickname: "Demo org", Domain: "http://127.0.0.1:41000", Auth: store.AuthUser, Status: store.StatusNeedsReauthorization}
+	got := demoConnectionAdvice(c, "http://127.0.0.1:42000", "cardflow")
+	want := `; its org is gone: cardflow connections delete "Demo org" --force, then create it again with the same nickname and --domain http://127.0.0.1:42000`
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("advice %q; want it to start %q", got, want)
 	}
 }
