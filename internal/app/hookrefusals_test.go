@@ -23,7 +23,12 @@ import (
 // comes or not; a hook quiet for a minute logs its next refusal at once.
 func TestHookWrongSecretLogIsRateLimited(t *testing.T) {
 	t.Parallel()
-	emu := emutest.Start(t, oktaemu.Config{Devices: 2})
+	// The org's clock, which the server uses, moves only when the test
+	// moves it: on the wall clock, half a minute passing between two of
+	// the test's steps (a loaded machine) would end a minute the test
+	// counts as still running, with a summary it does not expect yet.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 2, Now: clock.Now})
 	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.hookLogTick = emu.Now, 10*time.Millisecond })
 	c := h.connect("Prod")
 	rec := &events.Reconciler{Store: h.app.Store, Orgs: eventOrgs{m: h.app.Connections}, Keyring: h.app.Keyring, PublicURL: h.url}
@@ -86,7 +91,7 @@ func TestHookWrongSecretLogIsRateLimited(t *testing.T) {
 		}
 	}
 
-	start := emu.Now() // the emulator's clock runs, and jumps when moved
+	start := emu.Now()
 	wrong(40)
 	if got := lines(); len(got) != 1 || got[0].Connection != c.ID || got[0].Refused != 0 {
 		t.Fatalf("after 40 wrong secrets in a minute: log lines %+v; want the first alone", got)

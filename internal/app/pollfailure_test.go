@@ -21,7 +21,12 @@ import (
 // get events.poll_recovered, and the event of the outage starts its flow.
 // The log says it once, then every few minutes, and the recovery.
 func TestPollFailureIsReported(t *testing.T) {
-	emu := emutest.Start(t, oktaemu.Config{Devices: 5})
+	// The org's clock, which the server uses, moves only when the test
+	// moves it: on the wall clock, five minutes of a loaded machine
+	// while the polls fail would log a summary ("still failing") the
+	// test does not expect.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 5, Now: clock.Now})
 	received := make(chan map[string]any, 16)
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
 		c.Now = emu.Now
