@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
@@ -24,7 +25,12 @@ func startServiceOrg(t *testing.T, received chan map[string]any, roles ...string
 			fx.Apps[i].Roles = roles
 		}
 	}
-	emu := emutest.Start(t, oktaemu.Config{Fixture: fx})
+	// The org's clock, which the server uses, moves only when the test
+	// moves it: on the wall clock, a run slower than two minutes (a
+	// loaded machine) would have the server's background test of a
+	// connection in error call the org where the test counts the calls.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Fixture: fx, Now: clock.Now})
 	receiver := notificationReceiver(t, received)
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
 		c.Now = emu.Now

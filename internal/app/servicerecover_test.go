@@ -150,7 +150,13 @@ func TestServiceConnectionRecoversByItself(t *testing.T) {
 // error description), is not. The recovery names the last reason.
 func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 	t.Parallel()
-	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	// The org's clock, which the server uses, moves only when the test
+	// moves it: on the wall clock, a loaded machine could see a
+	// background test fall due between two of the test's changes at the
+	// org (the key added back, the admin role not yet taken away) and
+	// notify a recovery the test does not expect.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3, Now: clock.Now})
 	received := make(chan map[string]any, 16)
 	receiver := notificationReceiver(t, received)
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
