@@ -260,11 +260,15 @@ type scopeRow struct {
 
 // cardRow says whether a card works with the connection and why not.
 type cardRow struct {
-	Ref    string // "okta-devices/read-device"
-	Name   string
-	Scope  string
-	Mode   string
-	Works  bool
+	Ref   string // "okta-devices/read-device"
+	Name  string
+	Scope string
+	Mode  string
+	Works bool
+	// Waits, of a card that does not work yet, says that the connection
+	// is pending (not authorized yet): the card runs once it is, nothing
+	// is broken.
+	Waits  bool
 	Why    string
 	Remedy string
 	// HookScope and PollScope are an event card's scopes by delivery; an
@@ -376,7 +380,7 @@ func (c *Console) cardRows(ctx context.Context, k card.Connector, v *connection.
 		}
 		switch {
 		case v.Status != store.StatusActive:
-			row.Works = false
+			row.Works, row.Waits = false, v.Status == store.StatusPending
 			row.Why = inactiveCard(v.Status)
 		case c.Cards != nil:
 			if err := c.Cards.Preflight(ctx, row.Ref, v.ID); err != nil {
@@ -437,7 +441,7 @@ func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
 	hook, poll := card.ScopeGranted(row.HookScope, v.GrantedScopes), card.ScopeGranted(row.PollScope, v.GrantedScopes)
 	switch {
 	case v.Status != store.StatusActive:
-		row.Works = false
+		row.Works, row.Waits = false, v.Status == store.StatusPending
 		row.Why = inactiveCard(v.Status)
 	case hook && poll:
 		row.Why = "Starts flows (on: event:) by hook, poll or both."

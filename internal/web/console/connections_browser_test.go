@@ -418,6 +418,15 @@ func TestBrowserListShowsWhyAConnectionIsNotActive(t *testing.T) {
 		if !strings.Contains(l.Class, "dot-"+tc.class) || !strings.Contains(badge, "badge-"+tc.class) || l.Text != tc.label || isRed(l) != (tc.class == "bad") {
 			t.Errorf("%s's page: badge %q, dot %+v; want dot-%s and badge-%s, labelled %s, red only if broken", tc.label, badge, l, tc.class, tc.class, tc.label)
 		}
+		// Its cards: of a pending connection they run once it is
+		// authorized ("not yet", no red bar); of a broken one they fail.
+		const search = `//table[@id="cards"]//tr[contains(., "Search Devices")]`
+		cardRow, rowClass := b.text(search), eval[string](b, "read the card row's class",
+			`document.evaluate(`+strconv.Quote(search)+`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue.className`)
+		if broken := tc.class == "bad"; strings.Contains(cardRow, "will fail") != broken || strings.Contains(rowClass, "row-bad") != broken || strings.Contains(cardRow, "not yet") == broken {
+			t.Errorf("%s's Search Devices row %q (class %q); want %s", tc.label, cardRow, rowClass,
+				map[bool]string{true: `"will fail" with the red bar`, false: `"not yet", without the red bar`}[broken])
+		}
 		if banner := eval[string](b, "read the banner's class", `document.getElementById('status-reason').className`); !strings.Contains(banner, tc.flash) {
 			t.Errorf("%s's page: the banner's class is %q; want %s", tc.label, banner, tc.flash)
 		}
