@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
@@ -44,6 +45,13 @@ func moveClocks(t *testing.T, path, d string) {
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// setClocks stops the clocks of the servers started with -clock-file path
+// at t: they stay there, whatever the wall clock does, until moved again.
+func setClocks(t *testing.T, path string, at time.Time) {
+	t.Helper()
+	moveClocks(t, path, "@"+at.UTC().Format(time.RFC3339Nano))
 }
 
 // interruptedRun waits until server h lists the one suspend-device run as

@@ -82,8 +82,10 @@ func serveChild(args []string) int {
 
 // fileClock is a clock that a test moves from outside the process: the
 // wall clock plus the duration written in the file at path (none while the
-// file is absent; see moveClocks). Tests move the servers' clocks to a
-// scheduled tick, or past a dead server's lease, instead of waiting.
+// file is absent; see moveClocks), or the time written after an @, which
+// stands still until the file changes (see setClocks). Tests move the
+// servers' clocks to a scheduled tick, or past a dead server's lease,
+// instead of waiting.
 func fileClock(path string) func() time.Time {
 	return func() time.Time {
 		now := time.Now()
@@ -91,7 +93,15 @@ func fileClock(path string) func() time.Time {
 		if err != nil {
 			return now
 		}
-		d, err := time.ParseDuration(strings.TrimSpace(string(b)))
+		text := strings.TrimSpace(string(b))
+		if at, ok := strings.CutPrefix(text, "@"); ok {
+			t, err := time.Parse(time.RFC3339Nano, at)
+			if err != nil {
+				panic(fmt.Sprintf("clock file %s: %v", path, err))
+			}
+			return t
+		}
+		d, err := time.ParseDuration(text)
 		if err != nil {
 			panic(fmt.Sprintf("clock file %s: %v", path, err))
 		}

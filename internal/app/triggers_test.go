@@ -365,15 +365,15 @@ func TestScheduleTickSurvivesKill(t *testing.T) {
 	if code, data := h1.postYAML("/api/v1/flows", scheduledFlow, &put); code != http.StatusCreated {
 		t.Fatalf("store: %d %s", code, data)
 	}
-	// The flow is enabled with the server's clock half a minute before a
-	// minute's tick, then the clock moves to the tick.
-	wall := time.Now()
-	tick := wall.Truncate(time.Minute).Add(2 * time.Minute)
-	moveClocks(t, clock, tick.Add(-30*time.Second).Sub(wall).String())
+	// The flow is enabled with the server's clock standing half a minute
+	// before a minute's tick (on the wall clock, a loaded machine could
+	// pass the tick while enabling), then the clock moves to the tick.
+	tick := time.Now().Truncate(time.Minute).Add(2 * time.Minute)
+	setClocks(t, clock, tick.Add(-30*time.Second))
 	if code, data := h1.call("POST", "/api/v1/flows/"+put.Flow.ID+"/enable", nil, nil); code != http.StatusOK {
 		t.Fatalf("enable: %d %s", code, data)
 	}
-	moveClocks(t, clock, time.Until(tick).String())
+	setClocks(t, clock, tick)
 	c1.waitKilled()
 
 	c2 := startChild(t, emu, dir, "", "-clock-file", clock)
