@@ -134,7 +134,7 @@ func verifyKeyring(kr *keyring.Keyring, check []byte, source string) error {
 	switch {
 	case errors.Is(err, keyring.ErrUnknownKey):
 		return fmt.Errorf("wrong key: the database was sealed with key %s, which is not in the keyring from %s (it has %s); "+
-			"start with the keyring that holds key %s (restore the data directory's keyring file from its backup, or set CARDFLOW_KEY to that key); there is no plaintext fallback",
+			"use the keyring that holds key %s (restore the data directory's keyring file from its backup, or set CARDFLOW_KEY to that key); there is no plaintext fallback",
 			id, source, strings.Join(kr.IDs(), ", "), id)
 	case err != nil:
 		return fmt.Errorf("wrong key: key %s from %s does not open the database's check value (the key was changed or the value altered); "+

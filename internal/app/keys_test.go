@@ -88,7 +88,7 @@ func TestKeyringFirstStartAndWrongKey(t *testing.T) {
 		key     string
 		want    []string
 	}{
-		{name: "wrong CARDFLOW_KEY", key: b64key(t), want: []string{"wrong key", id, "not in the keyring from CARDFLOW_KEY", "no plaintext fallback"}},
+		{name: "wrong CARDFLOW_KEY", key: b64key(t), want: []string{"wrong key", id, "not in the keyring from CARDFLOW_KEY", "use the keyring that holds key " + id, "no plaintext fallback"}},
 		{name: "keyring file missing", prepare: func(t *testing.T) {
 			if err := os.Rename(path, path+".bak"); err != nil {
 				t.Fatal(err)
@@ -118,6 +118,12 @@ func TestKeyringFirstStartAndWrongKey(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("the keyring file is gone after refused starts: %v", err)
+	}
+	// keys rotate with a wrong key says the same, in words that fit a
+	// command as well as a start.
+	if _, err := RotateKeys(t.Context(), Config{DataDir: dir, Key: keyring.Secret(b64key(t))}, keyring.Secret(b64key(t))); err == nil ||
+		!strings.Contains(err.Error(), "use the keyring that holds key "+id) || strings.Contains(err.Error(), "start with") {
+		t.Errorf("keys rotate with a wrong key: %v; want it refused, saying to use the keyring that holds key %s", err, id)
 	}
 }
 
