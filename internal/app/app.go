@@ -262,6 +262,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.keyOutage = outageLog("keyring")
 	a.Connections.BeforeDelete = a.events.forget
 	a.Connections.OnActive = a.events.WakeConnection
+	a.Connections.OnTestPassed = a.events.LookAt
 	a.Connections.FlowsUsing = a.flowsUsingConnection
 	a.Connections.KeyringBehind = a.keyringBehind
 

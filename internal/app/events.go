@@ -103,6 +103,23 @@ func (in *eventIntake) WakeConnection(string) {
 	}
 }
 
+// LookAt has the round at Okta look at the connection id now, as at its
+// interval: check its event hook at Okta (and register it again if it is
+// in error and due, see events.Due) and poll its System Log. A passed
+// connection test calls it (connection.Manager.OnTestPassed): the scope a
+// hook or a poll failed for may have just been granted, and the person
+// who tested sees the hook and the poll as they are rather than up to an
+// interval later. Only this server looks; it never blocks.
+func (in *eventIntake) LookAt(id string) {
+	in.mu.Lock()
+	in.pollNow[id] = true
+	in.mu.Unlock()
+	select {
+	case in.wakeOkta <- struct{}{}:
+	default:
+	}
+}
+
 // connCheckEvery is how often each server reads the connections to learn
 // of one stored active again on any server (noticeActive): a read of the
 // connections table, without a call to Okta.

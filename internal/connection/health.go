@@ -174,6 +174,9 @@ func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*Test
 	ev := store.AuditEvent{Actor: actor, Action: store.ActionConnectionTest, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin, InputSummary: "health check"}
 	if res.OK {
 		m.audit(ctx, ev, nil)
+		if m.OnTestPassed != nil {
+			m.OnTestPassed(c.ID)
+		}
 	} else {
 		m.audit(ctx, ev, problem.New(problem.UpstreamError, "%s", res.StatusReason).WithRemedy("%s", res.Remedy))
 	}

@@ -90,6 +90,12 @@ type Manager struct {
 	// connection the org accepts again) or authorized anew (the app
 	// wakes its System Log poll). It must not block.
 	OnActive func(connectionID string)
+	// OnTestPassed, when set, is called with a connection's id after a
+	// Test of it passed: a person fixed something at the org (granted a
+	// scope, say) and checks it, so the app looks at the connection's
+	// event hook and System Log now rather than at its next interval. It
+	// must not block.
+	OnTestPassed func(connectionID string)
 	// ExpiryWarning is how long before a user connection's refresh token
 	// expires it is reported as expiring soon (and notified); zero means
 	// DefaultExpiryWarning (336h).
