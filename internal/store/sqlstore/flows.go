@@ -421,10 +421,10 @@ func (s *Store) UpdateFlowRun(ctx context.Context, r *store.FlowRun) error {
 
 // FinishFlowRun stores an ended run's outcome with its audit event and
 // notifications, and ends its lease; when r.Owner is set, only while that
-// owner still holds the run. The cancel request is read into r after the run's row is
-// written: on PostgreSQL the write locks the row, so a request committed
-// before is seen and one made after waits for the commit and finds the
-// run ended; SQLite's writers take turns.
+// owner still holds the run. The cancel request is read into r after the
+// run's row is written: on PostgreSQL the write locks the row, so a
+// request committed before is seen and one made after waits for the
+// commit and finds the run ended; SQLite's writers take turns.
 func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, event func(*store.FlowRun) *store.AuditEvent, ns []*store.Notification) error {
 	err := s.write(ctx, func(ctx context.Context, ex execer) error {
 		if err := s.updateFlowRun(ctx, ex, r); err != nil {
