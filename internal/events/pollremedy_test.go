@@ -16,9 +16,7 @@ import (
 // connection is reauthorized, a service connection's API Services app is
 // granted the scope or a role, and tested.
 func TestPollRemedyFollowsConnectionAuth(t *testing.T) {
-	scope := emutest.FaultSpec{Method: "GET", Path: "/api/v1/logs", Status: 403, Count: 1, Headers: map[string]string{
-		"WWW-Authenticate": `Bearer authorization_uri="http://org/oauth2/v1/authorize", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="/api/v1/logs", scope="okta.logs.read"`}}
-	role := emutest.FaultSpec{Method: "GET", Path: "/api/v1/logs", Status: 403, Count: 1}
+	scope, role := forbiddenFaults("GET", "/api/v1/logs", "okta.logs.read")
 	tests := []struct {
 		name, auth string
 		fault      emutest.FaultSpec
@@ -33,13 +31,7 @@ func TestPollRemedyFollowsConnectionAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := newIntake(t, oktaemu.Config{Devices: 1})
-			now := time.Now().UTC()
-			c := &store.Connection{ID: connID, Connector: "okta-devices", Nickname: "Prod", Domain: in.srv.URL, Auth: tt.auth,
-				Status: store.StatusActive, ScopeMode: "default", RequestedScopes: []string{"okta.logs.read"}, ClientID: "0oaclient",
-				CreatedAt: now, UpdatedAt: now}
-			if err := in.st.CreateConnection(t.Context(), c); err != nil {
-				t.Fatal(err)
-			}
+			createConnectionOf(t, in, tt.auth, "okta.logs.read")
 			in.srv.Inject(t, tt.fault)
 			if _, err := in.poller.Poll(t.Context(), connID, in.srv.Org.Now().Add(-time.Minute)); err == nil {
 				t.Fatal("the poll worked; want the org's refusal")
@@ -48,16 +40,7 @@ func TestPollRemedyFollowsConnectionAuth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(src.Poll.Remedy, w) {
-					t.Errorf("remedy %q; want %q in it", src.Poll.Remedy, w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(src.Poll.Remedy, w) {
-					t.Errorf("remedy %q; want no %q in it", src.Poll.Remedy, w)
-				}
-			}
+			wantRemedy(t, src.Poll.Remedy, tt.want, tt.notWant)
 		})
 	}
 }
@@ -68,9 +51,7 @@ func TestPollRemedyFollowsConnectionAuth(t *testing.T) {
 // refused poll does: a user connection is reauthorized, a service
 // connection's API Services app is granted the scope or a role, and tested.
 func TestHookRemedyFollowsConnectionAuth(t *testing.T) {
-	scope := emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks", Status: 403, Count: 1, Headers: map[string]string{
-		"WWW-Authenticate": `Bearer authorization_uri="http://org/oauth2/v1/authorize", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="/api/v1/eventHooks", scope="okta.eventHooks.manage"`}}
-	role := emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks", Status: 403, Count: 1}
+	scope, role := forbiddenFaults("POST", "/api/v1/eventHooks", "okta.eventHooks.manage")
 	tests := []struct {
 		name, auth string
 		fault      emutest.FaultSpec
@@ -85,13 +66,7 @@ func TestHookRemedyFollowsConnectionAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := newIntake(t, oktaemu.Config{Devices: 1})
-			now := time.Now().UTC()
-			c := &store.Connection{ID: connID, Connector: "okta-devices", Nickname: "Prod", Domain: in.srv.URL, Auth: tt.auth,
-				Status: store.StatusActive, ScopeMode: "default", RequestedScopes: []string{"okta.eventHooks.manage"}, ClientID: "0oaclient",
-				CreatedAt: now, UpdatedAt: now}
-			if err := in.st.CreateConnection(t.Context(), c); err != nil {
-				t.Fatal(err)
-			}
+			createConnectionOf(t, in, tt.auth, "okta.eventHooks.manage")
 			in.srv.Inject(t, tt.fault)
 			rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL}
 			if _, err := rec.Reconcile(t.Context(), connID, []string{"device.user.remove"}); err == nil {
@@ -101,16 +76,44 @@ func TestHookRemedyFollowsConnectionAuth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(src.HookRemedy, w) {
-					t.Errorf("remedy %q; want %q in it", src.HookRemedy, w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(src.HookRemedy, w) {
-					t.Errorf("remedy %q; want no %q in it", src.HookRemedy, w)
-				}
-			}
+			wantRemedy(t, src.HookRemedy, tt.want, tt.notWant)
 		})
+	}
+}
+
+// forbiddenFaults are the org's two 403 answers to method path: for lack of the
+// scope (insufficient_scope, naming it), and for lack of an admin role.
+func forbiddenFaults(method, path, scope string) (noScope, noRole emutest.FaultSpec) {
+	noScope = emutest.FaultSpec{Method: method, Path: path, Status: 403, Count: 1, Headers: map[string]string{
+		"WWW-Authenticate": `Bearer authorization_uri="http://org/oauth2/v1/authorize", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="` + path + `", scope="` + scope + `"`}}
+	noRole = emutest.FaultSpec{Method: method, Path: path, Status: 403, Count: 1}
+	return noScope, noRole
+}
+
+// createConnectionOf stores an active connection connID of kind auth
+// (store.AuthUser or store.AuthService) to in's org, requesting scope.
+func createConnectionOf(t *testing.T, in *intake, auth, scope string) {
+	t.Helper()
+	now := time.Now().UTC()
+	c := &store.Connection{ID: connID, Connector: "okta-devices", Nickname: "Prod", Domain: in.srv.URL, Auth: auth,
+		Status: store.StatusActive, ScopeMode: "default", RequestedScopes: []string{scope}, ClientID: "0oaclient",
+		CreatedAt: now, UpdatedAt: now}
+	if err := in.st.CreateConnection(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantRemedy checks that remedy says each of want and none of notWant.
+func wantRemedy(t *testing.T, remedy string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(remedy, w) {
+			t.Errorf("remedy %q; want %q in it", remedy, w)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(remedy, w) {
+			t.Errorf("remedy %q; want no %q in it", remedy, w)
+		}
 	}
 }

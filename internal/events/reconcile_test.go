@@ -283,12 +283,7 @@ func TestCheckSetsBackAHookSecretChangedAtOkta(t *testing.T) {
 func TestCheckSeesAHookActivatedAgainAtOkta(t *testing.T) {
 	in := newIntake(t, oktaemu.Config{Devices: 5})
 	ctx := t.Context()
-	receivers, err := notify.ParseReceivers([]string{"https://alerts.example.com/cardflow"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := &notify.Outbox{Store: in.st, Receivers: receivers}
-	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Outbox: outbox}
+	rec, _ := notifyingReconciler(t, in)
 	src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
 	if err != nil || src.HookStatus != store.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
@@ -449,12 +444,7 @@ func about(got, want time.Duration) bool { return got > want-time.Second && got 
 func TestCheckShowsAHookTheConnectionMayNoLongerRead(t *testing.T) {
 	in := newIntake(t, oktaemu.Config{Devices: 1})
 	ctx := t.Context()
-	receivers, err := notify.ParseReceivers([]string{"https://alerts.example.com/cardflow"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := &notify.Outbox{Store: in.st, Receivers: receivers}
-	rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Outbox: outbox}
+	rec, outbox := notifyingReconciler(t, in)
 	if src, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"}); err != nil || src.HookStatus != store.HookActive {
 		t.Fatalf("reconcile: %v %+v", err, src)
 	}
@@ -474,6 +464,18 @@ func TestCheckShowsAHookTheConnectionMayNoLongerRead(t *testing.T) {
 		t.Fatalf("attempt with the scope granted again: %v %+v; want active", err, src)
 	}
 	wantNotifications(t, in.st, notify.TypeHookFailing, notify.TypeHookRecovered)
+}
+
+// notifyingReconciler is a Reconciler of in's org whose notices go to an
+// outbox of one receiver, and that outbox.
+func notifyingReconciler(t *testing.T, in *intake) (*Reconciler, *notify.Outbox) {
+	t.Helper()
+	receivers, err := notify.ParseReceivers([]string{"https://alerts.example.com/cardflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := &notify.Outbox{Store: in.st, Receivers: receivers}
+	return &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Outbox: outbox}, outbox
 }
 
 // wantNotifications checks the types of the notifications st holds,
