@@ -350,6 +350,13 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		}
 		asked := p.now()
 		page, err := cl.PollLogs(ctx, next, since, pollFilter(), limit)
+		// restartFrom asks again from the restart rs, without a cursor.
+		restartFrom := func() {
+			next, since = "", rs.since
+			res.restarted, res.readTo = true, latest(res.readTo, since)
+			asked = p.now()
+			page, err = cl.PollLogs(ctx, next, since, pollFilter(), limit)
+		}
 		if err != nil && next != "" && !res.restarted && cursorRefused(err) {
 			// Asking again with the same cursor would fail every poll for
 			// good: read on from where the polls had read to.
@@ -361,10 +368,7 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 			rs = restartAt(src, since, from, p.now(), err)
 			rs.readTo = readTo
 			rs.gapFrom = latest(since, readTo)
-			next, since = "", rs.since
-			res.restarted, res.readTo = true, latest(res.readTo, rs.since)
-			asked = p.now()
-			page, err = cl.PollLogs(ctx, next, since, pollFilter(), limit)
+			restartFrom()
 		}
 		if orgNow := refusedAsTooOld(err, next, since); !orgNow.IsZero() {
 			// Okta refused the point in time as further back than it
@@ -379,10 +383,7 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 				floor := orgNow.Add(-LogRetention)
 				rs.since, rs.gapTo = latest(rs.since, floor), latest(rs.gapTo, floor)
 			}
-			since = rs.since
-			res.restarted, res.readTo = true, latest(res.readTo, since)
-			asked = p.now()
-			page, err = cl.PollLogs(ctx, "", since, pollFilter(), limit)
+			restartFrom()
 		}
 		if err != nil {
 			return res, fmt.Errorf("events: polling the System Log of %s: %w", connectionID, err)
