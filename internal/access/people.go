@@ -176,22 +176,13 @@ func (pp *People) List(ctx context.Context, p Principal) ([]*Person, error) {
 	return l.People, nil
 }
 
-// Listing is what ListAll finds: People (List's), Bound (ListBound's
-// bindings) and FlowsWithoutAccess, the logins that are not among People
+// Listing is what ListAll finds: People (List's), Bound (the bindings
+// of the logins that hold no access) and FlowsWithoutAccess, the logins that are not among People
 // whose enabled flows act as them, by login ignoring case.
 type Listing struct {
 	People             []*Person
 	Bound              []*store.PersonBinding
 	FlowsWithoutAccess []FlowsActingAs
-}
-
-// ListBound returns ListAll's People and Bound.
-func (pp *People) ListBound(ctx context.Context, p Principal) ([]*Person, []*store.PersonBinding, error) {
-	l, err := pp.ListAll(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	return l.People, l.Bound, nil
 }
 
 // ListAll returns List's people, the bindings of the logins bound to

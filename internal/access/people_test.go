@@ -404,7 +404,7 @@ func TestSubjectBinding(t *testing.T) {
 // forbidden problem naming both issuers and the revoke that forgets the
 // binding; one from the same issuer with another subject keeps the
 // refusal of another subject. The people list shows the issuer, and
-// ListBound lists, to admins, the bound logins that hold nothing.
+// ListAll lists, to admins, the bound logins that hold nothing.
 func TestIssuerBinding(t *testing.T) {
 	st := openStore(t)
 	ctx := t.Context()
@@ -456,11 +456,14 @@ func TestIssuerBinding(t *testing.T) {
 	if _, _, err := tokens.Revoke(ctx, user("ada@example.com", Operator), tok.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, unheld, err := people.ListBound(ctx, admin)
-	if err != nil || len(unheld) != 1 || unheld[0].Login != "ada@example.com" || unheld[0].Issuer != oldIdP || !unheld[0].BoundAt.Equal(now) {
-		t.Fatalf("unheld bindings: %+v, %v; want ada's alone, at %s since %s", unheld, err, oldIdP, now)
+	l, err := people.ListAll(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, _, err := people.ListBound(ctx, user("op@example.com", Operator)); problem.CodeOf(err) != problem.Forbidden {
+	if unheld := l.Bound; len(unheld) != 1 || unheld[0].Login != "ada@example.com" || unheld[0].Issuer != oldIdP || !unheld[0].BoundAt.Equal(now) {
+		t.Fatalf("unheld bindings: %+v; want ada's alone, at %s since %s", unheld, oldIdP, now)
+	}
+	if _, err := people.ListAll(ctx, user("op@example.com", Operator)); problem.CodeOf(err) != problem.Forbidden {
 		t.Errorf("an operator listing the unheld bindings: %v; want forbidden", err)
 	}
 	if _, err := people.Revoke(ctx, admin, "ada@example.com", false); err != nil {
@@ -469,8 +472,8 @@ func TestIssuerBinding(t *testing.T) {
 	if _, err := tokens.Create(ctx, signIn("ada@example.com", "sub-new", newIdP), "cardflow login", "", 0); err != nil {
 		t.Errorf("ada signing in from the new issuer after the revoke: %v; want it bound there", err)
 	}
-	if _, unheld, err := people.ListBound(ctx, admin); err != nil || len(unheld) != 0 {
-		t.Errorf("unheld bindings after ada signed in again: %+v, %v; want none", unheld, err)
+	if l, err := people.ListAll(ctx, admin); err != nil || len(l.Bound) != 0 {
+		t.Errorf("unheld bindings after ada signed in again: %+v, %v; want none", l, err)
 	}
 }
 

@@ -30,7 +30,7 @@ type peopleData struct {
 	Now    time.Time
 	Pager  pager
 	// Bound are the logins bound to an account at the identity provider
-	// that hold no access (access.People.ListBound), by login ignoring case,
+	// that hold no access (access.People.ListAll), by login ignoring case,
 	// paged with "boundAfter"; Issuer is the server's -oidc-issuer, ""
 	// without single sign-on.
 	Bound      []*store.PersonBinding

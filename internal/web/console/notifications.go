@@ -31,8 +31,8 @@ func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *r
 		default:
 			continue
 		}
-		if r := web.NotificationTestRemedy(res.Unreached); !slices.Contains(remedies, r) {
-			remedies = append(remedies, r)
+		if rem := web.NotificationTestRemedy(res.Unreached); !slices.Contains(remedies, rem) {
+			remedies = append(remedies, rem)
 		}
 	}
 	switch {
