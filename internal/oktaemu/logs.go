@@ -68,214 +68,279 @@ func parseLogTime(v string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// listLogs serves GET /api/v1/logs: a polling request reads the log as a
+// feed in persistence order, any other a bounded window of it in
+// publication order.
 func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 	if o.authorizeAPI(w, r, "okta.logs.read", accessRead) == nil {
 		return
 	}
-	q := r.URL.Query()
-	now := o.now()
+	lq, ok := parseLogQuery(w, r.URL.Query(), o.now())
+	if !ok {
+		return
+	}
+	events := o.st().log.snapshot()
+	var page []*logEvent
+	var next *logCursor
+	if lq.polling {
+		page, next = lq.pollPage(events)
+	} else {
+		lq.since, lq.until = lq.window()
+		page, next = lq.boundedPage(events)
+	}
+	writeLogPage(w, r, lq, page, next)
+}
+
+// logQuery is a System Log request with its parameters checked.
+type logQuery struct {
+	q   url.Values // the request's query, for its self and next links
+	now time.Time
+
+	limit              int
+	order              string    // ASCENDING or DESCENDING
+	since, until       time.Time // as given; for a bounded request, its window
+	hasSince, hasUntil bool
+	after              string    // the after parameter as given
+	cur                logCursor // after, decoded
+	filter             filterExpr
+	keywords           []string // of q, lower case
+
+	// polling is whether the request reads the log as an endless feed in
+	// persistence order rather than a bounded window in publication order.
+	polling bool
+}
+
+// parseLogQuery checks the parameters of a System Log request one after
+// another and answers 400 for the first it refuses.
+func parseLogQuery(w http.ResponseWriter, q url.Values, now time.Time) (*logQuery, bool) {
 	bad := func(param, cause string) {
 		writeError(w, http.StatusBadRequest, "E0000001", "Api validation failed: "+param, param+": "+cause)
 	}
-
-	limit := defaultLogLimit
+	lq := &logQuery{q: q, now: now, limit: defaultLogLimit}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > maxLogLimit {
 			bad("limit", "The limit must be an integer between 0 and 1000.")
-			return
+			return nil, false
 		}
-		limit = n
+		lq.limit = n
 	}
-	order := q.Get("sortOrder")
-	switch order {
+	lq.order = q.Get("sortOrder")
+	switch lq.order {
 	case "", "ASCENDING":
-		order = "ASCENDING"
+		lq.order = "ASCENDING"
 	case "DESCENDING":
 	default:
 		bad("sortOrder", "sortOrder must be ASCENDING or DESCENDING.")
-		return
+		return nil, false
 	}
-	var since, until time.Time
-	hasSince, hasUntil := q.Has("since"), q.Has("until")
-	if hasSince {
+	lq.hasSince, lq.hasUntil = q.Has("since"), q.Has("until")
+	if lq.hasSince {
 		t, ok := parseLogTime(q.Get("since"))
 		if !ok {
 			bad("since", "since must be an ISO 8601 timestamp such as 2024-08-13T15:58:20.353Z.")
-			return
+			return nil, false
 		}
 		if now.Sub(t) > maxSinceAge {
 			writeError(w, http.StatusBadRequest, "E0000053", "The since parameter is over 180 days prior to the current day.")
-			return
+			return nil, false
 		}
-		since = t
+		lq.since = t
 	}
-	if hasUntil {
+	if lq.hasUntil {
 		t, ok := parseLogTime(q.Get("until"))
 		if !ok {
 			bad("until", "until must be an ISO 8601 timestamp such as 2024-08-13T15:58:20.353Z.")
-			return
+			return nil, false
 		}
-		until = t
+		lq.until = t
 	}
-	after := q.Get("after")
-	if after != "" && hasSince {
+	lq.after = q.Get("after")
+	if lq.after != "" && lq.hasSince {
 		bad("after", "after and since cannot be used together.")
-		return
+		return nil, false
 	}
-	var cur logCursor
-	if after != "" {
+	if lq.after != "" {
 		var ok bool
-		if cur, ok = decodeLogCursor(after); !ok {
+		if lq.cur, ok = decodeLogCursor(lq.after); !ok {
 			bad("after", "The after cursor is not valid; follow the next link of a previous response.")
-			return
+			return nil, false
 		}
 		// A polling cursor is a since in disguise: one from further back
 		// than a since may reach is refused as such a since is.
-		if pos := cmp.Or(cur.at, cur.since); cur.polling && now.Sub(time.Unix(0, pos)) > maxSinceAge {
+		if pos := cmp.Or(lq.cur.at, lq.cur.since); lq.cur.polling && now.Sub(time.Unix(0, pos)) > maxSinceAge {
 			bad("after", "The after cursor is more than 180 days old; start again with since.")
-			return
+			return nil, false
 		}
 	}
-	var filter filterExpr
 	if v := q.Get("filter"); v != "" {
-		f, err := parseFilterWith(v, func(attr string) bool { return logAttrs[attr] }, true, nil)
-		if err == nil {
-			err = checkLogAttrs(f)
-		}
+		f, err := parseLogFilter(v)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "E0000053", "Invalid filter: "+err.Error())
-			return
+			return nil, false
 		}
-		filter = f
+		lq.filter = f
 	}
-	var keywords []string
 	if v := q.Get("q"); v != "" {
-		keywords = strings.Fields(strings.ToLower(v))
-		if len(keywords) > 10 || slices.ContainsFunc(keywords, func(k string) bool { return len(k) > 40 }) {
+		lq.keywords = strings.Fields(strings.ToLower(v))
+		if len(lq.keywords) > 10 || slices.ContainsFunc(lq.keywords, func(k string) bool { return len(k) > 40 }) {
 			bad("q", "Freeform search cannot contain items longer than 40 characters or more than 10 keywords.")
-			return
+			return nil, false
 		}
 	}
-	match := func(e *logEvent) bool {
-		if e.published.Before(now.Add(-logRetention)) {
-			return false
-		}
-		if filter != nil && !filter.match(e.attr) {
-			return false
-		}
-		for _, k := range keywords {
-			if !bytes.Contains(bytes.ToLower(e.body), []byte(k)) {
-				return false
-			}
-		}
-		return true
-	}
+	lq.polling = !lq.hasUntil && lq.order == "ASCENDING" && (lq.after == "" || lq.cur.polling)
+	return lq, true
+}
 
-	events := o.st().log.snapshot()
-	polling := !hasUntil && order == "ASCENDING" && (after == "" || cur.polling)
-	var page []*logEvent
-	var next *logCursor
-	if polling {
-		// Polling: persistence order, an endless feed that always has a
-		// next link. since bounds the persistence time, which here is the
-		// publication time.
-		if after == "" {
-			cur = logCursor{polling: true, since: now.Add(-7 * 24 * time.Hour).UnixNano()}
-			if hasSince {
-				cur.since = since.UnixNano()
-			}
+// parseLogFilter parses a System Log filter, refusing attributes the
+// emulator does not index.
+func parseLogFilter(v string) (filterExpr, error) {
+	f, err := parseFilterWith(v, func(attr string) bool { return logAttrs[attr] }, true, nil)
+	if err == nil {
+		err = checkLogAttrs(f)
+	}
+	return f, err
+}
+
+// match reports whether e is within the log's retention and matches the
+// request's filter and every keyword of its q.
+func (lq *logQuery) match(e *logEvent) bool {
+	if e.published.Before(lq.now.Add(-logRetention)) {
+		return false
+	}
+	if lq.filter != nil && !lq.filter.match(e.attr) {
+		return false
+	}
+	for _, k := range lq.keywords {
+		if !bytes.Contains(bytes.ToLower(e.body), []byte(k)) {
+			return false
 		}
-		for _, e := range events[min(int(cur.seq), len(events)):] {
-			if len(page) == limit {
+	}
+	return true
+}
+
+// pollPage reads a polling request's page: persistence order, an endless
+// feed that always has a next link. since bounds the persistence time,
+// which here is the publication time.
+func (lq *logQuery) pollPage(events []*logEvent) ([]*logEvent, *logCursor) {
+	cur := lq.cur
+	if lq.after == "" {
+		cur = logCursor{polling: true, since: lq.now.Add(-7 * 24 * time.Hour).UnixNano()}
+		if lq.hasSince {
+			cur.since = lq.since.UnixNano()
+		}
+	}
+	var page []*logEvent
+	for _, e := range events[min(int(cur.seq), len(events)):] {
+		if len(page) == lq.limit {
+			break
+		}
+		if e.published.UnixNano() < cur.since {
+			continue
+		}
+		if lq.match(e) {
+			page = append(page, e)
+		}
+	}
+	n := cur
+	if len(page) > 0 {
+		n.seq = page[len(page)-1].seq
+	} else if lq.limit > 0 {
+		// Nothing new: move past what was scanned, keeping since.
+		n.seq = int64(len(events))
+	}
+	if n.seq != cur.seq || lq.after == "" {
+		// Stamped when its position moves: the next link of a
+		// request that read nothing new is the one it was asked with.
+		n.at = lq.now.UnixNano()
+	}
+	return page, &n
+}
+
+// window returns the publication times a bounded request reads, since
+// inclusive and until exclusive: those asked for, else since from the
+// cursor, and a week up to now by default.
+func (lq *logQuery) window() (since, until time.Time) {
+	since, until = lq.since, lq.until
+	if !lq.hasUntil {
+		// until is exclusive; by default it includes events of now.
+		until = lq.now.Add(time.Millisecond)
+	}
+	switch {
+	case lq.after != "":
+		since = time.Unix(0, lq.cur.since)
+	case !lq.hasSince:
+		since = until.Add(-7 * 24 * time.Hour)
+	}
+	return since, until
+}
+
+// boundedPage reads a bounded request's page: the matching events of its
+// window in publication order (then persistence order), after its cursor.
+// The next link is there only while events remain.
+func (lq *logQuery) boundedPage(events []*logEvent) ([]*logEvent, *logCursor) {
+	sel := make([]*logEvent, 0)
+	for _, e := range events {
+		if e.published.Before(lq.since) || !e.published.Before(lq.until) || !lq.match(e) {
+			continue
+		}
+		sel = append(sel, e)
+	}
+	slices.SortFunc(sel, comparePublished)
+	if lq.order == "DESCENDING" {
+		slices.Reverse(sel)
+	}
+	start := 0
+	if lq.after != "" {
+		start = len(sel)
+		key := &logEvent{published: time.Unix(0, lq.cur.at), seq: lq.cur.seq}
+		for i, e := range sel {
+			c := comparePublished(e, key)
+			if lq.order == "DESCENDING" {
+				c = -c
+			}
+			if c > 0 {
+				start = i
 				break
 			}
-			if e.published.UnixNano() < cur.since {
-				continue
-			}
-			if match(e) {
-				page = append(page, e)
-			}
-		}
-		n := cur
-		if len(page) > 0 {
-			n.seq = page[len(page)-1].seq
-		} else if limit > 0 {
-			// Nothing new: move past what was scanned, keeping since.
-			n.seq = int64(len(events))
-		}
-		if n.seq != cur.seq || after == "" {
-			// Stamped when its position moves: the next link of a
-			// request that read nothing new is the one it was asked with.
-			n.at = now.UnixNano()
-		}
-		next = &n
-	} else {
-		if !hasUntil {
-			// until is exclusive; by default it includes events of now.
-			until = now.Add(time.Millisecond)
-		}
-		switch {
-		case after != "":
-			since = time.Unix(0, cur.since)
-		case !hasSince:
-			since = until.Add(-7 * 24 * time.Hour)
-		}
-		sel := make([]*logEvent, 0)
-		for _, e := range events {
-			if e.published.Before(since) || !e.published.Before(until) || !match(e) {
-				continue
-			}
-			sel = append(sel, e)
-		}
-		less := func(a, b *logEvent) int {
-			if c := a.published.Compare(b.published); c != 0 {
-				return c
-			}
-			return int(a.seq - b.seq)
-		}
-		slices.SortFunc(sel, less)
-		if order == "DESCENDING" {
-			slices.Reverse(sel)
-		}
-		start := 0
-		if after != "" {
-			start = len(sel)
-			for i, e := range sel {
-				key := &logEvent{published: time.Unix(0, cur.at), seq: cur.seq}
-				c := less(e, key)
-				if order == "DESCENDING" {
-					c = -c
-				}
-				if c > 0 {
-					start = i
-					break
-				}
-			}
-		}
-		end := min(start+limit, len(sel))
-		page = sel[start:end]
-		if end < len(sel) && len(page) > 0 {
-			last := page[len(page)-1]
-			next = &logCursor{seq: last.seq, at: last.published.UnixNano(), since: since.UnixNano()}
 		}
 	}
+	end := min(start+lq.limit, len(sel))
+	page := sel[start:end]
+	if end < len(sel) && len(page) > 0 {
+		last := page[len(page)-1]
+		return page, &logCursor{seq: last.seq, at: last.published.UnixNano(), since: lq.since.UnixNano()}
+	}
+	return page, nil
+}
 
+// comparePublished orders events by publication time, then persistence
+// order.
+func comparePublished(a, b *logEvent) int {
+	if c := a.published.Compare(b.published); c != 0 {
+		return c
+	}
+	return int(a.seq - b.seq)
+}
+
+// writeLogPage answers with the page, its self link and, when next is not
+// nil, a next link that carries the request's filter and q.
+func writeLogPage(w http.ResponseWriter, r *http.Request, lq *logQuery, page []*logEvent, next *logCursor) {
 	org := origin(r)
 	h := w.Header()
-	addLink(h, org+r.URL.Path+encodeQuery(q), "self")
+	addLink(h, org+r.URL.Path+encodeQuery(lq.q), "self")
 	if next != nil {
 		nq := url.Values{}
 		for _, k := range []string{"filter", "q"} {
-			if q.Has(k) {
-				nq.Set(k, q.Get(k))
+			if lq.q.Has(k) {
+				nq.Set(k, lq.q.Get(k))
 			}
 		}
-		if !polling {
-			nq.Set("sortOrder", order)
-			nq.Set("until", until.UTC().Format(time.RFC3339Nano))
+		if !lq.polling {
+			nq.Set("sortOrder", lq.order)
+			nq.Set("until", lq.until.UTC().Format(time.RFC3339Nano))
 		}
-		nq.Set("limit", strconv.Itoa(limit))
+		nq.Set("limit", strconv.Itoa(lq.limit))
 		nq.Set("after", next.encode())
 		addLink(h, org+r.URL.Path+encodeQuery(nq), "next")
 	}
