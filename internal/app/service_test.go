@@ -102,7 +102,13 @@ func checkPublicJWK(t *testing.T, jwk json.RawMessage) {
 // rotating the key keeps the old one until the org accepts the new one.
 func TestServiceConnection(t *testing.T) {
 	t.Parallel()
-	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	// The org's clock, which the server uses, moves only when the test
+	// moves it: on the wall clock, a run slower than two minutes (a
+	// loaded machine) would have the server's background test of the
+	// pending connection ask the org for a token while the test counts
+	// the token requests.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3, Now: clock.Now})
 	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now = emu.Now })
 	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
 	checkPublicJWK(t, jwk)
