@@ -133,18 +133,26 @@ func TestMultiServerRefreshSingleFlight(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			emu := emutest.Start(t, oktaemu.Config{Devices: 10})
-			clock := &shiftedClock{}
-			// The refresh lease must outlast any scheduling delay of a loaded
-			// machine: a lapsed lease is an interrupted refresh, tested on
-			// its own.
-			a, b, _ := pgServers(t, emu, func(c *Config) { c.Now, c.RefreshLeaseTTL = clock.now, time.Minute })
+			// The org and the servers run on a clock that moves only when
+			// the test moves it, so that the refresh lease cannot lapse
+			// however long a loaded machine holds up the refresh: on the
+			// wall clock a refresh held up over the lease's minute would
+			// be taken again by another run, a second token request. (A
+			// lapsed lease is an interrupted refresh, tested on its own.)
+			// The org is on that clock too, so that the tokens and client
+			// assertions one signs the other checks on the same time.
+			// Nothing in the servers waits for their clock to move: their
+			// waits for a lease, a refresh and its retries are timers.
+			clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+			emu := emutest.Start(t, oktaemu.Config{Devices: 10, Now: clock.Now})
+			a, b, _ := pgServers(t, emu, func(c *Config) { c.Now, c.RefreshLeaseTTL = clock.Now, time.Minute })
 			a.connect("Prod")
 			device := a.deviceWithStatus("Prod", "ACTIVE")
 
-			emu.AdvanceClock(t, 2*time.Hour)
 			if tt.serversToo {
-				clock.advance(2 * time.Hour)
+				clock.Advance(2 * time.Hour) // the org's clock and the servers'
+			} else {
+				emu.AdvanceClock(t, 2*time.Hour) // the org's clock only
 			}
 			before := emu.Stats(t)["POST /oauth2/v1/token"]
 
