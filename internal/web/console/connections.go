@@ -452,7 +452,17 @@ func eventCardRow(row cardRow, cd card.Card, v *connection.View) cardRow {
 	default:
 		row.Works = false
 		row.Why = "Insufficient Scope: the connection was granted neither " + row.HookScope + " (hook delivery) nor " + row.PollScope + " (poll delivery)."
-		row.Remedy = "Grant them on the OAuth app's Okta API Scopes tab, then reauthorize with the default scopes."
+		// A service connection has no sign-in to repeat: the org grants
+		// its app's scopes to the next token, which Test asks for.
+		requested := slices.Contains(v.RequestedScopes, row.HookScope) || slices.Contains(v.RequestedScopes, row.PollScope)
+		switch {
+		case v.Auth == store.AuthService && requested:
+			row.Remedy = "Grant them on the API Services app's Okta API Scopes tab, then test the connection."
+		case v.Auth == store.AuthService:
+			row.Remedy = "This service connection requested neither; its scopes are fixed when it is created."
+		default:
+			row.Remedy = "Grant them on the OAuth app's Okta API Scopes tab, then reauthorize with the default scopes."
+		}
 	}
 	return row
 }

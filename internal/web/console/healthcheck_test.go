@@ -93,3 +93,30 @@ func TestHealthCheckWarnsOfMissingScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceEventCardsFix: on a service connection whose app grants no
+// event scope, the event cards' fix says to grant them on the API Services
+// app and test the connection, as the page's missing scopes line does,
+// where it said to reauthorize, which a service connection cannot.
+func TestServiceEventCardsFix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	robot, _, err := e.manager.CreateService(context.Background(), connection.ServiceInput{Connector: "okta-devices", Nickname: "Robot",
+		Domain: e.emu.URL, ClientID: oktaemu.DemoServiceClientID}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatalf("create the service connection: %v", err)
+	}
+	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, robot.PublicJWK)
+	c, _, csrf := signInHTTP(t, e.url, "/connections")
+	if resp, _ := post(t, c, e.url+"/connections/"+robot.ID+"/test", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("test: status %d; want 303", resp.StatusCode)
+	}
+	_, body := get(t, c, e.url+"/connections/"+robot.ID)
+	want := "<strong>Fix:</strong> Grant them on the API Services app&#39;s Okta API Scopes tab, then test the connection."
+	if n := strings.Count(body, want); n != 8 {
+		t.Errorf("the page shows %q %d times; want once for each of the 8 event cards", want, n)
+	}
+	if strings.Contains(body, "reauthorize") || strings.Contains(body, "Reauthorize") {
+		t.Errorf("the page of a service connection says to reauthorize it:\n%s", body)
+	}
+}
