@@ -106,43 +106,9 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 	s.mu.Lock()
 	s.stopWaits[run.ID] = func() { stopWaits(stopCanceled(run.ID)) }
 	s.mu.Unlock()
-	lctx := context.WithoutCancel(rctx)
-	lost := make(chan struct{})
-	finished := make(chan struct{})
-	renewDone := make(chan struct{})
-	go func() {
-		defer close(renewDone)
-		t := time.NewTicker(s.leaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-finished:
-				return
-			case <-t.C:
-				s.checkCanceled(lctx, run.ID, log)
-				err := s.store.RenewFlowRunLease(lctx, run.ID, s.owner, s.leaseTTL, s.now())
-				if errors.Is(err, store.ErrConflict) {
-					log.Warn("lost the lease of a flow run to another server; stopping here", slog.Any("error", err))
-					close(lost)
-					cancelRun(errRunTaken)
-					return
-				}
-				if err != nil {
-					log.Warn("could not renew a flow run's lease", slog.Any("error", err))
-				}
-			}
-		}
-	}()
-	// stopRenewing ends the renewals: before the lease is given up, so
-	// that no renewal takes it back after (the next server would wait
-	// for it to lapse), and at the end.
-	var stopOnce sync.Once
-	stopRenewing := func() {
-		stopOnce.Do(func() { close(finished) })
-		<-renewDone
-	}
+	lease := s.renewLease(context.WithoutCancel(rctx), run.ID, log, cancelRun)
 	defer func() {
-		stopRenewing()
+		lease.stop()
 		cancel()
 		s.mu.Lock()
 		delete(s.progress, run.ID)
@@ -152,34 +118,10 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 		stopWaits(nil)
 	}()
 
-	resumed := run.Status == flow.StatusRunning
-	run.Status = flow.StatusRunning
-	if run.StartedAt.IsZero() {
-		run.StartedAt = s.now()
-	}
-	if err := s.store.UpdateFlowRun(rctx, run); errors.Is(err, store.ErrLeaseLost) {
-		s.taken(log, err)
-		return
-	} else if err != nil {
-		log.Error("mark flow run running", slog.Any("error", err))
+	resumed, ok := s.markRunning(rctx, run, log)
+	if !ok {
 		return
 	}
-	if resumed {
-		// The card runs the previous owner left running will never be
-		// finished by it: say so, and let the resumed items find them.
-		n, err := s.store.InterruptRuns(rctx, run.ID, s.owner, s.now())
-		if errors.Is(err, store.ErrLeaseLost) {
-			s.taken(log, err)
-			return
-		} else if err != nil {
-			log.Error("mark the interrupted card runs of a resumed flow run", slog.Any("error", err))
-			return
-		}
-		log.Info("resuming an interrupted flow run", slog.Int("interrupted_card_runs", n))
-	} else {
-		log.Info("flow run started")
-	}
-
 	var res *flow.RunResult
 	var err error
 	if s.isCanceled(run.ID) {
@@ -187,32 +129,133 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 	} else {
 		res, err = s.Resume(flow.WithCallContext(rctx, card.StopWaiting(cctx, waits)), run)
 	}
-	select {
-	case <-lost:
+	if lease.wasLost() || s.leaveUnfinished(ctx, run, err, lease, log) {
 		return
-	default:
 	}
+	s.setOutcome(run, res, err, resumed, log)
+	s.storeOutcome(context.WithoutCancel(ctx), run, res, log)
+}
+
+// leaseRenewal renews the lease of a run executing here until it is
+// stopped or another server takes the run over.
+type leaseRenewal struct {
+	lost     chan struct{} // closed once another server holds the lease
+	finished chan struct{} // closed to end the renewals
+	done     chan struct{} // closed once the renewals have ended
+	stopOnce sync.Once
+}
+
+// renewLease renews the lease of run id every third of its time to live,
+// looking for a cancel request made on another server each time. When
+// another server holds the lease, it cancels the run with errRunTaken.
+func (s *Service) renewLease(ctx context.Context, id string, log *slog.Logger, cancelRun context.CancelCauseFunc) *leaseRenewal {
+	l := &leaseRenewal{lost: make(chan struct{}), finished: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(s.leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.finished:
+				return
+			case <-t.C:
+				s.checkCanceled(ctx, id, log)
+				err := s.store.RenewFlowRunLease(ctx, id, s.owner, s.leaseTTL, s.now())
+				if errors.Is(err, store.ErrConflict) {
+					log.Warn("lost the lease of a flow run to another server; stopping here", slog.Any("error", err))
+					close(l.lost)
+					cancelRun(errRunTaken)
+					return
+				}
+				if err != nil {
+					log.Warn("could not renew a flow run's lease", slog.Any("error", err))
+				}
+			}
+		}
+	}()
+	return l
+}
+
+// stop ends the renewals and waits until they have ended: before the lease
+// is given up, so that no renewal takes it back after (the next server
+// would wait for it to lapse), and at the end.
+func (l *leaseRenewal) stop() {
+	l.stopOnce.Do(func() { close(l.finished) })
+	<-l.done
+}
+
+// wasLost reports whether another server has taken the lease over.
+func (l *leaseRenewal) wasLost() bool {
+	select {
+	case <-l.lost:
+		return true
+	default:
+		return false
+	}
+}
+
+// markRunning stores the run as running and, when it resumes a run another
+// server was executing, the card runs that server left running as
+// interrupted. It reports whether the run resumes, and ok false when the
+// run is to stop here (which it has logged).
+func (s *Service) markRunning(ctx context.Context, run *store.FlowRun, log *slog.Logger) (resumed, ok bool) {
+	resumed = run.Status == flow.StatusRunning
+	run.Status = flow.StatusRunning
+	if run.StartedAt.IsZero() {
+		run.StartedAt = s.now()
+	}
+	if err := s.store.UpdateFlowRun(ctx, run); errors.Is(err, store.ErrLeaseLost) {
+		s.taken(log, err)
+		return resumed, false
+	} else if err != nil {
+		log.Error("mark flow run running", slog.Any("error", err))
+		return resumed, false
+	}
+	if !resumed {
+		log.Info("flow run started")
+		return false, true
+	}
+	// The card runs the previous owner left running will never be
+	// finished by it: say so, and let the resumed items find them.
+	n, err := s.store.InterruptRuns(ctx, run.ID, s.owner, s.now())
+	if errors.Is(err, store.ErrLeaseLost) {
+		s.taken(log, err)
+		return true, false
+	} else if err != nil {
+		log.Error("mark the interrupted card runs of a resumed flow run", slog.Any("error", err))
+		return true, false
+	}
+	log.Info("resuming an interrupted flow run", slog.Int("interrupted_card_runs", n))
+	return true, true
+}
+
+// leaveUnfinished reports whether the run, which running returned err,
+// stops here without an outcome: another server took it over, it is handed
+// back (on shutdown, or when this server cannot go on with it), or the
+// database is unavailable and its lease is left to lapse. It logs why and
+// hands the run back as needed. ctx is the one Work was given.
+func (s *Service) leaveUnfinished(ctx context.Context, run *store.FlowRun, err error, lease *leaseRenewal, log *slog.Logger) bool {
 	if errors.Is(err, store.ErrLeaseLost) {
 		// Paused past its lease (the renewals stopped too): a write of
 		// the run was refused, and the run stopped at once.
 		s.taken(log, err)
-		return
+		return true
 	}
 	if err != nil && ctx.Err() != nil {
 		// Shutting down: hand the run back for the next server.
-		stopRenewing()
+		lease.stop()
 		_ = s.store.RenewFlowRunLease(context.WithoutCancel(ctx), run.ID, s.owner, 0, s.now())
 		log.Info("flow run interrupted by shutdown; it resumes on the next start")
-		return
+		return true
 	}
 	if errors.Is(err, flow.ErrHandBack) {
 		// This server cannot go on with the run (its keyring is behind
 		// the database's) and claims no run until it can: hand the run
 		// back at once for a server that can.
-		stopRenewing()
+		lease.stop()
 		_ = s.store.RenewFlowRunLease(context.WithoutCancel(ctx), run.ID, s.owner, 0, s.now())
 		log.Warn("flow run handed back: this server cannot go on with it; a server that can resumes it", slog.Any("error", err))
-		return
+		return true
 	}
 	if errors.Is(err, store.ErrUnavailable) {
 		// The database dropped the connection or could not be reached
@@ -221,8 +264,14 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 		// after a crash; not at once, so that a database that keeps
 		// failing is not asked again in a loop.
 		log.Warn("flow run interrupted: the database is unavailable; it resumes once the database answers", slog.Any("error", err))
-		return
+		return true
 	}
+	return false
+}
+
+// setOutcome sets the run's end, status, error and failure from what
+// running it returned, and logs it.
+func (s *Service) setOutcome(run *store.FlowRun, res *flow.RunResult, err error, resumed bool, log *slog.Logger) {
 	run.FinishedAt = s.now()
 	if errors.Is(err, flow.ErrCanceled) {
 		run.Status = flow.StatusCanceled
@@ -243,24 +292,29 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 		}
 		log.Info("flow run finished", slog.String("status", res.Status))
 	}
-	wctx := context.WithoutCancel(ctx)
+}
+
+// storeOutcome ends the steps of a run that did not succeed, then stores
+// its outcome with its audit event and notifications, and tells those
+// waiting for it.
+func (s *Service) storeOutcome(ctx context.Context, run *store.FlowRun, res *flow.RunResult, log *slog.Logger) {
 	if run.Status != flow.StatusSucceeded {
-		s.closeSteps(wctx, run, log)
+		s.closeSteps(ctx, run, log)
 	}
 	// Notifications are stored with the outcome, by the run's owner
 	// only: a server that lost the run queues none.
 	var notes []*store.Notification
 	switch run.Status {
 	case flow.StatusFailed:
-		notes = s.notifyFailed(wctx, run, failureSummary(run, res), log)
+		notes = s.notifyFailed(ctx, run, failureSummary(run, res), log)
 	case flow.StatusSucceeded:
-		notes = s.notifyRecovered(wctx, run, log)
+		notes = s.notifyRecovered(ctx, run, log)
 	}
 	// The outcome and its audit event are stored together: whoever sees
 	// the run ended (a caller waiting for it) finds the audit event too,
 	// which names the cancel request stored by then (the one that ended
 	// it, or one made while its last items were in flight).
-	if err := s.store.FinishFlowRun(wctx, run, s.runEvent, notes); errors.Is(err, store.ErrLeaseLost) {
+	if err := s.store.FinishFlowRun(ctx, run, s.runEvent, notes); errors.Is(err, store.ErrLeaseLost) {
 		// This server's lease lapsed (it was paused past it) and another
 		// server claimed the run: the outcome is that server's to store.
 		s.taken(log, err)
