@@ -301,8 +301,102 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 	if err != nil {
 		return res, err
 	}
-	now := p.now()
-	next := src.PollNext
+	ps := &pollState{p: p, cl: cl, src: src, since: since, res: res, limit: p.pageSize()}
+	ps.next, ps.rs = pollStart(src, since, p.now())
+	if ps.rs != nil {
+		ps.next, ps.since = "", ps.rs.since
+		ps.res.restarted, ps.res.readTo = true, ps.rs.since
+	}
+	maxPages := p.maxPages()
+	for ps.res.Pages < maxPages {
+		if ps.res.Pages > 0 {
+			// A catch-up of many pages may outlast the lease taken at
+			// its start: it is renewed before each further page. A
+			// server that lost it (paused while another took over)
+			// stops at once, asking Okta for nothing more; it may not
+			// take it again, its cursor being behind the other's.
+			if err := p.renewLease(ctx, connectionID); err != nil {
+				return ps.res, err
+			}
+		}
+		page, asked, err := ps.fetch(ctx)
+		if err != nil {
+			return ps.res, fmt.Errorf("events: polling the System Log of %s: %w", connectionID, err)
+		}
+		if ps.rs != nil {
+			// Said once Okta answers from the new point on (a poll that
+			// fails before is tried again, and says nothing yet), before
+			// anything of the answer is stored.
+			if err := p.restart(ctx, src, ps.rs, p.now()); err != nil {
+				return ps.res, err
+			}
+			ps.rs = nil
+		}
+		ps.res.Pages++
+		if err := ps.storeEvents(ctx, page); err != nil {
+			return ps.res, err
+		}
+		if page.Next == "" {
+			// Its events are stored; the cursor stays, so the next poll
+			// reads them again (once more each, by uuid).
+			return ps.res, problem.New(problem.UpstreamError, "Okta answered the System Log request without the next link of a polling request, so cardflow cannot tell where to read on").
+				WithRemedy("nothing to do if it passes: cardflow polls again from where it stopped; if it keeps happening, check what stands between cardflow and the org (a proxy dropping the Link header)")
+		}
+		if page.Next != ps.next || ps.next == "" {
+			if err := p.Store.SetPollCursor(ctx, connectionID, p.Owner, page.Next, p.now()); err != nil {
+				return ps.res, err
+			}
+		}
+		ps.next = page.Next
+		if page.Len() == 0 {
+			// Read to the end: everything Okta stored before the request.
+			ps.res.readTo = latest(ps.res.readTo, asked)
+			break
+		}
+		if n := len(page.Events); n > 0 {
+			// In persistence order: everything Okta stored before the
+			// last event was read, and it was stored no earlier than
+			// published.
+			ps.res.readTo = latest(ps.res.readTo, page.Events[n-1].Published)
+		}
+	}
+	return ps.res, nil
+}
+
+// pageSize is the limit of each System Log request.
+func (p *Poller) pageSize() int {
+	if p.PageSize > 0 {
+		return p.PageSize
+	}
+	return 1000
+}
+
+// maxPages is how many pages one poll reads at most.
+func (p *Poller) maxPages() int {
+	if p.MaxPages > 0 {
+		return p.MaxPages
+	}
+	return 100
+}
+
+// pollState is where one poll of a connection's System Log reads from and
+// what it did so far.
+type pollState struct {
+	p     *Poller
+	cl    *okta.Client
+	src   *store.EventSource
+	next  string       // the cursor read on from; "" reads from since
+	since time.Time    // where a request without a cursor reads from
+	rs    *pollRestart // a restart not said yet; nil: none
+	res   PollResult
+	limit int
+}
+
+// pollStart returns where a poll of src for flows enabled since starts:
+// src's cursor, or "" to read from since, and the restart when it reads
+// from a point in time instead, the events of before being gone at Okta.
+func pollStart(src *store.EventSource, since, now time.Time) (next string, rs *pollRestart) {
+	next = src.PollNext
 	if next != "" && src.PolledAt.Before(since) {
 		// The cursor stopped before every flow polled for now was
 		// enabled (they were all disabled meanwhile): what lies between
@@ -310,7 +404,6 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		// be a large part of Okta's 90 days). Start over from since.
 		next = ""
 	}
-	var rs *pollRestart
 	switch floor := now.Add(-LogRetention); {
 	case next != "" && !src.Poll.ReadTo.IsZero() && src.Poll.ReadTo.Before(floor):
 		// The polls have read nothing for longer than Okta keeps events
@@ -326,120 +419,78 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Ti
 		// poll from 180 days on.
 		rs = restartAt(src, since, since, now, nil)
 	}
-	if rs != nil {
-		next, since = "", rs.since
-		res.restarted, res.readTo = true, rs.since
+	return next, rs
+}
+
+// fetch asks Okta for the next page, and asks again once from a restart
+// (ps.rs) when Okta refuses the cursor, or the point in time as further
+// back than it serves. asked is when the page that came back was asked
+// for.
+func (ps *pollState) fetch(ctx context.Context) (page *okta.LogPage, asked time.Time, err error) {
+	p, src := ps.p, ps.src
+	asked = p.now()
+	page, err = ps.cl.PollLogs(ctx, ps.next, ps.since, pollFilter(), ps.limit)
+	// restartFrom asks again from the restart rs, without a cursor.
+	restartFrom := func() {
+		ps.next, ps.since = "", ps.rs.since
+		ps.res.restarted, ps.res.readTo = true, latest(ps.res.readTo, ps.since)
+		asked = p.now()
+		page, err = ps.cl.PollLogs(ctx, ps.next, ps.since, pollFilter(), ps.limit)
 	}
-	limit, maxPages := p.PageSize, p.MaxPages
-	if limit <= 0 {
-		limit = 1000
+	if err != nil && ps.next != "" && !ps.res.restarted && cursorRefused(err) {
+		// Asking again with the same cursor would fail every poll for
+		// good: read on from where the polls had read to.
+		readTo := latest(src.Poll.ReadTo, ps.res.readTo)
+		from := ps.since
+		if !readTo.IsZero() {
+			from = latest(ps.since, readTo.Add(-restartMargin))
+		}
+		ps.rs = restartAt(src, ps.since, from, p.now(), err)
+		ps.rs.readTo = readTo
+		ps.rs.gapFrom = latest(ps.since, readTo)
+		restartFrom()
 	}
-	if maxPages <= 0 {
-		maxPages = 100
+	if orgNow := refusedAsTooOld(err, ps.next, ps.since); !orgNow.IsZero() {
+		// Okta refused the point in time as further back than it
+		// serves by its own clock, which is ahead of this host's by
+		// more than the 90 days it keeps (or an emulated org's clock
+		// was moved ahead): asking again from the same point would
+		// fail every poll for good. Read from as far back as Okta
+		// keeps events by its clock, and say what is gone.
+		if ps.rs == nil {
+			ps.rs = restartAt(src, ps.since, ps.since, orgNow, err)
+		} else {
+			floor := orgNow.Add(-LogRetention)
+			ps.rs.since, ps.rs.gapTo = latest(ps.rs.since, floor), latest(ps.rs.gapTo, floor)
+		}
+		restartFrom()
 	}
-	for res.Pages < maxPages {
-		if res.Pages > 0 {
-			// A catch-up of many pages may outlast the lease taken at
-			// its start: it is renewed before each further page. A
-			// server that lost it (paused while another took over)
-			// stops at once, asking Okta for nothing more; it may not
-			// take it again, its cursor being behind the other's.
-			if err := p.renewLease(ctx, connectionID); err != nil {
-				return res, err
-			}
-		}
-		asked := p.now()
-		page, err := cl.PollLogs(ctx, next, since, pollFilter(), limit)
-		// restartFrom asks again from the restart rs, without a cursor.
-		restartFrom := func() {
-			next, since = "", rs.since
-			res.restarted, res.readTo = true, latest(res.readTo, since)
-			asked = p.now()
-			page, err = cl.PollLogs(ctx, next, since, pollFilter(), limit)
-		}
-		if err != nil && next != "" && !res.restarted && cursorRefused(err) {
-			// Asking again with the same cursor would fail every poll for
-			// good: read on from where the polls had read to.
-			readTo := latest(src.Poll.ReadTo, res.readTo)
-			from := since
-			if !readTo.IsZero() {
-				from = latest(since, readTo.Add(-restartMargin))
-			}
-			rs = restartAt(src, since, from, p.now(), err)
-			rs.readTo = readTo
-			rs.gapFrom = latest(since, readTo)
-			restartFrom()
-		}
-		if orgNow := refusedAsTooOld(err, next, since); !orgNow.IsZero() {
-			// Okta refused the point in time as further back than it
-			// serves by its own clock, which is ahead of this host's by
-			// more than the 90 days it keeps (or an emulated org's clock
-			// was moved ahead): asking again from the same point would
-			// fail every poll for good. Read from as far back as Okta
-			// keeps events by its clock, and say what is gone.
-			if rs == nil {
-				rs = restartAt(src, since, since, orgNow, err)
-			} else {
-				floor := orgNow.Add(-LogRetention)
-				rs.since, rs.gapTo = latest(rs.since, floor), latest(rs.gapTo, floor)
-			}
-			restartFrom()
-		}
-		if err != nil {
-			return res, fmt.Errorf("events: polling the System Log of %s: %w", connectionID, err)
-		}
-		if rs != nil {
-			// Said once Okta answers from the new point on (a poll that
-			// fails before is tried again, and says nothing yet), before
-			// anything of the answer is stored.
-			if err := p.restart(ctx, src, rs, p.now()); err != nil {
-				return res, err
-			}
-			rs = nil
-		}
-		res.Pages++
-		if page.Len() > 0 {
-			// An event cardflow cannot use is left out (and said), not
-			// the page: the same event would fail every poll for good.
-			evs, bad := pageEvents(connectionID, page, p.now())
-			n, err := p.Store.PutEvents(ctx, evs, store.ViaPoll)
-			if err != nil {
-				return res, err
-			}
-			if err := reportMalformed(ctx, p.Store, p.logger(), connectionID, "System Log page", page.Len(), bad, p.now()); err != nil {
-				return res, err
-			}
-			res.Events += len(evs)
-			res.New += n
-			if n > 0 && p.Stored != nil {
-				p.Stored(connectionID)
-			}
-		}
-		if page.Next == "" {
-			// Its events are stored; the cursor stays, so the next poll
-			// reads them again (once more each, by uuid).
-			return res, problem.New(problem.UpstreamError, "Okta answered the System Log request without the next link of a polling request, so cardflow cannot tell where to read on").
-				WithRemedy("nothing to do if it passes: cardflow polls again from where it stopped; if it keeps happening, check what stands between cardflow and the org (a proxy dropping the Link header)")
-		}
-		if page.Next != next || next == "" {
-			if err := p.Store.SetPollCursor(ctx, connectionID, p.Owner, page.Next, p.now()); err != nil {
-				return res, err
-			}
-		}
-		next = page.Next
-		if page.Len() == 0 {
-			// Read to the end: everything Okta stored before the request.
-			res.readTo = latest(res.readTo, asked)
-			break
-		}
-		if n := len(page.Events); n > 0 {
-			// In persistence order: everything Okta stored before the
-			// last event was read, and it was stored no earlier than
-			// published.
-			res.readTo = latest(res.readTo, page.Events[n-1].Published)
-		}
+	return page, asked, err
+}
+
+// storeEvents stores the events of page in the inbox, counting them in
+// the poll's result, and says which it left out.
+func (ps *pollState) storeEvents(ctx context.Context, page *okta.LogPage) error {
+	if page.Len() == 0 {
+		return nil
 	}
-	return res, nil
+	p, connectionID := ps.p, ps.src.ConnectionID
+	// An event cardflow cannot use is left out (and said), not
+	// the page: the same event would fail every poll for good.
+	evs, bad := pageEvents(connectionID, page, p.now())
+	n, err := p.Store.PutEvents(ctx, evs, store.ViaPoll)
+	if err != nil {
+		return err
+	}
+	if err := reportMalformed(ctx, p.Store, p.logger(), connectionID, "System Log page", page.Len(), bad, p.now()); err != nil {
+		return err
+	}
+	ps.res.Events += len(evs)
+	ps.res.New += n
+	if n > 0 && p.Stored != nil {
+		p.Stored(connectionID)
+	}
+	return nil
 }
 
 // cursorRefused reports whether err is Okta's refusal of a System Log
