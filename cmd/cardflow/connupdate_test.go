@@ -10,18 +10,18 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
-// TestCLIConnectionsUpdate creates a connection with a wrong client
-// secret (its sign-in fails), gives it the right one with `connections
-// update --client-secret-stdin`, which goes on to the reauthorization,
-// and runs a card through it. The secret never shows in what the CLI
-// prints, nor in the audit.
+// TestCLIConnectionsUpdate creates a connection whose OAuth app's client
+// secret is rotated at the org before the sign-in (the sign-in fails),
+// gives it the new one with `connections update --client-secret-stdin`,
+// which goes on to the reauthorization, and runs a card through it. A
+// secret the org refuses is refused by update too, before anything
+// changes. The secrets never show in what the CLI prints, nor in the
+// audit.
 func TestCLIConnectionsUpdate(t *testing.T) {
 	s := startServer(t)
-	wrong := &server{emu: s.emu, url: s.url, vars: maps.Clone(s.vars)}
-	wrong.vars["CARDFLOW_CLIENT_SECRET"] = "wrong-secret-canary-7731"
-	wrong.connect(t, "Rotated")
+	_, secret := s.connectRotated(t, "Rotated")
 	if code, out, _ := runCLI(t, s.vars, "connections", "show", "Rotated"); code != exitOK || !strings.Contains(out, "error") {
-		t.Fatalf("after a sign-in with the wrong secret: exit %d; want the connection in error\n%s", code, out)
+		t.Fatalf("after a sign-in with the rotated secret: exit %d; want the connection in error\n%s", code, out)
 	}
 	reasonCode := func(when string) string {
 		t.Helper()
@@ -50,7 +50,21 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 	}
 
 	var printed strings.Builder
-	w := startWaiting(t, noEnv, oktaemu.DemoClientSecret+"\n", "connections", "update", "Rotated", "--client-secret-stdin", "--timeout", "10m")
+	// The secret the org no longer takes is refused before anything
+	// changes.
+	var oldOut, oldErr strings.Builder
+	old := &env{stdin: strings.NewReader(oktaemu.DemoClientSecret), stdout: &oldOut, stderr: &oldErr,
+		getenv: func(k string) string { return noEnv[k] }}
+	if code := run(context.Background(), []string{"connections", "update", "Rotated", "--client-secret-stdin"}, old); code != exitUsage ||
+		!strings.Contains(oldErr.String(), "invalid_client") || !strings.Contains(oldErr.String(), "the connection was not changed") {
+		t.Errorf("update with the secret the org refuses: exit %d; want a usage error naming invalid_client, nothing changed\n%s%s", code, &oldOut, &oldErr)
+	}
+	printed.WriteString(oldOut.String() + oldErr.String())
+	if got := reasonCode("after the refused update"); got != "client_secret_refused" {
+		t.Errorf("statusReasonCode after the refused update: %q; want client_secret_refused, unchanged", got)
+	}
+
+	w := startWaiting(t, noEnv, secret+"\n", "connections", "update", "Rotated", "--client-secret-stdin", "--timeout", "10m")
 	// Until the sign-in, the connection waits for its reauthorization.
 	if _, show, _ := runCLI(t, s.vars, "connections", "show", "Rotated"); !strings.Contains(show, "needs_reauthorization") || !strings.Contains(show, "client secret was changed") {
 		t.Errorf("after update, before the sign-in: want needs_reauthorization with the reason\n%s", show)
@@ -71,7 +85,7 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 
 	// --no-reauthorize stores the secret and says what to do next.
 	var nrOut, nrErr strings.Builder
-	e := &env{stdin: strings.NewReader(oktaemu.DemoClientSecret), stdout: &nrOut, stderr: &nrErr,
+	e := &env{stdin: strings.NewReader(secret), stdout: &nrOut, stderr: &nrErr,
 		getenv: func(k string) string { return noEnv[k] }}
 	if code := run(context.Background(), []string{"connections", "update", "Rotated", "--client-secret-stdin", "--no-reauthorize"}, e); code != exitOK {
 		t.Fatalf("update --no-reauthorize: exit %d\n%s%s", code, &nrOut, &nrErr)
@@ -90,8 +104,10 @@ func TestCLIConnectionsUpdate(t *testing.T) {
 		t.Errorf("audit: exit %d; want connection.update\n%s%s", code, out, errOut)
 	}
 	printed.WriteString(out + errOut)
-	if strings.Contains(printed.String(), oktaemu.DemoClientSecret) {
-		t.Errorf("the client secret appears in the CLI's output")
+	for _, sec := range []string{oktaemu.DemoClientSecret, secret} {
+		if strings.Contains(printed.String(), sec) {
+			t.Errorf("a client secret appears in the CLI's output")
+		}
 	}
 }
 
@@ -130,5 +146,22 @@ func TestCLIConnectionsUpdateStopsWhenSignInFails(t *testing.T) {
 	}
 	if got := w.stderr.String(); !strings.Contains(got, "reauthorization failed") || !strings.Contains(got, "not assigned") || !strings.Contains(got, "cardflow connections reauthorize") {
 		t.Errorf("update stderr %q; want the failure, its reason and what to run next", got)
+	}
+}
+
+// TestCLICreateRefusesWrongSecret: a client secret the org refuses
+// (invalid_client) ends connections create at once, as a wrong command
+// line does, with the fix; no connection is stored and no sign-in is
+// asked for.
+func TestCLICreateRefusesWrongSecret(t *testing.T) {
+	s := startServer(t)
+	vars := maps.Clone(s.vars)
+	vars["CARDFLOW_CLIENT_SECRET"] = "not-the-apps-secret"
+	code, out, errOut := runCLI(t, vars, "connections", "create", "--nickname", "Prod", "--domain", s.emu.URL, "--client-id", oktaemu.DemoClientID)
+	if code != exitUsage || !strings.Contains(errOut, "invalid_client") || !strings.Contains(errOut, "General tab") || strings.Contains(out+errOut, "/oauth2/v1/authorize") {
+		t.Errorf("create with a wrong secret: exit %d; want a usage error naming invalid_client and the fix, no sign-in URL\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCLI(t, s.vars, "connections", "list"); code != exitOK || strings.Contains(out, "Prod") {
+		t.Errorf("connections list after the refusal: exit %d; want no connection Prod\n%s", code, out)
 	}
 }

@@ -96,6 +96,29 @@ func (s *server) connect(t *testing.T, nickname string, extra ...string) string 
 	return s.authorize(t, "connections create", args...)
 }
 
+// connectRotated creates a connection as connect does, but the OAuth
+// app's client secret is rotated at the org before the sign-in, so that
+// the sign-in fails (invalid_client) and the connection is left in error.
+// It returns the connection's id and the app's new secret.
+func (s *server) connectRotated(t *testing.T, nickname string) (id, secret string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", nickname, "--domain", s.emu.URL,
+		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json")
+	if code != exitOK {
+		t.Fatalf("connections create: exit %d\n%s%s", code, out, errOut)
+	}
+	var started struct {
+		ID           string `json:"id"`
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if err := json.Unmarshal([]byte(out), &started); err != nil {
+		t.Fatalf("connections create --json: %v\n%s", err, out)
+	}
+	secret = s.emu.RotateClientSecret(t, oktaemu.DemoAppID)
+	s.signIn(t, started.AuthorizeURL, oktaemu.AdminLogin)
+	return started.ID, secret
+}
+
 // authorize runs a command that prints {id, authorizeUrl} (create or
 // reauthorize with --no-wait --json), signs in at the org like a browser
 // and returns the connection id.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"maps"
 	"strings"
 	"testing"
 )
@@ -11,10 +10,8 @@ import (
 // reason, as --json does.
 func TestCLIReasonCodeShown(t *testing.T) {
 	s := startServer(t)
-	wrong := &server{emu: s.emu, url: s.url, vars: maps.Clone(s.vars)}
-	wrong.vars["CARDFLOW_CLIENT_SECRET"] = "not-the-secret"
-	wrong.connect(t, "Refused")
 	s.connect(t, "Working")
+	s.connectRotated(t, "Refused")
 
 	code, out, errOut := runCLI(t, s.vars, "connections", "show", "Refused")
 	if code != exitOK || !strings.Contains(out, "Status:           error\n") || !strings.Contains(out, "\nReason code:      client_secret_refused\n") {

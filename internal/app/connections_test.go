@@ -101,14 +101,14 @@ func TestConnectionAuthorizationErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		login    string
-		secret   string
 		revoke   string
+		rotate   bool     // the app's client secret is rotated at the org before the sign-in
 		wantPage []string // every one must appear on the landing page
 	}{
-		{name: "unassigned account", login: oktaemu.UnassignedLogin, secret: oktaemu.DemoClientSecret, wantPage: []string{"not assigned"}},
-		{name: "account without admin role", login: oktaemu.UserLogin, secret: oktaemu.DemoClientSecret, wantPage: []string{oktaemu.UserLogin, "super admin"}},
-		{name: "revoked auto-granted scope", login: oktaemu.AdminLogin, secret: oktaemu.DemoClientSecret, revoke: "groups", wantPage: []string{"groups", "Okta API Scopes"}},
-		{name: "wrong client secret", login: oktaemu.AdminLogin, secret: "not-the-secret", wantPage: []string{"client secret"}},
+		{name: "unassigned account", login: oktaemu.UnassignedLogin, wantPage: []string{"not assigned"}},
+		{name: "account without admin role", login: oktaemu.UserLogin, wantPage: []string{oktaemu.UserLogin, "super admin"}},
+		{name: "revoked auto-granted scope", login: oktaemu.AdminLogin, revoke: "groups", wantPage: []string{"groups", "Okta API Scopes"}},
+		{name: "client secret rotated", login: oktaemu.AdminLogin, rotate: true, wantPage: []string{"client secret"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +116,10 @@ func TestConnectionAuthorizationErrors(t *testing.T) {
 			if tt.revoke != "" {
 				h.emu.RevokeGrant(t, tt.revoke)
 			}
-			c, authURL := h.create("Failing", tt.secret, nil)
+			c, authURL := h.create("Failing", oktaemu.DemoClientSecret, nil)
+			if tt.rotate {
+				h.emu.RotateClientSecret(t, oktaemu.DemoAppID)
+			}
 			code, page := h.signIn(authURL, tt.login)
 			if code == http.StatusOK || !strings.Contains(page, "Authorization failed") {
 				t.Errorf("landing page: status %d; want a failure page\n%s", code, page)
@@ -130,7 +133,7 @@ func TestConnectionAuthorizationErrors(t *testing.T) {
 			if got.Status != "error" || got.StatusReason == "" || got.Remedy == "" {
 				t.Errorf("connection: status %q reason %q remedy %q; want error with reason and remedy", got.Status, got.StatusReason, got.Remedy)
 			}
-			if strings.Contains(page, tt.secret) {
+			if strings.Contains(page, oktaemu.DemoClientSecret) {
 				t.Errorf("the landing page shows the client secret")
 			}
 		})
@@ -214,6 +217,9 @@ func TestConnectionAPIErrors(t *testing.T) {
 		{name: "unknown field", method: "POST", path: "/api/v1/connections",
 			body:       map[string]any{"connector": "okta-devices", "nickname": "x", "domian": "example.okta.com"},
 			wantStatus: 400, wantCode: "invalid_input", wantField: "domian"},
+		{name: "a client secret the org refuses", method: "POST", path: "/api/v1/connections",
+			body:       map[string]any{"connector": "okta-devices", "nickname": "x", "domain": h.emu.URL, "clientId": oktaemu.DemoClientID, "clientSecret": "not-the-secret"},
+			wantStatus: 400, wantCode: "invalid_input", wantField: "clientSecret"},
 		{name: "unknown connection", method: "GET", path: "/api/v1/connections/nope", wantStatus: 404, wantCode: "not_found"},
 		{name: "delete unknown", method: "DELETE", path: "/api/v1/connections/nope", wantStatus: 404, wantCode: "not_found"},
 	}
@@ -231,6 +237,12 @@ func TestConnectionAPIErrors(t *testing.T) {
 	}
 	if code, _ := h.callWith("wrong", "GET", "/api/v1/connections", nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("wrong token: status %d; want 401", code)
+	}
+	var list struct {
+		Connections []connJSON `json:"connections"`
+	}
+	if code, data := h.call("GET", "/api/v1/connections", nil, &list); code != http.StatusOK || len(list.Connections) != 0 {
+		t.Errorf("connections after the refusals: %d %s; want none stored", code, data)
 	}
 }
 

@@ -9,10 +9,12 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
-// TestConnectionUpdate changes the client secret of a connection created
-// with a wrong one and of a working one: each needs reauthorization with
-// a reason, its cards fail until then, and run again after it. A
-// service connection is refused with a pointer to rotate-key.
+// TestConnectionUpdate changes the client secret of a connection whose
+// app's secret was rotated at the org before its sign-in and of a working
+// one: each needs reauthorization with a reason, its cards fail until
+// then, and run again after it. A secret the org refuses is refused, the
+// connection unchanged. A service connection is refused with a pointer to
+// rotate-key.
 func TestConnectionUpdate(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
@@ -43,12 +45,22 @@ func TestConnectionUpdate(t *testing.T) {
 		}
 	}
 
-	wrong, authURL := h.create("Wrong", "not-the-secret", nil)
+	wrong, authURL := h.create("Wrong", oktaemu.DemoClientSecret, nil)
+	secret := h.emu.RotateClientSecret(t, oktaemu.DemoAppID)
 	h.signIn(authURL, oktaemu.AdminLogin)
 	if got := h.connection(wrong.ID); got.Status != "error" || !strings.Contains(got.Remedy, "cardflow connections update "+wrong.ID+" --client-secret-stdin") {
-		t.Fatalf("created with a wrong secret: status %q, remedy %q; want error, with a remedy that names connections update", got.Status, got.Remedy)
+		t.Fatalf("signed in after the app's secret was rotated: status %q, remedy %q; want error, with a remedy that names connections update", got.Status, got.Remedy)
 	}
-	code, v, _ := patch("wrong", map[string]any{"clientSecret": oktaemu.DemoClientSecret})
+	// The secret the org no longer takes is refused, the connection
+	// unchanged.
+	code, _, refused := patch("wrong", map[string]any{"clientSecret": oktaemu.DemoClientSecret})
+	if code != http.StatusBadRequest || refused.Error.Code != "invalid_input" || refused.Error.Details["field"] != "clientSecret" || !strings.Contains(refused.Error.Message, "invalid_client") {
+		t.Errorf("PATCH with the old secret: %d %+v; want 400 invalid_input on clientSecret naming invalid_client", code, refused.Error)
+	}
+	if got := h.connection(wrong.ID); got.Status != "error" || got.StatusReasonCode != "client_secret_refused" {
+		t.Errorf("after the refused PATCH: status %q (%s); want error client_secret_refused, unchanged", got.Status, got.StatusReasonCode)
+	}
+	code, v, _ := patch("wrong", map[string]any{"clientSecret": secret})
 	if code != http.StatusOK || v.Status != "needs_reauthorization" || !strings.Contains(v.StatusReason, "client secret was changed") || v.Remedy == "" {
 		t.Fatalf("PATCH: %d %+v; want needs_reauthorization with a reason and a remedy", code, v)
 	}
@@ -58,7 +70,7 @@ func TestConnectionUpdate(t *testing.T) {
 	}
 
 	// A working connection: its tokens are discarded at once.
-	if code, v, _ := patch(wrong.ID, map[string]any{"clientSecret": oktaemu.DemoClientSecret, "clientId": oktaemu.DemoClientID}); code != http.StatusOK || v.Status != "needs_reauthorization" {
+	if code, v, _ := patch(wrong.ID, map[string]any{"clientSecret": secret, "clientId": oktaemu.DemoClientID}); code != http.StatusOK || v.Status != "needs_reauthorization" {
 		t.Fatalf("PATCH of an active connection: %d %+v", code, v)
 	}
 	if _, r := h.run("okta-devices/search-devices", wrong.ID, map[string]any{"resultSet": "first"}); r.Status != "failed" || r.Error == nil || !strings.Contains(r.Error.Message+r.Error.Code, "reauthoriz") {
@@ -98,13 +110,19 @@ func TestConnectionUpdate(t *testing.T) {
 	}
 
 	var updates []map[string]any
+	outcomes := map[string]int{}
+	orgRefused := false
 	for _, ev := range h.audit("action=connection.update") {
 		updates = append(updates, ev)
-		if s, _ := ev["inputSummary"].(string); strings.Contains(s, oktaemu.DemoClientSecret) {
-			t.Errorf("the audit records the secret: %v", ev)
+		outcomes[ev["outcome"].(string)]++
+		if s, _ := ev["inputSummary"].(string); strings.Contains(s, oktaemu.DemoClientSecret) || strings.Contains(s, secret) {
+			t.Errorf("the audit records a secret: %v", ev)
+		}
+		if msg, _ := ev["error"].(string); strings.Contains(msg, "invalid_client") {
+			orgRefused = true
 		}
 	}
-	if len(updates) < 3 || updates[0]["outcome"] != "success" || updates[len(updates)-1]["outcome"] != "failure" {
-		t.Errorf("connection.update audit events %v; want the successes and the refusals", updates)
+	if outcomes["success"] != 2 || outcomes["failure"] < 3 || !orgRefused {
+		t.Errorf("connection.update audit events %v; want the two successes and the refusals, the org's among them", updates)
 	}
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
-// TestSecretsNeverLeak connects, runs cards, refreshes, reauthorizes and
-// fails an authorization, creates service connections (a generated key, a
+// TestSecretsNeverLeak connects, runs cards, refreshes, reauthorizes,
+// refuses a wrong secret and fails an authorization, creates service connections (a generated key, a
 // PEM key on the DPoP app, a key rotation), then looks for the client
 // secret, every token and every private key (its PEM, its JWK and its
 // private exponent) in every API response, the whole log (debug level),
@@ -34,15 +34,22 @@ func TestSecretsNeverLeak(t *testing.T) {
 	call("GET", "/api/v1/connections/"+c.ID, nil)
 	call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": c.ID, "input": map[string]any{"resultSet": "first"}})
 	call("POST", "/api/v1/connections/"+c.ID+"/test", nil)
-	// A failed authorization with a wrong secret.
-	wrong, authURL := h.create("Wrong", "wrong-canary-secret-5521", nil)
+	// A wrong secret, refused by the org before anything is stored.
+	call("POST", "/api/v1/connections", map[string]any{"connector": "okta-devices", "nickname": "Refused", "domain": h.emu.URL,
+		"clientId": oktaemu.DemoClientID, "clientSecret": "wrong-canary-secret-5521"})
+	// A failed authorization: the app's secret rotated at the org before
+	// the sign-in.
+	wrong, authURL := h.create("Wrong", oktaemu.DemoClientSecret, nil)
+	rotated := h.emu.RotateClientSecret(t, oktaemu.DemoAppID)
 	_, page := h.signIn(authURL, oktaemu.AdminLogin)
 	responses.WriteString(page)
-	// Its secret changed to the right one, a reauthorization, a card.
+	// The wrong secret given to it, refused; then the new one, a
+	// reauthorization, a card.
+	call("PATCH", "/api/v1/connections/"+wrong.ID, map[string]any{"clientSecret": "wrong-canary-secret-5521"})
 	var updated struct {
 		Connection connJSON `json:"connection"`
 	}
-	if code, data := h.call("PATCH", "/api/v1/connections/"+wrong.ID, map[string]any{"clientSecret": oktaemu.DemoClientSecret}, &updated); code != 200 {
+	if code, data := h.call("PATCH", "/api/v1/connections/"+wrong.ID, map[string]any{"clientSecret": rotated}, &updated); code != 200 {
 		t.Fatalf("PATCH connection: %d %s", code, data)
 	} else {
 		responses.Write(data)
@@ -88,7 +95,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := map[string]string{"client secret": oktaemu.DemoClientSecret, "wrong client secret": "wrong-canary-secret-5521",
+	secrets := map[string]string{"client secret": oktaemu.DemoClientSecret, "wrong client secret": "wrong-canary-secret-5521", "rotated client secret": rotated,
 		"given PEM key": strings.TrimSpace(strings.Split(givenPEM, "\n")[1]), "given key's d": b64(givenKey.D.Bytes())}
 	for _, id := range []string{svc.ID, dpopSvc.ID} {
 		srow, err := h.app.Store.GetConnection(t.Context(), id)

@@ -66,7 +66,7 @@ func TestMultiServerRotationPastAServer(t *testing.T) {
 
 	// A write that needs sealing is refused on B, and says what to do.
 	code, data := b.call("POST", "/api/v1/connections", map[string]any{
-		"connector": "okta-devices", "nickname": "Other", "domain": emu.URL, "clientId": oktaemu.DemoClientID, "clientSecret": "a-client-secret",
+		"connector": "okta-devices", "nickname": "Other", "domain": emu.URL, "clientId": oktaemu.DemoClientID, "clientSecret": oktaemu.DemoClientSecret,
 	}, nil)
 	if code != http.StatusServiceUnavailable || !strings.Contains(string(data), "restart this server with the current keyring") {
 		t.Errorf("creating a connection on B: %d %s; want 503 saying to restart it with the current keyring", code, data)

@@ -331,14 +331,16 @@ func mustQuery(t *testing.T, u string) url.Values {
 
 func TestAuthorizationFailures(t *testing.T) {
 	tests := []struct {
-		name     string
-		login    string
-		setup    func(*env)
-		secret   string
-		code     problem.Code
-		reason   string   // the connection's StatusReasonCode
-		want     []string // in message + remedy
-		tokenReq int      // token POSTs the attempt may make
+		name  string
+		login string
+		setup func(*env)
+		// afterCreate changes the org between the connection's creation
+		// and the sign-in.
+		afterCreate func(*env)
+		code        problem.Code
+		reason      string   // the connection's StatusReasonCode
+		want        []string // in message + remedy
+		tokenReq    int      // token POSTs the attempt may make
 	}{
 		{name: "unassigned account", login: oktaemu.UnassignedLogin, code: problem.Forbidden, reason: store.ReasonAccountNotAssigned,
 			want: []string{"not assigned to the OAuth app", "User is not assigned to the client application", "Assignments", "assigned super admin"}},
@@ -350,7 +352,7 @@ func TestAuthorizationFailures(t *testing.T) {
 		{name: "no device scope granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope, reason: store.ReasonScopeNotGranted,
 			setup: func(e *env) { e.emu.RevokeGrant(t, "okta.devices.read"); e.emu.RevokeGrant(t, "okta.devices.manage") },
 			want:  []string{"none of the requested Okta API scopes", "okta.devices.read, okta.devices.manage", "consent_required", "Okta API Scopes tab"}},
-		{name: "wrong client secret", login: oktaemu.AdminLogin, secret: "not-the-secret", code: problem.InvalidInput, reason: store.ReasonClientSecretRefused, tokenReq: 1,
+		{name: "client secret rotated before the sign-in", login: oktaemu.AdminLogin, afterCreate: func(e *env) { e.emu.RotateClientSecret(t, oktaemu.DemoAppID) }, code: problem.InvalidInput, reason: store.ReasonClientSecretRefused, tokenReq: 1,
 			want: []string{"the client secret was rejected", "invalid_client", "General tab", "Change secret on its console page", "cardflow connections update conn_"}},
 	}
 	for _, tt := range tests {
@@ -359,10 +361,10 @@ func TestAuthorizationFailures(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(e)
 			}
-			if tt.secret != "" {
-				e.secret = tt.secret
-			}
 			_, authURL := e.create(t, "Conn", nil)
+			if tt.afterCreate != nil {
+				tt.afterCreate(e)
+			}
 			posts := e.tokenPosts(t)
 			res := e.signIn(t, authURL, tt.login)
 			if res.OK {

@@ -342,6 +342,9 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, "", internal("look up nickname", err)
 	}
+	if p := m.refusedCredentials(ctx, domain, clientID, secret, ""); p != nil {
+		return nil, "", p
+	}
 	now := m.now()
 	c := &store.Connection{
 		ID: idPrefix + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain,

@@ -83,16 +83,31 @@ func TestSecretsNeverLeak(t *testing.T) {
 	showErr(err)
 	_, _, err = e.m.Create(ctx, CreateInput{Connector: connector, Nickname: "Bad", Domain: canary + ".okta.com/x", ClientID: "c", ClientSecret: canary}, tester)
 	showErr(err)
-	_, wrongURL, err := e.m.Create(ctx, CreateInput{Connector: connector, Nickname: "Wrong secret", Domain: e.emu.URL,
+	// The org refuses a wrong secret before any sign-in, of a new
+	// connection and of one that works.
+	_, _, err = e.m.Create(ctx, CreateInput{Connector: connector, Nickname: "Wrong secret", Domain: e.emu.URL,
 		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(wrongCanary)}, tester)
 	showErr(err)
-	show(e.signIn(t, wrongURL, oktaemu.AdminLogin))
+	_, err = e.m.Update(ctx, v.ID, UpdateInput{ClientSecret: keyring.Secret(wrongCanary)}, tester)
+	showErr(err)
 	e.revokeAtOrg(t, e.open(t, e.conn(t, v.ID), "refresh_token"), "refresh_token")
 	_, err = e.m.Token(ctx, v.ID)
 	showErr(err)
 	tr, err = e.m.Test(ctx, v.ID, tester)
 	showErr(err)
 	show(tr)
+
+	v2 := e.connect(t, "Deleted")
+	keep(v2.ID)
+	dr, err := e.m.DeleteWithResult(ctx, v2.ID, tester)
+	showErr(err)
+	show(dr)
+
+	// A secret rotated at the org between the creation and the sign-in:
+	// the code exchange is refused.
+	_, rotatedURL := e.create(t, "Rotated", nil)
+	secrets = append(secrets, e.emu.RotateClientSecret(t, oktaemu.DemoAppID))
+	show(e.signIn(t, rotatedURL, oktaemu.AdminLogin))
 
 	list, err := e.m.List(ctx)
 	showErr(err)
@@ -102,11 +117,6 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	show(evs)
-	v2 := e.connect(t, "Deleted")
-	keep(v2.ID)
-	dr, err := e.m.DeleteWithResult(ctx, v2.ID, tester)
-	showErr(err)
-	show(dr)
 
 	logs := e.logs.String()
 	if !strings.Contains(logs, "level=DEBUG") || !strings.Contains(logs, "access token refreshed") {

@@ -2,7 +2,6 @@ package connection
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -192,42 +191,12 @@ func TestDeactivatedAppIsNamed(t *testing.T) {
 }
 
 // rotateSecret rotates the demo web app's client secret at the org as an
-// admin does: a new secret, then the old one deactivated and deleted. It
-// returns the new secret.
+// admin does (emutest.Server.RotateClientSecret) and makes it the secret
+// the env's connections are created with. It returns the new secret.
 func (e *env) rotateSecret(t *testing.T) string {
 	t.Helper()
-	c := e.emu.ClientAs(emutest.AdminAuthorization)
-	base := e.emu.URL + "/api/v1/apps/" + oktaemu.DemoAppID + "/credentials/secrets"
-	do := func(method, u string, body string, want int, out any) {
-		t.Helper()
-		req, _ := http.NewRequest(method, u, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = resp.Body.Close() }()
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s: %d; want %d", method, u, resp.StatusCode, want)
-		}
-		if out != nil {
-			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	var list []struct {
-		ID string `json:"id"`
-	}
-	do("GET", base, "", http.StatusOK, &list)
-	var created struct {
-		Secret string `json:"client_secret"`
-	}
-	do("POST", base, "{}", http.StatusCreated, &created)
-	do("POST", base+"/"+list[0].ID+"/lifecycle/deactivate", "", http.StatusOK, nil)
-	do("DELETE", base+"/"+list[0].ID, "", http.StatusNoContent, nil)
-	e.secret = created.Secret
-	return created.Secret
+	e.secret = e.emu.RotateClientSecret(t, oktaemu.DemoAppID)
+	return e.secret
 }
 
 // TestUpdateRevokesWithTheNewSecret: after the app's client secret was

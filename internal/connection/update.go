@@ -78,6 +78,9 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 			WithRemedy("copy the client secret from the OAuth app's General tab in the Okta Admin Console").
 			WithDetail("field", "clientSecret").WithDetail("connection", c.ID)
 	}
+	if p := m.refusedCredentials(ctx, c.Domain, clientID, secret, "; the connection was not changed"); p != nil {
+		return nil, p.WithDetail("connection", c.ID)
+	}
 
 	// Under the refresh lease, so that no refresh in flight stores tokens
 	// of the previous credentials after this commit.

@@ -289,6 +289,42 @@ func (s *Server) api(t testing.TB, method, path string, body any) (int, string) 
 	return resp.StatusCode, out
 }
 
+// RotateClientSecret gives the web app with appID a new client secret and
+// deactivates and deletes the ones it had, through the management API, as
+// an admin rotating it on the app's General tab does. It returns the new
+// secret.
+func (s *Server) RotateClientSecret(t testing.TB, appID string) string {
+	t.Helper()
+	path := "/api/v1/apps/" + appID + "/credentials/secrets"
+	code, body := s.api(t, "GET", path, nil)
+	var old []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &old) != nil {
+		t.Fatalf("list the client secrets of app %s: status %d: %s", appID, code, body)
+	}
+	code, body = s.api(t, "POST", path, struct{}{})
+	var created struct {
+		Secret string `json:"client_secret"`
+	}
+	if code != http.StatusCreated || json.Unmarshal([]byte(body), &created) != nil || created.Secret == "" {
+		t.Fatalf("add a client secret to app %s: status %d: %s", appID, code, body)
+	}
+	for _, cs := range old {
+		if cs.Status != "ACTIVE" {
+			continue
+		}
+		if code, body := s.api(t, "POST", path+"/"+cs.ID+"/lifecycle/deactivate", nil); code != http.StatusOK {
+			t.Fatalf("deactivate client secret %s of app %s: status %d: %s", cs.ID, appID, code, body)
+		}
+		if code, body := s.api(t, "DELETE", path+"/"+cs.ID, nil); code != http.StatusNoContent {
+			t.Fatalf("delete client secret %s of app %s: status %d: %s", cs.ID, appID, code, body)
+		}
+	}
+	return created.Secret
+}
+
 // RevokeGrant revokes the demo app's grant of scope through the grants API.
 func (s *Server) RevokeGrant(t testing.TB, scope string) {
 	t.Helper()

@@ -18,14 +18,22 @@ func TestCallbackPageLinksTheConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	for _, tc := range []struct{ name, secret, want string }{
-		{"right secret", oktaemu.DemoClientSecret, "Connected"},
-		{"wrong secret", "not-the-secret", "Change secret"},
+	secret := oktaemu.DemoClientSecret
+	for _, tc := range []struct {
+		name   string
+		rotate bool // the app's secret is rotated at the org before the sign-in
+		want   string
+	}{
+		{"right secret", false, "Connected"},
+		{"secret rotated", true, "Change secret"},
 	} {
 		v, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: tc.name, Domain: e.emu.URL,
-			ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(tc.secret)}, store.Actor{Type: store.ActorUser, Login: "test"})
+			ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(secret)}, store.Actor{Type: store.ActorUser, Login: "test"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tc.rotate {
+			secret = e.emu.RotateClientSecret(t, oktaemu.DemoAppID)
 		}
 		cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
 		_, body := get(t, client(t), cb.String())

@@ -1,14 +1,10 @@
 package console_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
-	"github.com/cardflow/cardflow/internal/connection"
-	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
-	"github.com/cardflow/cardflow/internal/store"
 )
 
 // brokenWordsScript lists the words of the cardflow commands in the
@@ -44,11 +40,7 @@ const brokenWordsScript = `(() => {
 func TestBrowserCallbackCommandsDoNotBreak(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	_, authURL, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Wrong secret", Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret("not-the-secret")}, store.Actor{Type: store.ActorUser, Login: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, authURL, _ := e.createRotated(t, "Rotated secret")
 	b := newTab(t, e)
 	b.open(authURL)
 	b.orgSignIn(oktaemu.AdminLogin)

@@ -9,8 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cardflow/cardflow/internal/connection"
-	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
@@ -205,13 +203,10 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 		t.Errorf("the question blames Okta for a refusal cardflow makes itself: %q", got)
 	}
 
-	// A connection in error (its client secret is wrong): its reads and
-	// its delete fail alike, and the question still asks.
-	_, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: "Broken", Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret("not-the-secret")}, store.Actor{Type: store.ActorUser, Login: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A connection in error (the app's client secret was rotated before
+	// its sign-in): its reads and its delete fail alike, and the question
+	// still asks.
+	_, authURL, _ := e.createRotated(t, "Broken")
 	cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
 	if res, err := e.manager.Callback(ctx, cb.Query()); err == nil && res.OK {
 		t.Fatal("a connection with a wrong client secret was authorized")

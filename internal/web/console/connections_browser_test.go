@@ -487,10 +487,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TestBrowserChangeClientSecret creates a connection with a wrong client
-// secret (its sign-in fails), then changes it on the connection page: an
-// empty secret is refused with the error summary, the right one leads to
-// the org's sign-in, and the connection works again.
+// TestBrowserChangeClientSecret: a client secret the org refuses is
+// refused on the New Connection form beside its field, the other fields
+// kept; a connection whose app's secret is rotated at the org before the
+// sign-in ends in error, and on its page Change secret refuses an empty
+// secret and the old one (the connection unchanged), and the new one
+// leads to the org's sign-in, and the connection works again.
 func TestBrowserChangeClientSecret(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -504,10 +506,21 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 	b.fill("Client ID", "0oaworkflowsclient")
 	b.fill("Client Secret", "not-the-secret")
 	b.click(button("Create"))
+	b.wantText("There is a problem", "invalid_client")
+	if msg := b.text(`//p[@id="clientSecret-error"]`); !strings.Contains(msg, "invalid_client") {
+		t.Errorf("error next to the secret field = %q; want the org's refusal", msg)
+	}
+	if got, err := chromedp.Run(b.ctx, chromedp.Value(labelled("Nickname"))); err != nil || got != "Rotated" {
+		t.Errorf("Nickname after the refusal = %q (%v); want it kept", got, err)
+	}
+	b.screenshot("new-connection-secret-refused")
+	b.fill("Client Secret", "demo-workflows-secret")
+	b.click(button("Create"))
+	newSecret := e.emu.RotateClientSecret(t, oktaemu.DemoAppID)
 	b.orgSignIn("admin@example.com")
 	v := e.connectionByNickname(t, "Rotated")
 	if v.Status != store.StatusError {
-		t.Fatalf("created with a wrong secret: status %q; want error", v.Status)
+		t.Fatalf("signed in after the app's secret was rotated: status %q; want error", v.Status)
 	}
 
 	b.open("/connections/" + v.ID)
@@ -527,6 +540,10 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 
 	b.fill("New client secret", "demo-workflows-secret")
 	b.click(button("Save and reauthorize"))
+	b.wantText("There is a problem", "invalid_client", "the connection was not changed")
+
+	b.fill("New client secret", newSecret)
+	b.click(button("Save and reauthorize"))
 	b.orgSignIn("admin@example.com")
 	b.wantText("reauthorized")
 	if v := e.connectionByNickname(t, "Rotated"); v.Status != store.StatusActive {
@@ -535,7 +552,7 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 	b.open("/connections/" + v.ID)
 	b.click(button("Test"))
 	b.wantText("Health check passed")
-	if strings.Contains(b.mainText(), "demo-workflows-secret") {
-		t.Errorf("the connection page shows the client secret")
+	if strings.Contains(b.mainText(), "demo-workflows-secret") || strings.Contains(b.mainText(), newSecret) {
+		t.Errorf("the connection page shows a client secret")
 	}
 }

@@ -118,3 +118,18 @@ func (e *env) api(t *testing.T, method, path, contentType, body string) (int, st
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// createRotated creates a connection with the app's client secret, then
+// rotates the secret at the org, as an admin on the app's General tab
+// does, so that the connection's sign-in fails (invalid_client) and
+// leaves it in error. It returns the connection, its authorize URL and
+// the app's new secret.
+func (e *env) createRotated(t *testing.T, nickname string) (*connection.View, string, string) {
+	t.Helper()
+	v, authURL, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: nickname, Domain: e.emu.URL,
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret)}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, authURL, e.emu.RotateClientSecret(t, oktaemu.DemoAppID)
+}

@@ -12,22 +12,19 @@ import (
 )
 
 // TestFailedSignInIsNotPending: a connection whose sign-in at the org was
-// finished and then failed (the client secret rejected) says so under
-// Authorizing account and points at the fix above, where it told the
-// admin to finish signing in, which they had done.
+// finished and then failed (the client secret rejected: rotated at the org
+// in between) says so under Authorizing account and points at the fix
+// above, where it told the admin to finish signing in, which they had
+// done.
 func TestFailedSignInIsNotPending(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	actor := store.Actor{Type: store.ActorUser, Login: "test"}
-	failed, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: "Wrong secret", Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret("not-the-secret")}, actor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	failed, authURL, secret := e.createRotated(t, "Rotated secret")
 	get(t, client(t), e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword).String())
 	pending, _, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: "Pending", Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret)}, actor)
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(secret)}, actor)
 	if err != nil {
 		t.Fatal(err)
 	}
