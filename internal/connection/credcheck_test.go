@@ -103,3 +103,36 @@ func TestSecretCheckWithoutAnAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestReauthorizeWithARotatedSecret: reauthorizing a connection whose
+// app's client secret was rotated at the org since is refused before the
+// sign-in, naming how to give the connection the new secret; given it,
+// the connection reauthorizes.
+func TestReauthorizeWithARotatedSecret(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	secret := e.rotateSecret(t)
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, tester)
+	p := wantProblem(t, err, "invalid_input", "invalid_client", `"Prod"`)
+	if authURL != "" || !strings.Contains(p.Remedy, "cardflow connections update "+v.ID+" --client-secret-stdin") || !strings.Contains(p.Remedy, "Change secret") {
+		t.Errorf("reauthorize: URL %q, remedy %q; want none, and how to give the connection the new secret", authURL, p.Remedy)
+	}
+	refused := false
+	for _, ev := range e.audit(t, v.ID) {
+		refused = refused || ev.Action == store.ActionConnectionReauthorize && ev.Outcome == "failure"
+	}
+	if !refused {
+		t.Error("no failed connection.reauthorize audit event")
+	}
+	if _, err := e.m.Update(ctx, v.ID, UpdateInput{ClientSecret: keyring.Secret(secret)}, tester); err != nil {
+		t.Fatalf("update with the new secret: %v", err)
+	}
+	authURL, err = e.m.Reauthorize(ctx, v.ID, nil, tester)
+	if err != nil {
+		t.Fatalf("reauthorize with the new secret: %v", err)
+	}
+	if res := e.signIn(t, authURL, oktaemu.AdminLogin); !res.OK {
+		t.Fatalf("sign-in with the new secret: %+v", res)
+	}
+}

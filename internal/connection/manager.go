@@ -429,6 +429,9 @@ func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *Sco
 			WithRemedy("use %q or %q", ScopeModeDefault, ScopeModeCustom).WithDetail("field", "scopeMode")
 	}
 	if err == nil {
+		err = m.storedSecretRefused(ctx, c)
+	}
+	if err == nil {
 		var authURL string
 		authURL, err = m.startAuthorization(ctx, c, mode, req, true, actor)
 		if err == nil {

@@ -490,9 +490,10 @@ func contains(list []string, s string) bool {
 // TestBrowserChangeClientSecret: a client secret the org refuses is
 // refused on the New Connection form beside its field, the other fields
 // kept; a connection whose app's secret is rotated at the org before the
-// sign-in ends in error, and on its page Change secret refuses an empty
-// secret and the old one (the connection unchanged), and the new one
-// leads to the org's sign-in, and the connection works again.
+// sign-in ends in error; Reauthorize says to give it the new secret, and
+// on its page Change secret refuses an empty secret and the old one (the
+// connection unchanged), and the new one leads to the org's sign-in, and
+// the connection works again.
 func TestBrowserChangeClientSecret(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -522,6 +523,12 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 	if v.Status != store.StatusError {
 		t.Fatalf("signed in after the app's secret was rotated: status %q; want error", v.Status)
 	}
+	// Reauthorizing does not help: it says to give the new secret.
+	b.open("/connections/" + v.ID)
+	b.click(link("Reauthorize"))
+	b.click(button("Reauthorize"))
+	b.wantText("There is a problem", "invalid_client", "Change secret on the connection's page")
+	b.screenshot("reauthorize-secret-rotated")
 
 	b.open("/connections/" + v.ID)
 	b.click(link("Change secret"))
