@@ -124,7 +124,12 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 // disabled and enabled again tries at once; and once Okta answers again
 // the hook works at its next attempt, minutes later at most.
 func TestHookOutageBacksOff(t *testing.T) {
-	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	// The org's clock, which the server uses, moves only when the test
+	// moves it: on the wall clock, a run slower than a minute (a loaded
+	// machine) would see the next attempt fall due during the rounds in
+	// which the test wants none.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3, Now: clock.Now})
 	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond })
 	conn := h.connect("Prod devices")
 	const verify = "POST /api/v1/eventHooks/{eventHookId}/lifecycle/verify"
