@@ -3,6 +3,8 @@ package connection
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,11 +46,12 @@ func parseTokenResponse(tok *oauth2.Token, now time.Time, requested []string) (*
 	if !printableToken(ts.Access) || (ts.Refresh != "" && !printableToken(ts.Refresh)) {
 		return nil, errors.New("the token response holds a token with characters a token cannot have")
 	}
-	life := time.Duration(tok.ExpiresIn) * time.Second
+	expiresIn := expiresInOf(tok)
+	life := time.Duration(expiresIn) * time.Second
 	switch {
-	case tok.ExpiresIn <= 0:
+	case expiresIn <= 0:
 		life = defaultTokenLifetime
-	case tok.ExpiresIn > int64(maxTokenLifetime/time.Second):
+	case expiresIn > int64(maxTokenLifetime/time.Second):
 		life = maxTokenLifetime
 	}
 	ts.Expiry = now.Add(life)
@@ -71,6 +74,32 @@ func parseTokenResponse(tok *oauth2.Token, now time.Time, requested []string) (*
 		return nil, errors.New("the token response has an id_token that is not a string")
 	}
 	return ts, nil
+}
+
+// expiresInOf is the answer's expires_in: tok.ExpiresIn, or, when that is
+// not set, the member of the answer itself. golang.org/x/oauth2's
+// clientcredentials package (service connections) returns its tokens
+// without ExpiresIn, keeping only an expiry on its own clock.
+func expiresInOf(tok *oauth2.Token) int64 {
+	if tok.ExpiresIn != 0 {
+		return tok.ExpiresIn
+	}
+	switch v := tok.Extra("expires_in").(type) {
+	case float64: // a JSON number
+		switch {
+		case v <= 0:
+			return 0
+		case v >= math.MaxInt64:
+			return math.MaxInt64
+		}
+		return int64(v)
+	case int64: // a form-encoded answer
+		return v
+	case string: // a JSON string, which the code exchange accepts too
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		return n
+	}
+	return 0
 }
 
 // printableToken reports whether s could be a token value: printable ASCII

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // bodyTransport answers every request with one canned token response.
@@ -25,6 +26,15 @@ type bodyTransport struct {
 func (b bodyTransport) RoundTrip(*http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: b.status, Header: http.Header{"Content-Type": {"application/json"}},
 		Body: io.NopCloser(bytes.NewReader(b.body))}, nil
+}
+
+// typedBodyTransport answers every request with one canned 200 response
+// of a content type.
+type typedBodyTransport struct{ contentType, body string }
+
+func (b typedBodyTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {b.contentType}},
+		Body: io.NopCloser(strings.NewReader(b.body))}, nil
 }
 
 // exchangeBody runs golang.org/x/oauth2's code exchange against a canned
@@ -125,4 +135,42 @@ func FuzzTokenResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseClientCredentialsExpiry: a token from client credentials (a
+// service connection's) is kept for as long as the answer's expires_in
+// says, as one from a code exchange is, though golang.org/x/oauth2's
+// clientcredentials package returns it without ExpiresIn: an hour-long
+// Okta token was taken for the five minutes assumed when an answer gives
+// no expiry, and asked for again every four minutes.
+func TestParseClientCredentialsExpiry(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name, contentType, body string
+		want                    time.Duration
+	}{
+		{"okta answer", "application/json", `{"token_type":"Bearer","expires_in":3600,"access_token":"at","scope":"okta.devices.read"}`, time.Hour},
+		{"a string", "application/json", `{"token_type":"Bearer","expires_in":"600","access_token":"at"}`, 10 * time.Minute},
+		{"form-encoded", "application/x-www-form-urlencoded", `token_type=Bearer&expires_in=120&access_token=at`, 2 * time.Minute},
+		{"no expiry is short", "application/json", `{"token_type":"Bearer","access_token":"at"}`, defaultTokenLifetime},
+		{"a negative expiry is short", "application/json", `{"token_type":"Bearer","expires_in":-5,"access_token":"at"}`, defaultTokenLifetime},
+		{"huge expiry is capped", "application/json", `{"token_type":"Bearer","expires_in":99999999999,"access_token":"at"}`, maxTokenLifetime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc := &http.Client{Transport: typedBodyTransport{tt.contentType, tt.body}}
+			cfg := clientcredentials.Config{ClientID: "c", ClientSecret: "s", TokenURL: "https://example.okta.com/oauth2/v1/token", AuthStyle: oauth2.AuthStyleInParams}
+			tok, err := cfg.Token(context.WithValue(context.Background(), oauth2.HTTPClient, hc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts, err := parseTokenResponse(tok, now, []string{"okta.devices.read"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ts.Expiry.Sub(now); got != tt.want {
+				t.Errorf("the token lasts %s; want %s", got, tt.want)
+			}
+		})
+	}
 }
