@@ -98,8 +98,9 @@ func checkPublicJWK(t *testing.T, jwk json.RawMessage) {
 // TestServiceConnection: a service connection with a generated key is
 // pending until the key is added to the API Services app, then a test makes
 // it active; cards run with its cached token (one token request for many
-// runs, a new one after the hour); audit and authorizedBy name the app;
-// rotating the key keeps the old one until the org accepts the new one.
+// runs over the hour the org's token lasts, a new one after the hour);
+// audit and authorizedBy name the app; rotating the key keeps the old one
+// until the org accepts the new one.
 func TestServiceConnection(t *testing.T) {
 	t.Parallel()
 	// The org's clock, which the server uses, moves only when the test
@@ -140,6 +141,14 @@ func TestServiceConnection(t *testing.T) {
 	}
 	if got := emu.Stats(t)["POST /oauth2/v1/token"] - before; got != 0 {
 		t.Errorf("5 runs made %d token requests; want 0 (the test's token is cached)", got)
+	}
+	// The token is kept for the hour the org gives it.
+	emu.AdvanceClock(t, 50*time.Minute)
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("card run 50 minutes on: %d %s %+v", code, r.Status, r.Error)
+	}
+	if got := emu.Stats(t)["POST /oauth2/v1/token"] - before; got != 0 {
+		t.Errorf("a run 50 minutes after the test made %d token requests; want 0 (its token lasts an hour)", got)
 	}
 	emu.AdvanceClock(t, time.Hour)
 	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
