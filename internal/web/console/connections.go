@@ -244,7 +244,7 @@ var requiredConnFields = []struct{ field, message, remedy string }{
 // the org's sign-in page again.
 func consoleRemedy(v *connection.View) string {
 	if v.Status == store.StatusPending && v.Auth != "service" {
-		return "reauthorize it (Reauthorize on the connection's page opens the org's sign-in page again) and sign in with an account assigned to the OAuth app (a super admin)"
+		return reauthorizeInConsole + " and sign in with an account assigned to the OAuth app (a super admin)"
 	}
 	return inConsole(v.Remedy)
 }

@@ -243,7 +243,7 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 		c.fail(w, r, s, err)
 		return
 	}
-	run.Remedy = card.RunRemedy(run)
+	run.Remedy = inConsole(card.RunRemedy(run))
 	d := runData{Run: run, CardName: run.Card, DeviceID: inputDeviceID(run.Input), DeviceName: run.DeviceName, Note: outputNote(run.Output)}
 	if k, ok := c.connector(connectorOf(run.Card)); ok {
 		if cd, ok := findCard(k, cardOf(run.Card)); ok {

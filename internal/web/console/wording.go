@@ -26,13 +26,20 @@ var consoleSteps = []struct {
 	// Any other command, in brackets of its own: the console's pages and
 	// buttons are the way there.
 	{regexp.MustCompile(` \((or )?cardflow [a-z]+ [^()]*\)`), ""},
+	// A user connection waiting for its sign-in: the CLI prints the
+	// authorize URL, which the console never shows.
+	{regexp.MustCompile(`open the authorize URL and sign in (.*), or reauthorize to get a new URL`), reauthorizeInConsole + " and sign in $1"},
 }
+
+// reauthorizeInConsole is how the console gets a user connection's sign-in
+// done again.
+const reauthorizeInConsole = "reauthorize it (Reauthorize on the connection's page opens the org's sign-in page again)"
 
 // inConsole is a message or remedy of the server's as a console page shows
 // it: the command-line steps it names put in the console's words
 // (consoleSteps), since the person reading it is in the browser.
 func inConsole(remedy string) string {
-	if !strings.Contains(remedy, "cardflow ") {
+	if !strings.Contains(remedy, "cardflow ") && !strings.Contains(remedy, "authorize URL") {
 		return remedy
 	}
 	for _, s := range consoleSteps {
