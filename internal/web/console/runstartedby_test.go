@@ -15,8 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// startedByOf is the Started by cell of the card run list row of body
-// that links to the run id; ok is false when no row does.
+// startedByOf is the text of the Started by cell of the card run list
+// row of body that links to the run id; ok is false when no row does.
 func startedByOf(body, id string) (string, bool) {
 	for _, row := range regexp.MustCompile(`(?s)<tr[ >].*?</tr>`).FindAllString(body, -1) {
 		if !strings.Contains(row, `href="/runs/`+id+`"`) {
@@ -26,7 +26,7 @@ func startedByOf(body, id string) (string, bool) {
 		if m == nil {
 			return "", true
 		}
-		return html.UnescapeString(m[1]), true
+		return html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(m[1], "")), true
 	}
 	return "", false
 }
