@@ -22,7 +22,9 @@ steps:
 // taken out and spaces folded; "" when no row does.
 func rowOf(body, needle string) string {
 	for _, row := range regexp.MustCompile(`(?s)<tr[ >].*?</tr>`).FindAllString(body, -1) {
-		text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(row, " "))
+		// A word wrapped in spans and <wbr> (breakable) reads whole.
+		text := regexp.MustCompile(`</?span[^>]*>|<wbr>`).ReplaceAllString(row, "")
+		text = html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(text, " "))
 		text = strings.Join(strings.Fields(text), " ")
 		if strings.Contains(text, needle) {
 			return text

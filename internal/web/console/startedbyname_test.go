@@ -54,10 +54,10 @@ steps:
 	c, _, _ := signInHTTP(t, e.url, "/flow-runs")
 	for _, tc := range []struct{ name, path, want string }{
 		{"the flow run's page", "/flow-runs/" + run.ID, "<dt>Started by</dt><dd>" + want + "</dd>"},
-		{"the Recent flow runs list", "/flows", `data-label="Started by">Rey Reader (readonly<wbr>@example.com)</td>`},
+		{"the Recent flow runs list", "/flows", `data-label="Started by">Rey Reader <span class="parts"><span>(readonly@</span><wbr><span>example.</span><wbr><span>com)</span></span></td>`},
 		{"the card run's page", "/runs/" + cardRuns[0].ID, `<dd id="run-started-by">` + want + "</dd>"},
-		// Its Started by may wrap after the "@" and the "." of the login
-		// (breakable), as it does after those of an event's type.
+		// The lists' Started by may wrap after the "@" and the "." of the
+		// login (breakable), as they do after those of an event's type.
 		{"the Runs list", "/runs", `data-label="Started by">Rey Reader <span class="parts"><span>(readonly@</span><wbr><span>example.</span><wbr><span>com)</span></span></td>`},
 	} {
 		_, page := get(t, c, e.url+tc.path)

@@ -11,10 +11,12 @@ import (
 )
 
 // TestBrowserRunsListFitsEventRuns: at 1280 px the Runs list, with the
-// card run of a flow run an Okta event started, fits its region: its
-// Started by ("event device.lifecycle.suspend") wraps after a "." of the
-// event's type, where it read as one word as wide as the type and pushed
-// the Error column out of sight behind a sideways scroll.
+// card run of a flow run an Okta event started, and the Flows page's
+// Recent flow runs, with that flow run, fit their regions: their Started
+// by ("event device.lifecycle.suspend") wraps after a "." of the event's
+// type, where it read as one word as wide as the type and pushed the
+// Error column, the flow run's failure, out of sight behind a sideways
+// scroll.
 func TestBrowserRunsListFitsEventRuns(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -58,13 +60,18 @@ steps:
 	b := newTab(t, e)
 	b.signIn()
 	b.do("emulate the screen", chromedp.EmulateViewport(1280, 860, chromedp.EmulateScale(1)))
-	b.open("/runs")
-	by := eval[[]string](b, "read the Started by column", `[...document.querySelectorAll('[aria-label="Runs"] td[data-label="Started by"]')].map(td => td.innerText.replace(/\s+/g, ' ').trim())`)
-	if !strings.Contains(strings.Join(by, "|"), "event device.lifecycle.suspend") {
-		b.fatalf("the Runs list's Started by reads %q; want the event's run started by event device.lifecycle.suspend", by)
+	for _, page := range []struct{ path, region, shot string }{
+		{"/runs", "Runs", "runs-event-started-by"},
+		{"/flows", "Flow runs", "flow-runs-event-started-by"},
+	} {
+		b.open(page.path)
+		by := eval[[]string](b, "read the Started by column", `[...document.querySelectorAll('[aria-label="`+page.region+`"] td[data-label="Started by"]')].map(td => td.innerText.replace(/\s+/g, ' ').trim())`)
+		if !strings.Contains(strings.Join(by, "|"), "event device.lifecycle.suspend") {
+			b.fatalf("%s: the %s list's Started by reads %q; want a run started by event device.lifecycle.suspend", page.path, page.region, by)
+		}
+		if fit := eval[[]int](b, "measure the table", `(() => { const r = document.querySelector('[aria-label="`+page.region+`"]'); return [r.scrollWidth, r.clientWidth]; })()`); fit[0] > fit[1] {
+			t.Errorf("%s at 1280 px: the %s table is %d px wide in a region of %d px; want it to fit", page.path, page.region, fit[0], fit[1])
+		}
+		b.screenshot(page.shot)
 	}
-	if fit := eval[[]int](b, "measure the table", `(() => { const r = document.querySelector('[aria-label="Runs"]'); return [r.scrollWidth, r.clientWidth]; })()`); fit[0] > fit[1] {
-		t.Errorf("/runs at 1280 px: the Runs table is %d px wide in a region of %d px; want it to fit", fit[0], fit[1])
-	}
-	b.screenshot("runs-event-started-by")
 }
