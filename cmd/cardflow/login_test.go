@@ -102,7 +102,8 @@ func TestLoginLogout(t *testing.T) {
 		t.Fatalf("whoami after login: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "ci", "--role", "admin")
-	if code == exitOK || !strings.Contains(errOut, "operator role and cannot create a token with the admin role") {
+	if code == exitOK || !strings.Contains(errOut, "operator role and cannot create a token with the admin role") ||
+		!strings.Contains(errOut, "create it with a role of at most operator, or ask a cardflow admin for a token with the admin role") {
 		t.Errorf("an operator creating an admin token: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "ci", "--role", "viewer", "--expires-in", "24h")

@@ -83,7 +83,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	}
 	if !p.Role.Allows(role) {
 		return nil, problem.New(problem.Forbidden, "you have the %s role and cannot create a token with the %s role", p.Role, role).
-			WithRemedy("ask for a token with a role of at most %s", p.Role).WithDetail("field", "role")
+			WithRemedy("create it with a role of at most %s, or ask a cardflow admin for a token with the %s role", p.Role, role).WithDetail("field", "role")
 	}
 	asked := expiresIn
 	switch {
