@@ -78,9 +78,12 @@ func TestBrowserDeleteDeviceShowsTheDevice(t *testing.T) {
 		}
 		return out
 	}
+	// The question's button names the card it runs, where it read "Run"
+	// as the form's below does, two buttons of one name.
 	confirm := func(want string) {
 		t.Helper()
-		b.click(`//*[@id="confirm"]` + button("Run"))
+		card := strings.TrimSuffix(b.text(`//h1`), "\n")
+		b.click(`//*[@id="confirm"]` + button("Run "+card))
 		if got := b.runStatus(); got != want {
 			b.fatalf("the confirmed run's status is %q; want %s", got, want)
 		}

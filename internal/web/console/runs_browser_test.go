@@ -617,7 +617,7 @@ func TestBrowserDeleteDeviceAsksFirst(t *testing.T) {
 	if !exists() {
 		t.Fatal("the device was deleted before the run was confirmed")
 	}
-	b.click(`//*[@id="confirm"]` + button("Run"))
+	b.click(`//*[@id="confirm"]` + button("Run Delete Device"))
 	if got := b.runStatus(); got != "Succeeded" {
 		b.fatalf("the confirmed delete's status is %q; want Succeeded", got)
 	}
