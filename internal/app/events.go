@@ -666,15 +666,24 @@ func (in *eventIntake) reconcileLeased(ctx context.Context, id string, types []s
 // another server holds the lease.
 func (in *eventIntake) hookLeased(ctx context.Context, id string, fn func() error) (bool, error) {
 	name := "events-hook/" + id
-	ok, err := in.store.TryLease(ctx, name, in.owner, hookLeaseTTL, in.now())
-	if err != nil || !ok {
-		return false, err
-	}
-	defer func() {
+	release := func() {
 		if err := in.store.ReleaseLease(context.WithoutCancel(ctx), name, in.owner); err != nil {
 			in.log.WarnContext(ctx, "events: releasing the event hook lease", slog.String("connection", id), slog.Any("error", err))
 		}
-	}()
+	}
+	ok, err := in.store.TryLease(ctx, name, in.owner, hookLeaseTTL, in.now())
+	if err != nil {
+		// The lease may be taken all the same: a statement that ends as
+		// ctx does (a server stopping) can be written and still answer
+		// the context's error. Left, it would keep every other server
+		// from the hook until it lapsed.
+		release()
+		return false, err
+	}
+	if !ok {
+		return false, nil
+	}
+	defer release()
 	return true, fn()
 }
 
