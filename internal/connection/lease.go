@@ -74,6 +74,12 @@ func (m *Manager) lockConn(ctx context.Context, id string, waiting func(context.
 	for {
 		ok, err := m.Store.TryLease(ctx, leaseName(id), m.leaseOwner, m.leaseTTL(), m.now())
 		if err != nil {
+			// The lease may be taken all the same: a statement that ends
+			// as ctx does (a request given up) can be written and still
+			// answer the context's error. Left, it would keep the other
+			// servers from refreshing the connection's token until it
+			// lapsed.
+			_ = m.Store.ReleaseLease(context.WithoutCancel(ctx), leaseName(id), m.leaseOwner)
 			release()
 			return nil, internal("take refresh lease", err)
 		}
