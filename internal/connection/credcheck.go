@@ -54,15 +54,7 @@ func (m *Manager) storedSecretRefused(ctx context.Context, c *store.Connection) 
 func (m *Manager) orgRefuses(ctx context.Context, domain, clientID, secret string) bool {
 	cctx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	defer cancel()
-	form := url.Values{"token": {credentialProbeToken}, "token_type_hint": {"access_token"}}
-	req, err := http.NewRequestWithContext(cctx, http.MethodPost, OriginOf(domain)+"/oauth2/v1/introspect", strings.NewReader(form.Encode()))
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
-	resp, err := m.httpClient().Do(req)
+	resp, err := m.postIntrospect(cctx, domain, clientID, secret, credentialProbeToken, "access_token")
 	if err != nil {
 		m.log.DebugContext(ctx, "client credential check got no answer; the sign-in will tell", "domain", domain, "cause", transportCause(err))
 		return false
@@ -76,4 +68,19 @@ func (m *Manager) orgRefuses(ctx context.Context, domain, clientID, secret strin
 		Error string `json:"error"`
 	}
 	return json.Unmarshal(body, &oe) == nil && oe.Error == "invalid_client"
+}
+
+// postIntrospect asks the org's introspection endpoint (RFC 7662) about
+// token as the client clientID with secret (client_secret_basic, as the
+// code exchange authenticates).
+func (m *Manager) postIntrospect(ctx context.Context, domain, clientID, secret, token, hint string) (*http.Response, error) {
+	form := url.Values{"token": {token}, "token_type_hint": {hint}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, OriginOf(domain)+"/oauth2/v1/introspect", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
+	return m.httpClient().Do(req)
 }

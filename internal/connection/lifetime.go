@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/problem"
@@ -115,15 +113,7 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 func (m *Manager) introspectExpiry(ctx context.Context, c *store.Connection, secret, rt string) (time.Time, error) {
 	ictx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	defer cancel()
-	form := url.Values{"token": {rt}, "token_type_hint": {"refresh_token"}}
-	req, err := http.NewRequestWithContext(ictx, http.MethodPost, OriginOf(c.Domain)+"/oauth2/v1/introspect", strings.NewReader(form.Encode()))
-	if err != nil {
-		return time.Time{}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(secret))
-	resp, err := m.httpClient().Do(req)
+	resp, err := m.postIntrospect(ictx, c.Domain, c.ClientID, secret, rt, "refresh_token")
 	if err != nil {
 		return time.Time{}, errors.New(transportCause(err))
 	}
