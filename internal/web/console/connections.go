@@ -489,6 +489,10 @@ func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqS
 			f = missingScopesFlash(how, res)
 		}
 		c.addFlash(r.Context(), s.session, f)
+	case res.Status == store.StatusPending && res.Auth != store.AuthService:
+		// Nobody has signed in yet: there is nothing to check, and
+		// nothing failed.
+		c.addFlash(r.Context(), s.session, flash{Kind: "warning", Message: "Not checked yet: the connection waits for its sign-in at the org; how to finish it is said below."})
 	case res.Status != store.StatusActive:
 		// The connection's page shows the reason and the fix in its status
 		// banner, which stays until the connection works again: the flash

@@ -120,3 +120,24 @@ func TestServiceEventCardsFix(t *testing.T) {
 		t.Errorf("the page of a service connection says to reauthorize it:\n%s", body)
 	}
 }
+
+// TestHealthCheckOfAPendingConnection: Test on a user connection nobody
+// has signed in to yet says it is not checked yet and points at the
+// sign-in, where it said the health check failed though nothing had.
+func TestHealthCheckOfAPendingConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Half done", Domain: e.emu.URL,
+		ClientID: oktaemu.DemoClientID, ClientSecret: oktaemu.DemoClientSecret}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, csrf := signInHTTP(t, e.url, "/connections")
+	if resp, _ := post(t, c, e.url+"/connections/"+v.ID+"/test", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("test: status %d; want 303", resp.StatusCode)
+	}
+	_, body := get(t, c, e.url+"/connections/"+v.ID)
+	if !strings.Contains(body, "Not checked yet: the connection waits for its sign-in at the org") || strings.Contains(body, "Health check failed") {
+		t.Errorf("after Test the pending connection's page lacks the not-checked note, or says the check failed:\n%s", body)
+	}
+}
