@@ -91,9 +91,9 @@ func dataDir(t *testing.T) string {
 // a browser, the way `connections create` asks a person to.
 func (s *server) connect(t *testing.T, nickname string, extra ...string) string {
 	t.Helper()
-	args := append([]string{"connections", "create", "--nickname", nickname, "--domain", s.emu.URL,
-		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json"}, extra...)
-	return s.authorize(t, "connections create", args...)
+	id, authURL := s.create(t, nickname, extra...)
+	s.signIn(t, authURL, oktaemu.AdminLogin)
+	return id
 }
 
 // connectRotated creates a connection as connect does, but the OAuth
@@ -102,27 +102,34 @@ func (s *server) connect(t *testing.T, nickname string, extra ...string) string 
 // It returns the connection's id and the app's new secret.
 func (s *server) connectRotated(t *testing.T, nickname string) (id, secret string) {
 	t.Helper()
-	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", nickname, "--domain", s.emu.URL,
-		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json")
-	if code != exitOK {
-		t.Fatalf("connections create: exit %d\n%s%s", code, out, errOut)
-	}
-	var started struct {
-		ID           string `json:"id"`
-		AuthorizeURL string `json:"authorizeUrl"`
-	}
-	if err := json.Unmarshal([]byte(out), &started); err != nil {
-		t.Fatalf("connections create --json: %v\n%s", err, out)
-	}
+	id, authURL := s.create(t, nickname)
 	secret = s.emu.RotateClientSecret(t, oktaemu.DemoAppID)
-	s.signIn(t, started.AuthorizeURL, oktaemu.AdminLogin)
-	return started.ID, secret
+	s.signIn(t, authURL, oktaemu.AdminLogin)
+	return id, secret
+}
+
+// create creates a connection with the CLI (--no-wait) and returns its
+// id and the authorize URL it printed.
+func (s *server) create(t *testing.T, nickname string, extra ...string) (id, authorizeURL string) {
+	t.Helper()
+	args := append([]string{"connections", "create", "--nickname", nickname, "--domain", s.emu.URL,
+		"--client-id", oktaemu.DemoClientID, "--no-wait", "--json"}, extra...)
+	return s.start(t, "connections create", args...)
 }
 
 // authorize runs a command that prints {id, authorizeUrl} (create or
 // reauthorize with --no-wait --json), signs in at the org like a browser
 // and returns the connection id.
 func (s *server) authorize(t *testing.T, what string, args ...string) string {
+	t.Helper()
+	id, authURL := s.start(t, what, args...)
+	s.signIn(t, authURL, oktaemu.AdminLogin)
+	return id
+}
+
+// start runs a command that prints {id, authorizeUrl} (create or
+// reauthorize with --no-wait --json) and returns them.
+func (s *server) start(t *testing.T, what string, args ...string) (id, authorizeURL string) {
 	t.Helper()
 	code, out, errOut := runCLI(t, s.vars, args...)
 	if code != exitOK {
@@ -135,8 +142,7 @@ func (s *server) authorize(t *testing.T, what string, args ...string) string {
 	if err := json.Unmarshal([]byte(out), &started); err != nil {
 		t.Fatalf("%s --json: %v\n%s", what, err, out)
 	}
-	s.signIn(t, started.AuthorizeURL, oktaemu.AdminLogin)
-	return started.ID
+	return started.ID, started.AuthorizeURL
 }
 
 // signIn signs in at the org as login like a browser, following the

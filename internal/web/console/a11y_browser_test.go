@@ -23,8 +23,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cardflow/cardflow/internal/access"
-	"github.com/cardflow/cardflow/internal/connection"
-	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -526,9 +524,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 	// a succeeded and a failed card run, a failed flow run with items.
 	read := []string{"okta.devices.read"}
 	readOnly := e.connect(t, "Read only", &read)
-	if _, _, err := e.manager.Create(context.Background(), connectionInput("Half done", e.emu.URL), store.Actor{Type: store.ActorUser, Login: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	e.createPending(t, "Half done", nil)
 	prod := e.connectionByNickname(t, "Prod")
 	var runPages []string
 	for _, body := range []string{
@@ -658,12 +654,6 @@ steps:
     input:
       deviceId: ${{ item }}
 `
-
-// connectionInput is a New Connection for the emulated org's OAuth app.
-func connectionInput(nickname, domain string) connection.CreateInput {
-	return connection.CreateInput{Connector: "okta-devices", Nickname: nickname, Domain: domain,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret)}
-}
 
 // errorSummaryScript describes the focused element and the page's title.
 const errorSummaryScript = `(() => {

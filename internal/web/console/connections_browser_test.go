@@ -345,11 +345,7 @@ func TestBrowserListShowsWhyAConnectionIsNotActive(t *testing.T) {
 	e := newEnv(t)
 	e.connect(t, "Working", nil)
 	// Created but never authorized: pending.
-	pending, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Half done",
-		Domain: e.emu.URL, ClientID: "0oaworkflowsclient", ClientSecret: "demo-workflows-secret"}, store.Actor{Type: store.ActorUser, Login: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pending, _ := e.createPending(t, "Half done", nil)
 	broken := e.connect(t, "Broken", nil)
 	if err := e.store.UpdateConnection(context.Background(), broken.ID, func(c *store.Connection) error {
 		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, "Okta refused the refresh token (invalid_grant)", "reauthorize the connection"

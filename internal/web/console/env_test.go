@@ -119,17 +119,27 @@ func (e *env) api(t *testing.T, method, path, contentType, body string) (int, st
 	return resp.StatusCode, string(b)
 }
 
-// createRotated creates a connection with the app's client secret, then
-// rotates the secret at the org, as an admin on the app's General tab
-// does, so that the connection's sign-in fails (invalid_client) and
+// createPending creates a connection with the app's client ID and secret
+// (the default scopes unless scopes), pending until its sign-in, without
+// the browser (the browser tests of New Connection cover that path). It
+// returns the connection and its authorize URL.
+func (e *env) createPending(t *testing.T, nickname string, scopes *[]string) (*connection.View, string) {
+	t.Helper()
+	v, authURL, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: nickname, Domain: e.emu.URL,
+		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret), Scopes: scopes}, store.Actor{Type: store.ActorUser, Login: "test"})
+	if err != nil {
+		t.Fatalf("create %q: %v", nickname, err)
+	}
+	return v, authURL
+}
+
+// createRotated creates a pending connection (createPending), then
+// rotates the app's secret at the org, as an admin on the app's General
+// tab does, so that the connection's sign-in fails (invalid_client) and
 // leaves it in error. It returns the connection, its authorize URL and
 // the app's new secret.
 func (e *env) createRotated(t *testing.T, nickname string) (*connection.View, string, string) {
 	t.Helper()
-	v, authURL, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: nickname, Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret)}, store.Actor{Type: store.ActorUser, Login: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, authURL := e.createPending(t, nickname, nil)
 	return v, authURL, e.emu.RotateClientSecret(t, oktaemu.DemoAppID)
 }

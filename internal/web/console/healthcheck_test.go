@@ -127,11 +127,7 @@ func TestServiceEventCardsFix(t *testing.T) {
 func TestHealthCheckOfAPendingConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	v, _, err := e.manager.Create(context.Background(), connection.CreateInput{Connector: "okta-devices", Nickname: "Half done", Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: oktaemu.DemoClientSecret}, store.Actor{Type: store.ActorUser, Login: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, _ := e.createPending(t, "Half done", nil)
 	c, _, csrf := signInHTTP(t, e.url, "/connections")
 	if resp, _ := post(t, c, e.url+"/connections/"+v.ID+"/test", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("test: status %d; want 303", resp.StatusCode)

@@ -7,10 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cardflow/cardflow/internal/connection"
-	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
-	"github.com/cardflow/cardflow/internal/store"
 )
 
 // TestRunPageRemedyInConsoleWords: the page of a card run that failed for
@@ -23,11 +20,7 @@ func TestRunPageRemedyInConsoleWords(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	actor := store.Actor{Type: store.ActorUser, Login: "test"}
-	if _, _, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: "Half done", Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret)}, actor); err != nil {
-		t.Fatal(err)
-	}
+	e.createPending(t, "Half done", nil)
 	// The app's secret rotated while its sign-in was under way.
 	_, authURL, _ := e.createRotated(t, "Wrong secret")
 	cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)

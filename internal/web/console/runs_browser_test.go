@@ -16,23 +16,17 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cardflow/cardflow/internal/connection"
-	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// connect creates and authorizes a connection without the browser (the
-// browser tests of New Connection cover that path); scopes nil means the
-// default scopes.
+// connect creates (createPending) and authorizes a connection without the
+// browser; scopes nil means the default scopes.
 func (e *env) connect(t *testing.T, nickname string, scopes *[]string) *connection.View {
 	t.Helper()
 	ctx := context.Background()
-	_, authURL, err := e.manager.Create(ctx, connection.CreateInput{Connector: "okta-devices", Nickname: nickname, Domain: e.emu.URL,
-		ClientID: oktaemu.DemoClientID, ClientSecret: keyring.Secret(oktaemu.DemoClientSecret), Scopes: scopes}, store.Actor{Type: store.ActorUser, Login: "test"})
-	if err != nil {
-		t.Fatalf("create %q: %v", nickname, err)
-	}
+	_, authURL := e.createPending(t, nickname, scopes)
 	cb := e.emu.SignIn(t, authURL, oktaemu.AdminLogin, oktaemu.DemoPassword)
 	res, err := e.manager.Callback(ctx, cb.Query())
 	if err != nil || !res.OK {
