@@ -547,7 +547,11 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 				strings.Join(m, "; "), next)
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "FAILED: status %s: %s\n", out.Status, out.StatusReason)
+		verdict := "FAILED"
+		if notSignedIn(out) {
+			verdict = "NOT CHECKED YET"
+		}
+		fmt.Fprintf(e.stdout, "%s: status %s: %s\n", verdict, out.Status, out.StatusReason)
 		if out.StatusReasonCode != "" {
 			fmt.Fprintf(e.stdout, "Reason code: %s\n", out.StatusReasonCode)
 		}
@@ -555,10 +559,21 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "Remedy: %s\n", out.Remedy)
 		}
 	}
-	if !out.OK {
+	switch {
+	case notSignedIn(out):
+		// Nothing failed: nobody has signed in, so there is nothing to
+		// check yet. The connection cannot run cards either, hence exit 1.
+		return reported(codeFailed, fmt.Sprintf("connection %s is not checked yet: it waits for its sign-in at the org", id), out.Remedy)
+	case !out.OK:
 		return reported(codeFailed, fmt.Sprintf("connection %s failed its check: status %s: %s", id, out.Status, out.StatusReason), out.Remedy)
 	}
 	return nil
+}
+
+// notSignedIn tells a user connection nobody has signed in to yet, which
+// a check cannot test, from one that failed it.
+func notSignedIn(t api.ConnectionTest) bool {
+	return !t.OK && t.Status == "pending" && t.Auth != "service"
 }
 
 func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {

@@ -313,6 +313,29 @@ func TestCLIConnectionTestMissingScope(t *testing.T) {
 	}
 }
 
+// TestCLIConnectionTestNotSignedIn: the check of a user connection nobody
+// has signed in to yet says it is not checked yet, not that it failed, and
+// how to finish the sign-in; it exits 1, as the connection cannot run
+// cards yet.
+func TestCLIConnectionTestNotSignedIn(t *testing.T) {
+	s := startServer(t)
+	s.create(t, "Waiting")
+	code, out, errOut := runCLI(t, s.vars, "connections", "test", "Waiting")
+	if code != exitFailure {
+		t.Fatalf("exit %d; want %d\n%s%s", code, exitFailure, out, errOut)
+	}
+	if !strings.Contains(out, "NOT CHECKED YET: status pending: waiting for an administrator to finish signing in") || strings.Contains(out+errOut, "FAILED") || strings.Contains(errOut, "failed its check") {
+		t.Errorf("output says the check failed, or not that nobody signed in yet:\n%s%s", out, errOut)
+	}
+	if !strings.Contains(out, "Remedy: open the authorize URL and sign in") {
+		t.Errorf("output lacks the fix:\n%s%s", out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "connections", "test", "Waiting", "--json")
+	if code != exitFailure || !strings.Contains(errOut, "is not checked yet: it waits for its sign-in at the org") || strings.Contains(errOut, "failed its check") {
+		t.Errorf("--json: exit %d; want %d and an error saying it is not checked yet\n%s%s", code, exitFailure, out, errOut)
+	}
+}
+
 func TestCLIConnectionCreateRefused(t *testing.T) {
 	s := startServer(t)
 	code, out, errOut := runCLI(t, s.vars, "connections", "create", "--nickname", "Bad", "--domain", "example-admin.okta.com",
