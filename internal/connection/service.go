@@ -459,6 +459,14 @@ func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err er
 	var re *oauth2.RetrieveError
 	code := ""
 	switch {
+	case errors.As(err, &re) && refusedForTime(re):
+		code = store.ReasonClockSkew
+		what := "client assertion"
+		if re.ErrorCode == "invalid_dpop_proof" {
+			what = "DPoP proof"
+		}
+		p = problem.New(problem.UpstreamError, "the org refused the %s of service connection %q for its time (%s: %s): %s", what, c.Nickname, re.ErrorCode, cleanText(re.ErrorDescription, 200), hostClockOff(re.Response, m.now())).
+			WithRemedy("set this host's clock right (synchronise it with NTP: chrony, systemd-timesyncd): cardflow signs the connection's client assertions and DPoP proofs with it, and the org takes them only within minutes of its own time; the key is not in question. cardflow tests the connection again in the background, or test it")
 	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
 		code = store.ReasonKeyRefused
 		p = problem.New(problem.NeedsReauthorization, "the org does not accept the key of service connection %q (invalid_client: %s)", c.Nickname, cleanText(re.ErrorDescription, 200)).
@@ -491,6 +499,45 @@ func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err er
 	}
 	m.log.WarnContext(ctx, "service token request failed", "connection", c.ID, "reason", p.Message)
 	return p.WithDetail("connection", c.ID).Wrap(err)
+}
+
+// refusedForTime reports whether the org refused a token request for the
+// time of what cardflow signed with this host's clock, not for its key:
+// the client assertion expired or its exp too far ahead (invalid_client:
+// "The client_assertion token is expired.", "... has an expiration too far
+// into the future."), a DPoP proof's iat out of the org's window
+// (invalid_dpop_proof: "The DPoP proof JWT is issued more than five minutes
+// in the past.", "'iat' claim in the DPoP proof JWT is invalid.").
+func refusedForTime(re *oauth2.RetrieveError) bool {
+	if re.ErrorCode != "invalid_client" && re.ErrorCode != "invalid_dpop_proof" {
+		return false
+	}
+	desc := strings.ToLower(re.ErrorDescription)
+	for _, w := range []string{"expired", "expiration", "in the past", "in the future", "into the future", "not yet valid", "'iat'", "'exp'", "'nbf'"} {
+		if strings.Contains(desc, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostClockOff says how far this host's clock (now) is off from the org's,
+// by the Date of the org's answer resp.
+func hostClockOff(resp *http.Response, now time.Time) string {
+	var at time.Time
+	if resp != nil {
+		at, _ = http.ParseTime(resp.Header.Get("Date"))
+	}
+	d := now.Sub(at).Round(time.Second)
+	switch {
+	case at.IsZero():
+		return "this host's clock is probably off from the org's"
+	case d >= time.Second:
+		return fmt.Sprintf("this host's clock is %s ahead of the org's (its answer is dated %s)", d, at.UTC().Format(time.RFC3339))
+	case d <= -time.Second:
+		return fmt.Sprintf("this host's clock is %s behind the org's (its answer is dated %s)", -d, at.UTC().Format(time.RFC3339))
+	}
+	return "the date of the org's answer agrees with this host's clock: check that the clock keeps time"
 }
 
 // updateService applies change to the stored connection (in its locked

@@ -115,6 +115,7 @@ const (
 	ReasonScopeNotGranted     = "scope_not_granted"     // the app does not grant the scopes asked for (invalid_scope, consent_required, an always-requested scope missing, a device read refused for lack of scope)
 	ReasonNoAdminRole         = "no_admin_role"         // the account or service app has no admin role that may read devices (E0000006)
 	ReasonTokenRefused        = "token_refused"         // the org rejected a token it had just issued (HTTP 401 on a device read)
+	ReasonClockSkew           = "clock_skew"            // the org refused a service connection's client assertion or DPoP proof for its time, signed with this host's clock
 
 	// A user connection's sign-in or its tokens.
 	ReasonSignInExpired          = "sign_in_expired"          // the sign-in took longer than its request lives
