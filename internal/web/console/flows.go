@@ -425,6 +425,29 @@ type flowData struct {
 	// EventRead is where a step of an event flow reads its event, which a
 	// run started by hand does not have (no Run form then); nil when none.
 	EventRead *flow.EventRead
+	// Confirm, when set, asks before the flow runs: steps of it cannot be
+	// undone. Plan is then what it would change now.
+	Confirm []irreversibleStep
+}
+
+// irreversibleStep is a step of a flow whose card cannot be undone
+// (irreversibleCards), with why.
+type irreversibleStep struct {
+	ID, Card, Why string
+}
+
+// irreversibleSteps are the steps of doc whose cards cannot be undone.
+func irreversibleSteps(doc *flow.Document) []irreversibleStep {
+	if doc == nil {
+		return nil
+	}
+	var out []irreversibleStep
+	for _, st := range doc.Steps {
+		if why, ok := irreversibleCards[st.Card]; ok {
+			out = append(out, irreversibleStep{ID: st.ID, Card: st.Card, Why: why})
+		}
+	}
+	return out
 }
 
 // Stops says that one of the flow's problems stops it; the others only
@@ -643,11 +666,36 @@ func (c *Console) planScheduledFlow(w http.ResponseWriter, r *http.Request, s *r
 	c.render(w, r, s, status, "flow", title, d)
 }
 
+// confirmFlow asks whether to run the flow of d, whose steps include
+// irreversible ones, above the plan of what it would change now with the
+// form's inputs. A plan that fails (a missing input, a connection that
+// needs reauthorizing) is shown as Plan shows it, with no question: the
+// run would fail alike.
+func (c *Console) confirmFlow(w http.ResponseWriter, r *http.Request, s *reqState, d *flowData, steps []irreversibleStep) {
+	ctx := r.Context()
+	plan, err := c.FlowRunner.Plan(ctx, d.Flow.ID, flowInputs(d), s.actor())
+	if err != nil {
+		status, e := c.publicError(ctx, err)
+		d.setError(e)
+		c.render(w, r, s, status, "flow", d.Flow.Name, d)
+		return
+	}
+	d.Plan, d.Confirm = plan, steps
+	c.render(w, r, s, http.StatusOK, "flow", "Run "+d.Flow.Name+"?", d)
+}
+
 func (c *Console) startFlow(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
 	d, err := c.flowPage(ctx, r.PathValue("id"), r.PostForm)
 	if err != nil {
 		c.fail(w, r, s, err)
+		return
+	}
+	if steps := irreversibleSteps(d.Doc); len(steps) > 0 && r.PostForm.Get("confirmed") != "yes" {
+		// Steps of it cannot be undone: as a card that cannot be, it asks
+		// first, with the plan of what it would change now (recorded and
+		// audited as any plan).
+		c.confirmFlow(w, r, s, d, steps)
 		return
 	}
 	run, err := c.FlowRunner.Start(ctx, d.Flow.ID, flowInputs(d), s.starter())
