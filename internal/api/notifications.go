@@ -11,12 +11,14 @@ type NotificationTest struct {
 // URL); Body is what it is sent (cardflow, slack, googlechat or teams);
 // Error, when it did not take the message, says why; Unreached, that no
 // answer came (the receiver down, its host unknown, a timeout: its URL
-// may be right); Remedy, what to do.
+// may be right); Status, the HTTP status of an answer that refused it;
+// Remedy, what to do.
 type NotificationTestResult struct {
 	Receiver  string `json:"receiver"`
 	Body      string `json:"body"`
 	Delivered bool   `json:"delivered"`
 	Error     string `json:"error,omitempty"`
 	Unreached bool   `json:"unreached,omitempty"`
+	Status    int    `json:"status,omitempty"`
 	Remedy    string `json:"remedy,omitempty"`
 }

@@ -133,7 +133,8 @@ func (t notificationTester) Test(ctx context.Context, by string) []web.Notificat
 	results := t.sender.Test(ctx, by)
 	out := make([]web.NotificationResult, len(results))
 	for i, r := range results {
-		out[i] = web.NotificationResult{Receiver: r.Receiver.String(), Body: r.Receiver.Body(), Err: r.Err, Unreached: r.Err != nil && notify.Unreached(r.Err)}
+		out[i] = web.NotificationResult{Receiver: r.Receiver.String(), Body: r.Receiver.Body(), Err: r.Err,
+			Unreached: r.Err != nil && notify.Unreached(r.Err), TimedOut: r.Err != nil && notify.TimedOut(r.Err), Status: notify.AnswerStatus(r.Err)}
 	}
 	return out
 }

@@ -130,3 +130,48 @@ func TestTestMessage(t *testing.T) {
 		t.Errorf("outbox %+v, %v; want nothing stored", list, err)
 	}
 }
+
+// timeoutTransport answers a post to host slow as a post that got no
+// answer in time does, and sends the others on.
+type timeoutTransport struct{ slow string }
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "timeout awaiting response headers" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func (tt timeoutTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == tt.slow {
+		return nil, timeoutError{}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestTestTellsAnswersApart: a test message's results tell a receiver
+// that failed on its side (5xx) or refused the request (4xx), by the
+// answer's status, from one that did not answer in time, whose error
+// says so rather than quoting the transport's words alone.
+func TestTestTellsAnswersApart(t *testing.T) {
+	_, _, snd, _, _ := setup(t)
+	answering := func(status int) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/hook"
+	}
+	snd.Receivers = receivers(t, answering(http.StatusInternalServerError), answering(http.StatusUnauthorized), "https://slow.example/hook")
+	snd.HTTP = &http.Client{Transport: timeoutTransport{slow: "slow.example"}}
+	res := snd.Test(t.Context(), "admin@example.com")
+	if len(res) != 3 {
+		t.Fatalf("%d results; want 3", len(res))
+	}
+	for i, want := range []int{http.StatusInternalServerError, http.StatusUnauthorized, 0} {
+		if got := AnswerStatus(res[i].Err); got != want || TimedOut(res[i].Err) != (i == 2) || Unreached(res[i].Err) != (i == 2) {
+			t.Errorf("receiver %d: %v: status %d, timed out %v, unreached %v; want status %d, only the last timed out (and unreached)",
+				i, res[i].Err, got, TimedOut(res[i].Err), Unreached(res[i].Err), want)
+		}
+	}
+	if msg := res[2].Err.Error(); !strings.HasPrefix(msg, "no answer within 30s: ") || strings.Contains(msg, "/hook") {
+		t.Errorf("error %q; want it to say no answer came within 30s, without the receiver's path", msg)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -234,7 +235,7 @@ func (s *Sender) attempted(digest string, ok bool) {
 // post sends n to r. Its error names r as r.String does, never by its
 // URL: the error is logged and stored.
 func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, postTimeout)
 	defer cancel()
 	body, err := postBody(r, n.Body)
 	if err != nil {
@@ -258,6 +259,9 @@ func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) er
 		if errors.As(err, &ue) {
 			ue.URL = r.String()
 		}
+		if TimedOut(err) {
+			return fmt.Errorf("no answer within %s: %w", postTimeout, err)
+		}
 		return fmt.Errorf("post: %w", err)
 	}
 	defer resp.Body.Close()
@@ -267,12 +271,42 @@ func (s *Sender) post(ctx context.Context, r Receiver, n *store.Notification) er
 		if loc, err := resp.Location(); err == nil && loc.Host != "" {
 			to = loc.Scheme + "://" + loc.Host + "/…" // not its path: it may be the key of a webhook
 		}
-		return fmt.Errorf("the receiver answered %s, to %s: cardflow does not follow redirects (they could take the signed message anywhere); give -notify-url as the address it redirects to", resp.Status, to)
+		return &AnswerError{Status: resp.StatusCode, msg: fmt.Sprintf("the receiver answered %s, to %s: cardflow does not follow redirects (they could take the signed message anywhere); give -notify-url as the address it redirects to", resp.Status, to)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("the receiver answered %s%s", resp.Status, r.excerpt(answer))
+		return &AnswerError{Status: resp.StatusCode, msg: fmt.Sprintf("the receiver answered %s%s", resp.Status, r.excerpt(answer))}
 	}
 	return nil
+}
+
+// postTimeout is how long a receiver has to answer a post.
+const postTimeout = 30 * time.Second
+
+// AnswerError is a receiver's answer to a post that was not 2xx.
+type AnswerError struct {
+	// Status is the answer's HTTP status.
+	Status int
+	msg    string
+}
+
+func (e *AnswerError) Error() string { return e.msg }
+
+// AnswerStatus is the HTTP status of the answer that err, of a post to a
+// receiver, reports: 0 when the receiver did not answer (or took it).
+func AnswerStatus(err error) int {
+	var ae *AnswerError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}
+
+// TimedOut reports whether err, of a post to a receiver, is one that got
+// no answer in time: the receiver slow to answer, or a network that drops
+// the packets on the way.
+func TimedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // defaultClient posts when Sender.HTTP is nil: a 10 s timeout, redirects

@@ -28,17 +28,34 @@ type NotificationResult struct {
 	Receiver, Body string
 	Err            error
 	// Unreached says that Err is no answer (the receiver down, its host
-	// unknown, a timeout) rather than an answer refusing the message.
-	Unreached bool
+	// unknown, a timeout) rather than an answer refusing the message;
+	// TimedOut, that it is a timeout.
+	Unreached, TimedOut bool
+	// Status is the HTTP status of the receiver's answer, 0 when none
+	// came.
+	Status int
 }
 
-// NotificationTestRemedy is what to do about a receiver that did not
-// take the test message: one that could not be reached is started (its
-// URL may be right, and restarting cardflow would change nothing), one that
-// answered with a refusal is given another -notify-url.
-func NotificationTestRemedy(unreached bool) string {
-	if unreached {
+// Remedy is what to do about a receiver that did not take the test
+// message. Only a refusal that says the request was wrong (a 4xx: not
+// found, a chat webhook refusing cardflow's JSON) calls for another
+// -notify-url; a receiver that failed on its side (5xx), that may not
+// check the signature with this server's secret (401, 403 for cardflow's
+// JSON), that could not be reached or was slow to answer may well have the
+// right one, and restarting cardflow would change nothing.
+func (r NotificationResult) Remedy() string {
+	const kept = "cardflow keeps its notifications and sends them once it takes them"
+	switch {
+	case r.TimedOut:
+		return "make the receiver answer within 30 s (one that does its work before answering should answer first: cardflow posts again a notification it got no answer to, which the receiver then gets twice), or fix the network between this server and it if a firewall drops the packets (its -notify-url may be right): " + kept
+	case r.Unreached:
 		return "start the receiver, or fix the network or name lookup between this server and it (its -notify-url may be right): cardflow keeps its notifications and sends them once it answers"
+	case r.Status >= 500:
+		return "the receiver failed on its side: see its logs and fix it (its -notify-url may be right): " + kept
+	case r.Status == http.StatusTooManyRequests:
+		return "the receiver limits how often it may be posted to: test again later (its -notify-url may be right): " + kept
+	case (r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden) && r.Body == "cardflow":
+		return "check that the receiver verifies X-Cardflow-Signature with this server's CARDFLOW_NOTIFY_SECRET (every server's must be the same), or fix its -notify-url if the receiver wants a key there, and restart the server"
 	}
 	return "fix the receiver's -notify-url (a chat webhook's URL as its service gave it, or BODY=URL to name the body it takes) and restart the server"
 }
@@ -82,7 +99,7 @@ func (s *Server) testNotifications(w http.ResponseWriter, r *http.Request) {
 		out.Receivers[i] = api.NotificationTestResult{Receiver: res.Receiver, Body: res.Body, Delivered: res.Err == nil}
 		if res.Err != nil {
 			out.Receivers[i].Error = res.Err.Error()
-			out.Receivers[i].Unreached, out.Receivers[i].Remedy = res.Unreached, NotificationTestRemedy(res.Unreached)
+			out.Receivers[i].Unreached, out.Receivers[i].Status, out.Receivers[i].Remedy = res.Unreached, res.Status, res.Remedy()
 		}
 	}
 	e, err := NotificationTestAudit(p.Actor, results)

@@ -31,7 +31,7 @@ func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *r
 		default:
 			continue
 		}
-		if rem := web.NotificationTestRemedy(res.Unreached); !slices.Contains(remedies, rem) {
+		if rem := res.Remedy(); !slices.Contains(remedies, rem) {
 			remedies = append(remedies, rem)
 		}
 	}
