@@ -170,7 +170,7 @@ func (p *docParser) compile(doc *Document) {
 		return
 	}
 	if doc.Trigger != nil {
-		p.compileTrigger(doc.Trigger, envs)
+		p.compileTrigger(doc, envs)
 	}
 	index := map[string]int{}
 	for i, st := range doc.Steps {

@@ -9,6 +9,7 @@ import (
 	"time"
 	_ "time/tzdata" // IANA zones for on.schedule.timezone on hosts without a zone database
 
+	"cel.dev/cel-go/common/types"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/robfig/cron/v3"
 )
@@ -679,8 +680,11 @@ func (p *docParser) checkTriggerInputs(doc *Document) {
 }
 
 // compileTrigger compiles the expressions of on.inputs and on.event.if,
-// where only trigger is in scope.
-func (p *docParser) compileTrigger(t *Trigger, envs *celEnvs) {
+// where only trigger is in scope, and refuses one whose kind the checker
+// knows to be wrong (an if giving a string, an input of type string given
+// trigger.event.device): every run it starts would fail there.
+func (p *docParser) compileTrigger(doc *Document, envs *celEnvs) {
+	t := doc.Trigger
 	check := func(where string) func(*expression) {
 		return func(e *expression) {
 			for _, m := range e.compile(envs.trigger) {
@@ -695,7 +699,48 @@ func (p *docParser) compileTrigger(t *Trigger, envs *celEnvs) {
 	t.inputs.walkExprs(check("on.inputs"))
 	if t.Event != nil {
 		t.Event.cond.walkExprs(check("on.event.if"))
+		if k, e := wholeExprKind(t.Event.cond); k != "" && k != "a bool" {
+			p.iss.add(e.pos, "", "on.event.if: ${{ %s }} gives %s; it must give true or false, e.g. if: ${{ trigger.event.user.login.endsWith(\"@example.com\") }}",
+				strings.TrimSpace(e.src), k)
+		}
 	}
+	if t.inputs == nil || t.inputs.kind != valMap {
+		return
+	}
+	for _, name := range t.inputs.keys {
+		in, ok := doc.Input(name)
+		if !ok {
+			continue // checkTriggerInputs reports it
+		}
+		k, e := wholeExprKind(t.inputs.fields[name])
+		switch {
+		case k == "" || k == "a "+in.Type || k == "null": // null: as not given
+			continue
+		case (k == "a timestamp" || k == "a duration") && in.Type == TypeString:
+			continue // given as its text
+		}
+		p.iss.add(e.pos, "", "on.inputs.%s: ${{ %s }} gives %s; input %s is a %s", name, strings.TrimSpace(e.src), k, name, in.Type)
+	}
+}
+
+// wholeExprKind is the kind of value v, one compiled ${{ }} expression,
+// gives, in the words of celKindText and kindOf ("a string", "a number"),
+// with the expression; "" when v is not one or the checker does not know
+// its kind (a field of trigger.event.raw).
+func wholeExprKind(v *value) (string, *expression) {
+	if !v.isWholeExpr() {
+		return "", nil
+	}
+	e := v.tmpl.parts[0].expr
+	if e == nil || e.ast == nil {
+		return "", nil // it did not compile: that is reported
+	}
+	t := e.ast.OutputType()
+	switch t.Kind() {
+	case types.DynKind, types.AnyKind, types.TypeParamKind, types.ErrorKind:
+		return "", nil
+	}
+	return celKindText(t), e
 }
 
 // source is the value as written, for showing a trigger's if.

@@ -81,8 +81,8 @@ func TestTriggerFieldsValid(t *testing.T) {
 	doc := mustParse(t, `name: shapes
 inputs:
   deviceId: {type: string}
-  event: {type: string}
-  actor: {type: string}
+  event: {type: list}
+  actor: {type: list}
   time: {type: string}
   target: {type: string}
   uuid: {type: string}
@@ -93,8 +93,8 @@ on:
     if: ${{ trigger.kind == "event" && trigger.event.eventType.startsWith("device.") && trigger.event.displayMessage != "" && trigger.event.published != "" && trigger.event.raw.target.exists(t, t.type == "UDDevice") }}
   inputs:
     deviceId: '${{ has(trigger.event) ? trigger.event.device.id + trigger.event.device.displayName + trigger.event.user.id + trigger.event.user.login : "manual" }}'
-    event: ${{ trigger.event }}
-    actor: ${{ trigger.event.actor }}
+    event: ${{ [trigger.event] }}
+    actor: ${{ [trigger.event.actor] }}
     time: ${{ trigger.time - duration("24h") }}
     target: ${{ trigger.event.raw.target[0].alternateId }}
     uuid: ${{ trigger.eventUuid + trigger.event.uuid + trigger.event.actor.id + trigger.event.actor.alternateId + trigger.event.actor.displayName + trigger.event.actor.type }}
@@ -124,8 +124,8 @@ steps:
 	}
 	want := map[string]any{
 		"deviceId": "guo1Laptop00u1ann@example.com",
-		"event":    ev,
-		"actor":    ev["actor"],
+		"event":    []any{ev},
+		"actor":    []any{ev["actor"]},
 		"time":     "2025-04-30T09:00:00Z",
 		"target":   "laptop-1",
 		"uuid":     "e-1e-100aadmin@example.comAdminUser",
@@ -155,5 +155,64 @@ steps:
 	got, err = doc.TriggerInputs(context.Background(), Firing{Kind: KindManual, Time: f.Time})
 	if err != nil || got["deviceId"] != "manual" {
 		t.Errorf("TriggerInputs of a manual firing = %v, %v; want deviceId manual", got, err)
+	}
+}
+
+// TestTriggerKindsChecked: an on.event.if, or a value of on.inputs, whose
+// kind the checker knows and is not the one wanted is refused when the
+// flow is parsed, as a step's if is, rather than failing the run of every
+// event (or tick) of a flow stored and enabled without a word.
+func TestTriggerKindsChecked(t *testing.T) {
+	event := strings.ReplaceAll(eventFlow, "DELIVERY", "poll")
+	numbers := strings.Replace(event, "  deviceId: {type: string, required: true}\n",
+		"  deviceId: {type: string, required: true}\n  count: {type: number}\n  quiet: {type: bool}\n  logins: {type: list}\n", 1)
+	tests := []struct {
+		name, doc, old, new string
+		sel, want           string
+	}{
+		{"an if giving a string", event, `!trigger.event.user.login.endsWith("@contractors.example.com")`, "trigger.event.device.displayName",
+			"${{ trigger.event.device.displayName", `on.event.if: ${{ trigger.event.device.displayName }} gives a string; it must give true or false`},
+		{"an if giving a timestamp", event, `!trigger.event.user.login.endsWith("@contractors.example.com")`, "trigger.time",
+			"${{ trigger.time }}", "on.event.if: ${{ trigger.time }} gives a timestamp; it must give true or false"},
+		{"a string input given an object", event, "trigger.event.device.id", "trigger.event.device",
+			"${{ trigger.event.device }}", "on.inputs.deviceId: ${{ trigger.event.device }} gives an object; input deviceId is a string"},
+		{"a number input given a string", numbers, "deviceId: ${{ trigger.event.device.id }}", "deviceId: ${{ trigger.event.device.id }}\n    count: ${{ trigger.event.uuid }}",
+			"${{ trigger.event.uuid", "on.inputs.count: ${{ trigger.event.uuid }} gives a string; input count is a number"},
+		{"a bool input given a string", numbers, "deviceId: ${{ trigger.event.device.id }}", "deviceId: ${{ trigger.event.device.id }}\n    quiet: ${{ trigger.kind }}",
+			"${{ trigger.kind", "on.inputs.quiet: ${{ trigger.kind }} gives a string; input quiet is a bool"},
+		{"a list input given a string", numbers, "deviceId: ${{ trigger.event.device.id }}", "deviceId: ${{ trigger.event.device.id }}\n    logins: ${{ trigger.event.user.login }}",
+			"${{ trigger.event.user.login }}", "on.inputs.logins: ${{ trigger.event.user.login }} gives a string; input logins is a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(tt.doc, tt.old) {
+				t.Fatalf("%q is not in the document", tt.old)
+			}
+			src := strings.Replace(tt.doc, tt.old, tt.new, 1)
+			want := issueAt(t, src, tt.sel, "", tt.want)
+			_, err := Parse([]byte(src))
+			checkIssues(t, err, []wantIssue{want})
+		})
+	}
+
+	// What a run gives the input as it wants it, or as it may be, passes:
+	// a timestamp as its text, a number, a bool, a list, null, a field of
+	// raw (whose kind the checker cannot know), text around an expression.
+	ok := strings.Replace(numbers, "deviceId: ${{ trigger.event.device.id }}", `deviceId: ${{ trigger.time }}
+    count: ${{ double(trigger.time.getHours()) }}
+    quiet: ${{ trigger.event.raw.debugContext.quiet }}
+    logins: ${{ [trigger.event.user.login] }}`, 1)
+	ok = strings.Replace(ok, `!trigger.event.user.login.endsWith("@contractors.example.com")`, "trigger.event.raw.outcome.result", 1)
+	if _, err := Parse([]byte(ok)); err != nil {
+		t.Errorf("Parse: %v", err)
+	}
+	for _, v := range []string{"${{ null }}", "${{ trigger.event.raw.target }}", "${{ int(1) }}", `id-${{ trigger.event.device.id }}`} {
+		src := strings.Replace(numbers, "deviceId: ${{ trigger.event.device.id }}", "deviceId: x\n    count: "+v, 1)
+		if strings.HasPrefix(v, "id-") {
+			src = strings.Replace(numbers, "deviceId: ${{ trigger.event.device.id }}", "deviceId: "+v, 1)
+		}
+		if _, err := Parse([]byte(src)); err != nil {
+			t.Errorf("on.inputs %s: Parse: %v", v, err)
+		}
 	}
 }
