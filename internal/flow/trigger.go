@@ -547,8 +547,25 @@ func parseCron(text string) (cron.Schedule, string) {
 	if err != nil {
 		return nil, err.Error() + `; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT)`
 	}
+	// A day matches when either day field does, as in cron, unless one of
+	// them starts with *: then both must. robfig/cron marks only a field
+	// of * (or */1) so, and read "0 2 */2 * MON-FRI" as every other day
+	// and every weekday, where cron runs it on the odd weekdays.
+	if ss, ok := spec.(*cron.SpecSchedule); ok {
+		f := strings.Fields(t)
+		if strings.HasPrefix(f[2], "*") {
+			ss.Dom |= cronStar
+		}
+		if strings.HasPrefix(f[4], "*") {
+			ss.Dow |= cronStar
+		}
+	}
 	return spec, ""
 }
+
+// cronStar is robfig/cron's mark of a day field that starts with * (its
+// starBit).
+const cronStar = 1 << 63
 
 // withLocation reads a parsed cron schedule in loc.
 func withLocation(s cron.Schedule, loc *time.Location) cron.Schedule {

@@ -142,6 +142,54 @@ func TestScheduleNext(t *testing.T) {
 	}
 }
 
+// TestCronDayFields: the day fields are read as cron (Vixie cron, POSIX)
+// reads them: when both are restricted a day matching either fires, but
+// when one of them starts with * (*/2 as well as *) a day must match both.
+// robfig/cron took */2 for a restriction, so that "0 2 */2 * 1-5" ran on
+// every odd day, weekends too, and on every weekday. The scheduler, which
+// reads the stored trigger, reads it the same.
+func TestCronDayFields(t *testing.T) {
+	day := func(m time.Month, d int) time.Time { return time.Date(2025, m, d, 2, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		cron  string
+		after time.Time
+		want  []time.Time
+	}{
+		// 2025-01-31 is a Friday: the odd weekdays after it.
+		{"0 2 */2 * 1-5", time.Date(2025, 1, 31, 12, 0, 0, 0, time.UTC),
+			[]time.Time{day(2, 3), day(2, 5), day(2, 7), day(2, 11), day(2, 13)}},
+		// The 13ths that are a Sunday, Tuesday, Thursday or Saturday.
+		{"0 2 13 * */2", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			[]time.Time{day(2, 13), day(3, 13), day(4, 13), day(5, 13), day(7, 13)}},
+		// Both restricted without *: either (the 1st and 15th, and Mondays).
+		{"0 2 1,15 * MON", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			[]time.Time{day(1, 1), day(1, 6), day(1, 13), day(1, 15), day(1, 20)}},
+		{"0 2 * * MON", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			[]time.Time{day(1, 6), day(1, 13)}},
+		{"0 2 */1 * MON", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			[]time.Time{day(1, 6), day(1, 13)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cron, func(t *testing.T) {
+			doc := mustParse(t, "name: s\non:\n  schedule:\n    cron: \""+tt.cron+"\"\n"+triggerSteps+"inputs:\n  since: {type: string}\n")
+			stored, err := ScheduleFromSpec(doc.Trigger.SpecJSON())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, sch := range map[string]*Schedule{"parsed": doc.Trigger.Schedule, "stored": stored} {
+				at := tt.after
+				for i, want := range tt.want {
+					got := sch.Next(at)
+					if !got.Equal(want) {
+						t.Fatalf("%s: tick %d after %v = %v; want %v", name, i, at, got, want)
+					}
+					at = got
+				}
+			}
+		})
+	}
+}
+
 func TestTriggerParseErrors(t *testing.T) {
 	head := "name: t\ninputs:\n  since: {type: string, required: true}\n"
 	tests := []struct {
