@@ -111,6 +111,17 @@ func TestRouteRoleMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("every route that changes something a role may not has an audit action", func(t *testing.T) {
+		for _, p := range registered {
+			method, _ := routePath(p)
+			need, _ := web.RoleFor(p)
+			_, ok := web.ActionFor(p)
+			if method != "GET" && need != access.Anyone && need != access.Viewer && !ok {
+				t.Errorf("route %q needs the %s role but has no audit action: add it to routeActions in internal/web/roles.go, so that a refusal is audited", p, need)
+			}
+		}
+	})
+
 	tokens := map[access.Role]string{}
 	for _, role := range access.Roles {
 		tok, err := h.app.Tokens.Create(t.Context(), access.Bootstrap, "matrix "+string(role), role, time.Hour)
@@ -150,6 +161,9 @@ func TestRouteRoleMatrix(t *testing.T) {
 						e.Error.Details["requiredRole"] != string(need) {
 						t.Errorf("status %d; want 403 forbidden naming the %s role\n%s", code, need, data)
 					}
+					if action, ok := web.ActionFor(pattern); ok {
+						checkRefusalAudited(t, h.app.Store, action, store.Actor{Type: store.ActorToken, TokenName: "matrix " + string(role)}, method+" "+path, e.Error.Message)
+					}
 				default:
 					if code == http.StatusUnauthorized || code == http.StatusForbidden || code >= 500 {
 						t.Errorf("status %d; want the %s role let through\n%s", code, role, data)
@@ -174,6 +188,24 @@ func TestRouteRoleMatrix(t *testing.T) {
 					var csrf string
 					cookie, csrf = consoleSession(t, h.app.Store, role)
 					form.Set("csrf", csrf)
+				}
+				action, audited := web.ActionFor(pattern)
+				if role != "" && !role.Allows(need) && audited {
+					// A post that is no form of the console (without the
+					// session's CSRF token, as another site's would be) is
+					// refused without an audit event in the session's name.
+					before := lastAudit(t, h.app.Store)
+					req, _ := http.NewRequest(method, h.url+path, strings.NewReader("csrf=wrong"))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.AddCookie(&http.Cookie{Name: "cardflow_session", Value: cookie})
+					resp, err := h.http.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if after := lastAudit(t, h.app.Store); after != before {
+						t.Errorf("a post without the CSRF token added audit event %d; want none", after)
+					}
 				}
 				var rd io.Reader
 				if method == "POST" {
@@ -217,6 +249,10 @@ func TestRouteRoleMatrix(t *testing.T) {
 					if !refused {
 						t.Errorf("status %d; want 403 naming the %s role\n%s", code, need, page)
 					}
+					if audited {
+						checkRefusalAudited(t, h.app.Store, action, store.Actor{Type: store.ActorUser, Login: string(role) + "@example.com"}, method+" "+path,
+							"this needs the "+string(need)+" role; "+string(role)+"@example.com has the "+string(role)+" role")
+					}
 				default:
 					if code == http.StatusForbidden || toSignin && method == "GET" || code >= 500 {
 						t.Errorf("status %d; want the %s role let through\n%s", code, role, page)
@@ -225,6 +261,38 @@ func TestRouteRoleMatrix(t *testing.T) {
 			})
 		}
 	}
+}
+
+// checkRefusalAudited checks that the newest audit event is the refusal
+// of a request for lack of role: a failure of action by actor, naming the
+// method and path asked for and why it was refused.
+func checkRefusalAudited(t *testing.T, st store.Store, action string, actor store.Actor, input, why string) {
+	t.Helper()
+	evs, err := st.ListAudit(t.Context(), store.AuditFilter{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) == 0 {
+		t.Fatalf("no audit event; want the refused %s by %s", action, actor)
+	}
+	e := evs[0]
+	if e.Action != action || e.Actor != actor || e.Outcome != "failure" || e.InputSummary != input || e.Error != why {
+		t.Errorf("newest audit event %s by %+v, outcome %s, input %q, error %q; want %s by %+v, failure, input %q, error %q",
+			e.Action, e.Actor, e.Outcome, e.InputSummary, e.Error, action, actor, input, why)
+	}
+}
+
+// lastAudit is the id of the newest audit event, 0 without one.
+func lastAudit(t *testing.T, st store.Store) int64 {
+	t.Helper()
+	evs, err := st.ListAudit(t.Context(), store.AuditFilter{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) == 0 {
+		return 0
+	}
+	return evs[0].ID
 }
 
 // TestConsoleHidesWhatARoleMayNotDo: the pages show a viewer no button

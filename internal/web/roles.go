@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // routeRoles is the one table of who may do what: every route of
@@ -108,6 +109,67 @@ var routeRoles = map[string]access.Role{
 	"GET /people/{login}/revoke":         access.Admin,
 	"POST /people/{login}/revoke":        access.Admin,
 	"POST /notifications/test":           access.Admin, // posts to the receivers
+}
+
+// routeActions gives every route of the table that changes something and
+// that some role may not use its audit action: a request refused for lack
+// of role is audited as a failure of that action, naming who tried, as a
+// request let through is audited whatever its outcome. A route that
+// changes something and needs more than the viewer role must be here
+// (TestRouteRoleMatrix).
+var routeActions = map[string]string{
+	"POST /api/v1/runs":                         store.ActionCardRun,
+	"POST /api/v1/flows/{id}/plan":              store.ActionFlowPlan,
+	"POST /api/v1/flows/plan":                   store.ActionFlowPlan,
+	"POST /api/v1/flows/{id}/runs":              store.ActionFlowRun,
+	"POST /api/v1/flow-runs/{id}/cancel":        store.ActionFlowCancel,
+	"POST /api/v1/flow-runs/{id}/rerun":         store.ActionFlowRerun,
+	"POST /api/v1/connections":                  store.ActionConnectionCreate,
+	"PATCH /api/v1/connections/{id}":            store.ActionConnectionUpdate,
+	"DELETE /api/v1/connections/{id}":           store.ActionConnectionDelete,
+	"POST /api/v1/connections/{id}/reauthorize": store.ActionConnectionReauthorize,
+	"POST /api/v1/connections/{id}/test":        store.ActionConnectionTest,
+	"POST /api/v1/connections/{id}/rotate-key":  store.ActionConnectionRotateKey,
+	"POST /api/v1/flows":                        store.ActionFlowStore,
+	"POST /api/v1/flows/{id}/enable":            store.ActionFlowEnable,
+	"POST /api/v1/flows/{id}/disable":           store.ActionFlowDisable,
+	"DELETE /api/v1/flows/{id}":                 store.ActionFlowDelete,
+	"POST /api/v1/people/{login}/revoke":        store.ActionPersonRevoke,
+	"POST /api/v1/notifications/test":           store.ActionNotificationTest,
+
+	"POST /cards/{connector}/{card}":     store.ActionCardRun,
+	"POST /flows/{id}/plan":              store.ActionFlowPlan,
+	"POST /flows/{id}/plan-scheduled":    store.ActionFlowPlan,
+	"POST /flows/{id}/runs":              store.ActionFlowRun,
+	"POST /flow-runs/{id}/cancel":        store.ActionFlowCancel,
+	"POST /flow-runs/{id}/rerun":         store.ActionFlowRerun,
+	"POST /flows/{id}/enable":            store.ActionFlowEnable,
+	"POST /flows/{id}/disable":           store.ActionFlowDisable,
+	"POST /flows/{id}/delete":            store.ActionFlowDelete,
+	"POST /connections":                  store.ActionConnectionCreate,
+	"POST /connections/service":          store.ActionConnectionCreate,
+	"POST /connections/{id}/test":        store.ActionConnectionTest,
+	"POST /connections/{id}/rotate-key":  store.ActionConnectionRotateKey,
+	"POST /connections/{id}/reauthorize": store.ActionConnectionReauthorize,
+	"POST /connections/{id}/edit":        store.ActionConnectionUpdate,
+	"POST /connections/{id}/delete":      store.ActionConnectionDelete,
+	"POST /people/{login}/revoke":        store.ActionPersonRevoke,
+	"POST /notifications/test":           store.ActionNotificationTest,
+}
+
+// ActionFor returns the audit action of the route with the given ServeMux
+// pattern when it changes something that some role may not change, and
+// false otherwise.
+func ActionFor(pattern string) (string, bool) {
+	a, ok := routeActions[pattern]
+	return a, ok
+}
+
+// RefusalEvent is the audit event of a request of p refused for lack of
+// role on a route whose action is action: a failure, with the method and
+// path asked for (the path names what it was about, an id or a login).
+func RefusalEvent(r *http.Request, p access.Principal, action string) store.AuditEvent {
+	return store.AuditEvent{Actor: p.Actor, Action: action, InputSummary: r.Method + " " + truncate(r.URL.Path, 200)}
 }
 
 // RoleFor returns the least role that may use the route with the given

@@ -248,7 +248,11 @@ func (s *Server) authAPI(next http.Handler) http.Handler {
 			return
 		}
 		if pattern != "" && !p.Role.Allows(need) {
-			s.writeError(w, r, Forbidden(p, need))
+			err := Forbidden(p, need)
+			if action, ok := ActionFor(pattern); ok {
+				s.audit(r, RefusalEvent(r, p, action), err)
+			}
+			s.writeError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))

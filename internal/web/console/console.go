@@ -324,6 +324,9 @@ func (c *Console) auth(h authedFunc) http.Handler {
 		s := &reqState{session: ss, csrf: ss.CSRF, principal: access.Principal{Actor: ss.Actor, Role: access.Role(ss.Role), Name: ss.Name, SessionID: ss.ID}}
 		r = r.WithContext(web.WithPrincipal(r.Context(), s.principal))
 		if need, ok := web.RoleFor(r.Pattern); !ok || !s.principal.Role.Allows(need) {
+			if action, ok := web.ActionFor(r.Pattern); ok && !safe && c.consoleForm(w, r, s) {
+				c.audit(r, web.RefusalEvent(r, s.principal, action), web.Forbidden(s.principal, need))
+			}
 			c.refuseRole(w, r, s, need)
 			return
 		}
@@ -382,6 +385,18 @@ const maxFormBytes = 1 << 20
 
 // refuseRole answers 403 to a signed-in person whose role may not use the
 // page or form.
+// consoleForm reports whether a state-changing request is a form of the
+// console's own, sent from its origin with the session's CSRF token: a
+// refusal is audited in the session's name only then, so that no other
+// site can write to the audit log as someone.
+func (c *Console) consoleForm(w http.ResponseWriter, r *http.Request, s *reqState) bool {
+	if !c.sameOrigin(r) {
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	return r.ParseForm() == nil && equalSecret(r.PostForm.Get(csrfField), s.csrf)
+}
+
 func (c *Console) refuseRole(w http.ResponseWriter, r *http.Request, s *reqState, need access.Role) {
 	c.log.InfoContext(r.Context(), "console: refused for lack of role", slog.String("route", r.Pattern), slog.String("role", string(s.principal.Role)), slog.String("needs", string(need)))
 	c.render(w, r, s, http.StatusForbidden, "message", "Forbidden", messageData{
