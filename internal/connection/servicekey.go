@@ -70,6 +70,11 @@ func parsePrivateKey(text string) (*jose.JSONWebKey, error) {
 		if block == nil {
 			return nil, badKey("the private key is not valid PEM")
 		}
+		if block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+			return nil, problem.New(problem.InvalidInput, "the PEM private key is encrypted with a passphrase, which cardflow does not ask for (it seals the key itself)").
+				WithRemedy("decrypt it first (openssl pkey -in KEY.pem -out plain.pem asks for the passphrase), give cardflow plain.pem and delete that file afterwards").
+				WithDetail("field", "privateKey")
+		}
 		var err error
 		switch block.Type {
 		case "PRIVATE KEY":

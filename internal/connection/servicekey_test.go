@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"encoding/pem"
+	"strings"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -69,5 +71,22 @@ func TestParsePrivateKeyJWKAlgAndUse(t *testing.T) {
 			}
 			wantProblem(t, err, problem.InvalidInput, tt.wantErr...)
 		})
+	}
+}
+
+// TestParsePrivateKeyEncryptedPEM: a PEM key encrypted with a passphrase
+// (PKCS#8's ENCRYPTED PRIVATE KEY, or OpenSSL's older Proc-Type header) is
+// refused saying so and how to decrypt it, where it read as a PEM block
+// that is "not a private key" or a key that "cannot be read".
+func TestParsePrivateKeyEncryptedPEM(t *testing.T) {
+	for _, b := range []*pem.Block{
+		{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte("not decrypted")},
+		{Type: "EC PRIVATE KEY", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00112233445566778899AABBCCDDEEFF"}, Bytes: []byte("not decrypted")},
+	} {
+		_, err := parsePrivateKey(string(pem.EncodeToMemory(b)))
+		p, ok := problem.As(err)
+		if !ok || p.Code != problem.InvalidInput || !strings.Contains(p.Message, "encrypted with a passphrase") || !strings.Contains(p.Remedy, "openssl pkey -in KEY.pem -out plain.pem") {
+			t.Errorf("%s: %v; want it refused as encrypted, with the way to decrypt it", b.Type, err)
+		}
 	}
 }
