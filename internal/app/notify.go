@@ -119,7 +119,7 @@ func (n connectionNotifier) Notify(ctx context.Context, c connection.Notificatio
 		ID:      fmt.Sprintf("%s/%s/%d", c.Kind, c.ConnectionID, exp.Unix()),
 		Type:    c.Kind,
 		Message: c.Message + "; " + c.Remedy,
-		Connection: &notify.Connection{ID: c.ConnectionID, Nickname: c.Nickname, Status: "active",
+		Connection: &notify.Connection{ID: c.ConnectionID, Nickname: c.Nickname, Domain: c.Domain, Status: "active",
 			ExpiresAt: &exp},
 	})
 }

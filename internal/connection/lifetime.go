@@ -29,6 +29,7 @@ type Notification struct {
 	Kind         string    `json:"kind"`
 	ConnectionID string    `json:"connectionId"`
 	Nickname     string    `json:"nickname"`
+	Domain       string    `json:"domain"`
 	Message      string    `json:"message"`
 	Remedy       string    `json:"remedy"`
 	ExpiresAt    time.Time `json:"expiresAt"`
@@ -186,6 +187,18 @@ func (m *Manager) CheckExpiries(ctx context.Context) error {
 	return nil
 }
 
+// timeLeft says how long d, the time left before a refresh token ends,
+// is: in whole days, or in hours when under two days are left.
+func timeLeft(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("in %d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("in %d hours", int(d.Hours()))
+	}
+	return "within two hours"
+}
+
 // errAlreadyNotified: another server recorded the warning first.
 var errAlreadyNotified = errors.New("the expiry warning already went out")
 
@@ -205,11 +218,10 @@ func (m *Manager) notifyExpiring(ctx context.Context, c *store.Connection) {
 		}
 		return
 	}
-	days := int(c.RefreshTokenExpiresAt.Sub(m.now()).Hours() / 24)
-	n := Notification{Kind: "connection.expiring", ConnectionID: c.ID, Nickname: c.Nickname, ExpiresAt: c.RefreshTokenExpiresAt.UTC(),
-		Message: fmt.Sprintf("connection %q stops working on %s (in %d days): Okta's refresh tokens end 90 days after the sign-in on %s",
-			c.Nickname, c.RefreshTokenExpiresAt.UTC().Format(dateFormat), days, c.AuthorizedAt.UTC().Format(dateFormat)),
-		Remedy: "reauthorize the connection before then; a new sign-in starts a new 90 days"}
+	n := Notification{Kind: "connection.expiring", ConnectionID: c.ID, Nickname: c.Nickname, Domain: c.Domain, ExpiresAt: c.RefreshTokenExpiresAt.UTC(),
+		Message: fmt.Sprintf("connection %q stops working on %s (%s): Okta's refresh tokens end 90 days after the sign-in on %s",
+			c.Nickname, c.RefreshTokenExpiresAt.UTC().Format(dateFormat), timeLeft(c.RefreshTokenExpiresAt.Sub(m.now())), c.AuthorizedAt.UTC().Format(dateFormat)),
+		Remedy: problem.Reauthorize(c.Nickname) + " before then; a new sign-in starts a new 90 days"}
 	m.log.WarnContext(ctx, "connection expiring", "connection", c.ID, "expiresAt", n.ExpiresAt)
 	m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpiring, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
 		InputSummary: "refresh token expires " + n.ExpiresAt.Format(time.RFC3339)}, nil)
