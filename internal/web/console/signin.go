@@ -170,12 +170,18 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	ck, err := r.Cookie(ssoCookie)
 	c.setCookie(w, r, ssoCookie, "", -1)
 	if state == "" || err != nil || !equalSecret(ck.Value, state) {
+		if c.signedInAlready(w, r) {
+			return
+		}
 		c.log.WarnContext(ctx, "console: sign-in callback with a state this browser did not start", slog.Bool("cookie", err == nil))
 		c.signinFailed(w, r, http.StatusBadRequest, problem.New(problem.InvalidInput, "This sign-in was not started by this browser, or it was already finished."))
 		return
 	}
 	req, err := c.Sessions.ConsumeSignInRequest(ctx, state)
 	if errors.Is(err, store.ErrNotFound) {
+		if c.signedInAlready(w, r) {
+			return
+		}
 		c.signinFailed(w, r, http.StatusBadRequest, problem.New(problem.InvalidInput, "This sign-in was already used or has expired."))
 		return
 	}
@@ -255,6 +261,23 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role)}, nil)
 	c.log.InfoContext(ctx, "console: signed in", slog.String("actor", p.Actor.String()), slog.String("role", string(p.Role)))
 	http.Redirect(w, r, req.Next, http.StatusSeeOther)
+}
+
+// signedInAlready sends a browser that holds a live session on to the
+// console when the callback it brings cannot sign it in (its sign-in was
+// finished, or not started by it), and reports whether it did: going back
+// through the identity provider's page after signing in, as Back does at
+// Okta, whose own session answers at once, brings the finished sign-in's
+// state again, and "You are not signed in" would be untrue. The callback's
+// code is not used.
+func (c *Console) signedInAlready(w http.ResponseWriter, r *http.Request) bool {
+	ss := c.currentSession(r)
+	if ss == nil {
+		return false
+	}
+	c.log.InfoContext(r.Context(), "console: sign-in callback of a signed-in browser that it cannot finish; sent on with its session", slog.String("actor", ss.Actor.String()))
+	http.Redirect(w, r, "/connections", http.StatusSeeOther)
+	return true
 }
 
 // signinFailed shows why a single sign-on failed, with a way to start

@@ -221,3 +221,35 @@ func TestSSOStartsAreLimited(t *testing.T) {
 		t.Errorf("a start a minute later: status %d; want 303", resp.StatusCode)
 	}
 }
+
+// TestSSOBackAfterSignIn: a browser signed in with single sign-on that goes
+// back to the identity provider's page and through it again comes to a
+// callback of the sign-in it already finished (at Okta, whose own session
+// answers the authorization request at once, Back alone does it): it stays
+// signed in and goes on to the console, where the page said "You are not
+// signed in" to a signed-in person.
+func TestSSOBackAfterSignIn(t *testing.T) {
+	t.Parallel()
+	e := newSSOEnv(t)
+	b := newTab(t, e)
+	b.ssoSignIn(oktaemu.AdminLogin)
+	if got := b.text("h1"); got != "Connections" {
+		b.fatalf("after single sign-on the heading is %q; want Connections", got)
+	}
+	b.do("go back to the org's sign-in page", chromedp.NavigateBack())
+	if loc := b.location(); !strings.HasPrefix(loc, e.emu.URL+"/") {
+		b.fatalf("Back went to %s; want the org's sign-in page", loc)
+	}
+	b.do("type the org credentials again",
+		// The browser may have kept what was typed before.
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('input[name=username], input[name=password]').forEach(i => i.value = '')`),
+		typeText(`//input[@name="username"]`, oktaemu.AdminLogin),
+		typeText(`//input[@name="password"]`, oktaemu.DemoPassword))
+	b.click(`//form//button[@type="submit"]`)
+	if got := b.text("h1"); got != "Connections" {
+		b.fatalf("the finished sign-in's callback again shows %q: %s; want the Connections page of the signed-in browser", got, b.mainText())
+	}
+	if who := strings.ToLower(b.text(".whoami")); !strings.Contains(who, "ada admin") {
+		b.fatalf("the header says %q; want Ada Admin", who)
+	}
+}
