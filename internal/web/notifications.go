@@ -51,9 +51,9 @@ func (r NotificationResult) Remedy() string {
 	case r.Unreached:
 		return "start the receiver, or fix the network or name lookup between this server and it (its -notify-url may be right): cardflow keeps its notifications and sends them once it answers"
 	case r.Status >= 500:
-		return "the receiver failed on its side: see its logs and fix it (its -notify-url may be right): " + kept
+		return "see the receiver's logs and fix what fails there (it answered with a server error; its -notify-url may be right): " + kept
 	case r.Status == http.StatusTooManyRequests:
-		return "the receiver limits how often it may be posted to: test again later (its -notify-url may be right): " + kept
+		return "test again later (the receiver limits how often it may be posted to; its -notify-url may be right): " + kept
 	case (r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden) && r.Body == "cardflow":
 		return "check that the receiver verifies X-Cardflow-Signature with this server's CARDFLOW_NOTIFY_SECRET (every server's must be the same), or fix its -notify-url if the receiver wants a key there, and restart the server"
 	}
