@@ -22,13 +22,20 @@ func cmdEventsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *api.EventList) {
-		t := newTable(w, "PUBLISHED", "EVENT TYPE", "UUID", "RECEIVED VIA", "FLOW RUNS")
+		t := newTable(w, "PUBLISHED", "EVENT TYPE", "DEVICE", "USER", "UUID", "RECEIVED VIA", "FLOW RUNS")
 		for _, ev := range out.Events {
 			runs := "-"
 			if len(ev.FlowRuns) > 0 {
 				runs = strings.Join(ev.FlowRuns, " ")
 			}
-			t.row(when(ev.Published), ev.EventType, ev.UUID, strings.Join(ev.ReceivedVia, "+"), runs)
+			device, user := "-", "-"
+			if d := ev.Device; d != nil && d.ID != "" {
+				device = deviceLabel(d.DisplayName, d.ID)
+			}
+			if u := ev.User; u != nil && u.Login != "" {
+				user = u.Login
+			}
+			t.row(when(ev.Published), ev.EventType, device, user, ev.UUID, strings.Join(ev.ReceivedVia, "+"), runs)
 		}
 		t.flush()
 	})

@@ -13,13 +13,30 @@ type EventList struct {
 // Event is a received Okta event: how it arrived (ReceivedVia
 // "hook", "poll" or both) and the flow runs it started (never null).
 // Connection is the receiving connection, as a card run names its
-// connection (Nickname empty once it is deleted).
+// connection (Nickname empty once it is deleted). Device and User are the
+// device and the user the event is about (its UDDevice and User targets),
+// as trigger.event has them; nil when it names none (a lifecycle event
+// names no user).
 type Event struct {
 	UUID        string         `json:"uuid"`
 	EventType   string         `json:"eventType"`
 	Published   time.Time      `json:"published"`
+	Device      *EventDevice   `json:"device,omitempty"`
+	User        *EventUser     `json:"user,omitempty"`
 	ReceivedVia []string       `json:"receivedVia"`
 	ReceivedAt  time.Time      `json:"receivedAt"`
 	FlowRuns    []string       `json:"flowRuns"`
 	Connection  *ConnectionRef `json:"connection"`
+}
+
+// EventDevice is the device an event names.
+type EventDevice struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+}
+
+// EventUser is the user an event names; Login is the target's alternateId.
+type EventUser struct {
+	ID    string `json:"id"`
+	Login string `json:"login"`
 }

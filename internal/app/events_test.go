@@ -20,7 +20,8 @@ import (
 // TestEventHookThroughTheServer: a connection's event hook, registered
 // with the connection's own token and verified by the org through the
 // server's /hooks/okta/ endpoint, delivers device events into the inbox,
-// and GET /api/v1/events lists them with how they arrived.
+// and GET /api/v1/events lists them with how they arrived and the device
+// and user each is about.
 func TestEventHookThroughTheServer(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
@@ -42,9 +43,13 @@ func TestEventHookThroughTheServer(t *testing.T) {
 		conn.EventSource.HookStatus != "active" || !slices.Equal(conn.EventSource.EventTypes, []string{"device.enrollment.create", "device.user.add"}) {
 		t.Errorf("GET the connection: %d %s; want its event hook active with both event types", code, body)
 	}
-	resp, err := h.emu.Client.Post(h.emu.URL+"/_emulator/devices", "application/json", stringsReader(`{"user":"emma.schmidt@example.com"}`))
+	resp, err := h.emu.Client.Post(h.emu.URL+"/_emulator/devices", "application/json", stringsReader(`{"user":"emma.schmidt@example.com","displayName":"Emma's Mac"}`))
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("enroll: %v %v", err, resp)
+	}
+	var enrolled struct{ ID string }
+	if err := json.NewDecoder(resp.Body).Decode(&enrolled); err != nil || enrolled.ID == "" {
+		t.Fatalf("enroll: %v %+v", err, enrolled)
 	}
 	resp.Body.Close()
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -62,6 +67,8 @@ func TestEventHookThroughTheServer(t *testing.T) {
 				ID       string `json:"id"`
 				Nickname string `json:"nickname"`
 			} `json:"connection"`
+			Device *struct{ ID, DisplayName string } `json:"device"`
+			User   *struct{ ID, Login string }       `json:"user"`
 		} `json:"events"`
 	}
 	if code, body := h.call("GET", "/api/v1/events?connection=Prod+devices", nil, &out); code != http.StatusOK {
@@ -76,6 +83,13 @@ func TestEventHookThroughTheServer(t *testing.T) {
 		// An event names its connection as a card run does.
 		if e.Connection.ID == "" || e.Connection.Nickname != "Prod devices" {
 			t.Errorf("event %+v; want connection {id, nickname: Prod devices}", e)
+		}
+		// Each names the device and the user, as trigger.event does.
+		if e.Device == nil || e.Device.ID != enrolled.ID || e.Device.DisplayName != "Emma's Mac" {
+			t.Errorf("event %s: device %+v; want {id: %s, displayName: Emma's Mac}", e.EventType, e.Device, enrolled.ID)
+		}
+		if e.User == nil || e.User.ID == "" || e.User.Login != "emma.schmidt@example.com" {
+			t.Errorf("event %s: user %+v; want {id, login: emma.schmidt@example.com}", e.EventType, e.User)
 		}
 	}
 	slices.Sort(types)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -106,11 +107,42 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		if runs == nil {
 			runs = []string{}
 		}
-		out.Events = append(out.Events, api.Event{UUID: e.UUID, EventType: e.EventType, Published: e.Published, ReceivedVia: e.ReceivedVia,
-			ReceivedAt: e.ReceivedAt, FlowRuns: runs, Connection: &api.ConnectionRef{ID: e.ConnectionID, Nickname: nicknames[e.ConnectionID]}})
+		dev, user := EventTargets(e.Raw)
+		out.Events = append(out.Events, api.Event{UUID: e.UUID, EventType: e.EventType, Published: e.Published, Device: dev, User: user,
+			ReceivedVia: e.ReceivedVia, ReceivedAt: e.ReceivedAt, FlowRuns: runs,
+			Connection: &api.ConnectionRef{ID: e.ConnectionID, Nickname: nicknames[e.ConnectionID]}})
 	}
 	if last := len(evs) - 1; last >= 0 && len(evs) == pageLimit(f.Limit) {
 		out.Next = nextPage(r, q, evs[last].Published, evs[last].UUID, "connection", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// EventTargets reads the device and the user an Okta LogEvent names (its
+// first UDDevice and User targets, as trigger.event.device and
+// trigger.event.user have them), for the API's and the console's lists of
+// events; nil for each it does not name.
+func EventTargets(raw json.RawMessage) (*api.EventDevice, *api.EventUser) {
+	var le struct {
+		Target []struct {
+			ID          string `json:"id"`
+			Type        string `json:"type"`
+			AlternateID string `json:"alternateId"`
+			DisplayName string `json:"displayName"`
+		} `json:"target"`
+	}
+	if json.Unmarshal(raw, &le) != nil {
+		return nil, nil
+	}
+	var dev *api.EventDevice
+	var user *api.EventUser
+	for _, t := range le.Target {
+		switch {
+		case t.Type == "UDDevice" && dev == nil:
+			dev = &api.EventDevice{ID: t.ID, DisplayName: t.DisplayName}
+		case t.Type == "User" && user == nil:
+			user = &api.EventUser{ID: t.ID, Login: t.AlternateID}
+		}
+	}
+	return dev, user
 }

@@ -59,16 +59,6 @@ type eventsData struct {
 	UnknownConnection bool
 }
 
-// logTargets is what the Events page reads of a LogEvent.
-type logTargets struct {
-	Target []struct {
-		ID          string `json:"id"`
-		Type        string `json:"type"`
-		AlternateID string `json:"alternateId"`
-		DisplayName string `json:"displayName"`
-	} `json:"target"`
-}
-
 func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
 	f := store.EventFilter{Limit: listPageSize + 1}
@@ -183,18 +173,15 @@ func (c *Console) eventCardNames() map[string]string {
 }
 
 // eventTargets reads the device (its name and id) and the user (login)
-// an Okta LogEvent names; empty when it names none.
+// an Okta LogEvent names, as the API lists them (web.EventTargets); empty
+// when it names none.
 func eventTargets(raw json.RawMessage) (device, deviceID, user string) {
-	var lt logTargets
-	if json.Unmarshal(raw, &lt) == nil {
-		for _, t := range lt.Target {
-			switch t.Type {
-			case "UDDevice":
-				device, deviceID = t.DisplayName, t.ID
-			case "User":
-				user = t.AlternateID
-			}
-		}
+	d, u := web.EventTargets(raw)
+	if d != nil {
+		device, deviceID = d.DisplayName, d.ID
+	}
+	if u != nil {
+		user = u.Login
 	}
 	return device, deviceID, user
 }

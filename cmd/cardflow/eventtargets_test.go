@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestCLIEventsListNamesDeviceAndUser: events list names the device (name
+// and id) and the user each event is about, so that the event of a device
+// can be found (to plan a flow against it with flows plan --event UUID)
+// without reading every event's LogEvent; an event that names no user
+// shows "-" there.
+func TestCLIEventsListNamesDeviceAndUser(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/events" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"events": [
+ {"uuid": "e-2", "eventType": "device.user.remove", "published": "2026-12-07T04:55:42.100Z",
+  "device": {"id": "guo1gNf6HdSNDFDrvOVH", "displayName": "Eng-dev-MBP-0001"}, "user": {"id": "00u1", "login": "ann@example.com"},
+  "receivedVia": ["hook", "poll"], "receivedAt": "2026-12-07T04:55:42.200Z", "flowRuns": ["r1"], "connection": {"id": "conn_1", "nickname": "Prod"}},
+ {"uuid": "e-1", "eventType": "device.lifecycle.suspend", "published": "2026-12-07T04:51:37.682Z",
+  "device": {"id": "guo2", "displayName": "Kiosk 2"},
+  "receivedVia": ["poll"], "receivedAt": "2026-12-07T04:51:40Z", "flowRuns": [], "connection": {"id": "conn_1", "nickname": "Prod"}}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	code, out, errOut := runCLI(t, map[string]string{"CARDFLOW_SERVER": srv.URL, "CARDFLOW_API_TOKEN": "x"}, "events", "list")
+	if code != exitOK {
+		t.Fatalf("events list: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		`(?m)^PUBLISHED +EVENT TYPE +DEVICE +USER +UUID +RECEIVED VIA +FLOW RUNS$`,
+		`(?m)^2026-12-07 04:55:42 UTC +device\.user\.remove +Eng-dev-MBP-0001 \(guo1gNf6HdSNDFDrvOVH\) +ann@example\.com +e-2 +hook\+poll +r1$`,
+		`(?m)^2026-12-07 04:51:37 UTC +device\.lifecycle\.suspend +Kiosk 2 \(guo2\) +- +e-1 +poll +-$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("events list lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "00u1") {
+		t.Errorf("events list shows the user's id, not only the login:\n%s", out)
+	}
+}
