@@ -79,6 +79,10 @@ type Step struct {
 	// Set by Validate.
 	mode         string
 	connectionID string
+	// takesStatus says that the step's card is a manage card with a
+	// "status" input, the device's status as the flow knows it (the
+	// lifecycle and delete cards).
+	takesStatus bool
 }
 
 // ForEach reports whether the step runs once per item of a list.

@@ -27,6 +27,10 @@ type execution struct {
 	// devices names the devices the finished steps' outputs hold (id →
 	// display name); written between steps, read by the next step's items.
 	devices map[string]string
+	// changed holds the devices the finished steps changed (id → the
+	// status they left it in, noteChanges); written between steps, read
+	// by the next step's items (asChanged).
+	changed map[string]changedDevice
 
 	progressMu sync.Mutex
 }
@@ -38,6 +42,7 @@ func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any,
 		missing:    map[string]string{},
 		savedSteps: map[string]StepState{},
 		devices:    map[string]string{},
+		changed:    map[string]changedDevice{},
 	}
 }
 
@@ -490,6 +495,11 @@ func (x *execution) runItem(ctx, calls context.Context, st *Step, c *counter, in
 		o.input = m
 	}
 	o.deviceName = x.deviceName(item, o.input, nil)
+	if in, err := x.asChanged(st, o.input); err != nil {
+		return failed(err)
+	} else {
+		o.input = in
+	}
 	call := Call{DeviceName: o.deviceName, FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
 		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor, Plan: x.planOf, Ready: ready,
 		OnWait: func(d time.Duration) {
@@ -602,6 +612,7 @@ func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
 	default:
 		res.Status = StatusSucceeded
 	}
+	x.noteChanges(st, outcomes)
 	if st.forEach != nil {
 		x.steps[st.ID] = map[string]any{"outputs": outputs}
 	} else if res.Succeeded == 1 {

@@ -178,6 +178,9 @@ func (c *deviceCards) transition(call Call) (string, string, error) {
 	}
 	t := targets[call.Card]
 	from := d["status"].(string)
+	if known, ok := call.Input["status"].(string); ok && known != "" {
+		from = known // the card decides from the status it is given
+	}
 	if from != t.to && !slices.Contains(t.from, from) {
 		return "", "", problem.New(problem.InvalidInput, "device is %s; cannot move it to %s", from, t.to)
 	}
@@ -270,10 +273,10 @@ func (c *deviceCards) run(call Call) (map[string]any, error) {
 	c.runCalls[call.Card+" "+id]++
 	if to == "DELETED" {
 		c.devices = slices.DeleteFunc(c.devices, func(d map[string]any) bool { return d["id"] == id })
-		return map[string]any{"deleted": true}, nil
+		return map[string]any{"deviceId": id, "deleted": true}, nil
 	}
 	c.find(id)["status"] = to
-	return map[string]any{"status": to, "changed": from != to}, nil
+	return map[string]any{"deviceId": id, "status": to, "changed": from != to}, nil
 }
 
 func (c *deviceCards) PlanCard(ctx context.Context, call Call) (map[string]any, *Change, error) {

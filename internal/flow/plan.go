@@ -70,7 +70,8 @@ type PlanError struct {
 // and nothing is saved (the card runs of read steps are the CardRunner's
 // to record, as the plan's: Call.Plan). Later steps see a manage step's predicted output
 // ({status: <to>, changed: true}, or {deleted: true}) unless PlanCard
-// returned one. Inputs are checked as by Run.
+// returned one, and act on the devices it changes as it leaves them
+// (asChanged). Inputs are checked as by Run.
 func (r *Runner) Plan(ctx context.Context, doc *Document, inputs map[string]any) (*PlanResult, error) {
 	return r.PlanFiring(ctx, doc, "", inputs, Firing{Kind: KindManual, Time: r.now()})
 }

@@ -95,7 +95,7 @@ func TestRunForEach300(t *testing.T) {
 	if err := json.Unmarshal(first.Output, &output); err != nil {
 		t.Fatalf("first item output: %v", err)
 	}
-	if diff := cmp.Diff(map[string]any{"status": "SUSPENDED", "changed": true}, output); diff != "" {
+	if diff := cmp.Diff(map[string]any{"deviceId": "guo0000", "status": "SUSPENDED", "changed": true}, output); diff != "" {
 		t.Errorf("first output mismatch (-want +got):\n%s", diff)
 	}
 	it, ok := state.item("run1", "suspend", 7)

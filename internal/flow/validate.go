@@ -87,6 +87,8 @@ func (d *Document) Validate(ctx context.Context, env ValidateEnv) error {
 	}
 	for i, st := range d.Steps {
 		st.mode, st.connectionID = modes[i], connIDs[i]
+		card, _ := env.Card(st.Card)
+		st.takesStatus = card.Mode == ModeManage && slices.ContainsFunc(card.Inputs, func(in InputInfo) bool { return in.Name == "status" })
 	}
 	if d.Trigger != nil && d.Trigger.Event != nil {
 		d.Trigger.Event.connectionID = connIDs[len(d.Steps)]
