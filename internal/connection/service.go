@@ -469,8 +469,14 @@ func (m *Manager) serviceFailed(ctx context.Context, c *store.Connection, err er
 			WithRemedy("set this host's clock right (synchronise it with NTP: chrony, systemd-timesyncd): cardflow signs the connection's client assertions and DPoP proofs with it, and the org takes them only within minutes of its own time; the key is not in question. cardflow tests the connection again in the background, or test it")
 	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
 		code = store.ReasonKeyRefused
+		key := "the connection's public key (JWK)"
+		if len(c.SealedNextPrivateKey) > 0 {
+			// Neither key is accepted: the one to add is the key the
+			// connection is rotating to, not the one it leaves.
+			key = "the connection's new public key (JWK), which rotate-key made (New public key in cardflow connections show, nextPublicJwk in the API, New JWK on its console page; the org accepts neither it nor the current key)"
+		}
 		p = problem.New(problem.NeedsReauthorization, "the org does not accept the key of service connection %q (invalid_client: %s)", c.Nickname, cleanText(re.ErrorDescription, 200)).
-			WithRemedy("add the connection's public key (JWK) to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key, and check that %s is the client ID of an API Services app of %s; if the app was deactivated, activate it again in the Okta Admin Console (Applications); then test the connection", c.ClientID, c.ClientID, c.Domain)
+			WithRemedy("add %s to the API Services app %s: General tab › Client Credentials › Public key / Private key › Add key, and check that %s is the client ID of an API Services app of %s; if the app was deactivated, activate it again in the Okta Admin Console (Applications); then test the connection", key, c.ClientID, c.ClientID, c.Domain)
 	case errors.As(err, &re) && re.ErrorCode == "invalid_scope":
 		code = store.ReasonScopeNotGranted
 		p = problem.New(problem.InsufficientScope, "none of the requested scopes (%s) is granted to the API Services app %s (invalid_scope)", strings.Join(c.RequestedScopes, ", "), c.ClientID).
