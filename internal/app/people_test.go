@@ -427,3 +427,35 @@ func TestCLILoginRefusalSaysWhenItEnds(t *testing.T) {
 		t.Errorf("the 21st redemption 30.4 s before the minute ends: %d %s; want 429 saying to wait 31s, until 10:01:00 UTC", code, data)
 	}
 }
+
+// TestCLILoginProviderOutageLocksOutNoOne: cardflow login redemptions that
+// fail because the identity provider does not answer the code exchange (an
+// outage at the provider) are no wrong guesses: however many there are,
+// the address's requests with a right token go on, where 20 of them
+// refused every request from the address for a minute as "too many wrong
+// API tokens"; redemptions the provider refuses still count.
+func TestCLILoginProviderOutageLocksOutNoOne(t *testing.T) {
+	t.Parallel()
+	clk := emutest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	h := startHarness(t, oktaemu.Config{Devices: 1}, func(c *Config) { ssoConfig(c, c.TrustedOrigins[0]); c.Now = clk.Now })
+	// Each redemption may ask twice (golang.org/x/oauth2 tries the other
+	// client authentication after an error).
+	h.emu.Fault(t, "POST", "/oauth2/v1/token", http.StatusServiceUnavailable, 50)
+	bad := map[string]any{"code": "not-a-code", "codeVerifier": "v", "nonce": "n", "redirectUri": "http://127.0.0.1:1/callback"}
+	for i := range 25 {
+		if code, data := h.callWith("", "POST", "/api/v1/auth/cli-token", bad, nil); code != http.StatusBadGateway {
+			t.Fatalf("redemption %d while the provider fails: status %d; want 502\n%s", i+1, code, data)
+		}
+	}
+	if code, data := h.call("GET", "/api/v1/whoami", nil, nil); code != http.StatusOK {
+		t.Fatalf("the API token after 25 redemptions the provider did not answer: status %d; want 200\n%s", code, data)
+	}
+	for i := range 20 {
+		if code, data := h.callWith("", "POST", "/api/v1/auth/cli-token", bad, nil); code != http.StatusUnauthorized {
+			t.Fatalf("redemption %d the provider refuses: status %d; want 401\n%s", i+1, code, data)
+		}
+	}
+	if code, data := h.call("GET", "/api/v1/whoami", nil, nil); code != http.StatusTooManyRequests {
+		t.Errorf("the API token after 20 redemptions the provider refused: status %d; want 429\n%s", code, data)
+	}
+}

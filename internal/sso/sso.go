@@ -265,6 +265,10 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 		if errors.As(err, &redirect) {
 			return nil, redirectProblem(redirect.Error(), err)
 		}
+		if errors.As(err, &re) && re.ErrorCode != "" && providerDown(re) {
+			return nil, problem.New(problem.UpstreamError, "the single sign-on provider could not redeem the sign-in code now: %s", oauthReason(re)).
+				WithRemedy("try again in a few minutes; if it persists, check the provider's status (for Okta, status.okta.com)").Wrap(err)
+		}
 		if errors.As(err, &re) && re.ErrorCode != "" {
 			return nil, problem.New(problem.Unauthenticated, "the sign-in could not be completed: %s", oauthReason(re)).
 				WithRemedy("start the sign-in again").Wrap(err)
@@ -346,6 +350,26 @@ func RefusedRemedy(code, clientID string) string {
 		return fmt.Sprintf("ask the identity provider's administrator to assign you (or a group of yours) to cardflow's sign-in app, client ID %s, then sign in again", clientID)
 	}
 	return fmt.Sprintf("sign in again; if the provider refuses again, ask its administrator to check cardflow's sign-in app, client ID %s", clientID)
+}
+
+// providerDown reports whether the token endpoint's OAuth error answer is
+// the provider failing (a 5xx status, or the error codes RFC 6749 §4.1.2.1
+// gives for it: server_error, temporarily_unavailable) rather than a
+// refusal of the code, the verifier or the client.
+func providerDown(re *oauth2.RetrieveError) bool {
+	if re.Response != nil && re.Response.StatusCode >= 500 {
+		return true
+	}
+	return re.ErrorCode == "server_error" || re.ErrorCode == "temporarily_unavailable"
+}
+
+// Refused reports whether an error of Exchange is a refusal of what the
+// sign-in brought (the code and its verifier, or the ID token the code
+// gave): a wrong guess would meet it. The provider failing to answer
+// (problem.UpstreamError) is not one, and must not count against the
+// client's address.
+func Refused(err error) bool {
+	return problem.CodeOf(err) == problem.Unauthenticated
 }
 
 // oauthReason describes an OAuth error answer for people.

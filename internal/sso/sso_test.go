@@ -501,3 +501,26 @@ func TestDiscoveryTakesTheIssuersHostHoweverWritten(t *testing.T) {
 	}
 	wantProblem(t, p.Discover(t.Context()), problem.UpstreamError, `places its jwks_uri at "", which is no http(s) URL`)
 }
+
+// TestTokenEndpointUnavailable: a token endpoint answering 503 with
+// temporarily_unavailable is the provider failing, not a refusal of the
+// sign-in: an upstream error, which is no wrong guess (Refused is false),
+// saying to try again later.
+func TestTokenEndpointUnavailable(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{})
+	p := newProvider(t, emu, nil)
+	s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+	// Two: golang.org/x/oauth2 tries the other client authentication
+	// after an error.
+	emu.Fault(t, "POST", "/oauth2/v1/token", http.StatusServiceUnavailable, 2)
+	_, err := p.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
+	wantProblem(t, err, problem.UpstreamError, "could not redeem the sign-in code now: temporarily_unavailable")
+	if sso.Refused(err) {
+		t.Errorf("Refused(%v) = true; want false for a provider that failed", err)
+	}
+	s = startSignIn(t, emu, p, oktaemu.AdminLogin)
+	_, err = p.Exchange(t.Context(), s.code, oauth2.GenerateVerifier(), redirectURI, s.nonce)
+	if !sso.Refused(err) {
+		t.Errorf("Refused(%v) = false; want true for a verifier the provider refused", err)
+	}
+}

@@ -79,7 +79,9 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.Tokens.EndSignIn(r.Context(), signIn)
-		s.Limiter.Fail(addr, now)
+		if sso.Refused(err) {
+			s.Limiter.Fail(addr, now)
+		}
 		s.writeError(w, r, err)
 		return
 	}

@@ -236,7 +236,9 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		c.Limiter.Fail(c.Limiter.ClientAddr(r), c.now())
+		if sso.Refused(err) {
+			c.Limiter.Fail(c.Limiter.ClientAddr(r), c.now())
+		}
 		c.signinFailed(w, r, 0, err)
 		return
 	}

@@ -253,3 +253,38 @@ func TestSSOBackAfterSignIn(t *testing.T) {
 		b.fatalf("the header says %q; want Ada Admin", who)
 	}
 }
+
+// TestSSOProviderOutageLocksOutNoOne: single sign-ons that fail because
+// the identity provider does not redeem the code (an outage there) are no
+// wrong guesses: however many people retry, the address's token sign-in
+// goes on working, where 20 of them refused every sign-in and API request
+// from the address for a minute as "too many wrong API tokens".
+func TestSSOProviderOutageLocksOutNoOne(t *testing.T) {
+	t.Parallel()
+	clock := emutest.NewClock(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
+	e := newEnvWith(t, func(c *app.Config, orgURL string) {
+		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = orgURL, oktaemu.DemoConsoleClientID, keyring.Secret(oktaemu.DemoConsoleClientSecret)
+		c.OIDCRoles = []string{"admin=" + oktaemu.AdminsGroup}
+		c.Now = clock.Now
+	})
+	// Each redemption may ask twice (golang.org/x/oauth2 tries the other
+	// client authentication after an error).
+	e.emu.Fault(t, "POST", "/oauth2/v1/token", http.StatusServiceUnavailable, 50)
+	for i := range 25 {
+		c := client(t)
+		resp, _ := get(t, c, e.url+"/signin/sso")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("start %d: status %d; want 303 to the provider", i+1, resp.StatusCode)
+		}
+		callback := e.emu.SignIn(t, resp.Header.Get("Location"), oktaemu.AdminLogin, oktaemu.DemoPassword)
+		resp, body := get(t, c, callback.String())
+		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "could not redeem the sign-in code now") || !strings.Contains(body, "try again in a few minutes") {
+			t.Fatalf("sign-in %d while the provider fails: status %d; want 502 saying the provider could not redeem the code now, and to try again later\n%s", i+1, resp.StatusCode, body)
+		}
+	}
+	c := client(t)
+	_, page := get(t, c, e.url+"/signin")
+	if resp, body := post(t, c, e.url+"/signin", url.Values{"csrf": {csrfOf(t, page)}, "token": {testToken}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a token sign-in from the same address after 25 sign-ins the provider did not redeem: status %d; want 303\n%s", resp.StatusCode, body)
+	}
+}
