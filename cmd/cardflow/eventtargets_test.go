@@ -47,3 +47,46 @@ func TestCLIEventsListNamesDeviceAndUser(t *testing.T) {
 		t.Errorf("events list shows the user's id, not only the login:\n%s", out)
 	}
 }
+
+// TestCLIShowRunNamesItsEvent: flows show-run of a run an event started
+// names the event (uuid and type) and the device and user it is about, as
+// the console's run page does, where it said only "event at TIME"; a run
+// of a schedule, or of an earlier version's event without them, shows
+// what it has.
+func TestCLIShowRunNamesItsEvent(t *testing.T) {
+	runs := map[string]string{
+		"r-event": `{"kind": "event", "time": "2026-12-07T04:55:42.100Z", "eventUuid": "e-2", "eventType": "device.user.remove",
+		  "device": {"id": "guo1gNf6HdSNDFDrvOVH", "displayName": "Eng-dev-MBP-0001"}, "user": {"id": "00u1", "login": "ann@example.com"}}`,
+		"r-lifecycle": `{"kind": "event", "time": "2026-12-07T04:55:42.100Z", "eventUuid": "e-3", "eventType": "device.lifecycle.suspend",
+		  "device": {"id": "guo2", "displayName": ""}}`,
+		"r-old":      `{"kind": "event", "time": "2026-12-07T04:55:42.100Z", "eventUuid": "e-1"}`,
+		"r-schedule": `{"kind": "schedule", "time": "2026-12-07T02:00:00Z"}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.URL.Path, "/api/v1/flow-runs/")
+		trig, ok := runs[id]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id": %q, "flow": "quarantine", "flowVersion": 1, "status": "succeeded", "actor": {"type": "bootstrap"},
+		  "createdAt": "2026-12-07T04:55:43Z", "trigger": %s, "steps": []}`, id, trig)
+	}))
+	t.Cleanup(srv.Close)
+	vars := map[string]string{"CARDFLOW_SERVER": srv.URL, "CARDFLOW_API_TOKEN": "x"}
+	for id, want := range map[string]string{
+		"r-event":     "\nEvent:   e-2 device.user.remove, device Eng-dev-MBP-0001 (guo1gNf6HdSNDFDrvOVH), user ann@example.com\n",
+		"r-lifecycle": "\nEvent:   e-3 device.lifecycle.suspend, device guo2\n",
+		"r-old":       "\nEvent:   e-1\n",
+	} {
+		code, out, errOut := runCLI(t, vars, "flows", "show-run", id)
+		if code != exitOK || !strings.Contains(out, "\nTrigger: event at 2026-12-07 04:55:42 UTC; actor: ") || !strings.Contains(out, want) {
+			t.Errorf("flows show-run %s: exit %d\n%s%s; want the trigger line and %q", id, code, out, errOut, want)
+		}
+	}
+	code, out, errOut := runCLI(t, vars, "flows", "show-run", "r-schedule")
+	if code != exitOK || !strings.Contains(out, "Trigger: schedule at 2026-12-07 02:00:00 UTC") || strings.Contains(out, "Event:") {
+		t.Errorf("flows show-run of a scheduled run: exit %d\n%s%s; want its tick and no event", code, out, errOut)
+	}
+}

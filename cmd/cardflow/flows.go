@@ -742,6 +742,9 @@ func printFlowRun(w io.Writer, r *api.FlowRun) {
 		trigger += " at " + when(r.Trigger.Time)
 	}
 	fmt.Fprintf(w, "Trigger: %s; actor: %s\n", trigger, actorText(r.Actor))
+	if t := r.Trigger; t != nil && t.EventUUID != "" {
+		fmt.Fprintf(w, "Event:   %s\n", runEventText(t))
+	}
 	if r.RerunOf != "" {
 		fmt.Fprintf(w, "Rerun of: %s (same version, inputs and trigger)\n", r.RerunOf)
 	}
@@ -1068,6 +1071,22 @@ func (p *progress) done() {
 	if p.drawn {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// runEventText names the event that started a run: its uuid, type, and
+// the device and user it is about.
+func runEventText(t *api.FlowRunTrigger) string {
+	text := t.EventUUID
+	if t.EventType != "" {
+		text += " " + t.EventType
+	}
+	if d := t.Device; d != nil {
+		text += ", device " + deviceLabel(d.DisplayName, d.ID)
+	}
+	if u := t.User; u != nil && u.Login != "" {
+		text += ", user " + u.Login
+	}
+	return text
 }
 
 // deviceLabel names a device: "Name (id)" when the name is known, else

@@ -306,11 +306,16 @@ type FlowRun struct {
 }
 
 // FlowRunTrigger is what started a flow run: Kind "manual", "schedule" or
-// "event", its Time, and the event's EventUUID.
+// "event", its Time, and the event's EventUUID, EventType and the Device
+// and User it is about (as trigger.event has them; nil when it names none,
+// or for a run of an earlier version that did not keep them).
 type FlowRunTrigger struct {
-	Kind      string    `json:"kind"`
-	Time      time.Time `json:"time"`
-	EventUUID string    `json:"eventUuid,omitempty"`
+	Kind      string       `json:"kind"`
+	Time      time.Time    `json:"time"`
+	EventUUID string       `json:"eventUuid,omitempty"`
+	EventType string       `json:"eventType,omitempty"`
+	Device    *EventDevice `json:"device,omitempty"`
+	User      *EventUser   `json:"user,omitempty"`
 }
 
 // FlowRunStep is one step of a flow run.

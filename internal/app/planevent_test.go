@@ -84,8 +84,11 @@ func TestPlanEventRun(t *testing.T) {
 
 	var plan struct {
 		Trigger struct {
-			Kind      string `json:"kind"`
-			EventUUID string `json:"eventUuid"`
+			Kind      string                           `json:"kind"`
+			EventUUID string                           `json:"eventUuid"`
+			EventType string                           `json:"eventType"`
+			Device    struct{ ID, DisplayName string } `json:"device"`
+			User      struct{ ID, Login string }       `json:"user"`
 		} `json:"trigger"`
 		Inputs map[string]any `json:"inputs"`
 		Steps  []struct {
@@ -100,6 +103,11 @@ func TestPlanEventRun(t *testing.T) {
 	if code != http.StatusOK || plan.Trigger.Kind != "event" || plan.Trigger.EventUUID != emma || device == "" ||
 		len(plan.Steps) != 1 || len(plan.Steps[0].Changes) != 1 || plan.Steps[0].Changes[0].DeviceID != device || plan.Steps[0].Changes[0].To != "SUSPENDED" {
 		t.Fatalf("plan of Emma's enrollment: %d %s; want the event's device to be suspended", code, body)
+	}
+	// The trigger names the event as a run's does: its type, device and user.
+	if tr := plan.Trigger; tr.EventType != "device.enrollment.create" || tr.Device.ID != device || tr.Device.DisplayName == "" ||
+		tr.User.ID == "" || tr.User.Login != "emma.schmidt@example.com" {
+		t.Errorf("plan of Emma's enrollment: trigger %+v; want its type, the device %s and Emma", tr, device)
 	}
 	for k, n := range h.emu.Stats(t) {
 		if strings.HasPrefix(k, "POST /api/v1/devices") && n != before[k] {

@@ -23,9 +23,30 @@ func runTrigger(run *store.FlowRun) *api.FlowRunTrigger {
 	return triggerJSON(f)
 }
 
-// triggerJSON is a run's trigger in the API's shape.
+// triggerJSON is a run's trigger in the API's shape: of an event, its type
+// and the device and user it is about, read from trigger.event as the run
+// keeps it (so also once the inbox no longer holds the event).
 func triggerJSON(f flow.Firing) *api.FlowRunTrigger {
-	return &api.FlowRunTrigger{Kind: f.Kind, Time: f.Time, EventUUID: f.EventUUID}
+	t := &api.FlowRunTrigger{Kind: f.Kind, Time: f.Time, EventUUID: f.EventUUID}
+	if f.Event == nil {
+		return t
+	}
+	t.EventType, _ = f.Event["eventType"].(string)
+	if d, _ := f.Event["device"].(map[string]any); d != nil {
+		id, _ := d["id"].(string)
+		name, _ := d["displayName"].(string)
+		if id != "" {
+			t.Device = &api.EventDevice{ID: id, DisplayName: name}
+		}
+	}
+	if u, _ := f.Event["user"].(map[string]any); u != nil {
+		id, _ := u["id"].(string)
+		login, _ := u["login"].(string)
+		if id != "" || login != "" {
+			t.User = &api.EventUser{ID: id, Login: login}
+		}
+	}
+	return t
 }
 
 func timePtr(t time.Time) *time.Time {
