@@ -74,8 +74,8 @@ type Sender struct {
 	// Now.
 	Outage *outage.Log
 
-	once     sync.Once
-	wake     chan struct{}
+	wakeMu   sync.Mutex
+	wakes    []chan struct{} // one per receiver's loop in Run
 	fallback outage.Fallback
 
 	mu   sync.Mutex
@@ -102,15 +102,21 @@ func (s *Sender) now() time.Time {
 
 // Wake makes Run read the outbox now (after an Enqueue on this server).
 func (s *Sender) Wake() {
-	select {
-	case s.wakeChan() <- struct{}{}:
-	default:
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	for _, w := range s.wakes {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // Run delivers due messages until ctx ends. It first logs each receiver
 // as String shows it, so that an operator can tell which fingerprint is
-// which receiver.
+// which receiver. Each receiver's messages are sent on their own, so that
+// a post waiting for a receiver's answer (up to 30 s when it is slow, or
+// when a firewall drops the packets) holds up no other receiver's.
 func (s *Sender) Run(ctx context.Context) {
 	for _, r := range s.Receivers {
 		s.logger().InfoContext(ctx, "notification receiver", slog.Any("receiver", r), slog.String("body", r.Body()))
@@ -119,36 +125,51 @@ func (s *Sender) Run(ctx context.Context) {
 	if poll <= 0 {
 		poll = 2 * time.Second
 	}
+	var wg sync.WaitGroup
+	for _, r := range s.Receivers {
+		wake := make(chan struct{}, 1)
+		s.wakeMu.Lock()
+		s.wakes = append(s.wakes, wake)
+		s.wakeMu.Unlock()
+		wg.Go(func() { s.run(ctx, r.Digest(), wake, poll) })
+	}
+	wg.Wait()
+}
+
+// run delivers the due messages of the receiver digest until ctx ends.
+func (s *Sender) run(ctx context.Context, digest string, wake chan struct{}, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		for ctx.Err() == nil && s.SendDue(ctx) {
+		for ctx.Err() == nil && s.sendDue(ctx, digest) {
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-s.wakeChan():
+		case <-wake:
 		}
 	}
 }
 
-func (s *Sender) wakeChan() chan struct{} {
-	s.once.Do(func() { s.wake = make(chan struct{}, 1) })
-	return s.wake
-}
+// SendDue makes one attempt at one due message, of any receiver, and
+// reports whether there was one.
+func (s *Sender) SendDue(ctx context.Context) bool { return s.sendDue(ctx, "") }
 
-// SendDue makes one attempt at one due message and reports whether there
-// was one.
-func (s *Sender) SendDue(ctx context.Context) bool {
+// sendDue makes one attempt at one due message of the receiver digest
+// ("" for any) and reports whether there was one.
+func (s *Sender) sendDue(ctx context.Context, digest string) bool {
 	if len(s.Receivers) == 0 {
 		return false
 	}
 	// A receiver that failed is left alone until its backoff has passed,
 	// whatever else is due for it: each attempt at one that is unreachable
 	// can take the post's whole timeout, and one attempt per queued message
-	// would hold up the other receivers' messages for as long.
+	// would hold up its own messages for as long.
 	digests := s.open(s.now())
+	if digest != "" {
+		digests = slices.DeleteFunc(digests, func(d string) bool { return d != digest })
+	}
 	if len(digests) == 0 {
 		return false
 	}
