@@ -316,6 +316,8 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 			}}
 		}
 		switch {
+		case resp.StatusCode == http.StatusForbidden && c.kept != nil:
+			eb.Error = c.kept.beyondRole(eb.Error)
 		case resp.StatusCode != http.StatusUnauthorized:
 		case c.kept != nil:
 			eb.Error = c.kept.refused(c.base, eb.Error)

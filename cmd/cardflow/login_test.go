@@ -348,3 +348,27 @@ func TestLoginInterrupted(t *testing.T) {
 		t.Errorf("interrupted login: exit %d\n%s%s; want 130 and how to start again", code, out.String(), errOut.String())
 	}
 }
+
+// TestLoginRoleRefusalSaysSignInAgain: a command beyond the role of the
+// sign-in cardflow login keeps says to ask a cardflow admin, or to be put
+// in a group of the role and sign in again, where it said to use a token
+// of the role "created by someone who has it (cardflow tokens create --role
+// admin)": a person's role comes from their groups at sign-in, and such a
+// token would be someone else's.
+func TestLoginRoleRefusalSaysSignInAgain(t *testing.T) {
+	emu, url := startSSOServer(t)
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir()}
+	if code, out, errOut := runLogin(t, emu, vars, oktaemu.ReadOnlyLogin); code != exitOK {
+		t.Fatalf("login: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, vars, "people", "list")
+	const want = "\nRemedy: ask a cardflow admin to do it; to have the admin role yourself, ask your identity provider's administrator to put you in a group that gives it, then run `cardflow login` again: the role of readonly@example.com's sign-in comes from those groups\n"
+	if code != exitFailure || !strings.Contains(errOut, "forbidden: this needs the admin role") || !strings.Contains(errOut, want) || strings.Contains(errOut, "tokens create") {
+		t.Errorf("people list as an operator signed in with cardflow login: exit %d; want %d and %q\n%s%s", code, exitFailure, want, out, errOut)
+	}
+	// A refusal of another kind keeps the server's remedy.
+	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "x", "--role", "admin")
+	if code != exitFailure || !strings.Contains(errOut, "Remedy: create it with a role of at most operator") {
+		t.Errorf("tokens create --role admin as an operator: exit %d; want the server's remedy\n%s%s", code, out, errOut)
+	}
+}

@@ -225,6 +225,22 @@ func (c *credential) refused(server string, e api.Error) api.Error {
 		orDash(c.Login), strings.TrimSuffix(server, "/"), when(c.ExpiresAt)))
 }
 
+// beyondRole is the server's refusal e of a request beyond the role of the
+// kept sign-in's token, with the remedy that fits a person: that token has
+// the role their groups gave them at sign-in, so another role comes from
+// another group and a new sign-in (the server's remedy for a token, one
+// of the role "created by someone who has it", would be someone else's).
+// Refusals of another kind (a token's role above one's own, everyone's
+// tokens) are e as it is.
+func (c *credential) beyondRole(e api.Error) api.Error {
+	need, _ := e.Details["requiredRole"].(string)
+	if need == "" || !strings.HasPrefix(e.Message, "this needs the ") {
+		return e
+	}
+	return replaceRemedy(e, fmt.Sprintf("ask a cardflow admin to do it; to have the %s role yourself, ask your identity provider's administrator to put you in a group that gives it, "+
+		"then run `cardflow login` again: the role of %s's sign-in comes from those groups", need, orDash(c.Login)))
+}
+
 // envTokenRefused is the server's refusal e of the token of
 // CARDFLOW_API_TOKEN, with a remedy that names the variable the token
 // came from: the server's own speaks of the request's header.
