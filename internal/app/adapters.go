@@ -104,10 +104,10 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 // flowShape is a card's output shape as flow validation takes it.
 func flowShape(s *card.Shape) *flow.Shape {
 	names, item := s.Names(), s.Item()
-	if names == nil && item == nil {
+	if names == nil && item == nil && s.Kind() == "" {
 		return nil
 	}
-	out := &flow.Shape{Keys: names, Item: flowShape(item)}
+	out := &flow.Shape{Keys: names, Item: flowShape(item), Kind: s.Kind()}
 	for _, n := range names {
 		if v, _ := s.Field(n); v != nil {
 			if out.Values == nil {

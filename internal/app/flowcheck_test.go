@@ -48,7 +48,8 @@ func TestFlowValidateOnePass(t *testing.T) {
 // TestFlowValidateOutputFields: what a step selects from a card's output,
 // and from the items of a for_each over one, is checked against the keys
 // the card declares, so a misspelt key is refused when the flow is
-// validated (and stored or enabled), not when a run reaches it.
+// validated (and stored or enabled), not when a run reaches it; so are a
+// for_each of what the card outputs as a number and an if of a string.
 func TestFlowValidateOutputFields(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
@@ -62,6 +63,12 @@ func TestFlowValidateOutputFields(t *testing.T) {
 			`steps.find.output.device: step "find" (okta-devices/search-devices) has no output "device" (did you mean "devices"?); its output has devices, count`},
 		{"item.id", "item.profile.displayname", 18,
 			`item.profile.displayname: item.profile has no field "displayname" (did you mean "displayName"?); its fields are displayName, platform, registered, manufacturer, model, osVersion, serialNumber, imei, meid, udid, sid, tpmPublicKeyHash, diskEncryptionType, secureHardwarePresent, integrityJailbreak, managed`},
+		// What the card's output shape says a value is: every run would
+		// fail there.
+		{"${{ steps.find.output.devices }}", "${{ steps.find.output.count }}", 15,
+			`for_each: ${{ steps.find.output.count }} gives a number; it must give a list, e.g. for_each: ${{ steps.find.output.devices }}`},
+		{"    concurrency: 3\n", "    concurrency: 3\n    if: ${{ item.profile.platform }}\n", 17,
+			`if: ${{ item.profile.platform }} gives a string; it must give true or false, e.g. if: ${{ item.status == "ACTIVE" }}`},
 	} {
 		var v flowValidation
 		src := strings.Replace(suspendActiveFlow, tt.old, tt.new, 1)

@@ -24,7 +24,7 @@ func customAPIActionCard() Card {
 			{Name: "headers", Type: TypeObject, Description: "Request headers: name to a value or a list of values (never Authorization or Host)."},
 			{Name: "body", Type: TypeAny, Description: "The request body: JSON (an object or a list), or text sent as is."},
 		},
-		Output: object("status", "headers", "body"), run: customAPIAction,
+		Output: object("status", "headers", "body").with("status", number), run: customAPIAction,
 		check: func(in map[string]any) error { _, err := parseCustom(in); return err }}
 }
 

@@ -69,7 +69,7 @@ func searchDevicesCard() Card {
 			{Name: "expand", Type: TypeString, Enum: []string{"user", "userSummary"}, Description: "Include each device's users (full users or summaries) in _embedded.users."},
 			{Name: "resultSet", Type: TypeString, Enum: []string{"first", "first200", "all"}, Default: "first200", Description: "first: the first match; first200: up to 200; all: every match, page after page."},
 		},
-		Output: object("devices", "count").with("devices", listOf(deviceShape)), run: searchDevices}
+		Output: object("devices", "count").with("devices", listOf(deviceShape)).with("count", number), run: searchDevices}
 }
 
 // searchDevices lists matching devices, stopping at the result set's size.
@@ -272,7 +272,8 @@ func disallowed(ds deviceState, tr transition) *problem.Error {
 
 func lifecycleCard(id, name, desc string) Card {
 	return Card{ID: id, Name: name, Scope: ScopeManage, Mode: ModeManage, Description: desc + " Already there: succeeds with changed false.",
-		Inputs: []Input{deviceID, knownStatus}, Output: object("deviceId", "status", "changed", "basis", "note"), run: runLifecycle, plan: planLifecycle}
+		Inputs: []Input{deviceID, knownStatus}, Output: object("deviceId", "status", "changed", "basis", "note").
+			kinds(str, "deviceId", "status", "basis", "note").with("changed", boolean), run: runLifecycle, plan: planLifecycle}
 }
 
 // decide says what the transition does to a device in state ds: nothing

@@ -2,6 +2,7 @@ package card
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -208,6 +209,21 @@ func checkOutputKeys(t testing.TB, ref string, out map[string]any) {
 
 func checkShape(t testing.TB, path string, s *Shape, v any) {
 	t.Helper()
+	if v == nil {
+		return // any value may be null
+	}
+	var kind string
+	switch v.(type) {
+	case string:
+		kind = KindString
+	case bool:
+		kind = KindBool
+	case int, int64, float64, json.Number:
+		kind = KindNumber
+	}
+	if s.Kind() != "" && kind != s.Kind() {
+		t.Errorf("%s: %v (%T) is not a %s, as its shape says", path, v, v, s.Kind())
+	}
 	switch v := v.(type) {
 	case map[string]any:
 		names := s.Names()

@@ -139,7 +139,7 @@ var connectors = []Connector{{
 			Inputs:      []Input{deviceID}, Output: object("device").with("device", deviceShape), run: readDevice},
 		{ID: "list-device-users", Name: "List Device Users", Scope: ScopeRead, Mode: ModeRead,
 			Description: "List every user of a device (all of them, not only the first 20).",
-			Inputs:      []Input{deviceID}, Output: object("users", "count").with("users", listOf(deviceUserShape)), run: listDeviceUsers},
+			Inputs:      []Input{deviceID}, Output: object("users", "count").with("users", listOf(deviceUserShape)).with("count", number), run: listDeviceUsers},
 		lifecycleCard("activate-device", "Activate Device", "Activate a device (from CREATED or DEACTIVATED to ACTIVE)."),
 		lifecycleCard("deactivate-device", "Deactivate Device", "Deactivate a device (from ACTIVE or SUSPENDED to DEACTIVATED); this removes its users."),
 		lifecycleCard("suspend-device", "Suspend Device", "Suspend a device (from ACTIVE to SUSPENDED)."),
@@ -148,7 +148,8 @@ var connectors = []Connector{{
 			Description: "Delete a device. Okta deletes only DEACTIVATED devices; set deactivateFirst to deactivate an ACTIVE or SUSPENDED one first.",
 			Inputs: []Input{deviceID, knownStatus, {Name: "deactivateFirst", Type: TypeBool, Default: false,
 				Description: "Deactivate the device first when it is ACTIVE or SUSPENDED."}},
-			Output: object("deviceId", "deleted", "deactivated", "basis", "note"), run: deleteDevice, plan: planDelete},
+			Output: object("deviceId", "deleted", "deactivated", "basis", "note").
+				kinds(str, "deviceId", "basis", "note").kinds(boolean, "deleted", "deactivated"), run: deleteDevice, plan: planDelete},
 		customAPIActionCard(),
 		eventCard("device-activated", "Device Activated", "device.lifecycle.activate", "a device is activated"),
 		eventCard("device-deactivated", "Device Deactivated", "device.lifecycle.deactivate", "a device is deactivated"),

@@ -10,6 +10,39 @@ import "strings"
 type Shape struct {
 	fields []field
 	item   *Shape
+	kind   string // of a value with neither: KindString, KindNumber, KindBool or "" (not known)
+}
+
+// The kinds of a value that is neither an object nor a list (Shape.Kind).
+const (
+	KindString = "string"
+	KindNumber = "number"
+	KindBool   = "bool"
+)
+
+// Leaf shapes: a value known to be a string (or null), a number, a bool.
+var (
+	str     = &Shape{kind: KindString}
+	number  = &Shape{kind: KindNumber}
+	boolean = &Shape{kind: KindBool}
+)
+
+// Kind is the kind of a value that is neither an object nor a list:
+// KindString, KindNumber or KindBool; "" when not known (or s is an object
+// or a list). A value of a kind may also be null.
+func (s *Shape) Kind() string {
+	if s == nil {
+		return ""
+	}
+	return s.kind
+}
+
+// kinds sets the shape of each key of names, which s must have, to leaf.
+func (s *Shape) kinds(leaf *Shape, names ...string) *Shape {
+	for _, n := range names {
+		s.with(n, leaf)
+	}
+	return s
 }
 
 // field is one key of an object and the shape of its value. A key may be
@@ -86,13 +119,20 @@ var (
 	deviceUserShape = object("user", "created", "managementStatus", "screenLockType").
 			with("user", object("id", "status", "realmId", "created", "activated", "statusChanged", "lastLogin",
 			"lastUpdated", "passwordChanged", "profile").
-			with("profile", object("login", "email", "firstName", "lastName", "displayName", "secondEmail", "mobilePhone")))
+			kinds(str, "id", "status").
+			with("profile", object("login", "email", "firstName", "lastName", "displayName", "secondEmail", "mobilePhone").
+				kinds(str, "login", "email", "firstName", "lastName", "displayName"))).
+		kinds(str, "managementStatus", "screenLockType")
 	deviceShape = object("id", "status", "created", "lastUpdated", "profile", "resourceType", "resourceId",
 		"resourceAlternateId", "resourceDisplayName", "_embedded").
+		kinds(str, "id", "status", "created", "lastUpdated", "resourceType", "resourceId", "resourceAlternateId").
 		with("profile", object("displayName", "platform", "registered", "manufacturer", "model", "osVersion",
 			"serialNumber", "imei", "meid", "udid", "sid", "tpmPublicKeyHash", "diskEncryptionType",
-			"secureHardwarePresent", "integrityJailbreak", "managed")).
-		with("resourceDisplayName", object("value", "sensitive")).
+			"secureHardwarePresent", "integrityJailbreak", "managed").
+			kinds(str, "displayName", "platform", "manufacturer", "model", "osVersion", "serialNumber", "imei", "meid",
+				"udid", "sid", "tpmPublicKeyHash", "diskEncryptionType").
+			kinds(boolean, "registered", "secureHardwarePresent", "integrityJailbreak", "managed")).
+		with("resourceDisplayName", object("value", "sensitive").kinds(str, "value").kinds(boolean, "sensitive")).
 		with("_embedded", object("users").with("users", listOf(deviceUserShape)))
 )
 

@@ -21,7 +21,8 @@ var lifecycleOutput = object([]string{"deviceId", "status", "changed", "basis", 
 
 // testDevice is the shape of a device, as card.DeviceValue makes it.
 var testDevice = object([]string{"id", "status", "created", "lastUpdated", "profile", "resourceType", "resourceId", "resourceAlternateId", "resourceDisplayName", "_embedded"},
-	map[string]*Shape{"profile": object([]string{"displayName", "platform", "registered", "manufacturer", "model", "osVersion", "serialNumber"}, nil)})
+	map[string]*Shape{"profile": object([]string{"displayName", "platform", "registered", "manufacturer", "model", "osVersion", "serialNumber"}, nil),
+		"status": {Kind: "string"}})
 
 func object(keys []string, values map[string]*Shape) *Shape {
 	return &Shape{Keys: keys, Values: values}
@@ -38,7 +39,7 @@ var testCards = map[string]CardInfo{
 		{Name: "model", Type: "string"}, {Name: "osVersion", Type: "string"}, {Name: "registered", Type: "bool"},
 		{Name: "secureHardwarePresent", Type: "bool"}, {Name: "diskEncryptionType", Type: "string"},
 		{Name: "search", Type: "string"}, {Name: "expand", Type: "string"}, {Name: "resultSet", Type: "string"},
-	}, Output: object([]string{"devices", "count"}, map[string]*Shape{"devices": {Item: testDevice}})},
+	}, Output: object([]string{"devices", "count"}, map[string]*Shape{"devices": {Item: testDevice}, "count": {Kind: "number"}})},
 	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"device"}, map[string]*Shape{"device": testDevice})},
 	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"users", "count"}, nil)},
 	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Output: lifecycleOutput},

@@ -13,12 +13,33 @@ import (
 
 // Shape is what validation knows of a card's output value: an object's
 // keys (Keys, in order, each with the shape of its value in Values, nil
-// when not described further) or a list's items (Item). A nil *Shape is a
-// value nothing is known of.
+// when not described further), a list's items (Item) or, for a value that
+// is neither, its Kind. A nil *Shape is a value nothing is known of.
 type Shape struct {
 	Keys   []string
 	Values map[string]*Shape
 	Item   *Shape
+	// Kind is "string", "number" or "bool" for a value known to be one
+	// (or null); "" otherwise.
+	Kind string
+}
+
+// kindText names the kind of value s is, as the flow's documents speak of
+// values ("a list"); "" when it is not known.
+func (s *Shape) kindText() string {
+	switch {
+	case s == nil:
+		return ""
+	case len(s.Keys) > 0:
+		return "an object"
+	case s.Item != nil:
+		return "a list"
+	case s.Kind == "number":
+		return "a number"
+	case s.Kind != "":
+		return "a " + s.Kind
+	}
+	return ""
 }
 
 func (s *Shape) has(key string) bool {
@@ -63,14 +84,30 @@ func (d *Document) checkShapes(iss *issues, env ValidateEnv) {
 		st.forEach.walkExprs(func(e *expression) {
 			if s := c.check(e, nil); st.forEach.isWholeExpr() {
 				item = s.item()
+				c.checkKind(e, s, "a list", "for_each", "a list, e.g. for_each: ${{ steps.find.output.devices }}")
 			}
 		})
 		var bound map[string]*Shape
 		if st.forEach != nil {
 			bound = map[string]*Shape{"item": item}
 		}
-		st.cond.walkExprs(func(e *expression) { c.check(e, bound) })
+		st.cond.walkExprs(func(e *expression) {
+			if s := c.check(e, bound); st.cond.isWholeExpr() {
+				c.checkKind(e, s, "a bool", "if", `true or false, e.g. if: ${{ item.status == "ACTIVE" }}`)
+			}
+		})
 		st.input.walkExprs(func(e *expression) { c.check(e, bound) })
+	}
+}
+
+// checkKind refuses e, a step's whole for_each or if, when what it selects
+// (steps.find.output, item.status) is known to be another kind of value
+// than want: the run would fail there, on every item. The kinds the
+// expression checker knows (an input's, a function's) are refused when
+// the document is parsed (docParser.checkKind).
+func (c *shapeChecker) checkKind(e *expression, s *Shape, want, where, wantText string) {
+	if got := s.kindText(); got != "" && got != want {
+		c.iss.add(e.pos, c.step.ID, "%s: ${{ %s }} gives %s; it must give %s", where, strings.TrimSpace(e.src), got, wantText)
 	}
 }
 

@@ -51,6 +51,19 @@ func TestValidate(t *testing.T) {
 				{6, 5, "suspend", "needs scope okta.devices.manage"},
 				{13, 11, "x", `unknown card "okta-devices/nope"`},
 			}},
+		{"for_each and if of a kind the card's output shape tells", head + search("Demo org") +
+			"  - id: all\n    card: okta-devices/read-device\n    connection: Demo org\n    for_each: ${{ steps.find.output }}\n    input: {deviceId: x}\n" +
+			"  - id: count\n    card: okta-devices/read-device\n    connection: Demo org\n    for_each: ${{ steps.find.output.count }}\n    input: {deviceId: x}\n" +
+			"  - id: first\n    card: okta-devices/suspend-device\n    connection: Demo org\n    for_each: ${{ steps.find.output.devices[0] }}\n    input: {deviceId: x}\n" +
+			"  - id: s\n    card: okta-devices/suspend-device\n    connection: Demo org\n    for_each: ${{ steps.find.output.devices }}\n    if: ${{ item.status }}\n    input: {deviceId: '${{ item.id }}'}\n" +
+			"  - id: t\n    card: okta-devices/read-device\n    connection: Demo org\n    if: ${{ steps.find.output.devices }}\n    input: {deviceId: x}\n", problem.InvalidInput,
+			[]wantIssue{
+				{9, 15, "all", "for_each: ${{ steps.find.output }} gives an object; it must give a list, e.g. for_each: ${{ steps.find.output.devices }}"},
+				{14, 15, "count", "for_each: ${{ steps.find.output.count }} gives a number; it must give a list"},
+				{19, 15, "first", "for_each: ${{ steps.find.output.devices[0] }} gives an object; it must give a list"},
+				{25, 9, "s", `if: ${{ item.status }} gives a string; it must give true or false, e.g. if: ${{ item.status == "ACTIVE" }}`},
+				{30, 9, "t", "if: ${{ steps.find.output.devices }} gives a list; it must give true or false"},
+			}},
 		{"misspelt output key", head + search("Demo org") + "  - id: count\n    card: okta-devices/read-device\n    connection: Demo org\n    if: ${{ steps.find.output.cont > 0 }}\n    input:\n      deviceId: ${{ steps.find.output.device[0].id }}\n", problem.InvalidInput,
 			[]wantIssue{
 				{9, 13, "count", `steps.find.output.cont: step "find" (okta-devices/search-devices) has no output "cont" (did you mean "count"?); its output has devices, count`},
