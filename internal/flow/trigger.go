@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones for on.schedule.timezone on hosts without a zone database
@@ -543,9 +544,11 @@ func parseCron(text string) (cron.Schedule, string) {
 	if n := len(strings.Fields(t)); n != 5 {
 		return nil, fmt.Sprintf("it has %d fields; cron has five: minute hour day-of-month month day-of-week (e.g. \"0 2 * * *\" for 02:00 every day)", n)
 	}
-	spec, err := cronParser.Parse(t)
+	fields := strings.Fields(t)
+	fields[4] = sundaySeven(fields[4])
+	spec, err := cronParser.Parse(strings.Join(fields, " "))
 	if err != nil {
-		return nil, err.Error() + `; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT)`
+		return nil, err.Error() + `; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)`
 	}
 	// A day matches when either day field does, as in cron, unless one of
 	// them starts with *: then both must. robfig/cron marks only a field
@@ -562,6 +565,53 @@ func parseCron(text string) (cron.Schedule, string) {
 	}
 	return spec, ""
 }
+
+// sundaySeven writes a day-of-week field's 7, which cron reads as Sunday as
+// it does 0 ("0 2 * * 7", "1-7"), as robfig/cron reads it: 0, the range
+// lo-7 as lo-6 and 0 (when its step reaches 7). Anything else is left as
+// it is, for the parser to judge.
+func sundaySeven(field string) string {
+	elems := strings.Split(field, ",")
+	var out []string
+	for _, el := range elems {
+		rng, step, hasStep := strings.Cut(el, "/")
+		lo, hi, isRange := strings.Cut(rng, "-")
+		switch {
+		case el == "7":
+			out = append(out, "0")
+			continue
+		case !isRange || hi != "7":
+			out = append(out, el)
+			continue
+		}
+		n, err := strconv.Atoi(step)
+		if !hasStep {
+			n, err = 1, nil
+		}
+		l, lerr := strconv.Atoi(lo)
+		if name, ok := dayNumbers[strings.ToLower(lo)]; ok {
+			l, lerr = name, nil
+		}
+		if err != nil || lerr != nil || n <= 0 || l > 7 {
+			out = append(out, el)
+			continue
+		}
+		if l < 7 {
+			r := lo + "-6"
+			if hasStep {
+				r += "/" + step
+			}
+			out = append(out, r)
+		}
+		if (7-l)%n == 0 {
+			out = append(out, "0")
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// dayNumbers are the day-of-week names cron takes, by number.
+var dayNumbers = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
 // cronStar is robfig/cron's mark of a day field that starts with * (its
 // starBit).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,48 @@ func TestCronDayFields(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCronSundaySeven: a day-of-week of 7 is Sunday, as cron (crontab(5):
+// "0 or 7 is Sunday") reads it, alone, ending a range (with or without a
+// step) and in a list, where robfig/cron refused "0 2 * * 7" as above its
+// maximum; 8 is still refused, naming the range the field takes.
+func TestCronSundaySeven(t *testing.T) {
+	sundays := func(cron string) []time.Time {
+		t.Helper()
+		doc := mustParse(t, "name: s\non:\n  schedule:\n    cron: \""+cron+"\"\n"+triggerSteps+"inputs:\n  since: {type: string}\n")
+		stored, err := ScheduleFromSpec(doc.Trigger.SpecJSON())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []time.Time
+		at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) // a Wednesday
+		for range 6 {
+			next := doc.Trigger.Schedule.Next(at)
+			if s := stored.Next(at); !s.Equal(next) {
+				t.Fatalf("%s: the stored schedule's tick after %v is %v; the parsed one's %v", cron, at, s, next)
+			}
+			out = append(out, next)
+			at = next
+		}
+		return out
+	}
+	for _, tt := range []struct{ cron, same string }{
+		{"0 2 * * 7", "0 2 * * 0"},
+		{"0 2 * * 5-7", "0 2 * * 0,5,6"},
+		{"0 2 * * 1-7", "0 2 * * *"},
+		{"0 2 * * 1-7/2", "0 2 * * 0,1,3,5"},
+		{"0 2 * * 2-7/2", "0 2 * * 2,4,6"},
+		{"0 2 * * 3,7", "0 2 * * 0,3"},
+		{"0 2 * * FRI-7", "0 2 * * 0,5,6"},
+		{"0 2 * * 7-7", "0 2 * * 0"},
+	} {
+		if got, want := sundays(tt.cron), sundays(tt.same); !slices.EqualFunc(got, want, time.Time.Equal) {
+			t.Errorf("%s: ticks %v; want those of %s, %v", tt.cron, got, tt.same, want)
+		}
+	}
+	_, err := Parse([]byte("name: s\non:\n  schedule:\n    cron: \"0 2 * * 8\"\n" + triggerSteps + "inputs:\n  since: {type: string}\n"))
+	checkIssues(t, err, []wantIssue{{4, 11, "", "above maximum (6): 8; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)"}})
 }
 
 func TestTriggerParseErrors(t *testing.T) {
