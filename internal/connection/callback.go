@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/cardflow/cardflow/internal/problem"
@@ -175,6 +176,14 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	if errors.As(err, &me) {
 		return failRevoking(store.ReasonIDTokenUnverified, problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", me.msg).
 			WithRemedy("authorize again in a moment; if it keeps happening, check the org's status (status.okta.com) and what stands between cardflow and the org").Wrap(err))
+	}
+	var expired *oidc.TokenExpiredError
+	if errors.As(err, &expired) {
+		// The org just issued it, for an hour: this host's clock, which
+		// the verification reads, is ahead of the org's.
+		return failRevoking(store.ReasonClockSkew, problem.New(problem.UpstreamError, "the org's ID token, issued just now for an hour, is expired by this host's clock (it expired at %s; this host's clock says %s): this host's clock is ahead of the org's",
+			expired.Expiry.UTC().Format(time.RFC3339), m.now().UTC().Format(time.RFC3339)).
+			WithRemedy("set this host's clock right (synchronise it with NTP: chrony, systemd-timesyncd), then reauthorize").Wrap(err))
 	}
 	if err != nil {
 		return failRevoking(store.ReasonIDTokenUnverified, problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", err.Error()).

@@ -88,3 +88,24 @@ func TestServiceTokenRefusedForHostClock(t *testing.T) {
 		})
 	}
 }
+
+// TestSignInIDTokenExpiredByHostClock: a sign-in on a host whose clock is
+// more than the ID token's hour ahead of the org's finds the org's fresh ID
+// token expired. The connection fails with clock_skew, saying the host's
+// clock is ahead and to set it right, where it was told to check that the
+// domain is the org's own.
+func TestSignInIDTokenExpiredByHostClock(t *testing.T) {
+	e := newEnv(t)
+	e.m.Now = func() time.Time { return e.emu.Now().Add(2 * time.Hour) }
+	v, u := e.create(t, "Ahead", nil)
+	res := e.signIn(t, u, oktaemu.AdminLogin)
+	if res.OK {
+		t.Fatal("the sign-in succeeded; want the ID token found expired by the host's clock")
+	}
+	if !strings.Contains(res.Message, "this host's clock") || !strings.Contains(res.Remedy, "set this host's clock right") || strings.Contains(res.Remedy, "domain") {
+		t.Errorf("%s; %s\nwant the host's clock named, and the fix to set it right", res.Message, res.Remedy)
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusError || c.StatusReasonCode != store.ReasonClockSkew {
+		t.Errorf("status %s (code %q); want error, %s", c.Status, c.StatusReasonCode, store.ReasonClockSkew)
+	}
+}
