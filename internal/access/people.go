@@ -63,10 +63,12 @@ type Person struct {
 	Login string
 	// Name is the display name of their newest session; may be empty.
 	Name string
-	// Role is the role they signed in with: their newest console
-	// session's; without a session, the highest of their tokens' (a
-	// token's role is at most its creator's, and cardflow login's token
-	// has the role of its sign-in).
+	// Role is the highest role of their live sessions and unexpired
+	// tokens: the most they can do now. A person taken out of a group at
+	// the identity provider who signs in again with a lesser role keeps
+	// the sessions and tokens of the greater one until they end or are
+	// revoked, and the list must not hide them behind the newest
+	// sign-in's role.
 	Role     Role
 	Sessions int
 	// LastSeen is the last request of any of their sessions; zero
@@ -226,7 +228,10 @@ func (pp *People) ListAll(ctx context.Context, p Principal) (*Listing, error) {
 		pr.Sessions++
 		if t, ok := newest[pr]; !ok || !ss.CreatedAt.Before(t) {
 			newest[pr] = ss.CreatedAt
-			pr.Login, pr.Name, pr.Role = ss.Actor.Login, ss.Name, Role(ss.Role)
+			pr.Login, pr.Name = ss.Actor.Login, ss.Name
+		}
+		if Role(ss.Role).rank() > pr.Role.rank() {
+			pr.Role = Role(ss.Role)
 		}
 		pr.LastSeen = later(pr.LastSeen, ss.LastSeen)
 		pr.LastActivity = later(pr.LastActivity, ss.LastSeen)
@@ -242,7 +247,7 @@ func (pp *People) ListAll(ctx context.Context, p Principal) (*Listing, error) {
 		}
 		pr.LatestExpiry = later(pr.LatestExpiry, t.ExpiresAt)
 		pr.LastActivity = later(pr.LastActivity, later(t.CreatedAt, t.LastUsedAt))
-		if pr.Sessions == 0 && Role(t.Role).rank() > pr.Role.rank() {
+		if Role(t.Role).rank() > pr.Role.rank() {
 			pr.Role = Role(t.Role)
 		}
 	}

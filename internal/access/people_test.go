@@ -517,3 +517,54 @@ func TestRevokeNamesTheBindingItRemoved(t *testing.T) {
 		t.Errorf("ada's binding after the revoke: %+v, %v; want none", b, err)
 	}
 }
+
+// TestPeopleListShowsTheStrongestRoleHeld: a person taken out of the admin
+// group who signs in again as a viewer still holds the admin session of
+// another browser and the admin token made with it: the list says admin,
+// the most they can do now, where it said viewer (their newest session's),
+// and hid from an admin reviewing access the very access to revoke.
+func TestPeopleListShowsTheStrongestRoleHeld(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := t0
+	clock := func() time.Time { return now }
+	tokens := &Tokens{Store: st, Now: clock}
+	people := &People{Store: st, Now: clock, IdleTimeout: time.Hour}
+	session := func(id, login string, role Role, created time.Duration) {
+		t.Helper()
+		if err := st.CreateSession(ctx, &store.Session{ID: id, Actor: store.Actor{Type: store.ActorUser, Login: login}, Name: "Dora", Role: string(role),
+			CreatedAt: t0.Add(created), ExpiresAt: t0.Add(created + 12*time.Hour), LastSeen: t0.Add(created)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session("dora-laptop", "dora@example.com", Admin, 0)
+	session("dora-desktop", "dora@example.com", Viewer, 10*time.Minute)
+	// Eve holds only tokens: an admin one and a newer viewer one.
+	if _, err := tokens.Create(ctx, user("eve@example.com", Admin), "scripts", Admin, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(time.Minute)
+	if _, err := tokens.Create(ctx, user("eve@example.com", Viewer), "dashboard", Viewer, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// Finn signed in as a viewer after making an admin token.
+	if _, err := tokens.Create(ctx, user("finn@example.com", Admin), "scripts", Admin, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	session("finn", "finn@example.com", Viewer, 20*time.Minute)
+	now = t0.Add(30 * time.Minute)
+
+	got, err := people.List(ctx, user("ada@example.com", Admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]Role{}
+	for _, p := range got {
+		roles[p.Login] = p.Role
+	}
+	want := map[string]Role{"dora@example.com": Admin, "eve@example.com": Admin, "finn@example.com": Admin}
+	if d := cmp.Diff(want, roles); d != "" {
+		t.Errorf("roles (-want +got):\n%s", d)
+	}
+}

@@ -63,8 +63,8 @@ type CLITokenRequest struct {
 type Person struct {
 	Login string `json:"login"`
 	Name  string `json:"name,omitempty"`
-	// Role is the role they signed in with (their newest console
-	// session's; without one, the highest of their tokens').
+	// Role is the highest role of their live console sessions and
+	// unexpired tokens: the most they can do now.
 	Role     string         `json:"role"`
 	Sessions PersonSessions `json:"sessions"`
 	Tokens   PersonTokens   `json:"tokens"`
