@@ -10,7 +10,8 @@ import (
 
 // TestFlowValidateOnePass: POST /api/v1/flows/validate reports an
 // expression that does not compile together with an unknown card and a
-// missing connection, each at its own line.
+// missing connection, each at its own line (the connection's, not its
+// step's).
 func TestFlowValidateOnePass(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
@@ -30,7 +31,7 @@ func TestFlowValidateOnePass(t *testing.T) {
 	}{
 		{7, `unknown card "okta-devices/search-device"`},
 		{10, "Syntax error"},
-		{12, `there is no okta-devices connection "Staging"`},
+		{14, `there is no okta-devices connection "Staging"`},
 	}
 	for _, w := range want {
 		found := false

@@ -75,6 +75,7 @@ type Step struct {
 	cond    *value // the step's if; nil when absent
 	deps    []string
 	cardPos Pos // where the card reference is written
+	connPos Pos // where the connection is written
 
 	// Set by Validate.
 	mode         string

@@ -96,7 +96,7 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 				p.iss.add(e.keyPos, name, "connection cannot hold an expression: give the nickname or id of a connection")
 				continue
 			}
-			st.Connection = c
+			st.Connection, st.connPos = c, p.pos(e.val)
 		case "input":
 			v := p.value(e.val, name, 0)
 			if v == nil {

@@ -184,12 +184,12 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 			return nil, nil, err
 		}
 		if conn == nil {
-			iss.add(st.Pos, st.ID, "there is no %s connection %q%s; create it (cardflow connections create) or use the nickname or id of an existing one", st.Connector(), st.Connection, near[connKey{st.Connector(), strings.ToLower(st.Connection)}])
+			iss.add(st.connPos, st.ID, "there is no %s connection %q%s; create it (cardflow connections create) or use the nickname or id of an existing one", st.Connector(), st.Connection, near[connKey{st.Connector(), strings.ToLower(st.Connection)}])
 			continue
 		}
 		connIDs[i] = conn.ID
 		if conn.Status != "" && conn.Status != "active" {
-			iss.add(st.Pos, st.ID, "connection %q %s, not active; %s before running this flow", st.Connection, statusText(conn.Status), inactiveRemedy(conn))
+			iss.add(st.connPos, st.ID, "connection %q %s, not active; %s before running this flow", st.Connection, statusText(conn.Status), inactiveRemedy(conn))
 			// A card run answers needs_reauthorization for any status but active.
 			iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
 				Remedy: inactiveRemedy(conn)}

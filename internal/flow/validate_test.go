@@ -38,10 +38,10 @@ func TestValidate(t *testing.T) {
 		{"literal of the wrong type", head + "  - id: a\n    card: okta-devices/delete-device\n    connection: Demo org\n    input:\n      deviceId: guo1\n      deactivateFirst: sure\n", problem.InvalidInput,
 			[]wantIssue{{8, 24, "a", `input "deactivateFirst" of card okta-devices/delete-device is a string; it must be a bool`}}},
 		{"missing connection", head + search("Prod org"), problem.InvalidInput,
-			[]wantIssue{{3, 5, "find", `there is no okta-devices connection "Prod org"; create it`}}},
+			[]wantIssue{{5, 17, "find", `there is no okta-devices connection "Prod org"; create it`}}},
 		{"connection needs reauthorization and another problem", head + search("Old org") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
 			[]wantIssue{
-				{3, 5, "find", `connection "Old org" needs reauthorization`},
+				{5, 17, "find", `connection "Old org" needs reauthorization`},
 				{7, 11, "x", `unknown card "okta-devices/nope"`},
 			}},
 		{"missing scope", head + search("Read only") + suspend("Read only"), problem.InsufficientScope,
@@ -310,7 +310,7 @@ steps:
 		t.Fatalf("Check = %v, %v; want invalid_input", doc, err)
 	}
 	want := []wantIssue{
-		{3, 5, "find", `there is no okta-devices connection "Prod org"`},
+		{5, 17, "find", `there is no okta-devices connection "Prod org"`},
 		{10, 25, "suspend", "if: Syntax error"},
 		{13, 15, "suspend", `card okta-devices/suspend-device has no input "reason"`},
 		{13, 19, "suspend", `inputs.why: the flow has no input "why"`},
