@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones for on.schedule.timezone on hosts without a zone database
+	"unicode"
+	"unicode/utf8"
 
 	"cel.dev/cel-go/common/types"
 	"github.com/goccy/go-yaml/ast"
@@ -638,9 +641,64 @@ func loadZone(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("is not a known zone")
+		return nil, fmt.Errorf("is not a known zone%s", zoneHint(name))
 	}
 	return loc, nil
+}
+
+// utcOffset is a zone written as an offset: UTC+2, GMT-05:00.
+var utcOffset = regexp.MustCompile(`^(?i:UTC|GMT)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$`)
+
+// zoneHint says what a name that is no zone likely meant: the zone in
+// other capitals or with _ for its spaces (zone names are
+// case-sensitive), the Etc zone of an offset, or that an abbreviation is
+// not a zone; "" when it cannot tell.
+func zoneHint(name string) string {
+	t := strings.TrimSpace(name)
+	if m := utcOffset.FindStringSubmatch(t); m != nil {
+		hint := " (" + t + " is an offset, not a zone: write the zone of the place, such as Europe/Berlin, whose clocks follow its daylight saving time"
+		if h, _ := strconv.Atoi(m[2]); (m[3] == "" || m[3] == "00") && h <= 14 {
+			sign := map[string]string{"+": "-", "-": "+"}[m[1]]
+			if h == 0 {
+				return hint + ", or UTC)"
+			}
+			if _, err := time.LoadLocation(fmt.Sprintf("Etc/GMT%s%d", sign, h)); err == nil {
+				hint += fmt.Sprintf(", or for a fixed offset Etc/GMT%s%d, whose sign is the other way round)", sign, h)
+				return hint
+			}
+		}
+		return hint + ")"
+	}
+	words := func(s string, upper bool) string {
+		parts := strings.Split(s, "/")
+		for i, p := range parts {
+			if upper && i == 0 && len(p) <= 3 {
+				parts[i] = strings.ToUpper(p) // US/Eastern
+				continue
+			}
+			b := []byte(strings.ToLower(p))
+			for j := range b {
+				if j == 0 || b[j-1] == '_' || b[j-1] == '-' {
+					b[j] = byte(unicode.ToUpper(rune(b[j])))
+				}
+			}
+			parts[i] = string(b)
+		}
+		return strings.Join(parts, "/")
+	}
+	spaced := strings.Join(strings.Fields(t), "_")
+	for _, c := range []string{t, spaced, words(spaced, false), words(spaced, true), strings.ToUpper(spaced)} {
+		if c == name || c == "" || c == "Local" || !utf8.ValidString(c) {
+			continue
+		}
+		if _, err := time.LoadLocation(c); err == nil {
+			return fmt.Sprintf(" (did you mean %q?)", c)
+		}
+	}
+	if len(t) >= 2 && len(t) <= 5 && strings.ToUpper(t) == t && !strings.ContainsAny(t, "/_0123456789") {
+		return " (" + t + " looks like an abbreviation, which names no zone: write the zone of the place, such as America/Los_Angeles rather than PST, or Europe/Berlin rather than CEST)"
+	}
+	return ""
 }
 
 var eventKeys = []string{"card", "connection", "delivery", "if"}

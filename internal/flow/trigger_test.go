@@ -233,6 +233,28 @@ func TestCronSundaySeven(t *testing.T) {
 	checkIssues(t, err, []wantIssue{{4, 11, "", "above maximum (6): 8; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)"}})
 }
 
+// TestZoneHints: a timezone that is no zone says what it likely meant: the
+// zone in its capitals or with _ (names are case-sensitive), the Etc zone
+// of an offset (whose sign is the other way round) or that an
+// abbreviation names no zone, after which the remedy follows as before.
+func TestZoneHints(t *testing.T) {
+	for zone, want := range map[string]string{
+		"europe/berlin":       `timezone "europe/berlin" is not a known zone (did you mean "Europe/Berlin"?); use an IANA zone name`,
+		"America/New York":    `(did you mean "America/New_York"?)`,
+		"AMERICA/LOS_ANGELES": `(did you mean "America/Los_Angeles"?)`,
+		"us/eastern":          `(did you mean "US/Eastern"?)`,
+		"utc":                 `(did you mean "UTC"?)`,
+		"UTC+2":               `(UTC+2 is an offset, not a zone: write the zone of the place, such as Europe/Berlin, whose clocks follow its daylight saving time, or for a fixed offset Etc/GMT-2, whose sign is the other way round)`,
+		"GMT-05:00":           `or for a fixed offset Etc/GMT+5, whose`,
+		"UTC+05:30":           `(UTC+05:30 is an offset, not a zone: write the zone of the place, such as Europe/Berlin, whose clocks follow its daylight saving time); use`,
+		"CEST":                `(CEST looks like an abbreviation, which names no zone: write the zone of the place, such as America/Los_Angeles rather than PST, or Europe/Berlin rather than CEST)`,
+		"Europe/Berln":        `timezone "Europe/Berln" is not a known zone; use an IANA zone name`,
+	} {
+		_, err := Parse([]byte("name: s\non:\n  schedule:\n    cron: \"0 2 * * *\"\n    timezone: \"" + zone + "\"\n" + triggerSteps + "inputs:\n  since: {type: string}\n"))
+		checkIssues(t, err, []wantIssue{{5, 15, "", want}})
+	}
+}
+
 func TestTriggerParseErrors(t *testing.T) {
 	head := "name: t\ninputs:\n  since: {type: string, required: true}\n"
 	tests := []struct {
