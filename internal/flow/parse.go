@@ -617,23 +617,31 @@ func (p *docParser) stringValue(s string, tk *token.Token, pos Pos, step string)
 	return &value{kind: valTemplate, pos: pos, tmpl: &template{parts: parts, whole: len(parts) == 1}}
 }
 
-// intValue reads an integer scalar.
-func (p *docParser) intValue(n ast.Node, step, what string) (int, bool) {
+// intValue reads an integer scalar from lo to hi.
+func (p *docParser) intValue(n ast.Node, step, what string, lo, hi int) (int, bool) {
 	x := p.plain(n, step)
 	if x, ok := x.(*ast.IntegerNode); ok {
+		var v int64
+		inRange := false
 		switch i := x.Value.(type) {
 		case int64:
-			if i >= math.MinInt32 && i <= math.MaxInt32 {
-				return int(i), true
-			}
+			v, inRange = i, i >= int64(lo) && i <= int64(hi)
 		case uint64:
-			if i <= math.MaxInt32 {
-				return int(i), true
-			}
+			v = int64(min(i, math.MaxInt64))
+			inRange = v >= int64(lo) && v <= int64(hi)
 		}
+		if inRange {
+			return int(v), true
+		}
+		p.iss.add(p.pos(n), step, "%s is %s; use a number from %d to %d", what, x.GetToken().Value, lo, hi)
+		return 0, false
 	}
 	if !unsupported(n) {
-		p.iss.add(p.pos(n), step, "%s must be a whole number, not %s", what, describe(x))
+		got := describe(x)
+		if _, ok := x.(*ast.FloatNode); ok {
+			got = x.GetToken().Value // "2.5", where "a number" read as if it were not one
+		}
+		p.iss.add(p.pos(n), step, "%s must be a whole number, not %s", what, got)
 	}
 	return 0, false
 }

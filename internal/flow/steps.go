@@ -120,12 +120,8 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 			}
 			st.forEach = v
 		case "concurrency":
-			c, ok := p.intValue(e.val, name, "concurrency")
+			c, ok := p.intValue(e.val, name, "concurrency", 1, MaxConcurrency)
 			if !ok {
-				continue
-			}
-			if c < 1 || c > MaxConcurrency {
-				p.iss.add(e.keyPos, name, "concurrency is %d; use a number from 1 to %d", c, MaxConcurrency)
 				continue
 			}
 			st.Concurrency, concPos, hasConc = c, e.keyPos, true
