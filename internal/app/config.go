@@ -164,6 +164,9 @@ type ConfigError struct{ Err error }
 func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// minNotifySecret is the shortest CARDFLOW_NOTIFY_SECRET accepted.
+const minNotifySecret = 16
+
 func (c Config) withDefaults() (Config, error) {
 	if c.DataDir == "" {
 		return c, errors.New("the data directory is required (-data-dir)")
@@ -226,6 +229,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if len(c.notifyTo) > 0 && len(c.NotifySecret) == 0 {
 		return c, errors.New("-notify-url (or CARDFLOW_NOTIFY_URLS) needs CARDFLOW_NOTIFY_SECRET: set it to a long random secret that receivers use to check the X-Cardflow-Signature of each notification")
+	}
+	if n := len(c.NotifySecret); n > 0 && n < minNotifySecret {
+		// Anyone who can reach a receiver could guess a short one and sign
+		// notifications of their own ("connection recovered").
+		return c, fmt.Errorf("CARDFLOW_NOTIFY_SECRET is %d characters: a secret that signs notifications needs at least %d, or it can be guessed; set a long random one (openssl rand -hex 32) here and at each receiver", n, minNotifySecret)
 	}
 	if len(c.OIDCRoles) > 0 && c.OIDCIssuer == "" {
 		return c, errors.New("-oidc-role needs -oidc-issuer (and -oidc-client-id)")

@@ -3,6 +3,7 @@ package app
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 )
@@ -30,6 +32,22 @@ func TestNotifyURLRefusedWithoutQuotingIt(t *testing.T) {
 			!strings.Contains(err.Error(), "receiver "+sha256Hex(u)[:8]) || !strings.Contains(err.Error(), "printf %s 'URL' | sha256sum | cut -c1-8") {
 			t.Errorf("withDefaults with -notify-url %s: %v; want an error naming it by its fingerprint only, and how to tell which URL that is", u, err)
 		}
+	}
+}
+
+// TestShortNotifySecretRefused: a CARDFLOW_NOTIFY_SECRET too short to
+// resist guessing stops the start, saying how long it is (never what it
+// is) and how to make a long one; 16 characters are accepted.
+func TestShortNotifySecretRefused(t *testing.T) {
+	for _, secret := range []string{"Zq9", "s3cret-15-chars"} {
+		_, err := Config{DataDir: t.TempDir(), NotifyURLs: []string{"https://ok.example.com/x"}, NotifySecret: keyring.Secret(secret)}.withDefaults()
+		if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), fmt.Sprintf("CARDFLOW_NOTIFY_SECRET is %d characters", len(secret))) ||
+			!strings.Contains(err.Error(), "openssl rand -hex 32") {
+			t.Errorf("withDefaults with a secret of %d characters: %v; want it refused, saying its length and how to make a long one", len(secret), err)
+		}
+	}
+	if _, err := (Config{DataDir: t.TempDir(), NotifyURLs: []string{"https://ok.example.com/x"}, NotifySecret: "s3cret-16-chars!"}).withDefaults(); err != nil {
+		t.Errorf("withDefaults with a secret of 16 characters: %v; want it accepted", err)
 	}
 }
 
