@@ -306,7 +306,7 @@ steps:
 // delivers it with the same id.
 func TestNotificationSurvivesKill(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
-	rcv := &notifyReceiver{secret: "notify-s3cret", fail: true}
+	rcv := &notifyReceiver{secret: "notify-s3cret-of-the-test", fail: true}
 	srv := httptest.NewServer(rcv)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
