@@ -90,3 +90,35 @@ func TestCLIShowRunNamesItsEvent(t *testing.T) {
 		t.Errorf("flows show-run of a scheduled run: exit %d\n%s%s; want its tick and no event", code, out, errOut)
 	}
 }
+
+// TestCLINextRunInTheZone: flows enable of a cron flow in a zone says its
+// next run on that zone's clocks too, where daylight saving moves a run
+// away from the written time (30 2 * * * in Berlin runs at 03:00 on the
+// night the clocks skip 02:00-03:00): the UTC time alone left it to the
+// reader to work out. A flow in UTC, or one with every, says UTC alone.
+func TestCLINextRunInTheZone(t *testing.T) {
+	flows := map[string]string{
+		"berlin": `{"kind": "schedule", "cron": "30 2 * * *", "timezone": "Europe/Berlin", "nextRunAt": "2027-03-28T01:00:00Z"}`,
+		"utc":    `{"kind": "schedule", "cron": "30 2 * * *", "timezone": "UTC", "nextRunAt": "2027-03-28T02:30:00Z"}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/flows/"), "/enable")
+		trig, ok := flows[name]
+		if r.Method != http.MethodPost || !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id": "f-%s", "name": %q, "enabled": true, "trigger": %s}`, name, name, trig)
+	}))
+	t.Cleanup(srv.Close)
+	vars := map[string]string{"CARDFLOW_SERVER": srv.URL, "CARDFLOW_API_TOKEN": "x"}
+	for name, want := range map[string]string{
+		"berlin": "flow berlin: enabled (trigger: cron 30 2 * * * Europe/Berlin, next run: 2027-03-28 01:00:00 UTC = 2027-03-28 03:00 Europe/Berlin)\n",
+		"utc":    "flow utc: enabled (trigger: cron 30 2 * * * UTC, next run: 2027-03-28 02:30:00 UTC)\n",
+	} {
+		if code, out, errOut := runCLI(t, vars, "flows", "enable", name); code != exitOK || out != want {
+			t.Errorf("flows enable %s: exit %d\n%s%s; want %q", name, code, out, errOut, want)
+		}
+	}
+}

@@ -89,7 +89,32 @@ func nextRunText(f *api.Flow) string {
 	if f.Trigger["kind"] != "schedule" {
 		return ""
 	}
-	return ", next run: " + nextRun(f)
+	text := ", next run: " + nextRun(f)
+	if at := zoneTime(f); at != "" {
+		text += " = " + at
+	}
+	return text
+}
+
+// zoneTime is an enabled cron flow's next run on the clocks of its
+// timezone ("2027-03-28 03:00 Europe/Berlin"), for a zone other than
+// UTC: the time the cron fields speak of, which daylight saving moves
+// away from the written one at times; "" otherwise.
+func zoneTime(f *api.Flow) string {
+	zone, _ := f.Trigger["timezone"].(string)
+	s, _ := f.Trigger["nextRunAt"].(string)
+	if zone == "" || zone == "UTC" || s == "" || !f.Enabled {
+		return ""
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return ""
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return ""
+	}
+	return t.In(loc).Format("2006-01-02 15:04") + " " + zone
 }
 
 // lastRun is the status of the flow's most recent run and when it ended
