@@ -26,16 +26,19 @@ type changedDevice struct {
 // noteChanges records, from a finished step's items, the status each
 // device is left in: the output of a card that takes the device's status
 // (the lifecycle cards' status, a delete's deleted) for the device it
-// names (its deviceId). In a run, a read of a device the run changed earlier (a
-// device or a search's devices with their status) refreshes what the run
-// knows of it; a plan's reads see the devices as they were before it.
+// names (its deviceId). In a run, a read of a device the run changed
+// earlier (a device or a search's devices with their status) refreshes
+// what the run knows of it; a plan's reads, which see the devices as they
+// were before the plan, are given what it predicts (predictRead).
 func (x *execution) noteChanges(st *Step, outcomes []*itemOutcome) {
 	for _, o := range outcomes {
 		if o == nil || o.status != StatusSucceeded {
 			continue
 		}
 		if !st.takesStatus {
-			if !x.plan {
+			if x.plan {
+				x.predictRead(o.output)
+			} else {
 				x.refreshChanged(o.output)
 			}
 			continue
@@ -78,6 +81,48 @@ func (x *execution) refreshChanged(out any) {
 	if list, ok := m["devices"].([]any); ok {
 		for _, d := range list {
 			refresh(d)
+		}
+	}
+}
+
+// predictRead makes a plan's read output what the run's would be for the
+// devices the plan's earlier steps change: such a device has the status
+// they leave it in, and one they delete is not among a search's devices
+// (nor counted). Which devices a search whose filter a change affects
+// (status eq "ACTIVE" after a suspension) would find is not predicted.
+func (x *execution) predictRead(out any) {
+	m, _ := out.(map[string]any)
+	if m == nil || len(x.changed) == 0 {
+		return
+	}
+	predict := func(v any) {
+		d, _ := v.(map[string]any)
+		id, _ := d["id"].(string)
+		if c, ok := x.changed[id]; ok && c.status != statusDeleted {
+			if _, has := d["status"]; has {
+				d["status"] = c.status
+			}
+		}
+	}
+	predict(m["device"])
+	list, ok := m["devices"].([]any)
+	if !ok {
+		return
+	}
+	kept := make([]any, 0, len(list))
+	for _, v := range list {
+		d, _ := v.(map[string]any)
+		id, _ := d["id"].(string)
+		if x.changed[id].status == statusDeleted {
+			continue
+		}
+		predict(v)
+		kept = append(kept, v)
+	}
+	if gone := len(list) - len(kept); gone > 0 {
+		m["devices"] = kept
+		if n, ok := m["count"].(float64); ok {
+			m["count"] = n - float64(gone)
 		}
 	}
 }

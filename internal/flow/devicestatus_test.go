@@ -166,3 +166,63 @@ func TestResumeActsOnDevicesAsItsStepsLeftThem(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanReadsAfterChange: a plan's read of a device a step before it
+// changes gives the status the plan predicts, and a search after a delete
+// leaves the deleted device out, as the run's would: the steps that
+// decide from them are planned as they run, where the plan read the
+// devices as Okta still had them.
+func TestPlanReadsAfterChange(t *testing.T) {
+	doc := validated(t, `name: suspend-then-check
+steps:
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Demo org
+    input: {deviceId: guo0000}
+  - id: read
+    card: okta-devices/read-device
+    connection: Demo org
+    input: {deviceId: guo0000}
+  - id: back
+    card: okta-devices/unsuspend-device
+    connection: Demo org
+    if: ${{ steps.read.output.device.status == "SUSPENDED" }}
+    input: {deviceId: guo0000}
+  - id: remove
+    card: okta-devices/delete-device
+    connection: Demo org
+    input: {deviceId: guo0003}
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo org
+  - id: each
+    card: okta-devices/read-device
+    connection: Demo org
+    for_each: ${{ steps.find.output.devices }}
+    input: {deviceId: "${{ item.id }}"}
+`)
+	cards := newDeviceCards(4) // ACTIVE ACTIVE SUSPENDED DEACTIVATED
+	res, err := (&Runner{Cards: cards}).Plan(context.Background(), doc, nil)
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	got := map[string]PlanStep{}
+	for _, s := range res.Steps {
+		got[s.ID] = s
+	}
+	if back := got["back"]; back.Items != 1 || len(back.Changes) != 1 || back.Changes[0].From != "SUSPENDED" || back.Changes[0].To != "ACTIVE" {
+		t.Errorf("plan of back: %+v; want it to unsuspend the device the read shows SUSPENDED", back)
+	}
+	if each := got["each"]; each.Items != 3 || len(each.Errors) != 0 {
+		t.Errorf("plan of each: %+v; want the 3 devices the delete leaves, none failing", each)
+	}
+
+	// The run then does what the plan said.
+	run, err := (&Runner{Cards: cards, State: newMemState()}).Run(context.Background(), "r", doc, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if back, each := run.Steps[2], run.Steps[5]; back.Succeeded != 1 || each.Items != 3 || each.Succeeded != 3 {
+		t.Errorf("run: back %+v, each %+v; want what the plan said", back, each)
+	}
+}
