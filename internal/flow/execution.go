@@ -495,11 +495,11 @@ func (x *execution) runItem(ctx, calls context.Context, st *Step, c *counter, in
 		o.input = m
 	}
 	o.deviceName = x.deviceName(item, o.input, nil)
-	if in, err := x.asChanged(st, o.input); err != nil {
-		return failed(err)
-	} else {
-		o.input = in
+	in, cerr := x.asChanged(st, o.input)
+	if cerr != nil {
+		return failed(cerr)
 	}
+	o.input = in
 	call := Call{DeviceName: o.deviceName, FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
 		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor, Plan: x.planOf, Ready: ready,
 		OnWait: func(d time.Duration) {
