@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -75,12 +76,21 @@ type Server struct {
 	Logger *slog.Logger
 	// MaxBodyBytes limits request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
+	// BodyTimeout bounds the time from a request's headers to the end of
+	// its body, so that a client sending its body slowly, or never, does
+	// not hold a connection for as long as it likes; 0 means
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
 	log *slog.Logger
 	api *Mux
 }
+
+// DefaultBodyTimeout is the time a client has to send a request's body
+// (1 MiB at 300 kbit/s).
+const DefaultBodyTimeout = 30 * time.Second
 
 // apiMethods are tried to tell "405 method not allowed" from "404".
 var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
@@ -175,12 +185,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// middleware gives every request an id (echoed in X-Request-Id), logs it
-// without its query string (which may carry OAuth codes), and turns panics
-// into internal errors.
+// middleware gives every request an id (echoed in X-Request-Id), bounds
+// the time its body takes to arrive (bodyDeadline), logs it without its
+// query string (which may carry OAuth codes), and turns panics into
+// internal errors.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
+		s.bodyDeadline(w, r)
 		id := newRequestID()
 		ctx := WithRequestID(r.Context(), id)
 		r = r.WithContext(ctx)
@@ -205,6 +217,48 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// bodyDeadline gives a request with a body BodyTimeout to send it: the
+// connection's read deadline, which ReadHeaderTimeout leaves unset once the
+// headers are in, is set now and cleared when the body ends. Without it a
+// client (signed in or not: the sign-in form, a hook's URL and every
+// request the server answers without reading its body, which net/http
+// reads to its end first) could send its headers and then a byte a minute
+// and hold the connection forever; with as many connections, no one else
+// gets one. The deadline is cleared at the body's end, not kept for the
+// whole request, because net/http then reads the connection in the
+// background and would cancel the request of a handler still at work (a
+// flow run waited for) when it passed.
+func (s *Server) bodyDeadline(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return
+	}
+	d := s.BodyTimeout
+	if d <= 0 {
+		d = DefaultBodyTimeout
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(d)) != nil {
+		return
+	}
+	r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+}
+
+// deadlineBody clears the connection's read deadline when its body ends.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // CheckToken reports whether token is the API token (as the database
