@@ -314,6 +314,22 @@ func (m *Manager) Create(ctx context.Context, in CreateInput, actor store.Actor)
 	return v, u, err
 }
 
+// checkClientSecret refuses a client secret that no OAuth app has: none,
+// one of over 1024 characters or one holding a control character (a paste
+// of more than the secret). what names it ("client secret", "the new client
+// secret"); the message gives the secret's length, never the secret.
+func checkClientSecret(secret, what string) *problem.Error {
+	switch {
+	case secret == "":
+		return problem.New(problem.InvalidInput, "%s is required", what)
+	case len(secret) > 1024:
+		return problem.New(problem.InvalidInput, "%s is %d characters long; an OAuth app's client secret has at most 1024", what, len(secret))
+	case strings.IndexFunc(secret, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0:
+		return problem.New(problem.InvalidInput, "%s contains a control character (a line break, a tab or another), which no OAuth app's client secret has", what)
+	}
+	return nil
+}
+
 func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor) (*View, string, error) {
 	nickname, err := validNickname(in.Nickname)
 	if err != nil {
@@ -329,9 +345,8 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 			WithRemedy("copy the client ID from the OAuth app's General tab in the Okta Admin Console").WithDetail("field", "clientId")
 	}
 	secret := strings.TrimSpace(in.ClientSecret.Reveal())
-	if secret == "" || len(secret) > 1024 {
-		return nil, "", problem.New(problem.InvalidInput, "client secret is required").
-			WithRemedy("copy the client secret from the OAuth app's General tab in the Okta Admin Console").WithDetail("field", "clientSecret")
+	if p := checkClientSecret(secret, "client secret"); p != nil {
+		return nil, "", p.WithRemedy("copy the client secret from the OAuth app's General tab in the Okta Admin Console").WithDetail("field", "clientSecret")
 	}
 	mode, scopes, err := m.selectScopes(in.Connector, in.Scopes)
 	if err != nil {

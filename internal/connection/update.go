@@ -73,9 +73,8 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 		}
 	}
 	secret := strings.TrimSpace(in.ClientSecret.Reveal())
-	if secret == "" || len(secret) > 1024 {
-		return nil, problem.New(problem.InvalidInput, "the new client secret is required").
-			WithRemedy("copy the client secret from the OAuth app's General tab in the Okta Admin Console").
+	if p := checkClientSecret(secret, "the new client secret"); p != nil {
+		return nil, p.WithRemedy("copy the client secret from the OAuth app's General tab in the Okta Admin Console").
 			WithDetail("field", "clientSecret").WithDetail("connection", c.ID)
 	}
 	if p := m.refusedCredentials(ctx, c.Domain, clientID, secret, "; the connection was not changed"); p != nil {
