@@ -31,13 +31,21 @@ type execution struct {
 	// status they left it in, noteChanges); written between steps, read
 	// by the next step's items (asChanged).
 	changed map[string]changedDevice
+	// kept says that the run is a rerun (Firing.Rerun) that found items
+	// of a step saved when it came to it: kept from the run it reruns
+	// (failed-only), whose outputs give statuses from then. Its lifecycle
+	// and delete cards read the devices first from then on
+	// (Call.ReadDevice). Written before a step's items start.
+	kept bool
+	// rerun is Firing.Rerun.
+	rerun bool
 
 	progressMu sync.Mutex
 }
 
 func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any, f Firing, plan bool) *execution {
 	return &execution{
-		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs, actor: f.Actor, trigger: f.activation(),
+		r: r, runID: runID, doc: doc, plan: plan, inputs: inputs, actor: f.Actor, trigger: f.activation(), rerun: f.Rerun,
 		steps:      map[string]any{},
 		missing:    map[string]string{},
 		savedSteps: map[string]StepState{},
@@ -135,6 +143,9 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 		if saved, err = x.loadItems(ctx, st); err != nil {
 			return nil, err
 		}
+		// Items kept from the run this one reruns: from here on, the
+		// statuses outputs give may be from then.
+		x.kept = x.kept || x.rerun && len(saved) > 0
 	}
 
 	items := []any{nil}
@@ -501,7 +512,7 @@ func (x *execution) runItem(ctx, calls context.Context, st *Step, c *counter, in
 	}
 	o.input = in
 	call := Call{DeviceName: o.deviceName, FlowRunID: x.runID, StepID: st.ID, Index: index, Card: st.Card, Connection: st.connection(), Input: o.input,
-		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, Actor: x.actor, Plan: x.planOf, Ready: ready,
+		Retry: !x.plan && x.savedSteps[st.ID].Status == StatusRunning, ReadDevice: x.kept && st.takesStatus, Actor: x.actor, Plan: x.planOf, Ready: ready,
 		OnWait: func(d time.Duration) {
 			if d > 0 {
 				x.report(st, c, "", d)

@@ -131,6 +131,13 @@ type Call struct {
 	Connection string // the connection id resolved by Validate
 	Input      map[string]any
 	Retry      bool
+	// ReadDevice asks a lifecycle or delete card to read the device first
+	// rather than trust the status its input gives: an item of a rerun
+	// whose earlier steps' outputs were kept from the run it reruns, whose
+	// statuses may no longer be true (a device changed since, by that
+	// run's rerun before, or by someone else), so that changed stays true
+	// to what the card did.
+	ReadDevice bool
 	// DeviceName is the display name of the device the call acts on (its
 	// input's deviceId) when the flow knows it; "" otherwise.
 	DeviceName string

@@ -318,6 +318,10 @@ type Firing struct {
 	// it. It is not part of trigger; the store keeps it as the run's actor,
 	// not in the firing.
 	Actor Actor `json:"-"`
+	// Rerun says the run runs again a finished run's items (a rerun):
+	// the steps it keeps from that run (failed-only) give statuses from
+	// then, not now. Not part of trigger.
+	Rerun bool `json:"-"`
 }
 
 // Actor is who a run acts for: a person (Login), a personal API token

@@ -43,7 +43,7 @@ type ItemStore interface {
 func (c Cards) request(call flow.Call) card.Request {
 	return card.Request{Card: call.Card, Connection: call.Connection, Input: call.Input, Actor: store.Actor(call.Actor),
 		FlowRunID: call.FlowRunID, StepID: call.StepID, ItemIndex: call.Index, OnWait: call.OnWait, BeforeCall: call.Ready,
-		DeviceName: call.DeviceName, Plan: store.PlanRef(call.Plan)}
+		DeviceName: call.DeviceName, Plan: store.PlanRef(call.Plan), ReadDevice: call.ReadDevice}
 }
 
 // finishedItem is a card run's outcome to be stored with its flow item.
@@ -120,7 +120,7 @@ func (c Cards) runCard(ctx context.Context, call flow.Call) (flow.CardResult, er
 		if out != nil {
 			return flow.CardResult{Output: out, RunRef: prev}, nil
 		}
-		req.ReadDevice = interrupted
+		req.ReadDevice = req.ReadDevice || interrupted
 	}
 	// A retry reads the history right after its run: it records first.
 	req.RecordLater = !retry && c.Items != nil

@@ -468,7 +468,7 @@ func (s *Service) Resume(ctx context.Context, run *store.FlowRun) (*flow.RunResu
 			return nil, fmt.Errorf("store the run's inputs: %w", err)
 		}
 	}
-	f.Actor = flow.Actor(run.Actor)
+	f.Actor, f.Rerun = flow.Actor(run.Actor), run.RerunOf != ""
 	return s.runner.RunTriggered(ctx, run.ID, doc, inputs, f)
 }
 
