@@ -250,7 +250,7 @@ func scopeSelection(flags []string) *[]string {
 func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs, o := newClientFlagSet(e, "connections create",
 		"connections create --nickname N --domain example.okta.com --client-id ID [--client-secret-stdin | --client-secret-file FILE] [--scope S ...] [--timeout 5m] [--no-wait] [--json]\n"+
-			"       cardflow connections create --auth service --nickname N --domain example.okta.com --client-id ID [--private-key-file FILE|-] [--key-algorithm ES256|RS256] [--dpop] [--scope S ...] [--json]\n\n"+
+			"       cardflow connections create --auth service --nickname N --domain example.okta.com --client-id ID [--private-key-file FILE|- [--key-id KID]] [--key-algorithm ES256|RS256] [--dpop] [--scope S ...] [--json]\n\n"+
 			"A user connection (the default) signs in as a person: the client secret comes from\n"+
 			"stdin (--client-secret-stdin), a file (--client-secret-file), or the environment\n"+
 			"variable CARDFLOW_CLIENT_SECRET; never from the command line, where other users of\n"+
@@ -270,11 +270,12 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	fs.Var(&scopes, "scope", "custom scope to request (repeatable; comma-separated allowed); default: the connector's default scopes")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the authorization to finish")
 	fs.BoolVar(&noWait, "no-wait", false, "print the authorize URL and return without waiting")
-	var auth, keyFile, keyAlg string
+	var auth, keyFile, keyAlg, keyID string
 	var dpop bool
 	fs.StringVar(&auth, "auth", "user", "user (a person signs in) or service (an API Services app with a private key)")
 	fs.StringVar(&keyFile, "private-key-file", "", "service: the app's private key, PEM or JWK (\"-\" for stdin); default: generate one")
 	fs.StringVar(&keyAlg, "key-algorithm", "", "service: the algorithm of a generated key, ES256 (default) or RS256")
+	fs.StringVar(&keyID, "key-id", "", "service: the KID the app's Public keys list shows for the key of --private-key-file, when it is PEM (default: the key's thumbprint) or a JWK without a kid")
 	fs.BoolVar(&dpop, "dpop", false, "service: send DPoP proofs (also switched on when the org asks for them)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -298,10 +299,13 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 		if secretIn.given() {
 			return usagef("--auth service authenticates with a private key, not a client secret: drop the client secret option; give --private-key-file or let cardflow generate a key")
 		}
-		return createServiceConnection(ctx, e, o, in.Connector, in.Nickname, in.Domain, in.ClientID, scopeSelection(scopes), keyFile, keyAlg, dpop)
+		if keyID != "" && keyFile == "" {
+			return usagef("--key-id names the key of --private-key-file: give that too, or leave --key-id out to let cardflow generate a key pair")
+		}
+		return createServiceConnection(ctx, e, o, in.Connector, in.Nickname, in.Domain, in.ClientID, scopeSelection(scopes), keyFile, keyAlg, keyID, dpop)
 	case "user":
-		if keyFile != "" || keyAlg != "" || dpop {
-			return usagef("--private-key-file, --key-algorithm and --dpop are for --auth service")
+		if keyFile != "" || keyAlg != "" || keyID != "" || dpop {
+			return usagef("--private-key-file, --key-algorithm, --key-id and --dpop are for --auth service")
 		}
 	default:
 		return usagef("--auth %q: want user or service", auth)
@@ -651,9 +655,9 @@ func connectionInUse(err error, arg string) error {
 
 // createServiceConnection creates a service connection and prints the
 // public JWK to add to the org's API Services app.
-func createServiceConnection(ctx context.Context, e *env, o *clientOpts, connector, nickname, domain, clientID string, scopes *[]string, keyFile, keyAlg string, dpop bool) error {
+func createServiceConnection(ctx context.Context, e *env, o *clientOpts, connector, nickname, domain, clientID string, scopes *[]string, keyFile, keyAlg, keyID string, dpop bool) error {
 	in := api.CreateConnectionRequest{Auth: "service", Connector: connector, Nickname: nickname, Domain: domain,
-		ClientID: clientID, Scopes: scopes, KeyAlgorithm: keyAlg, DPoP: dpop}
+		ClientID: clientID, Scopes: scopes, KeyAlgorithm: keyAlg, KeyID: keyID, DPoP: dpop}
 	if keyFile != "" {
 		key, err := readKeyFile(e, keyFile)
 		if err != nil {

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +86,10 @@ func TestCLIServiceConnection(t *testing.T) {
 	if err := os.WriteFile(badKey, []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	goodKey := filepath.Join(t.TempDir(), "good.pem")
+	if err := os.WriteFile(goodKey, testPEMKey(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -99,6 +108,12 @@ func TestCLIServiceConnection(t *testing.T) {
 		{name: "key options on a user connection", args: []string{"connections", "create", "--nickname", "User", "--domain", s.emu.URL,
 			"--client-id", oktaemu.DemoClientID, "--dpop"},
 			wantCode: exitUsage, wantErr: []string{"are for --auth service"}},
+		{name: "a key ID without a key", args: []string{"connections", "create", "--auth", "service", "--nickname", "No key", "--domain", s.emu.URL,
+			"--client-id", oktaemu.DemoServiceClientID, "--key-id", "kid-1"},
+			wantCode: exitUsage, wantErr: []string{"--key-id names the key of --private-key-file"}},
+		{name: "a key ID with a space", args: []string{"connections", "create", "--auth", "service", "--nickname", "Spaced", "--domain", s.emu.URL,
+			"--client-id", oktaemu.DemoServiceClientID, "--private-key-file", goodKey, "--key-id", "kid 1"},
+			wantCode: exitUsage, wantErr: []string{"key ID must be up to 200 printable ASCII characters without spaces", "Public keys"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,4 +156,18 @@ func TestCLIListMarksExpiringConnections(t *testing.T) {
 	if code, out, errOut := runCLI(t, s.vars, "connections", "show", "Prod"); code != exitOK || !strings.Contains(out, "EXPIRES SOON") {
 		t.Errorf("show: exit %d; want EXPIRES SOON\n%s%s", code, out, errOut)
 	}
+}
+
+// testPEMKey is a new EC P-256 private key as PKCS#8 PEM.
+func testPEMKey(t *testing.T) []byte {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }

@@ -126,7 +126,10 @@ type CreateConnectionRequest struct {
 	// server generates one (KeyAlgorithm ES256 or RS256).
 	PrivateKey   Secret `json:"privateKey,omitempty"`
 	KeyAlgorithm string `json:"keyAlgorithm,omitempty"`
-	DPoP         bool   `json:"dpop,omitempty"`
+	// KeyID is the kid the app knows PrivateKey's public key by, for a
+	// PEM key (named by its thumbprint otherwise) or a JWK without a kid.
+	KeyID string `json:"keyId,omitempty"`
+	DPoP  bool   `json:"dpop,omitempty"`
 }
 
 // ConnectionCreated answers POST /api/v1/connections for a user

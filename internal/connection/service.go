@@ -50,6 +50,10 @@ type ServiceInput struct {
 	// and answers its public JWK.
 	PrivateKey   keyring.Secret
 	KeyAlgorithm string
+	// KeyID is the kid the app knows PrivateKey's public key by, for a
+	// key given as PEM (which carries none; its thumbprint otherwise) or
+	// a JWK without one.
+	KeyID string
 	// DPoP makes every token request and API call carry a DPoP proof; it
 	// is also switched on when the org asks for proofs.
 	DPoP bool
@@ -95,9 +99,12 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, actor stor
 	}
 	var key *jose.JSONWebKey
 	if pk := in.PrivateKey.Reveal(); strings.TrimSpace(pk) != "" {
-		if key, err = parsePrivateKey(pk); err != nil {
+		if key, err = parsePrivateKey(pk, in.KeyID); err != nil {
 			return nil, nil, err
 		}
+	} else if in.KeyID != "" {
+		return nil, nil, problem.New(problem.InvalidInput, "a key ID names the key given with it, and no private key is given").
+			WithRemedy("give the app's private key with it, or leave the key ID out to let cardflow generate a key pair (named by its thumbprint)").WithDetail("field", "keyId")
 	} else if key, err = generateKey(in.KeyAlgorithm); err != nil {
 		return nil, nil, err
 	}

@@ -32,12 +32,21 @@ func badKey(format string, args ...any) *problem.Error {
 		WithDetail("field", "privateKey")
 }
 
+// maxKeyID bounds a key ID given with a private key.
+const maxKeyID = 200
+
 // parsePrivateKey reads a PEM or JWK private key into a JWK with its alg
-// and a kid (the JWK's own, else its SHA-256 thumbprint).
-func parsePrivateKey(text string) (*jose.JSONWebKey, error) {
+// and a kid: the JWK's own, else keyID (the kid the app knows the key by,
+// given with it), else its SHA-256 thumbprint. A JWK whose kid is not
+// keyID is refused: one of them is not the app's.
+func parsePrivateKey(text, keyID string) (*jose.JSONWebKey, error) {
 	text = strings.TrimSpace(text)
+	if keyID != "" && (len(keyID) > maxKeyID || strings.IndexFunc(keyID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0) {
+		return nil, problem.New(problem.InvalidInput, "the key ID must be up to %d printable ASCII characters without spaces", maxKeyID).
+			WithRemedy("copy the key's KID from the app's Public keys list (General tab, Client Credentials) in the Okta Admin Console").WithDetail("field", "keyId")
+	}
 	var key any
-	kid := ""
+	kid := keyID
 	switch {
 	case strings.HasPrefix(text, "{"):
 		var k jose.JSONWebKey
@@ -50,7 +59,14 @@ func parsePrivateKey(text string) (*jose.JSONWebKey, error) {
 		if k.Use != "" && k.Use != "sig" {
 			return nil, badKey("the JWK is for %q, not for signing (use \"sig\"); a client assertion needs a signing key", truncate(k.Use, 20))
 		}
-		j, err := keyJWK(k.Key, k.KeyID)
+		if keyID != "" && k.KeyID != "" && k.KeyID != keyID {
+			return nil, problem.New(problem.InvalidInput, "the JWK's kid is %q and the key ID given with it %q: the app knows the key by one of them only", truncate(k.KeyID, 40), truncate(keyID, 40)).
+				WithRemedy("leave the key ID out to use the JWK's kid, or give the key ID the app's Public keys list shows for it").WithDetail("field", "keyId")
+		}
+		if k.KeyID != "" {
+			kid = k.KeyID
+		}
+		j, err := keyJWK(k.Key, kid)
 		if err != nil {
 			return nil, err
 		}

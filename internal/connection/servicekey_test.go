@@ -58,7 +58,7 @@ func TestParsePrivateKeyJWKAlgAndUse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := parsePrivateKey(tt.key)
+			k, err := parsePrivateKey(tt.key, "")
 			if tt.wantAlg != "" {
 				if err != nil || k.Algorithm != tt.wantAlg || k.KeyID != "k1" {
 					t.Fatalf("parsePrivateKey: %+v, %v; want alg %s, kid k1", k, err, tt.wantAlg)
@@ -83,7 +83,7 @@ func TestParsePrivateKeyEncryptedPEM(t *testing.T) {
 		{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte("not decrypted")},
 		{Type: "EC PRIVATE KEY", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00112233445566778899AABBCCDDEEFF"}, Bytes: []byte("not decrypted")},
 	} {
-		_, err := parsePrivateKey(string(pem.EncodeToMemory(b)))
+		_, err := parsePrivateKey(string(pem.EncodeToMemory(b)), "")
 		p, ok := problem.As(err)
 		if !ok || p.Code != problem.InvalidInput || !strings.Contains(p.Message, "encrypted with a passphrase") || !strings.Contains(p.Remedy, "openssl pkey -in KEY.pem -out plain.pem") {
 			t.Errorf("%s: %v; want it refused as encrypted, with the way to decrypt it", b.Type, err)

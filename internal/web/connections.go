@@ -59,8 +59,8 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 	}
 	switch req.Auth {
 	case "", "user":
-		if req.PrivateKey != "" || req.KeyAlgorithm != "" || req.DPoP {
-			s.writeError(w, r, problem.New(problem.InvalidInput, "privateKey, keyAlgorithm and dpop are for service connections").
+		if req.PrivateKey != "" || req.KeyAlgorithm != "" || req.KeyID != "" || req.DPoP {
+			s.writeError(w, r, problem.New(problem.InvalidInput, "privateKey, keyAlgorithm, keyId and dpop are for service connections").
 				WithRemedy(`set "auth": "service" for an API Services app, or leave them out`).WithDetail("field", "auth"))
 			return
 		}
@@ -72,7 +72,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 		}
 		v, jwk, err := s.Connections.CreateService(r.Context(), connection.ServiceInput{
 			Connector: req.Connector, Nickname: req.Nickname, Domain: req.Domain, ClientID: req.ClientID, Scopes: req.Scopes,
-			PrivateKey: keyring.Secret(req.PrivateKey), KeyAlgorithm: req.KeyAlgorithm, DPoP: req.DPoP,
+			PrivateKey: keyring.Secret(req.PrivateKey), KeyAlgorithm: req.KeyAlgorithm, KeyID: req.KeyID, DPoP: req.DPoP,
 		}, actor(r.Context()))
 		if err != nil {
 			s.writeError(w, r, err)

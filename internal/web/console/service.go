@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/keyring"
@@ -17,6 +18,7 @@ type serviceForm struct {
 	Nickname     string
 	Domain       string
 	ClientID     string
+	KeyID        string
 	KeyAlgorithm string
 	DPoP         bool
 	HadKey       bool // a key was entered but is never sent back
@@ -25,7 +27,7 @@ type serviceForm struct {
 }
 
 // serviceFieldOrder is the order of the service form's fields.
-var serviceFieldOrder = []string{"nickname", "domain", "clientId", "privateKey", "keyAlgorithm"}
+var serviceFieldOrder = []string{"nickname", "domain", "clientId", "privateKey", "keyId", "keyAlgorithm"}
 
 func (f serviceForm) errorSummary() []summaryItem {
 	var out []summaryItem
@@ -71,7 +73,7 @@ func (c *Console) createServiceConnection(w http.ResponseWriter, r *http.Request
 	pf := r.PostForm
 	in := connection.ServiceInput{
 		Connector: pf.Get("connector"), Nickname: pf.Get("nickname"), Domain: pf.Get("domain"), ClientID: pf.Get("clientId"),
-		PrivateKey: keyring.Secret(pf.Get("privateKey")), KeyAlgorithm: pf.Get("keyAlgorithm"), DPoP: pf.Get("dpop") != "",
+		PrivateKey: keyring.Secret(pf.Get("privateKey")), KeyID: strings.TrimSpace(pf.Get("keyId")), KeyAlgorithm: pf.Get("keyAlgorithm"), DPoP: pf.Get("dpop") != "",
 	}
 	v, _, err := c.Connections.CreateService(r.Context(), in, s.actor())
 	if err == nil {
@@ -81,7 +83,7 @@ func (c *Console) createServiceConnection(w http.ResponseWriter, r *http.Request
 		return
 	}
 	status, e := c.publicError(r.Context(), err)
-	f := serviceForm{Connector: in.Connector, Nickname: in.Nickname, Domain: in.Domain, ClientID: in.ClientID,
+	f := serviceForm{Connector: in.Connector, Nickname: in.Nickname, Domain: in.Domain, ClientID: in.ClientID, KeyID: in.KeyID,
 		KeyAlgorithm: in.KeyAlgorithm, DPoP: in.DPoP, HadKey: in.PrivateKey.Reveal() != ""}
 	if slices.Contains(serviceFieldOrder, e.Field) {
 		f.Errors = map[string]shownError{e.Field: e}
