@@ -481,6 +481,10 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 			// The database was reached: the hint below would mislead.
 			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)
 		}
+		if priv := (*postgres.PrivilegeError)(nil); errors.As(err, &priv) {
+			// Reached and signed in to: the error says what to grant.
+			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open the PostgreSQL database: %w (check -db: the server must be running and reachable at that host and port, the database must exist, and the password comes from PGPASSWORD or ~/.pgpass)", err)
 		}

@@ -123,7 +123,38 @@ func open(ctx context.Context, dsn string, openStore func(context.Context, *sql.
 	s, err := openStore(ctx, db, Dialect)
 	if err != nil {
 		_ = db.Close()
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" {
+			return nil, &PrivilegeError{User: cfg.User, Database: cfg.Database, Err: err}
+		}
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	return s, nil
 }
+
+// PrivilegeError is Open's error when the server was reached but refuses
+// the user something cardflow needs (insufficient_privilege, 42501): most
+// often, on PostgreSQL 15 and later, creating its tables in the public
+// schema of a database the user does not own, which only the database's
+// owner may do there.
+type PrivilegeError struct {
+	User, Database string
+	Err            error
+}
+
+func (e *PrivilegeError) Error() string {
+	msg := e.Err.Error()
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) {
+		msg = pe.Message
+	}
+	return fmt.Sprintf("postgres: the database %s refuses the user %s what cardflow needs (%s): "+
+		"cardflow's user must own the database and the tables cardflow creates in it (since PostgreSQL 15, "+
+		"only a database's owner may create tables in its public schema by default); as a superuser, run "+
+		"ALTER DATABASE %s OWNER TO %s on cardflow's database (empty, or whose tables that user created), "+
+		"or give -db the user the other servers on it use",
+		pgx.Identifier{e.Database}.Sanitize(), pgx.Identifier{e.User}.Sanitize(), msg,
+		pgx.Identifier{e.Database}.Sanitize(), pgx.Identifier{e.User}.Sanitize())
+}
+
+func (e *PrivilegeError) Unwrap() error { return e.Err }
