@@ -135,6 +135,10 @@ func LoadFile(path string) (*Keyring, error) {
 	return k, nil
 }
 
+// restoreKeyring is the fix of a keyring file that cannot be read: the
+// stored secrets and tokens can only be opened with its keys.
+const restoreKeyring = "restore the file from its backup (it is not in the database's backups) and start again; without its keys the stored client secrets and tokens cannot be read"
+
 // readFile parses a keyring file into its primary and older keys.
 func readFile(path string) (Key, []Key, error) {
 	data, err := os.ReadFile(path)
@@ -145,14 +149,14 @@ func readFile(path string) (Key, []Key, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		// The decoder's error could quote the file's bytes; give the
 		// position-free gist only.
-		return Key{}, nil, fmt.Errorf("keyring: %s is not a keyring file (invalid JSON)", path)
+		return Key{}, nil, fmt.Errorf("keyring: %s is not a keyring file (invalid JSON): %s", path, restoreKeyring)
 	}
 	var primary *Key
 	var older []Key
 	for i, fk := range f.Keys {
 		b, err := base64.StdEncoding.DecodeString(fk.Key)
 		if err != nil {
-			return Key{}, nil, fmt.Errorf("keyring: %s: key %d (%q) is not valid base64", path, i, fk.ID)
+			return Key{}, nil, fmt.Errorf("keyring: %s: key %d (%q) is not valid base64: %s", path, i, fk.ID, restoreKeyring)
 		}
 		key := Key{ID: fk.ID, Bytes: b}
 		if fk.ID == f.Primary && primary == nil {
@@ -162,7 +166,7 @@ func readFile(path string) (Key, []Key, error) {
 		older = append(older, key)
 	}
 	if primary == nil {
-		return Key{}, nil, fmt.Errorf("keyring: %s: primary key %q is not among its keys", path, f.Primary)
+		return Key{}, nil, fmt.Errorf("keyring: %s: primary key %q is not among its keys: %s", path, f.Primary, restoreKeyring)
 	}
 	return *primary, older, nil
 }

@@ -86,6 +86,9 @@ func TestLoadFileErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("LoadFile error = %v; want it to contain %q", err, tt.wantErr)
 			}
+			if tt.name != "short key" && !strings.Contains(err.Error(), "restore the file from its backup") {
+				t.Errorf("LoadFile error = %v; want it to say to restore the file from its backup", err)
+			}
 			if strings.Contains(err.Error(), "secret-ish") {
 				t.Errorf("error repeats file content: %q", err)
 			}
