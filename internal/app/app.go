@@ -477,12 +477,10 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 		if ahead := (*store.SchemaAheadError)(nil); errors.As(err, &ahead) {
 			return nil, fmt.Errorf("open the PostgreSQL database: %w", schemaAheadError{ahead})
 		}
-		if behind := (*store.SchemaBehindError)(nil); errors.As(err, &behind) {
-			// The database was reached: the hint below would mislead.
-			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)
-		}
-		if priv := (*postgres.PrivilegeError)(nil); errors.As(err, &priv) {
-			// Reached and signed in to: the error says what to grant.
+		behind, priv := (*store.SchemaBehindError)(nil), (*postgres.PrivilegeError)(nil)
+		if errors.As(err, &behind) || errors.As(err, &priv) {
+			// The database was reached (and signed in to): the hint below
+			// would mislead, and the error says what to do.
 			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)
 		}
 		if err != nil {

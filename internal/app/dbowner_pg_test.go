@@ -1,10 +1,7 @@
 package app
 
 import (
-	"context"
-	"database/sql"
 	"log/slog"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -17,31 +14,8 @@ import (
 // unreachable server or missing database it did not meet.
 func TestDBUserWhoOwnsNothingIsToldWhatToGrant(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.NewDatabase(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	database := strings.TrimPrefix(u.Path, "/")
-	user := "cardflow_test_user_" + strings.TrimPrefix(database, "cardflow_test_")
-	super, err := sql.Open("pgx", pgtest.ServerDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = super.Close() })
-	if _, err := super.ExecContext(t.Context(), `CREATE ROLE `+user+` LOGIN`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := super.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+database+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-		if _, err := super.ExecContext(context.Background(), `DROP ROLE IF EXISTS `+user); err != nil {
-			t.Errorf("drop test role: %v", err)
-		}
-	})
-	u.User = url.User(user)
-	st, err := openStore(t.Context(), &Config{DB: u.String(), DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	dsn, database, user := pgtest.NewDatabaseNotOwned(t)
+	st, err := openStore(t.Context(), &Config{DB: dsn, DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
 	if err == nil {
 		st.Close()
 		t.Fatal("the start succeeded as a user who owns nothing in the database; want it refused")

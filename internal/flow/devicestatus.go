@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"maps"
+
 	"github.com/cardflow/cardflow/internal/problem"
 )
 
@@ -145,10 +147,7 @@ func (x *execution) asChanged(st *Step, input map[string]any) (map[string]any, e
 	case !st.takesStatus || input["status"] == c.status:
 		return input, nil
 	}
-	in := make(map[string]any, len(input)+1)
-	for k, v := range input {
-		in[k] = v
-	}
+	in := maps.Clone(input)
 	in["status"] = c.status
 	return in, nil
 }

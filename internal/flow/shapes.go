@@ -34,8 +34,6 @@ func (s *Shape) kindText() string {
 		return "an object"
 	case s.Item != nil:
 		return "a list"
-	case s.Kind == "number":
-		return "a number"
 	case s.Kind != "":
 		return "a " + s.Kind
 	}

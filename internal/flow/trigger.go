@@ -548,10 +548,11 @@ func parseCron(text string) (cron.Schedule, string) {
 	case strings.HasPrefix(t, "TZ=") || strings.HasPrefix(t, "CRON_TZ="):
 		return nil, "write the zone under timezone:, not in the cron expression"
 	}
-	if n := len(strings.Fields(t)); n != 5 {
+	fields := strings.Fields(t)
+	if n := len(fields); n != 5 {
 		return nil, fmt.Sprintf("it has %d fields; cron has five: minute hour day-of-month month day-of-week (e.g. \"0 2 * * *\" for 02:00 every day)", n)
 	}
-	fields := strings.Fields(t)
+	domStar, dowStar := strings.HasPrefix(fields[2], "*"), strings.HasPrefix(fields[4], "*")
 	fields[4] = sundaySeven(fields[4])
 	spec, err := cronParser.Parse(strings.Join(fields, " "))
 	if err != nil {
@@ -562,11 +563,10 @@ func parseCron(text string) (cron.Schedule, string) {
 	// of * (or */1) so, and read "0 2 */2 * MON-FRI" as every other day
 	// and every weekday, where cron runs it on the odd weekdays.
 	if ss, ok := spec.(*cron.SpecSchedule); ok {
-		f := strings.Fields(t)
-		if strings.HasPrefix(f[2], "*") {
+		if domStar {
 			ss.Dom |= cronStar
 		}
-		if strings.HasPrefix(f[4], "*") {
+		if dowStar {
 			ss.Dow |= cronStar
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"net"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -399,31 +398,8 @@ func TestUpgradeKeepsConnectionsWithoutReasonCodes(t *testing.T) {
 // schema): the error names the user and the database and gives the
 // statement that lets it, which then does.
 func TestOpenNamesTheOwnershipItNeeds(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	database := strings.TrimPrefix(u.Path, "/")
-	user := "cardflow_test_user_" + database[len("cardflow_test_"):]
-	super, err := sql.Open("pgx", pgtest.ServerDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = super.Close() })
-	if _, err := super.ExecContext(t.Context(), `CREATE ROLE `+user+` LOGIN`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := super.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+database+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-		if _, err := super.ExecContext(context.Background(), `DROP ROLE IF EXISTS `+user); err != nil {
-			t.Errorf("drop test role: %v", err)
-		}
-	})
-	u.User = url.User(user)
-	s, err := Open(t.Context(), u.String())
+	dsn, database, user := pgtest.NewDatabaseNotOwned(t)
+	s, err := Open(t.Context(), dsn)
 	if err == nil {
 		s.Close()
 		t.Fatal("Open succeeded as a user who owns nothing in the database; want it refused")
@@ -433,10 +409,8 @@ func TestOpenNamesTheOwnershipItNeeds(t *testing.T) {
 	if !errors.As(err, &priv) || !strings.Contains(err.Error(), fix) || !strings.Contains(err.Error(), "permission denied for schema public") {
 		t.Fatalf("Open: %v\nwant a PrivilegeError giving %s and PostgreSQL's reason", err, fix)
 	}
-	if _, err := super.ExecContext(t.Context(), fix); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(t.Context(), u.String())
+	pgtest.Exec(t, fix)
+	s, err = Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatalf("Open after %s: %v", fix, err)
 	}

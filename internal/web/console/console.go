@@ -383,8 +383,6 @@ func formPage(path string) string {
 // maxFormBytes bounds a console form's body.
 const maxFormBytes = 1 << 20
 
-// refuseRole answers 403 to a signed-in person whose role may not use the
-// page or form.
 // consoleForm reports whether a state-changing request is a form of the
 // console's own, sent from its origin with the session's CSRF token: a
 // refusal is audited in the session's name only then, so that no other
@@ -397,6 +395,8 @@ func (c *Console) consoleForm(w http.ResponseWriter, r *http.Request, s *reqStat
 	return r.ParseForm() == nil && equalSecret(r.PostForm.Get(csrfField), s.csrf)
 }
 
+// refuseRole answers 403 to a signed-in person whose role may not use the
+// page or form.
 func (c *Console) refuseRole(w http.ResponseWriter, r *http.Request, s *reqState, need access.Role) {
 	c.log.InfoContext(r.Context(), "console: refused for lack of role", slog.String("route", r.Pattern), slog.String("role", string(s.principal.Role)), slog.String("needs", string(need)))
 	c.render(w, r, s, http.StatusForbidden, "message", "Forbidden", messageData{

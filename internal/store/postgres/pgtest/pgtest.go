@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,34 @@ func NewDatabase(t testing.TB) string {
 	createForTest(t, base, u, "database "+name, `CREATE DATABASE `+name, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
 	u.Path = "/" + name
 	return u.String()
+}
+
+// NewDatabaseNotOwned creates an empty database as NewDatabase does, and a
+// login role that owns nothing in it (on PostgreSQL 15 and later it may
+// create no table in the public schema); both are dropped when the test
+// ends. It returns the DSN that signs in as that role, the database's
+// name and the role's.
+func NewDatabaseNotOwned(t testing.TB) (dsn, database, user string) {
+	t.Helper()
+	base, u := serverURL(t)
+	database = randomName()
+	user = "cardflow_test_user_" + strings.TrimPrefix(database, "cardflow_test_")
+	// Cleanups run last first: the database, which the test may give the
+	// role, goes before the role.
+	createForTest(t, base, u, "role "+user, `CREATE ROLE `+user+` LOGIN`, `DROP ROLE IF EXISTS `+user)
+	createForTest(t, base, u, "database "+database, `CREATE DATABASE `+database, `DROP DATABASE IF EXISTS `+database+` WITH (FORCE)`)
+	u.Path, u.User = "/"+database, url.User(user)
+	return u.String(), database, user
+}
+
+// Exec runs stmt on the server as the tests' user (who may create
+// databases and roles); it fails t if stmt fails.
+func Exec(t testing.TB, stmt string) {
+	t.Helper()
+	base, _ := serverURL(t)
+	if err := admin(base, stmt); err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
 }
 
 // NewSchema creates an empty schema with a random name in the server's
