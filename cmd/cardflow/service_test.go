@@ -1,12 +1,7 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,7 +82,7 @@ func TestCLIServiceConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	goodKey := filepath.Join(t.TempDir(), "good.pem")
-	if err := os.WriteFile(goodKey, testPEMKey(t), 0o600); err != nil {
+	if err := os.WriteFile(goodKey, []byte(s.emu.GenerateAppKey(t, oktaemu.DemoServiceAppID, "cli-test-kid")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -156,18 +151,4 @@ func TestCLIListMarksExpiringConnections(t *testing.T) {
 	if code, out, errOut := runCLI(t, s.vars, "connections", "show", "Prod"); code != exitOK || !strings.Contains(out, "EXPIRES SOON") {
 		t.Errorf("show: exit %d; want EXPIRES SOON\n%s%s", code, out, errOut)
 	}
-}
-
-// testPEMKey is a new EC P-256 private key as PKCS#8 PEM.
-func testPEMKey(t *testing.T) []byte {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }

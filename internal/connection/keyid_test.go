@@ -2,16 +2,9 @@ package connection
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"strings"
 	"testing"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
@@ -28,21 +21,8 @@ import (
 func TestServiceKeyID(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	const kid = "admin-console-kid-1"
-	pub, err := json.Marshal(jose.JSONWebKey{Key: &priv.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, pub)
+	pemKey := e.emu.GenerateAppKey(t, oktaemu.DemoServiceAppID, kid)
 
 	create := func(nickname, key, keyID string) (*View, error) {
 		v, _, err := e.m.CreateService(ctx, ServiceInput{Connector: connector, Nickname: nickname, Domain: e.emu.URL,
@@ -67,7 +47,11 @@ func TestServiceKeyID(t *testing.T) {
 		t.Errorf("a token for the key with its key ID: %v", err)
 	}
 
-	jwk, err := json.Marshal(jose.JSONWebKey{Key: priv, KeyID: "another-kid", Algorithm: "ES256", Use: "sig"})
+	other, err := parsePrivateKey(pemKey, "another-kid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, err := json.Marshal(other)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,12 @@ package emutest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"html"
 	"io"
@@ -19,6 +24,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
@@ -375,6 +382,27 @@ func (s *Server) AddAppKey(t testing.TB, appID string, jwk []byte) {
 	if code != http.StatusCreated {
 		t.Fatalf("add key to app %s: status %d: %s", appID, code, body)
 	}
+}
+
+// GenerateAppKey makes a new EC P-256 key pair, as the Admin Console's
+// Generate new key does, adds its public key to the app with appID under
+// kid, and returns the private key as PKCS#8 PEM (which names no kid).
+func (s *Server) GenerateAppKey(t testing.TB, appID, kid string) string {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := json.Marshal(jose.JSONWebKey{Key: &priv.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AddAppKey(t, appID, pub)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
 // AssignRole assigns the admin role (a standard role type such as

@@ -1,17 +1,10 @@
 package console_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
@@ -23,32 +16,20 @@ import (
 func TestBrowserServiceKeyID(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const kid = "admin-console-kid-1"
-	pub, err := json.Marshal(jose.JSONWebKey{Key: &priv.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, pub)
+	pemKey := e.emu.GenerateAppKey(t, oktaemu.DemoServiceAppID, kid)
 
 	b := newTab(t, e)
 	b.signIn()
 	b.fillNewService("Robot")
-	b.do("paste the key", chromedp.SetValue(labelled("Private key (optional)"), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))))
+	b.do("paste the key", chromedp.SetValue(labelled("Private key (optional)"), pemKey))
 	b.fill("Key ID (optional)", "a kid")
 	b.click(button("Create"))
 	if got := b.text(`//*[@id="keyId-error"]`); !strings.Contains(got, "printable ASCII characters without spaces") {
 		t.Errorf("a key ID with a space: %q beside the field; want it refused there", got)
 	}
 	b.screenshot("service-key-id-refused")
-	b.do("paste the key", chromedp.SetValue(labelled("Private key (optional)"), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))))
+	b.do("paste the key", chromedp.SetValue(labelled("Private key (optional)"), pemKey))
 	b.fill("Key ID (optional)", kid)
 	b.click(button("Create"))
 	if v := e.connectionByNickname(t, "Robot"); v.Status != "active" || v.Auth != "service" {
