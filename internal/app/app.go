@@ -477,8 +477,8 @@ func openStoreWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate b
 		if ahead := (*store.SchemaAheadError)(nil); errors.As(err, &ahead) {
 			return nil, fmt.Errorf("open the PostgreSQL database: %w", schemaAheadError{ahead})
 		}
-		behind, priv := (*store.SchemaBehindError)(nil), (*postgres.PrivilegeError)(nil)
-		if errors.As(err, &behind) || errors.As(err, &priv) {
+		behind, priv, refused := (*store.SchemaBehindError)(nil), (*postgres.PrivilegeError)(nil), (*postgres.RefusedError)(nil)
+		if errors.As(err, &behind) || errors.As(err, &priv) || errors.As(err, &refused) {
 			// The database was reached (and signed in to): the hint below
 			// would mislead, and the error says what to do.
 			return nil, fmt.Errorf("open the PostgreSQL database: %w", err)

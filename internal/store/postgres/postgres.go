@@ -124,8 +124,13 @@ func open(ctx context.Context, dsn string, openStore func(context.Context, *sql.
 	if err != nil {
 		_ = db.Close()
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42501" {
-			return nil, &PrivilegeError{User: cfg.User, Database: cfg.Database, Err: err}
+		if errors.As(err, &pe) {
+			switch pe.Code {
+			case "42501":
+				return nil, &PrivilegeError{User: cfg.User, Database: cfg.Database, Err: err}
+			case "28P01", "28000", "3D000":
+				return nil, &RefusedError{Code: pe.Code, User: cfg.User, Database: cfg.Database, Host: cfg.Host, Port: cfg.Port, Err: err}
+			}
 		}
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
@@ -158,3 +163,42 @@ func (e *PrivilegeError) Error() string {
 }
 
 func (e *PrivilegeError) Unwrap() error { return e.Err }
+
+// RefusedError is Open's error when the server was reached but refused
+// the connection for a reason the operator fixes in -db, the password
+// or the server's configuration: the password was wrong (28P01), no
+// pg_hba.conf line lets the user in or the role does not exist (28000),
+// or the database does not exist (3D000). It never holds the password.
+type RefusedError struct {
+	Code           string // PostgreSQL's SQLSTATE
+	User, Database string
+	Host           string
+	Port           uint16
+	Err            error
+}
+
+func (e *RefusedError) Error() string {
+	msg := e.Err.Error()
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) {
+		msg = pe.Message
+	}
+	user, db := pgx.Identifier{e.User}.Sanitize(), pgx.Identifier{e.Database}.Sanitize()
+	server := net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port)))
+	var fix string
+	switch e.Code {
+	case "28P01":
+		fix = fmt.Sprintf("the password of the user %s was refused: put the right one in PGPASSWORD or a ~/.pgpass line "+
+			"for %s (or, as a superuser, set it with ALTER ROLE %s PASSWORD '...')", user, server, user)
+	case "3D000":
+		fix = fmt.Sprintf("the database %s does not exist on %s: create it (as a superuser, CREATE DATABASE %s OWNER %s) "+
+			"or name an existing one in -db", db, server, db, user)
+	default:
+		fix = fmt.Sprintf("the server at %s does not let the user %s into the database %s: check that the role exists "+
+			"(CREATE ROLE %s LOGIN PASSWORD '...') and that a pg_hba.conf line admits it from this host, "+
+			"then reload the server", server, user, db, user)
+	}
+	return fmt.Sprintf("postgres: %s (PostgreSQL said: %s)", fix, msg)
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }

@@ -5,9 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/store/postgres/pgtest"
@@ -415,4 +419,60 @@ func TestOpenNamesTheOwnershipItNeeds(t *testing.T) {
 		t.Fatalf("Open after %s: %v", fix, err)
 	}
 	s.Close()
+}
+
+// TestOpenSaysWhyTheServerRefused opens, on a running server, a database
+// that does not exist and one as a role that does not exist: each error
+// is a RefusedError naming the database or role and the statement that
+// creates it, with PostgreSQL's own reason.
+func TestOpenSaysWhyTheServerRefused(t *testing.T) {
+	base, err := url.Parse(pgtest.ServerDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	noDB, noRole := *base, *base
+	noDB.Path = "/cardflow_missing_" + suffix
+	noRole.User = url.User("cardflow_nobody_" + suffix)
+	for _, tt := range []struct {
+		name, dsn, code string
+		want            []string
+	}{
+		{"no database", noDB.String(), "3D000", []string{`the database "cardflow_missing_` + suffix + `" does not exist`,
+			`CREATE DATABASE "cardflow_missing_` + suffix + `" OWNER`, "PostgreSQL said: database"}},
+		{"no role", noRole.String(), "28000", []string{`does not let the user "cardflow_nobody_` + suffix + `"`,
+			`CREATE ROLE "cardflow_nobody_` + suffix + `" LOGIN`, "pg_hba.conf", `PostgreSQL said: role "cardflow_nobody_` + suffix + `" does not exist`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.Context(), tt.dsn)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded; want it refused")
+			}
+			var refused *RefusedError
+			if !errors.As(err, &refused) || refused.Code != tt.code {
+				t.Fatalf("Open: %v\nwant a RefusedError with code %s", err, tt.code)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Open: %v\nwant it to say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRefusedPasswordNamesWhereItComesFrom: a password the server refused
+// (28P01; the tests' server trusts every local connection, so the error
+// is built as Open builds it) names the user and where cardflow reads
+// the password, and never holds it.
+func TestRefusedPasswordNamesWhereItComesFrom(t *testing.T) {
+	err := &RefusedError{Code: "28P01", User: "cardflow", Database: "cardflow", Host: "db.internal", Port: 5432,
+		Err: &pgconn.PgError{Severity: "FATAL", Code: "28P01", Message: `password authentication failed for user "cardflow"`}}
+	for _, w := range []string{`the password of the user "cardflow" was refused`, "PGPASSWORD", "~/.pgpass line for db.internal:5432",
+		`PostgreSQL said: password authentication failed for user "cardflow"`} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%v\nwant it to say %q", err, w)
+		}
+	}
 }
