@@ -270,8 +270,9 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 				WithRemedy("try again in a few minutes; if it persists, check the provider's status (for Okta, status.okta.com)").Wrap(err)
 		}
 		if errors.As(err, &re) && re.ErrorCode != "" {
-			return nil, problem.New(problem.Unauthenticated, "the sign-in could not be completed: %s", oauthReason(re)).
-				WithRemedy("start the sign-in again").Wrap(err)
+			// A provider's description may quote what it was sent.
+			re.ErrorDescription = scrub(re.ErrorDescription, code, verifier, p.cfg.ClientSecret.Reveal())
+			return nil, refusal(re, redirectURI).Wrap(err)
 		}
 		return nil, problem.New(problem.UpstreamError, "the single sign-on provider did not answer the code exchange").
 			WithRemedy("try again; if it persists, check that cardflow can reach %s", p.cfg.Issuer).Wrap(err)
@@ -374,14 +375,108 @@ func Refused(err error) bool {
 
 // oauthReason describes an OAuth error answer for people.
 func oauthReason(re *oauth2.RetrieveError) string {
-	switch re.ErrorCode {
-	case "invalid_grant":
-		return "the sign-in code was already used or has expired"
-	case "invalid_client":
+	if re.ErrorCode == "invalid_client" {
 		return "the provider refused cardflow's client ID or secret"
 	}
 	if re.ErrorDescription != "" {
 		return re.ErrorCode + ": " + re.ErrorDescription
 	}
 	return re.ErrorCode
+}
+
+// refusal is the problem of a code exchange the provider refused with an
+// OAuth error answer (RFC 6749 §5.2), other than its failing: what the
+// provider's error_description lets tell apart (a PKCE verifier that does
+// not fit the challenge, a redirect URI other than the sign-in's, a code
+// expired or already used), each with its remedy. redirectURI is the one
+// cardflow sent, which is no secret.
+func refusal(re *oauth2.RetrieveError, redirectURI string) *problem.Error {
+	said := ""
+	if re.ErrorDescription != "" {
+		said = fmt.Sprintf(" (the provider said: %s)", re.ErrorDescription)
+	}
+	const again = "start the sign-in again (in the console, Sign in with SSO; for the CLI, cardflow login)"
+	switch grantRefusal(re) {
+	case refusedVerifier:
+		return problem.New(problem.Unauthenticated, "the single sign-on provider refused the sign-in: the PKCE code verifier does not fit the code challenge the sign-in started with%s", said).
+			WithRemedy("%s, and finish it where it started: a sign-in's code is redeemed only with the verifier of the same sign-in, so a callback address copied from another browser or another cardflow login, or an old one opened again, fails", again)
+	case refusedRedirect:
+		return problem.New(problem.Unauthenticated, "the single sign-on provider refused the sign-in: the redirect URI sent with the code, %s, is not the one the sign-in started with%s", redirectURI, said).
+			WithRemedy("%s; if it happens again, cardflow is reached at more than one address: start every server with -public-url set to the one address people use, so that the sign-in starts and ends at the same callback", again)
+	case refusedExpired:
+		return problem.New(problem.Unauthenticated, "the sign-in code expired before cardflow redeemed it%s", said).
+			WithRemedy("%s and let it finish without waiting on the way back: a code is good for a few minutes; if it happens again, check the server's clock and how long cardflow takes to reach the provider", again)
+	case refusedUsed:
+		return problem.New(problem.Unauthenticated, "the sign-in code was already used%s", said).
+			WithRemedy("%s: a code is good for one sign-in, and going Back to the provider's page, or reloading the callback, brings a used one", again)
+	case refusedCode:
+		return problem.New(problem.Unauthenticated, "the sign-in code was refused: it was already used or has expired, or belongs to another sign-in%s", said).
+			WithRemedy("%s: a code is good for one sign-in, for a few minutes, where it started", again)
+	}
+	return problem.New(problem.Unauthenticated, "the sign-in could not be completed: %s", oauthReason(re)).
+		WithRemedy("start the sign-in again")
+}
+
+// The kinds of refused code exchange that grantRefusal tells apart.
+const (
+	refusedOther    = iota
+	refusedCode     // invalid_grant that says no more (Okta: "invalid or has expired")
+	refusedVerifier // PKCE verification failed
+	refusedRedirect // redirect_uri not the authorization request's
+	refusedExpired  // the code expired
+	refusedUsed     // the code was redeemed already
+)
+
+// grantRefusal tells what a refused code exchange was refused for, from
+// its error code and the provider's error_description: Okta says "PKCE
+// verification failed." and "The 'redirect_uri' does not match the
+// redirection URI used in the authorization request.", and "The
+// authorization code is invalid or has expired." for a used, an expired and
+// an unknown code alike; other providers say which ("Code is expired",
+// "already redeemed").
+func grantRefusal(re *oauth2.RetrieveError) int {
+	d := strings.ToLower(re.ErrorDescription)
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(d, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("pkce", "code_verifier", "code verifier", "code_challenge", "code challenge"):
+		return refusedVerifier
+	case re.ErrorCode != "invalid_grant":
+		return refusedOther
+	case has("redirect_uri", "redirect uri", "redirection uri", "reply url", "reply address"):
+		return refusedRedirect
+	case has("invalid", "not valid", "unknown", "not found"):
+		return refusedCode
+	case has("expired", "expiry", "too old"):
+		if has("used", "redeemed") {
+			return refusedCode
+		}
+		return refusedExpired
+	case has("already used", "already been used", "redeemed"):
+		return refusedUsed
+	}
+	return refusedCode
+}
+
+// scrub takes the secrets cardflow sent (the code, the verifier, the
+// client secret) out of a provider's error description, and cuts it to a
+// line of at most 300 characters: it is shown to people and kept in the
+// audit.
+func scrub(desc string, secrets ...string) string {
+	for _, s := range secrets {
+		if s != "" {
+			desc = strings.ReplaceAll(desc, s, "[redacted]")
+		}
+	}
+	desc = strings.Join(strings.FieldsFunc(desc, func(r rune) bool { return r < ' ' || r == 0x7f }), " ")
+	if r := []rune(desc); len(r) > 300 {
+		desc = string(r[:300]) + "…"
+	}
+	return strings.TrimSpace(desc)
 }

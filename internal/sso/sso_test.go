@@ -115,6 +115,14 @@ func wantProblem(t *testing.T, err error, code problem.Code, msg string) {
 	}
 }
 
+// wantRemedy checks err is a problem whose remedy contains want.
+func wantRemedy(t *testing.T, err error, want string) {
+	t.Helper()
+	if pe, ok := problem.As(err); !ok || !strings.Contains(pe.Remedy, want) {
+		t.Errorf("error %v; want a problem whose remedy contains %q", err, want)
+	}
+}
+
 func TestNewRefusesIncompleteConfig(t *testing.T) {
 	good := sso.Config{Issuer: "https://example.okta.com", ClientID: "c", ClientSecret: "s", Roles: roles()}
 	for _, tc := range []struct {
@@ -227,7 +235,22 @@ func TestSignInRefusals(t *testing.T) {
 	t.Run("PKCE verifier of another sign-in", func(t *testing.T) {
 		s := startSignIn(t, emu, p, oktaemu.AdminLogin)
 		_, err := p.Exchange(t.Context(), s.code, oauth2.GenerateVerifier(), redirectURI, s.nonce)
-		wantProblem(t, err, problem.Unauthenticated, "the sign-in could not be completed")
+		wantProblem(t, err, problem.Unauthenticated, "the PKCE code verifier does not fit the code challenge the sign-in started with (the provider said: PKCE verification failed.)")
+		wantRemedy(t, err, "finish it where it started")
+	})
+	t.Run("redirect URI other than the sign-in's", func(t *testing.T) {
+		s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+		other := "http://localhost:8080/sso/callback"
+		_, err := p.Exchange(t.Context(), s.code, s.verifier, other, s.nonce)
+		wantProblem(t, err, problem.Unauthenticated, "the redirect URI sent with the code, "+other+", is not the one the sign-in started with")
+		wantRemedy(t, err, "-public-url")
+	})
+	t.Run("code past its lifetime", func(t *testing.T) {
+		// Okta says the same of a used code and of an expired one.
+		s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+		emu.AdvanceClock(t, 6*time.Minute)
+		_, err := p.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
+		wantProblem(t, err, problem.Unauthenticated, "already used or has expired, or belongs to another sign-in (the provider said: The authorization code is invalid or has expired.)")
 	})
 	t.Run("wrong client secret", func(t *testing.T) {
 		bad := newProvider(t, emu, func(c *sso.Config) { c.ClientSecret = "not-the-secret" })
@@ -522,5 +545,80 @@ func TestTokenEndpointUnavailable(t *testing.T) {
 	_, err = p.Exchange(t.Context(), s.code, oauth2.GenerateVerifier(), redirectURI, s.nonce)
 	if !sso.Refused(err) {
 		t.Errorf("Refused(%v) = false; want true for a verifier the provider refused", err)
+	}
+}
+
+// tokenAnswer is a transport that answers the token endpoint's requests
+// with an OAuth error answer and sends the rest on to the org.
+type tokenAnswer struct {
+	next http.RoundTripper
+	body func(form url.Values) string
+}
+
+func (a tokenAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/token") {
+		return a.next.RoundTrip(r)
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Type", "application/json")
+	rec.WriteHeader(http.StatusBadRequest)
+	rec.WriteString(a.body(r.PostForm))
+	return rec.Result(), nil
+}
+
+// TestInvalidGrantSaysWhatWasRefused: a code exchange the provider refuses
+// with invalid_grant says what the provider's error_description tells
+// (an expired code, a used one, its words when they tell neither) with a
+// remedy, never the code, the verifier or the client secret that a
+// description may quote; without a description it names the causes it
+// may have.
+func TestInvalidGrantSaysWhatWasRefused(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{})
+	for _, tc := range []struct {
+		name, desc, want, remedy string
+	}{
+		{"expired", "Code is expired", "the sign-in code expired before cardflow redeemed it (the provider said: Code is expired)", "a code is good for a few minutes"},
+		{"expired, Entra ID", "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.", "the sign-in code expired before cardflow redeemed it", "check the server's clock"},
+		{"used", "AADSTS54005: OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.", "the sign-in code was already used (the provider said: AADSTS54005", "going Back to the provider's page"},
+		{"code quoted", "Code {code} not valid for client with secret {secret}, verifier {verifier}", "the sign-in code was refused: it was already used or has expired, or belongs to another sign-in (the provider said: Code [redacted] not valid for client with secret [redacted], verifier [redacted])", "start the sign-in again"},
+		{"no description", "", "the sign-in code was refused: it was already used or has expired, or belongs to another sign-in", "start the sign-in again"},
+		{"lines", "PKCE check\nfailed", "the PKCE code verifier does not fit the code challenge the sign-in started with (the provider said: PKCE check failed)", "finish it where it started"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sent url.Values
+			p := newProvider(t, emu, func(c *sso.Config) {
+				c.HTTP = &http.Client{Transport: tokenAnswer{next: emu.Client.Transport, body: func(f url.Values) string {
+					sent = f
+					d := strings.NewReplacer("{code}", f.Get("code"), "{verifier}", f.Get("code_verifier"), "{secret}", oktaemu.DemoConsoleClientSecret).Replace(tc.desc)
+					b, _ := json.Marshal(map[string]string{"error": "invalid_grant", "error_description": d})
+					if d == "" {
+						b = []byte(`{"error":"invalid_grant"}`)
+					}
+					return string(b)
+				}}}
+			})
+			s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+			_, err := p.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
+			if sent == nil {
+				t.Fatal("the token endpoint was not asked")
+			}
+			wantProblem(t, err, problem.Unauthenticated, tc.want)
+			wantRemedy(t, err, tc.remedy)
+			if !sso.Refused(err) {
+				t.Errorf("Refused(%v) = false; want true", err)
+			}
+			text := err.Error()
+			if pe, ok := problem.As(err); ok && pe.Err != nil {
+				text += "\n" + pe.Err.Error()
+			}
+			for what, secret := range map[string]string{"the code": s.code, "the code verifier": s.verifier, "the client secret": oktaemu.DemoConsoleClientSecret} {
+				if strings.Contains(text, secret) {
+					t.Errorf("the error or its cause holds %s: %s", what, text)
+				}
+			}
+		})
 	}
 }
