@@ -350,7 +350,8 @@ func (a *App) health(ctx context.Context) error {
 // URL is the address the server listens on, as http://host:port.
 func (a *App) URL() string { return a.url }
 
-// Serve serves until ctx is canceled, then shuts down gracefully. It
+// Serve serves until ctx is canceled, or a later cardflow upgrades the
+// database (watchSchema: then it returns why), then shuts down gracefully. It
 // recovers connections interrupted mid-refresh and resumes flow runs first,
 // and prints "cardflow: serving URL" once it accepts requests.
 func (a *App) Serve(ctx context.Context) error {
@@ -392,6 +393,8 @@ func (a *App) Serve(ctx context.Context) error {
 	// (keyringBehind), never by a late first look.
 	a.checkKey(workCtx)
 	work.Go(func() { a.watchSealingKey(workCtx) })
+	upgraded := make(chan error, 1)
+	work.Go(func() { a.watchSchema(workCtx, upgraded) })
 	go func() { work.Wait(); close(workDone) }()
 	// The flow workers stop (handing their runs back) before the store
 	// closes.
@@ -402,11 +405,13 @@ func (a *App) Serve(ctx context.Context) error {
 	fmt.Fprintf(a.cfg.Stdout, "cardflow: serving %s\n", a.url)
 	a.log.Info("serving", slog.String("url", a.url), slog.String("data_dir", a.cfg.DataDir))
 
+	var stopped error // why the server stops on its own; nil for ctx
 	select {
 	case err := <-errc:
 		stop()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	case stopped = <-upgraded:
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
@@ -420,9 +425,9 @@ func (a *App) Serve(ctx context.Context) error {
 	<-workDone
 	a.Close()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shut down: %w", err)
+		return errors.Join(stopped, fmt.Errorf("shut down: %w", err))
 	}
-	return nil
+	return stopped
 }
 
 // Close releases the listener and the store.

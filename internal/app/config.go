@@ -135,6 +135,9 @@ type Config struct {
 	// notifyPoll, when set (by tests in this package), is how often the
 	// notification sender reads the outbox when idle (2 s otherwise).
 	notifyPoll time.Duration
+	// schemaCheckEvery, when set (by tests in this package), is how often
+	// a running server reads the schema version (watchSchema).
+	schemaCheckEvery time.Duration
 	// keyCheckEvery, when set (by tests in this package), is how often the
 	// server reads the keyring check value (10 s otherwise).
 	keyCheckEvery time.Duration

@@ -1391,6 +1391,11 @@ type Store interface {
 	GetSetting(ctx context.Context, key string) ([]byte, error)
 	PutSetting(ctx context.Context, key string, value []byte) error
 
+	// CheckSchema returns a *SchemaAheadError when a newer cardflow has
+	// migrated the database past this binary's migrations since it was
+	// opened (another server's upgrade); nil while it has not.
+	CheckSchema(ctx context.Context) error
+
 	Close() error
 }
 

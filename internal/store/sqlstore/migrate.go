@@ -55,6 +55,19 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
+// CheckSchema reads the newest migration the database has and refuses one
+// newer than this binary's, as opening it would.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	var newest int64
+	if err := s.queryRow(ctx, s.db, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return s.fail("check the schema version", err)
+	}
+	if newest > s.knows {
+		return &store.SchemaAheadError{Have: newest, Knows: s.knows}
+	}
+	return nil
+}
+
 // migrate brings the schema up to date. Several processes may call it at
 // once: the dialect's lock (or, on SQLite, the immediate transaction)
 // serializes them, and each applies only what is still missing. Unless
@@ -109,8 +122,9 @@ func (s *Store) migrate(ctx context.Context, apply bool) error {
 	if err := rows.Err(); err != nil {
 		return s.fail("migrate: read versions", err)
 	}
-	if known := ms[len(ms)-1].version; newest > known {
-		return &store.SchemaAheadError{Have: newest, Knows: known}
+	s.knows = ms[len(ms)-1].version
+	if newest > s.knows {
+		return &store.SchemaAheadError{Have: newest, Knows: s.knows}
 	}
 	if !apply {
 		for _, m := range ms {

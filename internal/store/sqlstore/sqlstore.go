@@ -99,6 +99,7 @@ type Store struct {
 	stmts   map[string]*sql.Stmt // by query text; set at Open, then only read
 	conns   connCache
 	q       queries
+	knows   int64 // the newest migration this binary has (CheckSchema)
 	// turn holds the one write turn while no writer has it (Dialect.
 	// TakeTurns); nil without turns. Blocked receivers of a channel are
 	// served in the order they came, so the turn passes first come, first
