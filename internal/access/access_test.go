@@ -73,7 +73,7 @@ func TestLimiterPerAddress(t *testing.T) {
 		if i == 2 {
 			want = 55 * time.Second
 		}
-		if got := l.Fail("192.0.2.1", now.Add(time.Duration(i)*2500*time.Millisecond)); got != want {
+		if got := l.Fail("192.0.2.1", now.Add(time.Duration(i)*2500*time.Millisecond), WrongToken); got != want {
 			t.Errorf("failure %d: Fail = %v; want %v", i+1, got, want)
 		}
 	}
@@ -85,6 +85,39 @@ func TestLimiterPerAddress(t *testing.T) {
 	}
 	if ok, _ := l.Allow("192.0.2.1", now.Add(time.Minute)); !ok {
 		t.Error("still refused after the window")
+	}
+}
+
+// TestLimiterNamesWhatWasRefused: a limiter keeps the kinds of failure it
+// counted against an address in its window, for the refusal to name them:
+// a lockout caused by refused single sign-ons is no "too many wrong API
+// tokens".
+func TestLimiterNamesWhatWasRefused(t *testing.T) {
+	l := &Limiter{Window: time.Minute, Burst: 3}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		l.Fail("192.0.2.1", now, RefusedSignIn)
+		l.Fail("198.51.100.7", now.Add(time.Duration(i)*time.Second), []Failure{WrongToken, RefusedSignIn, WrongToken}[i])
+	}
+	for _, tc := range []struct {
+		name string
+		addr string
+		at   time.Duration
+		want string
+	}{
+		{"refused sign-ons only", "192.0.2.1", 10 * time.Second, "refused single sign-ons"},
+		{"both", "198.51.100.7", 10 * time.Second, "wrong API tokens and refused single sign-ons"},
+		{"nothing counted", "203.0.113.9", 10 * time.Second, "failed attempts"},
+		{"after the window", "192.0.2.1", time.Minute, "failed attempts"},
+	} {
+		if got := l.Refusals(tc.addr, now.Add(tc.at)).String(); got != tc.want {
+			t.Errorf("%s: Refusals = %q; want %q", tc.name, got, tc.want)
+		}
+	}
+	// A new window counts afresh.
+	l.Fail("192.0.2.1", now.Add(time.Minute), WrongToken)
+	if got := l.Refusals("192.0.2.1", now.Add(time.Minute)).String(); got != "wrong API tokens" {
+		t.Errorf("in the next window: Refusals = %q; want wrong API tokens", got)
 	}
 }
 

@@ -30,6 +30,43 @@ type Limiter struct {
 type failures struct {
 	start time.Time
 	n     int
+	what  Failure // the kinds counted in n
+}
+
+// Failure is the kind of failed attempt a Limiter counts, which its
+// refusal names (Refusals).
+type Failure uint8
+
+// The failures a Limiter counts.
+const (
+	// WrongToken is a wrong API token: the API's bearer token, the
+	// console's token sign-in.
+	WrongToken Failure = 1 << iota
+	// RefusedSignIn is a single sign-on refused for what it brought: a
+	// code the identity provider refused, an ID token cardflow refused.
+	RefusedSignIn
+	// SignInStart is a single sign-on started, which a limiter of its
+	// own counts whatever becomes of it.
+	SignInStart
+)
+
+// String names the failures of f for people, plural: "wrong API tokens",
+// "refused single sign-ons", or both, joined with "and".
+func (f Failure) String() string {
+	var out []string
+	if f&WrongToken != 0 {
+		out = append(out, "wrong API tokens")
+	}
+	if f&RefusedSignIn != 0 {
+		out = append(out, "refused single sign-ons")
+	}
+	if f&SignInStart != 0 {
+		out = append(out, "single sign-ons started")
+	}
+	if len(out) == 0 {
+		return "failed attempts"
+	}
+	return strings.Join(out, " and ")
 }
 
 // maxTracked bounds the addresses a Limiter remembers.
@@ -50,11 +87,23 @@ func (l *Limiter) Allow(addr string, now time.Time) (bool, time.Duration) {
 	return false, f.start.Add(l.window()).Sub(now)
 }
 
-// Fail records a failed attempt from addr at now and returns how long
-// addr is refused from now on (Allow says no, whatever it sends): 0 while
-// it may try again, the rest of the window once this failure used up its
-// burst.
-func (l *Limiter) Fail(addr string, now time.Time) time.Duration {
+// Refusals returns the kinds of failure counted against addr in its window
+// at now (0 for none): what a refusal of the address names.
+func (l *Limiter) Refusals(addr string, now time.Time) Failure {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.addrs[addr]
+	if f == nil || now.Sub(f.start) >= l.window() {
+		return 0
+	}
+	return f.what
+}
+
+// Fail records a failed attempt of kind what from addr at now and returns
+// how long addr is refused from now on (Allow says no, whatever it sends):
+// 0 while it may try again, the rest of the window once this failure used
+// up its burst.
+func (l *Limiter) Fail(addr string, now time.Time, what Failure) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.addrs == nil {
@@ -69,6 +118,7 @@ func (l *Limiter) Fail(addr string, now time.Time) time.Duration {
 		l.addrs[addr] = f
 	}
 	f.n++
+	f.what |= what
 	if f.n < l.burst() {
 		return 0
 	}

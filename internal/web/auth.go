@@ -43,9 +43,7 @@ const CLITokenLifetime = 30 * 24 * time.Hour
 func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	addr, now := s.Limiter.ClientAddr(r), s.now()
 	if ok, wait := s.Limiter.Allow(addr, now); !ok {
-		wait, until := refusedUntil(now, wait)
-		s.writeError(w, r, problem.New(problem.RateLimited, "too many failed sign-ins from your address").
-			WithRemedy("wait %s (until %s), then sign in again", wait, until.Format(untilLayout)).WithDetail("refusedUntil", until.Format(time.RFC3339)))
+		s.writeError(w, r, s.lockedOut(r, addr, now, wait, "then sign in again"))
 		return
 	}
 	var req api.CLITokenRequest
@@ -80,7 +78,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.Tokens.EndSignIn(r.Context(), signIn)
 		if sso.Refused(err) {
-			s.Limiter.Fail(addr, now)
+			s.Limiter.Fail(addr, now, access.RefusedSignIn)
 		}
 		s.writeError(w, r, err)
 		return

@@ -339,13 +339,22 @@ func describe(p access.Principal) string {
 func (s *Server) allowAddr(r *http.Request) (string, time.Time, error) {
 	addr, now := s.Limiter.ClientAddr(r), s.now()
 	if ok, wait := s.Limiter.Allow(addr, now); !ok {
-		s.log.WarnContext(r.Context(), "too many wrong API tokens from this address; refusing for a while", slog.String("client", addr))
-		wait, until := refusedUntil(now, wait)
-		return addr, now, problem.New(problem.RateLimited, "too many wrong API tokens from your address").
-			WithRemedy("wait %s (until %s): every request from your address is refused until then, even with the right token; then try again with the right token", wait, until.Format(untilLayout)).
-			WithDetail("refusedUntil", until.Format(time.RFC3339))
+		return addr, now, s.lockedOut(r, addr, now, wait, "then try again with the right token")
 	}
 	return addr, now, nil
+}
+
+// lockedOut is the problem of a request from addr, refused at now for wait
+// more because of the failures the limiter counted against it, which it
+// names (wrong API tokens, single sign-ons refused, both); then says what
+// to do after the wait.
+func (s *Server) lockedOut(r *http.Request, addr string, now time.Time, wait time.Duration, then string) error {
+	what := s.Limiter.Refusals(addr, now)
+	s.log.WarnContext(r.Context(), "too many "+what.String()+" from this address; refusing for a while", slog.String("client", addr))
+	wait, until := refusedUntil(now, wait)
+	return problem.New(problem.RateLimited, "too many %s from your address", what).
+		WithRemedy("wait %s (until %s): every request and sign-in from your address is refused until then, even with the right token; %s", wait, until.Format(untilLayout), then).
+		WithDetail("refusedUntil", until.Format(time.RFC3339))
 }
 
 // refusedUntil is when an address refused for wait from now may try again,
@@ -402,7 +411,7 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 		return access.Bootstrap, nil
 	}
 	const remedy = "send the header \"Authorization: Bearer <token>\" with a personal API token (cardflow login, or cardflow tokens create) or the server's API token (printed when the server first started, and in the data directory's api-token file)"
-	if wait := s.Limiter.Fail(addr, now); wait > 0 {
+	if wait := s.Limiter.Fail(addr, now, access.WrongToken); wait > 0 {
 		// This failure used up the address's limit: the right token is
 		// refused as well until it ends.
 		wait, until := refusedUntil(now, wait)

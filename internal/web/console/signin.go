@@ -98,7 +98,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		wait := c.Limiter.Fail(addr, now)
+		wait := c.Limiter.Fail(addr, now, access.WrongToken)
 		c.log.InfoContext(r.Context(), "console: sign-in with a wrong API token", slog.String("client", addr))
 		msg := "That is not this server's API token. It was printed when the server first started and is in the data directory's api-token file."
 		if wait > 0 {
@@ -135,7 +135,7 @@ func (c *Console) startSSO(w http.ResponseWriter, r *http.Request) {
 			"Too many sign-ins were started from your address. Wait a minute, then sign in again."))
 		return
 	}
-	c.SignInStarts.Fail(addr, now) // counts the start
+	c.SignInStarts.Fail(addr, now, access.SignInStart) // counts the start
 	if err := c.Sessions.DeleteExpiredSignInRequests(ctx, now); err != nil {
 		c.log.WarnContext(ctx, "console: could not remove expired sign-ins", slog.Any("cause", err))
 	}
@@ -237,7 +237,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if sso.Refused(err) {
-			c.Limiter.Fail(c.Limiter.ClientAddr(r), c.now())
+			c.Limiter.Fail(c.Limiter.ClientAddr(r), c.now(), access.RefusedSignIn)
 		}
 		c.signinFailed(w, r, 0, err)
 		return
