@@ -125,6 +125,8 @@ func printConnection(w io.Writer, c *api.ConnectionDetail, cards cardIndex) {
 			soon = " (EXPIRES SOON: reauthorize before then)"
 		}
 		fmt.Fprintf(w, "Refresh expires:  %s%s\n", when(*c.RefreshTokenExpiresAt), soon)
+	} else if c.Auth != "service" && c.AuthorizedAt != nil {
+		fmt.Fprintf(w, "Refresh expires:  not known yet: the org did not say when asked; cardflow asks again (Okta ends it 90 days after the sign-in)\n")
 	}
 	if c.Auth == "service" {
 		fmt.Fprintf(w, "Client ID:        %s\n", c.ClientID)

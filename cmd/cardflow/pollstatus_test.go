@@ -28,3 +28,31 @@ func TestShowFailingPoll(t *testing.T) {
 		t.Errorf("a working poll prints a failure:\n%s", b.String())
 	}
 }
+
+// TestShowUnknownExpiry: a signed-in user connection whose refresh token
+// expiry the org has not told yet says so, where connections show
+// printed no line and the 90-day end seemed not to apply; a known expiry
+// is printed as a date.
+func TestShowUnknownExpiry(t *testing.T) {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	c := api.ConnectionDetail{Connection: api.Connection{ID: "conn_1", Nickname: "Prod", Status: "active", Auth: "user", AuthorizedAt: &at,
+		AuthorizedBy: &api.AuthorizedBy{Type: "user", Login: "admin@example.com"}}}
+	var b strings.Builder
+	printConnection(&b, &c, nil)
+	if !strings.Contains(b.String(), "Refresh expires:  not known yet") {
+		t.Errorf("connections show of an unknown expiry:\n%s", b.String())
+	}
+	exp := at.Add(90 * 24 * time.Hour)
+	c.RefreshTokenExpiresAt = &exp
+	b.Reset()
+	printConnection(&b, &c, nil)
+	if !strings.Contains(b.String(), "Refresh expires:  "+when(exp)) || strings.Contains(b.String(), "not known") {
+		t.Errorf("connections show of a known expiry:\n%s", b.String())
+	}
+	c.Auth, c.RefreshTokenExpiresAt = "service", nil
+	b.Reset()
+	printConnection(&b, &c, nil)
+	if strings.Contains(b.String(), "Refresh expires") {
+		t.Errorf("a service connection has no refresh token:\n%s", b.String())
+	}
+}

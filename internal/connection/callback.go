@@ -197,9 +197,11 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	refreshExpires, err := m.introspectExpiry(ctx, c, string(secret), ts.Refresh)
 	if err != nil {
 		// Not fatal: the connection works, only its end date is unknown
-		// until the next token exchange reads it.
+		// until the org tells it: learnExpiry asks again at the
+		// connection's next use or expiry check.
 		m.log.WarnContext(ctx, "could not read the refresh token's expiry", "connection", c.ID, "error", err)
 	}
+	m.expiryReset(c.ID)
 	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who, refreshExpires)
 	if err != nil {
 		return failRevoking(store.ReasonInternalError, internal("store the authorization", err))

@@ -141,34 +141,128 @@ func (m *Manager) introspectExpiry(ctx context.Context, c *store.Connection, sec
 
 // noteRefreshExpiry reads the expiry of the refresh token just committed to
 // connection id and stores it (best effort: a failure is logged and the
-// previous value stays, which rotation does not change anyway).
+// previous value stays, which rotation does not change anyway; when there
+// is none, learnExpiry asks again).
 func (m *Manager) noteRefreshExpiry(ctx context.Context, id string, sealedRT []byte, secret, rt string) {
 	c, err := m.Store.GetConnection(ctx, id)
 	if err != nil {
 		return
 	}
+	m.askExpiry(ctx, c, sealedRT, secret, rt)
+}
+
+// askExpiry introspects refresh token rt, stored sealed as sealedRT in c,
+// and stores the expiry the org answers while c still holds that token.
+// When the org does not say and c has no expiry yet, the question is
+// asked again later (learnExpiry), after a wait that grows with each
+// unanswered one.
+func (m *Manager) askExpiry(ctx context.Context, c *store.Connection, sealedRT []byte, secret, rt string) {
 	exp, err := m.introspectExpiry(ctx, c, secret, rt)
 	if err != nil || exp.IsZero() {
 		if err != nil {
-			m.log.WarnContext(ctx, "could not read the refresh token's expiry", "connection", id, "error", err)
+			m.log.WarnContext(ctx, "could not read the refresh token's expiry", "connection", c.ID, "error", err)
+		}
+		if c.RefreshTokenExpiresAt.IsZero() {
+			m.expiryUnanswered(c.ID)
 		}
 		return
 	}
+	m.expiryReset(c.ID)
 	if exp.Equal(c.RefreshTokenExpiresAt) {
 		return
 	}
-	m.updateIfToken(ctx, id, sealedRT, func(c *store.Connection) {
+	m.updateIfToken(ctx, c.ID, sealedRT, func(c *store.Connection) {
 		if !exp.Equal(c.RefreshTokenExpiresAt) {
 			c.RefreshTokenExpiresAt, c.ExpiryNotifiedAt = exp, time.Time{}
 		}
 	})
 }
 
+// Asking the org again for a refresh token's expiry it did not tell (at
+// the sign-in or after a refresh: introspection failed): the first time
+// at the connection's next use or expiry check, then after
+// expiryRetryFirst, doubling up to expiryRetryMax.
+const (
+	expiryRetryFirst = time.Minute
+	expiryRetryMax   = time.Hour
+	// expiryAskTimeout bounds the question when a card run is waiting.
+	expiryAskTimeout = 5 * time.Second
+)
+
+// expiryRetry is when an unknown expiry may be asked for again, and how
+// long the wait after the next unanswered question is.
+type expiryRetry struct {
+	next time.Time
+	wait time.Duration
+}
+
+// expiryUnanswered records that the org did not tell connection id's
+// refresh token expiry.
+func (m *Manager) expiryUnanswered(id string) {
+	m.expiryMu.Lock()
+	defer m.expiryMu.Unlock()
+	if m.expiryRetry == nil {
+		m.expiryRetry = map[string]expiryRetry{}
+	}
+	wait := max(m.expiryRetry[id].wait, expiryRetryFirst)
+	m.expiryRetry[id] = expiryRetry{next: m.now().Add(wait), wait: min(2*wait, expiryRetryMax)}
+}
+
+// expiryReset forgets the waits of connection id's expiry question: it
+// was answered, or a new sign-in left it unanswered, to be asked at the
+// connection's next use.
+func (m *Manager) expiryReset(id string) {
+	m.expiryMu.Lock()
+	delete(m.expiryRetry, id)
+	m.expiryMu.Unlock()
+}
+
+// expiryDue reports whether c is an active user connection whose refresh
+// token expiry is unknown and may be asked for now.
+func (m *Manager) expiryDue(c *store.Connection) bool {
+	if c.Auth == store.AuthService || c.Status != store.StatusActive || !c.RefreshTokenExpiresAt.IsZero() || len(c.SealedRefreshToken) == 0 {
+		return false
+	}
+	m.expiryMu.Lock()
+	r := m.expiryRetry[c.ID]
+	m.expiryMu.Unlock()
+	return !m.now().Before(r.next)
+}
+
+// learnExpiry asks the org, when due (expiryDue), for the expiry of c's
+// refresh token that it did not tell at the sign-in or the last refresh,
+// and stores it. It introspects the stored refresh token, which neither
+// spends nor rotates it; it never presents it to the token endpoint.
+// Concurrent callers share one question.
+func (m *Manager) learnExpiry(ctx context.Context, c *store.Connection, timeout time.Duration) {
+	if !m.expiryDue(c) {
+		return
+	}
+	_, _, _ = m.flights.Do(c.ID+"/expiry", func() (any, error) {
+		if !m.expiryDue(c) {
+			return nil, nil // answered or failed again while this one waited
+		}
+		rt, err := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken))
+		if err != nil {
+			return nil, nil // the refresh says so
+		}
+		secret, err := m.Keyring.Open(c.SealedClientSecret, sealedAAD(c.ID, fieldClientSecret))
+		if err != nil {
+			return nil, nil
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		defer cancel()
+		m.askExpiry(actx, c, c.SealedRefreshToken, string(secret), string(rt))
+		return nil, nil
+	})
+}
+
 // CheckExpiries looks at every user connection's refresh token expiry:
 // an expired active one becomes needs_reauthorization (with the reason and
-// remedy), and one expiring within the warning window gets one
+// remedy), one expiring within the warning window gets one
 // connection.expiring notification per sign-in, sent by whichever server
-// records it first. Call it periodically (the server does every minute).
+// records it first, and one whose expiry the org did not tell is asked
+// for it again (learnExpiry). Call it periodically (the server does every minute).
 func (m *Manager) CheckExpiries(ctx context.Context) error {
 	m.init()
 	cs, err := m.Store.ListConnections(ctx)
@@ -178,6 +272,8 @@ func (m *Manager) CheckExpiries(ctx context.Context) error {
 	for _, c := range cs {
 		switch {
 		case c.Status != store.StatusActive:
+		case m.expiryDue(c):
+			m.learnExpiry(ctx, c, tokenCallTimeout)
 		case m.refreshExpired(c):
 			_ = m.expire(ctx, c)
 		case m.expiresSoon(c) && c.ExpiryNotifiedAt.IsZero():

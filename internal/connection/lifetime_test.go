@@ -2,10 +2,12 @@ package connection
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -76,4 +78,75 @@ func countExpired(events []*store.AuditEvent) int {
 		}
 	}
 	return n
+}
+
+// TestExpiryLearnedAfterIntrospectionFailed: the org fails the
+// introspection at the sign-in (a 5xx), so the refresh token's 90-day end
+// is unknown. The connection's next use asks again, with the refresh
+// token it holds and without presenting it to the token endpoint (no
+// refresh, so nothing rotates or is spent), and shows the expiry at once.
+// When the org fails the question again, the minute's expiry check asks
+// after a wait that grows, not at every use.
+func TestExpiryLearnedAfterIntrospectionFailed(t *testing.T) {
+	const introspect = "POST /oauth2/v1/introspect"
+	e := newEnv(t)
+	ctx := context.Background()
+	_, u := e.create(t, "Prod", nil)
+	signedIn := e.emu.Now()
+	e.emu.Fault(t, "POST", "/oauth2/v1/introspect", http.StatusServiceUnavailable, 1)
+	res := e.signIn(t, u, oktaemu.AdminLogin)
+	if !res.OK || res.Connection.RefreshTokenExpiresAt != nil {
+		t.Fatalf("sign-in: ok %v (%s), expiry %v; want a working connection whose expiry is unknown", res.OK, res.Message, res.Connection.RefreshTokenExpiresAt)
+	}
+	id := res.Connection.ID
+	rt := e.open(t, e.conn(t, id), "refresh_token")
+	posts := e.tokenPosts(t)
+
+	if _, err := e.m.Token(ctx, id); err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	v, err := e.m.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := signedIn.Add(90 * 24 * time.Hour).Truncate(time.Second)
+	if v.RefreshTokenExpiresAt == nil || !v.RefreshTokenExpiresAt.Equal(want) {
+		t.Errorf("after the next use: expiry %v; want %v", v.RefreshTokenExpiresAt, want)
+	}
+	if n := e.tokenPosts(t); n != posts {
+		t.Errorf("%d token requests to learn the expiry; want none", n-posts)
+	}
+	if got := e.open(t, e.conn(t, id), "refresh_token"); got != rt {
+		t.Error("the refresh token changed; learning its expiry must not spend it")
+	}
+
+	// Once more, and the org fails the question at the use too.
+	_, u = e.create(t, "Stage", nil)
+	e.emu.Fault(t, "POST", "/oauth2/v1/introspect", http.StatusServiceUnavailable, 2)
+	id = e.signIn(t, u, oktaemu.AdminLogin).Connection.ID
+	asked := e.emu.Stats(t)[introspect]
+	for range 3 {
+		if _, err := e.m.Token(ctx, id); err != nil {
+			t.Fatalf("Token: %v", err)
+		}
+	}
+	if n := e.emu.Stats(t)[introspect] - asked; n != 1 {
+		t.Errorf("%d questions in three uses right after the sign-in; want 1 (then a wait)", n)
+	}
+	if err := e.m.CheckExpiries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.conn(t, id); !c.RefreshTokenExpiresAt.IsZero() {
+		t.Fatalf("expiry %v learned before the wait ended", c.RefreshTokenExpiresAt)
+	}
+	e.emu.AdvanceClock(t, expiryRetryFirst)
+	if err := e.m.CheckExpiries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.conn(t, id); c.RefreshTokenExpiresAt.IsZero() {
+		t.Errorf("expiry unknown after the expiry check a minute later")
+	}
+	if n := e.tokenPosts(t); n != posts+1 {
+		t.Errorf("%d token requests besides the second sign-in's; want none", n-posts-1)
+	}
 }

@@ -139,6 +139,10 @@ type Manager struct {
 	// forbiddenAt is when CardForbidden last checked each connection.
 	forbiddenMu sync.Mutex
 	forbiddenAt map[string]time.Time
+	// expiryRetry is, by connection id, when the refresh token's expiry,
+	// which the org did not tell, may be asked again (see learnExpiry).
+	expiryMu    sync.Mutex
+	expiryRetry map[string]expiryRetry
 }
 
 func (m *Manager) init() {

@@ -67,6 +67,9 @@ func (m *Manager) Token(ctx context.Context, id string) (*Token, error) {
 		return nil, m.expire(ctx, c)
 	}
 	if t, ok := m.storedToken(c, ""); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
+		// A refresh would read the expiry the org did not tell; without
+		// one, ask for it now.
+		m.learnExpiry(ctx, c, expiryAskTimeout)
 		return t, nil
 	}
 	return m.refresh(ctx, id, "")
