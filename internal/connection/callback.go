@@ -264,7 +264,20 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 		c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode = store.StatusActive, "", "", ""
 		c.ScopeMode, c.RequestedScopes, c.GrantedScopes = ar.ScopeMode, ar.RequestedScopes, ts.Scopes
 		c.RefreshStartedAt = time.Time{}
-		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, c.AuthorizedAt = who.Subject, who.Login, who.Name, now
+		// The sign-in's time is the org's, as the refresh token's expiry
+		// is: with this host's clock off from the org's, expiry minus
+		// sign-in is still Okta's 90 days, and the dates shown agree.
+		signedIn := who.IssuedAt
+		if signedIn.IsZero() {
+			signedIn = now
+		}
+		if signedIn.Truncate(time.Second).Equal(c.AuthorizedAt.Truncate(time.Second)) {
+			// A sign-in again within the second (iat is in seconds): it is
+			// told apart from the last one (other servers notice a new
+			// authorization by its time).
+			signedIn = c.AuthorizedAt.Add(time.Nanosecond)
+		}
+		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, c.AuthorizedAt = who.Subject, who.Login, who.Name, signedIn
 		c.RefreshTokenExpiresAt, c.ExpiryNotifiedAt = refreshExpires, time.Time{}
 		c.UpdatedAt = now
 		cur = c
@@ -344,6 +357,10 @@ type identity struct {
 	Subject string
 	Login   string
 	Name    string
+	// IssuedAt is when the org issued the tokens of the sign-in (the ID
+	// token's iat), by the org's clock, which the refresh token's 90
+	// days (its introspected exp) also go by; zero when not given.
+	IssuedAt time.Time
 }
 
 // verifyIDToken checks the ID token's signature against the org's JWKS,
@@ -377,7 +394,7 @@ func (m *Manager) verifyIDToken(ctx context.Context, c *store.Connection, nonce 
 	if err := idt.Claims(&claims); err != nil {
 		return nil, err
 	}
-	who := &identity{Subject: idt.Subject, Login: claims.PreferredUsername, Name: claims.Name}
+	who := &identity{Subject: idt.Subject, Login: claims.PreferredUsername, Name: claims.Name, IssuedAt: idt.IssuedAt.UTC()}
 	if who.Login == "" {
 		who.Login = claims.Email
 	}

@@ -150,3 +150,42 @@ func TestExpiryLearnedAfterIntrospectionFailed(t *testing.T) {
 		t.Errorf("%d token requests besides the second sign-in's; want none", n-posts-1)
 	}
 }
+
+// TestSignInDateByTheOrgsClock: with this host's clock 20 hours behind
+// the org's, the sign-in's time is the org's, as the refresh token's
+// expiry (introspected) is: expiry minus sign-in is Okta's 90 days, and
+// the expired reason's two dates are 90 days apart, where the sign-in
+// followed this host's clock and the two disagreed by the clocks'
+// difference (a day, by the dates).
+func TestSignInDateByTheOrgsClock(t *testing.T) {
+	const behind = 20 * time.Hour
+	e := newEnv(t)
+	e.m.Now = func() time.Time { return e.emu.Now().Add(-behind) }
+	v := e.connect(t, "Prod")
+	if v.AuthorizedAt == nil || v.RefreshTokenExpiresAt == nil {
+		t.Fatalf("authorized %v, expiry %v; want both", v.AuthorizedAt, v.RefreshTokenExpiresAt)
+	}
+	if d := v.RefreshTokenExpiresAt.Sub(*v.AuthorizedAt); d != 90*24*time.Hour {
+		t.Errorf("expiry %v minus sign-in %v = %v; want 90 days", v.RefreshTokenExpiresAt, v.AuthorizedAt, d)
+	}
+	if d := e.emu.Now().Sub(*v.AuthorizedAt); d < 0 || d > time.Minute {
+		t.Errorf("sign-in %v; want the org's time %v", v.AuthorizedAt, e.emu.Now())
+	}
+	c := e.conn(t, v.ID)
+	reason := expiredReason(c)
+	signIn, expiry := c.AuthorizedAt.UTC().Format(dateFormat), c.RefreshTokenExpiresAt.UTC().Format(dateFormat)
+	if want := c.AuthorizedAt.UTC().AddDate(0, 0, 90).Format(dateFormat); expiry != want || !strings.Contains(reason, "the sign-in on "+signIn) {
+		t.Errorf("reason %q; want the expiry on %s, 90 days after the sign-in on %s", reason, want, signIn)
+	}
+
+	// Reauthorized within the same second of the org's clock: the ID
+	// token's iat is the same, and the authorization is new all the same.
+	u, err := e.m.Reauthorize(context.Background(), v.ID, nil, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := e.signIn(t, u, oktaemu.AdminLogin).Connection
+	if !again.AuthorizedAt.After(*v.AuthorizedAt) {
+		t.Errorf("reauthorized at %v, signed in before at %v; want it later", again.AuthorizedAt, v.AuthorizedAt)
+	}
+}
