@@ -157,6 +157,24 @@ var routeActions = map[string]string{
 	"POST /notifications/test":           store.ActionNotificationTest,
 }
 
+// ownActions gives the audit action of the routes that change something
+// and that every role may use, on what is the caller's own.
+var ownActions = map[string]string{
+	"POST /api/v1/tokens":        store.ActionTokenCreate,
+	"DELETE /api/v1/tokens/{id}": store.ActionTokenRevoke,
+}
+
+// changeAction returns the audit action of a route that changes
+// something (ActionFor's, and those every role may use), and false for a
+// route that changes nothing or audits nothing.
+func changeAction(pattern string) (string, bool) {
+	if a, ok := routeActions[pattern]; ok {
+		return a, true
+	}
+	a, ok := ownActions[pattern]
+	return a, ok
+}
+
 // ActionFor returns the audit action of the route with the given ServeMux
 // pattern when it changes something that some role may not change, and
 // false otherwise.

@@ -134,6 +134,13 @@ func apiFallback(mux *http.ServeMux, s *Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
 			if err := checkQuery(pattern, r); err != nil {
+				// Refused before its handler, which audits the
+				// request whatever its outcome.
+				if action, ok := changeAction(pattern); ok {
+					if p, ok := PrincipalOf(r.Context()); ok {
+						s.audit(r, RefusalEvent(r, p, action), err)
+					}
+				}
 				s.writeError(w, r, err)
 				return
 			}

@@ -22,29 +22,13 @@ func TokenView(t *store.APIToken) api.Token {
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
 	var req api.TokenRequest
-	if err := s.decodeJSON(w, r, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
+	tok, err := s.newToken(r, w, p, &req)
+	// Every refusal is audited, naming who tried, the body's too.
+	summary := CreateTokenSummary(req.Name, req.Role, tok)
+	if tok == nil && req.ExpiresIn != "" {
+		summary += ", expiresIn " + truncate(req.ExpiresIn, 40)
 	}
-	var expiresIn time.Duration
-	if req.ExpiresIn != "" {
-		d, err := time.ParseDuration(req.ExpiresIn)
-		if err != nil {
-			s.writeError(w, r, problem.New(problem.InvalidInput, "expiresIn %q is not a duration", req.ExpiresIn).
-				WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn"))
-			return
-		}
-		if d == 0 {
-			// Tokens.Create reads 0 as "not given": a token asked to
-			// last "0" would last the default 720h without a word.
-			s.writeError(w, r, problem.New(problem.InvalidInput, "expiresIn %q is no lifetime: a token lasts from 1m to %s", req.ExpiresIn, access.MaxTokenLifetime).
-				WithRemedy("give a Go duration such as \"24h\" or \"720h\", or leave expiresIn out for the default").WithDetail("field", "expiresIn"))
-			return
-		}
-		expiresIn = d
-	}
-	tok, err := s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenCreate, InputSummary: CreateTokenSummary(req.Name, req.Role, tok)}, err)
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionTokenCreate, InputSummary: summary}, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -52,6 +36,30 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	out := TokenView(tok.APIToken)
 	out.Token = tok.Token
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// newToken reads the request's body into req and creates the token it
+// asks p for.
+func (s *Server) newToken(r *http.Request, w http.ResponseWriter, p access.Principal, req *api.TokenRequest) (*access.NewToken, error) {
+	if err := s.decodeJSON(w, r, req, false); err != nil {
+		return nil, err
+	}
+	var expiresIn time.Duration
+	if req.ExpiresIn != "" {
+		d, err := time.ParseDuration(req.ExpiresIn)
+		if err != nil {
+			return nil, problem.New(problem.InvalidInput, "expiresIn %q is not a duration", req.ExpiresIn).
+				WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn")
+		}
+		if d == 0 {
+			// Tokens.Create reads 0 as "not given": a token asked to
+			// last "0" would last the default 720h without a word.
+			return nil, problem.New(problem.InvalidInput, "expiresIn %q is no lifetime: a token lasts from 1m to %s", req.ExpiresIn, access.MaxTokenLifetime).
+				WithRemedy("give a Go duration such as \"24h\" or \"720h\", or leave expiresIn out for the default").WithDetail("field", "expiresIn")
+		}
+		expiresIn = d
+	}
+	return s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
@@ -123,9 +131,19 @@ func (s *Server) audit(r *http.Request, e store.AuditEvent, err error) {
 }
 
 // TokenSummary is how a token.create audit event names the token asked
-// for (the API's and the console's): "token NAME (ROLE)", each cut short.
+// for (the API's and the console's): "token NAME (ROLE)", each cut short;
+// "token NAME" when no role was asked for (the creator's), and "a token
+// without a name" for a name left out (or not read, from a body that
+// could not be).
 func TokenSummary(name, role string) string {
-	return "token " + truncate(name, 100) + " (" + truncate(role, 20) + ")"
+	out := "token " + truncate(name, 100)
+	if name == "" {
+		out = "a token without a name"
+	}
+	if role != "" {
+		out += " (" + truncate(role, 20) + ")"
+	}
+	return out
 }
 
 // CreateTokenSummary is how a token.create audit event names the token:
