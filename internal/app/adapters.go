@@ -107,7 +107,7 @@ func flowShape(s *card.Shape) *flow.Shape {
 	if names == nil && item == nil && s.Kind() == "" {
 		return nil
 	}
-	out := &flow.Shape{Keys: names, Item: flowShape(item), Kind: s.Kind()}
+	out := &flow.Shape{Keys: names, Item: flowShape(item), Kind: s.Kind(), Enum: s.Enum()}
 	for _, n := range names {
 		if v, _ := s.Field(n); v != nil {
 			if out.Values == nil {

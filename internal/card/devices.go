@@ -273,7 +273,7 @@ func disallowed(ds deviceState, tr transition) *problem.Error {
 func lifecycleCard(id, name, desc string) Card {
 	return Card{ID: id, Name: name, Scope: ScopeManage, Mode: ModeManage, Description: desc + " Already there: succeeds with changed false.",
 		Inputs: []Input{deviceID, knownStatus}, Output: object("deviceId", "status", "changed", "basis", "note").
-			kinds(str, "deviceId", "status", "basis", "note").with("changed", boolean), run: runLifecycle, plan: planLifecycle}
+			kinds(str, "deviceId", "note").with("status", deviceStatus).with("basis", basis).with("changed", boolean), run: runLifecycle, plan: planLifecycle}
 }
 
 // decide says what the transition does to a device in state ds: nothing

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -223,6 +224,9 @@ func checkShape(t testing.TB, path string, s *Shape, v any) {
 	}
 	if s.Kind() != "" && kind != s.Kind() {
 		t.Errorf("%s: %v (%T) is not a %s, as its shape says", path, v, v, s.Kind())
+	}
+	if str, ok := v.(string); ok && s.Enum() != nil && !slices.Contains(s.Enum(), str) {
+		t.Errorf("%s: %q is not one of %v, as its shape says", path, str, s.Enum())
 	}
 	switch v := v.(type) {
 	case map[string]any:

@@ -149,7 +149,7 @@ var connectors = []Connector{{
 			Inputs: []Input{deviceID, knownStatus, {Name: "deactivateFirst", Type: TypeBool, Default: false,
 				Description: "Deactivate the device first when it is ACTIVE or SUSPENDED."}},
 			Output: object("deviceId", "deleted", "deactivated", "basis", "note").
-				kinds(str, "deviceId", "basis", "note").kinds(boolean, "deleted", "deactivated"), run: deleteDevice, plan: planDelete},
+				kinds(str, "deviceId", "note").with("basis", basis).kinds(boolean, "deleted", "deactivated"), run: deleteDevice, plan: planDelete},
 		customAPIActionCard(),
 		eventCard("device-activated", "Device Activated", "device.lifecycle.activate", "a device is activated"),
 		eventCard("device-deactivated", "Device Deactivated", "device.lifecycle.deactivate", "a device is deactivated"),

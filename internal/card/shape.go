@@ -11,6 +11,7 @@ type Shape struct {
 	fields []field
 	item   *Shape
 	kind   string // of a value with neither: KindString, KindNumber, KindBool or "" (not known)
+	enum   []string
 }
 
 // The kinds of a value that is neither an object nor a list (Shape.Kind).
@@ -36,6 +37,18 @@ func (s *Shape) Kind() string {
 	}
 	return s.kind
 }
+
+// Enum lists every value a string takes (Okta's enumeration, such as a
+// device's statuses); nil when any string may be.
+func (s *Shape) Enum() []string {
+	if s == nil {
+		return nil
+	}
+	return s.enum
+}
+
+// oneOf is the shape of a string that is one of values.
+func oneOf(values ...string) *Shape { return &Shape{kind: KindString, enum: values} }
 
 // kinds sets the shape of each key of names, which s must have, to leaf.
 func (s *Shape) kinds(leaf *Shape, names ...string) *Shape {
@@ -112,6 +125,18 @@ func (s *Shape) Item() *Shape {
 	return s.item
 }
 
+// The values Okta gives a device's status (DeviceStatus: DELETED only in
+// the answer to a delete), its platform, and a device user's management
+// status and screen lock.
+var (
+	deviceStatus     = oneOf("ACTIVE", "CREATED", "DEACTIVATED", "SUSPENDED", "DELETED")
+	platform         = oneOf("ANDROID", "IOS", "MACOS", "WINDOWS")
+	managementStatus = oneOf("MANAGED", "NOT_MANAGED")
+	screenLockType   = oneOf("NONE", "PASSCODE", "BIOMETRIC")
+	// basis is a manage card's output "basis".
+	basis = oneOf(BasisKnown, BasisRead)
+)
+
 // The shapes of what DeviceValue and DeviceUserValue build: they and these
 // change together (the card tests check every output against its card's
 // shape).
@@ -122,16 +147,18 @@ var (
 			kinds(str, "id", "status").
 			with("profile", object("login", "email", "firstName", "lastName", "displayName", "secondEmail", "mobilePhone").
 				kinds(str, "login", "email", "firstName", "lastName", "displayName"))).
-		kinds(str, "managementStatus", "screenLockType")
+		with("managementStatus", managementStatus).with("screenLockType", screenLockType)
 	deviceShape = object("id", "status", "created", "lastUpdated", "profile", "resourceType", "resourceId",
 		"resourceAlternateId", "resourceDisplayName", "_embedded").
-		kinds(str, "id", "status", "created", "lastUpdated", "resourceType", "resourceId", "resourceAlternateId").
+		kinds(str, "id", "created", "lastUpdated", "resourceType", "resourceId", "resourceAlternateId").
+		with("status", deviceStatus).
 		with("profile", object("displayName", "platform", "registered", "manufacturer", "model", "osVersion",
 			"serialNumber", "imei", "meid", "udid", "sid", "tpmPublicKeyHash", "diskEncryptionType",
 			"secureHardwarePresent", "integrityJailbreak", "managed").
-			kinds(str, "displayName", "platform", "manufacturer", "model", "osVersion", "serialNumber", "imei", "meid",
+			kinds(str, "displayName", "manufacturer", "model", "osVersion", "serialNumber", "imei", "meid",
 				"udid", "sid", "tpmPublicKeyHash", "diskEncryptionType").
-			kinds(boolean, "registered", "secureHardwarePresent", "integrityJailbreak", "managed")).
+			kinds(boolean, "registered", "secureHardwarePresent", "integrityJailbreak", "managed").
+			with("platform", platform)).
 		with("resourceDisplayName", object("value", "sensitive").kinds(str, "value").kinds(boolean, "sensitive")).
 		with("_embedded", object("users").with("users", listOf(deviceUserShape)))
 )

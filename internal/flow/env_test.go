@@ -17,12 +17,22 @@ func deviceInput() []InputInfo {
 	return []InputInfo{{Name: "deviceId", Type: "string", Required: true}}
 }
 
-var lifecycleOutput = object([]string{"deviceId", "status", "changed", "basis", "note"}, nil)
+var (
+	str       = &Shape{Kind: "string"}
+	number    = &Shape{Kind: "number"}
+	boolean   = &Shape{Kind: "bool"}
+	devStatus = &Shape{Kind: "string", Enum: []string{"ACTIVE", "CREATED", "DEACTIVATED", "SUSPENDED", "DELETED"}}
+)
+
+var lifecycleOutput = object([]string{"deviceId", "status", "changed", "basis", "note"},
+	map[string]*Shape{"deviceId": str, "status": devStatus, "changed": boolean, "basis": {Kind: "string", Enum: []string{"known", "read"}}, "note": str})
 
 // testDevice is the shape of a device, as card.DeviceValue makes it.
 var testDevice = object([]string{"id", "status", "created", "lastUpdated", "profile", "resourceType", "resourceId", "resourceAlternateId", "resourceDisplayName", "_embedded"},
-	map[string]*Shape{"profile": object([]string{"displayName", "platform", "registered", "manufacturer", "model", "osVersion", "serialNumber"}, nil),
-		"status": {Kind: "string"}})
+	map[string]*Shape{"profile": object([]string{"displayName", "platform", "registered", "manufacturer", "model", "osVersion", "serialNumber"},
+		map[string]*Shape{"displayName": str, "platform": {Kind: "string", Enum: []string{"ANDROID", "IOS", "MACOS", "WINDOWS"}}, "registered": boolean,
+			"manufacturer": str, "model": str, "osVersion": str, "serialNumber": str}),
+		"id": str, "status": devStatus, "created": str, "lastUpdated": str})
 
 func object(keys []string, values map[string]*Shape) *Shape {
 	return &Shape{Keys: keys, Values: values}
@@ -39,7 +49,7 @@ var testCards = map[string]CardInfo{
 		{Name: "model", Type: "string"}, {Name: "osVersion", Type: "string"}, {Name: "registered", Type: "bool"},
 		{Name: "secureHardwarePresent", Type: "bool"}, {Name: "diskEncryptionType", Type: "string"},
 		{Name: "search", Type: "string"}, {Name: "expand", Type: "string"}, {Name: "resultSet", Type: "string"},
-	}, Output: object([]string{"devices", "count"}, map[string]*Shape{"devices": {Item: testDevice}, "count": {Kind: "number"}})},
+	}, Output: object([]string{"devices", "count"}, map[string]*Shape{"devices": {Item: testDevice}, "count": number})},
 	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"device"}, map[string]*Shape{"device": testDevice})},
 	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"users", "count"}, nil)},
 	"okta-devices/activate-device":   {Mode: ModeManage, Scope: "okta.devices.manage", Inputs: lifecycleInput(), Output: lifecycleOutput},

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
 	"cel.dev/cel-go/common/types"
@@ -22,6 +23,9 @@ type Shape struct {
 	// Kind is "string", "number" or "bool" for a value known to be one
 	// (or null); "" otherwise.
 	Kind string
+	// Enum lists, for a string, every value it takes (a device's status:
+	// ACTIVE, CREATED, DEACTIVATED, SUSPENDED); nil when any string may be.
+	Enum []string
 }
 
 // kindText names the kind of value s is, as the flow's documents speak of
@@ -62,6 +66,8 @@ type shapeChecker struct {
 	outputs map[string]*Shape // step id → its card's output
 	cards   map[string]string // step id → its card's reference
 	e       *expression
+	// shapes are the shapes of the nodes of e found known, by node id.
+	shapes map[int64]*Shape
 }
 
 // checkShapes adds an issue for every key a step's expressions select from
@@ -76,25 +82,46 @@ func (d *Document) checkShapes(iss *issues, env ValidateEnv) {
 			c.outputs[st.ID], c.cards[st.ID] = card.Output, card.Ref
 		}
 	}
+	oe := newOutputEnvs(d, c.outputs)
 	for _, st := range d.Steps {
 		c.step = st
 		var item *Shape
+		typed := func(env func() *cel.Env, where string, bound map[string]*Shape) func(*expression) {
+			return func(e *expression) {
+				c.check(e, bound)
+				if oe != nil {
+					c.typeCheck(e, env(), oe.ot, where)
+				}
+			}
+		}
+		base := func() *cel.Env { return oe.base }
 		st.forEach.walkExprs(func(e *expression) {
-			if s := c.check(e, nil); st.forEach.isWholeExpr() {
+			typed(base, "for_each", nil)(e)
+			if st.forEach.isWholeExpr() && e.ast != nil {
+				s := c.shapes[e.ast.NativeRep().Expr().ID()]
 				item = s.item()
 				c.checkKind(e, s, "a list", "for_each", "a list, e.g. for_each: ${{ steps.find.output.devices }}")
 			}
 		})
 		var bound map[string]*Shape
+		env := base
 		if st.forEach != nil {
 			bound = map[string]*Shape{"item": item}
+			var itemEnv *cel.Env
+			env = func() *cel.Env {
+				if itemEnv == nil {
+					itemEnv = oe.forItem(item)
+				}
+				return itemEnv
+			}
 		}
 		st.cond.walkExprs(func(e *expression) {
-			if s := c.check(e, bound); st.cond.isWholeExpr() {
-				c.checkKind(e, s, "a bool", "if", `true or false, e.g. if: ${{ item.status == "ACTIVE" }}`)
+			typed(env, "if", bound)(e)
+			if st.cond.isWholeExpr() && e.ast != nil {
+				c.checkKind(e, c.shapes[e.ast.NativeRep().Expr().ID()], "a bool", "if", `true or false, e.g. if: ${{ item.status == "ACTIVE" }}`)
 			}
 		})
-		st.input.walkExprs(func(e *expression) { c.check(e, bound) })
+		st.input.walkExprs(typed(env, "input", bound))
 	}
 }
 
@@ -115,7 +142,7 @@ func (c *shapeChecker) check(e *expression, bound map[string]*Shape) *Shape {
 	if e.ast == nil {
 		return nil
 	}
-	c.e = e
+	c.e, c.shapes = e, map[int64]*Shape{}
 	s, _, _ := c.shapeOf(e.ast.NativeRep().Expr(), bound, 0)
 	return s
 }
@@ -124,6 +151,14 @@ func (c *shapeChecker) check(e *expression, bound map[string]*Shape) *Shape {
 // ("item.profile") and the id of the path's first name, for positions;
 // path is "" when x is not a path to a value whose shape is known.
 func (c *shapeChecker) shapeOf(x celast.Expr, bound map[string]*Shape, depth int) (*Shape, string, int64) {
+	s, path, id := c.nodeShape(x, bound, depth)
+	if s != nil {
+		c.shapes[x.ID()] = s
+	}
+	return s, path, id
+}
+
+func (c *shapeChecker) nodeShape(x celast.Expr, bound map[string]*Shape, depth int) (*Shape, string, int64) {
 	if x == nil || depth > 500 {
 		return nil, "", 0
 	}
