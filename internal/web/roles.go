@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/store"
@@ -186,8 +188,47 @@ func ActionFor(pattern string) (string, bool) {
 // RefusalEvent is the audit event of a request of p refused for lack of
 // role on a route whose action is action: a failure, with the method and
 // path asked for (the path names what it was about, an id or a login).
+// A request matched to its route (r.Pattern, as the console's are) about
+// one connection names it too, so that the audit's connection filter
+// finds the attempt: the {id} of a connection's route, or the connection
+// field of a card run's form. The API names the connection itself
+// (Server.refusedConnection), before its routes are matched.
 func RefusalEvent(r *http.Request, p access.Principal, action string) store.AuditEvent {
-	return store.AuditEvent{Actor: p.Actor, Action: action, InputSummary: r.Method + " " + truncate(r.URL.Path, 200)}
+	e := store.AuditEvent{Actor: p.Actor, Action: action, InputSummary: r.Method + " " + truncate(r.URL.Path, 200)}
+	switch {
+	case connectionRoute(r.Pattern):
+		e.ConnectionID = r.PathValue("id")
+	case action == store.ActionCardRun && r.PostForm != nil:
+		e.ConnectionID = r.PostForm.Get("connection")
+	}
+	return e
+}
+
+// connectionRoute reports whether the route with the given ServeMux
+// pattern is about the connection of its path's {id}.
+func connectionRoute(pattern string) bool {
+	return strings.Contains(pattern, "/connections/{id}")
+}
+
+// pathValue returns the value of the wildcard {name} in the path of u,
+// which the route with the given ServeMux pattern matched ("" when the
+// pattern has no such wildcard).
+func pathValue(pattern string, u *url.URL, name string) string {
+	_, path, _ := strings.Cut(pattern, " ")
+	want, got := strings.Split(path, "/"), strings.Split(u.EscapedPath(), "/")
+	if len(want) != len(got) {
+		return ""
+	}
+	for i, seg := range want {
+		if seg == "{"+name+"}" {
+			v, err := url.PathUnescape(got[i])
+			if err != nil {
+				return ""
+			}
+			return v
+		}
+	}
+	return ""
 }
 
 // RoleFor returns the least role that may use the route with the given

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -311,13 +312,45 @@ func (s *Server) authAPI(next http.Handler) http.Handler {
 		if pattern != "" && !p.Role.Allows(need) {
 			err := Forbidden(p, need)
 			if action, ok := ActionFor(pattern); ok {
-				s.audit(r, RefusalEvent(r, p, action), err)
+				e := RefusalEvent(r, p, action)
+				e.ConnectionID = s.refusedConnection(w, r, pattern, action)
+				s.audit(r, e, err)
 			}
 			s.writeError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// refusedConnection returns the id of the connection a request refused
+// for lack of role is about, for its audit event: the {id} of a
+// connection's route, or the connection a card run's body names, read from
+// the body (which, refused, is read for nothing else); a nickname is
+// resolved as everywhere else. It is "" for a request about no connection,
+// or about one that no connection is (an id of a deleted one stays, as its
+// history does).
+func (s *Server) refusedConnection(w http.ResponseWriter, r *http.Request, pattern, action string) string {
+	var named string
+	switch {
+	case connectionRoute(pattern):
+		named = pathValue(pattern, r.URL, "id")
+	case action == store.ActionCardRun:
+		var body struct {
+			Connection string `json:"connection"`
+		}
+		if json.NewDecoder(http.MaxBytesReader(w, r.Body, s.maxBody())).Decode(&body) == nil {
+			named = body.Connection
+		}
+	}
+	if named == "" || s.Connections == nil {
+		return ""
+	}
+	id, err := s.connectionFilter(r, named)
+	if err != nil {
+		return ""
+	}
+	return id
 }
 
 // Forbidden is the error for a principal whose role is below need. No
