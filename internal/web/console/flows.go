@@ -153,6 +153,11 @@ type triggerView struct {
 	Text    string // "cron 0 2 * * * (Europe/Berlin)", "every 15m0s (UTC)", "event okta-devices/x on Prod, by System Log polls"
 	Enabled bool
 	NextRun time.Time // zero when none
+	// NextRunZone is NextRun on the clocks of a cron flow's timezone other
+	// than UTC ("2026-12-08 02:00 Europe/Berlin"): the time its cron fields
+	// speak of, which daylight saving moves away from the written one at
+	// times; "" otherwise.
+	NextRunZone string
 }
 
 // triggerOf reads a stored flow's trigger; nil without one. An event
@@ -178,6 +183,9 @@ func triggerOf(f *store.Flow, defaultDelivery string) *triggerView {
 	}
 	if f.Enabled {
 		t.NextRun = f.NextRunAt
+		if loc, err := time.LoadLocation(sp.Timezone); err == nil && sp.Cron != "" && sp.Timezone != "UTC" && !t.NextRun.IsZero() {
+			t.NextRunZone = t.NextRun.In(loc).Format("2006-01-02 15:04") + " " + sp.Timezone
+		}
 	}
 	return t
 }
