@@ -207,13 +207,48 @@ type connFlows struct {
 	hookFlows []string
 	conn      string
 	poll      bool
-	since     time.Time // the earliest EnabledAt of its poll flows
+	// pollAt are the enablings of its poll flows, sinceOf where the
+	// polls read from for them.
+	pollAt []enabling
+	// unclocked are the enablings of its flows not yet told in the org's
+	// clock (orgEnabledAt): atOktaFor asks the org its time for them.
+	unclocked []enabling
 	// polled names its flows that read its System Log, by delivery, for
 	// the poll notices (events.Poller.Flows).
 	polled events.PollFlows
 	// pollEnablings names its poll flows and the enabling of each: one
 	// the last round at Okta did not see was just enabled (newPollFlow).
 	pollEnablings []string
+}
+
+// enabling is an event flow's enabling: when, by this server's clock
+// (flowrun.Enable records it), and by the org's clock (zero while
+// unknown).
+type enabling struct {
+	flow      *store.Flow
+	at, orgAt time.Time
+}
+
+// unclockedMargin is how far before an enabling not yet told in the org's
+// clock a poll reads (the org's answer telling its time did not come): a
+// stretch of the org's events read again, stored once and dispatched to
+// no run, against a clock of this host behind the org's.
+const unclockedMargin = 10 * time.Minute
+
+// since is where the polls of the connection read from: the earliest
+// enabling of its poll flows in the org's clock.
+func (cf *connFlows) since() time.Time {
+	var since time.Time
+	for i, e := range cf.pollAt {
+		at := e.orgAt
+		if at.IsZero() {
+			at = e.at.Add(-unclockedMargin)
+		}
+		if i == 0 || at.Before(since) {
+			since = at
+		}
+	}
+	return since
 }
 
 // hookKey names what the connection's hook attempts are for (see
@@ -268,6 +303,10 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		if err != nil {
 			return nil, false, err
 		}
+		orgAt, err := in.orgEnabledAt(ctx, fl, enabledAt)
+		if err != nil {
+			return nil, false, err
+		}
 		cf := out[v.ID]
 		if cf == nil {
 			var authorized time.Time
@@ -277,7 +316,11 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			cf = &connFlows{org: v.Org(), conn: fmt.Sprint(v.Domain, " ", v.ClientID, " ", v.Status, " ", authorized.UnixNano(), " ", v.GrantedScopes)}
 			out[v.ID] = cf
 		}
-		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: enabledAt})
+		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: orgAt})
+		en := enabling{flow: fl, at: enabledAt, orgAt: orgAt}
+		if orgAt.IsZero() {
+			cf.unclocked = append(cf.unclocked, en)
+		}
 		delivery := flow.DeliveryOf(ev.Delivery, in.defaultDelivery)
 		if delivery == card.DeliveryHook || delivery == card.DeliveryHookPoll {
 			cf.hookTypes = append(cf.hookTypes, c.EventType)
@@ -291,9 +334,7 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		}
 		if delivery == card.DeliveryPoll || delivery == card.DeliveryHookPoll {
 			cf.pollEnablings = append(cf.pollEnablings, fmt.Sprint(fl.ID, " ", enabledAt.UnixNano()))
-			if !cf.poll || enabledAt.Before(cf.since) {
-				cf.since = enabledAt
-			}
+			cf.pollAt = append(cf.pollAt, en)
 			cf.poll = true
 		}
 	}
@@ -340,6 +381,72 @@ func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time
 		return time.Time{}, err
 	}
 	return now, nil
+}
+
+// orgEnabledAtSetting holds a flow's enabling (flowrun.EnabledAtSetting)
+// told in the clock of the org of its trigger's connection: "AT ORG",
+// both RFC 3339, AT naming the enabling it tells (a later one of the same
+// trigger has its own).
+func orgEnabledAtSetting(fl *store.Flow) string {
+	return "events/enabled-at-org/" + fl.ID + "/" + string(fl.Trigger)
+}
+
+// orgEnabledAt returns when a flow's trigger was enabled at (by this
+// server's clock) by the clock of its org, or the zero time while no
+// server has asked the org its time since (clockEnablings).
+func (in *eventIntake) orgEnabledAt(ctx context.Context, fl *store.Flow, at time.Time) (time.Time, error) {
+	b, err := in.store.GetSetting(ctx, orgEnabledAtSetting(fl))
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	of, org, ok := strings.Cut(string(b), " ")
+	if t, err := time.Parse(time.RFC3339Nano, of); !ok || err != nil || !t.Equal(at) {
+		return time.Time{}, nil // of an earlier enabling
+	}
+	return time.Parse(time.RFC3339Nano, org)
+}
+
+// clockEnablings tells the enablings of the connection id's flows that
+// are not known in its org's clock yet in that clock, by asking the org
+// its time (events.OrgOffset), and stores them: this server's clock may
+// be minutes off the org's, whose published times the events carry, so
+// that an enabling by this server's clock would leave out the events
+// published in the first minutes after it (this clock ahead) or start
+// runs of events published before it (behind). The events of those flows
+// wait for it (events.EventFlow.EnabledAt); the dispatch round is woken
+// once it is stored.
+func (in *eventIntake) clockEnablings(ctx context.Context, id string, cf *connFlows) {
+	const what = "events: asking the org its time for the enabling of an event flow"
+	off, err := events.OrgOffset(ctx, in.poller.Orgs, id, in.now)
+	if err == nil {
+		for _, e := range cf.unclocked {
+			org := e.at.Add(off).UTC()
+			v := e.at.UTC().Format(time.RFC3339Nano) + " " + org.Format(time.RFC3339Nano)
+			if err = in.store.PutSetting(ctx, orgEnabledAtSetting(e.flow), []byte(v)); err != nil {
+				break
+			}
+			for i := range cf.flows {
+				if cf.flows[i].Flow.ID == e.flow.ID {
+					cf.flows[i].EnabledAt = org
+				}
+			}
+			for i := range cf.pollAt {
+				if cf.pollAt[i].flow.ID == e.flow.ID {
+					cf.pollAt[i].orgAt = org
+				}
+			}
+			in.log.InfoContext(ctx, "events: an event flow's enabling told in its org's clock", slog.String("flow", e.flow.Name),
+				slog.String("connection", id), slog.Time("enabled_at", e.at), slog.Time("org_enabled_at", org), slog.Duration("org_clock_ahead_by", off))
+		}
+	}
+	in.result(ctx, what, id, true, err)
+	if err == nil {
+		cf.unclocked = nil
+		in.WakeDispatch()
+	}
 }
 
 // atOkta runs one round of the intake's work at Okta: it keeps the event
@@ -515,6 +622,9 @@ func (in *eventIntake) unclaim(id string) {
 
 // atOktaFor is atOkta's work for the connection id.
 func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, poll bool) {
+	if len(cf.unclocked) > 0 {
+		in.clockEnablings(ctx, id, cf)
+	}
 	if len(cf.hookTypes) > 0 {
 		if poll {
 			// Once an interval: is the hook still active and verified at Okta?
@@ -530,7 +640,7 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 		in.reconcile(ctx, id, cf.hookTypes, cf.hookKey(in.reconciler.PublicURL))
 	}
 	if cf.poll && poll {
-		res, err := in.poller.Poll(ctx, id, cf.since)
+		res, err := in.poller.Poll(ctx, id, cf.since())
 		in.result(ctx, "events: polling the System Log", id, res.Polled, err)
 	}
 }

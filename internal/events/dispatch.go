@@ -26,12 +26,20 @@ type EventFlow struct {
 	// received it); EventType the Okta event type of its event card.
 	ConnectionID string
 	EventType    string
-	// EnabledAt is when the flow was (last) enabled: events published
-	// before it do not start it. Okta gives published times in whole
-	// milliseconds, so an event of the millisecond the flow was enabled
-	// in counts as after it.
+	// EnabledAt is when the flow was (last) enabled, by the clock of the
+	// org (OrgOffset), which stamps the events' published times: events
+	// published before it do not start it. Okta gives published times in
+	// whole milliseconds, so an event of the millisecond the flow was
+	// enabled in counts as after it. Zero while the org's clock is not
+	// known yet: an event of its type waits (Dispatch defers it and the
+	// later ones), as it cannot be told whether it came before the
+	// enabling.
 	EnabledAt time.Time
 }
+
+// errClockUnknown defers an event to a flow whose enabling is not known
+// in the org's clock yet.
+var errClockUnknown = errors.New("events: the org's time of a flow's enabling is not known yet")
 
 // Runs builds the queued run a trigger starts (flowrun.Service), keyed so
 // that the flow has at most one run per key.
@@ -70,7 +78,9 @@ type DispatchResult struct {
 	// Deferred is true when events were left to the next round: events
 	// received after the flows were read, or every event from the first
 	// that would have started a run of a flow changed since it was read
-	// (disabled, deleted, or a newer version stored).
+	// (disabled, deleted, or a newer version stored), or that is of the
+	// event type of a flow whose enabling is not known in the org's clock
+	// yet (EventFlow.EnabledAt).
 	Deferred bool
 }
 
@@ -97,7 +107,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 				res.Deferred = true
 				return res, nil
 			}
-			if err := d.dispatchOne(ctx, e, flows, &res); errors.Is(err, store.ErrFlowChanged) {
+			if err := d.dispatchOne(ctx, e, flows, &res); errors.Is(err, store.ErrFlowChanged) || errors.Is(err, errClockUnknown) {
 				// The next round reads the flows again: it starts this
 				// event's runs of the flows as they are then (the runs
 				// started already are not started again).
@@ -116,6 +126,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 
 func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []EventFlow, res *DispatchResult) error {
 	var fir *flow.Firing
+	for _, f := range flows {
+		if f.EventType == e.EventType && f.EnabledAt.IsZero() {
+			return errClockUnknown
+		}
+	}
 	for _, f := range flows {
 		if f.EventType != e.EventType || e.Published.Before(f.EnabledAt.Truncate(time.Millisecond)) {
 			continue

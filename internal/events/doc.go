@@ -72,7 +72,9 @@
 // of every connection to the same org, since the org's event is stored once,
 // under whichever connection read it first; a flow matches when its on.event
 // names the event type and connection, its if holds, and it was enabled
-// before the event (flowrun.Service.Enable records when). Each run is
+// before the event (flowrun.Service.Enable records when, by the server's
+// clock; the intake tells it in the org's clock, which stamps the events,
+// by OrgOffset). Each run is
 // keyed event:<uuid> and stored with the inbox's (event, flow) marker by
 // store.StartEventRun. An event no flow of its org wants (a connection
 // whose hook still delivers after its last event flow was disabled) is

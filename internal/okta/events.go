@@ -134,6 +134,32 @@ func (c *Client) ListEventHooks(ctx context.Context) ([]EventHook, error) {
 	return hooks, nil
 }
 
+// OrgTime asks the org the time by its own clock, the clock of the
+// published times of its events: the Date of its answer to a list of its
+// event hooks. Any answer tells it, one refused for want of a scope or a
+// role as well; only an answer without a Date (or none at all) fails.
+// Date has whole seconds, truncated: the org's clock read at least the
+// time returned when it answered.
+func (c *Client) OrgTime(ctx context.Context) (time.Time, error) {
+	u, err := c.endpoint(eventHooksPath, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	res, err := c.send(ctx, call{op: "OrgTime", method: http.MethodGet, url: u, retry: true,
+		stream: func(r io.Reader) error { _, err := io.Copy(io.Discard, r); return err }})
+	if res == nil {
+		return time.Time{}, err
+	}
+	d, perr := http.ParseTime(res.header.Get("Date"))
+	if perr != nil {
+		if err == nil {
+			err = fmt.Errorf("okta: the org's answer to %s has no Date to tell its time by", eventHooksPath)
+		}
+		return time.Time{}, err
+	}
+	return d.UTC(), nil
+}
+
 // GetEventHook reads a hook.
 func (c *Client) GetEventHook(ctx context.Context, id string) (*EventHook, error) {
 	if err := validHookID(id); err != nil {
