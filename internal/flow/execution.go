@@ -39,6 +39,8 @@ type execution struct {
 	kept bool
 	// rerun is Firing.Rerun.
 	rerun bool
+	// budget is what the expressions have left to spend (Runner.CostBudget).
+	budget *exprBudget
 
 	progressMu sync.Mutex
 }
@@ -51,6 +53,7 @@ func newExecution(r *Runner, runID string, doc *Document, inputs map[string]any,
 		savedSteps: map[string]StepState{},
 		devices:    map[string]string{},
 		changed:    map[string]changedDevice{},
+		budget:     newExprBudget(r.costBudget()),
 	}
 }
 
@@ -129,6 +132,13 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 	if prev, ok := x.savedSteps[st.ID]; ok && !prev.StartedAt.IsZero() {
 		started = prev.StartedAt
 	}
+	if err := x.budget.err(); err != nil {
+		out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusSkipped, Error: "not run: " + err.Error()}}
+		x.missing[st.ID] = "was not run"
+		return out, x.saveStep(ctx, st, out, started)
+	}
+	x.budget.step = st.ID
+	ctx = withBudget(ctx, x.budget)
 	for _, d := range st.deps {
 		if why, ok := x.missing[d]; ok {
 			out := &stepOutcome{result: StepResult{ID: st.ID, Status: StatusSkipped,
@@ -198,6 +208,13 @@ func (x *execution) runStep(ctx context.Context, st *Step) (*stepOutcome, error)
 	if err := x.runItems(ctx, st, items, pending, outcomes, c); err != nil {
 		return nil, err
 	}
+	if err := x.budget.err(); err != nil && slices.Contains(outcomes, nil) {
+		// The budget was spent: the items not started are left undone.
+		out := x.finish(st, outcomes)
+		out.result.Status = StatusFailed
+		out.result.Error = fmt.Sprintf("%s; %d of %d items were left undone", err.Error(), undone(outcomes), len(outcomes))
+		return out, x.saveStep(ctx, st, out, started)
+	}
 	if slices.Contains(outcomes, nil) {
 		// Stopped (Runner.Stopped) with items never started.
 		return nil, x.saveCanceled(ctx, st, outcomes, started)
@@ -230,7 +247,7 @@ func (x *execution) runItems(ctx context.Context, st *Step, items []any, pending
 	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if next >= len(pending) || fatal != nil || ctx.Err() != nil || x.r.stopped(x.runID) {
+		if next >= len(pending) || fatal != nil || ctx.Err() != nil || x.r.stopped(x.runID) || x.budget.err() != nil {
 			return 0, false
 		}
 		next++
@@ -407,6 +424,17 @@ func (x *execution) startSave(ctx context.Context, st *Step, c *counter, i int, 
 		x.report(st, c, saved.status, 0)
 	}()
 	return s
+}
+
+// undone counts the items left undone (nil) in outcomes.
+func undone(outcomes []*itemOutcome) int {
+	n := 0
+	for _, o := range outcomes {
+		if o == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // ctxErr is the error returned when a run stops because ctx ended.
@@ -588,11 +616,15 @@ func jsonRoundTrip(v map[string]any, encoded json.RawMessage) (any, json.RawMess
 }
 
 // finish computes a step's result and publishes its output to later steps.
+// Items left undone (nil: the budget was spent) count in Items alone.
 func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
 	res := StepResult{ID: st.ID, Items: len(outcomes)}
 	outputs := []any{}
 	var firstErr string
 	for i, o := range outcomes {
+		if o == nil {
+			continue // left undone: the budget was spent
+		}
 		switch o.status {
 		case StatusSucceeded:
 			res.Succeeded++

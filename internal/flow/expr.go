@@ -205,12 +205,26 @@ var errExprTimeout = errors.New("expression evaluation was interrupted")
 
 // eval runs the expression with the names in act and returns its result as
 // plain Go data: nil, bool, int64, uint64, float64, string, []any or
-// map[string]any.
+// map[string]any. Its cost is charged to ctx's budget (withBudget), whose
+// error it returns once that is spent, without evaluating.
 func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) {
 	if e.prg == nil {
 		return nil, fmt.Errorf("${{%s}} was not compiled", e.src)
 	}
-	out, _, err := e.prg.ContextEval(ctx, act)
+	b := budgetOf(ctx)
+	if err := b.err(); err != nil {
+		return nil, err
+	}
+	out, det, err := e.prg.ContextEval(ctx, act)
+	if b != nil {
+		cost := uint64(costLimit) // an evaluation its own limit cut off spent it all
+		if det != nil && det.ActualCost() != nil {
+			cost = *det.ActualCost()
+		}
+		if err := b.charge(cost); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, errExprTimeout

@@ -129,7 +129,7 @@ func (r *Runner) PlanFiring(ctx context.Context, doc *Document, flowID string, i
 				ps.Errors = append(ps.Errors, PlanError{Index: i, Message: o.msg, DeviceID: deviceIDOf(o.input), DeviceName: o.deviceName})
 			}
 		}
-		if len(out.items) == 0 && out.result.Error != "" {
+		if len(out.items) == 0 && out.result.Error != "" || undone(out.items) > 0 {
 			ps.Errors = append(ps.Errors, PlanError{Index: -1, Message: out.result.Error})
 		}
 		res.Steps = append(res.Steps, ps)

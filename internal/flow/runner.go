@@ -50,6 +50,18 @@ type Runner struct {
 	// step they belong to is saved as StatusCanceled, and Run returns
 	// ErrCanceled. It must return quickly.
 	Stopped func(runID string) bool
+	// CostBudget bounds the CEL cost of all the expressions of one plan or
+	// run (a run resumed starts afresh); zero means RunCostBudget. Once it
+	// is spent the item that spent it fails, no other item of its step
+	// starts, and the steps after it do not run.
+	CostBudget uint64
+}
+
+func (r *Runner) costBudget() uint64 {
+	if r.CostBudget > 0 {
+		return r.CostBudget
+	}
+	return RunCostBudget
 }
 
 func (r *Runner) stopped(runID string) bool { return r.Stopped != nil && r.Stopped(runID) }
