@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
@@ -57,6 +60,10 @@ type eventsData struct {
 	FilterError *filterError
 	// UnknownConnection is set when the error is the connection filter's.
 	UnknownConnection bool
+	// Listening are the enabled event flows (of the connection filtered
+	// by), read only when there are no events to list: the events they
+	// wait for have not come yet, which is not a reason to enable one.
+	Listening []*store.Flow
 }
 
 func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState) {
@@ -116,6 +123,12 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		next = timeCursor(last.Published, last.UUID)
 	}
 	d.Pager = newPager(r, "Events", "before", next, true)
+	if len(evs) == 0 && d.Pager.First == "" && c.Flows != nil {
+		if d.Listening, err = c.enabledEventFlows(ctx, f.ConnectionIDs, nick); err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+	}
 	names := c.eventCardNames()
 	for _, e := range evs {
 		row := eventRow{Event: e, Name: names[e.EventType], Connection: nick[e.ConnectionID], Dispatched: !e.DispatchedAt.IsZero()}
@@ -154,6 +167,36 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		title = "Events of " + d.Connection
 	}
 	c.render(w, r, s, http.StatusOK, "events", title, d)
+}
+
+// enabledEventFlows names the enabled flows with an event trigger, those
+// whose trigger's connection is one of ids when ids is not empty; nick
+// maps each connection's id to its nickname.
+func (c *Console) enabledEventFlows(ctx context.Context, ids []string, nick map[string]string) ([]*store.Flow, error) {
+	var out []*store.Flow
+	p := store.NamePage{Limit: 200}
+	for {
+		fs, err := c.Flows.ListFlowsPage(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			t := triggerOf(f, c.DefaultDelivery)
+			if t == nil || t.Kind != flow.KindEvent || !f.Enabled {
+				continue
+			}
+			if len(ids) == 0 || slices.ContainsFunc(ids, func(id string) bool {
+				return t.Connection == id || strings.EqualFold(t.Connection, nick[id])
+			}) {
+				out = append(out, f)
+			}
+		}
+		if len(fs) < p.Limit {
+			return out, nil
+		}
+		last := fs[len(fs)-1]
+		p.After, p.AfterID = last.Name, last.ID
+	}
 }
 
 // eventCardNames maps an event type (device.lifecycle.suspend) to its

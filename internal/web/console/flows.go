@@ -149,10 +149,13 @@ func (c *Console) rerunFlowRun(w http.ResponseWriter, r *http.Request, s *reqSta
 
 // triggerView is a flow's trigger for people.
 type triggerView struct {
-	Kind    string // "schedule" or "event"
-	Text    string // "cron 0 2 * * * (Europe/Berlin)", "every 15m0s (UTC)", "event okta-devices/x on Prod, by System Log polls"
-	Enabled bool
-	NextRun time.Time // zero when none
+	Kind string // "schedule" or "event"
+	// Connection is an event trigger's connection as the flow names it
+	// (a nickname or an id).
+	Connection string
+	Text       string // "cron 0 2 * * * (Europe/Berlin)", "every 15m0s (UTC)", "event okta-devices/x on Prod, by System Log polls"
+	Enabled    bool
+	NextRun    time.Time // zero when none
 	// NextRunZone is NextRun on the clocks of a cron flow's timezone other
 	// than UTC ("2026-12-08 02:00 Europe/Berlin"): the time its cron fields
 	// speak of, which daylight saving moves away from the written one at
@@ -172,7 +175,7 @@ func triggerOf(f *store.Flow, defaultDelivery string) *triggerView {
 	if json.Unmarshal(f.Trigger, &sp) != nil {
 		return nil
 	}
-	t := &triggerView{Kind: sp.Kind, Enabled: f.Enabled}
+	t := &triggerView{Kind: sp.Kind, Enabled: f.Enabled, Connection: sp.Connection}
 	switch {
 	case sp.Kind == flow.KindEvent:
 		t.Text = fmt.Sprintf("event %s on %s, by %s", sp.Card, sp.Connection, deliveryText(flow.DeliveryOf(sp.Delivery, defaultDelivery)))
