@@ -39,10 +39,12 @@ type Error struct {
 	Err     error
 }
 
-// Error returns the public message, followed by the remedy when there is one.
+// Error returns the public message, followed by the remedy when there is
+// one. A message that ends its sentence (Okta's summaries do: "Invalid
+// search criteria.") gives up its full stop to the semicolon.
 func (e *Error) Error() string {
 	if e.Remedy != "" {
-		return e.Message + "; " + e.Remedy
+		return strings.TrimSuffix(e.Message, ".") + "; " + e.Remedy
 	}
 	return e.Message
 }

@@ -69,3 +69,26 @@ func TestReauthorizeAdding(t *testing.T) {
 		t.Errorf("ReauthorizeAdding of a scope asked for already = %s", got)
 	}
 }
+
+// TestErrorJoinsMessageAndRemedy: a message that ends its sentence, as
+// Okta's summaries do, gives up its full stop to the semicolon before the
+// remedy, where a flow item's error read "Invalid search criteria.; check
+// the search expression".
+func TestErrorJoinsMessageAndRemedy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  *Error
+		want string
+	}{
+		{"no remedy", &Error{Message: "Invalid search criteria."}, "Invalid search criteria."},
+		{"message without a full stop", &Error{Message: "no such device", Remedy: "check the id"}, "no such device; check the id"},
+		{"message with a full stop", &Error{Message: `Okta rejected the search filter "x": Invalid search criteria.`, Remedy: "check the search expression"},
+			`Okta rejected the search filter "x": Invalid search criteria; check the search expression`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.Error(); got != tc.want {
+				t.Errorf("Error() = %q; want %q", got, tc.want)
+			}
+		})
+	}
+}
