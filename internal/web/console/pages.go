@@ -242,6 +242,11 @@ func sentence(parts ...string) string {
 			kept = append(kept, p)
 		}
 	}
+	// A part that ends its sentence gives up its full stop to the
+	// semicolon before the next.
+	for i := range len(kept) - 1 {
+		kept[i] = strings.TrimSuffix(kept[i], ".")
+	}
 	s := capital(strings.Join(kept, "; "))
 	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
 		return s

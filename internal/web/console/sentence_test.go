@@ -27,6 +27,12 @@ func TestSentenceJoinsARemedy(t *testing.T) {
 	if got != want {
 		t.Errorf("sentence = %q; want %q", got, want)
 	}
+	// A message that ends its sentence, as Okta's summaries do, gives up
+	// its full stop to the semicolon, where it read "criteria.; check".
+	got = sentence("Okta rejected the search filter: Invalid search criteria.", "check the search expression")
+	if want := "Okta rejected the search filter: Invalid search criteria; check the search expression."; got != want {
+		t.Errorf("sentence = %q; want %q", got, want)
+	}
 }
 
 // TestBreakableLogin: a login is escaped and may wrap before its "@"; a
