@@ -57,6 +57,15 @@ type Tokens struct {
 	Logger *slog.Logger
 }
 
+// Hours writes a token lifetime as people give it: whole hours as "720h",
+// where time.Duration writes "720h0m0s"; others as time.Duration does.
+func Hours(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
+}
+
 // NewToken is what creating a token returns: the record and, once, the
 // token itself.
 type NewToken struct {
@@ -89,9 +98,12 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	switch {
 	case expiresIn == 0:
 		expiresIn = DefaultTokenLifetime
-	case expiresIn < time.Minute || expiresIn > MaxTokenLifetime:
-		return nil, problem.New(problem.InvalidInput, "expiresIn must be between 1m and %s", MaxTokenLifetime).
+	case expiresIn < time.Minute:
+		return nil, problem.New(problem.InvalidInput, "expiresIn %s is shorter than a token may last: from 1m to %s", expiresIn, Hours(MaxTokenLifetime)).
 			WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn")
+	case expiresIn > MaxTokenLifetime:
+		return nil, problem.New(problem.InvalidInput, "expiresIn %s is longer than a token may last: from 1m to %s (%d days)", Hours(expiresIn), Hours(MaxTokenLifetime), MaxTokenLifetime/(24*time.Hour)).
+			WithRemedy("give at most %s, and create a new token before it ends", Hours(MaxTokenLifetime)).WithDetail("field", "expiresIn")
 	}
 	now := t.now()
 	expiresAt := now.Add(expiresIn)

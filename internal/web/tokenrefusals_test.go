@@ -95,3 +95,34 @@ func TestTokenRevokeRefusalsAreAudited(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenLifetimeRefusalsSayWhatToGive: an expiresIn in days or weeks,
+// which Go durations lack, is refused with the same lifetime in hours to
+// give instead; one out of range says what was asked and the range in
+// hours (8784h, not 8784h0m0s).
+func TestTokenLifetimeRefusalsSayWhatToGive(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ts, _ := newTestServer(t, &Server{Tokens: &access.Tokens{Store: st}, People: &access.People{Store: st}, Limiter: &access.Limiter{}, History: st})
+	for _, tc := range []struct{ expiresIn, message, remedy string }{
+		{"1d", `expiresIn "1d" is not a duration`, `give it in hours, "24h": a Go duration has no days or weeks`},
+		{"30 days", `expiresIn "30 days" is not a duration`, `give it in hours, "720h"`},
+		{"2w", `expiresIn "2w" is not a duration`, `give it in hours, "336h"`},
+		{"soon", `expiresIn "soon" is not a duration`, `give a Go duration such as "24h" or "720h"`},
+		{"10000h", "expiresIn 10000h is longer than a token may last: from 1m to 8784h (366 days)", "give at most 8784h"},
+		{"30s", "expiresIn 30s is shorter than a token may last: from 1m to 8784h", `give a Go duration`},
+		{"0", `expiresIn "0" is no lifetime: a token lasts from 1m to 8784h;`, "leave expiresIn out for the default"},
+	} {
+		resp, m := do(t, "POST", ts.URL+"/api/v1/tokens", testToken, `{"name":"ci","expiresIn":"`+tc.expiresIn+`"}`)
+		e, _ := m["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		details, _ := e["details"].(map[string]any)
+		remedy, _ := details["remedy"].(string)
+		if resp.StatusCode != 400 || !strings.Contains(msg, tc.message) || !strings.Contains(remedy, tc.remedy) || details["field"] != "expiresIn" {
+			t.Errorf("expiresIn %q: %d %v; want 400 saying %q, remedy %q", tc.expiresIn, resp.StatusCode, m, tc.message, tc.remedy)
+		}
+	}
+}

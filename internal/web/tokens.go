@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,18 +49,39 @@ func (s *Server) newToken(r *http.Request, w http.ResponseWriter, p access.Princ
 	if req.ExpiresIn != "" {
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil {
-			return nil, problem.New(problem.InvalidInput, "expiresIn %q is not a duration", req.ExpiresIn).
+			p := problem.New(problem.InvalidInput, "expiresIn %q is not a duration", req.ExpiresIn).
 				WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn")
+			if h, ok := inHours(req.ExpiresIn); ok {
+				p.WithRemedy("give it in hours, %q: a Go duration has no days or weeks", h)
+			}
+			return nil, p
 		}
 		if d == 0 {
 			// Tokens.Create reads 0 as "not given": a token asked to
 			// last "0" would last the default 720h without a word.
-			return nil, problem.New(problem.InvalidInput, "expiresIn %q is no lifetime: a token lasts from 1m to %s", req.ExpiresIn, access.MaxTokenLifetime).
+			return nil, problem.New(problem.InvalidInput, "expiresIn %q is no lifetime: a token lasts from 1m to %s", req.ExpiresIn, access.Hours(access.MaxTokenLifetime)).
 				WithRemedy("give a Go duration such as \"24h\" or \"720h\", or leave expiresIn out for the default").WithDetail("field", "expiresIn")
 		}
 		expiresIn = d
 	}
 	return s.Tokens.Create(r.Context(), p, req.Name, access.Role(strings.ToLower(req.Role)), expiresIn)
+}
+
+// inHours writes a lifetime given in days or weeks ("30d", "2w"), which
+// people write and Go durations lack, in hours ("720h", "336h").
+func inHours(v string) (string, bool) {
+	v = strings.TrimSpace(strings.ToLower(v))
+	per := map[string]int{"d": 24, "day": 24, "days": 24, "w": 7 * 24, "week": 7 * 24, "weeks": 7 * 24}
+	i := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	if i <= 0 {
+		return "", false
+	}
+	n, err := strconv.Atoi(v[:i])
+	h, ok := per[strings.TrimSpace(v[i:])]
+	if err != nil || !ok || n > 1e6 {
+		return "", false
+	}
+	return strconv.Itoa(n*h) + "h", true
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
