@@ -54,6 +54,10 @@ func TestOutputTypesRefused(t *testing.T) {
 		{`item.lastUpdated < timestamp("2024-01-01T00:00:00Z")`, 30, `item.lastUpdated is a time written as text: compare timestamp(item.lastUpdated)`},
 		{`item.status && true`, 17, `item.status is a string, not a bool (true or false), so the run would fail there: compare it, e.g. item.status == "ACTIVE"`},
 		{`steps.find.output.devices.exists(d, d.status == 1)`, 58, `d.status is a string and 1 a number`},
+		{`item.status == "active"`, 28, `item.status is one of ACTIVE, CREATED, DEACTIVATED, SUSPENDED, DELETED; "active" is none of them, so item.status == "active" is never true (did you mean "ACTIVE"? values are case-sensitive)`},
+		{`item.status != "SUSPENDD"`, 28, `"SUSPENDD" is none of them, so item.status != "SUSPENDD" is always true (did you mean "SUSPENDED"?)`},
+		{`"macOS" == item.profile.platform`, 13, `item.profile.platform is one of ANDROID, IOS, MACOS, WINDOWS; "macOS" is none of them, so "macOS" == item.profile.platform is never true (did you mean "MACOS"?`},
+		{`item.status in ["ACTIVE", "Suspended"]`, 39, `"Suspended" is none of them, so item.status in ["ACTIVE", "Suspended"] is never true (did you mean "SUSPENDED"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cond, func(t *testing.T) {
@@ -83,6 +87,7 @@ func TestOutputTypesAllowed(t *testing.T) {
 		`steps.find.output.count in [1, 2]`,
 		`item.status == "ACTIVE"`,
 		`item.status in ["ACTIVE", "SUSPENDED"]`,
+		`item.status != "" && item.profile.platform == "MACOS" && steps.find.output.devices.exists(d, d.status == "CREATED")`,
 		`item.status == null || item.profile.displayName == ""`,
 		`has(item.profile.serialNumber) && item.profile.serialNumber.startsWith("C02")`,
 		`item.profile.registered`,

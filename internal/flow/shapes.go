@@ -192,6 +192,7 @@ func (c *shapeChecker) nodeShape(x celast.Expr, bound map[string]*Shape, depth i
 		for _, a := range call.Args() {
 			c.shapeOf(a, bound, depth+1)
 		}
+		c.checkEnum(x)
 	case celast.ListKind:
 		for _, el := range x.AsList().Elements() {
 			c.shapeOf(el, bound, depth+1)
@@ -276,4 +277,73 @@ func (c *shapeChecker) missing(path, key string, s *Shape) string {
 			path, key, name, c.cards[name], key, near, strings.Join(s.Keys, ", "))
 	}
 	return fmt.Sprintf("%s.%s: %s has no field %q%s; its fields are %s", path, key, path, key, near, strings.Join(s.Keys, ", "))
+}
+
+// checkEnum refuses a comparison (==, != or in) of a value whose shape
+// lists every value it takes (item.status) with a string literal that is
+// none of them: item.status == "active" never matches a device, and the
+// run would go through every device doing nothing. "" passes: it tests
+// for a value left out.
+func (c *shapeChecker) checkEnum(x celast.Expr) {
+	call := x.AsCall()
+	fn, args := call.FunctionName(), call.Args()
+	if len(args) != 2 || fn != operators.Equals && fn != operators.NotEquals && fn != operators.In {
+		return
+	}
+	var value celast.Expr
+	var lits []celast.Expr
+	for i, a := range args {
+		if s := c.shapes[a.ID()]; s == nil || len(s.Enum) == 0 || fn == operators.In && i == 1 {
+			continue
+		}
+		value = a
+		other := args[1-i]
+		switch {
+		case fn == operators.In && other.Kind() == celast.ListKind:
+			lits = other.AsList().Elements()
+		case fn != operators.In:
+			lits = []celast.Expr{other}
+		}
+		break
+	}
+	if value == nil {
+		return
+	}
+	enum := c.shapes[value.ID()].Enum
+	info := c.e.ast.NativeRep().SourceInfo()
+	for _, l := range lits {
+		if l.Kind() != celast.LiteralKind {
+			continue
+		}
+		lit, ok := l.AsLiteral().(types.String)
+		if !ok || lit == "" || slices.Contains(enum, string(lit)) {
+			continue
+		}
+		what, err := cel.ExprToString(value, info)
+		if err != nil {
+			what = "the value"
+		}
+		whole, err := cel.ExprToString(x, info)
+		if err != nil {
+			whole = what
+		}
+		never := "never true"
+		if fn == operators.NotEquals {
+			never = "always true"
+		}
+		near := ""
+		for _, v := range enum {
+			if strings.EqualFold(v, string(lit)) {
+				near = fmt.Sprintf(" (did you mean %q? values are case-sensitive)", v)
+			}
+		}
+		if near == "" {
+			near = suggest(string(lit), enum...)
+		}
+		pos := c.e.pos
+		if loc := info.GetStartLocation(l.ID()); loc.Line() > 0 {
+			pos = c.e.posAt(loc.Line(), loc.Column())
+		}
+		c.iss.add(pos, c.step.ID, "%s is one of %s; %q is none of them, so %s is %s%s", what, strings.Join(enum, ", "), string(lit), whole, never, near)
+	}
 }
