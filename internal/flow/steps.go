@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -267,6 +268,13 @@ func celKindText(t *cel.Type) string {
 func explainCompile(msg, src string, doc *Document, where string) string {
 	switch {
 	case strings.HasPrefix(msg, "Syntax error"):
+		code := outsideStrings(src)
+		switch {
+		case singleEquals.MatchString(code):
+			return msg + "; compare with ==, not = (e.g. ${{ item.status == \"ACTIVE\" }})"
+		case wordOperator.MatchString(code):
+			return msg + "; CEL writes && for and, || for or and ! for not (e.g. ${{ item.status == \"ACTIVE\" && !item.profile.registered }})"
+		}
 		return msg + "; expressions are CEL, e.g. ${{ item.status == \"ACTIVE\" }}"
 	case strings.Contains(msg, "found no matching overload"):
 		return msg + "; convert values with string(), int() or double() (numbers from inputs and cards are doubles: write 2.0, not 2)"
@@ -275,6 +283,8 @@ func explainCompile(msg, src string, doc *Document, where string) string {
 			return msg + "; item and index are the current item inside the step's input and if, not in for_each itself"
 		}
 		return msg + "; item and index exist only in a step with for_each"
+	case strings.Contains(msg, "undeclared reference to 'now'"):
+		return msg + "; the time the run started is trigger.time, e.g. trigger.time - duration(\"2160h\") for 90 days before it"
 	case strings.Contains(msg, "undeclared reference"):
 		for _, st := range doc.Steps {
 			if !inputNamePattern.MatchString(st.ID) && strings.Contains(src, "steps."+st.ID) {
@@ -284,6 +294,35 @@ func explainCompile(msg, src string, doc *Document, where string) string {
 		return msg + "; the names in scope are inputs, steps and trigger (and item and index in a step with for_each)"
 	}
 	return msg
+}
+
+var (
+	// singleEquals is an = that is no part of ==, !=, <= or >=.
+	singleEquals = regexp.MustCompile(`(^|[^=!<>])=($|[^=])`)
+	// wordOperator is and, or or not written as a word, as in SQL.
+	wordOperator = regexp.MustCompile(`\b(and|or|not)\b`)
+)
+
+// outsideStrings is src with the contents of its string literals blanked,
+// so that what is written in them ("a = b") is not taken for code.
+func outsideStrings(src string) string {
+	out := []byte(src)
+	var quote byte
+	for i := 0; i < len(out); i++ {
+		c := out[i]
+		switch {
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		case quote != 0 && c == '\\' && i+1 < len(out):
+			out[i], out[i+1] = ' ', ' '
+			i++
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+			out[i] = ' '
+		}
+	}
+	return string(out)
 }
 
 // checkRefs checks the inputs and steps an expression of step i refers to
