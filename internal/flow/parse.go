@@ -583,6 +583,10 @@ func (p *docParser) value(n ast.Node, step string, depth int) *value {
 func (p *docParser) stringValue(s string, tk *token.Token, pos Pos, step string) *value {
 	parts, offsets, isTmpl, msg := splitTemplate(s)
 	if !isTmpl {
+		if msg := exprLike(s); msg != "" {
+			p.iss.add(pos, step, "%s", msg)
+			return nil
+		}
 		return &value{kind: valLiteral, pos: pos, lit: s}
 	}
 	if msg != "" {
@@ -615,6 +619,32 @@ func (p *docParser) stringValue(s string, tk *token.Token, pos Pos, step string)
 		k++
 	}
 	return &value{kind: valTemplate, pos: pos, tmpl: &template{parts: parts, whole: len(parts) == 1}}
+}
+
+var (
+	// bracedName is {{ NAME... }} without its $, or ${NAME...} with one
+	// brace, NAME being one of the names expressions have.
+	bracedName = regexp.MustCompile(`(?:^|[^$])\{\{\s*((?:item|index|inputs|steps|trigger)\b[^}]*?)\s*\}\}|\$\{\s*((?:item|index|inputs|steps|trigger)\b[^{}]*?)\s*\}`)
+	// namePath is a whole value that is a path from one of those names.
+	namePath = regexp.MustCompile(`^\s*(?:item|inputs|steps|trigger)(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[^\]]+\])+\s*$`)
+)
+
+// exprLike says how to write the expression a literal string was meant to
+// be: {{ item.id }} and ${item.id} are text to YAML and to cardflow, and
+// so is item.id alone, which a card would take for a device's id. "" when
+// s does not look like one.
+func exprLike(s string) string {
+	if m := bracedName.FindStringSubmatch(s); m != nil {
+		written := m[0]
+		if m[1] != "" {
+			written = written[strings.Index(written, "{{"):]
+		}
+		return fmt.Sprintf("%q is text, not an expression: write ${{ %s }} (a $ and two braces on each side)", written, m[1]+m[2])
+	}
+	if namePath.MatchString(s) {
+		return fmt.Sprintf("%q is text, not an expression: write ${{ %s }} for its value", strings.TrimSpace(s), strings.TrimSpace(s))
+	}
+	return ""
 }
 
 // intValue reads an integer scalar from lo to hi.

@@ -185,6 +185,9 @@ func TestParseErrors(t *testing.T) {
 		{"= for ==", head + step + "    if: ${{ inputs.x = 'a = b' }}\n", []wantIssue{{6, 22, "a", "if: Syntax error: token recognition error at: '= '; compare with ==, not ="}, {6, 24, "a", "compare with ==, not ="}}},
 		{"and for &&", head + step + "    if: ${{ inputs.x == 'a' and not inputs.y }}\n", []wantIssue{{6, 29, "a", "if: Syntax error: mismatched input 'and' expecting <EOF>; CEL writes && for and, || for or and ! for not"}}},
 		{"and in a string", head + step + "    if: ${{ inputs.x == 'a and b' + }}\n", []wantIssue{{6, 37, "a", "Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}; expressions are CEL, e.g."}}},
+		{"expression without its $", head + step + "    input:\n      search: 'id eq \"{{ inputs.id }}\"'\n", []wantIssue{{7, 15, "a", `"{{ inputs.id }}" is text, not an expression: write ${{ inputs.id }} (a $ and two braces on each side)`}}},
+		{"expression with one brace", head + step + "    input:\n      search: ${item.id}\n", []wantIssue{{7, 15, "a", `"${item.id}" is text, not an expression: write ${{ item.id }}`}}},
+		{"a bare path", head + step + "    input:\n      search: steps[\"x-y\"].output.id\n", []wantIssue{{7, 15, "a", `"steps[\"x-y\"].output.id" is text, not an expression: write ${{ steps["x-y"].output.id }} for its value`}}},
 		{"now", head + step + "    input:\n      search: ${{ now }}\n", []wantIssue{{7, 19, "a", `undeclared reference to 'now'; the time the run started is trigger.time, e.g. trigger.time - duration("2160h")`}}},
 		{"undeclared name", head + step + "    input:\n      search: ${{ device.id }}\n", []wantIssue{{7, 19, "a", "undeclared reference to 'device'; the names in scope are inputs, steps and trigger"}}},
 		{"item outside for_each", head + step + "    input:\n      search: ${{ item.id }}\n", []wantIssue{{7, 19, "a", "item and index exist only in a step with for_each"}}},
@@ -379,5 +382,16 @@ func TestParseByteOrderMark(t *testing.T) {
 	_, err = Parse([]byte("\ufeffname: f\nsteps: []\n"))
 	if err == nil || !strings.Contains(err.Error(), "line 2, column 1") {
 		t.Errorf("Parse: %v; want the issue at line 2, column 1", err)
+	}
+}
+
+// TestLiteralsLikeExpressionsPass checks that text which only resembles an
+// expression stays text: a SCIM filter, a template of another tool, a
+// name with a dot.
+func TestLiteralsLikeExpressionsPass(t *testing.T) {
+	for _, lit := range []string{`profile.platform eq "MACOS"`, `Hello {{name}}`, `${HOME}/x`, `items.csv`, `stepsaway.io`, `item`} {
+		if msg := exprLike(lit); msg != "" {
+			t.Errorf("exprLike(%q) = %q; want none", lit, msg)
+		}
 	}
 }
