@@ -377,6 +377,10 @@ func (c *shapeChecker) explainOverload(e *expression, fn, target string, args []
 			if bare(t) == "string" && typeText(all[1-i]) == "a timestamp" {
 				return msg + fmt.Sprintf("; %s is a time written as text: compare timestamp(%s)", text(i), text(i))
 			}
+			if bare(t) == "string" && isNumberType(all[1-i]) {
+				// "14" < "9" as text: quoting the number is no fix.
+				return msg + fmt.Sprintf("; convert it with int(%s) or double(%s) where it always holds a number (strings compare as text: \"9\" > \"14\")", text(i), text(i))
+			}
 		}
 		return msg + c.compareHint(nodes, all)
 	case operators.LogicalAnd, operators.LogicalOr, operators.LogicalNot, operators.Conditional:

@@ -51,6 +51,7 @@ func TestOutputTypesRefused(t *testing.T) {
 		{`steps.find.output.count + 1 > 2.0`, 37, `1 is an int: steps.find.output.count + 1 needs two of a kind, so the run would fail there; write 1.0`},
 		{`item.profile.registered == "true"`, 37, `item.profile.registered is a bool and "true" a string, so item.profile.registered == "true" is never true; compare with true, without quotes`},
 		{`item.profile.osVersion == 14`, 36, `compare with a string, e.g. "14"`},
+		{`item.profile.osVersion >= 14`, 36, `item.profile.osVersion is a string and 14 a number: >= cannot compare them, so the run would fail there; convert it with int(item.profile.osVersion) or double(item.profile.osVersion) where it always holds a number (strings compare as text: "9" > "14")`},
 		{`item.lastUpdated < timestamp("2024-01-01T00:00:00Z")`, 30, `item.lastUpdated is a time written as text: compare timestamp(item.lastUpdated)`},
 		{`item.status && true`, 17, `item.status is a string, not a bool (true or false), so the run would fail there: compare it, e.g. item.status == "ACTIVE"`},
 		{`steps.find.output.devices.exists(d, d.status == 1)`, 58, `d.status is a string and 1 a number`},
