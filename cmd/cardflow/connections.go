@@ -353,8 +353,8 @@ func checkWaitTimeout(timeout time.Duration, noWait bool) error {
 }
 
 // awaitAuthorization prints the authorize URL and, unless noWait, polls the
-// connection until the authorization has finished (a new authorizedAt
-// after since, or a status other than pending), then prints it. It fails
+// connection until the authorization has finished (an authorizedAt other
+// than since, or a status other than pending), then prints it. It fails
 // when the connection ends in a status other than active. A
 // reauthorization of an active connection that fails leaves it active, so
 // with afterEvent >= 0 (the newest connection.authorize audit event before
@@ -404,11 +404,14 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
 		}
-		// A reauthorization ends with a newer sign-in, or a newer failed
+		// A reauthorization ends with another sign-in, or a newer failed
 		// connection.authorize event (a connection that was not active
-		// before stays in a status other than active meanwhile).
+		// before stays in a status other than active meanwhile). The
+		// sign-in's time is the org's, so it is compared for a change, not
+		// for being later than a time another clock set.
 		reauth := afterEvent >= 0
-		if v.Status != "pending" && (since.IsZero() || authorizedAt(&v.Connection).After(since) || (!reauth && v.Status != "active")) {
+		signedIn := authorizedAt(&v.Connection)
+		if v.Status != "pending" && (since.IsZero() || !signedIn.IsZero() && !signedIn.Equal(since) || (!reauth && v.Status != "active")) {
 			if o.json {
 				if err := printJSON(e.stdout, raw); err != nil {
 					return err

@@ -17,6 +17,8 @@ import (
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -847,5 +849,34 @@ func TestCLIFlowsRunsSaysWhyARunFailed(t *testing.T) {
 	code, out, errOut := runCLI(t, s.vars, "flows", "runs", "read-missing")
 	if code != exitOK || !regexp.MustCompile(`failed\s.*\sstep read: not_found`).MatchString(out) {
 		t.Errorf("flows runs: exit %d\n%s%s; want the failed run with its failed step", code, out, errOut)
+	}
+}
+
+// TestCLIReauthorizeEndsOnTheOrgsSignInTime: the sign-in's time is the
+// org's. A connection whose last sign-in was stored later than the org's
+// clock says now (stored by the clock of a server ahead of the org, as
+// cardflow did before it took the org's time) is reauthorized: the
+// command ends with the new sign-in, where it waited for a sign-in later
+// than the stored one and ran into its timeout.
+func TestCLIReauthorizeEndsOnTheOrgsSignInTime(t *testing.T) {
+	var dir string
+	s := startServerWith(t, oktaemu.Config{Devices: 2}, func(c *app.Config) { dir = c.DataDir })
+	id := s.connect(t, "Demo org")
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "cardflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	ahead := s.emu.Now().Add(2 * time.Hour)
+	if err := st.UpdateConnection(t.Context(), id, func(c *store.Connection) error { c.AuthorizedAt = ahead; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	w := startWaiting(t, s.vars, "", "connections", "reauthorize", "Demo org", "--timeout", "20s")
+	s.signIn(t, w.authorizeURL, oktaemu.AdminLogin)
+	if code := <-w.done; code != exitOK {
+		t.Errorf("reauthorize: exit %d; want %d\n%s%s", code, exitOK, w.stdout, w.stderr)
+	}
+	if out := w.stdout.String(); !strings.Contains(out, "Status:           active") {
+		t.Errorf("reauthorize printed %q; want the connection, active", out)
 	}
 }
