@@ -326,7 +326,7 @@ func cmdConnectionsCreate(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "POST", "/api/v1/connections", in, &out); err != nil {
 		return inputRefused(err, anyRefusal)
 	}
-	return awaitAuthorization(ctx, e, o, c, out.Connection.ID, out.AuthorizeURL, time.Time{}, -1, timeout, noWait)
+	return awaitAuthorization(ctx, e, o, c, out.Connection.ID, out.AuthorizeURL, time.Time{}, -1, timeout, noWait, nil)
 }
 
 // lastAuthorizeEvent returns the newest connection.authorize audit event of
@@ -359,7 +359,9 @@ func checkWaitTimeout(timeout time.Duration, noWait bool) error {
 // reauthorization of an active connection that fails leaves it active, so
 // with afterEvent >= 0 (the newest connection.authorize audit event before
 // it started) a newer failed one ends the wait at once with its reason.
-func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, id, authorizeURL string, since time.Time, afterEvent int64, timeout time.Duration, noWait bool) error {
+// prev is the account the connection acted as before (nil: none): signed
+// in with another one, the reauthorization succeeds with a warning.
+func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, id, authorizeURL string, since time.Time, afterEvent int64, timeout time.Duration, noWait bool, prev *api.AuthorizedBy) error {
 	if o.json && noWait {
 		return printJSON(e.stdout, map[string]string{"id": id, "authorizeUrl": authorizeURL})
 	}
@@ -421,6 +423,10 @@ func awaitAuthorization(ctx context.Context, e *env, o *clientOpts, c *client, i
 			}
 			if v.Status != "active" {
 				return reported(codeFailed, fmt.Sprintf("connection %s did not become active (status %s): %s", v.Nickname, v.Status, v.StatusReason), v.Remedy)
+			}
+			if now := v.AuthorizedBy; prev != nil && prev.Type == "user" && prev.UserID != "" && now != nil && now.UserID != prev.UserID {
+				fmt.Fprintf(e.stderr, "Warning: %s acted as %s before this sign-in: its cards and flows now act as %s, with that account's admin role, and Okta's System Log names that account for what they do; if that is not meant, reauthorize it and sign in as %s\n",
+					v.Nickname, prev.Login, now.Login, prev.Login)
 			}
 			return nil
 		}
@@ -526,7 +532,7 @@ func (t *reauthTarget) reauthorize(ctx context.Context, e *env, o *clientOpts, c
 	if since.IsZero() {
 		since = time.Unix(0, 1)
 	}
-	return awaitAuthorization(ctx, e, o, c, t.ID, out.AuthorizeURL, since, t.prev.ID, timeout, noWait)
+	return awaitAuthorization(ctx, e, o, c, t.ID, out.AuthorizeURL, since, t.prev.ID, timeout, noWait, t.AuthorizedBy)
 }
 
 func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {

@@ -880,3 +880,25 @@ func TestCLIReauthorizeEndsOnTheOrgsSignInTime(t *testing.T) {
 		t.Errorf("reauthorize printed %q; want the connection, active", out)
 	}
 }
+
+// TestCLIReauthorizeAsAnotherAccount: a reauthorization signed in with
+// another account than the connection acted as succeeds with a warning
+// that names both; signed in with the same account, there is none.
+func TestCLIReauthorizeAsAnotherAccount(t *testing.T) {
+	s := startServerWith(t, oktaemu.Config{Devices: 2})
+	s.connect(t, "Demo org")
+	for _, tc := range []struct {
+		login string
+		warn  bool
+	}{{oktaemu.ReadOnlyLogin, true}, {oktaemu.ReadOnlyLogin, false}} {
+		w := startWaiting(t, s.vars, "", "connections", "reauthorize", "Demo org", "--timeout", "1m")
+		s.signIn(t, w.authorizeURL, tc.login)
+		if code := <-w.done; code != exitOK {
+			t.Fatalf("reauthorize as %s: exit %d\n%s%s", tc.login, code, w.stdout, w.stderr)
+		}
+		want := "Warning: Demo org acted as " + oktaemu.AdminLogin + " before this sign-in: its cards and flows now act as " + oktaemu.ReadOnlyLogin
+		if got := strings.Contains(w.stderr.String(), want); got != tc.warn {
+			t.Errorf("reauthorize as %s: warning %v, want %v:\n%s", tc.login, got, tc.warn, w.stderr)
+		}
+	}
+}

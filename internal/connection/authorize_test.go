@@ -689,3 +689,37 @@ func TestResolveFreshDoesNotWaitForASlowOrg(t *testing.T) {
 		t.Errorf("%d token requests; want 1 (the refresh ResolveFresh started)", n)
 	}
 }
+
+// TestReauthorizeAsAnotherAccount: a reauthorization signed in with
+// another account than the connection acted as (the browser's session of
+// a read-only admin, say) succeeds, and its result warns that the
+// connection now acts as that account, naming the previous one, as its
+// audit event does; the same account again is no news.
+func TestReauthorizeAsAnotherAccount(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	reauthorize := func(login string) *CallbackResult {
+		t.Helper()
+		u, err := e.m.Reauthorize(ctx, v.ID, nil, tester)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := e.signIn(t, u, login)
+		if !res.OK {
+			t.Fatalf("reauthorization as %s failed: %s", login, res.Message)
+		}
+		return res
+	}
+	res := reauthorize(oktaemu.ReadOnlyLogin)
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "acted as "+oktaemu.AdminLogin) || !strings.Contains(w, "now act as "+oktaemu.ReadOnlyLogin) {
+		t.Errorf("warnings %q; want the change of account named", res.Warnings)
+	}
+	evs := e.audit(t, v.ID)
+	if last := evs[0]; last.Action != store.ActionConnectionAuthorize || !strings.Contains(last.InputSummary, "acted as "+oktaemu.AdminLogin+" before") {
+		t.Errorf("audit %s %q; want the previous account named", last.Action, last.InputSummary)
+	}
+	if res := reauthorize(oktaemu.ReadOnlyLogin); len(res.Warnings) != 0 {
+		t.Errorf("the same account again: warnings %q; want none", res.Warnings)
+	}
+}

@@ -218,6 +218,13 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	}
 	// Scopes requested but not granted are in res.Connection
 	// (MissingScopes, MissingScopeCards), not repeated as warnings.
+	if ar.Reauthorize && c.AuthorizedUserID != "" && c.AuthorizedUserID != who.Subject {
+		// Another account, perhaps the one the browser was signed in
+		// with: what the connection may do, and whom Okta names for it,
+		// changed with it.
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s acted as %s before this sign-in: its cards and flows now act as %s, with that account's admin role, and Okta's System Log names that account for what they do; if that is not meant, reauthorize it and sign in as %s",
+			cur.Nickname, c.AuthorizedLogin, who.Login, c.AuthorizedLogin))
+	}
 	if oldRefresh != "" && oldRefresh != ts.Refresh {
 		if err := m.revoke(ctx, cur, string(secret), oldRefresh); err != nil {
 			m.log.WarnContext(ctx, "could not revoke the previous refresh token", "connection", cur.ID, "error", err)
@@ -230,6 +237,9 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		summary = "reauthorization"
 	}
 	summary += "; granted " + strings.Join(apiScopes(ts.Scopes), " ")
+	if ar.Reauthorize && c.AuthorizedUserID != "" && c.AuthorizedUserID != who.Subject {
+		summary += "; acted as " + c.AuthorizedLogin + " before"
+	}
 	m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: store.ActionConnectionAuthorize, ConnectionID: cur.ID, ActingAs: who.Login, InputSummary: summary}, nil)
 	m.log.InfoContext(ctx, "connection authorized", "connection", cur.ID, "actingAs", who.Login, "reauthorization", ar.Reauthorize,
 		"granted", strings.Join(ts.Scopes, " "))
