@@ -148,7 +148,7 @@ func (t *Tokens) List(ctx context.Context, p Principal, all bool) ([]*store.APIT
 	if all {
 		if !p.Role.Allows(Admin) {
 			return nil, problem.New(problem.Forbidden, "listing everyone's tokens needs the admin role; you have %s", p.Role).
-				WithRemedy("list your own tokens (without all)").WithDetail("requiredRole", string(Admin))
+				WithRemedy("list your own tokens instead: cardflow tokens list without --all (the API: GET /api/v1/tokens without all=true)").WithDetail("requiredRole", string(Admin))
 		}
 		ownerType, owner = "", ""
 	}

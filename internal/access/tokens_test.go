@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -124,5 +125,17 @@ func TestTokenNameLimitIsInCharacters(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("Create(name of %d characters, %d bytes) = %v; want ok %v", len([]rune(tt.name)), len(tt.name), err, tt.ok)
 		}
+	}
+}
+
+// TestListAllRefusalSaysHowToListOnesOwn: a viewer or operator asking for
+// everyone's tokens is told how to list their own in the words of the CLI
+// and of the API, where "(without all)" named neither --all nor all=true.
+func TestListAllRefusalSaysHowToListOnesOwn(t *testing.T) {
+	tokens := &Tokens{Store: openStore(t)}
+	_, err := tokens.List(t.Context(), user("olga@example.com", Operator), true)
+	pe, ok := problem.As(err)
+	if !ok || pe.Code != problem.Forbidden || !strings.Contains(pe.Remedy, "cardflow tokens list without --all") || !strings.Contains(pe.Remedy, "GET /api/v1/tokens without all=true") {
+		t.Errorf("List(all) of an operator: %v; want forbidden, saying to leave out --all (CLI) and all=true (API)", err)
 	}
 }
