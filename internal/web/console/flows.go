@@ -439,6 +439,9 @@ type flowData struct {
 	// Confirm, when set, asks before the flow runs: steps of it cannot be
 	// undone. Plan is then what it would change now.
 	Confirm []irreversibleStep
+	// ConfirmFailing are the steps with failures in the plan the question
+	// shows: a run now fails alike.
+	ConfirmFailing []string
 }
 
 // irreversibleStep is a step of a flow whose card cannot be undone
@@ -692,6 +695,11 @@ func (c *Console) confirmFlow(w http.ResponseWriter, r *http.Request, s *reqStat
 		return
 	}
 	d.Plan, d.Confirm = plan, steps
+	for _, st := range plan.Steps {
+		if len(st.Errors) > 0 {
+			d.ConfirmFailing = append(d.ConfirmFailing, st.ID)
+		}
+	}
 	c.render(w, r, s, http.StatusOK, "flow", "Run "+d.Flow.Name+"?", d)
 }
 
