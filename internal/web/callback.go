@@ -55,6 +55,7 @@ var callbackTmpl = template.Must(template.New("callback").Funcs(template.FuncMap
 <style>
 body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 main{max-width:42rem;margin:3rem auto;background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:1.5rem 2rem}
+@media (max-width:46rem){main{margin:1rem;padding:1.25rem}}
 h1{margin-top:0;font-size:1.6rem}
 .ok{color:#17703a}.fail{color:#b3261e}
 .warn{background:#fff6e0;border-left:4px solid #e0a100;padding:.5rem .75rem}
