@@ -9,6 +9,7 @@ import (
 	"context"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	neturl "net/url"
 	"os"
@@ -370,5 +371,33 @@ func TestLoginRoleRefusalSaysSignInAgain(t *testing.T) {
 	code, out, errOut = runCLI(t, vars, "tokens", "create", "--name", "x", "--role", "admin")
 	if code != exitFailure || !strings.Contains(errOut, "Remedy: create it with a role of at most operator") {
 		t.Errorf("tokens create --role admin as an operator: exit %d; want the server's remedy\n%s%s", code, out, errOut)
+	}
+}
+
+// TestLoginListenRefusals: a --listen whose port is no number is a usage
+// error saying what a port is, and one whose port another program holds
+// says so and what to give instead, where they read "listen tcp: lookup
+// tcp/abc: unknown port" and "bind: address already in use".
+func TestLoginListenRefusals(t *testing.T) {
+	_, url := startSSOServer(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": t.TempDir(), "HOME": t.TempDir()}
+	for _, tc := range []struct {
+		listen   string
+		wantCode int
+		want     string
+	}{
+		{"127.0.0.1:abc", exitUsage, `--listen "127.0.0.1:abc": the port must be a number from 0 to 65535 (0 picks a free one)`},
+		{"localhost:70000", exitUsage, "the port must be a number from 0 to 65535"},
+		{taken.Addr().String(), exitFailure, "--listen " + taken.Addr().String() + ": another program listens on port"},
+	} {
+		code, out, errOut := runCLI(t, vars, "login", "--no-browser", "--listen", tc.listen)
+		if code != tc.wantCode || !strings.Contains(errOut, tc.want) {
+			t.Errorf("login --listen %s: exit %d\n%s%s\nwant exit %d saying %q", tc.listen, code, out, errOut, tc.wantCode, tc.want)
+		}
 	}
 }

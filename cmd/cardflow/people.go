@@ -15,7 +15,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -299,16 +301,23 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	host, _, err := net.SplitHostPort(listen)
+	host, port, err := net.SplitHostPort(listen)
 	if err != nil || (host != "127.0.0.1" && host != "localhost" && host != "::1") {
 		return usagef("--listen %q must be a loopback address such as 127.0.0.1:8400", listen)
 	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usagef("--listen %q: the port must be a number from 0 to 65535 (0 picks a free one)", listen)
+	}
 	ln, err := net.Listen("tcp", listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("--listen %s: another program listens on port %s already; stop it, or give another port that the sign-in app allows as a redirect URI (http://%s/callback), or 0 when the app allows any loopback port",
+			listen, port, net.JoinHostPort(host, "PORT"))
+	}
 	if err != nil {
 		return fmt.Errorf("listen for the browser's redirect: %w", err)
 	}
 	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	_, port, _ = net.SplitHostPort(ln.Addr().String())
 	redirect := "http://" + net.JoinHostPort(host, port) + "/callback"
 	verifier, state, nonce := oauth2.GenerateVerifier(), randomText(), randomText()
 	oc := &oauth2.Config{ClientID: cfg.ClientID, Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthorizationEndpoint}, RedirectURL: redirect, Scopes: cfg.Scopes}
