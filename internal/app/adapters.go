@@ -94,6 +94,13 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 	if c.Kind == card.KindEvent {
 		info.DeliveryScopes = maps.Clone(c.DeliveryScopes)
 		info.DefaultDelivery = e.defaultDelivery
+		info.EventType, info.NoEventUser = c.EventType, !c.EventUser
+		connector, _, _ := strings.Cut(c.Ref, "/")
+		for _, ec := range card.EventCards(connector) {
+			if ec.EventUser {
+				info.UserEventCards = append(info.UserEventCards, ec.Ref+" ("+ec.EventType+")")
+			}
+		}
 	}
 	for _, in := range c.Inputs {
 		info.Inputs = append(info.Inputs, flow.InputInfo{Name: in.Name, Type: in.Type, Required: in.Required})

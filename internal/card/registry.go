@@ -90,6 +90,9 @@ type Card struct {
 	Output         *Shape
 	EventType      string
 	DeliveryScopes map[string]string
+	// EventUser is set on an event card whose Okta events name a user (a
+	// User target): trigger.event.user is empty in the others' runs.
+	EventUser bool
 
 	run  func(context.Context, *invocation) (map[string]any, error)
 	plan func(context.Context, *invocation) (*Change, map[string]any, error)
@@ -151,21 +154,21 @@ var connectors = []Connector{{
 			Output: object("deviceId", "deleted", "deactivated", "basis", "note").
 				kinds(str, "deviceId", "note").with("basis", basis).kinds(boolean, "deleted", "deactivated"), run: deleteDevice, plan: planDelete},
 		customAPIActionCard(),
-		eventCard("device-activated", "Device Activated", "device.lifecycle.activate", "a device is activated"),
-		eventCard("device-deactivated", "Device Deactivated", "device.lifecycle.deactivate", "a device is deactivated"),
-		eventCard("device-suspended", "Device Suspended", "device.lifecycle.suspend", "a device is suspended"),
-		eventCard("device-unsuspended", "Device Unsuspended", "device.lifecycle.unsuspend", "a device is unsuspended"),
-		eventCard("device-deleted", "Device Deleted", "device.lifecycle.delete", "a device is deleted"),
-		eventCard("device-enrolled", "Device Enrolled", "device.enrollment.create", "a device is enrolled (registered by a user in Okta Verify)"),
-		eventCard("device-added-to-user", "Device Added to User", "device.user.add", "a user is added to a device"),
-		eventCard("device-removed-from-user", "Device Removed from User", "device.user.remove", "a user is removed from a device"),
+		eventCard("device-activated", "Device Activated", "device.lifecycle.activate", "a device is activated", false),
+		eventCard("device-deactivated", "Device Deactivated", "device.lifecycle.deactivate", "a device is deactivated", false),
+		eventCard("device-suspended", "Device Suspended", "device.lifecycle.suspend", "a device is suspended", false),
+		eventCard("device-unsuspended", "Device Unsuspended", "device.lifecycle.unsuspend", "a device is unsuspended", false),
+		eventCard("device-deleted", "Device Deleted", "device.lifecycle.delete", "a device is deleted", false),
+		eventCard("device-enrolled", "Device Enrolled", "device.enrollment.create", "a device is enrolled (registered by a user in Okta Verify)", true),
+		eventCard("device-added-to-user", "Device Added to User", "device.user.add", "a user is added to a device", true),
+		eventCard("device-removed-from-user", "Device Removed from User", "device.user.remove", "a user is removed from a device", true),
 	},
 }}
 
 // eventCard is an event card: on.event.card of flows that start when the
-// org reports eventType.
-func eventCard(id, name, eventType, when string) Card {
-	return Card{ID: id, Name: name, Kind: KindEvent, Mode: ModeEvent, EventType: eventType,
+// org reports eventType; user says that the event names a user.
+func eventCard(id, name, eventType, when string, user bool) Card {
+	return Card{ID: id, Name: name, Kind: KindEvent, Mode: ModeEvent, EventType: eventType, EventUser: user,
 		Description:    "Starts a flow when " + when + " (Okta event " + eventType + ").",
 		Inputs:         []Input{},
 		Outputs:        "trigger.event: uuid, eventType, published, displayMessage, actor {id, alternateId, displayName, type}, device {id, displayName}, user {id, login}, raw",

@@ -74,3 +74,75 @@ func (e *expression) eventRead() (EventRead, bool) {
 	}
 	return EventRead{Pos: pos, Expr: strings.TrimSpace(e.src)}, true
 }
+
+// checkEventUser refuses, in a flow whose event card's events name no user
+// (a device lifecycle event), every expression that reads
+// trigger.event.user: it is empty in every run, so a filter on it (the
+// trigger's if, a step's if) never holds, or always does when negated, and
+// an input given from it is always "". Each is reported where it reads the
+// user, saying which event cards' events name one.
+func (d *Document) checkEventUser(iss *issues, env ValidateEnv) {
+	ev := d.Trigger.Event
+	card, ok := env.Card(ev.Card)
+	if !ok || card.Mode != ModeEvent || !card.NoEventUser {
+		return
+	}
+	which := "only the events of " + strings.Join(card.UserEventCards, ", ") + " name a user"
+	if len(card.UserEventCards) == 0 {
+		which = "no event card's events name a user"
+	}
+	report := func(step, where string) func(*expression) {
+		return func(e *expression) {
+			if pos, ok := e.userRead(); ok {
+				iss.add(pos, step, "%s: ${{ %s }} reads trigger.event.user, which is empty (login and id \"\") in every run of this flow: Okta's %s events (card %s) name no user; %s; to act on the device's users, read them in a step (okta-devices/list-device-users) and test them in a later step's if",
+					where, strings.TrimSpace(e.src), card.EventType, card.Ref, which)
+			}
+		}
+	}
+	ev.cond.walkExprs(report("", "on.event.if"))
+	d.Trigger.inputs.walkExprs(report("", "on.inputs"))
+	for _, st := range d.Steps {
+		st.forEach.walkExprs(report(st.ID, "for_each"))
+		st.cond.walkExprs(report(st.ID, "if"))
+		st.input.walkExprs(report(st.ID, "input"))
+	}
+}
+
+// userRead returns where e first reads trigger.event.user, unless it
+// tests for it with has().
+func (e *expression) userRead() (Pos, bool) {
+	if e.ast == nil {
+		return Pos{}, false
+	}
+	var at int64
+	guarded := false
+	celast.PostOrderVisit(e.ast.NativeRep().Expr(), celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() != celast.SelectKind {
+			return
+		}
+		sel := x.AsSelect()
+		path, ok := triggerPath(sel.Operand())
+		if !ok || len(path) != 1 || path[0] != "event" || sel.FieldName() != "user" {
+			return
+		}
+		if sel.IsTestOnly() {
+			guarded = true
+		} else if at == 0 {
+			// At trigger, where trigger.event.user begins (the
+			// selection's own place is its last dot).
+			root := sel.Operand()
+			for root.Kind() == celast.SelectKind {
+				root = root.AsSelect().Operand()
+			}
+			at = root.ID()
+		}
+	}))
+	if guarded || at == 0 {
+		return Pos{}, false
+	}
+	pos := e.pos
+	if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(at); loc.Line() > 0 {
+		pos = e.posAt(loc.Line(), loc.Column())
+	}
+	return pos, true
+}

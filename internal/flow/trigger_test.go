@@ -332,9 +332,13 @@ func TestParserNowNeverFires(t *testing.T) {
 type eventEnv struct{ *testEnv }
 
 func (e eventEnv) Card(ref string) (CardInfo, bool) {
-	if ref == "okta-devices/device-removed-from-user" {
-		return CardInfo{Ref: ref, Mode: ModeEvent, DefaultDelivery: DeliveryPoll,
-			DeliveryScopes: map[string]string{DeliveryHook: "okta.eventHooks.manage", DeliveryPoll: "okta.logs.read"}}, true
+	scopes := map[string]string{DeliveryHook: "okta.eventHooks.manage", DeliveryPoll: "okta.logs.read"}
+	switch ref {
+	case "okta-devices/device-removed-from-user":
+		return CardInfo{Ref: ref, Mode: ModeEvent, DefaultDelivery: DeliveryPoll, DeliveryScopes: scopes, EventType: "device.user.remove"}, true
+	case "okta-devices/device-deactivated":
+		return CardInfo{Ref: ref, Mode: ModeEvent, DefaultDelivery: DeliveryPoll, DeliveryScopes: scopes, EventType: "device.lifecycle.deactivate",
+			NoEventUser: true, UserEventCards: []string{"okta-devices/device-removed-from-user (device.user.remove)"}}, true
 	}
 	return e.testEnv.Card(ref)
 }
@@ -621,5 +625,60 @@ func TestEveryRefusesAZone(t *testing.T) {
 		if _, err := Check(context.Background(), doc(ok), demoEnv()); err != nil {
 			t.Errorf("Check of schedule %q: %v; want it accepted", ok, err)
 		}
+	}
+}
+
+// TestEventUserOfAnEventWithoutOne: a flow on an event that names no user
+// (a device lifecycle event) is refused where its trigger's if, its
+// on.inputs or a step reads trigger.event.user, which is empty in every
+// run (a filter on it never holds, or always does when negated), each at
+// its line and column, saying which event cards' events name a user; the
+// same flow on device.user.remove, and one that reads only the device, is
+// accepted.
+func TestEventUserOfAnEventWithoutOne(t *testing.T) {
+	env := eventEnv{&testEnv{conns: []ConnInfo{{ID: "conn_ev", Nickname: "Events org", Status: "active",
+		GrantedScopes: []string{"okta.devices.read", "okta.devices.manage", "okta.logs.read"}}}}}
+	const src = `name: quarantine
+inputs:
+  deviceId: {type: string, required: true}
+  login: {type: string}
+on:
+  event:
+    card: okta-devices/CARD
+    connection: Events org
+    delivery: poll
+    if: ${{ !trigger.event.user.login.endsWith("@contractors.example.com") }}
+  inputs:
+    deviceId: ${{ trigger.event.device.id }}
+    login: ${{ trigger.event.user.login }}
+steps:
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Events org
+    if: ${{ trigger.event.user.id != "" }}
+    input:
+      deviceId: ${{ inputs.deviceId }}
+`
+	_, err := Check(context.Background(), []byte(strings.Replace(src, "CARD", "device-deactivated", 1)), env)
+	got := checkIssues(t, err, []wantIssue{
+		{10, 14, "", "on.event.if: ${{ !trigger.event.user.login.endsWith(\"@contractors.example.com\") }} reads trigger.event.user, which is empty"},
+		{13, 16, "", "on.inputs: ${{ trigger.event.user.login }} reads trigger.event.user"},
+		{18, 13, "suspend", "if: ${{ trigger.event.user.id != \"\" }} reads trigger.event.user"},
+	})
+	for _, g := range got {
+		for _, want := range []string{"device.lifecycle.deactivate events (card okta-devices/device-deactivated) name no user",
+			"only the events of okta-devices/device-removed-from-user (device.user.remove) name a user", "okta-devices/list-device-users"} {
+			if !strings.Contains(g.Message, want) {
+				t.Errorf("issue %q; want it to say %q", g.Message, want)
+			}
+		}
+	}
+	if _, err := Check(context.Background(), []byte(strings.Replace(src, "CARD", "device-removed-from-user", 1)), env); err != nil {
+		t.Errorf("the same flow on device-removed-from-user: %v; want it accepted", err)
+	}
+	deviceOnly := strings.NewReplacer("CARD", "device-deactivated", "trigger.event.user.login", "trigger.event.device.displayName",
+		"trigger.event.user.id", "trigger.event.device.id").Replace(src)
+	if _, err := Check(context.Background(), []byte(deviceOnly), env); err != nil {
+		t.Errorf("a device-deactivated flow reading only the device: %v; want it accepted", err)
 	}
 }

@@ -38,6 +38,13 @@ type CardInfo struct {
 	// DefaultDelivery is, for an event card, the delivery of a trigger that
 	// names none (it depends on the server's public URL).
 	DefaultDelivery string
+	// EventType is, for an event card, the Okta event type it starts flows
+	// on; NoEventUser says that those events name no user, so that
+	// trigger.event.user is empty in every run, and UserEventCards lists
+	// the connector's event cards whose events do, as "ref (event type)".
+	EventType      string
+	NoEventUser    bool
+	UserEventCards []string
 }
 
 // InputInfo describes one input of a card. Type is the card's own type
@@ -165,6 +172,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 			return nil, nil, err
 		}
 		connIDs[len(d.Steps)] = id
+		d.checkEventUser(iss, env)
 	}
 	for i, st := range d.Steps {
 		card, ok := env.Card(st.Card)
