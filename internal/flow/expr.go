@@ -230,7 +230,7 @@ func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) 
 			return nil, errExprTimeout
 		}
 		msg := strings.TrimPrefix(err.Error(), "operation cancelled: ")
-		return nil, fmt.Errorf("${{%s}}: %s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act))
+		return nil, fmt.Errorf("${{%s}}: %s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg))
 	}
 	v, err := fromCEL(out, 0)
 	if err != nil {
@@ -259,6 +259,16 @@ func (e *expression) absentInputHint(msg string, act map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// embeddedHint explains a device without _embedded: a search gives each
+// device its users there only when asked to (expand), and a device with
+// no users has none even then.
+func embeddedHint(msg string) string {
+	if !strings.HasSuffix(msg, "no such key: _embedded") {
+		return ""
+	}
+	return "; a device has _embedded (its users) only from a search with expand: user or userSummary, and one without users has none: add expand to the search's input and test has(x._embedded) first"
 }
 
 // keysHint lists the keys there are when a "no such key" error comes
