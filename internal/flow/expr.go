@@ -133,8 +133,10 @@ func typedEnvs(envs *celEnvs, inputs []*InputDef) *celEnvs {
 }
 
 // typeCheck checks the expression again in env, where the flow's inputs
-// have their declared types, and returns the type mismatches it finds
-// (other messages are the plain compile's business).
+// have their declared types, and returns the type mismatches it finds,
+// said as the checks of card outputs say them (other messages are the
+// plain compile's business). Numbers compare equal whatever their kind, as
+// they do when the flow runs: inputs.days == 90 passes.
 func (e *expression) typeCheck(env *cel.Env) []posMessage {
 	_, iss := env.Compile(e.src)
 	if iss.Err() == nil {
@@ -142,7 +144,15 @@ func (e *expression) typeCheck(env *cel.Env) []posMessage {
 	}
 	var out []posMessage
 	for _, ce := range iss.Errors() {
-		if !strings.Contains(ce.Message, "no matching overload") && !strings.Contains(ce.Message, "expected type") {
+		if m := overloadMsg.FindStringSubmatch(ce.Message); m != nil {
+			target, args := splitTypes(m[2])
+			if !dropOverload(m[1], target, args, nil) {
+				line, col := ce.Location.Line(), ce.Location.Column()
+				out = append(out, posMessage{pos: e.posAt(line, col), msg: (&shapeChecker{}).explainOverload(e, m[1], target, args, line, col)})
+			}
+			continue
+		}
+		if !strings.Contains(ce.Message, "expected type") {
 			continue
 		}
 		msg := strings.TrimSuffix(ce.Message, " (in container '')")

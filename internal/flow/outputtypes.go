@@ -94,6 +94,9 @@ func (ot *outputTypes) NewValue(name string, fields map[string]ref.Val) ref.Val 
 
 // isObject reports whether the CEL type name t is one of ot's objects.
 func (ot *outputTypes) isObject(t string) bool {
+	if ot == nil {
+		return false
+	}
 	_, ok := ot.shapes[t]
 	return ok
 }
@@ -399,10 +402,10 @@ func (c *shapeChecker) explainOverload(e *expression, fn, target string, args []
 		if isNumberType(all[0]) && isNumberType(all[1]) {
 			for i, t := range all {
 				if bare(t) == "int" && nodes[i].Kind() == celast.LiteralKind {
-					return fmt.Sprintf("%s is a number from a card, which is a double, and %s is an int: %s needs two of a kind, so the run would fail there; write %s.0", text(1-i), text(i), whole, text(i))
+					return fmt.Sprintf("%s is a number, a double as every number of an input or a card, and %s an int: %s needs two of a kind, so the run would fail there; write %s.0", text(1-i), text(i), whole, text(i))
 				}
 			}
-			return fmt.Sprintf("%s needs two numbers of a kind, and numbers from cards are doubles: convert the other with double(), so the run would not fail there", whole)
+			return fmt.Sprintf("%s needs two numbers of a kind, and those of inputs and cards are doubles, so the run would fail there: convert the other with double()", whole)
 		}
 	}
 	texts := make([]string, len(all))
@@ -418,6 +421,9 @@ func (c *shapeChecker) explainOverload(e *expression, fn, target string, args []
 func (c *shapeChecker) compareHint(nodes []celast.Expr, types []string) string {
 	for i, n := range nodes {
 		s := c.shapes[n.ID()]
+		if s == nil && n.Kind() != celast.LiteralKind {
+			s = kindShape(types[i]) // an input of a declared type
+		}
 		if s == nil || s.Kind == "" {
 			continue
 		}
@@ -431,6 +437,20 @@ func (c *shapeChecker) compareHint(nodes []celast.Expr, types []string) string {
 		return "; " + compareWith(s, lit)
 	}
 	return ""
+}
+
+// kindShape is the shape of a value of the checker's type t, when that is
+// a string, a number or a bool.
+func kindShape(t string) *Shape {
+	switch {
+	case bare(t) == "string":
+		return &Shape{Kind: "string"}
+	case isNumberType(t):
+		return &Shape{Kind: "number"}
+	case bare(t) == "bool":
+		return &Shape{Kind: "bool"}
+	}
+	return nil
 }
 
 // compareWith says what to compare a value of shape s with, given the

@@ -48,7 +48,7 @@ func TestOutputTypesRefused(t *testing.T) {
 		{`item["status"] == 1`, 28, `item["status"] is a string and 1 a number`},
 		{`steps.find.output.count == "3"`, 37, `steps.find.output.count is a number and "3" a string, so steps.find.output.count == "3" is never true; compare with the number 3, without quotes`},
 		{`steps["find-all"].output.count == "3"`, 44, `is a number and "3" a string`},
-		{`steps.find.output.count + 1 > 2.0`, 37, `1 is an int: steps.find.output.count + 1 needs two of a kind, so the run would fail there; write 1.0`},
+		{`steps.find.output.count + 1 > 2.0`, 37, `steps.find.output.count is a number, a double as every number of an input or a card, and 1 an int: steps.find.output.count + 1 needs two of a kind, so the run would fail there; write 1.0`},
 		{`item.profile.registered == "true"`, 37, `item.profile.registered is a bool and "true" a string, so item.profile.registered == "true" is never true; compare with true, without quotes`},
 		{`item.profile.osVersion == 14`, 36, `compare with a string, e.g. "14"`},
 		{`item.profile.osVersion >= 14`, 36, `item.profile.osVersion is a string and 14 a number: >= cannot compare them, so the run would fail there; convert it with int(item.profile.osVersion) or double(item.profile.osVersion) where it always holds a number (strings compare as text: "9" > "14")`},

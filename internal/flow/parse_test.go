@@ -310,25 +310,29 @@ func TestParseTypeChecksInputs(t *testing.T) {
 	for _, tt := range []struct {
 		expr string
 		bad  bool
+		want string
 	}{
-		{"${{ inputs.q + 1 }}", true},
-		{"${{ inputs.ok + 1 }}", true},
-		{"${{ inputs.n + 1 }}", true},
-		{"${{ inputs.l + 1 }}", true},
-		{`${{ inputs.q + "x" }}`, false},
-		{"${{ inputs.n + 1.0 }}", false},
-		{"${{ string(inputs.n) }}", false},
-		{"${{ inputs.l.size() > 0 && inputs.ok }}", false},
-		{`${{ has(inputs.q) ? inputs["q"] : "none" }}`, false},
-		{`${{ [item] }}`, true}, // no for_each: item is unknown (the plain compile says so)
+		{"${{ inputs.q + 1 }}", true, "inputs.q is a string and 1 a number: + cannot join them, so the run would fail there; convert with string()"},
+		{"${{ inputs.ok + 1 }}", true, "+ cannot be applied to inputs.ok (a bool) and 1 (a number), so the run would fail there"},
+		{"${{ inputs.n + 1 }}", true, "inputs.n is a number, a double as every number of an input or a card, and 1 an int: inputs.n + 1 needs two of a kind, so the run would fail there; write 1.0"},
+		{"${{ inputs.l + 1 }}", true, "+ cannot be applied to inputs.l (a list) and 1 (a number)"},
+		{`${{ inputs.ok == "false" }}`, true, `inputs.ok is a bool and "false" a string, so inputs.ok == "false" is never true; compare with false, without quotes`},
+		{`${{ inputs.q != 2 }}`, true, `inputs.q is a string and 2 a number, so inputs.q != 2 is always true; compare with a string, e.g. "2"`},
+		{"${{ inputs.n == 90 && inputs.n != 1 && inputs.n in [1, 2] }}", false, ""},
+		{`${{ inputs.q + "x" }}`, false, ""},
+		{"${{ inputs.n + 1.0 }}", false, ""},
+		{"${{ string(inputs.n) }}", false, ""},
+		{"${{ inputs.l.size() > 0 && inputs.ok }}", false, ""},
+		{`${{ has(inputs.q) ? inputs["q"] : "none" }}`, false, ""},
+		{`${{ [item] }}`, true, ""}, // no for_each: item is unknown (the plain compile says so)
 	} {
 		src := head + "    input:\n      deviceId: '" + tt.expr + "'\n"
 		_, err := Parse([]byte(src))
 		if bad := err != nil; bad != tt.bad {
 			t.Errorf("%s: error %v; want an error %v", tt.expr, err, tt.bad)
 		}
-		if tt.bad && tt.expr != "${{ [item] }}" && (err == nil || !strings.Contains(err.Error(), "no matching overload")) {
-			t.Errorf("%s: error %v; want a type mismatch", tt.expr, err)
+		if tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: error %v; want one saying %q", tt.expr, err, tt.want)
 		}
 	}
 }
