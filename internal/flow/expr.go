@@ -240,7 +240,7 @@ func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) 
 			return nil, errExprTimeout
 		}
 		msg := strings.TrimPrefix(err.Error(), "operation cancelled: ")
-		return nil, fmt.Errorf("${{%s}}: %s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg))
+		return nil, fmt.Errorf("${{%s}}: %s%s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg), conversionHint(msg))
 	}
 	v, err := fromCEL(out, 0)
 	if err != nil {
@@ -279,6 +279,15 @@ func embeddedHint(msg string) string {
 		return ""
 	}
 	return "; a device has _embedded (its users) only from a search with expand: user or userSummary, and one without users has none: add expand to the search's input and test has(x._embedded) first"
+}
+
+// conversionHint explains int() or double() of a string that is no
+// number, such as a version (14.2.1): the value is not in CEL's message.
+func conversionHint(msg string) string {
+	if !strings.Contains(msg, "type conversion error from 'string' to 'int'") && !strings.Contains(msg, "type conversion error from 'string' to 'double'") {
+		return ""
+	}
+	return `: the string is not a number on this item (a version such as 14.2.1 is not one); convert its first part, e.g. int(item.profile.osVersion.split(".")[0]), or test it with matches() first`
 }
 
 // keysHint lists the keys there are when a "no such key" error comes

@@ -94,6 +94,7 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 		{"missing key", `${{ inputs.m.missing }}`, "input.v: ${{ inputs.m.missing }}: no such key: missing"},
 		{"bad overload", `${{ inputs.m.n + "x" }}`, "no such overload"},
 		{"division by zero", `${{ 1 / 0 }}`, "division by zero"},
+		{"a version as a number", `${{ int(inputs.m.v) }}`, `type conversion error from 'string' to 'int': the string is not a number on this item (a version such as 14.2.1 is not one); convert its first part, e.g. int(item.profile.osVersion.split(".")[0])`},
 		{"device without users", `${{ inputs.m.devices.filter(d, d._embedded.users.size() > 0) }}`, "no such key: _embedded; a device has _embedded (its users) only from a search with expand: user or userSummary"},
 		{"cost limit", `${{ lists.range(100000).map(i, lists.range(100000).size()).size() }}`, "cost limit"},
 	}
@@ -102,7 +103,7 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 			doc := mustParse(t, "name: e\ninputs:\n  m: {type: string}\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      v: '"+tt.expr+"'\n")
 			// The cost limit's error is the proof that evaluation stopped
 			// early; a wall-clock bound would fail on a loaded machine.
-			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0, "devices": []any{map[string]any{"id": "guo1"}}}}, "steps": map[string]any{}})
+			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0, "v": "14.2.1", "devices": []any{map[string]any{"id": "guo1"}}}}, "steps": map[string]any{}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("eval error = %v; want one containing %q", err, tt.want)
 			}

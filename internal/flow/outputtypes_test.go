@@ -101,7 +101,7 @@ func TestOutputTypesAllowed(t *testing.T) {
 		`item.profile.displayName + " (" + item.id + ")" != ""`,
 		`string(steps.find.output.count) != ""`,
 		`steps["find-all"].output.devices.exists(d, d.id == item.id)`,
-		`index < 3`,
+		`index < 3 && int(item.profile.osVersion.split(".")[0]) >= 14 && item.profile.osVersion.matches("^[0-9]+")`,
 	} {
 		t.Run(cond, func(t *testing.T) {
 			if _, err := Check(context.Background(), []byte(outputsFlow(cond)), demoEnv()); err != nil {
