@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -66,6 +67,16 @@ func TestOutputTypesRefused(t *testing.T) {
 			checkIssues(t, err, []wantIssue{{13, tt.col, "suspend", tt.want}})
 		})
 	}
+	t.Run("a field of a list", func(t *testing.T) {
+		src := outputsFlow("true") + "  - id: one\n    card: okta-devices/read-device\n    connection: Demo org\n    input:\n      deviceId: ${{ steps.find.output.devices.id }}\n"
+		_, err := Check(context.Background(), []byte(src), demoEnv())
+		checkIssues(t, err, []wantIssue{{26, 46, "one", `steps.find.output.devices.id: steps.find.output.devices is a list, which has no field "id": select from one of its items (steps.find.output.devices[0].id), or take the field of each with steps.find.output.devices.map(x, x.id)`}})
+	})
+	t.Run("a device's id and a manage card's deviceId", func(t *testing.T) {
+		src := strings.Replace(outputsFlow("item.deviceId != \"\""), "deviceId: ${{ item.deviceId }}", "deviceId: ${{ item.id }}", 1)
+		_, err := Check(context.Background(), []byte(src), demoEnv())
+		checkIssues(t, err, []wantIssue{{13, 13, "suspend", `item has no field "deviceId" (did you mean "id"?)`}, {21, 21, "after", `item has no field "id" (did you mean "deviceId"?)`}})
+	})
 	t.Run("a for_each step's outputs", func(t *testing.T) {
 		src := outputsFlow("true") + "    if: ${{ steps.suspend.outputs.exists(o, o.changed == 1) }}\n"
 		_, err := Check(context.Background(), []byte(src), demoEnv())

@@ -254,6 +254,17 @@ func (c *shapeChecker) selected(x, operand celast.Expr, key string, bound map[st
 		}
 	}
 	s, path, id := c.shapeOf(operand, bound, depth+1)
+	if path != "" && s != nil && s.Item != nil && len(s.Keys) == 0 && x.Kind() == celast.SelectKind && !x.AsSelect().IsTestOnly() {
+		// steps.find.output.devices.id: a list has no keys; a run fails
+		// there on every item.
+		pos := c.e.pos
+		if loc := c.e.ast.NativeRep().SourceInfo().GetStartLocation(x.ID()); loc.Line() > 0 {
+			pos = c.e.posAt(loc.Line(), loc.Column())
+		}
+		c.iss.add(pos, c.step.ID, "%s.%s: %s is a list, which has no field %q: select from one of its items (%s[0].%s), or take the field of each with %s.map(x, x.%s)",
+			path, key, path, key, path, key, path, key)
+		return nil, "", 0
+	}
 	if path == "" || s == nil || len(s.Keys) == 0 {
 		return nil, "", 0
 	}
@@ -271,6 +282,13 @@ func (c *shapeChecker) selected(x, operand celast.Expr, key string, bound map[st
 // missing says that the value at path (of shape s) has no key.
 func (c *shapeChecker) missing(path, key string, s *Shape) string {
 	near := suggest(key, s.Keys...)
+	// A device's id is id, and what a manage card acted on is deviceId.
+	switch {
+	case key == "deviceId" && s.has("id"):
+		near = ` (did you mean "id"?)`
+	case key == "id" && s.has("deviceId"):
+		near = ` (did you mean "deviceId"?)`
+	}
 	if name, ok := strings.CutPrefix(path, "steps."); ok && strings.HasSuffix(name, ".output") {
 		name = strings.TrimSuffix(name, ".output")
 		return fmt.Sprintf("%s.%s: step %q (%s) has no output %q%s; its output has %s",
