@@ -11,7 +11,9 @@
 // a for_each step's input and if, item and index. Values are JSON-like:
 // numbers from inputs and card outputs are doubles. Each expression is
 // compiled once, when the document is parsed, and every evaluation has a
-// cost limit.
+// cost limit; all the evaluations of one plan or run share a budget
+// (RunCostBudget). Validation type-checks them against the declared inputs
+// and the card outputs whose shapes are known.
 //
 // An item's card call is a Call (the Actor it runs for, an OnWait callback
 // for rate budget waits, the device's display name when a step's output

@@ -240,7 +240,7 @@ func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) 
 			return nil, errExprTimeout
 		}
 		msg := strings.TrimPrefix(err.Error(), "operation cancelled: ")
-		return nil, fmt.Errorf("${{%s}}: %s%s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg), conversionHint(msg))
+		return nil, fmt.Errorf("${{%s}}: %s%s%s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg), conversionHint(msg), costHint(msg))
 	}
 	v, err := fromCEL(out, 0)
 	if err != nil {
@@ -279,6 +279,15 @@ func embeddedHint(msg string) string {
 		return ""
 	}
 	return "; a device has _embedded (its users) only from a search with expand: user or userSummary, and one without users has none: add expand to the search's input and test has(x._embedded) first"
+}
+
+// costHint says what the limit of one evaluation is and how to stay
+// under it, when CEL cut one off.
+func costHint(msg string) string {
+	if !strings.Contains(msg, "cost limit exceeded") {
+		return ""
+	}
+	return fmt.Sprintf(" (one evaluation may cost %s CEL cost units); make the expression cheaper: let the search card select the devices (its filters, search) rather than filter() or exists() over every device, and do not nest one loop over a list inside another", thousands(costLimit))
 }
 
 // conversionHint explains int() or double() of a string that is no
