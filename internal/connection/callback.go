@@ -488,10 +488,21 @@ func consentRequired(ar *store.AuthRequest) *problem.Error {
 
 func revokedAutoScope(lost []string) *problem.Error {
 	s := strings.Join(lost, ", ")
-	return problem.New(problem.InsufficientScope, "the OAuth app no longer grants %s, which cardflow always requests", s).
-		WithRemedy("grant %s again on the app's Okta API Scopes tab, then reauthorize", s).
-		WithDetail("scopes", lost)
+	p := problem.New(problem.InsufficientScope, "the OAuth app no longer grants %s, which cardflow always requests", s).WithDetail("scopes", lost)
+	if !slices.Contains(lost, "offline_access") {
+		return p.WithRemedy("grant %s again on the app's Okta API Scopes tab, then reauthorize", s)
+	}
+	// Okta issues refresh tokens (offline_access) only to an app whose
+	// grant types include Refresh Token, which is not a scope grant.
+	others := slices.DeleteFunc(slices.Clone(lost), func(sc string) bool { return sc == "offline_access" })
+	if len(others) == 0 {
+		return p.WithRemedy("%s, then reauthorize", refreshGrantRemedy)
+	}
+	return p.WithRemedy("grant %s again on the app's Okta API Scopes tab, and %s, then reauthorize", strings.Join(others, ", "), refreshGrantRemedy)
 }
+
+// refreshGrantRemedy says how to let an OAuth app have refresh tokens.
+const refreshGrantRemedy = "tick Refresh Token under Grant type on the OAuth app's General tab (General Settings › Edit): Okta issues refresh tokens (offline_access) only to an app allowed that grant type"
 
 // namedAutoScopes returns the auto-granted scopes named in an error text.
 func namedAutoScopes(desc string) []string {

@@ -420,6 +420,13 @@ func (m *Manager) refreshFailed(ctx context.Context, c *store.Connection, presen
 		}
 		perr := problem.New(problem.UpstreamError, "the org did not refresh the access token (%s)", describe(oe, err)).
 			WithRemedy("try again shortly; check that the org is reachable").Wrap(err)
+		if answered && oe.Code == "unauthorized_client" {
+			// The app may no longer use refresh tokens: Refresh Token was
+			// taken off its grant types. The refresh token was refused
+			// unused and works again once the grant type is back.
+			perr = problem.New(problem.UpstreamError, "the org refused to refresh the access token: the OAuth app is not allowed the refresh token grant (%s)", describe(oe, err)).
+				WithRemedy("%s; the connection then works again as it is, without a new sign-in", refreshGrantRemedy).Wrap(err)
+		}
 		if wait, ok := transientAnswer(oe, err, m.now()); ok || (!answered && !errors.As(err, new(*AddressError))) {
 			return &transientRefresh{err: perr, wait: wait}
 		}

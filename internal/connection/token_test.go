@@ -739,3 +739,38 @@ func TestRefreshOfADeletedConnection(t *testing.T) {
 		t.Errorf("tokens kept for a deleted connection: %d", len(e.m.unstored))
 	}
 }
+
+// TestRefreshRefusedForItsGrantType: the OAuth app's grant types no longer
+// include Refresh Token (an admin unticked it), so the org answers a
+// refresh unauthorized_client. The card's error says to tick it again and
+// that no new sign-in is needed, where it said to try again shortly and
+// check that the org is reachable; the refresh token, refused unused,
+// works once the grant type is back.
+func TestRefreshRefusedForItsGrantType(t *testing.T) {
+	var refused atomic.Bool
+	refused.Store(true)
+	h := &hookTransport{answer: func(r *http.Request) *http.Response {
+		if !refused.Load() || !isRefreshPost(r) {
+			return nil
+		}
+		body := `{"error":"unauthorized_client","error_description":"The client is not authorized to use the provided grant type. Configured grant types: [authorization_code]."}`
+		return &http.Response{StatusCode: http.StatusBadRequest, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}
+	}}
+	e := newEnv(t, withHook(h))
+	ctx := context.Background()
+	v := e.connect(t, "Prod")
+	e.emu.AdvanceClock(t, time.Hour)
+	_, err := e.m.Token(ctx, v.ID)
+	p := wantProblem(t, err, problem.UpstreamError, "not allowed the refresh token grant", "unauthorized_client")
+	if !strings.Contains(p.Remedy, "Refresh Token under Grant type") || !strings.Contains(p.Remedy, "without a new sign-in") {
+		t.Errorf("remedy %q; want the grant type named, and no new sign-in", p.Remedy)
+	}
+	if c := e.conn(t, v.ID); c.Status != store.StatusActive || !c.RefreshStartedAt.IsZero() {
+		t.Errorf("status %s, refresh started %v; want active, no refresh pending", c.Status, c.RefreshStartedAt)
+	}
+	refused.Store(false)
+	if _, err := e.m.Token(ctx, v.ID); err != nil {
+		t.Errorf("Token once the grant type is back: %v", err)
+	}
+}
