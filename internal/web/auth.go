@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
@@ -78,7 +80,9 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.Tokens.EndSignIn(r.Context(), signIn)
 		if sso.Refused(err) {
-			s.Limiter.Fail(addr, now, access.RefusedSignIn)
+			if wait := s.Limiter.Fail(addr, now, access.RefusedSignIn); wait > 0 {
+				err = oneTooMany(err, now, wait)
+			}
 		}
 		s.writeError(w, r, err)
 		return
@@ -105,6 +109,23 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	out := TokenView(tok.APIToken)
 	out.Token = tok.Token
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// oneTooMany is the refusal err of a sign-in that used up its address's
+// limit, refused from now for wait: it says so, and until when, as the
+// refusal of a wrong token that does, where it said only why the sign-in
+// was refused, and the next one met the lockout unwarned.
+func oneTooMany(err error, now time.Time, wait time.Duration) error {
+	pe, ok := problem.As(err)
+	if !ok {
+		return err
+	}
+	wait, until := refusedUntil(now, wait)
+	out := *pe
+	out.Details = maps.Clone(pe.Details)
+	out.Message = strings.TrimSuffix(pe.Message, ".") + " (one sign-in refused too many from your address)"
+	return out.WithRemedy("wait %s (until %s): every request and sign-in from your address is refused until then, even with the right token; then %s",
+		wait, until.Format(untilLayout), pe.Remedy).WithDetail("refusedUntil", until.Format(time.RFC3339))
 }
 
 // SubjectTakenWarning is what the server's log says of a sign-in refused

@@ -23,7 +23,8 @@ func (refusingSSO) Exchange(context.Context, string, string, string, string) (*s
 // sign-ons the provider refused is told so, by the API and by cardflow
 // login's redemption, where it read "too many wrong API tokens" (and the
 // redemption "too many failed sign-ins" after wrong tokens); one locked
-// out by both names both.
+// out by both names both. The refused sign-in that locks the address out
+// says so and until when, where only the next request learned it.
 func TestLockoutNamesWhatWasRefused(t *testing.T) {
 	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
 	if err != nil {
@@ -42,9 +43,21 @@ func TestLockoutNamesWhatWasRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ts, _ := newTestServer(t, &Server{Tokens: &access.Tokens{Store: st}, People: &access.People{Store: st},
 				SSO: refusingSSO{&idpSSO{id: &sso.Identity{Issuer: "https://idp.example.com"}}}, Limiter: &access.Limiter{Burst: 3}, History: st})
-			for range 3 - tc.wrongTokens {
-				if resp, m := do(t, "POST", ts.URL+"/api/v1/auth/cli-token", "", signIn); resp.StatusCode != 401 {
-					t.Fatalf("a sign-in the provider refuses: %d %v; want 401", resp.StatusCode, m)
+			for i := range 3 - tc.wrongTokens {
+				resp, m := do(t, "POST", ts.URL+"/api/v1/auth/cli-token", "", signIn)
+				e, _ := m["error"].(map[string]any)
+				msg, _ := e["message"].(string)
+				details, _ := e["details"].(map[string]any)
+				remedy, _ := details["remedy"].(string)
+				if resp.StatusCode != 401 || !strings.HasPrefix(msg, "the sign-in code was already used") {
+					t.Fatalf("a sign-in the provider refuses: %d %v; want 401 saying why", resp.StatusCode, m)
+				}
+				// The one that uses up the address's limit says so.
+				last := tc.wrongTokens == 0 && i == 2
+				if said, _, _ := strings.Cut(msg, ";"); strings.Contains(said, "one sign-in refused too many from your address") != last ||
+					strings.Contains(remedy, "every request and sign-in from your address is refused until then") != last || (details["refusedUntil"] != nil) != last ||
+					!strings.HasSuffix(remedy, "start the sign-in again") {
+					t.Errorf("refused sign-in %d: %v; want it to say it locked the address out only when it did (%v), and still how to start again", i+1, m, last)
 				}
 			}
 			for range tc.wrongTokens {
