@@ -499,13 +499,16 @@ func (p *docParser) schedule(se entry) *Schedule {
 	case !hasCron && !hasEvery:
 		p.iss.add(se.keyPos, "", "on.schedule has neither cron nor every; %s", form)
 		return nil
-	case !good:
-		return nil
 	}
 	if hasCron {
+		// Checked whatever else is wrong (a bad timezone, an unknown
+		// key), so that every problem is reported at once.
 		spec, msg := parseCron(cronText)
 		if msg != "" {
 			p.iss.add(cronPos, "", "cron %q: %s", cronText, msg)
+			return nil
+		}
+		if !good {
 			return nil
 		}
 		fields := strings.Fields(cronText)
@@ -516,6 +519,9 @@ func (p *docParser) schedule(se entry) *Schedule {
 			p.iss.add(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
 			return nil
 		}
+	}
+	if !good {
+		return nil
 	}
 	return s
 }
