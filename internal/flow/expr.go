@@ -70,6 +70,10 @@ func newEnvs(shape *objectShape) (*celEnvs, error) {
 		cel.Variable("trigger", cel.ObjectType(shape.typeName)),
 		cel.ParserExpressionSizeLimit(maxExprLen),
 		cel.CrossTypeNumericComparisons(true),
+		// A literal that no run could convert (duration("90d"),
+		// timestamp("2024-13-01"), matches("[")) is refused when the
+		// document is parsed, not on every item.
+		cel.ASTValidators(cel.ValidateDurationLiterals(), cel.ValidateTimestampLiterals(), cel.ValidateRegexLiterals()),
 		ext.Strings(),
 		ext.Lists(ext.ListsMaxRangeSize(100_000)),
 		ext.Math(),

@@ -283,6 +283,12 @@ func explainCompile(msg, src string, doc *Document, where string) string {
 			return msg + "; item and index are the current item inside the step's input and if, not in for_each itself"
 		}
 		return msg + "; item and index exist only in a step with for_each"
+	case strings.HasPrefix(msg, "invalid duration argument"):
+		return msg + `; a duration is written in hours, minutes and seconds: duration("2160h") for 90 days, duration("1h30m")`
+	case strings.HasPrefix(msg, "invalid timestamp argument"):
+		return msg + `; a timestamp is written in RFC 3339, with a time and a zone: timestamp("2024-01-01T00:00:00Z")`
+	case strings.HasPrefix(msg, "invalid matches argument"):
+		return msg + "; the pattern is no regular expression (RE2 syntax, as Go's regexp)"
 	case strings.Contains(msg, "undeclared reference to 'now'"):
 		return msg + "; the time the run started is trigger.time, e.g. trigger.time - duration(\"2160h\") for 90 days before it"
 	case strings.Contains(msg, "undeclared reference"):
