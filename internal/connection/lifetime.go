@@ -239,8 +239,9 @@ func (m *Manager) learnExpiry(ctx context.Context, c *store.Connection, timeout 
 		return
 	}
 	_, _, _ = m.flights.Do(c.ID+"/expiry", func() (any, error) {
-		if !m.expiryDue(c) {
-			return nil, nil // answered or failed again while this one waited
+		c, err := m.Store.GetConnection(ctx, c.ID)
+		if err != nil || !m.expiryDue(c) {
+			return nil, nil // learnt or asked meanwhile, or gone
 		}
 		rt, err := m.Keyring.Open(c.SealedRefreshToken, sealedAAD(c.ID, fieldRefreshToken))
 		if err != nil {

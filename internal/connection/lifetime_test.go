@@ -98,7 +98,8 @@ func TestExpiryLearnedAfterIntrospectionFailed(t *testing.T) {
 		t.Fatalf("sign-in: ok %v (%s), expiry %v; want a working connection whose expiry is unknown", res.OK, res.Message, res.Connection.RefreshTokenExpiresAt)
 	}
 	id := res.Connection.ID
-	rt := e.open(t, e.conn(t, id), "refresh_token")
+	stale := e.conn(t, id)
+	rt := e.open(t, stale, "refresh_token")
 	posts := e.tokenPosts(t)
 
 	if _, err := e.m.Token(ctx, id); err != nil {
@@ -118,12 +119,19 @@ func TestExpiryLearnedAfterIntrospectionFailed(t *testing.T) {
 	if got := e.open(t, e.conn(t, id), "refresh_token"); got != rt {
 		t.Error("the refresh token changed; learning its expiry must not spend it")
 	}
+	// An expiry check that read the connection before it was learnt does
+	// not ask again.
+	asked := e.emu.Stats(t)[introspect]
+	e.m.learnExpiry(ctx, stale, time.Second)
+	if n := e.emu.Stats(t)[introspect] - asked; n != 0 {
+		t.Errorf("%d questions for an expiry learnt already; want none", n)
+	}
 
 	// Once more, and the org fails the question at the use too.
 	_, u = e.create(t, "Stage", nil)
 	e.emu.Fault(t, "POST", "/oauth2/v1/introspect", http.StatusServiceUnavailable, 2)
 	id = e.signIn(t, u, oktaemu.AdminLogin).Connection.ID
-	asked := e.emu.Stats(t)[introspect]
+	asked = e.emu.Stats(t)[introspect]
 	for range 3 {
 		if _, err := e.m.Token(ctx, id); err != nil {
 			t.Fatalf("Token: %v", err)
