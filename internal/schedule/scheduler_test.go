@@ -508,3 +508,51 @@ func TestTickRunsTheCurrentVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestSpringForwardInTheHours: "0 2-4 * * *" in Europe/Berlin on the night
+// its clocks go from 02:00 to 03:00 runs at 03:00, for 02:00, which does not
+// happen that night (as cron runs a fixed-time job whose time a jump skips
+// right after the jump), and at 04:00, as on any night; the 03:00 run of the
+// schedule is the same run, at the same instant, as in cron, which runs an
+// entry once at a time. "30 2-4 * * *" runs at 03:00 (for 02:30), 03:30 and
+// 04:30. The scheduler looks every minute, and, as Run does, at each next
+// tick it gives.
+func TestSpringForwardInTheHours(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(h, m int) time.Time { return time.Date(2027, 3, 28, h, m, 0, 0, berlin) }
+	for _, tt := range []struct {
+		cron string
+		want []time.Time
+	}{
+		{"0 2-4 * * *", []time.Time{at(3, 0), at(4, 0)}},
+		{"30 2-4 * * *", []time.Time{at(3, 0), at(3, 30), at(4, 30)}},
+	} {
+		for _, byMinute := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/every minute %v", tt.cron, byMinute), func(t *testing.T) {
+				st := openSQLite(t)
+				c := emutest.NewClock(time.Date(2027, 3, 27, 23, 0, 30, 0, berlin))
+				fl := scheduledFlow(t, st, "nightly", `cron: "`+tt.cron+`", timezone: Europe/Berlin`, c.Now())
+				s := newScheduler(st, c)
+				end := at(5, 15)
+				for c.Now().Before(end) {
+					next, err := s.Tick(t.Context())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d := next.Sub(c.Now()); !byMinute && d > 0 {
+						c.Advance(d)
+					} else {
+						c.Advance(time.Minute)
+					}
+				}
+				ticksOf(t, st, fl, tt.want)
+				if got := testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("skipped")); got != 0 {
+					t.Errorf("skipped ticks = %v; want none", got)
+				}
+			})
+		}
+	}
+}
