@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"net"
@@ -399,5 +400,47 @@ func TestLoginListenRefusals(t *testing.T) {
 		if code != tc.wantCode || !strings.Contains(errOut, tc.want) {
 			t.Errorf("login --listen %s: exit %d\n%s%s\nwant exit %d saying %q", tc.listen, code, out, errOut, tc.wantCode, tc.want)
 		}
+	}
+}
+
+// TestRevokingTheKeptTokenSignsOut: tokens revoke of the token cardflow
+// login keeps, the one the command line signs in with, says so and
+// forgets it, as logout does, where it said only "Revoked the token" and
+// every next command failed as a token no longer accepted; another
+// token's revoke leaves the sign-in kept.
+func TestRevokingTheKeptTokenSignsOut(t *testing.T) {
+	emu, url := startSSOServer(t)
+	config := t.TempDir()
+	vars := map[string]string{"CARDFLOW_SERVER": url, "XDG_CONFIG_HOME": config}
+	if code, out, errOut := runLogin(t, emu, vars, oktaemu.ReadOnlyLogin); code != exitOK {
+		t.Fatalf("login: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, vars, "tokens", "create", "--name", "ci", "--json")
+	var ci struct {
+		ID string `json:"id"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &ci) != nil || ci.ID == "" {
+		t.Fatalf("tokens create: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, vars, "tokens", "revoke", ci.ID); code != exitOK || out != "Revoked the token "+ci.ID+".\n" {
+		t.Errorf("revoking another token: exit %d\n%s%s; want it revoked, and nothing else said", code, out, errOut)
+	}
+	path := filepath.Join(config, "cardflow", "credentials.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds credentials
+	if err := json.Unmarshal(b, &creds); err != nil || creds.Servers[url].TokenID == "" {
+		t.Fatalf("credentials after another token's revoke: %s, %v; want the sign-in kept", b, err)
+	}
+	kept := creds.Servers[url].TokenID
+	code, out, errOut = runCLI(t, vars, "tokens", "revoke", kept)
+	if code != exitOK || !strings.Contains(out, "Revoked the token "+kept+", the sign-in of cardflow login this command line used for "+url+", and removed it from "+path+": you are signed out there") {
+		t.Errorf("revoking the kept token: exit %d\n%s%s; want it said to be the sign-in of cardflow login, removed", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, vars, "whoami")
+	if code != exitUsage || !strings.Contains(errOut, "cardflow login") || strings.Contains(errOut, "revoked API token") {
+		t.Errorf("whoami after revoking the kept token: exit %d\n%s%s; want the usage error of a command line not signed in", code, out, errOut)
 	}
 }
