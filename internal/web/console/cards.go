@@ -86,6 +86,9 @@ type connOption struct {
 	Nickname string
 	Status   string
 	Selected bool
+	// Lacks is the card's scope when the connection, active, was not
+	// granted it: the run would fail with Insufficient Scope.
+	Lacks string
 }
 
 // runForm is the page that runs a card.
@@ -203,8 +206,12 @@ func (c *Console) newRunForm(r *http.Request, k card.Connector, cd card.Card, se
 		if v.Connector != k.ID {
 			continue
 		}
-		f.Connections = append(f.Connections, connOption{ID: v.ID, Nickname: v.Nickname, Status: v.Status,
-			Selected: v.ID == selected || strings.EqualFold(v.Nickname, selected)})
+		o := connOption{ID: v.ID, Nickname: v.Nickname, Status: v.Status,
+			Selected: v.ID == selected || strings.EqualFold(v.Nickname, selected)}
+		if v.Status == store.StatusActive && cd.Scope != "" && !card.ScopeGranted(cd.Scope, v.GrantedScopes) {
+			o.Lacks = cd.Scope
+		}
+		f.Connections = append(f.Connections, o)
 	}
 	for _, in := range cd.Inputs {
 		fld := fieldFor(in)
