@@ -1,8 +1,10 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -25,7 +27,7 @@ func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *r
 	for _, res := range results {
 		switch {
 		case res.Unreached:
-			refused = append(refused, res.Receiver+" could not be reached: "+res.Err.Error())
+			refused = append(refused, res.Receiver+" could not be reached: "+unreachedText(res.Err))
 		case res.Err != nil:
 			refused = append(refused, res.Receiver+" refused it: "+res.Err.Error())
 		default:
@@ -51,4 +53,20 @@ func (c *Console) testNotifications(w http.ResponseWriter, r *http.Request, s *r
 		c.audit(r, e, err)
 	}
 	http.Redirect(w, r, "/flows", http.StatusSeeOther)
+}
+
+// unreachedText is why a receiver could not be reached, in brief: the
+// network's reason (dial tcp 10.0.0.9:443: connect: connection refused),
+// or the wait that ran out (no answer within 10s), without the request
+// that failed, whose receiver the sentence has named already.
+func unreachedText(err error) string {
+	msg := err.Error()
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return msg
+	}
+	if head, _, ok := strings.Cut(msg, ": "+ue.Error()); ok && head != "post" {
+		return head
+	}
+	return ue.Err.Error()
 }

@@ -51,7 +51,7 @@ func TestSendTestNotification(t *testing.T) {
 	}
 	_, body := get(t, c, e.url+"/flows")
 	for _, w := range []string{"2 of 3 notification receivers did not take the test notification",
-		"refused it: the receiver answered 400 Bad Request: no_text", "could not be reached: post: ",
+		"refused it: the receiver answered 400 Bad Request: no_text", "could not be reached: dial tcp " + strings.TrimPrefix(down.URL, "http://") + ": connect: connection refused.",
 		"For each receiver that did not take it, fix the receiver&#39;s -notify-url", "; or start the receiver, or fix the network"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("the Flows page after the test lacks %q", w)
@@ -59,6 +59,12 @@ func TestSendTestNotification(t *testing.T) {
 	}
 	if strings.Contains(body, "s3cret") {
 		t.Error("the Flows page quotes a receiver's URL")
+	}
+	// The request that failed is not quoted: the sentence names its
+	// receiver already, where it read "could not be reached: post: Post
+	// &#34;http://127.0.0.1:1/… (receiver 0f3a)&#34;: dial tcp ...".
+	if strings.Contains(body, "post: Post") {
+		t.Error("the Flows page quotes the request that could not reach a receiver")
 	}
 	if took.Load() != 1 {
 		t.Errorf("the receiver that is up got %d test messages; want 1", took.Load())
