@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
@@ -193,6 +195,7 @@ func (e *expression) compile(env *cel.Env) []posMessage {
 		for _, ce := range iss.Errors() {
 			msg := strings.TrimSuffix(ce.Message, " (in container '')")
 			msg = explainField(env, e.src, msg, ce.Location.Line(), ce.Location.Column())
+			msg = explainNotBool(env, e.src, msg, ce.Location.Line(), ce.Location.Column())
 			out = append(out, posMessage{pos: e.posAt(ce.Location.Line(), ce.Location.Column()), msg: msg})
 		}
 		return out
@@ -206,6 +209,56 @@ func (e *expression) compile(env *cel.Env) []posMessage {
 	}
 	e.ast, e.prg = ast, prg
 	return nil
+}
+
+// explainNotBool rewrites a checker message about a value that is not a
+// bool where && or || needs one, as in item.status == "ACTIVE" ||
+// "SUSPENDED": the string alone is no test, and the fix is in.
+func explainNotBool(env *cel.Env, src, msg string, line, col int) string {
+	found, ok := strings.CutPrefix(msg, "expected type 'bool' but found '")
+	if !ok {
+		return msg
+	}
+	found = strings.TrimSuffix(found, "'")
+	parsed, iss := env.Parse(src)
+	if iss.Err() != nil {
+		return msg
+	}
+	info := parsed.NativeRep().SourceInfo()
+	var node, parent celast.Expr
+	celast.PostOrderVisit(parsed.NativeRep().Expr(), celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() != celast.CallKind || (x.AsCall().FunctionName() != operators.LogicalOr && x.AsCall().FunctionName() != operators.LogicalAnd) {
+			return
+		}
+		for _, a := range x.AsCall().Args() {
+			if loc := info.GetStartLocation(a.ID()); loc.Line() == line && loc.Column() == col && node == nil {
+				node, parent = a, x
+			}
+		}
+	}))
+	if node == nil {
+		return msg
+	}
+	text, err := cel.ExprToString(node, info)
+	if err != nil {
+		return msg
+	}
+	out := fmt.Sprintf("%s is %s, not a bool (true or false): %s needs a test on each side", text, typeText(found), opName(parent.AsCall().FunctionName()))
+	// a == "X" || "Y": a test of several values.
+	if node.Kind() == celast.LiteralKind && parent.AsCall().FunctionName() == operators.LogicalOr {
+		for _, a := range parent.AsCall().Args() {
+			if a.Kind() != celast.CallKind || a.AsCall().FunctionName() != operators.Equals {
+				continue
+			}
+			args := a.AsCall().Args()
+			lhs, err1 := cel.ExprToString(args[0], info)
+			rhs, err2 := cel.ExprToString(args[1], info)
+			if err1 == nil && err2 == nil {
+				return out + fmt.Sprintf("; write %s in [%s, %s] (or %s == %s || %s == %s)", lhs, rhs, text, lhs, rhs, lhs, text)
+			}
+		}
+	}
+	return out
 }
 
 // posMessage is a message at a position.
