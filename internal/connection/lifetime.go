@@ -65,6 +65,25 @@ func (m *Manager) refreshExpired(c *store.Connection) bool {
 
 const dateFormat = "2006-01-02"
 
+// refreshLifetime is how long Okta's org authorization server lets a
+// refresh token live from the sign-in.
+const refreshLifetime = 90 * 24 * time.Hour
+
+// refreshEnd is when c's refresh token ends: the expiry the org told, else
+// 90 days from the sign-in, which is the org's time too (the ID token's
+// iat); zero when neither is known.
+func refreshEnd(c *store.Connection) time.Time {
+	switch {
+	case c.Auth == store.AuthService:
+		return time.Time{}
+	case !c.RefreshTokenExpiresAt.IsZero():
+		return c.RefreshTokenExpiresAt
+	case !c.AuthorizedAt.IsZero():
+		return c.AuthorizedAt.Add(refreshLifetime)
+	}
+	return time.Time{}
+}
+
 // expiredReason names the 90-day limit and the sign-in that started it.
 func expiredReason(c *store.Connection) string {
 	signIn := "the last sign-in"
@@ -75,7 +94,7 @@ func expiredReason(c *store.Connection) string {
 		}
 	}
 	return fmt.Sprintf("the refresh token expired on %s: Okta gives a refresh token 90 days from %s, and refreshing does not extend it",
-		c.RefreshTokenExpiresAt.UTC().Format(dateFormat), signIn)
+		refreshEnd(c).UTC().Format(dateFormat), signIn)
 }
 
 // expiredRemedy is the remedy of a connection whose refresh token expired.
@@ -102,7 +121,7 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 	if stored != nil && moved {
 		m.log.WarnContext(ctx, "connection needs reauthorization", "connection", c.ID, "reason", reason)
 		m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpired, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
-			InputSummary: "refresh token expired " + c.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}, nil)
+			InputSummary: "refresh token expired " + refreshEnd(c).UTC().Format(time.RFC3339)}, nil)
 	}
 	return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).
 		WithRemedy("%s", expiredRemedy(c.Nickname)).WithDetail("status", store.StatusNeedsReauthorization).WithDetail("connection", c.ID)

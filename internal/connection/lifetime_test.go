@@ -196,3 +196,27 @@ func TestSignInDateByTheOrgsClock(t *testing.T) {
 		t.Errorf("reauthorized at %v, signed in before at %v; want it later", again.AuthorizedAt, v.AuthorizedAt)
 	}
 }
+
+// TestExpiryNeverToldEndsAfter90Days: the org never answers the
+// introspection, so the refresh token's expiry stays unknown. 91 days
+// after the sign-in the org refuses the refresh token, and the reason is
+// its 90-day end from the sign-in's date (the org's time, as the refusal's
+// Date is), where it was an unexplained refusal ("revoked, expired, or
+// reused") with the code refresh_token_refused.
+func TestExpiryNeverToldEndsAfter90Days(t *testing.T) {
+	e := newEnv(t)
+	_, u := e.create(t, "Prod", nil)
+	e.emu.Fault(t, "POST", "/oauth2/v1/introspect", http.StatusServiceUnavailable, 1000)
+	v := e.signIn(t, u, oktaemu.AdminLogin).Connection
+	e.emu.AdvanceClock(t, 91*24*time.Hour)
+	_, err := e.m.Token(context.Background(), v.ID)
+	end := v.AuthorizedAt.Add(90 * 24 * time.Hour).Format(dateFormat)
+	wantProblem(t, err, problem.NeedsReauthorization, "expired on "+end, "90 days from the sign-in on "+v.AuthorizedAt.Format(dateFormat))
+	c := e.conn(t, v.ID)
+	if c.Status != store.StatusNeedsReauthorization || c.StatusReasonCode != store.ReasonRefreshTokenExpired {
+		t.Errorf("status %s (code %q, %q); want needs_reauthorization, %s", c.Status, c.StatusReasonCode, c.StatusReason, store.ReasonRefreshTokenExpired)
+	}
+	if !c.RefreshTokenExpiresAt.IsZero() {
+		t.Fatalf("expiry %v; the test needs it unknown", c.RefreshTokenExpiresAt)
+	}
+}

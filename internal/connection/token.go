@@ -361,16 +361,18 @@ func (m *Manager) commitUnstored(ctx context.Context, c *store.Connection) (bool
 
 // expiredAtOrg reports whether the org's refusal err of c's refresh token
 // came when, by the org's own clock (the answer's Date), the token had
-// reached the expiry the org gave it. The expiry is the org's time too, so
-// a host clock behind the org's does not turn a token's 90-day end into an
+// reached the expiry the org gave it, or, when the org never told it, 90
+// days from the sign-in. Both are the org's time too, so a host clock
+// behind the org's does not turn a token's 90-day end into an
 // unexplained refusal.
 func expiredAtOrg(c *store.Connection, err error) bool {
 	var re *oauth2.RetrieveError
-	if c.Auth == store.AuthService || c.RefreshTokenExpiresAt.IsZero() || !errors.As(err, &re) || re.Response == nil {
+	end := refreshEnd(c)
+	if end.IsZero() || !errors.As(err, &re) || re.Response == nil {
 		return false
 	}
 	at, perr := http.ParseTime(re.Response.Header.Get("Date"))
-	return perr == nil && !at.Before(c.RefreshTokenExpiresAt.Truncate(time.Second))
+	return perr == nil && !at.Before(end.Truncate(time.Second))
 }
 
 // errTokensReplaced: the stored refresh token is no longer the one presented.
