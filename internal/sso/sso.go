@@ -272,6 +272,9 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 		if errors.As(err, &re) && re.ErrorCode != "" {
 			// A provider's description may quote what it was sent.
 			re.ErrorDescription = scrub(re.ErrorDescription, code, verifier, p.cfg.ClientSecret.Reveal())
+			if misconfigured(re) {
+				return nil, p.configProblem(re).Wrap(err)
+			}
 			return nil, refusal(re, redirectURI).Wrap(err)
 		}
 		return nil, problem.New(problem.UpstreamError, "the single sign-on provider did not answer the code exchange").
@@ -373,11 +376,35 @@ func Refused(err error) bool {
 	return problem.CodeOf(err) == problem.Unauthenticated
 }
 
+// misconfigured reports whether the token endpoint's OAuth error answer
+// refuses cardflow's OIDC app rather than what the sign-in brought: its
+// client ID or secret (invalid_client), or the grant the app may use
+// (unauthorized_client, unsupported_grant_type). Every sign-in fails the
+// same until the server's configuration or the app is fixed, whoever
+// signs in.
+func misconfigured(re *oauth2.RetrieveError) bool {
+	switch re.ErrorCode {
+	case "invalid_client", "unauthorized_client", "unsupported_grant_type":
+		return true
+	}
+	return false
+}
+
+// configProblem is the problem of a sign-in the provider refused for
+// cardflow's OIDC app (misconfigured): the provider's, not the person's
+// (problem.UpstreamError, which Refused does not count as a wrong guess),
+// with the remedy for the admin who runs the server.
+func (p *Provider) configProblem(re *oauth2.RetrieveError) *problem.Error {
+	if re.ErrorCode == "invalid_client" {
+		return problem.New(problem.UpstreamError, "the single sign-on provider refused cardflow's client ID or secret (%s), so no one can sign in with single sign-on now", oauthReason(re)).
+			WithRemedy("ask the admin who runs cardflow to start it with the client ID (-oidc-client-id, now %s) and secret (CARDFLOW_OIDC_CLIENT_SECRET) of the OIDC app, from the app's General tab at the provider; the server's API token still signs in", p.cfg.ClientID)
+	}
+	return problem.New(problem.UpstreamError, "the single sign-on provider refused cardflow's OIDC app the authorization code grant (%s), so no one can sign in with single sign-on now", oauthReason(re)).
+		WithRemedy("ask the provider's administrator to allow the grant type Authorization Code for the app with client ID %s; the server's API token still signs in", p.cfg.ClientID)
+}
+
 // oauthReason describes an OAuth error answer for people.
 func oauthReason(re *oauth2.RetrieveError) string {
-	if re.ErrorCode == "invalid_client" {
-		return "the provider refused cardflow's client ID or secret"
-	}
 	if re.ErrorDescription != "" {
 		return re.ErrorCode + ": " + re.ErrorDescription
 	}

@@ -256,9 +256,14 @@ func TestSignInRefusals(t *testing.T) {
 		bad := newProvider(t, emu, func(c *sso.Config) { c.ClientSecret = "not-the-secret" })
 		s := startSignIn(t, emu, bad, oktaemu.AdminLogin)
 		_, err := bad.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
-		wantProblem(t, err, problem.Unauthenticated, "refused cardflow's client ID or secret")
+		// The server's configuration, not the person: no wrong guess.
+		wantProblem(t, err, problem.UpstreamError, "refused cardflow's client ID or secret (invalid_client: ")
+		wantRemedy(t, err, "CARDFLOW_OIDC_CLIENT_SECRET")
 		if strings.Contains(err.Error(), "not-the-secret") {
 			t.Errorf("the error names the secret: %v", err)
+		}
+		if sso.Refused(err) {
+			t.Errorf("Refused(%v) = true; want false: a wrong client secret refuses everyone, and counts against no one's address", err)
 		}
 	})
 	t.Run("ID token checked against a clock past its expiry", func(t *testing.T) {
