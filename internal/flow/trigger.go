@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -560,9 +561,13 @@ func parseCron(text string) (cron.Schedule, string) {
 	}
 	domStar, dowStar := strings.HasPrefix(fields[2], "*"), strings.HasPrefix(fields[4], "*")
 	fields[4] = sundaySeven(fields[4])
+	const fieldsText = `; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)`
+	if msg := cronTokenProblem(strings.Fields(t)); msg != "" {
+		return nil, msg + fieldsText
+	}
 	spec, err := cronParser.Parse(strings.Join(fields, " "))
 	if err != nil {
-		return nil, err.Error() + `; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)`
+		return nil, err.Error() + fieldsText
 	}
 	// A day matches when either day field does, as in cron, unless one of
 	// them starts with *: then both must. robfig/cron marks only a field
@@ -577,6 +582,42 @@ func parseCron(text string) (cron.Schedule, string) {
 		}
 	}
 	return spec, ""
+}
+
+// cronFieldNames names the five cron fields, in order.
+var cronFieldNames = []string{"minute", "hour", "day-of-month", "month", "day-of-week"}
+
+// cronNames are the names the month and day-of-week fields take.
+var cronNames = map[int][]string{
+	3: {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"},
+	4: {"sun", "mon", "tue", "wed", "thu", "fri", "sat"},
+}
+
+// cronTokenProblem says which value of the five fields is neither a
+// number, * (or ?) nor a name the field takes, in cron's words rather
+// than the parser's (failed to parse int from 5L: strconv.Atoi: ...): the
+// L, W and # of Quartz and of some cloud schedulers, which cron has not,
+// and a day's or month's full name; "" when each is one of them (the
+// parser then judges ranges and steps).
+func cronTokenProblem(fields []string) string {
+	for i, f := range fields {
+		for _, tok := range strings.FieldsFunc(f, func(r rune) bool { return r == ',' || r == '-' || r == '/' }) {
+			low := strings.ToLower(tok)
+			if tok == "*" || tok == "?" || strings.Trim(tok, "0123456789") == "" || slices.Contains(cronNames[i], low) {
+				continue
+			}
+			msg := fmt.Sprintf("the %s field %q: %q is not a number", cronFieldNames[i], f, tok)
+			if names := cronNames[i]; names != nil {
+				msg += fmt.Sprintf(" nor a name of the field (%s ... %s, three letters)", strings.ToUpper(names[0]), strings.ToUpper(names[len(names)-1]))
+			}
+			switch {
+			case strings.Contains(tok, "#") || (i == 2 || i == 4) && (strings.HasSuffix(low, "l") || strings.HasSuffix(low, "w")):
+				msg += `; cron has no L, W or # (the last day, the nearest weekday or the nth weekday of a month, as Quartz writes them): write the days as numbers, ranges and lists; for the first Monday of a month, run on days 1-7 ("0 2 1-7 * *") and test trigger.time.getDayOfWeek("Europe/Berlin") == 1 (0 is Sunday; your zone) in the steps' if`
+			}
+			return msg
+		}
+	}
+	return ""
 }
 
 // sundaySeven writes a day-of-week field's 7, which cron reads as Sunday as
