@@ -162,6 +162,7 @@ func (e *expression) typeCheck(env *cel.Env) []posMessage {
 			continue
 		}
 		msg := strings.TrimSuffix(ce.Message, " (in container '')")
+		msg = explainNotBool(env, e.src, msg, ce.Location.Line(), ce.Location.Column())
 		out = append(out, posMessage{pos: e.posAt(ce.Location.Line(), ce.Location.Column()), msg: msg})
 	}
 	return out

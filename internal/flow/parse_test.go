@@ -324,6 +324,7 @@ func TestParseTypeChecksInputs(t *testing.T) {
 		{`${{ inputs.ok == "false" }}`, true, `inputs.ok is a bool and "false" a string, so inputs.ok == "false" is never true; compare with false, without quotes`},
 		{`${{ inputs.q != 2 }}`, true, `inputs.q is a string and 2 a number, so inputs.q != 2 is always true; compare with a string, e.g. "2"`},
 		{"${{ inputs.n == 90 && inputs.n != 1 && inputs.n in [1, 2] }}", false, ""},
+		{"${{ inputs.ok && inputs.q }}", true, "inputs.q is a string, not a bool (true or false): && needs a test on each side"},
 		{`${{ inputs.q + "x" }}`, false, ""},
 		{"${{ inputs.n + 1.0 }}", false, ""},
 		{"${{ string(inputs.n) }}", false, ""},
