@@ -257,7 +257,10 @@ func sentence(parts ...string) string {
 // sentenceStarts are the first words capital upper-cases. Only these: a
 // message may start with a name the reader types as written (deviceId,
 // okta-devices/read-device, limit), which must keep its case.
-var sentenceStarts = []string{"the", "a", "an", "no", "this", "that", "these", "those", "unknown", "each", "every"}
+var sentenceStarts = []string{"the", "a", "an", "no", "this", "that", "these", "those", "unknown", "each", "every",
+	// The things the server's messages are about, named in prose (card
+	// "Suspend Device" needs scope ..., client ID is required ...).
+	"card", "client", "connection", "device", "flow", "nickname"}
 
 // capital upper-cases the first letter of s when s starts with one of
 // sentenceStarts.

@@ -101,7 +101,7 @@ func TestRerunFlowRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, body = post(t, c, e.url+"/flow-runs/"+good.ID+"/rerun", url.Values{"csrf": {csrf}}, nil)
-	for _, w := range []string{"<h1>Not run again</h1>", `connection &#34;Prod&#34; needs reauthorization`, `<a href="/flow-runs/` + good.ID + `">Back to the run</a>`} {
+	for _, w := range []string{"<h1>Not run again</h1>", `Connection &#34;Prod&#34; needs reauthorization`, `<a href="/flow-runs/` + good.ID + `">Back to the run</a>`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("Rerun of a version whose connection needs reauthorizing (status %d) lacks %s:\n%s", resp.StatusCode, w, body)
 		}

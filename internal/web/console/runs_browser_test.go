@@ -419,12 +419,12 @@ func TestBrowserFlowProblemsOneALine(t *testing.T) {
 	summary := eval[string](b, "read the error summary", `document.querySelector('#error-summary li').innerText`)
 	var problems []string
 	for _, l := range strings.Split(summary, "\n") {
-		if _, problem, ok := strings.Cut(l, `connection "`); ok && !strings.HasPrefix(l, "How to fix it") {
-			problems = append(problems, `connection "`+strings.TrimSpace(problem))
+		if i := strings.Index(strings.ToLower(l), `connection "`); i >= 0 && !strings.HasPrefix(l, "How to fix it") {
+			problems = append(problems, strings.TrimSpace(l[i:]))
 		}
 	}
 	want := []string{
-		`connection "Prod" needs reauthorization: the refresh token was revoked (used by step find)`,
+		`Connection "Prod" needs reauthorization: the refresh token was revoked (used by step find)`,
 		`connection "Backup" needs reauthorization: the refresh token was revoked (used by step suspend)`,
 	}
 	if !slices.Equal(problems, want) {

@@ -12,6 +12,11 @@ func TestSentence(t *testing.T) {
 		{"empty", "", ""},
 		{"an article", "the flow \"Find\" has that name", "The flow \"Find\" has that name."},
 		{"a name the reader types", "deviceId is required", "deviceId is required."},
+		// The things the server's messages are about, named in prose,
+		// where such a sentence started in lower case.
+		{"a card", `card "Suspend Device" needs scope okta.devices.manage`, `Card "Suspend Device" needs scope okta.devices.manage.`},
+		{"a client ID", "client ID is required", "Client ID is required."},
+		{"a connection", `connection "Prod" needs reauthorization`, `Connection "Prod" needs reauthorization.`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := sentence(tc.in); got != tc.want {
