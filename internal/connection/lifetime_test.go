@@ -102,9 +102,16 @@ func TestExpiryLearnedAfterIntrospectionFailed(t *testing.T) {
 	rt := e.open(t, stale, "refresh_token")
 	posts := e.tokenPosts(t)
 
-	if _, err := e.m.Token(ctx, id); err != nil {
-		t.Fatalf("Token: %v", err)
+	// The next use: a card's one call to the org.
+	_, hc, err := e.m.ResolveClient(ctx, connector, id)
+	if err != nil {
+		t.Fatal(err)
 	}
+	resp, err := hc.Get(e.emu.URL + "/api/v1/devices?limit=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
 	v, err := e.m.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)

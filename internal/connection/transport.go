@@ -73,6 +73,7 @@ func (t *bearerTransport) token(ctx context.Context) (*Token, error) {
 	}
 	if c := t.primed.Swap(nil); c != nil && usable(c) == nil && !t.m.refreshExpired(c) {
 		if tok, ok := t.m.storedToken(c, ""); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
+			t.m.learnExpiry(ctx, c, expiryAskTimeout) // as Token does
 			return tok, nil
 		}
 	}
