@@ -73,7 +73,9 @@ func TestCostBudgetSpentStopsTheRun(t *testing.T) {
 
 // TestCostBudgetFitsBigFlows checks that the examples, over 1 000 devices
 // each with two users, spend under a 500th of RunCostBudget: the same flows
-// over 100 000 devices spend under a fifth of it.
+// over 100 000 devices spend under a fifth of it, and so does any one
+// evaluation of theirs (the offboarding filter() over every device), which
+// costLimit bounds.
 func TestCostBudgetFitsBigFlows(t *testing.T) {
 	for _, f := range []string{"offboard-user-devices.yaml", "stale-device-cleanup.yaml"} {
 		t.Run(f, func(t *testing.T) {

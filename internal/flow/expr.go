@@ -23,8 +23,11 @@ import (
 )
 
 // costLimit bounds the work of one evaluation, in CEL cost units (roughly
-// one per operation; iterating a list costs per element).
-const costLimit = 10_000_000
+// one per operation; iterating a list costs per element): the whole
+// budget of a run (RunCostBudget), so that one filter() over the devices
+// of a large org (about 100 units a device with two users) is bounded by
+// what the run may spend in all, not by a tighter cap of its own.
+const costLimit = RunCostBudget
 
 // maxExprLen bounds the size of one expression, in code points.
 const maxExprLen = 4096
