@@ -38,7 +38,8 @@ func TestServerStopsWhenALaterVersionUpgradesTheDatabase(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
 
-	db, err := sql.Open("sqlite", filepath.Join(dir, "cardflow.db"))
+	// The server writes as this test does: wait for its lock as it does.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "cardflow.db")+"?_busy_timeout=10000")
 	if err != nil {
 		t.Fatal(err)
 	}
