@@ -236,9 +236,9 @@ type enabling struct {
 const unclockedMargin = 10 * time.Minute
 
 // since is where the polls of the connection read from: the earliest
-// enabling of its poll flows in the org's clock.
-func (cf *connFlows) since() time.Time {
-	var since time.Time
+// enabling of its poll flows in the org's clock; enabledAt is the
+// earliest by this server's clock.
+func (cf *connFlows) since() (since, enabledAt time.Time) {
 	for i, e := range cf.pollAt {
 		at := e.orgAt
 		if at.IsZero() {
@@ -247,8 +247,11 @@ func (cf *connFlows) since() time.Time {
 		if i == 0 || at.Before(since) {
 			since = at
 		}
+		if i == 0 || e.at.Before(enabledAt) {
+			enabledAt = e.at
+		}
 	}
-	return since
+	return since, enabledAt
 }
 
 // hookKey names what the connection's hook attempts are for (see
@@ -640,7 +643,8 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 		in.reconcile(ctx, id, cf.hookTypes, cf.hookKey(in.reconciler.PublicURL))
 	}
 	if cf.poll && poll {
-		res, err := in.poller.Poll(ctx, id, cf.since())
+		since, enabledAt := cf.since()
+		res, err := in.poller.PollEnabled(ctx, id, since, enabledAt)
 		in.result(ctx, "events: polling the System Log", id, res.Polled, err)
 	}
 }

@@ -229,6 +229,15 @@ type PollResult struct {
 // down for months), rather than following its cursor past events that are
 // gone without a word.
 func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time) (PollResult, error) {
+	return p.PollEnabled(ctx, connectionID, since, since)
+}
+
+// PollEnabled is Poll for flows enabled at enabledAt by this server's
+// clock, whose enabling is since by the org's clock (the clock of the
+// System Log's times; see OrgOffset): a cursor last moved before
+// enabledAt, by this server's clock as the cursor's time is, stopped
+// before the flows were enabled, and the poll reads from since instead.
+func (p *Poller) PollEnabled(ctx context.Context, connectionID string, since, enabledAt time.Time) (PollResult, error) {
 	var res PollResult
 	ok, err := p.Store.TryLease(ctx, store.PollLease(connectionID), p.Owner, p.leaseTTL(), p.now())
 	if err != nil || !ok {
@@ -242,7 +251,7 @@ func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time)
 	if err != nil {
 		return res, err
 	}
-	res, err = p.poll(ctx, src, since, res)
+	res, err = p.poll(ctx, src, since, enabledAt, res)
 	if !errors.Is(err, store.ErrLeaseLost) && ctx.Err() == nil { // a poll cut short by shutdown tells nothing
 		switch serr := p.setStatus(ctx, src, res, err); {
 		case errors.Is(serr, store.ErrLeaseLost):
@@ -295,14 +304,14 @@ func latest(a, b time.Time) time.Time {
 }
 
 // poll reads src's System Log pages.
-func (p *Poller) poll(ctx context.Context, src *store.EventSource, since time.Time, res PollResult) (PollResult, error) {
+func (p *Poller) poll(ctx context.Context, src *store.EventSource, since, enabledAt time.Time, res PollResult) (PollResult, error) {
 	connectionID := src.ConnectionID
 	cl, err := p.Orgs.Client(ctx, connectionID)
 	if err != nil {
 		return res, err
 	}
 	ps := &pollState{p: p, cl: cl, src: src, since: since, res: res, limit: p.pageSize()}
-	ps.next, ps.rs = pollStart(src, since, p.now())
+	ps.next, ps.rs = pollStart(src, since, enabledAt, p.now())
 	if ps.rs != nil {
 		ps.next, ps.since = "", ps.rs.since
 		ps.res.restarted, ps.res.readTo = true, ps.rs.since
@@ -392,12 +401,14 @@ type pollState struct {
 	limit int
 }
 
-// pollStart returns where a poll of src for flows enabled since starts:
-// src's cursor, or "" to read from since, and the restart when it reads
-// from a point in time instead, the events of before being gone at Okta.
-func pollStart(src *store.EventSource, since, now time.Time) (next string, rs *pollRestart) {
+// pollStart returns where a poll of src for flows enabled since (by the
+// org's clock; enabledAt by this server's, which src's times are by)
+// starts: src's cursor, or "" to read from since, and the restart when it
+// reads from a point in time instead, the events of before being gone at
+// Okta.
+func pollStart(src *store.EventSource, since, enabledAt, now time.Time) (next string, rs *pollRestart) {
 	next = src.PollNext
-	if next != "" && src.PolledAt.Before(since) {
+	if next != "" && src.PolledAt.Before(enabledAt) {
 		// The cursor stopped before every flow polled for now was
 		// enabled (they were all disabled meanwhile): what lies between
 		// starts no run of them, so it is not read (for months, it could
