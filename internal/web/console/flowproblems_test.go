@@ -77,13 +77,19 @@ func pageProblems(body string) (text, class string) {
 // failing polls at all.
 func TestConsoleAndAPINameTheSameFlowProblems(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	// The poll the enabling wakes is the only one: the poll statuses the
+	// test stores stay as it stored them.
+	e := newEnvWith(t, func(c *app.Config, _ string) { c.EventPollInterval = time.Hour })
 	prod := e.connect(t, "Prod", nil)
 	e.connect(t, "Reader", nil)
 	flowID := e.storeFlow(t, enrollQuarantineFlow) // delivery: poll
 	if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/enable", "", ""); code != http.StatusOK {
 		t.Fatalf("enable the flow: %d %s", code, out)
 	}
+	waitUntil(t, "the first System Log poll", func() bool {
+		src, err := e.store.GetEventSource(t.Context(), prod.ID)
+		return err == nil && !src.PolledAt.IsZero()
+	})
 	c, _, _ := signInHTTP(t, e.url, "/flows")
 	const name = "quarantine-on-enroll"
 	check := func(when string, want []string, page []string, class string) {
