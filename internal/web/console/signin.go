@@ -82,11 +82,14 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostForm.Get("next"))
 	addr, now := c.Limiter.ClientAddr(r), c.now()
 	if ok, wait := c.Limiter.Allow(addr, now); !ok {
-		c.log.WarnContext(r.Context(), "console: too many failed sign-ins from one address; refusing it for a while", slog.String("client", addr))
+		// Named as the limiter counted them, as the API's refusal does:
+		// refused single sign-ons lock the token sign-in out too.
+		what := c.Limiter.Refusals(addr, now)
+		c.log.WarnContext(r.Context(), "console: too many "+what.String()+" from one address; refusing it for a while", slog.String("client", addr))
 		wait, until := refusedUntil(now, wait)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 		c.showSignin(w, r, http.StatusTooManyRequests, signinData{Next: next,
-			Error: "Too many wrong API tokens from your address: every sign-in from it, with the right token too, is refused until " + until.Format(untilLayout) + ". Then try again."})
+			Error: "Too many " + what.String() + " from your address: every sign-in from it, with the right token too, is refused until " + until.Format(untilLayout) + ". Then try again."})
 		return
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
