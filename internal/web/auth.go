@@ -81,7 +81,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		s.Tokens.EndSignIn(r.Context(), signIn)
 		if sso.Refused(err) {
 			if wait := s.Limiter.Fail(addr, now, access.RefusedSignIn); wait > 0 {
-				err = oneTooMany(err, now, wait)
+				err = OneTooMany(err, now, wait)
 			}
 		}
 		s.writeError(w, r, err)
@@ -111,11 +111,12 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// oneTooMany is the refusal err of a sign-in that used up its address's
-// limit, refused from now for wait: it says so, and until when, as the
-// refusal of a wrong token that does, where it said only why the sign-in
-// was refused, and the next one met the lockout unwarned.
-func oneTooMany(err error, now time.Time, wait time.Duration) error {
+// OneTooMany is the refusal err of a sign-in (cardflow login's, the
+// console's) that used up its address's limit, refused from now for wait:
+// it says so, and until when, as the refusal of a wrong token that does,
+// where it said only why the sign-in was refused, and the next one met the
+// lockout unwarned.
+func OneTooMany(err error, now time.Time, wait time.Duration) error {
 	pe, ok := problem.As(err)
 	if !ok {
 		return err

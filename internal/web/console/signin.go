@@ -240,7 +240,10 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if sso.Refused(err) {
-			c.Limiter.Fail(c.Limiter.ClientAddr(r), c.now(), access.RefusedSignIn)
+			now := c.now()
+			if wait := c.Limiter.Fail(c.Limiter.ClientAddr(r), now, access.RefusedSignIn); wait > 0 {
+				err = web.OneTooMany(err, now, wait)
+			}
 		}
 		c.signinFailed(w, r, 0, err)
 		return
