@@ -12,6 +12,7 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -95,7 +96,19 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 	f := r.PostForm
 	d := tokensData{Name: f.Get("name"), Role: f.Get("role"), Expires: f.Get("expiresIn")}
 	expires, err := time.ParseDuration(d.Expires)
-	if err != nil {
+	if err != nil || expires == 0 {
+		// Audited as the API audits it, naming who tried: the form
+		// offers only lifetimes, so this one was sent by something else.
+		v := d.Expires
+		if len(v) > 40 {
+			v = strings.ToValidUTF8(v[:40], "") + "…"
+		}
+		why := "is not a duration"
+		if err == nil {
+			why = "is no lifetime"
+		}
+		c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenCreate, InputSummary: web.CreateTokenSummary(d.Name, d.Role, nil) + ", expiresIn " + v},
+			problem.New(problem.InvalidInput, "expiresIn %q %s", v, why))
 		d.Error = "Choose how long the token lasts."
 		c.showTokens(w, r, s, http.StatusBadRequest, d)
 		return

@@ -215,3 +215,32 @@ func TestTokenFormOffersLeastRoleFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenLifetimeRefusalIsAudited: a token asked for with a lifetime
+// that is none (not a duration, or 0, which the form never sends) is
+// audited as a token.create failure naming who tried and what was sent,
+// as the API audits it, where it was refused before anything was audited.
+func TestTokenLifetimeRefusalIsAudited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	for _, tc := range []struct{ expiresIn, summary, why string }{
+		{"soon", "token ci (viewer), expiresIn soon", `expiresIn "soon" is not a duration`},
+		{"0", "token ci (viewer), expiresIn 0", `expiresIn "0" is no lifetime`},
+	} {
+		resp, body := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {"ci"}, "role": {"viewer"}, "expiresIn": {tc.expiresIn}}, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Choose how long the token lasts.") {
+			t.Fatalf("expiresIn %q: status %d; want 400 asking how long the token lasts\n%s", tc.expiresIn, resp.StatusCode, body)
+		}
+		evs, err := e.store.ListAudit(t.Context(), store.AuditFilter{Action: store.ActionTokenCreate, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 || evs[0].Outcome != "failure" || evs[0].Actor.Type != store.ActorBootstrap || evs[0].InputSummary != tc.summary || evs[0].Error != tc.why {
+			t.Errorf("expiresIn %q: token.create events %+v; want a failure of the bootstrap admin summarized %q, error %q", tc.expiresIn, evs, tc.summary, tc.why)
+		}
+	}
+	if toks, err := e.store.ListAPITokens(t.Context(), "", ""); err != nil || len(toks) != 0 {
+		t.Errorf("tokens %v, %v; want none", toks, err)
+	}
+}
