@@ -43,7 +43,9 @@ const (
 	// console's token sign-in.
 	WrongToken Failure = 1 << iota
 	// RefusedSignIn is a single sign-on refused for what it brought: a
-	// code the identity provider refused, an ID token cardflow refused.
+	// code the identity provider refused, an ID token not issued for this
+	// sign-in (its nonce). An ID token that does not verify otherwise is
+	// the server's configuration or clock, not a guess, and not counted.
 	RefusedSignIn
 	// SignInStart is a single sign-on started, which a limiter of its
 	// own counts whatever becomes of it.

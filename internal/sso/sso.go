@@ -10,6 +10,8 @@ package sso
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -291,8 +293,7 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI, no
 		return nil, redirectProblem("the single sign-on provider's signing keys answered with a redirect, "+redirectRefused, err)
 	}
 	if err != nil {
-		return nil, problem.New(problem.Unauthenticated, "the ID token from the single sign-on provider did not verify").
-			WithRemedy("start the sign-in again; if it persists, check -oidc-issuer and -oidc-client-id and the server's clock").Wrap(err)
+		return nil, p.unverified(err, raw).Wrap(err)
 	}
 	if idt.Nonce != nonce || nonce == "" {
 		return nil, problem.New(problem.Unauthenticated, "the ID token was not issued for this sign-in (nonce mismatch)").
@@ -368,10 +369,11 @@ func providerDown(re *oauth2.RetrieveError) bool {
 }
 
 // Refused reports whether an error of Exchange is a refusal of what the
-// sign-in brought (the code and its verifier, or the ID token the code
-// gave): a wrong guess would meet it. The provider failing to answer
-// (problem.UpstreamError) is not one, and must not count against the
-// client's address.
+// sign-in brought (the code and its verifier, or an ID token the code gave
+// for another sign-in's nonce): a wrong guess would meet it. The provider
+// failing to answer, refusing cardflow's app, or giving an ID token that
+// does not verify (problem.UpstreamError) is not one, and must not count
+// against the client's address.
 func Refused(err error) bool {
 	return problem.CodeOf(err) == problem.Unauthenticated
 }
@@ -401,6 +403,71 @@ func (p *Provider) configProblem(re *oauth2.RetrieveError) *problem.Error {
 	}
 	return problem.New(problem.UpstreamError, "the single sign-on provider refused cardflow's OIDC app the authorization code grant (%s), so no one can sign in with single sign-on now", oauthReason(re)).
 		WithRemedy("ask the provider's administrator to allow the grant type Authorization Code for the app with client ID %s; the server's API token still signs in", p.cfg.ClientID)
+}
+
+// unverified is the problem of an ID token, from the provider's token
+// endpoint in answer to the code, that does not verify: its time (the
+// server's clock off from the provider's), its audience (-oidc-client-id),
+// its issuer (-oidc-issuer) or its signature (the keys of another
+// authorization server than the one that issued it, or keys that could not
+// be fetched). No one can bring such a token by guessing, since it comes
+// from the provider over its own connection, and every sign-in fails the
+// same until the server is fixed: it is the provider's answer to the
+// server's configuration (problem.UpstreamError, which Refused does not
+// count against the person's address), with the setting to fix.
+func (p *Provider) unverified(err error, raw string) *problem.Error {
+	const still = "; the server's API token still signs in"
+	var expired *oidc.TokenExpiredError
+	msg := scrub(err.Error()) // a keys answer's body may follow
+	switch {
+	case errors.As(err, &expired):
+		now := time.Now()
+		if p.cfg.Now != nil {
+			now = p.cfg.Now()
+		}
+		ahead := fmt.Sprintf("more than %s", now.Sub(expired.Expiry).Truncate(time.Minute))
+		if iat, ok := issuedAt(raw); ok {
+			ahead = fmt.Sprintf("about %s", now.Sub(iat).Round(time.Minute))
+		}
+		return problem.New(problem.UpstreamError, "the ID token the single sign-on provider just issued had expired by this server's clock (it expired at %s; the server's clock says %s), so no one can sign in with single sign-on now: the server's clock is %s ahead of the provider's",
+			expired.Expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), ahead).
+			WithRemedy("ask the admin who runs cardflow to set the server's clock right (NTP); no setting of cardflow's is wrong%s", still)
+	case strings.Contains(msg, "before the nbf"):
+		return problem.New(problem.UpstreamError, "the ID token the single sign-on provider just issued is not valid yet by this server's clock, so no one can sign in with single sign-on now: the server's clock is behind the provider's (%s)", msg).
+			WithRemedy("ask the admin who runs cardflow to set the server's clock right (NTP); no setting of cardflow's is wrong%s", still)
+	case strings.Contains(msg, "expected audience"):
+		return problem.New(problem.UpstreamError, "the single sign-on provider's ID token is not for cardflow's client ID %s (%s), so no one can sign in with single sign-on now", p.cfg.ClientID, msg).
+			WithRemedy("ask the admin who runs cardflow to start it with -oidc-client-id set to the client ID of the OIDC app the sign-in uses (its General tab at the provider)%s", still)
+	case strings.Contains(msg, "issued by a different provider"):
+		return problem.New(problem.UpstreamError, "the single sign-on provider's ID token names another issuer than -oidc-issuer %s (%s), so no one can sign in with single sign-on now", p.cfg.Issuer, msg).
+			WithRemedy("ask the admin who runs cardflow to start it with -oidc-issuer set to the issuer the provider's ID tokens name%s", still)
+	case strings.Contains(msg, "fetching keys") || strings.Contains(msg, "get keys failed") || strings.Contains(msg, "failed to decode keys"):
+		return problem.New(problem.UpstreamError, "the single sign-on provider's signing keys (the jwks_uri of -oidc-issuer %s) could not be read, so no ID token can be verified now (%s)", p.cfg.Issuer, msg).
+			WithRemedy("try again in a few minutes; if it persists, check that cardflow can reach the provider's keys, and the provider's status (for Okta, status.okta.com)")
+	case strings.Contains(msg, "signature"):
+		return problem.New(problem.UpstreamError, "the single sign-on provider's ID token is not signed with a key of -oidc-issuer %s (its jwks_uri), so no one can sign in with single sign-on now", p.cfg.Issuer).
+			WithRemedy("ask the admin who runs cardflow to check -oidc-issuer: it must be the authorization server that issues the sign-in's tokens (for Okta, the org, https://ORG.okta.com, or a custom authorization server, https://ORG.okta.com/oauth2/ID, whichever the OIDC app signs in with)%s", still)
+	}
+	return problem.New(problem.UpstreamError, "the ID token from the single sign-on provider did not verify (%s), so no one can sign in with single sign-on now", msg).
+		WithRemedy("ask the admin who runs cardflow to check -oidc-issuer, -oidc-client-id and the server's clock%s", still)
+}
+
+// issuedAt reads the iat claim of a JWT without verifying it: when the
+// provider issued an ID token by its own clock, to tell how far the
+// server's is from it.
+func issuedAt(raw string) (time.Time, bool) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims struct {
+		IssuedAt int64 `json:"iat"`
+	}
+	if err != nil || json.Unmarshal(b, &claims) != nil || claims.IssuedAt == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(claims.IssuedAt, 0), true
 }
 
 // oauthReason describes an OAuth error answer for people.

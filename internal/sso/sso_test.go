@@ -270,7 +270,50 @@ func TestSignInRefusals(t *testing.T) {
 		late := newProvider(t, emu, func(c *sso.Config) { c.Now = func() time.Time { return emu.Now().Add(2 * time.Hour) } })
 		s := startSignIn(t, emu, late, oktaemu.AdminLogin)
 		_, err := late.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
-		wantProblem(t, err, problem.Unauthenticated, "did not verify")
+		wantProblem(t, err, problem.UpstreamError, "had expired by this server's clock")
+		wantProblem(t, err, problem.UpstreamError, "the server's clock is about 2h0m0s ahead of the provider's")
+		wantRemedy(t, err, "set the server's clock right (NTP)")
+		notRefused(t, err)
+	})
+}
+
+// notRefused checks that Refused(err) is false: an ID token that does not
+// verify is no one's guess (it comes from the provider, in answer to the
+// code), so that one misconfiguration with many people retrying from one
+// office does not lock the office's API tokens out.
+func notRefused(t *testing.T, err error) {
+	t.Helper()
+	if sso.Refused(err) {
+		t.Errorf("Refused(%v) = true; want false: it counts against no one's address", err)
+	}
+}
+
+// TestIDTokenKeysNameTheIssuer: an ID token that no key of the issuer's
+// jwks_uri verifies (a token endpoint of another authorization server
+// than -oidc-issuer's) says to check -oidc-issuer, and keys that cannot be
+// read say so; neither counts against the person's address.
+func TestIDTokenKeysNameTheIssuer(t *testing.T) {
+	emu := emutest.Start(t, oktaemu.Config{})
+	t.Run("keys that verify nothing", func(t *testing.T) {
+		p := newProvider(t, emu, nil)
+		s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+		// An answer without keys, as another issuer's set is without the
+		// token's key.
+		emu.Inject(t, emutest.FaultSpec{Method: "GET", Path: "/oauth2/v1/keys", Status: http.StatusOK, Body: "json", Count: 5})
+		t.Cleanup(func() { emu.ClearFaults(t) })
+		_, err := p.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
+		wantProblem(t, err, problem.UpstreamError, "is not signed with a key of -oidc-issuer "+emu.URL)
+		wantRemedy(t, err, "check -oidc-issuer")
+		notRefused(t, err)
+	})
+	t.Run("keys that cannot be read", func(t *testing.T) {
+		p := newProvider(t, emu, nil)
+		s := startSignIn(t, emu, p, oktaemu.AdminLogin)
+		emu.Fault(t, "GET", "/oauth2/v1/keys", http.StatusServiceUnavailable, 5)
+		t.Cleanup(func() { emu.ClearFaults(t) })
+		_, err := p.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
+		wantProblem(t, err, problem.UpstreamError, "signing keys (the jwks_uri of -oidc-issuer "+emu.URL+") could not be read")
+		notRefused(t, err)
 	})
 }
 

@@ -239,6 +239,12 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		if problem.CodeOf(err) == problem.UpstreamError {
+			// The provider's answer to the server's configuration or
+			// clock (or an outage there): the operator's to fix, as the
+			// API logs it.
+			c.log.ErrorContext(ctx, "console: single sign-on failed", slog.Any("cause", err))
+		}
 		if sso.Refused(err) {
 			now := c.now()
 			if wait := c.Limiter.Fail(c.Limiter.ClientAddr(r), now, access.RefusedSignIn); wait > 0 {
