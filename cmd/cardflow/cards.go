@@ -372,7 +372,32 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if err := checkPlans(plans); err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor, "plans", plans), printAudit)
+	filters := flagsText("connection", connection, "action", action, "actor", actor, "plans", plans)
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor, "plans", plans),
+		func(w io.Writer, out *api.AuditList) {
+			if len(out.Events) == 0 {
+				// A header alone reads as a list that failed to come.
+				if filters == "" {
+					fmt.Fprintln(w, "No audit events.")
+				} else {
+					fmt.Fprintf(w, "No audit events match %s.\n", filters)
+				}
+				return
+			}
+			printAudit(w, out)
+		})
+}
+
+// flagsText writes the flags given of name, value pairs as they are typed
+// ("--action card.run --actor ada@example.com"), leaving out the empty ones.
+func flagsText(pairs ...string) string {
+	var out []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			out = append(out, "--"+pairs[i]+" "+shellArg(pairs[i+1]))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // actorText names an actor: a login, "token NAME of LOGIN", "bootstrap
