@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -17,5 +18,34 @@ func TestAuditNothingMatched(t *testing.T) {
 	code, out, errOut = runCLI(t, s.vars, "audit", "--action", "flow.disable", "--json")
 	if code != exitOK || !strings.Contains(out, `"events": []`) {
 		t.Errorf("audit --json with nothing matched: exit %d\n%s%s; want the empty list", code, out, errOut)
+	}
+}
+
+// TestAuditOfTheBootstrapAdmin: audit --actor bootstrap lists what the
+// server's API token (CARDFLOW_API_TOKEN, the bootstrap admin, recorded
+// with no login) and its tokens did, and nobody else's, where no --actor
+// value selected them.
+func TestAuditOfTheBootstrapAdmin(t *testing.T) {
+	s := startServer(t)
+	code, out, errOut := runCLI(t, s.vars, "tokens", "create", "--name", "deploy", "--role", "viewer", "--expires-in", "24h")
+	tok := regexp.MustCompile(`cfp_\S+`).FindString(out)
+	if code != exitOK || tok == "" {
+		t.Fatalf("tokens create: exit %d\n%s%s", code, out, errOut)
+	}
+	// The token's own create, refused for its role: an event of a token of
+	// the bootstrap admin.
+	asToken := map[string]string{"CARDFLOW_SERVER": s.url, "CARDFLOW_API_TOKEN": tok}
+	if code, out, errOut := runCLI(t, asToken, "tokens", "create", "--name", "more", "--role", "admin"); code == exitOK {
+		t.Fatalf("a viewer's token creating an admin token: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, s.vars, "audit", "--actor", "bootstrap")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitOK || len(lines) != 3 || !strings.Contains(lines[1], "token deploy of the bootstrap admin") || !strings.Contains(lines[2], "bootstrap admin") ||
+		!strings.Contains(out, "token.create") {
+		t.Errorf("audit --actor bootstrap: exit %d\n%s%s; want the header, the token's refused create and the bootstrap admin's create", code, out, errOut)
+	}
+	_, out, errOut = runCLI(t, s.vars, "audit", "-h")
+	if !strings.Contains(out+errOut, "bootstrap for the server's API token") {
+		t.Errorf("audit -h does not say what --actor bootstrap selects:\n%s%s", out, errOut)
 	}
 }

@@ -540,9 +540,13 @@ type AuditFilter struct {
 	ConnectionID string
 	Action       string
 	ActorLogin   string // events whose actor is, or whose token belongs to, this login (ignoring case, FoldCase)
-	Plans        PlanFilter
-	Limit        int // 0 means 100
-	BeforeID     int64
+	// Bootstrap keeps the events of the bootstrap admin (the server's API
+	// token, recorded with no login) and of its tokens: no login selects
+	// them. ActorLogin is then not to be set.
+	Bootstrap bool
+	Plans     PlanFilter
+	Limit     int // 0 means 100
+	BeforeID  int64
 }
 
 // Flow is a stored flow document: its latest version, and the state that

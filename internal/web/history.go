@@ -267,9 +267,17 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, runJSON(run))
 }
 
+// BootstrapActor is the audit's actor filter that keeps the events of the
+// bootstrap admin (the server's API token, CARDFLOW_API_TOKEN or the one
+// printed at first start) and of its tokens, which have no login.
+const BootstrapActor = "bootstrap"
+
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.AuditFilter{Action: q.Get("action"), ActorLogin: q.Get("actor")}
+	if strings.EqualFold(f.ActorLogin, BootstrapActor) {
+		f.ActorLogin, f.Bootstrap = "", true
+	}
 	if f.Action != "" && !slices.Contains(store.AuditActions, f.Action) {
 		p := problem.New(problem.InvalidInput, "there is no audit action %q", f.Action).WithDetail("field", "action")
 		if near := flow.Nearest(f.Action, store.AuditActions...); near != "" {
