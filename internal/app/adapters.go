@@ -27,6 +27,15 @@ func (catalog) Scopes(connector string) []connection.ScopeInfo {
 	return out
 }
 
+func (catalog) Name(connector string) string {
+	for _, k := range card.Connectors() {
+		if k.ID == connector && k.Name != "" {
+			return k.Name
+		}
+	}
+	return connector
+}
+
 func (catalog) CardsNeeding(connector, scope string) []string {
 	return card.CardsNeeding(connector, scope)
 }

@@ -47,6 +47,13 @@ func (testCatalog) Scopes(c string) []ScopeInfo {
 	return []ScopeInfo{{Name: "okta.devices.read"}, {Name: "okta.devices.manage"}}
 }
 
+func (testCatalog) Name(c string) string {
+	if c != connector {
+		return c
+	}
+	return "Okta Devices"
+}
+
 func (testCatalog) CardsNeeding(c, scope string) []string {
 	if c != connector {
 		return nil

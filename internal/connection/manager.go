@@ -344,8 +344,8 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 		return nil, "", err
 	}
 	clientID := strings.TrimSpace(in.ClientID)
-	if clientID == "" || len(clientID) > 255 || strings.IndexFunc(clientID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
-		return nil, "", problem.New(problem.InvalidInput, "client ID is required and must be printable ASCII without spaces").
+	if fault := clientIDFault(clientID); fault != "" {
+		return nil, "", problem.New(problem.InvalidInput, "%s", fault).
 			WithRemedy("copy the client ID from the OAuth app's General tab in the Okta Admin Console").WithDetail("field", "clientId")
 	}
 	secret := strings.TrimSpace(in.ClientSecret.Reveal())
@@ -357,7 +357,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 		return nil, "", err
 	}
 	if taken, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
-		return nil, "", nicknameTaken(in.Connector, taken.Nickname)
+		return nil, "", m.nicknameTaken(in.Connector, taken.Nickname)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, "", internal("look up nickname", err)
 	}
@@ -375,7 +375,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 	}
 	if err := m.Store.CreateConnection(ctx, c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, "", nicknameTaken(in.Connector, nickname)
+			return nil, "", m.nicknameTaken(in.Connector, nickname)
 		}
 		return nil, "", internal("store connection", err)
 	}
@@ -771,8 +771,8 @@ func hasIDPrefix(s string) bool {
 // nicknameTaken is the conflict of a nickname that is taken; existing is
 // the taken connection's nickname, which may differ from the one asked for
 // in case or width (nicknames compare without either).
-func nicknameTaken(connector, existing string) *problem.Error {
-	return problem.New(problem.Conflict, "the %s connection %q already has that nickname (nicknames are unique per connector, ignoring case)", connector, existing).
+func (m *Manager) nicknameTaken(connector, existing string) *problem.Error {
+	return problem.New(problem.Conflict, "the %s connection %q already has that nickname (nicknames are unique per connector, ignoring case)", m.Connectors.Name(connector), existing).
 		WithRemedy("choose another nickname, or reauthorize the existing connection").WithDetail("field", "nickname")
 }
 

@@ -36,6 +36,9 @@ type Catalog interface {
 	Scopes(connector string) []ScopeInfo
 	// CardsNeeding returns the cards of the connector that fail without scope.
 	CardsNeeding(connector, scope string) []string
+	// Name returns the connector's name as people know it ("Okta
+	// Devices"); the id itself for an unknown connector.
+	Name(connector string) string
 }
 
 func isAutoGranted(s string) bool { return slices.Contains(autoGrantedScopes, s) }

@@ -84,8 +84,8 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, actor stor
 		return nil, nil, err
 	}
 	clientID := strings.TrimSpace(in.ClientID)
-	if clientID == "" || len(clientID) > 255 || strings.IndexFunc(clientID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
-		return nil, nil, problem.New(problem.InvalidInput, "client ID is required and must be printable ASCII without spaces").
+	if fault := clientIDFault(clientID); fault != "" {
+		return nil, nil, problem.New(problem.InvalidInput, "%s", fault).
 			WithRemedy("copy the client ID from the API Services app's General tab in the Okta Admin Console").WithDetail("field", "clientId")
 	}
 	mode, scopes, err := m.selectScopes(in.Connector, in.Scopes)
@@ -113,7 +113,7 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, actor stor
 		return nil, nil, err
 	}
 	if taken, err := m.Store.GetConnectionByNickname(ctx, in.Connector, nickname); err == nil {
-		return nil, nil, nicknameTaken(in.Connector, taken.Nickname)
+		return nil, nil, m.nicknameTaken(in.Connector, taken.Nickname)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, nil, internal("look up nickname", err)
 	}
@@ -131,7 +131,7 @@ func (m *Manager) createService(ctx context.Context, in ServiceInput, actor stor
 	}
 	if err := m.Store.CreateConnection(ctx, c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, nil, nicknameTaken(in.Connector, nickname)
+			return nil, nil, m.nicknameTaken(in.Connector, nickname)
 		}
 		return nil, nil, internal("store connection", err)
 	}

@@ -66,8 +66,11 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 	clientID := c.ClientID
 	if in.ClientID != "" {
 		clientID = strings.TrimSpace(in.ClientID)
-		if clientID == "" || len(clientID) > 255 || strings.IndexFunc(clientID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
-			return nil, problem.New(problem.InvalidInput, "client ID must be printable ASCII without spaces").
+		if fault := clientIDFault(clientID); fault != "" {
+			if clientID == "" {
+				fault = "client ID is blank"
+			}
+			return nil, problem.New(problem.InvalidInput, "%s", fault).
 				WithRemedy("copy the client ID from the OAuth app's General tab in the Okta Admin Console, or leave it out to keep %s", c.ClientID).
 				WithDetail("field", "clientId").WithDetail("connection", c.ID)
 		}

@@ -27,8 +27,8 @@ func TestSentence(t *testing.T) {
 }
 
 func TestSentenceJoinsARemedy(t *testing.T) {
-	got := sentence("the okta-devices connection \"Demo org\" already has that nickname", "choose another nickname", "")
-	want := "The okta-devices connection \"Demo org\" already has that nickname; choose another nickname."
+	got := sentence("the Okta Devices connection \"Demo org\" already has that nickname", "choose another nickname", "")
+	want := "The Okta Devices connection \"Demo org\" already has that nickname; choose another nickname."
 	if got != want {
 		t.Errorf("sentence = %q; want %q", got, want)
 	}
