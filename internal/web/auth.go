@@ -121,12 +121,12 @@ func OneTooMany(err error, now time.Time, wait time.Duration) error {
 	if !ok {
 		return err
 	}
-	wait, until := refusedUntil(now, wait)
+	wait, until := RefusedUntil(now, wait)
 	out := *pe
 	out.Details = maps.Clone(pe.Details)
 	out.Message = strings.TrimSuffix(pe.Message, ".") + " (one sign-in refused too many from your address)"
 	return out.WithRemedy("wait %s (until %s): every request and sign-in from your address is refused until then, even with the right token; then %s",
-		wait, until.Format(untilLayout), pe.Remedy).WithDetail("refusedUntil", until.Format(time.RFC3339))
+		wait, until.Format(UntilLayout), pe.Remedy).WithDetail("refusedUntil", until.Format(time.RFC3339))
 }
 
 // SubjectTakenWarning is what the server's log says of a sign-in refused

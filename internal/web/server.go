@@ -391,24 +391,32 @@ func (s *Server) allowAddr(r *http.Request) (string, time.Time, error) {
 func (s *Server) lockedOut(r *http.Request, addr string, now time.Time, wait time.Duration, then string) error {
 	what := s.Limiter.Refusals(addr, now)
 	s.log.WarnContext(r.Context(), "too many "+what.String()+" from this address; refusing for a while", slog.String("client", addr))
-	wait, until := refusedUntil(now, wait)
+	wait, until := RefusedUntil(now, wait)
 	return problem.New(problem.RateLimited, "too many %s from your address", what).
-		WithRemedy("wait %s (until %s): every request and sign-in from your address is refused until then, even with the right token; %s", wait, until.Format(untilLayout), then).
+		WithRemedy("wait %s (until %s): every request and sign-in from your address is refused until then, even with the right token; %s", wait, until.Format(UntilLayout), then).
 		WithDetail("refusedUntil", until.Format(time.RFC3339))
 }
 
-// refusedUntil is when an address refused for wait from now may try again,
-// and wait rounded up to the second: rounded down, a client that waits as
-// told would be refused once more.
-func refusedUntil(now time.Time, wait time.Duration) (time.Duration, time.Time) {
+// RefusedUntil is when an address refused for wait from now may try again,
+// rounded up to the whole second as UntilLayout writes it, and the wait
+// until then, rounded up to the second: rounded down, either would send a
+// client that waits as told back to be refused once more. Rounding the wait
+// alone wrote a time up to a second before the refusal's end, and another
+// second at each request, as now's fraction of a second went.
+func RefusedUntil(now time.Time, wait time.Duration) (time.Duration, time.Time) {
+	until := now.Add(wait)
+	if t := until.Truncate(time.Second); !t.Equal(until) {
+		until = t.Add(time.Second)
+	}
+	wait = until.Sub(now)
 	if r := wait % time.Second; r != 0 {
 		wait += time.Second - r
 	}
-	return wait, now.Add(wait).UTC()
+	return wait, until.UTC()
 }
 
-// untilLayout writes the time a refused address may try again.
-const untilLayout = "15:04:05 UTC"
+// UntilLayout writes the time a refused address may try again.
+const UntilLayout = "15:04:05 UTC"
 
 // authenticate returns the principal of the request's bearer token: the
 // API token (the bootstrap admin) or a live personal API token. Wrong
@@ -454,9 +462,9 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 	if wait := s.Limiter.Fail(addr, now, access.WrongToken); wait > 0 {
 		// This failure used up the address's limit: the right token is
 		// refused as well until it ends.
-		wait, until := refusedUntil(now, wait)
+		wait, until := RefusedUntil(now, wait)
 		return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token, one too many from your address").
-			WithRemedy("wait %s (until %s): every request from your address is refused until then, even with the right token; then %s", wait, until.Format(untilLayout), remedy).
+			WithRemedy("wait %s (until %s): every request from your address is refused until then, even with the right token; then %s", wait, until.Format(UntilLayout), remedy).
 			WithDetail("refusedUntil", until.Format(time.RFC3339))
 	}
 	return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token").WithRemedy("%s", remedy)

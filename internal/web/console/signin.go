@@ -52,19 +52,6 @@ func (c *Console) showSignin(w http.ResponseWriter, r *http.Request, status int,
 	c.render(w, r, nil, status, "signin", "Sign in", d)
 }
 
-// refusedUntil is when an address refused for wait from now may sign in
-// again, and wait rounded up to the second (as the API says it): rounded
-// down, one who waits as told would be refused once more.
-func refusedUntil(now time.Time, wait time.Duration) (time.Duration, time.Time) {
-	if r := wait % time.Second; r != 0 {
-		wait += time.Second - r
-	}
-	return wait, now.Add(wait).UTC()
-}
-
-// untilLayout writes the time a refused address may sign in again.
-const untilLayout = "15:04:05 UTC"
-
 // signin checks the API token (the bootstrap admin's) and starts a
 // session.
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
@@ -86,10 +73,10 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		// refused single sign-ons lock the token sign-in out too.
 		what := c.Limiter.Refusals(addr, now)
 		c.log.WarnContext(r.Context(), "console: too many "+what.String()+" from one address; refusing it for a while", slog.String("client", addr))
-		wait, until := refusedUntil(now, wait)
+		wait, until := web.RefusedUntil(now, wait)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 		c.showSignin(w, r, http.StatusTooManyRequests, signinData{Next: next,
-			Error: "Too many " + what.String() + " from your address: every sign-in from it, with the right token too, is refused until " + until.Format(untilLayout) + ". Then try again."})
+			Error: "Too many " + what.String() + " from your address: every sign-in from it, with the right token too, is refused until " + until.Format(web.UntilLayout) + ". Then try again."})
 		return
 	}
 	token := strings.TrimSpace(r.PostForm.Get("token"))
@@ -107,9 +94,9 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		if wait > 0 {
 			// This failure used up the address's limit: the right token
 			// is refused as well until it ends.
-			_, until := refusedUntil(now, wait)
+			_, until := web.RefusedUntil(now, wait)
 			msg = "That is not this server's API token, and it was one too many from your address: every sign-in from it, with the right token too, is refused until " +
-				until.Format(untilLayout) + ". The token was printed when the server first started and is in the data directory's api-token file."
+				until.Format(web.UntilLayout) + ". The token was printed when the server first started and is in the data directory's api-token file."
 		}
 		c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next, Error: msg})
 		return
