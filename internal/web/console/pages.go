@@ -522,13 +522,22 @@ func when(t any) string {
 	return tt.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// ago formats the time since t roughly ("3 min ago").
-func ago(now time.Time, t any) string {
+// ago formats the time since t roughly ("3 min ago") as a <time> element
+// whose datetime and title (shown on hover) carry the exact time, so that
+// every list that says "3 min ago" also tells when.
+func ago(now time.Time, t any) template.HTML {
 	tt := timeOf(t)
 	if tt.IsZero() {
 		return "never"
 	}
-	d := now.Sub(tt)
+	// Every part is digits, letters and punctuation of fixed formats:
+	// nothing to escape.
+	return template.HTML(`<time datetime="` + tt.UTC().Format(time.RFC3339) + `" title="` + when(tt) + `">` + roughlyAgo(now, tt) + `</time>`)
+}
+
+// roughlyAgo is the time from t to now in words ("3 min ago").
+func roughlyAgo(now, t time.Time) string {
+	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
 		return "just now"
