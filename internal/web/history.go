@@ -272,12 +272,19 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 // printed at first start) and of its tokens, which have no login.
 const BootstrapActor = "bootstrap"
 
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), ActorLogin: q.Get("actor")}
-	if strings.EqualFold(f.ActorLogin, BootstrapActor) {
+// FilterActor sets f to keep the events of actor: a login, or
+// BootstrapActor; "" keeps everyone's.
+func FilterActor(f *store.AuditFilter, actor string) {
+	f.ActorLogin, f.Bootstrap = actor, false
+	if strings.EqualFold(actor, BootstrapActor) {
 		f.ActorLogin, f.Bootstrap = "", true
 	}
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.AuditFilter{Action: q.Get("action")}
+	FilterActor(&f, q.Get("actor"))
 	if f.Action != "" && !slices.Contains(store.AuditActions, f.Action) {
 		p := problem.New(problem.InvalidInput, "there is no audit action %q", f.Action).WithDetail("field", "action")
 		if near := flow.Nearest(f.Action, store.AuditActions...); near != "" {

@@ -56,6 +56,8 @@ func TestAuditFilters(t *testing.T) {
 			return slices.Equal(a, []string{"connection.authorize", "connection.create", "connection.authorize", "connection.create"})
 		},
 			[]string{`id="audit-actor" name="actor" type="text" value="TEST"`}},
+		{"the bootstrap admin (whose token the test signs in with)", "actor=bootstrap", func(a []string) bool { return slices.Equal(a, []string{"person.signin", "card.run"}) },
+			[]string{`id="audit-actor" name="actor" type="text" value="bootstrap"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := get(t, c, e.url+"/audit?"+tc.query)

@@ -211,7 +211,8 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 	q := r.URL.Query()
 	d := auditData{Action: strings.TrimSpace(q.Get("action")), Connection: strings.TrimSpace(q.Get("connection")),
 		Actor: strings.TrimSpace(q.Get("actor")), Actions: store.AuditActions, Plans: strings.TrimSpace(q.Get("plans"))}
-	f := store.AuditFilter{Action: d.Action, ConnectionID: d.Connection, ActorLogin: d.Actor, Limit: listPageSize + 1}
+	f := store.AuditFilter{Action: d.Action, ConnectionID: d.Connection, Limit: listPageSize + 1}
+	web.FilterActor(&f, d.Actor)
 	f.Plans, d.FilterError = plansFilter(d.Plans)
 	status := http.StatusBadRequest // of a filter error
 	if c.Connections != nil {
