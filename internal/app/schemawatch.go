@@ -29,19 +29,12 @@ func (a *App) watchSchema(ctx context.Context, stop chan<- error) {
 	if every <= 0 {
 		every = defaultSchemaCheckEvery
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	ticks(ctx, every, func() bool {
 		// A database that does not answer is reported by the work that
 		// needs it; only a later schema stops the server.
 		ahead := (*store.SchemaAheadError)(nil)
 		if err := a.Store.CheckSchema(ctx); !errors.As(err, &ahead) {
-			continue
+			return true
 		}
 		err := fmt.Errorf("stopping: the database was upgraded while this server ran: %w", schemaAheadError{ahead})
 		a.log.LogAttrs(ctx, slog.LevelError, "the database schema is newer than this server knows; stopping",
@@ -51,6 +44,6 @@ func (a *App) watchSchema(ctx context.Context, stop chan<- error) {
 		case stop <- err:
 		default:
 		}
-		return
-	}
+		return false
+	})
 }

@@ -48,7 +48,15 @@ func (a *App) watchSealingKey(ctx context.Context) {
 	if every <= 0 {
 		every = defaultKeyCheckEvery
 	}
-	t := time.NewTicker(every)
+	ticks(ctx, every, func() bool {
+		a.checkKey(ctx)
+		return true
+	})
+}
+
+// ticks calls fn every d until ctx ends or fn returns false.
+func ticks(ctx context.Context, d time.Duration, fn func() bool) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -56,7 +64,9 @@ func (a *App) watchSealingKey(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		a.checkKey(ctx)
+		if !fn() {
+			return
+		}
 	}
 }
 
