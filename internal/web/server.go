@@ -398,17 +398,18 @@ func (s *Server) lockedOut(r *http.Request, addr string, now time.Time, wait tim
 }
 
 // RefusedUntil is when an address refused for wait from now may try again,
-// rounded up to the whole second as UntilLayout writes it, and the wait
-// until then, rounded up to the second: rounded down, either would send a
-// client that waits as told back to be refused once more. Rounding the wait
-// alone wrote a time up to a second before the refusal's end, and another
-// second at each request, as now's fraction of a second went.
+// rounded up to the whole second as UntilLayout writes it, and the wait,
+// rounded up to the second (as Retry-After gives it): rounded down, either
+// would send a client that waits as told back to be refused once more.
+// Rounding the wait alone wrote a time up to a second before the refusal's
+// end, and another second at each request, as now's fraction of a second
+// went; the wait is rounded on its own, so that a minute's refusal says to
+// wait 1m0s, not the 1m1s to the rounded time.
 func RefusedUntil(now time.Time, wait time.Duration) (time.Duration, time.Time) {
 	until := now.Add(wait)
 	if t := until.Truncate(time.Second); !t.Equal(until) {
 		until = t.Add(time.Second)
 	}
-	wait = until.Sub(now)
 	if r := wait % time.Second; r != 0 {
 		wait += time.Second - r
 	}
