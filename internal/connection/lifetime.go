@@ -99,7 +99,7 @@ func expiredReason(c *store.Connection) string {
 
 // expiredRemedy is the remedy of a connection whose refresh token expired.
 func expiredRemedy(nickname string) string {
-	return problem.Reauthorize(nickname) + " (a new sign-in starts a new 90 days); for unattended flows consider a service connection (auth \"service\"), which has no 90-day limit"
+	return problem.Reauthorize(nickname) + ": a new sign-in starts a new 90 days; for unattended flows consider a service connection (auth \"service\"), which has no 90-day limit"
 }
 
 // expire marks c needs_reauthorization because its refresh token reached

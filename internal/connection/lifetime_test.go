@@ -36,8 +36,12 @@ func TestExpiryIsRecordedOnce(t *testing.T) {
 	if n := countExpired(e.audit(t, v.ID)); n != 1 {
 		t.Errorf("%d connection.expired audit events; want 1", n)
 	}
-	if c := e.conn(t, v.ID); c.Status != store.StatusNeedsReauthorization || c.StatusReasonCode != store.ReasonRefreshTokenExpired {
+	c := e.conn(t, v.ID)
+	if c.Status != store.StatusNeedsReauthorization || c.StatusReasonCode != store.ReasonRefreshTokenExpired {
 		t.Errorf("status %s (code %q); want needs_reauthorization, %s", c.Status, c.StatusReasonCode, store.ReasonRefreshTokenExpired)
+	}
+	if want := `cardflow connections reauthorize "Prod"): a new sign-in starts a new 90 days; for unattended flows`; !strings.Contains(c.Remedy, want) {
+		t.Errorf("remedy %q; want it to read on as one sentence: %s", c.Remedy, want)
 	}
 }
 
