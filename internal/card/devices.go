@@ -65,7 +65,7 @@ func searchDevicesCard() Card {
 			{Name: "registered", Type: TypeBool, Description: "Only registered (true) or unregistered (false) devices."},
 			{Name: "secureHardwarePresent", Type: TypeBool, Description: "Only devices with (true) or without (false) secure hardware."},
 			{Name: "diskEncryptionType", Type: TypeString, Enum: []string{"ALL_INTERNAL_VOLUMES", "FULL", "NONE", "SYSTEM_VOLUME", "USER"}, Description: "Only devices with this disk encryption."},
-			{Name: "search", Type: TypeString, Description: `A raw SCIM filter, e.g. lastUpdated lt "2025-01-01T00:00:00.000Z"; combined with the filters above by "and".`},
+			{Name: "search", Type: TypeString, Description: `A raw SCIM filter, e.g. lastUpdated lt "2025-01-01T00:00:00.000Z"; combined with the filters above by "and".`, Filter: true},
 			{Name: "expand", Type: TypeString, Enum: []string{"user", "userSummary"}, Description: "Include each device's users (full users or summaries) in _embedded.users."},
 			{Name: "resultSet", Type: TypeString, Enum: []string{"first", "first200", "all"}, Default: "first200", Description: "first: the first match; first200: up to 200; all: every match, page after page."},
 		},

@@ -114,6 +114,10 @@ type Input struct {
 	Enum        []string
 	Default     any
 	Remedy      string
+	// Filter marks an Okta filter expression (search-devices' search): a
+	// flow's ${{ }} written between its double quotes has its result's "
+	// and \ escaped, so that the value stays one string of the filter.
+	Filter bool
 }
 
 // deviceIDRemedy says where a device's id comes from.

@@ -55,6 +55,10 @@ type InputInfo struct {
 	Name     string
 	Type     string
 	Required bool
+	// Filter marks an Okta filter expression: a ${{ }} between its double
+	// quotes has its result escaped as strings.quote escapes it
+	// (template.quoteInFilter).
+	Filter bool
 }
 
 // ConnInfo describes a connection for validation. ScopeMode ("default" or
@@ -316,6 +320,9 @@ func checkCardInputs(iss *issues, st *Step, card CardInfo) {
 			}
 			if msg := literalTypeProblem(info, v); msg != "" {
 				iss.add(v.pos, st.ID, "input %q of card %s %s", k, card.Ref, msg)
+			}
+			if info.Filter && v.kind == valTemplate && !v.tmpl.whole {
+				v.tmpl.quoteInFilter()
 			}
 		}
 	}

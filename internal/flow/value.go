@@ -38,11 +38,42 @@ type template struct {
 	whole bool
 }
 
-// tplPart is either literal text or an expression.
+// tplPart is either literal text or an expression. quoted marks an
+// expression between the double quotes of an Okta filter (quoteInFilter).
 type tplPart struct {
-	text string
-	expr *expression
+	text   string
+	expr   *expression
+	quoted bool
 }
+
+// quoteInFilter marks the expressions of t, an Okta filter expression,
+// that stand between its double quotes: their results are escaped when
+// interpolated (filterEscaper), so that a value holding a quote (a
+// typing slip, or a device name an end user chose arriving in an event,
+// such as x" or status eq "ACTIVE) stays one string and cannot widen the
+// search. A value outside quotes is the flow's own filter text, as
+// written; strings.quote there quotes and escapes it.
+func (t *template) quoteInFilter() {
+	in := false
+	for i := range t.parts {
+		p := &t.parts[i]
+		if p.expr != nil {
+			p.quoted = in
+			continue
+		}
+		for j := 0; j < len(p.text); j++ {
+			switch p.text[j] {
+			case '\\':
+				j++ // an escaped character, a quote among them
+			case '"':
+				in = !in
+			}
+		}
+	}
+}
+
+// filterEscaper escapes a value for a string of an Okta filter.
+var filterEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // walkExprs calls fn for every expression in v.
 func (v *value) walkExprs(fn func(*expression)) {
@@ -95,6 +126,10 @@ func (v *value) eval(ctx context.Context, act map[string]any, path string) (any,
 			out, err := p.expr.eval(ctx, act)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if p.quoted {
+				b.WriteString(filterEscaper.Replace(interpolate(out)))
+				continue
 			}
 			b.WriteString(interpolate(out))
 		}
