@@ -24,7 +24,8 @@ func TestKeysCommandsLeaveAnOlderSchema(t *testing.T) {
 
 	// The database as the version before left it: its newest migration
 	// not recorded.
-	db, err := sql.Open("sqlite", filepath.Join(h.dataDir, "cardflow.db"))
+	// Waiting for locks as the server's own connections do.
+	db, err := sql.Open("sqlite", filepath.Join(h.dataDir, "cardflow.db")+"?_busy_timeout=10000")
 	if err != nil {
 		t.Fatal(err)
 	}
