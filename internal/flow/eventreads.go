@@ -41,21 +41,9 @@ func (d *Document) EventReads() []EventRead {
 // eventRead returns the first place e reads trigger.event or
 // trigger.eventUuid, unless e tests for them with has().
 func (e *expression) eventRead() (EventRead, bool) {
-	if e.ast == nil {
-		return EventRead{}, false
-	}
 	var at int64
 	guarded := false
-	celast.PostOrderVisit(e.ast.NativeRep().Expr(), celast.NewExprVisitor(func(x celast.Expr) {
-		if x.Kind() != celast.SelectKind {
-			return
-		}
-		sel := x.AsSelect()
-		path, ok := triggerPath(sel.Operand())
-		if !ok {
-			return
-		}
-		path = append(path, sel.FieldName())
+	e.visitTriggerSelects(func(x celast.Expr, sel celast.SelectExpr, path []string) {
 		if path[0] != "event" && path[0] != "eventUuid" {
 			return
 		}
@@ -64,15 +52,29 @@ func (e *expression) eventRead() (EventRead, bool) {
 		} else if at == 0 && len(path) == 1 {
 			at = x.ID()
 		}
-	}))
+	})
 	if guarded || at == 0 {
 		return EventRead{}, false
 	}
-	pos := e.pos
-	if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(at); loc.Line() > 0 {
-		pos = e.posAt(loc.Line(), loc.Column())
+	return EventRead{Pos: e.nodePos(at), Expr: strings.TrimSpace(e.src)}, true
+}
+
+// visitTriggerSelects calls fn with each selection of a field of trigger
+// in e (trigger.event.device), its path from trigger ([event device]) and
+// the selection itself, in post-order.
+func (e *expression) visitTriggerSelects(fn func(x celast.Expr, sel celast.SelectExpr, path []string)) {
+	if e.ast == nil {
+		return
 	}
-	return EventRead{Pos: pos, Expr: strings.TrimSpace(e.src)}, true
+	celast.PostOrderVisit(e.ast.NativeRep().Expr(), celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() != celast.SelectKind {
+			return
+		}
+		sel := x.AsSelect()
+		if path, ok := triggerPath(sel.Operand()); ok {
+			fn(x, sel, append(path, sel.FieldName()))
+		}
+	}))
 }
 
 // checkEventUser refuses, in a flow whose event card's events name no user
@@ -111,18 +113,10 @@ func (d *Document) checkEventUser(iss *issues, env ValidateEnv) {
 // userRead returns where e first reads trigger.event.user, unless it
 // tests for it with has().
 func (e *expression) userRead() (Pos, bool) {
-	if e.ast == nil {
-		return Pos{}, false
-	}
 	var at int64
 	guarded := false
-	celast.PostOrderVisit(e.ast.NativeRep().Expr(), celast.NewExprVisitor(func(x celast.Expr) {
-		if x.Kind() != celast.SelectKind {
-			return
-		}
-		sel := x.AsSelect()
-		path, ok := triggerPath(sel.Operand())
-		if !ok || len(path) != 1 || path[0] != "event" || sel.FieldName() != "user" {
+	e.visitTriggerSelects(func(_ celast.Expr, sel celast.SelectExpr, path []string) {
+		if len(path) != 2 || path[0] != "event" || path[1] != "user" {
 			return
 		}
 		if sel.IsTestOnly() {
@@ -136,13 +130,9 @@ func (e *expression) userRead() (Pos, bool) {
 			}
 			at = root.ID()
 		}
-	}))
+	})
 	if guarded || at == 0 {
 		return Pos{}, false
 	}
-	pos := e.pos
-	if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(at); loc.Line() > 0 {
-		pos = e.posAt(loc.Line(), loc.Column())
-	}
-	return pos, true
+	return e.nodePos(at), true
 }

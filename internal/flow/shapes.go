@@ -257,11 +257,7 @@ func (c *shapeChecker) selected(x, operand celast.Expr, key string, bound map[st
 	if path != "" && s != nil && s.Item != nil && len(s.Keys) == 0 && x.Kind() == celast.SelectKind && !x.AsSelect().IsTestOnly() {
 		// steps.find.output.devices.id: a list has no keys; a run fails
 		// there on every item.
-		pos := c.e.pos
-		if loc := c.e.ast.NativeRep().SourceInfo().GetStartLocation(x.ID()); loc.Line() > 0 {
-			pos = c.e.posAt(loc.Line(), loc.Column())
-		}
-		c.iss.add(pos, c.step.ID, "%s.%s: %s is a list, which has no field %q: select from one of its items (%s[0].%s), or take the field of each with %s.map(x, x.%s)",
+		c.iss.add(c.e.nodePos(x.ID()), c.step.ID, "%s.%s: %s is a list, which has no field %q: select from one of its items (%s[0].%s), or take the field of each with %s.map(x, x.%s)",
 			path, key, path, key, path, key, path, key)
 		return nil, "", 0
 	}
@@ -269,11 +265,7 @@ func (c *shapeChecker) selected(x, operand celast.Expr, key string, bound map[st
 		return nil, "", 0
 	}
 	if !s.has(key) {
-		pos := c.e.pos
-		if loc := c.e.ast.NativeRep().SourceInfo().GetStartLocation(id); loc.Line() > 0 {
-			pos = c.e.posAt(loc.Line(), loc.Column())
-		}
-		c.iss.add(pos, c.step.ID, "%s", c.missing(path, key, s))
+		c.iss.add(c.e.nodePos(id), c.step.ID, "%s", c.missing(path, key, s))
 		return nil, "", 0
 	}
 	return s.Values[key], path + "." + key, id
@@ -358,10 +350,6 @@ func (c *shapeChecker) checkEnum(x celast.Expr) {
 		if near == "" {
 			near = suggest(string(lit), enum...)
 		}
-		pos := c.e.pos
-		if loc := info.GetStartLocation(l.ID()); loc.Line() > 0 {
-			pos = c.e.posAt(loc.Line(), loc.Column())
-		}
-		c.iss.add(pos, c.step.ID, "%s is one of %s; %q is none of them, so %s is %s%s", what, strings.Join(enum, ", "), string(lit), whole, never, near)
+		c.iss.add(c.e.nodePos(l.ID()), c.step.ID, "%s is one of %s; %q is none of them, so %s is %s%s", what, strings.Join(enum, ", "), string(lit), whole, never, near)
 	}
 }

@@ -373,8 +373,12 @@ func (p *docParser) checkRefs(doc *Document, i int, index map[string]int, e *exp
 }
 
 // refPos is where reference r of e is written in the document.
-func (e *expression) refPos(r exprRef) Pos {
-	if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(r.id); loc.Line() > 0 {
+func (e *expression) refPos(r exprRef) Pos { return e.nodePos(r.id) }
+
+// nodePos is where the node id of e's syntax tree is written in the
+// document; the expression's own place when its source does not say.
+func (e *expression) nodePos(id int64) Pos {
+	if loc := e.ast.NativeRep().SourceInfo().GetStartLocation(id); loc.Line() > 0 {
 		return e.posAt(loc.Line(), loc.Column())
 	}
 	return e.pos
