@@ -36,13 +36,18 @@ func (c *Console) auditRoutes(mux *web.Mux) {
 
 // tokensData is the Tokens page.
 type tokensData struct {
-	Tokens   []*store.APIToken
-	All      bool
-	Roles    []access.Role    // the roles this person may give a token
-	New      *access.NewToken // the token just created, shown once
-	Error    string
-	Name     string
-	Role     string
+	Tokens []*store.APIToken
+	All    bool
+	Roles  []access.Role    // the roles this person may give a token
+	New    *access.NewToken // the token just created, shown once
+	// Error is what was wrong with the name (or the request as a whole);
+	// RoleError and ExpiresError what was wrong with the role and the
+	// lifetime, each shown at its own field.
+	Error, RoleError, ExpiresError string
+	Name                           string
+	Role                           string
+	// Expires is the lifetime as the form sent it ("720h"), written back
+	// as sent.
 	Expires  string
 	Now      time.Time
 	Lifetime []tokenLifetime
@@ -62,6 +67,24 @@ var tokenLifetimes = []tokenLifetime{
 	{"24h", "1 day"}, {"168h", "7 days"}, {"720h", "30 days"}, {"2160h", "90 days"}, {"8760h", "365 days"},
 }
 
+// lifetimeChoices are the form's lifetimes, and sent as the form sent it
+// when it is none of them (a form sent by a script, or a page kept open
+// across an upgrade), so that the form written back shows what was asked
+// for ("5h") rather than whichever lifetime comes first.
+func lifetimeChoices(sent string) []tokenLifetime {
+	if sent == "" || slices.ContainsFunc(tokenLifetimes, func(l tokenLifetime) bool { return l.Value == sent }) {
+		return tokenLifetimes
+	}
+	label := sent
+	if d, err := time.ParseDuration(sent); err == nil && d > 0 && d%(24*time.Hour) == 0 {
+		label = fmt.Sprintf("%d days", d/(24*time.Hour))
+		if d == 24*time.Hour {
+			label = "1 day"
+		}
+	}
+	return append(slices.Clip(tokenLifetimes), tokenLifetime{sent, label})
+}
+
 func (c *Console) listTokens(w http.ResponseWriter, r *http.Request, s *reqState) {
 	c.showTokens(w, r, s, http.StatusOK, tokensData{Expires: "720h", New: c.takeNewToken(w, r, s)})
 }
@@ -78,7 +101,7 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *reqState
 	slices.SortFunc(toks, func(a, b *store.APIToken) int { return strings.Compare(tokenKey(b), tokenKey(a)) })
 	toks, next := pageBefore(toks, tokenKey, r.URL.Query().Get("before"))
 	d.Pager = newPager(r, "Tokens", "before", next, true)
-	d.Tokens, d.Now, d.Lifetime = toks, c.now(), tokenLifetimes
+	d.Tokens, d.Now, d.Lifetime = toks, c.now(), lifetimeChoices(d.Expires)
 	for _, role := range access.Roles {
 		if s.principal.Role.Allows(role) {
 			d.Roles = append(d.Roles, role)
@@ -94,7 +117,7 @@ func (c *Console) showTokens(w http.ResponseWriter, r *http.Request, s *reqState
 
 func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqState) {
 	f := r.PostForm
-	d := tokensData{Name: f.Get("name"), Role: f.Get("role"), Expires: f.Get("expiresIn")}
+	d := tokensData{Name: f.Get("name"), Role: f.Get("role"), Expires: strings.TrimSpace(f.Get("expiresIn"))}
 	expires, err := time.ParseDuration(d.Expires)
 	if err != nil || expires == 0 {
 		// Audited as the API audits it, naming who tried: the form
@@ -109,7 +132,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 		}
 		c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenCreate, InputSummary: web.CreateTokenSummary(d.Name, d.Role, nil) + ", expiresIn " + v},
 			problem.New(problem.InvalidInput, "expiresIn %q %s", v, why))
-		d.Error = "Choose how long the token lasts."
+		d.ExpiresError = "Choose how long the token lasts."
 		c.showTokens(w, r, s, http.StatusBadRequest, d)
 		return
 	}
@@ -117,7 +140,18 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 	c.audit(r, store.AuditEvent{Actor: s.actor(), Action: store.ActionTokenCreate, InputSummary: web.CreateTokenSummary(d.Name, d.Role, tok)}, err)
 	if err != nil {
 		status, e := c.publicError(r.Context(), err)
-		d.Error = e.Message
+		switch e.Field {
+		case "expiresIn":
+			// The API's words print the lifetime as Go does (-5h0m0s); the
+			// form says it as it was sent (-5h), under its own label, and
+			// asks for one of its choices rather than a Go duration.
+			msg := strings.ReplaceAll(e.Message, "expiresIn "+expires.String(), "expiresIn "+d.Expires)
+			d.ExpiresError = sentence(strings.Replace(msg, "expiresIn ", "Expires in ", 1), "choose one of the lifetimes offered")
+		case "role":
+			d.RoleError = sentence(e.Message, e.Remedy)
+		default:
+			d.Error = sentence(e.Message, e.Remedy)
+		}
 		c.showTokens(w, r, s, status, d)
 		return
 	}

@@ -244,3 +244,49 @@ func TestTokenLifetimeRefusalIsAudited(t *testing.T) {
 		t.Errorf("tokens %v, %v; want none", toks, err)
 	}
 }
+
+// TestTokenFormWritesTheLifetimeBack: the Tokens form sent back with an
+// error shows the lifetime as it was sent (5h, -5h), selected, where it
+// showed the first of its choices (1 day) and wrote a refused one as Go
+// prints a duration (-5h0m0s); a refused lifetime is told at the Expires
+// in field, where it was told at the name's, which was marked invalid.
+func TestTokenFormWritesTheLifetimeBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _, csrf := signInHTTP(t, e.url, "/tokens")
+	selected := regexp.MustCompile(`<option value="([^"]*)" selected>([^<]*)</option>`)
+	for _, tc := range []struct {
+		name, expiresIn, option, label, fieldError string
+	}{
+		{name: "", expiresIn: "5h", option: "5h", label: "5h"},
+		{name: "", expiresIn: " 48h ", option: "48h", label: "2 days"},
+		{name: "", expiresIn: "720h", option: "720h", label: "30 days"},
+		{name: "ci", expiresIn: "-5h", option: "-5h", label: "-5h", fieldError: "Expires in -5h is shorter than a token may last: from 1m to 8784h; choose one of the lifetimes offered."},
+		{name: "ci", expiresIn: "9000h", option: "9000h", label: "375 days", fieldError: "Expires in 9000h is longer than a token may last"},
+	} {
+		resp, body := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {tc.name}, "role": {"viewer"}, "expiresIn": {tc.expiresIn}}, nil)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("name %q, expiresIn %q: status %d; want 400", tc.name, tc.expiresIn, resp.StatusCode)
+		}
+		var got [][]string
+		for _, m := range selected.FindAllStringSubmatch(body, -1) {
+			got = append(got, m[1:])
+		}
+		if !slices.ContainsFunc(got, func(m []string) bool { return m[0] == tc.option && m[1] == tc.label }) {
+			t.Errorf("expiresIn %q: selected options %q; want %q labelled %q", tc.expiresIn, got, tc.option, tc.label)
+		}
+		if strings.Contains(body, "0m0s") {
+			t.Errorf("expiresIn %q: the page writes a duration as Go prints it (0m0s)", tc.expiresIn)
+		}
+		if tc.fieldError == "" {
+			continue
+		}
+		m := regexp.MustCompile(`<p class="field-error" id="token-expires-error">([^<]*)</p>`).FindStringSubmatch(body)
+		if m == nil || !strings.Contains(m[1], tc.fieldError) {
+			t.Errorf("expiresIn %q: the Expires in field's error is %q; want it to say %q", tc.expiresIn, m, tc.fieldError)
+		}
+		if strings.Contains(body, `id="token-error"`) || !strings.Contains(body, `name="expiresIn" aria-invalid="true"`) {
+			t.Errorf("expiresIn %q: the error is not at the Expires in field alone\n%s", tc.expiresIn, body)
+		}
+	}
+}
