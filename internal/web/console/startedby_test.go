@@ -76,7 +76,7 @@ func TestFlowRunsStartedBy(t *testing.T) {
 		t.Errorf("a row of the flow page says manual, which names nobody: %q", row)
 	}
 	_, detail := get(t, c, e.url+"/flow-runs/"+scheduled.ID)
-	for _, w := range []string{"<dt>Started by</dt><dd>schedule (cron 0 2 * * * Europe/Berlin)</dd>", "<dt>Acts as</dt><dd>bootstrap admin",
+	for _, w := range []string{"<dt>Started by</dt><dd>schedule (cron 0 2 * * * Europe/Berlin)</dd>", "<dt>Acting as</dt><dd>bootstrap admin",
 		"schedule, tick of 2026-01-02 01:00 UTC"} {
 		if !strings.Contains(detail, w) {
 			t.Errorf("the scheduled run's page lacks %s:\n%s", w, detail)
