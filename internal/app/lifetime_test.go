@@ -220,3 +220,77 @@ func countActions(events []map[string]any, action string) int {
 	}
 	return n
 }
+
+// TestNinetyDaysByTheOrgsClock is the 90-day story when only the org's
+// clock moves, as the demo's POST /_emulator/clock moves it: this server
+// keeps its own. A card run 80 days after the sign-in by the org's clock
+// learns it from the org's answers, and the connection is expiring soon (in
+// the API, and one connection.expiring notification counting the days left
+// by the org's clock). 91 days after it, a card run is refused with the
+// 90-day end before the refresh token is presented: no token request.
+// Where the expiry went by this server's clock, no warning came and the
+// org's refusal of the refresh token stopped the connection.
+func TestNinetyDaysByTheOrgsClock(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	received := make(chan map[string]any, 16)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		received <- m
+	}))
+	defer receiver.Close()
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.ExpiryCheckInterval = time.Hour // the test runs the check itself
+		c.NotifyURLs, c.NotifySecret = []string{receiver.URL}, "a-long-random-notification-secret"
+	})
+	ctx := context.Background()
+	c := h.connect("Org clock")
+	v := h.lifetime(c.ID)
+	if v.RefreshTokenExpiresAt == nil || v.ExpiresSoon {
+		t.Fatalf("after the sign-in: %+v; want the expiry known, not expiring soon", v)
+	}
+	end := v.RefreshTokenExpiresAt.UTC().Format("2006-01-02")
+
+	// Day 80 and an hour, by the org's clock alone.
+	emu.AdvanceClock(t, 80*day+time.Hour)
+	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
+		t.Fatalf("day 80 run: %d %s %+v", code, r.Status, r.Error)
+	}
+	if v := h.lifetime(c.ID); !v.ExpiresSoon || v.Status != "active" {
+		t.Errorf("day 80: %+v; want active and expiring soon", v)
+	}
+	for range 2 {
+		if err := h.app.Connections.CheckExpiries(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countActions(h.audit("connection="+c.ID), "connection.expiring"); n != 1 {
+		t.Errorf("%d connection.expiring events; want 1", n)
+	}
+	select {
+	case m := <-received:
+		if m["type"] != "connection.expiring" || !strings.Contains(fmt.Sprint(m["message"]), end+" (in 9 days)") {
+			t.Errorf("notification %v; want connection.expiring, on %s in 9 days", m, end)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no connection.expiring notification reached the receiver")
+	}
+
+	// Day 91: the run is refused without a token request.
+	emu.AdvanceClock(t, 11*day)
+	before := emu.Stats(t)
+	code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{})
+	if r.Error == nil || r.Error.Code != "needs_reauthorization" || !strings.Contains(r.Error.Message, "expired on "+end) || !strings.Contains(r.Error.Message, "90 days") {
+		t.Fatalf("day 91 run: %d %s %+v; want needs_reauthorization naming the 90-day end on %s", code, r.Status, r.Error, end)
+	}
+	if after := emu.Stats(t); after["POST /oauth2/v1/token"] != before["POST /oauth2/v1/token"] {
+		t.Errorf("the day-91 run asked the org for a token: before %v after %v", before, after)
+	}
+	if v := h.lifetime(c.ID); v.Status != "needs_reauthorization" || !strings.Contains(v.StatusReason, "90 days") {
+		t.Errorf("day 91: %+v; want needs_reauthorization naming the 90-day limit", v)
+	}
+	if n := countActions(h.audit("connection="+c.ID), "connection.expired"); n != 1 {
+		t.Errorf("%d connection.expired events; want 1", n)
+	}
+}

@@ -194,7 +194,11 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 			return failRevoking(probeReasonCode(p), p)
 		}
 	}
-	refreshExpires, err := m.introspectExpiry(ctx, c, string(secret), ts.Refresh)
+	refreshExpires, seen, dated, err := m.introspectExpiry(ctx, c, string(secret), ts.Refresh)
+	var clock *orgClockSeen
+	if dated {
+		clock = &seen
+	}
 	if err != nil {
 		// Not fatal: the connection works, only its end date is unknown
 		// until the org tells it: learnExpiry asks again at the
@@ -202,7 +206,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		m.log.WarnContext(ctx, "could not read the refresh token's expiry", "connection", c.ID, "error", err)
 	}
 	m.expiryReset(c.ID)
-	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who, refreshExpires)
+	cur, oldRefresh, err := m.storeAuthorization(ctx, ar, ts, who, refreshExpires, clock)
 	if err != nil {
 		return failRevoking(store.ReasonInternalError, internal("store the authorization", err))
 	}
@@ -249,8 +253,9 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 // storeAuthorization swaps the new tokens in with one version-checked
 // update, under the connection's refresh lease so that no refresh
 // interleaves (old tokens serve until this commit). It returns the
-// stored connection and the refresh token it replaced.
-func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest, ts *tokenSet, who *identity, refreshExpires time.Time) (*store.Connection, string, error) {
+// stored connection and the refresh token it replaced. clock, when set,
+// is what the org's answer to the introspection told of its clock.
+func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest, ts *tokenSet, who *identity, refreshExpires time.Time, clock *orgClockSeen) (*store.Connection, string, error) {
 	unlock, err := m.lockConn(ctx, ar.ConnectionID, nil)
 	if err != nil {
 		return nil, "", err
@@ -289,6 +294,11 @@ func (m *Manager) storeAuthorization(ctx context.Context, ar *store.AuthRequest,
 		}
 		c.AuthorizedUserID, c.AuthorizedLogin, c.AuthorizedName, c.AuthorizedAt = who.Subject, who.Login, who.Name, signedIn
 		c.RefreshTokenExpiresAt, c.ExpiryNotifiedAt = refreshExpires, time.Time{}
+		if clock != nil && !clock.agrees(c.OrgClockOffset) {
+			// The expiry is judged by the org's clock, as the org told it
+			// with the expiry.
+			c.OrgClockOffset = clock.offset()
+		}
 		c.UpdatedAt = now
 		cur = c
 		return nil

@@ -10,9 +10,10 @@
 // A card run reads its connection once, and the connection's stored access
 // token serves the run's first call. A new token is obtained by one process
 // at a time, under the connection's lease in the store: a user connection
-// refreshes (one past its refresh token's 90-day end stops there and needs
-// reauthorizing), a service connection makes a client_credentials request
-// with private_key_jwt and, when the org wants it, DPoP. Rotated tokens the
+// refreshes (one past its refresh token's 90-day end, by its org's clock,
+// stops there and needs reauthorizing), a service connection makes a
+// client_credentials request with private_key_jwt and, when the org wants
+// it, DPoP. Rotated tokens the
 // store refuses to commit (a full disk) are kept in memory and committed on
 // the connection's next use, since the refresh token they replace stops
 // working when its grace window ends. A connection that

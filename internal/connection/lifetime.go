@@ -17,7 +17,8 @@ import (
 // idle expiry. So a user connection ends 90 days after its last
 // (re)authorization however often it runs. cardflow reads the expiry with
 // introspection after every token exchange, warns ahead of it and, once it
-// has passed, stops the connection before any card call is attempted.
+// has passed, stops the connection before any card call is attempted, each
+// by the org's clock (orgNow; see orgclock.go).
 
 // DefaultExpiryWarning is how long before the refresh token's expiry a
 // connection is reported as expiring soon when Manager.ExpiryWarning is 0.
@@ -49,18 +50,19 @@ func (m *Manager) expiryWarning() time.Duration {
 }
 
 // expiresSoon reports whether c's refresh token expires within the warning
-// window (and has not expired yet).
+// window (and has not expired yet), by the org's clock (orgNow).
 func (m *Manager) expiresSoon(c *store.Connection) bool {
 	if c.Auth == store.AuthService || c.RefreshTokenExpiresAt.IsZero() {
 		return false
 	}
-	left := c.RefreshTokenExpiresAt.Sub(m.now())
+	left := c.RefreshTokenExpiresAt.Sub(m.orgNow(c))
 	return left > 0 && left <= m.expiryWarning()
 }
 
-// refreshExpired reports whether c's refresh token has reached its expiry.
+// refreshExpired reports whether c's refresh token has reached its expiry
+// by the org's clock (orgNow).
 func (m *Manager) refreshExpired(c *store.Connection) bool {
-	return c.Auth != store.AuthService && !c.RefreshTokenExpiresAt.IsZero() && !m.now().Before(c.RefreshTokenExpiresAt)
+	return c.Auth != store.AuthService && !c.RefreshTokenExpiresAt.IsZero() && !m.orgNow(c).Before(c.RefreshTokenExpiresAt)
 }
 
 const dateFormat = "2006-01-02"
@@ -129,33 +131,36 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 
 // introspectExpiry asks the org when refresh token rt expires (RFC 7662;
 // Okta answers exp for refresh tokens). It returns the zero time when the
-// org answers without an exp.
-func (m *Manager) introspectExpiry(ctx context.Context, c *store.Connection, secret, rt string) (time.Time, error) {
+// org answers without an exp. Whatever the answer, its Date tells the
+// org's clock (seen, when ok; see OrgClockOffset).
+func (m *Manager) introspectExpiry(ctx context.Context, c *store.Connection, secret, rt string) (exp time.Time, seen orgClockSeen, ok bool, err error) {
 	ictx, cancel := context.WithTimeout(ctx, tokenCallTimeout)
 	defer cancel()
+	sent := m.now()
 	resp, err := m.postIntrospect(ictx, c.Domain, c.ClientID, secret, rt, "refresh_token")
 	if err != nil {
-		return time.Time{}, errors.New(transportCause(err))
+		return time.Time{}, seen, false, errors.New(transportCause(err))
 	}
+	seen, ok = seeOrgClock(resp.Header, sent, m.now())
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := ReadCapped(resp.Body, 64<<10)
 	if resp.StatusCode != http.StatusOK {
-		return time.Time{}, fmt.Errorf("introspection answered HTTP %d", resp.StatusCode)
+		return time.Time{}, seen, ok, fmt.Errorf("introspection answered HTTP %d", resp.StatusCode)
 	}
 	var v struct {
 		Active bool  `json:"active"`
 		Exp    int64 `json:"exp"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
-		return time.Time{}, errors.New("introspection answered something that is not JSON")
+		return time.Time{}, seen, ok, errors.New("introspection answered something that is not JSON")
 	}
 	if !v.Active {
-		return time.Time{}, errors.New("introspection says the refresh token is not active")
+		return time.Time{}, seen, ok, errors.New("introspection says the refresh token is not active")
 	}
 	if v.Exp <= 0 {
-		return time.Time{}, nil
+		return time.Time{}, seen, ok, nil
 	}
-	return time.Unix(v.Exp, 0).UTC(), nil
+	return time.Unix(v.Exp, 0).UTC(), seen, ok, nil
 }
 
 // noteRefreshExpiry reads the expiry of the refresh token just committed to
@@ -176,7 +181,10 @@ func (m *Manager) noteRefreshExpiry(ctx context.Context, id string, sealedRT []b
 // asked again later (learnExpiry), after a wait that grows with each
 // unanswered one.
 func (m *Manager) askExpiry(ctx context.Context, c *store.Connection, sealedRT []byte, secret, rt string) {
-	exp, err := m.introspectExpiry(ctx, c, secret, rt)
+	exp, seen, ok, err := m.introspectExpiry(ctx, c, secret, rt)
+	if ok {
+		m.noteOrgClock(ctx, c.ID, c.OrgClockOffset, seen)
+	}
 	if err != nil || exp.IsZero() {
 		if err != nil {
 			m.log.WarnContext(ctx, "could not read the refresh token's expiry", "connection", c.ID, "error", err)
@@ -336,7 +344,7 @@ func (m *Manager) notifyExpiring(ctx context.Context, c *store.Connection) {
 	}
 	n := Notification{Kind: "connection.expiring", ConnectionID: c.ID, Nickname: c.Nickname, Domain: c.Domain, ExpiresAt: c.RefreshTokenExpiresAt.UTC(),
 		Message: fmt.Sprintf("connection %q stops working on %s (%s): Okta's refresh tokens end 90 days after the sign-in on %s",
-			c.Nickname, c.RefreshTokenExpiresAt.UTC().Format(dateFormat), timeLeft(c.RefreshTokenExpiresAt.Sub(m.now())), c.AuthorizedAt.UTC().Format(dateFormat)),
+			c.Nickname, c.RefreshTokenExpiresAt.UTC().Format(dateFormat), timeLeft(c.RefreshTokenExpiresAt.Sub(m.orgNow(c))), c.AuthorizedAt.UTC().Format(dateFormat)),
 		Remedy: problem.Reauthorize(c.Nickname) + " before then; a new sign-in starts a new 90 days"}
 	m.log.WarnContext(ctx, "connection expiring", "connection", c.ID, "expiresAt", n.ExpiresAt)
 	m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpiring, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,

@@ -45,19 +45,21 @@ func TestExpiryIsRecordedOnce(t *testing.T) {
 	}
 }
 
-// TestExpiryByTheOrgsClock: a host whose clock is behind the org's presents
-// the refresh token after its 90 days have ended by the org's clock but not
-// yet by its own. The org refuses it (invalid_grant), and the connection's
-// reason is the 90-day end with the sign-in date, as when the host's clock
-// sees the expiry first, not an unexplained refusal ("revoked, expired, or
-// reused"): the answer's Date is the org's time, the expiry's clock.
+// TestExpiryByTheOrgsClock: a host whose clock fell behind the org's
+// since the org last answered the connection (so that, as far as cardflow
+// knows, the clocks agree) presents the refresh token after its 90 days
+// have ended by the org's clock but not yet by its own. The org refuses it
+// (invalid_grant), and the connection's reason is the 90-day end with the
+// sign-in date, as when cardflow sees the expiry first, not an unexplained
+// refusal ("revoked, expired, or reused"): the answer's Date is the org's
+// time, the expiry's clock.
 func TestExpiryByTheOrgsClock(t *testing.T) {
 	e := newEnv(t)
-	e.m.Now = func() time.Time { return e.emu.Now().Add(-time.Minute) }
 	v := e.connect(t, "Prod")
+	e.m.Now = func() time.Time { return e.emu.Now().Add(-time.Minute) }
 	e.emu.AdvanceClock(t, 90*24*time.Hour+30*time.Second)
 	if c := e.conn(t, v.ID); e.m.refreshExpired(c) {
-		t.Fatalf("refresh token expiry %v is past already by the host's clock %v; the test needs it ahead", c.RefreshTokenExpiresAt, e.m.now())
+		t.Fatalf("refresh token expiry %v is past already by the clock %v the connection knows of; the test needs it ahead", c.RefreshTokenExpiresAt, e.m.orgNow(c))
 	}
 
 	_, err := e.m.Token(context.Background(), v.ID)

@@ -143,6 +143,10 @@ type Manager struct {
 	// which the org did not tell, may be asked again (see learnExpiry).
 	expiryMu    sync.Mutex
 	expiryRetry map[string]expiryRetry
+	// orgClockWrote is, by connection id, the org's clock offset this
+	// server last stored (see noteOrgClock).
+	orgClockMu    sync.Mutex
+	orgClockWrote map[string]orgClockWrite
 }
 
 func (m *Manager) init() {
@@ -208,7 +212,8 @@ type View struct {
 	// expires (Okta: 90 days after the sign-in); nil when unknown or for a
 	// service connection.
 	RefreshTokenExpiresAt *time.Time
-	// ExpiresSoon is true within the expiry warning of that time.
+	// ExpiresSoon is true within the expiry warning of that time, by
+	// the org's clock (see store.Connection.OrgClockOffset).
 	ExpiresSoon bool
 	// DPoP is true when the connection sends DPoP proofs.
 	DPoP bool

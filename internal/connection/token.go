@@ -47,6 +47,11 @@ type Token struct {
 	Type string
 
 	dpopKey *jose.JSONWebKey
+	// user is set for a user connection's token, and orgClock is its
+	// connection's OrgClockOffset, which the answers to calls with it
+	// are checked against (noteOrgClock).
+	user     bool
+	orgClock time.Duration
 }
 
 // Token returns the connection's access token, refreshing it first when it
@@ -165,6 +170,13 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allSco
 				return nil, err
 			} else if ok {
 				continue
+			}
+			if m.refreshExpired(c) {
+				// Its 90 days are over by the org's clock, which an answer
+				// just told (a card call's 401 to an access token that
+				// ended by that clock): the org would refuse the refresh
+				// token; say why without presenting it.
+				return nil, m.expire(ctx, c)
 			}
 			retrying := !c.RefreshStartedAt.IsZero()
 			if retrying {
@@ -648,7 +660,7 @@ func (m *Manager) storedToken(c *store.Connection, rejected string) (*Token, boo
 
 func (m *Manager) tokenOf(c *store.Connection, access string) *Token {
 	t := &Token{AccessToken: keyring.Secret(access), Scopes: slices.Clone(c.GrantedScopes), ActingAs: c.AuthorizedLogin,
-		BaseURL: OriginOf(c.Domain), Expiry: c.AccessTokenExpiry, Type: "Bearer"}
+		BaseURL: OriginOf(c.Domain), Expiry: c.AccessTokenExpiry, Type: "Bearer", user: c.Auth != store.AuthService, orgClock: c.OrgClockOffset}
 	if strings.EqualFold(c.AccessTokenType, "DPoP") {
 		t.Type = "DPoP"
 		k, err := m.openKey(c.SealedDPoPKey, c.ID, fieldDPoPKey)

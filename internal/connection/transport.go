@@ -21,7 +21,10 @@ import (
 // can be replayed). A refused DPoP proof is answered as it came. It sends the token
 // only to the connection's own origin, never follows redirects and uses the
 // guarded transport. Errors from Token (a needs_reauthorization problem, for
-// one) come back wrapped in the *url.Error; find them with problem.As.
+// one) come back wrapped in the *url.Error; find them with problem.As. The
+// Date of each answer to a user connection's call keeps the connection's
+// org clock offset up to date (noteOrgClock), which its refresh token's
+// expiry is judged by.
 func (m *Manager) HTTPClient(id string) *http.Client { return m.httpClientFor(id, nil) }
 
 // httpClientFor is HTTPClient whose first request may use primed, the
@@ -105,7 +108,14 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			closeBody(send)
 			return nil, err
 		}
+		sent := t.m.now()
 		resp, err := t.base.RoundTrip(send)
+		if err == nil && tok.user && t.id != "" {
+			if seen, ok := seeOrgClock(resp.Header, sent, t.m.now()); ok && !seen.agrees(tok.orgClock) {
+				t.m.noteOrgClock(ctx, t.id, tok.orgClock, seen)
+				tok.orgClock = seen.offset()
+			}
+		}
 		if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable {
 			return resp, err
 		}

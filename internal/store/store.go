@@ -275,6 +275,12 @@ type Connection struct {
 	// restarts.
 	ServiceRetries int
 	ServiceRetryAt time.Time
+	// OrgClockOffset is how far the clock of the connection's org is
+	// ahead of cardflow's (negative: behind), as the Date of the org's
+	// latest answer to the connection told it; zero when the clocks agree
+	// or no answer told it. A user connection's refresh token expiry is
+	// an org time, and is judged by this clock.
+	OrgClockOffset time.Duration
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -18,13 +18,13 @@ const connectionCols = `id, connector, nickname, domain, status, status_reason, 
 	created_at, updated_at,
 	auth, refresh_token_expires_at, expiry_notified_at,
 	sealed_private_key, sealed_next_private_key, sealed_dpop_key, dpop, access_token_type,
-	service_retries, service_retry_at,
+	service_retries, service_retry_at, org_clock_offset,
 	version`
 
 func scanConnection(sc scanner) (*store.Connection, error) {
 	var c store.Connection
 	var requested, granted string
-	var expiry, refreshStarted, authorizedAt, lastUsed, created, updated, refreshExpires, notified, dpop, retryAt, codeVersion int64
+	var expiry, refreshStarted, authorizedAt, lastUsed, created, updated, refreshExpires, notified, dpop, retryAt, codeVersion, orgClock int64
 	err := sc.Scan(&c.ID, &c.Connector, &c.Nickname, &c.Domain, &c.Status, &c.StatusReason, &c.Remedy, &c.StatusReasonCode, &codeVersion,
 		&c.ScopeMode, &requested, &granted, &c.ClientID,
 		&c.SealedClientSecret, &c.SealedRefreshToken, &c.SealedAccessToken, &c.SealedIDToken,
@@ -33,7 +33,7 @@ func scanConnection(sc scanner) (*store.Connection, error) {
 		&created, &updated,
 		&c.Auth, &refreshExpires, &notified,
 		&c.SealedPrivateKey, &c.SealedNextPrivateKey, &c.SealedDPoPKey, &dpop, &c.AccessTokenType,
-		&c.ServiceRetries, &retryAt,
+		&c.ServiceRetries, &retryAt, &orgClock,
 		&c.Version)
 	if err != nil {
 		return nil, err
@@ -61,6 +61,7 @@ func scanConnection(sc scanner) (*store.Connection, error) {
 	c.SealedDPoPKey = fromBlob(c.SealedDPoPKey)
 	c.DPoP = dpop != 0
 	c.ServiceRetryAt = fromTS(retryAt)
+	c.OrgClockOffset = time.Duration(orgClock)
 	if codeVersion != c.Version {
 		// A cardflow that keeps no codes updated the row since (a rolling
 		// upgrade): the code is no longer its status's.
@@ -74,7 +75,7 @@ func scanConnection(sc scanner) (*store.Connection, error) {
 func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error {
 	fillID(&c.ID)
 	_, err := s.exec(ctx, s.db, `INSERT INTO connections (`+connectionCols+`, nickname_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Connector, c.Nickname, c.Domain, c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode, 1,
 		c.ScopeMode, list(c.RequestedScopes), list(c.GrantedScopes), c.ClientID,
 		blob(c.SealedClientSecret), blob(c.SealedRefreshToken), blob(c.SealedAccessToken), blob(c.SealedIDToken),
@@ -83,7 +84,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error
 		ts(c.CreatedAt), ts(c.UpdatedAt),
 		c.Auth, ts(c.RefreshTokenExpiresAt), ts(c.ExpiryNotifiedAt),
 		blob(c.SealedPrivateKey), blob(c.SealedNextPrivateKey), blob(c.SealedDPoPKey), boolInt(c.DPoP), c.AccessTokenType,
-		c.ServiceRetries, ts(c.ServiceRetryAt),
+		c.ServiceRetries, ts(c.ServiceRetryAt), int64(c.OrgClockOffset),
 		1, foldNickname(c.Nickname))
 	if err != nil {
 		return s.fail("create connection", err)
@@ -215,7 +216,7 @@ func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *stor
 		created_at = ?, updated_at = ?,
 		auth = ?, refresh_token_expires_at = ?, expiry_notified_at = ?,
 		sealed_private_key = ?, sealed_next_private_key = ?, sealed_dpop_key = ?, dpop = ?, access_token_type = ?,
-		service_retries = ?, service_retry_at = ?,
+		service_retries = ?, service_retry_at = ?, org_clock_offset = ?,
 		version = version + 1
 		WHERE id = ?`,
 		c.Connector, c.Nickname, foldNickname(c.Nickname), c.Domain, c.Status, c.StatusReason, c.Remedy, c.StatusReasonCode,
@@ -226,7 +227,7 @@ func (s *Store) updateConnection(ctx context.Context, id string, fn func(c *stor
 		ts(c.CreatedAt), ts(c.UpdatedAt),
 		c.Auth, ts(c.RefreshTokenExpiresAt), ts(c.ExpiryNotifiedAt),
 		blob(c.SealedPrivateKey), blob(c.SealedNextPrivateKey), blob(c.SealedDPoPKey), boolInt(c.DPoP), c.AccessTokenType,
-		c.ServiceRetries, ts(c.ServiceRetryAt),
+		c.ServiceRetries, ts(c.ServiceRetryAt), int64(c.OrgClockOffset),
 		id); err != nil {
 		return err
 	}

@@ -85,6 +85,7 @@ func testConnectionCRUD(t *testing.T, open func(t *testing.T) store.Store) {
 		c.UpdatedAt = at(10)
 		c.ServiceRetries, c.ServiceRetryAt = 2, at(180)
 		c.StatusReasonCode = store.ReasonNoAdminRole
+		c.OrgClockOffset = 2000 * time.Hour
 		updated = *c
 		return nil
 	}), "UpdateConnection")
@@ -125,6 +126,7 @@ func testConnectionRoundTrip(t *testing.T, open func(t *testing.T) store.Store) 
 			RefreshStartedAt: at(5), AuthorizedUserID: "00u1", AuthorizedLogin: "admin@example.com",
 			AuthorizedName: "Ada Admin", AuthorizedAt: at(1), LastUsedAt: at(2), CreatedAt: at(-1), UpdatedAt: at(3),
 			Auth: store.AuthUser, RefreshTokenExpiresAt: at(90 * 86400), ExpiryNotifiedAt: at(77 * 86400),
+			OrgClockOffset: -(83*time.Hour + 1500*time.Millisecond),
 		}},
 		{name: "service", c: &store.Connection{
 			ID: "service", Connector: "okta-devices", Nickname: "Service", Domain: "example.okta.com",
