@@ -18,6 +18,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TokenPrefix starts every personal API token, so that leaked tokens are
@@ -112,7 +113,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	if end := p.ExpiresAt; !end.IsZero() && expiresAt.After(end) {
 		if asked != 0 {
 			return nil, problem.New(problem.Forbidden, "this token expires on %s, and a token it creates cannot outlive it; expiresIn %s would end on %s",
-				end.UTC().Format("2006-01-02 15:04 UTC"), asked, expiresAt.UTC().Format("2006-01-02 15:04 UTC")).
+				timetext.Format(end), asked, timetext.Format(expiresAt)).
 				WithRemedy("ask for an expiresIn of at most %s, or leave it out (the new token then ends with this one); for a longer-lived token, create it on the console's Tokens page, signed in with single sign-on", end.Sub(now).Truncate(time.Minute)).
 				WithDetail("field", "expiresIn")
 		}
@@ -217,7 +218,7 @@ type ExpiredError struct {
 }
 
 func (e *ExpiredError) Error() string {
-	return fmt.Sprintf("access: the token %q expired on %s", e.Name, e.ExpiresAt.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("access: the token %q expired on %s", e.Name, timetext.Format(e.ExpiresAt))
 }
 
 // Is makes an ExpiredError match ErrBadToken.

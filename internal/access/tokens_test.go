@@ -139,3 +139,24 @@ func TestListAllRefusalSaysHowToListOnesOwn(t *testing.T) {
 		t.Errorf("List(all) of an operator: %v; want forbidden, saying to leave out --all (CLI) and all=true (API)", err)
 	}
 }
+
+// TestExpiredTokenSaysWhenItEnded: an expired token's error names it and
+// its end as every text for people writes a time.
+func TestExpiredTokenSaysWhenItEnded(t *testing.T) {
+	st := openStore(t)
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	tokens := &Tokens{Store: st, Now: func() time.Time { return now }}
+	laptop, err := tokens.Create(t.Context(), user("ada@example.com", Admin), "laptop", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Hour)
+	_, err = tokens.Authenticate(t.Context(), laptop.Token)
+	var expired *ExpiredError
+	if !errors.As(err, &expired) || !errors.Is(err, ErrBadToken) {
+		t.Fatalf("Authenticate(expired) = %v; want an ExpiredError", err)
+	}
+	if got, want := err.Error(), `access: the token "laptop" expired on 2026-03-01 10:00:00 UTC`; got != want {
+		t.Errorf("error %q; want %q", got, want)
+	}
+}

@@ -32,17 +32,17 @@ var architecture = []struct {
 	}},
 
 	// Edge: HTTP API, OAuth callback, console.
-	{"internal/web", []string{"internal/api", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store"}},
-	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store"}},
+	{"internal/web", []string{"internal/api", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
+	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
 
 	// People: roles, principals, personal tokens; single sign-on.
-	{"internal/access", []string{"internal/problem", "internal/store"}},
-	{"internal/sso", []string{"internal/access", "internal/keyring", "internal/problem"}},
+	{"internal/access", []string{"internal/problem", "internal/store", "internal/timetext"}},
+	{"internal/sso", []string{"internal/access", "internal/keyring", "internal/problem", "internal/timetext"}},
 
 	// Services: flow runs, the scheduler, notifications, the event intake,
 	// retention.
-	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
-	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store"}},
+	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/outage", "internal/spelling", "internal/store", "internal/timetext"}},
+	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store", "internal/timetext"}},
 	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/outage", "internal/store"}},
 	{"internal/notify", []string{"internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/retention", []string{"internal/outage", "internal/store"}},
@@ -50,15 +50,17 @@ var architecture = []struct {
 	// Domain. flow has no HTTP and no SQL (TestNoHTTPOrSQL).
 	// connection reads the WWW-Authenticate challenge of a 401 with okta's
 	// parser.
-	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/spelling", "internal/store"}},
+	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/spelling", "internal/store", "internal/timetext"}},
 	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/flow", []string{"internal/inputtext", "internal/problem", "internal/spelling"}},
 
 	// Base. inputtext is the one rule for inputs given as text; api the
 	// HTTP API's request and response types, shared by web and the CLI;
-	// spelling the "did you mean" of flow validation and the CLI.
+	// spelling the "did you mean" of flow validation and the CLI; timetext
+	// the one way a time is written into a text for people.
 	{"internal/inputtext", nil},
 	{"internal/spelling", nil},
+	{"internal/timetext", nil},
 	{"internal/api", nil},
 	{"internal/okta", nil},
 	{"internal/keyring", nil},
@@ -66,7 +68,7 @@ var architecture = []struct {
 	{"internal/outage", nil},
 	{"internal/ratebudget", []string{"internal/okta", "internal/store"}},
 	{"internal/store", nil},
-	{"internal/store/sqlstore", []string{"internal/store"}},
+	{"internal/store/sqlstore", []string{"internal/store", "internal/timetext"}},
 	{"internal/store/sqlite", []string{"internal/store/sqlstore", "internal/store"}},
 	{"internal/store/postgres", []string{"internal/store/sqlstore", "internal/store"}},
 
@@ -75,7 +77,7 @@ var architecture = []struct {
 
 	// Test support, imported by tests only.
 	{"internal/oktaemu/emutest", []string{"internal/oktaemu"}},
-	{"internal/store/storetest", []string{"internal/store"}},
+	{"internal/store/storetest", []string{"internal/store", "internal/timetext"}},
 	{"internal/store/postgres/pgtest", nil},
 	{"internal/store/sqlite/sqlitetest", []string{"internal/store/sqlite"}},
 }

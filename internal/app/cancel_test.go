@@ -11,6 +11,7 @@ import (
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // waitCanceling waits until this server, executing run id, has seen the
@@ -326,7 +327,7 @@ func TestCanceledQueuedRunAuditedOnce(t *testing.T) {
 			runs = append(runs, ev)
 		}
 	}
-	want := "canceled: asked by bootstrap admin at " + got.CancelRequestedAt.UTC().Format(time.RFC3339)
+	want := "canceled: asked by bootstrap admin at " + timetext.Format(got.CancelRequestedAt)
 	if len(runs) != 1 {
 		t.Fatalf("flow.run audit events of the run: %v; want one", runs)
 	}

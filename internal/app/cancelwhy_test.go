@@ -10,6 +10,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // canceledRun is what GET /api/v1/flow-runs/{id} says of a run's cancel.
@@ -102,7 +103,7 @@ func TestCanceledRunSaysWhoAndWhy(t *testing.T) {
 		got.CancelRequestedAt == nil || !got.CancelRequestedAt.Equal(*asked.CancelRequestedAt) {
 		t.Errorf("run canceled by Rey = %+v by %+v; want asked at %v by %+v, no reason", got, got.CancelRequestedBy, asked.CancelRequestedAt, asked.CancelRequestedBy)
 	}
-	wantErr := "canceled: asked by token cardflow login of " + oktaemu.ReadOnlyLogin + " at " + got.CancelRequestedAt.UTC().Format(time.RFC3339)
+	wantErr := "canceled: asked by token cardflow login of " + oktaemu.ReadOnlyLogin + " at " + timetext.Format(*got.CancelRequestedAt)
 	if actor, _ := ev["actor"].(map[string]any); ev["error"] != wantErr || actor["login"] != oktaemu.AdminLogin {
 		t.Errorf("flow.run event of the run Rey canceled: %v; want Ada's, with error %q", ev, wantErr)
 	}
@@ -119,7 +120,7 @@ func TestCanceledRunSaysWhoAndWhy(t *testing.T) {
 	if got.CancelRequestedBy == nil || got.CancelRequestedBy.Type != "bootstrap" || got.CancelReason != reason || got.CancelRequestedAt == nil {
 		t.Errorf("run canceled by the revoke = %+v by %+v; want asked by the bootstrap admin, %q", got, got.CancelRequestedBy, reason)
 	}
-	wantErr = "canceled: " + reason + " by bootstrap admin at " + got.CancelRequestedAt.UTC().Format(time.RFC3339)
+	wantErr = "canceled: " + reason + " by bootstrap admin at " + timetext.Format(*got.CancelRequestedAt)
 	if ev["error"] != wantErr {
 		t.Errorf("flow.run event of the run canceled by the revoke: %v; want error %q", ev, wantErr)
 	}
@@ -180,7 +181,7 @@ func TestCancelRequestedWhileLastItemsInFlight(t *testing.T) {
 			ev = e
 		}
 	}
-	want := "cancel requested: asked by bootstrap admin at " + asked.CancelRequestedAt.UTC().Format(time.RFC3339) +
+	want := "cancel requested: asked by bootstrap admin at " + timetext.Format(*asked.CancelRequestedAt) +
 		", while its last items were in flight; it ended succeeded"
 	if ev == nil || ev["outcome"] != "success" || ev["error"] != want {
 		t.Errorf("flow.run event of the run = %v; want a success with error %q", ev, want)

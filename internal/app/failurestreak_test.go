@@ -9,6 +9,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TestRepeatedFailureNotifiedOnce: a flow that keeps failing the same way
@@ -55,6 +56,11 @@ func TestRepeatedFailureNotifiedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	firstRun, err := h.app.Store.GetFlowRun(t.Context(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := timetext.Format(firstRun.FinishedAt)
 	got := map[string]string{}
 	for _, n := range ns {
 		var m struct{ Message string }
@@ -65,9 +71,9 @@ func TestRepeatedFailureNotifiedOnce(t *testing.T) {
 	}
 	want := map[string]string{
 		"nt_flow_run_failed_" + first:        "failed: step device: ",
-		"nt_flow_run_failed_" + reminder:     "at least 4 runs)",
+		"nt_flow_run_failed_" + reminder:     "(still failing the same way since " + since + ": at least 4 runs)",
 		"nt_flow_run_failed_" + otherError:   other,
-		"nt_flow_run_recovered_" + recovered: "succeeded after 6 failed runs since ",
+		"nt_flow_run_recovered_" + recovered: "succeeded after 6 failed runs since " + since,
 		"nt_flow_run_failed_" + again:        missing,
 	}
 	for id, text := range want {

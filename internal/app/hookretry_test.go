@@ -11,6 +11,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TestUnverifiableHookBacksOff: a hook Okta cannot verify is not tried
@@ -72,7 +73,7 @@ func TestUnverifiableHookBacksOff(t *testing.T) {
 		t.Errorf("the API's hookRetryAt is %v; want %s", at, src.HookRetryAt)
 	}
 	remedy := source().Remedy
-	if want := "cardflow tries again at " + src.HookRetryAt.UTC().Format(time.RFC3339) + ", after a failed attempt"; !strings.Contains(remedy, want) {
+	if want := "cardflow tries again at " + timetext.Format(src.HookRetryAt) + ", after a failed attempt"; !strings.Contains(remedy, want) {
 		t.Errorf("remedy %q; want it to say %q", remedy, want)
 	}
 

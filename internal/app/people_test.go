@@ -17,6 +17,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 type tokenJSON struct {
@@ -171,7 +172,7 @@ func TestPersonalTokens(t *testing.T) {
 			t.Errorf("an expired token: status %d; want 401\n%s", code, data)
 		}
 		// Its holder learns that it expired, and when, and what to do.
-		expired := alice.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+		expired := timetext.Format(alice.ExpiresAt)
 		if remedy := fmt.Sprint(e.Error.Details["remedy"]); !strings.Contains(e.Error.Message, `token "laptop" expired on `+expired) ||
 			!strings.Contains(remedy, "cardflow tokens create") || !strings.Contains(remedy, "cardflow login") {
 			t.Errorf("an expired token: %s; want it to say that the token laptop expired on %s and how to get a new one", data, expired)
@@ -308,7 +309,8 @@ func TestTokenCannotOutliveItsCreator(t *testing.T) {
 	var e apiErr
 	code, data := h.callWith(parent.Token, "POST", "/api/v1/tokens", map[string]any{"name": "forever", "expiresIn": "720h"}, &e)
 	if code != http.StatusForbidden || e.Error.Code != "forbidden" || e.Error.Details["field"] != "expiresIn" ||
-		!strings.Contains(e.Error.Message, "cannot outlive it") || !strings.Contains(fmt.Sprint(e.Error.Details["remedy"]), "at most 24h0m0s") {
+		!strings.Contains(e.Error.Message, "this token expires on "+timetext.Format(parent.ExpiresAt)+", and a token it creates cannot outlive it; expiresIn 720h0m0s would end on "+timetext.Format(clk.Now().Add(720*time.Hour))) ||
+		!strings.Contains(fmt.Sprint(e.Error.Details["remedy"]), "at most 24h0m0s") {
 		t.Errorf("a 24h token creating a 720h token: status %d; want 403 forbidden saying it cannot outlive its creator, with the longest allowed\n%s", code, data)
 	}
 	if got := names(h.tokens(parent.Token, "")); fmt.Sprint(got) != "[laptop]" {
@@ -327,7 +329,7 @@ func TestTokenCannotOutliveItsCreator(t *testing.T) {
 	for _, ev := range h.audit("action=token.create") {
 		created = append(created, fmt.Sprint(ev["inputSummary"]))
 	}
-	if want := "token ci (admin), expires " + parent.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"); !slices.Contains(created, want) {
+	if want := "token ci (admin), expires " + timetext.Format(parent.ExpiresAt); !slices.Contains(created, want) {
 		t.Errorf("token.create audit events %q; want one %q", created, want)
 	}
 	if code, data := h.callWith(tok.Token, "POST", "/api/v1/tokens", map[string]any{"name": "grandchild", "expiresIn": "24h"}, &e); code != http.StatusForbidden {

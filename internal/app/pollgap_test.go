@@ -10,6 +10,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TestServerBackAfterOktasRetention: every server of a connection with a
@@ -55,7 +56,7 @@ func TestServerBackAfterOktasRetention(t *testing.T) {
 
 	m := waitNotification(t, received)
 	msg := fmt.Sprint(m["message"])
-	gone := "any event published from " + readTo.UTC().Format(time.RFC3339) + " to "
+	gone := "any event published from " + timetext.Format(readTo) + " to "
 	if m["type"] != "events.poll_restarted" || !strings.Contains(msg, gone) || !strings.Contains(msg, "longer ago than Okta keeps events") {
 		t.Errorf("notification %v; want events.poll_restarted saying %q...", m, gone)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // CallbackResult says what an authorization attempt did, for the page the
@@ -182,7 +183,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		// The org just issued it, for an hour: this host's clock, which
 		// the verification reads, is ahead of the org's.
 		return failRevoking(store.ReasonClockSkew, problem.New(problem.UpstreamError, "the org's ID token, issued just now for an hour, is expired by this host's clock (it expired at %s; this host's clock says %s): this host's clock is ahead of the org's",
-			expired.Expiry.UTC().Format(time.RFC3339), m.now().UTC().Format(time.RFC3339)).
+			timetext.Format(expired.Expiry), timetext.Format(m.now())).
 			WithRemedy("set this host's clock right (synchronise it with NTP: chrony, systemd-timesyncd), then reauthorize").Wrap(err))
 	}
 	if err != nil {

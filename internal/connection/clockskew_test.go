@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TestServiceTokenRefusedForHostClock: a service connection whose host's
@@ -63,7 +65,7 @@ func TestServiceTokenRefusedForHostClock(t *testing.T) {
 			org.Advance(2 * time.Hour)
 			off = tt.off
 			_, err = e.m.Token(ctx, v.ID)
-			p := wantProblem(t, err, problem.UpstreamError, tt.want, "this host's clock is "+tt.wantOff+" the org's")
+			p := wantProblem(t, err, problem.UpstreamError, tt.want, "this host's clock is "+tt.wantOff+" the org's (its answer is dated "+timetext.Format(org.Now())+")")
 			if !strings.Contains(p.Remedy, "set this host's clock right") || strings.Contains(p.Remedy, "Add key") {
 				t.Errorf("remedy %q; want it to set the host's clock, not to add the key", p.Remedy)
 			}
@@ -105,7 +107,17 @@ func TestSignInIDTokenExpiredByHostClock(t *testing.T) {
 	if !strings.Contains(res.Message, "this host's clock") || !strings.Contains(res.Remedy, "set this host's clock right") || strings.Contains(res.Remedy, "domain") {
 		t.Errorf("%s; %s\nwant the host's clock named, and the fix to set it right", res.Message, res.Remedy)
 	}
+	if at := regexp.MustCompile(`\(it expired at (.+?); this host's clock says (.+?)\)`).FindStringSubmatch(res.Message); at == nil || !isTimeText(at[1]) || !isTimeText(at[2]) {
+		t.Errorf("%s\nwant both times written as %s", res.Message, timetext.Layout)
+	}
 	if c := e.conn(t, v.ID); c.Status != store.StatusError || c.StatusReasonCode != store.ReasonClockSkew {
 		t.Errorf("status %s (code %q); want error, %s", c.Status, c.StatusReasonCode, store.ReasonClockSkew)
 	}
+}
+
+// isTimeText reports whether s is a time as messages write it
+// (timetext.Layout), where they once wrote RFC 3339.
+func isTimeText(s string) bool {
+	_, err := time.Parse(timetext.Layout, s)
+	return err == nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // Service connections act as an Okta API Services app: no person,
@@ -546,9 +547,9 @@ func hostClockOff(resp *http.Response, now time.Time) string {
 	case at.IsZero():
 		return "this host's clock is probably off from the org's"
 	case d >= time.Second:
-		return fmt.Sprintf("this host's clock is %s ahead of the org's (its answer is dated %s)", d, at.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("this host's clock is %s ahead of the org's (its answer is dated %s)", d, timetext.Format(at))
 	case d <= -time.Second:
-		return fmt.Sprintf("this host's clock is %s behind the org's (its answer is dated %s)", -d, at.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("this host's clock is %s behind the org's (its answer is dated %s)", -d, timetext.Format(at))
 	}
 	return "the date of the org's answer agrees with this host's clock: check that the clock keeps time"
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 const (
@@ -559,7 +560,7 @@ func (m *Manager) recoverOne(ctx context.Context, id string) error {
 
 func (m *Manager) markInterrupted(ctx context.Context, c *store.Connection) error {
 	reason := fmt.Sprintf("a token refresh started at %s got no answer from the org or was interrupted, and was not retried in time; the org may have rotated the refresh token, and presenting it again could make Okta detect reuse and revoke every token of the connection",
-		c.RefreshStartedAt.UTC().Format(time.RFC3339))
+		timetext.Format(c.RefreshStartedAt))
 	remedy := "to be safe, " + problem.Reauthorize(c.Nickname)
 	m.setNeedsReauth(ctx, c.ID, c.SealedRefreshToken, store.ReasonRefreshInterrupted, reason, remedy)
 	return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).WithRemedy("%s", remedy)

@@ -18,6 +18,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // hammer calls Token n times concurrently on each manager and returns the
@@ -390,7 +391,7 @@ func TestRecoverInterruptedRefresh(t *testing.T) {
 				t.Errorf("RefreshStartedAt set %v; want %v", set, tt.wantSet)
 			}
 			if tt.wantStatus == store.StatusNeedsReauthorization {
-				if !strings.Contains(got.StatusReason, "got no answer from the org or was interrupted") || got.Remedy != `to be safe, reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")` {
+				if !strings.Contains(got.StatusReason, "a token refresh started at "+timetext.Format(c.RefreshStartedAt)+" got no answer from the org or was interrupted") || got.Remedy != `to be safe, reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")` {
 					t.Errorf("reason %q remedy %q; want the interrupted refresh explained", got.StatusReason, got.Remedy)
 				}
 				if got.StatusReasonCode != store.ReasonRefreshInterrupted {

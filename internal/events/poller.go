@@ -13,6 +13,7 @@ import (
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // DefaultPollInterval is how often a connection's System Log is polled.
@@ -547,15 +548,15 @@ func (p *Poller) restart(ctx context.Context, src *store.EventSource, rs *pollRe
 		why = fmt.Sprintf("Okta refused the System Log position cardflow kept for connection %s (%s)", c.Nickname, msg)
 	case rs.readTo.IsZero():
 		why = fmt.Sprintf("the System Log of connection %s was not read since its flows delivered by poll were enabled (%s), longer ago than Okta keeps events (90 days)",
-			c.Nickname, rs.gapFrom.UTC().Format(time.RFC3339))
+			c.Nickname, timetext.Format(rs.gapFrom))
 	default:
 		why = fmt.Sprintf("the System Log of connection %s was last read up to %s, longer ago than Okta keeps events (90 days)",
-			c.Nickname, rs.readTo.UTC().Format(time.RFC3339))
+			c.Nickname, timetext.Format(rs.readTo))
 	}
-	text := why + fmt.Sprintf(", so cardflow reads it anew from %s (events read before start no second run)", rs.since.UTC().Format(time.RFC3339))
+	text := why + fmt.Sprintf(", so cardflow reads it anew from %s (events read before start no second run)", timetext.Format(rs.since))
 	if gap {
 		text += fmt.Sprintf("; any event published from %s to %s that cardflow had not read yet is gone at Okta and %s: look them up in a copy of the org's System Log, if one is kept (a SIEM), should they matter",
-			rs.gapFrom.UTC().Format(time.RFC3339), rs.gapTo.UTC().Format(time.RFC3339), p.flows(src.ConnectionID).startedNoRuns())
+			timetext.Format(rs.gapFrom), timetext.Format(rs.gapTo), p.flows(src.ConnectionID).startedNoRuns())
 	} else {
 		text += "; no event is missed"
 	}
@@ -722,7 +723,7 @@ func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, 
 	if kind == notify.TypePollFailing {
 		m.ID = fmt.Sprintf("nt_poll_failing_%s_%d", connectionID, st.FailingSince.UnixNano())
 		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s has failed since %s, so %s: %s",
-			c.Nickname, st.FailingSince.UTC().Format(time.RFC3339), p.flows(connectionID).startNoRuns(), st.Error)
+			c.Nickname, timetext.Format(st.FailingSince), p.flows(connectionID).startNoRuns(), st.Error)
 		if st.Remedy != "" {
 			m.Message += "; " + st.Remedy
 		}
@@ -730,10 +731,10 @@ func (p *Poller) pollNotice(ctx context.Context, connectionID, kind string, st, 
 	}
 	m.ID = fmt.Sprintf("nt_poll_recovered_%s_%d", connectionID, prev.FailingSince.UnixNano())
 	m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); the events it missed meanwhile are read now",
-		c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339))
+		c.Nickname, timetext.Format(prev.FailingSince))
 	if kept := now.Add(-LogRetention); prev.FailingSince.Before(kept) {
 		m.Message = fmt.Sprintf("reading the Okta System Log of connection %s works again (it failed from %s); Okta keeps the System Log for 90 days, so the events published from %[2]s to %[3]s are gone and %[4]s; the events since %[3]s are read now",
-			c.Nickname, prev.FailingSince.UTC().Format(time.RFC3339), kept.UTC().Format(time.RFC3339), p.flows(connectionID).startedNoRuns())
+			c.Nickname, timetext.Format(prev.FailingSince), timetext.Format(kept), p.flows(connectionID).startedNoRuns())
 	}
 	return m
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // withNotices gives in's poller the emulator's clock and an outbox with
@@ -59,8 +60,6 @@ func (in *intake) audits(t *testing.T) []string {
 	}
 	return out
 }
-
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // TestPollCursorRefusedByOkta: a stored System Log cursor that Okta
 // refuses (400: one it never served, or one served more than 180 days
@@ -241,15 +240,15 @@ func TestPollLogsRecoveryOnlyAfterFailing(t *testing.T) {
 // after on the org's clock (which moves on while the poll runs), as gone.
 func checkGone(t *testing.T, msg string, from, before, after time.Time) {
 	t.Helper()
-	m := regexp.MustCompile(`any event published from (\S+) to (\S+) that cardflow had not read yet is gone`).FindStringSubmatch(msg)
+	m := regexp.MustCompile(`any event published from (.+?) to (.+?) that cardflow had not read yet is gone`).FindStringSubmatch(msg)
 	var to time.Time
 	var err error
 	if m != nil {
-		to, err = time.Parse(time.RFC3339, m[2])
+		to, err = time.Parse(timetext.Layout, m[2])
 	}
 	earliest := before.Add(-LogRetention).Truncate(time.Second)
-	if m == nil || err != nil || m[1] != rfc3339(from) || to.Before(earliest) || to.After(after.Add(-LogRetention)) {
-		t.Errorf("notice %q; want the events published from %s to between %s and %s gone", msg, rfc3339(from), rfc3339(earliest), rfc3339(after.Add(-LogRetention)))
+	if m == nil || err != nil || m[1] != timetext.Format(from) || to.Before(earliest) || to.After(after.Add(-LogRetention)) {
+		t.Errorf("notice %q; want the events published from %s to between %s and %s gone", msg, timetext.Format(from), timetext.Format(earliest), timetext.Format(after.Add(-LogRetention)))
 	}
 }
 

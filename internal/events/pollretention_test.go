@@ -9,6 +9,7 @@ import (
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TestPollRecoveredAfterOktasRetention: the events.poll_recovered notice
@@ -80,15 +81,15 @@ func TestPollRecoveredAfterOktasRetention(t *testing.T) {
 				t.Fatalf("no %s notification among %d", notify.TypePollRecovered, len(ns))
 			}
 			if tt.gone {
-				from := "published from " + failingSince.UTC().Format(time.RFC3339) + " to "
-				gone := from + before.Add(-LogRetention).UTC().Format(time.RFC3339)
+				from := "published from " + timetext.Format(failingSince) + " to "
+				gone := from + timetext.Format(before.Add(-LogRetention))
 				if !strings.Contains(recovered, gone) {
-					gone = from + after.Add(-LogRetention).UTC().Format(time.RFC3339)
+					gone = from + timetext.Format(after.Add(-LogRetention))
 				}
 				if !strings.Contains(recovered, gone) || strings.Contains(recovered, "the events it missed meanwhile are read now") {
 					t.Errorf("recovered notice %q; want it to say that the events %s are gone at Okta", recovered, gone)
 				}
-			} else if !strings.Contains(recovered, "the events it missed meanwhile are read now") || !strings.Contains(recovered, failingSince.UTC().Format(time.RFC3339)) {
+			} else if !strings.Contains(recovered, "the events it missed meanwhile are read now") || !strings.Contains(recovered, timetext.Format(failingSince)) {
 				t.Errorf("recovered notice %q; want the events of the outage read now", recovered)
 			}
 		})

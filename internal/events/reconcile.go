@@ -14,6 +14,7 @@ import (
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // Reconciler keeps one Okta event hook per connection in line with the
@@ -194,7 +195,7 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 			src.HookFailures, src.HookOutages, src.HookRetryKey = failures, outages, *key
 			src.HookRetryAt = r.now().Add(r.retryWait(n, hi))
 			src.HookRemedy += fmt.Sprintf(" (cardflow tries again at %s, after %s: the wait doubles after each, up to %s; at once when a flow using the hook, or the connection, changes)",
-				src.HookRetryAt.UTC().Format(time.RFC3339), attempts, shortDuration(hi))
+				timetext.Format(src.HookRetryAt), attempts, shortDuration(hi))
 		}
 	}
 	src.UpdatedAt = r.now()

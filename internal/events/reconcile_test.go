@@ -17,6 +17,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TestReconcileHook: the connection's one hook is created and verified
@@ -404,7 +405,7 @@ func TestAttemptBacksOffInOutages(t *testing.T) {
 			t.Errorf("attempt %d in the outage: due now for k1 %t, for k2 %t, at the retry time %t; want false, true, true", i+1,
 				Due(src, "k1", in.srv.Now()), Due(src, "k2", in.srv.Now()), Due(src, "k1", src.HookRetryAt))
 		}
-		if wantText := "cardflow tries again at " + src.HookRetryAt.UTC().Format(time.RFC3339); !strings.Contains(src.HookRemedy, wantText) ||
+		if wantText := "cardflow tries again at " + timetext.Format(src.HookRetryAt); !strings.Contains(src.HookRemedy, wantText) ||
 			!strings.Contains(src.HookRemedy, "up to 4m;") {
 			t.Errorf("attempt %d in the outage: remedy %q; want it to say %q, up to 4m", i+1, src.HookRemedy, wantText)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // planTally counts, per connection id, what a plan did at Okta: the card
@@ -94,7 +95,7 @@ func planAudit(doc *flow.Document, flowID string, f flow.Firing, res *flow.PlanR
 	}
 	switch f.Kind {
 	case flow.KindSchedule:
-		name += ", the run of its schedule's tick at " + f.Time.UTC().Format("2006-01-02T15:04:05Z")
+		name += ", the run of its schedule's tick at " + timetext.Format(f.Time)
 	case flow.KindEvent:
 		name += ", the run of event " + f.EventUUID
 	}

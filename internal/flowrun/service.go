@@ -21,6 +21,7 @@ import (
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // Config is what a Service is built from.
@@ -793,7 +794,7 @@ func canceledText(run *store.FlowRun) string {
 	if cause == "" {
 		return "canceled"
 	}
-	return "canceled: " + cause + " at " + run.CancelRequestedAt.UTC().Format(time.RFC3339)
+	return "canceled: " + cause + " at " + timetext.Format(run.CancelRequestedAt)
 }
 
 // endedText is the error of an ended run's flow.run audit event: its
@@ -812,7 +813,7 @@ func endedText(run *store.FlowRun) string {
 	if cause == "" {
 		cause = "asked (by whom is not recorded: a cardflow of an earlier version took the request)"
 	}
-	note := "cancel requested: " + cause + " at " + run.CancelRequestedAt.UTC().Format(time.RFC3339) +
+	note := "cancel requested: " + cause + " at " + timetext.Format(run.CancelRequestedAt) +
 		", while its last items were in flight; it ended " + run.Status
 	if run.Error == "" {
 		return note

@@ -17,6 +17,7 @@ import (
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // Work claims queued runs (and runs whose owner's lease expired, such as
@@ -506,7 +507,7 @@ func (s *Service) notifyFailed(ctx context.Context, run *store.FlowRun, why stri
 	case st.Runs > 0:
 		// The purge keeps the streak's first run but not every one after
 		// it: the count is of the runs still in the history.
-		text += fmt.Sprintf(" (still failing the same way since %s: at least %d runs)", st.First.UTC().Format(time.RFC3339), st.Runs+1)
+		text += fmt.Sprintf(" (still failing the same way since %s: at least %d runs)", timetext.Format(st.First), st.Runs+1)
 	}
 	return s.message(ctx, run, notify.TypeFlowRunFailed, text, log)
 }
@@ -537,7 +538,7 @@ func (s *Service) notifyRecovered(ctx context.Context, run *store.FlowRun, log *
 		failed = fmt.Sprintf("%d failed runs", st.Runs)
 	}
 	return s.message(ctx, run, notify.TypeFlowRunRecovered, fmt.Sprintf("flow %s: run %s succeeded after %s since %s",
-		run.FlowName, run.ID, failed, st.First.UTC().Format(time.RFC3339)), log)
+		run.FlowName, run.ID, failed, timetext.Format(st.First)), log)
 }
 
 // message is the outbox rows of a message of type typ about run, its id

@@ -26,6 +26,7 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // DefaultScopes are asked for at sign-in: the groups scope makes Okta put
@@ -430,7 +431,7 @@ func (p *Provider) unverified(err error, raw string) *problem.Error {
 			ahead = fmt.Sprintf("about %s", now.Sub(iat).Round(time.Minute))
 		}
 		return problem.New(problem.UpstreamError, "the ID token the single sign-on provider just issued had expired by this server's clock (it expired at %s; the server's clock says %s), so no one can sign in with single sign-on now: the server's clock is %s ahead of the provider's",
-			expired.Expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), ahead).
+			timetext.Format(expired.Expiry), timetext.Format(now), ahead).
 			WithRemedy("ask the admin who runs cardflow to set the server's clock right (NTP); no setting of cardflow's is wrong%s", still)
 	case strings.Contains(msg, "before the nbf"):
 		return problem.New(problem.UpstreamError, "the ID token the single sign-on provider just issued is not valid yet by this server's clock, so no one can sign in with single sign-on now: the server's clock is behind the provider's (%s)", msg).

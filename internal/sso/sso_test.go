@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/sso"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // redirectURI is a loopback callback; the emulated org's console app takes
@@ -271,10 +273,20 @@ func TestSignInRefusals(t *testing.T) {
 		s := startSignIn(t, emu, late, oktaemu.AdminLogin)
 		_, err := late.Exchange(t.Context(), s.code, s.verifier, redirectURI, s.nonce)
 		wantProblem(t, err, problem.UpstreamError, "had expired by this server's clock")
+		if m := regexp.MustCompile(`\(it expired at (.+?); the server's clock says (.+?)\)`).FindStringSubmatch(err.Error()); m == nil || !isTimeText(m[1]) || !isTimeText(m[2]) {
+			t.Errorf("%v\nwant both times written as %s", err, timetext.Layout)
+		}
 		wantProblem(t, err, problem.UpstreamError, "the server's clock is about 2h0m0s ahead of the provider's")
 		wantRemedy(t, err, "set the server's clock right (NTP)")
 		notRefused(t, err)
 	})
+}
+
+// isTimeText reports whether s is a time as messages write it
+// (timetext.Layout), where they once wrote RFC 3339.
+func isTimeText(s string) bool {
+	_, err := time.Parse(timetext.Layout, s)
+	return err == nil
 }
 
 // notRefused checks that Refused(err) is false: an ID token that does not

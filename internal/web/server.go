@@ -16,6 +16,7 @@ import (
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // Server serves cardflow's HTTP surface. Fill in the fields, then serve
@@ -445,7 +446,7 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 			// A real token, not a guess: it does not count against the
 			// address, and its holder learns what happened to it.
 			return access.Principal{}, problem.New(problem.Unauthenticated, "the personal API token %q expired on %s",
-				expired.Name, expired.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")).
+				expired.Name, timetext.Format(expired.ExpiresAt)).
 				WithRemedy("create a new token (cardflow tokens create, or Tokens in the console) or sign in again (cardflow login), and use it instead")
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TokenView converts a stored token to its public shape (never its hash).
@@ -175,7 +176,7 @@ func CreateTokenSummary(name, role string, tok *access.NewToken) string {
 	if tok == nil {
 		return TokenSummary(name, role)
 	}
-	return TokenSummary(tok.Name, tok.Role) + ", expires " + tok.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+	return TokenSummary(tok.Name, tok.Role) + ", expires " + timetext.Format(tok.ExpiresAt)
 }
 
 // RevokeTokenSummary is how a token.revoke audit event names the token:

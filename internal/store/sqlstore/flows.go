@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 const flowCols = `id, name, source, created_at, updated_at, trigger_spec, enabled, next_run_at,
@@ -226,7 +227,7 @@ func (s *Store) AdvanceSchedule(ctx context.Context, id string, due, next time.T
 		err = affected(res)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("store: %s: the tick %s is no longer due (or the flow has a newer version): %w", op, due.UTC().Format(time.RFC3339), store.ErrConflict)
+		return fmt.Errorf("store: %s: the tick %s is no longer due (or the flow has a newer version): %w", op, timetext.Format(due), store.ErrConflict)
 	}
 	if err != nil {
 		return s.fail(op, err)

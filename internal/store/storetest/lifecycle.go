@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // testItemRuns: the card runs of one flow item, and the interrupted card
@@ -180,11 +181,11 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.FinishFlowRun(ctx, claimed, func(r *store.FlowRun) *store.AuditEvent {
 		e := &store.AuditEvent{Time: at(210), Actor: r.Actor, Action: store.ActionFlowRun, Outcome: "failure", InputSummary: "run " + r.ID}
 		if !r.CancelRequestedAt.IsZero() {
-			e.Error = "canceled: " + r.CancelReason + " by " + r.CancelRequestedBy.Login + " at " + r.CancelRequestedAt.UTC().Format(time.RFC3339)
+			e.Error = "canceled: " + r.CancelReason + " by " + r.CancelRequestedBy.Login + " at " + timetext.Format(r.CancelRequestedAt)
 		}
 		return e
 	}, nil), "FinishFlowRun")
-	events("run held: canceled: "+revoked+" by admin@example.com at "+at(22).UTC().Format(time.RFC3339), "run free of : canceled by ops@example.com")
+	events("run held: canceled: "+revoked+" by admin@example.com at "+timetext.Format(at(22)), "run free of : canceled by ops@example.com")
 	got, err = s.GetFlowRun(ctx, "held")
 	noErr(t, err, "GetFlowRun(held)")
 	if got.Status != store.FlowRunCanceled || !got.CancelRequestedAt.Equal(at(22)) || got.CancelRequestedBy != admin || got.CancelReason != revoked {
@@ -215,7 +216,7 @@ func testCancelFlowRun(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("the run canceled under a lapsed claimant = %s finished %v; want canceled at %v", got.Status, got.FinishedAt, at(400))
 	}
 	events("run paused of : canceled by ops@example.com",
-		"run held: canceled: "+revoked+" by admin@example.com at "+at(22).UTC().Format(time.RFC3339), "run free of : canceled by ops@example.com")
+		"run held: canceled: "+revoked+" by admin@example.com at "+timetext.Format(at(22)), "run free of : canceled by ops@example.com")
 
 	done := newFlowRun("done", 40)
 	done.Status = "succeeded"

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 var (
@@ -120,7 +122,11 @@ func testAdvanceSchedule(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("next run at %v after the tick; want %v", f.NextRunAt, at(20))
 	}
 	// The same tick again: nothing changes.
-	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(10), at(20), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(same tick)")
+	err = s.AdvanceSchedule(ctx, "f1", at(10), at(20), tickRun("f1", at(10)))
+	wantErr(t, err, store.ErrConflict, "AdvanceSchedule(same tick)")
+	if want := "the tick " + timetext.Format(at(10)) + " is no longer due"; !strings.Contains(err.Error(), want) {
+		t.Errorf("AdvanceSchedule(same tick): %v; want it to say %q", err, want)
+	}
 	// A run whose key is taken rolls the advance back.
 	wantErr(t, s.AdvanceSchedule(ctx, "f1", at(20), at(30), tickRun("f1", at(10))), store.ErrConflict, "AdvanceSchedule(key taken)")
 	f, err = s.GetFlow(ctx, "f1")

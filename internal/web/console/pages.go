@@ -20,6 +20,7 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 	"github.com/cardflow/cardflow/internal/web"
 )
 
@@ -519,7 +520,7 @@ func when(t any) string {
 	if tt.IsZero() {
 		return "never"
 	}
-	return tt.UTC().Format("2006-01-02 15:04:05 UTC")
+	return timetext.Format(tt)
 }
 
 // ago formats the time since t roughly ("3 min ago") as a <time> element
