@@ -894,23 +894,38 @@ func (in *eventIntake) Run(ctx context.Context) {
 	in.releasePolls(ctx)
 }
 
+// hookURLLeaseFor is how long the servers of the public URL a working
+// event hook sends to keep it (events.Reconciler.URLLease) after one of
+// them last checked it, with the given poll interval (each server checks
+// its hooks once an interval): as long as a System Log poll lease.
+func hookURLLeaseFor(interval time.Duration) time.Duration { return 2*interval + time.Minute }
+
 // releaseTimeout bounds how long a stopping server spends giving up its
 // poll leases; a lease it could not give up lapses as after a crash.
 const releaseTimeout = 5 * time.Second
 
-// releasePolls gives up the System Log poll leases this server holds, once
+// releasePolls gives up the System Log poll leases this server holds (and
+// its public URL's hold on the event hooks, events.Reconciler.ReleaseURL), once
 // its polls have returned (ctx ended), so that the next server polls at
 // once rather than two poll intervals and a minute later. A lease another
 // server holds is left alone.
 func (in *eventIntake) releasePolls(ctx context.Context) {
 	in.mu.Lock()
 	ids := slices.Sorted(maps.Keys(in.polled))
+	hooked := slices.Sorted(maps.Keys(in.hooked))
 	in.mu.Unlock()
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
 	for _, id := range ids {
 		if err := in.poller.Release(rctx, id); err != nil {
 			in.log.WarnContext(rctx, "events: giving up the System Log poll lease; it lapses instead", slog.String("connection", id), slog.Any("error", err))
+		}
+	}
+	// And the hold of this server's public URL on the event hooks, so that
+	// a server started with another public URL points them at it at once.
+	for _, id := range hooked {
+		if err := in.reconciler.ReleaseURL(rctx, id); err != nil {
+			in.log.WarnContext(rctx, "events: giving up the event hook's public URL lease; it lapses instead", slog.String("connection", id), slog.Any("error", err))
 		}
 	}
 }
@@ -956,7 +971,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake,
 		Flows: in.pollFlows}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
-		Outbox: a.Outbox, Notified: a.Notifier.Wake}
+		Outbox: a.Outbox, Notified: a.Notifier.Wake, URLLease: hookURLLeaseFor(interval)}
 	in.dispatcher = &events.Dispatcher{Store: a.Store, Runs: a.Flows, Now: cfg.Now,
 		Started: func(*store.FlowRun) { a.Flows.Wake() }}
 	return in

@@ -54,7 +54,10 @@
 // the enabled event-triggered flows per connection, polls System Logs,
 // checks that each hook is still active and verified at Okta (the
 // Reconciler; hook changes happen under a per-connection store lease, so
-// that two servers never register two hooks), and dispatches; a hook
+// that two servers never register two hooks, and a working hook stays at
+// the public URL of the servers that last found it so, Reconciler.URLLease,
+// so that servers given different public URLs do not move it to and fro),
+// and dispatches; a hook
 // delivery wakes it at once, to dispatch only. A hook Okta will not take
 // (verification or registration refused) is tried again with a backoff
 // (Reconciler.Attempt, Due), up to hourly, and so is one whose attempts

@@ -31,6 +31,17 @@ type Reconciler struct {
 	PublicURL string
 	// Now stamps updates; nil means time.Now.
 	Now func() time.Time
+	// URLLease, when set, is how long the public URL a connection's
+	// working hook sends to is kept for the servers of that URL after one
+	// of them last found it so (a store lease named by HookURLLease, owned
+	// by the public URL): a server with another public URL on the same
+	// database (misconfigured: each server's -public-url should be the
+	// load balancer's) leaves the hook to it, with ErrOtherPublicURL,
+	// rather than each server pointing it at its own URL in turn, every
+	// round. A server that stops cleanly gives it up (ReleaseURL); one
+	// that crashed keeps it that long. Zero: every Check points the hook
+	// at PublicURL.
+	URLLease time.Duration
 	// Outbox makes the events.hook_failing notification when a working
 	// (or new) hook stops working, and events.hook_recovered when it works
 	// again; they are stored with the hook's status. Nil sends none.
@@ -165,6 +176,16 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 	}
 	want := okta.NewEventHook("cardflow "+connectionID, r.hookURI(src), string(secret), types)
 	err = r.apply(ctx, cl, src, want, reset)
+	if want.Channel.Config.URI == r.hookURI(src) {
+		// Working at this server's URL: its servers keep it (URLLease).
+		// Not working there (Okta cannot reach it): another server's URL
+		// may take it at once.
+		if err == nil {
+			_, err = r.holdURL(ctx, connectionID)
+		} else if rerr := r.ReleaseURL(ctx, connectionID); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
 	src.HookTypes = types
 	src.HookStatus, src.HookReason, src.HookRemedy = store.HookActive, "", ""
 	failures, outages, retryKey := src.HookFailures, src.HookOutages, src.HookRetryKey
@@ -203,6 +224,55 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 		return src, perr
 	}
 	return src, err
+}
+
+// HookURLLease is the name of the store lease (Reconciler.URLLease) whose
+// owner is the public URL the working event hook of the connection
+// connectionID sends to.
+func HookURLLease(connectionID string) string { return "events-hook-url/" + connectionID }
+
+// OtherPublicURLError is Check's answer when the connection's working hook
+// sends to the public URL of another server on the same database, which
+// found it so within URLLease: this server leaves the hook as it is.
+// Deliveries reach the other server, which stores them for all.
+type OtherPublicURLError struct {
+	Connection string        // the connection's nickname
+	HookURL    string        // the public URL the hook sends to
+	PublicURL  string        // this server's
+	Within     time.Duration // Reconciler.URLLease
+}
+
+func (e *OtherPublicURLError) Error() string {
+	return fmt.Sprintf("the event hook of connection %s sends to %s, the public URL of another cardflow server on this database, which found it working within the last %s; this server's public URL is %s, so each would point the hook at its own URL in turn: start every server with the same -public-url (the load balancer's address, which Okta reaches); this server leaves the hook as it is meanwhile, and the events it delivers reach every server through the database",
+		e.Connection, e.HookURL, shortDuration(e.Within), e.PublicURL)
+}
+
+// holdURL takes or renews the URL lease for this server's public URL and
+// reports whether it holds it (always true without URLLease).
+func (r *Reconciler) holdURL(ctx context.Context, connectionID string) (bool, error) {
+	if r.URLLease <= 0 {
+		return true, nil
+	}
+	return r.Store.TryLease(ctx, HookURLLease(connectionID), r.PublicURL, r.URLLease, r.now())
+}
+
+// ReleaseURL gives up the URL lease of the connection's hook that this
+// server's public URL holds (a server that stops cleanly), so that a
+// server started with another public URL points the hook at it at once.
+func (r *Reconciler) ReleaseURL(ctx context.Context, connectionID string) error {
+	if r.URLLease <= 0 {
+		return nil
+	}
+	return r.Store.ReleaseLease(ctx, HookURLLease(connectionID), r.PublicURL)
+}
+
+// publicURLOf is the public URL (origin and any path before the hook
+// path) of a hook URI.
+func publicURLOf(uri string) string {
+	if i := strings.Index(uri, HookPathPrefix); i >= 0 {
+		return uri[:i]
+	}
+	return uri
 }
 
 // hookURI is the URL at which this server receives src's deliveries.
@@ -268,13 +338,28 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		return r.reconcile(ctx, connectionID, src.HookTypes, true, &key)
 	case h.Channel.Config.URI != r.hookURI(src):
 		// The server's public URL changed (-public-url, or -listen
-		// without it): the hook still sends to the old one.
+		// without it): the hook still sends to the old one. Unless a
+		// server of that URL is still running on this database and found
+		// it working lately: two servers with different public URLs would
+		// move the hook to and fro every round, each audited, and one of
+		// a URL Okta cannot reach would make it fail and recover, notified
+		// each time.
+		if held, err := r.holdURL(ctx, connectionID); err != nil {
+			return src, err
+		} else if !held {
+			return src, &OtherPublicURLError{Connection: connectionNotice(ctx, r.Store, connectionID).Nickname, HookURL: publicURLOf(h.Channel.Config.URI), PublicURL: r.PublicURL, Within: r.URLLease}
+		}
 		return r.Reconcile(ctx, connectionID, src.HookTypes)
 	case prev == store.HookDeactivated:
 		// Activated again at Okta.
 		src.HookStatus, src.HookReason, src.HookRemedy = store.HookActive, "", ""
+		if _, err := r.holdURL(ctx, connectionID); err != nil {
+			return src, err
+		}
 	default:
-		return src, nil
+		// Working, at this server's URL: its servers keep it.
+		_, err := r.holdURL(ctx, connectionID)
+		return src, err
 	}
 	src.UpdatedAt = r.now()
 	return src, r.putStatus(ctx, prev, src)
@@ -371,6 +456,18 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 			}
 		}
 	}
+	if cur != nil && cur.Channel.Config.URI != want.Channel.Config.URI && cur.Status == "ACTIVE" && cur.VerificationStatus == "VERIFIED" {
+		// A working hook at another server's public URL (see URLLease)
+		// keeps it while that server's lease lasts: its event types
+		// change, and Okta verifies it there.
+		held, err := r.holdURL(ctx, src.ConnectionID)
+		if err != nil {
+			return err
+		}
+		if !held {
+			want.Channel.Config.URI = cur.Channel.Config.URI
+		}
+	}
 	created := cur == nil
 	if created {
 		h, err := cl.CreateEventHook(ctx, want)
@@ -390,9 +487,15 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 		if err != nil {
 			return err
 		}
+		sameTypes := slices.Equal(slices.Sorted(slices.Values(cur.Events.Items)), want.Events.Items)
 		summary := "changed event hook " + h.ID + " to " + strings.Join(want.Events.Items, " ")
-		if slices.Equal(slices.Sorted(slices.Values(cur.Events.Items)), want.Events.Items) && cur.Channel.Config.URI == want.Channel.Config.URI {
+		switch {
+		case sameTypes && cur.Channel.Config.URI == want.Channel.Config.URI:
 			summary = "set the URI and secret of event hook " + h.ID + " back to cardflow's: its channel was changed at Okta"
+		case sameTypes:
+			summary = "pointed event hook " + h.ID + " at the server's public URL " + publicURLOf(want.Channel.Config.URI) + ", from " + publicURLOf(cur.Channel.Config.URI)
+		case cur.Channel.Config.URI != want.Channel.Config.URI:
+			summary += ", at the server's public URL " + publicURLOf(want.Channel.Config.URI) + ", from " + publicURLOf(cur.Channel.Config.URI)
 		}
 		cur = h
 		if err := r.audit(ctx, src.ConnectionID, summary); err != nil {
