@@ -712,7 +712,7 @@ func TestBrowserFailedSubmitFocusesErrorSummary(t *testing.T) {
 	b.fill("Nickname", "Typo org")
 	b.fill("Domain", "example-admin.okta.com")
 	b.fill("Client ID", "0oaworkflowsclient")
-	b.fill("Client Secret", "demo-workflows-secret")
+	b.fill("Client secret", "demo-workflows-secret")
 	b.click(button("Create"))
 	check("new connection", "Error: New Okta Devices connection", []string{"#domain"}, "example.okta.com, not example-admin.okta.com")
 	b.screenshot("error-summary-new-connection")

@@ -392,7 +392,7 @@ func (b *tab) createConnection(nickname string, custom []string) {
 	b.fill("Nickname", nickname)
 	b.fill("Domain", b.e.emu.URL)
 	b.fill("Client ID", "0oaworkflowsclient")
-	b.fill("Client Secret", "demo-workflows-secret")
+	b.fill("Client secret", "demo-workflows-secret")
 	if custom != nil {
 		b.do("open the Permissions tab", chromedp.Click(`//label[normalize-space(.)="Permissions"]`))
 		b.do("choose custom scopes", chromedp.Click(labelled("Customize scopes (advanced)"), chromedp.NodeVisible))

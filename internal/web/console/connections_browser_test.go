@@ -40,17 +40,17 @@ func TestBrowserNewConnectionWithDefaultScopes(t *testing.T) {
 	b.wantText("Okta Devices")
 	b.screenshot("new-connection-choose")
 	b.click(link("Okta Devices"))
-	for _, label := range []string{"Nickname", "Domain", "Client ID", "Client Secret"} {
+	for _, label := range []string{"Nickname", "Domain", "Client ID", "Client secret"} {
 		b.do("find the field labelled "+label, chromedp.WaitVisible(labelled(label)))
 	}
-	typ, err := chromedp.Run(b.ctx, chromedp.AttributeValue(labelled("Client Secret"), "type"))
+	typ, err := chromedp.Run(b.ctx, chromedp.AttributeValue(labelled("Client secret"), "type"))
 	if err != nil || typ.Value != "password" {
-		t.Fatalf("Client Secret input type = %q (%v); want password", typ.Value, err)
+		t.Fatalf("Client secret input type = %q (%v); want password", typ.Value, err)
 	}
 	b.fill("Nickname", "Prod devices")
 	b.fill("Domain", e.emu.URL)
 	b.fill("Client ID", "0oaworkflowsclient")
-	b.fill("Client Secret", "demo-workflows-secret")
+	b.fill("Client secret", "demo-workflows-secret")
 	b.screenshot("new-connection-form")
 	b.do("open the Permissions tab", chromedp.Click(`//label[normalize-space(.)="Permissions"]`))
 	b.do("see the scope choices", chromedp.WaitVisible(labelled("Use default scopes")), chromedp.WaitVisible(labelled("Customize scopes (advanced)")))
@@ -132,14 +132,14 @@ func TestBrowserNewConnectionShowsFieldErrors(t *testing.T) {
 	b.fill("Nickname", "Typo org")
 	b.fill("Domain", "example-admin.okta.com")
 	b.fill("Client ID", "0oaworkflowsclient")
-	b.fill("Client Secret", "demo-workflows-secret")
+	b.fill("Client secret", "demo-workflows-secret")
 	b.click(button("Create"))
 
 	msg := b.text(`//div[contains(@class,"field")][.//label[normalize-space(.)="Domain"]]//p[contains(@class,"field-error")]`)
 	if !strings.Contains(msg, "example.okta.com, not example-admin.okta.com") {
 		t.Errorf("domain error next to the field = %q; want the -admin message", msg)
 	}
-	for label, want := range map[string]string{"Nickname": "Typo org", "Domain": "example-admin.okta.com", "Client ID": "0oaworkflowsclient", "Client Secret": ""} {
+	for label, want := range map[string]string{"Nickname": "Typo org", "Domain": "example-admin.okta.com", "Client ID": "0oaworkflowsclient", "Client secret": ""} {
 		got, err := chromedp.Run(b.ctx, chromedp.Value(labelled(label)))
 		if err != nil || got != want {
 			t.Errorf("%s after the error = %q (%v); want %q", label, got, err, want)
@@ -156,7 +156,7 @@ func TestBrowserNewConnectionShowsFieldErrors(t *testing.T) {
 		chromedp.Click(labelled("okta.eventHooks.manage")), chromedp.Click(labelled("okta.logs.read")))
 	b.do("back to the Connection tab", chromedp.Click(`//label[normalize-space(.)="Connection"]`))
 	b.fill("Domain", e.emu.URL)
-	b.fill("Client Secret", "demo-workflows-secret")
+	b.fill("Client secret", "demo-workflows-secret")
 	b.click(button("Create"))
 	msg = b.text(`//p[@id="scopes-error"]`)
 	if !strings.Contains(msg, "at least one") {
@@ -501,7 +501,7 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 	b.fill("Nickname", "Rotated")
 	b.fill("Domain", e.emu.URL)
 	b.fill("Client ID", "0oaworkflowsclient")
-	b.fill("Client Secret", "not-the-secret")
+	b.fill("Client secret", "not-the-secret")
 	b.click(button("Create"))
 	b.wantText("There is a problem", "invalid_client")
 	if msg := b.text(`//p[@id="clientSecret-error"]`); !strings.Contains(msg, "invalid_client") {
@@ -511,7 +511,7 @@ func TestBrowserChangeClientSecret(t *testing.T) {
 		t.Errorf("Nickname after the refusal = %q (%v); want it kept", got, err)
 	}
 	b.screenshot("new-connection-secret-refused")
-	b.fill("Client Secret", "demo-workflows-secret")
+	b.fill("Client secret", "demo-workflows-secret")
 	b.click(button("Create"))
 	newSecret := e.emu.RotateClientSecret(t, oktaemu.DemoAppID)
 	b.orgSignIn("admin@example.com")

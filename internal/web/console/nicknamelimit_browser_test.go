@@ -75,7 +75,7 @@ func TestBrowserNicknameSaysItsLimit(t *testing.T) {
 		b.do("send 120 characters", chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById('nickname'); f.removeAttribute('maxlength'); f.value = 'n'.repeat(120); })()`))
 		b.fill("Domain", e.emu.URL)
 		b.fill("Client ID", "0oaworkflowsclient")
-		b.fill("Client Secret", "demo-workflows-secret")
+		b.fill("Client secret", "demo-workflows-secret")
 		b.click(button("Create"))
 		if msg := b.text(`#nickname-error`); !strings.Contains(msg, "1 to 100 printable characters") {
 			b.fatalf("a 120-character nickname is refused with %q; want the limit at the field", msg)
