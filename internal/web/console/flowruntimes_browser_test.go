@@ -9,7 +9,7 @@ import (
 )
 
 // TestBrowserFlowRunTimesOnOneLine: a flow's page and the Flows page at
-// 1280 px show each run's Created and Finished times on one line, beside a
+// 1280 px show each run's Queued and Finished times on one line, beside a
 // failed run's error, where they broke into three lines ("2026-12-06 /
 // 16:47:09 / UTC") and the flow's name at its hyphens; the tables fit
 // their cards. At 390 px each run is a block whose times read whole, and
@@ -34,7 +34,7 @@ func TestBrowserFlowRunTimesOnOneLine(t *testing.T) {
 		for page, path := range map[string]string{"flow": "/flows/" + flowID, "flows": "/flows"} {
 			b.open(path)
 			b.screenshot("flow-runs-" + page + "-" + name)
-			lines := eval[[]int](b, "count the lines of the times", `[...document.querySelectorAll('[aria-label="Flow runs"] td[data-label="Created"], [aria-label="Flow runs"] td[data-label="Finished"], [aria-label="Flow runs"] td[data-label="Flow"], [aria-label="Versions"] tbody td:nth-child(2)')].map(td => {
+			lines := eval[[]int](b, "count the lines of the times", `[...document.querySelectorAll('[aria-label="Flow runs"] td[data-label="Queued"], [aria-label="Flow runs"] td[data-label="Finished"], [aria-label="Flow runs"] td[data-label="Flow"], [aria-label="Versions"] tbody td:nth-child(2)')].map(td => {
 				const r = document.createRange(); r.selectNodeContents(td); return new Set([...r.getClientRects()].map(c => Math.round(c.top))).size })`)
 			if len(lines) == 0 {
 				b.fatalf("%s lists no run times", path)
