@@ -125,7 +125,31 @@ func (c *Console) cancelFlowRun(w http.ResponseWriter, r *http.Request, s *reqSt
 // failedOnly) its failed items only, and shows the new run.
 func (c *Console) rerunFlowRun(w http.ResponseWriter, r *http.Request, s *reqState) {
 	id := r.PathValue("id")
-	run, err := c.FlowRunner.Rerun(r.Context(), id, r.PostForm.Get("failedOnly") == "true", s.starter())
+	failedOnly := r.PostForm.Get("failedOnly") == "true"
+	if r.PostForm.Get("confirmed") != "yes" {
+		// A rerun of a version with steps that cannot be undone asks
+		// first, as Run on the flow's page does.
+		orig, err := c.Flows.GetFlowRun(r.Context(), id)
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		// A rerun Rerun refuses (a run that goes on, the failed items of
+		// one that succeeded) is refused without asking.
+		refused := (orig.Status != flow.StatusSucceeded && orig.Status != flow.StatusFailed && orig.Status != flow.StatusCanceled) ||
+			(failedOnly && orig.Status == flow.StatusSucceeded)
+		if doc, err := flow.Parse(orig.Source); err == nil && !refused {
+			if steps := irreversibleSteps(doc); len(steps) > 0 {
+				title := "Run " + orig.FlowName + " again?"
+				if failedOnly {
+					title = "Run the failed items of " + orig.FlowName + " again?"
+				}
+				c.render(w, r, s, http.StatusOK, "rerun", title, rerunData{Run: orig, FailedOnly: failedOnly, Title: title, Steps: steps})
+				return
+			}
+		}
+	}
+	run, err := c.FlowRunner.Rerun(r.Context(), id, failedOnly, s.starter())
 	if err != nil {
 		status, e := c.publicError(r.Context(), err)
 		if status == http.StatusNotFound || status >= 500 {
@@ -145,6 +169,15 @@ func (c *Console) rerunFlowRun(w http.ResponseWriter, r *http.Request, s *reqSta
 		return
 	}
 	http.Redirect(w, r, "/flow-runs/"+url.PathEscape(run.ID), http.StatusSeeOther)
+}
+
+// rerunData asks whether to run a flow run's version again (all of it, or
+// its failed items only): steps of it cannot be undone.
+type rerunData struct {
+	Run        *store.FlowRun
+	FailedOnly bool
+	Title      string
+	Steps      []irreversibleStep
 }
 
 // triggerView is a flow's trigger for people.

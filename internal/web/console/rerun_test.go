@@ -110,3 +110,53 @@ func TestRerunFlowRun(t *testing.T) {
 		t.Errorf("Rerun of a version whose connection needs reauthorizing: status %d; want 4xx", resp.StatusCode)
 	}
 }
+
+// TestRerunAsksFirst: Rerun (and Rerun failed items) of a run whose
+// version has a step that cannot be undone (Deactivate Device) asks first,
+// naming the step, as Run on the flow's page does, where one press ran it
+// again at once; the question's own button reruns it (its failed items
+// only, when that was asked), and Cancel leads back to the run.
+func TestRerunAsksFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(t, "Prod", nil)
+	flowID := e.storeFlow(t, retireFlow)
+	code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/runs?wait=true", "application/json", `{"inputs":{"deviceId":"guo-none"}}`)
+	var orig struct{ ID, Status string }
+	if err := json.Unmarshal([]byte(out), &orig); code != http.StatusOK || err != nil || orig.Status != "failed" {
+		t.Fatalf("run the flow: %d %s; want it failed", code, out)
+	}
+	runs := func() int {
+		t.Helper()
+		rs, err := e.store.ListFlowRuns(t.Context(), flowID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rs)
+	}
+	c, _, csrf := signInHTTP(t, e.url, "/flows")
+	for _, tc := range []struct {
+		failedOnly, title, button string
+	}{
+		{"", "Run retire-device again?", `<button type="submit" class="button-danger">Rerun</button>`},
+		{"true", "Run the failed items of retire-device again?", `<button type="submit" class="button-danger">Rerun failed items</button>`},
+	} {
+		resp, page := post(t, c, e.url+"/flow-runs/"+orig.ID+"/rerun", url.Values{"csrf": {csrf}, "failedOnly": {tc.failedOnly}}, nil)
+		if resp.StatusCode != http.StatusOK || runs() != 1 {
+			t.Fatalf("Rerun (failedOnly %q): status %d to %q, %d runs; want 200 asking first, the one run", tc.failedOnly, resp.StatusCode, resp.Header.Get("Location"), runs())
+		}
+		for _, w := range []string{"<h1>" + tc.title + "</h1>", "Step <code>retire</code> (<code>okta-devices/deactivate-device</code>)", tc.button,
+			`<input type="hidden" name="confirmed" value="yes">`, `<a href="/flow-runs/` + orig.ID + `" class="button-quiet">Cancel</a>`} {
+			if !strings.Contains(page, w) {
+				t.Errorf("the question of Rerun (failedOnly %q) lacks %s:\n%s", tc.failedOnly, w, page)
+			}
+		}
+		if has := strings.Contains(page, `<input type="hidden" name="failedOnly" value="true">`); has != (tc.failedOnly == "true") {
+			t.Errorf("the question of Rerun (failedOnly %q) keeps failedOnly: %v", tc.failedOnly, has)
+		}
+	}
+	resp, _ := post(t, c, e.url+"/flow-runs/"+orig.ID+"/rerun", url.Values{"csrf": {csrf}, "failedOnly": {"true"}, "confirmed": {"yes"}}, nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/flow-runs/") || loc == "/flow-runs/"+orig.ID || runs() != 2 {
+		t.Fatalf("Rerun failed items, confirmed: status %d to %q, %d runs; want 303 to a new run", resp.StatusCode, loc, runs())
+	}
+}
