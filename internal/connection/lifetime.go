@@ -10,6 +10,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // Okta's org authorization server gives a refresh token a fixed 90-day
@@ -123,7 +124,7 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 	if stored != nil && moved {
 		m.log.WarnContext(ctx, "connection needs reauthorization", "connection", c.ID, "reason", reason)
 		m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpired, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
-			InputSummary: "refresh token expired " + refreshEnd(c).UTC().Format(time.RFC3339)}, nil)
+			InputSummary: "refresh token expired " + timetext.Format(refreshEnd(c))}, nil)
 	}
 	return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).
 		WithRemedy("%s", expiredRemedy(c.Nickname)).WithDetail("status", store.StatusNeedsReauthorization).WithDetail("connection", c.ID)
@@ -348,7 +349,7 @@ func (m *Manager) notifyExpiring(ctx context.Context, c *store.Connection) {
 		Remedy: problem.Reauthorize(c.Nickname) + " before then; a new sign-in starts a new 90 days"}
 	m.log.WarnContext(ctx, "connection expiring", "connection", c.ID, "expiresAt", n.ExpiresAt)
 	m.audit(ctx, store.AuditEvent{Actor: store.ServerActor, Action: store.ActionConnectionExpiring, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
-		InputSummary: "refresh token expires " + n.ExpiresAt.Format(time.RFC3339)}, nil)
+		InputSummary: "refresh token expires " + timetext.Format(n.ExpiresAt)}, nil)
 	if m.Notifier != nil {
 		if err := m.Notifier.Notify(ctx, n); err != nil {
 			m.log.ErrorContext(ctx, "cannot queue the expiry notification", "connection", c.ID, "error", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // TestExpiryIsRecordedOnce: servers that find the same connection past its
@@ -33,8 +34,14 @@ func TestExpiryIsRecordedOnce(t *testing.T) {
 		m.init()
 		wantProblem(t, m.expire(ctx, seen), problem.NeedsReauthorization, "90 days")
 	}
-	if n := countExpired(e.audit(t, v.ID)); n != 1 {
+	events := e.audit(t, v.ID)
+	if n := countExpired(events); n != 1 {
 		t.Errorf("%d connection.expired audit events; want 1", n)
+	}
+	for _, ev := range events {
+		if want := "refresh token expired " + timetext.Format(seen.RefreshTokenExpiresAt); ev.Action == store.ActionConnectionExpired && ev.InputSummary != want {
+			t.Errorf("connection.expired summary %q; want %q, the time as people read it", ev.InputSummary, want)
+		}
 	}
 	c := e.conn(t, v.ID)
 	if c.Status != store.StatusNeedsReauthorization || c.StatusReasonCode != store.ReasonRefreshTokenExpired {
