@@ -112,7 +112,7 @@ func (e flowEnv) Card(ref string) (flow.CardInfo, bool) {
 		}
 	}
 	for _, in := range c.Inputs {
-		info.Inputs = append(info.Inputs, flow.InputInfo{Name: in.Name, Type: in.Type, Required: in.Required, Filter: in.Filter})
+		info.Inputs = append(info.Inputs, flow.InputInfo{Name: in.Name, Type: in.Type, Required: in.Required, Enum: in.Enum, Filter: in.Filter})
 	}
 	return info, true
 }

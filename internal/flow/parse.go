@@ -146,6 +146,13 @@ func (p *docParser) syntaxError(err error, src []byte) {
 			// A ${{ }} inside { } or [ ] reads to YAML as a
 			// collection of its own.
 			hint = `put each ${{ }} expression inside { } or [ ], or holding ": ", in quotes: {deviceId: "${{ item.id }}"}`
+		case strings.Contains(msg, "value is not allowed in this context"):
+			mappingValue := strings.HasPrefix(msg, "mapping value")
+			if at, h, ok := indentHint(src, pos.Line, mappingValue); ok {
+				pos, hint = at, h
+			} else if h, ok := colonHint(src, pos.Line); ok && mappingValue {
+				hint = h
+			}
 		}
 		p.iss.add(pos, "", "YAML syntax error: %s; %s", msg, hint)
 		return

@@ -70,7 +70,7 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 		}
 	}
 	name := st.ID
-	var concPos Pos
+	var concPos, emptyInput Pos
 	hasConc, seen := false, map[string]bool{}
 	for _, e := range entries {
 		seen[e.key] = true
@@ -107,6 +107,7 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 			case v.kind == valMap, v.isWholeExpr():
 				st.input = v
 			case v.kind == valLiteral && v.lit == nil:
+				emptyInput = e.keyPos
 			default:
 				p.iss.add(e.keyPos, name, "input must be a mapping of the card's input names to values (or one ${{ }} expression giving such a map)")
 			}
@@ -138,6 +139,13 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 			}
 			st.cond = v
 		default:
+			if emptyInput.Line > 0 && e.keyPos.Line > emptyInput.Line && suggest(e.key, stepKeys...) == "" {
+				// input: with nothing under it, then a key beside it:
+				// the card's input, indented as far as input: itself.
+				p.iss.add(e.keyPos, name, "unknown key %q; a step has %s; if %s is an input of the card, indent it under input: (further than input: on line %d)",
+					e.key, strings.Join(stepKeys, ", "), e.key, emptyInput.Line)
+				continue
+			}
 			p.iss.add(e.keyPos, name, "unknown key %q; a step has %s%s", e.key, strings.Join(stepKeys, ", "), suggest(e.key, stepKeys...))
 		}
 	}

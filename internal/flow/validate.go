@@ -55,6 +55,10 @@ type InputInfo struct {
 	Name     string
 	Type     string
 	Required bool
+	// Enum, when set, lists the values a string input takes (compared
+	// ignoring case, as the card does): a literal outside it is refused
+	// when the flow is validated, not when a run gets to it.
+	Enum []string
 	// Filter marks an Okta filter expression: a ${{ }} between its double
 	// quotes has its result escaped as strings.quote escapes it
 	// (template.quoteInFilter).
@@ -377,10 +381,13 @@ func literalTypeProblem(info InputInfo, v *value) string {
 	default:
 		return ""
 	}
-	if good {
-		return ""
+	if !good {
+		return fmt.Sprintf("is %s; it must be a %s", kindOf(n), info.Type)
 	}
-	return fmt.Sprintf("is %s; it must be a %s", kindOf(n), info.Type)
+	if s, ok := n.(string); ok && len(info.Enum) > 0 && !slices.ContainsFunc(info.Enum, func(e string) bool { return strings.EqualFold(e, strings.TrimSpace(s)) }) {
+		return fmt.Sprintf("must be one of %s, not %q%s", strings.Join(info.Enum, ", "), s, suggest(strings.TrimSpace(s), info.Enum...))
+	}
+	return ""
 }
 
 // CardLister is a ValidateEnv that can list its cards' references
