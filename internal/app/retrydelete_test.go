@@ -52,7 +52,9 @@ func (h *harness) devicesWithStatus(connection, status string) []string {
 // interrupted before it recorded the items. Resumed, an item whose card
 // run succeeded takes that run's output without a new call; a delete whose
 // attempt was cut off (still running) finds no device and succeeds with
-// deleted: true, changed: false, naming the attempt. A device that was
+// the card's outputs (deleted: true, deactivated, basis), naming the
+// attempt, where it said changed: false, an output the card does not
+// have, of a device the item had deleted. A device that was
 // never there still fails with not_found, and an untouched device is
 // deleted as usual.
 func TestResumedDeleteAlreadyDone(t *testing.T) {
@@ -108,7 +110,10 @@ func TestResumedDeleteAlreadyDone(t *testing.T) {
 	if err != nil || len(items) != len(list) {
 		t.Fatalf("items: %v %d; want %d", err, len(items), len(list))
 	}
-	already := map[string]any{"deleted": true, "changed": false, "note": "already deleted by the interrupted attempt"}
+	// The card's own outputs: no changed (a delete has none, and it did
+	// change the device); deactivated false, as the attempt deleted a
+	// device it did not deactivate (no deactivateFirst).
+	already := map[string]any{"deleted": true, "deactivated": false, "basis": "read", "note": "already deleted by the interrupted attempt"}
 	tests := []struct {
 		name       string
 		status     string

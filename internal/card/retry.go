@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"strings"
 
+	"github.com/cardflow/cardflow/internal/okta"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -96,8 +98,8 @@ func Recorded(ctx context.Context, history RunHistory, req Request) (out map[str
 //     keeps the retry's output with changed: true and a note, and names
 //     the attempt's card run.
 //   - delete-device that found no device: the interrupted attempt deleted
-//     it. The item succeeds with deleted: true, changed: false and a note,
-//     naming the attempt's card run.
+//     it. The item succeeds with the card's outputs (deletedBefore) and a
+//     note, naming the attempt's card run.
 //
 // Otherwise (no such attempt, or any other outcome) it returns a nil
 // output and res stands. res.RunID is the retry's own card run.
@@ -117,8 +119,7 @@ func AlreadyDone(ctx context.Context, history RunHistory, req Request, res *Resu
 			continue
 		}
 		if notFound {
-			return map[string]any{"deviceId": req.Input["deviceId"], "deleted": true, "changed": false,
-				"note": "already deleted by the interrupted attempt"}, r.ID, nil
+			return deletedBefore(req), r.ID, nil
 		}
 		out := maps.Clone(res.Output)
 		out["changed"] = true
@@ -126,4 +127,26 @@ func AlreadyDone(ctx context.Context, history RunHistory, req Request, res *Resu
 		return out, r.ID, nil
 	}
 	return nil, "", nil
+}
+
+// deletedBefore is the output of a delete-device item whose interrupted
+// attempt deleted the device: the outputs the card gives (deleted,
+// deactivated, basis), deactivated as that attempt decided it from the
+// same input. It deactivated the device first only with deactivateFirst
+// and a status other than DEACTIVATED; with deactivateFirst and no known
+// status, whether it did is unknown and deactivated is left out.
+func deletedBefore(req Request) map[string]any {
+	out := map[string]any{"deviceId": req.Input["deviceId"], "deleted": true, "basis": BasisRead,
+		"note": "already deleted by the interrupted attempt"}
+	first, _ := req.Input["deactivateFirst"].(bool)
+	status, _ := req.Input["status"].(string)
+	switch {
+	case !first:
+		out["deactivated"] = false
+	case strings.TrimSpace(status) != "":
+		out["deactivated"] = !strings.EqualFold(strings.TrimSpace(status), okta.StatusDeactivated)
+	default:
+		out["note"] = "already deleted by the interrupted attempt, which may have deactivated it first"
+	}
+	return out
 }
