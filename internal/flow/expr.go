@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -301,7 +302,7 @@ func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) 
 			return nil, errExprTimeout
 		}
 		msg := strings.TrimPrefix(err.Error(), "operation cancelled: ")
-		return nil, fmt.Errorf("${{%s}}: %s%s%s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg), conversionHint(msg), costHint(msg))
+		return nil, fmt.Errorf("${{%s}}: %s%s%s%s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg), conversionHint(msg), e.indexHint(msg), costHint(msg))
 	}
 	v, err := fromCEL(out, 0)
 	if err != nil {
@@ -340,6 +341,38 @@ func embeddedHint(msg string) string {
 		return ""
 	}
 	return "; a device has _embedded (its users) only from a search with expand: user or userSummary, and one without users has none: add expand to the search's input and test has(x._embedded) first"
+}
+
+// indexHint explains "index out of bounds: N", which names neither the
+// list nor why it is short: most often a search that found fewer devices
+// than the expression takes for granted (devices[0] of an empty search).
+// The list is named when the expression indexes one list by N.
+func (e *expression) indexHint(msg string) string {
+	const prefix = "index out of bounds: "
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return ""
+	}
+	n := msg[i+len(prefix):]
+	if _, err := strconv.Atoi(n); err != nil {
+		return ""
+	}
+	list := "the list"
+	guard := "size(LIST) > " + n
+	re := regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\["[^"\]]*"\]|\['[^'\]]*'\])*)\[\s*` + n + `\s*\]`)
+	if m := re.FindAllStringSubmatch(e.src, -1); len(m) == 1 {
+		list = m[0][1]
+		guard = "size(" + list + ") > " + n
+	}
+	if strings.HasPrefix(n, "-") {
+		return fmt.Sprintf(" (%s has no element %s: CEL counts from 0 and has no negative indexes)", list, n)
+	}
+	size := "it is empty"
+	if n != "0" {
+		size = "it has " + n + " or fewer"
+	}
+	return fmt.Sprintf(" (%s has no element %s: %s; a search that finds nothing gives an empty list: guard the step with if: ${{ %s }}, or go over the list with for_each)",
+		list, n, size, guard)
 }
 
 // costHint says what the limit of one evaluation is and how to stay

@@ -96,6 +96,10 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 		{"division by zero", `${{ 1 / 0 }}`, "division by zero"},
 		{"a version as a number", `${{ int(inputs.m.v) }}`, `type conversion error from 'string' to 'int': the string is not a number on this item (a version such as 14.2.1 is not one); convert its first part, e.g. int(item.profile.osVersion.split(".")[0])`},
 		{"device without users", `${{ inputs.m.devices.filter(d, d._embedded.users.size() > 0) }}`, "no such key: _embedded; a device has _embedded (its users) only from a search with expand: user or userSummary"},
+		// CEL says "index out of bounds: 0" alone: which list, and why.
+		{"first of an empty list", `${{ inputs.m.none[0].id }}`, "index out of bounds: 0 (inputs.m.none has no element 0: it is empty; a search that finds nothing gives an empty list: guard the step with if: ${{ size(inputs.m.none) > 0 }}, or go over the list with for_each)"},
+		{"past the end", `${{ inputs.m.devices[1].id + inputs.m.devices[0].id }}`, "index out of bounds: 1 (inputs.m.devices has no element 1: it has 1 or fewer;"},
+		{"two lists by one index", `${{ inputs.m.devices[1].id + inputs.m.none[1].id }}`, "index out of bounds: 1 (the list has no element 1: it has 1 or fewer; a search that finds nothing gives an empty list: guard the step with if: ${{ size(LIST) > 1 }}"},
 		{"cost limit", `${{ lists.range(100000).map(i, lists.range(100000).size()).size() }}`, "actual cost limit exceeded (one evaluation may cost 100 000 000 CEL cost units); make the expression cheaper"},
 	}
 	for _, tt := range tests {
@@ -103,7 +107,7 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 			doc := mustParse(t, "name: e\ninputs:\n  m: {type: string}\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      v: '"+tt.expr+"'\n")
 			// The cost limit's error is the proof that evaluation stopped
 			// early; a wall-clock bound would fail on a loaded machine.
-			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0, "v": "14.2.1", "devices": []any{map[string]any{"id": "guo1"}}}}, "steps": map[string]any{}})
+			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0, "v": "14.2.1", "devices": []any{map[string]any{"id": "guo1"}}, "none": []any{}}}, "steps": map[string]any{}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("eval error = %v; want one containing %q", err, tt.want)
 			}
