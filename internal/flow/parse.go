@@ -137,11 +137,14 @@ func (p *docParser) syntaxError(err error, src []byte) {
 		msg := ye.GetMessage()
 		pos := tokenPos(ye.GetToken())
 		hint := "fix the YAML syntax"
+		indicator, _ := indicatorHint(src, pos.Line)
 		switch {
 		case strings.Contains(msg, "'\t'"):
 			hint = "indent with spaces, not tabs"
 		case strings.Contains(msg, "already defined"):
 			hint = "remove or rename the repeated key"
+		case indicator != "":
+			hint = indicator
 		case unquotedExpr(lineOf(src, pos.Line)):
 			// A ${{ }} inside { } or [ ] reads to YAML as a
 			// collection of its own.
@@ -279,7 +282,7 @@ func (p *docParser) plain(n ast.Node, step string) ast.Node {
 		p.iss.add(p.pos(n), step, "YAML anchors (&name) are not supported in flows; write the value out")
 		return nil
 	case *ast.AliasNode:
-		p.iss.add(p.pos(n), step, "YAML aliases (*name) are not supported in flows; write the value out")
+		p.iss.add(p.pos(n), step, "YAML aliases (*name) are not supported in flows; write the value out (a value that starts with * is read as an alias: put it in quotes)")
 		return nil
 	case *ast.TagNode:
 		p.iss.add(p.pos(n), step, "YAML tags (%s) are not supported in flows; remove the tag", x.Start.Value)

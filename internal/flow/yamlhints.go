@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -96,7 +97,9 @@ func indentHint(src []byte, n int, mappingValue bool) (pos Pos, hint string, ok 
 				break
 			}
 		}
-		if above.n == 0 || bad.col == above.col {
+		// A key further in than the line above is a value of its own
+		// mapping; only one further out than its neighbours is misplaced.
+		if above.n == 0 || bad.col >= above.col {
 			return Pos{}, "", false
 		}
 	}
@@ -133,4 +136,27 @@ func spaces(n int) string {
 		return "1 space"
 	}
 	return fmt.Sprintf("%d spaces", n)
+}
+
+// indicatorHint explains a syntax error on line n whose value starts with
+// a character YAML reserves (cron: */5 * * * *, where * starts an alias;
+// @daily): such a value must be quoted.
+func indicatorHint(src []byte, n int) (string, bool) {
+	l, ok := contentLine(src, n)
+	if !ok || l.key() == "" {
+		return "", false
+	}
+	value := strings.TrimSpace(l.text[l.col-1+len(l.key()):])
+	if value == "" || !strings.ContainsRune("*@`", rune(value[0])) {
+		return "", false
+	}
+	quoted := strconv.Quote(value)
+	if strings.Contains(value, `"`) {
+		quoted = "'" + strings.ReplaceAll(value, "'", "''") + "'"
+	}
+	what := fmt.Sprintf("YAML reserves %c at the start of a value", value[0])
+	if value[0] == '*' {
+		what = "a value starting with * reads to YAML as an alias"
+	}
+	return fmt.Sprintf("%s: put it in quotes, %s %s", what, l.key(), quoted), true
 }
