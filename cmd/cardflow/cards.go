@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -172,6 +173,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	ref, err := oneArg(fs, args, "card (e.g. okta-devices/read-device)")
 	if err != nil {
 		return err
+	}
+	if ext := strings.ToLower(filepath.Ext(ref)); ext == ".yaml" || ext == ".yml" {
+		// run takes a card; a flow document is run by flows run.
+		line := []string{"cardflow", "flows", "run"}
+		for _, a := range args {
+			line = append(line, shellArg(a))
+		}
+		return usagef("%s is a flow document, not a card: run a flow with %s (cardflow run runs one card, e.g. okta-devices/read-device)", ref, strings.Join(line, " "))
 	}
 	if connection == "" {
 		return usagef("missing --connection")

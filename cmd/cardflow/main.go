@@ -254,7 +254,29 @@ func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args 
 		// the flags are the command's, after it.
 		return usagef("%q is not a command: flags go after the command they belong to, e.g. %s", args[0], flagsAfter(cmds, path, args))
 	}
-	return usagef("unknown command %q%s", strings.Join(append(path, args[0]), " "), didYouMean(args[0], names, ""))
+	hint := subcommandHint(cmds, path, args[0])
+	if hint == "" {
+		hint = didYouMean(args[0], names, "")
+	}
+	return usagef("unknown command %q%s", strings.Join(append(path, args[0]), " "), hint)
+}
+
+// subcommandHint names the commands one level down called word: the
+// command line of `cardflow plan FILE`, written without its group, is
+// `cardflow flows plan FILE`. "" when there is none.
+func subcommandHint(cmds []*command, path []string, word string) string {
+	var found []string
+	for _, c := range cmds {
+		for _, sub := range c.subs {
+			if sub.name == word {
+				found = append(found, strings.Join(append(append([]string{"cardflow"}, path...), c.name, sub.name), " "))
+			}
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	return "; did you mean " + strings.Join(found, " or ") + "?"
 }
 
 // flagsAfter is the command line args (flags first) as it should be: the
