@@ -210,6 +210,7 @@ func TestParseErrors(t *testing.T) {
 		{"or a second value", head + step + "    if: ${{ inputs.x == 'ACTIVE' || 'SUSPENDED' }}\n", []wantIssue{{6, 37, "a", `if: "SUSPENDED" is a string, not a bool (true or false): || needs a test on each side; write inputs.x in ["ACTIVE", "SUSPENDED"] (or inputs.x == "ACTIVE" || inputs.x == "SUSPENDED")`}}},
 		{"and a number", head + step + "    if: ${{ true && 1 }}\n", []wantIssue{{6, 21, "a", `if: 1 is a number, not a bool (true or false): && needs a test on each side`}}},
 		{"now", head + step + "    input:\n      search: ${{ now }}\n", []wantIssue{{7, 19, "a", `undeclared reference to 'now'; the time the run started is trigger.time, e.g. trigger.time - duration("2160h")`}}},
+		{"a value without its quotes", head + step + "    input:\n      search: ${{ string(inputs.x == ACTIVE) }}\n", []wantIssue{{7, 38, "a", `undeclared reference to 'ACTIVE'; text is written in quotes: "ACTIVE" (the names in scope are`}}},
 		{"undeclared name", head + step + "    input:\n      search: ${{ device.id }}\n", []wantIssue{{7, 19, "a", "undeclared reference to 'device'; the names in scope are inputs, steps and trigger"}}},
 		{"item outside for_each", head + step + "    input:\n      search: ${{ item.id }}\n", []wantIssue{{7, 19, "a", "item and index exist only in a step with for_each"}}},
 		{"item in for_each itself", head + step + "    for_each: ${{ item }}\n", []wantIssue{{6, 19, "a", "not in for_each itself"}}},

@@ -305,10 +305,19 @@ func explainCompile(msg, src string, doc *Document, where string) string {
 				return fmt.Sprintf("%s; step ids with - or a leading digit are written steps[%q]", msg, st.ID)
 			}
 		}
+		if m := undeclaredWord.FindStringSubmatch(msg); m != nil {
+			// MACOS, ACTIVE: a value meant as text, which CEL reads
+			// as a name unless it is in quotes.
+			return fmt.Sprintf("%s; text is written in quotes: %q (the names in scope are inputs, steps and trigger, and item and index in a step with for_each)", msg, m[1])
+		}
 		return msg + "; the names in scope are inputs, steps and trigger (and item and index in a step with for_each)"
 	}
 	return msg
 }
+
+// undeclaredWord is CEL's message of an undeclared name written in
+// capitals, as Okta's values are (MACOS, ACTIVE, FULL).
+var undeclaredWord = regexp.MustCompile(`undeclared reference to '([A-Z][A-Z0-9_]*)'`)
 
 var (
 	// singleEquals is an = that is no part of ==, !=, <= or >=.
