@@ -28,6 +28,8 @@ func TestCLIFlowMistakes(t *testing.T) {
 			`:7:15: step find: input "expand" of card okta-devices/search-devices must be one of user, userSummary, not "userSumary" (did you mean "userSummary"?)`},
 		{"a key indented once too often", "name: mistake\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Demo org\n     input:\n      status: ACTIVE\n",
 			`:6:6: YAML syntax error: mapping value is not allowed in this context; "input:" is indented 5 spaces, where "connection:" on line 5 is indented 4: indent the keys of one mapping by the same number of spaces`},
+		{"a flow input outside the quotes of a filter", "name: mistake\ninputs:\n  name: {type: string, required: true}\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Demo org\n    input:\n      search: profile.displayName eq ${{ inputs.name }}\n",
+			`:9:38: step find: input "search" of card okta-devices/search-devices: ${{ inputs.name }} after eq is outside double quotes, so its value would be read as filter text`},
 		{"a card input beside input:", find + "    input:\n    status: ACTIVE\n",
 			`:7:5: step find: unknown key "status"; a step has id, card, connection, input, for_each, concurrency, if; if status is an input of the card, indent it under input: (further than input: on line 6)`},
 	}

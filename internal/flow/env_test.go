@@ -48,7 +48,7 @@ var testCards = map[string]CardInfo{
 		{Name: "status", Type: "string"}, {Name: "platform", Type: "string"}, {Name: "manufacturer", Type: "string"},
 		{Name: "model", Type: "string"}, {Name: "osVersion", Type: "string"}, {Name: "registered", Type: "bool"},
 		{Name: "secureHardwarePresent", Type: "bool"}, {Name: "diskEncryptionType", Type: "string"},
-		{Name: "search", Type: "string"}, {Name: "expand", Type: "string"}, {Name: "resultSet", Type: "string"},
+		{Name: "search", Type: "string", Filter: true}, {Name: "expand", Type: "string"}, {Name: "resultSet", Type: "string"},
 	}, Output: object([]string{"devices", "count"}, map[string]*Shape{"devices": {Item: testDevice}, "count": number})},
 	"okta-devices/read-device":       {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"device"}, map[string]*Shape{"device": testDevice})},
 	"okta-devices/list-device-users": {Mode: ModeRead, Scope: "okta.devices.read", Inputs: deviceInput(), Output: object([]string{"users", "count"}, nil)},

@@ -194,6 +194,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		}
 		modes[i] = card.Mode
 		checkCardInputs(iss, st, card)
+		checkFilterInputs(iss, st, card, d.Inputs)
 
 		conn, err := resolve(st.Connector(), st.Connection)
 		if err != nil {

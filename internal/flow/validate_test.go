@@ -37,6 +37,9 @@ func TestValidate(t *testing.T) {
 			[]wantIssue{{3, 5, "a", `card okta-devices/suspend-device needs input "deviceId": add it under input:`}}},
 		{"literal of the wrong type", head + "  - id: a\n    card: okta-devices/delete-device\n    connection: Demo org\n    input:\n      deviceId: guo1\n      deactivateFirst: sure\n", problem.InvalidInput,
 			[]wantIssue{{8, 24, "a", `input "deactivateFirst" of card okta-devices/delete-device is a string; it must be a bool`}}},
+		{"a string input outside the quotes of a filter", "name: f\ninputs:\n  name: {type: string}\n  flag: {type: bool}\n  since: {type: string}\nsteps:\n" + search("Demo org") +
+			"    input:\n      search: 'profile.displayName eq ${{ inputs.name }} or profile.displayName eq \"${{ inputs.name }}\" or profile.registered eq ${{ inputs.flag }} or lastUpdated lt ${{ strings.quote(inputs.since) }}'\n", problem.InvalidInput,
+			[]wantIssue{{11, 39, "find", `input "search" of card okta-devices/search-devices: ${{ inputs.name }} after eq is outside double quotes, so its value would be read as filter text: Okta refuses text that is not in quotes, and a value such as x" or status eq "ACTIVE would widen the search; write eq "${{ inputs.name }}" (its value is then escaped)`}}},
 		{"missing connection", head + search("Prod org"), problem.InvalidInput,
 			[]wantIssue{{5, 17, "find", `there is no okta-devices connection "Prod org"; create it`}}},
 		{"connection needs reauthorization and another problem", head + search("Old org") + "  - id: x\n    card: okta-devices/nope\n    connection: Demo org\n", problem.InvalidInput,
