@@ -369,6 +369,13 @@ func (p *docParser) document(body ast.Node) *Document {
 			stepsNode, stepsPos = e.val, e.keyPos
 		case "on":
 			doc.Trigger = p.trigger(e.val, e.keyPos)
+		case "schedule", "event", "cron", "every", "timezone":
+			// A trigger's key written at the top: it goes under on:.
+			under := "on:"
+			if e.key != "schedule" && e.key != "event" {
+				under = "on.schedule:"
+			}
+			p.iss.add(e.keyPos, "", "unknown key %q; a flow has name, description, inputs, on and steps: %s goes under %s, e.g. on: {schedule: {cron: \"0 2 * * *\", timezone: Europe/Berlin}}", e.key, e.key, under)
 		default:
 			p.iss.add(e.keyPos, "", "unknown key %q; a flow has name, description, inputs, on and steps%s", e.key, suggest(e.key, "name", "description", "inputs", "on", "steps"))
 		}
@@ -410,6 +417,10 @@ func (p *docParser) inputs(n ast.Node) []*InputDef {
 	if n == nil {
 		return nil
 	}
+	if _, list := n.(*ast.SequenceNode); list {
+		p.iss.add(p.pos(n), "", "inputs must be a mapping of input names to their definitions, not a list: write each input as NAME: {type: ...}, e.g. login: {type: string, required: true}")
+		return nil
+	}
 	entries, ok := p.mapping(n, "", "inputs")
 	if !ok {
 		return nil
@@ -438,6 +449,14 @@ func (p *docParser) inputDef(in *InputDef, n ast.Node) bool {
 	if n == nil {
 		p.iss.add(in.Pos, "", "input %q has no definition; %s", in.Name, form)
 		return false
+	}
+	if sn, ok := n.(*ast.StringNode); ok {
+		switch sn.Value {
+		case TypeString, TypeNumber, TypeBool, TypeList:
+			// login: string, for login: {type: string}.
+			p.iss.add(p.pos(n), "", "input %q must be a mapping of keys to values, not a string: write %s: {type: %s}", in.Name, in.Name, sn.Value)
+			return false
+		}
 	}
 	entries, ok := p.mapping(n, "", fmt.Sprintf("input %q", in.Name))
 	if !ok {

@@ -423,6 +423,9 @@ func (p *docParser) trigger(n ast.Node, keyPos Pos) *Trigger {
 				p.iss.add(e.keyPos, "", "on.inputs must be a mapping of the flow's input names to values, e.g. since: ${{ string(trigger.time - duration(\"24h\")) }}")
 				good = false
 			}
+		case "cron", "every", "timezone":
+			p.iss.add(e.keyPos, "", "unknown key %q in on; on has schedule or event, and inputs: %s goes under on.schedule, e.g. on: {schedule: {cron: \"0 2 * * *\", timezone: Europe/Berlin}}", e.key, e.key)
+			good = false
 		default:
 			p.iss.add(e.keyPos, "", "unknown key %q in on; on has schedule or event, and inputs%s", e.key, suggest(e.key, onKeys...))
 			good = false
