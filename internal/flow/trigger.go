@@ -752,6 +752,79 @@ func zoneHint(name string) string {
 	if len(t) >= 2 && len(t) <= 5 && strings.ToUpper(t) == t && !strings.ContainsAny(t, "/_0123456789") {
 		return " (" + t + " looks like an abbreviation, which names no zone: write the zone of the place, such as America/Los_Angeles rather than PST, or Europe/Berlin rather than CEST)"
 	}
+	if z := nearZone(words(spaced, false)); z != "" {
+		return fmt.Sprintf(" (did you mean %q?)", z)
+	}
+	return ""
+}
+
+// zoneRegions are the areas of the IANA zones named after a city.
+var zoneRegions = []string{"Europe", "America", "Asia", "Africa", "Australia", "Pacific", "Atlantic", "Indian", "Antarctica"}
+
+// nearZone is the zone that name, written as Area/City words, most likely
+// meant: a city alone (Berlin, New_York) in its area, or a city misspelt
+// by one letter (Europe/Berln, America/Chicgo); "" when none is found.
+// The zone database lists no names, so candidates are tried one by one
+// (a few hundred loads of the one area, on the path of an error only).
+func nearZone(name string) string {
+	if len(name) > 64 || strings.Count(name, "/") > 1 {
+		return ""
+	}
+	area, city, hasArea := strings.Cut(name, "/")
+	if !hasArea {
+		for _, r := range zoneRegions {
+			if _, err := time.LoadLocation(r + "/" + area); err == nil {
+				return r + "/" + area
+			}
+		}
+		return ""
+	}
+	if len(city) > 32 {
+		return ""
+	}
+	areas := []string{area}
+	const letters = "abcdefghijklmnopqrstuvwxyz_"
+	try := func(c string) string {
+		if c == "" || c == city {
+			return ""
+		}
+		// Capitals after the start and after each _, as zone names have.
+		b := []byte(strings.ToLower(c))
+		for j := range b {
+			if j == 0 || b[j-1] == '_' {
+				b[j] = byte(unicode.ToUpper(rune(b[j])))
+			}
+		}
+		for _, a := range areas {
+			if _, err := time.LoadLocation(a + "/" + string(b)); err == nil {
+				return a + "/" + string(b)
+			}
+		}
+		return ""
+	}
+	lc := strings.ToLower(city)
+	for i := 0; i <= len(lc); i++ {
+		for _, l := range letters {
+			if z := try(lc[:i] + string(l) + lc[i:]); z != "" { // a letter left out
+				return z
+			}
+		}
+	}
+	for i := range len(lc) {
+		if z := try(lc[:i] + lc[i+1:]); z != "" { // a letter too many
+			return z
+		}
+		if i+1 < len(lc) {
+			if z := try(lc[:i] + string(lc[i+1]) + string(lc[i]) + lc[i+2:]); z != "" { // two swapped
+				return z
+			}
+		}
+		for _, l := range letters {
+			if z := try(lc[:i] + string(l) + lc[i+1:]); z != "" { // one wrong
+				return z
+			}
+		}
+	}
 	return ""
 }
 

@@ -235,8 +235,10 @@ func TestCronSundaySeven(t *testing.T) {
 
 // TestZoneHints: a timezone that is no zone says what it likely meant: the
 // zone in its capitals or with _ (names are case-sensitive), the Etc zone
-// of an offset (whose sign is the other way round) or that an
-// abbreviation names no zone, after which the remedy follows as before.
+// of an offset (whose sign is the other way round), that an abbreviation
+// names no zone, the zone of a city given alone (Berlin) or of a city
+// misspelt by one letter (Europe/Berln, which had no hint), after which
+// the remedy follows as before.
 func TestZoneHints(t *testing.T) {
 	for zone, want := range map[string]string{
 		"europe/berlin":       `timezone "europe/berlin" is not a known zone (did you mean "Europe/Berlin"?); use an IANA zone name`,
@@ -248,7 +250,12 @@ func TestZoneHints(t *testing.T) {
 		"GMT-05:00":           `or for a fixed offset Etc/GMT+5, whose`,
 		"UTC+05:30":           `(UTC+05:30 is an offset, not a zone: write the zone of the place, such as Europe/Berlin, whose clocks follow its daylight saving time); use`,
 		"CEST":                `(CEST looks like an abbreviation, which names no zone: write the zone of the place, such as America/Los_Angeles rather than PST, or Europe/Berlin rather than CEST)`,
-		"Europe/Berln":        `timezone "Europe/Berln" is not a known zone; use an IANA zone name`,
+		"Europe/Berln":        `timezone "Europe/Berln" is not a known zone (did you mean "Europe/Berlin"?); use an IANA zone name`,
+		"America/Chicgo":      `(did you mean "America/Chicago"?)`,
+		"europe/lodnon":       `(did you mean "Europe/London"?)`,
+		"Berlin":              `timezone "Berlin" is not a known zone (did you mean "Europe/Berlin"?)`,
+		"new york":            `(did you mean "America/New_York"?)`,
+		"Mars/Olympus":        `timezone "Mars/Olympus" is not a known zone; use an IANA zone name`,
 	} {
 		_, err := Parse([]byte("name: s\non:\n  schedule:\n    cron: \"0 2 * * *\"\n    timezone: \"" + zone + "\"\n" + triggerSteps + "inputs:\n  since: {type: string}\n"))
 		checkIssues(t, err, []wantIssue{{5, 15, "", want}})
