@@ -302,7 +302,11 @@ func (e *expression) eval(ctx context.Context, act map[string]any) (any, error) 
 			return nil, errExprTimeout
 		}
 		msg := strings.TrimPrefix(err.Error(), "operation cancelled: ")
-		return nil, fmt.Errorf("${{%s}}: %s%s%s%s%s%s%s", e.src, msg, e.absentInputHint(msg, act), e.keysHint(msg, act), embeddedHint(msg), conversionHint(msg), e.indexHint(msg), costHint(msg))
+		hint := e.absentInputHint(msg, act) + e.keysHint(msg, act)
+		if hint == "" {
+			hint = e.optionalKeyHint(msg)
+		}
+		return nil, fmt.Errorf("${{%s}}: %s%s%s%s%s%s", e.src, msg, hint, embeddedHint(msg), conversionHint(msg), e.indexHint(msg), costHint(msg))
 	}
 	v, err := fromCEL(out, 0)
 	if err != nil {
@@ -341,6 +345,29 @@ func embeddedHint(msg string) string {
 		return ""
 	}
 	return "; a device has _embedded (its users) only from a search with expand: user or userSummary, and one without users has none: add expand to the search's input and test has(x._embedded) first"
+}
+
+// optionalKeyHint explains a "no such key" error of a field selected
+// deeper down (item.profile.imei): Okta leaves out a field a device does
+// not have, so it is there on some items and not on others. It names the
+// has() test to write when the expression selects the key once.
+func (e *expression) optionalKeyHint(msg string) string {
+	const prefix = "no such key: "
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return ""
+	}
+	key := msg[i+len(prefix):]
+	if key == "_embedded" || !inputNamePattern.MatchString(key) {
+		return "" // embeddedHint's
+	}
+	re := regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.` + regexp.QuoteMeta(key) + `\b`)
+	m := re.FindAllStringSubmatch(e.src, -1)
+	if len(m) != 1 || strings.HasPrefix(m[0][1], "inputs") {
+		return ""
+	}
+	path := m[0][1] + "." + key
+	return fmt.Sprintf(" (Okta leaves out a field a device or user does not have, so %s is there on some items only: test has(%s) first, e.g. has(%s) && ...)", path, path, path)
 }
 
 // indexHint explains "index out of bounds: N", which names neither the

@@ -96,6 +96,7 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 		{"division by zero", `${{ 1 / 0 }}`, "division by zero"},
 		{"a version as a number", `${{ int(inputs.m.v) }}`, `type conversion error from 'string' to 'int': the string is not a number on this item (a version such as 14.2.1 is not one); convert its first part, e.g. int(item.profile.osVersion.split(".")[0])`},
 		{"device without users", `${{ inputs.m.devices.filter(d, d._embedded.users.size() > 0) }}`, "no such key: _embedded; a device has _embedded (its users) only from a search with expand: user or userSummary"},
+		{"a field some devices lack", `${{ inputs.m.devices.filter(d, d.profile.imei != "") }}`, `no such key: imei (Okta leaves out a field a device or user does not have, so d.profile.imei is there on some items only: test has(d.profile.imei) first, e.g. has(d.profile.imei) && ...)`},
 		// CEL says "index out of bounds: 0" alone: which list, and why.
 		{"first of an empty list", `${{ inputs.m.none[0].id }}`, "index out of bounds: 0 (inputs.m.none has no element 0: it is empty; a search that finds nothing gives an empty list: guard the step with if: ${{ size(inputs.m.none) > 0 }}, or go over the list with for_each)"},
 		{"past the end", `${{ inputs.m.devices[1].id + inputs.m.devices[0].id }}`, "index out of bounds: 1 (inputs.m.devices has no element 1: it has 1 or fewer;"},
@@ -107,7 +108,7 @@ func TestExpressionRuntimeErrors(t *testing.T) {
 			doc := mustParse(t, "name: e\ninputs:\n  m: {type: string}\nsteps:\n  - id: a\n    card: okta-devices/search-devices\n    connection: c\n    input:\n      v: '"+tt.expr+"'\n")
 			// The cost limit's error is the proof that evaluation stopped
 			// early; a wall-clock bound would fail on a loaded machine.
-			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0, "v": "14.2.1", "devices": []any{map[string]any{"id": "guo1"}}, "none": []any{}}}, "steps": map[string]any{}})
+			_, err := evalInput(t, doc, map[string]any{"inputs": map[string]any{"m": map[string]any{"n": 1.0, "v": "14.2.1", "devices": []any{map[string]any{"id": "guo1", "profile": map[string]any{"displayName": "x"}}}, "none": []any{}}}, "steps": map[string]any{}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("eval error = %v; want one containing %q", err, tt.want)
 			}
@@ -187,7 +188,8 @@ func TestNormalize(t *testing.T) {
 // TestExpressionMisspeltKey: a key missing right off item or a step's
 // output is reported with the keys there are, so that a typo in a flow
 // (item.idd, steps.find.output.device) shows its fix; a key missing
-// deeper down is not blamed on them.
+// deeper down is not blamed on them: it is one Okta leaves out of some
+// devices, tested with has().
 func TestExpressionMisspeltKey(t *testing.T) {
 	act := map[string]any{"inputs": map[string]any{}, "index": int64(0),
 		"item":  map[string]any{"id": "guo1", "status": "ACTIVE", "profile": map[string]any{"displayName": "Mac"}},
@@ -198,7 +200,7 @@ func TestExpressionMisspeltKey(t *testing.T) {
 		{"item", `${{ item.idd }}`, "no such key: idd (item has id, profile, status)"},
 		{"step output", `${{ string(steps.find.output.device) }}`, "no such key: device (steps.find.output has count, devices)"},
 		{"step output by index", `${{ string(steps["find"].output.device) }}`, "no such key: device (steps.find.output has count, devices)"},
-		{"deeper down", `${{ item.profile.serialNumber }}`, "no such key: serialNumber"},
+		{"deeper down", `${{ item.profile.serialNumber }}`, "no such key: serialNumber (Okta leaves out a field a device or user does not have, so item.profile.serialNumber is there on some items only: test has(item.profile.serialNumber) first, e.g. has(item.profile.serialNumber) && ...)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -208,7 +208,7 @@ steps:
 		{ID: "suspend", Status: StatusFailed, Items: 10, Succeeded: 8, Failed: 2,
 			Error: "2 of 10 items failed; first: item 3: device guo0005: the org answered 500", FirstErrorCode: "upstream_error"},
 		{ID: "serial", Status: StatusFailed, Items: 10, Failed: 10,
-			Error: `10 of 10 items failed; first: item 0: input.deviceId: ${{ item.profile.serialNumber }}: no such key: serialNumber`, FirstErrorCode: "invalid_input"},
+			Error: `10 of 10 items failed; first: item 0: input.deviceId: ${{ item.profile.serialNumber }}: no such key: serialNumber (Okta leaves out a field a device or user does not have, so item.profile.serialNumber is there on some items only: test has(item.profile.serialNumber) first, e.g. has(item.profile.serialNumber) && ...)`, FirstErrorCode: "invalid_input"},
 		{ID: "summary", Status: StatusSucceeded, Items: 1, Succeeded: 1},
 		{ID: "missing", Status: StatusFailed, Items: 1, Failed: 1, Error: `device "nope" not found`, FirstErrorCode: "not_found"},
 		{ID: "uses-missing", Status: StatusSkipped, Error: `not run: it uses the output of step "missing", which failed`},
