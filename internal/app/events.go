@@ -137,7 +137,9 @@ func authorizedKey(c *store.Connection) string {
 // the previous read, wherever that happened: only the server holding the
 // connection's poll lease polls, and it may not be the one where the
 // connection was reauthorized. The first read only records what it sees
-// (the first round at Okta polls every connection anyway).
+// (the first round at Okta polls every connection anyway). The dispatch
+// round runs at once too: the events that waited for the connection
+// (events.EventFlow.Waiting) start their runs.
 func (in *eventIntake) noticeActive(ctx context.Context) {
 	const what = "events: reading the connections to learn of reauthorizations"
 	cs, err := in.store.ListConnections(ctx)
@@ -166,6 +168,8 @@ func (in *eventIntake) noticeActive(ctx context.Context) {
 		case in.wakeOkta <- struct{}{}:
 		default:
 		}
+		// The events that waited for it start their runs now.
+		in.WakeDispatch()
 	}
 }
 
@@ -319,7 +323,13 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			cf = &connFlows{org: v.Org(), conn: fmt.Sprint(v.Domain, " ", v.ClientID, " ", v.Status, " ", authorized.UnixNano(), " ", v.GrantedScopes)}
 			out[v.ID] = cf
 		}
-		cf.flows = append(cf.flows, events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: orgAt})
+		ef := events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: orgAt}
+		if v.Status != store.StatusActive {
+			// Its runs would fail at once: its events wait for the
+			// connection to be active again (reauthorized, say).
+			ef.Waiting = fmt.Sprintf("connection %s is %s", v.Nickname, v.Status)
+		}
+		cf.flows = append(cf.flows, ef)
 		en := enabling{flow: fl, at: enabledAt, orgAt: orgAt}
 		if orgAt.IsZero() {
 			cf.unclocked = append(cf.unclocked, en)

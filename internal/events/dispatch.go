@@ -35,7 +35,19 @@ type EventFlow struct {
 	// later ones), as it cannot be told whether it came before the
 	// enabling.
 	EnabledAt time.Time
+	// Waiting, when set, says why the trigger's connection cannot run
+	// cards now (its status: it needs reauthorization, say): the run an
+	// event would start of the flow would fail at once, and a person
+	// would have to start each again. Such an event waits in the inbox,
+	// undispatched, and starts the flow's run once the connection is
+	// active again, as the events a System Log poll reads after the
+	// reauthorization do; its runs of other flows start meanwhile.
+	Waiting string
 }
+
+// errWaiting leaves an event undispatched for a flow whose trigger's
+// connection cannot run cards now (EventFlow.Waiting).
+var errWaiting = errors.New("events: the connection of a flow's trigger cannot run cards now")
 
 // errClockUnknown defers an event to a flow whose enabling is not known
 // in the org's clock yet.
@@ -82,6 +94,11 @@ type DispatchResult struct {
 	// event type of a flow whose enabling is not known in the org's clock
 	// yet (EventFlow.EnabledAt).
 	Deferred bool
+	// Waiting counts the events left undispatched for a flow whose
+	// trigger's connection cannot run cards now (EventFlow.Waiting); the
+	// round goes on with the later events of its batch, and Deferred is
+	// set.
+	Waiting int
 }
 
 // Dispatch starts the runs of the connection's undispatched events, in
@@ -107,13 +124,23 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 				res.Deferred = true
 				return res, nil
 			}
-			if err := d.dispatchOne(ctx, e, flows, &res); errors.Is(err, store.ErrFlowChanged) || errors.Is(err, errClockUnknown) {
+			err := d.dispatchOne(ctx, e, flows, &res)
+			switch {
+			case errors.Is(err, store.ErrFlowChanged) || errors.Is(err, errClockUnknown):
 				// The next round reads the flows again: it starts this
 				// event's runs of the flows as they are then (the runs
 				// started already are not started again).
 				res.Deferred = true
 				return res, nil
-			} else if err != nil {
+			case errors.Is(err, errWaiting):
+				// Its other runs are started; the one of the waiting flow
+				// starts at a round after the connection is active again.
+				// The later events go on: each waits only for its own
+				// flows.
+				res.Deferred = true
+				res.Waiting++
+				continue
+			case err != nil:
 				return res, err
 			}
 			if err := d.Store.MarkEventDispatched(ctx, e.UUID, d.now()); err != nil {
@@ -121,11 +148,16 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 			}
 			res.Events++
 		}
+		if res.Waiting > 0 {
+			// The next batch would begin with the same waiting events.
+			return res, nil
+		}
 	}
 }
 
 func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []EventFlow, res *DispatchResult) error {
 	var fir *flow.Firing
+	waiting := false
 	for _, f := range flows {
 		if f.EventType == e.EventType && f.EnabledAt.IsZero() {
 			return errClockUnknown
@@ -149,6 +181,10 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 			res.Skipped++
 			continue
 		}
+		if f.Waiting != "" {
+			waiting = true
+			continue
+		}
 		// An if that cannot be evaluated for this event starts the run
 		// too: its worker evaluates the if again and fails the run with
 		// the reason, recorded and notified as any failure, so the event
@@ -167,6 +203,9 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 				d.Started(run)
 			}
 		}
+	}
+	if waiting {
+		return errWaiting
 	}
 	return nil
 }

@@ -79,7 +79,10 @@
 // clock; the intake tells it in the org's clock, which stamps the events,
 // by OrgOffset). Each run is
 // keyed event:<uuid> and stored with the inbox's (event, flow) marker by
-// store.StartEventRun. An event no flow of its org wants (a connection
+// store.StartEventRun. An event of a flow whose trigger's connection cannot
+// run cards now (EventFlow.Waiting: it needs reauthorization, say) waits
+// undispatched for it, its runs of the other flows started, rather than
+// start a run that fails at once. An event no flow of its org wants (a connection
 // whose hook still delivers after its last event flow was disabled) is
 // marked dispatched without a run, so that the retention purge can remove
 // it.

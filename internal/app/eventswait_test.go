@@ -1,0 +1,85 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestEventsWaitForAReauthorization: the event hook delivers a removal
+// while the connection of a flow's trigger needs reauthorization. Its run
+// would fail at once (and a person would have to start each such run
+// again), where the events a System Log poll reads after the
+// reauthorization start theirs: the event waits in the inbox for that
+// flow, and starts its run once the connection is reauthorized, exactly
+// once. The run of another connection's flow on the same event starts
+// meanwhile.
+func TestEventsWaitForAReauthorization(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond })
+	prod := h.connect("Prod devices")
+	second := h.connect("Second")
+	hooked := storeEnabledFlow(t, h, "hook")
+	waitHookVerified(t, emu)
+	other := storeEnabledDoc(t, h, strings.ReplaceAll(strings.Replace(strings.Replace(quarantineYAML, "DELIVERY", "poll", 1),
+		"name: quarantine-on-user-removal", "name: quarantine-second", 1), "Prod devices", "Second"))
+	waitFor(t, "a first System Log poll of the second connection", func() bool {
+		src, err := h.app.Store.GetEventSource(t.Context(), second.ID)
+		return err == nil && src.PollNext != ""
+	})
+	err := h.app.Store.UpdateConnection(t.Context(), prod.ID, func(c *store.Connection) error {
+		c.Status, c.StatusReason, c.Remedy = store.StatusNeedsReauthorization, "the refresh token was revoked", "reauthorize the connection"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	emu.AdvanceClock(t, time.Second)
+	d := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, d, "jonas.berg@example.com")
+	waitFor(t, "the other connection's run for the removal", func() bool { return len(h.runsOf(other)) == 1 })
+	if runs := h.runsOf(hooked); len(runs) != 0 {
+		t.Fatalf("runs of the flow whose connection needs reauthorization: %+v; want none until it is reauthorized", runs)
+	}
+	all, err := h.app.Store.ListEvents(t.Context(), store.EventFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removal *store.Event
+	for _, e := range all {
+		if e.EventType == "device.user.remove" {
+			removal = e
+		}
+	}
+	if removal == nil || !removal.DispatchedAt.IsZero() {
+		t.Fatalf("the removal in the inbox: %+v; want it waiting, undispatched", removal)
+	}
+
+	var re struct {
+		AuthorizeURL string `json:"authorizeUrl"`
+	}
+	if code, data := h.call("POST", "/api/v1/connections/"+prod.ID+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
+		t.Fatalf("reauthorize: %d %s", code, data)
+	}
+	if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK || !strings.Contains(page, "reauthorized") {
+		t.Fatalf("reauthorization callback: %d\n%s", code, page)
+	}
+	waitFor(t, "the waiting event's run, succeeded", func() bool {
+		runs := h.runsOf(hooked)
+		return len(runs) == 1 && runs[0].Status == "succeeded"
+	})
+	waitFor(t, "the removal dispatched", func() bool {
+		evs, err := h.app.Store.UndispatchedEvents(t.Context(), removal.ConnectionID, 10)
+		return err == nil && len(evs) == 0
+	})
+	if a, b := h.runsOf(hooked), h.runsOf(other); len(a) != 1 || len(b) != 1 {
+		t.Errorf("runs: %d and %d; want one of each flow", len(a), len(b))
+	}
+}
