@@ -53,3 +53,26 @@ func TestCLIFlowMistakes(t *testing.T) {
 		t.Errorf("flows validate of values in other capitals: exit %d\n%s%s; want it valid", code, out, errOut)
 	}
 }
+
+// TestCLIStoredFlowGivenAsAFile: flows run and plan of a file that is not
+// there, named after a stored flow (offboard-user-devices.yml), say that
+// the stored flow is used by its name alone, where they said only that
+// the file is not there.
+func TestCLIStoredFlowGivenAsAFile(t *testing.T) {
+	s := startServerWith(t, oktaemu.Config{Devices: 2})
+	s.connect(t, "Demo org")
+	if code, out, errOut := runCLI(t, s.vars, "flows", "store", "../../examples/offboard-user-devices.yaml"); code != exitOK {
+		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, cmd := range []string{"run", "plan"} {
+		code, out, errOut := runCLI(t, s.vars, "flows", cmd, "offboard-user-devices.yml", "--input", "login=user@example.com")
+		const want = "no such file or directory (a path relative to the current directory, "
+		const hint = "; a stored flow is named offboard-user-devices: give its name alone to use it\n"
+		if code != exitUsage || !strings.Contains(errOut, want) || !strings.HasSuffix(errOut, hint) {
+			t.Errorf("flows %s offboard-user-devices.yml: exit %d\n%s%s\nwant exit %d ending in %q", cmd, code, out, errOut, exitUsage, hint)
+		}
+	}
+	if code, _, errOut := runCLI(t, s.vars, "flows", "run", "nothing-stored.yaml"); code != exitUsage || strings.Contains(errOut, "a stored flow") {
+		t.Errorf("flows run nothing-stored.yaml: exit %d\n%s; want exit %d naming no stored flow", code, errOut, exitUsage)
+	}
+}

@@ -330,7 +330,15 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 		// The demo's and the README's commands name examples/ of the
 		// repository: say where the path was looked for.
 		wd, _ := os.Getwd()
-		return nil, &usageError{msg: fmt.Sprintf("read the flow document: %v (a path relative to the current directory, %s; the examples are in the examples/ directory of the cardflow repository)", err, wd), err: err}
+		msg := fmt.Sprintf("read the flow document: %v (a path relative to the current directory, %s; the examples are in the examples/ directory of the cardflow repository)", err, wd)
+		// offboard.yml for the stored flow offboard: name it alone.
+		if name := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(arg), ".yaml"), ".yml"); name != filepath.Base(arg) && name != "" {
+			var f api.Flow
+			if c.do(ctx, "GET", "/api/v1/flows/"+pathEscape(name), nil, &f) == nil {
+				msg += fmt.Sprintf("; a stored flow is named %s: give its name alone to use it", shellArg(f.Name))
+			}
+		}
+		return nil, &usageError{msg: msg, err: err}
 	default:
 		return nil, argFileError("read the flow document", err)
 	}
