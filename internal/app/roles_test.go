@@ -344,3 +344,79 @@ func TestConsoleHidesWhatARoleMayNotDo(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleFormsRefuseForgedPosts: every state-changing route of the
+// console, for an admin (whose role may use them all), refuses a post
+// without the session's CSRF token and one from another site, changing
+// nothing (no audit event, the session kept); and every route's answer,
+// refused or not, carries the console's security headers. A route
+// registered without the console's guard fails here, naming it.
+func TestConsoleFormsRefuseForgedPosts(t *testing.T) {
+	t.Parallel()
+	h := startSSOHarness(t, nil)
+	cookie, csrf := consoleSession(t, h.app.Store, access.Admin)
+	send := func(method, path string, form url.Values, header map[string]string) (*http.Response, string) {
+		t.Helper()
+		var rd io.Reader
+		if method != "GET" {
+			rd = strings.NewReader(form.Encode())
+		}
+		req, err := http.NewRequest(method, h.url+path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if method != "GET" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		req.AddCookie(&http.Cookie{Name: "cardflow_session", Value: cookie})
+		resp, err := h.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	checkHeaders := func(what string, resp *http.Response) {
+		t.Helper()
+		for k, want := range map[string]string{"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY",
+			"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+			if got := resp.Header.Get(k); !strings.Contains(got, want) {
+				t.Errorf("%s: %s %q; want %q", what, k, got, want)
+			}
+		}
+	}
+	before := lastAudit(t, h.app.Store)
+	for _, pattern := range h.app.Console.Routes() {
+		method, path := routePath(pattern)
+		if method == "GET" {
+			resp, _ := send(method, path, nil, nil)
+			checkHeaders(pattern, resp)
+			continue
+		}
+		for _, forged := range []struct {
+			name   string
+			form   url.Values
+			header map[string]string
+		}{
+			{"without the CSRF token", url.Values{}, map[string]string{"Origin": h.url, "Sec-Fetch-Site": "same-origin"}},
+			{"with a wrong CSRF token", url.Values{"csrf": {csrf + "x"}}, map[string]string{"Origin": h.url, "Sec-Fetch-Site": "same-origin"}},
+			{"from another site", url.Values{"csrf": {csrf}}, map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}},
+		} {
+			resp, page := send(method, path, forged.form, forged.header)
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s %s: status %d; want 403\n%s", pattern, forged.name, resp.StatusCode, page)
+			}
+			checkHeaders(pattern+" "+forged.name, resp)
+		}
+	}
+	if after := lastAudit(t, h.app.Store); after != before {
+		t.Errorf("forged posts added audit events (newest %d, before %d); want none", after, before)
+	}
+	if resp, page := send("GET", "/connections", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("after the forged posts GET /connections: status %d; want 200 (the session kept)\n%s", resp.StatusCode, page)
+	}
+}
