@@ -705,7 +705,7 @@ func finishRun(ctx context.Context, e *env, c *client, o *clientOpts, started *a
 // followFlowRun polls a flow run until it finishes, drawing a progress line
 // on stderr when stderr is a terminal.
 func followFlowRun(ctx context.Context, e *env, c *client, id string) (*api.FlowRun, error) {
-	p := newProgress(e.stderr)
+	p := newProgress(e.stderr, e.stderrTTY)
 	defer p.done()
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
@@ -729,10 +729,12 @@ func followFlowRun(ctx context.Context, e *env, c *client, id string) (*api.Flow
 			// once it is back, so the id is what the user needs to go on.
 			return nil, fmt.Errorf("%w\nThe run %s goes on in the server (a restarted server resumes it): follow it with cardflow flows show-run %s", err, id, id)
 		}
+		// The line's last state is the run's end, not the count of the
+		// poll before it (running, 71/87 items done, above succeeded).
+		p.update(&run)
 		if runFinished(&run) {
 			return &run, nil
 		}
-		p.update(&run)
 		select {
 		case <-ctx.Done():
 			return nil, stopped
@@ -1060,9 +1062,10 @@ type progress struct {
 	lastLen int
 }
 
-func newProgress(w io.Writer) *progress {
+// newProgress draws on w when tty is set (w is a terminal).
+func newProgress(w io.Writer, tty bool) *progress {
 	w = rawWriter(w) // the line is the CLI's own, redrawn with \r
-	return &progress{w: w, start: time.Now(), tty: isTerminal(w)}
+	return &progress{w: w, start: time.Now(), tty: tty}
 }
 
 func (p *progress) update(r *api.FlowRun) {

@@ -51,6 +51,7 @@ func main() {
 		// A secret asked for on a terminal is typed or pasted there.
 		readSecret: terminalSecretReader(os.Stdin, os.Stderr),
 		stdinTTY:   term.IsTerminal(int(os.Stdin.Fd())),
+		stderrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 	})
 	stop()
 	os.Exit(code)
@@ -76,6 +77,9 @@ type env struct {
 	// stdinTTY is set when stdin is a terminal: what is read from it to
 	// its end is asked for first.
 	stdinTTY bool
+	// stderrTTY is set when stderr is a terminal: a followed flow run
+	// draws its progress line there.
+	stderrTTY bool
 	// helpAsked is set when the command line asks for help (-h, -help,
 	// --help, "cardflow help COMMAND"): the usage is then the output, on
 	// stdout, even with jsonErrors.

@@ -8,13 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/cardflow/cardflow/internal/app"
 	"github.com/cardflow/cardflow/internal/keyring"
@@ -466,10 +463,4 @@ func rotateAdvice(rep *app.RotateReport, sharedDB bool) string {
 		"CARDFLOW_KEY=OLD,NEW before this rotation cannot open the re-sealed values and has stopped\n" +
 		"sealing (its /healthz fails): restart it now.\n")
 	return b.String()
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
