@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"mime"
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/api"
@@ -137,6 +139,9 @@ func decodeProblem(err error, limit int64, v any) *problem.Error {
 		return problem.New(problem.InvalidInput, "request body is not valid JSON (at byte %d)", syn.Offset).
 			WithRemedy("fix the JSON at that byte")
 	case errors.As(err, &typ):
+		if p := numberOutOfRange(typ); p != nil {
+			return p
+		}
 		want := jsonKind(typ.Type.Kind().String())
 		got := jsonValueKind(typ.Value)
 		if typ.Field == "" {
@@ -180,6 +185,59 @@ func jsonFields(v any) []string {
 		out = append(out, name)
 	}
 	return out
+}
+
+// numberOutOfRange explains a number too large (or too small) for its
+// field, such as 1e400 for any number or 1e30 for a count: the decoder
+// reports it as a type error, which would read "must be a number, not
+// 1e400". Nil for any other type error (1.5 for a whole number among them).
+func numberOutOfRange(typ *json.UnmarshalTypeError) *problem.Error {
+	kind, literal, _ := strings.Cut(typ.Value, " ")
+	if kind != "number" || literal == "" || typ.Type == nil {
+		return nil
+	}
+	t := typ.Type
+	var lowest, highest float64
+	var limits string
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		// Any number fits unless it is too large.
+		highest = math.MaxFloat64
+		if t.Kind() == reflect.Float32 {
+			highest = math.MaxFloat32
+		}
+		lowest, limits = -highest, fmt.Sprintf("from %g to %g", -highest, highest)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		lo, hi := int64(-1)<<(t.Bits()-1), int64(1)<<(t.Bits()-1)-1
+		lowest, highest, limits = float64(lo), float64(hi), fmt.Sprintf("from %d to %d", lo, hi)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		hi := uint64(math.MaxUint64) >> (64 - t.Bits())
+		highest, limits = float64(hi), fmt.Sprintf("from 0 to %d", hi)
+	default:
+		return nil
+	}
+	where, fix := "the request body", "send"
+	if typ.Field != "" {
+		where, fix = fmt.Sprintf("field %q", typ.Field), "send "+typ.Field+" as"
+	}
+	p := problem.New(problem.InvalidInput, "%s holds the number %s, which is out of range", where, literal).
+		WithRemedy("%s a number %s", fix, limits)
+	// Digits alone fail a whole number only when out of range; a number
+	// the decoder could not fit that is in range has a fraction or an
+	// exponent.
+	f, err := strconv.ParseFloat(literal, 64)
+	inRange := err == nil && f >= lowest && f <= highest && strings.ContainsAny(literal, ".eE")
+	switch {
+	case inRange && (f != math.Trunc(f) || t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64):
+		return nil // a fraction for a whole number: jsonValueKind names it
+	case inRange:
+		p = problem.New(problem.InvalidInput, "%s must be a whole number written in digits, not %s", where, literal).
+			WithRemedy("%s %s", fix, strconv.FormatFloat(f, 'f', -1, 64))
+	}
+	if typ.Field != "" {
+		p = p.WithDetail("field", typ.Field)
+	}
+	return p
 }
 
 // jsonKind names a Go kind as the JSON type a caller must send.

@@ -237,6 +237,8 @@ func TestDecodeJSON(t *testing.T) {
 		Name   string    `json:"name"`
 		Count  int       `json:"count"`
 		Scopes *[]string `json:"scopes"`
+		Input  any       `json:"input"`
+		Small  uint8     `json:"small"`
 	}
 	tests := []struct {
 		name       string
@@ -249,13 +251,22 @@ func TestDecodeJSON(t *testing.T) {
 	}{
 		{name: "ok", in: `{"name":"a","count":1}`},
 		{name: "unknown field", in: `{"name":"a","colour":"red"}`, wantMsg: `unknown field "colour"`, wantField: "colour",
-			wantRemedy: "remove it or fix its spelling; the fields are name, count, scopes"},
+			wantRemedy: "remove it or fix its spelling; the fields are name, count, scopes, input, small"},
 		{name: "a misspelt field", in: `{"name":"a","scoeps":[]}`, wantMsg: `unknown field "scoeps"`, wantField: "scoeps",
-			wantRemedy: `did you mean "scopes"? The fields are name, count, scopes`},
+			wantRemedy: `did you mean "scopes"? The fields are name, count, scopes, input, small`},
 		{name: "a field in other capitals", in: `{"Name":"a"}`, wantMsg: `unknown field "Name"`, wantField: "Name",
 			wantRemedy: `field names are exact: write "name"`},
 		{name: "wrong type", in: `{"count":"x"}`, wantMsg: `field "count" must be a whole number, not a string`, wantField: "count"},
 		{name: "a fraction for a whole number", in: `{"count":1.5}`, wantMsg: `field "count" must be a whole number, not 1.5`, wantField: "count"},
+		{name: "a number too large for any", in: `{"input":{"body":1e400}}`, wantMsg: `field "input" holds the number 1e400, which is out of range`, wantField: "input",
+			wantRemedy: "send input as a number from -1.7976931348623157e+308 to 1.7976931348623157e+308"},
+		{name: "a number too large for a whole number", in: `{"count":1e30}`, wantMsg: `field "count" holds the number 1e30, which is out of range`, wantField: "count",
+			wantRemedy: "send count as a number from -9223372036854775808 to 9223372036854775807"},
+		{name: "one past the largest whole number", in: `{"count":9223372036854775808}`, wantMsg: `field "count" holds the number 9223372036854775808, which is out of range`, wantField: "count"},
+		{name: "a negative number for an unsigned one", in: `{"small":-1}`, wantMsg: `field "small" holds the number -1, which is out of range`, wantField: "small",
+			wantRemedy: "send small as a number from 0 to 255"},
+		{name: "a whole number written with an exponent", in: `{"count":1e3}`, wantMsg: `field "count" must be a whole number written in digits, not 1e3`, wantField: "count",
+			wantRemedy: "send count as 1000"},
 		{name: "an array for the body", in: `[]`, wantMsg: "request body must be an object, not an array"},
 		{name: "syntax", in: `{"name":`, wantMsg: "request body is truncated JSON"},
 		{name: "bad syntax", in: `{"name" 1}`, wantMsg: "request body is not valid JSON (at byte 9)"},
