@@ -161,8 +161,12 @@ func ParseDomain(input string, p DomainPolicy) (string, error) {
 			continue
 		}
 		if strings.Contains(org, ".") {
+			name := org[strings.LastIndex(org, ".")+1:]
+			if isNumericLabel(name) {
+				name = "example" // 127.0.0.1.okta.com: its last name is no org's
+			}
 			return "", domainErr(fmt.Sprintf("an Okta org domain is one name followed by .%s; %s has more", s, host),
-				fmt.Sprintf("enter the org's host only, e.g. %s.%s", org[strings.LastIndex(org, ".")+1:], s))
+				fmt.Sprintf("enter the org's host only, e.g. %s.%s", name, s))
 		}
 		if base, ok := strings.CutSuffix(org, "-admin"); ok {
 			return "", domainErr(fmt.Sprintf("%s is the Admin Console host, not the org's API host", host),
@@ -170,11 +174,20 @@ func ParseDomain(input string, p DomainPolicy) (string, error) {
 		}
 		return host, nil
 	}
+	var allowed []string
 	for _, e := range p.ExtraSuffixes {
 		e = strings.Trim(strings.ToLower(strings.TrimSpace(e)), ".")
 		if e != "" && (host == e || strings.HasSuffix(host, "."+e)) {
 			return host, nil
 		}
+		if e != "" {
+			allowed = append(allowed, e)
+		}
+	}
+	if len(allowed) > 0 {
+		return "", domainErr(fmt.Sprintf("%s is not an Okta org domain; it must end in %s, or be one of the custom domains this server allows (%s) or a name under one",
+			host, strings.Join(oktaSuffixes, ", "), strings.Join(allowed, ", ")),
+			"enter the org's domain, e.g. example.okta.com or "+allowed[0]+" (another custom domain must first be allow-listed by the operator)")
 	}
 	return "", domainErr(fmt.Sprintf("%s is not an Okta org domain; it must end in %s", host, strings.Join(oktaSuffixes, ", ")),
 		"enter the org's domain, e.g. example.okta.com (a custom domain must first be allow-listed by the operator)")

@@ -116,6 +116,7 @@ func TestParseDomainRejects(t *testing.T) {
 		{"only slash", "/", "no host", ""},
 		{"scheme relative", "//example.okta.com", "no host", ""},
 		{"numeric tld", "example.okta.com.1", "IP address", ""},
+		{"an address before the suffix", "127.0.0.1.okta.com", "one name", "e.g. example.okta.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,4 +209,22 @@ func FuzzParseDomain(f *testing.F) {
 			t.Fatalf("ParseDomain(%q) = %q, %v; want it to accept its own output unchanged", got, again, err)
 		}
 	})
+}
+
+// TestParseDomainNamesTheCustomDomainsAllowed: a domain that is neither
+// Okta's nor under a custom domain the operator allows is refused with the
+// custom domains named beside Okta's, so the person typing it sees that
+// theirs is allowed and how it is spelt.
+func TestParseDomainNamesTheCustomDomainsAllowed(t *testing.T) {
+	_, err := ParseDomain("login.example.com", DomainPolicy{ExtraSuffixes: []string{" Login.Example.org. ", ""}})
+	p, ok := problem.As(err)
+	if !ok {
+		t.Fatalf("error %v; want a problem", err)
+	}
+	if want := "or be one of the custom domains this server allows (login.example.org) or a name under one"; !strings.Contains(p.Message, want) {
+		t.Errorf("message %q; want it to contain %q", p.Message, want)
+	}
+	if want := "e.g. example.okta.com or login.example.org"; !strings.Contains(p.Remedy, want) {
+		t.Errorf("remedy %q; want it to contain %q", p.Remedy, want)
+	}
 }
