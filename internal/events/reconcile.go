@@ -36,10 +36,11 @@ type Reconciler struct {
 	// of them last found it so (a store lease named by HookURLLease, owned
 	// by the public URL): a server with another public URL on the same
 	// database (misconfigured: each server's -public-url should be the
-	// load balancer's) leaves the hook to it, with ErrOtherPublicURL,
-	// rather than each server pointing it at its own URL in turn, every
-	// round. A server that stops cleanly gives it up (ReleaseURL); one
-	// that crashed keeps it that long. Zero: every Check points the hook
+	// load balancer's) leaves the hook to it, with an
+	// OtherPublicURLError, rather than each server pointing it at its own
+	// URL in turn, every round, as long as Okta can verify the hook there.
+	// A server that stops cleanly gives it up (ReleaseURL); one that
+	// crashed fails that verification. Zero: every Check points the hook
 	// at PublicURL.
 	URLLease time.Duration
 	// Outbox makes the events.hook_failing notification when a working
@@ -115,7 +116,7 @@ func randomToken(n int) string {
 // stored source; a failure at Okta is recorded there (store.HookError with a
 // reason and a remedy) and also returned.
 func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types []string) (*store.EventSource, error) {
-	return r.reconcile(ctx, connectionID, types, false, nil)
+	return r.reconcile(ctx, connectionID, types, false, nil, false)
 }
 
 // Attempt is Reconcile for the intake's rounds, which try a hook that
@@ -130,13 +131,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 // outage does not lengthen the wait of a refusal after it, nor the other
 // way round). A success clears the counts.
 func (r *Reconciler) Attempt(ctx context.Context, connectionID string, types []string, key string) (*store.EventSource, error) {
-	return r.reconcile(ctx, connectionID, types, false, &key)
+	return r.reconcile(ctx, connectionID, types, false, &key, false)
 }
 
 // reconcile is Reconcile; with reset it also sets the hook's channel (URI
 // and secret) at Okta back to this server's before verifying it. With a
-// key, a failure backs off as Attempt says.
-func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types []string, reset bool, key *string) (*store.EventSource, error) {
+// key, a failure backs off as Attempt says. With takeURL the hook is
+// pointed at this server's URL even while another URL's lease lasts (Okta
+// could not verify it there).
+func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types []string, reset bool, key *string, takeURL bool) (*store.EventSource, error) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	switch {
@@ -175,7 +178,7 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 		return src, err
 	}
 	want := okta.NewEventHook("cardflow "+connectionID, r.hookURI(src), string(secret), types)
-	err = r.apply(ctx, cl, src, want, reset)
+	err = r.apply(ctx, cl, src, want, reset, takeURL)
 	if want.Channel.Config.URI == r.hookURI(src) {
 		// Working at this server's URL: its servers keep it (URLLease).
 		// Not working there (Okta cannot reach it): another server's URL
@@ -233,7 +236,8 @@ func HookURLLease(connectionID string) string { return "events-hook-url/" + conn
 
 // OtherPublicURLError is Check's answer when the connection's working hook
 // sends to the public URL of another server on the same database, which
-// found it so within URLLease: this server leaves the hook as it is.
+// found it so within URLLease, and Okta verifies it there still: this
+// server leaves the hook as it is.
 // Deliveries reach the other server, which stores them for all.
 type OtherPublicURLError struct {
 	Connection string        // the connection's nickname
@@ -335,7 +339,7 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		// Admin Console): Okta's answers never show the secret, so set it.
 		// A failure backs off as the rounds' attempts do.
 		key := src.HookRetryKey
-		return r.reconcile(ctx, connectionID, src.HookTypes, true, &key)
+		return r.reconcile(ctx, connectionID, src.HookTypes, true, &key, false)
 	case h.Channel.Config.URI != r.hookURI(src):
 		// The server's public URL changed (-public-url, or -listen
 		// without it): the hook still sends to the old one. Unless a
@@ -347,7 +351,18 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		if held, err := r.holdURL(ctx, connectionID); err != nil {
 			return src, err
 		} else if !held {
-			return src, &OtherPublicURLError{Connection: connectionNotice(ctx, r.Store, connectionID).Nickname, HookURL: publicURLOf(h.Channel.Config.URI), PublicURL: r.PublicURL, Within: r.URLLease}
+			// Is that server still there? It may have crashed, and this
+			// one be it restarted with another URL: Okta verifying the
+			// hook where it sends tells. A verification Okta could not
+			// make there hands the hook to this server at once.
+			_, verr := cl.HookLifecycle(ctx, h.ID, "verify")
+			switch {
+			case verr == nil:
+				return src, &OtherPublicURLError{Connection: connectionNotice(ctx, r.Store, connectionID).Nickname, HookURL: publicURLOf(h.Channel.Config.URI), PublicURL: r.PublicURL, Within: r.URLLease}
+			case okta.Unsure(verr) || isScopeError(verr):
+				return src, verr // the next round asks again
+			}
+			return r.reconcile(ctx, connectionID, src.HookTypes, false, nil, true)
 		}
 		return r.Reconcile(ctx, connectionID, src.HookTypes)
 	case prev == store.HookDeactivated:
@@ -425,7 +440,7 @@ func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.Even
 // apply brings the hook at Okta to want: created, replaced when its
 // events or URI differ (or, with reset, always: Okta does not show its
 // secret), activated, verified.
-func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.EventSource, want okta.EventHook, reset bool) error {
+func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.EventSource, want okta.EventHook, reset, takeURL bool) error {
 	var cur *okta.EventHook
 	if src.HookID != "" {
 		h, err := cl.GetEventHook(ctx, src.HookID)
@@ -456,7 +471,7 @@ func (r *Reconciler) apply(ctx context.Context, cl *okta.Client, src *store.Even
 			}
 		}
 	}
-	if cur != nil && cur.Channel.Config.URI != want.Channel.Config.URI && cur.Status == "ACTIVE" && cur.VerificationStatus == "VERIFIED" {
+	if !takeURL && cur != nil && cur.Channel.Config.URI != want.Channel.Config.URI && cur.Status == "ACTIVE" && cur.VerificationStatus == "VERIFIED" {
 		// A working hook at another server's public URL (see URLLease)
 		// keeps it while that server's lease lasts: its event types
 		// change, and Okta verifies it there.
