@@ -339,7 +339,7 @@ func printRun(w io.Writer, r *api.Run) {
 	}
 	fields = append(fields, [2]string{"Acting as:", orDash(r.ActingAs)})
 	if len(r.OktaRequestIDs) > 0 {
-		fields = append(fields, [2]string{"Okta request ids:", strings.Join(r.OktaRequestIDs, " ")})
+		fields = append(fields, [2]string{"Okta request IDs:", strings.Join(r.OktaRequestIDs, " ")})
 	}
 	if r.DeviceName != "" {
 		var in struct {

@@ -47,7 +47,7 @@ func TestPrintRunHeadlineFirst(t *testing.T) {
 
 // TestPrintRunFieldsInOneColumn: the values of runs show's fields start in
 // one column ("Acting as:" was one column out of line with "Started:" and
-// "By:"), the longest label's when a run has Okta request ids.
+// "By:"), the longest label's when a run has Okta request IDs.
 func TestPrintRunFieldsInOneColumn(t *testing.T) {
 	started := time.Date(2026, 12, 5, 14, 6, 19, 0, time.UTC)
 	for _, tc := range []struct {
@@ -57,9 +57,9 @@ func TestPrintRunFieldsInOneColumn(t *testing.T) {
 	}{
 		{"a run", api.Run{ID: "84cb", Status: "running", Card: "okta-devices/suspend-device", Actor: &api.Actor{Type: "bootstrap"}, ActingAs: "admin@example.com", StartedAt: started},
 			[]string{"Started:", "By:", "Acting as:"}},
-		{"with a device and Okta request ids", api.Run{ID: "84cb", Status: "running", Card: "okta-devices/suspend-device", Actor: &api.Actor{Type: "bootstrap"}, StartedAt: started,
+		{"with a device and Okta request IDs", api.Run{ID: "84cb", Status: "running", Card: "okta-devices/suspend-device", Actor: &api.Actor{Type: "bootstrap"}, StartedAt: started,
 			DeviceName: "Ada's\tMac", Input: []byte(`{"deviceId":"guo1"}`), OktaRequestIDs: []string{"req1"}},
-			[]string{"Started:", "By:", "Acting as:", "Okta request ids:", "Device:"}},
+			[]string{"Started:", "By:", "Acting as:", "Okta request IDs:", "Device:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder

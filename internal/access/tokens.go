@@ -100,7 +100,7 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 	case expiresIn == 0:
 		expiresIn = DefaultTokenLifetime
 	case expiresIn < time.Minute:
-		return nil, problem.New(problem.InvalidInput, "expiresIn %s is shorter than a token may last: from 1m to %s", expiresIn, Hours(MaxTokenLifetime)).
+		return nil, problem.New(problem.InvalidInput, "expiresIn %s is shorter than a token may last: from 1m to %s (%d days)", Hours(expiresIn), Hours(MaxTokenLifetime), MaxTokenLifetime/(24*time.Hour)).
 			WithRemedy("give a Go duration such as \"24h\" or \"720h\"").WithDetail("field", "expiresIn")
 	case expiresIn > MaxTokenLifetime:
 		return nil, problem.New(problem.InvalidInput, "expiresIn %s is longer than a token may last: from 1m to %s (%d days)", Hours(expiresIn), Hours(MaxTokenLifetime), MaxTokenLifetime/(24*time.Hour)).

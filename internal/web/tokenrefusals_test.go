@@ -113,7 +113,8 @@ func TestTokenLifetimeRefusalsSayWhatToGive(t *testing.T) {
 		{"2w", `expiresIn "2w" is not a duration`, `give it in hours, "336h"`},
 		{"soon", `expiresIn "soon" is not a duration`, `give a Go duration such as "24h" or "720h"`},
 		{"10000h", "expiresIn 10000h is longer than a token may last: from 1m to 8784h (366 days)", "give at most 8784h"},
-		{"30s", "expiresIn 30s is shorter than a token may last: from 1m to 8784h", `give a Go duration`},
+		{"30s", "expiresIn 30s is shorter than a token may last: from 1m to 8784h (366 days)", `give a Go duration`},
+		{"-5h", "expiresIn -5h is shorter than a token may last: from 1m to 8784h (366 days)", `give a Go duration`},
 		{"0", `expiresIn "0" is no lifetime: a token lasts from 1m to 8784h;`, "leave expiresIn out for the default"},
 	} {
 		resp, m := do(t, "POST", ts.URL+"/api/v1/tokens", testToken, `{"name":"ci","expiresIn":"`+tc.expiresIn+`"}`)
