@@ -610,9 +610,9 @@ func printPlan(w io.Writer, plan *api.Plan) {
 	fmt.Fprintf(w, "Plan of flow %s (nothing was changed):\n", plan.Flow)
 	if t := plan.Trigger; t != nil {
 		if t.Kind == "event" {
-			fmt.Fprintf(w, "  as the run of event %s (published %s), against the org as it is now\n", t.EventUUID, t.Time.Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(w, "  as the run of event %s (published %s), against the org as it is now\n", t.EventUUID, when(t.Time))
 		} else {
-			fmt.Fprintf(w, "  as the run of its schedule's next tick, %s, against the org as it is now\n", t.Time.Format("2006-01-02 15:04 MST"))
+			fmt.Fprintf(w, "  as the run of its schedule's next tick, %s, against the org as it is now\n", when(t.Time))
 		}
 		names := slices.Sorted(maps.Keys(plan.Inputs))
 		for _, n := range names {

@@ -75,11 +75,21 @@ func TestPrintPlanOfATriggeredRun(t *testing.T) {
 	printPlan(&b, &api.Plan{Flow: "on-enrollment", Trigger: &api.FlowRunTrigger{Kind: "event", Time: published, EventUUID: "e1"},
 		Inputs: map[string]any{"deviceId": "guo1", "a": 1}, Steps: []api.PlanStep{}})
 	want := "Plan of flow on-enrollment (nothing was changed):\n" +
-		"  as the run of event e1 (published 2026-12-05 10:30:00 UTC), against the org as it is now\n" +
+		"  as the run of event e1 (published " + when(published) + "), against the org as it is now\n" +
 		"  input a = 1 (on.inputs)\n" +
 		"  input deviceId = \"guo1\" (on.inputs)\n"
 	if got := b.String(); !strings.HasPrefix(got, want) {
 		t.Errorf("printPlan:\n%s\nwant it to start\n%s", got, want)
+	}
+
+	// A tick the server wrote in the flow's zone (2026-12-05T02:00:00+01:00)
+	// reads as every other time of the CLI does, with the zone's name, not
+	// as +0100.
+	b.Reset()
+	tick := time.Date(2026, 12, 5, 2, 0, 0, 0, time.FixedZone("", 3600))
+	printPlan(&b, &api.Plan{Flow: "nightly", Trigger: &api.FlowRunTrigger{Kind: "schedule", Time: tick}, Steps: []api.PlanStep{}})
+	if want := "  as the run of its schedule's next tick, " + when(tick) + ", against the org as it is now\n"; !strings.Contains(b.String(), want) || strings.Contains(b.String(), "+0100") {
+		t.Errorf("printPlan:\n%s\nwant it to hold\n%s", b.String(), want)
 	}
 }
 
