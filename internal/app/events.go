@@ -62,6 +62,12 @@ type eventIntake struct {
 	// pollNow names the connections to poll at the next round, woken or
 	// not (noticeActive).
 	pollNow map[string]bool
+	// skipped names the connections whose work a round left out because
+	// their work of an earlier round was still at Okta (claim): a round
+	// runs again once that is done (unclaim), rather than at the next
+	// interval, so that a hook change the round was woken for (a flow
+	// enabled or disabled) is not left waiting for it.
+	skipped map[string]bool
 	// polled is what the last round at Okta read of each connection's
 	// flows that read its System Log (pollFlows), and pollEnablings the
 	// enablings of those flows (connFlows.pollEnablings).
@@ -526,7 +532,8 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 	}
 	for _, id := range stale {
 		if !in.claim(id) {
-			continue // its work of an earlier round is still at Okta: next round
+			in.skip(id) // its work of an earlier round is still at Okta: a round follows it
+			continue
 		}
 		ok, err := in.reconcileLeased(ctx, id, nil)
 		in.unclaim(id)
@@ -557,7 +564,8 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 			if woken {
 				in.log.DebugContext(ctx, "events: a woken System Log poll waits for the connection's work at Okta of an earlier round", slog.String("connection", id))
 			}
-			continue // a woken poll follows it (unclaim)
+			in.skip(id)
+			continue // a round follows it (unclaim)
 		}
 		in.mu.Lock()
 		pollNow := poll || in.pollNow[id]
@@ -617,13 +625,26 @@ func (in *eventIntake) claim(id string) bool {
 	return true
 }
 
+// skip records that a round left out the connection id's work because its
+// work of an earlier round is still at Okta: unclaim runs a round then.
+func (in *eventIntake) skip(id string) {
+	in.mu.Lock()
+	if in.skipped == nil {
+		in.skipped = map[string]bool{}
+	}
+	in.skipped[id] = true
+	in.mu.Unlock()
+}
+
 // unclaim marks the connection id's work at Okta as done, and runs a round
-// at once when a poll of it was woken meanwhile (noticeActive), which the
-// running work kept from starting: it waited for the next interval.
+// at once when a poll of it was woken meanwhile (noticeActive), or a round
+// left its work out (skip), which the running work kept from starting: it
+// waited for the next interval.
 func (in *eventIntake) unclaim(id string) {
 	in.mu.Lock()
 	delete(in.busy, id)
-	woken := in.pollNow[id]
+	woken := in.pollNow[id] || in.skipped[id]
+	delete(in.skipped, id)
 	in.mu.Unlock()
 	if woken {
 		select {
