@@ -54,7 +54,7 @@ func TestBrokenConnectionTellsOthersToAskAnAdmin(t *testing.T) {
 		c := ssoSignInHTTP(t, e, tc.login)
 		for _, path := range []string{"/connections/" + prod.ID, "/flows/" + flowID} {
 			_, body := get(t, c, e.url+path)
-			if !strings.Contains(body, "reauthorize the connection") {
+			if !strings.Contains(body, "Reauthorize the connection") {
 				t.Fatalf("%s as %s shows no remedy:\n%s", path, tc.login, body)
 			}
 			if got := strings.Contains(body, ask); got != tc.ask {

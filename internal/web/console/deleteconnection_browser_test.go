@@ -98,7 +98,7 @@ steps:
 	b.wantText("Deleted the connection Prod",
 		"the enabled flows below used Prod", "their scheduled runs fail and Okta events start no run of them",
 		"removal-watch: the event trigger", "nightly-sweep: steps find and recount",
-		"open each flow's page and press Disable")
+		"Open each flow's page and press Disable")
 	if got := b.mainText(); strings.Contains(got, "cardflow flows") {
 		t.Errorf("the console's warning after the deletion gives command line advice:\n%s", got)
 	}

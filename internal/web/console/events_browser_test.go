@@ -153,7 +153,7 @@ func TestBrowserEvents(t *testing.T) {
 	waitUntil(t, "the server to see the hook deactivated", func() bool { return e.hookStatus(t, prod.ID) == "deactivated" })
 	b.open("/connections/" + prod.ID)
 	got = b.text(`//section[@id="event-intake"]`)
-	for _, want := range []string{"deactivated at Okta", "sends no events", "How to fix it", "disable and enable", "Disable, then Enable, on each flow's page"} {
+	for _, want := range []string{"deactivated at Okta", "sends no events", "How to fix it", "Disable and enable", "Disable, then Enable, on each flow's page"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("after the deactivation the Okta events section reads %q; want %q in it", got, want)
 		}

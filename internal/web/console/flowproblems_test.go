@@ -123,7 +123,7 @@ func TestConsoleAndAPINameTheSameFlowProblems(t *testing.T) {
 	check("polls failing", []string{"connection Prod: System Log polls failing (error)"}, []string{
 		"Connection Prod: System Log polls failing: Okta refused the System Log request (E0000006).",
 		"This flow's trigger reads its events from the System Log: it starts no runs until the polls work again",
-		"How to fix it: grant the app okta.logs.read, then reauthorize.",
+		"How to fix it: Grant the app okta.logs.read, then reauthorize.",
 	}, "flash-error")
 
 	// Prod then needs reauthorization: that is what stops the flow, for

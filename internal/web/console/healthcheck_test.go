@@ -69,11 +69,11 @@ func TestHealthCheckWarnsOfMissingScopes(t *testing.T) {
 	}{
 		{"user connection, grant revoked", user.ID, []string{
 			"Health check passed: the connection refreshed its token and read devices, but the org does not grant okta.devices.manage, which the connection asked for: Activate Device, Deactivate Device, Suspend Device, Unsuspend Device, Delete Device will fail.",
-			"<strong>How to fix it:</strong> grant it on the OAuth app&#39;s Okta API Scopes tab, then reauthorize.",
+			"<strong>How to fix it:</strong> Grant it on the OAuth app&#39;s Okta API Scopes tab, then reauthorize.",
 		}},
 		{"service connection, event scopes not granted", robot.ID, []string{
 			"Health check passed: the org gave the connection a token for its key and read devices, but the org does not grant okta.eventHooks.manage, okta.logs.read, which the connection asked for.",
-			"<strong>How to fix it:</strong> grant them on the API Services app&#39;s Okta API Scopes tab, then test the connection again.",
+			"<strong>How to fix it:</strong> Grant them on the API Services app&#39;s Okta API Scopes tab, then test the connection again.",
 			// Two scopes are "them" throughout the page's missing scopes line.
 			"The API Services app did not grant them; grant them on the app's Okta API Scopes tab, then test the connection.",
 		}},

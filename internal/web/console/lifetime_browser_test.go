@@ -38,7 +38,7 @@ func TestBrowserExpiringConnection(t *testing.T) {
 	}
 	b.open("/connections/" + v.ID)
 	banner := b.text(`#expiry-banner`)
-	for _, want := range []string{"Expires soon", ends.Format("2006-01-02"), "90 days after the sign-in", "reauthorize the connection"} {
+	for _, want := range []string{"Expires soon", ends.Format("2006-01-02"), "90 days after the sign-in", "Reauthorize the connection"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner %q lacks %q", banner, want)
 		}

@@ -85,6 +85,7 @@ var funcs = template.FuncMap{
 	"copyTarget":   func(id, label string) copyTarget { return copyTarget{ID: id, Label: label} },
 	"field":        newFormField,
 	"sentence":     sentence,
+	"remedy":       remedy,
 	"capital":      capital,
 	"irreversible": irreversibleSteps,
 	// pathSegment escapes a name that is not ours (a person's login: the
@@ -253,6 +254,21 @@ func sentence(parts ...string) string {
 		return s
 	}
 	return s + "."
+}
+
+// remedy writes the parts of a remedy as sentence does, after "How to
+// fix it:". A remedy starts with what to do (check, reauthorize, give),
+// which starts its sentence with a capital as the console's own remedies
+// do; a first word that is a name typed as written (cardflow, deviceId,
+// okta-devices/read-device, -notify-url) keeps its case.
+func remedy(parts ...string) string {
+	s := sentence(parts...)
+	word, _, _ := strings.Cut(s, " ")
+	word = strings.TrimRight(word, ",;:")
+	if word == "" || word == "cardflow" || strings.IndexFunc(word, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // sentenceStarts are the first words capital upper-cases. Only these: a

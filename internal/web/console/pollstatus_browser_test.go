@@ -24,7 +24,7 @@ func TestBrowserPollFailureShown(t *testing.T) {
 	b.signIn()
 	b.open("/connections/" + v.ID)
 	b.wantText("System Log polling has failed since 2026-11-30 08:15:00 UTC", failing.Error,
-		"start no runs until it works again", "How to fix it: "+failing.Remedy)
+		"start no runs until it works again", "How to fix it: Grant the app okta.logs.read, then reauthorize")
 	if err := e.store.SetPollStatus(t.Context(), v.ID, "", store.PollStatus{}, since.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}

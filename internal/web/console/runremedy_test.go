@@ -33,9 +33,9 @@ func TestRunPageRemedyInConsoleWords(t *testing.T) {
 		want     string
 		not      []string
 	}{
-		{"Half done", "How to fix it:</strong> reauthorize it (Reauthorize on the connection's page opens the org's sign-in page again) and sign in with an account assigned to the OAuth app (a super admin).",
+		{"Half done", "How to fix it:</strong> Reauthorize it (Reauthorize on the connection's page opens the org's sign-in page again) and sign in with an account assigned to the OAuth app (a super admin).",
 			[]string{"authorize URL"}},
-		{"Wrong secret", "How to fix it:</strong> copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console and give them to this connection: Change secret on the connection's page; it reauthorizes with them.",
+		{"Wrong secret", "How to fix it:</strong> Copy the client ID and secret from the OAuth app's General tab in the Okta Admin Console and give them to this connection: Change secret on the connection's page; it reauthorizes with them.",
 			[]string{"cardflow connections", "--client-secret-stdin"}},
 	} {
 		code, out := e.api(t, "POST", "/api/v1/runs", "application/json", `{"card":"okta-devices/search-devices","connection":"`+tc.nickname+`","input":{}}`)

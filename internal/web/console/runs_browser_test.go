@@ -163,7 +163,7 @@ func TestBrowserFailedRunShowsRemedy(t *testing.T) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
 	}
-	if remedy := b.text(`//*[@id="run-remedy"]`); !strings.Contains(remedy, "reauthorize") || !strings.Contains(remedy, "okta.devices.manage") {
+	if remedy := b.text(`//*[@id="run-remedy"]`); !strings.Contains(remedy, "Reauthorize") || !strings.Contains(remedy, "okta.devices.manage") {
 		t.Errorf("remedy = %q; want it to say to grant okta.devices.manage and reauthorize", remedy)
 	}
 	b.screenshot("run-failed")
@@ -430,7 +430,7 @@ func TestBrowserFlowProblemsOneALine(t *testing.T) {
 	if !slices.Equal(problems, want) {
 		b.fatalf("the error summary's lines that name a connection are %q; want %q:\n%s", problems, want, summary)
 	}
-	if !strings.Contains(summary, `for "Prod", reauthorize the connection (Reauthorize on its console page); for "Backup", `) {
+	if !strings.Contains(summary, `For "Prod", reauthorize the connection (Reauthorize on its console page); for "Backup", `) {
 		b.fatalf("the error summary's fix does not say which connection each reauthorization is for:\n%s", summary)
 	}
 	b.screenshot("flow-problems")
@@ -705,7 +705,7 @@ func TestBrowserInterruptedRunSaysWhatToDo(t *testing.T) {
 	if msg := b.text(`//*[@id="run-error"]`); !strings.Contains(msg, "internal") || !strings.Contains(msg, "whether the call reached Okta is unknown") {
 		t.Errorf("the interrupted run's error reads %q; want its code and that the call may have reached Okta", msg)
 	}
-	if remedy := b.text(`//*[@id="run-remedy"]`); !strings.Contains(remedy, "read the device") {
+	if remedy := b.text(`//*[@id="run-remedy"]`); !strings.Contains(remedy, "Read the device") {
 		t.Errorf("the interrupted run's remedy reads %q; want to read the device", remedy)
 	}
 	b.screenshot("run-interrupted")

@@ -107,3 +107,23 @@ func TestBreakable(t *testing.T) {
 		}
 	}
 }
+
+// TestRemedy: a remedy after "How to fix it:" starts with a capital when
+// it starts with what to do, as the console's own remedies do, and keeps
+// the case of a name typed as written.
+func TestRemedy(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"check the device id", "Check the device id."},
+		{"reauthorize, then run it again", "Reauthorize, then run it again."},
+		{"Read what the deletion breaks.", "Read what the deletion breaks."},
+		{`cardflow connections reauthorize "Prod"`, `cardflow connections reauthorize "Prod".`},
+		{"deviceId is required", "deviceId is required."},
+		{"okta-devices/read-device reads one device", "okta-devices/read-device reads one device."},
+		{"-notify-url names the receiver", "-notify-url names the receiver."},
+		{"", ""},
+	} {
+		if got := remedy(tc.in); got != tc.want {
+			t.Errorf("remedy(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -278,7 +278,7 @@ func TestSSOProviderOutageLocksOutNoOne(t *testing.T) {
 		}
 		callback := e.emu.SignIn(t, resp.Header.Get("Location"), oktaemu.AdminLogin, oktaemu.DemoPassword)
 		resp, body := get(t, c, callback.String())
-		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "could not redeem the sign-in code now") || !strings.Contains(body, "try again in a few minutes") {
+		if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "could not redeem the sign-in code now") || !strings.Contains(body, "Try again in a few minutes") {
 			t.Fatalf("sign-in %d while the provider fails: status %d; want 502 saying the provider could not redeem the code now, and to try again later\n%s", i+1, resp.StatusCode, body)
 		}
 	}
