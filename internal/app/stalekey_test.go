@@ -291,7 +291,7 @@ func TestStaleServerRefusesSignInCallbackRetryably(t *testing.T) {
 	}
 	code, _, body := b.get(callback.String())
 	newID := keyIDOf(t, newKey)
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "lacks key "+newID) || !strings.Contains(body, "try again") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "lacks key "+newID) || !strings.Contains(body, "Try again: another server") {
 		t.Errorf("the sign-in callback on the server without the new key: status %d; want 503 naming key %s and to try again\n%s", code, newID, body)
 	}
 	if stale.healthy() {
