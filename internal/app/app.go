@@ -359,12 +359,25 @@ func (a *App) Serve(ctx context.Context) error {
 		a.Close()
 		return fmt.Errorf("recover connections: %w", err)
 	}
+	// Requests outlive ctx: at shutdown they get the shutdown's time to be
+	// answered, and are canceled only once it is up (cancelRequests), so
+	// that a card run still waiting for Okta then is cut off and recorded
+	// as such by this server, and its caller answered, rather than left
+	// running in the database while the server exits under it.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	var requests sync.WaitGroup
+	handler := a.Web.Handler()
 	srv := &http.Server{
-		Handler:           a.Web.Handler(),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			defer requests.Done()
+			handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	// Requests waiting for a flow run to finish return at shutdown.
 	srv.RegisterOnShutdown(a.Flows.Shutdown)
@@ -422,12 +435,40 @@ func (a *App) Serve(ctx context.Context) error {
 	a.log.Info("shutting down", slog.Int("card_calls_in_flight", a.Executor.InFlight()),
 		slog.Duration("timeout", a.cfg.ShutdownTimeout))
 	err := srv.Shutdown(sctx)
+	if err != nil {
+		// Out of time: cancel the requests still being answered and let
+		// them record what they were doing (a card run cut off ends
+		// interrupted) and answer, before the store closes.
+		cancelRequests()
+		a.waitRequests(&requests)
+		_ = srv.Close()
+	}
 	<-workDone
 	a.Close()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return errors.Join(stopped, fmt.Errorf("shut down: %w", err))
+		return errors.Join(stopped, fmt.Errorf("shut down: requests were still in flight when the shutdown's %s were up, and were canceled: %w", a.cfg.ShutdownTimeout, err))
 	}
 	return stopped
+}
+
+// requestsGrace bounds how long the requests canceled at the end of the
+// shutdown's time have to record their outcome and answer.
+const requestsGrace = 5 * time.Second
+
+// waitRequests waits for the requests in flight, canceled, to return, at
+// most requestsGrace, and logs those that did not.
+func (a *App) waitRequests(requests *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { requests.Wait(); close(done) }()
+	t := time.NewTimer(requestsGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+		a.log.Warn("the shutdown's time is up: the requests still in flight were canceled and answered")
+	case <-t.C:
+		a.log.Error("the shutdown's time is up: requests still in flight did not return once canceled; their connections are closed",
+			slog.Duration("waited", requestsGrace))
+	}
 }
 
 // Close releases the listener and the store.
