@@ -900,6 +900,13 @@ func (in *eventIntake) dispatchLeftovers(ctx context.Context, id string) {
 	var flows []events.EventFlow
 	for cid, cf := range m {
 		if cid != id && cf.org == v.Org() {
+			if len(cf.unclocked) > 0 {
+				// A flow whose enabling no round told in the org's clock
+				// yet holds back every event of its type (its enabling
+				// decides which start it); no round dispatches these
+				// once the connection is gone, so tell it now.
+				in.clockEnablings(ctx, cid, cf)
+			}
 			flows = append(flows, cf.flows...)
 		}
 	}
