@@ -98,3 +98,34 @@ func consoleSignIn(t *testing.T, h *harness, token string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestAPITokenReplacementLogged: a server started with a CARDFLOW_API_TOKEN
+// other than the stored one says in its log, as a warning, that it has
+// replaced the token on every server sharing the database, even when
+// no console session or personal token made with the old one is left to
+// speak of: a server started with a stale or mistyped token locks every
+// client of every server out. The first token set, and the same token
+// again, are no replacement and say nothing of one.
+func TestAPITokenReplacementLogged(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 1})
+	dir := t.TempDir()
+	a := startServer(t, emu, dir, nil)
+	b := startServer(t, emu, dir, nil)
+	const said = "differs from the API token stored in the database and replaces it"
+	for name, h := range map[string]*harness{"the first server": a, "a server started with the same token": b} {
+		if strings.Contains(h.logs.String(), said) {
+			t.Errorf("%s logs a replacement of the API token: %s", name, grepLines(h.logs.String(), said))
+		}
+	}
+	b.stop()
+	b = startServer(t, emu, dir, func(c *Config) { c.APIToken = keyring.Secret("mistyped-token-0123456789") })
+	if line := grepLines(b.logs.String(), said); !strings.Contains(line, `"level":"WARN"`) ||
+		!strings.Contains(line, "stops working at once on every server sharing the database") ||
+		!strings.Contains(line, "the same CARDFLOW_API_TOKEN as the others") {
+		t.Errorf("the replacement's log line %q; want a warning that the old token stops working on every server, and the remedy", line)
+	}
+	if code, body := a.callWith(testAPIToken, "GET", "/api/v1/connections", nil, nil); code != http.StatusUnauthorized {
+		t.Errorf("the server not restarted, the replaced API token: %d %s; want 401, as the warning says", code, body)
+	}
+}

@@ -42,6 +42,14 @@ func setupAPIToken(ctx context.Context, cfg *Config, st store.Store, out io.Writ
 			if err := st.PutSetting(ctx, access.APITokenSetting, hash[:]); err != nil {
 				return fmt.Errorf("store the API token hash: %w", err)
 			}
+			if len(stored) > 0 {
+				// Deliberate after a leak, or a server started with a
+				// stale or mistyped token: either way every client of
+				// every server sharing the database is refused the old
+				// one from now on, which the operator must be told.
+				log.Warn("CARDFLOW_API_TOKEN differs from the API token stored in the database and replaces it: the previous one stops working at once on every server sharing the database",
+					slog.String("remedy", "if this was not meant, start this server with the same CARDFLOW_API_TOKEN as the others (each server that starts with a different one replaces it again); clients need the new token"))
+			}
 			// Consoles signed in with the old token (perhaps leaked, the
 			// usual reason to replace it) are signed out with it.
 			n, err := st.DeleteSessionsOf(ctx, store.Actor{Type: store.ActorBootstrap})
