@@ -54,7 +54,7 @@ func TestPurgedRunsEventReadAgainByALaggingPoll(t *testing.T) {
 		return false
 	})
 	waitFor(t, "the inbox dispatched", func() bool {
-		evs, err := h2.app.Store.UndispatchedEvents(t.Context(), c.ID, 10)
+		evs, err := h2.app.Store.UndispatchedEvents(t.Context(), c.ID, nil, 10)
 		return err == nil && len(evs) == 0
 	})
 	if runs := h2.runsOf(id); len(runs) != 0 {

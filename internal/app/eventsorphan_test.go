@@ -58,7 +58,7 @@ func TestEventOfAConnectionWithoutFlows(t *testing.T) {
 
 	waitFor(t, "the run of the second connection's flow for the removal", func() bool { return len(h.runsOf(polled)) == 1 })
 	waitFor(t, "the removal dispatched", func() bool {
-		evs, err := h.app.Store.UndispatchedEvents(t.Context(), evs[0].ConnectionID, 10)
+		evs, err := h.app.Store.UndispatchedEvents(t.Context(), evs[0].ConnectionID, nil, 10)
 		return err == nil && len(evs) == 0
 	})
 	if runs := h.runsOf(hooked); len(runs) != 0 {
@@ -93,7 +93,7 @@ func TestDeletedConnectionsLastEvents(t *testing.T) {
 	if code, body := h.call("DELETE", "/api/v1/connections/"+first.ID, nil, nil); code != http.StatusOK {
 		t.Fatalf("delete the connection: %d %s", code, body)
 	}
-	if evs, err := h.app.Store.UndispatchedEvents(t.Context(), first.ID, 10); err != nil || len(evs) != 0 {
+	if evs, err := h.app.Store.UndispatchedEvents(t.Context(), first.ID, nil, 10); err != nil || len(evs) != 0 {
 		t.Errorf("undispatched events of the deleted connection: %d, %v; want none", len(evs), err)
 	}
 	if runs := h.runsOf(polled); len(runs) != 1 {

@@ -76,7 +76,7 @@ func TestEventsWaitForAReauthorization(t *testing.T) {
 		return len(runs) == 1 && runs[0].Status == "succeeded"
 	})
 	waitFor(t, "the removal dispatched", func() bool {
-		evs, err := h.app.Store.UndispatchedEvents(t.Context(), removal.ConnectionID, 10)
+		evs, err := h.app.Store.UndispatchedEvents(t.Context(), removal.ConnectionID, nil, 10)
 		return err == nil && len(evs) == 0
 	})
 	if a, b := h.runsOf(hooked), h.runsOf(other); len(a) != 1 || len(b) != 1 {

@@ -65,7 +65,7 @@ func TestUserConnectionEventsAcrossItsEnd(t *testing.T) {
 			if len(runs) >= week+1 {
 				return true
 			}
-			evs, err := h.app.Store.UndispatchedEvents(t.Context(), c.ID, 100)
+			evs, err := h.app.Store.UndispatchedEvents(t.Context(), c.ID, nil, 100)
 			return err == nil && len(runs)+countEnrollments(evs) >= week+1 && h.connStatus(c.ID) == store.StatusNeedsReauthorization
 		})
 		emu.AdvanceClock(t, 7*day)

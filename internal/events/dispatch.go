@@ -114,8 +114,12 @@ type DispatchResult struct {
 // this or another server, is not started again.
 func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []EventFlow, readAt time.Time) (DispatchResult, error) {
 	var res DispatchResult
+	// Each batch reads on after the last event of the one before, so that
+	// a batch of events that all wait (for a connection that needs
+	// reauthorization) does not hold back the later events of other flows.
+	var after *store.Event
 	for {
-		evs, err := d.Store.UndispatchedEvents(ctx, connectionID, 500)
+		evs, err := d.Store.UndispatchedEvents(ctx, connectionID, after, dispatchBatch)
 		if err != nil || len(evs) == 0 {
 			return res, err
 		}
@@ -148,12 +152,15 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 			}
 			res.Events++
 		}
-		if res.Waiting > 0 {
-			// The next batch would begin with the same waiting events.
+		if len(evs) < dispatchBatch {
 			return res, nil
 		}
+		after = evs[len(evs)-1]
 	}
 }
+
+// dispatchBatch is how many events Dispatch reads at a time.
+const dispatchBatch = 500
 
 func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []EventFlow, res *DispatchResult) error {
 	var fir *flow.Firing

@@ -75,7 +75,45 @@ func TestDispatchWaitsForAFlowsConnection(t *testing.T) {
 			t.Errorf("runs of %s: %d, %v; want 2", id, len(runs), err)
 		}
 	}
-	if left, err := in.st.UndispatchedEvents(t.Context(), connID, 10); err != nil || len(left) != 0 {
+	if left, err := in.st.UndispatchedEvents(t.Context(), connID, nil, 10); err != nil || len(left) != 0 {
 		t.Errorf("undispatched events: %d, %v; want none", len(left), err)
+	}
+}
+
+// TestDispatchReadsPastABatchThatWaits: more events than Dispatch reads at
+// a time wait for a flow whose connection needs reauthorization; a later
+// event of another flow starts its run all the same, where the waiting
+// batch held it back until the reauthorization.
+func TestDispatchReadsPastABatchThatWaits(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 5})
+	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var evs []*store.Event
+	event := func(i int, typ string) {
+		uuid := fmt.Sprintf("u%04d", i)
+		at := base.Add(time.Duration(i) * time.Second)
+		raw := `{"uuid":"` + uuid + `","eventType":"` + typ + `","published":"` + at.Format(time.RFC3339Nano) +
+			`","target":[{"id":"guo` + uuid + `","type":"UDDevice"},{"id":"00u1","type":"User","alternateId":"alice.nguyen@example.com"}]}`
+		evs = append(evs, &store.Event{UUID: uuid, ConnectionID: connID, EventType: typ, Published: at, Raw: json.RawMessage(raw), ReceivedAt: base})
+	}
+	for i := range dispatchBatch + 1 {
+		event(i, "device.user.remove")
+	}
+	event(dispatchBatch+1, "device.enrollment.create")
+	if _, err := in.st.PutEvents(t.Context(), evs, store.ViaHook); err != nil {
+		t.Fatal(err)
+	}
+	waiting := parsedFlow(t, "f-waiting", quarantineFlow, "device.user.remove", base)
+	waiting.ConnectionID, waiting.Waiting = "conn-other", "connection Other is needs_reauthorization"
+	flows := []EventFlow{waiting, parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", base)}
+	var started []string
+	d := &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st}), Started: func(r *store.FlowRun) {
+		started = append(started, r.FlowID+" "+r.TriggerKey)
+	}}
+	res, err := d.Dispatch(t.Context(), connID, flows, time.Time{})
+	if err != nil || res.Started != 1 || res.Events != 1 || res.Waiting != dispatchBatch+1 {
+		t.Fatalf("dispatch: %+v, %v; want the enrollment's run started and dispatched, %d removals waiting", res, err, dispatchBatch+1)
+	}
+	if want := fmt.Sprint([]string{fmt.Sprintf("f-welcome event:u%04d", dispatchBatch+1)}); fmt.Sprint(started) != want {
+		t.Errorf("runs started %v; want %s", started, want)
 	}
 }

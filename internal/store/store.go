@@ -1271,7 +1271,10 @@ type Store interface {
 	// created and the error is ErrFlowChanged.
 	PutEvents(ctx context.Context, events []*Event, via string) (int, error)
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
-	UndispatchedEvents(ctx context.Context, connectionID string, limit int) ([]*Event, error)
+	// UndispatchedEvents returns up to limit of the connection's events
+	// not yet dispatched, oldest published first (by uuid among equals),
+	// those after the event after when it is not nil.
+	UndispatchedEvents(ctx context.Context, connectionID string, after *Event, limit int) ([]*Event, error)
 	MarkEventDispatched(ctx context.Context, uuid string, at time.Time) error
 	StartEventRun(ctx context.Context, eventUUID, flowID string, run *FlowRun) error
 	// NoteMalformedEvents records the keys of a connection's events that

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -164,9 +165,16 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 
 // UndispatchedEvents returns a connection's events not yet dispatched,
 // oldest published first.
-func (s *Store) UndispatchedEvents(ctx context.Context, connectionID string, limit int) ([]*store.Event, error) {
+func (s *Store) UndispatchedEvents(ctx context.Context, connectionID string, after *store.Event, limit int) ([]*store.Event, error) {
+	// From the start: every published time is after math.MinInt64 (the
+	// least ts), and every uuid after "".
+	from, fromUUID := int64(math.MinInt64), ""
+	if after != nil {
+		from, fromUUID = ts(after.Published), after.UUID
+	}
 	rows, err := s.query(ctx, s.db, `SELECT `+eventCols+` FROM events WHERE dispatched_at = 0 AND connection_id = ?
-		ORDER BY published, uuid LIMIT ?`, connectionID, limitOr100(limit))
+		AND (published > ? OR (published = ? AND uuid > ?))
+		ORDER BY published, uuid LIMIT ?`, connectionID, from, from, fromUUID, limitOr100(limit))
 	if err != nil {
 		return nil, s.fail("undispatched events", err)
 	}

@@ -67,13 +67,22 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 	diff(t, "events of an unknown uuid", 0, len(got))
 
 	// Dispatch: oldest published first; a run per (event, flow) once.
-	und, err := s.UndispatchedEvents(ctx, "c1", 0)
+	und, err := s.UndispatchedEvents(ctx, "c1", nil, 0)
 	noErr(t, err, "UndispatchedEvents")
 	order = order[:0]
 	for _, e := range und {
 		order = append(order, e.UUID)
 	}
 	diff(t, "undispatched events of c1", []string{"e1", "e3", "e2"}, order)
+	for i, want := range [][]string{{"e3", "e2"}, {"e2"}, {}} {
+		after, err := s.UndispatchedEvents(ctx, "c1", und[i], 0)
+		noErr(t, err, "UndispatchedEvents(after "+und[i].UUID+")")
+		got := []string{}
+		for _, e := range after {
+			got = append(got, e.UUID)
+		}
+		diff(t, "undispatched events of c1 after "+und[i].UUID, want, got)
+	}
 
 	putFlow(t, s, &store.Flow{ID: "f1", Name: "quarantine", Source: []byte("name: quarantine\n")}, "PutFlow")
 	run := &store.FlowRun{FlowID: "f1", FlowName: "quarantine", Status: "queued", CreatedAt: at(1001)}
@@ -116,7 +125,7 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.StartEventRun(ctx, "e3", "f3", &store.FlowRun{FlowID: "f3", FlowVersion: 2, Status: "queued", CreatedAt: at(1003)}), "StartEventRun(latest version)")
 	noErr(t, s.MarkEventDispatched(ctx, "e1", at(1004)), "MarkEventDispatched")
 	wantErr(t, s.MarkEventDispatched(ctx, "missing", at(1004)), store.ErrNotFound, "MarkEventDispatched(missing)")
-	und, err = s.UndispatchedEvents(ctx, "c1", 0)
+	und, err = s.UndispatchedEvents(ctx, "c1", nil, 0)
 	noErr(t, err, "UndispatchedEvents")
 	if len(und) != 2 || und[0].UUID != "e3" {
 		t.Errorf("undispatched after e1: %d events", len(und))
