@@ -246,7 +246,7 @@ func (s *Service) leaveUnfinished(ctx context.Context, run *store.FlowRun, err e
 		// Shutting down: hand the run back for the next server.
 		lease.stop()
 		_ = s.store.RenewFlowRunLease(context.WithoutCancel(ctx), run.ID, s.owner, 0, s.now())
-		log.Info("flow run interrupted by shutdown; it resumes on the next start")
+		log.Info("flow run interrupted by shutdown; another server resumes it at once, or this one at its next start")
 		return true
 	}
 	if errors.Is(err, flow.ErrHandBack) {
