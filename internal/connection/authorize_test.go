@@ -730,3 +730,39 @@ func TestReauthorizeAsAnotherAccount(t *testing.T) {
 		t.Errorf("the same account again: warnings %q; want none", res.Warnings)
 	}
 }
+
+// TestFirstSignInStartedByReauthorize: a connection whose first sign-in
+// was never finished (created with --no-wait), signed in through
+// reauthorize, is told connected and audited as its initial
+// authorization, where the page said it was reauthorized; signed in again
+// after that, it is reauthorized.
+func TestFirstSignInStartedByReauthorize(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v, _ := e.create(t, "Prod", nil)
+	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.signIn(t, authURL, oktaemu.AdminLogin)
+	if !res.OK || res.Reauthorization || !strings.Contains(res.Message, "Prod is connected") {
+		t.Fatalf("first sign-in through reauthorize: ok %v, reauthorization %v, %q; want connected", res.OK, res.Reauthorization, res.Message)
+	}
+	authURL, err = e.m.Reauthorize(ctx, v.ID, nil, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.signIn(t, authURL, oktaemu.AdminLogin); !res.OK || !res.Reauthorization || !strings.Contains(res.Message, "Prod is reauthorized") {
+		t.Fatalf("second sign-in: ok %v, reauthorization %v, %q; want reauthorized", res.OK, res.Reauthorization, res.Message)
+	}
+	var summaries []string
+	for _, ev := range e.audit(t, v.ID) {
+		if ev.Action == store.ActionConnectionAuthorize {
+			summaries = append(summaries, strings.SplitN(ev.InputSummary, ";", 2)[0])
+		}
+	}
+	slices.Sort(summaries)
+	if want := []string{"initial authorization", "reauthorization"}; !slices.Equal(summaries, want) {
+		t.Errorf("authorization audit summaries %q; want %q", summaries, want)
+	}
+}

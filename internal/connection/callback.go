@@ -215,8 +215,9 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		// Only a reload of the page is the worse for it.
 		m.log.WarnContext(ctx, "cannot record the completed authorization", "connection", cur.ID, "error", err)
 	}
-	res := &CallbackResult{OK: true, ConnectionID: cur.ID, Nickname: cur.Nickname, Reauthorization: ar.Reauthorize}
-	if ar.Reauthorize {
+	again := reauthorization(ar, c)
+	res := &CallbackResult{OK: true, ConnectionID: cur.ID, Nickname: cur.Nickname, Reauthorization: again}
+	if again {
 		res.Message = fmt.Sprintf("%s is reauthorized and acts as %s", cur.Nickname, who.Login)
 	} else {
 		res.Message = fmt.Sprintf("%s is connected and acts as %s", cur.Nickname, who.Login)
@@ -238,7 +239,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 	}
 	res.Connection = m.view(cur)
 	summary := "initial authorization"
-	if ar.Reauthorize {
+	if again {
 		summary = "reauthorization"
 	}
 	summary += "; granted " + strings.Join(apiScopes(ts.Scopes), " ")
@@ -246,7 +247,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		summary += "; acted as " + c.AuthorizedLogin + " before"
 	}
 	m.audit(ctx, store.AuditEvent{Actor: ar.Actor, Action: store.ActionConnectionAuthorize, ConnectionID: cur.ID, ActingAs: who.Login, InputSummary: summary}, nil)
-	m.log.InfoContext(ctx, "connection authorized", "connection", cur.ID, "actingAs", who.Login, "reauthorization", ar.Reauthorize,
+	m.log.InfoContext(ctx, "connection authorized", "connection", cur.ID, "actingAs", who.Login, "reauthorization", again,
 		"granted", strings.Join(ts.Scopes, " "))
 	return res, nil
 }
@@ -336,12 +337,21 @@ func (m *Manager) sealTokens(c *store.Connection, ts *tokenSet) error {
 	return nil
 }
 
+// reauthorization reports whether the sign-in ar completes authorizes c
+// again: started by reauthorize (ar.Reauthorize) for a connection that
+// was authorized before. A connection that never was (created with
+// --no-wait, its first sign-in given up) is authorized for the first
+// time, however its sign-in was started.
+func reauthorization(ar *store.AuthRequest, c *store.Connection) bool {
+	return ar.Reauthorize && !c.AuthorizedAt.IsZero()
+}
+
 // fail records a failed attempt: the connection goes to status error with
 // the reason, remedy and code (a store.Reason*), except that an active
 // connection being reauthorized stays active with its working tokens.
 func (a *attempt) fail(ctx context.Context, code string, p *problem.Error) (*CallbackResult, error) {
 	m := a.m
-	res := &CallbackResult{ConnectionID: a.c.ID, Nickname: a.c.Nickname, Reauthorization: a.ar.Reauthorize,
+	res := &CallbackResult{ConnectionID: a.c.ID, Nickname: a.c.Nickname, Reauthorization: reauthorization(a.ar, a.c),
 		Code: p.Code, Message: p.Message, Remedy: p.Remedy}
 	var cur *store.Connection
 	err := m.Store.UpdateConnection(ctx, a.c.ID, func(c *store.Connection) error {
