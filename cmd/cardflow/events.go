@@ -24,9 +24,16 @@ func cmdEventsList(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *api.EventList) {
 		t := newTable(w, "PUBLISHED", "EVENT TYPE", "DEVICE", "USER", "UUID", "RECEIVED VIA", "FLOW RUNS")
 		for _, ev := range out.Events {
-			runs := "-"
-			if len(ev.FlowRuns) > 0 {
-				runs = strings.Join(ev.FlowRuns, " ")
+			// An event not dispatched yet says so, beside the runs it
+			// started already: FLOW RUNS is not all it will start.
+			runs := strings.Join(ev.FlowRuns, " ")
+			switch {
+			case ev.Waiting != "" && runs != "":
+				runs += " (" + ev.Waiting + ")"
+			case ev.Waiting != "":
+				runs = "- (" + ev.Waiting + ")"
+			case runs == "":
+				runs = "-"
 			}
 			device, user := "-", "-"
 			if d := ev.Device; d != nil && d.ID != "" {

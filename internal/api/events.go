@@ -16,17 +16,25 @@ type EventList struct {
 // connection (Nickname empty once it is deleted). Device and User are the
 // device and the user the event is about (its UDDevice and User targets),
 // as trigger.event has them; nil when it names none (a lifecycle event
-// names no user).
+// names no user). DispatchedAt is when the dispatcher had started every
+// run the event triggers (none when no enabled flow's trigger matched
+// it); nil until then, while Waiting says why it waits in the inbox
+// ("not dispatched yet": for the next dispatch round, for the org's clock
+// of a flow enabled since the last one, or for a flow whose trigger's
+// connection needs reauthorization, its runs of the other flows started
+// meanwhile); Waiting is left out once it is dispatched.
 type Event struct {
-	UUID        string         `json:"uuid"`
-	EventType   string         `json:"eventType"`
-	Published   time.Time      `json:"published"`
-	Device      *EventDevice   `json:"device,omitempty"`
-	User        *EventUser     `json:"user,omitempty"`
-	ReceivedVia []string       `json:"receivedVia"`
-	ReceivedAt  time.Time      `json:"receivedAt"`
-	FlowRuns    []string       `json:"flowRuns"`
-	Connection  *ConnectionRef `json:"connection"`
+	UUID         string         `json:"uuid"`
+	EventType    string         `json:"eventType"`
+	Published    time.Time      `json:"published"`
+	Device       *EventDevice   `json:"device,omitempty"`
+	User         *EventUser     `json:"user,omitempty"`
+	ReceivedVia  []string       `json:"receivedVia"`
+	ReceivedAt   time.Time      `json:"receivedAt"`
+	FlowRuns     []string       `json:"flowRuns"`
+	DispatchedAt *time.Time     `json:"dispatchedAt,omitempty"`
+	Waiting      string         `json:"waiting,omitempty"`
+	Connection   *ConnectionRef `json:"connection"`
 }
 
 // EventDevice is the device an event names.

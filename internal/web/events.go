@@ -108,14 +108,36 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			runs = []string{}
 		}
 		dev, user := EventTargets(e.Raw)
-		out.Events = append(out.Events, api.Event{UUID: e.UUID, EventType: e.EventType, Published: e.Published, Device: dev, User: user,
-			ReceivedVia: e.ReceivedVia, ReceivedAt: e.ReceivedAt, FlowRuns: runs,
-			Connection: &api.ConnectionRef{ID: e.ConnectionID, Nickname: nicknames[e.ConnectionID]}})
+		ev := api.Event{UUID: e.UUID, EventType: e.EventType, Published: e.Published, Device: dev, User: user,
+			ReceivedVia: e.ReceivedVia, ReceivedAt: e.ReceivedAt, FlowRuns: runs, Waiting: EventWaiting(e),
+			Connection: &api.ConnectionRef{ID: e.ConnectionID, Nickname: nicknames[e.ConnectionID]}}
+		if !e.DispatchedAt.IsZero() {
+			ev.DispatchedAt = &e.DispatchedAt
+		}
+		out.Events = append(out.Events, ev)
 	}
 	if last := len(evs) - 1; last >= 0 && len(evs) == pageLimit(f.Limit) {
 		out.Next = nextPage(r, q, evs[last].Published, evs[last].UUID, "connection", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// EventNotDispatched is what the API (api.Event.Waiting) and the
+// console's Events page say of an event in the inbox whose flows the
+// dispatcher has not all started yet.
+const EventNotDispatched = "not dispatched yet"
+
+// EventWaiting says why event e waits in the inbox, undispatched, as the
+// API's and the console's lists of events say it; "" once it is
+// dispatched. The inbox keeps no reason: an event waits until the next
+// dispatch round, for the org's clock of a flow enabled since the last
+// one, or for a flow whose trigger's connection needs reauthorization
+// (its runs of the other flows started).
+func EventWaiting(e *store.Event) string {
+	if !e.DispatchedAt.IsZero() {
+		return ""
+	}
+	return EventNotDispatched
 }
 
 // EventTargets reads the device and the user an Okta LogEvent names (its
