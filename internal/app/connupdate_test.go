@@ -32,7 +32,10 @@ func TestConnectionUpdate(t *testing.T) {
 		}
 		return code, out.Connection, e
 	}
-	reauthorize := func(id string) {
+	// reauthorize signs a connection in through reauthorize; its page says
+	// so as it was authorized before or not (want: "reauthorized" or
+	// "connected").
+	reauthorize := func(id, want string) {
 		t.Helper()
 		var re struct {
 			AuthorizeURL string `json:"authorizeUrl"`
@@ -40,7 +43,7 @@ func TestConnectionUpdate(t *testing.T) {
 		if code, data := h.call("POST", "/api/v1/connections/"+id+"/reauthorize", map[string]any{}, &re); code != http.StatusOK {
 			t.Fatalf("reauthorize: %d %s", code, data)
 		}
-		if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK || !strings.Contains(page, "reauthorized") {
+		if code, page := h.signIn(re.AuthorizeURL, oktaemu.AdminLogin); code != http.StatusOK || !strings.Contains(page, "is "+want) {
 			t.Fatalf("reauthorization callback: %d\n%s", code, page)
 		}
 	}
@@ -64,7 +67,7 @@ func TestConnectionUpdate(t *testing.T) {
 	if code != http.StatusOK || v.Status != "needs_reauthorization" || !strings.Contains(v.StatusReason, "client secret was changed") || v.Remedy == "" {
 		t.Fatalf("PATCH: %d %+v; want needs_reauthorization with a reason and a remedy", code, v)
 	}
-	reauthorize(wrong.ID)
+	reauthorize(wrong.ID, "connected") // its first sign-in failed
 	if code, r := h.run("okta-devices/search-devices", wrong.ID, map[string]any{"resultSet": "first"}); code != http.StatusCreated || r.Status != "succeeded" {
 		t.Fatalf("a card after the update and reauthorization: %d %+v", code, r)
 	}
@@ -76,7 +79,7 @@ func TestConnectionUpdate(t *testing.T) {
 	if _, r := h.run("okta-devices/search-devices", wrong.ID, map[string]any{"resultSet": "first"}); r.Status != "failed" || r.Error == nil || !strings.Contains(r.Error.Message+r.Error.Code, "reauthoriz") {
 		t.Errorf("a card before the reauthorization: %+v; want a failure asking for reauthorization", r)
 	}
-	reauthorize(wrong.ID)
+	reauthorize(wrong.ID, "reauthorized")
 	if _, r := h.run("okta-devices/search-devices", wrong.ID, map[string]any{"resultSet": "first"}); r.Status != "succeeded" {
 		t.Errorf("a card after the second reauthorization: %+v", r)
 	}
