@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
@@ -61,6 +62,11 @@ func TestEventsWaitForAReauthorization(t *testing.T) {
 	if removal == nil || !removal.DispatchedAt.IsZero() {
 		t.Fatalf("the removal in the inbox: %+v; want it waiting, undispatched", removal)
 	}
+	// GET /api/v1/events says that it waits, as the console's Events page
+	// does, beside the run of the other flow it started.
+	if ev := h.listedEvent(removal.UUID); ev.Waiting != "not dispatched yet" || ev.DispatchedAt != nil || len(ev.FlowRuns) != 1 {
+		t.Errorf("GET /api/v1/events lists the waiting removal as %+v; want waiting \"not dispatched yet\", no dispatchedAt, the other flow's run", ev)
+	}
 
 	var re struct {
 		AuthorizeURL string `json:"authorizeUrl"`
@@ -79,7 +85,26 @@ func TestEventsWaitForAReauthorization(t *testing.T) {
 		evs, err := h.app.Store.UndispatchedEvents(t.Context(), removal.ConnectionID, nil, 10)
 		return err == nil && len(evs) == 0
 	})
+	if ev := h.listedEvent(removal.UUID); ev.Waiting != "" || ev.DispatchedAt == nil || len(ev.FlowRuns) != 2 {
+		t.Errorf("GET /api/v1/events lists the dispatched removal as %+v; want its dispatchedAt, no waiting, both runs", ev)
+	}
 	if a, b := h.runsOf(hooked), h.runsOf(other); len(a) != 1 || len(b) != 1 {
 		t.Errorf("runs: %d and %d; want one of each flow", len(a), len(b))
 	}
+}
+
+// listedEvent is the event uuid as GET /api/v1/events lists it.
+func (h *harness) listedEvent(uuid string) api.Event {
+	h.t.Helper()
+	var out api.EventList
+	if code, body := h.call("GET", "/api/v1/events?limit=1000", nil, &out); code != http.StatusOK {
+		h.t.Fatalf("GET /api/v1/events: %d %s", code, body)
+	}
+	for _, ev := range out.Events {
+		if ev.UUID == uuid {
+			return ev
+		}
+	}
+	h.t.Fatalf("GET /api/v1/events lists no event %s: %+v", uuid, out.Events)
+	return api.Event{}
 }

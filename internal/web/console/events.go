@@ -41,6 +41,7 @@ type eventRow struct {
 	User        string
 	Runs        []eventRun
 	Dispatched  bool
+	Waiting     string // why it is not dispatched (web.EventWaiting); "" once it is
 	ReceivedVia string // "hook", "poll" or "hook and poll"
 }
 
@@ -131,7 +132,7 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 	}
 	names := c.eventCardNames()
 	for _, e := range evs {
-		row := eventRow{Event: e, Name: names[e.EventType], Connection: nick[e.ConnectionID], Dispatched: !e.DispatchedAt.IsZero()}
+		row := eventRow{Event: e, Name: names[e.EventType], Connection: nick[e.ConnectionID], Dispatched: !e.DispatchedAt.IsZero(), Waiting: web.EventWaiting(e)}
 		if row.Name == "" {
 			row.Name = e.EventType
 		}
