@@ -142,10 +142,11 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, s *reqStat
 		status, e := c.publicError(r.Context(), err)
 		switch e.Field {
 		case "expiresIn":
-			// The API's words print the lifetime as Go does (-5h0m0s); the
-			// form says it as it was sent (-5h), under its own label, and
-			// asks for one of its choices rather than a Go duration.
-			msg := strings.ReplaceAll(e.Message, "expiresIn "+expires.String(), "expiresIn "+d.Expires)
+			// The API's words write the lifetime as access.Hours does
+			// (1h30m0s); the form says it as it was sent (90m), under its
+			// own label, and asks for one of its choices rather than a Go
+			// duration.
+			msg := strings.ReplaceAll(e.Message, "expiresIn "+access.Hours(expires), "expiresIn "+d.Expires)
 			d.ExpiresError = sentence(strings.Replace(msg, "expiresIn ", "Expires in ", 1), "choose one of the lifetimes offered")
 		case "role":
 			d.RoleError = sentence(e.Message, e.Remedy)

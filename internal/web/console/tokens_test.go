@@ -263,6 +263,8 @@ func TestTokenFormWritesTheLifetimeBack(t *testing.T) {
 		{name: "", expiresIn: "720h", option: "720h", label: "30 days"},
 		{name: "ci", expiresIn: "-5h", option: "-5h", label: "-5h", fieldError: "Expires in -5h is shorter than a token may last: from 1m to 8784h (366 days); choose one of the lifetimes offered."},
 		{name: "ci", expiresIn: "9000h", option: "9000h", label: "375 days", fieldError: "Expires in 9000h is longer than a token may last"},
+		{name: "ci", expiresIn: "9000h0m", option: "9000h0m", label: "375 days", fieldError: "Expires in 9000h0m is longer than a token may last"},
+		{name: "ci", expiresIn: "527100m", option: "527100m", label: "527100m", fieldError: "Expires in 527100m is longer than a token may last"},
 	} {
 		resp, body := post(t, c, e.url+"/tokens", url.Values{"csrf": {csrf}, "name": {tc.name}, "role": {"viewer"}, "expiresIn": {tc.expiresIn}}, nil)
 		if resp.StatusCode != http.StatusBadRequest {
