@@ -35,20 +35,43 @@ const redacted = "(redacted)"
 // recordedInput is the run's input as stored: the checked input, with
 // header values of custom-api-action redacted.
 func recordedInput(c *Card, in map[string]any) json.RawMessage {
-	rec := in
-	if h, ok := in["headers"].(map[string]any); ok && c.ID == "custom-api-action" {
-		rec = maps.Clone(in)
-		hh := make(map[string]any, len(h))
-		for k := range h {
-			hh[k] = redacted
-		}
-		rec["headers"] = hh
-	}
-	b, err := json.Marshal(rec)
+	b, err := json.Marshal(redactInput(c, in))
 	if err != nil {
 		return nil
 	}
 	return b
+}
+
+// RecordedInput is in, an input of card ref ("okta-devices/custom-api-action"),
+// as records keep it: a flow item's input is recorded as its card run's
+// is, each custom-api-action header value replaced by "(redacted)" (a
+// headers value that is no map, which the card refuses, is replaced
+// whole). in is not changed.
+func RecordedInput(ref string, in map[string]any) map[string]any {
+	c := lookup(ref)
+	if c == nil {
+		return in
+	}
+	return redactInput(c, in)
+}
+
+func redactInput(c *Card, in map[string]any) map[string]any {
+	v, ok := in["headers"]
+	if !ok || v == nil || c.ID != "custom-api-action" {
+		return in
+	}
+	rec := maps.Clone(in)
+	h, ok := v.(map[string]any)
+	if !ok {
+		rec["headers"] = redacted
+		return rec
+	}
+	hh := make(map[string]any, len(h))
+	for k := range h {
+		hh[k] = redacted
+	}
+	rec["headers"] = hh
+	return rec
 }
 
 // maxSummary bounds an audit event's input summary.

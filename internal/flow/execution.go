@@ -454,7 +454,11 @@ func (x *execution) itemState(st *Step, index int, o *itemOutcome) (ItemState, e
 	}
 	var err error
 	if o.input != nil {
-		if it.Input, err = json.Marshal(o.input); err != nil {
+		in := o.input
+		if rec, ok := x.r.Cards.(InputRecorder); ok {
+			in = rec.RecordedInput(st.Card, in)
+		}
+		if it.Input, err = json.Marshal(in); err != nil {
 			return it, fmt.Errorf("flow: item input of step %s: %w", st.ID, err)
 		}
 	}

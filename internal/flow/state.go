@@ -223,6 +223,16 @@ type CardRunner interface {
 	PlanCard(ctx context.Context, c Call) (map[string]any, *Change, error)
 }
 
+// InputRecorder is implemented by a CardRunner whose card runs record an
+// input otherwise than it was given (a header value of a custom call
+// redacted): an item's input is recorded as RecordedInput gives it, so
+// that the item keeps no more than its card run. Nothing reads an item's
+// input back to run it: a resumed or rerun item is evaluated again from
+// the flow document.
+type InputRecorder interface {
+	RecordedInput(card string, in map[string]any) map[string]any
+}
+
 // Progress reports a run's or plan's advance. The runner calls
 // Runner.Progress with one at a time (never concurrently).
 type Progress struct {

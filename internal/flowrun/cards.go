@@ -46,6 +46,12 @@ func (c Cards) request(call flow.Call) card.Request {
 		DeviceName: call.DeviceName, Plan: store.PlanRef(call.Plan), ReadDevice: call.ReadDevice}
 }
 
+// RecordedInput is an item's input as its card run records it
+// (flow.InputRecorder): a custom call's header values redacted.
+func (c Cards) RecordedInput(ref string, in map[string]any) map[string]any {
+	return card.RecordedInput(ref, in)
+}
+
 // finishedItem is a card run's outcome to be stored with its flow item.
 type finishedItem struct {
 	st  ItemStore
