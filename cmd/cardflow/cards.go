@@ -304,7 +304,12 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 	if err := checkPlans(plans); err != nil {
 		return err
 	}
+	filters := flagsText("connection", connection, "card", card, "plans", plans)
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/runs", limit, "connection", connection, "card", card, "plans", plans), func(w io.Writer, out *api.RunList) {
+		if len(out.Runs) == 0 {
+			printNone(w, "card runs", filters)
+			return
+		}
 		t := newTable(w, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
 		for i := range out.Runs {
 			r := &out.Runs[i]
@@ -385,16 +390,22 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor, "plans", plans),
 		func(w io.Writer, out *api.AuditList) {
 			if len(out.Events) == 0 {
-				// A header alone reads as a list that failed to come.
-				if filters == "" {
-					fmt.Fprintln(w, "No audit events.")
-				} else {
-					fmt.Fprintf(w, "No audit events match %s.\n", filters)
-				}
+				printNone(w, "audit events", filters)
 				return
 			}
 			printAudit(w, out)
 		})
+}
+
+// printNone says that a list came empty: "No WHAT." or, with filters
+// given (flagsText), "No WHAT match FILTERS.". A table's header alone reads
+// as a list that failed to come.
+func printNone(w io.Writer, what, filters string) {
+	if filters == "" {
+		fmt.Fprintf(w, "No %s.\n", what)
+		return
+	}
+	fmt.Fprintf(w, "No %s match %s.\n", what, filters)
 }
 
 // flagsText writes the flags given of name, value pairs as they are typed

@@ -191,6 +191,10 @@ func cmdConnectionsList(ctx context.Context, e *env, args []string) error {
 	if o.json {
 		return printJSON(e.stdout, all)
 	}
+	if len(all.Connections) == 0 {
+		printNone(e.stdout, "connections", "")
+		return nil
+	}
 	t := newTable(e.stdout, "NICKNAME", "STATUS", "DOMAIN", "CONNECTOR", "AUTHORIZED BY", "ID")
 	for i := range all.Connections {
 		v := &all.Connections[i]

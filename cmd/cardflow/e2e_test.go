@@ -260,7 +260,7 @@ func TestCLIConnections(t *testing.T) {
 		{name: "show unknown", args: []string{"connections", "show", "nope"}, wantCode: exitFailure},
 		{name: "audit", args: []string{"audit", "--action", "connection.test"}, wantOut: []string{"connection.test", "success", "Waited"}},
 		{name: "delete", args: []string{"connections", "delete", "Waited"}, wantOut: []string{"Deleted connection Waited (conn_", "its card runs stay readable: cardflow runs list --connection conn_"}},
-		{name: "gone", args: []string{"connections", "list"}, wantOut: []string{"NICKNAME"}},
+		{name: "gone", args: []string{"connections", "list"}, wantOut: []string{"No connections."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -67,7 +67,7 @@ steps:
 		}
 	}
 	code, out, _ = runCLI(t, s.vars, "runs", "list", "--card", "okta-devices/suspend-device")
-	if code != exitOK || strings.Contains(out, "suspend-device") {
+	if code != exitOK || out != "No card runs match --card okta-devices/suspend-device.\n" {
 		t.Errorf("runs list --card suspend-device: exit %d\n%s; want no run recorded", code, out)
 	}
 }

@@ -22,6 +22,10 @@ func cmdEventsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *api.EventList) {
+		if len(out.Events) == 0 {
+			printNone(w, "Okta events", flagsText("connection", connection))
+			return
+		}
 		t := newTable(w, "PUBLISHED", "EVENT TYPE", "DEVICE", "USER", "UUID", "RECEIVED VIA", "FLOW RUNS")
 		for _, ev := range out.Events {
 			// An event not dispatched yet says so, beside the runs it

@@ -890,6 +890,10 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 	// flow-runs?flow= takes a stored flow's name or id, and also the id of
 	// a deleted flow, whose runs stay readable.
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flow-runs", limit, "flow", arg), func(w io.Writer, out *api.FlowRunList) {
+		if len(out.Runs) == 0 {
+			printNone(w, "runs of flow "+shellArg(arg), "")
+			return
+		}
 		t := newTable(w, "RUN", "VERSION", "STATUS", "TRIGGER", "RERUN OF", "QUEUED", "FINISHED", "ERROR")
 		for _, r := range out.Runs {
 			finished := "-"
@@ -1043,6 +1047,10 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	}
 	if o.json {
 		return printJSON(e.stdout, all)
+	}
+	if len(all.Flows) == 0 {
+		printNone(e.stdout, "stored flows", "")
+		return nil
 	}
 	t := newTable(e.stdout, "NAME", "TRIGGER", "STATE", "NEXT RUN", "LAST RUN", "UPDATED", "ID")
 	for _, f := range all.Flows {
