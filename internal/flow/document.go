@@ -43,6 +43,7 @@ type Document struct {
 	// Trigger is the on: section; nil for a flow only people start.
 	Trigger *Trigger
 
+	warnings  []Warning // see Warnings
 	validated bool
 }
 

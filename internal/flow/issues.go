@@ -65,9 +65,10 @@ type scopeIssue struct {
 	Remedy        string   `json:"remedy"`
 }
 
-// issues collects the problems of one document.
+// issues collects the problems of one document, and its warnings.
 type issues struct {
-	list []Issue
+	list     []Issue
+	warnings []Warning
 }
 
 func (is *issues) add(pos Pos, step, format string, args ...any) {
@@ -85,6 +86,11 @@ func (is *issues) err() error {
 	if len(is.list) == 0 {
 		return nil
 	}
+	return withWarnings(is.problem(), is.warnings)
+}
+
+// problem is err of a non-empty list, without the warnings.
+func (is *issues) problem() *problem.Error {
 	list := slices.Clone(is.list)
 	slices.SortStableFunc(list, func(a, b Issue) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))

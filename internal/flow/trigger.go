@@ -491,6 +491,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 				continue
 			}
 			s.Timezone, s.loc, s.zonePos = loc.String(), loc, p.pos(e.val)
+			zoneWarning(&p.iss, s.zonePos, s.Timezone)
 		default:
 			p.iss.add(e.keyPos, "", "unknown key %q in on.schedule; a schedule has cron or every, and timezone%s", e.key, suggest(e.key, "cron", "every", "timezone"))
 			good = false
@@ -523,6 +524,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 			p.iss.add(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
 			return nil
 		}
+		cronWarnings(&p.iss, cronPos, s.Cron, fields, s.spec)
 	}
 	if !good {
 		return nil

@@ -134,7 +134,7 @@ func (ps Parser) Check(ctx context.Context, src []byte, env ValidateEnv) (*Docum
 	case doc == nil:
 		return nil, iss.err()
 	case iss.empty():
-		return doc, doc.Validate(ctx, env)
+		return doc, withWarnings(doc.Validate(ctx, env), doc.warnings)
 	}
 	if _, _, err := doc.check(ctx, env, iss); err != nil {
 		return nil, err

@@ -1,0 +1,152 @@
+package flow
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/problem"
+)
+
+// scheduleDoc is a valid flow document whose on.schedule has lines (line
+// 4: cron, at column 11; line 5: timezone, at column 15).
+func scheduleDoc(cron, zone string) string {
+	return "name: t\non:\n  schedule:\n    cron: \"" + cron + "\"\n    timezone: " + zone + "\n" + `steps:
+  - id: a
+    card: okta-devices/read-device
+    connection: Demo org
+    input: {deviceId: x}
+`
+}
+
+// TestScheduleWarnings: what a schedule says that is legal but likely not
+// meant is a warning at its line, with a remedy; the document is valid and
+// its schedule is as it was (a stored flow with it runs as it did).
+func TestScheduleWarnings(t *testing.T) {
+	tests := []struct {
+		name, cron, zone string
+		line, col        int
+		path             string
+		msg, remedy      string // contained in the warning's
+	}{
+		{"EST", "0 2 * * *", "EST", 5, 15, "on.schedule.timezone",
+			"timezone EST is a fixed offset, UTC-5 all year, without daylight saving time", "America/New_York"},
+		{"MST", "0 2 * * *", "MST", 5, 15, "on.schedule.timezone", "UTC-7 all year", "America/Denver for the clocks of Denver (the US Mountain zone), which follow daylight saving time, or America/Phoenix"},
+		{"HST", "0 2 * * *", "HST", 5, 15, "on.schedule.timezone", "UTC-10 all year", "Pacific/Honolulu"},
+		{"Etc/GMT+5", "0 2 * * *", "Etc/GMT+5", 5, 15, "on.schedule.timezone",
+			"timezone Etc/GMT+5 is UTC-5 all year, not UTC+5: the sign of the Etc/GMT zones is inverted", "for UTC+5 write Etc/GMT-5"},
+		{"Etc/GMT-2", "0 2 * * *", "Etc/GMT-2", 5, 15, "on.schedule.timezone", "is UTC+2 all year, not UTC-2", "for UTC-2 write Etc/GMT+2"},
+		{"question mark", "0 2 ? * MON", "UTC", 4, 11, "on.schedule.cron",
+			`cron "0 2 ? * MON": the day-of-month field's ? is read as * (every day)`, "write * instead"},
+		{"minute step that does not divide the hour", "*/45 * * * *", "UTC", 4, 11, "on.schedule.cron",
+			"the minute field */45 fires at minutes 0 and 45, 45 then 15 minutes apart", "write every: 45m instead of cron; to keep these times, list them (0,45)"},
+		{"minute step over the hour", "*/90 * * * *", "UTC", 4, 11, "on.schedule.cron",
+			"the minute field */90 fires at minute 0 only, once an hour", "every: 90m"},
+		{"hour step that does not divide the day", "0 */5 * * *", "Europe/Berlin", 4, 11, "on.schedule.cron",
+			"the hour field */5 fires at hours 0, 5, 10, 15 and 20, 5 then 4 hours apart", "list them (0,5,10,15,20)"},
+		{"stepped range to the end", "0-59/7 9 * * *", "UTC", 4, 11, "on.schedule.cron", "7 then 4 minutes apart", "every: 7m"},
+		{"31st", "0 2 31 * *", "UTC", 4, 11, "on.schedule.cron",
+			`cron "0 2 31 * *" has no run in February, April, June, September and November, which have no 31st`, "run on days 28-31"},
+		{"30th", "0 2 30 * *", "UTC", 4, 11, "on.schedule.cron", "no run in February, which has no 30th", "days 28-31"},
+		{"29th of February", "0 2 29 2 *", "UTC", 4, 11, "on.schedule.cron", "no run in February but of leap years", "for the last day of February every year, run on days 28-29"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := Check(context.Background(), []byte(scheduleDoc(tt.cron, tt.zone)), demoEnv())
+			if err != nil {
+				t.Fatalf("Check: %v; want the document valid, with a warning", err)
+			}
+			ws := doc.Warnings()
+			if len(ws) != 1 {
+				t.Fatalf("warnings = %+v; want one", ws)
+			}
+			w := ws[0]
+			if w.Line != tt.line || w.Column != tt.col || w.Path != tt.path || !strings.Contains(w.Message, tt.msg) || !strings.Contains(w.Remedy, tt.remedy) {
+				t.Errorf("warning = %+v;\nwant %d:%d %s, message with %q, remedy with %q", w, tt.line, tt.col, tt.path, tt.msg, tt.remedy)
+			}
+			if s := doc.Trigger.Schedule; s.Cron != tt.cron || s.Timezone != tt.zone {
+				t.Errorf("schedule = %q in %s; want it as written", s.Cron, s.Timezone)
+			}
+		})
+	}
+}
+
+// TestScheduleWithoutWarnings: what is meant as written warns of nothing:
+// zones of places, UTC and its names, Etc/GMT+0, steps that divide the
+// hour or the day, a stepped range short of the end, a 31st that the
+// months named all have, and days that either day field matches.
+func TestScheduleWithoutWarnings(t *testing.T) {
+	for _, c := range [][2]string{
+		{"0 2 * * *", "America/New_York"}, {"0 2 * * *", "UTC"}, {"0 2 * * *", "Etc/UTC"}, {"0 2 * * *", "Etc/GMT+0"},
+		{"0 2 * * *", "EST5EDT"}, {"0 2 * * *", "America/Phoenix"},
+		{"*/15 */6 * * *", "UTC"}, {"5/20 * * * *", "UTC"}, {"0-30/7 * * * *", "UTC"}, {"*/30 9-17/2 * * *", "UTC"},
+		{"0 2 31 1,3,5,7,8,10,12 *", "UTC"}, {"0 2 1,31 * *", "UTC"}, {"0 2 31 * MON", "UTC"}, {"0 2 28 * *", "UTC"},
+	} {
+		doc := mustParse(t, scheduleDoc(c[0], c[1]))
+		if ws := doc.Warnings(); len(ws) != 0 {
+			t.Errorf("cron %q in %s: warnings %+v; want none", c[0], c[1], ws)
+		}
+	}
+}
+
+// TestWarningsBesideErrors: a document with problems carries its warnings
+// in details.warnings, both when its parse fails and when only its
+// connections do; every is not warned of for a zone (that is an error).
+func TestWarningsBesideErrors(t *testing.T) {
+	src := strings.Replace(scheduleDoc("0 2 * * *", "EST"), "deviceId: x", "deviceId: x, colour: red", 1)
+	_, err := Check(context.Background(), []byte(src), demoEnv())
+	p, ok := problem.As(err)
+	if !ok {
+		t.Fatalf("Check: %v; want the unknown input refused", err)
+	}
+	ws, _ := p.Details["warnings"].([]Warning)
+	if len(ws) != 1 || !strings.Contains(ws[0].Message, "timezone EST") {
+		t.Errorf("details.warnings = %#v; want the one of EST", p.Details["warnings"])
+	}
+
+	src = strings.Replace(scheduleDoc("*/45 * * * *", "UTC"), "Demo org", "Old org", 1)
+	doc, err := Check(context.Background(), []byte(src), demoEnv())
+	p, ok = problem.As(err)
+	if !ok || p.Code != problem.NeedsReauthorization {
+		t.Fatalf("Check: %v; want needs_reauthorization", err)
+	}
+	if ws, _ := p.Details["warnings"].([]Warning); len(ws) != 1 || ws[0].Path != "on.schedule.cron" {
+		t.Errorf("details.warnings = %#v; want the one of */45", p.Details["warnings"])
+	}
+	if doc == nil || len(doc.Warnings()) != 1 {
+		t.Errorf("document = %v; want it with its warning", doc)
+	}
+
+	if _, err := Parse([]byte(strings.Replace(scheduleDoc("0 2 * * *", "UTC"), "timezone: UTC", "colour: red", 1))); err != nil {
+		if p, _ := problem.As(err); p.Details["warnings"] != nil {
+			t.Errorf("details.warnings = %#v of a document without any", p.Details["warnings"])
+		}
+	} else {
+		t.Fatal("an unknown key in on.schedule was accepted")
+	}
+}
+
+// TestWarningsOfAStoredSchedule: the scheduler's schedule of a flow with
+// a warning ticks as the document reads it: EST is UTC-5 in July too, and
+// */45 fires at :00 and :45.
+func TestWarningsOfAStoredSchedule(t *testing.T) {
+	doc := mustParse(t, scheduleDoc("0 2 * * *", "EST"))
+	s, err := ScheduleFromSpec(doc.Trigger.SpecJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Next(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)), time.Date(2026, 7, 1, 7, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("next = %v; want %v (02:00 at UTC-5)", got, want)
+	}
+	s = mustParse(t, scheduleDoc("*/45 * * * *", "UTC")).Trigger.Schedule
+	at := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	var got []string
+	for range 3 {
+		at = s.Next(at)
+		got = append(got, at.Format("15:04"))
+	}
+	if strings.Join(got, " ") != "00:45 01:00 01:45" {
+		t.Errorf("ticks = %v; want 00:45 01:00 01:45", got)
+	}
+}
