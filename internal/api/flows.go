@@ -106,6 +106,9 @@ type FlowStored struct {
 	Enablement *Enablement `json:"enablement,omitempty"`
 	Flow       Flow        `json:"flow"`
 	Unchanged  bool        `json:"unchanged"`
+	// Warnings are what the document says that is legal but likely not
+	// meant (never null): the flow is stored and runs as written.
+	Warnings []FlowWarning `json:"warnings"`
 }
 
 // FlowVersion is one stored version of a flow: GET
@@ -152,14 +155,28 @@ type FlowDeleted struct {
 
 // FlowValidation answers POST /api/v1/flows/validate. Flow is the
 // document's name when it parses; an invalid document has the error's
-// Code, Message and Remedy and its Issues (never null).
+// Code, Message and Remedy and its Issues (never null). Warnings (never
+// null) do not make a document invalid.
 type FlowValidation struct {
-	Code    string      `json:"code,omitempty"`
-	Flow    string      `json:"flow,omitempty"`
-	Issues  []FlowIssue `json:"issues"`
-	Message string      `json:"message,omitempty"`
-	Remedy  string      `json:"remedy,omitempty"`
-	Valid   bool        `json:"valid"`
+	Code     string        `json:"code,omitempty"`
+	Flow     string        `json:"flow,omitempty"`
+	Issues   []FlowIssue   `json:"issues"`
+	Message  string        `json:"message,omitempty"`
+	Remedy   string        `json:"remedy,omitempty"`
+	Valid    bool          `json:"valid"`
+	Warnings []FlowWarning `json:"warnings"`
+}
+
+// FlowWarning is something a flow document says that is legal but likely
+// not what its author means (timezone: EST, which keeps no daylight saving
+// time), at a 1-based Line and Column and a Path in the document
+// ("on.schedule.timezone"), with what to write instead (Remedy).
+type FlowWarning struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
+	Remedy  string `json:"remedy"`
 }
 
 // FlowIssue is one problem found in a flow document, at a 1-based Line

@@ -130,7 +130,7 @@ func (s *Server) putFlow(w http.ResponseWriter, r *http.Request) {
 	}
 	// Unchanged: the document is byte for byte the latest version's, so
 	// no version was added.
-	out := api.FlowStored{Flow: flowJSON(res.Flow, res.Doc, false), Unchanged: res.Unchanged}
+	out := api.FlowStored{Flow: flowJSON(res.Flow, res.Doc, false), Unchanged: res.Unchanged, Warnings: warningsJSON(res.Doc.Warnings())}
 	if res.Enablement != flowrun.EnablementNone {
 		// What storing did to the enabled state: new (stored disabled),
 		// kept (same trigger), disabled (trigger changed or removed), or
@@ -175,7 +175,7 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	doc, err := s.Flows.Validate(r.Context(), src)
-	out := api.FlowValidation{Valid: err == nil, Issues: []api.FlowIssue{}}
+	out := api.FlowValidation{Valid: err == nil, Issues: []api.FlowIssue{}, Warnings: warningsJSON(doc.Warnings())}
 	if doc != nil {
 		out.Flow = doc.Name
 	}
@@ -186,6 +186,9 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out.Code, out.Message, out.Remedy = string(p.Code), p.Error(), p.Remedy
+		if ws, ok := p.Details["warnings"].([]flow.Warning); ok && doc == nil {
+			out.Warnings = warningsJSON(ws)
+		}
 		switch list := p.Details["errors"].(type) {
 		case []flow.Issue:
 			for _, i := range list {
@@ -200,6 +203,15 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// warningsJSON is a document's warnings in the API's shape (never nil).
+func warningsJSON(ws []flow.Warning) []api.FlowWarning {
+	out := make([]api.FlowWarning, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, api.FlowWarning{Line: w.Line, Column: w.Column, Path: w.Path, Message: w.Message, Remedy: w.Remedy})
+	}
+	return out
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) {

@@ -129,10 +129,12 @@ steps:
 		"connection test missing scope": api.ConnectionTest{OK: true, Status: "active", MissingScopes: []string{"okta.devices.manage"},
 			MissingScopeCards: map[string][]string{"okta.devices.manage": {"okta-devices/suspend-device"}}, Auth: "user"},
 		"connection deleted": api.ConnectionDeleted{ID: "conn_1", Nickname: "Prod", Deleted: true, Revoked: false, Warning: "w"},
-		"flow stored":        api.FlowStored{Flow: flowJSON(bare, nil, false), Enablement: &api.Enablement{Outcome: "new", Message: "m"}},
+		"flow stored":        api.FlowStored{Flow: flowJSON(bare, nil, false), Enablement: &api.Enablement{Outcome: "new", Message: "m"}, Warnings: warningsJSON(nil)},
 		"flow deleted":       api.FlowDeleted{ID: "flow_1", Name: "wire", Deleted: true},
-		"flow invalid":       api.FlowValidation{Flow: "wire", Code: "invalid_input", Message: "m", Remedy: "r", Issues: []api.FlowIssue{{Line: 3, Column: 5, Step: "s", Message: "m"}}},
-		"flow valid":         api.FlowValidation{Valid: true, Flow: "wire", Issues: []api.FlowIssue{}},
+		"flow invalid":       api.FlowValidation{Flow: "wire", Code: "invalid_input", Message: "m", Remedy: "r", Issues: []api.FlowIssue{{Line: 3, Column: 5, Step: "s", Message: "m"}}, Warnings: warningsJSON(nil)},
+		"flow valid":         api.FlowValidation{Valid: true, Flow: "wire", Issues: []api.FlowIssue{}, Warnings: warningsJSON(nil)},
+		"flow valid with a warning": api.FlowValidation{Valid: true, Flow: "wire", Issues: []api.FlowIssue{},
+			Warnings: warningsJSON([]flow.Warning{{Line: 5, Column: 15, Path: "on.schedule.timezone", Message: "m", Remedy: "r"}})},
 	}
 }
 
