@@ -111,7 +111,7 @@ func parse(src []byte, now time.Time) (*Document, *issues, error) {
 		return nil, &p.iss, nil
 	}
 	p.compile(doc)
-	doc.warnings = p.iss.warnings
+	doc.warnings = inOrder(p.iss.warnings)
 	return doc, &p.iss, nil
 }
 

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -59,8 +60,17 @@ func withWarnings(err error, warnings []Warning) error {
 	if !ok || len(warnings) == 0 {
 		return err
 	}
-	p.WithDetail("warnings", slices.Clone(warnings))
+	p.WithDetail("warnings", inOrder(warnings))
 	return err
+}
+
+// inOrder is a copy of warnings in document order, by line and column.
+func inOrder(warnings []Warning) []Warning {
+	out := slices.Clone(warnings)
+	slices.SortStableFunc(out, func(a, b Warning) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return out
 }
 
 // warn adds a warning at pos.

@@ -150,3 +150,12 @@ func TestWarningsOfAStoredSchedule(t *testing.T) {
 		t.Errorf("ticks = %v; want 00:45 01:00 01:45", got)
 	}
 }
+
+// TestWarningsInDocumentOrder: warnings are listed by line, though the
+// cron's are found after the timezone's.
+func TestWarningsInDocumentOrder(t *testing.T) {
+	ws := mustParse(t, scheduleDoc("0 2 ? * *", "Etc/GMT+5")).Warnings()
+	if len(ws) != 2 || ws[0].Line != 4 || ws[0].Path != "on.schedule.cron" || ws[1].Line != 5 || ws[1].Path != "on.schedule.timezone" {
+		t.Errorf("warnings = %+v; want the cron's (line 4), then the timezone's (line 5)", ws)
+	}
+}
