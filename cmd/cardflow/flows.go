@@ -166,12 +166,18 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	}
 	var raw json.RawMessage
 	if err := c.do(ctx, "POST", "/api/v1/flows", src, &raw); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			printWarnings(e.stderr, file, refusedWarnings(ae.Body.Details))
+		}
 		return err
 	}
 	var stored api.FlowStored
 	if err := json.Unmarshal(raw, &stored); err != nil {
 		return fmt.Errorf("the server's answer to POST /api/v1/flows is not the expected JSON: %w", err)
 	}
+	// Said whatever else happens: the flow is stored with them.
+	defer printWarnings(e.stderr, file, stored.Warnings)
 	f := &stored.Flow
 	if enable {
 		if f.Trigger == nil {
@@ -275,6 +281,29 @@ func issueInFile(i api.FlowIssue, file string) string {
 	}
 	b.WriteString(i.Message)
 	return b.String()
+}
+
+// printWarnings writes a flow document's warnings on w, one a line, as
+// "warning: FILE:LINE:COLUMN: message; remedy": they change neither what
+// the command did nor its exit status.
+func printWarnings(w io.Writer, file string, ws []api.FlowWarning) {
+	for _, wa := range ws {
+		text := wa.Message
+		if wa.Remedy != "" {
+			text += "; " + wa.Remedy
+		}
+		fmt.Fprintln(w, "warning: "+issueInFile(api.FlowIssue{Line: wa.Line, Column: wa.Column, Message: text}, file))
+	}
+}
+
+// refusedWarnings are the warnings of a refused flow document, from its
+// error's details.
+func refusedWarnings(details map[string]any) []api.FlowWarning {
+	var ws []api.FlowWarning
+	if b, err := json.Marshal(details["warnings"]); err == nil {
+		_ = json.Unmarshal(b, &ws) // none when it is not a list of warnings
+	}
+	return ws
 }
 
 // runFinished reports whether a flow run has ended.
@@ -451,6 +480,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "POST", "/api/v1/flows/validate", src, &out); err != nil {
 		return err
 	}
+	defer printWarnings(e.stderr, file, out.Warnings)
 	if o.json {
 		if err := printJSON(e.stdout, out); err != nil {
 			return err

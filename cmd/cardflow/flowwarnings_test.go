@@ -1,0 +1,101 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cardflow/cardflow/internal/oktaemu"
+)
+
+// TestCLIFlowWarnings: flows validate and flows store print a document's
+// warnings on stderr, "warning: FILE:LINE:COLUMN: message; remedy", after
+// what they print today, and exit as they would without them; --json
+// keeps stdout JSON. A refused document's warnings are printed too, and a
+// document without any prints none.
+func TestCLIFlowWarnings(t *testing.T) {
+	s := startServerWith(t, oktaemu.Config{Devices: 2})
+	s.connect(t, "Demo org")
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		t.Helper()
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	const doc = `name: est-nightly
+on:
+  schedule:
+    cron: "0 2 ? * MON"
+    timezone: EST
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo org
+    input: {search: 'status eq "ACTIVE"'}
+`
+	file := write("est.yaml", doc)
+	wantLines := []string{
+		"warning: " + file + `:4:11: cron "0 2 ? * MON": the day-of-month field's ? is read as * (every day); write * instead: cron has no ?`,
+		"warning: " + file + ":5:15: timezone EST is a fixed offset, UTC-5 all year, without daylight saving time",
+	}
+	checkWarnings := func(what, errOut string) {
+		t.Helper()
+		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+		if len(lines) != len(wantLines) {
+			t.Fatalf("%s: stderr\n%s\nwant %d warnings", what, errOut, len(wantLines))
+		}
+		for i, want := range wantLines {
+			if !strings.HasPrefix(lines[i], want) {
+				t.Errorf("%s: stderr line %d = %q; want it to start %q", what, i+1, lines[i], want)
+			}
+		}
+		if !strings.Contains(errOut, "write timezone: America/New_York") {
+			t.Errorf("%s: stderr\n%s\nwant EST's remedy", what, errOut)
+		}
+	}
+
+	code, out, errOut := runCLI(t, s.vars, "flows", "validate", file)
+	if code != exitOK || !strings.Contains(out, "flow est-nightly is valid") {
+		t.Fatalf("flows validate: exit %d\n%s%s", code, out, errOut)
+	}
+	checkWarnings("flows validate", errOut)
+
+	code, out, errOut = runCLI(t, s.vars, "flows", "validate", file, "--json")
+	if code != exitOK || !strings.HasPrefix(out, "{") || !strings.Contains(out, `"path": "on.schedule.timezone"`) {
+		t.Fatalf("flows validate --json: exit %d\n%s%s", code, out, errOut)
+	}
+	checkWarnings("flows validate --json", errOut)
+
+	code, out, errOut = runCLI(t, s.vars, "flows", "store", file, "--enable")
+	if code != exitOK || !strings.Contains(out, "Stored flow est-nightly") || !strings.Contains(out, "enabled") {
+		t.Fatalf("flows store --enable: exit %d\n%s%s", code, out, errOut)
+	}
+	checkWarnings("flows store --enable", errOut)
+
+	bad := write("bad.yaml", strings.Replace(doc, "search-devices", "search-device", 1))
+	code, out, errOut = runCLI(t, s.vars, "flows", "validate", bad)
+	if code != exitFailure || !strings.Contains(out, "unknown card") {
+		t.Fatalf("flows validate of an invalid document: exit %d\n%s%s", code, out, errOut)
+	}
+	wantLines[0] = strings.Replace(wantLines[0], file, bad, 1)
+	wantLines[1] = strings.Replace(wantLines[1], file, bad, 1)
+	warnings, _, _ := strings.Cut(errOut, "cardflow: ")
+	checkWarnings("flows validate of an invalid document", warnings)
+	code, out, errOut = runCLI(t, s.vars, "flows", "store", bad)
+	warnings, _, _ = strings.Cut(errOut, "cardflow: ")
+	if code != exitFailure {
+		t.Fatalf("flows store of an invalid document: exit %d\n%s%s", code, out, errOut)
+	}
+	checkWarnings("flows store of an invalid document", warnings)
+
+	plain := write("plain.yaml", strings.NewReplacer("?", "*", "EST", "America/New_York").Replace(doc))
+	for _, args := range [][]string{{"flows", "validate", plain}, {"flows", "store", plain}} {
+		if code, out, errOut := runCLI(t, s.vars, args...); code != exitOK || errOut != "" {
+			t.Errorf("%s: exit %d, stderr %q; want nothing on stderr\n%s", strings.Join(args, " "), code, errOut, out)
+		}
+	}
+}
