@@ -119,13 +119,16 @@ func printConnection(w io.Writer, c *api.ConnectionDetail, cards cardIndex) {
 	if c.DPoP {
 		fmt.Fprintf(w, "DPoP:             yes\n")
 	}
-	if c.RefreshTokenExpiresAt != nil {
+	switch {
+	case c.RefreshTokenExpiresAt != nil && c.RefreshTokenExpired:
+		fmt.Fprintf(w, "Refresh expired:  %s (EXPIRED: reauthorize; a new sign-in starts a new 90 days)\n", when(*c.RefreshTokenExpiresAt))
+	case c.RefreshTokenExpiresAt != nil:
 		soon := ""
 		if c.ExpiresSoon {
 			soon = " (EXPIRES SOON: reauthorize before then)"
 		}
 		fmt.Fprintf(w, "Refresh expires:  %s%s\n", when(*c.RefreshTokenExpiresAt), soon)
-	} else if c.Auth != "service" && c.AuthorizedAt != nil {
+	case c.Auth != "service" && c.AuthorizedAt != nil:
 		fmt.Fprintf(w, "Refresh expires:  not known yet: the org did not say when asked; cardflow asks again (Okta ends it 90 days after the sign-in)\n")
 	}
 	if c.Auth == "service" {
@@ -215,7 +218,11 @@ func statusText(v *api.Connection) string {
 		if len(v.MissingScopes) > 0 {
 			marks = append(marks, "missing scopes")
 		}
-		if v.ExpiresSoon && v.RefreshTokenExpiresAt != nil {
+		switch {
+		case v.RefreshTokenExpired && v.RefreshTokenExpiresAt != nil:
+			// No card has found it yet: the next one will.
+			marks = append(marks, "expired "+v.RefreshTokenExpiresAt.UTC().Format("2006-01-02")+": reauthorize")
+		case v.ExpiresSoon && v.RefreshTokenExpiresAt != nil:
 			marks = append(marks, "expires "+v.RefreshTokenExpiresAt.UTC().Format("2006-01-02"))
 		}
 	}

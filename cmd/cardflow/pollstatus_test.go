@@ -49,6 +49,17 @@ func TestShowUnknownExpiry(t *testing.T) {
 	if !strings.Contains(b.String(), "Refresh expires:  "+when(exp)) || strings.Contains(b.String(), "not known") {
 		t.Errorf("connections show of a known expiry:\n%s", b.String())
 	}
+	// Past it (no card has found that yet: still active).
+	c.RefreshTokenExpired = true
+	b.Reset()
+	printConnection(&b, &c, nil)
+	if !strings.Contains(b.String(), "Refresh expired:  "+when(exp)+" (EXPIRED: reauthorize") {
+		t.Errorf("connections show of an expired refresh token:\n%s", b.String())
+	}
+	if got, want := statusText(&c.Connection), "active (expired "+exp.Format("2006-01-02")+": reauthorize)"; got != want {
+		t.Errorf("connections list status of an expired refresh token %q; want %q", got, want)
+	}
+	c.RefreshTokenExpired = false
 	c.Auth, c.RefreshTokenExpiresAt = "service", nil
 	b.Reset()
 	printConnection(&b, &c, nil)

@@ -40,9 +40,12 @@ type Connection struct {
 	Auth string `json:"auth"`
 	// RefreshTokenExpiresAt is when a user connection's refresh token
 	// expires; null when unknown or for a service connection. ExpiresSoon
-	// is true within the expiry warning of that time.
+	// is true within the expiry warning of that time, RefreshTokenExpired
+	// once it has passed (by the org's clock): the connection needs a new
+	// sign-in, whether or not a card has found that yet.
 	RefreshTokenExpiresAt *time.Time `json:"refreshTokenExpiresAt"`
 	ExpiresSoon           bool       `json:"expiresSoon"`
+	RefreshTokenExpired   bool       `json:"refreshTokenExpired"`
 	// DPoP is true when the connection sends DPoP proofs.
 	DPoP bool `json:"dpop"`
 	// PublicJWK is the public half of a service connection's key, to add

@@ -424,6 +424,12 @@ func TestFailedReauthorizationKeepsWorkingTokens(t *testing.T) {
 	if e.open(t, after, "refresh_token") != e.open(t, before, "refresh_token") {
 		t.Error("a failed reauthorization replaced the refresh token")
 	}
+	// The audit names who signed in, and whom the connection still acts as.
+	evs := e.audit(t, v.ID)
+	if last := evs[0]; last.Action != store.ActionConnectionAuthorize || last.Outcome != "failure" || last.ActingAs != oktaemu.UserLogin ||
+		!strings.Contains(last.InputSummary, "signed in as "+oktaemu.UserLogin+", where the connection acted as "+oktaemu.AdminLogin+", as it still does") {
+		t.Errorf("audit %s %s acting as %q, %q; want the failed sign-in as %s, still acting as %s", last.Action, last.Outcome, last.ActingAs, last.InputSummary, oktaemu.UserLogin, oktaemu.AdminLogin)
+	}
 	resp, err := e.m.HTTPClient(v.ID).Get(e.emu.URL + "/api/v1/devices?limit=1")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET devices after failed reauthorization: %v %v; want 200", resp, err)

@@ -119,6 +119,10 @@ type attempt struct {
 	m  *Manager
 	ar *store.AuthRequest
 	c  *store.Connection
+	// signedIn is the login of the account that signed in, once its ID
+	// token is verified: a failure after that is audited as acting as
+	// it, not as the account of the connection's previous sign-in.
+	signedIn string
 }
 
 func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, error) {
@@ -190,6 +194,7 @@ func (a *attempt) complete(ctx context.Context, code string) (*CallbackResult, e
 		return failRevoking(store.ReasonIDTokenUnverified, problem.New(problem.UpstreamError, "the org's ID token could not be verified: %s", err.Error()).
 			WithRemedy("check that the domain is the org's own domain, then reauthorize").Wrap(err))
 	}
+	a.signedIn = who.Login
 	if hasDeviceRead(ts.Scopes) {
 		if p := m.probe(ctx, c, ts.Access, who.Login); p != nil {
 			return failRevoking(probeReasonCode(p), p)
@@ -374,8 +379,20 @@ func (a *attempt) fail(ctx context.Context, code string, p *problem.Error) (*Cal
 		res.Connection = m.view(cur)
 	}
 	m.log.WarnContext(ctx, "authorization failed", "connection", a.c.ID, "code", string(p.Code), "reason", p.Message, "cause", errText(p.Err))
-	m.audit(ctx, store.AuditEvent{Actor: a.ar.Actor, Action: store.ActionConnectionAuthorize, ConnectionID: a.c.ID, ActingAs: a.c.AuthorizedLogin,
-		InputSummary: map[bool]string{true: "reauthorization", false: "initial authorization"}[a.ar.Reauthorize]}, p)
+	summary := map[bool]string{true: "reauthorization", false: "initial authorization"}[a.ar.Reauthorize]
+	actingAs := a.c.AuthorizedLogin
+	if a.signedIn != "" {
+		// Who signed in, not whom the connection acted as before.
+		actingAs = a.signedIn
+		if a.c.AuthorizedLogin != "" && !strings.EqualFold(a.c.AuthorizedLogin, a.signedIn) {
+			summary += "; signed in as " + a.signedIn + ", where the connection acted as " + a.c.AuthorizedLogin
+			if errors.Is(err, errKeepWorking) {
+				summary += ", as it still does"
+			}
+		}
+	}
+	m.audit(ctx, store.AuditEvent{Actor: a.ar.Actor, Action: store.ActionConnectionAuthorize, ConnectionID: a.c.ID, ActingAs: actingAs,
+		InputSummary: summary}, p)
 	return res, nil
 }
 

@@ -215,6 +215,9 @@ type View struct {
 	// ExpiresSoon is true within the expiry warning of that time, by
 	// the org's clock (see store.Connection.OrgClockOffset).
 	ExpiresSoon bool
+	// RefreshTokenExpired is true once that time has passed, by the org's
+	// clock: a new sign-in is needed, whether or not a card found it yet.
+	RefreshTokenExpired bool
 	// DPoP is true when the connection sends DPoP proofs.
 	DPoP bool
 	// PublicJWK is the public half of a service connection's key, to add
@@ -258,15 +261,16 @@ func (m *Manager) view(c *store.Connection) *View {
 	v := &View{
 		ID: c.ID, Connector: c.Connector, Nickname: c.Nickname, Domain: c.Domain, ClientID: c.ClientID,
 		Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy, StatusReasonCode: c.StatusReasonCode, ScopeMode: c.ScopeMode,
-		RequestedScopes:   nonNil(c.RequestedScopes),
-		GrantedScopes:     nonNil(c.GrantedScopes),
-		MissingScopes:     []string{},
-		MissingScopeCards: map[string][]string{},
-		CreatedAt:         c.CreatedAt.UTC(),
-		UpdatedAt:         c.UpdatedAt.UTC(),
-		Auth:              store.AuthUser,
-		ExpiresSoon:       m.expiresSoon(c),
-		DPoP:              c.DPoP,
+		RequestedScopes:     nonNil(c.RequestedScopes),
+		GrantedScopes:       nonNil(c.GrantedScopes),
+		MissingScopes:       []string{},
+		MissingScopeCards:   map[string][]string{},
+		CreatedAt:           c.CreatedAt.UTC(),
+		UpdatedAt:           c.UpdatedAt.UTC(),
+		Auth:                store.AuthUser,
+		ExpiresSoon:         m.expiresSoon(c),
+		RefreshTokenExpired: m.refreshExpired(c),
+		DPoP:                c.DPoP,
 	}
 	if c.Auth == store.AuthService {
 		v.Auth = store.AuthService

@@ -42,7 +42,7 @@ func connectionJSON(v *connection.View) api.Connection {
 		Status: v.Status, StatusReason: v.StatusReason, Remedy: v.Remedy, StatusReasonCode: v.StatusReasonCode, ScopeMode: v.ScopeMode,
 		RequestedScopes: v.RequestedScopes, GrantedScopes: v.GrantedScopes, MissingScopes: v.MissingScopes,
 		MissingScopeCards: v.MissingScopeCards, AuthorizedAt: v.AuthorizedAt, Auth: v.Auth,
-		RefreshTokenExpiresAt: v.RefreshTokenExpiresAt, ExpiresSoon: v.ExpiresSoon, DPoP: v.DPoP,
+		RefreshTokenExpiresAt: v.RefreshTokenExpiresAt, ExpiresSoon: v.ExpiresSoon, RefreshTokenExpired: v.RefreshTokenExpired, DPoP: v.DPoP,
 		PublicJWK: v.PublicJWK, NextPublicJWK: v.NextPublicJWK, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 	if a := v.AuthorizedBy; a != nil {

@@ -22,6 +22,11 @@ type statusLook struct {
 func connStatus(v *connection.View) statusLook {
 	switch v.Status {
 	case store.StatusActive:
+		if v.RefreshTokenExpired {
+			// Active by its record, but the next card run will find
+			// that it needs a new sign-in.
+			return statusLook{Class: "bad", Flash: "error", Label: "Active"}
+		}
 		if v.ExpiresSoon {
 			return statusLook{Class: "warn", Flash: "warning", Label: "Active"}
 		}

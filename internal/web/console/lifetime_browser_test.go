@@ -49,7 +49,28 @@ func TestBrowserExpiringConnection(t *testing.T) {
 	}
 	b.screenshot("connection-expiring")
 
-	setExpiry(time.Now().UTC().Add(-time.Minute))
+	// Past its end, before any card or check has found it: still active
+	// by its record, but red and saying that it has expired.
+	ended := time.Now().UTC().Add(-time.Minute)
+	setExpiry(ended)
+	b.open("/connections")
+	if got := b.text(`.expiring`); !strings.Contains(got, "expired "+ended.Format("2006-01-02")) || !strings.Contains(got, "reauthorize") {
+		t.Errorf("list mark of an expired connection %q; want it to say expired on %s and to reauthorize", got, ended.Format("2006-01-02"))
+	}
+	b.open("/connections/" + v.ID)
+	banner = b.text(`#expiry-banner`)
+	for _, want := range []string{"Expired", ended.Format("2006-01-02"), "Reauthorize the connection"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner of an expired connection %q lacks %q", banner, want)
+		}
+	}
+	if badge := eval[string](b, "read the badge's class", `document.getElementById('connection-status').className`); !strings.Contains(badge, "badge-bad") {
+		t.Errorf("the expired connection's badge has the class %q; want badge-bad", badge)
+	}
+	if got := b.text(`//dt[following-sibling::dd[@id="refresh-expiry"]][last()]`); got != "Refresh token expired" {
+		t.Errorf("the expiry's label is %q; want Refresh token expired", got)
+	}
+
 	if err := e.manager.CheckExpiries(context.Background()); err != nil {
 		t.Fatal(err)
 	}
