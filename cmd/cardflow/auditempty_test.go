@@ -1,9 +1,15 @@
 package main
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cardflow/cardflow/internal/app"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
 )
 
 // TestAuditNothingMatched: an audit list with no event says that nothing
@@ -47,5 +53,41 @@ func TestAuditOfTheBootstrapAdmin(t *testing.T) {
 	_, out, errOut = runCLI(t, s.vars, "audit", "-h")
 	if !strings.Contains(out+errOut, "bootstrap for the server's API token") {
 		t.Errorf("audit -h does not say what --actor bootstrap selects:\n%s%s", out, errOut)
+	}
+}
+
+// TestAuditActorDidYouMean: an --actor no event matches, near the login of
+// an actor of the audit (a typo, or its start), has audit ask whether that
+// login was meant, in the API (actorSuggestion) and the CLI; an actor of
+// the audit whose events the other filters leave out gets no suggestion.
+func TestAuditActorDidYouMean(t *testing.T) {
+	var dir string
+	s := startServerWith(t, oktaemu.Config{Devices: 2}, func(c *app.Config) { dir = c.DataDir })
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "cardflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const login = "ada.lovelace@example.com"
+	if err := st.AppendAudit(t.Context(), &store.AuditEvent{Time: s.emu.Now(), Actor: store.Actor{Type: store.ActorUser, Login: login},
+		Action: store.ActionPersonSignIn, Outcome: "success"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--actor", "ada.lovelace@exmaple.com"}, "No audit events match --actor ada.lovelace@exmaple.com; did you mean --actor " + login + "?\n"},
+		{[]string{"audit", "--actor", "ada", "--plans", "exclude"}, "No audit events match --actor ada --plans exclude; did you mean --actor " + login + "?\n"},
+		{[]string{"audit", "--actor", "grace.hopper@example.com"}, "No audit events match --actor grace.hopper@example.com.\n"},
+		{[]string{"audit", "--actor", "ADA.lovelace@example.com", "--action", "flow.disable"}, "No audit events match --action flow.disable --actor ADA.lovelace@example.com.\n"},
+	} {
+		code, out, errOut := runCLI(t, s.vars, tc.args...)
+		if code != exitOK || out != tc.want {
+			t.Errorf("%s: exit %d\n%q%s; want %q", strings.Join(tc.args, " "), code, out, errOut, tc.want)
+		}
+	}
+	if status, body := s.api(t, "GET", "/api/v1/audit?actor=ada.lovelace@exmaple.com", ""); status != 200 || !strings.Contains(body, `"actorSuggestion": "`+login+`"`) {
+		t.Errorf("GET /api/v1/audit?actor=(a typo): %d\n%s; want actorSuggestion %s", status, body, login)
 	}
 }

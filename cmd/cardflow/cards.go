@@ -390,6 +390,10 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor, "plans", plans),
 		func(w io.Writer, out *api.AuditList) {
 			if len(out.Events) == 0 {
+				if near := out.ActorSuggestion; near != "" {
+					fmt.Fprintf(w, "No audit events match %s; did you mean --actor %s?\n", filters, shellArg(near))
+					return
+				}
 				printNone(w, "audit events", filters)
 				return
 			}

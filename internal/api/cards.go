@@ -121,6 +121,10 @@ type RunList struct {
 // AuditList is GET /api/v1/audit, newest first; Events is never null.
 type AuditList struct {
 	Events []AuditEvent `json:"events"`
+	// ActorSuggestion, when an actor filter matched no event, is the
+	// login of an actor of the newest events that is near it (a
+	// misspelling, or its start): "did you mean".
+	ActorSuggestion string `json:"actorSuggestion,omitempty"`
 	// Next, when the page is full, is the address of the next (older)
 	// page: the same filters with before, the id of the last event.
 	Next string `json:"next,omitempty"`

@@ -281,6 +281,40 @@ func FilterActor(f *store.AuditFilter, actor string) {
 	}
 }
 
+// actorsRead is how many of the newest audit events ActorSuggestion reads
+// for the logins of their actors.
+const actorsRead = 1000
+
+// ActorSuggestion is the login nearest to login (a misspelling, or its
+// start) among the actors of the newest audit events, for an actor filter
+// that matched no event; "" when none is near, or when login is one of
+// them (then the other filters matched nothing).
+func ActorSuggestion(ctx context.Context, audit interface {
+	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
+}, login string) (string, error) {
+	if login == "" || strings.EqualFold(login, BootstrapActor) {
+		return "", nil
+	}
+	events, err := audit.ListAudit(ctx, store.AuditFilter{Limit: actorsRead})
+	if err != nil {
+		return "", err
+	}
+	var logins []string
+	seen := map[string]bool{}
+	for _, e := range events {
+		l := e.Actor.Login
+		if l == "" || seen[store.FoldCase(l)] {
+			continue
+		}
+		if store.FoldCase(l) == store.FoldCase(login) {
+			return "", nil
+		}
+		seen[store.FoldCase(l)] = true
+		logins = append(logins, l)
+	}
+	return flow.Nearest(login, logins...), nil
+}
+
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.AuditFilter{Action: q.Get("action")}
@@ -331,6 +365,12 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	nicknames := connection.Nicknames(conns)
 	out := api.AuditList{Events: make([]api.AuditEvent, 0, len(events))}
+	if len(events) == 0 && f.BeforeID == 0 {
+		if out.ActorSuggestion, err = ActorSuggestion(r.Context(), s.History, f.ActorLogin); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	for _, e := range events {
 		out.Events = append(out.Events, api.AuditEvent{
 			ID: e.ID, Time: e.Time, Actor: actorJSON(e.Actor), Action: e.Action, ConnectionID: e.ConnectionID,

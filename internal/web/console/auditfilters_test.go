@@ -24,7 +24,8 @@ func auditActions(body string) []string {
 // connection (by nickname or id) or one person, as the API's audit list
 // and cardflow audit do, in a form that keeps what was asked; a misspelt
 // action or nickname says so with the nearest one, rather than listing
-// everything or nothing. A connection's page and the People page lead to
+// everything or nothing, and so does an actor no event matches, near an
+// actor of the audit. A connection's page and the People page lead to
 // their audit trails.
 func TestAuditFilters(t *testing.T) {
 	t.Parallel()
@@ -82,6 +83,7 @@ func TestAuditFilters(t *testing.T) {
 	}{
 		{"misspelt action", "action=card.rn&actor=test", http.StatusBadRequest, []string{`Unknown audit action &#34;card.rn&#34;.`,
 			`Did you mean <a href="/audit?action=card.run&amp;actor=test">card.run</a>?`, `Pick an action from the Action list above.`}},
+		{"misspelt actor", "actor=tset&plans=exclude", http.StatusOK, []string{`No events match these filters. Did you mean <a href="/audit?actor=test&amp;plans=exclude">test</a>?`}},
 		{"misspelt nickname", "connection=prd&action=card.run", http.StatusNotFound, []string{`No connection has the id or nickname &#34;prd&#34;.`,
 			`Did you mean <a href="/audit?action=card.run&amp;connection=Prod">Prod</a>?`, `its page links to its audit trail`, `value="prd"`, `<a href="/connections">Go to connections</a>`}},
 	} {

@@ -227,6 +227,10 @@ type auditData struct {
 	// Plans is the plans filter as asked for: "" (include), "exclude"
 	// or "only" (store.PlanFilter).
 	Plans string
+	// ActorSuggestion, when the actor filter matched no event, is the
+	// login of an actor of the audit near it (web.ActorSuggestion), and
+	// ActorSuggestionURL the page filtered by it.
+	ActorSuggestion, ActorSuggestionURL string
 }
 
 // Filtered reports whether any filter is set.
@@ -303,6 +307,15 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, s *reqState)
 	if len(events) > listPageSize {
 		events = events[:listPageSize]
 		next = strconv.FormatInt(events[len(events)-1].ID, 10)
+	}
+	if len(events) == 0 && f.BeforeID == 0 {
+		if d.ActorSuggestion, err = web.ActorSuggestion(r.Context(), c.Audit, f.ActorLogin); err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		if d.ActorSuggestion != "" {
+			d.ActorSuggestionURL = listURL(r, "actor", d.ActorSuggestion)
+		}
 	}
 	// The pages keep the filters set, not the empty fields of the form.
 	d.Events, d.Pager = events, newPagerAt(r.URL.Path, setValues(q, "action", "connection", "actor", "plans", "before"), "Audit events", "before", next, true)
