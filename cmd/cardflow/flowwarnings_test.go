@@ -39,7 +39,7 @@ steps:
 `
 	file := write("est.yaml", doc)
 	wantLines := []string{
-		"warning: " + file + `:4:11: cron "0 2 ? * MON": the day-of-month field's ? is read as * (every day); write * instead: cron has no ?`,
+		"warning: " + file + `:4:11: cron "0 2 ? * MON": the day-of-month field's ? is read as * (every day); write * instead (? is Quartz's, not cron's)`,
 		"warning: " + file + ":5:15: timezone EST is a fixed offset, UTC-5 all year, without daylight saving time",
 	}
 	checkWarnings := func(what, errOut string) {

@@ -123,7 +123,7 @@ func cronWarnings(is *issues, pos Pos, text string, fields []string, spec cron.S
 	const path = "on.schedule.cron"
 	for i, f := range fields {
 		if strings.Contains(f, "?") {
-			is.warn(pos, path, "write * instead: cron has no ?",
+			is.warn(pos, path, "write * instead (? is Quartz's, not cron's)",
 				"cron %q: the %s field's ? is read as * (every %s)", text, cronFieldNames[i], map[int]string{0: "minute", 1: "hour", 2: "day", 3: "month", 4: "day"}[i])
 		}
 	}
