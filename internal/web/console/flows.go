@@ -450,9 +450,12 @@ type flowData struct {
 	// Unreadable says why this version no longer accepts the stored
 	// document (a rule added since it was stored); empty when it does.
 	Unreadable string
-	Inputs     []flowInput
-	Runs       []flowRunRow
-	Pager      pager // of the runs
+	// Warnings are what the document says that is legal but likely not
+	// meant (timezone: EST); the flow runs as written.
+	Warnings []flow.Warning
+	Inputs   []flowInput
+	Runs     []flowRunRow
+	Pager    pager // of the runs
 	// RunsError says why the page of runs asked for (before) is not
 	// one; the page then lists no runs.
 	RunsError *filterError
@@ -568,6 +571,11 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 			d.Unreadable = problem.Public(perr).Message
 		}
 	}
+	doc := d.Doc
+	if doc == nil && c.FlowRunner == nil {
+		doc, _ = flow.Parse(d.Flow.Source)
+	}
+	d.Warnings = doc.Warnings()
 	d.Trigger = triggerOf(d.Flow, c.DefaultDelivery)
 	if d.Versions, err = c.Flows.ListFlowVersions(ctx, d.Flow.ID); err != nil {
 		return nil, err
