@@ -78,7 +78,7 @@ type Schedule struct {
 
 	loc       *time.Location
 	spec      cron.Schedule // the cron fields read on the wall clock, in UTC
-	fixedTime bool          // minute and hour fields do not start with *
+	fixedTime bool          // minute and hour fields do not start with * (or ?)
 	zonePos   Pos           // where the document names timezone; zero when it does not
 }
 
@@ -518,7 +518,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 		}
 		fields := strings.Fields(cronText)
 		s.Cron = strings.Join(fields, " ")
-		s.fixedTime = !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
+		s.fixedTime = !starField(fields[0]) && !starField(fields[1])
 		s.spec = withLocation(spec, time.UTC)
 		if s.Next(p.now).IsZero() {
 			p.iss.add(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
@@ -564,7 +564,7 @@ func parseCron(text string) (cron.Schedule, string) {
 	if n := len(fields); n != 5 {
 		return nil, fmt.Sprintf("it has %d fields; cron has five: minute hour day-of-month month day-of-week (e.g. \"0 2 * * *\" for 02:00 every day)", n)
 	}
-	domStar, dowStar := strings.HasPrefix(fields[2], "*"), strings.HasPrefix(fields[4], "*")
+	domStar, dowStar := starField(fields[2]), starField(fields[4])
 	fields[4] = sundaySeven(fields[4])
 	const fieldsText = `; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)`
 	if msg := cronTokenProblem(strings.Fields(t)); msg != "" {
@@ -587,6 +587,12 @@ func parseCron(text string) (cron.Schedule, string) {
 		}
 	}
 	return spec, ""
+}
+
+// starField reports whether a cron field starts with * or with ?, which
+// robfig/cron reads as * (and cronWarnings warns of).
+func starField(f string) bool {
+	return strings.HasPrefix(f, "*") || strings.HasPrefix(f, "?")
 }
 
 // cronFieldNames names the five cron fields, in order.
@@ -1045,6 +1051,6 @@ func ScheduleFromSpec(spec []byte) (*Schedule, error) {
 		return nil, fmt.Errorf("flow: trigger spec: cron %q: %s", sp.Cron, msg)
 	}
 	fields := strings.Fields(sp.Cron)
-	s.spec, s.fixedTime = withLocation(spec2, time.UTC), !strings.HasPrefix(fields[0], "*") && !strings.HasPrefix(fields[1], "*")
+	s.spec, s.fixedTime = withLocation(spec2, time.UTC), !starField(fields[0]) && !starField(fields[1])
 	return s, nil
 }

@@ -159,3 +159,25 @@ func TestWarningsInDocumentOrder(t *testing.T) {
 		t.Errorf("warnings = %+v; want the cron's (line 4), then the timezone's (line 5)", ws)
 	}
 }
+
+// TestQuestionMarkIsStar: a cron field's ?, which the warning says is read
+// as *, fires as * does, also where that differs from a fixed time: in
+// the hour the clocks skip (a job of every minute of 02:xx has none that
+// night in Berlin, where a job at a fixed time runs after the jump) and
+// with a step in a day field (?/2 restricts the day-of-month as */2 does,
+// so that a day must match the day-of-week too).
+func TestQuestionMarkIsStar(t *testing.T) {
+	for _, c := range [][2]string{{"? 2 * * *", "* 2 * * *"}, {"0 2 ?/2 * MON", "0 2 */2 * MON"}, {"?/20 2 * * *", "*/20 2 * * *"}} {
+		q := mustParse(t, scheduleDoc(c[0], "Europe/Berlin")).Trigger.Schedule
+		star := mustParse(t, scheduleDoc(c[1], "Europe/Berlin")).Trigger.Schedule
+		at := time.Date(2027, 3, 20, 0, 0, 0, 0, time.UTC)
+		for range 40 {
+			a, b := q.Next(at), star.Next(at)
+			if !a.Equal(b) {
+				t.Errorf("cron %q: next after %v = %v; want %v, as %q", c[0], at, a, b, c[1])
+				break
+			}
+			at = a
+		}
+	}
+}
