@@ -334,9 +334,10 @@ func runSummary(r *api.FlowRun) any {
 	return out
 }
 
-// loadFlow stores the flow document FILE on the server and returns it; an
-// argument that is not a file names a stored flow (id or name).
-func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
+// loadFlow stores the flow document FILE on the server and returns it,
+// its warnings written on stderr; an argument that is not a file names a
+// stored flow (id or name).
+func loadFlow(ctx context.Context, c *client, arg string, stderr io.Writer) (*api.Flow, error) {
 	var out api.FlowStored
 	src, err := readFlowFile(arg)
 	switch {
@@ -348,6 +349,7 @@ func loadFlow(ctx context.Context, c *client, arg string) (*api.Flow, error) {
 			}
 			return nil, err
 		}
+		printWarnings(stderr, arg, out.Warnings)
 		return &out.Flow, nil
 	case errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, `/\`) && !strings.HasSuffix(arg, ".yaml") && !strings.HasSuffix(arg, ".yml"):
 		var f api.Flow
@@ -418,7 +420,7 @@ func (o *clientOpts) flowWithInputs(ctx context.Context, args []string, inputs *
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	f, err := loadFlow(ctx, c, arg)
+	f, err := loadFlow(ctx, c, arg, o.e.stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -550,7 +552,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 			return planRefused(err, trigger)
 		}
 	default:
-		f, err := loadFlow(ctx, c, arg)
+		f, err := loadFlow(ctx, c, arg, e.stderr)
 		if err != nil {
 			return err
 		}

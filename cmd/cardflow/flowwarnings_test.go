@@ -9,8 +9,8 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
-// TestCLIFlowWarnings: flows validate and flows store print a document's
-// warnings on stderr, "warning: FILE:LINE:COLUMN: message; remedy", after
+// TestCLIFlowWarnings: flows validate, flows store and flows run FILE
+// (which stores it) print a document's warnings on stderr, "warning: FILE:LINE:COLUMN: message; remedy", after
 // what they print today, and exit as they would without them; --json
 // keeps stdout JSON. A refused document's warnings are printed too, and a
 // document without any prints none.
@@ -75,6 +75,13 @@ steps:
 		t.Fatalf("flows store --enable: exit %d\n%s%s", code, out, errOut)
 	}
 	checkWarnings("flows store --enable", errOut)
+
+	// flows run FILE stores the document first, and says its warnings.
+	code, out, errOut = runCLI(t, s.vars, "flows", "run", file, "--no-wait")
+	if code != exitOK {
+		t.Fatalf("flows run --no-wait: exit %d\n%s%s", code, out, errOut)
+	}
+	checkWarnings("flows run", errOut)
 
 	bad := write("bad.yaml", strings.Replace(doc, "search-devices", "search-device", 1))
 	code, out, errOut = runCLI(t, s.vars, "flows", "validate", bad)
