@@ -63,18 +63,22 @@ func TestRepeatedFailureNotifiedOnce(t *testing.T) {
 	since := timetext.Format(firstRun.FinishedAt)
 	got := map[string]string{}
 	for _, n := range ns {
-		var m struct{ Message string }
+		var m struct {
+			Message string
+			FlowRun struct{ ID string }
+		}
 		if err := json.Unmarshal(n.Body, &m); err != nil {
 			t.Fatalf("notification %s: %v", n.ID, err)
 		}
-		got[n.ID] = m.Message
+		// By type and run: a recovered message's id is its streak's.
+		got[n.Type+" "+m.FlowRun.ID] = m.Message
 	}
 	want := map[string]string{
-		"nt_flow_run_failed_" + first:        "failed: step device: ",
-		"nt_flow_run_failed_" + reminder:     "(still failing the same way since " + since + ": at least 4 runs)",
-		"nt_flow_run_failed_" + otherError:   other,
-		"nt_flow_run_recovered_" + recovered: "succeeded after 6 failed runs since " + since,
-		"nt_flow_run_failed_" + again:        missing,
+		"flow_run.failed " + first:        "failed: step device: ",
+		"flow_run.failed " + reminder:     "(still failing the same way since " + since + ": at least 4 runs)",
+		"flow_run.failed " + otherError:   other,
+		"flow_run.recovered " + recovered: "succeeded after 6 failed runs since " + since,
+		"flow_run.failed " + again:        missing,
 	}
 	for id, text := range want {
 		if !strings.Contains(got[id], text) {
@@ -118,12 +122,15 @@ func TestRecoveredAfterOneFailedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range ns {
-		if n.ID != "nt_flow_run_recovered_"+recovered {
-			continue
+		var m struct {
+			Message string
+			FlowRun struct{ ID string }
 		}
-		var m struct{ Message string }
 		if err := json.Unmarshal(n.Body, &m); err != nil {
 			t.Fatalf("notification %s: %v", n.ID, err)
+		}
+		if n.Type != "flow_run.recovered" || m.FlowRun.ID != recovered {
+			continue
 		}
 		if !strings.Contains(m.Message, "succeeded after 1 failed run since ") {
 			t.Errorf("flow_run.recovered after one failed run: %q; want it to say \"after 1 failed run since\"", m.Message)

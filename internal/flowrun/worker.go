@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -537,17 +538,32 @@ func (s *Service) notifyRecovered(ctx context.Context, run *store.FlowRun, log *
 	if st.Runs != 1 {
 		failed = fmt.Sprintf("%d failed runs", st.Runs)
 	}
-	return s.message(ctx, run, notify.TypeFlowRunRecovered, fmt.Sprintf("flow %s: run %s succeeded after %s since %s",
+	// One message per streak: runs that succeed together (the events that
+	// waited for a reauthorization, started at once) each find the same
+	// streak before the others' ends are stored, and their messages,
+	// with the streak's id, are kept once.
+	return s.messageID(ctx, run, notify.TypeFlowRunRecovered, recoveredID(run.FlowID, st), fmt.Sprintf("flow %s: run %s succeeded after %s since %s",
 		run.FlowName, run.ID, failed, timetext.Format(st.First)), log)
+}
+
+// recoveredID is the id of the flow_run.recovered message that ends the
+// flow's streak st of failed runs: the same for every run that finds it.
+func recoveredID(flowID string, st store.Streak) string {
+	return "nt_flow_run_recovered_" + flowID + "_" + strconv.FormatInt(st.First.UnixNano(), 36)
 }
 
 // message is the outbox rows of a message of type typ about run, its id
 // derived from the run's and the type, so that a repeat (after a crash)
 // is the same message, which the outbox keeps once.
 func (s *Service) message(ctx context.Context, run *store.FlowRun, typ, text string, log *slog.Logger) []*store.Notification {
+	return s.messageID(ctx, run, typ, "nt_"+strings.ReplaceAll(typ, ".", "_")+"_"+run.ID, text, log)
+}
+
+// messageID is message with the message's id given.
+func (s *Service) messageID(ctx context.Context, run *store.FlowRun, typ, id, text string, log *slog.Logger) []*store.Notification {
 	f, _ := firingOf(run)
 	ns, err := s.notifier.Notifications(notify.Message{
-		ID: "nt_" + strings.ReplaceAll(typ, ".", "_") + "_" + run.ID, Type: typ, Time: run.FinishedAt, Message: text,
+		ID: id, Type: typ, Time: run.FinishedAt, Message: text,
 		FlowRun: &notify.FlowRunInfo{ID: run.ID, FlowID: run.FlowID, Flow: run.FlowName, Status: run.Status, Error: run.Error, Trigger: f.Kind},
 	})
 	if err != nil {
