@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 
@@ -49,5 +50,34 @@ func cmdEventsList(ctx context.Context, e *env, args []string) error {
 			t.row(when(ev.Published), ev.EventType, device, user, ev.UUID, strings.Join(ev.ReceivedVia, "+"), runs)
 		}
 		t.flush()
+		printWaitReasons(w, out.Events)
 	})
+}
+
+// printWaitReasons says, under the list, why the events not dispatched
+// yet wait and what to do, once per reason, naming the events it holds
+// back; the next dispatch round, which takes them in seconds, goes
+// unsaid.
+func printWaitReasons(w io.Writer, evs []api.Event) {
+	var reasons []string
+	held := map[string][]string{}
+	for _, ev := range evs {
+		if ev.Waiting == "" || ev.WaitingReason == "" || ev.WaitingCode == "next_round" {
+			continue
+		}
+		if held[ev.WaitingReason] == nil {
+			reasons = append(reasons, ev.WaitingReason)
+		}
+		held[ev.WaitingReason] = append(held[ev.WaitingReason], ev.UUID)
+	}
+	for _, r := range reasons {
+		uuids := held[r]
+		what := "Event " + uuids[0] + " is"
+		if n := len(uuids); n > 3 {
+			what = fmt.Sprintf("%d events (%s and %d more) are", n, strings.Join(uuids[:3], ", "), n-3)
+		} else if n > 1 {
+			what = fmt.Sprintf("%d events (%s) are", n, strings.Join(uuids, ", "))
+		}
+		fmt.Fprintf(w, "\n%s not dispatched yet: %s.\n", what, r)
+	}
 }

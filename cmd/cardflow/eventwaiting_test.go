@@ -88,6 +88,12 @@ func TestCLIEventsListSaysWhatWaits(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("events list: exit %d\n%s%s", code, out, errOut)
 	}
+	// Under the list, why it waits and what to do: whether the org's time
+	// of the flow's enabling was asked before the connection needed
+	// reauthorization or not, it waits for the reauthorization.
+	if want := regexp.MustCompile(`\n\nEvent e-waits is not dispatched yet: .*flow quarantine-new-devices.*the connection Demo org, which needs reauthorization.*: reauthorize the connection: sign in to the org again.*\.\n$`); !want.MatchString(out) {
+		t.Errorf("events list does not say why e-waits waits (%s):\n%s", want, out)
+	}
 	for _, want := range []string{
 		`(?m) e-waits +poll +- \(not dispatched yet\)$`,
 		`(?m) e-done +poll +-$`,
@@ -107,6 +113,12 @@ func TestCLIEventsListSaysWhatWaits(t *testing.T) {
 	}
 	if ev := got["e-waits"]; ev.Waiting != "not dispatched yet" || ev.DispatchedAt != nil {
 		t.Errorf("the waiting event: waiting %q, dispatchedAt %v; want it not dispatched yet\n%s", ev.Waiting, ev.DispatchedAt, out)
+	}
+	if ev := got["e-waits"]; ev.WaitingCode != "connection_inactive" && ev.WaitingCode != "org_clock_unknown" || !strings.Contains(ev.WaitingReason, "Demo org, which needs reauthorization") {
+		t.Errorf("the waiting event: waitingCode %q, waitingReason %q; want it waiting for the connection's reauthorization\n%s", ev.WaitingCode, ev.WaitingReason, out)
+	}
+	if ev := got["e-done"]; ev.WaitingCode != "" || ev.WaitingReason != "" {
+		t.Errorf("the dispatched event: waitingCode %q, waitingReason %q; want neither", ev.WaitingCode, ev.WaitingReason)
 	}
 	if ev := got["e-done"]; ev.Waiting != "" || ev.DispatchedAt == nil || !ev.DispatchedAt.Equal(now) {
 		t.Errorf("the dispatched event: waiting %q, dispatchedAt %v; want dispatched at %s\n%s", ev.Waiting, ev.DispatchedAt, now, out)

@@ -24,17 +24,27 @@ type EventList struct {
 // connection needs reauthorization, its runs of the other flows started
 // meanwhile); Waiting is left out once it is dispatched.
 type Event struct {
-	UUID         string         `json:"uuid"`
-	EventType    string         `json:"eventType"`
-	Published    time.Time      `json:"published"`
-	Device       *EventDevice   `json:"device,omitempty"`
-	User         *EventUser     `json:"user,omitempty"`
-	ReceivedVia  []string       `json:"receivedVia"`
-	ReceivedAt   time.Time      `json:"receivedAt"`
-	FlowRuns     []string       `json:"flowRuns"`
-	DispatchedAt *time.Time     `json:"dispatchedAt,omitempty"`
-	Waiting      string         `json:"waiting,omitempty"`
-	Connection   *ConnectionRef `json:"connection"`
+	UUID         string       `json:"uuid"`
+	EventType    string       `json:"eventType"`
+	Published    time.Time    `json:"published"`
+	Device       *EventDevice `json:"device,omitempty"`
+	User         *EventUser   `json:"user,omitempty"`
+	ReceivedVia  []string     `json:"receivedVia"`
+	ReceivedAt   time.Time    `json:"receivedAt"`
+	FlowRuns     []string     `json:"flowRuns"`
+	DispatchedAt *time.Time   `json:"dispatchedAt,omitempty"`
+	Waiting      string       `json:"waiting,omitempty"`
+	// WaitingCode and WaitingReason say why it waits, while it does:
+	// next_round (nothing holds it but the next dispatch round, within
+	// seconds), connection_inactive (a flow it starts has a trigger whose
+	// connection cannot run cards now, needing reauthorization, say),
+	// org_clock_unknown (a flow of its type was enabled and the org's
+	// time of the enabling is not known yet), behind_earlier_event (an
+	// earlier event of its connection waits for that); the reason in
+	// words, with what to do.
+	WaitingCode   string         `json:"waitingCode,omitempty"`
+	WaitingReason string         `json:"waitingReason,omitempty"`
+	Connection    *ConnectionRef `json:"connection"`
 }
 
 // EventDevice is the device an event names.

@@ -24,6 +24,7 @@ import (
 	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/web"
 )
 
 // eventIntake runs the event intake of one server: every interval (and
@@ -277,6 +278,163 @@ func (cf *connFlows) hookKey(publicURL string) string {
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
+// eventFlowOf is fl, an enabled flow whose trigger is an event of type
+// eventType at connection v, as the dispatcher takes it.
+func eventFlowOf(fl *store.Flow, doc *flow.Document, v *connection.View, eventType string, orgAt time.Time) events.EventFlow {
+	ef := events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: eventType, EnabledAt: orgAt}
+	if v.Status != store.StatusActive {
+		// Its runs would fail at once: its events wait for the
+		// connection to be active again (reauthorized, say).
+		ef.Waiting = fmt.Sprintf("connection %s is %s", v.Nickname, v.Status)
+	}
+	return ef
+}
+
+// EventHolds says why the dispatcher holds each undispatched event of evs
+// back, as the next dispatch round would decide (web.EventHolds): it
+// reads the enabled event flows as a round does (scan), recording
+// nothing.
+func (in *eventIntake) EventHolds(ctx context.Context, evs []*store.Event) (map[string]web.EventHold, error) {
+	var held []*store.Event
+	for _, e := range evs {
+		if e.DispatchedAt.IsZero() {
+			held = append(held, e)
+		}
+	}
+	if len(held) == 0 {
+		return nil, nil
+	}
+	vs, err := in.conns.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conns := map[string]*connection.View{}
+	for _, v := range vs {
+		conns[v.ID] = v
+	}
+	orgFlows, err := in.heldFlows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := func(fs []events.EventFlow) []string {
+		var out []string
+		for _, f := range fs {
+			if !slices.Contains(out, f.Flow.Name) {
+				out = append(out, f.Flow.Name)
+			}
+		}
+		return out
+	}
+	// The first event of a connection's inbox that waits for the org's
+	// clock holds back the later ones (Dispatch stops there).
+	barriers := map[string]*store.Event{}
+	barrier := func(connID string, flows []events.EventFlow) (*store.Event, error) {
+		if b, ok := barriers[connID]; ok {
+			return b, nil
+		}
+		first, err := in.store.UndispatchedEvents(ctx, connID, nil, heldRead)
+		if err != nil {
+			return nil, err
+		}
+		barriers[connID] = nil
+		for _, e := range first {
+			if len(events.HoldOf(ctx, e, flows).Unclocked) > 0 {
+				barriers[connID] = e
+				break
+			}
+		}
+		return barriers[connID], nil
+	}
+	out := make(map[string]web.EventHold, len(held))
+	for _, e := range held {
+		v := conns[e.ConnectionID]
+		var flows []events.EventFlow
+		if v != nil {
+			flows = orgFlows[v.Org()]
+		}
+		h := events.HoldOf(ctx, e, flows)
+		var wh web.EventHold
+		switch {
+		case len(h.Unclocked) > 0:
+			wh = web.EventHold{Code: web.EventWaitOrgClock, Flows: names(h.Unclocked)}
+			if c := conns[h.Unclocked[0].ConnectionID]; c != nil {
+				wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
+			}
+		case len(h.Waiting) > 0:
+			wh = web.EventHold{Code: web.EventWaitConnection, Flows: names(h.Waiting), Started: len(e.FlowRuns) > 0}
+			if c := conns[h.Waiting[0].ConnectionID]; c != nil {
+				wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
+			}
+		default:
+			wh.Code = web.EventWaitNextRound
+			if v == nil {
+				break
+			}
+			b, err := barrier(v.ID, flows)
+			if err != nil {
+				return nil, err
+			}
+			if b != nil && (e.Published.After(b.Published) || e.Published.Equal(b.Published) && e.UUID > b.UUID) {
+				bh := events.HoldOf(ctx, b, flows)
+				wh = web.EventHold{Code: web.EventWaitBehind, Flows: names(bh.Unclocked), Behind: b.EventType}
+				if c := conns[bh.Unclocked[0].ConnectionID]; c != nil {
+					wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
+				}
+			}
+		}
+		out[e.UUID] = wh
+	}
+	return out, nil
+}
+
+// heldRead is how many of a connection's undispatched events EventHolds
+// reads for the first that waits for the org's clock.
+const heldRead = 500
+
+// heldFlows reads the enabled event flows by org as scan does, recording
+// nothing: a flow whose enabling is not recorded yet (scan records it) is
+// one whose enabling the org's clock has not told.
+func (in *eventIntake) heldFlows(ctx context.Context) (map[string][]events.EventFlow, error) {
+	fls, err := in.store.ListFlows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]events.EventFlow{}
+	for _, fl := range fls {
+		if !fl.Enabled || len(fl.Trigger) == 0 {
+			continue
+		}
+		doc, ev := in.eventTrigger(ctx, fl)
+		if ev == nil {
+			continue
+		}
+		c, ok := card.Lookup(ev.Card)
+		if !ok || c.Kind != card.KindEvent {
+			continue
+		}
+		v, err := in.conns.Resolve(ctx, ev.Connector(), ev.Connection)
+		if err != nil {
+			continue // the round skips it too
+		}
+		var orgAt time.Time
+		b, err := in.store.GetSetting(ctx, flowrun.EnabledAtSetting(fl))
+		switch {
+		case err == nil:
+			at, perr := time.Parse(time.RFC3339Nano, string(b))
+			if perr != nil {
+				return nil, perr
+			}
+			if orgAt, err = in.orgEnabledAt(ctx, fl, at); err != nil {
+				return nil, err
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+		out[v.Org()] = append(out[v.Org()], eventFlowOf(fl, doc, v, c.EventType, orgAt))
+	}
+	return out, nil
+}
+
 // scan reads the enabled event flows, by connection. partial says that
 // the connection of some flow could not be read (other than because it is
 // gone), so that the flow is missing.
@@ -329,13 +487,7 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			cf = &connFlows{org: v.Org(), conn: fmt.Sprint(v.Domain, " ", v.ClientID, " ", v.Status, " ", authorized.UnixNano(), " ", v.GrantedScopes)}
 			out[v.ID] = cf
 		}
-		ef := events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: c.EventType, EnabledAt: orgAt}
-		if v.Status != store.StatusActive {
-			// Its runs would fail at once: its events wait for the
-			// connection to be active again (reauthorized, say).
-			ef.Waiting = fmt.Sprintf("connection %s is %s", v.Nickname, v.Status)
-		}
-		cf.flows = append(cf.flows, ef)
+		cf.flows = append(cf.flows, eventFlowOf(fl, doc, v, c.EventType, orgAt))
 		en := enabling{flow: fl, at: enabledAt, orgAt: orgAt}
 		if orgAt.IsZero() {
 			cf.unclocked = append(cf.unclocked, en)

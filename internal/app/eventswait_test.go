@@ -67,6 +67,10 @@ func TestEventsWaitForAReauthorization(t *testing.T) {
 	if ev := h.listedEvent(removal.UUID); ev.Waiting != "not dispatched yet" || ev.DispatchedAt != nil || len(ev.FlowRuns) != 1 {
 		t.Errorf("GET /api/v1/events lists the waiting removal as %+v; want waiting \"not dispatched yet\", no dispatchedAt, the other flow's run", ev)
 	}
+	// And why: the connection of the flow whose run waits, with its remedy.
+	if ev, want := h.listedEvent(removal.UUID), "the run of flow quarantine-on-user-removal waits for the connection Prod devices, which needs reauthorization (its runs of other flows have started): reauthorize the connection; it starts once it is active again"; ev.WaitingCode != "connection_inactive" || ev.WaitingReason != want {
+		t.Errorf("GET /api/v1/events says the removal waits for %q: %q; want connection_inactive: %q", ev.WaitingCode, ev.WaitingReason, want)
+	}
 
 	var re struct {
 		AuthorizeURL string `json:"authorizeUrl"`
@@ -85,7 +89,7 @@ func TestEventsWaitForAReauthorization(t *testing.T) {
 		evs, err := h.app.Store.UndispatchedEvents(t.Context(), removal.ConnectionID, nil, 10)
 		return err == nil && len(evs) == 0
 	})
-	if ev := h.listedEvent(removal.UUID); ev.Waiting != "" || ev.DispatchedAt == nil || len(ev.FlowRuns) != 2 {
+	if ev := h.listedEvent(removal.UUID); ev.Waiting != "" || ev.WaitingCode != "" || ev.WaitingReason != "" || ev.DispatchedAt == nil || len(ev.FlowRuns) != 2 {
 		t.Errorf("GET /api/v1/events lists the dispatched removal as %+v; want its dispatchedAt, no waiting, both runs", ev)
 	}
 	if a, b := h.runsOf(hooked), h.runsOf(other); len(a) != 1 || len(b) != 1 {

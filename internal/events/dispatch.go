@@ -217,6 +217,50 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 	return nil
 }
 
+// Hold is why Dispatch holds an undispatched event back, as it would
+// decide at a round with flows: the flows of its type whose enabling is
+// not known in the org's clock yet (it and every later event of its
+// connection wait, EventFlow.EnabledAt), or else the flows it would start
+// whose trigger's connection cannot run cards now (EventFlow.Waiting).
+// Both empty: nothing holds it but the next round.
+type Hold struct {
+	Unclocked []EventFlow
+	Waiting   []EventFlow
+}
+
+// HoldOf is why Dispatch would hold e back with flows (see Hold), by the
+// rules of dispatchOne.
+func HoldOf(ctx context.Context, e *store.Event, flows []EventFlow) Hold {
+	var h Hold
+	for _, f := range flows {
+		if f.EventType == e.EventType && f.EnabledAt.IsZero() {
+			h.Unclocked = append(h.Unclocked, f)
+		}
+	}
+	if len(h.Unclocked) > 0 {
+		return h
+	}
+	var fir *flow.Firing
+	for _, f := range flows {
+		if f.Waiting == "" || f.EventType != e.EventType || e.Published.Before(f.EnabledAt.Truncate(time.Millisecond)) {
+			continue
+		}
+		if fir == nil {
+			var err error
+			if fir, err = FiringOf(e); err != nil {
+				return h
+			}
+		}
+		if f.Doc != nil {
+			if ok, err := f.Doc.TriggerMatches(ctx, *fir); !ok && err == nil {
+				continue
+			}
+		}
+		h.Waiting = append(h.Waiting, f)
+	}
+	return h
+}
+
 // FiringOf is what an event gives a triggered run as `trigger`: kind
 // event, the event's published time, and trigger.event.
 func FiringOf(e *store.Event) (*flow.Firing, error) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/connection"
@@ -101,6 +103,13 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			nicknames[v.ID] = v.Nickname
 		}
 	}
+	var holds map[string]EventHold
+	if s.EventHolds != nil {
+		if holds, err = s.EventHolds.EventHolds(r.Context(), evs); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	out := api.EventList{Events: make([]api.Event, 0, len(evs))}
 	for _, e := range evs {
 		runs := e.FlowRuns
@@ -113,6 +122,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			Connection: &api.ConnectionRef{ID: e.ConnectionID, Nickname: nicknames[e.ConnectionID]}}
 		if !e.DispatchedAt.IsZero() {
 			ev.DispatchedAt = &e.DispatchedAt
+		} else if h, ok := holds[e.UUID]; ok {
+			ev.WaitingCode, ev.WaitingReason = h.Code, EventWaitReason(h)
 		}
 		out.Events = append(out.Events, ev)
 	}
@@ -127,17 +138,104 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 // dispatcher has not all started yet.
 const EventNotDispatched = "not dispatched yet"
 
-// EventWaiting says why event e waits in the inbox, undispatched, as the
+// EventWaiting says that event e waits in the inbox, undispatched, as the
 // API's and the console's lists of events say it; "" once it is
-// dispatched. The inbox keeps no reason: an event waits until the next
-// dispatch round, for the org's clock of a flow enabled since the last
-// one, or for a flow whose trigger's connection needs reauthorization
-// (its runs of the other flows started).
+// dispatched. Why it waits is its EventHold (EventWaitReason).
 func EventWaiting(e *store.Event) string {
 	if !e.DispatchedAt.IsZero() {
 		return ""
 	}
 	return EventNotDispatched
+}
+
+// The codes of why the dispatcher holds an event back (EventHold.Code; the
+// API's waitingCode).
+const (
+	// EventWaitNextRound: nothing holds it but the next dispatch round.
+	EventWaitNextRound = "next_round"
+	// EventWaitConnection: a flow it starts has a trigger whose
+	// connection cannot run cards now (it needs reauthorization, say);
+	// its runs of other flows are started.
+	EventWaitConnection = "connection_inactive"
+	// EventWaitOrgClock: a flow of its type was enabled, and the org's
+	// time of that enabling, which tells the events before it from those
+	// after, is not known yet.
+	EventWaitOrgClock = "org_clock_unknown"
+	// EventWaitBehind: an earlier event of its connection waits for the
+	// org's clock (EventWaitOrgClock), and the later events wait behind
+	// it, in order.
+	EventWaitBehind = "behind_earlier_event"
+)
+
+// EventHold is why the dispatcher holds an undispatched event back, as
+// its next round would decide.
+type EventHold struct {
+	Code string // an EventWait* code
+	// Flows names the flows it is about: those whose runs wait for the
+	// connection (EventWaitConnection), or whose enabling the org's clock
+	// has not told (EventWaitOrgClock, EventWaitBehind).
+	Flows []string
+	// Connection is the nickname of the flows' trigger's connection, with
+	// its Status and Remedy: the one that cannot run cards
+	// (EventWaitConnection), or the one through which the org is asked
+	// its time.
+	Connection, Status, Remedy string
+	// Behind is the event type of the earlier event that holds this one
+	// back (EventWaitBehind).
+	Behind string
+	// Started says that the event's runs of other flows have started
+	// (EventWaitConnection).
+	Started bool
+}
+
+// EventHolds says why the dispatcher holds each undispatched event of evs
+// back, by uuid (the events dispatched have none).
+type EventHolds interface {
+	EventHolds(ctx context.Context, evs []*store.Event) (map[string]EventHold, error)
+}
+
+// EventWaitReason is why an event waits, for an administrator, with what
+// to do: the API's waitingReason and the console's Events page.
+func EventWaitReason(h EventHold) string {
+	flows, runs, they := "flow "+strings.Join(h.Flows, ", "), "the run of %s waits", "it starts"
+	if len(h.Flows) > 1 {
+		flows, runs, they = "flows "+strings.Join(h.Flows, ", "), "the runs of %s wait", "they start"
+	}
+	state := "is " + strings.ReplaceAll(h.Status, "_", " ")
+	switch h.Status {
+	case store.StatusNeedsReauthorization:
+		state = "needs reauthorization"
+	case store.StatusPending:
+		state = "is not authorized yet"
+	case store.StatusError:
+		state = "is in error"
+	}
+	remedy := strings.TrimSuffix(h.Remedy, ".")
+	if remedy == "" {
+		remedy = "reauthorize it: cardflow connections reauthorize " + h.Connection + ", or Reauthorize on its page in the console"
+	}
+	// The org is asked its time through the flow's connection: one that
+	// cannot run cards cannot ask it either.
+	ask := "the next round at Okta asks it, through the connection " + h.Connection + "; if the event still waits after a minute, check that connection: cardflow connections test " + h.Connection
+	if h.Status != "" && h.Status != store.StatusActive {
+		ask = "it is asked through the connection " + h.Connection + ", which " + state + ": " + remedy
+	}
+	switch h.Code {
+	case EventWaitConnection:
+		others := ""
+		if h.Started {
+			others = " (its runs of other flows have started)"
+		}
+		return fmt.Sprintf(runs+" for the connection %s, which %s%s: %s; %s once it is active again",
+			flows, h.Connection, state, others, remedy, they)
+	case EventWaitOrgClock:
+		return fmt.Sprintf("%s was enabled, and cardflow has not yet asked the org its time, which tells the events published before the enabling (they start no run) from those after: %s",
+			flows, ask)
+	case EventWaitBehind:
+		return fmt.Sprintf("an earlier %s event waits for the org's time of the enabling of %s, and the later events wait behind it, in order: %s",
+			h.Behind, flows, ask)
+	}
+	return "the next dispatch round, within seconds, starts its runs"
 }
 
 // EventTargets reads the device and the user an Okta LogEvent names (its

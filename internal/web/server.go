@@ -32,6 +32,9 @@ type Server struct {
 	Flows Flows
 	// History reads run history and the audit log (the store).
 	History History
+	// EventHolds, when set, says why the events that wait in the inbox
+	// wait (the events list's waitingCode and waitingReason).
+	EventHolds EventHolds
 	// Events reads the event inbox (the store); nil answers 404.
 	Events Events
 	// DefaultDelivery is the delivery of an event trigger that names none

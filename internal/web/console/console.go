@@ -99,6 +99,9 @@ type Console struct {
 	// Events reads the event inbox and each connection's event hook; nil
 	// hides the Events page and the connections' event hook status.
 	Events Events
+	// EventHolds, when set, says why the events that wait in the inbox
+	// wait (the Events page).
+	EventHolds web.EventHolds
 	// DefaultDelivery is the delivery of an event trigger that names none,
 	// as web.Server.DefaultDelivery; empty means poll.
 	DefaultDelivery string

@@ -34,14 +34,17 @@ func (c *Console) eventRoutes(mux *web.Mux) {
 // eventRow is one event as the Events page shows it.
 type eventRow struct {
 	*store.Event
-	Name        string // the event card's name, e.g. "Device removed from user"
-	Connection  string // the connection's nickname (or id)
-	Device      string
-	DeviceID    string
-	User        string
-	Runs        []eventRun
-	Dispatched  bool
-	Waiting     string // why it is not dispatched (web.EventWaiting); "" once it is
+	Name       string // the event card's name, e.g. "Device removed from user"
+	Connection string // the connection's nickname (or id)
+	Device     string
+	DeviceID   string
+	User       string
+	Runs       []eventRun
+	Dispatched bool
+	Waiting    string // that it is not dispatched (web.EventWaiting); "" once it is
+	// WaitReason says why it waits and what to do (web.EventWaitReason),
+	// when something other than the next dispatch round holds it back.
+	WaitReason  string
 	ReceivedVia string // "hook", "poll" or "hook and poll"
 }
 
@@ -130,9 +133,19 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 			return
 		}
 	}
+	var holds map[string]web.EventHold
+	if c.EventHolds != nil {
+		if holds, err = c.EventHolds.EventHolds(ctx, evs); err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+	}
 	names := c.eventCardNames()
 	for _, e := range evs {
 		row := eventRow{Event: e, Name: names[e.EventType], Connection: nick[e.ConnectionID], Dispatched: !e.DispatchedAt.IsZero(), Waiting: web.EventWaiting(e)}
+		if h, ok := holds[e.UUID]; ok && !row.Dispatched && h.Code != web.EventWaitNextRound {
+			row.WaitReason = web.EventWaitReason(h)
+		}
 		if row.Name == "" {
 			row.Name = e.EventType
 		}
