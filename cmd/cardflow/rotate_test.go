@@ -40,9 +40,12 @@ func TestRotateAdviceMatchesTheREADME(t *testing.T) {
 		{name: "CARDFLOW_KEY", rep: app.RotateReport{NewKeyID: "k2"}, sharedDB: true,
 			want: []string{"Now restart every server with CARDFLOW_KEY=NEW,OLD", "safe order is: restart every server with CARDFLOW_KEY=OLD,NEW; rotate;"}},
 		{name: "keyring file, one server", rep: app.RotateReport{KeyringFile: "/d/keyring", KeyIDs: []string{"k2", "k1"}},
-			want: []string{"The keyring /d/keyring now holds keys k2, k1"}, wantNot: []string{"Other servers"}},
+			want: []string{"The keyring /d/keyring now holds keys k2, k1", "reads the file again and seals with the new key\nwithin 10 s; no restart is needed"}, wantNot: []string{"Other servers", "restart them"}},
+		// A server whose keyring file gains the key follows without a
+		// restart (app's TestKeyringFileGainsTheKey).
 		{name: "keyring file, shared database", rep: app.RotateReport{KeyringFile: "/d/keyring", KeyIDs: []string{"k2", "k1"}}, sharedDB: true,
-			want: []string{"Other servers on this database cannot open the re-sealed values", "prefer\nCARDFLOW_KEY"}},
+			want:    []string{"Other servers on this database cannot open the re-sealed values", "Copy it over each one's keyring\nfile", "no restart is needed", "prefer\nCARDFLOW_KEY"},
+			wantNot: []string{"restart them"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

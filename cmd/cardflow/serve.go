@@ -293,7 +293,8 @@ func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
 		"Adds a new primary key and re-seals every stored secret with it; older keys stay in\n"+
 		"the keyring so that values sealed with them keep opening. Within 10 s every running\n"+
 		"server whose keyring has the new key seals with it; one that lacks it stops sealing\n"+
-		"and fails /healthz until restarted with it.\n"+
+		"and fails /healthz until restarted with it in CARDFLOW_KEY, or until its keyring file\n"+
+		"gains it (the rotated file copied over its own is read again within 10 s, no restart).\n"+
 		"With CARDFLOW_KEY set, the new key comes from CARDFLOW_NEW_KEY (base64, 32 bytes).\n"+
 		"With several servers the safe order is: restart every server with\n"+
 		"CARDFLOW_KEY=OLD,NEW; then run CARDFLOW_KEY=OLD CARDFLOW_NEW_KEY=NEW cardflow keys rotate;\n"+
@@ -448,11 +449,20 @@ func rotateAdvice(rep *app.RotateReport, sharedDB bool) string {
 	var b strings.Builder
 	if rep.KeyringFile != "" {
 		fmt.Fprintf(&b, "The keyring %s now holds keys %s (the first seals). Back it up again.\n", rep.KeyringFile, strings.Join(rep.KeyIDs, ", "))
-		if sharedDB {
-			b.WriteString("Other servers on this database cannot open the re-sealed values until they have this keyring:\n" +
-				"copy it into each server's data directory and restart them. With several servers, prefer\n" +
-				"CARDFLOW_KEY, so that every server can hold the new key before the rotation.\n")
+		// A server reads its keyring file again when it meets a key it
+		// lacks (keyring.LoadFile), as its check of the sealing key does
+		// every 10 s: a file that gains the key needs no restart.
+		if !sharedDB {
+			b.WriteString("A server running on this data directory reads the file again and seals with the new key\n" +
+				"within 10 s; no restart is needed.\n")
+			return b.String()
 		}
+		b.WriteString("A server running on this data directory reads the file again and seals with the new key\n" +
+			"within 10 s. Other servers on this database cannot open the re-sealed values until they have\n" +
+			"this keyring: within 10 s they stop sealing and fail /healthz. Copy it over each one's keyring\n" +
+			"file (keyring in its data directory, mode 0600): within 10 s the server reads it again, seals\n" +
+			"with the new key and is healthy again; no restart is needed. With several servers, prefer\n" +
+			"CARDFLOW_KEY, so that every server can hold the new key before the rotation.\n")
 		return b.String()
 	}
 	b.WriteString("Running servers whose CARDFLOW_KEY holds the new key seal with it within 10 s.\n" +

@@ -44,14 +44,18 @@ func followCheckKey(kr *keyring.Keyring, check []byte) (bool, error) {
 // which logs the first at ERROR and counts each. Serve checks it once
 // before (a rotation since New loaded the keyring), before it serves.
 func (a *App) watchSealingKey(ctx context.Context) {
-	every := a.cfg.keyCheckEvery
-	if every <= 0 {
-		every = defaultKeyCheckEvery
-	}
-	ticks(ctx, every, func() bool {
+	ticks(ctx, a.keyCheckEvery(), func() bool {
 		a.checkKey(ctx)
 		return true
 	})
+}
+
+// keyCheckEvery is how often the server checks the sealing key.
+func (a *App) keyCheckEvery() time.Duration {
+	if a.cfg.keyCheckEvery <= 0 {
+		return defaultKeyCheckEvery
+	}
+	return a.cfg.keyCheckEvery
 }
 
 // ticks calls fn every d until ctx ends or fn returns false.
@@ -120,7 +124,8 @@ func (a *App) sealErrIfBehind(ctx context.Context, err error) error {
 // server whose keyring lacks it stops sealing (keyring.StopSealing), so
 // that it seals nothing the other servers, restarted without its key,
 // could not open, and reports itself unhealthy until it is restarted with
-// the current keyring (or its keyring file gains the key). A read that
+// the current keyring, or until its keyring file gains the key (read
+// again at the next check: no restart). A read that
 // fails changes nothing. One small read per call: no seal reads the
 // database.
 func (a *App) checkSealingKey(ctx context.Context) error {
@@ -136,10 +141,16 @@ func (a *App) checkSealingKey(ctx context.Context) error {
 	}
 	source := keySource(&a.cfg)
 	if verr := verifyKeyring(kr, check, source); verr != nil {
+		// A keyring file is read again when it meets a key it lacks, as
+		// here at every check: copied in, the key needs no restart.
+		fix := fmt.Sprintf("restart it with the current keyring: CARDFLOW_KEY holding key %s", id)
+		if a.cfg.Key == "" {
+			fix = fmt.Sprintf("copy the keyring file the rotation wrote (it holds key %s) over %s: this server reads it again within %s and seals with the new key, with no restart",
+				id, source, a.keyCheckEvery())
+		}
 		kr.StopSealing(id, fmt.Sprintf("this server has stopped sealing secrets: the database's are now sealed with key %s "+
-			"(cardflow keys rotate moved it there since this server started), which its keyring from %s (keys %s) cannot open; "+
-			"restart it with the current keyring: CARDFLOW_KEY holding key %s, or the data directory's keyring file as the rotation wrote it",
-			id, source, strings.Join(kr.IDs(), ", "), id))
+			"(cardflow keys rotate moved it there since this server started), which its keyring from %s (keys %s) cannot open; %s",
+			id, source, strings.Join(kr.IDs(), ", "), fix))
 		return kr.SealErr()
 	}
 	if _, err := followCheckKey(kr, check); err != nil {

@@ -68,7 +68,7 @@ func TestMultiServerRotationPastAServer(t *testing.T) {
 	code, data := b.call("POST", "/api/v1/connections", map[string]any{
 		"connector": "okta-devices", "nickname": "Other", "domain": emu.URL, "clientId": oktaemu.DemoClientID, "clientSecret": oktaemu.DemoClientSecret,
 	}, nil)
-	if code != http.StatusServiceUnavailable || !strings.Contains(string(data), "restart this server with the current keyring") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(data), "give this server the current keyring") {
 		t.Errorf("creating a connection on B: %d %s; want 503 saying to restart it with the current keyring", code, data)
 	}
 	// B does not refresh a token it could not store; A does, sealing

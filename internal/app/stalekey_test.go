@@ -191,7 +191,7 @@ func TestStaleServerRefusesCardRunsRetryably(t *testing.T) {
 			"input": map[string]any{"deviceId": device}}, &e)
 		remedy, _ := e.Error.Details["remedy"].(string)
 		if code != http.StatusServiceUnavailable || !strings.Contains(e.Error.Message, "lacks key "+newID) ||
-			!strings.Contains(remedy, "try again") || !strings.Contains(remedy, "restart this server with the current keyring") {
+			!strings.Contains(remedy, "try again") || !strings.Contains(remedy, "give this server the current keyring: restart it with CARDFLOW_KEY holding the key, or copy the rotated keyring file over its own") {
 			t.Errorf("a card run %s on the server without the new key: %d %s; want 503 naming key %s, to try again and the fix", when, code, data, newID)
 		}
 		if n := runs(); n != before {
@@ -236,7 +236,7 @@ func TestStaleServerRefusesConnectionTestRetryably(t *testing.T) {
 		code, data := h.call("POST", "/api/v1/connections/"+c.id+"/test", nil, &e)
 		remedy, _ := e.Error.Details["remedy"].(string)
 		if code != http.StatusServiceUnavailable || !strings.Contains(e.Error.Message, "lacks key "+newID) ||
-			!strings.Contains(remedy, "try again") || !strings.Contains(remedy, "restart this server with the current keyring") {
+			!strings.Contains(remedy, "try again") || !strings.Contains(remedy, "give this server the current keyring: restart it with CARDFLOW_KEY holding the key, or copy the rotated keyring file over its own") {
 			t.Errorf("testing %s on the server without the new key: %d %s; want 503 naming key %s, to try again and the fix", c.nickname, code, data, newID)
 		}
 		if after := h.serviceConn(c.id); after.Status != before.Status || after.StatusReason != before.StatusReason {

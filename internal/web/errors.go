@@ -62,7 +62,7 @@ func OperatorTrouble(err error) (message, remedy string, ok bool) {
 			key = "key " + id + ","
 		}
 		return "this cardflow server cannot use or store secrets now: its keyring lacks " + key + " which the database's secrets are now sealed with (a key rotation passed it)",
-			"try again: another server, which has the key, answers (this one fails its health check); ask the server's operator to restart this server with the current keyring (the server log has the details)", true
+			"try again: another server, which has the key, answers (this one fails its health check); ask the server's operator to give this server the current keyring: restart it with CARDFLOW_KEY holding the key, or copy the rotated keyring file over its own, which it reads again within 10 s (the server log has the details)", true
 	case errors.Is(err, store.ErrFull):
 		return "cardflow's database cannot write: its disk is full",
 			"ask the server's operator to free disk space where the database is (the server log has the details), then try again", true
