@@ -642,6 +642,21 @@ type FlowRun struct {
 	// Failure, of a failed run, is a key that is the same for runs that
 	// failed the same way (FailureStreak compares it); empty otherwise.
 	Failure string
+	// RerunWhenActive, of a failed run an Okta event started whose
+	// connection could not run its cards (it needs reauthorization, or the
+	// org refuses the service connection), is that connection's id: the
+	// run is rerun, its failed items only, once the connection is active
+	// again (ClaimRerun). Empty for other runs. UpdateFlowRun writes it,
+	// and RerunConnection, the connection's nickname then.
+	RerunWhenActive, RerunConnection string
+	// RerunBy is the id of the run that reran a run waiting for its
+	// connection (RerunWhenActive): the automatic rerun, or a rerun asked
+	// for by hand first. Only ClaimRerun and CreateFlowRunFrom set it,
+	// once.
+	RerunBy string
+	// RerunSkipped says why a run waiting for its connection was not
+	// rerun ("flow NAME was disabled"); only SkipRerun sets it.
+	RerunSkipped string
 	// SessionID and TokenID, not stored, are the console session or the
 	// personal API token a person starts the run with by hand: when set,
 	// CreateFlowRun and CreateFlowRunFrom store the run only while it
@@ -1158,7 +1173,28 @@ type Store interface {
 	// copy into r of the items of run fromRunID whose Status is in keep
 	// (a run resumed with them does not run them); it returns how many it
 	// copied. Copied items keep their RunRef and their Output.
+	// A rerun of a run waiting for its connection (RerunWhenActive) sets
+	// that run's RerunBy to r.ID in the same transaction, ending its
+	// wait: the automatic rerun does not follow one asked for by hand.
 	CreateFlowRunFrom(ctx context.Context, r *FlowRun, fromRunID string, keep []string) (int, error)
+	// ListRerunsWaiting returns the failed runs waiting for their
+	// connection (RerunWhenActive set, RerunBy and RerunSkipped empty),
+	// oldest first, at most limit (0: 100); it reads an index of those
+	// runs only.
+	ListRerunsWaiting(ctx context.Context, limit int) ([]*FlowRun, error)
+	// ClaimRerun is CreateFlowRunFrom of r, the automatic rerun of run
+	// fromRunID, with its audit event, in one transaction that first sets
+	// fromRunID's RerunBy to r.ID while it waits for its connection: of
+	// the servers that rerun it at once, one creates r (the audit event is
+	// event's, called with r once its ID is set), the others get
+	// ErrConflict, as does a run reran by hand or skipped already. It
+	// creates r only while r's flow is enabled (on PostgreSQL its row is
+	// kept until the commit, as StartEventRun keeps it): ErrFlowChanged,
+	// nothing changed, when it was disabled or deleted.
+	ClaimRerun(ctx context.Context, r *FlowRun, fromRunID string, keep []string, event func(*FlowRun) *AuditEvent) (int, error)
+	// SkipRerun sets RerunSkipped of run id to why while it waits for its
+	// connection (ErrConflict otherwise): it is not rerun automatically.
+	SkipRerun(ctx context.Context, id, why string) error
 	// CancelFlowRun asks run id to stop on behalf of by, saying why when
 	// reason is not empty: a queued run whose lease nobody holds becomes
 	// FlowRunCanceled at once (FinishedAt now); otherwise
@@ -1219,8 +1255,9 @@ type Store interface {
 	// both (not counted); notifications created before it, delivered to their
 	// receiver or not (a receiver that failed or was dropped from the
 	// configuration for that long is given up on), but not one a sender
-	// holds the lease of. Queued and running runs and events not yet
-	// dispatched stay, whatever their age. Call it again until it purges
+	// holds the lease of. Queued and running runs, failed runs waiting for
+	// their connection (RerunWhenActive) and events not yet dispatched
+	// stay, whatever their age. Call it again until it purges
 	// nothing.
 	Purge(ctx context.Context, before, eventsBefore time.Time, limit int) (Purged, error)
 	// PurgeAudit deletes up to limit (0 means 100) audit events whose Time

@@ -293,7 +293,8 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 const flowRunCols = `id, flow_id, flow_name, source, inputs, status, caller, error,
 	owner, lease_until, created_at, started_at, finished_at, trigger_info, trigger_key, cancel_requested_at,
 	actor_type, actor_login, actor_token, flow_version, rerun_of, failure,
-	cancel_actor_type, cancel_actor_login, cancel_actor_token, cancel_reason`
+	cancel_actor_type, cancel_actor_login, cancel_actor_token, cancel_reason,
+	rerun_when_active, rerun_connection, rerun_by, rerun_skipped`
 
 func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	var r store.FlowRun
@@ -303,7 +304,8 @@ func scanFlowRun(sc scanner) (*store.FlowRun, error) {
 	if err := sc.Scan(&r.ID, &r.FlowID, &r.FlowName, &r.Source, &inputs, &r.Status, &caller, &r.Error,
 		&r.Owner, &lease, &created, &started, &finished, &trigger, &key, &cancel, &r.Actor.Type, &r.Actor.Login, &r.Actor.TokenName,
 		&r.FlowVersion, &r.RerunOf, &r.Failure,
-		&r.CancelRequestedBy.Type, &r.CancelRequestedBy.Login, &r.CancelRequestedBy.TokenName, &r.CancelReason); err != nil {
+		&r.CancelRequestedBy.Type, &r.CancelRequestedBy.Login, &r.CancelRequestedBy.TokenName, &r.CancelReason,
+		&r.RerunWhenActive, &r.RerunConnection, &r.RerunBy, &r.RerunSkipped); err != nil {
 		return nil, err
 	}
 	r.CancelRequestedAt = fromTS(cancel)
@@ -335,47 +337,137 @@ func (s *Store) insertFlowRun(ctx context.Context, ex execer, r *store.FlowRun) 
 		key = r.TriggerKey
 	}
 	_, err := s.exec(ctx, ex, `INSERT INTO flow_runs (`+flowRunCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		r.Owner, ts(r.LeaseUntil), ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), raw(r.Trigger), key,
 		ts(r.CancelRequestedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName, r.FlowVersion, r.RerunOf, r.Failure,
-		r.CancelRequestedBy.Type, r.CancelRequestedBy.Login, r.CancelRequestedBy.TokenName, r.CancelReason)
+		r.CancelRequestedBy.Type, r.CancelRequestedBy.Login, r.CancelRequestedBy.TokenName, r.CancelReason,
+		r.RerunWhenActive, r.RerunConnection, r.RerunBy, r.RerunSkipped)
 	return err
 }
 
 // CreateFlowRunFrom inserts r and copies into it the items of fromRunID
 // whose status is in keep, in one transaction. A copied item keeps its
 // card run reference and its output, which it stores itself: the copy
-// outlives a purge of the run it came from.
+// outlives a purge of the run it came from. A fromRunID waiting for its
+// connection (rerun_when_active) is rerun by r, its wait ended.
 func (s *Store) CreateFlowRunFrom(ctx context.Context, r *store.FlowRun, fromRunID string, keep []string) (int, error) {
-	var n int64
+	var n int
 	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
 		if err := s.grantedBy(ctx, ex, "", r.Actor.Login, r.SessionID, r.TokenID); err != nil {
 			return err
 		}
-		if err := s.insertFlowRun(ctx, ex, r); err != nil {
+		fillID(&r.ID)
+		if _, err := s.claimRerun(ctx, ex, fromRunID, r.ID); err != nil {
 			return err
 		}
-		if len(keep) == 0 {
-			return nil
-		}
-		args := []any{r.ID, fromRunID}
-		for _, k := range keep {
-			args = append(args, k)
-		}
-		res, err := s.exec(ctx, ex, `INSERT INTO flow_items (run_id, step_id, item_index, status, input, output,
-				error_code, error, run_ref, started_at, finished_at, output_in_run, device_name)
-			SELECT ?, fi.step_id, fi.item_index, fi.status, fi.input,
-				CASE WHEN fi.output_in_run = 1 THEN r.output ELSE fi.output END,
-				fi.error_code, fi.error, fi.run_ref, fi.started_at, fi.finished_at, 0, fi.device_name`+flowItemJoin+`
-			WHERE fi.run_id = ? AND fi.status IN `+inList(len(keep)), args...)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+		var err error
+		n, err = s.insertFlowRunFrom(ctx, ex, r, fromRunID, keep)
 		return err
 	})
-	return int(n), s.fail(fmt.Sprintf("create flow run from %q", fromRunID), err)
+	return n, s.fail(fmt.Sprintf("create flow run from %q", fromRunID), err)
+}
+
+// claimRerun sets run id's rerun_by to by while it waits for its
+// connection, reporting whether it did.
+func (s *Store) claimRerun(ctx context.Context, ex execer, id, by string) (bool, error) {
+	res, err := s.exec(ctx, ex, `UPDATE flow_runs SET rerun_by = ?
+		WHERE id = ? AND rerun_when_active <> '' AND rerun_by = '' AND rerun_skipped = ''`, by, id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// insertFlowRunFrom inserts r and copies into it the items of fromRunID
+// whose status is in keep, returning how many it copied.
+func (s *Store) insertFlowRunFrom(ctx context.Context, ex execer, r *store.FlowRun, fromRunID string, keep []string) (int, error) {
+	if err := s.insertFlowRun(ctx, ex, r); err != nil {
+		return 0, err
+	}
+	if len(keep) == 0 {
+		return 0, nil
+	}
+	args := []any{r.ID, fromRunID}
+	for _, k := range keep {
+		args = append(args, k)
+	}
+	res, err := s.exec(ctx, ex, `INSERT INTO flow_items (run_id, step_id, item_index, status, input, output,
+			error_code, error, run_ref, started_at, finished_at, output_in_run, device_name)
+		SELECT ?, fi.step_id, fi.item_index, fi.status, fi.input,
+			CASE WHEN fi.output_in_run = 1 THEN r.output ELSE fi.output END,
+			fi.error_code, fi.error, fi.run_ref, fi.started_at, fi.finished_at, 0, fi.device_name`+flowItemJoin+`
+		WHERE fi.run_id = ? AND fi.status IN `+inList(len(keep)), args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// ListRerunsWaiting returns the failed runs waiting for their connection,
+// oldest first, through the index flow_runs_rerun_waiting.
+func (s *Store) ListRerunsWaiting(ctx context.Context, limit int) ([]*store.FlowRun, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs
+		WHERE rerun_when_active <> '' AND rerun_by = '' AND rerun_skipped = '' ORDER BY created_at, id LIMIT ?`, limitOr100(limit))
+	if err != nil {
+		return nil, s.fail("list the flow runs waiting for their connection", err)
+	}
+	out, err := collect(rows, scanFlowRun)
+	return out, s.fail("list the flow runs waiting for their connection", err)
+}
+
+// ClaimRerun creates r, the automatic rerun of fromRunID, once: the
+// conditional update of fromRunID's rerun_by decides between servers
+// (PostgreSQL's row lock makes a second claim wait, then find it set).
+func (s *Store) ClaimRerun(ctx context.Context, r *store.FlowRun, fromRunID string, keep []string, event func(*store.FlowRun) *store.AuditEvent) (int, error) {
+	op := fmt.Sprintf("rerun flow run %q", fromRunID)
+	var n int
+	err := s.inTx(ctx, func(ctx context.Context, ex execer) error {
+		var enabled bool
+		switch err := s.queryRow(ctx, ex, `SELECT enabled FROM flows WHERE id = ?`+s.d.ForShare, r.FlowID).Scan(&enabled); {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("store: %s: the flow was deleted: %w", op, store.ErrFlowChanged)
+		case err != nil:
+			return err
+		case !enabled:
+			return fmt.Errorf("store: %s: the flow was disabled: %w", op, store.ErrFlowChanged)
+		}
+		fillID(&r.ID)
+		switch ok, err := s.claimRerun(ctx, ex, fromRunID, r.ID); {
+		case err != nil:
+			return err
+		case !ok:
+			return fmt.Errorf("store: %s: it was rerun or skipped already, or waits for nothing: %w", op, store.ErrConflict)
+		}
+		var err error
+		if n, err = s.insertFlowRunFrom(ctx, ex, r, fromRunID, keep); err != nil {
+			return err
+		}
+		if event != nil {
+			return s.insertAudit(ctx, ex, event(r))
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return 0, err
+	}
+	return n, s.fail(op, err)
+}
+
+// SkipRerun sets run id's rerun_skipped to why while it waits for its
+// connection.
+func (s *Store) SkipRerun(ctx context.Context, id, why string) error {
+	res, err := s.exec(ctx, s.db, `UPDATE flow_runs SET rerun_skipped = ?
+		WHERE id = ? AND rerun_when_active <> '' AND rerun_by = '' AND rerun_skipped = ''`, why, id)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = fmt.Errorf("flow run %q waits for no connection: %w", id, store.ErrConflict)
+		}
+	}
+	return s.fail(fmt.Sprintf("skip the rerun of flow run %q", id), err)
 }
 
 // FindFlowRun returns the run of flowID started by triggerKey.
@@ -458,10 +550,11 @@ func (s *Store) FinishFlowRun(ctx context.Context, r *store.FlowRun, event func(
 func (s *Store) updateFlowRun(ctx context.Context, ex execer, r *store.FlowRun) error {
 	q := `UPDATE flow_runs SET flow_id = ?, flow_name = ?, source = ?, inputs = ?,
 		status = ?, caller = ?, error = ?, created_at = ?, started_at = ?, finished_at = ?,
-		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ?, failure = ? WHERE id = ?`
+		actor_type = ?, actor_login = ?, actor_token = ?, flow_version = ?, rerun_of = ?, failure = ?,
+		rerun_when_active = ?, rerun_connection = ? WHERE id = ?`
 	args := []any{r.FlowID, r.FlowName, blob(r.Source), raw(r.Inputs), r.Status, r.Actor.String(), r.Error,
 		ts(r.CreatedAt), ts(r.StartedAt), ts(r.FinishedAt), r.Actor.Type, r.Actor.Login, r.Actor.TokenName,
-		r.FlowVersion, r.RerunOf, r.Failure, r.ID}
+		r.FlowVersion, r.RerunOf, r.Failure, r.RerunWhenActive, r.RerunConnection, r.ID}
 	if r.Owner != "" {
 		q += ` AND owner = ?`
 		args = append(args, r.Owner)

@@ -31,6 +31,7 @@ func (s *Store) Purge(ctx context.Context, before, eventsBefore time.Time, limit
 		ids, err := s.firstColumn(ctx, ex, `SELECT id FROM flow_runs r
 			WHERE finished_at > 0 AND finished_at < ? AND status IN ('succeeded', 'failed', 'canceled')
 			AND NOT (`+streakStart+`) AND NOT (`+failingSince+`)
+			AND NOT (rerun_when_active <> '' AND rerun_by = '' AND rerun_skipped = '')
 			ORDER BY finished_at LIMIT ?`, ts(before), limit)
 		if err != nil {
 			return err

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PurgeEventsAndNotifications", testPurgeEventsAndNotifications},
 		{"PurgeAudit", testPurgeAudit},
 		{"CreateFlowRunFrom", testCreateFlowRunFrom},
+		{"ClaimRerunExactlyOnce", testClaimRerunExactlyOnce},
 		{"Audit", testAudit},
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"Flow", testFlow},
