@@ -316,10 +316,50 @@ type FlowRun struct {
 	// own: "its starter LOGIN's access was revoked" (revoking a person
 	// cancels the runs they started by hand).
 	CancelReason string `json:"cancelReason,omitempty"`
+	// RerunWhenActive, of a failed run an Okta event started whose
+	// connection could not run its cards (it needs reauthorization, or the
+	// org refuses the service connection), says that it runs again by
+	// itself, its failed items, once that connection is active again, and
+	// then which run did; absent for other runs.
+	RerunWhenActive *RerunWhenActive `json:"rerunWhenActive,omitempty"`
 	// Trigger is what started the run.
 	Trigger *FlowRunTrigger `json:"trigger"`
 	// Steps is absent in lists of runs.
 	Steps []FlowRunStep `json:"steps,omitempty"`
+}
+
+// RerunWhenActive is the automatic rerun of a failed event run, waiting
+// for Connection to be active again.
+type RerunWhenActive struct {
+	// Connection is the connection it waits for, named as it was when
+	// the run failed.
+	Connection ConnectionRef `json:"connection"`
+	// Rerun is the id of the run that reran it: the automatic rerun, or a
+	// rerun asked for by hand first; absent while it waits.
+	Rerun string `json:"rerun,omitempty"`
+	// NotRerun says why it was not rerun by itself: its flow was disabled
+	// or deleted, or the connection deleted, meanwhile.
+	NotRerun string `json:"notRerun,omitempty"`
+}
+
+// Text says what becomes of failed event run id, which its connection
+// stopped, as the console and the CLI word it: "will run again when
+// connection Robot is active again", "ran again as run ID", "not run again
+// by itself: flow NAME was disabled; …"; "" for other runs (r nil).
+func (r *RerunWhenActive) Text(id string) string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Rerun != "":
+		return "ran again as run " + r.Rerun
+	case r.NotRerun != "":
+		return "not run again by itself: " + r.NotRerun + "; to run its failed items: cardflow flows rerun " + id + " --failed-only"
+	}
+	name := r.Connection.Nickname
+	if name == "" {
+		name = r.Connection.ID
+	}
+	return "will run again when connection " + name + " is active again"
 }
 
 // FlowRunTrigger is what started a flow run: Kind "manual", "schedule" or

@@ -51,6 +51,9 @@ type eventIntake struct {
 	// unfit says why this server cannot do work at Okta now (its keyring
 	// is behind the database's: keyring.Keyring.SealErr), or nil.
 	unfit func() error
+	// rerun reruns the failed event runs whose connection stopped them
+	// once it is active again (flowrun.Service.RerunWaiting).
+	rerun func(ctx context.Context) (int, error)
 
 	// workers are the connections' work at Okta (atOktaFor), at most
 	// maxOktaWork at once (slots).
@@ -175,7 +178,8 @@ func (in *eventIntake) noticeActive(ctx context.Context) {
 		case in.wakeOkta <- struct{}{}:
 		default:
 		}
-		// The events that waited for it start their runs now.
+		// The events that waited for it start their runs now, and the
+		// runs it stopped run again.
 		in.WakeDispatch()
 	}
 }
@@ -832,10 +836,23 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 	}
 }
 
-// dispatchAll runs one dispatch round: it starts the runs of the stored
-// events of every connection with enabled event flows and, when all is
-// set (the rounds of the interval), of the connections without any.
+// dispatchAll runs one dispatch round: it reruns the failed event runs
+// whose connection is active again (rerun), and starts the runs of the
+// stored events of every connection with enabled event flows and, when all
+// is set (the rounds of the interval), of the connections without any.
 func (in *eventIntake) dispatchAll(ctx context.Context, all bool) {
+	// First the runs its connection stopped, whose events came before
+	// those that waited in the inbox for the same connection.
+	if in.rerun != nil {
+		const what = "events: rerunning the event runs that waited for their connection"
+		if _, err := in.rerun(ctx); err != nil {
+			if ctx.Err() == nil {
+				in.outage.Fail(ctx, what, err)
+			}
+		} else {
+			in.outage.OK(ctx, what)
+		}
+	}
 	// Events received after this are left to the next round: one of them
 	// may be of a flow enabled after the scan (the event's arrival woke
 	// the intake, so that round comes).
@@ -1156,7 +1173,8 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 	}
 	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
 		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
-		busy: map[string]bool{}, pollNow: map[string]bool{}, polled: map[string]events.PollFlows{}, pollEnablings: map[string][]string{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr}
+		busy: map[string]bool{}, pollNow: map[string]bool{}, polled: map[string]events.PollFlows{}, pollEnablings: map[string][]string{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr,
+		rerun: a.Flows.RerunWaiting}
 	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
 		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake,
 		Flows: in.pollFlows}

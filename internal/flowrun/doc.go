@@ -35,4 +35,12 @@
 // otherwise at its next lease renewal, and its runner starts no further
 // item (flow.Runner.Stopped) and ends the run canceled; a server that
 // claims a run carrying the request never executes it.
+//
+// A run an Okta event started that its connection stopped (it needs
+// reauthorization, or the org refuses it) is stored failed with the
+// connection it waits for (store.FlowRun.RerunWhenActive); RerunWaiting,
+// which the event intake's dispatch rounds call, reruns its failed items
+// once the connection is active again, as cardflow, once among all servers
+// (store.ClaimRerun), and skips it, saying why, when its flow was disabled
+// or deleted meanwhile.
 package flowrun

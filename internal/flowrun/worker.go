@@ -135,7 +135,7 @@ func (s *Service) execute(ctx, calls context.Context, run *store.FlowRun) {
 		return
 	}
 	s.setOutcome(run, res, err, resumed, log)
-	s.storeOutcome(context.WithoutCancel(ctx), run, res, log)
+	s.storeOutcome(context.WithoutCancel(ctx), run, res, err, log)
 }
 
 // leaseRenewal renews the lease of a run executing here until it is
@@ -298,8 +298,10 @@ func (s *Service) setOutcome(run *store.FlowRun, res *flow.RunResult, err error,
 
 // storeOutcome ends the steps of a run that did not succeed, then stores
 // its outcome with its audit event and notifications, and tells those
-// waiting for it.
-func (s *Service) storeOutcome(ctx context.Context, run *store.FlowRun, res *flow.RunResult, log *slog.Logger) {
+// waiting for it. A failed event run whose connection stopped it waits
+// for the connection to be rerun (waitsFor, RerunWaiting); its
+// notification says so. runErr is what running it returned.
+func (s *Service) storeOutcome(ctx context.Context, run *store.FlowRun, res *flow.RunResult, runErr error, log *slog.Logger) {
 	if run.Status != flow.StatusSucceeded {
 		s.closeSteps(ctx, run, log)
 	}
@@ -308,7 +310,13 @@ func (s *Service) storeOutcome(ctx context.Context, run *store.FlowRun, res *flo
 	var notes []*store.Notification
 	switch run.Status {
 	case flow.StatusFailed:
-		notes = s.notifyFailed(ctx, run, failureSummary(run, res), log)
+		why := failureSummary(run, res)
+		if c, ok := s.waitsFor(ctx, run, res, runErr); ok {
+			run.RerunWhenActive, run.RerunConnection = c.ID, c.Nickname
+			why += rerunNote(c.Nickname)
+			log.InfoContext(ctx, "flow run failed for its connection: it runs again once the connection is active again", slog.String("connection", c.Nickname))
+		}
+		notes = s.notifyFailed(ctx, run, why, log)
 	case flow.StatusSucceeded:
 		notes = s.notifyRecovered(ctx, run, log)
 	}

@@ -64,8 +64,18 @@ func flowRunHeader(run *store.FlowRun) api.FlowRun {
 		Inputs: rawOrNil(run.Inputs), Error: run.Error, Failure: run.Failure, CreatedAt: run.CreatedAt,
 		StartedAt: timePtr(run.StartedAt), FinishedAt: timePtr(run.FinishedAt), Trigger: runTrigger(run),
 		CancelRequestedAt: timePtr(run.CancelRequestedAt), CancelRequestedBy: actorJSON(run.CancelRequestedBy),
-		CancelReason: run.CancelReason,
+		CancelReason: run.CancelReason, RerunWhenActive: rerunWhenActive(run),
 	}
+}
+
+// rerunWhenActive is the automatic rerun of run, a failed event run its
+// connection stopped; nil for other runs.
+func rerunWhenActive(run *store.FlowRun) *api.RerunWhenActive {
+	if run.RerunWhenActive == "" {
+		return nil
+	}
+	return &api.RerunWhenActive{Connection: api.ConnectionRef{ID: run.RerunWhenActive, Nickname: run.RerunConnection},
+		Rerun: run.RerunBy, NotRerun: run.RerunSkipped}
 }
 
 // defaultItemPage is how many items of each step a flow run carries

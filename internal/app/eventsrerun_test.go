@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// waitNotificationOf returns the next message of type typ the receiver
+// got, passing over the others.
+func waitNotificationOf(t *testing.T, received <-chan map[string]any, typ string) map[string]any {
+	t.Helper()
+	for {
+		if m := waitNotification(t, received); m["type"] == typ {
+			return m
+		}
+	}
+}
+
+// TestEventRunRerunWhenConnectionActive: the run of an Okta event that
+// fails because its service connection's app lost its admin role (the
+// card's refusal puts the connection in error) is rerun by itself, its
+// failed items, once the connection is active again (the role given back
+// and the connection tested), exactly once, as the events that came
+// meanwhile and waited in the inbox run then. The failed run says that it
+// will run again, and then which run did; its flow_run.failed says so
+// too; the rerun acts as cardflow, is audited as flow.rerun by cardflow,
+// and its success sends flow_run.recovered.
+func TestEventRunRerunWhenConnectionActive(t *testing.T) {
+	t.Parallel()
+	received := make(chan map[string]any, 64)
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	fx := oktaemu.DemoFixture(3)
+	for i := range fx.Apps {
+		if fx.Apps[i].ID == oktaemu.DemoServiceAppID {
+			fx.Apps[i].Grants = append(fx.Apps[i].Grants, "okta.logs.read", "okta.eventHooks.manage")
+		}
+	}
+	emu := emutest.Start(t, oktaemu.Config{Fixture: fx, Now: clock.Now})
+	receiver := notificationReceiver(t, received)
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond
+		c.NotifyURLs, c.NotifySecret = []string{receiver}, "a-long-random-notification-secret"
+	})
+	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	if _, err := h.app.Connections.Token(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	flowID := storeEnabledDoc(t, h, strings.ReplaceAll(strings.Replace(quarantineYAML, "DELIVERY", "hook+poll", 1), "Prod devices", "Robot"))
+	waitHookVerified(t, emu)
+
+	// The app loses its admin role: the next removal's run fails at its
+	// first card, which puts the connection in error.
+	emu.UnassignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
+	emu.AdvanceClock(t, time.Second)
+	first := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, first, "jonas.berg@example.com")
+	waitFor(t, "the removal's run, failed", func() bool {
+		runs := h.runsOf(flowID)
+		return len(runs) == 1 && runs[0].Status == "failed"
+	})
+	failed := h.flowRun(h.runsOf(flowID)[0].ID)
+	if failed.Failure != "step device: forbidden" || failed.RerunWhenActive == nil || failed.RerunWhenActive.Connection.ID != c.ID ||
+		failed.RerunWhenActive.Connection.Nickname != "Robot" || failed.RerunWhenActive.Rerun != "" {
+		t.Fatalf("failed run: failure %q, rerunWhenActive %+v; want step device: forbidden, waiting for Robot", failed.Failure, failed.RerunWhenActive)
+	}
+	if got, want := failed.RerunWhenActive.Text(failed.ID), "will run again when connection Robot is active again"; got != want {
+		t.Errorf("the failed run says %q; want %q", got, want)
+	}
+	m := waitNotificationOf(t, received, "flow_run.failed")
+	if msg := fmt.Sprint(m["message"]); !strings.Contains(msg, failed.ID) || !strings.Contains(msg, "runs again by itself (its failed items) once connection Robot is active again") {
+		t.Errorf("flow_run.failed %q; want it to say the run runs again once Robot is active again", msg)
+	}
+
+	// A second removal meanwhile waits in the inbox.
+	emu.AdvanceClock(t, time.Second)
+	second := enrollDevice(t, emu, "ines.garcia@example.com")
+	removeDeviceUser(t, emu, second, "ines.garcia@example.com")
+	waitFor(t, "the second removal in the inbox, waiting", func() bool {
+		evs, err := h.app.Store.UndispatchedEvents(t.Context(), c.ID, nil, 10)
+		return err == nil && len(evs) == 1
+	})
+	if n, err := h.app.Flows.RerunWaiting(t.Context()); err != nil || n != 0 {
+		t.Fatalf("RerunWaiting while the connection is in error: %d, %v; want nothing rerun", n, err)
+	}
+
+	emu.AssignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
+	var test struct{ OK bool }
+	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &test); code != http.StatusOK || !test.OK {
+		t.Fatalf("connections test: %d %s", code, data)
+	}
+	waitFor(t, "the rerun and the waiting event's run, succeeded", func() bool {
+		runs := h.runsOf(flowID)
+		if len(runs) != 3 {
+			return false
+		}
+		for _, r := range runs[:2] {
+			if r.Status != "succeeded" {
+				return false
+			}
+		}
+		return true
+	})
+	failed = h.flowRun(failed.ID)
+	if failed.Status != "failed" || failed.RerunWhenActive == nil || failed.RerunWhenActive.Rerun == "" {
+		t.Fatalf("the failed run after the connection's test: %s, %+v; want it to name its rerun", failed.Status, failed.RerunWhenActive)
+	}
+	rerun := h.flowRun(failed.RerunWhenActive.Rerun)
+	if rerun.RerunOf != failed.ID || rerun.Status != "succeeded" || rerun.Actor == nil || rerun.Actor.Type != store.ActorServer ||
+		rerun.Trigger == nil || rerun.Trigger.EventUUID != failed.Trigger.EventUUID || rerun.RerunWhenActive != nil {
+		t.Errorf("rerun %+v; want a rerun of %s by cardflow, succeeded, on the same event", rerun, failed.ID)
+	}
+	if got, want := failed.RerunWhenActive.Text(failed.ID), "ran again as run "+rerun.ID; got != want {
+		t.Errorf("the failed run says %q; want %q", got, want)
+	}
+	audit, err := h.app.Store.ListAudit(t.Context(), store.AuditFilter{Action: store.ActionFlowRerun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 1 || audit[0].Actor != store.ServerActor || audit[0].ConnectionID != c.ID ||
+		!strings.Contains(audit[0].InputSummary, "run "+rerun.ID+" of run "+failed.ID+", by itself once connection Robot was active again") {
+		t.Errorf("flow.rerun audit events %+v; want one, by cardflow, naming the connection and both runs", audit)
+	}
+	m = waitNotificationOf(t, received, "flow_run.recovered")
+	if run, _ := m["flowRun"].(map[string]any); run["id"] != rerun.ID {
+		t.Errorf("flow_run.recovered %v; want it of the rerun %s", m, rerun.ID)
+	}
+
+	// Exactly once: a further round, here or on another server, reruns
+	// nothing.
+	if n, err := h.app.Flows.RerunWaiting(t.Context()); err != nil || n != 0 {
+		t.Errorf("RerunWaiting again: %d, %v; want nothing rerun", n, err)
+	}
+	if runs := h.runsOf(flowID); len(runs) != 3 {
+		t.Errorf("%d runs of the flow; want 3: the failed run, its rerun and the waiting event's run", len(runs))
+	}
+}
+
+// flowRun returns GET /api/v1/flow-runs/{id}.
+func (h *harness) flowRun(id string) *api.FlowRun {
+	h.t.Helper()
+	var r api.FlowRun
+	if code, data := h.call("GET", "/api/v1/flow-runs/"+id, nil, &r); code != http.StatusOK {
+		h.t.Fatalf("get flow run %s: %d %s", id, code, data)
+	}
+	return &r
+}

@@ -1,0 +1,156 @@
+package flowrun
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
+)
+
+// connEnv resolves connections by nickname to their status.
+type connEnv map[string]string
+
+func (connEnv) Card(string) (flow.CardInfo, bool) { return flow.CardInfo{}, false }
+
+func (e connEnv) Connection(_ context.Context, _, name string) (flow.ConnInfo, error) {
+	status, ok := e[name]
+	if !ok {
+		return flow.ConnInfo{}, problem.New(problem.NotFound, "no connection %q", name)
+	}
+	return flow.ConnInfo{ID: "conn_" + name, Nickname: name, Status: status}, nil
+}
+
+const rerunDoc = `name: quarantine
+on:
+  event:
+    card: okta-devices/device-removed-from-user
+    connection: Trigger
+steps:
+  - id: device
+    card: okta-devices/read-device
+    connection: Robot
+    input: {deviceId: "guo1"}
+`
+
+// TestWaitsFor: a failed run an Okta event started (or its automatic
+// rerun) waits for its connection when the connection stopped it: an item
+// failed with a code a connection that cannot run cards gives, or the run
+// was refused for a connection that is not active, and that connection is
+// not active now. Runs a schedule or a person started, device errors, and
+// connections active again do not wait.
+func TestWaitsFor(t *testing.T) {
+	event := []byte(`{"kind":"event","time":"2026-12-01T08:00:00Z","eventUuid":"e1"}`)
+	schedule := []byte(`{"kind":"schedule","time":"2026-12-01T08:00:00Z"}`)
+	failedWith := func(code string) *flow.RunResult {
+		return &flow.RunResult{Status: flow.StatusFailed, Steps: []flow.StepResult{{ID: "device", Status: flow.StatusFailed, Failed: 1, FirstErrorCode: code}}}
+	}
+	ada := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	inactive := problem.New(problem.NeedsReauthorization, "connection \"Trigger\" needs reauthorization")
+	for _, c := range []struct {
+		name    string
+		env     connEnv
+		trigger []byte
+		rerunOf string
+		actor   store.Actor
+		res     *flow.RunResult
+		err     error
+		want    string
+	}{
+		{"refused by the org", connEnv{"Robot": "error", "Trigger": "active"}, event, "", ada, failedWith("forbidden"), nil, "Robot"},
+		{"needs reauthorization", connEnv{"Robot": "needs_reauthorization", "Trigger": "active"}, event, "", ada, failedWith("needs_reauthorization"), nil, "Robot"},
+		{"forbidden, connection still active", connEnv{"Robot": "active", "Trigger": "active"}, event, "", ada, failedWith("forbidden"), nil, ""},
+		{"device error", connEnv{"Robot": "error", "Trigger": "active"}, event, "", ada, failedWith("not_found"), nil, ""},
+		{"scheduled run", connEnv{"Robot": "error", "Trigger": "active"}, schedule, "", ada, failedWith("forbidden"), nil, ""},
+		{"rerun by hand", connEnv{"Robot": "error", "Trigger": "active"}, event, "fr_0", ada, failedWith("forbidden"), nil, ""},
+		{"automatic rerun", connEnv{"Robot": "error", "Trigger": "active"}, event, "fr_0", store.ServerActor, failedWith("forbidden"), nil, "Robot"},
+		{"refused before its steps", connEnv{"Robot": "active", "Trigger": "needs_reauthorization"}, event, "", ada, nil, inactive, "Trigger"},
+		{"invalid before its steps", connEnv{"Robot": "error", "Trigger": "error"}, event, "", ada, nil, problem.New(problem.InvalidInput, "bad"), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &Service{env: c.env}
+			run := &store.FlowRun{ID: "fr_1", Source: []byte(rerunDoc), Status: flow.StatusFailed, Trigger: c.trigger, RerunOf: c.rerunOf, Actor: c.actor}
+			got, ok := s.waitsFor(t.Context(), run, c.res, c.err)
+			if ok != (c.want != "") || got.Nickname != c.want {
+				t.Errorf("waitsFor = %q, %t; want %q", got.Nickname, ok, c.want)
+			}
+		})
+	}
+}
+
+// TestRerunWaitingSkips: a run waiting for its connection is not rerun
+// when its flow was disabled or deleted, or its connection deleted,
+// meanwhile: it says why and waits no more. One whose connection is not
+// active yet goes on waiting; once it is active, it is rerun by cardflow.
+func TestRerunWaitingSkips(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	s := New(Config{Store: st, Owner: "here", Now: func() time.Time { return now }})
+	enabler := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	trig := []byte(`{"kind":"event","card":"okta-devices/device-removed-from-user","connection":"Robot"}`)
+	for _, name := range []string{"on", "off", "gone", "orphan"} {
+		fl := &store.Flow{ID: "f_" + name, Name: name, Source: []byte("name: " + name + "\n"), Trigger: trig, CreatedAt: now, UpdatedAt: now}
+		if _, err := st.PutFlow(ctx, fl); err != nil {
+			t.Fatal(err)
+		}
+		if name != "off" {
+			if err := st.SetFlowEnabled(ctx, fl.ID, trig, true, now, enabler); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := st.DeleteFlow(ctx, "f_gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateConnection(ctx, &store.Connection{ID: "c1", Nickname: "Robot", Connector: "okta-devices", Status: store.StatusError, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"on", "off", "gone", "orphan"} {
+		conn := "c1"
+		if name == "orphan" {
+			conn = "c_deleted"
+		}
+		r := &store.FlowRun{ID: "fr_" + name, FlowID: "f_" + name, FlowName: name, Source: []byte("name: " + name + "\n"), Status: flow.StatusFailed,
+			Actor: enabler, CreatedAt: now, FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: conn, RerunConnection: "Robot"}
+		if err := st.CreateFlowRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.RerunWaiting(ctx); err != nil || n != 0 {
+		t.Fatalf("RerunWaiting with the connection in error: %d, %v; want none rerun", n, err)
+	}
+	want := map[string]string{"fr_on": "", "fr_off": "flow off was disabled", "fr_gone": "flow gone was deleted", "fr_orphan": "connection Robot was deleted"}
+	for id, why := range want {
+		r, err := st.GetFlowRun(ctx, id)
+		if err != nil || r.RerunSkipped != why || r.RerunBy != "" {
+			t.Errorf("%s: %+v, %v; want skipped %q, not rerun", id, r, err, why)
+		}
+	}
+
+	if err := st.UpdateConnection(ctx, "c1", func(c *store.Connection) error { c.Status = store.StatusActive; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RerunWaiting(ctx); err != nil || n != 1 {
+		t.Fatalf("RerunWaiting with the connection active: %d, %v; want the one run rerun", n, err)
+	}
+	r, err := st.GetFlowRun(ctx, "fr_on")
+	if err != nil || r.RerunBy == "" {
+		t.Fatalf("fr_on after its connection was active: %+v, %v; want it rerun", r, err)
+	}
+	rerun, err := st.GetFlowRun(ctx, r.RerunBy)
+	if err != nil || rerun.RerunOf != "fr_on" || rerun.Actor != store.ServerActor || rerun.Status != "queued" {
+		t.Errorf("the rerun: %+v, %v; want a queued rerun of fr_on by cardflow", rerun, err)
+	}
+	if n, err := s.RerunWaiting(ctx); err != nil || n != 0 {
+		t.Errorf("RerunWaiting again: %d, %v; want none", n, err)
+	}
+}
