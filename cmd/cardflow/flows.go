@@ -830,6 +830,9 @@ func printFlowRun(w io.Writer, r *api.FlowRun) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", r.Error)
 	}
+	if text := r.RerunWhenActive.Text(r.ID); text != "" {
+		fmt.Fprintf(w, "Rerun:   %s\n", text)
+	}
 	t := newTable(w, "STEP", "STATUS", "ITEMS", "SUCCEEDED", "FAILED", "SKIPPED", "NOT RUN", "ERROR")
 	for _, s := range r.Steps {
 		t.row(s.ID, s.Status, fmt.Sprint(s.Items), fmt.Sprint(s.Succeeded), fmt.Sprint(s.Failed), fmt.Sprint(s.Skipped), fmt.Sprint(s.NotRun), orDash(s.Error))
@@ -948,6 +951,9 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 				if r.Status == "canceled" {
 					why = "canceled: " + cause
 				}
+			}
+			if text := r.RerunWhenActive.Text(r.ID); text != "" {
+				why += " (" + text + ")"
 			}
 			t.row(r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(why))
 		}
