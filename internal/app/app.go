@@ -251,7 +251,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return eventFiring(ctx, a.Store, doc, t, cfg.now())
 		},
 		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
-		Unfit:    a.Keyring.SealErr,
+		// The events held for an automatic rerun's flow run after it.
+		OnRerunEnded: func() { a.events.WakeDispatch() },
+		Unfit:        a.Keyring.SealErr,
 	})
 	a.Scheduler.Runs = a.Flows
 	a.Connections.NeedsReauthorizationNotice = needsReauthNotice(a.Outbox)

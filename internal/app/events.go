@@ -283,9 +283,11 @@ func (cf *connFlows) hookKey(publicURL string) string {
 }
 
 // eventFlowOf is fl, an enabled flow whose trigger is an event of type
-// eventType at connection v, as the dispatcher takes it.
-func eventFlowOf(fl *store.Flow, doc *flow.Document, v *connection.View, eventType string, orgAt time.Time) events.EventFlow {
-	ef := events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: eventType, EnabledAt: orgAt}
+// eventType at connection v, as the dispatcher takes it; rerunFirst is
+// the run of an earlier event of fl that is to run again first
+// (store.PendingReruns), or "".
+func eventFlowOf(fl *store.Flow, doc *flow.Document, v *connection.View, eventType string, orgAt time.Time, rerunFirst string) events.EventFlow {
+	ef := events.EventFlow{Flow: fl, Doc: doc, ConnectionID: v.ID, EventType: eventType, EnabledAt: orgAt, RerunFirst: rerunFirst}
 	if v.Status != store.StatusActive {
 		// Its runs would fail at once: its events wait for the
 		// connection to be active again (reauthorized, say).
@@ -369,6 +371,11 @@ func (in *eventIntake) EventHolds(ctx context.Context, evs []*store.Event) (map[
 			if c := conns[h.Waiting[0].ConnectionID]; c != nil {
 				wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
 			}
+		case len(h.Rerun) > 0:
+			wh = web.EventHold{Code: web.EventWaitRerun, Flows: names(h.Rerun), Started: len(e.FlowRuns) > 0, Run: h.Rerun[0].RerunFirst}
+			if r, err := in.store.GetFlowRun(ctx, wh.Run); err == nil {
+				wh.Connection = r.RerunConnection
+			}
 		default:
 			wh.Code = web.EventWaitNextRound
 			if v == nil {
@@ -403,6 +410,10 @@ func (in *eventIntake) heldFlows(ctx context.Context) (map[string][]events.Event
 	if err != nil {
 		return nil, err
 	}
+	pending, err := in.store.PendingReruns(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]events.EventFlow{}
 	for _, fl := range fls {
 		if !fl.Enabled || len(fl.Trigger) == 0 {
@@ -434,7 +445,7 @@ func (in *eventIntake) heldFlows(ctx context.Context) (map[string][]events.Event
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		}
-		out[v.Org()] = append(out[v.Org()], eventFlowOf(fl, doc, v, c.EventType, orgAt))
+		out[v.Org()] = append(out[v.Org()], eventFlowOf(fl, doc, v, c.EventType, orgAt, pending[fl.ID]))
 	}
 	return out, nil
 }
@@ -444,6 +455,10 @@ func (in *eventIntake) heldFlows(ctx context.Context) (map[string][]events.Event
 // gone), so that the flow is missing.
 func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, partial bool, _ error) {
 	fls, err := in.store.ListFlows(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	pending, err := in.store.PendingReruns(ctx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -491,7 +506,7 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			cf = &connFlows{org: v.Org(), conn: fmt.Sprint(v.Domain, " ", v.ClientID, " ", v.Status, " ", authorized.UnixNano(), " ", v.GrantedScopes)}
 			out[v.ID] = cf
 		}
-		cf.flows = append(cf.flows, eventFlowOf(fl, doc, v, c.EventType, orgAt))
+		cf.flows = append(cf.flows, eventFlowOf(fl, doc, v, c.EventType, orgAt, pending[fl.ID]))
 		en := enabling{flow: fl, at: enabledAt, orgAt: orgAt}
 		if orgAt.IsZero() {
 			cf.unclocked = append(cf.unclocked, en)

@@ -30,7 +30,7 @@ func waitNotificationOf(t *testing.T, received <-chan map[string]any, typ string
 // card's refusal puts the connection in error) is rerun by itself, its
 // failed items, once the connection is active again (the role given back
 // and the connection tested), exactly once, as the events that came
-// meanwhile and waited in the inbox run then. The failed run says that it
+// meanwhile and waited in the inbox run after it. The failed run says that it
 // will run again, and then which run did; its flow_run.failed says so
 // too; the rerun acts as cardflow, is audited as flow.rerun by cardflow,
 // and its success sends flow_run.recovered.
@@ -47,7 +47,10 @@ func TestEventRunRerunWhenConnectionActive(t *testing.T) {
 	emu := emutest.Start(t, oktaemu.Config{Fixture: fx, Now: clock.Now})
 	receiver := notificationReceiver(t, received)
 	h := startServer(t, emu, t.TempDir(), func(c *Config) {
-		c.Now, c.EventPollInterval = emu.Now, 100*time.Millisecond
+		// An hour between the dispatch rounds of the interval: the hook's
+		// deliveries, the connection found active again and the rerun's
+		// end wake them.
+		c.Now, c.EventPollInterval = emu.Now, time.Hour
 		c.NotifyURLs, c.NotifySecret = []string{receiver}, "a-long-random-notification-secret"
 	})
 	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
@@ -93,11 +96,51 @@ func TestEventRunRerunWhenConnectionActive(t *testing.T) {
 		t.Fatalf("RerunWaiting while the connection is in error: %d, %v; want nothing rerun", n, err)
 	}
 
+	// The rerun's suspension waits at the org: meanwhile the second
+	// removal still waits, the flow's events running in order.
+	hold := emu.Hold(t, "POST", "/api/v1/devices/{deviceId}/lifecycle/suspend", 0)
 	emu.AssignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
 	var test struct{ OK bool }
 	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, &test); code != http.StatusOK || !test.OK {
 		t.Fatalf("connections test: %d %s", code, data)
 	}
+	if err := hold.Await(t.Context(), 1); err != nil {
+		t.Fatalf("the rerun's suspension never reached the org: %v", err)
+	}
+	h.app.events.dispatchAll(t.Context(), true)
+	if runs := h.runsOf(flowID); len(runs) != 2 {
+		t.Errorf("%d runs while the rerun runs; want 2, the second removal waiting for the rerun", len(runs))
+	}
+	if evs, err := h.app.Store.UndispatchedEvents(t.Context(), c.ID, nil, 10); err != nil || len(evs) != 1 {
+		t.Errorf("undispatched events while the rerun runs: %d, %v; want the second removal", len(evs), err)
+	}
+	var list struct {
+		Events []struct {
+			EventType     string `json:"eventType"`
+			WaitingCode   string `json:"waitingCode"`
+			WaitingReason string `json:"waitingReason"`
+		} `json:"events"`
+	}
+	if code, data := h.call("GET", "/api/v1/events?limit=10", nil, &list); code != http.StatusOK {
+		t.Fatalf("list events: %d %s", code, data)
+	}
+	held := 0
+	for _, e := range list.Events {
+		if e.WaitingCode != "" {
+			held++
+			if e.EventType != "device.user.remove" || e.WaitingCode != "rerun_first" || !strings.Contains(e.WaitingReason, "to run again first") {
+				t.Errorf("GET /api/v1/events while the rerun runs lists %+v; want the second removal waiting for the rerun (rerun_first)", e)
+			}
+		}
+	}
+	if held != 1 {
+		t.Errorf("GET /api/v1/events while the rerun runs: %d events waiting; want the second removal", held)
+	}
+	// The second removal's run starts after the rerun, and later on the
+	// org's clock: the rerun's success ended the failures it would
+	// recover from.
+	emu.AdvanceClock(t, time.Second)
+	hold.Release()
 	waitFor(t, "the rerun and the waiting event's run, succeeded", func() bool {
 		runs := h.runsOf(flowID)
 		if len(runs) != 3 {
@@ -133,6 +176,20 @@ func TestEventRunRerunWhenConnectionActive(t *testing.T) {
 	m = waitNotificationOf(t, received, "flow_run.recovered")
 	if run, _ := m["flowRun"].(map[string]any); run["id"] != rerun.ID {
 		t.Errorf("flow_run.recovered %v; want it of the rerun %s", m, rerun.ID)
+	}
+
+	ns, err := h.app.Store.ListNotifications(t.Context(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recovered := 0
+	for _, n := range ns {
+		if n.Type == "flow_run.recovered" {
+			recovered++
+		}
+	}
+	if recovered != 1 {
+		t.Errorf("%d flow_run.recovered; want one, of the rerun", recovered)
 	}
 
 	// Exactly once: a further round, here or on another server, reruns

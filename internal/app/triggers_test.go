@@ -54,6 +54,7 @@ type putAnswer struct {
 type triggeredRun struct {
 	ID      string          `json:"id"`
 	Status  string          `json:"status"`
+	RerunOf string          `json:"rerunOf"`
 	Inputs  json.RawMessage `json:"inputs"`
 	Trigger struct {
 		Kind string    `json:"kind"`

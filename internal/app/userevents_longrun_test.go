@@ -19,10 +19,11 @@ import (
 // after the refresh token's end wait, once the connection is known to
 // need reauthorization, and run after the reauthorization, succeeding;
 // only a run started before that was known fails (the one that found it
-// out, if a poll did not first). The outage is told once of each kind
-// (connection.expiring, connection.needs_reauthorization, and
-// flow_run.failed for such a run) however many enrollments and polls
-// meet it, and a failed run's flow_run.recovered follows.
+// out, if a poll did not first), and runs again by itself after the
+// reauthorization, succeeding, before the waiting ones. The outage is told
+// once of each kind (connection.expiring, connection.needs_reauthorization,
+// and flow_run.failed for such a run) however many enrollments and polls
+// meet it, and a failed run's flow_run.recovered follows, once.
 func TestUserConnectionEventsAcrossItsEnd(t *testing.T) {
 	t.Parallel()
 	emu := emutest.Start(t, oktaemu.Config{Devices: 3})
@@ -84,11 +85,15 @@ func TestUserConnectionEventsAcrossItsEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(runs) != 16 {
-		t.Errorf("%d runs for 16 enrollments; want one each", len(runs))
-	}
-	failed := 0
+	failed, reruns := 0, 0
 	for _, r := range runs {
+		if r.RerunOf != "" {
+			reruns++
+			if orig, ok := runs[r.RerunOf]; !ok || orig.Status != "failed" || r.Status != "succeeded" {
+				t.Errorf("rerun %s of %s: %s; want the failed run's automatic rerun, succeeded", r.ID, r.RerunOf, r.Status)
+			}
+			continue
+		}
 		if r.Status == "failed" {
 			failed++
 			if !r.Trigger.Time.After(end) || r.Trigger.Time.After(reauthorized) {
@@ -97,6 +102,12 @@ func TestUserConnectionEventsAcrossItsEnd(t *testing.T) {
 		} else if r.Status != "succeeded" {
 			t.Errorf("run of the enrollment at %v: %s; want succeeded", r.Trigger.Time, r.Status)
 		}
+	}
+	if n := len(runs) - reruns; n != 16 {
+		t.Errorf("%d runs for 16 enrollments; want one each", n)
+	}
+	if reruns != failed {
+		t.Errorf("%d automatic reruns of %d failed runs; want one each, once the connection was reauthorized", reruns, failed)
 	}
 	if failed > 1 {
 		t.Errorf("%d failed runs; want at most the one that found out that the connection needs reauthorization, the others waiting for it", failed)

@@ -43,7 +43,16 @@ type EventFlow struct {
 	// active again, as the events a System Log poll reads after the
 	// reauthorization do; its runs of other flows start meanwhile.
 	Waiting string
+	// RerunFirst, when set, is the run of an earlier event of the flow,
+	// which its connection stopped, that is to run again by itself
+	// (flowrun.Service.RerunWaiting) or runs again now: the flow's events
+	// wait in the inbox as for Waiting until it has ended, so that they
+	// run in the order they were published.
+	RerunFirst string
 }
+
+// holds reports whether f holds its events back (Waiting, RerunFirst).
+func (f EventFlow) holds() bool { return f.Waiting != "" || f.RerunFirst != "" }
 
 // errWaiting leaves an event undispatched for a flow whose trigger's
 // connection cannot run cards now (EventFlow.Waiting).
@@ -188,7 +197,7 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 			res.Skipped++
 			continue
 		}
-		if f.Waiting != "" {
+		if f.holds() {
 			waiting = true
 			continue
 		}
@@ -221,11 +230,13 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 // decide at a round with flows: the flows of its type whose enabling is
 // not known in the org's clock yet (it and every later event of its
 // connection wait, EventFlow.EnabledAt), or else the flows it would start
-// whose trigger's connection cannot run cards now (EventFlow.Waiting).
-// Both empty: nothing holds it but the next round.
+// whose trigger's connection cannot run cards now (EventFlow.Waiting),
+// and those that wait for the rerun of an earlier event's run
+// (EventFlow.RerunFirst). All empty: nothing holds it but the next round.
 type Hold struct {
 	Unclocked []EventFlow
 	Waiting   []EventFlow
+	Rerun     []EventFlow
 }
 
 // HoldOf is why Dispatch would hold e back with flows (see Hold), by the
@@ -242,7 +253,7 @@ func HoldOf(ctx context.Context, e *store.Event, flows []EventFlow) Hold {
 	}
 	var fir *flow.Firing
 	for _, f := range flows {
-		if f.Waiting == "" || f.EventType != e.EventType || e.Published.Before(f.EnabledAt.Truncate(time.Millisecond)) {
+		if !f.holds() || f.EventType != e.EventType || e.Published.Before(f.EnabledAt.Truncate(time.Millisecond)) {
 			continue
 		}
 		if fir == nil {
@@ -256,7 +267,11 @@ func HoldOf(ctx context.Context, e *store.Event, flows []EventFlow) Hold {
 				continue
 			}
 		}
-		h.Waiting = append(h.Waiting, f)
+		if f.Waiting != "" {
+			h.Waiting = append(h.Waiting, f)
+		} else {
+			h.Rerun = append(h.Rerun, f)
+		}
 	}
 	return h
 }

@@ -82,7 +82,10 @@
 // store.StartEventRun. An event of a flow whose trigger's connection cannot
 // run cards now (EventFlow.Waiting: it needs reauthorization, say) waits
 // undispatched for it, its runs of the other flows started, rather than
-// start a run that fails at once. An event no flow of its org wants (a connection
+// start a run that fails at once; so does one of a flow whose run of an
+// earlier event, which its connection stopped, is to run again first
+// (EventFlow.RerunFirst), so that the flow's events run in order. An event
+// no flow of its org wants (a connection
 // whose hook still delivers after its last event flow was disabled) is
 // marked dispatched without a run, so that the retention purge can remove
 // it.

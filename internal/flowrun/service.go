@@ -61,6 +61,10 @@ type Config struct {
 	// OnChange is called after a flow is enabled or disabled here (the
 	// scheduler reads its next tick again); nil does nothing.
 	OnChange func()
+	// OnRerunEnded is called after an automatic rerun (RerunWaiting)
+	// ended here: the events of its flow that waited for it can start
+	// their runs. Nil does nothing.
+	OnRerunEnded func()
 	// Unfit, when set, says why this server cannot execute flow runs now
 	// (its keyring lacks the key the database's secrets are sealed with,
 	// so its cards could neither open nor refresh tokens), or nil when it
@@ -106,11 +110,12 @@ type Service struct {
 	// stopWaits ends the rate-limit waits of a run executing here.
 	stopWaits map[string]func()
 
-	notifier    Notifier
-	repeat      time.Duration
-	onChange    func()
-	eventFiring func(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.Firing, error)
-	unfit       func() error
+	notifier     Notifier
+	repeat       time.Duration
+	onChange     func()
+	onRerunEnded func()
+	eventFiring  func(ctx context.Context, doc *flow.Document, t PlanTrigger) (*flow.Firing, error)
+	unfit        func() error
 }
 
 // New builds a Service from cfg.
@@ -135,7 +140,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{
 		store: cfg.Store, env: cfg.Env, owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, maxRuns: cfg.MaxRuns,
-		log: cfg.Logger, now: cfg.Now, outage: cfg.Outage, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, eventFiring: cfg.EventFiring,
+		log: cfg.Logger, now: cfg.Now, outage: cfg.Outage, notifier: cfg.Notifier, repeat: cfg.RepeatFailure, onChange: cfg.OnChange, onRerunEnded: cfg.OnRerunEnded, eventFiring: cfg.EventFiring,
 		wake: make(chan struct{}, 1), progress: map[string]map[string]flow.Progress{}, stopping: make(chan struct{}),
 		canceled: map[string]bool{}, stopWaits: map[string]func(){}, ended: make(chan struct{}), unfit: cfg.Unfit, parser: flow.Parser{Now: cfg.Now},
 	}

@@ -339,6 +339,9 @@ func (s *Service) storeOutcome(ctx context.Context, run *store.FlowRun, res *flo
 	if len(notes) > 0 {
 		s.notifier.Notified()
 	}
+	if run.RerunOf != "" && run.Actor.Type == store.ActorServer && s.onRerunEnded != nil {
+		s.onRerunEnded()
+	}
 	s.runEnded()
 }
 

@@ -1195,6 +1195,12 @@ type Store interface {
 	// SkipRerun sets RerunSkipped of run id to why while it waits for its
 	// connection (ErrConflict otherwise): it is not rerun automatically.
 	SkipRerun(ctx context.Context, id, why string) error
+	// PendingReruns returns, by flow id, a run of the flow that is to run
+	// again by itself: one waiting for its connection (RerunWhenActive,
+	// neither rerun nor skipped) or an automatic rerun (RerunOf set, by
+	// ActorServer) that is queued or running. It reads the index of the
+	// waiting runs and the runs queued or running only.
+	PendingReruns(ctx context.Context) (map[string]string, error)
 	// CancelFlowRun asks run id to stop on behalf of by, saying why when
 	// reason is not empty: a queued run whose lease nobody holds becomes
 	// FlowRunCanceled at once (FinishedAt now); otherwise

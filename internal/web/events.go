@@ -165,6 +165,10 @@ const (
 	// org's clock (EventWaitOrgClock), and the later events wait behind
 	// it, in order.
 	EventWaitBehind = "behind_earlier_event"
+	// EventWaitRerun: the run of an earlier event of a flow it starts,
+	// which its connection stopped, runs again first (by itself, once the
+	// connection is active again): the flow's events run in order.
+	EventWaitRerun = "rerun_first"
 )
 
 // EventHold is why the dispatcher holds an undispatched event back, as
@@ -184,8 +188,11 @@ type EventHold struct {
 	// back (EventWaitBehind).
 	Behind string
 	// Started says that the event's runs of other flows have started
-	// (EventWaitConnection).
+	// (EventWaitConnection, EventWaitRerun).
 	Started bool
+	// Run is the run of an earlier event that runs again first
+	// (EventWaitRerun).
+	Run string
 }
 
 // EventHolds says why the dispatcher holds each undispatched event of evs
@@ -228,6 +235,17 @@ func EventWaitReason(h EventHold) string {
 		}
 		return fmt.Sprintf(runs+" for the connection %s, which %s%s: %s; %s once it is active again",
 			flows, h.Connection, state, others, remedy, they)
+	case EventWaitRerun:
+		others := ""
+		if h.Started {
+			others = " (its runs of other flows have started)"
+		}
+		again := "it is running again now"
+		if h.Connection != "" {
+			again = "it runs again by itself once connection " + h.Connection + " is active again"
+		}
+		return fmt.Sprintf(runs+" for flow run %s of an earlier event, which its connection stopped, to run again first%s, so that the flow's events run in order: %s; %s once that run has ended",
+			flows, h.Run, others, again, they)
 	case EventWaitOrgClock:
 		return fmt.Sprintf("%s was enabled, and cardflow has not yet asked the org its time, which tells the events published before the enabling (they start no run) from those after: %s",
 			flows, ask)

@@ -456,6 +456,30 @@ func (s *Store) ClaimRerun(ctx context.Context, r *store.FlowRun, fromRunID stri
 	return n, s.fail(op, err)
 }
 
+// PendingReruns returns, by flow id, a run waiting for its connection
+// or an automatic rerun not finished yet.
+func (s *Store) PendingReruns(ctx context.Context) (map[string]string, error) {
+	rows, err := s.query(ctx, s.db, `SELECT flow_id, id FROM flow_runs
+			WHERE rerun_when_active <> '' AND rerun_by = '' AND rerun_skipped = ''
+		UNION ALL SELECT flow_id, id FROM flow_runs
+			WHERE status IN ('queued', 'running') AND rerun_of <> '' AND actor_type = ?`, store.ActorServer)
+	if err != nil {
+		return nil, s.fail("read the flow runs to run again", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var flowID, id string
+		if err := rows.Scan(&flowID, &id); err != nil {
+			return nil, s.fail("read the flow runs to run again", err)
+		}
+		if out[flowID] == "" {
+			out[flowID] = id
+		}
+	}
+	return out, s.fail("read the flow runs to run again", rows.Err())
+}
+
 // SkipRerun sets run id's rerun_skipped to why while it waits for its
 // connection.
 func (s *Store) SkipRerun(ctx context.Context, id, why string) error {

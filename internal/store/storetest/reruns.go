@@ -51,6 +51,12 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 		t.Fatalf("waiting runs after a purge: %d, %v; want the %d runs kept", len(again), err, runs)
 	}
 
+	pending, err := s1.PendingReruns(ctx)
+	noErr(t, err, "PendingReruns")
+	if len(pending) != 1 || pending["f1"] == "" {
+		t.Errorf("PendingReruns with runs waiting: %v; want flow f1 with one of them", pending)
+	}
+
 	var mu sync.Mutex
 	created := map[string][]string{}
 	parallel(workers, func(i int) {
@@ -98,6 +104,20 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	if waiting, err := s2.ListRerunsWaiting(ctx, 0); err != nil || len(waiting) != 0 {
 		t.Errorf("waiting runs after the reruns: %v, %v; want none", waiting, err)
 	}
+	// The reruns queued still hold the flow's later events; ended, they
+	// do not.
+	if pending, err := s1.PendingReruns(ctx); err != nil || pending["f1"] == "" || created[waiting[0].ID] == nil {
+		t.Errorf("PendingReruns with the reruns queued: %v, %v; want flow f1", pending, err)
+	}
+	for _, ids := range created {
+		r, err := s1.GetFlowRun(ctx, ids[0])
+		noErr(t, err, "GetFlowRun")
+		r.Status, r.FinishedAt = "succeeded", at(300)
+		noErr(t, s1.UpdateFlowRun(ctx, r), "UpdateFlowRun")
+	}
+	if pending, err := s2.PendingReruns(ctx); err != nil || len(pending) != 0 {
+		t.Errorf("PendingReruns with the reruns ended: %v, %v; want none", pending, err)
+	}
 	wantErr(t, func() error { _, err := s1.ClaimRerun(ctx, newFlowRun("", 300), "done", nil, nil); return err }(), store.ErrConflict, "ClaimRerun(a run that waits for nothing)")
 
 	// A rerun by hand ends the wait: no automatic rerun follows it.
@@ -115,7 +135,13 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	failedWaiting(t, s1, "off", 500)
 	noErr(t, s1.SetFlowEnabled(ctx, "f1", hourly, false, at(510), enabler), "SetFlowEnabled(false)")
 	wantErr(t, func() error { _, err := s2.ClaimRerun(ctx, newFlowRun("", 520), "off", nil, nil); return err }(), store.ErrFlowChanged, "ClaimRerun(disabled flow)")
+	if pending, err := s1.PendingReruns(ctx); err != nil || pending["f1"] != "off" {
+		t.Errorf("PendingReruns with run off waiting: %v, %v; want flow f1 with it", pending, err)
+	}
 	noErr(t, s2.SkipRerun(ctx, "off", "flow flow was disabled"), "SkipRerun")
+	if pending, err := s1.PendingReruns(ctx); err != nil || len(pending) != 0 {
+		t.Errorf("PendingReruns with run off skipped: %v, %v; want none", pending, err)
+	}
 	wantErr(t, s1.SkipRerun(ctx, "off", "again"), store.ErrConflict, "SkipRerun(skipped)")
 	if got, err := s1.GetFlowRun(ctx, "off"); err != nil || got.RerunSkipped != "flow flow was disabled" || got.RerunBy != "" {
 		t.Errorf("skipped run: %+v, %v; want RerunSkipped and no RerunBy", got, err)
