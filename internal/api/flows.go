@@ -44,7 +44,11 @@ type Flow struct {
 	// polls or event hook fail while its event trigger reads them (a
 	// warning when the trigger reads both and the other works); absent
 	// when there is none.
-	Problems  []FlowProblem `json:"problems,omitempty"`
+	Problems []FlowProblem `json:"problems,omitempty"`
+	// Warnings are what the flow's document (its latest version) says
+	// that is legal but likely not meant (timezone: EST): the flow runs as
+	// written. Absent when it has none.
+	Warnings  []FlowWarning `json:"warnings,omitempty"`
 	CreatedAt time.Time     `json:"createdAt"`
 	UpdatedAt time.Time     `json:"updatedAt"`
 }
@@ -231,6 +235,9 @@ type Plan struct {
 	// trigger (the tick planned) and the inputs on.inputs computed.
 	Trigger *FlowRunTrigger `json:"trigger,omitempty"`
 	Inputs  map[string]any  `json:"inputs,omitempty"`
+	// Warnings are the planned document's (never null): it is planned,
+	// and runs, as written.
+	Warnings []FlowWarning `json:"warnings"`
 }
 
 // PlanStep is what one step would do. Items counts the items that would

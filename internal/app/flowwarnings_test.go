@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -93,4 +94,96 @@ func TestFlowWarnings(t *testing.T) {
 		t.Fatalf("store invalid: %d %s", code, data)
 	}
 	checkEST("store, refused", refused.Error.Details.Warnings)
+}
+
+// TestStoredFlowWarnings: the plan of a document (POST
+// /api/v1/flows/plan) and of a stored flow answer the document's
+// warnings (never null), a refused document's in details.warnings; a
+// stored flow's answers (GET /api/v1/flows/{id}, the list, enable) carry
+// the warnings of its latest version, and leave them out when it has
+// none.
+func TestStoredFlowWarnings(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
+	h.connect("Prod")
+
+	checkEST := func(what string, ws []api.FlowWarning) {
+		t.Helper()
+		if len(ws) != 1 {
+			t.Fatalf("%s: warnings %+v; want the one of EST", what, ws)
+		}
+		if w := ws[0]; w.Line != 5 || w.Column != 15 || w.Path != "on.schedule.timezone" ||
+			!strings.Contains(w.Message, "timezone EST is a fixed offset") || !strings.Contains(w.Remedy, "America/New_York") {
+			t.Errorf("%s: warning %+v", what, w)
+		}
+	}
+
+	for _, body := range []map[string]any{{"source": estFlow}, {"source": estFlow, "trigger": map[string]any{"kind": "schedule"}}} {
+		var plan api.Plan
+		if code, data := h.call("POST", "/api/v1/flows/plan", body, &plan); code != 200 {
+			t.Fatalf("plan the document %v: %d %s", body["trigger"], code, data)
+		}
+		checkEST(fmt.Sprintf("plan the document, trigger %v", body["trigger"]), plan.Warnings)
+	}
+	bad := strings.Replace(estFlow, "search-devices", "search-device", 1)
+	code, data := h.call("POST", "/api/v1/flows/plan", map[string]any{"source": bad}, nil)
+	var refused struct {
+		Error struct {
+			Details struct {
+				Warnings []api.FlowWarning `json:"warnings"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(data, &refused); code != 400 || err != nil {
+		t.Fatalf("plan an invalid document: %d %s", code, data)
+	}
+	checkEST("plan an invalid document", refused.Error.Details.Warnings)
+
+	var stored api.FlowStored
+	if code, data := h.postYAML("/api/v1/flows", estFlow, &stored); code != 201 {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	id := stored.Flow.ID
+	var plan api.Plan
+	if code, data := h.call("POST", "/api/v1/flows/"+id+"/plan", map[string]any{}, &plan); code != 200 {
+		t.Fatalf("plan the stored flow: %d %s", code, data)
+	}
+	checkEST("plan the stored flow", plan.Warnings)
+	for _, path := range []string{"/api/v1/flows/" + id, "/api/v1/flows/est-nightly"} {
+		var f api.Flow
+		if code, data := h.call("GET", path, nil, &f); code != 200 {
+			t.Fatalf("GET %s: %d %s", path, code, data)
+		}
+		checkEST("GET "+path, f.Warnings)
+	}
+	var enabled api.Flow
+	if code, data := h.call("POST", "/api/v1/flows/"+id+"/enable", nil, &enabled); code != 200 || !enabled.Enabled {
+		t.Fatalf("enable: %d %s", code, data)
+	}
+	checkEST("enable", enabled.Warnings)
+
+	ny := strings.NewReplacer("est-nightly", "ny-nightly", "EST", "America/New_York").Replace(estFlow)
+	if code, data := h.postYAML("/api/v1/flows", ny, nil); code != 201 {
+		t.Fatalf("store without warnings: %d %s", code, data)
+	}
+	var list api.FlowList
+	if code, data := h.call("GET", "/api/v1/flows", nil, &list); code != 200 || len(list.Flows) != 2 {
+		t.Fatalf("list: %d %s; want both flows", code, data)
+	}
+	for _, f := range list.Flows {
+		switch f.Name {
+		case "est-nightly":
+			checkEST("list", f.Warnings)
+		case "ny-nightly":
+			if f.Warnings != nil {
+				t.Errorf("list: ny-nightly has warnings %+v; want none", f.Warnings)
+			}
+		}
+	}
+	if code, data := h.call("GET", "/api/v1/flows/ny-nightly", nil, nil); code != 200 || strings.Contains(string(data), `"warnings"`) {
+		t.Errorf("GET a flow without warnings: %d %s; want no warnings", code, data)
+	}
+	if code, data := h.call("POST", "/api/v1/flows/plan", map[string]any{"source": ny}, nil); code != 200 || !strings.Contains(string(data), `"warnings": []`) {
+		t.Errorf("plan a document without warnings: %d %s; want warnings: []", code, data)
+	}
 }

@@ -18,6 +18,9 @@ type PlanResult struct {
 	// included); nil for a run a person starts, who gave the inputs.
 	Trigger *Firing
 	Inputs  map[string]any
+	// Warnings are the planned document's (Document.Warnings): it is
+	// planned, and runs, as written.
+	Warnings []Warning
 }
 
 // PlanRef names the flow a plan is of, on the calls of its steps
@@ -97,7 +100,7 @@ func (r *Runner) PlanFiring(ctx context.Context, doc *Document, flowID string, i
 	}
 	x := newExecution(r, "", doc, in, f, true)
 	x.planOf = PlanRef{FlowID: flowID, FlowName: doc.Name}
-	res := &PlanResult{Flow: doc.Name, Steps: []PlanStep{}}
+	res := &PlanResult{Flow: doc.Name, Steps: []PlanStep{}, Warnings: doc.Warnings()}
 	if f.Kind != KindManual {
 		res.Trigger, res.Inputs = &f, in
 	}

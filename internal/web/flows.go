@@ -71,6 +71,9 @@ func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) api.Flow {
 	if withSource {
 		out.Source = string(f.Source)
 	}
+	if ws := FlowWarnings(f, doc); len(ws) > 0 {
+		out.Warnings = warningsJSON(ws)
+	}
 	if doc == nil {
 		return out
 	}
@@ -203,6 +206,18 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// FlowWarnings are the warnings of stored flow f's document: those of doc,
+// its parse, or, when there is none (a caller without the flow service's
+// parse, or a document this version refuses), those of its source parsed
+// again; none when it does not parse. The API's flows and the console's
+// flow page say them.
+func FlowWarnings(f *store.Flow, doc *flow.Document) []flow.Warning {
+	if doc == nil {
+		doc, _ = flow.Parse(f.Source)
+	}
+	return doc.Warnings()
 }
 
 // warningsJSON is a document's warnings in the API's shape (never nil).
@@ -684,7 +699,7 @@ func checkPlanTrigger(t *api.PlanTrigger, inputs map[string]any) error {
 }
 
 func planJSON(p *flow.PlanResult) api.Plan {
-	out := api.Plan{Flow: p.Flow}
+	out := api.Plan{Flow: p.Flow, Warnings: warningsJSON(p.Warnings)}
 	if p.Trigger != nil {
 		out.Trigger = triggerJSON(*p.Trigger)
 		out.Inputs = p.Inputs

@@ -80,6 +80,14 @@ steps:
 		Trigger: []byte(`{"cron":"0 2 * * *","kind":"schedule","timezone":"UTC"}`), Enabled: true, NextRunAt: later,
 		EnabledBy: store.Actor{Type: store.ActorToken, Login: "a@example.com", TokenName: "ci"}, CreatedAt: at, UpdatedAt: later}
 	bare := &store.Flow{ID: "flow_2", Name: "bare", CreatedAt: at, UpdatedAt: at}
+	// A flow whose document (parsed from its source) has a warning.
+	est := &store.Flow{ID: "flow_3", Name: "est", Version: 1, CreatedAt: at, UpdatedAt: at,
+		Source:  []byte("name: est\non:\n  schedule:\n    cron: \"0 2 * * *\"\n    timezone: EST\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Prod\n"),
+		Trigger: []byte(`{"cron":"0 2 * * *","kind":"schedule","timezone":"EST"}`)}
+	estDoc, err := flow.Parse(est.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	full := &store.Run{ID: "run_1", Card: "okta-devices/suspend-device", ConnectionID: "conn_1", ConnectionNickname: "Prod",
 		Actor: store.Actor{Type: store.ActorBootstrap}, ActingAs: "a@example.com", Status: "failed",
@@ -106,12 +114,14 @@ steps:
 		"run from result":        resultJSON("okta-devices/read-device", &card.Result{RunID: "run_3", Status: "succeeded", Output: map[string]any{"id": "guo1"}}),
 		"flow with source":       flowJSON(stored, doc, true),
 		"flow unparsed":          flowJSON(bare, nil, false),
+		"flow with a warning":    flowJSON(est, estDoc, false),
 		"flow with its last run": flowWithLastRun(bare, &store.FlowRun{ID: "frun_1", FlowID: "flow_2", FlowName: "bare", Status: "succeeded", CreatedAt: at, FinishedAt: later}),
 		"flow run header":        flowRunHeader(&store.FlowRun{ID: "frun_1", FlowID: "flow_1", FlowName: "wire", Status: "queued", CreatedAt: at}),
 		"flow run header full":   flowRunHeader(&store.FlowRun{ID: "frun_2", FlowID: "flow_1", FlowName: "wire", Status: "failed", Actor: store.Actor{Type: store.ActorUser, Login: "a@example.com"}, Inputs: json.RawMessage(`{"login":"a"}`), Error: "boom", CreatedAt: at, StartedAt: at, FinishedAt: later, CancelRequestedAt: later, Trigger: json.RawMessage(`{"kind":"event","time":"2026-12-04T10:00:00Z","eventUuid":"e1","event":{"uuid":"e1"}}`)}),
 		"flow run canceled on a revoke": flowRunHeader(&store.FlowRun{ID: "frun_3", FlowID: "flow_1", FlowName: "wire", Status: "canceled", Actor: store.Actor{Type: store.ActorToken, Login: "ada@example.com", TokenName: "cardflow login"}, CreatedAt: at, StartedAt: at, FinishedAt: later,
 			CancelRequestedAt: later, CancelRequestedBy: store.Actor{Type: store.ActorUser, Login: "admin@example.com"}, CancelReason: "its starter ada@example.com's access was revoked"}),
 		"plan":                        wirePlan(plan),
+		"plan with a warning":         wirePlan(&flow.PlanResult{Flow: "wire", Steps: []flow.PlanStep{}, Warnings: []flow.Warning{{Line: 5, Column: 15, Path: "on.schedule.timezone", Message: "m", Remedy: "r"}}}),
 		"token":                       TokenView(&store.APIToken{ID: "tok_1", Name: "ci", Hash: "h", Role: "operator", OwnerType: store.ActorUser, OwnerLogin: "a@example.com", CreatedAt: at, ExpiresAt: later, LastUsedAt: later}),
 		"token never used, bootstrap": TokenView(&store.APIToken{ID: "tok_2", Name: "b", Role: "admin", OwnerType: store.ActorBootstrap, CreatedAt: at, ExpiresAt: later}),
 		"connectors":                  wireConnectors(card.Connectors()),

@@ -571,11 +571,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 			d.Unreadable = problem.Public(perr).Message
 		}
 	}
-	doc := d.Doc
-	if doc == nil && c.FlowRunner == nil {
-		doc, _ = flow.Parse(d.Flow.Source)
-	}
-	d.Warnings = doc.Warnings()
+	d.Warnings = web.FlowWarnings(d.Flow, d.Doc)
 	d.Trigger = triggerOf(d.Flow, c.DefaultDelivery)
 	if d.Versions, err = c.Flows.ListFlowVersions(ctx, d.Flow.ID); err != nil {
 		return nil, err
