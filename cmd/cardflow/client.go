@@ -437,6 +437,23 @@ func exchange[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer,
 	return nil
 }
 
+// exchangeInto is exchange that decodes the answer into v, with --json
+// too, for what a command says of it besides (on stderr).
+func exchangeInto[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer, v *T, method, path string, body any, human func(io.Writer, *T)) error {
+	var raw json.RawMessage
+	if err := c.do(ctx, method, path, body, &raw); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("the server's answer to %s %s is not the expected JSON: %w", method, path, err)
+	}
+	if o.json {
+		return printJSON(w, raw)
+	}
+	human(w, v)
+	return nil
+}
+
 // listPath is base with ?limit=N and each non-empty filter, given as name,
 // value pairs.
 // checkLimit refuses a --limit the server would refuse, as a mistake on

@@ -235,13 +235,18 @@ func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) err
 	if err != nil {
 		return err
 	}
-	err = exchange(ctx, c, o, e.stdout, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *api.Flow) {
+	var answer api.Flow
+	err = exchangeInto(ctx, c, o, e.stdout, &answer, "POST", "/api/v1/flows/"+pathEscape(name)+"/"+verb, nil, func(w io.Writer, f *api.Flow) {
 		if f.Trigger == nil {
 			fmt.Fprintf(w, "flow %s has no trigger (on:), so nothing starts it but a run: cardflow flows run %s\n", f.Name, shellArg(f.Name))
 			return
 		}
 		fmt.Fprintf(w, "flow %s: %s (trigger: %s%s)\n", f.Name, flowState(f), triggerText(f), nextRunText(f))
 	})
+	if err == nil && verb == "enable" {
+		// Enabling is when the schedule starts to matter.
+		printStoredWarnings(e.stderr, answer.Name, answer.Version, answer.Warnings)
+	}
 	// Enabling a flow without a trigger is a command that does not apply
 	// to it, as flows store --enable of it is; the problems of its
 	// document (details.errors) are the flow's.
@@ -288,11 +293,37 @@ func issueInFile(i api.FlowIssue, file string) string {
 // the command did nor its exit status.
 func printWarnings(w io.Writer, file string, ws []api.FlowWarning) {
 	for _, wa := range ws {
-		text := wa.Message
-		if wa.Remedy != "" {
-			text += "; " + wa.Remedy
-		}
-		fmt.Fprintln(w, "warning: "+issueInFile(api.FlowIssue{Line: wa.Line, Column: wa.Column, Message: text}, file))
+		fmt.Fprintln(w, "warning: "+issueInFile(api.FlowIssue{Line: wa.Line, Column: wa.Column, Message: warningText(wa)}, file))
+	}
+}
+
+// printStoredWarnings writes the warnings of stored flow name's document
+// (its version) on w, one a line, as "warning: flow NAME, version N, line
+// L, column C: message; remedy": a stored flow has no file to name.
+func printStoredWarnings(w io.Writer, name string, version int, ws []api.FlowWarning) {
+	for _, wa := range ws {
+		fmt.Fprintf(w, "warning: flow %s, version %d, line %d, column %d: %s\n", name, version, wa.Line, wa.Column, warningText(wa))
+	}
+}
+
+// warningText is a warning's message and its remedy, "message; remedy".
+func warningText(wa api.FlowWarning) string {
+	if wa.Remedy == "" {
+		return wa.Message
+	}
+	return wa.Message + "; " + wa.Remedy
+}
+
+// warningCount is " (N warnings)" for a flow whose document has warnings,
+// and nothing for one without.
+func warningCount(f *api.Flow) string {
+	switch n := len(f.Warnings); n {
+	case 0:
+		return ""
+	case 1:
+		return " (1 warning)"
+	default:
+		return fmt.Sprintf(" (%d warnings)", n)
 	}
 }
 
@@ -538,6 +569,9 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		trigger = &api.PlanTrigger{Kind: "event", Event: raw}
 	}
 	var raw json.RawMessage
+	// The plan's warnings are printed on stderr after it, whatever else
+	// happens.
+	var plan api.Plan
 	src, err := readFlowFile(arg)
 	switch {
 	case err == nil:
@@ -549,8 +583,13 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) {
+				printWarnings(e.stderr, arg, refusedWarnings(ae.Body.Details))
+			}
 			return planRefused(err, trigger)
 		}
+		defer func() { printWarnings(e.stderr, arg, plan.Warnings) }()
 	default:
 		f, err := loadFlow(ctx, c, arg, e.stderr)
 		if err != nil {
@@ -568,8 +607,8 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		if err := c.do(ctx, "POST", "/api/v1/flows/"+pathEscape(f.ID)+"/plan", api.FlowPlanStoredRequest{Inputs: in, Trigger: trigger}, &raw); err != nil {
 			return planRefused(err, trigger)
 		}
+		defer func() { printStoredWarnings(e.stderr, f.Name, f.Version, plan.Warnings) }()
 	}
-	var plan api.Plan
 	if err := json.Unmarshal(raw, &plan); err != nil {
 		return fmt.Errorf("the server's plan is not the expected JSON: %w", err)
 	}
@@ -1001,7 +1040,7 @@ func cmdFlowsShow(ctx context.Context, e *env, args []string) error {
 	if n == 0 {
 		n = f.Version
 	}
-	return fetch(ctx, c, o, e.stdout, fmt.Sprintf("/api/v1/flows/%s/versions/%d", pathEscape(f.ID), n), func(w io.Writer, v *api.FlowVersion) {
+	err = fetch(ctx, c, o, e.stdout, fmt.Sprintf("/api/v1/flows/%s/versions/%d", pathEscape(f.ID), n), func(w io.Writer, v *api.FlowVersion) {
 		latest := "the latest"
 		if !v.Latest {
 			latest = fmt.Sprintf("the latest is %d", f.Version)
@@ -1016,6 +1055,12 @@ func cmdFlowsShow(ctx context.Context, e *env, args []string) error {
 			io.WriteString(w, "\n")
 		}
 	})
+	if err == nil && n == f.Version {
+		// The flow's warnings are its latest version's; stdout stays a
+		// flow document.
+		printStoredWarnings(e.stderr, f.Name, f.Version, f.Warnings)
+	}
+	return err
 }
 
 // cmdFlowsVersions lists a stored flow's versions, newest first.
@@ -1092,7 +1137,7 @@ func cmdFlowsList(ctx context.Context, e *env, args []string) error {
 	}
 	t := newTable(e.stdout, "NAME", "TRIGGER", "STATE", "NEXT RUN", "LAST RUN", "UPDATED", "ID")
 	for _, f := range all.Flows {
-		t.row(f.Name, triggerText(&f), flowListState(&f), nextRun(&f), lastRun(&f), when(f.UpdatedAt), f.ID)
+		t.row(f.Name, triggerText(&f)+warningCount(&f), flowListState(&f), nextRun(&f), lastRun(&f), when(f.UpdatedAt), f.ID)
 	}
 	t.flush()
 	return nil
