@@ -24,6 +24,21 @@ steps:
     input: {search: 'status eq "ACTIVE"'}
 `
 
+// checkESTWarning checks that ws are the one warning of estFlow, of its
+// timezone EST.
+func checkESTWarning(t *testing.T, what string, ws []api.FlowWarning) {
+	t.Helper()
+	if len(ws) != 1 {
+		t.Fatalf("%s: warnings %+v; want the one of EST", what, ws)
+	}
+	w := ws[0]
+	if w.Line != 5 || w.Column != 15 || w.Path != "on.schedule.timezone" ||
+		!strings.Contains(w.Message, "timezone EST is a fixed offset, UTC-5 all year, without daylight saving time") ||
+		!strings.Contains(w.Remedy, "America/New_York") {
+		t.Errorf("%s: warning %+v", what, w)
+	}
+}
+
 // TestFlowWarnings: POST /api/v1/flows/validate and POST /api/v1/flows
 // answer a document's warnings next to what they answer today, with their
 // line, column, path and remedy; a document with warnings only is valid
@@ -35,30 +50,17 @@ func TestFlowWarnings(t *testing.T) {
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
 	h.connect("Prod")
 
-	checkEST := func(what string, ws []api.FlowWarning) {
-		t.Helper()
-		if len(ws) != 1 {
-			t.Fatalf("%s: warnings %+v; want the one of EST", what, ws)
-		}
-		w := ws[0]
-		if w.Line != 5 || w.Column != 15 || w.Path != "on.schedule.timezone" ||
-			!strings.Contains(w.Message, "timezone EST is a fixed offset, UTC-5 all year, without daylight saving time") ||
-			!strings.Contains(w.Remedy, "America/New_York") {
-			t.Errorf("%s: warning %+v", what, w)
-		}
-	}
-
 	var v api.FlowValidation
 	if code, data := h.postYAML("/api/v1/flows/validate", estFlow, &v); code != 200 || !v.Valid || len(v.Issues) != 0 {
 		t.Fatalf("validate: %d %s; want valid", code, data)
 	}
-	checkEST("validate", v.Warnings)
+	checkESTWarning(t, "validate", v.Warnings)
 
 	var stored api.FlowStored
 	if code, data := h.postYAML("/api/v1/flows", estFlow, &stored); code != 201 {
 		t.Fatalf("store: %d %s", code, data)
 	}
-	checkEST("store", stored.Warnings)
+	checkESTWarning(t, "store", stored.Warnings)
 	if tz := stored.Flow.Trigger["timezone"]; tz != "EST" {
 		t.Errorf("stored trigger timezone = %v; want EST, as written", tz)
 	}
@@ -66,7 +68,7 @@ func TestFlowWarnings(t *testing.T) {
 	if code, data := h.postYAML("/api/v1/flows", estFlow, &again); code != 201 || !again.Unchanged {
 		t.Fatalf("store again: %d %s; want unchanged", code, data)
 	}
-	checkEST("store unchanged", again.Warnings)
+	checkESTWarning(t, "store unchanged", again.Warnings)
 
 	ny := strings.Replace(estFlow, "EST", "America/New_York", 1)
 	if code, data := h.postYAML("/api/v1/flows", ny, nil); code != 201 || !strings.Contains(string(data), `"warnings": []`) {
@@ -81,7 +83,7 @@ func TestFlowWarnings(t *testing.T) {
 	if code, data := h.postYAML("/api/v1/flows/validate", bad, &v); code != 200 || v.Valid || len(v.Issues) != 1 {
 		t.Fatalf("validate: %d %s; want the unknown card", code, data)
 	}
-	checkEST("validate, invalid", v.Warnings)
+	checkESTWarning(t, "validate, invalid", v.Warnings)
 	code, data := h.postYAML("/api/v1/flows", bad, nil)
 	var refused struct {
 		Error struct {
@@ -93,7 +95,7 @@ func TestFlowWarnings(t *testing.T) {
 	if err := json.Unmarshal(data, &refused); code != 400 || err != nil {
 		t.Fatalf("store invalid: %d %s", code, data)
 	}
-	checkEST("store, refused", refused.Error.Details.Warnings)
+	checkESTWarning(t, "store, refused", refused.Error.Details.Warnings)
 }
 
 // TestStoredFlowWarnings: the plan of a document (POST
@@ -107,23 +109,12 @@ func TestStoredFlowWarnings(t *testing.T) {
 	h := startHarness(t, oktaemu.Config{Devices: 3}, nil)
 	h.connect("Prod")
 
-	checkEST := func(what string, ws []api.FlowWarning) {
-		t.Helper()
-		if len(ws) != 1 {
-			t.Fatalf("%s: warnings %+v; want the one of EST", what, ws)
-		}
-		if w := ws[0]; w.Line != 5 || w.Column != 15 || w.Path != "on.schedule.timezone" ||
-			!strings.Contains(w.Message, "timezone EST is a fixed offset") || !strings.Contains(w.Remedy, "America/New_York") {
-			t.Errorf("%s: warning %+v", what, w)
-		}
-	}
-
 	for _, body := range []map[string]any{{"source": estFlow}, {"source": estFlow, "trigger": map[string]any{"kind": "schedule"}}} {
 		var plan api.Plan
 		if code, data := h.call("POST", "/api/v1/flows/plan", body, &plan); code != 200 {
 			t.Fatalf("plan the document %v: %d %s", body["trigger"], code, data)
 		}
-		checkEST(fmt.Sprintf("plan the document, trigger %v", body["trigger"]), plan.Warnings)
+		checkESTWarning(t, fmt.Sprintf("plan the document, trigger %v", body["trigger"]), plan.Warnings)
 	}
 	bad := strings.Replace(estFlow, "search-devices", "search-device", 1)
 	code, data := h.call("POST", "/api/v1/flows/plan", map[string]any{"source": bad}, nil)
@@ -137,7 +128,7 @@ func TestStoredFlowWarnings(t *testing.T) {
 	if err := json.Unmarshal(data, &refused); code != 400 || err != nil {
 		t.Fatalf("plan an invalid document: %d %s", code, data)
 	}
-	checkEST("plan an invalid document", refused.Error.Details.Warnings)
+	checkESTWarning(t, "plan an invalid document", refused.Error.Details.Warnings)
 
 	var stored api.FlowStored
 	if code, data := h.postYAML("/api/v1/flows", estFlow, &stored); code != 201 {
@@ -148,19 +139,19 @@ func TestStoredFlowWarnings(t *testing.T) {
 	if code, data := h.call("POST", "/api/v1/flows/"+id+"/plan", map[string]any{}, &plan); code != 200 {
 		t.Fatalf("plan the stored flow: %d %s", code, data)
 	}
-	checkEST("plan the stored flow", plan.Warnings)
+	checkESTWarning(t, "plan the stored flow", plan.Warnings)
 	for _, path := range []string{"/api/v1/flows/" + id, "/api/v1/flows/est-nightly"} {
 		var f api.Flow
 		if code, data := h.call("GET", path, nil, &f); code != 200 {
 			t.Fatalf("GET %s: %d %s", path, code, data)
 		}
-		checkEST("GET "+path, f.Warnings)
+		checkESTWarning(t, "GET "+path, f.Warnings)
 	}
 	var enabled api.Flow
 	if code, data := h.call("POST", "/api/v1/flows/"+id+"/enable", nil, &enabled); code != 200 || !enabled.Enabled {
 		t.Fatalf("enable: %d %s", code, data)
 	}
-	checkEST("enable", enabled.Warnings)
+	checkESTWarning(t, "enable", enabled.Warnings)
 
 	ny := strings.NewReplacer("est-nightly", "ny-nightly", "EST", "America/New_York").Replace(estFlow)
 	if code, data := h.postYAML("/api/v1/flows", ny, nil); code != 201 {
@@ -173,7 +164,7 @@ func TestStoredFlowWarnings(t *testing.T) {
 	for _, f := range list.Flows {
 		switch f.Name {
 		case "est-nightly":
-			checkEST("list", f.Warnings)
+			checkESTWarning(t, "list", f.Warnings)
 		case "ny-nightly":
 			if f.Warnings != nil {
 				t.Errorf("list: ny-nightly has warnings %+v; want none", f.Warnings)
