@@ -80,7 +80,7 @@ func rerunNote(nickname string) string {
 }
 
 // rerunWaitingBatch is how many waiting runs RerunWaiting reads at once.
-const rerunWaitingBatch = 100
+var rerunWaitingBatch = 100
 
 // RerunWaiting reruns, its failed items only, each failed event run
 // waiting for its connection (store.FlowRun.RerunWhenActive) whose
@@ -91,12 +91,30 @@ const rerunWaitingBatch = 100
 // (RerunSkipped). It returns how many runs it reran. The event intake
 // calls it at each dispatch round, which a connection active again wakes.
 func (s *Service) RerunWaiting(ctx context.Context) (int, error) {
-	runs, err := s.store.ListRerunsWaiting(ctx, rerunWaitingBatch)
-	if err != nil {
-		return 0, err
-	}
 	n := 0
 	conns := map[string]*store.Connection{}
+	// Page by page: the runs waiting for a connection that stays
+	// inactive do not hide those after them.
+	var after *store.FlowRun
+	for {
+		runs, err := s.store.ListRerunsWaiting(ctx, after, rerunWaitingBatch)
+		if err != nil {
+			return n, err
+		}
+		m, err := s.rerunPage(ctx, runs, conns)
+		n += m
+		if err != nil || len(runs) < rerunWaitingBatch {
+			return n, err
+		}
+		after = runs[len(runs)-1]
+	}
+}
+
+// rerunPage is RerunWaiting of one page of waiting runs; conns keeps the
+// connections read, by id (nil: deleted).
+func (s *Service) rerunPage(ctx context.Context, runs []*store.FlowRun, conns map[string]*store.Connection) (int, error) {
+	var err error
+	n := 0
 	for _, run := range runs {
 		c, seen := conns[run.RerunWhenActive]
 		if !seen {

@@ -2,6 +2,7 @@ package flowrun
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -152,5 +153,46 @@ func TestRerunWaitingSkips(t *testing.T) {
 	}
 	if n, err := s.RerunWaiting(ctx); err != nil || n != 0 {
 		t.Errorf("RerunWaiting again: %d, %v; want none", n, err)
+	}
+}
+
+// TestRerunWaitingPages: runs waiting for a connection that stays
+// inactive, more than a page of them, do not hide a later run whose
+// connection is active again.
+func TestRerunWaitingPages(t *testing.T) {
+	defer func(n int) { rerunWaitingBatch = n }(rerunWaitingBatch)
+	rerunWaitingBatch = 2
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	s := New(Config{Store: st, Owner: "here", Now: func() time.Time { return now }})
+	trig := []byte(`{"kind":"event","card":"okta-devices/device-removed-from-user","connection":"Robot"}`)
+	if _, err := st.PutFlow(ctx, &store.Flow{ID: "f1", Name: "q", Source: []byte("name: q\n"), Trigger: trig, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFlowEnabled(ctx, "f1", trig, true, now, store.ServerActor); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ id, status string }{{"c_down", store.StatusNeedsReauthorization}, {"c_up", store.StatusActive}} {
+		if err := st.CreateConnection(ctx, &store.Connection{ID: c.id, Nickname: c.id, Connector: "okta-devices", Status: c.status, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, conn := range []string{"c_down", "c_down", "c_down", "c_up"} {
+		r := &store.FlowRun{ID: fmt.Sprintf("fr_%d", i), FlowID: "f1", FlowName: "q", Source: []byte("name: q\n"), Status: flow.StatusFailed,
+			CreatedAt: now.Add(time.Duration(i) * time.Second), FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: conn, RerunConnection: conn}
+		if err := st.CreateFlowRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.RerunWaiting(ctx); err != nil || n != 1 {
+		t.Fatalf("RerunWaiting: %d, %v; want the run waiting for c_up rerun, behind three waiting for c_down", n, err)
+	}
+	if r, err := st.GetFlowRun(ctx, "fr_3"); err != nil || r.RerunBy == "" {
+		t.Errorf("fr_3: %+v, %v; want it rerun", r, err)
 	}
 }

@@ -1179,9 +1179,10 @@ type Store interface {
 	CreateFlowRunFrom(ctx context.Context, r *FlowRun, fromRunID string, keep []string) (int, error)
 	// ListRerunsWaiting returns the failed runs waiting for their
 	// connection (RerunWhenActive set, RerunBy and RerunSkipped empty),
-	// oldest first, at most limit (0: 100); it reads an index of those
-	// runs only.
-	ListRerunsWaiting(ctx context.Context, limit int) ([]*FlowRun, error)
+	// oldest first (CreatedAt, then ID), after the run after (nil: from
+	// the oldest), at most limit (0: 100); it reads an index of those runs
+	// only.
+	ListRerunsWaiting(ctx context.Context, after *FlowRun, limit int) ([]*FlowRun, error)
 	// ClaimRerun is CreateFlowRunFrom of r, the automatic rerun of run
 	// fromRunID, with its audit event, in one transaction that first sets
 	// fromRunID's RerunBy to r.ID while it waits for its connection: of

@@ -408,9 +408,14 @@ func (s *Store) insertFlowRunFrom(ctx context.Context, ex execer, r *store.FlowR
 
 // ListRerunsWaiting returns the failed runs waiting for their connection,
 // oldest first, through the index flow_runs_rerun_waiting.
-func (s *Store) ListRerunsWaiting(ctx context.Context, limit int) ([]*store.FlowRun, error) {
+func (s *Store) ListRerunsWaiting(ctx context.Context, after *store.FlowRun, limit int) ([]*store.FlowRun, error) {
+	q, args := ``, []any{}
+	if after != nil {
+		q = ` AND (created_at > ? OR created_at = ? AND id > ?)`
+		args = append(args, ts(after.CreatedAt), ts(after.CreatedAt), after.ID)
+	}
 	rows, err := s.query(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs
-		WHERE rerun_when_active <> '' AND rerun_by = '' AND rerun_skipped = '' ORDER BY created_at, id LIMIT ?`, limitOr100(limit))
+		WHERE rerun_when_active <> '' AND rerun_by = '' AND rerun_skipped = ''`+q+` ORDER BY created_at, id LIMIT ?`, append(args, limitOr100(limit))...)
 	if err != nil {
 		return nil, s.fail("list the flow runs waiting for their connection", err)
 	}

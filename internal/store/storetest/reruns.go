@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -38,16 +39,33 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	done := newFlowRun("done", 100)
 	done.Status = "failed"
 	noErr(t, s1.CreateFlowRun(ctx, done), "CreateFlowRun(waits for nothing)")
-	waiting, err := s2.ListRerunsWaiting(ctx, 0)
+	waiting, err := s2.ListRerunsWaiting(ctx, nil, 0)
 	noErr(t, err, "ListRerunsWaiting")
 	if len(waiting) != runs || waiting[0].ID != "orig0" || waiting[0].RerunWhenActive != "c1" || waiting[0].RerunConnection != "Robot" {
 		t.Fatalf("waiting runs: %+v; want the %d runs, oldest first, waiting for c1", waiting, runs)
+	}
+	// In pages, after a cursor.
+	var paged []string
+	var after *store.FlowRun
+	for {
+		page, err := s1.ListRerunsWaiting(ctx, after, 3)
+		noErr(t, err, "ListRerunsWaiting(page)")
+		for _, r := range page {
+			paged = append(paged, r.ID)
+		}
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	if want := []string{"orig0", "orig1", "orig2", "orig3"}; !slices.Equal(paged, want) {
+		t.Errorf("waiting runs in pages of 3: %v; want %v", paged, want)
 	}
 	// The purge keeps them, however old: they wait as long as their
 	// connection does.
 	_, err = s1.Purge(ctx, at(10000), at(10000), 100)
 	noErr(t, err, "Purge")
-	if again, err := s2.ListRerunsWaiting(ctx, 0); err != nil || len(again) != runs {
+	if again, err := s2.ListRerunsWaiting(ctx, nil, 0); err != nil || len(again) != runs {
 		t.Fatalf("waiting runs after a purge: %d, %v; want the %d runs kept", len(again), err, runs)
 	}
 
@@ -101,7 +119,7 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	if len(audit) != runs {
 		t.Errorf("%d flow.rerun audit events; want %d, one per rerun", len(audit), runs)
 	}
-	if waiting, err := s2.ListRerunsWaiting(ctx, 0); err != nil || len(waiting) != 0 {
+	if waiting, err := s2.ListRerunsWaiting(ctx, nil, 0); err != nil || len(waiting) != 0 {
 		t.Errorf("waiting runs after the reruns: %v, %v; want none", waiting, err)
 	}
 	// The reruns queued still hold the flow's later events; ended, they
