@@ -208,6 +208,10 @@ func newHTTPClient() *http.Client {
 type apiError struct {
 	Status int
 	Body   api.Error
+	// warningsSaid is set once the command has printed details.warnings,
+	// a refused flow document's, as "warning: FILE:..." lines: Error
+	// leaves them out (--json's error keeps them).
+	warningsSaid bool
 }
 
 // waitsForOkta reports whether the server answers method path only after

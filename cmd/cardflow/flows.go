@@ -166,10 +166,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	}
 	var raw json.RawMessage
 	if err := c.do(ctx, "POST", "/api/v1/flows", src, &raw); err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) {
-			printWarnings(e.stderr, file, refusedWarnings(ae.Body.Details))
-		}
+		printRefusedWarnings(e.stderr, file, err)
 		return err
 	}
 	var stored api.FlowStored
@@ -327,6 +324,20 @@ func warningCount(f *api.Flow) string {
 	}
 }
 
+// printRefusedWarnings prints the warnings of a flow document that err,
+// the server's answer to storing it, refused, as printWarnings does; the
+// error then leaves them out, so that they are said once.
+func printRefusedWarnings(w io.Writer, file string, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return
+	}
+	if ws := refusedWarnings(ae.Body.Details); len(ws) > 0 {
+		printWarnings(w, file, ws)
+		ae.warningsSaid = true
+	}
+}
+
 // refusedWarnings are the warnings of a refused flow document, from its
 // error's details.
 func refusedWarnings(details map[string]any) []api.FlowWarning {
@@ -378,6 +389,7 @@ func loadFlow(ctx context.Context, c *client, arg string, stderr io.Writer) (*ap
 			if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
 				return storedAsIs(ctx, c, arg, src, err)
 			}
+			printRefusedWarnings(stderr, arg, err)
 			return nil, err
 		}
 		printWarnings(stderr, arg, out.Warnings)

@@ -26,8 +26,8 @@ steps:
 // TestCLIFlowWarnings: flows validate, flows store and flows run FILE
 // (which stores it) print a document's warnings on stderr, "warning: FILE:LINE:COLUMN: message; remedy", after
 // what they print today, and exit as they would without them; --json
-// keeps stdout JSON. A refused document's warnings are printed too, and a
-// document without any prints none.
+// keeps stdout JSON. A refused document's warnings are printed too, once
+// (not again under the error), and a document without any prints none.
 func TestCLIFlowWarnings(t *testing.T) {
 	s := startServerWith(t, oktaemu.Config{Devices: 2})
 	s.connect(t, "Demo org")
@@ -102,6 +102,25 @@ func TestCLIFlowWarnings(t *testing.T) {
 		t.Fatalf("flows store of an invalid document: exit %d\n%s%s", code, out, errOut)
 	}
 	checkWarnings("flows store of an invalid document", warnings)
+	// Said once: the error under them does not list them again.
+	if n := strings.Count(errOut, "timezone EST is a fixed offset"); n != 1 {
+		t.Errorf("flows store of an invalid document: stderr says EST's warning %d times; want once\n%s", n, errOut)
+	}
+	// flows run FILE, which stores it first, says them as flows store does.
+	code, out, errOut = runCLI(t, s.vars, "flows", "run", bad, "--no-wait")
+	warnings, _, _ = strings.Cut(errOut, "cardflow: ")
+	if code != exitFailure {
+		t.Fatalf("flows run of an invalid document: exit %d\n%s%s", code, out, errOut)
+	}
+	checkWarnings("flows run of an invalid document", warnings)
+	if n := strings.Count(errOut, "timezone EST is a fixed offset"); n != 1 {
+		t.Errorf("flows run of an invalid document: stderr says EST's warning %d times; want once\n%s", n, errOut)
+	}
+	// --json's error keeps them in details.warnings, for scripts.
+	_, _, errOut = runCLI(t, s.vars, "flows", "store", bad, "--json")
+	if _, last, _ := strings.Cut(errOut, "{\"error\""); !strings.Contains(last, `"warnings":[`) {
+		t.Errorf("flows store --json of an invalid document: stderr\n%s\nwant details.warnings in the error", errOut)
+	}
 
 	plain := write("plain.yaml", strings.NewReplacer("?", "*", "EST", "America/New_York").Replace(doc))
 	for _, args := range [][]string{{"flows", "validate", plain}, {"flows", "store", plain}} {

@@ -37,6 +37,10 @@ func (e *apiError) Error() string {
 		details = maps.Clone(details)
 		delete(details, "errors")
 	}
+	if _, ok := details["warnings"]; ok && e.warningsSaid {
+		details = maps.Clone(details)
+		delete(details, "warnings")
+	}
 	for _, line := range detailLines(details, msg, remedy) {
 		b.WriteString("\n" + line)
 	}
