@@ -445,6 +445,13 @@ func (a *App) Serve(ctx context.Context) error {
 		// interrupted) and answer, before the store closes.
 		cancelRequests()
 		a.waitRequests(&requests)
+		// A handler that returned has not always sent its answer yet
+		// (net/http writes it out after): Shutdown again, for a moment,
+		// closes each connection once it is idle, its answer sent,
+		// before Close closes the rest.
+		grace, cancelGrace := context.WithTimeout(context.WithoutCancel(ctx), answerGrace)
+		_ = srv.Shutdown(grace)
+		cancelGrace()
 		_ = srv.Close()
 	}
 	<-workDone
@@ -458,6 +465,10 @@ func (a *App) Serve(ctx context.Context) error {
 // requestsGrace bounds how long the requests canceled at the end of the
 // shutdown's time have to record their outcome and answer.
 const requestsGrace = 5 * time.Second
+
+// answerGrace bounds how long the answers of those requests, once they
+// returned, have to be sent before their connections are closed.
+const answerGrace = time.Second
 
 // waitRequests waits for the requests in flight, canceled, to return, at
 // most requestsGrace, and logs those that did not.
