@@ -406,27 +406,13 @@ const heldRead = 500
 // nothing: a flow whose enabling is not recorded yet (scan records it) is
 // one whose enabling the org's clock has not told.
 func (in *eventIntake) heldFlows(ctx context.Context) (map[string][]events.EventFlow, error) {
-	fls, err := in.store.ListFlows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pending, err := in.store.PendingReruns(ctx)
+	efs, pending, err := in.enabledEventFlows(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]events.EventFlow{}
-	for _, fl := range fls {
-		if !fl.Enabled || len(fl.Trigger) == 0 {
-			continue
-		}
-		doc, ev := in.eventTrigger(ctx, fl)
-		if ev == nil {
-			continue
-		}
-		c, ok := card.Lookup(ev.Card)
-		if !ok || c.Kind != card.KindEvent {
-			continue
-		}
+	for _, ef := range efs {
+		fl, doc, ev, c := ef.flow, ef.doc, ef.trigger, ef.card
 		v, err := in.conns.Resolve(ctx, ev.Connector(), ev.Connection)
 		if err != nil {
 			continue // the round skips it too
@@ -454,27 +440,13 @@ func (in *eventIntake) heldFlows(ctx context.Context) (map[string][]events.Event
 // the connection of some flow could not be read (other than because it is
 // gone), so that the flow is missing.
 func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, partial bool, _ error) {
-	fls, err := in.store.ListFlows(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	pending, err := in.store.PendingReruns(ctx)
+	efs, pending, err := in.enabledEventFlows(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	out := map[string]*connFlows{}
-	for _, fl := range fls {
-		if !fl.Enabled || len(fl.Trigger) == 0 {
-			continue
-		}
-		doc, ev := in.eventTrigger(ctx, fl)
-		if ev == nil {
-			continue
-		}
-		c, ok := card.Lookup(ev.Card)
-		if !ok || c.Kind != card.KindEvent {
-			continue
-		}
+	for _, ef := range efs {
+		fl, doc, ev, c := ef.flow, ef.doc, ef.trigger, ef.card
 		v, err := in.conns.Resolve(ctx, ev.Connector(), ev.Connection)
 		const unread, gone = "events: reading the connection of an enabled flow", "events: the connection of an enabled flow is gone"
 		if err != nil {
@@ -529,6 +501,43 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 		}
 	}
 	return out, partial, nil
+}
+
+// enabledEventFlow is an enabled flow whose trigger is an event card's.
+type enabledEventFlow struct {
+	flow    *store.Flow
+	doc     *flow.Document // nil when this version no longer reads it (eventTrigger)
+	trigger *flow.EventTrigger
+	card    card.Card
+}
+
+// enabledEventFlows reads the enabled flows whose trigger is an event
+// card's, and the flows with a rerun pending (store.PendingReruns).
+func (in *eventIntake) enabledEventFlows(ctx context.Context) ([]enabledEventFlow, map[string]string, error) {
+	fls, err := in.store.ListFlows(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pending, err := in.store.PendingReruns(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []enabledEventFlow
+	for _, fl := range fls {
+		if !fl.Enabled || len(fl.Trigger) == 0 {
+			continue
+		}
+		doc, ev := in.eventTrigger(ctx, fl)
+		if ev == nil {
+			continue
+		}
+		c, ok := card.Lookup(ev.Card)
+		if !ok || c.Kind != card.KindEvent {
+			continue
+		}
+		out = append(out, enabledEventFlow{flow: fl, doc: doc, trigger: ev, card: c})
+	}
+	return out, pending, nil
 }
 
 // eventTrigger returns an enabled flow's document and its event trigger,
