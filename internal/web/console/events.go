@@ -51,6 +51,40 @@ type eventRow struct {
 // eventRun is a flow run an event started.
 type eventRun struct {
 	ID, Flow, Status string
+	// RerunID and RerunStatus are those of the run that ran it again by
+	// itself once its connection was active again (the last of a chain of
+	// such reruns); WaitsFor names the connection it waits for to run
+	// again. Both empty for other runs.
+	RerunID, RerunStatus, WaitsFor string
+}
+
+// maxRerunChain bounds how many automatic reruns of one event run the
+// Events page follows to the last.
+const maxRerunChain = 10
+
+// rerunOutcome fills in r, of run fr, what came of fr's automatic rerun:
+// the last rerun's id and status, or the connection it still waits for.
+func (c *Console) rerunOutcome(ctx context.Context, r *eventRun, fr *store.FlowRun) error {
+	for range maxRerunChain {
+		switch {
+		case fr.RerunWhenActive == "" || fr.RerunSkipped != "":
+			return nil
+		case fr.RerunBy == "":
+			if r.RerunID == "" {
+				r.WaitsFor = fr.RerunConnection
+			}
+			return nil
+		}
+		next, err := c.Flows.GetFlowRun(ctx, fr.RerunBy)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.RerunID, r.RerunStatus, fr = next.ID, next.Status, next
+	}
+	return nil
 }
 
 type eventsData struct {
@@ -170,6 +204,10 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 					return
 				default:
 					run.Flow, run.Status = fr.FlowName, fr.Status
+					if err := c.rerunOutcome(ctx, &run, fr); err != nil {
+						c.fail(w, r, s, err)
+						return
+					}
 				}
 			}
 			row.Runs = append(row.Runs, run)
