@@ -288,12 +288,17 @@ const actorsRead = 1000
 // ActorSuggestion is the login nearest to login (a misspelling, or its
 // start) among the actors of the newest audit events, for an actor filter
 // that matched no event; "" when none is near, or when login is one of
-// them (then the other filters matched nothing).
+// them (then the other filters matched nothing). BootstrapActor is among
+// them when the bootstrap admin (or a token of theirs) is one of those
+// actors, and is the answer to "bootstrap admin", as lists name it.
 func ActorSuggestion(ctx context.Context, audit interface {
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
 }, login string) (string, error) {
 	if login == "" || strings.EqualFold(login, BootstrapActor) {
 		return "", nil
+	}
+	if strings.EqualFold(strings.Join(strings.Fields(login), " "), store.Actor{Type: store.ActorBootstrap}.String()) {
+		return BootstrapActor, nil
 	}
 	events, err := audit.ListAudit(ctx, store.AuditFilter{Limit: actorsRead})
 	if err != nil {
@@ -303,6 +308,10 @@ func ActorSuggestion(ctx context.Context, audit interface {
 	seen := map[string]bool{}
 	for _, e := range events {
 		l := e.Actor.Login
+		if l == "" && (e.Actor.Type == store.ActorBootstrap || e.Actor.Type == store.ActorToken) {
+			// No login: the bootstrap admin, or a token of theirs.
+			l = BootstrapActor
+		}
 		if l == "" || seen[store.FoldCase(l)] {
 			continue
 		}
