@@ -595,10 +595,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if err := c.do(ctx, "POST", "/api/v1/flows/plan", api.FlowPlanRequest{Source: string(src), Inputs: in, Trigger: trigger}, &raw); err != nil {
-			var ae *apiError
-			if errors.As(err, &ae) {
-				printWarnings(e.stderr, arg, refusedWarnings(ae.Body.Details))
-			}
+			printRefusedWarnings(e.stderr, arg, err)
 			return planRefused(err, trigger)
 		}
 		defer func() { printWarnings(e.stderr, arg, plan.Warnings) }()

@@ -189,6 +189,10 @@ func TestCLIPlanAndStoredFlowWarnings(t *testing.T) {
 		t.Fatalf("flows plan of an invalid document: exit %d\n%s%s", code, out, errOut)
 	}
 	check("flows plan of an invalid document", warnings, "warning: "+bad+":4:11: "+cronWarning, "warning: "+bad+":5:15: "+estWarning)
+	// Said once: the error under them does not list them again.
+	if n := strings.Count(errOut, estWarning); n != 1 {
+		t.Errorf("flows plan of an invalid document: stderr says EST's warning %d times; want once\n%s", n, errOut)
+	}
 
 	if code, out, errOut := runCLI(t, s.vars, "flows", "store", file); code != exitOK {
 		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
