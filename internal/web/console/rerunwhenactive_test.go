@@ -14,7 +14,7 @@ import (
 // its connection stopped says that it will run again when the connection
 // is active again, then which run did (a link to it), or why it was not
 // rerun by itself; the automatic rerun's page says that cardflow started
-// it by itself.
+// it by itself. The flow's list of runs says it too.
 func TestFlowRunSaysItRunsAgainWhenActive(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -54,6 +54,18 @@ func TestFlowRunSaysItRunsAgainWhenActive(t *testing.T) {
 		_, page := get(t, c, e.url+"/flow-runs/"+id)
 		if !strings.Contains(page, want) {
 			t.Errorf("the page of %s does not say %q:\n%s", id, want, page)
+		}
+	}
+	// The flow's list of runs says it of each too, as flows runs does,
+	// where it showed them as failed runs and nothing more.
+	_, page := get(t, c, e.url+"/flows/"+flowID)
+	for _, want := range []string{
+		"Will run again when connection Robot is active again.",
+		`Ran again as <a href="/flow-runs/fr_rerun">run <code>fr_rerun</code></a>.`,
+		"Not run again by itself: flow quarantine-on-user-removal was disabled.",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the flow's page does not say %q:\n%s", want, page)
 		}
 	}
 }
