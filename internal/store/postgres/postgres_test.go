@@ -397,6 +397,15 @@ func TestUpgradeKeepsConnectionsWithoutReasonCodes(t *testing.T) {
 	storetest.ConnectionReasonCodesUpgrade(t, open, exec)
 }
 
+// TestUpgradeRedactsFlowItemHeaders: the header values of Custom API
+// Action items stored before migration 0043 are redacted by it
+// (storetest.FlowItemHeadersUpgrade).
+func TestUpgradeRedactsFlowItemHeaders(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	open, exec := upgradeDB(dsn)
+	storetest.FlowItemHeadersUpgrade(t, open, exec)
+}
+
 // TestOpenNamesTheOwnershipItNeeds opens a database its user does not own
 // (on PostgreSQL 15, such a user may not create tables in its public
 // schema): the error names the user and the database and gives the

@@ -250,6 +250,15 @@ func TestUpgradeKeepsConnectionsWithoutReasonCodes(t *testing.T) {
 	storetest.ConnectionReasonCodesUpgrade(t, open, exec)
 }
 
+// TestUpgradeRedactsFlowItemHeaders: the header values of Custom API
+// Action items stored before migration 0043 are redacted by it
+// (storetest.FlowItemHeadersUpgrade).
+func TestUpgradeRedactsFlowItemHeaders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	open, exec := upgradeDB(path)
+	storetest.FlowItemHeadersUpgrade(t, open, exec)
+}
+
 // TestMigratedSaysWhatItApplied: Open reports what it applied, for the
 // server's log: every migration to a new database (from 0), nothing to a
 // current one, and the missing one to a database without migration 0040.

@@ -180,6 +180,74 @@ var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) e
 	25: moveSessionFlashes,
 	27: keyLogins,
 	32: keyAuditActors,
+	43: redactFlowItemHeaders,
+}
+
+// redactedHeader is what a recorded Custom API Action input holds in
+// place of each header value (card.RecordedInput).
+const redactedHeader = "(redacted)"
+
+// redactFlowItemHeaders replaces, in migration 0043, the header values
+// of the flow items stored before items were recorded as card runs are:
+// an item's input with "headers" (only the Custom API Action card has
+// that input) gets "(redacted)" for each value, or for the whole of a
+// headers input that is not an object. An input that does not parse is
+// left as it is.
+func redactFlowItemHeaders(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := s.query(ctx, tx, `SELECT run_id, step_id, item_index, input FROM flow_items WHERE input LIKE '%"headers"%'`)
+	if err != nil {
+		return fmt.Errorf("read flow items with headers: %w", err)
+	}
+	type item struct {
+		run, step string
+		index     int64
+		input     string
+	}
+	var redact []item
+	for rows.Next() {
+		var it item
+		var input sql.NullString
+		if err := rows.Scan(&it.run, &it.step, &it.index, &input); err != nil {
+			rows.Close()
+			return fmt.Errorf("read flow items with headers: %w", err)
+		}
+		in := map[string]any{}
+		dec := json.NewDecoder(strings.NewReader(input.String))
+		dec.UseNumber() // the other inputs' numbers stay as written
+		if dec.Decode(&in) != nil {
+			continue
+		}
+		h, ok := in["headers"]
+		if !ok || h == nil {
+			continue
+		}
+		if m, isMap := h.(map[string]any); isMap {
+			for k := range m {
+				m[k] = redactedHeader
+			}
+		} else {
+			in["headers"] = redactedHeader
+		}
+		b, err := json.Marshal(in)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("encode a flow item's redacted input: %w", err)
+		}
+		if it.input = string(b); it.input != input.String {
+			redact = append(redact, it)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read flow items with headers: %w", err)
+	}
+	for _, it := range redact {
+		if _, err := s.exec(ctx, tx, `UPDATE flow_items SET input = ? WHERE run_id = ? AND step_id = ? AND item_index = ?`,
+			it.input, it.run, it.step, it.index); err != nil {
+			return fmt.Errorf("redact the headers of flow item %s/%s/%d: %w", it.run, it.step, it.index, err)
+		}
+	}
+	return nil
 }
 
 // keyLogins sets migration 0027's keys of the logins of every session

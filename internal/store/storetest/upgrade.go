@@ -610,3 +610,50 @@ func ConnectionReasonCodesUpgrade(t *testing.T, open func(t *testing.T) store.St
 		t.Errorf("the update after the previous version's saw code %q and stored %q; want none, then %q", seen, got.StatusReasonCode, store.ReasonNoAdminRole)
 	}
 }
+
+// FlowItemHeadersUpgrade: the flow items of a Custom API Action stored
+// before migration 0043 with their header values have each value
+// "(redacted)" after it, as items are stored since; other inputs, and
+// their numbers, are unchanged.
+func FlowItemHeadersUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	s := open(t)
+	run := &store.FlowRun{FlowID: "f1", FlowName: "call", Source: []byte("name: call\n"), FlowVersion: 1, Inputs: []byte(`{}`), Status: "succeeded", CreatedAt: at(0)}
+	noErr(t, s.CreateFlowRun(ctx, run), "CreateFlowRun")
+	inputs := []string{
+		`{"headers":{"X-Api-Key":"canary-secret","X-Trace":["a","b"]},"method":"GET","relativeUrl":"/api/v1/devices?limit=1"}`,
+		`{"headers":"canary-secret","method":"GET","relativeUrl":"/api/v1/devices"}`,
+		`{"deviceId":"guo1","big":12345678901234567890}`,
+		`{"method":"GET","relativeUrl":"/api/v1/devices","body":{"note":"\"headers\" in a value"}}`,
+	}
+	var items []*store.FlowItem
+	for i, in := range inputs {
+		items = append(items, &store.FlowItem{RunID: run.ID, StepID: "call", Index: i, Status: "succeeded", Input: []byte(in), StartedAt: at(1), FinishedAt: at(2)})
+	}
+	noErr(t, s.PutFlowItems(ctx, "", items), "PutFlowItems")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(t, `DELETE FROM schema_migrations WHERE version = 43`); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t)
+	defer func() { _ = s.Close() }()
+	got, err := s.ListFlowItems(ctx, run.ID, "call")
+	noErr(t, err, "ListFlowItems after the upgrade")
+	want := []string{
+		`{"headers":{"X-Api-Key":"(redacted)","X-Trace":"(redacted)"},"method":"GET","relativeUrl":"/api/v1/devices?limit=1"}`,
+		`{"headers":"(redacted)","method":"GET","relativeUrl":"/api/v1/devices"}`,
+		inputs[2],
+		inputs[3],
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d items after the upgrade; want %d", len(got), len(want))
+	}
+	for i, it := range got {
+		if string(it.Input) != want[i] {
+			t.Errorf("item %d's input after the upgrade:\n %s\nwant\n %s", i, it.Input, want[i])
+		}
+	}
+}
