@@ -375,6 +375,10 @@ func (in *eventIntake) EventHolds(ctx context.Context, evs []*store.Event) (map[
 			wh = web.EventHold{Code: web.EventWaitRerun, Flows: names(h.Rerun), Started: len(e.FlowRuns) > 0, Run: h.Rerun[0].RerunFirst}
 			if r, err := in.store.GetFlowRun(ctx, wh.Run); err == nil {
 				wh.Connection = r.RerunConnection
+				// Still waiting for it: what is wrong with it, and the fix.
+				if c := conns[r.RerunWhenActive]; c != nil && r.RerunBy == "" && r.RerunSkipped == "" {
+					wh.Status, wh.Remedy = c.Status, c.Remedy
+				}
 			}
 		default:
 			wh.Code = web.EventWaitNextRound

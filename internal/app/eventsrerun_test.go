@@ -211,3 +211,61 @@ func (h *harness) flowRun(id string) *api.FlowRun {
 	}
 	return &r
 }
+
+// TestEventWaitsForRerunSaysTheFix: an event of a flow whose earlier run
+// waits for its steps' connection (not the trigger's, which works) waits
+// in the inbox with rerun_first, and its reason says what is wrong with
+// that connection and the fix, where it said only that the run runs again
+// once the connection is active again.
+func TestEventWaitsForRerunSaysTheFix(t *testing.T) {
+	t.Parallel()
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	emu := emutest.Start(t, oktaemu.Config{Fixture: oktaemu.DemoFixture(3), Now: clock.Now})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) { c.Now, c.EventPollInterval = emu.Now, time.Hour })
+	h.connect("Prod devices")
+	c, jwk := h.createService(map[string]any{"nickname": "Robot", "clientId": oktaemu.DemoServiceClientID})
+	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
+	if _, err := h.app.Connections.Token(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(quarantineYAML, "DELIVERY", "hook+poll", 1)
+	// The trigger stays on Prod devices; the steps use Robot.
+	doc = strings.ReplaceAll(doc, "    connection: Prod devices\n    input", "    connection: Robot\n    input")
+	doc = strings.Replace(doc, "    connection: Prod devices\n    if: ${{ steps", "    connection: Robot\n    if: ${{ steps", 1)
+	if strings.Count(doc, "connection: Robot") != 2 {
+		t.Fatalf("the steps do not use Robot:\n%s", doc)
+	}
+	flowID := storeEnabledDoc(t, h, doc)
+	waitHookVerified(t, emu)
+
+	emu.UnassignClientRole(t, oktaemu.DemoServiceClientID, "SUPER_ADMIN")
+	emu.AdvanceClock(t, time.Second)
+	first := enrollDevice(t, emu, "jonas.berg@example.com")
+	removeDeviceUser(t, emu, first, "jonas.berg@example.com")
+	waitFor(t, "the removal's run, failed", func() bool {
+		runs := h.runsOf(flowID)
+		return len(runs) == 1 && runs[0].Status == "failed"
+	})
+	robot := h.connection(c.ID)
+	if robot.Status != "error" || robot.Remedy == "" {
+		t.Fatalf("Robot after the failed run: %s, remedy %q; want in error, with a remedy", robot.Status, robot.Remedy)
+	}
+	emu.AdvanceClock(t, time.Second)
+	second := enrollDevice(t, emu, "ines.garcia@example.com")
+	removeDeviceUser(t, emu, second, "ines.garcia@example.com")
+	var list struct {
+		Events []struct {
+			EventType     string `json:"eventType"`
+			WaitingCode   string `json:"waitingCode"`
+			WaitingReason string `json:"waitingReason"`
+		} `json:"events"`
+	}
+	waitFor(t, "the second removal listed, waiting", func() bool {
+		code, _ := h.call("GET", "/api/v1/events?limit=1", nil, &list)
+		return code == http.StatusOK && len(list.Events) == 1 && list.Events[0].EventType == "device.user.remove" && list.Events[0].WaitingCode != ""
+	})
+	want := "once connection Robot, which is in error, is active again: " + strings.TrimSuffix(robot.Remedy, ".")
+	if w := list.Events[0]; w.WaitingCode != "rerun_first" || !strings.Contains(w.WaitingReason, want) {
+		t.Errorf("the second removal waits: %+v; want rerun_first, saying %q", w, want)
+	}
+}

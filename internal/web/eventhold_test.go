@@ -30,6 +30,8 @@ func TestEventWaitReason(t *testing.T) {
 			[]string{"an earlier device.enrollment.create event waits for the org's time of the enabling of flow welcome, and the later events wait behind it", "cardflow connections test Prod"}},
 		{"rerun first", EventHold{Code: EventWaitRerun, Flows: []string{"quarantine"}, Run: "fr_1", Connection: "Robot"},
 			[]string{"the run of flow quarantine waits for flow run fr_1 of an earlier event, which its connection stopped, to run again first, so that the flow's events run in order: it runs again by itself once connection Robot is active again; it starts once that run has ended"}},
+		{"rerun waiting", EventHold{Code: EventWaitRerun, Flows: []string{"quarantine"}, Run: "fr_1", Connection: "Robot", Status: store.StatusError, Remedy: "give the app the Super Administrator role."},
+			[]string{"it runs again by itself once connection Robot, which is in error, is active again: give the app the Super Administrator role; it starts once that run has ended"}},
 		{"rerun running", EventHold{Code: EventWaitRerun, Flows: []string{"quarantine"}, Run: "fr_2", Started: true},
 			[]string{"waits for flow run fr_2 of an earlier event, which its connection stopped, to run again first (its runs of other flows have started), so that the flow's events run in order: it is running again now;"}},
 	} {

@@ -182,7 +182,8 @@ type EventHold struct {
 	// Connection is the nickname of the flows' trigger's connection, with
 	// its Status and Remedy: the one that cannot run cards
 	// (EventWaitConnection), or the one through which the org is asked
-	// its time.
+	// its time; of EventWaitRerun, the one the earlier run waits for
+	// (Status and Remedy while it waits).
 	Connection, Status, Remedy string
 	// Behind is the event type of the earlier event that holds this one
 	// back (EventWaitBehind).
@@ -241,7 +242,10 @@ func EventWaitReason(h EventHold) string {
 			others = " (its runs of other flows have started)"
 		}
 		again := "it is running again now"
-		if h.Connection != "" {
+		switch {
+		case h.Connection != "" && h.Status != "" && h.Status != store.StatusActive:
+			again = "it runs again by itself once connection " + h.Connection + ", which " + state + ", is active again: " + remedy
+		case h.Connection != "":
 			again = "it runs again by itself once connection " + h.Connection + " is active again"
 		}
 		return fmt.Sprintf(runs+" for flow run %s of an earlier event, which its connection stopped, to run again first%s, so that the flow's events run in order: %s; %s once that run has ended",
