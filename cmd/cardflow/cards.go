@@ -368,12 +368,12 @@ func printRun(w io.Writer, r *api.Run) {
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID|NICKNAME] [--action ACTION] [--actor LOGIN|bootstrap] [--plans include|exclude|only] [--limit N] [--json]")
+	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID|NICKNAME] [--action ACTION] [--actor LOGIN|bootstrap|cardflow] [--plans include|exclude|only] [--limit N] [--json]")
 	var connection, action, actor, plans string
 	var limit int
 	fs.StringVar(&connection, "connection", "", "only events of this connection (id or nickname)")
 	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
-	fs.StringVar(&actor, "actor", "", "only events of this person (login), their tokens included; bootstrap for the server's API token (the bootstrap admin) and its tokens")
+	fs.StringVar(&actor, "actor", "", "only events of this person (login), their tokens included; bootstrap for the server's API token (the bootstrap admin) and its tokens; cardflow for what cardflow did on its own")
 	fs.StringVar(&plans, "plans", "", plansUsage)
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
 	c, err := o.parseNoArgs(args)

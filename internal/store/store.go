@@ -550,9 +550,13 @@ type AuditFilter struct {
 	// token, recorded with no login) and of its tokens: no login selects
 	// them. ActorLogin is then not to be set.
 	Bootstrap bool
-	Plans     PlanFilter
-	Limit     int // 0 means 100
-	BeforeID  int64
+	// Server keeps the events of what cardflow did on its own (ActorServer:
+	// an expiry found, an event run rerun by itself). ActorLogin is then
+	// not to be set.
+	Server   bool
+	Plans    PlanFilter
+	Limit    int // 0 means 100
+	BeforeID int64
 }
 
 // Flow is a stored flow document: its latest version, and the state that

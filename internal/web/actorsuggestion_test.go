@@ -36,10 +36,34 @@ func TestActorSuggestionOfTheBootstrapAdmin(t *testing.T) {
 		{auditLister{ada, boot}, "ada@exmaple.com", "ada@example.com"},
 		{auditLister{ada, boot}, "bootstrap", ""},
 		{auditLister{ada, boot}, "ada@example.com", ""},
+		{auditLister{ada, server}, "cardflow", ""},
+		{auditLister{ada, server}, "cardlfow", ServerActor},
 	} {
 		got, err := ActorSuggestion(t.Context(), tc.events, tc.actor)
 		if err != nil || got != tc.want {
 			t.Errorf("ActorSuggestion(%q) = %q, %v; want %q", tc.actor, got, err, tc.want)
+		}
+	}
+}
+
+// TestFilterActor: --actor keeps a login's events, "bootstrap" the
+// bootstrap admin's and "cardflow" (as the audit's lists name it) what
+// cardflow did on its own, in any capitals.
+func TestFilterActor(t *testing.T) {
+	for _, tc := range []struct {
+		actor string
+		want  store.AuditFilter
+	}{
+		{"ada@example.com", store.AuditFilter{ActorLogin: "ada@example.com"}},
+		{"Bootstrap", store.AuditFilter{Bootstrap: true}},
+		{"cardflow", store.AuditFilter{Server: true}},
+		{"CardFlow", store.AuditFilter{Server: true}},
+		{"", store.AuditFilter{}},
+	} {
+		f := store.AuditFilter{Server: true, Bootstrap: true}
+		FilterActor(&f, tc.actor)
+		if f != tc.want {
+			t.Errorf("FilterActor(%q) = %+v; want %+v", tc.actor, f, tc.want)
 		}
 	}
 }

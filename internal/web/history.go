@@ -272,12 +272,20 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 // printed at first start) and of its tokens, which have no login.
 const BootstrapActor = "bootstrap"
 
-// FilterActor sets f to keep the events of actor: a login, or
-// BootstrapActor; "" keeps everyone's.
+// ServerActor is the audit's actor filter that keeps the events of what
+// cardflow did on its own (store.ActorServer), as the audit's lists name
+// their actor.
+const ServerActor = "cardflow"
+
+// FilterActor sets f to keep the events of actor: a login, BootstrapActor
+// or ServerActor; "" keeps everyone's.
 func FilterActor(f *store.AuditFilter, actor string) {
-	f.ActorLogin, f.Bootstrap = actor, false
-	if strings.EqualFold(actor, BootstrapActor) {
+	f.ActorLogin, f.Bootstrap, f.Server = actor, false, false
+	switch {
+	case strings.EqualFold(actor, BootstrapActor):
 		f.ActorLogin, f.Bootstrap = "", true
+	case strings.EqualFold(actor, ServerActor):
+		f.ActorLogin, f.Server = "", true
 	}
 }
 
@@ -294,7 +302,7 @@ const actorsRead = 1000
 func ActorSuggestion(ctx context.Context, audit interface {
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
 }, login string) (string, error) {
-	if login == "" || strings.EqualFold(login, BootstrapActor) {
+	if login == "" || strings.EqualFold(login, BootstrapActor) || strings.EqualFold(login, ServerActor) {
 		return "", nil
 	}
 	if strings.EqualFold(strings.Join(strings.Fields(login), " "), store.Actor{Type: store.ActorBootstrap}.String()) {
@@ -308,9 +316,12 @@ func ActorSuggestion(ctx context.Context, audit interface {
 	seen := map[string]bool{}
 	for _, e := range events {
 		l := e.Actor.Login
-		if l == "" && (e.Actor.Type == store.ActorBootstrap || e.Actor.Type == store.ActorToken) {
+		switch {
+		case l == "" && (e.Actor.Type == store.ActorBootstrap || e.Actor.Type == store.ActorToken):
 			// No login: the bootstrap admin, or a token of theirs.
 			l = BootstrapActor
+		case l == "" && e.Actor.Type == store.ActorServer:
+			l = ServerActor
 		}
 		if l == "" || seen[store.FoldCase(l)] {
 			continue

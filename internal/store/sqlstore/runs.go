@@ -215,6 +215,9 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 		c.sql = append(c.sql, "(actor_key = ? OR actor_key = '' AND actor_login = ?)")
 		c.args = append(c.args, store.FoldCase(f.ActorLogin), f.ActorLogin)
 	}
+	if f.Server {
+		c.add("actor_type = ?", store.ActorServer)
+	}
 	if f.Bootstrap {
 		c.sql = append(c.sql, "(actor_type = ? OR actor_type = ? AND actor_login = '')")
 		c.args = append(c.args, store.ActorBootstrap, store.ActorToken)

@@ -137,6 +137,8 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 			Card: "okta-devices/search-devices", Outcome: "success", Plan: store.PlanRef{FlowID: "flow_1", FlowName: "stale-macs"}},
 		// A token of the bootstrap admin, which has no login.
 		{Time: at(8), Actor: store.Actor{Type: store.ActorToken, TokenName: "deploy"}, Action: store.ActionCardRun, ConnectionID: "c2", Outcome: "success"},
+		// cardflow on its own.
+		{Time: at(9), Actor: store.ServerActor, Action: store.ActionConnectionExpired, ConnectionID: "c3", Outcome: "success"},
 	}
 	var last int64
 	for _, e := range events {
@@ -155,7 +157,7 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	all, err := s.ListAudit(ctx, store.AuditFilter{})
 	noErr(t, err, "ListAudit")
-	diff(t, "audit events, newest first", []*store.AuditEvent{events[8], events[7], events[6], events[5], events[4], events[3], events[2], events[1], events[0]}, all)
+	diff(t, "audit events, newest first", []*store.AuditEvent{events[9], events[8], events[7], events[6], events[5], events[4], events[3], events[2], events[1], events[0]}, all)
 
 	tests := []struct {
 		name   string
@@ -165,13 +167,14 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		{name: "connection", filter: store.AuditFilter{ConnectionID: "c1"}, want: append(ids(events[:3]), events[7].ID)},
 		{name: "action", filter: store.AuditFilter{Action: store.ActionConnectionCreate}, want: []int64{events[0].ID, events[3].ID}},
 		{name: "before id", filter: store.AuditFilter{BeforeID: events[2].ID}, want: ids(events[:2])},
-		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[8].ID}},
+		{name: "limit", filter: store.AuditFilter{Limit: 1}, want: []int64{events[9].ID}},
 		{name: "actor login", filter: store.AuditFilter{ActorLogin: "ada@example.com"}, want: append(ids(events[:3]), events[7].ID)},
 		{name: "actor login in capitals", filter: store.AuditFilter{ActorLogin: "ADA@example.COM"}, want: append(ids(events[:3]), events[7].ID)},
-		{name: "plans excluded", filter: store.AuditFilter{Plans: store.PlansExclude}, want: append(ids(events[:7]), events[8].ID)},
+		{name: "plans excluded", filter: store.AuditFilter{Plans: store.PlansExclude}, want: append(ids(events[:7]), events[8].ID, events[9].ID)},
 		{name: "plans only", filter: store.AuditFilter{Plans: store.PlansOnly}, want: []int64{events[7].ID}},
 		{name: "card runs of no plan", filter: store.AuditFilter{Action: store.ActionCardRun, Plans: store.PlansExclude}, want: []int64{events[2].ID, events[5].ID, events[8].ID}},
 		{name: "the bootstrap admin and its tokens", filter: store.AuditFilter{Bootstrap: true}, want: []int64{events[3].ID, events[8].ID}},
+		{name: "cardflow on its own", filter: store.AuditFilter{Server: true}, want: []int64{events[9].ID}},
 		{name: "actor login beyond ASCII", filter: store.AuditFilter{ActorLogin: "ÉVA@example.com"}, want: ids(events[4:6])},
 	}
 	for _, tt := range tests {
