@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
 )
 
 // auditActions are the actions of the events an Audit page lists, in its
@@ -35,6 +37,11 @@ func TestAuditFilters(t *testing.T) {
 	if code, out := e.api(t, http.MethodPost, "/api/v1/runs", "application/json", `{"card":"okta-devices/search-devices","connection":"Prod","input":{}}`); code/100 != 2 {
 		t.Fatalf("run a card: %d %s", code, out)
 	}
+	// What cardflow did on its own (a refresh token's end found, say).
+	if err := e.store.AppendAudit(t.Context(), &store.AuditEvent{Time: time.Now(), Actor: store.ServerActor, Action: store.ActionConnectionExpired,
+		ConnectionID: prod.ID, Outcome: "success"}); err != nil {
+		t.Fatal(err)
+	}
 	c, _, _ := signInHTTP(t, e.url, "/audit")
 
 	_, all := get(t, c, e.url+"/audit")
@@ -59,6 +66,8 @@ func TestAuditFilters(t *testing.T) {
 			[]string{`id="audit-actor" name="actor" type="text" value="TEST"`}},
 		{"the bootstrap admin (whose token the test signs in with)", "actor=bootstrap", func(a []string) bool { return slices.Equal(a, []string{"person.signin", "card.run"}) },
 			[]string{`id="audit-actor" name="actor" type="text" value="bootstrap"`}},
+		{"cardflow on its own", "actor=cardflow", func(a []string) bool { return slices.Equal(a, []string{"connection.expired"}) },
+			[]string{`id="audit-actor" name="actor" type="text" value="cardflow"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := get(t, c, e.url+"/audit?"+tc.query)
