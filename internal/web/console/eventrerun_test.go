@@ -3,7 +3,6 @@ package console_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -22,15 +21,7 @@ func TestEventsSayWhatCameOfTheRerun(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	conn := e.connect(t, "Robot", nil)
-	flowID := e.storeFlow(t, strings.ReplaceAll(quarantineFlow, "connection: Prod", "connection: Robot"))
-	if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/enable", "", ""); code != http.StatusOK {
-		t.Fatalf("enable: %d %s", code, out)
-	}
-	// In error, so that the intake's rounds leave the events be.
-	if err := e.store.UpdateConnection(ctx, conn.ID, func(c *store.Connection) error { c.Status = store.StatusError; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	conn, flowID := enabledEventFlowInError(t, e)
 	run := func(r *store.FlowRun) *store.FlowRun {
 		r.FlowID, r.FlowName, r.Source, r.FlowVersion, r.CreatedAt, r.StartedAt, r.FinishedAt = flowID, "quarantine-on-user-removal", []byte(quarantineFlow), 1, at, at, at
 		r.Actor = store.Actor{Type: store.ActorUser, Login: "ada@example.com"}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -20,16 +21,7 @@ func TestFlowRunSaysItRunsAgainWhenActive(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	// An enabled event flow whose connection is in error: the runs
-	// waiting for it wait (the intake's rounds leave them).
-	conn := e.connect(t, "Robot", nil)
-	flowID := e.storeFlow(t, strings.ReplaceAll(quarantineFlow, "connection: Prod", "connection: Robot"))
-	if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/enable", "", ""); code != http.StatusOK {
-		t.Fatalf("enable: %d %s", code, out)
-	}
-	if err := e.store.UpdateConnection(ctx, conn.ID, func(c *store.Connection) error { c.Status = store.StatusError; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	conn, flowID := enabledEventFlowInError(t, e)
 	put := func(r *store.FlowRun) {
 		t.Helper()
 		r.FlowID, r.FlowName, r.Source, r.FlowVersion, r.CreatedAt, r.StartedAt, r.FinishedAt = flowID, "quarantine-on-user-removal", []byte(quarantineFlow), 1, at, at, at
@@ -68,4 +60,20 @@ func TestFlowRunSaysItRunsAgainWhenActive(t *testing.T) {
 			t.Errorf("the flow's page does not say %q:\n%s", want, page)
 		}
 	}
+}
+
+// enabledEventFlowInError stores and enables quarantineFlow on a
+// connection Robot, then puts Robot in error, so that the intake's rounds
+// leave its events and the runs waiting for it be.
+func enabledEventFlowInError(t *testing.T, e *env) (conn *connection.View, flowID string) {
+	t.Helper()
+	conn = e.connect(t, "Robot", nil)
+	flowID = e.storeFlow(t, strings.ReplaceAll(quarantineFlow, "connection: Prod", "connection: Robot"))
+	if code, out := e.api(t, http.MethodPost, "/api/v1/flows/"+flowID+"/enable", "", ""); code != http.StatusOK {
+		t.Fatalf("enable: %d %s", code, out)
+	}
+	if err := e.store.UpdateConnection(t.Context(), conn.ID, func(c *store.Connection) error { c.Status = store.StatusError; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return conn, flowID
 }
