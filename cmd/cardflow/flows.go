@@ -392,7 +392,11 @@ func loadFlow(ctx context.Context, c *client, arg string, stderr io.Writer) (*ap
 			printRefusedWarnings(stderr, arg, err)
 			return nil, err
 		}
-		printWarnings(stderr, arg, out.Warnings)
+		// A connection's state (a warning of a connection's path) is
+		// said by the run's refusal that follows, once for all its steps.
+		printWarnings(stderr, arg, slices.DeleteFunc(out.Warnings, func(w api.FlowWarning) bool {
+			return strings.HasSuffix(w.Path, ".connection")
+		}))
 		return &out.Flow, nil
 	case errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, `/\`) && !strings.HasSuffix(arg, ".yaml") && !strings.HasSuffix(arg, ".yml"):
 		var f api.Flow

@@ -13,7 +13,9 @@ import (
 // named once, with its reason, the steps that use it and the fix as the
 // remedy, as a card run on it says; not as problems of the flow document,
 // which has none, one line per step. The remedy is the same whether the
-// flow is run, planned or stored.
+// flow is run or planned. Storing it is not refused: the document is
+// stored, with the connection's state as a warning of each step that uses
+// it, saying the same fix.
 func TestCLIFlowOfConnectionToReauthorize(t *testing.T) {
 	s := startServerWith(t, oktaemu.Config{Devices: 2})
 	s.connect(t, "Demo org")
@@ -25,7 +27,6 @@ func TestCLIFlowOfConnectionToReauthorize(t *testing.T) {
 	for _, cmd := range [][]string{
 		{"flows", "run", "../../examples/offboard-user-devices.yaml", "--input", "login=user@example.com"},
 		{"flows", "plan", "../../examples/offboard-user-devices.yaml", "--input", "login=user@example.com"},
-		{"flows", "store", "../../examples/offboard-user-devices.yaml"},
 	} {
 		code, out, errOut := runCLI(t, s.vars, cmd...)
 		if code != exitFailure {
@@ -43,5 +44,25 @@ func TestCLIFlowOfConnectionToReauthorize(t *testing.T) {
 		if strings.Contains(errOut, "flow document") || strings.Count(errOut, "needs reauthorization") != 1 {
 			t.Errorf("%s with its connection to reauthorize: stderr speaks of the flow document, or of the connection more than once\n%s", cmd[:2], errOut)
 		}
+	}
+	code, out, errOut := runCLI(t, s.vars, "flows", "store", "../../examples/offboard-user-devices.yaml")
+	if code != exitOK {
+		t.Fatalf("flows store with its connection to reauthorize: exit %d; want %d (stored, with warnings)\n%s%s", code, exitOK, out, errOut)
+	}
+	for _, line := range []string{"19:17", "27:17"} {
+		want := `warning: ../../examples/offboard-user-devices.yaml:` + line + `: connection "Demo org" needs reauthorization`
+		if !strings.Contains(errOut, want) {
+			t.Errorf("flows store with its connection to reauthorize: stderr lacks %q\n%s", want, errOut)
+		}
+	}
+	for _, want := range []string{
+		`connection "Demo org" needs reauthorization: the client secret was changed, so the tokens issued with the previous one were discarded; the flow is not run, planned or enabled until it is active; reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Demo org")`,
+	} {
+		if strings.Count(errOut, want) != 2 {
+			t.Errorf("flows store with its connection to reauthorize: stderr says %q other than once per step\n%s", want, errOut)
+		}
+	}
+	if code, out, errOut := runCLI(t, s.vars, "flows", "show", "offboard-user-devices"); code != exitOK {
+		t.Errorf("flows show of the flow stored with its connection to reauthorize: exit %d\n%s%s", code, out, errOut)
 	}
 }

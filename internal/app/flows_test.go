@@ -203,9 +203,88 @@ func TestFlowScopePreflight(t *testing.T) {
 	if v.Valid || v.Code != "insufficient_scope" || !strings.Contains(v.Message, "okta.devices.manage") {
 		t.Errorf("validate with read-only scopes: %+v; want insufficient_scope naming okta.devices.manage", v)
 	}
+	// Storing it is not refused: the missing scope is the document's
+	// warning, at the step's connection; running it is refused.
+	var stored struct {
+		Warnings []struct {
+			Path    string `json:"path"`
+			Message string `json:"message"`
+			Remedy  string `json:"remedy"`
+		} `json:"warnings"`
+	}
+	if code, data := h.postYAML("/api/v1/flows", suspendActiveFlow, &stored); code != http.StatusCreated {
+		t.Fatalf("store: %d %s; want 201, the missing scope a warning", code, data)
+	}
+	if w := stored.Warnings; len(w) != 1 || w[0].Path != "steps[1].connection" || !strings.Contains(w[0].Message, "okta.devices.manage") || w[0].Remedy == "" {
+		t.Errorf("store: warnings %+v; want the missing okta.devices.manage of steps[1].connection, with its fix", w)
+	}
 	var e apiErr
-	if code, _ := h.postYAML("/api/v1/flows", suspendActiveFlow, &e); code != 403 || e.Error.Code != "insufficient_scope" {
-		t.Errorf("store: %d %+v; want 403 insufficient_scope", code, e)
+	if code, _ := h.call("POST", "/api/v1/flows/suspend-active-macs/runs", map[string]any{"inputs": map[string]any{"platform": "MACOS"}}, &e); code != http.StatusForbidden || e.Error.Code != "insufficient_scope" {
+		t.Errorf("run: %d %+v; want 403 insufficient_scope", code, e)
+	}
+}
+
+// TestFlowStoredWhileConnectionNeedsReauthorization: a flow document
+// whose connection needs reauthorization is stored (a fix saved while the
+// connection waits), the connection's state its warning at each step's
+// connection; a flow enabled with the same trigger stays enabled. Enabling
+// and running stay refused, and a document with another problem is still
+// refused, with every problem.
+func TestFlowStoredWhileConnectionNeedsReauthorization(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	h.connect("Prod")
+	nightly := strings.Replace(suspendActiveFlow, "steps:", "on:\n  schedule: {cron: \"0 2 * * *\", timezone: Europe/Berlin}\n  inputs: {platform: MACOS}\nsteps:", 1)
+	if code, data := h.postYAML("/api/v1/flows", nightly, nil); code != http.StatusCreated {
+		t.Fatalf("store: %d %s", code, data)
+	}
+	if code, data := h.call("POST", "/api/v1/flows/suspend-active-macs/enable", nil, nil); code != http.StatusOK {
+		t.Fatalf("enable: %d %s", code, data)
+	}
+	if code, data := h.call("PATCH", "/api/v1/connections/Prod", map[string]any{"clientSecret": oktaemu.DemoClientSecret}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", code, data)
+	}
+
+	var stored struct {
+		Flow struct {
+			Version int  `json:"version"`
+			Enabled bool `json:"enabled"`
+		} `json:"flow"`
+		Warnings []struct {
+			Line    int    `json:"line"`
+			Path    string `json:"path"`
+			Message string `json:"message"`
+			Remedy  string `json:"remedy"`
+		} `json:"warnings"`
+	}
+	fixed := strings.Replace(nightly, "Suspend every active macOS device", "Suspend the active macOS devices", 1)
+	if code, data := h.postYAML("/api/v1/flows", fixed, &stored); code != http.StatusCreated {
+		t.Fatalf("store while Prod needs reauthorization: %d %s; want 201 with warnings", code, data)
+	}
+	if stored.Flow.Version != 2 || !stored.Flow.Enabled {
+		t.Errorf("stored: version %d, enabled %t; want version 2, still enabled (the same trigger)", stored.Flow.Version, stored.Flow.Enabled)
+	}
+	if w := stored.Warnings; len(w) != 2 || w[0].Path != "steps[0].connection" || w[1].Path != "steps[1].connection" ||
+		!strings.HasPrefix(w[0].Message, `connection "Prod" needs reauthorization`) || !strings.Contains(w[0].Remedy, `cardflow connections reauthorize "Prod"`) {
+		t.Errorf("stored: warnings %+v; want Prod's reauthorization at each step's connection, with the fix", w)
+	}
+
+	var e apiErr
+	if code, data := h.call("POST", "/api/v1/flows/suspend-active-macs/runs", map[string]any{}, &e); code != http.StatusConflict || e.Error.Code != "needs_reauthorization" {
+		t.Errorf("run: %d %s; want 409 needs_reauthorization", code, data)
+	}
+	if code, data := h.call("POST", "/api/v1/flows/suspend-active-macs/disable", nil, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d %s", code, data)
+	}
+	if code, data := h.call("POST", "/api/v1/flows/suspend-active-macs/enable", nil, &e); code != http.StatusConflict || e.Error.Code != "needs_reauthorization" ||
+		!strings.Contains(e.Error.Message, `connection "Prod" needs reauthorization`) {
+		t.Errorf("enable: %d %s; want 409 needs_reauthorization naming Prod", code, data)
+	}
+
+	broken := strings.Replace(fixed, "okta-devices/suspend-device", "okta-devices/suspend-devise", 1)
+	code, data := h.postYAML("/api/v1/flows", broken, &e)
+	if code != http.StatusBadRequest || e.Error.Code != "invalid_input" || !strings.Contains(e.Error.Message, "suspend-devise") || !strings.Contains(e.Error.Message, `connection "Prod" needs reauthorization`) {
+		t.Errorf("store with an unknown card: %d %s; want 400 invalid_input with both problems", code, data)
 	}
 }
 

@@ -31,6 +31,7 @@ type Issue struct {
 
 	scope    *scopeIssue    // set for a scope preflight failure
 	inactive *inactiveIssue // set for a connection that is not active
+	path     string         // of scope and inactive: the connection's ("steps[0].connection")
 }
 
 // inactiveIssue is the connection part of an issue of a connection that is
@@ -53,6 +54,44 @@ func (i Issue) String() string {
 	}
 	b.WriteString(i.Message)
 	return b.String()
+}
+
+// ConnectionWarnings reports whether err, Check's refusal of a document,
+// holds only problems of the state of its connections (one not active, a
+// scope not granted), which the document cannot fix, and returns them as
+// warnings: the document is stored with them, as Okta Workflows saves a
+// flow whose connection needs reauthorization, while running, planning
+// and enabling it are refused with them. false for any other problem.
+func ConnectionWarnings(err error) ([]Warning, bool) {
+	p, ok := problem.As(err)
+	if !ok {
+		return nil, false
+	}
+	list, ok := p.Details["errors"].([]Issue)
+	if !ok || len(list) == 0 {
+		return nil, false
+	}
+	ws := make([]Warning, 0, len(list))
+	for _, i := range list {
+		w := Warning{Line: i.Line, Column: i.Column, Path: i.path}
+		switch {
+		case i.inactive != nil:
+			w.Message = i.inactive.Message + "; the flow is not run, planned or enabled until it is active"
+			w.Remedy = i.inactive.Remedy
+		case i.scope != nil:
+			w.Message = strings.TrimPrefix(i.Message, "on.event: ") + "; the flow is not run, planned or enabled until it is"
+			w.Remedy = i.scope.Remedy
+		default:
+			return nil, false
+		}
+		ws = append(ws, w)
+	}
+	return inOrder(ws), true
+}
+
+// AddWarnings adds ws to the document's warnings, in document order.
+func (d *Document) AddWarnings(ws []Warning) {
+	d.warnings = inOrder(append(slices.Clone(d.warnings), ws...))
 }
 
 // scopeIssue is the structured part of an insufficient_scope issue.

@@ -210,6 +210,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 			// A card run answers needs_reauthorization for any status but active.
 			iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
 				Remedy: inactiveRemedy(conn)}
+			iss.list[len(iss.list)-1].path = fmt.Sprintf("steps[%d].connection", i)
 			continue
 		}
 		if card.Scope != "" && !scopeGranted(card.Scope, conn.GrantedScopes) {
@@ -220,6 +221,7 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 					card.Ref, card.Scope, conn.Nickname, grantedList(granted)),
 				scope: &scopeIssue{Step: st.ID, Card: card.Ref, Connection: conn.Nickname, RequiredScope: card.Scope, GrantedScopes: granted,
 					Remedy: scopeRemedy(conn, card.Scope)},
+				path: fmt.Sprintf("steps[%d].connection", i),
 			})
 		}
 	}
@@ -457,6 +459,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 		iss.add(ev.pos, "", "%s: connection %q %s, not active; %s before enabling this flow", where, ev.Connection, statusText(conn.Status), inactiveRemedy(conn))
 		iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
 			Remedy: inactiveRemedy(conn)}
+		iss.list[len(iss.list)-1].path = where + ".connection"
 		return conn.ID, nil
 	}
 	delivery := ev.Delivery
@@ -481,6 +484,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 				where, card.Ref, delivery, scope, conn.Nickname, grantedList(granted)),
 			scope: &scopeIssue{Card: card.Ref, Connection: conn.Nickname, RequiredScope: scope, GrantedScopes: granted,
 				Remedy: scopeRemedy(conn, scope)},
+			path: where + ".connection",
 		})
 	}
 	return conn.ID, nil

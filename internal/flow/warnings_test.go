@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +180,63 @@ func TestQuestionMarkIsStar(t *testing.T) {
 			}
 			at = a
 		}
+	}
+}
+
+// TestConnectionWarnings: Check's refusal of a document whose only
+// problems are the state of its connections (one not active, a scope not
+// granted) turns into one warning per step (or event trigger) at the
+// connection, saying the fix the refusal says; a refusal with any other
+// problem does not.
+func TestConnectionWarnings(t *testing.T) {
+	const head = "name: f\non:\n  event:\n    card: okta-devices/device-removed-from-user\n    connection: Old org\n    delivery: poll\nsteps:\n"
+	const steps = "  - id: find\n    card: okta-devices/search-devices\n    connection: Old org\n" +
+		"  - id: suspend\n    card: okta-devices/suspend-device\n    connection: Read only\n    for_each: ${{ steps.find.output.devices }}\n    input: {deviceId: \"${{ item.id }}\"}\n"
+	env := demoEnv()
+	for i := range env.conns {
+		if env.conns[i].Nickname == "Old org" {
+			env.conns[i].StatusReason = "its refresh token expired"
+		}
+	}
+	doc, err := Check(context.Background(), []byte(head+steps), eventEnv{env})
+	if err == nil || doc == nil {
+		t.Fatalf("Check = %v, %v; want the document and its connections' refusal", doc, err)
+	}
+	ws, ok := ConnectionWarnings(err)
+	if !ok {
+		t.Fatalf("ConnectionWarnings(%v) = false; want the connections' problems as warnings", err)
+	}
+	reauth := `connection "Old org" needs reauthorization: its refresh token expired; the flow is not run, planned or enabled until it is active`
+	fix := `reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`
+	want := []Warning{
+		{Line: 3, Column: 3, Path: "on.event.connection", Message: reauth, Remedy: fix},
+		{Line: 10, Column: 17, Path: "steps[0].connection", Message: reauth, Remedy: fix},
+		{Line: 11, Column: 5, Path: "steps[1].connection", Message: `card okta-devices/suspend-device needs scope okta.devices.manage, which connection "Read only" was not granted (granted: openid okta.devices.read); the flow is not run, planned or enabled until it is`},
+	}
+	if len(ws) != len(want) {
+		t.Fatalf("warnings = %#v; want %d", ws, len(want))
+	}
+	for i := range want {
+		if want[i].Remedy == "" {
+			want[i].Remedy = ws[i].Remedy // the scope's fix, said by TestValidateScopePreflight
+		}
+		if ws[i] != want[i] || ws[i].Remedy == "" {
+			t.Errorf("warning %d = %#v; want %#v", i, ws[i], want[i])
+		}
+	}
+	doc.AddWarnings(ws)
+	if got := doc.Warnings(); len(got) != 3 {
+		t.Errorf("document warnings = %#v; want the 3", got)
+	}
+
+	_, err = Check(context.Background(), []byte(head+steps+"  - id: bad\n    card: okta-devices/no-such-card\n    connection: Demo org\n"), eventEnv{env})
+	if problem.CodeOf(err) != problem.InvalidInput {
+		t.Fatalf("Check of an unknown card = %v; want invalid_input", err)
+	}
+	if ws, ok := ConnectionWarnings(err); ok {
+		t.Errorf("ConnectionWarnings of a document with an unknown card = %#v, true; want false", ws)
+	}
+	if _, ok := ConnectionWarnings(errors.New("database down")); ok {
+		t.Error("ConnectionWarnings of another error = true")
 	}
 }

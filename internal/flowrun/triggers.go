@@ -54,10 +54,20 @@ func EnabledAtSetting(fl *store.Flow) string {
 // previous versions stay. A document byte for byte the latest version's
 // adds no version (PutResult.Unchanged). A flow with a trigger is stored
 // disabled, unless its previous version was enabled with the same trigger.
+// A document whose only problems are the state of its connections (one
+// not active, a scope not granted) is stored with them as warnings
+// (flow.ConnectionWarnings); any other problem refuses it, with them.
 func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutResult, error) {
 	doc, err := s.Validate(ctx, src)
 	if err != nil {
-		return &PutResult{Doc: doc}, err
+		// A connection that is not active or lacks a scope is no fault of
+		// the document: it is stored, with those as its warnings (running,
+		// planning and enabling it stay refused until they are fixed).
+		ws, connOnly := flow.ConnectionWarnings(err)
+		if !connOnly || doc == nil {
+			return &PutResult{Doc: doc}, err
+		}
+		doc.AddWarnings(ws)
 	}
 	prev, err := s.store.GetFlow(ctx, doc.Name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
