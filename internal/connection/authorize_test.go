@@ -746,7 +746,19 @@ func TestFirstSignInStartedByReauthorize(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	v, _ := e.create(t, "Prod", nil)
+	// A first sign-in that fails (an account with no admin role) is an
+	// initial authorization too.
 	authURL, err := e.m.Reauthorize(ctx, v.ID, nil, tester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.signIn(t, authURL, oktaemu.UserLogin); res.OK {
+		t.Fatalf("first sign-in through reauthorize as %s succeeded; want it refused", oktaemu.UserLogin)
+	}
+	if evs := e.audit(t, v.ID); evs[0].Action != store.ActionConnectionAuthorize || evs[0].Outcome != "failure" || evs[0].InputSummary != "initial authorization" {
+		t.Errorf("audit of the failed first sign-in %s %s %q; want a failed initial authorization", evs[0].Action, evs[0].Outcome, evs[0].InputSummary)
+	}
+	authURL, err = e.m.Reauthorize(ctx, v.ID, nil, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -763,7 +775,7 @@ func TestFirstSignInStartedByReauthorize(t *testing.T) {
 	}
 	var summaries []string
 	for _, ev := range e.audit(t, v.ID) {
-		if ev.Action == store.ActionConnectionAuthorize {
+		if ev.Action == store.ActionConnectionAuthorize && ev.Outcome == "success" {
 			summaries = append(summaries, strings.SplitN(ev.InputSummary, ";", 2)[0])
 		}
 	}

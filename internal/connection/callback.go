@@ -379,7 +379,7 @@ func (a *attempt) fail(ctx context.Context, code string, p *problem.Error) (*Cal
 		res.Connection = m.view(cur)
 	}
 	m.log.WarnContext(ctx, "authorization failed", "connection", a.c.ID, "code", string(p.Code), "reason", p.Message, "cause", errText(p.Err))
-	summary := map[bool]string{true: "reauthorization", false: "initial authorization"}[a.ar.Reauthorize]
+	summary := map[bool]string{true: "reauthorization", false: "initial authorization"}[reauthorization(a.ar, a.c)]
 	actingAs := a.c.AuthorizedLogin
 	if a.signedIn != "" {
 		// Who signed in, not whom the connection acted as before.
