@@ -426,27 +426,23 @@ func fetch[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer, pa
 
 // exchange is fetch for any method, with a request body.
 func exchange[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer, method, path string, body any, human func(io.Writer, *T)) error {
-	var raw json.RawMessage
-	if err := c.do(ctx, method, path, body, &raw); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(w, raw)
-	}
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return fmt.Errorf("the server's answer to %s %s is not the expected JSON: %w", method, path, err)
-	}
-	human(w, &v)
-	return nil
+	return exchangeInto(ctx, c, o, w, nil, method, path, body, human)
 }
 
-// exchangeInto is exchange that decodes the answer into v, with --json
-// too, for what a command says of it besides (on stderr).
+// exchangeInto is exchange that also decodes the answer into v when v is
+// set, with --json too, for what a command says of it besides (on
+// stderr). With v nil, --json prints the answer as the server sent it,
+// undecoded.
 func exchangeInto[T any](ctx context.Context, c *client, o *clientOpts, w io.Writer, v *T, method, path string, body any, human func(io.Writer, *T)) error {
 	var raw json.RawMessage
 	if err := c.do(ctx, method, path, body, &raw); err != nil {
 		return err
+	}
+	if o.json && v == nil {
+		return printJSON(w, raw)
+	}
+	if v == nil {
+		v = new(T)
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("the server's answer to %s %s is not the expected JSON: %w", method, path, err)
