@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
@@ -82,6 +83,46 @@ type Dispatcher struct {
 	// Started, when set, is called after a run was started (to wake the
 	// flow-run workers); it must not block.
 	Started func(run *store.FlowRun)
+
+	// started holds the (event, flow) pairs of undispatched events whose
+	// run this dispatcher has seen started (by it, or by another server:
+	// ErrConflict), so that an event waiting for one flow's connection
+	// does not try its other flows' runs again, a transaction each, at
+	// every round until the reauthorization. The store's conflict stays
+	// what keeps a run from starting twice; this only spares the tries.
+	mu      sync.Mutex
+	started map[startedPair]bool
+}
+
+// startedPair is an (event, flow) pair whose run was started.
+type startedPair struct{ event, flow string }
+
+// maxStartedPairs bounds Dispatcher.started: past it, the pairs are
+// forgotten (their runs' conflicts then tell them again).
+const maxStartedPairs = 100_000
+
+func (d *Dispatcher) wasStarted(event, flowID string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.started[startedPair{event, flowID}]
+}
+
+func (d *Dispatcher) sawStarted(event, flowID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started == nil || len(d.started) >= maxStartedPairs {
+		d.started = map[startedPair]bool{}
+	}
+	d.started[startedPair{event, flowID}] = true
+}
+
+// forgetStarted drops the pairs of an event once it is dispatched.
+func (d *Dispatcher) forgetStarted(event string, flows []EventFlow) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, f := range flows {
+		delete(d.started, startedPair{event, f.Flow.ID})
+	}
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -159,6 +200,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, connectionID string, flows []
 			if err := d.Store.MarkEventDispatched(ctx, e.UUID, d.now()); err != nil {
 				return res, err
 			}
+			d.forgetStarted(e.UUID, flows)
 			res.Events++
 		}
 		if len(evs) < dispatchBatch {
@@ -201,6 +243,9 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 			waiting = true
 			continue
 		}
+		if d.wasStarted(e.UUID, f.Flow.ID) {
+			continue // at an earlier round, while the event waited for another flow
+		}
 		// An if that cannot be evaluated for this event starts the run
 		// too: its worker evaluates the if again and fails the run with
 		// the reason, recorded and notified as any failure, so the event
@@ -211,9 +256,11 @@ func (d *Dispatcher) dispatchOne(ctx context.Context, e *store.Event, flows []Ev
 			return err
 		case errors.Is(err, store.ErrConflict):
 			// Another dispatch started it already.
+			d.sawStarted(e.UUID, f.Flow.ID)
 		case err != nil:
 			return err
 		default:
+			d.sawStarted(e.UUID, f.Flow.ID)
 			res.Started++
 			if d.Started != nil {
 				d.Started(run)

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -46,7 +47,8 @@ func TestDispatchWaitsForAFlowsConnection(t *testing.T) {
 		parsedFlow(t, "f-welcome", welcomeFlow, "device.enrollment.create", base),
 	}
 	var order []string
-	d := &Dispatcher{Store: in.st, Runs: flowrun.New(flowrun.Config{Store: in.st}), Started: func(r *store.FlowRun) {
+	counted := &startCounter{Store: in.st}
+	d := &Dispatcher{Store: counted, Runs: flowrun.New(flowrun.Config{Store: in.st}), Started: func(r *store.FlowRun) {
 		order = append(order, r.FlowID+" "+r.TriggerKey)
 	}}
 	res, err := d.Dispatch(t.Context(), connID, flows, time.Time{})
@@ -56,8 +58,14 @@ func TestDispatchWaitsForAFlowsConnection(t *testing.T) {
 	if want := fmt.Sprint([]string{"f-quarantine event:u1", "f-welcome event:u2", "f-quarantine event:u3", "f-welcome event:u4"}); fmt.Sprint(order) != want {
 		t.Errorf("runs started %v; want %s", order, want)
 	}
+	tries := counted.starts
 	if res, err := d.Dispatch(t.Context(), connID, flows, time.Time{}); err != nil || res.Started != 0 || res.Waiting != 2 {
 		t.Fatalf("dispatch again: %+v, %v; want nothing started, the 2 removals still waiting", res, err)
+	}
+	// The waiting removals' runs of f-quarantine, started at the first
+	// round, are not tried again, a transaction each, at every round.
+	if n := counted.starts - tries; n != 0 {
+		t.Errorf("dispatch again tried %d runs; want none", n)
 	}
 
 	// Reauthorized.
@@ -116,4 +124,15 @@ func TestDispatchReadsPastABatchThatWaits(t *testing.T) {
 	if want := fmt.Sprint([]string{fmt.Sprintf("f-welcome event:u%04d", dispatchBatch+1)}); fmt.Sprint(started) != want {
 		t.Errorf("runs started %v; want %s", started, want)
 	}
+}
+
+// startCounter counts the runs a dispatcher tries to start.
+type startCounter struct {
+	store.Store
+	starts int
+}
+
+func (c *startCounter) StartEventRun(ctx context.Context, uuid, flowID string, run *store.FlowRun) error {
+	c.starts++
+	return c.Store.StartEventRun(ctx, uuid, flowID, run)
 }
