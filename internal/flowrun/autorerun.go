@@ -93,6 +93,7 @@ var rerunWaitingBatch = 100
 func (s *Service) RerunWaiting(ctx context.Context) (int, error) {
 	n := 0
 	conns := map[string]*store.Connection{}
+	flows := map[string]*store.Flow{}
 	// Page by page: the runs waiting for a connection that stays
 	// inactive do not hide those after them.
 	var after *store.FlowRun
@@ -101,7 +102,7 @@ func (s *Service) RerunWaiting(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		m, err := s.rerunPage(ctx, runs, conns)
+		m, err := s.rerunPage(ctx, runs, conns, flows)
 		n += m
 		if err != nil || len(runs) < rerunWaitingBatch {
 			return n, err
@@ -110,9 +111,10 @@ func (s *Service) RerunWaiting(ctx context.Context) (int, error) {
 	}
 }
 
-// rerunPage is RerunWaiting of one page of waiting runs; conns keeps the
-// connections read, by id (nil: deleted).
-func (s *Service) rerunPage(ctx context.Context, runs []*store.FlowRun, conns map[string]*store.Connection) (int, error) {
+// rerunPage is RerunWaiting of one page of waiting runs; conns and flows
+// keep the connections and flows read, by id (nil: deleted), so that the
+// runs of one flow waiting for one connection read each once a round.
+func (s *Service) rerunPage(ctx context.Context, runs []*store.FlowRun, conns map[string]*store.Connection, flows map[string]*store.Flow) (int, error) {
 	var err error
 	n := 0
 	for _, run := range runs {
@@ -124,10 +126,15 @@ func (s *Service) rerunPage(ctx context.Context, runs []*store.FlowRun, conns ma
 			}
 			conns[run.RerunWhenActive] = c
 		}
-		why, err := s.rerunSkipped(ctx, run, c)
-		if err != nil {
-			return n, err
+		fl, seen := flows[run.FlowID]
+		if !seen {
+			fl, err = s.store.GetFlow(ctx, run.FlowID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return n, err
+			}
+			flows[run.FlowID] = fl
 		}
+		why := rerunSkipped(run, fl, c)
 		if why != "" {
 			if err := s.store.SkipRerun(ctx, run.ID, why); err != nil && !errors.Is(err, store.ErrConflict) {
 				return n, err
@@ -138,7 +145,7 @@ func (s *Service) rerunPage(ctx context.Context, runs []*store.FlowRun, conns ma
 		if c.Status != store.StatusActive {
 			continue
 		}
-		switch _, err := s.rerunWhenActive(ctx, run, c); {
+		switch err := s.rerunWhenActive(ctx, run, c); {
 		case errors.Is(err, store.ErrFlowChanged):
 			// Disabled or deleted since it was read: the next round says so.
 		case errors.Is(err, store.ErrConflict):
@@ -152,21 +159,19 @@ func (s *Service) rerunPage(ctx context.Context, runs []*store.FlowRun, conns ma
 	return n, nil
 }
 
-// rerunSkipped says why run, waiting for connection c (nil: deleted), is
-// not to be rerun, or "" when it is (once c is active).
-func (s *Service) rerunSkipped(ctx context.Context, run *store.FlowRun, c *store.Connection) (string, error) {
-	fl, err := s.store.GetFlow(ctx, run.FlowID)
+// rerunSkipped says why run, of flow fl (nil: deleted) and waiting for
+// connection c (nil: deleted), is not to be rerun, or "" when it is (once
+// c is active).
+func rerunSkipped(run *store.FlowRun, fl *store.Flow, c *store.Connection) string {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Sprintf("flow %s was deleted", run.FlowName), nil
-	case err != nil:
-		return "", err
+	case fl == nil:
+		return fmt.Sprintf("flow %s was deleted", run.FlowName)
 	case !fl.Enabled:
-		return fmt.Sprintf("flow %s was disabled", fl.Name), nil
+		return fmt.Sprintf("flow %s was disabled", fl.Name)
 	case c == nil:
-		return fmt.Sprintf("connection %s was deleted", run.RerunConnection), nil
+		return fmt.Sprintf("connection %s was deleted", run.RerunConnection)
 	}
-	return "", nil
+	return ""
 }
 
 // rerunWhenActive creates the automatic rerun of run, waiting for c, now
@@ -174,13 +179,9 @@ func (s *Service) rerunSkipped(ctx context.Context, run *store.FlowRun, c *store
 // flow.rerun audit event, unless another server (or a person) reran it
 // first (store.ErrConflict) or its flow was disabled or deleted
 // (store.ErrFlowChanged).
-func (s *Service) rerunWhenActive(ctx context.Context, orig *store.FlowRun, c *store.Connection) (*store.FlowRun, error) {
+func (s *Service) rerunWhenActive(ctx context.Context, orig *store.FlowRun, c *store.Connection) error {
 	now := s.now()
-	run := &store.FlowRun{
-		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, FlowVersion: orig.FlowVersion,
-		Inputs: orig.Inputs, Status: "queued", Actor: store.ServerActor, CreatedAt: now, Trigger: orig.Trigger,
-		RerunOf: orig.ID,
-	}
+	run := rerunOf(orig, Starter{Actor: store.ServerActor}, now)
 	ev := func(run *store.FlowRun) *store.AuditEvent {
 		return &store.AuditEvent{
 			Time: now, Actor: store.ServerActor, Action: store.ActionFlowRerun, Outcome: "success", ConnectionID: c.ID,
@@ -188,12 +189,12 @@ func (s *Service) rerunWhenActive(ctx context.Context, orig *store.FlowRun, c *s
 				run.FlowName, run.FlowVersion, run.ID, orig.ID, c.Nickname),
 		}
 	}
-	n, err := s.store.ClaimRerun(ctx, run, orig.ID, []string{flow.StatusSucceeded, flow.StatusSkipped}, ev)
+	n, err := s.store.ClaimRerun(ctx, run, orig.ID, keepFailedOnly, ev)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.log.InfoContext(ctx, "flow run queued again by itself: its connection is active again", slog.String("flow_run", run.ID),
 		slog.String("of", orig.ID), slog.String("connection", c.Nickname), slog.Int("items_kept", n))
 	s.Wake()
-	return run, nil
+	return nil
 }

@@ -588,14 +588,10 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, by S
 	if err := doc.Validate(ctx, s.env); err != nil {
 		return nil, err
 	}
-	run := &store.FlowRun{
-		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, FlowVersion: orig.FlowVersion,
-		Inputs: orig.Inputs, Status: "queued", Actor: actor, CreatedAt: s.now(), Trigger: orig.Trigger,
-		RerunOf: orig.ID, SessionID: by.SessionID, TokenID: by.TokenID,
-	}
+	run := rerunOf(orig, by, s.now())
 	var keep []string
 	if failedOnly {
-		keep = []string{flow.StatusSucceeded, flow.StatusSkipped}
+		keep = keepFailedOnly
 	}
 	n, err := s.store.CreateFlowRunFrom(ctx, run, orig.ID, keep)
 	if errors.Is(err, store.ErrRevoked) {
@@ -613,6 +609,20 @@ func (s *Service) Rerun(ctx context.Context, runID string, failedOnly bool, by S
 	}
 	s.Wake()
 	return run, nil
+}
+
+// keepFailedOnly are the statuses of the items a rerun of the failed
+// items only takes over from the run it reruns.
+var keepFailedOnly = []string{flow.StatusSucceeded, flow.StatusSkipped}
+
+// rerunOf is the queued rerun of orig, started by by at now: the version
+// orig ran, with its inputs and trigger.
+func rerunOf(orig *store.FlowRun, by Starter, now time.Time) *store.FlowRun {
+	return &store.FlowRun{
+		FlowID: orig.FlowID, FlowName: orig.FlowName, Source: orig.Source, FlowVersion: orig.FlowVersion,
+		Inputs: orig.Inputs, Status: "queued", Actor: by.Actor, CreatedAt: now, Trigger: orig.Trigger,
+		RerunOf: orig.ID, SessionID: by.SessionID, TokenID: by.TokenID,
+	}
 }
 
 // revokedMeanwhile is the refusal of a run whose starter's session or
