@@ -351,6 +351,22 @@ func (in *eventIntake) EventHolds(ctx context.Context, evs []*store.Event) (map[
 		}
 		return barriers[connID], nil
 	}
+	// withConn names in wh the connection of id, with its status and fix.
+	withConn := func(wh *web.EventHold, id string) {
+		if c := conns[id]; c != nil {
+			wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
+		}
+	}
+	// The events of a flow wait for one rerun: it is read once.
+	reruns := map[string]*store.FlowRun{}
+	rerun := func(id string) *store.FlowRun {
+		r, ok := reruns[id]
+		if !ok {
+			r, _ = in.store.GetFlowRun(ctx, id) // unread: the hold says less
+			reruns[id] = r
+		}
+		return r
+	}
 	out := make(map[string]web.EventHold, len(held))
 	for _, e := range held {
 		v := conns[e.ConnectionID]
@@ -363,17 +379,13 @@ func (in *eventIntake) EventHolds(ctx context.Context, evs []*store.Event) (map[
 		switch {
 		case len(h.Unclocked) > 0:
 			wh = web.EventHold{Code: web.EventWaitOrgClock, Flows: names(h.Unclocked)}
-			if c := conns[h.Unclocked[0].ConnectionID]; c != nil {
-				wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
-			}
+			withConn(&wh, h.Unclocked[0].ConnectionID)
 		case len(h.Waiting) > 0:
 			wh = web.EventHold{Code: web.EventWaitConnection, Flows: names(h.Waiting), Started: len(e.FlowRuns) > 0}
-			if c := conns[h.Waiting[0].ConnectionID]; c != nil {
-				wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
-			}
+			withConn(&wh, h.Waiting[0].ConnectionID)
 		case len(h.Rerun) > 0:
 			wh = web.EventHold{Code: web.EventWaitRerun, Flows: names(h.Rerun), Started: len(e.FlowRuns) > 0, Run: h.Rerun[0].RerunFirst}
-			if r, err := in.store.GetFlowRun(ctx, wh.Run); err == nil {
+			if r := rerun(wh.Run); r != nil {
 				wh.Connection = r.RerunConnection
 				// Still waiting for it: what is wrong with it, and the fix.
 				if c := conns[r.RerunWhenActive]; c != nil && r.RerunBy == "" && r.RerunSkipped == "" {
@@ -392,9 +404,7 @@ func (in *eventIntake) EventHolds(ctx context.Context, evs []*store.Event) (map[
 			if b != nil && (e.Published.After(b.Published) || e.Published.Equal(b.Published) && e.UUID > b.UUID) {
 				bh := events.HoldOf(ctx, b, flows)
 				wh = web.EventHold{Code: web.EventWaitBehind, Flows: names(bh.Unclocked), Behind: b.EventType}
-				if c := conns[bh.Unclocked[0].ConnectionID]; c != nil {
-					wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
-				}
+				withConn(&wh, bh.Unclocked[0].ConnectionID)
 			}
 		}
 		out[e.UUID] = wh
