@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/robfig/cron/v3"
@@ -160,10 +161,10 @@ func unevenStep(is *issues, pos Pos, text, f string, span int) {
 		}
 	}
 	var at []string
+	last := start
 	for v := start; v < span; v += step {
-		at = append(at, strconv.Itoa(v))
+		at, last = append(at, strconv.Itoa(v)), v
 	}
-	last, _ := strconv.Atoi(at[len(at)-1])
 	wrap := start + span - last
 	if wrap == step {
 		return
@@ -206,7 +207,7 @@ func shortMonths(is *issues, pos Pos, text string, ss *cron.SpecSchedule) {
 		case m == 2 && first == 29:
 			leapOnly = true
 		case first > days:
-			skipped = append(skipped, monthNames[m])
+			skipped = append(skipped, time.Month(m).String())
 		}
 	}
 	if len(skipped) == 0 && !leapOnly {
@@ -231,8 +232,6 @@ func shortMonths(is *issues, pos Pos, text string, ss *cron.SpecSchedule) {
 
 // nextDayFirst is the test of a run on the last day of a month.
 const nextDayFirst = `(trigger.time + duration("24h")).getDayOfMonth("UTC") == 0 (0 is the 1st; your zone)`
-
-var monthNames = [13]string{"", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 
 // ordinal writes 29 as 29th, 31 as 31st.
 func ordinal(n int) string {
