@@ -1053,7 +1053,8 @@ func cmdFlowsShow(ctx context.Context, e *env, args []string) error {
 	if n == 0 {
 		n = f.Version
 	}
-	err = fetch(ctx, c, o, e.stdout, fmt.Sprintf("/api/v1/flows/%s/versions/%d", pathEscape(f.ID), n), func(w io.Writer, v *api.FlowVersion) {
+	var shown api.FlowVersion
+	err = inputRefused(exchangeInto(ctx, c, o, e.stdout, &shown, "GET", fmt.Sprintf("/api/v1/flows/%s/versions/%d", pathEscape(f.ID), n), nil, func(w io.Writer, v *api.FlowVersion) {
 		latest := "the latest"
 		if !v.Latest {
 			latest = fmt.Sprintf("the latest is %d", f.Version)
@@ -1067,11 +1068,10 @@ func cmdFlowsShow(ctx context.Context, e *env, args []string) error {
 		if !strings.HasSuffix(v.Source, "\n") {
 			io.WriteString(w, "\n")
 		}
-	})
-	if err == nil && n == f.Version {
-		// The flow's warnings are its latest version's; stdout stays a
-		// flow document.
-		printStoredWarnings(e.stderr, f.Name, f.Version, f.Warnings)
+	}), anyRefusal)
+	if err == nil {
+		// The version's warnings; stdout stays a flow document.
+		printStoredWarnings(e.stderr, shown.Flow, shown.Version, shown.Warnings)
 	}
 	return err
 }

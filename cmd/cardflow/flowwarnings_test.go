@@ -136,7 +136,8 @@ func TestCLIFlowWarnings(t *testing.T) {
 // latest version's, "warning: flow NAME, version N, line L, column C:
 // message; remedy" (stdout stays what it was: show's a flow document), and
 // flows list marks it with their count in TRIGGER. A flow without
-// warnings, or an older version shown, prints none; disabling prints none.
+// warnings prints none; disabling prints none. flows show --version N
+// prints that version's.
 func TestCLIPlanAndStoredFlowWarnings(t *testing.T) {
 	s := startServerWith(t, oktaemu.Config{Devices: 2})
 	s.connect(t, "Demo org")
@@ -228,7 +229,7 @@ func TestCLIPlanAndStoredFlowWarnings(t *testing.T) {
 		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, args := range [][]string{
-		{"flows", "show", "est-nightly"}, {"flows", "show", "est-nightly", "--version", "1"}, {"flows", "plan", "est-nightly"},
+		{"flows", "show", "est-nightly"}, {"flows", "show", "est-nightly", "--version", "2"}, {"flows", "plan", "est-nightly"},
 		{"flows", "enable", "est-nightly"}, {"flows", "plan", plain},
 	} {
 		code, out, errOut := runCLI(t, s.vars, args...)
@@ -238,5 +239,13 @@ func TestCLIPlanAndStoredFlowWarnings(t *testing.T) {
 	}
 	if _, out, _ := runCLI(t, s.vars, "flows", "list"); strings.Contains(out, "warning") {
 		t.Errorf("flows list of a flow without warnings:\n%s", out)
+	}
+	// The older version shown keeps its own warnings, with its number.
+	for _, args := range [][]string{{"flows", "show", "est-nightly", "--version", "1"}, {"flows", "show", "est-nightly", "--version", "1", "--json"}} {
+		code, out, errOut := runCLI(t, s.vars, args...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+		check(strings.Join(args, " "), errOut, stored...)
 	}
 }

@@ -128,6 +128,9 @@ type FlowVersion struct {
 	SHA256   string    `json:"sha256"`
 	Size     int       `json:"size"`
 	Source   string    `json:"source,omitempty"`
+	// Warnings are what the version's document says that is allowed but
+	// likely not meant (GET /api/v1/flows/{id}/versions/{n} only).
+	Warnings []FlowWarning `json:"warnings,omitempty"`
 }
 
 // FlowVersionList is GET /api/v1/flows/{id}/versions: the flow, its latest

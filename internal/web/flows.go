@@ -365,7 +365,13 @@ func (s *Server) getFlowVersion(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, flowVersionJSON(f, v))
+	out := flowVersionJSON(f, v)
+	if doc, err := flow.Parse(v.Source); err == nil {
+		if ws := doc.Warnings(); len(ws) > 0 {
+			out.Warnings = warningsJSON(ws)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) planFlow(w http.ResponseWriter, r *http.Request) {

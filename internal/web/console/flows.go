@@ -249,6 +249,9 @@ type flowRow struct {
 	// Problems are the connections that stop an enabled flow, or make it
 	// work less well (its page says more).
 	Problems []flowProblem
+	// Warnings counts what its document says that is allowed but likely
+	// not meant (its page lists them).
+	Warnings int
 }
 
 type flowsData struct {
@@ -341,10 +344,11 @@ func (c *Console) listFlows(w http.ResponseWriter, r *http.Request, s *reqState)
 	_, brief := c.personNamers(ctx)
 	for _, f := range fs {
 		row := flowRow{Flow: f, Trigger: triggerOf(f, c.DefaultDelivery)}
-		if row.Trigger != nil && row.Trigger.Enabled {
-			// A stored document parses; one that no longer does (a
-			// newer server's) is shown without the check.
-			if doc, err := flow.Parse(f.Source); err == nil {
+		// A stored document parses; one that no longer does (a newer
+		// server's) is shown without the checks.
+		if doc, err := flow.Parse(f.Source); err == nil {
+			row.Warnings = len(doc.Warnings())
+			if row.Trigger != nil && row.Trigger.Enabled {
 				if row.Problems, err = findFlowProblems(ctx, fp, doc, true); err != nil {
 					c.fail(w, r, s, err)
 					return
@@ -635,6 +639,9 @@ func (c *Console) showFlow(w http.ResponseWriter, r *http.Request, s *reqState) 
 type flowVersionData struct {
 	Flow    *store.Flow
 	Version *store.FlowVersion
+	// Warnings are what the version's document says that is allowed but
+	// likely not meant.
+	Warnings []flow.Warning
 	// Older and Newer are the neighbouring versions' numbers; 0 for none.
 	Older, Newer int
 }
@@ -670,6 +677,9 @@ func (c *Console) showFlowVersion(w http.ResponseWriter, r *http.Request, s *req
 		return
 	}
 	d := flowVersionData{Flow: f, Version: v}
+	if doc, err := flow.Parse(v.Source); err == nil {
+		d.Warnings = doc.Warnings()
+	}
 	if n > 1 {
 		d.Older = n - 1
 	}

@@ -42,8 +42,8 @@ func TestBrowserFlowWarnings(t *testing.T) {
 			t.Errorf("the page of a flow with warnings lacks %s", sel)
 		}
 	}
-	if href := eval[string](b, "read the line's link", `document.querySelector('#flow-warnings a').getAttribute('href')`); href != "/flows/"+id+"/versions/1" {
-		t.Errorf("a warning's line links to %q; want the document, /flows/%s/versions/1", href, id)
+	if href := eval[string](b, "read the line's link", `document.querySelector('#flow-warnings a').getAttribute('href')`); href != "/flows/"+id+"/versions/1#L7" {
+		t.Errorf("a warning's line links to %q; want its line in the document, /flows/%s/versions/1#L7", href, id)
 	}
 
 	c, _, _ := signInHTTP(t, e.url, "/flows")

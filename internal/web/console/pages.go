@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cardflow/cardflow/internal/flow"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -99,6 +100,26 @@ var funcs = template.FuncMap{
 	"flowRunTable": func(rows []flowRunRow, oneFlow bool) flowRunTable {
 		return flowRunTable{Rows: rows, OneFlow: oneFlow}
 	},
+	"flowWarnings": func(ws []flow.Warning, flowID string, version int, current bool) flowWarnings {
+		return flowWarnings{Warnings: ws, FlowID: flowID, Version: version, Current: current}
+	},
+	"sourceLines": sourceLines,
+}
+
+// flowWarnings is the notice of a flow document's warnings: of the flow's
+// current version (Current), or of an earlier one; each warning links to
+// its line in the version's document.
+type flowWarnings struct {
+	Warnings []flow.Warning
+	FlowID   string
+	Version  int
+	Current  bool
+}
+
+// sourceLines are a document's lines, without their line ends, for a page
+// that shows each with an anchor (#L7); a last line end starts no line.
+func sourceLines(src []byte) []string {
+	return strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n"), "\n")
 }
 
 // flowRunTable is a table of flow runs: OneFlow, on a flow's own page,
