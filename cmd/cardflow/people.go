@@ -106,11 +106,17 @@ func cmdTokensList(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "tokens revoke", "tokens revoke TOKEN_ID [--json]")
+	fs, o := newClientFlagSet(e, "tokens revoke", "tokens revoke TOKEN_ID|TOKEN [--json]")
 	_ = fs
 	id, c, err := o.parseOneArg(args, "token id")
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(id, api.PersonalTokenPrefix) {
+		// A token itself (found in a log, a chat): its id is asked with
+		// it, so that it is never sent in an address, which servers and
+		// proxies log.
+		return revokeTokenItself(ctx, e, c, id)
 	}
 	if err := c.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(id), nil, nil); err != nil {
 		return err
@@ -131,6 +137,54 @@ func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "Revoked the token %s.\n", id)
+	return nil
+}
+
+// revokeTokenItself revokes the personal API token secret: it asks the
+// server whose token it is (whoami, with the token), then revokes it by
+// its id as c, or, when it is not c's to revoke, with the token itself,
+// which may always revoke itself.
+func revokeTokenItself(ctx context.Context, e *env, c *client, secret string) error {
+	holder := *c
+	holder.token, holder.kept = secret, nil
+	var who api.Whoami
+	if err := holder.do(ctx, "GET", "/api/v1/whoami", nil, &who); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			return fmt.Errorf("the token given (%s…) is not accepted by %s (%s): nothing to revoke; it was revoked already, has expired, or is mistyped", api.PersonalTokenPrefix, c.base, ae.Body.Message)
+		}
+		return fmt.Errorf("find the token given at %s: %w", c.base, err)
+	}
+	if who.TokenID == "" {
+		return fmt.Errorf("the token given (%s…) is not a personal API token of %s: nothing to revoke there", api.PersonalTokenPrefix, c.base)
+	}
+	what := fmt.Sprintf("the token %s (%s)", who.TokenID, actorText(who.Actor))
+	err := c.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(who.TokenID), nil, nil)
+	var ae *apiError
+	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden) {
+		// Not yours to revoke: the token revokes itself.
+		if err := holder.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(who.TokenID), nil, nil); err != nil {
+			return fmt.Errorf("revoke %s with itself: %w", what, err)
+		}
+		fmt.Fprintf(e.stdout, "Revoked %s with the token itself, since it is not yours to revoke: the audit log names it as who revoked it.\n", what)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.kept != nil && c.kept.TokenID == who.TokenID {
+		creds, path, err := loadCredentials(e)
+		if err != nil {
+			return err
+		}
+		delete(creds.Servers, c.base)
+		if err := creds.save(path); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Revoked %s, the sign-in of cardflow login this command line used for %s, and removed it from %s: you are signed out there; sign in again with cardflow login.\n", what, c.base, path)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Revoked %s.\n", what)
 	return nil
 }
 

@@ -174,6 +174,12 @@ func (t *Tokens) List(ctx context.Context, p Principal, all bool) ([]*store.APIT
 // stronger one: a leaked viewer token must not cut off its owner's admin
 // tokens (the owner, signed in, may).
 func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (rec *store.APIToken, offspring []*store.APIToken, err error) {
+	if strings.HasPrefix(id, TokenPrefix) {
+		// A token itself, pasted where its id goes: it is neither
+		// echoed nor looked up, since an address is logged on its way.
+		return nil, nil, problem.New(problem.NotFound, "%s is a personal API token itself, not a token's id; it was not revoked", RedactTokens(id)).
+			WithRemedy("revoke it by its id: GET /api/v1/whoami with the token answers its tokenId, and GET /api/v1/tokens lists your tokens' ids; cardflow tokens revoke TOKEN does that for you, without sending the token in an address")
+	}
 	rec, err = t.Store.GetAPIToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.Role.Allows(Admin) && !p.owns(rec)) {
 		return nil, nil, problem.New(problem.NotFound, "no token of yours has the id %q", id).WithRemedy("list your tokens with GET /api/v1/tokens (cardflow tokens list)")
@@ -323,6 +329,36 @@ func (t *Tokens) now() time.Time {
 		return t.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// RedactTokens replaces every personal API token in s (TokenPrefix and the
+// characters a token has) with "cfp_…", for what is logged, audited or
+// answered about a request that carried one where it should not (in its
+// address).
+func RedactTokens(s string) string {
+	if !strings.Contains(s, TokenPrefix) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, TokenPrefix)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+len(TokenPrefix)])
+		s = s[i+len(TokenPrefix):]
+		n := strings.IndexFunc(s, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+		})
+		if n < 0 {
+			n = len(s)
+		}
+		if n > 0 {
+			b.WriteString("…")
+		}
+		s = s[n:]
+	}
 }
 
 // hashToken is the stored form of a token: hex SHA-256. Tokens carry 256

@@ -31,10 +31,19 @@ type TokenRequest struct {
 	ExpiresIn string `json:"expiresIn"`
 }
 
+// PersonalTokenPrefix starts every personal API token (access.TokenPrefix,
+// which the server's tests keep equal): the CLI tells a token from a
+// token's id by it.
+const PersonalTokenPrefix = "cfp_"
+
 // Whoami is GET /api/v1/whoami: who the caller is and its role.
 type Whoami struct {
 	Actor *Actor `json:"actor"`
 	Role  string `json:"role"`
+	// TokenID is the id of the personal API token the request was made
+	// with, which tokens revoke takes; absent for the server's API token
+	// and a console session.
+	TokenID string `json:"tokenId,omitempty"`
 }
 
 // AuthConfig is GET /api/v1/auth/config: how cardflow login starts a

@@ -194,7 +194,7 @@ func ActionFor(pattern string) (string, bool) {
 // field of a card run's form. The API names the connection itself
 // (Server.refusedConnection), before its routes are matched.
 func RefusalEvent(r *http.Request, p access.Principal, action string) store.AuditEvent {
-	e := store.AuditEvent{Actor: p.Actor, Action: action, InputSummary: r.Method + " " + truncate(r.URL.Path, 200)}
+	e := store.AuditEvent{Actor: p.Actor, Action: action, InputSummary: r.Method + " " + truncate(access.RedactTokens(r.URL.Path), 200)}
 	switch {
 	case connectionRoute(r.Pattern):
 		e.ConnectionID = r.PathValue("id")

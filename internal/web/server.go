@@ -164,12 +164,12 @@ func apiFallback(mux *http.ServeMux, s *Server) http.Handler {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			writeJSON(w, http.StatusMethodNotAllowed, api.ErrorBody{Error: api.Error{
 				Code:    string(problem.InvalidInput),
-				Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allowed, " or "),
+				Message: r.Method + " is not allowed on " + access.RedactTokens(r.URL.Path) + "; use " + strings.Join(allowed, " or "),
 				Details: map[string]any{"remedy": "use " + strings.Join(allowed, " or ")},
 			}})
 			return
 		}
-		s.writeError(w, r, problem.New(problem.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path).
+		s.writeError(w, r, problem.New(problem.NotFound, "no API endpoint %s %s", r.Method, access.RedactTokens(r.URL.Path)).
 			WithRemedy("check the path; the README lists the API's endpoints"))
 	})
 }
@@ -223,7 +223,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.log.InfoContext(ctx, "http request",
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", access.RedactTokens(r.URL.Path)),
 				slog.Int("status", sw.status),
 				slog.Duration("duration", s.now().Sub(start)))
 		}()

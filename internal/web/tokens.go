@@ -132,7 +132,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
-	writeJSON(w, http.StatusOK, api.Whoami{Actor: actorJSON(p.Actor), Role: string(p.Role)})
+	writeJSON(w, http.StatusOK, api.Whoami{Actor: actorJSON(p.Actor), Role: string(p.Role), TokenID: p.TokenID})
 }
 
 // audit records an event with its outcome; a failure to record is logged,
@@ -184,7 +184,7 @@ func CreateTokenSummary(name, role string, tok *access.NewToken) string {
 // it, or only the id asked for when rec is nil (nothing was revoked).
 func RevokeTokenSummary(id string, rec *store.APIToken, offspring ...*store.APIToken) string {
 	if rec == nil {
-		return "token " + truncate(id, 64)
+		return "token " + truncate(access.RedactTokens(id), 64)
 	}
 	owner := rec.OwnerLogin
 	if owner == "" {
