@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -336,8 +337,13 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 		canceled, cancelErr = pp.Runs.CancelStartedBy(ctx, login, p.Actor)
 	}
 	if sessions == 0 && len(tokens) == 0 && !bound && canceled == 0 && cancelErr == nil {
-		return nil, problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token, or a flow run they started that has not ended", login).
+		pe := problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token, or a flow run they started that has not ended", login).
 			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare ignoring case")
+		if near := pp.nearestLogin(ctx, p, login); near != "" {
+			pe.WithRemedy("did you mean %s? (cardflow people revoke %s); cardflow people list (GET /api/v1/people) lists who has access", near, near).
+				WithDetail("suggestion", near)
+		}
+		return nil, pe
 	}
 	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens, Unbound: bound, RunsCanceled: canceled, CancelFailed: cancelErr}
 	if bound {
@@ -350,6 +356,31 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	}
 	rev.EnabledFlows = enabled[store.FoldCase(login)]
 	return rev, nil
+}
+
+// nearestLogin is the login nearest to login (a misspelling, or its
+// start) among those ListAll lists (people with access, bound sign-ins,
+// logins whose enabled flows act as them); "" when none is near or the
+// list cannot be read.
+func (pp *People) nearestLogin(ctx context.Context, p Principal, login string) string {
+	l, err := pp.ListAll(ctx, p)
+	if err != nil {
+		return ""
+	}
+	var known []string
+	for _, person := range l.People {
+		known = append(known, person.Login)
+	}
+	for _, b := range l.Bound {
+		known = append(known, b.Login)
+	}
+	for _, f := range l.FlowsWithoutAccess {
+		known = append(known, f.Login)
+	}
+	if near := spelling.Closest(login, known); len(near) > 0 {
+		return near[0]
+	}
+	return ""
 }
 
 // RunsGoing returns the flow runs a revoke of login would cancel now:

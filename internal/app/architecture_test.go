@@ -36,7 +36,7 @@ var architecture = []struct {
 	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
 
 	// People: roles, principals, personal tokens; single sign-on.
-	{"internal/access", []string{"internal/problem", "internal/store", "internal/timetext"}},
+	{"internal/access", []string{"internal/problem", "internal/spelling", "internal/store", "internal/timetext"}},
 	{"internal/sso", []string{"internal/access", "internal/keyring", "internal/problem", "internal/timetext"}},
 
 	// Services: flow runs, the scheduler, notifications, the event intake,
