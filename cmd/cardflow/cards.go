@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,12 +23,90 @@ func fetchConnectors(ctx context.Context, c *client) ([]api.Connector, error) {
 }
 
 func cmdConnectors(ctx context.Context, e *env, args []string) error {
-	_, o := newClientFlagSet(e, "connectors", "connectors [--json]")
-	c, err := o.parseNoArgs(args)
+	fs, o := newClientFlagSet(e, "connectors", "connectors [CARD] [--json]\n\n"+
+		"Without CARD: each connector and its cards. With CARD (okta-devices/suspend-device, or\n"+
+		"suspend-device): that card in full, each input with its type and meaning, and how to run it.")
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, "/api/v1/connectors", printConnectors)
+	if len(pos) > 1 {
+		return usagef("unexpected argument %q (only one card)", pos[1])
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fetch(ctx, c, o, e.stdout, "/api/v1/connectors", printConnectors)
+	}
+	conns, err := fetchConnectors(ctx, c)
+	if err != nil {
+		return err
+	}
+	cd, err := findCard(conns, pos[0])
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, cd)
+	}
+	printCard(e.stdout, cd)
+	return nil
+}
+
+// printCard describes one card for people: what it does, the scope it
+// needs, its inputs (type, required, accepted values, default, meaning),
+// its outputs and a command line that runs it (or, for an event card,
+// the trigger that uses it).
+func printCard(w io.Writer, cd *api.Card) {
+	fmt.Fprintf(w, "%s (%s): %s card", cd.Name, cd.Ref, cd.Mode)
+	if cd.Scope != "" {
+		fmt.Fprintf(w, ", needs scope %s", cd.Scope)
+	}
+	fmt.Fprintf(w, "\n%s\n", cd.Description)
+	if cd.EventType != "" {
+		fmt.Fprintf(w, "\nOkta event type: %s\n", cd.EventType)
+	}
+	if len(cd.DeliveryScopes) > 0 {
+		fmt.Fprintln(w, "\nScope needed by delivery:")
+		t := newTable(w, "  DELIVERY", "SCOPE")
+		for _, d := range slices.Sorted(maps.Keys(cd.DeliveryScopes)) {
+			t.row("  "+d, cd.DeliveryScopes[d])
+		}
+		t.flush()
+	}
+	if len(cd.Inputs) > 0 {
+		fmt.Fprintln(w, "\nInputs:")
+		t := newTable(w, "  NAME", "TYPE", "MEANING")
+		for _, in := range cd.Inputs {
+			typ := in.Type
+			if in.Required {
+				typ += ", required"
+			}
+			meaning := in.Description
+			if len(in.Enum) > 0 {
+				meaning += " One of: " + strings.Join(in.Enum, ", ") + "."
+			}
+			if in.Default != nil {
+				meaning += fmt.Sprintf(" Default: %v.", in.Default)
+			}
+			t.row("  "+in.Name, typ, meaning)
+		}
+		t.flush()
+	}
+	if cd.Kind == "event" {
+		fmt.Fprintf(w, "\nOutputs: trigger.event, in a flow it starts (on: {event: {card: %s, connection: NICKNAME}})\n", cd.Ref)
+		return
+	}
+	fmt.Fprintf(w, "\nOutputs (steps.ID.output in a flow): %s\n", cd.Outputs)
+	line := []string{"cardflow", "run", cd.Ref, "--connection", "NICKNAME"}
+	for _, in := range cd.Inputs {
+		if in.Required {
+			line = append(line, "--input", in.Name+"=...")
+		}
+	}
+	fmt.Fprintf(w, "\nRun it: %s\n", strings.Join(line, " "))
 }
 
 func printConnectors(w io.Writer, out *api.ConnectorList) {
@@ -49,7 +129,7 @@ func printConnectors(w io.Writer, out *api.ConnectorList) {
 			t.row(cd.Ref, cd.Mode, orDash(cd.Scope), outputs, strings.Join(in, " "))
 		}
 		t.flush()
-		fmt.Fprintln(w, "\n(name:type! marks a required input; OUTPUTS are the keys of steps.ID.output in a flow)")
+		fmt.Fprintln(w, "\n(name:type! marks a required input; OUTPUTS are the keys of steps.ID.output in a flow; cardflow connectors CARD describes one card)")
 	}
 }
 

@@ -86,6 +86,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "no time to wait for the reauthorization of an update", args: []string{"connections", "update", "Prod", "--client-secret-stdin", "--timeout", "0s"}, wantCode: exitUsage,
 			wantErr: "--timeout 0s: want how long to wait for the sign-in"},
 		{name: "misspelt command", args: []string{"conections", "list"}, wantCode: exitUsage, wantErr: `unknown command "conections"; did you mean connections?`},
+		{name: "cards, which connectors lists", args: []string{"cards"}, wantCode: exitUsage, wantErr: `unknown command "cards"; the cards are listed by cardflow connectors, described one by one by cardflow connectors CARD, and run by cardflow run CARD`},
 		{name: "misspelt subcommand", args: []string{"flows", "plna", "x.yaml"}, wantCode: exitUsage, wantErr: `unknown command "flows plna"; did you mean plan?`},
 		{name: "a subcommand without its group", args: []string{"plan", "x.yaml", "--input", "login=a"}, wantCode: exitUsage, wantErr: `unknown command "plan"; did you mean cardflow flows plan?`},
 		{name: "a subcommand near a command", args: []string{"rerun", "fr1"}, wantCode: exitUsage, wantErr: `unknown command "rerun"; did you mean cardflow flows rerun?`},

@@ -386,6 +386,13 @@ func TestCLIRunCards(t *testing.T) {
 		{name: "unknown connection", args: []string{"run", "read-device", "--connection", "Nope", "--input", "deviceId=" + id}, wantCode: exitFailure, wantErr: "not_found"},
 		{name: "runs list", args: []string{"runs", "list"}, wantOut: "okta-devices/suspend-device"},
 		{name: "connectors", args: []string{"connectors"}, wantOut: "deviceId deleted deactivated basis note"},
+		{name: "one card", args: []string{"connectors", "suspend-device"}, wantOut: "Suspend Device (okta-devices/suspend-device): manage card, needs scope okta.devices.manage\n"},
+		{name: "one card's inputs", args: []string{"connectors", "okta-devices/search-devices"}, wantOut: "One of: first, first200, all. Default: first200.\n"},
+		{name: "how to run one card", args: []string{"connectors", "delete-device"}, wantOut: "\nRun it: cardflow run okta-devices/delete-device --connection NICKNAME --input deviceId=...\n"},
+		{name: "an event card", args: []string{"connectors", "device-suspended"}, wantOut: "  poll      okta.logs.read\n"},
+		{name: "one card as JSON", args: []string{"connectors", "read-device", "--json"}, wantOut: `"ref": "okta-devices/read-device"`},
+		{name: "a misspelt card", args: []string{"connectors", "read-devic"}, wantCode: exitUsage, wantErr: `unknown card "read-devic"; did you mean read-device?`},
+		{name: "two cards", args: []string{"connectors", "read-device", "suspend-device"}, wantCode: exitUsage, wantErr: `unexpected argument "suspend-device" (only one card)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

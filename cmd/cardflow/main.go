@@ -259,10 +259,20 @@ func dispatch(ctx context.Context, e *env, cmds []*command, path []string, args 
 		return usagef("%q is not a command: flags go after the command they belong to, e.g. %s", args[0], flagsAfter(cmds, path, args))
 	}
 	hint := subcommandHint(cmds, path, args[0])
+	if hint == "" && path == nil {
+		hint = otherWords[strings.ToLower(args[0])]
+	}
 	if hint == "" {
 		hint = didYouMean(args[0], names, "")
 	}
 	return usagef("unknown command %q%s", strings.Join(append(path, args[0]), " "), hint)
+}
+
+// otherWords are commands people try that cardflow names otherwise, and
+// the hint that says how.
+var otherWords = map[string]string{
+	"cards": "; the cards are listed by cardflow connectors, described one by one by cardflow connectors CARD, and run by cardflow run CARD",
+	"card":  "; the cards are listed by cardflow connectors, described one by one by cardflow connectors CARD, and run by cardflow run CARD",
 }
 
 // subcommandHint names the commands one level down called word: the
