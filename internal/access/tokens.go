@@ -182,7 +182,29 @@ func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (rec *store
 	}
 	rec, err = t.Store.GetAPIToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.Role.Allows(Admin) && !p.owns(rec)) {
-		return nil, nil, problem.New(problem.NotFound, "no token of yours has the id %q", id).WithRemedy("list your tokens with GET /api/v1/tokens (cardflow tokens list)")
+		pe := problem.New(problem.NotFound, "no token of yours has the id %q", id).WithRemedy("list your tokens with GET /api/v1/tokens (cardflow tokens list)")
+		if named := t.named(ctx, p, id); len(named) > 0 {
+			// Its name, which tokens list shows beside the id.
+			var ids []string
+			for _, n := range named {
+				ids = append(ids, n.ID)
+			}
+			if len(named) == 1 {
+				whose := ""
+				if !p.owns(named[0]) {
+					whose = " of " + named[0].OwnerLogin
+					if named[0].OwnerLogin == "" {
+						whose = " of the bootstrap admin"
+					}
+				}
+				pe.WithRemedy("%q is the name of the token %s%s (%s, expires %s): revoke it by its id, cardflow tokens revoke %s (DELETE /api/v1/tokens/%s)",
+					id, named[0].ID, whose, named[0].Role, timetext.Format(named[0].ExpiresAt), named[0].ID, named[0].ID)
+			} else {
+				pe.WithRemedy("%q is the name of %d tokens, %s: revoke each by its id (cardflow tokens revoke ID; cardflow tokens list tells them apart)", id, len(named), strings.Join(ids, ", "))
+			}
+			pe.WithDetail("tokensNamed", ids)
+		}
+		return nil, nil, pe
 	}
 	if err != nil {
 		return nil, nil, err
@@ -203,6 +225,22 @@ func (t *Tokens) Revoke(ctx context.Context, p Principal, id string) (rec *store
 		return nil, nil, err
 	}
 	return rec, offspring, nil
+}
+
+// named returns the tokens named name (ignoring case) that p may revoke:
+// p's own, everyone's for an admin; none when they cannot be read.
+func (t *Tokens) named(ctx context.Context, p Principal, name string) []*store.APIToken {
+	toks, err := t.List(ctx, p, p.Role.Allows(Admin))
+	if err != nil {
+		return nil
+	}
+	var out []*store.APIToken
+	for _, tok := range toks {
+		if strings.EqualFold(tok.Name, name) {
+			out = append(out, tok)
+		}
+	}
+	return out
 }
 
 // owns reports whether rec is p's own token: its owner's login ignoring
