@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -448,14 +449,16 @@ func printRun(w io.Writer, r *api.Run) {
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID|NICKNAME] [--action ACTION] [--actor LOGIN|bootstrap|cardflow] [--plans include|exclude|only] [--limit N] [--json]")
+	fs, o := newClientFlagSet(e, "audit", "audit [--connection ID|NICKNAME] [--action ACTION] [--actor LOGIN|bootstrap|cardflow] [--plans include|exclude|only] [--limit N] [--before EVENT_ID] [--json]")
 	var connection, action, actor, plans string
 	var limit int
+	var before int64
 	fs.StringVar(&connection, "connection", "", "only events of this connection (id or nickname)")
 	fs.StringVar(&action, "action", "", "only this action (e.g. card.run, connection.create)")
 	fs.StringVar(&actor, "actor", "", "only events of this person (login), their tokens included; bootstrap for the server's API token (the bootstrap admin) and its tokens; cardflow for what cardflow did on its own")
 	fs.StringVar(&plans, "plans", "", plansUsage)
 	fs.IntVar(&limit, "limit", 50, "how many events (1-1000)")
+	fs.Int64Var(&before, "before", 0, "only events older than the event of this id (the last line of a page names the command of the next)")
 	c, err := o.parseNoArgs(args)
 	if err != nil {
 		return err
@@ -466,9 +469,20 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if err := checkPlans(plans); err != nil {
 		return err
 	}
+	if before < 0 {
+		return usagef("--before %d: want the id of an audit event (a positive number)", before)
+	}
 	filters := flagsText("connection", connection, "action", action, "actor", actor, "plans", plans)
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor, "plans", plans),
+	beforeText := ""
+	if before > 0 {
+		beforeText = strconv.FormatInt(before, 10)
+	}
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/audit", limit, "connection", connection, "action", action, "actor", actor, "plans", plans, "before", beforeText),
 		func(w io.Writer, out *api.AuditList) {
+			if len(out.Events) == 0 && before > 0 {
+				printNone(w, "older audit events", strings.TrimSpace(filters+" --before "+beforeText))
+				return
+			}
 			if len(out.Events) == 0 {
 				if near := out.ActorSuggestion; near != "" {
 					fmt.Fprintf(w, "No audit events match %s; did you mean --actor %s?\n", filters, shellArg(near))
@@ -478,6 +492,16 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 				return
 			}
 			printAudit(w, out)
+			if out.Next != "" {
+				// A full page: older events may follow. The command of
+				// the next page, as the API's next address is.
+				last := out.Events[len(out.Events)-1].ID
+				next := strings.TrimSpace("cardflow audit " + filters)
+				if limit != 50 {
+					next += " --limit " + strconv.Itoa(limit)
+				}
+				fmt.Fprintf(w, "Next page (older events): %s --before %d\n", next, last)
+			}
 		})
 }
 
