@@ -1,8 +1,12 @@
 package app
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
@@ -99,5 +103,82 @@ func TestStaleCleanupExampleFindsDemoDevices(t *testing.T) {
 	}
 	if items["deactivate"] == 0 || items["delete"] == 0 {
 		t.Errorf("the run changed %v devices; want some deactivated and some deleted", items)
+	}
+}
+
+// TestUserRemovalExample: the event example, stored and enabled as its
+// comment says, suspends a device whose only user is removed (the
+// emulated org's event hook starting the run) and leaves alone a device
+// that keeps a user: one run per event, both succeeded.
+func TestUserRemovalExample(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	h.connect("Demo org")
+	src, err := os.ReadFile("../../examples/suspend-devices-left-without-users.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := storeEnabledDoc(t, h, string(src))
+	waitFor(t, "the intake to see the flow enabled", func() bool {
+		_, err := h.app.Store.GetSetting(t.Context(), "events/enabled-at/"+id+"/"+flowTrigger(t, h, id))
+		return err == nil
+	})
+	h.emu.AdvanceClock(t, time.Second)
+	control := func(method, path, body string, want int) string {
+		t.Helper()
+		req, err := http.NewRequest(method, h.emu.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := h.emu.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var d struct{ ID string }
+		_ = json.NewDecoder(resp.Body).Decode(&d)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d; want %d", method, path, resp.StatusCode, want)
+		}
+		return d.ID
+	}
+	lone := control("POST", "/_emulator/devices", `{"user":"user@example.com"}`, http.StatusCreated)
+	shared := control("POST", "/_emulator/devices", `{"user":"user@example.com"}`, http.StatusCreated)
+	control("POST", "/_emulator/devices/"+shared+"/users", `{"user":"readonly@example.com"}`, http.StatusNoContent)
+	control("DELETE", "/_emulator/devices/"+lone+"/users/user@example.com", "", http.StatusNoContent)
+	control("DELETE", "/_emulator/devices/"+shared+"/users/user@example.com", "", http.StatusNoContent)
+
+	var runs struct {
+		Runs []struct{ Status string } `json:"runs"`
+	}
+	waitFor(t, "two ended runs", func() bool {
+		h.call("GET", "/api/v1/flows/"+id+"/runs", nil, &runs)
+		ended := 0
+		for _, r := range runs.Runs {
+			if r.Status != "queued" && r.Status != "running" {
+				ended++
+			}
+		}
+		return ended >= 2
+	})
+	for _, r := range runs.Runs {
+		if r.Status != "succeeded" {
+			t.Errorf("runs %+v; want two succeeded, one per removal", runs.Runs)
+			break
+		}
+	}
+	for dev, want := range map[string]string{lone: "SUSPENDED", shared: "ACTIVE"} {
+		var got struct{ Status string }
+		req, _ := http.NewRequest("GET", h.emu.URL+"/api/v1/devices/"+dev, nil)
+		req.Header.Set("Authorization", "SSWS "+oktaemu.DemoAPIToken)
+		resp, err := h.emu.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if got.Status != want {
+			t.Errorf("device %s is %s; want %s", dev, got.Status, want)
+		}
 	}
 }

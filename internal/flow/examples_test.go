@@ -10,8 +10,11 @@ import (
 )
 
 // TestExamplesValidate parses and validates every flow in examples/ against
-// the nine okta-devices cards and the demo's "Demo org" connection.
+// the nine okta-devices cards, an event card, and the demo's "Demo org"
+// connection with the scopes the demo grants.
 func TestExamplesValidate(t *testing.T) {
+	env := demoEnv()
+	env.conns[0].GrantedScopes = append(env.conns[0].GrantedScopes, "okta.eventHooks.manage", "okta.logs.read")
 	files, err := filepath.Glob("../../examples/*.yaml")
 	if err != nil || len(files) < 2 {
 		t.Fatalf("found %d example flows (%v); want at least 2", len(files), err)
@@ -26,8 +29,11 @@ func TestExamplesValidate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if err := doc.Validate(context.Background(), demoEnv()); err != nil {
+			if err := doc.Validate(context.Background(), eventEnv{env}); err != nil {
 				t.Fatalf("Validate: %v", err)
+			}
+			if tr := doc.Trigger; tr != nil && tr.Event != nil && tr.Event.Connection != "Demo org" {
+				t.Errorf("the event trigger uses connection %q; want Demo org (the demo creates it)", tr.Event.Connection)
 			}
 			for _, st := range doc.Steps {
 				if st.Connection != "Demo org" {

@@ -207,6 +207,9 @@ func (s *Service) flowNotFound(ctx context.Context, idOrName, remedy string) err
 	if gone := s.deletedFlow(ctx, idOrName); gone != "" {
 		return p.WithRemedy("%s", gone)
 	}
+	if other := s.runIDGiven(ctx, idOrName); other != "" {
+		return p.WithRemedy("%s", other)
+	}
 	if near := spelling.Closest(idOrName, names); len(near) > 0 {
 		for i, n := range near {
 			near[i] = strconv.Quote(n)
@@ -226,6 +229,19 @@ func (s *Service) deletedFlow(ctx context.Context, name string) string {
 	}
 	id := runs[0].FlowID
 	return fmt.Sprintf("the flow %q was deleted; its runs stay readable by its id: cardflow flows runs %s (GET /api/v1/flow-runs?flow=%s). To run it again, store its document again (cardflow flows store FILE)", name, id, id)
+}
+
+// runIDGiven is the remedy for an id that is not a flow's but a flow
+// run's or a card run's (the same shape): the command that shows it. It
+// is "" otherwise.
+func (s *Service) runIDGiven(ctx context.Context, id string) string {
+	if run, err := s.store.GetFlowRun(ctx, id); err == nil {
+		return fmt.Sprintf("%s is the id of a run of flow %q, not of a flow: show the run with cardflow flows show-run %s (GET /api/v1/flow-runs/%s); the flow's runs are listed by cardflow flows runs %s", run.ID, run.FlowName, run.ID, run.ID, run.FlowID)
+	}
+	if run, err := s.store.GetRun(ctx, id); err == nil {
+		return fmt.Sprintf("%s is the id of a card run (%s), not of a flow: show it with cardflow runs show %s (GET /api/v1/runs/%s)", run.ID, run.Card, run.ID, run.ID)
+	}
+	return ""
 }
 
 // Validate parses and validates a flow document (cards, references,

@@ -521,8 +521,9 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 
 // flowFilter turns a ?flow= value into a flow id, as connectionFilter does
 // for connections: a stored flow's name or id resolves to its id; an id of
-// a deleted flow stays as it is (its runs stay readable); anything else is
-// not_found rather than a filter that silently matches nothing.
+// a deleted flow whose runs remain stays as it is (its runs stay
+// readable); anything else is not_found rather than a filter that silently
+// matches nothing.
 func (s *Server) flowFilter(r *http.Request, v string) (string, error) {
 	if v == "" {
 		return "", nil
@@ -532,7 +533,16 @@ func (s *Server) flowFilter(r *http.Request, v string) (string, error) {
 		return fl.ID, nil
 	}
 	if problem.CodeOf(err) == problem.NotFound && flowIDShape.MatchString(v) {
-		return strings.ToLower(v), nil
+		// A deleted flow's id, when runs of it remain; else not a
+		// flow's id at all (a flow run's, say: its not_found says so).
+		id := strings.ToLower(v)
+		runs, lerr := s.Flows.ListRuns(r.Context(), store.FlowRunFilter{FlowID: id, Limit: 1})
+		if lerr != nil {
+			return "", lerr
+		}
+		if len(runs) > 0 {
+			return id, nil
+		}
 	}
 	return "", err
 }
