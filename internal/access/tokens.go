@@ -309,6 +309,21 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 	}, nil
 }
 
+// Identify returns the personal API token secret, live or expired,
+// without recording a use of it: for a token given where it signs nothing
+// in (the console's sign-in form), to say what it is. ErrBadToken when it
+// is none.
+func (t *Tokens) Identify(ctx context.Context, secret string) (*store.APIToken, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return nil, ErrBadToken
+	}
+	rec, err := t.Store.GetAPITokenByHash(ctx, hashToken(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrBadToken
+	}
+	return rec, err
+}
+
 // StartSignIn records a sign-in in flight and returns its id, to be given
 // as Principal.SignIn (or store.Session.SignIn) to what it creates; call
 // it before asking the identity provider who signed in, so that a revoke

@@ -87,6 +87,18 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !ok && c.Tokens != nil && strings.HasPrefix(token, access.TokenPrefix) {
+		if rec, err := c.Tokens.Identify(r.Context(), token); err == nil {
+			// A personal API token: not a guess, so not counted against
+			// the address; its holder learns what to use instead.
+			c.log.InfoContext(r.Context(), "console: sign-in with a personal API token refused", slog.String("token", rec.ID), slog.String("client", addr))
+			c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next, Error: personalTokenRefusal(rec, c.SSO != nil)})
+			return
+		} else if !errors.Is(err, access.ErrBadToken) {
+			c.fail(w, r, nil, err)
+			return
+		}
+	}
 	if !ok {
 		wait := c.Limiter.Fail(addr, now, access.WrongToken)
 		c.log.InfoContext(r.Context(), "console: sign-in with a wrong API token", slog.String("client", addr))
@@ -109,6 +121,26 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	c.audit(r, store.AuditEvent{Actor: access.Bootstrap.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, API token"}, nil)
 	c.log.InfoContext(r.Context(), "console: signed in", slog.String("actor", access.Bootstrap.Actor.String()))
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// personalTokenRefusal says why a personal API token does not sign in to
+// the console, and what does: single sign-on (when the server has it) as
+// its owner, or the server's API token.
+func personalTokenRefusal(rec *store.APIToken, sso bool) string {
+	owner := rec.OwnerLogin
+	if owner == "" {
+		owner = "the bootstrap admin"
+	}
+	msg := fmt.Sprintf("That is a personal API token (%s, of %s), for the command line and the API (CARDFLOW_API_TOKEN), not the console: the console signs in ", rec.Name, owner)
+	switch {
+	case sso && rec.OwnerLogin != "":
+		msg += "with single sign-on (Sign in with SSO, as " + rec.OwnerLogin + "), or, as the bootstrap admin, with the server's API token."
+	case sso:
+		msg += "with single sign-on (Sign in with SSO), or, as the bootstrap admin, with the server's API token."
+	default:
+		msg += "with the server's API token only."
+	}
+	return msg + " The server's API token was printed when the server first started and is in the data directory's api-token file."
 }
 
 // startSSO sends the browser to the identity provider with a new state,
