@@ -54,7 +54,8 @@ type Scheduler struct {
 
 // Metrics counts ticks by outcome: "fired" (this server created the run),
 // "lost" (another server had fired it), "skipped" (missed while every
-// server was down, older than the latest due tick) and "error".
+// server was down, older than the latest due tick), "overlapped" (not
+// fired: the flow's run of an earlier tick had not ended) and "error".
 type Metrics struct {
 	Ticks *prometheus.CounterVec
 }
@@ -63,7 +64,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	return &Metrics{Ticks: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_schedule_ticks_total",
-		Help: "Schedule ticks by outcome: fired, lost (fired by another server), skipped (missed while no server could fire them: every server down, or the database unreachable), error.",
+		Help: "Schedule ticks by outcome: fired, lost (fired by another server), skipped (missed while no server could fire them: every server down, or the database unreachable), overlapped (not fired: the flow's run of an earlier tick had not ended), error.",
 	}, []string{"outcome"})}
 }
 
@@ -266,6 +267,34 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 		}
 	}
 	next := sch.Next(last)
+	if prev := s.unfinished(ctx, fl, log); prev != nil {
+		// The schedule does not overlap itself: two runs of one flow
+		// acting on the same devices at once would each find the other's
+		// changes (a device deleted under it: a failed run), and a run
+		// longer than its interval would pile up runs. The due ticks are
+		// skipped, as a CronJob's concurrencyPolicy Forbid skips them.
+		switch err := s.Store.AdvanceSchedule(ctx, fl.ID, first, next, nil); {
+		case errors.Is(err, store.ErrConflict):
+			s.count("lost", 1)
+		case err != nil:
+			if ctx.Err() == nil {
+				s.outage().Fail(ctx, "fire a schedule tick", err, slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+			}
+			s.count("error", 1)
+		default:
+			s.outage().OK(ctx, "fire a schedule tick", slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+			s.count("overlapped", 1)
+			s.count("skipped", skipped)
+			log.WarnContext(ctx, "schedule tick not fired: the run of the flow's previous tick has not ended (a run takes longer than the schedule's interval, or waits for a server to run it); the flow runs again at its first tick after that run ends",
+				slog.Time("tick", last), slog.String("unfinished_run", prev.ID), slog.String("unfinished_status", prev.Status),
+				slog.Time("next_run_at", next))
+			if skipped > 0 {
+				log.WarnContext(ctx, "missed schedule ticks skipped: no server could fire them in time (every server down, or the database unreachable)",
+					slog.Int("skipped", skipped), slog.Time("first_missed", first))
+			}
+		}
+		return false
+	}
 	key := flowrun.ScheduleKey(last)
 	run := s.Runs.TriggeredRun(fl, flow.Firing{Kind: flow.KindSchedule, Time: last}, key)
 	err = s.Store.AdvanceSchedule(ctx, fl.ID, first, next, run)
@@ -311,6 +340,26 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 			slog.Int("skipped", skipped), slog.Time("first_missed", first), slog.Time("ran", last))
 	}
 	return true
+}
+
+// unfinished returns the run fl's schedule started last when it has not
+// ended (queued, or running here or on another server, or waiting for a
+// server to resume it), else nil. A failure to read it fires the tick:
+// an overlap is less harm than a schedule that stops.
+func (s *Scheduler) unfinished(ctx context.Context, fl *store.Flow, log *slog.Logger) *store.FlowRun {
+	prev, err := s.Store.LatestScheduleRun(ctx, fl.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		if ctx.Err() == nil {
+			log.WarnContext(ctx, "read the flow's previous schedule run, to fire no tick while it runs; firing the tick", slog.Any("error", err))
+		}
+		return nil
+	case flowrun.Finished(prev.Status):
+		return nil
+	}
+	return prev
 }
 
 // schedule parses a trigger spec once.

@@ -97,8 +97,8 @@ func ticksOf(t *testing.T, st store.Store, fl *store.Flow, want []time.Time) {
 		if err := json.Unmarshal(r.Trigger, &f); err != nil {
 			t.Fatalf("run %s trigger %s: %v", r.ID, r.Trigger, err)
 		}
-		if f.Kind != flow.KindSchedule || r.TriggerKey != flowrun.ScheduleKey(f.Time) || r.Status != "queued" || r.Actor != enabler {
-			t.Errorf("run %+v; want a queued schedule run keyed by its tick, started as %v (who enabled the flow)", r, enabler)
+		if f.Kind != flow.KindSchedule || r.TriggerKey != flowrun.ScheduleKey(f.Time) || (r.Status != "queued" && r.Status != "running" && r.Status != flow.StatusSucceeded) || r.Actor != enabler {
+			t.Errorf("run %+v; want a schedule run keyed by its tick, queued (or set running or ended by the test), started as %v (who enabled the flow)", r, enabler)
 		}
 		got[f.Time.UTC()]++
 	}
@@ -110,6 +110,14 @@ func ticksOf(t *testing.T, st store.Store, fl *store.Flow, want []time.Time) {
 			t.Errorf("tick %v has %d runs; want 1", tick, got[tick.UTC()])
 		}
 	}
+}
+
+// endRuns ends the store's queued runs as a worker would have before the
+// next tick: a tick fires no run while its flow's previous schedule run
+// has not ended.
+func endRuns(t testing.TB, st store.Store, now time.Time) {
+	t.Helper()
+	endRunsBut(t, st, now, "")
 }
 
 func minutes(from time.Time, n int) []time.Time {
@@ -139,6 +147,7 @@ func TestTwoHundredTicks(t *testing.T) {
 		if _, err := s.Tick(t.Context()); err != nil {
 			t.Fatal(err)
 		}
+		endRuns(t, st, c.Now())
 	}
 	ticksOf(t, st, fl, minutes(first, 200))
 	if got := testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("fired")); got != 200 {
@@ -167,6 +176,7 @@ func TestTwoServersOnPostgres(t *testing.T) {
 			}
 		}
 		wg.Wait()
+		endRuns(t, st1, c.Now())
 	}
 	first := time.Date(2025, 6, 1, 10, 1, 0, 0, time.UTC)
 	ticksOf(t, st2, fl, minutes(first, ticks))
@@ -299,6 +309,7 @@ func BenchmarkTick(b *testing.B) {
 		if _, err := s.Tick(b.Context()); err != nil {
 			b.Fatal(err)
 		}
+		endRuns(b, st.Store, c.Now())
 		// An idle look in the same minute: nothing due.
 		before := st.calls["ListDueFlows"] + st.calls["NextDueAt"]
 		if _, err := s.Tick(b.Context()); err != nil {
@@ -388,6 +399,7 @@ func TestClockWentBack(t *testing.T) {
 			if _, err := s.Tick(t.Context()); err != nil {
 				t.Fatal(err)
 			}
+			endRuns(t, st, c.Now())
 			c.Advance(-365 * 24 * time.Hour) // set right
 			if restart {
 				s = newScheduler(st, c)
@@ -483,6 +495,7 @@ func TestTickRunsTheCurrentVersion(t *testing.T) {
 			if r := runOf(tick); r.FlowVersion != 2 || !strings.Contains(string(r.Source), "# version 2") {
 				t.Errorf("the run of tick %v is of version %d; want 2, stored before the tick fired\n%s", tick, r.FlowVersion, r.Source)
 			}
+			endRuns(t, st2, c.Now())
 
 			// Paused while version 3 is stored and another server fires
 			// the tick with it.
@@ -542,6 +555,7 @@ func TestSpringForwardInTheHours(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					endRuns(t, st, c.Now())
 					if d := next.Sub(c.Now()); !byMinute && d > 0 {
 						c.Advance(d)
 					} else {
@@ -553,6 +567,92 @@ func TestSpringForwardInTheHours(t *testing.T) {
 					t.Errorf("skipped ticks = %v; want none", got)
 				}
 			})
+		}
+	}
+}
+
+// TestTickWhileItsRunGoesOn: a schedule does not overlap itself. A tick
+// that comes while the run of the flow's previous tick is queued or
+// running fires no run (a run longer than the interval would pile up runs
+// acting on the same devices at once); the schedule moves on to its next
+// tick, which fires once that run has ended. A run of the flow started
+// another way (by hand) holds no tick. On SQLite and PostgreSQL.
+func TestTickWhileItsRunGoesOn(t *testing.T) {
+	for _, backend := range []struct {
+		name string
+		open func(t *testing.T) store.Store
+	}{
+		{"SQLite", func(t *testing.T) store.Store { return openSQLite(t) }},
+		{"PostgreSQL", func(t *testing.T) store.Store { return openPostgres(t, pgtest.NewSchema(t)) }},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			st := backend.open(t)
+			c := emutest.NewClock(time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC))
+			fl := scheduledFlow(t, st, "slow", "every: 1m", c.Now())
+			s := newScheduler(st, c)
+			at := func(m int) time.Time { return time.Date(2025, 6, 1, 10, m, 0, 0, time.UTC) }
+			tick := func(wantNext time.Time) {
+				t.Helper()
+				next, err := s.Tick(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !next.Equal(wantNext) {
+					t.Errorf("at %v: next tick %v; want %v", c.Now(), next, wantNext)
+				}
+			}
+			c.Advance(30 * time.Second) // 10:01
+			tick(at(2))
+			first, err := st.FindFlowRun(t.Context(), fl.ID, flowrun.ScheduleKey(at(1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Advance(time.Minute) // 10:02: the run of 10:01 is still queued
+			tick(at(3))
+			first.Status, first.StartedAt = "running", c.Now()
+			if err := st.UpdateFlowRun(t.Context(), first); err != nil {
+				t.Fatal(err)
+			}
+			c.Advance(time.Minute) // 10:03: it runs
+			tick(at(4))
+			ticksOf(t, st, fl, []time.Time{at(1)})
+			if got := testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("overlapped")); got != 2 {
+				t.Errorf("overlapped ticks = %v; want 2", got)
+			}
+
+			// A run by hand goes on; the run of 10:01 ends.
+			byHand := &store.FlowRun{FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version,
+				Status: "running", Actor: enabler, CreatedAt: c.Now()}
+			if err := st.CreateFlowRun(t.Context(), byHand); err != nil {
+				t.Fatal(err)
+			}
+			endRunsBut(t, st, c.Now(), byHand.ID)
+			c.Advance(time.Minute) // 10:04
+			tick(at(5))
+			if _, err := st.FindFlowRun(t.Context(), fl.ID, flowrun.ScheduleKey(at(4))); err != nil {
+				t.Errorf("the tick of 10:04, after the run of 10:01 ended, beside a run by hand: %v; want its run", err)
+			}
+			if got := testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("fired")); got != 2 {
+				t.Errorf("fired ticks = %v; want 2 (10:01 and 10:04)", got)
+			}
+		})
+	}
+}
+
+// endRunsBut is endRuns but for the run keep.
+func endRunsBut(t testing.TB, st store.Store, now time.Time, keep string) {
+	t.Helper()
+	runs, err := st.ListFlowRunsPage(t.Context(), store.FlowRunFilter{Unfinished: true, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.ID == keep {
+			continue
+		}
+		r.Status, r.StartedAt, r.FinishedAt = flow.StatusSucceeded, now, now
+		if err := st.UpdateFlowRun(t.Context(), r); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -1251,6 +1251,12 @@ type Store interface {
 	CountFlowItems(ctx context.Context, runID, stepID string) (map[string]int, error)
 	// FindFlowRun returns the run of flowID with the given TriggerKey.
 	FindFlowRun(ctx context.Context, flowID, triggerKey string) (*FlowRun, error)
+	// LatestScheduleRun returns the run of flowID that its schedule
+	// started last (the newest whose TriggerKey starts with "schedule:");
+	// ErrNotFound when its schedule started none. It walks the flow's
+	// runs from the newest back: its cost grows with the runs started
+	// otherwise since then, not with the flow's history.
+	LatestScheduleRun(ctx context.Context, flowID string) (*FlowRun, error)
 	// FailureStreak describes the failed runs a flow has had since it last
 	// ran well (see StreakFilter).
 	FailureStreak(ctx context.Context, f StreakFilter) (Streak, error)

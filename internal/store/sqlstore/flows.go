@@ -509,6 +509,18 @@ func (s *Store) FindFlowRun(ctx context.Context, flowID, triggerKey string) (*st
 	return r, nil
 }
 
+// LatestScheduleRun returns the run flowID's schedule started last. It
+// reads the flow's runs newest first through flow_runs_flow (flow_id,
+// created_at) and stops at the first schedule run.
+func (s *Store) LatestScheduleRun(ctx context.Context, flowID string) (*store.FlowRun, error) {
+	r, err := scanFlowRun(s.queryRow(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs
+		WHERE flow_id = ? AND trigger_key LIKE 'schedule:%' ORDER BY created_at DESC LIMIT 1`, flowID))
+	if err != nil {
+		return nil, s.fail(fmt.Sprintf("find the latest schedule run of flow %q", flowID), err)
+	}
+	return r, nil
+}
+
 // FailureStreak counts the failed runs of f.FlowID since its last run
 // that ran well. Both parts walk the flow's runs by creation time from
 // the newest back, so the work is bounded by the streak's length.
