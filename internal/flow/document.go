@@ -1,5 +1,10 @@
 package flow
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Limits of a flow document.
 const (
 	// MaxDocumentSize is the largest flow document Parse accepts, in bytes.
@@ -89,6 +94,31 @@ type Step struct {
 
 // ForEach reports whether the step runs once per item of a list.
 func (s *Step) ForEach() bool { return s.forEach != nil }
+
+// Condition is the step's if as written: the expression of ${{ }} alone,
+// true or false for a literal, and "" for a step without one.
+func (s *Step) Condition() string {
+	c := s.cond
+	switch {
+	case c == nil:
+		return ""
+	case c.kind == valLiteral:
+		return fmt.Sprint(c.lit)
+	case c.tmpl == nil:
+		return ""
+	case c.tmpl.whole:
+		return strings.TrimSpace(c.tmpl.parts[0].expr.src)
+	}
+	var b strings.Builder
+	for _, p := range c.tmpl.parts {
+		if p.expr != nil {
+			b.WriteString("${{" + p.expr.src + "}}")
+			continue
+		}
+		b.WriteString(p.text)
+	}
+	return b.String()
+}
 
 // Mode is the card's mode ("read" or "manage"); empty until the document
 // has been validated.

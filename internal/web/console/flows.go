@@ -482,6 +482,26 @@ type flowData struct {
 	// ConfirmFailing are the steps with failures in the plan the question
 	// shows: a run now fails alike.
 	ConfirmFailing []string
+	// Modes are the modes (read, manage) of the cards the steps name, by
+	// card reference; a card the server does not have has none.
+	Modes map[string]string
+}
+
+// cardModes are the modes of the cards doc's steps name, by reference.
+func (c *Console) cardModes(doc *flow.Document) map[string]string {
+	modes := map[string]string{}
+	for _, st := range doc.Steps {
+		k, ok := c.connector(st.Connector())
+		if !ok {
+			continue
+		}
+		for _, cd := range k.Cards {
+			if cd.Ref == st.Card {
+				modes[st.Card] = cd.Mode
+			}
+		}
+	}
+	return modes
 }
 
 // irreversibleStep is a step of a flow whose card cannot be undone
@@ -584,6 +604,7 @@ func (c *Console) flowPage(ctx context.Context, id string, values url.Values) (*
 		return nil, err
 	}
 	if d.Doc != nil {
+		d.Modes = c.cardModes(d.Doc)
 		if reads := d.Doc.EventReads(); len(reads) > 0 {
 			d.EventRead = &reads[0]
 		}
