@@ -572,6 +572,9 @@ func cmdConnectionsTest(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "Warning: the org does not grant these requested scopes: %s; grant them on the app's Okta API Scopes tab, then %s\n",
 				strings.Join(m, "; "), next)
 		}
+		if out.KeyRotation != "" {
+			fmt.Fprintf(e.stdout, "Key rotation: %s\n", out.KeyRotation)
+		}
 	} else {
 		verdict := "FAILED"
 		if notSignedIn(out) {

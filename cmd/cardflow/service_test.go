@@ -76,6 +76,14 @@ func TestCLIServiceConnection(t *testing.T) {
 	if _, out, _ := runCLI(t, s.vars, "connections", "show", "Robot"); !strings.Contains(out, "New public key:") {
 		t.Errorf("show during a rotation does not list the new key:\n%s", out)
 	}
+	// The test rotate-key says to run tells whether the rotation is done.
+	if code, out, errOut := runCLI(t, s.vars, "connections", "test", "Robot"); code != exitOK || !strings.Contains(out, "Key rotation: the org does not accept the new key") {
+		t.Errorf("test before the new key is on the app: exit %d\n%s%s; want ok, saying the rotation is not done", code, out, errOut)
+	}
+	s.emu.AddAppKey(t, oktaemu.DemoServiceAppID, next)
+	if code, out, errOut := runCLI(t, s.vars, "connections", "test", "Robot"); code != exitOK || !strings.Contains(out, "Key rotation: the org accepted the new key") || !strings.Contains(out, "Remove the old key") {
+		t.Errorf("test with the new key on the app: exit %d\n%s%s; want ok, saying to remove the old key", code, out, errOut)
+	}
 
 	badKey := filepath.Join(t.TempDir(), "key.pem")
 	if err := os.WriteFile(badKey, []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"), 0o600); err != nil {

@@ -183,6 +183,10 @@ type ConnectionTest struct {
 	// gains a scope granted again by a reauthorization, a service
 	// connection by its next token.
 	Auth string `json:"auth"`
+	// KeyRotation, after a passed check of a service connection whose key
+	// was being rotated, says whether the org accepted the new key (remove
+	// the old one from the app) or not yet (add the new one, keep the old).
+	KeyRotation string `json:"keyRotation,omitempty"`
 }
 
 // ConnectionDeleted answers DELETE /api/v1/connections/{id}. Revoked is

@@ -141,6 +141,11 @@ type TestResult struct {
 	// Auth is the connection's kind (store.AuthUser or store.AuthService),
 	// which decides how a missing scope is fixed.
 	Auth string
+	// KeyRotation, of a passed check of a service connection whose key is
+	// being rotated (rotate-key), says where the rotation stands and what
+	// to do next: the new key is not accepted yet (add it to the app; keep
+	// the old one), or the check switched to it (remove the old one).
+	KeyRotation string
 }
 
 // Test re-verifies a connection: it refreshes the access token
@@ -160,6 +165,9 @@ func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*Test
 		return nil, err
 	}
 	res := m.test(ctx, c)
+	if res.OK && len(c.SealedNextPrivateKey) > 0 {
+		res.KeyRotation = m.rotationAfterTest(ctx, c)
+	}
 	res.Auth = store.AuthUser
 	if c.Auth == store.AuthService {
 		res.Auth = store.AuthService

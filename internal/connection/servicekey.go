@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -186,6 +187,34 @@ func publicJWK(k *jose.JSONWebKey) (json.RawMessage, error) {
 // signingKey returns a signer for k with its kid in the header.
 func signerFor(k *jose.JSONWebKey, opts *jose.SignerOptions) (jose.Signer, error) {
 	return jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k}, opts)
+}
+
+// rotationAfterTest says where the key rotation of service connection c
+// (as read before a passed check) stands after the check, which signed
+// with the new key first: the org accepted it (the check switched to it:
+// the old key is to be removed from the app), or not yet (the check
+// signed with the old key: the new one is to be added, the old one kept).
+func (m *Manager) rotationAfterTest(ctx context.Context, c *store.Connection) string {
+	cur, err := m.Store.GetConnection(ctx, c.ID)
+	if err != nil {
+		return ""
+	}
+	oldKid, newKid := m.keyIDOf(c, c.SealedPrivateKey, fieldPrivateKey), m.keyIDOf(c, c.SealedNextPrivateKey, fieldNextPrivateKey)
+	if len(cur.SealedNextPrivateKey) == 0 {
+		return fmt.Sprintf("the org accepted the new key %s: cardflow signs with it now. Remove the old key %s from the API Services app %s (General tab › Client Credentials).",
+			newKid, oldKid, c.ClientID)
+	}
+	return fmt.Sprintf("the org does not accept the new key %s yet, so the check signed with the old key %s: the rotation is not done. Add the new key (New public key in cardflow connections show) to the API Services app %s (General tab › Client Credentials › Add key), then test again; keep the old key on the app until a test says the new one is in use.",
+		newKid, oldKid, c.ClientID)
+}
+
+// keyIDOf is the kid of a sealed JWK field of c, or "(unreadable)".
+func (m *Manager) keyIDOf(c *store.Connection, sealed []byte, field string) string {
+	k, err := m.openKey(sealed, c.ID, field)
+	if err != nil || k.KeyID == "" {
+		return "(unreadable)"
+	}
+	return k.KeyID
 }
 
 // openKey opens a sealed JWK field of connection id.

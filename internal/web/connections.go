@@ -202,7 +202,7 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := api.ConnectionTest{OK: res.OK, Status: res.Status, StatusReason: res.StatusReason, StatusReasonCode: res.StatusReasonCode, Remedy: res.Remedy,
-		MissingScopes: res.MissingScopes, MissingScopeCards: res.MissingScopeCards, Auth: res.Auth}
+		MissingScopes: res.MissingScopes, MissingScopeCards: res.MissingScopeCards, Auth: res.Auth, KeyRotation: res.KeyRotation}
 	if out.MissingScopes == nil {
 		out.MissingScopes = []string{}
 	}

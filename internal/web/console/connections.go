@@ -489,6 +489,9 @@ func (c *Console) testConnection(w http.ResponseWriter, r *http.Request, s *reqS
 			f = missingScopesFlash(how, res)
 		}
 		c.addFlash(r.Context(), s.session, f)
+		if res.KeyRotation != "" {
+			c.addFlash(r.Context(), s.session, flash{Kind: "warning", Message: "Key rotation: " + res.KeyRotation})
+		}
 	case res.Status == store.StatusPending && res.Auth != store.AuthService:
 		// Nobody has signed in yet: there is nothing to check, and
 		// nothing failed.

@@ -12,8 +12,10 @@ import (
 
 // TestBrowserRotateServiceKey rotates an active service connection's key
 // from its page: the new public key is shown to add to the app, a test
-// before the org has it keeps the connection working on the old key, and
-// once the app has it the next test switches to it and drops the old one.
+// before the org has it keeps the connection working on the old key (and
+// says the rotation is not done), and once the app has it the next test
+// switches to it and drops the old one (and says to remove it from the
+// app).
 func TestBrowserRotateServiceKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -48,14 +50,14 @@ func TestBrowserRotateServiceKey(t *testing.T) {
 
 	// The org does not know the new key yet: the connection keeps working.
 	b.click(button("Test"))
-	b.wantText("Health check passed")
+	b.wantText("Health check passed", "Key rotation: the org does not accept the new key", "keep the old key on the app")
 	if got := b.keyField("next-public-jwk").Value; got != next.Value {
 		t.Errorf("after a test the org could not pass with the new key, the new key reads %q; want it still waiting", got)
 	}
 
 	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, []byte(next.Value))
 	b.click(button("Test"))
-	b.wantText("Health check passed", "Make a new key")
+	b.wantText("Health check passed", "Make a new key", "Key rotation: the org accepted the new key", "Remove the old key")
 	if got := b.keyField("public-jwk").Value; got != next.Value {
 		t.Errorf("after the org accepted the new key, the current key reads %q; want the new one", got)
 	}
