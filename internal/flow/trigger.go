@@ -570,6 +570,9 @@ func parseCron(text string) (cron.Schedule, string) {
 	if msg := cronTokenProblem(strings.Fields(t)); msg != "" {
 		return nil, msg + fieldsText
 	}
+	if msg := cronRangeProblem(strings.Fields(t)); msg != "" {
+		return nil, msg + fieldsText
+	}
 	spec, err := cronParser.Parse(strings.Join(fields, " "))
 	if err != nil {
 		return nil, err.Error() + fieldsText
@@ -626,6 +629,76 @@ func cronTokenProblem(fields []string) string {
 				msg += `; cron has no L, W or # (the last day, the nearest weekday or the nth weekday of a month, as Quartz writes them): write the days as numbers, ranges and lists; for the first Monday of a month, run on days 1-7 ("0 2 1-7 * *") and test trigger.time.getDayOfWeek("Europe/Berlin") == 1 (0 is Sunday; your zone) in the steps' if`
 			}
 			return msg
+		}
+	}
+	return ""
+}
+
+// cronBounds are the smallest and largest value of each cron field, as
+// cron takes them (a day-of-week of 7 is Sunday, as 0 is).
+var cronBounds = [5][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}
+
+// cronUnits name a value of each cron field.
+var cronUnits = []string{"minute", "hour", "day of the month", "month", "day of the week"}
+
+// cronRangeProblem says what is wrong with a list, range or step of the
+// five fields (whose values are numbers or names, cronTokenProblem), in
+// the field's own terms rather than the parser's (end of range (8) above
+// maximum (6), of a day-of-week of 8, whose largest is 7 in cron; failed
+// to parse int from : of "MON-"); "" when it finds nothing, the parser
+// then judging the rest.
+func cronRangeProblem(fields []string) string {
+	value := func(i int, tok string) int {
+		if n, err := strconv.Atoi(tok); err == nil {
+			return n
+		}
+		return slices.Index(cronNames[i], strings.ToLower(tok)) + cronBounds[i][0]
+	}
+	for i, f := range fields {
+		lo, hi := cronBounds[i][0], cronBounds[i][1]
+		at := fmt.Sprintf("the %s field %q: ", cronFieldNames[i], f)
+		for _, el := range strings.Split(f, ",") {
+			if el == "" {
+				return at + "a list has an empty value (two commas, or a comma at an end)"
+			}
+			rng, step, hasStep := strings.Cut(el, "/")
+			if hasStep {
+				if strings.Contains(step, "/") {
+					return at + fmt.Sprintf("%q has more than one /", el)
+				}
+				if n, err := strconv.Atoi(step); err != nil || n < 1 {
+					return at + fmt.Sprintf("the step of %q is %q: write a whole number of 1 or more after the /", el, step)
+				}
+			}
+			if rng == "*" || rng == "?" {
+				continue
+			}
+			a, b, isRange := strings.Cut(rng, "-")
+			switch {
+			case starField(a) || starField(b):
+				return at + fmt.Sprintf("%q: * stands alone (or with a step, */15), never in a range", el)
+			case strings.Contains(b, "-"):
+				return at + fmt.Sprintf("%q has more than one -", el)
+			case a == "":
+				return at + fmt.Sprintf("%q has no value before its -", el)
+			case isRange && b == "":
+				return at + fmt.Sprintf("%q has no value after its -", el)
+			}
+			ends := []string{a}
+			if isRange {
+				ends = append(ends, b)
+			}
+			for _, tok := range ends {
+				switch n := value(i, tok); {
+				case n < lo:
+					return at + fmt.Sprintf("%s is below %d, the first %s (%d-%d)", tok, lo, cronUnits[i], lo, hi)
+				case n > hi:
+					return at + fmt.Sprintf("%s is above %d, the last %s (%d-%d)", tok, hi, cronUnits[i], lo, hi)
+				}
+			}
+			if isRange && value(i, a) > value(i, b) {
+				return at + fmt.Sprintf("the range %q runs backwards, and a cron range does not wrap around: write it from the smaller value to the larger, or as two ranges (e.g. %s-%d,%d-%s)", rng, a, hi, lo, b)
+			}
 		}
 	}
 	return ""

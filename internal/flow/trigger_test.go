@@ -230,7 +230,7 @@ func TestCronSundaySeven(t *testing.T) {
 		}
 	}
 	_, err := Parse([]byte("name: s\non:\n  schedule:\n    cron: \"0 2 * * 8\"\n" + triggerSteps + "inputs:\n  since: {type: string}\n"))
-	checkIssues(t, err, []wantIssue{{4, 11, "", "above maximum (6): 8; the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)"}})
+	checkIssues(t, err, []wantIssue{{4, 11, "", `cron "0 2 * * 8": the day-of-week field "8": 8 is above 7, the last day of the week (0-7); the fields are minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7, 0 and 7 being Sunday, or SUN-SAT)`}})
 }
 
 // TestZoneHints: a timezone that is no zone says what it likely meant: the
@@ -272,7 +272,21 @@ func TestTriggerParseErrors(t *testing.T) {
 		{"cron with six fields", "on:\n  schedule:\n    cron: \"0 0 2 * * *\"\n  inputs: {since: x}\n",
 			[]wantIssue{{6, 11, "", `cron "0 0 2 * * *": it has 6 fields; cron has five`}}},
 		{"cron out of range", "on:\n  schedule:\n    cron: \"61 2 * * *\"\n  inputs: {since: x}\n",
-			[]wantIssue{{6, 11, "", "above maximum"}}},
+			[]wantIssue{{6, 11, "", `cron "61 2 * * *": the minute field "61": 61 is above 59, the last minute (0-59); the fields are`}}},
+		{"cron hour out of range in a list", "on:\n  schedule:\n    cron: \"0 8,25 * * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `cron "0 8,25 * * *": the hour field "8,25": 25 is above 23, the last hour (0-23)`}}},
+		{"cron day of the month 0", "on:\n  schedule:\n    cron: \"0 2 0 * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `the day-of-month field "0": 0 is below 1, the first day of the month (1-31)`}}},
+		{"cron range backwards", "on:\n  schedule:\n    cron: \"0 22-2 * * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `the hour field "22-2": the range "22-2" runs backwards, and a cron range does not wrap around: write it from the smaller value to the larger, or as two ranges (e.g. 22-23,0-2)`}}},
+		{"cron range of names backwards", "on:\n  schedule:\n    cron: \"0 2 * NOV-FEB *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `the month field "NOV-FEB": the range "NOV-FEB" runs backwards`}}},
+		{"cron range without its end", "on:\n  schedule:\n    cron: \"0 2 * * MON-\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `the day-of-week field "MON-": "MON-" has no value after its -`}}},
+		{"cron step of zero", "on:\n  schedule:\n    cron: \"*/0 * * * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `the minute field "*/0": the step of "*/0" is "0": write a whole number of 1 or more after the /`}}},
+		{"cron list with an empty value", "on:\n  schedule:\n    cron: \"0 2,,4 * * *\"\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 11, "", `the hour field "2,,4": a list has an empty value`}}},
 		{"cron that never fires", "on:\n  schedule:\n    cron: \"0 0 30 2 *\"\n  inputs: {since: x}\n",
 			[]wantIssue{{6, 11, "", "never fires"}}},
 		{"cron with Quartz's nth weekday", "on:\n  schedule:\n    cron: \"0 2 * * MON#1\"\n  inputs: {since: x}\n",
