@@ -61,6 +61,9 @@ func TestCLIShowsDeviceNames(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "DEVICE") || !strings.Contains(out, label) {
 		t.Errorf("flows show-run --items: exit %d; want the item's device as %s\n%s%s", code, label, out, errOut)
 	}
+	if !regexp.MustCompile(regexp.QuoteMeta(label) + ` +now SUSPENDED  `).MatchString(out) {
+		t.Errorf("flows show-run --items: want the item's outcome, now SUSPENDED, beside its device\n%s", out)
+	}
 	var runs struct {
 		Runs []struct {
 			ID    string `json:"id"`

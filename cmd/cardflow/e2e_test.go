@@ -491,6 +491,11 @@ func TestCLIFlows(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "Step find:") || !strings.Contains(out, "Step suspend:") || !strings.Contains(out, `{"expand":"userSummary"`) {
 		t.Errorf("flows show-run --items: %d\n%s%s; want each step's items", code, out, errOut)
 	}
+	// Each item says what came of it: the search what it found, each
+	// suspension the device's new status.
+	if n := strings.Count(out, "  now SUSPENDED  "); n != run.Steps[1].Succeeded || !regexp.MustCompile(`  \d+ devices?  `).MatchString(out) {
+		t.Errorf("flows show-run --items: %d\n%s\nwant the search's count and %d items saying \"now SUSPENDED\" (%d)", code, out, run.Steps[1].Succeeded, n)
+	}
 	code, out, errOut = runCLI(t, s.vars, "flows", "show-run", run.ID, "--items", "--json")
 	var shown struct {
 		Steps []struct {

@@ -928,7 +928,7 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 		var t *table
 		if !o.json {
 			fmt.Fprintf(e.stdout, "\nStep %s:\n", stepID)
-			t = newTable(e.stdout, "ITEM", "STATUS", "DEVICE", "INPUT", "ERROR", "CARD RUN")
+			t = newTable(e.stdout, "ITEM", "STATUS", "DEVICE", "OUTCOME", "INPUT", "ERROR", "CARD RUN")
 		}
 		all := []any{}
 		next := "/api/v1/flow-runs/" + pathEscape(id) + "/items?" + url.Values{"step": {stepID}, "limit": {"1000"}}.Encode()
@@ -948,7 +948,7 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 				}
 				var in bytes.Buffer
 				_ = json.Compact(&in, it.Input) // valid JSON: it was decoded
-				t.row(fmt.Sprint(it.Index), it.Status, orDash(itemDevice(it)), orDash(in.String()), errText, orDash(it.RunID))
+				t.row(fmt.Sprint(it.Index), it.Status, orDash(itemDevice(it)), orDash(it.Outcome), orDash(in.String()), errText, orDash(it.RunID))
 			}
 			if t != nil {
 				t.flush()

@@ -426,6 +426,10 @@ type FlowRunItem struct {
 	// DeviceName is the display name of the device the item acted on
 	// (its input's deviceId), when the flow knew it; absent otherwise.
 	DeviceName string `json:"deviceName,omitempty"`
+	// Outcome says what its output tells in a few words ("now
+	// SUSPENDED", "already SUSPENDED: no change", "12 devices"); absent
+	// for an item without output.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // FlowRunList is GET /api/v1/flow-runs and /api/v1/flows/{id}/runs,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/store"
@@ -180,6 +181,7 @@ func (s *Server) itemPage(ctx context.Context, runID, stepID string, after, limi
 		ij := api.FlowRunItem{
 			Index: it.Index, Status: it.Status, Input: rawOrNil(it.Input), Output: rawOrNil(it.Output),
 			RunID: it.RunRef, StartedAt: timePtr(it.StartedAt), FinishedAt: timePtr(it.FinishedAt), DeviceName: it.DeviceName,
+			Outcome: card.Outcome(it.Output),
 		}
 		if it.ErrorCode != "" || it.Error != "" {
 			ij.Error = &api.Error{Code: it.ErrorCode, Message: it.Error}

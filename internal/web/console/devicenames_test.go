@@ -84,6 +84,12 @@ steps:
 	if m == nil {
 		t.Fatalf("no card run link on the item of %s", dev.ID)
 	}
+	// Each item says what came of it: the search what it found, the
+	// suspension the device's new status.
+	if !strings.Contains(page, `<td role="cell" data-label="Device">`+label+`</td>
+<td role="cell" data-label="Outcome">now SUSPENDED</td>`) || !regexp.MustCompile(`data-label="Outcome">\d+ devices?</td>`).MatchString(page) {
+		t.Errorf("the flow run's items lack their outcomes (the search's count, now SUSPENDED)\n%s", page)
+	}
 	_, page = get(t, c, e.url+"/runs?card=okta-devices/suspend-device")
 	if !strings.Contains(page, `<span class="device-name">&lt;b&gt;Uma&lt;/b&gt; &#34;phone&#34;</span>`) {
 		t.Errorf("the runs list lacks the device's name\n%s", page)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -817,6 +818,9 @@ type flowItemView struct {
 	*store.FlowItem
 	Run      string
 	DeviceID string // the input's deviceId, shown with the item's DeviceName
+	// Outcome is what the item's output tells in a few words
+	// (card.Outcome); "" without output.
+	Outcome string
 }
 
 type flowRunData struct {
@@ -923,7 +927,7 @@ func (c *Console) showFlowRun(w http.ResponseWriter, r *http.Request, s *reqStat
 			v.Next = "/flow-runs/" + url.PathEscape(run.ID) + "?" + q.Encode() + "#step-" + st.StepID
 		}
 		for _, it := range items {
-			iv := flowItemView{FlowItem: it, Run: it.RunRef, DeviceID: inputDeviceID(it.Input)}
+			iv := flowItemView{FlowItem: it, Run: it.RunRef, DeviceID: inputDeviceID(it.Input), Outcome: card.Outcome(it.Output)}
 			if iv.Run == "" {
 				if cardRuns == nil {
 					cardRuns = runsOf.byItem(ctx)
