@@ -74,6 +74,13 @@ func ParseDomain(input string, p DomainPolicy) (string, error) {
 			return n, nil
 		}
 	}
+	if o := nearTrustedOrigin(lower, p.TrustedOrigins); o != "" {
+		// The host and port of a trusted origin with another scheme, or a
+		// path: the rules of Okta's hosts below would say to drop the port
+		// (or the http://), which leads away from the org meant.
+		return "", domainErr(fmt.Sprintf("domain %s is not the trusted origin %s of that host and port (an emulated org's, served as it is)", input, o),
+			fmt.Sprintf("did you mean %s? Give the origin as it is, scheme and port, without a path", o)).WithDetail("suggestion", o)
+	}
 
 	rest := lower
 	switch {
@@ -259,6 +266,32 @@ func OriginOf(domain string) string {
 		return domain
 	}
 	return "https://" + domain
+}
+
+// nearTrustedOrigin is the trusted origin whose host and port the domain
+// in (lower case) has, with another scheme or with a path, query or
+// fragment after them; "" when it has none's.
+func nearTrustedOrigin(in string, trusted []string) string {
+	hostPort := in
+	if i := strings.Index(hostPort, "://"); i >= 0 {
+		hostPort = hostPort[i+3:]
+	}
+	if i := strings.IndexAny(hostPort, "/?#"); i >= 0 {
+		hostPort = hostPort[:i]
+	}
+	if hostPort == "" {
+		return ""
+	}
+	for _, o := range trusted {
+		n := normOrigin(o)
+		if n == "" {
+			continue
+		}
+		if _, hp, _ := strings.Cut(n, "://"); hp == hostPort {
+			return n
+		}
+	}
+	return ""
 }
 
 func domainErr(msg, remedy string) *problem.Error {
