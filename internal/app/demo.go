@@ -245,7 +245,12 @@ Single sign-on ("Sign in with SSO" in the console, or %[12]s login), same passwo
 	fmt.Fprintf(w, "  %s run okta-devices/search-devices --connection %q --input status=ACTIVE --input resultSet=first200\n", cmd, nickname)
 	fmt.Fprintf(w, "  # from the cardflow repository's directory, which holds examples/:\n")
 	fmt.Fprintf(w, "  %s flows plan examples/offboard-user-devices.yaml --input login=%s\n", cmd, oktaemu.UserLogin)
-	fmt.Fprintf(w, "  %s flows run examples/offboard-user-devices.yaml --input login=%s\n\n", cmd, oktaemu.UserLogin)
+	fmt.Fprintf(w, "  %s flows run examples/offboard-user-devices.yaml --input login=%s\n", cmd, oktaemu.UserLogin)
+	fmt.Fprintf(w, "  # unattended, on Okta events: enable a flow, then make the event that starts it:\n")
+	fmt.Fprintf(w, "  %s flows store examples/suspend-devices-left-without-users.yaml --enable\n", cmd)
+	fmt.Fprintf(w, "  curl -s -d '{\"user\":\"%s\"}' %s/_emulator/devices   # a new device of one user: note its id\n", oktaemu.UserLogin, orgURL)
+	fmt.Fprintf(w, "  curl -s -X DELETE %s/_emulator/devices/ID/users/%s   # its only user removed: the flow suspends it\n", orgURL, oktaemu.UserLogin)
+	fmt.Fprintf(w, "  %s events list\n\n", cmd)
 	if !slices.ContainsFunc(conns, func(c *store.Connection) bool { return c.Auth == store.AuthService }) {
 		printDemoService(w, cmd, orgURL)
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -55,6 +56,46 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("run a card in the demo: %d %s", code, data)
 	}
 
+	// The event commands as printed: the flow stored and enabled, a
+	// device of one user made, its user removed; the flow suspends it.
+	h.token = token
+	src, err := os.ReadFile("../../examples/suspend-devices-left-without-users.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "cardflow flows store examples/suspend-devices-left-without-users.yaml --enable\n") {
+		t.Fatalf("the demo output lacks the event flow's command:\n%s", text)
+	}
+	flowID := storeEnabledDoc(t, h, string(src))
+	enroll := regexp.MustCompile(`curl -s -d '(\{"user":"[^']+"\})' (\S+/_emulator/devices) `).FindStringSubmatch(text)
+	remove := regexp.MustCompile(`curl -s -X DELETE (\S+)/ID/(users/\S+) `).FindStringSubmatch(text)
+	if enroll == nil || remove == nil {
+		t.Fatalf("the demo output lacks the commands that make the event:\n%s", text)
+	}
+	resp, err := h.emu.Client.Post(enroll[2], "application/json", strings.NewReader(enroll[1]))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("%s: %v %v", enroll[0], resp, err)
+	}
+	var device struct{ ID string }
+	_ = json.NewDecoder(resp.Body).Decode(&device)
+	resp.Body.Close()
+	req, _ := http.NewRequest("DELETE", remove[1]+"/"+device.ID+"/"+remove[2], nil)
+	if resp, err = h.emu.Client.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("%s: %v %v", remove[0], resp, err)
+	}
+	resp.Body.Close()
+	var runs struct {
+		Runs []struct{ Status string } `json:"runs"`
+	}
+	waitFor(t, "the event's run to succeed", func() bool {
+		h.callWith(token, "GET", "/api/v1/flows/"+flowID+"/runs", nil, &runs)
+		return len(runs.Runs) == 1 && runs.Runs[0].Status == "succeeded"
+	})
+	var read runJSON
+	if code, data := h.callWith(token, "POST", "/api/v1/runs", map[string]any{"card": "okta-devices/read-device", "connection": "Demo org", "input": map[string]any{"deviceId": device.ID}}, &read); code != 201 || !strings.Contains(string(data), `"status": "SUSPENDED"`) {
+		t.Errorf("the device whose only user was removed: %d %s; want it SUSPENDED by the flow", code, data)
+	}
+
 	// Single sign-on is on, with the roles the output lists.
 	for _, w := range []string{oktaemu.AdminLogin + " cardflow admin", oktaemu.ReadOnlyLogin + " cardflow operator", oktaemu.UserLogin + " cardflow viewer", oktaemu.UnassignedLogin + " no cardflow role"} {
 		if !regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(w), " ", `\s+`)).MatchString(text) {
@@ -63,7 +104,7 @@ func TestDemo(t *testing.T) {
 	}
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(h.url + "/signin/sso")
+	resp, err = browser.Get(h.url + "/signin/sso")
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("GET /signin/sso: %v %v", resp, err)
 	}
