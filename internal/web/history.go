@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
+	"github.com/cardflow/cardflow/internal/timetext"
 )
 
 // History reads run history and the audit log; store.Store satisfies it.
@@ -140,7 +142,47 @@ func (s *Server) connectionFilter(r *http.Request, v string) (string, error) {
 	if problem.CodeOf(err) == problem.NotFound && strings.HasPrefix(strings.ToLower(v), "conn_") {
 		return v, nil
 	}
+	if problem.CodeOf(err) == problem.NotFound {
+		if gone := s.deletedNamed(r, v); gone != nil {
+			return "", gone
+		}
+	}
 	return "", err
+}
+
+// deletedNamed is the refusal of a connection filter naming the nickname
+// v of no connection now, when the audit log's deletions (the newest
+// 1000) name connections of that nickname: their events and runs keep
+// their id, which the refusal gives; nil when none is named.
+func (s *Server) deletedNamed(r *http.Request, v string) error {
+	if s.History == nil {
+		return nil
+	}
+	evs, err := s.History.ListAudit(r.Context(), store.AuditFilter{Action: store.ActionConnectionDelete, Limit: 1000})
+	if err != nil {
+		return nil
+	}
+	var gone []string
+	var ids []string
+	for _, e := range evs {
+		name, ok := strings.CutPrefix(e.InputSummary, "nickname ")
+		name = strings.TrimSuffix(name, ", if unused")
+		if !ok || e.Outcome != "success" || e.ConnectionID == "" || !strings.EqualFold(name, v) || slices.Contains(ids, e.ConnectionID) {
+			continue
+		}
+		ids = append(ids, e.ConnectionID)
+		gone = append(gone, fmt.Sprintf("%s (deleted %s by %s)", e.ConnectionID, timetext.Format(e.Time), e.Actor.String()))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	what := "a connection of that nickname was deleted: " + gone[0]
+	if len(ids) > 1 {
+		what = fmt.Sprintf("%d connections of that nickname were deleted: %s", len(ids), strings.Join(gone, ", "))
+	}
+	return problem.New(problem.NotFound, "no connection has the nickname %q now; %s", v, what).
+		WithRemedy("filter by the deleted connection's id instead, which its card runs and audit events keep (--connection %s)", ids[0]).
+		WithDetail("deletedConnections", ids).WithDetail("field", "connection")
 }
 
 // cardFilter turns a ?card= value into a card reference (CardFilter).
