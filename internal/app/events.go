@@ -507,6 +507,8 @@ func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, parti
 			cf.polled.Poll = append(cf.polled.Poll, fl.Name)
 		case card.DeliveryHookPoll:
 			cf.polled.HookPoll = append(cf.polled.HookPoll, fl.Name)
+		case card.DeliveryHook:
+			cf.polled.Hook = append(cf.polled.Hook, fl.Name)
 		}
 		if delivery == card.DeliveryPoll || delivery == card.DeliveryHookPoll {
 			cf.pollEnablings = append(cf.pollEnablings, fmt.Sprint(fl.ID, " ", enabledAt.UnixNano()))
@@ -1217,7 +1219,7 @@ func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fai
 		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake,
 		Flows: in.pollFlows}
 	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
-		Outbox: a.Outbox, Notified: a.Notifier.Wake, URLLease: hookURLLeaseFor(interval)}
+		Outbox: a.Outbox, Notified: a.Notifier.Wake, URLLease: hookURLLeaseFor(interval), Flows: in.pollFlows}
 	in.dispatcher = &events.Dispatcher{Store: a.Store, Runs: a.Flows, Now: cfg.Now,
 		Started: func(*store.FlowRun) { a.Flows.Wake() }}
 	return in

@@ -65,7 +65,7 @@ func TestHookFailureIsNotified(t *testing.T) {
 			m := waitNotification(t, received)
 			c, _ := m["connection"].(map[string]any)
 			if msg := fmt.Sprint(m["message"]); m["type"] != "events.hook_failing" || c["id"] != conn.ID ||
-				!strings.Contains(msg, "Prod devices") || !strings.Contains(msg, tt.reason) || !strings.Contains(msg, "delivery hook start no runs") {
+				!strings.Contains(msg, "Prod devices") || !strings.Contains(msg, tt.reason) || !strings.Contains(msg, "its flows with delivery hook (quarantine-on-user-removal) start no runs meanwhile") {
 				t.Errorf("notification %v; want events.hook_failing for Prod devices saying the hook %s", m, tt.reason)
 			}
 			if tt.recovers {

@@ -93,11 +93,11 @@ type Poller struct {
 	Flows func(connectionID string) PollFlows
 }
 
-// PollFlows names the enabled flows that read a connection's System Log:
-// Poll those with delivery poll, which get its events by the polls alone,
-// and HookPoll those with delivery hook+poll, which also get them by the
-// connection's event hook.
-type PollFlows struct{ Poll, HookPoll []string }
+// PollFlows names the enabled event flows of a connection by delivery:
+// Poll those with delivery poll, which get its events by the System Log
+// polls alone, HookPoll those with delivery hook+poll, which get them by
+// both, and Hook those with delivery hook, by its event hook alone.
+type PollFlows struct{ Poll, HookPoll, Hook []string }
 
 func (p *Poller) flows(connectionID string) PollFlows {
 	if p.Flows == nil {
@@ -129,6 +129,39 @@ func (pf PollFlows) startNoRuns() string {
 		return fmt.Sprintf("its flows with delivery hook+poll (%s) start runs only for the events its event hook delivers", both)
 	}
 	return "its event flows delivered by poll start no runs"
+}
+
+// hookDown says what the connection's flows do while its event hook does
+// not work: those with delivery hook start no runs, and those with
+// hook+poll get their events by the System Log polls alone.
+func (pf PollFlows) hookDown() string {
+	hook, both := nameFlows(pf.Hook), nameFlows(pf.HookPoll)
+	switch {
+	case hook != "" && both != "":
+		return fmt.Sprintf("its flows with delivery hook (%s) start no runs meanwhile, and those with delivery hook+poll (%s) get their events from the System Log polls alone", hook, both)
+	case hook != "":
+		return fmt.Sprintf("its flows with delivery hook (%s) start no runs meanwhile", hook)
+	case both != "":
+		return fmt.Sprintf("its flows with delivery hook+poll (%s) get their events from the System Log polls alone meanwhile", both)
+	}
+	return "its flows with delivery hook start no runs meanwhile (those with hook+poll get their events from the System Log polls)"
+}
+
+// hookPollNotes are the remedies' clauses about hook+poll flows, which a
+// hook notice says itself (PollFlows.hookDown), naming the flows.
+var hookPollNotes = []string{
+	"; meanwhile hook+poll flows get their events from the System Log",
+	"; flows with delivery hook+poll still get their events from the System Log",
+	" (flows with delivery hook+poll get their events from the System Log meanwhile)",
+}
+
+// withoutHookPollNote is a hook's remedy without its clause about
+// hook+poll flows, for a notice that names them.
+func withoutHookPollNote(remedy string) string {
+	for _, n := range hookPollNotes {
+		remedy = strings.Replace(remedy, n, "", 1)
+	}
+	return remedy
 }
 
 // startedNoRuns says which flows events gone at Okta unread started no

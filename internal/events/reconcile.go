@@ -50,6 +50,12 @@ type Reconciler struct {
 	// Notified, when set, is called after a notification was stored; it
 	// must not block.
 	Notified func()
+	// Flows names a connection's enabled event flows by delivery, for
+	// events.hook_failing to say which of them start no runs (delivery
+	// hook) and which get their events by the System Log polls alone
+	// (hook+poll); nil (or none named) says so of "its flows with delivery
+	// hook". It must be safe for concurrent use.
+	Flows func(connectionID string) PollFlows
 	// RetryAfter is the wait after the first failed Attempt for the same
 	// key, doubled after each further one up to RetryCap (Okta refused
 	// the hook) or OutageRetryCap (Okta did not answer, or answered 5xx);
@@ -419,8 +425,12 @@ func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.Even
 	m.Time, m.Thread = src.UpdatedAt, hookThread(src.ConnectionID)
 	m.Connection = connectionNotice(ctx, r.Store, src.ConnectionID)
 	if m.Type == notify.TypeHookFailing {
-		m.Message = fmt.Sprintf("the Okta event hook of connection %s does not work: %s; %s. Its flows with delivery hook start no runs meanwhile (hook+poll flows get their events from the System Log)",
-			m.Connection.Nickname, src.HookReason, src.HookRemedy)
+		var pf PollFlows
+		if r.Flows != nil {
+			pf = r.Flows(src.ConnectionID)
+		}
+		m.Message = fmt.Sprintf("the Okta event hook of connection %s does not work, so %s: %s; %s",
+			m.Connection.Nickname, pf.hookDown(), src.HookReason, withoutHookPollNote(src.HookRemedy))
 	} else {
 		m.Message = fmt.Sprintf("the Okta event hook of connection %s works again", m.Connection.Nickname)
 	}

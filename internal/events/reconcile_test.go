@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -493,5 +494,64 @@ func wantNotifications(t *testing.T, st store.Store, want ...string) {
 	}
 	if !slices.Equal(types, want) {
 		t.Errorf("notifications: %v; want %v", types, want)
+	}
+}
+
+// TestHookFailingNamesTheFlows: events.hook_failing of a hook deleted at
+// Okta names the connection's flows that start no runs meanwhile (delivery
+// hook) and those that get their events from the System Log polls alone
+// (hook+poll), once each: before, it said both of "its flows with delivery
+// hook" whether it had any or not, and said of hook+poll flows twice (the
+// remedy's clause and the message's own).
+func TestHookFailingNamesTheFlows(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		flows PollFlows
+		want  string
+	}{
+		{"hook+poll flows only", PollFlows{HookPoll: []string{"quarantine"}},
+			"does not work, so its flows with delivery hook+poll (quarantine) get their events from the System Log polls alone meanwhile: the event hook "},
+		{"both kinds", PollFlows{Hook: []string{"fast"}, HookPoll: []string{"quarantine", "audit"}, Poll: []string{"slow"}},
+			"does not work, so its flows with delivery hook (fast) start no runs meanwhile, and those with delivery hook+poll (quarantine, audit) get their events from the System Log polls alone: the event hook "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := newIntake(t, oktaemu.Config{Devices: 1})
+			ctx := t.Context()
+			rec, _ := notifyingReconciler(t, in)
+			rec.Flows = func(id string) PollFlows {
+				if id != connID {
+					t.Errorf("flows of %q; want %q", id, connID)
+				}
+				return tt.flows
+			}
+			src, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"})
+			if err != nil || src.HookStatus != store.HookActive {
+				t.Fatalf("reconcile: %v %+v", err, src)
+			}
+			cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
+			if _, err := cl.HookLifecycle(ctx, src.HookID, "deactivate"); err != nil {
+				t.Fatal(err)
+			}
+			if err := cl.DeleteEventHook(ctx, src.HookID); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookError {
+				t.Fatalf("check of a deleted hook: %v %+v", err, got)
+			}
+			ns, err := in.st.ListNotifications(ctx, 10)
+			if err != nil || len(ns) != 1 || ns[0].Type != notify.TypeHookFailing {
+				t.Fatalf("notifications: %v %+v; want one %s", err, ns, notify.TypeHookFailing)
+			}
+			var m notify.Message
+			if err := json.Unmarshal(ns[0].Body, &m); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(m.Message, tt.want) || !strings.HasSuffix(m.Message, "is gone from the org (deleted in the Admin Console or by another tool); nothing to do: cardflow registers a new one at its next round") {
+				t.Errorf("message:\n%s\nwant it to hold\n%s\nand end with the remedy, without its clause about hook+poll flows", m.Message, tt.want)
+			}
+			if n := strings.Count(m.Message, "hook+poll"); n != 1 {
+				t.Errorf("message says hook+poll %d times; want once:\n%s", n, m.Message)
+			}
+		})
 	}
 }
