@@ -469,6 +469,8 @@ func TestCreateValidation(t *testing.T) {
 		{"unknown connector", func(in *CreateInput) { in.Connector = "okta-users" }, problem.InvalidInput, "unknown connector"},
 		{"unknown scope", func(in *CreateInput) { in.Scopes = scopes("okta.devices.read", "okta.apps.manage") }, problem.InvalidInput, "choose from okta.devices.read, okta.devices.manage"},
 		{"no API scope", func(in *CreateInput) { in.Scopes = scopes("openid") }, problem.InvalidInput, "at least one"},
+		// A misspelt scope names the one meant.
+		{"misspelt scope", func(in *CreateInput) { in.Scopes = scopes("okta.devices.read", "okta.devices.mange") }, problem.InvalidInput, "did you mean okta.devices.manage? The scopes: okta.devices.read, okta.devices.manage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/spelling"
 )
 
 // AutoGrantedScopes returns the seven OIDC scopes an Okta OAuth app grants
@@ -79,10 +80,15 @@ func (m *Manager) selectScopes(connector string, custom *[]string) (string, []st
 		case s == "" || isAutoGranted(s):
 			continue
 		case !slices.Contains(valid, s):
-			return "", nil, problem.New(problem.InvalidInput, "unknown scope %q for connector %s", s, connector).
+			pe := problem.New(problem.InvalidInput, "unknown scope %q for connector %s", s, connector).
 				WithRemedy("choose from %s (the auto-granted scopes %s are always requested)",
 					strings.Join(valid, ", "), strings.Join(autoGrantedScopes, " ")).
 				WithDetail("field", "scopes").WithDetail("validScopes", valid)
+			if near := spelling.Closest(s, valid); len(near) > 0 {
+				pe.WithRemedy("did you mean %s? The scopes: %s (the auto-granted scopes %s are always requested)",
+					near[0], strings.Join(valid, ", "), strings.Join(autoGrantedScopes, " ")).WithDetail("suggestion", near[0])
+			}
+			return "", nil, pe
 		}
 		chosen[s] = true
 	}
