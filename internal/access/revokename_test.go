@@ -51,3 +51,17 @@ func errRemedy(err error) string {
 	}
 	return ""
 }
+
+// TestMisspeltRoleSaysWhichWasMeant: a token asked with a misspelt role
+// is refused naming the role meant, where it listed the three only.
+func TestMisspeltRoleSaysWhichWasMeant(t *testing.T) {
+	tokens := &Tokens{Store: openStore(t)}
+	_, err := tokens.Create(t.Context(), user("ada@example.com", Admin), "ci", "viewr", 0)
+	if pe, ok := problem.As(err); !ok || pe.Code != problem.InvalidInput || pe.Remedy != "did you mean viewer? The roles: viewer, operator, admin" || pe.Details["suggestion"] != "viewer" {
+		t.Errorf("Create(role viewr) = %v; want invalid input asking whether viewer was meant", err)
+	}
+	_, err = tokens.Create(t.Context(), user("ada@example.com", Admin), "ci", "boss", 0)
+	if pe, ok := problem.As(err); !ok || pe.Remedy != "use viewer, operator or admin" {
+		t.Errorf("Create(role boss) = %v; want the three roles named", err)
+	}
+}

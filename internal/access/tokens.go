@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/problem"
+	"github.com/cardflow/cardflow/internal/spelling"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/timetext"
 )
@@ -89,7 +90,11 @@ func (t *Tokens) Create(ctx context.Context, p Principal, name string, role Role
 		role = p.Role
 	}
 	if !role.Valid() {
-		return nil, problem.New(problem.InvalidInput, "unknown role %q", role).WithRemedy("use viewer, operator or admin").WithDetail("field", "role")
+		pe := problem.New(problem.InvalidInput, "unknown role %q", role).WithRemedy("use viewer, operator or admin").WithDetail("field", "role")
+		if near := spelling.Closest(string(role), []string{string(Viewer), string(Operator), string(Admin)}); len(near) > 0 {
+			pe.WithRemedy("did you mean %s? The roles: viewer, operator, admin", near[0]).WithDetail("suggestion", near[0])
+		}
+		return nil, pe
 	}
 	if !p.Role.Allows(role) {
 		return nil, problem.New(problem.Forbidden, "you have the %s role and cannot create a token with the %s role", p.Role, role).
