@@ -151,38 +151,69 @@ func (s *Server) connectionFilter(r *http.Request, v string) (string, error) {
 }
 
 // deletedNamed is the refusal of a connection filter naming the nickname
-// v of no connection now, when the audit log's deletions (the newest
-// 1000) name connections of that nickname: their events and runs keep
+// v of no connection now, when the audit log's deletions name connections
+// of that nickname (DeletedConnectionsNamed): their events and runs keep
 // their id, which the refusal gives; nil when none is named.
 func (s *Server) deletedNamed(r *http.Request, v string) error {
 	if s.History == nil {
 		return nil
 	}
-	evs, err := s.History.ListAudit(r.Context(), store.AuditFilter{Action: store.ActionConnectionDelete, Limit: 1000})
+	gone := DeletedConnectionsNamed(r.Context(), s.History, v)
+	if len(gone) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, d := range gone {
+		ids = append(ids, d.ID)
+	}
+	return problem.New(problem.NotFound, "no connection has the nickname %q now; %s", v, DeletedText(gone)).
+		WithRemedy("filter by the deleted connection's id instead, which its card runs and audit events keep (--connection %s)", ids[0]).
+		WithDetail("deletedConnections", ids).WithDetail("field", "connection")
+}
+
+// DeletedConnection is a deleted connection as the audit log's deletion
+// names it: its id, when and by whom.
+type DeletedConnection struct {
+	ID string
+	At time.Time
+	By string
+}
+
+// DeletedConnectionsNamed returns the connections of the nickname v
+// (ignoring case) that the newest 1000 connection.delete events deleted,
+// newest first; none when the audit log cannot be read.
+func DeletedConnectionsNamed(ctx context.Context, audit interface {
+	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
+}, v string) []DeletedConnection {
+	evs, err := audit.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionDelete, Limit: 1000})
 	if err != nil {
 		return nil
 	}
-	var gone []string
-	var ids []string
+	var out []DeletedConnection
 	for _, e := range evs {
 		name, ok := strings.CutPrefix(e.InputSummary, "nickname ")
 		name = strings.TrimSuffix(name, ", if unused")
-		if !ok || e.Outcome != "success" || e.ConnectionID == "" || !strings.EqualFold(name, v) || slices.Contains(ids, e.ConnectionID) {
+		if !ok || e.Outcome != "success" || e.ConnectionID == "" || !strings.EqualFold(name, v) ||
+			slices.ContainsFunc(out, func(d DeletedConnection) bool { return d.ID == e.ConnectionID }) {
 			continue
 		}
-		ids = append(ids, e.ConnectionID)
-		gone = append(gone, fmt.Sprintf("%s (deleted %s by %s)", e.ConnectionID, timetext.Format(e.Time), e.Actor.String()))
+		out = append(out, DeletedConnection{ID: e.ConnectionID, At: e.Time, By: e.Actor.String()})
 	}
-	if len(ids) == 0 {
-		return nil
+	return out
+}
+
+// DeletedText says which connections of a nickname were deleted: "a
+// connection of that nickname was deleted: ID (deleted TIME by WHO)", or
+// "N connections of that nickname were deleted: ...".
+func DeletedText(gone []DeletedConnection) string {
+	var each []string
+	for _, d := range gone {
+		each = append(each, fmt.Sprintf("%s (deleted %s by %s)", d.ID, timetext.Format(d.At), d.By))
 	}
-	what := "a connection of that nickname was deleted: " + gone[0]
-	if len(ids) > 1 {
-		what = fmt.Sprintf("%d connections of that nickname were deleted: %s", len(ids), strings.Join(gone, ", "))
+	if len(gone) == 1 {
+		return "a connection of that nickname was deleted: " + each[0]
 	}
-	return problem.New(problem.NotFound, "no connection has the nickname %q now; %s", v, what).
-		WithRemedy("filter by the deleted connection's id instead, which its card runs and audit events keep (--connection %s)", ids[0]).
-		WithDetail("deletedConnections", ids).WithDetail("field", "connection")
+	return fmt.Sprintf("%d connections of that nickname were deleted: %s", len(gone), strings.Join(each, ", "))
 }
 
 // cardFilter turns a ?card= value into a card reference (CardFilter).

@@ -287,10 +287,6 @@ func (c *Console) unknownCard(r *http.Request, v string, err error) *filterError
 	return fe
 }
 
-// unknownConnection is the answer of a list page (runs or events) to a
-// connection filter that names no connection (a nickname that no
-// connection has; the runs of a deleted connection are asked for by its
-// id): the nearest nickname, and the Connections page.
 // connectionFilter resolves a list's connection filter v, by id or
 // nickname: the connection's id and nickname, or the filterError of an
 // unknown one (list names the list, for its message). An id no connection
@@ -310,6 +306,12 @@ func (c *Console) connectionFilter(r *http.Request, v, list string) (id, nicknam
 	return v, "", fe, err
 }
 
+// unknownConnection is the answer of a list page (runs, events, audit) to
+// a connection filter that names no connection (a nickname that no
+// connection has; the records of a deleted connection are asked for by
+// its id): the deleted connections of that nickname, linking to the list
+// of the newest one's id, else the nearest nickname and the Connections
+// page.
 func (c *Console) unknownConnection(r *http.Request, v, list string) (*filterError, error) {
 	vs, err := c.Connections.List(r.Context())
 	if err != nil {
@@ -317,6 +319,15 @@ func (c *Console) unknownConnection(r *http.Request, v, list string) (*filterErr
 	}
 	fe := &filterError{Message: fmt.Sprintf("No connection has the id or nickname %q.", v),
 		Remedy: "Check the nickname, or pick the connection on the Connections page: its page links to its " + list + "."}
+	if c.Audit != nil {
+		if gone := web.DeletedConnectionsNamed(r.Context(), c.Audit, v); len(gone) > 0 {
+			// Its records are kept under its id.
+			fe.Message = fmt.Sprintf("No connection has the nickname %q now: %s.", v, web.DeletedText(gone))
+			fe.Remedy = "Filter by the deleted connection's id, which its records keep."
+			fe.Suggestion, fe.SuggestionText = listURL(r, "connection", gone[0].ID), gone[0].ID
+			return fe, nil
+		}
+	}
 	lower := make([]string, len(vs))
 	for i, cv := range vs {
 		lower[i] = strings.ToLower(cv.Nickname)
