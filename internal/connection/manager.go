@@ -468,8 +468,21 @@ func (m *Manager) Reauthorize(ctx context.Context, idOrNickname string, sel *Sco
 			return authURL, nil
 		}
 	}
-	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionReauthorize, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin}, err)
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionReauthorize, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
+		InputSummary: selectionAsked(sel)}, err)
 	return "", err
+}
+
+// selectionAsked is how a refused reauthorization's audit event names the
+// scopes asked for, as they were given (a misspelt one among them).
+func selectionAsked(sel *ScopeSelection) string {
+	switch {
+	case sel == nil:
+		return "the previous scopes"
+	case sel.Mode == ScopeModeCustom || len(sel.Scopes) > 0:
+		return truncate(fmt.Sprintf("%s scopes %s", truncate(sel.Mode, 40), strings.Join(sel.Scopes, " ")), 300)
+	}
+	return truncate(sel.Mode, 40) + " scopes"
 }
 
 // Get returns one connection by id or nickname.
