@@ -6,6 +6,22 @@ import (
 	"unicode"
 )
 
+// orgAsked is how a refused creation's audit event names the org and app
+// asked for: ", domain D, client ID C", each only when it is valid (a
+// domain's normal form), since a refused one may hold what was pasted with
+// it (a password in a domain's user information, the secret beside a
+// client ID); "" for neither.
+func (m *Manager) orgAsked(domain, clientID string) string {
+	out := ""
+	if d, err := ParseDomain(strings.TrimSpace(domain), m.Policy); err == nil {
+		out += ", domain " + d
+	}
+	if id := strings.TrimSpace(clientID); clientIDFault(id) == "" {
+		out += ", client ID " + id
+	}
+	return out
+}
+
 // maxClientID is the longest client ID accepted.
 const maxClientID = 255
 

@@ -322,7 +322,7 @@ func (m *Manager) Create(ctx context.Context, in CreateInput, actor store.Actor)
 	v, u, err := m.create(ctx, in, actor)
 	if err != nil {
 		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionCreate,
-			InputSummary: "nickname " + truncate(in.Nickname, 100)}, err)
+			InputSummary: "nickname " + truncate(in.Nickname, 100) + m.orgAsked(in.Domain, in.ClientID)}, err)
 	}
 	return v, u, err
 }

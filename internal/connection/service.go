@@ -70,7 +70,7 @@ func (m *Manager) CreateService(ctx context.Context, in ServiceInput, actor stor
 	v, jwk, err := m.createService(ctx, in, actor)
 	if err != nil {
 		m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionCreate,
-			InputSummary: "service connection, nickname " + truncate(in.Nickname, 100)}, err)
+			InputSummary: "service connection, nickname " + truncate(in.Nickname, 100) + m.orgAsked(in.Domain, in.ClientID)}, err)
 	}
 	return v, jwk, err
 }
