@@ -885,9 +885,13 @@ func printFlowRun(w io.Writer, r *api.FlowRun) {
 	if text := r.RerunWhenActive.Text(r.ID); text != "" {
 		fmt.Fprintf(w, "Rerun:   %s\n", text)
 	}
-	t := newTable(w, "STEP", "STATUS", "ITEMS", "SUCCEEDED", "FAILED", "SKIPPED", "NOT RUN", "ERROR")
+	t := newTable(w, "STEP", "STATUS", "ITEMS", "SUCCEEDED", "CHANGED", "FAILED", "SKIPPED", "NOT RUN", "ERROR")
 	for _, s := range r.Steps {
-		t.row(s.ID, s.Status, fmt.Sprint(s.Items), fmt.Sprint(s.Succeeded), fmt.Sprint(s.Failed), fmt.Sprint(s.Skipped), fmt.Sprint(s.NotRun), orDash(s.Error))
+		changed := "-" // the step's cards do not say (a read), or it runs
+		if s.Changed != nil {
+			changed = fmt.Sprint(*s.Changed)
+		}
+		t.row(s.ID, s.Status, fmt.Sprint(s.Items), fmt.Sprint(s.Succeeded), changed, fmt.Sprint(s.Failed), fmt.Sprint(s.Skipped), fmt.Sprint(s.NotRun), orDash(s.Error))
 	}
 	t.flush()
 }

@@ -43,6 +43,7 @@ func TestCLINotRunItems(t *testing.T) {
 		Succeeded     int    `json:"succeeded"`
 		Failed        int    `json:"failed"`
 		NotRun        int    `json:"notRun"`
+		Changed       *int   `json:"changed"`
 		RateLimitWait string `json:"rateLimitWait"`
 	}
 	var run struct {
@@ -73,6 +74,11 @@ func TestCLINotRunItems(t *testing.T) {
 	if st.Status != "canceled" || st.Failed != 0 || st.Succeeded < 1 || st.NotRun < 1 || st.Succeeded+st.NotRun != st.Items {
 		t.Fatalf("suspend step with --json: %+v; want canceled, none failed, the items not done not run", st)
 	}
+	// Each suspension done changed its device; the search changes none,
+	// and says nothing of changes.
+	if st.Changed == nil || *st.Changed != st.Succeeded || run.Steps[0].Changed != nil {
+		t.Errorf("changed of the steps with --json: find %v, suspend %v; want none for the search and %d for the suspensions", run.Steps[0].Changed, st.Changed, st.Succeeded)
+	}
 	code, out, errOut = runCLI(t, s.vars, "flows", "show-run", started.ID)
 	if code != exitOK {
 		t.Fatalf("flows show-run: exit %d\n%s%s", code, out, errOut)
@@ -86,8 +92,8 @@ func TestCLINotRunItems(t *testing.T) {
 			row = f
 		}
 	}
-	wantHeader := []string{"STEP", "STATUS", "ITEMS", "SUCCEEDED", "FAILED", "SKIPPED", "NOT", "RUN", "ERROR"}
-	wantRow := []string{"suspend", "canceled", strconv.Itoa(st.Items), strconv.Itoa(st.Succeeded), "0", "0", strconv.Itoa(st.NotRun), "the"}
+	wantHeader := []string{"STEP", "STATUS", "ITEMS", "SUCCEEDED", "CHANGED", "FAILED", "SKIPPED", "NOT", "RUN", "ERROR"}
+	wantRow := []string{"suspend", "canceled", strconv.Itoa(st.Items), strconv.Itoa(st.Succeeded), strconv.Itoa(st.Succeeded), "0", "0", strconv.Itoa(st.NotRun), "the"}
 	if !slices.Equal(header, wantHeader) || len(row) < len(wantRow) || !slices.Equal(row[:len(wantRow)], wantRow) {
 		t.Errorf("flows show-run:\n%s\nwant the suspend step's row to start %q under %q", out, wantRow, wantHeader)
 	}

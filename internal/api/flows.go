@@ -397,8 +397,13 @@ type FlowRunStep struct {
 	// NotRun counts the items of a finished step that did not run: a
 	// canceled run never started them or stopped them before their card
 	// sent its call (a failed run never reached them). None is recorded.
-	NotRun int    `json:"notRun"`
-	Error  string `json:"error,omitempty"`
+	NotRun int `json:"notRun"`
+	// Changed counts the items of a finished step whose card changed
+	// their device (suspended it, deleted it, ...); absent while the step
+	// runs, when its cards' outputs do not say (read cards, Custom API
+	// Action) and for steps stored before cardflow counted it.
+	Changed *int   `json:"changed,omitempty"`
+	Error   string `json:"error,omitempty"`
 	// RateLimitWait is how long a card of the step last waited for the
 	// org's rate limit, while the step runs in the answering server.
 	RateLimitWait string     `json:"rateLimitWait,omitempty"`

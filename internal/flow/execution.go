@@ -659,6 +659,7 @@ func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
 	default:
 		res.Status = StatusSucceeded
 	}
+	res.Changed = changedItems(outcomes)
 	x.noteChanges(st, outcomes)
 	if st.forEach != nil {
 		x.steps[st.ID] = map[string]any{"outputs": outputs}
@@ -672,6 +673,32 @@ func (x *execution) finish(st *Step, outcomes []*itemOutcome) *stepOutcome {
 	return &stepOutcome{result: res, items: outcomes}
 }
 
+// changedItems counts the succeeded items whose output says their card
+// changed the device (changed or deleted true); nil when no succeeded
+// item's output says either way (a read card, Custom API Action).
+func changedItems(outcomes []*itemOutcome) *int {
+	n, known := 0, false
+	for _, o := range outcomes {
+		if o == nil || o.status != StatusSucceeded {
+			continue
+		}
+		out, _ := o.output.(map[string]any)
+		for _, key := range []string{"changed", "deleted"} {
+			if v, ok := out[key].(bool); ok {
+				known = true
+				if v {
+					n++
+				}
+				break
+			}
+		}
+	}
+	if !known {
+		return nil
+	}
+	return &n
+}
+
 // saveStep persists a finished step (nothing for a plan).
 func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, started time.Time) error {
 	if x.plan {
@@ -680,7 +707,7 @@ func (x *execution) saveStep(ctx context.Context, st *Step, out *stepOutcome, st
 	s := StepState{
 		RunID: x.runID, StepID: st.ID, Status: out.result.Status,
 		Items: out.result.Items, Succeeded: out.result.Succeeded, Failed: out.result.Failed, Skipped: out.result.Skipped,
-		Error: out.result.Error, StartedAt: started, FinishedAt: x.r.now(),
+		Changed: out.result.Changed, Error: out.result.Error, StartedAt: started, FinishedAt: x.r.now(),
 	}
 	// The step's output is not saved with it: it is its items' outputs,
 	// saved with the items (a big search output is kept once).
@@ -701,7 +728,7 @@ func (x *execution) saveCanceled(ctx context.Context, st *Step, outcomes []*item
 		return ErrCanceled
 	}
 	s := StepState{RunID: x.runID, StepID: st.ID, Status: StatusCanceled, Items: len(outcomes),
-		Error: StepCanceledError, StartedAt: started, FinishedAt: x.r.now()}
+		Changed: changedItems(outcomes), Error: StepCanceledError, StartedAt: started, FinishedAt: x.r.now()}
 	for _, o := range outcomes {
 		if o == nil {
 			continue

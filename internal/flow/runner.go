@@ -81,6 +81,9 @@ type StepResult struct {
 	Succeeded int
 	Failed    int
 	Skipped   int
+	// Changed counts the items whose card changed their device; nil when
+	// the outputs do not say (StepState.Changed).
+	Changed *int
 	// Error says why the step failed or was skipped (for people; the
 	// items' own errors are in the StateStore).
 	Error string

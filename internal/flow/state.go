@@ -90,6 +90,11 @@ type StepState struct {
 	Succeeded int
 	Failed    int
 	Skipped   int
+	// Changed counts the items whose card changed their device (its
+	// output says changed or deleted); nil when the step's outputs do not
+	// say (read cards, Custom API Action, no item succeeded), while it
+	// runs, and for steps stored by earlier versions.
+	Changed *int
 	// Output is not written by the runner (a step's output is its items'
 	// outputs, saved with them); runs stored by earlier versions have it.
 	Output     json.RawMessage

@@ -726,13 +726,16 @@ func ReceiverDigest(url string) string {
 
 // FlowStep is the persisted state of one step of a flow run.
 type FlowStep struct {
-	RunID      string
-	StepID     string
-	Status     string // "pending", "running", "succeeded", "failed", "skipped"
-	Items      int
-	Succeeded  int
-	Failed     int
-	Skipped    int
+	RunID     string
+	StepID    string
+	Status    string // "pending", "running", "succeeded", "failed", "skipped"
+	Items     int
+	Succeeded int
+	Failed    int
+	Skipped   int
+	// Changed counts the items whose card changed their device; nil when
+	// unknown (flow.StepState.Changed).
+	Changed    *int
 	Output     json.RawMessage // not written by the runner (the items hold the outputs); runs stored by earlier versions have it
 	Error      string
 	StartedAt  time.Time

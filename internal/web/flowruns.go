@@ -120,7 +120,7 @@ func (s *Server) flowRunJSON(ctx context.Context, run *store.FlowRun, limit int)
 	for _, js := range order {
 		if st, ok := byID[js.ID]; ok {
 			js.Status, js.Items, js.Succeeded, js.Failed, js.Skipped = st.Status, st.Items, st.Succeeded, st.Failed, st.Skipped
-			js.NotRun = st.NotRun()
+			js.NotRun, js.Changed = st.NotRun(), st.Changed
 			js.Error, js.StartedAt, js.FinishedAt = st.Error, timePtr(st.StartedAt), timePtr(st.FinishedAt)
 			if withItems && single[js.ID] {
 				// Runs stored by earlier versions keep the step's output.

@@ -778,7 +778,7 @@ func (s *Store) CancelFlowRun(ctx context.Context, id string, by store.Actor, re
 }
 
 const flowStepCols = `run_id, step_id, status, items, succeeded, failed, skipped,
-	output, error, started_at, finished_at`
+	output, error, started_at, finished_at, changed`
 
 // PutFlowStep creates or replaces the step's state, fenced by owner
 // (unless ""). Steps keep the order in which they were first put.
@@ -787,21 +787,29 @@ func (s *Store) PutFlowStep(ctx context.Context, owner string, step *store.FlowS
 	// The row is a SELECT's, so that the fence's condition can keep it
 	// from being written: an upsert writes nothing then.
 	res, err := s.exec(ctx, s.db, `INSERT INTO flow_steps (`+flowStepCols+`, seq)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			(SELECT COALESCE(MAX(seq), 0) + 1 FROM flow_steps WHERE run_id = ?)
 		WHERE `+cond+`
 		ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, items = excluded.items,
 			succeeded = excluded.succeeded, failed = excluded.failed, skipped = excluded.skipped,
 			output = excluded.output, error = excluded.error,
-			started_at = excluded.started_at, finished_at = excluded.finished_at`,
+			started_at = excluded.started_at, finished_at = excluded.finished_at, changed = excluded.changed`,
 		append([]any{step.RunID, step.StepID, step.Status, step.Items, step.Succeeded, step.Failed, step.Skipped,
-			raw(step.Output), step.Error, ts(step.StartedAt), ts(step.FinishedAt), step.RunID}, fence...)...)
+			raw(step.Output), step.Error, ts(step.StartedAt), ts(step.FinishedAt), nullInt(step.Changed), step.RunID}, fence...)...)
 	if err == nil && owner != "" {
 		if err = affected(res); errors.Is(err, store.ErrNotFound) {
 			err = s.notHeld(ctx, s.db, step.RunID)
 		}
 	}
 	return s.fail(fmt.Sprintf("put flow step %q", step.StepID), err)
+}
+
+// nullInt is n as a column value: NULL for nil.
+func nullInt(n *int) any {
+	if n == nil {
+		return nil
+	}
+	return *n
 }
 
 // fence is the condition (and its arguments) that a write for owner of
@@ -824,9 +832,14 @@ func (s *Store) ListFlowSteps(ctx context.Context, runID string) ([]*store.FlowS
 		var step store.FlowStep
 		var output sql.NullString
 		var started, finished int64
+		var changed sql.NullInt64
 		if err := sc.Scan(&step.RunID, &step.StepID, &step.Status, &step.Items, &step.Succeeded, &step.Failed, &step.Skipped,
-			&output, &step.Error, &started, &finished); err != nil {
+			&output, &step.Error, &started, &finished, &changed); err != nil {
 			return nil, err
+		}
+		if changed.Valid {
+			n := int(changed.Int64)
+			step.Changed = &n
 		}
 		step.Output = fromRaw(output)
 		step.StartedAt, step.FinishedAt = fromTS(started), fromTS(finished)

@@ -282,6 +282,8 @@ func testFlowStep(t *testing.T, open func(t *testing.T) store.Store) {
 	noErr(t, s.PutFlowStep(ctx, "", steps[0]), "PutFlowStep(replace)")
 	steps[1].Status, steps[1].Items, steps[1].Succeeded, steps[1].Failed, steps[1].Skipped = "failed", 10, 7, 2, 1
 	steps[1].Error = "2 items failed"
+	changed := 5 // of the 7 succeeded; the read step "stale" keeps no count
+	steps[1].Changed = &changed
 	noErr(t, s.PutFlowStep(ctx, "", steps[1]), "PutFlowStep(replace)")
 
 	got, err := s.ListFlowSteps(ctx, "r1")

@@ -84,6 +84,12 @@ steps:
 	if m == nil {
 		t.Fatalf("no card run link on the item of %s", dev.ID)
 	}
+	// The suspend step counts the devices it changed, every one it
+	// suspended; the search step says nothing of changes.
+	if c := regexp.MustCompile(`(\d+) items?: (\d+) succeeded \((\d+) changed (its|their) devices?\)`).FindStringSubmatch(page); c == nil || c[2] != c[3] ||
+		strings.Count(page, " changed ") != 1 {
+		t.Errorf("the flow run's steps: want the suspend step alone to count its changes, all of its succeeded items\n%s", page)
+	}
 	// Each item says what came of it: the search what it found, the
 	// suspension the device's new status.
 	if !strings.Contains(page, `<td role="cell" data-label="Device">`+label+`</td>

@@ -798,6 +798,21 @@ func (c *Console) startFlow(w http.ResponseWriter, r *http.Request, s *reqState)
 
 // flowStepView is one step of a flow run with its items and, while it
 // runs here, its live progress.
+// ChangedText says how many of the step's items changed their device
+// ("3 changed their devices", "none changed its device"); "" when the
+// step's cards do not say.
+func (v flowStepView) ChangedText() string {
+	switch {
+	case v.Changed == nil:
+		return ""
+	case *v.Changed == 0:
+		return "none changed its device"
+	case *v.Changed == 1:
+		return "1 changed its device"
+	}
+	return fmt.Sprintf("%d changed their devices", *v.Changed)
+}
+
 type flowStepView struct {
 	*store.FlowStep
 	ItemList []flowItemView
