@@ -34,3 +34,6 @@ func TestChangedItems(t *testing.T) {
 		}
 	}
 }
+
+// changedN is a step's count of changed items, as StepResult holds it.
+func changedN(n int) *int { return &n }

@@ -57,7 +57,7 @@ func TestRunForEach300(t *testing.T) {
 	}
 	want := &RunResult{ID: "run1", Status: "succeeded", Steps: []StepResult{
 		{ID: "find", Status: "succeeded", Items: 1, Succeeded: 1},
-		{ID: "suspend", Status: "succeeded", Items: 300, Succeeded: 300},
+		{ID: "suspend", Status: "succeeded", Items: 300, Succeeded: 300, Changed: changedN(300)},
 	}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
@@ -145,7 +145,7 @@ steps:
 	}
 	want := &RunResult{ID: "r", Status: StatusSucceeded, Steps: []StepResult{
 		{ID: "find", Status: StatusSucceeded, Items: 1, Succeeded: 1},
-		{ID: "suspend", Status: StatusSucceeded, Items: 8, Succeeded: 3, Skipped: 5},
+		{ID: "suspend", Status: StatusSucceeded, Items: 8, Succeeded: 3, Skipped: 5, Changed: changedN(3)},
 		{ID: "read", Status: StatusSkipped, Items: 1, Skipped: 1},
 		{ID: "after-read", Status: StatusSkipped, Error: `not run: it uses the output of step "read", which was skipped by its if`},
 		{ID: "count", Status: StatusSucceeded, Items: 1, Succeeded: 1},
@@ -205,7 +205,7 @@ steps:
 	}
 	want := &RunResult{ID: "r", Status: StatusFailed, Steps: []StepResult{
 		{ID: "find", Status: StatusSucceeded, Items: 1, Succeeded: 1},
-		{ID: "suspend", Status: StatusFailed, Items: 10, Succeeded: 8, Failed: 2,
+		{ID: "suspend", Status: StatusFailed, Items: 10, Succeeded: 8, Failed: 2, Changed: changedN(8),
 			Error: "2 of 10 items failed; first: item 3: device guo0005: the org answered 500", FirstErrorCode: "upstream_error"},
 		{ID: "serial", Status: StatusFailed, Items: 10, Failed: 10,
 			Error: `10 of 10 items failed; first: item 0: input.deviceId: ${{ item.profile.serialNumber }}: no such key: serialNumber (Okta leaves out a field a device or user does not have, so item.profile.serialNumber is there on some items only: test has(item.profile.serialNumber) first, e.g. has(item.profile.serialNumber) && ...)`, FirstErrorCode: "invalid_input"},
@@ -623,7 +623,7 @@ steps:
 	// Items 4 and 304 (ACTIVE devices) call their card; 599's input
 	// names a field its device does not have (no serial number: it fails
 	// before its card is called); the 597 others are skipped.
-	want := StepResult{ID: "suspend", Status: StatusFailed, Items: 600, Succeeded: 2, Failed: 1, Skipped: 597, FirstErrorCode: "invalid_input"}
+	want := StepResult{ID: "suspend", Status: StatusFailed, Items: 600, Succeeded: 2, Failed: 1, Skipped: 597, Changed: changedN(2), FirstErrorCode: "invalid_input"}
 	if diff := cmp.Diff(want, res.Steps[1], cmpopts.IgnoreFields(StepResult{}, "Error")); diff != "" {
 		t.Errorf("step result (-want +got):\n%s", diff)
 	}
