@@ -300,7 +300,15 @@ func (c *Console) auth(h authedFunc) http.Handler {
 				if r.URL.RawQuery != "" {
 					next += "?" + r.URL.RawQuery
 				}
-				http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
+				to := "/signin?next=" + url.QueryEscape(next)
+				if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
+					// A session this browser held has ended (expired, idle,
+					// signed out elsewhere, revoked): the sign-in page says
+					// so, where it came up without a word.
+					c.setCookie(w, r, sessionCookie, "", -1)
+					to += "&ended=1"
+				}
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			if r.Pattern == "POST /signout" {

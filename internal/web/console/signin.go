@@ -32,7 +32,9 @@ type signinData struct {
 	Token     string // the sign-in form's anti-forgery value
 	Error     string
 	SignedOut bool
-	SSO       bool
+	// Ended: the browser came with a session that has ended.
+	Ended bool
+	SSO   bool
 }
 
 // signinPage shows the sign-in form, or sends a signed-in browser on.
@@ -42,7 +44,7 @@ func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	c.showSignin(w, r, http.StatusOK, signinData{Next: next, SignedOut: r.URL.Query().Get("signedout") == "1"})
+	c.showSignin(w, r, http.StatusOK, signinData{Next: next, SignedOut: r.URL.Query().Get("signedout") == "1", Ended: r.URL.Query().Get("ended") == "1"})
 }
 
 func (c *Console) showSignin(w http.ResponseWriter, r *http.Request, status int, d signinData) {
