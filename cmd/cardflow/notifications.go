@@ -34,7 +34,7 @@ func cmdNotificationsTest(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	} else {
-		t := newTable(e.stdout, "RECEIVER", "BODY", "RESULT")
+		t := newTable(e.stdout, "RECEIVER", "BODY", "RESULT", "WAITING")
 		for _, r := range out.Receivers {
 			result := "took the test message"
 			switch {
@@ -43,7 +43,11 @@ func cmdNotificationsTest(ctx context.Context, e *env, args []string) error {
 			case !r.Delivered:
 				result = "refused: " + r.Error
 			}
-			t.row(r.Receiver, r.Body, result)
+			waiting := "-"
+			if r.Waiting > 0 && r.WaitingSince != nil {
+				waiting = fmt.Sprintf("%d since %s", r.Waiting, when(*r.WaitingSince))
+			}
+			t.row(r.Receiver, r.Body, result, waiting)
 		}
 		t.flush()
 	}

@@ -1,5 +1,7 @@
 package api
 
+import "time"
+
 // NotificationTest answers POST /api/v1/notifications/test: how each
 // notification receiver of the server that answered took a test message.
 type NotificationTest struct {
@@ -21,4 +23,10 @@ type NotificationTestResult struct {
 	Unreached bool   `json:"unreached,omitempty"`
 	Status    int    `json:"status,omitempty"`
 	Remedy    string `json:"remedy,omitempty"`
+	// Waiting is how many notifications wait in the outbox for the
+	// receiver, the oldest made at WaitingSince; LastError is why the
+	// latest attempt at one of them failed. Left out when none waits.
+	Waiting      int        `json:"waiting,omitempty"`
+	WaitingSince *time.Time `json:"waitingSince,omitempty"`
+	LastError    string     `json:"lastError,omitempty"`
 }

@@ -131,10 +131,20 @@ func (t notificationTester) Receivers() int { return len(t.sender.Receivers) }
 
 func (t notificationTester) Test(ctx context.Context, by string) []web.NotificationResult {
 	results := t.sender.Test(ctx, by)
+	// What waits for each receiver: a receiver that refuses the test has
+	// not had those either, and they tell since when.
+	waiting := map[string]store.NotificationBacklog{}
+	if bs, err := t.sender.Store.NotificationBacklogs(ctx); err == nil {
+		for _, b := range bs {
+			waiting[b.Receiver] = b
+		}
+	}
 	out := make([]web.NotificationResult, len(results))
 	for i, r := range results {
+		b := waiting[r.Receiver.Digest()]
 		out[i] = web.NotificationResult{Receiver: r.Receiver.String(), Body: r.Receiver.Body(), Err: r.Err,
-			Unreached: r.Err != nil && notify.Unreached(r.Err), TimedOut: r.Err != nil && notify.TimedOut(r.Err), Status: notify.AnswerStatus(r.Err)}
+			Unreached: r.Err != nil && notify.Unreached(r.Err), TimedOut: r.Err != nil && notify.TimedOut(r.Err), Status: notify.AnswerStatus(r.Err),
+			Waiting: b.Waiting, WaitingSince: b.Since, LastError: b.LastError}
 	}
 	return out
 }

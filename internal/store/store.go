@@ -692,6 +692,16 @@ func (p Purged) Empty() bool { return p == Purged{} }
 // Notification is one message of the outbox to one receiver: the pair
 // (ID, Receiver) is unique, and ID is the same for every receiver of a
 // message.
+// NotificationBacklog is what waits in the outbox for one receiver: Waiting
+// messages not delivered yet, the oldest made at Since; LastError is why
+// the latest failed attempt at one of them failed ("" when none was tried).
+type NotificationBacklog struct {
+	Receiver  string
+	Waiting   int
+	Since     time.Time
+	LastError string
+}
+
 type Notification struct {
 	ID string
 	// Receiver names the receiver by ReceiverDigest of its URL: the URL
@@ -1303,6 +1313,11 @@ type Store interface {
 	ClaimNotification(ctx context.Context, owner string, receivers []string, ttl time.Duration, now time.Time) (*Notification, error)
 	UpdateNotification(ctx context.Context, n *Notification) error
 	ListNotifications(ctx context.Context, limit int) ([]*Notification, error)
+	// NotificationBacklogs says, of each receiver (by digest) that has
+	// messages not delivered yet, how many, since when, and the last
+	// error of its latest failed attempt; receivers with none are left
+	// out. It reads the undelivered messages only.
+	NotificationBacklogs(ctx context.Context) ([]NotificationBacklog, error)
 
 	// Rate budgets. UpdateRateBudget calls fn with the budget named key
 	// (Key set and every other field zero when none is stored) and stores

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -34,6 +35,12 @@ type NotificationResult struct {
 	// Status is the HTTP status of the receiver's answer, 0 when none
 	// came.
 	Status int
+	// Waiting is how many notifications wait in the outbox for the
+	// receiver (not delivered yet), the oldest made at WaitingSince;
+	// LastError says why the latest attempt at one of them failed.
+	Waiting      int
+	WaitingSince time.Time
+	LastError    string
 }
 
 // Remedy is what to do about a receiver that did not take the test
@@ -96,7 +103,12 @@ func (s *Server) testNotifications(w http.ResponseWriter, r *http.Request) {
 	}
 	out := api.NotificationTest{Receivers: make([]api.NotificationTestResult, len(results))}
 	for i, res := range results {
-		out.Receivers[i] = api.NotificationTestResult{Receiver: res.Receiver, Body: res.Body, Delivered: res.Err == nil}
+		out.Receivers[i] = api.NotificationTestResult{Receiver: res.Receiver, Body: res.Body, Delivered: res.Err == nil,
+			Waiting: res.Waiting, LastError: res.LastError}
+		if res.Waiting > 0 {
+			since := res.WaitingSince.UTC()
+			out.Receivers[i].WaitingSince = &since
+		}
 		if res.Err != nil {
 			out.Receivers[i].Error = res.Err.Error()
 			out.Receivers[i].Unreached, out.Receivers[i].Status, out.Receivers[i].Remedy = res.Unreached, res.Status, res.Remedy()

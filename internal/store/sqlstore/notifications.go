@@ -106,3 +106,37 @@ func (s *Store) ListNotifications(ctx context.Context, limit int) ([]*store.Noti
 	out, err := collect(rows, scanNotification)
 	return out, s.fail("list notifications", err)
 }
+
+// NotificationBacklogs counts the undelivered messages of each receiver
+// (through notifications_due, whose rows are the undelivered ones), and
+// reads the last error of each receiver's latest failed attempt: the one
+// whose next attempt is due last.
+func (s *Store) NotificationBacklogs(ctx context.Context) ([]store.NotificationBacklog, error) {
+	const op = "read the notifications waiting for each receiver"
+	rows, err := s.query(ctx, s.db, `SELECT receiver, COUNT(*), MIN(created_at) FROM notifications
+		WHERE delivered_at = 0 GROUP BY receiver ORDER BY receiver`)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	bs, err := collect(rows, func(sc scanner) (*store.NotificationBacklog, error) {
+		var b store.NotificationBacklog
+		var since int64
+		err := sc.Scan(&b.Receiver, &b.Waiting, &since)
+		b.Since = fromTS(since)
+		return &b, err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	out := make([]store.NotificationBacklog, len(bs))
+	for i, b := range bs {
+		out[i] = *b
+		err := s.queryRow(ctx, s.db, `SELECT last_error FROM notifications
+			WHERE delivered_at = 0 AND receiver = ? AND last_error <> '' ORDER BY next_attempt_at DESC LIMIT 1`,
+			b.Receiver).Scan(&out[i].LastError)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, s.fail(op, err)
+		}
+	}
+	return out, nil
+}

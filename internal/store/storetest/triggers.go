@@ -240,6 +240,13 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 	// A failed attempt: due again later, lease freed.
 	n.Attempts, n.NextAttemptAt, n.LastError = 1, at(100), "500 Internal Server Error"
 	noErr(t, s.UpdateNotification(ctx, n), "UpdateNotification")
+	// What waits for each receiver, with the last error of its attempts.
+	backlogs, err := s.NotificationBacklogs(ctx)
+	noErr(t, err, "NotificationBacklogs")
+	diff(t, "backlogs", []store.NotificationBacklog{
+		{Receiver: "rcv-a", Waiting: 2, Since: at(1), LastError: "500 Internal Server Error"},
+		{Receiver: "rcv-b", Waiting: 1, Since: at(1)},
+	}, backlogs)
 	// Limited to receivers: only theirs.
 	_, err = s.ClaimNotification(ctx, "b", []string{"rcv-gone"}, time.Minute, at(6))
 	wantErr(t, err, store.ErrNotFound, "ClaimNotification(another receiver)")
@@ -261,6 +268,12 @@ func testNotifications(t *testing.T, open func(t *testing.T) store.Store) {
 		noErr(t, s.UpdateNotification(ctx, c), "UpdateNotification")
 	}
 	diff(t, "claimed at 6", map[string]bool{"n1 rcv-b": true, "n2 rcv-a": true}, seen)
+	// Delivered messages wait no more; a receiver with none is left out.
+	backlogs, err = s.NotificationBacklogs(ctx)
+	noErr(t, err, "NotificationBacklogs")
+	diff(t, "backlogs after deliveries", []store.NotificationBacklog{
+		{Receiver: "rcv-a", Waiting: 1, Since: at(1), LastError: "500 Internal Server Error"},
+	}, backlogs)
 	c, err := s.ClaimNotification(ctx, "b", nil, time.Minute, at(100))
 	noErr(t, err, "ClaimNotification(retry due)")
 	if c.ID != "n1" || c.Receiver != "rcv-a" || c.Attempts != 1 || c.LastError == "" {
