@@ -46,7 +46,7 @@ func (m *Manager) probe(ctx context.Context, c *store.Connection, access, login 
 		return nil
 	case resp.StatusCode == http.StatusForbidden && oe.ErrorCode == "E0000006":
 		p = problem.New(problem.Forbidden, "account %s is not an administrator with device permissions (the org answered E0000006 to a read-only device call)", login).
-			WithRemedy("authorize with a super admin (a dedicated service account is recommended): reauthorize and sign in as that account")
+			WithRemedy("authorize with a super admin (a dedicated service account is recommended): reauthorize and sign in as that account; or, to go on signing in as %s, give it an admin role in Okta Admin Console › Security › Administrators (super, org or mobile administrator; read-only administrator for the read cards alone), then reauthorize", login)
 	case resp.StatusCode == http.StatusForbidden && strings.Contains(resp.Header.Get("WWW-Authenticate"), "insufficient_scope"):
 		p = problem.New(problem.InsufficientScope, "the org refused a device read for lack of scope although the token lists okta.devices.read").
 			WithRemedy("grant okta.devices.read on the app's Okta API Scopes tab, then reauthorize")
