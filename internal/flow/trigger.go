@@ -928,7 +928,15 @@ func (p *docParser) event(se entry) *EventTrigger {
 		case "card":
 			c, _ := p.str(e.val, "", "card")
 			if !cardRefPattern.MatchString(c) {
-				p.iss.add(e.keyPos, "", "card %q is not an event card reference: write connector/card, e.g. okta-devices/device-removed-from-user", c)
+				hint := ""
+				name := c
+				if _, after, ok := strings.Cut(c, "/"); ok {
+					name = after
+				}
+				if strings.Count(name, ".") >= 2 {
+					hint = fmt.Sprintf(" (%s is an Okta event type, as the System Log names it: write the event card that starts flows on it; cardflow connectors lists the event cards, and cardflow connectors CARD names a card's Okta event type)", name)
+				}
+				p.iss.add(e.keyPos, "", "card %q is not an event card reference%s: write connector/card, e.g. okta-devices/device-removed-from-user", c, hint)
 				good = false
 				continue
 			}

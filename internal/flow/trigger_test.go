@@ -467,6 +467,44 @@ func TestEventTrigger(t *testing.T) {
 	checkIssues(t, err, []wantIssue{{6, 11, "", `unknown event card "okta-devices/device-melted"; cardflow connectors lists the event cards (mode event; "kind": "event" in GET /api/v1/connectors)`}})
 }
 
+// listingEventEnv is eventEnv that lists its cards, as the server's
+// does, so that a misspelt card gets a suggestion.
+type listingEventEnv struct{ eventEnv }
+
+func (e listingEventEnv) CardRefs() []string {
+	refs := []string{"okta-devices/device-removed-from-user", "okta-devices/device-deactivated"}
+	for r := range testCards {
+		refs = append(refs, r)
+	}
+	return refs
+}
+
+// TestUnknownEventCardSuggestions: an unknown event card is answered with
+// the event card it likely means: the event card nearest in spelling, or
+// the only one whose name starts with what was written (before, only
+// cards within two letters were suggested, any card); a name near no card
+// gets none. An Okta event type written as the card is refused saying
+// what it is.
+func TestUnknownEventCardSuggestions(t *testing.T) {
+	env := listingEventEnv{eventEnv{&testEnv{conns: []ConnInfo{{ID: "conn_ev", Nickname: "Events org", Status: "active",
+		GrantedScopes: []string{"okta.devices.read", "okta.devices.manage", "okta.logs.read"}}}}}}
+	src := strings.ReplaceAll(eventFlow, "DELIVERY", "poll")
+	for card, want := range map[string]string{
+		"okta-devices/device-removed":    `unknown event card "okta-devices/device-removed" (did you mean "okta-devices/device-removed-from-user"?); cardflow`,
+		"okta-devices/device-deactivate": `(did you mean "okta-devices/device-deactivated"?)`,
+		"okta-devices/device-melted":     `unknown event card "okta-devices/device-melted"; cardflow connectors lists the event cards`,
+	} {
+		_, err := Check(context.Background(), []byte(strings.ReplaceAll(src, "card: okta-devices/device-removed-from-user", "card: "+card)), env)
+		checkIssues(t, err, []wantIssue{{6, 11, "", want}})
+	}
+	// An Okta event type is no card reference: refused as the document is
+	// read, saying so.
+	for _, card := range []string{"device.user.remove", "okta-devices/device.user.remove"} {
+		_, err := Check(context.Background(), []byte(strings.ReplaceAll(src, "card: okta-devices/device-removed-from-user", "card: "+card)), env)
+		checkIssues(t, err, []wantIssue{{6, 5, "", `card "` + card + `" is not an event card reference (device.user.remove is an Okta event type, as the System Log names it: write the event card that starts flows on it; cardflow connectors lists the event cards, and cardflow connectors CARD names a card's Okta event type): write connector/card`}})
+	}
+}
+
 func TestManualRunSeesTrigger(t *testing.T) {
 	doc := validated(t, `name: m
 steps:

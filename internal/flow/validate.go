@@ -431,6 +431,45 @@ func suggestCard(env ValidateEnv, ref string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
+// suggestEventCard proposes the event card ref likely means: the event
+// card nearest in spelling, or the only one whose name starts with ref's
+// (device-removed for device-removed-from-user); else what suggestCard
+// proposes. (An Okta event type, device.user.remove, is no card reference:
+// parsing refuses it, saying so.)
+func suggestEventCard(env ValidateEnv, ref string) string {
+	l, ok := env.(CardLister)
+	if !ok {
+		return suggestCard(env, ref)
+	}
+	_, name, hasConn := strings.Cut(strings.TrimSpace(ref), "/")
+	if !hasConn {
+		name = strings.TrimSpace(ref)
+	}
+	name = strings.ToLower(name)
+	best, bestDist := "", 3
+	var starting []string
+	for _, r := range l.CardRefs() {
+		c, ok := env.Card(r)
+		if !ok || c.Mode != ModeEvent {
+			continue
+		}
+		_, n, _ := strings.Cut(r, "/")
+		if d := spelling.Distance(name, n); d < bestDist {
+			best, bestDist = r, d
+		}
+		if strings.HasPrefix(n, name) {
+			starting = append(starting, r)
+		}
+	}
+	if best == "" && len(starting) == 1 {
+		best = starting[0]
+	}
+	if best == "" {
+		return suggestCard(env, ref)
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
 // checkEventTrigger checks on.event against env: the card is an event
 // card, the connection exists and is active, and (scope preflight) it was
 // granted the scopes of the trigger's delivery. It returns the
@@ -441,7 +480,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 	card, ok := env.Card(ev.Card)
 	switch {
 	case !ok:
-		iss.add(ev.cardPos, "", "unknown event card %q%s; cardflow connectors lists the event cards (mode event; \"kind\": \"event\" in GET /api/v1/connectors)", ev.Card, suggestCard(env, ev.Card))
+		iss.add(ev.cardPos, "", "unknown event card %q%s; cardflow connectors lists the event cards (mode event; \"kind\": \"event\" in GET /api/v1/connectors)", ev.Card, suggestEventCard(env, ev.Card))
 		return "", nil
 	case card.Mode != ModeEvent:
 		iss.add(ev.cardPos, "", "card %s is not an event card: on.event.card takes one of the connector's event cards (\"kind\": \"event\" in GET /api/v1/connectors)", ev.Card)
