@@ -330,6 +330,9 @@ func printRunOutcome(w io.Writer, r *api.Run) {
 	if r.Error != nil {
 		fmt.Fprintf(w, "Error: %s\n", (&apiError{Body: *r.Error}).Error())
 	}
+	if r.Outcome != "" {
+		fmt.Fprintf(w, "Outcome: %s\n", r.Outcome)
+	}
 	if len(r.Output) > 0 && string(r.Output) != "null" {
 		fmt.Fprintln(w, "Output:")
 		_ = printJSON(w, r.Output)
@@ -391,14 +394,14 @@ func cmdRunsList(ctx context.Context, e *env, args []string) error {
 			printNone(w, "card runs", filters)
 			return
 		}
-		t := newTable(w, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "ERROR")
+		t := newTable(w, "ID", "CARD", "CONNECTION", "STATUS", "STARTED", "DURATION", "OUTCOME")
 		for i := range out.Runs {
 			r := &out.Runs[i]
-			errText := "-"
+			outcome := orDash(r.Outcome) // what it did, or why it failed
 			if r.Error != nil {
-				errText = r.Error.Code
+				outcome = r.Error.Code
 			}
-			t.row(r.ID, planCard(r.Card, r.Plan), runConnection(r), r.Status, when(r.StartedAt), runDuration(r), errText)
+			t.row(r.ID, planCard(r.Card, r.Plan), runConnection(r), r.Status, when(r.StartedAt), runDuration(r), outcome)
 		}
 		t.flush()
 	})

@@ -376,6 +376,7 @@ func TestCLIRunCards(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "suspend by short name", args: []string{"run", "suspend-device", "--connection", "prod", "--input", "deviceId=" + id}, wantOut: "succeeded"},
+		{name: "suspend again", args: []string{"run", "suspend-device", "--connection", "prod", "--input", "deviceId=" + id}, wantOut: "\nOutcome: already SUSPENDED: no change\nOutput:\n"},
 		{name: "typed bool input", args: []string{"run", "delete-device", "--connection", "Prod", "--input", "deviceId=" + id, "--input", "deactivateFirst=false"},
 			wantCode: exitFailure, wantOut: "SUSPENDED"},
 		{name: "bad bool", args: []string{"run", "delete-device", "--connection", "Prod", "--input", "deviceId=x", "--input", "deactivateFirst=perhaps"},
@@ -385,6 +386,8 @@ func TestCLIRunCards(t *testing.T) {
 		{name: "unknown card", args: []string{"run", "melt-device", "--connection", "Prod"}, wantCode: exitUsage, wantErr: `unknown card "melt-device"`},
 		{name: "unknown connection", args: []string{"run", "read-device", "--connection", "Nope", "--input", "deviceId=" + id}, wantCode: exitFailure, wantErr: "not_found"},
 		{name: "runs list", args: []string{"runs", "list"}, wantOut: "okta-devices/suspend-device"},
+		{name: "what each run did", args: []string{"runs", "list", "--card", "suspend-device"}, wantOut: "  now SUSPENDED\n"},
+		{name: "why a run failed", args: []string{"runs", "list", "--card", "delete-device"}, wantOut: "  conflict\n"},
 		{name: "connectors", args: []string{"connectors"}, wantOut: "deviceId deleted deactivated basis note"},
 		{name: "one card", args: []string{"connectors", "suspend-device"}, wantOut: "Suspend Device (okta-devices/suspend-device): manage card, needs scope okta.devices.manage\n"},
 		{name: "one card's inputs", args: []string{"connectors", "okta-devices/search-devices"}, wantOut: "One of: first, first200, all. Default: first200.\n"},

@@ -75,11 +75,15 @@ type Run struct {
 	Actor      *Actor         `json:"actor"`
 	ActingAs   string         `json:"actingAs,omitempty"`
 	// Status is "running", "succeeded", "failed" or "interrupted".
-	Status         string          `json:"status"`
-	Input          json.RawMessage `json:"input,omitempty"`
-	Output         json.RawMessage `json:"output"`
-	Error          *Error          `json:"error"`
-	OktaRequestIDs []string        `json:"oktaRequestIds,omitempty"`
+	Status string          `json:"status"`
+	Input  json.RawMessage `json:"input,omitempty"`
+	Output json.RawMessage `json:"output"`
+	// Outcome says what the output tells in a few words ("now
+	// SUSPENDED", "already SUSPENDED: no change", "12 devices"); absent
+	// without output.
+	Outcome        string   `json:"outcome,omitempty"`
+	Error          *Error   `json:"error"`
+	OktaRequestIDs []string `json:"oktaRequestIds,omitempty"`
 	// FlowRunID, StepID and ItemIndex place a run that a flow made.
 	FlowRunID  string     `json:"flowRunId,omitempty"`
 	StepID     string     `json:"stepId,omitempty"`

@@ -87,6 +87,7 @@ func runJSON(r *store.Run) api.Run {
 		Status:         r.Status,
 		Input:          rawOrNil(r.Input),
 		Output:         rawOrNil(r.Output),
+		Outcome:        card.Outcome(r.Output),
 		OktaRequestIDs: r.OktaRequestIDs,
 		FlowRunID:      r.FlowRunID,
 		StepID:         r.StepID,

@@ -100,6 +100,9 @@ steps:
 	if !strings.Contains(page, `<span class="device-name">&lt;b&gt;Uma&lt;/b&gt; &#34;phone&#34;</span>`) {
 		t.Errorf("the runs list lacks the device's name\n%s", page)
 	}
+	if !strings.Contains(page, `<td role="cell" data-label="Outcome">now SUSPENDED</td>`) {
+		t.Errorf("the runs list does not say what the suspension did (now SUSPENDED)\n%s", page)
+	}
 	_, page = get(t, c, e.url+"/runs/"+m[1])
 	if !strings.Contains(page, `<dd id="run-device">`+label+`</dd>`) {
 		t.Errorf("the card run's page lacks the device %s\n%s", label, page)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/store"
@@ -151,6 +152,10 @@ type runRow struct {
 	// rerun, its schedule or event), as the flow run lists say.
 	Start runStart
 }
+
+// Outcome is what the run's output tells in a few words (card.Outcome);
+// "" without output (a failed or running run).
+func (r runRow) Outcome() string { return card.Outcome(r.Output) }
 
 // runRows makes the rows of card runs; each flow run they belong to is
 // read once. A flow run that cannot be read (deleted since) leaves the
