@@ -195,6 +195,11 @@ func cmdWhoami(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, "/api/v1/whoami", func(w io.Writer, out *api.Whoami) {
+		if out.TokenID != "" && out.TokenExpiresAt != nil {
+			// Which token, and how long it has: tokens list names it by id.
+			fmt.Fprintf(w, "%s (%s) at %s; token %s, expires %s\n", actorText(out.Actor), out.Role, c.base, out.TokenID, when(*out.TokenExpiresAt))
+			return
+		}
 		fmt.Fprintf(w, "%s (%s) at %s\n", actorText(out.Actor), out.Role, c.base)
 	})
 }

@@ -44,6 +44,8 @@ type Whoami struct {
 	// with, which tokens revoke takes; absent for the server's API token
 	// and a console session.
 	TokenID string `json:"tokenId,omitempty"`
+	// TokenExpiresAt is when that token expires; absent with TokenID.
+	TokenExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
 }
 
 // AuthConfig is GET /api/v1/auth/config: how cardflow login starts a

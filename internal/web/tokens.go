@@ -132,7 +132,11 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
-	writeJSON(w, http.StatusOK, api.Whoami{Actor: actorJSON(p.Actor), Role: string(p.Role), TokenID: p.TokenID})
+	out := api.Whoami{Actor: actorJSON(p.Actor), Role: string(p.Role), TokenID: p.TokenID}
+	if p.TokenID != "" && !p.ExpiresAt.IsZero() {
+		out.TokenExpiresAt = timePtr(p.ExpiresAt)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // audit records an event with its outcome; a failure to record is logged,
