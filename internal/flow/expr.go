@@ -367,6 +367,11 @@ func (e *expression) optionalKeyHint(msg string) string {
 		return ""
 	}
 	path := m[0][1] + "." + key
+	if m[0][1] == "trigger.event.raw" || strings.HasPrefix(m[0][1], "trigger.event.raw.") {
+		// The event's LogEvent as Okta sent it: Okta leaves out what an
+		// event has no value for, and each event type has fields of its own.
+		return fmt.Sprintf(" (trigger.event.raw is the event as Okta sent it, and Okta leaves out a field an event has no value for, so %s is there in some events only: test has(%s) first, e.g. has(%s) && ...)", path, path, path)
+	}
 	return fmt.Sprintf(" (Okta leaves out a field a device or user does not have, so %s is there on some items only: test has(%s) first, e.g. has(%s) && ...)", path, path, path)
 }
 

@@ -753,3 +753,26 @@ steps:
 		t.Errorf("a device-deactivated flow reading only the device: %v; want it accepted", err)
 	}
 }
+
+// TestEventIfRawFieldHint: an on.event.if that reads a field of
+// trigger.event.raw that an event lacks fails saying that Okta leaves out
+// what an event has no value for, with the has() test to write; before,
+// it said so of "a device or user", which raw is not.
+func TestEventIfRawFieldHint(t *testing.T) {
+	env := eventEnv{&testEnv{conns: []ConnInfo{{ID: "conn_ev", Nickname: "Events org", Status: "active",
+		GrantedScopes: []string{"okta.devices.read", "okta.devices.manage", "okta.logs.read"}}}}}
+	src := strings.ReplaceAll(strings.ReplaceAll(eventFlow, "DELIVERY", "poll"),
+		`!trigger.event.user.login.endsWith("@contractors.example.com")`, `trigger.event.raw.debugContext.debugData.risk == "HIGH"`)
+	doc, err := Check(context.Background(), []byte(src), env)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	f := Firing{Kind: KindEvent, Time: time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC), EventUUID: "e-1",
+		Event: map[string]any{"uuid": "e-1", "eventType": "device.user.remove", "device": map[string]any{"id": "guo1"},
+			"user": map[string]any{"id": "00u1", "login": "ann@example.com"}, "raw": map[string]any{"debugContext": map[string]any{"debugData": map[string]any{}}}}}
+	_, err = doc.TriggerMatches(context.Background(), f)
+	want := "no such key: risk (trigger.event.raw is the event as Okta sent it, and Okta leaves out a field an event has no value for, so trigger.event.raw.debugContext.debugData.risk is there in some events only: test has(trigger.event.raw.debugContext.debugData.risk) first"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("TriggerMatches = %v; want an error holding %q", err, want)
+	}
+}
