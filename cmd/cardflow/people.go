@@ -151,7 +151,7 @@ func revokeTokenItself(ctx context.Context, e *env, c *client, secret string) er
 	if err := holder.do(ctx, "GET", "/api/v1/whoami", nil, &who); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-			return fmt.Errorf("the token given (%s…) is not accepted by %s (%s): nothing to revoke; it was revoked already, has expired, or is mistyped", api.PersonalTokenPrefix, c.base, ae.Body.Message)
+			return fmt.Errorf("the token given (%s…) is not accepted by %s, so there is nothing to revoke: %s", api.PersonalTokenPrefix, c.base, ae.Body.Message)
 		}
 		return fmt.Errorf("find the token given at %s: %w", c.base, err)
 	}

@@ -49,7 +49,7 @@ func TestTokensRevokeTakesTheTokenItself(t *testing.T) {
 
 	// Again: nothing to revoke.
 	code, out, errOut = runCLI(t, s.vars, "tokens", "revoke", leaked)
-	if code != exitFailure || !strings.Contains(errOut, "the token given (cfp_…) is not accepted by "+s.url) || !strings.Contains(errOut, "nothing to revoke") {
+	if code != exitFailure || !strings.Contains(errOut, "the token given (cfp_…) is not accepted by "+s.url+", so there is nothing to revoke: the personal API token (cfp_…) is not known to this server: it was revoked") {
 		t.Errorf("tokens revoke of a revoked TOKEN: exit %d\n%s%s; want it said to be no longer accepted", code, out, errOut)
 	}
 

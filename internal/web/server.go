@@ -472,6 +472,12 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 			WithRemedy("wait %s (until %s): every request from your address is refused until then, even with the right token; then %s", wait, until.Format(UntilLayout), remedy).
 			WithDetail("refusedUntil", until.Format(time.RFC3339))
 	}
+	if s.Tokens != nil && strings.HasPrefix(tok, access.TokenPrefix) {
+		// A personal token's form, and no token has it: an expired one
+		// would have been found (above), so it was revoked, or mistyped.
+		return access.Principal{}, problem.New(problem.Unauthenticated, "the personal API token (%s…) is not known to this server: it was revoked (by its owner, an admin, a logout or a new cardflow login), or it is mistyped", access.TokenPrefix).
+			WithRemedy("create a new token (cardflow tokens create, or Tokens in the console) or sign in again (cardflow login), and use it instead; check that the token was copied whole")
+	}
 	return access.Principal{}, problem.New(problem.Unauthenticated, "missing, wrong, expired or revoked API token").WithRemedy("%s", remedy)
 }
 

@@ -95,3 +95,38 @@ func TestRedactTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedTokenSaysSo: a request with a personal API token that no
+// longer exists (revoked) is told that the personal token is not known,
+// revoked or mistyped, and to make a new one, where it read "missing,
+// wrong, expired or revoked API token" as for any guess; it still counts
+// against the address, as a guess does. Another token keeps the generic
+// answer.
+func TestRevokedTokenSaysSo(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tokens := &access.Tokens{Store: st}
+	lim := &access.Limiter{}
+	ts, _ := newTestServer(t, &Server{Tokens: tokens, People: &access.People{Store: st}, Limiter: lim, History: st})
+	alice := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: "alice@example.com"}, Role: access.Admin}
+	tok, err := tokens.Create(t.Context(), alice, "laptop", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tokens.Revoke(t.Context(), alice, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp, m := do(t, "GET", ts.URL+"/api/v1/whoami", tok.Token, "")
+	body, _ := json.Marshal(m)
+	if resp.StatusCode != 401 || !strings.Contains(string(body), "the personal API token (cfp_…) is not known to this server: it was revoked") ||
+		!strings.Contains(string(body), "create a new token") || strings.Contains(string(body), strings.TrimPrefix(tok.Token, "cfp_")) {
+		t.Errorf("a revoked token: %d %s; want 401 saying it was revoked or mistyped, and to make a new one, without the token", resp.StatusCode, body)
+	}
+	resp, m = do(t, "GET", ts.URL+"/api/v1/whoami", "not-a-token", "")
+	if body, _ := json.Marshal(m); resp.StatusCode != 401 || !strings.Contains(string(body), "missing, wrong, expired or revoked API token") {
+		t.Errorf("a made-up token: %d %s; want the generic answer", resp.StatusCode, body)
+	}
+}
