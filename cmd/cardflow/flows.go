@@ -968,24 +968,51 @@ func cmdFlowsShowRun(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "flows runs", "flows runs NAME|ID [--limit N] [--json]")
+	fs, o := newClientFlagSet(e, "flows runs", "flows runs [NAME|ID] [--status queued|running|succeeded|failed|canceled] [--limit N] [--json]\n\n"+
+		"Without NAME: the runs of every flow.")
 	var limit int
+	var status string
 	fs.IntVar(&limit, "limit", 20, "how many runs, newest first (1-1000)")
-	arg, c, err := o.parseOneArg(args, "stored flow name or id")
+	fs.StringVar(&status, "status", "", "only the runs of this status: queued, running, succeeded, failed or canceled")
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 1 {
+		return usagef("unexpected argument %q (only one stored flow name or id)", pos[1])
 	}
 	if err := checkLimit(limit); err != nil {
 		return err
 	}
+	if err := checkFlowRunStatus(status); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	flowArg := ""
+	if len(pos) == 1 {
+		if flowArg = pos[0]; strings.TrimSpace(flowArg) == "" {
+			return usagef("missing stored flow name or id: the argument is empty")
+		}
+	}
 	// flow-runs?flow= takes a stored flow's name or id, and also the id of
 	// a deleted flow, whose runs stay readable.
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flow-runs", limit, "flow", arg), func(w io.Writer, out *api.FlowRunList) {
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/flow-runs", limit, "flow", flowArg, "status", status), func(w io.Writer, out *api.FlowRunList) {
 		if len(out.Runs) == 0 {
-			printNone(w, "runs of flow "+shellArg(arg), "")
+			what := "flow runs"
+			if flowArg != "" {
+				what = "runs of flow " + shellArg(flowArg)
+			}
+			printNone(w, what, flagsText("status", status))
 			return
 		}
-		t := newTable(w, "RUN", "VERSION", "STATUS", "TRIGGER", "RERUN OF", "QUEUED", "FINISHED", "ERROR")
+		cols := []string{"RUN", "VERSION", "STATUS", "TRIGGER", "RERUN OF", "QUEUED", "FINISHED", "ERROR"}
+		if flowArg == "" {
+			cols = append([]string{"FLOW"}, cols...)
+		}
+		t := newTable(w, cols...)
 		for _, r := range out.Runs {
 			finished := "-"
 			if r.FinishedAt != nil {
@@ -1011,10 +1038,24 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 			if text := r.RerunWhenActive.Text(r.ID); text != "" {
 				why += " (" + text + ")"
 			}
-			t.row(r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(why))
+			row := []string{r.ID, version, r.Status, orDash(trigger), orDash(r.RerunOf), when(r.CreatedAt), finished, orDash(why)}
+			if flowArg == "" {
+				row = append([]string{r.Flow}, row...)
+			}
+			t.row(row...)
 		}
 		t.flush()
 	})
+}
+
+// checkFlowRunStatus checks a --status of flows runs ("" for any); the
+// server checks it too.
+func checkFlowRunStatus(v string) error {
+	switch v {
+	case "", "queued", "running", "succeeded", "failed", "canceled":
+		return nil
+	}
+	return usagef("--status %q: want queued, running, succeeded, failed or canceled", v)
 }
 
 func cmdFlowsRerun(ctx context.Context, e *env, args []string) error {

@@ -437,7 +437,9 @@ type FlowRunFilter struct {
 	// Unfinished, when set, selects only the runs that have not ended:
 	// queued or running.
 	Unfinished bool
-	Limit      int // 0 means 100
+	// Status, when set, selects only the runs of that status.
+	Status string
+	Limit  int // 0 means 100
 	// Before and BeforeID, when Before is set, are a cursor: the
 	// CreatedAt and ID of the last run of the previous page.
 	Before   time.Time

@@ -493,6 +493,10 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if f.Status, err = flowRunStatus(q.Get("status")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if id := r.PathValue("id"); id != "" {
 		fl, _, err := s.Flows.Get(r.Context(), id)
 		if err != nil {
@@ -514,9 +518,23 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 		out.Runs = append(out.Runs, flowRunHeader(run))
 	}
 	if last := len(runs) - 1; last >= 0 && len(runs) == pageLimit(f.Limit) {
-		out.Next = nextPage(r, q, runs[last].CreatedAt, runs[last].ID, "flow", "limit")
+		out.Next = nextPage(r, q, runs[last].CreatedAt, runs[last].ID, "flow", "status", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// flowRunStatuses are the statuses a flow run can have, as ?status=
+// selects them.
+var flowRunStatuses = []string{"queued", flow.StatusRunning, flow.StatusSucceeded, flow.StatusFailed, flow.StatusCanceled}
+
+// flowRunStatus checks a ?status= value of the flow run lists ("" for
+// any status).
+func flowRunStatus(v string) (string, error) {
+	if v == "" || slices.Contains(flowRunStatuses, v) {
+		return v, nil
+	}
+	return "", problem.New(problem.InvalidInput, "status %q is not a flow run's status", v).
+		WithRemedy("give one of %s", strings.Join(flowRunStatuses, ", ")).WithDetail("field", "status")
 }
 
 // flowFilter turns a ?flow= value into a flow id, as connectionFilter does

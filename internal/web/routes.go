@@ -16,8 +16,8 @@ import (
 var queryParams = map[string][]string{
 	"GET /api/v1/connections":            {"limit", "after", "afterId"},
 	"GET /api/v1/flows":                  {"limit", "after", "afterId"},
-	"GET /api/v1/flows/{id}/runs":        {"limit", "before", "beforeId"},
-	"GET /api/v1/flow-runs":              {"limit", "flow", "before", "beforeId"},
+	"GET /api/v1/flows/{id}/runs":        {"limit", "status", "before", "beforeId"},
+	"GET /api/v1/flow-runs":              {"limit", "flow", "status", "before", "beforeId"},
 	"GET /api/v1/flows/{id}/versions":    {"limit", "before"},
 	"GET /api/v1/flow-runs/{id}":         {"items", "limit"},
 	"GET /api/v1/flow-runs/{id}/items":   {"step", "after", "limit"},

@@ -658,6 +658,9 @@ func (s *Store) ListFlowRunsPage(ctx context.Context, f store.FlowRunFilter) ([]
 	if f.Unfinished {
 		c.sql = append(c.sql, "status IN ('queued', 'running')")
 	}
+	if f.Status != "" {
+		c.add("status = ?", f.Status)
+	}
 	if !f.Before.IsZero() {
 		c.add("created_at <= ?", ts(f.Before))
 		c.sql = append(c.sql, "(created_at < ? OR id < ?)")

@@ -99,8 +99,9 @@ func testListPaging(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("flow runs of another flow: %d; want none", len(fr))
 	}
 
-	// Unfinished: the queued and running runs only, page by page.
-	var unfinished []string
+	// Unfinished: the queued and running runs only, page by page; a
+	// status: the runs of that status only.
+	var unfinished, succeeded []string
 	for i, id := range flowRunIDs {
 		r, err := s.GetFlowRun(ctx, id)
 		noErr(t, err, "GetFlowRun")
@@ -113,6 +114,7 @@ func testListPaging(t *testing.T, open func(t *testing.T) store.Store) {
 			unfinished = append(unfinished, id)
 		case 2:
 			r.Status, r.FinishedAt = "succeeded", at(30)
+			succeeded = append(succeeded, id)
 		case 3:
 			r.Status, r.FinishedAt = store.FlowRunCanceled, at(30)
 			if i%8 == 7 {
@@ -129,6 +131,14 @@ func testListPaging(t *testing.T, open func(t *testing.T) store.Store) {
 		return s.ListFlowRunsPage(ctx, f)
 	}, func(r *store.FlowRun) string { return r.ID })
 	diff(t, "unfinished flow runs read page by page", unfinished, got)
+	got = walk(t, 2, func(last *store.FlowRun, first bool) ([]*store.FlowRun, error) {
+		f := store.FlowRunFilter{Status: "succeeded", Limit: 2}
+		if !first {
+			f.Before, f.BeforeID = last.CreatedAt, last.ID
+		}
+		return s.ListFlowRunsPage(ctx, f)
+	}, func(r *store.FlowRun) string { return r.ID })
+	diff(t, "succeeded flow runs read page by page", succeeded, got)
 }
 
 // testDeviceNames: a card run and a flow item keep the display name of
