@@ -389,6 +389,7 @@ func TestCLIRunCards(t *testing.T) {
 		{name: "what each run did", args: []string{"runs", "list", "--card", "suspend-device"}, wantOut: "  now SUSPENDED\n"},
 		{name: "why a run failed", args: []string{"runs", "list", "--card", "delete-device"}, wantOut: "  conflict\n"},
 		{name: "connectors", args: []string{"connectors"}, wantOut: "deviceId deleted deactivated basis note"},
+		{name: "no event waits", args: []string{"events", "list", "--waiting"}, wantOut: "No Okta events waiting to be dispatched.\n"},
 		{name: "one card", args: []string{"connectors", "suspend-device"}, wantOut: "Suspend Device (okta-devices/suspend-device): manage card, needs scope okta.devices.manage\n"},
 		{name: "one card's inputs", args: []string{"connectors", "okta-devices/search-devices"}, wantOut: "One of: first, first200, all. Default: first200.\n"},
 		{name: "how to run one card", args: []string{"connectors", "delete-device"}, wantOut: "\nRun it: cardflow run okta-devices/delete-device --connection NICKNAME --input deviceId=...\n"},

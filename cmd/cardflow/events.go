@@ -10,10 +10,12 @@ import (
 )
 
 func cmdEventsList(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "events list", "events list [--connection ID|NICKNAME] [--limit N] [--json]")
+	fs, o := newClientFlagSet(e, "events list", "events list [--connection ID|NICKNAME] [--waiting] [--limit N] [--json]")
 	var connection string
 	var limit int
+	var waiting bool
 	fs.StringVar(&connection, "connection", "", "only events of this connection (id or nickname)")
+	fs.BoolVar(&waiting, "waiting", false, "only the events not dispatched yet (each says why it waits)")
 	fs.IntVar(&limit, "limit", 20, "how many events (1-1000)")
 	c, err := o.parseNoArgs(args)
 	if err != nil {
@@ -22,9 +24,17 @@ func cmdEventsList(ctx context.Context, e *env, args []string) error {
 	if err := checkLimit(limit); err != nil {
 		return err
 	}
-	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection), func(w io.Writer, out *api.EventList) {
+	waitingOnly := ""
+	if waiting {
+		waitingOnly = "true"
+	}
+	return fetch(ctx, c, o, e.stdout, listPath("/api/v1/events", limit, "connection", connection, "waiting", waitingOnly), func(w io.Writer, out *api.EventList) {
 		if len(out.Events) == 0 {
-			printNone(w, "Okta events", flagsText("connection", connection))
+			what := "Okta events"
+			if waiting {
+				what = "Okta events waiting to be dispatched"
+			}
+			printNone(w, what, flagsText("connection", connection))
 			return
 		}
 		t := newTable(w, "PUBLISHED", "EVENT TYPE", "DEVICE", "USER", "UUID", "RECEIVED VIA", "FLOW RUNS")

@@ -826,8 +826,10 @@ type EventFilter struct {
 	// these connections.
 	ConnectionIDs []string
 	// UUID, when set, keeps the event with that uuid.
-	UUID  string
-	Limit int // 0 means 100
+	UUID string
+	// Waiting, when set, keeps the events not dispatched yet.
+	Waiting bool
+	Limit   int // 0 means 100
 	// Before and BeforeUUID, when Before is set, are a cursor: the
 	// Published and UUID of the last event of the previous page; events
 	// after it in the order Published, then UUID, newest first.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -80,6 +81,15 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	switch v := q.Get("waiting"); v {
+	case "", "false":
+	case "true":
+		f.Waiting = true
+	default:
+		s.writeError(w, r, problem.New(problem.InvalidInput, "waiting must be true or false, not %q", v).
+			WithRemedy("use waiting=true for the events not dispatched yet, or leave it out").WithDetail("field", "waiting"))
+		return
+	}
 	if c := q.Get("connection"); c != "" && s.Connections != nil {
 		if f.ConnectionIDs, err = s.sameOrg(r.Context(), c); err != nil {
 			s.writeError(w, r, err)
@@ -128,7 +138,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		out.Events = append(out.Events, ev)
 	}
 	if last := len(evs) - 1; last >= 0 && len(evs) == pageLimit(f.Limit) {
-		out.Next = nextPage(r, q, evs[last].Published, evs[last].UUID, "connection", "limit")
+		out.Next = nextPage(r, q, evs[last].Published, evs[last].UUID, "connection", "waiting", "limit")
 	}
 	writeJSON(w, http.StatusOK, out)
 }

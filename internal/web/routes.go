@@ -26,7 +26,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/runs":                   {"card", "connection", "flowRun", "plans", "limit", "before", "beforeId"},
 	"GET /api/v1/audit":                  {"action", "connection", "actor", "plans", "limit", "before"},
 	"GET /api/v1/tokens":                 {"all", "limit", "before", "beforeId"},
-	"GET /api/v1/events":                 {"connection", "limit", "before", "beforeId"},
+	"GET /api/v1/events":                 {"connection", "waiting", "limit", "before", "beforeId"},
 	"GET /api/v1/people":                 {"limit", "before", "beforeId", "boundAfter"},
 	"POST /api/v1/people/{login}/revoke": {"self"},
 }

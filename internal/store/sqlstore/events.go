@@ -123,6 +123,9 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 	if f.UUID != "" {
 		c.add("uuid = ?", f.UUID)
 	}
+	if f.Waiting {
+		c.sql = append(c.sql, "dispatched_at = 0")
+	}
 	if !f.Before.IsZero() {
 		c.add("published <= ?", ts(f.Before))
 		c.sql = append(c.sql, "(published < ? OR uuid < ?)")

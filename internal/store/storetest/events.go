@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -139,6 +140,12 @@ func testEvents(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if len(got) != 4 {
 		t.Errorf("ListEvents of every connection: %d; want 4", len(got))
+	}
+	// Waiting: the events not dispatched yet, every one but e1.
+	got, err = s.ListEvents(ctx, store.EventFilter{Waiting: true, Limit: 10})
+	noErr(t, err, "ListEvents(waiting)")
+	if len(got) != 3 || slices.ContainsFunc(got, func(e *store.Event) bool { return e.UUID == "e1" || !e.DispatchedAt.IsZero() }) {
+		t.Errorf("ListEvents(waiting): %d events; want the 3 not dispatched, e1 left out", len(got))
 	}
 }
 
