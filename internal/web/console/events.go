@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -102,12 +103,28 @@ type eventsData struct {
 	// by), read only when there are no events to list: the events they
 	// wait for have not come yet, which is not a reason to enable one.
 	Listening []*store.Flow
+	// Waiting is set when the page lists only the events not dispatched
+	// yet (?waiting=true); Toggle is the address of the page that lists
+	// the other way (the same connection's).
+	Waiting bool
+	Toggle  string
 }
 
 func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
-	f := store.EventFilter{Limit: listPageSize + 1}
-	d := eventsData{HasFlows: c.Flows != nil}
+	f := store.EventFilter{Limit: listPageSize + 1, Waiting: r.URL.Query().Get("waiting") == "true"}
+	d := eventsData{HasFlows: c.Flows != nil, Waiting: f.Waiting}
+	toggle := url.Values{}
+	if v := r.URL.Query().Get("connection"); v != "" {
+		toggle.Set("connection", v)
+	}
+	if !f.Waiting {
+		toggle.Set("waiting", "true")
+	}
+	d.Toggle = "/events"
+	if len(toggle) > 0 {
+		d.Toggle += "?" + toggle.Encode()
+	}
 	nick := map[string]string{}
 	if c.Connections != nil {
 		vs, err := c.Connections.List(ctx)
@@ -161,7 +178,7 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 		next = timeCursor(last.Published, last.UUID)
 	}
 	d.Pager = newPager(r, "Events", "before", next, true)
-	if len(evs) == 0 && d.Pager.First == "" && c.Flows != nil {
+	if len(evs) == 0 && d.Pager.First == "" && c.Flows != nil && !f.Waiting {
 		if d.Listening, err = c.enabledEventFlows(ctx, f.ConnectionIDs, nick); err != nil {
 			c.fail(w, r, s, err)
 			return
