@@ -121,22 +121,27 @@ func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(id), nil, nil); err != nil {
 		return err
 	}
-	if c.kept != nil && c.kept.TokenID == id {
-		// The token this command line signs in with: kept, it would
-		// make every next command fail as a token that is no longer
-		// accepted. Forgotten as logout forgets it.
-		creds, path, err := loadCredentials(e)
-		if err != nil {
-			return err
-		}
-		delete(creds.Servers, c.base)
-		if err := creds.save(path); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "Revoked the token %s, the sign-in of cardflow login this command line used for %s, and removed it from %s: you are signed out there; sign in again with cardflow login.\n", id, c.base, path)
+	return sayRevoked(e, c, id, "the token "+id)
+}
+
+// sayRevoked says that the token tokenID (what names it) was revoked. When
+// it is the token this command line signs in with, it is forgotten as
+// logout forgets it: kept, it would make every next command fail as a
+// token that is no longer accepted.
+func sayRevoked(e *env, c *client, tokenID, what string) error {
+	if c.kept == nil || c.kept.TokenID != tokenID {
+		fmt.Fprintf(e.stdout, "Revoked %s.\n", what)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "Revoked the token %s.\n", id)
+	creds, path, err := loadCredentials(e)
+	if err != nil {
+		return err
+	}
+	delete(creds.Servers, c.base)
+	if err := creds.save(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Revoked %s, the sign-in of cardflow login this command line used for %s, and removed it from %s: you are signed out there; sign in again with cardflow login.\n", what, c.base, path)
 	return nil
 }
 
@@ -172,20 +177,7 @@ func revokeTokenItself(ctx context.Context, e *env, c *client, secret string) er
 	if err != nil {
 		return err
 	}
-	if c.kept != nil && c.kept.TokenID == who.TokenID {
-		creds, path, err := loadCredentials(e)
-		if err != nil {
-			return err
-		}
-		delete(creds.Servers, c.base)
-		if err := creds.save(path); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "Revoked %s, the sign-in of cardflow login this command line used for %s, and removed it from %s: you are signed out there; sign in again with cardflow login.\n", what, c.base, path)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Revoked %s.\n", what)
-	return nil
+	return sayRevoked(e, c, who.TokenID, what)
 }
 
 func cmdWhoami(ctx context.Context, e *env, args []string) error {
