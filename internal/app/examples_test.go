@@ -112,7 +112,9 @@ func TestStaleCleanupExampleFindsDemoDevices(t *testing.T) {
 // that keeps a user: one run per event, both succeeded.
 func TestUserRemovalExample(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t, oktaemu.Config{Devices: 5}, nil)
+	// The System Log polls bring what the hook did not (a hook not
+	// registered yet): soon, on a loaded machine too.
+	h := startHarness(t, oktaemu.Config{Devices: 5}, func(c *Config) { c.EventPollInterval = 200 * time.Millisecond })
 	h.connect("Demo org")
 	src, err := os.ReadFile("../../examples/suspend-devices-left-without-users.yaml")
 	if err != nil {
