@@ -139,3 +139,62 @@ func TestRecoveredAfterOneFailedRun(t *testing.T) {
 	}
 	t.Errorf("no flow_run.recovered for run %s among %d notifications", recovered, len(ns))
 }
+
+// TestFailedRunSaysWhatItChanged: flow_run.failed of a run whose items
+// suspended two devices before one failed says that the run changed 2
+// devices; one whose steps only read says nothing of changes.
+func TestFailedRunSaysWhatItChanged(t *testing.T) {
+	t.Parallel()
+	emu := emutest.Start(t, oktaemu.Config{Devices: 12})
+	h := startServer(t, emu, t.TempDir(), func(c *Config) {
+		c.NotifyURLs, c.NotifySecret = []string{notificationReceiver(t, make(chan map[string]any, 16))}, "a-long-random-notification-secret"
+	})
+	h.connect("Prod")
+	const suspendSome = `name: suspend-some
+inputs:
+  ids: {type: list, required: true}
+steps:
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Prod
+    for_each: ${{ inputs.ids }}
+    input: {deviceId: "${{ item }}"}
+`
+	for _, doc := range []string{suspendSome, readOneFlow} {
+		if code, data := h.postYAML("/api/v1/flows", doc, nil); code != http.StatusCreated {
+			t.Fatalf("store: %d %s", code, data)
+		}
+	}
+	active := h.devicesWithStatus("Prod", "ACTIVE")
+	if len(active) < 2 {
+		t.Fatalf("the org has %d ACTIVE devices; want 2 to suspend", len(active))
+	}
+	var suspended, read flowRun
+	if code, data := h.call("POST", "/api/v1/flows/suspend-some/runs?wait=true", map[string]any{"inputs": map[string]any{"ids": []string{active[0], "guo0000000000000none", active[1]}}}, &suspended); code != http.StatusOK || suspended.Status != "failed" {
+		t.Fatalf("run suspend-some: %d %s; want failed", code, data)
+	}
+	if code, data := h.call("POST", "/api/v1/flows/read-one/runs?wait=true", map[string]any{"inputs": map[string]any{"deviceId": "guo0000000000000none"}}, &read); code != http.StatusOK || read.Status != "failed" {
+		t.Fatalf("run read-one: %d %s; want failed", code, data)
+	}
+	ns, err := h.app.Store.ListNotifications(t.Context(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range ns {
+		var m struct {
+			Message string
+			FlowRun struct{ ID string }
+		}
+		if err := json.Unmarshal(n.Body, &m); err != nil {
+			t.Fatalf("notification %s: %v", n.ID, err)
+		}
+		got[m.FlowRun.ID] = m.Message
+	}
+	if msg := got[suspended.ID]; !strings.Contains(msg, "; the run changed 2 devices") {
+		t.Errorf("flow_run.failed of the suspensions: %q; want it to say the run changed 2 devices", msg)
+	}
+	if msg := got[read.ID]; msg == "" || strings.Contains(msg, "changed") {
+		t.Errorf("flow_run.failed of the read: %q; want it, saying nothing of changes", msg)
+	}
+}

@@ -310,7 +310,7 @@ func (s *Service) storeOutcome(ctx context.Context, run *store.FlowRun, res *flo
 	var notes []*store.Notification
 	switch run.Status {
 	case flow.StatusFailed:
-		why := failureSummary(run, res)
+		why := failureSummary(run, res) + changedNote(res)
 		if c, ok := s.waitsFor(ctx, run, res, runErr); ok {
 			run.RerunWhenActive, run.RerunConnection = c.ID, c.Nickname
 			why += rerunNote(c.Nickname)
@@ -637,6 +637,31 @@ func failureSummary(run *store.FlowRun, res *flow.RunResult) string {
 		}
 	}
 	return "one or more items failed"
+}
+
+// changedNote says, for a failed run's message, how many devices its
+// items changed before it ended ("; the run changed 21 devices", "; the
+// run changed no device"): what a failure left half done. It is "" when
+// no step's cards say (reads alone, or no step ran).
+func changedNote(res *flow.RunResult) string {
+	if res == nil {
+		return ""
+	}
+	n, known := 0, false
+	for _, st := range res.Steps {
+		if st.Changed != nil {
+			n, known = n+*st.Changed, true
+		}
+	}
+	switch {
+	case !known:
+		return ""
+	case n == 0:
+		return "; the run changed no device"
+	case n == 1:
+		return "; the run changed 1 device"
+	}
+	return fmt.Sprintf("; the run changed %d devices", n)
 }
 
 // publicMessage is an error's public text (problem.Public).
