@@ -1051,11 +1051,11 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 // checkFlowRunStatus checks a --status of flows runs ("" for any); the
 // server checks it too.
 func checkFlowRunStatus(v string) error {
-	switch v {
-	case "", "queued", "running", "succeeded", "failed", "canceled":
+	if v == "" || slices.Contains(api.FlowRunStatuses, v) {
 		return nil
 	}
-	return usagef("--status %q: want queued, running, succeeded, failed or canceled", v)
+	last := len(api.FlowRunStatuses) - 1
+	return usagef("--status %q: want %s or %s", v, strings.Join(api.FlowRunStatuses[:last], ", "), api.FlowRunStatuses[last])
 }
 
 func cmdFlowsRerun(ctx context.Context, e *env, args []string) error {

@@ -437,6 +437,10 @@ type FlowRunItem struct {
 	Outcome string `json:"outcome,omitempty"`
 }
 
+// FlowRunStatuses are the statuses a flow run can have, as the flow run
+// lists' status= selects them.
+var FlowRunStatuses = []string{"queued", "running", "succeeded", "failed", "canceled"}
+
 // FlowRunList is GET /api/v1/flow-runs and /api/v1/flows/{id}/runs,
 // newest first, without steps; Runs is never null.
 type FlowRunList struct {

@@ -52,27 +52,12 @@ func TestRepeatedFailureNotifiedOnce(t *testing.T) {
 	run(device, "succeeded")
 	again := run(missing, "failed")
 
-	ns, err := h.app.Store.ListNotifications(t.Context(), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
 	firstRun, err := h.app.Store.GetFlowRun(t.Context(), first)
 	if err != nil {
 		t.Fatal(err)
 	}
 	since := timetext.Format(firstRun.FinishedAt)
-	got := map[string]string{}
-	for _, n := range ns {
-		var m struct {
-			Message string
-			FlowRun struct{ ID string }
-		}
-		if err := json.Unmarshal(n.Body, &m); err != nil {
-			t.Fatalf("notification %s: %v", n.ID, err)
-		}
-		// By type and run: a recovered message's id is its streak's.
-		got[n.Type+" "+m.FlowRun.ID] = m.Message
-	}
+	got := notificationTexts(t, h)
 	want := map[string]string{
 		"flow_run.failed " + first:        "failed: step device: ",
 		"flow_run.failed " + reminder:     "(still failing the same way since " + since + ": at least 4 runs)",
@@ -176,6 +161,20 @@ steps:
 	if code, data := h.call("POST", "/api/v1/flows/read-one/runs?wait=true", map[string]any{"inputs": map[string]any{"deviceId": "guo0000000000000none"}}, &read); code != http.StatusOK || read.Status != "failed" {
 		t.Fatalf("run read-one: %d %s; want failed", code, data)
 	}
+	got := notificationTexts(t, h)
+	if msg := got["flow_run.failed "+suspended.ID]; !strings.Contains(msg, "; the run changed 2 devices") {
+		t.Errorf("flow_run.failed of the suspensions: %q; want it to say the run changed 2 devices", msg)
+	}
+	if msg := got["flow_run.failed "+read.ID]; msg == "" || strings.Contains(msg, "changed") {
+		t.Errorf("flow_run.failed of the read: %q; want it, saying nothing of changes", msg)
+	}
+}
+
+// notificationTexts are the texts of the stored notifications by type and
+// flow run ("flow_run.failed RUN_ID"; a recovered message's id is its
+// streak's, so the run names it).
+func notificationTexts(t *testing.T, h *harness) map[string]string {
+	t.Helper()
 	ns, err := h.app.Store.ListNotifications(t.Context(), 100)
 	if err != nil {
 		t.Fatal(err)
@@ -189,12 +188,7 @@ steps:
 		if err := json.Unmarshal(n.Body, &m); err != nil {
 			t.Fatalf("notification %s: %v", n.ID, err)
 		}
-		got[m.FlowRun.ID] = m.Message
+		got[n.Type+" "+m.FlowRun.ID] = m.Message
 	}
-	if msg := got[suspended.ID]; !strings.Contains(msg, "; the run changed 2 devices") {
-		t.Errorf("flow_run.failed of the suspensions: %q; want it to say the run changed 2 devices", msg)
-	}
-	if msg := got[read.ID]; msg == "" || strings.Contains(msg, "changed") {
-		t.Errorf("flow_run.failed of the read: %q; want it, saying nothing of changes", msg)
-	}
+	return got
 }

@@ -523,18 +523,14 @@ func (s *Server) listFlowRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// flowRunStatuses are the statuses a flow run can have, as ?status=
-// selects them.
-var flowRunStatuses = []string{"queued", flow.StatusRunning, flow.StatusSucceeded, flow.StatusFailed, flow.StatusCanceled}
-
 // flowRunStatus checks a ?status= value of the flow run lists ("" for
 // any status).
 func flowRunStatus(v string) (string, error) {
-	if v == "" || slices.Contains(flowRunStatuses, v) {
+	if v == "" || slices.Contains(api.FlowRunStatuses, v) {
 		return v, nil
 	}
 	return "", problem.New(problem.InvalidInput, "status %q is not a flow run's status", v).
-		WithRemedy("give one of %s", strings.Join(flowRunStatuses, ", ")).WithDetail("field", "status")
+		WithRemedy("give one of %s", strings.Join(api.FlowRunStatuses, ", ")).WithDetail("field", "status")
 }
 
 // flowFilter turns a ?flow= value into a flow id, as connectionFilter does
