@@ -1,8 +1,10 @@
 package connection
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/problem"
@@ -16,6 +18,10 @@ import (
 const forbiddenCheckEvery = time.Minute
 
 var errNoLongerActive = errors.New("the connection is no longer active")
+
+// roleCheckKey prefixes a connection's id in claimForbiddenCheck for the
+// check, before a card runs, of one that awaitsRole.
+const roleCheckKey = "role-back/"
 
 // CardForbidden checks connection id after Okta answered a call of one of
 // its cards with E0000006: no admin role that allows the call. Such an
@@ -53,6 +59,7 @@ func (m *Manager) CardForbidden(ctx context.Context, id string) (*View, bool) {
 		if p = m.probe(ctx, c, tok.AccessToken.Reveal(), tok.ActingAs); p == nil || p.Code != problem.Forbidden {
 			return nil, false
 		}
+		p.WithRemedy("%s", roleRemedy(c.Nickname, tok.ActingAs))
 	}
 	var stored *store.Connection
 	err = m.updateConnection(ctx, id, func(cur *store.Connection) error {
@@ -77,6 +84,101 @@ func (m *Manager) CardForbidden(ctx context.Context, id string) (*View, bool) {
 	m.log.WarnContext(ctx, "a card's call and the read-only device call were refused for lack of an admin role (E0000006): the connection cannot do its job",
 		"connection", id, "status", stored.Status, "reason", stored.StatusReason)
 	return m.view(stored), true
+}
+
+// awaitsRole reports whether c is a user connection stopped because the
+// org refused its account's device reads for lack of an admin role
+// (no_admin_role) that still holds its refresh token: once the account
+// has its role back, a refresh and the device check make it active again,
+// with no new sign-in (roleBack).
+func awaitsRole(c *store.Connection) bool {
+	return c.Auth != store.AuthService && c.Status == store.StatusNeedsReauthorization &&
+		c.StatusReasonCode == store.ReasonNoAdminRole && len(c.SealedRefreshToken) > 0
+}
+
+// roleRemedy is the remedy of a user connection stopped for its account's
+// admin role: give it back and test the connection, or sign in as
+// another admin.
+func roleRemedy(nickname, login string) string {
+	return fmt.Sprintf("give %s an admin role in Okta Admin Console › Security › Administrators (super, org or mobile administrator; read-only administrator for the read cards alone), "+
+		"then test the connection (Test on its console page, or cardflow connections test %q): it works again without a new sign-in while its refresh token is valid; "+
+		"or reauthorize it signed in as a super admin (a dedicated service account is recommended)", login, nickname)
+}
+
+// roleBack checks a connection that awaitsRole as connections test
+// checks an active one: a refresh of its access token (fresh: even when
+// the stored one has time left) and the read-only device call. When the
+// org answers the call, the connection is stored active again, audited as
+// connection.authorize by actor, and returned. Otherwise the error says
+// why, and the connection stays as the check left it: still waiting for
+// the role, or needing reauthorization for another reason (its refresh
+// token refused or expired, its token refused).
+func (m *Manager) roleBack(ctx context.Context, id string, fresh bool, actor store.Actor) (*store.Connection, error) {
+	c, err := m.getConn(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !awaitsRole(c) {
+		return c, usable(c)
+	}
+	rejected := ""
+	if fresh {
+		// Any stored access token is refused, so a new one is asked for.
+		rejected = "-"
+		if at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); err == nil {
+			rejected = string(at)
+		}
+	}
+	tok, err := m.refreshScopes(ctx, id, rejected, false, true)
+	if err != nil {
+		return nil, err
+	}
+	if c, err = m.getConn(ctx, id); err != nil {
+		return nil, err
+	}
+	if !awaitsRole(c) {
+		return c, usable(c) // changed meanwhile (a reauthorization, another check)
+	}
+	if hasDeviceRead(tok.Scopes) {
+		if p := m.probe(ctx, c, tok.AccessToken.Reveal(), tok.ActingAs); p != nil {
+			switch p.Code {
+			case problem.Forbidden:
+				p.WithRemedy("%s", roleRemedy(c.Nickname, tok.ActingAs))
+			case problem.NeedsReauthorization, problem.InsufficientScope:
+				m.setNeedsReauth(ctx, id, c.SealedRefreshToken, probeReasonCode(p), p.Message, p.Remedy)
+			default:
+				return nil, p
+			}
+			return nil, problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, p.Message)).
+				WithRemedy("%s", p.Remedy).WithDetail("status", store.StatusNeedsReauthorization).WithDetail("connection", id).Wrap(p)
+		}
+	}
+	var stored *store.Connection
+	err = m.updateConnection(ctx, id, func(cur *store.Connection) error {
+		if !awaitsRole(cur) || !bytes.Equal(cur.SealedRefreshToken, c.SealedRefreshToken) {
+			return errTokensReplaced
+		}
+		cur.Status, cur.StatusReason, cur.Remedy, cur.StatusReasonCode = store.StatusActive, "", "", ""
+		cur.UpdatedAt = m.now()
+		stored = cur
+		return nil
+	})
+	if errors.Is(err, errTokensReplaced) {
+		if c, err = m.getConn(ctx, id); err != nil {
+			return nil, err
+		}
+		return c, usable(c)
+	}
+	if err != nil {
+		return nil, internal("store the connection active", err)
+	}
+	m.log.InfoContext(ctx, "connection works again: its account has an admin role that may read devices again", "connection", id, "actingAs", stored.AuthorizedLogin)
+	m.audit(ctx, store.AuditEvent{Actor: actor, Action: store.ActionConnectionAuthorize, ConnectionID: id, ActingAs: stored.AuthorizedLogin,
+		InputSummary: "admin role back: the org answers the device check again; no new sign-in"}, nil)
+	if m.OnActive != nil {
+		m.OnActive(id)
+	}
+	return stored, nil
 }
 
 // claimForbiddenCheck reports whether CardForbidden may check connection

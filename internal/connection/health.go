@@ -151,7 +151,9 @@ type TestResult struct {
 // Test re-verifies a connection: it refreshes the access token
 // (proving the refresh token and client secret still work) and repeats the
 // read-only device call, then updates the status. A connection that is not
-// active is reported as it is.
+// active is reported as it is, but for a user connection whose account
+// lacked an admin role (awaitsRole): checked the same way, it becomes
+// active again once the org answers the device call.
 func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*TestResult, error) {
 	m.init()
 	c, err := m.lookup(ctx, "", id)
@@ -164,7 +166,7 @@ func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*Test
 	if err := m.sealedBehind(ctx, c); err != nil {
 		return nil, err
 	}
-	res := m.test(ctx, c)
+	res := m.test(ctx, c, actor)
 	if res.OK && len(c.SealedNextPrivateKey) > 0 {
 		res.KeyRotation = m.rotationAfterTest(ctx, c)
 	}
@@ -191,9 +193,16 @@ func (m *Manager) Test(ctx context.Context, id string, actor store.Actor) (*Test
 	return res, nil
 }
 
-func (m *Manager) test(ctx context.Context, c *store.Connection) *TestResult {
+func (m *Manager) test(ctx context.Context, c *store.Connection, actor store.Actor) *TestResult {
 	if c.Auth == store.AuthService {
 		return m.serviceTest(ctx, c)
+	}
+	if awaitsRole(c) {
+		// Its account may have its admin role back: the check tells.
+		if _, err := m.roleBack(ctx, c.ID, true, actor); err != nil {
+			return m.testFailure(ctx, c.ID, err)
+		}
+		return &TestResult{OK: true, Status: store.StatusActive}
 	}
 	if c.Status != store.StatusActive {
 		return &TestResult{Status: c.Status, StatusReason: c.StatusReason, Remedy: c.Remedy, StatusReasonCode: c.StatusReasonCode}
@@ -214,6 +223,9 @@ func (m *Manager) test(ctx context.Context, c *store.Connection) *TestResult {
 	}
 	if hasDeviceRead(tok.Scopes) {
 		if p := m.probe(ctx, c, tok.AccessToken.Reveal(), tok.ActingAs); p != nil {
+			if p.Code == problem.Forbidden {
+				p.WithRemedy("%s", roleRemedy(c.Nickname, tok.ActingAs))
+			}
 			if p.Code == problem.Forbidden || p.Code == problem.NeedsReauthorization || p.Code == problem.InsufficientScope {
 				cur, err := m.Store.GetConnection(ctx, c.ID)
 				if err == nil {

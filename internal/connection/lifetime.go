@@ -114,7 +114,9 @@ func (m *Manager) expire(ctx context.Context, c *store.Connection) error {
 	reason := expiredReason(c)
 	moved := false
 	stored := m.updateIfToken(ctx, c.ID, c.SealedRefreshToken, func(cur *store.Connection) {
-		moved = cur.Status != store.StatusNeedsReauthorization
+		// A connection waiting for its account's admin role waits no
+		// more: no role brings back a refresh token that ended.
+		moved = cur.Status != store.StatusNeedsReauthorization || awaitsRole(cur)
 		if !moved {
 			return // another caller was first; its reason stays
 		}

@@ -599,7 +599,7 @@ func (m *Manager) keyringBehind(ctx context.Context, c *store.Connection, tokenE
 // is this server's fault when KeyringBehind says so. Refreshing then
 // would at best fail the check on a connection that needs nothing.
 func (m *Manager) sealedBehind(ctx context.Context, c *store.Connection) error {
-	if m.KeyringBehind == nil || c.Auth != store.AuthService && c.Status != store.StatusActive {
+	if m.KeyringBehind == nil || c.Auth != store.AuthService && c.Status != store.StatusActive && !awaitsRole(c) {
 		return nil
 	}
 	err := m.Keyring.SealErr()
@@ -666,18 +666,31 @@ const defaultFreshWait = 5 * time.Second
 func (m *Manager) lookupFresh(ctx context.Context, connector, idOrNickname string) (_ *store.Connection, tokenErr, _ error) {
 	m.init()
 	c, err := m.lookup(ctx, connector, idOrNickname)
-	if err != nil || c.Status != store.StatusActive || usable(c) != nil || m.refreshExpired(c) {
-		return c, nil, err
-	}
-	if m.accessTokenFresh(c) {
-		return c, nil, nil
-	}
-	// Wait for the refresh only briefly: an org that is slow or down must
+	// Wait for a refresh only briefly: an org that is slow or down must
 	// not hold up a flow's validation. The refresh goes on (and commits)
 	// without this caller, whose first call to the org then joins it.
 	wait := m.FreshWait
 	if wait <= 0 {
 		wait = defaultFreshWait
+	}
+	if err == nil && awaitsRole(c) && m.claimForbiddenCheck(roleCheckKey+c.ID) {
+		// Its account may have its admin role back (checked at most once
+		// per forbiddenCheckEvery on each server).
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		back, rerr := m.roleBack(wctx, c.ID, false, store.ServerActor)
+		cancel()
+		if rerr == nil {
+			return back, nil, nil
+		}
+		if cur, err := m.Store.GetConnection(ctx, c.ID); err == nil {
+			c = cur
+		}
+	}
+	if err != nil || c.Status != store.StatusActive || usable(c) != nil || m.refreshExpired(c) {
+		return c, nil, err
+	}
+	if m.accessTokenFresh(c) {
+		return c, nil, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	_, tokenErr = m.Token(wctx, c.ID)

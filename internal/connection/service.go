@@ -593,7 +593,7 @@ func (m *Manager) serviceTest(ctx context.Context, c *store.Connection) *TestRes
 	if at, err := m.Keyring.Open(c.SealedAccessToken, sealedAAD(c.ID, fieldAccessToken)); err == nil {
 		current = string(at)
 	}
-	tok, err := m.refreshScopes(ctx, c.ID, orDefault(current, "-"), true)
+	tok, err := m.refreshScopes(ctx, c.ID, orDefault(current, "-"), true, false)
 	if err != nil {
 		return m.testFailure(ctx, c.ID, err)
 	}

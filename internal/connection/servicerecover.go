@@ -108,7 +108,7 @@ func (m *Manager) retryService(ctx context.Context, c *store.Connection) error {
 	if err := m.sealedBehind(ctx, c); err != nil {
 		return nil // a server with the database's key tests it
 	}
-	if _, err := m.refreshScopes(ctx, c.ID, "", true); err != nil {
+	if _, err := m.refreshScopes(ctx, c.ID, "", true, false); err != nil {
 		m.log.InfoContext(ctx, "service connection still refused by the org; testing again later", "connection", c.ID, "status", c.Status, "next", now.Add(wait), "error", err)
 		return nil
 	}

@@ -85,13 +85,14 @@ func (m *Manager) Token(ctx context.Context, id string) (*Token, error) {
 // the access token the org just answered 401 to, forcing a refresh even if
 // the stored token looks fresh, unless another refresh already replaced it.
 func (m *Manager) refresh(ctx context.Context, id, rejected string) (*Token, error) {
-	return m.refreshScopes(ctx, id, rejected, false)
+	return m.refreshScopes(ctx, id, rejected, false, false)
 }
 
 // refreshScopes is refresh; allScopes makes a service connection ask for
 // every requested scope again rather than only those granted last time
-// (a health check does, to pick up scopes granted to the app since).
-func (m *Manager) refreshScopes(ctx context.Context, id, rejected string, allScopes bool) (*Token, error) {
+// (a health check does, to pick up scopes granted to the app since), and
+// roleBack refreshes a user connection that awaitsRole too (roleBack).
+func (m *Manager) refreshScopes(ctx context.Context, id, rejected string, allScopes, roleBack bool) (*Token, error) {
 	key := id
 	if rejected != "" {
 		sum := sha256.Sum256([]byte(rejected))
@@ -100,10 +101,13 @@ func (m *Manager) refreshScopes(ctx context.Context, id, rejected string, allSco
 	if allScopes {
 		key += "/all-scopes"
 	}
+	if roleBack {
+		key += "/role-back"
+	}
 	ch := m.flights.DoChan(key, func() (any, error) {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshWorkTimeout)
 		defer cancel()
-		return m.refreshLocked(wctx, id, rejected, allScopes)
+		return m.refreshLocked(wctx, id, rejected, allScopes, roleBack)
 	})
 	select {
 	case r := <-ch:
@@ -121,7 +125,7 @@ func (m *Manager) refreshScopes(ctx context.Context, id, rejected string, allSco
 // errRetry asks refreshLocked to read the connection again.
 var errRetry = errors.New("connection changed; read it again")
 
-func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allScopes bool) (*Token, error) {
+func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allScopes, roleBack bool) (*Token, error) {
 	var early *Token
 	unlock, err := m.lockConn(ctx, id, func(ctx context.Context) (bool, error) {
 		// Another process holds the lease: use its result as soon as it
@@ -130,7 +134,7 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allSco
 		if err != nil {
 			return true, err
 		}
-		if err := usable(c); err != nil {
+		if err := refreshable(c, roleBack); err != nil {
 			return true, err
 		}
 		early, _ = m.storedToken(c, rejected)
@@ -152,7 +156,7 @@ func (m *Manager) refreshLocked(ctx context.Context, id, rejected string, allSco
 		if err != nil {
 			return nil, err
 		}
-		if err := usable(c); err != nil {
+		if err := refreshable(c, roleBack); err != nil {
 			return nil, err
 		}
 		if t, ok := m.storedToken(c, rejected); ok && (c.Auth != store.AuthService || c.Status == store.StatusActive) {
@@ -683,6 +687,15 @@ func (m *Manager) getConn(ctx context.Context, id string) (*store.Connection, er
 		return nil, internal("read connection", err)
 	}
 	return c, nil
+}
+
+// refreshable is usable, or, with roleBack, nil for a connection that
+// awaitsRole too: its refresh token is presented to check it (roleBack).
+func refreshable(c *store.Connection, roleBack bool) error {
+	if roleBack && awaitsRole(c) {
+		return nil
+	}
+	return usable(c)
 }
 
 // usable is nil for an active connection, else the problem to report.
