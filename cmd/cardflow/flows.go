@@ -26,15 +26,20 @@ import (
 )
 
 // triggerText is a flow's trigger for people: "cron 0 2 * * * Europe/Berlin",
-// "every 15m0s UTC", "event okta-devices/x (Prod)" or "-".
+// "every 15m UTC", "cron 0 2 * * * UTC, starting deadline 2h", "event
+// okta-devices/x (Prod)" or "-".
 func triggerText(f *api.Flow) string {
 	t := f.Trigger
 	switch t["kind"] {
 	case "schedule":
+		text := fmt.Sprintf("every %v %v", t["every"], t["timezone"])
 		if c, ok := t["cron"].(string); ok {
-			return fmt.Sprintf("cron %s %v", c, t["timezone"])
+			text = fmt.Sprintf("cron %s %v", c, t["timezone"])
 		}
-		return fmt.Sprintf("every %v %v", t["every"], t["timezone"])
+		if d, ok := t["startingDeadline"].(string); ok {
+			text += ", starting deadline " + d
+		}
+		return text
 	case "event":
 		return fmt.Sprintf("event %v (%v)", t["card"], t["connection"])
 	}

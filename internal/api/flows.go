@@ -31,7 +31,7 @@ type Flow struct {
 	// runs are attributed to who enabled it.
 	EnabledBy *Actor `json:"enabledBy,omitempty"`
 	// Trigger is null or {kind: "schedule", cron|every, timezone,
-	// nextRunAt} or {kind: "event", card, connection, delivery, if}.
+	// startingDeadline (when the document sets it, as "2h"), nextRunAt} or {kind: "event", card, connection, delivery, if}.
 	Trigger map[string]any `json:"trigger"`
 	// LastRun, in the answers about stored flows (list and get), is the
 	// flow's most recent run (by when it was queued) without its steps;

@@ -44,6 +44,11 @@ func DeliveryOf(named, serverDefault string) string {
 // MinEvery is the shortest interval of an on.schedule.every.
 const MinEvery = time.Minute
 
+// MinStartingDeadline is the shortest on.schedule.startingDeadline: a
+// busy server (or one waiting for the database) may fire a tick some
+// seconds late, which a shorter deadline would skip.
+const MinStartingDeadline = time.Minute
+
 // Trigger is a flow's on: section: what starts its runs without a person.
 // Exactly one of Schedule and Event is set. It is immutable once parsed.
 type Trigger struct {
@@ -75,6 +80,12 @@ type Schedule struct {
 	// Timezone is the IANA zone the cron fields are read in ("UTC" when
 	// the document names none).
 	Timezone string
+	// StartingDeadline is how late a tick may still start its run: a tick
+	// missed (every server down) for longer is skipped, as a Kubernetes
+	// CronJob's startingDeadlineSeconds skips it. Zero when the document
+	// names none: the latest missed tick runs, however late (it is less
+	// than one interval old).
+	StartingDeadline time.Duration
 
 	loc       *time.Location
 	spec      cron.Schedule // the cron fields read on the wall clock, in UTC
@@ -249,7 +260,7 @@ func (e *EventTrigger) Connector() string {
 }
 
 // Spec is the trigger as the API shows it: {kind: "schedule", cron|every,
-// timezone} or {kind: "event", card, connection, delivery, if}. Two
+// timezone, startingDeadline (when set)} or {kind: "event", card, connection, delivery, if}. Two
 // triggers with equal specs (compared as JSON) start runs at the same
 // moments.
 func (t *Trigger) Spec() map[string]any {
@@ -272,6 +283,9 @@ func (t *Trigger) Spec() map[string]any {
 		m["cron"] = s.Cron
 	} else {
 		m["every"] = s.Every.String()
+	}
+	if s.StartingDeadline > 0 {
+		m["startingDeadline"] = s.StartingDeadline.String()
 	}
 	return m
 }
@@ -423,7 +437,7 @@ func (p *docParser) trigger(n ast.Node, keyPos Pos) *Trigger {
 				p.iss.add(e.keyPos, "", "on.inputs must be a mapping of the flow's input names to values, e.g. since: ${{ string(trigger.time - duration(\"24h\")) }}")
 				good = false
 			}
-		case "cron", "every", "timezone":
+		case "cron", "every", "timezone", "startingDeadline":
 			p.iss.add(e.keyPos, "", "unknown key %q in on; on has schedule or event, and inputs: %s goes under on.schedule, e.g. on: {schedule: {cron: \"0 2 * * *\", timezone: Europe/Berlin}}", e.key, e.key)
 			good = false
 		default:
@@ -458,7 +472,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 	}
 	s := &Schedule{Timezone: "UTC", loc: time.UTC}
 	var cronText string
-	var cronPos, everyPos Pos
+	var cronPos, everyPos, deadlinePos Pos
 	hasCron, hasEvery, good := false, false, true
 	for _, e := range entries {
 		switch e.key {
@@ -492,10 +506,37 @@ func (p *docParser) schedule(se entry) *Schedule {
 			}
 			s.Timezone, s.loc, s.zonePos = loc.String(), loc, p.pos(e.val)
 			zoneWarning(&p.iss, s.zonePos, s.Timezone)
+		case "startingDeadline":
+			text, _ := p.str(e.val, "", "startingDeadline")
+			deadlinePos = p.pos(e.val)
+			d, err := time.ParseDuration(strings.TrimSpace(text))
+			switch {
+			case err != nil:
+				p.iss.add(deadlinePos, "", "startingDeadline %q is not an interval: write a number and a unit, e.g. 30m or 2h (how late a missed tick may still run)", text)
+				good = false
+			case d < MinStartingDeadline:
+				p.iss.add(deadlinePos, "", "startingDeadline is %s; the shortest is 1m, since a busy server may start a tick some seconds late: use 1m or more", d)
+				good = false
+			case d%time.Second != 0:
+				p.iss.add(deadlinePos, "", "startingDeadline is %s; use whole seconds (e.g. 90s or 30m)", d)
+				good = false
+			default:
+				s.StartingDeadline = d
+			}
+		case "startingDeadlineSeconds":
+			p.iss.add(e.keyPos, "", "unknown key %q in on.schedule; write Kubernetes' startingDeadlineSeconds as startingDeadline, an interval with its unit (startingDeadline: 2h for 7200 seconds)", e.key)
+			good = false
 		default:
-			p.iss.add(e.keyPos, "", "unknown key %q in on.schedule; a schedule has cron or every, and timezone%s", e.key, suggest(e.key, "cron", "every", "timezone"))
+			p.iss.add(e.keyPos, "", "unknown key %q in on.schedule; a schedule has cron or every, timezone, and startingDeadline%s", e.key, suggest(e.key, "cron", "every", "timezone", "startingDeadline"))
 			good = false
 		}
+	}
+	if s.StartingDeadline > 0 && s.Every > 0 && s.StartingDeadline >= s.Every {
+		// The latest missed tick is always less than one interval old when
+		// the scheduler fires it: such a deadline would skip nothing.
+		p.iss.add(deadlinePos, "", "startingDeadline %s is not shorter than every %s, so it would skip nothing: a missed tick runs at most one interval late without it; remove startingDeadline, or make it shorter than %[2]s",
+			IntervalText(s.StartingDeadline.String()), IntervalText(s.Every.String()))
+		good = false
 	}
 	switch {
 	case hasCron && hasEvery:
@@ -1108,7 +1149,7 @@ func (v *value) source() string {
 // and no error for an event trigger.
 func ScheduleFromSpec(spec []byte) (*Schedule, error) {
 	var sp struct {
-		Kind, Cron, Every, Timezone string
+		Kind, Cron, Every, Timezone, StartingDeadline string
 	}
 	if err := json.Unmarshal(spec, &sp); err != nil {
 		return nil, fmt.Errorf("flow: trigger spec: %w", err)
@@ -1121,6 +1162,11 @@ func ScheduleFromSpec(spec []byte) (*Schedule, error) {
 		return nil, fmt.Errorf("flow: trigger spec: timezone %q %v", sp.Timezone, err)
 	}
 	s := &Schedule{Cron: sp.Cron, Timezone: loc.String(), loc: loc}
+	if sp.StartingDeadline != "" {
+		if s.StartingDeadline, err = time.ParseDuration(sp.StartingDeadline); err != nil || s.StartingDeadline <= 0 {
+			return nil, fmt.Errorf("flow: trigger spec: bad startingDeadline %q", sp.StartingDeadline)
+		}
+	}
 	if sp.Cron == "" {
 		if s.Every, err = time.ParseDuration(sp.Every); err != nil || s.Every < MinEvery {
 			return nil, fmt.Errorf("flow: trigger spec: bad every %q", sp.Every)

@@ -49,6 +49,26 @@ on:
 	if got, want := in["since"], "2024-12-01T01:00:00Z"; got != want {
 		t.Errorf("since = %v; want %v (90 days before the tick)", got, want)
 	}
+	late := mustParse(t, `name: late
+inputs:
+  since: {type: string, required: true}
+on:
+  schedule:
+    cron: "0 2 * * *"
+    timezone: Europe/Berlin
+    startingDeadline: 120m
+  inputs:
+    since: ${{ string(trigger.time - duration("2160h")) }}
+`+triggerSteps)
+	if got := late.Trigger.Schedule.StartingDeadline; got != 2*time.Hour {
+		t.Errorf("StartingDeadline = %v; want 2h", got)
+	}
+	if got, want := string(late.Trigger.SpecJSON()), `{"cron":"0 2 * * *","kind":"schedule","startingDeadline":"2h0m0s","timezone":"Europe/Berlin"}`; got != want {
+		t.Errorf("SpecJSON with startingDeadline = %s; want %s", got, want)
+	}
+	if sch, err := ScheduleFromSpec(late.Trigger.SpecJSON()); err != nil || sch.StartingDeadline != 2*time.Hour {
+		t.Errorf("ScheduleFromSpec = %+v, %v; want its startingDeadline of 2h", sch, err)
+	}
 	plain := mustParse(t, "name: manual\n"+triggerSteps[:0]+"steps:\n  - id: a\n    card: okta-devices/read-device\n    connection: c\n    input: {deviceId: x}\n")
 	if plain.Trigger != nil || plain.Trigger.SpecJSON() != nil {
 		t.Errorf("a flow without on: has trigger %+v", plain.Trigger)
@@ -299,6 +319,16 @@ func TestTriggerParseErrors(t *testing.T) {
 			[]wantIssue{{6, 11, "", "descriptors such as @daily are not supported"}}},
 		{"every under a minute", "on:\n  schedule:\n    every: 30s\n  inputs: {since: x}\n",
 			[]wantIssue{{6, 12, "", "every is 30s; the shortest interval is 1m"}}},
+		{"startingDeadline not an interval", "on:\n  schedule:\n    cron: \"0 2 * * *\"\n    startingDeadline: 7200\n  inputs: {since: x}\n",
+			[]wantIssue{{7, 23, "", `startingDeadline "7200" is not an interval: write a number and a unit, e.g. 30m or 2h`}}},
+		{"startingDeadline under a minute", "on:\n  schedule:\n    cron: \"0 2 * * *\"\n    startingDeadline: 10s\n  inputs: {since: x}\n",
+			[]wantIssue{{7, 23, "", "startingDeadline is 10s; the shortest is 1m"}}},
+		{"startingDeadline as long as every", "on:\n  schedule:\n    every: 1h\n    startingDeadline: 60m\n  inputs: {since: x}\n",
+			[]wantIssue{{7, 23, "", "startingDeadline 1h is not shorter than every 1h, so it would skip nothing: a missed tick runs at most one interval late without it; remove startingDeadline, or make it shorter than 1h"}}},
+		{"Kubernetes' startingDeadlineSeconds", "on:\n  schedule:\n    cron: \"0 2 * * *\"\n    startingDeadlineSeconds: 7200\n  inputs: {since: x}\n",
+			[]wantIssue{{7, 5, "", "write Kubernetes' startingDeadlineSeconds as startingDeadline, an interval with its unit (startingDeadline: 2h for 7200 seconds)"}}},
+		{"startingDeadline under on", "on:\n  schedule: {cron: \"0 2 * * *\"}\n  startingDeadline: 2h\n  inputs: {since: x}\n",
+			[]wantIssue{{6, 3, "", `unknown key "startingDeadline" in on; on has schedule or event, and inputs: startingDeadline goes under on.schedule`}}},
 		{"every not an interval", "on:\n  schedule:\n    every: often\n  inputs: {since: x}\n",
 			[]wantIssue{{6, 12, "", `every "often" is not an interval`}}},
 		{"unknown zone", "on:\n  schedule:\n    every: 1h\n    timezone: Mars/Olympus\n  inputs: {since: x}\n",

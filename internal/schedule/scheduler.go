@@ -54,7 +54,8 @@ type Scheduler struct {
 
 // Metrics counts ticks by outcome: "fired" (this server created the run),
 // "lost" (another server had fired it), "skipped" (missed while every
-// server was down, older than the latest due tick), "overlapped" (not
+// server was down, older than the latest due tick or than the flow's
+// startingDeadline), "overlapped" (not
 // fired: the flow's run of an earlier tick had not ended) and "error".
 type Metrics struct {
 	Ticks *prometheus.CounterVec
@@ -64,7 +65,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	return &Metrics{Ticks: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cardflow_schedule_ticks_total",
-		Help: "Schedule ticks by outcome: fired, lost (fired by another server), skipped (missed while no server could fire them: every server down, or the database unreachable), overlapped (not fired: the flow's run of an earlier tick had not ended), error.",
+		Help: "Schedule ticks by outcome: fired, lost (fired by another server), skipped (missed while no server could fire them: every server down, or the database unreachable; older than the latest due tick, or than the flow's startingDeadline), overlapped (not fired: the flow's run of an earlier tick had not ended), error.",
 	}, []string{"outcome"})}
 }
 
@@ -236,8 +237,9 @@ func (s *Scheduler) pullBack(ctx context.Context, now time.Time) {
 // outage of a fine-grained cron schedule.
 const maxCatchUp = 1_000_000
 
-// fire fires fl's latest due tick and skips the older ones, reporting
-// whether this server created the run.
+// fire fires fl's latest due tick and skips the older ones (and the
+// latest too when it is later than the schedule's StartingDeadline),
+// reporting whether this server created the run.
 func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) bool {
 	log := s.log().With(slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
 	sch, err := s.schedule(fl.Trigger)
@@ -267,6 +269,26 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 		}
 	}
 	next := sch.Next(last)
+	if late := now.Sub(last); sch.StartingDeadline > 0 && late > sch.StartingDeadline {
+		// Missed for longer than the flow allows: a nightly job must not
+		// run in the afternoon after an outage. No run; the next tick runs.
+		switch err := s.Store.AdvanceSchedule(ctx, fl.ID, first, next, nil); {
+		case errors.Is(err, store.ErrConflict):
+			s.count("lost", 1)
+		case err != nil:
+			if ctx.Err() == nil {
+				s.outage().Fail(ctx, "fire a schedule tick", err, slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+			}
+			s.count("error", 1)
+		default:
+			s.outage().OK(ctx, "fire a schedule tick", slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+			s.count("skipped", skipped+1)
+			log.WarnContext(ctx, "missed schedule tick skipped: it is later than the flow's startingDeadline (no server could fire it in time: every server down, or the database unreachable); the flow runs at its next tick",
+				slog.Time("tick", last), slog.Duration("late", late.Round(time.Second)), slog.Duration("starting_deadline", sch.StartingDeadline),
+				slog.Int("older_skipped", skipped), slog.Time("next_run_at", next))
+		}
+		return false
+	}
 	if prev := s.unfinished(ctx, fl, log); prev != nil {
 		// The schedule does not overlap itself: two runs of one flow
 		// acting on the same devices at once would each find the other's

@@ -199,7 +199,7 @@ func TestMissedTicks(t *testing.T) {
 		name     string
 		schedule string
 		down     time.Duration // how long every server was down after the first tick was due
-		wantRun  time.Time
+		wantRun  time.Time     // zero: no run
 		skipped  float64
 	}{
 		{"nightly, down 3 days: the latest runs, 2 skipped", `cron: "0 2 * * *"`, 3*24*time.Hour - time.Hour,
@@ -208,6 +208,19 @@ func TestMissedTicks(t *testing.T) {
 			time.Date(2025, 6, 2, 2, 0, 0, 0, time.UTC), 0},
 		{"every 15m, down 50m: the latest of 4 runs", "every: 15m", 50 * time.Minute,
 			time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC), 3},
+		// startingDeadline: a missed tick later than it does not run.
+		{"nightly with a 2h deadline, down 15 hours: skipped, no run in the afternoon", `cron: "0 2 * * *", startingDeadline: 2h`, 15 * time.Hour,
+			time.Time{}, 1},
+		{"nightly with a 2h deadline, down 1 hour: the missed tick runs", `cron: "0 2 * * *", startingDeadline: 2h`, time.Hour,
+			time.Date(2025, 6, 2, 2, 0, 0, 0, time.UTC), 0},
+		{"nightly with a 2h deadline, down exactly 2 hours: the missed tick runs", `cron: "0 2 * * *", startingDeadline: 2h`, 2 * time.Hour,
+			time.Date(2025, 6, 2, 2, 0, 0, 0, time.UTC), 0},
+		{"nightly with a 2h deadline, down 3 days: the latest is 23 hours late, all 3 skipped", `cron: "0 2 * * *", startingDeadline: 2h`, 3*24*time.Hour - time.Hour,
+			time.Time{}, 3},
+		{"every 15m with a 10m deadline, down 50m: the latest, 5m late, runs", "every: 15m, startingDeadline: 10m", 50 * time.Minute,
+			time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC), 3},
+		{"every 15m with a 10m deadline, down 59m: the latest, 14m late, skipped too", "every: 15m, startingDeadline: 10m", 59 * time.Minute,
+			time.Time{}, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +236,11 @@ func TestMissedTicks(t *testing.T) {
 			if _, err := s.Tick(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			ticksOf(t, st, fl, []time.Time{tt.wantRun})
+			var want []time.Time
+			if !tt.wantRun.IsZero() {
+				want = append(want, tt.wantRun)
+			}
+			ticksOf(t, st, fl, want)
 			if got := testutil.ToFloat64(s.Metrics.Ticks.WithLabelValues("skipped")); got != tt.skipped {
 				t.Errorf("skipped = %v; want %v", got, tt.skipped)
 			}

@@ -64,8 +64,10 @@ func flowJSON(f *store.Flow, doc *flow.Document, withSource bool) api.Flow {
 		Version: f.Version, StoredBy: actorJSON(f.StoredBy), Enabled: f.Enabled, EnabledBy: actorJSON(f.EnabledBy), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 	if len(f.Trigger) > 0 && json.Unmarshal(f.Trigger, &out.Trigger) == nil && out.Trigger["kind"] == flow.KindSchedule {
 		out.Trigger["nextRunAt"] = timePtr(f.NextRunAt)
-		if every, ok := out.Trigger["every"].(string); ok {
-			out.Trigger["every"] = flow.IntervalText(every)
+		for _, k := range []string{"every", "startingDeadline"} {
+			if d, ok := out.Trigger[k].(string); ok {
+				out.Trigger[k] = flow.IntervalText(d)
+			}
 		}
 	}
 	if withSource {

@@ -204,7 +204,7 @@ func triggerOf(f *store.Flow, defaultDelivery string) *triggerView {
 		return nil
 	}
 	var sp struct {
-		Kind, Cron, Every, Timezone, Card, Connection, Delivery string
+		Kind, Cron, Every, Timezone, StartingDeadline, Card, Connection, Delivery string
 	}
 	if json.Unmarshal(f.Trigger, &sp) != nil {
 		return nil
@@ -217,6 +217,9 @@ func triggerOf(f *store.Flow, defaultDelivery string) *triggerView {
 		t.Text = fmt.Sprintf("cron %s (%s)", sp.Cron, sp.Timezone)
 	default:
 		t.Text = fmt.Sprintf("every %s (%s)", flow.IntervalText(sp.Every), sp.Timezone)
+	}
+	if sp.StartingDeadline != "" {
+		t.Text += fmt.Sprintf("; a missed tick is skipped when it is more than %s late", flow.IntervalText(sp.StartingDeadline))
 	}
 	if f.Enabled {
 		t.NextRun = f.NextRunAt
