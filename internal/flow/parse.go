@@ -73,8 +73,9 @@ func (ps Parser) Parse(src []byte) (*Document, error) {
 // read at all (too large, not UTF-8); every other problem is in the
 // issues. The document is nil when its structure has problems, and
 // returned (with its expressions not all compiled) when only expressions
-// do, so that Check can validate the rest. now is when a cron schedule
-// must fire within five years of.
+// or values that leave it whole do (see valueIssue), so that Check can
+// validate the rest. now is when a cron schedule must fire within five
+// years of.
 func parse(src []byte, now time.Time) (*Document, *issues, error) {
 	if len(src) > MaxDocumentSize {
 		return nil, nil, problem.New(problem.InvalidInput, "the flow document is %d bytes; the limit is %d bytes", len(src), MaxDocumentSize).
@@ -107,7 +108,7 @@ func parse(src []byte, now time.Time) (*Document, *issues, error) {
 		return nil, &p.iss, nil
 	}
 	doc := p.document(body)
-	if !p.iss.empty() {
+	if len(p.iss.list) > p.values {
 		return nil, &p.iss, nil
 	}
 	p.compile(doc)
@@ -128,8 +129,29 @@ func parseYAML(src []byte) (f *ast.File, err error) {
 
 // docParser turns the YAML tree into a Document, collecting issues.
 type docParser struct {
-	iss issues
-	now time.Time // see parse
+	iss    issues
+	values int       // how many of the issues are valueIssue's
+	now    time.Time // see parse
+}
+
+// valueIssue adds the problem of one value that leaves the rest of the
+// document whole (a delivery none of the three, a cron that does not
+// parse, a step's concurrency of 0): nothing else is read from that value,
+// so the expressions are still compiled and the cards, connections and
+// scopes still checked, and every problem of the document is reported in
+// one round. A problem after which the rest would be misread (a step
+// without its id, an undeclared input that expressions read) is added
+// with iss.add and stops there.
+func (p *docParser) valueIssue(pos Pos, step, format string, args ...any) {
+	p.iss.add(pos, step, format, args...)
+	p.values++
+}
+
+// asValues runs read, counting the issues it adds as valueIssue's.
+func (p *docParser) asValues(read func()) {
+	n := len(p.iss.list)
+	read()
+	p.values += len(p.iss.list) - n
 }
 
 func (p *docParser) syntaxError(err error, src []byte) {
@@ -358,12 +380,14 @@ func (p *docParser) document(body ast.Node) *Document {
 		seen[e.key] = true
 		switch e.key {
 		case "name":
-			doc.Name, _ = p.str(e.val, "", "name")
-			if ok := p.checkName(doc.Name, e); !ok {
-				doc.Name = ""
-			}
+			p.asValues(func() {
+				doc.Name, _ = p.str(e.val, "", "name")
+				if ok := p.checkName(doc.Name, e); !ok {
+					doc.Name = ""
+				}
+			})
 		case "description":
-			doc.Description, _ = p.str(e.val, "", "description")
+			p.asValues(func() { doc.Description, _ = p.str(e.val, "", "description") })
 		case "inputs":
 			doc.Inputs = p.inputs(e.val)
 		case "steps":
@@ -382,7 +406,7 @@ func (p *docParser) document(body ast.Node) *Document {
 		}
 	}
 	if !seen["name"] {
-		p.iss.add(p.pos(body), "", "the flow has no name: add name: followed by a short unique name")
+		p.valueIssue(p.pos(body), "", "the flow has no name: add name: followed by a short unique name")
 	}
 	if !seen["steps"] {
 		p.iss.add(p.pos(body), "", "the flow has no steps: add steps: with at least one step (id, card, connection)")
@@ -479,17 +503,18 @@ func (p *docParser) inputDef(in *InputDef, n ast.Node) bool {
 				good = false
 			}
 		case "required":
-			b, ok := p.plain(e.val, "").(*ast.BoolNode)
-			if !ok {
-				p.iss.add(e.keyPos, "", "required of input %q must be true or false", in.Name)
-				good = false
+			var b *ast.BoolNode
+			p.asValues(func() { b, _ = p.plain(e.val, "").(*ast.BoolNode) })
+			if b == nil {
+				// The input is kept, optional, for the expressions that read it.
+				p.valueIssue(e.keyPos, "", "required of input %q must be true or false", in.Name)
 				continue
 			}
 			in.Required = b.Value
 		case "default":
 			def, defPos, in.HasDefault = e.val, e.keyPos, true
 		case "description":
-			in.Description, _ = p.str(e.val, "", "description")
+			p.asValues(func() { in.Description, _ = p.str(e.val, "", "description") })
 		default:
 			p.iss.add(e.keyPos, "", "unknown key %q in input %q; an input has type, required, default and description%s", e.key, in.Name, suggest(e.key, "type", "required", "default", "description"))
 			good = false

@@ -77,24 +77,26 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 		switch e.key {
 		case "id":
 		case "card":
-			card, _ := p.str(e.val, name, "card")
+			var card string
+			p.asValues(func() { card, _ = p.str(e.val, name, "card") })
 			if !cardRefPattern.MatchString(card) {
 				example := "okta-devices/suspend-device"
 				if card != "" && !strings.ContainsAny(card, "/ ") {
 					example = "okta-devices/" + card // the short name cardflow run takes
 				}
-				p.iss.add(e.keyPos, name, "card %q is not a card reference: write connector/card, e.g. %s", card, example)
+				p.valueIssue(e.keyPos, name, "card %q is not a card reference: write connector/card, e.g. %s", card, example)
 				continue
 			}
 			st.Card, st.cardPos = card, p.pos(e.val)
 		case "connection":
-			c, _ := p.str(e.val, name, "connection")
+			var c string
+			p.asValues(func() { c, _ = p.str(e.val, name, "connection") })
 			if strings.TrimSpace(c) == "" {
-				p.iss.add(e.keyPos, name, "connection is empty: give the nickname or id of a connection")
+				p.valueIssue(e.keyPos, name, "connection is empty: give the nickname or id of a connection")
 				continue
 			}
 			if strings.Contains(c, "${{") {
-				p.iss.add(e.keyPos, name, "connection cannot hold an expression: give the nickname or id of a connection")
+				p.valueIssue(e.keyPos, name, "connection cannot hold an expression: give the nickname or id of a connection")
 				continue
 			}
 			st.Connection, st.connPos = c, p.pos(e.val)
@@ -122,7 +124,9 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 			}
 			st.forEach = v
 		case "concurrency":
-			c, ok := p.intValue(e.val, name, "concurrency", 1, MaxConcurrency)
+			var c int
+			var ok bool
+			p.asValues(func() { c, ok = p.intValue(e.val, name, "concurrency", 1, MaxConcurrency) })
 			if !ok {
 				continue
 			}
@@ -134,7 +138,7 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 			}
 			_, isBool := v.lit.(bool)
 			if !(v.kind == valLiteral && isBool) && !v.isWholeExpr() {
-				p.iss.add(e.keyPos, name, "if must be true, false or one ${{ }} expression giving a bool, e.g. if: ${{ item.status == \"ACTIVE\" }}")
+				p.valueIssue(e.keyPos, name, "if must be true, false or one ${{ }} expression giving a bool, e.g. if: ${{ item.status == \"ACTIVE\" }}")
 				continue
 			}
 			st.cond = v
@@ -150,12 +154,16 @@ func (p *docParser) step(n ast.Node, index int) *Step {
 		}
 	}
 	for _, k := range []string{"id", "card", "connection"} {
-		if !seen[k] {
+		switch {
+		case seen[k]:
+		case k == "id": // other steps' expressions name it
 			p.iss.add(st.Pos, name, "the step has no %s: %s", k, missingStepKey[k])
+		default: // Check leaves the step's card or connection out
+			p.valueIssue(st.Pos, name, "the step has no %s: %s", k, missingStepKey[k])
 		}
 	}
 	if hasConc && st.forEach == nil && !seen["for_each"] {
-		p.iss.add(concPos, name, "concurrency applies only to a step with for_each: remove it or add for_each")
+		p.valueIssue(concPos, name, "concurrency applies only to a step with for_each: remove it or add for_each")
 	}
 	return st
 }

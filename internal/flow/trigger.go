@@ -242,9 +242,10 @@ type EventTrigger struct {
 	// when the document leaves it to the server's default.
 	Delivery string
 
-	cond    *value // on.event.if; nil when absent
-	cardPos Pos
-	pos     Pos
+	cond        *value // on.event.if; nil when absent
+	cardPos     Pos
+	pos         Pos
+	badDelivery bool // delivery is none of the three: its scopes are not checked
 
 	connectionID string // set by Validate
 }
@@ -476,32 +477,33 @@ func (p *docParser) schedule(se entry) *Schedule {
 	hasCron, hasEvery, good := false, false, true
 	for _, e := range entries {
 		switch e.key {
+		// A bad cron, interval or zone is a valueIssue: the trigger is
+		// kept (without its ticks), so that on.inputs and the steps are
+		// still checked.
 		case "cron":
-			cronText, _ = p.str(e.val, "", "cron")
+			p.asValues(func() { cronText, _ = p.str(e.val, "", "cron") })
 			cronPos, hasCron = p.pos(e.val), true
 		case "every":
-			text, _ := p.str(e.val, "", "every")
+			var text string
+			p.asValues(func() { text, _ = p.str(e.val, "", "every") })
 			everyPos, hasEvery = p.pos(e.val), true
 			d, err := time.ParseDuration(strings.TrimSpace(text))
 			switch {
 			case err != nil:
-				p.iss.add(everyPos, "", "every %q is not an interval: write a number and a unit, e.g. 15m, 1h or 24h", text)
-				good = false
+				p.valueIssue(everyPos, "", "every %q is not an interval: write a number and a unit, e.g. 15m, 1h or 24h", text)
 			case d < MinEvery:
-				p.iss.add(everyPos, "", "every is %s; the shortest interval is 1m: use 1m or more", d)
-				good = false
+				p.valueIssue(everyPos, "", "every is %s; the shortest interval is 1m: use 1m or more", d)
 			case d%time.Second != 0:
-				p.iss.add(everyPos, "", "every is %s; use whole seconds (e.g. 90s or 15m)", d)
-				good = false
+				p.valueIssue(everyPos, "", "every is %s; use whole seconds (e.g. 90s or 15m)", d)
 			default:
 				s.Every = d
 			}
 		case "timezone":
-			name, _ := p.str(e.val, "", "timezone")
+			var name string
+			p.asValues(func() { name, _ = p.str(e.val, "", "timezone") })
 			loc, err := loadZone(name)
 			if err != nil {
-				p.iss.add(p.pos(e.val), "", "timezone %q %v; use an IANA zone name such as UTC, Europe/Berlin or America/New_York", name, err)
-				good = false
+				p.valueIssue(p.pos(e.val), "", "timezone %q %v; use an IANA zone name such as UTC, Europe/Berlin or America/New_York", name, err)
 				continue
 			}
 			s.Timezone, s.loc, s.zonePos = loc.String(), loc, p.pos(e.val)
@@ -546,29 +548,29 @@ func (p *docParser) schedule(se entry) *Schedule {
 		p.iss.add(se.keyPos, "", "on.schedule has neither cron nor every; %s", form)
 		return nil
 	}
+	var spec cron.Schedule
 	if hasCron {
 		// Checked whatever else is wrong (a bad timezone, an unknown
 		// key), so that every problem is reported at once.
-		spec, msg := parseCron(cronText)
-		if msg != "" {
-			p.iss.add(cronPos, "", "cron %q: %s", cronText, msg)
-			return nil
+		var msg string
+		if spec, msg = parseCron(cronText); msg != "" {
+			p.valueIssue(cronPos, "", "cron %q: %s", cronText, msg)
+			hasCron = false // the schedule is kept without its ticks
 		}
-		if !good {
-			return nil
-		}
+	}
+	if !good {
+		return nil
+	}
+	if hasCron {
 		fields := strings.Fields(cronText)
 		s.Cron = strings.Join(fields, " ")
 		s.fixedTime = !starField(fields[0]) && !starField(fields[1])
 		s.spec = withLocation(spec, time.UTC)
 		if s.Next(p.now).IsZero() {
-			p.iss.add(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
-			return nil
+			p.valueIssue(cronPos, "", "cron %q never fires (no such date in the next five years); check the day-of-month and month fields", cronText)
+		} else {
+			cronWarnings(&p.iss, cronPos, s.Cron, fields, s.spec)
 		}
-		cronWarnings(&p.iss, cronPos, s.Cron, fields, s.spec)
-	}
-	if !good {
-		return nil
 	}
 	return s
 }
@@ -963,11 +965,15 @@ func (p *docParser) event(se entry) *EventTrigger {
 		return nil
 	}
 	ev := &EventTrigger{pos: se.keyPos}
-	good := true
+	// A bad card, connection, delivery or if is a valueIssue: the trigger
+	// is kept without it, and Check leaves out what it lacks.
+	good, hasCard, hasConn := true, false, false
 	for _, e := range entries {
 		switch e.key {
 		case "card":
-			c, _ := p.str(e.val, "", "card")
+			hasCard = true
+			var c string
+			p.asValues(func() { c, _ = p.str(e.val, "", "card") })
 			if !cardRefPattern.MatchString(c) {
 				hint := ""
 				name := c
@@ -977,31 +983,31 @@ func (p *docParser) event(se entry) *EventTrigger {
 				if strings.Count(name, ".") >= 2 {
 					hint = fmt.Sprintf(" (%s is an Okta event type, as the System Log names it: write the event card that starts flows on it; cardflow connectors lists the event cards, and cardflow connectors CARD names a card's Okta event type)", name)
 				}
-				p.iss.add(e.keyPos, "", "card %q is not an event card reference%s: write connector/card, e.g. okta-devices/device-removed-from-user", c, hint)
-				good = false
+				p.valueIssue(e.keyPos, "", "card %q is not an event card reference%s: write connector/card, e.g. okta-devices/device-removed-from-user", c, hint)
 				continue
 			}
 			ev.Card, ev.cardPos = c, p.pos(e.val)
 		case "connection":
-			c, _ := p.str(e.val, "", "connection")
+			hasConn = true
+			var c string
+			p.asValues(func() { c, _ = p.str(e.val, "", "connection") })
 			switch {
 			case strings.TrimSpace(c) == "":
-				p.iss.add(e.keyPos, "", "on.event.connection is empty: give the nickname or id of a connection")
-				good = false
+				p.valueIssue(e.keyPos, "", "on.event.connection is empty: give the nickname or id of a connection")
 			case strings.Contains(c, "${{"):
-				p.iss.add(e.keyPos, "", "on.event.connection cannot hold an expression: give the nickname or id of a connection")
-				good = false
+				p.valueIssue(e.keyPos, "", "on.event.connection cannot hold an expression: give the nickname or id of a connection")
 			default:
 				ev.Connection = c
 			}
 		case "delivery":
-			d, _ := p.str(e.val, "", "delivery")
+			var d string
+			p.asValues(func() { d, _ = p.str(e.val, "", "delivery") })
 			switch d {
 			case DeliveryHook, DeliveryPoll, DeliveryHookPoll:
 				ev.Delivery = d
 			default:
-				p.iss.add(p.pos(e.val), "", "delivery %q is not one of hook, poll and hook+poll (or leave it out for the server's default)", d)
-				good = false
+				p.valueIssue(p.pos(e.val), "", "delivery %q is not one of hook, poll and hook+poll (or leave it out for the server's default)", d)
+				ev.badDelivery = true
 			}
 		case "if":
 			v := p.value(e.val, "", 0)
@@ -1011,8 +1017,7 @@ func (p *docParser) event(se entry) *EventTrigger {
 			}
 			_, isBool := v.lit.(bool)
 			if !(v.kind == valLiteral && isBool) && !v.isWholeExpr() {
-				p.iss.add(e.keyPos, "", "on.event.if must be true, false or one ${{ }} expression giving a bool, e.g. if: ${{ trigger.event.user.login.endsWith(\"@example.com\") }}")
-				good = false
+				p.valueIssue(e.keyPos, "", "on.event.if must be true, false or one ${{ }} expression giving a bool, e.g. if: ${{ trigger.event.user.login.endsWith(\"@example.com\") }}")
 				continue
 			}
 			ev.cond = v
@@ -1021,13 +1026,11 @@ func (p *docParser) event(se entry) *EventTrigger {
 			good = false
 		}
 	}
-	if good && ev.Card == "" {
-		p.iss.add(se.keyPos, "", "on.event has no card: add card: with one of the connector's event cards, e.g. okta-devices/device-deactivated")
-		good = false
+	if good && !hasCard {
+		p.valueIssue(se.keyPos, "", "on.event has no card: add card: with one of the connector's event cards, e.g. okta-devices/device-deactivated")
 	}
-	if good && ev.Connection == "" {
-		p.iss.add(se.keyPos, "", "on.event has no connection: add connection: with the nickname or id of the connection whose org reports the events")
-		good = false
+	if good && !hasConn {
+		p.valueIssue(se.keyPos, "", "on.event has no connection: add connection: with the nickname or id of the connection whose org reports the events")
 	}
 	if !good {
 		return nil
@@ -1045,7 +1048,7 @@ func (p *docParser) checkTriggerInputs(doc *Document) {
 		for _, k := range t.inputs.keys {
 			given[k] = true
 			if _, ok := doc.Input(k); !ok {
-				p.iss.add(t.inputs.fields[k].pos, "", "on.inputs.%s: the flow has no input %q; %s", k, k, declaredInputs(doc))
+				p.valueIssue(t.inputs.fields[k].pos, "", "on.inputs.%s: the flow has no input %q; %s", k, k, declaredInputs(doc))
 			}
 		}
 	}
@@ -1056,7 +1059,7 @@ func (p *docParser) checkTriggerInputs(doc *Document) {
 		}
 	}
 	if len(missing) > 0 {
-		p.iss.add(t.Pos, "", "triggered runs have no value for required input(s) %s: give them under on.inputs (trigger is in scope, e.g. since: ${{ string(trigger.time - duration(\"2160h\")) }}) or give them a default",
+		p.valueIssue(t.Pos, "", "triggered runs have no value for required input(s) %s: give them under on.inputs (trigger is in scope, e.g. since: ${{ string(trigger.time - duration(\"2160h\")) }}) or give them a default",
 			strings.Join(missing, ", "))
 	}
 }

@@ -183,6 +183,9 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		d.checkEventUser(iss, env)
 	}
 	for i, st := range d.Steps {
+		if st.Card == "" {
+			continue // parsing reported it
+		}
 		card, ok := env.Card(st.Card)
 		if !ok {
 			iss.add(st.cardPos, st.ID, "unknown card %q%s; list the cards with cardflow connectors (or the console's Cards page, or GET /api/v1/connectors)", st.Card, suggestCard(env, st.Card))
@@ -195,6 +198,9 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		modes[i] = card.Mode
 		checkCardInputs(iss, st, card)
 		checkFilterInputs(iss, st, card, d.Inputs)
+		if st.Connection == "" {
+			continue // parsing reported it
+		}
 
 		conn, err := resolve(st.Connector(), st.Connection)
 		if err != nil {
@@ -477,6 +483,9 @@ func suggestEventCard(env ValidateEnv, ref string) string {
 // not exist, as resolve found them.
 func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve func(connector, name string) (*ConnInfo, error), near func(connector, name string) string) (string, error) {
 	const where = "on.event"
+	if ev.Card == "" {
+		return "", nil // parsing reported it
+	}
 	card, ok := env.Card(ev.Card)
 	switch {
 	case !ok:
@@ -485,6 +494,9 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 	case card.Mode != ModeEvent:
 		iss.add(ev.cardPos, "", "card %s is not an event card: on.event.card takes one of the connector's event cards (\"kind\": \"event\" in GET /api/v1/connectors)", ev.Card)
 		return "", nil
+	}
+	if ev.Connection == "" {
+		return "", nil // parsing reported it
 	}
 	conn, err := resolve(ev.Connector(), ev.Connection)
 	if err != nil {
@@ -500,6 +512,9 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 			Remedy: inactiveRemedy(conn)}
 		iss.list[len(iss.list)-1].path = where + ".connection"
 		return conn.ID, nil
+	}
+	if ev.badDelivery {
+		return conn.ID, nil // parsing reported it; its scopes are unknown
 	}
 	delivery := ev.Delivery
 	if delivery == "" {
