@@ -306,8 +306,7 @@ func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "Rotated to key %s: re-sealed %d value(s) in %d connection(s); %d already used the new key.\n",
-		rep.NewKeyID, rep.Values, rep.Connections, rep.Unchanged)
+	fmt.Fprint(e.stdout, rotatedText(rep))
 	fmt.Fprint(e.stdout, rotateAdvice(rep, cfg.DB != ""))
 	return nil
 }
@@ -355,9 +354,20 @@ func cmdKeysReseal(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("keys reseal: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "Re-sealed %d value(s) in %d connection(s) with key %s; %d already used it.\n",
-		rep.Values, rep.Connections, rep.KeyID, rep.Unchanged)
+	fmt.Fprint(e.stdout, resealedText(rep))
 	return nil
+}
+
+// rotatedText is what keys rotate did.
+func rotatedText(rep *app.RotateReport) string {
+	return fmt.Sprintf("Rotated to key %s: re-sealed %s in %s; %d already used the new key.\n",
+		rep.NewKeyID, count(rep.Values, "value"), count(rep.Connections, "connection"), rep.Unchanged)
+}
+
+// resealedText is what keys reseal did.
+func resealedText(rep *app.ResealReport) string {
+	return fmt.Sprintf("Re-sealed %s in %s with key %s; %d already used it.\n",
+		count(rep.Values, "value"), count(rep.Connections, "connection"), rep.KeyID, rep.Unchanged)
 }
 
 func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
@@ -437,7 +447,7 @@ func printKeys(w io.Writer, rep *app.KeysReport) {
 		if k.Primary {
 			role = "primary (seals)"
 		}
-		tw.row(k.ID, role, fmt.Sprintf("%d value(s)", k.Values))
+		tw.row(k.ID, role, count(k.Values, "value"))
 	}
 	tw.flush()
 }

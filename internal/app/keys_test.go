@@ -338,7 +338,7 @@ func TestKeysRemove(t *testing.T) {
 	putHookSecret(oldKeyring, "second")
 	later := Config{DataDir: h.dataDir, Now: at(keyFollowWait)}
 	_, err = RemoveKey(ctx, later, oldID)
-	if err == nil || !strings.Contains(err.Error(), "still seals 1 stored value(s)") || !strings.Contains(err.Error(), "keys reseal") {
+	if err == nil || !strings.Contains(err.Error(), "still seals 1 stored value (") || !strings.Contains(err.Error(), "keys reseal") {
 		t.Fatalf("removing a key still in use: %v; want a refusal that says to re-seal", err)
 	}
 	// keys reseal re-seals it with the database's current key, adding none.
