@@ -606,14 +606,41 @@ func notSignedIn(t api.ConnectionTest) bool {
 }
 
 func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "connections delete", "connections delete ID|NICKNAME [--force] [--json]")
-	var force bool
+	fs, o := newClientFlagSet(e, "connections delete", "connections delete ID|NICKNAME [--force] [--yes] [--json]\n\n"+
+		"Revokes the connection's tokens at its org and deletes it and its secrets; this cannot\n"+
+		"be undone (its card runs stay readable). It asks first on a terminal (--yes: without asking).")
+	var force, yes bool
 	fs.BoolVar(&force, "force", false, "delete the connection even if enabled flows use it, whose scheduled runs then fail and whose Okta events start no run; without --force such a connection is not deleted (exit 1) and the flows are named")
+	fs.BoolVar(&yes, "yes", false, yesFlag)
 	id, c, err := o.parseOneArg(args, "connection id or nickname")
 	if err != nil {
 		return err
 	}
+	again := e.self + " connections delete " + shellArg(id)
+	if force {
+		again += " --force"
+	}
+	if err := needsAnswer(e, yes, "connections delete", fmt.Sprintf("delete connection %q", id), again+" --yes"); err != nil {
+		return err
+	}
 	path := "/api/v1/connections/" + pathEscape(id)
+	if !yes {
+		var v api.ConnectionDetail
+		if err := c.do(ctx, "GET", path, nil, &v); err != nil {
+			return err
+		}
+		lines := []string{fmt.Sprintf("It revokes the connection's tokens at %s and deletes the connection and its secrets; this cannot be undone. Its card runs stay readable.", v.Domain)}
+		if force {
+			lines = append(lines, "With --force it is deleted even if enabled flows use it: their scheduled runs then fail, and Okta events start no run of them.")
+		} else {
+			lines = append(lines, "If an enabled flow uses it, nothing is deleted, and the flows are named (--force deletes it anyway).")
+		}
+		if err := confirm(e, fmt.Sprintf("Delete connection %s (%s, %s)?", v.Nickname, v.ID, v.Connector), lines, "delete it",
+			fmt.Sprintf("connection %q was not deleted", v.Nickname)); err != nil {
+			return err
+		}
+		path = "/api/v1/connections/" + pathEscape(v.ID) // the one confirmed
+	}
 	if !force {
 		path += "?ifUnused=true"
 	}

@@ -16,7 +16,7 @@ func TestCLIDeletedConnectionRunsStayFound(t *testing.T) {
 	if code, out, errOut := runCLI(t, s.vars, "run", "search-devices", "--connection", "Gone", "--input", "status=ACTIVE"); code != exitOK {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
 	}
-	code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Gone")
+	code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Gone", "--yes")
 	m := regexp.MustCompile(`cardflow runs list --connection (conn_\w+)`).FindStringSubmatch(out)
 	if code != exitOK || m == nil {
 		t.Fatalf("connections delete: exit %d; want the runs list of the deleted connection's id\n%s%s", code, out, errOut)

@@ -15,7 +15,7 @@ import (
 func TestCLIDeletedNicknameNamesItsID(t *testing.T) {
 	s := startServer(t)
 	s.connect(t, "Gone")
-	code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Gone")
+	code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Gone", "--yes")
 	m := regexp.MustCompile(`\((conn_\w+)\)`).FindStringSubmatch(out)
 	if code != exitOK || m == nil {
 		t.Fatalf("connections delete: exit %d\n%s%s", code, out, errOut)

@@ -36,7 +36,7 @@ func TestCLIDeleteConnectionInUse(t *testing.T) {
 	}
 	revokes := s.emu.Stats(t)["POST /oauth2/v1/revoke"]
 
-	code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Prod devices")
+	code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Prod devices", "--yes")
 	if code != exitFailure || strings.Contains(out, "Deleted") {
 		t.Fatalf("connections delete of a connection in use: exit %d; want %d and nothing deleted\n%s%s", code, exitFailure, out, errOut)
 	}
@@ -53,7 +53,7 @@ func TestCLIDeleteConnectionInUse(t *testing.T) {
 		t.Errorf("stderr speaks of the API's ifUnused, not the command line's --force:\n%s", errOut)
 	}
 
-	code, _, errOut = runCLI(t, s.vars, "connections", "delete", "Prod devices", "--json")
+	code, _, errOut = runCLI(t, s.vars, "connections", "delete", "Prod devices", "--yes", "--json")
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	var je struct {
 		Error struct {
@@ -75,10 +75,10 @@ func TestCLIDeleteConnectionInUse(t *testing.T) {
 		t.Errorf("revocations at the org after the refused deletes: %d; want none", n)
 	}
 
-	if code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Spare"); code != exitOK || !strings.Contains(out, "Deleted connection Spare") || strings.Contains(out, "Warning") {
+	if code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Spare", "--yes"); code != exitOK || !strings.Contains(out, "Deleted connection Spare") || strings.Contains(out, "Warning") {
 		t.Errorf("connections delete of a connection only a disabled flow uses: exit %d; want it deleted without a warning\n%s%s", code, out, errOut)
 	}
-	code, out, errOut = runCLI(t, s.vars, "connections", "delete", "Prod devices", "--force")
+	code, out, errOut = runCLI(t, s.vars, "connections", "delete", "Prod devices", "--force", "--yes")
 	if code != exitOK || !strings.Contains(out, "Deleted connection Prod devices") || !strings.Contains(out, "Warning: the enabled flow nightly uses it") {
 		t.Errorf("connections delete --force of a connection in use: exit %d; want it deleted, warning of nightly\n%s%s", code, out, errOut)
 	}
@@ -108,7 +108,7 @@ func TestCLIDeleteOnAnOlderServer(t *testing.T) {
 			"details": {"field": "ifUnused", "remedy": "remove it or fix its spelling"}}}`))
 	}))
 	defer old.Close()
-	code, out, errOut := runCLI(t, map[string]string{"CARDFLOW_SERVER": old.URL, "CARDFLOW_API_TOKEN": e2eToken}, "connections", "delete", "Prod")
+	code, out, errOut := runCLI(t, map[string]string{"CARDFLOW_SERVER": old.URL, "CARDFLOW_API_TOKEN": e2eToken}, "connections", "delete", "Prod", "--yes")
 	if code != exitFailure || !strings.Contains(errOut, "is older than this cardflow") || !strings.Contains(errOut, "cardflow flows list") ||
 		!strings.Contains(errOut, "cardflow connections delete Prod --force") {
 		t.Errorf("connections delete against an older server: exit %d; want 1, that the server is older, and the flows list and --force\n%s%s", code, out, errOut)

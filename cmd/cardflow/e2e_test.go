@@ -259,7 +259,7 @@ func TestCLIConnections(t *testing.T) {
 		{name: "test", args: []string{"connections", "test", "Waited"}, wantOut: []string{"OK: the connection works"}},
 		{name: "show unknown", args: []string{"connections", "show", "nope"}, wantCode: exitFailure},
 		{name: "audit", args: []string{"audit", "--action", "connection.test"}, wantOut: []string{"connection.test", "success", "Waited"}},
-		{name: "delete", args: []string{"connections", "delete", "Waited"}, wantOut: []string{"Deleted connection Waited (conn_", "its card runs stay readable: cardflow runs list --connection conn_"}},
+		{name: "delete", args: []string{"connections", "delete", "Waited", "--yes"}, wantOut: []string{"Deleted connection Waited (conn_", "its card runs stay readable: cardflow runs list --connection conn_"}},
 		{name: "gone", args: []string{"connections", "list"}, wantOut: []string{"No connections."}},
 	}
 	for _, tt := range tests {

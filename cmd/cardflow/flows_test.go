@@ -131,7 +131,7 @@ func TestCLIEnableFlowWithoutTrigger(t *testing.T) {
 	if code, out, errOut := runCLI(t, s.vars, "flows", "store", file); code != exitOK {
 		t.Fatalf("flows store: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Demo org"); code != exitOK {
+	if code, out, errOut := runCLI(t, s.vars, "connections", "delete", "Demo org", "--yes"); code != exitOK {
 		t.Fatalf("connections delete: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, s.vars, "flows", "enable", "quarantine-new-devices"); code != exitFailure || !strings.Contains(errOut, `there is no okta-devices connection "Demo org"`) {
