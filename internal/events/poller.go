@@ -147,6 +147,17 @@ func (pf PollFlows) hookDown() string {
 	return "its flows with delivery hook start no runs meanwhile (those with hook+poll get their events from the System Log polls)"
 }
 
+// missedWhileGone says which flows did not get the events published while
+// the connection's event hook was gone from the org: those with delivery
+// hook ("" when it has none); those with hook+poll read them from the
+// System Log.
+func (pf PollFlows) missedWhileGone() string {
+	if hook := nameFlows(pf.Hook); hook != "" {
+		return fmt.Sprintf("; its flows with delivery hook (%s) did not get the events published while it was gone (delivery hook+poll reads them from the System Log too)", hook)
+	}
+	return ""
+}
+
 // hookPollNotes are the remedies' clauses about hook+poll flows, which a
 // hook notice says itself (PollFlows.hookDown), naming the flows.
 var hookPollNotes = []string{

@@ -122,7 +122,7 @@ func randomToken(n int) string {
 // stored source; a failure at Okta is recorded there (store.HookError with a
 // reason and a remedy) and also returned.
 func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types []string) (*store.EventSource, error) {
-	return r.reconcile(ctx, connectionID, types, false, nil, false)
+	return r.reconcile(ctx, connectionID, types, false, nil, false, "")
 }
 
 // Attempt is Reconcile for the intake's rounds, which try a hook that
@@ -137,15 +137,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, connectionID string, types [
 // outage does not lengthen the wait of a refusal after it, nor the other
 // way round). A success clears the counts.
 func (r *Reconciler) Attempt(ctx context.Context, connectionID string, types []string, key string) (*store.EventSource, error) {
-	return r.reconcile(ctx, connectionID, types, false, &key, false)
+	return r.reconcile(ctx, connectionID, types, false, &key, false, "")
 }
 
 // reconcile is Reconcile; with reset it also sets the hook's channel (URI
 // and secret) at Okta back to this server's before verifying it. With a
 // key, a failure backs off as Attempt says. With takeURL the hook is
 // pointed at this server's URL even while another URL's lease lasts (Okta
-// could not verify it there).
-func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types []string, reset bool, key *string, takeURL bool) (*store.EventSource, error) {
+// could not verify it there). Gone, when set, is why the stored hook was
+// found gone from the org (Check): a new one that works is notified as
+// events.hook_reregistered, one that fails as events.hook_failing with
+// both reasons.
+func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types []string, reset bool, key *string, takeURL bool, gone string) (*store.EventSource, error) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	switch {
@@ -158,7 +161,7 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 	case err != nil:
 		return nil, err
 	}
-	prev := src.HookStatus
+	prev, oldID := src.HookStatus, src.HookID
 	cl, err := r.Orgs.Client(ctx, connectionID)
 	if err != nil {
 		return src, err
@@ -202,6 +205,9 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 	if err != nil {
 		src.HookStatus = store.HookError
 		src.HookReason, src.HookRemedy = explain(err, want.Channel.Config.URI, r.auth(ctx, connectionID))
+		if gone != "" {
+			src.HookReason = gone + ", and a new one could not be registered: " + src.HookReason
+		}
 		if key != nil {
 			if retryKey != *key {
 				failures, outages = 0, 0
@@ -229,7 +235,11 @@ func (r *Reconciler) reconcile(ctx context.Context, connectionID string, types [
 		}
 	}
 	src.UpdatedAt = r.now()
-	if perr := r.putStatus(ctx, prev, src); perr != nil {
+	replaced := ""
+	if gone != "" && err == nil {
+		replaced = oldID
+	}
+	if perr := r.putStatus(ctx, prev, src, replaced); perr != nil {
 		return src, perr
 	}
 	return src, err
@@ -295,7 +305,10 @@ func (r *Reconciler) hookURI(src *store.EventSource) string {
 // store.HookError (the next Reconcile recreates it), as is one the
 // connection may no longer read (a scope taken away), each with the reason
 // and a remedy; one that sends to another URL than this server's public URL is
-// reconciled to it. One that is unverified had its channel changed at Okta
+// reconciled to it. A hook that is gone is registered anew at once: one
+// notification, events.hook_reregistered, says so when the new one works,
+// rather than events.hook_failing and events.hook_recovered moments apart
+// (events.hook_failing when it does not). One that is unverified had its channel changed at Okta
 // (Okta asks for a new verification then): its URI and secret are set
 // back to this server's and verified, since Okta would otherwise send the
 // changed secret, which the endpoint refuses, at every verification.
@@ -322,9 +335,11 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		}
 		return src, err
 	case okta.IsNotFound(err):
-		src.HookStatus = store.HookError
-		src.HookReason = "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
-		src.HookRemedy = "nothing to do: cardflow registers a new one at its next round; meanwhile hook+poll flows get their events from the System Log"
+		// Registered anew in the same look: a hook deleted at Okta that
+		// cardflow replaces at once is no failure to alarm anyone with.
+		key := src.HookRetryKey
+		gone := "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
+		return r.reconcile(ctx, connectionID, src.HookTypes, false, &key, false, gone)
 	case isScopeError(err):
 		// The connection may no longer read its hook (the scope was
 		// taken away at Okta, or an org that forgot its grants): cardflow
@@ -345,7 +360,7 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		// Admin Console): Okta's answers never show the secret, so set it.
 		// A failure backs off as the rounds' attempts do.
 		key := src.HookRetryKey
-		return r.reconcile(ctx, connectionID, src.HookTypes, true, &key, false)
+		return r.reconcile(ctx, connectionID, src.HookTypes, true, &key, false, "")
 	case h.Channel.Config.URI != r.hookURI(src):
 		// The server's public URL changed (-public-url, or -listen
 		// without it): the hook still sends to the old one. Unless a
@@ -368,7 +383,7 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 			case okta.Unsure(verr) || isScopeError(verr):
 				return src, verr // the next round asks again
 			}
-			return r.reconcile(ctx, connectionID, src.HookTypes, false, nil, true)
+			return r.reconcile(ctx, connectionID, src.HookTypes, false, nil, true, "")
 		}
 		return r.Reconcile(ctx, connectionID, src.HookTypes)
 	case prev == store.HookDeactivated:
@@ -383,7 +398,7 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		return src, err
 	}
 	src.UpdatedAt = r.now()
-	return src, r.putStatus(ctx, prev, src)
+	return src, r.putStatus(ctx, prev, src, "")
 }
 
 // auth is the kind of the connection id (store.AuthUser or
@@ -410,10 +425,14 @@ func failing(status string) bool { return status == store.HookError || status ==
 
 // putStatus stores src's hook, whose status was prev before, with the
 // notification its change calls for: events.hook_failing when it stops
-// working, events.hook_recovered when it works again.
-func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.EventSource) error {
+// working, events.hook_recovered when it works again, and
+// events.hook_reregistered when it works in place of the hook replaced,
+// which was gone from the org.
+func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.EventSource, replaced string) error {
 	var m *notify.Message
 	switch {
+	case replaced != "" && src.HookStatus == store.HookActive && !failing(prev):
+		m = &notify.Message{ID: fmt.Sprintf("nt_hook_reregistered_%s_%d", src.ConnectionID, src.UpdatedAt.UnixNano()), Type: notify.TypeHookReregistered}
 	case failing(src.HookStatus) && !failing(prev):
 		m = &notify.Message{ID: fmt.Sprintf("nt_hook_failing_%s_%d", src.ConnectionID, src.UpdatedAt.UnixNano()), Type: notify.TypeHookFailing}
 	case src.HookStatus == store.HookActive && failing(prev):
@@ -424,14 +443,19 @@ func (r *Reconciler) putStatus(ctx context.Context, prev string, src *store.Even
 	}
 	m.Time, m.Thread = src.UpdatedAt, hookThread(src.ConnectionID)
 	m.Connection = connectionNotice(ctx, r.Store, src.ConnectionID)
-	if m.Type == notify.TypeHookFailing {
-		var pf PollFlows
-		if r.Flows != nil {
-			pf = r.Flows(src.ConnectionID)
-		}
+	var pf PollFlows
+	if r.Flows != nil && m.Type != notify.TypeHookRecovered {
+		pf = r.Flows(src.ConnectionID)
+	}
+	switch m.Type {
+	case notify.TypeHookFailing:
 		m.Message = fmt.Sprintf("the Okta event hook of connection %s does not work, so %s: %s; %s",
 			m.Connection.Nickname, pf.hookDown(), src.HookReason, withoutHookPollNote(src.HookRemedy))
-	} else {
+	case notify.TypeHookReregistered:
+		m.Message = fmt.Sprintf("the Okta event hook %s of connection %s was gone from the org (deleted in the Admin Console or by another tool); cardflow registered a new one, %s, which works%s; "+
+			"nothing to do, unless it was deleted on purpose: then disable the flows that use it (cardflow flows disable NAME), or cardflow registers it again",
+			replaced, m.Connection.Nickname, src.HookID, pf.missedWhileGone())
+	default:
 		m.Message = fmt.Sprintf("the Okta event hook of connection %s works again", m.Connection.Nickname)
 	}
 	ns, err := r.Outbox.Notifications(*m)

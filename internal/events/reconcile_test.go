@@ -498,7 +498,7 @@ func wantNotifications(t *testing.T, st store.Store, want ...string) {
 }
 
 // TestHookFailingNamesTheFlows: events.hook_failing of a hook deleted at
-// Okta names the connection's flows that start no runs meanwhile (delivery
+// Okta (and not registered anew: Okta verifies no new one) names the connection's flows that start no runs meanwhile (delivery
 // hook) and those that get their events from the System Log polls alone
 // (hook+poll), once each: before, it said both of "its flows with delivery
 // hook" whether it had any or not, and said of hook+poll flows twice (the
@@ -535,8 +535,10 @@ func TestHookFailingNamesTheFlows(t *testing.T) {
 			if err := cl.DeleteEventHook(ctx, src.HookID); err != nil {
 				t.Fatal(err)
 			}
-			if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookError {
-				t.Fatalf("check of a deleted hook: %v %+v", err, got)
+			// Okta verifies no new hook: it stays failing.
+			in.srv.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", Status: 400, Count: 100})
+			if got, err := rec.Check(ctx, connID); err == nil || got.HookStatus != store.HookError {
+				t.Fatalf("check of a deleted hook that cannot be registered anew: %v %+v", err, got)
 			}
 			ns, err := in.st.ListNotifications(ctx, 10)
 			if err != nil || len(ns) != 1 || ns[0].Type != notify.TypeHookFailing {
@@ -546,12 +548,64 @@ func TestHookFailingNamesTheFlows(t *testing.T) {
 			if err := json.Unmarshal(ns[0].Body, &m); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(m.Message, tt.want) || !strings.HasSuffix(m.Message, "is gone from the org (deleted in the Admin Console or by another tool); nothing to do: cardflow registers a new one at its next round") {
-				t.Errorf("message:\n%s\nwant it to hold\n%s\nand end with the remedy, without its clause about hook+poll flows", m.Message, tt.want)
+			if !strings.Contains(m.Message, tt.want) || !strings.Contains(m.Message, "is gone from the org (deleted in the Admin Console or by another tool), and a new one could not be registered: Okta could not verify the event hook") {
+				t.Errorf("message:\n%s\nwant it to hold\n%s\nand both reasons", m.Message, tt.want)
 			}
 			if n := strings.Count(m.Message, "hook+poll"); n != 1 {
 				t.Errorf("message says hook+poll %d times; want once:\n%s", n, m.Message)
 			}
 		})
 	}
+}
+
+// TestHookDeletedAtOktaIsRegisteredAnew: a hook deleted at Okta is
+// registered anew by the check that finds it gone, with one
+// events.hook_reregistered naming both hooks and the flows that missed the
+// events meanwhile (delivery hook), where the check stored it failing,
+// with events.hook_failing, and the round's next step registered a new
+// one, with events.hook_recovered: two alarms within 70 ms for nothing.
+func TestHookDeletedAtOktaIsRegisteredAnew(t *testing.T) {
+	in := newIntake(t, oktaemu.Config{Devices: 1})
+	ctx := t.Context()
+	rec, _ := notifyingReconciler(t, in)
+	rec.Flows = func(string) PollFlows { return PollFlows{Hook: []string{"fast"}, HookPoll: []string{"quarantine"}} }
+	src, err := rec.Reconcile(ctx, connID, []string{"device.user.remove"})
+	if err != nil || src.HookStatus != store.HookActive {
+		t.Fatalf("reconcile: %v %+v", err, src)
+	}
+	old := src.HookID
+	cl, _ := emuOrgs{in.srv}.Client(ctx, connID)
+	if _, err := cl.HookLifecycle(ctx, old, "deactivate"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.DeleteEventHook(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rec.Check(ctx, connID)
+	if err != nil || got.HookStatus != store.HookActive || got.HookID == old || got.HookID == "" {
+		t.Fatalf("check of a deleted hook: %v %+v; want a new hook, active", err, got)
+	}
+	ns, err := in.st.ListNotifications(ctx, 10)
+	if err != nil || len(ns) != 1 || ns[0].Type != notify.TypeHookReregistered {
+		t.Fatalf("notifications: %v %+v; want one %s", err, ns, notify.TypeHookReregistered)
+	}
+	var m notify.Message
+	if err := json.Unmarshal(ns[0].Body, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"the Okta event hook " + old + " of connection ",
+		"was gone from the org (deleted in the Admin Console or by another tool); cardflow registered a new one, " + got.HookID + ", which works",
+		"its flows with delivery hook (fast) did not get the events published while it was gone",
+		"unless it was deleted on purpose: then disable the flows that use it",
+	} {
+		if !strings.Contains(m.Message, want) {
+			t.Errorf("message:\n%s\nwant it to hold %q", m.Message, want)
+		}
+	}
+	// Checked again: it works, nothing more is said.
+	if got, err := rec.Check(ctx, connID); err != nil || got.HookStatus != store.HookActive {
+		t.Fatalf("second check: %v %+v", err, got)
+	}
+	wantNotifications(t, in.st, notify.TypeHookReregistered)
 }

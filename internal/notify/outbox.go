@@ -41,6 +41,11 @@ const (
 	// failed); TypeHookRecovered: it works again.
 	TypeHookFailing   = "events.hook_failing"
 	TypeHookRecovered = "events.hook_recovered"
+	// TypeHookReregistered: a connection's Okta event hook was gone from
+	// the org (deleted at Okta), and cardflow registered a new one that
+	// works, in the same look: said once, instead of TypeHookFailing and
+	// TypeHookRecovered moments apart.
+	TypeHookReregistered = "events.hook_reregistered"
 )
 
 // Message is one notification: the JSON body receivers get is
