@@ -509,19 +509,17 @@ func (p *docParser) schedule(se entry) *Schedule {
 			s.Timezone, s.loc, s.zonePos = loc.String(), loc, p.pos(e.val)
 			zoneWarning(&p.iss, s.zonePos, s.Timezone)
 		case "startingDeadline":
-			text, _ := p.str(e.val, "", "startingDeadline")
+			var text string
+			p.asValues(func() { text, _ = p.str(e.val, "", "startingDeadline") })
 			deadlinePos = p.pos(e.val)
 			d, err := time.ParseDuration(strings.TrimSpace(text))
 			switch {
 			case err != nil:
-				p.iss.add(deadlinePos, "", "startingDeadline %q is not an interval: write a number and a unit, e.g. 30m or 2h (how late a missed tick may still run)", text)
-				good = false
+				p.valueIssue(deadlinePos, "", "startingDeadline %q is not an interval: write a number and a unit, e.g. 30m or 2h (how late a missed tick may still run)", text)
 			case d < MinStartingDeadline:
-				p.iss.add(deadlinePos, "", "startingDeadline is %s; the shortest is 1m, since a busy server may start a tick some seconds late: use 1m or more", d)
-				good = false
+				p.valueIssue(deadlinePos, "", "startingDeadline is %s; the shortest is 1m, since a busy server may start a tick some seconds late: use 1m or more", d)
 			case d%time.Second != 0:
-				p.iss.add(deadlinePos, "", "startingDeadline is %s; use whole seconds (e.g. 90s or 30m)", d)
-				good = false
+				p.valueIssue(deadlinePos, "", "startingDeadline is %s; use whole seconds (e.g. 90s or 30m)", d)
 			default:
 				s.StartingDeadline = d
 			}
@@ -536,9 +534,8 @@ func (p *docParser) schedule(se entry) *Schedule {
 	if s.StartingDeadline > 0 && s.Every > 0 && s.StartingDeadline >= s.Every {
 		// The latest missed tick is always less than one interval old when
 		// the scheduler fires it: such a deadline would skip nothing.
-		p.iss.add(deadlinePos, "", "startingDeadline %s is not shorter than every %s, so it would skip nothing: a missed tick runs at most one interval late without it; remove startingDeadline, or make it shorter than %[2]s",
+		p.valueIssue(deadlinePos, "", "startingDeadline %s is not shorter than every %s, so it would skip nothing: a missed tick runs at most one interval late without it; remove startingDeadline, or make it shorter than %[2]s",
 			IntervalText(s.StartingDeadline.String()), IntervalText(s.Every.String()))
-		good = false
 	}
 	switch {
 	case hasCron && hasEvery:

@@ -6,8 +6,8 @@ import (
 )
 
 // TestBadValueHidesNothing: a value that is wrong but leaves the document
-// whole (a delivery none of the three, a cron or zone that does not parse,
-// a step's concurrency of 0, a card that is no reference) is reported with
+// whole (a delivery none of the three, a cron, zone or startingDeadline
+// that does not parse, a step's concurrency of 0, a card that is no reference) is reported with
 // the trigger's and the steps' other problems, each at its line, so that an
 // admin sees every problem in one round rather than one after the other.
 func TestBadValueHidesNothing(t *testing.T) {
@@ -135,6 +135,25 @@ steps:
 			{4, 12, "", `every is 30s; the shortest interval is 1m`},
 			{6, 12, "", `on.inputs.since: the flow has no input "since"`},
 			{11, 20, "stale", `a flow started by on.schedule has no trigger.event`},
+		}},
+		{"bad starting deadline", `name: nightly
+inputs:
+  since: {type: string, required: true}
+on:
+  schedule:
+    cron: "0 2 * * *"
+    startingDeadline: 30s
+  inputs:
+    snce: ${{ string(trigger.time) }}
+steps:
+  - id: stale
+    card: okta-devices/search-devices
+    connection: Demo orgg
+`, []wantIssue{
+			{4, 1, "", `triggered runs have no value for required input(s) since`},
+			{7, 23, "", `startingDeadline is 30s; the shortest is 1m`},
+			{9, 11, "", `on.inputs.snce: the flow has no input "snce"`},
+			{13, 17, "stale", `there is no okta-devices connection "Demo orgg"`},
 		}},
 		{"a step's card and connection that are no values, and a name", `name: a/b
 inputs:
