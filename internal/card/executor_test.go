@@ -150,7 +150,13 @@ func TestConnectionNotActive(t *testing.T) {
 	wantProblem(t, res, problem.NeedsReauthorization, `reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Prod")`)
 	e.setStatus("Prod", store.StatusPending, "", "")
 	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
-	wantProblem(t, res, problem.NeedsReauthorization, `connection "Prod" cannot run cards: it is pending`)
+	wantProblem(t, res, problem.ConnectionPending, `connection "Prod" is not authorized yet (pending): its authorization was never finished`)
+	e.setStatus("Prod", store.StatusPending, "waiting for an administrator to finish signing in to the org", "open the authorize URL and sign in")
+	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
+	wantProblem(t, res, problem.ConnectionPending, `connection "Prod" is not authorized yet (pending): waiting for an administrator to finish signing in to the org`, "open the authorize URL and sign in")
+	if err := e.exec.Preflight(context.Background(), "okta-devices/read-device", "Prod"); problem.CodeOf(err) != problem.ConnectionPending {
+		t.Errorf("Preflight of a pending connection = %v; want connection_pending", err)
+	}
 	e.setStatus("Prod", store.StatusNeedsReauthorization, "the refresh token was revoked", "reauthorize the connection in cardflow")
 	if err := e.exec.Preflight(context.Background(), "okta-devices/read-device", "Prod"); problem.CodeOf(err) != problem.NeedsReauthorization {
 		t.Errorf("Preflight = %v; want needs_reauthorization", err)

@@ -71,12 +71,20 @@ const scopeNotNamed = "(not named by Okta)"
 // notUsable is the problem of a connection that is not active.
 func notUsable(conn ConnectionInfo) *problem.Error {
 	reason := conn.StatusReason
-	if reason == "" {
+	switch {
+	case reason == "" && conn.Status == store.StatusPending:
+		reason = "its authorization was never finished"
+	case reason == "":
 		reason = "it is " + conn.Status
 	}
 	remedy := conn.Remedy
 	if remedy == "" {
 		remedy = problem.Reauthorize(conn.Nickname)
+	}
+	if conn.Status == store.StatusPending {
+		// Never authorized: nothing to authorize again.
+		return problem.New(problem.ConnectionPending, "%s", problem.PendingMessage(conn.Nickname, reason)).
+			WithRemedy("%s", remedy).WithDetail("connection", conn.ID).WithDetail("status", conn.Status)
 	}
 	msg := fmt.Sprintf("connection %q cannot run cards: %s", conn.Nickname, reason)
 	if conn.Status == store.StatusNeedsReauthorization {

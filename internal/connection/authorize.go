@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -23,10 +24,13 @@ import (
 // before the one-time state expires.
 const AuthRequestTTL = 10 * time.Minute
 
-const (
-	pendingReason = "waiting for an administrator to finish signing in to the org"
-	pendingRemedy = "open the authorize URL and sign in with an account assigned to the OAuth app (a super admin), or reauthorize to get a new URL"
-)
+const pendingReason = "waiting for an administrator to finish signing in to the org"
+
+// pendingRemedy is how a user connection's first sign-in is finished.
+func pendingRemedy(nickname string) string {
+	return fmt.Sprintf("open the authorize URL and sign in with an account assigned to the OAuth app (a super admin), or reauthorize to get a new URL (cardflow connections reauthorize %q; an authorize URL works for %d minutes)",
+		nickname, int(AuthRequestTTL/time.Minute))
+}
 
 // RedirectURI is where the org sends the browser back after sign-in:
 // PublicURL + "/oauth/callback". Register it on the OAuth app.

@@ -376,7 +376,7 @@ func (m *Manager) create(ctx context.Context, in CreateInput, actor store.Actor)
 	now := m.now()
 	c := &store.Connection{
 		ID: idPrefix + randomID(16), Connector: in.Connector, Nickname: nickname, Domain: domain,
-		Status: store.StatusPending, StatusReason: pendingReason, Remedy: pendingRemedy, StatusReasonCode: store.ReasonAwaitingSignIn,
+		Status: store.StatusPending, StatusReason: pendingReason, Remedy: pendingRemedy(nickname), StatusReasonCode: store.ReasonAwaitingSignIn,
 		ScopeMode: mode, RequestedScopes: scopes, ClientID: clientID, CreatedAt: now, UpdatedAt: now,
 	}
 	if c.SealedClientSecret, err = m.Keyring.Seal([]byte(secret), sealedAAD(c.ID, fieldClientSecret)); err != nil {

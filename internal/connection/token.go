@@ -709,14 +709,21 @@ func usable(c *store.Connection) error {
 		return nil
 	}
 	reason, remedy := c.StatusReason, c.Remedy
-	if reason == "" {
+	switch {
+	case reason == "" && c.Status == store.StatusPending:
+		reason = "its authorization was never finished"
+	case reason == "":
 		reason = "it is " + c.Status
 	}
 	if remedy == "" {
 		remedy = problem.Reauthorize(c.Nickname)
 	}
-	if c.Status == store.StatusNeedsReauthorization {
+	switch c.Status {
+	case store.StatusNeedsReauthorization:
 		return problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage(c.Nickname, reason)).
+			WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
+	case store.StatusPending:
+		return problem.New(problem.ConnectionPending, "%s", problem.PendingMessage(c.Nickname, reason)).
 			WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
 	}
 	return problem.New(problem.NeedsReauthorization, "connection %q cannot be used (status %s): %s", c.Nickname, c.Status, reason).

@@ -22,6 +22,7 @@ const (
 	Conflict             Code = "conflict"
 	InsufficientScope    Code = "insufficient_scope"
 	NeedsReauthorization Code = "needs_reauthorization"
+	ConnectionPending    Code = "connection_pending" // created, its authorization (sign-in, key) not finished yet
 	RateLimited          Code = "rate_limited"
 	UpstreamError        Code = "upstream_error"
 	Internal             Code = "internal"
@@ -131,6 +132,13 @@ func Reauthorize(nickname string) string {
 // reauthorization: REASON".
 func NeedsReauthorizationMessage(nickname, reason string) string {
 	return fmt.Sprintf("connection %q needs reauthorization: %s", nickname, reason)
+}
+
+// PendingMessage is the message of a connection still pending, alike
+// wherever it is found: "connection "Prod" is not authorized yet
+// (pending): REASON".
+func PendingMessage(nickname, reason string) string {
+	return fmt.Sprintf("connection %q is not authorized yet (pending): %s", nickname, reason)
 }
 
 // ReauthorizeAdding is the command line, for an insufficient_scope remedy,

@@ -88,7 +88,7 @@ func HTTPStatus(code problem.Code) int {
 		return http.StatusForbidden
 	case problem.NotFound:
 		return http.StatusNotFound
-	case problem.Conflict, problem.NeedsReauthorization:
+	case problem.Conflict, problem.NeedsReauthorization, problem.ConnectionPending:
 		return http.StatusConflict
 	case problem.RateLimited:
 		return http.StatusTooManyRequests

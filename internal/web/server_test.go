@@ -196,7 +196,7 @@ func TestStatusOfEveryCode(t *testing.T) {
 	want := map[problem.Code]int{
 		problem.InvalidInput: 400, problem.Unauthenticated: 401, problem.Forbidden: 403,
 		problem.NotFound: 404, problem.Conflict: 409, problem.InsufficientScope: 403,
-		problem.NeedsReauthorization: 409, problem.RateLimited: 429, problem.UpstreamError: 502,
+		problem.NeedsReauthorization: 409, problem.ConnectionPending: 409, problem.RateLimited: 429, problem.UpstreamError: 502,
 		problem.Internal: 500, problem.Code("unknown"): 500,
 	}
 	for code, status := range want {
