@@ -955,12 +955,21 @@ func (in *eventIntake) dispatchWithoutFlows(ctx context.Context, m map[string]*c
 // result logs how a round's work for a connection fared through the
 // intake's outage log: a failure repeated every round is logged once and
 // then summarised. done says that this server did the work (err nil: it
-// worked); work left to the server holding its lease tells nothing.
+// worked); work left to the server holding its lease tells nothing. A
+// failure because the connection needs reauthorization is counted, not
+// logged: the server that stored that status logged it once with its
+// reason (a wrong client secret, say), and it was notified; every
+// server's rounds logging it again, and summarising it every few
+// minutes, told nothing more.
 func (in *eventIntake) result(ctx context.Context, what, connectionID string, done bool, err error) {
 	switch {
 	case err == nil:
 		if done {
 			in.outage.OK(ctx, what, slog.String("connection", connectionID))
+		}
+	case ctx.Err() == nil && problem.CodeOf(err) == problem.NeedsReauthorization:
+		if in.outage.Failed != nil {
+			in.outage.Failed()
 		}
 	case ctx.Err() == nil:
 		in.outage.Fail(ctx, what, err, slog.String("connection", connectionID))
