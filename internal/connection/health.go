@@ -389,7 +389,7 @@ func (m *Manager) delete(ctx context.Context, id string, ifUnused bool, actor st
 	}
 	m.log.InfoContext(ctx, "connection deleted", "connection", c.ID, "revoked", res.Revoked)
 	ev := store.AuditEvent{Actor: actor, Action: store.ActionConnectionDelete, ConnectionID: c.ID, ActingAs: c.AuthorizedLogin,
-		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: warning}
+		InputSummary: "nickname " + c.Nickname, Outcome: "success", Error: warning, DeletedNickname: c.Nickname}
 	m.appendAudit(ctx, &ev)
 	return res, nil
 }

@@ -489,6 +489,10 @@ type AuditEvent struct {
 	// (Run.Plan) and, on a flow.plan event, the flow planned; zero
 	// otherwise.
 	Plan PlanRef
+	// DeletedNickname, on a successful connection.delete, is the deleted
+	// connection's nickname: the store keys the event by it (FoldCase), so
+	// that AuditFilter.DeletedNickname finds it. It is not read back.
+	DeletedNickname string
 }
 
 // The audit actions: what an AuditEvent's Action names.
@@ -559,6 +563,10 @@ type AuditFilter struct {
 	Plans    PlanFilter
 	Limit    int // 0 means 100
 	BeforeID int64
+	// DeletedNickname keeps the connection.delete events that deleted a
+	// connection of that nickname (ignoring case, FoldCase), recorded
+	// with AuditEvent.DeletedNickname.
+	DeletedNickname string
 }
 
 // Flow is a stored flow document: its latest version, and the state that

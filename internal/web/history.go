@@ -181,26 +181,32 @@ type DeletedConnection struct {
 }
 
 // DeletedConnectionsNamed returns the connections of the nickname v
-// (ignoring case) that the newest 1000 connection.delete events deleted,
-// newest first; none when the audit log cannot be read.
+// (ignoring case) that the audit log's connection.delete events deleted
+// (store.AuditFilter.DeletedNickname, an indexed query), newest first;
+// none when the audit log cannot be read.
 func DeletedConnectionsNamed(ctx context.Context, audit interface {
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error)
 }, v string) []DeletedConnection {
-	evs, err := audit.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionDelete, Limit: 1000})
-	if err != nil {
-		return nil
-	}
+	const page = 100
 	var out []DeletedConnection
-	for _, e := range evs {
-		name, ok := strings.CutPrefix(e.InputSummary, "nickname ")
-		name = strings.TrimSuffix(name, ", if unused")
-		if !ok || e.Outcome != "success" || e.ConnectionID == "" || !strings.EqualFold(name, v) ||
-			slices.ContainsFunc(out, func(d DeletedConnection) bool { return d.ID == e.ConnectionID }) {
-			continue
+	f := store.AuditFilter{Action: store.ActionConnectionDelete, DeletedNickname: v, Limit: page}
+	for {
+		evs, err := audit.ListAudit(ctx, f)
+		if err != nil {
+			return nil
 		}
-		out = append(out, DeletedConnection{ID: e.ConnectionID, At: e.Time, By: e.Actor.String()})
+		for _, e := range evs {
+			if e.Outcome != "success" || e.ConnectionID == "" ||
+				slices.ContainsFunc(out, func(d DeletedConnection) bool { return d.ID == e.ConnectionID }) {
+				continue
+			}
+			out = append(out, DeletedConnection{ID: e.ConnectionID, At: e.Time, By: e.Actor.String()})
+		}
+		if len(evs) < page {
+			return out
+		}
+		f.BeforeID = evs[len(evs)-1].ID
 	}
-	return out
 }
 
 // DeletedText says which connections of a nickname were deleted: "a

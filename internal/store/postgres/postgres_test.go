@@ -485,3 +485,12 @@ func TestRefusedPasswordNamesWhereItComesFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeKeysDeletedNicknames: connections deleted before migration
+// 0046 are found by their nickname after it
+// (storetest.DeletedNicknamesUpgrade).
+func TestUpgradeKeysDeletedNicknames(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	open, exec := upgradeDB(dsn)
+	storetest.DeletedNicknamesUpgrade(t, open, exec)
+}

@@ -305,3 +305,12 @@ func TestMigratedSaysWhatItApplied(t *testing.T) {
 		t.Errorf("a database without migration 0040: %+v; want it alone applied, up to %d", m, latest)
 	}
 }
+
+// TestUpgradeKeysDeletedNicknames: connections deleted before migration
+// 0046 are found by their nickname after it
+// (storetest.DeletedNicknamesUpgrade).
+func TestUpgradeKeysDeletedNicknames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardflow.db")
+	open, exec := upgradeDB(path)
+	storetest.DeletedNicknamesUpgrade(t, open, exec)
+}

@@ -181,6 +181,45 @@ var afterMigration = map[int64]func(ctx context.Context, s *Store, tx *sql.Tx) e
 	27: keyLogins,
 	32: keyAuditActors,
 	43: redactFlowItemHeaders,
+	46: keyDeletedNicknames,
+}
+
+// keyDeletedNicknames keys, in migration 0046, the connection.delete
+// events that deleted a connection (outcome success) by the nickname
+// their input summary names ("nickname NAME").
+func keyDeletedNicknames(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := s.query(ctx, tx, `SELECT id, input_summary FROM audit_events WHERE action = ? AND outcome = 'success' AND connection_id <> ''`,
+		store.ActionConnectionDelete)
+	if err != nil {
+		return fmt.Errorf("read the connection deletions: %w", err)
+	}
+	type deletion struct {
+		id  int64
+		key string
+	}
+	var all []deletion
+	for rows.Next() {
+		var d deletion
+		var summary string
+		if err := rows.Scan(&d.id, &summary); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the connection deletions: %w", err)
+		}
+		if name, ok := strings.CutPrefix(summary, "nickname "); ok && name != "" {
+			d.key = store.FoldCase(strings.TrimSuffix(name, ", if unused"))
+			all = append(all, d)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the connection deletions: %w", err)
+	}
+	for _, d := range all {
+		if _, err := s.exec(ctx, tx, `INSERT INTO deleted_connection_names (audit_id, nickname_key) VALUES (?, ?)`, d.id, d.key); err != nil {
+			return fmt.Errorf("key the connection deletions: %w", err)
+		}
+	}
+	return nil
 }
 
 // redactedHeader is what a recorded Custom API Action input holds in

@@ -159,6 +159,9 @@ func (s *Store) PurgeAudit(ctx context.Context, before time.Time, limit int) (in
 		if err := rows.Close(); err != nil || last < 0 {
 			return err
 		}
+		if _, err := s.exec(ctx, ex, `DELETE FROM deleted_connection_names WHERE audit_id <= ?`, last); err != nil {
+			return err
+		}
 		n, err = s.deleteCount(ctx, ex, `DELETE FROM audit_events WHERE id <= ?`, last)
 		return err
 	})

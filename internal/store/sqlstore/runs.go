@@ -188,7 +188,13 @@ func scanAudit(sc scanner) (*store.AuditEvent, error) {
 // AppendAudit inserts e and sets e.ID to the store-assigned id, which is
 // larger than every id assigned before.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
-	err := s.write(ctx, func(ctx context.Context, ex execer) error { return s.insertAudit(ctx, ex, e) })
+	err := s.write(ctx, func(ctx context.Context, ex execer) error {
+		if err := s.insertAudit(ctx, ex, e); err != nil || e.DeletedNickname == "" {
+			return err
+		}
+		_, err := s.exec(ctx, ex, `INSERT INTO deleted_connection_names (audit_id, nickname_key) VALUES (?, ?)`, e.ID, store.FoldCase(e.DeletedNickname))
+		return err
+	})
 	return s.fail("append audit event", err)
 }
 
@@ -221,6 +227,9 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 	if f.Bootstrap {
 		c.sql = append(c.sql, "(actor_type = ? OR actor_type = ? AND actor_login = '')")
 		c.args = append(c.args, store.ActorBootstrap, store.ActorToken)
+	}
+	if f.DeletedNickname != "" {
+		c.add("id IN (SELECT audit_id FROM deleted_connection_names WHERE nickname_key = ?)", store.FoldCase(f.DeletedNickname))
 	}
 	c.plans(f.Plans)
 	if f.BeforeID > 0 {

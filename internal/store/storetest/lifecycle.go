@@ -675,3 +675,47 @@ func testPurgeAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("left events %v; want %v", summaries, want)
 	}
 }
+
+// testDeletedNicknames: the connection.delete events recorded with the
+// deleted connection's nickname are found by it, ignoring case beyond
+// ASCII, however many other deletions came after them, newest first;
+// the purge of the audit log takes them along.
+func testDeletedNicknames(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	deleted := func(sec int, id, nickname string) {
+		t.Helper()
+		noErr(t, s.AppendAudit(ctx, &store.AuditEvent{Time: at(sec), Action: store.ActionConnectionDelete, ConnectionID: id,
+			InputSummary: "nickname " + nickname, Outcome: "success", DeletedNickname: nickname}), "AppendAudit")
+	}
+	deleted(1, "conn_first", "Émile")
+	for i := range 1005 {
+		deleted(2, "conn_other"+strconv.Itoa(i), "Other "+strconv.Itoa(i))
+	}
+	// Not deletions of a connection of that nickname: a refused one, and
+	// another event naming it.
+	noErr(t, s.AppendAudit(ctx, &store.AuditEvent{Time: at(3), Action: store.ActionConnectionDelete, ConnectionID: "conn_kept",
+		InputSummary: "nickname Émile, if unused", Outcome: "failure"}), "AppendAudit")
+	noErr(t, s.AppendAudit(ctx, &store.AuditEvent{Time: at(3), Action: store.ActionConnectionCreate, ConnectionID: "conn_kept",
+		InputSummary: "nickname Émile", Outcome: "success"}), "AppendAudit")
+	deleted(4, "conn_second", "ÉMILE")
+	ids := func() []string {
+		t.Helper()
+		evs, err := s.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionDelete, DeletedNickname: "émile"})
+		noErr(t, err, "ListAudit")
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.ConnectionID)
+		}
+		return out
+	}
+	diff(t, "the deletions of émile", []string{"conn_second", "conn_first"}, ids())
+	for {
+		n, err := s.PurgeAudit(ctx, at(2), 100)
+		noErr(t, err, "PurgeAudit")
+		if n == 0 {
+			break
+		}
+	}
+	diff(t, "the deletions of émile after the purge of the oldest", []string{"conn_second"}, ids())
+}

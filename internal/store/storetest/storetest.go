@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PurgeKeepsFailingSince", testPurgeKeepsFailingSince},
 		{"PurgeEventsAndNotifications", testPurgeEventsAndNotifications},
 		{"PurgeAudit", testPurgeAudit},
+		{"DeletedNicknames", testDeletedNicknames},
 		{"CreateFlowRunFrom", testCreateFlowRunFrom},
 		{"ClaimRerunExactlyOnce", testClaimRerunExactlyOnce},
 		{"Audit", testAudit},

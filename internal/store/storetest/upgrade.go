@@ -657,3 +657,40 @@ func FlowItemHeadersUpgrade(t *testing.T, open func(t *testing.T) store.Store, e
 		}
 	}
 }
+
+// DeletedNicknamesUpgrade tests migration 0046 on a backend, as
+// AuditActorKeysUpgrade does 0032: the connections deleted before it are
+// found by their nickname after it, ignoring case beyond ASCII; a refused
+// deletion is not.
+func DeletedNicknamesUpgrade(t *testing.T, open func(t *testing.T) store.Store, exec func(t *testing.T, q string) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := open(t).Close(); err != nil {
+		t.Fatal(err)
+	}
+	deletion := func(sec int, id, summary, outcome string) string {
+		return `INSERT INTO audit_events (time, caller, action, connection_id, acting_as, card, input_summary, outcome, error, okta_request_id, actor_type, actor_login, actor_token) VALUES (` +
+			itoa(at(sec).UnixNano()) + `, 'ann', 'connection.delete', '` + id + `', '', '', '` + summary + `', '` + outcome + `', '', '', 'user', 'ann', '')`
+	}
+	for _, q := range []string{
+		`DROP TABLE deleted_connection_names`,
+		`DELETE FROM schema_migrations WHERE version = 46`,
+		deletion(1, "conn_first", "nickname Émile", "success"),
+		deletion(2, "conn_kept", "nickname Émile, if unused", "failure"),
+		deletion(3, "conn_other", "nickname Other", "success"),
+		deletion(4, "conn_second", "nickname ÉMILE", "success"),
+	} {
+		if err := exec(t, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s := open(t)
+	defer func() { _ = s.Close() }()
+	evs, err := s.ListAudit(ctx, store.AuditFilter{Action: store.ActionConnectionDelete, DeletedNickname: "émile"})
+	noErr(t, err, "ListAudit")
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, e.ConnectionID)
+	}
+	diff(t, "the deletions of émile after the upgrade", []string{"conn_second", "conn_first"}, ids)
+}
