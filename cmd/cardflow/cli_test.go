@@ -308,8 +308,8 @@ func TestUsageLinesNameWhatTheFlagsTake(t *testing.T) {
 	}{
 		{[]string{"runs", "list", "-h"}, "Usage: cardflow runs list [--connection ID|NICKNAME]"},
 		{[]string{"audit", "-h"}, "Usage: cardflow audit [--connection ID|NICKNAME]"},
-		{[]string{"tokens", "revoke", "-h"}, "Usage: cardflow tokens revoke TOKEN_ID|TOKEN [--json]"},
-		{[]string{"people", "revoke", "-h"}, "Usage: cardflow people revoke LOGIN [--self] [--json]"},
+		{[]string{"tokens", "revoke", "-h"}, "Usage: cardflow tokens revoke TOKEN_ID|TOKEN [--yes] [--json]"},
+		{[]string{"people", "revoke", "-h"}, "Usage: cardflow people revoke LOGIN [--self] [--yes] [--json]"},
 		{[]string{"connections", "create", "-h"}, "[--json]\n       cardflow connections create --auth service --nickname N"},
 	} {
 		code, out, errOut := runCLI(t, nil, tc.args...)

@@ -521,7 +521,7 @@ func TestCLIFlows(t *testing.T) {
 	}
 	// Deleting the flow keeps its runs, and the command that lists them
 	// by the deleted flow's id, which the deletion names, still does.
-	code, out, errOut = runCLI(t, s.vars, "flows", "delete", "offboard-user-devices")
+	code, out, errOut = runCLI(t, s.vars, "flows", "delete", "offboard-user-devices", "--yes")
 	m := regexp.MustCompile(`cardflow flows runs ([0-9a-f]{32})`).FindStringSubmatch(out)
 	if code != exitOK || !strings.Contains(out, "Deleted flow offboard-user-devices") || m == nil {
 		t.Fatalf("flows delete: exit %d\n%s%s; want the command that lists its runs", code, out, errOut)
@@ -535,7 +535,7 @@ func TestCLIFlows(t *testing.T) {
 	if code, out, _ := runCLI(t, s.vars, "flows", "show-run", run.ID); code != exitOK || !strings.Contains(out, "succeeded") {
 		t.Errorf("flows show-run of a deleted flow's run: %d\n%s; want it readable", code, out)
 	}
-	if code, _, errOut := runCLI(t, s.vars, "flows", "delete", "offboard-user-devices"); code == exitOK || !strings.Contains(errOut, "no flow has the id or name") {
+	if code, _, errOut := runCLI(t, s.vars, "flows", "delete", "offboard-user-devices", "--yes"); code == exitOK || !strings.Contains(errOut, "no flow has the id or name") {
 		t.Errorf("flows delete of a deleted flow: exit %d\n%s; want not found", code, errOut)
 	}
 	// A document with a mistake fails validation with its line.

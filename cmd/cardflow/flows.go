@@ -1148,12 +1148,34 @@ func cmdFlowsVersions(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdFlowsDelete(ctx context.Context, e *env, args []string) error {
-	_, o := newClientFlagSet(e, "flows delete", "flows delete NAME|ID [--json]")
+	fs, o := newClientFlagSet(e, "flows delete", "flows delete NAME|ID [--yes] [--json]\n\n"+
+		"Deletes a stored flow and its versions; this cannot be undone (its runs stay readable).\n"+
+		"It asks first on a terminal (--yes: without asking).")
+	var yes bool
+	fs.BoolVar(&yes, "yes", false, yesFlag)
 	arg, c, err := o.parseOneArg(args, "stored flow name or id")
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, c, o, e.stdout, "DELETE", "/api/v1/flows/"+pathEscape(arg), nil, func(w io.Writer, r *api.FlowDeleted) {
+	if err := needsAnswer(e, yes, "flows delete", fmt.Sprintf("delete flow %q", arg), e.self+" flows delete "+shellArg(arg)+" --yes"); err != nil {
+		return err
+	}
+	path := "/api/v1/flows/" + pathEscape(arg)
+	if !yes {
+		var f api.Flow
+		if err := c.do(ctx, "GET", path, nil, &f); err != nil {
+			return err
+		}
+		lines := []string{fmt.Sprintf("It deletes the flow and its %s; this cannot be undone. Its runs stay readable (cardflow flows runs %s).", count(f.Version, "version"), f.ID)}
+		if f.Enabled {
+			lines = append(lines, fmt.Sprintf("It is enabled: its trigger (%s) starts no run once it is deleted.", triggerText(&f)))
+		}
+		if err := confirm(e, fmt.Sprintf("Delete flow %s (%s)?", f.Name, f.ID), lines, "delete it", fmt.Sprintf("flow %q was not deleted", f.Name)); err != nil {
+			return err
+		}
+		path = "/api/v1/flows/" + pathEscape(f.ID) // the one confirmed
+	}
+	return exchange(ctx, c, o, e.stdout, "DELETE", path, nil, func(w io.Writer, r *api.FlowDeleted) {
 		fmt.Fprintf(w, "Deleted flow %s (%s); its runs stay readable: list them with cardflow flows runs %s, show one with cardflow flows show-run RUN_ID.\n", r.Name, r.ID, r.ID)
 	})
 }

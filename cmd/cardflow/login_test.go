@@ -132,7 +132,7 @@ func TestLoginLogout(t *testing.T) {
 			id = f[0]
 		}
 	}
-	if code, out, errOut = runCLI(t, vars, "tokens", "revoke", id); code != exitOK {
+	if code, out, errOut = runCLI(t, vars, "tokens", "revoke", id, "--yes"); code != exitOK {
 		t.Fatalf("tokens revoke %s: exit %d\n%s%s", id, code, out, errOut)
 	}
 
@@ -188,7 +188,7 @@ func TestLoginTokenRevokedSaysLoginAgain(t *testing.T) {
 			id = strings.Fields(line)[0]
 		}
 	}
-	if code, out, errOut = runCLI(t, admin, "tokens", "revoke", id); code != exitOK {
+	if code, out, errOut = runCLI(t, admin, "tokens", "revoke", id, "--yes"); code != exitOK {
 		t.Fatalf("tokens revoke %q: exit %d\n%s%s", id, code, out, errOut)
 	}
 
@@ -422,7 +422,7 @@ func TestRevokingTheKeptTokenSignsOut(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(out), &ci) != nil || ci.ID == "" {
 		t.Fatalf("tokens create: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, out, errOut := runCLI(t, vars, "tokens", "revoke", ci.ID); code != exitOK || out != "Revoked the token "+ci.ID+".\n" {
+	if code, out, errOut := runCLI(t, vars, "tokens", "revoke", ci.ID, "--yes"); code != exitOK || out != "Revoked the token "+ci.ID+".\n" {
 		t.Errorf("revoking another token: exit %d\n%s%s; want it revoked, and nothing else said", code, out, errOut)
 	}
 	path := filepath.Join(config, "cardflow", "credentials.json")
@@ -435,7 +435,7 @@ func TestRevokingTheKeptTokenSignsOut(t *testing.T) {
 		t.Fatalf("credentials after another token's revoke: %s, %v; want the sign-in kept", b, err)
 	}
 	kept := creds.Servers[url].TokenID
-	code, out, errOut = runCLI(t, vars, "tokens", "revoke", kept)
+	code, out, errOut = runCLI(t, vars, "tokens", "revoke", kept, "--yes")
 	if code != exitOK || !strings.Contains(out, "Revoked the token "+kept+", the sign-in of cardflow login this command line used for "+url+", and removed it from "+path+": you are signed out there") {
 		t.Errorf("revoking the kept token: exit %d\n%s%s; want it said to be the sign-in of cardflow login, removed", code, out, errOut)
 	}

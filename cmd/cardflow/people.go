@@ -106,22 +106,48 @@ func cmdTokensList(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "tokens revoke", "tokens revoke TOKEN_ID|TOKEN [--json]")
-	_ = fs
+	fs, o := newClientFlagSet(e, "tokens revoke", "tokens revoke TOKEN_ID|TOKEN [--yes] [--json]\n\n"+
+		"Revokes a personal API token, named by its id or given itself (cfp_...); this cannot be\n"+
+		"undone. It asks first on a terminal (--yes: without asking).")
+	var yes bool
+	fs.BoolVar(&yes, "yes", false, yesFlag)
 	id, c, err := o.parseOneArg(args, "token id")
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(id, api.PersonalTokenPrefix) {
+	secret := strings.HasPrefix(id, api.PersonalTokenPrefix)
+	named, again := fmt.Sprintf("the token %s", id), e.self+" tokens revoke "+shellArg(id)+" --yes"
+	if secret {
+		// Never repeated: a leaked token is not printed again.
+		named, again = "the token given", e.self+" tokens revoke "+api.PersonalTokenPrefix+"… --yes"
+	}
+	if err := needsAnswer(e, yes, "tokens revoke", "revoke "+named, again); err != nil {
+		return err
+	}
+	if secret {
 		// A token itself (found in a log, a chat): its id is asked with
 		// it, so that it is never sent in an address, which servers and
 		// proxies log.
-		return revokeTokenItself(ctx, e, c, id)
+		return revokeTokenItself(ctx, e, c, id, yes)
+	}
+	if !yes {
+		if err := confirmRevoke(e, c, id, named); err != nil {
+			return err
+		}
 	}
 	if err := c.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(id), nil, nil); err != nil {
 		return err
 	}
 	return sayRevoked(e, c, id, "the token "+id)
+}
+
+// confirmRevoke asks before the token tokenID (what names it) is revoked.
+func confirmRevoke(e *env, c *client, tokenID, what string) error {
+	lines := []string{"Whatever signs in with it (a script, a CI job) is refused from then on; this cannot be undone: cardflow tokens create makes a new one."}
+	if c.kept != nil && c.kept.TokenID == tokenID {
+		lines = append(lines, fmt.Sprintf("It is the sign-in of cardflow login this command line uses for %s: you are signed out there.", c.base))
+	}
+	return confirm(e, "Revoke "+what+"?", lines, "revoke it", what+" was not revoked")
 }
 
 // sayRevoked says that the token tokenID (what names it) was revoked. When
@@ -149,7 +175,7 @@ func sayRevoked(e *env, c *client, tokenID, what string) error {
 // server whose token it is (whoami, with the token), then revokes it by
 // its id as c, or, when it is not c's to revoke, with the token itself,
 // which may always revoke itself.
-func revokeTokenItself(ctx context.Context, e *env, c *client, secret string) error {
+func revokeTokenItself(ctx context.Context, e *env, c *client, secret string, yes bool) error {
 	holder := *c
 	holder.token, holder.kept = secret, nil
 	var who api.Whoami
@@ -164,6 +190,11 @@ func revokeTokenItself(ctx context.Context, e *env, c *client, secret string) er
 		return fmt.Errorf("the token given (%s…) is not a personal API token of %s: nothing to revoke there", api.PersonalTokenPrefix, c.base)
 	}
 	what := fmt.Sprintf("the token %s (%s)", who.TokenID, actorText(who.Actor))
+	if !yes {
+		if err := confirmRevoke(e, c, who.TokenID, what); err != nil {
+			return err
+		}
+	}
 	err := c.do(ctx, "DELETE", "/api/v1/tokens/"+pathEscape(who.TokenID), nil, nil)
 	var ae *apiError
 	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden) {

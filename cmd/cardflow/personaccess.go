@@ -112,12 +112,31 @@ func whenPtr(t *time.Time) string {
 }
 
 func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
-	fs, o := newClientFlagSet(e, "people revoke", "people revoke LOGIN [--self] [--json]")
-	var self bool
+	fs, o := newClientFlagSet(e, "people revoke", "people revoke LOGIN [--self] [--yes] [--json]\n\n"+
+		"Ends a person's console sessions, revokes their personal API tokens and cancels the flow\n"+
+		"runs they started, on every server; this cannot be undone. It asks first on a terminal\n"+
+		"(--yes: without asking).")
+	var self, yes bool
 	fs.BoolVar(&self, "self", false, "confirm revoking your own access (it signs you out everywhere, and you may be the only admin who signs in with single sign-on)")
+	fs.BoolVar(&yes, "yes", false, yesFlag)
 	login, c, err := o.parseOneArg(args, "login")
 	if err != nil {
 		return err
+	}
+	again := e.self + " people revoke " + shellArg(login)
+	if self {
+		again += " --self"
+	}
+	if err := needsAnswer(e, yes, "people revoke", fmt.Sprintf("revoke the access of %s", login), again+" --yes"); err != nil {
+		return err
+	}
+	if !yes {
+		if err := confirm(e, fmt.Sprintf("Revoke the access of %s?", login), []string{
+			"It ends their console sessions and revokes their personal API tokens on every server, and cancels the flow runs they started; this cannot be undone.",
+			"Signing in again gives them the role their groups give them then; the flows they enabled go on running as them.",
+		}, "revoke it", fmt.Sprintf("the access of %s was not revoked", login)); err != nil {
+			return err
+		}
 	}
 	path := "/api/v1/people/" + pathEscape(login) + "/revoke"
 	if self {

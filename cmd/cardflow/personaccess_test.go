@@ -45,23 +45,23 @@ func TestPeopleListRevoke(t *testing.T) {
 		t.Errorf("people list as an operator: exit %d; want refused, naming the admin role\n%s%s", code, out, errOut)
 	}
 
-	code, out, errOut = runCLI(t, ada, "people", "revoke", oktaemu.ReadOnlyLogin)
+	code, out, errOut = runCLI(t, ada, "people", "revoke", oktaemu.ReadOnlyLogin, "--yes")
 	if want := "Revoked the access of " + oktaemu.ReadOnlyLogin + ": 0 console sessions ended, 1 personal API token revoked, 0 flow runs they started canceled, on every server"; code != exitOK || !strings.Contains(out, want) {
 		t.Fatalf("people revoke: exit %d; want %q\n%s%s", code, want, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, riley, "whoami"); code == exitOK {
 		t.Errorf("whoami with riley's revoked token: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, out, errOut := runCLI(t, ada, "people", "revoke", "nobody@example.com"); code != exitFailure || !strings.Contains(errOut, `nobody signed in as "nobody@example.com"`) {
+	if code, out, errOut := runCLI(t, ada, "people", "revoke", "nobody@example.com", "--yes"); code != exitFailure || !strings.Contains(errOut, `nobody signed in as "nobody@example.com"`) {
 		t.Errorf("people revoke of nobody: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, out, errOut := runCLI(t, ada, "people", "revoke", oktaemu.AdminLogin); code != exitFailure || !strings.Contains(errOut, "--self") {
+	if code, out, errOut := runCLI(t, ada, "people", "revoke", oktaemu.AdminLogin, "--yes"); code != exitFailure || !strings.Contains(errOut, "--self") {
 		t.Errorf("people revoke of oneself without --self: exit %d; want refused, saying how to confirm\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, ada, "whoami"); code != exitOK {
 		t.Fatalf("whoami after the refused revocation of oneself: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, out, errOut := runCLI(t, ada, "people", "revoke", oktaemu.AdminLogin, "--self"); code != exitOK || !strings.Contains(out, "1 personal API token revoked") {
+	if code, out, errOut := runCLI(t, ada, "people", "revoke", oktaemu.AdminLogin, "--self", "--yes"); code != exitOK || !strings.Contains(out, "1 personal API token revoked") {
 		t.Fatalf("people revoke of oneself with --self: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, ada, "whoami"); code == exitOK {
@@ -116,7 +116,7 @@ func TestPeopleListBoundSignIns(t *testing.T) {
 		t.Errorf("people list --json: bound %+v; want riley's binding at %s\n%s", list.Bound, emu.URL, out)
 	}
 
-	code, out, errOut = runCLI(t, ada, "people", "revoke", oktaemu.ReadOnlyLogin)
+	code, out, errOut = runCLI(t, ada, "people", "revoke", oktaemu.ReadOnlyLogin, "--yes")
 	if want := "The login is no longer bound to its account at " + emu.URL + ": the next sign-in as " + oktaemu.ReadOnlyLogin + " binds it anew."; code != exitOK || !strings.Contains(out, want) {
 		t.Errorf("people revoke of riley: exit %d; want %q\n%s%s", code, want, out, errOut)
 	}

@@ -46,7 +46,7 @@ func TestFlowsRunFollowedWhileItsStarterIsRevoked(t *testing.T) {
 	if err := hold.Await(ctx, 1); err != nil { // the run is calling Okta
 		t.Fatalf("the run never read the device: %v\n%s%s", err, stdout, stderr)
 	}
-	code, out, errOut := runCLI(t, s.vars, "people", "revoke", oktaemu.ReadOnlyLogin)
+	code, out, errOut := runCLI(t, s.vars, "people", "revoke", oktaemu.ReadOnlyLogin, "--yes")
 	if code != exitOK || !strings.Contains(out, "1 flow run they started canceled") {
 		t.Fatalf("people revoke: exit %d; want the run canceled\n%s%s", code, out, errOut)
 	}

@@ -39,7 +39,7 @@ func TestTokensRevokeTakesTheTokenItself(t *testing.T) {
 	}
 
 	leakedID, leaked := create(s.vars, "laptop", "admin")
-	code, out, errOut := runCLI(t, s.vars, "tokens", "revoke", leaked)
+	code, out, errOut := runCLI(t, s.vars, "tokens", "revoke", leaked, "--yes")
 	if want := "Revoked the token " + leakedID + " (token laptop of the bootstrap admin).\n"; code != exitOK || out != want {
 		t.Errorf("tokens revoke TOKEN: exit %d\n%s%s\nwant %q", code, out, errOut, want)
 	}
@@ -48,7 +48,7 @@ func TestTokensRevokeTakesTheTokenItself(t *testing.T) {
 	}
 
 	// Again: nothing to revoke.
-	code, out, errOut = runCLI(t, s.vars, "tokens", "revoke", leaked)
+	code, out, errOut = runCLI(t, s.vars, "tokens", "revoke", leaked, "--yes")
 	if code != exitFailure || !strings.Contains(errOut, "the token given (cfp_…) is not accepted by "+s.url+", so there is nothing to revoke: the personal API token (cfp_…) is not known to this server: it was revoked") {
 		t.Errorf("tokens revoke of a revoked TOKEN: exit %d\n%s%s; want it said to be no longer accepted", code, out, errOut)
 	}
@@ -57,7 +57,7 @@ func TestTokensRevokeTakesTheTokenItself(t *testing.T) {
 	_, reader := create(s.vars, "reader", "viewer")
 	ciID, ci := create(s.vars, "ci", "admin")
 	asReader := map[string]string{"CARDFLOW_SERVER": s.url, "CARDFLOW_API_TOKEN": reader}
-	code, out, errOut = runCLI(t, asReader, "tokens", "revoke", ci)
+	code, out, errOut = runCLI(t, asReader, "tokens", "revoke", ci, "--yes")
 	if !strings.Contains(out, "Revoked the token "+ciID+" (token ci of the bootstrap admin) with the token itself") || code != exitOK {
 		t.Errorf("a viewer's tokens revoke of an admin TOKEN: exit %d\n%s%s; want it revoked by itself", code, out, errOut)
 	}

@@ -57,7 +57,7 @@ func TestCLIRunIDGivenForAFlow(t *testing.T) {
 	}
 	for _, step := range []string{"stored", "deleted"} {
 		if step == "deleted" {
-			if code, out, errOut := runCLI(t, s.vars, "flows", "delete", "offboard-user-devices"); code != exitOK {
+			if code, out, errOut := runCLI(t, s.vars, "flows", "delete", "offboard-user-devices", "--yes"); code != exitOK {
 				t.Fatalf("flows delete: exit %d\n%s%s", code, out, errOut)
 			}
 		}

@@ -376,10 +376,40 @@ func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
 		"sealed with it. It refuses to run until 12 s after keys rotate, when every running\n"+
 		"server has moved to the new key (or stopped sealing, lacking it). The primary key, a\n"+
 		"key still in use (keys reseal re-seals it) and keys given in CARDFLOW_KEY are refused.\n"+
-		"Authorizations started before the rotation and not finished yet must be started again.")
+		"Authorizations started before the rotation and not finished yet must be started again.\n"+
+		"This cannot be undone: it asks first on a terminal (--yes: without asking).")
+	var yes bool
+	fs.BoolVar(&yes, "yes", false, yesFlag)
 	id, err := oneArg(fs, args, "key id (see cardflow keys list)")
 	if err != nil {
 		return err
+	}
+	again := e.self + " keys remove " + shellArg(id)
+	if cfg.DataDir != "cardflow-data" {
+		again += " -data-dir " + shellArg(cfg.DataDir)
+	}
+	if cfg.DB != "" {
+		again += " -db DB_URL"
+	}
+	// With CARDFLOW_KEY nothing is removed: RemoveKey says so.
+	if err := needsAnswer(e, yes || cfg.Key != "", "keys remove", "remove key "+id, again+" --yes"); err != nil {
+		return err
+	}
+	if !yes && cfg.Key == "" {
+		keys, err := app.ListKeys(ctx, *cfg)
+		if err != nil {
+			return fmt.Errorf("keys remove: %w", err)
+		}
+		// A key RemoveKey refuses (unknown, the primary, in use) is
+		// refused without a question.
+		if slices.ContainsFunc(keys.Keys, func(k app.KeyUse) bool { return k.ID == id && !k.Primary && k.Values == 0 }) {
+			if err := confirm(e, fmt.Sprintf("Remove key %s from %s?", id, keys.Source), []string{
+				"It seals nothing now; this cannot be undone.",
+				"A backup of the database made while the key sealed its secrets cannot be opened without it: keep a copy of the keyring with such backups.",
+			}, "remove it", fmt.Sprintf("key %s was not removed", id)); err != nil {
+				return err
+			}
+		}
 	}
 	rep, err := app.RemoveKey(ctx, *cfg, id)
 	if err != nil {
