@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/api"
@@ -41,6 +45,22 @@ func readFlowFile(file string) ([]byte, error) {
 		return nil, usagef("%s is not a text file (a control character, 0x%02x, at byte %d): a flow document is YAML; give the right file", file, src[i], i)
 	}
 	return src, nil
+}
+
+// flowFileError is argFileError of readFlowFile's error for file, saying
+// for a relative path that is not there where it was looked for: the
+// demo's and the README's commands name examples/ of the repository.
+func flowFileError(file string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(file) {
+		return &usageError{msg: notThereText(err), err: err}
+	}
+	return argFileError("read the flow document", err)
+}
+
+// notThereText is the refusal of a relative path that is not there.
+func notThereText(err error) string {
+	wd, _ := os.Getwd()
+	return fmt.Sprintf("read the flow document: %v (a path relative to the current directory, %s; the examples are in the examples/ directory of the cardflow repository)", err, wd)
 }
 
 // controlAt is the offset of the first control character of src that

@@ -167,7 +167,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	}
 	src, err := readFlowFile(file)
 	if err != nil {
-		return argFileError("read the flow document", err)
+		return flowFileError(file, err)
 	}
 	var raw json.RawMessage
 	if err := c.do(ctx, "POST", "/api/v1/flows", src, &raw); err != nil {
@@ -410,10 +410,7 @@ func loadFlow(ctx context.Context, c *client, arg string, stderr io.Writer) (*ap
 		}
 		return &f, nil
 	case errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(arg):
-		// The demo's and the README's commands name examples/ of the
-		// repository: say where the path was looked for.
-		wd, _ := os.Getwd()
-		msg := fmt.Sprintf("read the flow document: %v (a path relative to the current directory, %s; the examples are in the examples/ directory of the cardflow repository)", err, wd)
+		msg := notThereText(err)
 		// offboard.yml for the stored flow offboard: name it alone.
 		if name := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(arg), ".yaml"), ".yml"); name != filepath.Base(arg) && name != "" {
 			var f api.Flow
@@ -524,7 +521,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	}
 	src, err := readFlowFile(file)
 	if err != nil {
-		return argFileError("read the flow document", err)
+		return flowFileError(file, err)
 	}
 	c, err := o.client()
 	if err != nil {

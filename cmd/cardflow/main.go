@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -435,6 +436,10 @@ func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
 	case len(pos) == 1:
 		return pos[0], nil
 	case len(pos) == 0:
+		if line, ok := usageLines.Load(fs.Name()); ok {
+			// What to write, as the usage says it.
+			return "", usagef("missing %s; usage: cardflow %s", what, line)
+		}
 		return "", usagef("missing %s", what)
 	default:
 		return "", usagef("unexpected argument %q (only one %s)", pos[1], what)
@@ -445,6 +450,8 @@ func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
 // prints its usage to e.stderr.
 func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	line, _, _ := strings.Cut(usage, "\n")
+	usageLines.Store(name, line)
 	// The flag package's own report of a wrong flag is left out: the
 	// error returned says it once, after the usage.
 	fs.SetOutput(io.Discard)
@@ -465,6 +472,11 @@ func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	}
 	return fs
 }
+
+// usageLines holds each command's usage line ("flows validate FILE
+// [--json]"), by the command's name, for the refusal of a missing
+// argument.
+var usageLines sync.Map
 
 // stringList is a repeatable string flag.
 type stringList []string
