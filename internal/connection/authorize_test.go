@@ -343,13 +343,14 @@ func TestAuthorizationFailures(t *testing.T) {
 		tokenReq    int      // token POSTs the attempt may make
 	}{
 		{name: "unassigned account", login: oktaemu.UnassignedLogin, code: problem.Forbidden, reason: store.ReasonAccountNotAssigned,
-			want: []string{"not assigned to the OAuth app", "User is not assigned to the client application", "Assignments", "assigned super admin"}},
+			want: []string{"not assigned to the OAuth app", "User is not assigned to the client application", "Assignments", "assigned super admin",
+				`then reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Conn")`}},
 		{name: "account without admin role", login: oktaemu.UserLogin, code: problem.Forbidden, reason: store.ReasonNoAdminRole, tokenReq: 1,
 			want: []string{"account user@example.com is not an administrator with device permissions", "authorize with a super admin (a dedicated service account is recommended)",
 				"or, to go on signing in as user@example.com, give it an admin role in Okta Admin Console › Security › Administrators"}},
 		{name: "groups no longer granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope, reason: store.ReasonScopeNotGranted,
 			setup: func(e *env) { e.emu.RevokeGrant(t, "groups") },
-			want:  []string{"the OAuth app no longer grants groups", "grant groups again on the app's Okta API Scopes tab, then reauthorize"}},
+			want:  []string{"the OAuth app no longer grants groups", `grant groups again on the app's Okta API Scopes tab, then reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Conn")`}},
 		{name: "offline_access no longer granted", login: oktaemu.AdminLogin, code: problem.InsufficientScope, reason: store.ReasonScopeNotGranted,
 			setup: func(e *env) { e.emu.RevokeGrant(t, "offline_access") },
 			want:  []string{"the OAuth app no longer grants offline_access", "tick Refresh Token under Grant type on the OAuth app's General tab", "then reauthorize"}},

@@ -356,6 +356,10 @@ func reauthorization(ar *store.AuthRequest, c *store.Connection) bool {
 // connection being reauthorized stays active with its working tokens.
 func (a *attempt) fail(ctx context.Context, code string, p *problem.Error) (*CallbackResult, error) {
 	m := a.m
+	if r, ok := strings.CutSuffix(p.Remedy, "then reauthorize"); ok {
+		// Says how, as the connection's other remedies do.
+		p.Remedy = r + "then " + problem.Reauthorize(a.c.Nickname)
+	}
 	res := &CallbackResult{ConnectionID: a.c.ID, Nickname: a.c.Nickname, Reauthorization: reauthorization(a.ar, a.c),
 		Code: p.Code, Message: p.Message, Remedy: p.Remedy}
 	var cur *store.Connection
