@@ -91,7 +91,7 @@ func TestCLIEventsListSaysWhatWaits(t *testing.T) {
 	// Under the list, why it waits and what to do: whether the org's time
 	// of the flow's enabling was asked before the connection needed
 	// reauthorization or not, it waits for the reauthorization.
-	if want := regexp.MustCompile(`\n\nEvent e-waits is not dispatched yet: .*flow quarantine-new-devices.*the connection Demo org, which needs reauthorization.*: reauthorize the connection: sign in to the org again.*\.\n$`); !want.MatchString(out) {
+	if want := regexp.MustCompile(`\n\nEvent e-waits is not dispatched yet: .*flow quarantine-new-devices.*the connection Demo org, which needs reauthorization.*: reauthorize the connection \(Reauthorize on its console page, or cardflow connections reauthorize "Demo org"\): sign in to the org again.*\.\n$`); !want.MatchString(out) {
 		t.Errorf("events list does not say why e-waits waits (%s):\n%s", want, out)
 	}
 	for _, want := range []string{

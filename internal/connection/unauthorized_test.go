@@ -211,8 +211,9 @@ func TestUpdateRevokesWithTheNewSecret(t *testing.T) {
 	secret := e.rotateSecret(t)
 	if u, err := e.m.Update(ctx, v.ID, UpdateInput{ClientSecret: keyring.Secret(secret)}, tester); err != nil {
 		t.Fatalf("Update: %v", err)
-	} else if u.Status != store.StatusNeedsReauthorization || u.StatusReasonCode != store.ReasonCredentialsChanged {
-		t.Errorf("after Update: %s (code %q); want needs_reauthorization, %s", u.Status, u.StatusReasonCode, store.ReasonCredentialsChanged)
+	} else if u.Status != store.StatusNeedsReauthorization || u.StatusReasonCode != store.ReasonCredentialsChanged ||
+		!strings.Contains(u.Remedy, `cardflow connections reauthorize "Prod"`) {
+		t.Errorf("after Update: %s (code %q; %s); want needs_reauthorization, %s, naming the command that reauthorizes it", u.Status, u.StatusReasonCode, u.Remedy, store.ReasonCredentialsChanged)
 	}
 	code, body := e.oauthPost(t, "/oauth2/v1/introspect", url.Values{"token": {old}, "token_type_hint": {"refresh_token"}})
 	if code != http.StatusOK || !strings.Contains(body, `"active":false`) {

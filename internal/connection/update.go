@@ -28,7 +28,6 @@ type UpdateInput struct {
 const (
 	updatedSecretReason = "the client secret was changed, so the tokens issued with the previous one were discarded"
 	updatedClientReason = "the client ID and secret were changed, so the tokens of the previous OAuth app were discarded"
-	updatedRemedy       = "reauthorize the connection: sign in to the org again"
 )
 
 // Update replaces a user connection's client secret (and client ID, when
@@ -107,7 +106,7 @@ func (m *Manager) update(ctx context.Context, idOrNickname string, in UpdateInpu
 		sc.AccessTokenExpiry, sc.RefreshStartedAt = time.Time{}, time.Time{}
 		sc.RefreshTokenExpiresAt, sc.ExpiryNotifiedAt = time.Time{}, time.Time{}
 		sc.AccessTokenType = ""
-		sc.Status, sc.StatusReason, sc.Remedy, sc.StatusReasonCode = store.StatusNeedsReauthorization, reason, updatedRemedy, store.ReasonCredentialsChanged
+		sc.Status, sc.StatusReason, sc.Remedy, sc.StatusReasonCode = store.StatusNeedsReauthorization, reason, updatedRemedy(sc.Nickname), store.ReasonCredentialsChanged
 		sc.UpdatedAt = m.now()
 		cur = sc
 		return nil
@@ -157,4 +156,10 @@ func (m *Manager) revokePrevious(ctx context.Context, prev, cur *store.Connectio
 	if err != nil {
 		m.log.WarnContext(ctx, "could not revoke the discarded refresh token; it stops working when it expires", "connection", prev.ID, "error", err)
 	}
+}
+
+// updatedRemedy is the remedy of a connection whose credentials Update
+// replaced: its sign-in, with the command that starts it.
+func updatedRemedy(nickname string) string {
+	return problem.Reauthorize(nickname) + ": sign in to the org again, which the new credentials need"
 }
