@@ -981,7 +981,7 @@ func cmdFlowsRuns(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) > 1 {
-		return usagef("unexpected argument %q (only one stored flow name or id)", pos[1])
+		return extraArg(pos, "stored flow name or id")
 	}
 	if err := checkLimit(limit); err != nil {
 		return err

@@ -417,6 +417,9 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
+		if line, ok := usageLines.Load(fs.Name()); ok {
+			return usagef("unexpected argument %q: the command takes none; usage: cardflow %s", pos[0], line)
+		}
 		return usagef("unexpected argument %q", pos[0])
 	}
 	return nil
@@ -442,8 +445,18 @@ func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
 		}
 		return "", usagef("missing %s", what)
 	default:
-		return "", usagef("unexpected argument %q (only one %s)", pos[1], what)
+		return "", extraArg(pos, what)
 	}
+}
+
+// extraArg refuses the arguments pos after the one a command takes (what
+// it is): a name with spaces written without quotes (Demo org) is told
+// to have them.
+func extraArg(pos []string, what string) error {
+	if slices.ContainsFunc(pos, func(p string) bool { return strings.ContainsAny(p, "./\\") }) {
+		return usagef("unexpected argument %q (only one %s)", pos[1], what) // a path or a login is not a name's word
+	}
+	return usagef("unexpected argument %q (only one %s): a name with spaces goes in quotes, %s", pos[1], what, shellArg(strings.Join(pos, " ")))
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting and

@@ -44,3 +44,25 @@ func TestCLIFlowFileNotThere(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIExtraArgumentSaysWhy: a name with spaces written without quotes
+// (Demo org) is two arguments: the refusal says to quote it, and a
+// command that takes no argument says its usage.
+func TestCLIExtraArgumentSaysWhy(t *testing.T) {
+	vars := map[string]string{"CARDFLOW_API_TOKEN": "x", "CARDFLOW_SERVER": "http://127.0.0.1:1"}
+	for _, tt := range []struct {
+		args    []string
+		want    string
+		wantNot string
+	}{
+		{[]string{"connections", "delete", "Demo", "org"}, `unexpected argument "org" (only one connection id or nickname): a name with spaces goes in quotes, 'Demo org'`, ""},
+		{[]string{"flows", "runs", "my", "flow"}, `unexpected argument "flow" (only one stored flow name or id): a name with spaces goes in quotes, 'my flow'`, ""},
+		{[]string{"flows", "validate", "a.yaml", "b.yaml"}, `unexpected argument "b.yaml" (only one flow document (FILE))`, "quotes"},
+		{[]string{"flows", "list", "extra"}, `unexpected argument "extra": the command takes none; usage: cardflow flows list [--json]`, ""},
+	} {
+		code, out, errOut := runCLI(t, vars, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) || tt.wantNot != "" && strings.Contains(errOut, tt.wantNot) {
+			t.Errorf("%s: exit %d; want %d and %q\n%s%s", tt.args, code, exitUsage, tt.want, out, errOut)
+		}
+	}
+}
