@@ -244,6 +244,7 @@ func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) err
 			return
 		}
 		fmt.Fprintf(w, "flow %s: %s (trigger: %s%s)\n", f.Name, flowState(f), triggerText(f), nextRunText(f))
+		fmt.Fprint(w, droppedRerunsText(f))
 	})
 	if err == nil && verb == "enable" {
 		// Enabling is when the schedule starts to matter.
@@ -256,6 +257,22 @@ func setFlowEnabled(ctx context.Context, e *env, args []string, verb string) err
 		_, problems := b.Details["errors"]
 		return !problems
 	})
+}
+
+// droppedRerunsText says which failed event runs, waiting for their
+// connection to run again by themselves, disabling flow f dropped, and how
+// to run them anyway; "" when it dropped none.
+func droppedRerunsText(f *api.Flow) string {
+	n := len(f.DroppedReruns)
+	if n == 0 {
+		return ""
+	}
+	what := fmt.Sprintf("%d failed event runs", n)
+	if n == 1 {
+		what = "1 failed event run"
+	}
+	return fmt.Sprintf("Dropped %s that waited for their connection to run again by themselves (%s): enabling the flow again does not bring them back. To run the failed items of one anyway: cardflow flows rerun %s --failed-only\n",
+		what, strings.Join(f.DroppedReruns, ", "), f.DroppedReruns[0])
 }
 
 // runCommand is the command that runs stored flow f, with an --input for

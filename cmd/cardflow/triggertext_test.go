@@ -22,3 +22,17 @@ func TestTriggerTextStartingDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestDroppedRerunsText: flows disable says which waiting automatic
+// reruns it dropped, that enabling does not bring them back, and the
+// command that runs one by hand; nothing when it dropped none.
+func TestDroppedRerunsText(t *testing.T) {
+	if got := droppedRerunsText(&api.Flow{Name: "q"}); got != "" {
+		t.Errorf("without dropped reruns: %q; want nothing", got)
+	}
+	got := droppedRerunsText(&api.Flow{Name: "q", DroppedReruns: []string{"fr_1", "fr_2"}})
+	want := "Dropped 2 failed event runs that waited for their connection to run again by themselves (fr_1, fr_2): enabling the flow again does not bring them back. To run the failed items of one anyway: cardflow flows rerun fr_1 --failed-only\n"
+	if got != want {
+		t.Errorf("got %q; want %q", got, want)
+	}
+}

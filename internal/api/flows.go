@@ -48,9 +48,14 @@ type Flow struct {
 	// Warnings are what the flow's document (its latest version) says
 	// that is legal but likely not meant (timezone: EST): the flow runs as
 	// written. Absent when it has none.
-	Warnings  []FlowWarning `json:"warnings,omitempty"`
-	CreatedAt time.Time     `json:"createdAt"`
-	UpdatedAt time.Time     `json:"updatedAt"`
+	Warnings []FlowWarning `json:"warnings,omitempty"`
+	// DroppedReruns, in the answer of disable only, are the ids of the
+	// flow's failed event runs that waited for their connection to run
+	// again by themselves, which the disable dropped (oldest first):
+	// enabling the flow again does not bring them back. Absent when none.
+	DroppedReruns []string  `json:"droppedReruns,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
 // FlowProblem is a connection an enabled flow uses that stops it, or

@@ -3,6 +3,8 @@ package flowrun
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,5 +196,89 @@ func TestRerunWaitingPages(t *testing.T) {
 	}
 	if r, err := st.GetFlowRun(ctx, "fr_3"); err != nil || r.RerunBy == "" {
 		t.Errorf("fr_3: %+v, %v; want it rerun", r, err)
+	}
+}
+
+// TestDisableDropsWaitingReruns: disabling a flow drops its failed event
+// runs waiting for their connection to run again by themselves, there and
+// then, naming them in its answer and its flow.disable audit event; a
+// flow enabled again before the next dispatch round reruns none of them
+// once the connection is active (before, the disable said nothing, and
+// such a run was rerun or dropped depending on whether a round came
+// between the disable and the enable). Another flow's keeps waiting.
+func TestDisableDropsWaitingReruns(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	s := New(Config{Store: st, Owner: "here", Now: func() time.Time { return now }})
+	enabler := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	trig := []byte(`{"kind":"event","card":"okta-devices/device-removed-from-user","connection":"Robot"}`)
+	for _, name := range []string{"quarantine", "other"} {
+		fl := &store.Flow{ID: "f_" + name, Name: name, Source: []byte("name: " + name + "\n"), Trigger: trig, CreatedAt: now, UpdatedAt: now}
+		if _, err := st.PutFlow(ctx, fl); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetFlowEnabled(ctx, fl.ID, trig, true, time.Time{}, enabler); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.CreateConnection(ctx, &store.Connection{ID: "c1", Nickname: "Robot", Connector: "okta-devices", Status: store.StatusError, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"fr_q1", "fr_q2", "fr_o1"} {
+		flowID, name := "f_quarantine", "quarantine"
+		if id == "fr_o1" {
+			flowID, name = "f_other", "other"
+		}
+		at := now.Add(time.Duration(i) * time.Minute)
+		r := &store.FlowRun{ID: id, FlowID: flowID, FlowName: name, Source: []byte("name: " + name + "\n"), Status: flow.StatusFailed,
+			Actor: enabler, CreatedAt: at, FinishedAt: at, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: "c1", RerunConnection: "Robot"}
+		if err := st.CreateFlowRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	d, err := s.DisableFlow(ctx, "quarantine", enabler)
+	if err != nil || d.Flow.Enabled {
+		t.Fatalf("disable: %+v, %v", d, err)
+	}
+	var dropped []string
+	for _, r := range d.DroppedReruns {
+		dropped = append(dropped, r.ID)
+	}
+	if want := []string{"fr_q1", "fr_q2"}; !slices.Equal(dropped, want) {
+		t.Errorf("dropped %v; want %v, the flow's waiting runs, oldest first", dropped, want)
+	}
+	for id, why := range map[string]string{"fr_q1": "flow quarantine was disabled", "fr_q2": "flow quarantine was disabled", "fr_o1": ""} {
+		if r, err := st.GetFlowRun(ctx, id); err != nil || r.RerunSkipped != why {
+			t.Errorf("%s: skipped %q, %v; want %q", id, r.RerunSkipped, err, why)
+		}
+	}
+	evs, err := st.ListAudit(ctx, store.AuditFilter{Action: store.ActionFlowDisable})
+	if err != nil || len(evs) != 1 || !strings.HasSuffix(evs[0].InputSummary, "; dropped 2 failed event runs waiting for their connection to run again by themselves: fr_q1, fr_q2") {
+		t.Errorf("flow.disable audit events %+v, %v; want one naming the dropped runs", evs, err)
+	}
+
+	// Enabled again, and the connection active before any round: nothing
+	// of quarantine is rerun; the other flow's run is.
+	if err := st.SetFlowEnabled(ctx, "f_quarantine", trig, true, time.Time{}, enabler); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateConnection(ctx, "c1", func(c *store.Connection) error { c.Status = store.StatusActive; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RerunWaiting(ctx); err != nil || n != 1 {
+		t.Fatalf("RerunWaiting: %d, %v; want only the other flow's run rerun", n, err)
+	}
+	if r, err := st.GetFlowRun(ctx, "fr_o1"); err != nil || r.RerunBy == "" {
+		t.Errorf("the other flow's run: %+v, %v; want it rerun", r, err)
+	}
+	d, err = s.DisableFlow(ctx, "quarantine", enabler)
+	if err != nil || len(d.DroppedReruns) != 0 {
+		t.Errorf("disable again: %+v, %v; want nothing more dropped", d, err)
 	}
 }

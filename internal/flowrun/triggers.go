@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/flow"
@@ -184,27 +185,107 @@ func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor
 	return fl, doc, nil
 }
 
-// Disable turns the flow's trigger off. Runs already started go on; manual
-// runs stay possible. It refuses a flow without a trigger, as Enable
-// does, unless the flow is enabled (which storing a document without a
-// trigger undoes): there is nothing to turn off. A flow whose stored
-// document this version no longer accepts can always be disabled.
+// Disable is DisableFlow without the runs it dropped.
 func (s *Service) Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error) {
-	fl, doc, err := s.Get(ctx, idOrName)
+	d, err := s.DisableFlow(ctx, idOrName, actor)
 	if err != nil {
 		return nil, nil, err
 	}
+	return d.Flow, d.Doc, nil
+}
+
+// Disabled is what DisableFlow did.
+type Disabled struct {
+	Flow *store.Flow
+	Doc  *flow.Document // nil when this version no longer accepts it
+	// DroppedReruns are the flow's failed event runs that waited to run
+	// again by themselves once their connection is active: they no longer
+	// do (RerunSkipped), oldest first.
+	DroppedReruns []*store.FlowRun
+}
+
+// DisableFlow turns the flow's trigger off. Runs already started go on;
+// manual runs stay possible. It refuses a flow without a trigger, as
+// Enable does, unless the flow is enabled (which storing a document
+// without a trigger undoes): there is nothing to turn off. A flow whose
+// stored document this version no longer accepts can always be disabled.
+//
+// The flow's failed event runs waiting to run again by themselves
+// (RerunWaiting) are dropped there and then, and named in its answer and
+// its flow.disable audit event: a flow turned off stops what would start
+// its runs without a person, as the events published while it is off
+// start none, and enabling it again does not bring them back, which an
+// admin who disabled a flow that misbehaved would not want. A person
+// reruns them by hand (Rerun, failed only) if they should run after all.
+func (s *Service) DisableFlow(ctx context.Context, idOrName string, actor store.Actor) (*Disabled, error) {
+	fl, doc, err := s.Get(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
 	if doc != nil && doc.Trigger == nil && !fl.Enabled {
-		return nil, nil, problem.New(problem.InvalidInput, "flow %s has no trigger, so there is nothing to disable: nothing starts it but a run", fl.Name).
+		return nil, problem.New(problem.InvalidInput, "flow %s has no trigger, so there is nothing to disable: nothing starts it but a run", fl.Name).
 			WithRemedy("leave it as it is; start it with POST /api/v1/flows/%s/runs (cardflow flows run %s), or add an on: section (on.schedule or on.event) and store the flow again to start it by a trigger", fl.ID, fl.Name)
 	}
-	if err := s.setEnabled(ctx, fl, doc, false, time.Time{}, actor); err != nil {
-		return nil, nil, err
+	waiting, err := s.reruns(ctx, fl.ID)
+	if err != nil {
+		return nil, err
 	}
-	return fl, doc, nil
+	note := ""
+	if len(waiting) > 0 {
+		ids := make([]string, len(waiting))
+		for i, r := range waiting {
+			ids[i] = r.ID
+		}
+		note = fmt.Sprintf("; dropped %s waiting for their connection to run again by themselves: %s", countText(len(waiting), "failed event run", "failed event runs"), strings.Join(ids, ", "))
+	}
+	if err := s.setEnabledNote(ctx, fl, doc, false, time.Time{}, actor, note); err != nil {
+		return nil, err
+	}
+	d := &Disabled{Flow: fl, Doc: doc}
+	why := fmt.Sprintf("flow %s was disabled", fl.Name)
+	for _, r := range waiting {
+		switch err := s.store.SkipRerun(ctx, r.ID, why); {
+		case errors.Is(err, store.ErrConflict):
+			// Rerun by hand (or skipped by a round) meanwhile.
+		case err != nil:
+			return nil, fmt.Errorf("drop the automatic rerun of run %s: %w", r.ID, err)
+		default:
+			d.DroppedReruns = append(d.DroppedReruns, r)
+			s.log.InfoContext(ctx, "flow run not rerun by itself", slog.String("flow_run", r.ID), slog.String("why", why))
+		}
+	}
+	return d, nil
+}
+
+// reruns are the flow's failed runs waiting for their connection to run
+// again by themselves, oldest first.
+func (s *Service) reruns(ctx context.Context, flowID string) ([]*store.FlowRun, error) {
+	var out []*store.FlowRun
+	var after *store.FlowRun
+	for {
+		runs, err := s.store.ListRerunsWaiting(ctx, after, rerunWaitingBatch)
+		if err != nil {
+			return nil, fmt.Errorf("read the runs waiting to run again: %w", err)
+		}
+		for _, r := range runs {
+			if r.FlowID == flowID {
+				out = append(out, r)
+			}
+		}
+		if len(runs) < rerunWaitingBatch {
+			return out, nil
+		}
+		after = runs[len(runs)-1]
+	}
 }
 
 func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Document, on bool, next time.Time, actor store.Actor) error {
+	return s.setEnabledNote(ctx, fl, doc, on, next, actor, "")
+}
+
+// setEnabledNote is setEnabled with note added to its audit event's
+// summary.
+func (s *Service) setEnabledNote(ctx context.Context, fl *store.Flow, doc *flow.Document, on bool, next time.Time, actor store.Actor, note string) error {
 	err := s.store.SetFlowEnabled(ctx, fl.ID, fl.Trigger, on, next, actor)
 	if errors.Is(err, store.ErrConflict) {
 		return problem.New(problem.Conflict, "flow %s was replaced with another trigger meanwhile", fl.Name).
@@ -222,7 +303,7 @@ func (s *Service) setEnabled(ctx context.Context, fl *store.Flow, doc *flow.Docu
 		action = store.ActionFlowEnable
 	}
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: s.now(), Actor: actor, Action: action, Outcome: "success",
-		InputSummary: fmt.Sprintf("flow %s (%s)", fl.Name, storedTriggerKind(fl))}); err != nil {
+		InputSummary: fmt.Sprintf("flow %s (%s)%s", fl.Name, storedTriggerKind(fl), note)}); err != nil {
 		s.log.ErrorContext(ctx, "audit a flow's enabled state", slog.Any("error", err))
 	}
 	s.log.InfoContext(ctx, action, slog.String("flow", fl.Name), slog.Time("next_run_at", next))
@@ -290,4 +371,12 @@ func firingOf(run *store.FlowRun) (flow.Firing, error) {
 		return f, problem.New(problem.Internal, "the run's stored trigger is not JSON").Wrap(err)
 	}
 	return f, nil
+}
+
+// countText is "1 run" or "2 runs".
+func countText(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

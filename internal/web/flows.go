@@ -30,7 +30,9 @@ type Flows interface {
 	Versions(ctx context.Context, idOrName string) (*store.Flow, []*store.FlowVersion, error)
 	Version(ctx context.Context, idOrName string, n int) (*store.Flow, *store.FlowVersion, error)
 	Enable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
-	Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
+	// DisableFlow turns a flow's trigger off, dropping its runs waiting
+	// to run again by themselves.
+	DisableFlow(ctx context.Context, idOrName string, actor store.Actor) (*flowrun.Disabled, error)
 	Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error)
 	Get(ctx context.Context, idOrName string) (*store.Flow, *flow.Document, error)
 	// ListPage returns one page of the flows by name ignoring case, then
@@ -155,12 +157,16 @@ func (s *Server) enableFlow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) disableFlow(w http.ResponseWriter, r *http.Request) {
-	f, doc, err := s.Flows.Disable(r.Context(), r.PathValue("id"), actor(r.Context()))
+	d, err := s.Flows.DisableFlow(r.Context(), r.PathValue("id"), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, flowJSON(f, doc, false))
+	out := flowJSON(d.Flow, d.Doc, false)
+	for _, run := range d.DroppedReruns {
+		out.DroppedReruns = append(out.DroppedReruns, run.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // deleteFlow removes a stored flow; its runs stay readable.

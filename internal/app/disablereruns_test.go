@@ -1,0 +1,57 @@
+package app
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/store"
+)
+
+// TestDisableNamesTheDroppedReruns: POST /api/v1/flows/{id}/disable
+// answers the ids of the flow's failed event runs that waited for their
+// connection to run again by themselves, which it dropped, and each such
+// run says it is not rerun because the flow was disabled. Before, the
+// disable said nothing, and a round dropped them later, silently.
+func TestDisableNamesTheDroppedReruns(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
+	conn := h.connect("Prod devices")
+	id := storeEnabledFlow(t, h, "poll")
+	fl, err := h.app.Store.GetFlow(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The connection stopped (the run waits for it): no round reruns it.
+	if err := h.app.Store.UpdateConnection(t.Context(), conn.ID, func(c *store.Connection) error {
+		c.Status = store.StatusNeedsReauthorization
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	waiting := &store.FlowRun{FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version, Status: flow.StatusFailed,
+		Actor: fl.EnabledBy, CreatedAt: now, FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: conn.ID, RerunConnection: "Prod devices"}
+	if err := h.app.Store.CreateFlowRun(t.Context(), waiting); err != nil {
+		t.Fatal(err)
+	}
+	var off api.Flow
+	if code, body := h.call("POST", "/api/v1/flows/"+id+"/disable", nil, &off); code != http.StatusOK || off.Enabled {
+		t.Fatalf("disable: %d %s", code, body)
+	}
+	if !slices.Equal(off.DroppedReruns, []string{waiting.ID}) {
+		t.Errorf("droppedReruns %v; want [%s]", off.DroppedReruns, waiting.ID)
+	}
+	var run api.FlowRun
+	if code, body := h.call("GET", "/api/v1/flow-runs/"+waiting.ID, nil, &run); code != http.StatusOK || run.RerunWhenActive == nil || run.RerunWhenActive.NotRerun != "flow "+fl.Name+" was disabled" {
+		t.Errorf("the dropped run: %d %s; want notRerun saying the flow was disabled", code, body)
+	}
+	var again api.Flow
+	if code, body := h.call("POST", "/api/v1/flows/"+id+"/disable", nil, &again); code != http.StatusOK || again.DroppedReruns != nil {
+		t.Errorf("disable again: %d %s; want nothing dropped", code, body)
+	}
+}
