@@ -195,6 +195,9 @@ type triggerView struct {
 	// speak of, which daylight saving moves away from the written one at
 	// times; "" otherwise.
 	NextRunZone string
+	// StartingDeadline is a schedule's startingDeadline as the document
+	// writes it ("2h"); "" when it has none. The flow's page says it.
+	StartingDeadline string
 }
 
 // triggerOf reads a stored flow's trigger; nil without one. An event
@@ -219,7 +222,7 @@ func triggerOf(f *store.Flow, defaultDelivery string) *triggerView {
 		t.Text = fmt.Sprintf("every %s (%s)", flow.IntervalText(sp.Every), sp.Timezone)
 	}
 	if sp.StartingDeadline != "" {
-		t.Text += fmt.Sprintf("; a missed tick is skipped when it is more than %s late", flow.IntervalText(sp.StartingDeadline))
+		t.StartingDeadline = flow.IntervalText(sp.StartingDeadline)
 	}
 	if f.Enabled {
 		t.NextRun = f.NextRunAt

@@ -6,8 +6,8 @@ import (
 )
 
 // TestFlowPageSaysTheStartingDeadline: a schedule's startingDeadline is
-// part of its trigger on the flow's page, in words: how late a missed tick
-// may be before it is skipped.
+// said with its trigger on the flow's page, in words: how late a missed
+// tick may be before it is skipped. The Flows list keeps to the schedule.
 func TestFlowPageSaysTheStartingDeadline(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -25,7 +25,10 @@ steps:
 `)
 	c, _, _ := signInHTTP(t, e.url, "/flows")
 	_, body := get(t, c, e.url+"/flows/"+id)
-	if want := "cron 0 2 * * * (Europe/Berlin); a missed tick is skipped when it is more than 1h30m late"; !strings.Contains(body, want) {
+	if want := "cron 0 2 * * * (Europe/Berlin), skipping a missed tick more than 1h30m late · "; !strings.Contains(body, want) {
 		t.Errorf("the flow's page does not say %q:\n%s", want, body)
+	}
+	if _, list := get(t, c, e.url+"/flows"); !strings.Contains(list, "cron 0 2 * * * (Europe/Berlin)</td>") {
+		t.Errorf("the Flows list's trigger is not the schedule alone:\n%s", list)
 	}
 }
