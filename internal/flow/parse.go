@@ -489,18 +489,21 @@ func (p *docParser) inputDef(in *InputDef, n ast.Node) bool {
 	}
 	var def ast.Node
 	var defPos Pos
-	hasType := false
+	hasType, typeSaid := false, false
 	good := true
 	for _, e := range entries {
 		switch e.key {
 		case "type":
-			t, _ := p.str(e.val, "", "type")
+			var t string
+			p.asValues(func() { t, _ = p.str(e.val, "", "type") })
 			switch t {
 			case TypeString, TypeNumber, TypeBool, TypeList:
 				in.Type, hasType = t, true
 			default:
-				p.iss.add(e.keyPos, "", "input %q has type %q; the types are string, number, bool and list", in.Name, t)
-				good = false
+				// The input is kept without a type (its value's kind
+				// unknown) for the expressions that read it.
+				p.valueIssue(e.keyPos, "", "input %q has type %q; the types are string, number, bool and list%s", in.Name, t, suggest(t, TypeString, TypeNumber, TypeBool, TypeList))
+				typeSaid = true
 			}
 		case "required":
 			var b *ast.BoolNode
@@ -521,19 +524,26 @@ func (p *docParser) inputDef(in *InputDef, n ast.Node) bool {
 		}
 	}
 	if !hasType {
-		if good {
-			p.iss.add(in.Pos, "", "input %q has no type; %s", in.Name, form)
+		if good && !typeSaid {
+			p.valueIssue(in.Pos, "", "input %q has no type; %s", in.Name, form)
 		}
-		return false
+		in.HasDefault = false // its default is read by its type
+		return good
 	}
 	if in.HasDefault {
+		// A default that is wrong is a valueIssue: the input is kept
+		// without it.
 		if in.Required {
-			p.iss.add(defPos, "", "input %q is required and has a default; a default makes it optional: remove required: true or the default", in.Name)
-			return false
+			p.valueIssue(defPos, "", "input %q is required and has a default; a default makes it optional: remove required: true or the default", in.Name)
+			in.HasDefault = false
+			return good
 		}
-		v, ok := p.inputDefault(in, def, defPos)
+		var v any
+		var ok bool
+		p.asValues(func() { v, ok = p.inputDefault(in, def, defPos) })
 		if !ok {
-			return false
+			in.HasDefault = false
+			return good
 		}
 		in.Default = v
 	}

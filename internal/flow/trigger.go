@@ -1096,7 +1096,7 @@ func (p *docParser) compileTrigger(doc *Document, envs *celEnvs) {
 		}
 		k, e := wholeExprKind(t.inputs.fields[name])
 		switch {
-		case k == "" || k == "a "+in.Type || k == "null": // null: as not given
+		case k == "" || in.Type == "" || k == "a "+in.Type || k == "null": // null: as not given; "": its type is wrong, and said
 			continue
 		case (k == "a timestamp" || k == "a duration") && in.Type == TypeString:
 			continue // given as its text

@@ -155,6 +155,31 @@ steps:
 			{9, 11, "", `on.inputs.snce: the flow has no input "snce"`},
 			{13, 17, "stale", `there is no okta-devices connection "Demo orgg"`},
 		}},
+		{"an input's type and default", `name: inputs
+inputs:
+  login: {type: strng, required: true}
+  days: {type: number, default: "ninety"}
+  since: {type: string, required: true, default: x}
+  note: {description: a note}
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo orgg
+    input:
+      search: 'profile.displayName eq "${{ inputs.login }}" and x eq "${{ inputs.days + 1.0 }}${{ inputs.note }}${{ inputs.since }}"'
+  - id: suspend
+    card: okta-devices/suspend-device
+    connection: Demo org
+    input:
+      deviceId: ${{ item.id }}
+`, []wantIssue{
+			{3, 11, "", `input "login" has type "strng"; the types are string, number, bool and list (did you mean "string"?)`},
+			{4, 24, "", `the default of input "days": got a string; want a number`},
+			{5, 41, "", `input "since" is required and has a default`},
+			{6, 3, "", `input "note" has no type`},
+			{10, 17, "find", `there is no okta-devices connection "Demo orgg"`},
+			{17, 21, "suspend", `item`},
+		}},
 		{"a step's card and connection that are no values, and a name", `name: a/b
 inputs:
   login: {type: string, required: maybe}
