@@ -442,7 +442,7 @@ func TestCLIFlows(t *testing.T) {
 	// A run (and a stored flow's plan) without its required input is
 	// refused with the flag that gives it, not the API's "inputs".
 	for _, args := range [][]string{{"flows", "run", file}, {"flows", "plan", "offboard-user-devices"}} {
-		if code, out, errOut := runCLI(t, s.vars, args...); code == exitOK || !strings.Contains(errOut, "give them with --input login=VALUE") || strings.Contains(errOut, `"inputs"`) {
+		if code, out, errOut := runCLI(t, s.vars, args...); code == exitOK || !strings.Contains(errOut, "give it with --input login=VALUE") || strings.Contains(errOut, `"inputs"`) {
 			t.Errorf("%v without inputs: exit %d\n%s%s; want the --input flag that gives login", args, code, out, errOut)
 		}
 	}
@@ -779,7 +779,7 @@ func TestCLIFlowsStore(t *testing.T) {
 	if code, out, errOut := runCLI(t, s.vars, "flows", "store", changed); code != exitOK || !strings.Contains(out, "is unchanged") || !strings.Contains(out, "version 2") {
 		t.Errorf("flows store of the same document: exit %d\n%s%s; want unchanged, version 2", code, out, errOut)
 	}
-	if code, out, errOut := runCLI(t, s.vars, "flows", "versions", "nightly-stale-cleanup"); code != exitOK || !strings.Contains(out, "has 2 version(s)") ||
+	if code, out, errOut := runCLI(t, s.vars, "flows", "versions", "nightly-stale-cleanup"); code != exitOK || !strings.Contains(out, "has 2 versions;") ||
 		!regexp.MustCompile(`(?m)^2 \(latest\)\s`).MatchString(out) || !regexp.MustCompile(`(?m)^1\s+`).MatchString(out) {
 		t.Errorf("flows versions: exit %d\n%s%s; want versions 2 (latest) and 1", code, out, errOut)
 	}

@@ -57,7 +57,7 @@ func TestCLIPlanEventFlowWithoutInputs(t *testing.T) {
 	}
 	for _, arg := range []string{flowFile, "quarantine-new-devices"} {
 		code, out, errOut := runCLI(t, s.vars, "flows", "plan", arg)
-		if code == exitOK || !strings.Contains(errOut, "missing required input(s) deviceId") ||
+		if code == exitOK || !strings.Contains(errOut, "missing required input deviceId") ||
 			!strings.Contains(errOut, "--input name=value") || !strings.Contains(errOut, "--event-file EVENT.json") {
 			t.Errorf("flows plan %s without inputs: exit %d\n%s%s; want the remedy to name --input and --event-file", arg, code, out, errOut)
 		}
@@ -69,7 +69,7 @@ func TestCLIPlanEventFlowWithoutInputs(t *testing.T) {
 	}
 	// A schedule flow's plan names the run of its next tick.
 	code, out, errOut := runCLI(t, s.vars, "flows", "plan", "../../examples/nightly-stale-cleanup.yaml")
-	if code == exitOK || !strings.Contains(errOut, "missing required input(s) since") || !strings.Contains(errOut, "--as-scheduled") {
+	if code == exitOK || !strings.Contains(errOut, "missing required input since") || !strings.Contains(errOut, "--as-scheduled") {
 		t.Errorf("flows plan of a schedule flow without inputs: exit %d\n%s%s; want the remedy to name --as-scheduled", code, out, errOut)
 	}
 }

@@ -527,7 +527,10 @@ func requiredInputs(f *api.Flow, in map[string]any) error {
 	for _, name := range missing {
 		flags = append(flags, "--input "+name+"=VALUE")
 	}
-	return usagef("missing required input(s) %s of flow %s: give them with %s", strings.Join(missing, ", "), f.Name, strings.Join(flags, " "))
+	if len(missing) == 1 {
+		return usagef("missing required input %s of flow %s: give it with %s", missing[0], f.Name, flags[0])
+	}
+	return usagef("missing required inputs %s of flow %s: give them with %s", strings.Join(missing, ", "), f.Name, strings.Join(flags, " "))
 }
 
 func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
@@ -566,7 +569,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	if !out.Valid {
 		msg := out.Message
 		if msg == "" {
-			msg = fmt.Sprintf("%s is not a valid flow document (%d issue(s))", file, len(out.Issues))
+			msg = fmt.Sprintf("%s is not a valid flow document (%s)", file, count(len(out.Issues), "problem"))
 		}
 		return reported(out.Code, msg, out.Remedy)
 	}
@@ -652,7 +655,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		printPlan(e.stdout, &plan)
 	}
 	if n := planErrors(&plan); n > 0 {
-		return fmt.Errorf("the plan is incomplete: %d item(s) could not be planned (see above); a run would fail there or act on what the plan could not see", n)
+		return fmt.Errorf("the plan is incomplete: %s could not be planned (see above); a run would fail there or act on what the plan could not see", count(n, "item"))
 	}
 	return nil
 }
@@ -724,7 +727,7 @@ func printPlan(w io.Writer, plan *api.Plan) {
 		}
 	}
 	for _, s := range plan.Steps {
-		fmt.Fprintf(w, "\n  step %s: %s (%s), %d item(s)\n", s.ID, s.Card, s.Mode, s.Items)
+		fmt.Fprintf(w, "\n  step %s: %s (%s), %s\n", s.ID, s.Card, s.Mode, count(s.Items, "item"))
 		for _, e := range s.Errors {
 			if e.Index >= 0 && e.DeviceID != "" {
 				fmt.Fprintf(w, "    error, item %d, %s: %s\n", e.Index, deviceLabel(e.DeviceName, e.DeviceID), e.Message)
@@ -1148,7 +1151,7 @@ func cmdFlowsVersions(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, "/api/v1/flows/"+pathEscape(arg)+"/versions", func(w io.Writer, out *api.FlowVersionList) {
-		fmt.Fprintf(w, "Flow %s has %d version(s); runs start the latest.\n", out.Flow, len(out.Versions))
+		fmt.Fprintf(w, "Flow %s has %s; runs start the latest.\n", out.Flow, count(len(out.Versions), "version"))
 		t := newTable(w, "VERSION", "STORED", "STORED BY", "SIZE", "SHA256")
 		for _, v := range out.Versions {
 			version := fmt.Sprint(v.Version)

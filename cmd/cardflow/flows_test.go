@@ -97,7 +97,7 @@ func TestRequiredInputs(t *testing.T) {
 	f := &api.Flow{Name: "offboard", Inputs: map[string]api.FlowInput{
 		"login": {Type: "string", Required: true}, "since": {Type: "string", Required: true}, "dryRun": {Type: "bool"}}}
 	err := requiredInputs(f, map[string]any{"dryRun": "true"})
-	want := "missing required input(s) login, since of flow offboard: give them with --input login=VALUE --input since=VALUE"
+	want := "missing required inputs login, since of flow offboard: give them with --input login=VALUE --input since=VALUE"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v; want %q", err, want)
 	}

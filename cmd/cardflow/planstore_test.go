@@ -63,7 +63,7 @@ func TestCLIPlanStoresNothing(t *testing.T) {
 		t.Fatalf("flows plan of the edited document: exit %d; want the edit planned\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, s.vars, "flows", "versions", "nightly-suspend")
-	if code != exitOK || !strings.Contains(out, "has 1 version(s)") {
+	if code != exitOK || !strings.Contains(out, "has 1 version;") {
 		t.Errorf("flows versions after a plan: exit %d; want the one stored version\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, s.vars, "flows", "show", "nightly-suspend")

@@ -1055,8 +1055,13 @@ func (p *docParser) checkTriggerInputs(doc *Document) {
 			missing = append(missing, in.Name)
 		}
 	}
-	if len(missing) > 0 {
-		p.valueIssue(t.Pos, "", "triggered runs have no value for required input(s) %s: give them under on.inputs (trigger is in scope, e.g. since: ${{ string(trigger.time - duration(\"2160h\")) }}) or give them a default",
+	switch len(missing) {
+	case 0:
+	case 1:
+		p.valueIssue(t.Pos, "", "triggered runs have no value for required input %s: give it under on.inputs (trigger is in scope, e.g. since: ${{ string(trigger.time - duration(\"2160h\")) }}) or give it a default",
+			missing[0])
+	default:
+		p.valueIssue(t.Pos, "", "triggered runs have no value for required inputs %s: give them under on.inputs (trigger is in scope, e.g. since: ${{ string(trigger.time - duration(\"2160h\")) }}) or give them a default",
 			strings.Join(missing, ", "))
 	}
 }

@@ -344,7 +344,7 @@ func TestTriggerParseErrors(t *testing.T) {
 		{"cron and every", "on:\n  schedule:\n    every: 1h\n    cron: \"0 * * * *\"\n  inputs: {since: x}\n",
 			[]wantIssue{{5, 3, "", "both cron and every"}}},
 		{"missing inputs for triggered runs", "on:\n  schedule: {every: 1h}\n",
-			[]wantIssue{{4, 1, "", "triggered runs have no value for required input(s) since"}}},
+			[]wantIssue{{4, 1, "", "triggered runs have no value for required input since: give it under on.inputs"}}},
 		{"unknown trigger input", "on:\n  schedule: {every: 1h}\n  inputs: {since: x, until: y}\n",
 			[]wantIssue{{6, 29, "", `on.inputs.until: the flow has no input "until"`}}},
 		{"inputs in on.inputs", "on:\n  schedule: {every: 1h}\n  inputs:\n    since: ${{ inputs.since }}\n",

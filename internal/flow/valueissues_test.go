@@ -113,7 +113,7 @@ steps:
       search: 'lastUpdated lt "${{ inputs.since }}"'
       resultSte: all
 `, []wantIssue{
-			{4, 1, "", `triggered runs have no value for required input(s) since`},
+			{4, 1, "", `triggered runs have no value for required input since: give it under on.inputs`},
 			{6, 11, "", `cron "0 25 * * *": the hour field "25"`},
 			{7, 15, "", `timezone "Europe/Berln" is not a known zone`},
 			{9, 11, "", `on.inputs.snce: the flow has no input "snce"`},
@@ -150,7 +150,7 @@ steps:
     card: okta-devices/search-devices
     connection: Demo orgg
 `, []wantIssue{
-			{4, 1, "", `triggered runs have no value for required input(s) since`},
+			{4, 1, "", `triggered runs have no value for required input since: give it under on.inputs`},
 			{7, 23, "", `startingDeadline is 30s; the shortest is 1m`},
 			{9, 11, "", `on.inputs.snce: the flow has no input "snce"`},
 			{13, 17, "stale", `there is no okta-devices connection "Demo orgg"`},

@@ -41,8 +41,12 @@ func coerceInputs(doc *flow.Document, inputs map[string]any) (map[string]any, er
 		}
 	}
 	if len(missing) > 0 {
-		return nil, problem.New(problem.InvalidInput, "missing required input(s) %s of flow %s", strings.Join(missing, ", "), doc.Name).
-			WithRemedy("give them as --input name=value (or in \"inputs\")").WithDetail("missing", missing).WithDetail("field", flow.InputsField)
+		what, them := "inputs "+strings.Join(missing, ", "), "them"
+		if len(missing) == 1 {
+			what, them = "input "+missing[0], "it"
+		}
+		return nil, problem.New(problem.InvalidInput, "missing required %s of flow %s", what, doc.Name).
+			WithRemedy("give %s as --input name=value (or in \"inputs\")", them).WithDetail("missing", missing).WithDetail("field", flow.InputsField)
 	}
 	return out, nil
 }
