@@ -856,10 +856,11 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 		in.clockEnablings(ctx, id, cf)
 	}
 	if len(cf.hookTypes) > 0 {
+		key := cf.hookKey(in.reconciler.PublicURL)
 		if poll {
 			// Once an interval: is the hook still active and verified at Okta?
 			ok, err := in.hookLeased(ctx, id, func() error {
-				_, err := in.reconciler.Check(ctx, id)
+				_, err := in.reconciler.CheckAttempt(ctx, id, key)
 				if errors.Is(err, store.ErrNotFound) {
 					return nil // no hook registered yet: reconcile, next, registers it
 				}
@@ -867,7 +868,7 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 			})
 			in.result(ctx, "events: checking the event hook at Okta", id, ok, err)
 		}
-		in.reconcile(ctx, id, cf.hookTypes, cf.hookKey(in.reconciler.PublicURL))
+		in.reconcile(ctx, id, cf.hookTypes, key)
 	}
 	if cf.poll && poll {
 		since, enabledAt := cf.since()

@@ -57,6 +57,8 @@ func TestHookFailureIsNotified(t *testing.T) {
 			if tt.noVerify {
 				emu.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", Status: http.StatusBadRequest, Count: 1000})
 			}
+			const verify = "POST /api/v1/eventHooks/{eventHookId}/lifecycle/verify"
+			verified := emu.Stats(t)[verify]
 			// The intake does not look at the hook between the admin's
 			// steps: it sees their outcome, not a state in between.
 			var looks []*oktaemu.Hold
@@ -90,6 +92,17 @@ func TestHookFailureIsNotified(t *testing.T) {
 			src, err := h.app.Store.GetEventSource(t.Context(), conn.ID)
 			if err != nil || src.HookStatus != tt.status || tt.status == store.HookActive && src.HookID == hookID {
 				t.Errorf("after it: %+v %v; want %s (a new hook when active)", src, err, tt.status)
+			}
+			if tt.noVerify {
+				// One attempt at a new hook in the round, backing off as
+				// the round's own: not a second one right after the check's.
+				waitFor(t, "the attempt's backoff stored", func() bool {
+					src, err := h.app.Store.GetEventSource(t.Context(), conn.ID)
+					return err == nil && src.HookRetryKey != ""
+				})
+				if n := emu.Stats(t)[verify] - verified; n != 1 {
+					t.Errorf("Okta was asked to verify a new hook %d times; want once", n)
+				}
 			}
 			// More rounds (each round's notification is queued with what it
 			// records): still the one notice.

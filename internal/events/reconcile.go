@@ -316,6 +316,18 @@ func (r *Reconciler) hookURI(src *store.EventSource) string {
 // offers that) is active again, with events.hook_recovered. Other sources
 // are returned unchanged.
 func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.EventSource, error) {
+	return r.check(ctx, connectionID, nil)
+}
+
+// CheckAttempt is Check for the intake's rounds: a new hook registered in
+// place of one gone from the org is an Attempt for key, so that one that
+// fails backs off as the round's own Attempt would (which, due no more,
+// does not try it a second time in the same round).
+func (r *Reconciler) CheckAttempt(ctx context.Context, connectionID, key string) (*store.EventSource, error) {
+	return r.check(ctx, connectionID, &key)
+}
+
+func (r *Reconciler) check(ctx context.Context, connectionID string, attemptKey *string) (*store.EventSource, error) {
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	if err != nil || (src.HookStatus != store.HookActive && src.HookStatus != store.HookDeactivated) || src.HookID == "" {
 		return src, err
@@ -338,6 +350,9 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 		// Registered anew in the same look: a hook deleted at Okta that
 		// cardflow replaces at once is no failure to alarm anyone with.
 		key := src.HookRetryKey
+		if attemptKey != nil {
+			key = *attemptKey
+		}
 		gone := "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
 		return r.reconcile(ctx, connectionID, src.HookTypes, false, &key, false, gone)
 	case isScopeError(err):
