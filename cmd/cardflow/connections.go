@@ -655,7 +655,7 @@ func cmdConnectionsDelete(ctx context.Context, e *env, args []string) error {
 	if o.json {
 		return err // the server's refusal as it is
 	}
-	return connectionInUse(err, id)
+	return connectionInUse(err, id, yes)
 }
 
 // inUseError is the server's refusal to delete a connection that enabled
@@ -672,14 +672,19 @@ func (e *inUseError) Unwrap() error { return e.err }
 // connectionInUse is err as an inUseError when it is the server's
 // refusal (409, details.reasonCode connection_in_use) to delete the
 // connection arg names, or a server's that is older than ifUnused; any
-// other error as it is.
-func connectionInUse(err error, arg string) error {
+// other error as it is. yes keeps --yes in the command it gives, for a
+// script that gave it.
+func connectionInUse(err error, arg string, yes bool) error {
+	force := "--force"
+	if yes {
+		force += " --yes"
+	}
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && ae.Body.Details["field"] == "ifUnused" && strings.HasPrefix(ae.Body.Message, "unknown query parameter") {
 		// A server older than this command, which deletes without asking
 		// first.
 		return &inUseError{err: ae, text: fmt.Sprintf("connection %q was not deleted: this server cannot check first that no enabled flow uses it (it is older than this cardflow)\n"+
-			"Remedy: check cardflow flows list for enabled flows that name it, then delete it with cardflow connections delete %s --force", arg, shellArg(arg))}
+			"Remedy: check cardflow flows list for enabled flows that name it, then delete it with cardflow connections delete %s %s", arg, shellArg(arg), force)}
 	}
 	if ae == nil || ae.Status != http.StatusConflict || ae.Body.Details["reasonCode"] != "connection_in_use" {
 		return err
@@ -700,8 +705,8 @@ func connectionInUse(err error, arg string) error {
 		use = "uses"
 	}
 	text := fmt.Sprintf("connection %q was not deleted: %s %s it (once it is gone, a flow's scheduled runs fail and its Okta events start no run):\n%s\n"+
-		"Remedy: disable each (cardflow flows disable NAME) or store it again naming another connection, then delete the connection again; or delete it anyway: cardflow connections delete %s --force",
-		arg, count(len(lines), "enabled flow"), use, strings.Join(lines, "\n"), shellArg(arg))
+		"Remedy: disable each (cardflow flows disable NAME) or store it again naming another connection, then delete the connection again; or delete it anyway: cardflow connections delete %s %s",
+		arg, count(len(lines), "enabled flow"), use, strings.Join(lines, "\n"), shellArg(arg), force)
 	return &inUseError{text: text, err: ae}
 }
 

@@ -41,7 +41,7 @@ func TestCLIDeleteConnectionInUse(t *testing.T) {
 		t.Fatalf("connections delete of a connection in use: exit %d; want %d and nothing deleted\n%s%s", code, exitFailure, out, errOut)
 	}
 	for _, want := range []string{`connection "Prod devices" was not deleted: 1 enabled flow uses it`, "a flow's scheduled runs fail",
-		"cardflow flows disable NAME", "naming another connection", "cardflow connections delete 'Prod devices' --force"} {
+		"cardflow flows disable NAME", "naming another connection", "cardflow connections delete 'Prod devices' --force --yes"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -110,7 +110,7 @@ func TestCLIDeleteOnAnOlderServer(t *testing.T) {
 	defer old.Close()
 	code, out, errOut := runCLI(t, map[string]string{"CARDFLOW_SERVER": old.URL, "CARDFLOW_API_TOKEN": e2eToken}, "connections", "delete", "Prod", "--yes")
 	if code != exitFailure || !strings.Contains(errOut, "is older than this cardflow") || !strings.Contains(errOut, "cardflow flows list") ||
-		!strings.Contains(errOut, "cardflow connections delete Prod --force") {
+		!strings.Contains(errOut, "cardflow connections delete Prod --force --yes") {
 		t.Errorf("connections delete against an older server: exit %d; want 1, that the server is older, and the flows list and --force\n%s%s", code, out, errOut)
 	}
 	mu.Lock()
