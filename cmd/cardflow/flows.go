@@ -210,6 +210,7 @@ func cmdFlowsStore(ctx context.Context, e *env, args []string) error {
 	if stored.Enablement != nil {
 		fmt.Fprintln(e.stdout, enablementText(stored.Enablement, f))
 	}
+	fmt.Fprint(e.stdout, droppedRerunsText(f))
 	return nil
 }
 

@@ -49,10 +49,11 @@ type Flow struct {
 	// that is legal but likely not meant (timezone: EST): the flow runs as
 	// written. Absent when it has none.
 	Warnings []FlowWarning `json:"warnings,omitempty"`
-	// DroppedReruns, in the answer of disable only, are the ids of the
+	// DroppedReruns, in the answers of disable and of a store that
+	// disabled the flow (another trigger, or none), are the ids of the
 	// flow's failed event runs that waited for their connection to run
-	// again by themselves, which the disable dropped (oldest first):
-	// enabling the flow again does not bring them back. Absent when none.
+	// again by themselves, which it dropped (oldest first): enabling the
+	// flow again does not bring them back. Absent when none.
 	DroppedReruns []string  `json:"droppedReruns,omitempty"`
 	CreatedAt     time.Time `json:"createdAt"`
 	UpdatedAt     time.Time `json:"updatedAt"`

@@ -3,6 +3,7 @@ package app
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,8 +16,9 @@ import (
 // TestDisableNamesTheDroppedReruns: POST /api/v1/flows/{id}/disable
 // answers the ids of the flow's failed event runs that waited for their
 // connection to run again by themselves, which it dropped, and each such
-// run says it is not rerun because the flow was disabled. Before, the
-// disable said nothing, and a round dropped them later, silently.
+// run says it is not rerun because the flow was disabled; so does storing
+// a version with another trigger, which disables the flow. Before, they
+// said nothing, and a round dropped them later, silently.
 func TestDisableNamesTheDroppedReruns(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
@@ -33,12 +35,17 @@ func TestDisableNamesTheDroppedReruns(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC()
-	waiting := &store.FlowRun{FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version, Status: flow.StatusFailed,
-		Actor: fl.EnabledBy, CreatedAt: now, FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: conn.ID, RerunConnection: "Prod devices"}
-	if err := h.app.Store.CreateFlowRun(t.Context(), waiting); err != nil {
-		t.Fatal(err)
+	wait := func() *store.FlowRun {
+		t.Helper()
+		now := time.Now().UTC()
+		r := &store.FlowRun{FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version, Status: flow.StatusFailed,
+			Actor: fl.EnabledBy, CreatedAt: now, FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: conn.ID, RerunConnection: "Prod devices"}
+		if err := h.app.Store.CreateFlowRun(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
+	waiting := wait()
 	var off api.Flow
 	if code, body := h.call("POST", "/api/v1/flows/"+id+"/disable", nil, &off); code != http.StatusOK || off.Enabled {
 		t.Fatalf("disable: %d %s", code, body)
@@ -53,5 +60,20 @@ func TestDisableNamesTheDroppedReruns(t *testing.T) {
 	var again api.Flow
 	if code, body := h.call("POST", "/api/v1/flows/"+id+"/disable", nil, &again); code != http.StatusOK || again.DroppedReruns != nil {
 		t.Errorf("disable again: %d %s; want nothing dropped", code, body)
+	}
+
+	// Enabled again, another run waits; a version whose trigger reads the
+	// events another way disables the flow, and drops it.
+	if err := h.app.Store.SetFlowEnabled(t.Context(), fl.ID, fl.Trigger, true, time.Time{}, fl.EnabledBy); err != nil {
+		t.Fatal(err)
+	}
+	second := wait()
+	var stored api.FlowStored
+	if code, body := h.postYAML("/api/v1/flows", strings.Replace(quarantineYAML, "DELIVERY", "hook+poll", 1), &stored); code != http.StatusCreated ||
+		stored.Enablement == nil || stored.Enablement.Outcome != "disabled" || !slices.Equal(stored.Flow.DroppedReruns, []string{second.ID}) {
+		t.Errorf("store with another trigger: %d %s; want it disabled, dropping run %s", code, body, second.ID)
+	}
+	if r, err := h.app.Store.GetFlowRun(t.Context(), second.ID); err != nil || r.RerunSkipped != "flow "+fl.Name+" was disabled" {
+		t.Errorf("the run dropped by the store: %+v, %v", r, err)
 	}
 }

@@ -34,6 +34,11 @@ type PutResult struct {
 	// person.
 	Enablement string
 	Message    string
+	// DroppedReruns are the flow's failed event runs waiting to run again
+	// by themselves that storing it dropped, as disabling it does
+	// (DisableFlow): it was enabled, and the new version's trigger is
+	// another or none.
+	DroppedReruns []*store.FlowRun
 }
 
 // ScheduleKey is the trigger key of a schedule tick.
@@ -102,6 +107,18 @@ func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutR
 	summary := fmt.Sprintf("flow %s (%s) version %d", fl.Name, fl.ID, fl.Version)
 	if !added {
 		summary = fmt.Sprintf("flow %s (%s): the same document as version %d, no new version", fl.Name, fl.ID, fl.Version)
+	}
+	if added && prev != nil && prev.Enabled && !fl.Enabled {
+		// Disabled by the new version: its waiting reruns are dropped
+		// as a disable drops them.
+		waiting, err := s.reruns(ctx, fl.ID)
+		if err != nil {
+			return nil, err
+		}
+		if res.DroppedReruns, err = s.dropReruns(ctx, fl, waiting); err != nil {
+			return nil, err
+		}
+		summary += droppedNote(res.DroppedReruns)
 	}
 	if err := s.store.AppendAudit(ctx, &store.AuditEvent{Time: now, Actor: actor, Action: store.ActionFlowStore, Outcome: "success",
 		InputSummary: summary}); err != nil {
@@ -230,31 +247,46 @@ func (s *Service) DisableFlow(ctx context.Context, idOrName string, actor store.
 	if err != nil {
 		return nil, err
 	}
-	note := ""
-	if len(waiting) > 0 {
-		ids := make([]string, len(waiting))
-		for i, r := range waiting {
-			ids[i] = r.ID
-		}
-		note = fmt.Sprintf("; dropped %s waiting for their connection to run again by themselves: %s", countText(len(waiting), "failed event run", "failed event runs"), strings.Join(ids, ", "))
-	}
-	if err := s.setEnabledNote(ctx, fl, doc, false, time.Time{}, actor, note); err != nil {
+	if err := s.setEnabledNote(ctx, fl, doc, false, time.Time{}, actor, droppedNote(waiting)); err != nil {
 		return nil, err
 	}
 	d := &Disabled{Flow: fl, Doc: doc}
+	if d.DroppedReruns, err = s.dropReruns(ctx, fl, waiting); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// droppedNote is what an audit event of a flow's disabling adds for the
+// waiting reruns it drops; "" for none.
+func droppedNote(runs []*store.FlowRun) string {
+	if len(runs) == 0 {
+		return ""
+	}
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	return fmt.Sprintf("; dropped %s waiting for their connection to run again by themselves: %s", countText(len(runs), "failed event run", "failed event runs"), strings.Join(ids, ", "))
+}
+
+// dropReruns makes the runs of fl, disabled, waiting to run again by
+// themselves wait no more (RerunSkipped), returning those it dropped: not
+// those rerun by hand, or skipped by a round, meanwhile.
+func (s *Service) dropReruns(ctx context.Context, fl *store.Flow, waiting []*store.FlowRun) ([]*store.FlowRun, error) {
+	var dropped []*store.FlowRun
 	why := fmt.Sprintf("flow %s was disabled", fl.Name)
 	for _, r := range waiting {
 		switch err := s.store.SkipRerun(ctx, r.ID, why); {
 		case errors.Is(err, store.ErrConflict):
-			// Rerun by hand (or skipped by a round) meanwhile.
 		case err != nil:
-			return nil, fmt.Errorf("drop the automatic rerun of run %s: %w", r.ID, err)
+			return dropped, fmt.Errorf("drop the automatic rerun of run %s: %w", r.ID, err)
 		default:
-			d.DroppedReruns = append(d.DroppedReruns, r)
+			dropped = append(dropped, r)
 			s.log.InfoContext(ctx, "flow run not rerun by itself", slog.String("flow_run", r.ID), slog.String("why", why))
 		}
 	}
-	return d, nil
+	return dropped, nil
 }
 
 // reruns are the flow's failed runs waiting for their connection to run

@@ -138,6 +138,9 @@ func (s *Server) putFlow(w http.ResponseWriter, r *http.Request) {
 	// Unchanged: the document is byte for byte the latest version's, so
 	// no version was added.
 	out := api.FlowStored{Flow: flowJSON(res.Flow, res.Doc, false), Unchanged: res.Unchanged, Warnings: warningsJSON(res.Doc.Warnings())}
+	for _, run := range res.DroppedReruns {
+		out.Flow.DroppedReruns = append(out.Flow.DroppedReruns, run.ID)
+	}
 	if res.Enablement != flowrun.EnablementNone {
 		// What storing did to the enabled state: new (stored disabled),
 		// kept (same trigger), disabled (trigger changed or removed), or
