@@ -539,11 +539,11 @@ func (p *docParser) schedule(se entry) *Schedule {
 	}
 	switch {
 	case hasCron && hasEvery:
-		p.iss.add(se.keyPos, "", "on.schedule has both cron and every; keep one")
-		return nil
+		// Kept without its ticks, as after a cron that does not parse.
+		p.valueIssue(se.keyPos, "", "on.schedule has both cron and every; keep one")
+		hasCron, s.Every = false, 0
 	case !hasCron && !hasEvery:
-		p.iss.add(se.keyPos, "", "on.schedule has neither cron nor every; %s", form)
-		return nil
+		p.valueIssue(se.keyPos, "", "on.schedule has neither cron nor every; %s", form)
 	}
 	var spec cron.Schedule
 	if hasCron {

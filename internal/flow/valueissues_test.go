@@ -180,6 +180,38 @@ steps:
 			{10, 17, "find", `there is no okta-devices connection "Demo orgg"`},
 			{17, 21, "suspend", `item`},
 		}},
+		{"cron and every", `name: b3
+inputs:
+  since: {type: string, required: true}
+on:
+  schedule:
+    cron: "0 2 * * 1-5"
+    every: 1h
+    timezone: Europe/Berlin
+  inputs:
+    snce: x
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo orgg
+`, []wantIssue{
+			{4, 1, "", `triggered runs have no value for required input since`},
+			{5, 3, "", `on.schedule has both cron and every; keep one`},
+			{10, 11, "", `on.inputs.snce: the flow has no input "snce"`},
+			{14, 17, "find", `there is no okta-devices connection "Demo orgg"`},
+		}},
+		{"neither cron nor every", `name: b4
+on:
+  schedule:
+    timezone: Europe/Berlin
+steps:
+  - id: find
+    card: okta-devices/search-devices
+    connection: Demo orgg
+`, []wantIssue{
+			{3, 3, "", `on.schedule has neither cron nor every`},
+			{8, 17, "find", `there is no okta-devices connection "Demo orgg"`},
+		}},
 		{"a step's card and connection that are no values, and a name", `name: a/b
 inputs:
   login: {type: string, required: maybe}
