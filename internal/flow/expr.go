@@ -202,6 +202,12 @@ func (e *expression) compile(env *cel.Env) []posMessage {
 			msg = explainField(env, e.src, msg, ce.Location.Line(), ce.Location.Column())
 			msg = explainNotBool(env, e.src, msg, ce.Location.Line(), ce.Location.Column())
 			out = append(out, posMessage{pos: e.posAt(ce.Location.Line(), ce.Location.Column()), msg: msg})
+			if strings.HasPrefix(msg, "Syntax error:") {
+				// The parser goes on after it, and what it finds next
+				// (extraneous input, expecting <EOF>) follows from the
+				// first: one mistake is said once.
+				break
+			}
 		}
 		return out
 	}
