@@ -13,7 +13,9 @@ import (
 
 // connectionCodes are the error codes of a failed item whose connection
 // may be what stopped it: a connection that cannot run cards
-// (needs_reauthorization, also of a service connection in error), and a
+// (needs_reauthorization, also of a service connection in error;
+// connection_pending, one deleted and created again under its nickname
+// whose sign-in is not finished yet), and a
 // refusal the card met (forbidden: the org refused the call, and the
 // connection check behind it, connection.Manager.CardForbidden, stops the
 // connection when the app or account lost its role). Which it was is told
@@ -22,6 +24,7 @@ import (
 // (not_found, conflict) never does.
 var connectionCodes = map[string]bool{
 	string(problem.NeedsReauthorization): true,
+	string(problem.ConnectionPending):    true,
 	string(problem.Forbidden):            true,
 	string(problem.Unauthenticated):      true,
 }

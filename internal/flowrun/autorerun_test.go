@@ -66,6 +66,7 @@ func TestWaitsFor(t *testing.T) {
 	}{
 		{"refused by the org", connEnv{"Robot": "error", "Trigger": "active"}, event, "", ada, failedWith("forbidden"), nil, "Robot"},
 		{"needs reauthorization", connEnv{"Robot": "needs_reauthorization", "Trigger": "active"}, event, "", ada, failedWith("needs_reauthorization"), nil, "Robot"},
+		{"pending: created again, not signed in to yet", connEnv{"Robot": "pending", "Trigger": "active"}, event, "", ada, failedWith("connection_pending"), nil, "Robot"},
 		{"forbidden, connection still active", connEnv{"Robot": "active", "Trigger": "active"}, event, "", ada, failedWith("forbidden"), nil, ""},
 		{"device error", connEnv{"Robot": "error", "Trigger": "active"}, event, "", ada, failedWith("not_found"), nil, ""},
 		{"scheduled run", connEnv{"Robot": "error", "Trigger": "active"}, schedule, "", ada, failedWith("forbidden"), nil, ""},
