@@ -212,6 +212,11 @@ type apiError struct {
 	// a refused flow document's, as "warning: FILE:..." lines: Error
 	// leaves them out (--json's error keeps them).
 	warningsSaid bool
+	// issuesSaid is set once the command has printed details.errors, a
+	// refused flow document's problems, as "FILE:..." lines: it is the
+	// message that Error then says in place of the server's, which lists
+	// them again.
+	issuesSaid string
 }
 
 // waitsForOkta reports whether the server answers method path only after

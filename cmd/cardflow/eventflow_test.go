@@ -33,7 +33,7 @@ func TestCLIStoreEventFlowTypo(t *testing.T) {
 	flowFile := filepath.Join(t.TempDir(), "quarantine.yaml")
 	writeFile(t, flowFile, strings.Replace(quarantineFlow, "trigger.event.device.id", "trigger.event.device.nme", 1))
 	code, out, errOut := runCLI(t, s.vars, "flows", "store", flowFile)
-	if code == exitOK || !strings.Contains(out+errOut, `line 9, column 39: on.inputs: trigger.event.device has no field "nme"; its fields are id, displayName`) {
+	if code == exitOK || !strings.Contains(out+errOut, flowFile+`:9:39: on.inputs: trigger.event.device has no field "nme"; its fields are id, displayName`) {
 		t.Errorf("flows store of an event flow reading trigger.event.device.nme: exit %d\n%s%s; want it refused naming the field and its line", code, out, errOut)
 	}
 	if code, out, _ := runCLI(t, s.vars, "flows", "list"); code != exitOK || strings.Contains(out, "quarantine-new-devices") {

@@ -348,8 +348,10 @@ func warningCount(f *api.Flow) string {
 }
 
 // printRefusedWarnings prints the warnings of a flow document that err,
-// the server's answer to storing it, refused, as printWarnings does; the
-// error then leaves them out, so that they are said once.
+// the server's answer to storing it, refused, as printWarnings does, and
+// then its problems as flows validate does, one a line as
+// "FILE:LINE:COLUMN: message", which editors jump to; the error then
+// leaves them out, so that they are said once.
 func printRefusedWarnings(w io.Writer, file string, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
@@ -359,6 +361,31 @@ func printRefusedWarnings(w io.Writer, file string, err error) {
 		printWarnings(w, file, ws)
 		ae.warningsSaid = true
 	}
+	if is := refusedIssues(ae.Body); len(is) > 0 {
+		for _, i := range is {
+			fmt.Fprintln(w, issueInFile(i, file))
+		}
+		ae.issuesSaid = fmt.Sprintf("%s is not a valid flow document (%s)", file, count(len(is), "problem"))
+	}
+}
+
+// refusedIssues are the problems of a flow document that the server
+// refused as invalid (details.errors), or none when the error is another
+// or its details do not list them with their messages.
+func refusedIssues(body api.Error) []api.FlowIssue {
+	if body.Code != "invalid_input" {
+		return nil
+	}
+	var is []api.FlowIssue
+	if b, err := json.Marshal(body.Details["errors"]); err != nil || json.Unmarshal(b, &is) != nil {
+		return nil // not a list of issues (a flow's inputs are listed as sentences)
+	}
+	for _, i := range is {
+		if i.Message == "" {
+			return nil
+		}
+	}
+	return is
 }
 
 // refusedWarnings are the warnings of a refused flow document, from its

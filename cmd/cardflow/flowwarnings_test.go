@@ -97,7 +97,7 @@ func TestCLIFlowWarnings(t *testing.T) {
 	warnings, _, _ := strings.Cut(errOut, "cardflow: ")
 	checkWarnings("flows validate of an invalid document", warnings)
 	code, out, errOut = runCLI(t, s.vars, "flows", "store", bad)
-	warnings, _, _ = strings.Cut(errOut, "cardflow: ")
+	warnings = warningLines(errOut)
 	if code != exitFailure {
 		t.Fatalf("flows store of an invalid document: exit %d\n%s%s", code, out, errOut)
 	}
@@ -108,7 +108,7 @@ func TestCLIFlowWarnings(t *testing.T) {
 	}
 	// flows run FILE, which stores it first, says them as flows store does.
 	code, out, errOut = runCLI(t, s.vars, "flows", "run", bad, "--no-wait")
-	warnings, _, _ = strings.Cut(errOut, "cardflow: ")
+	warnings = warningLines(errOut)
 	if code != exitFailure {
 		t.Fatalf("flows run of an invalid document: exit %d\n%s%s", code, out, errOut)
 	}
@@ -185,7 +185,7 @@ func TestCLIPlanAndStoredFlowWarnings(t *testing.T) {
 	}
 	bad := write("bad.yaml", strings.Replace(warnedFlow, "search-devices", "search-device", 1))
 	code, out, errOut := runCLI(t, s.vars, "flows", "plan", bad)
-	warnings, _, _ := strings.Cut(errOut, "cardflow: ")
+	warnings := warningLines(errOut)
 	if code != exitFailure {
 		t.Fatalf("flows plan of an invalid document: exit %d\n%s%s", code, out, errOut)
 	}
@@ -248,4 +248,17 @@ func TestCLIPlanAndStoredFlowWarnings(t *testing.T) {
 		}
 		check(strings.Join(args, " "), errOut, stored...)
 	}
+}
+
+// warningLines are the "warning: " lines of a command's stderr, which a
+// refused document's problems (FILE:LINE:COLUMN lines) and its error
+// follow.
+func warningLines(errOut string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(errOut, "\n") {
+		if strings.HasPrefix(l, "warning: ") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }

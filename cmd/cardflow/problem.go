@@ -17,6 +17,9 @@ func (e *apiError) Error() string {
 	if msg == "" {
 		msg = http.StatusText(e.Status)
 	}
+	if e.issuesSaid != "" {
+		msg = e.issuesSaid
+	}
 	remedy, _ := e.Body.Details["remedy"].(string)
 	if remedy != "" {
 		msg = strings.TrimSuffix(msg, "; "+remedy)
@@ -34,6 +37,10 @@ func (e *apiError) Error() string {
 		// A flow refused for connections that are not active lists them
 		// step by step in details.errors; its message says each once, with
 		// its steps, and the remedy the fix.
+		details = maps.Clone(details)
+		delete(details, "errors")
+	}
+	if _, ok := details["errors"]; ok && e.issuesSaid != "" {
 		details = maps.Clone(details)
 		delete(details, "errors")
 	}
