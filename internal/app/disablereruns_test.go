@@ -22,24 +22,23 @@ import (
 func TestDisableNamesTheDroppedReruns(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, oktaemu.Config{Devices: 1}, nil)
-	conn := h.connect("Prod devices")
+	h.connect("Prod devices")
 	id := storeEnabledFlow(t, h, "poll")
 	fl, err := h.app.Store.GetFlow(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The connection stopped (the run waits for it): no round reruns it.
-	if err := h.app.Store.UpdateConnection(t.Context(), conn.ID, func(c *store.Connection) error {
-		c.Status = store.StatusNeedsReauthorization
-		return nil
-	}); err != nil {
+	// The runs wait for a connection in error, which nothing makes active
+	// meanwhile: no round reruns them.
+	stopped := &store.Connection{ID: "conn_stopped", Nickname: "Stopped", Connector: "okta-devices", Status: store.StatusError, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := h.app.Store.CreateConnection(t.Context(), stopped); err != nil {
 		t.Fatal(err)
 	}
 	wait := func() *store.FlowRun {
 		t.Helper()
 		now := time.Now().UTC()
 		r := &store.FlowRun{FlowID: fl.ID, FlowName: fl.Name, Source: fl.Source, FlowVersion: fl.Version, Status: flow.StatusFailed,
-			Actor: fl.EnabledBy, CreatedAt: now, FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: conn.ID, RerunConnection: "Prod devices"}
+			Actor: fl.EnabledBy, CreatedAt: now, FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: stopped.ID, RerunConnection: stopped.Nickname}
 		if err := h.app.Store.CreateFlowRun(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}

@@ -283,3 +283,52 @@ func TestDisableDropsWaitingReruns(t *testing.T) {
 		t.Errorf("disable again: %+v, %v; want nothing more dropped", d, err)
 	}
 }
+
+// roundAtDisable is a store where a dispatch round, woken by a flow's
+// disabling, drops a waiting rerun of it (as RerunWaiting does for a
+// disabled flow) right after the flow is disabled.
+type roundAtDisable struct {
+	store.Store
+	run, why string
+}
+
+func (r *roundAtDisable) SetFlowEnabled(ctx context.Context, id string, trigger []byte, on bool, next time.Time, by store.Actor) error {
+	if err := r.Store.SetFlowEnabled(ctx, id, trigger, on, next, by); err != nil || on {
+		return err
+	}
+	return r.Store.SkipRerun(ctx, r.run, r.why)
+}
+
+// TestDisableCountsRerunsARoundDropped: a rerun that a dispatch round,
+// woken by the disabling, dropped before the disable came to it is
+// counted among those the disable dropped; the answer said none.
+func TestDisableCountsRerunsARoundDropped(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	s := New(Config{Store: &roundAtDisable{Store: st, run: "fr_q", why: "flow q was disabled"}, Owner: "here", Now: func() time.Time { return now }})
+	enabler := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
+	trig := []byte(`{"kind":"event","card":"okta-devices/device-removed-from-user","connection":"Robot"}`)
+	fl := &store.Flow{ID: "f_q", Name: "q", Source: []byte("name: q\n"), Trigger: trig, CreatedAt: now, UpdatedAt: now}
+	if _, err := st.PutFlow(ctx, fl); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFlowEnabled(ctx, fl.ID, trig, true, time.Time{}, enabler); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateConnection(ctx, &store.Connection{ID: "c1", Nickname: "Robot", Connector: "okta-devices", Status: store.StatusError, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateFlowRun(ctx, &store.FlowRun{ID: "fr_q", FlowID: fl.ID, FlowName: "q", Source: fl.Source, Status: flow.StatusFailed,
+		Actor: enabler, CreatedAt: now, FinishedAt: now, Trigger: []byte(`{"kind":"event"}`), RerunWhenActive: "c1", RerunConnection: "Robot"}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.DisableFlow(ctx, "q", enabler)
+	if err != nil || len(d.DroppedReruns) != 1 || d.DroppedReruns[0].ID != "fr_q" {
+		t.Fatalf("disable: %+v, %v; want fr_q dropped", d, err)
+	}
+}

@@ -272,13 +272,17 @@ func droppedNote(runs []*store.FlowRun) string {
 
 // dropReruns makes the runs of fl, disabled, waiting to run again by
 // themselves wait no more (RerunSkipped), returning those it dropped: not
-// those rerun by hand, or skipped by a round, meanwhile.
+// those rerun by hand meanwhile. A dispatch round that the disabling woke
+// may have dropped some first, as it does for a disabled flow: they count.
 func (s *Service) dropReruns(ctx context.Context, fl *store.Flow, waiting []*store.FlowRun) ([]*store.FlowRun, error) {
 	var dropped []*store.FlowRun
 	why := fmt.Sprintf("flow %s was disabled", fl.Name)
 	for _, r := range waiting {
 		switch err := s.store.SkipRerun(ctx, r.ID, why); {
 		case errors.Is(err, store.ErrConflict):
+			if cur, gerr := s.store.GetFlowRun(ctx, r.ID); gerr == nil && cur.RerunBy == "" && cur.RerunSkipped != "" {
+				dropped = append(dropped, r)
+			}
 		case err != nil:
 			return dropped, fmt.Errorf("drop the automatic rerun of run %s: %w", r.ID, err)
 		default:
