@@ -89,6 +89,15 @@ func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutR
 			return &PutResult{Doc: doc}, nameInOtherCapitals(other, nil)
 		}
 	}
+	// Read before a new version may disable the flow: a dispatch round
+	// drops the waiting reruns of a disabled flow, and one may come in
+	// between (dropReruns counts those).
+	var waiting []*store.FlowRun
+	if prev != nil && prev.Enabled {
+		if waiting, err = s.reruns(ctx, prev.ID); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
 	fl := &store.Flow{Name: doc.Name, Source: src, Trigger: doc.Trigger.SpecJSON(), StoredBy: actor, CreatedAt: now, UpdatedAt: now}
 	added, err := s.store.PutFlow(ctx, fl)
@@ -111,10 +120,6 @@ func (s *Service) Put(ctx context.Context, src []byte, actor store.Actor) (*PutR
 	if added && prev != nil && prev.Enabled && !fl.Enabled {
 		// Disabled by the new version: its waiting reruns are dropped
 		// as a disable drops them.
-		waiting, err := s.reruns(ctx, fl.ID)
-		if err != nil {
-			return nil, err
-		}
 		if res.DroppedReruns, err = s.dropReruns(ctx, fl, waiting); err != nil {
 			return nil, err
 		}
