@@ -237,6 +237,26 @@ func (s *Scheduler) pullBack(ctx context.Context, now time.Time) {
 // outage of a fine-grained cron schedule.
 const maxCatchUp = 1_000_000
 
+// advance moves fl's schedule from the due tick first to next without a
+// run, and reports whether this server moved it: another server that
+// moved it first is counted lost, an error counted and logged as an
+// outage.
+func (s *Scheduler) advance(ctx context.Context, fl *store.Flow, first, next time.Time) bool {
+	switch err := s.Store.AdvanceSchedule(ctx, fl.ID, first, next, nil); {
+	case errors.Is(err, store.ErrConflict):
+		s.count("lost", 1)
+	case err != nil:
+		if ctx.Err() == nil {
+			s.outage().Fail(ctx, "fire a schedule tick", err, slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+		}
+		s.count("error", 1)
+	default:
+		s.outage().OK(ctx, "fire a schedule tick", slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+		return true
+	}
+	return false
+}
+
 // fire fires fl's latest due tick and skips the older ones (and the
 // latest too when it is later than the schedule's StartingDeadline),
 // reporting whether this server created the run.
@@ -272,16 +292,7 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 	if late := now.Sub(last); sch.StartingDeadline > 0 && late > sch.StartingDeadline {
 		// Missed for longer than the flow allows: a nightly job must not
 		// run in the afternoon after an outage. No run; the next tick runs.
-		switch err := s.Store.AdvanceSchedule(ctx, fl.ID, first, next, nil); {
-		case errors.Is(err, store.ErrConflict):
-			s.count("lost", 1)
-		case err != nil:
-			if ctx.Err() == nil {
-				s.outage().Fail(ctx, "fire a schedule tick", err, slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
-			}
-			s.count("error", 1)
-		default:
-			s.outage().OK(ctx, "fire a schedule tick", slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+		if s.advance(ctx, fl, first, next) {
 			s.count("skipped", skipped+1)
 			log.WarnContext(ctx, "missed schedule tick skipped: it is later than the flow's startingDeadline (no server could fire it in time: every server down, or the database unreachable); the flow runs at its next tick",
 				slog.Time("tick", last), slog.Duration("late", late.Round(time.Second)), slog.Duration("starting_deadline", sch.StartingDeadline),
@@ -295,16 +306,7 @@ func (s *Scheduler) fire(ctx context.Context, fl *store.Flow, now time.Time) boo
 		// changes (a device deleted under it: a failed run), and a run
 		// longer than its interval would pile up runs. The due ticks are
 		// skipped, as a CronJob's concurrencyPolicy Forbid skips them.
-		switch err := s.Store.AdvanceSchedule(ctx, fl.ID, first, next, nil); {
-		case errors.Is(err, store.ErrConflict):
-			s.count("lost", 1)
-		case err != nil:
-			if ctx.Err() == nil {
-				s.outage().Fail(ctx, "fire a schedule tick", err, slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
-			}
-			s.count("error", 1)
-		default:
-			s.outage().OK(ctx, "fire a schedule tick", slog.String("flow", fl.Name), slog.String("flow_id", fl.ID))
+		if s.advance(ctx, fl, first, next) {
 			s.count("overlapped", 1)
 			s.count("skipped", skipped)
 			log.WarnContext(ctx, "schedule tick not fired: the run of the flow's previous tick has not ended (a run takes longer than the schedule's interval, or waits for a server to run it); the flow runs again at its first tick after that run ends",
