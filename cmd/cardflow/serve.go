@@ -217,7 +217,7 @@ const notifyEnvHelp = "CARDFLOW_NOTIFY_SECRET (signs notifications to -notify-ur
 
 // notifyFlag defines -notify-url, the same for serve and demo.
 func (f *serverFlags) notifyFlag(fs *flag.FlagSet) {
-	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed and _recovered, connection.needs_reauthorization, connection.expiring, connection.failing and _recovered, events.poll_failing and _recovered, events.hook_failing and _recovered) as signed JSON POSTs, or as a chat post to a Slack, Google Chat or Teams webhook (by its host; BODY=URL names it: cardflow, slack, googlechat or teams); needs CARDFLOW_NOTIFY_SECRET (repeatable; CARDFLOW_NOTIFY_URLS keeps a secret URL out of ps; the server logs each receiver at start as scheme://host/… and a fingerprint)")
+	fs.Var(&f.notifyURLs, "notify-url", "URL that receives notifications (flow_run.failed and _recovered, connection.needs_reauthorization, connection.expiring, connection.failing and _recovered, events.poll_failing, _recovered and _restarted, events.hook_failing, _recovered and _reregistered) as signed JSON POSTs, or as a chat post to a Slack, Google Chat or Teams webhook (by its host; BODY=URL names it: cardflow, slack, googlechat or teams); needs CARDFLOW_NOTIFY_SECRET (repeatable; CARDFLOW_NOTIFY_URLS keeps a secret URL out of ps; the server logs each receiver at start as scheme://host/… and a fingerprint)")
 }
 
 // notifyReceivers is the receivers of -notify-url, then those of
