@@ -269,14 +269,14 @@ func scopeRemedy(conn *ConnInfo, scope string) string {
 	return fmt.Sprintf("reauthorize connection %q with %s ticked (Customize scopes), and make sure the OAuth app grants it (%s)", conn.Nickname, scope, problem.ReauthorizeAdding(conn.Nickname, conn.RequestedScopes, scope))
 }
 
-// inactiveRemedy is what makes conn active again: a person's connection is
-// reauthorized, a service connection tested once its app is fixed.
 // statusText says a connection's status in words: "needs
-// reauthorization", "is pending", "is in error".
+// reauthorization", "is not authorized yet (pending)", "is in error".
 func statusText(status string) string {
 	switch status {
 	case "needs_reauthorization":
 		return "needs reauthorization"
+	case "pending":
+		return "is not authorized yet (pending)"
 	case "error":
 		return "is in error"
 	}
@@ -284,11 +284,15 @@ func statusText(status string) string {
 }
 
 // inactiveMessage says what is wrong with conn as a card run on it says
-// it: "connection "Prod" needs reauthorization: REASON", or "connection
-// "Robot" is in error: REASON".
+// it: "connection "Prod" needs reauthorization: REASON", "connection
+// "New" is not authorized yet (pending): REASON", or "connection "Robot"
+// is in error: REASON".
 func inactiveMessage(conn *ConnInfo) string {
-	if conn.Status == "needs_reauthorization" && conn.StatusReason != "" {
+	switch {
+	case conn.Status == "needs_reauthorization" && conn.StatusReason != "":
 		return problem.NeedsReauthorizationMessage(conn.Nickname, conn.StatusReason)
+	case conn.Status == "pending" && conn.StatusReason != "":
+		return problem.PendingMessage(conn.Nickname, conn.StatusReason)
 	}
 	msg := fmt.Sprintf("connection %q %s", conn.Nickname, statusText(conn.Status))
 	if conn.StatusReason != "" {
@@ -297,6 +301,8 @@ func inactiveMessage(conn *ConnInfo) string {
 	return msg
 }
 
+// inactiveRemedy is what makes conn active again: a person's connection is
+// reauthorized, a service connection tested once its app is fixed.
 func inactiveRemedy(conn *ConnInfo) string {
 	if conn.ServiceClientID != "" {
 		return fmt.Sprintf("fix what cardflow connections show %q reports and test the connection", conn.Nickname)

@@ -132,7 +132,8 @@ func TestValidateInactiveConnections(t *testing.T) {
 	}
 	env.conns = append(env.conns,
 		ConnInfo{ID: "conn_robot", Nickname: "Robot", Status: "error", StatusReason: "the org refused the key", ServiceClientID: "0oarobot"},
-		ConnInfo{ID: "conn_new", Nickname: "New org", Status: "pending"})
+		ConnInfo{ID: "conn_new", Nickname: "New org", Status: "pending"},
+		ConnInfo{ID: "conn_half", Nickname: "Half done", Status: "pending", StatusReason: "waiting for an administrator to finish signing in to the org"})
 	const head = "name: f\nsteps:\n"
 	step := func(id, conn string) string {
 		return "  - id: " + id + "\n    card: okta-devices/search-devices\n    connection: " + conn + "\n"
@@ -146,10 +147,13 @@ func TestValidateInactiveConnections(t *testing.T) {
 		{"three connections", head + step("a", "Robot") + step("b", "Old org") + step("c", "New org"),
 			"connection \"Robot\" is in error: the org refused the key (used by step a)\n" +
 				"connection \"Old org\" needs reauthorization: its refresh token expired (used by step b)\n" +
-				`connection "New org" is pending (used by step c)`,
+				`connection "New org" is not authorized yet (pending) (used by step c)`,
 			`for "Robot", fix what cardflow connections show "Robot" reports and test the connection; ` +
 				`for "Old org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org"); ` +
 				`for "New org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "New org")`, "a"},
+		{"pending, with its reason: as a card run on it says it", head + step("find", "Half done"),
+			`connection "Half done" is not authorized yet (pending): waiting for an administrator to finish signing in to the org (used by step find)`,
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Half done")`, "find"},
 		{"the event trigger's and a step's", "name: f\non:\n  event:\n    card: okta-devices/device-removed-from-user\n    connection: Old org\n    delivery: poll\nsteps:\n" + step("find", "Old org"),
 			`connection "Old org" needs reauthorization: its refresh token expired (used by on.event and step find)`,
 			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, ""},
