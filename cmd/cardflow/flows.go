@@ -268,12 +268,8 @@ func droppedRerunsText(f *api.Flow) string {
 	if n == 0 {
 		return ""
 	}
-	what := fmt.Sprintf("%d failed event runs", n)
-	if n == 1 {
-		what = "1 failed event run"
-	}
 	return fmt.Sprintf("Dropped %s that waited for their connection to run again by themselves (%s): enabling the flow again does not bring them back. To run the failed items of one anyway: cardflow flows rerun %s --failed-only\n",
-		what, strings.Join(f.DroppedReruns, ", "), f.DroppedReruns[0])
+		count(n, "failed event run"), strings.Join(f.DroppedReruns, ", "), f.DroppedReruns[0])
 }
 
 // runCommand is the command that runs stored flow f, with an --input for
