@@ -79,7 +79,7 @@ var architecture = []struct {
 	{"internal/oktaemu/emutest", []string{"internal/oktaemu"}},
 	{"internal/store/storetest", []string{"internal/store", "internal/timetext"}},
 	{"internal/store/postgres/pgtest", nil},
-	{"internal/store/sqlite/sqlitetest", []string{"internal/store/sqlite"}},
+	{"internal/store/sqlite/sqlitetest", []string{"internal/store/sqlite", "internal/store/sqlstore"}},
 }
 
 const module = "github.com/cardflow/cardflow/"

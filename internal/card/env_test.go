@@ -18,7 +18,6 @@ import (
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -78,11 +77,7 @@ func newEnv(t testing.TB, cfg oktaemu.Config) *env {
 // newEnvOn is newEnv with an org the caller started.
 func newEnvOn(t testing.TB, srv *emutest.Server) *env {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	conns := &testConns{srv: srv, infos: map[string]ConnectionInfo{}, auth: map[string]string{}}
 	e := &env{t: t, srv: srv, st: st, conns: conns,
 		exec: &Executor{Connections: conns, Recorder: StoreRecorder{Store: st}, Okta: okta.Client{RetryBackoff: 1}}}

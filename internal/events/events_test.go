@@ -56,11 +56,7 @@ type intake struct {
 
 func newIntake(t *testing.T, cfg oktaemu.Config) *intake {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	key, err := keyring.Generate()
 	if err != nil {
 		t.Fatal(err)

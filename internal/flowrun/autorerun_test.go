@@ -11,7 +11,6 @@ import (
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -92,11 +91,7 @@ func TestWaitsFor(t *testing.T) {
 // active yet goes on waiting; once it is active, it is rerun by cardflow.
 func TestRerunWaitingSkips(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
 	s := New(Config{Store: st, Owner: "here", Now: func() time.Time { return now }})
 	enabler := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
@@ -166,11 +161,7 @@ func TestRerunWaitingPages(t *testing.T) {
 	defer func(n int) { rerunWaitingBatch = n }(rerunWaitingBatch)
 	rerunWaitingBatch = 2
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
 	s := New(Config{Store: st, Owner: "here", Now: func() time.Time { return now }})
 	trig := []byte(`{"kind":"event","card":"okta-devices/device-removed-from-user","connection":"Robot"}`)
@@ -209,11 +200,7 @@ func TestRerunWaitingPages(t *testing.T) {
 // between the disable and the enable). Another flow's keeps waiting.
 func TestDisableDropsWaitingReruns(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
 	s := New(Config{Store: st, Owner: "here", Now: func() time.Time { return now }})
 	enabler := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}
@@ -304,11 +291,7 @@ func (r *roundAtDisable) SetFlowEnabled(ctx context.Context, id string, trigger 
 // counted among those the disable dropped; the answer said none.
 func TestDisableCountsRerunsARoundDropped(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
 	s := New(Config{Store: &roundAtDisable{Store: st, run: "fr_q", why: "flow q was disabled"}, Owner: "here", Now: func() time.Time { return now }})
 	enabler := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}

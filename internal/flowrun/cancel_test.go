@@ -10,7 +10,6 @@ import (
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -29,11 +28,7 @@ func (lostAppends) AppendAudit(context.Context, *store.AuditEvent) error {
 // server or finds the run canceled already; a refused one is not.
 func TestCancelAuditedWithTheRequest(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
 	s := flowrun.New(flowrun.Config{Store: lostAppends{st}, Owner: "here", Now: func() time.Time { return now }})
 	ada := store.Actor{Type: store.ActorUser, Login: "ada@example.com"}

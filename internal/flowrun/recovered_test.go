@@ -7,7 +7,6 @@ import (
 
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -17,11 +16,7 @@ import (
 // outbox keeps one flow_run.recovered, where each run sent one.
 func TestRecoveredOncePerStreak(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	r, err := notify.ParseReceiver("https://hooks.example.com/cardflow")

@@ -9,7 +9,6 @@ import (
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -17,11 +16,7 @@ import (
 // names the cardflow command that sends it, after the API path, as the
 // other remedies do: a CLI user is not left with only an API path.
 func TestRemediesNameTheCommand(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
 	s := flowrun.New(flowrun.Config{Store: st, Now: func() time.Time { return now }})
 	src, err := os.ReadFile("../../examples/offboard-user-devices.yaml") // no trigger

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -27,11 +26,7 @@ func TestChatBodies(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	to := receivers(t, "slack="+srv.URL+"/slack", "googlechat="+srv.URL+"/chat", "teams="+srv.URL+"/teams", srv.URL+"/json")
 	now := func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC) }
 	out := &Outbox{Store: st, Receivers: to, Now: now}

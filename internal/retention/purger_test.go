@@ -14,7 +14,6 @@ import (
 
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -22,11 +21,7 @@ import (
 // Retain ago, then again whenever its wait ends, on the injected clock;
 // each purge is logged and counted.
 func TestPurgerRunsByItself(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ctx := t.Context()
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	clock := emutest.NewClock(start)
@@ -137,11 +132,7 @@ func TestPurgerRunsByItself(t *testing.T) {
 // TestPurgerAudit: with an audit retention and runs kept forever, only
 // audit events older than RetainAudit go, and the purge says so.
 func TestPurgerAudit(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ctx := t.Context()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
@@ -205,11 +196,7 @@ func (s *downStore) Purge(ctx context.Context, before, eventsBefore time.Time, l
 // logged at ERROR once, then summarised with how long and how often they
 // failed, and the purge that works again logs the recovery.
 func TestPurgerOutage(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ds := &downStore{Store: st}
 	ds.down.Store(true)
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)

@@ -25,11 +25,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func openSQLite(t testing.TB) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	return st
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/sso"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -22,11 +21,7 @@ import (
 // issuer of the binding it forgot, in its answer and its audit event.
 func TestPeopleListsBoundSignIns(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	const oldIdP = "https://old-idp.example.com/oauth2/default"
 	now := time.Now().UTC().Truncate(time.Second)
 	for i, b := range []struct{ login, issuer string }{

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -15,11 +14,7 @@ import (
 // with whoever deleted it and when, where only the newest 1000 deletions
 // were read; so are more than a page of deletions of one nickname.
 func TestDeletedConnectionsNamedPastAThousand(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := sqlitetest.Open(t)
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ann := store.Actor{Type: store.ActorUser, Login: "ann@example.com"}
 	deleted := func(n int, id, nickname string) {

@@ -9,7 +9,6 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/sso"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -37,11 +36,7 @@ func (f *idpSSO) Exchange(context.Context, string, string, string, string) (*sso
 // event and the server's warning say so too. Another subject at the
 // login's issuer keeps the refusal of another subject.
 func TestCLISignInFromAnotherIssuer(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	idp := &idpSSO{id: &sso.Identity{Subject: "00u-ada", Issuer: "https://old.example.com", Login: "ada@example.com", Role: access.Admin}}
 	ts, logs := newTestServer(t, &Server{Tokens: &access.Tokens{Store: st}, People: &access.People{Store: st}, SSO: idp,
 		Limiter: &access.Limiter{}, History: st})

@@ -8,7 +8,6 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/sso"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -26,11 +25,7 @@ func (refusingSSO) Exchange(context.Context, string, string, string, string) (*s
 // out by both names both. The refused sign-in that locks the address out
 // says so and until when, where only the next request learned it.
 func TestLockoutNamesWhatWasRefused(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	const signIn = `{"code":"c","codeVerifier":"v","nonce":"n","redirectUri":"http://127.0.0.1:8765/callback"}`
 	for _, tc := range []struct {
 		name        string

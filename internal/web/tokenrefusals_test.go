@@ -6,7 +6,6 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -16,11 +15,7 @@ import (
 // parameter the endpoint does not take too, where those were refused
 // before the audit and left no trace, unlike a role beyond the caller's.
 func TestTokenCreateRefusalsAreAudited(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	tokens := &access.Tokens{Store: st}
 	ts, _ := newTestServer(t, &Server{Tokens: tokens, People: &access.People{Store: st}, Limiter: &access.Limiter{}, History: st})
 	alice, err := tokens.Create(t.Context(), access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: "alice@example.com"}, Role: access.Operator}, "laptop", "", 0)
@@ -65,11 +60,7 @@ func TestTokenCreateRefusalsAreAudited(t *testing.T) {
 // query parameter it does not take, before its handler, is audited as a
 // failure naming who tried, as one of a token that is not the caller's is.
 func TestTokenRevokeRefusalsAreAudited(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	tokens := &access.Tokens{Store: st}
 	ts, _ := newTestServer(t, &Server{Tokens: tokens, People: &access.People{Store: st}, Limiter: &access.Limiter{}, History: st})
 	alice, err := tokens.Create(t.Context(), access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: "alice@example.com"}, Role: access.Operator}, "laptop", "", 0)
@@ -101,11 +92,7 @@ func TestTokenRevokeRefusalsAreAudited(t *testing.T) {
 // give instead; one out of range says what was asked and the range in
 // hours (8784h, not 8784h0m0s).
 func TestTokenLifetimeRefusalsSayWhatToGive(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ts, _ := newTestServer(t, &Server{Tokens: &access.Tokens{Store: st}, People: &access.People{Store: st}, Limiter: &access.Limiter{}, History: st})
 	for _, tc := range []struct{ expiresIn, message, remedy string }{
 		{"1d", `expiresIn "1d" is not a duration`, `give it in hours, "24h": a Go duration has no days or weeks`},

@@ -8,7 +8,6 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/store/sqlite"
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
@@ -24,11 +23,7 @@ func TestTokenGivenForItsIDIsNotKept(t *testing.T) {
 	if access.TokenPrefix != api.PersonalTokenPrefix {
 		t.Fatalf("access.TokenPrefix %q, api.PersonalTokenPrefix %q; want them equal", access.TokenPrefix, api.PersonalTokenPrefix)
 	}
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	tokens := &access.Tokens{Store: st}
 	ts, logs := newTestServer(t, &Server{Tokens: tokens, People: &access.People{Store: st}, Limiter: &access.Limiter{}, History: st})
 	alice := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: "alice@example.com"}, Role: access.Admin}
@@ -103,11 +98,7 @@ func TestRedactTokens(t *testing.T) {
 // against the address, as a guess does. Another token keeps the generic
 // answer.
 func TestRevokedTokenSaysSo(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	tokens := &access.Tokens{Store: st}
 	lim := &access.Limiter{}
 	ts, _ := newTestServer(t, &Server{Tokens: tokens, People: &access.People{Store: st}, Limiter: lim, History: st})

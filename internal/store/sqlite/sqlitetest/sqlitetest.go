@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/cardflow/cardflow/internal/store/sqlite"
+	"github.com/cardflow/cardflow/internal/store/sqlstore"
 )
 
 // template holds the bytes of a database file that sqlite.Open migrated
@@ -56,4 +57,16 @@ func NewFile(t testing.TB) string {
 		t.Fatalf("sqlitetest: %v", err)
 	}
 	return path
+}
+
+// Open opens a new database (NewFile) that t closes at its end. It fails
+// t if the database cannot be opened.
+func Open(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), NewFile(t))
+	if err != nil {
+		t.Fatalf("sqlitetest: open the database: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }
