@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/counttext"
 )
 
 // cardIndex is the server's cards by ref (GET /api/v1/connectors); nil
@@ -706,7 +707,7 @@ func connectionInUse(err error, arg string, yes bool) error {
 	}
 	text := fmt.Sprintf("connection %q was not deleted: %s %s it (once it is gone, a flow's scheduled runs fail and its Okta events start no run):\n%s\n"+
 		"Remedy: disable each (cardflow flows disable NAME) or store it again naming another connection, then delete the connection again; or delete it anyway: cardflow connections delete %s %s",
-		arg, count(len(lines), "enabled flow"), use, strings.Join(lines, "\n"), shellArg(arg), force)
+		arg, counttext.Format(len(lines), "enabled flow"), use, strings.Join(lines, "\n"), shellArg(arg), force)
 	return &inUseError{text: text, err: ae}
 }
 

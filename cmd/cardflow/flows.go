@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/counttext"
 )
 
 // triggerText is a flow's trigger for people: "cron 0 2 * * * Europe/Berlin",
@@ -269,7 +270,7 @@ func droppedRerunsText(f *api.Flow) string {
 		return ""
 	}
 	return fmt.Sprintf("Dropped %s that waited for their connection to run again by themselves (%s): enabling the flow again does not bring them back. To run the failed items of one anyway: cardflow flows rerun %s --failed-only\n",
-		count(n, "failed event run"), strings.Join(f.DroppedReruns, ", "), f.DroppedReruns[0])
+		counttext.Format(n, "failed event run"), strings.Join(f.DroppedReruns, ", "), f.DroppedReruns[0])
 }
 
 // runCommand is the command that runs stored flow f, with an --input for
@@ -361,7 +362,7 @@ func printRefusedWarnings(w io.Writer, file string, err error) {
 		for _, i := range is {
 			fmt.Fprintln(w, issueInFile(i, file))
 		}
-		ae.issuesSaid = fmt.Sprintf("%s is not a valid flow document (%s)", file, count(len(is), "problem"))
+		ae.issuesSaid = fmt.Sprintf("%s is not a valid flow document (%s)", file, counttext.Format(len(is), "problem"))
 	}
 }
 
@@ -593,7 +594,7 @@ func cmdFlowsValidate(ctx context.Context, e *env, args []string) error {
 	if !out.Valid {
 		msg := out.Message
 		if msg == "" {
-			msg = fmt.Sprintf("%s is not a valid flow document (%s)", file, count(len(out.Issues), "problem"))
+			msg = fmt.Sprintf("%s is not a valid flow document (%s)", file, counttext.Format(len(out.Issues), "problem"))
 		}
 		return reported(out.Code, msg, out.Remedy)
 	}
@@ -679,7 +680,7 @@ func cmdFlowsPlan(ctx context.Context, e *env, args []string) error {
 		printPlan(e.stdout, &plan)
 	}
 	if n := planErrors(&plan); n > 0 {
-		return fmt.Errorf("the plan is incomplete: %s could not be planned (see above); a run would fail there or act on what the plan could not see", count(n, "item"))
+		return fmt.Errorf("the plan is incomplete: %s could not be planned (see above); a run would fail there or act on what the plan could not see", counttext.Format(n, "item"))
 	}
 	return nil
 }
@@ -751,7 +752,7 @@ func printPlan(w io.Writer, plan *api.Plan) {
 		}
 	}
 	for _, s := range plan.Steps {
-		fmt.Fprintf(w, "\n  step %s: %s (%s), %s\n", s.ID, s.Card, s.Mode, count(s.Items, "item"))
+		fmt.Fprintf(w, "\n  step %s: %s (%s), %s\n", s.ID, s.Card, s.Mode, counttext.Format(s.Items, "item"))
 		for _, e := range s.Errors {
 			if e.Index >= 0 && e.DeviceID != "" {
 				fmt.Fprintf(w, "    error, item %d, %s: %s\n", e.Index, deviceLabel(e.DeviceName, e.DeviceID), e.Message)
@@ -1175,7 +1176,7 @@ func cmdFlowsVersions(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fetch(ctx, c, o, e.stdout, "/api/v1/flows/"+pathEscape(arg)+"/versions", func(w io.Writer, out *api.FlowVersionList) {
-		fmt.Fprintf(w, "Flow %s has %s; runs start the latest.\n", out.Flow, count(len(out.Versions), "version"))
+		fmt.Fprintf(w, "Flow %s has %s; runs start the latest.\n", out.Flow, counttext.Format(len(out.Versions), "version"))
 		t := newTable(w, "VERSION", "STORED", "STORED BY", "SIZE", "SHA256")
 		for _, v := range out.Versions {
 			version := fmt.Sprint(v.Version)
@@ -1207,7 +1208,7 @@ func cmdFlowsDelete(ctx context.Context, e *env, args []string) error {
 		if err := c.do(ctx, "GET", path, nil, &f); err != nil {
 			return err
 		}
-		lines := []string{fmt.Sprintf("It deletes the flow and its %s; this cannot be undone. Its runs stay readable (cardflow flows runs %s).", count(f.Version, "version"), f.ID)}
+		lines := []string{fmt.Sprintf("It deletes the flow and its %s; this cannot be undone. Its runs stay readable (cardflow flows runs %s).", counttext.Format(f.Version, "version"), f.ID)}
 		if f.Enabled {
 			lines = append(lines, fmt.Sprintf("It is enabled: its trigger (%s) starts no run once it is deleted.", triggerText(&f)))
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/counttext"
 )
 
 func cmdPeopleList(ctx context.Context, e *env, args []string) error {
@@ -150,7 +151,7 @@ func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
 // them.
 func printRevoked(w io.Writer, r *api.PersonRevoked) {
 	fmt.Fprintf(w, "Revoked the access of %s: %s ended, %s revoked, %s they started canceled, on every server. Signing in again gives them the role their groups give them then.\n",
-		r.Login, count(r.SessionsEnded, "console session"), count(r.TokensRevoked, "personal API token"), count(r.FlowRunsCanceled, "flow run"))
+		r.Login, counttext.Format(r.SessionsEnded, "console session"), counttext.Format(r.TokensRevoked, "personal API token"), counttext.Format(r.FlowRunsCanceled, "flow run"))
 	if r.Warning != "" {
 		fmt.Fprintf(w, "But %s.\n", r.Warning)
 	}
@@ -167,6 +168,6 @@ func printRevoked(w io.Writer, r *api.PersonRevoked) {
 			runs = "still runs"
 		}
 		fmt.Fprintf(w, "%s they enabled %s as them: %s. Disable them (cardflow flows disable NAME), or enable them again yourself to run them as you (cardflow flows enable NAME).\n",
-			count(n, "flow"), runs, strings.Join(r.EnabledFlows, ", "))
+			counttext.Format(n, "flow"), runs, strings.Join(r.EnabledFlows, ", "))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/app"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/keyring"
 )
 
@@ -361,13 +362,13 @@ func cmdKeysReseal(ctx context.Context, e *env, args []string) error {
 // rotatedText is what keys rotate did.
 func rotatedText(rep *app.RotateReport) string {
 	return fmt.Sprintf("Rotated to key %s: re-sealed %s in %s; %d already used the new key.\n",
-		rep.NewKeyID, count(rep.Values, "value"), count(rep.Connections, "connection"), rep.Unchanged)
+		rep.NewKeyID, counttext.Format(rep.Values, "value"), counttext.Format(rep.Connections, "connection"), rep.Unchanged)
 }
 
 // resealedText is what keys reseal did.
 func resealedText(rep *app.ResealReport) string {
 	return fmt.Sprintf("Re-sealed %s in %s with key %s; %d already used it.\n",
-		count(rep.Values, "value"), count(rep.Connections, "connection"), rep.KeyID, rep.Unchanged)
+		counttext.Format(rep.Values, "value"), counttext.Format(rep.Connections, "connection"), rep.KeyID, rep.Unchanged)
 }
 
 func cmdKeysRemove(ctx context.Context, e *env, args []string) error {
@@ -438,21 +439,13 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "Backed up %s to %s: %s, %s, %s, schema version %d; SQLite's check passed.\n",
-		rep.From, rep.To, byteSize(rep.Bytes), count(rep.Connections, "connection"), count(rep.Flows, "flow"), rep.SchemaVersion)
+		rep.From, rep.To, byteSize(rep.Bytes), counttext.Format(rep.Connections, "connection"), counttext.Format(rep.Flows, "flow"), rep.SchemaVersion)
 	key := "the key in CARDFLOW_KEY"
 	if rep.Keyring != "" {
 		key = "the keyring " + rep.Keyring
 	}
 	fmt.Fprintf(e.stdout, "Its secrets are sealed with %s, which it does not contain: keep a copy of that too, apart from the backup.\n", key)
 	return nil
-}
-
-// count is "1 thing" or "n things".
-func count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // byteSize is n bytes in the largest unit that keeps it at 1 or more.
@@ -477,7 +470,7 @@ func printKeys(w io.Writer, rep *app.KeysReport) {
 		if k.Primary {
 			role = "primary (seals)"
 		}
-		tw.row(k.ID, role, count(k.Values, "value"))
+		tw.row(k.ID, role, counttext.Format(k.Values, "value"))
 	}
 	tw.flush()
 }

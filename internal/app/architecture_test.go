@@ -17,7 +17,7 @@ var architecture = []struct {
 	mayImport []string
 }{
 	// Entry points: flags, environment, signals, exit codes.
-	{"cmd/cardflow", []string{"internal/app", "internal/api", "internal/keyring", "internal/spelling"}},
+	{"cmd/cardflow", []string{"internal/app", "internal/api", "internal/counttext", "internal/keyring", "internal/spelling"}},
 	{"cmd/oktaemu", []string{"internal/oktaemu"}},
 
 	// Wiring: the one place that knows every concrete type, the storage
@@ -32,8 +32,8 @@ var architecture = []struct {
 	}},
 
 	// Edge: HTTP API, OAuth callback, console.
-	{"internal/web", []string{"internal/api", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
-	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
+	{"internal/web", []string{"internal/api", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/counttext", "internal/flow", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
+	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/counttext", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
 
 	// People: roles, principals, personal tokens; single sign-on.
 	{"internal/access", []string{"internal/problem", "internal/spelling", "internal/store", "internal/timetext"}},
@@ -41,7 +41,7 @@ var architecture = []struct {
 
 	// Services: flow runs, the scheduler, notifications, the event intake,
 	// retention.
-	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/flow", "internal/problem", "internal/outage", "internal/spelling", "internal/store", "internal/timetext"}},
+	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/counttext", "internal/flow", "internal/problem", "internal/outage", "internal/spelling", "internal/store", "internal/timetext"}},
 	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store", "internal/timetext"}},
 	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/outage", "internal/store"}},
 	{"internal/notify", []string{"internal/outage", "internal/spelling", "internal/store"}},
@@ -51,13 +51,15 @@ var architecture = []struct {
 	// connection reads the WWW-Authenticate challenge of a 401 with okta's
 	// parser.
 	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/spelling", "internal/store", "internal/timetext"}},
-	{"internal/card", []string{"internal/okta", "internal/inputtext", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
+	{"internal/card", []string{"internal/okta", "internal/counttext", "internal/inputtext", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/flow", []string{"internal/inputtext", "internal/problem", "internal/spelling"}},
 
 	// Base. inputtext is the one rule for inputs given as text; api the
 	// HTTP API's request and response types, shared by web and the CLI;
 	// spelling the "did you mean" of flow validation and the CLI; timetext
-	// the one way a time is written into a text for people.
+	// and counttext the one way a time, and a count of things, is written
+	// into a text for people.
+	{"internal/counttext", nil},
 	{"internal/inputtext", nil},
 	{"internal/spelling", nil},
 	{"internal/timetext", nil},

@@ -3,6 +3,8 @@ package card
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/cardflow/cardflow/internal/counttext"
 )
 
 // Outcome says in a few words what a card run's output tells: what a
@@ -41,9 +43,9 @@ func Outcome(output json.RawMessage) string {
 	case out.Deleted != nil:
 		return "not deleted"
 	case out.Count != nil && bool(out.Users):
-		return plural(int(*out.Count), "user")
+		return counttext.Format(int(*out.Count), "user")
 	case out.Count != nil:
-		return plural(int(*out.Count), "device") // a streamed search has only its count
+		return counttext.Format(int(*out.Count), "device") // a streamed search has only its count
 	case out.Device != nil:
 		return out.Device.Status
 	}
@@ -59,12 +61,4 @@ type present bool
 func (p *present) UnmarshalJSON([]byte) error {
 	*p = true
 	return nil
-}
-
-// plural is "1 device", "2 devices".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

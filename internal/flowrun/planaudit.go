@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -115,30 +116,23 @@ func planAudit(doc *flow.Document, flowID string, f flow.Firing, res *flow.PlanR
 					failed += len(ps.Errors)
 				}
 			}
-			parts = append(parts, countOf(changes, "change", "changes")+" predicted")
+			parts = append(parts, counttext.Format(changes, "change")+" predicted")
 			if calls > 0 {
-				parts = append(parts, countOf(calls, "call", "calls")+" not simulated")
+				parts = append(parts, counttext.Format(calls, "call")+" not simulated")
 			}
 			if failed > 0 {
-				parts = append(parts, countOf(failed, "item", "items")+" not planned")
+				parts = append(parts, counttext.Format(failed, "item")+" not planned")
 			}
 		}
 		if n := t.looks[c]; n > 0 {
-			parts = append(parts, countOf(n, "device", "devices")+" read at Okta to predict")
+			parts = append(parts, counttext.Format(n, "device")+" read at Okta to predict")
 		}
 		if n := t.reads[c]; n > 0 {
-			parts = append(parts, countOf(n, "read card run", "read card runs"))
+			parts = append(parts, counttext.Format(n, "read card run"))
 		}
 		out = append(out, &store.AuditEvent{Actor: store.Actor(f.Actor), Action: store.ActionFlowPlan, ConnectionID: c,
 			Outcome: outcome, Error: why, InputSummary: strings.Join(parts, "; "),
 			Plan: store.PlanRef{FlowID: flowID, FlowName: doc.Name}})
 	}
 	return out
-}
-
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -272,7 +273,7 @@ func droppedNote(runs []*store.FlowRun) string {
 	for i, r := range runs {
 		ids[i] = r.ID
 	}
-	return fmt.Sprintf("; dropped %s waiting for their connection to run again by themselves: %s", countText(len(runs), "failed event run", "failed event runs"), strings.Join(ids, ", "))
+	return fmt.Sprintf("; dropped %s waiting for their connection to run again by themselves: %s", counttext.Format(len(runs), "failed event run"), strings.Join(ids, ", "))
 }
 
 // dropReruns makes the runs of fl, disabled, waiting to run again by
@@ -412,12 +413,4 @@ func firingOf(run *store.FlowRun) (flow.Firing, error) {
 		return f, problem.New(problem.Internal, "the run's stored trigger is not JSON").Wrap(err)
 	}
 	return f, nil
-}
-
-// countText is "1 run" or "2 runs".
-func countText(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

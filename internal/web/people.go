@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -130,7 +131,7 @@ func RevokePersonSummary(login string, rev *access.Revoked) string {
 	for _, t := range rev.Tokens {
 		names = append(names, truncate(t.Name, 100))
 	}
-	out += fmt.Sprintf(": %s ended, %s revoked", count(rev.Sessions, "console session"), count(len(rev.Tokens), "token"))
+	out += fmt.Sprintf(": %s ended, %s revoked", counttext.Format(rev.Sessions, "console session"), counttext.Format(len(rev.Tokens), "token"))
 	if len(names) > 0 {
 		out += " (" + truncate(strings.Join(names, ", "), 400) + ")"
 	}
@@ -140,17 +141,10 @@ func RevokePersonSummary(login string, rev *access.Revoked) string {
 		out += ", its binding forgotten"
 	}
 	if rev.RunsCanceled > 0 || rev.CancelFailed != nil {
-		out += ", " + count(rev.RunsCanceled, "flow run") + " canceled"
+		out += ", " + counttext.Format(rev.RunsCanceled, "flow run") + " canceled"
 	}
 	if rev.CancelFailed != nil {
 		out += " (the others could not be)"
 	}
 	return out
-}
-
-func count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }

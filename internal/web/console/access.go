@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
 )
@@ -194,13 +195,13 @@ func (c *Console) revokePerson(w http.ResponseWriter, r *http.Request, s *reqSta
 		return
 	}
 	msg := fmt.Sprintf("Revoked the access of %s: %s ended, %s revoked and %s they started canceled, on every server. Signing in again gives them the role their groups give them then.",
-		login, plural(rev.Sessions, "console session"), plural(len(rev.Tokens), "personal API token"), plural(rev.RunsCanceled, "flow run"))
+		login, counttext.Format(rev.Sessions, "console session"), counttext.Format(len(rev.Tokens), "personal API token"), counttext.Format(rev.RunsCanceled, "flow run"))
 	if rev.Unbound {
 		msg += " The login is no longer bound to its account at " + boundAt(rev) + ": the next sign-in as " + login + " binds it anew."
 	}
 	if n := len(rev.EnabledFlows); n > 0 {
 		msg += fmt.Sprintf(" %s they enabled still running as them: %s. Disable them, or enable them again yourself to run them as you.",
-			plural(n, "flow"), strings.Join(rev.EnabledFlows, ", "))
+			counttext.Format(n, "flow"), strings.Join(rev.EnabledFlows, ", "))
 	}
 	if warning := rev.CancelWarning(); warning != "" {
 		c.log.ErrorContext(r.Context(), "console: revoked a person's access, but could not cancel every flow run they started", slog.String("login", login),
@@ -240,11 +241,4 @@ func (c *Console) holdsAccess(w http.ResponseWriter, r *http.Request, s *reqStat
 		Remedy: "To end their access and forget the binding, use Revoke access in Who has access."})
 	http.Redirect(w, r, "/people", http.StatusSeeOther)
 	return true
-}
-
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }
