@@ -101,7 +101,7 @@ func (s *Service) RerunWaiting(ctx context.Context) (int, error) {
 	// inactive do not hide those after them.
 	var after *store.FlowRun
 	for {
-		runs, err := s.store.ListRerunsWaiting(ctx, after, rerunWaitingBatch)
+		runs, err := s.store.ListRerunsWaiting(ctx, "", after, rerunWaitingBatch)
 		if err != nil {
 			return n, err
 		}

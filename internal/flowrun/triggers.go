@@ -305,15 +305,11 @@ func (s *Service) reruns(ctx context.Context, flowID string) ([]*store.FlowRun, 
 	var out []*store.FlowRun
 	var after *store.FlowRun
 	for {
-		runs, err := s.store.ListRerunsWaiting(ctx, after, rerunWaitingBatch)
+		runs, err := s.store.ListRerunsWaiting(ctx, flowID, after, rerunWaitingBatch)
 		if err != nil {
 			return nil, fmt.Errorf("read the runs waiting to run again: %w", err)
 		}
-		for _, r := range runs {
-			if r.FlowID == flowID {
-				out = append(out, r)
-			}
-		}
+		out = append(out, runs...)
 		if len(runs) < rerunWaitingBatch {
 			return out, nil
 		}

@@ -1206,12 +1206,12 @@ type Store interface {
 	// that run's RerunBy to r.ID in the same transaction, ending its
 	// wait: the automatic rerun does not follow one asked for by hand.
 	CreateFlowRunFrom(ctx context.Context, r *FlowRun, fromRunID string, keep []string) (int, error)
-	// ListRerunsWaiting returns the failed runs waiting for their
-	// connection (RerunWhenActive set, RerunBy and RerunSkipped empty),
-	// oldest first (CreatedAt, then ID), after the run after (nil: from
-	// the oldest), at most limit (0: 100); it reads an index of those runs
-	// only.
-	ListRerunsWaiting(ctx context.Context, after *FlowRun, limit int) ([]*FlowRun, error)
+	// ListRerunsWaiting returns the failed runs of flow flowID ("": of
+	// every flow) waiting for their connection (RerunWhenActive set,
+	// RerunBy and RerunSkipped empty), oldest first (CreatedAt, then ID),
+	// after the run after (nil: from the oldest), at most limit (0: 100);
+	// it reads an index of those runs only.
+	ListRerunsWaiting(ctx context.Context, flowID string, after *FlowRun, limit int) ([]*FlowRun, error)
 	// ClaimRerun is CreateFlowRunFrom of r, the automatic rerun of run
 	// fromRunID, with its audit event, in one transaction that first sets
 	// fromRunID's RerunBy to r.ID while it waits for its connection: of

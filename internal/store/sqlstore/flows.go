@@ -406,12 +406,16 @@ func (s *Store) insertFlowRunFrom(ctx context.Context, ex execer, r *store.FlowR
 	return int(n), err
 }
 
-// ListRerunsWaiting returns the failed runs waiting for their connection,
-// oldest first, through the index flow_runs_rerun_waiting.
-func (s *Store) ListRerunsWaiting(ctx context.Context, after *store.FlowRun, limit int) ([]*store.FlowRun, error) {
+// ListRerunsWaiting returns the failed runs of flowID ("": of every flow)
+// waiting for their connection, oldest first, through the index
+// flow_runs_rerun_waiting.
+func (s *Store) ListRerunsWaiting(ctx context.Context, flowID string, after *store.FlowRun, limit int) ([]*store.FlowRun, error) {
 	q, args := ``, []any{}
+	if flowID != "" {
+		q, args = ` AND flow_id = ?`, append(args, flowID)
+	}
 	if after != nil {
-		q = ` AND (created_at > ? OR created_at = ? AND id > ?)`
+		q += ` AND (created_at > ? OR created_at = ? AND id > ?)`
 		args = append(args, ts(after.CreatedAt), ts(after.CreatedAt), after.ID)
 	}
 	rows, err := s.query(ctx, s.db, `SELECT `+flowRunCols+` FROM flow_runs

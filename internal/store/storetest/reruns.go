@@ -14,8 +14,15 @@ import (
 // c1, with a succeeded and a failed item.
 func failedWaiting(t *testing.T, s store.Store, id string, created int) {
 	t.Helper()
+	failedWaitingOf(t, s, "f1", id, created)
+}
+
+// failedWaitingOf is failedWaiting of flow flowID.
+func failedWaitingOf(t *testing.T, s store.Store, flowID, id string, created int) {
+	t.Helper()
 	ctx := t.Context()
 	r := newFlowRun(id, created)
+	r.FlowID = flowID
 	r.RerunOf, r.Status, r.FinishedAt, r.RerunWhenActive, r.RerunConnection = "", "failed", at(created+1), "c1", "Robot"
 	noErr(t, s.CreateFlowRun(ctx, r), "CreateFlowRun")
 	for i, st := range []string{"succeeded", "failed"} {
@@ -39,7 +46,7 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	done := newFlowRun("done", 100)
 	done.Status = "failed"
 	noErr(t, s1.CreateFlowRun(ctx, done), "CreateFlowRun(waits for nothing)")
-	waiting, err := s2.ListRerunsWaiting(ctx, nil, 0)
+	waiting, err := s2.ListRerunsWaiting(ctx, "", nil, 0)
 	noErr(t, err, "ListRerunsWaiting")
 	if len(waiting) != runs || waiting[0].ID != "orig0" || waiting[0].RerunWhenActive != "c1" || waiting[0].RerunConnection != "Robot" {
 		t.Fatalf("waiting runs: %+v; want the %d runs, oldest first, waiting for c1", waiting, runs)
@@ -48,7 +55,7 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	var paged []string
 	var after *store.FlowRun
 	for {
-		page, err := s1.ListRerunsWaiting(ctx, after, 3)
+		page, err := s1.ListRerunsWaiting(ctx, "", after, 3)
 		noErr(t, err, "ListRerunsWaiting(page)")
 		for _, r := range page {
 			paged = append(paged, r.ID)
@@ -65,7 +72,7 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	// connection does.
 	_, err = s1.Purge(ctx, at(10000), at(10000), 100)
 	noErr(t, err, "Purge")
-	if again, err := s2.ListRerunsWaiting(ctx, nil, 0); err != nil || len(again) != runs {
+	if again, err := s2.ListRerunsWaiting(ctx, "", nil, 0); err != nil || len(again) != runs {
 		t.Fatalf("waiting runs after a purge: %d, %v; want the %d runs kept", len(again), err, runs)
 	}
 
@@ -119,7 +126,7 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	if len(audit) != runs {
 		t.Errorf("%d flow.rerun audit events; want %d, one per rerun", len(audit), runs)
 	}
-	if waiting, err := s2.ListRerunsWaiting(ctx, nil, 0); err != nil || len(waiting) != 0 {
+	if waiting, err := s2.ListRerunsWaiting(ctx, "", nil, 0); err != nil || len(waiting) != 0 {
 		t.Errorf("waiting runs after the reruns: %v, %v; want none", waiting, err)
 	}
 	// The reruns queued still hold the flow's later events; ended, they
@@ -166,4 +173,47 @@ func testClaimRerunExactlyOnce(t *testing.T, open func(t *testing.T) store.Store
 	}
 	noErr(t, s1.SetFlowEnabled(ctx, "f1", hourly, true, at(530), enabler), "SetFlowEnabled(true)")
 	wantErr(t, func() error { _, err := s2.ClaimRerun(ctx, newFlowRun("", 540), "off", nil, nil); return err }(), store.ErrConflict, "ClaimRerun(skipped)")
+}
+
+// testListRerunsWaitingOfAFlow: the runs waiting for their connection
+// are read for one flow (its disabling drops them) without the other
+// flows' runs, in pages; with no flow, every flow's.
+func testListRerunsWaitingOfAFlow(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	for i, id := range []string{"a0", "b0", "a1", "b1", "a2"} {
+		flowID := "f1"
+		if id[0] == 'b' {
+			flowID = "f2"
+		}
+		failedWaitingOf(t, s, flowID, id, 10*i)
+	}
+	ids := func(flowID string, limit int) []string {
+		var out []string
+		var after *store.FlowRun
+		for {
+			page, err := s.ListRerunsWaiting(ctx, flowID, after, limit)
+			noErr(t, err, "ListRerunsWaiting")
+			for _, r := range page {
+				out = append(out, r.FlowID+"/"+r.ID)
+			}
+			if len(page) < limit {
+				return out
+			}
+			after = page[len(page)-1]
+		}
+	}
+	for _, tt := range []struct {
+		flowID string
+		want   []string
+	}{
+		{"f1", []string{"f1/a0", "f1/a1", "f1/a2"}},
+		{"f2", []string{"f2/b0", "f2/b1"}},
+		{"", []string{"f1/a0", "f2/b0", "f1/a1", "f2/b1", "f1/a2"}},
+		{"f3", nil},
+	} {
+		if got := ids(tt.flowID, 2); !slices.Equal(got, tt.want) {
+			t.Errorf("runs of flow %q waiting, in pages of 2: %v; want %v", tt.flowID, got, tt.want)
+		}
+	}
 }

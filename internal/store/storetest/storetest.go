@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeletedNicknames", testDeletedNicknames},
 		{"CreateFlowRunFrom", testCreateFlowRunFrom},
 		{"ClaimRerunExactlyOnce", testClaimRerunExactlyOnce},
+		{"ListRerunsWaitingOfAFlow", testListRerunsWaitingOfAFlow},
 		{"Audit", testAudit},
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"Flow", testFlow},
