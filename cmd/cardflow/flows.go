@@ -334,14 +334,10 @@ func warningText(wa api.FlowWarning) string {
 // warningCount is " (N warnings)" for a flow whose document has warnings,
 // and nothing for one without.
 func warningCount(f *api.Flow) string {
-	switch n := len(f.Warnings); n {
-	case 0:
+	if len(f.Warnings) == 0 {
 		return ""
-	case 1:
-		return " (1 warning)"
-	default:
-		return fmt.Sprintf(" (%d warnings)", n)
 	}
+	return " (" + counttext.Format(len(f.Warnings), "warning") + ")"
 }
 
 // printRefusedWarnings prints the warnings of a flow document that err,

@@ -25,7 +25,7 @@ var architecture = []struct {
 	{"internal/app", []string{
 		"internal/web", "internal/web/console", "internal/access", "internal/sso",
 		"internal/flowrun", "internal/schedule", "internal/notify", "internal/events", "internal/retention",
-		"internal/connection", "internal/card", "internal/flow",
+		"internal/connection", "internal/card", "internal/counttext", "internal/flow",
 		"internal/okta", "internal/keyring", "internal/ratebudget", "internal/problem", "internal/outage", "internal/store",
 		"internal/store/sqlite", "internal/store/postgres",
 		"internal/oktaemu", // the demo's org
@@ -52,7 +52,7 @@ var architecture = []struct {
 	// parser.
 	{"internal/connection", []string{"internal/okta", "internal/keyring", "internal/problem", "internal/spelling", "internal/store", "internal/timetext"}},
 	{"internal/card", []string{"internal/okta", "internal/counttext", "internal/inputtext", "internal/problem", "internal/outage", "internal/spelling", "internal/store"}},
-	{"internal/flow", []string{"internal/inputtext", "internal/problem", "internal/spelling"}},
+	{"internal/flow", []string{"internal/counttext", "internal/inputtext", "internal/problem", "internal/spelling"}},
 
 	// Base. inputtext is the one rule for inputs given as text; api the
 	// HTTP API's request and response types, shared by web and the CLI;

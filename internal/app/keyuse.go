@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -64,12 +65,8 @@ func RemoveKey(ctx context.Context, cfg Config, id string) (*KeysReport, error) 
 	}
 	for _, k := range rep.Keys {
 		if k.ID == id && !k.Primary && k.Values > 0 {
-			values := fmt.Sprintf("%d stored values", k.Values)
-			if k.Values == 1 {
-				values = "1 stored value"
-			}
 			return nil, fmt.Errorf("key %s still seals %s (a server may have sealed a refreshed token with it in the seconds before it saw the rotation): "+
-				"run `cardflow keys reseal` (it re-seals them with the database's current key), then remove the key", id, values)
+				"run `cardflow keys reseal` (it re-seals them with the database's current key), then remove the key", id, counttext.Format(k.Values, "stored value"))
 		}
 	}
 	w, err := kr.Without(id)

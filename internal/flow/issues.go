@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/spelling"
 )
@@ -151,11 +152,7 @@ func (is *issues) problem() *problem.Error {
 		return inactiveProblem(list)
 	}
 	var b strings.Builder
-	if len(list) == 1 {
-		b.WriteString("the flow document has 1 problem:")
-	} else {
-		fmt.Fprintf(&b, "the flow document has %d problems:", len(list))
-	}
+	fmt.Fprintf(&b, "the flow document has %s:", counttext.Format(len(list), "problem"))
 	for _, i := range list {
 		b.WriteString("\n  ")
 		b.WriteString(i.String())

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/cardflow/cardflow/internal/counttext"
 )
 
 // The YAML parser reports a key indented unlike its neighbours at the line
@@ -108,7 +110,7 @@ func indentHint(src []byte, n int, mappingValue bool) (pos Pos, hint string, ok 
 	}
 	return Pos{Line: bad.n, Column: bad.col},
 		fmt.Sprintf("%s is indented %s, where %s on line %d is indented %d: indent the keys of one mapping by the same number of spaces",
-			quoteKey(bad.key()), spaces(bad.col-1), quoteKey(above.key()), above.n, above.col-1), true
+			quoteKey(bad.key()), counttext.Format(bad.col-1, "space"), quoteKey(above.key()), above.n, above.col-1), true
 }
 
 // colonHint explains "mapping value is not allowed" of a value holding
@@ -130,13 +132,6 @@ func colonHint(src []byte, n int) (string, bool) {
 }
 
 func quoteKey(k string) string { return `"` + k + `"` }
-
-func spaces(n int) string {
-	if n == 1 {
-		return "1 space"
-	}
-	return fmt.Sprintf("%d spaces", n)
-}
 
 // indicatorHint explains a syntax error on line n whose value starts with
 // a character YAML reserves (cron: */5 * * * *, where * starts an alias;

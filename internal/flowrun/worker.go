@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -545,16 +546,12 @@ func (s *Service) notifyRecovered(ctx context.Context, run *store.FlowRun, log *
 	if st.Runs == 0 {
 		return nil
 	}
-	failed := "1 failed run"
-	if st.Runs != 1 {
-		failed = fmt.Sprintf("%d failed runs", st.Runs)
-	}
 	// One message per streak: runs that succeed together (the events that
 	// waited for a reauthorization, started at once) each find the same
 	// streak before the others' ends are stored, and their messages,
 	// with the streak's id, are kept once.
 	return s.messageID(ctx, run, notify.TypeFlowRunRecovered, recoveredID(run.FlowID, st), fmt.Sprintf("flow %s: run %s succeeded after %s since %s",
-		run.FlowName, run.ID, failed, timetext.Format(st.First)), log)
+		run.FlowName, run.ID, counttext.Format(st.Runs, "failed run"), timetext.Format(st.First)), log)
 }
 
 // recoveredID is the id of the flow_run.recovered message that ends the
@@ -658,10 +655,8 @@ func changedNote(res *flow.RunResult) string {
 		return ""
 	case n == 0:
 		return "; the run changed no device"
-	case n == 1:
-		return "; the run changed 1 device"
 	}
-	return fmt.Sprintf("; the run changed %d devices", n)
+	return "; the run changed " + counttext.Format(n, "device")
 }
 
 // publicMessage is an error's public text (problem.Public).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
@@ -77,10 +78,7 @@ func lifetimeChoices(sent string) []tokenLifetime {
 	}
 	label := sent
 	if d, err := time.ParseDuration(sent); err == nil && d > 0 && d%(24*time.Hour) == 0 {
-		label = fmt.Sprintf("%d days", d/(24*time.Hour))
-		if d == 24*time.Hour {
-			label = "1 day"
-		}
+		label = counttext.Format(int(d/(24*time.Hour)), "day")
 	}
 	return append(slices.Clip(tokenLifetimes), tokenLifetime{sent, label})
 }
