@@ -319,10 +319,12 @@ func (r *Reconciler) Check(ctx context.Context, connectionID string) (*store.Eve
 	return r.check(ctx, connectionID, nil)
 }
 
-// CheckAttempt is Check for the intake's rounds: a new hook registered in
-// place of one gone from the org is an Attempt for key, so that one that
-// fails backs off as the round's own Attempt would (which, due no more,
-// does not try it a second time in the same round).
+// CheckAttempt is Check for the intake's rounds: what it sets up anew at
+// Okta (a new hook in place of one gone from the org, the channel of one
+// changed at Okta, the hook pointed at this server's public URL) is an
+// Attempt for key, so that one Okta will not take backs off as the
+// round's own Attempt would (which, due no more, does not try it a second
+// time in the same round).
 func (r *Reconciler) CheckAttempt(ctx context.Context, connectionID, key string) (*store.EventSource, error) {
 	return r.check(ctx, connectionID, &key)
 }
@@ -331,6 +333,12 @@ func (r *Reconciler) check(ctx context.Context, connectionID string, attemptKey 
 	src, err := r.Store.GetEventSource(ctx, connectionID)
 	if err != nil || (src.HookStatus != store.HookActive && src.HookStatus != store.HookDeactivated) || src.HookID == "" {
 		return src, err
+	}
+	// The key a failure below backs off for: the round's, or else (Check)
+	// that of the hook's last failure.
+	key := src.HookRetryKey
+	if attemptKey != nil {
+		key = *attemptKey
 	}
 	prev := src.HookStatus
 	cl, err := r.Orgs.Client(ctx, connectionID)
@@ -349,10 +357,6 @@ func (r *Reconciler) check(ctx context.Context, connectionID string, attemptKey 
 	case okta.IsNotFound(err):
 		// Registered anew in the same look: a hook deleted at Okta that
 		// cardflow replaces at once is no failure to alarm anyone with.
-		key := src.HookRetryKey
-		if attemptKey != nil {
-			key = *attemptKey
-		}
 		gone := "the event hook " + src.HookID + " is gone from the org (deleted in the Admin Console or by another tool)"
 		return r.reconcile(ctx, connectionID, src.HookTypes, false, &key, false, gone)
 	case isScopeError(err):
@@ -374,7 +378,6 @@ func (r *Reconciler) check(ctx context.Context, connectionID string, attemptKey 
 		// Someone changed its channel at Okta (its secret, say, in the
 		// Admin Console): Okta's answers never show the secret, so set it.
 		// A failure backs off as the rounds' attempts do.
-		key := src.HookRetryKey
 		return r.reconcile(ctx, connectionID, src.HookTypes, true, &key, false, "")
 	case h.Channel.Config.URI != r.hookURI(src):
 		// The server's public URL changed (-public-url, or -listen
@@ -398,9 +401,9 @@ func (r *Reconciler) check(ctx context.Context, connectionID string, attemptKey 
 			case okta.Unsure(verr) || isScopeError(verr):
 				return src, verr // the next round asks again
 			}
-			return r.reconcile(ctx, connectionID, src.HookTypes, false, nil, true, "")
+			return r.reconcile(ctx, connectionID, src.HookTypes, false, attemptKey, true, "")
 		}
-		return r.Reconcile(ctx, connectionID, src.HookTypes)
+		return r.reconcile(ctx, connectionID, src.HookTypes, false, attemptKey, false, "")
 	case prev == store.HookDeactivated:
 		// Activated again at Okta.
 		src.HookStatus, src.HookReason, src.HookRemedy = store.HookActive, "", ""

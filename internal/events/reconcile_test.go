@@ -609,3 +609,50 @@ func TestHookDeletedAtOktaIsRegisteredAnew(t *testing.T) {
 	}
 	wantNotifications(t, in.st, notify.TypeHookReregistered)
 }
+
+// TestCheckAttemptBacksOff: what the round's check sets up anew at Okta
+// and Okta will not verify (the channel of a hook changed at Okta, a hook
+// pointed at this server's new public URL) backs off for the round's key,
+// so that the round's own Attempt, right after, does not try it again.
+func TestCheckAttemptBacksOff(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		change func(t *testing.T, in *intake, src *store.EventSource) string // the public URL after it
+	}{
+		{"channel changed at Okta", func(t *testing.T, in *intake, src *store.EventSource) string {
+			cl, _ := emuOrgs{in.srv}.Client(t.Context(), connID)
+			changed := okta.NewEventHook("cardflow "+connID, in.hook.URL+HookPathPrefix+src.HookPath, "a secret typed in the Admin Console", src.HookTypes)
+			if h, err := cl.ReplaceEventHook(t.Context(), src.HookID, changed); err != nil || h.VerificationStatus == "VERIFIED" {
+				t.Fatalf("changing the hook's secret at Okta: %v %+v; want it unverified", err, h)
+			}
+			return in.hook.URL
+		}},
+		{"server's public URL changed", func(t *testing.T, in *intake, src *store.EventSource) string {
+			return in.hook.URL + "/moved"
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := newIntake(t, oktaemu.Config{Devices: 1})
+			ctx := t.Context()
+			rec := &Reconciler{Store: in.st, Orgs: emuOrgs{in.srv}, Keyring: in.kr, PublicURL: in.hook.URL, Now: in.srv.Now}
+			src, err := rec.Reconcile(ctx, connID, []string{"device.enrollment.create"})
+			if err != nil || src.HookStatus != store.HookActive {
+				t.Fatalf("reconcile: %v %+v", err, src)
+			}
+			rec.PublicURL = tt.change(t, in, src)
+			in.srv.Inject(t, emutest.FaultSpec{Method: "POST", Path: "/api/v1/eventHooks/{eventHookId}/lifecycle/verify", Status: 400, Count: 100})
+			src, err = rec.CheckAttempt(ctx, connID, "k1")
+			if err == nil || src.HookStatus != store.HookError {
+				t.Fatalf("check: %v, status %q; want Okta's refusal to verify, in error", err, src.HookStatus)
+			}
+			stored, err := in.st.GetEventSource(ctx, connID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if Due(stored, "k1", in.srv.Now()) || stored.HookFailures != 1 || stored.HookRetryKey != "k1" {
+				t.Errorf("after the check's failed verification: due again for the round's key %t, %d failures for key %q; want not due, 1 failure for k1",
+					Due(stored, "k1", in.srv.Now()), stored.HookFailures, stored.HookRetryKey)
+			}
+		})
+	}
+}
