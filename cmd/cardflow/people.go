@@ -131,7 +131,11 @@ func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
 		return revokeTokenItself(ctx, e, c, id, yes)
 	}
 	if !yes {
-		if err := confirmRevoke(e, c, id, named); err != nil {
+		tok, err := findToken(ctx, c, id)
+		if err != nil {
+			return err
+		}
+		if err := confirmRevoke(e, c, id, fmt.Sprintf("the token %s (%s, %s, expires %s)", tok.ID, tokenActorText(tok), tok.Role, when(tok.ExpiresAt))); err != nil {
 			return err
 		}
 	}
@@ -139,6 +143,57 @@ func cmdTokensRevoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return sayRevoked(e, c, id, "the token "+id)
+}
+
+// findToken is the token with id among those c may revoke (everyone's for
+// an admin, else c's own), so that the question is asked only about a
+// token that exists; one that is not there is refused as the server
+// refuses it, naming the token id is the name of, if any.
+func findToken(ctx context.Context, c *client, id string) (*api.Token, error) {
+	var toks []api.Token
+	for next := "/api/v1/tokens?all=true"; next != ""; {
+		var page api.TokenList
+		err := c.do(ctx, "GET", next, nil, &page)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusForbidden && next == "/api/v1/tokens?all=true" {
+			next = "/api/v1/tokens" // not an admin: one's own
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		toks = append(toks, page.Tokens...)
+		next = page.Next
+	}
+	var named []api.Token
+	for i, t := range toks {
+		if t.ID == id {
+			return &toks[i], nil
+		}
+		if t.Name == id {
+			named = append(named, t)
+		}
+	}
+	remedy := "list your tokens with cardflow tokens list (everyone's: --all)"
+	switch len(named) {
+	case 0:
+	case 1:
+		remedy = fmt.Sprintf("%q is the name of the token %s (%s, %s, expires %s): revoke it by its id, cardflow tokens revoke %s",
+			id, named[0].ID, tokenActorText(&named[0]), named[0].Role, when(named[0].ExpiresAt), named[0].ID)
+	default:
+		var ids []string
+		for _, t := range named {
+			ids = append(ids, t.ID)
+		}
+		remedy = fmt.Sprintf("%q is the name of %d tokens, %s: revoke each by its id (cardflow tokens revoke ID; cardflow tokens list tells them apart)", id, len(named), strings.Join(ids, ", "))
+	}
+	return nil, fmt.Errorf("no token you may revoke has the id %q: nothing was revoked\nRemedy: %s", id, remedy)
+}
+
+// tokenActorText names tok as the audit names a token: "token ci of
+// riley@example.com", "token ci of the bootstrap admin".
+func tokenActorText(tok *api.Token) string {
+	return actorText(&api.Actor{Type: "token", Login: ownerLogin(tok), TokenName: tok.Name})
 }
 
 // confirmRevoke asks before the token tokenID (what names it) is revoked.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/counttext"
+	"github.com/cardflow/cardflow/internal/spelling"
 )
 
 func cmdPeopleList(ctx context.Context, e *env, args []string) error {
@@ -17,30 +19,9 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Every page of both lists: the people holding access are few, and
-	// each answer holds a page of the bound logins too (its first unless
-	// asked for another).
-	all := api.PeopleList{People: []api.Person{}, Bound: []api.BoundSignIn{}, FlowsWithoutAccess: []api.FlowsActingAs{}}
-	boundNext := ""
-	for next, first := "/api/v1/people?limit=1000", true; next != ""; first = false {
-		var page api.PeopleList
-		if err := c.do(ctx, "GET", next, nil, &page); err != nil {
-			return err
-		}
-		all.People = append(all.People, page.People...)
-		if first {
-			all.Bound, boundNext = append(all.Bound, page.Bound...), page.BoundNext
-			all.FlowsWithoutAccess = page.FlowsWithoutAccess
-		}
-		next = page.Next
-	}
-	for boundNext != "" {
-		var page api.PeopleList
-		if err := c.do(ctx, "GET", boundNext, nil, &page); err != nil {
-			return err
-		}
-		all.Bound = append(all.Bound, page.Bound...)
-		boundNext = page.BoundNext
+	all, err := readPeople(ctx, c)
+	if err != nil {
+		return err
 	}
 	if o.json {
 		return printJSON(e.stdout, all)
@@ -57,6 +38,35 @@ func cmdPeopleList(ctx context.Context, e *env, args []string) error {
 		printFlowsWithoutAccess(e.stdout, all.FlowsWithoutAccess)
 	}
 	return nil
+}
+
+// readPeople reads every page of both lists of GET /api/v1/people: the
+// people holding access are few, and each answer holds a page of the
+// bound logins too (its first unless asked for another).
+func readPeople(ctx context.Context, c *client) (*api.PeopleList, error) {
+	all := &api.PeopleList{People: []api.Person{}, Bound: []api.BoundSignIn{}, FlowsWithoutAccess: []api.FlowsActingAs{}}
+	boundNext := ""
+	for next, first := "/api/v1/people?limit=1000", true; next != ""; first = false {
+		var page api.PeopleList
+		if err := c.do(ctx, "GET", next, nil, &page); err != nil {
+			return nil, err
+		}
+		all.People = append(all.People, page.People...)
+		if first {
+			all.Bound, boundNext = append(all.Bound, page.Bound...), page.BoundNext
+			all.FlowsWithoutAccess = page.FlowsWithoutAccess
+		}
+		next = page.Next
+	}
+	for boundNext != "" {
+		var page api.PeopleList
+		if err := c.do(ctx, "GET", boundNext, nil, &page); err != nil {
+			return nil, err
+		}
+		all.Bound = append(all.Bound, page.Bound...)
+		boundNext = page.BoundNext
+	}
+	return all, nil
 }
 
 // printFlowsWithoutAccess is the table of the logins without access whose
@@ -132,10 +142,7 @@ func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !yes {
-		if err := confirm(e, fmt.Sprintf("Revoke the access of %s?", login), []string{
-			"It ends their console sessions and revokes their personal API tokens on every server, and cancels the flow runs they started; this cannot be undone.",
-			"Signing in again gives them the role their groups give them then; the flows they enabled go on running as them.",
-		}, "revoke it", fmt.Sprintf("the access of %s was not revoked", login)); err != nil {
+		if err := confirmRevokePerson(ctx, e, c, login); err != nil {
 			return err
 		}
 	}
@@ -144,6 +151,64 @@ func cmdPeopleRevoke(ctx context.Context, e *env, args []string) error {
 		path += "?self=true"
 	}
 	return exchange(ctx, c, o, e.stdout, "POST", path, nil, printRevoked)
+}
+
+// confirmRevokePerson asks before the access of login is revoked, naming
+// the person as people list does and what they hold. A login that holds
+// nothing people list shows (no console session, personal API token or
+// binding) is refused without a question, with the nearest login listed:
+// the question would be about nobody.
+func confirmRevokePerson(ctx context.Context, e *env, c *client, login string) error {
+	all, err := readPeople(ctx, c)
+	if err != nil {
+		return err
+	}
+	lines := []string{
+		"It ends their console sessions and revokes their personal API tokens on every server, and cancels the flow runs they started; this cannot be undone.",
+		"Signing in again gives them the role their groups give them then; the flows they enabled go on running as them.",
+	}
+	named, held := "", ""
+	if i := slices.IndexFunc(all.People, func(p api.Person) bool { return strings.EqualFold(p.Login, login) }); i >= 0 {
+		p := all.People[i]
+		named = p.Login
+		held = fmt.Sprintf("They hold %s and %s (%s).", counttext.Format(p.Sessions.Count, "console session"), counttext.Format(p.Tokens.Count, "personal API token"), p.Role)
+	} else if i := slices.IndexFunc(all.Bound, func(b api.BoundSignIn) bool { return strings.EqualFold(b.Login, login) }); i >= 0 {
+		b := all.Bound[i]
+		named = b.Login
+		at := b.Issuer
+		if at == "" {
+			at = "the identity provider"
+		}
+		held = fmt.Sprintf("They hold nothing but their binding to an account at %s, which it forgets: the next sign-in as %s binds it anew.", at, b.Login)
+	}
+	if named == "" {
+		return notHolding(all, login)
+	}
+	return confirm(e, fmt.Sprintf("Revoke the access of %s?", named), append([]string{held}, lines...), "revoke it",
+		fmt.Sprintf("the access of %s was not revoked", named))
+}
+
+// notHolding is the refusal, before any question, of revoking login,
+// which holds nothing people list shows: as the server words its own, with
+// the nearest login listed. A login that holds nothing but flow runs it
+// started, which people list does not show, is revoked with --yes.
+func notHolding(all *api.PeopleList, login string) error {
+	var known []string
+	for _, p := range all.People {
+		known = append(known, p.Login)
+	}
+	for _, b := range all.Bound {
+		known = append(known, b.Login)
+	}
+	for _, f := range all.FlowsWithoutAccess {
+		known = append(known, f.Login)
+	}
+	remedy := "cardflow people list lists who has access; logins compare ignoring case"
+	if near := spelling.Closest(login, known); len(near) > 0 {
+		remedy = fmt.Sprintf("did you mean %s? (cardflow people revoke %s); cardflow people list lists who has access", near[0], shellArg(near[0]))
+	}
+	remedy += "; --yes revokes without this check, and cancels the flow runs they started that have not ended, which people list does not show"
+	return fmt.Errorf("nobody signed in as %q has a console session, a personal API token or a sign-in binding: nothing was revoked\nRemedy: %s", login, remedy)
 }
 
 // printRevoked says what a revoke ended, how many flow runs of the
