@@ -85,6 +85,10 @@ type env struct {
 	// --help, "cardflow help COMMAND"): the usage is then the output, on
 	// stdout, even with jsonErrors.
 	helpAsked bool
+	// now is the clock of the keys commands (app.Config.Now: how long
+	// ago keys rotate ran, which keys remove waits for); nil means
+	// time.Now.
+	now func() time.Time
 }
 
 // selfCommand is how printed examples should invoke cardflow: "go run

@@ -320,6 +320,7 @@ func keysFlags(e *env, name, usage string) (*flag.FlagSet, *app.Config) {
 		Key:    keyring.Secret(strings.TrimSpace(e.getenv("CARDFLOW_KEY"))),
 		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Stdout: e.stdout,
+		Now:    e.now,
 	}
 	fs.StringVar(&cfg.DataDir, "data-dir", "cardflow-data", "the server's data directory")
 	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL URL (postgres://...); default SQLite in the data directory")
