@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/card"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
 	"github.com/cardflow/cardflow/internal/problem"
@@ -46,10 +47,11 @@ type FlowRunner interface {
 	Start(ctx context.Context, idOrName string, inputs map[string]any, by flowrun.Starter) (*store.FlowRun, error)
 	// Progress is the live progress of a run executing in this process.
 	Progress(runID string) map[string]flow.Progress
-	// Enable validates a flow again and turns its trigger on; Disable
-	// turns it off.
+	// Enable validates a flow again and turns its trigger on;
+	// DisableFlow turns it off, dropping its failed event runs that
+	// waited to run again by themselves.
 	Enable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
-	Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error)
+	DisableFlow(ctx context.Context, idOrName string, actor store.Actor) (*flowrun.Disabled, error)
 	// Delete removes a stored flow; its runs stay.
 	Delete(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, error)
 	// Cancel asks a queued or running flow run to stop.
@@ -421,11 +423,21 @@ func cancelBrief(run *store.FlowRun, brief func(store.Actor) string) string {
 func (c *Console) toggleFlow(on bool) func(http.ResponseWriter, *http.Request, *reqState) {
 	return func(w http.ResponseWriter, r *http.Request, s *reqState) {
 		ctx := r.Context()
-		set := c.FlowRunner.Disable
-		if on {
-			set = c.FlowRunner.Enable
+		var dropped []*store.FlowRun
+		set := func(ctx context.Context, id string, actor store.Actor) error {
+			d, err := c.FlowRunner.DisableFlow(ctx, id, actor)
+			if err == nil {
+				dropped = d.DroppedReruns
+			}
+			return err
 		}
-		if _, _, err := set(ctx, r.PathValue("id"), s.actor()); err != nil {
+		if on {
+			set = func(ctx context.Context, id string, actor store.Actor) error {
+				_, _, err := c.FlowRunner.Enable(ctx, id, actor)
+				return err
+			}
+		}
+		if err := set(ctx, r.PathValue("id"), s.actor()); err != nil {
 			d, lerr := c.flowPage(ctx, r.PathValue("id"), nil)
 			if lerr != nil {
 				c.fail(w, r, s, lerr)
@@ -441,8 +453,24 @@ func (c *Console) toggleFlow(on bool) func(http.ResponseWriter, *http.Request, *
 			c.render(w, r, s, status, "flow", d.Flow.Name, d)
 			return
 		}
+		if len(dropped) > 0 {
+			c.addFlash(ctx, s.session, droppedRerunsFlash(dropped))
+		}
 		http.Redirect(w, r, "/flows/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
 	}
+}
+
+// droppedRerunsFlash says which failed event runs, waiting for their
+// connection to run again by themselves, disabling a flow dropped, and how
+// to run them anyway, in the words of cardflow flows disable.
+func droppedRerunsFlash(runs []*store.FlowRun) flash {
+	ids := make([]string, len(runs))
+	for i, run := range runs {
+		ids[i] = run.ID
+	}
+	return flash{Kind: "warning",
+		Message: fmt.Sprintf("Disabled the flow. Dropped %s that waited for their connection to run again by themselves (%s): enabling the flow again does not bring them back. "+
+			"To run the failed items of one anyway, open it under Runs below and press Rerun failed items.", counttext.Format(len(runs), "failed event run"), strings.Join(ids, ", "))}
 }
 
 // flowInput is one input of a flow's run form.
