@@ -23,6 +23,7 @@ import (
 	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
+	"github.com/cardflow/cardflow/internal/intake"
 	"github.com/cardflow/cardflow/internal/keyring"
 	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/okta"
@@ -43,7 +44,7 @@ type App struct {
 	log      *slog.Logger
 	listener net.Listener
 	url      string
-	events   *eventIntake
+	events   *intake.Intake
 	// hooks serves the event hook endpoint (on Web).
 	hooks *events.HookHandler
 	// expiryOutage logs the failures of checkExpiries.
@@ -248,7 +249,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Notifier:      notifyAndWake{a.Outbox, a.Notifier},
 		RepeatFailure: cfg.NotifyRepeat,
 		EventFiring: func(ctx context.Context, doc *flow.Document, t flowrun.PlanTrigger) (*flow.Firing, error) {
-			return eventFiring(ctx, a.Store, doc, t, cfg.now())
+			return intake.EventFiring(ctx, a.Store, doc, t, cfg.now())
 		},
 		OnChange: func() { a.Scheduler.Wake(); a.events.Wake() },
 		// The events held for an automatic rerun's flow run after it.
@@ -259,10 +260,19 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Connections.NeedsReauthorizationNotice = needsReauthNotice(a.Outbox)
 	a.Connections.ServiceStatusNotice = serviceStatusNotice(a.Outbox)
 	a.Connections.OnNotified = a.Notifier.Wake
-	a.events = newEventIntake(&cfg, a, publicURL, log, outageLog("events"))
+	orgs := eventOrgs{m: a.Connections, template: a.Executor.Okta}
+	orgs.template.Budget = a.Executor.Budget
+	if orgs.template.Budget == nil {
+		orgs.template.Budget = okta.NewBudget()
+	}
+	a.events = intake.New(intake.Config{Store: a.Store, Conns: a.Connections, Orgs: orgs, Keyring: a.Keyring,
+		Runs: a.Flows, Started: func(*store.FlowRun) { a.Flows.Wake() }, Rerun: a.Flows.RerunWaiting,
+		Outbox: a.Outbox, Notified: a.Notifier.Wake, PublicURL: publicURL, DefaultDelivery: defaultDeliveryFor(publicURL),
+		Interval: cfg.EventPollInterval, AlertAfter: cfg.EventPollAlertAfter, Owner: cfg.Owner, Now: cfg.Now,
+		Logger: log, Outage: outageLog("events"), Unfit: a.Keyring.SealErr})
 	a.expiryOutage = outageLog("expiry_check")
 	a.keyOutage = outageLog("keyring")
-	a.Connections.BeforeDelete = a.events.forget
+	a.Connections.BeforeDelete = a.events.Forget
 	a.Connections.OnActive = a.events.WakeConnection
 	a.Connections.OnTestPassed = a.events.LookAt
 	a.Connections.FlowsUsing = a.flowsUsingConnection

@@ -24,7 +24,7 @@ var architecture = []struct {
 	// backends included.
 	{"internal/app", []string{
 		"internal/web", "internal/web/console", "internal/access", "internal/sso",
-		"internal/flowrun", "internal/schedule", "internal/notify", "internal/events", "internal/retention",
+		"internal/flowrun", "internal/schedule", "internal/notify", "internal/events", "internal/intake", "internal/retention",
 		"internal/connection", "internal/card", "internal/counttext", "internal/flow",
 		"internal/okta", "internal/keyring", "internal/ratebudget", "internal/problem", "internal/outage", "internal/store",
 		"internal/store/sqlite", "internal/store/postgres",
@@ -32,8 +32,8 @@ var architecture = []struct {
 	}},
 
 	// Edge: HTTP API, OAuth callback, console.
-	{"internal/web", []string{"internal/api", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/counttext", "internal/flow", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
-	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/connection", "internal/card", "internal/counttext", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
+	{"internal/web", []string{"internal/api", "internal/access", "internal/sso", "internal/flowrun", "internal/intake", "internal/connection", "internal/card", "internal/counttext", "internal/flow", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
+	{"internal/web/console", []string{"internal/web", "internal/access", "internal/sso", "internal/flowrun", "internal/intake", "internal/connection", "internal/card", "internal/counttext", "internal/flow", "internal/inputtext", "internal/keyring", "internal/problem", "internal/store", "internal/timetext"}},
 
 	// People: roles, principals, personal tokens; single sign-on.
 	{"internal/access", []string{"internal/problem", "internal/spelling", "internal/store", "internal/timetext"}},
@@ -43,6 +43,9 @@ var architecture = []struct {
 	// retention.
 	{"internal/flowrun", []string{"internal/notify", "internal/card", "internal/counttext", "internal/flow", "internal/problem", "internal/outage", "internal/spelling", "internal/store", "internal/timetext"}},
 	{"internal/events", []string{"internal/okta", "internal/flow", "internal/notify", "internal/problem", "internal/store", "internal/timetext"}},
+	// intake runs events' parts (hooks, polls, dispatch) for the enabled
+	// flows of every connection: it reads flows and connections.
+	{"internal/intake", []string{"internal/events", "internal/flowrun", "internal/notify", "internal/connection", "internal/card", "internal/flow", "internal/outage", "internal/problem", "internal/store"}},
 	{"internal/schedule", []string{"internal/flowrun", "internal/flow", "internal/outage", "internal/store"}},
 	{"internal/notify", []string{"internal/outage", "internal/spelling", "internal/store"}},
 	{"internal/retention", []string{"internal/outage", "internal/store"}},

@@ -107,7 +107,7 @@ func TestEventRunRerunWhenConnectionActive(t *testing.T) {
 	if err := hold.Await(t.Context(), 1); err != nil {
 		t.Fatalf("the rerun's suspension never reached the org: %v", err)
 	}
-	h.app.events.dispatchAll(t.Context(), true)
+	h.app.events.DispatchRound(t.Context())
 	if runs := h.runsOf(flowID); len(runs) != 2 {
 		t.Errorf("%d runs while the rerun runs; want 2, the second removal waiting for the rerun", len(runs))
 	}

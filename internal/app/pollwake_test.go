@@ -162,11 +162,7 @@ func TestReauthorizationWhilePollWaitsAtOkta(t *testing.T) {
 	waitFor(t, "the woken poll to wait for the one at Okta", func() bool {
 		return len(h.logLines("events: a woken System Log poll waits for the connection's work at Okta of an earlier round")) > 0
 	})
-	pollNow := func() bool {
-		h.app.events.mu.Lock()
-		defer h.app.events.mu.Unlock()
-		return h.app.events.pollNow[conn.ID]
-	}
+	pollNow := func() bool { return h.app.events.PollPending(conn.ID) }
 	if !pollNow() {
 		t.Fatal("the woken poll is not pending")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/connection"
+	"github.com/cardflow/cardflow/internal/intake"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
@@ -113,7 +114,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			nicknames[v.ID] = v.Nickname
 		}
 	}
-	var holds map[string]EventHold
+	var holds map[string]intake.EventHold
 	if s.EventHolds != nil {
 		if holds, err = s.EventHolds.EventHolds(r.Context(), evs); err != nil {
 			s.writeError(w, r, err)
@@ -150,7 +151,7 @@ const EventNotDispatched = "not dispatched yet"
 
 // EventWaiting says that event e waits in the inbox, undispatched, as the
 // API's and the console's lists of events say it; "" once it is
-// dispatched. Why it waits is its EventHold (EventWaitReason).
+// dispatched. Why it waits is its intake.EventHold (EventWaitReason).
 func EventWaiting(e *store.Event) string {
 	if !e.DispatchedAt.IsZero() {
 		return ""
@@ -158,63 +159,15 @@ func EventWaiting(e *store.Event) string {
 	return EventNotDispatched
 }
 
-// The codes of why the dispatcher holds an event back (EventHold.Code; the
-// API's waitingCode).
-const (
-	// EventWaitNextRound: nothing holds it but the next dispatch round.
-	EventWaitNextRound = "next_round"
-	// EventWaitConnection: a flow it starts has a trigger whose
-	// connection cannot run cards now (it needs reauthorization, say);
-	// its runs of other flows are started.
-	EventWaitConnection = "connection_inactive"
-	// EventWaitOrgClock: a flow of its type was enabled, and the org's
-	// time of that enabling, which tells the events before it from those
-	// after, is not known yet.
-	EventWaitOrgClock = "org_clock_unknown"
-	// EventWaitBehind: an earlier event of its connection waits for the
-	// org's clock (EventWaitOrgClock), and the later events wait behind
-	// it, in order.
-	EventWaitBehind = "behind_earlier_event"
-	// EventWaitRerun: the run of an earlier event of a flow it starts,
-	// which its connection stopped, runs again first (by itself, once the
-	// connection is active again): the flow's events run in order.
-	EventWaitRerun = "rerun_first"
-)
-
-// EventHold is why the dispatcher holds an undispatched event back, as
-// its next round would decide.
-type EventHold struct {
-	Code string // an EventWait* code
-	// Flows names the flows it is about: those whose runs wait for the
-	// connection (EventWaitConnection), or whose enabling the org's clock
-	// has not told (EventWaitOrgClock, EventWaitBehind).
-	Flows []string
-	// Connection is the nickname of the flows' trigger's connection, with
-	// its Status and Remedy: the one that cannot run cards
-	// (EventWaitConnection), or the one through which the org is asked
-	// its time; of EventWaitRerun, the one the earlier run waits for
-	// (Status and Remedy while it waits).
-	Connection, Status, Remedy string
-	// Behind is the event type of the earlier event that holds this one
-	// back (EventWaitBehind).
-	Behind string
-	// Started says that the event's runs of other flows have started
-	// (EventWaitConnection, EventWaitRerun).
-	Started bool
-	// Run is the run of an earlier event that runs again first
-	// (EventWaitRerun).
-	Run string
-}
-
 // EventHolds says why the dispatcher holds each undispatched event of evs
 // back, by uuid (the events dispatched have none).
 type EventHolds interface {
-	EventHolds(ctx context.Context, evs []*store.Event) (map[string]EventHold, error)
+	EventHolds(ctx context.Context, evs []*store.Event) (map[string]intake.EventHold, error)
 }
 
 // EventWaitReason is why an event waits, for an administrator, with what
 // to do: the API's waitingReason and the console's Events page.
-func EventWaitReason(h EventHold) string {
+func EventWaitReason(h intake.EventHold) string {
 	flows, runs, they := "flow "+strings.Join(h.Flows, ", "), "the run of %s waits", "it starts"
 	if len(h.Flows) > 1 {
 		flows, runs, they = "flows "+strings.Join(h.Flows, ", "), "the runs of %s wait", "they start"
@@ -239,14 +192,14 @@ func EventWaitReason(h EventHold) string {
 		ask = "it is asked through the connection " + h.Connection + ", which " + state + ": " + remedy
 	}
 	switch h.Code {
-	case EventWaitConnection:
+	case intake.EventWaitConnection:
 		others := ""
 		if h.Started {
 			others = " (its runs of other flows have started)"
 		}
 		return fmt.Sprintf(runs+" for the connection %s, which %s%s: %s; %s once it is active again",
 			flows, h.Connection, state, others, remedy, they)
-	case EventWaitRerun:
+	case intake.EventWaitRerun:
 		others := ""
 		if h.Started {
 			others = " (its runs of other flows have started)"
@@ -260,10 +213,10 @@ func EventWaitReason(h EventHold) string {
 		}
 		return fmt.Sprintf(runs+" for flow run %s of an earlier event, which its connection stopped, to run again first%s, so that the flow's events run in order: %s; %s once that run has ended",
 			flows, h.Run, others, again, they)
-	case EventWaitOrgClock:
+	case intake.EventWaitOrgClock:
 		return fmt.Sprintf("%s was enabled, and cardflow has not yet asked the org its time, which tells the events published before the enabling (they start no run) from those after: %s",
 			flows, ask)
-	case EventWaitBehind:
+	case intake.EventWaitBehind:
 		return fmt.Sprintf("an earlier %s event waits for the org's time of the enabling of %s, and the later events wait behind it, in order: %s",
 			h.Behind, flows, ask)
 	}

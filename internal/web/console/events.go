@@ -13,6 +13,7 @@ import (
 	"github.com/cardflow/cardflow/internal/card"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/flow"
+	"github.com/cardflow/cardflow/internal/intake"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/web"
@@ -184,7 +185,7 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 			return
 		}
 	}
-	var holds map[string]web.EventHold
+	var holds map[string]intake.EventHold
 	if c.EventHolds != nil {
 		if holds, err = c.EventHolds.EventHolds(ctx, evs); err != nil {
 			c.fail(w, r, s, err)
@@ -194,7 +195,7 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request, s *reqState
 	names := c.eventCardNames()
 	for _, e := range evs {
 		row := eventRow{Event: e, Name: names[e.EventType], Connection: nick[e.ConnectionID], Dispatched: !e.DispatchedAt.IsZero(), Waiting: web.EventWaiting(e)}
-		if h, ok := holds[e.UUID]; ok && !row.Dispatched && h.Code != web.EventWaitNextRound {
+		if h, ok := holds[e.UUID]; ok && !row.Dispatched && h.Code != intake.EventWaitNextRound {
 			row.WaitReason = web.EventWaitReason(h)
 		}
 		if row.Name == "" {

@@ -1,7 +1,6 @@
-package app
+package intake
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,19 +19,18 @@ import (
 	"github.com/cardflow/cardflow/internal/events"
 	"github.com/cardflow/cardflow/internal/flow"
 	"github.com/cardflow/cardflow/internal/flowrun"
-	"github.com/cardflow/cardflow/internal/okta"
+	"github.com/cardflow/cardflow/internal/notify"
 	"github.com/cardflow/cardflow/internal/outage"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
-	"github.com/cardflow/cardflow/internal/web"
 )
 
-// eventIntake runs the event intake of one server: every interval (and
+// Intake runs the event intake of one server: every interval (and
 // when woken) it reads the enabled event-triggered flows, keeps each
 // connection's event hook in line with them and polls the System Logs of
 // connections with poll delivery (atOkta), and, in a loop of its own,
 // dispatches stored events (dispatchAll).
-type eventIntake struct {
+type Intake struct {
 	store           store.Store
 	conns           *connection.Manager
 	poller          *events.Poller
@@ -90,7 +88,7 @@ type eventIntake struct {
 // the flows, without a call to Okta when nothing changed, and polls the
 // System Log of a connection a poll or hook+poll flow was just enabled on,
 // so that its poll status shows at once). It never blocks.
-func (in *eventIntake) Wake() {
+func (in *Intake) Wake() {
 	in.WakeDispatch()
 	select {
 	case in.wakeOkta <- struct{}{}:
@@ -106,7 +104,7 @@ func (in *eventIntake) Wake() {
 // at the next interval. The other servers learn of it from the store
 // within connCheckEvery, which is what reaches the one holding the poll
 // lease when that is not this one. It never blocks.
-func (in *eventIntake) WakeConnection(string) {
+func (in *Intake) WakeConnection(string) {
 	select {
 	case in.checkConns <- struct{}{}:
 	default:
@@ -120,7 +118,7 @@ func (in *eventIntake) WakeConnection(string) {
 // hook or a poll failed for may have just been granted, and the person
 // who tested sees the hook and the poll as they are rather than up to an
 // interval later. Only this server looks; it never blocks.
-func (in *eventIntake) LookAt(id string) {
+func (in *Intake) LookAt(id string) {
 	in.mu.Lock()
 	in.pollNow[id] = true
 	in.mu.Unlock()
@@ -150,7 +148,7 @@ func authorizedKey(c *store.Connection) string {
 // (the first round at Okta polls every connection anyway). The dispatch
 // round runs at once too: the events that waited for the connection
 // (events.EventFlow.Waiting) start their runs.
-func (in *eventIntake) noticeActive(ctx context.Context) {
+func (in *Intake) noticeActive(ctx context.Context) {
 	const what = "events: reading the connections to learn of reauthorizations"
 	cs, err := in.store.ListConnections(ctx)
 	if err != nil {
@@ -186,7 +184,7 @@ func (in *eventIntake) noticeActive(ctx context.Context) {
 
 // watchConnections runs noticeActive every connCheckEvery and when woken
 // (WakeConnection) until ctx ends.
-func (in *eventIntake) watchConnections(ctx context.Context) {
+func (in *Intake) watchConnections(ctx context.Context) {
 	t := time.NewTicker(connCheckEvery)
 	defer t.Stop()
 	for {
@@ -203,7 +201,7 @@ func (in *eventIntake) watchConnections(ctx context.Context) {
 // WakeDispatch makes the intake's dispatch round look again now (a hook or
 // a poll stored new events: the flows, and so the hooks, are unchanged, and
 // the round at Okta need not read them again). It never blocks.
-func (in *eventIntake) WakeDispatch() {
+func (in *Intake) WakeDispatch() {
 	select {
 	case in.wake <- struct{}{}:
 	default:
@@ -296,164 +294,10 @@ func eventFlowOf(fl *store.Flow, doc *flow.Document, v *connection.View, eventTy
 	return ef
 }
 
-// EventHolds says why the dispatcher holds each undispatched event of evs
-// back, as the next dispatch round would decide (web.EventHolds): it
-// reads the enabled event flows as a round does (scan), recording
-// nothing.
-func (in *eventIntake) EventHolds(ctx context.Context, evs []*store.Event) (map[string]web.EventHold, error) {
-	var held []*store.Event
-	for _, e := range evs {
-		if e.DispatchedAt.IsZero() {
-			held = append(held, e)
-		}
-	}
-	if len(held) == 0 {
-		return nil, nil
-	}
-	vs, err := in.conns.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	conns := map[string]*connection.View{}
-	for _, v := range vs {
-		conns[v.ID] = v
-	}
-	orgFlows, err := in.heldFlows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := func(fs []events.EventFlow) []string {
-		var out []string
-		for _, f := range fs {
-			if !slices.Contains(out, f.Flow.Name) {
-				out = append(out, f.Flow.Name)
-			}
-		}
-		return out
-	}
-	// The first event of a connection's inbox that waits for the org's
-	// clock holds back the later ones (Dispatch stops there).
-	barriers := map[string]*store.Event{}
-	barrier := func(connID string, flows []events.EventFlow) (*store.Event, error) {
-		if b, ok := barriers[connID]; ok {
-			return b, nil
-		}
-		first, err := in.store.UndispatchedEvents(ctx, connID, nil, heldRead)
-		if err != nil {
-			return nil, err
-		}
-		barriers[connID] = nil
-		for _, e := range first {
-			if len(events.HoldOf(ctx, e, flows).Unclocked) > 0 {
-				barriers[connID] = e
-				break
-			}
-		}
-		return barriers[connID], nil
-	}
-	// withConn names in wh the connection of id, with its status and fix.
-	withConn := func(wh *web.EventHold, id string) {
-		if c := conns[id]; c != nil {
-			wh.Connection, wh.Status, wh.Remedy = c.Nickname, c.Status, c.Remedy
-		}
-	}
-	// The events of a flow wait for one rerun: it is read once.
-	reruns := map[string]*store.FlowRun{}
-	rerun := func(id string) *store.FlowRun {
-		r, ok := reruns[id]
-		if !ok {
-			r, _ = in.store.GetFlowRun(ctx, id) // unread: the hold says less
-			reruns[id] = r
-		}
-		return r
-	}
-	out := make(map[string]web.EventHold, len(held))
-	for _, e := range held {
-		v := conns[e.ConnectionID]
-		var flows []events.EventFlow
-		if v != nil {
-			flows = orgFlows[v.Org()]
-		}
-		h := events.HoldOf(ctx, e, flows)
-		var wh web.EventHold
-		switch {
-		case len(h.Unclocked) > 0:
-			wh = web.EventHold{Code: web.EventWaitOrgClock, Flows: names(h.Unclocked)}
-			withConn(&wh, h.Unclocked[0].ConnectionID)
-		case len(h.Waiting) > 0:
-			wh = web.EventHold{Code: web.EventWaitConnection, Flows: names(h.Waiting), Started: len(e.FlowRuns) > 0}
-			withConn(&wh, h.Waiting[0].ConnectionID)
-		case len(h.Rerun) > 0:
-			wh = web.EventHold{Code: web.EventWaitRerun, Flows: names(h.Rerun), Started: len(e.FlowRuns) > 0, Run: h.Rerun[0].RerunFirst}
-			if r := rerun(wh.Run); r != nil {
-				wh.Connection = r.RerunConnection
-				// Still waiting for it: what is wrong with it, and the fix.
-				if c := conns[r.RerunWhenActive]; c != nil && r.RerunBy == "" && r.RerunSkipped == "" {
-					wh.Status, wh.Remedy = c.Status, c.Remedy
-				}
-			}
-		default:
-			wh.Code = web.EventWaitNextRound
-			if v == nil {
-				break
-			}
-			b, err := barrier(v.ID, flows)
-			if err != nil {
-				return nil, err
-			}
-			if b != nil && (e.Published.After(b.Published) || e.Published.Equal(b.Published) && e.UUID > b.UUID) {
-				bh := events.HoldOf(ctx, b, flows)
-				wh = web.EventHold{Code: web.EventWaitBehind, Flows: names(bh.Unclocked), Behind: b.EventType}
-				withConn(&wh, bh.Unclocked[0].ConnectionID)
-			}
-		}
-		out[e.UUID] = wh
-	}
-	return out, nil
-}
-
-// heldRead is how many of a connection's undispatched events EventHolds
-// reads for the first that waits for the org's clock.
-const heldRead = 500
-
-// heldFlows reads the enabled event flows by org as scan does, recording
-// nothing: a flow whose enabling is not recorded yet (scan records it) is
-// one whose enabling the org's clock has not told.
-func (in *eventIntake) heldFlows(ctx context.Context) (map[string][]events.EventFlow, error) {
-	efs, pending, err := in.enabledEventFlows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]events.EventFlow{}
-	for _, ef := range efs {
-		fl, doc, ev, c := ef.flow, ef.doc, ef.trigger, ef.card
-		v, err := in.conns.Resolve(ctx, ev.Connector(), ev.Connection)
-		if err != nil {
-			continue // the round skips it too
-		}
-		var orgAt time.Time
-		b, err := in.store.GetSetting(ctx, flowrun.EnabledAtSetting(fl))
-		switch {
-		case err == nil:
-			at, perr := time.Parse(time.RFC3339Nano, string(b))
-			if perr != nil {
-				return nil, perr
-			}
-			if orgAt, err = in.orgEnabledAt(ctx, fl, at); err != nil {
-				return nil, err
-			}
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, err
-		}
-		out[v.Org()] = append(out[v.Org()], eventFlowOf(fl, doc, v, c.EventType, orgAt, pending[fl.ID]))
-	}
-	return out, nil
-}
-
 // scan reads the enabled event flows, by connection. partial says that
 // the connection of some flow could not be read (other than because it is
 // gone), so that the flow is missing.
-func (in *eventIntake) scan(ctx context.Context) (_ map[string]*connFlows, partial bool, _ error) {
+func (in *Intake) scan(ctx context.Context) (_ map[string]*connFlows, partial bool, _ error) {
 	efs, pending, err := in.enabledEventFlows(ctx)
 	if err != nil {
 		return nil, false, err
@@ -529,7 +373,7 @@ type enabledEventFlow struct {
 
 // enabledEventFlows reads the enabled flows whose trigger is an event
 // card's, and the flows with a rerun pending (store.PendingReruns).
-func (in *eventIntake) enabledEventFlows(ctx context.Context) ([]enabledEventFlow, map[string]string, error) {
+func (in *Intake) enabledEventFlows(ctx context.Context) ([]enabledEventFlow, map[string]string, error) {
 	fls, err := in.store.ListFlows(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -562,7 +406,7 @@ func (in *eventIntake) enabledEventFlows(ctx context.Context) ([]enabledEventFlo
 // is given its stored trigger and no document: its events still start
 // runs, which fail with the reasons and are notified as any failure,
 // rather than the flow going quiet while it looks enabled.
-func (in *eventIntake) eventTrigger(ctx context.Context, fl *store.Flow) (*flow.Document, *flow.EventTrigger) {
+func (in *Intake) eventTrigger(ctx context.Context, fl *store.Flow) (*flow.Document, *flow.EventTrigger) {
 	const unread = "events: an enabled event flow no longer validates; its events start runs that fail with the reasons until it is stored again"
 	doc, err := flow.Parser{Now: in.now}.Parse(fl.Source)
 	if err == nil {
@@ -582,7 +426,7 @@ func (in *eventIntake) eventTrigger(ctx context.Context, fl *store.Flow) (*flow.
 
 // enabledAt returns when a flow's trigger was enabled (flowrun.Enable
 // records it), recording now for a flow enabled without the record.
-func (in *eventIntake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time, error) {
+func (in *Intake) enabledAt(ctx context.Context, fl *store.Flow) (time.Time, error) {
 	key := flowrun.EnabledAtSetting(fl)
 	b, err := in.store.GetSetting(ctx, key)
 	if err == nil {
@@ -609,7 +453,7 @@ func orgEnabledAtSetting(fl *store.Flow) string {
 // orgEnabledAt returns when a flow's trigger was enabled at (by this
 // server's clock) by the clock of its org, or the zero time while no
 // server has asked the org its time since (clockEnablings).
-func (in *eventIntake) orgEnabledAt(ctx context.Context, fl *store.Flow, at time.Time) (time.Time, error) {
+func (in *Intake) orgEnabledAt(ctx context.Context, fl *store.Flow, at time.Time) (time.Time, error) {
 	b, err := in.store.GetSetting(ctx, orgEnabledAtSetting(fl))
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, nil
@@ -633,7 +477,7 @@ func (in *eventIntake) orgEnabledAt(ctx context.Context, fl *store.Flow, at time
 // runs of events published before it (behind). The events of those flows
 // wait for it (events.EventFlow.EnabledAt); the dispatch round is woken
 // once it is stored.
-func (in *eventIntake) clockEnablings(ctx context.Context, id string, cf *connFlows) {
+func (in *Intake) clockEnablings(ctx context.Context, id string, cf *connFlows) {
 	const what = "events: asking the org its time for the enabling of an event flow"
 	off, err := events.OrgOffset(ctx, in.poller.Orgs, id, in.now)
 	if err == nil {
@@ -671,7 +515,7 @@ func (in *eventIntake) clockEnablings(ctx context.Context, id string, cf *connFl
 // reads; the dispatch rounds (dispatchAll) start the runs, apart from it,
 // so that a call to Okta that waits (a slow System Log, an exhausted rate
 // limit: minutes) holds up no event already received.
-func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
+func (in *Intake) atOkta(ctx context.Context, poll bool) {
 	if in.unfit != nil && in.unfit() != nil {
 		// This server cannot open the connections' tokens nor seal new
 		// ones (checkSealingKey says why): it leaves the System Log polls
@@ -779,7 +623,7 @@ func (in *eventIntake) atOkta(ctx context.Context, poll bool) {
 // unneededHooks returns the connections whose event source holds a hook
 // (at Okta, or being registered) though no enabled flow of theirs in m
 // needs one.
-func (in *eventIntake) unneededHooks(ctx context.Context, m map[string]*connFlows) []string {
+func (in *Intake) unneededHooks(ctx context.Context, m map[string]*connFlows) []string {
 	const what = "events: listing the event sources"
 	srcs, err := in.store.ListEventSources(ctx)
 	if err != nil {
@@ -800,7 +644,7 @@ func (in *eventIntake) unneededHooks(ctx context.Context, m map[string]*connFlow
 
 // pollFlows names the connection id's flows that read its System Log, as
 // the last round at Okta read them, for the poll notices.
-func (in *eventIntake) pollFlows(id string) events.PollFlows {
+func (in *Intake) pollFlows(id string) events.PollFlows {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.polled[id]
@@ -811,7 +655,7 @@ const maxOktaWork = 8
 
 // claim marks the connection id's work at Okta as running; false when it
 // already is.
-func (in *eventIntake) claim(id string) bool {
+func (in *Intake) claim(id string) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.busy[id] {
@@ -823,7 +667,7 @@ func (in *eventIntake) claim(id string) bool {
 
 // skip records that a round left out the connection id's work because its
 // work of an earlier round is still at Okta: unclaim runs a round then.
-func (in *eventIntake) skip(id string) {
+func (in *Intake) skip(id string) {
 	in.mu.Lock()
 	if in.skipped == nil {
 		in.skipped = map[string]bool{}
@@ -836,7 +680,7 @@ func (in *eventIntake) skip(id string) {
 // at once when a poll of it was woken meanwhile (noticeActive), or a round
 // left its work out (skip), which the running work kept from starting: it
 // waited for the next interval.
-func (in *eventIntake) unclaim(id string) {
+func (in *Intake) unclaim(id string) {
 	in.mu.Lock()
 	delete(in.busy, id)
 	woken := in.pollNow[id] || in.skipped[id]
@@ -851,7 +695,7 @@ func (in *eventIntake) unclaim(id string) {
 }
 
 // atOktaFor is atOkta's work for the connection id.
-func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, poll bool) {
+func (in *Intake) atOktaFor(ctx context.Context, id string, cf *connFlows, poll bool) {
 	if len(cf.unclocked) > 0 {
 		in.clockEnablings(ctx, id, cf)
 	}
@@ -881,7 +725,7 @@ func (in *eventIntake) atOktaFor(ctx context.Context, id string, cf *connFlows, 
 // whose connection is active again (rerun), and starts the runs of the
 // stored events of every connection with enabled event flows and, when all
 // is set (the rounds of the interval), of the connections without any.
-func (in *eventIntake) dispatchAll(ctx context.Context, all bool) {
+func (in *Intake) dispatchAll(ctx context.Context, all bool) {
 	// First the runs its connection stopped, whose events came before
 	// those that waited in the inbox for the same connection.
 	if in.rerun != nil {
@@ -935,7 +779,7 @@ func (in *eventIntake) dispatchAll(ctx context.Context, all bool) {
 // already; with none, they are marked dispatched without a run (a flow
 // enabled later does not take events published before), which lets the
 // retention purge remove them.
-func (in *eventIntake) dispatchWithoutFlows(ctx context.Context, m map[string]*connFlows, orgFlows map[string][]events.EventFlow, readAt time.Time) {
+func (in *Intake) dispatchWithoutFlows(ctx context.Context, m map[string]*connFlows, orgFlows map[string][]events.EventFlow, readAt time.Time) {
 	vs, err := in.conns.List(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -962,7 +806,7 @@ func (in *eventIntake) dispatchWithoutFlows(ctx context.Context, m map[string]*c
 // reason (a wrong client secret, say), and it was notified; every
 // server's rounds logging it again, and summarising it every few
 // minutes, told nothing more.
-func (in *eventIntake) result(ctx context.Context, what, connectionID string, done bool, err error) {
+func (in *Intake) result(ctx context.Context, what, connectionID string, done bool, err error) {
 	switch {
 	case err == nil:
 		if done {
@@ -981,7 +825,7 @@ func (in *eventIntake) result(ctx context.Context, what, connectionID string, do
 // its status call for it. A hook that keeps failing (Okta cannot verify
 // it, say) is tried again with a backoff, not at every round, and at once
 // when key (its flows, the connection) changes: events.Due.
-func (in *eventIntake) reconcile(ctx context.Context, id string, types []string, key string) {
+func (in *Intake) reconcile(ctx context.Context, id string, types []string, key string) {
 	types = slices.Compact(slices.Sorted(slices.Values(types)))
 	src, err := in.store.GetEventSource(ctx, id)
 	if err == nil && (src.HookStatus == store.HookActive || src.HookStatus == store.HookDeactivated) && slices.Equal(src.HookTypes, types) {
@@ -1018,7 +862,7 @@ const hookLeaseTTL = time.Minute
 // events-hook/<connection>, so that two servers never create two Okta
 // hooks for one connection. It reports false, doing nothing, when another
 // server holds the lease.
-func (in *eventIntake) reconcileLeased(ctx context.Context, id string, types []string) (bool, error) {
+func (in *Intake) reconcileLeased(ctx context.Context, id string, types []string) (bool, error) {
 	return in.hookLeased(ctx, id, func() error {
 		_, err := in.reconciler.Reconcile(ctx, id, types)
 		return err
@@ -1028,7 +872,7 @@ func (in *eventIntake) reconcileLeased(ctx context.Context, id string, types []s
 // hookLeased runs fn, which changes a connection's hook, under the store
 // lease events-hook/<connection>; it reports false, not running fn, when
 // another server holds the lease.
-func (in *eventIntake) hookLeased(ctx context.Context, id string, fn func() error) (bool, error) {
+func (in *Intake) hookLeased(ctx context.Context, id string, fn func() error) (bool, error) {
 	name := "events-hook/" + id
 	release := func() {
 		if err := in.store.ReleaseLease(context.WithoutCancel(ctx), name, in.owner); err != nil {
@@ -1051,11 +895,11 @@ func (in *eventIntake) hookLeased(ctx context.Context, id string, fn func() erro
 	return true, fn()
 }
 
-// forget deletes a connection's Okta event hook and its event source; the
+// Forget deletes a connection's Okta event hook and its event source; the
 // connection manager calls it before it deletes the connection, while the
 // connection's credentials still work. It answers a warning for the
 // deletion's result when the hook could not be deleted at Okta.
-func (in *eventIntake) forget(ctx context.Context, id string) string {
+func (in *Intake) Forget(ctx context.Context, id string) string {
 	src, err := in.store.GetEventSource(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		in.dispatchLeftovers(ctx, id)
@@ -1104,7 +948,7 @@ func (in *eventIntake) forget(ctx context.Context, id string) string {
 // received since the last round (its hook is gone by now) to the flows of
 // the other connections to its org: no round dispatches the events of a
 // connection that is gone, and undispatched events are never purged.
-func (in *eventIntake) dispatchLeftovers(ctx context.Context, id string) {
+func (in *Intake) dispatchLeftovers(ctx context.Context, id string) {
 	v, err := in.conns.Resolve(ctx, "", id)
 	if err != nil {
 		in.log.ErrorContext(ctx, "events: reading a connection being deleted", slog.String("connection", id), slog.Any("error", err))
@@ -1136,7 +980,7 @@ func (in *eventIntake) dispatchLeftovers(ctx context.Context, id string) {
 
 // Run runs rounds until ctx ends: the rounds at Okta and the dispatch
 // rounds each in a loop of their own, every interval and when woken.
-func (in *eventIntake) Run(ctx context.Context) {
+func (in *Intake) Run(ctx context.Context) {
 	// What the connections are before the first round, which polls them
 	// all: a reauthorization from here on wakes a poll.
 	in.noticeActive(ctx)
@@ -1166,7 +1010,7 @@ const releaseTimeout = 5 * time.Second
 // its polls have returned (ctx ended), so that the next server polls at
 // once rather than two poll intervals and a minute later. A lease another
 // server holds is left alone.
-func (in *eventIntake) releasePolls(ctx context.Context) {
+func (in *Intake) releasePolls(ctx context.Context) {
 	in.mu.Lock()
 	ids := slices.Sorted(maps.Keys(in.polled))
 	hooked := slices.Sorted(maps.Keys(in.hooked))
@@ -1206,121 +1050,75 @@ func loop(ctx context.Context, interval time.Duration, wake <-chan struct{}, rou
 	}
 }
 
-// newEventIntake wires the event intake of a.
-func newEventIntake(cfg *Config, a *App, publicURL string, log *slog.Logger, fails *outage.Log) *eventIntake {
-	now := cfg.Now
+// Config is what an Intake is built from.
+type Config struct {
+	Store store.Store
+	// Conns resolves the flows' connections and their status.
+	Conns *connection.Manager
+	// Orgs gives a connection's Okta client (its org and access token).
+	Orgs events.Orgs
+	// Keyring seals the event hooks' secrets.
+	Keyring events.Sealer
+	// Runs stores the runs events start; Started is called with each.
+	Runs    events.Runs
+	Started func(*store.FlowRun)
+	// Rerun reruns the failed event runs whose connection stopped them
+	// once it is active again (flowrun.Service.RerunWaiting).
+	Rerun func(ctx context.Context) (int, error)
+	// Outbox takes the intake's notifications; Notified wakes their
+	// sender.
+	Outbox   *notify.Outbox
+	Notified func()
+	// PublicURL is where Okta sends event hooks; DefaultDelivery the
+	// delivery of a flow that names none (card.DeliveryHook, ...).
+	PublicURL, DefaultDelivery string
+	// Interval is how often a round runs; 0 means
+	// events.DefaultPollInterval. AlertAfter is events.Poller.AlertAfter.
+	Interval, AlertAfter time.Duration
+	// Owner names this server in leases shared through the store.
+	Owner string
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Outage logs the failures of the rounds' work.
+	Outage *outage.Log
+	// Unfit says why this server cannot do work at Okta now (its keyring
+	// is behind the database's: keyring.Keyring.SealErr), or nil.
+	Unfit func() error
+}
+
+// New builds the event intake of one server; Run runs it.
+func New(c Config) *Intake {
+	now := c.Now
 	if now == nil {
 		now = time.Now
 	}
-	interval := cfg.EventPollInterval
+	interval := c.Interval
 	if interval <= 0 {
 		interval = events.DefaultPollInterval
 	}
-	orgs := eventOrgs{m: a.Connections, template: a.Executor.Okta}
-	orgs.template.Budget = a.Executor.Budget
-	if orgs.template.Budget == nil {
-		orgs.template.Budget = okta.NewBudget()
-	}
-	in := &eventIntake{store: a.Store, conns: a.Connections, defaultDelivery: defaultDeliveryFor(publicURL),
-		interval: interval, owner: cfg.Owner, now: now, log: log, outage: fails, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
-		busy: map[string]bool{}, pollNow: map[string]bool{}, polled: map[string]events.PollFlows{}, pollEnablings: map[string][]string{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: a.Keyring.SealErr,
-		rerun: a.Flows.RerunWaiting}
-	in.poller = &events.Poller{Store: a.Store, Orgs: orgs, Owner: cfg.Owner, Interval: interval, Now: cfg.Now, Logger: log,
-		Stored: func(string) { in.WakeDispatch() }, Outbox: a.Outbox, AlertAfter: cfg.EventPollAlertAfter, Notified: a.Notifier.Wake,
+	in := &Intake{store: c.Store, conns: c.Conns, defaultDelivery: c.DefaultDelivery,
+		interval: interval, owner: c.Owner, now: now, log: c.Logger, outage: c.Outage, wake: make(chan struct{}, 1), wakeOkta: make(chan struct{}, 1), hooked: map[string]bool{},
+		busy: map[string]bool{}, pollNow: map[string]bool{}, polled: map[string]events.PollFlows{}, pollEnablings: map[string][]string{}, checkConns: make(chan struct{}, 1), slots: make(chan struct{}, maxOktaWork), unfit: c.Unfit,
+		rerun: c.Rerun}
+	in.poller = &events.Poller{Store: c.Store, Orgs: c.Orgs, Owner: c.Owner, Interval: interval, Now: c.Now, Logger: c.Logger,
+		Stored: func(string) { in.WakeDispatch() }, Outbox: c.Outbox, AlertAfter: c.AlertAfter, Notified: c.Notified,
 		Flows: in.pollFlows}
-	in.reconciler = &events.Reconciler{Store: a.Store, Orgs: orgs, Keyring: a.Keyring, PublicURL: publicURL, Now: cfg.Now,
-		Outbox: a.Outbox, Notified: a.Notifier.Wake, URLLease: hookURLLeaseFor(interval), Flows: in.pollFlows}
-	in.dispatcher = &events.Dispatcher{Store: a.Store, Runs: a.Flows, Now: cfg.Now,
-		Started: func(*store.FlowRun) { a.Flows.Wake() }}
+	in.reconciler = &events.Reconciler{Store: c.Store, Orgs: c.Orgs, Keyring: c.Keyring, PublicURL: c.PublicURL, Now: c.Now,
+		Outbox: c.Outbox, Notified: c.Notified, URLLease: hookURLLeaseFor(interval), Flows: in.pollFlows}
+	in.dispatcher = &events.Dispatcher{Store: c.Store, Runs: c.Runs, Now: c.Now, Started: c.Started}
 	return in
 }
 
-// eventFiring is the trigger of the run the event of t would start of
-// doc, an event flow (a plan of that run): the stored event t.EventUUID,
-// or the Okta event t.Event. The event must be of the type of the flow's
-// event card.
-func eventFiring(ctx context.Context, st store.Store, doc *flow.Document, t flowrun.PlanTrigger, now time.Time) (*flow.Firing, error) {
-	var ev *store.Event
-	var err error
-	if len(t.Event) > 0 {
-		ev, err = givenEvent(t.Event, now)
-	} else {
-		ev, err = storedEvent(ctx, st, t.EventUUID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	c, ok := card.Lookup(doc.Trigger.Event.Card)
-	if !ok || c.Kind != card.KindEvent {
-		return nil, problem.New(problem.InvalidInput, "%s is not an event card", doc.Trigger.Event.Card)
-	}
-	if ev.EventType != c.EventType {
-		return nil, problem.New(problem.InvalidInput, "event %s is a %s; flow %s starts on %s (%s)", ev.UUID, ev.EventType, doc.Name, doc.Trigger.Event.Card, c.EventType).
-			WithRemedy("give an event of type %s (cardflow events list)", c.EventType).WithDetail("field", "trigger")
-	}
-	f, err := events.FiringOf(ev)
-	if err == nil && len(t.Event) > 0 {
-		if d, _ := f.Event["device"].(map[string]any); d["id"] == "" {
-			return nil, problem.New(problem.InvalidInput, "the given event has no device among its targets").
-				WithRemedy(`Okta's device events name the device as a target of type UDDevice ({"id": "guo...", "type": "UDDevice"}), which trigger.event.device reads: give the event as Okta wrote it`).
-				WithDetail("field", "trigger.event")
-		}
-	}
-	return f, err
-}
+// DispatchRound runs a full dispatch round now, in the caller's
+// goroutine, and returns when it is done (the loop's rounds go on as
+// well).
+func (in *Intake) DispatchRound(ctx context.Context) { in.dispatchAll(ctx, true) }
 
-// storedEvent reads the stored event uuid.
-func storedEvent(ctx context.Context, st store.Store, uuid string) (*store.Event, error) {
-	evs, err := st.ListEvents(ctx, store.EventFilter{UUID: uuid, Limit: 1})
-	if err != nil {
-		return nil, problem.New(problem.Internal, "read the event").Wrap(err)
-	}
-	if len(evs) == 0 {
-		return nil, problem.New(problem.NotFound, "there is no stored event %q", uuid).
-			WithRemedy("give the uuid of an event cardflow received (cardflow events list); events arrive once a flow they trigger is enabled; or give the event itself (--event-file), copied from Okta's System Log").WithDetail("field", "trigger")
-	}
-	return evs[0], nil
-}
-
-// givenEvent reads an Okta event given with a plan: a LogEvent as the
-// System Log API answers it, a list of one (the API's page), or an event
-// hook delivery of one. An event without a uuid is "sample", without a
-// published time published now.
-func givenEvent(raw json.RawMessage, now time.Time) (*store.Event, error) {
-	bad := func(format string, args ...any) error {
-		return problem.New(problem.InvalidInput, "the given event "+format, args...).
-			WithRemedy("give one Okta LogEvent as JSON, as the System Log API answers it (GET /api/v1/logs) or the Admin Console's System Log shows it (expand the event, then JSON); it needs at least eventType and the targets the flow reads").
-			WithDetail("field", "trigger.event")
-	}
-	list, unusable, err := events.LogEventsOf(raw)
-	if err != nil {
-		return nil, bad("%v", err)
-	}
-	// A plan is of one event's run: an event cardflow cannot use is named
-	// (its place, uuid and type, and what is wrong) and refused, not left
-	// out as the intake does, which would plan another run than the one
-	// asked for without a word.
-	switch total := len(list) + len(unusable); {
-	case total == 1 && len(unusable) == 1:
-		m := unusable[0]
-		return nil, bad("%scannot be used: %s", strings.TrimPrefix(m.Names()+" ", " "), m.Reason)
-	case total != 1 && len(unusable) > 0:
-		named := make([]string, len(unusable))
-		for i, m := range unusable {
-			named[i] = m.String()
-		}
-		return nil, bad("holds %d events; a plan is of one event's run, and cardflow cannot use %d of them (its intake leaves such an event out): %s",
-			total, len(unusable), strings.Join(named, "; "))
-	case total != 1:
-		return nil, bad("holds %d events; a plan is of one event's run", total)
-	}
-	le := list[0]
-	if le.EventType == "" {
-		return nil, bad("has no eventType")
-	}
-	ev := &store.Event{UUID: cmp.Or(le.UUID, "sample"), EventType: le.EventType, Published: le.Published.UTC(), Raw: le.Raw}
-	if le.Published.IsZero() {
-		ev.Published = now.UTC()
-	}
-	return ev, nil
+// PollPending says that a poll of the connection id was asked for (a
+// reauthorization, a passed test) and has not run yet.
+func (in *Intake) PollPending(id string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.pollNow[id]
 }

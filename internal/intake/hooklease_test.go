@@ -1,4 +1,4 @@
-package app
+package intake
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func TestHookLeaseGivenUpWhenItsAnswerIsLost(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	in := &eventIntake{store: leaseWrittenButCanceled{st}, owner: "server-a", now: func() time.Time { return now }, log: slog.New(slog.DiscardHandler)}
+	in := &Intake{store: leaseWrittenButCanceled{st}, owner: "server-a", now: func() time.Time { return now }, log: slog.New(slog.DiscardHandler)}
 	ran := false
 	ok, err := in.hookLeased(t.Context(), "conn_x", func() error { ran = true; return nil })
 	if ok || err == nil || ran {
