@@ -461,6 +461,43 @@ func (p *docParser) trigger(n ast.Node, keyPos Pos) *Trigger {
 	return t
 }
 
+// intervalKey is an interval of on.schedule (every, startingDeadline):
+// its key, its shortest value and the words of its problems.
+type intervalKey struct {
+	key      string
+	min      time.Duration
+	examples string // valid values, after "e.g. "
+	tooShort string // after "KEY is D; ", for a D under min
+	whole    string // values in whole seconds, after "e.g. "
+}
+
+var (
+	everyInterval    = intervalKey{"every", MinEvery, "15m, 1h or 24h", "the shortest interval is 1m: use 1m or more", "90s or 15m"}
+	deadlineInterval = intervalKey{"startingDeadline", MinStartingDeadline, "30m or 2h (how late a missed tick may still run)",
+		"the shortest is 1m, since a busy server may start a tick some seconds late: use 1m or more", "90s or 30m"}
+)
+
+// interval reads the value of e as the interval k into *d: a number and a
+// unit, at least k.min, in whole seconds. A bad value is a valueIssue and
+// leaves *d as it was. It returns where the value stands.
+func (p *docParser) interval(e entry, k intervalKey, d *time.Duration) Pos {
+	var text string
+	p.asValues(func() { text, _ = p.str(e.val, "", k.key) })
+	pos := p.pos(e.val)
+	v, err := time.ParseDuration(strings.TrimSpace(text))
+	switch {
+	case err != nil:
+		p.valueIssue(pos, "", "%s %q is not an interval: write a number and a unit, e.g. %s", k.key, text, k.examples)
+	case v < k.min:
+		p.valueIssue(pos, "", "%s is %s; %s", k.key, v, k.tooShort)
+	case v%time.Second != 0:
+		p.valueIssue(pos, "", "%s is %s; use whole seconds (e.g. %s)", k.key, v, k.whole)
+	default:
+		*d = v
+	}
+	return pos
+}
+
 func (p *docParser) schedule(se entry) *Schedule {
 	const form = `write it as schedule: {cron: "0 2 * * *", timezone: Europe/Berlin} or schedule: {every: 15m}`
 	if p.plain(se.val, "") == nil {
@@ -473,7 +510,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 	}
 	s := &Schedule{Timezone: "UTC", loc: time.UTC}
 	var cronText string
-	var cronPos, everyPos, deadlinePos Pos
+	var cronPos, deadlinePos Pos
 	hasCron, hasEvery, good := false, false, true
 	for _, e := range entries {
 		switch e.key {
@@ -484,20 +521,8 @@ func (p *docParser) schedule(se entry) *Schedule {
 			p.asValues(func() { cronText, _ = p.str(e.val, "", "cron") })
 			cronPos, hasCron = p.pos(e.val), true
 		case "every":
-			var text string
-			p.asValues(func() { text, _ = p.str(e.val, "", "every") })
-			everyPos, hasEvery = p.pos(e.val), true
-			d, err := time.ParseDuration(strings.TrimSpace(text))
-			switch {
-			case err != nil:
-				p.valueIssue(everyPos, "", "every %q is not an interval: write a number and a unit, e.g. 15m, 1h or 24h", text)
-			case d < MinEvery:
-				p.valueIssue(everyPos, "", "every is %s; the shortest interval is 1m: use 1m or more", d)
-			case d%time.Second != 0:
-				p.valueIssue(everyPos, "", "every is %s; use whole seconds (e.g. 90s or 15m)", d)
-			default:
-				s.Every = d
-			}
+			p.interval(e, everyInterval, &s.Every)
+			hasEvery = true
 		case "timezone":
 			var name string
 			p.asValues(func() { name, _ = p.str(e.val, "", "timezone") })
@@ -509,20 +534,7 @@ func (p *docParser) schedule(se entry) *Schedule {
 			s.Timezone, s.loc, s.zonePos = loc.String(), loc, p.pos(e.val)
 			zoneWarning(&p.iss, s.zonePos, s.Timezone)
 		case "startingDeadline":
-			var text string
-			p.asValues(func() { text, _ = p.str(e.val, "", "startingDeadline") })
-			deadlinePos = p.pos(e.val)
-			d, err := time.ParseDuration(strings.TrimSpace(text))
-			switch {
-			case err != nil:
-				p.valueIssue(deadlinePos, "", "startingDeadline %q is not an interval: write a number and a unit, e.g. 30m or 2h (how late a missed tick may still run)", text)
-			case d < MinStartingDeadline:
-				p.valueIssue(deadlinePos, "", "startingDeadline is %s; the shortest is 1m, since a busy server may start a tick some seconds late: use 1m or more", d)
-			case d%time.Second != 0:
-				p.valueIssue(deadlinePos, "", "startingDeadline is %s; use whole seconds (e.g. 90s or 30m)", d)
-			default:
-				s.StartingDeadline = d
-			}
+			deadlinePos = p.interval(e, deadlineInterval, &s.StartingDeadline)
 		case "startingDeadlineSeconds":
 			p.iss.add(e.keyPos, "", "unknown key %q in on.schedule; write Kubernetes' startingDeadlineSeconds as startingDeadline, an interval with its unit (startingDeadline: 2h for 7200 seconds)", e.key)
 			good = false
