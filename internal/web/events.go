@@ -11,7 +11,6 @@ import (
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/connection"
 	"github.com/cardflow/cardflow/internal/intake"
-	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -82,13 +81,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	switch v := q.Get("waiting"); v {
-	case "", "false":
-	case "true":
-		f.Waiting = true
-	default:
-		s.writeError(w, r, problem.New(problem.InvalidInput, "waiting must be true or false, not %q", v).
-			WithRemedy("use waiting=true for the events not dispatched yet, or leave it out").WithDetail("field", "waiting"))
+	if f.Waiting, err = queryBool(q.Get("waiting"), "waiting", "use waiting=true for the events not dispatched yet, or leave it out"); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if c := q.Get("connection"); c != "" && s.Connections != nil {

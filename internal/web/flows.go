@@ -456,14 +456,10 @@ func (s *Server) startFlowRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	wait := false
-	if v := r.URL.Query().Get("wait"); v != "" {
-		if v != "true" && v != "false" {
-			s.writeError(w, r, problem.New(problem.InvalidInput, "wait must be true or false, not %q", v).
-				WithRemedy("use wait=true to get the finished run, or leave it out").WithDetail("field", "wait"))
-			return
-		}
-		wait = v == "true"
+	wait, err := queryBool(r.URL.Query().Get("wait"), "wait", "use wait=true to get the finished run, or leave it out")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	run, err := s.Flows.Start(r.Context(), r.PathValue("id"), req.Inputs, starter(r.Context()))
 	if err != nil {
@@ -642,9 +638,8 @@ func (s *Server) getFlowRun(w http.ResponseWriter, r *http.Request) {
 // many items of each step to include (0: none).
 func itemsQuery(r *http.Request) (int, error) {
 	q := r.URL.Query()
-	if v := q.Get("items"); v != "" && v != "true" && v != "false" {
-		return 0, problem.New(problem.InvalidInput, "items must be true or false, not %q", v).
-			WithRemedy("use items=false for the steps only, or leave it out").WithDetail("field", "items")
+	if _, err := queryBool(q.Get("items"), "items", "use items=false for the steps only, or leave it out"); err != nil {
+		return 0, err
 	}
 	limit, err := queryLimit(q.Get("limit"))
 	if err != nil {

@@ -606,6 +606,18 @@ func nextAddress(r *http.Request, q url.Values, cursor url.Values, keep ...strin
 	return r.URL.Path + "?" + cursor.Encode()
 }
 
+// queryBool parses the value v of a ?key= that is true or false (false
+// when empty); remedy says how to use it.
+func queryBool(v, key, remedy string) (bool, error) {
+	switch v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, problem.New(problem.InvalidInput, "%s must be true or false, not %q", key, v).WithRemedy("%s", remedy).WithDetail("field", key)
+}
+
 // queryLimit parses a ?limit= value (1..1000; empty means the default).
 func queryLimit(v string) (int, error) {
 	if v == "" {

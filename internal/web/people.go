@@ -12,7 +12,6 @@ import (
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/counttext"
-	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 )
 
@@ -91,14 +90,9 @@ func BoundSignInView(b *store.PersonBinding, current string) api.BoundSignIn {
 func (s *Server) revokePerson(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
 	login := r.PathValue("login")
-	self := false
-	switch v := r.URL.Query().Get("self"); v {
-	case "", "false":
-	case "true":
-		self = true
-	default:
-		s.writeError(w, r, problem.New(problem.InvalidInput, "self must be true or false, not %q", v).
-			WithRemedy("use self=true only to revoke your own access").WithDetail("field", "self"))
+	self, err := queryBool(r.URL.Query().Get("self"), "self", "use self=true only to revoke your own access")
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	rev, err := s.People.Revoke(r.Context(), p, login, self)

@@ -87,14 +87,9 @@ func inHours(v string) (string, bool) {
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalOf(r.Context())
-	all := false
-	switch v := r.URL.Query().Get("all"); v {
-	case "", "false":
-	case "true":
-		all = true
-	default:
-		s.writeError(w, r, problem.New(problem.InvalidInput, "all must be true or false, not %q", v).
-			WithRemedy("use all=true for everyone's tokens (admins), or leave it out for your own").WithDetail("field", "all"))
+	all, err := queryBool(r.URL.Query().Get("all"), "all", "use all=true for everyone's tokens (admins), or leave it out for your own")
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
