@@ -20,48 +20,6 @@ import (
 	"github.com/cardflow/cardflow/internal/store"
 )
 
-// removeServiceKey removes the public key kid from the demo API Services
-// app at the org, as an admin does (deactivated, then deleted).
-func removeServiceKey(t *testing.T, emu *emutest.Server, kid string) {
-	t.Helper()
-	c := emu.ClientAs(emutest.AdminAuthorization)
-	base := emu.URL + "/api/v1/apps/" + oktaemu.DemoServiceAppID + "/credentials/jwks"
-	resp, err := c.Get(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []struct {
-		ID  string `json:"id"`
-		Kid string `json:"kid"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&keys)
-	_ = resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if k.Kid != kid {
-			continue
-		}
-		resp, err := c.Post(base+"/"+k.ID+"/lifecycle/deactivate", "application/json", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		req, _ := http.NewRequest(http.MethodDelete, base+"/"+k.ID, nil)
-		resp2, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp2.Body.Close()
-		if resp.StatusCode != http.StatusOK || resp2.StatusCode != http.StatusNoContent {
-			t.Fatalf("remove key %s: %d, %d", kid, resp.StatusCode, resp2.StatusCode)
-		}
-		return
-	}
-	t.Fatalf("key %s not found at the org", kid)
-}
-
 // TestServiceConnectionRecoversByItself: a service connection whose key was
 // removed at the org fails its card runs and goes to error, which is
 // notified (connection.failing, ending with the fix); once the key is
@@ -92,7 +50,7 @@ func TestServiceConnectionRecoversByItself(t *testing.T) {
 	if code, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); code != http.StatusCreated || r.Status != "succeeded" {
 		t.Fatalf("card run: %d %s %+v", code, r.Status, r.Error)
 	}
-	removeServiceKey(t, emu, key.Kid)
+	emu.RemoveAppKey(t, oktaemu.DemoServiceAppID, key.Kid)
 	emu.AdvanceClock(t, time.Hour)
 	if _, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); r.Status == "succeeded" {
 		t.Fatal("card run with the key removed at the org succeeded")
@@ -206,7 +164,7 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 	}
 
 	// The org no longer accepts the key.
-	removeServiceKey(t, emu, key.Kid)
+	emu.RemoveAppKey(t, oktaemu.DemoServiceAppID, key.Kid)
 	emu.AdvanceClock(t, time.Hour)
 	if _, r := h.run("okta-devices/search-devices", c.ID, map[string]any{}); r.Status == "succeeded" {
 		t.Fatal("card run with the key removed at the org succeeded")

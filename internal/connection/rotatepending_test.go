@@ -46,7 +46,7 @@ func TestKeyRefusedDuringRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.removeAppKey(t, key.Kid)
+	e.emu.RemoveAppKey(t, oktaemu.DemoServiceAppID, key.Kid)
 	e.emu.AdvanceClock(t, time.Hour)
 	if _, err := e.m.Token(ctx, v.ID); err == nil {
 		t.Fatal("Token with neither key at the org: want an error")

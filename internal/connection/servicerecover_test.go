@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,51 +16,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
-	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/store"
 )
-
-// removeAppKey removes the public key kid from the demo API Services app
-// at the org, as an admin does (deactivated, then deleted).
-func (e *env) removeAppKey(t *testing.T, kid string) {
-	t.Helper()
-	c := e.emu.ClientAs(emutest.AdminAuthorization)
-	base := e.emu.URL + "/api/v1/apps/" + oktaemu.DemoServiceAppID + "/credentials/jwks"
-	resp, err := c.Get(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []struct {
-		ID  string `json:"id"`
-		Kid string `json:"kid"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&keys)
-	_ = resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if k.Kid != kid {
-			continue
-		}
-		resp, err := c.Post(base+"/"+k.ID+"/lifecycle/deactivate", "application/json", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		req, _ := http.NewRequest(http.MethodDelete, base+"/"+k.ID, nil)
-		resp2, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp2.Body.Close()
-		if resp.StatusCode != http.StatusOK || resp2.StatusCode != http.StatusNoContent {
-			t.Fatalf("remove key %s: %d, %d", kid, resp.StatusCode, resp2.StatusCode)
-		}
-		return
-	}
-	t.Fatalf("key %s not found at the org: %+v", kid, keys)
-}
 
 // TestFailedServiceConnectionRecovers: a service connection whose key the
 // org stopped accepting goes to error; tested again in the background
@@ -92,7 +48,7 @@ func TestFailedServiceConnectionRecovers(t *testing.T) {
 	if _, err := e.m.Token(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.removeAppKey(t, key.Kid)
+	e.emu.RemoveAppKey(t, oktaemu.DemoServiceAppID, key.Kid)
 	e.emu.AdvanceClock(t, time.Hour)
 	if _, err := e.m.Token(ctx, v.ID); err == nil {
 		t.Fatal("Token with the key removed at the org: want an error")
@@ -364,7 +320,7 @@ func serviceKeyRefused(t *testing.T) (e *env, v *View, jwk json.RawMessage, keyl
 	if _, err := e.m.Token(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.removeAppKey(t, key.Kid)
+	e.emu.RemoveAppKey(t, oktaemu.DemoServiceAppID, key.Kid)
 	e.emu.AdvanceClock(t, time.Hour)
 	if _, err := e.m.Token(ctx, v.ID); err == nil {
 		t.Fatal("Token with the key removed at the org: want an error")

@@ -384,6 +384,35 @@ func (s *Server) AddAppKey(t testing.TB, appID string, jwk []byte) {
 	}
 }
 
+// RemoveAppKey deactivates and deletes the public key kid of the app with
+// appID through the management API, as an admin removing it from the
+// app's Client Credentials section does.
+func (s *Server) RemoveAppKey(t testing.TB, appID, kid string) {
+	t.Helper()
+	path := "/api/v1/apps/" + appID + "/credentials/jwks"
+	code, body := s.api(t, "GET", path, nil)
+	var keys []struct {
+		ID  string `json:"id"`
+		Kid string `json:"kid"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &keys) != nil {
+		t.Fatalf("list the keys of app %s: status %d: %s", appID, code, body)
+	}
+	for _, k := range keys {
+		if k.Kid != kid {
+			continue
+		}
+		if code, body := s.api(t, "POST", path+"/"+k.ID+"/lifecycle/deactivate", nil); code != http.StatusOK {
+			t.Fatalf("deactivate key %s of app %s: status %d: %s", kid, appID, code, body)
+		}
+		if code, body := s.api(t, "DELETE", path+"/"+k.ID, nil); code != http.StatusNoContent {
+			t.Fatalf("delete key %s of app %s: status %d: %s", kid, appID, code, body)
+		}
+		return
+	}
+	t.Fatalf("app %s has no key %s: %s", appID, kid, body)
+}
+
 // GenerateAppKey makes a new EC P-256 key pair, as the Admin Console's
 // Generate new key does, adds its public key to the app with appID under
 // kid, and returns the private key as PKCS#8 PEM (which names no kid).
