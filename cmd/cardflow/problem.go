@@ -33,7 +33,7 @@ func (e *apiError) Error() string {
 		b.WriteString("\nRemedy: " + remedy)
 	}
 	details := e.Body.Details
-	if _, ok := details["errors"]; ok && e.Body.Code == "needs_reauthorization" {
+	if _, ok := details["errors"]; ok && (e.Body.Code == "needs_reauthorization" || e.Body.Code == "connection_pending") {
 		// A flow refused for connections that are not active lists them
 		// step by step in details.errors; its message says each once, with
 		// its steps, and the remedy the fix.

@@ -62,6 +62,11 @@ func TestAPIErrorText(t *testing.T) {
 			want: "invalid_input: unknown card \"suspnd-device\"\nRemedy: did you mean okta-devices/suspend-device? The cards that run: a, b\nfield: card",
 		},
 		{
+			name: "a flow refused for a connection never authorized: its issues step by step are left out, as for one to reauthorize",
+			body: `{"code":"connection_pending","message":"connection \"New\" is not authorized yet (pending): waiting for an administrator to finish signing in to the org (used by steps a, b); reauthorize it","details":{"remedy":"reauthorize it","errors":[{"line":4,"column":17,"step":"a","message":"connection \"New\" is not authorized yet (pending), not active"},{"line":7,"column":17,"step":"b","message":"connection \"New\" is not authorized yet (pending), not active"}]}}`,
+			want: "connection_pending: connection \"New\" is not authorized yet (pending): waiting for an administrator to finish signing in to the org (used by steps a, b)\nRemedy: reauthorize it",
+		},
+		{
 			name: "nested object",
 			body: `{"code":"conflict","message":"busy","details":{"lease":{"owner":"a","ttl":2}}}`,
 			want: "conflict: busy\nlease:\n  owner: a\n  ttl: 2",

@@ -61,6 +61,7 @@ func (c cardConnections) Resolve(ctx context.Context, connector, idOrNickname st
 	if v.Auth == "service" {
 		info.ServiceClientID = v.ClientID
 	}
+	info.NeverAuthorized = v.Auth != "service" && v.AuthorizedAt == nil
 	return info, nil
 }
 
@@ -157,6 +158,7 @@ func (e flowEnv) Connection(ctx context.Context, connector, nameOrID string) (fl
 	if v.Auth == "service" {
 		info.ServiceClientID = v.ClientID
 	}
+	info.NeverAuthorized = v.Auth != "service" && v.AuthorizedAt == nil
 	return info, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardflow/cardflow/internal/api"
 	"github.com/cardflow/cardflow/internal/oktaemu"
 )
 
@@ -124,10 +125,29 @@ func TestAPIErrorsHaveARemedy(t *testing.T) {
 	if code != http.StatusOK || v.Valid || v.Code != "needs_reauthorization" {
 		t.Errorf("validating it: %d; want 200, not valid, code needs_reauthorization\n%s", code, data)
 	}
-	// So is one whose connection waits for its first sign-in.
+	// One whose connection waits for its first sign-in is refused
+	// connection_pending, as a card run on it is, where it was
+	// needs_reauthorization: when planned, run or validated.
 	h.create("Pending", oktaemu.DemoClientSecret, nil)
-	code, data = h.call("POST", "/api/v1/flows/plan", map[string]any{"source": "name: p\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Pending\n"}, &e)
-	if code != http.StatusConflict || e.Error.Code != "needs_reauthorization" {
-		t.Errorf("planning a flow on a pending connection: %d; want 409 needs_reauthorization\n%s", code, data)
+	pending := "name: p\nsteps:\n  - id: find\n    card: okta-devices/search-devices\n    connection: Pending\n"
+	var cardRun api.Run
+	code, data = h.call("POST", "/api/v1/runs", map[string]any{"card": "okta-devices/search-devices", "connection": "Pending", "input": map[string]any{}}, &cardRun)
+	if code != http.StatusCreated || cardRun.Error == nil || cardRun.Error.Code != "connection_pending" {
+		t.Errorf("a card run on a pending connection: %d; want it failed with connection_pending\n%s", code, data)
+	}
+	code, data = h.call("POST", "/api/v1/flows/plan", map[string]any{"source": pending}, &e)
+	if code != http.StatusConflict || e.Error.Code != "connection_pending" || !strings.Contains(e.Error.Message, `connection "Pending" is not authorized yet (pending)`) {
+		t.Errorf("planning a flow on a pending connection: %d; want 409 connection_pending\n%s", code, data)
+	}
+	if code, data := h.postYAML("/api/v1/flows", pending, nil); code != http.StatusCreated {
+		t.Fatalf("store the flow on the pending connection: %d %s", code, data)
+	}
+	code, data = h.call("POST", "/api/v1/flows/p/runs", map[string]any{}, &e)
+	if code != http.StatusConflict || e.Error.Code != "connection_pending" {
+		t.Errorf("running a flow on a pending connection: %d; want 409 connection_pending\n%s", code, data)
+	}
+	code, data = h.call("POST", "/api/v1/flows/validate", map[string]any{"source": pending}, &v)
+	if code != http.StatusOK || v.Valid || v.Code != "connection_pending" {
+		t.Errorf("validating it: %d; want 200, not valid, code connection_pending\n%s", code, data)
 	}
 }

@@ -103,6 +103,18 @@ func (e *env) addConnAs(nickname, authorization string, granted []string, acting
 	return info
 }
 
+// setNeverAuthorized marks a connection as one no sign-in has authorized.
+func (e *env) setNeverAuthorized(nickname string) {
+	e.conns.mu.Lock()
+	defer e.conns.mu.Unlock()
+	for id, info := range e.conns.infos {
+		if info.Nickname == nickname {
+			info.NeverAuthorized = true
+			e.conns.infos[id] = info
+		}
+	}
+}
+
 // setStatus changes a connection's status, reason and remedy.
 func (e *env) setStatus(nickname, status, reason, remedy string) {
 	e.conns.mu.Lock()

@@ -46,6 +46,10 @@ type ConnectionInfo struct {
 	// ServiceClientID is set for a service connection: the client ID of
 	// the API Services app it acts as.
 	ServiceClientID string
+	// NeverAuthorized is set for a person's connection that no sign-in
+	// has authorized yet: pending, or in error after its first sign-in
+	// failed, it is refused as not authorized yet (connection_pending).
+	NeverAuthorized bool
 }
 
 // Connections resolves connections and gives HTTP clients that call their

@@ -161,6 +161,19 @@ func TestConnectionNotActive(t *testing.T) {
 	if err := e.exec.Preflight(context.Background(), "okta-devices/read-device", "Prod"); problem.CodeOf(err) != problem.NeedsReauthorization {
 		t.Errorf("Preflight = %v; want needs_reauthorization", err)
 	}
+	// A person's connection whose first sign-in failed was never
+	// authorized either: refused as not authorized yet, not as needing
+	// a reauthorization it never had; one authorized before, in error, as
+	// needing one.
+	e.setStatus("Prod", store.StatusError, "the account is not assigned to the OAuth app", "assign it, then reauthorize")
+	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
+	wantProblem(t, res, problem.NeedsReauthorization, `connection "Prod" cannot run cards: the account is not assigned to the OAuth app`)
+	e.setNeverAuthorized("Prod")
+	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
+	wantProblem(t, res, problem.ConnectionPending, `connection "Prod" is not authorized yet (its sign-in failed): the account is not assigned to the OAuth app`, "assign it, then reauthorize")
+	if err := e.exec.Preflight(context.Background(), "okta-devices/read-device", "Prod"); problem.CodeOf(err) != problem.ConnectionPending {
+		t.Errorf("Preflight of a connection whose first sign-in failed = %v; want connection_pending", err)
+	}
 	if n := e.apiRequests() - before; n != 0 {
 		t.Errorf("made %d requests; want 0", n)
 	}

@@ -81,9 +81,13 @@ func notUsable(conn ConnectionInfo) *problem.Error {
 	if remedy == "" {
 		remedy = problem.Reauthorize(conn.Nickname)
 	}
-	if conn.Status == store.StatusPending {
+	if problem.NotActiveCode(conn.Status, conn.NeverAuthorized) == problem.ConnectionPending {
 		// Never authorized: nothing to authorize again.
-		return problem.New(problem.ConnectionPending, "%s", problem.PendingMessage(conn.Nickname, reason)).
+		msg := problem.PendingMessage(conn.Nickname, reason)
+		if conn.Status != store.StatusPending {
+			msg = problem.SignInFailedMessage(conn.Nickname, reason)
+		}
+		return problem.New(problem.ConnectionPending, "%s", msg).
 			WithRemedy("%s", remedy).WithDetail("connection", conn.ID).WithDetail("status", conn.Status)
 	}
 	msg := fmt.Sprintf("connection %q cannot run cards: %s", conn.Nickname, reason)

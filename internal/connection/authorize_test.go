@@ -395,8 +395,11 @@ func TestAuthorizationFailures(t *testing.T) {
 			if len(c.SealedRefreshToken) != 0 || len(c.SealedAccessToken) != 0 {
 				t.Error("a failed authorization stored tokens")
 			}
-			if _, err := e.m.Token(context.Background(), res.ConnectionID); problem.CodeOf(err) != problem.NeedsReauthorization {
-				t.Errorf("Token of a failed connection: %v; want needs_reauthorization", err)
+			// Never authorized, it is refused as a pending one is, not as
+			// needing a reauthorization it never had.
+			if _, err := e.m.Token(context.Background(), res.ConnectionID); problem.CodeOf(err) != problem.ConnectionPending ||
+				!strings.HasPrefix(err.Error(), `connection "Conn" is not authorized yet (its sign-in failed): `+res.Message) {
+				t.Errorf("Token of a connection whose first sign-in failed: %v; want connection_pending, saying that its sign-in failed", err)
 			}
 			evs := e.audit(t, res.ConnectionID)
 			if len(evs) == 0 || evs[0].Action != "connection.authorize" || evs[0].Outcome != "failure" || evs[0].Error == "" {

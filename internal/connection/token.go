@@ -698,6 +698,12 @@ func refreshable(c *store.Connection, roleBack bool) error {
 	return usable(c)
 }
 
+// neverAuthorized reports whether c is a person's connection that no
+// sign-in has authorized yet (problem.NotActiveCode).
+func neverAuthorized(c *store.Connection) bool {
+	return c.Auth != store.AuthService && c.AuthorizedAt.IsZero()
+}
+
 // usable is nil for an active connection, else the problem to report.
 func usable(c *store.Connection) error {
 	if c.Status == store.StatusActive && len(c.SealedRefreshToken) > 0 {
@@ -724,6 +730,11 @@ func usable(c *store.Connection) error {
 			WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
 	case store.StatusPending:
 		return problem.New(problem.ConnectionPending, "%s", problem.PendingMessage(c.Nickname, reason)).
+			WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
+	}
+	if problem.NotActiveCode(c.Status, neverAuthorized(c)) == problem.ConnectionPending {
+		// A person's connection whose first sign-in failed: as pending.
+		return problem.New(problem.ConnectionPending, "%s", problem.SignInFailedMessage(c.Nickname, reason)).
 			WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
 	}
 	return problem.New(problem.NeedsReauthorization, "connection %q cannot be used (status %s): %s", c.Nickname, c.Status, reason).

@@ -42,6 +42,9 @@ type inactiveIssue struct {
 	Connection string
 	Message    string
 	Remedy     string // the same whether the flow is stored, run, planned or enabled
+	// code is what a card run on the connection answers:
+	// connection_pending or needs_reauthorization (problem.NotActiveCode).
+	code problem.Code
 }
 
 // String formats the issue with its position, as shown to a person.
@@ -118,9 +121,10 @@ func (is *issues) add(pos Pos, step, format string, args ...any) {
 func (is *issues) empty() bool { return len(is.list) == 0 }
 
 // err turns the collected issues into one *problem.Error: insufficient_scope
-// when every issue is a missing scope, needs_reauthorization when every
-// issue is a connection that is not active (the codes a card run answers
-// for the same causes), invalid_input otherwise. It returns nil when there is
+// when every issue is a missing scope, connection_pending or
+// needs_reauthorization when every issue is a connection that is not
+// active (inactiveProblem: the codes a card run answers for the same
+// causes), invalid_input otherwise. It returns nil when there is
 // no issue.
 func (is *issues) err() error {
 	if len(is.list) == 0 {
@@ -164,11 +168,12 @@ func (is *issues) problem() *problem.Error {
 	return p
 }
 
-// inactiveProblem is the needs_reauthorization error of a document whose
-// only problems are connections that are not active (the code a card run
-// answers for them): each connection is said once, as a card run on it says
-// it, with the steps (or the event trigger) that use it, and its fix is the
-// remedy. The document itself has nothing to fix, so the problems are not
+// inactiveProblem is the error of a document whose only problems are
+// connections that are not active: connection_pending when none of them
+// was ever authorized, as a card run on each answers, and
+// needs_reauthorization otherwise (a card run on one of them answers it).
+// Each connection is said once, as a card run on it says it, with the
+// steps (or the event trigger) that use it, and its fix is the remedy. The document itself has nothing to fix, so the problems are not
 // called the document's; details.errors lists them step by step (the steps
 // a failed run's notification compares).
 func inactiveProblem(list []Issue) *problem.Error {
@@ -218,7 +223,13 @@ func inactiveProblem(list []Issue) *problem.Error {
 			remedies = append(remedies, c.issue.Remedy)
 		}
 	}
-	return problem.New(problem.NeedsReauthorization, "%s", msg.String()).
+	code := problem.ConnectionPending
+	for _, c := range conns {
+		if c.issue.code != problem.ConnectionPending {
+			code = problem.NeedsReauthorization
+		}
+	}
+	return problem.New(code, "%s", msg.String()).
 		WithRemedy("%s", strings.Join(remedies, "; ")).
 		WithDetail("errors", list)
 }

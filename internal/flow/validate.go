@@ -82,6 +82,11 @@ type ConnInfo struct {
 	// the API Services app it acts as. Such a connection is never
 	// reauthorized: it is tested, and asks for its scopes with every token.
 	ServiceClientID string
+	// NeverAuthorized is set for a person's connection that no sign-in
+	// has authorized yet (pending, or in error after its first sign-in
+	// failed): a flow on it is refused as a card run on it is,
+	// connection_pending.
+	NeverAuthorized bool
 }
 
 // Validate checks the document against env: every card exists, the step's
@@ -213,9 +218,9 @@ func (d *Document) check(ctx context.Context, env ValidateEnv, iss *issues) ([]s
 		connIDs[i] = conn.ID
 		if conn.Status != "" && conn.Status != "active" {
 			iss.add(st.connPos, st.ID, "connection %q %s, not active; %s before running this flow", st.Connection, statusText(conn.Status), inactiveRemedy(conn))
-			// A card run answers needs_reauthorization for any status but active.
+			// The code a card run on it answers (problem.NotActiveCode).
 			iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
-				Remedy: inactiveRemedy(conn)}
+				Remedy: inactiveRemedy(conn), code: problem.NotActiveCode(conn.Status, conn.NeverAuthorized)}
 			iss.list[len(iss.list)-1].path = fmt.Sprintf("steps[%d].connection", i)
 			continue
 		}
@@ -285,14 +290,17 @@ func statusText(status string) string {
 
 // inactiveMessage says what is wrong with conn as a card run on it says
 // it: "connection "Prod" needs reauthorization: REASON", "connection
-// "New" is not authorized yet (pending): REASON", or "connection "Robot"
-// is in error: REASON".
+// "New" is not authorized yet (pending): REASON", "connection "New" is
+// not authorized yet (its sign-in failed): REASON", or "connection
+// "Robot" is in error: REASON".
 func inactiveMessage(conn *ConnInfo) string {
 	switch {
 	case conn.Status == "needs_reauthorization" && conn.StatusReason != "":
 		return problem.NeedsReauthorizationMessage(conn.Nickname, conn.StatusReason)
 	case conn.Status == "pending" && conn.StatusReason != "":
 		return problem.PendingMessage(conn.Nickname, conn.StatusReason)
+	case conn.Status == "error" && conn.NeverAuthorized && conn.StatusReason != "":
+		return problem.SignInFailedMessage(conn.Nickname, conn.StatusReason)
 	}
 	msg := fmt.Sprintf("connection %q %s", conn.Nickname, statusText(conn.Status))
 	if conn.StatusReason != "" {
@@ -515,7 +523,7 @@ func checkEventTrigger(iss *issues, ev *EventTrigger, env ValidateEnv, resolve f
 	if conn.Status != "" && conn.Status != "active" {
 		iss.add(ev.pos, "", "%s: connection %q %s, not active; %s before enabling this flow", where, ev.Connection, statusText(conn.Status), inactiveRemedy(conn))
 		iss.list[len(iss.list)-1].inactive = &inactiveIssue{Connection: conn.Nickname, Message: inactiveMessage(conn),
-			Remedy: inactiveRemedy(conn)}
+			Remedy: inactiveRemedy(conn), code: problem.NotActiveCode(conn.Status, conn.NeverAuthorized)}
 		iss.list[len(iss.list)-1].path = where + ".connection"
 		return conn.ID, nil
 	}

@@ -119,10 +119,12 @@ func TestValidate(t *testing.T) {
 }
 
 // TestValidateInactiveConnections: a document whose only problems are
-// connections that are not active is refused needs_reauthorization, as a
-// card run is, saying each connection once, with its reason and the steps
-// (or the trigger) that use it, and its fix as the remedy; the document has
-// nothing to fix. details.errors lists the issues step by step.
+// connections that are not active is refused with the code a card run on
+// them answers, connection_pending when none was ever authorized (pending,
+// or a first sign-in that failed), needs_reauthorization otherwise, saying
+// each connection once, with its reason and the steps (or the trigger)
+// that use it, and its fix as the remedy; the document has nothing to fix.
+// details.errors lists the issues step by step.
 func TestValidateInactiveConnections(t *testing.T) {
 	env := demoEnv()
 	for i := range env.conns {
@@ -133,37 +135,49 @@ func TestValidateInactiveConnections(t *testing.T) {
 	env.conns = append(env.conns,
 		ConnInfo{ID: "conn_robot", Nickname: "Robot", Status: "error", StatusReason: "the org refused the key", ServiceClientID: "0oarobot"},
 		ConnInfo{ID: "conn_new", Nickname: "New org", Status: "pending"},
-		ConnInfo{ID: "conn_half", Nickname: "Half done", Status: "pending", StatusReason: "waiting for an administrator to finish signing in to the org"})
+		ConnInfo{ID: "conn_half", Nickname: "Half done", Status: "pending", StatusReason: "waiting for an administrator to finish signing in to the org"},
+		ConnInfo{ID: "conn_failed", Nickname: "Failed", Status: "error", StatusReason: "the account is not assigned to the OAuth app", NeverAuthorized: true})
 	const head = "name: f\nsteps:\n"
 	step := func(id, conn string) string {
 		return "  - id: " + id + "\n    card: okta-devices/search-devices\n    connection: " + conn + "\n"
 	}
 	tests := []struct {
 		name, src, msg, remedy, firstStep string
+		code                              problem.Code
 	}{
 		{"one connection, two steps", head + step("find", "Old org") + step("again", "old org"),
 			`connection "Old org" needs reauthorization: its refresh token expired (used by steps find, again)`,
-			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, "find"},
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, "find", problem.NeedsReauthorization},
 		{"three connections", head + step("a", "Robot") + step("b", "Old org") + step("c", "New org"),
 			"connection \"Robot\" is in error: the org refused the key (used by step a)\n" +
 				"connection \"Old org\" needs reauthorization: its refresh token expired (used by step b)\n" +
 				`connection "New org" is not authorized yet (pending) (used by step c)`,
 			`for "Robot", fix what cardflow connections show "Robot" reports and test the connection; ` +
 				`for "Old org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org"); ` +
-				`for "New org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "New org")`, "a"},
-		{"pending, with its reason: as a card run on it says it", head + step("find", "Half done"),
+				`for "New org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "New org")`, "a", problem.NeedsReauthorization},
+		{"pending, with its reason: as a card run on it says it, and with its code", head + step("find", "Half done"),
 			`connection "Half done" is not authorized yet (pending): waiting for an administrator to finish signing in to the org (used by step find)`,
-			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Half done")`, "find"},
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Half done")`, "find", problem.ConnectionPending},
+		{"first sign-in failed: not authorized yet, as a card run on it says it", head + step("find", "Failed") + step("again", "New org"),
+			"connection \"Failed\" is not authorized yet (its sign-in failed): the account is not assigned to the OAuth app (used by step find)\n" +
+				`connection "New org" is not authorized yet (pending) (used by step again)`,
+			`for "Failed", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Failed"); ` +
+				`for "New org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "New org")`, "find", problem.ConnectionPending},
+		{"one pending and one that needs reauthorization", head + step("find", "Half done") + step("again", "Old org"),
+			"connection \"Half done\" is not authorized yet (pending): waiting for an administrator to finish signing in to the org (used by step find)\n" +
+				`connection "Old org" needs reauthorization: its refresh token expired (used by step again)`,
+			`for "Half done", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Half done"); ` +
+				`for "Old org", reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, "find", problem.NeedsReauthorization},
 		{"the event trigger's and a step's", "name: f\non:\n  event:\n    card: okta-devices/device-removed-from-user\n    connection: Old org\n    delivery: poll\nsteps:\n" + step("find", "Old org"),
 			`connection "Old org" needs reauthorization: its refresh token expired (used by on.event and step find)`,
-			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, ""},
+			`reauthorize the connection (Reauthorize on its console page, or cardflow connections reauthorize "Old org")`, "", problem.NeedsReauthorization},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := mustParse(t, tt.src).Validate(context.Background(), eventEnv{env})
 			p, ok := problem.As(err)
-			if !ok || p.Code != problem.NeedsReauthorization {
-				t.Fatalf("Validate error = %v; want needs_reauthorization", err)
+			if !ok || p.Code != tt.code {
+				t.Fatalf("Validate error = %v; want %s", err, tt.code)
 			}
 			if p.Message != tt.msg || p.Remedy != tt.remedy {
 				t.Errorf("message:\n%s\nremedy:\n%s\nwant\n%s\nand\n%s", p.Message, p.Remedy, tt.msg, tt.remedy)

@@ -33,7 +33,8 @@ var connectionCodes = map[string]bool{
 // waits for, to be rerun (its failed items) once it is active again: the
 // connection of a step that failed with a connectionCodes code, or of a
 // step (or the trigger) a run refused before its steps ran for a
-// connection that is not active (runErr needs_reauthorization), when that
+// connection that is not active (runErr needs_reauthorization or
+// connection_pending), when that
 // connection is not active now. ok is false for any other run: one a
 // schedule or a person started (a rerun by hand too), one that failed
 // for another reason, one whose connection is active (it would fail again
@@ -50,7 +51,7 @@ func (s *Service) waitsFor(ctx context.Context, run *store.FlowRun, res *flow.Ru
 	type conn struct{ connector, name string }
 	var suspects []conn
 	if runErr != nil {
-		if p, isP := problem.As(runErr); !isP || p.Code != problem.NeedsReauthorization {
+		if p, isP := problem.As(runErr); !isP || p.Code != problem.NeedsReauthorization && p.Code != problem.ConnectionPending {
 			return c, false
 		}
 		for _, st := range doc.Steps {

@@ -72,6 +72,8 @@ func TestWaitsFor(t *testing.T) {
 		{"rerun by hand", connEnv{"Robot": "error", "Trigger": "active"}, event, "fr_0", ada, failedWith("forbidden"), nil, ""},
 		{"automatic rerun", connEnv{"Robot": "error", "Trigger": "active"}, event, "fr_0", store.ServerActor, failedWith("forbidden"), nil, "Robot"},
 		{"refused before its steps", connEnv{"Robot": "active", "Trigger": "needs_reauthorization"}, event, "", ada, nil, inactive, "Trigger"},
+		{"refused before its steps for a connection never authorized", connEnv{"Robot": "active", "Trigger": "pending"}, event, "", ada, nil,
+			problem.New(problem.ConnectionPending, "connection \"Trigger\" is not authorized yet (pending)"), "Trigger"},
 		{"invalid before its steps", connEnv{"Robot": "error", "Trigger": "error"}, event, "", ada, nil, problem.New(problem.InvalidInput, "bad"), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -608,7 +608,7 @@ func stepFailure(step, what string) string { return "step " + step + ": " + what
 // event flow's trigger names the same connection, but no step).
 func failureOf(err error, public string) string {
 	p, ok := problem.As(err)
-	if !ok || (p.Code != problem.NeedsReauthorization && p.Code != problem.InsufficientScope) {
+	if !ok || (p.Code != problem.NeedsReauthorization && p.Code != problem.ConnectionPending && p.Code != problem.InsufficientScope) {
 		return public
 	}
 	issues, _ := p.Details["errors"].([]flow.Issue)

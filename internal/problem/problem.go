@@ -141,6 +141,27 @@ func PendingMessage(nickname, reason string) string {
 	return fmt.Sprintf("connection %q is not authorized yet (pending): %s", nickname, reason)
 }
 
+// SignInFailedMessage is the message of a person's connection whose
+// first sign-in failed (status error), alike wherever it is found:
+// "connection "Prod" is not authorized yet (its sign-in failed): REASON".
+func SignInFailedMessage(nickname, reason string) string {
+	return fmt.Sprintf("connection %q is not authorized yet (its sign-in failed): %s", nickname, reason)
+}
+
+// NotActiveCode is the code of the refusal to use a connection that is
+// not active, alike for a card run on it and for a flow run, plan or
+// enabling of a flow that uses it: connection_pending for one that was
+// never authorized (status pending, or status error for a person's
+// connection whose first sign-in failed: neverAuthorized), and
+// needs_reauthorization for any other (authorized once, it is no longer
+// usable; a service connection in error).
+func NotActiveCode(status string, neverAuthorized bool) Code {
+	if status == "pending" || status == "error" && neverAuthorized {
+		return ConnectionPending
+	}
+	return NeedsReauthorization
+}
+
 // ReauthorizeAdding is the command line, for an insufficient_scope remedy,
 // that reauthorizes the connection of that nickname with custom scopes
 // asking for the Okta API scopes it requested and scope too: --scope

@@ -195,7 +195,7 @@ func (s *Server) validateFlow(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		p, ok := problem.As(err)
-		if !ok || (p.Code != problem.InvalidInput && p.Code != problem.InsufficientScope && p.Code != problem.NeedsReauthorization) {
+		if !ok || (p.Code != problem.InvalidInput && p.Code != problem.InsufficientScope && p.Code != problem.NeedsReauthorization && p.Code != problem.ConnectionPending) {
 			s.writeError(w, r, err)
 			return
 		}
