@@ -328,17 +328,17 @@ func (s *Service) Plan(ctx context.Context, idOrName string, inputs map[string]a
 	if err != nil {
 		return nil, err
 	}
+	return s.planManual(ctx, doc, fl.ID, inputs, actor)
+}
+
+// planManual plans doc (stored as flowID, or "" when not stored) as the
+// run a person (actor) starts with the inputs: the card runs of its read
+// steps are recorded and audited as of the plan, under actor.
+func (s *Service) planManual(ctx context.Context, doc *flow.Document, flowID string, inputs map[string]any, actor store.Actor) (*flow.PlanResult, error) {
 	in, err := coerceInputs(doc, inputs)
 	if err != nil {
 		return nil, triggeredPlanRemedy(doc, err)
 	}
-	return s.planManual(ctx, doc, fl.ID, in, actor)
-}
-
-// planManual plans doc (stored as flowID, or "" when not stored) as the
-// run a person (actor) starts with the inputs in: the card runs of its
-// read steps are recorded and audited as of the plan, under actor.
-func (s *Service) planManual(ctx context.Context, doc *flow.Document, flowID string, in map[string]any, actor store.Actor) (*flow.PlanResult, error) {
 	if err := noEventByHand(doc, "plan"); err != nil {
 		return nil, err
 	}
@@ -352,11 +352,7 @@ func (s *Service) PlanDocument(ctx context.Context, src []byte, inputs map[strin
 	if err != nil {
 		return nil, err
 	}
-	in, err := coerceInputs(doc, inputs)
-	if err != nil {
-		return nil, triggeredPlanRemedy(doc, err)
-	}
-	return s.planManual(ctx, doc, "", in, actor)
+	return s.planManual(ctx, doc, "", inputs, actor)
 }
 
 // noEventByHand refuses to run or plan (what) by hand an event flow whose
