@@ -257,6 +257,15 @@ type AuthorizedBy struct {
 	ClientID string
 }
 
+// views are the views of cs, in their order.
+func (m *Manager) views(cs []*store.Connection) []*View {
+	out := make([]*View, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, m.view(c))
+	}
+	return out
+}
+
 func (m *Manager) view(c *store.Connection) *View {
 	v := &View{
 		ID: c.ID, Connector: c.Connector, Nickname: c.Nickname, Domain: c.Domain, ClientID: c.ClientID,
@@ -502,11 +511,7 @@ func (m *Manager) List(ctx context.Context) ([]*View, error) {
 	if err != nil {
 		return nil, internal("list connections", err)
 	}
-	out := make([]*View, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, m.view(c))
-	}
-	return out, nil
+	return m.views(cs), nil
 }
 
 // ListPage returns one page of the connections by nickname ignoring case,
@@ -517,11 +522,7 @@ func (m *Manager) ListPage(ctx context.Context, p store.NamePage) ([]*View, erro
 	if err != nil {
 		return nil, internal("list connections", err)
 	}
-	out := make([]*View, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, m.view(c))
-	}
-	return out, nil
+	return m.views(cs), nil
 }
 
 // Nicknames maps the ids of vs to their nicknames: what the audit log,
