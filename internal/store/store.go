@@ -946,7 +946,24 @@ type APIToken struct {
 	// another issuer is refused with an *IssuerChangedError. Not stored on
 	// the token.
 	Issuer string
+	// Lowered is set by CreateAPIToken with SignIn: the owner's other
+	// live sessions and tokens it lowered to Role (RoleLowered).
+	Lowered RoleLowered
 }
+
+// RoleLowered is what a sign-in lowered (CreateSession or CreateAPIToken
+// with SignIn, in the transaction that stores it): the person's live
+// console sessions and tokens whose role was above the one the sign-in
+// gives, which now have that role. A role comes from the person's groups
+// at sign-in; one taken out of a group and signing in again holds no more
+// than the groups give now anywhere. A role is never raised.
+type RoleLowered struct {
+	Sessions int
+	Tokens   []string // the lowered tokens' names
+}
+
+// Any says that something was lowered.
+func (l RoleLowered) Any() bool { return l.Sessions > 0 || len(l.Tokens) > 0 }
 
 // Session is a signed-in console browser. Only the SHA-256 of the cookie
 // value is kept, so the table holds nothing that signs anybody in.
@@ -972,6 +989,9 @@ type Session struct {
 	// (ErrSubjectTaken), with its Issuer as APIToken.Issuer. Not stored on
 	// the session.
 	Subject, Issuer string
+	// Lowered is set by CreateSession with SignIn: the person's other
+	// live sessions and tokens it lowered to Role (RoleLowered).
+	Lowered RoleLowered
 }
 
 // PersonBinding is the account at an identity provider a login is bound

@@ -93,7 +93,11 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		name = "cardflow login"
 	}
 	tok, err := s.Tokens.Create(r.Context(), p, name, id.Role, CLITokenLifetime)
-	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "cardflow login; " + CreateTokenSummary(name, string(id.Role), tok)}, err)
+	var lowered store.RoleLowered
+	if tok != nil {
+		lowered = tok.Lowered
+	}
+	s.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "cardflow login; " + CreateTokenSummary(name, string(id.Role), tok) + LoweredSummary(id.Role, lowered)}, err)
 	if errors.Is(err, store.ErrSubjectTaken) {
 		// Refused before the token was stored: the sign-in is still in
 		// flight.
@@ -106,6 +110,7 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "signed in with cardflow login", slog.String("login", id.Login), slog.String("role", string(id.Role)))
+	LogLowered(r.Context(), s.log, id.Login, id.Role, lowered)
 	out := TokenView(tok.APIToken)
 	out.Token = tok.Token
 	writeJSON(w, http.StatusCreated, out)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cardflow/cardflow/internal/access"
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/timetext"
@@ -220,4 +222,29 @@ func loopbackRedirect(uri string) bool {
 		return true
 	}
 	return false
+}
+
+// LoweredSummary is what a sign-in with role lowered (store.RoleLowered),
+// for its person.signin audit event: "; lowered to viewer: 1 console
+// session, 2 tokens (cardflow login, ci)", or "" when it lowered nothing.
+func LoweredSummary(role access.Role, l store.RoleLowered) string {
+	if !l.Any() {
+		return ""
+	}
+	var parts []string
+	if l.Sessions > 0 {
+		parts = append(parts, counttext.Format(l.Sessions, "console session"))
+	}
+	if len(l.Tokens) > 0 {
+		parts = append(parts, counttext.Format(len(l.Tokens), "token")+" ("+strings.Join(l.Tokens, ", ")+")")
+	}
+	return "; lowered to " + string(role) + ": " + strings.Join(parts, ", ")
+}
+
+// LogLowered logs what a sign-in of login with role lowered, if anything.
+func LogLowered(ctx context.Context, log *slog.Logger, login string, role access.Role, l store.RoleLowered) {
+	if l.Any() {
+		log.InfoContext(ctx, "a sign-in with a lower role lowered the person's other sessions and tokens to it", slog.String("login", login),
+			slog.String("role", string(role)), slog.Int("sessions", l.Sessions), slog.Any("tokens", l.Tokens))
+	}
 }

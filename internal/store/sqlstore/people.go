@@ -30,12 +30,17 @@ func scanAPIToken(sc scanner) (*store.APIToken, error) {
 // is there still (see grantedBy).
 func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	fillID(&t.ID)
+	var lowered store.RoleLowered
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
 		if err := s.grantedBy(ctx, tx, t.SignIn, t.OwnerLogin, t.SessionID, t.ParentID); err != nil {
 			return err
 		}
 		if t.SignIn != "" {
 			if err := s.bindSubject(ctx, tx, t.OwnerLogin, t.Subject, t.Issuer, t.CreatedAt); err != nil {
+				return err
+			}
+			var err error
+			if lowered, err = s.lowerRole(ctx, tx, t.OwnerLogin, t.Role, t.CreatedAt); err != nil {
 				return err
 			}
 		}
@@ -47,6 +52,9 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 			store.FoldCase(t.OwnerLogin))
 		return err
 	})
+	if err == nil {
+		t.Lowered = lowered
+	}
 	return s.fail("create API token", err)
 }
 
@@ -359,6 +367,7 @@ func scanSession(sc scanner) (*store.Session, error) {
 // CreateSession inserts ss, ending its sign-in in flight (ErrRevoked when
 // it ended meanwhile); a taken id is ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
+	var lowered store.RoleLowered
 	err := s.inTx(ctx, func(ctx context.Context, tx execer) error {
 		if err := s.grantedBy(ctx, tx, ss.SignIn, ss.Actor.Login, "", ""); err != nil {
 			return err
@@ -367,13 +376,66 @@ func (s *Store) CreateSession(ctx context.Context, ss *store.Session) error {
 			if err := s.bindSubject(ctx, tx, ss.Actor.Login, ss.Subject, ss.Issuer, ss.CreatedAt); err != nil {
 				return err
 			}
+			var err error
+			if lowered, err = s.lowerRole(ctx, tx, ss.Actor.Login, ss.Role, ss.CreatedAt); err != nil {
+				return err
+			}
 		}
 		_, err := s.exec(ctx, tx, `INSERT INTO sessions (`+sessionCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ss.ID, ss.Actor.Type, ss.Actor.Login, ss.Actor.TokenName, ss.Name, ss.Role, ss.CSRF,
 			ts(ss.CreatedAt), ts(ss.ExpiresAt), ts(ss.LastSeen), store.FoldCase(ss.Actor.Login))
 		return err
 	})
+	if err == nil {
+		ss.Lowered = lowered
+	}
 	return s.fail("create session", err)
+}
+
+// roleRanks orders the roles (access.Role) for lowerRole; a role not in it
+// ranks 0, below all.
+var roleRanks = map[string]int{"viewer": 1, "operator": 2, "admin": 3}
+
+// roleRankSQL is the rank of column col's role, as roleRanks has it.
+func roleRankSQL(col string) string {
+	return "CASE " + col + " WHEN 'admin' THEN 3 WHEN 'operator' THEN 2 WHEN 'viewer' THEN 1 ELSE 0 END"
+}
+
+// lowerRole, in the transaction of a sign-in of the person login that
+// gives role, lowers to role their console sessions and tokens live at
+// now whose role is above it (store.RoleLowered).
+func (s *Store) lowerRole(ctx context.Context, tx execer, login, role string, now time.Time) (store.RoleLowered, error) {
+	var out store.RoleLowered
+	rank := roleRanks[role]
+	if rank == 0 {
+		return out, fmt.Errorf("lower the roles of %s: unknown role %q", login, role)
+	}
+	args := append(append([]any{role, store.ActorUser}, loginArgs(login)...), ts(now), rank)
+	res, err := s.exec(ctx, tx, `UPDATE sessions SET role = ? WHERE actor_type = ? AND `+byLogin("actor_login", "login_key")+
+		` AND expires_at > ? AND `+roleRankSQL("role")+` > ?`, args...)
+	if err != nil {
+		return out, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return out, err
+	}
+	out.Sessions = int(n)
+	rows, err := s.query(ctx, tx, `UPDATE api_tokens SET role = ? WHERE owner_type = ? AND `+byLogin("owner_login", "owner_key")+
+		` AND expires_at > ? AND `+roleRankSQL("role")+` > ? RETURNING name`, args...)
+	if err != nil {
+		return out, err
+	}
+	names, err := collect(rows, func(sc scanner) (*string, error) {
+		var name string
+		err := sc.Scan(&name)
+		return &name, err
+	})
+	for _, n := range names {
+		out.Tokens = append(out.Tokens, *n)
+	}
+	slices.Sort(out.Tokens)
+	return out, err
 }
 
 // GetSession returns the session with id.

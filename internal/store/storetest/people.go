@@ -900,3 +900,98 @@ func testPersonBindingIssuer(t *testing.T, open func(t *testing.T) store.Store) 
 	diff(t, "the binding at the new issuer", []*store.PersonBinding{{Login: "ada@example.com", Subject: "sub-new", Issuer: newIdP, BoundAt: at(70)}}, all)
 	issuerChanged(s1.CreateSession(ctx, session("s-7", "ada@example.com", signIn("si-7"), "sub-ada", oldIdP, 80)), newIdP, oldIdP, "CreateSession(at the old issuer)")
 }
+
+// testSignInLowersRole: a sign-in (a session or a token with SignIn)
+// lowers the person's other live sessions and tokens above its role to
+// it, in the transaction that stores it, and says what it lowered; it
+// raises none, and leaves expired ones, other people's, the bootstrap
+// admin's and what a session or token creates without a sign-in alone.
+func testSignInLowersRole(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	session := func(id, login, role, signIn string, ends int) *store.Session {
+		if signIn != "" {
+			noErr(t, s.StartSignIn(ctx, signIn, at(6000)), "StartSignIn")
+		}
+		return &store.Session{ID: id, Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: role, CSRF: "c",
+			SignIn: signIn, Subject: "sub-" + strings.ToLower(login), CreatedAt: at(0), ExpiresAt: at(ends), LastSeen: at(0)}
+	}
+	token := func(name, login, role, signIn string, ends int) *store.APIToken {
+		if signIn != "" {
+			noErr(t, s.StartSignIn(ctx, signIn, at(6000)), "StartSignIn")
+		}
+		tok := &store.APIToken{Name: name, Hash: "h-" + login + "-" + name, Role: role, OwnerType: store.ActorUser, OwnerLogin: login,
+			SignIn: signIn, Subject: "sub-" + strings.ToLower(login), CreatedAt: at(0), ExpiresAt: at(ends)}
+		if login == "" {
+			tok.OwnerType, tok.Subject = store.ActorBootstrap, ""
+		}
+		return tok
+	}
+	for _, ss := range []*store.Session{
+		session("s-admin", "ada@example.com", "admin", "", 3600),
+		session("s-operator", "ada@example.com", "operator", "", 3600),
+		session("s-expired", "ada@example.com", "admin", "", 100),
+		session("s-bob", "bob@example.com", "admin", "", 3600),
+	} {
+		noErr(t, s.CreateSession(ctx, ss), "CreateSession("+ss.ID+")")
+		if ss.Lowered.Any() {
+			t.Errorf("CreateSession(%s) without a sign-in lowered %+v; want nothing", ss.ID, ss.Lowered)
+		}
+	}
+	tokens := map[string]*store.APIToken{}
+	for _, tok := range []*store.APIToken{
+		token("ci", "ada@example.com", "admin", "", 3600),
+		token("read", "ada@example.com", "viewer", "", 3600),
+		token("old", "ada@example.com", "admin", "", 100),
+		token("bob", "bob@example.com", "admin", "", 3600),
+		token("boot", "", "admin", "", 3600),
+	} {
+		noErr(t, s.CreateAPIToken(ctx, tok), "CreateAPIToken("+tok.Name+")")
+		tokens[tok.Name] = tok
+	}
+	roles := func() map[string]string {
+		out := map[string]string{}
+		for _, id := range []string{"s-admin", "s-operator", "s-expired", "s-bob", "s-signin"} {
+			if ss, err := s.GetSession(ctx, id); err == nil {
+				out[id] = ss.Role
+			}
+		}
+		for name, tok := range tokens {
+			got, err := s.GetAPIToken(ctx, tok.ID)
+			noErr(t, err, "GetAPIToken("+name+")")
+			out[name] = got.Role
+		}
+		return out
+	}
+
+	// Ada signs in to the console as an operator now (her login in other
+	// capitals), at 200 s: her admin session and token become operator's.
+	in := session("s-signin", "Ada@Example.com", "operator", "si-1", 3600)
+	in.CreatedAt = at(200)
+	noErr(t, s.CreateSession(ctx, in), "CreateSession(ada's sign-in as an operator)")
+	diff(t, "what the console sign-in lowered", store.RoleLowered{Sessions: 1, Tokens: []string{"ci"}}, in.Lowered)
+	diff(t, "roles after the console sign-in", map[string]string{
+		"s-admin": "operator", "s-operator": "operator", "s-expired": "admin", "s-bob": "admin", "s-signin": "operator",
+		"ci": "operator", "read": "viewer", "old": "admin", "bob": "admin", "boot": "admin",
+	}, roles())
+
+	// cardflow login as a viewer: every live session of hers and the
+	// operator token become viewer's; the new token is not counted.
+	cli := token("cardflow login", "ADA@example.com", "viewer", "si-2", 3600)
+	cli.CreatedAt = at(300)
+	noErr(t, s.CreateAPIToken(ctx, cli), "CreateAPIToken(ada's cardflow login as a viewer)")
+	tokens["cardflow login"] = cli
+	diff(t, "what cardflow login lowered", store.RoleLowered{Sessions: 3, Tokens: []string{"ci"}}, cli.Lowered)
+
+	// Back in the admins' group: a sign-in raises nothing.
+	again := session("s-again", "ada@example.com", "admin", "si-3", 3600)
+	again.CreatedAt = at(400)
+	noErr(t, s.CreateSession(ctx, again), "CreateSession(ada's sign-in as an admin)")
+	if again.Lowered.Any() {
+		t.Errorf("a sign-in as an admin lowered %+v; want nothing", again.Lowered)
+	}
+	diff(t, "roles after signing in as a viewer, then as an admin", map[string]string{
+		"s-admin": "viewer", "s-operator": "viewer", "s-expired": "admin", "s-bob": "admin", "s-signin": "viewer",
+		"ci": "viewer", "read": "viewer", "old": "admin", "bob": "admin", "boot": "admin", "cardflow login": "viewer",
+	}, roles())
+}

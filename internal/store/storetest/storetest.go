@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LoginsFoldAlike", testLoginsFoldAlike},
 		{"RevokeRacesCreation", testRevokeRacesCreation},
 		{"PersonSubject", testPersonSubject},
+		{"SignInLowersRole", testSignInLowersRole},
 		{"PersonBindingIssuer", testPersonBindingIssuer},
 		{"SignInRequestSingleUse", testSignInRequestSingleUse},
 		{"RateBudget", testRateBudget},

@@ -72,11 +72,13 @@ func sessionKey(cookie string) string {
 // browser's previous session if it had one and p's sign-in in flight
 // (p.SignIn; refused when a revoke ended it, or when p.Subject is not the
 // subject p's login is bound to).
-func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+//
+// It returns what the sign-in lowered (store.RoleLowered).
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.Principal) (store.RoleLowered, error) {
 	ctx := r.Context()
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		if err := c.Sessions.DeleteSession(ctx, sessionKey(old.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+			return store.RoleLowered{}, err
 		}
 	}
 	now := c.now()
@@ -87,14 +89,14 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.
 	ss := &store.Session{ID: sessionKey(id), Actor: p.Actor, Name: p.Name, Role: string(p.Role), CSRF: randomString(32),
 		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now, SignIn: p.SignIn, Subject: p.Subject, Issuer: p.Issuer}
 	if err := c.Sessions.CreateSession(ctx, ss); errors.Is(err, store.ErrRevoked) {
-		return access.RevokedMeanwhile(err)
+		return store.RoleLowered{}, access.RevokedMeanwhile(err)
 	} else if errors.Is(err, store.ErrSubjectTaken) {
-		return access.SubjectTaken(p.Actor.Login, err)
+		return store.RoleLowered{}, access.SubjectTaken(p.Actor.Login, err)
 	} else if err != nil {
-		return err
+		return store.RoleLowered{}, err
 	}
 	c.setCookie(w, r, sessionCookie, id, int(c.sessionTTL().Seconds()))
-	return nil
+	return ss.Lowered, nil
 }
 
 // currentSession returns the request's live session, refreshing its idle

@@ -115,7 +115,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.showSignin(w, r, http.StatusUnauthorized, signinData{Next: next, Error: msg})
 		return
 	}
-	if err := c.startSession(w, r, access.Bootstrap); err != nil {
+	if _, err := c.startSession(w, r, access.Bootstrap); err != nil {
 		c.fail(w, r, nil, err)
 		return
 	}
@@ -276,7 +276,8 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn, Subject: id.Subject, Issuer: id.Issuer}
-	if err := c.startSession(w, r, p); errors.Is(err, store.ErrRevoked) || errors.Is(err, store.ErrSubjectTaken) {
+	lowered, err := c.startSession(w, r, p)
+	if errors.Is(err, store.ErrRevoked) || errors.Is(err, store.ErrSubjectTaken) {
 		if errors.Is(err, store.ErrSubjectTaken) {
 			// Refused before the session was stored: the sign-in is
 			// still in flight.
@@ -293,8 +294,9 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, err)
 		return
 	}
-	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role)}, nil)
+	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role) + web.LoweredSummary(id.Role, lowered)}, nil)
 	c.log.InfoContext(ctx, "console: signed in", slog.String("actor", p.Actor.String()), slog.String("role", string(p.Role)))
+	web.LogLowered(ctx, c.log, id.Login, id.Role, lowered)
 	http.Redirect(w, r, req.Next, http.StatusSeeOther)
 }
 
