@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cardflow/cardflow/internal/access"
+	"github.com/cardflow/cardflow/internal/counttext"
 	"github.com/cardflow/cardflow/internal/problem"
 	"github.com/cardflow/cardflow/internal/store"
 	"github.com/cardflow/cardflow/internal/timetext"
@@ -79,6 +80,7 @@ var funcs = template.FuncMap{
 	"connStatus":   connStatus,
 	"humanize":     humanize,
 	"add":          func(a, b int) int { return a + b },
+	"count":        counttext.Format,
 	"runTrigger":   runTrigger,
 	"actor":        actorName,
 	"cmd":          web.Command,
