@@ -81,6 +81,10 @@ type Intake struct {
 	// (authorizedKey), nil before the first read. Only the watch uses it.
 	checkConns chan struct{}
 	authorized map[string]string
+	// rerunsFirst names, by flow id, the rerun each flow's events waited
+	// for at the last dispatch round (events.EventFlow.RerunFirst):
+	// noticeRerunsEnded looks for their end while there are any.
+	rerunsFirst map[string]string
 }
 
 // Wake makes the intake look again now (a flow was enabled or disabled):
@@ -195,6 +199,37 @@ func (in *Intake) watchConnections(ctx context.Context) {
 		case <-in.checkConns:
 		}
 		in.noticeActive(ctx)
+		in.noticeRerunsEnded(ctx)
+	}
+}
+
+// noticeRerunsEnded wakes the dispatch round once a rerun that held a
+// flow's events at the last round (rerunsFirst) has ended, wherever it
+// ran: the server that ran it wakes its own round at once
+// (flowrun.Config.OnRerunEnded), the others learn of it here, within
+// connCheckEvery, as they learn of a connection active again, rather than
+// at their next interval. It reads the store only while events wait so.
+func (in *Intake) noticeRerunsEnded(ctx context.Context) {
+	in.mu.Lock()
+	held := in.rerunsFirst
+	in.mu.Unlock()
+	if len(held) == 0 {
+		return
+	}
+	const what = "events: reading the reruns that the events of their flows wait for"
+	pending, err := in.store.PendingReruns(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			in.outage.Fail(ctx, what, err)
+		}
+		return
+	}
+	in.outage.OK(ctx, what)
+	for flowID := range held {
+		if pending[flowID] == "" {
+			in.WakeDispatch()
+			return
+		}
 	}
 }
 
@@ -757,9 +792,18 @@ func (in *Intake) dispatchAll(ctx context.Context, all bool) {
 	// it first: each connection's events are dispatched to the flows of
 	// every connection to the same org.
 	orgFlows := map[string][]events.EventFlow{}
+	rerunsFirst := map[string]string{}
 	for _, cf := range m {
 		orgFlows[cf.org] = append(orgFlows[cf.org], cf.flows...)
+		for _, f := range cf.flows {
+			if f.RerunFirst != "" {
+				rerunsFirst[f.Flow.ID] = f.RerunFirst
+			}
+		}
 	}
+	in.mu.Lock()
+	in.rerunsFirst = rerunsFirst
+	in.mu.Unlock()
 	for id, cf := range m {
 		_, err := in.dispatcher.Dispatch(ctx, id, orgFlows[cf.org], readAt)
 		in.result(ctx, "events: dispatching", id, true, err)
