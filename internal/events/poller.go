@@ -1,6 +1,7 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -271,8 +272,9 @@ type PollResult struct {
 // with an events.poll_restarted notice (and an audit event and a warning)
 // that names the stretch of events possibly missed. So does a poll whose
 // connection was last read longer ago than Okta keeps events (every server
-// down for months), rather than following its cursor past events that are
-// gone without a word.
+// down for months), by this server's clock or by the org's (the Date of
+// Okta's answer to the cursor: an org's clock moved ahead), rather than
+// following its cursor past events that are gone without a word.
 func (p *Poller) Poll(ctx context.Context, connectionID string, since time.Time) (PollResult, error) {
 	return p.PollEnabled(ctx, connectionID, since, since)
 }
@@ -403,8 +405,10 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource, since, enable
 		}
 		ps.next = page.Next
 		if page.Len() == 0 {
-			// Read to the end: everything Okta stored before the request.
-			ps.res.readTo = latest(ps.res.readTo, asked)
+			// Read to the end: everything Okta stored before the request,
+			// by the org's clock (its answer's Date) as the events' times
+			// and Okta's retention are, else by this server's.
+			ps.res.readTo = latest(ps.res.readTo, cmp.Or(page.Date, asked))
 			break
 		}
 		if n := len(page.Events); n > 0 {
@@ -504,6 +508,18 @@ func (ps *pollState) fetch(ctx context.Context) (page *okta.LogPage, asked time.
 		ps.rs = restartAt(src, ps.since, from, p.now(), err)
 		ps.rs.readTo = readTo
 		ps.rs.gapFrom = latest(ps.since, readTo)
+		restartFrom()
+	}
+	if err == nil && ps.next != "" && ps.rs == nil && ps.res.Pages == 0 && !page.Date.IsZero() &&
+		!src.Poll.ReadTo.IsZero() && src.Poll.ReadTo.Before(page.Date.Add(-LogRetention)) {
+		// Okta served the cursor, but by its clock the polls read
+		// nothing for longer than it keeps events (its clock moved
+		// ahead of this server's by more than that, as an emulated
+		// org's can be, which pollStart's look by this server's clock
+		// does not see): the events after the cursor that are older
+		// than that are gone, and Okta leaves them out without a word.
+		// Read what it keeps, and say what is gone, as pollStart does.
+		ps.rs = restartAt(src, ps.since, ps.since, page.Date, nil)
 		restartFrom()
 	}
 	if orgNow := refusedAsTooOld(err, ps.next, ps.since); !orgNow.IsZero() {

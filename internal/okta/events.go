@@ -315,6 +315,9 @@ type LogPage struct {
 	// Next is the page to ask for next (path and query of Okta's
 	// rel="next" link). A polling request always has one.
 	Next string
+	// Date is the answer's Date header: the org's clock when it
+	// answered, in whole seconds; zero without one.
+	Date time.Time
 }
 
 // Len is the number of events Okta sent in the page.
@@ -395,6 +398,9 @@ func (c *Client) PollLogs(ctx context.Context, next string, since time.Time, fil
 		stream: page.decode})
 	if err != nil {
 		return nil, err
+	}
+	if d, err := http.ParseTime(res.header.Get("Date")); err == nil {
+		page.Date = d
 	}
 	// A polling request's next link may repeat the request (nothing new
 	// yet), so nextLink's same-page guard does not apply.

@@ -859,8 +859,9 @@ type PollStatus struct {
 	AlertedAt time.Time
 	// ReadTo is how far the polls have read: every event Okta stored
 	// before it was read (the time of the last poll that read to the end
-	// of the log, stored at most hourly, or the publication of the last
-	// event a catch-up read); zero before the first poll.
+	// of the log, by the org's clock when its answer has a Date, stored at
+	// most hourly, or the publication of the last event a catch-up read);
+	// zero before the first poll.
 	ReadTo time.Time
 }
 
