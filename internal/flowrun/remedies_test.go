@@ -29,7 +29,7 @@ func TestRemediesNameTheCommand(t *testing.T) {
 	}
 	_, _, err = s.Enable(t.Context(), fl.Name, store.Actor{Type: store.ActorBootstrap})
 	remedyHas(t, "Enable of a flow without a trigger", err, "POST /api/v1/flows/"+fl.ID+"/runs (cardflow flows run offboard-user-devices)")
-	_, _, err = s.Disable(t.Context(), fl.Name, store.Actor{Type: store.ActorBootstrap})
+	_, err = s.DisableFlow(t.Context(), fl.Name, store.Actor{Type: store.ActorBootstrap})
 	remedyHas(t, "Disable of a flow without a trigger", err, "POST /api/v1/flows/"+fl.ID+"/runs (cardflow flows run offboard-user-devices)")
 	if problem.CodeOf(err) != problem.InvalidInput {
 		t.Errorf("Disable of a flow without a trigger: %v; want invalid_input, as Enable of it is", err)

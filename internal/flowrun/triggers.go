@@ -208,15 +208,6 @@ func (s *Service) Enable(ctx context.Context, idOrName string, actor store.Actor
 	return fl, doc, nil
 }
 
-// Disable is DisableFlow without the runs it dropped.
-func (s *Service) Disable(ctx context.Context, idOrName string, actor store.Actor) (*store.Flow, *flow.Document, error) {
-	d, err := s.DisableFlow(ctx, idOrName, actor)
-	if err != nil {
-		return nil, nil, err
-	}
-	return d.Flow, d.Doc, nil
-}
-
 // Disabled is what DisableFlow did.
 type Disabled struct {
 	Flow *store.Flow
