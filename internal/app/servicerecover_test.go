@@ -2,9 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
@@ -41,9 +36,7 @@ func TestServiceConnectionRecoversByItself(t *testing.T) {
 	}
 	_ = json.Unmarshal(jwk, &key)
 	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
-	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
-	emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	emu.GenerateAppKey(t, oktaemu.DemoServiceAppID, "spare")
 	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
 		t.Fatalf("test: %d %s", code, data)
 	}
@@ -129,9 +122,7 @@ func TestServiceConnectionFailingForAnotherReason(t *testing.T) {
 	emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
 	// The app keeps a key of another once the connection's is removed
 	// (Okta refuses to deactivate the only active key of an app).
-	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
-	emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	emu.GenerateAppKey(t, oktaemu.DemoServiceAppID, "spare")
 	if code, data := h.call("POST", "/api/v1/connections/"+c.ID+"/test", nil, nil); code != http.StatusOK {
 		t.Fatalf("test: %d %s", code, data)
 	}

@@ -2,15 +2,10 @@ package connection
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
 	"github.com/cardflow/cardflow/internal/store"
@@ -36,9 +31,7 @@ func TestKeyRefusedDuringRotation(t *testing.T) {
 	_ = json.Unmarshal(jwk, &key)
 	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, jwk)
 	// Another key of the app's, so that the connection's may be removed.
-	spare, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	sparePub, _ := json.Marshal(jose.JSONWebKey{Key: &spare.PublicKey, KeyID: "spare", Algorithm: "ES256", Use: "sig"})
-	e.emu.AddAppKey(t, oktaemu.DemoServiceAppID, sparePub)
+	e.emu.GenerateAppKey(t, oktaemu.DemoServiceAppID, "spare")
 	if _, err := e.m.Token(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
