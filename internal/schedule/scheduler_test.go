@@ -217,6 +217,18 @@ func TestMissedTicks(t *testing.T) {
 			time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC), 3},
 		{"every 15m with a 10m deadline, down 59m: the latest, 14m late, skipped too", "every: 15m, startingDeadline: 10m", 59 * time.Minute,
 			time.Time{}, 4},
+		// Every minute after a long outage: the latest due tick runs, the
+		// others are counted without going through them (3 years is past
+		// the million ticks the scheduler once went through one by one,
+		// after which it ran a tick of years before, and again at once).
+		{"every minute by cron, down 30 days", `cron: "* * * * *"`, 30 * 24 * time.Hour,
+			time.Date(2025, 7, 1, 23, 1, 0, 0, time.UTC), 43_200},
+		{"every minute by interval, down 30 days", "every: 1m", 30 * 24 * time.Hour,
+			time.Date(2025, 7, 1, 23, 1, 0, 0, time.UTC), 43_200},
+		{"every minute by cron in Berlin, down 3 years", `cron: "* * * * *", timezone: Europe/Berlin`, 3 * 365 * 24 * time.Hour,
+			time.Date(2028, 5, 31, 23, 1, 0, 0, time.UTC), 3 * 365 * 24 * 60},
+		{"every minute by interval, down 3 years", "every: 1m", 3 * 365 * 24 * time.Hour,
+			time.Date(2028, 5, 31, 23, 1, 0, 0, time.UTC), 3 * 365 * 24 * 60},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
