@@ -679,10 +679,12 @@ func (p *Poller) setStatus(ctx context.Context, src *store.EventSource, res Poll
 			st.FailingSince = now
 		}
 		// A connection that needs reauthorization was notified as such
-		// (connection.needs_reauthorization, with its reason): its polls
-		// failing say nothing more, so they are not alerted (nor their
-		// recovery after the reauthorization).
-		if st.AlertedAt.IsZero() && now.Sub(st.FailingSince) >= p.alertAfter() && problem.CodeOf(pollErr) != problem.NeedsReauthorization {
+		// (connection.needs_reauthorization, with its reason), and one
+		// never authorized (connection_pending) waits for the sign-in or
+		// key its status asks for: its polls failing say nothing more, so
+		// they are not alerted (nor their recovery once it is authorized).
+		if code := problem.CodeOf(pollErr); st.AlertedAt.IsZero() && now.Sub(st.FailingSince) >= p.alertAfter() &&
+			code != problem.NeedsReauthorization && code != problem.ConnectionPending {
 			st.AlertedAt, kind = now, notify.TypePollFailing
 		}
 	} else if !prev.AlertedAt.IsZero() {

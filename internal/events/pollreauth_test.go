@@ -12,12 +12,12 @@ import (
 	"github.com/cardflow/cardflow/internal/store/sqlite/sqlitetest"
 )
 
-// reauthOrgs refuses every connection's client as a connection that needs
-// reauthorization does.
-type reauthOrgs struct{}
+// refusingOrgs refuses every connection's client with its err, as a
+// connection that cannot be used does.
+type refusingOrgs struct{ err error }
 
-func (reauthOrgs) Client(context.Context, string) (*okta.Client, error) {
-	return nil, problem.New(problem.NeedsReauthorization, "connection %q needs reauthorization: the refresh token expired", "Person")
+func (o refusingOrgs) Client(context.Context, string) (*okta.Client, error) {
+	return nil, o.err
 }
 
 // TestPollOfConnectionNeedingReauthorizationSendsNoAlert: the polls of a
@@ -25,8 +25,20 @@ func (reauthOrgs) Client(context.Context, string) (*okta.Client, error) {
 // reauthorizes it, and the status says so, but no events.poll_failing goes
 // out: connection.needs_reauthorization told the receivers already, and an
 // alert (and an all-clear after the reauthorization) for every connection
-// with an event flow whenever its 90 days end would say it again.
+// with an event flow whenever its 90 days end would say it again. Nor for
+// a connection never authorized (connection_pending): it waits for the
+// sign-in its status asks for, as one that needs reauthorization does.
 func TestPollOfConnectionNeedingReauthorizationSendsNoAlert(t *testing.T) {
+	for name, refusal := range map[string]error{
+		"needs reauthorization": problem.New(problem.NeedsReauthorization, "%s", problem.NeedsReauthorizationMessage("Person", "the refresh token expired")),
+		"pending":               problem.New(problem.ConnectionPending, "%s", problem.PendingMessage("Person", "waiting for an administrator to finish signing in to the org")),
+		"sign-in failed":        problem.New(problem.ConnectionPending, "%s", problem.SignInFailedMessage("Person", "the account is not assigned to the OAuth app")),
+	} {
+		t.Run(name, func(t *testing.T) { testPollRefusedSendsNoAlert(t, refusal) })
+	}
+}
+
+func testPollRefusedSendsNoAlert(t *testing.T, refusal error) {
 	st, err := sqlite.Open(t.Context(), sqlitetest.NewFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -37,11 +49,11 @@ func TestPollOfConnectionNeedingReauthorizationSendsNoAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2027, 3, 7, 9, 0, 0, 0, time.UTC)
-	p := &Poller{Store: st, Orgs: reauthOrgs{}, Owner: "server-1", Now: func() time.Time { return now },
+	p := &Poller{Store: st, Orgs: refusingOrgs{refusal}, Owner: "server-1", Now: func() time.Time { return now },
 		Outbox: &notify.Outbox{Store: st, Receivers: receivers, Now: func() time.Time { return now }}, AlertAfter: 15 * time.Minute}
 	for range 3 {
 		if _, err := p.Poll(t.Context(), connID, now.Add(-time.Hour)); err == nil {
-			t.Fatal("a poll of a connection that needs reauthorization worked")
+			t.Fatal("a poll of a connection that cannot be used worked")
 		}
 		now = now.Add(24 * time.Hour)
 	}

@@ -845,24 +845,33 @@ func (in *Intake) dispatchWithoutFlows(ctx context.Context, m map[string]*connFl
 // intake's outage log: a failure repeated every round is logged once and
 // then summarised. done says that this server did the work (err nil: it
 // worked); work left to the server holding its lease tells nothing. A
-// failure because the connection needs reauthorization is counted, not
-// logged: the server that stored that status logged it once with its
-// reason (a wrong client secret, say), and it was notified; every
-// server's rounds logging it again, and summarising it every few
-// minutes, told nothing more.
+// failure because the connection needs reauthorization, or was never
+// authorized (connection_pending), is counted, not logged: it waits for
+// the connection, whose status says why (the server that stored a
+// needs_reauthorization logged it once with its reason, a wrong client
+// secret say, and it was notified); every server's rounds logging it
+// again, and summarising it every few minutes, told nothing more.
 func (in *Intake) result(ctx context.Context, what, connectionID string, done bool, err error) {
 	switch {
 	case err == nil:
 		if done {
 			in.outage.OK(ctx, what, slog.String("connection", connectionID))
 		}
-	case ctx.Err() == nil && problem.CodeOf(err) == problem.NeedsReauthorization:
+	case ctx.Err() == nil && waitsForConnection(err):
 		if in.outage.Failed != nil {
 			in.outage.Failed()
 		}
 	case ctx.Err() == nil:
 		in.outage.Fail(ctx, what, err, slog.String("connection", connectionID))
 	}
+}
+
+// waitsForConnection reports whether err is the refusal of a connection
+// that is not usable until someone fixes it: it needs reauthorization, or
+// was never authorized (problem.NotActiveCode).
+func waitsForConnection(err error) bool {
+	code := problem.CodeOf(err)
+	return code == problem.NeedsReauthorization || code == problem.ConnectionPending
 }
 
 // reconcile brings a connection's hook in line when its event types or
