@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +32,7 @@ type PeopleStore interface {
 	ListSessionsOf(ctx context.Context, actor store.Actor) ([]*store.Session, error)
 	ListAPITokens(ctx context.Context, ownerType, ownerLogin string) ([]*store.APIToken, error)
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*store.APIToken, binding *store.PersonBinding, err error)
+	DeleteBoundPersonAccess(ctx context.Context, login, subject, issuer string) (sessions int, tokens []*store.APIToken, binding *store.PersonBinding, err error)
 	ListFlows(ctx context.Context) ([]*store.Flow, error)
 	ListPersonBindings(ctx context.Context) ([]*store.PersonBinding, error)
 }
@@ -328,15 +330,8 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 	if err != nil {
 		return nil, err
 	}
-	bound := binding != nil
-	// After the access ends: a run being started with one of their
-	// sessions or tokens was stored before they were deleted, and is
-	// found here, or is refused (store.FlowRun.SessionID, TokenID).
-	canceled, cancelErr := 0, error(nil)
-	if pp.Runs != nil {
-		canceled, cancelErr = pp.Runs.CancelStartedBy(ctx, login, p.Actor)
-	}
-	if sessions == 0 && len(tokens) == 0 && !bound && canceled == 0 && cancelErr == nil {
+	rev := pp.ended(ctx, login, p.Actor, sessions, tokens, binding)
+	if sessions == 0 && len(tokens) == 0 && !rev.Unbound && rev.RunsCanceled == 0 && rev.CancelFailed == nil {
 		pe := problem.New(problem.NotFound, "nobody signed in as %q has a console session or a personal API token, or a flow run they started that has not ended", login).
 			WithRemedy("list who has access with GET /api/v1/people (cardflow people list); logins compare ignoring case")
 		if near := pp.nearestLogin(ctx, p, login); near != "" {
@@ -345,17 +340,53 @@ func (pp *People) Revoke(ctx context.Context, p Principal, login string, self bo
 		}
 		return nil, pe
 	}
-	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens, Unbound: bound, RunsCanceled: canceled, CancelFailed: cancelErr}
-	if bound {
+	return rev, nil
+}
+
+// EndNoRole ends the access of the person login as Revoke does, asked by
+// no admin: when a sign-in of theirs was refused only because the groups
+// in its verified ID token give no role (sso.NoRoleError), subject and
+// issuer being that token's sub and iss. Their groups no longer give them
+// a role, so the sessions and tokens earlier sign-ins gave them end now
+// rather than when they expire. It ends them only when login is bound to
+// that very account (store.PersonBinding), checked in the transaction
+// that ends them: a login bound to another account is that account's,
+// and a login bound to none was proved by nobody to be theirs, so it
+// leaves both alone and returns a nil Revoked (for a login bound
+// elsewhere, with the store's ErrSubjectTaken, for the log). The flow
+// runs they started are canceled as by themselves.
+func (pp *People) EndNoRole(ctx context.Context, login, subject, issuer string) (*Revoked, error) {
+	sessions, tokens, binding, err := pp.Store.DeleteBoundPersonAccess(ctx, login, subject, issuer)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return pp.ended(ctx, login, store.Actor{Type: store.ActorUser, Login: login}, sessions, tokens, binding), nil
+}
+
+// ended is what a revoke of login by did, given what the store deleted:
+// it cancels the flow runs login started (Runs), as by, and names the
+// enabled flows they enabled.
+func (pp *People) ended(ctx context.Context, login string, by store.Actor, sessions int, tokens []*store.APIToken, binding *store.PersonBinding) *Revoked {
+	// After the access ends: a run being started with one of their
+	// sessions or tokens was stored before they were deleted, and is
+	// found here, or is refused (store.FlowRun.SessionID, TokenID).
+	canceled, cancelErr := 0, error(nil)
+	if pp.Runs != nil {
+		canceled, cancelErr = pp.Runs.CancelStartedBy(ctx, login, by)
+	}
+	rev := &Revoked{Login: login, Sessions: sessions, Tokens: tokens, Unbound: binding != nil, RunsCanceled: canceled, CancelFailed: cancelErr}
+	if binding != nil {
 		rev.Issuer = binding.Issuer
 	}
 	enabled, _, err := pp.enabledFlows(ctx)
 	if err != nil {
 		// The access is revoked; only the list of their flows is missing.
-		return rev, nil
+		return rev
 	}
 	rev.EnabledFlows = enabled[store.FoldCase(login)]
-	return rev, nil
+	return rev
 }
 
 // nearestLogin is the login nearest to login (a misspelling, or its

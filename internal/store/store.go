@@ -1481,6 +1481,14 @@ type Store interface {
 	// and so is the login's binding (PersonBinding): their next sign-in
 	// binds it anew.
 	DeletePersonAccess(ctx context.Context, login string) (sessions int, tokens []*APIToken, binding *PersonBinding, err error)
+	// DeleteBoundPersonAccess is DeletePersonAccess only when, in its
+	// transaction, login is bound to subject at issuer (a binding made
+	// before issuers were kept, at any issuer): for a sign-in of that
+	// very account refused because its groups give no role. A login
+	// bound to none is ErrNotFound, one bound to another account
+	// ErrSubjectTaken (an *IssuerChangedError at another issuer); then
+	// nothing is deleted or marked.
+	DeleteBoundPersonAccess(ctx context.Context, login, subject, issuer string) (sessions int, tokens []*APIToken, binding *PersonBinding, err error)
 	// PersonBinding returns the account at the identity provider the
 	// login (ignoring case, FoldCase) is bound to: the subject and issuer
 	// of its first sign-in since its access was last revoked

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -74,7 +75,8 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &noRole):
 		s.Tokens.EndSignIn(r.Context(), signIn)
-		s.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: store.ActionPersonSignIn, InputSummary: "cardflow login"}, noRole.Problem())
+		ended := EndNoRole(r.Context(), s.log, s.People, id)
+		s.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: store.ActionPersonSignIn, InputSummary: "cardflow login" + ended}, noRole.Problem())
 		s.writeError(w, r, noRole.Problem())
 		return
 	case err != nil:
@@ -146,4 +148,42 @@ func SubjectTakenWarning(id *sso.Identity, err error) (string, []any) {
 		return "the login is bound at another identity provider", append(attrs, slog.String("boundIssuer", moved.Bound))
 	}
 	return "the login is bound to another subject", attrs
+}
+
+// EndNoRole ends the access of the person whose sign-in, verified as id,
+// was refused because its groups give no role (sso.NoRoleError), as a
+// revoke ends it, when their login is bound to that very account
+// (access.People.EndNoRole; a nil people ends nothing). It logs what it
+// ended, or why it ended nothing, and returns what the refused sign-in's
+// person.signin audit event adds to its summary: "; their groups give no
+// role, so their access ended: 1 console session ended, ..." (as
+// RevokedSummary), or "" when the login is bound to no account or to
+// another (which is not this person's to end).
+func EndNoRole(ctx context.Context, log *slog.Logger, people *access.People, id *sso.Identity) string {
+	if people == nil || id == nil || id.Subject == "" {
+		return ""
+	}
+	rev, err := people.EndNoRole(ctx, id.Login, id.Subject, id.Issuer)
+	switch {
+	case errors.Is(err, store.ErrSubjectTaken):
+		why, attrs := SubjectTakenWarning(id, err)
+		log.WarnContext(ctx, "a sign-in with no role left the access of its login alone: "+why, attrs...)
+		return ""
+	case err != nil:
+		log.ErrorContext(ctx, "a sign-in with no role could not end the person's access", slog.String("login", id.Login), slog.Any("cause", err))
+		return fmt.Sprintf("; their groups give no role, but their access could not be ended (see the server's log): revoke it with cardflow people revoke %s", id.Login)
+	case rev == nil:
+		return ""
+	}
+	names := make([]string, 0, len(rev.Tokens))
+	for _, t := range rev.Tokens {
+		names = append(names, t.Name)
+	}
+	log.InfoContext(ctx, "a sign-in whose groups give no role ended the person's access", slog.String("login", id.Login),
+		slog.Int("sessions", rev.Sessions), slog.Any("tokens", names), slog.Bool("unbound", rev.Unbound), slog.Int("runsCanceled", rev.RunsCanceled))
+	if rev.CancelFailed != nil {
+		log.ErrorContext(ctx, "ended a person's access, but could not cancel every flow run they started", slog.String("login", id.Login),
+			slog.Int("canceled", rev.RunsCanceled), slog.Any("error", rev.CancelFailed))
+	}
+	return "; their groups give no role, so their access ended: " + RevokedSummary(rev)
 }

@@ -121,11 +121,18 @@ func RevokePersonSummary(login string, rev *access.Revoked) string {
 	if rev == nil {
 		return out
 	}
+	return out + ": " + RevokedSummary(rev)
+}
+
+// RevokedSummary is what a revoke ended, as RevokePersonSummary names it
+// after the login: "2 console sessions ended, 1 token revoked (cardflow
+// login)", and so on.
+func RevokedSummary(rev *access.Revoked) string {
 	var names []string
 	for _, t := range rev.Tokens {
 		names = append(names, truncate(t.Name, 100))
 	}
-	out += fmt.Sprintf(": %s ended, %s revoked", counttext.Format(rev.Sessions, "console session"), counttext.Format(len(rev.Tokens), "token"))
+	out := fmt.Sprintf("%s ended, %s revoked", counttext.Format(rev.Sessions, "console session"), counttext.Format(len(rev.Tokens), "token"))
 	if len(names) > 0 {
 		out += " (" + truncate(strings.Join(names, ", "), 400) + ")"
 	}

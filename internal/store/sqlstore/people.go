@@ -647,6 +647,31 @@ func (s *Store) deleteAuthRequestsOf(ctx context.Context, tx execer, key string)
 // the login's key, and forgets the login's binding, returning it as the
 // delete found it.
 func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*store.APIToken, *store.PersonBinding, error) {
+	return s.deletePersonAccess(ctx, login, nil)
+}
+
+// DeleteBoundPersonAccess is DeletePersonAccess when login is bound to
+// subject at issuer (a binding made before issuers were kept matches the
+// subject at any issuer, as bindSubject has it), checked in its
+// transaction; otherwise it deletes nothing.
+func (s *Store) DeleteBoundPersonAccess(ctx context.Context, login, subject, issuer string) (int, []*store.APIToken, *store.PersonBinding, error) {
+	return s.deletePersonAccess(ctx, login, func(b *store.PersonBinding) error {
+		switch {
+		case b == nil:
+			return fmt.Errorf("%s is bound to no account: %w", login, store.ErrNotFound)
+		case b.Issuer != "" && b.Issuer != issuer:
+			return &store.IssuerChangedError{Login: login, Bound: b.Issuer, Issuer: issuer}
+		case b.Subject != subject:
+			return fmt.Errorf("%s is bound to another subject: %w", login, store.ErrSubjectTaken)
+		}
+		return nil
+	})
+}
+
+// deletePersonAccess is DeletePersonAccess; a non-nil bound, given the
+// binding the transaction removed (nil for none), rolls it all back with
+// its error.
+func (s *Store) deletePersonAccess(ctx context.Context, login string, bound func(*store.PersonBinding) error) (int, []*store.APIToken, *store.PersonBinding, error) {
 	var sessions int
 	var tokens []*store.APIToken
 	var binding *store.PersonBinding
@@ -714,9 +739,14 @@ func (s *Store) DeletePersonAccess(ctx context.Context, login string) (int, []*s
 		if errors.Is(err, sql.ErrNoRows) {
 			binding, err = nil, nil
 		}
+		if err == nil && bound != nil {
+			err = bound(binding)
+		}
 		return err
 	})
-	if err != nil {
+	if errors.Is(err, store.ErrSubjectTaken) {
+		return 0, nil, nil, fmt.Errorf("store: delete the access of a person: %w", err)
+	} else if err != nil {
 		return 0, nil, nil, s.fail("delete the access of a person", err)
 	}
 	return sessions, tokens, binding, nil

@@ -995,3 +995,65 @@ func testSignInLowersRole(t *testing.T, open func(t *testing.T) store.Store) {
 		"ci": "viewer", "read": "viewer", "old": "admin", "bob": "admin", "boot": "admin", "cardflow login": "viewer",
 	}, roles())
 }
+
+// testDeleteBoundPersonAccess: the access of a login ends for a sign-in
+// of the account it is bound to (at its issuer, or at any for a binding
+// made before issuers were kept) and is left whole for another account,
+// another issuer, or a login bound to none.
+func testDeleteBoundPersonAccess(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	const iss = "https://idp.example.com"
+	signIn := func(login, subject, issuer string) {
+		id := "si-" + login + subject + issuer
+		noErr(t, s.StartSignIn(ctx, id, at(6000)), "StartSignIn")
+		noErr(t, s.CreateSession(ctx, &store.Session{ID: "s-" + id, Actor: store.Actor{Type: store.ActorUser, Login: login}, Role: "operator", CSRF: "c",
+			SignIn: id, Subject: subject, Issuer: issuer, CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}), "CreateSession("+login+")")
+		noErr(t, s.CreateAPIToken(ctx, &store.APIToken{Name: "cli", Hash: "h-" + id, Role: "operator", OwnerType: store.ActorUser, OwnerLogin: login,
+			CreatedAt: at(0), ExpiresAt: at(3600)}), "CreateAPIToken("+login+")")
+	}
+	signIn("ada@example.com", "sub-ada", iss)
+	signIn("old@example.com", "sub-old", "")
+	// A login holding a session, bound to no account.
+	noErr(t, s.CreateSession(ctx, &store.Session{ID: "s-nobody", Actor: store.Actor{Type: store.ActorUser, Login: "nobody@example.com"}, Role: "viewer", CSRF: "c",
+		CreatedAt: at(0), ExpiresAt: at(3600), LastSeen: at(0)}), "CreateSession(nobody)")
+
+	left := func(login string, sessions, tokens int) {
+		t.Helper()
+		ss, err := s.ListSessionsOf(ctx, store.Actor{Type: store.ActorUser, Login: login})
+		noErr(t, err, "ListSessionsOf("+login+")")
+		toks, err := s.ListAPITokens(ctx, store.ActorUser, login)
+		noErr(t, err, "ListAPITokens("+login+")")
+		if len(ss) != sessions || len(toks) != tokens {
+			t.Errorf("%s holds %d sessions, %d tokens; want %d, %d", login, len(ss), len(toks), sessions, tokens)
+		}
+	}
+	for _, c := range []struct{ login, subject, issuer string }{
+		{"ada@example.com", "sub-riley", iss},
+		{"ADA@example.com", "sub-ada", "https://other.example.com"},
+		{"ada@example.com", "sub-ada", ""},
+	} {
+		_, _, _, err := s.DeleteBoundPersonAccess(ctx, c.login, c.subject, c.issuer)
+		wantErr(t, err, store.ErrSubjectTaken, fmt.Sprintf("DeleteBoundPersonAccess(%s, %s, %q)", c.login, c.subject, c.issuer))
+	}
+	left("ada@example.com", 1, 1)
+	_, _, _, err := s.DeleteBoundPersonAccess(ctx, "nobody@example.com", "sub-nobody", iss)
+	wantErr(t, err, store.ErrNotFound, "DeleteBoundPersonAccess(a login bound to none)")
+	left("nobody@example.com", 1, 0)
+
+	n, toks, b, err := s.DeleteBoundPersonAccess(ctx, "Ada@Example.com", "sub-ada", iss)
+	noErr(t, err, "DeleteBoundPersonAccess(ada, her subject and issuer)")
+	if n != 1 || len(toks) != 1 || b == nil || b.Subject != "sub-ada" || b.Issuer != iss {
+		t.Errorf("DeleteBoundPersonAccess(ada) = %d, %d tokens, binding %+v; want 1, 1, hers", n, len(toks), b)
+	}
+	left("ada@example.com", 0, 0)
+	if _, err := s.PersonBinding(ctx, "ada@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ada's binding after DeleteBoundPersonAccess: %v; want ErrNotFound", err)
+	}
+	// A binding made before issuers were kept: the subject at any issuer.
+	n, toks, _, err = s.DeleteBoundPersonAccess(ctx, "old@example.com", "sub-old", iss)
+	noErr(t, err, "DeleteBoundPersonAccess(a binding without an issuer)")
+	if n != 1 || len(toks) != 1 {
+		t.Errorf("DeleteBoundPersonAccess(old) = %d, %d tokens; want 1, 1", n, len(toks))
+	}
+}

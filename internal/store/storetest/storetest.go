@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RevokeRacesCreation", testRevokeRacesCreation},
 		{"PersonSubject", testPersonSubject},
 		{"SignInLowersRole", testSignInLowersRole},
+		{"DeleteBoundPersonAccess", testDeleteBoundPersonAccess},
 		{"PersonBindingIssuer", testPersonBindingIssuer},
 		{"SignInRequestSingleUse", testSignInRequestSingleUse},
 		{"RateBudget", testRateBudget},

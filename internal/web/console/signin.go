@@ -254,7 +254,8 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	var noRole *sso.NoRoleError
 	if errors.As(err, &noRole) {
 		p := noRole.Problem()
-		c.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on"}, p)
+		ended := web.EndNoRole(ctx, c.log, c.People, id)
+		c.audit(r, store.AuditEvent{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on" + ended}, p)
 		c.log.InfoContext(ctx, "console: signed in person has no role", slog.String("login", id.Login))
 		c.signinFailed(w, r, http.StatusForbidden, p)
 		return
