@@ -167,7 +167,7 @@ func TestConnectionNotActive(t *testing.T) {
 	// needing one.
 	e.setStatus("Prod", store.StatusError, "the account is not assigned to the OAuth app", "assign it, then reauthorize")
 	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
-	wantProblem(t, res, problem.NeedsReauthorization, `connection "Prod" cannot run cards: the account is not assigned to the OAuth app`)
+	wantProblem(t, res, problem.NeedsReauthorization, `connection "Prod" is in error: the account is not assigned to the OAuth app`)
 	e.setNeverAuthorized("Prod")
 	res = e.run("okta-devices/read-device", "Prod", map[string]any{"deviceId": id})
 	wantProblem(t, res, problem.ConnectionPending, `connection "Prod" is not authorized yet (its sign-in failed): the account is not assigned to the OAuth app`, "assign it, then reauthorize")

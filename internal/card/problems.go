@@ -90,11 +90,14 @@ func notUsable(conn ConnectionInfo) *problem.Error {
 		return problem.New(problem.ConnectionPending, "%s", msg).
 			WithRemedy("%s", remedy).WithDetail("connection", conn.ID).WithDetail("status", conn.Status)
 	}
+	// Worded as the refresh that found it and a flow's refusal say it, so
+	// that a plan's first item and the ones after it say the same.
 	msg := fmt.Sprintf("connection %q cannot run cards: %s", conn.Nickname, reason)
-	if conn.Status == store.StatusNeedsReauthorization {
-		// Worded as the refresh that found it says it, so that a plan's
-		// first item and the ones after it say the same.
+	switch conn.Status {
+	case store.StatusNeedsReauthorization:
 		msg = problem.NeedsReauthorizationMessage(conn.Nickname, reason)
+	case store.StatusError:
+		msg = problem.InErrorMessage(conn.Nickname, conn.StatusReason)
 	}
 	return problem.New(problem.NeedsReauthorization, "%s", msg).
 		WithRemedy("%s", remedy).WithDetail("connection", conn.ID).WithDetail("status", conn.Status)

@@ -401,6 +401,18 @@ func TestAuthorizationFailures(t *testing.T) {
 				!strings.HasPrefix(err.Error(), `connection "Conn" is not authorized yet (its sign-in failed): `+res.Message) {
 				t.Errorf("Token of a connection whose first sign-in failed: %v; want connection_pending, saying that its sign-in failed", err)
 			}
+			// Authorized before, it is in error as a card run and a
+			// flow's refusal say it.
+			if err := e.store.UpdateConnection(context.Background(), res.ConnectionID, func(c *store.Connection) error {
+				c.AuthorizedAt = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.m.Token(context.Background(), res.ConnectionID); problem.CodeOf(err) != problem.NeedsReauthorization ||
+				!strings.HasPrefix(err.Error(), `connection "Conn" is in error: `+res.Message) {
+				t.Errorf("Token of a connection in error, authorized before: %v; want needs_reauthorization, saying that it is in error", err)
+			}
 			evs := e.audit(t, res.ConnectionID)
 			if len(evs) == 0 || evs[0].Action != "connection.authorize" || evs[0].Outcome != "failure" || evs[0].Error == "" {
 				t.Errorf("latest audit event %+v; want a failed connection.authorize with its error", evs[0])

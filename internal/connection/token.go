@@ -737,6 +737,10 @@ func usable(c *store.Connection) error {
 		return problem.New(problem.ConnectionPending, "%s", problem.SignInFailedMessage(c.Nickname, reason)).
 			WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
 	}
-	return problem.New(problem.NeedsReauthorization, "connection %q cannot be used (status %s): %s", c.Nickname, c.Status, reason).
+	msg := fmt.Sprintf("connection %q cannot be used (status %s): %s", c.Nickname, c.Status, reason)
+	if c.Status == store.StatusError {
+		msg = problem.InErrorMessage(c.Nickname, c.StatusReason)
+	}
+	return problem.New(problem.NeedsReauthorization, "%s", msg).
 		WithRemedy("%s", remedy).WithDetail("status", c.Status).WithDetail("connection", c.ID)
 }

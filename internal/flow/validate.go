@@ -301,6 +301,8 @@ func inactiveMessage(conn *ConnInfo) string {
 		return problem.PendingMessage(conn.Nickname, conn.StatusReason)
 	case conn.Status == "error" && conn.NeverAuthorized && conn.StatusReason != "":
 		return problem.SignInFailedMessage(conn.Nickname, conn.StatusReason)
+	case conn.Status == "error":
+		return problem.InErrorMessage(conn.Nickname, conn.StatusReason)
 	}
 	msg := fmt.Sprintf("connection %q %s", conn.Nickname, statusText(conn.Status))
 	if conn.StatusReason != "" {

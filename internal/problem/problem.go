@@ -134,6 +134,17 @@ func NeedsReauthorizationMessage(nickname, reason string) string {
 	return fmt.Sprintf("connection %q needs reauthorization: %s", nickname, reason)
 }
 
+// InErrorMessage is the message of a connection in error that is not
+// waiting for its first authorization (one authorized before, a service
+// connection), alike wherever it is found: "connection "Robot" is in
+// error: REASON", or without the reason when there is none.
+func InErrorMessage(nickname, reason string) string {
+	if reason == "" {
+		return fmt.Sprintf("connection %q is in error", nickname)
+	}
+	return fmt.Sprintf("connection %q is in error: %s", nickname, reason)
+}
+
 // PendingMessage is the message of a connection still pending, alike
 // wherever it is found: "connection "Prod" is not authorized yet
 // (pending): REASON".
