@@ -81,9 +81,10 @@ type Intake struct {
 	// (authorizedKey), nil before the first read. Only the watch uses it.
 	checkConns chan struct{}
 	authorized map[string]string
-	// rerunsFirst names, by flow id, the rerun each flow's events waited
-	// for at the last dispatch round (events.EventFlow.RerunFirst):
-	// noticeRerunsEnded looks for their end while there are any.
+	// rerunsFirst names, by flow id, the reruns whose end alone could
+	// start the runs of a flow's events at the last dispatch round
+	// (rerunsToWatch): noticeRerunsEnded looks for their end while there
+	// are any.
 	rerunsFirst map[string]string
 }
 
@@ -201,6 +202,23 @@ func (in *Intake) watchConnections(ctx context.Context) {
 		in.noticeActive(ctx)
 		in.noticeRerunsEnded(ctx)
 	}
+}
+
+// rerunsToWatch names, by flow id, the reruns whose end alone can start
+// the runs of a flow's held events (events.EventFlow.RerunFirst): not
+// those of a flow whose trigger's connection holds its events too
+// (Waiting), which start once it is active again, as noticeActive learns
+// and wakes the round for; its reruns are watched from that round on.
+func rerunsToWatch(m map[string]*connFlows) map[string]string {
+	out := map[string]string{}
+	for _, cf := range m {
+		for _, f := range cf.flows {
+			if f.RerunFirst != "" && f.Waiting == "" {
+				out[f.Flow.ID] = f.RerunFirst
+			}
+		}
+	}
+	return out
 }
 
 // noticeRerunsEnded wakes the dispatch round once a rerun that held a
@@ -792,17 +810,11 @@ func (in *Intake) dispatchAll(ctx context.Context, all bool) {
 	// it first: each connection's events are dispatched to the flows of
 	// every connection to the same org.
 	orgFlows := map[string][]events.EventFlow{}
-	rerunsFirst := map[string]string{}
 	for _, cf := range m {
 		orgFlows[cf.org] = append(orgFlows[cf.org], cf.flows...)
-		for _, f := range cf.flows {
-			if f.RerunFirst != "" {
-				rerunsFirst[f.Flow.ID] = f.RerunFirst
-			}
-		}
 	}
 	in.mu.Lock()
-	in.rerunsFirst = rerunsFirst
+	in.rerunsFirst = rerunsToWatch(m)
 	in.mu.Unlock()
 	for id, cf := range m {
 		_, err := in.dispatcher.Dispatch(ctx, id, orgFlows[cf.org], readAt)
