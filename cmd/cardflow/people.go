@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/cardflow/cardflow/internal/api"
+	"github.com/cardflow/cardflow/internal/counttext"
 )
 
 // ownerLogin is the login of a token's owner; "" for the bootstrap
@@ -561,7 +562,23 @@ func cmdLogin(ctx context.Context, e *env, args []string) error {
 	res.answer <- fmt.Sprintf("You are signed in to cardflow as %s (%s). You can close this tab and go back to the terminal.", ownerLogin(tok), tok.Role)
 	fmt.Fprintf(e.stdout, "Signed in to %s as %s (%s) until %s. The token is kept in %s.\n",
 		c.base, ownerLogin(tok), tok.Role, when(tok.ExpiresAt), path)
+	if l := tok.Lowered; l != nil {
+		fmt.Fprintln(e.stdout, loweredText(l))
+	}
 	return nil
+}
+
+// loweredText tells a person that their sign-in lowered their other
+// sessions and tokens to its role.
+func loweredText(l *api.RoleLowered) string {
+	var held []string
+	if l.Sessions > 0 {
+		held = append(held, counttext.Format(l.Sessions, "console session"))
+	}
+	if len(l.Tokens) > 0 {
+		held = append(held, counttext.Format(len(l.Tokens), "token")+" ("+strings.Join(l.Tokens, ", ")+")")
+	}
+	return fmt.Sprintf("Your groups give you the %s role now: your other sign-ins and tokens were lowered to it (%s).", l.Role, strings.Join(held, ", "))
 }
 
 // keepLogin exchanges the sign-in's code for a personal token at the

@@ -13,6 +13,19 @@ type Token struct {
 	ExpiresAt  time.Time  `json:"expiresAt"`
 	LastUsedAt *time.Time `json:"lastUsedAt"`
 	Token      string     `json:"token,omitempty"`
+	// Lowered is set only in the answer of a sign-in (POST
+	// /api/v1/auth/cli-token) whose role is below what the person held:
+	// their other sessions and tokens it lowered to that role.
+	Lowered *RoleLowered `json:"lowered,omitempty"`
+}
+
+// RoleLowered is what a sign-in with a lower role lowered to it: how many
+// of the person's other live console sessions, and which of their tokens
+// (by name).
+type RoleLowered struct {
+	Role     string   `json:"role"`
+	Sessions int      `json:"sessions"`
+	Tokens   []string `json:"tokens"`
 }
 
 // TokenList is GET /api/v1/tokens[?all=true]; Tokens is never null.

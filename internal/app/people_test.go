@@ -21,6 +21,11 @@ import (
 )
 
 type tokenJSON struct {
+	Lowered *struct {
+		Role     string   `json:"role"`
+		Sessions int      `json:"sessions"`
+		Tokens   []string `json:"tokens"`
+	} `json:"lowered"`
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
 	Role       string     `json:"role"`

@@ -37,6 +37,9 @@ func TestSignInWithLowerRoleLowersTheRest(t *testing.T) {
 	h.emu.SetGroupMember(t, oktaemu.OperatorsGroup, oktaemu.ReadOnlyLogin, false)
 	h.emu.SetGroupMember(t, oktaemu.ViewersGroup, oktaemu.ReadOnlyLogin, true)
 	laptop := ssoBrowser(t, h, oktaemu.ReadOnlyLogin)
+	if _, _, page := laptop.get(h.url + "/connections"); !strings.Contains(page, "Your groups give you the viewer role now: your other sign-ins and tokens were lowered to it (1 console session, 2 tokens (cardflow login, ci)).") {
+		t.Errorf("the first page after the viewer's sign-in does not say what it lowered:\n%s", page)
+	}
 	for name, b := range map[string]*consoleBrowser{"the new session": laptop, "the earlier session": desk} {
 		_, _, page := b.get(h.url + "/connections")
 		if m := roleTag.FindStringSubmatch(page); m == nil || m[1] != "viewer" {
@@ -80,6 +83,18 @@ func TestSignInWithLowerRoleLowersTheRest(t *testing.T) {
 	}
 	if code, _ := h.callWith(ci.Token, "POST", "/api/v1/runs", run, nil); code != http.StatusForbidden {
 		t.Errorf("the lowered token after an operator's sign-in: status %d; want 403, a role is never raised", code)
+	}
+	if again.Lowered != nil {
+		t.Errorf("the operator's cardflow login answer says it lowered %+v; want nothing", again.Lowered)
+	}
+
+	// A viewer again: cardflow login's answer names what it lowered (the
+	// operator's token of the sign-in before), for the CLI to say.
+	h.emu.SetGroupMember(t, oktaemu.OperatorsGroup, oktaemu.ReadOnlyLogin, false)
+	h.emu.SetGroupMember(t, oktaemu.ViewersGroup, oktaemu.ReadOnlyLogin, true)
+	last := cliLogin(t, h, oktaemu.ReadOnlyLogin)
+	if l := last.Lowered; l == nil || l.Role != "viewer" || l.Sessions != 0 || !slices.Equal(l.Tokens, []string{"cardflow login"}) {
+		t.Errorf("the viewer's cardflow login answer says it lowered %+v; want the viewer role, no session, the token cardflow login", l)
 	}
 }
 

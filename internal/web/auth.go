@@ -115,6 +115,9 @@ func (s *Server) cliToken(w http.ResponseWriter, r *http.Request) {
 	LogLowered(r.Context(), s.log, id.Login, id.Role, lowered)
 	out := TokenView(tok.APIToken)
 	out.Token = tok.Token
+	if lowered.Any() {
+		out.Lowered = &api.RoleLowered{Role: string(id.Role), Sessions: lowered.Sessions, Tokens: lowered.Tokens}
+	}
 	writeJSON(w, http.StatusCreated, out)
 }
 

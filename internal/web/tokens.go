@@ -231,6 +231,12 @@ func LoweredSummary(role access.Role, l store.RoleLowered) string {
 	if !l.Any() {
 		return ""
 	}
+	return "; lowered to " + string(role) + ": " + LoweredText(l)
+}
+
+// LoweredText names what a sign-in lowered: "1 console session, 2 tokens
+// (cardflow login, ci)".
+func LoweredText(l store.RoleLowered) string {
 	var parts []string
 	if l.Sessions > 0 {
 		parts = append(parts, counttext.Format(l.Sessions, "console session"))
@@ -238,7 +244,7 @@ func LoweredSummary(role access.Role, l store.RoleLowered) string {
 	if len(l.Tokens) > 0 {
 		parts = append(parts, counttext.Format(len(l.Tokens), "token")+" ("+strings.Join(l.Tokens, ", ")+")")
 	}
-	return "; lowered to " + string(role) + ": " + strings.Join(parts, ", ")
+	return strings.Join(parts, ", ")
 }
 
 // LogLowered logs what a sign-in of login with role lowered, if anything.

@@ -73,12 +73,12 @@ func sessionKey(cookie string) string {
 // (p.SignIn; refused when a revoke ended it, or when p.Subject is not the
 // subject p's login is bound to).
 //
-// It returns what the sign-in lowered (store.RoleLowered).
-func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.Principal) (store.RoleLowered, error) {
+// It returns the session, with what the sign-in lowered (Lowered).
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.Principal) (*store.Session, error) {
 	ctx := r.Context()
 	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
 		if err := c.Sessions.DeleteSession(ctx, sessionKey(old.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.RoleLowered{}, err
+			return nil, err
 		}
 	}
 	now := c.now()
@@ -89,14 +89,14 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p access.
 	ss := &store.Session{ID: sessionKey(id), Actor: p.Actor, Name: p.Name, Role: string(p.Role), CSRF: randomString(32),
 		CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL()), LastSeen: now, SignIn: p.SignIn, Subject: p.Subject, Issuer: p.Issuer}
 	if err := c.Sessions.CreateSession(ctx, ss); errors.Is(err, store.ErrRevoked) {
-		return store.RoleLowered{}, access.RevokedMeanwhile(err)
+		return nil, access.RevokedMeanwhile(err)
 	} else if errors.Is(err, store.ErrSubjectTaken) {
-		return store.RoleLowered{}, access.SubjectTaken(p.Actor.Login, err)
+		return nil, access.SubjectTaken(p.Actor.Login, err)
 	} else if err != nil {
-		return store.RoleLowered{}, err
+		return nil, err
 	}
 	c.setCookie(w, r, sessionCookie, id, int(c.sessionTTL().Seconds()))
-	return ss.Lowered, nil
+	return ss, nil
 }
 
 // currentSession returns the request's live session, refreshing its idle

@@ -277,7 +277,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := access.Principal{Actor: store.Actor{Type: store.ActorUser, Login: id.Login}, Role: id.Role, Name: id.Name, SignIn: signIn, Subject: id.Subject, Issuer: id.Issuer}
-	lowered, err := c.startSession(w, r, p)
+	ss, err := c.startSession(w, r, p)
 	if errors.Is(err, store.ErrRevoked) || errors.Is(err, store.ErrSubjectTaken) {
 		if errors.Is(err, store.ErrSubjectTaken) {
 			// Refused before the session was stored: the sign-in is
@@ -295,9 +295,13 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, err)
 		return
 	}
-	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role) + web.LoweredSummary(id.Role, lowered)}, nil)
+	c.audit(r, store.AuditEvent{Actor: p.Actor, Action: store.ActionPersonSignIn, InputSummary: "console, single sign-on, role " + string(id.Role) + web.LoweredSummary(id.Role, ss.Lowered)}, nil)
 	c.log.InfoContext(ctx, "console: signed in", slog.String("actor", p.Actor.String()), slog.String("role", string(p.Role)))
-	web.LogLowered(ctx, c.log, id.Login, id.Role, lowered)
+	web.LogLowered(ctx, c.log, id.Login, id.Role, ss.Lowered)
+	if ss.Lowered.Any() {
+		c.addFlash(ctx, ss, flash{Kind: "warning", Message: "Your groups give you the " + string(id.Role) + " role now: your other sign-ins and tokens were lowered to it (" +
+			web.LoweredText(ss.Lowered) + ")."})
+	}
 	http.Redirect(w, r, req.Next, http.StatusSeeOther)
 }
 
