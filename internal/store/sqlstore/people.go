@@ -410,9 +410,20 @@ func (s *Store) lowerRole(ctx context.Context, tx execer, login, role string, no
 	if rank == 0 {
 		return out, fmt.Errorf("lower the roles of %s: unknown role %q", login, role)
 	}
-	args := append(append([]any{role, store.ActorUser}, loginArgs(login)...), ts(now), rank)
-	res, err := s.exec(ctx, tx, `UPDATE sessions SET role = ? WHERE actor_type = ? AND `+byLogin("actor_login", "login_key")+
-		` AND expires_at > ? AND `+roleRankSQL("role")+` > ?`, args...)
+	sessions := `actor_type = ? AND ` + byLogin("actor_login", "login_key") + ` AND expires_at > ? AND ` + roleRankSQL("role") + ` > ?`
+	tokens := `owner_type = ? AND ` + byLogin("owner_login", "owner_key") + ` AND expires_at > ? AND ` + roleRankSQL("role") + ` > ?`
+	where := append(append([]any{store.ActorUser}, loginArgs(login)...), ts(now), rank)
+	// Locked first in the order of their ids, as every statement that
+	// locks several sessions or tokens does (DeletePersonAccess,
+	// DeleteAPIToken), so that two never wait for each other.
+	if _, err := s.texts(ctx, tx, `SELECT id FROM sessions WHERE `+sessions+` ORDER BY id`+s.d.ForUpdate, where...); err != nil {
+		return out, err
+	}
+	if _, err := s.texts(ctx, tx, `SELECT id FROM api_tokens WHERE `+tokens+` ORDER BY id`+s.d.ForUpdate, where...); err != nil {
+		return out, err
+	}
+	args := append([]any{role}, where...)
+	res, err := s.exec(ctx, tx, `UPDATE sessions SET role = ? WHERE `+sessions, args...)
 	if err != nil {
 		return out, err
 	}
@@ -421,8 +432,7 @@ func (s *Store) lowerRole(ctx context.Context, tx execer, login, role string, no
 		return out, err
 	}
 	out.Sessions = int(n)
-	rows, err := s.query(ctx, tx, `UPDATE api_tokens SET role = ? WHERE owner_type = ? AND `+byLogin("owner_login", "owner_key")+
-		` AND expires_at > ? AND `+roleRankSQL("role")+` > ? RETURNING name`, args...)
+	rows, err := s.query(ctx, tx, `UPDATE api_tokens SET role = ? WHERE `+tokens+` RETURNING name`, args...)
 	if err != nil {
 		return out, err
 	}
