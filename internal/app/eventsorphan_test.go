@@ -33,14 +33,20 @@ func TestEventOfAConnectionWithoutFlows(t *testing.T) {
 		return err == nil && src.PollNext != ""
 	})
 
+	// The second connection's next poll waits at Okta until the hook has
+	// delivered (every 100 ms, it would otherwise race the delivery).
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	polls := emu.Hold(t, "GET", "/api/v1/logs", 0)
+	if err := polls.Await(ctx, 1); err != nil {
+		t.Fatalf("no System Log poll of the second connection came: %v", err)
+	}
 	// The intake's round that deletes the hook waits at Okta; meanwhile
 	// the hook delivers a removal.
 	hold := emu.Hold(t, "POST", "/api/v1/eventHooks/{eventHookId}/lifecycle/deactivate", 0)
 	if code, body := h.call("POST", "/api/v1/flows/"+hooked+"/disable", nil, nil); code != http.StatusOK {
 		t.Fatalf("disable: %d %s", code, body)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
 	if err := hold.Await(ctx, 1); err != nil {
 		t.Fatalf("the hook's deactivation never came: %v", err)
 	}
@@ -55,6 +61,7 @@ func TestEventOfAConnectionWithoutFlows(t *testing.T) {
 		t.Fatalf("inbox before the hook is gone: %v, %+v; want the removal, received by the first connection's hook", err, evs)
 	}
 	hold.Release()
+	polls.Release()
 
 	waitFor(t, "the run of the second connection's flow for the removal", func() bool { return len(h.runsOf(polled)) == 1 })
 	waitFor(t, "the removal dispatched", func() bool {
