@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -398,7 +399,13 @@ var roleRanks = map[string]int{"viewer": 1, "operator": 2, "admin": 3}
 
 // roleRankSQL is the rank of column col's role, as roleRanks has it.
 func roleRankSQL(col string) string {
-	return "CASE " + col + " WHEN 'admin' THEN 3 WHEN 'operator' THEN 2 WHEN 'viewer' THEN 1 ELSE 0 END"
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for _, role := range slices.Sorted(maps.Keys(roleRanks)) {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", role, roleRanks[role])
+	}
+	b.WriteString(" ELSE 0 END")
+	return b.String()
 }
 
 // lowerRole, in the transaction of a sign-in of the person login that
