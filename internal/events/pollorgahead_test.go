@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cardflow/cardflow/internal/oktaemu"
+	"github.com/cardflow/cardflow/internal/oktaemu/emutest"
 	"github.com/cardflow/cardflow/internal/timetext"
 )
 
@@ -17,7 +18,10 @@ import (
 // org's clock, and stores what Okta keeps, where it went on from the
 // cursor without a word, the server's clock telling it nothing was old.
 func TestPollWithTheOrgMovedPastItsRetention(t *testing.T) {
-	in := newIntake(t, oktaemu.Config{Devices: 1})
+	// The org's clock moves only when the test moves it: on the wall
+	// clock, the poll's answer could come a second after orgNow is read.
+	clock := emutest.NewClock(time.Date(2026, 3, 2, 9, 0, 30, 0, time.UTC))
+	in := newIntake(t, oktaemu.Config{Devices: 1, Now: clock.Now})
 	in.withNotices(t)
 	server := in.srv.Now()
 	in.poller.Now = func() time.Time { return server }
